@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "cli-common.h"
+
+#include <glib/gi18n.h>
+#include <sodium.h>
+
+char *
+cli_resolve_data_dir (const char *option)
+{
+  const char *env = g_getenv ("HEARTH_DATA_DIR");
+
+  if (option != NULL && *option != '\0')
+    return g_strdup (option);
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  return g_build_filename (g_get_user_data_dir (), "hearth", "default", NULL);
+}
+
+int
+cli_fail (GError *error)
+{
+  int code = CLI_EXIT_INTERNAL;
+
+  if (error->domain == HEARTH_STORE_ERROR)
+    switch ((HearthStoreError) error->code)
+      {
+      case HEARTH_STORE_ERROR_WRONG_PASSPHRASE:
+      case HEARTH_STORE_ERROR_KEYSLOT_CORRUPT:
+      case HEARTH_STORE_ERROR_KEYSLOT_MISMATCH:
+      case HEARTH_STORE_ERROR_NO_PASSPHRASE:
+      case HEARTH_STORE_ERROR_COUNTY_KEY:
+        code = CLI_EXIT_AUTH;
+        break;
+      case HEARTH_STORE_ERROR_CORRUPT:
+        code = CLI_EXIT_DAMAGED;
+        break;
+      case HEARTH_STORE_ERROR_NOT_FOUND:
+      case HEARTH_STORE_ERROR_EXISTS:
+      case HEARTH_STORE_ERROR_NEWER_SCHEMA:
+      case HEARTH_STORE_ERROR_WEAK_PASSPHRASE:
+      case HEARTH_STORE_ERROR_BAD_FILE:
+      case HEARTH_STORE_ERROR_NO_RECOVERY:
+      case HEARTH_STORE_ERROR_BUSY:
+        code = CLI_EXIT_REFUSED;
+        break;
+      case HEARTH_STORE_ERROR_MIGRATION:
+      case HEARTH_STORE_ERROR_IO:
+      case HEARTH_STORE_ERROR_INTERNAL:
+      default:
+        code = CLI_EXIT_INTERNAL;
+        break;
+      }
+  else if (error->domain == G_OPTION_ERROR)
+    code = CLI_EXIT_USAGE;
+  g_printerr ("hearth-cli: %s\n", error->message);
+  g_error_free (error);
+  return code;
+}
+
+gboolean
+cli_parse (const char *usage, GOptionEntry *entries, int *argc, char ***argv)
+{
+  g_autoptr(GOptionContext) octx = g_option_context_new (usage);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (octx, argc, argv, &error))
+    {
+      g_printerr ("hearth-cli: %s\n", error->message);
+      return FALSE;
+    }
+  if (*argc > 1)
+    {
+      g_printerr (_("hearth-cli: unexpected argument \"%s\"\n"), (*argv)[1]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+HearthSecret *
+cli_get_passphrase (CliContext *ctx, GError **error)
+{
+  if (ctx->passphrase_file != NULL)
+    return hearth_secret_read_passphrase_file (ctx->passphrase_file, error);
+  return hearth_secret_prompt_passphrase (_("Passphrase: "), error);
+}
+
+HearthSecret *
+cli_get_new_passphrase (const char *file, GError **error)
+{
+  g_autoptr(HearthSecret) first = NULL;
+  g_autoptr(HearthSecret) again = NULL;
+
+  if (file != NULL)
+    first = hearth_secret_read_passphrase_file (file, error);
+  else
+    {
+      first = hearth_secret_prompt_passphrase (_("New passphrase: "), error);
+      if (first != NULL)
+        {
+          again = hearth_secret_prompt_passphrase (_("Repeat the new passphrase: "), error);
+          if (again == NULL)
+            return NULL;
+          if (hearth_secret_get_size (first) != hearth_secret_get_size (again) ||
+              sodium_memcmp (hearth_secret_peek (first), hearth_secret_peek (again),
+                             hearth_secret_get_size (first)) != 0)
+            {
+              g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_WEAK_PASSPHRASE,
+                           _("The two new passphrases differ"));
+              return NULL;
+            }
+        }
+    }
+  if (first != NULL && !hearth_secret_check_new_passphrase (first, error))
+    return NULL;
+  return g_steal_pointer (&first);
+}
+
+HearthStore *
+cli_open_store (CliContext *ctx, GError **error)
+{
+  g_autoptr(HearthSecret) passphrase = cli_get_passphrase (ctx, error);
+
+  if (passphrase == NULL)
+    return NULL;
+  return hearth_store_open (ctx->data_dir, passphrase, error);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cli-common.h: what every hearth-cli command shares. */
+#pragma once
+
+#include <glib.h>
+#include "store.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes of ../shared/INTERFACES.md, the same for every command. */
+typedef enum {
+  CLI_EXIT_OK = 0,
+  CLI_EXIT_REFUSED = 1,
+  CLI_EXIT_USAGE = 2,
+  CLI_EXIT_AUTH = 3,
+  CLI_EXIT_DAMAGED = 4,
+  CLI_EXIT_UNREACHABLE = 5,
+  CLI_EXIT_CENTER_REFUSED = 6,
+  CLI_EXIT_INTERNAL = 70,
+} CliExit;
+
+typedef struct {
+  char *data_dir;
+  char *passphrase_file;  /* nullable: then the terminal is asked */
+  gboolean json;
+} CliContext;
+
+char *cli_resolve_data_dir (const char *option);
+
+/* Maps an error onto an exit code (and prints it). */
+int cli_fail (GError *error);
+
+/* Parses a command's own options; prints usage errors. Returns FALSE on a
+ * usage error (exit 2). */
+gboolean cli_parse (const char *usage, GOptionEntry *entries, int *argc, char ***argv);
+
+/* The passphrase of the store, from the context's sources. */
+HearthSecret *cli_get_passphrase (CliContext *ctx, GError **error);
+
+/* A new passphrase: from @file if given, else asked twice on the terminal. */
+HearthSecret *cli_get_new_passphrase (const char *file, GError **error);
+
+HearthStore *cli_open_store (CliContext *ctx, GError **error);
+
+int cli_cmd_init    (CliContext *ctx, int argc, char **argv);
+int cli_cmd_passwd  (CliContext *ctx, int argc, char **argv);
+int cli_cmd_check   (CliContext *ctx, int argc, char **argv);
+int cli_cmd_status  (CliContext *ctx, int argc, char **argv);
+int cli_cmd_recover (CliContext *ctx, int argc, char **argv);
+int cli_cmd_rekey   (CliContext *ctx, int argc, char **argv);
+
+G_END_DECLS

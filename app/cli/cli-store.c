@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cli-store.c: hearth-cli commands about the store itself. */
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "cli-common.h"
+#include "store-countykey.h"
+
+#include <glib/gi18n.h>
+
+int
+cli_cmd_init (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *kdf_name = NULL;
+  g_autofree char *county_pk_file = NULL;
+  g_autoptr(HearthSecret) passphrase = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  GError *error = NULL;
+  HearthKdfProfile kdf = HEARTH_KDF_INTERACTIVE;
+  guint8 county_pk[HEARTH_COUNTY_KEY_SIZE];
+  GOptionEntry entries[] = {
+    { "kdf", 0, 0, G_OPTION_ARG_STRING, &kdf_name,
+      N_("Key derivation cost: interactive (default), moderate, or test (test suites only)"), N_("COST") },
+    { "county-public-key", 0, 0, G_OPTION_ARG_FILENAME, &county_pk_file,
+      N_("Seal a recovery envelope to the county public key in FILE"), N_("FILE") },
+    { NULL }
+  };
+
+  if (!cli_parse ("init", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (kdf_name == NULL || g_strcmp0 (kdf_name, "interactive") == 0)
+    kdf = HEARTH_KDF_INTERACTIVE;
+  else if (g_strcmp0 (kdf_name, "moderate") == 0)
+    kdf = HEARTH_KDF_MODERATE;
+  else if (g_strcmp0 (kdf_name, "test") == 0)
+    kdf = HEARTH_KDF_TEST;
+  else
+    {
+      g_printerr (_("hearth-cli: --kdf must be interactive, moderate or test, not \"%s\"\n"), kdf_name);
+      return CLI_EXIT_USAGE;
+    }
+  if (county_pk_file != NULL && !hearth_county_key_read_public (county_pk_file, county_pk, &error))
+    return cli_fail (error);
+  passphrase = cli_get_new_passphrase (ctx->passphrase_file, &error);
+  if (passphrase == NULL)
+    return cli_fail (error);
+  if (!hearth_store_create (ctx->data_dir, passphrase, kdf,
+                            county_pk_file != NULL ? county_pk : NULL, &error))
+    return cli_fail (error);
+  g_print (_("Created a store in %s.\n"), ctx->data_dir);
+  if (county_pk_file != NULL)
+    g_print (_("The county can recover it with its secret key.\n"));
+  else
+    g_print (_("No county public key was given: a forgotten passphrase cannot be recovered until the device is enrolled.\n"));
+  if (kdf == HEARTH_KDF_TEST)
+    g_print (_("Warning: --kdf test is for test suites only; do not keep real data in this store.\n"));
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_passwd (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *new_file = NULL;
+  g_autoptr(HearthSecret) old_passphrase = NULL;
+  g_autoptr(HearthSecret) new_passphrase = NULL;
+  GError *error = NULL;
+  GOptionEntry entries[] = {
+    { "new-passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &new_file,
+      N_("Read the new passphrase from the first line of FILE"), N_("FILE") },
+    { NULL }
+  };
+
+  if (!cli_parse ("passwd", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  old_passphrase = cli_get_passphrase (ctx, &error);
+  if (old_passphrase == NULL)
+    return cli_fail (error);
+  new_passphrase = cli_get_new_passphrase (new_file, &error);
+  if (new_passphrase == NULL)
+    return cli_fail (error);
+  if (!hearth_store_change_passphrase (ctx->data_dir, old_passphrase, new_passphrase, &error))
+    return cli_fail (error);
+  g_print (_("The passphrase was changed; only the new one opens the store now.\n"));
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_check (CliContext *ctx, int argc, char **argv)
+{
+  g_autoptr(HearthStore) store = NULL;
+  GError *error = NULL;
+  HearthStoreInfo info;
+  GOptionEntry entries[] = { { NULL } };
+
+  if (!cli_parse ("check", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  store = cli_open_store (ctx, &error);
+  if (store == NULL || !hearth_store_check (store, &error))
+    return cli_fail (error);
+  hearth_store_get_info (store, &info);
+  g_print (_("The store in %s is sound: %" G_GUINT64_FORMAT " pages authenticated, integrity check ok.\n"),
+           ctx->data_dir, info.page_count);
+  if (g_strcmp0 (info.kdf_profile, "test") == 0)
+    g_print (_("Warning: this store was created with --kdf test (libsodium's minimum cost); it is for test suites only.\n"));
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_status (CliContext *ctx, int argc, char **argv)
+{
+  g_autoptr(HearthStore) store = NULL;
+  GError *error = NULL;
+  HearthStoreInfo info;
+  GOptionEntry entries[] = { { NULL } };
+
+  if (!cli_parse ("status", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  hearth_store_get_info (store, &info);
+  g_print (_("Store:              %s (unlocked)\n"), ctx->data_dir);
+  g_print (_("Schema version:     %u\n"), info.schema_version);
+  g_print (_("Size:               %" G_GUINT64_FORMAT " pages of 4096 bytes\n"), info.page_count);
+  g_print (_("Key derivation:     Argon2id, %" G_GUINT64_FORMAT " MiB, %" G_GUINT64_FORMAT " passes (%s)\n"),
+           info.memlimit >> 20, info.opslimit, info.kdf_profile);
+  g_print (_("Keyslot generation: %" G_GUINT64_FORMAT "\n"), info.keyslot_generation);
+  g_print (_("County recovery:    %s\n"),
+           info.has_recovery_envelope ? _("yes (sealed to the county key)") : _("no"));
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_recover (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *county_key_file = NULL;
+  g_autofree char *new_file = NULL;
+  g_autoptr(HearthSecret) county_sk = NULL;
+  g_autoptr(HearthSecret) new_passphrase = NULL;
+  GError *error = NULL;
+  GOptionEntry entries[] = {
+    { "county-key", 0, 0, G_OPTION_ARG_FILENAME, &county_key_file,
+      N_("The county secret key file"), N_("FILE") },
+    { "new-passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &new_file,
+      N_("Read the new passphrase from the first line of FILE"), N_("FILE") },
+    { NULL }
+  };
+
+  if (!cli_parse ("recover", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (county_key_file == NULL)
+    {
+      g_printerr (_("hearth-cli: recover needs --county-key FILE\n"));
+      return CLI_EXIT_USAGE;
+    }
+  county_sk = hearth_county_key_read_secret (county_key_file, &error);
+  if (county_sk == NULL)
+    return cli_fail (error);
+  new_passphrase = cli_get_new_passphrase (new_file, &error);
+  if (new_passphrase == NULL)
+    return cli_fail (error);
+  if (!hearth_store_recover (ctx->data_dir, county_sk, new_passphrase, &error))
+    return cli_fail (error);
+  g_print (_("The store in %s was recovered; it opens with the new passphrase.\n"), ctx->data_dir);
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_rekey (CliContext *ctx, int argc, char **argv)
+{
+  g_autoptr(HearthSecret) passphrase = NULL;
+  GError *error = NULL;
+  GOptionEntry entries[] = { { NULL } };
+
+  if (!cli_parse ("rekey", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  passphrase = cli_get_passphrase (ctx, &error);
+  if (passphrase == NULL)
+    return cli_fail (error);
+  if (!hearth_store_rekey (ctx->data_dir, passphrase, &error))
+    return cli_fail (error);
+  g_print (_("The store in %s has a new data key; old keyslot copies no longer open it.\n"), ctx->data_dir);
+  return CLI_EXIT_OK;
+}

@@ -1,0 +1,947 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * store-vfs.c: "encvfs", an SQLite VFS shim that encrypts every page.
+ *
+ * Design (../shared/design/encrypted-store.md, sections 3 and 6):
+ *
+ * - Pages are 4096 bytes with 40 reserved bytes at the end. On disk a page
+ *   is [data 0..4056)[nonce 24][tag 16]: XChaCha20-Poly1305 with a fresh
+ *   random nonce on every write, so a rewrite never reuses a keystream,
+ *   whatever crashes, rollbacks or backup restores happen.
+ * - Associated data: "encvfs1", the file kind (D main, J journal, W WAL),
+ *   the database's 16-byte file id and the page number (big endian); for
+ *   page 1 of the main file also the plaintext header bytes 16-23. A page
+ *   moved to another position, another file kind or another database fails
+ *   authentication.
+ * - Page 1 of the main file keeps the file id in bytes 0-15 (SQLite sees
+ *   "SQLite format 3\0" there) and bytes 16-23 (page size, versions,
+ *   reserve) in plaintext, because SQLite reads them before taking a lock.
+ * - SQLite always sees plaintext with the reserve zeroed: WAL frame
+ *   checksums cover the whole page, reserve included (pitfall P3).
+ * - Fail closed: a write whose shape is not understood is refused with
+ *   SQLITE_IOERR_WRITE and never reaches the disk in plaintext; temporary
+ *   files are refused (the store runs with temp_store=MEMORY); mmap is
+ *   never used (xFetch answers "no mapping").
+ * - A page that fails authentication is SQLITE_CORRUPT, logged with the
+ *   file, page and offset, never garbage. The exceptions are the ones SQLite
+ *   needs to recover from crashes: the unlocked 100-byte header read at
+ *   open (P1) and whole-frame reads during WAL recovery (P2), which answer
+ *   zeros so that SQLite's own checks reject the torn data.
+ *
+ * Threading: a file object is used by one connection at a time (SQLite's
+ * own mutexes); the key table and counters are process-wide and locked.
+ */
+#define G_LOG_DOMAIN "hearth-store"
+
+#include "store-vfs.h"
+#include "store-error.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define P HEARTH_PAGE_SIZE
+#define R HEARTH_PAGE_RESERVE
+#define DATA_BYTES (P - R)                 /* 4056 */
+#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES  /* 24 */
+#define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES       /* 16 */
+#define WAL_HEADER 32
+#define WAL_FRAME_HEADER 24
+#define WAL_FRAME (P + WAL_FRAME_HEADER)
+#define WAL_RECOVER_LOCK 2                 /* wal.c: WAL_RECOVER_LOCK */
+#define AD_MAX (7 + 1 + HEARTH_FILE_ID_SIZE + 4 + 8)
+
+G_STATIC_ASSERT (NONCE_BYTES + TAG_BYTES == R);
+
+static const char sqlite_magic[16] = "SQLite format 3";
+
+/* ---- keys ------------------------------------------------------------ */
+
+struct _HearthPageKey {
+  gatomicrefcount ref;
+  guint8 file_id[HEARTH_FILE_ID_SIZE];
+  guint8 *key;  /* sodium_malloc, read-only after derivation */
+};
+
+HearthPageKey *
+hearth_page_key_new (const guint8 *data_key,
+                     const guint8 *file_id)
+{
+  HearthPageKey *self;
+  guint8 *key;
+
+  key = sodium_malloc (crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  if (key == NULL)
+    return NULL;
+  G_STATIC_ASSERT (crypto_aead_xchacha20poly1305_ietf_KEYBYTES == crypto_kdf_KEYBYTES);
+  if (crypto_kdf_derive_from_key (key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
+                                  1, "encvfsPG", data_key) != 0)
+    {
+      sodium_free (key);
+      return NULL;
+    }
+  sodium_mprotect_readonly (key);
+
+  self = g_new0 (HearthPageKey, 1);
+  g_atomic_ref_count_init (&self->ref);
+  memcpy (self->file_id, file_id, HEARTH_FILE_ID_SIZE);
+  self->key = key;
+  return self;
+}
+
+HearthPageKey *
+hearth_page_key_ref (HearthPageKey *key)
+{
+  g_atomic_ref_count_inc (&key->ref);
+  return key;
+}
+
+void
+hearth_page_key_unref (HearthPageKey *key)
+{
+  if (key != NULL && g_atomic_ref_count_dec (&key->ref))
+    {
+      sodium_free (key->key);
+      g_free (key);
+    }
+}
+
+const guint8 *
+hearth_page_key_get_file_id (HearthPageKey *key)
+{
+  return key->file_id;
+}
+
+static GMutex key_table_lock;
+static GHashTable *key_table;  /* token -> HearthPageKey */
+
+char *
+hearth_vfs_key_attach (HearthPageKey *key)
+{
+  guint8 raw[16];
+  char *token;
+
+  randombytes_buf (raw, sizeof raw);
+  token = g_malloc (sizeof raw * 2 + 1);
+  sodium_bin2hex (token, sizeof raw * 2 + 1, raw, sizeof raw);
+
+  g_mutex_lock (&key_table_lock);
+  if (key_table == NULL)
+    key_table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) hearth_page_key_unref);
+  g_hash_table_insert (key_table, g_strdup (token), hearth_page_key_ref (key));
+  g_mutex_unlock (&key_table_lock);
+  return token;
+}
+
+void
+hearth_vfs_key_detach (const char *token)
+{
+  if (token == NULL)
+    return;
+  g_mutex_lock (&key_table_lock);
+  if (key_table != NULL)
+    g_hash_table_remove (key_table, token);
+  g_mutex_unlock (&key_table_lock);
+}
+
+static HearthPageKey *
+key_lookup (const char *token)
+{
+  HearthPageKey *key = NULL;
+
+  if (token == NULL)
+    return NULL;
+  g_mutex_lock (&key_table_lock);
+  if (key_table != NULL)
+    key = g_hash_table_lookup (key_table, token);
+  if (key != NULL)
+    hearth_page_key_ref (key);
+  g_mutex_unlock (&key_table_lock);
+  return key;
+}
+
+char *
+hearth_vfs_build_uri (const char *path,
+                      const char *token)
+{
+  g_autofree char *abs = NULL;
+  g_autofree char *escaped = NULL;
+
+  abs = g_path_is_absolute (path) ? g_strdup (path)
+                                  : g_build_filename (g_get_current_dir (), path, NULL);
+  escaped = g_uri_escape_string (abs, "/", FALSE);
+  if (token != NULL)
+    return g_strdup_printf ("file:%s?vfs=" HEARTH_VFS_NAME "&" HEARTH_VFS_KEY_PARAM "=%s",
+                            escaped, token);
+  return g_strdup_printf ("file:%s?vfs=" HEARTH_VFS_NAME, escaped);
+}
+
+/* ---- statistics ------------------------------------------------------ */
+
+static GMutex stats_lock;
+static HearthVfsStats stats;
+
+#define STAT_ADD(field) G_STMT_START { \
+  g_mutex_lock (&stats_lock); stats.field++; g_mutex_unlock (&stats_lock); \
+} G_STMT_END
+
+void
+hearth_vfs_get_stats (HearthVfsStats *out)
+{
+  g_mutex_lock (&stats_lock);
+  *out = stats;
+  g_mutex_unlock (&stats_lock);
+}
+
+/* ---- files ----------------------------------------------------------- */
+
+typedef enum {
+  KIND_MAIN = 'D',
+  KIND_JOURNAL = 'J',
+  KIND_WAL = 'W',
+} FileKind;
+
+typedef struct EncFile EncFile;
+struct EncFile {
+  sqlite3_file base;
+  FileKind kind;
+  const char *name;       /* owned by SQLite; valid until xClose */
+  HearthPageKey *key;
+  EncFile *main;          /* journal and WAL: the main database's file */
+  guint8 *buf;            /* ciphertext scratch, WAL_FRAME + 8 bytes */
+  gboolean recovering;    /* main: holds the WAL recovery lock */
+  char last_error[320];   /* main: the last failure, for PRAGMA encvfs_last_error */
+};
+
+#define REAL(p) ((sqlite3_file *) (((EncFile *) (p)) + 1))
+#define ORIG_VFS(v) ((sqlite3_vfs *) ((v)->pAppData))
+
+static sqlite3_io_methods enc_io_methods[3];
+
+static gboolean
+is_enc_file (sqlite3_file *f)
+{
+  return f != NULL && f->pMethods != NULL &&
+         f->pMethods >= &enc_io_methods[0] && f->pMethods <= &enc_io_methods[2];
+}
+
+static void put_be32 (guint8 *p, guint32 v)
+{
+  p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
+
+static guint32 get_be32 (const guint8 *p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+}
+
+static const char *
+kind_name (FileKind kind)
+{
+  switch (kind)
+    {
+    case KIND_MAIN: return "database";
+    case KIND_JOURNAL: return "journal";
+    case KIND_WAL: return "WAL";
+    default: return "file";
+    }
+}
+
+/* Records a failure in the log and in the main file's last error. */
+G_GNUC_PRINTF (3, 4)
+static void
+report (EncFile *p, int code, const char *fmt, ...)
+{
+  va_list ap;
+  char msg[256];
+  EncFile *m = p->kind == KIND_MAIN ? p : p->main;
+
+  va_start (ap, fmt);
+  g_vsnprintf (msg, sizeof msg, fmt, ap);
+  va_end (ap);
+  sqlite3_log (code, "encvfs: %s %s: %s", kind_name (p->kind),
+               p->name ? p->name : "?", msg);
+  if (m != NULL)
+    g_snprintf (m->last_error, sizeof m->last_error, "%s %s: %s",
+                kind_name (p->kind), p->name ? p->name : "?", msg);
+}
+
+static gsize
+build_ad (guint8 *ad, FileKind kind, const guint8 *file_id, guint32 pgno,
+          const guint8 *header16_23)
+{
+  gsize n = 0;
+
+  memcpy (ad, "encvfs1", 7); n += 7;
+  ad[n++] = (guint8) kind;
+  memcpy (ad + n, file_id, HEARTH_FILE_ID_SIZE); n += HEARTH_FILE_ID_SIZE;
+  put_be32 (ad + n, pgno); n += 4;
+  if (header16_23 != NULL)
+    {
+      memcpy (ad + n, header16_23, 8);
+      n += 8;
+    }
+  return n;
+}
+
+/* Encrypts the plaintext page @in (P bytes) into @out (P bytes). */
+static void
+encrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
+{
+  guint8 ad[AD_MAX];
+  gsize adlen, start = 0;
+  gboolean page1 = p->kind == KIND_MAIN && pgno == 1;
+
+  if (page1)
+    {
+      memcpy (out, p->key->file_id, HEARTH_FILE_ID_SIZE);
+      memcpy (out + 16, in + 16, 8);
+      start = 24;
+    }
+  adlen = build_ad (ad, p->kind, p->key->file_id, pgno, page1 ? in + 16 : NULL);
+  randombytes_buf (out + DATA_BYTES, NONCE_BYTES);
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached (
+      out + start, out + DATA_BYTES + NONCE_BYTES, NULL,
+      in + start, DATA_BYTES - start, ad, adlen, NULL,
+      out + DATA_BYTES, p->key->key);
+  STAT_ADD (pages_encrypted);
+}
+
+/* Decrypts the on-disk page @in (P bytes) into @out (P bytes; may equal
+ * @in). On failure @out is all zeros and FALSE is returned. */
+static gboolean
+decrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
+{
+  guint8 ad[AD_MAX];
+  guint8 nonce_tag[R];
+  guint8 header[8];
+  gsize adlen, start = 0;
+  gboolean page1 = p->kind == KIND_MAIN && pgno == 1;
+  int rc;
+
+  memcpy (nonce_tag, in + DATA_BYTES, R);
+  if (page1)
+    {
+      memcpy (header, in + 16, 8);
+      start = 24;
+    }
+  adlen = build_ad (ad, p->kind, p->key->file_id, pgno, page1 ? header : NULL);
+  rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached (
+      out + start, NULL, in + start, DATA_BYTES - start,
+      nonce_tag + NONCE_BYTES, ad, adlen, nonce_tag, p->key->key);
+  if (rc != 0)
+    {
+      sodium_memzero (out, P);
+      STAT_ADD (auth_failures);
+      return FALSE;
+    }
+  if (page1)
+    {
+      memcpy (out, sqlite_magic, 16);
+      memcpy (out + 16, header, 8);
+    }
+  sodium_memzero (out + DATA_BYTES, R);
+  STAT_ADD (pages_decrypted);
+  return TRUE;
+}
+
+/* Reads exactly @amt bytes of ciphertext; SQLITE_IOERR_SHORT_READ (with
+ * @buf zeroed) when the file ends inside the range. */
+static int
+read_raw (EncFile *p, guint8 *buf, int amt, sqlite3_int64 off)
+{
+  sqlite3_file *real = REAL (p);
+  int rc = real->pMethods->xRead (real, buf, amt, off);
+
+  if (rc == SQLITE_IOERR_SHORT_READ)
+    memset (buf, 0, amt);  /* a partial page is never decrypted */
+  return rc;
+}
+
+static int
+corrupt (EncFile *p, guint32 pgno, sqlite3_int64 off, void *zbuf, int amt)
+{
+  if (p->kind == KIND_MAIN && pgno == 1 &&
+      memcmp (p->buf, p->key->file_id, HEARTH_FILE_ID_SIZE) != 0)
+    report (p, SQLITE_CORRUPT,
+            "page 1 (offset 0): file id does not match the keyslot (another database's page or keyslot)");
+  else
+    report (p, SQLITE_CORRUPT,
+            "page %u (offset %" G_GINT64_FORMAT "): authentication failed (damaged or tampered page)",
+            pgno, (gint64) off);
+  memset (zbuf, 0, amt);
+  return SQLITE_CORRUPT;
+}
+
+/* Main database: whole pages, or any slice through a whole-page decrypt. */
+static int
+main_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
+{
+  guint8 *out = zbuf;
+
+  if (amt == P && off % P == 0)
+    {
+      guint32 pgno = (guint32) (off / P) + 1;
+      int rc = read_raw (p, p->buf, P, off);
+
+      if (rc != SQLITE_OK)
+        {
+          memset (zbuf, 0, amt);
+          return rc;
+        }
+      if (pgno == 1 && (get_be32 (p->buf + 16) >> 16 != P || p->buf[20] != R))
+        {
+          report (p, SQLITE_CORRUPT,
+                  "page 1 (offset 0): header says page size %u and reserve %u; the store needs %d and %d",
+                  get_be32 (p->buf + 16) >> 16, p->buf[20], P, R);
+          memset (zbuf, 0, amt);
+          return SQLITE_CORRUPT;
+        }
+      if (!decrypt_page (p, pgno, p->buf, out))
+        return corrupt (p, pgno, off, zbuf, amt);
+      return SQLITE_OK;
+    }
+
+  /* Sub-page reads (the 100-byte header at open, 16 bytes at 24 before a
+   * rollback-mode transaction, and any unaligned read of a later SQLite):
+   * decrypt the whole page and copy the slice. */
+  while (amt > 0)
+    {
+      sqlite3_int64 page_off = off - off % P;
+      guint32 pgno = (guint32) (page_off / P) + 1;
+      int in_page = (int) (off - page_off);
+      int n = MIN (amt, P - in_page);
+      int rc = read_raw (p, p->buf, P, page_off);
+
+      if (rc != SQLITE_OK)
+        {
+          memset (out, 0, amt);
+          return rc;
+        }
+      if (!decrypt_page (p, pgno, p->buf, p->buf))
+        {
+          if (pgno != 1)
+            return corrupt (p, pgno, page_off, out, amt);
+          /* P1: the unlocked header read may see a torn page 1. Answer the
+           * magic and the plaintext header bytes and zeros for the rest;
+           * SQLite re-reads page 1 under a lock and fails there if the
+           * damage is real. */
+          read_raw (p, p->buf, 32, 0);
+          memcpy (p->buf, sqlite_magic, 16);
+          memset (p->buf + 24, 0, P - 24);
+        }
+      memcpy (out, p->buf + in_page, n);
+      sodium_memzero (p->buf, P);
+      out += n;
+      off += n;
+      amt -= n;
+    }
+  return SQLITE_OK;
+}
+
+static int
+main_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
+{
+  const guint8 *in = zbuf;
+  guint32 pgno;
+  sqlite3_file *real = REAL (p);
+
+  if (amt != P || off % P != 0)
+    {
+      STAT_ADD (refused_writes);
+      report (p, SQLITE_IOERR_WRITE,
+              "refused a write of %d bytes at offset %" G_GINT64_FORMAT " (only whole %d-byte pages are written)",
+              amt, (gint64) off, P);
+      return SQLITE_IOERR_WRITE;
+    }
+  pgno = (guint32) (off / P) + 1;
+  if (pgno == 1 && (((guint32) in[16] << 8 | in[17]) != P || in[20] != R))
+    {
+      STAT_ADD (refused_writes);
+      report (p, SQLITE_IOERR_WRITE,
+              "refused page 1 with page size %u and reserve %u: the store needs %d and %d "
+              "(set SQLITE_FCNTL_RESERVE_BYTES before the first write)",
+              (guint32) in[16] << 8 | in[17], in[20], P, R);
+      return SQLITE_IOERR_WRITE;
+    }
+  encrypt_page (p, pgno, in, p->buf);
+  return real->pMethods->xWrite (real, p->buf, P, off);
+}
+
+/* Rollback journal: page records are [pgno 4][page][checksum 4]; SQLite
+ * writes and reads the page alone, so the page number is the 4 bytes just
+ * before it on disk. Headers and checksums stay plaintext. */
+static int
+journal_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
+{
+  guint32 pgno;
+  int rc;
+
+  if (amt < P)
+    return REAL (p)->pMethods->xRead (REAL (p), zbuf, amt, off);
+  if (amt > P || off < 4)
+    {
+      report (p, SQLITE_IOERR_READ, "refused a read of %d bytes at offset %" G_GINT64_FORMAT,
+              amt, (gint64) off);
+      return SQLITE_IOERR_READ;
+    }
+  rc = read_raw (p, p->buf, P + 4, off - 4);
+  if (rc != SQLITE_OK)
+    {
+      memset (zbuf, 0, amt);
+      return rc;
+    }
+  pgno = get_be32 (p->buf);
+  if (pgno == 0 || !decrypt_page (p, pgno, p->buf + 4, zbuf))
+    return corrupt (p, pgno, off, zbuf, amt);
+  return SQLITE_OK;
+}
+
+static int
+journal_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
+{
+  sqlite3_file *real = REAL (p);
+  guint8 pg[4];
+  guint32 pgno;
+  int rc;
+
+  if (amt < P)
+    return real->pMethods->xWrite (real, zbuf, amt, off);
+  if (amt > P || off < 4)
+    goto refuse;
+  rc = real->pMethods->xRead (real, pg, 4, off - 4);
+  if (rc != SQLITE_OK || (pgno = get_be32 (pg)) == 0)
+    goto refuse;
+  encrypt_page (p, pgno, zbuf, p->buf);
+  return real->pMethods->xWrite (real, p->buf, P, off);
+
+refuse:
+  STAT_ADD (refused_writes);
+  report (p, SQLITE_IOERR_WRITE,
+          "refused a write of %d bytes at offset %" G_GINT64_FORMAT " (no page number before it)",
+          amt, (gint64) off);
+  return SQLITE_IOERR_WRITE;
+}
+
+/* WAL: a 32-byte header, then frames of [24-byte header][page]. SQLite
+ * writes the frame header and the page separately, and may rewrite a page
+ * in place without its header (iReCksum), so the page number is read back
+ * from the frame header on disk. Whole-frame reads come from recovery and
+ * from the checksum rewrite. */
+static int
+wal_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
+{
+  guint8 *out = zbuf;
+  int rc;
+
+  if (amt == P && off >= WAL_HEADER + WAL_FRAME_HEADER &&
+      (off - WAL_HEADER - WAL_FRAME_HEADER) % WAL_FRAME == 0)
+    {
+      guint32 pgno;
+
+      rc = read_raw (p, p->buf, WAL_FRAME, off - WAL_FRAME_HEADER);
+      if (rc != SQLITE_OK)
+        {
+          memset (zbuf, 0, amt);
+          return rc;
+        }
+      pgno = get_be32 (p->buf);
+      if (pgno == 0 || !decrypt_page (p, pgno, p->buf + WAL_FRAME_HEADER, out))
+        return corrupt (p, pgno, off, zbuf, amt);
+      return SQLITE_OK;
+    }
+  if (amt == WAL_FRAME && off >= WAL_HEADER && (off - WAL_HEADER) % WAL_FRAME == 0)
+    {
+      guint32 pgno;
+
+      rc = read_raw (p, out, WAL_FRAME, off);
+      if (rc != SQLITE_OK)
+        return rc;
+      pgno = get_be32 (out);
+      if (pgno != 0 && decrypt_page (p, pgno, out + WAL_FRAME_HEADER, out + WAL_FRAME_HEADER))
+        return SQLITE_OK;
+      if (p->main != NULL && p->main->recovering)
+        {
+          /* P2: recovery stops quietly at a frame whose checksum fails but
+           * aborts on a read error. A torn tail must not make the store
+           * unopenable: answer a zero page, whose checksum cannot match. */
+          STAT_ADD (wal_recovery_drops);
+          report (p, SQLITE_NOTICE,
+                  "frame at offset %" G_GINT64_FORMAT " (page %u) failed authentication during recovery; "
+                  "the log is truncated there (a torn last write, or damage)",
+                  (gint64) off, pgno);
+          return SQLITE_OK;
+        }
+      memset (out, 0, WAL_FRAME);
+      report (p, SQLITE_CORRUPT,
+              "page %u (frame at offset %" G_GINT64_FORMAT "): authentication failed (damaged or tampered page)",
+              pgno, (gint64) off);
+      return SQLITE_CORRUPT;
+    }
+  if (amt <= WAL_HEADER)
+    return REAL (p)->pMethods->xRead (REAL (p), zbuf, amt, off);
+  report (p, SQLITE_IOERR_READ, "refused a read of %d bytes at offset %" G_GINT64_FORMAT,
+          amt, (gint64) off);
+  return SQLITE_IOERR_READ;
+}
+
+static int
+wal_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
+{
+  sqlite3_file *real = REAL (p);
+  guint8 hdr[4];
+  guint32 pgno;
+  int rc;
+
+  if (amt <= WAL_HEADER)
+    return real->pMethods->xWrite (real, zbuf, amt, off);
+  if (amt != P || off < WAL_HEADER + WAL_FRAME_HEADER ||
+      (off - WAL_HEADER - WAL_FRAME_HEADER) % WAL_FRAME != 0)
+    goto refuse;
+  rc = real->pMethods->xRead (real, hdr, 4, off - WAL_FRAME_HEADER);
+  if (rc != SQLITE_OK || (pgno = get_be32 (hdr)) == 0)
+    goto refuse;
+  encrypt_page (p, pgno, zbuf, p->buf);
+  return real->pMethods->xWrite (real, p->buf, P, off);
+
+refuse:
+  STAT_ADD (refused_writes);
+  report (p, SQLITE_IOERR_WRITE,
+          "refused a write of %d bytes at offset %" G_GINT64_FORMAT " (not a page of a frame with a page number)",
+          amt, (gint64) off);
+  return SQLITE_IOERR_WRITE;
+}
+
+static int
+enc_read (sqlite3_file *f, void *zbuf, int amt, sqlite3_int64 off)
+{
+  EncFile *p = (EncFile *) f;
+
+  switch (p->kind)
+    {
+    case KIND_MAIN: return main_read (p, zbuf, amt, off);
+    case KIND_JOURNAL: return journal_read (p, zbuf, amt, off);
+    case KIND_WAL: return wal_read (p, zbuf, amt, off);
+    default: return SQLITE_IOERR_READ;
+    }
+}
+
+static int
+enc_write (sqlite3_file *f, const void *zbuf, int amt, sqlite3_int64 off)
+{
+  EncFile *p = (EncFile *) f;
+
+  switch (p->kind)
+    {
+    case KIND_MAIN: return main_write (p, zbuf, amt, off);
+    case KIND_JOURNAL: return journal_write (p, zbuf, amt, off);
+    case KIND_WAL: return wal_write (p, zbuf, amt, off);
+    default: return SQLITE_IOERR_WRITE;
+    }
+}
+
+static int
+enc_close (sqlite3_file *f)
+{
+  EncFile *p = (EncFile *) f;
+  int rc = REAL (p)->pMethods->xClose (REAL (p));
+
+  g_clear_pointer (&p->key, hearth_page_key_unref);
+  if (p->buf != NULL)
+    sodium_memzero (p->buf, WAL_FRAME + 8);
+  g_clear_pointer (&p->buf, g_free);
+  return rc;
+}
+
+static int enc_truncate (sqlite3_file *f, sqlite3_int64 size)
+{ return REAL (f)->pMethods->xTruncate (REAL (f), size); }
+static int enc_sync (sqlite3_file *f, int flags)
+{ return REAL (f)->pMethods->xSync (REAL (f), flags); }
+static int enc_file_size (sqlite3_file *f, sqlite3_int64 *size)
+{ return REAL (f)->pMethods->xFileSize (REAL (f), size); }
+static int enc_lock (sqlite3_file *f, int level)
+{ return REAL (f)->pMethods->xLock (REAL (f), level); }
+static int enc_unlock (sqlite3_file *f, int level)
+{ return REAL (f)->pMethods->xUnlock (REAL (f), level); }
+static int enc_check_reserved_lock (sqlite3_file *f, int *out)
+{ return REAL (f)->pMethods->xCheckReservedLock (REAL (f), out); }
+static int enc_sector_size (sqlite3_file *f)
+{ return REAL (f)->pMethods->xSectorSize (REAL (f)); }
+
+static int
+enc_device_characteristics (sqlite3_file *f)
+{
+  int caps = REAL (f)->pMethods->xDeviceCharacteristics (REAL (f));
+
+  /* PSOW keeps WAL writes whole (P5); atomic-write capabilities would let
+   * SQLite skip the journal; 0x8000 (SUBPAGE_READ, SQLite >= 3.48) would
+   * allow direct overflow reads (P7). */
+  caps &= ~(SQLITE_IOCAP_ATOMIC | SQLITE_IOCAP_ATOMIC512 | SQLITE_IOCAP_ATOMIC1K |
+            SQLITE_IOCAP_ATOMIC2K | SQLITE_IOCAP_ATOMIC4K | SQLITE_IOCAP_ATOMIC8K |
+            SQLITE_IOCAP_ATOMIC16K | SQLITE_IOCAP_ATOMIC32K | SQLITE_IOCAP_ATOMIC64K |
+            SQLITE_IOCAP_BATCH_ATOMIC | 0x8000);
+  return caps | SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+}
+
+static int
+enc_file_control (sqlite3_file *f, int op, void *arg)
+{
+  EncFile *p = (EncFile *) f;
+
+  if (op == SQLITE_FCNTL_PRAGMA && p->kind == KIND_MAIN)
+    {
+      char **a = arg;
+
+      if (g_ascii_strcasecmp (a[1], "page_size") == 0 && a[2] != NULL &&
+          g_ascii_strtoll (a[2], NULL, 10) != P)
+        {
+          a[0] = sqlite3_mprintf ("encvfs: the page size is fixed at %d", P);
+          return SQLITE_ERROR;
+        }
+      if (g_ascii_strcasecmp (a[1], "encvfs_last_error") == 0)
+        {
+          /* Read and reset, so that a later, unrelated error never shows
+           * an old page's message. */
+          a[0] = sqlite3_mprintf ("%s", p->last_error);
+          p->last_error[0] = '\0';
+          return SQLITE_OK;
+        }
+      if (g_ascii_strcasecmp (a[1], "encvfs_wal_recovery_drops") == 0)
+        {
+          HearthVfsStats s;
+          hearth_vfs_get_stats (&s);
+          a[0] = sqlite3_mprintf ("%" G_GUINT64_FORMAT, s.wal_recovery_drops);
+          return SQLITE_OK;
+        }
+    }
+  if (op == SQLITE_FCNTL_MMAP_SIZE)
+    {
+      /* P6: a mapping would bypass decryption. */
+      *(sqlite3_int64 *) arg = 0;
+      return SQLITE_OK;
+    }
+  if (op == SQLITE_FCNTL_VFSNAME)
+    {
+      *(char **) arg = sqlite3_mprintf ("%s", HEARTH_VFS_NAME);
+      return SQLITE_OK;
+    }
+  return REAL (f)->pMethods->xFileControl (REAL (f), op, arg);
+}
+
+static int
+enc_shm_map (sqlite3_file *f, int pg, int pgsz, int extend, void volatile **pp)
+{ return REAL (f)->pMethods->xShmMap (REAL (f), pg, pgsz, extend, pp); }
+
+static int
+enc_shm_lock (sqlite3_file *f, int ofst, int n, int flags)
+{
+  EncFile *p = (EncFile *) f;
+  int rc = REAL (f)->pMethods->xShmLock (REAL (f), ofst, n, flags);
+
+  /* walIndexRecover() holds the recovery lock exclusively while it reads
+   * whole frames; only then is a failing frame a torn tail (P2). */
+  if (rc == SQLITE_OK && ofst <= WAL_RECOVER_LOCK && ofst + n > WAL_RECOVER_LOCK)
+    {
+      if (flags & SQLITE_SHM_UNLOCK)
+        p->recovering = FALSE;
+      else if (flags & SQLITE_SHM_EXCLUSIVE)
+        p->recovering = TRUE;
+    }
+  return rc;
+}
+
+static void enc_shm_barrier (sqlite3_file *f)
+{ REAL (f)->pMethods->xShmBarrier (REAL (f)); }
+static int enc_shm_unmap (sqlite3_file *f, int del)
+{ return REAL (f)->pMethods->xShmUnmap (REAL (f), del); }
+
+static int
+enc_fetch (sqlite3_file *f, sqlite3_int64 off, int amt, void **pp)
+{
+  STAT_ADD (fetches);
+  *pp = NULL;  /* P6: never a mapping */
+  return SQLITE_OK;
+}
+
+static int enc_unfetch (sqlite3_file *f, sqlite3_int64 off, void *p)
+{ return SQLITE_OK; }
+
+#define ENC_IO_METHODS(version) { \
+  version, enc_close, enc_read, enc_write, enc_truncate, enc_sync, \
+  enc_file_size, enc_lock, enc_unlock, enc_check_reserved_lock, \
+  enc_file_control, enc_sector_size, enc_device_characteristics, \
+  enc_shm_map, enc_shm_lock, enc_shm_barrier, enc_shm_unmap, \
+  enc_fetch, enc_unfetch }
+
+static sqlite3_io_methods enc_io_methods[3] = {
+  ENC_IO_METHODS (1), ENC_IO_METHODS (2), ENC_IO_METHODS (3),
+};
+
+static int
+enc_open (sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags, int *out_flags)
+{
+  EncFile *p = (EncFile *) f;
+  sqlite3_vfs *orig = ORIG_VFS (vfs);
+  sqlite3_file *real = REAL (f);
+  HearthPageKey *key = NULL;
+  EncFile *main_file = NULL;
+  FileKind kind;
+  int rc, version;
+
+  memset (p, 0, sizeof *p);
+  p->name = name;
+  if (flags & SQLITE_OPEN_MAIN_DB)
+    {
+      kind = KIND_MAIN;
+      key = key_lookup (sqlite3_uri_parameter (name, HEARTH_VFS_KEY_PARAM));
+      if (key == NULL)
+        {
+          STAT_ADD (refused_opens);
+          sqlite3_log (SQLITE_CANTOPEN, "encvfs: refused to open %s without an attached key",
+                       name ? name : "?");
+          return SQLITE_CANTOPEN;
+        }
+    }
+  else if (flags & (SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_WAL))
+    {
+      sqlite3_file *m = sqlite3_database_file_object (name);
+
+      kind = (flags & SQLITE_OPEN_WAL) ? KIND_WAL : KIND_JOURNAL;
+      if (!is_enc_file (m) || ((EncFile *) m)->kind != KIND_MAIN)
+        {
+          STAT_ADD (refused_opens);
+          sqlite3_log (SQLITE_CANTOPEN, "encvfs: refused a %s whose database is not encrypted",
+                       kind_name (kind));
+          return SQLITE_CANTOPEN;
+        }
+      main_file = (EncFile *) m;
+      key = hearth_page_key_ref (main_file->key);
+    }
+  else
+    {
+      /* P8: temporary databases, statement journals and sorter files
+       * would hold plaintext; the store runs with temp_store=MEMORY. */
+      STAT_ADD (refused_opens);
+      sqlite3_log (SQLITE_CANTOPEN,
+                   "encvfs: refused a temporary file (flags 0x%x); use temp_store=MEMORY", flags);
+      return SQLITE_CANTOPEN;
+    }
+
+  rc = orig->xOpen (orig, name, real, flags, out_flags);
+  if (rc != SQLITE_OK)
+    {
+      hearth_page_key_unref (key);
+      p->base.pMethods = NULL;
+      return rc;
+    }
+  p->kind = kind;
+  p->key = key;
+  p->main = main_file;
+  p->buf = g_malloc0 (WAL_FRAME + 8);
+  version = MIN (3, real->pMethods->iVersion);
+  p->base.pMethods = &enc_io_methods[MAX (version, 1) - 1];
+  return SQLITE_OK;
+}
+
+static int vfs_delete (sqlite3_vfs *v, const char *n, int sync)
+{ return ORIG_VFS (v)->xDelete (ORIG_VFS (v), n, sync); }
+static int vfs_access (sqlite3_vfs *v, const char *n, int flags, int *out)
+{ return ORIG_VFS (v)->xAccess (ORIG_VFS (v), n, flags, out); }
+static int vfs_full_pathname (sqlite3_vfs *v, const char *n, int size, char *out)
+{ return ORIG_VFS (v)->xFullPathname (ORIG_VFS (v), n, size, out); }
+static void *vfs_dl_open (sqlite3_vfs *v, const char *n)
+{ return ORIG_VFS (v)->xDlOpen (ORIG_VFS (v), n); }
+static void vfs_dl_error (sqlite3_vfs *v, int n, char *msg)
+{ ORIG_VFS (v)->xDlError (ORIG_VFS (v), n, msg); }
+static void (*vfs_dl_sym (sqlite3_vfs *v, void *h, const char *s)) (void)
+{ return ORIG_VFS (v)->xDlSym (ORIG_VFS (v), h, s); }
+static void vfs_dl_close (sqlite3_vfs *v, void *h)
+{ ORIG_VFS (v)->xDlClose (ORIG_VFS (v), h); }
+static int vfs_randomness (sqlite3_vfs *v, int n, char *out)
+{ return ORIG_VFS (v)->xRandomness (ORIG_VFS (v), n, out); }
+static int vfs_sleep (sqlite3_vfs *v, int us)
+{ return ORIG_VFS (v)->xSleep (ORIG_VFS (v), us); }
+static int vfs_current_time (sqlite3_vfs *v, double *out)
+{ return ORIG_VFS (v)->xCurrentTime (ORIG_VFS (v), out); }
+static int vfs_get_last_error (sqlite3_vfs *v, int n, char *out)
+{ return ORIG_VFS (v)->xGetLastError (ORIG_VFS (v), n, out); }
+static int vfs_current_time_int64 (sqlite3_vfs *v, sqlite3_int64 *out)
+{ return ORIG_VFS (v)->xCurrentTimeInt64 (ORIG_VFS (v), out); }
+
+static sqlite3_vfs enc_vfs = {
+  2, 0, 1024, NULL, HEARTH_VFS_NAME, NULL,
+  enc_open, vfs_delete, vfs_access, vfs_full_pathname,
+  vfs_dl_open, vfs_dl_error, vfs_dl_sym, vfs_dl_close,
+  vfs_randomness, vfs_sleep, vfs_current_time, vfs_get_last_error,
+  vfs_current_time_int64,
+};
+
+/* SQLite's log may quote a failing statement between brackets; Hearth binds
+ * every value, but the statement text is still dropped to be sure that no
+ * personal data reaches a log. */
+static void
+sqlite_log_cb (void *data, int code, const char *msg)
+{
+  g_autoptr(GString) clean = g_string_new (msg);
+  const char *open = strchr (clean->str, '[');
+  const char *close = open ? strrchr (clean->str, ']') : NULL;
+  int primary = code & 0xff;
+
+  if (open != NULL && close != NULL && close > open)
+    g_string_erase (clean, open - clean->str, close - open + 1);
+  if (primary == SQLITE_NOTICE || primary == SQLITE_WARNING || primary == SQLITE_SCHEMA)
+    g_log ("hearth-sqlite", G_LOG_LEVEL_INFO, "(%d) %s", code, clean->str);
+  else if (g_str_has_prefix (msg, "encvfs:"))
+    g_log ("hearth-sqlite", G_LOG_LEVEL_MESSAGE, "(%d) %s", code, clean->str);
+  else
+    g_log ("hearth-sqlite", G_LOG_LEVEL_DEBUG, "(%d) %s", code, clean->str);
+}
+
+gboolean
+hearth_vfs_register (GError **error)
+{
+  static gsize once = 0;
+  static int result = SQLITE_OK;
+
+  if (g_once_init_enter (&once))
+    {
+      sqlite3_vfs *orig;
+
+      if (sodium_init () < 0)
+        result = SQLITE_ERROR;
+      if (result == SQLITE_OK)
+        {
+          sqlite3_config (SQLITE_CONFIG_LOG, sqlite_log_cb, NULL);
+          result = sqlite3_initialize ();
+        }
+      if (result == SQLITE_OK && (orig = sqlite3_vfs_find (NULL)) != NULL)
+        {
+          enc_vfs.iVersion = MIN (orig->iVersion, 2);
+          enc_vfs.szOsFile = (int) sizeof (EncFile) + orig->szOsFile;
+          enc_vfs.mxPathname = orig->mxPathname;
+          enc_vfs.pAppData = orig;
+          result = sqlite3_vfs_register (&enc_vfs, 0);
+        }
+      g_once_init_leave (&once, 1);
+    }
+  if (result != SQLITE_OK)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INTERNAL,
+                   "Could not initialise SQLite or libsodium (%s)", sqlite3_errstr (result));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hearth_vfs_decrypt_database_page (HearthPageKey *key,
+                                  guint32        pgno,
+                                  const guint8  *disk,
+                                  guint8        *plain)
+{
+  EncFile f = { .kind = KIND_MAIN, .key = key };
+
+  if (pgno == 0)
+    return FALSE;
+  return decrypt_page (&f, pgno, disk, plain);
+}
