@@ -889,10 +889,10 @@ sqlite_log_cb (void *data, int code, const char *msg)
 
   if (open != NULL && close != NULL && close > open)
     g_string_erase (clean, open - clean->str, close - open + 1);
-  if (primary == SQLITE_NOTICE || primary == SQLITE_WARNING || primary == SQLITE_SCHEMA)
-    g_log ("hearth-sqlite", G_LOG_LEVEL_INFO, "(%d) %s", code, clean->str);
-  else if (g_str_has_prefix (msg, "encvfs:"))
+  if (g_str_has_prefix (msg, "encvfs:"))
     g_log ("hearth-sqlite", G_LOG_LEVEL_MESSAGE, "(%d) %s", code, clean->str);
+  else if (primary == SQLITE_NOTICE || primary == SQLITE_WARNING || primary == SQLITE_SCHEMA)
+    g_log ("hearth-sqlite", G_LOG_LEVEL_INFO, "(%d) %s", code, clean->str);
   else
     g_log ("hearth-sqlite", G_LOG_LEVEL_DEBUG, "(%d) %s", code, clean->str);
 }

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "test-util.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static GMutex log_lock;
+static GString *log_text;
+static GPtrArray *dirs;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+      {
+        g_mutex_lock (&log_lock);
+        g_string_append_printf (log_text, "%s\n", (const char *) fields[i].value);
+        g_mutex_unlock (&log_lock);
+      }
+  /* Errors and criticals must still fail the test. */
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    return g_log_writer_default (level, fields, n_fields, data);
+  if (g_getenv ("HEARTH_TEST_VERBOSE") != NULL)
+    return g_log_writer_standard_streams (level, fields, n_fields, data);
+  return G_LOG_WRITER_HANDLED;
+}
+
+static void
+remove_dirs (void)
+{
+  if (g_getenv ("HEARTH_KEEP_TEST_DIRS") != NULL || dirs == NULL)
+    return;
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", (char *) g_ptr_array_index (dirs, i));
+      if (system (cmd) != 0)
+        g_printerr ("could not remove %s\n", (char *) g_ptr_array_index (dirs, i));
+    }
+}
+
+void
+test_init (int *argc, char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  log_text = g_string_new (NULL);
+  dirs = g_ptr_array_new_with_free_func (g_free);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
+  g_assert_true (hearth_vfs_register (NULL));
+  atexit (remove_dirs);
+}
+
+char *
+test_make_dir (const char *name)
+{
+  const char *base = g_getenv ("HEARTH_TEST_TMPDIR");
+  g_autofree char *parent = NULL;
+  g_autofree char *tmpl = NULL;
+  char *dir;
+
+  parent = base != NULL ? g_strdup (base) : g_build_filename (g_get_current_dir (), "test-scratch", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0700), ==, 0);
+  tmpl = g_strdup_printf ("%s/%s-XXXXXX", parent, name);
+  dir = g_mkdtemp (g_strdup (tmpl));
+  g_assert_nonnull (dir);
+  g_ptr_array_add (dirs, g_strdup (dir));
+  return dir;
+}
+
+HearthSecret *
+test_secret (const char *text)
+{
+  return hearth_secret_new_from_data (text, strlen (text));
+}
+
+char *
+test_create_store (const char *name, const guint8 *county_public_key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthSecret) pass = test_secret (TEST_PASSPHRASE);
+  g_autofree char *parent = test_make_dir (name);
+  char *dir = g_build_filename (parent, "store", NULL);
+
+  g_assert_true (hearth_store_create (dir, pass, HEARTH_KDF_TEST, county_public_key, &error));
+  g_assert_no_error (error);
+  return dir;
+}
+
+HearthStore *
+test_open_store (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthSecret) pass = test_secret (TEST_PASSPHRASE);
+  HearthStore *store = hearth_store_open (dir, pass, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+sqlite3 *
+test_open_raw (const char *path, HearthPageKey *key, const char *journal_mode,
+               gboolean set_reserve, char **token_out)
+{
+  g_autofree char *token = hearth_vfs_key_attach (key);
+  g_autofree char *uri = hearth_vfs_build_uri (path, token);
+  g_autofree char *pragma = NULL;
+  sqlite3 *db = NULL;
+  int reserve = HEARTH_PAGE_RESERVE;
+
+  g_assert_cmpint (sqlite3_open_v2 (uri, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                                    HEARTH_VFS_NAME), ==, SQLITE_OK);
+  sqlite3_extended_result_codes (db, 1);
+  sqlite3_busy_timeout (db, 10000);
+  if (set_reserve)
+    sqlite3_file_control (db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+  test_exec (db, "PRAGMA temp_store=MEMORY; PRAGMA synchronous=FULL");
+  if (journal_mode != NULL)
+    {
+      pragma = g_strdup_printf ("PRAGMA journal_mode=%s", journal_mode);
+      if (sqlite3_exec (db, pragma, NULL, NULL, NULL) != SQLITE_OK && set_reserve)
+        g_error ("%s failed: %s", pragma, sqlite3_errmsg (db));
+    }
+  if (token_out != NULL)
+    *token_out = g_steal_pointer (&token);
+  return db;
+}
+
+void
+test_exec (sqlite3 *db, const char *sql)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("SQL failed: %s: %s", sql, msg);
+}
+
+gint64
+test_query_int (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 v;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step (st) != SQLITE_ROW)
+    g_error ("query failed: %s: %s", sql, sqlite3_errmsg (db));
+  v = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return v;
+}
+
+void
+test_flip_byte (const char *path, goffset offset)
+{
+  g_autoptr(GBytes) b = test_read_range (path, offset, 1);
+  guint8 c = ((const guint8 *) g_bytes_get_data (b, NULL))[0] ^ 0x01;
+
+  test_write_range (path, offset, &c, 1);
+}
+
+GBytes *
+test_read_range (const char *path, goffset offset, gsize len)
+{
+  int fd = open (path, O_RDONLY);
+  guint8 *buf = g_malloc0 (len);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pread (fd, buf, len, offset), ==, (gssize) len);
+  close (fd);
+  return g_bytes_new_take (buf, len);
+}
+
+void
+test_write_range (const char *path, goffset offset, const void *data, gsize len)
+{
+  int fd = open (path, O_WRONLY);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pwrite (fd, data, len, offset), ==, (gssize) len);
+  fsync (fd);
+  close (fd);
+}
+
+char *
+test_file_sha256 (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guint8 *) contents, len);
+}
+
+void
+test_log_reset (void)
+{
+  g_mutex_lock (&log_lock);
+  g_string_truncate (log_text, 0);
+  g_mutex_unlock (&log_lock);
+}
+
+const char *
+test_log_get (void)
+{
+  return log_text->str;
+}
+
+gboolean
+test_log_contains (const char *needle)
+{
+  gboolean found;
+
+  g_mutex_lock (&log_lock);
+  found = strstr (log_text->str, needle) != NULL;
+  g_mutex_unlock (&log_lock);
+  return found;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-util.h: helpers shared by the test programs. */
+#pragma once
+
+#include <glib.h>
+#include <sqlite3.h>
+#include "store.h"
+#include "store-vfs.h"
+
+G_BEGIN_DECLS
+
+#define TEST_PASSPHRASE "correct horse battery staple"
+#define TEST_PASSPHRASE_2 "village clerk 2026 spring"
+
+/* Initialises GLib testing, the VFS and the log capture. */
+void test_init (int *argc, char ***argv);
+
+/* A fresh folder under the build's test scratch space (not /tmp, so that
+ * the canary test's scan of /tmp stays meaningful); removed at exit unless
+ * HEARTH_KEEP_TEST_DIRS is set. Returns: (transfer full). */
+char *test_make_dir (const char *name);
+
+/* Returns: (transfer full): a passphrase secret. */
+HearthSecret *test_secret (const char *text);
+
+/* Creates a store with --kdf test in a fresh folder. Returns: (transfer full) the folder. */
+char *test_create_store (const char *name, const guint8 *county_public_key);
+
+/* Opens a store with TEST_PASSPHRASE, asserting success. */
+HearthStore *test_open_store (const char *dir);
+
+/* Raw encvfs access with a given key, bypassing the keyslot: the
+ * connection has reserve 40, temp_store=MEMORY and the given journal mode. */
+sqlite3 *test_open_raw (const char *path, HearthPageKey *key, const char *journal_mode,
+                        gboolean set_reserve, char **token_out);
+
+/* Executes SQL, asserting success. */
+void test_exec (sqlite3 *db, const char *sql);
+gint64 test_query_int (sqlite3 *db, const char *sql);
+
+/* Byte surgery on files. */
+void test_flip_byte (const char *path, goffset offset);
+GBytes *test_read_range (const char *path, goffset offset, gsize len);
+void test_write_range (const char *path, goffset offset, const void *data, gsize len);
+char *test_file_sha256 (const char *path);
+
+/* Log capture: every message logged since the last reset, one per line. */
+void test_log_reset (void);
+const char *test_log_get (void);
+gboolean test_log_contains (const char *needle);
+
+G_END_DECLS
