@@ -202,8 +202,13 @@ test_reads_match_plaintext_twin (void)
     g_autofree char *raw = NULL;
     gsize len;
     g_assert_true (g_file_get_contents (enc_path, &raw, &len, NULL));
-    g_assert_null (g_strstr_len (raw, len, "000000000000000000000000000000"));
-    g_assert_null (g_strstr_len (raw, len, "SQLite format 3"));
+    g_assert_null (memmem (raw, len, "000000000000000000000000000000", 30));
+    g_assert_null (memmem (raw, len, "SQLite format 3", 15));
+    g_free (raw);
+    /* Control: the plaintext twin does show both. */
+    g_assert_true (g_file_get_contents (plain_path, &raw, &len, NULL));
+    g_assert_nonnull (memmem (raw, len, "000000000000000000000000000000", 30));
+    g_assert_nonnull (memmem (raw, len, "SQLite format 3", 15));
   }
   sqlite3_close (enc);
   sqlite3_close (plain);

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "fuzz-targets.h"
+
+#include "store-countykey.h"
+#include "store-error.h"
+#include "store-keyslot.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Layout facts from store-keyslot.h. */
+#define KEYSLOT_CHECKSUM_OFFSET 268
+#define KEYSLOT_CHECKSUM_SIZE 32
+#define COUNTY_KEY_FILE_MAX 256  /* KEY_FILE_MAX in store-countykey.c */
+
+G_STATIC_ASSERT (KEYSLOT_CHECKSUM_OFFSET + KEYSLOT_CHECKSUM_SIZE == HEARTH_KEYSLOT_SIZE);
+
+/* Unlike g_assert(), never compiled out (G_DISABLE_ASSERT) and never routed
+ * through g_log(), whose handlers a test program may have replaced. */
+#define fuzz_check(expr) \
+  G_STMT_START { \
+    if (G_LIKELY (expr)) ; \
+    else \
+      fuzz_fail (__FILE__, __LINE__, #expr); \
+  } G_STMT_END
+
+G_GNUC_NORETURN static void
+fuzz_fail (const char *file, int line, const char *expr)
+{
+  fprintf (stderr, "%s:%d: fuzz invariant broken: %s\n", file, line, expr);
+  fflush (stderr);
+  abort ();
+}
+
+static void
+fuzz_init_sodium (void)
+{
+  /* Idempotent and cheap after the first call; the keyslot checksum uses
+   * libsodium's BLAKE2b, which wants it. */
+  fuzz_check (sodium_init () >= 0);
+}
+
+/* The error must exist, be of @code and carry a valid, non-empty message. */
+static void
+check_refusal (const GError *error, int code)
+{
+  fuzz_check (error != NULL);
+  fuzz_check (error->domain == HEARTH_STORE_ERROR);
+  fuzz_check (error->code == code);
+  fuzz_check (error->message != NULL && error->message[0] != '\0');
+  fuzz_check (g_utf8_validate (error->message, -1, NULL));
+}
+
+/* ---------------------------------------------------------------- keyslot */
+
+static gboolean
+keyslot_equal (const HearthKeyslot *a, const HearthKeyslot *b)
+{
+  /* Field by field: the struct has padding, which memcmp() would compare. */
+  return a->generation == b->generation &&
+         memcmp (a->file_id, b->file_id, sizeof a->file_id) == 0 &&
+         a->opslimit == b->opslimit &&
+         a->memlimit == b->memlimit &&
+         memcmp (a->salt, b->salt, sizeof a->salt) == 0 &&
+         memcmp (a->nonce, b->nonce, sizeof a->nonce) == 0 &&
+         memcmp (a->wrapped, b->wrapped, sizeof a->wrapped) == 0 &&
+         !a->has_envelope == !b->has_envelope &&
+         memcmp (a->county_public_key, b->county_public_key, sizeof a->county_public_key) == 0 &&
+         memcmp (a->envelope, b->envelope, sizeof a->envelope) == 0;
+}
+
+static void
+check_keyslot (const guint8 *data, gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  HearthKeyslot slot, again;
+  const guint8 *out;
+  gsize out_len;
+
+  if (!hearth_keyslot_parse (data, size, &slot, &error))
+    {
+      check_refusal (error, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT);
+      return;
+    }
+  fuzz_check (error == NULL);
+  fuzz_check (size == HEARTH_KEYSLOT_SIZE);
+  /* derive_kek() hands the memlimit to crypto_pwhash() as a size_t. */
+  fuzz_check (slot.memlimit <= G_MAXSIZE);
+
+  /* A slot that parses must be the one encoding of its fields: every byte
+   * of the file is either a field or a checksum over the fields. */
+  bytes = hearth_keyslot_serialise (&slot);
+  out = g_bytes_get_data (bytes, &out_len);
+  fuzz_check (out_len == size);
+  fuzz_check (memcmp (out, data, size) == 0);
+
+  fuzz_check (hearth_keyslot_parse (out, out_len, &again, &error));
+  fuzz_check (error == NULL);
+  fuzz_check (keyslot_equal (&slot, &again));
+}
+
+void
+hearth_fuzz_keyslot (const guint8 *data, gsize size)
+{
+  fuzz_init_sodium ();
+  check_keyslot (data, size);
+
+  /* Again with the checksum made right, or every mutation that survives the
+   * header checks would stop at the checksum. */
+  if (size >= KEYSLOT_CHECKSUM_OFFSET)
+    {
+      guint8 fixed[HEARTH_KEYSLOT_SIZE];
+
+      memcpy (fixed, data, KEYSLOT_CHECKSUM_OFFSET);
+      crypto_generichash (fixed + KEYSLOT_CHECKSUM_OFFSET, KEYSLOT_CHECKSUM_SIZE,
+                          fixed, KEYSLOT_CHECKSUM_OFFSET, NULL, 0);
+      if (size != HEARTH_KEYSLOT_SIZE || memcmp (fixed, data, size) != 0)
+        check_keyslot (fixed, sizeof fixed);
+    }
+}
+
+/* ------------------------------------------------------------- county key */
+
+static char *county_key_tmp_path;  /* only when memfd_create() is unavailable */
+
+static void
+remove_county_key_tmp (void)
+{
+  if (county_key_tmp_path != NULL)
+    g_unlink (county_key_tmp_path);
+}
+
+/* The file the county key input is written to: one per process, created on
+ * the first call. Returns its descriptor; @path_out receives a path that
+ * opens it. */
+static int
+county_key_file (const char **path_out)
+{
+  static int fd = -1;
+  static char *path;
+
+  if (fd < 0)
+    {
+      fd = memfd_create ("hearth-fuzz-county-key", MFD_CLOEXEC);
+      if (fd >= 0)
+        {
+          path = g_strdup_printf ("/proc/self/fd/%d", fd);
+          if (access (path, R_OK) != 0)  /* no /proc */
+            {
+              close (fd);
+              fd = -1;
+              g_clear_pointer (&path, g_free);
+            }
+        }
+      if (fd < 0)
+        {
+          g_autoptr(GError) error = NULL;
+
+          fd = g_file_open_tmp ("hearth-fuzz-county-key-XXXXXX", &path, &error);
+          if (fd < 0)
+            {
+              fprintf (stderr, "fuzz: no scratch file: %s\n", error->message);
+              abort ();
+            }
+          county_key_tmp_path = path;
+          atexit (remove_county_key_tmp);
+        }
+    }
+  *path_out = path;
+  return fd;
+}
+
+static void
+write_county_key_file (int fd, const guint8 *data, gsize size)
+{
+  gsize done = 0;
+
+  fuzz_check (ftruncate (fd, 0) == 0);
+  while (done < size)
+    {
+      ssize_t n = pwrite (fd, data + done, size - done, (off_t) done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      fuzz_check (n > 0);
+      done += (gsize) n;
+    }
+}
+
+/* An accepted key file must read "@header\n" + base64 (@key) + optional "\n". */
+static void
+check_canonical_key_file (const guint8 *data, gsize size, const char *header,
+                          const guint8 *key)
+{
+  char b64[sodium_base64_ENCODED_LEN (HEARTH_COUNTY_KEY_SIZE, sodium_base64_VARIANT_ORIGINAL)];
+  gsize header_len = strlen (header);
+  gsize b64_len;
+
+  sodium_bin2base64 (b64, sizeof b64, key, HEARTH_COUNTY_KEY_SIZE, sodium_base64_VARIANT_ORIGINAL);
+  b64_len = strlen (b64);
+
+  fuzz_check (size <= COUNTY_KEY_FILE_MAX);
+  fuzz_check (size == header_len + 1 + b64_len || size == header_len + 1 + b64_len + 1);
+  fuzz_check (memcmp (data, header, header_len) == 0);
+  fuzz_check (data[header_len] == '\n');
+  fuzz_check (memcmp (data + header_len + 1, b64, b64_len) == 0);
+  fuzz_check (size == header_len + 1 + b64_len || data[size - 1] == '\n');
+  sodium_memzero (b64, sizeof b64);
+}
+
+void
+hearth_fuzz_county_key (const guint8 *data, gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  guint8 public_key[HEARTH_COUNTY_KEY_SIZE];
+  const char *path;
+  gboolean public_ok;
+  int fd;
+
+  fuzz_init_sodium ();
+  fd = county_key_file (&path);
+  write_county_key_file (fd, data, size);
+
+  public_ok = hearth_county_key_read_public (path, public_key, &error);
+  if (public_ok)
+    {
+      fuzz_check (error == NULL);
+      check_canonical_key_file (data, size, HEARTH_COUNTY_PUBLIC_HEADER, public_key);
+    }
+  else
+    check_refusal (error, HEARTH_STORE_ERROR_BAD_FILE);
+  g_clear_error (&error);
+
+  secret = hearth_county_key_read_secret (path, &error);
+  if (secret != NULL)
+    {
+      fuzz_check (error == NULL);
+      fuzz_check (!public_ok);
+      fuzz_check (hearth_secret_get_size (secret) == HEARTH_COUNTY_KEY_SIZE);
+      check_canonical_key_file (data, size, HEARTH_COUNTY_SECRET_HEADER,
+                                hearth_secret_peek (secret));
+    }
+  else
+    check_refusal (error, HEARTH_STORE_ERROR_BAD_FILE);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * fuzz-targets.h: the bodies of the fuzz targets, as plain functions.
+ *
+ * The libFuzzer entry points (fuzz-keyslot.c, fuzz-county-key.c) and the
+ * regression test (test-fuzz-regressions.c) both call these, so that a
+ * crashing input saved under tests/fuzz/ replays in an ordinary
+ * `meson test` run, without clang or libFuzzer.
+ *
+ * Both functions are deterministic, accept any input, and return normally
+ * unless an invariant of the code under test is broken: then they print
+ * the broken invariant to stderr and abort(), which libFuzzer reports as a
+ * crash and the regression test as a failure.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * hearth_fuzz_keyslot:
+ * @data: (array length=size): arbitrary bytes
+ * @size: the number of bytes
+ *
+ * Parses @data as a keyslot with hearth_keyslot_parse(). A refusal must
+ * come with HEARTH_STORE_ERROR_KEYSLOT_CORRUPT; a slot that parses must
+ * serialise back to exactly @data and parse again to the same fields.
+ *
+ * Because a random mutation almost never keeps the BLAKE2b checksum right,
+ * the first 268 bytes of a long enough input are also tried with a correct
+ * checksum appended, so that the checks behind the checksum get fuzzed too.
+ */
+void hearth_fuzz_keyslot (const guint8 *data,
+                          gsize         size);
+
+/**
+ * hearth_fuzz_county_key:
+ * @data: (array length=size): arbitrary bytes
+ * @size: the number of bytes
+ *
+ * Writes @data to a file that belongs to this process (a memfd, created on
+ * the first call and rewritten on every call) and reads it with
+ * hearth_county_key_read_public() and hearth_county_key_read_secret(). A
+ * refusal must come with HEARTH_STORE_ERROR_BAD_FILE; a key that is
+ * accepted must be the canonical encoding of @data (the header line, then
+ * the key in padded base64, then an optional final newline), and no file is
+ * accepted as both kinds.
+ */
+void hearth_fuzz_county_key (const guint8 *data,
+                             gsize         size);
+
+G_END_DECLS

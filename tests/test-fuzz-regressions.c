@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-fuzz-regressions.c: replays the saved fuzz inputs without libFuzzer.
+ *
+ * Every file under tests/fuzz/keyslot-crashes/, keyslot-seeds/ and
+ * county-key-crashes/ goes through the same functions the fuzz targets
+ * call (fuzz/fuzz-targets.c), which abort on a broken invariant. The
+ * keyslot seeds also have their outcomes checked one by one.
+ */
+#include "test-util.h"
+#include "fuzz/fuzz-targets.h"
+
+#include "store-countykey.h"
+#include "store-error.h"
+#include "store-keyslot.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#ifndef HEARTH_FUZZ_CORPUS_DIR
+#error "HEARTH_FUZZ_CORPUS_DIR must name tests/fuzz"
+#endif
+
+typedef void (*FuzzFunc) (const guint8 *data, gsize size);
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+/* Runs every file of @subdir (but its README.md) through @func, in name
+ * order. Returns: the number of files run. */
+static guint
+replay_dir (const char *subdir, FuzzFunc func)
+{
+  g_autofree char *dir_path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, subdir, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, &error);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_strcmp0 (name, "README.md") != 0)
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir_path, g_ptr_array_index (names, i), NULL);
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      g_test_message ("replaying %s", path);
+      g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+      g_assert_no_error (error);
+      func ((const guint8 *) contents, len);
+    }
+  return names->len;
+}
+
+static GBytes *
+read_seed (const char *name)
+{
+  g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, "keyslot-seeds", name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, len);
+}
+
+/* Parses seed @name, asserting that it is refused as corrupt with a
+ * message that contains @needle. */
+static void
+assert_seed_refused (const char *name, const char *needle)
+{
+  g_autoptr(GBytes) bytes = read_seed (name);
+  g_autoptr(GError) error = NULL;
+  HearthKeyslot slot;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  g_test_message ("%s", name);
+  g_assert_false (hearth_keyslot_parse (data, len, &slot, &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT);
+  g_assert_nonnull (strstr (error->message, needle));
+}
+
+static void
+test_keyslot_seeds (void)
+{
+  g_autoptr(GBytes) valid = read_seed ("valid.keyslot");
+  g_autoptr(GBytes) envelope = read_seed ("valid-envelope.keyslot");
+  g_autoptr(GError) error = NULL;
+  HearthKeyslot slot;
+  const guint8 *data;
+  gsize len;
+
+  /* Written by `hearth-cli init --kdf test`: libsodium's minimum costs. */
+  data = g_bytes_get_data (valid, &len);
+  g_assert_cmpuint (len, ==, HEARTH_KEYSLOT_SIZE);
+  g_assert_true (hearth_keyslot_parse (data, len, &slot, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (hearth_kdf_profile_describe (slot.opslimit, slot.memlimit), ==, "test");
+  g_assert_false (slot.has_envelope);
+
+  /* The same with --county-public-key. */
+  data = g_bytes_get_data (envelope, &len);
+  g_assert_true (hearth_keyslot_parse (data, len, &slot, &error));
+  g_assert_no_error (error);
+  g_assert_true (slot.has_envelope);
+
+  /* One bit of the wrapped key flipped: only the checksum can tell. */
+  assert_seed_refused ("flipped-byte-100.keyslot", "checksum");
+  /* The last checksum byte missing. */
+  assert_seed_refused ("truncated-299.keyslot", "299");
+  /* Valid checksums, hostile costs: an unlock must not take hours or
+   * terabytes of memory. */
+  assert_seed_refused ("opslimit-2e40.keyslot", "bounds");
+  assert_seed_refused ("opslimit-2e40.keyslot", "1099511627776 passes");
+  assert_seed_refused ("memlimit-2e40.keyslot", "bounds");
+  /* A version from the future, with a valid checksum. */
+  assert_seed_refused ("version-2.keyslot", "version 2");
+}
+
+static void
+test_keyslot_regressions (void)
+{
+  replay_dir ("keyslot-crashes", hearth_fuzz_keyslot);
+  g_assert_cmpuint (replay_dir ("keyslot-seeds", hearth_fuzz_keyslot), >=, 2);
+}
+
+/* Key files as hearth_county_key_write() makes them, and near misses. */
+static void
+test_county_key_written (void)
+{
+  g_autofree char *dir = test_make_dir ("fuzz-county-key");
+  g_autofree char *public_path = g_build_filename (dir, "county.pub", NULL);
+  g_autofree char *secret_path = g_build_filename (dir, "county.key", NULL);
+  g_autoptr(HearthSecret) secret = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  guint8 public_key[HEARTH_COUNTY_KEY_SIZE];
+  gsize len;
+
+  secret = hearth_county_key_generate (public_key);
+  g_assert_true (hearth_county_key_write (public_path, FALSE, public_key, &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_county_key_write (secret_path, TRUE, hearth_secret_peek (secret), &error));
+  g_assert_no_error (error);
+
+  g_assert_true (g_file_get_contents (public_path, &text, &len, &error));
+  g_assert_no_error (error);
+  hearth_fuzz_county_key ((const guint8 *) text, len);         /* accepted */
+  hearth_fuzz_county_key ((const guint8 *) text, len - 1);     /* no final newline */
+  hearth_fuzz_county_key ((const guint8 *) text, len - 2);     /* a base64 digit short */
+  hearth_fuzz_county_key ((const guint8 *) text, 0);           /* empty */
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (g_file_get_contents (secret_path, &text, &len, &error));
+  g_assert_no_error (error);
+  hearth_fuzz_county_key ((const guint8 *) text, len);
+  text[0] = 'H';
+  hearth_fuzz_county_key ((const guint8 *) text, len);         /* wrong header */
+  sodium_memzero (text, len);
+}
+
+static void
+test_county_key_regressions (void)
+{
+  replay_dir ("county-key-crashes", hearth_fuzz_county_key);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+
+  g_test_add_func ("/fuzz/keyslot/seeds", test_keyslot_seeds);
+  g_test_add_func ("/fuzz/keyslot/regressions", test_keyslot_regressions);
+  g_test_add_func ("/fuzz/county-key/written", test_county_key_written);
+  g_test_add_func ("/fuzz/county-key/regressions", test_county_key_regressions);
+
+  return g_test_run ();
+}
