@@ -77,7 +77,9 @@ parse_key_file (const char *path, const char *header, guint8 *out, GError **erro
                    _("%s, line 3: unexpected text after the key"), path);
       return FALSE;
     }
-  if (sodium_base642bin (out, 32, line2, end - line2, NULL, &bin_len, NULL,
+  /* strspn(): libsodium 1.0.18's decoder takes any byte >= 0x80 for a '/'. */
+  if (strspn (line2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != (gsize) (end - line2) ||
+      sodium_base642bin (out, 32, line2, end - line2, NULL, &bin_len, NULL,
                          sodium_base64_VARIANT_ORIGINAL) != 0 || bin_len != 32)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE,

@@ -9,11 +9,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+G_GNUC_PRINTF (2, 3)
 static gboolean
-io_error (GError **error, const char *what, const char *path, int err)
+io_error (GError **error, const char *format, ...)
 {
-  g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
-               _("Could not %s %s: %s"), what, path, g_strerror (err));
+  va_list ap;
+
+  va_start (ap, format);
+  g_propagate_error (error, g_error_new_valist (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, format, ap));
+  va_end (ap);
   return FALSE;
 }
 
@@ -23,12 +27,12 @@ hearth_file_sync_dir (const char *dir, GError **error)
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
   if (fd < 0)
-    return io_error (error, _("open the folder"), dir, errno);
+    return io_error (error, _("Could not open the folder %s: %s"), dir, g_strerror (errno));
   if (fsync (fd) != 0)
     {
       int saved = errno;
       close (fd);
-      return io_error (error, _("sync the folder"), dir, saved);
+      return io_error (error, _("Could not sync the folder %s: %s"), dir, g_strerror (saved));
     }
   close (fd);
   return TRUE;
@@ -46,7 +50,7 @@ hearth_file_replace_durably (const char *path, const void *data, gsize len,
 
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0)
-    return io_error (error, _("create"), tmp, errno);
+    return io_error (error, _("Could not create %s: %s"), tmp, g_strerror (errno));
   while (done < len)
     {
       ssize_t w = write (fd, p + done, len - done);
@@ -57,7 +61,7 @@ hearth_file_replace_durably (const char *path, const void *data, gsize len,
           int saved = errno;
           close (fd);
           g_unlink (tmp);
-          return io_error (error, _("write"), tmp, saved);
+          return io_error (error, _("Could not write %s: %s"), tmp, g_strerror (saved));
         }
       done += (gsize) w;
     }
@@ -66,14 +70,14 @@ hearth_file_replace_durably (const char *path, const void *data, gsize len,
       int saved = errno;
       close (fd);
       g_unlink (tmp);
-      return io_error (error, _("sync"), tmp, saved);
+      return io_error (error, _("Could not sync %s: %s"), tmp, g_strerror (saved));
     }
   close (fd);
   if (rename (tmp, path) != 0)
     {
       int saved = errno;
       g_unlink (tmp);
-      return io_error (error, _("replace"), path, saved);
+      return io_error (error, _("Could not replace %s: %s"), path, g_strerror (saved));
     }
   return hearth_file_sync_dir (dir, error);
 }
@@ -100,7 +104,7 @@ hearth_file_read_bounded (const char *path, gsize max, GError **error)
     {
       close (fd);
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE,
-                   _("%s is not a regular file of at most %" G_GSIZE_FORMAT " bytes"), path, max);
+                   _("%s is not a regular file of at most %zu bytes"), path, (size_t) max);
       return NULL;
     }
   /* Read one byte more than allowed, in case the file grew since fstat. */
@@ -130,7 +134,7 @@ hearth_file_read_bounded (const char *path, gsize max, GError **error)
   if (len > max)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE,
-                   _("%s is larger than %" G_GSIZE_FORMAT " bytes"), path, max);
+                   _("%s is larger than %zu bytes"), path, (size_t) max);
       return NULL;
     }
   return g_bytes_new_take (g_steal_pointer (&buf), len);

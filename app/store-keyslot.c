@@ -97,8 +97,8 @@ hearth_keyslot_parse (const guint8 *data, gsize len, HearthKeyslot *out, GError 
   if (len != HEARTH_KEYSLOT_SIZE)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
-                   _("keyslot is %" G_GSIZE_FORMAT " bytes long; a version 1 keyslot has %d"),
-                   len, HEARTH_KEYSLOT_SIZE);
+                   _("keyslot is %zu bytes long; a version 1 keyslot has %d"),
+                   (size_t) len, HEARTH_KEYSLOT_SIZE);
       return FALSE;
     }
   crypto_generichash (sum, sizeof sum, data, CHECKSUM_OFFSET, NULL, 0);
@@ -108,7 +108,8 @@ hearth_keyslot_parse (const guint8 *data, gsize len, HearthKeyslot *out, GError 
                    _("keyslot checksum does not match (the file is damaged)"));
       return FALSE;
     }
-  if (data[9] != KDF_ARGON2ID13 || (data[10] & ~FLAG_ENVELOPE) != 0 || data[11] != 0)
+  if (data[9] != KDF_ARGON2ID13 || (data[10] & ~FLAG_ENVELOPE) != 0 || data[11] != 0 ||
+      (!(data[10] & FLAG_ENVELOPE) && !sodium_is_zero (data + 140, HEARTH_COUNTY_KEY_SIZE + HEARTH_ENVELOPE_SIZE)))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
                    _("keyslot names an unknown key derivation (%u) or flags (%u)"),
@@ -123,9 +124,8 @@ hearth_keyslot_parse (const guint8 *data, gsize len, HearthKeyslot *out, GError 
       out->memlimit < crypto_pwhash_MEMLIMIT_MIN || out->memlimit > MEMLIMIT_MAX)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
-                   _("keyslot asks for Argon2id with %" G_GUINT64_FORMAT " passes and %"
-                     G_GUINT64_FORMAT " bytes, outside the accepted bounds"),
-                   out->opslimit, out->memlimit);
+                   _("keyslot asks for Argon2id with %llu passes and %llu bytes, outside the accepted bounds"),
+                   (unsigned long long) out->opslimit, (unsigned long long) out->memlimit);
       return FALSE;
     }
   memcpy (out->salt, data + 52, 16);
@@ -206,8 +206,8 @@ derive_kek (const HearthKeyslot *slot, const HearthSecret *passphrase,
                      crypto_pwhash_ALG_ARGON2ID13) != 0)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INTERNAL,
-                   _("Argon2id could not get %" G_GUINT64_FORMAT " MiB of memory"),
-                   slot->memlimit >> 20);
+                   _("Argon2id could not get %llu MiB of memory"),
+                   (unsigned long long) (slot->memlimit >> 20));
       return FALSE;
     }
   *kek_out = g_steal_pointer (&kek);

@@ -686,12 +686,12 @@ verify_pages (HearthStore *self, GError **error)
         {
           if (n >= 0 && n < HEARTH_PAGE_SIZE)
             g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                         _("%s: page %u (offset %" G_GINT64_FORMAT ") is cut short: the file ends inside it"),
-                         self->db_path, pgno, (gint64) (pgno - 1) * HEARTH_PAGE_SIZE);
+                         _("%s: page %u (offset %lld) is cut short: the file ends inside it"),
+                         self->db_path, pgno, (long long) (pgno - 1) * HEARTH_PAGE_SIZE);
           else
             g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
-                         _("%s: page %u (offset %" G_GINT64_FORMAT ") fails authentication (damaged or tampered)"),
-                         self->db_path, pgno, (gint64) (pgno - 1) * HEARTH_PAGE_SIZE);
+                         _("%s: page %u (offset %lld) fails authentication (damaged or tampered)"),
+                         self->db_path, pgno, (long long) (pgno - 1) * HEARTH_PAGE_SIZE);
           ok = FALSE;
           break;
         }

@@ -97,8 +97,8 @@ cli_cmd_check (CliContext *ctx, int argc, char **argv)
   if (store == NULL || !hearth_store_check (store, &error))
     return cli_fail (error);
   hearth_store_get_info (store, &info);
-  g_print (_("The store in %s is sound: %" G_GUINT64_FORMAT " pages authenticated, integrity check ok.\n"),
-           ctx->data_dir, info.page_count);
+  g_print (_("The store in %s is sound: %llu pages authenticated, integrity check ok.\n"),
+           ctx->data_dir, (unsigned long long) info.page_count);
   if (g_strcmp0 (info.kdf_profile, "test") == 0)
     g_print (_("Warning: this store was created with --kdf test (libsodium's minimum cost); it is for test suites only.\n"));
   return CLI_EXIT_OK;
@@ -120,10 +120,10 @@ cli_cmd_status (CliContext *ctx, int argc, char **argv)
   hearth_store_get_info (store, &info);
   g_print (_("Store:              %s (unlocked)\n"), ctx->data_dir);
   g_print (_("Schema version:     %u\n"), info.schema_version);
-  g_print (_("Size:               %" G_GUINT64_FORMAT " pages of 4096 bytes\n"), info.page_count);
-  g_print (_("Key derivation:     Argon2id, %" G_GUINT64_FORMAT " MiB, %" G_GUINT64_FORMAT " passes (%s)\n"),
-           info.memlimit >> 20, info.opslimit, info.kdf_profile);
-  g_print (_("Keyslot generation: %" G_GUINT64_FORMAT "\n"), info.keyslot_generation);
+  g_print (_("Size:               %llu pages of 4096 bytes\n"), (unsigned long long) info.page_count);
+  g_print (_("Key derivation:     Argon2id, %llu MiB, %llu passes (%s)\n"),
+           (unsigned long long) (info.memlimit >> 20), (unsigned long long) info.opslimit, info.kdf_profile);
+  g_print (_("Keyslot generation: %llu\n"), (unsigned long long) info.keyslot_generation);
   g_print (_("County recovery:    %s\n"),
            info.has_recovery_envelope ? _("yes (sealed to the county key)") : _("no"));
   return CLI_EXIT_OK;

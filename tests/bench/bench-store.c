@@ -34,7 +34,7 @@
  * build directory (not /tmp), removed at exit unless HEARTH_KEEP_BENCH_DIR
  * is set.
  *
- *   bench-store [--quick] [--repeats=N]
+ *   bench-store [--quick] [--repeats=N] [--verbose] [--no-unlock]
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -42,6 +42,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -106,6 +107,7 @@ static const struct {
 typedef struct {
   guint n_rows;
   guint n_ops[N_PHASES];
+  guint chunk[N_PHASES];  /* operations per turn (run_table()) */
   guint32 *point_ids;
   guint32 *range_starts;
   guint32 *update_ids;
@@ -114,12 +116,14 @@ typedef struct {
 
 typedef struct {
   double seconds;
+  double cpu_seconds;     /* this thread's CPU time */
   guint64 pages_crypted;  /* encrypted + decrypted by encvfs */
   int cache_misses;       /* SQLITE_DBSTATUS_CACHE_MISS */
 } Sample;
 
 typedef struct {
   sqlite3 *db;
+  sqlite3_stmt *st;  /* the current phase's statement */
   char *token;  /* encvfs key token, or NULL */
   char *path;
 } Conn;
@@ -202,6 +206,14 @@ workload_new (guint n_rows)
   w->n_ops[PHASE_UPDATE] = n_rows / 10;
   w->n_ops[PHASE_DELETE] = n_rows / 10;
   w->n_ops[PHASE_CHECKPOINT] = 1;
+  for (int ph = 0; ph < N_PHASES; ph++)
+    w->chunk[ph] = 1;
+  w->chunk[PHASE_BULK] = 2000;
+  w->chunk[PHASE_COMMITS] = 20;
+  w->chunk[PHASE_POINT] = 5000;
+  w->chunk[PHASE_RANGE] = 200;
+  w->chunk[PHASE_UPDATE] = 500;
+  w->chunk[PHASE_DELETE] = 500;
   w->point_ids = random_ids (w->n_ops[PHASE_POINT], n_rows, 1);
   w->range_starts = random_ids (w->n_ops[PHASE_RANGE], n_rows - RANGE_ROWS, 2);
   w->update_ids = random_ids (w->n_ops[PHASE_UPDATE], n_rows, 3);
@@ -224,7 +236,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Workload, workload_free)
 static double
 now_s (void)
 {
-  return g_get_monotonic_time () / 1e6;
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double
+cpu_s (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int
@@ -420,57 +444,71 @@ checkpoint (sqlite3 *db)
   sqlite3_finalize (st);
 }
 
+/* A phase runs in three steps so that the two sides can take turns every
+ * few milliseconds (see run_table()): begin (prepare, BEGIN), ops
+ * [@from, @to), end (COMMIT, finalize). */
 static void
-run_phase (Conn *c, Phase phase, const Workload *w)
+phase_begin (Conn *c, Phase phase)
+{
+  static const char *const sql[N_PHASES] = {
+    [PHASE_BULK] = "INSERT INTO visit (household, updated, answers, id) VALUES (?, ?, ?, ?)",
+    [PHASE_COMMITS] = "INSERT INTO visit (household, updated, answers, id) VALUES (?, ?, ?, ?)",
+    [PHASE_POINT] = "SELECT household, updated, answers FROM visit WHERE id = ?",
+    [PHASE_RANGE] = "SELECT household, updated, answers FROM visit WHERE id BETWEEN ?1 AND ?1 + "
+                    G_STRINGIFY (RANGE_ROWS) " - 1",
+    [PHASE_UPDATE] = "UPDATE visit SET household = ?, updated = ?, answers = ? WHERE id = ?",
+    [PHASE_DELETE] = "DELETE FROM visit WHERE id = ?",
+  };
+
+  if (phase == PHASE_BULK || phase == PHASE_UPDATE || phase == PHASE_DELETE)
+    exec (c->db, "BEGIN");
+  if (sql[phase] != NULL)
+    c->st = prepare (c->db, sql[phase]);
+}
+
+static void
+phase_end (Conn *c, Phase phase)
+{
+  g_clear_pointer (&c->st, sqlite3_finalize);
+  if (phase == PHASE_BULK || phase == PHASE_UPDATE || phase == PHASE_DELETE)
+    exec (c->db, "COMMIT");
+}
+
+static void
+phase_run (Conn *c, Phase phase, const Workload *w, guint from, guint to)
 {
   sqlite3 *db = c->db;
-  sqlite3_stmt *st = NULL;
+  sqlite3_stmt *st = c->st;
   char payload[PAYLOAD_BYTES];
   gint64 sink = 0;
 
-  switch (phase)
-    {
-    case PHASE_BULK:
-      exec (db, "BEGIN");
-      st = prepare (db, "INSERT INTO visit (household, updated, answers, id) VALUES (?, ?, ?, ?)");
-      for (guint32 id = 1; id <= w->n_rows; id++)
-        {
-          bind_row (st, id, 0, payload);
-          step_done (db, st);
-        }
-      exec (db, "COMMIT");
-      break;
+  for (guint i = from; i < to; i++)
+    switch (phase)
+      {
+      case PHASE_BULK:
+        bind_row (st, i + 1, 0, payload);
+        step_done (db, st);
+        break;
 
-    case PHASE_CHECKPOINT_BULK:
-    case PHASE_CHECKPOINT:
-      checkpoint (db);
-      break;
+      case PHASE_COMMITS:  /* autocommit: one transaction per row */
+        bind_row (st, w->n_rows + 1 + i, 0, payload);
+        step_done (db, st);
+        break;
 
-    case PHASE_COMMITS:
-      st = prepare (db, "INSERT INTO visit (household, updated, answers, id) VALUES (?, ?, ?, ?)");
-      for (guint i = 0; i < w->n_ops[phase]; i++)
-        {
-          bind_row (st, w->n_rows + 1 + i, 0, payload);
-          step_done (db, st);
-        }
-      break;
+      case PHASE_CHECKPOINT_BULK:
+      case PHASE_CHECKPOINT:
+        checkpoint (db);
+        break;
 
-    case PHASE_POINT:
-      st = prepare (db, "SELECT household, updated, answers FROM visit WHERE id = ?");
-      for (guint i = 0; i < w->n_ops[phase]; i++)
-        {
-          sqlite3_bind_int64 (st, 1, w->point_ids[i]);
-          if (sqlite3_step (st) != SQLITE_ROW)
-            g_error ("point select %u: %s", w->point_ids[i], sqlite3_errmsg (db));
-          sink += sqlite3_column_int64 (st, 0) + sqlite3_column_bytes (st, 2);
-          sqlite3_reset (st);
-        }
-      break;
+      case PHASE_POINT:
+        sqlite3_bind_int64 (st, 1, w->point_ids[i]);
+        if (sqlite3_step (st) != SQLITE_ROW)
+          g_error ("point select %u: %s", w->point_ids[i], sqlite3_errmsg (db));
+        sink += sqlite3_column_int64 (st, 0) + sqlite3_column_bytes (st, 2);
+        sqlite3_reset (st);
+        break;
 
-    case PHASE_RANGE:
-      st = prepare (db, "SELECT household, updated, answers FROM visit WHERE id BETWEEN ?1 AND ?1 + "
-                        G_STRINGIFY (RANGE_ROWS) " - 1");
-      for (guint i = 0; i < w->n_ops[phase]; i++)
+      case PHASE_RANGE:
         {
           int rc;
 
@@ -481,59 +519,55 @@ run_phase (Conn *c, Phase phase, const Workload *w)
             g_error ("range scan: %s", sqlite3_errmsg (db));
           sqlite3_reset (st);
         }
-      break;
+        break;
 
-    case PHASE_INDEX:
-      exec (db, "CREATE INDEX visit_household ON visit (household)");
-      break;
+      case PHASE_INDEX:
+        exec (db, "CREATE INDEX visit_household ON visit (household)");
+        break;
 
-    case PHASE_UPDATE:
-      exec (db, "BEGIN");
-      st = prepare (db, "UPDATE visit SET household = ?, updated = ?, answers = ? WHERE id = ?");
-      for (guint i = 0; i < w->n_ops[phase]; i++)
-        {
-          bind_row (st, w->update_ids[i], i + 1, payload);
-          step_done (db, st);
-        }
-      exec (db, "COMMIT");
-      break;
+      case PHASE_UPDATE:
+        bind_row (st, w->update_ids[i], i + 1, payload);
+        step_done (db, st);
+        break;
 
-    case PHASE_DELETE:
-      exec (db, "BEGIN");
-      st = prepare (db, "DELETE FROM visit WHERE id = ?");
-      for (guint i = 0; i < w->n_ops[phase]; i++)
-        {
-          sqlite3_bind_int64 (st, 1, w->delete_ids[i]);
-          step_done (db, st);
-        }
-      exec (db, "COMMIT");
-      break;
+      case PHASE_DELETE:
+        sqlite3_bind_int64 (st, 1, w->delete_ids[i]);
+        step_done (db, st);
+        break;
 
-    case N_PHASES:
-    default:
-      g_assert_not_reached ();
-    }
-  sqlite3_finalize (st);
+      case N_PHASES:
+      default:
+        g_assert_not_reached ();
+      }
   if (sink == -1)  /* keeps the reads from being optimised away */
     g_print (" ");
 }
 
-static Sample
-timed_phase (Conn *c, Phase phase, const Workload *w)
+typedef enum { STEP_BEGIN, STEP_RUN, STEP_END } Step;
+
+/* Runs one step of @phase on @c and adds its cost to @s. */
+static void
+timed_step (Conn *c, Phase phase, Step step, const Workload *w, guint from, guint to, Sample *s)
 {
-  Sample s;
   guint64 crypted = pages_crypted ();
   int cur = 0, hi = 0;
-  double start;
+  double wall, cpu;
 
   sqlite3_db_status (c->db, SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 1);
-  start = now_s ();
-  run_phase (c, phase, w);
-  s.seconds = now_s () - start;
-  s.pages_crypted = pages_crypted () - crypted;
+  wall = now_s ();
+  cpu = cpu_s ();
+  switch (step)
+    {
+    case STEP_BEGIN: phase_begin (c, phase); break;
+    case STEP_RUN: phase_run (c, phase, w, from, to); break;
+    case STEP_END: phase_end (c, phase); break;
+    default: g_assert_not_reached ();
+    }
+  s->seconds += now_s () - wall;
+  s->cpu_seconds += cpu_s () - cpu;
+  s->pages_crypted += pages_crypted () - crypted;
   sqlite3_db_status (c->db, SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 1);
-  s.cache_misses = cur;
-  return s;
+  s->cache_misses += cur;
 }
 
 /* ---- one table -------------------------------------------------------- */
@@ -545,9 +579,9 @@ print_table_header (guint n_rows, int cache_kib, gboolean configured, guint repe
            configured ? " (HEARTH_STORE_CACHE_KIB, as the store configures it)"
                       : " (small: most reads miss the cache and decrypt; no targets)",
            repeats);
-  g_print ("  %-22s %7s %9s %9s %6s %13s %7s %-5s %10s %15s\n",
-           "phase", "ops", "enc ms", "plain ms", "ratio", "runs min-max", "target", "",
-           "pages/run", "misses enc/pln");
+  g_print ("  %-22s %6s %8s %8s %6s %11s %6s %6s %-4s %6s %13s\n",
+           "phase", "ops", "enc ms", "plain ms", "ratio", "run min-max", "cpu", "target", "",
+           "pages", "misses enc/pl");
 }
 
 static void
@@ -556,8 +590,7 @@ run_table (guint n_rows, int cache_kib, gboolean configured, guint repeats, Hear
 {
   g_autoptr(Workload) w = workload_new (n_rows);
   g_autofree Sample *samples = g_new0 (Sample, (gsize) N_PHASES * N_SIDES * repeats);
-  g_autofree double *times = g_new (double, repeats);
-  g_autofree double *ratios = g_new (double, repeats);
+  g_autofree double *v = g_new (double, repeats);
 
 #define SAMPLE(ph, sd, r) samples[((ph) * N_SIDES + (sd)) * repeats + (r)]
 
@@ -573,16 +606,28 @@ run_table (guint n_rows, int cache_kib, gboolean configured, guint repeats, Hear
         }
       for (int ph = 0; ph < N_PHASES; ph++)
         {
-          /* Alternate which side goes first, per repeat and per phase, so
-           * that neither side always inherits the other's dirty pages or
-           * a warm CPU cache. */
-          Side first = (r + ph) % 2 ? SIDE_PLAIN : SIDE_ENC;
+          guint n = w->n_ops[ph], chunk = w->chunk[ph];
 
-          for (int k = 0; k < N_SIDES; k++)
+          /* The sides take turns every chunk of operations, each with its
+           * own transaction open, and which side goes first alternates
+           * with the repeat, the phase and the chunk: a burst of load from
+           * another process then falls on both sides alike, and neither
+           * always inherits the other's dirty pages or warm CPU caches. */
+          for (guint j = 0; j * chunk < n || j == 0; j++)
             {
-              Side sd = k == 0 ? first : 1 - first;
+              Side first = (r + ph + j) % 2 ? SIDE_PLAIN : SIDE_ENC;
 
-              SAMPLE (ph, sd, r) = timed_phase (&conns[sd], ph, w);
+              for (int k = 0; k < N_SIDES; k++)
+                {
+                  Side sd = k == 0 ? first : 1 - first;
+                  Sample *s = &SAMPLE (ph, sd, r);
+
+                  if (j == 0)
+                    timed_step (&conns[sd], ph, STEP_BEGIN, w, 0, 0, s);
+                  timed_step (&conns[sd], ph, STEP_RUN, w, j * chunk, MIN (n, (j + 1) * chunk), s);
+                  if ((j + 1) * chunk >= n)
+                    timed_step (&conns[sd], ph, STEP_END, w, 0, 0, s);
+                }
             }
           if (ph == PHASE_CHECKPOINT_BULK && r == 0)
             for (int sd = 0; sd < N_SIDES; sd++)
@@ -592,58 +637,55 @@ run_table (guint n_rows, int cache_kib, gboolean configured, guint repeats, Hear
         conn_close (&conns[sd]);
     }
 
-  if (verbose)
-    for (int ph = 0; ph < N_PHASES; ph++)
-      {
-        g_print ("  runs %-22s", phases[ph].name);
-        for (guint r = 0; r < repeats; r++)
-          g_print (" %s%.1f/%.1f", (r + ph) % 2 ? "P" : "E", SAMPLE (ph, SIDE_ENC, r).seconds * 1e3,
-                   SAMPLE (ph, SIDE_PLAIN, r).seconds * 1e3);
-        g_print ("\n");
-      }
   print_table_header (n_rows, cache_kib, configured, repeats);
   for (int ph = 0; ph < N_PHASES; ph++)
     {
-      double med[N_SIDES], misses[N_SIDES], pages, ratio, lo, hi;
-      g_autofree char *ops = NULL;
+      double wall[N_SIDES], cpu[N_SIDES], misses[N_SIDES], pages, ratio;
       const char *verdict = "";
       char target[16] = "-";
 
       for (int sd = 0; sd < N_SIDES; sd++)
         {
-          g_autofree double *m = g_new (double, repeats);
-
           for (guint r = 0; r < repeats; r++)
-            {
-              times[r] = SAMPLE (ph, sd, r).seconds;
-              m[r] = SAMPLE (ph, sd, r).cache_misses;
-            }
-          med[sd] = median (times, repeats);
-          misses[sd] = median (m, repeats);
+            v[r] = SAMPLE (ph, sd, r).seconds;
+          wall[sd] = median (v, repeats);
+          for (guint r = 0; r < repeats; r++)
+            v[r] = SAMPLE (ph, sd, r).cpu_seconds;
+          cpu[sd] = median (v, repeats);
+          for (guint r = 0; r < repeats; r++)
+            v[r] = SAMPLE (ph, sd, r).cache_misses;
+          misses[sd] = median (v, repeats);
         }
       for (guint r = 0; r < repeats; r++)
-        {
-          times[r] = (double) SAMPLE (ph, SIDE_ENC, r).pages_crypted;
-          ratios[r] = SAMPLE (ph, SIDE_ENC, r).seconds / MAX (SAMPLE (ph, SIDE_PLAIN, r).seconds, 1e-6);
-        }
-      pages = median (times, repeats);
-      qsort (ratios, repeats, sizeof *ratios, compare_double);
-      lo = ratios[0];
-      hi = ratios[repeats - 1];
-      ratio = med[SIDE_ENC] / MAX (med[SIDE_PLAIN], 1e-6);
+        v[r] = (double) SAMPLE (ph, SIDE_ENC, r).pages_crypted;
+      pages = median (v, repeats);
+      for (guint r = 0; r < repeats; r++)
+        v[r] = SAMPLE (ph, SIDE_ENC, r).seconds / MAX (SAMPLE (ph, SIDE_PLAIN, r).seconds, 1e-9);
+      qsort (v, repeats, sizeof *v, compare_double);
+
+      ratio = wall[SIDE_ENC] / MAX (wall[SIDE_PLAIN], 1e-9);
       if (configured)
         {
           g_snprintf (target, sizeof target, "<=%.2f", phases[ph].target);
           verdict = ratio <= phases[ph].target ? "ok" : "over";
+          if (ratio > phases[ph].target)
+            g_ptr_array_add (summary, g_strdup_printf ("%u rows: %s, ratio %.2f > %.2f", n_rows,
+                                                       phases[ph].name, ratio, phases[ph].target));
         }
-      ops = g_strdup_printf ("%u", w->n_ops[ph]);
-      g_print ("  %-22s %7s %9.1f %9.1f %6.3f %6.2f-%-6.2f %7s %-5s %10.0f %7.0f/%-7.0f\n",
-               phases[ph].name, ops, med[SIDE_ENC] * 1e3, med[SIDE_PLAIN] * 1e3, ratio, lo, hi,
-               target, verdict, pages, misses[SIDE_ENC], misses[SIDE_PLAIN]);
-      if (configured && ratio > phases[ph].target)
-        g_ptr_array_add (summary, g_strdup_printf ("%u rows: %s %.3f > %.2f", n_rows,
-                                                   phases[ph].name, ratio, phases[ph].target));
+      g_print ("  %-22s %6u %8.1f %8.1f %6.2f %5.2f-%-5.2f %6.2f %6s %-4s %6.0f %6.0f/%-6.0f\n",
+               phases[ph].name, w->n_ops[ph], wall[SIDE_ENC] * 1e3, wall[SIDE_PLAIN] * 1e3, ratio,
+               v[0], v[repeats - 1], cpu[SIDE_ENC] / MAX (cpu[SIDE_PLAIN], 1e-9), target, verdict,
+               pages, misses[SIDE_ENC], misses[SIDE_PLAIN]);
     }
+  if (verbose)
+    for (int ph = 0; ph < N_PHASES; ph++)
+      {
+        g_print ("    %-22s enc/plain ms:", phases[ph].name);
+        for (guint r = 0; r < repeats; r++)
+          g_print (" %.1f/%.1f", SAMPLE (ph, SIDE_ENC, r).seconds * 1e3,
+                   SAMPLE (ph, SIDE_PLAIN, r).seconds * 1e3);
+        g_print ("\n");
+      }
 #undef SAMPLE
 }
 
@@ -721,12 +763,13 @@ run_unlock (guint repeats)
 int
 main (int argc, char **argv)
 {
-  gboolean quick = FALSE;
+  gboolean quick = FALSE, no_unlock = FALSE;
   int repeats = 0;
   GOptionEntry entries[] = {
     { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "10k rows only, 3 runs per side (a smoke run)", NULL },
     { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, "Runs per side and phase (default 5, quick 3)", "N" },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every run's times (enc/plain ms; E or P went first)", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Also print every run's times", NULL },
+    { "no-unlock", 0, 0, G_OPTION_ARG_NONE, &no_unlock, "Skip the unlock timing (e.g. to profile the VFS alone)", NULL },
     { NULL },
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- encvfs against plain SQLite");
@@ -774,12 +817,15 @@ main (int argc, char **argv)
            sodium_version_string (), g_get_num_processors (), bench_dir);
   g_print ("Both sides: page 4096, reserve 40, WAL, synchronous=FULL, temp_store=MEMORY, mmap off,\n"
            "wal_autocheckpoint=0; %d runs per side, fresh databases each run, sides alternating.\n"
-           "Ratio = median enc / median plain; \"runs min-max\" = spread of per-run ratios;\n"
-           "pages/run = pages encvfs encrypted+decrypted in the phase; misses = page cache misses.\n"
+           "ratio = median enc time / median plain time (wall clock); run min-max = the spread of\n"
+           "the per-run ratios; cpu = the same ratio for this thread's CPU time (less sensitive to\n"
+           "other processes); pages = pages encvfs encrypted or decrypted in the phase (median run);\n"
+           "misses = page cache misses (SQLITE_DBSTATUS_CACHE_MISS) on each side.\n"
            "Payload %d bytes a row; 1-row txns: %d commits, whatever the table size.\n",
            repeats, PAYLOAD_BYTES, N_COMMITS);
 
-  run_unlock (3);
+  if (!no_unlock)
+    run_unlock (3);
 
   for (guint i = 0; i < (quick ? 1 : G_N_ELEMENTS (sizes)); i++)
     {

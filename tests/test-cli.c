@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-cli.c: hearth-cli as a user runs it: the data folder and passphrase
+ * sources, every exit code of ../shared/INTERFACES.md that the store
+ * commands can give, and the messages in English and Simplified Chinese.
+ */
+#include "test-util.h"
+#include "store-countykey.h"
+
+#include <gio/gio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  int status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+static void
+detach_terminal (gpointer data)
+{
+  setsid ();  /* no controlling terminal: a prompt must fail, not hang */
+}
+
+/* Runs hearth-cli with @args (NULL-terminated) and extra environment. */
+static void
+run_cli (Run *r, const char *const *env, const char *first, ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                                                        G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("HEARTH_CLI"));
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  g_subprocess_launcher_unsetenv (launcher, "HEARTH_DATA_DIR");
+  g_subprocess_launcher_unsetenv (launcher, "HEARTH_PASSPHRASE_FILE");
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  for (gsize i = 0; env != NULL && env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, detach_terminal, NULL, NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error));
+  g_assert_no_error (error);
+  r->status = g_subprocess_get_exit_status (proc);
+  g_test_message ("%s %s -> %d\n%s%s", (char *) argv->pdata[0], first, r->status, r->out, r->err);
+}
+
+static char *
+write_file (const char *dir, const char *name, const char *text)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static void
+test_help (void)
+{
+  g_auto(Run) r = { 0 };
+  static const char *codes[] = { "0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "70 " };
+
+  run_cli (&r, NULL, "--help", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Exit codes"));
+  for (gsize i = 0; i < G_N_ELEMENTS (codes); i++)
+    g_assert_nonnull (strstr (r.out, codes[i]));
+  for (const char *cmd = "init"; cmd != NULL; cmd = NULL)
+    g_assert_nonnull (strstr (r.out, cmd));
+  g_assert_nonnull (strstr (r.out, "recover"));
+  g_assert_nonnull (strstr (r.out, "passwd"));
+  run_clear (&r);
+
+  run_cli (&r, NULL, "no-such-command", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "no-such-command"));
+  run_clear (&r);
+  run_cli (&r, NULL, "--no-such-option", "check", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  run_cli (&r, NULL, NULL, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+}
+
+static void
+test_life_cycle (void)
+{
+  g_autofree char *base = test_make_dir ("cli");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  g_autofree char *pass2 = write_file (base, "pass2", TEST_PASSPHRASE_2 "\r\n");
+  g_autofree char *wrong = write_file (base, "wrong", "this is not it\n");
+  g_autofree char *weak = write_file (base, "weak", "1234\n");
+  g_autofree char *empty = write_file (base, "empty", "\n");
+  g_autofree char *missing = g_build_filename (base, "no-such-file", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "hearth.db", NULL);
+  g_autofree char *slot0 = g_build_filename (dir, "keyslot.0", NULL);
+  g_autofree char *slot1 = g_build_filename (dir, "keyslot.1", NULL);
+  const char *env_pass[] = { "HEARTH_PASSPHRASE_FILE", pass, NULL };
+  const char *env_dir[] = { "HEARTH_DATA_DIR", dir, "HEARTH_PASSPHRASE_FILE", pass, NULL };
+  g_auto(Run) r = { 0 };
+
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "bogus", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", weak, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "at least 8"));
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 3);  /* no terminal, no file */
+  g_assert_nonnull (strstr (r.err, "--passphrase-file"));
+  run_clear (&r);
+
+  run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "test suites only"));
+  run_clear (&r);
+  run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  run_clear (&r);
+
+  /* HEARTH_DATA_DIR and HEARTH_PASSPHRASE_FILE. */
+  run_cli (&r, env_dir, "status", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Schema version"));
+  g_assert_nonnull (strstr (r.out, "(test)"));
+  run_clear (&r);
+  run_cli (&r, env_dir, "check", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "sound"));
+  g_assert_nonnull (strstr (r.out, "--kdf test"));
+  run_clear (&r);
+
+  /* Passphrase sources: wrong, missing file, empty line. */
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", wrong, "check", NULL);
+  g_assert_cmpint (r.status, ==, 3);
+  g_assert_nonnull (strstr (r.err, "Wrong passphrase"));
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", missing, "check", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "no-such-file"));
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", empty, "check", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "empty"));
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "check", NULL);
+  g_assert_cmpint (r.status, ==, 3);
+  run_clear (&r);
+
+  /* passwd: weak refused, then changed (the CRLF line ending is dropped). */
+  run_cli (&r, env_pass, "--data-dir", dir, "passwd", "--new-passphrase-file", weak, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  run_clear (&r);
+  run_cli (&r, env_pass, "--data-dir", dir, "passwd", "--new-passphrase-file", pass2, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  run_cli (&r, env_pass, "--data-dir", dir, "check", NULL);
+  g_assert_cmpint (r.status, ==, 3);
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+
+  /* A damaged page: exit 4, naming the file and the page. */
+  {
+    g_autoptr(HearthStore) store = NULL;
+    g_autoptr(HearthSecret) p2 = test_secret (TEST_PASSPHRASE_2);
+    store = hearth_store_open (dir, p2, NULL);
+    g_assert_nonnull (store);
+    test_exec (hearth_store_get_db (store),
+               "CREATE TABLE t (v TEXT); WITH RECURSIVE c(x) AS (VALUES(1) UNION ALL SELECT x+1 FROM c WHERE x<40) "
+               "INSERT INTO t SELECT printf('%01000d', x) FROM c");
+  }
+  test_flip_byte (db_path, 4 * 4096 + 10);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
+  g_assert_cmpint (r.status, ==, 4);
+  g_assert_nonnull (strstr (r.err, "page 5"));
+  g_assert_nonnull (strstr (r.err, "hearth.db"));
+  run_clear (&r);
+  test_flip_byte (db_path, 4 * 4096 + 10);
+
+  /* A damaged keyslot: exit 3. */
+  test_flip_byte (slot0, 77);
+  test_flip_byte (slot1, 77);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
+  g_assert_cmpint (r.status, ==, 3);
+  g_assert_nonnull (strstr (r.err, "damaged"));
+  run_clear (&r);
+}
+
+static void
+test_recover (void)
+{
+  g_autofree char *base = test_make_dir ("cli-recover");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  g_autofree char *pass2 = write_file (base, "pass2", TEST_PASSPHRASE_2 "\n");
+  g_autofree char *pk_path = g_build_filename (base, "county.pub", NULL);
+  g_autofree char *sk_path = g_build_filename (base, "county.key", NULL);
+  g_autofree char *bad_key = write_file (base, "bad.pub", "hearth county public key v1\nnot base64!\n");
+  g_autoptr(HearthSecret) sk = NULL;
+  guint8 pk[32];
+  g_auto(Run) r = { 0 };
+
+  sk = hearth_county_key_generate (pk);
+  g_assert_true (hearth_county_key_write (pk_path, FALSE, pk, NULL));
+  g_assert_true (hearth_county_key_write (sk_path, TRUE, hearth_secret_peek (sk), NULL));
+
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
+           "--county-public-key", bad_key, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "line 2"));
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
+           "--county-public-key", pk_path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "recover"));
+  run_clear (&r);
+
+  run_cli (&r, NULL, "--data-dir", dir, "recover", "--new-passphrase-file", pass2, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "recover", "--county-key", pk_path, "--new-passphrase-file", pass2, NULL);
+  g_assert_cmpint (r.status, ==, 1);  /* a public key where the secret one belongs */
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "recover", "--county-key", sk_path, "--new-passphrase-file", pass2, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "status", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "sealed to the county key"));
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "status", NULL);
+  g_assert_cmpint (r.status, ==, 3);
+  run_clear (&r);
+
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "rekey", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+}
+
+static void
+test_chinese (void)
+{
+  g_autofree char *base = test_make_dir ("cli-zh");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *wrong = write_file (base, "wrong", "this is not it\n");
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  const char *zh[] = { "LANGUAGE", "zh_CN", NULL };
+  g_auto(Run) r = { 0 };
+
+  run_cli (&r, zh, "--help", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "退出码"));
+  run_clear (&r);
+  run_cli (&r, zh, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "已在"));
+  run_clear (&r);
+  run_cli (&r, zh, "--data-dir", dir, "--passphrase-file", wrong, "check", NULL);
+  g_assert_cmpint (r.status, ==, 3);
+  g_assert_nonnull (strstr (r.err, "口令错误"));
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/life-cycle", test_life_cycle);
+  g_test_add_func ("/cli/recover", test_recover);
+  g_test_add_func ("/cli/chinese", test_chinese);
+  return g_test_run ();
+}
