@@ -164,11 +164,11 @@ char *
 hearth_vfs_build_uri (const char *path,
                       const char *token)
 {
+  g_autofree char *cwd = g_get_current_dir ();
   g_autofree char *abs = NULL;
   g_autofree char *escaped = NULL;
 
-  abs = g_path_is_absolute (path) ? g_strdup (path)
-                                  : g_build_filename (g_get_current_dir (), path, NULL);
+  abs = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (cwd, path, NULL);
   escaped = g_uri_escape_string (abs, "/", FALSE);
   if (token != NULL)
     return g_strdup_printf ("file:%s?vfs=" HEARTH_VFS_NAME "&" HEARTH_VFS_KEY_PARAM "=%s",

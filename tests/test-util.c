@@ -60,7 +60,9 @@ test_make_dir (const char *name)
   g_autofree char *tmpl = NULL;
   char *dir;
 
-  parent = base != NULL ? g_strdup (base) : g_build_filename (g_get_current_dir (), "test-scratch", NULL);
+  g_autofree char *cwd = g_get_current_dir ();
+
+  parent = base != NULL ? g_strdup (base) : g_build_filename (cwd, "test-scratch", NULL);
   g_assert_cmpint (g_mkdir_with_parents (parent, 0700), ==, 0);
   tmpl = g_strdup_printf ("%s/%s-XXXXXX", parent, name);
   dir = g_mkdtemp (g_strdup (tmpl));
