@@ -108,12 +108,20 @@ hearth_keyslot_parse (const guint8 *data, gsize len, HearthKeyslot *out, GError 
                    _("keyslot checksum does not match (the file is damaged)"));
       return FALSE;
     }
-  if (data[9] != KDF_ARGON2ID13 || (data[10] & ~FLAG_ENVELOPE) != 0 || data[11] != 0 ||
-      (!(data[10] & FLAG_ENVELOPE) && !sodium_is_zero (data + 140, HEARTH_COUNTY_KEY_SIZE + HEARTH_ENVELOPE_SIZE)))
+  if (data[9] != KDF_ARGON2ID13 || (data[10] & ~FLAG_ENVELOPE) != 0 || data[11] != 0)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
                    _("keyslot names an unknown key derivation (%u) or flags (%u)"),
                    data[9], data[10]);
+      return FALSE;
+    }
+  /* Without an envelope those bytes are zeros: anything else would be
+   * silently dropped by the next rewrite. */
+  if (!(data[10] & FLAG_ENVELOPE) &&
+      !sodium_is_zero (data + 140, HEARTH_COUNTY_KEY_SIZE + HEARTH_ENVELOPE_SIZE))
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
+                   _("keyslot holds recovery-envelope bytes but is not marked as having an envelope"));
       return FALSE;
     }
   out->generation = get_be64 (data + 12);

@@ -127,6 +127,27 @@ test_keyslot_seeds (void)
   assert_seed_refused ("version-2.keyslot", "version 2");
 }
 
+/* Found by fuzz-keyslot: a slot without the envelope flag but with bytes
+ * in the county key or envelope fields (which must then be zeros) parsed,
+ * and serialised back without them. */
+static void
+test_keyslot_envelope_without_flag (void)
+{
+  g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, "keyslot-crashes",
+                                            "envelope-bytes-without-flag.keyslot", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  HearthKeyslot slot;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, ==, HEARTH_KEYSLOT_SIZE);
+  g_assert_cmpuint ((guint8) contents[10], ==, 0);
+  g_assert_false (hearth_keyslot_parse ((const guint8 *) contents, len, &slot, &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT);
+}
+
 static void
 test_keyslot_regressions (void)
 {
@@ -169,6 +190,21 @@ test_county_key_written (void)
   sodium_memzero (text, len);
 }
 
+/* Found by fuzz-county-key: libsodium 1.0.18 decodes a byte >= 0x80 in the
+ * base64 line as '/', so a damaged key file was taken for a valid one. */
+static void
+test_county_key_non_ascii (void)
+{
+  g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, "county-key-crashes",
+                                            "non-ascii-base64-digit.pub", NULL);
+  g_autoptr(GError) error = NULL;
+  guint8 public_key[HEARTH_COUNTY_KEY_SIZE];
+
+  g_assert_false (hearth_county_key_read_public (path, public_key, &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE);
+  g_assert_nonnull (strstr (error->message, "line 2"));
+}
+
 static void
 test_county_key_regressions (void)
 {
@@ -181,8 +217,10 @@ main (int argc, char **argv)
   test_init (&argc, &argv);
 
   g_test_add_func ("/fuzz/keyslot/seeds", test_keyslot_seeds);
+  g_test_add_func ("/fuzz/keyslot/envelope-without-flag", test_keyslot_envelope_without_flag);
   g_test_add_func ("/fuzz/keyslot/regressions", test_keyslot_regressions);
   g_test_add_func ("/fuzz/county-key/written", test_county_key_written);
+  g_test_add_func ("/fuzz/county-key/non-ascii", test_county_key_non_ascii);
   g_test_add_func ("/fuzz/county-key/regressions", test_county_key_regressions);
 
   return g_test_run ();

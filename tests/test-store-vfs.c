@@ -305,7 +305,6 @@ static void
 test_tamper (void)
 {
   g_autofree char *pristine = make_table_store ("tamper");
-  g_autofree char *db_rel = NULL;
   static const struct { const char *what; goffset off; } flips[] = {
     { "data", 6 * P + 100 },
     { "nonce", 6 * P + 4056 + 3 },

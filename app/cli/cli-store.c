@@ -13,7 +13,6 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
   g_autofree char *kdf_name = NULL;
   g_autofree char *county_pk_file = NULL;
   g_autoptr(HearthSecret) passphrase = NULL;
-  g_autoptr(HearthStore) store = NULL;
   GError *error = NULL;
   HearthKdfProfile kdf = HEARTH_KDF_INTERACTIVE;
   guint8 county_pk[HEARTH_COUNTY_KEY_SIZE];
