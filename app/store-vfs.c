@@ -308,9 +308,10 @@ encrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
 }
 
 /* Decrypts the on-disk page @in (P bytes) into @out (P bytes; may equal
- * @in). On failure @out is all zeros and FALSE is returned. */
+ * @in). On failure @out is all zeros and FALSE is returned; the caller
+ * decides whether that counts as an authentication failure. */
 static gboolean
-decrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
+decrypt_page_uncounted (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
 {
   guint8 ad[AD_MAX];
   guint8 nonce_tag[R];
@@ -332,7 +333,6 @@ decrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
   if (rc != 0)
     {
       sodium_memzero (out, P);
-      STAT_ADD (auth_failures);
       return FALSE;
     }
   if (page1)
@@ -343,6 +343,15 @@ decrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
   sodium_memzero (out + DATA_BYTES, R);
   STAT_ADD (pages_decrypted);
   return TRUE;
+}
+
+static gboolean
+decrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
+{
+  if (decrypt_page_uncounted (p, pgno, in, out))
+    return TRUE;
+  STAT_ADD (auth_failures);
+  return FALSE;
 }
 
 /* Reads exactly @amt bytes of ciphertext; SQLITE_IOERR_SHORT_READ (with
@@ -418,14 +427,18 @@ main_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
           memset (out, 0, amt);
           return rc;
         }
-      if (!decrypt_page (p, pgno, p->buf, p->buf))
+      if (!decrypt_page_uncounted (p, pgno, p->buf, p->buf))
         {
           if (pgno != 1)
-            return corrupt (p, pgno, page_off, out, amt);
+            {
+              STAT_ADD (auth_failures);
+              return corrupt (p, pgno, page_off, out, amt);
+            }
           /* P1: the unlocked header read may see a torn page 1. Answer the
            * magic and the plaintext header bytes and zeros for the rest;
            * SQLite re-reads page 1 under a lock and fails there if the
-           * damage is real. */
+           * damage is real, so only that read counts as a failure. */
+          STAT_ADD (header_tears);
           read_raw (p, p->buf, 32, 0);
           memcpy (p->buf, sqlite_magic, 16);
           memset (p->buf + 24, 0, P - 24);

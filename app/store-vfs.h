@@ -99,6 +99,7 @@ typedef struct {
   guint64 pages_encrypted;
   guint64 pages_decrypted;
   guint64 auth_failures;      /* pages that failed authentication, any file */
+  guint64 header_tears;       /* sub-page page-1 reads answered with zeros (P1); not failures */
   guint64 wal_recovery_drops; /* WAL frames zeroed during recovery (torn tails) */
   guint64 refused_opens;      /* temp files, unknown keys */
   guint64 refused_writes;     /* partial or unknown-shape writes */

@@ -317,9 +317,12 @@ settle_slots (const char *dir, SlotSet *set, const HearthKeyslot *slot, GError *
     {
       g_autofree char *rekey_slot = data_path (dir, slot_names[REKEY_SLOT]);
       g_autofree char *rekey_db = data_path (dir, HEARTH_STORE_DB_NAME ".rekey");
+      g_autofree char *rekey_journal = data_path (dir, HEARTH_STORE_DB_NAME ".rekey-journal");
 
+      /* A copy cut short by a crash may have left its rollback journal. */
       step ("settle-rekey");
       g_unlink (rekey_db);
+      g_unlink (rekey_journal);
       g_unlink (rekey_slot);
       if (!hearth_file_sync_dir (dir, error))
         return FALSE;
@@ -520,6 +523,11 @@ hearth_store_open (const char *data_dir, const HearthSecret *passphrase, GError 
                    _("There is no store in %s; create one with \"hearth-cli init\""), data_dir);
       return NULL;
     }
+  /* Before the unlock: its settling removes keyslot.rekey, which a rekey
+   * in progress (holding the lock exclusively) still needs. */
+  self->lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
+  if (self->lock_fd < 0)
+    return NULL;
   if (!unlock_keyslot (data_dir, passphrase, &dek, &self->slot, error))
     return NULL;
   if (!g_file_test (self->db_path, G_FILE_TEST_EXISTS))
@@ -529,9 +537,6 @@ hearth_store_open (const char *data_dir, const HearthSecret *passphrase, GError 
                      "Then run \"hearth-cli init\" again)"), self->db_path);
       return NULL;
     }
-  self->lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
-  if (self->lock_fd < 0)
-    return NULL;
   self->page_key = hearth_page_key_new (hearth_secret_peek (dek), self->slot.file_id);
   if (self->page_key == NULL)
     {
@@ -747,26 +752,36 @@ hearth_store_change_passphrase (const char *data_dir, const HearthSecret *old_pa
   g_autoptr(HearthSecret) dek = NULL;
   g_autoptr(HearthSecret) check = NULL;
   HearthKeyslot slot;
+  gboolean ok = FALSE;
+  int lock_fd;
 
   if (!hearth_vfs_register (error) || !hearth_secret_check_new_passphrase (new_passphrase, error))
     return FALSE;
-  if (!unlock_keyslot (data_dir, old_passphrase, &dek, &slot, error))
+  /* Not during a rekey: the unlock's settling would remove its keyslot.rekey. */
+  lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
+  if (lock_fd < 0)
     return FALSE;
+  if (!unlock_keyslot (data_dir, old_passphrase, &dek, &slot, error))
+    goto out;
   slot.generation++;
   if (!hearth_keyslot_wrap (&slot, new_passphrase, dek, error) ||
       !write_both_slots (data_dir, &slot, error))
-    return FALSE;
+    goto out;
   /* Prove the new copies before reporting success. */
   check = NULL;
   if (!unlock_keyslot (data_dir, new_passphrase, &check, &slot, error))
-    return FALSE;
+    goto out;
   if (sodium_memcmp (hearth_secret_peek (check), hearth_secret_peek (dek), HEARTH_DATA_KEY_SIZE) != 0)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INTERNAL,
                    _("The rewritten keyslot does not give back the data key"));
-      return FALSE;
+      goto out;
     }
-  return TRUE;
+  ok = TRUE;
+
+out:
+  unlock_file (lock_fd);
+  return ok;
 }
 
 gboolean
@@ -836,6 +851,7 @@ hearth_store_rekey (const char *data_dir, const HearthSecret *passphrase, GError
 {
   g_autofree char *db_path = data_path (data_dir, HEARTH_STORE_DB_NAME);
   g_autofree char *new_path = data_path (data_dir, HEARTH_STORE_DB_NAME ".rekey");
+  g_autofree char *new_journal = data_path (data_dir, HEARTH_STORE_DB_NAME ".rekey-journal");
   g_autofree char *new_slot_path = data_path (data_dir, slot_names[REKEY_SLOT]);
   g_autofree char *wal_path = data_path (data_dir, HEARTH_STORE_DB_NAME "-wal");
   g_autofree char *new_token = NULL;
@@ -870,6 +886,7 @@ hearth_store_rekey (const char *data_dir, const HearthSecret *passphrase, GError
     hearth_keyslot_seal_envelope (&slot, new_dek, slot.county_public_key);
 
   g_unlink (new_path);
+  g_unlink (new_journal);
   bytes = hearth_keyslot_serialise (&slot);
   step ("rekey-slot");
   if (!hearth_file_replace_durably (new_slot_path, g_bytes_get_data (bytes, NULL),

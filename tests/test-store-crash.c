@@ -17,16 +17,21 @@
  *   transaction, and the VFS says so.
  * - wal-flip-indexed: a WAL frame damaged while it is indexed is
  *   SQLITE_CORRUPT for readers and for the checkpoint, never data.
+ * - wal-flip-checkpoint-reopen: the same damage, once a checkpoint has
+ *   failed on it, then found by recovery (a known problem: marked TODO).
  * - wal-flip-reopen: the same damage found by recovery truncates the log
  *   there (the documented limitation), loudly.
  * - rollback-hot-journal: a rollback-mode UPDATE that spills pages is all
  *   or nothing after a kill.
  * - passwd-sigkill: a passphrase change killed anywhere leaves the store
  *   openable with the old or the new passphrase; the database is untouched.
- * - concurrency: two processes reopening the store over and over never see
- *   a page fail authentication.
+ * - concurrency: two processes reopening the store over and over, while a
+ *   third keeps checkpointing a changed page 1, never see a page fail
+ *   authentication.
  * - rekey-sigkill: a rekey killed at any step leaves one database that
  *   opens, with every row, and no leftovers once opened.
+ * - rekey-concurrent-open: an open or a passphrase change attempted while
+ *   a rekey runs is turned away without touching the rekey's files.
  *
  * Children report through a pipe and their exit status; they never run the
  * GLib test harness and leave with _exit(). The parent holds no SQLite
@@ -125,6 +130,16 @@ insert_rows (sqlite3_stmt *st, gint64 first, guint count)
   return SQLITE_OK;
 }
 
+static sqlite3_stmt *
+prepare_insert (sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO t (id, v) VALUES (?, ?)", -1, &st, NULL),
+                   ==, SQLITE_OK);
+  return st;
+}
+
 /* Checks that t holds exactly the rows 1..@n with their values.
  * Returns: (transfer full) (nullable): what is wrong, or %NULL. Safe in
  * children: asserts nothing. */
@@ -193,10 +208,15 @@ integrity (sqlite3 *db)
 static gboolean
 table_exists (sqlite3 *db, const char *name)
 {
-  g_autofree char *sql = sqlite3_mprintf ("SELECT count(*) FROM sqlite_schema WHERE name = %Q", name);
-  gint64 n = test_query_int (db, sql);
+  sqlite3_stmt *st = NULL;
+  gboolean found;
 
-  return n > 0;
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_schema WHERE name = ?", -1, &st, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+  found = sqlite3_step (st) == SQLITE_ROW;
+  sqlite3_finalize (st);
+  return found;
 }
 
 static void
@@ -272,6 +292,63 @@ assert_keyslot_copies_equal (const char *dir)
   g_assert_true (g_bytes_equal (a, b));
 }
 
+/* Authenticates every page of the database file with the key from the
+ * keyslot, outside SQLite. */
+static void
+assert_db_pages_authentic (const char *dir)
+{
+  g_autoptr(GBytes) slot_bytes = read_file (dir, "keyslot.0");
+  g_autoptr(GBytes) disk = read_file (dir, HEARTH_STORE_DB_NAME);
+  g_autoptr(HearthSecret) pass = test_secret (TEST_PASSPHRASE);
+  g_autoptr(HearthSecret) dek = NULL;
+  g_autoptr(HearthPageKey) key = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *plain = g_malloc (HEARTH_PAGE_SIZE);
+  const guint8 *pages = g_bytes_get_data (disk, NULL);
+  gsize size = g_bytes_get_size (disk);
+  HearthKeyslot slot;
+
+  g_assert_true (hearth_keyslot_parse (g_bytes_get_data (slot_bytes, NULL),
+                                       g_bytes_get_size (slot_bytes), &slot, &error));
+  dek = hearth_keyslot_unwrap (&slot, pass, &error);
+  g_assert_no_error (error);
+  key = hearth_page_key_new (hearth_secret_peek (dek), slot.file_id);
+  g_assert_cmpuint (size % HEARTH_PAGE_SIZE, ==, 0);
+  for (gsize i = 0; i < size / HEARTH_PAGE_SIZE; i++)
+    {
+      if (!hearth_vfs_decrypt_database_page (key, (guint32) i + 1, pages + i * HEARTH_PAGE_SIZE, plain))
+        g_error ("%s page %" G_GSIZE_FORMAT " fails authentication", HEARTH_STORE_DB_NAME, i + 1);
+    }
+}
+
+/* Counts the files of a store folder that are not part of a settled
+ * store: *.tmp files (a keyslot write cut short) in @tmp, anything else
+ * in @other. */
+static void
+count_leftovers (const char *dir, guint *tmp, guint *other)
+{
+  static const char *const known[] = {
+    HEARTH_STORE_DB_NAME, HEARTH_STORE_DB_NAME "-wal", HEARTH_STORE_DB_NAME "-shm",
+    "keyslot.0", "keyslot.1", "keyslot.lock", "lock",
+  };
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      if (g_strv_contains (known, name))
+        continue;
+      if (g_str_has_suffix (name, ".tmp"))
+        (*tmp)++;
+      else
+        {
+          g_test_message ("unexpected file %s in %s", name, dir);
+          (*other)++;
+        }
+    }
+}
+
 static guint32
 get_be32 (const guint8 *p)
 {
@@ -341,6 +418,12 @@ child_spawn (Child *child, ChildFunc func, gpointer data)
   g_assert_cmpint (child->pid, >=, 0);
   if (child->pid == 0)
     {
+      int null_fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+
+      /* The TAP stream is the parent's: the log handler GLib's test
+       * framework installed would print the child's messages into it. */
+      if (null_fd >= 0)
+        dup2 (null_fd, STDOUT_FILENO);
       close (fds[0]);
       /* A child looping until killed must not outlive a parent whose
        * assertion failed. */
@@ -507,12 +590,6 @@ assert_status (int status, const char *expected)
 }
 
 static gboolean
-status_killed (int status)
-{
-  return WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL;
-}
-
-static gboolean
 status_ok (int status)
 {
   return WIFEXITED (status) && WEXITSTATUS (status) == 0;
@@ -664,7 +741,7 @@ test_wal_writer_sigkill (void)
   static const int autocheckpoints[] = { 10, 100, 1000 };
   g_autoptr(GRand) rand = test_rand ();
   g_autofree char *dir = NULL;
-  guint n_iter = iterations (300);
+  guint n_iter = iterations (750);
   guint stores = 0, early_kills = 0, unreported = 0, mid_tx = 0, wal_at_reopen = 0;
   gint64 n = 0, rows_total = 0;
   goffset wal_max = 0;
@@ -677,7 +754,6 @@ test_wal_writer_sigkill (void)
       Child child;
       g_autoptr(HearthStore) store = NULL;
       g_autofree char *wal_path = NULL;
-      g_autofree char *msg = NULL;
       gint64 committed, pending = -1, count, first;
       sqlite3 *db;
       int status;
@@ -738,23 +814,26 @@ test_wal_writer_sigkill (void)
         }
       store = test_open_store (dir);
       db = hearth_store_get_db (store);
-      count = table_exists (db, "t") ? test_query_int (db, "SELECT count(*) FROM t") : 0;
-      msg = g_strdup_printf ("iteration %u: %" G_GINT64_FORMAT " rows after reports of %" G_GINT64_FORMAT
-                             " committed and %" G_GINT64_FORMAT " under way",
-                             i, count, committed, pending);
-      if (count != committed && count != pending)
-        g_error ("%s", msg);
-      if (pending >= 0)
-        mid_tx++;
-      if (count == pending)
-        unreported++;
-      if (count > 0 || table_exists (db, "t"))
-        assert_store_rows (db, count);
+      /* The table does not exist if the first child died before its
+       * CREATE TABLE committed. */
+      if (table_exists (db, "t"))
+        {
+          count = test_query_int (db, "SELECT count(*) FROM t");
+          if (count != committed && count != pending)
+            g_error ("iteration %u: %" G_GINT64_FORMAT " rows after reports of %" G_GINT64_FORMAT
+                     " committed and %" G_GINT64_FORMAT " under way", i, count, committed, pending);
+          assert_store_rows (db, count);
+        }
       else
         {
           g_autofree char *check = integrity (db);
+
+          g_assert_cmpint (committed, ==, 0);
           g_assert_cmpstr (check, ==, "ok");
+          count = 0;
         }
+      mid_tx += pending >= 0;
+      unreported += count == pending;
       rows_total += count - n;
       n = count;
       /* Mostly leave the WAL behind, so that it grows across iterations
@@ -979,16 +1058,20 @@ run_statement (sqlite3 *db, const char *sql, GString *rows)
     return rc;
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     for (int c = 0; c < sqlite3_column_count (st); c++)
-      g_string_append_printf (rows, "%s%s", rows->len ? "|" : "",
-                              (const char *) sqlite3_column_text (st, c) ?: "NULL");
+      {
+        const char *text = (const char *) sqlite3_column_text (st, c);
+
+        g_string_append_printf (rows, "%s%s", rows->len ? "|" : "", text != NULL ? text : "NULL");
+      }
   sqlite3_finalize (st);
   return rc;
 }
 
-static void
-test_wal_flip_indexed (void)
+/* One round: returns whether the failed checkpoints wrote to the database
+ * file. */
+static gboolean
+wal_flip_indexed_once (GRand *rand)
 {
-  g_autoptr(GRand) rand = test_rand ();
   g_autofree char *dir = create_store_with_table ("wal-flip-indexed");
   g_autofree char *wal_path = store_file (dir, HEARTH_STORE_DB_NAME "-wal");
   g_autofree char *db_path = store_file (dir, HEARTH_STORE_DB_NAME);
@@ -999,6 +1082,8 @@ test_wal_flip_indexed (void)
   g_autoptr(GArray) candidates = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GString) rows = g_string_new (NULL);
   g_autofree char *db_hash_before = NULL;
+  g_autofree char *db_hash_after = NULL;
+  g_autofree char *page_text = NULL;
   sqlite3 *wdb = hearth_store_get_db (writer);
   sqlite3_stmt *st = NULL;
   const gint64 n = 120;
@@ -1010,7 +1095,7 @@ test_wal_flip_indexed (void)
    * stay in the WAL (no autocheckpoint). */
   test_exec (wdb, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0");
   pages_before = test_query_int (wdb, "PRAGMA page_count");
-  g_assert_cmpint (sqlite3_prepare_v2 (wdb, "INSERT INTO t (id, v) VALUES (?, ?)", -1, &st, NULL), ==, SQLITE_OK);
+  st = prepare_insert (wdb);
   for (gint64 id = 1; id <= n; id += 20)
     {
       test_exec (wdb, "BEGIN IMMEDIATE");
@@ -1020,7 +1105,7 @@ test_wal_flip_indexed (void)
   sqlite3_finalize (st);
 
   /* Damage the newest frame of a page of t that is not in the database
-   * file at all: readers must take it from the WAL. */
+   * file at all: readers must take it from the WAL. Data, nonce or tag. */
   frames = wal_frames (wal_path);
   for (guint i = 0; i < frames->len; i++)
     {
@@ -1034,8 +1119,6 @@ test_wal_flip_indexed (void)
     }
   g_assert_cmpuint (candidates->len, >, 0);
   frame = g_array_index (candidates, guint, g_rand_int_range (rand, 0, candidates->len));
-  g_test_message ("%u frames in the WAL; flipping a byte of frame %u (page %u), one of %u candidates",
-                  frames->len, frame, g_array_index (frames, WalFrame, frame).pgno, candidates->len);
   test_flip_byte (wal_path, wal_frame_offset (frame) + WAL_FRAME_HEADER +
                   g_rand_int_range (rand, 0, HEARTH_PAGE_SIZE));
   db_hash_before = test_file_sha256 (db_path);
@@ -1046,47 +1129,151 @@ test_wal_flip_indexed (void)
   reader = test_open_store (dir);
   corrupt = count_corrupt_rows (hearth_store_get_db (reader), n);
   g_assert_cmpuint (corrupt, >, 0);
-  g_assert_cmpint (run_statement (hearth_store_get_db (reader), "SELECT count(*), sum(length(v)) FROM t", rows) & 0xff,
-                   ==, SQLITE_CORRUPT);
+  g_assert_cmpint (run_statement (hearth_store_get_db (reader), "SELECT count(*) FROM t WHERE hex(v) != ''",
+                                  rows) & 0xff, ==, SQLITE_CORRUPT);
+  page_text = g_strdup_printf ("page %u (offset %" G_GINT64_FORMAT "): authentication failed",
+                               g_array_index (frames, WalFrame, frame).pgno,
+                               (gint64) wal_frame_offset (frame) + WAL_FRAME_HEADER);
   g_assert_true (test_log_contains ("encvfs"));
-  g_assert_true (test_log_contains ("authentication failed"));
+  g_assert_true (test_log_contains (page_text));
 
   /* The checkpoint reads the same frame to copy it: it must fail loudly,
-   * not copy zeros or garbage into the database file. */
+   * whoever runs it, and leave the WAL whole. */
   g_string_truncate (rows, 0);
   rc = run_statement (hearth_store_get_db (reader), "PRAGMA wal_checkpoint", rows);
-  g_test_message ("PRAGMA wal_checkpoint on a reader: rc %d (%s), rows \"%s\"",
-                  rc, sqlite3_errstr (rc), rows->str);
   g_assert_cmpint (rc & 0xff, ==, SQLITE_CORRUPT);
-  g_string_truncate (rows, 0);
+  g_assert_cmpstr (rows->str, ==, "");
   rc = run_statement (wdb, "PRAGMA wal_checkpoint(TRUNCATE)", rows);
-  g_test_message ("PRAGMA wal_checkpoint(TRUNCATE) on the writer: rc %d (%s), rows \"%s\"",
-                  rc, sqlite3_errstr (rc), rows->str);
   g_assert_cmpint (rc & 0xff, ==, SQLITE_CORRUPT);
-  g_assert_true (g_file_test (wal_path, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (rows->str, ==, "");
   g_assert_cmpuint ((file_size (wal_path) - WAL_HEADER) / WAL_FRAME, ==, frames->len);
 
-  /* Nothing was backfilled as far as readers are concerned: a new
-   * connection still fails on the damaged rows and returns the others
-   * exactly. The writer's cache may still serve them, but never wrongly. */
+  /* Nothing counts as backfilled: a new connection still fails on the
+   * same rows and returns the others exactly. The writer's cache may still
+   * serve them, but never wrongly. */
   third = test_open_store (dir);
   g_assert_cmpuint (count_corrupt_rows (hearth_store_get_db (third), n), ==, corrupt);
   g_assert_cmpuint (count_corrupt_rows (hearth_store_get_db (reader), n), ==, corrupt);
   count_corrupt_rows (wdb, n);
-  /* The database file only ever received whole, authentic pages. */
+  /* The database file only ever received whole, authentic pages (the
+   * newest versions of the pages numbered below the damaged one: see
+   * wal-flip-checkpoint-reopen for what that means later). */
   assert_db_pages_authentic (dir);
-  {
-    g_autofree char *db_hash_after = test_file_sha256 (db_path);
-
-    g_test_message ("database file %s by the failed checkpoints",
-                    g_strcmp0 (db_hash_before, db_hash_after) == 0 ? "untouched" : "partly written");
-  }
+  db_hash_after = test_file_sha256 (db_path);
 
   g_clear_object (&third);
   g_clear_object (&reader);
   g_clear_object (&writer);
-  /* The last close could not checkpoint: the WAL stays for recovery. */
+  /* The last close could not checkpoint either: the WAL stays. */
   g_assert_true (g_file_test (wal_path, G_FILE_TEST_EXISTS));
+  return g_strcmp0 (db_hash_before, db_hash_after) != 0;
+}
+
+static void
+test_wal_flip_indexed (void)
+{
+  g_autoptr(GRand) rand = test_rand ();
+  guint n_iter = iterations (20), written = 0;
+
+  for (guint i = 0; i < n_iter; i++)
+    written += wal_flip_indexed_once (rand);
+  g_test_message ("%u iterations: readers and checkpoints got SQLITE_CORRUPT every time; "
+                  "the failed checkpoints had written lower-numbered pages to the database file "
+                  "%u times",
+                  n_iter, written);
+}
+
+/* ---- 3b. the same damage, after a failed checkpoint, found by recovery --- */
+
+/* A checkpoint copies pages in page-number order and stops at the damaged
+ * frame, so the database file has by then received the newest version of
+ * every lower-numbered page, from transactions after the damaged one too.
+ * When recovery later truncates the log at the damaged frame (the P2
+ * limitation), those pages are no longer covered by the log. Acceptable
+ * outcomes: the store refuses to open (CORRUPT), or it shows a prefix of
+ * the committed transactions. A later transaction visible without an
+ * earlier one is the known problem this test reports. */
+static void
+test_wal_flip_checkpoint_reopen (void)
+{
+  g_autofree char *dir = create_store_with_table ("wal-flip-ckpt");
+  g_autofree char *wal_path = store_file (dir, HEARTH_STORE_DB_NAME "-wal");
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  g_autoptr(HearthSecret) pass = test_secret (TEST_PASSPHRASE);
+  g_autoptr(GArray) frames = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) marker = g_string_new (NULL);
+  HearthVfsStats before, after;
+  sqlite3 *db = hearth_store_get_db (store);
+  sqlite3_stmt *st = NULL;
+  gint64 marker_page, rows;
+  guint bad = 0;
+
+  st = prepare_insert (db);
+  test_exec (db, "CREATE TABLE marker (x TEXT NOT NULL); INSERT INTO marker VALUES ('before')");
+  test_exec (db, "BEGIN");
+  g_assert_cmpint (insert_rows (st, 1, 100), ==, SQLITE_OK);
+  test_exec (db, "COMMIT");
+  test_exec (db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0");
+  marker_page = test_query_int (db, "SELECT rootpage FROM sqlite_schema WHERE name = 'marker'");
+
+  /* Transaction 0 and 1 append rows; 2 changes a page that only the
+   * database file held until then. */
+  test_exec (db, "BEGIN");
+  g_assert_cmpint (insert_rows (st, 101, 10), ==, SQLITE_OK);
+  test_exec (db, "COMMIT");
+  test_exec (db, "BEGIN");
+  g_assert_cmpint (insert_rows (st, 111, 30), ==, SQLITE_OK);
+  test_exec (db, "COMMIT");
+  sqlite3_finalize (st);
+  test_exec (db, "UPDATE marker SET x = 'after'");
+
+  frames = wal_frames (wal_path);
+  g_assert_cmpuint (g_array_index (frames, WalFrame, frames->len - 1).tx, ==, 2);
+  for (guint i = 0; i < frames->len; i++)
+    {
+      const WalFrame *f = &g_array_index (frames, WalFrame, i);
+
+      if (f->tx < 2)
+        g_assert_cmpint (f->pgno, !=, marker_page);
+      if (f->tx == 1 && f->pgno > g_array_index (frames, WalFrame, bad).pgno)
+        bad = i;
+    }
+  g_assert_cmpint (g_array_index (frames, WalFrame, bad).pgno, >, marker_page);
+  test_flip_byte (wal_path, wal_frame_offset (bad) + WAL_FRAME_HEADER + 100);
+
+  /* The last close tries to checkpoint and fails at the damaged frame. */
+  g_clear_object (&store);
+  g_assert_true (g_file_test (wal_path, G_FILE_TEST_EXISTS));
+
+  hearth_vfs_get_stats (&before);
+  store = hearth_store_open (dir, pass, &error);
+  hearth_vfs_get_stats (&after);
+  g_assert_cmpuint (after.wal_recovery_drops, ==, before.wal_recovery_drops + 1);
+  if (store == NULL)
+    {
+      g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+      g_test_message ("the store refuses to open: %s", error->message);
+      return;
+    }
+  db = hearth_store_get_db (store);
+  {
+    g_autofree char *check = integrity (db);
+    g_test_message ("integrity_check after recovery: %s", check);
+  }
+  rows = test_query_int (db, "SELECT count(*) FROM t");
+  g_assert_cmpint (run_statement (db, "SELECT x FROM marker", marker), ==, SQLITE_DONE);
+  g_test_message ("after recovery: %" G_GINT64_FORMAT " rows (transaction 0 ends at 110, 1 at 140), "
+                  "marker \"%s\" (transaction 2 wrote \"after\")", rows, marker->str);
+  if (rows == 110 && g_str_equal (marker->str, "after"))
+    {
+      g_test_incomplete ("known problem: after a failed checkpoint, recovery's truncation at a damaged "
+                         "WAL frame leaves a later transaction's pages in the database file "
+                         "(transaction 2 visible, transaction 1 lost)");
+      return;
+    }
+  assert_store_rows (db, 110);
+  g_assert_cmpstr (marker->str, ==, "before");
 }
 
 /* ---- 4. a WAL frame damaged, then found by recovery ---------------------- */
@@ -1130,7 +1317,8 @@ test_wal_flip_reopen (void)
       hearth_vfs_get_stats (&after);
       assert_store_rows (hearth_store_get_db (store), expected);
       g_assert_cmpuint (after.wal_recovery_drops, ==, before.wal_recovery_drops + 1);
-      offset_text = g_strdup_printf ("frame at offset %" G_GINT64_FORMAT " ", (gint64) wal_frame_offset (frame));
+      offset_text = g_strdup_printf ("frame at offset %" G_GINT64_FORMAT " ",
+                                     (gint64) wal_frame_offset (frame));
       g_assert_true (test_log_contains ("encvfs"));
       g_assert_true (test_log_contains (offset_text));
       dropped_tx += n_tx - f->tx;
@@ -1184,14 +1372,17 @@ updater_child (gpointer data, int fd)
   Updater *u = data;
   g_autofree char *sql = g_strdup_printf ("UPDATE t SET v = %" G_GINT64_FORMAT, u->value);
   sqlite3 *db = child_open_raw (u->path, u->key);
+  gint64 start;
 
   if (db == NULL)
     return CHILD_FAIL_OPEN;
-  if (!child_report (fd, 1))
+  if (!child_report (fd, 0))
     return CHILD_FAIL_PIPE;
+  start = g_get_monotonic_time ();
   if (!child_exec (db, sql))
     return CHILD_FAIL_SQL;
-  if (!child_report (fd, 2))
+  /* How long it took, so that the parent aims the next kills better. */
+  if (!child_report (fd, MAX (1, g_get_monotonic_time () - start)))
     return CHILD_FAIL_PIPE;
   /* Wait to be killed, like the other children. */
   for (int i = 0; i < 200; i++)
@@ -1211,8 +1402,8 @@ test_rollback_hot_journal (void)
   g_autofree char *token = NULL;
   g_autoptr(HearthPageKey) key = NULL;
   guint8 data_key[HEARTH_DATA_KEY_SIZE], file_id[HEARTH_FILE_ID_SIZE];
-  guint n_iter = iterations (120);
-  guint with_journal = 0, rolled_back = 0, committed = 0, reported_done = 0;
+  guint n_iter = iterations (250);
+  guint with_journal = 0, hot = 0, rolled_back = 0, committed = 0, reported_done = 0;
   gint64 value = 10, pages, duration;
   sqlite3 *db;
 
@@ -1241,7 +1432,8 @@ test_rollback_hot_journal (void)
   sqlite3_close (db);
   hearth_vfs_key_detach (token);
   g_clear_pointer (&token, g_free);
-  g_test_message ("%" G_GINT64_FORMAT " pages of table, cache_size=10; one UPDATE takes %" G_GINT64_FORMAT " µs",
+  g_test_message ("%" G_GINT64_FORMAT " pages of table, cache_size=10; "
+                  "one UPDATE takes %" G_GINT64_FORMAT " us",
                   pages, duration);
 
   for (guint i = 0; i < n_iter; i++)
@@ -1258,10 +1450,24 @@ test_rollback_hot_journal (void)
       status = child_kill (&child);
       assert_status (status, "killed by SIGKILL");
       if (child.reports->len > 1)
-        reported_done++;
+        {
+          /* fsync times vary a lot: follow them. */
+          reported_done++;
+          duration = (duration + g_array_index (child.reports, gint64, 1)) / 2;
+        }
       child_clear (&child);
+      /* A journal is hot when its header has been written; one cut off
+       * before that is ignored by SQLite and left in place. */
       if (g_file_test (journal, G_FILE_TEST_EXISTS))
-        with_journal++;
+        {
+          with_journal++;
+          if (file_size (journal) > 0)
+            {
+              g_autoptr(GBytes) first = test_read_range (journal, 0, 1);
+
+              hot += ((const guint8 *) g_bytes_get_data (first, NULL))[0] != 0;
+            }
+        }
 
       /* The first read rolls the hot journal back. */
       db = test_open_raw (path, key, "DELETE", TRUE, &token);
@@ -1288,13 +1494,13 @@ test_rollback_hot_journal (void)
       sqlite3_close (db);
       hearth_vfs_key_detach (token);
       g_clear_pointer (&token, g_free);
-      g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
     }
-  g_test_message ("%u iterations: a hot journal was left %u times; %u rolled back, %u committed "
-                  "(%u reported done before the kill)",
-                  n_iter, with_journal, rolled_back, committed, reported_done);
-  /* The kills must mostly land inside the transaction. */
-  g_assert_cmpuint (with_journal, >=, n_iter / 2);
+  g_test_message ("%u iterations: a journal was left %u times, %u of them hot; %u rolled back, "
+                  "%u committed (%u reported done before the kill)",
+                  n_iter, with_journal, hot, rolled_back, committed, reported_done);
+  /* The kills must land inside the transaction often enough to matter
+   * (typically more than three times in four). */
+  g_assert_cmpuint (hot, >=, n_iter / 3);
 }
 
 /* ---- 6. passphrase change killed anywhere ------------------------------- */
@@ -1364,12 +1570,13 @@ run_passwd_job (PasswdJob *job, GRand *rand, gint64 max_delay_us)
 
 /* Tries @candidates in random order: exactly one must open the store, and
  * once it has, both keyslot copies are the same bytes. Returns its index;
- * *@first_opened tells whether the first one tried opened. */
+ * *@failed_before gets a bit for each candidate that was refused before it. */
 static guint
 open_with_one_of (const char *dir, const char *const *candidates, guint n, GRand *rand,
-                  gboolean *first_opened)
+                  guint *failed_before)
 {
   guint order[3] = { 0, 1, 2 };
+  guint failed = 0;
   int opened = -1;
 
   g_assert_cmpuint (n, <=, G_N_ELEMENTS (order));
@@ -1388,17 +1595,18 @@ open_with_one_of (const char *dir, const char *const *candidates, guint n, GRand
       if (store == NULL)
         {
           g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_WRONG_PASSPHRASE);
+          if (opened < 0)
+            failed |= 1u << order[k];
           continue;
         }
       /* After the settling unlock no other passphrase may open it. */
       g_assert_cmpint (opened, ==, -1);
       opened = (int) order[k];
-      if (first_opened != NULL)
-        *first_opened = k == 0;
       g_clear_object (&store);
       assert_keyslot_copies_equal (dir);
     }
   g_assert_cmpint (opened, >=, 0);
+  *failed_before = failed;
   return (guint) opened;
 }
 
@@ -1425,8 +1633,9 @@ test_passwd_sigkill (void)
   g_autofree char *dir = test_create_store ("passwd", NULL);
   g_autofree char *hash = db_hash (dir);
   g_autofree char *current = g_strdup (TEST_PASSPHRASE);
-  guint n_iter = iterations (160);
-  guint opened_old = 0, opened_new = 0, opened_third = 0, completed = 0, leftovers = 0;
+  guint n_iter = iterations (640);
+  guint opened_old = 0, opened_new = 0, opened_third = 0, completed = 0;
+  guint leftovers = 0, unexpected = 0;
   gint64 change_us, open_us;
 
   /* A completed change: only the new passphrase opens, both copies are new. */
@@ -1439,6 +1648,7 @@ test_passwd_sigkill (void)
     g_autoptr(HearthSecret) new_secret = test_secret (TEST_PASSPHRASE_2);
     g_autoptr(HearthStore) store = NULL;
     g_autoptr(GError) error = NULL;
+    g_autofree char *hash_now = NULL;
 
     g_assert_true (hearth_store_change_passphrase (dir, old_secret, new_secret, &error));
     g_assert_no_error (error);
@@ -1457,7 +1667,6 @@ test_passwd_sigkill (void)
     g_clear_object (&store);
     g_free (current);
     current = g_strdup (TEST_PASSPHRASE_2);
-    g_free (hash_now);
     hash_now = db_hash (dir);
     g_assert_cmpstr (hash_now, ==, hash);
   }
@@ -1476,7 +1685,7 @@ test_passwd_sigkill (void)
     open_us = g_get_monotonic_time () - start;
     g_free (current);
     current = g_strdup (next);
-    g_test_message ("a change takes %" G_GINT64_FORMAT " µs, an open %" G_GINT64_FORMAT " µs (with fork)",
+    g_test_message ("a change takes %" G_GINT64_FORMAT " us, an open %" G_GINT64_FORMAT " us (with fork)",
                     change_us, open_us);
   }
 
@@ -1487,8 +1696,8 @@ test_passwd_sigkill (void)
       g_autofree char *third = g_strdup_printf ("third passphrase %u-%08x", i, g_rand_int (rand));
       g_autofree char *hash_now = NULL;
       const char *candidates[3] = { current, next, third };
-      guint n_candidates = 2, opened;
-      gboolean first_opened = FALSE;
+      guint n_candidates = 2, opened, failed_before;
+      int expect = -1;
       PasswdJob job = { dir, current, next, NULL };
       int status;
 
@@ -1527,7 +1736,11 @@ test_passwd_sigkill (void)
             {
               status = run_passwd_job (&job, rand, open_us * 12 / 10);
               if (status_ok (status))
-                completed++;
+                {
+                  /* The open settled both copies on its passphrase. */
+                  completed++;
+                  expect = job.old_pass == current ? 0 : 1;
+                }
               else
                 assert_status (status, "killed by SIGKILL");
             }
@@ -1538,7 +1751,10 @@ test_passwd_sigkill (void)
         default:
           status = run_passwd_job (&job, rand, change_us * 12 / 10);
           if (status_ok (status))
-            completed++;
+            {
+              completed++;
+              expect = 1;
+            }
           else
             assert_status (status, "killed by SIGKILL");
           break;
@@ -1548,7 +1764,7 @@ test_passwd_sigkill (void)
       hash_now = db_hash (dir);
       g_assert_cmpstr (hash_now, ==, hash);
 
-      opened = open_with_one_of (dir, candidates, n_candidates, rand, &first_opened);
+      opened = open_with_one_of (dir, candidates, n_candidates, rand, &failed_before);
       switch (mode)
         {
         case PW_STEP_COPY_0:
@@ -1561,14 +1777,15 @@ test_passwd_sigkill (void)
         case PW_SETTLE_COPY_0:
         case PW_SETTLE_COPY_1:
         case PW_SETTLE_CHANGE:
-          /* One copy of each: whichever passphrase comes first opens, and
-           * the third (never written) never does. */
-          g_assert_true (first_opened || opened != 2);
+          /* A copy of each (the settle step died before writing): the old
+           * or the new passphrase, whichever is tried first, opens; the
+           * third was never written. */
           g_assert_cmpuint (opened, !=, 2);
-          if (n_candidates == 2)
-            g_assert_true (first_opened);
+          g_assert_cmpuint (failed_before & 3, ==, 0);
           break;
         default:
+          if (expect >= 0)
+            g_assert_cmpint (opened, ==, expect);
           break;
         }
       opened_old += opened == 0;
@@ -1586,13 +1803,8 @@ test_passwd_sigkill (void)
       hash_now = db_hash (dir);
       g_assert_cmpstr (hash_now, ==, hash);
     }
-  {
-    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-    const char *name;
-
-    while ((name = g_dir_read_name (d)) != NULL)
-      leftovers += g_str_has_suffix (name, ".tmp");
-  }
+  count_leftovers (dir, &leftovers, &unexpected);
+  g_assert_cmpuint (unexpected, ==, 0);
   g_test_message ("%u iterations; opened afterwards with the old passphrase %u times, the new %u, "
                   "a third %u; %u random-time children finished first; %u .tmp files left behind",
                   n_iter, opened_old, opened_new, opened_third, completed, leftovers);
@@ -1616,7 +1828,26 @@ concurrent_value (guint who, gint64 seq, guint8 *buf)
   return row_value ((gint64) who * 1000000 + seq, buf);
 }
 
-/* Reports its inserted row count and its number of reopens. */
+/* In a child: explains a nonzero auth_failures count. The VFS logs the
+ * failures it turns into errors or recovery drops; one it tolerates
+ * silently is the torn page-1 header read at open (P1). */
+static void
+child_complain_auth (const HearthVfsStats *at_fork)
+{
+  HearthVfsStats s;
+  g_auto(GStrv) lines = g_strsplit (test_log_get (), "\n", -1);
+
+  hearth_vfs_get_stats (&s);
+  child_complain ("%" G_GUINT64_FORMAT " pages failed authentication (%" G_GUINT64_FORMAT
+                  " of them WAL recovery drops)", s.auth_failures - at_fork->auth_failures,
+                  s.wal_recovery_drops - at_fork->wal_recovery_drops);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], "encvfs") != NULL)
+      child_complain ("logged: %s", lines[i]);
+}
+
+/* Reports its inserted row count, its number of reopens and the torn
+ * header reads it survived. */
 static int
 reopener_child (gpointer data, int fd)
 {
@@ -1626,8 +1857,12 @@ reopener_child (gpointer data, int fd)
   gint64 seq = 0, others = 0;
   guint loops = 0;
   guint8 buf[ROW_MAX];
-  HearthVfsStats s;
+  HearthVfsStats s, at_fork;
 
+  /* The counters and the log are process-wide: the fork copied the
+   * parent's. */
+  hearth_vfs_get_stats (&at_fork);
+  test_log_reset ();
   while (loops < r->max_loops && (loops < 10 || g_get_monotonic_time () < deadline))
     {
       HearthStore *store = child_open_store (r->dir, TEST_PASSPHRASE);
@@ -1708,12 +1943,60 @@ reopener_child (gpointer data, int fd)
       loops++;
     }
   hearth_vfs_get_stats (&s);
-  if (s.auth_failures != 0)
+  if (s.auth_failures != at_fork.auth_failures)
     {
-      child_complain ("%" G_GUINT64_FORMAT " pages failed authentication", s.auth_failures);
+      child_complain_auth (&at_fork);
       return CHILD_FAIL_AUTH;
     }
-  if (!child_report (fd, seq) || !child_report (fd, loops))
+  /* Torn header reads at open (P1) are expected now and then: reported,
+   * not failures. */
+  if (!child_report (fd, seq) || !child_report (fd, loops) ||
+      !child_report (fd, (gint64) (s.header_tears - at_fork.header_tears)))
+    return CHILD_FAIL_PIPE;
+  return 0;
+}
+
+/* Rewrites page 1 of the database file as fast as it can: a header field
+ * changes in the WAL, then a checkpoint copies page 1 back, while the
+ * reopeners read the header without a lock (P1). Reports its checkpoints. */
+static int
+page1_churner_child (gpointer data, int fd)
+{
+  Reopener *r = data;
+  gint64 deadline = g_get_monotonic_time () + r->duration_us;
+  HearthStore *store;
+  HearthVfsStats s, at_fork;
+  sqlite3 *db;
+  guint i = 0;
+
+  hearth_vfs_get_stats (&at_fork);
+  test_log_reset ();
+  store = child_open_store (r->dir, TEST_PASSPHRASE);
+  if (store == NULL)
+    return CHILD_FAIL_OPEN;
+  db = hearth_store_get_db (store);
+  /* Durability is not under test here; churn rate is. */
+  if (!child_exec (db, "PRAGMA synchronous=OFF"))
+    return CHILD_FAIL_SQL;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *sql = g_strdup_printf ("PRAGMA application_id=%u; PRAGMA wal_checkpoint(PASSIVE)",
+                                              1 + i++ % 100000);
+
+      if (!child_exec (db, sql))
+        return CHILD_FAIL_SQL;
+      /* SQLite's busy handler is not fair: leave the reopeners a gap to
+       * take the write lock. */
+      g_usleep (200);
+    }
+  g_object_unref (store);
+  hearth_vfs_get_stats (&s);
+  if (s.auth_failures != at_fork.auth_failures)
+    {
+      child_complain_auth (&at_fork);
+      return CHILD_FAIL_AUTH;
+    }
+  if (!child_report (fd, i))
     return CHILD_FAIL_PIPE;
   return 0;
 }
@@ -1724,11 +2007,12 @@ test_concurrency (void)
   g_autoptr(GRand) rand = test_rand ();
   g_autofree char *dir = test_create_store ("concurrency", NULL);
   g_autoptr(HearthStore) store = NULL;
-  Reopener jobs[2];
-  Child children[2];
+  Reopener jobs[2], churn_job;
+  Child children[2], churner;
   gint64 total = 0;
-  HearthVfsStats s;
+  HearthVfsStats s, at_start;
 
+  hearth_vfs_get_stats (&at_start);
   store = test_open_store (dir);
   test_exec (hearth_store_get_db (store),
              "CREATE TABLE c (who INTEGER NOT NULL, seq INTEGER NOT NULL, v BLOB NOT NULL, "
@@ -1737,21 +2021,30 @@ test_concurrency (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
     {
-      jobs[i] = (Reopener) { dir, i + 1, g_rand_int (rand), 4 * G_USEC_PER_SEC * soak, 400 * soak };
+      jobs[i] = (Reopener) { dir, i + 1, g_rand_int (rand), 5 * G_USEC_PER_SEC * soak, 1500 * soak };
       child_spawn (&children[i], reopener_child, &jobs[i]);
     }
+  churn_job = (Reopener) { dir, 0, 0, 5 * G_USEC_PER_SEC * soak, 0 };
+  child_spawn (&churner, page1_churner_child, &churn_job);
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
     {
       int status = child_wait (&children[i], 120 * soak);
 
       assert_status (status, "exited with 0");
-      g_assert_cmpuint (children[i].reports->len, ==, 2);
+      g_assert_cmpuint (children[i].reports->len, ==, 3);
       total += g_array_index (children[i].reports, gint64, 0);
-      g_test_message ("process %u: %" G_GINT64_FORMAT " reopens, %" G_GINT64_FORMAT " rows",
+      g_test_message ("process %u: %" G_GINT64_FORMAT " reopens, %" G_GINT64_FORMAT " rows, "
+                      "%" G_GINT64_FORMAT " torn page-1 header reads at open answered with zeros (P1)",
                       i + 1, g_array_index (children[i].reports, gint64, 1),
-                      g_array_index (children[i].reports, gint64, 0));
+                      g_array_index (children[i].reports, gint64, 0),
+                      g_array_index (children[i].reports, gint64, 2));
       child_clear (&children[i]);
     }
+  assert_status (child_wait (&churner, 120 * soak), "exited with 0");
+  g_assert_cmpuint (churner.reports->len, ==, 1);
+  g_test_message ("meanwhile page 1 was rewritten and checkpointed %" G_GINT64_FORMAT " times",
+                  g_array_index (churner.reports, gint64, 0));
+  child_clear (&churner);
 
   store = test_open_store (dir);
   {
@@ -1768,7 +2061,7 @@ test_concurrency (void)
   }
   g_clear_object (&store);
   hearth_vfs_get_stats (&s);
-  g_assert_cmpuint (s.auth_failures, ==, 0);
+  g_assert_cmpuint (s.auth_failures, ==, at_start.auth_failures);
 }
 
 /* ---- 8. rekey killed at each step --------------------------------------- */
@@ -1816,8 +2109,8 @@ test_rekey_sigkill (void)
 {
   g_autoptr(GRand) rand = test_rand ();
   g_autofree char *dir = create_store_with_table ("rekey");
-  guint rounds = iterations (4);
-  guint n_iter = 0, swaps = 0, random_kills = 0, completed = 0;
+  guint rounds = iterations (20);
+  guint n_iter = 0, swaps = 0, random_kills = 0, completed = 0, leftover_tmp = 0, unexpected = 0;
   gint64 rekey_us;
 
   {
@@ -1825,7 +2118,7 @@ test_rekey_sigkill (void)
     sqlite3 *db = hearth_store_get_db (store);
     sqlite3_stmt *st = NULL;
 
-    g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO t (id, v) VALUES (?, ?)", -1, &st, NULL), ==, SQLITE_OK);
+    st = prepare_insert (db);
     test_exec (db, "BEGIN");
     g_assert_cmpint (insert_rows (st, 1, REKEY_ROWS), ==, SQLITE_OK);
     test_exec (db, "COMMIT");
@@ -1845,7 +2138,7 @@ test_rekey_sigkill (void)
     rekey_us = g_get_monotonic_time () - start;
     id_after = db_file_id (dir);
     g_assert_false (g_bytes_equal (id_before, id_after));
-    g_test_message ("a rekey takes %" G_GINT64_FORMAT " µs (with fork)", rekey_us);
+    g_test_message ("a rekey takes %" G_GINT64_FORMAT " us (with fork)", rekey_us);
   }
 
   for (guint round = 0; round < rounds; round++)
@@ -1892,10 +2185,101 @@ test_rekey_sigkill (void)
           g_assert_false (file_exists (dir, "keyslot.rekey"));
           assert_keyslot_copies_equal (dir);
           g_clear_object (&store);
+          count_leftovers (dir, &leftover_tmp, &unexpected);
+          g_assert_cmpuint (unexpected, ==, 0);
         }
   g_test_message ("%u iterations (%u killed at random, of which %u finished first); "
-                  "the new database was in place after %u of them",
-                  n_iter, random_kills, completed, swaps);
+                  "the new database was in place after %u of them; a .tmp file was present after %u",
+                  n_iter, random_kills, completed, swaps, leftover_tmp);
+}
+
+/* ---- 8b. opening or changing the passphrase during a rekey -------------- */
+
+static void
+stop_hook (const char *step)
+{
+  if (g_strcmp0 (step, kill_at_step) == 0)
+    raise (SIGSTOP);
+}
+
+static int
+rekey_stopping_child (gpointer data, int fd)
+{
+  RekeyJob *job = data;
+  g_autoptr(HearthSecret) secret = test_secret (TEST_PASSPHRASE);
+  g_autoptr(GError) error = NULL;
+
+  kill_at_step = job->step;
+  hearth_store_set_step_hook (stop_hook);
+  if (!hearth_store_rekey (job->dir, secret, &error))
+    {
+      child_complain ("rekey: %s", error->message);
+      return CHILD_FAIL_API;
+    }
+  return 0;
+}
+
+/* Another program (the app, hearth-cli status) may try to open the store
+ * while a rekey runs. It must be turned away before it touches anything:
+ * the unlock's settling would delete keyslot.rekey, the only slot of the
+ * database about to be swapped in, and the store would be lost. */
+static void
+test_rekey_concurrent_open (void)
+{
+  static const char *const steps[] = { "rekey-slot", "rekey-vacuum", "rekey-swap", "rekey-swapped" };
+  g_autofree char *dir = create_store_with_table ("rekey-concurrent");
+  g_autoptr(HearthSecret) pass = test_secret (TEST_PASSPHRASE);
+  g_autoptr(HearthSecret) other = test_secret (TEST_PASSPHRASE_2);
+
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    sqlite3_stmt *st = prepare_insert (hearth_store_get_db (store));
+
+    g_assert_cmpint (insert_rows (st, 1, 50), ==, SQLITE_OK);
+    sqlite3_finalize (st);
+  }
+  for (guint s = 0; s < G_N_ELEMENTS (steps); s++)
+    {
+      RekeyJob job = { dir, steps[s] };
+      g_autoptr(GBytes) rekey_slot = NULL;
+      g_autoptr(GBytes) slot0 = read_file (dir, "keyslot.0");
+      g_autoptr(GBytes) slot0_after = NULL;
+      g_autoptr(HearthStore) store = NULL;
+      g_autoptr(GError) error = NULL;
+      Child child;
+      int status = 0;
+
+      child_spawn (&child, rekey_stopping_child, &job);
+      g_assert_cmpint (waitpid (child.pid, &status, WUNTRACED), ==, child.pid);
+      g_assert_true (WIFSTOPPED (status));
+      if (s > 0)
+        rekey_slot = read_file (dir, "keyslot.rekey");
+
+      store = hearth_store_open (dir, pass, &error);
+      g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BUSY);
+      g_assert_null (store);
+      g_clear_error (&error);
+      g_assert_false (hearth_store_change_passphrase (dir, pass, other, &error));
+      g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BUSY);
+      g_clear_error (&error);
+      /* Nothing was touched. */
+      if (s > 0)
+        {
+          g_autoptr(GBytes) rekey_slot_after = read_file (dir, "keyslot.rekey");
+
+          g_assert_true (g_bytes_equal (rekey_slot, rekey_slot_after));
+        }
+      slot0_after = read_file (dir, "keyslot.0");
+      g_assert_true (g_bytes_equal (slot0, slot0_after));
+
+      g_assert_no_errno (kill (child.pid, SIGCONT));
+      assert_status (child_wait (&child, 60), "exited with 0");
+      child_clear (&child);
+      store = test_open_store (dir);
+      assert_store_rows (hearth_store_get_db (store), 50);
+    }
+  g_test_message ("%u rekeys stopped at %s ... %s, each with an open and a passphrase change "
+                  "turned away", (guint) G_N_ELEMENTS (steps), steps[0], steps[G_N_ELEMENTS (steps) - 1]);
 }
 
 int
@@ -1912,10 +2296,12 @@ main (int argc, char **argv)
   g_test_add_func ("/store/crash/wal-writer-sigkill", test_wal_writer_sigkill);
   g_test_add_func ("/store/crash/wal-torn-tail", test_wal_torn_tail);
   g_test_add_func ("/store/crash/wal-flip-indexed", test_wal_flip_indexed);
+  g_test_add_func ("/store/crash/wal-flip-checkpoint-reopen", test_wal_flip_checkpoint_reopen);
   g_test_add_func ("/store/crash/wal-flip-reopen", test_wal_flip_reopen);
   g_test_add_func ("/store/crash/rollback-hot-journal", test_rollback_hot_journal);
   g_test_add_func ("/store/crash/passwd-sigkill", test_passwd_sigkill);
   g_test_add_func ("/store/crash/concurrency", test_concurrency);
   g_test_add_func ("/store/crash/rekey-sigkill", test_rekey_sigkill);
+  g_test_add_func ("/store/crash/rekey-concurrent-open", test_rekey_concurrent_open);
   return g_test_run ();
 }
