@@ -8,11 +8,20 @@
  *   is [data 0..4056)[nonce 24][tag 16]: XChaCha20-Poly1305 with a fresh
  *   random nonce on every write, so a rewrite never reuses a keystream,
  *   whatever crashes, rollbacks or backup restores happen.
- * - Associated data: "encvfs1", the file kind (D main, J journal, W WAL),
+ * - Associated data: "encvfs1", the page layout ('H' for page 1 of the
+ *   main file, whose header stays plaintext; 'P' for every other page),
  *   the database's 16-byte file id and the page number (big endian); for
- *   page 1 of the main file also the plaintext header bytes 16-23. A page
- *   moved to another position, another file kind or another database fails
- *   authentication.
+ *   the 'H' layout also the plaintext header bytes 16-23. A page moved to
+ *   another position or another database fails authentication. The file
+ *   kind is deliberately not in it: a checkpoint can then copy a WAL
+ *   frame's ciphertext into the database file as it is, instead of
+ *   decrypting and encrypting it again (an old version of a page can be put
+ *   back at its own position either way: there is no freshness).
+ * - Before a checkpoint writes its first page into the database file, every
+ *   WAL frame it may copy is authenticated. A damaged frame then stops the
+ *   checkpoint before the database file changes; otherwise the pages copied
+ *   before it (from later transactions too) would stay in the database while
+ *   recovery truncates the log at the damaged frame.
  * - Page 1 of the main file keeps the file id in bytes 0-15 (SQLite sees
  *   "SQLite format 3\0" there) and bytes 16-23 (page size, versions,
  *   reserve) in plaintext, because SQLite reads them before taking a lock.
@@ -47,7 +56,11 @@
 #define WAL_HEADER 32
 #define WAL_FRAME_HEADER 24
 #define WAL_FRAME (P + WAL_FRAME_HEADER)
+#define WAL_CKPT_LOCK 1                    /* wal.c: WAL_CKPT_LOCK */
 #define WAL_RECOVER_LOCK 2                 /* wal.c: WAL_RECOVER_LOCK */
+#define WAL_SHM_MX_FRAME 16                /* wal.c: WalIndexHdr.mxFrame, first copy */
+#define WAL_SHM_SALT 32                    /* wal.c: WalIndexHdr.aSalt */
+#define WAL_SHM_BACKFILL 96                /* wal.c: WalCkptInfo.nBackfill */
 #define AD_MAX (7 + 1 + HEARTH_FILE_ID_SIZE + 4 + 8)
 
 G_STATIC_ASSERT (NONCE_BYTES + TAG_BYTES == R);
@@ -210,7 +223,18 @@ struct EncFile {
   EncFile *main;          /* journal and WAL: the main database's file */
   guint8 *buf;            /* ciphertext scratch, WAL_FRAME + 8 bytes */
   gboolean recovering;    /* main: holds the WAL recovery lock */
-  char last_error[320];   /* main: the last failure, for PRAGMA encvfs_last_error */
+  gboolean ckpt_locked;   /* main: holds the WAL checkpoint lock */
+  int lock_level;         /* main: the file lock held (SQLITE_LOCK_*) */
+  guint32 verified_mx;    /* main: WAL frames 1..verified_mx of the generation */
+  guint8 verified_salt[8];/*   with these salts were authenticated */
+  EncFile *wal;           /* main: its open WAL file, if any */
+  guint32 pass_pgno;      /* main: page of the last WAL page read under the
+                           * checkpoint lock, 0 if none */
+  guint8 *pass_cipher;    /* main: that page's ciphertext (P bytes) */
+  guint8 *pass_plain;     /* main: and its plaintext, to recognise its write */
+  sqlite3_int64 hdr_off;  /* WAL: offset of the last frame header written */
+  guint32 hdr_pgno;       /* WAL: its page number */
+  char last_error[640];   /* main: the last failure, for PRAGMA encvfs_last_error */
 };
 
 #define REAL(p) ((sqlite3_file *) (((EncFile *) (p)) + 1))
@@ -253,27 +277,27 @@ static void
 report (EncFile *p, int code, const char *fmt, ...)
 {
   va_list ap;
-  char msg[256];
+  char msg[512];
   EncFile *m = p->kind == KIND_MAIN ? p : p->main;
 
   va_start (ap, fmt);
   g_vsnprintf (msg, sizeof msg, fmt, ap);
   va_end (ap);
-  sqlite3_log (code, "encvfs: %s %s: %s", kind_name (p->kind),
-               p->name ? p->name : "?", msg);
-  if (m != NULL)
+  /* Straight to GLib: sqlite3_log() cuts messages at about 200 bytes. */
+  g_message ("encvfs (%d): %s %s: %s", code, kind_name (p->kind), p->name ? p->name : "?", msg);
+  /* A notice (a torn WAL tail dropped) is not the cause of a later error. */
+  if (m != NULL && (code & 0xff) != SQLITE_NOTICE)
     g_snprintf (m->last_error, sizeof m->last_error, "%s %s: %s",
                 kind_name (p->kind), p->name ? p->name : "?", msg);
 }
 
 static gsize
-build_ad (guint8 *ad, FileKind kind, const guint8 *file_id, guint32 pgno,
-          const guint8 *header16_23)
+build_ad (guint8 *ad, const guint8 *file_id, guint32 pgno, const guint8 *header16_23)
 {
   gsize n = 0;
 
   memcpy (ad, "encvfs1", 7); n += 7;
-  ad[n++] = (guint8) kind;
+  ad[n++] = header16_23 != NULL ? 'H' : 'P';
   memcpy (ad + n, file_id, HEARTH_FILE_ID_SIZE); n += HEARTH_FILE_ID_SIZE;
   put_be32 (ad + n, pgno); n += 4;
   if (header16_23 != NULL)
@@ -298,7 +322,7 @@ encrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
       memcpy (out + 16, in + 16, 8);
       start = 24;
     }
-  adlen = build_ad (ad, p->kind, p->key->file_id, pgno, page1 ? in + 16 : NULL);
+  adlen = build_ad (ad, p->key->file_id, pgno, page1 ? in + 16 : NULL);
   randombytes_buf (out + DATA_BYTES, NONCE_BYTES);
   crypto_aead_xchacha20poly1305_ietf_encrypt_detached (
       out + start, out + DATA_BYTES + NONCE_BYTES, NULL,
@@ -326,7 +350,7 @@ decrypt_page_uncounted (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
       memcpy (header, in + 16, 8);
       start = 24;
     }
-  adlen = build_ad (ad, p->kind, p->key->file_id, pgno, page1 ? header : NULL);
+  adlen = build_ad (ad, p->key->file_id, pgno, page1 ? header : NULL);
   rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached (
       out + start, NULL, in + start, DATA_BYTES - start,
       nonce_tag + NONCE_BYTES, ad, adlen, nonce_tag, p->key->key);
@@ -452,6 +476,62 @@ main_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
   return SQLITE_OK;
 }
 
+/* Authenticates the WAL frames that a checkpoint may copy: those after the
+ * last one backfilled up to the last committed one, as the wal-index says,
+ * less those already authenticated in this generation of the log. In WAL
+ * mode only a checkpoint writes to the database file, so this runs before
+ * each such write; mostly it finds nothing new to check. */
+static int
+verify_wal_before_checkpoint (EncFile *m)
+{
+  sqlite3_file *real = REAL (m);
+  EncFile *w = m->wal;
+  void volatile *region = NULL;
+  g_autofree guint8 *frame = NULL;
+  guint32 mx_frame, backfill;
+  guint8 salt[8];
+
+  if (w == NULL || real->pMethods->iVersion < 2 ||
+      real->pMethods->xShmMap (real, 0, 32768, 0, &region) != SQLITE_OK || region == NULL)
+    return SQLITE_OK;  /* no wal-index: nothing for a checkpoint to copy */
+  real->pMethods->xShmBarrier (real);
+  memcpy (&mx_frame, (const guint8 *) region + WAL_SHM_MX_FRAME, 4);
+  memcpy (salt, (const guint8 *) region + WAL_SHM_SALT, 8);
+  memcpy (&backfill, (const guint8 *) region + WAL_SHM_BACKFILL, 4);
+  if (memcmp (salt, m->verified_salt, 8) == 0)
+    backfill = MAX (backfill, m->verified_mx);
+  if (backfill >= mx_frame)
+    return SQLITE_OK;
+
+  frame = g_malloc (WAL_FRAME);
+  for (guint32 f = backfill + 1; f <= mx_frame; f++)
+    {
+      sqlite3_int64 off = WAL_HEADER + (sqlite3_int64) (f - 1) * WAL_FRAME;
+      guint32 pgno;
+      int rc = read_raw (w, frame, WAL_FRAME, off);
+
+      if (rc != SQLITE_OK)
+        {
+          report (w, SQLITE_CORRUPT, "frame %u (offset %" G_GINT64_FORMAT ") is missing or cut short; "
+                  "the checkpoint is refused", f, (gint64) off);
+          return SQLITE_CORRUPT;
+        }
+      pgno = get_be32 (frame);
+      if (pgno == 0 || !decrypt_page (w, pgno, frame + WAL_FRAME_HEADER, frame + WAL_FRAME_HEADER))
+        {
+          sodium_memzero (frame, WAL_FRAME);
+          report (w, SQLITE_CORRUPT,
+                  "page %u (frame at offset %" G_GINT64_FORMAT "): authentication failed (damaged or tampered "
+                  "page); the checkpoint is refused before it writes anything", pgno, (gint64) off);
+          return SQLITE_CORRUPT;
+        }
+    }
+  sodium_memzero (frame, WAL_FRAME);
+  m->verified_mx = mx_frame;
+  memcpy (m->verified_salt, salt, 8);
+  return SQLITE_OK;
+}
+
 static int
 main_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
 {
@@ -476,6 +556,21 @@ main_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
               "(set SQLITE_FCNTL_RESERVE_BYTES before the first write)",
               (guint32) in[16] << 8 | in[17], in[20], P, R);
       return SQLITE_IOERR_WRITE;
+    }
+  if (p->wal != NULL)
+    {
+      int rc = verify_wal_before_checkpoint (p);
+      if (rc != SQLITE_OK)
+        return rc;
+    }
+  /* A checkpoint writes the page it has just read from the WAL: the same
+   * plaintext at the same page number has the same associated data, so
+   * that frame's ciphertext is valid here as it is. */
+  if (pgno != 1 && pgno == p->pass_pgno && memcmp (in, p->pass_plain, DATA_BYTES) == 0)
+    {
+      p->pass_pgno = 0;
+      STAT_ADD (pages_passed_through);
+      return real->pMethods->xWrite (real, p->pass_cipher, P, off);
     }
   encrypt_page (p, pgno, in, p->buf);
   return real->pMethods->xWrite (real, p->buf, P, off);
@@ -561,6 +656,23 @@ wal_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
       pgno = get_be32 (p->buf);
       if (pgno == 0 || !decrypt_page (p, pgno, p->buf + WAL_FRAME_HEADER, out))
         return corrupt (p, pgno, off, zbuf, amt);
+      /* Under the checkpoint lock, or the exclusive lock of the last close
+       * (whose checkpoint takes no shm locks), a page read is about to be
+       * copied into the database file. */
+      if (p->main != NULL && pgno != 1 &&
+          (p->main->ckpt_locked || p->main->lock_level == SQLITE_LOCK_EXCLUSIVE))
+        {
+          EncFile *m = p->main;
+
+          if (m->pass_cipher == NULL)
+            {
+              m->pass_cipher = g_malloc (P);
+              m->pass_plain = g_malloc (P);
+            }
+          memcpy (m->pass_cipher, p->buf + WAL_FRAME_HEADER, P);
+          memcpy (m->pass_plain, out, DATA_BYTES);
+          m->pass_pgno = pgno;
+        }
       return SQLITE_OK;
     }
   if (amt == WAL_FRAME && off >= WAL_HEADER && (off - WAL_HEADER) % WAL_FRAME == 0)
@@ -607,13 +719,28 @@ wal_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
   int rc;
 
   if (amt <= WAL_HEADER)
-    return real->pMethods->xWrite (real, zbuf, amt, off);
+    {
+      rc = real->pMethods->xWrite (real, zbuf, amt, off);
+      if (amt == WAL_FRAME_HEADER && rc == SQLITE_OK)
+        {
+          p->hdr_off = off;
+          p->hdr_pgno = get_be32 (zbuf);
+        }
+      return rc;
+    }
   if (amt != P || off < WAL_HEADER + WAL_FRAME_HEADER ||
       (off - WAL_HEADER - WAL_FRAME_HEADER) % WAL_FRAME != 0)
     goto refuse;
-  rc = real->pMethods->xRead (real, hdr, 4, off - WAL_FRAME_HEADER);
-  if (rc != SQLITE_OK || (pgno = get_be32 (hdr)) == 0)
-    goto refuse;
+  /* The frame header usually was the write just before; a page rewritten
+   * in place (iReCksum) needs its header read back from the disk. */
+  if (off - WAL_FRAME_HEADER == p->hdr_off && p->hdr_pgno != 0)
+    pgno = p->hdr_pgno;
+  else
+    {
+      rc = real->pMethods->xRead (real, hdr, 4, off - WAL_FRAME_HEADER);
+      if (rc != SQLITE_OK || (pgno = get_be32 (hdr)) == 0)
+        goto refuse;
+    }
   encrypt_page (p, pgno, zbuf, p->buf);
   return real->pMethods->xWrite (real, p->buf, P, off);
 
@@ -659,6 +786,14 @@ enc_close (sqlite3_file *f)
   EncFile *p = (EncFile *) f;
   int rc = REAL (p)->pMethods->xClose (REAL (p));
 
+  if (p->kind == KIND_WAL && p->main != NULL && p->main->wal == p)
+    p->main->wal = NULL;
+  if (p->pass_cipher != NULL)
+    {
+      sodium_memzero (p->pass_plain, P);
+      g_clear_pointer (&p->pass_cipher, g_free);
+      g_clear_pointer (&p->pass_plain, g_free);
+    }
   g_clear_pointer (&p->key, hearth_page_key_unref);
   if (p->buf != NULL)
     sodium_memzero (p->buf, WAL_FRAME + 8);
@@ -666,16 +801,35 @@ enc_close (sqlite3_file *f)
   return rc;
 }
 
-static int enc_truncate (sqlite3_file *f, sqlite3_int64 size)
-{ return REAL (f)->pMethods->xTruncate (REAL (f), size); }
+static int
+enc_truncate (sqlite3_file *f, sqlite3_int64 size)
+{
+  ((EncFile *) f)->hdr_off = -1;
+  return REAL (f)->pMethods->xTruncate (REAL (f), size);
+}
 static int enc_sync (sqlite3_file *f, int flags)
 { return REAL (f)->pMethods->xSync (REAL (f), flags); }
 static int enc_file_size (sqlite3_file *f, sqlite3_int64 *size)
 { return REAL (f)->pMethods->xFileSize (REAL (f), size); }
-static int enc_lock (sqlite3_file *f, int level)
-{ return REAL (f)->pMethods->xLock (REAL (f), level); }
-static int enc_unlock (sqlite3_file *f, int level)
-{ return REAL (f)->pMethods->xUnlock (REAL (f), level); }
+static int
+enc_lock (sqlite3_file *f, int level)
+{
+  int rc = REAL (f)->pMethods->xLock (REAL (f), level);
+
+  if (rc == SQLITE_OK)
+    ((EncFile *) f)->lock_level = level;
+  return rc;
+}
+
+static int
+enc_unlock (sqlite3_file *f, int level)
+{
+  int rc = REAL (f)->pMethods->xUnlock (REAL (f), level);
+
+  if (rc == SQLITE_OK)
+    ((EncFile *) f)->lock_level = level;
+  return rc;
+}
 static int enc_check_reserved_lock (sqlite3_file *f, int *out)
 { return REAL (f)->pMethods->xCheckReservedLock (REAL (f), out); }
 static int enc_sector_size (sqlite3_file *f)
@@ -759,6 +913,15 @@ enc_shm_lock (sqlite3_file *f, int ofst, int n, int flags)
         p->recovering = FALSE;
       else if (flags & SQLITE_SHM_EXCLUSIVE)
         p->recovering = TRUE;
+    }
+  /* The checkpoint lock: pages read under it go on to the database file. */
+  if (rc == SQLITE_OK && ofst <= WAL_CKPT_LOCK && ofst + n > WAL_CKPT_LOCK)
+    {
+      if (flags & SQLITE_SHM_UNLOCK)
+        p->ckpt_locked = FALSE;
+      else if (flags & SQLITE_SHM_EXCLUSIVE)
+        p->ckpt_locked = TRUE;
+      p->pass_pgno = 0;
     }
   return rc;
 }
@@ -850,6 +1013,9 @@ enc_open (sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags, i
   p->kind = kind;
   p->key = key;
   p->main = main_file;
+  p->hdr_off = -1;
+  if (kind == KIND_WAL)
+    main_file->wal = p;
   p->buf = g_malloc0 (WAL_FRAME + 8);
   version = MIN (3, real->pMethods->iVersion);
   p->base.pMethods = &enc_io_methods[MAX (version, 1) - 1];

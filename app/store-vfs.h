@@ -104,6 +104,7 @@ typedef struct {
   guint64 refused_opens;      /* temp files, unknown keys */
   guint64 refused_writes;     /* partial or unknown-shape writes */
   guint64 fetches;            /* xFetch calls (always answered with no mapping) */
+  guint64 pages_passed_through; /* checkpointed pages written without re-encryption */
 } HearthVfsStats;
 
 /* Process-wide counters, for tests and diagnostics. Thread-safe snapshot. */

@@ -313,6 +313,14 @@ settle_slots (const char *dir, SlotSet *set, const HearthKeyslot *slot, GError *
         g_message ("keyslot %s rewritten to match the copy that opened the store "
                    "(an interrupted passphrase change, rekey or damage)", slot_names[i]);
     }
+  /* A kill inside a keyslot write leaves its temporary file, which may wrap
+   * the data key under a passphrase that no longer applies. */
+  for (int i = 0; i < N_SLOT_FILES; i++)
+    {
+      g_autofree char *name = g_strconcat (slot_names[i], ".tmp", NULL);
+      g_autofree char *tmp = data_path (dir, name);
+      g_unlink (tmp);
+    }
   if (set->files[REKEY_SLOT].present)
     {
       g_autofree char *rekey_slot = data_path (dir, slot_names[REKEY_SLOT]);
@@ -908,7 +916,8 @@ hearth_store_rekey (const char *data_dir, const HearthSecret *passphrase, GError
     }
   {
     int fd = open (new_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync (fd) != 0)
+    /* SQLite created the copy with the default mode; the database is 0600. */
+    if (fd < 0 || fchmod (fd, 0600) != 0 || fsync (fd) != 0)
       {
         if (fd >= 0)
           close (fd);

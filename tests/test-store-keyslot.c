@@ -126,7 +126,14 @@ test_one_copy_damaged (void)
   g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_WRONG_PASSPHRASE);
   g_clear_error (&error);
 
-  store = test_open_store (dir);
+  /* A keyslot write cut short by a kill leaves its temporary file. */
+  {
+    g_autofree char *tmp = path_in (dir, "keyslot.1.tmp");
+    g_autoptr(GBytes) old = read_file (slot1);
+    g_assert_true (g_file_set_contents (tmp, g_bytes_get_data (old, NULL), g_bytes_get_size (old), NULL));
+    store = test_open_store (dir);
+    g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  }
   a = read_file (slot0);
   b = read_file (slot1);
   g_assert_true (g_bytes_equal (a, b));
@@ -407,6 +414,11 @@ test_rekey (void)
   g_assert_no_error (error);
   new_id = test_read_range (db_path, 0, 16);
   g_assert_false (g_bytes_equal (old_id, new_id));
+  {
+    struct stat st;
+    g_assert_cmpint (stat (db_path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
   {
     g_autofree char *rekey_slot = path_in (dir, "keyslot.rekey");
     g_autofree char *rekey_db = path_in (dir, "hearth.db.rekey");
