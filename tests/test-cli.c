@@ -8,6 +8,7 @@
 #include "store-countykey.h"
 
 #include <gio/gio.h>
+#include <sodium.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -225,9 +226,24 @@ test_recover (void)
   guint8 pk[32];
   g_auto(Run) r = { 0 };
 
-  sk = hearth_county_key_generate (pk);
-  g_assert_true (hearth_county_key_write (pk_path, FALSE, pk, NULL));
-  g_assert_true (hearth_county_key_write (sk_path, TRUE, hearth_secret_peek (sk), NULL));
+  run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", pk_path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  /* Never overwritten. */
+  run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", pk_path, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  run_clear (&r);
+  sk = hearth_county_key_read_secret (sk_path, NULL);
+  g_assert_nonnull (sk);
+  g_assert_true (hearth_county_key_read_public (pk_path, pk, NULL));
+  {
+    guint8 derived[32];
+    crypto_scalarmult_base (derived, hearth_secret_peek (sk));
+    g_assert_cmpmem (derived, 32, pk, 32);
+  }
 
   run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
            "--county-public-key", bad_key, NULL);

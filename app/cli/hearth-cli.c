@@ -28,6 +28,7 @@ static const CliCommand commands[] = {
   { "status", cli_cmd_status, N_("Unlock the store and report its state") },
   { "recover", cli_cmd_recover, N_("Recover with the county key: recover --county-key FILE --new-passphrase-file FILE") },
   { "rekey", cli_cmd_rekey, N_("Replace the data key (revocation); the store must be closed everywhere") },
+  { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
 };
 
 static char *
@@ -36,7 +37,7 @@ describe (void)
   GString *s = g_string_new (_("Commands:\n"));
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (s, "  %-9s %s\n", commands[i].name, _(commands[i].summary));
+    g_string_append_printf (s, "  %-13s %s\n", commands[i].name, _(commands[i].summary));
   g_string_append (s, _("\nThe data folder is --data-dir, else $HEARTH_DATA_DIR, else the user data folder's hearth/default.\n"
                         "The passphrase is the first line of --passphrase-file, else of $HEARTH_PASSPHRASE_FILE,\n"
                         "else asked on the terminal; never on the command line.\n"));
