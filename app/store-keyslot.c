@@ -182,7 +182,14 @@ hearth_kdf_params (HearthKdfProfile profile, guint64 *opslimit, guint64 *memlimi
       target = 0.5;
       break;
     }
+  /* The faster of two runs: a run slowed by other work would choose too
+   * few passes for the quiet device that unlocks later. */
   t = time_argon2id (3, *memlimit);
+  {
+    double again = time_argon2id (3, *memlimit);
+    if (again > 0 && (t <= 0 || again < t))
+      t = again;
+  }
   ops = 3;
   if (t > 0)
     ops = (guint64) (3.0 * target / t + 0.5);

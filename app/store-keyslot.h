@@ -78,8 +78,9 @@ GBytes  *hearth_keyslot_serialise (const HearthKeyslot *slot);
  * @memlimit: (out): Argon2id memory in bytes
  *
  * Chooses Argon2id parameters. The interactive and moderate profiles fix
- * the memory and calibrate the passes on this machine (one Argon2id run at
- * 3 passes, scaled) toward their unlock-time target, never below 3:
+ * the memory and calibrate the passes on this machine (the faster of two
+ * Argon2id runs at 3 passes, scaled) toward their unlock-time target, never
+ * below 3 nor above 64:
  * libsodium's guidance is to pick the memory first and raise the passes.
  */
 void hearth_kdf_params (HearthKdfProfile profile,
