@@ -266,18 +266,19 @@ candidate_slots (const char *dir, SlotSet *set, GError **error)
       if (!any_present)
         g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
                      _("The keyslot of the store in %s is missing (keyslot.0 and keyslot.1); "
-                       "county IT can recover the store with the county key"), dir);
+                       "restore both files from a backup of this folder"), dir);
       else
         g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
                      _("The keyslot of the store in %s is damaged (%s); "
-                       "county IT can recover the store with the county key"), dir, problems->str);
+                       "restore keyslot.0 and keyslot.1 from a backup of this folder"), dir, problems->str);
       return NULL;
     }
   if (order->len == 0)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_MISMATCH,
-                   _("The keyslot in %s belongs to another database: its file id does not match %s"),
-                   dir, HEARTH_STORE_DB_NAME);
+                   _("The keyslot in %s belongs to another database: its file id does not match %s "
+                     "(or the first 16 bytes of %s are damaged)"),
+                   dir, HEARTH_STORE_DB_NAME, HEARTH_STORE_DB_NAME);
       return NULL;
     }
   /* Newest generation first; at equal generations keep the file order. */
@@ -309,9 +310,9 @@ settle_slots (const char *dir, SlotSet *set, const HearthKeyslot *slot, GError *
       if (!hearth_file_replace_durably (path, g_bytes_get_data (bytes, NULL),
                                         g_bytes_get_size (bytes), 0600, error))
         return FALSE;
-      if (set->files[i].present)
+      if (set->files[i].present && !set->files[REKEY_SLOT].present)
         g_message ("keyslot %s rewritten to match the copy that opened the store "
-                   "(an interrupted passphrase change, rekey or damage)", slot_names[i]);
+                   "(an interrupted passphrase change, or damage)", slot_names[i]);
     }
   /* A kill inside a keyslot write leaves its temporary file, which may wrap
    * the data key under a passphrase that no longer applies. */
@@ -850,7 +851,6 @@ hearth_store_recover (const char *data_dir, const HearthSecret *county_secret_ke
   if (!hearth_keyslot_wrap (&slot, new_passphrase, dek, error) ||
       !write_both_slots (data_dir, &slot, error))
     return FALSE;
-  g_message ("store recovered with the county key; keyslot rewritten under a new passphrase");
   return TRUE;
 }
 

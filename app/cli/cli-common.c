@@ -4,6 +4,8 @@
 #include "cli-common.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <sodium.h>
 
 char *
@@ -54,16 +56,20 @@ cli_fail (GError *error)
       }
   else if (error->domain == G_OPTION_ERROR)
     code = CLI_EXIT_USAGE;
-  g_printerr ("hearth-cli: %s\n", error->message);
+  g_printerr (_("hearth-cli: %s\n"), error->message);
   g_error_free (error);
   return code;
 }
 
 gboolean
-cli_parse (const char *usage, GOptionEntry *entries, int *argc, char ***argv)
+cli_parse (const char *command, GOptionEntry *entries, int *argc, char ***argv)
 {
-  g_autoptr(GOptionContext) octx = g_option_context_new (usage);
+  g_autoptr(GOptionContext) octx = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("hearth-cli %s", command);
+
+  /* "Usage: hearth-cli init [OPTION…]": the command's options follow it. */
+  g_set_prgname (prgname);
 
   g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
@@ -80,25 +86,54 @@ cli_parse (const char *usage, GOptionEntry *entries, int *argc, char ***argv)
   return TRUE;
 }
 
+/* A passphrase file others can read is a passphrase others know. */
+static void
+warn_if_readable_by_others (const char *path)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) == 0 && (st.st_mode & 077) != 0)
+    g_printerr (_("hearth-cli: warning: %s can be read by other users; make it private (chmod 600)\n"), path);
+}
+
 HearthSecret *
 cli_get_passphrase (CliContext *ctx, GError **error)
 {
   if (ctx->passphrase_file != NULL)
-    return hearth_secret_read_passphrase_file (ctx->passphrase_file, error);
+    {
+      warn_if_readable_by_others (ctx->passphrase_file);
+      return hearth_secret_read_passphrase_file (ctx->passphrase_file, error);
+    }
   return hearth_secret_prompt_passphrase (_("Passphrase: "), error);
 }
 
 HearthSecret *
-cli_get_new_passphrase (const char *file, GError **error)
+cli_get_new_passphrase (const char *file, const char *new_option, GError **error)
 {
   g_autoptr(HearthSecret) first = NULL;
   g_autoptr(HearthSecret) again = NULL;
 
   if (file != NULL)
-    first = hearth_secret_read_passphrase_file (file, error);
+    {
+      warn_if_readable_by_others (file);
+      first = hearth_secret_read_passphrase_file (file, error);
+    }
   else
     {
-      first = hearth_secret_prompt_passphrase (_("New passphrase: "), error);
+      g_autoptr(GError) local = NULL;
+
+      first = hearth_secret_prompt_passphrase (_("New passphrase: "), &local);
+      if (g_error_matches (local, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NO_PASSPHRASE))
+        {
+          g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NO_PASSPHRASE,
+                       _("No new passphrase: there is no terminal to ask on; use %s FILE"), new_option);
+          return NULL;
+        }
+      if (first == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
       if (first != NULL)
         {
           again = hearth_secret_prompt_passphrase (_("Repeat the new passphrase: "), error);
@@ -127,4 +162,16 @@ cli_open_store (CliContext *ctx, GError **error)
   if (passphrase == NULL)
     return NULL;
   return hearth_store_open (ctx->data_dir, passphrase, error);
+}
+
+void
+cli_print_json (JsonNode *root)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
 }

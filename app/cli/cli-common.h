@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -30,15 +31,18 @@ char *cli_resolve_data_dir (const char *option);
 /* Maps an error onto an exit code (and prints it). */
 int cli_fail (GError *error);
 
-/* Parses a command's own options; prints usage errors. Returns FALSE on a
+/* Parses the options of @command; prints usage errors. Returns FALSE on a
  * usage error (exit 2). */
-gboolean cli_parse (const char *usage, GOptionEntry *entries, int *argc, char ***argv);
+gboolean cli_parse (const char *command, GOptionEntry *entries, int *argc, char ***argv);
 
 /* The passphrase of the store, from the context's sources. */
 HearthSecret *cli_get_passphrase (CliContext *ctx, GError **error);
 
 /* A new passphrase: from @file if given, else asked twice on the terminal. */
-HearthSecret *cli_get_new_passphrase (const char *file, GError **error);
+HearthSecret *cli_get_new_passphrase (const char *file, const char *new_option, GError **error);
+
+/* Prints @root as one JSON document on standard output (--json). */
+void cli_print_json (JsonNode *root);
 
 HearthStore *cli_open_store (CliContext *ctx, GError **error);
 

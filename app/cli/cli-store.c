@@ -6,6 +6,7 @@
 #include "store-countykey.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 
 int
 cli_cmd_init (CliContext *ctx, int argc, char **argv)
@@ -39,7 +40,7 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
     }
   if (county_pk_file != NULL && !hearth_county_key_read_public (county_pk_file, county_pk, &error))
     return cli_fail (error);
-  passphrase = cli_get_new_passphrase (ctx->passphrase_file, &error);
+  passphrase = cli_get_new_passphrase (ctx->passphrase_file, "--passphrase-file", &error);
   if (passphrase == NULL)
     return cli_fail (error);
   if (!hearth_store_create (ctx->data_dir, passphrase, kdf,
@@ -49,7 +50,8 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
   if (county_pk_file != NULL)
     g_print (_("The county can recover it with its secret key.\n"));
   else
-    g_print (_("No county public key was given: a forgotten passphrase cannot be recovered until the device is enrolled.\n"));
+    g_print (_("No county public key was given: a forgotten passphrase cannot be recovered "
+               "(county IT makes one with hearth-cli county-keygen).\n"));
   if (kdf == HEARTH_KDF_TEST)
     g_print (_("Warning: --kdf test is for test suites only; do not keep real data in this store.\n"));
   return CLI_EXIT_OK;
@@ -73,7 +75,7 @@ cli_cmd_passwd (CliContext *ctx, int argc, char **argv)
   old_passphrase = cli_get_passphrase (ctx, &error);
   if (old_passphrase == NULL)
     return cli_fail (error);
-  new_passphrase = cli_get_new_passphrase (new_file, &error);
+  new_passphrase = cli_get_new_passphrase (new_file, "--new-passphrase-file", &error);
   if (new_passphrase == NULL)
     return cli_fail (error);
   if (!hearth_store_change_passphrase (ctx->data_dir, old_passphrase, new_passphrase, &error))
@@ -82,41 +84,52 @@ cli_cmd_passwd (CliContext *ctx, int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
-int
-cli_cmd_check (CliContext *ctx, int argc, char **argv)
+/* The state of an unlocked store, as text or as one JSON document. */
+static void
+print_store_info (CliContext *ctx, HearthStore *store, gboolean checked)
 {
-  g_autoptr(HearthStore) store = NULL;
-  GError *error = NULL;
   HearthStoreInfo info;
-  GOptionEntry entries[] = { { NULL } };
 
-  if (!cli_parse ("check", entries, &argc, &argv))
-    return CLI_EXIT_USAGE;
-  store = cli_open_store (ctx, &error);
-  if (store == NULL || !hearth_store_check (store, &error))
-    return cli_fail (error);
   hearth_store_get_info (store, &info);
-  g_print (_("The store in %s is sound: %llu pages authenticated, integrity check ok.\n"),
-           ctx->data_dir, (unsigned long long) info.page_count);
-  if (g_strcmp0 (info.kdf_profile, "test") == 0)
-    g_print (_("Warning: this store was created with --kdf test (libsodium's minimum cost); it is for test suites only.\n"));
-  return CLI_EXIT_OK;
-}
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
 
-int
-cli_cmd_status (CliContext *ctx, int argc, char **argv)
-{
-  g_autoptr(HearthStore) store = NULL;
-  GError *error = NULL;
-  HearthStoreInfo info;
-  GOptionEntry entries[] = { { NULL } };
-
-  if (!cli_parse ("status", entries, &argc, &argv))
-    return CLI_EXIT_USAGE;
-  store = cli_open_store (ctx, &error);
-  if (store == NULL)
-    return cli_fail (error);
-  hearth_store_get_info (store, &info);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "data_dir");
+      json_builder_add_string_value (b, ctx->data_dir);
+      json_builder_set_member_name (b, "schema_version");
+      json_builder_add_int_value (b, info.schema_version);
+      json_builder_set_member_name (b, "pages");
+      json_builder_add_int_value (b, (gint64) info.page_count);
+      json_builder_set_member_name (b, "page_size");
+      json_builder_add_int_value (b, 4096);
+      json_builder_set_member_name (b, "kdf");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "algorithm");
+      json_builder_add_string_value (b, "argon2id13");
+      json_builder_set_member_name (b, "profile");
+      json_builder_add_string_value (b, info.kdf_profile);
+      json_builder_set_member_name (b, "opslimit");
+      json_builder_add_int_value (b, (gint64) info.opslimit);
+      json_builder_set_member_name (b, "memlimit_bytes");
+      json_builder_add_int_value (b, (gint64) info.memlimit);
+      json_builder_end_object (b);
+      json_builder_set_member_name (b, "keyslot_generation");
+      json_builder_add_int_value (b, (gint64) info.keyslot_generation);
+      json_builder_set_member_name (b, "county_recovery");
+      json_builder_add_boolean_value (b, info.has_recovery_envelope);
+      if (checked)
+        {
+          json_builder_set_member_name (b, "sound");
+          json_builder_add_boolean_value (b, TRUE);
+        }
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cli_print_json (root);
+      return;
+    }
   g_print (_("Store:              %s (unlocked)\n"), ctx->data_dir);
   g_print (_("Schema version:     %u\n"), info.schema_version);
   g_print (_("Size:               %llu pages of 4096 bytes\n"), (unsigned long long) info.page_count);
@@ -125,6 +138,42 @@ cli_cmd_status (CliContext *ctx, int argc, char **argv)
   g_print (_("Keyslot generation: %llu\n"), (unsigned long long) info.keyslot_generation);
   g_print (_("County recovery:    %s\n"),
            info.has_recovery_envelope ? _("yes (sealed to the county key)") : _("no"));
+  if (checked)
+    g_print (_("The store in %s is sound: %llu pages authenticated, integrity check ok.\n"),
+             ctx->data_dir, (unsigned long long) info.page_count);
+  if (g_strcmp0 (info.kdf_profile, "test") == 0)
+    g_print (_("Warning: this store was created with --kdf test (libsodium's minimum cost); it is for test suites only.\n"));
+}
+
+int
+cli_cmd_check (CliContext *ctx, int argc, char **argv)
+{
+  g_autoptr(HearthStore) store = NULL;
+  GError *error = NULL;
+  GOptionEntry entries[] = { { NULL } };
+
+  if (!cli_parse ("check", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  store = cli_open_store (ctx, &error);
+  if (store == NULL || !hearth_store_check (store, &error))
+    return cli_fail (error);
+  print_store_info (ctx, store, TRUE);
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_status (CliContext *ctx, int argc, char **argv)
+{
+  g_autoptr(HearthStore) store = NULL;
+  GError *error = NULL;
+  GOptionEntry entries[] = { { NULL } };
+
+  if (!cli_parse ("status", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  print_store_info (ctx, store, FALSE);
   return CLI_EXIT_OK;
 }
 
@@ -154,7 +203,7 @@ cli_cmd_recover (CliContext *ctx, int argc, char **argv)
   county_sk = hearth_county_key_read_secret (county_key_file, &error);
   if (county_sk == NULL)
     return cli_fail (error);
-  new_passphrase = cli_get_new_passphrase (new_file, &error);
+  new_passphrase = cli_get_new_passphrase (new_file, "--new-passphrase-file", &error);
   if (new_passphrase == NULL)
     return cli_fail (error);
   if (!hearth_store_recover (ctx->data_dir, county_sk, new_passphrase, &error))

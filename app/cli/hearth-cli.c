@@ -31,6 +31,18 @@ static const CliCommand commands[] = {
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
 };
 
+/* The library's diagnostics (a damaged page's file and offset, a keyslot
+ * settled) already reach the user inside the error that follows; shown
+ * again they read as two failures. HEARTH_VERBOSE=1 shows them. */
+static GLogWriterOutput
+cli_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  if ((level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) &&
+      g_getenv ("HEARTH_VERBOSE") == NULL)
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
 static char *
 describe (void)
 {
@@ -81,6 +93,7 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_log_writer_default_set_use_stderr (TRUE);
+  g_log_set_writer_func (cli_log_writer, NULL, NULL);
 
   octx = g_option_context_new (_("COMMAND [OPTION…]"));
   g_option_context_set_summary (octx, _("The command-line companion of Hearth, the household monitoring app."));
