@@ -8,6 +8,7 @@
 #include "store-countykey.h"
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 #include <sodium.h>
 #include <string.h>
 #include <unistd.h>
@@ -154,6 +155,24 @@ test_life_cycle (void)
   g_assert_nonnull (strstr (r.out, "--kdf test"));
   run_clear (&r);
 
+  /* --json: one document on stdout. */
+  run_cli (&r, env_dir, "--json", "check", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *o, *kdf;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    o = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpstr (json_object_get_string_member (o, "data_dir"), ==, dir);
+    g_assert_true (json_object_get_boolean_member (o, "sound"));
+    g_assert_cmpint (json_object_get_int_member (o, "schema_version"), >=, 1);
+    g_assert_false (json_object_get_boolean_member (o, "county_recovery"));
+    kdf = json_object_get_object_member (o, "kdf");
+    g_assert_cmpstr (json_object_get_string_member (kdf, "profile"), ==, "test");
+  }
+  run_clear (&r);
+
   /* Passphrase sources: wrong, missing file, empty line. */
   run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", wrong, "check", NULL);
   g_assert_cmpint (r.status, ==, 3);
@@ -169,6 +188,12 @@ test_life_cycle (void)
   run_clear (&r);
   run_cli (&r, NULL, "--data-dir", dir, "check", NULL);
   g_assert_cmpint (r.status, ==, 3);
+  run_clear (&r);
+
+  /* passwd with no terminal names the option that gives the new passphrase. */
+  run_cli (&r, env_pass, "--data-dir", dir, "passwd", NULL);
+  g_assert_cmpint (r.status, ==, 3);
+  g_assert_nonnull (strstr (r.err, "--new-passphrase-file"));
   run_clear (&r);
 
   /* passwd: weak refused, then changed (the CRLF line ending is dropped). */
