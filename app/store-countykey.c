@@ -92,7 +92,18 @@ parse_key_file (const char *path, const char *header, guint8 *out, GError **erro
 gboolean
 hearth_county_key_read_public (const char *path, guint8 *public_key, GError **error)
 {
-  return parse_key_file (path, HEARTH_COUNTY_PUBLIC_HEADER, public_key, error);
+  guint8 probe[crypto_box_SEALBYTES + 1];
+
+  if (!parse_key_file (path, HEARTH_COUNTY_PUBLIC_HEADER, public_key, error))
+    return FALSE;
+  /* An all-zero or other low-order key parses but seals nothing openable. */
+  if (crypto_box_seal (probe, (const guint8 *) "x", 1, public_key) != 0)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE,
+                   _("%s, line 2: not a usable X25519 public key"), path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 HearthSecret *

@@ -88,7 +88,8 @@ hearth_file_read_bounded (const char *path, gsize max, GError **error)
   g_autofree char *buf = NULL;
   struct stat st;
   gsize len;
-  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
   if (fd < 0)
     {

@@ -13,8 +13,10 @@
 #define KDF_ARGON2ID13 1
 #define FLAG_ENVELOPE 1
 #define CHECKSUM_OFFSET 268
-#define OPSLIMIT_MAX 64
-#define MEMLIMIT_MAX (G_GUINT64_CONSTANT (1) << 30)
+/* Hearth itself writes at most 256 MiB and 32 passes; a slot asking for
+ * more is hostile or damaged, and would hold the unlock for minutes. */
+#define OPSLIMIT_MAX 32
+#define MEMLIMIT_MAX (G_GUINT64_CONSTANT (256) << 20)
 
 G_STATIC_ASSERT (HEARTH_ENVELOPE_SIZE == 48 + crypto_box_SEALBYTES);
 
@@ -272,17 +274,25 @@ hearth_keyslot_unwrap (const HearthKeyslot *slot, const HearthSecret *passphrase
   return g_steal_pointer (&dek);
 }
 
-void
+gboolean
 hearth_keyslot_seal_envelope (HearthKeyslot *slot, const HearthSecret *data_key,
-                              const guint8 *county_public_key)
+                              const guint8 *county_public_key, GError **error)
 {
   g_autoptr(HearthSecret) plain = hearth_secret_new (48);
 
   memcpy (hearth_secret_get_data (plain), hearth_secret_peek (data_key), 32);
   memcpy (hearth_secret_get_data (plain) + 32, slot->file_id, 16);
-  crypto_box_seal (slot->envelope, hearth_secret_peek (plain), 48, county_public_key);
+  /* crypto_box_seal() refuses low-order points such as an all-zero key,
+   * whose "envelope" nobody could open. */
+  if (crypto_box_seal (slot->envelope, hearth_secret_peek (plain), 48, county_public_key) != 0)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_COUNTY_KEY,
+                   _("The county public key is not a usable X25519 key"));
+      return FALSE;
+    }
   memcpy (slot->county_public_key, county_public_key, HEARTH_COUNTY_KEY_SIZE);
   slot->has_envelope = TRUE;
+  return TRUE;
 }
 
 HearthSecret *
@@ -318,4 +328,66 @@ hearth_keyslot_open_envelope (const HearthKeyslot *slot, const HearthSecret *cou
     hearth_secret_seal (dek);
     return dek;
   }
+}
+
+#define RECOVERY_MAGIC "HEARTHRC"
+#define RECOVERY_CHECKSUM_OFFSET 172
+
+GBytes *
+hearth_recovery_record_serialise (const HearthKeyslot *slot)
+{
+  guint8 *b = g_malloc0 (HEARTH_RECOVERY_RECORD_SIZE);
+
+  g_return_val_if_fail (slot->has_envelope, NULL);
+  memcpy (b, RECOVERY_MAGIC, 8);
+  b[8] = VERSION;
+  memcpy (b + 12, slot->file_id, 16);
+  put_be64 (b + 28, slot->opslimit);
+  put_be64 (b + 36, slot->memlimit);
+  memcpy (b + 44, slot->county_public_key, HEARTH_COUNTY_KEY_SIZE);
+  memcpy (b + 76, slot->envelope, HEARTH_ENVELOPE_SIZE);
+  crypto_generichash (b + RECOVERY_CHECKSUM_OFFSET, 32, b, RECOVERY_CHECKSUM_OFFSET, NULL, 0);
+  return g_bytes_new_take (b, HEARTH_RECOVERY_RECORD_SIZE);
+}
+
+gboolean
+hearth_recovery_record_parse (const guint8 *data, gsize len, HearthKeyslot *out, GError **error)
+{
+  guint8 sum[32];
+
+  memset (out, 0, sizeof *out);
+  if (len != HEARTH_RECOVERY_RECORD_SIZE || memcmp (data, RECOVERY_MAGIC, 8) != 0)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
+                   _("not a Hearth county recovery record (%zu bytes)"), (size_t) len);
+      return FALSE;
+    }
+  crypto_generichash (sum, sizeof sum, data, RECOVERY_CHECKSUM_OFFSET, NULL, 0);
+  if (sodium_memcmp (sum, data + RECOVERY_CHECKSUM_OFFSET, 32) != 0)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
+                   _("county recovery record checksum does not match (the file is damaged)"));
+      return FALSE;
+    }
+  if (data[8] != VERSION || data[9] != 0 || data[10] != 0 || data[11] != 0)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
+                   _("county recovery record version %u is not known to this Hearth"), data[8]);
+      return FALSE;
+    }
+  memcpy (out->file_id, data + 12, 16);
+  out->opslimit = get_be64 (data + 28);
+  out->memlimit = get_be64 (data + 36);
+  if (out->opslimit < crypto_pwhash_OPSLIMIT_MIN || out->opslimit > OPSLIMIT_MAX ||
+      out->memlimit < crypto_pwhash_MEMLIMIT_MIN || out->memlimit > MEMLIMIT_MAX)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
+                   _("county recovery record asks for Argon2id with %llu passes and %llu bytes, outside the accepted bounds"),
+                   (unsigned long long) out->opslimit, (unsigned long long) out->memlimit);
+      return FALSE;
+    }
+  memcpy (out->county_public_key, data + 44, HEARTH_COUNTY_KEY_SIZE);
+  memcpy (out->envelope, data + 76, HEARTH_ENVELOPE_SIZE);
+  out->has_envelope = TRUE;
+  return TRUE;
 }

@@ -80,7 +80,7 @@ GBytes  *hearth_keyslot_serialise (const HearthKeyslot *slot);
  * Chooses Argon2id parameters. The interactive and moderate profiles fix
  * the memory and calibrate the passes on this machine (the faster of two
  * Argon2id runs at 3 passes, scaled) toward their unlock-time target, never
- * below 3 nor above 64:
+ * below 3 nor above 32:
  * libsodium's guidance is to pick the memory first and raise the passes.
  */
 void hearth_kdf_params (HearthKdfProfile profile,
@@ -116,10 +116,18 @@ HearthSecret *hearth_keyslot_unwrap (const HearthKeyslot *slot,
                                      const HearthSecret  *passphrase,
                                      GError             **error);
 
-/* Seals data key || file id to @county_public_key (crypto_box_seal). */
-void hearth_keyslot_seal_envelope (HearthKeyslot      *slot,
-                                   const HearthSecret *data_key,
-                                   const guint8       *county_public_key);
+/**
+ * hearth_keyslot_seal_envelope:
+ *
+ * Seals data key || file id to @county_public_key (crypto_box_seal).
+ *
+ * Returns: %TRUE, or %FALSE with HEARTH_STORE_ERROR_COUNTY_KEY when the key
+ *   is not a usable X25519 public key (for example all zeros).
+ */
+gboolean hearth_keyslot_seal_envelope (HearthKeyslot      *slot,
+                                       const HearthSecret *data_key,
+                                       const guint8       *county_public_key,
+                                       GError            **error);
 
 /**
  * hearth_keyslot_open_envelope:
@@ -133,5 +141,32 @@ void hearth_keyslot_seal_envelope (HearthKeyslot      *slot,
 HearthSecret *hearth_keyslot_open_envelope (const HearthKeyslot *slot,
                                             const HearthSecret  *county_secret_key,
                                             GError             **error);
+
+/*
+ * The county recovery record, kept in its own file so that county IT can
+ * recover a store whose keyslot copies are both lost: 204 bytes,
+ * big-endian: magic "HEARTHRC" (8), version 1 (1), zeros (3), file id (16),
+ * Argon2id opslimit (8) and memlimit (8) to use for the new keyslot, county
+ * public key (32), envelope (96), BLAKE2b-256 of the bytes before it (32).
+ * It holds no passphrase wrap, so it never keeps an old passphrase alive.
+ */
+#define HEARTH_RECOVERY_RECORD_SIZE 204
+
+/* Serialises the envelope part of @slot (which must have one).
+ * Returns: (transfer full). */
+GBytes  *hearth_recovery_record_serialise (const HearthKeyslot *slot);
+
+/**
+ * hearth_recovery_record_parse:
+ * @out: (out caller-allocates): a slot with the file id, the Argon2id
+ *   parameters and the envelope set, and no wrap
+ *
+ * Returns: %TRUE, or %FALSE with HEARTH_STORE_ERROR_KEYSLOT_CORRUPT naming
+ *   the problem. Never reads past @len. Thread-safe.
+ */
+gboolean hearth_recovery_record_parse (const guint8  *data,
+                                       gsize          len,
+                                       HearthKeyslot *out,
+                                       GError       **error);
 
 G_END_DECLS

@@ -1068,6 +1068,12 @@ sqlite_log_cb (void *data, int code, const char *msg)
 
   if (open != NULL && close != NULL && close > open)
     g_string_erase (clean, open - clean->str, close - open + 1);
+  /* ... and the other form, ` in "SQL"` at the end of a message. */
+  {
+    const char *in = strstr (clean->str, " in \"");
+    if (in != NULL)
+      g_string_truncate (clean, in - clean->str);
+  }
   if (g_str_has_prefix (msg, "encvfs:"))
     g_log ("hearth-sqlite", G_LOG_LEVEL_MESSAGE, "(%d) %s", code, clean->str);
   else if (primary == SQLITE_NOTICE || primary == SQLITE_WARNING || primary == SQLITE_SCHEMA)

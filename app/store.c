@@ -109,11 +109,17 @@ set_sqlite_error (GError **error, sqlite3 *db, int rc, const char *what)
 
 /* ---- locks ----------------------------------------------------------- */
 
+/* Takes a flock on @name. A blocking request waits at most LOCK_WAIT_S
+ * seconds (a stopped or hung holder must not hang every other program). */
+#define LOCK_WAIT_S 30
+
 static int
 lock_file (const char *dir, const char *name, int how, GError **error)
 {
   g_autofree char *path = data_path (dir, name);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  gint64 deadline = g_get_monotonic_time () + LOCK_WAIT_S * G_USEC_PER_SEC;
+  gboolean wait = (how & LOCK_NB) == 0;
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
   if (fd < 0)
     {
@@ -122,11 +128,16 @@ lock_file (const char *dir, const char *name, int how, GError **error)
                    _("Could not open the lock file %s: %s"), path, g_strerror (saved));
       return -1;
     }
-  while (flock (fd, how) != 0)
+  while (flock (fd, how | LOCK_NB) != 0)
     {
       int saved = errno;
       if (saved == EINTR)
         continue;
+      if (saved == EWOULDBLOCK && wait && g_get_monotonic_time () < deadline)
+        {
+          g_usleep (20000);
+          continue;
+        }
       close (fd);
       if (saved == EWOULDBLOCK)
         g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BUSY,
@@ -293,6 +304,26 @@ candidate_slots (const char *dir, SlotSet *set, GError **error)
   return g_steal_pointer (&order);
 }
 
+#define RECOVERY_FILE "county-recovery"
+
+/* Keeps the county recovery record in step with @slot's envelope. */
+static gboolean
+sync_recovery_file (const char *dir, const HearthKeyslot *slot, GError **error)
+{
+  g_autofree char *path = data_path (dir, RECOVERY_FILE);
+  g_autoptr(GBytes) want = NULL;
+  g_autoptr(GBytes) have = NULL;
+
+  if (!slot->has_envelope)
+    return TRUE;
+  want = hearth_recovery_record_serialise (slot);
+  have = hearth_file_read_bounded (path, 4096, NULL);
+  if (have != NULL && g_bytes_equal (have, want))
+    return TRUE;
+  return hearth_file_replace_durably (path, g_bytes_get_data (want, NULL),
+                                      g_bytes_get_size (want), 0600, error);
+}
+
 /* Writes @slot over every keyslot copy that differs, and clears what an
  * interrupted rekey left behind. Called with keyslot.lock held. */
 static gboolean
@@ -314,6 +345,8 @@ settle_slots (const char *dir, SlotSet *set, const HearthKeyslot *slot, GError *
         g_message ("keyslot %s rewritten to match the copy that opened the store "
                    "(an interrupted passphrase change, or damage)", slot_names[i]);
     }
+  if (!sync_recovery_file (dir, slot, error))
+    return FALSE;
   /* A kill inside a keyslot write leaves its temporary file, which may wrap
    * the data key under a passphrase that no longer applies. */
   for (int i = 0; i < N_SLOT_FILES; i++)
@@ -343,7 +376,7 @@ settle_slots (const char *dir, SlotSet *set, const HearthKeyslot *slot, GError *
  * the database is read but its first 16 bytes (the file id). */
 static gboolean
 unlock_keyslot (const char *dir, const HearthSecret *passphrase,
-                HearthSecret **dek_out, HearthKeyslot *slot_out, GError **error)
+                HearthSecret **dek_out, HearthKeyslot *slot_out, int held_lock, GError **error)
 {
   g_auto(SlotSet) set = { 0 };
   g_autoptr(GArray) order = NULL;
@@ -352,8 +385,10 @@ unlock_keyslot (const char *dir, const HearthSecret *passphrase,
   int lock_fd;
   gboolean ok;
 
-  lock_fd = lock_file (dir, "keyslot.lock", LOCK_EX, error);
-  if (lock_fd < 0)
+  /* Callers that go on to rewrite the slots hold keyslot.lock already, so
+   * that nothing changes between this read and their write. */
+  lock_fd = held_lock >= 0 ? -1 : lock_file (dir, "keyslot.lock", LOCK_EX, error);
+  if (held_lock < 0 && lock_fd < 0)
     return FALSE;
   if (!load_slots (dir, &set, error) || (order = candidate_slots (dir, &set, error)) == NULL)
     {
@@ -392,12 +427,12 @@ unlock_keyslot (const char *dir, const HearthSecret *passphrase,
 
 /* Writes @slot into both copies, one after the other. */
 static gboolean
-write_both_slots (const char *dir, const HearthKeyslot *slot, GError **error)
+write_both_slots (const char *dir, const HearthKeyslot *slot, int held_lock, GError **error)
 {
   g_autoptr(GBytes) bytes = hearth_keyslot_serialise (slot);
-  int lock_fd = lock_file (dir, "keyslot.lock", LOCK_EX, error);
+  int lock_fd = held_lock >= 0 ? -1 : lock_file (dir, "keyslot.lock", LOCK_EX, error);
 
-  if (lock_fd < 0)
+  if (held_lock < 0 && lock_fd < 0)
     return FALSE;
   for (int i = 0; i < REKEY_SLOT; i++)
     {
@@ -412,6 +447,11 @@ write_both_slots (const char *dir, const HearthKeyslot *slot, GError **error)
         }
     }
   step ("written");
+  if (!sync_recovery_file (dir, slot, error))
+    {
+      unlock_file (lock_fd);
+      return FALSE;
+    }
   unlock_file (lock_fd);
   return TRUE;
 }
@@ -514,8 +554,11 @@ hearth_store_init (HearthStore *self)
   self->lock_fd = -1;
 }
 
-HearthStore *
-hearth_store_open (const char *data_dir, const HearthSecret *passphrase, GError **error)
+/* @create_lock: the `lock` fd held exclusively by hearth_store_create(),
+ * or -1 to take it shared here. A creation is the one case where an empty
+ * database file is expected; anywhere else it is a lost database. */
+static HearthStore *
+store_open (const char *data_dir, const HearthSecret *passphrase, int create_lock, GError **error)
 {
   g_autoptr(HearthStore) self = NULL;
   g_autoptr(HearthSecret) dek = NULL;
@@ -526,26 +569,55 @@ hearth_store_open (const char *data_dir, const HearthSecret *passphrase, GError 
   self = g_object_new (HEARTH_TYPE_STORE, NULL);
   self->data_dir = g_strdup (data_dir);
   self->db_path = data_path (data_dir, HEARTH_STORE_DB_NAME);
-  if (!g_file_test (data_dir, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
-                   _("There is no store in %s; create one with \"hearth-cli init\""), data_dir);
-      return NULL;
-    }
+  {
+    /* Nothing is created in a folder that holds no store. */
+    g_autofree char *slot0 = data_path (data_dir, slot_names[0]);
+    g_autofree char *slot1 = data_path (data_dir, slot_names[1]);
+
+    if (!g_file_test (data_dir, G_FILE_TEST_IS_DIR) ||
+        (!g_file_test (self->db_path, G_FILE_TEST_EXISTS) && !g_file_test (slot0, G_FILE_TEST_EXISTS) &&
+         !g_file_test (slot1, G_FILE_TEST_EXISTS)))
+      {
+        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                     _("There is no store in %s; create one with \"hearth-cli init\""), data_dir);
+        return NULL;
+      }
+  }
   /* Before the unlock: its settling removes keyslot.rekey, which a rekey
    * in progress (holding the lock exclusively) still needs. */
-  self->lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
-  if (self->lock_fd < 0)
-    return NULL;
-  if (!unlock_keyslot (data_dir, passphrase, &dek, &self->slot, error))
-    return NULL;
-  if (!g_file_test (self->db_path, G_FILE_TEST_EXISTS))
+  if (create_lock < 0)
     {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
-                   _("The database %s is missing (was the store's creation interrupted? "
-                     "Then run \"hearth-cli init\" again)"), self->db_path);
-      return NULL;
+      self->lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
+      if (self->lock_fd < 0)
+        return NULL;
     }
+  if (!unlock_keyslot (data_dir, passphrase, &dek, &self->slot, -1, error))
+    return NULL;
+  {
+    struct stat st;
+
+    if (stat (self->db_path, &st) != 0)
+      {
+        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NOT_FOUND,
+                     _("The database %s is missing (was the store's creation interrupted? "
+                       "Then run \"hearth-cli init\" again)"), self->db_path);
+        return NULL;
+      }
+    if (!S_ISREG (st.st_mode))
+      {
+        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                     _("%s is not a regular file"), self->db_path);
+        return NULL;
+      }
+    if (st.st_size == 0 && create_lock < 0)
+      {
+        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT,
+                     _("The database %s is empty although its keyslot exists: it was lost or cut "
+                       "to nothing (restore it from a backup), or the store's creation was "
+                       "interrupted (then run \"hearth-cli init\" again)"), self->db_path);
+        return NULL;
+      }
+  }
   self->page_key = hearth_page_key_new (hearth_secret_peek (dek), self->slot.file_id);
   if (self->page_key == NULL)
     {
@@ -562,6 +634,12 @@ hearth_store_open (const char *data_dir, const HearthSecret *passphrase, GError 
   return g_steal_pointer (&self);
 }
 
+HearthStore *
+hearth_store_open (const char *data_dir, const HearthSecret *passphrase, GError **error)
+{
+  return store_open (data_dir, passphrase, -1, error);
+}
+
 gboolean
 hearth_store_create (const char *data_dir, const HearthSecret *passphrase,
                      HearthKdfProfile kdf, const guint8 *county_public_key, GError **error)
@@ -571,6 +649,8 @@ hearth_store_create (const char *data_dir, const HearthSecret *passphrase,
   g_autoptr(HearthStore) store = NULL;
   HearthKeyslot slot = { 0 };
   struct stat st;
+  int store_lock = -1, slot_lock = -1;
+  gboolean ok = FALSE;
 
   if (!hearth_vfs_register (error) || !hearth_secret_check_new_passphrase (passphrase, error))
     return FALSE;
@@ -581,12 +661,20 @@ hearth_store_create (const char *data_dir, const HearthSecret *passphrase,
                    _("Could not create the folder %s: %s"), data_dir, g_strerror (saved));
       return FALSE;
     }
+  /* The whole creation under both locks: no other creation, open or
+   * keyslot change can interleave with it. */
+  store_lock = lock_file (data_dir, "lock", LOCK_EX | LOCK_NB, error);
+  if (store_lock < 0)
+    return FALSE;
+  slot_lock = lock_file (data_dir, "keyslot.lock", LOCK_EX, error);
+  if (slot_lock < 0)
+    goto out;
   /* A keyslot without a database is an interrupted creation: start over. */
-  if (stat (db_path, &st) == 0 && st.st_size > 0)
+  if (lstat (db_path, &st) == 0 && (st.st_size > 0 || !S_ISREG (st.st_mode)))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS,
                    _("A store already exists in %s"), data_dir);
-      return FALSE;
+      goto out;
     }
 
   dek = hearth_secret_new_random (HEARTH_DATA_KEY_SIZE);
@@ -595,17 +683,17 @@ hearth_store_create (const char *data_dir, const HearthSecret *passphrase,
   randombytes_buf (slot.file_id, sizeof slot.file_id);
   hearth_kdf_params (kdf, &slot.opslimit, &slot.memlimit);
   if (!hearth_keyslot_wrap (&slot, passphrase, dek, error))
-    return FALSE;
-  if (county_public_key != NULL)
-    hearth_keyslot_seal_envelope (&slot, dek, county_public_key);
+    goto out;
+  if (county_public_key != NULL && !hearth_keyslot_seal_envelope (&slot, dek, county_public_key, error))
+    goto out;
   for (int i = 0; i < N_SLOT_FILES; i++)
     {
       g_autofree char *stale = data_path (data_dir, slot_names[i]);
       g_unlink (stale);
     }
   g_unlink (db_path);
-  if (!write_both_slots (data_dir, &slot, error))
-    return FALSE;
+  if (!write_both_slots (data_dir, &slot, slot_lock, error))
+    goto out;
   {
     int fd = open (db_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -613,14 +701,21 @@ hearth_store_create (const char *data_dir, const HearthSecret *passphrase,
         int saved = errno;
         g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO,
                      _("Could not create %s: %s"), db_path, g_strerror (saved));
-        return FALSE;
+        goto out;
       }
     close (fd);
   }
+  unlock_file (slot_lock);
+  slot_lock = -1;
+  store = store_open (data_dir, passphrase, store_lock, error);
+  ok = store != NULL;
 
-  store = hearth_store_open (data_dir, passphrase, error);
-  return store != NULL;
+out:
+  unlock_file (slot_lock);
+  unlock_file (store_lock);
+  return ok;
 }
+
 
 sqlite3 *
 hearth_store_get_db (HearthStore *self)
@@ -762,7 +857,7 @@ hearth_store_change_passphrase (const char *data_dir, const HearthSecret *old_pa
   g_autoptr(HearthSecret) check = NULL;
   HearthKeyslot slot;
   gboolean ok = FALSE;
-  int lock_fd;
+  int lock_fd, slot_lock = -1;
 
   if (!hearth_vfs_register (error) || !hearth_secret_check_new_passphrase (new_passphrase, error))
     return FALSE;
@@ -770,15 +865,20 @@ hearth_store_change_passphrase (const char *data_dir, const HearthSecret *old_pa
   lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
   if (lock_fd < 0)
     return FALSE;
-  if (!unlock_keyslot (data_dir, old_passphrase, &dek, &slot, error))
+  /* keyslot.lock from the read to the proof of the write: a second change
+   * (or a recovery) cannot slip in between. */
+  slot_lock = lock_file (data_dir, "keyslot.lock", LOCK_EX, error);
+  if (slot_lock < 0)
+    goto out;
+  if (!unlock_keyslot (data_dir, old_passphrase, &dek, &slot, slot_lock, error))
     goto out;
   slot.generation++;
   if (!hearth_keyslot_wrap (&slot, new_passphrase, dek, error) ||
-      !write_both_slots (data_dir, &slot, error))
+      !write_both_slots (data_dir, &slot, slot_lock, error))
     goto out;
   /* Prove the new copies before reporting success. */
   check = NULL;
-  if (!unlock_keyslot (data_dir, new_passphrase, &check, &slot, error))
+  if (!unlock_keyslot (data_dir, new_passphrase, &check, &slot, slot_lock, error))
     goto out;
   if (sodium_memcmp (hearth_secret_peek (check), hearth_secret_peek (dek), HEARTH_DATA_KEY_SIZE) != 0)
     {
@@ -789,19 +889,22 @@ hearth_store_change_passphrase (const char *data_dir, const HearthSecret *old_pa
   ok = TRUE;
 
 out:
+  unlock_file (slot_lock);
   unlock_file (lock_fd);
   return ok;
 }
 
-gboolean
-hearth_store_recover (const char *data_dir, const HearthSecret *county_secret_key,
-                      const HearthSecret *new_passphrase, GError **error)
+/* The recovery proper, with `lock` held shared and keyslot.lock held. */
+static gboolean
+recover_locked (const char *data_dir, const HearthSecret *county_secret_key,
+                const HearthSecret *new_passphrase, int slot_lock, GError **error)
 {
   g_auto(SlotSet) set = { 0 };
   g_autoptr(GArray) order = NULL;
   g_autoptr(HearthSecret) dek = NULL;
   g_autoptr(HearthPageKey) key = NULL;
   g_autoptr(GError) first_problem = NULL;
+  g_autoptr(GError) slot_problem = NULL;
   g_autofree char *db_path = data_path (data_dir, HEARTH_STORE_DB_NAME);
   g_autofree char *token = NULL;
   HearthKeyslot slot = { 0 };
@@ -818,10 +921,8 @@ hearth_store_recover (const char *data_dir, const HearthSecret *county_secret_ke
                    _("There is no database to recover in %s"), data_dir);
       return FALSE;
     }
-  order = candidate_slots (data_dir, &set, error);
-  if (order == NULL)
-    return FALSE;
-  for (guint k = 0; k < order->len && dek == NULL; k++)
+  order = candidate_slots (data_dir, &set, &slot_problem);
+  for (guint k = 0; order != NULL && k < order->len && dek == NULL; k++)
     {
       const HearthKeyslot *s = &set.files[g_array_index (order, int, k)].slot;
 
@@ -833,9 +934,35 @@ hearth_store_recover (const char *data_dir, const HearthSecret *county_secret_ke
   for (int i = 0; i < N_SLOT_FILES; i++)
     if (set.files[i].valid)
       max_generation = MAX (max_generation, set.files[i].slot.generation);
+
+  /* No keyslot copy with an envelope (both lost or damaged): the county
+   * recovery record alone, if it belongs to this database. */
   if (dek == NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&first_problem));
+      g_autofree char *record_path = data_path (data_dir, RECOVERY_FILE);
+      g_autoptr(GBytes) record = hearth_file_read_bounded (record_path, 4096, NULL);
+      HearthKeyslot from_record;
+
+      if (record != NULL &&
+          hearth_recovery_record_parse (g_bytes_get_data (record, NULL), g_bytes_get_size (record),
+                                        &from_record, NULL) &&
+          memcmp (from_record.file_id, set.db_file_id, HEARTH_FILE_ID_SIZE) == 0)
+        {
+          g_clear_error (&first_problem);
+          dek = hearth_keyslot_open_envelope (&from_record, county_secret_key, &first_problem);
+          if (dek != NULL)
+            slot = from_record;
+        }
+    }
+  if (dek == NULL)
+    {
+      if (first_problem != NULL)
+        g_propagate_error (error, g_steal_pointer (&first_problem));
+      else if (slot_problem != NULL)
+        g_propagate_error (error, g_steal_pointer (&slot_problem));
+      else
+        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_NO_RECOVERY,
+                     _("This store has no recovery envelope: it was created without a county public key"));
       return FALSE;
     }
 
@@ -849,9 +976,35 @@ hearth_store_recover (const char *data_dir, const HearthSecret *county_secret_ke
 
   slot.generation = max_generation + 1;
   if (!hearth_keyslot_wrap (&slot, new_passphrase, dek, error) ||
-      !write_both_slots (data_dir, &slot, error))
+      !write_both_slots (data_dir, &slot, slot_lock, error))
     return FALSE;
   return TRUE;
+}
+
+gboolean
+hearth_store_recover (const char *data_dir, const HearthSecret *county_secret_key,
+                      const HearthSecret *new_passphrase, GError **error)
+{
+  int store_lock, slot_lock;
+  gboolean ok;
+
+  if (!hearth_vfs_register (error) || !hearth_secret_check_new_passphrase (new_passphrase, error))
+    return FALSE;
+  /* Not during a rekey (which swaps the database and its keyslot), and no
+   * other keyslot change between the read and the write. */
+  store_lock = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
+  if (store_lock < 0)
+    return FALSE;
+  slot_lock = lock_file (data_dir, "keyslot.lock", LOCK_EX, error);
+  if (slot_lock < 0)
+    {
+      unlock_file (store_lock);
+      return FALSE;
+    }
+  ok = recover_locked (data_dir, county_secret_key, new_passphrase, slot_lock, error);
+  unlock_file (slot_lock);
+  unlock_file (store_lock);
+  return ok;
 }
 
 gboolean
@@ -890,8 +1043,8 @@ hearth_store_rekey (const char *data_dir, const HearthSecret *passphrase, GError
   slot.generation++;
   if (!hearth_keyslot_wrap (&slot, passphrase, new_dek, error))
     goto out;
-  if (slot.has_envelope)
-    hearth_keyslot_seal_envelope (&slot, new_dek, slot.county_public_key);
+  if (slot.has_envelope && !hearth_keyslot_seal_envelope (&slot, new_dek, slot.county_public_key, error))
+    goto out;
 
   g_unlink (new_path);
   g_unlink (new_journal);
@@ -950,7 +1103,7 @@ hearth_store_rekey (const char *data_dir, const HearthSecret *passphrase, GError
     HearthKeyslot opened;
     /* The unlock finds keyslot.rekey by its file id and settles it into
      * both copies. */
-    ok = unlock_keyslot (data_dir, passphrase, &check, &opened, error);
+    ok = unlock_keyslot (data_dir, passphrase, &check, &opened, -1, error);
   }
 
 out:

@@ -6,6 +6,9 @@
  * A store is a data folder (../shared/INTERFACES.md) holding
  *   hearth.db (+ -wal, -shm)  the database, every page encrypted (store-vfs.c)
  *   keyslot.0, keyslot.1      two copies of the keyslot (store-keyslot.h)
+ *   county-recovery           the county recovery envelope alone, when the
+ *                             store has one (so that county IT can recover a
+ *                             store whose keyslot copies are both lost)
  *   keyslot.lock              serialises keyslot rewrites between processes
  *   lock                      shared by every open store; exclusive for a rekey
  */

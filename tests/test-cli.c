@@ -254,6 +254,22 @@ test_recover (void)
   run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, NULL);
   g_assert_cmpint (r.status, ==, 2);
   run_clear (&r);
+  /* One file for both would lose the secret key. */
+  run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", sk_path, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_false (g_file_test (sk_path, G_FILE_TEST_EXISTS));
+  run_clear (&r);
+  /* An all-zero public key parses but could never be opened: refused. */
+  {
+    g_autofree char *zero = write_file (base, "zero.pub",
+                                        "hearth county public key v1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
+    g_autofree char *zdir = g_build_filename (base, "zero-store", NULL);
+    run_cli (&r, NULL, "--data-dir", zdir, "--passphrase-file", pass, "init", "--kdf", "test",
+             "--county-public-key", zero, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "X25519"));
+    run_clear (&r);
+  }
   run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", pk_path, NULL);
   g_assert_cmpint (r.status, ==, 0);
   run_clear (&r);

@@ -239,6 +239,34 @@ test_not_found (void)
   assert_open_fails (missing, HEARTH_STORE_ERROR_NOT_FOUND, NULL);
 }
 
+/* A database cut to nothing is reported, never silently made anew; a
+ * keyslot that is a FIFO is refused without waiting for a writer. */
+static void
+test_empty_database_and_fifo (void)
+{
+  g_autofree char *dir = test_create_store ("emptydb", NULL);
+  g_autofree char *db_path = path_in (dir, "hearth.db");
+  g_autofree char *wal_path = path_in (dir, "hearth.db-wal");
+  g_autofree char *slot0 = path_in (dir, "keyslot.0");
+
+  insert_marker (dir, "will be lost");
+  g_assert_cmpint (truncate (db_path, 0), ==, 0);
+  g_unlink (wal_path);
+  assert_open_fails (dir, HEARTH_STORE_ERROR_CORRUPT, "empty");
+
+  g_assert_cmpint (g_unlink (slot0), ==, 0);
+  g_assert_cmpint (mkfifo (slot0, 0600), ==, 0);
+  /* keyslot.1 still opens (and the settling replaces the FIFO). */
+  assert_open_fails (dir, HEARTH_STORE_ERROR_CORRUPT, "empty");
+  {
+    g_autofree char *slot1 = path_in (dir, "keyslot.1");
+    g_assert_cmpint (g_unlink (slot0), ==, 0);
+    g_assert_cmpint (mkfifo (slot0, 0600), ==, 0);
+    g_assert_cmpint (g_unlink (slot1), ==, 0);
+  }
+  assert_open_fails (dir, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT, "regular file");
+}
+
 static void
 test_create_twice_refused (void)
 {
@@ -355,6 +383,13 @@ test_recovery (void)
 
   dir = test_create_store ("recover", pk);
   insert_marker (dir, "recover me");
+  {
+    g_autofree char *record = path_in (dir, "county-recovery");
+    g_autofree char *none = path_in (plain_dir, "county-recovery");
+    g_assert_cmpint (stat (record, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_false (g_file_test (none, G_FILE_TEST_EXISTS));
+  }
 
   g_assert_false (hearth_store_recover (dir, other_sk, new_pass, &error));
   g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_COUNTY_KEY);
@@ -370,6 +405,36 @@ test_recovery (void)
   g_assert_no_error (error);
   assert_marker (store, "recover me");
   g_clear_object (&store);
+
+  /* Both keyslot copies lost: the county recovery record alone suffices. */
+  {
+    g_autofree char *slot0 = path_in (dir, "keyslot.0");
+    g_autofree char *slot1 = path_in (dir, "keyslot.1");
+    g_autofree char *record = path_in (dir, "county-recovery");
+    g_autoptr(GBytes) good_record = read_file (record);
+
+    g_assert_cmpint (g_unlink (slot0), ==, 0);
+    test_flip_byte (slot1, 5);
+    assert_open_fails (dir, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT, "backup");
+    g_assert_false (hearth_store_recover (dir, other_sk, third, &error));
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_COUNTY_KEY);
+    g_clear_error (&error);
+    /* A damaged record is not used. */
+    test_flip_byte (record, 100);
+    g_assert_false (hearth_store_recover (dir, sk, third, &error));
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT);
+    g_clear_error (&error);
+    g_assert_true (g_file_set_contents (record, g_bytes_get_data (good_record, NULL),
+                                        g_bytes_get_size (good_record), NULL));
+    g_assert_true (hearth_store_recover (dir, sk, third, &error));
+    g_assert_no_error (error);
+    store = open_with (dir, "a third passphrase", &error);
+    g_assert_no_error (error);
+    assert_marker (store, "recover me");
+    g_clear_object (&store);
+    g_assert_true (hearth_store_change_passphrase (dir, third, new_pass, &error));
+    g_assert_no_error (error);
+  }
 
   /* After a passphrase change and a rekey the county can still recover. */
   g_assert_true (hearth_store_change_passphrase (dir, new_pass, third, &error));
@@ -494,6 +559,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/keyslot/other-database", test_other_database);
   g_test_add_func ("/store/keyslot/not-found", test_not_found);
   g_test_add_func ("/store/keyslot/create-twice-refused", test_create_twice_refused);
+  g_test_add_func ("/store/keyslot/empty-database-and-fifo", test_empty_database_and_fifo);
   g_test_add_func ("/store/keyslot/passwd", test_passwd);
   g_test_add_func ("/store/keyslot/recovery", test_recovery);
   g_test_add_func ("/store/keyslot/rekey", test_rekey);

@@ -75,7 +75,8 @@ cli_parse (const char *command, GOptionEntry *entries, int *argc, char ***argv)
   g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
   if (!g_option_context_parse (octx, argc, argv, &error))
     {
-      g_printerr ("hearth-cli: %s\n", error->message);
+      g_printerr (_("hearth-cli: %s (global options such as --data-dir come before the command)\n"),
+                  error->message);
       return FALSE;
     }
   if (*argc > 1)

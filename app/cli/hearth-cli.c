@@ -119,6 +119,11 @@ main (int argc, char **argv)
       return CLI_EXIT_USAGE;
     }
 
+  if (data_dir != NULL && *data_dir == '\0')
+    {
+      g_printerr (_("hearth-cli: --data-dir needs a folder, not an empty name\n"));
+      return CLI_EXIT_USAGE;
+    }
   ctx.data_dir = cli_resolve_data_dir (data_dir);
   ctx.passphrase_file = passphrase_file != NULL ? g_strdup (passphrase_file)
                                                 : g_strdup (g_getenv ("HEARTH_PASSPHRASE_FILE"));
