@@ -34,6 +34,15 @@ static guint64 get_be64 (const guint8 *p)
   return v;
 }
 
+/* A hostile or damaged file must not make an unlock take gigabytes or
+ * minutes. */
+static gboolean
+kdf_params_in_bounds (const HearthKeyslot *slot)
+{
+  return slot->opslimit >= crypto_pwhash_OPSLIMIT_MIN && slot->opslimit <= OPSLIMIT_MAX &&
+         slot->memlimit >= crypto_pwhash_MEMLIMIT_MIN && slot->memlimit <= MEMLIMIT_MAX;
+}
+
 static void
 encode (const HearthKeyslot *slot, guint8 *b)
 {
@@ -130,8 +139,7 @@ hearth_keyslot_parse (const guint8 *data, gsize len, HearthKeyslot *out, GError 
   memcpy (out->file_id, data + 20, 16);
   out->opslimit = get_be64 (data + 36);
   out->memlimit = get_be64 (data + 44);
-  if (out->opslimit < crypto_pwhash_OPSLIMIT_MIN || out->opslimit > OPSLIMIT_MAX ||
-      out->memlimit < crypto_pwhash_MEMLIMIT_MIN || out->memlimit > MEMLIMIT_MAX)
+  if (!kdf_params_in_bounds (out))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
                    _("keyslot asks for Argon2id with %llu passes and %llu bytes, outside the accepted bounds"),
@@ -378,8 +386,7 @@ hearth_recovery_record_parse (const guint8 *data, gsize len, HearthKeyslot *out,
   memcpy (out->file_id, data + 12, 16);
   out->opslimit = get_be64 (data + 28);
   out->memlimit = get_be64 (data + 36);
-  if (out->opslimit < crypto_pwhash_OPSLIMIT_MIN || out->opslimit > OPSLIMIT_MAX ||
-      out->memlimit < crypto_pwhash_MEMLIMIT_MIN || out->memlimit > MEMLIMIT_MAX)
+  if (!kdf_params_in_bounds (out))
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT,
                    _("county recovery record asks for Argon2id with %llu passes and %llu bytes, outside the accepted bounds"),

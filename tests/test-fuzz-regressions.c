@@ -125,6 +125,29 @@ test_keyslot_seeds (void)
   assert_seed_refused ("memlimit-2e40.keyslot", "bounds");
   /* A version from the future, with a valid checksum. */
   assert_seed_refused ("version-2.keyslot", "version 2");
+
+  /* The county recovery record beside the keyslot, and a keyslot is not one. */
+  {
+    g_autoptr(GBytes) record = read_seed ("valid.county-recovery");
+    HearthKeyslot rec;
+    guint8 damaged[HEARTH_RECOVERY_RECORD_SIZE];
+
+    data = g_bytes_get_data (record, &len);
+    g_assert_cmpuint (len, ==, HEARTH_RECOVERY_RECORD_SIZE);
+    g_assert_true (hearth_recovery_record_parse (data, len, &rec, &error));
+    g_assert_no_error (error);
+    g_assert_true (rec.has_envelope);
+    g_assert_cmpstr (hearth_kdf_profile_describe (rec.opslimit, rec.memlimit), ==, "test");
+    memcpy (damaged, data, len);
+    damaged[50] ^= 1;
+    g_assert_false (hearth_recovery_record_parse (damaged, len, &rec, &error));
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT);
+    g_clear_error (&error);
+    data = g_bytes_get_data (envelope, &len);
+    g_assert_false (hearth_recovery_record_parse (data, len, &rec, &error));
+    g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_KEYSLOT_CORRUPT);
+    g_clear_error (&error);
+  }
 }
 
 /* Found by fuzz-keyslot: a slot without the envelope flag but with bytes
