@@ -234,6 +234,13 @@ test_county_key_regressions (void)
   replay_dir ("county-key-crashes", hearth_fuzz_county_key);
 }
 
+static void
+test_xpath_regressions (void)
+{
+  replay_dir ("xpath-seeds", hearth_fuzz_xpath);
+  replay_dir ("xpath-crashes", hearth_fuzz_xpath);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -245,6 +252,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/county-key/written", test_county_key_written);
   g_test_add_func ("/fuzz/county-key/non-ascii", test_county_key_non_ascii);
   g_test_add_func ("/fuzz/county-key/regressions", test_county_key_regressions);
+  g_test_add_func ("/fuzz/xpath/regressions", test_xpath_regressions);
 
   return g_test_run ();
 }

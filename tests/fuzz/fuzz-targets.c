@@ -2,6 +2,7 @@
 #include "fuzz-targets.h"
 
 #include "store-countykey.h"
+#include "xpath-expr.h"
 #include "store-error.h"
 #include "store-keyslot.h"
 
@@ -281,4 +282,33 @@ hearth_fuzz_county_key (const guint8 *data, gsize size)
     }
   else
     check_refusal (error, HEARTH_STORE_ERROR_BAD_FILE);
+}
+
+void
+hearth_fuzz_xpath (const guint8 *data, gsize size)
+{
+  g_autofree char *text = g_strndup ((const char *) data, size);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthXPathExpr) e = hearth_xpath_parse (text, &error);
+  g_autoptr(HearthXPathExpr) again = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *out2 = NULL;
+
+  if (e == NULL)
+    {
+      fuzz_check (error != NULL && error->domain == HEARTH_XPATH_ERROR && error->message[0] != '\0');
+      return;
+    }
+  fuzz_check (error == NULL);
+  out = hearth_xpath_expr_to_string (e);
+  again = hearth_xpath_parse (out, &error);
+  /* Writing back may make a string longer (axes spelled out) than the
+   * bound, or nest a little deeper; anything else must parse again. */
+  if (again == NULL)
+    {
+      fuzz_check (error != NULL && error->code == HEARTH_XPATH_ERROR_TOO_COMPLEX);
+      return;
+    }
+  out2 = hearth_xpath_expr_to_string (again);
+  fuzz_check (g_str_equal (out, out2));
 }

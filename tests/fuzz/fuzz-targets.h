@@ -50,4 +50,15 @@ void hearth_fuzz_keyslot (const guint8 *data,
 void hearth_fuzz_county_key (const guint8 *data,
                              gsize         size);
 
+/**
+ * hearth_fuzz_xpath:
+ * @data: (array length=size): any bytes, taken as an XPath expression
+ *
+ * Parses @data with hearth_xpath_parse(). A refusal must be a
+ * HEARTH_XPATH_ERROR with a message; an expression that parses must write
+ * back to text that parses to the same text again. Aborts on a broken rule.
+ */
+void hearth_fuzz_xpath (const guint8 *data,
+                        gsize         size);
+
 G_END_DECLS
