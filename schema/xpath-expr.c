@@ -330,7 +330,32 @@ node_new (HearthXPathKind kind, Parser *p, gsize offset)
 
   e->kind = kind;
   e->column = column_of (p->src, offset);
+  e->height = 1;
   return e;
+}
+
+static guint
+max_height (GPtrArray *exprs)
+{
+  guint h = 0;
+
+  for (guint i = 0; exprs != NULL && i < exprs->len; i++)
+    h = MAX (h, ((HearthXPathExpr *) g_ptr_array_index (exprs, i))->height);
+  return h;
+}
+
+/* Sets @e's height from its parts, without recursion. */
+static void
+set_height (HearthXPathExpr *e)
+{
+  guint h = max_height (e->args);
+
+  if (e->filter != NULL)
+    h = MAX (h, e->filter->height);
+  h = MAX (h, max_height (e->filter_predicates));
+  for (guint i = 0; e->steps != NULL && i < e->steps->len; i++)
+    h = MAX (h, max_height (((HearthXPathStep *) g_ptr_array_index (e->steps, i))->predicates));
+  e->height = h + 1;
 }
 
 static HearthXPathExpr *
@@ -344,6 +369,7 @@ binary (HearthXPathOp op, HearthXPathExpr *a, HearthXPathExpr *b)
   e->args = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_xpath_expr_free);
   g_ptr_array_add (e->args, a);
   g_ptr_array_add (e->args, b);
+  set_height (e);
   return e;
 }
 
@@ -626,8 +652,21 @@ parse_primary (Parser *p)
     }
 }
 
+static HearthXPathExpr *parse_path_parts (Parser *p);
+
+/* A path, a filter expression or a primary, with its height set. */
 static HearthXPathExpr *
 parse_path (Parser *p)
+{
+  HearthXPathExpr *e = parse_path_parts (p);
+
+  if (e != NULL)
+    set_height (e);
+  return e;
+}
+
+static HearthXPathExpr *
+parse_path_parts (Parser *p)
 {
   Token *t = peek (p);
   g_autoptr(HearthXPathExpr) e = node_new (HEARTH_XPATH_PATH, p, t->offset);
@@ -704,6 +743,15 @@ parse_union (Parser *p)
           return NULL;
         }
       left = binary (HEARTH_XPATH_UNION, left, right);
+      if (left->height > HEARTH_XPATH_MAX_HEIGHT)
+        {
+          if (p->error != NULL && *p->error == NULL)
+            g_set_error (p->error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX,
+                         _("The XPath expression has more than %d levels of operations"),
+                         HEARTH_XPATH_MAX_HEIGHT);
+          hearth_xpath_expr_free (left);
+          return NULL;
+        }
     }
   return left;
 }
@@ -726,6 +774,7 @@ parse_unary (Parser *p)
   e = node_new (HEARTH_XPATH_NEGATE, p, t->offset);
   e->args = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_xpath_expr_free);
   g_ptr_array_add (e->args, inner);
+  set_height (e);
   return e;
 }
 
@@ -757,6 +806,16 @@ parse_level (Parser *p, SubParser sub, const TokKind *kinds, const char *const *
             return NULL;
           }
         left = binary (ops[i], left, right);
+        /* A long chain of one operator is as deep as nesting. */
+        if (left->height > HEARTH_XPATH_MAX_HEIGHT)
+          {
+            if (p->error != NULL && *p->error == NULL)
+              g_set_error (p->error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX,
+                           _("The XPath expression has more than %d levels of operations"),
+                           HEARTH_XPATH_MAX_HEIGHT);
+            hearth_xpath_expr_free (left);
+            return NULL;
+          }
       }
     }
   return left;
@@ -825,6 +884,16 @@ parse_expr (Parser *p)
     return NULL;
   e = parse_or (p);
   p->depth--;
+  if (e != NULL)
+    set_height (e);  /* paths and calls finished below this level */
+  if (e != NULL && e->height > HEARTH_XPATH_MAX_HEIGHT)
+    {
+      if (p->error != NULL && *p->error == NULL)
+        g_set_error (p->error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX,
+                     _("The XPath expression has more than %d levels of operations"),
+                     HEARTH_XPATH_MAX_HEIGHT);
+      g_clear_pointer (&e, hearth_xpath_expr_free);
+    }
   return e;
 }
 

@@ -36,6 +36,7 @@ typedef enum {
 /* Longest expression accepted, in bytes, and deepest nesting. */
 #define HEARTH_XPATH_MAX_LENGTH 65536
 #define HEARTH_XPATH_MAX_DEPTH 200
+#define HEARTH_XPATH_MAX_HEIGHT 400
 
 typedef enum {
   HEARTH_XPATH_NUMBER,     /* number */
@@ -94,6 +95,9 @@ struct _HearthXPathExpr {
   gboolean absolute;       /* PATH without filter: starts at the root */
   GPtrArray *steps;        /* PATH: (element-type HearthXPathStep) */
   guint column;            /* where it starts, in characters from 1 */
+  guint height;            /* 1 + the height of its tallest operand, argument,
+                            * filter or predicate: the depth of any recursion
+                            * over the tree, bounded by HEARTH_XPATH_MAX_HEIGHT */
 };
 
 /**

@@ -138,6 +138,31 @@ test_bounds (void)
   g_assert_error (error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX);
   g_clear_error (&error);
 
+  /* A long chain of one operator is as deep as nesting: bounded too, so
+   * that no recursion over the tree can exhaust the stack. */
+  {
+    g_autoptr(GString) chain = g_string_new ("1");
+    g_autoptr(GString) unions = g_string_new ("a");
+    for (int i = 0; i < 10000; i++)
+      {
+        g_string_append (chain, "+1");
+        g_string_append (unions, "|a");
+      }
+    e = hearth_xpath_parse (chain->str, &error);
+    g_assert_null (e);
+    g_assert_error (error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX);
+    g_clear_error (&error);
+    e = hearth_xpath_parse (unions->str, &error);
+    g_assert_null (e);
+    g_assert_error (error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX);
+    g_clear_error (&error);
+    g_string_truncate (chain, 2 * 300 + 1);  /* 301 terms: fine */
+    e = hearth_xpath_parse (chain->str, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (e->height, <=, HEARTH_XPATH_MAX_HEIGHT);
+    g_clear_pointer (&e, hearth_xpath_expr_free);
+  }
+
   memset (huge, 'a', HEARTH_XPATH_MAX_LENGTH + 1);
   huge[HEARTH_XPATH_MAX_LENGTH + 1] = '\0';
   e = hearth_xpath_parse (huge, &error);
