@@ -9,10 +9,10 @@
 #define G_LOG_DOMAIN "hearth-xpath"
 
 #include "xpath-expr.h"
+#include "xpath-value.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 G_DEFINE_QUARK (hearth-xpath-error-quark, hearth_xpath_error)
@@ -356,6 +356,21 @@ set_height (HearthXPathExpr *e)
   for (guint i = 0; e->steps != NULL && i < e->steps->len; i++)
     h = MAX (h, max_height (((HearthXPathStep *) g_ptr_array_index (e->steps, i))->predicates));
   e->height = h + 1;
+}
+
+/* Passes @e through, or frees it and sets TOO_COMPLEX when the tree is too
+ * tall for recursion over it. */
+static HearthXPathExpr *
+too_high (Parser *p, HearthXPathExpr *e)
+{
+  if (e == NULL || e->height <= HEARTH_XPATH_MAX_HEIGHT)
+    return e;
+  if (p->error != NULL && *p->error == NULL)
+    g_set_error (p->error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX,
+                 _("The XPath expression has more than %d levels of operations"),
+                 HEARTH_XPATH_MAX_HEIGHT);
+  hearth_xpath_expr_free (e);
+  return NULL;
 }
 
 static HearthXPathExpr *
@@ -743,15 +758,7 @@ parse_union (Parser *p)
           return NULL;
         }
       left = binary (HEARTH_XPATH_UNION, left, right);
-      if (left->height > HEARTH_XPATH_MAX_HEIGHT)
-        {
-          if (p->error != NULL && *p->error == NULL)
-            g_set_error (p->error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX,
-                         _("The XPath expression has more than %d levels of operations"),
-                         HEARTH_XPATH_MAX_HEIGHT);
-          hearth_xpath_expr_free (left);
-          return NULL;
-        }
+      left = too_high (p, left);
     }
   return left;
 }
@@ -807,15 +814,7 @@ parse_level (Parser *p, SubParser sub, const TokKind *kinds, const char *const *
           }
         left = binary (ops[i], left, right);
         /* A long chain of one operator is as deep as nesting. */
-        if (left->height > HEARTH_XPATH_MAX_HEIGHT)
-          {
-            if (p->error != NULL && *p->error == NULL)
-              g_set_error (p->error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX,
-                           _("The XPath expression has more than %d levels of operations"),
-                           HEARTH_XPATH_MAX_HEIGHT);
-            hearth_xpath_expr_free (left);
-            return NULL;
-          }
+        left = too_high (p, left);
       }
     }
   return left;
@@ -886,15 +885,7 @@ parse_expr (Parser *p)
   p->depth--;
   if (e != NULL)
     set_height (e);  /* paths and calls finished below this level */
-  if (e != NULL && e->height > HEARTH_XPATH_MAX_HEIGHT)
-    {
-      if (p->error != NULL && *p->error == NULL)
-        g_set_error (p->error, HEARTH_XPATH_ERROR, HEARTH_XPATH_ERROR_TOO_COMPLEX,
-                     _("The XPath expression has more than %d levels of operations"),
-                     HEARTH_XPATH_MAX_HEIGHT);
-      g_clear_pointer (&e, hearth_xpath_expr_free);
-    }
-  return e;
+  return too_high (p, e);
 }
 
 HearthXPathExpr *
@@ -949,57 +940,20 @@ static const char *const op_names[] = {
 
 static void write_expr (GString *s, const HearthXPathExpr *e);
 
-/* XPath 1.0 numbers have no exponent: the 15 significant digits of
- * "%.15g" are written out with the decimal point moved into place (the
- * lexer reads a literal too large for a double as infinity: "(1 div 0)"). */
+/* XPath 1.0 numbers have no exponent: written as the instance stores them
+ * (the lexer reads a literal too large for a double as infinity: "(1 div 0)"). */
 static void
 write_number (GString *s, double v)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_autoptr(GString) digits = g_string_new (NULL);
-  const char *e, *p;
-  int exponent, point;
+  g_autofree char *text = NULL;
 
   if (isinf (v))
     {
       g_string_append (s, v > 0 ? "(1 div 0)" : "(-1 div 0)");
       return;
     }
-  g_ascii_formatd (buf, sizeof buf, "%.15g", v);
-  e = strchr (buf, 'e');
-  if (e == NULL)
-    {
-      g_string_append (s, buf);
-      return;
-    }
-  exponent = atoi (e + 1);
-  p = buf;
-  if (*p == '-')
-    g_string_append_c (s, *p++);
-  for (; p < e; p++)
-    if (g_ascii_isdigit (*p))
-      g_string_append_c (digits, *p);
-  /* The mantissa is d.ddd: the point goes after 1 + exponent digits. */
-  point = 1 + exponent;
-  if (point <= 0)
-    {
-      g_string_append (s, "0.");
-      for (int i = 0; i < -point; i++)
-        g_string_append_c (s, '0');
-      g_string_append (s, digits->str);
-    }
-  else if ((gsize) point >= digits->len)
-    {
-      g_string_append (s, digits->str);
-      for (gsize i = digits->len; i < (gsize) point; i++)
-        g_string_append_c (s, '0');
-    }
-  else
-    {
-      g_string_append_len (s, digits->str, point);
-      g_string_append_c (s, '.');
-      g_string_append (s, digits->str + point);
-    }
+  text = hearth_xpath_number_to_string (v);
+  g_string_append (s, text);
 }
 
 static void
