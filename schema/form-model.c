@@ -579,10 +579,17 @@ load_children (Loader *ld, xmlNode *parent, HearthFormControl *into)
           }
       if (known)
         continue;
+      /* A second label or hint replaces the first (forms do repeat them). */
       if (g_str_equal ((const char *) el->name, "label"))
-        into->label = label_of (el);
+        {
+          g_free (into->label);
+          into->label = label_of (el);
+        }
       else if (g_str_equal ((const char *) el->name, "hint"))
-        into->hint = label_of (el);
+        {
+          g_free (into->hint);
+          into->hint = label_of (el);
+        }
       else if (g_str_equal ((const char *) el->name, "item"))
         {
           xmlNode *value = child_el (el, NS_XFORMS, "value");
@@ -607,6 +614,8 @@ load_children (Loader *ld, xmlNode *parent, HearthFormControl *into)
         }
       else if (g_str_equal ((const char *) el->name, "itemset"))
         {
+          if (into->itemset != NULL)
+            return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("a control has one itemset"));
           if (!parse_attr_expr (ld, el, "nodeset", &into->itemset))
             return FALSE;
           if (into->itemset == NULL)

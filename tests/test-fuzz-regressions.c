@@ -241,6 +241,13 @@ test_xpath_regressions (void)
   replay_dir ("xpath-crashes", hearth_fuzz_xpath);
 }
 
+static void
+test_form_regressions (void)
+{
+  replay_dir ("form-seeds", hearth_fuzz_form);
+  replay_dir ("form-crashes", hearth_fuzz_form);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -253,6 +260,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/county-key/non-ascii", test_county_key_non_ascii);
   g_test_add_func ("/fuzz/county-key/regressions", test_county_key_regressions);
   g_test_add_func ("/fuzz/xpath/regressions", test_xpath_regressions);
+  g_test_add_func ("/fuzz/form/regressions", test_form_regressions);
 
   return g_test_run ();
 }

@@ -3,6 +3,7 @@
 
 #include "store-countykey.h"
 #include "xpath-expr.h"
+#include "form-model.h"
 #include "store-error.h"
 #include "store-keyslot.h"
 
@@ -160,27 +161,27 @@ hearth_fuzz_keyslot (const guint8 *data, gsize size)
 
 /* ------------------------------------------------------------- county key */
 
-static char *county_key_tmp_path;  /* only when memfd_create() is unavailable */
+static char *scratch_tmp_path;  /* only when memfd_create() is unavailable */
 
 static void
-remove_county_key_tmp (void)
+remove_scratch_tmp (void)
 {
-  if (county_key_tmp_path != NULL)
-    g_unlink (county_key_tmp_path);
+  if (scratch_tmp_path != NULL)
+    g_unlink (scratch_tmp_path);
 }
 
-/* The file the county key input is written to: one per process, created on
- * the first call. Returns its descriptor; @path_out receives a path that
- * opens it. */
+/* The file an input is written to (county key files, forms): one per
+ * process, created on the first call. Returns its descriptor; @path_out
+ * receives a path that opens it. */
 static int
-county_key_file (const char **path_out)
+scratch_file (const char **path_out)
 {
   static int fd = -1;
   static char *path;
 
   if (fd < 0)
     {
-      fd = memfd_create ("hearth-fuzz-county-key", MFD_CLOEXEC);
+      fd = memfd_create ("hearth-fuzz-scratch", MFD_CLOEXEC);
       if (fd >= 0)
         {
           path = g_strdup_printf ("/proc/self/fd/%d", fd);
@@ -195,14 +196,14 @@ county_key_file (const char **path_out)
         {
           g_autoptr(GError) error = NULL;
 
-          fd = g_file_open_tmp ("hearth-fuzz-county-key-XXXXXX", &path, &error);
+          fd = g_file_open_tmp ("hearth-fuzz-scratch-XXXXXX", &path, &error);
           if (fd < 0)
             {
               fprintf (stderr, "fuzz: no scratch file: %s\n", error->message);
               abort ();
             }
-          county_key_tmp_path = path;
-          atexit (remove_county_key_tmp);
+          scratch_tmp_path = path;
+          atexit (remove_scratch_tmp);
         }
     }
   *path_out = path;
@@ -210,7 +211,7 @@ county_key_file (const char **path_out)
 }
 
 static void
-write_county_key_file (int fd, const guint8 *data, gsize size)
+write_scratch_file (int fd, const guint8 *data, gsize size)
 {
   gsize done = 0;
 
@@ -258,8 +259,8 @@ hearth_fuzz_county_key (const guint8 *data, gsize size)
   int fd;
 
   fuzz_init_sodium ();
-  fd = county_key_file (&path);
-  write_county_key_file (fd, data, size);
+  fd = scratch_file (&path);
+  write_scratch_file (fd, data, size);
 
   public_ok = hearth_county_key_read_public (path, public_key, &error);
   if (public_ok)
@@ -311,4 +312,23 @@ hearth_fuzz_xpath (const guint8 *data, gsize size)
     }
   out2 = hearth_xpath_expr_to_string (again);
   fuzz_check (g_str_equal (out, out2));
+}
+
+void
+hearth_fuzz_form (const guint8 *data, gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthForm) form = NULL;
+  const char *path;
+  int fd = scratch_file (&path);
+
+  write_scratch_file (fd, data, size);
+  form = hearth_form_load (path, NULL, &error);
+  if (form == NULL)
+    {
+      fuzz_check (error != NULL && error->domain == HEARTH_FORM_ERROR && error->message[0] != '\0');
+      return;
+    }
+  fuzz_check (error == NULL);
+  fuzz_check (form->primary != NULL && xmlDocGetRootElement (form->primary) != NULL);
 }

@@ -61,4 +61,15 @@ void hearth_fuzz_county_key (const guint8 *data,
 void hearth_fuzz_xpath (const guint8 *data,
                         gsize         size);
 
+/**
+ * hearth_fuzz_form:
+ * @data: (array length=size): any bytes, taken as an XForm file
+ *
+ * Loads @data with hearth_form_load() (no media folder). A refusal must be
+ * a HEARTH_FORM_ERROR with a message; a form that loads has a primary
+ * instance. Aborts on a broken rule.
+ */
+void hearth_fuzz_form (const guint8 *data,
+                       gsize         size);
+
 G_END_DECLS
