@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <libxml/xpath.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- values ----------------------------------------------------------- */
@@ -496,7 +497,9 @@ static const FunctionSpec functions[] = {
   { "number", 0, 1 }, { "string", 0, 1 }, { "concat", 0, -1 }, { "string-length", 0, 1 },
   { "contains", 2, 2 }, { "starts-with", 2, 2 }, { "ends-with", 2, 2 },
   { "substr", 2, 3 }, { "substring", 2, 3 }, { "normalize-space", 0, 1 },
-  { "count", 1, 1 }, { "sum", 1, 1 }, { "position", 0, 0 }, { "last", 0, 0 },
+  { "count", 1, 1 }, { "sum", 1, 1 },
+  { "position", 0, 1 }, { "last", 0, 0 }, { "uuid", 0, 1 }, { "once", 1, 1 },
+  { "date-time", 1, 1 }, { "format-date", 2, 2 }, { "format-date-time", 2, 2 },
   { "round", 1, 2 }, { "floor", 1, 1 }, { "ceiling", 1, 1 }, { "int", 1, 1 }, { "abs", 1, 1 },
   { "pow", 2, 2 }, { "min", 1, -1 }, { "max", 1, -1 }, { "if", 3, 3 }, { "coalesce", 2, 2 },
   { "selected", 2, 2 }, { "count-selected", 1, 1 }, { "selected-at", 2, 2 }, { "join", 1, -1 },
@@ -579,7 +582,135 @@ eval_function (Eval *ev, const HearthXPathExpr *e, xmlNode *node, guint pos, gui
       g_autofree char *s = arg_string (ev, vals, 0);
       return value_boolean (g_str_equal (s, "true") || g_str_equal (s, "1"));
     }
-  if (g_str_equal (name, "position")) return value_number (pos);
+  if (g_str_equal (name, "position"))
+    {
+      /* ODK position(node): the 1-based index of a (repeat) node among its
+       * same-named siblings. */
+      HearthXValue *v = n > 0 ? vals->pdata[0] : NULL;
+      xmlNode *x;
+      guint index = 1;
+
+      if (v == NULL)
+        return value_number (pos);
+      if (v->type != HEARTH_XVALUE_NODESET || v->nodes->len != 1)
+        return eval_error (ev, _("position() takes one node (column %u)"), e->column);
+      x = v->nodes->pdata[0];
+      for (xmlNode *s = x->prev; s != NULL; s = s->prev)
+        if (s->type == XML_ELEMENT_NODE && g_strcmp0 ((const char *) s->name, (const char *) x->name) == 0)
+          index++;
+      return value_number (index);
+    }
+  if (g_str_equal (name, "uuid"))
+    {
+      /* uuid(): a version 4 UUID; uuid(n): n random hexadecimal digits. */
+      if (n == 0)
+        return value_string_take (g_uuid_string_random ());
+      {
+        double len = arg_number (vals, 0);
+        GString *s;
+
+        if (isnan (len) || len < 0 || len > 4096)
+          return eval_error (ev, _("uuid() takes a length from 0 to 4096 (column %u)"), e->column);
+        s = g_string_new (NULL);
+        for (int i = 0; i < (int) len; i++)
+          g_string_append_printf (s, "%x", g_random_int_range (0, 16));
+        return value_string_take (g_string_free (s, FALSE));
+      }
+    }
+  if (g_str_equal (name, "once"))
+    {
+      /* The context node keeps its value once it has one. */
+      g_autofree char *current = node_string (node);
+      if (current[0] != '\0')
+        return value_string_take (g_steal_pointer (&current));
+      return value_string_take (arg_string (ev, vals, 0));
+    }
+  if (g_str_equal (name, "date-time"))
+    {
+      /* A number of days (decimal) since 1970-01-01 UTC, as a dateTime in
+       * UTC; a dateTime string as it is; a date at midnight UTC. */
+      HearthXValue *v = vals->pdata[0];
+      double days;
+
+      if (v->type != HEARTH_XVALUE_NUMBER)
+        {
+          g_autofree char *s = hearth_xvalue_to_string (v);
+          g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (s, NULL);
+          gint64 d;
+          if (dt != NULL)
+            return value_string_take (g_steal_pointer (&s));
+          if (hearth_xpath_parse_date (s, &d) && s[10] == '\0')
+            return value_string_take (g_strdup_printf ("%sT00:00:00.000Z", s));
+        }
+      days = hearth_xvalue_to_number (v);
+      if (isnan (days) || isinf (days) || fabs (days) > 2932896)
+        return value_string_take (g_strdup (""));
+      {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc ((gint64) floor (days * 86400.0));
+        g_autofree char *base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+        int ms = (int) fmod (floor (days * 86400000.0 + 0.5), 1000.0);
+        return value_string_take (g_strdup_printf ("%s.%03dZ", base, ms < 0 ? ms + 1000 : ms));
+      }
+    }
+  if (g_str_equal (name, "format-date") || g_str_equal (name, "format-date-time"))
+    {
+      /* The ODK format codes (%Y %y %m %n %b %d %e %a %H %h %M %S %3) on
+       * the calendar date and clock time as written: no time zone moves them. */
+      g_autofree char *value = arg_string (ev, vals, 0);
+      g_autofree char *format = arg_string (ev, vals, 1);
+      static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+      static const char *const weekdays[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+      GString *out;
+      gint64 days;
+      int y, mo, d, hh = 0, mi = 0, ss = 0, ms = 0, wd;
+      GDate date;
+
+      if (!hearth_xpath_parse_date (value, &days))
+        return value_string_take (g_strdup (""));
+      if (value[10] == 'T' && strlen (value) >= 19)
+        {
+          hh = atoi (value + 11);
+          mi = atoi (value + 14);
+          ss = atoi (value + 17);
+          if (value[19] == '.')
+            ms = atoi (value + 20);
+        }
+      g_date_clear (&date, 1);
+      g_date_set_julian (&date, (guint32) (days + 719163));
+      y = g_date_get_year (&date);
+      mo = g_date_get_month (&date);
+      d = g_date_get_day (&date);
+      wd = g_date_get_weekday (&date) - 1;
+      out = g_string_new (NULL);
+      for (const char *p = format; *p != '\0'; p++)
+        {
+          if (*p != '%' || p[1] == '\0')
+            {
+              g_string_append_c (out, *p);
+              continue;
+            }
+          switch (*++p)
+            {
+            case 'Y': g_string_append_printf (out, "%04d", y); break;
+            case 'y': g_string_append_printf (out, "%02d", y % 100); break;
+            case 'm': g_string_append_printf (out, "%02d", mo); break;
+            case 'n': g_string_append_printf (out, "%d", mo); break;
+            case 'b': g_string_append (out, months[mo - 1]); break;
+            case 'd': g_string_append_printf (out, "%02d", d); break;
+            case 'e': g_string_append_printf (out, "%d", d); break;
+            case 'a': g_string_append (out, weekdays[wd]); break;
+            case 'H': g_string_append_printf (out, "%02d", hh); break;
+            case 'h': g_string_append_printf (out, "%d", hh); break;
+            case 'M': g_string_append_printf (out, "%02d", mi); break;
+            case 'S': g_string_append_printf (out, "%02d", ss); break;
+            case '3': g_string_append_printf (out, "%03d", ms); break;
+            case '%': g_string_append_c (out, '%'); break;
+            default: g_string_append_c (out, '%'); g_string_append_c (out, *p); break;
+            }
+        }
+      return value_string_take (g_string_free (out, FALSE));
+    }
   if (g_str_equal (name, "last")) return value_number (size);
   if (g_str_equal (name, "current"))
     {

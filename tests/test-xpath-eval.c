@@ -82,6 +82,19 @@ static const struct { const char *expr; const char *context; const char *expecte
   { "normalize-space('  a   b ')", NULL, "a b" },
   { "boolean-from-string('true') and true()", NULL, "true" },
   { "position() = last()", NULL, "true" },
+  { "position(/data/members[3])", NULL, "3" },
+  { "position(..)", "/data/members[2]/name", "2" },
+  { "string-length(uuid())", NULL, "36" },
+  { "regex(uuid(), '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')", NULL, "true" },
+  { "string-length(uuid(12))", NULL, "12" },
+  { "once('new')", "/data/household/size", "4" },
+  { "once('new')", "/data/household/blank", "new" },
+  { "date-time(1.5)", NULL, "1970-01-02T12:00:00.000Z" },
+  { "date-time('2024-03-05')", NULL, "2024-03-05T00:00:00.000Z" },
+  { "format-date('2024-03-05', '%Y/%m/%d %e %n %b %a %y')", NULL, "2024/03/05 5 3 Mar Tue 24" },
+  { "format-date(/data/household/visit_date, '%d.%m.%Y')", NULL, "05.03.2024" },
+  { "format-date-time('2024-03-05T09:07:03.250+08:00', '%H:%M:%S.%3 %h')", NULL, "09:07:03.250 9" },
+  { "format-date('', '%Y')", NULL, "" },
 };
 
 static const struct { const char *expr; const char *fragment; } errors[] = {
@@ -94,6 +107,8 @@ static const struct { const char *expr; const char *fragment; } errors[] = {
   { "'a'/b", "must start from nodes" },
   { "1 | /data", "node-sets only" },
   { "/data/following::x", "following axis" },
+  { "position(/data/members)", "position() takes one node" },
+  { "uuid(-1)", "uuid() takes a length" },
 };
 
 static xmlNode *
