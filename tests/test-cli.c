@@ -344,6 +344,52 @@ test_chinese (void)
   g_assert_nonnull (strstr (r.err, "口令错误"));
 }
 
+static void
+test_form_check (void)
+{
+  g_autofree char *forms = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "forms", NULL);
+  g_autofree char *external = g_build_filename (forms, "external.xml", NULL);
+  g_autofree char *media = g_build_filename (forms, "media", NULL);
+  g_autofree char *bad = g_build_filename (forms, "space-choice.xml", NULL);
+  g_auto(Run) r = { 0 };
+
+  run_cli (&r, NULL, "form", "check", external, "--media", media, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "External instances"));
+  g_assert_nonnull (strstr (r.out, "crops, villages"));
+  run_clear (&r);
+
+  run_cli (&r, NULL, "--json", "form", "check", external, "--media", media, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    o = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpstr (json_object_get_string_member (o, "form_id"), ==, "external");
+    g_assert_cmpint (json_object_get_int_member (o, "binds"), ==, 3);
+    g_assert_cmpint (json_object_get_int_member (o, "controls"), ==, 2);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "instances")), ==, 2);
+  }
+  run_clear (&r);
+
+  /* Without the media folder the external instance is missing. */
+  run_cli (&r, NULL, "form", "check", external, "--media", forms, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "villages.csv"));
+  run_clear (&r);
+  run_cli (&r, NULL, "form", "check", bad, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "line 14"));
+  run_clear (&r);
+  run_cli (&r, NULL, "form", "check", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  run_cli (&r, NULL, "form", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -352,5 +398,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/life-cycle", test_life_cycle);
   g_test_add_func ("/cli/recover", test_recover);
   g_test_add_func ("/cli/chinese", test_chinese);
+  g_test_add_func ("/cli/form-check", test_form_check);
   return g_test_run ();
 }

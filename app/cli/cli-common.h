@@ -53,5 +53,6 @@ int cli_cmd_status  (CliContext *ctx, int argc, char **argv);
 int cli_cmd_recover (CliContext *ctx, int argc, char **argv);
 int cli_cmd_rekey   (CliContext *ctx, int argc, char **argv);
 int cli_cmd_county_keygen (CliContext *ctx, int argc, char **argv);
+int cli_cmd_form (CliContext *ctx, int argc, char **argv);
 
 G_END_DECLS
