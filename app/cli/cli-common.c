@@ -64,7 +64,14 @@ cli_fail (GError *error)
 gboolean
 cli_parse (const char *command, GOptionEntry *entries, int *argc, char ***argv)
 {
-  g_autoptr(GOptionContext) octx = g_option_context_new (NULL);
+  return cli_parse_with_arguments (command, entries, NULL, argc, argv);
+}
+
+gboolean
+cli_parse_with_arguments (const char *command, GOptionEntry *entries, const char *arguments,
+                          int *argc, char ***argv)
+{
+  g_autoptr(GOptionContext) octx = g_option_context_new (arguments != NULL ? _(arguments) : NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *prgname = g_strdup_printf ("hearth-cli %s", command);
 
@@ -79,9 +86,14 @@ cli_parse (const char *command, GOptionEntry *entries, int *argc, char ***argv)
                   error->message);
       return FALSE;
     }
-  if (*argc > 1)
+  if (arguments == NULL && *argc > 1)
     {
       g_printerr (_("hearth-cli: unexpected argument \"%s\"\n"), (*argv)[1]);
+      return FALSE;
+    }
+  if (arguments != NULL && *argc != 2)
+    {
+      g_printerr (_("hearth-cli: %s needs exactly one %s\n"), command, _(arguments));
       return FALSE;
     }
   return TRUE;

@@ -32,7 +32,11 @@ char *cli_resolve_data_dir (const char *option);
 int cli_fail (GError *error);
 
 /* Parses the options of @command; prints usage errors. Returns FALSE on a
- * usage error (exit 2). */
+ * usage error (exit 2). cli_parse() takes no positional argument;
+ * cli_parse_with_arguments() takes exactly one, named @arguments (left in
+ * (*argv)[1]). */
+gboolean cli_parse_with_arguments (const char *command, GOptionEntry *entries, const char *arguments,
+                                   int *argc, char ***argv);
 gboolean cli_parse (const char *command, GOptionEntry *entries, int *argc, char ***argv);
 
 /* The passphrase of the store, from the context's sources. */

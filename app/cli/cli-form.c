@@ -20,8 +20,6 @@ cli_cmd_form (CliContext *ctx, int argc, char **argv)
   g_autofree char *media = NULL;
   g_autoptr(HearthForm) form = NULL;
   g_autoptr(GPtrArray) instance_ids = g_ptr_array_new ();
-  g_autoptr(GOptionContext) octx = NULL;
-  g_autoptr(GError) parse_error = NULL;
   GError *error = NULL;
   GHashTableIter it;
   gpointer key;
@@ -36,22 +34,10 @@ cli_cmd_form (CliContext *ctx, int argc, char **argv)
       g_printerr (_("hearth-cli: form needs a subcommand: form check FORM.xml [--media DIR]\n"));
       return CLI_EXIT_USAGE;
     }
-  g_set_prgname ("hearth-cli form check");
-  octx = g_option_context_new (_("FORM.xml"));
-  g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
   argc--;
   argv++;
-  if (!g_option_context_parse (octx, &argc, &argv, &parse_error))
-    {
-      g_printerr (_("hearth-cli: %s\n"), parse_error->message);
-      return CLI_EXIT_USAGE;
-    }
-  if (argc != 2)
-    {
-      g_printerr (_("hearth-cli: form check needs exactly one FORM.xml\n"));
-      return CLI_EXIT_USAGE;
-    }
+  if (!cli_parse_with_arguments ("form check", entries, N_("FORM.xml"), &argc, &argv))
+    return CLI_EXIT_USAGE;
   form = hearth_form_load (argv[1], media, &error);
   if (form == NULL)
     {
