@@ -287,6 +287,7 @@ static HearthXValue *
 eval_path (Eval *ev, const HearthXPathExpr *e, xmlNode *node, guint pos, guint size)
 {
   g_autoptr(GPtrArray) current = g_ptr_array_new ();
+  g_autoptr(GPtrArray) chain = NULL;  /* the anchor's ancestors, root first */
 
   if (e->filter != NULL)
     {
@@ -304,7 +305,19 @@ eval_path (Eval *ev, const HearthXPathExpr *e, xmlNode *node, guint pos, guint s
         return NULL;
     }
   else if (e->absolute)
-    g_ptr_array_add (current, node->doc != NULL ? (xmlNode *) node->doc : node);
+    {
+      g_ptr_array_add (current, node->doc != NULL ? (xmlNode *) node->doc : node);
+      if (ev->ctx->contextualise)
+        {
+          xmlNode *anchor = ev->ctx->current != NULL ? ev->ctx->current : ev->ctx->node;
+          if (anchor != NULL && anchor->doc == node->doc)
+            {
+              chain = g_ptr_array_new ();
+              for (xmlNode *a = anchor; a != NULL && a->type != XML_DOCUMENT_NODE; a = a->parent)
+                g_ptr_array_insert (chain, 0, a);
+            }
+        }
+    }
   else
     g_ptr_array_add (current, node);
 
@@ -319,6 +332,20 @@ eval_path (Eval *ev, const HearthXPathExpr *e, xmlNode *node, guint pos, guint s
                            step->axis == HEARTH_XPATH_AXIS_NAMESPACE ? "namespace" :
                            step->axis == HEARTH_XPATH_AXIS_FOLLOWING ? "following" : "preceding",
                            e->column);
+      /* Contextualised: while the path follows the anchor's ancestors by
+       * name, without predicates, it stays on them (not the last step). */
+      if (chain != NULL)
+        {
+          if (s + 1 < e->steps->len && s < chain->len && step->axis == HEARTH_XPATH_AXIS_CHILD &&
+              step->test == HEARTH_XPATH_TEST_NAME && (step->predicates == NULL || step->predicates->len == 0) &&
+              name_matches (step, chain->pdata[s]))
+            {
+              g_ptr_array_set_size (current, 0);
+              g_ptr_array_add (current, chain->pdata[s]);
+              continue;
+            }
+          g_clear_pointer (&chain, g_ptr_array_unref);
+        }
       for (guint i = 0; i < current->len; i++)
         {
           g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
@@ -505,6 +532,7 @@ static const FunctionSpec functions[] = {
   { "selected", 2, 2 }, { "count-selected", 1, 1 }, { "selected-at", 2, 2 }, { "join", 1, -1 },
   { "today", 0, 0 }, { "now", 0, 0 }, { "date", 1, 1 }, { "decimal-date-time", 1, 1 },
   { "regex", 2, 2 }, { "current", 0, 0 }, { "instance", 1, 1 }, { "boolean-from-string", 1, 1 },
+  { "jr:choice-name", 2, 2 }, { "jr:itext", 1, 1 },
 };
 
 static char *
@@ -933,6 +961,36 @@ eval_function (Eval *ev, const HearthXPathExpr *e, xmlNode *node, guint pos, gui
         return eval_error (ev, _("regex(): the pattern \"%s\" is invalid: %s (column %u)"),
                            pattern, local->message, e->column);
       return value_boolean (g_regex_match (re, s, 0, NULL));
+    }
+  if (g_str_equal (name, "jr:choice-name"))
+    {
+      /* jr:choice-name(value, 'path'): the label of a choice of the control
+       * bound to the node the path names (ODK XForms, "Select functions"). */
+      g_autofree char *value = arg_string (ev, vals, 0);
+      g_autofree char *path = arg_string (ev, vals, 1);
+      g_autoptr(HearthXPathExpr) pe = NULL;
+      g_autoptr(HearthXValue) target = NULL;
+      g_autoptr(GError) local = NULL;
+      char *label = NULL;
+
+      if (value[0] == '\0' || ev->ctx->choice_name == NULL)
+        return value_string_take (g_strdup (""));
+      pe = hearth_xpath_parse (path, &local);
+      if (pe == NULL)
+        return eval_error (ev, _("jr:choice-name(): \"%s\" is not a path: %s (column %u)"), path,
+                           local->message, e->column);
+      target = eval (ev, pe, node, pos, size);
+      if (target == NULL)
+        return NULL;
+      if (target->type == HEARTH_XVALUE_NODESET && target->nodes->len > 0)
+        label = ev->ctx->choice_name (ev->ctx->host, value, target->nodes->pdata[0]);
+      return value_string_take (label != NULL ? label : g_strdup (""));
+    }
+  if (g_str_equal (name, "jr:itext"))
+    {
+      g_autofree char *id = arg_string (ev, vals, 0);
+      char *text = ev->ctx->itext != NULL ? ev->ctx->itext (ev->ctx->host, id) : NULL;
+      return value_string_take (text != NULL ? text : g_strdup (""));
     }
   if (g_str_equal (name, "instance"))
     {

@@ -43,6 +43,17 @@ typedef struct {
  * @instances: (element-type utf8 xmlDoc) (nullable): secondary instances by id
  * @today: (nullable): today() as "YYYY-MM-DD", for tests (else the local date)
  * @now: (nullable): now() as an ISO 8601 dateTime with offset (else the clock)
+ * @contextualise: resolve an absolute path against @current's ancestors, as
+ *   JavaRosa does (TreeReference.contextualize): from inside
+ *   `/data/rep[2]/x`, `/data/rep/age` means `/data/rep[2]/age`. Applied to
+ *   the steps above a path's last step only, so `count(/data/rep)` still
+ *   counts every instance.
+ * @choice_name: (nullable): the host's jr:choice-name(): the label, in the
+ *   current language, of choice @value of the control bound to @node;
+ *   (transfer full) %NULL when unknown
+ * @itext: (nullable): the host's jr:itext(): the text of @id in the current
+ *   language; (transfer full) %NULL when unknown
+ * @host: passed to the hooks
  *
  * Borrowed by the evaluator for the length of one call.
  */
@@ -54,6 +65,10 @@ typedef struct {
   GHashTable *instances;
   const char *today;
   const char *now;
+  gboolean contextualise;
+  char *(*choice_name) (gpointer host, const char *value, xmlNode *node);
+  char *(*itext) (gpointer host, const char *id);
+  gpointer host;
 } HearthXPathContext;
 
 /* Errors of evaluation, in the HEARTH_XPATH_ERROR domain. */

@@ -182,11 +182,62 @@ test_errors (void)
   xmlFreeDoc (doc);
 }
 
+static char *
+fake_choice_name (gpointer host, const char *value, xmlNode *node)
+{
+  return g_strdup_printf ("%s:%s:%s", (const char *) host, (const char *) node->name, value);
+}
+
+static char *
+fake_itext (gpointer host, const char *id)
+{
+  return g_str_equal (id, "known") ? g_strdup ("已知") : NULL;
+}
+
+/* JavaRosa's contextualisation of absolute paths inside a repeat, and the
+ * host's jr:choice-name() and jr:itext(). */
+static void
+test_context_and_hooks (void)
+{
+  xmlDoc *doc = xmlReadMemory (instance_xml, sizeof instance_xml - 1, "instance.xml", "UTF-8", 0);
+  static const struct { const char *expr; gboolean contextualise; const char *expected; } steps[] = {
+    { "/data/members/age", TRUE, "38" },
+    { "/data/members/age", FALSE, "40" },
+    { "count(/data/members)", TRUE, "3" },
+    { "sum(/data/members[1]/age)", TRUE, "40" },
+    { "/data/household/size", TRUE, "4" },
+    { "jr:choice-name('chronic', '/data/members/health')", TRUE, "host:health:chronic" },
+    { "jr:choice-name('', '/data/members/health')", TRUE, "" },
+    { "jr:itext('known')", TRUE, "已知" },
+    { "jr:itext('unknown')", TRUE, "" },
+  };
+  xmlNode *second_name = find (doc, "/data/members[2]/name", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HearthXPathExpr) e = hearth_xpath_parse (steps[i].expr, &error);
+      HearthXPathContext ctx = { .node = second_name, .current = second_name,
+                                 .contextualise = steps[i].contextualise,
+                                 .choice_name = fake_choice_name, .itext = fake_itext,
+                                 .host = (gpointer) "host" };
+      g_autoptr(HearthXValue) v = hearth_xpath_evaluate (e, &ctx, &error);
+      g_autofree char *text = NULL;
+
+      g_assert_no_error (error);
+      text = hearth_xvalue_to_string (v);
+      if (g_strcmp0 (text, steps[i].expected) != 0)
+        g_error ("%s gave \"%s\", expected \"%s\"", steps[i].expr, text, steps[i].expected);
+    }
+  xmlFreeDoc (doc);
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_test_add_func ("/xpath/eval/evaluate", test_evaluate);
   g_test_add_func ("/xpath/eval/errors", test_errors);
+  g_test_add_func ("/xpath/eval/context-and-hooks", test_context_and_hooks);
   return g_test_run ();
 }
