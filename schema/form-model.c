@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "hearth-forms"
 
 #include "form-model.h"
+#include "xpath-eval.h"
 
 #include <glib/gi18n.h>
 #include <libxml/parser.h>
@@ -22,7 +23,26 @@ typedef struct {
   const char *media_dir;
   HearthForm *form;
   GError **error;
+  GPtrArray *instance_refs;  /* (element-type InstanceRef) instance('id') calls */
 } Loader;
+
+/* An instance('id') call, checked against the declared instances once the
+ * whole form is read. */
+typedef struct {
+  char *id;
+  guint line;
+  char *element;
+} InstanceRef;
+
+static void
+instance_ref_free (gpointer data)
+{
+  InstanceRef *r = data;
+
+  g_free (r->id);
+  g_free (r->element);
+  g_free (r);
+}
 
 G_GNUC_PRINTF (4, 5)
 static gboolean
@@ -107,6 +127,52 @@ free_bind (gpointer data)
 }
 
 static void
+free_text_part (gpointer data)
+{
+  HearthFormTextPart *p = data;
+
+  g_free (p->text);
+  hearth_xpath_expr_free (p->output);
+  g_free (p);
+}
+
+static void
+free_text (gpointer data)
+{
+  HearthFormText *t = data;
+
+  if (t == NULL)
+    return;
+  g_free (t->itext_id);
+  hearth_xpath_expr_free (t->ref);
+  g_clear_pointer (&t->parts, g_ptr_array_unref);
+  g_free (t);
+}
+
+static void
+free_choice (gpointer data)
+{
+  HearthFormChoice *c = data;
+
+  g_free (c->value);
+  free_text (c->label);
+  g_free (c);
+}
+
+static void
+free_setvalue (gpointer data)
+{
+  HearthFormSetvalue *sv = data;
+
+  g_free (sv->event);
+  g_free (sv->ref);
+  hearth_xpath_expr_free (sv->value);
+  g_free (sv->literal);
+  g_free (sv->control_ref);
+  g_free (sv);
+}
+
+static void
 free_control (gpointer data)
 {
   HearthFormControl *c = data;
@@ -115,10 +181,13 @@ free_control (gpointer data)
     return;
   g_free (c->ref);
   g_free (c->appearance);
-  g_free (c->label);
-  g_free (c->hint);
+  free_text (c->label);
+  free_text (c->hint);
   g_clear_pointer (&c->items, g_ptr_array_unref);
   hearth_xpath_expr_free (c->itemset);
+  hearth_xpath_expr_free (c->itemset_value);
+  hearth_xpath_expr_free (c->itemset_label);
+  g_free (c->mediatype);
   hearth_xpath_expr_free (c->jr_count);
   g_clear_pointer (&c->children, g_ptr_array_unref);
   g_free (c);
@@ -141,7 +210,92 @@ hearth_form_free (HearthForm *f)
   g_clear_pointer (&f->languages, g_ptr_array_unref);
   g_free (f->default_language);
   g_clear_pointer (&f->itext, g_hash_table_unref);
+  g_clear_pointer (&f->setvalues, g_ptr_array_unref);
+  g_clear_pointer (&f->unresolved, g_ptr_array_unref);
   g_free (f);
+}
+
+const char *
+hearth_form_find_language (const HearthForm *form, const char *wanted)
+{
+  for (guint i = 0; i < form->languages->len; i++)
+    {
+      const char *lang = g_ptr_array_index (form->languages, i);
+      const char *open = strrchr (lang, '(');
+      gsize n = strlen (wanted);
+
+      if (g_str_equal (lang, wanted))
+        return lang;
+      /* ODK's "Name (code)" convention: the code alone names it too. */
+      if (open != NULL && strncmp (open + 1, wanted, n) == 0 && g_str_equal (open + 1 + n, ")"))
+        return lang;
+    }
+  return NULL;
+}
+
+const HearthFormText *
+hearth_form_itext (const HearthForm *form, const char *language, const char *id)
+{
+  const HearthFormText *t = NULL;
+
+  if (language != NULL)
+    {
+      g_autofree char *key = g_strdup_printf ("%s\x1f%s", language, id);
+      t = g_hash_table_lookup (form->itext, key);
+    }
+  if (t == NULL && form->default_language != NULL)
+    {
+      g_autofree char *key = g_strdup_printf ("%s\x1f%s", form->default_language, id);
+      t = g_hash_table_lookup (form->itext, key);
+    }
+  for (guint i = 0; t == NULL && i < form->languages->len; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s\x1f%s", (char *) form->languages->pdata[i], id);
+      t = g_hash_table_lookup (form->itext, key);
+    }
+  return t;
+}
+
+/* Refuses a function the evaluator lacks (CHT's difference-in-months(),
+ * a typo) at load, where the author can see the line, rather than when
+ * the expression first runs; notes instance('id') calls. */
+static gboolean
+check_expr (Loader *ld, xmlNode *n, const char *name, const HearthXPathExpr *e)
+{
+  if (e == NULL)
+    return TRUE;
+  if (e->kind == HEARTH_XPATH_FUNCTION)
+    {
+      if (!hearth_xpath_function_known (e->text))
+        return fail (ld, HEARTH_FORM_ERROR_UNSUPPORTED, n,
+                     _("attribute %s: the function %s() is not in the ODK XForms function library (column %u)"),
+                     name, e->text, e->column);
+      if (g_str_equal (e->text, "instance") && e->args->len == 1 &&
+          ((HearthXPathExpr *) e->args->pdata[0])->kind == HEARTH_XPATH_STRING)
+        {
+          InstanceRef *r = g_new0 (InstanceRef, 1);
+          r->id = g_strdup (((HearthXPathExpr *) e->args->pdata[0])->text);
+          r->line = (guint) xmlGetLineNo (n);
+          r->element = g_strdup ((const char *) n->name);
+          g_ptr_array_add (ld->instance_refs, r);
+        }
+    }
+  for (guint i = 0; e->args != NULL && i < e->args->len; i++)
+    if (!check_expr (ld, n, name, e->args->pdata[i]))
+      return FALSE;
+  if (!check_expr (ld, n, name, e->filter))
+    return FALSE;
+  for (guint i = 0; e->filter_predicates != NULL && i < e->filter_predicates->len; i++)
+    if (!check_expr (ld, n, name, e->filter_predicates->pdata[i]))
+      return FALSE;
+  for (guint s = 0; e->steps != NULL && s < e->steps->len; s++)
+    {
+      const HearthXPathStep *st = e->steps->pdata[s];
+      for (guint p = 0; st->predicates != NULL && p < st->predicates->len; p++)
+        if (!check_expr (ld, n, name, st->predicates->pdata[p]))
+          return FALSE;
+    }
+  return TRUE;
 }
 
 /* Parses the expression in attribute @name of @n, if present. */
@@ -157,7 +311,90 @@ parse_attr_expr (Loader *ld, xmlNode *n, const char *name, HearthXPathExpr **out
   *out = hearth_xpath_parse (text, &local);
   if (*out == NULL)
     return fail (ld, HEARTH_FORM_ERROR_INVALID, n, _("attribute %s: %s"), name, local->message);
+  if (!check_expr (ld, n, name, *out))
+    {
+      g_clear_pointer (out, hearth_xpath_expr_free);
+      return FALSE;
+    }
   return TRUE;
+}
+
+/* The literal parts of @el: its text, with <output value="…"/> kept as
+ * expressions. Other markup inside a label (XHTML spans) counts as text. */
+static gboolean
+parse_text_parts (Loader *ld, xmlNode *el, GPtrArray *parts)
+{
+  for (xmlNode *c = el->children; c != NULL; c = c->next)
+    {
+      HearthFormTextPart *p;
+
+      if (is_el (c, NS_XFORMS, "output"))
+        {
+          HearthXPathExpr *e = NULL;
+
+          if (!parse_attr_expr (ld, c, "value", &e))
+            return FALSE;
+          if (e == NULL && !parse_attr_expr (ld, c, "ref", &e))
+            return FALSE;
+          if (e == NULL)
+            return fail (ld, HEARTH_FORM_ERROR_INVALID, c, _("an output needs a value"));
+          p = g_new0 (HearthFormTextPart, 1);
+          p->output = e;
+          g_ptr_array_add (parts, p);
+        }
+      else if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)
+        {
+          p = g_new0 (HearthFormTextPart, 1);
+          p->text = g_strdup ((const char *) c->content);
+          g_ptr_array_add (parts, p);
+        }
+      else if (c->type == XML_ELEMENT_NODE && !parse_text_parts (ld, c, parts))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A label or hint: ref="jr:itext('id')", another ref expression, or text. */
+static HearthFormText *
+parse_text (Loader *ld, xmlNode *el)
+{
+  g_autofree char *ref = attr (el, "ref");
+  HearthFormText *t = g_new0 (HearthFormText, 1);
+
+  t->parts = g_ptr_array_new_with_free_func (free_text_part);
+  if (ref != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      HearthXPathExpr *e = hearth_xpath_parse (ref, &local);
+
+      if (e == NULL)
+        {
+          fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("attribute ref: %s"), local->message);
+          free_text (t);
+          return NULL;
+        }
+      if (!check_expr (ld, el, "ref", e))
+        {
+          hearth_xpath_expr_free (e);
+          free_text (t);
+          return NULL;
+        }
+      if (e->kind == HEARTH_XPATH_FUNCTION && g_str_equal (e->text, "jr:itext") && e->args->len == 1 &&
+          ((HearthXPathExpr *) e->args->pdata[0])->kind == HEARTH_XPATH_STRING)
+        {
+          t->itext_id = g_strdup (((HearthXPathExpr *) e->args->pdata[0])->text);
+          hearth_xpath_expr_free (e);
+        }
+      else
+        t->ref = e;
+      return t;
+    }
+  if (!parse_text_parts (ld, el, t->parts))
+    {
+      free_text (t);
+      return NULL;
+    }
+  return t;
 }
 
 /* ---- external instances ------------------------------------------------- */
@@ -273,6 +510,43 @@ invalid:
   return NULL;
 }
 
+/* The first error libxml2 reports while parsing (its last one is often a
+ * consequence: "Premature end of data" after a mismatched tag). */
+static void
+keep_first_error (void *data, xmlError *error)
+{
+  xmlError *first = data;
+
+  if (first->code == 0 && error != NULL)
+    xmlCopyError (error, first);
+}
+
+/* Parses a form or an XML instance: no network, no DTD, no entities from
+ * anywhere; a DOCTYPE is refused (its entities would change the text). */
+static xmlDoc *
+parse_xml (const char *text, gsize len, const char *name, char **why)
+{
+  xmlError first = { 0 };
+  xmlDoc *doc;
+
+  xmlSetStructuredErrorFunc (&first, keep_first_error);
+  doc = xmlReadMemory (text, (int) len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  xmlSetStructuredErrorFunc (NULL, NULL);
+  if (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))
+    {
+      xmlFreeDoc (doc);
+      *why = g_strdup (_("a DOCTYPE is not allowed (its entities would change the text)"));
+      xmlResetError (&first);
+      return NULL;
+    }
+  if (doc == NULL)
+    *why = first.code != 0 ? g_strdup_printf (_("line %d: not well-formed XML: %s"), first.line,
+                                              first.message != NULL ? g_strstrip (first.message) : "")
+                           : g_strdup (_("not well-formed XML (empty?)"));
+  xmlResetError (&first);
+  return doc;
+}
+
 static gboolean
 load_instance (Loader *ld, xmlNode *el, const char *id)
 {
@@ -302,6 +576,7 @@ load_instance (Loader *ld, xmlNode *el, const char *id)
           /* Unresolved: an empty instance, so that the form can be checked. */
           doc = xmlNewDoc ((const xmlChar *) "1.0");
           xmlDocSetRootElement (doc, xmlNewNode (NULL, (const xmlChar *) "root"));
+          g_ptr_array_add (ld->form->unresolved, g_strdup (id));
         }
       else
         {
@@ -313,17 +588,25 @@ load_instance (Loader *ld, xmlNode *el, const char *id)
             return fail (ld, HEARTH_FORM_ERROR_MEDIA, el, _("instance \"%s\": %s is larger than %d bytes"),
                          id, name, HEARTH_FORM_MAX_BYTES);
           if (csv)
-            doc = csv_instance (ld, el, name, text);
+            {
+              /* Spreadsheets on Chinese Windows save GB18030: refuse it rather
+               * than turn names into replacement characters. */
+              if (!g_utf8_validate (text, (gssize) len, NULL))
+                return fail (ld, HEARTH_FORM_ERROR_MEDIA, el,
+                             _("instance \"%s\": %s is not UTF-8 text (save it as CSV UTF-8)"), id, name);
+              doc = csv_instance (ld, el, name, text);
+            }
           else
             {
-              doc = xmlReadMemory (text, (int) len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                   XML_PARSE_NOWARNING);
+              g_autofree char *why = NULL;
+
+              doc = parse_xml (text, len, name, &why);
               if (doc == NULL || xmlDocGetRootElement (doc) == NULL)
                 {
                   if (doc != NULL)
                     xmlFreeDoc (doc);
-                  return fail (ld, HEARTH_FORM_ERROR_MEDIA, el, _("instance \"%s\": %s is not well-formed XML"),
-                               id, name);
+                  return fail (ld, HEARTH_FORM_ERROR_MEDIA, el, _("instance \"%s\": %s: %s"), id, name,
+                               why != NULL ? why : _("no root element"));
                 }
             }
           if (doc == NULL)
@@ -338,6 +621,11 @@ load_instance (Loader *ld, xmlNode *el, const char *id)
        * contact-summary): empty here. */
       doc = xmlNewDoc ((const xmlChar *) "1.0");
       xmlDocSetRootElement (doc, xmlNewNode (NULL, (const xmlChar *) "root"));
+    }
+  if (g_hash_table_contains (ld->form->instances, id))
+    {
+      xmlFreeDoc (doc);
+      return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("a second instance with the id \"%s\""), id);
     }
   g_hash_table_insert (ld->form->instances, g_strdup (id), doc);
   return TRUE;
@@ -420,28 +708,98 @@ load_itext (Loader *ld, xmlNode *itext)
               if (form == NULL || g_str_equal (form, "long") || g_str_equal (form, "short") ||
                   g_str_equal (form, "guidance"))
                 {
-                  xmlChar *content = xmlNodeGetContent (v);
-                  if (form == NULL || !g_hash_table_contains (ld->form->itext, id))
-                    g_hash_table_replace (ld->form->itext, g_strdup_printf ("%s\x1f%s", lang, id),
-                                          g_strdup ((const char *) content));
-                  xmlFree (content);
-                }
-              /* Outputs in a label: their expressions must parse. */
-              for (xmlNode *o = v->children; o != NULL; o = o->next)
-                if (is_el (o, NS_XFORMS, "output"))
-                  {
-                    HearthXPathExpr *e = NULL;
-                    if (!parse_attr_expr (ld, o, "value", &e))
+                  g_autofree char *key = g_strdup_printf ("%s\x1f%s", lang, id);
+                  HearthFormText *t = g_new0 (HearthFormText, 1);
+
+                  t->parts = g_ptr_array_new_with_free_func (free_text_part);
+                  if (!parse_text_parts (ld, v, t->parts))
+                    {
+                      free_text (t);
                       return FALSE;
-                    hearth_xpath_expr_free (e);
-                  }
+                    }
+                  /* The plain form wins over long, short and guidance. */
+                  if (form == NULL || !g_hash_table_contains (ld->form->itext, key))
+                    g_hash_table_replace (ld->form->itext, g_steal_pointer (&key), t);
+                  else
+                    free_text (t);
+                }
             }
         }
     }
   return TRUE;
 }
 
-static const char *const model_actions[] = { "setvalue" };
+static const char *const setvalue_events[] = {
+  "odk-instance-first-load", "odk-instance-load", "odk-new-repeat", "xforms-value-changed",
+};
+
+/* A setvalue in the model (@control_ref NULL) or in a control. One action
+ * may name several events, separated by spaces. */
+static gboolean
+load_setvalue (Loader *ld, xmlNode *el, const char *control_ref)
+{
+  g_autofree char *events = attr (el, "event");
+  g_autofree char *ref = attr (el, "ref");
+  g_auto(GStrv) names = NULL;
+  HearthXPathExpr *value = NULL;
+
+  if (events == NULL || events[0] == '\0')
+    return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("a setvalue needs an event"));
+  if (ref == NULL)
+    ref = attr (el, "bind");
+  if (ref == NULL || ref[0] == '\0')
+    return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("a setvalue needs a ref"));
+  names = g_strsplit_set (events, " \t\r\n", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      gboolean known = FALSE;
+
+      if (names[i][0] == '\0')
+        continue;
+      for (gsize k = 0; k < G_N_ELEMENTS (setvalue_events); k++)
+        known = known || g_str_equal (names[i], setvalue_events[k]);
+      if (!known)
+        return fail (ld, HEARTH_FORM_ERROR_UNSUPPORTED, el, _("the event %s is not supported"), names[i]);
+      if (control_ref == NULL && (g_str_equal (names[i], "odk-new-repeat") ||
+                                  g_str_equal (names[i], "xforms-value-changed")))
+        return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("the event %s belongs in a control, not in the model"),
+                     names[i]);
+    }
+  if (!parse_attr_expr (ld, el, "value", &value))
+    return FALSE;
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      HearthFormSetvalue *sv;
+      xmlChar *content;
+
+      if (names[i][0] == '\0')
+        continue;
+      sv = g_new0 (HearthFormSetvalue, 1);
+      sv->event = g_strdup (names[i]);
+      sv->ref = g_strdup (ref);
+      sv->value = value;
+      value = NULL;
+      if (sv->value == NULL)
+        {
+          g_autofree char *again = attr (el, "value");
+          if (again != NULL)
+            {
+              sv->value = hearth_xpath_parse (again, NULL);
+            }
+          else
+            {
+              content = xmlNodeGetContent (el);
+              sv->literal = g_strdup ((const char *) content);
+              xmlFree (content);
+            }
+        }
+      sv->control_ref = g_strdup (control_ref);
+      sv->line = (guint) xmlGetLineNo (el);
+      g_ptr_array_add (ld->form->setvalues, sv);
+    }
+  hearth_xpath_expr_free (value);
+  return TRUE;
+}
 
 static gboolean
 load_model (Loader *ld, xmlNode *model)
@@ -485,12 +843,10 @@ load_model (Loader *ld, xmlNode *model)
           if (!load_itext (ld, c))
             return FALSE;
         }
-      else if (is_el (c, NS_XFORMS, model_actions[0]))
+      else if (is_el (c, NS_XFORMS, "setvalue"))
         {
-          HearthXPathExpr *e = NULL;
-          if (!parse_attr_expr (ld, c, "value", &e))
+          if (!load_setvalue (ld, c, NULL))
             return FALSE;
-          hearth_xpath_expr_free (e);
           ld->form->n_setvalues++;
         }
       else if (is_el (c, NS_XFORMS, "submission"))
@@ -513,21 +869,6 @@ static const struct { const char *name; HearthControlKind kind; } control_names[
   { "group", HEARTH_CONTROL_GROUP }, { "repeat", HEARTH_CONTROL_REPEAT },
 };
 
-static char *
-label_of (xmlNode *el)
-{
-  g_autofree char *ref = attr (el, "ref");
-  xmlChar *content;
-  char *s;
-
-  if (ref != NULL)
-    return g_steal_pointer (&ref);
-  content = xmlNodeGetContent (el);
-  s = g_strdup ((const char *) content);
-  xmlFree (content);
-  return s;
-}
-
 static gboolean load_children (Loader *ld, xmlNode *parent, HearthFormControl *into);
 
 static gboolean
@@ -546,6 +887,8 @@ load_control (Loader *ld, xmlNode *el, HearthControlKind kind, HearthFormControl
   c->appearance = attr (el, "appearance");
   if (c->ref == NULL && kind != HEARTH_CONTROL_GROUP)
     return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("a %s needs a ref"), (const char *) el->name);
+  if (kind == HEARTH_CONTROL_UPLOAD)
+    c->mediatype = attr (el, "mediatype");
   if (kind == HEARTH_CONTROL_REPEAT)
     {
       if (!parse_attr_expr (ld, el, "count", &c->jr_count))
@@ -580,20 +923,22 @@ load_children (Loader *ld, xmlNode *parent, HearthFormControl *into)
       if (known)
         continue;
       /* A second label or hint replaces the first (forms do repeat them). */
-      if (g_str_equal ((const char *) el->name, "label"))
+      if (g_str_equal ((const char *) el->name, "label") || g_str_equal ((const char *) el->name, "hint"))
         {
-          g_free (into->label);
-          into->label = label_of (el);
-        }
-      else if (g_str_equal ((const char *) el->name, "hint"))
-        {
-          g_free (into->hint);
-          into->hint = label_of (el);
+          HearthFormText **slot = el->name[0] == 'l' ? &into->label : &into->hint;
+          HearthFormText *t = parse_text (ld, el);
+
+          if (t == NULL)
+            return FALSE;
+          free_text (*slot);
+          *slot = t;
         }
       else if (g_str_equal ((const char *) el->name, "item"))
         {
           xmlNode *value = child_el (el, NS_XFORMS, "value");
+          xmlNode *label = child_el (el, NS_XFORMS, "label");
           xmlChar *v = value != NULL ? xmlNodeGetContent (value) : NULL;
+          HearthFormChoice *choice;
 
           if (v == NULL)
             return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("a choice needs a value"));
@@ -608,9 +953,13 @@ load_children (Loader *ld, xmlNode *parent, HearthFormControl *into)
               return FALSE;
             }
           if (into->items == NULL)
-            into->items = g_ptr_array_new_with_free_func (g_free);
-          g_ptr_array_add (into->items, g_strdup ((const char *) v));
+            into->items = g_ptr_array_new_with_free_func (free_choice);
+          choice = g_new0 (HearthFormChoice, 1);
+          choice->value = g_strdup (g_strstrip ((char *) v));
           xmlFree (v);
+          g_ptr_array_add (into->items, choice);
+          if (label != NULL && (choice->label = parse_text (ld, label)) == NULL)
+            return FALSE;
         }
       else if (g_str_equal ((const char *) el->name, "itemset"))
         {
@@ -620,6 +969,17 @@ load_children (Loader *ld, xmlNode *parent, HearthFormControl *into)
             return FALSE;
           if (into->itemset == NULL)
             return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("an itemset needs a nodeset"));
+          {
+            xmlNode *value = child_el (el, NS_XFORMS, "value");
+            xmlNode *label = child_el (el, NS_XFORMS, "label");
+
+            if (value == NULL || !parse_attr_expr (ld, value, "ref", &into->itemset_value) ||
+                into->itemset_value == NULL)
+              return ld->error != NULL && *ld->error != NULL ? FALSE :
+                     fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("an itemset needs a value ref"));
+            if (label != NULL && !parse_attr_expr (ld, label, "ref", &into->itemset_label))
+              return FALSE;
+          }
         }
       else if (g_str_equal ((const char *) el->name, "value") || g_str_equal ((const char *) el->name, "help"))
         continue;
@@ -632,10 +992,10 @@ load_children (Loader *ld, xmlNode *parent, HearthFormControl *into)
         }
       else if (g_str_equal ((const char *) el->name, "setvalue"))
         {
-          HearthXPathExpr *e = NULL;
-          if (!parse_attr_expr (ld, el, "value", &e))
+          if (into->ref == NULL)
+            return fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("a setvalue in the body belongs in a control"));
+          if (!load_setvalue (ld, el, into->ref))
             return FALSE;
-          hearth_xpath_expr_free (e);
           ld->form->n_setvalues++;
         }
       else
@@ -649,7 +1009,8 @@ HearthForm *
 hearth_form_load (const char *path, const char *media_dir, GError **error)
 {
   g_autoptr(HearthForm) form = g_new0 (HearthForm, 1);
-  Loader ld = { path, media_dir, form, error };
+  g_autoptr(GPtrArray) instance_refs = g_ptr_array_new_with_free_func (instance_ref_free);
+  Loader ld = { path, media_dir, form, error, instance_refs };
   g_autofree char *text = NULL;
   gsize len = 0;
   xmlDoc *doc;
@@ -671,20 +1032,24 @@ hearth_form_load (const char *path, const char *media_dir, GError **error)
   form->instances = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) xmlFreeDoc);
   form->binds = g_ptr_array_new_with_free_func (free_bind);
   form->languages = g_ptr_array_new_with_free_func (g_free);
-  form->itext = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  form->itext = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_text);
+  form->setvalues = g_ptr_array_new_with_free_func (free_setvalue);
+  form->unresolved = g_ptr_array_new_with_free_func (g_free);
   form->body = g_new0 (HearthFormControl, 1);
   form->body->kind = HEARTH_CONTROL_GROUP;
   form->body->children = g_ptr_array_new_with_free_func (free_control);
 
   /* No network, no entities from outside, no DTD loading: a form is data. */
-  doc = xmlReadMemory (text, (int) len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (doc == NULL)
-    {
-      const xmlError *xe = xmlGetLastError ();
-      g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID, _("%s, line %d: not well-formed XML: %s"),
-                   path, xe != NULL ? xe->line : 0, xe != NULL && xe->message ? g_strstrip (xe->message) : "");
-      return NULL;
-    }
+  {
+    g_autofree char *why = NULL;
+
+    doc = parse_xml (text, len, path, &why);
+    if (doc == NULL)
+      {
+        g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID, _("%s, %s"), path, why);
+        return NULL;
+      }
+  }
   html = xmlDocGetRootElement (doc);
   head = child_el (html, NS_XHTML, "head");
   model = child_el (head, NS_XFORMS, "model");
@@ -702,6 +1067,17 @@ hearth_form_load (const char *path, const char *media_dir, GError **error)
           xmlFree (t);
         }
       ok = load_model (&ld, model) && load_children (&ld, body, form->body);
+      for (guint i = 0; ok && i < instance_refs->len; i++)
+        {
+          InstanceRef *r = instance_refs->pdata[i];
+          if (!g_hash_table_contains (form->instances, r->id))
+            {
+              g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID,
+                           _("%s, line %u, <%s>: instance('%s') names no secondary instance of this form"),
+                           path, r->line, r->element, r->id);
+              ok = FALSE;
+            }
+        }
     }
   xmlFreeDoc (doc);
   if (!ok)

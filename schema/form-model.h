@@ -49,6 +49,44 @@ typedef struct {
   guint line;
 } HearthFormBind;
 
+/* A piece of a label: literal text, or an <output value="…"/>. */
+typedef struct {
+  char *text;                /* nullable */
+  HearthXPathExpr *output;   /* nullable */
+} HearthFormTextPart;
+
+/*
+ * A label, hint or itext value: either a reference (`ref="jr:itext('id')"`,
+ * kept as @itext_id; any other ref expression, as @ref) or literal parts.
+ */
+typedef struct {
+  char *itext_id;            /* nullable */
+  HearthXPathExpr *ref;      /* nullable: a label ref that is not jr:itext('…') */
+  GPtrArray *parts;          /* (element-type HearthFormTextPart) */
+} HearthFormText;
+
+typedef struct {
+  char *value;
+  HearthFormText *label;     /* nullable */
+} HearthFormChoice;
+
+/*
+ * A setvalue action (ODK XForms, "Actions"): on @event (one of
+ * odk-instance-first-load, odk-instance-load, odk-new-repeat,
+ * xforms-value-changed), set @ref to @value, or to @literal when the action
+ * has no value attribute. @control_ref is the ref of the control the action
+ * sits in (the repeat for odk-new-repeat, the question for
+ * xforms-value-changed); %NULL in the model.
+ */
+typedef struct {
+  char *event;
+  char *ref;
+  HearthXPathExpr *value;    /* nullable */
+  char *literal;             /* nullable */
+  char *control_ref;         /* nullable */
+  guint line;
+} HearthFormSetvalue;
+
 typedef enum {
   HEARTH_CONTROL_INPUT, HEARTH_CONTROL_SELECT1, HEARTH_CONTROL_SELECT,
   HEARTH_CONTROL_TRIGGER, HEARTH_CONTROL_UPLOAD, HEARTH_CONTROL_RANGE,
@@ -60,10 +98,12 @@ struct _HearthFormControl {
   HearthControlKind kind;
   char *ref;               /* ref, or nodeset for a repeat; nullable for a group */
   char *appearance;
-  char *label;             /* a literal label, or the ref of jr:itext('id') */
-  char *hint;
-  GPtrArray *items;        /* static choices: (element-type utf8) values */
+  HearthFormText *label;   /* nullable */
+  HearthFormText *hint;    /* nullable */
+  GPtrArray *items;        /* static choices: (element-type HearthFormChoice), nullable */
   HearthXPathExpr *itemset;/* itemset nodeset, nullable */
+  HearthXPathExpr *itemset_value, *itemset_label; /* relative to an item, nullable */
+  char *mediatype;         /* upload: accepted media type, nullable */
   HearthXPathExpr *jr_count;
   gboolean no_add_remove;
   GPtrArray *children;     /* (element-type HearthFormControl) */
@@ -81,7 +121,10 @@ typedef struct {
   HearthFormControl *body; /* a group holding the body's controls */
   GPtrArray *languages;    /* (element-type utf8) itext languages, in order */
   char *default_language;  /* nullable */
-  GHashTable *itext;       /* (utf8 "lang\x1fid" -> utf8 text) */
+  GHashTable *itext;       /* (utf8 "lang\x1fid" -> HearthFormText) */
+  GPtrArray *setvalues;    /* (element-type HearthFormSetvalue) in document order */
+  GPtrArray *unresolved;   /* (element-type utf8) ids of external instances
+                            * left empty (no media folder) */
   guint n_controls;
   guint n_setvalues;
 } HearthForm;
@@ -100,6 +143,30 @@ HearthForm *hearth_form_load (const char *path,
                               GError    **error);
 
 void hearth_form_free (HearthForm *form);
+
+/**
+ * hearth_form_find_language:
+ * @form: a form
+ * @wanted: a language as the form names it (`中文 (zh)`) or its code (`zh`)
+ *
+ * Returns: (transfer none) (nullable): the form's name of the language, or
+ *   %NULL when the form has no such language. Thread-safe.
+ */
+const char *hearth_form_find_language (const HearthForm *form,
+                                       const char       *wanted);
+
+/**
+ * hearth_form_itext:
+ * @form: a form
+ * @language: (nullable): a language of the form; %NULL for the default
+ * @id: an itext id
+ *
+ * Returns: (transfer none) (nullable): the text of @id in @language, else in
+ *   the default language, else in the first language that has it.
+ */
+const HearthFormText *hearth_form_itext (const HearthForm *form,
+                                         const char       *language,
+                                         const char       *id);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthForm, hearth_form_free)
 

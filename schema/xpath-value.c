@@ -161,6 +161,19 @@ hearth_xpath_string_to_number (const char *text)
         rest++;
       if (*rest == '\0')
         return (double) days;
+      /* A dateTime: days since 1970-01-01 UTC with the time as a fraction
+       * (ODK number(): "date- and dateTime-formatted strings"); without an
+       * offset it is local time, as on the device. */
+      if (p[10] == 'T')
+        {
+          g_autofree char *trimmed = g_strstrip (g_strdup (p));
+          g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+          g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (trimmed, local);
+
+          if (dt != NULL)
+            return (double) g_date_time_to_unix (dt) / 86400.0 + g_date_time_get_microsecond (dt) / 86400e6;
+          return NAN;
+        }
     }
   start = p;
   if (*p == '-')

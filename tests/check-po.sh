@@ -7,7 +7,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$src"
 xgettext --files-from=po/POTFILES.in --from-code=UTF-8 --keyword=_ --keyword=N_ \
-  --keyword=C_:1c,2 --keyword=NC_:1c,2 --add-comments -o "$tmp/hearth.pot"
+  --keyword=C_:1c,2 --keyword=NC_:1c,2 --keyword=g_dngettext:2,3 --add-comments -o "$tmp/hearth.pot"
 # Every source file with a translatable string is listed in POTFILES.in.
 for f in $(grep -l -E '\b(N?_|N?C_)\("' app/*.c app/*/*.c schema/*.c sync/*.c ui/*.c 2>/dev/null); do
   grep -qx "$f" po/POTFILES.in || { echo "not in po/POTFILES.in: $f"; exit 1; }

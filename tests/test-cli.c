@@ -13,61 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-  int status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_clear_pointer (&r->out, g_free);
-  g_clear_pointer (&r->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-static void
-detach_terminal (gpointer data)
-{
-  setsid ();  /* no controlling terminal: a prompt must fail, not hang */
-}
-
-/* Runs hearth-cli with @args (NULL-terminated) and extra environment. */
-static void
-run_cli (Run *r, const char *const *env, const char *first, ...)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                                                        G_SUBPROCESS_FLAGS_STDIN_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  va_list ap;
-
-  g_ptr_array_add (argv, (char *) g_getenv ("HEARTH_CLI"));
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  g_subprocess_launcher_unsetenv (launcher, "HEARTH_DATA_DIR");
-  g_subprocess_launcher_unsetenv (launcher, "HEARTH_PASSPHRASE_FILE");
-  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  for (gsize i = 0; env != NULL && env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  g_subprocess_launcher_set_child_setup (launcher, detach_terminal, NULL, NULL);
-  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error));
-  g_assert_no_error (error);
-  r->status = g_subprocess_get_exit_status (proc);
-  g_test_message ("%s %s -> %d\n%s%s", (char *) argv->pdata[0], first, r->status, r->out, r->err);
-}
-
 static char *
 write_file (const char *dir, const char *name, const char *text)
 {
@@ -80,10 +25,10 @@ write_file (const char *dir, const char *name, const char *text)
 static void
 test_help (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(TestRun) r = { 0 };
   static const char *codes[] = { "0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "6 ", "70 " };
 
-  run_cli (&r, NULL, "--help", NULL);
+  test_run_cli (&r, NULL, "--help", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Exit codes"));
   for (gsize i = 0; i < G_N_ELEMENTS (codes); i++)
@@ -92,16 +37,16 @@ test_help (void)
     g_assert_nonnull (strstr (r.out, cmd));
   g_assert_nonnull (strstr (r.out, "recover"));
   g_assert_nonnull (strstr (r.out, "passwd"));
-  run_clear (&r);
+  test_run_clear (&r);
 
-  run_cli (&r, NULL, "no-such-command", NULL);
+  test_run_cli (&r, NULL, "no-such-command", NULL);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "no-such-command"));
-  run_clear (&r);
-  run_cli (&r, NULL, "--no-such-option", "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--no-such-option", "check", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  run_cli (&r, NULL, NULL, NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, NULL, NULL);
   g_assert_cmpint (r.status, ==, 2);
 }
 
@@ -121,42 +66,42 @@ test_life_cycle (void)
   g_autofree char *slot1 = g_build_filename (dir, "keyslot.1", NULL);
   const char *env_pass[] = { "HEARTH_PASSPHRASE_FILE", pass, NULL };
   const char *env_dir[] = { "HEARTH_DATA_DIR", dir, "HEARTH_PASSPHRASE_FILE", pass, NULL };
-  g_auto(Run) r = { 0 };
+  g_auto(TestRun) r = { 0 };
 
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "bogus", NULL);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "bogus", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", weak, "init", "--kdf", "test", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", weak, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "at least 8"));
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "init", "--kdf", "test", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 3);  /* no terminal, no file */
   g_assert_nonnull (strstr (r.err, "--passphrase-file"));
-  run_clear (&r);
+  test_run_clear (&r);
 
-  run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
+  test_run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "test suites only"));
-  run_clear (&r);
-  run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 1);
-  run_clear (&r);
+  test_run_clear (&r);
 
   /* HEARTH_DATA_DIR and HEARTH_PASSPHRASE_FILE. */
-  run_cli (&r, env_dir, "status", NULL);
+  test_run_cli (&r, env_dir, "status", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Schema version"));
   g_assert_nonnull (strstr (r.out, "(test)"));
-  run_clear (&r);
-  run_cli (&r, env_dir, "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, env_dir, "check", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "sound"));
   g_assert_nonnull (strstr (r.out, "--kdf test"));
-  run_clear (&r);
+  test_run_clear (&r);
 
   /* --json: one document on stdout. */
-  run_cli (&r, env_dir, "--json", "check", NULL);
+  test_run_cli (&r, env_dir, "--json", "check", NULL);
   g_assert_cmpint (r.status, ==, 0);
   {
     g_autoptr(JsonParser) parser = json_parser_new ();
@@ -171,44 +116,44 @@ test_life_cycle (void)
     kdf = json_object_get_object_member (o, "kdf");
     g_assert_cmpstr (json_object_get_string_member (kdf, "profile"), ==, "test");
   }
-  run_clear (&r);
+  test_run_clear (&r);
 
   /* Passphrase sources: wrong, missing file, empty line. */
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", wrong, "check", NULL);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", wrong, "check", NULL);
   g_assert_cmpint (r.status, ==, 3);
   g_assert_nonnull (strstr (r.err, "Wrong passphrase"));
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", missing, "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", missing, "check", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "no-such-file"));
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", empty, "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", empty, "check", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "empty"));
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "check", NULL);
   g_assert_cmpint (r.status, ==, 3);
-  run_clear (&r);
+  test_run_clear (&r);
 
   /* passwd with no terminal names the option that gives the new passphrase. */
-  run_cli (&r, env_pass, "--data-dir", dir, "passwd", NULL);
+  test_run_cli (&r, env_pass, "--data-dir", dir, "passwd", NULL);
   g_assert_cmpint (r.status, ==, 3);
   g_assert_nonnull (strstr (r.err, "--new-passphrase-file"));
-  run_clear (&r);
+  test_run_clear (&r);
 
   /* passwd: weak refused, then changed (the CRLF line ending is dropped). */
-  run_cli (&r, env_pass, "--data-dir", dir, "passwd", "--new-passphrase-file", weak, NULL);
+  test_run_cli (&r, env_pass, "--data-dir", dir, "passwd", "--new-passphrase-file", weak, NULL);
   g_assert_cmpint (r.status, ==, 1);
-  run_clear (&r);
-  run_cli (&r, env_pass, "--data-dir", dir, "passwd", "--new-passphrase-file", pass2, NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, env_pass, "--data-dir", dir, "passwd", "--new-passphrase-file", pass2, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
-  run_cli (&r, env_pass, "--data-dir", dir, "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, env_pass, "--data-dir", dir, "check", NULL);
   g_assert_cmpint (r.status, ==, 3);
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
+  test_run_clear (&r);
 
   /* A damaged page: exit 4, naming the file and the page. */
   {
@@ -221,20 +166,20 @@ test_life_cycle (void)
                "INSERT INTO t SELECT printf('%01000d', x) FROM c");
   }
   test_flip_byte (db_path, 4 * 4096 + 10);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
   g_assert_cmpint (r.status, ==, 4);
   g_assert_nonnull (strstr (r.err, "page 5"));
   g_assert_nonnull (strstr (r.err, "hearth.db"));
-  run_clear (&r);
+  test_run_clear (&r);
   test_flip_byte (db_path, 4 * 4096 + 10);
 
   /* A damaged keyslot: exit 3. */
   test_flip_byte (slot0, 77);
   test_flip_byte (slot1, 77);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
   g_assert_cmpint (r.status, ==, 3);
   g_assert_nonnull (strstr (r.err, "damaged"));
-  run_clear (&r);
+  test_run_clear (&r);
 }
 
 static void
@@ -249,34 +194,34 @@ test_recover (void)
   g_autofree char *bad_key = write_file (base, "bad.pub", "hearth county public key v1\nnot base64!\n");
   g_autoptr(HearthSecret) sk = NULL;
   guint8 pk[32];
-  g_auto(Run) r = { 0 };
+  g_auto(TestRun) r = { 0 };
 
-  run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, NULL);
+  test_run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
+  test_run_clear (&r);
   /* One file for both would lose the secret key. */
-  run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", sk_path, NULL);
+  test_run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", sk_path, NULL);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_false (g_file_test (sk_path, G_FILE_TEST_EXISTS));
-  run_clear (&r);
+  test_run_clear (&r);
   /* An all-zero public key parses but could never be opened: refused. */
   {
     g_autofree char *zero = write_file (base, "zero.pub",
                                         "hearth county public key v1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
     g_autofree char *zdir = g_build_filename (base, "zero-store", NULL);
-    run_cli (&r, NULL, "--data-dir", zdir, "--passphrase-file", pass, "init", "--kdf", "test",
+    test_run_cli (&r, NULL, "--data-dir", zdir, "--passphrase-file", pass, "init", "--kdf", "test",
              "--county-public-key", zero, NULL);
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "X25519"));
-    run_clear (&r);
+    test_run_clear (&r);
   }
-  run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", pk_path, NULL);
+  test_run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", pk_path, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
+  test_run_clear (&r);
   /* Never overwritten. */
-  run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", pk_path, NULL);
+  test_run_cli (&r, NULL, "county-keygen", "--secret-key-out", sk_path, "--public-key-out", pk_path, NULL);
   g_assert_cmpint (r.status, ==, 1);
-  run_clear (&r);
+  test_run_clear (&r);
   sk = hearth_county_key_read_secret (sk_path, NULL);
   g_assert_nonnull (sk);
   g_assert_true (hearth_county_key_read_public (pk_path, pk, NULL));
@@ -286,38 +231,38 @@ test_recover (void)
     g_assert_cmpmem (derived, 32, pk, 32);
   }
 
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
            "--county-public-key", bad_key, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "line 2"));
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
            "--county-public-key", pk_path, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "recover"));
-  run_clear (&r);
+  test_run_clear (&r);
 
-  run_cli (&r, NULL, "--data-dir", dir, "recover", "--new-passphrase-file", pass2, NULL);
+  test_run_cli (&r, NULL, "--data-dir", dir, "recover", "--new-passphrase-file", pass2, NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "recover", "--county-key", pk_path, "--new-passphrase-file", pass2, NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "recover", "--county-key", pk_path, "--new-passphrase-file", pass2, NULL);
   g_assert_cmpint (r.status, ==, 1);  /* a public key where the secret one belongs */
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "recover", "--county-key", sk_path, "--new-passphrase-file", pass2, NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "recover", "--county-key", sk_path, "--new-passphrase-file", pass2, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "status", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "status", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "sealed to the county key"));
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "status", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "status", NULL);
   g_assert_cmpint (r.status, ==, 3);
-  run_clear (&r);
+  test_run_clear (&r);
 
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "rekey", NULL);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "rekey", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  run_clear (&r);
-  run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass2, "check", NULL);
   g_assert_cmpint (r.status, ==, 0);
 }
 
@@ -329,17 +274,17 @@ test_chinese (void)
   g_autofree char *wrong = write_file (base, "wrong", "this is not it\n");
   g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
   const char *zh[] = { "LANGUAGE", "zh_CN", NULL };
-  g_auto(Run) r = { 0 };
+  g_auto(TestRun) r = { 0 };
 
-  run_cli (&r, zh, "--help", NULL);
+  test_run_cli (&r, zh, "--help", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "退出码"));
-  run_clear (&r);
-  run_cli (&r, zh, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, zh, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "已在"));
-  run_clear (&r);
-  run_cli (&r, zh, "--data-dir", dir, "--passphrase-file", wrong, "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, zh, "--data-dir", dir, "--passphrase-file", wrong, "check", NULL);
   g_assert_cmpint (r.status, ==, 3);
   g_assert_nonnull (strstr (r.err, "口令错误"));
 }
@@ -351,15 +296,15 @@ test_form_check (void)
   g_autofree char *external = g_build_filename (forms, "external.xml", NULL);
   g_autofree char *media = g_build_filename (forms, "media", NULL);
   g_autofree char *bad = g_build_filename (forms, "space-choice.xml", NULL);
-  g_auto(Run) r = { 0 };
+  g_auto(TestRun) r = { 0 };
 
-  run_cli (&r, NULL, "form", "check", external, "--media", media, NULL);
+  test_run_cli (&r, NULL, "form", "check", external, "--media", media, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "External instances"));
   g_assert_nonnull (strstr (r.out, "crops, villages"));
-  run_clear (&r);
+  test_run_clear (&r);
 
-  run_cli (&r, NULL, "--json", "form", "check", external, "--media", media, NULL);
+  test_run_cli (&r, NULL, "--json", "form", "check", external, "--media", media, NULL);
   g_assert_cmpint (r.status, ==, 0);
   {
     g_autoptr(JsonParser) parser = json_parser_new ();
@@ -372,21 +317,21 @@ test_form_check (void)
     g_assert_cmpint (json_object_get_int_member (o, "controls"), ==, 2);
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "instances")), ==, 2);
   }
-  run_clear (&r);
+  test_run_clear (&r);
 
   /* Without the media folder the external instance is missing. */
-  run_cli (&r, NULL, "form", "check", external, "--media", forms, NULL);
+  test_run_cli (&r, NULL, "form", "check", external, "--media", forms, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "villages.csv"));
-  run_clear (&r);
-  run_cli (&r, NULL, "form", "check", bad, NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "form", "check", bad, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "line 14"));
-  run_clear (&r);
-  run_cli (&r, NULL, "form", "check", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "form", "check", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  run_clear (&r);
-  run_cli (&r, NULL, "form", NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "form", NULL);
   g_assert_cmpint (r.status, ==, 2);
 }
 

@@ -15,6 +15,10 @@
 /* Corpus forms Hearth refuses on purpose, with the reason. */
 static const struct { const char *file; const char *fragment; const char *why; } refusals[] = {
   { "odk-minimal.xml", "unknown-control", "a control that no XForms engine defines" },
+  { "cht-delivery.xml", "difference-in-months", "CHT's own function, not in the ODK specification" },
+  { "cht-pnc-danger-sign-follow-up-mother.xml", "difference-in-months", "CHT's own function" },
+  { "cht-household-create.xml", "add-date", "CHT's own function" },
+  { "cht-person-create.xml", "add-date", "CHT's own function" },
 };
 
 static char *
@@ -82,7 +86,7 @@ test_corpus (void)
       loaded++;
     }
   g_test_message ("%u forms loaded, %u refused, %u bind nodesets evaluated", loaded, refused, nodesets);
-  g_assert_cmpuint (loaded, >=, 30);
+  g_assert_cmpuint (loaded, >=, 27);
   g_assert_cmpuint (refused, ==, G_N_ELEMENTS (refusals));
 }
 

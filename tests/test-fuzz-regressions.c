@@ -242,6 +242,13 @@ test_xpath_regressions (void)
 }
 
 static void
+test_xpath_eval_regressions (void)
+{
+  g_assert_cmpuint (replay_dir ("xpath-eval-seeds", hearth_fuzz_xpath_eval), >=, 30);
+  replay_dir ("xpath-eval-crashes", hearth_fuzz_xpath_eval);
+}
+
+static void
 test_form_regressions (void)
 {
   replay_dir ("form-seeds", hearth_fuzz_form);
@@ -261,6 +268,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/county-key/regressions", test_county_key_regressions);
   g_test_add_func ("/fuzz/xpath/regressions", test_xpath_regressions);
   g_test_add_func ("/fuzz/form/regressions", test_form_regressions);
+  g_test_add_func ("/fuzz/xpath-eval/regressions", test_xpath_eval_regressions);
 
   return g_test_run ();
 }

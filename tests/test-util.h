@@ -49,4 +49,25 @@ void test_log_reset (void);
 const char *test_log_get (void);
 gboolean test_log_contains (const char *needle);
 
+/* What a run of hearth-cli gave: exit status, standard output and error. */
+typedef struct {
+  int status;
+  char *out;
+  char *err;
+} TestRun;
+
+void test_run_clear (TestRun *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestRun, test_run_clear)
+
+/**
+ * test_run_cli:
+ * @env: (nullable): extra environment, as name, value, …, NULL
+ *
+ * Runs $HEARTH_CLI with the arguments (NULL-terminated), in English, with
+ * no data folder or passphrase file from the environment and no
+ * controlling terminal (a prompt fails instead of hanging).
+ */
+void test_run_cli (TestRun *r, const char *const *env, const char *first, ...) G_GNUC_NULL_TERMINATED;
+void test_run_cliv (TestRun *r, const char *const *env, const char *const *args);
+
 G_END_DECLS

@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cli-form.c: hearth-cli form check (../shared/INTERFACES.md, "hearth-cli"). */
+/*
+ * cli-form.c: hearth-cli form check and form fill (../shared/INTERFACES.md,
+ * "hearth-cli" and "Answers JSON").
+ */
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
 #include "form-model.h"
+#include "form-session.h"
+#include "xpath-value.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 static int
 compare_strings (gconstpointer a, gconstpointer b)
 {
   return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
 }
+
+static int form_fill (CliContext *ctx, int argc, char **argv);
 
 int
 cli_cmd_form (CliContext *ctx, int argc, char **argv)
@@ -29,9 +37,12 @@ cli_cmd_form (CliContext *ctx, int argc, char **argv)
     { NULL }
   };
 
+  if (argc >= 2 && g_strcmp0 (argv[1], "fill") == 0)
+    return form_fill (ctx, argc - 1, argv + 1);
   if (argc < 2 || g_strcmp0 (argv[1], "check") != 0)
     {
-      g_printerr (_("hearth-cli: form needs a subcommand: form check FORM.xml [--media DIR]\n"));
+      g_printerr (_("hearth-cli: form needs a subcommand: form check FORM.xml [--media DIR], "
+                    "or form fill FORM.xml --answers ANSWERS.json\n"));
       return CLI_EXIT_USAGE;
     }
   argc--;
@@ -103,4 +114,431 @@ cli_cmd_form (CliContext *ctx, int argc, char **argv)
     g_print (_("Secondary instances: %s\n"), ids[0] ? ids : _("none"));
   }
   return CLI_EXIT_OK;
+}
+
+/* ---- form fill ------------------------------------------------------------- */
+
+/* The largest answers file accepted, in bytes. */
+#define ANSWERS_MAX_BYTES (16 * 1024 * 1024)
+
+/* The form's media folder when --media is not given: FORMDIR/media, else
+ * FORMDIR/NAME-media (ODK's convention), else none. */
+static char *
+default_media (const char *form_path)
+{
+  g_autofree char *dir = g_path_get_dirname (form_path);
+  g_autofree char *base = g_path_get_basename (form_path);
+  g_autofree char *media = g_build_filename (dir, "media", NULL);
+  char *dot = strrchr (base, '.');
+  g_autofree char *named = NULL;
+
+  if (g_file_test (media, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&media);
+  if (dot != NULL)
+    *dot = '\0';
+  named = g_strdup_printf ("%s/%s-media", dir, base);
+  if (g_file_test (named, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&named);
+  return NULL;
+}
+
+typedef struct {
+  char *path;
+  char *value;
+  guint depth;   /* how many repeat indices the path names */
+  guint order;
+} Answer;
+
+static void
+answer_free (gpointer data)
+{
+  Answer *a = data;
+
+  g_free (a->path);
+  g_free (a->value);
+  g_free (a);
+}
+
+static int
+answer_compare (gconstpointer pa, gconstpointer pb)
+{
+  const Answer *a = *(const Answer * const *) pa, *b = *(const Answer * const *) pb;
+
+  if (a->depth != b->depth)
+    return a->depth < b->depth ? -1 : 1;
+  return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static void
+add_error (JsonBuilder *b, const char *path, const char *kind, const char *message)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, path);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, kind);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+}
+
+/* The deepest nesting of arrays and objects accepted in an answers file:
+ * json-glib's parser recurses, so a deeper file is refused before it. */
+#define ANSWERS_MAX_DEPTH 32
+
+/*
+ * Checks what json-glib would take silently: nesting deeper than
+ * ANSWERS_MAX_DEPTH, a NUL character (\u0000 ends a C string early) and an
+ * integer too large for 64 bits (it would wrap). Returns a message or NULL.
+ */
+static char *
+answers_prescan (const char *text, gsize len)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\' && i + 1 < len)
+            {
+              if (text[i + 1] == 'u' && i + 5 < len && strncmp (text + i + 2, "0000", 4) == 0)
+                return g_strdup (_("an answer holds a NUL character (\\u0000)"));
+              i++;
+            }
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > ANSWERS_MAX_DEPTH)
+            return g_strdup_printf (_("arrays and objects are nested more than %d deep"), ANSWERS_MAX_DEPTH);
+        }
+      else if (c == ']' || c == '}')
+        depth = depth > 0 ? depth - 1 : 0;
+      else if (g_ascii_isdigit (c) || c == '-')
+        {
+          gsize start = i, digits = 0;
+          gboolean integer = TRUE;
+
+          while (i < len && (g_ascii_isdigit (text[i]) || strchr ("-+.eE", text[i]) != NULL))
+            {
+              if (g_ascii_isdigit (text[i]))
+                digits++;
+              else if (text[i] != '-' || i != start)
+                integer = FALSE;
+              i++;
+            }
+          i--;
+          if (integer && digits > 18)
+            return g_strdup_printf (_("the number %.*s is too large: give it as a string"),
+                                    (int) MIN (i + 1 - start, 40), text + start);
+        }
+    }
+  return NULL;
+}
+
+/* The value of one answers member as the instance stores it, or NULL with
+ * a message. */
+static char *
+answer_value (JsonNode *node, char **message)
+{
+  *message = NULL;
+  if (JSON_NODE_HOLDS_NULL (node))
+    return g_strdup ("");
+  if (JSON_NODE_HOLDS_VALUE (node))
+    {
+      GType t = json_node_get_value_type (node);
+
+      if (t == G_TYPE_STRING)
+        return g_strdup (json_node_get_string (node));
+      if (t == G_TYPE_INT64)
+        return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+      if (t == G_TYPE_DOUBLE)
+        return hearth_xpath_number_to_string (json_node_get_double (node));
+      if (t == G_TYPE_BOOLEAN)
+        return g_strdup (json_node_get_boolean (node) ? "true" : "false");
+    }
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *e = json_array_get_element (array, i);
+          if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING ||
+              strpbrk (json_node_get_string (e), " \t\r\n") != NULL || json_node_get_string (e)[0] == '\0')
+            {
+              *message = g_strdup (_("a select-multiple answer is an array of choice names (strings without spaces)"));
+              return NULL;
+            }
+          g_ptr_array_add (names, g_strdup (json_node_get_string (e)));
+        }
+      g_ptr_array_add (names, NULL);
+      return g_strjoinv (" ", (char **) names->pdata);
+    }
+  *message = g_strdup (_("an answer is a string, a number, an array of choice names or null"));
+  return NULL;
+}
+
+/* Creates the repeat instances a path names by index (`/data/m[3]/x`
+ * creates m[1] to m[3]). */
+static gboolean
+ensure_repeats (HearthFormSession *session, const char *path, GError **error)
+{
+  const char *p = path;
+
+  while ((p = strchr (p, '[')) != NULL)
+    {
+      g_autofree char *repeat = g_strndup (path, (gsize) (p - path));
+      guint64 want = 0;
+      char *end = NULL;
+      int have;
+
+      want = g_ascii_strtoull (p + 1, &end, 10);
+      if (end == p + 1 || *end != ']' || want == 0)
+        {
+          g_set_error (error, HEARTH_FORM_SESSION_ERROR, HEARTH_FORM_SESSION_ERROR_UNKNOWN_PATH,
+                       _("%s: a repeat index is a whole number from 1"), path);
+          return FALSE;
+        }
+      have = hearth_form_session_count_repeat (session, repeat, error);
+      if (have < 0)
+        return FALSE;
+      if (want > HEARTH_FORM_MAX_REPEATS)
+        {
+          g_set_error (error, HEARTH_FORM_SESSION_ERROR, HEARTH_FORM_SESSION_ERROR_REPEAT,
+                       _("%s: at most %d instances of a repeat"), path, HEARTH_FORM_MAX_REPEATS);
+          return FALSE;
+        }
+      while ((guint64) have < want)
+        {
+          g_autoptr(GError) local = NULL;
+          if (!hearth_form_session_add_repeat (session, repeat, NULL, &local))
+            {
+              g_set_error (error, HEARTH_FORM_SESSION_ERROR, HEARTH_FORM_SESSION_ERROR_REPEAT,
+                           _("%s: instance %u does not exist (%s)"), path, (guint) want, local->message);
+              return FALSE;
+            }
+          have++;
+        }
+      p = end + 1;
+    }
+  return TRUE;
+}
+
+static const char *
+error_kind (const GError *error)
+{
+  if (error->domain == HEARTH_FORM_SESSION_ERROR)
+    switch (error->code)
+      {
+      case HEARTH_FORM_SESSION_ERROR_READONLY: return "readonly";
+      case HEARTH_FORM_SESSION_ERROR_TYPE: return "type";
+      default: break;
+      }
+  return "unknown-path";
+}
+
+static int
+form_fill (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *media = NULL;
+  g_autofree char *answers_path = NULL;
+  g_autofree char *lang = NULL;
+  g_autofree char *now = NULL;
+  g_autofree char *instance_id = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(HearthFormSession) session = NULL;
+  g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func (answer_free);
+  g_autoptr(JsonBuilder) errors = json_builder_new ();
+  g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  HearthFormSessionOptions options = { 0 };
+  HearthForm *form;
+  JsonNode *root;
+  JsonObject *object;
+  GList *members;
+  guint n_errors = 0;
+  gsize len = 0;
+  GOptionEntry entries[] = {
+    { "answers", 0, 0, G_OPTION_ARG_FILENAME, &answers_path, N_("The answers, as JSON (required)"), N_("FILE") },
+    { "lang", 0, 0, G_OPTION_ARG_STRING, &lang, N_("The form's language, by code or name"), N_("LANG") },
+    { "media", 0, 0, G_OPTION_ARG_FILENAME, &media,
+      N_("The folder with external instances and attachments (default: media beside the form)"), N_("DIR") },
+    { "now", 0, 0, G_OPTION_ARG_STRING, &now, N_("Fix now() and today(), for tests"), N_("ISO8601") },
+    { "instance-id", 0, 0, G_OPTION_ARG_STRING, &instance_id, N_("Fix meta/instanceID, for tests"), N_("UUID") },
+    { NULL }
+  };
+
+  (void) ctx;
+  if (!cli_parse_with_arguments ("form fill", entries, N_("FORM.xml"), &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (answers_path == NULL)
+    {
+      g_printerr (_("hearth-cli: form fill needs --answers FILE\n"));
+      return CLI_EXIT_USAGE;
+    }
+  if (instance_id != NULL &&
+      !g_uuid_string_is_valid (g_str_has_prefix (instance_id, "uuid:") ? instance_id + 5 : instance_id))
+    {
+      g_printerr (_("hearth-cli: --instance-id takes a UUID, not \"%s\"\n"), instance_id);
+      return CLI_EXIT_USAGE;
+    }
+  if (now != NULL)
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (now, NULL);
+      if (dt == NULL)
+        {
+          g_printerr (_("hearth-cli: --now takes an ISO 8601 date and time with an offset, not \"%s\"\n"), now);
+          return CLI_EXIT_USAGE;
+        }
+    }
+  if (media == NULL)
+    media = default_media (argv[1]);
+
+  /* The answers first: a bad file is refused before anything else. */
+  if (!g_file_get_contents (answers_path, &text, &len, &error))
+    {
+      g_printerr (_("hearth-cli: %s\n"), error->message);
+      return CLI_EXIT_REFUSED;
+    }
+  if (len > ANSWERS_MAX_BYTES)
+    {
+      g_printerr (_("hearth-cli: %s is larger than %d bytes\n"), answers_path, ANSWERS_MAX_BYTES);
+      return CLI_EXIT_REFUSED;
+    }
+  {
+    g_autofree char *why = answers_prescan (text, len);
+    if (why != NULL)
+      {
+        g_printerr (_("hearth-cli: %s: %s\n"), answers_path, why);
+        return CLI_EXIT_REFUSED;
+      }
+  }
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text, (gssize) len, &error))
+    {
+      g_printerr (_("hearth-cli: %s: %s\n"), answers_path, error->message);
+      return CLI_EXIT_REFUSED;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_printerr (_("hearth-cli: %s: the answers are one JSON object of paths and values\n"), answers_path);
+      return CLI_EXIT_REFUSED;
+    }
+
+  form = hearth_form_load (argv[1], media, &error);
+  if (form == NULL)
+    {
+      g_printerr (_("hearth-cli: %s\n"), error->message);
+      return CLI_EXIT_REFUSED;
+    }
+  options.now = now;
+  options.instance_id = instance_id;
+  options.language = lang;
+  options.media_dir = media;
+  session = hearth_form_session_new (form, &options, &error);
+  if (session == NULL)
+    {
+      g_printerr (_("hearth-cli: %s\n"), error->message);
+      return CLI_EXIT_REFUSED;
+    }
+
+  json_builder_begin_object (errors);
+  json_builder_set_member_name (errors, "errors");
+  json_builder_begin_array (errors);
+
+  object = json_node_get_object (root);
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      Answer *a = g_new0 (Answer, 1);
+      g_autofree char *message = NULL;
+
+      a->path = g_strdup (l->data);
+      a->value = answer_value (json_object_get_member (object, l->data), &message);
+      a->order = answers->len;
+      for (const char *p = a->path; (p = strchr (p, '[')) != NULL; p++)
+        a->depth++;
+      if (a->value == NULL)
+        {
+          add_error (errors, a->path, "type", message);
+          n_errors++;
+          answer_free (a);
+          continue;
+        }
+      g_ptr_array_add (answers, a);
+    }
+  g_list_free (members);
+  /* Outer answers first: a jr:count or a relevance may depend on them. */
+  g_ptr_array_sort (answers, answer_compare);
+
+  for (guint i = 0; i < answers->len; i++)
+    {
+      Answer *a = answers->pdata[i];
+      g_autoptr(GError) local = NULL;
+
+      if (ensure_repeats (session, a->path, &local) &&
+          hearth_form_session_set_value (session, a->path, a->value, &local))
+        continue;
+      if (local->domain == HEARTH_FORM_SESSION_ERROR && local->code == HEARTH_FORM_SESSION_ERROR_EVAL)
+        {
+          g_printerr (_("hearth-cli: %s\n"), local->message);
+          return CLI_EXIT_REFUSED;
+        }
+      add_error (errors, a->path, error_kind (local), local->message);
+      g_hash_table_add (failed, a->path);
+      n_errors++;
+    }
+
+  if (n_errors == 0)
+    {
+      g_autoptr(GPtrArray) issues = NULL;
+      g_autofree char *xml = hearth_form_session_finalise (session, &issues, &error);
+
+      if (xml != NULL)
+        {
+          g_print ("%s", xml);
+          return CLI_EXIT_OK;
+        }
+      if (issues == NULL)
+        {
+          g_printerr (_("hearth-cli: %s\n"), error->message);
+          return CLI_EXIT_REFUSED;
+        }
+      for (guint i = 0; i < issues->len; i++)
+        {
+          HearthFormIssue *issue = issues->pdata[i];
+          add_error (errors, issue->path, issue->kind, issue->message);
+        }
+    }
+  else
+    {
+      /* Report what else is wrong too, so one run shows everything. */
+      g_autoptr(GPtrArray) issues = hearth_form_session_validate (session, NULL);
+
+      for (guint i = 0; i < issues->len; i++)
+        {
+          HearthFormIssue *issue = issues->pdata[i];
+          if (!g_hash_table_contains (failed, issue->path))
+            add_error (errors, issue->path, issue->kind, issue->message);
+        }
+    }
+  json_builder_end_array (errors);
+  json_builder_end_object (errors);
+  {
+    g_autoptr(JsonNode) out = json_builder_get_root (errors);
+    cli_print_json (out);
+  }
+  return CLI_EXIT_REFUSED;
 }

@@ -3,12 +3,14 @@
 
 #include "store-countykey.h"
 #include "xpath-expr.h"
+#include "xpath-eval.h"
 #include "form-model.h"
 #include "store-error.h"
 #include "store-keyslot.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <libxml/parser.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,4 +333,187 @@ hearth_fuzz_form (const guint8 *data, gsize size)
     }
   fuzz_check (error == NULL);
   fuzz_check (form->primary != NULL && xmlDocGetRootElement (form->primary) != NULL);
+}
+
+/* ------------------------------------------------------------ xpath-eval */
+
+/* The instance an expression runs over when the input brings none: what
+ * real forms hold (Chinese text, dates, blanks, repeats, geopoints). */
+static const char fuzz_instance_xml[] =
+  "<data id=\"f\" version=\"1\">"
+  "<household><head_name>张三</head_name><size>4</size><income>9000.5</income>"
+  "<visit_date>2024-03-05</visit_date><visit_time>2024-03-05T09:07:03.250+08:00</visit_time>"
+  "<blank/><water>piped well</water></household>"
+  "<members><name>张三</name><age>40</age><health>healthy</health></members>"
+  "<members><name>李四</name><age>38</age><health>chronic</health></members>"
+  "<members><name>小明</name><age>10</age><health/></members>"
+  "<plots><plot><crop>稻</crop><sample><kg>3</kg></sample><sample><kg>5</kg></sample></plot>"
+  "<plot><crop>麦</crop><sample><kg>7</kg></sample></plot></plots>"
+  "<geo><shape>39.9 116.3 0 0; 39.9 116.31 0 0; 39.91 116.31 0 0; 39.9 116.3 0 0</shape>"
+  "<pt>31.2 121.5 10 5</pt></geo>"
+  "<note><![CDATA[a <b> c]]><!-- comment --><?pi x?></note>"
+  "</data>";
+
+static const char fuzz_cities_xml[] =
+  "<root><item><name>北京</name><country>cn</country></item>"
+  "<item><name>Paris</name><country>fr</country></item>"
+  "<item><name>上海</name><country>cn</country></item></root>";
+
+static xmlDoc *
+fuzz_read_xml (const char *text, gsize len)
+{
+  return xmlReadMemory (text, (int) MIN (len, (gsize) G_MAXINT), "fuzz.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
+static char *
+fuzz_choice_name (gpointer host, const char *value, xmlNode *node)
+{
+  return g_strdup_printf ("%s:%s", value, node->name != NULL ? (const char *) node->name : "");
+}
+
+static char *
+fuzz_itext (gpointer host, const char *id)
+{
+  return id[0] == 'k' ? g_strdup_printf ("文本 %s", id) : NULL;
+}
+
+/* A node inside the second instance of a repeat: the first element whose
+ * previous element sibling has its name, or its first element child. */
+static xmlNode *
+fuzz_repeat_node (xmlNode *root)
+{
+  for (xmlNode *n = root; n != NULL;)
+    {
+      if (n->type == XML_ELEMENT_NODE)
+        {
+          xmlNode *prev = n->prev;
+          while (prev != NULL && prev->type != XML_ELEMENT_NODE)
+            prev = prev->prev;
+          if (prev != NULL && xmlStrEqual (prev->name, n->name))
+            {
+              for (xmlNode *c = n->children; c != NULL; c = c->next)
+                if (c->type == XML_ELEMENT_NODE)
+                  return c;
+              return n;
+            }
+        }
+      if (n->type == XML_ELEMENT_NODE && n->children != NULL)
+        n = n->children;
+      else
+        {
+          while (n != root && n->next == NULL)
+            n = n->parent;
+          if (n == root)
+            break;
+          n = n->next;
+        }
+    }
+  return root;
+}
+
+static void
+check_xpath_result (HearthXValue *v, const GError *error, xmlDoc *primary, xmlDoc *secondary)
+{
+  if (v == NULL)
+    {
+      fuzz_check (error != NULL && error->domain == HEARTH_XPATH_ERROR);
+      fuzz_check (error->code == HEARTH_XPATH_ERROR_EVAL || error->code == HEARTH_XPATH_ERROR_TOO_COSTLY);
+      fuzz_check (error->message != NULL && error->message[0] != '\0');
+      fuzz_check (g_utf8_validate (error->message, -1, NULL));
+      return;
+    }
+  fuzz_check (error == NULL);
+  if (v->type == HEARTH_XVALUE_STRING)
+    {
+      fuzz_check (v->string != NULL && g_utf8_validate (v->string, -1, NULL));
+      fuzz_check (strlen (v->string) <= HEARTH_XPATH_MAX_STRING);
+    }
+  else if (v->type == HEARTH_XVALUE_NODESET)
+    {
+      fuzz_check (v->nodes != NULL);
+      for (guint i = 0; i < v->nodes->len; i++)
+        {
+          xmlNode *n = g_ptr_array_index (v->nodes, i);
+          fuzz_check (n != NULL);
+          fuzz_check (n == (xmlNode *) primary || n == (xmlNode *) secondary ||
+                      n->doc == primary || n->doc == secondary);
+          /* Document order, no duplicates: the same node never twice. */
+          fuzz_check (i == 0 || g_ptr_array_index (v->nodes, i - 1) != n);
+        }
+    }
+  {
+    g_autofree char *text = hearth_xvalue_to_string (v);
+    fuzz_check (text != NULL && g_utf8_validate (text, -1, NULL));
+  }
+}
+
+/* The budget of each evaluation: small, so that the fuzzer runs fast; a
+ * run with HEARTH_FUZZ_XPATH_BUDGET=10000000 (the default of forms) shows
+ * which expressions are slow for the steps they are charged. */
+static guint64
+fuzz_xpath_budget (void)
+{
+  static guint64 budget;
+
+  if (budget == 0)
+    {
+      const char *env = g_getenv ("HEARTH_FUZZ_XPATH_BUDGET");
+      budget = env != NULL ? g_ascii_strtoull (env, NULL, 10) : 0;
+      if (budget == 0)
+        budget = 200000;
+    }
+  return budget;
+}
+
+void
+hearth_fuzz_xpath_eval (const guint8 *data, gsize size)
+{
+  static xmlDoc *fixed, *cities;
+  const guint8 *newline = memchr (data, '\n', size);
+  gsize expr_len = newline != NULL ? (gsize) (newline - data) : size;
+  g_autofree char *text = g_strndup ((const char *) data, expr_len);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthXPathExpr) e = hearth_xpath_parse (text, &error);
+  g_autoptr(GHashTable) instances = NULL;
+  xmlDoc *own = NULL, *doc;
+
+  if (e == NULL)
+    {
+      fuzz_check (error != NULL && error->domain == HEARTH_XPATH_ERROR && error->message[0] != '\0');
+      return;
+    }
+  if (fixed == NULL)
+    {
+      fixed = fuzz_read_xml (fuzz_instance_xml, sizeof fuzz_instance_xml - 1);
+      cities = fuzz_read_xml (fuzz_cities_xml, sizeof fuzz_cities_xml - 1);
+      fuzz_check (fixed != NULL && cities != NULL);
+    }
+  if (newline != NULL && size - expr_len > 1)
+    {
+      own = fuzz_read_xml ((const char *) newline + 1, size - expr_len - 1);
+      if (own != NULL && xmlDocGetRootElement (own) == NULL)
+        g_clear_pointer (&own, xmlFreeDoc);
+    }
+  doc = own != NULL ? own : fixed;
+  instances = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (instances, (char *) "cities", cities);
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      xmlNode *root = xmlDocGetRootElement (doc);
+      xmlNode *node = pass == 0 ? root : fuzz_repeat_node (root);
+      HearthXPathContext ctx = {
+        .node = node, .current = node, .instances = instances,
+        .today = "2024-03-05", .now = "2024-03-05T10:00:00.000+08:00",
+        .contextualise = pass == 1,
+        .choice_name = fuzz_choice_name, .itext = fuzz_itext, .host = NULL,
+        .budget = fuzz_xpath_budget (),
+      };
+      g_autoptr(GError) eval_error = NULL;
+      g_autoptr(HearthXValue) v = hearth_xpath_evaluate (e, &ctx, &eval_error);
+
+      check_xpath_result (v, eval_error, doc, cities);
+    }
+  g_clear_pointer (&own, xmlFreeDoc);
 }

@@ -72,4 +72,26 @@ void hearth_fuzz_xpath (const guint8 *data,
 void hearth_fuzz_form (const guint8 *data,
                        gsize         size);
 
+/**
+ * hearth_fuzz_xpath_eval:
+ * @data: (array length=size): any bytes: an XPath expression on the first
+ *   line, then optionally an instance document
+ * @size: the number of bytes
+ *
+ * Parses the first line with hearth_xpath_parse() and evaluates it with
+ * hearth_xpath_evaluate() over the instance the rest of @data holds, or,
+ * when that is empty or not XML, over a fixed one (Chinese text, dates,
+ * blanks, repeats, geopoints) with a secondary instance "cities": once from
+ * the root without contextualisation, once from inside the second repeat
+ * with it, both with a fixed today() and now() and a small budget (200,000
+ * steps, or $HEARTH_FUZZ_XPATH_BUDGET). The
+ * result must be a value or a HEARTH_XPATH_ERROR (evaluation or too
+ * costly) with a message; a string value is UTF-8 and within
+ * HEARTH_XPATH_MAX_STRING; every node of a node-set belongs to one of the
+ * instances. Aborts on a broken rule. Deterministic but for what random()
+ * and uuid() return, and for regex(), whose time counts against the budget.
+ */
+void hearth_fuzz_xpath_eval (const guint8 *data,
+                             gsize         size);
+
 G_END_DECLS
