@@ -428,8 +428,17 @@ expected (Parser *p, const char *what)
     syntax_error (p, t->offset, _("%s was expected, found %s"), what, found);
   else
     {
-      g_autofree char *text = g_strndup (p->src + t->offset,
-                                         MAX (1, (int) (t->text ? strlen (t->text) : 1)));
+      gsize len = MAX (1, t->text ? strlen (t->text) : 1);
+      g_autofree char *text = NULL;
+
+      /* The token as written (a variable's "$" is not in its text), ending
+       * on a whole character: a message is always valid UTF-8. */
+      if (p->src[t->offset] == '$')
+        len++;
+      len = MIN (len, strlen (p->src + t->offset));
+      while (p->src[t->offset + len] != '\0' && ((guchar) p->src[t->offset + len] & 0xC0) == 0x80)
+        len++;
+      text = g_strndup (p->src + t->offset, len);
       syntax_error (p, t->offset, _("%s was expected, found \"%s\""), what, text);
     }
 }

@@ -55,6 +55,7 @@ static const struct { const char *in; const char *out; } valid[] = {
 };
 
 static const struct { const char *in; guint column; const char *fragment; } invalid[] = {
+  { "(1 $x张", 4, "\"$x张\"" },  /* a message cuts no character in half */
   { "1 +", 4, "end of the expression" },
   { "(1 + 2", 7, "\")\"" },
   { "a b", 3, "operator" },
@@ -111,6 +112,7 @@ test_invalid (void)
       g_test_message ("%s", error->message);
       g_assert_nonnull (strstr (error->message, column));
       g_assert_nonnull (strstr (error->message, invalid[i].fragment));
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
     }
 }
 
