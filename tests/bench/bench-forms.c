@@ -62,6 +62,7 @@
  *   bench-forms [--repeats=N] [--loads=N] [--members=N] [--verbose]
  *   meson test -C build --benchmark forms      (`meson test` does not run it)
  */
+#include "bench-util.h"
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -114,34 +115,6 @@ remove_bench_dir (void)
 
 /* ---- statistics --------------------------------------------------------- */
 
-static int
-compare_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (const double *v, guint n)
-{
-  g_autofree double *s = g_memdup2 (v, n * sizeof *v);
-
-  qsort (s, n, sizeof *s, compare_double);
-  return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/* Nearest rank: the smallest value at or above 95 % of the samples. */
-static double
-p95 (const double *v, guint n)
-{
-  g_autofree double *s = g_memdup2 (v, n * sizeof *v);
-  guint rank = (guint) ((95 * (guint64) n + 99) / 100);
-
-  qsort (s, n, sizeof *s, compare_double);
-  return s[MAX (rank, 1) - 1];
-}
-
 static double
 ms_since (gint64 start)
 {
@@ -162,7 +135,7 @@ print_header (void)
 static void
 print_row (const char *name, const double *ms, guint n, double evals, double target_ms)
 {
-  double med = median (ms, n);
+  double med = bench_median (ms, n);
   char evals_s[24] = "-", target_s[16] = "-";
   const char *within = "";
 
@@ -173,7 +146,7 @@ print_row (const char *name, const double *ms, guint n, double evals, double tar
       g_snprintf (target_s, sizeof target_s, "<=%g", target_ms);
       within = med <= target_ms ? "yes" : "NO";
     }
-  g_print ("  %-50s %10.3f %10.3f %8s %8s %s\n", name, med, p95 (ms, n), evals_s, target_s, within);
+  g_print ("  %-50s %10.3f %10.3f %8s %8s %s\n", name, med, bench_p95 (ms, n), evals_s, target_s, within);
   if (verbose)
     {
       g_print ("    ms:");
@@ -538,8 +511,8 @@ run_generated (guint repeats, guint loads)
   }
 
   time_answer (s, "/data/inputs/x_0", chain_values, repeats, check_chain, ms, ev);
-  inc_ms[0] = median (ms, repeats);
-  inc_evals[0] = median (ev, repeats);
+  inc_ms[0] = bench_median (ms, repeats);
+  inc_evals[0] = bench_median (ev, repeats);
   print_row ("(a) one answer: head of a chain (x_0)", ms, repeats, inc_evals[0], TARGET_ANSWER_MS);
 
   {
@@ -547,14 +520,14 @@ run_generated (guint repeats, guint loads)
     g_autofree char *row = g_strdup_printf ("(b) one answer: members[%u]/age of %u", middle, n_members);
 
     time_answer (s, age_path, age_values, repeats, check_age, ms, ev);
-    inc_ms[1] = median (ms, repeats);
-    inc_evals[1] = median (ev, repeats);
+    inc_ms[1] = bench_median (ms, repeats);
+    inc_evals[1] = bench_median (ev, repeats);
     print_row (row, ms, repeats, inc_evals[1], TARGET_ANSWER_MS);
   }
 
   time_answer (s, "/data/free", free_values, repeats, check_free, ms, ev);
-  inc_ms[2] = median (ms, repeats);
-  inc_evals[2] = median (ev, repeats);
+  inc_ms[2] = bench_median (ms, repeats);
+  inc_evals[2] = bench_median (ev, repeats);
   print_row ("(c) one answer nothing reads (free)", ms, repeats, inc_evals[2], TARGET_ANSWER_MS);
 
   /* The full recalculation: the same instance resumed from its draft. */
@@ -576,8 +549,8 @@ run_generated (guint repeats, guint loads)
           expect_value (again, "/data/totals/adults", adults, "resuming the draft");
         }
     }
-  full_ms = median (ms, loads);
-  full_evals = median (ev, loads);
+  full_ms = bench_median (ms, loads);
+  full_evals = bench_median (ev, loads);
   print_row ("full recalculation: new_from_draft (no load)", ms, loads, full_evals, 0);
 
   /* The rest of a page turn, without targets. */
@@ -604,7 +577,7 @@ run_generated (guint repeats, guint loads)
       ms[i] = ms_since (t0);
       ev[i] = (double) (hearth_form_session_get_evaluations (s) - e0);
     }
-  print_row ("validate(NULL)", ms, loads, median (ev, loads), 0);
+  print_row ("validate(NULL)", ms, loads, bench_median (ev, loads), 0);
   for (guint i = 0; i < loads; i++)
     {
       g_autofree char *d = NULL;

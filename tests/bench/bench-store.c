@@ -44,6 +44,7 @@
  *
  *   bench-store [--quick] [--repeats=N] [--rows=N] [--verbose] [--no-unlock]
  */
+#include "bench-util.h"
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -257,23 +258,6 @@ cpu_s (void)
 
   clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-compare_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (const double *v, guint n)
-{
-  g_autofree double *s = g_memdup2 (v, n * sizeof *v);
-
-  qsort (s, n, sizeof *s, compare_double);
-  return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static void
@@ -692,20 +676,20 @@ run_table (guint n_rows, int cache_kib, gboolean configured, guint repeats, Hear
         {
           for (guint r = 0; r < repeats; r++)
             v[r] = SAMPLE (ph, sd, r).seconds;
-          wall[sd] = median (v, repeats);
+          wall[sd] = bench_median (v, repeats);
           for (guint r = 0; r < repeats; r++)
             v[r] = SAMPLE (ph, sd, r).cpu_seconds;
-          cpu[sd] = median (v, repeats);
+          cpu[sd] = bench_median (v, repeats);
           for (guint r = 0; r < repeats; r++)
             v[r] = SAMPLE (ph, sd, r).cache_misses;
-          misses[sd] = median (v, repeats);
+          misses[sd] = bench_median (v, repeats);
         }
       for (guint r = 0; r < repeats; r++)
         v[r] = (double) SAMPLE (ph, SIDE_ENC, r).pages_crypted;
-      pages = median (v, repeats);
+      pages = bench_median (v, repeats);
       for (guint r = 0; r < repeats; r++)
         v[r] = SAMPLE (ph, SIDE_ENC, r).seconds / MAX (SAMPLE (ph, SIDE_PLAIN, r).seconds, 1e-9);
-      qsort (v, repeats, sizeof *v, compare_double);
+      qsort (v, repeats, sizeof *v, bench_compare_double);
 
       ratio = wall[SIDE_ENC] / MAX (wall[SIDE_PLAIN], 1e-9);
       if (configured)
@@ -783,8 +767,8 @@ run_unlock (guint repeats)
       if (store == NULL)
         g_error ("hearth_store_open: %s", error->message);
     }
-  open_med = median (t, repeats);
-  qsort (t, repeats, sizeof *t, compare_double);
+  open_med = bench_median (t, repeats);
+  qsort (t, repeats, sizeof *t, bench_compare_double);
   verdict = open_med < UNLOCK_MIN_S ? "under" : open_med > UNLOCK_MAX_S ? "over" : "ok";
   g_print ("  hearth_store_open:          %6.3f s  median of %u (%.3f-%.3f)  %s\n",
            open_med, repeats, t[0], t[repeats - 1], verdict);
@@ -799,7 +783,7 @@ run_unlock (guint repeats)
       if (dek == NULL)
         g_error ("hearth_keyslot_unwrap: %s", error->message);
     }
-  argon_med = median (t, repeats);
+  argon_med = bench_median (t, repeats);
   g_print ("  Argon2id alone (unwrap):    %6.3f s  median of %u; the rest of the open: %.3f s\n",
            argon_med, repeats, open_med - argon_med);
 }
