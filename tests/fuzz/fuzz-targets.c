@@ -5,6 +5,7 @@
 #include "xpath-expr.h"
 #include "xpath-eval.h"
 #include "form-model.h"
+#include "form-session.h"
 #include "store-error.h"
 #include "store-keyslot.h"
 
@@ -333,6 +334,55 @@ hearth_fuzz_form (const guint8 *data, gsize size)
     }
   fuzz_check (error == NULL);
   fuzz_check (form->primary != NULL && xmlDocGetRootElement (form->primary) != NULL);
+
+  /* Fill it: start a session, walk the pages answering each question with
+   * its first choice or a fixed text, add one instance of each repeat,
+   * finalise, and resume the result as a draft. Errors are fine; crashes,
+   * leaks and invalid messages are not. */
+  {
+    HearthFormSessionOptions options = { .now = "2026-11-29T10:00:00+08:00",
+                                         .instance_id = "11111111-2222-4333-8444-555555555555" };
+    g_autoptr(HearthFormSession) session = hearth_form_session_new (g_steal_pointer (&form), &options, &error);
+    g_autoptr(GPtrArray) pages = NULL;
+    g_autoptr(GPtrArray) issues = NULL;
+    g_autofree char *xml = NULL;
+    g_autofree char *draft = NULL;
+
+    if (session == NULL)
+      {
+        fuzz_check (error != NULL && g_utf8_validate (error->message, -1, NULL));
+        return;
+      }
+    pages = hearth_form_session_pages (session);
+    for (guint i = 0; i < pages->len && i < 64; i++)
+      {
+        HearthFormPage *page = pages->pdata[i];
+
+        if (page->kind == HEARTH_FORM_PAGE_REPEAT_PROMPT)
+          {
+            g_autofree char *where = g_strdup_printf ("%s/%s", page->path, strrchr (page->repeat, '/') + 1);
+            hearth_form_session_add_repeat (session, where, NULL, NULL);
+            continue;
+          }
+        for (guint k = 0; k < page->questions->len; k++)
+          {
+            HearthFormQuestion *q = page->questions->pdata[k];
+            const char *value = q->choices != NULL && q->choices->len > 0
+                                ? ((HearthFormChoiceItem *) q->choices->pdata[0])->value : "3";
+            g_autoptr(GError) set_error = NULL;
+
+            if (!hearth_form_session_set_value (session, q->path, value, &set_error))
+              fuzz_check (set_error != NULL && g_utf8_validate (set_error->message, -1, NULL));
+          }
+      }
+    g_clear_error (&error);
+    xml = hearth_form_session_finalise (session, &issues, &error);
+    fuzz_check (xml != NULL || error != NULL);
+    draft = hearth_form_session_save_draft (session);
+    fuzz_check (draft != NULL && g_utf8_validate (draft, -1, NULL));
+    if (xml != NULL)
+      fuzz_check (g_utf8_validate (xml, -1, NULL));
+  }
 }
 
 /* ------------------------------------------------------------ xpath-eval */
