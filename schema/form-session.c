@@ -693,6 +693,25 @@ build_graph (HearthFormSession *self, GError **error)
       calc.structure = refs_new ();
       collect_refs (b->calculate, context, context->len, &calc, FALSE);
       g_ptr_array_unref (calc.structure);
+      /* A path read that the instance lacks is a typo: it would read as
+       * blank forever and silently disable what uses it. */
+      for (guint k = 0; k < 2; k++)
+        {
+          GPtrArray *list = k == 0 ? b->refs : b->members_refs;
+          for (guint i = 0; i < list->len; i++)
+            {
+              const Ref *r = list->pdata[i];
+              g_autoptr(GPtrArray) nodes = r->path[0] != '\0' ? nodes_at (self->form->primary, r->path) : NULL;
+
+              if (nodes != NULL && nodes->len == 0)
+                {
+                  g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID,
+                               _("%s, line %u, <bind> of %s: it reads %s, which is not in the primary instance"),
+                               self->form->path, b->line, b->path, r->path);
+                  return FALSE;
+                }
+            }
+        }
       for (guint i = 0; i < b->refs->len; i++)
         add_dependent (self->dependents, b->refs->pdata[i], b);
       for (guint i = 0; i < b->members_refs->len; i++)

@@ -46,20 +46,6 @@ fill (TestRun *r, const char *form, const char *answers, const char *lang, const
   test_run_cliv (r, NULL, args);
 }
 
-static char *
-element (const char *xml, const char *name)
-{
-  g_autofree char *open = g_strdup_printf ("<%s>", name);
-  g_autofree char *close = g_strdup_printf ("</%s>", name);
-  const char *a = strstr (xml, open), *b;
-
-  if (a == NULL)
-    return NULL;
-  a += strlen (open);
-  b = strstr (a, close);
-  return b != NULL ? g_strndup (a, (gsize) (b - a)) : NULL;
-}
-
 /* The forms and the outcome each answers file must give. */
 static const struct {
   const char *form, *answers, *lang, *media;
@@ -93,13 +79,13 @@ test_filled (void)
       doc = xmlReadMemory (r.out, (int) strlen (r.out), "submission.xml", "UTF-8", XML_PARSE_NONET);
       g_assert_nonnull (doc);
       xmlFreeDoc (doc);
-      id = element (r.out, "instanceID");
+      id = test_xml_element (r.out, "instanceID");
       g_assert_cmpstr (id, ==, "uuid:" ID);
-      next = element (r.out, "next_visit_date");
+      next = test_xml_element (r.out, "next_visit_date");
       g_assert_cmpstr (next, ==, filled[i].next_visit);
       if (filled[i].risk_level != NULL)
         {
-          g_autofree char *level = element (r.out, "risk_level");
+          g_autofree char *level = test_xml_element (r.out, "risk_level");
           g_assert_cmpstr (level, ==, filled[i].risk_level);
           /* An update of the household entity, from the case. */
           g_assert_nonnull (strstr (r.out, "update=\"1\""));
@@ -122,9 +108,9 @@ test_registration_details (void)
   g_assert_cmpint (r.status, ==, 0);
   /* The head's lowercase x is normalised; sex and birth date come from the
    * ID number (GB 11643). */
-  head = element (r.out, "head_id_number");
+  head = test_xml_element (r.out, "head_id_number");
   g_assert_cmpstr (head, ==, "15042219781205005X");
-  count = element (r.out, "member_count");
+  count = test_xml_element (r.out, "member_count");
   g_assert_cmpstr (count, ==, "4");
   g_assert_nonnull (strstr (r.out, "<sex>1</sex><birth_date>1978-12-05</birth_date>"));
 }
@@ -222,6 +208,12 @@ test_answers_rules (void)
     { "{\"/data/n\": 3, \"/data/k\": \"1\", \"/data/fixed[2]/slot\": \"b\"}", 1, "jr:count" },
     { "{\"/data/n\": null}", 1, "\"kind\" : \"required\"" },
     { "{\"/data/n\": 30}", 1, "\"kind\" : \"constraint\"" },
+    { "{\"/data/n\": \"3\", \"/data/n\" : \"4\"}", 1, NULL },
+    { "{\"/data/n\": 99999999999999999999}", 1, NULL },
+    { "{\"/data/name\": \"a\\u0000b\"}", 1, NULL },
+    { "{\"/data/name\": \"a\\u0001b\", \"/data/n\": 3}", 1, "control character" },
+    { "{\"/data/n\": 3, \"/data/a\": \"1234567890.1234567\"}", 1, "15 significant digits" },
+    { "{\"/data/n\": 3, \"/data/water\": [\"well river\"]}", 1, "without spaces" },
     { "[1, 2]", 1, NULL },
     { "{\"/data/n\": ", 1, NULL },
   };

@@ -141,6 +141,17 @@ test_external_instances (void)
   }
   g_clear_pointer (&form, hearth_form_free);
 
+  /* A CSV that is not UTF-8: refused, naming the file. */
+  {
+    g_autofree char *gb = data_file ("gb18030-csv.xml");
+    g_autoptr(HearthForm) refused = hearth_form_load (gb, media, &error);
+
+    g_assert_null (refused);
+    g_assert_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_MEDIA);
+    g_assert_nonnull (strstr (error->message, "names-gb18030.csv is not UTF-8"));
+    g_clear_error (&error);
+  }
+
   /* A media folder without the files: refused, naming the file. */
   form = hearth_form_load (path, empty, &error);
   g_assert_null (form);
@@ -173,6 +184,9 @@ test_refusals (void)
   assert_refused ("xhtml-in-body.xml", HEARTH_FORM_ERROR_UNSUPPORTED, "line 10", "<p>");
   assert_refused ("not-well-formed.xml", HEARTH_FORM_ERROR_INVALID, "line ", "not well-formed");
   assert_refused ("no-such-form.xml", HEARTH_FORM_ERROR_INVALID, NULL, "cannot be read");
+  assert_refused ("unknown-function.xml", HEARTH_FORM_ERROR_UNSUPPORTED, "line 9", "difference-in-months()");
+  assert_refused ("unknown-instance.xml", HEARTH_FORM_ERROR_INVALID, "line 8", "instance('villages')");
+  assert_refused ("doctype.xml", HEARTH_FORM_ERROR_INVALID, NULL, "DOCTYPE");
 }
 
 int

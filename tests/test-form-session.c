@@ -67,25 +67,6 @@ assert_value (HearthFormSession *s, const char *path, const char *expected)
   g_assert_cmpstr (value, ==, expected);
 }
 
-/* The text of the one element @xpath names in @xml, or NULL when absent. */
-static char *
-xml_value (const char *xml, const char *name)
-{
-  g_autofree char *open = g_strdup_printf ("<%s>", name);
-  g_autofree char *close = g_strdup_printf ("</%s>", name);
-  const char *a = strstr (xml, open), *b;
-
-  if (a == NULL)
-    {
-      g_autofree char *empty = g_strdup_printf ("<%s/>", name);
-      return strstr (xml, empty) != NULL ? g_strdup ("") : NULL;
-    }
-  a += strlen (open);
-  b = strstr (a, close);
-  g_assert_nonnull (b);
-  return g_strndup (a, (gsize) (b - a));
-}
-
 static char *
 finalise (HearthFormSession *s)
 {
@@ -139,8 +120,8 @@ test_number_rule (void)
   assert_value (s, "/data/a", "12.5");
   assert_value (s, "/data/c", "26");
   xml = finalise (s);
-  sum = xml_value (xml, "sum");
-  rounded = xml_value (xml, "rounded");
+  sum = test_xml_element (xml, "sum");
+  rounded = test_xml_element (xml, "rounded");
   g_assert_cmpstr (sum, ==, "0.3");
   g_assert_cmpstr (rounded, ==, "47.23");
 }
@@ -173,7 +154,7 @@ test_dates_keep (void)
   xml = finalise (again);
   for (gsize i = 0; i < G_N_ELEMENTS (kept); i++)
     {
-      g_autofree char *v = xml_value (xml, kept[i].name);
+      g_autofree char *v = test_xml_element (xml, kept[i].name);
       g_assert_cmpstr (v, ==, kept[i].value);
     }
   /* Without a fixed clock, today() is the local calendar date. */
@@ -208,7 +189,7 @@ test_select_multiple_kept (void)
   again = hearth_form_session_new_from_draft (load ("session.xml"), draft, -1, FALSE, NULL, &error);
   g_assert_no_error (error);
   xml = finalise (again);
-  water = xml_value (xml, "water");
+  water = test_xml_element (xml, "water");
   g_assert_cmpstr (water, ==, "river piped well");
   /* A name that is not a choice is refused, naming it. */
   hearth_form_session_set_value (again, "/data/water", "well lake", &error);
@@ -275,6 +256,19 @@ test_cycle_named (void)
   g_assert_null (strstr (error->message, "/data/after"));
 }
 
+/* A read of a node the instance lacks is refused, naming bind and path. */
+static void
+test_dangling_reference (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthFormSession) s = hearth_form_session_new (load ("dangling.xml"), NULL, &error);
+
+  g_assert_null (s);
+  g_assert_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "/data/max_age"));
+  g_assert_nonnull (strstr (error->message, "line 9"));
+}
+
 static void
 test_relevance (void)
 {
@@ -298,7 +292,7 @@ test_relevance (void)
   set (s, "/data/n", "5");
   g_assert_true (hearth_form_session_is_relevant (s, "/data/details/inner/deep"));
   xml = finalise (s);
-  deep = xml_value (xml, "deep");
+  deep = test_xml_element (xml, "deep");
   g_assert_cmpstr (deep, ==, "kept in the draft");
 }
 
@@ -481,8 +475,8 @@ test_drafts (void)
   edit = hearth_form_session_new_from_draft (load ("session.xml"), first, -1, TRUE, &options, &error);
   g_assert_no_error (error);
   second = finalise (edit);
-  id = xml_value (second, "instanceID");
-  deprecated = xml_value (second, "deprecatedID");
+  id = test_xml_element (second, "instanceID");
+  deprecated = test_xml_element (second, "deprecatedID");
   g_assert_cmpstr (id, ==, "uuid:aaaaaaaa-2222-4333-8444-555555555555");
   g_assert_cmpstr (deprecated, ==, "uuid:" ID);
 
@@ -721,6 +715,7 @@ main (int argc, char **argv)
   g_test_add_func ("/form/session/chinese-characters", test_chinese_characters);
   g_test_add_func ("/form/session/incremental", test_incremental);
   g_test_add_func ("/form/session/cycle-named", test_cycle_named);
+  g_test_add_func ("/form/session/dangling-reference", test_dangling_reference);
   g_test_add_func ("/form/session/relevance", test_relevance);
   g_test_add_func ("/form/session/repeats", test_repeats);
   g_test_add_func ("/form/session/refusals", test_refusals);

@@ -277,3 +277,18 @@ test_run_cli (TestRun *r, const char *const *env, const char *first, ...)
   g_ptr_array_add (args, NULL);
   test_run_cliv (r, env, (const char *const *) args->pdata);
 }
+
+char *
+test_xml_element (const char *xml, const char *name)
+{
+  g_autofree char *open = g_strdup_printf ("<%s>", name);
+  g_autofree char *close = g_strdup_printf ("</%s>", name);
+  g_autofree char *empty = g_strdup_printf ("<%s/>", name);
+  const char *a = strstr (xml, open), *b;
+
+  if (a == NULL)
+    return strstr (xml, empty) != NULL ? g_strdup ("") : NULL;
+  a += strlen (open);
+  b = strstr (a, close);
+  return b != NULL ? g_strndup (a, (gsize) (b - a)) : NULL;
+}

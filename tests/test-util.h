@@ -49,6 +49,10 @@ void test_log_reset (void);
 const char *test_log_get (void);
 gboolean test_log_contains (const char *needle);
 
+/* The text of the first element @name in serialised @xml ("" for
+ * <name/>), or NULL when there is none. */
+char *test_xml_element (const char *xml, const char *name);
+
 /* What a run of hearth-cli gave: exit status, standard output and error. */
 typedef struct {
   int status;

@@ -194,8 +194,10 @@ add_error (JsonBuilder *b, const char *path, const char *kind, const char *messa
 static char *
 answers_prescan (const char *text, gsize len)
 {
+  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   guint depth = 0;
   gboolean in_string = FALSE;
+  gsize string_start = 0;
 
   for (gsize i = 0; i < len; i++)
     {
@@ -210,11 +212,33 @@ answers_prescan (const char *text, gsize len)
               i++;
             }
           else if (c == '"')
-            in_string = FALSE;
+            {
+              gsize k = i + 1;
+
+              in_string = FALSE;
+              while (k < len && g_ascii_isspace (text[k]))
+                k++;
+              /* A member name of the answers object: json-glib would keep the
+               * last of two equal ones silently. */
+              if (depth == 1 && k < len && text[k] == ':')
+                {
+                  char *key = g_strndup (text + string_start, i - string_start);
+                  if (g_hash_table_contains (keys, key))
+                    {
+                      char *message = g_strdup_printf (_("the path %s is answered twice"), key);
+                      g_free (key);
+                      return message;
+                    }
+                  g_hash_table_add (keys, key);
+                }
+            }
           continue;
         }
       if (c == '"')
-        in_string = TRUE;
+        {
+          in_string = TRUE;
+          string_start = i + 1;
+        }
       else if (c == '[' || c == '{')
         {
           if (++depth > ANSWERS_MAX_DEPTH)
