@@ -226,8 +226,12 @@ hearth_form_find_language (const HearthForm *form, const char *wanted)
 
       if (g_str_equal (lang, wanted))
         return lang;
-      /* ODK's "Name (code)" convention: the code alone names it too. */
-      if (open != NULL && strncmp (open + 1, wanted, n) == 0 && g_str_equal (open + 1 + n, ")"))
+      /* ODK's "Name (code)" convention: the code alone names it too, and so
+       * does the name alone; codes in any case. */
+      if (open != NULL && g_ascii_strncasecmp (open + 1, wanted, n) == 0 && g_str_equal (open + 1 + n, ")"))
+        return lang;
+      if (open != NULL && open > lang && open[-1] == ' ' && (gsize) (open - 1 - lang) == n &&
+          g_ascii_strncasecmp (lang, wanted, n) == 0)
         return lang;
     }
   return NULL;
@@ -1017,11 +1021,15 @@ hearth_form_load (const char *path, const char *media_dir, GError **error)
   xmlNode *html, *head, *model, *body, *title;
   gboolean ok;
 
-  if (!g_file_get_contents (path, &text, &len, NULL))
-    {
-      g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID, _("%s cannot be read"), path);
-      return NULL;
-    }
+  {
+    g_autoptr(GError) local = NULL;
+    if (!g_file_get_contents (path, &text, &len, &local))
+      {
+        g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID, _("the form %s cannot be read: %s"), path,
+                     local->message);
+        return NULL;
+      }
+  }
   if (len > HEARTH_FORM_MAX_BYTES)
     {
       g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID,

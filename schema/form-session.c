@@ -1781,7 +1781,16 @@ check_value (HearthFormSession *self, const char *type, const HearthFormControl 
             known = g_str_equal (((HearthFormChoiceItem *) choices->pdata[k])->value, names[i]);
           if (!known)
             {
-              *message = g_strdup_printf (_("\"%s\" is not one of the choices"), names[i]);
+              g_autoptr(GString) list = g_string_new (NULL);
+
+              for (guint k = 0; k < choices->len && k < 12; k++)
+                g_string_append_printf (list, "%s%s", k > 0 ? ", " : "",
+                                        ((HearthFormChoiceItem *) choices->pdata[k])->value);
+              if (choices->len > 12)
+                g_string_append (list, ", …");
+              *message = choices->len > 0
+                ? g_strdup_printf (_("\"%s\" is not one of the choices (their names: %s)"), names[i], list->str)
+                : g_strdup_printf (_("\"%s\" is not one of the choices (there are none now)"), names[i]);
               return FALSE;
             }
           if (control->kind == HEARTH_CONTROL_SELECT1 && kept->len > 0)
@@ -2558,8 +2567,14 @@ hearth_form_session_set_language (HearthFormSession *self, const char *language,
 
   if (found == NULL)
     {
+      g_autofree char *known = NULL;
+
+      g_ptr_array_add (self->form->languages, NULL);
+      known = g_strjoinv (", ", (char **) self->form->languages->pdata);
+      g_ptr_array_remove_index (self->form->languages, self->form->languages->len - 1);
       g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID,
-                   _("the form has no language \"%s\""), language);
+                   _("the form has no language \"%s\" (it has: %s)"), language,
+                   known[0] != '\0' ? known : _("none"));
       return FALSE;
     }
   g_free (self->language);

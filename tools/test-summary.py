@@ -7,6 +7,7 @@ import re
 import sys
 
 passed = failed = skipped = 0
+reasons = []
 with open(sys.argv[1], encoding="utf-8") as log:
     for line in log:
         entry = json.loads(line)
@@ -16,6 +17,8 @@ with open(sys.argv[1], encoding="utf-8") as log:
         skips = len(re.findall(r"^ok \d+.*# SKIP", out, re.M))
         fails = len(re.findall(r"^not ok \d+", out, re.M))
         oks -= skips
+        for m in re.finditer(r"^ok \d+ (\S+).*# SKIP ?(.*)$", out, re.M):
+            reasons.append(f"{entry.get('name')}: {m.group(1)}: {m.group(2)}")
         if oks + skips + fails == 0:
             if result in ("OK", "EXPECTEDFAIL"):
                 oks = 1
@@ -26,5 +29,7 @@ with open(sys.argv[1], encoding="utf-8") as log:
         passed += oks
         failed += fails
         skipped += skips
+for reason in reasons:
+    print(f"skipped {reason}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)

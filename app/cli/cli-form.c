@@ -39,7 +39,13 @@ cli_cmd_form (CliContext *ctx, int argc, char **argv)
 
   if (argc >= 2 && g_strcmp0 (argv[1], "fill") == 0)
     return form_fill (ctx, argc - 1, argv + 1);
-  if (argc < 2 || g_strcmp0 (argv[1], "check") != 0)
+  if (argc >= 2 && g_strcmp0 (argv[1], "check") != 0)
+    {
+      g_printerr (_("hearth-cli: form has no subcommand \"%s\": form check FORM.xml [--media DIR], "
+                    "or form fill FORM.xml --answers ANSWERS.json\n"), argv[1]);
+      return CLI_EXIT_USAGE;
+    }
+  if (argc < 2)
     {
       g_printerr (_("hearth-cli: form needs a subcommand: form check FORM.xml [--media DIR], "
                     "or form fill FORM.xml --answers ANSWERS.json\n"));
@@ -432,7 +438,7 @@ form_fill (CliContext *ctx, int argc, char **argv)
   /* The answers first: a bad file is refused before anything else. */
   if (!g_file_get_contents (answers_path, &text, &len, &error))
     {
-      g_printerr (_("hearth-cli: %s\n"), error->message);
+      g_printerr (_("hearth-cli: the answers file cannot be read: %s\n"), error->message);
       return CLI_EXIT_REFUSED;
     }
   if (len > ANSWERS_MAX_BYTES)
@@ -451,7 +457,10 @@ form_fill (CliContext *ctx, int argc, char **argv)
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, text, (gssize) len, &error))
     {
-      g_printerr (_("hearth-cli: %s: %s\n"), answers_path, error->message);
+      /* json-glib names the text "<data>": the file is named already. */
+      g_auto(GStrv) parts = g_strsplit (error->message, "<data>:", 2);
+      g_autofree char *message = g_strjoinv (_("line "), parts);
+      g_printerr (_("hearth-cli: %s is not valid JSON: %s\n"), answers_path, message);
       return CLI_EXIT_REFUSED;
     }
   root = json_parser_get_root (parser);

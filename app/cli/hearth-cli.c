@@ -26,7 +26,7 @@ static const CliCommand commands[] = {
   { "passwd", cli_cmd_passwd, N_("Change the passphrase: passwd [--new-passphrase-file FILE]") },
   { "check", cli_cmd_check, N_("Authenticate every page and run the integrity check") },
   { "status", cli_cmd_status, N_("Unlock the store and report its state") },
-  { "recover", cli_cmd_recover, N_("Recover with the county key: recover --county-key FILE --new-passphrase-file FILE") },
+  { "recover", cli_cmd_recover, N_("Recover with the county key: recover --county-key FILE [--new-passphrase-file FILE]") },
   { "rekey", cli_cmd_rekey, N_("Replace the data key (revocation); the store must be closed everywhere") },
   { "form", cli_cmd_form, N_("Check or fill an XForm: form check FORM.xml [--media DIR]; form fill FORM.xml --answers FILE [--lang LANG] [--media DIR] [--now ISO8601] [--instance-id UUID]") },
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
