@@ -58,5 +58,6 @@ int cli_cmd_recover (CliContext *ctx, int argc, char **argv);
 int cli_cmd_rekey   (CliContext *ctx, int argc, char **argv);
 int cli_cmd_county_keygen (CliContext *ctx, int argc, char **argv);
 int cli_cmd_form (CliContext *ctx, int argc, char **argv);
+int cli_cmd_audit (CliContext *ctx, int argc, char **argv);
 
 G_END_DECLS

@@ -29,6 +29,7 @@ static const CliCommand commands[] = {
   { "recover", cli_cmd_recover, N_("Recover with the county key: recover --county-key FILE [--new-passphrase-file FILE]") },
   { "rekey", cli_cmd_rekey, N_("Replace the data key (revocation); the store must be closed everywhere") },
   { "form", cli_cmd_form, N_("Check or fill an XForm: form check FORM.xml [--media DIR]; form fill FORM.xml --answers FILE [--lang LANG] [--media DIR] [--now ISO8601] [--instance-id UUID]") },
+  { "audit", cli_cmd_audit, N_("Check the audit log's hash chain: audit verify") },
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
 };
 

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* case-audit.c: the hash-chained audit log (case-audit.h). */
+#define G_LOG_DOMAIN "hearth-case"
+
+#include "case-audit.h"
+
+#include <glib/gi18n.h>
+#include <sodium.h>
+#include <string.h>
+
+G_DEFINE_QUARK (hearth-audit-error-quark, hearth_audit_error)
+
+#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+static gboolean
+sql_error (sqlite3 *db, GError **error)
+{
+  g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_SQLITE, _("the audit log: %s"), sqlite3_errmsg (db));
+  return FALSE;
+}
+
+/* BLAKE2b-256 over the previous hash and the entry's fields, one per line
+ * (no field holds a newline), as lowercase hex. */
+static void
+entry_hash (const char *prev, gint64 seq, const char *const fields[8], char out[65])
+{
+  crypto_generichash_state st;
+  guint8 digest[32];
+  char number[32];
+
+  crypto_generichash_init (&st, NULL, 0, sizeof digest);
+  crypto_generichash_update (&st, (const guint8 *) "hearth audit v1\n", 16);
+  crypto_generichash_update (&st, (const guint8 *) prev, strlen (prev));
+  g_snprintf (number, sizeof number, "\n%" G_GINT64_FORMAT, seq);
+  crypto_generichash_update (&st, (const guint8 *) number, strlen (number));
+  for (guint i = 0; i < 8; i++)
+    {
+      crypto_generichash_update (&st, (const guint8 *) "\n", 1);
+      crypto_generichash_update (&st, (const guint8 *) fields[i], strlen (fields[i]));
+    }
+  crypto_generichash_final (&st, digest, sizeof digest);
+  sodium_bin2hex (out, 65, digest, sizeof digest);
+}
+
+static gboolean
+valid_field (const char *value, gboolean may_be_empty)
+{
+  return value != NULL && (may_be_empty || value[0] != '\0') && strlen (value) <= HEARTH_AUDIT_MAX_FIELD &&
+         strpbrk (value, "\r\n") == NULL && g_utf8_validate (value, -1, NULL);
+}
+
+/* The head kept in store_meta: "seq hash", or NULL for an empty log. */
+static char *
+read_head (sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  char *head = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM store_meta WHERE key = 'audit_head'", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    head = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return head;
+}
+
+gboolean
+hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out, GError **error)
+{
+  g_autofree char *at = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *head = read_head (db);
+  g_autofree char *head_value = NULL;
+  char prev[65] = GENESIS, hash[65];
+  gint64 seq = 1;
+  sqlite3_stmt *st = NULL;
+  const char *fields[8];
+  int rc;
+
+  if (!valid_field (entry->actor, FALSE) || !valid_field (entry->device_id, FALSE) ||
+      !valid_field (entry->action, FALSE) || !valid_field (entry->record_table, FALSE) ||
+      !valid_field (entry->record_id, FALSE) || (entry->fields != NULL && !valid_field (entry->fields, TRUE)) ||
+      (entry->at != NULL && !valid_field (entry->at, FALSE)))
+    {
+      g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_INVALID,
+                   _("an audit entry needs an actor, a device, an action, a table and a record, each one line "
+                     "of at most %d bytes"), HEARTH_AUDIT_MAX_FIELD);
+      return FALSE;
+    }
+  if (entry->at != NULL)
+    at = g_strdup (entry->at);
+  else
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      at = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+    }
+  if (head != NULL)
+    {
+      char *space = strchr (head, ' ');
+      if (space == NULL || strlen (space + 1) != 64)
+        {
+          g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_BROKEN,
+                       _("the audit log's head record is damaged"));
+          return FALSE;
+        }
+      seq = g_ascii_strtoll (head, NULL, 10) + 1;
+      memcpy (prev, space + 1, 65);
+    }
+  fields[0] = id;
+  fields[1] = at;
+  fields[2] = entry->actor;
+  fields[3] = entry->device_id;
+  fields[4] = entry->action;
+  fields[5] = entry->record_table;
+  fields[6] = entry->record_id;
+  fields[7] = entry->fields != NULL ? entry->fields : "";
+  entry_hash (prev, seq, fields, hash);
+
+  if (sqlite3_prepare_v2 (db, "INSERT INTO audit_log (seq, id, at, actor, device_id, action, record_table, "
+                              "record_id, fields, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          -1, &st, NULL) != SQLITE_OK)
+    return sql_error (db, error);
+  sqlite3_bind_int64 (st, 1, seq);
+  for (guint i = 0; i < 8; i++)
+    sqlite3_bind_text (st, (int) i + 2, fields[i], -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 10, prev, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 11, hash, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return sql_error (db, error);
+
+  head_value = g_strdup_printf ("%" G_GINT64_FORMAT " %s", seq, hash);
+  if (sqlite3_prepare_v2 (db, "INSERT INTO store_meta (key, value) VALUES ('audit_head', ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+    return sql_error (db, error);
+  sqlite3_bind_text (st, 1, head_value, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return sql_error (db, error);
+  if (seq_out != NULL)
+    *seq_out = seq;
+  return TRUE;
+}
+
+gboolean
+hearth_audit_verify (sqlite3 *db, gint64 *checked, GError **error)
+{
+  g_autofree char *head = read_head (db);
+  char prev[65] = GENESIS;
+  gint64 expected = 1;
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (checked != NULL)
+    *checked = 0;
+  if (sqlite3_prepare_v2 (db, "SELECT seq, id, at, actor, device_id, action, record_table, record_id, fields, "
+                              "prev_hash, hash FROM audit_log ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+    return sql_error (db, error);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint64 seq = sqlite3_column_int64 (st, 0);
+      const char *fields[8];
+      const char *stored_prev = (const char *) sqlite3_column_text (st, 9);
+      const char *stored_hash = (const char *) sqlite3_column_text (st, 10);
+      char hash[65];
+
+      for (guint i = 0; i < 8; i++)
+        {
+          fields[i] = (const char *) sqlite3_column_text (st, (int) i + 1);
+          if (fields[i] == NULL)
+            fields[i] = "";
+        }
+      if (seq != expected)
+        {
+          sqlite3_finalize (st);
+          g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_BROKEN,
+                       _("audit entry %lld is missing (the next one is %lld)"),
+                       (long long) expected, (long long) seq);
+          return FALSE;
+        }
+      if (g_strcmp0 (stored_prev, prev) != 0)
+        {
+          sqlite3_finalize (st);
+          g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_BROKEN,
+                       _("audit entry %lld does not follow entry %lld (entries were reordered, replaced or removed)"),
+                       (long long) seq, (long long) (seq - 1));
+          return FALSE;
+        }
+      entry_hash (prev, seq, fields, hash);
+      if (g_strcmp0 (stored_hash, hash) != 0)
+        {
+          sqlite3_finalize (st);
+          g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_BROKEN,
+                       _("audit entry %lld was changed after it was written"), (long long) seq);
+          return FALSE;
+        }
+      memcpy (prev, hash, sizeof prev);
+      expected++;
+      if (checked != NULL)
+        (*checked)++;
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return sql_error (db, error);
+  /* The head: entries cut from the end leave it pointing past the log. */
+  {
+    g_autofree char *want = expected > 1 ? g_strdup_printf ("%" G_GINT64_FORMAT " %s", expected - 1, prev) : NULL;
+
+    if (g_strcmp0 (head, want) != 0)
+      {
+        gint64 head_seq = head != NULL ? g_ascii_strtoll (head, NULL, 10) : 0;
+        if (head_seq > expected - 1)
+          g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_BROKEN,
+                       _("audit entries %lld to %lld were removed from the end"),
+                       (long long) expected, (long long) head_seq);
+        else
+          g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_BROKEN,
+                       _("the audit log's head does not match its last entry %lld"), (long long) (expected - 1));
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
