@@ -1,0 +1,1030 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* case-store.c: writes of the case model and recording forms (case-store.h). */
+#define G_LOG_DOMAIN "hearth-case"
+
+#include "case-store.h"
+#include "case-audit.h"
+#include "hlc.h"
+
+#include <glib/gi18n.h>
+#include <libxml/parser.h>
+#include <string.h>
+
+G_DEFINE_QUARK (hearth-case-error-quark, hearth_case_error)
+
+struct _HearthCaseStore {
+  GObject parent_instance;
+  HearthStore *store;
+  sqlite3 *db;
+  char *actor;
+  char *device_id;
+  HearthHlcClock *clock;
+  gint64 (*now_ms) (gpointer data);
+  gpointer now_data;
+};
+
+G_DEFINE_FINAL_TYPE (HearthCaseStore, hearth_case_store, G_TYPE_OBJECT)
+
+/* The columns each table takes from callers; the rest (ids, times,
+ * versions, the workflow state, tombstones) the case model owns. */
+static const char *const household_columns[] = {
+  "registry_no", "village_code", "address", "head_name", "head_id_number", "category", "phone", "location",
+  "member_count", "per_capita_income", "risk_level", "risk_types", "last_visit_date", "next_visit_date", NULL,
+};
+static const char *const household_owned[] = {
+  "risk_submission", "monitoring_status", "eliminated_on", "entity_version", "deleted", NULL,
+};
+static const char *const member_columns[] = {
+  "household_id", "position", "name", "id_number", "sex", "birth_date", "relation", "ethnicity", "phone",
+  "education", "school_status", "health", "disability_cert_year", "labour", "months_worked", "work_place",
+  "insurance", "benefits", NULL,
+};
+static const char *const member_owned[] = { "deleted", NULL };
+static const char *const task_columns[] = {
+  "household_id", "kind", "due_date", "reason", "status", "assignee", "opened_by", "closed_by", NULL,
+};
+static const char *const no_columns[] = { NULL };
+
+static gboolean
+table_columns (const char *table, const char *const **columns, const char *const **owned)
+{
+  if (g_strcmp0 (table, "households") == 0)
+    *columns = household_columns, *owned = household_owned;
+  else if (g_strcmp0 (table, "members") == 0)
+    *columns = member_columns, *owned = member_owned;
+  else if (g_strcmp0 (table, "tasks") == 0)
+    *columns = task_columns, *owned = no_columns;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+sql_failed (HearthCaseStore *self, GError **error)
+{
+  int code = sqlite3_extended_errcode (self->db);
+
+  g_set_error (error, HEARTH_CASE_ERROR,
+               (code & 0xff) == SQLITE_CONSTRAINT ? HEARTH_CASE_ERROR_INVALID : HEARTH_CASE_ERROR_SQLITE,
+               _("the case store refused a change: %s"), sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+static gboolean
+exec (HearthCaseStore *self, const char *sql, GError **error)
+{
+  if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  return TRUE;
+}
+
+static char *
+meta_get (sqlite3 *db, const char *key)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM store_meta WHERE key = ?", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  return value;
+}
+
+static gboolean
+meta_set (HearthCaseStore *self, const char *key, const char *value, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db, "INSERT INTO store_meta (key, value) VALUES (?, ?) "
+                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || sql_failed (self, error);
+}
+
+static gint64
+wall_ms (HearthCaseStore *self)
+{
+  return self->now_ms != NULL ? self->now_ms (self->now_data) : g_get_real_time () / 1000;
+}
+
+static gint64
+clock_wall (gpointer data)
+{
+  return wall_ms (data);
+}
+
+/* Now, in UTC, for created_at, updated_at and the like. */
+static char *
+now_iso (HearthCaseStore *self)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (wall_ms (self) / 1000);
+  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* A new clock stamp, kept so the clock resumes after a restart. */
+static char *
+stamp (HearthCaseStore *self, GError **error)
+{
+  HearthHlc t;
+  char *text;
+
+  hearth_hlc_clock_now (self->clock, &t);
+  text = hearth_hlc_to_string (&t);
+  if (!meta_set (self, "hlc_last", text, error))
+    g_clear_pointer (&text, g_free);
+  return text;
+}
+
+void
+hearth_case_store_set_wall_clock (HearthCaseStore *self, gint64 (*now_ms) (gpointer data), gpointer data)
+{
+  self->now_ms = now_ms;
+  self->now_data = data;
+}
+
+const char *
+hearth_case_store_get_device_id (HearthCaseStore *self)
+{
+  return self->device_id;
+}
+
+static void
+hearth_case_store_finalize (GObject *object)
+{
+  HearthCaseStore *self = HEARTH_CASE_STORE (object);
+
+  g_clear_object (&self->store);
+  g_free (self->actor);
+  g_free (self->device_id);
+  hearth_hlc_clock_free (self->clock);
+  G_OBJECT_CLASS (hearth_case_store_parent_class)->finalize (object);
+}
+
+static void
+hearth_case_store_class_init (HearthCaseStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hearth_case_store_finalize;
+}
+
+static void
+hearth_case_store_init (HearthCaseStore *self)
+{
+}
+
+HearthCaseStore *
+hearth_case_store_new (HearthStore *store, const char *actor, GError **error)
+{
+  g_autoptr(HearthCaseStore) self = NULL;
+  g_autofree char *last = NULL;
+
+  if (actor == NULL || actor[0] == '\0' || strpbrk (actor, "\r\n") != NULL)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("a change needs the name of who makes it"));
+      return NULL;
+    }
+  self = g_object_new (HEARTH_TYPE_CASE_STORE, NULL);
+  self->store = g_object_ref (store);
+  self->db = hearth_store_get_db (store);
+  self->actor = g_strdup (actor);
+  self->device_id = meta_get (self->db, "device_id");
+  if (self->device_id == NULL)
+    {
+      self->device_id = g_uuid_string_random ();
+      if (!meta_set (self, "device_id", self->device_id, error))
+        return NULL;
+    }
+  last = meta_get (self->db, "hlc_last");
+  self->clock = hearth_hlc_clock_new (self->device_id, last, NULL);
+  if (self->clock == NULL)  /* a damaged stamp: start afresh, never earlier than the wall clock */
+    self->clock = hearth_hlc_clock_new (self->device_id, NULL, NULL);
+  hearth_hlc_clock_set_wall (self->clock, clock_wall, self);
+  return g_steal_pointer (&self);
+}
+
+/* ---- writes ------------------------------------------------------------- */
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+static gboolean
+write_record (HearthCaseStore *self, const char *table, const char *id, gboolean create, GHashTable *fields,
+              const char *action, gboolean owned_allowed, guint *changed_out, GError **error)
+{
+  const char *const *columns, *const *owned;
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GPtrArray) changed = g_ptr_array_new ();
+  g_autoptr(GString) sql = g_string_new (NULL);
+  g_autofree char *now = now_iso (self);
+  GHashTableIter it;
+  const char *name, *value;
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (changed_out != NULL)
+    *changed_out = 0;
+  if (!table_columns (table, &columns, &owned))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("the case model has no table \"%s\""), table);
+      return FALSE;
+    }
+  if (id == NULL || !g_uuid_string_is_valid (id))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("\"%s\" is not a record id (a UUID)"),
+                   id != NULL ? id : "");
+      return FALSE;
+    }
+  g_hash_table_iter_init (&it, fields);
+  while (g_hash_table_iter_next (&it, (gpointer *) &name, (gpointer *) &value))
+    {
+      if (!g_strv_contains (columns, name) && !(owned_allowed && g_strv_contains (owned, name)))
+        {
+          g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                       _("%s has no field \"%s\" that can be written"), table, name);
+          return FALSE;
+        }
+      if (value == NULL || !g_utf8_validate (value, -1, NULL) || strlen (value) > 64 * 1024)
+        {
+          g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                       _("%s.%s: the value is not text of at most 64 KiB"), table, name);
+          return FALSE;
+        }
+      g_ptr_array_add (names, (gpointer) name);
+    }
+  g_ptr_array_sort (names, compare_names);
+
+  if (!exec (self, "SAVEPOINT case_write", error))
+    return FALSE;
+
+  if (create)
+    {
+      g_string_printf (sql, "INSERT INTO %s (id, created_at, updated_at", table);
+      for (guint i = 0; i < names->len; i++)
+        g_string_append_printf (sql, ", %s", (char *) names->pdata[i]);
+      g_string_append (sql, ") VALUES (?, ?, ?");
+      for (guint i = 0; i < names->len; i++)
+        g_string_append (sql, ", ?");
+      g_string_append (sql, ")");
+      if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+        goto failed;
+      sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, now, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 3, now, -1, SQLITE_STATIC);
+      for (guint i = 0; i < names->len; i++)
+        sqlite3_bind_text (st, (int) i + 4, g_hash_table_lookup (fields, names->pdata[i]), -1, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      sqlite3_finalize (st);
+      st = NULL;
+      if (rc != SQLITE_DONE)
+        goto failed;
+      g_ptr_array_extend (changed, names, NULL, NULL);
+    }
+  else
+    {
+      /* Only what changes is written, stamped and audited. */
+      g_string_printf (sql, "SELECT id");
+      for (guint i = 0; i < names->len; i++)
+        g_string_append_printf (sql, ", %s", (char *) names->pdata[i]);
+      g_string_append_printf (sql, " FROM %s WHERE id = ?", table);
+      if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+        goto failed;
+      sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      if (rc != SQLITE_ROW)
+        {
+          sqlite3_finalize (st);
+          exec (self, "ROLLBACK TO case_write; RELEASE case_write", NULL);
+          if (rc != SQLITE_DONE)
+            return sql_failed (self, error);
+          g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("%s has no record %s"), table, id);
+          return FALSE;
+        }
+      for (guint i = 0; i < names->len; i++)
+        {
+          const char *old = (const char *) sqlite3_column_text (st, (int) i + 1);
+          if (g_strcmp0 (old != NULL ? old : "", g_hash_table_lookup (fields, names->pdata[i])) != 0)
+            g_ptr_array_add (changed, names->pdata[i]);
+        }
+      sqlite3_finalize (st);
+      st = NULL;
+      if (changed->len > 0)
+        {
+          g_string_printf (sql, "UPDATE %s SET updated_at = ?", table);
+          for (guint i = 0; i < changed->len; i++)
+            g_string_append_printf (sql, ", %s = ?", (char *) changed->pdata[i]);
+          g_string_append (sql, " WHERE id = ?");
+          if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+            goto failed;
+          sqlite3_bind_text (st, 1, now, -1, SQLITE_STATIC);
+          for (guint i = 0; i < changed->len; i++)
+            sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (fields, changed->pdata[i]), -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, (int) changed->len + 2, id, -1, SQLITE_STATIC);
+          rc = sqlite3_step (st);
+          sqlite3_finalize (st);
+          st = NULL;
+          if (rc != SQLITE_DONE)
+            goto failed;
+        }
+    }
+
+  if (changed->len > 0)
+    {
+      g_autoptr(GString) list = g_string_new (NULL);
+      HearthAuditEntry entry = { 0 };
+
+      for (guint i = 0; i < changed->len; i++)
+        {
+          g_autofree char *hlc = stamp (self, error);
+
+          if (hlc == NULL)
+            goto rollback;
+          if (sqlite3_prepare_v2 (self->db,
+                                  "INSERT INTO field_versions (record_table, record_id, field, hlc) VALUES (?, ?, ?, ?) "
+                                  "ON CONFLICT (record_table, record_id, field) DO UPDATE SET "
+                                  "base_hlc = field_versions.hlc, hlc = excluded.hlc", -1, &st, NULL) != SQLITE_OK)
+            goto failed;
+          sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, 3, changed->pdata[i], -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
+          rc = sqlite3_step (st);
+          sqlite3_finalize (st);
+          st = NULL;
+          if (rc != SQLITE_DONE)
+            goto failed;
+          g_string_append_printf (list, "%s%s", i > 0 ? " " : "", (char *) changed->pdata[i]);
+        }
+      entry.actor = self->actor;
+      entry.device_id = self->device_id;
+      entry.action = action;
+      entry.record_table = table;
+      entry.record_id = id;
+      entry.fields = list->str;
+      entry.at = now;
+      if (!hearth_audit_append (self->db, &entry, NULL, error))
+        goto rollback;
+    }
+  if (!exec (self, "RELEASE case_write", error))
+    goto rollback;
+  if (changed_out != NULL)
+    *changed_out = changed->len;
+  return TRUE;
+
+failed:
+  sql_failed (self, error);
+rollback:
+  sqlite3_finalize (st);
+  exec (self, "ROLLBACK TO case_write; RELEASE case_write", NULL);
+  return FALSE;
+}
+
+gboolean
+hearth_case_write (HearthCaseStore *self, const char *table, const char *id, gboolean create, GHashTable *fields,
+                   const char *action, guint *changed, GError **error)
+{
+  g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), FALSE);
+  return write_record (self, table, id, create, fields, action, FALSE, changed, error);
+}
+
+/* ---- recording a finalised form ------------------------------------------ */
+
+static xmlNode *
+child_named (xmlNode *parent, const char *name)
+{
+  for (xmlNode *c = parent != NULL ? parent->children : NULL; c != NULL; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && xmlStrEqual (c->name, (const xmlChar *) name))
+      return c;
+  return NULL;
+}
+
+static char *
+text_of (xmlNode *n)
+{
+  xmlChar *c = n != NULL ? xmlNodeGetContent (n) : NULL;
+  char *s = g_strdup (c != NULL ? (const char *) c : "");
+
+  xmlFree (c);
+  return s;
+}
+
+/* The node an absolute bind nodeset names in a submission (first match;
+ * repeats are not saved to the entity), or NULL when it was left out
+ * (non-relevant). */
+static xmlNode *
+node_at (xmlDoc *doc, const char *nodeset)
+{
+  g_auto(GStrv) parts = g_strsplit (nodeset, "/", -1);
+  xmlNode *n = xmlDocGetRootElement (doc);
+  guint i = 0;
+
+  while (parts[i] != NULL && parts[i][0] == '\0')
+    i++;
+  if (parts[i] == NULL || n == NULL)
+    return NULL;
+  {
+    const char *colon = strchr (parts[i], ':');
+    if (!xmlStrEqual (n->name, (const xmlChar *) (colon != NULL ? colon + 1 : parts[i])))
+      return NULL;
+  }
+  for (i++; parts[i] != NULL && n != NULL; i++)
+    {
+      const char *colon = strchr (parts[i], ':');
+      n = child_named (n, colon != NULL ? colon + 1 : parts[i]);
+    }
+  return n;
+}
+
+/* The first element of this name anywhere in the submission. */
+static xmlNode *
+find_element (xmlNode *n, const char *name)
+{
+  for (xmlNode *c = n; c != NULL; c = c->next)
+    {
+      xmlNode *found;
+
+      if (c->type != XML_ELEMENT_NODE)
+        continue;
+      if (xmlStrEqual (c->name, (const xmlChar *) name))
+        return c;
+      if ((found = find_element (c->children, name)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static char *
+attribute (xmlNode *n, const char *name)
+{
+  xmlChar *v = n != NULL ? xmlGetProp (n, (const xmlChar *) name) : NULL;
+  char *s = v != NULL ? g_strdup ((const char *) v) : NULL;
+
+  xmlFree (v);
+  return s;
+}
+
+static GHashTable *
+fields_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+/* One column of the household's current row. */
+static char *
+household_value (HearthCaseStore *self, const char *id, const char *column)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT %s FROM households WHERE id = ? AND deleted = 0", column);
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        value = g_strdup (sqlite3_column_text (st, 0) != NULL ? (const char *) sqlite3_column_text (st, 0) : "");
+    }
+  sqlite3_finalize (st);
+  return value;
+}
+
+static gboolean
+submission_exists (HearthCaseStore *self, const char *id, const char *xml, gboolean *same)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean exists = FALSE;
+
+  if (sqlite3_prepare_v2 (self->db, "SELECT instance_xml FROM submissions WHERE id = ?", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        {
+          exists = TRUE;
+          *same = g_strcmp0 ((const char *) sqlite3_column_text (st, 0), xml) == 0;
+        }
+    }
+  sqlite3_finalize (st);
+  return exists;
+}
+
+/* Members of a registration: each instance of the repeat /ROOT/members,
+ * its elements named as the members table's columns. */
+static gboolean
+record_members (HearthCaseStore *self, xmlNode *root, const char *household_id, GError **error)
+{
+  guint position = 0;
+
+  for (xmlNode *m = root->children; m != NULL; m = m->next)
+    {
+      g_autoptr(GHashTable) fields = NULL;
+      g_autofree char *id = NULL;
+
+      if (m->type != XML_ELEMENT_NODE || !xmlStrEqual (m->name, (const xmlChar *) "members"))
+        continue;
+      fields = fields_new ();
+      id = g_uuid_string_random ();
+      g_hash_table_insert (fields, g_strdup ("household_id"), g_strdup (household_id));
+      g_hash_table_insert (fields, g_strdup ("position"), g_strdup_printf ("%u", ++position));
+      for (xmlNode *c = m->children; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && g_strv_contains (member_columns, (const char *) c->name) &&
+            !xmlStrEqual (c->name, (const xmlChar *) "household_id") &&
+            !xmlStrEqual (c->name, (const xmlChar *) "position"))
+          {
+            /* The ID number as the form normalised it, when it did. */
+            xmlNode *normalised = xmlStrEqual (c->name, (const xmlChar *) "id_number")
+                                  ? child_named (m, "id_normalised") : NULL;
+            char *value = text_of (normalised != NULL ? normalised : c);
+            g_hash_table_insert (fields, g_strdup ((const char *) c->name), value);
+          }
+      if (!write_record (self, "members", id, TRUE, fields, "create", FALSE, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The follow-up task: closes the household's open ones, opens one due on
+ * the form's next_visit_date. */
+static gboolean
+record_follow_up (HearthCaseStore *self, const char *household_id, const char *submission_id,
+                  const char *due, const char *risk_level, GError **error)
+{
+  g_autoptr(GPtrArray) open = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) fields = fields_new ();
+  g_autofree char *task_id = g_uuid_string_random ();
+  sqlite3_stmt *st = NULL;
+
+  if (sqlite3_prepare_v2 (self->db, "SELECT id FROM tasks WHERE household_id = ? AND kind = 'follow_up' "
+                                    "AND status = 'open'", -1, &st, NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  sqlite3_bind_text (st, 1, household_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    g_ptr_array_add (open, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  sqlite3_finalize (st);
+  for (guint i = 0; i < open->len; i++)
+    {
+      g_autoptr(GHashTable) done = fields_new ();
+      g_hash_table_insert (done, g_strdup ("status"), g_strdup ("done"));
+      g_hash_table_insert (done, g_strdup ("closed_by"), g_strdup (submission_id));
+      if (!write_record (self, "tasks", open->pdata[i], FALSE, done, "close", FALSE, NULL, error))
+        return FALSE;
+    }
+  g_hash_table_insert (fields, g_strdup ("household_id"), g_strdup (household_id));
+  g_hash_table_insert (fields, g_strdup ("kind"), g_strdup ("follow_up"));
+  g_hash_table_insert (fields, g_strdup ("due_date"), g_strdup (due));
+  g_hash_table_insert (fields, g_strdup ("reason"),
+                       g_strdup_printf ("risk_level=%s", risk_level != NULL && risk_level[0] != '\0' ? risk_level : "none"));
+  g_hash_table_insert (fields, g_strdup ("assignee"), g_strdup (self->actor));
+  g_hash_table_insert (fields, g_strdup ("opened_by"), g_strdup (submission_id));
+  return write_record (self, "tasks", task_id, TRUE, fields, "open", FALSE, NULL, error);
+}
+
+/* A visit that finds a risk moves the household to village review
+ * (../shared/INTERFACES.md: from none, returned or risk_eliminated), with
+ * an immutable review record of the worker's move. */
+static gboolean
+record_risk_found (HearthCaseStore *self, const char *household_id, const char *submission_id, GError **error)
+{
+  g_autofree char *state = household_value (self, household_id, "monitoring_status");
+  g_autoptr(GHashTable) fields = fields_new ();
+  g_autofree char *review_id = g_uuid_string_random ();
+  g_autofree char *now = now_iso (self);
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (state == NULL || !(g_str_equal (state, "none") || g_str_equal (state, "returned") ||
+                         g_str_equal (state, "risk_eliminated")))
+    return TRUE;  /* already under review or monitored: the visit is evidence, not a new case */
+  g_hash_table_insert (fields, g_strdup ("monitoring_status"), g_strdup ("pending_village_review"));
+  if (!write_record (self, "households", household_id, FALSE, fields, "risk_found", TRUE, NULL, error))
+    return FALSE;
+  if (g_str_equal (state, "returned"))
+    {
+      /* The revisit is the correction the clerk asked for. */
+      g_autoptr(GPtrArray) open = g_ptr_array_new_with_free_func (g_free);
+      if (sqlite3_prepare_v2 (self->db, "SELECT id FROM tasks WHERE household_id = ? AND kind = 'correction' "
+                                        "AND status = 'open'", -1, &st, NULL) != SQLITE_OK)
+        return sql_failed (self, error);
+      sqlite3_bind_text (st, 1, household_id, -1, SQLITE_STATIC);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        g_ptr_array_add (open, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+      sqlite3_finalize (st);
+      st = NULL;
+      for (guint i = 0; i < open->len; i++)
+        {
+          g_autoptr(GHashTable) done = fields_new ();
+          g_hash_table_insert (done, g_strdup ("status"), g_strdup ("done"));
+          g_hash_table_insert (done, g_strdup ("closed_by"), g_strdup (submission_id));
+          if (!write_record (self, "tasks", open->pdata[i], FALSE, done, "close", FALSE, NULL, error))
+            return FALSE;
+        }
+    }
+  if (sqlite3_prepare_v2 (self->db, "INSERT INTO reviews (id, household_id, submission_id, actor, role, at, "
+                                    "from_state, to_state) VALUES (?, ?, ?, ?, 'worker', ?, ?, "
+                                    "'pending_village_review')", -1, &st, NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  sqlite3_bind_text (st, 1, review_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, household_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, submission_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, self->actor, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 6, state, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return sql_failed (self, error);
+  {
+    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "review",
+                               .record_table = "reviews", .record_id = review_id, .fields = "from_state to_state" };
+    return hearth_audit_append (self->db, &entry, NULL, error);
+  }
+}
+
+static gboolean
+insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root, const char *id,
+                   const char *household_id, const char *risk_level, const char *deprecated, const char *xml,
+                   GError **error)
+{
+  g_autofree char *now = now_iso (self);
+  g_autofree char *started = text_of (child_named (root, "start"));
+  g_autofree char *ended = text_of (child_named (root, "end"));
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db, "INSERT INTO submissions (id, form_id, form_version, household_id, author, "
+                                    "device_id, started_at, ended_at, risk_level, deprecated_id, instance_xml, "
+                                    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, form->form_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, form->version != NULL ? form->version : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, household_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, self->actor, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 6, self->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 7, started, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 8, ended, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 9, risk_level != NULL ? risk_level : "", -1, SQLITE_STATIC);
+  if (deprecated != NULL && deprecated[0] != '\0')
+    sqlite3_bind_text (st, 10, deprecated, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 11, xml, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 12, now, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return sql_failed (self, error);
+  {
+    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "record",
+                               .record_table = "submissions", .record_id = id, .fields = form->form_id };
+    return hearth_audit_append (self->db, &entry, NULL, error);
+  }
+}
+
+G_GNUC_PRINTF (2, 3)
+static char *
+refuse (GError **error, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  g_propagate_error (error, g_error_new_valist (HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SUBMISSION, fmt, ap));
+  va_end (ap);
+  return NULL;
+}
+
+char *
+hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, const char *xml,
+                               const char *household_id, GError **error)
+{
+  g_autoptr(GHashTable) saved = fields_new ();
+  g_autofree char *instance_id = NULL;
+  g_autofree char *form_id = NULL;
+  g_autofree char *entity_id = NULL;
+  g_autofree char *create = NULL;
+  g_autofree char *deprecated = NULL;
+  g_autofree char *household = NULL;
+  g_autofree char *risk_found = NULL;
+  xmlDoc *doc;
+  xmlNode *root, *meta, *entity;
+  gboolean same = FALSE, creating, ok = FALSE;
+  const char *id;
+
+  g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), NULL);
+  if (xml == NULL || strlen (xml) > HEARTH_FORM_MAX_BYTES)
+    return refuse (error, _("the submission is missing or larger than %d bytes"), HEARTH_FORM_MAX_BYTES);
+  doc = xmlReadMemory (xml, (int) strlen (xml), "submission.xml", "UTF-8",
+                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (doc == NULL || xmlDocGetRootElement (doc) == NULL || doc->intSubset != NULL)
+    {
+      if (doc != NULL)
+        xmlFreeDoc (doc);
+      return refuse (error, _("the submission is not well-formed XML"));
+    }
+  root = xmlDocGetRootElement (doc);
+  form_id = attribute (root, "id");
+  meta = child_named (root, "meta");
+  instance_id = text_of (child_named (meta, "instanceID"));
+  entity = child_named (meta, "entity");
+  entity_id = attribute (entity, "id");
+  create = attribute (entity, "create");
+  deprecated = text_of (child_named (meta, "deprecatedID"));
+  id = g_str_has_prefix (instance_id, "uuid:") ? instance_id + 5 : instance_id;
+  creating = create != NULL && (g_str_equal (create, "1") || g_str_equal (create, "true"));
+  if (g_strcmp0 (form_id, form->form_id) != 0)
+    {
+      xmlFreeDoc (doc);
+      return refuse (error, _("the submission is of form \"%s\", not of \"%s\""), form_id != NULL ? form_id : "",
+                     form->form_id != NULL ? form->form_id : "");
+    }
+  if (!g_uuid_string_is_valid (id))
+    {
+      xmlFreeDoc (doc);
+      return refuse (error, _("the submission has no meta/instanceID UUID"));
+    }
+  if (submission_exists (self, id, xml, &same))
+    {
+      xmlFreeDoc (doc);
+      if (same)
+        return g_strdup (id);  /* recorded already: nothing changes */
+      return refuse (error, _("submission %s was recorded already with other content"), id);
+    }
+  household = g_strdup (household_id != NULL ? household_id : entity_id);
+  if (household == NULL || !g_uuid_string_is_valid (household))
+    {
+      xmlFreeDoc (doc);
+      return refuse (error, _("the submission names no household (meta/entity/@id)"));
+    }
+
+  /* The entity properties the form saves: the case owns the workflow's. */
+  for (guint i = 0; i < form->binds->len; i++)
+    {
+      HearthFormBind *b = form->binds->pdata[i];
+      xmlNode *n;
+
+      if (b->saveto == NULL || g_str_equal (b->saveto, "monitoring_status") || g_str_equal (b->saveto, "eliminated_on"))
+        continue;
+      if (!g_strv_contains (household_columns, b->saveto))
+        {
+          xmlFreeDoc (doc);
+          return refuse (error, _("line %u: entities:saveto=\"%s\" is not a household property"), b->line, b->saveto);
+        }
+      n = node_at (doc, b->nodeset);
+      if (n != NULL)  /* left out when not relevant: the property keeps its value */
+        g_hash_table_insert (saved, g_strdup (b->saveto), text_of (n));
+    }
+  risk_found = text_of (find_element (root, "risk_found"));
+
+  if (!exec (self, "SAVEPOINT record_submission", error))
+    {
+      xmlFreeDoc (doc);
+      return NULL;
+    }
+  if (creating)
+    {
+      ok = write_record (self, "households", household, TRUE, saved, "create", FALSE, NULL, error) &&
+           record_members (self, root, household, error);
+    }
+  else
+    {
+      g_autofree char *exists = household_value (self, household, "id");
+      if (exists == NULL)
+        g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("there is no household %s"), household);
+      else
+        {
+          guint changed = 0;
+          g_autofree char *version = household_value (self, household, "entity_version");
+
+          if (g_hash_table_contains (saved, "risk_level"))
+            g_hash_table_insert (saved, g_strdup ("risk_submission"), g_strdup (id));
+          ok = write_record (self, "households", household, FALSE, saved, "update", TRUE, &changed, error);
+          if (ok && changed > 0)
+            {
+              g_autoptr(GHashTable) v = fields_new ();
+              g_hash_table_insert (v, g_strdup ("entity_version"),
+                                   g_strdup_printf ("%" G_GINT64_FORMAT, g_ascii_strtoll (version, NULL, 10) + 1));
+              ok = write_record (self, "households", household, FALSE, v, "update", TRUE, NULL, error);
+            }
+        }
+    }
+  ok = ok && insert_submission (self, form, root, id, household, g_hash_table_lookup (saved, "risk_level"),
+                                deprecated, xml, error);
+  if (ok && g_hash_table_lookup (saved, "next_visit_date") != NULL &&
+      ((char *) g_hash_table_lookup (saved, "next_visit_date"))[0] != '\0')
+    ok = record_follow_up (self, household, id, g_hash_table_lookup (saved, "next_visit_date"),
+                           g_hash_table_lookup (saved, "risk_level"), error);
+  /* A visit that finds a risk, or the worker's revisit of a returned
+   * case, goes (back) to village review. */
+  if (ok && !creating)
+    {
+      g_autofree char *state = household_value (self, household, "monitoring_status");
+      if (g_str_equal (risk_found, "yes") || g_strcmp0 (state, "returned") == 0)
+        ok = record_risk_found (self, household, id, error);
+    }
+  xmlFreeDoc (doc);
+  if (!ok)
+    {
+      exec (self, "ROLLBACK TO record_submission; RELEASE record_submission", NULL);
+      return NULL;
+    }
+  if (!exec (self, "RELEASE record_submission", error))
+    {
+      exec (self, "ROLLBACK TO record_submission; RELEASE record_submission", NULL);
+      return NULL;
+    }
+  return g_strdup (id);
+}
+
+/* ---- the monitoring workflow ---------------------------------------------- */
+
+static const char *const role_names[] = { "worker", "clerk", "township", "county" };
+
+/* The moves of ../shared/INTERFACES.md: from, action, role, to. */
+static const struct { const char *from, *action; HearthRole role; const char *to; } moves[] = {
+  { "none", "declare", HEARTH_ROLE_WORKER, "pending_village_review" },
+  { "risk_eliminated", "declare", HEARTH_ROLE_WORKER, "pending_village_review" },
+  { "pending_village_review", "approve", HEARTH_ROLE_CLERK, "pending_county_approval" },
+  { "pending_village_review", "return", HEARTH_ROLE_CLERK, "returned" },
+  { "pending_county_approval", "approve", HEARTH_ROLE_TOWNSHIP, "pending_county_approval" },
+  { "pending_county_approval", "approve", HEARTH_ROLE_COUNTY, "monitored" },
+  { "pending_county_approval", "reject", HEARTH_ROLE_COUNTY, "none" },
+  { "monitored", "propose-elimination", HEARTH_ROLE_WORKER, "pending_elimination" },
+  { "pending_elimination", "approve", HEARTH_ROLE_CLERK, "pending_elimination" },
+  { "pending_elimination", "approve", HEARTH_ROLE_COUNTY, "risk_eliminated" },
+  { "pending_elimination", "return", HEARTH_ROLE_CLERK, "monitored" },
+  { "pending_elimination", "return", HEARTH_ROLE_COUNTY, "monitored" },
+  { "risk_eliminated", "revert", HEARTH_ROLE_COUNTY, "monitored" },
+};
+
+static gboolean
+has_text (const char *s)
+{
+  for (; s != NULL && *s != '\0'; s++)
+    if (!g_ascii_isspace (*s))
+      return TRUE;
+  return FALSE;
+}
+
+static const char *const actions[] = { "declare", "approve", "return", "reject", "propose-elimination", "revert", NULL };
+
+/* Whether the clerk approved the elimination since it was proposed. */
+static gboolean
+clerk_approved_elimination (HearthCaseStore *self, const char *household_id)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean approved = FALSE;
+
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT role FROM reviews WHERE household_id = ? AND to_state = 'pending_elimination' "
+                          "ORDER BY at DESC, rowid DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, household_id, -1, SQLITE_STATIC);
+      approved = sqlite3_step (st) == SQLITE_ROW && g_strcmp0 ((const char *) sqlite3_column_text (st, 0), "clerk") == 0;
+    }
+  sqlite3_finalize (st);
+  return approved;
+}
+
+static gboolean
+insert_review (HearthCaseStore *self, const char *household_id, HearthRole role, const char *from,
+               const char *to, const char *comment, const char *submission, GError **error)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *now = now_iso (self);
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db, "INSERT INTO reviews (id, household_id, submission_id, actor, role, at, "
+                                    "from_state, to_state, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          -1, &st, NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, household_id, -1, SQLITE_STATIC);
+  if (submission != NULL && submission[0] != '\0')
+    sqlite3_bind_text (st, 3, submission, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, self->actor, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, role_names[role], -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 6, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 7, from, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 8, to, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 9, comment != NULL ? comment : "", -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return sql_failed (self, error);
+  {
+    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "review",
+                               .record_table = "reviews", .record_id = id, .fields = "from_state to_state comment" };
+    return hearth_audit_append (self->db, &entry, NULL, error);
+  }
+}
+
+/* The author of the visit that raised the case: the correction is theirs. */
+static char *
+visit_author (HearthCaseStore *self, const char *household_id)
+{
+  sqlite3_stmt *st = NULL;
+  char *author = NULL;
+
+  if (sqlite3_prepare_v2 (self->db, "SELECT s.author FROM households h JOIN submissions s ON s.id = h.risk_submission "
+                                    "WHERE h.id = ?", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, household_id, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        author = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  return author;
+}
+
+gboolean
+hearth_case_transition (HearthCaseStore *self, const char *household_id, HearthRole role, const char *action,
+                        const char *comment, char **new_state, GError **error)
+{
+  g_autofree char *state = NULL;
+  g_autoptr(GHashTable) fields = fields_new ();
+  const char *to = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), FALSE);
+  if (new_state != NULL)
+    *new_state = NULL;
+  if (action == NULL || !g_strv_contains (actions, action) || (guint) role >= G_N_ELEMENTS (role_names))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("\"%s\" is not a workflow action"),
+                   action != NULL ? action : "");
+      return FALSE;
+    }
+  state = household_id != NULL ? household_value (self, household_id, "monitoring_status") : NULL;
+  if (state == NULL)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("there is no household %s"),
+                   household_id != NULL ? household_id : "");
+      return FALSE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (moves) && to == NULL; i++)
+    if (g_str_equal (moves[i].from, state) && g_str_equal (moves[i].action, action) && moves[i].role == role)
+      to = moves[i].to;
+  if (to == NULL)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
+                   _("a %s may not %s a household in the state %s"), role_names[role], action, state);
+      return FALSE;
+    }
+  if ((g_str_equal (action, "return") || g_str_equal (action, "reject")) && !has_text (comment))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED, _("to %s a case, say why (a comment)"), action);
+      return FALSE;
+    }
+  if (g_str_equal (state, "pending_elimination") && g_str_equal (action, "approve") && role == HEARTH_ROLE_COUNTY &&
+      !clerk_approved_elimination (self, household_id))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
+                   _("the village clerk approves an elimination before the county does"));
+      return FALSE;
+    }
+
+  if (!exec (self, "SAVEPOINT transition", error))
+    return FALSE;
+  ok = TRUE;
+  if (!g_str_equal (to, state))
+    {
+      g_hash_table_insert (fields, g_strdup ("monitoring_status"), g_strdup (to));
+      if (g_str_equal (to, "risk_eliminated"))
+        {
+          g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (wall_ms (self) / 1000);
+          g_hash_table_insert (fields, g_strdup ("eliminated_on"), g_date_time_format (dt, "%Y-%m-%d"));
+        }
+      ok = write_record (self, "households", household_id, FALSE, fields, action, TRUE, NULL, error);
+    }
+  ok = ok && insert_review (self, household_id, role, state, to, comment, NULL, error);
+  if (ok && g_str_equal (to, "returned"))
+    {
+      /* The correction is the visiting worker's task, due at once. */
+      g_autoptr(GHashTable) task = fields_new ();
+      g_autofree char *task_id = g_uuid_string_random ();
+      g_autofree char *author = visit_author (self, household_id);
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (wall_ms (self) / 1000);
+
+      g_hash_table_insert (task, g_strdup ("household_id"), g_strdup (household_id));
+      g_hash_table_insert (task, g_strdup ("kind"), g_strdup ("correction"));
+      g_hash_table_insert (task, g_strdup ("due_date"), g_date_time_format (dt, "%Y-%m-%d"));
+      g_hash_table_insert (task, g_strdup ("reason"), g_strdup (comment));
+      g_hash_table_insert (task, g_strdup ("assignee"), g_strdup (author != NULL ? author : ""));
+      ok = write_record (self, "tasks", task_id, TRUE, task, "open", FALSE, NULL, error);
+    }
+  if (!ok || !exec (self, "RELEASE transition", error))
+    {
+      exec (self, "ROLLBACK TO transition; RELEASE transition", NULL);
+      return FALSE;
+    }
+  if (new_state != NULL)
+    *new_state = g_strdup (to);
+  return TRUE;
+}

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-case-store.c: recording the bundled forms into a real encrypted
+ * store. A registration creates the household, its members and its first
+ * follow-up task; a visit that finds a risk updates the household's
+ * properties through entities:saveto, records the risk level, replaces the
+ * follow-up task with one due on the form's next_visit_date and moves the
+ * household to village review with a review record; recording it again
+ * changes nothing; a visit for an unknown household leaves nothing behind;
+ * every change is stamped and audited, and the audit chain verifies.
+ */
+#include "test-util.h"
+#include "case-audit.h"
+#include "case-store.h"
+#include "form-model.h"
+
+#include <string.h>
+
+#define NOW "2026-03-05T10:00:00+08:00"
+#define REGISTRATION_ID "11111111-2222-4333-8444-000000000001"
+#define VISIT_ID "11111111-2222-4333-8444-000000000002"
+
+static gint64
+fixed_ms (gpointer data)
+{
+  return 1772676000000;  /* 2026-03-05T02:00:00Z */
+}
+
+/* A submission made by hearth-cli form fill from one of the answer files. */
+static char *
+fill (const char *form, const char *answers, const char *instance_id)
+{
+  g_auto(TestRun) r = { 0 };
+  g_autofree char *form_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", form, NULL);
+  g_autofree char *answers_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                                    answers, NULL);
+
+  test_run_cli (&r, NULL, "form", "fill", form_path, "--answers", answers_path, "--now", NOW,
+                "--instance-id", instance_id, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  return g_steal_pointer (&r.out);
+}
+
+static HearthForm *
+load_form (const char *name)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", name, NULL);
+  g_autofree char *media = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "media", NULL);
+  g_autoptr(GError) error = NULL;
+  HearthForm *form = hearth_form_load (path, media, &error);
+
+  g_assert_no_error (error);
+  return form;
+}
+
+static char *
+query_text (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return value;
+}
+
+static void
+test_registration_then_visit (void)
+{
+  g_autofree char *dir = test_create_store ("case-store", NULL);
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  sqlite3 *db = hearth_store_get_db (store);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
+  g_autoptr(HearthForm) registration = load_form ("household-registration.xml");
+  g_autoptr(HearthForm) visit = load_form ("household-visit.xml");
+  g_autofree char *reg_xml = fill ("household-registration.xml", "registration-zh.json", REGISTRATION_ID);
+  g_autofree char *visit_xml = fill ("household-visit.xml", "visit-zh.json", VISIT_ID);
+  g_autofree char *household = NULL;
+  g_autofree char *recorded = NULL;
+  g_autofree char *again = NULL;
+  gint64 audit_entries, checked = 0;
+
+  g_assert_no_error (error);
+  hearth_case_store_set_wall_clock (cases, fixed_ms, NULL);
+
+  /* Registration: the household, five members, a first follow-up. */
+  recorded = hearth_case_record_submission (cases, registration, reg_xml, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (recorded, ==, REGISTRATION_ID);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM households"), ==, 1);
+  household = query_text (db, "SELECT id FROM households");
+  {
+    g_autofree char *head = query_text (db, "SELECT head_id_number FROM households");
+    g_autofree char *village = query_text (db, "SELECT village_code FROM households");
+    g_autofree char *status = query_text (db, "SELECT monitoring_status FROM households");
+    g_assert_cmpstr (head, ==, "150422196803150038");
+    g_assert_cmpuint (strlen (village), ==, 12);
+    g_assert_cmpstr (status, ==, "none");
+  }
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM members"), ==, 5);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE status = 'open' "
+                                       "AND due_date = '2026-03-08'"), ==, 1);
+  /* Every written field has a clock stamp. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_versions WHERE record_table = 'households'"),
+                   >=, 8);
+
+  /* The visit finds an orange risk. */
+  g_free (recorded);
+  recorded = hearth_case_record_submission (cases, visit, visit_xml, household, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (recorded, ==, VISIT_ID);
+  {
+    g_autofree char *level = query_text (db, "SELECT risk_level FROM households");
+    g_autofree char *by = query_text (db, "SELECT risk_submission FROM households");
+    g_autofree char *status = query_text (db, "SELECT monitoring_status FROM households");
+    g_autofree char *next = query_text (db, "SELECT next_visit_date FROM households");
+    g_assert_cmpstr (level, ==, "orange");
+    g_assert_cmpstr (by, ==, VISIT_ID);
+    g_assert_cmpstr (status, ==, "pending_village_review");
+    g_assert_cmpstr (next, ==, "2026-03-12");
+  }
+  g_assert_cmpint (test_query_int (db, "SELECT entity_version FROM households"), ==, 2);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM reviews WHERE to_state = 'pending_village_review' "
+                                       "AND from_state = 'none' AND role = 'worker'"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE status = 'open'"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE status = 'open' "
+                                       "AND due_date = '2026-03-12'"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE status = 'done'"), ==, 1);
+  /* A changed field's version names the one it replaced. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_versions WHERE record_table = 'households' "
+                                       "AND field = 'next_visit_date' AND base_hlc != ''"), ==, 1);
+
+  /* Recording the same visit again changes nothing. */
+  audit_entries = test_query_int (db, "SELECT count(*) FROM audit_log");
+  again = hearth_case_record_submission (cases, visit, visit_xml, household, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, VISIT_ID);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, audit_entries);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM submissions"), ==, 2);
+
+  /* The audit names fields, never values, and its chain is whole. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE fields LIKE '%黄%' "
+                                       "OR fields LIKE '%1504%'"), ==, 0);
+  g_assert_true (hearth_audit_verify (db, &checked, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (checked, ==, audit_entries);
+}
+
+static void
+move (HearthCaseStore *cases, const char *household, HearthRole role, const char *action, const char *comment,
+      const char *expected_state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = NULL;
+
+  g_assert_true (hearth_case_transition (cases, household, role, action, comment, &state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (state, ==, expected_state);
+}
+
+static void
+refused (HearthCaseStore *cases, const char *household, HearthRole role, const char *action, const char *comment,
+         const char *fragment)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (hearth_case_transition (cases, household, role, action, comment, NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, fragment));
+}
+
+/* The whole workflow of ../shared/INTERFACES.md, each move by its role,
+ * the wrong roles refused. */
+static void
+test_workflow (void)
+{
+  g_autofree char *dir = test_create_store ("case-workflow", NULL);
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  sqlite3 *db = hearth_store_get_db (store);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCaseStore) worker = hearth_case_store_new (store, "worker-1", &error);
+  g_autoptr(HearthCaseStore) clerk = hearth_case_store_new (store, "clerk-1", &error);
+  g_autoptr(HearthCaseStore) county = hearth_case_store_new (store, "county-1", &error);
+  g_autoptr(HearthForm) registration = load_form ("household-registration.xml");
+  g_autoptr(HearthForm) visit = load_form ("household-visit.xml");
+  g_autofree char *reg_xml = fill ("household-registration.xml", "registration-zh.json", REGISTRATION_ID);
+  g_autofree char *visit_xml = fill ("household-visit.xml", "visit-zh.json", VISIT_ID);
+  g_autofree char *revisit_xml = fill ("household-visit.xml", "visit-en.json", "11111111-2222-4333-8444-000000000003");
+  g_autofree char *household = NULL;
+  g_autofree char *id = NULL;
+
+  g_assert_no_error (error);
+  hearth_case_store_set_wall_clock (worker, fixed_ms, NULL);
+  hearth_case_store_set_wall_clock (clerk, fixed_ms, NULL);
+  hearth_case_store_set_wall_clock (county, fixed_ms, NULL);
+  id = hearth_case_record_submission (worker, registration, reg_xml, NULL, &error);
+  g_assert_no_error (error);
+  household = query_text (db, "SELECT id FROM households");
+  g_free (id);
+  id = hearth_case_record_submission (worker, visit, visit_xml, household, &error);
+  g_assert_no_error (error);
+
+  /* Village review: only the clerk decides; a return needs a comment. */
+  refused (worker, household, HEARTH_ROLE_WORKER, "approve", NULL, "worker may not approve");
+  refused (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, "pending_village_review");
+  refused (clerk, household, HEARTH_ROLE_CLERK, "return", "  ", "comment");
+  move (clerk, household, HEARTH_ROLE_CLERK, "return", "收入核实有误", "returned");
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE kind = 'correction' AND status = 'open' "
+                                       "AND assignee = 'worker-1'"), ==, 1);
+
+  /* The worker's revisit sends it back to review and closes the correction. */
+  g_free (id);
+  id = hearth_case_record_submission (worker, visit, revisit_xml, household, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE kind = 'correction' AND status = 'done'"),
+                   ==, 1);
+  {
+    g_autofree char *state = query_text (db, "SELECT monitoring_status FROM households");
+    g_assert_cmpstr (state, ==, "pending_village_review");
+  }
+
+  move (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, "pending_county_approval");
+  refused (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, "clerk may not approve");
+  move (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, "monitored");
+
+  /* Elimination: proposed by the worker, the clerk before the county. */
+  refused (clerk, household, HEARTH_ROLE_CLERK, "propose-elimination", NULL, "clerk");
+  move (worker, household, HEARTH_ROLE_WORKER, "propose-elimination", NULL, "pending_elimination");
+  refused (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, "clerk approves an elimination before");
+  move (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, "pending_elimination");
+  move (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, "risk_eliminated");
+  {
+    g_autofree char *on = query_text (db, "SELECT eliminated_on FROM households");
+    g_assert_cmpstr (on, ==, "2026-03-05");
+  }
+  refused (worker, household, HEARTH_ROLE_WORKER, "revert", NULL, "worker");
+  move (county, household, HEARTH_ROLE_COUNTY, "revert", NULL, "monitored");
+
+  /* Every move is a review record with who, role and from/to. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM reviews"), ==, 9);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM reviews WHERE role = 'county' AND actor = 'county-1'"),
+                   ==, 3);
+  {
+    g_autoptr(GError) e = NULL;
+    g_assert_false (hearth_case_transition (clerk, household, HEARTH_ROLE_CLERK, "bless", NULL, NULL, &e));
+    g_assert_error (e, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  }
+  g_assert_true (hearth_audit_verify (db, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* A visit for a household the store does not hold: nothing is written. */
+static void
+test_all_or_nothing (void)
+{
+  g_autofree char *dir = test_create_store ("case-store-atomic", NULL);
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  sqlite3 *db = hearth_store_get_db (store);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
+  g_autoptr(HearthForm) visit = load_form ("household-visit.xml");
+  g_autofree char *visit_xml = fill ("household-visit.xml", "visit-en.json", VISIT_ID);
+  g_autofree char *recorded = NULL;
+
+  recorded = hearth_case_record_submission (cases, visit, visit_xml, "5b0e7c1e-2d4f-4a8b-9c3d-000000000000", &error);
+  g_assert_null (recorded);
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM submissions"), ==, 0);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks"), ==, 0);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, 0);
+  g_clear_error (&error);
+
+  /* Another form's submission, or garbage, is refused. */
+  {
+    g_autoptr(HearthForm) registration = load_form ("household-registration.xml");
+    g_assert_null (hearth_case_record_submission (cases, registration, visit_xml, NULL, &error));
+    g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SUBMISSION);
+    g_clear_error (&error);
+    g_assert_null (hearth_case_record_submission (cases, registration, "<data", NULL, &error));
+    g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SUBMISSION);
+  }
+}
+
+static void
+test_write_refusals (void)
+{
+  g_autofree char *dir = test_create_store ("case-store-write", NULL);
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "clerk-1", &error);
+  g_autoptr(GHashTable) fields = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *id = "aaaaaaaa-2222-4333-8444-555555555555";
+  guint changed = 0;
+
+  g_hash_table_insert (fields, (char *) "village_code", (char *) "150422100203");
+  g_hash_table_insert (fields, (char *) "head_name", (char *) "王五");
+  g_assert_true (hearth_case_write (cases, "households", id, TRUE, fields, "create", &changed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed, ==, 2);
+  /* The same values again: nothing changes, nothing is stamped. */
+  g_assert_true (hearth_case_write (cases, "households", id, FALSE, fields, "update", &changed, &error));
+  g_assert_cmpuint (changed, ==, 0);
+  /* The workflow's state is not a field callers write. */
+  g_hash_table_insert (fields, (char *) "monitoring_status", (char *) "monitored");
+  g_assert_false (hearth_case_write (cases, "households", id, FALSE, fields, "update", NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "monitoring_status"));
+  g_clear_error (&error);
+  g_hash_table_remove (fields, "monitoring_status");
+  /* A bad village code is refused by the table. */
+  g_hash_table_insert (fields, (char *) "village_code", (char *) "1504");
+  g_assert_false (hearth_case_write (cases, "households", id, FALSE, fields, "update", NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (hearth_case_write (cases, "nosuch", id, FALSE, fields, "update", NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (hearth_case_write (cases, "households", "not-a-uuid", FALSE, fields, "update", NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (hearth_case_write (cases, "households", "bbbbbbbb-2222-4333-8444-555555555555", FALSE, fields,
+                                     "update", NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_test_add_func ("/case/store/registration-then-visit", test_registration_then_visit);
+  g_test_add_func ("/case/store/workflow", test_workflow);
+  g_test_add_func ("/case/store/all-or-nothing", test_all_or_nothing);
+  g_test_add_func ("/case/store/write-refusals", test_write_refusals);
+  return g_test_run ();
+}
