@@ -1028,3 +1028,87 @@ hearth_case_transition (HearthCaseStore *self, const char *household_id, HearthR
     *new_state = g_strdup (to);
   return TRUE;
 }
+
+/* ---- the case instance ----------------------------------------------------- */
+
+/* Adds one child per column of the first row of @sql (one parameter: @id). */
+static gboolean
+add_row (HearthCaseStore *self, xmlNode *parent, const char *sql, const char *id, gboolean *found, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    for (int c = 0; c < sqlite3_column_count (st); c++)
+      {
+        const char *v = (const char *) sqlite3_column_text (st, c);
+        xmlNewTextChild (parent, NULL, (const xmlChar *) sqlite3_column_name (st, c), (const xmlChar *) (v != NULL ? v : ""));
+      }
+  if (found != NULL)
+    *found = rc == SQLITE_ROW;
+  sqlite3_finalize (st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || sql_failed (self, error);
+}
+
+xmlDoc *
+hearth_case_build_instance (HearthCaseStore *self, const char *household_id, GError **error)
+{
+  xmlDoc *doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *root = xmlNewNode (NULL, (const xmlChar *) "household");
+  xmlNode *members, *last;
+  sqlite3_stmt *st = NULL;
+  gboolean found = FALSE;
+
+  g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), NULL);
+  xmlDocSetRootElement (doc, root);
+  if (!add_row (self, root,
+                "SELECT id, entity_version AS version, entity_version AS trunk_version, '' AS branch_id, "
+                "head_name || ' · ' || address AS label, village_code, address, head_name, head_id_number, category, "
+                "phone, location, member_count, per_capita_income, risk_level, risk_types, monitoring_status, "
+                "last_visit_date, next_visit_date, eliminated_on FROM households WHERE id = ? AND deleted = 0",
+                household_id, &found, error))
+    goto failed;
+  if (!found)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("there is no household %s"), household_id);
+      goto failed;
+    }
+  members = xmlNewChild (root, NULL, (const xmlChar *) "members", NULL);
+  if (sqlite3_prepare_v2 (self->db, "SELECT id FROM members WHERE household_id = ? AND deleted = 0 ORDER BY position",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      sql_failed (self, error);
+      goto failed;
+    }
+  sqlite3_bind_text (st, 1, household_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      xmlNode *m = xmlNewChild (members, NULL, (const xmlChar *) "member", NULL);
+      if (!add_row (self, m, "SELECT id, name, id_number, sex, birth_date, relation, health, labour, months_worked, "
+                             "work_place, school_status, insurance FROM members WHERE id = ?",
+                    (const char *) sqlite3_column_text (st, 0), NULL, error))
+        {
+          sqlite3_finalize (st);
+          goto failed;
+        }
+    }
+  sqlite3_finalize (st);
+  /* The last visit: the newest submission that set a risk level. */
+  last = xmlNewChild (root, NULL, (const xmlChar *) "last_visit", NULL);
+  if (!add_row (self, last,
+                "SELECT substr(s.ended_at, 1, 10) AS date, h.per_capita_income, s.risk_level, h.risk_types "
+                "FROM submissions s JOIN households h ON h.id = s.household_id "
+                "WHERE s.household_id = ? AND s.risk_level != '' ORDER BY s.ended_at DESC, s.recorded_at DESC LIMIT 1",
+                household_id, NULL, error))
+    goto failed;
+  xmlNewChild (root, NULL, (const xmlChar *) "measures", NULL);
+  return doc;
+
+failed:
+  xmlFreeDoc (doc);
+  return NULL;
+}

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <glib-object.h>
+#include <libxml/tree.h>
 
 #include "form-model.h"
 #include "store.h"
@@ -128,6 +129,22 @@ char *hearth_case_record_submission (HearthCaseStore  *self,
                                      const char       *xml,
                                      const char       *household_id,
                                      GError          **error);
+
+/**
+ * hearth_case_build_instance:
+ * @household_id: the household a form is opened for
+ *
+ * The `case` secondary instance of ../shared/INTERFACES.md ("Forms and
+ * cases"; format in schema/forms/README.md): the household's properties
+ * and entity version, its members, and a summary of its last visit, so a
+ * visit form can compare with the previous one.
+ *
+ * Returns: (transfer full) (nullable): the instance (root element
+ *   `household`), or %NULL with HEARTH_CASE_ERROR_NOT_FOUND or _SQLITE.
+ */
+xmlDoc *hearth_case_build_instance (HearthCaseStore *self,
+                                    const char      *household_id,
+                                    GError         **error);
 
 /**
  * hearth_case_transition:

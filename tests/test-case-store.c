@@ -14,6 +14,7 @@
 #include "case-store.h"
 #include "form-model.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define NOW "2026-03-05T10:00:00+08:00"
@@ -327,6 +328,57 @@ test_write_refusals (void)
   g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND);
 }
 
+/* The same story through hearth-cli: init with a user and role, visit
+ * record (registration by bundled form id, then a visit that reads the
+ * household from the store), household list, tasks, a refused review. */
+static void
+test_cli (void)
+{
+  g_autofree char *parent = test_make_dir ("case-cli");
+  g_autofree char *dir = g_build_filename (parent, "store", NULL);
+  g_autofree char *pass = g_build_filename (parent, "pass", NULL);
+  g_autofree char *reg = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                           "registration-zh.json", NULL);
+  g_autofree char *vis = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                           "visit-zh.json", NULL);
+  g_autofree char *household = NULL;
+  g_auto(TestRun) r = { 0 };
+
+  g_assert_true (g_file_set_contents (pass, TEST_PASSPHRASE "\n", -1, NULL));
+  g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
+                "--user", "worker-1", "--role", "worker", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "visit", "record",
+                "--form", "hearth_household_registration", "--answers", reg, "--now", NOW, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"next_visit_date\" : \"2026-03-08\""));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", "--search", "黄", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  household = g_strndup (r.out, 36);
+  g_assert_true (g_uuid_string_is_valid (household));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "visit", "record", "--form",
+                "hearth_household_visit", "--answers", vis, "--household", household, "--now", NOW, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "orange"));
+  g_assert_nonnull (strstr (r.out, "pending_village_review"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", "--today", "2026-03-13",
+                NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"urgency\" : \"overdue\""));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "approve", household, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "worker may not approve"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "audit", "verify", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -335,5 +387,6 @@ main (int argc, char **argv)
   g_test_add_func ("/case/store/workflow", test_workflow);
   g_test_add_func ("/case/store/all-or-nothing", test_all_or_nothing);
   g_test_add_func ("/case/store/write-refusals", test_write_refusals);
+  g_test_add_func ("/case/store/cli", test_cli);
   return g_test_run ();
 }

@@ -59,5 +59,22 @@ int cli_cmd_rekey   (CliContext *ctx, int argc, char **argv);
 int cli_cmd_county_keygen (CliContext *ctx, int argc, char **argv);
 int cli_cmd_form (CliContext *ctx, int argc, char **argv);
 int cli_cmd_audit (CliContext *ctx, int argc, char **argv);
+int cli_cmd_visit (CliContext *ctx, int argc, char **argv);
+int cli_cmd_review (CliContext *ctx, int argc, char **argv);
+int cli_cmd_household (CliContext *ctx, int argc, char **argv);
+int cli_cmd_tasks (CliContext *ctx, int argc, char **argv);
+
+typedef struct _HearthFormSession HearthFormSession;
+
+/* The path of a form named by path or by bundled form id. */
+char *cli_form_path (const char *form);
+
+/* Fills a form with an answers file (../shared/INTERFACES.md, "Answers
+ * JSON"). On success returns 0 with the session (which owns the form) and
+ * the submission; else prints the errors (JSON on stdout, or a message on
+ * stderr) and returns the exit code. */
+int cli_fill (const char *form_path, const char *answers_path, const char *lang, const char *media,
+              const char *now, const char *instance_id, GHashTable *instances,
+              HearthFormSession **session_out, char **xml_out);
 
 G_END_DECLS

@@ -377,6 +377,32 @@ error_kind (const GError *error)
   return "unknown-path";
 }
 
+/* The form a --form names: a path, or the id of a bundled form found in
+ * $HEARTH_FORMS_DIR, the installed forms, or the source tree's. */
+char *
+cli_form_path (const char *form)
+{
+  const char *dirs[] = { g_getenv ("HEARTH_FORMS_DIR"), HEARTH_INSTALLED_FORMS_DIR, HEARTH_SOURCE_FORMS_DIR };
+
+  if (form == NULL || g_file_test (form, G_FILE_TEST_EXISTS) || strchr (form, '/') != NULL)
+    return g_strdup (form);
+  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autoptr(GDir) d = dirs[i] != NULL ? g_dir_open (dirs[i], 0, NULL) : NULL;
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (dirs[i], name, NULL);
+          g_autoptr(HearthForm) f = g_str_has_suffix (name, ".xml") ? hearth_form_load (path, NULL, NULL) : NULL;
+
+          if (f != NULL && g_strcmp0 (f->form_id, form) == 0)
+            return g_steal_pointer (&path);
+        }
+    }
+  return g_strdup (form);
+}
+
 static int
 form_fill (CliContext *ctx, int argc, char **argv)
 {
@@ -385,20 +411,10 @@ form_fill (CliContext *ctx, int argc, char **argv)
   g_autofree char *lang = NULL;
   g_autofree char *now = NULL;
   g_autofree char *instance_id = NULL;
-  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(HearthFormSession) session = NULL;
-  g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func (answer_free);
-  g_autoptr(JsonBuilder) errors = json_builder_new ();
-  g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  HearthFormSessionOptions options = { 0 };
-  HearthForm *form;
-  JsonNode *root;
-  JsonObject *object;
-  GList *members;
-  guint n_errors = 0;
-  gsize len = 0;
+  g_autofree char *xml = NULL;
+  g_autofree char *form_path = NULL;
+  int status;
   GOptionEntry entries[] = {
     { "answers", 0, 0, G_OPTION_ARG_FILENAME, &answers_path, N_("The answers, as JSON (required)"), N_("FILE") },
     { "lang", 0, 0, G_OPTION_ARG_STRING, &lang, N_("The form's language, by code or name"), N_("LANG") },
@@ -417,6 +433,36 @@ form_fill (CliContext *ctx, int argc, char **argv)
       g_printerr (_("hearth-cli: form fill needs --answers FILE\n"));
       return CLI_EXIT_USAGE;
     }
+  form_path = cli_form_path (argv[1]);
+  status = cli_fill (form_path, answers_path, lang, media, now, instance_id, NULL, &session, &xml);
+  if (status == CLI_EXIT_OK)
+    g_print ("%s", xml);
+  return status;
+}
+
+int
+cli_fill (const char *form_path, const char *answers_path, const char *lang, const char *media_in,
+          const char *now, const char *instance_id, GHashTable *instances,
+          HearthFormSession **session_out, char **xml_out)
+{
+  g_autofree char *media = g_strdup (media_in);
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(HearthFormSession) session = NULL;
+  g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func (answer_free);
+  g_autoptr(JsonBuilder) errors = json_builder_new ();
+  g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  HearthFormSessionOptions options = { 0 };
+  HearthForm *form;
+  JsonNode *root;
+  JsonObject *object;
+  GList *members;
+  guint n_errors = 0;
+  gsize len = 0;
+
+  *session_out = NULL;
+  *xml_out = NULL;
   if (instance_id != NULL &&
       !g_uuid_string_is_valid (g_str_has_prefix (instance_id, "uuid:") ? instance_id + 5 : instance_id))
     {
@@ -433,7 +479,7 @@ form_fill (CliContext *ctx, int argc, char **argv)
         }
     }
   if (media == NULL)
-    media = default_media (argv[1]);
+    media = default_media (form_path);
 
   /* The answers first: a bad file is refused before anything else. */
   if (!g_file_get_contents (answers_path, &text, &len, &error))
@@ -470,7 +516,7 @@ form_fill (CliContext *ctx, int argc, char **argv)
       return CLI_EXIT_REFUSED;
     }
 
-  form = hearth_form_load (argv[1], media, &error);
+  form = hearth_form_load (form_path, media, &error);
   if (form == NULL)
     {
       g_printerr (_("hearth-cli: %s\n"), error->message);
@@ -480,6 +526,7 @@ form_fill (CliContext *ctx, int argc, char **argv)
   options.instance_id = instance_id;
   options.language = lang;
   options.media_dir = media;
+  options.instances = instances;
   session = hearth_form_session_new (form, &options, &error);
   if (session == NULL)
     {
@@ -541,7 +588,8 @@ form_fill (CliContext *ctx, int argc, char **argv)
 
       if (xml != NULL)
         {
-          g_print ("%s", xml);
+          *xml_out = g_steal_pointer (&xml);
+          *session_out = g_steal_pointer (&session);
           return CLI_EXIT_OK;
         }
       if (issues == NULL)

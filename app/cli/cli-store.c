@@ -6,6 +6,7 @@
 #include "store-countykey.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 #include <json-glib/json-glib.h>
 
 int
@@ -13,6 +14,8 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
 {
   g_autofree char *kdf_name = NULL;
   g_autofree char *county_pk_file = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *role = NULL;
   g_autoptr(HearthSecret) passphrase = NULL;
   GError *error = NULL;
   HearthKdfProfile kdf = HEARTH_KDF_INTERACTIVE;
@@ -22,11 +25,24 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
       N_("Key derivation cost: interactive (default), moderate, or test (test suites only)"), N_("COST") },
     { "county-public-key", 0, 0, G_OPTION_ARG_FILENAME, &county_pk_file,
       N_("Seal a recovery envelope to the county public key in FILE"), N_("FILE") },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("The store's user (default: the login name)"), N_("NAME") },
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role,
+      N_("The user's role: worker (default), clerk, township or county; enrolment will set it"), N_("ROLE") },
     { NULL }
   };
 
   if (!cli_parse ("init", entries, &argc, &argv))
     return CLI_EXIT_USAGE;
+  if (role != NULL && !g_strv_contains ((const char *const[]) { "worker", "clerk", "township", "county", NULL }, role))
+    {
+      g_printerr (_("hearth-cli: --role must be worker, clerk, township or county, not \"%s\"\n"), role);
+      return CLI_EXIT_USAGE;
+    }
+  if (user != NULL && (user[0] == '\0' || strpbrk (user, "\r\n") != NULL || strlen (user) > 128))
+    {
+      g_printerr (_("hearth-cli: --user takes a name of one line, at most 128 bytes\n"));
+      return CLI_EXIT_USAGE;
+    }
   if (kdf_name == NULL || g_strcmp0 (kdf_name, "interactive") == 0)
     kdf = HEARTH_KDF_INTERACTIVE;
   else if (g_strcmp0 (kdf_name, "moderate") == 0)
@@ -46,6 +62,27 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
   if (!hearth_store_create (ctx->data_dir, passphrase, kdf,
                             county_pk_file != NULL ? county_pk : NULL, &error))
     return cli_fail (error);
+  /* Who uses the store, for the case model's records. */
+  {
+    g_autoptr(HearthStore) store = hearth_store_open (ctx->data_dir, passphrase, &error);
+    sqlite3_stmt *st = NULL;
+    const char *keys[] = { "user", "role" };
+    const char *values[] = { user != NULL ? user : g_get_user_name (), role != NULL ? role : "worker" };
+
+    if (store == NULL)
+      return cli_fail (error);
+    for (guint i = 0; i < 2; i++)
+      {
+        if (sqlite3_prepare_v2 (hearth_store_get_db (store),
+                                "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
+          return cli_fail (g_error_new (HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INTERNAL, "%s",
+                                        sqlite3_errmsg (hearth_store_get_db (store))));
+        sqlite3_bind_text (st, 1, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text (st, 2, values[i], -1, SQLITE_STATIC);
+        sqlite3_step (st);
+        sqlite3_finalize (st);
+      }
+  }
   g_print (_("Created a store in %s.\n"), ctx->data_dir);
   if (county_pk_file != NULL)
     g_print (_("The county can recover it with its secret key.\n"));

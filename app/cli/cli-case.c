@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cli-case.c: hearth-cli visit record, review, household list|show and
+ * tasks (../shared/INTERFACES.md, "hearth-cli" and "Monitoring workflow").
+ * Who acts, and in which role, is the store's user (store_meta "user" and
+ * "role", set by init --user and --role; enrolment will set them).
+ */
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "cli-common.h"
+#include "case-search.h"
+#include "case-store.h"
+#include "form-session.h"
+
+#include <glib/gi18n.h>
+#include <libxml/tree.h>
+#include <string.h>
+
+static const char *const role_names[] = { "worker", "clerk", "township", "county" };
+
+/* One JSON object of string members: name, value, …, NULL. */
+G_GNUC_NULL_TERMINATED
+static void
+json_object_of_strings (JsonBuilder *b, const char *first, ...)
+{
+  va_list ap;
+
+  json_builder_begin_object (b);
+  va_start (ap, first);
+  for (const char *name = first; name != NULL; name = va_arg (ap, const char *))
+    {
+      json_builder_set_member_name (b, name);
+      json_builder_add_string_value (b, va_arg (ap, const char *));
+    }
+  va_end (ap);
+  json_builder_end_object (b);
+}
+
+static char *
+meta (HearthStore *store, const char *key)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (hearth_store_get_db (store), "SELECT value FROM store_meta WHERE key = ?", -1, &st,
+                          NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  return value;
+}
+
+/* The store's user and role: worker by default. */
+static HearthCaseStore *
+open_cases (HearthStore *store, HearthRole *role, GError **error)
+{
+  g_autofree char *user = meta (store, "user");
+  g_autofree char *role_name = meta (store, "role");
+
+  *role = HEARTH_ROLE_WORKER;
+  for (guint i = 0; role_name != NULL && i < G_N_ELEMENTS (role_names); i++)
+    if (g_str_equal (role_name, role_names[i]))
+      *role = (HearthRole) i;
+  return hearth_case_store_new (store, user != NULL ? user : g_get_user_name (), error);
+}
+
+static int
+case_fail (GError *error)
+{
+  int code = CLI_EXIT_REFUSED;
+
+  if (error->domain == HEARTH_CASE_ERROR && error->code == HEARTH_CASE_ERROR_SQLITE)
+    code = CLI_EXIT_INTERNAL;
+  g_printerr (_("hearth-cli: %s\n"), error->message);
+  g_error_free (error);
+  return code;
+}
+
+static void
+print_household (CliContext *ctx, HearthStore *store, const char *id)
+{
+  sqlite3_stmt *st = NULL;
+
+  if (sqlite3_prepare_v2 (hearth_store_get_db (store),
+                          "SELECT id, village_code, head_name, risk_level, monitoring_status, next_visit_date, "
+                          "member_count, entity_version FROM households WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+    return;
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    {
+      if (ctx->json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonNode) root = NULL;
+
+          json_builder_begin_object (b);
+          for (int c = 0; c < sqlite3_column_count (st); c++)
+            {
+              json_builder_set_member_name (b, sqlite3_column_name (st, c));
+              if (sqlite3_column_type (st, c) == SQLITE_INTEGER)
+                json_builder_add_int_value (b, sqlite3_column_int64 (st, c));
+              else
+                json_builder_add_string_value (b, (const char *) sqlite3_column_text (st, c));
+            }
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          cli_print_json (root);
+        }
+      else
+        g_print (_("Household %s (village %s, head %s): risk level %s, status %s, next visit %s, %lld members\n"),
+                 sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
+                 sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), sqlite3_column_text (st, 5),
+                 (long long) sqlite3_column_int64 (st, 6));
+    }
+  sqlite3_finalize (st);
+}
+
+static int
+visit_record (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *form_arg = NULL, *answers = NULL, *household = NULL, *lang = NULL, *media = NULL;
+  g_autofree char *now = NULL, *instance_id = NULL, *form_path = NULL, *xml = NULL, *recorded = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  g_autoptr(HearthFormSession) session = NULL;
+  g_autoptr(GHashTable) instances = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) xmlFreeDoc);
+  GError *error = NULL;
+  HearthRole role;
+  int status;
+  GOptionEntry entries[] = {
+    { "form", 0, 0, G_OPTION_ARG_STRING, &form_arg, N_("The form: a bundled form's id or a file"), N_("FORM") },
+    { "answers", 0, 0, G_OPTION_ARG_FILENAME, &answers, N_("The answers, as JSON (required)"), N_("FILE") },
+    { "household", 0, 0, G_OPTION_ARG_STRING, &household, N_("The household a visit is for"), N_("ID") },
+    { "lang", 0, 0, G_OPTION_ARG_STRING, &lang, N_("The form's language, by code or name"), N_("LANG") },
+    { "media", 0, 0, G_OPTION_ARG_FILENAME, &media, N_("The folder with the form's media"), N_("DIR") },
+    { "now", 0, 0, G_OPTION_ARG_STRING, &now, N_("Fix now() and today(), for tests"), N_("ISO8601") },
+    { "instance-id", 0, 0, G_OPTION_ARG_STRING, &instance_id, N_("Fix meta/instanceID, for tests"), N_("UUID") },
+    { NULL }
+  };
+
+  if (!cli_parse ("visit record", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (form_arg == NULL || answers == NULL)
+    {
+      g_printerr (_("hearth-cli: visit record needs --form FORM and --answers FILE\n"));
+      return CLI_EXIT_USAGE;
+    }
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  cases = open_cases (store, &role, &error);
+  if (cases == NULL)
+    return case_fail (error);
+  /* A visit reads the household as the store knows it. */
+  if (household != NULL)
+    {
+      xmlDoc *doc = hearth_case_build_instance (cases, household, &error);
+      if (doc == NULL)
+        return case_fail (error);
+      g_hash_table_insert (instances, (gpointer) "case", doc);
+    }
+  form_path = cli_form_path (form_arg);
+  status = cli_fill (form_path, answers, lang, media, now, instance_id, instances, &session, &xml);
+  if (status != CLI_EXIT_OK)
+    return status;
+  recorded = hearth_case_record_submission (cases, hearth_form_session_get_form (session), xml, household, &error);
+  if (recorded == NULL)
+    return case_fail (error);
+  if (household == NULL)
+    {
+      sqlite3_stmt *st = NULL;
+      if (sqlite3_prepare_v2 (hearth_store_get_db (store), "SELECT household_id FROM submissions WHERE id = ?", -1,
+                              &st, NULL) == SQLITE_OK)
+        {
+          sqlite3_bind_text (st, 1, recorded, -1, SQLITE_STATIC);
+          if (sqlite3_step (st) == SQLITE_ROW)
+            household = g_strdup ((const char *) sqlite3_column_text (st, 0));
+        }
+      sqlite3_finalize (st);
+    }
+  if (!ctx->json)
+    g_print (_("Recorded submission %s.\n"), recorded);
+  if (household != NULL)
+    print_household (ctx, store, household);
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_visit (CliContext *ctx, int argc, char **argv)
+{
+  if (argc < 2 || g_strcmp0 (argv[1], "record") != 0)
+    {
+      g_printerr (_("hearth-cli: visit needs a subcommand: visit record --form FORM --answers FILE [--household ID]\n"));
+      return CLI_EXIT_USAGE;
+    }
+  return visit_record (ctx, argc - 1, argv + 1);
+}
+
+int
+cli_cmd_review (CliContext *ctx, int argc, char **argv)
+{
+  static const char *const actions[] = { "declare", "approve", "return", "reject", "propose-elimination", "revert" };
+  g_autofree char *comment = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  g_autofree char *command = NULL;
+  const char *action;
+  GError *error = NULL;
+  HearthRole role;
+  gboolean known = FALSE;
+  GOptionEntry entries[] = {
+    { "comment", 0, 0, G_OPTION_ARG_STRING, &comment, N_("Why (needed to return or reject)"), N_("TEXT") },
+    { NULL }
+  };
+
+  for (gsize i = 0; argc >= 2 && i < G_N_ELEMENTS (actions); i++)
+    known = known || g_str_equal (argv[1], actions[i]);
+  if (!known)
+    {
+      g_printerr (_("hearth-cli: review needs an action: review approve|return|reject|propose-elimination|revert|declare "
+                    "HOUSEHOLD [--comment TEXT]\n"));
+      return CLI_EXIT_USAGE;
+    }
+  action = argv[1];
+  command = g_strdup_printf ("review %s", action);
+  argc--;
+  argv++;
+  if (!cli_parse_with_arguments (command, entries, N_("HOUSEHOLD"), &argc, &argv))
+    return CLI_EXIT_USAGE;
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  cases = open_cases (store, &role, &error);
+  if (cases == NULL || !hearth_case_transition (cases, argv[1], role, action, comment, &state, &error))
+    return case_fail (error);
+  if (!ctx->json)
+    g_print (_("Household %s is now %s.\n"), argv[1], state);
+  print_household (ctx, store, argv[1]);
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_household (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *search = NULL, *village = NULL, *status = NULL, *risk = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GError *error = NULL;
+  HearthHouseholdQuery q = { 0 };
+  GOptionEntry entries[] = {
+    { "search", 0, 0, G_OPTION_ARG_STRING, &search, N_("Part of a name, or the last digits of an ID number"), N_("TEXT") },
+    { "village", 0, 0, G_OPTION_ARG_STRING, &village, N_("A division code: 6, 9 or 12 digits"), N_("CODE") },
+    { "status", 0, 0, G_OPTION_ARG_STRING, &status, N_("A monitoring status"), N_("STATUS") },
+    { "risk", 0, 0, G_OPTION_ARG_STRING, &risk, N_("A risk level"), N_("LEVEL") },
+    { NULL }
+  };
+
+  if (argc >= 2 && g_strcmp0 (argv[1], "show") == 0)
+    {
+      GOptionEntry none[] = { { NULL } };
+      argc--;
+      argv++;
+      if (!cli_parse_with_arguments ("household show", none, N_("ID"), &argc, &argv))
+        return CLI_EXIT_USAGE;
+      store = cli_open_store (ctx, &error);
+      if (store == NULL)
+        return cli_fail (error);
+      print_household (ctx, store, argv[1]);
+      return CLI_EXIT_OK;
+    }
+  if (argc < 2 || g_strcmp0 (argv[1], "list") != 0)
+    {
+      g_printerr (_("hearth-cli: household needs a subcommand: household list [--search TEXT] [--village CODE] "
+                    "[--status STATUS] [--risk LEVEL], or household show ID\n"));
+      return CLI_EXIT_USAGE;
+    }
+  argc--;
+  argv++;
+  if (!cli_parse ("household list", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  q.text = search;
+  q.village_prefix = village;
+  q.monitoring_status = status;
+  q.risk_level = risk;
+  rows = hearth_case_search_households (hearth_store_get_db (store), &q, &error);
+  if (rows == NULL)
+    return case_fail (error);
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (b);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          HearthHouseholdRow *r = rows->pdata[i];
+          json_object_of_strings (b, "id", r->id, "village_code", r->village_code, "head_name", r->head_name,
+                                  "monitoring_status", r->monitoring_status, "risk_level", r->risk_level, NULL);
+        }
+      json_builder_end_array (b);
+      root = json_builder_get_root (b);
+      cli_print_json (root);
+    }
+  else
+    for (guint i = 0; i < rows->len; i++)
+      {
+        HearthHouseholdRow *r = rows->pdata[i];
+        g_print ("%s  %s  %s  %s  %s\n", r->id, r->village_code, r->head_name, r->risk_level, r->monitoring_status);
+      }
+  return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *today = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GError *error = NULL;
+  static const char *const urgency[] = { N_("overdue"), N_("due today"), N_("later") };
+  GOptionEntry entries[] = {
+    { "today", 0, 0, G_OPTION_ARG_STRING, &today, N_("Today's date (default: the local date)"), N_("YYYY-MM-DD") },
+    { NULL }
+  };
+
+  if (!cli_parse ("tasks", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (today == NULL)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      today = g_date_time_format (now, "%Y-%m-%d");
+    }
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  rows = hearth_case_tasks_list (hearth_store_get_db (store), today, NULL, NULL, NULL, 0, &error);
+  if (rows == NULL)
+    return case_fail (error);
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (b);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          HearthTaskRow *r = rows->pdata[i];
+          json_object_of_strings (b, "id", r->id, "household_id", r->household_id, "kind", r->kind,
+                                  "due_date", r->due_date, "urgency", urgency[r->urgency], NULL);
+        }
+      json_builder_end_array (b);
+      root = json_builder_get_root (b);
+      cli_print_json (root);
+    }
+  else
+    for (guint i = 0; i < rows->len; i++)
+      {
+        HearthTaskRow *r = rows->pdata[i];
+        g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, r->head_name, r->household_id);
+      }
+  return CLI_EXIT_OK;
+}
