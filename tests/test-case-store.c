@@ -375,8 +375,50 @@ test_cli (void)
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "worker may not approve"));
   test_run_clear (&r);
+  /* A worker's list holds returned cases only: none yet. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "review", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_null (strstr (r.out, household));
+  test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "audit", "verify", NULL);
   g_assert_cmpint (r.status, ==, 0);
+
+  /* A clerk's store (until sync brings the worker's visits, the clerk
+   * records them here): the case waits in the clerk's list, and the
+   * clerk's approval moves it on. */
+  {
+    g_autofree char *clerk_dir = g_build_filename (parent, "clerk", NULL);
+    g_autofree char *clerk_household = NULL;
+
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", clerk_dir, "--passphrase-file", pass, "init", "--kdf", "test",
+                  "--user", "clerk-1", "--role", "clerk", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", clerk_dir, "--passphrase-file", pass, "visit", "record", "--form",
+                  "hearth_household_registration", "--answers", reg, "--now", NOW, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", clerk_dir, "--passphrase-file", pass, "household", "list", NULL);
+    clerk_household = g_strndup (r.out, 36);
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", clerk_dir, "--passphrase-file", pass, "visit", "record", "--form",
+                  "hearth_household_visit", "--answers", vis, "--household", clerk_household, "--now", NOW, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", clerk_dir, "--passphrase-file", pass, "review", "list", NULL);
+    g_assert_nonnull (strstr (r.out, clerk_household));
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", clerk_dir, "--passphrase-file", pass, "review", "return", clerk_household,
+                  NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "comment"));
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", clerk_dir, "--passphrase-file", pass, "review", "approve", clerk_household,
+                  NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "pending_county_approval"));
+  }
 }
 
 int

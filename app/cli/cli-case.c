@@ -199,6 +199,63 @@ cli_cmd_visit (CliContext *ctx, int argc, char **argv)
   return visit_record (ctx, argc - 1, argv + 1);
 }
 
+/* The cases waiting for this role's decision (../shared/INTERFACES.md):
+ * the clerk's village review and eliminations, the township's and the
+ * county's approvals, the worker's returned cases. */
+static int
+review_list (CliContext *ctx, int argc, char **argv)
+{
+  static const char *const waiting[] = {
+    "'returned'",
+    "'pending_village_review', 'pending_elimination'",
+    "'pending_county_approval'",
+    "'pending_county_approval', 'pending_elimination'",
+  };
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *st = NULL;
+  GError *error = NULL;
+  HearthRole role;
+  GOptionEntry entries[] = { { NULL } };
+
+  if (!cli_parse ("review list", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  cases = open_cases (store, &role, &error);
+  if (cases == NULL)
+    return case_fail (error);
+  sql = g_strdup_printf ("SELECT id, village_code, head_name, monitoring_status, risk_level FROM households "
+                         "WHERE deleted = 0 AND monitoring_status IN (%s) ORDER BY village_code, head_name, id "
+                         "LIMIT 200", waiting[role]);
+  if (sqlite3_prepare_v2 (hearth_store_get_db (store), sql, -1, &st, NULL) != SQLITE_OK)
+    return case_fail (g_error_new (HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SQLITE, "%s",
+                                   sqlite3_errmsg (hearth_store_get_db (store))));
+  json_builder_begin_array (b);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      const char *v[5];
+      for (int c = 0; c < 5; c++)
+        v[c] = (const char *) sqlite3_column_text (st, c);
+      if (ctx->json)
+        json_object_of_strings (b, "id", v[0], "village_code", v[1], "head_name", v[2], "monitoring_status", v[3],
+                                "risk_level", v[4], NULL);
+      else
+        g_print ("%s  %s  %s  %s  %s\n", v[0], v[1], v[2], v[4], v[3]);
+    }
+  sqlite3_finalize (st);
+  json_builder_end_array (b);
+  if (ctx->json)
+    {
+      g_autoptr(JsonNode) root = json_builder_get_root (b);
+      cli_print_json (root);
+    }
+  return CLI_EXIT_OK;
+}
+
 int
 cli_cmd_review (CliContext *ctx, int argc, char **argv)
 {
@@ -217,12 +274,14 @@ cli_cmd_review (CliContext *ctx, int argc, char **argv)
     { NULL }
   };
 
+  if (argc >= 2 && g_str_equal (argv[1], "list"))
+    return review_list (ctx, argc - 1, argv + 1);
   for (gsize i = 0; argc >= 2 && i < G_N_ELEMENTS (actions); i++)
     known = known || g_str_equal (argv[1], actions[i]);
   if (!known)
     {
-      g_printerr (_("hearth-cli: review needs an action: review approve|return|reject|propose-elimination|revert|declare "
-                    "HOUSEHOLD [--comment TEXT]\n"));
+      g_printerr (_("hearth-cli: review needs an action: review list, or review "
+                    "approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT]\n"));
       return CLI_EXIT_USAGE;
     }
   action = argv[1];

@@ -31,7 +31,7 @@ static const CliCommand commands[] = {
   { "form", cli_cmd_form, N_("Check or fill an XForm: form check FORM.xml [--media DIR]; form fill FORM.xml --answers FILE [--lang LANG] [--media DIR] [--now ISO8601] [--instance-id UUID]") },
   { "audit", cli_cmd_audit, N_("Check the audit log's hash chain: audit verify") },
   { "visit", cli_cmd_visit, N_("Record a form for a household: visit record --form FORM --answers FILE [--household ID]") },
-  { "review", cli_cmd_review, N_("Move a case: review approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT]") },
+  { "review", cli_cmd_review, N_("Review cases: review list; review approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT]") },
   { "household", cli_cmd_household, N_("Find households: household list [--search TEXT] [--village CODE] [--status S] [--risk R]; household show ID") },
   { "tasks", cli_cmd_tasks, N_("The open tasks, overdue first: tasks [--today YYYY-MM-DD]") },
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
