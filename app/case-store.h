@@ -130,6 +130,36 @@ char *hearth_case_record_submission (HearthCaseStore  *self,
                                      const char       *household_id,
                                      GError          **error);
 
+/* The largest registry file accepted, in bytes. */
+#define HEARTH_REGISTRY_MAX_BYTES (64 * 1024 * 1024)
+
+/**
+ * hearth_case_import_registry:
+ * @path: a county registry exported as CSV, one row per member: UTF-8
+ *   (with or without a byte order mark) or GB18030; the columns are named
+ *   in the first row, in English or Chinese (schema/forms/README.md,
+ *   "Registry import")
+ * @households: (out) (optional): how many households were imported
+ * @members: (out) (optional): how many members
+ * @problems: (out) (optional) (transfer full) (element-type utf8): when
+ *   refused, every bad row as "line N: reason"
+ *
+ * Checks every row (required columns, the 12-digit village code, the ID
+ * number's checksum and birth date, the relation to the head, one head per
+ * household, no registry number or ID number twice) and imports all rows
+ * in one transaction, or none.
+ *
+ * Returns: %FALSE with HEARTH_CASE_ERROR_INVALID (see @problems) for bad
+ *   rows, or for a file that cannot be read, is not UTF-8 or GB18030, or
+ *   is too large; _SQLITE.
+ */
+gboolean hearth_case_import_registry (HearthCaseStore *self,
+                                      const char      *path,
+                                      guint           *households,
+                                      guint           *members,
+                                      GPtrArray      **problems,
+                                      GError         **error);
+
 /**
  * hearth_case_build_instance:
  * @household_id: the household a form is opened for

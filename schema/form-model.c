@@ -8,6 +8,7 @@
 
 #include "form-model.h"
 #include "xpath-eval.h"
+#include "csv.h"
 
 #include <glib/gi18n.h>
 #include <libxml/parser.h>
@@ -403,66 +404,6 @@ parse_text (Loader *ld, xmlNode *el)
 
 /* ---- external instances ------------------------------------------------- */
 
-/* One CSV record from @p (RFC 4180 quoting); NULL at the end. */
-static GPtrArray *
-csv_record (const char **p, gboolean *bad)
-{
-  GPtrArray *fields;
-  GString *field = g_string_new (NULL);
-  const char *s = *p;
-
-  if (*s == '\0')
-    {
-      g_string_free (field, TRUE);
-      return NULL;
-    }
-  fields = g_ptr_array_new_with_free_func (g_free);
-  for (;;)
-    {
-      if (*s == '"')
-        {
-          s++;
-          for (;;)
-            {
-              if (*s == '\0')
-                {
-                  *bad = TRUE;
-                  break;
-                }
-              if (*s == '"' && s[1] == '"')
-                {
-                  g_string_append_c (field, '"');
-                  s += 2;
-                  continue;
-                }
-              if (*s == '"')
-                {
-                  s++;
-                  break;
-                }
-              g_string_append_c (field, *s++);
-            }
-        }
-      while (*s != '\0' && *s != ',' && *s != '\n' && *s != '\r')
-        g_string_append_c (field, *s++);
-      g_ptr_array_add (fields, g_string_free (g_steal_pointer (&field), FALSE));
-      field = g_string_new (NULL);
-      if (*s == ',')
-        {
-          s++;
-          continue;
-        }
-      if (*s == '\r')
-        s++;
-      if (*s == '\n')
-        s++;
-      break;
-    }
-  g_string_free (field, TRUE);
-  *p = s;
-  return fields;
-}
-
 /* jr://file-csv: the first row names the columns; every other row becomes
  * root/item with one child element per column. */
 static xmlDoc *
@@ -478,7 +419,7 @@ csv_instance (Loader *ld, xmlNode *el, const char *file, const char *text)
   xmlDocSetRootElement (doc, root);
   if (g_str_has_prefix (p, "\xef\xbb\xbf"))
     p += 3;
-  header = csv_record (&p, &bad);
+  header = hearth_csv_record (&p, &bad);
   if (header == NULL || bad)
     goto invalid;
   for (guint i = 0; i < header->len; i++)
@@ -491,7 +432,7 @@ csv_instance (Loader *ld, xmlNode *el, const char *file, const char *text)
       }
   for (;;)
     {
-      g_autoptr(GPtrArray) fields = csv_record (&p, &bad);
+      g_autoptr(GPtrArray) fields = hearth_csv_record (&p, &bad);
       xmlNode *item;
 
       row++;

@@ -421,6 +421,123 @@ test_cli (void)
   }
 }
 
+/* A registry of three households; the same text as UTF-8, UTF-8 with a
+ * BOM and GB18030 imports the same; one bad row imports nothing and is
+ * named by its line. */
+static const char registry_csv[] =
+  "户编号,行政区划代码,住址,监测对象类别,姓名,身份证号,与户主关系,健康状况\r\n"
+  "H001,150422100202,大新庄村三组 12 号,0,黄志强,150422196803150038,01,chronic\r\n"
+  "H001,150422100202,大新庄村三组 12 号,0,刘桂兰,11010519491231002x,10,healthy\r\n"
+  "H002,150422100203,\"兴隆地村, 二组\",1,李建军,360426199101010071,01,healthy\r\n"
+  "H003,150422100203,兴隆地村三组,2,王五,440524188001010014,01,\r\n";
+
+static guint
+import_text (const char *name, const char *bytes, gsize len, GPtrArray **problems, sqlite3 **db_out,
+             HearthStore **store_out)
+{
+  g_autofree char *dir = test_create_store (name, NULL);
+  g_autofree char *file = g_build_filename (dir, "..", "registry.csv", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  HearthStore *store = test_open_store (dir);
+  guint households = 0, members = 0;
+
+  g_assert_true (g_file_set_contents (file, bytes, (gssize) len, NULL));
+  cases = hearth_case_store_new (store, "clerk-1", &error);
+  if (!hearth_case_import_registry (cases, file, &households, &members, problems, &error))
+    g_test_message ("%s", error->message);
+  *db_out = hearth_store_get_db (store);
+  *store_out = store;
+  return households * 100 + members;
+}
+
+static void
+test_import (void)
+{
+  g_autofree char *bom = g_strconcat ("\xef\xbb\xbf", registry_csv, NULL);
+  gsize gb_len = 0;
+  g_autofree char *gb = g_convert (registry_csv, -1, "GB18030", "UTF-8", NULL, &gb_len, NULL);
+  g_autoptr(GPtrArray) problems = NULL;
+  sqlite3 *db = NULL;
+  HearthStore *store = NULL;
+  g_autofree char *snapshot = NULL;
+  static const char *const sources[] = { "utf8", "bom", "gb18030" };
+
+  g_assert_nonnull (gb);
+  g_assert_false (g_utf8_validate (gb, (gssize) gb_len, NULL));  /* really GB18030 bytes */
+  for (gsize i = 0; i < G_N_ELEMENTS (sources); i++)
+    {
+      const char *bytes = i == 0 ? registry_csv : i == 1 ? bom : gb;
+      gsize len = i == 2 ? gb_len : strlen (bytes);
+      g_autofree char *rows = NULL;
+
+      g_assert_cmpuint (import_text (sources[i], bytes, len, NULL, &db, &store), ==, 304);
+      rows = query_text (db, "SELECT group_concat(registry_no || ':' || head_name || ':' || head_id_number || ':' || "
+                             "address || ':' || member_count, '|') FROM (SELECT * FROM households ORDER BY registry_no)");
+      g_test_message ("%s: %s", sources[i], rows);
+      if (snapshot == NULL)
+        snapshot = g_strdup (rows);
+      g_assert_cmpstr (rows, ==, snapshot);
+      /* The lowercase x is normalised; sex and birth date come from the number. */
+      g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM members WHERE id_number = '11010519491231002X' "
+                                           "AND sex = '2' AND birth_date = '1949-12-31'"), ==, 1);
+      g_object_unref (store);
+    }
+  g_assert_nonnull (strstr (snapshot, "H002:李建军:360426199101010071:兴隆地村, 二组:1"));
+
+  /* Through hearth-cli: the counts, then the same file refused as already there. */
+  {
+    g_autofree char *parent = test_make_dir ("import-cli");
+    g_autofree char *dir = g_build_filename (parent, "store", NULL);
+    g_autofree char *pass = g_build_filename (parent, "pass", NULL);
+    g_autofree char *file = g_build_filename (parent, "registry.csv", NULL);
+    g_auto(TestRun) r = { 0 };
+
+    g_assert_true (g_file_set_contents (pass, TEST_PASSPHRASE "\n", -1, NULL));
+    g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
+    g_assert_true (g_file_set_contents (file, gb, (gssize) gb_len, NULL));
+    test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", file, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "3 households with 4 members"));
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", file, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "already in the store"));
+  }
+
+  /* One bad row (a wrong check character on line 4): nothing imported. */
+  {
+    g_autoptr(GString) bad = g_string_new (registry_csv);
+    g_string_replace (bad, "360426199101010071", "360426199101010072", 1);
+    g_assert_cmpuint (import_text ("bad-row", bad->str, bad->len, &problems, &db, &store), ==, 0);
+    g_assert_nonnull (problems);
+    g_assert_cmpuint (problems->len, ==, 1);
+    g_test_message ("%s", (char *) problems->pdata[0]);
+    g_assert_true (g_str_has_prefix (problems->pdata[0], "line 4: "));
+    g_assert_nonnull (strstr (problems->pdata[0], "check character"));
+    g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM households"), ==, 0);
+    g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM members"), ==, 0);
+    g_object_unref (store);
+    g_clear_pointer (&problems, g_ptr_array_unref);
+  }
+  /* A household without its head, and a missing column. */
+  {
+    static const char no_head[] = "户编号,行政区划代码,姓名,身份证号,与户主关系\n"
+                                  "H9,150422100202,刘桂兰,11010519491231002X,10\n";
+    static const char no_column[] = "name,id_number\n王五,440524188001010014\n";
+
+    g_assert_cmpuint (import_text ("no-head", no_head, strlen (no_head), &problems, &db, &store), ==, 0);
+    g_assert_nonnull (strstr (problems->pdata[0], "no head"));
+    g_object_unref (store);
+    g_clear_pointer (&problems, g_ptr_array_unref);
+    g_assert_cmpuint (import_text ("no-column", no_column, strlen (no_column), &problems, &db, &store), ==, 0);
+    g_assert_nonnull (strstr (problems->pdata[0], "is missing"));
+    g_object_unref (store);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -430,5 +547,6 @@ main (int argc, char **argv)
   g_test_add_func ("/case/store/all-or-nothing", test_all_or_nothing);
   g_test_add_func ("/case/store/write-refusals", test_write_refusals);
   g_test_add_func ("/case/store/cli", test_cli);
+  g_test_add_func ("/case/store/import", test_import);
   return g_test_run ();
 }

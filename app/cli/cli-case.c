@@ -331,10 +331,35 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
       print_household (ctx, store, argv[1]);
       return CLI_EXIT_OK;
     }
+  if (argc >= 2 && g_strcmp0 (argv[1], "import") == 0)
+    {
+      GOptionEntry none[] = { { NULL } };
+      g_autoptr(HearthCaseStore) cases = NULL;
+      g_autoptr(GPtrArray) problems = NULL;
+      HearthRole role;
+      guint households = 0, members = 0;
+
+      argc--;
+      argv++;
+      if (!cli_parse_with_arguments ("household import", none, N_("FILE.csv"), &argc, &argv))
+        return CLI_EXIT_USAGE;
+      store = cli_open_store (ctx, &error);
+      if (store == NULL)
+        return cli_fail (error);
+      cases = open_cases (store, &role, &error);
+      if (cases == NULL || !hearth_case_import_registry (cases, argv[1], &households, &members, &problems, &error))
+        {
+          for (guint i = 0; problems != NULL && i < problems->len; i++)
+            g_printerr ("%s\n", (char *) problems->pdata[i]);
+          return case_fail (error);
+        }
+      g_print (_("Imported %u households with %u members.\n"), households, members);
+      return CLI_EXIT_OK;
+    }
   if (argc < 2 || g_strcmp0 (argv[1], "list") != 0)
     {
       g_printerr (_("hearth-cli: household needs a subcommand: household list [--search TEXT] [--village CODE] "
-                    "[--status STATUS] [--risk LEVEL], or household show ID\n"));
+                    "[--status STATUS] [--risk LEVEL], household show ID, or household import FILE.csv\n"));
       return CLI_EXIT_USAGE;
     }
   argc--;

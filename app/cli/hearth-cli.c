@@ -32,7 +32,7 @@ static const CliCommand commands[] = {
   { "audit", cli_cmd_audit, N_("Check the audit log's hash chain: audit verify") },
   { "visit", cli_cmd_visit, N_("Record a form for a household: visit record --form FORM --answers FILE [--household ID]") },
   { "review", cli_cmd_review, N_("Review cases: review list; review approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT]") },
-  { "household", cli_cmd_household, N_("Find households: household list [--search TEXT] [--village CODE] [--status S] [--risk R]; household show ID") },
+  { "household", cli_cmd_household, N_("Households: household list [--search TEXT] [--village CODE] [--status S] [--risk R]; household show ID; household import FILE.csv") },
   { "tasks", cli_cmd_tasks, N_("The open tasks, overdue first: tasks [--today YYYY-MM-DD]") },
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
 };

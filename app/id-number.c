@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* id-number.c: GB 11643-1999 resident identity numbers (id-number.h). */
+#include "id-number.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+char *
+hearth_id_number_check (const char *text, char **normalised, char **birth_date, char *sex)
+{
+  static const int weights[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+  static const char checks[] = "10X98765432";
+  char id[19];
+  int sum = 0, year, month, day;
+  g_autoptr(GDateTime) now = NULL;
+
+  if (text == NULL || strlen (text) != 18)
+    return g_strdup (_("an ID number has 18 characters"));
+  memcpy (id, text, 19);
+  if (id[17] == 'x')
+    id[17] = 'X';
+  for (int i = 0; i < 17; i++)
+    {
+      if (!g_ascii_isdigit (id[i]))
+        return g_strdup (_("the first 17 characters of an ID number are digits"));
+      sum += (id[i] - '0') * weights[i];
+    }
+  year = (id[6] - '0') * 1000 + (id[7] - '0') * 100 + (id[8] - '0') * 10 + (id[9] - '0');
+  month = (id[10] - '0') * 10 + (id[11] - '0');
+  day = (id[12] - '0') * 10 + (id[13] - '0');
+  now = g_date_time_new_now_local ();
+  if (year < 1850 || month < 1 || month > 12 || day < 1 || !g_date_valid_dmy (day, month, year) ||
+      year > g_date_time_get_year (now))
+    return g_strdup (_("the birth date in the ID number is not a real date"));
+  if (checks[sum % 11] != id[17])
+    return g_strdup_printf (_("the check character of the ID number should be %c"), checks[sum % 11]);
+  if (normalised != NULL)
+    *normalised = g_strdup (id);
+  if (birth_date != NULL)
+    *birth_date = g_strdup_printf ("%04d-%02d-%02d", year, month, day);
+  if (sex != NULL)
+    *sex = ((id[16] - '0') % 2) ? '1' : '2';
+  return NULL;
+}
