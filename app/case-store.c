@@ -553,21 +553,19 @@ record_members (HearthCaseStore *self, xmlNode *root, const char *household_id, 
   return TRUE;
 }
 
-/* The follow-up task: closes the household's open ones, opens one due on
- * the form's next_visit_date. */
+/* Marks the household's open tasks of @kind done, closed by @closed_by. */
 static gboolean
-record_follow_up (HearthCaseStore *self, const char *household_id, const char *submission_id,
-                  const char *due, const char *risk_level, GError **error)
+close_open_tasks (HearthCaseStore *self, const char *household_id, const char *kind, const char *closed_by,
+                  GError **error)
 {
   g_autoptr(GPtrArray) open = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) fields = fields_new ();
-  g_autofree char *task_id = g_uuid_string_random ();
   sqlite3_stmt *st = NULL;
 
-  if (sqlite3_prepare_v2 (self->db, "SELECT id FROM tasks WHERE household_id = ? AND kind = 'follow_up' "
-                                    "AND status = 'open'", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->db, "SELECT id FROM tasks WHERE household_id = ? AND kind = ? AND status = 'open'",
+                          -1, &st, NULL) != SQLITE_OK)
     return sql_failed (self, error);
   sqlite3_bind_text (st, 1, household_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, kind, -1, SQLITE_STATIC);
   while (sqlite3_step (st) == SQLITE_ROW)
     g_ptr_array_add (open, g_strdup ((const char *) sqlite3_column_text (st, 0)));
   sqlite3_finalize (st);
@@ -575,10 +573,27 @@ record_follow_up (HearthCaseStore *self, const char *household_id, const char *s
     {
       g_autoptr(GHashTable) done = fields_new ();
       g_hash_table_insert (done, g_strdup ("status"), g_strdup ("done"));
-      g_hash_table_insert (done, g_strdup ("closed_by"), g_strdup (submission_id));
+      g_hash_table_insert (done, g_strdup ("closed_by"), g_strdup (closed_by));
       if (!write_record (self, "tasks", open->pdata[i], FALSE, done, "close", FALSE, NULL, error))
         return FALSE;
     }
+  return TRUE;
+}
+
+static gboolean insert_review (HearthCaseStore *self, const char *household_id, HearthRole role, const char *from,
+                               const char *to, const char *comment, const char *submission, GError **error);
+
+/* The follow-up task: closes the household's open ones, opens one due on
+ * the form's next_visit_date. */
+static gboolean
+record_follow_up (HearthCaseStore *self, const char *household_id, const char *submission_id,
+                  const char *due, const char *risk_level, GError **error)
+{
+  g_autoptr(GHashTable) fields = fields_new ();
+  g_autofree char *task_id = g_uuid_string_random ();
+
+  if (!close_open_tasks (self, household_id, "follow_up", submission_id, error))
+    return FALSE;
   g_hash_table_insert (fields, g_strdup ("household_id"), g_strdup (household_id));
   g_hash_table_insert (fields, g_strdup ("kind"), g_strdup ("follow_up"));
   g_hash_table_insert (fields, g_strdup ("due_date"), g_strdup (due));
@@ -597,10 +612,6 @@ record_risk_found (HearthCaseStore *self, const char *household_id, const char *
 {
   g_autofree char *state = household_value (self, household_id, "monitoring_status");
   g_autoptr(GHashTable) fields = fields_new ();
-  g_autofree char *review_id = g_uuid_string_random ();
-  g_autofree char *now = now_iso (self);
-  sqlite3_stmt *st = NULL;
-  int rc;
 
   if (state == NULL || !(g_str_equal (state, "none") || g_str_equal (state, "returned") ||
                          g_str_equal (state, "risk_eliminated")))
@@ -608,46 +619,11 @@ record_risk_found (HearthCaseStore *self, const char *household_id, const char *
   g_hash_table_insert (fields, g_strdup ("monitoring_status"), g_strdup ("pending_village_review"));
   if (!write_record (self, "households", household_id, FALSE, fields, "risk_found", TRUE, NULL, error))
     return FALSE;
-  if (g_str_equal (state, "returned"))
-    {
-      /* The revisit is the correction the clerk asked for. */
-      g_autoptr(GPtrArray) open = g_ptr_array_new_with_free_func (g_free);
-      if (sqlite3_prepare_v2 (self->db, "SELECT id FROM tasks WHERE household_id = ? AND kind = 'correction' "
-                                        "AND status = 'open'", -1, &st, NULL) != SQLITE_OK)
-        return sql_failed (self, error);
-      sqlite3_bind_text (st, 1, household_id, -1, SQLITE_STATIC);
-      while (sqlite3_step (st) == SQLITE_ROW)
-        g_ptr_array_add (open, g_strdup ((const char *) sqlite3_column_text (st, 0)));
-      sqlite3_finalize (st);
-      st = NULL;
-      for (guint i = 0; i < open->len; i++)
-        {
-          g_autoptr(GHashTable) done = fields_new ();
-          g_hash_table_insert (done, g_strdup ("status"), g_strdup ("done"));
-          g_hash_table_insert (done, g_strdup ("closed_by"), g_strdup (submission_id));
-          if (!write_record (self, "tasks", open->pdata[i], FALSE, done, "close", FALSE, NULL, error))
-            return FALSE;
-        }
-    }
-  if (sqlite3_prepare_v2 (self->db, "INSERT INTO reviews (id, household_id, submission_id, actor, role, at, "
-                                    "from_state, to_state) VALUES (?, ?, ?, ?, 'worker', ?, ?, "
-                                    "'pending_village_review')", -1, &st, NULL) != SQLITE_OK)
-    return sql_failed (self, error);
-  sqlite3_bind_text (st, 1, review_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, household_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, submission_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, self->actor, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 5, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 6, state, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return sql_failed (self, error);
-  {
-    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "review",
-                               .record_table = "reviews", .record_id = review_id, .fields = "from_state to_state" };
-    return hearth_audit_append (self->db, &entry, NULL, error);
-  }
+  /* The revisit is the correction the clerk asked for. */
+  if (g_str_equal (state, "returned") && !close_open_tasks (self, household_id, "correction", submission_id, error))
+    return FALSE;
+  return insert_review (self, household_id, HEARTH_ROLE_WORKER, state, "pending_village_review", NULL,
+                        submission_id, error);
 }
 
 static gboolean

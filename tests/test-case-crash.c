@@ -21,32 +21,6 @@
 #define VISITS 5000
 #define NOW "2026-03-05T10:00:00+08:00"
 
-static char *
-fill (const char *form, const char *answers, const char *instance_id)
-{
-  g_auto(TestRun) r = { 0 };
-  g_autofree char *form_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", form, NULL);
-  g_autofree char *answers_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
-                                                    answers, NULL);
-
-  test_run_cli (&r, NULL, "form", "fill", form_path, "--answers", answers_path, "--now", NOW,
-                "--instance-id", instance_id, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  return g_steal_pointer (&r.out);
-}
-
-static HearthForm *
-load_form (const char *name)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", name, NULL);
-  g_autofree char *media = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "media", NULL);
-  g_autoptr(GError) error = NULL;
-  HearthForm *form = hearth_form_load (path, media, &error);
-
-  g_assert_no_error (error);
-  return form;
-}
-
 /* The visit again under another instanceID. */
 static char *
 visit_copy (const char *xml, guint n)
@@ -70,7 +44,7 @@ writer (const char *dir, const char *household, const char *visit_xml, guint fir
   store = test_open_store (dir);
   {
   g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", NULL);
-  g_autoptr(HearthForm) visit = load_form ("household-visit.xml");
+  g_autoptr(HearthForm) visit = test_load_bundled_form ("household-visit.xml");
 
   for (guint n = first; n < VISITS; n++)
     {
@@ -117,7 +91,7 @@ test_kill_while_recording (void)
 {
   g_autofree char *dir = test_create_store ("case-crash", NULL);
   g_autofree char *household = NULL;
-  g_autofree char *visit_xml = fill ("household-visit.xml", "visit-zh.json", "11111111-2222-4333-8444-000000000000");
+  g_autofree char *visit_xml = test_fill_bundled ("household-visit.xml", "visit-zh.json", NOW, "11111111-2222-4333-8444-000000000000");
   g_autoptr(GRand) rand = g_rand_new_with_seed (20261129);
   guint recorded = 0, kills = 0;
 
@@ -125,8 +99,8 @@ test_kill_while_recording (void)
     g_autoptr(HearthStore) store = test_open_store (dir);
     g_autoptr(GError) error = NULL;
     g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
-    g_autoptr(HearthForm) registration = load_form ("household-registration.xml");
-    g_autofree char *reg = fill ("household-registration.xml", "registration-zh.json",
+    g_autoptr(HearthForm) registration = test_load_bundled_form ("household-registration.xml");
+    g_autofree char *reg = test_fill_bundled ("household-registration.xml", "registration-zh.json", NOW,
                                  "11111111-2222-4333-8444-ffffffffffff");
     g_autofree char *id = hearth_case_record_submission (cases, registration, reg, NULL, &error);
     sqlite3_stmt *st = NULL;

@@ -27,33 +27,6 @@ fixed_ms (gpointer data)
   return 1772676000000;  /* 2026-03-05T02:00:00Z */
 }
 
-/* A submission made by hearth-cli form fill from one of the answer files. */
-static char *
-fill (const char *form, const char *answers, const char *instance_id)
-{
-  g_auto(TestRun) r = { 0 };
-  g_autofree char *form_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", form, NULL);
-  g_autofree char *answers_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
-                                                    answers, NULL);
-
-  test_run_cli (&r, NULL, "form", "fill", form_path, "--answers", answers_path, "--now", NOW,
-                "--instance-id", instance_id, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  return g_steal_pointer (&r.out);
-}
-
-static HearthForm *
-load_form (const char *name)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", name, NULL);
-  g_autofree char *media = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "media", NULL);
-  g_autoptr(GError) error = NULL;
-  HearthForm *form = hearth_form_load (path, media, &error);
-
-  g_assert_no_error (error);
-  return form;
-}
-
 static char *
 query_text (sqlite3 *db, const char *sql)
 {
@@ -75,10 +48,10 @@ test_registration_then_visit (void)
   sqlite3 *db = hearth_store_get_db (store);
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
-  g_autoptr(HearthForm) registration = load_form ("household-registration.xml");
-  g_autoptr(HearthForm) visit = load_form ("household-visit.xml");
-  g_autofree char *reg_xml = fill ("household-registration.xml", "registration-zh.json", REGISTRATION_ID);
-  g_autofree char *visit_xml = fill ("household-visit.xml", "visit-zh.json", VISIT_ID);
+  g_autoptr(HearthForm) registration = test_load_bundled_form ("household-registration.xml");
+  g_autoptr(HearthForm) visit = test_load_bundled_form ("household-visit.xml");
+  g_autofree char *reg_xml = test_fill_bundled ("household-registration.xml", "registration-zh.json", NOW, REGISTRATION_ID);
+  g_autofree char *visit_xml = test_fill_bundled ("household-visit.xml", "visit-zh.json", NOW, VISIT_ID);
   g_autofree char *household = NULL;
   g_autofree char *recorded = NULL;
   g_autofree char *again = NULL;
@@ -186,11 +159,11 @@ test_workflow (void)
   g_autoptr(HearthCaseStore) worker = hearth_case_store_new (store, "worker-1", &error);
   g_autoptr(HearthCaseStore) clerk = hearth_case_store_new (store, "clerk-1", &error);
   g_autoptr(HearthCaseStore) county = hearth_case_store_new (store, "county-1", &error);
-  g_autoptr(HearthForm) registration = load_form ("household-registration.xml");
-  g_autoptr(HearthForm) visit = load_form ("household-visit.xml");
-  g_autofree char *reg_xml = fill ("household-registration.xml", "registration-zh.json", REGISTRATION_ID);
-  g_autofree char *visit_xml = fill ("household-visit.xml", "visit-zh.json", VISIT_ID);
-  g_autofree char *revisit_xml = fill ("household-visit.xml", "visit-en.json", "11111111-2222-4333-8444-000000000003");
+  g_autoptr(HearthForm) registration = test_load_bundled_form ("household-registration.xml");
+  g_autoptr(HearthForm) visit = test_load_bundled_form ("household-visit.xml");
+  g_autofree char *reg_xml = test_fill_bundled ("household-registration.xml", "registration-zh.json", NOW, REGISTRATION_ID);
+  g_autofree char *visit_xml = test_fill_bundled ("household-visit.xml", "visit-zh.json", NOW, VISIT_ID);
+  g_autofree char *revisit_xml = test_fill_bundled ("household-visit.xml", "visit-en.json", NOW, "11111111-2222-4333-8444-000000000003");
   g_autofree char *household = NULL;
   g_autofree char *id = NULL;
 
@@ -263,8 +236,8 @@ test_all_or_nothing (void)
   sqlite3 *db = hearth_store_get_db (store);
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
-  g_autoptr(HearthForm) visit = load_form ("household-visit.xml");
-  g_autofree char *visit_xml = fill ("household-visit.xml", "visit-en.json", VISIT_ID);
+  g_autoptr(HearthForm) visit = test_load_bundled_form ("household-visit.xml");
+  g_autofree char *visit_xml = test_fill_bundled ("household-visit.xml", "visit-en.json", NOW, VISIT_ID);
   g_autofree char *recorded = NULL;
 
   recorded = hearth_case_record_submission (cases, visit, visit_xml, "5b0e7c1e-2d4f-4a8b-9c3d-000000000000", &error);
@@ -277,7 +250,7 @@ test_all_or_nothing (void)
 
   /* Another form's submission, or garbage, is refused. */
   {
-    g_autoptr(HearthForm) registration = load_form ("household-registration.xml");
+    g_autoptr(HearthForm) registration = test_load_bundled_form ("household-registration.xml");
     g_assert_null (hearth_case_record_submission (cases, registration, visit_xml, NULL, &error));
     g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SUBMISSION);
     g_clear_error (&error);

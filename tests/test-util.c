@@ -292,3 +292,29 @@ test_xml_element (const char *xml, const char *name)
   b = strstr (a, close);
   return b != NULL ? g_strndup (a, (gsize) (b - a)) : NULL;
 }
+
+HearthForm *
+test_load_bundled_form (const char *name)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", name, NULL);
+  g_autofree char *media = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "media", NULL);
+  g_autoptr(GError) error = NULL;
+  HearthForm *form = hearth_form_load (path, media, &error);
+
+  g_assert_no_error (error);
+  return form;
+}
+
+char *
+test_fill_bundled (const char *form, const char *answers, const char *now, const char *instance_id)
+{
+  g_auto(TestRun) r = { 0 };
+  g_autofree char *form_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", form, NULL);
+  g_autofree char *answers_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                                    answers, NULL);
+
+  test_run_cli (&r, NULL, "form", "fill", form_path, "--answers", answers_path, "--now", now,
+                "--instance-id", instance_id, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  return g_steal_pointer (&r.out);
+}

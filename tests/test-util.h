@@ -53,6 +53,14 @@ gboolean test_log_contains (const char *needle);
  * <name/>), or NULL when there is none. */
 char *test_xml_element (const char *xml, const char *name);
 
+/* A bundled form (schema/forms/NAME) loaded with its media folder. */
+#include "form-model.h"
+HearthForm *test_load_bundled_form (const char *name);
+
+/* The submission `hearth-cli form fill` makes of bundled form @form with
+ * tests/data/answers/@answers, at @now, with @instance_id. */
+char *test_fill_bundled (const char *form, const char *answers, const char *now, const char *instance_id);
+
 /* What a run of hearth-cli gave: exit status, standard output and error. */
 typedef struct {
   int status;

@@ -62,37 +62,10 @@ static const char *const risks[] = { "none", "none", "none", "yellow", "orange",
 static char *bench_dir;
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 remove_bench_dir (void)
 {
   if (bench_dir != NULL && g_getenv ("HEARTH_KEEP_BENCH_DIR") == NULL)
-    remove_tree (bench_dir);
-}
-
-static void
-exec (sqlite3 *db, const char *sql)
-{
-  char *msg = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
-    g_error ("%s: %s", sql, msg);
+    bench_remove_tree (bench_dir);
 }
 
 static char *
@@ -147,7 +120,7 @@ generate (sqlite3 *db, Household *hh, guint n)
   sqlite3_stmt *hs = NULL, *ms = NULL, *ts = NULL;
   guint tasks = 0;
 
-  exec (db, "BEGIN");
+  bench_exec (db, "BEGIN");
   sqlite3_prepare_v2 (db,
                       "INSERT INTO households (id, village_code, head_name, head_id_number, monitoring_status,"
                       " risk_level, member_count, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 4,"
@@ -202,7 +175,7 @@ generate (sqlite3 *db, Household *hh, guint n)
   sqlite3_finalize (hs);
   sqlite3_finalize (ms);
   sqlite3_finalize (ts);
-  exec (db, "COMMIT");
+  bench_exec (db, "COMMIT");
   g_print ("Generated %u households, %u members, %u open tasks\n", n, n * MEMBERS_PER_HOUSEHOLD, tasks);
 }
 
@@ -282,7 +255,7 @@ main (int argc, char **argv)
   t0 = g_get_monotonic_time ();
   generate (db, hh, n_households);
   g_print ("Inserting them (triggers indexing): %.1f s\n", (g_get_monotonic_time () - t0) / 1e6);
-  exec (db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  bench_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)");
   db_path = g_build_filename (data_dir, HEARTH_STORE_DB_NAME, NULL);
   if (g_stat (db_path, &sb) == 0)
     size = (double) sb.st_size;
@@ -303,7 +276,7 @@ main (int argc, char **argv)
   }
 
   /* Warm the page cache as a worker's session would. */
-  exec (db, "SELECT count(*) FROM household_search; SELECT count(*) FROM households; SELECT count(*) FROM members");
+  bench_exec (db, "SELECT count(*) FROM household_search; SELECT count(*) FROM households; SELECT count(*) FROM members");
 
   g_print ("\n%-28s %9s %9s %8s %9s %7s\n", "query (first page of 50)", "median ms", "p95 ms", "target", "avg rows", "within");
   for (Kind k = 0; k < N_KINDS; k++)

@@ -260,15 +260,6 @@ cpu_s (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void
-exec (sqlite3 *db, const char *sql)
-{
-  char *msg = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
-    g_error ("%s: %s", sql, msg);
-}
-
 static sqlite3_stmt *
 prepare (sqlite3 *db, const char *sql)
 {
@@ -318,28 +309,10 @@ pages_crypted (void)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 remove_bench_dir (void)
 {
   if (bench_dir != NULL && g_getenv ("HEARTH_KEEP_BENCH_DIR") == NULL)
-    remove_tree (bench_dir);
+    bench_remove_tree (bench_dir);
 }
 
 /* ---- the two connections ---------------------------------------------- */
@@ -373,18 +346,18 @@ conn_open (Conn *c, Side side, const char *path, HearthPageKey *key, int cache_k
     g_error ("opening %s: %s", path, sqlite3_errmsg (c->db));
   sqlite3_extended_result_codes (c->db, 1);
   sqlite3_busy_timeout (c->db, 10000);
-  exec (c->db, "PRAGMA page_size=4096");
+  bench_exec (c->db, "PRAGMA page_size=4096");
   /* Before journal_mode=WAL, which writes page 1. */
   if (sqlite3_file_control (c->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK)
     g_error ("%s: SQLITE_FCNTL_RESERVE_BYTES failed", path);
   pragmas = g_strdup_printf ("PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0; PRAGMA cache_size=-%d",
                              cache_kib);
-  exec (c->db, pragmas);
+  bench_exec (c->db, pragmas);
   mode = query_text (c->db, "PRAGMA journal_mode=WAL");
   if (g_strcmp0 (mode, "wal") != 0)
     g_error ("%s: journal mode is %s, not wal", path, mode);
-  exec (c->db, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0");
-  exec (c->db, "CREATE TABLE visit (id INTEGER PRIMARY KEY, household INTEGER NOT NULL,"
+  bench_exec (c->db, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0");
+  bench_exec (c->db, "CREATE TABLE visit (id INTEGER PRIMARY KEY, household INTEGER NOT NULL,"
                " updated INTEGER NOT NULL, answers TEXT NOT NULL)");
 }
 
@@ -483,7 +456,7 @@ phase_begin (Conn *c, Phase phase)
   };
 
   if (phase == PHASE_BULK || phase == PHASE_UPDATE || phase == PHASE_DELETE)
-    exec (c->db, "BEGIN");
+    bench_exec (c->db, "BEGIN");
   if (sql[phase] != NULL)
     c->st = prepare (c->db, sql[phase]);
 }
@@ -493,7 +466,7 @@ phase_end (Conn *c, Phase phase)
 {
   g_clear_pointer (&c->st, sqlite3_finalize);
   if (phase == PHASE_BULK || phase == PHASE_UPDATE || phase == PHASE_DELETE)
-    exec (c->db, "COMMIT");
+    bench_exec (c->db, "COMMIT");
 }
 
 static void
@@ -544,7 +517,7 @@ phase_run (Conn *c, Phase phase, const Workload *w, guint from, guint to)
         break;
 
       case PHASE_INDEX:
-        exec (db, "CREATE INDEX visit_household ON visit (household)");
+        bench_exec (db, "CREATE INDEX visit_household ON visit (household)");
         break;
 
       case PHASE_UPDATE:

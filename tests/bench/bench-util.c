@@ -2,6 +2,8 @@
 /* bench-util.c: the statistics every benchmark prints. */
 #include "bench-util.h"
 
+#include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 int
@@ -29,4 +31,31 @@ bench_p95 (const double *v, guint n)
 
   qsort (s, n, sizeof *s, bench_compare_double);
   return s[MAX (rank, 1) - 1];
+}
+
+void
+bench_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        bench_remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+void
+bench_exec (sqlite3 *db, const char *sql)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("%s: %s", sql, msg);
 }

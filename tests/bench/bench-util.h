@@ -16,4 +16,11 @@ double bench_median (const double *v, guint n);
  * at or above 95 % of them (@v is not changed). */
 double bench_p95 (const double *v, guint n);
 
+/* Removes @path and everything below it (scratch folders). */
+void bench_remove_tree (const char *path);
+
+/* Runs @sql on @db; a failure ends the benchmark with the message. */
+typedef struct sqlite3 sqlite3;
+void bench_exec (sqlite3 *db, const char *sql);
+
 G_END_DECLS
