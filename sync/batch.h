@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * batch.h: a batch of synchronised records for county staff
+ * (sync/PROTOCOL.md, section 10): one file per table, CSV (UTF-8 with a
+ * byte order mark, for spreadsheets) or JSON, and manifest.json with the
+ * record count and the BLAKE2b-256 checksum of every file and the cursor
+ * range, so a copied batch can be verified and the next one continues
+ * where it ended. hearth-center writes batches; hearth-center and
+ * hearth-cli verify them.
+ *
+ * Not thread-safe per writer; hearth_batch_verify() is thread-safe.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define HEARTH_BATCH_ERROR (hearth_batch_error_quark ())
+GQuark hearth_batch_error_quark (void);
+
+/**
+ * HearthBatchError:
+ * @HEARTH_BATCH_ERROR_IO: a file could not be written or read (the
+ *   message names it)
+ * @HEARTH_BATCH_ERROR_INVALID: a batch that does not verify: a missing,
+ *   extra or changed file, a count that differs, a manifest that is not
+ *   one (the message names the file and what differs)
+ */
+typedef enum {
+  HEARTH_BATCH_ERROR_IO,
+  HEARTH_BATCH_ERROR_INVALID,
+} HearthBatchError;
+
+typedef enum {
+  HEARTH_BATCH_CSV,
+  HEARTH_BATCH_JSON,
+} HearthBatchFormat;
+
+/* The manifest's "format". */
+#define HEARTH_BATCH_FORMAT_NAME "hearth-batch-v1"
+/* The largest file verify reads. */
+#define HEARTH_BATCH_MAX_FILE (1024 * 1024 * 1024)
+
+typedef struct _HearthBatchWriter HearthBatchWriter;
+
+/**
+ * hearth_batch_writer_new:
+ * @dir: the batch folder: made if missing, else it must be empty
+ *
+ * Returns: (transfer full) (nullable): a writer, or %NULL with
+ *   HEARTH_BATCH_ERROR_IO (cannot make it, or not empty).
+ */
+HearthBatchWriter *hearth_batch_writer_new (const char *dir, HearthBatchFormat format, GError **error);
+
+/**
+ * hearth_batch_writer_begin_table:
+ * @table: a table name ("households"): the file is TABLE.csv or TABLE.json
+ * @columns: (array zero-terminated=1): the column names, in order
+ *
+ * Ends the previous table's file and starts this one. Every table named in
+ * a batch gets a file, even with no records.
+ */
+gboolean hearth_batch_writer_begin_table (HearthBatchWriter  *writer,
+                                          const char         *table,
+                                          const char *const  *columns,
+                                          GError            **error);
+
+/**
+ * hearth_batch_writer_add_row:
+ * @values: (array zero-terminated=0): one value per column (%NULL: blank)
+ *
+ * In CSV a value is quoted as RFC 4180 says, and a value a spreadsheet
+ * would run as a formula (starting with =, +, @, a tab, a carriage return,
+ * or - not followed by a digit) is prefixed with ' (OWASP's advice on CSV
+ * injection).
+ */
+gboolean hearth_batch_writer_add_row (HearthBatchWriter  *writer,
+                                      const char *const  *values,
+                                      GError            **error);
+
+/**
+ * hearth_batch_writer_finish:
+ * @manifest: the manifest's own members (county, scope, since, until,
+ *   time_zone, cursor_from, cursor_to); "format" and "files" are added
+ *
+ * Ends the last file and writes manifest.json. Frees @writer whatever the
+ * result.
+ *
+ * Returns: %FALSE with HEARTH_BATCH_ERROR_IO.
+ */
+gboolean hearth_batch_writer_finish (HearthBatchWriter *writer, JsonObject *manifest, GError **error);
+
+/** hearth_batch_writer_free: abandons an unfinished batch (its files stay). */
+void hearth_batch_writer_free (HearthBatchWriter *writer);
+
+/**
+ * hearth_batch_verify:
+ * @dir: a batch folder
+ * @manifest: (out) (optional) (transfer full): the manifest read
+ *
+ * Checks that manifest.json is a hearth-batch-v1 manifest, that every file
+ * it lists exists with its checksum and its record count, and that the
+ * folder holds no other file.
+ *
+ * Returns: %FALSE with HEARTH_BATCH_ERROR_INVALID naming the first file
+ *   that fails and how, or _IO.
+ */
+gboolean hearth_batch_verify (const char *dir, JsonObject **manifest, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthBatchWriter, hearth_batch_writer_free)
+
+G_END_DECLS

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* change.c: the protocol's changes and their JSON (change.h). */
+
+#include "change.h"
+#include "hlc.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (hearth-change-error-quark, hearth_change_error)
+
+static const char *const edit_tables[] = { "households", "members", "tasks", "measures", NULL };
+static const char *const record_tables[] = { "submissions", "reviews", "audit", NULL };
+
+HearthChange *
+hearth_change_new (HearthChangeKind kind)
+{
+  HearthChange *c = g_new0 (HearthChange, 1);
+
+  c->kind = kind;
+  if (kind == HEARTH_CHANGE_EDIT)
+    c->parents = g_ptr_array_new_with_free_func (g_free);
+  else
+    c->fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return c;
+}
+
+void
+hearth_change_free (HearthChange *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->table);
+  g_free (c->id);
+  g_free (c->household);
+  g_free (c->village);
+  g_free (c->field);
+  g_free (c->value);
+  g_free (c->hlc);
+  g_clear_pointer (&c->parents, g_ptr_array_unref);
+  g_free (c->wall);
+  g_clear_pointer (&c->fields, g_hash_table_unref);
+  g_free (c);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static GPtrArray *
+sorted_field_names (GHashTable *fields)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, fields);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, key);
+  g_ptr_array_sort (names, compare_strings);
+  return names;
+}
+
+JsonNode *
+hearth_change_to_json (const HearthChange *c)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  g_return_val_if_fail (c != NULL, NULL);
+
+  json_builder_begin_object (b);
+  if (c->seq != 0)
+    {
+      json_builder_set_member_name (b, "seq");
+      json_builder_add_int_value (b, c->seq);
+    }
+  if (c->cursor != 0)
+    {
+      json_builder_set_member_name (b, "cursor");
+      json_builder_add_int_value (b, c->cursor);
+    }
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, c->kind == HEARTH_CHANGE_EDIT ? "edit" : "record");
+  json_builder_set_member_name (b, "table");
+  json_builder_add_string_value (b, c->table);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, c->id);
+  if (c->household != NULL)
+    {
+      json_builder_set_member_name (b, "household");
+      json_builder_add_string_value (b, c->household);
+    }
+  if (c->village != NULL)
+    {
+      json_builder_set_member_name (b, "village");
+      json_builder_add_string_value (b, c->village);
+    }
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    {
+      json_builder_set_member_name (b, "field");
+      json_builder_add_string_value (b, c->field);
+      json_builder_set_member_name (b, "value");
+      json_builder_add_string_value (b, c->value != NULL ? c->value : "");
+      json_builder_set_member_name (b, "hlc");
+      json_builder_add_string_value (b, c->hlc);
+      json_builder_set_member_name (b, "parents");
+      json_builder_begin_array (b);
+      for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+        json_builder_add_string_value (b, c->parents->pdata[i]);
+      json_builder_end_array (b);
+      if (c->wall != NULL)
+        {
+          json_builder_set_member_name (b, "wall");
+          json_builder_add_string_value (b, c->wall);
+        }
+    }
+  else
+    {
+      g_autoptr(GPtrArray) names = sorted_field_names (c->fields);
+
+      json_builder_set_member_name (b, "fields");
+      json_builder_begin_object (b);
+      for (guint i = 0; i < names->len; i++)
+        {
+          json_builder_set_member_name (b, names->pdata[i]);
+          json_builder_add_string_value (b, g_hash_table_lookup (c->fields, names->pdata[i]));
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+G_GNUC_PRINTF (3, 4) static gboolean
+invalid (GError **error, const char *where, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *what = NULL;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, HEARTH_CHANGE_ERROR, HEARTH_CHANGE_ERROR_INVALID, "%s: %s", where, what);
+  return FALSE;
+}
+
+static gboolean
+valid_name (const char *s)
+{
+  gsize n = strlen (s);
+
+  if (n == 0 || n > HEARTH_CHANGE_MAX_NAME || !g_ascii_islower (s[0]))
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_islower (s[i]) && !g_ascii_isdigit (s[i]) && s[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+valid_village (const char *s)
+{
+  if (strlen (s) != 12)
+    return FALSE;
+  for (int i = 0; i < 12; i++)
+    if (!g_ascii_isdigit (s[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* A string member of @o, checked for type, UTF-8 and size; @required says
+ * whether absence is an error. */
+static gboolean
+get_string (JsonObject *o, const char *member, gboolean required, const char *where, char **out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, member);
+  const char *s;
+
+  *out = NULL;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return required ? invalid (error, where, _("“%s” is missing"), member) : TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return invalid (error, where, _("“%s” must be a string"), member);
+  s = json_node_get_string (n);
+  if (strlen (s) > HEARTH_CHANGE_MAX_VALUE)
+    return invalid (error, where, _("“%s” is longer than %d bytes"), member, HEARTH_CHANGE_MAX_VALUE);
+  if (!g_utf8_validate (s, -1, NULL))
+    return invalid (error, where, _("“%s” is not UTF-8 text"), member);
+  *out = g_strdup (s);
+  return TRUE;
+}
+
+static gboolean
+get_number (JsonObject *o, const char *member, const char *where, gint64 *out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  *out = 0;
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64 || json_node_get_int (n) < 1)
+    return invalid (error, where, _("“%s” must be a whole number from 1"), member);
+  *out = json_node_get_int (n);
+  return TRUE;
+}
+
+static gboolean
+valid_version (const char *text, const char *where, const char *member, GError **error)
+{
+  HearthHlc hlc;
+  g_autoptr(GError) local = NULL;
+
+  if (hearth_hlc_parse (text, &hlc, &local))
+    return TRUE;
+  return invalid (error, where, _("“%s” is not a version: %s"), member, local->message);
+}
+
+HearthChange *
+hearth_change_from_json (JsonNode *node, const char *where, GError **error)
+{
+  g_autoptr(HearthChange) c = NULL;
+  g_autofree char *kind = NULL;
+  JsonObject *o;
+  const char *const *tables;
+
+  if (where == NULL)
+    where = _("change");
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      invalid (error, where, _("a change must be a JSON object"));
+      return NULL;
+    }
+  o = json_node_get_object (node);
+  if (!get_string (o, "kind", TRUE, where, &kind, error))
+    return NULL;
+  if (g_strcmp0 (kind, "edit") == 0)
+    c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  else if (g_strcmp0 (kind, "record") == 0)
+    c = hearth_change_new (HEARTH_CHANGE_RECORD);
+  else
+    {
+      invalid (error, where, _("“kind” must be “edit” or “record”, not “%s”"), kind);
+      return NULL;
+    }
+  tables = c->kind == HEARTH_CHANGE_EDIT ? edit_tables : record_tables;
+  if (!get_number (o, "seq", where, &c->seq, error) || !get_number (o, "cursor", where, &c->cursor, error) ||
+      !get_string (o, "table", TRUE, where, &c->table, error) || !get_string (o, "id", TRUE, where, &c->id, error) ||
+      !get_string (o, "household", FALSE, where, &c->household, error) ||
+      !get_string (o, "village", FALSE, where, &c->village, error))
+    return NULL;
+  if (!g_strv_contains (tables, c->table))
+    {
+      g_autofree char *allowed = g_strjoinv (", ", (char **) tables);
+      invalid (error, where, _("“table” of a change of kind “%s” must be one of %s, not “%s”"), kind, allowed,
+               c->table);
+      return NULL;
+    }
+  if (!g_uuid_string_is_valid (c->id))
+    {
+      invalid (error, where, _("“%s” is not a UUID"), "id");
+      return NULL;
+    }
+  if (c->household != NULL && !g_uuid_string_is_valid (c->household))
+    {
+      invalid (error, where, _("“%s” is not a UUID"), "household");
+      return NULL;
+    }
+  if (c->village != NULL && !valid_village (c->village))
+    {
+      invalid (error, where, _("“village” must be a 12-digit village code"));
+      return NULL;
+    }
+
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    {
+      JsonNode *parents = json_object_get_member (o, "parents");
+
+      if (!get_string (o, "field", TRUE, where, &c->field, error) ||
+          !get_string (o, "value", TRUE, where, &c->value, error) ||
+          !get_string (o, "hlc", TRUE, where, &c->hlc, error) || !get_string (o, "wall", FALSE, where, &c->wall, error))
+        return NULL;
+      if (!valid_name (c->field))
+        {
+          invalid (error, where, _("“field” must be a lowercase name of at most %d characters"),
+                   HEARTH_CHANGE_MAX_NAME);
+          return NULL;
+        }
+      if (!valid_version (c->hlc, where, "hlc", error))
+        return NULL;
+      if (parents != NULL && !JSON_NODE_HOLDS_NULL (parents))
+        {
+          JsonArray *a;
+
+          if (!JSON_NODE_HOLDS_ARRAY (parents))
+            {
+              invalid (error, where, _("“parents” must be an array of versions"));
+              return NULL;
+            }
+          a = json_node_get_array (parents);
+          if (json_array_get_length (a) > HEARTH_CHANGE_MAX_PARENTS)
+            {
+              invalid (error, where, _("“parents” holds more than %d versions"), HEARTH_CHANGE_MAX_PARENTS);
+              return NULL;
+            }
+          for (guint i = 0; i < json_array_get_length (a); i++)
+            {
+              JsonNode *p = json_array_get_element (a, i);
+              if (!JSON_NODE_HOLDS_VALUE (p) || json_node_get_value_type (p) != G_TYPE_STRING)
+                {
+                  invalid (error, where, _("“parents” must be an array of versions"));
+                  return NULL;
+                }
+              if (!valid_version (json_node_get_string (p), where, "parents", error))
+                return NULL;
+              g_ptr_array_add (c->parents, g_strdup (json_node_get_string (p)));
+            }
+        }
+    }
+  else
+    {
+      JsonNode *fields = json_object_get_member (o, "fields");
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *value;
+
+      if (fields == NULL || !JSON_NODE_HOLDS_OBJECT (fields))
+        {
+          invalid (error, where, _("“fields” must be an object of strings"));
+          return NULL;
+        }
+      if (json_object_get_size (json_node_get_object (fields)) > HEARTH_CHANGE_MAX_FIELDS)
+        {
+          invalid (error, where, _("“fields” holds more than %d members"), HEARTH_CHANGE_MAX_FIELDS);
+          return NULL;
+        }
+      json_object_iter_init (&iter, json_node_get_object (fields));
+      while (json_object_iter_next (&iter, &name, &value))
+        {
+          const char *s;
+
+          if (!valid_name (name))
+            {
+              invalid (error, where, _("“fields” has a member “%s” that is not a lowercase name"), name);
+              return NULL;
+            }
+          if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
+            {
+              invalid (error, where, _("“fields.%s” must be a string"), name);
+              return NULL;
+            }
+          s = json_node_get_string (value);
+          if (strlen (s) > HEARTH_CHANGE_MAX_VALUE || !g_utf8_validate (s, -1, NULL))
+            {
+              invalid (error, where, _("“fields.%s” is not UTF-8 text of at most %d bytes"), name,
+                       HEARTH_CHANGE_MAX_VALUE);
+              return NULL;
+            }
+          g_hash_table_insert (c->fields, g_strdup (name), g_strdup (s));
+        }
+    }
+  return g_steal_pointer (&c);
+}
+
+gboolean
+hearth_change_equal (const HearthChange *a, const HearthChange *b)
+{
+  if (a->kind != b->kind || g_strcmp0 (a->table, b->table) != 0 || g_strcmp0 (a->id, b->id) != 0 ||
+      g_strcmp0 (a->household, b->household) != 0 || g_strcmp0 (a->village, b->village) != 0)
+    return FALSE;
+  if (a->kind == HEARTH_CHANGE_EDIT)
+    {
+      guint na = a->parents != NULL ? a->parents->len : 0;
+      guint nb = b->parents != NULL ? b->parents->len : 0;
+
+      if (g_strcmp0 (a->field, b->field) != 0 || g_strcmp0 (a->value, b->value) != 0 ||
+          g_strcmp0 (a->hlc, b->hlc) != 0 || na != nb)
+        return FALSE;
+      for (guint i = 0; i < na; i++)
+        if (!g_ptr_array_find_with_equal_func (b->parents, a->parents->pdata[i], g_str_equal, NULL))
+          return FALSE;
+      return TRUE;
+    }
+  if (g_hash_table_size (a->fields) != g_hash_table_size (b->fields))
+    return FALSE;
+  {
+    GHashTableIter iter;
+    gpointer key, value;
+
+    g_hash_table_iter_init (&iter, a->fields);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      if (g_strcmp0 (value, g_hash_table_lookup (b->fields, key)) != 0)
+        return FALSE;
+  }
+  return TRUE;
+}

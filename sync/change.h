@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * change.h: the unit of push and pull (sync/PROTOCOL.md, section 6): a
+ * field edit of a mutable record, or an immutable record, with what says
+ * whose data it is (household, village) for scope. Reads and writes the
+ * JSON of the protocol and checks every part of it, so neither the center
+ * nor a device stores a change it could not send on.
+ *
+ * Thread-safe: the functions keep no state.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define HEARTH_CHANGE_ERROR (hearth_change_error_quark ())
+GQuark hearth_change_error_quark (void);
+
+/**
+ * HearthChangeError:
+ * @HEARTH_CHANGE_ERROR_INVALID: a change that is not what the protocol
+ *   allows; the message names the member and what is wrong
+ */
+typedef enum {
+  HEARTH_CHANGE_ERROR_INVALID,
+} HearthChangeError;
+
+typedef enum {
+  HEARTH_CHANGE_EDIT,
+  HEARTH_CHANGE_RECORD,
+} HearthChangeKind;
+
+/* Bounds of PROTOCOL.md section 2. */
+#define HEARTH_CHANGE_MAX_VALUE   (1024 * 1024)
+#define HEARTH_CHANGE_MAX_PARENTS 16
+#define HEARTH_CHANGE_MAX_FIELDS  64
+#define HEARTH_CHANGE_MAX_NAME    64
+
+/**
+ * HearthChange:
+ * @kind: an edit or a record
+ * @seq: the sending device's change number (push), or 0
+ * @cursor: the center's number (pull), or 0
+ * @table: for an edit "households", "members", "tasks" or "measures"; for a
+ *   record "submissions", "reviews" or "audit"
+ * @id: the record's UUID (for "audit", the entry's id)
+ * @household: (nullable): the household the record belongs to (for scope)
+ * @village: (nullable): that household's 12-digit village code
+ * @field: (nullable): an edit's field
+ * @value: (nullable): an edit's value ("" for blank)
+ * @hlc: (nullable): an edit's version (sync/hlc.h text form)
+ * @parents: (element-type utf8) (nullable): an edit's parent versions
+ * @wall: (nullable): the device's wall time of an edit, ISO 8601, for display
+ * @fields: (element-type utf8 utf8) (nullable): a record's columns; every
+ *   value is a string (numbers in decimal)
+ *
+ * Owns every member; free with hearth_change_free().
+ */
+typedef struct {
+  HearthChangeKind kind;
+  gint64 seq;
+  gint64 cursor;
+  char *table;
+  char *id;
+  char *household;
+  char *village;
+  char *field;
+  char *value;
+  char *hlc;
+  GPtrArray *parents;
+  char *wall;
+  GHashTable *fields;
+} HearthChange;
+
+/** hearth_change_new: Returns: (transfer full): an empty change of @kind. */
+HearthChange *hearth_change_new (HearthChangeKind kind);
+void hearth_change_free (HearthChange *change);
+
+/**
+ * hearth_change_to_json:
+ *
+ * Returns: (transfer full): the change as the protocol's JSON object, with
+ *   "seq" and "cursor" when they are not 0 and record fields in name order.
+ */
+JsonNode *hearth_change_to_json (const HearthChange *change);
+
+/**
+ * hearth_change_from_json:
+ * @node: one element of a push's or a pull's "changes"
+ * @where: (nullable): how to name it in messages ("changes[4]")
+ *
+ * Reads and checks a change: kind, a table allowed for the kind, UUID ids,
+ * a 12-digit village, field names of lowercase letters, digits and "_"
+ * (at most HEARTH_CHANGE_MAX_NAME bytes), valid UTF-8 string values of at
+ * most HEARTH_CHANGE_MAX_VALUE bytes, valid versions, at most
+ * HEARTH_CHANGE_MAX_PARENTS parents and HEARTH_CHANGE_MAX_FIELDS fields.
+ *
+ * Returns: (transfer full) (nullable): the change, or %NULL with
+ *   HEARTH_CHANGE_ERROR_INVALID naming @where and the member at fault.
+ */
+HearthChange *hearth_change_from_json (JsonNode   *node,
+                                       const char *where,
+                                       GError    **error);
+
+/**
+ * hearth_change_equal:
+ *
+ * Returns: whether @a and @b carry the same content (ignoring seq and
+ *   cursor): how the center tells a repeated delivery from a different
+ *   record under a used identity.
+ */
+gboolean hearth_change_equal (const HearthChange *a, const HearthChange *b);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthChange, hearth_change_free)
+
+G_END_DECLS
