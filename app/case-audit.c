@@ -10,8 +10,6 @@
 
 G_DEFINE_QUARK (hearth-audit-error-quark, hearth_audit_error)
 
-#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
-
 static gboolean
 sql_error (sqlite3 *db, GError **error)
 {
@@ -19,10 +17,9 @@ sql_error (sqlite3 *db, GError **error)
   return FALSE;
 }
 
-/* BLAKE2b-256 over the previous hash and the entry's fields, one per line
- * (no field holds a newline), as lowercase hex. */
-static void
-entry_hash (const char *prev, gint64 seq, const char *const fields[8], char out[65])
+/* One field per line: valid_field() keeps newlines out of every field. */
+void
+hearth_audit_entry_hash (const char *prev, gint64 seq, const char *const fields[8], char out[65])
 {
   crypto_generichash_state st;
   guint8 digest[32];
@@ -70,7 +67,7 @@ hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out
   g_autofree char *id = g_uuid_string_random ();
   g_autofree char *head = read_head (db);
   g_autofree char *head_value = NULL;
-  char prev[65] = GENESIS, hash[65];
+  char prev[65] = HEARTH_AUDIT_GENESIS, hash[65];
   gint64 seq = 1;
   sqlite3_stmt *st = NULL;
   const char *fields[8];
@@ -113,7 +110,7 @@ hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out
   fields[5] = entry->record_table;
   fields[6] = entry->record_id;
   fields[7] = entry->fields != NULL ? entry->fields : "";
-  entry_hash (prev, seq, fields, hash);
+  hearth_audit_entry_hash (prev, seq, fields, hash);
 
   if (sqlite3_prepare_v2 (db, "INSERT INTO audit_log (seq, id, at, actor, device_id, action, record_table, "
                               "record_id, fields, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -147,7 +144,7 @@ gboolean
 hearth_audit_verify (sqlite3 *db, gint64 *checked, GError **error)
 {
   g_autofree char *head = read_head (db);
-  char prev[65] = GENESIS;
+  char prev[65] = HEARTH_AUDIT_GENESIS;
   gint64 expected = 1;
   sqlite3_stmt *st = NULL;
   int rc;
@@ -187,7 +184,7 @@ hearth_audit_verify (sqlite3 *db, gint64 *checked, GError **error)
                        (long long) seq, (long long) (seq - 1));
           return FALSE;
         }
-      entry_hash (prev, seq, fields, hash);
+      hearth_audit_entry_hash (prev, seq, fields, hash);
       if (g_strcmp0 (stored_hash, hash) != 0)
         {
           sqlite3_finalize (st);

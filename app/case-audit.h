@@ -35,6 +35,30 @@ typedef enum {
 
 #define HEARTH_AUDIT_MAX_FIELD 1024
 
+/* The previous hash of the first entry. */
+#define HEARTH_AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+/**
+ * hearth_audit_entry_hash:
+ * @prev_hash: the previous entry's hash, 64 lowercase hex digits
+ *   (HEARTH_AUDIT_GENESIS for entry 1)
+ * @seq: the entry's number, from 1
+ * @fields: (array fixed-size=8): the entry's id, at, actor, device_id,
+ *   action, record_table, record_id and fields ("" for none), in that order
+ * @out: (out caller-allocates) (array fixed-size=65): the hash, 64 lowercase
+ *   hex digits and a NUL
+ *
+ * The entry's hash as hearth_audit_append() writes it and
+ * hearth_audit_verify() checks it: BLAKE2b-256 over "hearth audit v1",
+ * @prev_hash, @seq and @fields, one per line. The county center recomputes
+ * it for the entries a device pushes (sync/PROTOCOL.md, section 6.2).
+ * Thread-safe.
+ */
+void hearth_audit_entry_hash (const char        *prev_hash,
+                              gint64             seq,
+                              const char *const  fields[8],
+                              char               out[65]);
+
 /**
  * HearthAuditEntry:
  * @at: (nullable): when, ISO 8601 UTC; %NULL: now

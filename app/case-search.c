@@ -2,18 +2,29 @@
 /*
  * case-search.c: household search and the open task list (case-search.h).
  *
- * Every text query is answered from household_search (migration 0003), a
- * table of (key, village_code, head_name, household_id) rows whose primary
- * key is also the result order after the key. One or two characters of a
- * name, or the last four characters of an ID number, are a key: the page is
- * one range read of that key from the cursor on, however common the key
- * is. A longer name query reads the rarest pair of adjacent characters it
- * contains and checks the whole query against the names with instr(); a
- * longer ID query reads its last four and checks the suffix. Queries never
- * use LIKE, so % and _ are ordinary characters. Without text, the partial
- * index households_search_order gives the order directly. Filters on
- * status and risk are checked on the rows read in order (unary + keeps
- * SQLite from sorting by households_status instead).
+ * Every text query is answered from household_search (migrations 0003 and
+ * 0004), a table of (key, village, head_name, household_key) rows whose
+ * primary key is also the result order after the key, up to ties between
+ * equal head names in one village (the query puts those few rows in id
+ * order). One or two characters of a name, or the last four characters of
+ * an ID number, are a key: the page is one range read of that key from the
+ * cursor on, however common the key is. A longer name query reads the
+ * rarest pair of adjacent characters it contains and checks the whole
+ * query against the names with instr(); a longer ID query reads its last
+ * four and checks the suffix. Queries never use LIKE, so % and _ are
+ * ordinary characters. Without text, the partial index
+ * households_search_order gives the order directly.
+ *
+ * A filter on status or risk level reads households_filter_order (migration
+ * 0004), one range per (status, risk level) pair the filter allows, each
+ * already in result order from the cursor on, and merges the pages. With
+ * text as well, the text key's rows and the filter's are counted (up to a
+ * cap) and the fewer are read, the other checked on each row: a rare
+ * status with a common character reads the few households of that status.
+ *
+ * The index holds the village code as an integer (12 digits: integer order
+ * is text order) and a small integer per household (household_keys), not
+ * the UUID, to stay small: see migration 0004.
  */
 #define G_LOG_DOMAIN "hearth-case"
 
@@ -192,7 +203,7 @@ rarest_pair (sqlite3 *db, const char *text, gboolean *empty, GError **error)
       if (*second == '\0')
         break;
       end = g_utf8_next_char (second);
-      key = g_strdup_printf ("n%.*s", (int) (end - p), p);
+      key = g_strndup (p, end - p);
       if (!g_hash_table_add (seen, key))
         continue;
       n = count_key (db, key);
@@ -290,115 +301,159 @@ prefix_end (const char *prefix)
   return g_strconcat (prefix, ":", NULL);
 }
 
-GPtrArray *
-hearth_case_search_households (sqlite3 *db, const HearthHouseholdQuery *q, GError **error)
+/* A village code, or a prefix of one padded with zeros, as the integer the
+ * index holds (12 digits at most: no overflow). */
+static gint64
+village_number (const char *digits)
 {
-  g_autoptr(GString) sql = g_string_new (NULL);
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autofree char *text = NULL;
-  g_autofree char *key = NULL;
-  g_autofree char *village_end = NULL;
-  const char *v = NULL;    /* the village column of the driving table */
+  gint64 n = 0;
+  gsize len = strlen (digits);
+
+  for (gsize i = 0; i < 12; i++)
+    n = n * 10 + (i < len ? digits[i] - '0' : 0);
+  return n;
+}
+
+/* What a statement reads in result order:
+ * DRIVE_ORDER   every household (households_search_order)
+ * DRIVE_KEY     the households with a text key (household_search)
+ * DRIVE_FILTER  the households of one monitoring status and risk level
+ *               (households_filter_order, migration 0004); a text key is
+ *               then checked by one primary key lookup per household */
+typedef enum {
+  DRIVE_ORDER,
+  DRIVE_KEY,
+  DRIVE_FILTER,
+} Drive;
+
+typedef struct {
+  const HearthHouseholdQuery *q;
   TextKind kind;
+  const char *text;
+  const char *key;
   gboolean has_cursor;
+  gint64 village_lo, village_hi, after_village;
+  char *village_end;
   guint limit;
-  sqlite3_stmt *st = NULL;
-  int rc;
+} Search;
 
-  g_return_val_if_fail (db != NULL && q != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+/* Beyond this many rows a driver is "large": counting stops. */
+#define DRIVER_COUNT_CAP 2000
 
-  limit = q->limit;
-  if (!check_limit (&limit, error) || !check_village_prefix (q->village_prefix, error))
-    return NULL;
-  if (q->monitoring_status != NULL && !in_list (q->monitoring_status, statuses))
-    return invalid (error, _("Unknown monitoring status.")), NULL;
-  if (q->risk_level != NULL && !in_list (q->risk_level, risk_levels))
-    return invalid (error, _("Unknown risk level.")), NULL;
-  has_cursor = q->after_village_code != NULL || q->after_head_name != NULL || q->after_id != NULL;
-  if (has_cursor && (q->after_village_code == NULL || q->after_head_name == NULL || q->after_id == NULL))
-    return invalid (error, _("A page cursor needs the village code, head name and id of the last row.")), NULL;
-  if (!prepare_text (q->text, &kind, &text, error))
-    return NULL;
+static void
+bind_search (sqlite3_stmt *st, const Search *s, const char *status, const char *risk)
+{
+  bind_text (st, ":key", s->key);
+  bind_text (st, ":av", s->q->after_village_code);
+  bind_text (st, ":ah", s->q->after_head_name);
+  bind_text (st, ":aid", s->q->after_id);
+  bind_text (st, ":vlo", s->q->village_prefix);
+  bind_text (st, ":vhi", s->village_end);
+  bind_int (st, ":avn", s->after_village);
+  bind_int (st, ":vlon", s->village_lo);
+  bind_int (st, ":vhin", s->village_hi);
+  bind_text (st, ":status", status);
+  bind_text (st, ":risk", risk);
+  bind_text (st, ":q", s->text);
+  bind_int (st, ":qlen", s->text != NULL ? (gint64) strlen (s->text) : 0);
+  bind_int (st, ":limit", s->limit);
+  bind_int (st, ":cap", DRIVER_COUNT_CAP);
+}
 
-  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_household_row_free);
+/* One statement of a page: the rows @drive reads from the cursor on (up to
+ * @bounded's row, when given) that pass the filters, in result order, at
+ * most the page size. */
+static char *
+page_sql (const Search *s, Drive drive, gboolean bounded)
+{
+  GString *sql = g_string_new ("SELECT h.id, h.village_code, h.head_name, h.head_id_number, h.monitoring_status,"
+                               " h.risk_level, h.next_visit_date, h.member_count ");
+  const HearthHouseholdQuery *q = s->q;
 
-  if (kind == TEXT_NAME)
+  if (drive == DRIVE_KEY)
     {
-      if (g_utf8_strlen (text, -1) <= 2)
-        key = g_strconcat ("n", text, NULL);
-      else
-        {
-          gboolean empty;
-
-          key = rarest_pair (db, text, &empty, error);
-          if (key == NULL)
-            return NULL;
-          if (empty)
-            return g_steal_pointer (&rows);
-        }
-    }
-  else if (kind == TEXT_ID)
-    key = g_strconcat ("i", text + strlen (text) - HEARTH_CASE_SEARCH_MIN_ID_DIGITS, NULL);
-
-  g_string_append (sql,
-                   "SELECT h.id, h.village_code, h.head_name, h.head_id_number, h.monitoring_status,"
-                   " h.risk_level, h.next_visit_date, h.member_count ");
-  if (key != NULL)
-    {
-      v = "k.village_code";
+      /* The index gives (village, head name) order; the few rows of one
+       * head name in one village are put in id order by SQLite ("temp
+       * b-tree for right part of ORDER BY"), so the cursor's village and
+       * name bound the range read and its id only filters that group. */
       g_string_append (sql,
-                       "FROM household_search AS k CROSS JOIN households AS h ON h.id = k.household_id"
+                       "FROM household_search AS k CROSS JOIN household_keys AS x ON x.key = k.household_key"
+                       " CROSS JOIN households AS h ON h.id = x.household_id"
                        " WHERE k.key = :key AND h.deleted = 0");
-      if (has_cursor)
-        g_string_append (sql, " AND (k.village_code, k.head_name, k.household_id) > (:av, :ah, :aid)");
+      if (s->has_cursor)
+        g_string_append (sql,
+                         " AND (k.village, k.head_name) >= (:avn, :ah)"
+                         " AND ((k.village, k.head_name) > (:avn, :ah) OR h.id > :aid)");
+      if (q->village_prefix != NULL)
+        {
+          /* With a cursor inside the prefix, the cursor is the lower bound. */
+          if (!s->has_cursor || s->after_village < s->village_lo)
+            g_string_append (sql, " AND k.village >= :vlon");
+          g_string_append (sql, " AND k.village < :vhin");
+        }
+      /* Unary +: filters checked on the rows read, never an index. */
+      if (q->monitoring_status != NULL)
+        g_string_append (sql, " AND +h.monitoring_status = :status");
+      if (q->risk_level != NULL)
+        g_string_append (sql, " AND +h.risk_level = :risk");
     }
   else
     {
-      v = "h.village_code";
-      g_string_append (sql, "FROM households AS h INDEXED BY households_search_order WHERE h.deleted = 0");
-      if (has_cursor)
+      if (drive == DRIVE_ORDER)
+        g_string_append (sql, "FROM households AS h INDEXED BY households_search_order WHERE h.deleted = 0");
+      else
+        g_string_append (sql, "FROM households AS h INDEXED BY households_filter_order"
+                              " WHERE h.monitoring_status = :status AND h.risk_level = :risk AND h.deleted = 0");
+      if (s->has_cursor)
         g_string_append (sql, " AND (h.village_code, h.head_name, h.id) > (:av, :ah, :aid)");
+      if (bounded)
+        g_string_append (sql, " AND (h.village_code, h.head_name, h.id) <= (:bv, :bh, :bid)");
+      if (q->village_prefix != NULL)
+        {
+          if (!s->has_cursor || strcmp (q->after_village_code, q->village_prefix) < 0)
+            g_string_append (sql, " AND h.village_code >= :vlo");
+          g_string_append (sql, " AND h.village_code < :vhi");
+        }
+      if (s->key != NULL)
+        g_string_append (sql,
+                         " AND EXISTS (SELECT 1 FROM household_keys AS x, household_search AS k"
+                         " WHERE x.household_id = h.id AND k.key = :key AND k.village = CAST (h.village_code AS INTEGER)"
+                         " AND k.head_name = h.head_name AND k.household_key = x.key)");
     }
-  if (q->village_prefix != NULL)
-    {
-      village_end = prefix_end (q->village_prefix);
-      /* With a cursor inside the prefix, the cursor is the lower bound. */
-      if (!has_cursor || strcmp (q->after_village_code, q->village_prefix) < 0)
-        g_string_append_printf (sql, " AND %s >= :vlo", v);
-      g_string_append_printf (sql, " AND %s < :vhi", v);
-    }
-  if (q->monitoring_status != NULL)
-    g_string_append (sql, " AND +h.monitoring_status = :status");
-  if (q->risk_level != NULL)
-    g_string_append (sql, " AND +h.risk_level = :risk");
-  if (kind == TEXT_NAME && g_utf8_strlen (text, -1) > 2)
+  if (s->kind == TEXT_NAME && g_utf8_strlen (s->text, -1) > 2)
     g_string_append (sql,
                      " AND (instr (lower (h.head_name), :q) > 0 OR EXISTS (SELECT 1 FROM members AS m"
                      " WHERE m.household_id = h.id AND m.deleted = 0 AND instr (lower (m.name), :q) > 0))");
-  else if (kind == TEXT_ID && strlen (text) > HEARTH_CASE_SEARCH_MIN_ID_DIGITS)
+  else if (s->kind == TEXT_ID && strlen (s->text) > HEARTH_CASE_SEARCH_MIN_ID_DIGITS)
     g_string_append (sql,
                      " AND (upper (substr (h.head_id_number, -:qlen)) = :q OR EXISTS (SELECT 1 FROM members AS m"
                      " WHERE m.household_id = h.id AND m.deleted = 0 AND upper (substr (m.id_number, -:qlen)) = :q))");
-  if (key != NULL)
-    g_string_append (sql, " ORDER BY k.village_code, k.head_name, k.household_id LIMIT :limit");
+  if (drive == DRIVE_KEY)
+    g_string_append (sql, " ORDER BY k.village, k.head_name, h.id LIMIT :limit");
   else
     g_string_append (sql, " ORDER BY h.village_code, h.head_name, h.id LIMIT :limit");
+  return g_string_free (sql, FALSE);
+}
 
-  if (sqlite3_prepare_v2 (db, sql->str, -1, &st, NULL) != SQLITE_OK)
-    return sql_error (db, error), NULL;
-  bind_text (st, ":key", key);
-  bind_text (st, ":av", q->after_village_code);
-  bind_text (st, ":ah", q->after_head_name);
-  bind_text (st, ":aid", q->after_id);
-  bind_text (st, ":vlo", q->village_prefix);
-  bind_text (st, ":vhi", village_end);
-  bind_text (st, ":status", q->monitoring_status);
-  bind_text (st, ":risk", q->risk_level);
-  bind_text (st, ":q", text);
-  bind_int (st, ":qlen", text != NULL ? (gint64) strlen (text) : 0);
-  bind_int (st, ":limit", limit);
+/* Appends the rows of one statement to @rows; with @bound, only rows up to
+ * it. */
+static gboolean
+run_page (sqlite3 *db, const Search *s, Drive drive, const char *status, const char *risk,
+          const HearthHouseholdRow *bound, GPtrArray *rows, GError **error)
+{
+  g_autofree char *sql = page_sql (s, drive, bound != NULL);
+  sqlite3_stmt *st = NULL;
+  int rc;
 
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return sql_error (db, error);
+  bind_search (st, s, status, risk);
+  if (bound != NULL)
+    {
+      bind_text (st, ":bv", bound->village_code);
+      bind_text (st, ":bh", bound->head_name);
+      bind_text (st, ":bid", bound->id);
+    }
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
       HearthHouseholdRow *row = g_new0 (HearthHouseholdRow, 1);
@@ -414,8 +469,191 @@ hearth_case_search_households (sqlite3 *db, const HearthHouseholdQuery *q, GErro
       g_ptr_array_add (rows, row);
     }
   sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return sql_error (db, error), NULL;
+  return rc == SQLITE_DONE || sql_error (db, error);
+}
+
+/* How many rows @sql counts (it caps them at :cap); -1 on error. */
+static gint64
+count_rows (sqlite3 *db, const Search *s, const char *sql, const char *status, const char *risk)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 n = -1;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  bind_search (st, s, status, risk);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    n = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return n;
+}
+
+/* A (status, risk level) range of households_filter_order and how many
+ * rows it has in the village range (0: not counted). */
+typedef struct {
+  const char *status;
+  const char *risk;
+  gint64 count;
+} Pair;
+
+static int
+compare_pairs (const void *a, const void *b)
+{
+  const Pair *x = a, *y = b;
+
+  return x->count > y->count ? -1 : x->count < y->count;
+}
+
+static int
+compare_rows (gconstpointer a, gconstpointer b)
+{
+  const HearthHouseholdRow *x = *(HearthHouseholdRow *const *) a, *y = *(HearthHouseholdRow *const *) b;
+  int c = strcmp (x->village_code, y->village_code);
+
+  if (c == 0)
+    c = strcmp (x->head_name, y->head_name);
+  return c != 0 ? c : strcmp (x->id, y->id);
+}
+
+GPtrArray *
+hearth_case_search_households (sqlite3 *db, const HearthHouseholdQuery *q, GError **error)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *village_end = NULL;
+  const char *const *status_list, *const *risk_list;
+  const char *one_status[] = { q != NULL ? q->monitoring_status : NULL, NULL };
+  const char *one_risk[] = { q != NULL ? q->risk_level : NULL, NULL };
+  Pair pairs[G_N_ELEMENTS (statuses) * G_N_ELEMENTS (risk_levels)];
+  guint n_pairs = 0;
+  Search s = { 0 };
+  Drive drive;
+
+  g_return_val_if_fail (db != NULL && q != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  s.q = q;
+  s.limit = q->limit;
+  if (!check_limit (&s.limit, error) || !check_village_prefix (q->village_prefix, error))
+    return NULL;
+  if (q->monitoring_status != NULL && !in_list (q->monitoring_status, statuses))
+    return invalid (error, _("Unknown monitoring status.")), NULL;
+  if (q->risk_level != NULL && !in_list (q->risk_level, risk_levels))
+    return invalid (error, _("Unknown risk level.")), NULL;
+  s.has_cursor = q->after_village_code != NULL || q->after_head_name != NULL || q->after_id != NULL;
+  /* Village codes are 12 digits (households' CHECK): a cursor taken from a
+   * row is too. */
+  if (s.has_cursor && (q->after_village_code == NULL || q->after_head_name == NULL || q->after_id == NULL ||
+                       strlen (q->after_village_code) != 12 || !all_digits (q->after_village_code)))
+    return invalid (error, _("A page cursor needs the village code, head name and id of the last row.")), NULL;
+  if (!prepare_text (q->text, &s.kind, &text, error))
+    return NULL;
+  s.text = text;
+
+  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_household_row_free);
+
+  if (s.kind == TEXT_NAME)
+    {
+      if (g_utf8_strlen (text, -1) <= 2)
+        key = g_strdup (text);
+      else
+        {
+          gboolean empty;
+
+          key = rarest_pair (db, text, &empty, error);
+          if (key == NULL)
+            return NULL;
+          if (empty)
+            return g_steal_pointer (&rows);
+        }
+    }
+  else if (s.kind == TEXT_ID)
+    key = g_strdup (text + strlen (text) - HEARTH_CASE_SEARCH_MIN_ID_DIGITS);
+  s.key = key;
+
+  if (s.has_cursor)
+    s.after_village = village_number (q->after_village_code);
+  if (q->village_prefix != NULL)
+    {
+      gint64 step = 1;
+
+      for (gsize i = strlen (q->village_prefix); i < 12; i++)
+        step *= 10;
+      s.village_lo = village_number (q->village_prefix);
+      s.village_hi = s.village_lo + step;
+      village_end = prefix_end (q->village_prefix);
+      s.village_end = village_end;
+    }
+
+  /* A status or risk filter is read from households_filter_order, one
+   * range per (status, risk level) pair it allows, and the ranges' pages
+   * merged: a rare filter costs as little as a common one. */
+  status_list = q->monitoring_status != NULL ? one_status : statuses;
+  risk_list = q->risk_level != NULL ? one_risk : risk_levels;
+  for (const char *const *st = status_list; *st != NULL; st++)
+    for (const char *const *rk = risk_list; *rk != NULL; rk++)
+      pairs[n_pairs++] = (Pair) { *st, *rk, 0 };
+  if (q->monitoring_status == NULL && q->risk_level == NULL)
+    drive = key != NULL ? DRIVE_KEY : DRIVE_ORDER;
+  else if (key == NULL)
+    drive = DRIVE_FILTER;
+  else
+    {
+      /* Text and a filter: read whichever has fewer rows in the village
+       * range and check the other on each row (with the two independent,
+       * that also reads fewer rows before the page is full). */
+      g_autofree char *count_key_sql = NULL;
+      gint64 n_key, n_filter = 0;
+
+      count_key_sql = g_strdup_printf ("SELECT count(*) FROM (SELECT 1 FROM household_search WHERE key = :key%s LIMIT :cap)",
+                                       q->village_prefix != NULL ? " AND village >= :vlon AND village < :vhin" : "");
+      n_key = count_rows (db, &s, count_key_sql, NULL, NULL);
+      for (guint i = 0; i < n_pairs && n_key >= 0 && n_filter >= 0 && n_filter < n_key; i++)
+        {
+          pairs[i].count = count_rows (db, &s,
+                                       q->village_prefix != NULL
+                                       ? "SELECT count(*) FROM (SELECT 1 FROM households INDEXED BY households_filter_order"
+                                         " WHERE monitoring_status = :status AND risk_level = :risk"
+                                         " AND village_code >= :vlo AND village_code < :vhi LIMIT :cap)"
+                                       : "SELECT count(*) FROM (SELECT 1 FROM households INDEXED BY households_filter_order"
+                                         " WHERE monitoring_status = :status AND risk_level = :risk LIMIT :cap)",
+                                       pairs[i].status, pairs[i].risk);
+          n_filter = pairs[i].count < 0 ? -1 : n_filter + pairs[i].count;
+        }
+      if (n_key < 0 || n_filter < 0)
+        return sql_error (db, error), NULL;
+      drive = n_filter < n_key ? DRIVE_FILTER : DRIVE_KEY;
+    }
+
+  if (drive != DRIVE_FILTER)
+    {
+      if (!run_page (db, &s, drive, q->monitoring_status, q->risk_level, NULL, rows, error))
+        return NULL;
+      return g_steal_pointer (&rows);
+    }
+  /* The largest range first: once a page is full, its last row bounds the
+   * ranges still to read. */
+  qsort (pairs, n_pairs, sizeof (Pair), compare_pairs);
+  for (guint i = 0; i < n_pairs; i++)
+    {
+      g_autoptr(HearthHouseholdRow) bound = NULL;
+
+      if (rows->len >= s.limit)
+        {
+          g_ptr_array_sort (rows, compare_rows);
+          g_ptr_array_remove_range (rows, s.limit, rows->len - s.limit);
+          bound = g_ptr_array_steal_index (rows, s.limit - 1);
+          if (!run_page (db, &s, DRIVE_FILTER, pairs[i].status, pairs[i].risk, bound, rows, error))
+            return NULL;
+          g_ptr_array_add (rows, g_steal_pointer (&bound));
+        }
+      else if (!run_page (db, &s, DRIVE_FILTER, pairs[i].status, pairs[i].risk, NULL, rows, error))
+        return NULL;
+    }
+  g_ptr_array_sort (rows, compare_rows);
+  if (rows->len > s.limit)
+    g_ptr_array_remove_range (rows, s.limit, rows->len - s.limit);
   return g_steal_pointer (&rows);
 }
 

@@ -11,7 +11,8 @@
  * page costs the same however deep it is. Tombstoned households and
  * members are never found.
  *
- * The search index (table household_search, migration 0003) is kept in
+ * The search index (table household_search, migrations 0003 and 0004:
+ * small integer household keys, about 0.7 KB per household) is kept in
  * step with households and members by SQL triggers: whoever writes those
  * tables does nothing more.
  */
@@ -56,7 +57,8 @@ typedef enum {
  * @monitoring_status: (nullable): one value of households.monitoring_status
  * @risk_level: (nullable): "red", "orange", "yellow" or "none"
  * @after_village_code: (nullable): the cursor: the village code, head name
- *   and id of the last row of the previous page, all three or none
+ *   and id of the last row of the previous page, all three or none (the
+ *   village code as the row has it, 12 digits)
  * @after_head_name: (nullable): see @after_village_code
  * @after_id: (nullable): see @after_village_code
  * @limit: the page size, at most %HEARTH_CASE_SEARCH_MAX_LIMIT; 0 means

@@ -7,6 +7,7 @@
 #include "hlc.h"
 #include "csv.h"
 #include "id-number.h"
+#include "sync-store.h"
 
 #include <glib/gi18n.h>
 #include <libxml/parser.h>
@@ -23,6 +24,7 @@ struct _HearthCaseStore {
   HearthHlcClock *clock;
   gint64 (*now_ms) (gpointer data);
   gpointer now_data;
+  HearthSyncCapture *capture;
 };
 
 G_DEFINE_FINAL_TYPE (HearthCaseStore, hearth_case_store, G_TYPE_OBJECT)
@@ -46,6 +48,12 @@ static const char *const task_columns[] = {
   "household_id", "kind", "due_date", "reason", "status", "assignee", "opened_by", "closed_by", NULL,
 };
 static const char *const no_columns[] = { NULL };
+/* Measures are written only by their own functions, which check the role,
+ * the type and the dates: hearth_case_write() writes none of their fields. */
+static const char *const measure_owned[] = {
+  "household_id", "type", "description", "started_on", "ended_on", "status", "created_by", "last_progress",
+  "last_effect", "last_remark", "progress_on", "progress_submission", NULL,
+};
 
 static gboolean
 table_columns (const char *table, const char *const **columns, const char *const **owned)
@@ -56,6 +64,8 @@ table_columns (const char *table, const char *const **columns, const char *const
     *columns = member_columns, *owned = member_owned;
   else if (g_strcmp0 (table, "tasks") == 0)
     *columns = task_columns, *owned = no_columns;
+  else if (g_strcmp0 (table, "measures") == 0)
+    *columns = no_columns, *owned = measure_owned;
   else
     return FALSE;
   return TRUE;
@@ -136,9 +146,14 @@ now_iso (HearthCaseStore *self)
 static char *
 stamp (HearthCaseStore *self, GError **error)
 {
-  HearthHlc t;
+  HearthHlc t, last;
+  g_autofree char *stored = meta_get (self->db, "hlc_last");
   char *text;
 
+  /* Another case store of this store (another process or actor) may have
+   * issued times since: a version names one edit, never two. */
+  if (stored != NULL && hearth_hlc_parse (stored, &last, NULL))
+    hearth_hlc_clock_receive (self->clock, &last, 0, NULL, NULL);
   hearth_hlc_clock_now (self->clock, &t);
   text = hearth_hlc_to_string (&t);
   if (!meta_set (self, "hlc_last", text, error))
@@ -168,6 +183,7 @@ hearth_case_store_finalize (GObject *object)
   g_free (self->actor);
   g_free (self->device_id);
   hearth_hlc_clock_free (self->clock);
+  hearth_sync_capture_free (self->capture);
   G_OBJECT_CLASS (hearth_case_store_parent_class)->finalize (object);
 }
 
@@ -209,7 +225,40 @@ hearth_case_store_new (HearthStore *store, const char *actor, GError **error)
   if (self->clock == NULL)  /* a damaged stamp: start afresh, never earlier than the wall clock */
     self->clock = hearth_hlc_clock_new (self->device_id, NULL, NULL);
   hearth_hlc_clock_set_wall (self->clock, clock_wall, self);
+  /* A store used before sync: its data enters the outbox before any new
+   * change does. */
+  self->capture = hearth_sync_capture_new (self->db, self->device_id, error);
+  if (self->capture == NULL)
+    return NULL;
   return g_steal_pointer (&self);
+}
+
+sqlite3 *
+hearth_case_store_get_db (HearthCaseStore *self)
+{
+  return self->db;
+}
+
+gint64
+hearth_case_store_now_ms (HearthCaseStore *self)
+{
+  return wall_ms (self);
+}
+
+gboolean
+hearth_case_store_receive_hlc (HearthCaseStore *self, const char *hlc, GError **error)
+{
+  HearthHlc remote, now;
+  g_autofree char *text = NULL;
+
+  if (!hearth_hlc_parse (hlc, &remote, error))
+    return FALSE;
+  /* No bound: the center clamps what it accepts to its own clock, and a
+   * tablet whose clock runs behind must still follow what it receives. */
+  if (!hearth_hlc_clock_receive (self->clock, &remote, 0, &now, error))
+    return FALSE;
+  text = hearth_hlc_to_string (&now);
+  return meta_set (self, "hlc_last", text, error);
 }
 
 /* ---- writes ------------------------------------------------------------- */
@@ -365,6 +414,9 @@ write_record (HearthCaseStore *self, const char *table, const char *id, gboolean
           st = NULL;
           if (rc != SQLITE_DONE)
             goto failed;
+          if (!hearth_sync_capture_edit (self->capture, table, id, changed->pdata[i],
+                                         g_hash_table_lookup (fields, changed->pdata[i]), now, error))
+            goto rollback;
           g_string_append_printf (list, "%s%s", i > 0 ? " " : "", (char *) changed->pdata[i]);
         }
       entry.actor = self->actor;
@@ -581,7 +633,8 @@ close_open_tasks (HearthCaseStore *self, const char *household_id, const char *k
 }
 
 static gboolean insert_review (HearthCaseStore *self, const char *household_id, HearthRole role, const char *from,
-                               const char *to, const char *comment, const char *submission, GError **error);
+                               const char *to, const char *comment, const char *submission, char **id_out,
+                               GError **error);
 
 /* The follow-up task: closes the household's open ones, opens one due on
  * the form's next_visit_date. */
@@ -623,7 +676,7 @@ record_risk_found (HearthCaseStore *self, const char *household_id, const char *
   if (g_str_equal (state, "returned") && !close_open_tasks (self, household_id, "correction", submission_id, error))
     return FALSE;
   return insert_review (self, household_id, HEARTH_ROLE_WORKER, state, "pending_village_review", NULL,
-                        submission_id, error);
+                        submission_id, NULL, error);
 }
 
 static gboolean
@@ -663,6 +716,81 @@ insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root,
                                .record_table = "submissions", .record_id = id, .fields = form->form_id };
     return hearth_audit_append (self->db, &entry, NULL, error);
   }
+}
+
+/* Whether ISO 8601 time @a is later than @b (as text when either does not
+ * parse). */
+static gboolean
+later_than (const char *a, const char *b)
+{
+  g_autoptr(GDateTime) ta = g_date_time_new_from_iso8601 (a, NULL);
+  g_autoptr(GDateTime) tb = g_date_time_new_from_iso8601 (b, NULL);
+
+  if (ta != NULL && tb != NULL)
+    return g_date_time_compare (ta, tb) > 0;
+  return strcmp (a, b) > 0;
+}
+
+/* A follow-up's report on each of the household's measures (the repeat
+ * /ROOT/measures/measure, by measure_id) becomes the measure's latest,
+ * unless a later follow-up reported already: sync brings submissions in
+ * any order. An id of no measure of this household is skipped (the form
+ * was opened with another device's case). Nothing ends a measure here. */
+static gboolean
+record_measure_reports (HearthCaseStore *self, xmlNode *root, const char *household_id, const char *submission_id,
+                        GError **error)
+{
+  g_autofree char *ended = text_of (child_named (root, "end"));
+  g_autofree char *on = NULL;
+  xmlNode *reports = child_named (root, "measures");
+
+  if (strlen (ended) >= 10)
+    on = g_strndup (ended, 10);
+  else
+    on = text_of (child_named (root, "today"));
+  for (xmlNode *m = reports != NULL ? reports->children : NULL; m != NULL; m = m->next)
+    {
+      g_autofree char *measure_id = NULL;
+      g_autofree char *previous = NULL;
+      g_autoptr(GHashTable) fields = NULL;
+      sqlite3_stmt *st = NULL;
+      gboolean found = FALSE;
+
+      if (m->type != XML_ELEMENT_NODE || !xmlStrEqual (m->name, (const xmlChar *) "measure"))
+        continue;
+      measure_id = text_of (child_named (m, "measure_id"));
+      if (sqlite3_prepare_v2 (self->db, "SELECT s.ended_at FROM measures m LEFT JOIN submissions s "
+                                        "ON s.id = m.progress_submission WHERE m.id = ? AND m.household_id = ?",
+                              -1, &st, NULL) != SQLITE_OK)
+        return sql_failed (self, error);
+      sqlite3_bind_text (st, 1, measure_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, household_id, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        {
+          found = TRUE;
+          if (sqlite3_column_text (st, 0) != NULL)
+            previous = g_strdup ((const char *) sqlite3_column_text (st, 0));
+        }
+      sqlite3_finalize (st);
+      if (!found)
+        {
+          g_debug ("submission %s reports on measure \"%s\", which household %s does not have", submission_id,
+                   measure_id, household_id);
+          continue;
+        }
+      if (previous != NULL && later_than (previous, ended))
+        continue;
+      fields = fields_new ();
+      g_hash_table_insert (fields, g_strdup ("last_progress"), text_of (child_named (m, "progress")));
+      /* Left out when not relevant (not started): no effect to report. */
+      g_hash_table_insert (fields, g_strdup ("last_effect"), text_of (child_named (m, "effect")));
+      g_hash_table_insert (fields, g_strdup ("last_remark"), text_of (child_named (m, "remark")));
+      g_hash_table_insert (fields, g_strdup ("progress_on"), g_strdup (on));
+      g_hash_table_insert (fields, g_strdup ("progress_submission"), g_strdup (submission_id));
+      if (!write_record (self, "measures", measure_id, FALSE, fields, "progress", TRUE, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 G_GNUC_PRINTF (2, 3)
@@ -793,6 +921,7 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
     }
   ok = ok && insert_submission (self, form, root, id, household, g_hash_table_lookup (saved, "risk_level"),
                                 deprecated, xml, error);
+  ok = ok && record_measure_reports (self, root, household, id, error);
   if (ok && g_hash_table_lookup (saved, "next_visit_date") != NULL &&
       ((char *) g_hash_table_lookup (saved, "next_visit_date"))[0] != '\0')
     ok = record_follow_up (self, household, id, g_hash_table_lookup (saved, "next_visit_date"),
@@ -851,6 +980,12 @@ has_text (const char *s)
 
 static const char *const actions[] = { "declare", "approve", "return", "reject", "propose-elimination", "revert", NULL };
 
+static gboolean decides_measures (HearthRole role, GError **error);
+static gboolean check_measure (HearthCaseStore *self, const HearthMeasureSpec *spec, char **started_on,
+                               GError **error);
+static gboolean insert_measure (HearthCaseStore *self, const char *household_id, const HearthMeasureSpec *spec,
+                                const char *started_on, const char *created_by, char **id_out, GError **error);
+
 /* Whether the clerk approved the elimination since it was proposed. */
 static gboolean
 clerk_approved_elimination (HearthCaseStore *self, const char *household_id)
@@ -871,7 +1006,7 @@ clerk_approved_elimination (HearthCaseStore *self, const char *household_id)
 
 static gboolean
 insert_review (HearthCaseStore *self, const char *household_id, HearthRole role, const char *from,
-               const char *to, const char *comment, const char *submission, GError **error)
+               const char *to, const char *comment, const char *submission, char **id_out, GError **error)
 {
   g_autofree char *id = g_uuid_string_random ();
   g_autofree char *now = now_iso (self);
@@ -899,8 +1034,12 @@ insert_review (HearthCaseStore *self, const char *household_id, HearthRole role,
   {
     HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "review",
                                .record_table = "reviews", .record_id = id, .fields = "from_state to_state comment" };
-    return hearth_audit_append (self->db, &entry, NULL, error);
+    if (!hearth_audit_append (self->db, &entry, NULL, error))
+      return FALSE;
   }
+  if (id_out != NULL)
+    *id_out = g_steal_pointer (&id);
+  return TRUE;
 }
 
 /* The author of the visit that raised the case: the correction is theirs. */
@@ -922,15 +1061,19 @@ visit_author (HearthCaseStore *self, const char *household_id)
 }
 
 gboolean
-hearth_case_transition (HearthCaseStore *self, const char *household_id, HearthRole role, const char *action,
-                        const char *comment, char **new_state, GError **error)
+hearth_case_transition_with_measures (HearthCaseStore *self, const char *household_id, HearthRole role,
+                                      const char *action, const char *comment, const HearthMeasureSpec *measures,
+                                      guint n_measures, char **new_state, GError **error)
 {
   g_autofree char *state = NULL;
+  g_autofree char *review_id = NULL;
   g_autoptr(GHashTable) fields = fields_new ();
+  g_autoptr(GPtrArray) started = g_ptr_array_new_with_free_func (g_free);
   const char *to = NULL;
   gboolean ok;
 
   g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), FALSE);
+  g_return_val_if_fail (n_measures == 0 || measures != NULL, FALSE);
   if (new_state != NULL)
     *new_state = NULL;
   if (action == NULL || !g_strv_contains (actions, action) || (guint) role >= G_N_ELEMENTS (role_names))
@@ -967,6 +1110,23 @@ hearth_case_transition (HearthCaseStore *self, const char *household_id, HearthR
                    _("the village clerk approves an elimination before the county does"));
       return FALSE;
     }
+  /* Measures are decided with the move into monitoring (DOMAIN.md, the
+   * procedure, steps 5 and 6); all are checked before anything is written. */
+  if (n_measures > 0 && !g_str_equal (to, "monitored"))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
+                   _("assistance measures come with a move into monitoring, not with a move to %s"), to);
+      return FALSE;
+    }
+  if (n_measures > 0 && !decides_measures (role, error))
+    return FALSE;
+  for (guint i = 0; i < n_measures; i++)
+    {
+      char *on = NULL;
+      if (!check_measure (self, &measures[i], &on, error))
+        return FALSE;
+      g_ptr_array_add (started, on);
+    }
 
   if (!exec (self, "SAVEPOINT transition", error))
     return FALSE;
@@ -981,7 +1141,9 @@ hearth_case_transition (HearthCaseStore *self, const char *household_id, HearthR
         }
       ok = write_record (self, "households", household_id, FALSE, fields, action, TRUE, NULL, error);
     }
-  ok = ok && insert_review (self, household_id, role, state, to, comment, NULL, error);
+  ok = ok && insert_review (self, household_id, role, state, to, comment, NULL, &review_id, error);
+  for (guint i = 0; ok && i < n_measures; i++)
+    ok = insert_measure (self, household_id, &measures[i], started->pdata[i], review_id, NULL, error);
   if (ok && g_str_equal (to, "returned"))
     {
       /* The correction is the visiting worker's task, due at once. */
@@ -1005,6 +1167,253 @@ hearth_case_transition (HearthCaseStore *self, const char *household_id, HearthR
   if (new_state != NULL)
     *new_state = g_strdup (to);
   return TRUE;
+}
+
+gboolean
+hearth_case_transition (HearthCaseStore *self, const char *household_id, HearthRole role, const char *action,
+                        const char *comment, char **new_state, GError **error)
+{
+  return hearth_case_transition_with_measures (self, household_id, role, action, comment, NULL, 0, new_state, error);
+}
+
+/* ---- assistance measures ---------------------------------------------------- */
+
+/* The codes of the forms' `measures` list (schema/forms/README.md). */
+static const char *const measure_types[] = {
+  "living", "social_protection", "microcredit", "industry", "public_job", "casual_work", "regular_job",
+  "education", "health", "housing", "water", "temporary_relief", "insurance", NULL,
+};
+
+const char *const *
+hearth_case_measure_types (void)
+{
+  return measure_types;
+}
+
+/* A calendar date YYYY-MM-DD that exists. */
+static gboolean
+is_date (const char *s)
+{
+  if (s == NULL || strlen (s) != 10 || s[4] != '-' || s[7] != '-')
+    return FALSE;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && !g_ascii_isdigit (s[i]))
+      return FALSE;
+  return g_date_valid_dmy ((GDateDay) atoi (s + 8), (GDateMonth) atoi (s + 5), (GDateYear) atoi (s));
+}
+
+/* Today as the user lives it: a measure decided at 07:00 in Beijing
+ * starts that day, not on the UTC day before. */
+static char *
+local_today (HearthCaseStore *self)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (wall_ms (self) / 1000);
+  return g_date_time_format (dt, "%Y-%m-%d");
+}
+
+static gboolean
+decides_measures (HearthRole role, GError **error)
+{
+  if (role == HEARTH_ROLE_CLERK || role == HEARTH_ROLE_COUNTY)
+    return TRUE;
+  g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
+               _("a %s may not decide assistance measures: the county or the village clerk does"),
+               (guint) role < G_N_ELEMENTS (role_names) ? role_names[role] : "?");
+  return FALSE;
+}
+
+/* Checks a measure to add; @started_on: (out): the date it starts. */
+static gboolean
+check_measure (HearthCaseStore *self, const HearthMeasureSpec *spec, char **started_on, GError **error)
+{
+  *started_on = NULL;
+  if (spec->type == NULL || !g_strv_contains (measure_types, spec->type))
+    {
+      g_autofree char *known = g_strjoinv (", ", (char **) measure_types);
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                   _("\"%s\" is not a type of assistance measure (the types: %s)"),
+                   spec->type != NULL ? spec->type : "", known);
+      return FALSE;
+    }
+  if (!has_text (spec->description))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                   _("an assistance measure needs a description: what is done, for whom"));
+      return FALSE;
+    }
+  if (spec->started_on != NULL && !is_date (spec->started_on))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("\"%s\" is not a date (YYYY-MM-DD)"),
+                   spec->started_on);
+      return FALSE;
+    }
+  *started_on = spec->started_on != NULL ? g_strdup (spec->started_on) : local_today (self);
+  return TRUE;
+}
+
+/* One write: the record, its field stamps and its audit entry together. */
+static gboolean
+insert_measure (HearthCaseStore *self, const char *household_id, const HearthMeasureSpec *spec,
+                const char *started_on, const char *created_by, char **id_out, GError **error)
+{
+  g_autoptr(GHashTable) fields = fields_new ();
+  g_autofree char *id = g_uuid_string_random ();
+
+  g_hash_table_insert (fields, g_strdup ("household_id"), g_strdup (household_id));
+  g_hash_table_insert (fields, g_strdup ("type"), g_strdup (spec->type));
+  g_hash_table_insert (fields, g_strdup ("description"), g_strdup (spec->description));
+  g_hash_table_insert (fields, g_strdup ("started_on"), g_strdup (started_on));
+  g_hash_table_insert (fields, g_strdup ("status"), g_strdup ("active"));
+  if (created_by != NULL)
+    g_hash_table_insert (fields, g_strdup ("created_by"), g_strdup (created_by));
+  if (!write_record (self, "measures", id, TRUE, fields, "create", TRUE, NULL, error))
+    return FALSE;
+  if (id_out != NULL)
+    *id_out = g_steal_pointer (&id);
+  return TRUE;
+}
+
+gboolean
+hearth_case_add_measure (HearthCaseStore *self, const char *household_id, HearthRole role,
+                         const HearthMeasureSpec *spec, char **measure_id, GError **error)
+{
+  g_autofree char *exists = NULL;
+  g_autofree char *started_on = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), FALSE);
+  g_return_val_if_fail (spec != NULL, FALSE);
+  if (measure_id != NULL)
+    *measure_id = NULL;
+  if (!decides_measures (role, error))
+    return FALSE;
+  exists = household_id != NULL ? household_value (self, household_id, "id") : NULL;
+  if (exists == NULL)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("there is no household %s"),
+                   household_id != NULL ? household_id : "");
+      return FALSE;
+    }
+  if (!check_measure (self, spec, &started_on, error))
+    return FALSE;
+  return insert_measure (self, household_id, spec, started_on, NULL, measure_id, error);
+}
+
+gboolean
+hearth_case_end_measure (HearthCaseStore *self, const char *measure_id, HearthRole role, const char *ended_on,
+                         GError **error)
+{
+  g_autoptr(GHashTable) fields = fields_new ();
+  g_autofree char *status = NULL, *started = NULL, *ended = NULL, *on = NULL;
+  sqlite3_stmt *st = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), FALSE);
+  if (!decides_measures (role, error))
+    return FALSE;
+  if (sqlite3_prepare_v2 (self->db, "SELECT status, started_on, ended_on FROM measures WHERE id = ?", -1, &st,
+                          NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  sqlite3_bind_text (st, 1, measure_id != NULL ? measure_id : "", -1, SQLITE_STATIC);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    {
+      status = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      started = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      ended = g_strdup ((const char *) sqlite3_column_text (st, 2));
+    }
+  sqlite3_finalize (st);
+  if (status == NULL)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("there is no assistance measure %s"),
+                   measure_id != NULL ? measure_id : "");
+      return FALSE;
+    }
+  if (!g_str_equal (status, "active"))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED, _("measure %s ended already, on %s"),
+                   measure_id, ended);
+      return FALSE;
+    }
+  if (ended_on != NULL && !is_date (ended_on))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("\"%s\" is not a date (YYYY-MM-DD)"),
+                   ended_on);
+      return FALSE;
+    }
+  on = ended_on != NULL ? g_strdup (ended_on) : local_today (self);
+  if (strcmp (on, started) < 0)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                   _("measure %s started on %s: it cannot end on %s, before that"), measure_id, started, on);
+      return FALSE;
+    }
+  g_hash_table_insert (fields, g_strdup ("status"), g_strdup ("ended"));
+  g_hash_table_insert (fields, g_strdup ("ended_on"), g_steal_pointer (&on));
+  return write_record (self, "measures", measure_id, FALSE, fields, "end", TRUE, NULL, error);
+}
+
+/* ---- resolving a conflict ------------------------------------------------- */
+
+gboolean
+hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, HearthRole role, const char *value,
+                              GError **error)
+{
+  g_autofree char *table = NULL, *record_id = NULL, *field = NULL, *hlc = NULL;
+  g_autofree char *now = NULL;
+  gboolean found;
+
+  g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), FALSE);
+  if (role != HEARTH_ROLE_CLERK && role != HEARTH_ROLE_COUNTY)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
+                   _("only a village clerk or the county resolves a conflict"));
+      return FALSE;
+    }
+  if (value == NULL || !g_utf8_validate (value, -1, NULL) || strlen (value) > 64 * 1024)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                   _("the value chosen is not text of at most 64 KiB"));
+      return FALSE;
+    }
+  if (!exec (self, "SAVEPOINT resolve_conflict", error))
+    return FALSE;
+  found = hearth_sync_conflict_field (self->db, conflict_id != NULL ? conflict_id : "", &table, &record_id, &field,
+                                      error);
+  if (!found)
+    {
+      if (error == NULL || *error == NULL)
+        g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("there is no open conflict %s"),
+                     conflict_id != NULL ? conflict_id : "");
+      goto failed;
+    }
+  now = now_iso (self);
+  hlc = stamp (self, error);
+  if (hlc == NULL)
+    goto failed;
+  {
+    g_autoptr(GError) local = NULL;
+
+    if (!hearth_sync_write_resolution (self->db, table, record_id, field, hlc, value, now, self->actor, &local))
+      {
+        if (g_error_matches (local, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID))
+          g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("%s.%s does not take “%s”: %s"), table,
+                       field, value, local->message);
+        else
+          g_propagate_error (error, g_steal_pointer (&local));
+        goto failed;
+      }
+  }
+  {
+    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "resolve",
+                               .record_table = table, .record_id = record_id, .fields = field };
+    if (!hearth_audit_append (self->db, &entry, NULL, error))
+      goto failed;
+  }
+  if (!exec (self, "RELEASE resolve_conflict", error))
+    goto failed;
+  return TRUE;
+
+failed:
+  exec (self, "ROLLBACK TO resolve_conflict; RELEASE resolve_conflict", NULL);
+  return FALSE;
 }
 
 /* ---- the case instance ----------------------------------------------------- */
@@ -1037,7 +1446,7 @@ hearth_case_build_instance (HearthCaseStore *self, const char *household_id, GEr
 {
   xmlDoc *doc = xmlNewDoc ((const xmlChar *) "1.0");
   xmlNode *root = xmlNewNode (NULL, (const xmlChar *) "household");
-  xmlNode *members, *last;
+  xmlNode *members, *last, *measures;
   sqlite3_stmt *st = NULL;
   gboolean found = FALSE;
 
@@ -1083,7 +1492,27 @@ hearth_case_build_instance (HearthCaseStore *self, const char *household_id, GEr
                 "WHERE s.household_id = ? AND s.risk_level != '' ORDER BY s.ended_at DESC, s.recorded_at DESC LIMIT 1",
                 household_id, NULL, error))
     goto failed;
-  xmlNewChild (root, NULL, (const xmlChar *) "measures", NULL);
+  /* The active measures, in an order that does not change between two
+   * openings: the follow-up form pairs its repeat with them by position. */
+  measures = xmlNewChild (root, NULL, (const xmlChar *) "measures", NULL);
+  if (sqlite3_prepare_v2 (self->db, "SELECT id FROM measures WHERE household_id = ? AND status = 'active' "
+                                    "ORDER BY started_on, id", -1, &st, NULL) != SQLITE_OK)
+    {
+      sql_failed (self, error);
+      goto failed;
+    }
+  sqlite3_bind_text (st, 1, household_id, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      xmlNode *m = xmlNewChild (measures, NULL, (const xmlChar *) "measure", NULL);
+      if (!add_row (self, m, "SELECT id, type, description, started_on FROM measures WHERE id = ?",
+                    (const char *) sqlite3_column_text (st, 0), NULL, error))
+        {
+          sqlite3_finalize (st);
+          goto failed;
+        }
+    }
+  sqlite3_finalize (st);
   return doc;
 
 failed:

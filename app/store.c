@@ -894,6 +894,47 @@ out:
   return ok;
 }
 
+gboolean
+hearth_store_set_county_key (const char *data_dir, const HearthSecret *passphrase, const guint8 *county_public_key,
+                             GError **error)
+{
+  g_autoptr(HearthSecret) dek = NULL;
+  g_autoptr(HearthSecret) check = NULL;
+  HearthKeyslot slot;
+  gboolean ok = FALSE;
+  int lock_fd, slot_lock = -1;
+
+  if (!hearth_vfs_register (error))
+    return FALSE;
+  lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
+  if (lock_fd < 0)
+    return FALSE;
+  slot_lock = lock_file (data_dir, "keyslot.lock", LOCK_EX, error);
+  if (slot_lock < 0)
+    goto out;
+  if (!unlock_keyslot (data_dir, passphrase, &dek, &slot, slot_lock, error))
+    goto out;
+  slot.generation++;
+  if (!hearth_keyslot_seal_envelope (&slot, dek, county_public_key, error) ||
+      !write_both_slots (data_dir, &slot, slot_lock, error))
+    goto out;
+  if (!unlock_keyslot (data_dir, passphrase, &check, &slot, slot_lock, error))
+    goto out;
+  if (!slot.has_envelope ||
+      sodium_memcmp (hearth_secret_peek (check), hearth_secret_peek (dek), HEARTH_DATA_KEY_SIZE) != 0)
+    {
+      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INTERNAL,
+                   _("The rewritten keyslot does not give back the data key"));
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  unlock_file (slot_lock);
+  unlock_file (lock_fd);
+  return ok;
+}
+
 /* The recovery proper, with `lock` held shared and keyslot.lock held. */
 static gboolean
 recover_locked (const char *data_dir, const HearthSecret *county_secret_key,

@@ -117,6 +117,25 @@ gboolean hearth_store_change_passphrase (const char         *data_dir,
                                          GError            **error);
 
 /**
+ * hearth_store_set_county_key:
+ * @passphrase: the store's passphrase
+ * @county_public_key: (array fixed-size=32): the county's X25519 public
+ *   key, learned at enrolment
+ *
+ * Seals a (new) recovery envelope of the data key to @county_public_key in
+ * both keyslot copies, written as hearth_store_change_passphrase() writes
+ * them, so county IT can recover this store from then on. The store may be
+ * open in this process.
+ *
+ * Returns: %TRUE, or %FALSE with the errors of hearth_store_open()'s unlock
+ *   or _IO.
+ */
+gboolean hearth_store_set_county_key (const char         *data_dir,
+                                      const HearthSecret *passphrase,
+                                      const guint8       *county_public_key,
+                                      GError            **error);
+
+/**
  * hearth_store_recover:
  * @county_secret_key: the county's X25519 secret key (32 bytes)
  *

@@ -65,14 +65,13 @@ build_list (GPtrArray *names, GPtrArray *sqls, GError **error)
 }
 
 GPtrArray *
-hearth_migrations_load_builtin (GError **error)
+hearth_migrations_load_resource (GResource *res, const char *path, GError **error)
 {
   g_auto(GStrv) children = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) sqls = g_ptr_array_new_with_free_func (g_free);
-  GResource *res = hearth_schema_get_resource ();
 
-  children = g_resource_enumerate_children (res, MIGRATIONS_PATH, 0, error);
+  children = g_resource_enumerate_children (res, path, 0, error);
   if (children == NULL)
     return NULL;
   for (guint i = 0; children[i] != NULL; i++)
@@ -80,14 +79,19 @@ hearth_migrations_load_builtin (GError **error)
   g_ptr_array_sort (names, compare_names);
   for (guint i = 0; i < names->len; i++)
     {
-      g_autofree char *path = g_build_path ("/", MIGRATIONS_PATH,
-                                            (char *) g_ptr_array_index (names, i), NULL);
-      g_autoptr(GBytes) b = g_resource_lookup_data (res, path, 0, error);
+      g_autofree char *file = g_build_path ("/", path, (char *) g_ptr_array_index (names, i), NULL);
+      g_autoptr(GBytes) b = g_resource_lookup_data (res, file, 0, error);
       if (b == NULL)
         return NULL;
       g_ptr_array_add (sqls, g_strndup (g_bytes_get_data (b, NULL), g_bytes_get_size (b)));
     }
   return build_list (names, sqls, error);
+}
+
+GPtrArray *
+hearth_migrations_load_builtin (GError **error)
+{
+  return hearth_migrations_load_resource (hearth_schema_get_resource (), MIGRATIONS_PATH, error);
 }
 
 GPtrArray *

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <glib.h>
+#include <gio/gio.h>
 #include <sqlite3.h>
 
 G_BEGIN_DECLS
@@ -27,6 +28,21 @@ typedef struct {
  *   compiled into Hearth, in order. Thread-safe.
  */
 GPtrArray *hearth_migrations_load_builtin (GError **error);
+
+/**
+ * hearth_migrations_load_resource:
+ * @resource: a compiled resource bundle
+ * @path: the folder in @resource that holds NNNN-name.sql files
+ *
+ * Returns: (transfer full) (element-type HearthMigration) (nullable): the
+ *   migrations in order, or %NULL with a G_RESOURCE_ERROR for a missing
+ *   folder or HEARTH_STORE_ERROR_MIGRATION naming a badly named, duplicate
+ *   or missing number. Thread-safe. (The county center keeps its own
+ *   migrations, schema/center/, in a bundle of its own.)
+ */
+GPtrArray *hearth_migrations_load_resource (GResource  *resource,
+                                            const char *path,
+                                            GError    **error);
 
 /**
  * hearth_migrations_load_dir:

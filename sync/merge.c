@@ -106,13 +106,14 @@ hearth_merge_field (const HearthFieldEdit *edits, guint n_edits, HearthFieldMerg
           out->winner = &edits[i];
       return TRUE;
     }
-  for (guint i = 0; i < heads->len; i++)
-    {
-      if (i == 0)
-        out->winner = heads->pdata[0];
-      else
-        g_ptr_array_add (out->losers, heads->pdata[i]);
-    }
+  if (heads->len == 0)
+    return TRUE;
+  out->winner = heads->pdata[0];
+  /* Two offline edits that wrote the same value agree: nothing for the
+   * clerk to decide. */
+  for (guint i = 1; i < heads->len; i++)
+    if (g_strcmp0 (((HearthFieldEdit *) heads->pdata[i])->value, out->winner->value) != 0)
+      g_ptr_array_add (out->losers, heads->pdata[i]);
   return TRUE;
 }
 

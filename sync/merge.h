@@ -55,7 +55,8 @@ typedef struct {
  * @winner: (nullable): the edit whose value the field holds; %NULL for no
  *   edits
  * @losers: (element-type HearthFieldEdit) (transfer container): the other
- *   heads, each an open conflict against @winner, newest first
+ *   heads whose value differs from @winner's, each an open conflict
+ *   against it, newest first
  *
  * Points into the array given to hearth_merge_field().
  */
@@ -74,7 +75,7 @@ typedef struct {
  *
  * Applies PROTOCOL.md section 6.3: an edit named among another's parents is
  * superseded; of the remaining heads the highest hlc wins and every other
- * head is an open conflict.
+ * head with another value is an open conflict.
  *
  * Returns: %FALSE with HEARTH_MERGE_ERROR_INVALID for an edit whose hlc or
  *   parent is not an HLC time, or _DIVERGED for two different edits under

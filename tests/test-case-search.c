@@ -2,15 +2,19 @@
 /*
  * test-case-search.c: household search and the task list in a real
  * encrypted store. A few hundred households with Chinese names are
- * written with plain SQL (the triggers of migration 0003 must index them
- * with no help), and every search is compared with a brute-force answer
- * computed here: 1-, 2- and 3+-character names (head and members), ID
- * number ends, village and township prefixes, status and risk filters,
- * tombstones, renames, keyset paging (every match exactly once, in order)
- * and literal % and _.
+ * written with plain SQL (the triggers of migrations 0003 and 0004 must
+ * index them with no help), and every search is compared with a
+ * brute-force answer computed here: 1-, 2- and 3+-character names (head
+ * and members), ID number ends, village and township prefixes, status and
+ * risk filters, tombstones, renames, keyset paging (every match exactly
+ * once, in order, also across a page boundary inside a run of equal head
+ * names) and literal % and _. The same households written to a database
+ * at schema 3 and then migrated are found alike (migration 0004 rebuilds
+ * the index).
  */
 #include "test-util.h"
 #include "case-search.h"
+#include "schema-migrate.h"
 
 #include <string.h>
 
@@ -64,14 +68,12 @@ exec_bind (sqlite3 *db, const char *sql, const char *const *values)
   sqlite3_finalize (st);
 }
 
+/* Writes the households with plain SQL in one transaction. */
 static void
-fixture_setup (Fixture *f, gconstpointer data)
+fill_households (Fixture *f)
 {
   g_autoptr(GRand) r = g_rand_new_with_seed (20260501);
 
-  f->dir = test_create_store ("case-search", NULL);
-  f->store = test_open_store (f->dir);
-  f->db = hearth_store_get_db (f->store);
   test_exec (f->db, "BEGIN");
   for (guint i = 0; i < N_HOUSEHOLDS; i++)
     {
@@ -106,6 +108,37 @@ fixture_setup (Fixture *f, gconstpointer data)
 }
 
 static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  f->dir = test_create_store ("case-search", NULL);
+  f->store = test_open_store (f->dir);
+  f->db = hearth_store_get_db (f->store);
+  fill_households (f);
+}
+
+/* The households written at schema 3 (0003's index), then migrated. */
+static void
+fixture_setup_migrated (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all = hearth_migrations_load_builtin (&error);
+  g_autoptr(GPtrArray) before = g_ptr_array_new ();
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, >=, 4);
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (before, all->pdata[i]);
+  g_assert_cmpint (sqlite3_open (":memory:", &f->db), ==, SQLITE_OK);
+  g_assert_true (hearth_migrations_apply (f->db, before, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (f->db, "PRAGMA user_version"), ==, 3);
+  fill_households (f);
+  g_assert_true (hearth_migrations_apply (f->db, all, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (f->db, "PRAGMA user_version"), >=, 4);
+}
+
+static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   for (guint i = 0; i < N_HOUSEHOLDS; i++)
@@ -118,7 +151,10 @@ fixture_teardown (Fixture *f, gconstpointer data)
           g_free (f->hh[i].numbers[m]);
         }
     }
-  g_clear_object (&f->store);
+  if (f->store != NULL)
+    g_clear_object (&f->store);
+  else
+    sqlite3_close (f->db);
   g_free (f->dir);
 }
 
@@ -312,6 +348,42 @@ test_villages_and_filters (Fixture *f, gconstpointer data)
   g_assert_cmpuint (check_query (f, (HearthHouseholdQuery) { 0 }, FALSE, 200), ==, N_HOUSEHOLDS);
 }
 
+/* A text and a filter: whichever has fewer rows is read, the other checked
+ * on each row; both ways give the brute-force answer, page by page. */
+static void
+test_rare_filters (Fixture *f, gconstpointer data)
+{
+  const char *const texts[] = { "王", "小明", "欧阳秀", "小", NULL };
+  guint n_returned = 0;
+
+  /* A rare status: a few households returned to the worker. */
+  for (guint i = 5; i < N_HOUSEHOLDS; i += 37)
+    {
+      g_autofree char *sql = g_strdup_printf ("UPDATE households SET monitoring_status = 'returned' WHERE id = '%s'",
+                                              f->hh[i].id);
+
+      test_exec (f->db, sql);
+      f->hh[i].status = "returned";
+      n_returned++;
+    }
+  g_assert_cmpuint (check_query (f, (HearthHouseholdQuery) { .monitoring_status = "returned" }, FALSE, 2), ==,
+                    n_returned);
+  for (guint t = 0; texts[t] != NULL; t++)
+    {
+      check_query (f, (HearthHouseholdQuery) { .text = texts[t], .monitoring_status = "returned" }, FALSE, 2);
+      check_query (f, (HearthHouseholdQuery) { .text = texts[t], .monitoring_status = "returned", .risk_level = "red" },
+                   FALSE, 1);
+      check_query (f, (HearthHouseholdQuery) { .text = texts[t], .monitoring_status = "none" }, FALSE, 3);
+      check_query (f, (HearthHouseholdQuery) { .text = texts[t], .risk_level = "yellow", .village_prefix = "150422101" },
+                   FALSE, 4);
+    }
+  check_query (f, (HearthHouseholdQuery) { .text = f->hh[5].numbers[0] + 13, .monitoring_status = "returned" }, TRUE, 2);
+  check_query (f, (HearthHouseholdQuery) { .text = f->hh[5].numbers[0] + 14, .risk_level = f->hh[5].risk }, TRUE, 2);
+  /* A pair no household has. */
+  g_assert_cmpuint (check_query (f, (HearthHouseholdQuery) { .monitoring_status = "pending_elimination" }, FALSE, 5),
+                    ==, 0);
+}
+
 static void
 test_tombstone_and_rename (Fixture *f, gconstpointer data)
 {
@@ -412,6 +484,115 @@ test_bounds (Fixture *f, gconstpointer data)
   expect_invalid (f, (HearthHouseholdQuery) { .after_village_code = "150422100200" });
 }
 
+/* Every page of @q, @limit rows a page: the ids in the order returned,
+ * each checked to follow the one before in (village, head name, id). */
+static GPtrArray *
+page_ids (sqlite3 *db, HearthHouseholdQuery q, guint limit)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *av = NULL, *ah = NULL;
+
+  q.limit = limit;
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) rows = NULL;
+
+      q.after_village_code = av;
+      q.after_head_name = ah;
+      q.after_id = ids->len > 0 ? ids->pdata[ids->len - 1] : NULL;
+      rows = hearth_case_search_households (db, &q, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          HearthHouseholdRow *row = rows->pdata[i];
+
+          if (av != NULL)
+            {
+              int c = strcmp (av, row->village_code);
+
+              if (c == 0)
+                c = strcmp (ah, row->head_name);
+              if (c == 0)
+                c = strcmp (ids->pdata[ids->len - 1], row->id);
+              g_assert_cmpint (c, <, 0);
+            }
+          g_free (av);
+          g_free (ah);
+          av = g_strdup (row->village_code);
+          ah = g_strdup (row->head_name);
+          g_ptr_array_add (ids, g_strdup (row->id));
+        }
+      if (rows->len < limit)
+        break;
+    }
+  return ids;
+}
+
+/* Households with one head name in one village, written in the opposite
+ * of id order (so their integer keys run against their ids), with a page
+ * boundary inside the run: every one comes once, in id order. */
+static void
+test_equal_names (Fixture *f, gconstpointer data)
+{
+  const char *const texts[] = { "同", "同名", "同名同姓", "1234", NULL };
+  const guint n_same = 9, n_next = 3;
+
+  test_exec (f->db, "BEGIN");
+  for (guint i = n_same + n_next; i-- > 0;)
+    {
+      g_autofree char *id = g_strdup_printf ("f0000000-0000-4000-8000-%012u", i);
+      g_autofree char *number = g_strdup_printf ("1504221990%04u1234", i);
+      g_autofree char *mid = g_strdup_printf ("f1000000-0000-4000-8000-%012u", i);
+      const char *head = i < n_same ? "同名同姓" : "同名同姓甲";
+
+      exec_bind (f->db,
+                 "INSERT INTO households (id, village_code, head_name, head_id_number, created_at, updated_at)"
+                 " VALUES (?, '150422199201', ?, ?, '2026-05-01', '2026-05-01')",
+                 (const char *const[]) { id, head, number, NULL });
+      exec_bind (f->db,
+                 "INSERT INTO members (id, household_id, name, id_number, created_at, updated_at)"
+                 " VALUES (?, ?, ?, ?, '2026-05-01', '2026-05-01')",
+                 (const char *const[]) { mid, id, head, number, NULL });
+    }
+  test_exec (f->db, "COMMIT");
+
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++)   /* NULL: the village alone */
+    for (guint limit = 1; limit <= 5; limit++)
+      {
+        HearthHouseholdQuery q = { .text = texts[t], .village_prefix = "150422199201" };
+        g_autoptr(GPtrArray) ids = page_ids (f->db, q, limit);
+
+        g_assert_cmpuint (ids->len, ==, n_same + n_next);
+        for (guint i = 0; i < ids->len; i++)
+          {
+            g_autofree char *want = g_strdup_printf ("f0000000-0000-4000-8000-%012u", i);
+
+            g_assert_cmpstr (ids->pdata[i], ==, want);
+          }
+      }
+  /* Without the village, the run is found among the other households. */
+  {
+    g_autoptr(GPtrArray) ids = page_ids (f->db, (HearthHouseholdQuery) { .text = "同名" }, 4);
+
+    g_assert_cmpuint (ids->len, ==, n_same + n_next);
+  }
+}
+
+static void
+test_migrated (Fixture *f, gconstpointer data)
+{
+  /* 0003's objects are gone; every household has a key. */
+  g_assert_cmpint (test_query_int (f->db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                                          " ('household_search_household', 'household_search_refresh')"), ==, 0);
+  g_assert_cmpint (test_query_int (f->db, "SELECT count(*) FROM household_keys"), ==, N_HOUSEHOLDS);
+  test_names (f, data);
+  test_id_numbers (f, data);
+  test_villages_and_filters (f, data);
+  /* The triggers index what is written after the migration. */
+  test_tombstone_and_rename (f, data);
+}
+
 static void
 test_tasks (Fixture *f, gconstpointer data)
 {
@@ -502,6 +683,9 @@ main (int argc, char **argv)
   ADD ("wildcards", test_wildcards);
   ADD ("bounds", test_bounds);
   ADD ("tasks", test_tasks);
+  ADD ("equal-names", test_equal_names);
+  ADD ("rare-filters", test_rare_filters);
 #undef ADD
+  g_test_add ("/case/search/migrated", Fixture, NULL, fixture_setup_migrated, test_migrated, fixture_teardown);
   return g_test_run ();
 }

@@ -8,6 +8,10 @@
  * household to village review with a review record; recording it again
  * changes nothing; a visit for an unknown household leaves nothing behind;
  * every change is stamped and audited, and the audit chain verifies.
+ * Assistance measures: added by the county with its approval, listed in
+ * the case instance the follow-up form is filled with, updated by the
+ * recorded follow-up, ended by the clerk; refused to a worker and for an
+ * unknown type.
  */
 #include "test-util.h"
 #include "case-audit.h"
@@ -15,6 +19,7 @@
 #include "form-model.h"
 
 #include <glib/gstdio.h>
+#include <libxml/tree.h>
 #include <string.h>
 
 #define NOW "2026-03-05T10:00:00+08:00"
@@ -511,6 +516,304 @@ test_import (void)
   }
 }
 
+#define FOLLOW_UP_ID "11111111-2222-4333-8444-000000000005"
+#define EARLIER_FOLLOW_UP_ID "11111111-2222-4333-8444-000000000006"
+
+/* The submission the bundled follow-up form gives with
+ * tests/data/answers/@answers when opened for @household: the case
+ * instance built by the store, beside the default thresholds, as the
+ * form's media. */
+static char *
+fill_follow_up (HearthCaseStore *cases, const char *household, const char *answers, const char *now,
+                const char *instance_id, char **case_xml)
+{
+  g_autofree char *media = test_make_dir ("follow-up-media");
+  g_autofree char *case_path = g_build_filename (media, "case.xml", NULL);
+  g_autofree char *thresholds_path = g_build_filename (media, "thresholds.xml", NULL);
+  g_autofree char *source = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "media",
+                                              "thresholds.xml", NULL);
+  g_autofree char *form = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "follow-up.xml", NULL);
+  g_autofree char *answers_path = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                                    answers, NULL);
+  g_autofree char *thresholds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(TestRun) r = { 0 };
+  xmlDoc *doc = hearth_case_build_instance (cases, household, &error);
+  xmlChar *text = NULL;
+  int len = 0;
+
+  g_assert_no_error (error);
+  xmlDocDumpFormatMemoryEnc (doc, &text, &len, "UTF-8", 1);
+  xmlFreeDoc (doc);
+  g_assert_true (g_file_set_contents (case_path, (const char *) text, len, NULL));
+  if (case_xml != NULL)
+    *case_xml = g_strdup ((const char *) text);
+  xmlFree (text);
+  g_assert_true (g_file_get_contents (source, &thresholds, NULL, NULL));
+  g_assert_true (g_file_set_contents (thresholds_path, thresholds, -1, NULL));
+  test_run_cli (&r, NULL, "form", "fill", form, "--media", media, "--answers", answers_path, "--now", now,
+                "--instance-id", instance_id, NULL);
+  if (r.status != 0)
+    g_test_message ("%s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  return g_steal_pointer (&r.out);
+}
+
+static char *
+query_text1 (sqlite3 *db, const char *sql, const char *param)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (st, 1, param, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return value;
+}
+
+/* The county approves the case into monitoring with two measures; the
+ * follow-up form receives them from the case instance, and recording it
+ * keeps each measure's progress; the clerk ends one. */
+static void
+test_measures (void)
+{
+  g_autofree char *dir = test_create_store ("case-measures", NULL);
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  sqlite3 *db = hearth_store_get_db (store);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCaseStore) worker = hearth_case_store_new (store, "worker-1", &error);
+  g_autoptr(HearthCaseStore) clerk = hearth_case_store_new (store, "clerk-1", &error);
+  g_autoptr(HearthCaseStore) county = hearth_case_store_new (store, "county-1", &error);
+  g_autoptr(HearthForm) registration = test_load_bundled_form ("household-registration.xml");
+  g_autoptr(HearthForm) visit = test_load_bundled_form ("household-visit.xml");
+  g_autoptr(HearthForm) follow_up = test_load_bundled_form ("follow-up.xml");
+  g_autofree char *reg_xml = test_fill_bundled ("household-registration.xml", "registration-zh.json", NOW, REGISTRATION_ID);
+  g_autofree char *visit_xml = test_fill_bundled ("household-visit.xml", "visit-zh.json", NOW, VISIT_ID);
+  g_autofree char *household = NULL, *id = NULL, *job = NULL, *health = NULL, *review = NULL;
+  g_autofree char *case_xml = NULL, *follow_xml = NULL, *earlier_xml = NULL;
+  const HearthMeasureSpec decided[] = {
+    { "health", "黄志强：慢性病家庭医生签约服务和门诊报销", "2026-03-05" },
+    { "public_job", "刘桂兰：村级公益性保洁岗位", "2026-03-01" },
+  };
+  const HearthMeasureSpec unknown[] = {
+    { "public_job", "刘桂兰：村级公益性保洁岗位", NULL },
+    { "microloan", "五万元小额信贷", NULL },
+  };
+  gint64 entries;
+
+  g_assert_no_error (error);
+  hearth_case_store_set_wall_clock (worker, fixed_ms, NULL);
+  hearth_case_store_set_wall_clock (clerk, fixed_ms, NULL);
+  hearth_case_store_set_wall_clock (county, fixed_ms, NULL);
+  id = hearth_case_record_submission (worker, registration, reg_xml, NULL, &error);
+  g_assert_no_error (error);
+  household = query_text (db, "SELECT id FROM households");
+  g_free (id);
+  id = hearth_case_record_submission (worker, visit, visit_xml, household, &error);
+  g_assert_no_error (error);
+  move (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, "pending_county_approval");
+
+  /* Refused, and nothing written: a worker adding a measure, an unknown
+   * type (named), measures with a move that is not into monitoring. */
+  entries = test_query_int (db, "SELECT count(*) FROM audit_log");
+  g_assert_false (hearth_case_add_measure (worker, household, HEARTH_ROLE_WORKER, &decided[0], NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "worker may not decide assistance measures"));
+  g_clear_error (&error);
+  g_assert_false (hearth_case_transition_with_measures (county, household, HEARTH_ROLE_COUNTY, "approve", NULL,
+                                                        unknown, G_N_ELEMENTS (unknown), NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "\"microloan\""));
+  g_clear_error (&error);
+  g_assert_false (hearth_case_transition_with_measures (county, household, HEARTH_ROLE_COUNTY, "reject", "重复申报",
+                                                        decided, 1, NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "into monitoring"));
+  g_clear_error (&error);
+  /* A measure the table refuses after the review was written (a
+   * description over 64 KiB): the review and the move go with it. */
+  {
+    g_autofree char *long_text = g_strnfill (70 * 1024, 'x');
+    const HearthMeasureSpec too_long[] = { decided[0], { "housing", long_text, NULL } };
+
+    g_assert_false (hearth_case_transition_with_measures (county, household, HEARTH_ROLE_COUNTY, "approve", NULL,
+                                                          too_long, G_N_ELEMENTS (too_long), NULL, &error));
+    g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, entries);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM measures"), ==, 0);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM reviews WHERE to_state = 'monitored'"), ==, 0);
+  {
+    g_autofree char *state = query_text (db, "SELECT monitoring_status FROM households");
+    g_assert_cmpstr (state, ==, "pending_county_approval");
+  }
+
+  /* The county's approval with its measures: one transaction, the review
+   * named as where they came from, each field stamped, each audited. */
+  g_assert_true (hearth_case_transition_with_measures (county, household, HEARTH_ROLE_COUNTY, "approve", NULL,
+                                                       decided, G_N_ELEMENTS (decided), NULL, &error));
+  g_assert_no_error (error);
+  review = query_text (db, "SELECT id FROM reviews WHERE to_state = 'monitored'");
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM measures WHERE status = 'active' AND ended_on = ''"),
+                   ==, 2);
+  g_assert_cmpint (test_query_int (db, "SELECT count(DISTINCT created_by) FROM measures"), ==, 1);
+  {
+    g_autofree char *by = query_text (db, "SELECT created_by FROM measures LIMIT 1");
+    g_assert_cmpstr (by, ==, review);
+  }
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_versions WHERE record_table = 'measures'"), ==,
+                   2 * 6);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures' "
+                                       "AND action = 'create' AND actor = 'county-1' "
+                                       "AND fields = 'created_by description household_id started_on status type'"),
+                   ==, 2);
+  job = query_text (db, "SELECT id FROM measures WHERE type = 'public_job'");
+  health = query_text (db, "SELECT id FROM measures WHERE type = 'health'");
+
+  /* The follow-up form receives them, earliest start first, and reports
+   * on each by its id. */
+  follow_xml = fill_follow_up (worker, household, "follow-up-measures-zh.json", "2026-06-01T10:00:00+08:00",
+                               FOLLOW_UP_ID, &case_xml);
+  g_test_message ("%s", case_xml);
+  {
+    const char *first = strstr (case_xml, job), *second = strstr (case_xml, health);
+    const char *in_form = strstr (follow_xml, job), *in_form2 = strstr (follow_xml, health);
+
+    g_assert_nonnull (first);
+    g_assert_nonnull (second);
+    g_assert_true (first < second);
+    g_assert_nonnull (strstr (case_xml, "<type>public_job</type>"));
+    g_assert_nonnull (strstr (case_xml, "<started_on>2026-03-01</started_on>"));
+    g_assert_nonnull (strstr (case_xml, "<description>刘桂兰：村级公益性保洁岗位</description>"));
+    g_assert_nonnull (in_form);
+    g_assert_nonnull (in_form2);
+    g_assert_true (in_form < in_form2);
+    g_assert_nonnull (strstr (follow_xml, "<measure_type>health</measure_type>"));
+  }
+  g_free (id);
+  id = hearth_case_record_submission (worker, follow_up, follow_xml, household, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (id, ==, FOLLOW_UP_ID);
+  {
+    g_autofree char *progress = query_text1 (db, "SELECT last_progress || '|' || last_effect || '|' || last_remark "
+                                                 "|| '|' || progress_on || '|' || progress_submission || '|' || status "
+                                                 "FROM measures WHERE id = ?", job);
+    g_autofree char *completed = query_text1 (db, "SELECT last_progress || '|' || last_effect || '|' || status "
+                                                  "FROM measures WHERE id = ?", health);
+    g_assert_cmpstr (progress, ==, "in_progress|effective|每月按时发放岗位补贴。|2026-06-01|" FOLLOW_UP_ID "|active");
+    /* The form's README: a completed measure stays until it is ended. */
+    g_assert_cmpstr (completed, ==, "completed|partly|active");
+  }
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures' "
+                                       "AND action = 'progress' AND actor = 'worker-1'"), ==, 2);
+
+  /* The same follow-up again changes nothing; an earlier one arriving
+   * later (sync) does not replace the latest report. */
+  entries = test_query_int (db, "SELECT count(*) FROM audit_log");
+  g_free (id);
+  id = hearth_case_record_submission (worker, follow_up, follow_xml, household, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, entries);
+  earlier_xml = fill_follow_up (worker, household, "follow-up-measures-zh.json", "2026-05-01T10:00:00+08:00",
+                                EARLIER_FOLLOW_UP_ID, NULL);
+  g_free (id);
+  id = hearth_case_record_submission (worker, follow_up, earlier_xml, household, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM measures WHERE progress_submission = '"
+                                       FOLLOW_UP_ID "' AND progress_on = '2026-06-01'"), ==, 2);
+
+  /* Ending: the clerk's decision, not before it started, once. */
+  g_assert_false (hearth_case_end_measure (worker, health, HEARTH_ROLE_WORKER, NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED);
+  g_clear_error (&error);
+  g_assert_false (hearth_case_end_measure (clerk, health, HEARTH_ROLE_CLERK, "2026-03-04", &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (hearth_case_end_measure (clerk, health, HEARTH_ROLE_CLERK, "2026-02-30", &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (hearth_case_end_measure (clerk, health, HEARTH_ROLE_CLERK, "2026-06-02", &error));
+  g_assert_no_error (error);
+  g_assert_false (hearth_case_end_measure (clerk, health, HEARTH_ROLE_CLERK, NULL, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "2026-06-02"));
+  g_clear_error (&error);
+  g_assert_false (hearth_case_end_measure (clerk, "aaaaaaaa-2222-4333-8444-555555555555", HEARTH_ROLE_CLERK, NULL,
+                                           &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  {
+    g_autofree char *text = NULL;
+    xmlDoc *doc = hearth_case_build_instance (worker, household, &error);
+    xmlChar *dump = NULL;
+    int len = 0;
+
+    g_assert_no_error (error);
+    xmlDocDumpMemory (doc, &dump, &len);
+    text = g_strdup ((const char *) dump);
+    xmlFree (dump);
+    xmlFreeDoc (doc);
+    g_assert_nonnull (strstr (text, job));
+    g_assert_null (strstr (text, health));
+  }
+
+  /* On its own, by the clerk: starting today (the local date) unless
+   * told; an unknown type, household or an empty description refused. */
+  {
+    const HearthMeasureSpec relief = { "temporary_relief", "临时救助 3000 元", NULL };
+    const HearthMeasureSpec bad_type = { "loans", "x", NULL };
+    const HearthMeasureSpec no_text = { "water", "  ", NULL };
+    const HearthMeasureSpec bad_date = { "water", "集中供水入户", "2026-3-1" };
+    g_autofree char *relief_id = NULL;
+    g_autofree char *started = NULL;
+    g_autoptr(GDateTime) now = g_date_time_new_from_unix_local (fixed_ms (NULL) / 1000);
+    g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+
+    g_assert_true (hearth_case_add_measure (clerk, household, HEARTH_ROLE_CLERK, &relief, &relief_id, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_uuid_string_is_valid (relief_id));
+    started = query_text1 (db, "SELECT started_on FROM measures WHERE id = ? AND created_by IS NULL", relief_id);
+    g_assert_cmpstr (started, ==, today);
+    g_assert_false (hearth_case_add_measure (clerk, household, HEARTH_ROLE_CLERK, &bad_type, NULL, &error));
+    g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "\"loans\""));
+    g_clear_error (&error);
+    g_assert_false (hearth_case_add_measure (clerk, household, HEARTH_ROLE_CLERK, &no_text, NULL, &error));
+    g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_false (hearth_case_add_measure (clerk, household, HEARTH_ROLE_CLERK, &bad_date, NULL, &error));
+    g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_false (hearth_case_add_measure (clerk, "bbbbbbbb-2222-4333-8444-555555555555", HEARTH_ROLE_CLERK,
+                                             &relief, NULL, &error));
+    g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+  /* hearth_case_write() writes no field of a measure. */
+  {
+    g_autoptr(GHashTable) fields = g_hash_table_new (g_str_hash, g_str_equal);
+    g_hash_table_insert (fields, (char *) "status", (char *) "ended");
+    g_assert_false (hearth_case_write (clerk, "measures", job, FALSE, fields, "update", NULL, &error));
+    g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+
+  /* The audit names the measures' entries, never their text, and the
+   * chain is whole. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures'"), ==,
+                   2 + 2 + 1 + 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures' "
+                                       "AND action = 'end' AND fields = 'ended_on status'"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE fields LIKE '%刘桂兰%' "
+                                       "OR fields LIKE '%岗位%'"), ==, 0);
+  g_assert_true (hearth_audit_verify (db, NULL, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -521,5 +824,6 @@ main (int argc, char **argv)
   g_test_add_func ("/case/store/write-refusals", test_write_refusals);
   g_test_add_func ("/case/store/cli", test_cli);
   g_test_add_func ("/case/store/import", test_import);
+  g_test_add_func ("/case/store/measures", test_measures);
   return g_test_run ();
 }

@@ -2,12 +2,14 @@
 /*
  * test-cli.c: hearth-cli as a user runs it: the data folder and passphrase
  * sources, every exit code of ../shared/INTERFACES.md that the store
- * commands can give, and the messages in English and Simplified Chinese.
+ * commands can give, and the messages in English and Simplified Chinese;
+ * assistance measures from the county's approval to the follow-up visit.
  */
 #include "test-util.h"
 #include "store-countykey.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <sodium.h>
 #include <string.h>
@@ -335,6 +337,218 @@ test_form_check (void)
   g_assert_cmpint (r.status, ==, 2);
 }
 
+static char *
+answers_path (const char *name)
+{
+  return g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers", name, NULL);
+}
+
+/* Sets the store's user and role, as enrolment will: one store here plays
+ * the clerk and then the county until sync brings cases to the county. */
+static void
+set_user (const char *dir, const char *user, const char *role)
+{
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  g_autofree char *sql = g_strdup_printf ("INSERT OR REPLACE INTO store_meta (key, value) VALUES "
+                                          "('user', '%s'), ('role', '%s')", user, role);
+
+  test_exec (hearth_store_get_db (store), sql);
+}
+
+/* measure add|end, review approve --measure, household show and a
+ * follow-up visit recorded against the store's measures. */
+static void
+test_measures (void)
+{
+  g_autofree char *base = test_make_dir ("cli-measures");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *worker_dir = g_build_filename (base, "worker", NULL);
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  int made_private = g_chmod (pass, 0600);
+  g_autofree char *registration = answers_path ("registration-zh.json");
+  g_autofree char *visit = answers_path ("visit-zh.json");
+  g_autofree char *follow_up = answers_path ("follow-up-measures-zh.json");
+  g_autofree char *household = NULL;
+  g_autofree char *job = NULL, *health = NULL;
+  g_auto(TestRun) r = { 0 };
+  const char *now = "2026-03-05T10:00:00+08:00";
+
+  g_assert_cmpint (made_private, ==, 0);
+  /* A worker's store: the worker decides no measures. */
+  test_run_cli (&r, NULL, "--data-dir", worker_dir, "--passphrase-file", pass, "init", "--kdf", "test",
+                "--user", "worker-1", "--role", "worker", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", worker_dir, "--passphrase-file", pass, "visit", "record", "--form",
+                "hearth_household_registration", "--answers", registration, "--now", now, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", worker_dir, "--passphrase-file", pass, "household", "list", NULL);
+  household = g_strndup (r.out, 36);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", worker_dir, "--passphrase-file", pass, "measure", "add", "--household",
+                household, "--type", "public_job", "--description", "村级公益性保洁岗位", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "worker may not decide assistance measures"));
+  test_run_clear (&r);
+  g_clear_pointer (&household, g_free);
+
+  /* The clerk's store: the case goes to the county. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test",
+                "--user", "clerk-1", "--role", "clerk", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "visit", "record", "--form",
+                "hearth_household_registration", "--answers", registration, "--now", now, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", NULL);
+  household = g_strndup (r.out, 36);
+  g_assert_true (g_uuid_string_is_valid (household));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "visit", "record", "--form",
+                "hearth_household_visit", "--answers", visit, "--household", household, "--now", now, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "approve", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+
+  /* The county approves with two measures: a malformed one is a usage
+   * error, an unknown type is refused by name, and neither moves the case. */
+  set_user (dir, "county-1", "county");
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "approve", household,
+                "--measure", "public_job", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "TYPE:DESCRIPTION"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "approve", household,
+                "--measure", "public_job:刘桂兰：村级公益性保洁岗位", "--measure", "microloan:五万元小额信贷", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "\"microloan\""));
+  test_run_clear (&r);
+  /* The second with a full-width colon, as a Chinese input method types it. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "approve", household,
+                "--measure", "public_job:刘桂兰：村级公益性保洁岗位",
+                "--measure", "health：黄志强：慢性病家庭医生签约服务和门诊报销", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "is now monitored"));
+  g_assert_nonnull (strstr (r.out, "public_job, active since"));
+  g_assert_nonnull (strstr (r.out, "health, active since"));
+  g_assert_nonnull (strstr (r.out, ": 黄志强：慢性病家庭医生签约服务和门诊报销"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", "add", "--household", household,
+                "--type", "microloan", "--description", "五万元小额信贷", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "\"microloan\" is not a type of assistance measure"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", "add", "--household", household,
+                NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  test_run_clear (&r);
+
+  /* household show --json lists them. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "household", "show", household,
+                NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+    JsonArray *measures;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    o = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpstr (json_object_get_string_member (o, "monitoring_status"), ==, "monitored");
+    measures = json_object_get_array_member (o, "measures");
+    g_assert_cmpuint (json_array_get_length (measures), ==, 2);
+    for (guint i = 0; i < 2; i++)
+      {
+        JsonObject *m = json_array_get_object_element (measures, i);
+        const char *type = json_object_get_string_member (m, "type");
+
+        g_assert_cmpstr (json_object_get_string_member (m, "status"), ==, "active");
+        g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (m, "created_by")));
+        if (g_str_equal (type, "public_job"))
+          job = g_strdup (json_object_get_string_member (m, "id"));
+        else
+          health = g_strdup (json_object_get_string_member (m, "id"));
+      }
+    g_assert_nonnull (job);
+    g_assert_nonnull (health);
+  }
+  test_run_clear (&r);
+
+  /* The follow-up visit reads them from the store and reports on each. */
+  set_user (dir, "worker-1", "worker");
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "visit", "record", "--form",
+                "hearth_follow_up", "--answers", follow_up, "--household", household,
+                "--now", "2026-06-01T10:00:00+08:00", NULL);
+  if (r.status != 0)
+    g_test_message ("%s", r.err);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Last follow-up 2026-06-01: progress in_progress, effect effective"));
+  g_assert_nonnull (strstr (r.out, "Last follow-up 2026-06-01: progress completed, effect partly"));
+  g_assert_nonnull (strstr (r.out, "Remark: 每月按时发放岗位补贴。"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", "end", health, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "worker may not"));
+  test_run_clear (&r);
+
+  /* The clerk ends the completed one: not before it started (today, the
+   * day of the approval), by default today. */
+  set_user (dir, "clerk-1", "clerk");
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", "end", health, "--date",
+                "2026-03-04", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "cannot end on 2026-03-04"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", "end", health, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "(ended)"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", "end", health, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "ended already"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "measure", "add", "--household",
+                household, "--type", "temporary_relief", "--description", "临时救助 3000 元", "--started",
+                "2026-06-03", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"started_on\" : \"2026-06-03\""));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "temporary_relief, active since 2026-06-03"));
+  g_assert_nonnull (strstr (r.out, "health, "));
+  /* The active ones first. */
+  g_assert_true (strstr (r.out, "temporary_relief") < strstr (r.out, "(ended)"));
+  test_run_clear (&r);
+
+  /* The audit chain is whole, and names every measure's entries. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "audit", "verify", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "intact"));
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    sqlite3 *db = hearth_store_get_db (store);
+    g_autofree char *sql = g_strdup_printf ("SELECT group_concat(action, ' ') FROM (SELECT action FROM audit_log "
+                                            "WHERE record_table = 'measures' AND record_id = '%s' ORDER BY seq)",
+                                            health);
+    sqlite3_stmt *st = NULL;
+
+    g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures'"), ==,
+                     2 + 2 + 1 + 1);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (st, 0), ==, "create progress end");
+    sqlite3_finalize (st);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -344,5 +558,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/recover", test_recover);
   g_test_add_func ("/cli/chinese", test_chinese);
   g_test_add_func ("/cli/form-check", test_form_check);
+  g_test_add_func ("/cli/measures", test_measures);
   return g_test_run ();
 }

@@ -327,6 +327,10 @@ test_bad_input (void)
 {
   g_autoptr(GError) error = NULL;
   const char *parents[] = { "001764460800000-00000000-device-0" };
+  HearthFieldEdit agree[] = {
+    { "001764460800001-00000000-device-0", parents, 1, "same" },
+    { "001764460800002-00000000-device-1", parents, 1, "same" },
+  };
   HearthFieldEdit bad_hlc[] = { { "yesterday", NULL, 0, "x" } };
   HearthFieldEdit bad_parent[] = { { "001764460800001-00000000-device-0", (const char *const *) (const char *[]) { "nope" }, 1, "x" } };
   HearthFieldEdit diverged[] = {
@@ -353,6 +357,11 @@ test_bad_input (void)
   g_assert_true (hearth_merge_field (twice, 2, &m, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (m.winner->value, ==, "x");
+  g_assert_cmpuint (m.losers->len, ==, 0);
+  g_ptr_array_unref (m.losers);
+  /* Concurrent edits that wrote the same value are no conflict. */
+  g_assert_true (hearth_merge_field (agree, 2, &m, &error));
+  g_assert_cmpstr (m.winner->hlc, ==, agree[1].hlc);
   g_assert_cmpuint (m.losers->len, ==, 0);
   g_ptr_array_unref (m.losers);
   g_assert_true (hearth_merge_field (NULL, 0, &m, &error));

@@ -3,7 +3,8 @@
 # Sourced by tools/run and tools/test; call hearth_install_deps.
 
 HEARTH_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 gettext \
-libglib2.0-dev libglib2.0-bin libsqlite3-dev libsodium-dev libjson-glib-dev libxml2-dev tzdata"
+libglib2.0-dev libglib2.0-bin libsqlite3-dev libsodium-dev libjson-glib-dev libxml2-dev tzdata \
+libmicrohttpd-dev libcurl4-openssl-dev"
 
 hearth_install_deps () {
   missing=""

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cli-case.c: hearth-cli visit record, review, household list|show and
- * tasks (../shared/INTERFACES.md, "hearth-cli" and "Monitoring workflow").
+ * cli-case.c: hearth-cli visit record, review, household list|show,
+ * measure add|end and tasks (../shared/INTERFACES.md, "hearth-cli" and
+ * "Monitoring workflow").
  * Who acts, and in which role, is the store's user (store_meta "user" and
  * "role", set by init --user and --role; enrolment will set them).
  */
@@ -15,8 +16,6 @@
 #include <glib/gi18n.h>
 #include <libxml/tree.h>
 #include <string.h>
-
-static const char *const role_names[] = { "worker", "clerk", "township", "county" };
 
 /* One JSON object of string members: name, value, …, NULL. */
 G_GNUC_NULL_TERMINATED
@@ -36,37 +35,6 @@ json_object_of_strings (JsonBuilder *b, const char *first, ...)
   json_builder_end_object (b);
 }
 
-static char *
-meta (HearthStore *store, const char *key)
-{
-  sqlite3_stmt *st = NULL;
-  char *value = NULL;
-
-  if (sqlite3_prepare_v2 (hearth_store_get_db (store), "SELECT value FROM store_meta WHERE key = ?", -1, &st,
-                          NULL) == SQLITE_OK)
-    {
-      sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
-      if (sqlite3_step (st) == SQLITE_ROW)
-        value = g_strdup ((const char *) sqlite3_column_text (st, 0));
-    }
-  sqlite3_finalize (st);
-  return value;
-}
-
-/* The store's user and role: worker by default. */
-static HearthCaseStore *
-open_cases (HearthStore *store, HearthRole *role, GError **error)
-{
-  g_autofree char *user = meta (store, "user");
-  g_autofree char *role_name = meta (store, "role");
-
-  *role = HEARTH_ROLE_WORKER;
-  for (guint i = 0; role_name != NULL && i < G_N_ELEMENTS (role_names); i++)
-    if (g_str_equal (role_name, role_names[i]))
-      *role = (HearthRole) i;
-  return hearth_case_store_new (store, user != NULL ? user : g_get_user_name (), error);
-}
-
 static int
 case_fail (GError *error)
 {
@@ -79,10 +47,61 @@ case_fail (GError *error)
   return code;
 }
 
+/* A measure's columns, in the order print_measure_text() reads them. */
+#define MEASURE_COLUMNS "id, type, description, started_on, ended_on, status, created_by, last_progress, " \
+                        "last_effect, last_remark, progress_on, progress_submission"
+
+/* The current row of a SELECT MEASURE_COLUMNS as one JSON object. */
+static void
+measure_json (JsonBuilder *b, sqlite3_stmt *st)
+{
+  json_builder_begin_object (b);
+  for (int c = 0; c < sqlite3_column_count (st); c++)
+    {
+      json_builder_set_member_name (b, sqlite3_column_name (st, c));
+      if (sqlite3_column_type (st, c) == SQLITE_NULL)
+        json_builder_add_null_value (b);
+      else
+        json_builder_add_string_value (b, (const char *) sqlite3_column_text (st, c));
+    }
+  json_builder_end_object (b);
+}
+
+static void
+print_measure_text (sqlite3_stmt *st)
+{
+  const char *v[12];
+
+  for (int c = 0; c < 12; c++)
+    v[c] = sqlite3_column_text (st, c) != NULL ? (const char *) sqlite3_column_text (st, c) : "";
+  if (g_str_equal (v[5], "active"))
+    g_print (_("  Measure %s  %s, active since %s: %s\n"), v[0], v[1], v[3], v[2]);
+  else
+    g_print (_("  Measure %s  %s, %s to %s (ended): %s\n"), v[0], v[1], v[3], v[4], v[2]);
+  if (v[7][0] != '\0')
+    g_print (_("    Last follow-up %s: progress %s, effect %s\n"), v[10], v[7], v[8][0] != '\0' ? v[8] : "-");
+  if (v[9][0] != '\0')
+    g_print (_("    Remark: %s\n"), v[9]);
+}
+
+/* The household's measures: the active ones first, each by start date. */
+static sqlite3_stmt *
+household_measures (HearthStore *store, const char *household_id)
+{
+  sqlite3_stmt *st = NULL;
+
+  if (sqlite3_prepare_v2 (hearth_store_get_db (store),
+                          "SELECT " MEASURE_COLUMNS " FROM measures WHERE household_id = ? "
+                          "ORDER BY status = 'ended', started_on, id", -1, &st, NULL) != SQLITE_OK)
+    return NULL;
+  sqlite3_bind_text (st, 1, household_id, -1, SQLITE_TRANSIENT);
+  return st;
+}
+
 static void
 print_household (CliContext *ctx, HearthStore *store, const char *id)
 {
-  sqlite3_stmt *st = NULL;
+  sqlite3_stmt *st = NULL, *m = NULL;
 
   if (sqlite3_prepare_v2 (hearth_store_get_db (store),
                           "SELECT id, village_code, head_name, risk_level, monitoring_status, next_visit_date, "
@@ -105,16 +124,28 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
               else
                 json_builder_add_string_value (b, (const char *) sqlite3_column_text (st, c));
             }
+          json_builder_set_member_name (b, "measures");
+          json_builder_begin_array (b);
+          if ((m = household_measures (store, id)) != NULL)
+            while (sqlite3_step (m) == SQLITE_ROW)
+              measure_json (b, m);
+          json_builder_end_array (b);
           json_builder_end_object (b);
           root = json_builder_get_root (b);
           cli_print_json (root);
         }
       else
-        g_print (_("Household %s (village %s, head %s): risk level %s, status %s, next visit %s, %lld members\n"),
-                 sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
-                 sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), sqlite3_column_text (st, 5),
-                 (long long) sqlite3_column_int64 (st, 6));
+        {
+          g_print (_("Household %s (village %s, head %s): risk level %s, status %s, next visit %s, %lld members\n"),
+                   sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
+                   sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), sqlite3_column_text (st, 5),
+                   (long long) sqlite3_column_int64 (st, 6));
+          if ((m = household_measures (store, id)) != NULL)
+            while (sqlite3_step (m) == SQLITE_ROW)
+              print_measure_text (m);
+        }
     }
+  sqlite3_finalize (m);
   sqlite3_finalize (st);
 }
 
@@ -151,13 +182,20 @@ visit_record (CliContext *ctx, int argc, char **argv)
   store = cli_open_store (ctx, &error);
   if (store == NULL)
     return cli_fail (error);
-  cases = open_cases (store, &role, &error);
+  cases = cli_open_cases (store, &role, &error);
   if (cases == NULL)
     return case_fail (error);
   /* A visit reads the household as the store knows it. */
   if (household != NULL)
     {
-      xmlDoc *doc = hearth_case_build_instance (cases, household, &error);
+      char *full = cli_resolve_id (store, "households", household, &error);
+      xmlDoc *doc;
+
+      if (full == NULL)
+        return case_fail (error);
+      g_free (household);
+      household = full;
+      doc = hearth_case_build_instance (cases, household, &error);
       if (doc == NULL)
         return case_fail (error);
       g_hash_table_insert (instances, (gpointer) "case", doc);
@@ -225,7 +263,7 @@ review_list (CliContext *ctx, int argc, char **argv)
   store = cli_open_store (ctx, &error);
   if (store == NULL)
     return cli_fail (error);
-  cases = open_cases (store, &role, &error);
+  cases = cli_open_cases (store, &role, &error);
   if (cases == NULL)
     return case_fail (error);
   sql = g_strdup_printf ("SELECT id, village_code, head_name, monitoring_status, risk_level FROM households "
@@ -262,6 +300,10 @@ cli_cmd_review (CliContext *ctx, int argc, char **argv)
   static const char *const actions[] = { "declare", "approve", "return", "reject", "propose-elimination", "revert" };
   g_autofree char *comment = NULL;
   g_autofree char *state = NULL;
+  g_autofree char *household = NULL;
+  g_auto(GStrv) measure_args = NULL;
+  g_autoptr(GArray) measures = g_array_new (FALSE, TRUE, sizeof (HearthMeasureSpec));
+  g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(HearthCaseStore) cases = NULL;
   g_autofree char *command = NULL;
@@ -271,6 +313,9 @@ cli_cmd_review (CliContext *ctx, int argc, char **argv)
   gboolean known = FALSE;
   GOptionEntry entries[] = {
     { "comment", 0, 0, G_OPTION_ARG_STRING, &comment, N_("Why (needed to return or reject)"), N_("TEXT") },
+    { "measure", 0, 0, G_OPTION_ARG_STRING_ARRAY, &measure_args,
+      N_("An assistance measure decided with the approval into monitoring (repeat for more)"),
+      N_("TYPE:DESCRIPTION") },
     { NULL }
   };
 
@@ -281,7 +326,8 @@ cli_cmd_review (CliContext *ctx, int argc, char **argv)
   if (!known)
     {
       g_printerr (_("hearth-cli: review needs an action: review list, or review "
-                    "approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT]\n"));
+                    "approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT] "
+                    "[--measure TYPE:DESCRIPTION …]\n"));
       return CLI_EXIT_USAGE;
     }
   action = argv[1];
@@ -290,16 +336,161 @@ cli_cmd_review (CliContext *ctx, int argc, char **argv)
   argv++;
   if (!cli_parse_with_arguments (command, entries, N_("HOUSEHOLD"), &argc, &argv))
     return CLI_EXIT_USAGE;
+  /* TYPE:DESCRIPTION, the colon ASCII or full-width (as typed with a
+   * Chinese input method). */
+  for (guint i = 0; measure_args != NULL && measure_args[i] != NULL; i++)
+    {
+      const char *arg = measure_args[i];
+      const char *colon = strchr (arg, ':');
+      const char *wide = strstr (arg, "\xef\xbc\x9a");
+      HearthMeasureSpec spec = { 0 };
+
+      if (colon == NULL || (wide != NULL && wide < colon))
+        colon = wide;
+      if (colon == NULL)
+        {
+          g_printerr (_("hearth-cli: --measure takes TYPE:DESCRIPTION, not \"%s\"\n"), arg);
+          return CLI_EXIT_USAGE;
+        }
+      g_ptr_array_add (types, g_strndup (arg, (gsize) (colon - arg)));
+      spec.description = colon + (colon == wide ? 3 : 1);
+      g_array_append_val (measures, spec);
+    }
+  for (guint i = 0; i < measures->len; i++)
+    g_array_index (measures, HearthMeasureSpec, i).type = types->pdata[i];
   store = cli_open_store (ctx, &error);
   if (store == NULL)
     return cli_fail (error);
-  cases = open_cases (store, &role, &error);
-  if (cases == NULL || !hearth_case_transition (cases, argv[1], role, action, comment, &state, &error))
+  household = cli_resolve_id (store, "households", argv[1], &error);
+  if (household == NULL)
+    return case_fail (error);
+  cases = cli_open_cases (store, &role, &error);
+  if (cases == NULL ||
+      !hearth_case_transition_with_measures (cases, household, role, action, comment,
+                                             (const HearthMeasureSpec *) (gpointer) measures->data, measures->len,
+                                             &state, &error))
     return case_fail (error);
   if (!ctx->json)
-    g_print (_("Household %s is now %s.\n"), argv[1], state);
-  print_household (ctx, store, argv[1]);
+    g_print (_("Household %s is now %s.\n"), household, state);
+  print_household (ctx, store, household);
   return CLI_EXIT_OK;
+}
+
+/* One measure, as JSON or a line of text. */
+static void
+print_measure (CliContext *ctx, HearthStore *store, const char *id)
+{
+  sqlite3_stmt *st = NULL;
+
+  if (sqlite3_prepare_v2 (hearth_store_get_db (store), "SELECT " MEASURE_COLUMNS " FROM measures WHERE id = ?", -1,
+                          &st, NULL) != SQLITE_OK)
+    return;
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    {
+      if (ctx->json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonNode) root = NULL;
+
+          measure_json (b, st);
+          root = json_builder_get_root (b);
+          cli_print_json (root);
+        }
+      else
+        print_measure_text (st);
+    }
+  sqlite3_finalize (st);
+}
+
+static int
+measure_add (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *household = NULL, *type = NULL, *description = NULL, *started = NULL, *id = NULL;
+  g_autofree char *household_id = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  GError *error = NULL;
+  HearthRole role;
+  HearthMeasureSpec spec = { 0 };
+  GOptionEntry entries[] = {
+    { "household", 0, 0, G_OPTION_ARG_STRING, &household, N_("The household the measure is for"), N_("ID") },
+    { "type", 0, 0, G_OPTION_ARG_STRING, &type,
+      N_("The type: living, social_protection, microcredit, industry, public_job, casual_work, regular_job, education, "
+         "health, housing, water, temporary_relief or insurance"), N_("TYPE") },
+    { "description", 0, 0, G_OPTION_ARG_STRING, &description, N_("What is done, for whom"), N_("TEXT") },
+    { "started", 0, 0, G_OPTION_ARG_STRING, &started, N_("The date it starts (default: today)"), N_("YYYY-MM-DD") },
+    { NULL }
+  };
+
+  if (!cli_parse ("measure add", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (household == NULL || type == NULL || description == NULL)
+    {
+      g_printerr (_("hearth-cli: measure add needs --household ID, --type TYPE and --description TEXT\n"));
+      return CLI_EXIT_USAGE;
+    }
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  household_id = cli_resolve_id (store, "households", household, &error);
+  if (household_id == NULL)
+    return case_fail (error);
+  cases = cli_open_cases (store, &role, &error);
+  spec.type = type;
+  spec.description = description;
+  spec.started_on = started;
+  if (cases == NULL || !hearth_case_add_measure (cases, household_id, role, &spec, &id, &error))
+    return case_fail (error);
+  if (!ctx->json)
+    g_print (_("Added measure %s to household %s.\n"), id, household_id);
+  print_measure (ctx, store, id);
+  return CLI_EXIT_OK;
+}
+
+static int
+measure_end (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *date = NULL;
+  g_autofree char *measure = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  GError *error = NULL;
+  HearthRole role;
+  GOptionEntry entries[] = {
+    { "date", 0, 0, G_OPTION_ARG_STRING, &date, N_("The date it ended (default: today)"), N_("YYYY-MM-DD") },
+    { NULL }
+  };
+
+  if (!cli_parse_with_arguments ("measure end", entries, N_("MEASURE"), &argc, &argv))
+    return CLI_EXIT_USAGE;
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  measure = cli_resolve_id (store, "measures", argv[1], &error);
+  if (measure == NULL)
+    return case_fail (error);
+  cases = cli_open_cases (store, &role, &error);
+  if (cases == NULL || !hearth_case_end_measure (cases, measure, role, date, &error))
+    return case_fail (error);
+  if (!ctx->json)
+    g_print (_("Ended measure %s.\n"), measure);
+  print_measure (ctx, store, measure);
+  return CLI_EXIT_OK;
+}
+
+/* Declared here and in hearth-cli.c: cli-common.h is not this file's. */
+
+int
+cli_cmd_measure (CliContext *ctx, int argc, char **argv)
+{
+  if (argc >= 2 && g_str_equal (argv[1], "add"))
+    return measure_add (ctx, argc - 1, argv + 1);
+  if (argc >= 2 && g_str_equal (argv[1], "end"))
+    return measure_end (ctx, argc - 1, argv + 1);
+  g_printerr (_("hearth-cli: measure needs a subcommand: measure add --household ID --type TYPE --description TEXT "
+                "[--started YYYY-MM-DD], or measure end MEASURE [--date YYYY-MM-DD]\n"));
+  return CLI_EXIT_USAGE;
 }
 
 int
@@ -325,10 +516,15 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
       argv++;
       if (!cli_parse_with_arguments ("household show", none, N_("ID"), &argc, &argv))
         return CLI_EXIT_USAGE;
+      g_autofree char *id = NULL;
+
       store = cli_open_store (ctx, &error);
       if (store == NULL)
         return cli_fail (error);
-      print_household (ctx, store, argv[1]);
+      id = cli_resolve_id (store, "households", argv[1], &error);
+      if (id == NULL)
+        return case_fail (error);
+      print_household (ctx, store, id);
       return CLI_EXIT_OK;
     }
   if (argc >= 2 && g_strcmp0 (argv[1], "import") == 0)
@@ -346,7 +542,7 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
       store = cli_open_store (ctx, &error);
       if (store == NULL)
         return cli_fail (error);
-      cases = open_cases (store, &role, &error);
+      cases = cli_open_cases (store, &role, &error);
       if (cases == NULL || !hearth_case_import_registry (cases, argv[1], &households, &members, &problems, &error))
         {
           for (guint i = 0; problems != NULL && i < problems->len; i++)

@@ -2,11 +2,13 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
+#include "case-store.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <sodium.h>
+#include <string.h>
 
 char *
 cli_resolve_data_dir (const char *option)
@@ -187,4 +189,76 @@ cli_print_json (JsonNode *root)
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
   g_print ("%s\n", text);
+}
+
+static char *
+store_meta (HearthStore *store, const char *key)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (hearth_store_get_db (store), "SELECT value FROM store_meta WHERE key = ?", -1, &st,
+                          NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  return value;
+}
+
+HearthCaseStore *
+cli_open_cases (HearthStore *store, HearthRole *role, GError **error)
+{
+  static const char *const role_names[] = { "worker", "clerk", "township", "county" };
+  g_autofree char *user = store_meta (store, "user");
+  g_autofree char *role_name = store_meta (store, "role");
+
+  *role = HEARTH_ROLE_WORKER;
+  for (guint i = 0; role_name != NULL && i < G_N_ELEMENTS (role_names); i++)
+    if (g_str_equal (role_name, role_names[i]))
+      *role = (HearthRole) i;
+  return hearth_case_store_new (store, user != NULL ? user : g_get_user_name (), error);
+}
+
+char *
+cli_resolve_id (HearthStore *store, const char *table, const char *text, GError **error)
+{
+  sqlite3 *db = hearth_store_get_db (store);
+  g_autofree char *sql = NULL;
+  g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *st = NULL;
+  gsize len = strlen (text);
+
+  if (len < 8 && !(g_str_equal (table, "households") && len > 0))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND,
+                   _("“%s” is too short: give at least 8 characters of the id"), text);
+      return NULL;
+    }
+  /* The id's range of the primary key: every id starting with @text (ids
+   * are ASCII, "~" sorts after all of it). A household is also found by
+   * its registry number, of any length. */
+  sql = g_strdup_printf ("SELECT id FROM %s WHERE length (?1) >= 8 AND id >= ?1 AND id < ?1 || '~' %s LIMIT 2", table,
+                         g_str_equal (table, "households") ? "UNION SELECT id FROM households WHERE registry_no = ?1"
+                                                           : "");
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SQLITE, "%s", sqlite3_errmsg (db));
+      return NULL;
+    }
+  sqlite3_bind_text (st, 1, text, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    g_ptr_array_add (found, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  sqlite3_finalize (st);
+  if (found->len == 1)
+    return g_strdup (found->pdata[0]);
+  if (found->len == 0)
+    g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("no record in %s has the id “%s”"), table,
+                 text);
+  else
+    g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND,
+                 _("“%s” starts more than one id in %s: give more characters"), text, table);
+  return NULL;
 }

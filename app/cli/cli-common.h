@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include "case-store.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -50,6 +51,17 @@ void cli_print_json (JsonNode *root);
 
 HearthStore *cli_open_store (CliContext *ctx, GError **error);
 
+/* The case store of @store, acting as its user in its role (store_meta
+ * "user" and "role": set by enrolment, or by init before it; worker by
+ * default). */
+HearthCaseStore *cli_open_cases (HearthStore *store, HearthRole *role, GError **error);
+
+/* The full id of a record of @table named by @text: the id, a unique
+ * prefix of at least 8 characters, or for a household its registry number
+ * (../shared/INTERFACES.md, "Identifiers"). HEARTH_CASE_ERROR_NOT_FOUND
+ * when none or several match. */
+char *cli_resolve_id (HearthStore *store, const char *table, const char *text, GError **error);
+
 int cli_cmd_init    (CliContext *ctx, int argc, char **argv);
 int cli_cmd_passwd  (CliContext *ctx, int argc, char **argv);
 int cli_cmd_check   (CliContext *ctx, int argc, char **argv);
@@ -63,6 +75,10 @@ int cli_cmd_visit (CliContext *ctx, int argc, char **argv);
 int cli_cmd_review (CliContext *ctx, int argc, char **argv);
 int cli_cmd_household (CliContext *ctx, int argc, char **argv);
 int cli_cmd_tasks (CliContext *ctx, int argc, char **argv);
+int cli_cmd_measure (CliContext *ctx, int argc, char **argv);
+int cli_cmd_enrol (CliContext *ctx, int argc, char **argv);
+int cli_cmd_sync (CliContext *ctx, int argc, char **argv);
+int cli_cmd_verify_batch (CliContext *ctx, int argc, char **argv);
 
 typedef struct _HearthFormSession HearthFormSession;
 

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
+#include "cli-demo.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -32,8 +33,13 @@ static const CliCommand commands[] = {
   { "audit", cli_cmd_audit, N_("Check the audit log's hash chain: audit verify") },
   { "visit", cli_cmd_visit, N_("Record a form for a household: visit record --form FORM --answers FILE [--household ID]") },
   { "review", cli_cmd_review, N_("Review cases: review list; review approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT]") },
+  { "measure", cli_cmd_measure, N_("Assistance measures (county or clerk): measure add --household ID --type TYPE --description TEXT [--started DATE]; measure end MEASURE [--date DATE]") },
   { "household", cli_cmd_household, N_("Households: household list [--search TEXT] [--village CODE] [--status S] [--risk R]; household show ID; household import FILE.csv") },
   { "tasks", cli_cmd_tasks, N_("The open tasks, overdue first: tasks [--today YYYY-MM-DD]") },
+  { "demo", cli_cmd_demo, N_("Made-up households for demonstrations and benchmarks: demo generate --households N [--seed S] [--county CODE] --out FILE.csv") },
+  { "enrol", cli_cmd_enrol, N_("Enrol this store with the county center: enrol --center URL --code CODE [--name NAME] [--ca-file FILE] [--pin KEY]") },
+  { "sync", cli_cmd_sync, N_("Send this tablet's changes to the center and receive its own: sync [--retry [--time-limit SECONDS]] [--status]") },
+  { "verify-batch", cli_cmd_verify_batch, N_("Check a county batch against its manifest: verify-batch DIR") },
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
 };
 

@@ -94,4 +94,20 @@ void hearth_fuzz_form (const guint8 *data,
 void hearth_fuzz_xpath_eval (const guint8 *data,
                              gsize         size);
 
+/**
+ * hearth_fuzz_push_body:
+ * @data: (array length=size): any bytes, taken as a push body after gunzip
+ * @size: the number of bytes
+ *
+ * Parses @data with hearth_center_parse_push() (the raw depth count,
+ * json-glib, the batch's shape and the change codec of each change). A
+ * refusal must be a HEARTH_CENTER_ERROR of a 400 or 413 kind with a UTF-8
+ * message; a batch that parses holds at most 500 changes numbered one
+ * after another, each either a change that writes to JSON and reads back
+ * equal, or a refusal with a UTF-8 message. Aborts on a broken rule.
+ * Defined in fuzz-push-target.c, which links the center's library.
+ */
+void hearth_fuzz_push_body (const guint8 *data,
+                            gsize         size);
+
 G_END_DECLS

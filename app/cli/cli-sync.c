@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * cli-sync.c: hearth-cli enrol, sync and verify-batch (sync/PROTOCOL.md,
+ * ../shared/INTERFACES.md "Sync contracts"). Exit codes: 5 when the center
+ * cannot be reached, 6 when it refuses (a used code, a revoked device).
+ */
+#define G_LOG_DOMAIN "hearth-cli"
+
+#include "cli-common.h"
+#include "batch.h"
+#include "case-store.h"
+#include "sync-run.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sodium.h>
+#include <string.h>
+#include <unistd.h>
+
+static int
+sync_fail (GError *error)
+{
+  int code = CLI_EXIT_INTERNAL;
+
+  if (error->domain == HEARTH_SYNC_ERROR)
+    switch ((HearthSyncError) error->code)
+      {
+      case HEARTH_SYNC_ERROR_UNREACHABLE:
+        code = CLI_EXIT_UNREACHABLE;
+        break;
+      case HEARTH_SYNC_ERROR_REFUSED:
+        code = CLI_EXIT_CENTER_REFUSED;
+        break;
+      case HEARTH_SYNC_ERROR_NOT_ENROLLED:
+        code = CLI_EXIT_REFUSED;
+        break;
+      case HEARTH_SYNC_ERROR_PROTOCOL:
+        code = CLI_EXIT_INTERNAL;
+        break;
+      }
+  else if (error->domain == HEARTH_SYNC_STORE_ERROR && error->code != HEARTH_SYNC_STORE_ERROR_SQLITE)
+    code = CLI_EXIT_REFUSED;
+  else if (error->domain != HEARTH_SYNC_STORE_ERROR && error->domain != HEARTH_CASE_ERROR)
+    return cli_fail (error);
+  g_printerr (_("hearth-cli: %s\n"), error->message);
+  g_error_free (error);
+  return code;
+}
+
+/* Writes the enrolled user, role and scope where the case commands read
+ * them, replacing what init --user/--role set in the meantime. */
+static gboolean
+adopt_identity (HearthStore *store, const HearthSyncEnrolment *e, GError **error)
+{
+  g_autofree char *scope = g_strjoinv (",", e->scope);
+  const char *keys[] = { "user", "role", "scope" };
+  const char *values[] = { e->user, e->role, scope };
+  sqlite3 *db = hearth_store_get_db (store);
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      sqlite3_stmt *st = NULL;
+      int rc = sqlite3_prepare_v2 (db, "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", -1, &st, NULL);
+
+      if (rc == SQLITE_OK)
+        {
+          sqlite3_bind_text (st, 1, keys[i], -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, 2, values[i], -1, SQLITE_STATIC);
+          rc = sqlite3_step (st);
+        }
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        {
+          g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SQLITE, "%s", sqlite3_errmsg (db));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+int
+cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *center = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *ca_file = NULL;
+  g_autofree char *pin = NULL;
+  GOptionEntry entries[] = {
+    { "center", 0, 0, G_OPTION_ARG_STRING, &center, N_("The county center's address"), N_("URL") },
+    { "code", 0, 0, G_OPTION_ARG_STRING, &code, N_("The one-time enrolment code"), N_("CODE") },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("A name for this tablet (default: the host name)"), N_("NAME") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust this CA bundle for https"), N_("FILE") },
+    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin, N_("Accept only this server key (sha256//BASE64)"), N_("KEY") },
+    { NULL }
+  };
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  g_autoptr(HearthSyncStore) sync = NULL;
+  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
+  g_autoptr(HearthSecret) passphrase = NULL;
+  HearthSyncRunOptions options = { 0 };
+  GError *error = NULL;
+  HearthRole role;
+
+  if (!cli_parse ("enrol", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (center == NULL || code == NULL)
+    {
+      g_printerr (_("hearth-cli: enrol needs --center URL and --code CODE\n"));
+      return CLI_EXIT_USAGE;
+    }
+  passphrase = cli_get_passphrase (ctx, &error);
+  if (passphrase == NULL)
+    return cli_fail (error);
+  store = hearth_store_open (ctx->data_dir, passphrase, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  cases = cli_open_cases (store, &role, &error);
+  if (cases == NULL)
+    return sync_fail (error);
+  sync = hearth_sync_store_new (cases);
+  options.ca_file = ca_file;
+  options.pinned_key = pin;
+  if (!hearth_sync_enrol (sync, center, code, name, &options, &enrolment, &error) ||
+      !adopt_identity (store, enrolment, &error))
+    return sync_fail (error);
+
+  /* From now on county IT can recover this store with the county key. */
+  if (enrolment->county_public_key != NULL)
+    {
+      gsize len = 0;
+      g_autofree guint8 *key = g_base64_decode (enrolment->county_public_key, &len);
+
+      if (len != crypto_box_PUBLICKEYBYTES)
+        g_printerr (_("hearth-cli: the center sent no usable county recovery key; this store has no recovery "
+                      "envelope\n"));
+      else if (!hearth_store_set_county_key (ctx->data_dir, passphrase, key, &error))
+        return cli_fail (error);
+    }
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "device_id");
+      json_builder_add_string_value (b, hearth_case_store_get_device_id (cases));
+      json_builder_set_member_name (b, "user");
+      json_builder_add_string_value (b, enrolment->user);
+      json_builder_set_member_name (b, "role");
+      json_builder_add_string_value (b, enrolment->role);
+      json_builder_set_member_name (b, "scope");
+      json_builder_begin_array (b);
+      for (guint i = 0; enrolment->scope[i] != NULL; i++)
+        json_builder_add_string_value (b, enrolment->scope[i]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "county");
+      json_builder_add_string_value (b, enrolment->county);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cli_print_json (root);
+    }
+  else
+    {
+      g_autofree char *scope = g_strjoinv (", ", enrolment->scope);
+      g_print (_("Enrolled with %s as %s (%s), for %s.\n"), center, enrolment->user, enrolment->role, scope);
+    }
+  return CLI_EXIT_OK;
+}
+
+/* A revoked device wipes its store: the keyslot copies and the recovery
+ * record first (without them the database is unreadable ciphertext), then
+ * the database. */
+static void
+wipe_store (const char *data_dir)
+{
+  const char *names[] = { "keyslot.0", "keyslot.1", "keyslot.rekey", "county-recovery", HEARTH_STORE_DB_NAME,
+                          HEARTH_STORE_DB_NAME "-wal", HEARTH_STORE_DB_NAME "-journal", HEARTH_STORE_DB_NAME "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (data_dir, names[i], NULL);
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        g_printerr (_("hearth-cli: could not remove %s: %s\n"), path, g_strerror (errno));
+    }
+}
+
+static char *
+format_ms (gint64 ms)
+{
+  g_autoptr(GDateTime) t = NULL;
+
+  if (ms <= 0)
+    return g_strdup (_("never"));
+  t = g_date_time_new_from_unix_local (ms / 1000);
+  return g_date_time_format (t, "%Y-%m-%d %H:%M:%S");
+}
+
+static void
+print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran)
+{
+  const HearthSyncStatus *s = &r->status;
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *last = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "synced");
+      json_builder_add_boolean_value (b, s->synced);
+      json_builder_set_member_name (b, "pending");
+      json_builder_add_int_value (b, s->pending);
+      json_builder_set_member_name (b, "acked_seq");
+      json_builder_add_int_value (b, s->acked_seq);
+      json_builder_set_member_name (b, "last_seq");
+      json_builder_add_int_value (b, s->last_seq);
+      json_builder_set_member_name (b, "cursor");
+      json_builder_add_int_value (b, s->cursor);
+      json_builder_set_member_name (b, "refused_total");
+      json_builder_add_int_value (b, s->refused);
+      json_builder_set_member_name (b, "rejected_total");
+      json_builder_add_int_value (b, s->rejected);
+      json_builder_set_member_name (b, "last_sync");
+      if (s->last_sync_ms > 0)
+        {
+          g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc (s->last_sync_ms / 1000);
+          last = g_date_time_format_iso8601 (t);
+          json_builder_add_string_value (b, last);
+        }
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "clock_offset_ms");
+      json_builder_add_int_value (b, s->center_offset_ms);
+      json_builder_set_member_name (b, "clock_warning");
+      json_builder_add_boolean_value (b, ABS (s->center_offset_ms) > HEARTH_SYNC_CLOCK_WARNING_MS);
+      if (ran)
+        {
+          json_builder_set_member_name (b, "pushed");
+          json_builder_add_int_value (b, r->pushed);
+          json_builder_set_member_name (b, "refused");
+          json_builder_add_int_value (b, r->refused);
+          json_builder_set_member_name (b, "pulled");
+          json_builder_add_int_value (b, r->pulled);
+          json_builder_set_member_name (b, "rejected");
+          json_builder_add_int_value (b, r->rejected);
+          json_builder_set_member_name (b, "attempts");
+          json_builder_add_int_value (b, r->attempts);
+        }
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cli_print_json (root);
+      return;
+    }
+  {
+    g_autofree char *last = format_ms (s->last_sync_ms);
+
+    if (ran)
+      g_print (_("Sent %lld changes (%lld refused), received %lld (%lld not applied), in %u tries.\n"),
+               (long long) r->pushed, (long long) r->refused, (long long) r->pulled, (long long) r->rejected,
+               r->attempts);
+    if (s->synced)
+      g_print (_("Synced: the center has every change of this tablet. Last sync: %s.\n"), last);
+    else
+      g_print (g_dngettext (GETTEXT_PACKAGE, "Not synced: %lld change waits for the center. Last sync: %s.\n",
+                            "Not synced: %lld changes wait for the center. Last sync: %s.\n", (gulong) s->pending),
+               (long long) s->pending, last);
+    if (s->refused > 0)
+      g_print (g_dngettext (GETTEXT_PACKAGE, "The center refused %lld change; ask the village clerk.\n",
+                            "The center refused %lld changes; ask the village clerk.\n", (gulong) s->refused),
+               (long long) s->refused);
+    if (ABS (s->center_offset_ms) > HEARTH_SYNC_CLOCK_WARNING_MS)
+      g_print (_("Warning: this tablet's clock is %lld minutes off the center's. Set the date and time.\n"),
+               (long long) (s->center_offset_ms / 60000));
+  }
+}
+
+int
+cli_cmd_sync (CliContext *ctx, int argc, char **argv)
+{
+  gboolean retry = FALSE, status_only = FALSE;
+  gint time_limit = 0;
+  g_autofree char *ca_file = NULL;
+  g_autofree char *pin = NULL;
+  GOptionEntry entries[] = {
+    { "retry", 0, 0, G_OPTION_ARG_NONE, &retry,
+      N_("Keep trying with backoff until everything is acknowledged or the time limit passes"), NULL },
+    { "time-limit", 0, 0, G_OPTION_ARG_INT, &time_limit, N_("With --retry, give up after this long (default 600)"),
+      N_("SECONDS") },
+    { "status", 0, 0, G_OPTION_ARG_NONE, &status_only, N_("Only show the sync state, without the network"), NULL },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust this CA bundle for https"), N_("FILE") },
+    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin, N_("Accept only this server key (sha256//BASE64)"), N_("KEY") },
+    { NULL }
+  };
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  g_autoptr(HearthSyncStore) sync = NULL;
+  g_autofree char *holder = NULL;
+  HearthSyncRunOptions options = { 0 };
+  HearthSyncRunResult result = { 0 };
+  GError *error = NULL;
+  HearthRole role;
+  gboolean wipe;
+
+  if (!cli_parse ("sync", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (time_limit < 0 || (time_limit > 0 && !retry))
+    {
+      g_printerr (_("hearth-cli: --time-limit takes a number of seconds and goes with --retry\n"));
+      return CLI_EXIT_USAGE;
+    }
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  cases = cli_open_cases (store, &role, &error);
+  if (cases == NULL)
+    return sync_fail (error);
+  sync = hearth_sync_store_new (cases);
+  if (status_only)
+    {
+      if (!hearth_sync_store_status (sync, &result.status, &error))
+        return sync_fail (error);
+      print_result (ctx, &result, FALSE);
+      return CLI_EXIT_OK;
+    }
+
+  holder = g_strdup_printf ("hearth-cli %d", (int) getpid ());
+  options.holder = holder;
+  options.retry = retry;
+  options.deadline_us = g_get_monotonic_time () + (gint64) (time_limit > 0 ? time_limit : 600) * G_USEC_PER_SEC;
+  options.ca_file = ca_file;
+  options.pinned_key = pin;
+  if (hearth_sync_run (sync, &options, &result, &error))
+    {
+      print_result (ctx, &result, TRUE);
+      return result.status.synced ? CLI_EXIT_OK : CLI_EXIT_UNREACHABLE;
+    }
+  wipe = result.wipe;
+  /* What a run that reached the center did before it failed. */
+  if (!ctx->json && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED)
+    print_result (ctx, &result, TRUE);
+  if (wipe)
+    {
+      g_printerr (_("hearth-cli: the county center revoked this tablet; its store is being wiped.\n"));
+      g_clear_object (&sync);
+      g_clear_object (&cases);
+      g_clear_object (&store);
+      wipe_store (ctx->data_dir);
+    }
+  return sync_fail (error);
+}
+
+int
+cli_cmd_verify_batch (CliContext *ctx, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(JsonObject) manifest = NULL;
+  GError *error = NULL;
+  JsonArray *files;
+
+  if (!cli_parse_with_arguments ("verify-batch", entries, N_("DIR"), &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (!hearth_batch_verify (argv[1], &manifest, &error))
+    {
+      g_printerr (_("hearth-cli: the batch does not verify: %s\n"), error->message);
+      g_error_free (error);
+      return CLI_EXIT_REFUSED;
+    }
+  files = json_object_get_array_member (manifest, "files");
+  if (ctx->json)
+    {
+      g_autoptr(JsonNode) root = json_node_init_object (json_node_alloc (), manifest);
+      cli_print_json (root);
+      return CLI_EXIT_OK;
+    }
+  g_print (_("The batch verifies: every file has its checksum and its record count.\n"));
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonObject *f = json_array_get_object_element (files, i);
+      g_print ("  %-20s %8lld\n", json_object_get_string_member (f, "name"),
+               (long long) json_object_get_int_member (f, "records"));
+    }
+  return CLI_EXIT_OK;
+}

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sync-apply.c: applying pulled pages (sync-store.h) and keeping every
+ * mutable field equal to the merge of the edits this store holds of it
+ * (sync/merge.h, PROTOCOL.md section 6.3).
+ *
+ * Invariant: for every field with edits in field_edits, field_versions
+ * holds the merge's winner (its version, its parents as base_hlc), the
+ * record's column holds the winner's value once the record exists, and
+ * conflicts holds exactly the merge's losers as open rows. Local writes
+ * keep it (the case store's write stamps the winner; an edit over an open
+ * conflict recomputes), pulled edits and clamps restore it by recomputing
+ * each field they touch. Since the merge depends only on the set of edits,
+ * replicas holding the same edits hold the same values and conflicts.
+ *
+ * A record pulled in pieces (a page may end between the edits of its
+ * fields) is created once the edits of all its required columns (NOT NULL
+ * without a default) are here, from every field's winner at that moment.
+ */
+#define G_LOG_DOMAIN "hearth-sync"
+
+#include "sync-store-private.h"
+#include "hlc.h"
+#include "merge.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+/* ---- one field's edit set --------------------------------------------------------- */
+
+typedef struct {
+  char *hlc;
+  char *value;
+  char *origin;
+  char **parents;
+} EditRow;
+
+static void
+edit_row_free (gpointer data)
+{
+  EditRow *r = data;
+
+  g_free (r->hlc);
+  g_free (r->value);
+  g_free (r->origin);
+  g_strfreev (r->parents);
+  g_free (r);
+}
+
+typedef struct {
+  GPtrArray *rows;   /* EditRow */
+  GArray    *edits;  /* HearthFieldEdit, pointing into rows */
+} EditSet;
+
+static void
+edit_set_clear (EditSet *set)
+{
+  g_clear_pointer (&set->edits, g_array_unref);
+  g_clear_pointer (&set->rows, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EditSet, edit_set_clear)
+
+static gboolean
+load_edits (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  set->rows = g_ptr_array_new_with_free_func (edit_row_free);
+  set->edits = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
+  if (sqlite3_prepare_v2 (db, "SELECT hlc, parents, value, origin FROM field_edits "
+                              "WHERE record_table = ? AND record_id = ? AND field = ?", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      EditRow *r = g_new0 (EditRow, 1);
+
+      r->hlc = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      r->parents = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 1));
+      r->value = g_strdup ((const char *) sqlite3_column_text (st, 2));
+      r->origin = g_strdup ((const char *) sqlite3_column_text (st, 3));
+      g_ptr_array_add (set->rows, r);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  for (guint i = 0; i < set->rows->len; i++)
+    {
+      EditRow *r = set->rows->pdata[i];
+      HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
+
+      g_array_append_val (set->edits, e);
+    }
+  return TRUE;
+}
+
+static gboolean
+merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (hearth_merge_field ((const HearthFieldEdit *) (gpointer) set->edits->data, set->edits->len, merge, &local))
+    return TRUE;
+  g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID, "%s", local->message);
+  return FALSE;
+}
+
+static const EditRow *
+row_of (EditSet *set, const HearthFieldEdit *edit)
+{
+  return set->rows->pdata[edit - (const HearthFieldEdit *) (gpointer) set->edits->data];
+}
+
+/* The heads of @set (rule 1 of PROTOCOL.md section 6.3): the edits no
+ * other edit names as a parent. Rows of @set, winner first when it is one. */
+static GPtrArray *
+heads_of (EditSet *set, const HearthFieldMerge *merge)
+{
+  g_autoptr(GHashTable) named = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *heads = g_ptr_array_new ();
+
+  for (guint i = 0; i < set->rows->len; i++)
+    {
+      EditRow *r = set->rows->pdata[i];
+      for (guint p = 0; r->parents[p] != NULL; p++)
+        g_hash_table_add (named, r->parents[p]);
+    }
+  if (merge->winner != NULL)
+    g_ptr_array_add (heads, (gpointer) row_of (set, merge->winner));
+  for (guint i = 0; i < set->rows->len; i++)
+    {
+      EditRow *r = set->rows->pdata[i];
+      /* The winner is in already. */
+      if (!g_hash_table_contains (named, r->hlc) && !g_ptr_array_find (heads, r, NULL))
+        g_ptr_array_add (heads, r);
+    }
+  return heads;
+}
+
+static gboolean
+has_column (sqlite3 *db, const char *table, const char *column)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean found = FALSE;
+
+  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM pragma_table_info (?) WHERE name = ?", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, column, -1, SQLITE_STATIC);
+      found = sqlite3_step (st) == SQLITE_ROW;
+    }
+  sqlite3_finalize (st);
+  return found;
+}
+
+/* Runs @sql with text parameters (NULL binds NULL); expects no rows. */
+static gboolean
+run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
+{
+  sqlite3_stmt *st = NULL;
+  va_list ap;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  va_start (ap, n);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *v = va_arg (ap, const char *);
+      if (v != NULL)
+        sqlite3_bind_text (st, (int) i + 1, v, -1, SQLITE_TRANSIENT);
+    }
+  va_end (ap);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* ---- recomputing a field ------------------------------------------------------------ */
+
+static gboolean
+write_conflicts (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set,
+                 const HearthFieldMerge *merge, const char *now, const char *resolved_by, GError **error)
+{
+  g_autoptr(GHashTable) open = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) was_open = g_ptr_array_new_with_free_func (g_free);
+  const EditRow *winner = row_of (set, merge->winner);
+  sqlite3_stmt *st = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < merge->losers->len; i++)
+    {
+      const HearthFieldEdit *loser = merge->losers->pdata[i];
+      char *cid = hearth_merge_conflict_id (table, id, field, merge->winner->hlc, loser->hlc);
+
+      g_ptr_array_add (ids, cid);
+      g_hash_table_add (open, cid);
+      if (!run (db, "INSERT INTO conflicts (id, record_table, record_id, field, kept_value, kept_hlc, lost_value, "
+                    "lost_hlc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET resolved_at = NULL, "
+                    "resolved_by = NULL, resolution = NULL WHERE resolved_at IS NOT NULL",
+                error, 8, cid, table, id, field, merge->winner->value, merge->winner->hlc, loser->value, loser->hlc))
+        return FALSE;
+    }
+  if (sqlite3_prepare_v2 (db, "SELECT id FROM conflicts WHERE record_table = ? AND record_id = ? AND field = ? "
+                              "AND resolved_at IS NULL", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    g_ptr_array_add (was_open, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  sqlite3_finalize (st);
+  /* No longer a pair of heads: closed by the edit that now wins. */
+  for (guint i = 0; i < was_open->len; i++)
+    if (!g_hash_table_contains (open, was_open->pdata[i]) &&
+        !run (db, "UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?", error, 4,
+              now, resolved_by != NULL ? resolved_by : winner->origin, winner->value, was_open->pdata[i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, const char *field, const char *now,
+                             const char *resolved_by, gboolean *exists_out, GError **error)
+{
+  g_auto(EditSet) set = { 0 };
+  HearthFieldMerge merge = { 0 };
+  g_autofree char *base = NULL;
+  g_autofree char *current = NULL;
+  gboolean exists = FALSE, ok;
+
+  if (exists_out != NULL)
+    *exists_out = FALSE;
+  if (!load_edits (db, table, id, field, &set, error))
+    return FALSE;
+  if (set.edits->len == 0)
+    return TRUE;
+  if (!merge_set (&set, &merge, error))
+    return FALSE;
+  base = g_strjoinv (" ", row_of (&set, merge.winner)->parents);
+  ok = run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
+                "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
+            error, 5, table, id, field, merge.winner->hlc, base) &&
+       write_conflicts (db, table, id, field, &set, &merge, now, resolved_by, error) &&
+       hearth_sync_column_value (db, table, id, field, &exists, &current, error);
+  if (ok && exists && g_strcmp0 (current, merge.winner->value) != 0)
+    {
+      g_autofree char *sql = has_column (db, table, "updated_at")
+                             ? g_strdup_printf ("UPDATE \"%s\" SET \"%s\" = ?1, updated_at = ?2 WHERE id = ?3", table, field)
+                             : g_strdup_printf ("UPDATE \"%s\" SET \"%s\" = ?1 WHERE id = ?3", table, field);
+      ok = run (db, sql, error, 3, merge.winner->value, now, id);
+    }
+  g_ptr_array_unref (merge.losers);
+  if (exists_out != NULL)
+    *exists_out = exists;
+  return ok;
+}
+
+/* Creates the record from its fields' winners once every required column
+ * has one; before that it stays in field_edits only. */
+static gboolean
+materialize (sqlite3 *db, const char *table, const char *id, const char *now, GError **error)
+{
+  g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) have = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GString) sql = g_string_new (NULL);
+  gboolean times = has_column (db, table, "created_at") && has_column (db, table, "updated_at");
+  sqlite3_stmt *st = NULL;
+  gboolean complete = TRUE;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT DISTINCT field FROM field_edits WHERE record_table = ? AND record_id = ?",
+                          -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    g_ptr_array_add (fields, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  g_clear_pointer (&st, sqlite3_finalize);
+  for (guint i = 0; i < fields->len; i++)
+    g_hash_table_add (have, fields->pdata[i]);
+
+  if (sqlite3_prepare_v2 (db, "SELECT name FROM pragma_table_info (?) WHERE \"notnull\" AND dflt_value IS NULL "
+                              "AND name NOT IN (" HEARTH_SYNC_LOCAL_COLUMNS ")", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    if (!g_hash_table_contains (have, sqlite3_column_text (st, 0)))
+      complete = FALSE;
+  g_clear_pointer (&st, sqlite3_finalize);
+  if (!complete || fields->len == 0)
+    return TRUE;
+
+  for (guint i = 0; i < fields->len; i++)
+    {
+      g_auto(EditSet) set = { 0 };
+      HearthFieldMerge merge = { 0 };
+
+      if (!load_edits (db, table, id, fields->pdata[i], &set, error) || !merge_set (&set, &merge, error))
+        return FALSE;
+      g_ptr_array_add (values, g_strdup (merge.winner->value));
+      g_ptr_array_unref (merge.losers);
+    }
+  g_string_printf (sql, "INSERT INTO \"%s\" (id", table);
+  if (times)
+    g_string_append (sql, ", created_at, updated_at");
+  for (guint i = 0; i < fields->len; i++)
+    g_string_append_printf (sql, ", \"%s\"", (char *) fields->pdata[i]);
+  g_string_append (sql, ") VALUES (?1");
+  if (times)
+    g_string_append (sql, ", ?2, ?2");
+  for (guint i = 0; i < fields->len; i++)
+    g_string_append_printf (sql, ", ?%u", i + 3);
+  g_string_append (sql, ")");
+  if (sqlite3_prepare_v2 (db, sql->str, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  if (times)
+    sqlite3_bind_text (st, 2, now, -1, SQLITE_STATIC);
+  for (guint i = 0; i < values->len; i++)
+    sqlite3_bind_text (st, (int) i + 3, values->pdata[i], -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* ---- a resolution ---------------------------------------------------------------------- */
+
+gboolean
+hearth_sync_write_resolution (sqlite3 *db, const char *table, const char *record_id, const char *field,
+                              const char *hlc, const char *value, const char *wall, const char *resolved_by,
+                              GError **error)
+{
+  g_auto(EditSet) set = { 0 };
+  HearthFieldMerge merge = { 0 };
+  g_autoptr(GString) parents = g_string_new (NULL);
+  g_autoptr(GPtrArray) heads = NULL;
+
+  if (!load_edits (db, table, record_id, field, &set, error) || !merge_set (&set, &merge, error))
+    return FALSE;
+  /* Every head is a parent, those agreeing with the winner too: the
+   * resolution supersedes them all. */
+  heads = heads_of (&set, &merge);
+  g_ptr_array_unref (merge.losers);
+  for (guint i = 0; i < heads->len; i++)
+    g_string_append_printf (parents, "%s%s", i > 0 ? " " : "", ((EditRow *) heads->pdata[i])->hlc);
+  return run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+              error, 7, table, record_id, field, hlc, parents->str, value, wall) &&
+         hearth_sync_recompute_field (db, table, record_id, field, wall, resolved_by, NULL, error);
+}
+
+/* ---- a local write over several heads -------------------------------------------------- */
+
+gboolean
+hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, const char *field, const char *value,
+                                const char *wall, GError **error)
+{
+  g_auto(EditSet) set = { 0 };
+  HearthFieldMerge merge = { 0 };
+  g_autoptr(GString) parents = g_string_new (NULL);
+  g_autoptr(GPtrArray) heads = NULL;
+  g_autofree char *hlc = NULL;
+  sqlite3_stmt *st = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT hlc FROM field_versions WHERE record_table = ? AND record_id = ? AND field = ?",
+                          -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    hlc = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  if (hlc == NULL)
+    return hearth_sync_sql_failed (db, error);
+  if (!load_edits (db, table, id, field, &set, error) || !merge_set (&set, &merge, error))
+    return FALSE;
+  /* The user saw the winner's value: every head holding it is replaced;
+   * a head with another value stays, an open conflict with this edit. */
+  heads = heads_of (&set, &merge);
+  g_ptr_array_unref (merge.losers);
+  for (guint i = 0; i < heads->len; i++)
+    {
+      EditRow *h = heads->pdata[i];
+      if (g_strcmp0 (h->value, ((EditRow *) heads->pdata[0])->value) == 0)
+        g_string_append_printf (parents, "%s%s", parents->len > 0 ? " " : "", h->hlc);
+    }
+  return run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)", error, 7, table, id, field, hlc, parents->str, value, wall) &&
+         hearth_sync_recompute_field (db, table, id, field, wall, NULL, NULL, error);
+}
+
+/* ---- applying a page ------------------------------------------------------------------- */
+
+/* The records a page touched, in the order first touched, with their
+ * fields. */
+typedef struct {
+  char *table;
+  char *id;
+  GPtrArray *fields;
+  GHashTable *seen;
+  gint64 cursor;
+} Touched;
+
+static void
+touched_free (gpointer data)
+{
+  Touched *t = data;
+
+  g_free (t->table);
+  g_free (t->id);
+  g_ptr_array_unref (t->fields);
+  g_hash_table_unref (t->seen);
+  g_free (t);
+}
+
+typedef struct {
+  GPtrArray *order;   /* Touched */
+  GHashTable *index;  /* "table id" → Touched */
+} TouchedSet;
+
+static void
+touch (TouchedSet *touched, const HearthChange *c)
+{
+  g_autofree char *key = g_strdup_printf ("%s %s", c->table, c->id);
+  Touched *t = g_hash_table_lookup (touched->index, key);
+
+  if (t == NULL)
+    {
+      t = g_new0 (Touched, 1);
+      t->table = g_strdup (c->table);
+      t->id = g_strdup (c->id);
+      t->fields = g_ptr_array_new_with_free_func (g_free);
+      t->seen = g_hash_table_new (g_str_hash, g_str_equal);
+      g_ptr_array_add (touched->order, t);
+      g_hash_table_insert (touched->index, g_steal_pointer (&key), t);
+    }
+  t->cursor = c->cursor;
+  if (!g_hash_table_contains (t->seen, c->field))
+    {
+      char *field = g_strdup (c->field);
+      g_ptr_array_add (t->fields, field);
+      g_hash_table_add (t->seen, field);
+    }
+}
+
+G_GNUC_PRINTF (2, 3) static gboolean
+refuse (GError **error, const char *format, ...)
+{
+  va_list ap;
+
+  va_start (ap, format);
+  g_propagate_error (error, g_error_new_valist (HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID, format, ap));
+  va_end (ap);
+  return FALSE;
+}
+
+static gboolean
+valid_version (const char *text, HearthHlc *out)
+{
+  HearthHlc scratch;
+
+  return text != NULL && hearth_hlc_parse (text, out != NULL ? out : &scratch, NULL);
+}
+
+static gboolean
+apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **error)
+{
+  g_autoptr(GPtrArray) parents = g_ptr_array_new ();
+  g_autoptr(GString) joined = g_string_new (NULL);
+  const char *value = c->value != NULL ? c->value : "";
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (!hearth_sync_is_edit_table (c->table) || c->field == NULL || !hearth_sync_is_field (db, c->table, c->field))
+    return refuse (error, _("%s has no field “%s”"), c->table, c->field != NULL ? c->field : "");
+  if (c->id == NULL || !g_uuid_string_is_valid (c->id))
+    return refuse (error, _("“%s” is not a record id (a UUID)"), c->id != NULL ? c->id : "");
+  if (!valid_version (c->hlc, NULL))
+    return refuse (error, _("“%s” is not a version"), c->hlc != NULL ? c->hlc : "");
+  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+    {
+      const char *p = c->parents->pdata[i];
+
+      if (!valid_version (p, NULL))
+        return refuse (error, _("“%s” is not a version"), p != NULL ? p : "");
+      if (!g_ptr_array_find_with_equal_func (parents, p, g_str_equal, NULL))
+        {
+          g_ptr_array_add (parents, (gpointer) p);
+          g_string_append_printf (joined, "%s%s", joined->len > 0 ? " " : "", p);
+        }
+    }
+
+  if (sqlite3_prepare_v2 (db, "SELECT parents, value FROM field_edits WHERE record_table = ? AND record_id = ? "
+                              "AND field = ? AND hlc = ?", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, c->field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, c->hlc, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      g_auto(GStrv) stored = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 0));
+      gboolean same = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), value) == 0 &&
+                      g_strv_length (stored) == parents->len;
+
+      for (guint i = 0; same && stored[i] != NULL; i++)
+        same = g_ptr_array_find_with_equal_func (parents, stored[i], g_str_equal, NULL);
+      sqlite3_finalize (st);
+      if (!same)
+        return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, c->field,
+                       c->id, c->hlc);
+      return TRUE;  /* delivered again: nothing changes */
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            error, 7, c->table, c->id, c->field, c->hlc, joined->str, value, c->wall != NULL ? c->wall : ""))
+    return FALSE;
+  touch (touched, c);
+  return TRUE;
+}
+
+static const char *const audit_fields[] = {
+  "seq", "at", "actor", "device_id", "action", "record_table", "record_id", "fields", "prev_hash", "hash", NULL,
+};
+
+/* Another device's audit entry, kept beside this device's chain; this
+ * device's own entries are in audit_log already. */
+static gboolean
+apply_audit (sqlite3 *db, const char *device_id, const HearthChange *c, GError **error)
+{
+  const char *values[G_N_ELEMENTS (audit_fields)];
+  const char *seq_text = g_hash_table_lookup (c->fields, "seq");
+  sqlite3_stmt *st = NULL;
+  gint64 seq = 0;
+  int rc;
+
+  for (guint i = 0; audit_fields[i] != NULL; i++)
+    {
+      values[i] = g_hash_table_lookup (c->fields, audit_fields[i]);
+      if (values[i] == NULL && !g_str_equal (audit_fields[i], "fields"))
+        return refuse (error, _("audit entry %s has no “%s”"), c->id, audit_fields[i]);
+    }
+  if (g_hash_table_size (c->fields) > G_N_ELEMENTS (audit_fields) - 1 ||
+      (g_hash_table_size (c->fields) == G_N_ELEMENTS (audit_fields) - 1 && values[7] == NULL))
+    return refuse (error, _("audit entry %s has fields an audit entry does not have"), c->id);
+  if (!g_ascii_string_to_signed (seq_text, 10, 1, G_MAXINT64, &seq, NULL))
+    return refuse (error, _("audit entry %s has no sequence number"), c->id);
+  if (g_str_equal (values[3], device_id))
+    return TRUE;
+
+  if (sqlite3_prepare_v2 (db, "SELECT id, at, actor, action, record_table, record_id, fields, prev_hash, hash "
+                              "FROM audit_foreign WHERE device_id = ? AND seq = ?", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, values[3], -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, seq);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      const char *want[] = { c->id, values[1], values[2], values[4], values[5], values[6],
+                             values[7] != NULL ? values[7] : "", values[8], values[9] };
+      gboolean same = TRUE;
+
+      for (int i = 0; i < (int) G_N_ELEMENTS (want) && same; i++)
+        same = g_strcmp0 ((const char *) sqlite3_column_text (st, i), want[i]) == 0;
+      sqlite3_finalize (st);
+      if (!same)
+        return refuse (error, _("audit entry %s of device %s was received before with other content"), seq_text,
+                       values[3]);
+      return TRUE;
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  return run (db, "INSERT INTO audit_foreign (device_id, seq, id, at, actor, action, record_table, record_id, fields, "
+                  "prev_hash, hash) VALUES (?, CAST (? AS INTEGER), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              error, 11, values[3], seq_text, c->id, values[1], values[2], values[4], values[5], values[6],
+              values[7] != NULL ? values[7] : "", values[8], values[9]);
+}
+
+/* A submission or review: inserted once, never overwritten (PROTOCOL.md
+ * section 6.2). */
+static gboolean
+apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
+{
+  g_autofree char *select = g_strdup_printf ("SELECT * FROM \"%s\" WHERE id = ?", c->table);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GString) sql = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer key;
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (!g_uuid_string_is_valid (c->id))
+    return refuse (error, _("“%s” is not a record id (a UUID)"), c->id);
+  g_hash_table_iter_init (&iter, c->fields);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      if (g_str_equal (key, "id") || !has_column (db, c->table, key))
+        return refuse (error, _("%s has no column “%s”"), c->table, (const char *) key);
+      g_ptr_array_add (names, key);
+    }
+
+  if (sqlite3_prepare_v2 (db, select, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      gboolean same = TRUE;
+
+      for (int i = 0; i < sqlite3_column_count (st) && same; i++)
+        if (!g_str_equal (sqlite3_column_name (st, i), "id"))
+          same = g_strcmp0 ((const char *) sqlite3_column_text (st, i),
+                            g_hash_table_lookup (c->fields, sqlite3_column_name (st, i))) == 0;
+      sqlite3_finalize (st);
+      if (!same)
+        return refuse (error, _("%s %s was recorded with other content"), c->table, c->id);
+      return TRUE;
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+
+  g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
+  for (guint i = 0; i < names->len; i++)
+    g_string_append_printf (sql, ", \"%s\"", (char *) names->pdata[i]);
+  g_string_append (sql, ") VALUES (?");
+  for (guint i = 0; i < names->len; i++)
+    g_string_append (sql, ", ?");
+  g_string_append (sql, ")");
+  if (sqlite3_prepare_v2 (db, sql->str, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
+  for (guint i = 0; i < names->len; i++)
+    sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+static gboolean
+apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, TouchedSet *touched, GError **error)
+{
+  if (c->table == NULL || c->id == NULL)
+    return refuse (error, _("a change without a table or an id"));
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    return apply_edit (db, c, touched, error);
+  if (c->fields == NULL)
+    return refuse (error, _("%s %s has no fields"), c->table, c->id);
+  if (g_str_equal (c->table, "audit"))
+    return apply_audit (db, device_id, c, error);
+  if (g_str_equal (c->table, "submissions") || g_str_equal (c->table, "reviews"))
+    return apply_immutable (db, c, error);
+  return refuse (error, _("“%s” is not a table of records"), c->table);
+}
+
+static gboolean
+note_rejected (sqlite3 *db, const char *table, const char *id, const char *field, const char *hlc, gint64 cursor,
+               const char *message, const char *now, GError **error)
+{
+  g_autofree char *cursor_text = g_strdup_printf ("%" G_GINT64_FORMAT, cursor);
+
+  g_debug ("could not apply %s %s %s: %s", table, id, field != NULL ? field : "", message);
+  return run (db, "INSERT OR IGNORE INTO sync_apply_errors (record_table, record_id, field, hlc, cursor, message, at) "
+                  "VALUES (?, ?, ?, ?, CAST (? AS INTEGER), ?, ?)",
+              error, 7, table != NULL ? table : "", id != NULL ? id : "", field != NULL ? field : "",
+              hlc != NULL ? hlc : "", cursor_text, message, now);
+}
+
+/* A per-change error leaves the rest of the page to apply; any other
+ * (the database failing) abandons the page. */
+static gboolean
+recoverable (const GError *error)
+{
+  return g_error_matches (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+}
+
+static gboolean
+recompute_record (sqlite3 *db, Touched *t, const char *now, GError **error)
+{
+  gboolean exists = TRUE;
+
+  for (guint i = 0; i < t->fields->len; i++)
+    if (!hearth_sync_recompute_field (db, t->table, t->id, t->fields->pdata[i], now, NULL, &exists, error))
+      return FALSE;
+  return exists || materialize (db, t->table, t->id, now, error);
+}
+
+gboolean
+hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more,
+                         guint *n_rejected, GError **error)
+{
+  HearthCaseStore *cases;
+  sqlite3 *db;
+  const char *device_id;
+  g_autofree char *now = NULL;
+  g_autofree char *newest = NULL;
+  g_autofree char *cursor_text = NULL;
+  TouchedSet touched = { NULL, NULL };
+  HearthSyncTx tx;
+  guint rejected = 0;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  g_return_val_if_fail (changes != NULL, FALSE);
+  if (n_rejected != NULL)
+    *n_rejected = 0;
+  if (next_cursor < 0)
+    return refuse (error, _("the cursor %lld is negative"), (long long) next_cursor);
+  cases = hearth_sync_store_get_cases (self);
+  db = hearth_case_store_get_db (cases);
+  device_id = hearth_case_store_get_device_id (cases);
+  now = hearth_sync_iso_time (hearth_case_store_now_ms (cases));
+  cursor_text = g_strdup_printf ("%" G_GINT64_FORMAT, next_cursor);
+  touched.order = g_ptr_array_new_with_free_func (touched_free);
+  touched.index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (!hearth_sync_tx_begin (&tx, db, "sync_apply", error))
+    goto out;
+  /* Pulled changes are not this device's: the outbox triggers skip them. */
+  if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))
+    goto failed;
+  for (guint i = 0; i < changes->len; i++)
+    {
+      const HearthChange *c = changes->pdata[i];
+      g_autoptr(GError) local = NULL;
+
+      if (!hearth_sync_exec (db, "SAVEPOINT sync_change", error))
+        goto failed;
+      if (apply_change (db, device_id, c, &touched, &local))
+        {
+          if (c->kind == HEARTH_CHANGE_EDIT && g_strcmp0 (c->hlc, newest) > 0)
+            {
+              g_free (newest);
+              newest = g_strdup (c->hlc);
+            }
+        }
+      else
+        {
+          hearth_sync_exec (db, "ROLLBACK TO sync_change", NULL);
+          if (!recoverable (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              goto failed;
+            }
+          if (!note_rejected (db, c->table, c->id, c->field, c->hlc, c->cursor, local->message, now, error))
+            goto failed;
+          rejected++;
+        }
+      if (!hearth_sync_exec (db, "RELEASE sync_change", error))
+        goto failed;
+    }
+  for (guint i = 0; i < touched.order->len; i++)
+    {
+      Touched *t = touched.order->pdata[i];
+      g_autoptr(GError) local = NULL;
+
+      if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
+        goto failed;
+      if (!recompute_record (db, t, now, &local))
+        {
+          hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
+          if (!recoverable (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              goto failed;
+            }
+          if (!note_rejected (db, t->table, t->id, NULL, NULL, t->cursor, local->message, now, error))
+            goto failed;
+          rejected++;
+        }
+      if (!hearth_sync_exec (db, "RELEASE sync_record", error))
+        goto failed;
+    }
+  /* Whatever this device writes next is ordered after what it has seen. */
+  if (newest != NULL && !hearth_case_store_receive_hlc (cases, newest, error))
+    goto failed;
+  if (!run (db, "UPDATE sync_state SET value = CAST (? AS INTEGER) WHERE key = 'cursor'", error, 1, cursor_text) ||
+      !run (db, "INSERT INTO sync_state (key, value) VALUES ('pull_more', CAST (? AS INTEGER)) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error, 1, more ? "1" : "0") ||
+      !hearth_sync_exec (db, "DELETE FROM sync_state WHERE key = 'applying'", error))
+    goto failed;
+  ok = hearth_sync_tx_commit (&tx, error);
+  if (ok && n_rejected != NULL)
+    *n_rejected = rejected;
+  goto out;
+
+failed:
+  hearth_sync_tx_rollback (&tx);
+out:
+  g_ptr_array_unref (touched.order);
+  g_hash_table_unref (touched.index);
+  return ok;
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* sync-run.c: enrolment and one sync run (sync-run.h). */
+
+#include "sync-run.h"
+#include "sign.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+static HearthSyncClient *
+make_client (const char *url, const HearthSyncRunOptions *o, GError **error)
+{
+  HearthSyncClient *client = hearth_sync_client_new (url, error);
+
+  if (client == NULL)
+    return NULL;
+  if (o != NULL)
+    {
+      hearth_sync_client_set_timeouts (client, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000,
+                                       o->total_timeout_ms > 0 ? o->total_timeout_ms : 120000);
+      hearth_sync_client_set_tls (client, o->ca_file, o->pinned_key);
+    }
+  return client;
+}
+
+static gboolean
+protocol_error (GError **error, const char *what)
+{
+  g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL, _("the center's reply has no valid “%s”"), what);
+  return FALSE;
+}
+
+static const char *
+string_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+static gboolean
+int_member (JsonObject *o, const char *name, gint64 *out)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (n);
+  return TRUE;
+}
+
+gboolean
+hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *code, const char *device_name,
+                   const HearthSyncRunOptions *options, HearthSyncEnrolment **enrolment_out, GError **error)
+{
+  g_autoptr(HearthSyncClient) client = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  g_autoptr(GError) not_enrolled = NULL;
+  g_autofree char *public_b64 = NULL;
+  g_autoptr(HearthSyncEnrolment) existing = NULL;
+  guint8 public_key[HEARTH_SIGN_PUBLIC_KEY_BYTES];
+  JsonObject *o;
+  JsonArray *scope;
+  const char *device_id;
+
+  existing = hearth_sync_store_get_enrolment (store, &not_enrolled);
+  if (existing != NULL)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("this store is enrolled already, with the center %s, for %s"), existing->center_url,
+                   existing->user);
+      return FALSE;
+    }
+  if (!g_error_matches (not_enrolled, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&not_enrolled));
+      return FALSE;
+    }
+  client = make_client (center_url, options, error);
+  if (client == NULL)
+    return FALSE;
+
+  secret = hearth_sync_store_enrolment_key (store, public_key, error);
+  if (secret == NULL)
+    return FALSE;
+  public_b64 = g_base64_encode (public_key, sizeof public_key);
+  device_id = hearth_case_store_get_device_id (hearth_sync_store_get_cases (store));
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "device_id");
+  json_builder_add_string_value (b, device_id);
+  json_builder_set_member_name (b, "public_key");
+  json_builder_add_string_value (b, public_b64);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, device_name != NULL ? device_name : g_get_host_name ());
+  json_builder_end_object (b);
+  body = json_builder_get_root (b);
+
+  reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
+  if (reply == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_OBJECT (reply))
+    return protocol_error (error, "enrolment");
+  o = json_node_get_object (reply);
+  enrolment = g_new0 (HearthSyncEnrolment, 1);
+  enrolment->center_url = g_strdup (center_url);
+  enrolment->user = g_strdup (string_member (o, "user"));
+  enrolment->role = g_strdup (string_member (o, "role"));
+  enrolment->county = g_strdup (string_member (o, "county"));
+  enrolment->county_public_key = g_strdup (string_member (o, "county_public_key"));
+  if (enrolment->user == NULL)
+    return protocol_error (error, "user");
+  if (enrolment->role == NULL)
+    return protocol_error (error, "role");
+  if (enrolment->county == NULL)
+    return protocol_error (error, "county");
+  if (g_strcmp0 (string_member (o, "device_id"), device_id) != 0)
+    return protocol_error (error, "device_id");
+  if (!json_object_has_member (o, "scope") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "scope")))
+    return protocol_error (error, "scope");
+  scope = json_object_get_array_member (o, "scope");
+  enrolment->scope = g_new0 (char *, json_array_get_length (scope) + 1);
+  for (guint i = 0; i < json_array_get_length (scope); i++)
+    {
+      JsonNode *n = json_array_get_element (scope, i);
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+        return protocol_error (error, "scope");
+      enrolment->scope[i] = g_strdup (json_node_get_string (n));
+    }
+  if (!hearth_sync_store_set_enrolment (store, enrolment, secret, error) ||
+      !hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client), 0, error))
+    return FALSE;
+  if (enrolment_out != NULL)
+    *enrolment_out = g_steal_pointer (&enrolment);
+  return TRUE;
+}
+
+/* ---- a run --------------------------------------------------------------------- */
+
+static gboolean
+push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
+          const char *device_id, GError **error)
+{
+  guint batch_size = o->push_batch > 0 ? MIN (o->push_batch, 500) : 200;
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) batch = hearth_sync_store_next_batch (store, batch_size, error);
+      g_autoptr(JsonBuilder) b = NULL;
+      g_autoptr(JsonNode) body = NULL;
+      g_autoptr(JsonNode) reply = NULL;
+      g_autoptr(GArray) refused = g_array_new (FALSE, TRUE, sizeof (HearthSyncRefusal));
+      g_autoptr(GArray) clamped = g_array_new (FALSE, TRUE, sizeof (HearthSyncClamp));
+      JsonObject *o2;
+      gint64 acked, before = r->status.acked_seq;
+
+      if (batch == NULL)
+        return FALSE;
+      if (batch->len == 0)
+        return TRUE;
+      if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
+        return FALSE;
+      b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "device_id");
+      json_builder_add_string_value (b, device_id);
+      json_builder_set_member_name (b, "changes");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < batch->len; i++)
+        json_builder_add_value (b, hearth_change_to_json (batch->pdata[i]));
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      body = json_builder_get_root (b);
+
+      reply = hearth_sync_client_call (client, "POST", "/v1/push", body, TRUE, NULL, error);
+      if (reply == NULL)
+        return FALSE;
+      if (!JSON_NODE_HOLDS_OBJECT (reply))
+        return protocol_error (error, "acked");
+      o2 = json_node_get_object (reply);
+      if (!int_member (o2, "acked", &acked) || acked < ((HearthChange *) batch->pdata[0])->seq - 1)
+        return protocol_error (error, "acked");
+      if (json_object_has_member (o2, "refused") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o2, "refused")))
+        {
+          JsonArray *a = json_object_get_array_member (o2, "refused");
+          for (guint i = 0; i < json_array_get_length (a); i++)
+            {
+              JsonNode *n = json_array_get_element (a, i);
+              HearthSyncRefusal f = { 0 };
+              if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &f.seq))
+                return protocol_error (error, "refused");
+              f.code = string_member (json_node_get_object (n), "code");
+              f.message = string_member (json_node_get_object (n), "message");
+              g_array_append_val (refused, f);
+            }
+        }
+      if (json_object_has_member (o2, "clamped") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o2, "clamped")))
+        {
+          JsonArray *a = json_object_get_array_member (o2, "clamped");
+          for (guint i = 0; i < json_array_get_length (a); i++)
+            {
+              JsonNode *n = json_array_get_element (a, i);
+              HearthSyncClamp c = { 0 };
+              if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &c.seq) ||
+                  (c.hlc = string_member (json_node_get_object (n), "hlc")) == NULL)
+                return protocol_error (error, "clamped");
+              g_array_append_val (clamped, c);
+            }
+        }
+      if (!hearth_sync_store_acknowledge (store, acked, (HearthSyncRefusal *) (gpointer) refused->data, refused->len,
+                                          (HearthSyncClamp *) (gpointer) clamped->data, clamped->len, error) ||
+          !hearth_sync_store_status (store, &r->status, error))
+        return FALSE;
+      r->pushed += MAX (0, r->status.acked_seq - before);
+      r->refused += refused->len;
+      if (r->status.acked_seq <= before)
+        {
+          /* The center acknowledged nothing new: asking again would loop. */
+          g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                       _("the center acknowledged none of the changes from number %lld"),
+                       (long long) ((HearthChange *) batch->pdata[0])->seq);
+          return FALSE;
+        }
+    }
+}
+
+static gboolean
+pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
+          GError **error)
+{
+  guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, 1000) : 500;
+
+  for (;;)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr(JsonNode) reply = NULL;
+      g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      JsonObject *page;
+      JsonArray *a;
+      gint64 next_cursor;
+      gboolean more;
+      guint rejected = 0;
+
+      if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
+        return FALSE;
+      path = g_strdup_printf ("/v1/pull?cursor=%lld&limit=%u", (long long) r->status.cursor, limit);
+      reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
+      if (reply == NULL)
+        return FALSE;
+      if (!JSON_NODE_HOLDS_OBJECT (reply))
+        return protocol_error (error, "changes");
+      page = json_node_get_object (reply);
+      if (!json_object_has_member (page, "changes") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (page, "changes")))
+        return protocol_error (error, "changes");
+      if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < r->status.cursor)
+        return protocol_error (error, "next_cursor");
+      more = json_object_get_boolean_member_with_default (page, "more", FALSE);
+      a = json_object_get_array_member (page, "changes");
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          g_autofree char *where = g_strdup_printf ("changes[%u]", i);
+          HearthChange *c = hearth_change_from_json (json_array_get_element (a, i), where, error);
+          if (c == NULL)
+            {
+              g_prefix_error (error, _("the center sent a change this device cannot read: "));
+              return FALSE;
+            }
+          g_ptr_array_add (changes, c);
+        }
+      if (more && next_cursor == r->status.cursor && changes->len == 0)
+        return protocol_error (error, "next_cursor");
+      if (!hearth_sync_store_apply (store, changes, next_cursor, more, &rejected, error) ||
+          !hearth_sync_store_status (store, &r->status, error))
+        return FALSE;
+      r->pulled += changes->len;
+      r->rejected += rejected;
+      if (!more)
+        return TRUE;
+    }
+}
+
+/* One try: push everything, then pull everything. */
+static gboolean
+run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunResult *r, GError **error)
+{
+  g_autoptr(HearthSyncEnrolment) enrolment = hearth_sync_store_get_enrolment (store, error);
+  g_autoptr(HearthSyncClient) client = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  const char *device_id = hearth_case_store_get_device_id (hearth_sync_store_get_cases (store));
+  gboolean ok;
+
+  if (enrolment == NULL)
+    return FALSE;
+  secret = hearth_sync_store_load_secret_key (store, error);
+  if (secret == NULL)
+    return FALSE;
+  client = make_client (enrolment->center_url, o, error);
+  if (client == NULL || !hearth_sync_store_status (store, &r->status, error))
+    return FALSE;
+  hearth_sync_client_set_identity (client, device_id, hearth_secret_peek (secret));
+  hearth_sync_client_set_time_offset (client, r->status.center_offset_ms);
+
+  ok = push_all (store, client, o, r, device_id, error) && pull_all (store, client, o, r, error);
+  r->wipe = hearth_sync_client_get_wipe (client);
+  r->clock_off = ABS (hearth_sync_client_get_time_offset (client)) > HEARTH_SYNC_CLOCK_WARNING_MS;
+  /* What the exchange taught about the center's clock is kept even when
+   * the run failed; a completed run also records when. */
+  if (!hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client),
+                                       ok ? g_get_real_time () / 1000 : 0, ok ? error : NULL))
+    return FALSE;
+  if (ok && !hearth_sync_store_status (store, &r->status, error))
+    return FALSE;
+  return ok;
+}
+
+gboolean
+hearth_sync_run (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunResult *r, GError **error)
+{
+  g_autoptr(GRand) rand = g_rand_new ();
+
+  g_return_val_if_fail (o != NULL && o->holder != NULL && r != NULL, FALSE);
+  memset (r, 0, sizeof *r);
+
+  for (;;)
+    {
+      g_autoptr(GError) local = NULL;
+      gboolean ok;
+      gint64 wait_ms, left_us;
+
+      r->attempts++;
+      if (!hearth_sync_store_lease_acquire (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
+        return FALSE;
+      ok = run_once (store, o, r, &local);
+      /* The lease is released between tries: waiting is not syncing. */
+      hearth_sync_store_lease_release (store, o->holder, NULL);
+      if (ok)
+        return TRUE;   /* r->status.synced says whether more came in meanwhile */
+      if (!o->retry || !g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      wait_ms = hearth_sync_backoff_ms (r->attempts, rand);
+      left_us = o->deadline_us - g_get_monotonic_time ();
+      if (left_us <= 0 || g_cancellable_is_cancelled (o->cancellable))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      wait_ms = MIN (wait_ms, left_us / 1000);
+      g_debug ("sync: try %u failed (%s); next in %lld ms", r->attempts, local->message, (long long) wait_ms);
+      /* Sleep in slices so a cancellation ends the wait promptly. */
+      for (gint64 slept = 0; slept < wait_ms && !g_cancellable_is_cancelled (o->cancellable); slept += 100)
+        g_usleep ((gulong) MIN (100, wait_ms - slept) * 1000);
+    }
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sync-run.h: one sync of a device store with its county center
+ * (sync/PROTOCOL.md, sections 5, 7, 8 and 11): enrolment, then each run
+ * pushes every change in order and pulls every page, under the store's
+ * sync lease; "synced" only when the center acknowledged everything and
+ * the last page said there is no more. With retry, a run that cannot reach
+ * the center waits (exponential backoff with full jitter) and tries again
+ * until it succeeds or its deadline passes.
+ *
+ * Not thread-safe: a run uses its stores from the calling thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "client.h"
+#include "sync-store.h"
+
+G_BEGIN_DECLS
+
+/**
+ * HearthSyncRunOptions:
+ * @holder: the lease holder's name ("hearth-cli 4711")
+ * @push_batch: changes per push (1 … 500; 0: 200)
+ * @pull_limit: changes per pull page (1 … 1000; 0: 500)
+ * @retry: keep trying while the center cannot be reached
+ * @deadline_us: with @retry, give up after this g_get_monotonic_time()
+ * @connect_timeout_ms: 0: the client's default
+ * @total_timeout_ms: 0: the client's default
+ * @ca_file: (nullable): a CA bundle for https
+ * @pinned_key: (nullable): libcurl's pinned public key
+ * @cancellable: (nullable): stops waiting between tries
+ */
+typedef struct {
+  const char   *holder;
+  guint         push_batch;
+  guint         pull_limit;
+  gboolean      retry;
+  gint64        deadline_us;
+  glong         connect_timeout_ms;
+  glong         total_timeout_ms;
+  const char   *ca_file;
+  const char   *pinned_key;
+  GCancellable *cancellable;
+} HearthSyncRunOptions;
+
+/**
+ * HearthSyncRunResult:
+ * @pushed: changes the center acknowledged in this run
+ * @refused: of those, the ones it refused (their reasons are in the store)
+ * @pulled: changes received
+ * @rejected: of those, the ones this store could not apply
+ * @attempts: tries made (1 without a retry)
+ * @status: the store's sync state after the run
+ * @clock_off: the tablet's clock is more than 10 minutes from the center's
+ * @wipe: the center revoked this device and told it to wipe its store
+ */
+typedef struct {
+  gint64           pushed;
+  gint64           refused;
+  gint64           pulled;
+  gint64           rejected;
+  guint            attempts;
+  HearthSyncStatus status;
+  gboolean         clock_off;
+  gboolean         wipe;
+} HearthSyncRunResult;
+
+/* How far off the tablet's clock may be before the user is warned. */
+#define HEARTH_SYNC_CLOCK_WARNING_MS (10 * 60 * 1000)
+
+/**
+ * hearth_sync_enrol:
+ * @center_url: the center's base URL
+ * @code: the one-time enrolment code as typed (case, dashes and spaces
+ *   are ignored by the center)
+ * @device_name: (nullable): a name for county IT ("tablet 7")
+ * @options: (nullable): timeouts and TLS
+ * @enrolment: (out) (optional) (transfer full): what the center answered
+ *
+ * Makes the device's Ed25519 key pair, registers it with the code, and
+ * keeps the identity, the center's address and the secret key in the
+ * encrypted store. A store enrolled already is refused.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_ERROR (_UNREACHABLE, _REFUSED with the
+ *   center's code, _PROTOCOL) or HEARTH_SYNC_STORE_ERROR.
+ */
+gboolean hearth_sync_enrol (HearthSyncStore            *store,
+                            const char                 *center_url,
+                            const char                 *code,
+                            const char                 *device_name,
+                            const HearthSyncRunOptions *options,
+                            HearthSyncEnrolment       **enrolment,
+                            GError                    **error);
+
+/**
+ * hearth_sync_run:
+ * @result: (out caller-allocates): what happened (also on failure)
+ *
+ * One sync (with @options->retry, as many tries as the deadline allows).
+ *
+ * Returns: %TRUE when the store is synced; %FALSE with HEARTH_SYNC_ERROR
+ *   (_UNREACHABLE when the last try could not reach the center, _REFUSED
+ *   when the center refused: a revoked device sets @result->wipe),
+ *   HEARTH_SYNC_STORE_ERROR_LEASE (another sync is running) or another
+ *   HEARTH_SYNC_STORE_ERROR. Whatever was acknowledged or applied before a
+ *   failure stays.
+ */
+gboolean hearth_sync_run (HearthSyncStore            *store,
+                          const HearthSyncRunOptions *options,
+                          HearthSyncRunResult        *result,
+                          GError                    **error);
+
+G_END_DECLS

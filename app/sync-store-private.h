@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sync-store-private.h: what sync-store.c (push, state, lease, hooks) and
+ * sync-apply.c (pull, merge into the tables) share. Not thread-safe, like
+ * the sync store.
+ */
+#pragma once
+
+#include "sync-store.h"
+
+G_BEGIN_DECLS
+
+/* The case model's times and ids, which sync neither sends nor writes. */
+#define HEARTH_SYNC_LOCAL_COLUMNS "'id', 'created_at', 'updated_at'"
+
+/* Sets HEARTH_SYNC_STORE_ERROR from the connection's last error: a
+ * constraint is _INVALID (a value the table refuses), the rest _SQLITE. */
+gboolean hearth_sync_sql_failed (sqlite3 *db, GError **error);
+
+/* Runs SQL without results. */
+gboolean hearth_sync_exec (sqlite3 *db, const char *sql, GError **error);
+
+/* A transaction of its own when none is open (BEGIN IMMEDIATE: the write
+ * lock up front, so a reader cannot deadlock an upgrade), else a savepoint
+ * inside the caller's. */
+typedef struct {
+  sqlite3    *db;
+  const char *name;
+  gboolean    outer;
+} HearthSyncTx;
+
+gboolean hearth_sync_tx_begin (HearthSyncTx *tx, sqlite3 *db, const char *name, GError **error);
+gboolean hearth_sync_tx_commit (HearthSyncTx *tx, GError **error);
+void     hearth_sync_tx_rollback (HearthSyncTx *tx);
+
+/* Whether @table is one of the protocol's mutable tables (section 6.1). */
+gboolean hearth_sync_is_edit_table (const char *table);
+
+/* Whether @column is a column of @table that sync may write: neither the
+ * id nor the case model's times. */
+gboolean hearth_sync_is_field (sqlite3 *db, const char *table, const char *column);
+
+/* The text of @column of @table's row @id: @exists says whether the row
+ * is there, @value (transfer full, nullable) its value (NULL for NULL).
+ * @table and @column must have been checked (they are quoted, not bound). */
+gboolean hearth_sync_column_value (sqlite3 *db, const char *table, const char *id, const char *column,
+                                   gboolean *exists, char **value, GError **error);
+
+/* Space-separated versions as a vector (empty parts dropped), and back. */
+char **hearth_sync_split_versions (const char *text);
+
+/* The merge of one field over every edit this store holds of it
+ * (sync/merge.h): written to field_versions (the winner's version and
+ * parents), to conflicts (the open ones replaced: rows no longer open are
+ * marked resolved by @resolved_by, or by the winner's device when %NULL),
+ * and to the record's column when the row exists and differs.
+ * @exists: (out) (optional): whether the record's row exists. */
+gboolean hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, const char *field,
+                                      const char *now, const char *resolved_by, gboolean *exists,
+                                      GError **error);
+
+/* A local write of @field stamped in field_versions when the field has
+ * heads besides the version the write replaced: its parents are every head
+ * holding the value the user saw (the winner's), and the field is
+ * recomputed (heads with other values stay open conflicts). */
+gboolean hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, const char *field,
+                                         const char *value, const char *wall, GError **error);
+
+/* @ms (since 1970) as ISO 8601 UTC, the case model's time format. */
+char *hearth_sync_iso_time (gint64 ms);
+
+G_END_DECLS

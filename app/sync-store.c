@@ -1,0 +1,961 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sync-store.c: the device's outbox and push replies, its sync state and
+ * enrolment, and the sync lease (sync-store.h). Applying pulled pages is in
+ * sync-apply.c, the case model's hooks that fill the outbox in
+ * sync-capture.c.
+ */
+#define G_LOG_DOMAIN "hearth-sync"
+
+#include "sync-store.h"
+#include "sync-store-private.h"
+#include "hlc.h"
+#include "sign.h"
+
+#include <glib/gi18n.h>
+#include <sodium.h>
+#include <string.h>
+
+G_DEFINE_QUARK (hearth-sync-store-error-quark, hearth_sync_store_error)
+
+struct _HearthSyncStore {
+  GObject parent_instance;
+  HearthCaseStore *cases;
+  sqlite3 *db;
+};
+
+G_DEFINE_FINAL_TYPE (HearthSyncStore, hearth_sync_store, G_TYPE_OBJECT)
+
+/* ---- shared helpers (sync-store-private.h) ---------------------------------- */
+
+gboolean
+hearth_sync_sql_failed (sqlite3 *db, GError **error)
+{
+  int code = sqlite3_extended_errcode (db);
+
+  g_set_error (error, HEARTH_SYNC_STORE_ERROR,
+               (code & 0xff) == SQLITE_CONSTRAINT ? HEARTH_SYNC_STORE_ERROR_INVALID : HEARTH_SYNC_STORE_ERROR_SQLITE,
+               _("the sync store refused a change: %s"), sqlite3_errmsg (db));
+  return FALSE;
+}
+
+gboolean
+hearth_sync_exec (sqlite3 *db, const char *sql, GError **error)
+{
+  if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  return TRUE;
+}
+
+gboolean
+hearth_sync_tx_begin (HearthSyncTx *tx, sqlite3 *db, const char *name, GError **error)
+{
+  g_autofree char *sql = NULL;
+
+  tx->db = db;
+  tx->name = name;
+  tx->outer = sqlite3_get_autocommit (db) != 0;
+  sql = tx->outer ? g_strdup ("BEGIN IMMEDIATE") : g_strdup_printf ("SAVEPOINT %s", name);
+  return hearth_sync_exec (db, sql, error);
+}
+
+gboolean
+hearth_sync_tx_commit (HearthSyncTx *tx, GError **error)
+{
+  g_autofree char *sql = tx->outer ? g_strdup ("COMMIT") : g_strdup_printf ("RELEASE %s", tx->name);
+
+  if (hearth_sync_exec (tx->db, sql, error))
+    return TRUE;
+  hearth_sync_tx_rollback (tx);
+  return FALSE;
+}
+
+void
+hearth_sync_tx_rollback (HearthSyncTx *tx)
+{
+  g_autofree char *sql = tx->outer ? g_strdup ("ROLLBACK")
+                                   : g_strdup_printf ("ROLLBACK TO %s; RELEASE %s", tx->name, tx->name);
+
+  sqlite3_exec (tx->db, sql, NULL, NULL, NULL);
+}
+
+static const char *const edit_tables[] = { "households", "members", "tasks", "measures", NULL };
+
+gboolean
+hearth_sync_is_edit_table (const char *table)
+{
+  return table != NULL && g_strv_contains (edit_tables, table);
+}
+
+gboolean
+hearth_sync_is_field (sqlite3 *db, const char *table, const char *column)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean found = FALSE;
+
+  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM pragma_table_info (?) WHERE name = ? AND name NOT IN ("
+                              HEARTH_SYNC_LOCAL_COLUMNS ")", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, column, -1, SQLITE_STATIC);
+      found = sqlite3_step (st) == SQLITE_ROW;
+    }
+  sqlite3_finalize (st);
+  return found;
+}
+
+gboolean
+hearth_sync_column_value (sqlite3 *db, const char *table, const char *id, const char *column, gboolean *exists,
+                          char **value, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT CAST (\"%s\" AS TEXT) FROM \"%s\" WHERE id = ?", column, table);
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  *exists = FALSE;
+  *value = NULL;
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      *exists = TRUE;
+      *value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+char **
+hearth_sync_split_versions (const char *text)
+{
+  g_auto(GStrv) parts = g_strsplit (text != NULL ? text : "", " ", -1);
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      g_ptr_array_add (out, g_strdup (parts[i]));
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+char *
+hearth_sync_iso_time (gint64 ms)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (ms / 1000);
+
+  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* ---- sync_state ------------------------------------------------------------- */
+
+static gint64
+state_int (sqlite3 *db, const char *key, gint64 fallback)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 value = fallback;
+
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM sync_state WHERE key = ?", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        value = sqlite3_column_int64 (st, 0);
+    }
+  sqlite3_finalize (st);
+  return value;
+}
+
+static char *
+state_text (sqlite3 *db, const char *key)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM sync_state WHERE key = ?", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  return value;
+}
+
+/* Binds @value as text, or as an integer when @text is NULL. */
+static gboolean
+state_set (sqlite3 *db, const char *key, const char *text, gint64 value, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  if (text != NULL)
+    sqlite3_bind_text (st, 2, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_int64 (st, 2, value);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* ---- the object --------------------------------------------------------------- */
+
+static void
+hearth_sync_store_finalize (GObject *object)
+{
+  HearthSyncStore *self = HEARTH_SYNC_STORE (object);
+
+  g_clear_object (&self->cases);
+  G_OBJECT_CLASS (hearth_sync_store_parent_class)->finalize (object);
+}
+
+static void
+hearth_sync_store_class_init (HearthSyncStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hearth_sync_store_finalize;
+}
+
+static void
+hearth_sync_store_init (HearthSyncStore *self)
+{
+}
+
+HearthSyncStore *
+hearth_sync_store_new (HearthCaseStore *cases)
+{
+  HearthSyncStore *self;
+
+  g_return_val_if_fail (HEARTH_IS_CASE_STORE (cases), NULL);
+  self = g_object_new (HEARTH_TYPE_SYNC_STORE, NULL);
+  self->cases = g_object_ref (cases);
+  self->db = hearth_case_store_get_db (cases);
+  return self;
+}
+
+HearthCaseStore *
+hearth_sync_store_get_cases (HearthSyncStore *self)
+{
+  return self->cases;
+}
+
+/* ---- push: the next batch ------------------------------------------------------ */
+
+/* Whose data a record is (PROTOCOL.md section 6), as it stands now: the
+ * household itself, or the household its household_id names, and that
+ * household's village. Either is left NULL when unknown. */
+static void
+resolve_scope (sqlite3 *db, const char *table, const char *id, char **household, char **village)
+{
+  sqlite3_stmt *st = NULL;
+  g_autofree char *found = NULL;
+
+  *household = NULL;
+  *village = NULL;
+  if (g_strcmp0 (table, "households") == 0)
+    found = g_strdup (id);
+  else if ((hearth_sync_is_edit_table (table) || g_strcmp0 (table, "submissions") == 0 ||
+            g_strcmp0 (table, "reviews") == 0) && hearth_sync_is_field (db, table, "household_id"))
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT household_id FROM \"%s\" WHERE id = ?", table);
+
+      if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK)
+        {
+          sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+          if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+            found = g_strdup ((const char *) sqlite3_column_text (st, 0));
+        }
+      g_clear_pointer (&st, sqlite3_finalize);
+    }
+  if (found == NULL || !g_uuid_string_is_valid (found))
+    return;
+  if (sqlite3_prepare_v2 (db, "SELECT village_code FROM households WHERE id = ?", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, found, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        {
+          const char *v = (const char *) sqlite3_column_text (st, 0);
+          if (v != NULL && strlen (v) == 12 && strspn (v, "0123456789") == 12)
+            *village = g_strdup (v);
+        }
+    }
+  sqlite3_finalize (st);
+  *household = g_steal_pointer (&found);
+}
+
+static gboolean
+missing (gint64 seq, const char *table, const char *id, GError **error)
+{
+  g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+               _("change %lld names %s %s, which the store no longer holds"), (long long) seq, table, id);
+  return FALSE;
+}
+
+static gboolean
+fill_edit (sqlite3 *db, HearthChange *c, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT parents, value, wall FROM field_edits "
+                              "WHERE record_table = ? AND record_id = ? AND field = ? AND hlc = ?", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, c->field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, c->hlc, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      g_auto(GStrv) parents = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 0));
+      const char *wall = (const char *) sqlite3_column_text (st, 2);
+
+      for (guint i = 0; parents[i] != NULL; i++)
+        g_ptr_array_add (c->parents, g_strdup (parents[i]));
+      c->value = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      c->wall = wall != NULL && wall[0] != '\0' ? g_strdup (wall) : NULL;
+    }
+  sqlite3_finalize (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  return missing (c->seq, c->table, c->id, error);
+}
+
+static const char audit_columns[] = "seq, at, actor, device_id, action, record_table, record_id, fields, prev_hash, hash";
+
+static gboolean
+fill_record (sqlite3 *db, HearthChange *c, GError **error)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (g_str_equal (c->table, "audit"))
+    sql = g_strdup_printf ("SELECT %s FROM audit_log WHERE id = ?", audit_columns);
+  else
+    sql = g_strdup_printf ("SELECT * FROM \"%s\" WHERE id = ?", c->table);
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    for (int i = 0; i < sqlite3_column_count (st); i++)
+      {
+        const char *name = sqlite3_column_name (st, i);
+        const char *value = (const char *) sqlite3_column_text (st, i);
+
+        if (!g_str_equal (name, "id") && value != NULL)
+          g_hash_table_insert (c->fields, g_strdup (name), g_strdup (value));
+      }
+  sqlite3_finalize (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  return missing (c->seq, c->table, c->id, error);
+}
+
+GPtrArray *
+hearth_sync_store_next_batch (HearthSyncStore *self, guint max, GError **error)
+{
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  sqlite3_stmt *st = NULL;
+  gboolean ok = TRUE;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), NULL);
+  /* One read transaction: the batch and the records it names agree. */
+  if (!hearth_sync_exec (self->db, "SAVEPOINT sync_next_batch", error))
+    return NULL;
+  if (sqlite3_prepare_v2 (self->db, "SELECT seq, kind, record_table, record_id, field, hlc FROM sync_outbox "
+                                    "WHERE seq > ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      hearth_sync_exec (self->db, "ROLLBACK TO sync_next_batch; RELEASE sync_next_batch", NULL);
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, state_int (self->db, "acked_seq", 0));
+  sqlite3_bind_int64 (st, 2, max);
+  while (ok && (rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gboolean edit = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0;
+      HearthChange *c = hearth_change_new (edit ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+
+      g_ptr_array_add (batch, c);
+      c->seq = sqlite3_column_int64 (st, 0);
+      c->table = g_strdup ((const char *) sqlite3_column_text (st, 2));
+      c->id = g_strdup ((const char *) sqlite3_column_text (st, 3));
+      if (edit)
+        {
+          c->field = g_strdup ((const char *) sqlite3_column_text (st, 4));
+          c->hlc = g_strdup ((const char *) sqlite3_column_text (st, 5));
+          ok = fill_edit (self->db, c, error);
+          resolve_scope (self->db, c->table, c->id, &c->household, &c->village);
+        }
+      else
+        {
+          ok = fill_record (self->db, c, error);
+          /* An audit entry is whose chain it is, not whose data: the
+           * center checks it for the chain only (PROTOCOL.md section 6.2). */
+          if (!g_str_equal (c->table, "audit"))
+            resolve_scope (self->db, c->table, c->id, &c->household, &c->village);
+        }
+    }
+  if (ok && rc != SQLITE_DONE)
+    ok = hearth_sync_sql_failed (self->db, error);
+  sqlite3_finalize (st);
+  hearth_sync_exec (self->db, "RELEASE sync_next_batch", NULL);
+  return ok ? g_steal_pointer (&batch) : NULL;
+}
+
+/* ---- push: the reply ------------------------------------------------------------ */
+
+/* The center stored edit @seq under @hlc (PROTOCOL.md section 6.3, rule
+ * 5): only this device ever held the old version, so it is renamed
+ * wherever this store names it and the field recomputed. @acked: the
+ * number acknowledged before this reply (such rows may be gone). */
+static gboolean
+apply_clamp (sqlite3 *db, const HearthSyncClamp *clamp, gint64 acked, const char *now, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  g_autofree char *kind = NULL, *table = NULL, *id = NULL, *field = NULL, *old = NULL;
+  HearthHlc parsed;
+  static const char *const renames[] = {
+    "UPDATE field_edits SET hlc = ?5 WHERE record_table = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4",
+    "UPDATE field_edits SET parents = trim (replace (' ' || parents || ' ', ' ' || ?4 || ' ', ' ' || ?5 || ' ')) "
+    "WHERE record_table = ?1 AND record_id = ?2 AND field = ?3 AND instr (' ' || parents || ' ', ' ' || ?4 || ' ') > 0",
+    "UPDATE sync_outbox SET hlc = ?5 WHERE seq = ?6",
+    /* Conflicts named after the old version existed here only. */
+    "DELETE FROM conflicts WHERE record_table = ?1 AND record_id = ?2 AND field = ?3 AND ?4 IN (kept_hlc, lost_hlc)",
+  };
+
+  if (clamp->hlc == NULL || !hearth_hlc_parse (clamp->hlc, &parsed, NULL))
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("the clamped version of change %lld is not a version: “%s”"), (long long) clamp->seq,
+                   clamp->hlc != NULL ? clamp->hlc : "");
+      return FALSE;
+    }
+  if (sqlite3_prepare_v2 (db, "SELECT kind, record_table, record_id, field, hlc FROM sync_outbox WHERE seq = ?",
+                          -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_int64 (st, 1, clamp->seq);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    {
+      kind = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      table = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      id = g_strdup ((const char *) sqlite3_column_text (st, 2));
+      field = g_strdup ((const char *) sqlite3_column_text (st, 3));
+      old = g_strdup ((const char *) sqlite3_column_text (st, 4));
+    }
+  sqlite3_finalize (st);
+  if (kind == NULL && clamp->seq <= acked)
+    return TRUE;  /* a reply received again, after its rows were let go */
+  if (g_strcmp0 (kind, "edit") != 0)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("the center clamped change %lld, which is not an edit of this device"), (long long) clamp->seq);
+      return FALSE;
+    }
+  if (g_str_equal (old, clamp->hlc))
+    return TRUE;  /* a reply received again */
+  for (guint i = 0; i < G_N_ELEMENTS (renames); i++)
+    {
+      int rc;
+
+      if (sqlite3_prepare_v2 (db, renames[i], -1, &st, NULL) != SQLITE_OK)
+        return hearth_sync_sql_failed (db, error);
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 4, old, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 5, clamp->hlc, -1, SQLITE_STATIC);
+      if (sqlite3_bind_parameter_count (st) >= 6)
+        sqlite3_bind_int64 (st, 6, clamp->seq);
+      rc = sqlite3_step (st);
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
+  return hearth_sync_recompute_field (db, table, id, field, now, NULL, NULL, error);
+}
+
+static gboolean
+store_refusal (sqlite3 *db, const HearthSyncRefusal *r, const char *now, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "INSERT INTO sync_refused (seq, code, message, at) VALUES (?, ?, ?, ?) "
+                              "ON CONFLICT (seq) DO NOTHING", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_int64 (st, 1, r->seq);
+  sqlite3_bind_text (st, 2, r->code != NULL ? r->code : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, r->message != NULL ? r->message : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, now, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  if (sqlite3_prepare_v2 (db, "UPDATE sync_outbox SET state = 'refused' WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_int64 (st, 1, r->seq);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+static gint64
+last_seq (sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 last = 0;
+
+  if (sqlite3_prepare_v2 (db, "SELECT max (seq) FROM sync_outbox", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    last = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return last;
+}
+
+static gboolean
+beyond (gint64 seq, gint64 last, GError **error)
+{
+  g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+               _("the center answered for change %lld, but the last change is %lld"), (long long) seq,
+               (long long) last);
+  return FALSE;
+}
+
+gboolean
+hearth_sync_store_acknowledge (HearthSyncStore *self, gint64 acked, const HearthSyncRefusal *refused, guint n_refused,
+                               const HearthSyncClamp *clamped, guint n_clamped, GError **error)
+{
+  g_autofree char *now = NULL;
+  HearthSyncTx tx;
+  gint64 last, current;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  g_return_val_if_fail (refused != NULL || n_refused == 0, FALSE);
+  g_return_val_if_fail (clamped != NULL || n_clamped == 0, FALSE);
+  now = hearth_sync_iso_time (hearth_case_store_now_ms (self->cases));
+  if (!hearth_sync_tx_begin (&tx, self->db, "sync_acknowledge", error))
+    return FALSE;
+  last = last_seq (self->db);
+  current = state_int (self->db, "acked_seq", 0);
+  if (acked < 0 || acked > last)
+    {
+      beyond (acked, last, error);
+      goto failed;
+    }
+  /* Clamps before the acknowledgement: an edit is never marked pushed
+   * under a version the center does not hold. */
+  for (guint i = 0; i < n_clamped; i++)
+    if (clamped[i].seq < 1 || clamped[i].seq > last)
+      {
+        beyond (clamped[i].seq, last, error);
+        goto failed;
+      }
+    else if (!apply_clamp (self->db, &clamped[i], current, now, error))
+      goto failed;
+  for (guint i = 0; i < n_refused; i++)
+    if (refused[i].seq < 1 || refused[i].seq > last)
+      {
+        beyond (refused[i].seq, last, error);
+        goto failed;
+      }
+    else if (!store_refusal (self->db, &refused[i], now, error))
+      goto failed;
+  if (acked > current)
+    {
+      /* The center holds them now: their rows go, but the newest, which
+       * keeps the numbering (the next rowid is the largest plus one). */
+      static const char *const done[] = {
+        "UPDATE sync_outbox SET state = 'acked' WHERE seq > ?1 AND seq <= ?2 AND state = 'pending'",
+        "DELETE FROM sync_outbox WHERE seq < ?2 AND state = 'acked'",
+      };
+
+      for (guint i = 0; i < G_N_ELEMENTS (done); i++)
+        {
+          sqlite3_stmt *st = NULL;
+          int rc;
+
+          if (sqlite3_prepare_v2 (self->db, done[i], -1, &st, NULL) != SQLITE_OK)
+            {
+              hearth_sync_sql_failed (self->db, error);
+              goto failed;
+            }
+          sqlite3_bind_int64 (st, 1, current);
+          sqlite3_bind_int64 (st, 2, acked);
+          rc = sqlite3_step (st);
+          sqlite3_finalize (st);
+          if (rc != SQLITE_DONE)
+            {
+              hearth_sync_sql_failed (self->db, error);
+              goto failed;
+            }
+        }
+      if (!state_set (self->db, "acked_seq", NULL, acked, error))
+        goto failed;
+    }
+  return hearth_sync_tx_commit (&tx, error);
+
+failed:
+  hearth_sync_tx_rollback (&tx);
+  return FALSE;
+}
+
+/* ---- status, exchange, enrolment ------------------------------------------------ */
+
+static gint64
+count (sqlite3 *db, const char *sql, gint64 arg)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 n = 0;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK)
+    {
+      if (sqlite3_bind_parameter_count (st) > 0)
+        sqlite3_bind_int64 (st, 1, arg);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        n = sqlite3_column_int64 (st, 0);
+    }
+  sqlite3_finalize (st);
+  return n;
+}
+
+gboolean
+hearth_sync_store_status (HearthSyncStore *self, HearthSyncStatus *out, GError **error)
+{
+  g_autofree char *more = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (!hearth_sync_exec (self->db, "SAVEPOINT sync_status", error))
+    return FALSE;
+  memset (out, 0, sizeof *out);
+  out->last_seq = last_seq (self->db);
+  out->acked_seq = state_int (self->db, "acked_seq", 0);
+  out->pending = count (self->db, "SELECT count (*) FROM sync_outbox WHERE seq > ?", out->acked_seq);
+  out->refused = count (self->db, "SELECT count (*) FROM sync_refused", 0);
+  out->rejected = count (self->db, "SELECT count (*) FROM sync_apply_errors", 0);
+  out->cursor = state_int (self->db, "cursor", 0);
+  more = state_text (self->db, "pull_more");
+  out->pull_more = more == NULL || !g_str_equal (more, "0");
+  out->last_sync_ms = state_int (self->db, "last_sync_ms", 0);
+  out->center_offset_ms = state_int (self->db, "center_offset_ms", 0);
+  out->synced = out->pending == 0 && !out->pull_more;
+  return hearth_sync_exec (self->db, "RELEASE sync_status", error);
+}
+
+gboolean
+hearth_sync_store_set_exchange (HearthSyncStore *self, gint64 center_offset_ms, gint64 synced_at_ms, GError **error)
+{
+  HearthSyncTx tx;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (!hearth_sync_tx_begin (&tx, self->db, "sync_exchange", error))
+    return FALSE;
+  if (!state_set (self->db, "center_offset_ms", NULL, center_offset_ms, error) ||
+      (synced_at_ms > 0 && !state_set (self->db, "last_sync_ms", NULL, synced_at_ms, error)))
+    {
+      hearth_sync_tx_rollback (&tx);
+      return FALSE;
+    }
+  return hearth_sync_tx_commit (&tx, error);
+}
+
+void
+hearth_sync_enrolment_free (HearthSyncEnrolment *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->center_url);
+  g_free (e->user);
+  g_free (e->role);
+  g_strfreev (e->scope);
+  g_free (e->county);
+  g_free (e->county_public_key);
+  g_free (e);
+}
+
+gboolean
+hearth_sync_store_set_enrolment (HearthSyncStore *self, const HearthSyncEnrolment *e, const HearthSecret *secret_key,
+                                 GError **error)
+{
+  g_autofree char *scope = NULL;
+  sqlite3_stmt *st = NULL;
+  HearthSyncTx tx;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (e == NULL || e->center_url == NULL || e->user == NULL || e->role == NULL || e->scope == NULL ||
+      e->county == NULL || e->county_public_key == NULL || secret_key == NULL ||
+      hearth_secret_get_size (secret_key) != HEARTH_SYNC_SECRET_KEY_SIZE)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("an enrolment needs the center, the user, the role, the scope, the county and its key, "
+                     "and a device key of %d bytes"), HEARTH_SYNC_SECRET_KEY_SIZE);
+      return FALSE;
+    }
+  scope = g_strjoinv (" ", e->scope);
+  if (!hearth_sync_tx_begin (&tx, self->db, "sync_enrol", error))
+    return FALSE;
+  if (!state_set (self->db, "center_url", e->center_url, 0, error) || !state_set (self->db, "user", e->user, 0, error) ||
+      !state_set (self->db, "role", e->role, 0, error) || !state_set (self->db, "scope", scope, 0, error) ||
+      !state_set (self->db, "county", e->county, 0, error) ||
+      !state_set (self->db, "county_public_key", e->county_public_key, 0, error))
+    goto failed;
+  /* A BLOB bound straight from the secure buffer: no copy on the heap. */
+  if (sqlite3_prepare_v2 (self->db, "INSERT INTO sync_state (key, value) VALUES ('device_secret_key', ?) "
+                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      goto failed;
+    }
+  sqlite3_bind_blob (st, 1, hearth_secret_peek (secret_key), HEARTH_SYNC_SECRET_KEY_SIZE, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      goto failed;
+    }
+  return hearth_sync_tx_commit (&tx, error);
+
+failed:
+  hearth_sync_tx_rollback (&tx);
+  return FALSE;
+}
+
+static gboolean
+not_enrolled (GError **error)
+{
+  g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED,
+               _("this store is not enrolled with a center"));
+  return FALSE;
+}
+
+HearthSyncEnrolment *
+hearth_sync_store_get_enrolment (HearthSyncStore *self, GError **error)
+{
+  g_autoptr(HearthSyncEnrolment) e = g_new0 (HearthSyncEnrolment, 1);
+  g_autofree char *scope = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), NULL);
+  e->center_url = state_text (self->db, "center_url");
+  e->user = state_text (self->db, "user");
+  e->role = state_text (self->db, "role");
+  e->county = state_text (self->db, "county");
+  e->county_public_key = state_text (self->db, "county_public_key");
+  scope = state_text (self->db, "scope");
+  if (e->center_url == NULL || e->user == NULL || e->role == NULL || e->county == NULL ||
+      e->county_public_key == NULL || scope == NULL)
+    {
+      not_enrolled (error);
+      return NULL;
+    }
+  e->scope = hearth_sync_split_versions (scope);
+  return g_steal_pointer (&e);
+}
+
+HearthSecret *
+hearth_sync_store_load_secret_key (HearthSyncStore *self, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  HearthSecret *key = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), NULL);
+  if (sqlite3_prepare_v2 (self->db, "SELECT value FROM sync_state WHERE key = 'device_secret_key'", -1, &st,
+                          NULL) != SQLITE_OK)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      return NULL;
+    }
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes (st, 0) == HEARTH_SYNC_SECRET_KEY_SIZE)
+    key = hearth_secret_new_from_data (sqlite3_column_blob (st, 0), HEARTH_SYNC_SECRET_KEY_SIZE);
+  sqlite3_finalize (st);
+  if (key == NULL)
+    {
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        hearth_sync_sql_failed (self->db, error);
+      else
+        not_enrolled (error);
+    }
+  return key;
+}
+
+HearthSecret *
+hearth_sync_store_enrolment_key (HearthSyncStore *self, guint8 *public_key, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  HearthSecret *key = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), NULL);
+  if (sqlite3_prepare_v2 (self->db, "SELECT value FROM sync_state WHERE key = 'enrolment_key'", -1, &st, NULL) !=
+      SQLITE_OK)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      return NULL;
+    }
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes (st, 0) == HEARTH_SYNC_SECRET_KEY_SIZE)
+    key = hearth_secret_new_from_data (sqlite3_column_blob (st, 0), HEARTH_SYNC_SECRET_KEY_SIZE);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      return NULL;
+    }
+  if (key == NULL)
+    {
+      /* Kept before it is sent: a retried enrolment presents the same key,
+       * which the center answers as the first time. */
+      key = hearth_sign_keypair (public_key);
+      if (sqlite3_prepare_v2 (self->db, "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('enrolment_key', ?)",
+                              -1, &st, NULL) != SQLITE_OK)
+        {
+          hearth_secret_free (key);
+          hearth_sync_sql_failed (self->db, error);
+          return NULL;
+        }
+      sqlite3_bind_blob (st, 1, hearth_secret_peek (key), HEARTH_SYNC_SECRET_KEY_SIZE, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        {
+          hearth_secret_free (key);
+          hearth_sync_sql_failed (self->db, error);
+          return NULL;
+        }
+      return key;
+    }
+  crypto_sign_ed25519_sk_to_pk (public_key, hearth_secret_peek (key));
+  return key;
+}
+
+/* ---- the lease -------------------------------------------------------------------- */
+
+gboolean
+hearth_sync_store_lease_acquire (HearthSyncStore *self, const char *holder, gint64 ttl_ms, GError **error)
+{
+  gint64 now = hearth_case_store_now_ms (self->cases);
+  g_autofree char *other = NULL;
+  gint64 expires = 0;
+  sqlite3_stmt *st = NULL;
+  HearthSyncTx tx;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (holder == NULL || holder[0] == '\0' || ttl_ms <= 0)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("a sync lease needs a holder and a positive duration"));
+      return FALSE;
+    }
+  if (!hearth_sync_tx_begin (&tx, self->db, "sync_lease", error))
+    return FALSE;
+  if (sqlite3_prepare_v2 (self->db, "SELECT holder, expires_at FROM sync_lease WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    {
+      other = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      expires = sqlite3_column_int64 (st, 1);
+    }
+  g_clear_pointer (&st, sqlite3_finalize);
+  if (other != NULL && expires > now && !g_str_equal (other, holder))
+    {
+      g_autofree char *until = hearth_sync_iso_time (expires);
+
+      hearth_sync_tx_rollback (&tx);
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_LEASE,
+                   _("a sync is already running (%s, until %s)"), other, until);
+      return FALSE;
+    }
+  if (sqlite3_prepare_v2 (self->db, "INSERT INTO sync_lease (id, holder, expires_at) VALUES (1, ?, ?) "
+                                    "ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, "
+                                    "expires_at = excluded.expires_at", -1, &st, NULL) != SQLITE_OK)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      hearth_sync_tx_rollback (&tx);
+      return FALSE;
+    }
+  sqlite3_bind_text (st, 1, holder, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, now + ttl_ms);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      hearth_sync_tx_rollback (&tx);
+      return FALSE;
+    }
+  return hearth_sync_tx_commit (&tx, error);
+}
+
+gboolean
+hearth_sync_store_lease_renew (HearthSyncStore *self, const char *holder, gint64 ttl_ms, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (ttl_ms <= 0)
+    ttl_ms = HEARTH_SYNC_LEASE_MS;
+  /* Still this holder's, even past its expiry: nobody else took it. */
+  if (sqlite3_prepare_v2 (self->db, "UPDATE sync_lease SET expires_at = ? WHERE id = 1 AND holder = ?", -1, &st,
+                          NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (self->db, error);
+  sqlite3_bind_int64 (st, 1, hearth_case_store_now_ms (self->cases) + ttl_ms);
+  sqlite3_bind_text (st, 2, holder, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (self->db, error);
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_LEASE,
+                   _("the sync lease of %s was lost"), holder != NULL ? holder : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hearth_sync_store_lease_release (HearthSyncStore *self, const char *holder, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (sqlite3_prepare_v2 (self->db, "DELETE FROM sync_lease WHERE holder = ?", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (self->db, error);
+  sqlite3_bind_text (st, 1, holder, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (self->db, error);
+}
+
+char *
+hearth_sync_store_lease_holder (HearthSyncStore *self)
+{
+  sqlite3_stmt *st = NULL;
+  char *holder = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), NULL);
+  if (sqlite3_prepare_v2 (self->db, "SELECT holder FROM sync_lease WHERE id = 1 AND expires_at > ?", -1, &st,
+                          NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_int64 (st, 1, hearth_case_store_now_ms (self->cases));
+      if (sqlite3_step (st) == SQLITE_ROW)
+        holder = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  return holder;
+}

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sync-store.h: the device side of sync (sync/PROTOCOL.md sections 6-8 and
+ * 11) over a case store, without the network: what to push, what the
+ * center acknowledged, applying what was pulled, and the lease that says a
+ * sync is running. Tables: schema/migrations/0006-sync.sql.
+ *
+ * - Push: every local change is in the outbox from the transaction that
+ *   made it, numbered 1, 2, 3 … without gaps; hearth_sync_store_next_batch()
+ *   reads the unacknowledged ones as protocol changes and
+ *   hearth_sync_store_acknowledge() records the center's reply.
+ * - Pull: hearth_sync_store_apply() stores a page and its cursor in one
+ *   transaction: immutable records once, edits into each field's edit set,
+ *   and every touched field recomputed by the merge rules (sync/merge.h):
+ *   the winner's value in the record, the other heads as open conflicts.
+ *   Applying a page again changes nothing; pulled changes never enter the
+ *   outbox.
+ *
+ * The functions under "Hooks of the case model" are called by
+ * app/case-store.c inside its own transactions.
+ *
+ * Not thread-safe: a sync store, like its case store, belongs to one thread
+ * at a time. Other processes are kept apart by SQLite's locks and the lease.
+ */
+#pragma once
+
+#include <glib-object.h>
+#include <sqlite3.h>
+
+#include "case-store.h"
+#include "change.h"
+#include "store-secret.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_SYNC_STORE_ERROR (hearth_sync_store_error_quark ())
+GQuark hearth_sync_store_error_quark (void);
+
+/**
+ * HearthSyncStoreError:
+ * @HEARTH_SYNC_STORE_ERROR_INVALID: an argument or a reply that cannot be
+ *   right (an acknowledgement beyond the last change, a clamp of a change
+ *   that is not an edit, a bad version); the message names it
+ * @HEARTH_SYNC_STORE_ERROR_SQLITE: the database refused a statement;
+ *   nothing was written
+ * @HEARTH_SYNC_STORE_ERROR_LEASE: another holder has the sync lease, or
+ *   this holder lost it
+ * @HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED: the store has no device identity
+ */
+typedef enum {
+  HEARTH_SYNC_STORE_ERROR_INVALID,
+  HEARTH_SYNC_STORE_ERROR_SQLITE,
+  HEARTH_SYNC_STORE_ERROR_LEASE,
+  HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED,
+} HearthSyncStoreError;
+
+/* How long a sync lease lasts unless renewed (PROTOCOL.md section 11). */
+#define HEARTH_SYNC_LEASE_MS (2 * 60 * 1000)
+
+#define HEARTH_TYPE_SYNC_STORE (hearth_sync_store_get_type ())
+G_DECLARE_FINAL_TYPE (HearthSyncStore, hearth_sync_store, HEARTH, SYNC_STORE, GObject)
+
+/**
+ * hearth_sync_store_new:
+ * @cases: the case store whose changes are synced (a reference is kept);
+ *   its wall clock is the sync store's
+ *
+ * Returns: (transfer full): the sync store. Cannot fail: the tables come
+ *   with the store's migrations.
+ */
+HearthSyncStore *hearth_sync_store_new (HearthCaseStore *cases);
+
+/**
+ * hearth_sync_store_get_cases:
+ *
+ * Returns: (transfer none): the case store @self was made for (its device
+ *   id, clock and connection are the sync store's).
+ */
+HearthCaseStore *hearth_sync_store_get_cases (HearthSyncStore *self);
+
+/**
+ * hearth_sync_store_next_batch:
+ * @max: at most this many changes (1 … 500 for a push)
+ *
+ * The changes not yet acknowledged, from the lowest number, consecutive:
+ * edits with their household and village looked up now (for the center's
+ * scope check), submissions and reviews with every column but the id as
+ * a string field (NULL columns left out) and their household and village,
+ * audit entries as table "audit" with fields seq, at, actor, device_id,
+ * action, record_table, record_id, fields, prev_hash and hash (and no
+ * household: they are this device's chain). Each has its @seq set.
+ *
+ * Returns: (transfer full) (element-type HearthChange) (nullable): the
+ *   batch, empty when everything is acknowledged; %NULL with
+ *   HEARTH_SYNC_STORE_ERROR_SQLITE, or _INVALID when a change's record is
+ *   missing from the store.
+ */
+GPtrArray *hearth_sync_store_next_batch (HearthSyncStore *self,
+                                         guint            max,
+                                         GError         **error);
+
+/**
+ * HearthSyncRefusal:
+ * @seq: a change the center refused
+ * @code: its code ("scope", "bad-change", …)
+ * @message: its reason, for the user
+ */
+typedef struct {
+  gint64      seq;
+  const char *code;
+  const char *message;
+} HearthSyncRefusal;
+
+/**
+ * HearthSyncClamp:
+ * @seq: an edit whose version the center clamped
+ * @hlc: the version it stored instead
+ */
+typedef struct {
+  gint64      seq;
+  const char *hlc;
+} HearthSyncClamp;
+
+/**
+ * hearth_sync_store_acknowledge:
+ * @acked: the center's "acked": every change up to it was handled
+ * @refused: (array length=n_refused) (nullable): the refused ones
+ * @clamped: (array length=n_clamped) (nullable): the clamped ones
+ *
+ * Records a push reply in one transaction (PROTOCOL.md section 7): each
+ * clamped edit's version is rewritten wherever this store names it (the
+ * edit, the field's version, the parents of the later edits of the field)
+ * and the field recomputed; refusals are kept for the user; changes up to
+ * @acked are acknowledged and their outbox rows let go (the data stays).
+ * A reply received twice changes nothing the second time; an @acked below
+ * the stored one is ignored.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID (a number beyond the
+ *   last change, a clamp of something that is not an edit or with a bad
+ *   version) or _SQLITE; nothing is written then.
+ */
+gboolean hearth_sync_store_acknowledge (HearthSyncStore         *self,
+                                        gint64                   acked,
+                                        const HearthSyncRefusal *refused,
+                                        guint                    n_refused,
+                                        const HearthSyncClamp   *clamped,
+                                        guint                    n_clamped,
+                                        GError                 **error);
+
+/**
+ * hearth_sync_store_apply:
+ * @changes: (element-type HearthChange): a pull page, oldest first
+ * @next_cursor: the page's "next_cursor", stored with it
+ * @more: the page's "more" (the store is synced only after a page without)
+ * @n_rejected: (out) (optional): how many changes could not be applied
+ *
+ * Applies a pulled page and stores its cursor in ONE transaction
+ * (PROTOCOL.md section 8). Immutable records are inserted once (the same
+ * content again: nothing); audit entries of other devices go beside this
+ * device's chain, its own are ignored. Edits join their field's edit set
+ * (the same edit again: nothing); every touched field is then recomputed:
+ * its value, its version and its open conflicts (ids from
+ * hearth_merge_conflict_id()). A record is created once the edits of its
+ * required columns have arrived; the household search index follows by
+ * its triggers. The case store's clock moves past every version received.
+ *
+ * A change that cannot be applied (an immutable record with other content,
+ * an edit of an unknown table or field, a second edit under one version, a
+ * value the table refuses) is recorded in sync_apply_errors and counted in
+ * @n_rejected; the rest of the page is applied.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE (the page and the
+ *   cursor are left as they were) or _INVALID (a negative cursor).
+ */
+gboolean hearth_sync_store_apply (HearthSyncStore *self,
+                                  GPtrArray       *changes,
+                                  gint64           next_cursor,
+                                  gboolean         more,
+                                  guint           *n_rejected,
+                                  GError         **error);
+
+/**
+ * HearthSyncStatus:
+ * @last_seq: the newest change number (0: none)
+ * @acked_seq: the highest number the center acknowledged
+ * @pending: changes not yet acknowledged
+ * @refused: changes the center refused
+ * @rejected: pulled changes this store could not apply
+ * @cursor: where the next pull starts
+ * @pull_more: whether the last page said there is more
+ * @last_sync_ms: the last successful sync (ms since 1970; 0: never)
+ * @center_offset_ms: the center's clock minus this device's, as last learned
+ * @synced: nothing pending and the last pull complete (PROTOCOL.md
+ *   section 11): the only state in which to show "synced"
+ */
+typedef struct {
+  gint64   last_seq;
+  gint64   acked_seq;
+  gint64   pending;
+  gint64   refused;
+  gint64   rejected;
+  gint64   cursor;
+  gboolean pull_more;
+  gint64   last_sync_ms;
+  gint64   center_offset_ms;
+  gboolean synced;
+} HearthSyncStatus;
+
+/**
+ * hearth_sync_store_status:
+ * @out: (out caller-allocates): the state
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+gboolean hearth_sync_store_status (HearthSyncStore  *self,
+                                   HearthSyncStatus *out,
+                                   GError          **error);
+
+/**
+ * hearth_sync_store_set_exchange:
+ * @center_offset_ms: the center's clock minus this device's (PROTOCOL.md
+ *   section 2), from the latest reply
+ * @synced_at_ms: when a sync completed (ms since 1970), or 0 when this
+ *   exchange did not complete one
+ *
+ * Keeps what the latest exchange taught, for the next run.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+gboolean hearth_sync_store_set_exchange (HearthSyncStore *self,
+                                         gint64           center_offset_ms,
+                                         gint64           synced_at_ms,
+                                         GError         **error);
+
+/**
+ * HearthSyncEnrolment:
+ * @center_url: the center's base URL
+ * @user: the user the device was enrolled for
+ * @role: "worker", "clerk", "township" or "county"
+ * @scope: (array zero-terminated=1): division-code prefixes
+ * @county: the county's 6-digit code
+ * @county_public_key: the county recovery public key, base64
+ *
+ * What enrolment returned (PROTOCOL.md section 5). Free with
+ * hearth_sync_enrolment_free().
+ */
+typedef struct {
+  char  *center_url;
+  char  *user;
+  char  *role;
+  char **scope;
+  char  *county;
+  char  *county_public_key;
+} HearthSyncEnrolment;
+
+/** hearth_sync_enrolment_free: frees @enrolment and its members (%NULL: nothing). */
+void hearth_sync_enrolment_free (HearthSyncEnrolment *enrolment);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSyncEnrolment, hearth_sync_enrolment_free)
+
+/* The size of an Ed25519 secret key (crypto_sign_SECRETKEYBYTES). */
+#define HEARTH_SYNC_SECRET_KEY_SIZE 64
+
+/**
+ * hearth_sync_store_set_enrolment:
+ * @enrolment: what the center answered
+ * @secret_key: the device's Ed25519 secret key (HEARTH_SYNC_SECRET_KEY_SIZE
+ *   bytes); copied into the encrypted store
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID (a missing member or
+ *   a key of the wrong size) or _SQLITE; nothing is written then.
+ */
+gboolean hearth_sync_store_set_enrolment (HearthSyncStore           *self,
+                                          const HearthSyncEnrolment *enrolment,
+                                          const HearthSecret        *secret_key,
+                                          GError                   **error);
+
+/**
+ * hearth_sync_store_get_enrolment:
+ *
+ * Returns: (transfer full) (nullable): the enrolment, or %NULL with
+ *   HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED or _SQLITE.
+ */
+HearthSyncEnrolment *hearth_sync_store_get_enrolment (HearthSyncStore *self,
+                                                      GError         **error);
+
+/**
+ * hearth_sync_store_load_secret_key:
+ *
+ * Reads the device's secret key straight into sodium_malloc() memory
+ * (store-secret.h), for signing; free it as soon as the exchange ends.
+ *
+ * Returns: (transfer full) (nullable): the key, or %NULL with
+ *   HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED or _SQLITE.
+ */
+HearthSecret *hearth_sync_store_load_secret_key (HearthSyncStore *self,
+                                                 GError         **error);
+
+/**
+ * hearth_sync_store_enrolment_key:
+ * @public_key: (out caller-allocates) (array fixed-size=32): its public key
+ *
+ * The Ed25519 key pair this device enrols with: made and kept in the store
+ * on the first call, the same on every later one, so that an enrolment
+ * whose reply was lost can be repeated (PROTOCOL.md section 5).
+ *
+ * Returns: (transfer full) (nullable): the secret key in sodium_malloc()
+ *   memory, or %NULL with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+HearthSecret *hearth_sync_store_enrolment_key (HearthSyncStore *self,
+                                               guint8          *public_key,
+                                               GError         **error);
+
+/**
+ * hearth_sync_store_lease_acquire:
+ * @holder: who syncs (e.g. "hearth-cli 4711")
+ * @ttl_ms: how long the lease lasts (HEARTH_SYNC_LEASE_MS)
+ *
+ * Takes the sync lease when it is free, expired, or already @holder's
+ * (then it is renewed). Atomic between processes.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_LEASE naming the holder and
+ *   when its lease expires, _INVALID for an empty holder or a ttl ≤ 0, or
+ *   _SQLITE.
+ */
+gboolean hearth_sync_store_lease_acquire (HearthSyncStore *self,
+                                          const char      *holder,
+                                          gint64           ttl_ms,
+                                          GError         **error);
+
+/**
+ * hearth_sync_store_lease_renew:
+ *
+ * Extends @holder's lease to @ttl_ms from now (≤ 0: HEARTH_SYNC_LEASE_MS),
+ * once per page.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_LEASE when @holder does not
+ *   hold it (it expired and another took it, or it was released), or
+ *   _SQLITE.
+ */
+gboolean hearth_sync_store_lease_renew (HearthSyncStore *self,
+                                        const char      *holder,
+                                        gint64           ttl_ms,
+                                        GError         **error);
+
+/**
+ * hearth_sync_store_lease_release:
+ *
+ * Frees @holder's lease; a lease @holder does not hold is left alone.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+gboolean hearth_sync_store_lease_release (HearthSyncStore *self,
+                                          const char      *holder,
+                                          GError         **error);
+
+/**
+ * hearth_sync_store_lease_holder:
+ *
+ * Returns: (transfer full) (nullable): who holds an unexpired lease, or
+ *   %NULL when it is free (or on an error, which reads as free: the lease
+ *   is advice for the user, the transactions keep the data whole).
+ */
+char *hearth_sync_store_lease_holder (HearthSyncStore *self);
+
+/* ---- Hooks of the case model (app/case-store.c) ------------------------- */
+
+/**
+ * HearthSyncCapture:
+ *
+ * What a case store keeps to put its writes in the outbox: the statements
+ * it runs for every field written, prepared once.
+ */
+typedef struct _HearthSyncCapture HearthSyncCapture;
+
+/**
+ * hearth_sync_capture_new:
+ * @db: the store's connection, outside a transaction; it must outlive the
+ *   capture
+ * @device_id: this device
+ *
+ * Once, for a store used before sync (migration 0006 marks it), first
+ * backfills the outbox in one transaction: an edit of every stamped field
+ * (its version from field_versions, its parent the version it replaced,
+ * its value the column's), then every edit, submission, review and audit
+ * entry in the outbox, in that order (audit entries by number).
+ *
+ * Returns: (transfer full) (nullable): the capture, or %NULL with
+ *   HEARTH_SYNC_STORE_ERROR_SQLITE (nothing written). Not thread-safe: it
+ *   belongs to its case store.
+ */
+HearthSyncCapture *hearth_sync_capture_new (sqlite3    *db,
+                                            const char *device_id,
+                                            GError    **error);
+
+/** hearth_sync_capture_free: finalizes its statements (%NULL: nothing). */
+void hearth_sync_capture_free (HearthSyncCapture *capture);
+
+/**
+ * hearth_sync_capture_edit:
+ * @capture: the case store's capture, inside the transaction of the write
+ * @table: the record's table
+ * @id: the record's id
+ * @field: the field just stamped in field_versions
+ * @value: the value written
+ * @wall: the device's wall time, ISO 8601
+ *
+ * Adds the stamped write to the field's edit set (its parents: the version
+ * it replaced, none for a first value) and so to the outbox; a field with
+ * open conflicts has them recomputed against the new edit.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+gboolean hearth_sync_capture_edit (HearthSyncCapture *capture,
+                                   const char        *table,
+                                   const char        *id,
+                                   const char        *field,
+                                   const char        *value,
+                                   const char        *wall,
+                                   GError           **error);
+
+/**
+ * hearth_sync_conflict_field:
+ * @conflict_id: an open conflict's id
+ * @table: (out) (transfer full): its record's table
+ * @record_id: (out) (transfer full): its record's id
+ * @field: (out) (transfer full): its field
+ *
+ * Returns: %TRUE when @conflict_id is open; %FALSE without an error when it
+ *   is not, or with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+gboolean hearth_sync_conflict_field (sqlite3    *db,
+                                     const char *conflict_id,
+                                     char      **table,
+                                     char      **record_id,
+                                     char      **field,
+                                     GError    **error);
+
+/**
+ * hearth_sync_write_resolution:
+ * @db: the store, inside the transaction of the resolution
+ * @hlc: the resolution's version, just issued by the case store's clock
+ * @value: the value chosen
+ * @wall: the device's wall time, ISO 8601 (also the conflicts' resolved_at)
+ * @resolved_by: who resolved (conflicts.resolved_by)
+ *
+ * Writes a resolution (PROTOCOL.md section 6.3, rule 4): an edit of the
+ * field whose parents are all its heads, into the record, its version and
+ * the outbox; the field's conflicts are then resolved by @resolved_by.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID (the table refuses
+ *   the value) or _SQLITE.
+ */
+gboolean hearth_sync_write_resolution (sqlite3    *db,
+                                       const char *table,
+                                       const char *record_id,
+                                       const char *field,
+                                       const char *hlc,
+                                       const char *value,
+                                       const char *wall,
+                                       const char *resolved_by,
+                                       GError    **error);
+
+G_END_DECLS

@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * hearth-center: the county center. Serves the sync protocol
+ * (sync/PROTOCOL.md) to enrolled devices and administers the county:
+ * initialise, users and their scopes, enrolment codes, devices.
+ *
+ * Exit codes (../shared/INTERFACES.md): 0 done, 1 refused input, 2 usage,
+ * 70 internal error.
+ */
+#define G_LOG_DOMAIN "hearth-center"
+
+#include "center-server.h"
+#include "center-store.h"
+#include "center-sync.h"
+#include "store-countykey.h"
+#include "store-error.h"
+#include "store-file.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+typedef enum {
+  EXIT_DONE = 0,
+  EXIT_REFUSED = 1,
+  EXIT_USAGE = 2,
+  EXIT_INTERNAL = 70,
+} CenterExit;
+
+/* How long a shutdown waits for requests in progress. */
+#define DRAIN_MS 30000
+/* The largest certificate or key file read. */
+#define PEM_MAX (1024 * 1024)
+
+static const char *const roles[] = { "worker", "clerk", "township", "county", NULL };
+
+/* Prints @error and maps it onto an exit code. */
+static int
+fail_with (const GError *error)
+{
+  int code = EXIT_INTERNAL;
+
+  g_printerr ("hearth-center: %s\n", error->message);
+  if (error->domain == HEARTH_CENTER_STORE_ERROR)
+    switch ((HearthCenterStoreError) error->code)
+      {
+      case HEARTH_CENTER_STORE_ERROR_NO_STORE:
+      case HEARTH_CENTER_STORE_ERROR_NOT_INITIALISED:
+      case HEARTH_CENTER_STORE_ERROR_NOT_FOUND:
+      case HEARTH_CENTER_STORE_ERROR_EXISTS:
+        code = EXIT_REFUSED;
+        break;
+      case HEARTH_CENTER_STORE_ERROR_UNSUPPORTED:
+        code = EXIT_USAGE;
+        break;
+      case HEARTH_CENTER_STORE_ERROR_SCHEMA:
+      case HEARTH_CENTER_STORE_ERROR_FAILED:
+        code = EXIT_INTERNAL;
+        break;
+      }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+    code = EXIT_USAGE;
+  else if (error->domain == G_FILE_ERROR || g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE))
+    code = EXIT_REFUSED;
+  return code;
+}
+
+G_GNUC_PRINTF (1, 2) static int
+refused (const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("hearth-center: %s\n", message);
+  return EXIT_REFUSED;
+}
+
+G_GNUC_PRINTF (1, 2) static int
+usage (const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("hearth-center: %s\n", message);
+  return EXIT_USAGE;
+}
+
+/* Parses a command's options; @arguments names the positional ones it
+ * takes (exactly @n_args of them). Returns FALSE on a usage error. */
+static gboolean
+parse_command (const char *command, GOptionEntry *entries, const char *arguments, int n_args, int *argc,
+               char ***argv)
+{
+  g_autoptr(GOptionContext) octx = g_option_context_new (arguments);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("hearth-center %s", command);
+
+  g_set_prgname (prgname);
+  g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (octx, argc, argv, &error))
+    {
+      usage (_("%s (--db comes before the command)"), error->message);
+      return FALSE;
+    }
+  if (*argc - 1 != n_args)
+    {
+      if (n_args == 0)
+        usage (_("%s takes no argument"), command);
+      else
+        usage (_("%s needs %s"), command, arguments);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+static gboolean
+all_digits (const char *s, gsize n)
+{
+  return strlen (s) == n && strspn (s, "0123456789") == n;
+}
+
+/* ---- init --------------------------------------------------------------------- */
+
+static int
+cmd_init (const char *db, int argc, char **argv)
+{
+  g_autofree char *county = NULL;
+  g_autofree char *time_zone = NULL;
+  g_autofree char *key_out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  g_autoptr(GTimeZone) tz = NULL;
+  g_auto(HearthCenterCounty) existing = { 0 };
+  HearthCenterCounty row = { 0 };
+  GOptionEntry entries[] = {
+    { "county", 0, 0, G_OPTION_ARG_STRING, &county, N_("The 6-digit county code"), N_("CODE") },
+    { "time-zone", 0, 0, G_OPTION_ARG_STRING, &time_zone, N_("The county's time zone (default Asia/Shanghai)"),
+      N_("TZ") },
+    { "county-key-out", 0, 0, G_OPTION_ARG_FILENAME, &key_out,
+      N_("Write the county's secret recovery key to FILE (and nowhere else)"), N_("FILE") },
+    { NULL }
+  };
+
+  if (!parse_command ("init", entries, NULL, 0, &argc, &argv))
+    return EXIT_USAGE;
+  if (county == NULL || !all_digits (county, 6))
+    return usage (_("init needs --county CODE, the 6-digit county code"));
+  if (key_out == NULL || *key_out == '\0')
+    return usage (_("init needs --county-key-out FILE: the county's secret key is written there and nowhere else"));
+  if (time_zone == NULL)
+    time_zone = g_strdup ("Asia/Shanghai");
+  tz = g_time_zone_new_identifier (time_zone);
+  if (tz == NULL)
+    return refused (_("“%s” is not a time zone this system knows"), time_zone);
+  if (g_file_test (key_out, G_FILE_TEST_EXISTS))
+    return refused (_("%s exists: a county secret key is never written over"), key_out);
+
+  store = hearth_center_store_open (db, TRUE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  txn = hearth_center_store_begin (store, TRUE, &error);
+  if (txn == NULL)
+    return fail_with (error);
+  if (hearth_center_txn_get_county (txn, &existing, NULL))
+    return refused (_("this center is initialised already, for county %s"), existing.code);
+
+  row.code = county;
+  row.time_zone = time_zone;
+  secret = hearth_county_key_generate (row.public_key);
+  /* The secret key goes to the file alone; the store keeps the public key. */
+  if (!hearth_county_key_write (key_out, TRUE, hearth_secret_peek (secret), &error))
+    return fail_with (error);
+  if (!hearth_center_txn_set_county (txn, &row, now_ms (), &error) ||
+      !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
+    {
+      g_unlink (key_out);  /* a key for no county would only mislead */
+      return fail_with (error);
+    }
+  g_printerr (_("hearth-center: county %s initialised (time zone %s); its secret recovery key is in %s: keep it "
+                "offline\n"),
+              county, time_zone, key_out);
+  return EXIT_DONE;
+}
+
+/* ---- user add ------------------------------------------------------------------- */
+
+static gboolean
+valid_user_name (const char *name)
+{
+  gsize n = strlen (name);
+
+  if (n == 0 || n > 64 || !g_ascii_isalnum (name[0]))
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!(g_ascii_islower (name[i]) || g_ascii_isdigit (name[i]) || strchr ("._-", name[i]) != NULL))
+      return FALSE;
+  return TRUE;
+}
+
+static int
+cmd_user (const char *db, int argc, char **argv)
+{
+  g_autofree char *role = NULL;
+  g_autofree char *scope_text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(GPtrArray) scope = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) parts = NULL;
+  g_auto(HearthCenterCounty) county = { 0 };
+  HearthCenterUser user = { 0 };
+  const char *name;
+  GOptionEntry entries[] = {
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role, N_("worker, clerk, township or county"), N_("ROLE") },
+    { "scope", 0, 0, G_OPTION_ARG_STRING, &scope_text,
+      N_("Division codes the user works in: 12-digit villages, 9-digit townships or the 6-digit county, "
+         "separated by commas"),
+      N_("CODE[,CODE…]") },
+    { NULL }
+  };
+
+  if (argc < 2 || g_strcmp0 (argv[1], "add") != 0)
+    return usage (_("the user command is: user add NAME --role ROLE --scope CODE[,CODE…]"));
+  argc--;
+  argv++;
+  if (!parse_command ("user add", entries, _("NAME"), 1, &argc, &argv))
+    return EXIT_USAGE;
+  name = argv[1];
+  if (!valid_user_name (name))
+    return refused (_("“%s” is not a user name: 1 to 64 lowercase letters, digits, “.”, “_” or “-”, starting with a "
+                      "letter or digit"),
+                    name);
+  if (role == NULL || !g_strv_contains (roles, role))
+    return refused (_("--role must be worker, clerk, township or county, not “%s”"), role != NULL ? role : "");
+  if (scope_text == NULL)
+    return refused (_("--scope is needed: the division codes the user works in"));
+
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  txn = hearth_center_store_begin (store, TRUE, &error);
+  if (txn == NULL || !hearth_center_txn_get_county (txn, &county, &error))
+    return fail_with (error);
+
+  parts = g_strsplit (scope_text, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *code = g_strstrip (parts[i]);
+      gsize n = strlen (code);
+
+      if ((n != 6 && n != 9 && n != 12) || !all_digits (code, n))
+        return refused (_("scope “%s” is not a division code: 6 digits (county), 9 (township) or 12 (village)"),
+                        code);
+      if (!g_str_has_prefix (code, county.code))
+        return refused (_("scope “%s” is outside county %s"), code, county.code);
+      if (!g_ptr_array_find_with_equal_func (scope, code, g_str_equal, NULL))
+        g_ptr_array_add (scope, g_strdup (code));
+    }
+  if (scope->len == 0)
+    return refused (_("--scope is needed: the division codes the user works in"));
+  g_ptr_array_add (scope, NULL);
+
+  user.name = (char *) name;
+  user.role = role;
+  user.scope = (GStrv) scope->pdata;
+  if (!hearth_center_txn_add_user (txn, &user, now_ms (), &error))
+    {
+      if (g_error_matches (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS))
+        return refused (_("user %s exists already"), name);
+      return fail_with (error);
+    }
+  if (!hearth_center_txn_commit (g_steal_pointer (&txn), &error))
+    return fail_with (error);
+  return EXIT_DONE;
+}
+
+/* ---- enrol-code --------------------------------------------------------------------- */
+
+static int
+cmd_enrol_code (const char *db, int argc, char **argv)
+{
+  int ttl = 72;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthCenterUser) user = NULL;
+  g_autofree char *code = NULL;
+  guint8 hash[32];
+  gint64 now = now_ms ();
+  GOptionEntry entries[] = {
+    { "ttl", 0, 0, G_OPTION_ARG_INT, &ttl, N_("How many hours the code is valid (default 72)"), N_("HOURS") },
+    { NULL }
+  };
+
+  if (!parse_command ("enrol-code", entries, _("USER"), 1, &argc, &argv))
+    return EXIT_USAGE;
+  if (ttl < 1 || ttl > 24 * 365)
+    return refused (_("--ttl must be from 1 to %d hours"), 24 * 365);
+
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  txn = hearth_center_store_begin (store, TRUE, &error);
+  if (txn == NULL)
+    return fail_with (error);
+  user = hearth_center_txn_get_user (txn, argv[1], &error);
+  if (user == NULL)
+    {
+      if (g_error_matches (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NOT_FOUND))
+        return refused (_("there is no user %s (add one with hearth-center user add)"), argv[1]);
+      return fail_with (error);
+    }
+  code = hearth_center_code_new (hash);
+  if (!hearth_center_txn_add_code (txn, hash, user->name, now, now + (gint64) ttl * 3600 * 1000, &error) ||
+      !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
+    return fail_with (error);
+  /* The code alone on standard output, so that scripts can take it. */
+  g_print ("%s\n", code);
+  sodium_memzero (code, strlen (code));
+  return EXIT_DONE;
+}
+
+/* ---- device list | revoke --------------------------------------------------------------- */
+
+static char *
+format_time (gint64 ms, GTimeZone *tz)
+{
+  g_autoptr(GDateTime) utc = NULL;
+  g_autoptr(GDateTime) local = NULL;
+
+  if (ms == 0)
+    return g_strdup ("-");
+  utc = g_date_time_new_from_unix_utc (ms / 1000);
+  if (utc == NULL)
+    return g_strdup ("?");
+  local = g_date_time_to_timezone (utc, tz);
+  return g_date_time_format (local, "%Y-%m-%d %H:%M");
+}
+
+static int
+cmd_device (const char *db, int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_auto(HearthCenterCounty) county = { 0 };
+  g_autoptr(GTimeZone) tz = NULL;
+  GOptionEntry entries[] = { { NULL } };
+  gboolean list;
+
+  if (argc < 2 || (g_strcmp0 (argv[1], "list") != 0 && g_strcmp0 (argv[1], "revoke") != 0))
+    return usage (_("the device command is: device list, or device revoke ID"));
+  list = g_str_equal (argv[1], "list");
+  argc--;
+  argv++;
+  if (!parse_command (list ? "device list" : "device revoke", entries, list ? NULL : _("ID"), list ? 0 : 1, &argc,
+                      &argv))
+    return EXIT_USAGE;
+
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  txn = hearth_center_store_begin (store, !list, &error);
+  if (txn == NULL || !hearth_center_txn_get_county (txn, &county, &error))
+    return fail_with (error);
+  tz = g_time_zone_new_identifier (county.time_zone);
+  if (tz == NULL)
+    tz = g_time_zone_new_utc ();
+
+  if (list)
+    {
+      g_autoptr(GPtrArray) devices = hearth_center_txn_list_devices (txn, &error);
+
+      if (devices == NULL)
+        return fail_with (error);
+      /* Tab-separated, one device a line, with a header: for people and
+       * for cut(1) alike. */
+      g_print ("%s\n", _("ID\tUSER\tNAME\tENROLLED\tLAST SEEN\tACKED\tREVOKED\tAUDIT CHAIN"));
+      for (guint i = 0; i < devices->len; i++)
+        {
+          HearthCenterDevice *d = devices->pdata[i];
+          g_autofree char *enrolled = format_time (d->enrolled_at, tz);
+          g_autofree char *seen = format_time (d->last_seen_at, tz);
+          g_autofree char *revoked = format_time (d->revoked_at, tz);
+          g_autofree char *audit = NULL;
+          g_autofree char *name = g_strdelimit (g_strdup (d->name), "\t\r\n", ' ');
+
+          if (d->audit_broken != NULL)
+            audit = g_strdup_printf (_("broken: %s"), d->audit_broken);
+          else
+            audit = g_strdup_printf (_("whole (%lld entries)"), (long long) d->audit_seq);
+          g_print ("%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\n", d->id, d->user, name, enrolled, seen,
+                   (long long) d->acked_seq, revoked, audit);
+        }
+      return EXIT_DONE;
+    }
+
+  {
+    g_autoptr(HearthCenterDevice) device = hearth_center_txn_get_device (txn, argv[1], &error);
+
+    if (device == NULL)
+      {
+        if (g_error_matches (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NOT_FOUND))
+          return refused (_("there is no device %s (see hearth-center device list)"), argv[1]);
+        return fail_with (error);
+      }
+    if (device->revoked_at != 0)
+      {
+        g_printerr (_("hearth-center: device %s was revoked already\n"), device->id);
+        return EXIT_DONE;
+      }
+    device->revoked_at = now_ms ();
+    if (!hearth_center_txn_save_device (txn, device, &error) ||
+        !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
+      return fail_with (error);
+    g_printerr (_("hearth-center: device %s revoked; at its next request it is told to lock and wipe its store\n"),
+                device->id);
+    return EXIT_DONE;
+  }
+}
+
+/* ---- serve ---------------------------------------------------------------------------------- */
+
+static gboolean
+on_signal (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* A PEM file into memory (the private key into secure memory). */
+static HearthSecret *
+read_pem (const char *path, GError **error)
+{
+  g_autoptr(GBytes) bytes = hearth_file_read_bounded (path, PEM_MAX, error);
+  g_autoptr(HearthSecret) pem = NULL;
+  gsize len;
+  const guint8 *data;
+
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  pem = hearth_secret_new (len + 1);  /* NUL-terminated */
+  memcpy (hearth_secret_get_data (pem), data, len);
+  sodium_memzero ((void *) data, len);
+  return g_steal_pointer (&pem);
+}
+
+static int
+cmd_serve (const char *db, int argc, char **argv)
+{
+  g_autofree char *listen = NULL;
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+  int threads = 8;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenter) center = NULL;
+  g_autoptr(HearthSecret) cert = NULL;
+  g_autoptr(HearthSecret) key = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  HearthCenterServer *server;
+  guint left;
+  GOptionEntry entries[] = {
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, N_("The address to listen on, such as 127.0.0.1:8443"),
+      N_("HOST:PORT") },
+    { "cert", 0, 0, G_OPTION_ARG_FILENAME, &cert_path, N_("TLS certificate chain (PEM); HTTPS with --key"),
+      N_("FILE") },
+    { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, N_("TLS private key (PEM)"), N_("FILE") },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Requests served at once (default 8)"), N_("N") },
+    { NULL }
+  };
+
+  if (!parse_command ("serve", entries, NULL, 0, &argc, &argv))
+    return EXIT_USAGE;
+  if (listen == NULL)
+    return usage (_("serve needs --listen HOST:PORT"));
+  if ((cert_path == NULL) != (key_path == NULL))
+    return usage (_("--cert and --key go together"));
+  if (threads < 1 || threads > 256)
+    return usage (_("--threads must be from 1 to 256"));
+  if (cert_path != NULL)
+    {
+      cert = read_pem (cert_path, &error);
+      if (cert == NULL)
+        return fail_with (error);
+      key = read_pem (key_path, &error);
+      if (key == NULL)
+        return fail_with (error);
+    }
+
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  center = hearth_center_new (store, &error);
+  if (center == NULL)
+    return fail_with (error);
+  server = hearth_center_server_start (center, listen,
+                                       cert != NULL ? (const char *) hearth_secret_peek (cert) : NULL,
+                                       key != NULL ? (const char *) hearth_secret_peek (key) : NULL,
+                                       (guint) threads, &error);
+  if (server == NULL)
+    return fail_with (error);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_printerr (_("hearth-center: serving %s on %s\n"), cert != NULL ? "https" : "http", listen);
+  g_main_loop_run (loop);
+
+  g_printerr (_("hearth-center: stopping: no new connections; finishing the requests in progress\n"));
+  left = hearth_center_server_stop (server, DRAIN_MS);
+  if (left > 0)
+    g_printerr (_("hearth-center: stopped with %u requests unfinished after %d s\n"), left, DRAIN_MS / 1000);
+  else
+    g_printerr (_("hearth-center: stopped\n"));
+  return EXIT_DONE;
+}
+
+/* ---- main ------------------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *name;
+  int (*run) (const char *db, int argc, char **argv);
+  const char *summary;
+} Command;
+
+static const Command commands[] = {
+  { "init", cmd_init, N_("Initialise the center: init --county CODE [--time-zone TZ] --county-key-out FILE") },
+  { "serve", cmd_serve, N_("Serve devices: serve --listen HOST:PORT [--cert FILE --key FILE] [--threads N]") },
+  { "user", cmd_user, N_("Add a user: user add NAME --role worker|clerk|township|county --scope CODE[,CODE…]") },
+  { "enrol-code", cmd_enrol_code, N_("Issue a one-time enrolment code: enrol-code USER [--ttl HOURS]") },
+  { "device", cmd_device, N_("Devices: device list; device revoke ID") },
+};
+
+static char *
+describe (void)
+{
+  GString *s = g_string_new (_("Commands:\n"));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (s, "  %-11s %s\n", commands[i].name, _(commands[i].summary));
+  g_string_append (s, _("\nThe store is --db sqlite:PATH, else $HEARTH_CENTER_DB.\n"));
+  g_string_append (s, _("\nExit codes:\n"
+                        "  0   done\n"
+                        "  1   refused input (a bad code, an unknown user or device, a store that exists)\n"
+                        "  2   usage\n"
+                        "  70  internal error\n"));
+  return g_string_free (s, FALSE);
+}
+
+/* GLib's messages below warnings stay quiet unless HEARTH_VERBOSE is set. */
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  if ((level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) && g_getenv ("HEARTH_VERBOSE") == NULL)
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GOptionContext) octx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *description = NULL;
+  gboolean version = FALSE;
+  const char *localedir = g_getenv ("HEARTH_LOCALEDIR");
+  struct rlimit no_core = { 0, 0 };
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_STRING, &db, N_("The center's store, sqlite:PATH"), N_("URI") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version"), NULL },
+    { NULL }
+  };
+
+  /* The county key passes through memory: never into a core file. */
+  setrlimit (RLIMIT_CORE, &no_core);
+  signal (SIGPIPE, SIG_IGN);
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : HEARTH_LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_log_writer_default_set_use_stderr (TRUE);
+  g_log_set_writer_func (log_writer, NULL, NULL);
+  if (sodium_init () < 0)
+    {
+      g_printerr ("hearth-center: libsodium could not be initialised\n");
+      return EXIT_INTERNAL;
+    }
+
+  octx = g_option_context_new (_("COMMAND [OPTION…]"));
+  g_option_context_set_summary (octx, _("The Hearth county center: sync for enrolled devices, and its administration."));
+  description = describe ();
+  g_option_context_set_description (octx, description);
+  g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
+  g_option_context_set_strict_posix (octx, TRUE);
+  if (!g_option_context_parse (octx, &argc, &argv, &error))
+    return usage ("%s", error->message);
+  if (version)
+    {
+      g_print ("hearth-center %s\n", HEARTH_VERSION);
+      return EXIT_DONE;
+    }
+  if (argc < 2)
+    {
+      g_autofree char *help = g_option_context_get_help (octx, TRUE, NULL);
+      g_printerr ("%s", help);
+      return EXIT_USAGE;
+    }
+  if (db == NULL)
+    db = g_strdup (g_getenv ("HEARTH_CENTER_DB"));
+  if (db == NULL || *db == '\0')
+    return usage (_("name the store: --db sqlite:PATH before the command"));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      return commands[i].run (db, argc - 1, argv + 1);
+  return usage (_("unknown command “%s”; see hearth-center --help"), argv[1]);
+}

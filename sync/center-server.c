@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* center-server.c: hearth-center over libmicrohttpd (center-server.h). */
+#define G_LOG_DOMAIN "hearth-center"
+
+#include "center-server.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Idle keep-alive connections close after this many seconds. */
+#define CONNECTION_TIMEOUT_S 120
+/* gzip only pays for itself beyond a packet or so. */
+#define GZIP_MIN_BYTES 1024
+
+struct _HearthCenterServer {
+  HearthCenter *center;
+  struct MHD_Daemon *daemon;
+  gint in_flight;  /* requests between their request line and their end */
+  gint draining;
+};
+
+/* One request, from its request line (uri_log) to its end (completed). */
+typedef struct {
+  HearthCenterServer *server;
+  char *target;          /* as sent */
+  char *method;
+  char *device;
+  char *time;
+  char *nonce;
+  char *signature;
+  char *content_encoding;
+  gboolean gzip_reply;
+  GByteArray *body;
+  gboolean headers_seen;
+  gboolean too_large;
+  gint64 started_us;
+  guint status;
+  gsize bytes;
+  char *log_device;
+} Request;
+
+static void
+request_free (Request *r)
+{
+  g_free (r->target);
+  g_free (r->method);
+  g_free (r->device);
+  g_free (r->time);
+  g_free (r->nonce);
+  g_free (r->signature);
+  g_free (r->content_encoding);
+  if (r->body != NULL)
+    g_byte_array_unref (r->body);
+  g_free (r->log_device);
+  g_free (r);
+}
+
+/* ---- the access log ------------------------------------------------------------- */
+
+static gboolean
+is_safe_text (const char *s, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isalnum (s[i]) && strchr ("/_.-", s[i]) == NULL)
+      return FALSE;
+  return n > 0;
+}
+
+/* The target without what could be personal: the path when it is plain
+ * (else "(other)"), query names, and the values of cursor and limit only. */
+static char *
+loggable_target (const char *target)
+{
+  const char *q = target != NULL ? strchr (target, '?') : NULL;
+  gsize path_len = target == NULL ? 0 : q != NULL ? (gsize) (q - target) : strlen (target);
+  GString *s = g_string_new (NULL);
+
+  if (path_len <= 64 && is_safe_text (target, path_len))
+    g_string_append_len (s, target, (gssize) path_len);
+  else
+    g_string_append (s, "(other)");
+  if (q != NULL)
+    {
+      g_auto(GStrv) pairs = g_strsplit (q + 1, "&", 16);
+
+      for (guint i = 0; pairs[i] != NULL; i++)
+        {
+          char *eq = strchr (pairs[i], '=');
+          gsize name_len = eq != NULL ? (gsize) (eq - pairs[i]) : strlen (pairs[i]);
+
+          g_string_append_c (s, i == 0 ? '?' : '&');
+          if (name_len > 32 || !is_safe_text (pairs[i], name_len))
+            {
+              g_string_append (s, "…");
+              continue;
+            }
+          g_string_append_len (s, pairs[i], (gssize) name_len);
+          if (eq != NULL)
+            {
+              gboolean shown = (strncmp (pairs[i], "cursor", name_len) == 0 ||
+                                strncmp (pairs[i], "limit", name_len) == 0) &&
+                               strlen (eq + 1) <= 20 && strspn (eq + 1, "0123456789") == strlen (eq + 1);
+              g_string_append_printf (s, "=%s", shown ? eq + 1 : "…");
+            }
+        }
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+log_request (Request *r)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
+  g_autofree char *target = loggable_target (r->target);
+  g_autofree char *line = NULL;
+  char status[16] = "-";
+
+  if (r->status != 0)
+    g_snprintf (status, sizeof status, "%u", r->status);
+  line = g_strdup_printf ("%s.%03dZ %s %s %s %" G_GSIZE_FORMAT " %" G_GINT64_FORMAT " %s\n", when,
+                          g_date_time_get_microsecond (now) / 1000,
+                          r->method != NULL && is_safe_text (r->method, strlen (r->method)) ? r->method : "-",
+                          target, status, r->bytes, (g_get_monotonic_time () - r->started_us) / 1000,
+                          r->log_device != NULL ? r->log_device : "-");
+  /* One write per line: lines of concurrent requests never interleave. */
+  fputs (line, stderr);
+}
+
+/* ---- replies ---------------------------------------------------------------------- */
+
+static gboolean
+accepts_gzip (const char *header)
+{
+  g_auto(GStrv) items = NULL;
+
+  if (header == NULL)
+    return FALSE;
+  items = g_strsplit (header, ",", 32);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (items[i], ";", 4);
+      const char *name = g_strstrip (parts[0]);
+
+      if (g_ascii_strcasecmp (name, "gzip") != 0 && g_ascii_strcasecmp (name, "x-gzip") != 0)
+        continue;
+      for (guint j = 1; parts[j] != NULL; j++)
+        {
+          const char *param = g_strstrip (parts[j]);
+          if (g_ascii_strncasecmp (param, "q=", 2) == 0 && g_ascii_strtod (param + 2, NULL) <= 0)
+            return FALSE;
+        }
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static GBytes *
+gzip_bytes (GBytes *data)
+{
+  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+  gsize len;
+  const void *bytes = g_bytes_get_data (data, &len);
+
+  if (!g_output_stream_write_all (out, bytes, len, NULL, NULL, NULL) || !g_output_stream_close (out, NULL, NULL))
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+static enum MHD_Result
+send_reply (struct MHD_Connection *conn, Request *r, HearthCenterReply *reply)
+{
+  g_autoptr(GBytes) body = g_bytes_ref (reply->body);
+  struct MHD_Response *response;
+  char number[32];
+  gboolean gzipped = FALSE;
+  enum MHD_Result ok;
+  gsize len;
+  void *data;
+
+  if (r->gzip_reply && g_bytes_get_size (body) >= GZIP_MIN_BYTES)
+    {
+      GBytes *z = gzip_bytes (body);
+      if (z != NULL)
+        {
+          g_bytes_unref (body);
+          body = z;
+          gzipped = TRUE;
+        }
+    }
+  data = g_bytes_unref_to_data (g_steal_pointer (&body), &len);
+  response = MHD_create_response_from_buffer_with_free_callback (len, data, g_free);
+  if (response == NULL)
+    {
+      g_free (data);
+      return MHD_NO;
+    }
+  g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, reply->server_time);
+  MHD_add_response_header (response, "Hearth-Time", number);
+  MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+  MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  MHD_add_response_header (response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+  if (gzipped)
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+  if (reply->retry_after > 0)
+    {
+      g_snprintf (number, sizeof number, "%u", reply->retry_after);
+      MHD_add_response_header (response, MHD_HTTP_HEADER_RETRY_AFTER, number);
+    }
+  if (g_atomic_int_get (&r->server->draining))
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONNECTION, "close");
+  ok = MHD_queue_response (conn, reply->status, response);
+  MHD_destroy_response (response);
+  r->status = reply->status;
+  r->bytes = len;
+  if (reply->device_id != NULL && r->log_device == NULL)
+    r->log_device = g_strdup (reply->device_id);
+  return ok;
+}
+
+static enum MHD_Result
+send_error (struct MHD_Connection *conn, Request *r, HearthCenterError error, const char *message)
+{
+  g_autoptr(HearthCenterReply) reply = hearth_center_error_reply (error, message);
+
+  return send_reply (conn, r, reply);
+}
+
+/* ---- libmicrohttpd callbacks ---------------------------------------------------- */
+
+static void *
+on_uri (void *cls, const char *uri, struct MHD_Connection *conn)
+{
+  HearthCenterServer *self = cls;
+  Request *r = g_new0 (Request, 1);
+
+  r->server = self;
+  r->target = g_strdup (uri);
+  r->started_us = g_get_monotonic_time ();
+  g_atomic_int_inc (&self->in_flight);
+  return r;
+}
+
+static void
+on_completed (void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode why)
+{
+  HearthCenterServer *self = cls;
+  Request *r = *req_cls;
+
+  if (r == NULL)
+    return;
+  log_request (r);
+  request_free (r);
+  *req_cls = NULL;
+  g_atomic_int_dec_and_test (&self->in_flight);
+}
+
+static char *
+header (struct MHD_Connection *conn, const char *name)
+{
+  return g_strdup (MHD_lookup_connection_value (conn, MHD_HEADER_KIND, name));
+}
+
+static enum MHD_Result
+on_request (void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
+            const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+  HearthCenterServer *self = cls;
+  Request *r = *req_cls;
+
+  if (r == NULL)
+    return MHD_NO;  /* every request gets one in on_uri */
+
+  if (!r->headers_seen)
+    {
+      const char *length = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+      const char *device;
+
+      r->headers_seen = TRUE;
+      r->method = g_strdup (method);
+      r->device = header (conn, "Hearth-Device");
+      r->time = header (conn, "Hearth-Time");
+      r->nonce = header (conn, "Hearth-Nonce");
+      r->signature = header (conn, "Hearth-Signature");
+      r->content_encoding = header (conn, MHD_HTTP_HEADER_CONTENT_ENCODING);
+      r->gzip_reply = accepts_gzip (MHD_lookup_connection_value (conn, MHD_HEADER_KIND,
+                                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING));
+      r->body = g_byte_array_new ();
+      device = r->device;
+      if (device != NULL && g_uuid_string_is_valid (device))
+        r->log_device = g_strdup (device);
+      if (g_atomic_int_get (&self->draining))
+        return send_error (conn, r, HEARTH_CENTER_ERROR_DRAINING,
+                           _("the center is shutting down; try again in a moment"));
+      /* Refused before a byte of it is read: a client that waits for
+       * "100 Continue" never sends it. */
+      if (length != NULL && g_ascii_strtoull (length, NULL, 10) > HEARTH_CENTER_MAX_BODY)
+        {
+          g_autofree char *message = g_strdup_printf (_("the body is larger than %d bytes"), HEARTH_CENTER_MAX_BODY);
+          return send_error (conn, r, HEARTH_CENTER_ERROR_TOO_LARGE, message);
+        }
+      return MHD_YES;
+    }
+
+  if (*upload_data_size > 0)
+    {
+      /* A body without a length that grows too large is read to its end
+       * and dropped; the refusal follows. */
+      if (!r->too_large && r->body->len + *upload_data_size <= HEARTH_CENTER_MAX_BODY)
+        g_byte_array_append (r->body, (const guint8 *) upload_data, (guint) *upload_data_size);
+      else
+        {
+          r->too_large = TRUE;
+          g_byte_array_set_size (r->body, 0);
+        }
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+
+  if (r->too_large)
+    {
+      g_autofree char *message = g_strdup_printf (_("the body is larger than %d bytes"), HEARTH_CENTER_MAX_BODY);
+      return send_error (conn, r, HEARTH_CENTER_ERROR_TOO_LARGE, message);
+    }
+  {
+    HearthCenterRequest request = {
+      .method = r->method,
+      .target = r->target,
+      .device = r->device,
+      .time = r->time,
+      .nonce = r->nonce,
+      .signature = r->signature,
+      .content_encoding = r->content_encoding,
+      .body = r->body->data,
+      .body_len = r->body->len,
+    };
+    g_autoptr(HearthCenterReply) reply = hearth_center_handle (self->center, &request);
+
+    return send_reply (conn, r, reply);
+  }
+}
+
+/* ---- start and stop ----------------------------------------------------------------- */
+
+HearthCenterServer *
+hearth_center_server_start (HearthCenter *center, const char *listen, const char *cert_pem, const char *key_pem,
+                            guint threads, GError **error)
+{
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autofree HearthCenterServer *self = NULL;
+  struct sockaddr_storage native;
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+  gboolean tls = cert_pem != NULL && key_pem != NULL;
+
+  g_return_val_if_fail (center != NULL && listen != NULL, NULL);
+
+  {
+    /* "HOST:PORT" or "[HOST]:PORT", numeric only: no DNS at start-up. */
+    const char *colon = strrchr (listen, ':');
+    g_autofree char *host = NULL;
+    guint64 port = 0;
+
+    if (colon != NULL && g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+      {
+        host = g_strndup (listen, colon - listen);
+        if (host[0] == '[' && host[strlen (host) - 1] == ']')
+          {
+            char *inner = g_strndup (host + 1, strlen (host) - 2);
+            g_free (host);
+            host = inner;
+          }
+        address = g_inet_socket_address_new_from_string (host, (guint) port);
+      }
+  }
+  if (address == NULL || !g_socket_address_to_native (address, &native, sizeof native, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not an address to listen on: give a numeric HOST:PORT such as 127.0.0.1:8443"),
+                   listen);
+      return NULL;
+    }
+  if (threads < 1 || threads > 256)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("--threads must be from 1 to 256"));
+      return NULL;
+    }
+  if ((cert_pem == NULL) != (key_pem == NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("TLS needs both a certificate and its key"));
+      return NULL;
+    }
+  if (tls && MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("this libmicrohttpd was built without TLS"));
+      return NULL;
+    }
+  if (g_socket_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    flags |= MHD_USE_IPv6;
+  if (tls)
+    flags |= MHD_USE_TLS;
+
+  self = g_new0 (HearthCenterServer, 1);
+  self->center = center;
+  self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, on_request, self,
+                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &native,
+                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) threads,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) CONNECTION_TIMEOUT_S,
+                                   MHD_OPTION_URI_LOG_CALLBACK, on_uri, self,
+                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, self,
+                                   MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
+                                   /* Without TLS the list ends here. */
+                                   tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
+                                   MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+                                   MHD_OPTION_END);
+  if (self->daemon == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("could not serve on %s (the address is in use or not this machine's, or the certificate and "
+                     "key do not match)"),
+                   listen);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+guint
+hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
+{
+  MHD_socket listener;
+  gint64 deadline = g_get_monotonic_time () + (gint64) drain_ms * 1000;
+  guint left;
+
+  g_atomic_int_set (&self->draining, 1);
+  /* Stop accepting; what was accepted is still served. The socket is
+   * closed only after the daemon stops (libmicrohttpd's rule). */
+  listener = MHD_quiesce_daemon (self->daemon);
+  while (g_atomic_int_get (&self->in_flight) > 0 && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  left = (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
+  MHD_stop_daemon (self->daemon);
+  if (listener != MHD_INVALID_SOCKET)
+    close (listener);
+  g_free (self);
+  return left;
+}

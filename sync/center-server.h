@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * center-server.h: hearth-center's HTTP(S) front, on libmicrohttpd with a
+ * thread pool: it reads each request whole (refusing more than 8 MiB),
+ * hands it to center-sync.c, writes the reply (gzip when asked), puts
+ * Hearth-Time on every reply, and logs one line per request on stderr:
+ * time, method, path (query values other than cursor and limit hidden),
+ * status, bytes, milliseconds, device id. Never a body, never personal
+ * data.
+ *
+ * Shutdown drains: the listening socket closes, requests already received
+ * complete, new ones on open connections get 503 "draining".
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "center-sync.h"
+
+G_BEGIN_DECLS
+
+typedef struct _HearthCenterServer HearthCenterServer;
+
+/**
+ * hearth_center_server_start:
+ * @center: the center to serve (borrowed: it must outlive the server)
+ * @listen: "HOST:PORT" with a numeric address ("127.0.0.1:8443",
+ *   "[::1]:8443")
+ * @cert_pem: (nullable): the TLS certificate chain in PEM; with @key_pem,
+ *   the server speaks HTTPS only
+ * @key_pem: (nullable): its private key in PEM
+ * @threads: the size of the thread pool (1 to 256)
+ *
+ * Returns: (transfer full) (nullable): the running server, or %NULL with
+ *   G_IO_ERROR_INVALID_ARGUMENT (a bad address or thread count),
+ *   G_IO_ERROR_NOT_SUPPORTED (TLS missing from libmicrohttpd) or
+ *   G_IO_ERROR_FAILED (the address could not be bound).
+ */
+HearthCenterServer *hearth_center_server_start (HearthCenter *center,
+                                                const char   *listen,
+                                                const char   *cert_pem,
+                                                const char   *key_pem,
+                                                guint         threads,
+                                                GError      **error);
+
+/**
+ * hearth_center_server_stop:
+ * @server: (transfer full): stopped and freed by this call
+ * @drain_ms: how long to wait for requests in progress
+ *
+ * Stops accepting connections, waits until the requests in progress are
+ * answered (at most @drain_ms), then stops. Call from one thread only.
+ *
+ * Returns: how many requests were still in progress when it stopped (0
+ *   for a clean drain).
+ */
+guint hearth_center_server_stop (HearthCenterServer *server,
+                                 guint               drain_ms);
+
+G_END_DECLS

@@ -1,0 +1,1051 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* center-store-sqlite.c: the center store on SQLite (center-store-sqlite.h). */
+#define G_LOG_DOMAIN "hearth-center"
+
+#include "center-store-sqlite.h"
+#include "hearth-center-resources.h"
+#include "merge.h"
+#include "schema-migrate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIGRATIONS_PATH "/org/hearth/center/migrations"
+/* How long a writer waits for another one before the request fails
+ * (a push is short; this is far beyond any). */
+#define BUSY_TIMEOUT_MS 30000
+#define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
+#define DEVICE_COLUMNS \
+  "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
+  "audit_hash, audit_broken"
+
+/* One connection and its prepared statements, keyed by their SQL text. */
+typedef struct {
+  sqlite3 *db;
+  GHashTable *stmts;
+} Conn;
+
+typedef struct {
+  HearthCenterTxn parent;
+  Conn *conn;
+} SqliteTxn;
+
+struct _HearthCenterStoreSqlite {
+  GObject parent_instance;
+  char *path;
+  GMutex lock;
+  GPtrArray *idle;  /* Conn *, connections not in a transaction */
+};
+
+static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (HearthCenterStoreSqlite, hearth_center_store_sqlite, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (HEARTH_TYPE_CENTER_STORE, hearth_center_store_sqlite_iface_init))
+
+/* ---- connections ------------------------------------------------------------ */
+
+static void
+finalize_stmt (gpointer st)
+{
+  sqlite3_finalize (st);
+}
+
+static void
+conn_free (Conn *conn)
+{
+  if (conn == NULL)
+    return;
+  g_hash_table_unref (conn->stmts);  /* finalises the statements */
+  sqlite3_close (conn->db);
+  g_free (conn);
+}
+
+/* A taken identity is _EXISTS; any other failure (a CHECK too: that is a
+ * bug, not an input) is _FAILED. */
+static gboolean
+db_failed (sqlite3 *db, int rc, const char *what, GError **error)
+{
+  gboolean exists = rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+
+  g_set_error (error, HEARTH_CENTER_STORE_ERROR,
+               exists ? HEARTH_CENTER_STORE_ERROR_EXISTS : HEARTH_CENTER_STORE_ERROR_FAILED,
+               _("the center's database: %s: %s"), what, db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+static Conn *
+conn_open (const char *path, GError **error)
+{
+  g_autofree Conn *conn = g_new0 (Conn, 1);
+  char *msg = NULL;
+  int rc;
+
+  rc = sqlite3_open_v2 (path, &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      db_failed (conn->db, rc, path, error);
+      sqlite3_close (conn->db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (conn->db, BUSY_TIMEOUT_MS);
+  /* synchronous=FULL: an acknowledged push survives a power cut
+   * (PROTOCOL.md section 1). */
+  rc = sqlite3_exec (conn->db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                     "PRAGMA trusted_schema = OFF",
+                     NULL, NULL, &msg);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   _("the center's database: %s: %s"), path, msg != NULL ? msg : sqlite3_errstr (rc));
+      sqlite3_free (msg);
+      sqlite3_close (conn->db);
+      return NULL;
+    }
+  conn->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_stmt);
+  return g_steal_pointer (&conn);
+}
+
+static gboolean
+txn_fail (SqliteTxn *t, int rc, GError **error)
+{
+  return db_failed (t->conn->db, rc, _("a statement failed"), error);
+}
+
+/* A prepared statement for @sql (a string literal: it keys the cache),
+ * reset and unbound. */
+static sqlite3_stmt *
+stmt (SqliteTxn *t, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = g_hash_table_lookup (t->conn->stmts, sql);
+  int rc;
+
+  if (st != NULL)
+    {
+      sqlite3_reset (st);
+      sqlite3_clear_bindings (st);
+      return st;
+    }
+  rc = sqlite3_prepare_v3 (t->conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+  if (rc != SQLITE_OK)
+    {
+      txn_fail (t, rc, error);
+      return NULL;
+    }
+  g_hash_table_insert (t->conn->stmts, (gpointer) sql, st);
+  return st;
+}
+
+/* Steps a statement that returns no row. */
+static gboolean
+run (SqliteTxn *t, sqlite3_stmt *st, GError **error)
+{
+  int rc = sqlite3_step (st);
+
+  sqlite3_reset (st);
+  if (rc != SQLITE_DONE)
+    return txn_fail (t, rc, error);
+  return TRUE;
+}
+
+/* Steps a query: SQLITE_ROW, SQLITE_DONE, or -1 with @error set. */
+static int
+step (SqliteTxn *t, sqlite3_stmt *st, GError **error)
+{
+  int rc = sqlite3_step (st);
+
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return rc;
+  txn_fail (t, rc, error);
+  sqlite3_reset (st);
+  return -1;
+}
+
+static void
+bind_text (sqlite3_stmt *st, int i, const char *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (st, i, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (st, i);
+}
+
+static void
+bind_time (sqlite3_stmt *st, int i, gint64 ms)
+{
+  if (ms != 0)
+    sqlite3_bind_int64 (st, i, ms);
+  else
+    sqlite3_bind_null (st, i);
+}
+
+static char *
+column_text (sqlite3_stmt *st, int i)
+{
+  return g_strdup ((const char *) sqlite3_column_text (st, i));
+}
+
+static gboolean
+not_found (GError **error, const char *what)
+{
+  g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NOT_FOUND, "%s", what);
+  return FALSE;
+}
+
+/* ---- the store ------------------------------------------------------------- */
+
+static void
+hearth_center_store_sqlite_finalize (GObject *object)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (object);
+
+  g_ptr_array_unref (self->idle);
+  g_mutex_clear (&self->lock);
+  g_free (self->path);
+  G_OBJECT_CLASS (hearth_center_store_sqlite_parent_class)->finalize (object);
+}
+
+static void
+hearth_center_store_sqlite_class_init (HearthCenterStoreSqliteClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = hearth_center_store_sqlite_finalize;
+}
+
+static void
+hearth_center_store_sqlite_init (HearthCenterStoreSqlite *self)
+{
+  g_mutex_init (&self->lock);
+  self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
+}
+
+HearthCenterStore *
+hearth_center_store_sqlite_open (const char *path, gboolean create, GError **error)
+{
+  g_autoptr(HearthCenterStoreSqlite) self = NULL;
+  g_autoptr(GPtrArray) migrations = NULL;
+  g_autoptr(GError) local = NULL;
+  Conn *conn;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      int fd;
+
+      if (!create)
+        {
+          g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NO_STORE,
+                       _("there is no center store at %s (make one with hearth-center init)"), path);
+          return NULL;
+        }
+      /* The store holds personal data: private from its first byte (SQLite
+       * gives its WAL the database file's mode). */
+      fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0)
+        {
+          int saved = errno;
+          g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                       _("could not create %s: %s"), path, g_strerror (saved));
+          return NULL;
+        }
+      close (fd);
+    }
+
+  self = g_object_new (HEARTH_TYPE_CENTER_STORE_SQLITE, NULL);
+  self->path = g_strdup (path);
+  conn = conn_open (path, error);
+  if (conn == NULL)
+    return NULL;
+  g_ptr_array_add (self->idle, conn);
+
+  migrations = hearth_migrations_load_resource (hearth_center_schema_get_resource (), MIGRATIONS_PATH, &local);
+  if (migrations == NULL || !hearth_migrations_apply (conn->db, migrations, &local))
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_SCHEMA, _("%s: %s"), path,
+                   local->message);
+      return NULL;
+    }
+  return HEARTH_CENTER_STORE (g_steal_pointer (&self));
+}
+
+static HearthCenterTxn *
+sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (store);
+  SqliteTxn *t;
+  Conn *conn = NULL;
+  int rc;
+
+  g_mutex_lock (&self->lock);
+  if (self->idle->len > 0)
+    conn = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
+  g_mutex_unlock (&self->lock);
+  if (conn == NULL && (conn = conn_open (self->path, error)) == NULL)
+    return NULL;
+
+  /* IMMEDIATE: a writer takes the lock before it reads, so two pushes never
+   * both read the same acknowledged number. */
+  rc = sqlite3_exec (conn->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      db_failed (conn->db, rc, _("could not begin a transaction"), error);
+      g_mutex_lock (&self->lock);
+      g_ptr_array_add (self->idle, conn);
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  t = g_new0 (SqliteTxn, 1);
+  t->parent.store = g_object_ref (store);
+  t->conn = conn;
+  return &t->parent;
+}
+
+/* Returns the connection to the pool, or closes it when it is stuck in a
+ * transaction, and frees @t. */
+static void
+txn_end (SqliteTxn *t)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
+
+  if (sqlite3_get_autocommit (t->conn->db))
+    {
+      g_mutex_lock (&self->lock);
+      g_ptr_array_add (self->idle, t->conn);
+      g_mutex_unlock (&self->lock);
+    }
+  else
+    conn_free (t->conn);
+  g_object_unref (t->parent.store);
+  g_free (t);
+}
+
+static gboolean
+sqlite_commit (HearthCenterTxn *txn, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  int rc = sqlite3_exec (t->conn->db, "COMMIT", NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      db_failed (t->conn->db, rc, _("could not commit"), error);
+      sqlite3_exec (t->conn->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  txn_end (t);
+  return rc == SQLITE_OK;
+}
+
+static void
+sqlite_rollback (HearthCenterTxn *txn)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+
+  if (!sqlite3_get_autocommit (t->conn->db))
+    sqlite3_exec (t->conn->db, "ROLLBACK", NULL, NULL, NULL);
+  txn_end (t);
+}
+
+/* ---- county, users, codes ----------------------------------------------------- */
+
+static gboolean
+sqlite_get_county (HearthCenterTxn *txn, HearthCenterCounty *out, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT code, time_zone, public_key FROM county WHERE only_row = 1", error);
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL || (rc = step (t, st, error)) < 0)
+    return FALSE;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NOT_INITIALISED,
+                   _("the center store has no county yet (run hearth-center init)"));
+      return FALSE;
+    }
+  out->code = column_text (st, 0);
+  out->time_zone = column_text (st, 1);
+  if (sqlite3_column_bytes (st, 2) == sizeof out->public_key)
+    memcpy (out->public_key, sqlite3_column_blob (st, 2), sizeof out->public_key);
+  sqlite3_reset (st);
+  return TRUE;
+}
+
+static gboolean
+sqlite_set_county (HearthCenterTxn *txn, const HearthCenterCounty *county, gint64 now, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO county (only_row, code, time_zone, public_key, created_at) "
+                              "VALUES (1, ?, ?, ?, ?)", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, county->code);
+  bind_text (st, 2, county->time_zone);
+  sqlite3_bind_blob (st, 3, county->public_key, sizeof county->public_key, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, now);
+  return run (t, st, error);
+}
+
+static gboolean
+sqlite_add_user (HearthCenterTxn *txn, const HearthCenterUser *user, gint64 now, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO users (name, role, created_at) VALUES (?, ?, ?)", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, user->name);
+  bind_text (st, 2, user->role);
+  sqlite3_bind_int64 (st, 3, now);
+  if (!run (t, st, error))
+    return FALSE;
+  for (guint i = 0; user->scope != NULL && user->scope[i] != NULL; i++)
+    {
+      st = stmt (t, "INSERT OR IGNORE INTO user_scopes (user, prefix) VALUES (?, ?)", error);
+      if (st == NULL)
+        return FALSE;
+      bind_text (st, 1, user->name);
+      bind_text (st, 2, user->scope[i]);
+      if (!run (t, st, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static HearthCenterUser *
+sqlite_get_user (HearthCenterTxn *txn, const char *name, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  g_autoptr(HearthCenterUser) user = NULL;
+  g_autoptr(GPtrArray) scope = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *st = stmt (t, "SELECT role FROM users WHERE name = ?", error);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, name);
+  if ((rc = step (t, st, error)) < 0)
+    return NULL;
+  if (rc == SQLITE_DONE)
+    {
+      not_found (error, _("no such user"));
+      return NULL;
+    }
+  user = g_new0 (HearthCenterUser, 1);
+  user->name = g_strdup (name);
+  user->role = column_text (st, 0);
+  sqlite3_reset (st);
+
+  st = stmt (t, "SELECT prefix FROM user_scopes WHERE user = ? ORDER BY prefix", error);
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, name);
+  while ((rc = step (t, st, error)) == SQLITE_ROW)
+    g_ptr_array_add (scope, column_text (st, 0));
+  sqlite3_reset (st);
+  if (rc < 0)
+    return NULL;
+  g_ptr_array_add (scope, NULL);
+  user->scope = (GStrv) g_ptr_array_steal (scope, NULL);
+  return g_steal_pointer (&user);
+}
+
+static gboolean
+sqlite_add_code (HearthCenterTxn *txn, const guint8 *hash, const char *user, gint64 now, gint64 expires_at,
+                 GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO enrol_codes (code_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                           error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_blob (st, 1, hash, 32, SQLITE_TRANSIENT);
+  bind_text (st, 2, user);
+  sqlite3_bind_int64 (st, 3, now);
+  sqlite3_bind_int64 (st, 4, expires_at);
+  return run (t, st, error);
+}
+
+static gboolean
+sqlite_get_code (HearthCenterTxn *txn, const guint8 *hash, HearthCenterCode *out, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT user, expires_at, used_at, device_id FROM enrol_codes WHERE code_hash = ?",
+                           error);
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_blob (st, 1, hash, 32, SQLITE_TRANSIENT);
+  if ((rc = step (t, st, error)) < 0)
+    return FALSE;
+  if (rc == SQLITE_DONE)
+    return not_found (error, _("no such enrolment code"));
+  out->user = column_text (st, 0);
+  out->expires_at = sqlite3_column_int64 (st, 1);
+  out->used_at = sqlite3_column_int64 (st, 2);
+  out->device_id = column_text (st, 3);
+  sqlite3_reset (st);
+  return TRUE;
+}
+
+static gboolean
+sqlite_use_code (HearthCenterTxn *txn, const guint8 *hash, const char *device_id, gint64 now, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "UPDATE enrol_codes SET used_at = ?, device_id = ? "
+                              "WHERE code_hash = ? AND used_at IS NULL", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, now);
+  bind_text (st, 2, device_id);
+  sqlite3_bind_blob (st, 3, hash, 32, SQLITE_TRANSIENT);
+  if (!run (t, st, error))
+    return FALSE;
+  if (sqlite3_changes (t->conn->db) != 1)
+    return not_found (error, _("no such unused enrolment code"));
+  return TRUE;
+}
+
+/* ---- devices and nonces ------------------------------------------------------------ */
+
+static gboolean
+sqlite_add_device (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO devices (id, user, public_key, name, enrolled_at) VALUES (?, ?, ?, ?, ?)",
+                           error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, device->id);
+  bind_text (st, 2, device->user);
+  sqlite3_bind_blob (st, 3, device->public_key, sizeof device->public_key, SQLITE_TRANSIENT);
+  bind_text (st, 4, device->name);
+  sqlite3_bind_int64 (st, 5, device->enrolled_at);
+  return run (t, st, error);
+}
+
+static HearthCenterDevice *
+device_from_row (sqlite3_stmt *st)
+{
+  HearthCenterDevice *d = g_new0 (HearthCenterDevice, 1);
+  const char *hash = (const char *) sqlite3_column_text (st, 10);
+
+  d->id = column_text (st, 0);
+  d->user = column_text (st, 1);
+  if (sqlite3_column_bytes (st, 2) == sizeof d->public_key)
+    memcpy (d->public_key, sqlite3_column_blob (st, 2), sizeof d->public_key);
+  d->name = column_text (st, 3);
+  d->enrolled_at = sqlite3_column_int64 (st, 4);
+  d->revoked_at = sqlite3_column_int64 (st, 5);
+  d->last_seen_at = sqlite3_column_int64 (st, 6);
+  d->acked_seq = sqlite3_column_int64 (st, 7);
+  d->clamp_floor = column_text (st, 8);
+  d->audit_seq = sqlite3_column_int64 (st, 9);
+  g_strlcpy (d->audit_hash, hash != NULL ? hash : "", sizeof d->audit_hash);
+  d->audit_broken = column_text (st, 11);
+  return d;
+}
+
+static HearthCenterDevice *
+sqlite_get_device (HearthCenterTxn *txn, const char *id, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT " DEVICE_COLUMNS " FROM devices WHERE id = ?", error);
+  HearthCenterDevice *d;
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, id);
+  if ((rc = step (t, st, error)) < 0)
+    return NULL;
+  if (rc == SQLITE_DONE)
+    {
+      not_found (error, _("no such device"));
+      return NULL;
+    }
+  d = device_from_row (st);
+  sqlite3_reset (st);
+  return d;
+}
+
+static GPtrArray *
+sqlite_list_devices (HearthCenterTxn *txn, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_center_device_free);
+  sqlite3_stmt *st = stmt (t, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY user, enrolled_at, id", error);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  while ((rc = step (t, st, error)) == SQLITE_ROW)
+    g_ptr_array_add (list, device_from_row (st));
+  sqlite3_reset (st);
+  return rc < 0 ? NULL : g_steal_pointer (&list);
+}
+
+static gboolean
+sqlite_save_device (HearthCenterTxn *txn, const HearthCenterDevice *d, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "UPDATE devices SET revoked_at = ?, last_seen_at = ?, acked_seq = ?, clamp_floor = ?, "
+                              "audit_seq = ?, audit_hash = ?, audit_broken = ? WHERE id = ?", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_time (st, 1, d->revoked_at);
+  bind_time (st, 2, d->last_seen_at);
+  sqlite3_bind_int64 (st, 3, d->acked_seq);
+  bind_text (st, 4, d->clamp_floor);
+  sqlite3_bind_int64 (st, 5, d->audit_seq);
+  bind_text (st, 6, d->audit_hash);
+  bind_text (st, 7, d->audit_broken);
+  bind_text (st, 8, d->id);
+  if (!run (t, st, error))
+    return FALSE;
+  if (sqlite3_changes (t->conn->db) != 1)
+    return not_found (error, _("no such device"));
+  return TRUE;
+}
+
+static gboolean
+sqlite_add_nonce (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 now, gint64 keep_ms,
+                  GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "DELETE FROM nonces WHERE seen_at < ?", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, now - keep_ms);
+  if (!run (t, st, error))
+    return FALSE;
+  st = stmt (t, "INSERT INTO nonces (device_id, nonce, seen_at) VALUES (?, ?, ?)", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, device_id);
+  bind_text (st, 2, nonce);
+  sqlite3_bind_int64 (st, 3, now);
+  return run (t, st, error);
+}
+
+/* ---- outcomes --------------------------------------------------------------------- */
+
+static gboolean
+sqlite_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, HearthCenterOutcome *out,
+                    GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT cursor, code, message, original_hlc, clamped_hlc FROM push_outcomes "
+                              "WHERE device_id = ? AND seq = ?", error);
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, device_id);
+  sqlite3_bind_int64 (st, 2, seq);
+  if ((rc = step (t, st, error)) < 0)
+    return FALSE;
+  if (rc == SQLITE_DONE)
+    return not_found (error, _("no outcome recorded for that change"));
+  out->seq = seq;
+  out->cursor = sqlite3_column_int64 (st, 0);
+  out->code = column_text (st, 1);
+  out->message = column_text (st, 2);
+  out->original_hlc = column_text (st, 3);
+  out->clamped_hlc = column_text (st, 4);
+  sqlite3_reset (st);
+  return TRUE;
+}
+
+static gboolean
+sqlite_add_outcome (HearthCenterTxn *txn, const char *device_id, const HearthCenterOutcome *o, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO push_outcomes (device_id, seq, cursor, code, message, original_hlc, "
+                              "clamped_hlc) VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, device_id);
+  sqlite3_bind_int64 (st, 2, o->seq);
+  bind_time (st, 3, o->cursor);
+  bind_text (st, 4, o->code);
+  bind_text (st, 5, o->message);
+  bind_text (st, 6, o->original_hlc);
+  bind_text (st, 7, o->clamped_hlc);
+  return run (t, st, error);
+}
+
+static char *
+sqlite_find_clamped (HearthCenterTxn *txn, const char *device_id, const char *original_hlc, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT clamped_hlc FROM push_outcomes WHERE device_id = ? AND original_hlc = ?",
+                           error);
+  char *found = NULL;
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, device_id);
+  bind_text (st, 2, original_hlc);
+  if ((rc = step (t, st, error)) == SQLITE_ROW)
+    found = column_text (st, 0);
+  sqlite3_reset (st);
+  return found;
+}
+
+/* ---- changes ---------------------------------------------------------------------- */
+
+static char *
+parents_to_json (const HearthChange *c)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+  g_autoptr(JsonArray) array = json_array_new ();
+
+  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+    json_array_add_string_element (array, c->parents->pdata[i]);
+  json_node_set_array (node, array);
+  return json_to_string (node, FALSE);
+}
+
+static char *
+fields_to_json (const HearthChange *c)
+{
+  g_autoptr(JsonNode) node = hearth_change_to_json (c);
+  JsonNode *fields = json_object_get_member (json_node_get_object (node), "fields");
+
+  return json_to_string (fields, FALSE);
+}
+
+/* A change from a row of CHANGE_COLUMNS; the JSON columns were written by
+ * this file, so a failure to read them is damage, reported as a record
+ * without them. */
+static HearthChange *
+change_from_row (sqlite3_stmt *st)
+{
+  const char *kind = (const char *) sqlite3_column_text (st, 1);
+  HearthChange *c = hearth_change_new (g_strcmp0 (kind, "edit") == 0 ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  c->cursor = sqlite3_column_int64 (st, 0);
+  c->table = column_text (st, 2);
+  c->id = column_text (st, 3);
+  c->household = column_text (st, 7);
+  c->village = column_text (st, 8);
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    {
+      const char *parents = (const char *) sqlite3_column_text (st, 6);
+
+      c->field = column_text (st, 4);
+      c->hlc = column_text (st, 5);
+      c->value = column_text (st, 9);
+      c->wall = column_text (st, 11);
+      if (parents != NULL && json_parser_load_from_data (parser, parents, -1, NULL) &&
+          JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+        {
+          JsonArray *a = json_node_get_array (json_parser_get_root (parser));
+          for (guint i = 0; i < json_array_get_length (a); i++)
+            g_ptr_array_add (c->parents, g_strdup (json_array_get_string_element (a, i)));
+        }
+    }
+  else
+    {
+      const char *fields = (const char *) sqlite3_column_text (st, 10);
+
+      if (fields != NULL && json_parser_load_from_data (parser, fields, -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        {
+          JsonObjectIter iter;
+          const char *name;
+          JsonNode *value;
+
+          json_object_iter_init (&iter, json_node_get_object (json_parser_get_root (parser)));
+          while (json_object_iter_next (&iter, &name, &value))
+            g_hash_table_insert (c->fields, g_strdup (name), g_strdup (json_node_get_string (value)));
+        }
+    }
+  return c;
+}
+
+static HearthChange *
+find_one_change (SqliteTxn *t, sqlite3_stmt *st, GError **error)
+{
+  HearthChange *found = NULL;
+  int rc;
+
+  if ((rc = step (t, st, error)) == SQLITE_ROW)
+    found = change_from_row (st);
+  sqlite3_reset (st);
+  return found;
+}
+
+static HearthChange *
+sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes WHERE kind = 'record' AND tbl = ? "
+                              "AND record_id = ?", error);
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  return find_one_change (t, st, error);
+}
+
+static HearthChange *
+sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const char *field, const char *hlc,
+                  GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes WHERE kind = 'edit' AND tbl = ? "
+                              "AND record_id = ? AND field = ? AND hlc = ?", error);
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  bind_text (st, 3, field);
+  bind_text (st, 4, hlc);
+  return find_one_change (t, st, error);
+}
+
+static gint64
+sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c, gint64 now,
+                   GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
+                              "household, village, value, fields, wall, received_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
+  g_autofree char *json = NULL;
+
+  if (st == NULL)
+    return 0;
+  json = edit ? parents_to_json (c) : fields_to_json (c);
+  bind_text (st, 1, device_id);
+  sqlite3_bind_int64 (st, 2, seq);
+  bind_text (st, 3, edit ? "edit" : "record");
+  bind_text (st, 4, c->table);
+  bind_text (st, 5, c->id);
+  bind_text (st, 6, edit ? c->field : NULL);
+  bind_text (st, 7, edit ? c->hlc : NULL);
+  bind_text (st, 8, edit ? json : NULL);
+  bind_text (st, 9, c->household);
+  bind_text (st, 10, c->village);
+  bind_text (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
+  bind_text (st, 12, edit ? NULL : json);
+  bind_text (st, 13, edit ? c->wall : NULL);
+  sqlite3_bind_int64 (st, 14, now);
+  if (!run (t, st, error))
+    return 0;
+  return sqlite3_last_insert_rowid (t->conn->db);
+}
+
+static GPtrArray *
+sqlite_list_edits (HearthCenterTxn *txn, const char *table, const char *id, const char *field, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes WHERE kind = 'edit' AND tbl = ? "
+                              "AND record_id = ? AND field = ? ORDER BY cursor", error);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  bind_text (st, 3, field);
+  while ((rc = step (t, st, error)) == SQLITE_ROW)
+    g_ptr_array_add (list, change_from_row (st));
+  sqlite3_reset (st);
+  return rc < 0 ? NULL : g_steal_pointer (&list);
+}
+
+static gboolean
+sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
+                              "household = excluded.household, village = excluded.village, value = excluded.value, "
+                              "hlc = excluded.hlc", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, winner->table);
+  bind_text (st, 2, winner->id);
+  bind_text (st, 3, winner->field);
+  bind_text (st, 4, winner->household);
+  bind_text (st, 5, winner->village);
+  bind_text (st, 6, winner->value != NULL ? winner->value : "");
+  bind_text (st, 7, winner->hlc);
+  if (!run (t, st, error))
+    return FALSE;
+
+  /* The open conflicts are a function of the edits: replace them all. */
+  st = stmt (t, "DELETE FROM conflicts WHERE tbl = ? AND record_id = ? AND field = ?", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, winner->table);
+  bind_text (st, 2, winner->id);
+  bind_text (st, 3, winner->field);
+  if (!run (t, st, error))
+    return FALSE;
+  for (guint i = 0; i < losers->len; i++)
+    {
+      const HearthChange *loser = losers->pdata[i];
+      g_autofree char *id = hearth_merge_conflict_id (winner->table, winner->id, winner->field, winner->hlc,
+                                                      loser->hlc);
+
+      st = stmt (t, "INSERT INTO conflicts (id, tbl, record_id, field, household, village, winner_hlc, loser_hlc, "
+                    "loser_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+      if (st == NULL)
+        return FALSE;
+      bind_text (st, 1, id);
+      bind_text (st, 2, winner->table);
+      bind_text (st, 3, winner->id);
+      bind_text (st, 4, winner->field);
+      bind_text (st, 5, loser->household);
+      bind_text (st, 6, loser->village);
+      bind_text (st, 7, winner->hlc);
+      bind_text (st, 8, loser->hlc);
+      bind_text (st, 9, loser->value != NULL ? loser->value : "");
+      if (!run (t, st, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+sqlite_get_household_village (HearthCenterTxn *txn, const char *household, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT village FROM household_villages WHERE household = ?", error);
+  char *village = NULL;
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, household);
+  if (step (t, st, error) == SQLITE_ROW)
+    village = column_text (st, 0);
+  sqlite3_reset (st);
+  return village;
+}
+
+static gboolean
+sqlite_set_household_village (HearthCenterTxn *txn, const char *household, const char *village, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO household_villages (household, village) VALUES (?, ?) "
+                              "ON CONFLICT (household) DO UPDATE SET village = excluded.village", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, household);
+  bind_text (st, 2, village);
+  return run (t, st, error);
+}
+
+static GPtrArray *
+sqlite_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device, const char *const *prefixes,
+                     gboolean unplaced, guint limit, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GString) sql = g_string_new ("SELECT " CHANGE_COLUMNS " FROM changes WHERE cursor > ? "
+                                         "AND device_id IS NOT ? AND (");
+  sqlite3_stmt *st = NULL;
+  guint n = g_strv_length ((char **) prefixes);
+  int rc, param = 1;
+
+  /* Ranges rather than LIKE: "_" would match anything, and a range on the
+   * village index is exact (":" sorts just after "9"). */
+  g_string_append (sql, unplaced ? "village IS NULL" : "0");
+  for (guint i = 0; i < n; i++)
+    g_string_append (sql, " OR (village >= ? AND village < ?)");
+  g_string_append (sql, ") ORDER BY cursor LIMIT ?");
+
+  rc = sqlite3_prepare_v2 (t->conn->db, sql->str, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    {
+      txn_fail (t, rc, error);
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, param++, after);
+  bind_text (st, param++, exclude_device);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *upper = g_strconcat (prefixes[i], ":", NULL);
+      bind_text (st, param++, prefixes[i]);
+      bind_text (st, param++, upper);
+    }
+  sqlite3_bind_int64 (st, param, limit);
+  while ((rc = step (t, st, error)) == SQLITE_ROW)
+    g_ptr_array_add (list, change_from_row (st));
+  sqlite3_finalize (st);
+  return rc < 0 ? NULL : g_steal_pointer (&list);
+}
+
+static gint64
+sqlite_last_cursor (HearthCenterTxn *txn, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT coalesce (max (cursor), 0) FROM changes", error);
+  gint64 last = -1;
+
+  if (st == NULL)
+    return -1;
+  if (step (t, st, error) == SQLITE_ROW)
+    last = sqlite3_column_int64 (st, 0);
+  sqlite3_reset (st);
+  return last;
+}
+
+static void
+hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
+{
+  iface->begin = sqlite_begin;
+  iface->commit = sqlite_commit;
+  iface->rollback = sqlite_rollback;
+  iface->get_county = sqlite_get_county;
+  iface->set_county = sqlite_set_county;
+  iface->add_user = sqlite_add_user;
+  iface->get_user = sqlite_get_user;
+  iface->add_code = sqlite_add_code;
+  iface->get_code = sqlite_get_code;
+  iface->use_code = sqlite_use_code;
+  iface->add_device = sqlite_add_device;
+  iface->get_device = sqlite_get_device;
+  iface->list_devices = sqlite_list_devices;
+  iface->save_device = sqlite_save_device;
+  iface->add_nonce = sqlite_add_nonce;
+  iface->get_outcome = sqlite_get_outcome;
+  iface->add_outcome = sqlite_add_outcome;
+  iface->find_clamped = sqlite_find_clamped;
+  iface->find_record = sqlite_find_record;
+  iface->find_edit = sqlite_find_edit;
+  iface->add_change = sqlite_add_change;
+  iface->list_edits = sqlite_list_edits;
+  iface->set_field_state = sqlite_set_field_state;
+  iface->get_household_village = sqlite_get_household_village;
+  iface->set_household_village = sqlite_set_household_village;
+  iface->list_changes = sqlite_list_changes;
+  iface->last_cursor = sqlite_last_cursor;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * center-store-sqlite.h: the county center's store on SQLite, the
+ * embedded default (one machine, one county): WAL mode, synchronous=FULL,
+ * its schema from the migrations in schema/center/. Each thread takes a
+ * connection of its own from a pool for the length of a transaction; write
+ * transactions are BEGIN IMMEDIATE, so they are serialised and commit in
+ * cursor order.
+ */
+#pragma once
+
+#include "center-store.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_TYPE_CENTER_STORE_SQLITE (hearth_center_store_sqlite_get_type ())
+G_DECLARE_FINAL_TYPE (HearthCenterStoreSqlite, hearth_center_store_sqlite, HEARTH, CENTER_STORE_SQLITE, GObject)
+
+/**
+ * hearth_center_store_sqlite_open:
+ * @path: the database file
+ * @create: whether to create it (mode 0600) when missing
+ *
+ * Opens the database, sets WAL mode and applies the center's migrations.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL with
+ *   HEARTH_CENTER_STORE_ERROR_NO_STORE (missing and not @create), _SCHEMA
+ *   or _FAILED. Thread-safe.
+ */
+HearthCenterStore *hearth_center_store_sqlite_open (const char *path,
+                                                    gboolean    create,
+                                                    GError    **error);
+
+G_END_DECLS

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* center-store.c: the center store interface and its dispatch (center-store.h). */
+#define G_LOG_DOMAIN "hearth-center"
+
+#include "center-store.h"
+#include "center-store-sqlite.h"
+
+#include <glib/gi18n-lib.h>
+#include <sodium.h>
+#include <string.h>
+
+G_DEFINE_QUARK (hearth-center-store-error-quark, hearth_center_store_error)
+G_DEFINE_INTERFACE (HearthCenterStore, hearth_center_store, G_TYPE_OBJECT)
+
+static void
+hearth_center_store_default_init (HearthCenterStoreInterface *iface)
+{
+}
+
+void
+hearth_center_county_clear (HearthCenterCounty *county)
+{
+  g_clear_pointer (&county->code, g_free);
+  g_clear_pointer (&county->time_zone, g_free);
+  memset (county->public_key, 0, sizeof county->public_key);
+}
+
+void
+hearth_center_user_free (HearthCenterUser *user)
+{
+  if (user == NULL)
+    return;
+  g_free (user->name);
+  g_free (user->role);
+  g_strfreev (user->scope);
+  g_free (user);
+}
+
+void
+hearth_center_code_clear (HearthCenterCode *code)
+{
+  g_clear_pointer (&code->user, g_free);
+  g_clear_pointer (&code->device_id, g_free);
+  code->expires_at = code->used_at = 0;
+}
+
+void
+hearth_center_device_free (HearthCenterDevice *device)
+{
+  if (device == NULL)
+    return;
+  g_free (device->id);
+  g_free (device->user);
+  g_free (device->name);
+  g_free (device->clamp_floor);
+  g_free (device->audit_broken);
+  g_free (device);
+}
+
+void
+hearth_center_outcome_clear (HearthCenterOutcome *outcome)
+{
+  g_clear_pointer (&outcome->code, g_free);
+  g_clear_pointer (&outcome->message, g_free);
+  g_clear_pointer (&outcome->original_hlc, g_free);
+  g_clear_pointer (&outcome->clamped_hlc, g_free);
+  outcome->seq = outcome->cursor = 0;
+}
+
+HearthCenterStore *
+hearth_center_store_open (const char *uri, gboolean create, GError **error)
+{
+  g_return_val_if_fail (uri != NULL, NULL);
+
+  if (sodium_init () < 0)
+    g_error ("libsodium could not be initialised");
+  if (g_str_has_prefix (uri, "sqlite:") && uri[7] != '\0')
+    return hearth_center_store_sqlite_open (uri + 7, create, error);
+  if (g_str_has_prefix (uri, "postgresql:") || g_str_has_prefix (uri, "postgres:"))
+    g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_UNSUPPORTED,
+                 _("%s: PostgreSQL stores are not supported by this build yet; use sqlite:PATH"), uri);
+  else
+    g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_UNSUPPORTED,
+                 _("%s is not a store: name one as sqlite:PATH"), uri);
+  return NULL;
+}
+
+#define IFACE(txn) HEARTH_CENTER_STORE_GET_IFACE ((txn)->store)
+
+HearthCenterTxn *
+hearth_center_store_begin (HearthCenterStore *self, gboolean write, GError **error)
+{
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (self), NULL);
+  return HEARTH_CENTER_STORE_GET_IFACE (self)->begin (self, write, error);
+}
+
+gboolean
+hearth_center_txn_commit (HearthCenterTxn *txn, GError **error)
+{
+  g_return_val_if_fail (txn != NULL, FALSE);
+  return IFACE (txn)->commit (txn, error);
+}
+
+void
+hearth_center_txn_rollback (HearthCenterTxn *txn)
+{
+  if (txn != NULL)
+    IFACE (txn)->rollback (txn);
+}
+
+gboolean
+hearth_center_txn_get_county (HearthCenterTxn *txn, HearthCenterCounty *out, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && out != NULL, FALSE);
+  return IFACE (txn)->get_county (txn, out, error);
+}
+
+gboolean
+hearth_center_txn_set_county (HearthCenterTxn *txn, const HearthCenterCounty *county, gint64 now, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && county != NULL, FALSE);
+  return IFACE (txn)->set_county (txn, county, now, error);
+}
+
+gboolean
+hearth_center_txn_add_user (HearthCenterTxn *txn, const HearthCenterUser *user, gint64 now, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && user != NULL, FALSE);
+  return IFACE (txn)->add_user (txn, user, now, error);
+}
+
+HearthCenterUser *
+hearth_center_txn_get_user (HearthCenterTxn *txn, const char *name, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && name != NULL, NULL);
+  return IFACE (txn)->get_user (txn, name, error);
+}
+
+gboolean
+hearth_center_txn_add_code (HearthCenterTxn *txn, const guint8 *hash, const char *user, gint64 now,
+                            gint64 expires_at, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && hash != NULL && user != NULL, FALSE);
+  return IFACE (txn)->add_code (txn, hash, user, now, expires_at, error);
+}
+
+gboolean
+hearth_center_txn_get_code (HearthCenterTxn *txn, const guint8 *hash, HearthCenterCode *out, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && hash != NULL && out != NULL, FALSE);
+  return IFACE (txn)->get_code (txn, hash, out, error);
+}
+
+gboolean
+hearth_center_txn_use_code (HearthCenterTxn *txn, const guint8 *hash, const char *device_id, gint64 now,
+                            GError **error)
+{
+  g_return_val_if_fail (txn != NULL && hash != NULL && device_id != NULL, FALSE);
+  return IFACE (txn)->use_code (txn, hash, device_id, now, error);
+}
+
+gboolean
+hearth_center_txn_add_device (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device != NULL, FALSE);
+  return IFACE (txn)->add_device (txn, device, error);
+}
+
+HearthCenterDevice *
+hearth_center_txn_get_device (HearthCenterTxn *txn, const char *id, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && id != NULL, NULL);
+  return IFACE (txn)->get_device (txn, id, error);
+}
+
+GPtrArray *
+hearth_center_txn_list_devices (HearthCenterTxn *txn, GError **error)
+{
+  g_return_val_if_fail (txn != NULL, NULL);
+  return IFACE (txn)->list_devices (txn, error);
+}
+
+gboolean
+hearth_center_txn_save_device (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device != NULL, FALSE);
+  return IFACE (txn)->save_device (txn, device, error);
+}
+
+gboolean
+hearth_center_txn_add_nonce (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 now,
+                             gint64 keep_ms, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device_id != NULL && nonce != NULL, FALSE);
+  return IFACE (txn)->add_nonce (txn, device_id, nonce, now, keep_ms, error);
+}
+
+gboolean
+hearth_center_txn_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, HearthCenterOutcome *out,
+                               GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device_id != NULL && out != NULL, FALSE);
+  return IFACE (txn)->get_outcome (txn, device_id, seq, out, error);
+}
+
+gboolean
+hearth_center_txn_add_outcome (HearthCenterTxn *txn, const char *device_id, const HearthCenterOutcome *outcome,
+                               GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device_id != NULL && outcome != NULL, FALSE);
+  return IFACE (txn)->add_outcome (txn, device_id, outcome, error);
+}
+
+char *
+hearth_center_txn_find_clamped (HearthCenterTxn *txn, const char *device_id, const char *original_hlc,
+                                GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device_id != NULL && original_hlc != NULL, NULL);
+  return IFACE (txn)->find_clamped (txn, device_id, original_hlc, error);
+}
+
+HearthChange *
+hearth_center_txn_find_record (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL, NULL);
+  return IFACE (txn)->find_record (txn, table, id, error);
+}
+
+HearthChange *
+hearth_center_txn_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                             const char *hlc, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL && field != NULL && hlc != NULL, NULL);
+  return IFACE (txn)->find_edit (txn, table, id, field, hlc, error);
+}
+
+gint64
+hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
+                              gint64 now, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device_id != NULL && change != NULL, 0);
+  return IFACE (txn)->add_change (txn, device_id, seq, change, now, error);
+}
+
+GPtrArray *
+hearth_center_txn_list_edits (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                              GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL && field != NULL, NULL);
+  return IFACE (txn)->list_edits (txn, table, id, field, error);
+}
+
+gboolean
+hearth_center_txn_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
+                                   GError **error)
+{
+  g_return_val_if_fail (txn != NULL && winner != NULL && losers != NULL, FALSE);
+  return IFACE (txn)->set_field_state (txn, winner, losers, error);
+}
+
+char *
+hearth_center_txn_get_household_village (HearthCenterTxn *txn, const char *household, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && household != NULL, NULL);
+  return IFACE (txn)->get_household_village (txn, household, error);
+}
+
+gboolean
+hearth_center_txn_set_household_village (HearthCenterTxn *txn, const char *household, const char *village,
+                                         GError **error)
+{
+  g_return_val_if_fail (txn != NULL && household != NULL && village != NULL, FALSE);
+  return IFACE (txn)->set_household_village (txn, household, village, error);
+}
+
+GPtrArray *
+hearth_center_txn_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
+                                const char *const *prefixes, gboolean unplaced, guint limit, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && prefixes != NULL, NULL);
+  return IFACE (txn)->list_changes (txn, after, exclude_device, prefixes, unplaced, limit, error);
+}
+
+gint64
+hearth_center_txn_last_cursor (HearthCenterTxn *txn, GError **error)
+{
+  g_return_val_if_fail (txn != NULL, -1);
+  return IFACE (txn)->last_cursor (txn, error);
+}

@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * center-store.h: the county center's store, behind one interface so that
+ * a PostgreSQL store can join the SQLite one (center-store-sqlite.h)
+ * without touching the protocol code (center-sync.c).
+ *
+ * The interface is one of primitives inside transactions: the protocol
+ * code begins a transaction, reads and writes through it, and commits, so
+ * that a push is one transaction whatever the store. A store holds the
+ * county, users and their scopes, enrolment codes (hashes only), devices,
+ * request nonces, the change log (the global cursor, unique edit and record
+ * identities), the outcome of every pushed change, and the merged state of
+ * mutable records with their open conflicts.
+ *
+ * Thread safety: a store is shared by every thread; a transaction belongs
+ * to the thread that began it until it is committed or rolled back.
+ * Implementations serialise write transactions (a push sees every earlier
+ * push of its device) and give a read transaction one snapshot.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "change.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_CENTER_STORE_ERROR (hearth_center_store_error_quark ())
+GQuark hearth_center_store_error_quark (void);
+
+/**
+ * HearthCenterStoreError:
+ * @HEARTH_CENTER_STORE_ERROR_NO_STORE: no store where one was named
+ * @HEARTH_CENTER_STORE_ERROR_NOT_INITIALISED: the store has no county yet
+ *   (`hearth-center init` was not run)
+ * @HEARTH_CENTER_STORE_ERROR_NOT_FOUND: no such user, device or code
+ * @HEARTH_CENTER_STORE_ERROR_EXISTS: a row with that identity exists (a
+ *   user, a device or its key, a nonce already seen, a change identity)
+ * @HEARTH_CENTER_STORE_ERROR_SCHEMA: the schema could not be brought up to
+ *   date, or is newer than this program
+ * @HEARTH_CENTER_STORE_ERROR_FAILED: the database failed (I/O, busy for
+ *   too long, damaged); nothing of the transaction was committed
+ * @HEARTH_CENTER_STORE_ERROR_UNSUPPORTED: a store kind this build lacks
+ */
+typedef enum {
+  HEARTH_CENTER_STORE_ERROR_NO_STORE,
+  HEARTH_CENTER_STORE_ERROR_NOT_INITIALISED,
+  HEARTH_CENTER_STORE_ERROR_NOT_FOUND,
+  HEARTH_CENTER_STORE_ERROR_EXISTS,
+  HEARTH_CENTER_STORE_ERROR_SCHEMA,
+  HEARTH_CENTER_STORE_ERROR_FAILED,
+  HEARTH_CENTER_STORE_ERROR_UNSUPPORTED,
+} HearthCenterStoreError;
+
+/* ---- rows ------------------------------------------------------------------ */
+
+/**
+ * HearthCenterCounty:
+ * @code: the 6-digit county code
+ * @time_zone: its time zone ("Asia/Shanghai")
+ * @public_key: the county's X25519 recovery public key
+ */
+typedef struct {
+  char *code;
+  char *time_zone;
+  guint8 public_key[32];
+} HearthCenterCounty;
+
+/**
+ * HearthCenterUser:
+ * @name: the user's name
+ * @role: "worker", "clerk", "township" or "county"
+ * @scope: (array zero-terminated=1): division-code prefixes, sorted
+ */
+typedef struct {
+  char *name;
+  char *role;
+  GStrv scope;
+} HearthCenterUser;
+
+/**
+ * HearthCenterCode:
+ * @user: whom the code enrols
+ * @expires_at: ms since 1970
+ * @used_at: when it was used, or 0
+ * @device_id: (nullable): the device that used it
+ */
+typedef struct {
+  char *user;
+  gint64 expires_at;
+  gint64 used_at;
+  char *device_id;
+} HearthCenterCode;
+
+/**
+ * HearthCenterDevice:
+ * @id: the device's UUID
+ * @user: its user
+ * @public_key: its Ed25519 public key
+ * @name: what its user calls it
+ * @enrolled_at, @revoked_at (0: not revoked), @last_seen_at (0: never):
+ *   ms since 1970
+ * @acked_seq: the last change number consumed
+ * @clamp_floor: (nullable): the last version clamping gave it
+ * @audit_seq: the number of the last audit entry verified (0: none)
+ * @audit_hash: that entry's hash (HEARTH_AUDIT_GENESIS for none)
+ * @audit_broken: (nullable): the first break of its chain, as refused
+ */
+typedef struct {
+  char *id;
+  char *user;
+  guint8 public_key[32];
+  char *name;
+  gint64 enrolled_at;
+  gint64 revoked_at;
+  gint64 last_seen_at;
+  gint64 acked_seq;
+  char *clamp_floor;
+  gint64 audit_seq;
+  char audit_hash[65];
+  char *audit_broken;
+} HearthCenterDevice;
+
+/**
+ * HearthCenterOutcome:
+ * @seq: the device's change number
+ * @cursor: where the change was stored, or 0 (refused, or a repeat of a
+ *   stored change acknowledged and ignored)
+ * @code: (nullable): for a refused change, its code ("scope", …)
+ * @message: (nullable): and the reason
+ * @original_hlc: (nullable): for a clamped edit, its version as pushed
+ * @clamped_hlc: (nullable): and as stored
+ */
+typedef struct {
+  gint64 seq;
+  gint64 cursor;
+  char *code;
+  char *message;
+  char *original_hlc;
+  char *clamped_hlc;
+} HearthCenterOutcome;
+
+/**
+ * hearth_center_county_clear:
+ * @county: a county filled by a store
+ *
+ * Frees the members of @county (not @county itself) and zeroes them.
+ * Thread-safe for distinct rows; likewise the functions below.
+ */
+void hearth_center_county_clear (HearthCenterCounty *county);
+/** hearth_center_user_free: @user: (transfer full) (nullable): freed with its members. */
+void hearth_center_user_free (HearthCenterUser *user);
+/** hearth_center_code_clear: @code: its members are freed and zeroed. */
+void hearth_center_code_clear (HearthCenterCode *code);
+/** hearth_center_device_free: @device: (transfer full) (nullable): freed with its members. */
+void hearth_center_device_free (HearthCenterDevice *device);
+/** hearth_center_outcome_clear: @outcome: its members are freed and zeroed. */
+void hearth_center_outcome_clear (HearthCenterOutcome *outcome);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCenterCounty, hearth_center_county_clear)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterUser, hearth_center_user_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCenterCode, hearth_center_code_clear)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterDevice, hearth_center_device_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCenterOutcome, hearth_center_outcome_clear)
+
+/* ---- the interface ------------------------------------------------------------ */
+
+#define HEARTH_TYPE_CENTER_STORE (hearth_center_store_get_type ())
+G_DECLARE_INTERFACE (HearthCenterStore, hearth_center_store, HEARTH, CENTER_STORE, GObject)
+
+/**
+ * HearthCenterTxn:
+ * @store: the store that began it
+ *
+ * A transaction. Implementations extend it (this struct first).
+ */
+typedef struct {
+  HearthCenterStore *store;
+} HearthCenterTxn;
+
+/*
+ * The virtual methods; each is documented at its wrapper below, which
+ * checks arguments and dispatches. A get_* lookup that finds nothing fails
+ * with HEARTH_CENTER_STORE_ERROR_NOT_FOUND; a find_* one (and
+ * get_household_village) returns %NULL without an error, so that "none"
+ * is an answer and not a failure.
+ */
+struct _HearthCenterStoreInterface {
+  GTypeInterface parent_iface;
+
+  HearthCenterTxn *(*begin)    (HearthCenterStore *self, gboolean write, GError **error);
+  gboolean         (*commit)   (HearthCenterTxn *txn, GError **error);
+  void             (*rollback) (HearthCenterTxn *txn);
+
+  gboolean (*get_county) (HearthCenterTxn *txn, HearthCenterCounty *out, GError **error);
+  gboolean (*set_county) (HearthCenterTxn *txn, const HearthCenterCounty *county, gint64 now, GError **error);
+
+  gboolean          (*add_user) (HearthCenterTxn *txn, const HearthCenterUser *user, gint64 now, GError **error);
+  HearthCenterUser *(*get_user) (HearthCenterTxn *txn, const char *name, GError **error);
+
+  gboolean (*add_code) (HearthCenterTxn *txn, const guint8 *hash, const char *user, gint64 now, gint64 expires_at,
+                        GError **error);
+  gboolean (*get_code) (HearthCenterTxn *txn, const guint8 *hash, HearthCenterCode *out, GError **error);
+  gboolean (*use_code) (HearthCenterTxn *txn, const guint8 *hash, const char *device_id, gint64 now, GError **error);
+
+  gboolean            (*add_device)    (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error);
+  HearthCenterDevice *(*get_device)    (HearthCenterTxn *txn, const char *id, GError **error);
+  GPtrArray          *(*list_devices)  (HearthCenterTxn *txn, GError **error);
+  gboolean            (*save_device)   (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error);
+
+  gboolean (*add_nonce) (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 now,
+                         gint64 keep_ms, GError **error);
+
+  gboolean (*get_outcome)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, HearthCenterOutcome *out,
+                            GError **error);
+  gboolean (*add_outcome)  (HearthCenterTxn *txn, const char *device_id, const HearthCenterOutcome *outcome,
+                            GError **error);
+  char    *(*find_clamped) (HearthCenterTxn *txn, const char *device_id, const char *original_hlc, GError **error);
+
+  HearthChange *(*find_record) (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
+  HearthChange *(*find_edit)   (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                const char *hlc, GError **error);
+  gint64        (*add_change)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
+                                gint64 now, GError **error);
+  GPtrArray    *(*list_edits)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                GError **error);
+  gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
+                                    GError **error);
+
+  char    *(*get_household_village) (HearthCenterTxn *txn, const char *household, GError **error);
+  gboolean (*set_household_village) (HearthCenterTxn *txn, const char *household, const char *village,
+                                     GError **error);
+
+  GPtrArray *(*list_changes) (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
+                              const char *const *prefixes, gboolean unplaced, guint limit, GError **error);
+  gint64     (*last_cursor)  (HearthCenterTxn *txn, GError **error);
+};
+
+/**
+ * hearth_center_store_open:
+ * @uri: "sqlite:PATH" (the only kind built so far)
+ * @create: whether a missing store may be created (for `init`)
+ *
+ * Opens a store and brings its schema up to date.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL with
+ *   HEARTH_CENTER_STORE_ERROR_UNSUPPORTED (another kind, or no "KIND:"),
+ *   _NO_STORE (missing and not @create), _SCHEMA or _FAILED. Thread-safe.
+ */
+HearthCenterStore *hearth_center_store_open (const char *uri,
+                                             gboolean    create,
+                                             GError    **error);
+
+/**
+ * hearth_center_store_begin:
+ * @write: whether the transaction writes (then it waits for, and holds
+ *   off, every other writer)
+ *
+ * Returns: (transfer full) (nullable): the transaction, to be ended by
+ *   hearth_center_txn_commit() or hearth_center_txn_rollback(); %NULL with
+ *   HEARTH_CENTER_STORE_ERROR_FAILED.
+ */
+HearthCenterTxn *hearth_center_store_begin (HearthCenterStore *self,
+                                            gboolean           write,
+                                            GError           **error);
+
+/**
+ * hearth_center_txn_commit:
+ * @txn: (transfer full): ended by this call, whatever it returns
+ *
+ * Commits durably (the SQLite store syncs before it returns).
+ *
+ * Returns: %FALSE with HEARTH_CENTER_STORE_ERROR_FAILED, and then nothing
+ *   was committed.
+ */
+gboolean hearth_center_txn_commit (HearthCenterTxn *txn, GError **error);
+
+/**
+ * hearth_center_txn_rollback:
+ * @txn: (transfer full) (nullable): ended by this call
+ *
+ * Undoes everything @txn wrote.
+ */
+void hearth_center_txn_rollback (HearthCenterTxn *txn);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterTxn, hearth_center_txn_rollback)
+
+/**
+ * hearth_center_txn_get_county:
+ * @out: (out caller-allocates): the county; clear with
+ *   hearth_center_county_clear()
+ *
+ * Returns: %FALSE with HEARTH_CENTER_STORE_ERROR_NOT_INITIALISED or _FAILED.
+ */
+gboolean hearth_center_txn_get_county (HearthCenterTxn *txn, HearthCenterCounty *out, GError **error);
+
+/**
+ * hearth_center_txn_set_county:
+ * @now: ms since 1970
+ *
+ * Records the county (once). Returns: %FALSE with _EXISTS or _FAILED.
+ */
+gboolean hearth_center_txn_set_county (HearthCenterTxn *txn, const HearthCenterCounty *county, gint64 now,
+                                       GError **error);
+
+/**
+ * hearth_center_txn_add_user:
+ * @user: a checked user (name, role, scope)
+ *
+ * Returns: %FALSE with _EXISTS or _FAILED.
+ */
+gboolean hearth_center_txn_add_user (HearthCenterTxn *txn, const HearthCenterUser *user, gint64 now,
+                                     GError **error);
+
+/**
+ * hearth_center_txn_get_user:
+ *
+ * Returns: (transfer full) (nullable): the user with its scope, or %NULL
+ *   with _NOT_FOUND or _FAILED.
+ */
+HearthCenterUser *hearth_center_txn_get_user (HearthCenterTxn *txn, const char *name, GError **error);
+
+/**
+ * hearth_center_txn_add_code:
+ * @hash: (array fixed-size=32): BLAKE2b-256 of the normalised code
+ *
+ * Returns: %FALSE with _EXISTS (a code collision) or _FAILED.
+ */
+gboolean hearth_center_txn_add_code (HearthCenterTxn *txn, const guint8 *hash, const char *user, gint64 now,
+                                     gint64 expires_at, GError **error);
+
+/**
+ * hearth_center_txn_get_code:
+ * @out: (out caller-allocates): clear with hearth_center_code_clear()
+ *
+ * Returns: %FALSE with _NOT_FOUND or _FAILED.
+ */
+gboolean hearth_center_txn_get_code (HearthCenterTxn *txn, const guint8 *hash, HearthCenterCode *out,
+                                     GError **error);
+
+/**
+ * hearth_center_txn_use_code:
+ *
+ * Marks an unused code used by @device_id. Returns: %FALSE with _NOT_FOUND
+ *   (no such unused code) or _FAILED.
+ */
+gboolean hearth_center_txn_use_code (HearthCenterTxn *txn, const guint8 *hash, const char *device_id, gint64 now,
+                                     GError **error);
+
+/**
+ * hearth_center_txn_add_device:
+ *
+ * Registers a device (id, user, key, name, enrolled_at). Returns: %FALSE
+ *   with _EXISTS (the id or the key is taken) or _FAILED.
+ */
+gboolean hearth_center_txn_add_device (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error);
+
+/**
+ * hearth_center_txn_get_device:
+ *
+ * Returns: (transfer full) (nullable): the device, or %NULL with
+ *   _NOT_FOUND or _FAILED.
+ */
+HearthCenterDevice *hearth_center_txn_get_device (HearthCenterTxn *txn, const char *id, GError **error);
+
+/**
+ * hearth_center_txn_list_devices:
+ *
+ * Returns: (transfer full) (element-type HearthCenterDevice) (nullable):
+ *   every device, by user and enrolment time; %NULL with _FAILED.
+ */
+GPtrArray *hearth_center_txn_list_devices (HearthCenterTxn *txn, GError **error);
+
+/**
+ * hearth_center_txn_save_device:
+ *
+ * Writes back what changes after enrolment: revoked_at, last_seen_at,
+ * acked_seq, clamp_floor and the audit chain's head and status.
+ *
+ * Returns: %FALSE with _NOT_FOUND or _FAILED.
+ */
+gboolean hearth_center_txn_save_device (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error);
+
+/**
+ * hearth_center_txn_add_nonce:
+ * @now: ms since 1970
+ * @keep_ms: how long nonces are kept; older ones are dropped first
+ *
+ * Returns: %FALSE with _EXISTS when @device_id used @nonce within
+ *   @keep_ms (a replay), or _FAILED.
+ */
+gboolean hearth_center_txn_add_nonce (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 now,
+                                      gint64 keep_ms, GError **error);
+
+/**
+ * hearth_center_txn_get_outcome:
+ * @out: (out caller-allocates): clear with hearth_center_outcome_clear()
+ *
+ * Returns: %FALSE with _NOT_FOUND or _FAILED.
+ */
+gboolean hearth_center_txn_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq,
+                                        HearthCenterOutcome *out, GError **error);
+
+/**
+ * hearth_center_txn_add_outcome:
+ *
+ * Returns: %FALSE with _EXISTS or _FAILED.
+ */
+gboolean hearth_center_txn_add_outcome (HearthCenterTxn *txn, const char *device_id,
+                                        const HearthCenterOutcome *outcome, GError **error);
+
+/**
+ * hearth_center_txn_find_clamped:
+ * @original_hlc: a version as @device_id pushed it
+ *
+ * Returns: (transfer full) (nullable): the version it was clamped to, or
+ *   %NULL (not clamped: no error set; or _FAILED).
+ */
+char *hearth_center_txn_find_clamped (HearthCenterTxn *txn, const char *device_id, const char *original_hlc,
+                                      GError **error);
+
+/**
+ * hearth_center_txn_find_record:
+ *
+ * Returns: (transfer full) (nullable): the immutable record stored under
+ *   (@table, @id), with its cursor, or %NULL (none: no error set; or
+ *   _FAILED).
+ */
+HearthChange *hearth_center_txn_find_record (HearthCenterTxn *txn, const char *table, const char *id,
+                                             GError **error);
+
+/**
+ * hearth_center_txn_find_edit:
+ *
+ * Returns: (transfer full) (nullable): the edit stored under the identity
+ *   (@table, @id, @field, @hlc), or %NULL (none: no error set; or _FAILED).
+ */
+HearthChange *hearth_center_txn_find_edit (HearthCenterTxn *txn, const char *table, const char *id,
+                                           const char *field, const char *hlc, GError **error);
+
+/**
+ * hearth_center_txn_add_change:
+ * @seq: the sending device's number
+ * @change: a checked change (edits with their final version and parents)
+ * @now: the receipt time, ms since 1970
+ *
+ * Returns: the cursor given to @change (> 0), or 0 with _EXISTS (its
+ *   identity or (@device_id, @seq) is taken) or _FAILED.
+ */
+gint64 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq,
+                                     const HearthChange *change, gint64 now, GError **error);
+
+/**
+ * hearth_center_txn_list_edits:
+ *
+ * Returns: (transfer full) (element-type HearthChange) (nullable): every
+ *   stored edit of one field of one record, in cursor order; %NULL with
+ *   _FAILED.
+ */
+GPtrArray *hearth_center_txn_list_edits (HearthCenterTxn *txn, const char *table, const char *id,
+                                         const char *field, GError **error);
+
+/**
+ * hearth_center_txn_set_field_state:
+ * @winner: the edit whose value the field holds
+ * @losers: (element-type HearthChange): the other heads, each an open
+ *   conflict against @winner
+ *
+ * Replaces the merged state of @winner's field and its open conflicts.
+ *
+ * Returns: %FALSE with _FAILED.
+ */
+gboolean hearth_center_txn_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
+                                            GError **error);
+
+/**
+ * hearth_center_txn_get_household_village:
+ *
+ * Returns: (transfer full) (nullable): the household's village at the
+ *   center, or %NULL (unknown: no error set; or _FAILED).
+ */
+char *hearth_center_txn_get_household_village (HearthCenterTxn *txn, const char *household, GError **error);
+
+/**
+ * hearth_center_txn_set_household_village:
+ *
+ * Returns: %FALSE with _FAILED.
+ */
+gboolean hearth_center_txn_set_household_village (HearthCenterTxn *txn, const char *household, const char *village,
+                                                  GError **error);
+
+/**
+ * hearth_center_txn_list_changes:
+ * @after: a cursor
+ * @exclude_device: (nullable): leave out what this device sent
+ * @prefixes: (array zero-terminated=1): the scope; a change is listed when
+ *   its village starts with one of them
+ * @unplaced: whether changes without a village (audit entries) are listed
+ * @limit: the most to return
+ *
+ * Returns: (transfer full) (element-type HearthChange) (nullable): the
+ *   changes with a cursor above @after, in cursor order, each with its
+ *   cursor; %NULL with _FAILED.
+ */
+GPtrArray *hearth_center_txn_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
+                                           const char *const *prefixes, gboolean unplaced, guint limit,
+                                           GError **error);
+
+/**
+ * hearth_center_txn_last_cursor:
+ *
+ * Returns: the highest cursor given so far (0 for none); -1 with _FAILED.
+ */
+gint64 hearth_center_txn_last_cursor (HearthCenterTxn *txn, GError **error);
+
+G_END_DECLS

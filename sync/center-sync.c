@@ -1,0 +1,1323 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* center-sync.c: the center's side of the sync protocol (center-sync.h). */
+#define G_LOG_DOMAIN "hearth-center"
+
+#include "center-sync.h"
+#include "case-audit.h"
+#include "hlc.h"
+#include "json-depth.h"
+#include "merge.h"
+#include "sign.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+G_DEFINE_QUARK (hearth-center-error-quark, hearth_center_error)
+
+struct _HearthCenter {
+  HearthCenterStore *store;
+  HearthCenterCounty county;
+};
+
+static const struct {
+  const char *code;
+  guint status;
+} error_table[] = {
+  [HEARTH_CENTER_ERROR_BAD_JSON] = { "bad-json", 400 },
+  [HEARTH_CENTER_ERROR_TOO_DEEP] = { "too-deep", 400 },
+  [HEARTH_CENTER_ERROR_TOO_MANY] = { "too-many", 400 },
+  [HEARTH_CENTER_ERROR_BAD_CHANGE] = { "bad-change", 400 },
+  [HEARTH_CENTER_ERROR_BAD_REQUEST] = { "bad-request", 400 },
+  [HEARTH_CENTER_ERROR_UNSIGNED] = { "unsigned", 401 },
+  [HEARTH_CENTER_ERROR_BAD_SIGNATURE] = { "bad-signature", 401 },
+  [HEARTH_CENTER_ERROR_STALE] = { "stale", 401 },
+  [HEARTH_CENTER_ERROR_REPLAY] = { "replay", 401 },
+  [HEARTH_CENTER_ERROR_UNKNOWN_DEVICE] = { "unknown-device", 401 },
+  [HEARTH_CENTER_ERROR_REVOKED] = { "revoked", 403 },
+  [HEARTH_CENTER_ERROR_FORBIDDEN] = { "forbidden", 403 },
+  [HEARTH_CENTER_ERROR_NOT_FOUND] = { "not-found", 404 },
+  [HEARTH_CENTER_ERROR_GAP] = { "gap", 409 },
+  [HEARTH_CENTER_ERROR_DEVICE_EXISTS] = { "device-exists", 409 },
+  [HEARTH_CENTER_ERROR_CODE_USED] = { "code-used", 410 },
+  [HEARTH_CENTER_ERROR_CODE_EXPIRED] = { "code-expired", 410 },
+  [HEARTH_CENTER_ERROR_CODE_UNKNOWN] = { "code-unknown", 410 },
+  [HEARTH_CENTER_ERROR_TOO_LARGE] = { "too-large", 413 },
+  [HEARTH_CENTER_ERROR_BUSY] = { "busy", 503 },
+  [HEARTH_CENTER_ERROR_DRAINING] = { "draining", 503 },
+  [HEARTH_CENTER_ERROR_INTERNAL] = { "internal", 500 },
+};
+
+/* The per-change refusal codes of a push reply (PROTOCOL.md section 7). */
+#define REFUSED_BAD_CHANGE "bad-change"
+#define REFUSED_SCOPE "scope"
+#define REFUSED_AUDIT "audit"
+
+const char *
+hearth_center_error_code (HearthCenterError error)
+{
+  g_return_val_if_fail ((guint) error < G_N_ELEMENTS (error_table), "internal");
+  return error_table[error].code;
+}
+
+guint
+hearth_center_error_status (HearthCenterError error)
+{
+  g_return_val_if_fail ((guint) error < G_N_ELEMENTS (error_table), 500);
+  return error_table[error].status;
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* ---- replies ---------------------------------------------------------------------- */
+
+void
+hearth_center_reply_free (HearthCenterReply *reply)
+{
+  if (reply == NULL)
+    return;
+  g_clear_pointer (&reply->body, g_bytes_unref);
+  g_free (reply->device_id);
+  g_free (reply);
+}
+
+static HearthCenterReply *
+json_reply (guint status, JsonBuilder *b)
+{
+  HearthCenterReply *reply = g_new0 (HearthCenterReply, 1);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  char *text = json_to_string (root, FALSE);
+
+  reply->status = status;
+  reply->server_time = now_ms ();
+  reply->body = g_bytes_new_take (text, strlen (text));
+  return reply;
+}
+
+/* {"error": {"code", "message", "field"?, "expected"?, "wipe"?}}: @expected
+ * (> 0) for a gap, @wipe for a revoked device. */
+static HearthCenterReply *
+error_reply_full (HearthCenterError error, const char *field, gint64 expected, const char *message)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  HearthCenterReply *reply;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, hearth_center_error_code (error));
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  if (field != NULL)
+    {
+      json_builder_set_member_name (b, "field");
+      json_builder_add_string_value (b, field);
+    }
+  if (expected > 0)
+    {
+      json_builder_set_member_name (b, "expected");
+      json_builder_add_int_value (b, expected);
+    }
+  if (error == HEARTH_CENTER_ERROR_REVOKED)
+    {
+      json_builder_set_member_name (b, "wipe");
+      json_builder_add_boolean_value (b, TRUE);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  reply = json_reply (hearth_center_error_status (error), b);
+  if (error == HEARTH_CENTER_ERROR_BUSY || error == HEARTH_CENTER_ERROR_DRAINING ||
+      error == HEARTH_CENTER_ERROR_INTERNAL)
+    reply->retry_after = 5;
+  return reply;
+}
+
+HearthCenterReply *
+hearth_center_error_reply (HearthCenterError error, const char *message)
+{
+  return error_reply_full (error, NULL, 0, message);
+}
+
+G_GNUC_PRINTF (2, 3) static HearthCenterReply *
+fail (HearthCenterError error, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  return error_reply_full (error, NULL, 0, message);
+}
+
+/* A reply for a GError of HEARTH_CENTER_ERROR (a refusal) or any other
+ * domain (a store failure: 500, logged, nothing committed). */
+static HearthCenterReply *
+reply_for_error (const GError *error, const char *field)
+{
+  if (error->domain == HEARTH_CENTER_ERROR)
+    return error_reply_full ((HearthCenterError) error->code, field, 0, error->message);
+  g_warning ("internal failure: %s", error->message);
+  return fail (HEARTH_CENTER_ERROR_INTERNAL, _("the center failed and committed nothing: %s"), error->message);
+}
+
+/* ---- bodies ----------------------------------------------------------------------- */
+
+/* Inflates a gzip body, stopping as soon as it passes @max bytes: a few
+ * kilobytes can inflate to gigabytes. */
+static GBytes *
+gunzip_bounded (const guint8 *data, gsize len, gsize max, GError **error)
+{
+  g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autofree guint8 *buf = g_malloc (64 * 1024);
+  gsize in_pos = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) local = NULL;
+      gsize read = 0, written = 0;
+      GConverterResult r = g_converter_convert (G_CONVERTER (z), data + in_pos, len - in_pos, buf, 64 * 1024,
+                                                G_CONVERTER_INPUT_AT_END, &read, &written, &local);
+
+      if (r == G_CONVERTER_ERROR)
+        {
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                       _("the gzip body is damaged or cut short: %s"), local->message);
+          return NULL;
+        }
+      in_pos += read;
+      if (out->len + written > max)
+        {
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_TOO_LARGE,
+                       _("the body inflates to more than %d bytes"), (int) max);
+          return NULL;
+        }
+      g_byte_array_append (out, buf, (guint) written);
+      if (r == G_CONVERTER_FINISHED)
+        break;
+      if (read == 0 && written == 0)
+        {
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                       _("the gzip body is damaged or cut short"));
+          return NULL;
+        }
+    }
+  if (in_pos != len)
+    {
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                   _("the body holds data after the end of its gzip stream"));
+      return NULL;
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+/* The body as JSON text: inflated when it says gzip. */
+static GBytes *
+decode_body (const HearthCenterRequest *req, GError **error)
+{
+  const char *enc = req->content_encoding;
+
+  if (req->body_len > HEARTH_CENTER_MAX_BODY)
+    {
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_TOO_LARGE,
+                   _("the body is larger than %d bytes"), HEARTH_CENTER_MAX_BODY);
+      return NULL;
+    }
+  if (enc == NULL || *enc == '\0' || g_ascii_strcasecmp (enc, "identity") == 0)
+    return g_bytes_new (req->body, req->body_len);
+  if (g_ascii_strcasecmp (enc, "gzip") == 0)
+    return gunzip_bounded (req->body, req->body_len, HEARTH_CENTER_MAX_BODY, error);
+  g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+               _("Content-Encoding “%s” is not supported (send gzip or nothing)"), enc);
+  return NULL;
+}
+
+JsonNode *
+hearth_center_parse_json (const char *data, gsize len, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local = NULL;
+  const char *bad_utf8 = NULL;
+  JsonNode *root;
+
+  if (len > HEARTH_CENTER_MAX_BODY)
+    {
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_TOO_LARGE,
+                   _("the body is larger than %d bytes"), HEARTH_CENTER_MAX_BODY);
+      return NULL;
+    }
+  if (!g_utf8_validate (data, (gssize) len, &bad_utf8))
+    {
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_JSON,
+                   _("the body is not UTF-8 text (byte %lu)"), (unsigned long) (bad_utf8 - data));
+      return NULL;
+    }
+  /* Before json-glib sees it: its parser recurses without a limit. */
+  if (!hearth_json_check_depth (data, len, HEARTH_JSON_MAX_DEPTH, NULL, &local))
+    {
+      g_set_error_literal (error, HEARTH_CENTER_ERROR,
+                           local->code == HEARTH_JSON_DEPTH_ERROR_TOO_DEEP ? HEARTH_CENTER_ERROR_TOO_DEEP
+                                                                           : HEARTH_CENTER_ERROR_BAD_JSON,
+                           local->message);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
+    {
+      unsigned line = 0, column = 0;
+      int consumed = 0;
+
+      /* json-glib says "<data>:LINE:COLUMN: Parse error: …", quoting the
+       * text at fault cut at a byte count, which may split a character. */
+      g_autofree char *valid = g_utf8_make_valid (local->message, -1);
+
+      if (sscanf (valid, "<data>:%u:%u: %n", &line, &column, &consumed) == 2 && consumed > 0)
+        g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_JSON, _("line %u, column %u: %s"), line,
+                     column, valid + consumed);
+      else
+        g_set_error_literal (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_JSON, valid);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_JSON, _("the body is empty"));
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST, _("the body must be a JSON object"));
+      return NULL;
+    }
+  return json_node_ref (root);
+}
+
+/* A string member, or NULL when it is missing or not a string. */
+static const char *
+member_string (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+static void
+push_item_free (HearthPushItem *item)
+{
+  hearth_change_free (item->change);
+  g_free (item->refusal);
+  g_free (item);
+}
+
+void
+hearth_push_batch_free (HearthPushBatch *batch)
+{
+  if (batch == NULL)
+    return;
+  g_free (batch->device_id);
+  g_clear_pointer (&batch->items, g_ptr_array_unref);
+  g_free (batch);
+}
+
+HearthPushBatch *
+hearth_center_parse_push (const char *data, gsize len, char **field, GError **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(HearthPushBatch) batch = NULL;
+  JsonObject *o;
+  JsonNode *changes;
+  JsonArray *array;
+  const char *device_id;
+  gint64 first = 0;
+
+  if (field != NULL)
+    *field = NULL;
+  root = hearth_center_parse_json (data, len, error);
+  if (root == NULL)
+    return NULL;
+  o = json_node_get_object (root);
+  device_id = member_string (o, "device_id");
+  if (device_id == NULL || !g_uuid_string_is_valid (device_id))
+    {
+      if (field != NULL)
+        *field = g_strdup ("device_id");
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                   _("“device_id” must be the device's UUID"));
+      return NULL;
+    }
+  changes = json_object_get_member (o, "changes");
+  if (changes == NULL || !JSON_NODE_HOLDS_ARRAY (changes))
+    {
+      if (field != NULL)
+        *field = g_strdup ("changes");
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST, _("“changes” must be an array"));
+      return NULL;
+    }
+  array = json_node_get_array (changes);
+  if (json_array_get_length (array) > HEARTH_CENTER_MAX_CHANGES)
+    {
+      if (field != NULL)
+        *field = g_strdup ("changes");
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_TOO_MANY,
+                   _("a push holds at most %d changes, this one %u"), HEARTH_CENTER_MAX_CHANGES,
+                   json_array_get_length (array));
+      return NULL;
+    }
+
+  batch = g_new0 (HearthPushBatch, 1);
+  batch->device_id = g_strdup (device_id);
+  batch->items = g_ptr_array_new_with_free_func ((GDestroyNotify) push_item_free);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *where = g_strdup_printf ("changes[%u]", i);
+      g_autoptr(GError) local = NULL;
+      HearthPushItem *item;
+      JsonNode *seq = NULL;
+
+      /* Without its number a change cannot even be consumed: the batch is
+       * malformed, not the change. */
+      if (JSON_NODE_HOLDS_OBJECT (element))
+        seq = json_object_get_member (json_node_get_object (element), "seq");
+      if (seq == NULL || !JSON_NODE_HOLDS_VALUE (seq) || json_node_get_value_type (seq) != G_TYPE_INT64 ||
+          json_node_get_int (seq) < 1 || json_node_get_int (seq) > HEARTH_CENTER_MAX_SEQ)
+        {
+          if (field != NULL)
+            *field = g_strconcat (where, ".seq", NULL);
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_CHANGE,
+                       _("%s: a change must be an object with a whole “seq” from 1"), where);
+          return NULL;
+        }
+      if (i == 0)
+        first = json_node_get_int (seq);
+      else if (json_node_get_int (seq) != first + i)
+        {
+          if (field != NULL)
+            *field = g_strconcat (where, ".seq", NULL);
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_CHANGE,
+                       _("%s: “seq” is %lld where %lld follows (a batch holds consecutive numbers)"), where,
+                       (long long) json_node_get_int (seq), (long long) (first + i));
+          return NULL;
+        }
+      item = g_new0 (HearthPushItem, 1);
+      item->seq = json_node_get_int (seq);
+      item->change = hearth_change_from_json (element, where, &local);
+      if (item->change == NULL)
+        item->refusal = g_strdup (local->message);
+      g_ptr_array_add (batch->items, item);
+    }
+  return g_steal_pointer (&batch);
+}
+
+/* ---- enrolment codes --------------------------------------------------------------- */
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+#define CODE_CHARS 16
+
+static void
+code_digest (const char *normalised, guint8 *hash)
+{
+  crypto_generichash (hash, 32, (const guint8 *) normalised, CODE_CHARS, NULL, 0);
+}
+
+char *
+hearth_center_code_new (guint8 *hash)
+{
+  guint8 raw[10];  /* 80 bits: 16 digits of 5 bits */
+  char digits[CODE_CHARS + 1];
+  guint bit = 0;
+
+  if (sodium_init () < 0)
+    g_error ("libsodium could not be initialised");
+  randombytes_buf (raw, sizeof raw);
+  for (guint i = 0; i < CODE_CHARS; i++, bit += 5)
+    {
+      guint value = ((guint) raw[bit / 8] << 8 | (bit / 8 + 1 < sizeof raw ? raw[bit / 8 + 1] : 0)) >> (11 - bit % 8);
+      digits[i] = crockford[value & 31];
+    }
+  digits[CODE_CHARS] = '\0';
+  code_digest (digits, hash);
+  sodium_memzero (raw, sizeof raw);
+  return g_strdup_printf ("%.4s-%.4s-%.4s-%.4s", digits, digits + 4, digits + 8, digits + 12);
+}
+
+gboolean
+hearth_center_code_hash (const char *entered, guint8 *hash)
+{
+  char digits[CODE_CHARS + 1];
+  guint n = 0;
+
+  for (const char *p = entered; *p != '\0'; p++)
+    {
+      char c = g_ascii_toupper (*p);
+
+      if (c == '-' || c == ' ')
+        continue;
+      if (c == 'O')
+        c = '0';
+      else if (c == 'I' || c == 'L')
+        c = '1';
+      if (c == '\0' || strchr (crockford, c) == NULL || n == CODE_CHARS)
+        return FALSE;
+      digits[n++] = c;
+    }
+  if (n != CODE_CHARS)
+    return FALSE;
+  digits[n] = '\0';
+  code_digest (digits, hash);
+  return TRUE;
+}
+
+/* ---- the center -------------------------------------------------------------------- */
+
+HearthCenter *
+hearth_center_new (HearthCenterStore *store, GError **error)
+{
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  HearthCenter *self;
+
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store), NULL);
+
+  self = g_new0 (HearthCenter, 1);
+  self->store = g_object_ref (store);
+  txn = hearth_center_store_begin (store, FALSE, error);
+  if (txn == NULL || !hearth_center_txn_get_county (txn, &self->county, error))
+    {
+      hearth_center_free (self);
+      return NULL;
+    }
+  return self;
+}
+
+void
+hearth_center_free (HearthCenter *self)
+{
+  if (self == NULL)
+    return;
+  hearth_center_county_clear (&self->county);
+  g_clear_object (&self->store);
+  g_free (self);
+}
+
+gboolean
+hearth_center_scope_contains (const char *const *scope, const char *village)
+{
+  if (village == NULL)
+    return FALSE;
+  for (guint i = 0; scope != NULL && scope[i] != NULL; i++)
+    if (g_str_has_prefix (village, scope[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_not_found (const GError *error)
+{
+  return g_error_matches (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NOT_FOUND);
+}
+
+/* ---- enrolment (PROTOCOL.md section 5) ---------------------------------------------------- */
+
+static gboolean
+valid_device_name (const char *name)
+{
+  if (name == NULL || *name == '\0' || strlen (name) > 128)
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
+static HearthCenterReply *
+enrolment_reply (HearthCenter *self, const char *device_id, HearthCenterUser *user)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  char key[sodium_base64_ENCODED_LEN (32, sodium_base64_VARIANT_ORIGINAL)];
+  HearthCenterReply *reply;
+
+  sodium_bin2base64 (key, sizeof key, self->county.public_key, 32, sodium_base64_VARIANT_ORIGINAL);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "device_id");
+  json_builder_add_string_value (b, device_id);
+  json_builder_set_member_name (b, "user");
+  json_builder_add_string_value (b, user->name);
+  json_builder_set_member_name (b, "role");
+  json_builder_add_string_value (b, user->role);
+  json_builder_set_member_name (b, "scope");
+  json_builder_begin_array (b);
+  for (guint i = 0; user->scope[i] != NULL; i++)
+    json_builder_add_string_value (b, user->scope[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "county");
+  json_builder_add_string_value (b, self->county.code);
+  json_builder_set_member_name (b, "county_public_key");
+  json_builder_add_string_value (b, key);
+  json_builder_set_member_name (b, "time_zone");
+  json_builder_add_string_value (b, self->county.time_zone);
+  json_builder_set_member_name (b, "server_time");
+  json_builder_add_int_value (b, now_ms ());
+  json_builder_end_object (b);
+  reply = json_reply (200, b);
+  reply->device_id = g_strdup (device_id);
+  return reply;
+}
+
+static HearthCenterReply *
+handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthCenterDevice) existing = NULL;
+  g_autoptr(HearthCenterUser) user = NULL;
+  g_auto(HearthCenterCode) code = { 0 };
+  HearthCenterDevice device = { 0 };
+  const char *entered, *device_id, *key_text, *name;
+  guint8 hash[32], key[32];
+  gint64 now = now_ms ();
+  JsonObject *o;
+
+  body = decode_body (req, &error);
+  if (body == NULL)
+    return reply_for_error (error, NULL);
+  root = hearth_center_parse_json (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+  if (root == NULL)
+    return reply_for_error (error, NULL);
+  o = json_node_get_object (root);
+  entered = member_string (o, "code");
+  device_id = member_string (o, "device_id");
+  key_text = member_string (o, "public_key");
+  name = member_string (o, "name");
+  if (entered == NULL)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "code", 0, _("“code” is missing"));
+  if (device_id == NULL || !g_uuid_string_is_valid (device_id))
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
+                             _("“device_id” must be the device's UUID"));
+  if (!hearth_sign_decode_key (key_text, key, &error))
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "public_key", 0, error->message);
+  if (!valid_device_name (name))
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "name", 0,
+                             _("“name” must be a line of text of at most 128 bytes"));
+  if (!hearth_center_code_hash (entered, hash))
+    return fail (HEARTH_CENTER_ERROR_CODE_UNKNOWN, _("no such enrolment code"));
+
+  txn = hearth_center_store_begin (self->store, TRUE, &error);
+  if (txn == NULL)
+    return reply_for_error (error, NULL);
+  if (!hearth_center_txn_get_code (txn, hash, &code, &error))
+    return is_not_found (error) ? fail (HEARTH_CENTER_ERROR_CODE_UNKNOWN, _("no such enrolment code"))
+                                : reply_for_error (error, NULL);
+  existing = hearth_center_txn_get_device (txn, device_id, &error);
+  if (existing == NULL && !is_not_found (error))
+    return reply_for_error (error, NULL);
+  g_clear_error (&error);
+  user = hearth_center_txn_get_user (txn, code.user, &error);
+  if (user == NULL)
+    return reply_for_error (error, NULL);
+
+  if (code.used_at != 0)
+    {
+      /* The same device and key again: its reply was lost; answer alike. */
+      if (existing != NULL && g_strcmp0 (code.device_id, device_id) == 0 &&
+          sodium_memcmp (existing->public_key, key, sizeof key) == 0)
+        {
+          if (existing->revoked_at != 0)
+            return fail (HEARTH_CENTER_ERROR_REVOKED, _("this device was revoked: lock and wipe its store"));
+          return enrolment_reply (self, device_id, user);
+        }
+      return fail (HEARTH_CENTER_ERROR_CODE_USED, _("this enrolment code was used already; ask for a new one"));
+    }
+  if (code.expires_at <= now)
+    return fail (HEARTH_CENTER_ERROR_CODE_EXPIRED, _("this enrolment code has expired; ask for a new one"));
+  if (existing != NULL)
+    return fail (HEARTH_CENTER_ERROR_DEVICE_EXISTS, _("device %s is enrolled already"), device_id);
+
+  device.id = (char *) device_id;
+  device.user = code.user;
+  memcpy (device.public_key, key, sizeof key);
+  device.name = (char *) name;
+  device.enrolled_at = now;
+  if (!hearth_center_txn_add_device (txn, &device, &error))
+    {
+      if (g_error_matches (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS))
+        return fail (HEARTH_CENTER_ERROR_DEVICE_EXISTS, _("this public key is enrolled for another device"));
+      return reply_for_error (error, NULL);
+    }
+  if (!hearth_center_txn_use_code (txn, hash, device_id, now, &error) ||
+      !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
+    return reply_for_error (error, NULL);
+  return enrolment_reply (self, device_id, user);
+}
+
+/* ---- signed requests (PROTOCOL.md section 4) ------------------------------------------------ */
+
+/* Decimal digits, no sign or leading zero: the one spelling of a number
+ * (Hearth-Time is signed as sent). */
+static gboolean
+parse_decimal (const char *text, gint64 *out)
+{
+  guint64 v;
+  gsize n = strlen (text);
+
+  if (n == 0 || n > 15 || (n > 1 && text[0] == '0') || strspn (text, "0123456789") != n)
+    return FALSE;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT64, &v, NULL))
+    return FALSE;
+  *out = (gint64) v;
+  return TRUE;
+}
+
+/* Checks a signed request in the protocol's order: unsigned, unknown
+ * device, bad signature, (revoked), stale, replay; then records the nonce
+ * and the time the device was seen. Returns: (transfer full) the device,
+ * or NULL with *@reply set. */
+static HearthCenterDevice *
+authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *path_and_query,
+              HearthCenterReply **reply)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthCenterDevice) device = NULL;
+  g_autoptr(HearthCenterDevice) fresh = NULL;
+  gint64 sent_ms = 0, now;
+  const char *missing = req->device == NULL      ? "Hearth-Device"
+                        : req->time == NULL      ? "Hearth-Time"
+                        : req->nonce == NULL     ? "Hearth-Nonce"
+                        : req->signature == NULL ? "Hearth-Signature"
+                                                 : NULL;
+
+  if (missing != NULL)
+    {
+      *reply = fail (HEARTH_CENTER_ERROR_UNSIGNED, _("the request is not signed: %s is missing"), missing);
+      return NULL;
+    }
+  if (!parse_decimal (req->time, &sent_ms))
+    {
+      *reply = fail (HEARTH_CENTER_ERROR_UNSIGNED, _("Hearth-Time must be milliseconds since 1970 in digits"));
+      return NULL;
+    }
+  if (!hearth_sign_nonce_is_valid (req->nonce))
+    {
+      *reply = fail (HEARTH_CENTER_ERROR_UNSIGNED, _("Hearth-Nonce must be 16 bytes in base64"));
+      return NULL;
+    }
+  if (!g_uuid_string_is_valid (req->device))
+    {
+      *reply = fail (HEARTH_CENTER_ERROR_UNKNOWN_DEVICE, _("Hearth-Device is not a device id"));
+      return NULL;
+    }
+
+  txn = hearth_center_store_begin (self->store, FALSE, &error);
+  if (txn != NULL)
+    device = hearth_center_txn_get_device (txn, req->device, &error);
+  g_clear_pointer (&txn, hearth_center_txn_rollback);
+  if (device == NULL)
+    {
+      *reply = is_not_found (error) ? fail (HEARTH_CENTER_ERROR_UNKNOWN_DEVICE, _("device %s is not enrolled here"),
+                                            req->device)
+                                    : reply_for_error (error, NULL);
+      return NULL;
+    }
+  if (!hearth_sign_verify (device->public_key, req->signature, req->method, path_and_query, req->body,
+                           req->body_len, req->device, sent_ms, req->nonce, &error))
+    {
+      *reply = fail (HEARTH_CENTER_ERROR_BAD_SIGNATURE, "%s", error->message);
+      return NULL;
+    }
+  if (device->revoked_at != 0)
+    {
+      *reply = fail (HEARTH_CENTER_ERROR_REVOKED, _("this device was revoked: lock and wipe its store"));
+      return NULL;
+    }
+  now = now_ms ();
+  if (ABS (sent_ms - now) > HEARTH_CENTER_MAX_SKEW_MS)
+    {
+      *reply = fail (HEARTH_CENTER_ERROR_STALE,
+                     _("the request's time is %lld s from the center's (at most %d s): take the center's time from "
+                       "Hearth-Time and sign again"),
+                     (long long) ((sent_ms - now) / 1000), HEARTH_CENTER_MAX_SKEW_MS / 1000);
+      return NULL;
+    }
+
+  txn = hearth_center_store_begin (self->store, TRUE, &error);
+  if (txn == NULL)
+    {
+      *reply = reply_for_error (error, NULL);
+      return NULL;
+    }
+  if (!hearth_center_txn_add_nonce (txn, device->id, req->nonce, now, HEARTH_CENTER_NONCE_KEEP_MS, &error))
+    {
+      *reply = g_error_matches (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS)
+                 ? fail (HEARTH_CENTER_ERROR_REPLAY, _("this request's nonce was used already: send a fresh one"))
+                 : reply_for_error (error, NULL);
+      return NULL;
+    }
+  /* Read again inside the write transaction: a push may have moved it on. */
+  fresh = hearth_center_txn_get_device (txn, device->id, &error);
+  if (fresh == NULL)
+    {
+      *reply = reply_for_error (error, NULL);
+      return NULL;
+    }
+  fresh->last_seen_at = now;
+  if (!hearth_center_txn_save_device (txn, fresh, &error) ||
+      !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
+    {
+      *reply = reply_for_error (error, NULL);
+      return NULL;
+    }
+  return g_steal_pointer (&fresh);
+}
+
+/* ---- push (PROTOCOL.md section 7) -------------------------------------------------------------- */
+
+typedef struct {
+  HearthCenterTxn *txn;
+  HearthCenterDevice *device;  /* read in the push's transaction */
+  HearthCenterUser *user;
+  gint64 now;
+} Push;
+
+G_GNUC_PRINTF (3, 4) static void
+refuse (HearthCenterOutcome *out, const char *code, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_free (out->message);
+  out->message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_free (out->code);
+  out->code = g_strdup (code);
+}
+
+/* Checks an audit entry against the device's chain; on success moves the
+ * chain's head (in memory, saved with the device). Returns: (transfer
+ * full) the reason it breaks the chain, or NULL. */
+static char *
+check_audit_entry (Push *p, const HearthChange *c)
+{
+  static const char *const names[] = { "at", "actor", "device_id", "action", "record_table", "record_id", "fields" };
+  const char *values[8];
+  const char *seq_text = g_hash_table_lookup (c->fields, "seq");
+  const char *prev = g_hash_table_lookup (c->fields, "prev_hash");
+  const char *hash = g_hash_table_lookup (c->fields, "hash");
+  HearthCenterDevice *d = p->device;
+  char computed[65];
+  gint64 seq;
+
+  if (seq_text == NULL || !g_ascii_string_to_signed (seq_text, 10, 1, HEARTH_CENTER_MAX_SEQ, &seq, NULL))
+    return g_strdup (_("an audit entry needs a whole “seq” from 1"));
+  if (prev == NULL || hash == NULL)
+    return g_strdup_printf (_("audit entry %lld has no “prev_hash” or “hash”"), (long long) seq);
+  values[0] = c->id;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const char *v = g_hash_table_lookup (c->fields, names[i]);
+
+      /* "fields" may be blank; the others are required. Each is one line
+       * of the hashed text, so a line break would make it ambiguous. */
+      if (v == NULL && g_str_equal (names[i], "fields"))
+        v = "";
+      if (v == NULL || (*v == '\0' && !g_str_equal (names[i], "fields")))
+        return g_strdup_printf (_("audit entry %lld has no “%s”"), (long long) seq, names[i]);
+      if (strpbrk (v, "\r\n") != NULL)
+        return g_strdup_printf (_("audit entry %lld: “%s” holds a line break"), (long long) seq, names[i]);
+      values[i + 1] = v;
+    }
+  if (g_strcmp0 (values[3], d->id) != 0)
+    return g_strdup_printf (_("audit entry %lld names device %s, not the device that sent it"), (long long) seq,
+                            values[3]);
+  if (seq > d->audit_seq + 1)
+    return g_strdup_printf (_("audit entry %lld does not follow entry %lld: entries %lld to %lld are missing"),
+                            (long long) seq, (long long) d->audit_seq, (long long) (d->audit_seq + 1),
+                            (long long) (seq - 1));
+  if (seq <= d->audit_seq)
+    return g_strdup_printf (_("audit entry %lld repeats a number the chain holds already (the next is %lld)"),
+                            (long long) seq, (long long) (d->audit_seq + 1));
+  if (strcmp (prev, d->audit_hash) != 0)
+    return g_strdup_printf (_("audit entry %lld does not follow entry %lld: its previous hash differs (entries "
+                              "were replaced, reordered or removed)"),
+                            (long long) seq, (long long) d->audit_seq);
+  hearth_audit_entry_hash (prev, seq, values, computed);
+  if (strcmp (hash, computed) != 0)
+    return g_strdup_printf (_("audit entry %lld was changed after it was written: its hash does not match"),
+                            (long long) seq);
+  d->audit_seq = seq;
+  memcpy (d->audit_hash, computed, sizeof d->audit_hash);
+  return NULL;
+}
+
+/* Recomputes the merged state of @c's field from every stored edit of it. */
+static gboolean
+merge_field (Push *p, const HearthChange *c, GError **error)
+{
+  g_autoptr(GPtrArray) edits = hearth_center_txn_list_edits (p->txn, c->table, c->id, c->field, error);
+  g_autoptr(GPtrArray) losers = g_ptr_array_new ();
+  g_autofree HearthFieldEdit *fe = NULL;
+  HearthFieldMerge merged = { 0 };
+  const HearthChange *winner;
+
+  if (edits == NULL)
+    return FALSE;
+  fe = g_new0 (HearthFieldEdit, MAX (edits->len, 1));
+  for (guint i = 0; i < edits->len; i++)
+    {
+      HearthChange *e = edits->pdata[i];
+
+      fe[i].hlc = e->hlc;
+      fe[i].parents = (const char *const *) e->parents->pdata;
+      fe[i].n_parents = e->parents->len;
+      fe[i].value = e->value;
+    }
+  if (!hearth_merge_field (fe, edits->len, &merged, error))
+    return FALSE;
+  winner = edits->pdata[merged.winner - fe];
+  for (guint i = 0; i < merged.losers->len; i++)
+    g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
+  g_ptr_array_unref (merged.losers);
+  if (!hearth_center_txn_set_field_state (p->txn, winner, losers, error))
+    return FALSE;
+  /* A household's village is its merged village_code (a move). */
+  if (g_str_equal (c->table, "households") && g_str_equal (c->field, "village_code") &&
+      strlen (winner->value) == 12 && strspn (winner->value, "0123456789") == 12)
+    return hearth_center_txn_set_household_village (p->txn, winner->id, winner->value, error);
+  return TRUE;
+}
+
+/* The edit's version after clamping (rule 5 of PROTOCOL.md section 6.3) and
+ * its parents as stored: a parent this device had clamped is named by its
+ * clamped version. Sets @out's clamped versions when it clamps. */
+static gboolean
+clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out, GError **error)
+{
+  HearthHlc hlc, floor, clamped;
+  gboolean have_floor;
+
+  if (!hearth_hlc_parse (c->hlc, &hlc, error))
+    return FALSE;
+  have_floor = p->device->clamp_floor != NULL && hearth_hlc_parse (p->device->clamp_floor, &floor, NULL);
+  if (hearth_merge_clamp (&hlc, p->now, HEARTH_MERGE_MAX_AHEAD_MS, have_floor ? &floor : NULL, &clamped))
+    {
+      out->original_hlc = g_strdup (c->hlc);
+      out->clamped_hlc = hearth_hlc_to_string (&clamped);
+      g_free (c->hlc);
+      c->hlc = g_strdup (out->clamped_hlc);
+      *floor_out = g_strdup (out->clamped_hlc);
+    }
+  for (guint i = 0; i < c->parents->len; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      char *renamed = hearth_center_txn_find_clamped (p->txn, p->device->id, c->parents->pdata[i], &local);
+
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (renamed != NULL)
+        {
+          g_free (c->parents->pdata[i]);
+          c->parents->pdata[i] = renamed;
+        }
+    }
+  return TRUE;
+}
+
+/* One change of a push: stored, acknowledged as a repeat, or refused with a
+ * reason in @out. Returns: %FALSE only when the store fails. */
+static gboolean
+push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **error)
+{
+  HearthChange *c = item->change;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(HearthChange) existing = NULL;
+  g_autofree char *at_center = NULL;
+  g_autofree char *floor = NULL;
+  gboolean audit;
+
+  out->seq = item->seq;
+  if (c == NULL)
+    {
+      refuse (out, REFUSED_BAD_CHANGE, "%s", item->refusal);
+      return TRUE;
+    }
+  audit = c->kind == HEARTH_CHANGE_RECORD && g_str_equal (c->table, "audit");
+  if (!audit && (c->household == NULL || c->village == NULL))
+    {
+      refuse (out, REFUSED_BAD_CHANGE, _("a change of “%s” must name its “household” and “village”"), c->table);
+      return TRUE;
+    }
+  if ((c->household == NULL) != (c->village == NULL))
+    {
+      refuse (out, REFUSED_BAD_CHANGE, _("a change names both its “household” and “village”, or neither"));
+      return TRUE;
+    }
+  if (g_str_equal (c->table, "households") && g_strcmp0 (c->household, c->id) != 0)
+    {
+      refuse (out, REFUSED_BAD_CHANGE, _("a change of a household must name the household itself as “household”"));
+      return TRUE;
+    }
+
+  /* Scope: where the change says the data is, and where the center has the
+   * household: a device must not move another scope's household into its
+   * own. */
+  if (c->village != NULL && !hearth_center_scope_contains ((const char *const *) p->user->scope, c->village))
+    {
+      refuse (out, REFUSED_SCOPE, _("household %s is in village %s, outside your scope"), c->household, c->village);
+      return TRUE;
+    }
+  if (c->household != NULL)
+    {
+      at_center = hearth_center_txn_get_household_village (p->txn, c->household, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (at_center != NULL && !hearth_center_scope_contains ((const char *const *) p->user->scope, at_center))
+        {
+          refuse (out, REFUSED_SCOPE, _("household %s is in village %s at the center, outside your scope"),
+                  c->household, at_center);
+          return TRUE;
+        }
+    }
+
+  if (c->kind == HEARTH_CHANGE_RECORD)
+    {
+      g_autofree char *broken = NULL;
+
+      existing = hearth_center_txn_find_record (p->txn, c->table, c->id, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (existing != NULL)
+        {
+          if (!hearth_change_equal (existing, c))
+            refuse (out, REFUSED_BAD_CHANGE, _("%s record %s was recorded with other content"), c->table, c->id);
+          return TRUE;  /* the same record again: acknowledged, not stored twice */
+        }
+      if (audit && (broken = check_audit_entry (p, c)) != NULL)
+        {
+          if (p->device->audit_broken == NULL)
+            p->device->audit_broken = g_strdup (broken);
+          refuse (out, REFUSED_AUDIT, "%s", broken);
+          return TRUE;
+        }
+    }
+  else
+    {
+      if (!clamp_edit (p, c, out, &floor, &local))
+        {
+          if (local->domain != HEARTH_HLC_ERROR)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          refuse (out, REFUSED_BAD_CHANGE, "%s", local->message);
+          return TRUE;
+        }
+      existing = hearth_center_txn_find_edit (p->txn, c->table, c->id, c->field, c->hlc, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (existing != NULL)
+        {
+          g_clear_pointer (&out->original_hlc, g_free);
+          g_clear_pointer (&out->clamped_hlc, g_free);
+          if (!hearth_change_equal (existing, c))
+            refuse (out, REFUSED_BAD_CHANGE, _("version %s of “%s” of %s record %s was sent before with another value"),
+                    c->hlc, c->field, c->table, c->id);
+          return TRUE;
+        }
+      if (floor != NULL)
+        {
+          g_free (p->device->clamp_floor);
+          p->device->clamp_floor = g_steal_pointer (&floor);
+        }
+    }
+
+  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, p->now, error);
+  if (out->cursor == 0)
+    return FALSE;
+  if (c->household != NULL && at_center == NULL &&
+      !hearth_center_txn_set_household_village (p->txn, c->household, c->village, error))
+    return FALSE;
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    return merge_field (p, c, error);
+  return TRUE;
+}
+
+static void
+add_outcome_to_reply (JsonArray *refused, JsonArray *clamped, const HearthCenterOutcome *o)
+{
+  if (o->code != NULL)
+    {
+      JsonObject *r = json_object_new ();
+      json_object_set_int_member (r, "seq", o->seq);
+      json_object_set_string_member (r, "code", o->code);
+      json_object_set_string_member (r, "message", o->message);
+      json_array_add_object_element (refused, r);
+    }
+  if (o->clamped_hlc != NULL)
+    {
+      JsonObject *r = json_object_new ();
+      json_object_set_int_member (r, "seq", o->seq);
+      json_object_set_string_member (r, "hlc", o->clamped_hlc);
+      json_array_add_object_element (clamped, r);
+    }
+}
+
+static HearthCenterReply *
+handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDevice *auth)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(HearthPushBatch) batch = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthCenterDevice) device = NULL;
+  g_autoptr(HearthCenterUser) user = NULL;
+  g_autoptr(JsonArray) refused = json_array_new ();
+  g_autoptr(JsonArray) clamped = json_array_new ();
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *field = NULL;
+  JsonNode *node;
+  Push p = { 0 };
+  gint64 acked;
+
+  body = decode_body (req, &error);
+  if (body == NULL)
+    return reply_for_error (error, NULL);
+  batch = hearth_center_parse_push (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &field, &error);
+  if (batch == NULL)
+    return reply_for_error (error, field);
+  if (strcmp (batch->device_id, auth->id) != 0)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
+                             _("“device_id” names another device than the one that signed the request"));
+
+  txn = hearth_center_store_begin (self->store, TRUE, &error);
+  if (txn == NULL)
+    return reply_for_error (error, NULL);
+  device = hearth_center_txn_get_device (txn, auth->id, &error);
+  if (device == NULL)
+    return reply_for_error (error, NULL);
+  user = hearth_center_txn_get_user (txn, device->user, &error);
+  if (user == NULL)
+    return reply_for_error (error, NULL);
+  acked = device->acked_seq;
+  if (batch->items->len > 0)
+    {
+      HearthPushItem *first = batch->items->pdata[0];
+
+      if (first->seq > acked + 1)
+        {
+          g_autofree char *message = g_strdup_printf (_("this push starts at change %lld, but the center has "
+                                                        "changes up to %lld: send from %lld"),
+                                                      (long long) first->seq, (long long) acked,
+                                                      (long long) (acked + 1));
+          return error_reply_full (HEARTH_CENTER_ERROR_GAP, NULL, acked + 1, message);
+        }
+    }
+
+  p.txn = txn;
+  p.device = device;
+  p.user = user;
+  p.now = now_ms ();
+  for (guint i = 0; i < batch->items->len; i++)
+    {
+      HearthPushItem *item = batch->items->pdata[i];
+      g_auto(HearthCenterOutcome) outcome = { 0 };
+
+      if (item->seq <= acked)
+        {
+          /* A repeat: answered from what the first delivery gave. */
+          if (!hearth_center_txn_get_outcome (txn, device->id, item->seq, &outcome, &error))
+            {
+              if (!is_not_found (error))
+                return reply_for_error (error, NULL);
+              g_clear_error (&error);
+              outcome.seq = item->seq;
+            }
+        }
+      else
+        {
+          if (!push_change (&p, item, &outcome, &error) ||
+              !hearth_center_txn_add_outcome (txn, device->id, &outcome, &error))
+            return reply_for_error (error, NULL);
+          device->acked_seq = item->seq;
+        }
+      add_outcome_to_reply (refused, clamped, &outcome);
+    }
+  if (!hearth_center_txn_save_device (txn, device, &error) ||
+      !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
+    return reply_for_error (error, NULL);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "acked");
+  json_builder_add_int_value (b, device->acked_seq);
+  json_builder_set_member_name (b, "refused");
+  node = json_node_new (JSON_NODE_ARRAY);
+  json_node_set_array (node, refused);
+  json_builder_add_value (b, node);
+  json_builder_set_member_name (b, "clamped");
+  node = json_node_new (JSON_NODE_ARRAY);
+  json_node_set_array (node, clamped);
+  json_builder_add_value (b, node);
+  json_builder_set_member_name (b, "server_time");
+  json_builder_add_int_value (b, now_ms ());
+  json_builder_end_object (b);
+  return json_reply (200, b);
+}
+
+/* ---- pull (PROTOCOL.md section 8) ----------------------------------------------------------------- */
+
+/* A query parameter in digits only (targets are signed as sent, so there
+ * is no escaping to undo). */
+static gboolean
+query_number (const char *query, const char *name, gint64 fallback, gint64 min, gint64 max, gint64 *out,
+              GError **error)
+{
+  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
+  gboolean seen = FALSE;
+
+  *out = fallback;
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      gsize n = strlen (name);
+      gint64 v = 0;
+
+      if (strncmp (pairs[i], name, n) != 0 || pairs[i][n] != '=')
+        continue;
+      if (seen || !parse_decimal (pairs[i] + n + 1, &v) || v < min || v > max)
+        {
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                       _("“%s” must be given once, a whole number from %lld to %lld"), name, (long long) min,
+                       (long long) max);
+          return FALSE;
+        }
+      seen = TRUE;
+      *out = v;
+    }
+  return TRUE;
+}
+
+static HearthCenterReply *
+handle_pull (HearthCenter *self, const char *query, HearthCenterDevice *device)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthCenterUser) user = NULL;
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GString) out = g_string_new ("{\"changes\":[");
+  HearthCenterReply *reply;
+  gint64 cursor, limit, last, next;
+  gboolean more = FALSE, whole_county = FALSE;
+  guint listed = 0;
+
+  if (!query_number (query, "cursor", 0, 0, HEARTH_CENTER_MAX_SEQ - 1, &cursor, &error))
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "cursor", 0, error->message);
+  if (!query_number (query, "limit", HEARTH_CENTER_DEFAULT_PULL, 1, HEARTH_CENTER_MAX_PULL, &limit, &error))
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "limit", 0, error->message);
+
+  txn = hearth_center_store_begin (self->store, FALSE, &error);
+  if (txn == NULL)
+    return reply_for_error (error, NULL);
+  user = hearth_center_txn_get_user (txn, device->user, &error);
+  if (user == NULL)
+    return reply_for_error (error, NULL);
+  /* One more than asked: whether there is more is then known. Audit
+   * entries without a village go to whoever's scope is the whole county. */
+  for (guint i = 0; user->scope[i] != NULL; i++)
+    whole_county = whole_county || g_str_equal (user->scope[i], self->county.code);
+  changes = hearth_center_txn_list_changes (txn, cursor, device->id, (const char *const *) user->scope, whole_county,
+                                            (guint) limit + 1, &error);
+  if (changes == NULL || (last = hearth_center_txn_last_cursor (txn, &error)) < 0)
+    return reply_for_error (error, NULL);
+  hearth_center_txn_rollback (g_steal_pointer (&txn));
+
+  next = MAX (cursor, last);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      HearthChange *c = changes->pdata[i];
+      g_autoptr(JsonNode) node = NULL;
+      g_autofree char *text = NULL;
+
+      if (i == (guint) limit)
+        {
+          more = TRUE;
+          break;
+        }
+      node = hearth_change_to_json (c);
+      text = json_to_string (node, FALSE);
+      /* The page stops at 4 MiB, but always carries one change. */
+      if (listed > 0 && out->len + strlen (text) + 64 > HEARTH_CENTER_MAX_PAGE)
+        {
+          more = TRUE;
+          break;
+        }
+      if (listed > 0)
+        g_string_append_c (out, ',');
+      g_string_append (out, text);
+      listed++;
+    }
+  if (more)
+    next = ((HearthChange *) changes->pdata[listed - 1])->cursor;
+  g_string_append_printf (out, "],\"next_cursor\":%" G_GINT64_FORMAT ",\"more\":%s,\"server_time\":%" G_GINT64_FORMAT "}",
+                          next, more ? "true" : "false", now_ms ());
+
+  reply = g_new0 (HearthCenterReply, 1);
+  reply->status = 200;
+  reply->server_time = now_ms ();
+  reply->body = g_string_free_to_bytes (g_steal_pointer (&out));
+  return reply;
+}
+
+/* ---- dispatch --------------------------------------------------------------------------------------- */
+
+HearthCenterReply *
+hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(HearthCenterDevice) device = NULL;
+  HearthCenterReply *reply = NULL;
+  const char *question;
+  const char *query = NULL;
+  gboolean post, get;
+
+  g_return_val_if_fail (self != NULL && req != NULL && req->method != NULL && req->target != NULL, NULL);
+
+  question = strchr (req->target, '?');
+  path = question != NULL ? g_strndup (req->target, question - req->target) : g_strdup (req->target);
+  if (question != NULL)
+    query = question + 1;
+  post = g_str_equal (req->method, "POST");
+  get = g_str_equal (req->method, "GET");
+
+  if (post && g_str_equal (path, "/v1/enrol"))
+    return handle_enrol (self, req);
+  if (!(post && g_str_equal (path, "/v1/push")) && !(get && g_str_equal (path, "/v1/pull")))
+    return fail (HEARTH_CENTER_ERROR_NOT_FOUND, _("no such endpoint: %s %s"), req->method, path);
+
+  device = authenticate (self, req, req->target, &reply);
+  if (device != NULL)
+    reply = post ? handle_push (self, req, device) : handle_pull (self, query, device);
+  if (req->device != NULL && g_uuid_string_is_valid (req->device))
+    reply->device_id = g_strdup (req->device);
+  return reply;
+}

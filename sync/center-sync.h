@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * center-sync.h: the county center's side of the sync protocol
+ * (sync/PROTOCOL.md, sections 2-8) without HTTP: a request goes in as its
+ * method, target, Hearth headers and body as sent; a reply comes out as a
+ * status and a JSON body. center-server.c carries both over libmicrohttpd,
+ * the tests of the push body parser call it directly.
+ *
+ * Enrolment consumes a code and registers the device in one transaction;
+ * a push is one transaction (duplicates answered from the stored outcomes,
+ * each change checked alone: scope, identity, audit chain, clock clamping);
+ * a pull reads one snapshot.
+ *
+ * Thread-safe: one HearthCenter serves every server thread.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "center-store.h"
+#include "change.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_CENTER_ERROR (hearth_center_error_quark ())
+GQuark hearth_center_error_quark (void);
+
+/**
+ * HearthCenterError:
+ *
+ * The protocol's error codes (PROTOCOL.md section 3), one per reply code;
+ * hearth_center_error_code() and hearth_center_error_status() give the
+ * code and the HTTP status of each.
+ */
+typedef enum {
+  HEARTH_CENTER_ERROR_BAD_JSON,
+  HEARTH_CENTER_ERROR_TOO_DEEP,
+  HEARTH_CENTER_ERROR_TOO_MANY,
+  HEARTH_CENTER_ERROR_BAD_CHANGE,
+  HEARTH_CENTER_ERROR_BAD_REQUEST,
+  HEARTH_CENTER_ERROR_UNSIGNED,
+  HEARTH_CENTER_ERROR_BAD_SIGNATURE,
+  HEARTH_CENTER_ERROR_STALE,
+  HEARTH_CENTER_ERROR_REPLAY,
+  HEARTH_CENTER_ERROR_UNKNOWN_DEVICE,
+  HEARTH_CENTER_ERROR_REVOKED,
+  HEARTH_CENTER_ERROR_FORBIDDEN,
+  HEARTH_CENTER_ERROR_NOT_FOUND,
+  HEARTH_CENTER_ERROR_GAP,
+  HEARTH_CENTER_ERROR_DEVICE_EXISTS,
+  HEARTH_CENTER_ERROR_CODE_USED,
+  HEARTH_CENTER_ERROR_CODE_EXPIRED,
+  HEARTH_CENTER_ERROR_CODE_UNKNOWN,
+  HEARTH_CENTER_ERROR_TOO_LARGE,
+  HEARTH_CENTER_ERROR_BUSY,
+  HEARTH_CENTER_ERROR_DRAINING,
+  HEARTH_CENTER_ERROR_INTERNAL,
+} HearthCenterError;
+
+/* The limits of PROTOCOL.md section 2. */
+#define HEARTH_CENTER_MAX_BODY        (8 * 1024 * 1024)
+#define HEARTH_CENTER_MAX_CHANGES     500
+#define HEARTH_CENTER_MAX_PULL        1000
+#define HEARTH_CENTER_DEFAULT_PULL    500
+#define HEARTH_CENTER_MAX_PAGE        (4 * 1024 * 1024)
+#define HEARTH_CENTER_MAX_SKEW_MS     (5 * 60 * 1000)
+#define HEARTH_CENTER_NONCE_KEEP_MS   (10 * 60 * 1000)
+/* The largest seq accepted: far beyond any device, far below overflow. */
+#define HEARTH_CENTER_MAX_SEQ         G_GINT64_CONSTANT (1000000000000000)
+
+/**
+ * hearth_center_error_code:
+ * @error: a HearthCenterError
+ *
+ * Returns: (transfer none): its code on the wire ("bad-json"). Thread-safe.
+ */
+const char *hearth_center_error_code (HearthCenterError error);
+
+/**
+ * hearth_center_error_status:
+ * @error: a HearthCenterError
+ *
+ * Returns: its HTTP status (400). Thread-safe.
+ */
+guint hearth_center_error_status (HearthCenterError error);
+
+/**
+ * HearthCenterRequest:
+ * @method: "GET", "POST", …
+ * @target: the path and query as sent ("/v1/pull?cursor=0&limit=500")
+ * @device, @time, @nonce, @signature: (nullable): the Hearth-Device,
+ *   Hearth-Time, Hearth-Nonce and Hearth-Signature headers
+ * @content_encoding: (nullable): the Content-Encoding header
+ * @body: (array length=body_len) (nullable): the body as sent
+ * @body_len: its length
+ *
+ * Borrowed: the center never keeps or frees it.
+ */
+typedef struct {
+  const char *method;
+  const char *target;
+  const char *device;
+  const char *time;
+  const char *nonce;
+  const char *signature;
+  const char *content_encoding;
+  const guint8 *body;
+  gsize body_len;
+} HearthCenterRequest;
+
+/**
+ * HearthCenterReply:
+ * @status: the HTTP status
+ * @body: the JSON body (UTF-8)
+ * @server_time: the center's clock when it answered (the Hearth-Time
+ *   header), ms since 1970
+ * @retry_after: seconds for a Retry-After header, or 0
+ * @device_id: (nullable): the device the request named, for the access
+ *   log (a UUID, never personal data)
+ */
+typedef struct {
+  guint status;
+  GBytes *body;
+  gint64 server_time;
+  guint retry_after;
+  char *device_id;
+} HearthCenterReply;
+
+/** hearth_center_reply_free: @reply: (transfer full) (nullable): freed with its body. Thread-safe. */
+void hearth_center_reply_free (HearthCenterReply *reply);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterReply, hearth_center_reply_free)
+
+/**
+ * hearth_center_error_reply:
+ * @error: what went wrong
+ * @message: the human-readable reason
+ *
+ * An error reply {"error": {"code", "message"}} (PROTOCOL.md section 3),
+ * for refusals made before a request reaches hearth_center_handle() (a body
+ * too large, a server draining).
+ *
+ * Returns: (transfer full): the reply. Thread-safe.
+ */
+HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
+                                              const char       *message);
+
+/* ---- the push body, on its own for the fuzz target ---------------------------- */
+
+/**
+ * HearthPushItem:
+ * @seq: the device's number of the change
+ * @change: (nullable): the change, when it is well-formed
+ * @refusal: (nullable): else why not (the codec's message, naming the
+ *   member at fault), to be refused with "bad-change" and consumed
+ */
+typedef struct {
+  gint64 seq;
+  HearthChange *change;
+  char *refusal;
+} HearthPushItem;
+
+/**
+ * HearthPushBatch:
+ * @device_id: the device the body names
+ * @items: (element-type HearthPushItem): the changes, with consecutive
+ *   numbers
+ */
+typedef struct {
+  char *device_id;
+  GPtrArray *items;
+} HearthPushBatch;
+
+/** hearth_push_batch_free: @batch: (transfer full) (nullable): freed with its items. Thread-safe. */
+void hearth_push_batch_free (HearthPushBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthPushBatch, hearth_push_batch_free)
+
+/**
+ * hearth_center_parse_json:
+ * @data: (array length=len): a request body after any gunzip
+ * @len: its length (at most HEARTH_CENTER_MAX_BODY)
+ *
+ * Checks that @data is UTF-8, counts its nesting before parsing
+ * (json-depth.h), parses it and requires an object.
+ *
+ * Returns: (transfer full) (nullable): the root object, or %NULL with
+ *   HEARTH_CENTER_ERROR_TOO_LARGE, _TOO_DEEP, _BAD_JSON (naming the line
+ *   and column) or _BAD_REQUEST (not an object). Thread-safe.
+ */
+JsonNode *hearth_center_parse_json (const char *data,
+                                    gsize       len,
+                                    GError    **error);
+
+/**
+ * hearth_center_parse_push:
+ * @data: (array length=len): a push body after any gunzip
+ * @len: its length
+ * @field: (out) (optional) (transfer full): on failure, the member at
+ *   fault ("changes[3].seq"), or %NULL
+ *
+ * Parses a push body (PROTOCOL.md section 7) with
+ * hearth_center_parse_json(), then its shape: "device_id", "changes" (at
+ * most HEARTH_CENTER_MAX_CHANGES objects with consecutive "seq" from 1),
+ * and each change with hearth_change_from_json(), whose refusal is kept
+ * in the item rather than failing the batch.
+ *
+ * Returns: (transfer full) (nullable): the batch, or %NULL with a
+ *   HEARTH_CENTER_ERROR (_TOO_LARGE, _TOO_DEEP, _BAD_JSON, _BAD_REQUEST,
+ *   _TOO_MANY or _BAD_CHANGE). Thread-safe.
+ */
+HearthPushBatch *hearth_center_parse_push (const char *data,
+                                           gsize       len,
+                                           char      **field,
+                                           GError    **error);
+
+/* ---- enrolment codes --------------------------------------------------------------- */
+
+/**
+ * hearth_center_code_new:
+ * @hash: (out caller-allocates) (array fixed-size=32): BLAKE2b-256 of the
+ *   code, what the store keeps
+ *
+ * Makes an enrolment code: 80 random bits (randombytes_buf) as 16
+ * characters of Crockford base32 in four groups ("K7QM-3VXT-PA9C-WD4F").
+ *
+ * Returns: (transfer full): the code to give the user. Thread-safe.
+ */
+char *hearth_center_code_new (guint8 *hash);
+
+/**
+ * hearth_center_code_hash:
+ * @entered: a code as typed (case, dashes and spaces ignored; O, I and L
+ *   read as 0, 1 and 1, as Crockford's alphabet says)
+ * @hash: (out caller-allocates) (array fixed-size=32): its BLAKE2b-256
+ *
+ * Returns: %FALSE when @entered is not 16 characters of the alphabet.
+ *   Thread-safe.
+ */
+gboolean hearth_center_code_hash (const char *entered,
+                                  guint8     *hash);
+
+/* ---- the center ------------------------------------------------------------------- */
+
+typedef struct _HearthCenter HearthCenter;
+
+/**
+ * hearth_center_new:
+ * @store: an open store (a reference is taken)
+ *
+ * Returns: (transfer full) (nullable): the center, or %NULL with
+ *   HEARTH_CENTER_STORE_ERROR_NOT_INITIALISED (no county yet) or _FAILED.
+ */
+HearthCenter *hearth_center_new (HearthCenterStore *store,
+                                 GError           **error);
+/**
+ * hearth_center_free:
+ * @center: (transfer full) (nullable): freed, and its store released; no
+ *   request may be in progress
+ */
+void hearth_center_free (HearthCenter *center);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenter, hearth_center_free)
+
+/**
+ * hearth_center_handle:
+ * @request: one whole request
+ *
+ * Answers `POST /v1/enrol`, `POST /v1/push` and `GET /v1/pull`: signature
+ * checks first (PROTOCOL.md section 4), then the body, then the store. A
+ * refused request changes nothing; a store failure is a 500 and nothing
+ * of it is committed.
+ *
+ * Returns: (transfer full): the reply. Thread-safe.
+ */
+HearthCenterReply *hearth_center_handle (HearthCenter              *center,
+                                         const HearthCenterRequest *request);
+
+/**
+ * hearth_center_scope_contains:
+ * @scope: (array zero-terminated=1): division-code prefixes
+ * @village: (nullable): a 12-digit village code
+ *
+ * Returns: whether @village starts with one of @scope. Thread-safe.
+ */
+gboolean hearth_center_scope_contains (const char *const *scope,
+                                       const char        *village);
+
+G_END_DECLS

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* client.c: the device's HTTP exchange with the center (client.h). */
+
+#include "client.h"
+#include "sign.h"
+
+#include <curl/curl.h>
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (hearth-sync-error-quark, hearth_sync_error)
+
+struct _HearthSyncClient {
+  CURL *curl;
+  char *base_url;
+  char *device_id;
+  guint8 *secret_key;        /* sodium_malloc, 64 bytes, or NULL */
+  gint64 offset_ms;
+  glong connect_ms;
+  glong total_ms;
+  char *ca_file;
+  char *pinned_key;
+  char *error_code;
+  gboolean wipe;
+};
+
+static gsize curl_users;
+G_LOCK_DEFINE_STATIC (curl_init);
+
+HearthSyncClient *
+hearth_sync_client_new (const char *center_url, GError **error)
+{
+  HearthSyncClient *self;
+
+  if (center_url == NULL ||
+      (!g_str_has_prefix (center_url, "https://") && !g_str_has_prefix (center_url, "http://")) ||
+      strlen (center_url) > 2048)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                   _("the center's address must start with https:// or http://: “%s”"),
+                   center_url != NULL ? center_url : "");
+      return NULL;
+    }
+  G_LOCK (curl_init);
+  if (curl_users++ == 0)
+    curl_global_init (CURL_GLOBAL_DEFAULT);
+  G_UNLOCK (curl_init);
+
+  self = g_new0 (HearthSyncClient, 1);
+  self->curl = curl_easy_init ();
+  self->base_url = g_strdup (center_url);
+  while (g_str_has_suffix (self->base_url, "/"))
+    self->base_url[strlen (self->base_url) - 1] = '\0';
+  self->connect_ms = 10000;
+  self->total_ms = 120000;
+  return self;
+}
+
+void
+hearth_sync_client_free (HearthSyncClient *self)
+{
+  if (self == NULL)
+    return;
+  curl_easy_cleanup (self->curl);
+  g_free (self->base_url);
+  g_free (self->device_id);
+  if (self->secret_key != NULL)
+    sodium_free (self->secret_key);
+  g_free (self->ca_file);
+  g_free (self->pinned_key);
+  g_free (self->error_code);
+  g_free (self);
+  G_LOCK (curl_init);
+  if (--curl_users == 0)
+    curl_global_cleanup ();
+  G_UNLOCK (curl_init);
+}
+
+void
+hearth_sync_client_set_identity (HearthSyncClient *self, const char *device_id, const guint8 *secret_key)
+{
+  g_free (self->device_id);
+  self->device_id = g_strdup (device_id);
+  if (self->secret_key == NULL)
+    self->secret_key = sodium_malloc (crypto_sign_SECRETKEYBYTES);
+  memcpy (self->secret_key, secret_key, crypto_sign_SECRETKEYBYTES);
+}
+
+void
+hearth_sync_client_set_time_offset (HearthSyncClient *self, gint64 offset_ms)
+{
+  self->offset_ms = offset_ms;
+}
+
+gint64
+hearth_sync_client_get_time_offset (HearthSyncClient *self)
+{
+  return self->offset_ms;
+}
+
+gint64
+hearth_sync_client_center_now (HearthSyncClient *self)
+{
+  return g_get_real_time () / 1000 + self->offset_ms;
+}
+
+void
+hearth_sync_client_set_timeouts (HearthSyncClient *self, glong connect_ms, glong total_ms)
+{
+  self->connect_ms = connect_ms;
+  self->total_ms = total_ms;
+}
+
+void
+hearth_sync_client_set_tls (HearthSyncClient *self, const char *ca_file, const char *pinned_key)
+{
+  g_free (self->ca_file);
+  g_free (self->pinned_key);
+  self->ca_file = g_strdup (ca_file);
+  self->pinned_key = g_strdup (pinned_key);
+}
+
+const char *
+hearth_sync_client_get_error_code (HearthSyncClient *self)
+{
+  return self->error_code;
+}
+
+gboolean
+hearth_sync_client_get_wipe (HearthSyncClient *self)
+{
+  return self->wipe;
+}
+
+gint64
+hearth_sync_backoff_ms (guint attempt, GRand *rand)
+{
+  gint64 cap = 5 * 60 * 1000;
+  gint64 ceiling = 1000;
+
+  for (guint i = 1; i < attempt && ceiling < cap; i++)
+    ceiling *= 2;
+  ceiling = MIN (ceiling, cap);
+  return (gint64) (g_rand_double (rand) * (double) ceiling);
+}
+
+/* ---- one exchange ------------------------------------------------------------ */
+
+typedef struct {
+  GByteArray *body;
+  gboolean too_large;
+  gint64 server_time;
+  gboolean have_server_time;
+} Reply;
+
+static size_t
+on_body (char *data, size_t size, size_t n, void *user)
+{
+  Reply *r = user;
+
+  if (r->body->len + size * n > HEARTH_SYNC_MAX_REPLY)
+    {
+      r->too_large = TRUE;
+      return 0;   /* libcurl stops with CURLE_WRITE_ERROR */
+    }
+  g_byte_array_append (r->body, (const guint8 *) data, (guint) (size * n));
+  return size * n;
+}
+
+static size_t
+on_header (char *data, size_t size, size_t n, void *user)
+{
+  Reply *r = user;
+  gsize len = size * n;
+
+  if (len > 12 && g_ascii_strncasecmp (data, "Hearth-Time:", 12) == 0)
+    {
+      g_autofree char *value = g_strstrip (g_strndup (data + 12, len - 12));
+      guint64 ms;
+
+      if (g_ascii_string_to_unsigned (value, 10, 1, G_MAXINT64, &ms, NULL))
+        {
+          r->server_time = (gint64) ms;
+          r->have_server_time = TRUE;
+        }
+    }
+  return len;
+}
+
+static GBytes *
+gzip (const char *data, gsize len)
+{
+  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
+  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+
+  if (!g_output_stream_write_all (out, data, len, NULL, NULL, NULL) || !g_output_stream_close (out, NULL, NULL))
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+/* Reads {"error": {"code", "message", "wipe"}} of a refusal. */
+static void
+read_refusal (HearthSyncClient *self, JsonNode *reply, guint status, GError **error)
+{
+  JsonObject *e = NULL;
+  const char *code = NULL, *message = NULL;
+
+  if (reply != NULL && JSON_NODE_HOLDS_OBJECT (reply))
+    {
+      JsonObject *root = json_node_get_object (reply);
+      if (json_object_has_member (root, "error") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "error")))
+        e = json_object_get_object_member (root, "error");
+    }
+  if (e != NULL)
+    {
+      code = json_object_get_string_member_with_default (e, "code", NULL);
+      message = json_object_get_string_member_with_default (e, "message", NULL);
+      self->wipe = json_object_get_boolean_member_with_default (e, "wipe", FALSE);
+    }
+  g_free (self->error_code);
+  self->error_code = g_strdup (code);
+  g_set_error (error, HEARTH_SYNC_ERROR, status >= 500 ? HEARTH_SYNC_ERROR_UNREACHABLE : HEARTH_SYNC_ERROR_REFUSED,
+               _("the center answered %u: %s"), status,
+               message != NULL ? message : (code != NULL ? code : _("no reason given")));
+}
+
+static JsonNode *
+exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *body, gboolean sign, guint *status_out,
+          GError **error)
+{
+  g_autofree char *url = g_strconcat (self->base_url, path, NULL);
+  g_autoptr(GByteArray) reply_body = g_byte_array_new ();
+  Reply reply = { reply_body, FALSE, 0, FALSE };
+  struct curl_slist *headers = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) parse_error = NULL;
+  gint64 sent_at, received_at;
+  long status = 0;
+  CURLcode rc;
+  JsonNode *root = NULL;
+  gsize body_len = 0;
+  const char *body_data = body != NULL ? g_bytes_get_data (body, &body_len) : NULL;
+
+  curl_easy_reset (self->curl);
+  curl_easy_setopt (self->curl, CURLOPT_URL, url);
+  curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (self->curl, CURLOPT_CONNECTTIMEOUT_MS, self->connect_ms);
+  curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, self->total_ms);
+  curl_easy_setopt (self->curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+  curl_easy_setopt (self->curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (self->curl, CURLOPT_WRITEDATA, &reply);
+  curl_easy_setopt (self->curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (self->curl, CURLOPT_HEADERDATA, &reply);
+  curl_easy_setopt (self->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (self->curl, CURLOPT_FOLLOWLOCATION, 0L);
+  if (self->ca_file != NULL)
+    curl_easy_setopt (self->curl, CURLOPT_CAINFO, self->ca_file);
+  if (self->pinned_key != NULL)
+    curl_easy_setopt (self->curl, CURLOPT_PINNEDPUBLICKEY, self->pinned_key);
+  if (g_str_equal (method, "POST"))
+    {
+      curl_easy_setopt (self->curl, CURLOPT_POST, 1L);
+      curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, body_data != NULL ? body_data : "");
+      curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+      headers = curl_slist_append (headers, "Content-Type: application/json");
+      if (body != NULL)
+        headers = curl_slist_append (headers, "Content-Encoding: gzip");
+    }
+  headers = curl_slist_append (headers, "Expect:");
+  if (sign)
+    {
+      g_autofree char *time_header = NULL;
+      g_autofree char *device_header = NULL;
+      g_autofree char *nonce_header = NULL;
+      g_autofree char *sig_header = NULL;
+      g_autofree char *nonce = NULL;
+      g_autofree char *signature = NULL;
+      gint64 now = hearth_sync_client_center_now (self);
+
+      if (self->secret_key == NULL || self->device_id == NULL)
+        {
+          curl_slist_free_all (headers);
+          g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_NOT_ENROLLED,
+                       _("this store is not enrolled with a county center"));
+          return NULL;
+        }
+      nonce = hearth_sign_nonce ();
+      signature = hearth_sign_request (self->secret_key, method, path, (const guint8 *) body_data, body_len,
+                                       self->device_id, now, nonce);
+      device_header = g_strdup_printf ("Hearth-Device: %s", self->device_id);
+      time_header = g_strdup_printf ("Hearth-Time: %" G_GINT64_FORMAT, now);
+      nonce_header = g_strdup_printf ("Hearth-Nonce: %s", nonce);
+      sig_header = g_strdup_printf ("Hearth-Signature: %s", signature);
+      headers = curl_slist_append (headers, device_header);
+      headers = curl_slist_append (headers, time_header);
+      headers = curl_slist_append (headers, nonce_header);
+      headers = curl_slist_append (headers, sig_header);
+    }
+  curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
+
+  sent_at = g_get_real_time () / 1000;
+  rc = curl_easy_perform (self->curl);
+  received_at = g_get_real_time () / 1000;
+  curl_slist_free_all (headers);
+  curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status_out != NULL)
+    *status_out = (guint) status;
+
+  if (reply.have_server_time)
+    self->offset_ms = reply.server_time - (sent_at + received_at) / 2;
+  if (reply.too_large)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                   _("the center's reply is larger than %d bytes"), HEARTH_SYNC_MAX_REPLY);
+      return NULL;
+    }
+  if (rc != CURLE_OK)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE, _("the center could not be reached: %s"),
+                   curl_easy_strerror (rc));
+      return NULL;
+    }
+  if (reply_body->len > 0 &&
+      json_parser_load_from_data (parser, (const char *) reply_body->data, (gssize) reply_body->len, &parse_error))
+    root = json_parser_steal_root (parser);
+  if (status >= 200 && status < 300)
+    {
+      /* A reply that does not parse was cut on the way (a whole one is
+       * always JSON): as if none had come, worth another try. */
+      if (root == NULL)
+        g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                     _("the center's reply was cut short: %s"),
+                     parse_error != NULL ? parse_error->message : _("empty"));
+      return root;
+    }
+  read_refusal (self, root, (guint) status, error);
+  if (root != NULL)
+    json_node_unref (root);
+  return NULL;
+}
+
+JsonNode *
+hearth_sync_client_call (HearthSyncClient *self, const char *method, const char *path_and_query, JsonNode *body,
+                         gboolean sign, guint *status, GError **error)
+{
+  g_autoptr(GBytes) payload = NULL;
+
+  g_return_val_if_fail (self != NULL && method != NULL && path_and_query != NULL, NULL);
+
+  g_clear_pointer (&self->error_code, g_free);
+  self->wipe = FALSE;
+  if (body != NULL)
+    {
+      g_autofree char *text = json_to_string (body, FALSE);
+      payload = gzip (text, strlen (text));
+      if (payload == NULL)
+        {
+          g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL, _("the request could not be compressed"));
+          return NULL;
+        }
+    }
+  for (int attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) local = NULL;
+      JsonNode *reply = exchange (self, method, path_and_query, payload, sign, status, &local);
+
+      /* A stale time was corrected from the refusal's Hearth-Time; a replay
+       * means a duplicate of this very request arrived first: both are
+       * worth one more try, the push being idempotent. */
+      if (reply == NULL && attempt == 0 && g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED) &&
+          (g_strcmp0 (self->error_code, "stale") == 0 || g_strcmp0 (self->error_code, "replay") == 0))
+        continue;
+      if (reply == NULL)
+        g_propagate_error (error, g_steal_pointer (&local));
+      return reply;
+    }
+}

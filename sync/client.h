@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * client.h: the device's HTTP exchange with the county center
+ * (sync/PROTOCOL.md, sections 2-4) over libcurl: JSON bodies, gzip both
+ * ways, timeouts, every request signed with the device key and the
+ * device's estimate of the center's time, which every reply's Hearth-Time
+ * refines. Knows nothing of stores: sync-run.c drives it.
+ *
+ * Not thread-safe: one client belongs to one thread at a time.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <sodium.h>
+
+G_BEGIN_DECLS
+
+#define HEARTH_SYNC_ERROR (hearth_sync_error_quark ())
+GQuark hearth_sync_error_quark (void);
+
+/**
+ * HearthSyncError:
+ * @HEARTH_SYNC_ERROR_UNREACHABLE: no answer: refused, cut, timed out, or a
+ *   5xx; worth retrying later (hearth-cli exit 5)
+ * @HEARTH_SYNC_ERROR_REFUSED: the center answered no (4xx): the message
+ *   is the center's, hearth_sync_client_get_error_code() its code
+ *   (hearth-cli exit 6)
+ * @HEARTH_SYNC_ERROR_PROTOCOL: the center's reply is not what the protocol
+ *   says (hearth-cli exit 70)
+ * @HEARTH_SYNC_ERROR_NOT_ENROLLED: the store has no device identity yet
+ *   (hearth-cli exit 1)
+ */
+typedef enum {
+  HEARTH_SYNC_ERROR_UNREACHABLE,
+  HEARTH_SYNC_ERROR_REFUSED,
+  HEARTH_SYNC_ERROR_PROTOCOL,
+  HEARTH_SYNC_ERROR_NOT_ENROLLED,
+} HearthSyncError;
+
+/* The largest reply the client reads (after gunzip): a pull page is at
+ * most 4 MiB, an export larger. */
+#define HEARTH_SYNC_MAX_REPLY (64 * 1024 * 1024)
+
+typedef struct _HearthSyncClient HearthSyncClient;
+
+/**
+ * hearth_sync_client_new:
+ * @center_url: the center's base URL, "https://host[:port]" or
+ *   "http://127.0.0.1:port" (no trailing path)
+ *
+ * Returns: (transfer full) (nullable): a client, or %NULL with
+ *   HEARTH_SYNC_ERROR_PROTOCOL for a URL that is not http(s).
+ */
+HearthSyncClient *hearth_sync_client_new (const char *center_url, GError **error);
+void hearth_sync_client_free (HearthSyncClient *client);
+
+/**
+ * hearth_sync_client_set_identity:
+ * @device_id: the enrolled device's UUID
+ * @secret_key: (array fixed-size=64): its Ed25519 secret key; copied into
+ *   sodium_malloc memory, wiped on free
+ */
+void hearth_sync_client_set_identity (HearthSyncClient *client,
+                                      const char       *device_id,
+                                      const guint8     *secret_key);
+
+/**
+ * hearth_sync_client_set_time_offset:
+ * @offset_ms: the center's clock minus this device's, as last learned
+ */
+void hearth_sync_client_set_time_offset (HearthSyncClient *client, gint64 offset_ms);
+/** hearth_sync_client_get_time_offset: Returns: the latest estimate, in ms. */
+gint64 hearth_sync_client_get_time_offset (HearthSyncClient *client);
+/** hearth_sync_client_center_now: Returns: the estimate of the center's clock, ms since 1970. */
+gint64 hearth_sync_client_center_now (HearthSyncClient *client);
+
+/**
+ * hearth_sync_client_set_timeouts:
+ * @connect_ms: to connect (default 10 s)
+ * @total_ms: for a whole exchange (default 120 s)
+ */
+void hearth_sync_client_set_timeouts (HearthSyncClient *client, glong connect_ms, glong total_ms);
+
+/**
+ * hearth_sync_client_set_tls:
+ * @ca_file: (nullable): a CA bundle to trust instead of the system's
+ * @pinned_key: (nullable): libcurl's CURLOPT_PINNEDPUBLICKEY
+ *   ("sha256//BASE64;…"): refuse any other server key
+ */
+void hearth_sync_client_set_tls (HearthSyncClient *client, const char *ca_file, const char *pinned_key);
+
+/**
+ * hearth_sync_client_call:
+ * @method: "GET" or "POST"
+ * @path_and_query: "/v1/pull?cursor=0&limit=500"
+ * @body: (nullable): a JSON body for POST
+ * @sign: whether to sign (every endpoint but enrolment)
+ * @status: (out) (optional): the HTTP status
+ *
+ * One exchange: sends @body gzipped, signs it (PROTOCOL.md section 4),
+ * reads the reply (at most HEARTH_SYNC_MAX_REPLY bytes after gunzip) and
+ * learns the center's time from it. A 401 "stale" is retried once with the
+ * corrected time, a 401 "replay" once with a fresh nonce.
+ *
+ * Returns: (transfer full) (nullable): the reply's JSON on 2xx; %NULL with
+ *   HEARTH_SYNC_ERROR_UNREACHABLE (no answer or 5xx), _REFUSED (4xx, with
+ *   the center's message) or _PROTOCOL (a reply that is not JSON).
+ */
+JsonNode *hearth_sync_client_call (HearthSyncClient *client,
+                                   const char       *method,
+                                   const char       *path_and_query,
+                                   JsonNode         *body,
+                                   gboolean          sign,
+                                   guint            *status,
+                                   GError          **error);
+
+/**
+ * hearth_sync_client_get_error_code:
+ *
+ * Returns: (transfer none) (nullable): the center's error code of the last
+ *   refused call ("revoked", "scope", …), or %NULL.
+ */
+const char *hearth_sync_client_get_error_code (HearthSyncClient *client);
+
+/** hearth_sync_client_get_wipe: Returns: whether the last refusal told the device to wipe. */
+gboolean hearth_sync_client_get_wipe (HearthSyncClient *client);
+
+/**
+ * hearth_sync_backoff_ms:
+ * @attempt: how many tries failed so far, from 1
+ * @rand: the random source (tests seed it)
+ *
+ * Exponential backoff with full jitter: a uniform delay in
+ * [0, min(5 min, 1 s × 2^(attempt-1))]. Pure apart from @rand.
+ *
+ * Returns: the delay before the next try, in milliseconds.
+ */
+gint64 hearth_sync_backoff_ms (guint attempt, GRand *rand);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSyncClient, hearth_sync_client_free)
+
+G_END_DECLS

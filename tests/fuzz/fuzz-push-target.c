@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* fuzz-push-target.c: the push body fuzz target (fuzz-targets.h), apart
+ * from fuzz-targets.c because it needs the center's library. */
+#include "fuzz-targets.h"
+
+#include "center-sync.h"
+#include "change.h"
+#include "json-depth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define fuzz_check(expr) \
+  G_STMT_START { \
+    if (G_LIKELY (expr)) ; \
+    else \
+      fuzz_fail (__FILE__, __LINE__, #expr); \
+  } G_STMT_END
+
+G_GNUC_NORETURN static void
+fuzz_fail (const char *file, int line, const char *expr)
+{
+  fprintf (stderr, "%s:%d: fuzz invariant broken: %s\n", file, line, expr);
+  fflush (stderr);
+  abort ();
+}
+
+/* A change that was read must write back to JSON that reads as the same. */
+static void
+check_round_trip (const HearthChange *change)
+{
+  g_autoptr(JsonNode) node = hearth_change_to_json (change);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthChange) again = hearth_change_from_json (node, "again", &error);
+
+  fuzz_check (again != NULL && error == NULL);
+  fuzz_check (hearth_change_equal (change, again));
+  fuzz_check (again->seq == change->seq);
+}
+
+void
+hearth_fuzz_push_body (const guint8 *data, gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *field = NULL;
+  g_autoptr(HearthPushBatch) batch = hearth_center_parse_push ((const char *) data, size, &field, &error);
+
+  if (batch == NULL)
+    {
+      fuzz_check (error != NULL && error->domain == HEARTH_CENTER_ERROR);
+      fuzz_check (error->code == HEARTH_CENTER_ERROR_BAD_JSON || error->code == HEARTH_CENTER_ERROR_TOO_DEEP ||
+                  error->code == HEARTH_CENTER_ERROR_TOO_MANY || error->code == HEARTH_CENTER_ERROR_BAD_CHANGE ||
+                  error->code == HEARTH_CENTER_ERROR_BAD_REQUEST || error->code == HEARTH_CENTER_ERROR_TOO_LARGE);
+      fuzz_check (error->message[0] != '\0' && g_utf8_validate (error->message, -1, NULL));
+      fuzz_check (field == NULL || g_utf8_validate (field, -1, NULL));
+      return;
+    }
+  fuzz_check (error == NULL);
+  /* Accepted, so json-glib parsed it: it must not nest past the limit. */
+  fuzz_check (hearth_json_check_depth ((const char *) data, size, HEARTH_JSON_MAX_DEPTH, NULL, NULL));
+  fuzz_check (g_uuid_string_is_valid (batch->device_id));
+  fuzz_check (batch->items->len <= HEARTH_CENTER_MAX_CHANGES);
+  for (guint i = 0; i < batch->items->len; i++)
+    {
+      HearthPushItem *item = batch->items->pdata[i];
+      HearthPushItem *first = batch->items->pdata[0];
+
+      fuzz_check (item->seq == first->seq + i);
+      fuzz_check (item->seq >= 1 && item->seq <= HEARTH_CENTER_MAX_SEQ);
+      fuzz_check ((item->change == NULL) != (item->refusal == NULL));
+      if (item->change != NULL)
+        {
+          fuzz_check (item->change->seq == item->seq);
+          check_round_trip (item->change);
+        }
+      else
+        fuzz_check (item->refusal[0] != '\0' && g_utf8_validate (item->refusal, -1, NULL));
+    }
+}

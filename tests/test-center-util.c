@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-center-util.c: a real hearth-center for the tests (test-center-util.h). */
+#include "test-center-util.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+void
+run_centerv (TestRun *r, const char *const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("HEARTH_CENTER"));
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_unsetenv (launcher, "HEARTH_CENTER_DB");
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error));
+  g_assert_no_error (error);
+  r->status = g_subprocess_get_exit_status (proc);
+  g_test_message ("hearth-center %s -> %d\n%s%s", args[0] != NULL ? args[0] : "", r->status, r->out, r->err);
+}
+
+void
+run_center (TestRun *r, const char *first, ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
+
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  run_centerv (r, (const char *const *) args->pdata);
+}
+
+
+guint
+test_free_port (void)
+{
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_socket_bind (sock, any, TRUE, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (sock, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+
+void
+center_free (Center *c)
+{
+  if (c->server != NULL)
+    {
+      g_subprocess_send_signal (c->server, SIGKILL);
+      g_subprocess_wait (c->server, NULL, NULL);
+      g_object_unref (c->server);
+    }
+  g_free (c->dir);
+  g_free (c->db_path);
+  g_free (c->db);
+  g_free (c->key_path);
+  g_free (c->base);
+  g_free (c->ca_file);
+  g_free (c->log_path);
+  g_free (c);
+}
+
+void
+center_add_user (Center *c, const char *name, const char *role, const char *scope)
+{
+  g_auto(TestRun) r = { 0 };
+
+  run_center (&r, "--db", c->db, "user", "add", name, "--role", role, "--scope", scope, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+}
+
+
+Center *
+center_init (const char *name, const char *county)
+{
+  Center *c = g_new0 (Center, 1);
+  g_auto(TestRun) r = { 0 };
+
+  c->dir = test_make_dir (name);
+  c->db_path = g_build_filename (c->dir, "center.db", NULL);
+  c->db = g_strconcat ("sqlite:", c->db_path, NULL);
+  c->key_path = g_build_filename (c->dir, "county.key", NULL);
+  c->log_path = g_build_filename (c->dir, "server.log", NULL);
+  run_center (&r, "--db", c->db, "init", "--county", county, "--county-key-out", c->key_path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  return c;
+}
+
+static size_t
+discard (char *data, size_t size, size_t n, void *user)
+{
+  return size * n;
+}
+
+/* A server outlives no failed test: it dies with the test program. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Whether the server still runs (GLib reaps it as soon as it exits). */
+gboolean
+center_running (Center *c)
+{
+  return g_subprocess_get_identifier (c->server) != NULL;
+}
+
+/* Starts the server; with @cert and @key, on HTTPS. */
+void
+center_start_full (Center *c, const char *cert, const char *key)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *listen = NULL;
+  guint port = test_free_port ();
+
+  listen = g_strdup_printf ("127.0.0.1:%u", port);
+  g_free (c->base);
+  c->base = g_strdup_printf ("%s://%s", cert != NULL ? "https" : "http", listen);
+  g_free (c->ca_file);
+  c->ca_file = g_strdup (cert);
+  g_ptr_array_add (argv, g_strdup (g_getenv ("HEARTH_CENTER")));
+  g_ptr_array_add (argv, g_strdup ("--db"));
+  g_ptr_array_add (argv, g_strdup (c->db));
+  g_ptr_array_add (argv, g_strdup ("serve"));
+  g_ptr_array_add (argv, g_strdup ("--listen"));
+  g_ptr_array_add (argv, g_strdup (listen));
+  g_ptr_array_add (argv, g_strdup ("--threads"));
+  g_ptr_array_add (argv, g_strdup ("4"));
+  if (cert != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--cert"));
+      g_ptr_array_add (argv, g_strdup (cert));
+      g_ptr_array_add (argv, g_strdup ("--key"));
+      g_ptr_array_add (argv, g_strdup (key));
+    }
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, c->log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  c->server = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  /* Ready when it answers: an unsigned pull is refused with 401. */
+  for (int i = 0; i < 500; i++)
+    {
+      CURL *curl = curl_easy_init ();
+      g_autofree char *url = g_strconcat (c->base, "/v1/pull", NULL);
+      long status = 0;
+
+      curl_easy_setopt (curl, CURLOPT_URL, url);
+      if (c->ca_file != NULL)
+        curl_easy_setopt (curl, CURLOPT_CAINFO, c->ca_file);
+      curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard);
+      if (curl_easy_perform (curl) == CURLE_OK)
+        curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_cleanup (curl);
+      if (status == 401)
+        return;
+      g_assert_true (center_running (c));
+      g_usleep (20 * 1000);
+    }
+  g_assert_not_reached ();
+}
+
+void
+center_start (Center *c)
+{
+  center_start_full (c, NULL, NULL);
+}
+
+/* SIGTERM, and the exit status, which must be 0. */
+void
+center_stop (Center *c)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (c->server, SIGTERM);
+  g_assert_true (g_subprocess_wait (c->server, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (c->server));
+  g_assert_cmpint (g_subprocess_get_exit_status (c->server), ==, 0);
+  g_clear_object (&c->server);
+}
+
+gint64
+center_db_int (Center *c, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  gint64 v;
+
+  g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READONLY, "unix"), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  v = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return v;
+}
+
+char *
+center_db_text (Center *c, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  char *v = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READONLY, "unix"), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    v = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return v;
+}
+
+void
+center_db_exec (Center *c, const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READWRITE, "unix"), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+char *
+center_enrol_code (Center *c, const char *user)
+{
+  g_auto(TestRun) r = { 0 };
+
+  run_center (&r, "--db", c->db, "enrol-code", user, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_str_has_suffix (r.out, "\n"));
+  return g_strndup (r.out, strlen (r.out) - 1);
+}
+

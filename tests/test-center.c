@@ -1,0 +1,1688 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-center.c: hearth-center as devices meet it. Each test runs the real
+ * program: its admin commands, and its server on a free port of 127.0.0.1,
+ * spoken to with libcurl and requests signed as a device signs them
+ * (sync/sign.h). Row counts are read from the center's database file.
+ */
+#include "test-center-util.h"
+
+#include "case-audit.h"
+#include "hlc.h"
+#include "merge.h"
+#include "sign.h"
+#include "store-countykey.h"
+
+#include <curl/curl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#define COUNTY "361102"
+#define VILLAGE_A "361102001201"
+#define VILLAGE_A2 "361102001202"
+#define VILLAGE_B "361102002201"
+
+/* ---- running hearth-center --------------------------------------------------------- */
+
+/* ---- HTTP ---------------------------------------------------------------------------- */
+
+typedef struct {
+  long status;
+  GByteArray *body;
+  char *text;
+  JsonNode *json;
+  gboolean has_time;
+  gint64 time;
+  gboolean gzipped;
+} Reply;
+
+static void
+reply_clear (Reply *r)
+{
+  g_clear_pointer (&r->body, g_byte_array_unref);
+  g_clear_pointer (&r->text, g_free);
+  g_clear_pointer (&r->json, json_node_unref);
+  memset (r, 0, sizeof *r);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
+
+static size_t
+on_body (char *data, size_t size, size_t n, void *user)
+{
+  Reply *r = user;
+
+  g_byte_array_append (r->body, (const guint8 *) data, (guint) (size * n));
+  return size * n;
+}
+
+static size_t
+on_header (char *data, size_t size, size_t n, void *user)
+{
+  Reply *r = user;
+  g_autofree char *line = g_strstrip (g_strndup (data, size * n));
+
+  if (g_ascii_strncasecmp (line, "Hearth-Time:", 12) == 0)
+    {
+      r->has_time = TRUE;
+      r->time = g_ascii_strtoll (line + 12, NULL, 10);
+    }
+  if (g_ascii_strncasecmp (line, "Content-Encoding:", 17) == 0 && strstr (line, "gzip") != NULL)
+    r->gzipped = TRUE;
+  return size * n;
+}
+
+typedef struct {
+  const char *data;
+  gsize len;
+  gsize pos;
+  /* The drain test holds the second half back until told. */
+  gboolean hold;
+  GMutex lock;
+  GCond cond;
+  gboolean half_sent;
+  gboolean release;
+} Upload;
+
+static size_t
+on_read (char *buf, size_t size, size_t n, void *user)
+{
+  Upload *u = user;
+  gsize want = size * n;
+  gsize stop = u->len;
+
+  if (u->hold)
+    {
+      if (u->pos >= u->len / 2)
+        {
+          g_mutex_lock (&u->lock);
+          u->half_sent = TRUE;
+          g_cond_broadcast (&u->cond);
+          while (!u->release)
+            g_cond_wait (&u->cond, &u->lock);
+          g_mutex_unlock (&u->lock);
+        }
+      else
+        stop = u->len / 2;
+    }
+  want = MIN (want, stop - u->pos);
+  memcpy (buf, u->data + u->pos, want);
+  u->pos += want;
+  return want;
+}
+
+/* One exchange. @headers: "Name: value" lines; @upload: the body (may be
+ * NULL for a GET). Fills @out; the body is parsed as JSON when it is. */
+static void
+http (Center *c, const char *method, const char *target, GPtrArray *headers, Upload *upload, gboolean accept_gzip,
+      Reply *out)
+{
+  g_autofree char *url = g_strconcat (c->base, target, NULL);
+  struct curl_slist *list = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  CURL *curl = curl_easy_init ();
+  CURLcode rc;
+
+  memset (out, 0, sizeof *out);
+  out->body = g_byte_array_new ();
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (curl, CURLOPT_HEADERDATA, out);
+  if (accept_gzip)
+    curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+  if (c->ca_file != NULL)
+    curl_easy_setopt (curl, CURLOPT_CAINFO, c->ca_file);
+  if (g_str_equal (method, "POST"))
+    {
+      curl_easy_setopt (curl, CURLOPT_POST, 1L);
+      curl_easy_setopt (curl, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt (curl, CURLOPT_READDATA, upload);
+      curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (upload != NULL ? upload->len : 0));
+      list = curl_slist_append (list, "Content-Type: application/json");
+    }
+  else if (!g_str_equal (method, "GET"))
+    curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
+  for (guint i = 0; headers != NULL && i < headers->len; i++)
+    list = curl_slist_append (list, headers->pdata[i]);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, list);
+  rc = curl_easy_perform (curl);
+  g_assert_cmpstr (curl_easy_strerror (rc), ==, curl_easy_strerror (CURLE_OK));
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &out->status);
+  curl_slist_free_all (list);
+  curl_easy_cleanup (curl);
+
+  out->text = g_strndup ((const char *) out->body->data, out->body->len);
+  if (json_parser_load_from_data (parser, out->text, -1, NULL) && json_parser_get_root (parser) != NULL)
+    out->json = json_node_ref (json_parser_get_root (parser));
+  g_test_message ("%s %s -> %ld %.300s", method, target, out->status, out->text);
+  /* Every reply carries the center's time (PROTOCOL.md section 2). */
+  g_assert_true (out->has_time);
+  g_assert_cmpint (ABS (out->time - g_get_real_time () / 1000), <, 60000);
+}
+
+static const char *
+error_code (Reply *r)
+{
+  JsonObject *o;
+
+  g_assert_nonnull (r->json);
+  o = json_node_get_object (r->json);
+  g_assert_true (json_object_has_member (o, "error"));
+  return json_object_get_string_member (json_object_get_object_member (o, "error"), "code");
+}
+
+static const char *
+error_message (Reply *r)
+{
+  return json_object_get_string_member (json_object_get_object_member (json_node_get_object (r->json), "error"),
+                                        "message");
+}
+
+/* ---- the center's life ------------------------------------------------------------ */
+/* An initialised center with its users: workers in village A (two), in
+ * village B, a township user over township 361102001 and a county user. */
+static Center *
+center_new (const char *name)
+{
+  Center *c = center_init (name, COUNTY);
+
+  center_add_user (c, "w.a", "worker", VILLAGE_A);
+  center_add_user (c, "w.a2", "worker", VILLAGE_A);
+  center_add_user (c, "w.b", "worker", VILLAGE_B);
+  center_add_user (c, "t.one", "township", "361102001");
+  center_add_user (c, "c.staff", "county", COUNTY);
+  return c;
+}
+
+/* ---- devices ---------------------------------------------------------------------- */
+
+typedef struct {
+  char *id;
+  HearthSecret *sk;
+  guint8 pk[32];
+  gint64 next_seq;
+  gint64 audit_seq;
+  char audit_hash[65];
+} Device;
+
+static void
+device_free (Device *d)
+{
+  g_free (d->id);
+  hearth_secret_free (d->sk);
+  g_free (d);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Device, device_free)
+
+static Device *
+device_new (void)
+{
+  Device *d = g_new0 (Device, 1);
+
+  d->id = g_uuid_string_random ();
+  d->sk = hearth_sign_keypair (d->pk);
+  d->next_seq = 1;
+  g_strlcpy (d->audit_hash, HEARTH_AUDIT_GENESIS, sizeof d->audit_hash);
+  return d;
+}
+
+static char *
+enrol_body (Device *d, const char *code)
+{
+  char key[sodium_base64_ENCODED_LEN (32, sodium_base64_VARIANT_ORIGINAL)];
+
+  sodium_bin2base64 (key, sizeof key, d->pk, 32, sodium_base64_VARIANT_ORIGINAL);
+  return g_strdup_printf ("{\"code\": \"%s\", \"device_id\": \"%s\", \"public_key\": \"%s\", \"name\": \"tablet 7\"}",
+                          code, d->id, key);
+}
+
+static void
+post_plain (Center *c, const char *target, const char *body, Reply *out)
+{
+  Upload up = { .data = body, .len = strlen (body) };
+
+  http (c, "POST", target, NULL, &up, FALSE, out);
+}
+
+static Device *
+enrol (Center *c, const char *user)
+{
+  g_autoptr(Device) d = device_new ();
+  g_autofree char *code = center_enrol_code (c, user);
+  g_autofree char *body = enrol_body (d, code);
+  g_auto(Reply) r = { 0 };
+
+  post_plain (c, "/v1/enrol", body, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  return g_steal_pointer (&d);
+}
+
+/* How a signed request departs from a proper one. */
+typedef struct {
+  gint64 time_shift_ms;
+  const char *nonce;          /* a fixed nonce (replay tests) */
+  gboolean bad_signature;
+  const char *omit;           /* a header left out */
+  const char *content_encoding;
+  gboolean accept_gzip;
+  Upload *upload;             /* a body sent by the caller's reader */
+} Sign;
+
+static void
+signed_call (Center *c, Device *d, const char *method, const char *target, const guint8 *body, gsize len,
+             const Sign *how, Reply *out)
+{
+  static const Sign plain = { 0 };
+  g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *nonce = NULL;
+  g_autofree char *signature = NULL;
+  gint64 now;
+  Upload up = { .data = (const char *) body, .len = len };
+
+  if (how == NULL)
+    how = &plain;
+  now = g_get_real_time () / 1000 + how->time_shift_ms;
+  nonce = how->nonce != NULL ? g_strdup (how->nonce) : hearth_sign_nonce ();
+  signature = hearth_sign_request (hearth_secret_peek (d->sk), method, target, body, len, d->id, now, nonce);
+  if (how->bad_signature)
+    signature[3] = signature[3] == 'A' ? 'B' : 'A';
+  if (g_strcmp0 (how->omit, "Hearth-Device") != 0)
+    g_ptr_array_add (headers, g_strdup_printf ("Hearth-Device: %s", d->id));
+  if (g_strcmp0 (how->omit, "Hearth-Time") != 0)
+    g_ptr_array_add (headers, g_strdup_printf ("Hearth-Time: %" G_GINT64_FORMAT, now));
+  if (g_strcmp0 (how->omit, "Hearth-Nonce") != 0)
+    g_ptr_array_add (headers, g_strdup_printf ("Hearth-Nonce: %s", nonce));
+  if (g_strcmp0 (how->omit, "Hearth-Signature") != 0)
+    g_ptr_array_add (headers, g_strdup_printf ("Hearth-Signature: %s", signature));
+  if (how->content_encoding != NULL)
+    g_ptr_array_add (headers, g_strdup_printf ("Content-Encoding: %s", how->content_encoding));
+  http (c, method, target, headers, how->upload != NULL ? how->upload : &up, how->accept_gzip, out);
+}
+
+static void
+push (Center *c, Device *d, const char *body, Reply *out)
+{
+  signed_call (c, d, "POST", "/v1/push", (const guint8 *) body, strlen (body), NULL, out);
+}
+
+static void
+pull (Center *c, Device *d, gint64 cursor, gint64 limit, Reply *out)
+{
+  g_autofree char *target = g_strdup_printf ("/v1/pull?cursor=%" G_GINT64_FORMAT "&limit=%" G_GINT64_FORMAT,
+                                             cursor, limit);
+
+  signed_call (c, d, "GET", target, NULL, 0, NULL, out);
+}
+
+/* ---- changes ---------------------------------------------------------------------- */
+
+static char *
+hlc_at (gint64 wall_ms, guint counter, const char *device)
+{
+  return g_strdup_printf ("%015" G_GINT64_FORMAT "-%08x-%s", wall_ms, counter, device);
+}
+
+/* An edit with the next number of @d. */
+static char *
+edit (Device *d, const char *table, const char *id, const char *household, const char *village, const char *field,
+      const char *value, const char *hlc, const char *parent)
+{
+  g_autofree char *parents = parent != NULL ? g_strdup_printf ("\"%s\"", parent) : g_strdup ("");
+
+  return g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": \"%s\", \"id\": \"%s\", "
+                          "\"household\": \"%s\", \"village\": \"%s\", \"field\": \"%s\", \"value\": \"%s\", "
+                          "\"hlc\": \"%s\", \"parents\": [%s], \"wall\": \"2026-11-30T08:00:00+08:00\"}",
+                          d->next_seq++, table, id, household, village, field, value, hlc, parents);
+}
+
+static char *
+now_edit (Device *d, const char *household, const char *village, const char *field, const char *value)
+{
+  g_autofree char *hlc = hlc_at (g_get_real_time () / 1000, (guint) d->next_seq, d->id);
+
+  return edit (d, "households", household, household, village, field, value, hlc, NULL);
+}
+
+/* An immutable record; without @household, without a household and a
+ * village (as devices send audit entries). */
+static char *
+record (Device *d, const char *table, const char *id, const char *household, const char *village,
+        const char *fields)
+{
+  g_autofree char *place = household != NULL ? g_strdup_printf ("\"household\": \"%s\", \"village\": \"%s\", ",
+                                                                household, village)
+                                             : g_strdup ("");
+
+  return g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"record\", \"table\": \"%s\", \"id\": \"%s\", "
+                          "%s\"fields\": {%s}}",
+                          d->next_seq++, table, id, place, fields);
+}
+
+/* The next entry of @d's audit chain; @tamper changes a field after
+ * hashing, as an edited log would. */
+static char *
+audit_entry (Device *d, const char *household, const char *village, gboolean tamper)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *record_id = g_uuid_string_random ();
+  gint64 seq = d->audit_seq + 1;
+  const char *fields[8] = { id, "2026-11-30T00:00:00Z", "w.a", d->id, "update", "households", record_id, "phone" };
+  g_autofree char *text = NULL;
+  char hash[65];
+
+  hearth_audit_entry_hash (d->audit_hash, seq, fields, hash);
+  text = g_strdup_printf ("\"seq\": \"%" G_GINT64_FORMAT "\", \"at\": \"%s\", \"actor\": \"w.a\", "
+                          "\"device_id\": \"%s\", \"action\": \"%s\", \"record_table\": \"households\", "
+                          "\"record_id\": \"%s\", \"fields\": \"phone\", \"prev_hash\": \"%s\", \"hash\": \"%s\"",
+                          seq, fields[1], d->id, tamper ? "delete" : "update", record_id, d->audit_hash, hash);
+  if (!tamper)
+    {
+      d->audit_seq = seq;
+      memcpy (d->audit_hash, hash, sizeof hash);
+    }
+  return record (d, "audit", id, household, village, text);
+}
+
+/* {"device_id": …, "changes": [@changes]}. Each change takes the next
+ * number of its device when it is made, so changes are made one statement
+ * at a time (the order in which a call's arguments are evaluated is
+ * unspecified). */
+static char *
+batch_of (Device *d, GPtrArray *changes)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  g_string_append_printf (s, "{\"device_id\": \"%s\", \"changes\": [", d->id);
+  for (guint i = 0; i < changes->len; i++)
+    g_string_append_printf (s, "%s%s", i > 0 ? ",\n" : "", (char *) changes->pdata[i]);
+  g_string_append (s, "]}");
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static GPtrArray *
+changes_new (void)
+{
+  return g_ptr_array_new_with_free_func (g_free);
+}
+
+/* A batch of at most one change (@change is freed), NULL-terminated. */
+static char *
+batch (Device *d, ...)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  va_list ap;
+  gboolean first = TRUE;
+
+  g_string_append_printf (s, "{\"device_id\": \"%s\", \"changes\": [", d->id);
+  va_start (ap, d);
+  for (char *change = va_arg (ap, char *); change != NULL; change = va_arg (ap, char *))
+    {
+      if (!first)
+        g_string_append (s, ",\n");
+      g_string_append (s, change);
+      g_free (change);
+      first = FALSE;
+    }
+  va_end (ap);
+  g_string_append (s, "]}");
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static JsonObject *
+obj (Reply *r)
+{
+  g_assert_nonnull (r->json);
+  return json_node_get_object (r->json);
+}
+
+/* A reply without its server_time, to compare two replies. */
+static char *
+without_time (Reply *r)
+{
+  g_autoptr(JsonNode) copy = json_node_copy (r->json);
+
+  json_object_remove_member (json_node_get_object (copy), "server_time");
+  return json_to_string (copy, FALSE);
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+static gboolean
+contains_bytes (const char *path, const void *needle, gsize len)
+{
+  g_autofree char *data = NULL;
+  gsize size = 0;
+
+  if (!g_file_get_contents (path, &data, &size, NULL))
+    return FALSE;
+  return memmem (data, size, needle, len) != NULL;
+}
+
+static void
+test_init_command (void)
+{
+  g_autofree char *dir = test_make_dir ("center-init");
+  g_autofree char *db_path = g_build_filename (dir, "center.db", NULL);
+  g_autofree char *db = g_strconcat ("sqlite:", db_path, NULL);
+  g_autofree char *key_path = g_build_filename (dir, "county.key", NULL);
+  g_autofree char *other_key = g_build_filename (dir, "other.key", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  g_autofree char *b64 = NULL;
+  GStatBuf st;
+  const char *suffixes[] = { "", "-wal", "-shm" };
+
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", db, "init", "--county", COUNTY, NULL);
+    g_assert_cmpint (r.status, ==, 2);  /* no key file named */
+    g_assert_nonnull (strstr (r.err, "--county-key-out"));
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", db, "init", "--county", "36110", "--county-key-out", key_path, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", db, "init", "--county", COUNTY, "--time-zone", "Mars/Olympus", "--county-key-out",
+                key_path, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "Mars/Olympus"));
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", db, "init", "--county", COUNTY, "--county-key-out", key_path, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "");
+  }
+
+  /* The secret key: in its file, private, and nowhere in the store. */
+  g_assert_cmpint (g_stat (key_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (g_stat (db_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 077, ==, 0);
+  secret = hearth_county_key_read_secret (key_path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (secret);
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (key_path, &text, NULL, NULL));
+    g_assert_true (g_str_has_prefix (text, "hearth county secret key v1\n"));
+    b64 = g_strndup (text + strlen ("hearth county secret key v1\n"), 44);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (db_path, suffixes[i], NULL);
+      g_assert_false (contains_bytes (path, hearth_secret_peek (secret), 32));
+      g_assert_false (contains_bytes (path, b64, strlen (b64)));
+    }
+  /* The public half is: it matches the secret key. */
+  {
+    guint8 expected[32];
+    g_autofree char *hex = NULL;
+    char want[65];
+
+    crypto_scalarmult_base (expected, hearth_secret_peek (secret));
+    sodium_bin2hex (want, sizeof want, expected, 32);
+    {
+      sqlite3 *h = NULL;
+      sqlite3_stmt *s = NULL;
+      g_assert_cmpint (sqlite3_open_v2 (db_path, &h, SQLITE_OPEN_READONLY, "unix"), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_prepare_v2 (h, "SELECT lower (hex (public_key)), code, time_zone FROM county", -1, &s,
+                                           NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+      hex = g_strdup ((const char *) sqlite3_column_text (s, 0));
+      g_assert_cmpstr ((const char *) sqlite3_column_text (s, 1), ==, COUNTY);
+      g_assert_cmpstr ((const char *) sqlite3_column_text (s, 2), ==, "Asia/Shanghai");
+      sqlite3_finalize (s);
+      sqlite3_close (h);
+    }
+    g_assert_cmpstr (hex, ==, want);
+  }
+
+  /* Once only; and a key file is never written over. */
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", db, "init", "--county", COUNTY, "--county-key-out", other_key, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "initialised already"));
+    g_assert_false (g_file_test (other_key, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_autofree char *db2 = g_strconcat ("sqlite:", dir, "/second.db", NULL);
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", db2, "init", "--county", COUNTY, "--county-key-out", key_path, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "never written over"));
+  }
+  /* Commands need a store that exists, and a kind of store this build has. */
+  {
+    g_autofree char *missing = g_strconcat ("sqlite:", dir, "/missing.db", NULL);
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", missing, "device", "list", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "init"));
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", "postgresql://localhost/hearth", "device", "list", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "device", "list", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+  }
+}
+
+static void
+test_user_add (void)
+{
+  g_autoptr(Center) c = center_new ("center-users");
+  struct {
+    const char *name, *role, *scope;
+    int status;
+    const char *says;
+  } cases[] = {
+    { "li.ming", "clerk", "361102001201", 0, NULL },
+    { "zhao.lei", "township", "361102001,361102002", 0, NULL },
+    { "li.ming", "clerk", "361102001201", 1, "exists" },
+    { "boss.one", "boss", "361102", 1, "--role" },
+    { "x.one", "worker", "3611020012", 1, "3611020012" },          /* 10 digits */
+    { "x.two", "worker", "36110200120a", 1, "36110200120a" },
+    { "x.three", "worker", "440103001201", 1, "outside county" },
+    { "x.four", "worker", "", 1, "--scope" },
+    { "Big Name", "worker", "361102", 1, "user name" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(TestRun) r = { 0 };
+
+      run_center (&r, "--db", c->db, "user", "add", cases[i].name, "--role", cases[i].role, "--scope",
+                  cases[i].scope, NULL);
+      g_assert_cmpint (r.status, ==, cases[i].status);
+      if (cases[i].says != NULL)
+        g_assert_nonnull (strstr (r.err, cases[i].says));
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM user_scopes WHERE user = 'zhao.lei'"), ==, 2);
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", c->db, "user", "add", "no.scope", "--role", "worker", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", c->db, "user", "remove", "li.ming", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+  }
+}
+
+static void
+test_enrol_code (void)
+{
+  g_autoptr(Center) c = center_new ("center-codes");
+  g_autoptr(GRegex) shape = g_regex_new ("^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}\n$", 0, 0, NULL);
+  g_autofree char *first = NULL;
+
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", c->db, "enrol-code", "w.a", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (g_regex_match (shape, r.out, 0, NULL));
+    first = g_strdup (r.out);
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", c->db, "enrol-code", "w.a", "--ttl", "1", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (g_regex_match (shape, r.out, 0, NULL));
+    g_assert_cmpstr (r.out, !=, first);
+  }
+  /* Only the hashes are kept. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM enrol_codes WHERE length (code_hash) = 32"), ==, 2);
+  {
+    g_autofree char *db_file = NULL;
+    gsize len;
+    g_assert_true (g_file_get_contents (c->db_path, &db_file, &len, NULL));
+    g_assert_null (memmem (db_file, len, first, 19));
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", c->db, "enrol-code", "nobody", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.out, ==, "");
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+    run_center (&r, "--db", c->db, "enrol-code", "w.a", "--ttl", "0", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+  }
+}
+
+static void
+test_enrol (void)
+{
+  g_autoptr(Center) c = center_new ("center-enrol");
+  g_autoptr(Device) d = device_new ();
+  g_autoptr(Device) other = device_new ();
+  g_autofree char *code = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *first_reply = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  g_autoptr(GError) error = NULL;
+
+  center_start (c);
+  code = center_enrol_code (c, "w.a");
+  body = enrol_body (d, code);
+  {
+    g_auto(Reply) r = { 0 };
+    JsonObject *o;
+    JsonArray *scope;
+    guint8 county_pk[32], expected[32];
+    gsize n = 0;
+
+    post_plain (c, "/v1/enrol", body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    o = obj (&r);
+    g_assert_cmpstr (json_object_get_string_member (o, "device_id"), ==, d->id);
+    g_assert_cmpstr (json_object_get_string_member (o, "user"), ==, "w.a");
+    g_assert_cmpstr (json_object_get_string_member (o, "role"), ==, "worker");
+    g_assert_cmpstr (json_object_get_string_member (o, "county"), ==, COUNTY);
+    g_assert_cmpstr (json_object_get_string_member (o, "time_zone"), ==, "Asia/Shanghai");
+    scope = json_object_get_array_member (o, "scope");
+    g_assert_cmpuint (json_array_get_length (scope), ==, 1);
+    g_assert_cmpstr (json_array_get_string_element (scope, 0), ==, VILLAGE_A);
+    g_assert_cmpint (ABS (json_object_get_int_member (o, "server_time") - g_get_real_time () / 1000), <, 60000);
+    /* The county public key is the public half of the secret key file. */
+    g_assert_cmpint (sodium_base642bin (county_pk, 32, json_object_get_string_member (o, "county_public_key"),
+                                        44, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL), ==, 0);
+    secret = hearth_county_key_read_secret (c->key_path, &error);
+    g_assert_no_error (error);
+    crypto_scalarmult_base (expected, hearth_secret_peek (secret));
+    g_assert_cmpmem (county_pk, 32, expected, 32);
+    first_reply = without_time (&r);
+  }
+  /* The same enrolment again (its reply was lost): the same reply. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *again = NULL;
+
+    post_plain (c, "/v1/enrol", body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    again = without_time (&r);
+    g_assert_cmpstr (again, ==, first_reply);
+  }
+  /* Used once: another device with the code is refused. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *other_body = enrol_body (other, code);
+
+    post_plain (c, "/v1/enrol", other_body, &r);
+    g_assert_cmpint (r.status, ==, 410);
+    g_assert_cmpstr (error_code (&r), ==, "code-used");
+  }
+  /* Typed loosely: lower case, spaces for dashes, O for 0 … still the code. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *fresh = center_enrol_code (c, "w.a2");
+    g_autofree char *loose = g_ascii_strdown (fresh, -1);
+    g_autofree char *other_body = NULL;
+
+    g_strdelimit (loose, "-", ' ');
+    other_body = enrol_body (other, loose);
+    post_plain (c, "/v1/enrol", other_body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (obj (&r), "user"), ==, "w.a2");
+  }
+  /* An expired code. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(Device) late = device_new ();
+    g_autofree char *stale = center_enrol_code (c, "w.b");
+    g_autofree char *late_body = enrol_body (late, stale);
+
+    center_db_exec (c, "UPDATE enrol_codes SET expires_at = 1 WHERE used_at IS NULL");
+    post_plain (c, "/v1/enrol", late_body, &r);
+    g_assert_cmpint (r.status, ==, 410);
+    g_assert_cmpstr (error_code (&r), ==, "code-expired");
+  }
+  /* A code never issued. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(Device) stranger = device_new ();
+    g_autofree char *stranger_body = enrol_body (stranger, "ABCD-EFGH-JKMN-PQRS");
+
+    post_plain (c, "/v1/enrol", stranger_body, &r);
+    g_assert_cmpint (r.status, ==, 410);
+    g_assert_cmpstr (error_code (&r), ==, "code-unknown");
+  }
+  /* A device id enrolled already, with another key. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(Device) twin = device_new ();
+    g_autofree char *fresh = center_enrol_code (c, "w.b");
+    g_autofree char *twin_body = NULL;
+
+    g_free (twin->id);
+    twin->id = g_strdup (d->id);
+    twin_body = enrol_body (twin, fresh);
+    post_plain (c, "/v1/enrol", twin_body, &r);
+    g_assert_cmpint (r.status, ==, 409);
+    g_assert_cmpstr (error_code (&r), ==, "device-exists");
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices"), ==, 2);
+  center_stop (c);
+}
+
+static void
+test_push_idempotent (void)
+{
+  g_autoptr(Center) c = NULL;
+  g_autoptr(Device) d = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  g_autofree char *first = NULL;
+  g_autoptr(GPtrArray) changes = changes_new ();
+
+  c = center_new ("center-push");
+  center_start (c);
+  d = enrol (c, "w.a");
+  g_ptr_array_add (changes, now_edit (d, hh, VILLAGE_A, "head_name", "Wang"));
+  g_ptr_array_add (changes, now_edit (d, hh, VILLAGE_A, "phone", "13800000000"));
+  g_ptr_array_add (changes, record (d, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
+  g_ptr_array_add (changes, audit_entry (d, hh, VILLAGE_A, FALSE));
+  body = batch_of (d, changes);
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, d, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 4);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "clamped")), ==, 0);
+    first = without_time (&r);
+  }
+  /* The reply was lost; the same batch again: the same answer, nothing
+   * stored twice. */
+  for (int i = 0; i < 2; i++)
+    {
+      g_auto(Reply) r = { 0 };
+      g_autofree char *again = NULL;
+
+      push (c, d, body, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      again = without_time (&r);
+      g_assert_cmpstr (again, ==, first);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 4);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes"), ==, 4);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT acked_seq FROM devices"), ==, 4);
+  {
+    g_autofree char *phone = center_db_text (c, "SELECT value FROM field_state WHERE field = 'phone'");
+    g_assert_cmpstr (phone, ==, "13800000000");
+  }
+
+  /* A gap: change 6 while the center has up to 4. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *gap = NULL;
+
+    d->next_seq = 6;
+    gap = batch (d, now_edit (d, hh, VILLAGE_A, "address", "Lane 6"), NULL);
+    push (c, d, gap, &r);
+    g_assert_cmpint (r.status, ==, 409);
+    g_assert_cmpstr (error_code (&r), ==, "gap");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (obj (&r), "error"), "expected"), ==,
+                     5);
+  }
+  /* A batch that overlaps what was acknowledged: the old part answered,
+   * the new part stored. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *overlap = NULL;
+    g_autoptr(GPtrArray) two = changes_new ();
+
+    d->next_seq = 4;
+    g_ptr_array_add (two, now_edit (d, hh, VILLAGE_A, "address", "ignored: 4 was consumed"));
+    g_ptr_array_add (two, now_edit (d, hh, VILLAGE_A, "address", "Lane 5"));
+    overlap = batch_of (d, two);
+    push (c, d, overlap, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 5);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 5);
+  {
+    g_autofree char *address = center_db_text (c, "SELECT value FROM field_state WHERE field = 'address'");
+    g_assert_cmpstr (address, ==, "Lane 5");
+  }
+  /* An empty push says where the center is. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *empty = batch (d, NULL);
+
+    push (c, d, empty, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 5);
+  }
+  center_stop (c);
+
+  /* The access log: one line per request, with the device, never a value. */
+  {
+    g_autofree char *log = NULL;
+    g_autofree char *line = g_strdup_printf (" POST /v1/push 200 ");
+
+    g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+    g_assert_nonnull (strstr (log, line));
+    g_assert_nonnull (strstr (log, d->id));
+    g_assert_null (strstr (log, "13800000000"));
+    g_assert_null (strstr (log, "Wang"));
+  }
+}
+
+/* Reads the refusals of a push reply into seq → code and seq → message. */
+static void
+refusals (Reply *r, GHashTable *codes, GHashTable *messages)
+{
+  JsonArray *a = json_object_get_array_member (obj (r), "refused");
+
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *o = json_array_get_object_element (a, i);
+      gint64 seq = json_object_get_int_member (o, "seq");
+
+      g_hash_table_insert (codes, GINT_TO_POINTER (seq), g_strdup (json_object_get_string_member (o, "code")));
+      g_hash_table_insert (messages, GINT_TO_POINTER (seq), g_strdup (json_object_get_string_member (o, "message")));
+    }
+}
+
+static void
+test_push_refusals (void)
+{
+  g_autoptr(Center) c = center_new ("center-refusals");
+  g_autoptr(Device) d = NULL;
+  g_autoptr(Device) township = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *far_hh = g_uuid_string_random ();
+  g_autofree char *neighbour = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  g_autofree char *fast_hlc = NULL;
+  g_autoptr(GPtrArray) changes = changes_new ();
+  gint64 day_ahead = g_get_real_time () / 1000 + 24 * 3600 * 1000;
+
+  center_start (c);
+  d = enrol (c, "w.a");
+  township = enrol (c, "t.one");
+
+  /* A household of village A2 (outside w.a's scope), made by the township. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *made = batch (township, now_edit (township, neighbour, VILLAGE_A2, "head_name", "Li"), NULL);
+
+    push (c, township, made, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+
+  fast_hlc = hlc_at (day_ahead, 0, d->id);
+  /* 1 */
+  g_ptr_array_add (changes, now_edit (d, hh, VILLAGE_A, "head_name", "Wang"));
+  /* 2: outside the scope */
+  g_ptr_array_add (changes, now_edit (d, far_hh, VILLAGE_B, "head_name", "Zhao"));
+  /* 3 */
+  g_ptr_array_add (changes, record (d, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"visit\""));
+  /* 4: the same submission id, other content */
+  g_ptr_array_add (changes, record (d, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"tampered\""));
+  /* 5: malformed: no id */
+  g_ptr_array_add (changes, g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", "
+                                             "\"table\": \"households\"}", d->next_seq++));
+  /* 6, 7: the audit chain, whole */
+  g_ptr_array_add (changes, audit_entry (d, hh, VILLAGE_A, FALSE));
+  g_ptr_array_add (changes, audit_entry (d, hh, VILLAGE_A, FALSE));
+  /* 8: an entry edited after it was hashed */
+  g_ptr_array_add (changes, audit_entry (d, hh, VILLAGE_A, TRUE));
+  /* 9: a clock a day fast */
+  g_ptr_array_add (changes, edit (d, "households", hh, hh, VILLAGE_A, "phone", "13900000000", fast_hlc, NULL));
+  /* 10: another's household claimed for village A */
+  g_ptr_array_add (changes, now_edit (d, neighbour, VILLAGE_A, "head_name", "Moved"));
+  /* 11: the same submission again, same content: acknowledged */
+  g_ptr_array_add (changes, record (d, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"visit\""));
+  body = batch_of (d, changes);
+  {
+    g_auto(Reply) r = { 0 };
+    JsonArray *clamped;
+    HearthHlc stored;
+
+    push (c, d, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 11);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 5);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (2)), ==, "scope");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (2)), VILLAGE_B));
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (2)), "outside your scope"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (4)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (4)), "other content"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (5)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (5)), "“id”"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (8)), ==, "audit");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (8)), "audit entry 3 "));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (10)), ==, "scope");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (10)), VILLAGE_A2));
+
+    /* The fast clock, clamped to the center's time. */
+    clamped = json_object_get_array_member (obj (&r), "clamped");
+    g_assert_cmpuint (json_array_get_length (clamped), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (clamped, 0), "seq"), ==, 9);
+    g_assert_true (hearth_hlc_parse (json_object_get_string_member (json_array_get_object_element (clamped, 0), "hlc"),
+                                     &stored, NULL));
+    g_assert_cmpint (ABS (stored.wall_ms - g_get_real_time () / 1000), <, 60000);
+    g_assert_cmpstr (stored.device, ==, d->id);
+  }
+  /* Stored: 1, 3, 6, 7, 9 of this device (and the township's edit). */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 6);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes WHERE device_id IN "
+                              "(SELECT id FROM devices WHERE user = 'w.a')"), ==, 11);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT hlc FROM changes WHERE field = 'phone'");
+    g_autofree char *hlc = center_db_text (c, sql);
+    g_assert_cmpstr (hlc, !=, fast_hlc);
+    g_assert_true (g_str_has_suffix (hlc, d->id));
+  }
+  {
+    g_autofree char *name = center_db_text (c, "SELECT value FROM field_state WHERE field = 'head_name' AND village = '"
+                                        VILLAGE_A2 "'");
+    g_assert_cmpstr (name, ==, "Li");
+  }
+
+  /* device list reports the broken chain, naming the entry. */
+  {
+    g_auto(TestRun) r = { 0 };
+
+    run_center (&r, "--db", c->db, "device", "list", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, d->id));
+    g_assert_nonnull (strstr (r.out, "broken: audit entry 3 "));
+    g_assert_nonnull (strstr (r.out, "whole (0 entries)"));  /* the township's device */
+  }
+  /* A batch of only bad changes is still consumed. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *bad = batch (d, g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"gossip\"}",
+                                                      d->next_seq++), NULL);
+
+    push (c, d, bad, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 12);
+  }
+  center_stop (c);
+}
+
+static void
+test_push_merge (void)
+{
+  g_autoptr(Center) c = center_new ("center-merge");
+  g_autoptr(Device) a1 = NULL;
+  g_autoptr(Device) a2 = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *fast = NULL;
+  g_autofree char *conflict = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_start (c);
+  a1 = enrol (c, "w.a");
+  a2 = enrol (c, "w.a2");
+
+  /* Two devices set the phone without seeing each other: the later wins,
+   * the other stays as an open conflict named as every replica names it. */
+  first = hlc_at (now - 2000, 0, a1->id);
+  second = hlc_at (now - 1000, 0, a2->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a1, edit (a1, "households", hh, hh, VILLAGE_A, "phone", "111", first, NULL), NULL);
+    push (c, a1, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a2, edit (a2, "households", hh, hh, VILLAGE_A, "phone", "222", second, NULL), NULL);
+    push (c, a2, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  {
+    g_autofree char *value = center_db_text (c, "SELECT value FROM field_state WHERE field = 'phone'");
+    g_autofree char *id = center_db_text (c, "SELECT id FROM conflicts");
+    g_autofree char *loser = center_db_text (c, "SELECT loser_value FROM conflicts");
+
+    conflict = hearth_merge_conflict_id ("households", hh, "phone", second, first);
+    g_assert_cmpstr (value, ==, "222");
+    g_assert_cmpstr (id, ==, conflict);
+    g_assert_cmpstr (loser, ==, "111");
+  }
+  /* A clerk's resolution sees both heads: the conflict closes. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *resolution = hlc_at (now, 1, a1->id);
+    g_autofree char *change = g_strdup_printf (
+      "{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
+      "\"household\": \"%s\", \"village\": \"" VILLAGE_A "\", \"field\": \"phone\", \"value\": \"333\", "
+      "\"hlc\": \"%s\", \"parents\": [\"%s\", \"%s\"]}", a1->next_seq++, hh, hh, resolution, first, second);
+    g_autofree char *body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s]}", a1->id, change);
+
+    push (c, a1, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+    {
+      g_autofree char *value = center_db_text (c, "SELECT value FROM field_state WHERE field = 'phone'");
+      g_assert_cmpstr (value, ==, "333");
+    }
+  }
+  /* A fast clock's edits, the second based on the first, in one batch:
+   * both clamped, and the second's parent renamed to the first's clamped
+   * version, so that no conflict appears between a device and itself. */
+  fast = hlc_at (now + 24 * 3600 * 1000, 5, a2->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *later = hlc_at (now + 24 * 3600 * 1000, 6, a2->id);
+    g_autofree char *body = NULL;
+    g_autofree char *stored_parent = NULL;
+    g_autofree char *first_clamped = NULL;
+    JsonArray *clamped;
+
+    g_ptr_array_add (changes, edit (a2, "households", hh, hh, VILLAGE_A, "address", "Lane 1", fast, NULL));
+    g_ptr_array_add (changes, edit (a2, "households", hh, hh, VILLAGE_A, "address", "Lane 2", later, fast));
+    body = batch_of (a2, changes);
+    push (c, a2, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    clamped = json_object_get_array_member (obj (&r), "clamped");
+    g_assert_cmpuint (json_array_get_length (clamped), ==, 2);
+    first_clamped = g_strdup (json_object_get_string_member (json_array_get_object_element (clamped, 0), "hlc"));
+    /* Clamped versions keep their order. */
+    g_assert_cmpstr (first_clamped, <,
+                     json_object_get_string_member (json_array_get_object_element (clamped, 1), "hlc"));
+    stored_parent = center_db_text (c, "SELECT parents FROM changes WHERE value = 'Lane 2'");
+    g_assert_nonnull (strstr (stored_parent, first_clamped));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+    {
+      g_autofree char *value = center_db_text (c, "SELECT value FROM field_state WHERE field = 'address'");
+      g_assert_cmpstr (value, ==, "Lane 2");
+    }
+  }
+  /* The same version again with another value: a restored backup. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a1, edit (a1, "households", hh, hh, VILLAGE_A, "phone", "999", first, NULL), NULL);
+    JsonArray *refused;
+
+    push (c, a1, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "another value"));
+  }
+  center_stop (c);
+}
+
+/* HTTPS through libmicrohttpd, with a certificate made for 127.0.0.1. */
+static void
+test_tls (void)
+{
+  g_autoptr(Center) c = NULL;
+  g_autoptr(Device) d = NULL;
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (openssl == NULL)
+    {
+      g_test_skip ("no openssl to make a certificate with");
+      return;
+    }
+  c = center_new ("center-tls");
+  cert = g_build_filename (c->dir, "cert.pem", NULL);
+  key = g_build_filename (c->dir, "key.pem", NULL);
+  {
+    const char *argv[] = { openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                           "-keyout", key, "-out", cert, NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                 NULL, NULL, NULL, NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  center_start_full (c, cert, key);
+  d = enrol (c, "w.a");
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, d, 0, 10, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  center_stop (c);
+}
+
+static void
+test_pull (void)
+{
+  g_autoptr(Center) c = center_new ("center-pull");
+  g_autoptr(Device) a1 = NULL;
+  g_autoptr(Device) a2 = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) t = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 next;
+
+  center_start (c);
+  a1 = enrol (c, "w.a");
+  a2 = enrol (c, "w.a2");
+  b = enrol (c, "w.b");
+  t = enrol (c, "c.staff");
+  for (int i = 0; i < 3; i++)
+    g_ptr_array_add (ids, g_uuid_string_random ());
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+
+    g_ptr_array_add (changes, now_edit (a1, ids->pdata[0], VILLAGE_A, "head_name", "One"));
+    g_ptr_array_add (changes, now_edit (a1, ids->pdata[1], VILLAGE_A, "head_name", "Two"));
+    g_ptr_array_add (changes, now_edit (a1, ids->pdata[2], VILLAGE_A, "head_name", "Three"));
+    body = batch_of (a1, changes);
+    push (c, a1, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *hb = g_uuid_string_random ();
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+
+    g_ptr_array_add (changes, now_edit (b, hb, VILLAGE_B, "head_name", "Bee"));
+    g_ptr_array_add (changes, now_edit (b, hb, VILLAGE_B, "phone", "13700000000"));
+    body = batch_of (b, changes);
+    push (c, b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  /* An audit entry sent as devices send them: no household, no village. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a1, audit_entry (a1, NULL, NULL, FALSE), NULL);
+
+    push (c, a1, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+
+  /* a2 (village A) pages through a1's three changes, two at a time. */
+  {
+    g_auto(Reply) r = { 0 };
+    JsonArray *changes;
+
+    pull (c, a2, 0, 2, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    changes = json_object_get_array_member (obj (&r), "changes");
+    g_assert_cmpuint (json_array_get_length (changes), ==, 2);
+    g_assert_true (json_object_get_boolean_member (obj (&r), "more"));
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (changes, 0), "id"), ==,
+                     ids->pdata[0]);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (changes, 1), "village"), ==,
+                     VILLAGE_A);
+    next = json_object_get_int_member (obj (&r), "next_cursor");
+    g_assert_cmpint (next, ==, json_object_get_int_member (json_array_get_object_element (changes, 1), "cursor"));
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    JsonArray *changes;
+
+    pull (c, a2, next, 2, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    changes = json_object_get_array_member (obj (&r), "changes");
+    g_assert_cmpuint (json_array_get_length (changes), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (changes, 0), "id"), ==,
+                     ids->pdata[2]);
+    g_assert_false (json_object_get_boolean_member (obj (&r), "more"));
+    /* Past b's changes and a1's audit entry, out of scope: skipped, not
+     * sent. */
+    next = json_object_get_int_member (obj (&r), "next_cursor");
+    g_assert_cmpint (next, ==, 6);
+  }
+  /* Resumed from there: nothing new. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, a2, next, 500, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "changes")), ==, 0);
+    g_assert_false (json_object_get_boolean_member (obj (&r), "more"));
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), ==, next);
+  }
+  /* a1 gets nothing of its own; b only its scope (nothing: its own). */
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, a1, 0, 500, &r);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "changes")), ==, 0);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, b, 0, 500, &r);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "changes")), ==, 0);
+  }
+  /* The county sees all six, the audit entry too, gzipped when it asks. */
+  {
+    g_auto(Reply) r = { 0 };
+    Sign how = { .accept_gzip = TRUE };
+    JsonArray *changes;
+
+    signed_call (c, t, "GET", "/v1/pull?cursor=0", NULL, 0, &how, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    changes = json_object_get_array_member (obj (&r), "changes");
+    g_assert_cmpuint (json_array_get_length (changes), ==, 6);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (changes, 5), "table"), ==, "audit");
+    g_assert_false (json_object_has_member (json_array_get_object_element (changes, 5), "village"));
+    g_assert_true (r.gzipped);
+    for (guint i = 0; i < 6; i++)
+      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (changes, i), "cursor"), ==, i + 1);
+  }
+  /* Bad parameters. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, a2, 0, 1001, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "bad-request");
+  }
+  {
+    g_auto(Reply) r = { 0 };
+
+    signed_call (c, a2, "GET", "/v1/pull?cursor=-1", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+  }
+  center_stop (c);
+}
+
+static void
+test_authentication (void)
+{
+  g_autoptr(Center) c = center_new ("center-auth");
+  g_autoptr(Device) d = NULL;
+  g_autoptr(Device) stranger = device_new ();
+  g_autofree char *nonce = hearth_sign_nonce ();
+  struct {
+    Sign how;
+    long status;
+    const char *code;
+  } cases[] = {
+    { { .bad_signature = TRUE }, 401, "bad-signature" },
+    { { .time_shift_ms = 6 * 60 * 1000 }, 401, "stale" },
+    { { .time_shift_ms = -6 * 60 * 1000 }, 401, "stale" },
+    { { .omit = "Hearth-Signature" }, 401, "unsigned" },
+    { { .omit = "Hearth-Nonce" }, 401, "unsigned" },
+    { { .time_shift_ms = 4 * 60 * 1000 }, 200, NULL },  /* within 5 minutes */
+    { { .nonce = nonce }, 200, NULL },
+    { { .nonce = nonce }, 401, "replay" },
+  };
+
+  center_start (c);
+  d = enrol (c, "w.a");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      signed_call (c, d, "GET", "/v1/pull?cursor=0&limit=10", NULL, 0, &cases[i].how, &r);
+      g_assert_cmpint (r.status, ==, cases[i].status);
+      if (cases[i].code != NULL)
+        g_assert_cmpstr (error_code (&r), ==, cases[i].code);
+    }
+  /* A signature over another target does not verify. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (g_free);
+    gint64 now = g_get_real_time () / 1000;
+    g_autofree char *fresh = hearth_sign_nonce ();
+    g_autofree char *sig = hearth_sign_request (hearth_secret_peek (d->sk), "GET", "/v1/pull?cursor=0", NULL, 0,
+                                                d->id, now, fresh);
+
+    g_ptr_array_add (headers, g_strdup_printf ("Hearth-Device: %s", d->id));
+    g_ptr_array_add (headers, g_strdup_printf ("Hearth-Time: %" G_GINT64_FORMAT, now));
+    g_ptr_array_add (headers, g_strdup_printf ("Hearth-Nonce: %s", fresh));
+    g_ptr_array_add (headers, g_strdup_printf ("Hearth-Signature: %s", sig));
+    http (c, "GET", "/v1/pull?cursor=9", headers, NULL, FALSE, &r);
+    g_assert_cmpint (r.status, ==, 401);
+    g_assert_cmpstr (error_code (&r), ==, "bad-signature");
+  }
+  /* A device never enrolled. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, stranger, 0, 10, &r);
+    g_assert_cmpint (r.status, ==, 401);
+    g_assert_cmpstr (error_code (&r), ==, "unknown-device");
+  }
+  /* Revoked: told to wipe, on push and pull alike. */
+  {
+    g_auto(TestRun) run = { 0 };
+
+    run_center (&run, "--db", c->db, "device", "revoke", d->id, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    JsonObject *e;
+
+    pull (c, d, 0, 10, &r);
+    g_assert_cmpint (r.status, ==, 403);
+    g_assert_cmpstr (error_code (&r), ==, "revoked");
+    e = json_object_get_object_member (obj (&r), "error");
+    g_assert_true (json_object_get_boolean_member (e, "wipe"));
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *hh = g_uuid_string_random ();
+    g_autofree char *body = batch (d, now_edit (d, hh, VILLAGE_A, "head_name", "After"), NULL);
+
+    push (c, d, body, &r);
+    g_assert_cmpint (r.status, ==, 403);
+    g_assert_cmpstr (error_code (&r), ==, "revoked");
+  }
+  {
+    g_auto(TestRun) run = { 0 };
+
+    run_center (&run, "--db", c->db, "device", "list", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.out, d->id));
+    g_assert_null (strstr (run.out, "\t-\twhole"));  /* its REVOKED column holds a time */
+  }
+  {
+    g_auto(TestRun) run = { 0 };
+
+    run_center (&run, "--db", c->db, "device", "revoke", stranger->id, NULL);
+    g_assert_cmpint (run.status, ==, 1);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+  center_stop (c);
+}
+
+static GBytes *
+gzip_bytes (const void *data, gsize len)
+{
+  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 9);
+  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
+  g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+
+  g_assert_true (g_output_stream_write_all (out, data, len, NULL, NULL, NULL));
+  g_assert_true (g_output_stream_close (out, NULL, NULL));
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+}
+
+static void
+test_limits (void)
+{
+  g_autoptr(Center) c = center_new ("center-limits");
+  g_autoptr(Device) d = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+
+  center_start (c);
+  d = enrol (c, "w.a");
+
+  /* 100,000 nested arrays: refused before the parser recurses. */
+  {
+    g_auto(Reply) r = { 0 };
+    gsize n = 100000;
+    g_autofree char *deep = g_malloc (2 * n + 1);
+
+    memset (deep, '[', n);
+    memset (deep + n, ']', n);
+    deep[2 * n] = '\0';
+    push (c, d, deep, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "too-deep");
+  }
+  /* … and the server still answers. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, d, 0, 10, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  /* 9 MiB. */
+  {
+    g_auto(Reply) r = { 0 };
+    gsize n = 9 * 1024 * 1024;
+    g_autofree char *big = g_malloc (n);
+
+    memset (big, ' ', n);
+    signed_call (c, d, "POST", "/v1/push", (const guint8 *) big, n, NULL, &r);
+    g_assert_cmpint (r.status, ==, 413);
+    g_assert_cmpstr (error_code (&r), ==, "too-large");
+  }
+  /* A gzip bomb: a few kilobytes that inflate past 8 MiB. */
+  {
+    g_auto(Reply) r = { 0 };
+    gsize n = 9 * 1024 * 1024;
+    g_autofree char *spaces = g_malloc (n);
+    g_autoptr(GBytes) z = NULL;
+    Sign how = { .content_encoding = "gzip" };
+
+    memset (spaces, ' ', n);
+    z = gzip_bytes (spaces, n);
+    g_assert_cmpuint (g_bytes_get_size (z), <, 64 * 1024);
+    signed_call (c, d, "POST", "/v1/push", g_bytes_get_data (z, NULL), g_bytes_get_size (z), &how, &r);
+    g_assert_cmpint (r.status, ==, 413);
+    g_assert_cmpstr (error_code (&r), ==, "too-large");
+  }
+  /* A proper gzip body is read. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (d, now_edit (d, hh, VILLAGE_A, "head_name", "Zipped"), NULL);
+    g_autoptr(GBytes) z = gzip_bytes (body, strlen (body));
+    Sign how = { .content_encoding = "gzip" };
+
+    signed_call (c, d, "POST", "/v1/push", g_bytes_get_data (z, NULL), g_bytes_get_size (z), &how, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 1);
+  }
+  /* Malformed JSON: the line and column, and nothing stored. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *good = now_edit (d, hh, VILLAGE_A, "phone", "13600000000");
+    g_autofree char *bad = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [\n%s,\n  {\"seq\": 3 \"kind\"}]}",
+                                            d->id, good);
+
+    push (c, d, bad, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "bad-json");
+    g_assert_true (g_str_has_prefix (error_message (&r), "line 3, column "));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT acked_seq FROM devices"), ==, 1);
+  /* A comment, which json-glib would skip, is not JSON. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *commented = g_strdup_printf ("{\"device_id\": \"%s\", /* \" */ \"changes\": []}", d->id);
+
+    push (c, d, commented, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "bad-json");
+  }
+  /* More than 500 changes. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GString) many = g_string_new (NULL);
+
+    g_string_append_printf (many, "{\"device_id\": \"%s\", \"changes\": [", d->id);
+    for (int i = 0; i < 501; i++)
+      {
+        g_autofree char *one = NULL;
+        d->next_seq = 2 + i;
+        one = now_edit (d, hh, VILLAGE_A, "phone", "1");
+        g_string_append_printf (many, "%s%s", i > 0 ? "," : "", one);
+      }
+    g_string_append (many, "]}");
+    push (c, d, many->str, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "too-many");
+  }
+  /* Numbers that do not follow each other. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *one = NULL;
+    g_autofree char *two = NULL;
+    g_autofree char *body = NULL;
+
+    d->next_seq = 2;
+    one = now_edit (d, hh, VILLAGE_A, "phone", "1");
+    d->next_seq = 4;
+    two = now_edit (d, hh, VILLAGE_A, "phone", "2");
+    body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s, %s]}", d->id, one, two);
+    push (c, d, body, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "bad-change");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (obj (&r), "error"), "field"), ==,
+                     "changes[1].seq");
+  }
+  /* Another device's id in the body. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *other = g_uuid_string_random ();
+    g_autofree char *body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": []}", other);
+
+    push (c, d, body, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "bad-request");
+  }
+  /* No such endpoint. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    signed_call (c, d, "GET", "/v1/push", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 404);
+    g_assert_cmpstr (error_code (&r), ==, "not-found");
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+  center_stop (c);
+}
+
+typedef struct {
+  Center *c;
+  Device *d;
+  Upload *upload;
+  Reply reply;
+} SlowPush;
+
+static gpointer
+slow_push (gpointer data)
+{
+  SlowPush *s = data;
+  Sign how = { .upload = s->upload };
+
+  signed_call (s->c, s->d, "POST", "/v1/push", (const guint8 *) s->upload->data, s->upload->len, &how, &s->reply);
+  return NULL;
+}
+
+static void
+test_drain (void)
+{
+  g_autoptr(Center) c = center_new ("center-drain");
+  g_autoptr(Device) d = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  g_autoptr(GThread) thread = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) changes = changes_new ();
+  Upload up = { 0 };
+  SlowPush s = { 0 };
+
+  center_start (c);
+  d = enrol (c, "w.a");
+  g_ptr_array_add (changes, now_edit (d, hh, VILLAGE_A, "head_name", "Drain"));
+  g_ptr_array_add (changes, now_edit (d, hh, VILLAGE_A, "phone", "1"));
+  body = batch_of (d, changes);
+  up.data = body;
+  up.len = strlen (body);
+  up.hold = TRUE;
+  g_mutex_init (&up.lock);
+  g_cond_init (&up.cond);
+  s.c = c;
+  s.d = d;
+  s.upload = &up;
+  thread = g_thread_new ("slow-push", slow_push, &s);
+
+  /* Half the body is out: the request is in progress at the server. */
+  g_mutex_lock (&up.lock);
+  while (!up.half_sent)
+    g_cond_wait (&up.cond, &up.lock);
+  g_mutex_unlock (&up.lock);
+  g_usleep (300 * 1000);
+  g_subprocess_send_signal (c->server, SIGTERM);
+  g_usleep (300 * 1000);
+  g_assert_true (center_running (c));
+
+  g_mutex_lock (&up.lock);
+  up.release = TRUE;
+  g_cond_broadcast (&up.cond);
+  g_mutex_unlock (&up.lock);
+  g_thread_join (g_steal_pointer (&thread));
+
+  g_assert_cmpint (s.reply.status, ==, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (&s.reply), "acked"), ==, 2);
+  reply_clear (&s.reply);
+  g_assert_true (g_subprocess_wait (c->server, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (c->server));
+  g_assert_cmpint (g_subprocess_get_exit_status (c->server), ==, 0);
+  g_clear_object (&c->server);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 2);
+  g_mutex_clear (&up.lock);
+  g_cond_clear (&up.cond);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_assert_cmpint (sodium_init (), >=, 0);
+  g_assert_cmpint (curl_global_init (CURL_GLOBAL_DEFAULT), ==, CURLE_OK);
+  g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
+
+  g_test_add_func ("/center/init", test_init_command);
+  g_test_add_func ("/center/user-add", test_user_add);
+  g_test_add_func ("/center/enrol-code", test_enrol_code);
+  g_test_add_func ("/center/enrol", test_enrol);
+  g_test_add_func ("/center/push/idempotent", test_push_idempotent);
+  g_test_add_func ("/center/push/refusals", test_push_refusals);
+  g_test_add_func ("/center/push/merge", test_push_merge);
+  g_test_add_func ("/center/pull", test_pull);
+  g_test_add_func ("/center/authentication", test_authentication);
+  g_test_add_func ("/center/limits", test_limits);
+  g_test_add_func ("/center/drain", test_drain);
+  g_test_add_func ("/center/tls", test_tls);
+
+  {
+    int rc = g_test_run ();
+    curl_global_cleanup ();
+    return rc;
+  }
+}

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-change.c: what a change goes through on the wire before any store
+ * sees it: the change codec (sync/change.h: a round trip, and every
+ * refusal naming the member at fault), the raw nesting count
+ * (sync/json-depth.h), request signing (sync/sign.h) and the center's push
+ * body parser, with the push fuzz target's saved inputs.
+ */
+#include "test-util.h"
+#include "fuzz/fuzz-targets.h"
+
+#include "center-sync.h"
+#include "change.h"
+#include "json-depth.h"
+#include "sign.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#ifndef HEARTH_FUZZ_CORPUS_DIR
+#error "HEARTH_FUZZ_CORPUS_DIR must name tests/fuzz"
+#endif
+
+#define ID "0b6c3f0e-6f7e-4a53-9d57-3a1c2f7e9b10"
+#define HH "5d0f4c52-0a8b-4d9e-bb71-9c1e7f2a6d33"
+#define HLC "001764460800000-00000002-dev-a"
+#define HLC_P "001764400000000-00000003-dev-b"
+
+static JsonNode *
+parse (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+/* ---- the codec ---------------------------------------------------------------------- */
+
+static void
+assert_round_trip (const char *text)
+{
+  g_autoptr(JsonNode) node = parse (text);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthChange) c = hearth_change_from_json (node, NULL, &error);
+  g_autoptr(JsonNode) written = NULL;
+  g_autoptr(JsonNode) rewritten = NULL;
+  g_autoptr(HearthChange) again = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (c);
+  written = hearth_change_to_json (c);
+  again = hearth_change_from_json (written, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_change_equal (c, again));
+  g_assert_cmpint (again->seq, ==, c->seq);
+  g_assert_cmpint (again->cursor, ==, c->cursor);
+  rewritten = hearth_change_to_json (again);
+  first = json_to_string (written, FALSE);
+  second = json_to_string (rewritten, FALSE);
+  g_assert_cmpstr (first, ==, second);
+}
+
+static void
+test_round_trip (void)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(HearthChange) c = NULL;
+  g_autoptr(GError) error = NULL;
+
+  assert_round_trip ("{\"seq\": 41, \"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", "
+                     "\"household\": \"" ID "\", \"village\": \"361102001201\", \"field\": \"phone\", "
+                     "\"value\": \"13800000000\", \"hlc\": \"" HLC "\", \"parents\": [\"" HLC_P "\"], "
+                     "\"wall\": \"2026-11-30T08:00:00+08:00\"}");
+  /* A first value (no parents), a blank value, Chinese text, a cursor. */
+  assert_round_trip ("{\"cursor\": 1043, \"kind\": \"edit\", \"table\": \"members\", \"id\": \"" ID "\", "
+                     "\"household\": \"" HH "\", \"village\": \"361102001201\", \"field\": \"name\", "
+                     "\"value\": \"王芳\", \"hlc\": \"" HLC "\", \"parents\": []}");
+  assert_round_trip ("{\"kind\": \"edit\", \"table\": \"tasks\", \"id\": \"" ID "\", \"field\": \"status\", "
+                     "\"value\": \"\", \"hlc\": \"" HLC "\"}");
+  assert_round_trip ("{\"seq\": 7, \"kind\": \"record\", \"table\": \"submissions\", \"id\": \"" ID "\", "
+                     "\"household\": \"" HH "\", \"village\": \"361102001201\", \"fields\": {\"form_id\": "
+                     "\"hearth_household_visit\", \"instance_xml\": \"<data id=\\\"x\\\">收入</data>\"}}");
+  assert_round_trip ("{\"kind\": \"record\", \"table\": \"audit\", \"id\": \"" ID "\", \"fields\": {}}");
+
+  /* What was read is what was sent. */
+  node = parse ("{\"seq\": 3, \"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"household\": \"" ID
+                "\", \"village\": \"361102001201\", \"field\": \"phone\", \"value\": \"1\", \"hlc\": \"" HLC "\", "
+                "\"parents\": [\"" HLC_P "\", \"" HLC "\"]}");
+  c = hearth_change_from_json (node, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->kind, ==, HEARTH_CHANGE_EDIT);
+  g_assert_cmpint (c->seq, ==, 3);
+  g_assert_cmpstr (c->table, ==, "households");
+  g_assert_cmpstr (c->village, ==, "361102001201");
+  g_assert_cmpstr (c->value, ==, "1");
+  g_assert_cmpuint (c->parents->len, ==, 2);
+  g_assert_null (c->wall);
+}
+
+static void
+test_equal (void)
+{
+  g_autoptr(JsonNode) a_node = parse ("{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", "
+                                      "\"field\": \"phone\", \"value\": \"1\", \"hlc\": \"" HLC "\", "
+                                      "\"parents\": [\"" HLC_P "\", \"" HLC "\"]}");
+  g_autoptr(JsonNode) b_node = parse ("{\"seq\": 9, \"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID
+                                      "\", \"field\": \"phone\", \"value\": \"1\", \"hlc\": \"" HLC "\", "
+                                      "\"parents\": [\"" HLC "\", \"" HLC_P "\"], \"wall\": \"later\"}");
+  g_autoptr(JsonNode) c_node = parse ("{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", "
+                                      "\"field\": \"phone\", \"value\": \"2\", \"hlc\": \"" HLC "\", "
+                                      "\"parents\": [\"" HLC_P "\", \"" HLC "\"]}");
+  g_autoptr(JsonNode) r1 = parse ("{\"kind\": \"record\", \"table\": \"reviews\", \"id\": \"" ID "\", "
+                                  "\"fields\": {\"to\": \"monitored\", \"from\": \"none\"}}");
+  g_autoptr(JsonNode) r2 = parse ("{\"kind\": \"record\", \"table\": \"reviews\", \"id\": \"" ID "\", "
+                                  "\"fields\": {\"from\": \"none\", \"to\": \"monitored\"}}");
+  g_autoptr(JsonNode) r3 = parse ("{\"kind\": \"record\", \"table\": \"reviews\", \"id\": \"" ID "\", "
+                                  "\"fields\": {\"from\": \"none\", \"to\": \"returned\"}}");
+  g_autoptr(HearthChange) a = hearth_change_from_json (a_node, NULL, NULL);
+  g_autoptr(HearthChange) b = hearth_change_from_json (b_node, NULL, NULL);
+  g_autoptr(HearthChange) c = hearth_change_from_json (c_node, NULL, NULL);
+  g_autoptr(HearthChange) x = hearth_change_from_json (r1, NULL, NULL);
+  g_autoptr(HearthChange) y = hearth_change_from_json (r2, NULL, NULL);
+  g_autoptr(HearthChange) z = hearth_change_from_json (r3, NULL, NULL);
+
+  /* Parents are a set; seq and the display-only wall time do not count. */
+  g_assert_true (hearth_change_equal (a, b));
+  g_assert_false (hearth_change_equal (a, c));
+  g_assert_true (hearth_change_equal (x, y));
+  g_assert_false (hearth_change_equal (x, z));
+  g_assert_false (hearth_change_equal (a, x));
+}
+
+/* Every refusal names where (the element given) and the member at fault. */
+static void
+test_refusals (void)
+{
+  g_autofree char *big = NULL;
+  g_autoptr(GString) many_parents = g_string_new ("[");
+  g_autoptr(GString) many_fields = g_string_new ("{");
+  struct {
+    const char *json;
+    const char *member;
+  } cases[] = {
+    { "[]", "JSON object" },
+    { "{\"table\": \"households\"}", "“kind”" },
+    { "{\"kind\": 1}", "“kind”" },
+    { "{\"kind\": \"gossip\"}", "“kind”" },
+    { "{\"kind\": \"edit\", \"seq\": 0}", "“seq”" },
+    { "{\"kind\": \"edit\", \"seq\": \"1\"}", "“seq”" },
+    { "{\"kind\": \"edit\", \"seq\": 1.5}", "“seq”" },
+    { "{\"kind\": \"edit\", \"cursor\": -1}", "“cursor”" },
+    { "{\"kind\": \"edit\", \"id\": \"" ID "\"}", "“table”" },
+    { "{\"kind\": \"edit\", \"table\": \"users\", \"id\": \"" ID "\"}", "“table”" },
+    { "{\"kind\": \"edit\", \"table\": \"submissions\", \"id\": \"" ID "\"}", "“table”" },
+    { "{\"kind\": \"record\", \"table\": \"households\", \"id\": \"" ID "\"}", "“table”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\"}", "“id”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"42\"}", "“id”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"household\": \"x\"}", "“household”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"household\": [\"" HH "\"]}",
+      "“household”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"village\": \"3611\"}", "“village”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"village\": \"36110200120a\"}",
+      "“village”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"value\": \"1\", \"hlc\": \"" HLC "\"}",
+      "“field”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"Phone\", \"value\": \"1\", "
+      "\"hlc\": \"" HLC "\"}",
+      "“field”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"hlc\": \"" HLC "\"}",
+      "“value”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": 138, "
+      "\"hlc\": \"" HLC "\"}",
+      "“value”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"1\"}",
+      "“hlc”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"1\", "
+      "\"hlc\": \"yesterday\"}",
+      "“hlc”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"1\", "
+      "\"hlc\": \"" HLC "\", \"wall\": 5}",
+      "“wall”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"1\", "
+      "\"hlc\": \"" HLC "\", \"parents\": \"" HLC_P "\"}",
+      "“parents”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"1\", "
+      "\"hlc\": \"" HLC "\", \"parents\": [1]}",
+      "“parents”" },
+    { "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"1\", "
+      "\"hlc\": \"" HLC "\", \"parents\": [\"last week\"]}",
+      "“parents”" },
+    { "{\"kind\": \"record\", \"table\": \"submissions\", \"id\": \"" ID "\"}", "“fields”" },
+    { "{\"kind\": \"record\", \"table\": \"submissions\", \"id\": \"" ID "\", \"fields\": [\"a\"]}", "“fields”" },
+    { "{\"kind\": \"record\", \"table\": \"submissions\", \"id\": \"" ID "\", \"fields\": {\"Form\": \"x\"}}",
+      "“fields”" },
+    { "{\"kind\": \"record\", \"table\": \"submissions\", \"id\": \"" ID "\", \"fields\": {\"form_id\": 3}}",
+      "“fields.form_id”" },
+    { NULL, "“value”" },    /* a value over 1 MiB, below */
+    { NULL, "“parents”" },  /* 17 parents */
+    { NULL, "“fields”" },   /* 65 fields */
+  };
+
+  big = g_strnfill (HEARTH_CHANGE_MAX_VALUE + 1, 'x');
+  cases[G_N_ELEMENTS (cases) - 3].json = g_strdup_printf (
+    "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"%s\", "
+    "\"hlc\": \"" HLC "\"}", big);
+  for (int i = 0; i <= HEARTH_CHANGE_MAX_PARENTS; i++)
+    g_string_append_printf (many_parents, "%s\"" HLC_P "\"", i > 0 ? ", " : "");
+  g_string_append (many_parents, "]");
+  cases[G_N_ELEMENTS (cases) - 2].json = g_strdup_printf (
+    "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"1\", "
+    "\"hlc\": \"" HLC "\", \"parents\": %s}", many_parents->str);
+  for (int i = 0; i <= HEARTH_CHANGE_MAX_FIELDS; i++)
+    g_string_append_printf (many_fields, "%s\"f%d\": \"v\"", i > 0 ? ", " : "", i);
+  g_string_append (many_fields, "}");
+  cases[G_N_ELEMENTS (cases) - 1].json = g_strdup_printf (
+    "{\"kind\": \"record\", \"table\": \"reviews\", \"id\": \"" ID "\", \"fields\": %s}", many_fields->str);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonNode) node = parse (cases[i].json);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HearthChange) c = hearth_change_from_json (node, "changes[7]", &error);
+
+      g_test_message ("%.120s -> %s", cases[i].json, error != NULL ? error->message : "accepted");
+      g_assert_null (c);
+      g_assert_error (error, HEARTH_CHANGE_ERROR, HEARTH_CHANGE_ERROR_INVALID);
+      g_assert_true (g_str_has_prefix (error->message, "changes[7]: "));
+      g_assert_nonnull (strstr (error->message, cases[i].member));
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+    }
+  for (guint i = G_N_ELEMENTS (cases) - 3; i < G_N_ELEMENTS (cases); i++)
+    g_free ((char *) cases[i].json);
+}
+
+/* ---- nesting -------------------------------------------------------------------------- */
+
+static gboolean
+depth_ok (const char *text, guint max, guint *depth)
+{
+  return hearth_json_check_depth (text, strlen (text), max, depth, NULL);
+}
+
+static void
+test_json_depth (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *deep = NULL;
+  g_autofree char *open = g_strnfill (32, '[');
+  g_autofree char *close = g_strnfill (32, ']');
+  guint depth = 0;
+  gsize n = 100000;
+
+  g_assert_true (depth_ok ("", 32, &depth));
+  g_assert_cmpuint (depth, ==, 0);
+  g_assert_true (depth_ok ("[[{\"a\": [1]}]]", 32, &depth));
+  g_assert_cmpuint (depth, ==, 4);
+  /* Brackets in strings, escaped quotes, backslashes and slashes in them. */
+  g_assert_true (depth_ok ("[\"[[[[{{{{\"]", 1, &depth));
+  g_assert_cmpuint (depth, ==, 1);
+  g_assert_true (depth_ok ("[\"\\\"[[[[\"]", 1, &depth));
+  g_assert_true (depth_ok ("[\"\\\\\", \"a/b\"]", 1, &depth));
+  g_assert_false (depth_ok ("[\"\\\\\", [[", 2, &depth));  /* the string ended at the quote */
+
+  /* The limit, exactly. */
+  deep = g_strconcat (open, close, NULL);
+  g_assert_true (depth_ok (deep, 32, &depth));
+  g_assert_cmpuint (depth, ==, 32);
+  g_clear_pointer (&deep, g_free);
+  deep = g_strdup_printf ("{\"a\":\n  %s}", open);
+  g_assert_false (hearth_json_check_depth (deep, strlen (deep), 32, NULL, &error));
+  g_assert_error (error, HEARTH_JSON_DEPTH_ERROR, HEARTH_JSON_DEPTH_ERROR_TOO_DEEP);
+  g_assert_true (g_str_has_prefix (error->message, "line 2, column 34:"));
+  g_clear_error (&error);
+  g_clear_pointer (&deep, g_free);
+
+  /* 100,000 levels: refused, at once. */
+  deep = g_malloc (2 * n + 1);
+  memset (deep, '[', n);
+  memset (deep + n, ']', n);
+  deep[2 * n] = '\0';
+  g_assert_false (depth_ok (deep, HEARTH_JSON_MAX_DEPTH, &depth));
+  g_assert_cmpuint (depth, ==, HEARTH_JSON_MAX_DEPTH + 1);
+
+  /* What json-glib would read otherwise than this count: refused. */
+  g_assert_false (hearth_json_check_depth ("[/* \" */ 1]", 11, 32, NULL, &error));
+  g_assert_error (error, HEARTH_JSON_DEPTH_ERROR, HEARTH_JSON_DEPTH_ERROR_NOT_JSON);
+  g_assert_true (g_str_has_prefix (error->message, "line 1, column 2:"));
+  g_clear_error (&error);
+  g_assert_false (hearth_json_check_depth ("['\"', 1]", 8, 32, NULL, &error));
+  g_assert_error (error, HEARTH_JSON_DEPTH_ERROR, HEARTH_JSON_DEPTH_ERROR_NOT_JSON);
+}
+
+/* ---- signing ----------------------------------------------------------------------------- */
+
+static void
+test_sign (void)
+{
+  g_autoptr(HearthSecret) sk = NULL;
+  g_autoptr(HearthSecret) other_sk = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *signature = NULL;
+  g_autofree char *nonce = hearth_sign_nonce ();
+  g_autofree char *other_nonce = hearth_sign_nonce ();
+  guint8 pk[32], other_pk[32], decoded[32];
+  const guint8 body[] = "{\"changes\": []}";
+  const char *dev = ID;
+  char key_b64[sodium_base64_ENCODED_LEN (32, sodium_base64_VARIANT_ORIGINAL)];
+
+  /* The message of PROTOCOL.md section 4, byte for byte; BLAKE2b-256 of
+   * zero bytes for an empty body. */
+  message = hearth_sign_message ("GET", "/v1/pull?cursor=12&limit=500", NULL, 0, dev, 1764460800000, "AAAA");
+  g_assert_cmpstr (message, ==,
+                   "hearth-sync-v1\nGET\n/v1/pull?cursor=12&limit=500\n"
+                   "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8\n" ID "\n1764460800000\nAAAA");
+
+  sk = hearth_sign_keypair (pk);
+  other_sk = hearth_sign_keypair (other_pk);
+  g_assert_cmpuint (hearth_secret_get_size (sk), ==, HEARTH_SIGN_SECRET_KEY_BYTES);
+  signature = hearth_sign_request (hearth_secret_peek (sk), "POST", "/v1/push", body, sizeof body - 1, dev, 42, nonce);
+  g_assert_cmpuint (strlen (signature), ==, 88);
+  g_assert_true (hearth_sign_verify (pk, signature, "POST", "/v1/push", body, sizeof body - 1, dev, 42, nonce,
+                                     &error));
+  g_assert_no_error (error);
+
+  /* Anything changed: no longer verifies. */
+  g_assert_false (hearth_sign_verify (pk, signature, "POST", "/v1/push", body, sizeof body - 2, dev, 42, nonce, &error));
+  g_assert_error (error, HEARTH_SIGN_ERROR, HEARTH_SIGN_ERROR_BAD_SIGNATURE);
+  g_clear_error (&error);
+  g_assert_false (hearth_sign_verify (pk, signature, "POST", "/v1/pull", body, sizeof body - 1, dev, 42, nonce, NULL));
+  g_assert_false (hearth_sign_verify (pk, signature, "GET", "/v1/push", body, sizeof body - 1, dev, 42, nonce, NULL));
+  g_assert_false (hearth_sign_verify (pk, signature, "POST", "/v1/push", body, sizeof body - 1, HH, 42, nonce, NULL));
+  g_assert_false (hearth_sign_verify (pk, signature, "POST", "/v1/push", body, sizeof body - 1, dev, 43, nonce, NULL));
+  g_assert_false (hearth_sign_verify (pk, signature, "POST", "/v1/push", body, sizeof body - 1, dev, 42, other_nonce,
+                                      NULL));
+  g_assert_false (hearth_sign_verify (other_pk, signature, "POST", "/v1/push", body, sizeof body - 1, dev, 42, nonce,
+                                      NULL));
+  /* Not a signature at all. */
+  g_assert_false (hearth_sign_verify (pk, "c2lnbmF0dXJl", "POST", "/v1/push", body, sizeof body - 1, dev, 42, nonce,
+                                      &error));
+  g_assert_error (error, HEARTH_SIGN_ERROR, HEARTH_SIGN_ERROR_MALFORMED);
+  g_clear_error (&error);
+
+  /* Nonces: fresh, 16 bytes, one spelling. */
+  g_assert_cmpstr (nonce, !=, other_nonce);
+  g_assert_true (hearth_sign_nonce_is_valid (nonce));
+  g_assert_false (hearth_sign_nonce_is_valid ("AAAA"));
+  g_assert_false (hearth_sign_nonce_is_valid ("AAAAAAAAAAAAAAAAAAAAAAAAA=="));   /* 17 bytes */
+  g_assert_false (hearth_sign_nonce_is_valid ("AAAAAAAAAAAAAAAAAAAAAB=="));     /* stray bits */
+  g_assert_false (hearth_sign_nonce_is_valid ("AAAAAAAAAAAAAAAAAAAAAA"));       /* unpadded */
+  g_assert_true (hearth_sign_nonce_is_valid ("AAAAAAAAAAAAAAAAAAAAAA=="));
+
+  /* Public keys at enrolment. */
+  sodium_bin2base64 (key_b64, sizeof key_b64, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+  g_assert_true (hearth_sign_decode_key (key_b64, decoded, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (decoded, 32, pk, 32);
+  g_assert_false (hearth_sign_decode_key ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", decoded, &error));  /* zero */
+  g_assert_error (error, HEARTH_SIGN_ERROR, HEARTH_SIGN_ERROR_MALFORMED);
+  g_clear_error (&error);
+  g_assert_false (hearth_sign_decode_key ("c2hvcnQ=", decoded, NULL));
+  g_assert_false (hearth_sign_decode_key (NULL, decoded, NULL));
+}
+
+/* ---- the push body --------------------------------------------------------------------- */
+
+static HearthPushBatch *
+parse_push (const char *text, char **field, GError **error)
+{
+  return hearth_center_parse_push (text, strlen (text), field, error);
+}
+
+#define EDIT(seq) \
+  "{\"seq\": " #seq ", \"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"household\": \"" ID \
+  "\", \"village\": \"361102001201\", \"field\": \"phone\", \"value\": \"1\", \"hlc\": \"" HLC "\"}"
+
+static void
+test_push_body (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *field = NULL;
+  g_autoptr(HearthPushBatch) batch = NULL;
+  g_autoptr(GString) many = g_string_new ("{\"device_id\": \"" HH "\", \"changes\": [");
+
+  batch = parse_push ("{\"device_id\": \"" HH "\", \"changes\": [" EDIT (41) ", {\"seq\": 42, \"kind\": \"edit\"}]}",
+                      &field, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (batch->device_id, ==, HH);
+  g_assert_cmpuint (batch->items->len, ==, 2);
+  g_assert_nonnull (((HearthPushItem *) batch->items->pdata[0])->change);
+  g_assert_cmpint (((HearthPushItem *) batch->items->pdata[0])->seq, ==, 41);
+  /* A malformed change is the change's refusal, not the batch's. */
+  g_assert_null (((HearthPushItem *) batch->items->pdata[1])->change);
+  g_assert_true (g_str_has_prefix (((HearthPushItem *) batch->items->pdata[1])->refusal, "changes[1]: "));
+  g_clear_pointer (&batch, hearth_push_batch_free);
+
+  /* The batch itself malformed: refused whole, naming the member. */
+  {
+    struct {
+      const char *body;
+      int code;
+      const char *field;
+      const char *says;
+    } cases[] = {
+      { "", HEARTH_CENTER_ERROR_BAD_JSON, NULL, "empty" },
+      { "{\"device_id\": \"" HH "\",\n \"changes\": [1,]}", HEARTH_CENTER_ERROR_BAD_JSON, NULL, "line 2, column " },
+      { "{\"device_id\": \"\xff\"}", HEARTH_CENTER_ERROR_BAD_JSON, NULL, "UTF-8" },
+      { "[]", HEARTH_CENTER_ERROR_BAD_REQUEST, NULL, "object" },
+      { "{\"changes\": []}", HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", "device_id" },
+      { "{\"device_id\": \"" HH "\"}", HEARTH_CENTER_ERROR_BAD_REQUEST, "changes", "changes" },
+      { "{\"device_id\": \"" HH "\", \"changes\": [" EDIT (3) ", " EDIT (5) "]}", HEARTH_CENTER_ERROR_BAD_CHANGE,
+        "changes[1].seq", "changes[1]" },
+      { "{\"device_id\": \"" HH "\", \"changes\": [{\"kind\": \"edit\"}]}", HEARTH_CENTER_ERROR_BAD_CHANGE,
+        "changes[0].seq", "“seq”" },
+      { "{\"device_id\": \"" HH "\", \"changes\": [\"text\"]}", HEARTH_CENTER_ERROR_BAD_CHANGE, "changes[0].seq",
+        "changes[0]" },
+      { "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 10000000000000000}]}", HEARTH_CENTER_ERROR_BAD_CHANGE,
+        "changes[0].seq", "“seq”" },
+      { NULL, HEARTH_CENTER_ERROR_TOO_DEEP, NULL, "32" },  /* 33 levels, below */
+    };
+
+    g_autofree char *open = g_strnfill (32, '[');
+    g_autofree char *close = g_strnfill (32, ']');
+    g_autofree char *deep = g_strdup_printf ("{\"a\": %s%s}", open, close);
+
+    cases[G_N_ELEMENTS (cases) - 1].body = deep;
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autofree char *shown = g_strescape (cases[i].body, NULL);
+
+        g_test_message ("%s", shown);
+        batch = parse_push (cases[i].body, &field, &error);
+        g_assert_null (batch);
+        g_assert_error (error, HEARTH_CENTER_ERROR, cases[i].code);
+        g_assert_cmpstr (field, ==, cases[i].field);
+        g_assert_nonnull (strstr (error->message, cases[i].says));
+        g_clear_error (&error);
+        g_clear_pointer (&field, g_free);
+      }
+  }
+
+  /* 500 changes, not 501. */
+  for (int i = 1; i <= HEARTH_CENTER_MAX_CHANGES + 1; i++)
+    {
+      if (i > 1)
+        g_string_append_c (many, ',');
+      g_string_append_printf (many, "{\"seq\": %d, \"kind\": \"record\", \"table\": \"audit\", \"id\": \"" ID
+                                    "\", \"fields\": {}}", i);
+      if (i == HEARTH_CENTER_MAX_CHANGES)
+        {
+          g_autofree char *exactly = g_strconcat (many->str, "]}", NULL);
+          batch = parse_push (exactly, NULL, &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (batch->items->len, ==, HEARTH_CENTER_MAX_CHANGES);
+          g_clear_pointer (&batch, hearth_push_batch_free);
+        }
+    }
+  g_string_append (many, "]}");
+  batch = parse_push (many->str, &field, &error);
+  g_assert_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_TOO_MANY);
+  g_assert_cmpstr (field, ==, "changes");
+}
+
+/* ---- the fuzz target's saved inputs ------------------------------------------------------- */
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static guint
+replay_dir (const char *subdir)
+{
+  g_autofree char *dir_path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, subdir, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, &error);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_strcmp0 (name, "README.md") != 0)
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir_path, g_ptr_array_index (names, i), NULL);
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      g_test_message ("replaying %s", path);
+      g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+      hearth_fuzz_push_body ((const guint8 *) contents, len);
+    }
+  return names->len;
+}
+
+static void
+test_push_corpus (void)
+{
+  g_assert_cmpuint (replay_dir ("push-seeds"), >=, 5);
+  replay_dir ("push-crashes");
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_assert_cmpint (sodium_init (), >=, 0);
+
+  g_test_add_func ("/change/round-trip", test_round_trip);
+  g_test_add_func ("/change/equal", test_equal);
+  g_test_add_func ("/change/refusals", test_refusals);
+  g_test_add_func ("/change/json-depth", test_json_depth);
+  g_test_add_func ("/change/sign", test_sign);
+  g_test_add_func ("/change/push-body", test_push_body);
+  g_test_add_func ("/change/push-body/corpus", test_push_corpus);
+  return g_test_run ();
+}

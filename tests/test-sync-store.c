@@ -1,0 +1,1450 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-sync-store.c: the device side of sync over real encrypted stores,
+ * without a network: stores exchange changes directly, each through the
+ * protocol's JSON (next_batch → hearth_change_to_json → text →
+ * hearth_change_from_json → apply), as a center would relay them.
+ *
+ * Local writes fill the outbox in order without gaps, once each; push
+ * replies (acknowledged, refused, clamped); a store from before sync gets
+ * a complete outbox; a household registered on one store appears on
+ * another with its members, searchable; concurrent edits become one
+ * conflict named alike on both, and a resolution on one clears it on the
+ * other; a page applied twice changes nothing, pulled changes never enter
+ * the outbox, and a failed page leaves data and cursor as they were; the
+ * lease; and a property test: three stores, random edits and partial
+ * exchanges, then a full one: identical tables and conflicts everywhere.
+ */
+#include "test-util.h"
+#include "case-audit.h"
+#include "case-search.h"
+#include "case-store.h"
+#include "merge.h"
+#include "schema-migrate.h"
+#include "sync-store.h"
+
+#include <string.h>
+
+#define NOW "2026-03-05T10:00:00+08:00"
+#define REGISTRATION_ID "11111111-2222-4333-8444-000000000001"
+#define VISIT_ID "11111111-2222-4333-8444-000000000002"
+#define START_MS G_GINT64_CONSTANT (1772676000000)  /* 2026-03-05T02:00:00Z */
+
+/* ---- replicas ------------------------------------------------------------------- */
+
+typedef struct {
+  char *name;
+  char *device;
+  char *dir;
+  HearthStore *store;
+  HearthCaseStore *cases;
+  HearthSyncStore *sync;
+  sqlite3 *db;
+  gint64 clock_ms;
+} Replica;
+
+static gint64
+replica_clock (gpointer data)
+{
+  return ((Replica *) data)->clock_ms;
+}
+
+static void
+replica_attach (Replica *r, const char *actor)
+{
+  g_autoptr(GError) error = NULL;
+
+  r->store = test_open_store (r->dir);
+  r->db = hearth_store_get_db (r->store);
+  if (r->device != NULL)
+    {
+      /* A device id of the test's own choosing: a replayed seed replays
+       * every tie between versions too. */
+      g_autofree char *sql = g_strdup_printf ("INSERT OR REPLACE INTO store_meta (key, value) "
+                                              "VALUES ('device_id', '%s')", r->device);
+      test_exec (r->db, sql);
+    }
+  r->cases = hearth_case_store_new (r->store, actor, &error);
+  g_assert_no_error (error);
+  hearth_case_store_set_wall_clock (r->cases, replica_clock, r);
+  r->sync = hearth_sync_store_new (r->cases);
+}
+
+static void
+replica_detach (Replica *r)
+{
+  g_clear_object (&r->sync);
+  g_clear_object (&r->cases);
+  g_clear_object (&r->store);
+  r->db = NULL;
+}
+
+static Replica *
+replica_new_device (const char *name, const char *device, gint64 clock_ms)
+{
+  Replica *r = g_new0 (Replica, 1);
+
+  r->name = g_strdup (name);
+  r->device = g_strdup (device);
+  r->dir = test_create_store (name, NULL);
+  r->clock_ms = clock_ms;
+  replica_attach (r, name);
+  return r;
+}
+
+static Replica *
+replica_new (const char *name, gint64 clock_ms)
+{
+  return replica_new_device (name, NULL, clock_ms);
+}
+
+static void
+replica_free (Replica *r)
+{
+  replica_detach (r);
+  g_free (r->name);
+  g_free (r->device);
+  g_free (r->dir);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Replica, replica_free)
+
+static char *
+query_text (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return value;
+}
+
+/* Every row of @sql, one line each, columns separated by "|". */
+static char *
+dump (sqlite3 *db, const char *sql)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  sqlite3_stmt *st = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      for (int i = 0; i < sqlite3_column_count (st); i++)
+        {
+          const char *v = (const char *) sqlite3_column_text (st, i);
+          g_string_append_printf (out, "%s%s", i > 0 ? "|" : "", v != NULL ? v : "NULL");
+        }
+      g_string_append_c (out, '\n');
+    }
+  sqlite3_finalize (st);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* A write through the case model: name, value, …, NULL. */
+G_GNUC_NULL_TERMINATED static guint
+put (Replica *r, const char *table, const char *id, gboolean create, ...)
+{
+  g_autoptr(GHashTable) fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint changed = 0;
+  va_list ap;
+
+  va_start (ap, create);
+  while ((name = va_arg (ap, const char *)) != NULL)
+    g_hash_table_insert (fields, g_strdup (name), g_strdup (va_arg (ap, const char *)));
+  va_end (ap);
+  g_assert_true (hearth_case_write (r->cases, table, id, create, fields, create ? "create" : "update", &changed,
+                                    &error));
+  g_assert_no_error (error);
+  return changed;
+}
+
+/* ---- the wire: what a center relays ------------------------------------------------ */
+
+static char *
+change_to_text (const HearthChange *c)
+{
+  g_autoptr(JsonNode) node = hearth_change_to_json (c);
+  return json_to_string (node, FALSE);
+}
+
+static HearthChange *
+change_from_text (const char *text, gint64 cursor)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = json_from_string (text, &error);
+  HearthChange *c;
+
+  g_assert_no_error (error);
+  c = hearth_change_from_json (node, "change", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (c);
+  c->cursor = cursor;
+  return c;
+}
+
+typedef struct {
+  guint origin;
+  char *json;
+} Relayed;
+
+static void
+relayed_free (gpointer data)
+{
+  Relayed *e = data;
+
+  g_free (e->json);
+  g_free (e);
+}
+
+/* Pushes everything @r has not had acknowledged, @page at a time, onto
+ * @log (each change as JSON text), acknowledging each batch. */
+static guint
+push (Replica *r, guint origin, GPtrArray *log, guint page)
+{
+  guint pushed = 0;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) batch = hearth_sync_store_next_batch (r->sync, page, &error);
+      gint64 last = 0;
+
+      g_assert_no_error (error);
+      if (batch->len == 0)
+        return pushed;
+      for (guint i = 0; i < batch->len; i++)
+        {
+          HearthChange *c = batch->pdata[i];
+          Relayed *e = g_new0 (Relayed, 1);
+
+          /* A batch holds consecutive numbers. */
+          if (i > 0)
+            g_assert_cmpint (c->seq, ==, last + 1);
+          last = c->seq;
+          e->origin = origin;
+          e->json = change_to_text (c);
+          g_ptr_array_add (log, e);
+        }
+      g_assert_true (hearth_sync_store_acknowledge (r->sync, last, NULL, 0, NULL, 0, &error));
+      g_assert_no_error (error);
+      pushed += batch->len;
+    }
+}
+
+/* Applies @texts (JSON changes) to @r as one page. */
+static guint
+apply_texts (Replica *r, GPtrArray *texts, gint64 next_cursor)
+{
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  guint rejected = 0;
+
+  for (guint i = 0; i < texts->len; i++)
+    g_ptr_array_add (page, change_from_text (texts->pdata[i], next_cursor - (gint64) texts->len + i + 1));
+  g_assert_true (hearth_sync_store_apply (r->sync, page, next_cursor, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  return rejected;
+}
+
+/* Everything in @log not from @origin, applied to @r in one page. */
+static void
+pull_all (Replica *r, guint origin, GPtrArray *log)
+{
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+
+  for (guint i = 0; i < log->len; i++)
+    if (((Relayed *) log->pdata[i])->origin != origin)
+      g_ptr_array_add (texts, ((Relayed *) log->pdata[i])->json);
+  g_assert_cmpuint (apply_texts (r, texts, log->len), ==, 0);
+}
+
+static gint64
+count (Replica *r, const char *sql)
+{
+  return test_query_int (r->db, sql);
+}
+
+/* ---- capture ---------------------------------------------------------------------------- */
+
+static void
+record_registration_and_visit (Replica *r, char **household)
+{
+  g_autoptr(HearthForm) registration = test_load_bundled_form ("household-registration.xml");
+  g_autoptr(HearthForm) visit = test_load_bundled_form ("household-visit.xml");
+  g_autofree char *reg_xml = test_fill_bundled ("household-registration.xml", "registration-zh.json", NOW,
+                                                REGISTRATION_ID);
+  g_autofree char *visit_xml = test_fill_bundled ("household-visit.xml", "visit-zh.json", NOW, VISIT_ID);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  id = hearth_case_record_submission (r->cases, registration, reg_xml, NULL, &error);
+  g_assert_no_error (error);
+  *household = query_text (r->db, "SELECT id FROM households");
+  g_free (id);
+  r->clock_ms += 60000;
+  id = hearth_case_record_submission (r->cases, visit, visit_xml, *household, &error);
+  g_assert_no_error (error);
+}
+
+/* The outbox numbers 1 … N without gaps and names every local change
+ * once: each edit, submission, review and audit entry. */
+static void
+assert_outbox_complete (Replica *r)
+{
+  gint64 n = count (r, "SELECT count (*) FROM sync_outbox");
+
+  g_assert_cmpint (n, >, 0);
+  g_assert_cmpint (count (r, "SELECT min (seq) FROM sync_outbox"), ==, 1);
+  g_assert_cmpint (count (r, "SELECT max (seq) FROM sync_outbox"), ==, n);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit'"), ==,
+                   count (r, "SELECT count (*) FROM field_edits"));
+  g_assert_cmpint (count (r, "SELECT count (*) FROM field_edits AS e WHERE (SELECT count (*) FROM sync_outbox AS o "
+                             "WHERE o.kind = 'edit' AND o.record_table = e.record_table AND o.record_id = e.record_id "
+                             "AND o.field = e.field AND o.hlc = e.hlc) != 1"), ==, 0);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_outbox WHERE record_table = 'submissions'"), ==,
+                   count (r, "SELECT count (*) FROM submissions"));
+  g_assert_cmpint (count (r, "SELECT count (*) FROM submissions AS s WHERE (SELECT count (*) FROM sync_outbox AS o "
+                             "WHERE o.record_table = 'submissions' AND o.record_id = s.id) != 1"), ==, 0);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_outbox WHERE record_table = 'reviews'"), ==,
+                   count (r, "SELECT count (*) FROM reviews"));
+  g_assert_cmpint (count (r, "SELECT count (*) FROM reviews AS v WHERE (SELECT count (*) FROM sync_outbox AS o "
+                             "WHERE o.record_table = 'reviews' AND o.record_id = v.id) != 1"), ==, 0);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_outbox WHERE record_table = 'audit'"), ==,
+                   count (r, "SELECT count (*) FROM audit_log"));
+  g_assert_cmpint (count (r, "SELECT count (*) FROM audit_log AS a WHERE (SELECT count (*) FROM sync_outbox AS o "
+                             "WHERE o.record_table = 'audit' AND o.record_id = a.id) != 1"), ==, 0);
+  /* Audit entries in their chain's order. */
+  g_assert_cmpint (count (r, "SELECT count (*) FROM (SELECT a.seq, lag (a.seq) OVER (ORDER BY o.seq) AS prev "
+                             "FROM sync_outbox AS o JOIN audit_log AS a ON a.id = o.record_id "
+                             "WHERE o.record_table = 'audit') WHERE prev IS NOT NULL AND seq != prev + 1"), ==, 0);
+}
+
+static void
+test_capture (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-capture", START_MS);
+  g_autofree char *household = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 before;
+
+  record_registration_and_visit (a, &household);
+  g_assert_true (hearth_case_transition (a->cases, household, HEARTH_ROLE_CLERK, "approve", NULL, &state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM submissions"), ==, 2);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM reviews"), ==, 2);
+  assert_outbox_complete (a);
+
+  /* An edit names the version it replaced; a first value names none. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits WHERE record_table = 'households' "
+                             "AND field = 'next_visit_date'"), ==, 2);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits AS e JOIN field_edits AS p ON p.hlc = e.parents "
+                             "WHERE e.field = 'next_visit_date' AND p.field = 'next_visit_date' "
+                             "AND p.parents = ''"), ==, 1);
+  /* A write's audit entry follows its edits, one per field it names. */
+  {
+    gint64 first = count (a, "SELECT o.seq FROM sync_outbox AS o JOIN audit_log AS l ON l.id = o.record_id "
+                             "WHERE l.seq = 1");
+    g_assert_cmpint (first, ==, 1 + count (a, "SELECT length (fields) - length (replace (fields, ' ', '')) + 1 "
+                                              "FROM audit_log WHERE seq = 1"));
+    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit' AND record_table = 'households' "
+                               "AND seq < (SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit')"), ==,
+                     first - 1);
+  }
+
+  /* A write that changes nothing adds nothing; one that changes a field
+   * adds its edit and its audit entry, numbered next. */
+  before = count (a, "SELECT count (*) FROM sync_outbox");
+  g_assert_cmpuint (put (a, "households", household, FALSE, "phone", "13904761234", NULL), ==, 0);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, before);
+  g_assert_cmpuint (put (a, "households", household, FALSE, "phone", "13900000000", NULL), ==, 1);
+  g_assert_cmpint (count (a, "SELECT max (seq) FROM sync_outbox"), ==, before + 2);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE seq = (SELECT max (seq) - 1 FROM sync_outbox) "
+                             "AND kind = 'edit' AND field = 'phone'"), ==, 1);
+  assert_outbox_complete (a);
+  /* A failed write leaves no outbox row behind. */
+  {
+    g_autoptr(GHashTable) bad = g_hash_table_new (g_str_hash, g_str_equal);
+    g_autoptr(GError) e = NULL;
+
+    g_hash_table_insert (bad, "risk_level", "purple");
+    g_assert_false (hearth_case_write (a->cases, "households", household, FALSE, bad, "update", NULL, &e));
+    g_assert_nonnull (e);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, before + 2);
+  }
+}
+
+/* ---- push ------------------------------------------------------------------------------ */
+
+static void
+test_next_batch (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-batch", START_MS);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autoptr(GPtrArray) batch = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthSyncStatus status;
+  HearthChange *c;
+
+  put (a, "households", id, TRUE, "village_code", "150422100202", "head_name", "王芳", "phone", "1", NULL);
+  a->clock_ms += 1000;
+  put (a, "households", id, FALSE, "phone", "2", NULL);
+  /* 3 edits and an audit entry, then 1 edit and an audit entry. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, 6);
+
+  batch = hearth_sync_store_next_batch (a->sync, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (batch->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *text = NULL;
+      g_autoptr(HearthChange) back = NULL;
+
+      c = batch->pdata[i];
+      g_assert_cmpint (c->seq, ==, i + 1);
+      g_assert_cmpint (c->kind, ==, HEARTH_CHANGE_EDIT);
+      g_assert_cmpstr (c->table, ==, "households");
+      g_assert_cmpstr (c->id, ==, id);
+      g_assert_cmpstr (c->household, ==, id);
+      g_assert_cmpstr (c->village, ==, "150422100202");
+      g_assert_cmpuint (c->parents->len, ==, 0);
+      g_assert_nonnull (c->wall);
+      /* What the center reads is what was sent. */
+      text = change_to_text (c);
+      back = change_from_text (text, 0);
+      g_assert_true (hearth_change_equal (c, back));
+      g_assert_cmpint (back->seq, ==, c->seq);
+    }
+  g_clear_pointer (&batch, g_ptr_array_unref);
+  /* Not acknowledged: the same batch again. */
+  batch = hearth_sync_store_next_batch (a->sync, 3, &error);
+  g_assert_cmpint (((HearthChange *) batch->pdata[0])->seq, ==, 1);
+  g_clear_pointer (&batch, g_ptr_array_unref);
+
+  g_assert_true (hearth_sync_store_acknowledge (a->sync, 3, NULL, 0, NULL, 0, &error));
+  g_assert_no_error (error);
+  batch = hearth_sync_store_next_batch (a->sync, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (batch->len, ==, 3);
+  c = batch->pdata[0];
+  g_assert_cmpint (c->seq, ==, 4);
+  g_assert_cmpint (c->kind, ==, HEARTH_CHANGE_RECORD);
+  g_assert_cmpstr (c->table, ==, "audit");
+  g_assert_cmpstr (g_hash_table_lookup (c->fields, "seq"), ==, "1");
+  g_assert_cmpstr (g_hash_table_lookup (c->fields, "action"), ==, "create");
+  g_assert_cmpstr (g_hash_table_lookup (c->fields, "fields"), ==, "head_name phone village_code");
+  g_assert_cmpstr (g_hash_table_lookup (c->fields, "device_id"), ==, hearth_case_store_get_device_id (a->cases));
+  g_assert_cmpuint (strlen (g_hash_table_lookup (c->fields, "hash")), ==, 64);
+  g_assert_null (c->household);
+  g_assert_null (c->village);
+  c = batch->pdata[1];
+  g_assert_cmpint (c->seq, ==, 5);
+  g_assert_cmpstr (c->field, ==, "phone");
+  g_assert_cmpstr (c->value, ==, "2");
+  g_assert_cmpuint (c->parents->len, ==, 1);
+  {
+    g_autofree char *first = query_text (a->db, "SELECT hlc FROM field_edits WHERE field = 'phone' AND parents = ''");
+    g_assert_cmpstr (c->parents->pdata[0], ==, first);
+  }
+
+  g_assert_true (hearth_sync_store_status (a->sync, &status, &error));
+  g_assert_cmpint (status.last_seq, ==, 6);
+  g_assert_cmpint (status.acked_seq, ==, 3);
+  g_assert_cmpint (status.pending, ==, 3);
+  g_assert_false (status.synced);
+
+  /* A reply beyond the last change is refused and changes nothing. */
+  g_assert_false (hearth_sync_store_acknowledge (a->sync, 7, NULL, 0, NULL, 0, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  /* An older reply again changes nothing. */
+  g_assert_true (hearth_sync_store_acknowledge (a->sync, 2, NULL, 0, NULL, 0, &error));
+  g_assert_true (hearth_sync_store_status (a->sync, &status, &error));
+  g_assert_cmpint (status.acked_seq, ==, 3);
+
+  g_assert_true (hearth_sync_store_acknowledge (a->sync, 6, NULL, 0, NULL, 0, &error));
+  g_clear_pointer (&batch, g_ptr_array_unref);
+  batch = hearth_sync_store_next_batch (a->sync, 10, &error);
+  g_assert_cmpuint (batch->len, ==, 0);
+  /* Acknowledged rows go but the newest: the numbering goes on. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, 1);
+  g_assert_cmpint (count (a, "SELECT seq FROM sync_outbox WHERE state = 'acked'"), ==, 6);
+  a->clock_ms += 1000;
+  put (a, "households", id, FALSE, "phone", "3", NULL);
+  g_clear_pointer (&batch, g_ptr_array_unref);
+  batch = hearth_sync_store_next_batch (a->sync, 10, &error);
+  g_assert_cmpuint (batch->len, ==, 2);
+  g_assert_cmpint (((HearthChange *) batch->pdata[0])->seq, ==, 7);
+  g_assert_cmpint (((HearthChange *) batch->pdata[1])->seq, ==, 8);
+  g_assert_true (hearth_sync_store_acknowledge (a->sync, 8, NULL, 0, NULL, 0, &error));
+  /* "Synced" needs a complete pull too. */
+  g_assert_true (hearth_sync_store_status (a->sync, &status, &error));
+  g_assert_cmpint (status.pending, ==, 0);
+  g_assert_false (status.synced);
+  {
+    g_autoptr(GPtrArray) none = g_ptr_array_new ();
+    g_assert_true (hearth_sync_store_apply (a->sync, none, 17, FALSE, NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_true (hearth_sync_store_set_exchange (a->sync, -1500, START_MS + 5000, &error));
+  g_assert_true (hearth_sync_store_status (a->sync, &status, &error));
+  g_assert_true (status.synced);
+  g_assert_cmpint (status.cursor, ==, 17);
+  g_assert_cmpint (status.center_offset_ms, ==, -1500);
+  g_assert_cmpint (status.last_sync_ms, ==, START_MS + 5000);
+}
+
+static void
+test_refused_and_clamped (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-clamp", START_MS);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *old = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *clamped = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthSyncStatus status;
+  gint64 first_seq, audit_seq, last;
+  HearthHlc h;
+
+  /* A tablet an hour fast. */
+  a->clock_ms = START_MS + 3600 * 1000;
+  put (a, "households", id, TRUE, "village_code", "150422100202", "phone", "1", NULL);
+  a->clock_ms += 1000;
+  put (a, "households", id, FALSE, "phone", "2", NULL);
+  old = query_text (a->db, "SELECT hlc FROM field_edits WHERE field = 'phone' AND parents = ''");
+  second = query_text (a->db, "SELECT hlc FROM field_edits WHERE field = 'phone' AND parents != ''");
+  first_seq = count (a, "SELECT seq FROM sync_outbox WHERE field = 'phone' ORDER BY seq LIMIT 1");
+  audit_seq = count (a, "SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit'");
+  last = count (a, "SELECT max (seq) FROM sync_outbox");
+  g_assert_true (hearth_hlc_parse (old, &h, NULL));
+  h.wall_ms = START_MS;
+  clamped = hearth_hlc_to_string (&h);
+
+  {
+    HearthSyncRefusal refused[] = { { audit_seq, "scope", "household outside your scope" } };
+    HearthSyncClamp clamps[] = { { first_seq, clamped } };
+    HearthSyncClamp not_an_edit[] = { { audit_seq, clamped } };
+    HearthSyncClamp later[] = { { last + 1, clamped } };
+
+    /* A clamp of something that is not an edit: the reply is refused. */
+    g_assert_false (hearth_sync_store_acknowledge (a->sync, last, NULL, 0, not_an_edit, 1, &error));
+    g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_false (hearth_sync_store_acknowledge (a->sync, last, NULL, 0, later, 1, &error));
+    g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE state = 'pending'"), ==, last);
+
+    /* Clamped before it is acknowledged: the edit is sent again under
+     * its new version, and the later edit with the new version as parent. */
+    g_assert_true (hearth_sync_store_acknowledge (a->sync, 0, NULL, 0, clamps, 1, &error));
+    g_assert_no_error (error);
+    {
+      g_autoptr(GPtrArray) batch = hearth_sync_store_next_batch (a->sync, 100, &error);
+      HearthChange *first = NULL, *later_edit = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (batch->len, ==, last);
+      for (guint i = 0; i < batch->len; i++)
+        {
+          HearthChange *c = batch->pdata[i];
+          if (c->seq == first_seq)
+            first = c;
+          else if (c->kind == HEARTH_CHANGE_EDIT && g_str_equal (c->field, "phone"))
+            later_edit = c;
+        }
+      g_assert_cmpstr (first->hlc, ==, clamped);
+      g_assert_cmpuint (later_edit->parents->len, ==, 1);
+      g_assert_cmpstr (later_edit->parents->pdata[0], ==, clamped);
+    }
+
+    for (int round = 0; round < 2; round++)  /* the same reply twice */
+      {
+        g_assert_true (hearth_sync_store_acknowledge (a->sync, last, refused, 1, clamps, 1, &error));
+        g_assert_no_error (error);
+        g_assert_cmpint (count (a, "SELECT count (*) FROM sync_refused"), ==, 1);
+        g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE state = 'refused'"), ==, 1);
+        /* Kept: the refused change, and the newest (for the numbering). */
+        g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, 2);
+        g_assert_cmpint (count (a, "SELECT max (seq) FROM sync_outbox WHERE state = 'acked'"), ==, last);
+      }
+  }
+  /* The old version is gone everywhere; the later edit names the new one. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT (SELECT count (*) FROM field_edits WHERE hlc = '%s' OR parents = '%s') "
+                                            "+ (SELECT count (*) FROM sync_outbox WHERE hlc = '%s') "
+                                            "+ (SELECT count (*) FROM field_versions WHERE hlc = '%s' OR base_hlc = '%s')",
+                                            old, old, old, old, old);
+    g_autofree char *parents = query_text (a->db, "SELECT parents FROM field_edits WHERE field = 'phone' "
+                                                  "AND parents != ''");
+    g_autofree char *version = query_text (a->db, "SELECT hlc || ' ' || base_hlc FROM field_versions "
+                                                  "WHERE field = 'phone'");
+    g_autofree char *want = g_strdup_printf ("%s %s", second, clamped);
+    g_autofree char *phone = query_text (a->db, "SELECT phone FROM households");
+
+    g_assert_cmpint (count (a, sql), ==, 0);
+    g_assert_cmpstr (parents, ==, clamped);
+    g_assert_cmpstr (version, ==, want);
+    g_assert_cmpstr (phone, ==, "2");
+  }
+  g_assert_true (hearth_sync_store_status (a->sync, &status, &error));
+  g_assert_cmpint (status.refused, ==, 1);
+  g_assert_cmpint (status.pending, ==, 0);
+  g_assert_cmpint (status.acked_seq, ==, last);
+}
+
+/* ---- a store from before sync ------------------------------------------------------------ */
+
+/* The schema of a store at migration @version, made in memory. */
+static char *
+schema_at (guint version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all = hearth_migrations_load_builtin (&error);
+  g_autofree char *schema = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, >=, version);
+  g_ptr_array_set_size (all, version);
+  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_true (hearth_migrations_apply (db, all, &error));
+  g_assert_no_error (error);
+  schema = dump (db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
+  sqlite3_close (db);
+  return g_steal_pointer (&schema);
+}
+
+static void
+test_backfill (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-backfill", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-backfill-b", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autofree char *household = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *old_schema = schema_at (5);
+  g_autoptr(GError) error = NULL;
+  gint64 n;
+
+  /* Data written with sync in place… */
+  record_registration_and_visit (a, &household);
+  g_assert_true (hearth_case_transition (a->cases, household, HEARTH_ROLE_CLERK, "return", "再核实", &state, &error));
+  g_assert_no_error (error);
+  /* …then everything sync added taken away: the store as migration 0005
+   * left it, with the same data. */
+  test_exec (a->db, "DROP TRIGGER sync_outbox_field_edits; DROP TRIGGER sync_outbox_submissions; "
+                    "DROP TRIGGER sync_outbox_reviews; DROP TRIGGER sync_outbox_audit; "
+                    "DROP TABLE field_edits; DROP TABLE sync_outbox; DROP TABLE sync_state; DROP TABLE sync_refused; "
+                    "DROP TABLE sync_apply_errors; DROP TABLE audit_foreign; DROP TABLE sync_lease; "
+                    "PRAGMA user_version = 5");
+  {
+    g_autofree char *now_schema = dump (a->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
+    g_assert_cmpstr (now_schema, ==, old_schema);
+  }
+  replica_detach (a);
+
+  /* Opened by this version: migration 0006, then the backfill. */
+  replica_attach (a, "sync-backfill");
+  g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 6);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_state WHERE key = 'backfill_pending'"), ==, 0);
+  n = count (a, "SELECT count (*) FROM sync_outbox");
+  g_assert_cmpint (n, ==, count (a, "SELECT (SELECT count (*) FROM field_versions) + (SELECT count (*) FROM submissions) "
+                                    "+ (SELECT count (*) FROM reviews) + (SELECT count (*) FROM audit_log)"));
+  assert_outbox_complete (a);
+  /* One edit per stamped field: its version, the version it replaced, the
+   * column's value. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_versions AS v JOIN field_edits AS e USING (record_table, "
+                             "record_id, field, hlc) WHERE e.parents = v.base_hlc"), ==,
+                   count (a, "SELECT count (*) FROM field_versions"));
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits AS e JOIN households AS h ON h.id = e.record_id "
+                             "WHERE e.field = 'risk_level' AND e.value = h.risk_level AND e.value = 'orange'"), ==, 1);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits AS e JOIN members AS m ON m.id = e.record_id "
+                             "WHERE e.field = 'name' AND e.value = m.name"), ==, 5);
+  /* Kinds in a stable order: edits, submissions, reviews, audit entries. */
+  g_assert_cmpint (count (a, "SELECT max (seq) FROM sync_outbox WHERE kind = 'edit'"), <,
+                   count (a, "SELECT min (seq) FROM sync_outbox WHERE record_table = 'submissions'"));
+  g_assert_cmpint (count (a, "SELECT max (seq) FROM sync_outbox WHERE record_table = 'reviews'"), <,
+                   count (a, "SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit'"));
+  /* Opened again: nothing more. */
+  replica_detach (a);
+  replica_attach (a, "sync-backfill");
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, n);
+  /* A new change is numbered next. */
+  a->clock_ms += 1000;
+  put (a, "households", household, FALSE, "phone", "13800000000", NULL);
+  g_assert_cmpint (count (a, "SELECT max (seq) FROM sync_outbox"), ==, n + 2);
+  assert_outbox_complete (a);
+
+  /* All of it can be sent, and another store rebuilds the case from it. */
+  g_assert_cmpuint (push (a, 0, log, 7), ==, n + 2);
+  pull_all (b, 1, log);
+  {
+    const char *tables[] = {
+      "SELECT id, village_code, head_name, head_id_number, phone, risk_level, monitoring_status, entity_version "
+      "FROM households ORDER BY id",
+      "SELECT id, household_id, name, id_number, position FROM members ORDER BY id",
+      "SELECT id, household_id, kind, due_date, status, closed_by FROM tasks ORDER BY id",
+      "SELECT * FROM submissions ORDER BY id",
+      "SELECT * FROM reviews ORDER BY id",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+      {
+        g_autofree char *x = dump (a->db, tables[i]);
+        g_autofree char *y = dump (b->db, tables[i]);
+        g_assert_cmpstr (x, ==, y);
+      }
+  }
+  g_assert_cmpint (count (b, "SELECT count (*) FROM audit_foreign"), ==, count (a, "SELECT count (*) FROM audit_log"));
+}
+
+/* ---- two stores exchanging ------------------------------------------------------------------ */
+
+static guint
+search_count (Replica *r, const char *text)
+{
+  HearthHouseholdQuery q = { .text = text };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = hearth_case_search_households (r->db, &q, &error);
+
+  g_assert_no_error (error);
+  return rows->len;
+}
+
+/* The rows that must be equal on every replica (local times left out). */
+static char *
+state_of (Replica *r)
+{
+  const char *tables[] = { "households", "members", "tasks", "measures" };
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT group_concat (quote (name), ', ') FROM pragma_table_info ('%s') "
+                                              "WHERE name NOT IN ('created_at', 'updated_at')", tables[i]);
+      g_autofree char *columns = query_text (r->db, sql);
+      g_autofree char *select = g_strdup_printf ("SELECT %s FROM %s ORDER BY id", columns, tables[i]);
+      g_autofree char *rows = dump (r->db, select);
+
+      g_string_append_printf (out, "-- %s\n%s", tables[i], rows);
+    }
+  {
+    g_autofree char *conflicts = dump (r->db, "SELECT id, record_table, record_id, field, kept_value, kept_hlc, "
+                                              "lost_value, lost_hlc FROM conflicts WHERE resolved_at IS NULL ORDER BY id");
+    g_autofree char *search = dump (r->db, "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s "
+                                           "JOIN household_keys AS k ON k.key = s.household_key "
+                                           "ORDER BY 1, 2, 3, 4");
+    g_string_append_printf (out, "-- open conflicts\n%s-- search\n%s", conflicts, search);
+  }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Counts of every table an apply writes. */
+static char *
+row_counts (Replica *r)
+{
+  return dump (r->db, "SELECT (SELECT count (*) FROM households), (SELECT count (*) FROM members), "
+                      "(SELECT count (*) FROM tasks), (SELECT count (*) FROM submissions), "
+                      "(SELECT count (*) FROM reviews), (SELECT count (*) FROM field_edits), "
+                      "(SELECT count (*) FROM field_versions), (SELECT count (*) FROM conflicts), "
+                      "(SELECT count (*) FROM audit_foreign), (SELECT count (*) FROM audit_log), "
+                      "(SELECT count (*) FROM sync_outbox), (SELECT count (*) FROM sync_apply_errors), "
+                      "(SELECT count (*) FROM household_search), "
+                      "(SELECT group_concat (updated_at) FROM households)");
+}
+
+static void
+test_exchange (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-exchange-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-exchange-b", START_MS + 90 * 1000);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autofree char *household = NULL;
+  g_autofree char *counts = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *conflict_a = NULL;
+  g_autofree char *conflict_b = NULL;
+  g_autoptr(GError) error = NULL;
+  guint pushed;
+
+  /* A registers a household (and visits it), the county adds a measure:
+   * B receives all of it. */
+  record_registration_and_visit (a, &household);
+  {
+    HearthMeasureSpec spec = { hearth_case_measure_types ()[0], "每月走访", "2026-03-05" };
+    g_assert_true (hearth_case_add_measure (a->cases, household, HEARTH_ROLE_COUNTY, &spec, NULL, &error));
+    g_assert_no_error (error);
+  }
+  pushed = push (a, 0, log, 500);
+  for (guint i = 0; i < log->len; i++)
+    g_ptr_array_add (texts, ((Relayed *) log->pdata[i])->json);
+  g_assert_cmpuint (apply_texts (b, texts, 100), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM households"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM members"), ==, 5);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM submissions"), ==, 2);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM reviews"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM tasks WHERE status = 'open'"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM measures WHERE description = '每月走访' "
+                             "AND status = 'active'"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM audit_foreign"), ==, count (a, "SELECT count (*) FROM audit_log"));
+  g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log"), ==, 0);
+  /* Searchable by the head's ID number and by a member's. */
+  g_assert_cmpuint (search_count (b, "0038"), ==, 1);
+  g_assert_cmpuint (search_count (b, "0045"), ==, 1);
+  {
+    g_autofree char *x = state_of (a);
+    g_autofree char *y = state_of (b);
+    g_assert_cmpstr (x, ==, y);
+  }
+  /* Pulled changes are not B's to push. */
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_state WHERE key = 'applying'"), ==, 0);
+  {
+    HearthSyncStatus status;
+    g_assert_true (hearth_sync_store_status (b->sync, &status, &error));
+    g_assert_cmpint (status.cursor, ==, 100);
+    g_assert_cmpint (status.pending, ==, 0);
+  }
+
+  /* The same page again changes nothing. */
+  counts = row_counts (b);
+  g_assert_cmpuint (apply_texts (b, texts, 100), ==, 0);
+  again = row_counts (b);
+  g_assert_cmpstr (counts, ==, again);
+
+  /* Both edit the phone offline: one conflict, named alike on both. */
+  a->clock_ms += 60000;
+  b->clock_ms += 60000;
+  put (a, "households", household, FALSE, "phone", "13911111111", NULL);
+  put (b, "households", household, FALSE, "phone", "13922222222", NULL);
+  g_ptr_array_set_size (log, 0);
+  g_ptr_array_set_size (texts, 0);
+  g_assert_cmpuint (push (a, 0, log, 500), ==, 2);
+  g_assert_cmpuint (push (b, 1, log, 500), ==, 2);
+  pull_all (a, 0, log);
+  pull_all (b, 1, log);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM conflicts WHERE resolved_at IS NULL"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts WHERE resolved_at IS NULL"), ==, 1);
+  conflict_a = query_text (a->db, "SELECT id || ' ' || kept_value || ' ' || lost_value FROM conflicts");
+  conflict_b = query_text (b->db, "SELECT id || ' ' || kept_value || ' ' || lost_value FROM conflicts");
+  g_assert_cmpstr (conflict_a, ==, conflict_b);
+  {
+    /* B's clock runs 90 s ahead: its edit is the newer. */
+    g_autofree char *phone_a = query_text (a->db, "SELECT phone FROM households");
+    g_autofree char *phone_b = query_text (b->db, "SELECT phone FROM households");
+    g_autofree char *kept = query_text (a->db, "SELECT kept_hlc FROM conflicts");
+    g_autofree char *lost = query_text (a->db, "SELECT lost_hlc FROM conflicts");
+    g_autofree char *id = hearth_merge_conflict_id ("households", household, "phone", kept, lost);
+    g_autofree char *stored = query_text (a->db, "SELECT id FROM conflicts");
+
+    g_assert_cmpstr (phone_a, ==, "13922222222");
+    g_assert_cmpstr (phone_b, ==, "13922222222");
+    g_assert_cmpstr (stored, ==, id);
+  }
+  {
+    g_autofree char *x = state_of (a);
+    g_autofree char *y = state_of (b);
+    g_assert_cmpstr (x, ==, y);
+  }
+
+  /* Only a clerk or the county resolves; B's clerk keeps A's number. */
+  {
+    g_autofree char *id = query_text (b->db, "SELECT id FROM conflicts");
+    g_autoptr(GError) e = NULL;
+    gint64 audit = count (b, "SELECT count (*) FROM audit_log");
+
+    g_assert_false (hearth_case_resolve_conflict (b->cases, id, HEARTH_ROLE_WORKER, "13911111111", &e));
+    g_assert_error (e, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED);
+    g_clear_error (&e);
+    g_assert_false (hearth_case_resolve_conflict (b->cases, "00000000-0000-4000-8000-000000000000",
+                                                  HEARTH_ROLE_CLERK, "x", &e));
+    g_assert_error (e, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND);
+    b->clock_ms += 1000;
+    g_assert_true (hearth_case_resolve_conflict (b->cases, id, HEARTH_ROLE_CLERK, "13911111111", &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts WHERE resolved_at IS NULL"), ==, 0);
+    g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts WHERE resolved_by = 'sync-exchange-b' "
+                               "AND resolution = '13911111111'"), ==, 1);
+    g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log WHERE action = 'resolve'"), ==, 1);
+    g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log"), ==, audit + 1);
+    /* Its parents are both heads. */
+    g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits WHERE field = 'phone' AND parents LIKE '% %'"), ==, 1);
+    g_assert_true (hearth_audit_verify (b->db, NULL, &error));
+    g_assert_no_error (error);
+    /* Resolved already. */
+    g_assert_false (hearth_case_resolve_conflict (b->cases, id, HEARTH_ROLE_CLERK, "x", &e));
+    g_assert_error (e, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND);
+  }
+  g_ptr_array_set_size (log, 0);
+  g_assert_cmpuint (push (b, 1, log, 500), ==, 2);
+  pull_all (a, 0, log);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM conflicts WHERE resolved_at IS NULL"), ==, 0);
+  {
+    g_autofree char *phone_a = query_text (a->db, "SELECT phone FROM households");
+    g_autofree char *x = state_of (a);
+    g_autofree char *y = state_of (b);
+
+    g_assert_cmpstr (phone_a, ==, "13911111111");
+    g_assert_cmpstr (x, ==, y);
+  }
+  /* A numbered its own changes only: B's did not enter A's outbox. */
+  g_assert_cmpint (count (a, "SELECT max (seq) FROM sync_outbox"), ==, pushed + 2);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE state = 'pending'"), ==, 0);
+  g_assert_cmpint (count (a, "SELECT count (DISTINCT origin) FROM field_edits"), ==, 2);
+}
+
+/* Offline edits that wrote the same value agree (no conflict); the next
+ * edit of the field replaces them all, wherever it is made; values that
+ * differ conflict, and a resolution names every head. */
+static void
+test_agreeing_edits (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-agree-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-agree-b", START_MS + 150000);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autofree char *h = g_uuid_string_random ();
+  g_autofree char *t = g_uuid_string_random ();
+  g_autoptr(GError) error = NULL;
+
+  put (a, "households", h, TRUE, "village_code", "150422100202", NULL);
+  put (a, "tasks", t, TRUE, "household_id", h, "kind", "follow_up", "due_date", "2026-04-01", NULL);
+  push (a, 0, log, 500);
+  pull_all (b, 1, log);
+  /* Both close the task offline. */
+  a->clock_ms += 1000;
+  b->clock_ms += 1000;
+  put (a, "tasks", t, FALSE, "status", "done", NULL);
+  put (b, "tasks", t, FALSE, "status", "done", NULL);
+  g_ptr_array_set_size (log, 0);
+  push (a, 0, log, 500);
+  push (b, 1, log, 500);
+  pull_all (a, 0, log);
+  pull_all (b, 1, log);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM conflicts"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts"), ==, 0);
+
+  /* A reopens it: the edit replaces both "done", here and on B. */
+  a->clock_ms += 1000;
+  put (a, "tasks", t, FALSE, "status", "cancelled", NULL);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits WHERE field = 'status' AND value = 'cancelled' "
+                             "AND parents LIKE '% %'"), ==, 1);
+  g_ptr_array_set_size (log, 0);
+  push (a, 0, log, 500);
+  pull_all (b, 1, log);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM conflicts"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM tasks WHERE status = 'cancelled'"), ==, 1);
+
+  /* Both edit it again offline, with different values: one conflict; a
+   * resolution names both heads and closes it on both. */
+  a->clock_ms += 1000;
+  b->clock_ms += 1000;
+  put (a, "tasks", t, FALSE, "status", "open", NULL);
+  put (b, "tasks", t, FALSE, "status", "done", NULL);
+  g_ptr_array_set_size (log, 0);
+  push (a, 0, log, 500);
+  push (b, 1, log, 500);
+  pull_all (a, 0, log);
+  pull_all (b, 1, log);
+  {
+    g_autofree char *x = state_of (a);
+    g_autofree char *y = state_of (b);
+    g_autofree char *id = query_text (a->db, "SELECT id FROM conflicts WHERE resolved_at IS NULL");
+
+    g_assert_cmpstr (x, ==, y);
+    g_assert_nonnull (id);
+    a->clock_ms += 1000;
+    g_assert_true (hearth_case_resolve_conflict (a->cases, id, HEARTH_ROLE_COUNTY, "open", &error));
+    g_assert_no_error (error);
+  }
+  g_ptr_array_set_size (log, 0);
+  push (a, 0, log, 500);
+  pull_all (b, 1, log);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts WHERE resolved_at IS NULL"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM tasks WHERE status = 'open'"), ==, 1);
+  {
+    g_autofree char *x = state_of (a);
+    g_autofree char *y = state_of (b);
+    g_assert_cmpstr (x, ==, y);
+  }
+}
+
+/* A record that arrives again with other content, and other bad changes,
+ * are recorded and skipped; the rest of the page applies. */
+static void
+test_rejected (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-reject-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-reject-b", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autofree char *household = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autoptr(GError) error = NULL;
+  HearthChange *c;
+  guint rejected = 0;
+
+  record_registration_and_visit (a, &household);
+  push (a, 0, log, 500);
+  pull_all (b, G_MAXUINT, log);
+  /* The visit's submission with other content. */
+  for (guint i = 0; i < log->len; i++)
+    {
+      c = change_from_text (((Relayed *) log->pdata[i])->json, 0);
+      if (g_strcmp0 (c->id, VISIT_ID) == 0)
+        {
+          g_hash_table_insert (c->fields, g_strdup ("instance_xml"), g_strdup ("<data/>"));
+          g_ptr_array_add (page, c);
+          break;
+        }
+      hearth_change_free (c);
+    }
+  g_assert_cmpuint (page->len, ==, 1);
+  /* An edit of a field households do not have, and one of its created_at. */
+  c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  c->table = g_strdup ("households");
+  c->id = g_strdup (household);
+  c->field = g_strdup ("colour");
+  c->value = g_strdup ("blue");
+  c->hlc = g_strdup ("001772676000000-00000000-OTHER");
+  g_ptr_array_add (page, c);
+  c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  c->table = g_strdup ("households");
+  c->id = g_strdup (household);
+  c->field = g_strdup ("created_at");
+  c->value = g_strdup ("1970-01-01");
+  c->hlc = g_strdup ("001772676000000-00000001-OTHER");
+  g_ptr_array_add (page, c);
+  /* A value the table refuses: the record is left as it was. */
+  c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  c->table = g_strdup ("households");
+  c->id = g_strdup (household);
+  c->field = g_strdup ("risk_level");
+  c->value = g_strdup ("purple");
+  c->hlc = g_strdup ("001772677000000-00000000-OTHER");
+  g_ptr_array_add (page, c);
+  /* And a good one: a new household. */
+  c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  c->table = g_strdup ("households");
+  c->id = g_strdup (id);
+  c->field = g_strdup ("village_code");
+  c->value = g_strdup ("150422100301");
+  c->hlc = g_strdup ("001772676000000-00000002-OTHER");
+  g_ptr_array_add (page, c);
+
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 900, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 4);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 4);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors WHERE record_id = '" VISIT_ID "' "
+                             "AND message LIKE '%other content%'"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM submissions WHERE instance_xml = '<data/>'"), ==, 0);
+  {
+    g_autofree char *level = query_text (b->db, "SELECT risk_level FROM households WHERE id = (SELECT id FROM "
+                                                "households WHERE village_code != '150422100301')");
+    g_assert_cmpstr (level, ==, "orange");
+  }
+  g_assert_cmpint (count (b, "SELECT count (*) FROM households WHERE village_code = '150422100301'"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 900);
+  /* Applied again: the same errors, once each. */
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 900, FALSE, &rejected, &error));
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 4);
+}
+
+/* A page that fails is not applied at all: neither its data nor its
+ * cursor. */
+static void
+test_apply_atomic (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-atomic-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-atomic-b", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autofree char *household = NULL;
+  g_autofree char *before = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *faults[] = {
+    /* Mid-page: the members are created after the household (a function
+     * that does not exist fails the statement, not as a constraint). */
+    "CREATE TEMP TRIGGER fault AFTER INSERT ON main.members BEGIN SELECT no_such_function (); END",
+    /* At the very end: storing the cursor. */
+    "CREATE TEMP TRIGGER fault BEFORE UPDATE ON main.sync_state WHEN NEW.key = 'cursor' "
+    "BEGIN SELECT RAISE (ABORT, 'injected'); END",
+  };
+
+  record_registration_and_visit (a, &household);
+  push (a, 0, log, 500);
+  for (guint i = 0; i < log->len; i++)
+    g_ptr_array_add (page, change_from_text (((Relayed *) log->pdata[i])->json, i + 1));
+  before = dump (b->db, "SELECT (SELECT count (*) FROM households), (SELECT count (*) FROM members), "
+                        "(SELECT count (*) FROM field_edits), (SELECT count (*) FROM submissions), "
+                        "(SELECT count (*) FROM audit_foreign), (SELECT group_concat (key || '=' || value) "
+                        "FROM sync_state), (SELECT hlc_last FROM (SELECT value AS hlc_last FROM store_meta "
+                        "WHERE key = 'hlc_last'))");
+  for (guint i = 0; i < G_N_ELEMENTS (faults); i++)
+    {
+      g_autofree char *after = NULL;
+
+      test_exec (b->db, faults[i]);
+      g_assert_false (hearth_sync_store_apply (b->sync, page, 500, FALSE, NULL, &error));
+      g_assert_nonnull (error);
+      g_test_message ("fault %u: %s", i, error->message);
+      g_clear_error (&error);
+      test_exec (b->db, "DROP TRIGGER temp.fault");
+      after = dump (b->db, "SELECT (SELECT count (*) FROM households), (SELECT count (*) FROM members), "
+                           "(SELECT count (*) FROM field_edits), (SELECT count (*) FROM submissions), "
+                           "(SELECT count (*) FROM audit_foreign), (SELECT group_concat (key || '=' || value) "
+                           "FROM sync_state), (SELECT hlc_last FROM (SELECT value AS hlc_last FROM store_meta "
+                           "WHERE key = 'hlc_last'))");
+      g_assert_cmpstr (after, ==, before);
+      g_assert_true (sqlite3_get_autocommit (b->db));
+    }
+  /* Without the fault, the same page applies whole. */
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 500, FALSE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM members"), ==, 5);
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 500);
+}
+
+/* ---- the lease, the enrolment ------------------------------------------------------------------ */
+
+static void
+test_lease (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-lease", START_MS);
+  g_autoptr(HearthSyncStore) other = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *holder = NULL;
+
+  /* A second sync store on the same store: another process, as it were. */
+  other = hearth_sync_store_new (a->cases);
+  g_assert_null (hearth_sync_store_lease_holder (a->sync));
+  g_assert_true (hearth_sync_store_lease_acquire (a->sync, "cli 1", HEARTH_SYNC_LEASE_MS, &error));
+  g_assert_no_error (error);
+  g_assert_false (hearth_sync_store_lease_acquire (other, "app 2", HEARTH_SYNC_LEASE_MS, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_LEASE);
+  g_assert_nonnull (strstr (error->message, "cli 1"));
+  g_clear_error (&error);
+  holder = hearth_sync_store_lease_holder (other);
+  g_assert_cmpstr (holder, ==, "cli 1");
+  /* The holder may take it again, and renews it per page. */
+  g_assert_true (hearth_sync_store_lease_acquire (a->sync, "cli 1", HEARTH_SYNC_LEASE_MS, &error));
+  a->clock_ms += HEARTH_SYNC_LEASE_MS - 1000;
+  g_assert_true (hearth_sync_store_lease_renew (a->sync, "cli 1", HEARTH_SYNC_LEASE_MS, &error));
+  a->clock_ms += HEARTH_SYNC_LEASE_MS - 1000;
+  g_assert_false (hearth_sync_store_lease_acquire (other, "app 2", HEARTH_SYNC_LEASE_MS, &error));
+  g_clear_error (&error);
+  g_assert_false (hearth_sync_store_lease_renew (other, "app 2", HEARTH_SYNC_LEASE_MS, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_LEASE);
+  g_clear_error (&error);
+  /* A holder killed mid-sync: its lease expires and is free. */
+  a->clock_ms += 2000;
+  g_clear_pointer (&holder, g_free);
+  holder = hearth_sync_store_lease_holder (other);
+  g_assert_null (holder);
+  g_assert_true (hearth_sync_store_lease_acquire (other, "app 2", HEARTH_SYNC_LEASE_MS, &error));
+  g_assert_no_error (error);
+  g_assert_false (hearth_sync_store_lease_renew (a->sync, "cli 1", HEARTH_SYNC_LEASE_MS, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_LEASE);
+  g_clear_error (&error);
+  /* Releasing another's lease does nothing; releasing one's own frees it. */
+  g_assert_true (hearth_sync_store_lease_release (a->sync, "cli 1", &error));
+  holder = hearth_sync_store_lease_holder (a->sync);
+  g_assert_cmpstr (holder, ==, "app 2");
+  g_clear_pointer (&holder, g_free);
+  g_assert_true (hearth_sync_store_lease_release (other, "app 2", &error));
+  g_assert_null (hearth_sync_store_lease_holder (a->sync));
+  g_assert_false (hearth_sync_store_lease_acquire (a->sync, "", HEARTH_SYNC_LEASE_MS, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+}
+
+static void
+test_enrolment (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-enrol", START_MS);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthSyncEnrolment) got = NULL;
+  g_autoptr(HearthSecret) key = hearth_secret_new_random (HEARTH_SYNC_SECRET_KEY_SIZE);
+  g_autoptr(HearthSecret) short_key = hearth_secret_new_random (32);
+  g_autoptr(HearthSecret) loaded = NULL;
+  char *scope[] = { "361102001201", "361102002", NULL };
+  HearthSyncEnrolment e = { "https://center.example", "wang.fang", "worker", scope, "361102", "AAAA" };
+
+  g_assert_null (hearth_sync_store_get_enrolment (a->sync, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED);
+  g_clear_error (&error);
+  g_assert_null (hearth_sync_store_load_secret_key (a->sync, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED);
+  g_clear_error (&error);
+  g_assert_false (hearth_sync_store_set_enrolment (a->sync, &e, short_key, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_assert_true (hearth_sync_store_set_enrolment (a->sync, &e, key, &error));
+  g_assert_no_error (error);
+  got = hearth_sync_store_get_enrolment (a->sync, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got->center_url, ==, e.center_url);
+  g_assert_cmpstr (got->user, ==, "wang.fang");
+  g_assert_cmpstr (got->role, ==, "worker");
+  g_assert_cmpuint (g_strv_length (got->scope), ==, 2);
+  g_assert_cmpstr (got->scope[1], ==, "361102002");
+  g_assert_cmpstr (got->county, ==, "361102");
+  loaded = hearth_sync_store_load_secret_key (a->sync, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (hearth_secret_peek (loaded), hearth_secret_get_size (loaded), hearth_secret_peek (key),
+                   HEARTH_SYNC_SECRET_KEY_SIZE);
+}
+
+/* ---- the property ----------------------------------------------------------------------------- */
+
+#define N_REPLICAS 3
+#define N_ROUNDS 100
+
+static const char *const villages[] = { "150422100201", "150422100202", "150422100301" };
+static const char *const names[] = { "王芳", "李强", "张伟", "刘洋", "陈静", "杨帆" };
+static const char *const levels[] = { "red", "orange", "yellow", "none" };
+static const char *const statuses[] = { "open", "done", "cancelled" };
+
+/* A random record of @table that @r holds. */
+static char *
+pick (Replica *r, GRand *rand, const char *table)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT id FROM %s ORDER BY id LIMIT 1 OFFSET "
+                                          "abs (%d) %% max (1, (SELECT count (*) FROM %s))",
+                                          table, g_rand_int_range (rand, 0, 1000), table);
+  return query_text (r->db, sql);
+}
+
+/* A version 4 UUID from @rand, so that a seed replays the same ids. */
+static char *
+rand_uuid (GRand *rand)
+{
+  guint32 w[4];
+
+  for (guint i = 0; i < 4; i++)
+    w[i] = g_rand_int (rand);
+  return g_strdup_printf ("%08x-%04x-4%03x-%04x-%04x%08x", w[0], w[1] >> 16, w[1] & 0xfff,
+                          (w[2] >> 16 & 0x3fff) | 0x8000, w[2] & 0xffff, w[3]);
+}
+
+static char *
+digits (GRand *rand, guint n)
+{
+  char *s = g_malloc (n + 1);
+
+  for (guint i = 0; i < n; i++)
+    s[i] = (char) ('0' + g_rand_int_range (rand, 0, 10));
+  s[n] = '\0';
+  return s;
+}
+
+static void
+random_edit (Replica *r, GRand *rand)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *household = pick (r, rand, "households");
+  g_autofree char *number = digits (rand, 11);
+  g_autofree char *small = g_strdup_printf ("%d", g_rand_int_range (rand, 0, 9));
+  const char *name = names[g_rand_int_range (rand, 0, G_N_ELEMENTS (names))];
+
+  switch (household == NULL ? 0 : g_rand_int_range (rand, 0, 8))
+    {
+    case 0:
+      id = rand_uuid (rand);
+      put (r, "households", id, TRUE, "village_code", villages[g_rand_int_range (rand, 0, G_N_ELEMENTS (villages))],
+             "head_name", name, "phone", number, NULL);
+      break;
+    case 1:
+      put (r, "households", household, FALSE, "phone", number, NULL);
+      break;
+    case 2:
+      switch (g_rand_int_range (rand, 0, 4))
+        {
+        case 0:
+          put (r, "households", household, FALSE, "head_name", name, NULL);
+          break;
+        case 1:
+          put (r, "households", household, FALSE, "risk_level", levels[g_rand_int_range (rand, 0, 4)], NULL);
+          break;
+        case 2:
+          put (r, "households", household, FALSE, "village_code",
+                 villages[g_rand_int_range (rand, 0, G_N_ELEMENTS (villages))], NULL);
+          break;
+        default:
+          put (r, "households", household, FALSE, "member_count", small, NULL);
+          break;
+        }
+      break;
+    case 3:
+      {
+        g_autofree char *id_number = digits (rand, 18);
+        id = rand_uuid (rand);
+        put (r, "members", id, TRUE, "household_id", household, "name", name, "id_number", id_number,
+               "position", small, NULL);
+      }
+      break;
+    case 4:
+      id = pick (r, rand, "members");
+      if (id != NULL)
+        put (r, "members", id, FALSE, g_rand_boolean (rand) ? "name" : "phone",
+               g_rand_boolean (rand) ? name : number, NULL);
+      break;
+    case 5:
+      {
+        g_autofree char *due = g_strdup_printf ("2026-04-%02d", g_rand_int_range (rand, 1, 29));
+        id = rand_uuid (rand);
+        put (r, "tasks", id, TRUE, "household_id", household, "kind", g_rand_boolean (rand) ? "follow_up" : "correction",
+               "due_date", due, NULL);
+      }
+      break;
+    case 6:
+      id = pick (r, rand, "tasks");
+      if (id != NULL)
+        put (r, "tasks", id, FALSE, "status", statuses[g_rand_int_range (rand, 0, 3)], NULL);
+      break;
+    default:
+      {
+        /* A clerk resolves an open conflict: either side, sometimes. */
+        g_autofree char *sql = g_strdup_printf ("SELECT id || ' ' || (CASE WHEN %d THEN kept_value ELSE lost_value END) "
+                                                "FROM conflicts WHERE resolved_at IS NULL ORDER BY id LIMIT 1",
+                                                g_rand_boolean (rand));
+        g_autofree char *row = query_text (r->db, sql);
+        g_autoptr(GError) error = NULL;
+
+        if (row != NULL && strlen (row) > 37)
+          {
+            row[36] = '\0';
+            g_assert_true (hearth_case_resolve_conflict (r->cases, row, HEARTH_ROLE_CLERK, row + 37, &error));
+            g_assert_no_error (error);
+          }
+      }
+      break;
+    }
+}
+
+static void
+test_property (void)
+{
+  const char *env = g_getenv ("HEARTH_TEST_SEED");
+  guint32 seed = env != NULL ? (guint32) g_ascii_strtoull (env, NULL, 10) : g_random_int ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  Replica *r[N_REPLICAS];
+  g_autofree char *expected = NULL;
+  gint64 cursor = 0;
+
+  g_test_message ("seed %u (HEARTH_TEST_SEED=%u replays this run)", seed, seed);
+  for (guint i = 0; i < N_REPLICAS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-property-%u", i);
+      g_autofree char *device = rand_uuid (rand);
+
+      /* Clocks apart by minutes, as tablets are. */
+      r[i] = replica_new_device (name, device, START_MS + (gint64) i * 150 * 1000 - 120 * 1000);
+    }
+  for (guint round = 0; round < N_ROUNDS; round++)
+    {
+      guint edits = g_rand_int_range (rand, 1, 4);
+
+      for (guint i = 0; i < N_REPLICAS; i++)
+        r[i]->clock_ms += g_rand_int_range (rand, 0, 3) * g_rand_int_range (rand, 0, 2000);
+      for (guint e = 0; e < edits; e++)
+        random_edit (r[g_rand_int_range (rand, 0, N_REPLICAS)], rand);
+      if (g_rand_boolean (rand))
+        {
+          guint x = g_rand_int_range (rand, 0, N_REPLICAS);
+          push (r[x], x, log, g_rand_int_range (rand, 1, 40));
+        }
+      if (log->len > 0 && g_rand_boolean (rand))
+        {
+          /* Any changes of the others, in any order, some twice. */
+          guint y = g_rand_int_range (rand, 0, N_REPLICAS);
+          guint n = g_rand_int_range (rand, 1, log->len + 1);
+          g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+
+          for (guint k = 0; k < n; k++)
+            {
+              Relayed *e = log->pdata[g_rand_int_range (rand, 0, log->len)];
+              if (e->origin != y)
+                g_ptr_array_add (texts, e->json);
+            }
+          while (texts->len > 0)
+            {
+              g_autoptr(GPtrArray) chunk = g_ptr_array_new ();
+              guint size = (guint) g_rand_int_range (rand, 1, 25);
+
+              size = MIN (size, texts->len);
+
+              for (guint k = 0; k < size; k++)
+                g_ptr_array_add (chunk, texts->pdata[k]);
+              g_ptr_array_remove_range (texts, 0, size);
+              cursor += size;
+              g_assert_cmpuint (apply_texts (r[y], chunk, cursor), ==, 0);
+            }
+        }
+    }
+  /* Then everything everywhere, in an order of its own for each. */
+  for (guint i = 0; i < N_REPLICAS; i++)
+    push (r[i], i, log, 500);
+  for (guint i = 0; i < N_REPLICAS; i++)
+    {
+      g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+
+      for (guint k = 0; k < log->len; k++)
+        if (((Relayed *) log->pdata[k])->origin != i)
+          g_ptr_array_insert (texts, g_rand_int_range (rand, 0, texts->len + 1), ((Relayed *) log->pdata[k])->json);
+      g_assert_cmpuint (apply_texts (r[i], texts, ++cursor), ==, 0);
+    }
+  for (guint i = 0; i < N_REPLICAS; i++)
+    {
+      g_autofree char *state = state_of (r[i]);
+
+      if (i == 0)
+        expected = g_steal_pointer (&state);
+      else if (g_strcmp0 (state, expected) != 0)
+        {
+          g_printerr ("seed %u: replica %u differs from replica 0\n--- 0:\n%s\n--- %u:\n%s\n", seed, i, expected, i,
+                      state);
+          g_test_fail ();
+        }
+      g_assert_cmpint (count (r[i], "SELECT count (*) FROM sync_apply_errors"), ==, 0);
+      g_assert_cmpint (count (r[i], "SELECT count (*) FROM sync_outbox WHERE seq > (SELECT value FROM sync_state "
+                                    "WHERE key = 'acked_seq')"), ==, 0);
+    }
+  g_test_message ("seed %u: %u changes, %" G_GINT64_FORMAT " households, %" G_GINT64_FORMAT " members, %"
+                  G_GINT64_FORMAT " tasks, %" G_GINT64_FORMAT " conflicts (%" G_GINT64_FORMAT " open), %"
+                  G_GINT64_FORMAT " resolutions", seed, log->len,
+                  count (r[0], "SELECT count (*) FROM households"), count (r[0], "SELECT count (*) FROM members"),
+                  count (r[0], "SELECT count (*) FROM tasks"), count (r[0], "SELECT count (*) FROM conflicts"),
+                  count (r[0], "SELECT count (*) FROM conflicts WHERE resolved_at IS NULL"),
+                  count (r[0], "SELECT count (*) FROM field_edits WHERE parents LIKE '% %'"));
+  for (guint i = 0; i < N_REPLICAS; i++)
+    replica_free (r[i]);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_test_add_func ("/sync/store/capture", test_capture);
+  g_test_add_func ("/sync/store/next-batch", test_next_batch);
+  g_test_add_func ("/sync/store/refused-and-clamped", test_refused_and_clamped);
+  g_test_add_func ("/sync/store/backfill", test_backfill);
+  g_test_add_func ("/sync/store/exchange", test_exchange);
+  g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
+  g_test_add_func ("/sync/store/rejected", test_rejected);
+  g_test_add_func ("/sync/store/apply-atomic", test_apply_atomic);
+  g_test_add_func ("/sync/store/lease", test_lease);
+  g_test_add_func ("/sync/store/enrolment", test_enrolment);
+  g_test_add_func ("/sync/store/property", test_property);
+  return g_test_run ();
+}
