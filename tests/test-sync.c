@@ -347,6 +347,55 @@ test_concurrent_visits (void)
   g_assert_nonnull (strstr (conflicts_a, "last_visit_date"));
   g_assert_cmpstr (conflicts_a, ==, conflicts_b);
 
+  /* The clerk sees them, takes the other value of one, and once everyone
+   * has synced it is closed everywhere with that value. */
+  {
+    g_auto(Tablet) clerk = { 0 };
+    g_autoptr(JsonNode) listed = NULL;
+    g_autofree char *conflict = NULL;
+    g_autofree char *field = NULL;
+    g_autofree char *other = NULL;
+    g_autofree char *value_sql = NULL;
+    g_autofree char *open_sql = NULL;
+    JsonArray *list;
+    guint n;
+
+    center_add_user (c, "clerk", "clerk", COUNTY);
+    tablet_enrol (&clerk, "sync-conflict-clerk", c, c->base, "clerk");
+    g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
+    cli (&r, &clerk, "--json", "conflict", "list", "--household", household, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    listed = parse (r.out);
+    list = json_node_get_array (listed);
+    n = json_array_get_length (list);
+    {
+      g_auto(GStrv) open_on_a = g_strsplit (conflicts_a, ",", -1);
+      g_assert_cmpuint (n, ==, g_strv_length (open_on_a));
+    }
+    conflict = g_strdup (json_object_get_string_member (json_array_get_object_element (list, 0), "id"));
+    field = g_strdup (json_object_get_string_member (json_array_get_object_element (list, 0), "field"));
+    other = g_strdup (json_object_get_string_member (json_array_get_object_element (list, 0), "other_value"));
+    g_assert_nonnull (strstr (conflicts_a, conflict));
+
+    cli (&r, &a, "conflict", "resolve", conflict, "--other", NULL);   /* a worker may not */
+    g_assert_cmpint (r.status, ==, 1);
+    cli (&r, &clerk, "conflict", "resolve", conflict, "--other", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
+    g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
+    g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+
+    value_sql = g_strdup_printf ("SELECT %s FROM households WHERE id = '%s'", field, household);
+    open_sql = g_strdup_printf ("SELECT count(*) FROM conflicts WHERE record_id = '%s' AND field = '%s' "
+                                "AND resolved_at IS NULL", household, field);
+    for (Tablet *t = &a; t != NULL; t = t == &a ? &b : t == &b ? &clerk : NULL)
+      {
+        g_autofree char *now = store_text (t, value_sql);
+        g_assert_cmpstr (now, ==, other);
+        g_assert_cmpint (store_int (t, open_sql), ==, 0);
+      }
+  }
+
   center_stop (c);
 }
 

@@ -39,6 +39,7 @@ static const CliCommand commands[] = {
   { "demo", cli_cmd_demo, N_("Made-up households for demonstrations and benchmarks: demo generate --households N [--seed S] [--county CODE] --out FILE.csv") },
   { "enrol", cli_cmd_enrol, N_("Enrol this store with the county center: enrol --center URL --code CODE [--name NAME] [--ca-file FILE] [--pin KEY]") },
   { "sync", cli_cmd_sync, N_("Send this tablet's changes to the center and receive its own: sync [--retry [--time-limit SECONDS]] [--status]") },
+  { "conflict", cli_cmd_conflict, N_("Values two offline edits disagreed on (clerk or county): conflict list [--household ID]; conflict resolve CONFLICT --keep|--other|--value TEXT") },
   { "verify-batch", cli_cmd_verify_batch, N_("Check a county batch against its manifest: verify-batch DIR") },
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
 };
