@@ -614,10 +614,10 @@ hearth_case_search_households (sqlite3 *db, const HearthHouseholdQuery *q, GErro
           pairs[i].count = count_rows (db, &s,
                                        q->village_prefix != NULL
                                        ? "SELECT count(*) FROM (SELECT 1 FROM households INDEXED BY households_filter_order"
-                                         " WHERE monitoring_status = :status AND risk_level = :risk"
+                                         " WHERE monitoring_status = :status AND risk_level = :risk AND deleted = 0"
                                          " AND village_code >= :vlo AND village_code < :vhi LIMIT :cap)"
                                        : "SELECT count(*) FROM (SELECT 1 FROM households INDEXED BY households_filter_order"
-                                         " WHERE monitoring_status = :status AND risk_level = :risk LIMIT :cap)",
+                                         " WHERE monitoring_status = :status AND risk_level = :risk AND deleted = 0 LIMIT :cap)",
                                        pairs[i].status, pairs[i].risk);
           n_filter = pairs[i].count < 0 ? -1 : n_filter + pairs[i].count;
         }

@@ -67,6 +67,12 @@ HearthDemoGenerator *hearth_demo_generator_new (guint32      seed,
                                                 const char  *county,
                                                 GError     **error);
 
+/**
+ * hearth_demo_generator_free:
+ * @self: (nullable) (transfer full): a generator
+ *
+ * Frees the generator.
+ */
 void hearth_demo_generator_free (HearthDemoGenerator *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthDemoGenerator, hearth_demo_generator_free)
 
