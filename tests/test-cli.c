@@ -549,6 +549,67 @@ test_measures (void)
   }
 }
 
+/* The shortcuts of the case commands: init --scope (checked), household
+ * add (the registration form), declare (the household's own declaration
+ * into village review), tasks --overdue (only those past due), and a
+ * household named by a unique prefix or its registry number, never by a
+ * prefix shorter than 8 characters. */
+static void
+test_case_shortcuts (void)
+{
+  g_autofree char *base = test_make_dir ("cli-shortcuts");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  g_autofree char *registration = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                                    "registration-zh.json", NULL);
+  g_autofree char *household = NULL;
+  g_autofree char *prefix = NULL;
+  g_auto(TestRun) r = { 0 };
+
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", "--scope",
+                "15042,1", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "15042"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", "--scope",
+                "150422101,150422102201", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "add", "--answers",
+                registration, "--now", "2026-03-05T10:00:00+08:00", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", NULL);
+  household = g_strndup (r.out, 36);
+  g_assert_true (g_uuid_string_is_valid (household));
+  prefix = g_strndup (household, 8);
+  test_run_clear (&r);
+
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", "50d8", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "declare", "--household", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 2);   /* no reason */
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "declare", "--household", prefix,
+                "--reason", "家中突发重病，医疗支出大", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "pending_village_review"));
+  test_run_clear (&r);
+
+  /* The registration's follow-up is due 2026-03-08. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--overdue", "--today",
+                "2026-03-07", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpstr (r.out, ==, "");
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--overdue", "--today",
+                "2026-03-09", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, household));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -559,5 +620,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/chinese", test_chinese);
   g_test_add_func ("/cli/form-check", test_form_check);
   g_test_add_func ("/cli/measures", test_measures);
+  g_test_add_func ("/cli/case-shortcuts", test_case_shortcuts);
   return g_test_run ();
 }

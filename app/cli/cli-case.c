@@ -509,6 +509,20 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
     { NULL }
   };
 
+  if (argc >= 2 && g_strcmp0 (argv[1], "add") == 0)
+    {
+      /* A registration: the bundled registration form, filled with the
+       * answers and recorded as a visit record would. */
+      g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+      g_ptr_array_add (args, (char *) "household add");
+      g_ptr_array_add (args, (char *) "--form");
+      g_ptr_array_add (args, (char *) "hearth_household_registration");
+      for (int i = 2; i < argc; i++)
+        g_ptr_array_add (args, argv[i]);
+      g_ptr_array_add (args, NULL);
+      return visit_record (ctx, (int) args->len - 1, (char **) args->pdata);
+    }
   if (argc >= 2 && g_strcmp0 (argv[1], "show") == 0)
     {
       GOptionEntry none[] = { { NULL } };
@@ -601,12 +615,14 @@ int
 cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
 {
   g_autofree char *today = NULL;
+  gboolean overdue_only = FALSE;
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   GError *error = NULL;
   static const char *const urgency[] = { N_("overdue"), N_("due today"), N_("later") };
   GOptionEntry entries[] = {
     { "today", 0, 0, G_OPTION_ARG_STRING, &today, N_("Today's date (default: the local date)"), N_("YYYY-MM-DD") },
+    { "overdue", 0, 0, G_OPTION_ARG_NONE, &overdue_only, N_("Only the tasks past their due date"), NULL },
     { NULL }
   };
 
@@ -632,6 +648,8 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
       for (guint i = 0; i < rows->len; i++)
         {
           HearthTaskRow *r = rows->pdata[i];
+          if (overdue_only && r->urgency != 0)
+            continue;
           json_object_of_strings (b, "id", r->id, "household_id", r->household_id, "kind", r->kind,
                                   "due_date", r->due_date, "urgency", urgency[r->urgency], NULL);
         }
@@ -643,7 +661,34 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
     for (guint i = 0; i < rows->len; i++)
       {
         HearthTaskRow *r = rows->pdata[i];
+        if (overdue_only && r->urgency != 0)
+          continue;
         g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, r->head_name, r->household_id);
       }
   return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_declare (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *household = NULL;
+  g_autofree char *reason = NULL;
+  GOptionEntry entries[] = {
+    { "household", 0, 0, G_OPTION_ARG_STRING, &household, N_("The household that declares itself"), N_("ID") },
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, N_("What the household declares (required)"), N_("TEXT") },
+    { NULL }
+  };
+  const char *review_argv[] = { "review", "declare", NULL, "--comment", NULL, NULL };
+
+  if (!cli_parse ("declare", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (household == NULL || reason == NULL)
+    {
+      g_printerr (_("hearth-cli: declare needs --household ID and --reason TEXT\n"));
+      return CLI_EXIT_USAGE;
+    }
+  /* The household's own declaration is the workflow's "declare" move. */
+  review_argv[2] = household;
+  review_argv[4] = reason;
+  return cli_cmd_review (ctx, 5, (char **) review_argv);
 }

@@ -16,6 +16,7 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
   g_autofree char *county_pk_file = NULL;
   g_autofree char *user = NULL;
   g_autofree char *role = NULL;
+  g_autofree char *scope = NULL;
   g_autoptr(HearthSecret) passphrase = NULL;
   GError *error = NULL;
   HearthKdfProfile kdf = HEARTH_KDF_INTERACTIVE;
@@ -28,6 +29,8 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("The store's user (default: the login name)"), N_("NAME") },
     { "role", 0, 0, G_OPTION_ARG_STRING, &role,
       N_("The user's role: worker (default), clerk, township or county; enrolment will set it"), N_("ROLE") },
+    { "scope", 0, 0, G_OPTION_ARG_STRING, &scope,
+      N_("The user's division codes, comma-separated; enrolment will set it"), N_("CODES") },
     { NULL }
   };
 
@@ -42,6 +45,20 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
     {
       g_printerr (_("hearth-cli: --user takes a name of one line, at most 128 bytes\n"));
       return CLI_EXIT_USAGE;
+    }
+  if (scope != NULL)
+    {
+      g_auto(GStrv) codes = g_strsplit (scope, ",", -1);
+      for (guint i = 0; codes[i] != NULL; i++)
+        {
+          gsize len = strlen (codes[i]);
+          if ((len != 6 && len != 9 && len != 12) || strspn (codes[i], "0123456789") != len)
+            {
+              g_printerr (_("hearth-cli: --scope takes division codes of 6, 9 or 12 digits, comma-separated, not "
+                            "\"%s\"\n"), codes[i]);
+              return CLI_EXIT_USAGE;
+            }
+        }
     }
   if (kdf_name == NULL || g_strcmp0 (kdf_name, "interactive") == 0)
     kdf = HEARTH_KDF_INTERACTIVE;
@@ -66,12 +83,13 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
   {
     g_autoptr(HearthStore) store = hearth_store_open (ctx->data_dir, passphrase, &error);
     sqlite3_stmt *st = NULL;
-    const char *keys[] = { "user", "role" };
-    const char *values[] = { user != NULL ? user : g_get_user_name (), role != NULL ? role : "worker" };
+    const char *keys[] = { "user", "role", "scope" };
+    const char *values[] = { user != NULL ? user : g_get_user_name (), role != NULL ? role : "worker",
+                             scope != NULL ? scope : "" };
 
     if (store == NULL)
       return cli_fail (error);
-    for (guint i = 0; i < 2; i++)
+    for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
       {
         if (sqlite3_prepare_v2 (hearth_store_get_db (store),
                                 "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
