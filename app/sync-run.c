@@ -185,7 +185,10 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       if (!JSON_NODE_HOLDS_OBJECT (reply))
         return protocol_error (error, "acked");
       o2 = json_node_get_object (reply);
-      if (!int_member (o2, "acked", &acked) || acked < ((HearthChange *) batch->pdata[0])->seq - 1)
+      /* Never past what this batch carried: an acknowledgement of changes
+       * not sent would let them go unsent. */
+      if (!int_member (o2, "acked", &acked) || acked < ((HearthChange *) batch->pdata[0])->seq - 1 ||
+          acked > ((HearthChange *) batch->pdata[batch->len - 1])->seq)
         return protocol_error (error, "acked");
       if (json_object_has_member (o2, "refused") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o2, "refused")))
         {
@@ -194,7 +197,8 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
             {
               JsonNode *n = json_array_get_element (a, i);
               HearthSyncRefusal f = { 0 };
-              if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &f.seq))
+              if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &f.seq) ||
+                  f.seq < ((HearthChange *) batch->pdata[0])->seq || f.seq > acked)
                 return protocol_error (error, "refused");
               f.code = string_member (json_node_get_object (n), "code");
               f.message = string_member (json_node_get_object (n), "message");
@@ -209,7 +213,8 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
               JsonNode *n = json_array_get_element (a, i);
               HearthSyncClamp c = { 0 };
               if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &c.seq) ||
-                  (c.hlc = string_member (json_node_get_object (n), "hlc")) == NULL)
+                  (c.hlc = string_member (json_node_get_object (n), "hlc")) == NULL ||
+                  c.seq < ((HearthChange *) batch->pdata[0])->seq || c.seq > acked)
                 return protocol_error (error, "clamped");
               g_array_append_val (clamped, c);
             }
@@ -266,15 +271,22 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
           g_autofree char *where = g_strdup_printf ("changes[%u]", i);
-          HearthChange *c = hearth_change_from_json (json_array_get_element (a, i), where, error);
+          g_autoptr(GError) unreadable = NULL;
+          HearthChange *c = hearth_change_from_json (json_array_get_element (a, i), where, &unreadable);
+
+          /* One change this version cannot read must not stop every later
+           * sync: it is counted and skipped, as the store does with a change
+           * it cannot apply (PROTOCOL.md section 8). */
           if (c == NULL)
             {
-              g_prefix_error (error, _("the center sent a change this device cannot read: "));
-              return FALSE;
+              g_warning ("sync: skipped a change the center sent: %s", unreadable->message);
+              r->rejected++;
+              continue;
             }
           g_ptr_array_add (changes, c);
         }
-      if (more && next_cursor == r->status.cursor && changes->len == 0)
+      /* A page that says "more" must move on, or the pull would never end. */
+      if (more && next_cursor <= r->status.cursor)
         return protocol_error (error, "next_cursor");
       if (!hearth_sync_store_apply (store, changes, next_cursor, more, &rejected, error) ||
           !hearth_sync_store_status (store, &r->status, error))
@@ -283,6 +295,12 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       r->rejected += rejected;
       if (!more)
         return TRUE;
+      if (o->retry && g_get_monotonic_time () > o->deadline_us)
+        {
+          g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                       _("the time limit passed while receiving; the next sync continues from here"));
+          return FALSE;
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 #include "batch.h"
 #include "csv.h"
+#include "json-depth.h"
 
 #include <errno.h>
 #include <glib/gi18n-lib.h>
@@ -10,6 +11,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 G_DEFINE_QUARK (hearth-batch-error-quark, hearth_batch_error)
 
@@ -72,12 +74,22 @@ put (HearthBatchWriter *w, const char *text, gsize len, GError **error)
   return TRUE;
 }
 
+/* A whole decimal number ("-12", "-0.5"): a spreadsheet reads it as the
+ * number it is, not as a formula. */
+static gboolean
+is_number (const char *value)
+{
+  char *end = NULL;
+
+  g_ascii_strtod (value, &end);
+  return end != value && *end == '\0' && strpbrk (value, "eEnNxX") == NULL;
+}
+
 static void
 csv_field (GString *out, const char *value)
 {
   gboolean formula = value[0] == '=' || value[0] == '+' || value[0] == '@' || value[0] == '\t' ||
-                     value[0] == '\r' ||
-                     (value[0] == '-' && value[1] != '\0' && value[1] != '.' && !g_ascii_isdigit (value[1]));
+                     value[0] == '\r' || (value[0] == '-' && value[1] != '\0' && !is_number (value));
   gboolean quote = strpbrk (value, ",\"\r\n") != NULL;
 
   if (quote)
@@ -276,7 +288,8 @@ count_records (const char *name, const char *data, gsize len, GError **error)
       g_autoptr(GError) local = NULL;
       JsonNode *root;
 
-      if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
+      if (!hearth_json_check_depth (data, len, HEARTH_JSON_MAX_DEPTH, NULL, &local) ||
+          !json_parser_load_from_data (parser, data, (gssize) len, &local))
         return invalid (error, _("%s is not JSON: %s"), name, local->message), -1;
       root = json_parser_get_root (parser);
       if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
@@ -292,10 +305,32 @@ safe_file_name (const char *name)
          (g_str_has_suffix (name, ".csv") || g_str_has_suffix (name, ".json")) && strcmp (name, "manifest.json") != 0;
 }
 
+/* Reads a batch file: a regular file, not a link, a device or a pipe (a
+ * pipe would hang the check), of at most HEARTH_BATCH_MAX_FILE bytes;
+ * NUL-terminated for the readers. */
+static gboolean
+read_plain_file (const char *path, const char *name, char **data, gsize *len, GError **error)
+{
+  GStatBuf st;
+  g_autoptr(GError) local = NULL;
+
+  if (g_lstat (path, &st) != 0)
+    return invalid (error, _("%s is missing: %s"), name, g_strerror (errno));
+  if (!S_ISREG (st.st_mode))
+    return invalid (error, _("%s is not a plain file (a link, a folder or a device)"), name);
+  if (st.st_size > HEARTH_BATCH_MAX_FILE)
+    return invalid (error, _("%s is larger than %d bytes"), name, HEARTH_BATCH_MAX_FILE);
+  if (!g_file_get_contents (path, data, len, &local))
+    return invalid (error, _("%s is missing: %s"), name, local->message);
+  return TRUE;
+}
+
 gboolean
 hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
 {
   g_autofree char *manifest_path = g_build_filename (dir, "manifest.json", NULL);
+  g_autofree char *manifest_text = NULL;
+  gsize manifest_len = 0;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local = NULL;
   g_autoptr(GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
@@ -305,9 +340,12 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
   const char *name;
   JsonNode *root;
 
-  if (!g_file_test (manifest_path, G_FILE_TEST_IS_REGULAR))
+  if (!g_file_test (manifest_path, G_FILE_TEST_EXISTS))
     return invalid (error, _("%s has no manifest.json"), dir);
-  if (!json_parser_load_from_mapped_file (parser, manifest_path, &local))
+  if (!read_plain_file (manifest_path, "manifest.json", &manifest_text, &manifest_len, error))
+    return FALSE;
+  if (!hearth_json_check_depth (manifest_text, manifest_len, HEARTH_JSON_MAX_DEPTH, NULL, &local) ||
+      !json_parser_load_from_data (parser, manifest_text, (gssize) manifest_len, &local))
     return invalid (error, _("manifest.json is not JSON: %s"), local->message);
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
@@ -327,12 +365,11 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
       const char *want_hash = f != NULL ? json_object_get_string_member_with_default (f, "blake2b_256", NULL) : NULL;
       gint64 want_records = f != NULL ? json_object_get_int_member_with_default (f, "records", -1) : -1;
       g_autofree char *path = NULL;
-      g_autoptr(GMappedFile) mapped = NULL;
+      g_autofree char *data = NULL;
       guint8 digest[32];
       char hex[65];
       gint64 records;
-      const char *data;
-      gsize len;
+      gsize len = 0;
 
       if (file_name == NULL || want_hash == NULL || want_records < 0 || !safe_file_name (file_name))
         return invalid (error, _("manifest.json: entry %u of “files” needs a name (a .csv or .json file in the "
@@ -340,19 +377,14 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
       if (!g_hash_table_add (listed, (gpointer) file_name))
         return invalid (error, _("manifest.json lists %s twice"), file_name);
       path = g_build_filename (dir, file_name, NULL);
-      mapped = g_mapped_file_new (path, FALSE, &local);
-      if (mapped == NULL)
-        return invalid (error, _("%s is missing: %s"), file_name, local->message);
-      len = g_mapped_file_get_length (mapped);
-      data = g_mapped_file_get_contents (mapped);
-      if (len > HEARTH_BATCH_MAX_FILE)
-        return invalid (error, _("%s is larger than %d bytes"), file_name, HEARTH_BATCH_MAX_FILE);
-      crypto_generichash (digest, sizeof digest, (const guint8 *) (data != NULL ? data : ""), len, NULL, 0);
+      if (!read_plain_file (path, file_name, &data, &len, error))
+        return FALSE;
+      crypto_generichash (digest, sizeof digest, (const guint8 *) data, len, NULL, 0);
       sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
       if (g_ascii_strcasecmp (hex, want_hash) != 0)
         return invalid (error, _("%s has changed: its BLAKE2b-256 is %s, the manifest says %s"), file_name, hex,
                         want_hash);
-      records = count_records (file_name, data != NULL ? data : "", len, error);
+      records = count_records (file_name, data, len, error);
       if (records < 0)
         return FALSE;
       if (records != want_records)

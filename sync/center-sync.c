@@ -254,6 +254,13 @@ hearth_center_parse_json (const char *data, gsize len, GError **error)
                    _("the body is larger than %d bytes"), HEARTH_CENTER_MAX_BODY);
       return NULL;
     }
+  /* json-glib refuses no data without saying why. */
+  if (data == NULL || len == 0)
+    {
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_JSON, _("the body is empty: a JSON object is "
+                                                                              "expected"));
+      return NULL;
+    }
   if (!g_utf8_validate (data, (gssize) len, &bad_utf8))
     {
       g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_JSON,

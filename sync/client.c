@@ -2,6 +2,7 @@
 /* client.c: the device's HTTP exchange with the center (client.h). */
 
 #include "client.h"
+#include "json-depth.h"
 #include "sign.h"
 
 #include <curl/curl.h>
@@ -40,6 +41,17 @@ hearth_sync_client_new (const char *center_url, GError **error)
       g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
                    _("the center's address must start with https:// or http://: “%s”"),
                    center_url != NULL ? center_url : "");
+      return NULL;
+    }
+  /* Personal data, acknowledgements and the order to wipe travel on this
+   * link: unencrypted only to this machine (a center behind a local proxy,
+   * the tests and the demo). */
+  if (g_str_has_prefix (center_url, "http://") && !g_str_has_prefix (center_url, "http://127.0.0.1") &&
+      !g_str_has_prefix (center_url, "http://localhost") && !g_str_has_prefix (center_url, "http://[::1]"))
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                   _("the center must be reached over https:// (plain http:// only on this machine): “%s”"),
+                   center_url);
       return NULL;
     }
   G_LOCK (curl_init);
@@ -322,7 +334,10 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
                    curl_easy_strerror (rc));
       return NULL;
     }
+  /* json-glib recurses without a limit: count the nesting first. */
   if (reply_body->len > 0 &&
+      hearth_json_check_depth ((const char *) reply_body->data, reply_body->len, HEARTH_JSON_MAX_DEPTH, NULL,
+                               &parse_error) &&
       json_parser_load_from_data (parser, (const char *) reply_body->data, (gssize) reply_body->len, &parse_error))
     root = json_parser_steal_root (parser);
   if (status >= 200 && status < 300)

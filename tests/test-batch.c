@@ -12,12 +12,15 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const columns[] = { "id", "head_name", "address", "per_capita_income", NULL };
 static const char *const rows[][4] = {
   { "6f1c2d4e-0000-4000-8000-000000000001", "王芳", "坪上村 3 组, \"老屋\"", "5200.5" },
   { "6f1c2d4e-0000-4000-8000-000000000002", "Li\nLei", "=HYPERLINK(\"http://x\")", "-12" },
   { "6f1c2d4e-0000-4000-8000-000000000003", "", NULL, "" },
+  { "6f1c2d4e-0000-4000-8000-000000000004", "-2+3", "-0.5", "-12" },
 };
 
 static char *
@@ -76,17 +79,20 @@ test_csv (void)
         {
           const char *const *want = rows[n - 1];
           g_assert_cmpstr (rec->pdata[0], ==, want[0]);
-          g_assert_cmpstr (rec->pdata[1], ==, want[1]);
+          if (n == 4)   /* "-2+3" is a formula, not a number */
+            g_assert_cmpstr (rec->pdata[1], ==, "'-2+3");
+          else
+            g_assert_cmpstr (rec->pdata[1], ==, want[1]);
           if (n == 2)   /* a formula is defused, not dropped */
             g_assert_cmpstr (rec->pdata[2], ==, "'=HYPERLINK(\"http://x\")");
           else
             g_assert_cmpstr (rec->pdata[2], ==, want[2] != NULL ? want[2] : "");
-          g_assert_cmpstr (rec->pdata[3], ==, want[3]);
+          g_assert_cmpstr (rec->pdata[3], ==, want[3]);   /* negative numbers stay numbers */
         }
       g_ptr_array_unref (rec);
       n++;
     }
-  g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpuint (n, ==, 5);
 
   g_assert_true (hearth_batch_verify (batch, &manifest, &error));
   g_assert_no_error (error);
@@ -106,7 +112,7 @@ test_json (void)
 
   g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
   a = json_node_get_array (json_parser_get_root (parser));
-  g_assert_cmpuint (json_array_get_length (a), ==, 3);
+  g_assert_cmpuint (json_array_get_length (a), ==, 4);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 1), "head_name"), ==, "Li\nLei");
   /* JSON needs no defusing: the value is kept as written. */
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (a, 1), "address"), ==,
@@ -160,13 +166,13 @@ test_tampering (void)
   manifest_path = g_build_filename (batch, "manifest.json", NULL);
   g_assert_cmpint (g_remove (path), ==, 0);
   g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
-  g_assert_nonnull (strstr (manifest, "\"records\" : 3"));
+  g_assert_nonnull (strstr (manifest, "\"records\" : 4"));
   {
-    g_auto(GStrv) parts = g_strsplit (manifest, "\"records\" : 3", 2);
-    g_autofree char *edited = g_strjoinv ("\"records\" : 4", parts);
+    g_auto(GStrv) parts = g_strsplit (manifest, "\"records\" : 4", 2);
+    g_autofree char *edited = g_strjoinv ("\"records\" : 5", parts);
     g_assert_true (g_file_set_contents (manifest_path, edited, -1, NULL));
   }
-  expect_refused (batch, "households.csv holds 3 records, the manifest says 4");
+  expect_refused (batch, "households.csv holds 4 records, the manifest says 5");
 
   /* A manifest naming a file outside the folder. */
   {
@@ -181,6 +187,30 @@ test_tampering (void)
   expect_refused (dir, "manifest.json");
   g_assert_true (g_file_set_contents (manifest_path, "{\"format\": \"other\"}", -1, NULL));
   expect_refused (batch, "format");
+
+  /* A link or a pipe in the place of a file is refused, never followed or
+   * read (a pipe would hang the check). */
+  {
+    g_autofree char *link_batch = write_batch ("batch-tamper-4", HEARTH_BATCH_CSV);
+    g_autofree char *target = g_build_filename (link_batch, "members.csv", NULL);
+    g_autofree char *moved = g_build_filename (link_batch, "..", "members-elsewhere.csv", NULL);
+
+    g_assert_cmpint (g_rename (target, moved), ==, 0);
+    g_assert_cmpint (symlink (moved, target), ==, 0);
+    expect_refused (link_batch, "members.csv is not a plain file");
+    g_assert_cmpint (g_unlink (target), ==, 0);
+    g_assert_cmpint (mkfifo (target, 0600), ==, 0);
+    expect_refused (link_batch, "members.csv is not a plain file");
+  }
+
+  /* A manifest nested deeper than JSON allows here is refused, not parsed. */
+  {
+    g_autoptr(GString) deep = g_string_new (NULL);
+    for (int i = 0; i < 100000; i++)
+      g_string_append_c (deep, '[');
+    g_assert_true (g_file_set_contents (manifest_path, deep->str, (gssize) deep->len, NULL));
+    expect_refused (batch, "manifest.json is not JSON");
+  }
 
   /* A batch is never written over another. */
   g_assert_null (hearth_batch_writer_new (batch, HEARTH_BATCH_CSV, &error));

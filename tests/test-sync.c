@@ -17,6 +17,8 @@
 
 #include "store.h"
 
+#include <curl/curl.h>
+
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
@@ -30,6 +32,12 @@ typedef struct {
   char *dir;
   char *pass;
 } Tablet;
+
+static size_t
+discard_body (char *data, size_t size, size_t n, void *user)
+{
+  return size * n;
+}
 
 static void
 tablet_clear (Tablet *t)
@@ -615,6 +623,50 @@ test_enrol_retry (void)
   center_stop (c);
 }
 
+/* Found by review: an empty body crashed the center; a tablet must not
+ * talk plain http to another machine (personal data, acknowledgements and
+ * the order to wipe would travel unprotected). */
+static void
+test_hostile (void)
+{
+  g_autoptr(Center) c = center_init ("sync-hostile-center", COUNTY);
+  g_autofree char *base = test_make_dir ("sync-hostile-a");
+  g_auto(Tablet) a = { 0 };
+  g_auto(TestRun) r = { 0 };
+  const char *paths[] = { "/v1/enrol", "/v1/push" };
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_start (c);
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autofree char *url = g_strconcat (c->base, paths[i], NULL);
+      CURL *curl = curl_easy_init ();
+      long status = 0;
+
+      curl_easy_setopt (curl, CURLOPT_URL, url);
+      curl_easy_setopt (curl, CURLOPT_POSTFIELDS, "");
+      curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, 0L);
+      curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
+      g_assert_cmpint (curl_easy_perform (curl), ==, CURLE_OK);
+      curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_cleanup (curl);
+      g_assert_cmpint (status, >=, 400);
+      g_assert_cmpint (status, <, 500);
+      g_assert_true (center_running (c));
+    }
+
+  a.dir = g_build_filename (base, "store", NULL);
+  a.pass = g_build_filename (base, "pass", NULL);
+  g_assert_true (g_file_set_contents (a.pass, "correct horse battery\n", -1, NULL));
+  g_assert_cmpint (g_chmod (a.pass, 0600), ==, 0);
+  cli (&r, &a, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli (&r, &a, "enrol", "--center", "http://192.0.2.1:8470", "--code", "K7QM-3VXT-PA9C-WD4F", NULL);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_nonnull (strstr (r.err, "https://"));
+  center_stop (c);
+}
+
 static void
 test_revoked (void)
 {
@@ -654,5 +706,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/flaky-network", test_flaky_network);
   g_test_add_func ("/sync/enrol-retry", test_enrol_retry);
   g_test_add_func ("/sync/revoked", test_revoked);
+  g_test_add_func ("/sync/hostile", test_hostile);
   return g_test_run ();
 }
