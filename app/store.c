@@ -849,9 +849,19 @@ hearth_store_check (HearthStore *self, GError **error)
   return TRUE;
 }
 
-gboolean
-hearth_store_change_passphrase (const char *data_dir, const HearthSecret *old_passphrase,
-                                const HearthSecret *new_passphrase, GError **error)
+/* What a keyslot rewrite changes in the slot: the passphrase's wrap, or the
+ * county's envelope. */
+typedef gboolean (*SlotChange) (HearthKeyslot *slot, const HearthSecret *dek, gconstpointer data, GError **error);
+
+/* Unlocks with @passphrase, applies @change to the slot, writes both copies
+ * one after the other (each atomically), and proves that @proof_passphrase
+ * opens the new copies to the same data key. Holds `lock` shared (not
+ * during a rekey, whose keyslot.rekey the unlock's settling would remove)
+ * and keyslot.lock from the read to the proof, so no second rewrite or
+ * recovery slips in between. */
+static gboolean
+rewrite_slots (const char *data_dir, const HearthSecret *passphrase, const HearthSecret *proof_passphrase,
+               SlotChange change, gconstpointer data, GError **error)
 {
   g_autoptr(HearthSecret) dek = NULL;
   g_autoptr(HearthSecret) check = NULL;
@@ -859,26 +869,18 @@ hearth_store_change_passphrase (const char *data_dir, const HearthSecret *old_pa
   gboolean ok = FALSE;
   int lock_fd, slot_lock = -1;
 
-  if (!hearth_vfs_register (error) || !hearth_secret_check_new_passphrase (new_passphrase, error))
-    return FALSE;
-  /* Not during a rekey: the unlock's settling would remove its keyslot.rekey. */
   lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
   if (lock_fd < 0)
     return FALSE;
-  /* keyslot.lock from the read to the proof of the write: a second change
-   * (or a recovery) cannot slip in between. */
   slot_lock = lock_file (data_dir, "keyslot.lock", LOCK_EX, error);
   if (slot_lock < 0)
     goto out;
-  if (!unlock_keyslot (data_dir, old_passphrase, &dek, &slot, slot_lock, error))
+  if (!unlock_keyslot (data_dir, passphrase, &dek, &slot, slot_lock, error))
     goto out;
   slot.generation++;
-  if (!hearth_keyslot_wrap (&slot, new_passphrase, dek, error) ||
-      !write_both_slots (data_dir, &slot, slot_lock, error))
+  if (!change (&slot, dek, data, error) || !write_both_slots (data_dir, &slot, slot_lock, error))
     goto out;
-  /* Prove the new copies before reporting success. */
-  check = NULL;
-  if (!unlock_keyslot (data_dir, new_passphrase, &check, &slot, slot_lock, error))
+  if (!unlock_keyslot (data_dir, proof_passphrase, &check, &slot, slot_lock, error))
     goto out;
   if (sodium_memcmp (hearth_secret_peek (check), hearth_secret_peek (dek), HEARTH_DATA_KEY_SIZE) != 0)
     {
@@ -894,45 +896,34 @@ out:
   return ok;
 }
 
+static gboolean
+rewrap (HearthKeyslot *slot, const HearthSecret *dek, gconstpointer new_passphrase, GError **error)
+{
+  return hearth_keyslot_wrap (slot, new_passphrase, dek, error);
+}
+
+gboolean
+hearth_store_change_passphrase (const char *data_dir, const HearthSecret *old_passphrase,
+                                const HearthSecret *new_passphrase, GError **error)
+{
+  if (!hearth_vfs_register (error) || !hearth_secret_check_new_passphrase (new_passphrase, error))
+    return FALSE;
+  return rewrite_slots (data_dir, old_passphrase, new_passphrase, rewrap, new_passphrase, error);
+}
+
+static gboolean
+seal (HearthKeyslot *slot, const HearthSecret *dek, gconstpointer county_public_key, GError **error)
+{
+  return hearth_keyslot_seal_envelope (slot, dek, county_public_key, error);
+}
+
 gboolean
 hearth_store_set_county_key (const char *data_dir, const HearthSecret *passphrase, const guint8 *county_public_key,
                              GError **error)
 {
-  g_autoptr(HearthSecret) dek = NULL;
-  g_autoptr(HearthSecret) check = NULL;
-  HearthKeyslot slot;
-  gboolean ok = FALSE;
-  int lock_fd, slot_lock = -1;
-
   if (!hearth_vfs_register (error))
     return FALSE;
-  lock_fd = lock_file (data_dir, "lock", LOCK_SH | LOCK_NB, error);
-  if (lock_fd < 0)
-    return FALSE;
-  slot_lock = lock_file (data_dir, "keyslot.lock", LOCK_EX, error);
-  if (slot_lock < 0)
-    goto out;
-  if (!unlock_keyslot (data_dir, passphrase, &dek, &slot, slot_lock, error))
-    goto out;
-  slot.generation++;
-  if (!hearth_keyslot_seal_envelope (&slot, dek, county_public_key, error) ||
-      !write_both_slots (data_dir, &slot, slot_lock, error))
-    goto out;
-  if (!unlock_keyslot (data_dir, passphrase, &check, &slot, slot_lock, error))
-    goto out;
-  if (!slot.has_envelope ||
-      sodium_memcmp (hearth_secret_peek (check), hearth_secret_peek (dek), HEARTH_DATA_KEY_SIZE) != 0)
-    {
-      g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_INTERNAL,
-                   _("The rewritten keyslot does not give back the data key"));
-      goto out;
-    }
-  ok = TRUE;
-
-out:
-  unlock_file (slot_lock);
-  unlock_file (lock_fd);
-  return ok;
+  return rewrite_slots (data_dir, passphrase, passphrase, seal, county_public_key, error);
 }
 
 /* The recovery proper, with `lock` held shared and keyslot.lock held. */

@@ -609,6 +609,26 @@ test_enrol_retry (void)
   g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM devices"), ==, 1);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
 
+  /* Enrolment sealed a recovery envelope to the county's key: county IT
+   * opens the store with the secret key init wrote, under a new
+   * passphrase. */
+  cli (&r, &a, "--json", "status", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"county_recovery\" : true"));
+  {
+    g_autofree char *new_pass = g_build_filename (base, "new-pass", NULL);
+    g_auto(TestRun) rr = { 0 };
+
+    g_assert_true (g_file_set_contents (new_pass, "a new passphrase for the worker\n", -1, NULL));
+    g_assert_cmpint (g_chmod (new_pass, 0600), ==, 0);
+    test_run_cli (&rr, NULL, "--data-dir", a.dir, "recover", "--county-key", c->key_path, "--new-passphrase-file",
+                  new_pass, NULL);
+    g_assert_cmpint (rr.status, ==, 0);
+    test_run_clear (&rr);
+    test_run_cli (&rr, NULL, "--data-dir", a.dir, "--passphrase-file", new_pass, "sync", "--status", NULL);
+    g_assert_cmpint (rr.status, ==, 0);
+  }
+
   /* The used code is no good to anyone else. */
   {
     g_autofree char *other_base = test_make_dir ("sync-enrol-b");
