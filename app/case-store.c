@@ -4,9 +4,8 @@
 
 #include "case-store.h"
 #include "case-audit.h"
+#include "case-registry.h"
 #include "hlc.h"
-#include "csv.h"
-#include "id-number.h"
 #include "sync-store.h"
 
 #include <glib/gi18n.h>
@@ -1522,266 +1521,57 @@ failed:
 
 /* ---- registry import --------------------------------------------------------- */
 
-/* The columns of a registry file, by their English and Chinese names. */
-static const struct { const char *column, *english, *chinese; gboolean required; } registry_columns[] = {
-  { "household_no", "household_no", "户编号", TRUE },
-  { "village_code", "village_code", "行政区划代码", TRUE },
-  { "address", "address", "住址", FALSE },
-  { "category", "category", "监测对象类别", FALSE },
-  { "phone", "phone", "联系电话", FALSE },
-  { "name", "name", "姓名", TRUE },
-  { "id_number", "id_number", "身份证号", TRUE },
-  { "relation", "relation", "与户主关系", TRUE },
-  { "health", "health", "健康状况", FALSE },
-  { "labour", "labour", "劳动技能", FALSE },
-  { "school_status", "school_status", "在校生状况", FALSE },
-  { "insurance", "insurance", "参加医疗保险", FALSE },
-};
-
-static const char *const relations[] = { "01", "10", "20", "30", "40", "50", "60", "70", "99", NULL };
-
-typedef struct {
-  char *values[G_N_ELEMENTS (registry_columns)];
-  char *id_number, *birth_date;
-  char sex;
-  guint line;
-} RegistryRow;
-
-static void
-registry_row_free (gpointer data)
+/* Whether this store holds a live household or member with that number. */
+static gboolean
+registry_taken (HearthRegistryKey key, const char *value, gboolean *taken, gpointer data, GError **error)
 {
-  RegistryRow *r = data;
+  HearthCaseStore *self = data;
+  const char *sql = key == HEARTH_REGISTRY_HOUSEHOLD_NO ? "SELECT 1 FROM households WHERE registry_no = ?"
+                                                        : "SELECT 1 FROM members WHERE id_number = ? AND deleted = 0";
+  sqlite3_stmt *st = NULL;
+  int rc;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (registry_columns); i++)
-    g_free (r->values[i]);
-  g_free (r->id_number);
-  g_free (r->birth_date);
-  g_free (r);
-}
-
-/* The file's text in UTF-8: UTF-8 (a byte order mark dropped) or GB18030. */
-static char *
-registry_text (const char *path, GError **error)
-{
-  g_autofree char *raw = NULL;
-  gsize len = 0;
-  g_autoptr(GError) local = NULL;
-
-  if (!g_file_get_contents (path, &raw, &len, &local))
-    {
-      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("the registry cannot be read: %s"),
-                   local->message);
-      return NULL;
-    }
-  if (len > HEARTH_REGISTRY_MAX_BYTES)
-    {
-      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("the registry is larger than %d bytes"),
-                   HEARTH_REGISTRY_MAX_BYTES);
-      return NULL;
-    }
-  if (len >= 3 && memcmp (raw, "\xef\xbb\xbf", 3) == 0)
-    return g_strndup (raw + 3, len - 3);
-  if (g_utf8_validate (raw, (gssize) len, NULL))
-    return g_steal_pointer (&raw);
-  {
-    char *text = g_convert (raw, (gssize) len, "UTF-8", "GB18030", NULL, NULL, NULL);
-    if (text == NULL || !g_utf8_validate (text, -1, NULL) || memchr (raw, '\0', len) != NULL)
-      {
-        g_free (text);
-        g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
-                     _("the registry is neither UTF-8 nor GB18030 text"));
-        return NULL;
-      }
-    return text;
-  }
+  *taken = FALSE;
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return sql_failed (self, error);
+  sqlite3_bind_text (st, 1, value, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return sql_failed (self, error);
+  *taken = rc == SQLITE_ROW;
+  return TRUE;
 }
 
 gboolean
 hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_households, guint *n_members,
                              GPtrArray **problems_out, GError **error)
 {
-  g_autofree char *text = registry_text (path, error);
-  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (registry_row_free);
-  g_autoptr(GPtrArray) header = NULL;
-  g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GHashTable) heads = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, NULL);
-  g_autoptr(GHashTable) households = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                            (GDestroyNotify) g_ptr_array_unref);
-  g_autoptr(GPtrArray) order = g_ptr_array_new ();
-  int index[G_N_ELEMENTS (registry_columns)];
-  const char *p;
-  gboolean bad = FALSE;
-  guint line = 1, made = 0, people = 0;
+  g_autoptr(HearthRegistry) registry = NULL;
+  guint made = 0, people = 0;
 
   if (n_households != NULL)
     *n_households = 0;
   if (n_members != NULL)
     *n_members = 0;
-  if (problems_out != NULL)
-    *problems_out = NULL;
-  if (text == NULL)
+  registry = hearth_case_registry_read (path, NULL, registry_taken, self, problems_out, error);
+  if (registry == NULL)
     return FALSE;
-  p = text;
-  header = hearth_csv_record (&p, &bad);
-  for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
-    {
-      index[c] = -1;
-      for (guint k = 0; header != NULL && k < header->len; k++)
-        {
-          g_autofree char *name = g_strstrip (g_strdup (header->pdata[k]));
-          if (g_str_equal (name, registry_columns[c].english) || g_str_equal (name, registry_columns[c].chinese))
-            index[c] = (int) k;
-        }
-      if (index[c] < 0 && registry_columns[c].required)
-        g_ptr_array_add (problems, g_strdup_printf (_("line 1: the column %s (%s) is missing"),
-                                                    registry_columns[c].english, registry_columns[c].chinese));
-    }
-  while (problems->len == 0)
-    {
-      g_autoptr(GPtrArray) fields = hearth_csv_record (&p, &bad);
-      RegistryRow *row;
-      g_autofree char *why = NULL;
-      GPtrArray *members;
-      const char *no;
-
-      line++;
-      if (bad)
-        {
-          g_ptr_array_add (problems, g_strdup_printf (_("line %u: a quoted field is not closed"), line));
-          break;
-        }
-      if (fields == NULL)
-        break;
-      if (fields->len == 1 && ((char *) fields->pdata[0])[0] == '\0')
-        continue;
-      row = g_new0 (RegistryRow, 1);
-      row->line = line;
-      g_ptr_array_add (rows, row);
-      for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
-        row->values[c] = g_strstrip (g_strdup (index[c] >= 0 && (guint) index[c] < fields->len
-                                               ? (char *) fields->pdata[index[c]] : ""));
-      for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
-        if (registry_columns[c].required && row->values[c][0] == '\0' && why == NULL)
-          why = g_strdup_printf (_("%s is empty"), registry_columns[c].english);
-      if (why == NULL && (strlen (row->values[1]) != 12 || strspn (row->values[1], "0123456789") != 12))
-        why = g_strdup_printf (_("the village code \"%s\" is not 12 digits"), row->values[1]);
-      if (why == NULL)
-        {
-          g_autofree char *id_why = hearth_id_number_check (row->values[6], &row->id_number, &row->birth_date,
-                                                            &row->sex);
-          if (id_why != NULL)
-            why = g_strdup_printf (_("ID number %s: %s"), row->values[6], id_why);
-        }
-      if (why == NULL && !g_strv_contains (relations, row->values[7]))
-        why = g_strdup_printf (_("the relation \"%s\" is not one of 01 10 20 30 40 50 60 70 99"), row->values[7]);
-      if (why == NULL && row->values[3][0] != '\0' && !g_strv_contains ((const char *const[]) { "0", "1", "2", NULL },
-                                                                        row->values[3]))
-        why = g_strdup_printf (_("the category \"%s\" is not 0, 1 or 2"), row->values[3]);
-      if (why == NULL && g_hash_table_contains (ids, row->id_number))
-        why = g_strdup_printf (_("ID number %s appears twice"), row->id_number);
-      if (why == NULL)
-        {
-          sqlite3_stmt *st = NULL;
-          if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM members WHERE id_number = ? AND deleted = 0", -1, &st,
-                                  NULL) == SQLITE_OK)
-            {
-              sqlite3_bind_text (st, 1, row->id_number, -1, SQLITE_STATIC);
-              if (sqlite3_step (st) == SQLITE_ROW)
-                why = g_strdup_printf (_("ID number %s is already in the store"), row->id_number);
-            }
-          sqlite3_finalize (st);
-        }
-      if (why != NULL)
-        {
-          g_ptr_array_add (problems, g_strdup_printf (_("line %u: %s"), line, why));
-          if (problems->len >= 1000)
-            break;
-          continue;
-        }
-      g_hash_table_add (ids, row->id_number);
-      no = row->values[0];
-      members = g_hash_table_lookup (households, no);
-      if (members == NULL)
-        {
-          members = g_ptr_array_new ();
-          g_hash_table_insert (households, (gpointer) no, members);
-          g_ptr_array_add (order, (gpointer) no);
-        }
-      else if (!g_str_equal (((RegistryRow *) members->pdata[0])->values[1], row->values[1]))
-        g_ptr_array_add (problems, g_strdup_printf (_("line %u: household %s has another village code on line %u"),
-                                                    line, no, ((RegistryRow *) members->pdata[0])->line));
-      g_ptr_array_add (members, row);
-      if (g_str_equal (row->values[7], "01"))
-        {
-          if (g_hash_table_contains (heads, no))
-            g_ptr_array_add (problems, g_strdup_printf (_("line %u: household %s has a second head"), line, no));
-          g_hash_table_insert (heads, (gpointer) no, row);
-        }
-    }
-  for (guint i = 0; i < order->len && problems->len < 1000; i++)
-    {
-      const char *no = order->pdata[i];
-      sqlite3_stmt *st = NULL;
-
-      if (!g_hash_table_contains (heads, no))
-        g_ptr_array_add (problems, g_strdup_printf (_("line %u: household %s has no head (relation 01)"),
-                                                    ((RegistryRow *) ((GPtrArray *) g_hash_table_lookup (households, no))->pdata[0])->line, no));
-      if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM households WHERE registry_no = ?", -1, &st, NULL) == SQLITE_OK)
-        {
-          sqlite3_bind_text (st, 1, no, -1, SQLITE_STATIC);
-          if (sqlite3_step (st) == SQLITE_ROW)
-            g_ptr_array_add (problems, g_strdup_printf (_("household %s is already in the store"), no));
-        }
-      sqlite3_finalize (st);
-    }
-  if (problems->len > 0)
-    {
-      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
-                   g_dngettext (GETTEXT_PACKAGE, "%u problem in the registry: nothing was imported",
-                                "%u problems in the registry: nothing was imported", problems->len), problems->len);
-      if (problems_out != NULL)
-        *problems_out = g_steal_pointer (&problems);
-      return FALSE;
-    }
 
   if (!exec (self, "SAVEPOINT import_registry", error))
     return FALSE;
-  for (guint i = 0; i < order->len; i++)
+  for (guint i = 0; i < hearth_case_registry_get_n_households (registry); i++)
     {
-      const char *no = order->pdata[i];
-      GPtrArray *members = g_hash_table_lookup (households, no);
-      RegistryRow *head = g_hash_table_lookup (heads, no);
-      g_autoptr(GHashTable) h = fields_new ();
+      g_autoptr(GHashTable) h = hearth_case_registry_household_fields (registry, i);
       g_autofree char *household_id = g_uuid_string_random ();
 
-      g_hash_table_insert (h, g_strdup ("registry_no"), g_strdup (no));
-      g_hash_table_insert (h, g_strdup ("village_code"), g_strdup (head->values[1]));
-      g_hash_table_insert (h, g_strdup ("address"), g_strdup (head->values[2]));
-      g_hash_table_insert (h, g_strdup ("category"), g_strdup (head->values[3]));
-      g_hash_table_insert (h, g_strdup ("phone"), g_strdup (head->values[4]));
-      g_hash_table_insert (h, g_strdup ("head_name"), g_strdup (head->values[5]));
-      g_hash_table_insert (h, g_strdup ("head_id_number"), g_strdup (head->id_number));
-      g_hash_table_insert (h, g_strdup ("member_count"), g_strdup_printf ("%u", members->len));
       if (!write_record (self, "households", household_id, TRUE, h, "import", FALSE, NULL, error))
         goto failed;
-      for (guint k = 0; k < members->len; k++)
+      for (guint k = 0; k < hearth_case_registry_get_n_members (registry, i); k++)
         {
-          RegistryRow *r = members->pdata[k];
-          g_autoptr(GHashTable) m = fields_new ();
+          g_autoptr(GHashTable) m = hearth_case_registry_member_fields (registry, i, k, household_id);
           g_autofree char *member_id = g_uuid_string_random ();
 
-          g_hash_table_insert (m, g_strdup ("household_id"), g_strdup (household_id));
-          g_hash_table_insert (m, g_strdup ("position"), g_strdup_printf ("%u", k + 1));
-          g_hash_table_insert (m, g_strdup ("name"), g_strdup (r->values[5]));
-          g_hash_table_insert (m, g_strdup ("id_number"), g_strdup (r->id_number));
-          g_hash_table_insert (m, g_strdup ("sex"), g_strdup_printf ("%c", r->sex));
-          g_hash_table_insert (m, g_strdup ("birth_date"), g_strdup (r->birth_date));
-          g_hash_table_insert (m, g_strdup ("relation"), g_strdup (r->values[7]));
-          g_hash_table_insert (m, g_strdup ("health"), g_strdup (r->values[8]));
-          g_hash_table_insert (m, g_strdup ("labour"), g_strdup (r->values[9]));
-          g_hash_table_insert (m, g_strdup ("school_status"), g_strdup (r->values[10]));
-          g_hash_table_insert (m, g_strdup ("insurance"), g_strdup (r->values[11]));
           if (!write_record (self, "members", member_id, TRUE, m, "import", FALSE, NULL, error))
             goto failed;
           people++;

@@ -69,8 +69,8 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
 
   set->rows = g_ptr_array_new_with_free_func (edit_row_free);
   set->edits = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
-  if (sqlite3_prepare_v2 (db, "SELECT hlc, parents, value, origin FROM field_edits "
-                              "WHERE record_table = ? AND record_id = ? AND field = ?", -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, "SELECT hlc, parents, value, origin FROM field_edits "
+                              "WHERE record_table = ? AND record_id = ? AND field = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
@@ -85,7 +85,7 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
       r->origin = g_strdup ((const char *) sqlite3_column_text (st, 3));
       g_ptr_array_add (set->rows, r);
     }
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
   for (guint i = 0; i < set->rows->len; i++)
@@ -144,17 +144,7 @@ heads_of (EditSet *set, const HearthFieldMerge *merge)
 static gboolean
 has_column (sqlite3 *db, const char *table, const char *column)
 {
-  sqlite3_stmt *st = NULL;
-  gboolean found = FALSE;
-
-  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM pragma_table_info (?) WHERE name = ?", -1, &st, NULL) == SQLITE_OK)
-    {
-      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 2, column, -1, SQLITE_STATIC);
-      found = sqlite3_step (st) == SQLITE_ROW;
-    }
-  sqlite3_finalize (st);
-  return found;
+  return hearth_sync_has_column (db, table, column);
 }
 
 /* Runs @sql with text parameters (NULL binds NULL); expects no rows. */
@@ -165,7 +155,7 @@ run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
   va_list ap;
   int rc;
 
-  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, sql)) == NULL)
     return hearth_sync_sql_failed (db, error);
   va_start (ap, n);
   for (guint i = 0; i < n; i++)
@@ -176,7 +166,7 @@ run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
     }
   va_end (ap);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
@@ -205,15 +195,15 @@ write_conflicts (sqlite3 *db, const char *table, const char *id, const char *fie
                 error, 8, cid, table, id, field, merge->winner->value, merge->winner->hlc, loser->value, loser->hlc))
         return FALSE;
     }
-  if (sqlite3_prepare_v2 (db, "SELECT id FROM conflicts WHERE record_table = ? AND record_id = ? AND field = ? "
-                              "AND resolved_at IS NULL", -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, "SELECT id FROM conflicts WHERE record_table = ? AND record_id = ? AND field = ? "
+                              "AND resolved_at IS NULL")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
   while (sqlite3_step (st) == SQLITE_ROW)
     g_ptr_array_add (was_open, g_strdup ((const char *) sqlite3_column_text (st, 0)));
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   /* No longer a pair of heads: closed by the edit that now wins. */
   for (guint i = 0; i < was_open->len; i++)
     if (!g_hash_table_contains (open, was_open->pdata[i]) &&
@@ -246,7 +236,9 @@ hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, con
                 "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
                 "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
             error, 5, table, id, field, merge.winner->hlc, base) &&
-       write_conflicts (db, table, id, field, &set, &merge, now, resolved_by, error) &&
+       /* A field with one edit never had two heads: no conflict to open or
+        * close (edits are never removed). A first pull is mostly these. */
+       (set.edits->len == 1 || write_conflicts (db, table, id, field, &set, &merge, now, resolved_by, error)) &&
        hearth_sync_column_value (db, table, id, field, &exists, &current, error);
   if (ok && exists && g_strcmp0 (current, merge.winner->value) != 0)
     {
@@ -275,25 +267,24 @@ materialize (sqlite3 *db, const char *table, const char *id, const char *now, GE
   gboolean complete = TRUE;
   int rc;
 
-  if (sqlite3_prepare_v2 (db, "SELECT DISTINCT field FROM field_edits WHERE record_table = ? AND record_id = ?",
-                          -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, "SELECT DISTINCT field FROM field_edits WHERE record_table = ? AND record_id = ?"))
+      == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
   while (sqlite3_step (st) == SQLITE_ROW)
     g_ptr_array_add (fields, g_strdup ((const char *) sqlite3_column_text (st, 0)));
-  g_clear_pointer (&st, sqlite3_finalize);
+  g_clear_pointer (&st, hearth_sync_finish);
   for (guint i = 0; i < fields->len; i++)
     g_hash_table_add (have, fields->pdata[i]);
 
-  if (sqlite3_prepare_v2 (db, "SELECT name FROM pragma_table_info (?) WHERE \"notnull\" AND dflt_value IS NULL "
-                              "AND name NOT IN (" HEARTH_SYNC_LOCAL_COLUMNS ")", -1, &st, NULL) != SQLITE_OK)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-  while (sqlite3_step (st) == SQLITE_ROW)
-    if (!g_hash_table_contains (have, sqlite3_column_text (st, 0)))
-      complete = FALSE;
-  g_clear_pointer (&st, sqlite3_finalize);
+  {
+    g_autoptr(GPtrArray) required = hearth_sync_required_columns (db, table);
+
+    for (guint i = 0; i < required->len; i++)
+      if (!g_hash_table_contains (have, required->pdata[i]))
+        complete = FALSE;
+  }
   if (!complete || fields->len == 0)
     return TRUE;
 
@@ -318,7 +309,7 @@ materialize (sqlite3 *db, const char *table, const char *id, const char *now, GE
   for (guint i = 0; i < fields->len; i++)
     g_string_append_printf (sql, ", ?%u", i + 3);
   g_string_append (sql, ")");
-  if (sqlite3_prepare_v2 (db, sql->str, -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
   if (times)
@@ -326,7 +317,7 @@ materialize (sqlite3 *db, const char *table, const char *id, const char *now, GE
   for (guint i = 0; i < values->len; i++)
     sqlite3_bind_text (st, (int) i + 3, values->pdata[i], -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
@@ -369,15 +360,15 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
   g_autofree char *hlc = NULL;
   sqlite3_stmt *st = NULL;
 
-  if (sqlite3_prepare_v2 (db, "SELECT hlc FROM field_versions WHERE record_table = ? AND record_id = ? AND field = ?",
-                          -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, "SELECT hlc FROM field_versions WHERE record_table = ? AND record_id = ? "
+                                     "AND field = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
   if (sqlite3_step (st) == SQLITE_ROW)
     hlc = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   if (hlc == NULL)
     return hearth_sync_sql_failed (db, error);
   if (!load_edits (db, table, id, field, &set, error) || !merge_set (&set, &merge, error))
@@ -498,8 +489,8 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **er
         }
     }
 
-  if (sqlite3_prepare_v2 (db, "SELECT parents, value FROM field_edits WHERE record_table = ? AND record_id = ? "
-                              "AND field = ? AND hlc = ?", -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, "SELECT parents, value FROM field_edits WHERE record_table = ? AND record_id = ? "
+                              "AND field = ? AND hlc = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
@@ -514,13 +505,13 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **er
 
       for (guint i = 0; same && stored[i] != NULL; i++)
         same = g_ptr_array_find_with_equal_func (parents, stored[i], g_str_equal, NULL);
-      sqlite3_finalize (st);
+      hearth_sync_finish (st);
       if (!same)
         return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, c->field,
                        c->id, c->hlc);
       return TRUE;  /* delivered again: nothing changes */
     }
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
   if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
@@ -560,8 +551,8 @@ apply_audit (sqlite3 *db, const char *device_id, const HearthChange *c, GError *
   if (g_str_equal (values[3], device_id))
     return TRUE;
 
-  if (sqlite3_prepare_v2 (db, "SELECT id, at, actor, action, record_table, record_id, fields, prev_hash, hash "
-                              "FROM audit_foreign WHERE device_id = ? AND seq = ?", -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, "SELECT id, at, actor, action, record_table, record_id, fields, prev_hash, hash "
+                              "FROM audit_foreign WHERE device_id = ? AND seq = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, values[3], -1, SQLITE_STATIC);
   sqlite3_bind_int64 (st, 2, seq);
@@ -574,13 +565,13 @@ apply_audit (sqlite3 *db, const char *device_id, const HearthChange *c, GError *
 
       for (int i = 0; i < (int) G_N_ELEMENTS (want) && same; i++)
         same = g_strcmp0 ((const char *) sqlite3_column_text (st, i), want[i]) == 0;
-      sqlite3_finalize (st);
+      hearth_sync_finish (st);
       if (!same)
         return refuse (error, _("audit entry %s of device %s was received before with other content"), seq_text,
                        values[3]);
       return TRUE;
     }
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
   return run (db, "INSERT INTO audit_foreign (device_id, seq, id, at, actor, action, record_table, record_id, fields, "
@@ -612,7 +603,7 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
       g_ptr_array_add (names, key);
     }
 
-  if (sqlite3_prepare_v2 (db, select, -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, select)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
@@ -624,12 +615,12 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
         if (!g_str_equal (sqlite3_column_name (st, i), "id"))
           same = g_strcmp0 ((const char *) sqlite3_column_text (st, i),
                             g_hash_table_lookup (c->fields, sqlite3_column_name (st, i))) == 0;
-      sqlite3_finalize (st);
+      hearth_sync_finish (st);
       if (!same)
         return refuse (error, _("%s %s was recorded with other content"), c->table, c->id);
       return TRUE;
     }
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
 
@@ -640,18 +631,59 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
   for (guint i = 0; i < names->len; i++)
     g_string_append (sql, ", ?");
   g_string_append (sql, ")");
-  if (sqlite3_prepare_v2 (db, sql->str, -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
   for (guint i = 0; i < names->len; i++)
     sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
+/* A form or thresholds the center published: kept once per version in
+ * published_forms (migration 7); the same version again changes nothing. */
 static gboolean
-apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, TouchedSet *touched, GError **error)
+apply_published (sqlite3 *db, const HearthChange *c, const char *now, GError **error)
+{
+  gboolean form = g_str_equal (c->table, "forms");
+  const char *form_id = form ? g_hash_table_lookup (c->fields, "form_id") : NULL;
+  const char *version = g_hash_table_lookup (c->fields, "version");
+  const char *xml = g_hash_table_lookup (c->fields, "xml");
+  const char *title = g_hash_table_lookup (c->fields, "title");
+  const char *published_at = g_hash_table_lookup (c->fields, "published_at");
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (!g_uuid_string_is_valid (c->id))
+    return refuse (error, _("“%s” is not a record id (a UUID)"), c->id);
+  if ((form && form_id == NULL) || version == NULL || xml == NULL)
+    return refuse (error, _("%s %s needs a version and its XML"), c->table, c->id);
+  if ((st = hearth_sync_prepare (db, "SELECT xml FROM published_forms WHERE id = ?")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      gboolean same = g_strcmp0 ((const char *) sqlite3_column_text (st, 0), xml) == 0;
+
+      hearth_sync_finish (st);
+      if (!same)
+        return refuse (error, _("%s %s was recorded with other content"), c->table, c->id);
+      return TRUE;
+    }
+  hearth_sync_finish (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  return run (db, "INSERT INTO published_forms (id, kind, form_id, version, title, xml, published_at, received_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              error, 8, c->id, form ? "form" : "thresholds", form_id, version, title != NULL ? title : "", xml,
+              published_at != NULL ? published_at : "", now);
+}
+
+static gboolean
+apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, TouchedSet *touched, const char *now,
+              GError **error)
 {
   if (c->table == NULL || c->id == NULL)
     return refuse (error, _("a change without a table or an id"));
@@ -663,6 +695,8 @@ apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, Touched
     return apply_audit (db, device_id, c, error);
   if (g_str_equal (c->table, "submissions") || g_str_equal (c->table, "reviews"))
     return apply_immutable (db, c, error);
+  if (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds"))
+    return apply_published (db, c, now, error);
   return refuse (error, _("“%s” is not a table of records"), c->table);
 }
 
@@ -724,9 +758,30 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   device_id = hearth_case_store_get_device_id (cases);
   now = hearth_sync_iso_time (hearth_case_store_now_ms (cases));
   cursor_text = g_strdup_printf ("%" G_GINT64_FORMAT, next_cursor);
+  /* An empty page that moves nothing (the last of a sync with nothing
+   * new) writes nothing: no transaction to commit and fsync. */
+  if (changes->len == 0)
+    {
+      sqlite3_stmt *st = NULL;
+      gboolean same = FALSE;
+
+      if (sqlite3_prepare_v2 (db, "SELECT (SELECT value FROM sync_state WHERE key = 'cursor') IS ?1 AND "
+                                  "(SELECT value FROM sync_state WHERE key = 'pull_more') IS ?2",
+                              -1, &st, NULL) == SQLITE_OK)
+        {
+          sqlite3_bind_int64 (st, 1, next_cursor);
+          sqlite3_bind_int (st, 2, more ? 1 : 0);
+          same = sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int (st, 0) == 1;
+        }
+      sqlite3_finalize (st);
+      if (same)
+        return TRUE;
+    }
   touched.order = g_ptr_array_new_with_free_func (touched_free);
   touched.index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
+  /* A page runs the same few statements thousands of times. */
+  hearth_sync_cache_open (db);
   if (!hearth_sync_tx_begin (&tx, db, "sync_apply", error))
     goto out;
   /* Pulled changes are not this device's: the outbox triggers skip them. */
@@ -739,7 +794,7 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
 
       if (!hearth_sync_exec (db, "SAVEPOINT sync_change", error))
         goto failed;
-      if (apply_change (db, device_id, c, &touched, &local))
+      if (apply_change (db, device_id, c, &touched, now, &local))
         {
           if (c->kind == HEARTH_CHANGE_EDIT && g_strcmp0 (c->hlc, newest) > 0)
             {
@@ -800,6 +855,7 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
 failed:
   hearth_sync_tx_rollback (&tx);
 out:
+  hearth_sync_cache_close (db);
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);
   return ok;

@@ -7,13 +7,23 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+static gint64
+store_clock (gpointer data)
+{
+  return hearth_case_store_now_ms (hearth_sync_store_get_cases (data));
+}
+
+/* A client on the store's clock (the case store's wall clock): the center's
+ * time is estimated, and requests signed, against the clock the store's
+ * versions come from. */
 static HearthSyncClient *
-make_client (const char *url, const HearthSyncRunOptions *o, GError **error)
+make_client (HearthSyncStore *store, const char *url, const HearthSyncRunOptions *o, GError **error)
 {
   HearthSyncClient *client = hearth_sync_client_new (url, error);
 
   if (client == NULL)
     return NULL;
+  hearth_sync_client_set_clock (client, store_clock, store);
   if (o != NULL)
     {
       hearth_sync_client_set_timeouts (client, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000,
@@ -82,7 +92,7 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
       g_propagate_error (error, g_steal_pointer (&not_enrolled));
       return FALSE;
     }
-  client = make_client (center_url, options, error);
+  client = make_client (store, center_url, options, error);
   if (client == NULL)
     return FALSE;
 
@@ -319,7 +329,7 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
   secret = hearth_sync_store_load_secret_key (store, error);
   if (secret == NULL)
     return FALSE;
-  client = make_client (enrolment->center_url, o, error);
+  client = make_client (store, enrolment->center_url, o, error);
   if (client == NULL || !hearth_sync_store_status (store, &r->status, error))
     return FALSE;
   hearth_sync_client_set_identity (client, device_id, hearth_secret_peek (secret));
@@ -331,7 +341,7 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
   /* What the exchange taught about the center's clock is kept even when
    * the run failed; a completed run also records when. */
   if (!hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client),
-                                       ok ? g_get_real_time () / 1000 : 0, ok ? error : NULL))
+                                       ok ? store_clock (store) : 0, ok ? error : NULL))
     return FALSE;
   if (ok && !hearth_sync_store_status (store, &r->status, error))
     return FALSE;

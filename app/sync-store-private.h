@@ -17,8 +17,32 @@ G_BEGIN_DECLS
  * constraint is _INVALID (a value the table refuses), the rest _SQLITE. */
 gboolean hearth_sync_sql_failed (sqlite3 *db, GError **error);
 
-/* Runs SQL without results. */
+/* Runs SQL without results (through the statement cache when one is
+ * open and @sql is one statement). */
 gboolean hearth_sync_exec (sqlite3 *db, const char *sql, GError **error);
+
+/* The statement cache: between hearth_sync_cache_open() and _close() on
+ * this thread, hearth_sync_prepare() keeps what it prepares for @db, keyed
+ * by its SQL text, and hearth_sync_finish() resets a kept statement
+ * instead of finalising it; the tables' columns are read once. Applying a
+ * page or reading a batch runs thousands of the same few statements: each
+ * prepared once instead of per change. Opens nest (only the outermost
+ * closes); outside one both behave as sqlite3_prepare_v2() and
+ * sqlite3_finalize(). A statement still stepping is never handed out
+ * twice: a second user of the same SQL gets one of its own. */
+void          hearth_sync_cache_open  (sqlite3 *db);
+void          hearth_sync_cache_close (sqlite3 *db);
+sqlite3_stmt *hearth_sync_prepare     (sqlite3 *db, const char *sql);
+void          hearth_sync_finish      (sqlite3_stmt *st);
+
+/* Whether @table has @column (PRAGMA table_info; cached while the cache
+ * is open). @table must be a table of the store. */
+gboolean hearth_sync_has_column (sqlite3 *db, const char *table, const char *column);
+
+/* The columns of @table that are NOT NULL without a default, less the
+ * case model's own (HEARTH_SYNC_LOCAL_COLUMNS): the
+ * names (transfer full), cached while the cache is open. */
+GPtrArray *hearth_sync_required_columns (sqlite3 *db, const char *table);
 
 /* A transaction of its own when none is open (BEGIN IMMEDIATE: the write
  * lock up front, so a reader cannot deadlock an upgrade), else a savepoint

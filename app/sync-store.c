@@ -39,9 +39,195 @@ hearth_sync_sql_failed (sqlite3 *db, GError **error)
   return FALSE;
 }
 
+/* ---- the statement cache (sync-store-private.h) ------------------------------ */
+
+typedef struct {
+  GHashTable *all;       /* column names */
+  GPtrArray  *required;  /* NOT NULL without a default, less the local ones */
+} TableInfo;
+
+typedef struct {
+  sqlite3    *db;
+  guint       depth;
+  GHashTable *stmts;    /* SQL text (owned) → sqlite3_stmt */
+  GHashTable *tables;   /* table name (owned) → TableInfo */
+} StmtCache;
+
+/* A sync store belongs to one thread at a time: so does its cache. */
+static _Thread_local StmtCache *cache;
+
+static void
+stmt_free (gpointer st)
+{
+  sqlite3_finalize (st);
+}
+
+static void
+table_info_free (gpointer data)
+{
+  TableInfo *t = data;
+
+  g_hash_table_unref (t->all);
+  g_ptr_array_unref (t->required);
+  g_free (t);
+}
+
+void
+hearth_sync_cache_open (sqlite3 *db)
+{
+  if (cache != NULL)
+    {
+      if (cache->db == db)
+        cache->depth++;
+      return;   /* another store's cache: this one goes uncached */
+    }
+  cache = g_new0 (StmtCache, 1);
+  cache->db = db;
+  cache->depth = 1;
+  cache->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stmt_free);
+  cache->tables = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, table_info_free);
+}
+
+void
+hearth_sync_cache_close (sqlite3 *db)
+{
+  if (cache == NULL || cache->db != db || --cache->depth > 0)
+    return;
+  g_hash_table_unref (cache->stmts);
+  g_hash_table_unref (cache->tables);
+  g_clear_pointer (&cache, g_free);
+}
+
+sqlite3_stmt *
+hearth_sync_prepare (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean keep = cache != NULL && cache->db == db;
+
+  if (keep)
+    {
+      st = g_hash_table_lookup (cache->stmts, sql);
+      if (st != NULL && !sqlite3_stmt_busy (st))
+        return st;
+      /* Still stepping for another caller: this one gets its own. */
+      keep = st == NULL;
+      st = NULL;
+    }
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    {
+      sqlite3_finalize (st);
+      return NULL;
+    }
+  if (keep)
+    g_hash_table_insert (cache->stmts, g_strdup (sql), st);
+  return st;
+}
+
+void
+hearth_sync_finish (sqlite3_stmt *st)
+{
+  if (st == NULL)
+    return;
+  if (cache != NULL && cache->db == sqlite3_db_handle (st) &&
+      g_hash_table_lookup (cache->stmts, sqlite3_sql (st)) == st)
+    {
+      sqlite3_reset (st);
+      sqlite3_clear_bindings (st);
+    }
+  else
+    sqlite3_finalize (st);
+}
+
+static TableInfo *
+table_info_read (sqlite3 *db, const char *table)
+{
+  TableInfo *t = g_new0 (TableInfo, 1);
+  sqlite3_stmt *st = NULL;
+
+  t->all = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  t->required = g_ptr_array_new_with_free_func (g_free);
+  if (sqlite3_prepare_v2 (db, "SELECT name, \"notnull\" AND dflt_value IS NULL AND name NOT IN ("
+                              HEARTH_SYNC_LOCAL_COLUMNS ") FROM pragma_table_info (?)", -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          const char *name = (const char *) sqlite3_column_text (st, 0);
+
+          g_hash_table_add (t->all, g_strdup (name));
+          if (sqlite3_column_int (st, 1))
+            g_ptr_array_add (t->required, g_strdup (name));
+        }
+    }
+  sqlite3_finalize (st);
+  return t;
+}
+
+/* The table's columns: from the cache, or read now (@fresh then holds
+ * what the caller frees). */
+static TableInfo *
+table_info (sqlite3 *db, const char *table, TableInfo **fresh)
+{
+  TableInfo *t;
+
+  *fresh = NULL;
+  if (cache == NULL || cache->db != db)
+    return *fresh = table_info_read (db, table);
+  t = g_hash_table_lookup (cache->tables, table);
+  if (t == NULL)
+    {
+      t = table_info_read (db, table);
+      g_hash_table_insert (cache->tables, g_strdup (table), t);
+    }
+  return t;
+}
+
+gboolean
+hearth_sync_has_column (sqlite3 *db, const char *table, const char *column)
+{
+  TableInfo *fresh = NULL;
+  gboolean found = column != NULL && g_hash_table_contains (table_info (db, table, &fresh)->all, column);
+
+  if (fresh != NULL)
+    table_info_free (fresh);
+  return found;
+}
+
+GPtrArray *
+hearth_sync_required_columns (sqlite3 *db, const char *table)
+{
+  TableInfo *fresh = NULL;
+  TableInfo *t = table_info (db, table, &fresh);
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < t->required->len; i++)
+    g_ptr_array_add (out, g_strdup (t->required->pdata[i]));
+  if (fresh != NULL)
+    table_info_free (fresh);
+  return out;
+}
+
 gboolean
 hearth_sync_exec (sqlite3 *db, const char *sql, GError **error)
 {
+  /* One statement (a savepoint, mostly): prepared once while cached. */
+  if (cache != NULL && cache->db == db && strchr (sql, ';') == NULL)
+    {
+      sqlite3_stmt *st = hearth_sync_prepare (db, sql);
+      int rc;
+
+      if (st == NULL)
+        return hearth_sync_sql_failed (db, error);
+      rc = sqlite3_step (st);
+      if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        {
+          hearth_sync_sql_failed (db, error);
+          hearth_sync_finish (st);
+          return FALSE;
+        }
+      hearth_sync_finish (st);
+      return TRUE;
+    }
   if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
     return hearth_sync_sql_failed (db, error);
   return TRUE;
@@ -90,18 +276,9 @@ hearth_sync_is_edit_table (const char *table)
 gboolean
 hearth_sync_is_field (sqlite3 *db, const char *table, const char *column)
 {
-  sqlite3_stmt *st = NULL;
-  gboolean found = FALSE;
+  static const char *const local[] = { "id", "created_at", "updated_at", NULL };   /* HEARTH_SYNC_LOCAL_COLUMNS */
 
-  if (sqlite3_prepare_v2 (db, "SELECT 1 FROM pragma_table_info (?) WHERE name = ? AND name NOT IN ("
-                              HEARTH_SYNC_LOCAL_COLUMNS ")", -1, &st, NULL) == SQLITE_OK)
-    {
-      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 2, column, -1, SQLITE_STATIC);
-      found = sqlite3_step (st) == SQLITE_ROW;
-    }
-  sqlite3_finalize (st);
-  return found;
+  return column != NULL && !g_strv_contains (local, column) && hearth_sync_has_column (db, table, column);
 }
 
 gboolean
@@ -114,7 +291,7 @@ hearth_sync_column_value (sqlite3 *db, const char *table, const char *id, const 
 
   *exists = FALSE;
   *value = NULL;
-  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, sql)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
@@ -123,8 +300,10 @@ hearth_sync_column_value (sqlite3 *db, const char *table, const char *id, const 
       *exists = TRUE;
       *value = g_strdup ((const char *) sqlite3_column_text (st, 0));
     }
-  sqlite3_finalize (st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    hearth_sync_sql_failed (db, error);
+  hearth_sync_finish (st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
 char **
@@ -262,17 +441,17 @@ resolve_scope (sqlite3 *db, const char *table, const char *id, char **household,
     {
       g_autofree char *sql = g_strdup_printf ("SELECT household_id FROM \"%s\" WHERE id = ?", table);
 
-      if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK)
+      if ((st = hearth_sync_prepare (db, sql)) != NULL)
         {
           sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
           if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
             found = g_strdup ((const char *) sqlite3_column_text (st, 0));
         }
-      g_clear_pointer (&st, sqlite3_finalize);
+      g_clear_pointer (&st, hearth_sync_finish);
     }
   if (found == NULL || !g_uuid_string_is_valid (found))
     return;
-  if (sqlite3_prepare_v2 (db, "SELECT village_code FROM households WHERE id = ?", -1, &st, NULL) == SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, "SELECT village_code FROM households WHERE id = ?")) != NULL)
     {
       sqlite3_bind_text (st, 1, found, -1, SQLITE_STATIC);
       if (sqlite3_step (st) == SQLITE_ROW)
@@ -282,7 +461,7 @@ resolve_scope (sqlite3 *db, const char *table, const char *id, char **household,
             *village = g_strdup (v);
         }
     }
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   *household = g_steal_pointer (&found);
 }
 
@@ -300,8 +479,8 @@ fill_edit (sqlite3 *db, HearthChange *c, GError **error)
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (db, "SELECT parents, value, wall FROM field_edits "
-                              "WHERE record_table = ? AND record_id = ? AND field = ? AND hlc = ?", -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, "SELECT parents, value, wall FROM field_edits "
+                              "WHERE record_table = ? AND record_id = ? AND field = ? AND hlc = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
@@ -318,7 +497,7 @@ fill_edit (sqlite3 *db, HearthChange *c, GError **error)
       c->value = g_strdup ((const char *) sqlite3_column_text (st, 1));
       c->wall = wall != NULL && wall[0] != '\0' ? g_strdup (wall) : NULL;
     }
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   if (rc == SQLITE_ROW)
     return TRUE;
   if (rc != SQLITE_DONE)
@@ -339,7 +518,7 @@ fill_record (sqlite3 *db, HearthChange *c, GError **error)
     sql = g_strdup_printf ("SELECT %s FROM audit_log WHERE id = ?", audit_columns);
   else
     sql = g_strdup_printf ("SELECT * FROM \"%s\" WHERE id = ?", c->table);
-  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+  if ((st = hearth_sync_prepare (db, sql)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
@@ -352,7 +531,7 @@ fill_record (sqlite3 *db, HearthChange *c, GError **error)
         if (!g_str_equal (name, "id") && value != NULL)
           g_hash_table_insert (c->fields, g_strdup (name), g_strdup (value));
       }
-  sqlite3_finalize (st);
+  hearth_sync_finish (st);
   if (rc == SQLITE_ROW)
     return TRUE;
   if (rc != SQLITE_DONE)
@@ -372,10 +551,12 @@ hearth_sync_store_next_batch (HearthSyncStore *self, guint max, GError **error)
   /* One read transaction: the batch and the records it names agree. */
   if (!hearth_sync_exec (self->db, "SAVEPOINT sync_next_batch", error))
     return NULL;
+  hearth_sync_cache_open (self->db);
   if (sqlite3_prepare_v2 (self->db, "SELECT seq, kind, record_table, record_id, field, hlc FROM sync_outbox "
                                     "WHERE seq > ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
     {
       hearth_sync_sql_failed (self->db, error);
+      hearth_sync_cache_close (self->db);
       hearth_sync_exec (self->db, "ROLLBACK TO sync_next_batch; RELEASE sync_next_batch", NULL);
       return NULL;
     }
@@ -409,6 +590,7 @@ hearth_sync_store_next_batch (HearthSyncStore *self, guint max, GError **error)
   if (ok && rc != SQLITE_DONE)
     ok = hearth_sync_sql_failed (self->db, error);
   sqlite3_finalize (st);
+  hearth_sync_cache_close (self->db);
   hearth_sync_exec (self->db, "RELEASE sync_next_batch", NULL);
   return ok ? g_steal_pointer (&batch) : NULL;
 }
@@ -908,6 +1090,19 @@ hearth_sync_store_lease_renew (HearthSyncStore *self, const char *holder, gint64
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
   if (ttl_ms <= 0)
     ttl_ms = HEARTH_SYNC_LEASE_MS;
+  /* Renewed less than half a lease ago: still this holder's for a while,
+   * and a write (a commit, an fsync) per page would only say so again. */
+  if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM sync_lease WHERE id = 1 AND holder = ? AND expires_at > ?", -1,
+                          &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (self->db, error);
+  sqlite3_bind_text (st, 1, holder, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, hearth_case_store_now_ms (self->cases) + ttl_ms / 2);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (self->db, error);
   /* Still this holder's, even past its expiry: nobody else took it. */
   if (sqlite3_prepare_v2 (self->db, "UPDATE sync_lease SET expires_at = ? WHERE id = 1 AND holder = ?", -1, &st,
                           NULL) != SQLITE_OK)

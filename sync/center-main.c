@@ -2,16 +2,23 @@
 /*
  * hearth-center: the county center. Serves the sync protocol
  * (sync/PROTOCOL.md) to enrolled devices and administers the county:
- * initialise, users and their scopes, enrolment codes, devices.
+ * initialise, users and their scopes, enrolment codes, devices; batches
+ * for county staff (export, verify-batch); what the center itself sends
+ * its devices (import-households, publish-form, set-thresholds).
  *
  * Exit codes (../shared/INTERFACES.md): 0 done, 1 refused input, 2 usage,
  * 70 internal error.
  */
 #define G_LOG_DOMAIN "hearth-center"
 
+#include "batch.h"
+#include "case-store.h"
+#include "center-export.h"
+#include "center-publish.h"
 #include "center-server.h"
 #include "center-store.h"
 #include "center-sync.h"
+#include "form-model.h"
 #include "store-countykey.h"
 #include "store-error.h"
 #include "store-file.h"
@@ -66,7 +73,10 @@ fail_with (const GError *error)
       }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
     code = EXIT_USAGE;
-  else if (error->domain == G_FILE_ERROR || g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE))
+  else if (error->domain == G_FILE_ERROR || g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE) ||
+           error->domain == HEARTH_CENTER_EXPORT_ERROR || error->domain == HEARTH_BATCH_ERROR ||
+           error->domain == HEARTH_CENTER_PUBLISH_ERROR || error->domain == HEARTH_FORM_ERROR ||
+           g_error_matches (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID))
     code = EXIT_REFUSED;
   return code;
 }
@@ -538,6 +548,167 @@ cmd_serve (const char *db, int argc, char **argv)
   return EXIT_DONE;
 }
 
+/* ---- export | verify-batch --------------------------------------------------------------------- */
+
+/* The files of a batch and their records, one a line. */
+static void
+print_files (JsonObject *manifest)
+{
+  JsonArray *files = json_object_get_array_member (manifest, "files");
+
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonObject *f = json_array_get_object_element (files, i);
+      g_print ("  %-20s %8lld\n", json_object_get_string_member (f, "name"),
+               (long long) json_object_get_int_member (f, "records"));
+    }
+}
+
+static int
+cmd_export (const char *db, int argc, char **argv)
+{
+  g_autofree char *scope = NULL;
+  g_autofree char *since = NULL;
+  g_autofree char *until = NULL;
+  g_autofree char *format = NULL;
+  g_autofree char *out = NULL;
+  gint64 after = 0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(JsonObject) manifest = NULL;
+  HearthCenterExportQuery q = { 0 };
+  GOptionEntry entries[] = {
+    { "scope", 0, 0, G_OPTION_ARG_STRING, &scope,
+      N_("The division code to export: the county, a township or a village"), N_("CODE") },
+    { "since", 0, 0, G_OPTION_ARG_STRING, &since, N_("The first day, in the county's time zone"), N_("YYYY-MM-DD") },
+    { "until", 0, 0, G_OPTION_ARG_STRING, &until, N_("The last day (default: up to now)"), N_("YYYY-MM-DD") },
+    { "after-cursor", 0, 0, G_OPTION_ARG_INT64, &after,
+      N_("Continue after a batch whose manifest says this cursor_to"), N_("N") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, N_("csv (UTF-8 with a byte order mark) or json"),
+      N_("FORMAT") },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, N_("The batch folder: new or empty"), N_("DIR") },
+    { NULL }
+  };
+
+  if (!parse_command ("export", entries, NULL, 0, &argc, &argv))
+    return EXIT_USAGE;
+  if (scope == NULL || since == NULL || format == NULL || out == NULL)
+    return usage (_("export needs --scope CODE, --since YYYY-MM-DD, --format csv|json and --out DIR"));
+  if (!hearth_center_export_parse_format (format, &q.format, &error))
+    return fail_with (error);
+  q.scope = scope;
+  q.since = since;
+  q.until = until;
+  q.after_cursor = after;
+
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  if (!hearth_center_export (store, &q, out, 0, &manifest, NULL, &error))
+    return fail_with (error);
+  g_print (_("Batch written to %s: changes after %lld up to %lld (the next batch continues with --after-cursor "
+             "%lld).\n"),
+           out, (long long) json_object_get_int_member (manifest, "cursor_from"),
+           (long long) json_object_get_int_member (manifest, "cursor_to"),
+           (long long) json_object_get_int_member (manifest, "cursor_to"));
+  print_files (manifest);
+  return EXIT_DONE;
+}
+
+static int
+cmd_verify_batch (const char *db, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) manifest = NULL;
+
+  if (!parse_command ("verify-batch", entries, _("DIR"), 1, &argc, &argv))
+    return EXIT_USAGE;
+  if (!hearth_batch_verify (argv[1], &manifest, &error))
+    return refused (_("the batch does not verify: %s"), error->message);
+  g_print (_("The batch verifies: every file has its checksum and its record count.\n"));
+  print_files (manifest);
+  return EXIT_DONE;
+}
+
+/* ---- import-households | publish-form | set-thresholds ------------------------------------------ */
+
+static int
+cmd_import_households (const char *db, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  guint households = 0, members = 0;
+
+  if (!parse_command ("import-households", entries, _("FILE.csv"), 1, &argc, &argv))
+    return EXIT_USAGE;
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  if (!hearth_center_import_registry (store, argv[1], &households, &members, &problems, &error))
+    {
+      for (guint i = 0; problems != NULL && i < problems->len; i++)
+        g_printerr ("%s\n", (const char *) problems->pdata[i]);
+      return fail_with (error);
+    }
+  g_printerr (_("hearth-center: imported %u households with %u members; tablets whose scope holds their villages "
+                "receive them at their next sync\n"),
+              households, members);
+  return EXIT_DONE;
+}
+
+static int
+cmd_publish_form (const char *db, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autofree char *form_id = NULL;
+  g_autofree char *version = NULL;
+  gboolean already = FALSE;
+
+  if (!parse_command ("publish-form", entries, _("FORM.xml"), 1, &argc, &argv))
+    return EXIT_USAGE;
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  if (!hearth_center_publish_form (store, argv[1], &form_id, &version, &already, &error))
+    return fail_with (error);
+  if (already)
+    g_printerr (_("hearth-center: form %s version %s was published already, with the same content\n"), form_id,
+                version);
+  else
+    g_printerr (_("hearth-center: form %s version %s published; tablets receive it at their next sync\n"), form_id,
+                version);
+  return EXIT_DONE;
+}
+
+static int
+cmd_set_thresholds (const char *db, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autofree char *version = NULL;
+  gboolean already = FALSE;
+
+  if (!parse_command ("set-thresholds", entries, _("FILE.xml"), 1, &argc, &argv))
+    return EXIT_USAGE;
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  if (!hearth_center_set_thresholds (store, argv[1], &version, &already, &error))
+    return fail_with (error);
+  if (already)
+    g_printerr (_("hearth-center: thresholds version %s were published already, with the same content\n"), version);
+  else
+    g_printerr (_("hearth-center: thresholds version %s published; tablets receive them at their next sync\n"),
+                version);
+  return EXIT_DONE;
+}
+
 /* ---- main ------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -552,6 +723,11 @@ static const Command commands[] = {
   { "user", cmd_user, N_("Add a user: user add NAME --role worker|clerk|township|county --scope CODE[,CODE…]") },
   { "enrol-code", cmd_enrol_code, N_("Issue a one-time enrolment code: enrol-code USER [--ttl HOURS]") },
   { "device", cmd_device, N_("Devices: device list; device revoke ID") },
+  { "export", cmd_export, N_("Write a batch for county staff: export --scope CODE --since YYYY-MM-DD [--until YYYY-MM-DD] [--after-cursor N] --format csv|json --out DIR") },
+  { "verify-batch", cmd_verify_batch, N_("Check a batch against its manifest: verify-batch DIR") },
+  { "import-households", cmd_import_households, N_("Import the county registry for the tablets: import-households FILE.csv") },
+  { "publish-form", cmd_publish_form, N_("Publish a form to the tablets: publish-form FORM.xml") },
+  { "set-thresholds", cmd_set_thresholds, N_("Publish the county thresholds to the tablets: set-thresholds FILE.xml") },
 };
 
 static char *
@@ -560,11 +736,12 @@ describe (void)
   GString *s = g_string_new (_("Commands:\n"));
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (s, "  %-11s %s\n", commands[i].name, _(commands[i].summary));
+    g_string_append_printf (s, "  %-17s %s\n", commands[i].name, _(commands[i].summary));
   g_string_append (s, _("\nThe store is --db sqlite:PATH, else $HEARTH_CENTER_DB.\n"));
   g_string_append (s, _("\nExit codes:\n"
                         "  0   done\n"
-                        "  1   refused input (a bad code, an unknown user or device, a store that exists)\n"
+                        "  1   refused input (a bad code, an unknown user or device, a store that exists, a bad\n"
+                        "      registry row, form or date, a batch that does not verify)\n"
                         "  2   usage\n"
                         "  70  internal error\n"));
   return g_string_free (s, FALSE);

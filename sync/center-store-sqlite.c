@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
   HearthCenterTxn parent;
   Conn *conn;
+  gboolean write;   /* holds the store's writer lock */
 } SqliteTxn;
 
 struct _HearthCenterStoreSqlite {
@@ -41,6 +42,11 @@ struct _HearthCenterStoreSqlite {
   char *path;
   GMutex lock;
   GPtrArray *idle;  /* Conn *, connections not in a transaction */
+  /* Writers of this process queue here rather than in SQLite's busy
+   * handler, which sleeps (up to 100 ms at a time) and lets a request
+   * wait seconds when a hundred devices push at once. Recursive: a
+   * nested writer gets SQLite's busy timeout as before, not a deadlock. */
+  GRecMutex write_lock;
 };
 
 static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
@@ -207,6 +213,7 @@ hearth_center_store_sqlite_finalize (GObject *object)
 
   g_ptr_array_unref (self->idle);
   g_mutex_clear (&self->lock);
+  g_rec_mutex_clear (&self->write_lock);
   g_free (self->path);
   G_OBJECT_CLASS (hearth_center_store_sqlite_parent_class)->finalize (object);
 }
@@ -221,6 +228,7 @@ static void
 hearth_center_store_sqlite_init (HearthCenterStoreSqlite *self)
 {
   g_mutex_init (&self->lock);
+  g_rec_mutex_init (&self->write_lock);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
 }
 
@@ -291,10 +299,14 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
 
   /* IMMEDIATE: a writer takes the lock before it reads, so two pushes never
    * both read the same acknowledged number. */
+  if (write)
+    g_rec_mutex_lock (&self->write_lock);
   rc = sqlite3_exec (conn->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
       db_failed (conn->db, rc, _("could not begin a transaction"), error);
+      if (write)
+        g_rec_mutex_unlock (&self->write_lock);
       g_mutex_lock (&self->lock);
       g_ptr_array_add (self->idle, conn);
       g_mutex_unlock (&self->lock);
@@ -303,6 +315,7 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
   t = g_new0 (SqliteTxn, 1);
   t->parent.store = g_object_ref (store);
   t->conn = conn;
+  t->write = write;
   return &t->parent;
 }
 
@@ -321,6 +334,8 @@ txn_end (SqliteTxn *t)
     }
   else
     conn_free (t->conn);
+  if (t->write)
+    g_rec_mutex_unlock (&self->write_lock);
   g_object_unref (t->parent.store);
   g_free (t);
 }
@@ -694,8 +709,10 @@ static char *
 sqlite_find_clamped (HearthCenterTxn *txn, const char *device_id, const char *original_hlc, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT clamped_hlc FROM push_outcomes WHERE device_id = ? AND original_hlc = ?",
-                           error);
+  /* Without the partial index SQLite walks every outcome of the device
+   * (its primary key), once per parent of every edit pushed. */
+  sqlite3_stmt *st = stmt (t, "SELECT clamped_hlc FROM push_outcomes INDEXED BY push_outcomes_clamped "
+                              "WHERE device_id = ? AND original_hlc = ?", error);
   char *found = NULL;
   int rc;
 
@@ -740,7 +757,9 @@ change_from_row (sqlite3_stmt *st)
 {
   const char *kind = (const char *) sqlite3_column_text (st, 1);
   HearthChange *c = hearth_change_new (g_strcmp0 (kind, "edit") == 0 ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  /* Made only when there is JSON to read: most edits have no parents, and
+   * a pull page or a field's edit set reads thousands of rows. */
+  g_autoptr(JsonParser) parser = NULL;
 
   c->cursor = sqlite3_column_int64 (st, 0);
   c->table = column_text (st, 2);
@@ -755,7 +774,8 @@ change_from_row (sqlite3_stmt *st)
       c->hlc = column_text (st, 5);
       c->value = column_text (st, 9);
       c->wall = column_text (st, 11);
-      if (parents != NULL && json_parser_load_from_data (parser, parents, -1, NULL) &&
+      if (parents != NULL && strcmp (parents, "[]") != 0 && (parser = json_parser_new ()) != NULL &&
+          json_parser_load_from_data (parser, parents, -1, NULL) &&
           JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
         {
           JsonArray *a = json_node_get_array (json_parser_get_root (parser));
@@ -767,7 +787,7 @@ change_from_row (sqlite3_stmt *st)
     {
       const char *fields = (const char *) sqlite3_column_text (st, 10);
 
-      if (fields != NULL && json_parser_load_from_data (parser, fields, -1, NULL) &&
+      if (fields != NULL && (parser = json_parser_new ()) != NULL && json_parser_load_from_data (parser, fields, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         {
           JsonObjectIter iter;
@@ -976,8 +996,11 @@ sqlite_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_dev
   int rc, param = 1;
 
   /* Ranges rather than LIKE: "_" would match anything, and a range on the
-   * village index is exact (":" sorts just after "9"). */
-  g_string_append (sql, unplaced ? "village IS NULL" : "0");
+   * village index is exact (":" sorts just after "9"). Published records
+   * are for every device. */
+  g_string_append (sql, "tbl IN ('forms', 'thresholds')");
+  if (unplaced)
+    g_string_append (sql, " OR village IS NULL");
   for (guint i = 0; i < n; i++)
     g_string_append (sql, " OR (village >= ? AND village < ?)");
   g_string_append (sql, ") ORDER BY cursor LIMIT ?");
@@ -1018,6 +1041,196 @@ sqlite_last_cursor (HearthCenterTxn *txn, GError **error)
   return last;
 }
 
+/* ---- the center's own changes ------------------------------------------------------ */
+
+static gboolean
+sqlite_get_own (HearthCenterTxn *txn, gint64 *last_seq, char **last_hlc, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT last_seq, last_hlc FROM center_own WHERE only_row = 1", error);
+  int rc;
+
+  *last_seq = 0;
+  *last_hlc = NULL;
+  if (st == NULL || (rc = step (t, st, error)) < 0)
+    return FALSE;
+  if (rc == SQLITE_ROW)
+    {
+      *last_seq = sqlite3_column_int64 (st, 0);
+      *last_hlc = column_text (st, 1);
+    }
+  sqlite3_reset (st);
+  return TRUE;
+}
+
+static gboolean
+sqlite_set_own (HearthCenterTxn *txn, gint64 last_seq, const char *last_hlc, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "INSERT INTO center_own (only_row, last_seq, last_hlc) VALUES (1, ?, ?) "
+                              "ON CONFLICT (only_row) DO UPDATE SET last_seq = excluded.last_seq, "
+                              "last_hlc = excluded.last_hlc", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, last_seq);
+  bind_text (st, 2, last_hlc);
+  return run (t, st, error);
+}
+
+static char *
+sqlite_find_by_value (HearthCenterTxn *txn, const char *table, const char *field, const char *value, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT f.record_id FROM field_state f WHERE f.tbl = ?1 AND f.field = ?2 "
+                              "AND f.value = ?3 AND NOT EXISTS (SELECT 1 FROM field_state d WHERE d.tbl = ?1 "
+                              "AND d.record_id = f.record_id AND d.field = 'deleted' AND d.value = '1') "
+                              "ORDER BY f.record_id LIMIT 1", error);
+  char *found = NULL;
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, table);
+  bind_text (st, 2, field);
+  bind_text (st, 3, value);
+  if (step (t, st, error) == SQLITE_ROW)
+    found = column_text (st, 0);
+  sqlite3_reset (st);
+  return found;
+}
+
+/* ---- exports ------------------------------------------------------------------------ */
+
+/* The changes of a range: parameters ?1 table, ?2 after, ?3 last, ?4 from,
+ * ?5 until, ?6 and ?7 the village range of the prefix. */
+#define RANGE_WHERE "tbl = ?1 AND cursor > ?2 AND cursor <= ?3 AND received_at >= ?4 AND received_at < ?5 " \
+                    "AND village >= ?6 AND village < ?7"
+
+static void
+bind_range (sqlite3_stmt *st, const char *table, const HearthCenterRange *r)
+{
+  g_autofree char *upper = g_strconcat (r->prefix, ":", NULL);
+
+  bind_text (st, 1, table);
+  sqlite3_bind_int64 (st, 2, r->after_cursor);
+  sqlite3_bind_int64 (st, 3, r->last_cursor);
+  sqlite3_bind_int64 (st, 4, r->from_ms);
+  sqlite3_bind_int64 (st, 5, r->until_ms);
+  bind_text (st, 6, r->prefix);
+  bind_text (st, 7, upper);
+}
+
+static GPtrArray *
+column_list (SqliteTxn *t, sqlite3_stmt *st, GError **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  while ((rc = step (t, st, error)) == SQLITE_ROW)
+    g_ptr_array_add (list, column_text (st, 0));
+  sqlite3_reset (st);
+  return rc < 0 ? NULL : g_steal_pointer (&list);
+}
+
+static GPtrArray *
+sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenterRange *range, GPtrArray **fields,
+                     GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  g_autoptr(GPtrArray) ids = NULL;
+  sqlite3_stmt *st;
+
+  if (fields != NULL)
+    *fields = NULL;
+  st = stmt (t, "SELECT record_id FROM changes WHERE " RANGE_WHERE " GROUP BY record_id "
+                "ORDER BY min (cursor), record_id", error);
+  if (st == NULL)
+    return NULL;
+  bind_range (st, table, range);
+  ids = column_list (t, st, error);
+  if (ids == NULL || fields == NULL)
+    return g_steal_pointer (&ids);
+
+  /* A mutable record's fields are its merged ones, an immutable record's
+   * its own. */
+  st = stmt (t, "SELECT DISTINCT field FROM field_state WHERE tbl = ?1 AND record_id IN "
+                "(SELECT record_id FROM changes WHERE " RANGE_WHERE " AND kind = 'edit') "
+                "UNION SELECT DISTINCT j.key FROM changes c, json_each (c.fields) j WHERE " RANGE_WHERE
+                " AND c.kind = 'record' ORDER BY 1", error);
+  if (st == NULL)
+    return NULL;
+  bind_range (st, table, range);
+  *fields = column_list (t, st, error);
+  if (*fields == NULL)
+    return NULL;
+  return g_steal_pointer (&ids);
+}
+
+static GPtrArray *
+sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  sqlite3_stmt *st = stmt (t, "SELECT field, value, hlc, household, village FROM field_state "
+                              "WHERE tbl = ? AND record_id = ? ORDER BY field", error);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  while ((rc = step (t, st, error)) == SQLITE_ROW)
+    {
+      HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+      c->table = g_strdup (table);
+      c->id = g_strdup (id);
+      c->field = column_text (st, 0);
+      c->value = column_text (st, 1);
+      c->hlc = column_text (st, 2);
+      c->household = column_text (st, 3);
+      c->village = column_text (st, 4);
+      g_ptr_array_add (list, c);
+    }
+  sqlite3_reset (st);
+  return rc < 0 ? NULL : g_steal_pointer (&list);
+}
+
+static GPtrArray *
+sqlite_list_conflicts (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_center_conflict_free);
+  sqlite3_stmt *st = stmt (t, "SELECT c.id, c.field, c.household, c.village, c.winner_hlc, f.value, c.loser_hlc, "
+                              "c.loser_value FROM conflicts c LEFT JOIN field_state f ON f.tbl = c.tbl "
+                              "AND f.record_id = c.record_id AND f.field = c.field "
+                              "WHERE c.tbl = ? AND c.record_id = ? ORDER BY c.field, c.id", error);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  while ((rc = step (t, st, error)) == SQLITE_ROW)
+    {
+      HearthCenterConflict *c = g_new0 (HearthCenterConflict, 1);
+
+      c->id = column_text (st, 0);
+      c->table = g_strdup (table);
+      c->record_id = g_strdup (id);
+      c->field = column_text (st, 1);
+      c->household = column_text (st, 2);
+      c->village = column_text (st, 3);
+      c->winner_hlc = column_text (st, 4);
+      c->winner_value = column_text (st, 5);
+      c->loser_hlc = column_text (st, 6);
+      c->loser_value = column_text (st, 7);
+      g_ptr_array_add (list, c);
+    }
+  sqlite3_reset (st);
+  return rc < 0 ? NULL : g_steal_pointer (&list);
+}
+
 static void
 hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
 {
@@ -1048,4 +1261,10 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->set_household_village = sqlite_set_household_village;
   iface->list_changes = sqlite_list_changes;
   iface->last_cursor = sqlite_last_cursor;
+  iface->get_own = sqlite_get_own;
+  iface->set_own = sqlite_set_own;
+  iface->find_by_value = sqlite_find_by_value;
+  iface->list_touched = sqlite_list_touched;
+  iface->list_field_states = sqlite_list_field_states;
+  iface->list_conflicts = sqlite_list_conflicts;
 }

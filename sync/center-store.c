@@ -67,6 +67,24 @@ hearth_center_outcome_clear (HearthCenterOutcome *outcome)
   outcome->seq = outcome->cursor = 0;
 }
 
+void
+hearth_center_conflict_free (HearthCenterConflict *conflict)
+{
+  if (conflict == NULL)
+    return;
+  g_free (conflict->id);
+  g_free (conflict->table);
+  g_free (conflict->record_id);
+  g_free (conflict->field);
+  g_free (conflict->household);
+  g_free (conflict->village);
+  g_free (conflict->winner_hlc);
+  g_free (conflict->winner_value);
+  g_free (conflict->loser_hlc);
+  g_free (conflict->loser_value);
+  g_free (conflict);
+}
+
 HearthCenterStore *
 hearth_center_store_open (const char *uri, gboolean create, GError **error)
 {
@@ -286,4 +304,48 @@ hearth_center_txn_last_cursor (HearthCenterTxn *txn, GError **error)
 {
   g_return_val_if_fail (txn != NULL, -1);
   return IFACE (txn)->last_cursor (txn, error);
+}
+
+gboolean
+hearth_center_txn_get_own (HearthCenterTxn *txn, gint64 *last_seq, char **last_hlc, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && last_seq != NULL && last_hlc != NULL, FALSE);
+  return IFACE (txn)->get_own (txn, last_seq, last_hlc, error);
+}
+
+gboolean
+hearth_center_txn_set_own (HearthCenterTxn *txn, gint64 last_seq, const char *last_hlc, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && last_seq >= 0, FALSE);
+  return IFACE (txn)->set_own (txn, last_seq, last_hlc, error);
+}
+
+char *
+hearth_center_txn_find_by_value (HearthCenterTxn *txn, const char *table, const char *field, const char *value,
+                                 GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && field != NULL && value != NULL, NULL);
+  return IFACE (txn)->find_by_value (txn, table, field, value, error);
+}
+
+GPtrArray *
+hearth_center_txn_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenterRange *range,
+                                GPtrArray **fields, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && range != NULL && range->prefix != NULL, NULL);
+  return IFACE (txn)->list_touched (txn, table, range, fields, error);
+}
+
+GPtrArray *
+hearth_center_txn_list_field_states (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL, NULL);
+  return IFACE (txn)->list_field_states (txn, table, id, error);
+}
+
+GPtrArray *
+hearth_center_txn_list_conflicts (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL, NULL);
+  return IFACE (txn)->list_conflicts (txn, table, id, error);
 }

@@ -9,8 +9,10 @@
  * that a push is one transaction whatever the store. A store holds the
  * county, users and their scopes, enrolment codes (hashes only), devices,
  * request nonces, the change log (the global cursor, unique edit and record
- * identities), the outcome of every pushed change, and the merged state of
- * mutable records with their open conflicts.
+ * identities), the outcome of every pushed change, the merged state of
+ * mutable records with their open conflicts, and the numbering of the
+ * center's own changes (HEARTH_CENTER_OWN_DEVICE). Exports read the
+ * records a range of the change log touched (HearthCenterRange).
  *
  * Thread safety: a store is shared by every thread; a transaction belongs
  * to the thread that began it until it is committed or rolled back.
@@ -51,6 +53,11 @@ typedef enum {
   HEARTH_CENTER_STORE_ERROR_FAILED,
   HEARTH_CENTER_STORE_ERROR_UNSUPPORTED,
 } HearthCenterStoreError;
+
+/* The device id of the center's own changes (a registry imported at the
+ * center, published forms and thresholds): not a UUID, so no request can
+ * authenticate as it; no device row has it. */
+#define HEARTH_CENTER_OWN_DEVICE "center"
 
 /* ---- rows ------------------------------------------------------------------ */
 
@@ -141,6 +148,47 @@ typedef struct {
 } HearthCenterOutcome;
 
 /**
+ * HearthCenterConflict:
+ * @id: the conflict's id (hearth_merge_conflict_id())
+ * @table, @record_id, @field: the field in conflict
+ * @household, @village: whose data it is (the losing edit's)
+ * @winner_hlc, @winner_value: the version the field holds and its value
+ * @loser_hlc, @loser_value: the other head
+ *
+ * An open conflict (PROTOCOL.md section 6.3, rule 3).
+ */
+typedef struct {
+  char *id;
+  char *table;
+  char *record_id;
+  char *field;
+  char *household;
+  char *village;
+  char *winner_hlc;
+  char *winner_value;
+  char *loser_hlc;
+  char *loser_value;
+} HearthCenterConflict;
+
+/**
+ * HearthCenterRange:
+ * @after_cursor: changes with a cursor above this …
+ * @last_cursor: … and at most this
+ * @from_ms: received at or after this (ms since 1970) …
+ * @until_ms: … and before this (G_MAXINT64: no end)
+ * @prefix: whose village starts with this division code
+ *
+ * The changes an export selects (PROTOCOL.md section 10). Borrowed.
+ */
+typedef struct {
+  gint64 after_cursor;
+  gint64 last_cursor;
+  gint64 from_ms;
+  gint64 until_ms;
+  const char *prefix;
+} HearthCenterRange;
+
+/**
  * hearth_center_county_clear:
  * @county: a county filled by a store
  *
@@ -156,12 +204,15 @@ void hearth_center_code_clear (HearthCenterCode *code);
 void hearth_center_device_free (HearthCenterDevice *device);
 /** hearth_center_outcome_clear: @outcome: its members are freed and zeroed. */
 void hearth_center_outcome_clear (HearthCenterOutcome *outcome);
+/** hearth_center_conflict_free: @conflict: (transfer full) (nullable): freed with its members. */
+void hearth_center_conflict_free (HearthCenterConflict *conflict);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCenterCounty, hearth_center_county_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterUser, hearth_center_user_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCenterCode, hearth_center_code_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterDevice, hearth_center_device_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCenterOutcome, hearth_center_outcome_clear)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterConflict, hearth_center_conflict_free)
 
 /* ---- the interface ------------------------------------------------------------ */
 
@@ -234,6 +285,16 @@ struct _HearthCenterStoreInterface {
   GPtrArray *(*list_changes) (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
                               const char *const *prefixes, gboolean unplaced, guint limit, GError **error);
   gint64     (*last_cursor)  (HearthCenterTxn *txn, GError **error);
+
+  gboolean (*get_own)       (HearthCenterTxn *txn, gint64 *last_seq, char **last_hlc, GError **error);
+  gboolean (*set_own)       (HearthCenterTxn *txn, gint64 last_seq, const char *last_hlc, GError **error);
+  char    *(*find_by_value) (HearthCenterTxn *txn, const char *table, const char *field, const char *value,
+                             GError **error);
+
+  GPtrArray *(*list_touched)      (HearthCenterTxn *txn, const char *table, const HearthCenterRange *range,
+                                   GPtrArray **fields, GError **error);
+  GPtrArray *(*list_field_states) (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
+  GPtrArray *(*list_conflicts)    (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
 };
 
 /**
@@ -498,6 +559,10 @@ gboolean hearth_center_txn_set_household_village (HearthCenterTxn *txn, const ch
  * @unplaced: whether changes without a village (audit entries) are listed
  * @limit: the most to return
  *
+ * Published records (tables "forms" and "thresholds", which have no
+ * village) are listed whatever @prefixes and @unplaced say: they are for
+ * every device.
+ *
  * Returns: (transfer full) (element-type HearthChange) (nullable): the
  *   changes with a cursor above @after, in cursor order, each with its
  *   cursor; %NULL with _FAILED.
@@ -512,5 +577,79 @@ GPtrArray *hearth_center_txn_list_changes (HearthCenterTxn *txn, gint64 after, c
  * Returns: the highest cursor given so far (0 for none); -1 with _FAILED.
  */
 gint64 hearth_center_txn_last_cursor (HearthCenterTxn *txn, GError **error);
+
+/**
+ * hearth_center_txn_get_own:
+ * @last_seq: (out): the number of the center's last own change (0: none)
+ * @last_hlc: (out) (transfer full) (nullable): the last version it issued,
+ *   or %NULL
+ *
+ * The numbering of the center's own changes (HEARTH_CENTER_OWN_DEVICE).
+ *
+ * Returns: %FALSE with _FAILED.
+ */
+gboolean hearth_center_txn_get_own (HearthCenterTxn *txn, gint64 *last_seq, char **last_hlc, GError **error);
+
+/**
+ * hearth_center_txn_set_own:
+ * @last_hlc: (nullable): the last version issued
+ *
+ * Stores the numbering read by hearth_center_txn_get_own().
+ *
+ * Returns: %FALSE with _FAILED.
+ */
+gboolean hearth_center_txn_set_own (HearthCenterTxn *txn, gint64 last_seq, const char *last_hlc, GError **error);
+
+/**
+ * hearth_center_txn_find_by_value:
+ *
+ * Looks a mutable record up by the merged value of one of its fields (a
+ * registry number, an ID number), leaving out tombstones (a "deleted"
+ * field of "1").
+ *
+ * Returns: (transfer full) (nullable): the id of a record of @table whose
+ *   @field holds @value, or %NULL (none: no error set; or _FAILED).
+ */
+char *hearth_center_txn_find_by_value (HearthCenterTxn *txn, const char *table, const char *field, const char *value,
+                                       GError **error);
+
+/**
+ * hearth_center_txn_list_touched:
+ * @table: a table of edits ("households") or of records ("submissions")
+ * @range: which changes count
+ * @fields: (out) (optional) (transfer full) (element-type utf8): the names
+ *   of the fields the listed records hold (their merged fields, or a
+ *   record's fields), sorted
+ *
+ * The records of @table that a change in @range touched: an edit of one of
+ * their fields, or for an immutable record the record itself, in the
+ * order of their first such change.
+ *
+ * Returns: (transfer full) (element-type utf8) (nullable): their ids;
+ *   %NULL with _FAILED.
+ */
+GPtrArray *hearth_center_txn_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenterRange *range,
+                                           GPtrArray **fields, GError **error);
+
+/**
+ * hearth_center_txn_list_field_states:
+ *
+ * The merged state of a mutable record: one edit per field, its winner
+ * (field, value, version, household and village), by field name.
+ *
+ * Returns: (transfer full) (element-type HearthChange) (nullable): the
+ *   fields (empty for an unknown record); %NULL with _FAILED.
+ */
+GPtrArray *hearth_center_txn_list_field_states (HearthCenterTxn *txn, const char *table, const char *id,
+                                                GError **error);
+
+/**
+ * hearth_center_txn_list_conflicts:
+ *
+ * Returns: (transfer full) (element-type HearthCenterConflict) (nullable):
+ *   the open conflicts of a record, by field and id; %NULL with _FAILED.
+ */
+GPtrArray *hearth_center_txn_list_conflicts (HearthCenterTxn *txn, const char *table, const char *id,
+                                             GError **error);
 
 G_END_DECLS

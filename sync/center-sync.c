@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth-center"
 
 #include "center-sync.h"
+#include "center-export.h"
 #include "case-audit.h"
 #include "hlc.h"
 #include "json-depth.h"
@@ -11,6 +12,7 @@
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -961,6 +963,11 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
       refuse (out, REFUSED_BAD_CHANGE, "%s", item->refusal);
       return TRUE;
     }
+  if (c->kind == HEARTH_CHANGE_RECORD && (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds")))
+    {
+      refuse (out, REFUSED_BAD_CHANGE, _("only the center publishes %s"), c->table);
+      return TRUE;
+    }
   audit = c->kind == HEARTH_CHANGE_RECORD && g_str_equal (c->table, "audit");
   if (!audit && (c->household == NULL || c->village == NULL))
     {
@@ -1295,6 +1302,173 @@ handle_pull (HearthCenter *self, const char *query, HearthCenterDevice *device)
   return reply;
 }
 
+/* ---- export (PROTOCOL.md sections 9 and 10) ---------------------------------------------------------- */
+
+/* A query parameter as sent (targets are signed as sent: nothing is
+ * unescaped), given at most once; @out is NULL when it is absent. */
+static gboolean
+query_text (const char *query, const char *name, const char **out, char **owned, GError **error)
+{
+  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
+  gsize n = strlen (name);
+
+  *out = NULL;
+  *owned = NULL;
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      if (strncmp (pairs[i], name, n) != 0 || pairs[i][n] != '=')
+        continue;
+      if (*owned != NULL)
+        {
+          g_clear_pointer (owned, g_free);
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST, _("“%s” is given twice"), name);
+          return FALSE;
+        }
+      *owned = g_strdup (pairs[i] + n + 1);
+    }
+  *out = *owned;
+  return TRUE;
+}
+
+/* Removes a temporary batch folder and what is in it. */
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+/* {"manifest": {…}, "files": [{"name", "content_base64"}, …]} from a batch
+ * folder, or NULL with @error when it would pass HEARTH_CENTER_MAX_EXPORT. */
+static GBytes *
+export_document (const char *dir, JsonObject *manifest, GError **error)
+{
+  JsonArray *files = json_object_get_array_member (manifest, "files");
+  g_autoptr(JsonNode) manifest_node = json_node_init_object (json_node_alloc (), manifest);
+  g_autofree char *manifest_text = json_to_string (manifest_node, FALSE);
+  g_autoptr(GPtrArray) contents = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GString) out = NULL;
+  guint64 size = strlen (manifest_text) + 64;
+
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      const char *name = json_object_get_string_member (json_array_get_object_element (files, i), "name");
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, error);
+
+      if (mapped == NULL)
+        return NULL;
+      size += 4 * ((g_mapped_file_get_length (mapped) + 2) / 3) + strlen (name) + 48;
+      if (size > HEARTH_CENTER_MAX_EXPORT)
+        {
+          g_set_error_literal (error, HEARTH_CENTER_EXPORT_ERROR, HEARTH_CENTER_EXPORT_ERROR_TOO_LARGE, "");
+          return NULL;
+        }
+      g_ptr_array_add (contents, g_mapped_file_get_bytes (mapped));
+    }
+
+  /* Written by hand: the files' base64 would be copied thrice through a
+   * JsonNode tree. Names are plain (batch.c's), the manifest is JSON. */
+  out = g_string_sized_new ((gsize) size);
+  g_string_append (out, "{\"manifest\":");
+  g_string_append (out, manifest_text);
+  g_string_append (out, ",\"files\":[");
+  for (guint i = 0; i < contents->len; i++)
+    {
+      const char *name = json_object_get_string_member (json_array_get_object_element (files, i), "name");
+      gsize len = 0;
+      const guchar *data = g_bytes_get_data (contents->pdata[i], &len);
+      g_autofree char *encoded = g_base64_encode (data, len);
+
+      g_string_append_printf (out, "%s{\"name\":\"%s\",\"content_base64\":\"%s\"}", i > 0 ? "," : "", name,
+                              encoded);
+    }
+  g_string_append (out, "]}");
+  return g_string_free_to_bytes (g_steal_pointer (&out));
+}
+
+static HearthCenterReply *
+handle_export (HearthCenter *self, const char *query, HearthCenterDevice *device)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthCenterUser) user = NULL;
+  g_autoptr(JsonObject) manifest = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *scope = NULL, *since = NULL, *until = NULL, *format_text = NULL, *dir = NULL;
+  HearthCenterExportQuery q = { 0 };
+  const char *field = NULL;
+  HearthCenterReply *reply;
+  const char *names[] = { "scope", "since", "until", "format" };
+  char **owned[] = { &scope, &since, &until, &format_text };
+  const char *values[G_N_ELEMENTS (names)];
+
+  txn = hearth_center_store_begin (self->store, FALSE, &error);
+  if (txn == NULL)
+    return reply_for_error (error, NULL);
+  user = hearth_center_txn_get_user (txn, device->user, &error);
+  if (user == NULL)
+    return reply_for_error (error, NULL);
+  hearth_center_txn_rollback (g_steal_pointer (&txn));
+  if (!g_str_equal (user->role, "county"))
+    return fail (HEARTH_CENTER_ERROR_FORBIDDEN, _("exports are for county staff: %s has the role %s"), user->name,
+                 user->role);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (!query_text (query, names[i], &values[i], owned[i], &error))
+      return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, names[i], 0, error->message);
+  if (!query_number (query, "after_cursor", 0, 0, HEARTH_CENTER_MAX_SEQ - 1, &q.after_cursor, &error))
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "after_cursor", 0, error->message);
+  if (values[0] == NULL)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "scope", 0, _("“scope” is missing"));
+  if (values[1] == NULL)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "since", 0, _("“since” is missing"));
+  if (values[3] == NULL)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "format", 0, _("“format” is missing"));
+  if (!hearth_center_export_parse_format (values[3], &q.format, &error))
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "format", 0, error->message);
+  q.scope = values[0];
+  q.since = values[1];
+  q.until = values[2];
+  if (!hearth_center_export_check (&self->county, &q, &field, &error))
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, field, 0, error->message);
+  if (!hearth_center_scope_contains ((const char *const *) user->scope, q.scope))
+    return fail (HEARTH_CENTER_ERROR_FORBIDDEN, _("the scope %s is outside the scope of user %s"), q.scope,
+                 user->name);
+
+  /* A private folder of its own, gone before the reply leaves. */
+  dir = g_dir_make_tmp ("hearth-export-XXXXXX", &error);
+  if (dir == NULL)
+    return reply_for_error (error, NULL);
+  /* Base64 makes 4 bytes of 3: the files may hold three quarters. */
+  if (hearth_center_export (self->store, &q, dir, HEARTH_CENTER_MAX_EXPORT / 4 * 3, &manifest, &field, &error))
+    body = export_document (dir, manifest, &error);
+  remove_dir (dir);
+  if (body == NULL)
+    {
+      if (g_error_matches (error, HEARTH_CENTER_EXPORT_ERROR, HEARTH_CENTER_EXPORT_ERROR_TOO_LARGE))
+        return fail (HEARTH_CENTER_ERROR_TOO_LARGE,
+                     _("the batch would be larger than %d MiB: export a shorter period (until) or a smaller scope"),
+                     HEARTH_CENTER_MAX_EXPORT / (1024 * 1024));
+      if (g_error_matches (error, HEARTH_CENTER_EXPORT_ERROR, HEARTH_CENTER_EXPORT_ERROR_INVALID))
+        return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, field, 0, error->message);
+      return reply_for_error (error, NULL);
+    }
+
+  reply = g_new0 (HearthCenterReply, 1);
+  reply->status = 200;
+  reply->server_time = now_ms ();
+  reply->body = g_steal_pointer (&body);
+  return reply;
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------------- */
 
 HearthCenterReply *
@@ -1318,12 +1492,15 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
 
   if (post && g_str_equal (path, "/v1/enrol"))
     return handle_enrol (self, req);
-  if (!(post && g_str_equal (path, "/v1/push")) && !(get && g_str_equal (path, "/v1/pull")))
+  if (!(post && g_str_equal (path, "/v1/push")) && !(get && g_str_equal (path, "/v1/pull")) &&
+      !(get && g_str_equal (path, "/v1/export")))
     return fail (HEARTH_CENTER_ERROR_NOT_FOUND, _("no such endpoint: %s %s"), req->method, path);
 
   device = authenticate (self, req, req->target, &reply);
   if (device != NULL)
-    reply = post ? handle_push (self, req, device) : handle_pull (self, query, device);
+    reply = post                           ? handle_push (self, req, device)
+            : g_str_equal (path, "/v1/pull") ? handle_pull (self, query, device)
+                                             : handle_export (self, query, device);
   if (req->device != NULL && g_uuid_string_is_valid (req->device))
     reply->device_id = g_strdup (req->device);
   return reply;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * center-sync.h: the county center's side of the sync protocol
- * (sync/PROTOCOL.md, sections 2-8) without HTTP: a request goes in as its
+ * (sync/PROTOCOL.md, sections 2-9) without HTTP: a request goes in as its
  * method, target, Hearth headers and body as sent; a reply comes out as a
  * status and a JSON body. center-server.c carries both over libmicrohttpd,
  * the tests of the push body parser call it directly.
@@ -65,6 +65,9 @@ typedef enum {
 #define HEARTH_CENTER_MAX_PAGE        (4 * 1024 * 1024)
 #define HEARTH_CENTER_MAX_SKEW_MS     (5 * 60 * 1000)
 #define HEARTH_CENTER_NONCE_KEEP_MS   (10 * 60 * 1000)
+/* The largest export reply: the files in base64 and the manifest (the
+ * device's client reads at most as much, HEARTH_SYNC_MAX_REPLY). */
+#define HEARTH_CENTER_MAX_EXPORT      (64 * 1024 * 1024)
 /* The largest seq accepted: far beyond any device, far below overflow. */
 #define HEARTH_CENTER_MAX_SEQ         G_GINT64_CONSTANT (1000000000000000)
 
@@ -263,7 +266,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenter, hearth_center_free)
  * hearth_center_handle:
  * @request: one whole request
  *
- * Answers `POST /v1/enrol`, `POST /v1/push` and `GET /v1/pull`: signature
+ * Answers `POST /v1/enrol`, `POST /v1/push`, `GET /v1/pull` and
+ * `GET /v1/export` (county staff: PROTOCOL.md section 9; the batch is
+ * written to a private temporary folder, read back and removed): signature
  * checks first (PROTOCOL.md section 4), then the body, then the store. A
  * refused request changes nothing; a store failure is a 500 and nothing
  * of it is committed.

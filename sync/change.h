@@ -44,7 +44,8 @@ typedef enum {
  * @seq: the sending device's change number (push), or 0
  * @cursor: the center's number (pull), or 0
  * @table: for an edit "households", "members", "tasks" or "measures"; for a
- *   record "submissions", "reviews" or "audit"
+ *   record "submissions", "reviews", "audit", or "forms" and "thresholds"
+ *   (published by the center, without household and village)
  * @id: the record's UUID (for "audit", the entry's id)
  * @household: (nullable): the household the record belongs to (for scope)
  * @village: (nullable): that household's 12-digit village code

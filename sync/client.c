@@ -18,6 +18,8 @@ struct _HearthSyncClient {
   char *device_id;
   guint8 *secret_key;        /* sodium_malloc, 64 bytes, or NULL */
   gint64 offset_ms;
+  gint64 (*now_ms) (gpointer data);   /* NULL: the system clock */
+  gpointer now_data;
   glong connect_ms;
   glong total_ms;
   char *ca_file;
@@ -111,10 +113,24 @@ hearth_sync_client_get_time_offset (HearthSyncClient *self)
   return self->offset_ms;
 }
 
+void
+hearth_sync_client_set_clock (HearthSyncClient *self, gint64 (*now_ms) (gpointer data), gpointer data)
+{
+  self->now_ms = now_ms;
+  self->now_data = data;
+}
+
+/* This device's clock, ms since 1970. */
+static gint64
+local_now (HearthSyncClient *self)
+{
+  return self->now_ms != NULL ? self->now_ms (self->now_data) : g_get_real_time () / 1000;
+}
+
 gint64
 hearth_sync_client_center_now (HearthSyncClient *self)
 {
-  return g_get_real_time () / 1000 + self->offset_ms;
+  return local_now (self) + self->offset_ms;
 }
 
 void
@@ -312,9 +328,9 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
     }
   curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
 
-  sent_at = g_get_real_time () / 1000;
+  sent_at = local_now (self);
   rc = curl_easy_perform (self->curl);
-  received_at = g_get_real_time () / 1000;
+  received_at = local_now (self);
   curl_slist_free_all (headers);
   curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
   if (status_out != NULL)

@@ -76,6 +76,19 @@ gint64 hearth_sync_client_get_time_offset (HearthSyncClient *client);
 gint64 hearth_sync_client_center_now (HearthSyncClient *client);
 
 /**
+ * hearth_sync_client_set_clock:
+ * @now_ms: (nullable): this device's clock, ms since 1970; %NULL: the
+ *   system clock
+ *
+ * The local clock the offset is learned against and the center's time
+ * estimated from: the store's (sync-run.c gives the case store's, so that a
+ * test clock a day off is a day off for the exchange too).
+ */
+void hearth_sync_client_set_clock (HearthSyncClient *client,
+                                   gint64          (*now_ms) (gpointer data),
+                                   gpointer          data);
+
+/**
  * hearth_sync_client_set_timeouts:
  * @connect_ms: to connect (default 10 s)
  * @total_ms: for a whole exchange (default 120 s)

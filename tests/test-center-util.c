@@ -3,6 +3,7 @@
 #include "test-center-util.h"
 
 #include <curl/curl.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -16,6 +17,7 @@ run_centerv (TestRun *r, const char *const *args)
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
 
+  test_run_clear (r);   /* @r may hold an earlier run */
   g_ptr_array_add (argv, (char *) g_getenv ("HEARTH_CENTER"));
   for (gsize i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) args[i]);
@@ -128,15 +130,14 @@ center_running (Center *c)
   return g_subprocess_get_identifier (c->server) != NULL;
 }
 
-/* Starts the server; with @cert and @key, on HTTPS. */
-void
-center_start_full (Center *c, const char *cert, const char *key)
+/* Starts the server on @port; with @cert and @key, on HTTPS. */
+static void
+center_start_on (Center *c, guint port, const char *cert, const char *key)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *listen = NULL;
-  guint port = test_free_port ();
 
   listen = g_strdup_printf ("127.0.0.1:%u", port);
   g_free (c->base);
@@ -188,10 +189,39 @@ center_start_full (Center *c, const char *cert, const char *key)
   g_assert_not_reached ();
 }
 
+/* Starts the server; with @cert and @key, on HTTPS. */
+void
+center_start_full (Center *c, const char *cert, const char *key)
+{
+  center_start_on (c, test_free_port (), cert, key);
+}
+
 void
 center_start (Center *c)
 {
   center_start_full (c, NULL, NULL);
+}
+
+void
+center_kill (Center *c)
+{
+  g_subprocess_send_signal (c->server, SIGKILL);
+  g_assert_true (g_subprocess_wait (c->server, NULL, NULL));
+  g_assert_true (g_subprocess_get_if_signaled (c->server));
+  g_clear_object (&c->server);
+}
+
+void
+center_restart (Center *c)
+{
+  const char *colon = c->base != NULL ? strrchr (c->base, ':') : NULL;
+  guint64 port = 0;
+
+  g_assert_null (c->server);
+  g_assert_null (c->ca_file);
+  g_assert_nonnull (colon);
+  g_assert_true (g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL));
+  center_start_on (c, (guint) port, NULL, NULL);
 }
 
 /* SIGTERM, and the exit status, which must be 0. */
@@ -264,3 +294,82 @@ center_enrol_code (Center *c, const char *user)
   return g_strndup (r.out, strlen (r.out) - 1);
 }
 
+/* ---- tablets -------------------------------------------------------------------- */
+
+void
+test_tablet_clear (TestTablet *t)
+{
+  g_clear_pointer (&t->dir, g_free);
+  g_clear_pointer (&t->pass, g_free);
+}
+
+void
+test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
+
+  g_ptr_array_add (args, (char *) "--data-dir");
+  g_ptr_array_add (args, t->dir);
+  g_ptr_array_add (args, (char *) "--passphrase-file");
+  g_ptr_array_add (args, t->pass);
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  test_run_clear (r);
+  test_run_cliv (r, NULL, (const char *const *) args->pdata);
+}
+
+void
+test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user)
+{
+  g_autofree char *base = test_make_dir (name);
+  g_autofree char *code = center_enrol_code (c, user);
+  g_auto(TestRun) r = { 0 };
+
+  t->dir = g_build_filename (base, "store", NULL);
+  t->pass = g_build_filename (base, "pass", NULL);
+  g_assert_true (g_file_set_contents (t->pass, "correct horse battery\n", -1, NULL));
+  g_assert_cmpint (g_chmod (t->pass, 0600), ==, 0);
+  test_tablet_cli (&r, t, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_tablet_cli (&r, t, "enrol", "--center", c->base, "--code", code, "--name", name, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+}
+
+int
+test_tablet_sync (TestTablet *t)
+{
+  g_auto(TestRun) r = { 0 };
+
+  test_tablet_cli (&r, t, "sync", NULL);
+  return r.status;
+}
+
+char *
+test_tablet_text (TestTablet *t, const char *sql)
+{
+  g_autoptr(HearthSecret) pass = hearth_secret_read_passphrase_file (t->pass, NULL);
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *st = NULL;
+  char *v = NULL;
+
+  store = hearth_store_open (t->dir, pass, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_prepare_v2 (hearth_store_get_db (store), sql, -1, &st, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    v = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return v;
+}
+
+gint64
+test_tablet_int (TestTablet *t, const char *sql)
+{
+  g_autofree char *v = test_tablet_text (t, sql);
+
+  return v != NULL ? g_ascii_strtoll (v, NULL, 10) : -1;
+}

@@ -22,7 +22,8 @@ typedef struct {
   char *log_path;  /* the server's stderr */
 } Center;
 
-/* Runs hearth-center with @args (English messages); fills @r. */
+/* Runs hearth-center with @args (English messages); fills @r (what it held
+ * is freed). */
 void run_centerv (TestRun *r, const char *const *args);
 void run_center (TestRun *r, const char *first, ...) G_GNUC_NULL_TERMINATED;
 
@@ -44,8 +45,33 @@ void center_start_full (Center *c, const char *cert, const char *key);
 void center_start (Center *c);
 /* SIGTERM; asserts a clean exit (status 0). */
 void center_stop (Center *c);
+/* SIGKILL, as a power cut would; waits until it is gone. */
+void center_kill (Center *c);
+/* Starts the server again, on the address it had before (HTTP only), after
+ * center_stop() or center_kill(). */
+void center_restart (Center *c);
 gboolean center_running (Center *c);
 
 gint64 center_db_int (Center *c, const char *sql);
 char *center_db_text (Center *c, const char *sql);
 void center_db_exec (Center *c, const char *sql);
+
+/* A tablet: a hearth-cli store in a test folder, with its passphrase file. */
+typedef struct {
+  char *dir;
+  char *pass;
+} TestTablet;
+
+void test_tablet_clear (TestTablet *t);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestTablet, test_tablet_clear)
+
+/* Runs hearth-cli on @t's store (--data-dir and --passphrase-file first). */
+void test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...) G_GNUC_NULL_TERMINATED;
+/* A new store (--kdf test) in test folder @name, enrolled with @c for @user. */
+void test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user);
+/* hearth-cli sync: its exit status. */
+int test_tablet_sync (TestTablet *t);
+/* The first column of @sql's first row in @t's store (NULL: no row), and
+ * as a number (-1: no row). */
+char *test_tablet_text (TestTablet *t, const char *sql);
+gint64 test_tablet_int (TestTablet *t, const char *sql);

@@ -1659,6 +1659,194 @@ test_drain (void)
   g_cond_clear (&up.cond);
 }
 
+/* The center's own records and the export endpoint (PROTOCOL.md sections
+ * 6.2, 9 and 10): a published form reaches a village's worker; a device
+ * cannot push one; exports are for the county role, their parameters
+ * checked and named; the reply holds the manifest and every file. */
+static void
+test_export_endpoint (void)
+{
+  g_autoptr(Center) c = center_new ("center-export");
+  g_autofree char *form = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "follow-up.xml", NULL);
+  g_autofree char *household = g_uuid_string_random ();
+  g_autofree char *form_id = NULL;
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) staff = NULL;
+  g_auto(TestRun) run = { 0 };
+  struct { const char *query, *field; int status; } refused[] = {
+    { "scope=361102&since=2000-01-01", "format", 400 },
+    { "scope=361102&since=2000-01-01&format=xml", "format", 400 },
+    { "scope=361102&format=csv", "since", 400 },
+    { "scope=361102&since=2026-02-30&format=csv", "since", 400 },
+    { "scope=361102&since=2026-03-01&until=2026-02-01&format=csv", "until", 400 },
+    { "scope=3611&since=2026-03-01&format=csv", "scope", 400 },
+    { "scope=150422&since=2026-03-01&format=csv", "scope", 400 },
+    { "scope=361102&since=2026-03-01&after_cursor=x&format=csv", "after_cursor", 400 },
+    { "scope=361102&since=2026-03-01&after_cursor=999999&format=csv", "after_cursor", 400 },
+    { "scope=361102&scope=361102&since=2026-03-01&format=csv", "scope", 400 },
+  };
+
+  run_center (&run, "--db", c->db, "publish-form", form, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  form_id = center_db_text (c, "SELECT record_id FROM changes WHERE tbl = 'forms'");
+  center_start (c);
+  a = enrol (c, "w.a");
+  staff = enrol (c, "c.staff");
+
+  /* The form reaches a worker of one village, as every device. */
+  {
+    g_auto(Reply) r = { 0 };
+    JsonArray *changes;
+    gboolean found = FALSE;
+
+    pull (c, a, 0, 100, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    changes = json_object_get_array_member (obj (&r), "changes");
+    for (guint i = 0; i < json_array_get_length (changes); i++)
+      {
+        JsonObject *ch = json_array_get_object_element (changes, i);
+        if (g_str_equal (json_object_get_string_member (ch, "table"), "forms"))
+          {
+            g_assert_cmpstr (json_object_get_string_member (ch, "id"), ==, form_id);
+            g_assert_false (json_object_has_member (ch, "village"));
+            g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (ch, "fields"), "form_id"),
+                             ==, "hearth_follow_up");
+            found = TRUE;
+          }
+      }
+    g_assert_true (found);
+  }
+  /* A device cannot publish one: refused, consumed. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *other = g_uuid_string_random ();
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+    JsonArray *refusals;
+
+    g_ptr_array_add (changes, now_edit (a, household, VILLAGE_A, "head_name", "甲"));
+    g_ptr_array_add (changes, record (a, "forms", other, NULL, NULL,
+                                      "\"form_id\": \"x\", \"version\": \"1\", \"xml\": \"<x/>\""));
+    body = batch_of (a, changes);
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 2);
+    refusals = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refusals), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refusals, 0), "code"), ==,
+                     "bad-change");
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refusals, 0), "message"),
+                              "only the center"));
+  }
+
+  /* A worker: 403 forbidden; unsigned: 401. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    signed_call (c, a, "GET", "/v1/export?scope=361102001201&since=2000-01-01&format=csv", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 403);
+    g_assert_cmpstr (error_code (&r), ==, "forbidden");
+    reply_clear (&r);
+    http (c, "GET", "/v1/export?scope=361102&since=2000-01-01&format=csv", NULL, NULL, FALSE, &r);
+    g_assert_cmpint (r.status, ==, 401);
+  }
+  /* Bad parameters, each named. */
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_auto(Reply) r = { 0 };
+      g_autofree char *target = g_strconcat ("/v1/export?", refused[i].query, NULL);
+
+      signed_call (c, staff, "GET", target, NULL, 0, NULL, &r);
+      g_test_message ("%s -> %ld %s", target, r.status, error_message (&r));
+      g_assert_cmpint (r.status, ==, refused[i].status);
+      g_assert_cmpstr (error_code (&r), ==, "bad-request");
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (obj (&r), "error"), "field"), ==,
+                       refused[i].field);
+    }
+  /* The batch: its manifest and its seven files, gzipped when asked. */
+  {
+    g_auto(Reply) r = { 0 };
+    Sign gz = { .accept_gzip = TRUE };
+    JsonObject *manifest;
+    JsonArray *files;
+    gboolean households = FALSE;
+
+    signed_call (c, staff, "GET", "/v1/export?scope=361102001&since=2000-01-01&format=json", NULL, 0, &gz, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    manifest = json_object_get_object_member (obj (&r), "manifest");
+    g_assert_cmpstr (json_object_get_string_member (manifest, "format"), ==, "hearth-batch-v1");
+    g_assert_cmpstr (json_object_get_string_member (manifest, "scope"), ==, "361102001");
+    g_assert_cmpint (json_object_get_int_member (manifest, "cursor_to"), ==,
+                     center_db_int (c, "SELECT max (cursor) FROM changes"));
+    files = json_object_get_array_member (obj (&r), "files");
+    g_assert_cmpuint (json_array_get_length (files), ==, 7);
+    for (guint i = 0; i < json_array_get_length (files); i++)
+      {
+        JsonObject *f = json_array_get_object_element (files, i);
+        gsize len = 0;
+        g_autofree guchar *data = g_base64_decode (json_object_get_string_member (f, "content_base64"), &len);
+
+        if (g_str_equal (json_object_get_string_member (f, "name"), "households.json"))
+          {
+            g_autofree char *text = g_strndup ((const char *) data, len);
+            g_assert_nonnull (strstr (text, household));
+            g_assert_nonnull (strstr (text, "甲"));
+            households = TRUE;
+          }
+      }
+    g_assert_true (households);
+  }
+  center_stop (c);
+}
+
+/* A store of schema 1 with pushed changes and their outcomes: migration 2
+ * rebuilds the change log (the center's own changes, published records)
+ * keeping every row, its cursor and the outcomes' references to it. */
+static void
+test_migrate_own (void)
+{
+  g_autofree char *dir = test_make_dir ("center-migrate");
+  g_autofree char *path = g_build_filename (dir, "center.db", NULL);
+  g_autofree char *uri = g_strconcat ("sqlite:", path, NULL);
+  g_autofree char *schema1 = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "center", "0001-center.sql",
+                                              NULL);
+  g_autofree char *sql = NULL;
+  g_auto(TestRun) r = { 0 };
+  Center c = { .db_path = path };
+  sqlite3 *db = NULL;
+
+  g_assert_true (g_file_get_contents (schema1, &sql, NULL, NULL));
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  test_exec (db, "PRAGMA foreign_keys = ON");
+  test_exec (db, sql);
+  test_exec (db, "PRAGMA user_version = 1;"
+                 "INSERT INTO county VALUES (1, '" COUNTY "', 'Asia/Shanghai', zeroblob (32), 0);"
+                 "INSERT INTO users VALUES ('w.a', 'worker', 0);"
+                 "INSERT INTO user_scopes VALUES ('w.a', '" VILLAGE_A "');"
+                 "INSERT INTO devices (id, user, public_key, name, enrolled_at) "
+                 "VALUES ('0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', 'w.a', randomblob (32), 't', 0);"
+                 "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, household, village, "
+                 "value, received_at) SELECT '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', value, 'edit', 'households', "
+                 "'h', 'f' || value, '000000000000001-00000000-d', '[]', 'h', '" VILLAGE_A "', 'v', 0 "
+                 "FROM (WITH RECURSIVE n (value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 5) "
+                 "SELECT value FROM n);"
+                 "INSERT INTO push_outcomes (device_id, seq, cursor) SELECT device_id, seq, cursor FROM changes;"
+                 "INSERT INTO push_outcomes (device_id, seq, code, message) "
+                 "VALUES ('0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', 6, 'scope', 'out of scope');");
+  sqlite3_close (db);
+
+  run_center (&r, "--db", uri, "device", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  g_assert_cmpint (center_db_int (&c, "SELECT max (cursor) FROM changes"), ==, 5);
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes p JOIN changes c USING (cursor)"), ==, 5);
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM pragma_foreign_key_check"), ==, 0);
+  g_assert_cmpint (center_db_int (&c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, 5);
+  g_assert_cmpint (center_db_int (&c, "SELECT last_seq FROM center_own"), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1675,6 +1863,8 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/refusals", test_push_refusals);
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/pull", test_pull);
+  g_test_add_func ("/center/export", test_export_endpoint);
+  g_test_add_func ("/center/migrate-own", test_migrate_own);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/drain", test_drain);

@@ -644,6 +644,7 @@ test_backfill (void)
                     "DROP TRIGGER sync_outbox_reviews; DROP TRIGGER sync_outbox_audit; "
                     "DROP TABLE field_edits; DROP TABLE sync_outbox; DROP TABLE sync_state; DROP TABLE sync_refused; "
                     "DROP TABLE sync_apply_errors; DROP TABLE audit_foreign; DROP TABLE sync_lease; "
+                    "DROP TABLE published_forms; "
                     "PRAGMA user_version = 5");
   {
     g_autofree char *now_schema = dump (a->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");

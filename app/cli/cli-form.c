@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cli-form.c: hearth-cli form check and form fill (../shared/INTERFACES.md,
- * "hearth-cli" and "Answers JSON").
+ * cli-form.c: hearth-cli form check, form fill and form list
+ * (../shared/INTERFACES.md, "hearth-cli" and "Answers JSON").
  */
 #define G_LOG_DOMAIN "hearth-cli"
 
@@ -21,6 +21,7 @@ compare_strings (gconstpointer a, gconstpointer b)
 }
 
 static int form_fill (CliContext *ctx, int argc, char **argv);
+static int form_list (CliContext *ctx, int argc, char **argv);
 
 int
 cli_cmd_form (CliContext *ctx, int argc, char **argv)
@@ -39,16 +40,18 @@ cli_cmd_form (CliContext *ctx, int argc, char **argv)
 
   if (argc >= 2 && g_strcmp0 (argv[1], "fill") == 0)
     return form_fill (ctx, argc - 1, argv + 1);
+  if (argc >= 2 && g_strcmp0 (argv[1], "list") == 0)
+    return form_list (ctx, argc - 1, argv + 1);
   if (argc >= 2 && g_strcmp0 (argv[1], "check") != 0)
     {
       g_printerr (_("hearth-cli: form has no subcommand \"%s\": form check FORM.xml [--media DIR], "
-                    "or form fill FORM.xml --answers ANSWERS.json\n"), argv[1]);
+                    "form fill FORM.xml --answers ANSWERS.json, or form list\n"), argv[1]);
       return CLI_EXIT_USAGE;
     }
   if (argc < 2)
     {
       g_printerr (_("hearth-cli: form needs a subcommand: form check FORM.xml [--media DIR], "
-                    "or form fill FORM.xml --answers ANSWERS.json\n"));
+                    "form fill FORM.xml --answers ANSWERS.json, or form list\n"));
       return CLI_EXIT_USAGE;
     }
   argc--;
@@ -377,12 +380,15 @@ error_kind (const GError *error)
   return "unknown-path";
 }
 
-/* The form a --form names: a path, or the id of a bundled form found in
- * $HEARTH_FORMS_DIR, the installed forms, or the source tree's. */
+/* Where bundled forms are: $HEARTH_FORMS_DIR, the installed forms, the
+ * source tree's, in that order. */
+#define BUNDLED_FORM_DIRS { g_getenv ("HEARTH_FORMS_DIR"), HEARTH_INSTALLED_FORMS_DIR, HEARTH_SOURCE_FORMS_DIR }
+
+/* The form a --form names: a path, or the id of a bundled form. */
 char *
 cli_form_path (const char *form)
 {
-  const char *dirs[] = { g_getenv ("HEARTH_FORMS_DIR"), HEARTH_INSTALLED_FORMS_DIR, HEARTH_SOURCE_FORMS_DIR };
+  const char *dirs[] = BUNDLED_FORM_DIRS;
 
   if (form == NULL || g_file_test (form, G_FILE_TEST_EXISTS) || strchr (form, '/') != NULL)
     return g_strdup (form);
@@ -622,4 +628,184 @@ cli_fill (const char *form_path, const char *answers_path, const char *lang, con
     cli_print_json (out);
   }
   return CLI_EXIT_REFUSED;
+}
+
+/* ---- form list ------------------------------------------------------------- */
+
+typedef struct {
+  char *form_id;
+  char *version;
+  char *title;
+  const char *source;   /* "bundled" or "published" */
+} ListedForm;
+
+static void
+listed_form_free (gpointer data)
+{
+  ListedForm *f = data;
+
+  g_free (f->form_id);
+  g_free (f->version);
+  g_free (f->title);
+  g_free (f);
+}
+
+static int
+compare_listed (gconstpointer pa, gconstpointer pb)
+{
+  const ListedForm *a = *(const ListedForm *const *) pa;
+  const ListedForm *b = *(const ListedForm *const *) pb;
+  int c = strcmp (a->source, b->source);
+
+  if (c == 0)
+    c = g_strcmp0 (a->form_id, b->form_id);
+  if (c == 0)
+    c = g_strcmp0 (a->version, b->version);
+  return c;
+}
+
+static void
+add_listed (GPtrArray *list, const char *form_id, const char *version, const char *title, const char *source)
+{
+  ListedForm *f;
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      ListedForm *seen = list->pdata[i];
+      if (g_strcmp0 (seen->form_id, form_id) == 0 && g_strcmp0 (seen->version, version) == 0 &&
+          g_str_equal (seen->source, source))
+        return;  /* the same bundled form installed and in the source tree */
+    }
+  f = g_new0 (ListedForm, 1);
+  f->form_id = g_strdup (form_id != NULL ? form_id : "");
+  f->version = g_strdup (version != NULL ? version : "");
+  f->title = g_strdup (title != NULL ? title : "");
+  f->source = source;
+  g_ptr_array_add (list, f);
+}
+
+/* The forms and thresholds the center published to this store. */
+static gboolean
+list_published (CliContext *ctx, GPtrArray *forms, GPtrArray *thresholds, GError **error)
+{
+  g_autoptr(HearthStore) store = cli_open_store (ctx, error);
+  sqlite3_stmt *st = NULL;
+  sqlite3 *db;
+
+  if (store == NULL)
+    return FALSE;
+  db = hearth_store_get_db (store);
+  if (sqlite3_prepare_v2 (db, "SELECT kind, form_id, version, title, published_at FROM published_forms "
+                              "ORDER BY kind, form_id, version", -1, &st, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SQLITE, "%s", sqlite3_errmsg (db));
+      return FALSE;
+    }
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      const char *kind = (const char *) sqlite3_column_text (st, 0);
+
+      if (g_strcmp0 (kind, "form") == 0)
+        add_listed (forms, (const char *) sqlite3_column_text (st, 1), (const char *) sqlite3_column_text (st, 2),
+                    (const char *) sqlite3_column_text (st, 3), "published");
+      else
+        add_listed (thresholds, NULL, (const char *) sqlite3_column_text (st, 2),
+                    (const char *) sqlite3_column_text (st, 4), "published");
+    }
+  sqlite3_finalize (st);
+  return TRUE;
+}
+
+/* hearth-cli form list: the bundled forms, and those the center published
+ * to this store (when there is one), with the thresholds it published. */
+static int
+form_list (CliContext *ctx, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  const char *dirs[] = BUNDLED_FORM_DIRS;
+  g_autoptr(GPtrArray) forms = g_ptr_array_new_with_free_func (listed_form_free);
+  g_autoptr(GPtrArray) thresholds = g_ptr_array_new_with_free_func (listed_form_free);
+  g_autofree char *db_path = g_build_filename (ctx->data_dir, HEARTH_STORE_DB_NAME, NULL);
+  GError *error = NULL;
+
+  if (!cli_parse ("form list", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autoptr(GDir) d = dirs[i] != NULL ? g_dir_open (dirs[i], 0, NULL) : NULL;
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (dirs[i], name, NULL);
+          g_autoptr(HearthForm) f = g_str_has_suffix (name, ".xml") ? hearth_form_load (path, NULL, NULL) : NULL;
+
+          if (f != NULL && f->form_id != NULL)
+            add_listed (forms, f->form_id, f->version, f->title, "bundled");
+        }
+    }
+  /* Published forms live in the store; without one there are none. */
+  if (g_file_test (db_path, G_FILE_TEST_EXISTS) && !list_published (ctx, forms, thresholds, &error))
+    return cli_fail (error);
+  g_ptr_array_sort (forms, compare_listed);
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "forms");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < forms->len; i++)
+        {
+          ListedForm *f = forms->pdata[i];
+
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "form_id");
+          json_builder_add_string_value (b, f->form_id);
+          json_builder_set_member_name (b, "version");
+          json_builder_add_string_value (b, f->version);
+          json_builder_set_member_name (b, "title");
+          json_builder_add_string_value (b, f->title);
+          json_builder_set_member_name (b, "source");
+          json_builder_add_string_value (b, f->source);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "thresholds");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < thresholds->len; i++)
+        {
+          ListedForm *t = thresholds->pdata[i];
+
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "version");
+          json_builder_add_string_value (b, t->version);
+          json_builder_set_member_name (b, "published_at");
+          json_builder_add_string_value (b, t->title);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cli_print_json (root);
+      return CLI_EXIT_OK;
+    }
+  /* Tab-separated under a header, as hearth-center device list. */
+  g_print ("%s\n", _("FORM\tVERSION\tSOURCE\tTITLE"));
+  for (guint i = 0; i < forms->len; i++)
+    {
+      ListedForm *f = forms->pdata[i];
+      g_autofree char *title = g_strdelimit (g_strdup (f->title), "\t\r\n", ' ');
+
+      g_print ("%s\t%s\t%s\t%s\n", f->form_id, f->version,
+               g_str_equal (f->source, "bundled") ? _("bundled") : _("published"), title);
+    }
+  for (guint i = 0; i < thresholds->len; i++)
+    {
+      ListedForm *t = thresholds->pdata[i];
+      g_print (_("Thresholds version %s, published by the center %s\n"), t->version, t->title);
+    }
+  return CLI_EXIT_OK;
 }

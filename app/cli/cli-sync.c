@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cli-sync.c: hearth-cli enrol, sync and verify-batch (sync/PROTOCOL.md,
+ * cli-sync.c: hearth-cli enrol, sync, export and verify-batch (sync/PROTOCOL.md,
  * ../shared/INTERFACES.md "Sync contracts"). Exit codes: 5 when the center
  * cannot be reached, 6 when it refuses (a used code, a revoked device).
  */
@@ -384,5 +384,251 @@ cli_cmd_verify_batch (CliContext *ctx, int argc, char **argv)
       g_print ("  %-20s %8lld\n", json_object_get_string_member (f, "name"),
                (long long) json_object_get_int_member (f, "records"));
     }
+  return CLI_EXIT_OK;
+}
+
+/* ---- export (PROTOCOL.md sections 9 and 10) ----------------------------------------- */
+
+/* A file name a batch may hold: a plain .csv or .json name (batch.c's). */
+static gboolean
+batch_file_name (const char *name)
+{
+  return name != NULL && name[0] != '\0' && name[0] != '.' && strchr (name, '/') == NULL &&
+         strchr (name, '\\') == NULL && strlen (name) <= 64 && g_strcmp0 (name, "manifest.json") != 0 &&
+         (g_str_has_suffix (name, ".csv") || g_str_has_suffix (name, ".json"));
+}
+
+static gboolean
+export_protocol_error (GError **error, const char *what)
+{
+  g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL, _("the center's export reply has no valid %s"),
+               what);
+  return FALSE;
+}
+
+/* Writes the reply's files and its manifest into @dir as the center's
+ * export writes them (the manifest as batch.c formats it), then verifies
+ * the batch. */
+static gboolean
+write_export (const char *dir, JsonObject *reply, JsonObject **manifest_out, GError **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) manifest_node = NULL;
+  g_autofree char *manifest_path = NULL;
+  JsonNode *m = json_object_get_member (reply, "manifest");
+  JsonNode *f = json_object_get_member (reply, "files");
+  JsonArray *files;
+
+  if (m == NULL || !JSON_NODE_HOLDS_OBJECT (m))
+    return export_protocol_error (error, "“manifest”");
+  if (f == NULL || !JSON_NODE_HOLDS_ARRAY (f))
+    return export_protocol_error (error, "“files”");
+  files = json_node_get_array (f);
+  /* Every name checked before a byte is written: a reply names no path. */
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonNode *n = json_array_get_element (files, i);
+      JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      const char *name = o != NULL ? json_object_get_string_member_with_default (o, "name", NULL) : NULL;
+
+      if (!batch_file_name (name) || !g_hash_table_add (seen, (gpointer) name) ||
+          json_object_get_string_member_with_default (o, "content_base64", NULL) == NULL)
+        return export_protocol_error (error, "“files”");
+    }
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), _("%s: %s"), dir, g_strerror (saved));
+      return FALSE;
+    }
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonObject *o = json_array_get_object_element (files, i);
+      g_autofree char *path = g_build_filename (dir, json_object_get_string_member (o, "name"), NULL);
+      gsize len = 0;
+      g_autofree guchar *data = g_base64_decode (json_object_get_string_member (o, "content_base64"), &len);
+
+      if (!g_file_set_contents_full (path, (const char *) data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                     error))
+        return FALSE;
+    }
+  manifest_node = json_node_ref (m);
+  json_generator_set_root (gen, manifest_node);
+  json_generator_set_pretty (gen, TRUE);
+  manifest_path = g_build_filename (dir, "manifest.json", NULL);
+  if (!json_generator_to_file (gen, manifest_path, error))
+    return FALSE;
+  return hearth_batch_verify (dir, manifest_out, error);
+}
+
+/* Whether @dir is missing or an empty folder. */
+static gboolean
+empty_or_missing (const char *dir)
+{
+  g_autoptr(GDir) d = NULL;
+
+  if (!g_file_test (dir, G_FILE_TEST_EXISTS))
+    return TRUE;
+  d = g_dir_open (dir, 0, NULL);
+  return d != NULL && g_dir_read_name (d) == NULL;
+}
+
+/* The query parameter values the center takes: digits, dates, letters
+ * (the target is signed as sent, never escaped). */
+static gboolean
+plain_value (const char *s)
+{
+  return s != NULL && *s != '\0' && strspn (s, "0123456789-") == strlen (s);
+}
+
+int
+cli_cmd_export (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *scope = NULL;
+  g_autofree char *since = NULL;
+  g_autofree char *until = NULL;
+  g_autofree char *format = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *ca_file = NULL;
+  g_autofree char *pin = NULL;
+  gint64 after = 0;
+  GOptionEntry entries[] = {
+    { "scope", 0, 0, G_OPTION_ARG_STRING, &scope,
+      N_("The division code to export: the county, a township or a village"), N_("CODE") },
+    { "since", 0, 0, G_OPTION_ARG_STRING, &since, N_("The first day, in the county's time zone"), N_("YYYY-MM-DD") },
+    { "until", 0, 0, G_OPTION_ARG_STRING, &until, N_("The last day (default: up to now)"), N_("YYYY-MM-DD") },
+    { "after-cursor", 0, 0, G_OPTION_ARG_INT64, &after,
+      N_("Continue after a batch whose manifest says this cursor_to"), N_("N") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, N_("csv (UTF-8 with a byte order mark) or json"),
+      N_("FORMAT") },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, N_("The batch folder: new or empty"), N_("DIR") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust this CA bundle for https"), N_("FILE") },
+    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin, N_("Accept only this server key (sha256//BASE64)"), N_("KEY") },
+    { NULL }
+  };
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  g_autoptr(HearthSyncStore) sync = NULL;
+  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  g_autoptr(HearthSyncClient) client = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  g_autoptr(JsonObject) manifest = NULL;
+  g_autoptr(GString) target = NULL;
+  HearthSyncStatus status = { 0 };
+  GError *error = NULL;
+  HearthRole role;
+
+  if (!cli_parse ("export", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (scope == NULL || since == NULL || format == NULL || out == NULL)
+    {
+      g_printerr (_("hearth-cli: export needs --scope CODE, --since YYYY-MM-DD, --format csv|json and --out DIR\n"));
+      return CLI_EXIT_USAGE;
+    }
+  if (g_strcmp0 (format, "csv") != 0 && g_strcmp0 (format, "json") != 0)
+    {
+      g_printerr (_("hearth-cli: --format must be csv or json, not “%s”\n"), format);
+      return CLI_EXIT_USAGE;
+    }
+  /* What the center would refuse anyway, refused before the network. */
+  if (!plain_value (scope) || strchr (scope, '-') != NULL)
+    {
+      g_printerr (_("hearth-cli: --scope must be a division code (digits), not “%s”\n"), scope);
+      return CLI_EXIT_REFUSED;
+    }
+  if (!plain_value (since) || (until != NULL && !plain_value (until)))
+    {
+      g_printerr (_("hearth-cli: “%s” is not a date: write YYYY-MM-DD\n"), !plain_value (since) ? since : until);
+      return CLI_EXIT_REFUSED;
+    }
+  if (after < 0)
+    {
+      g_printerr (_("hearth-cli: --after-cursor must be 0 or more\n"));
+      return CLI_EXIT_REFUSED;
+    }
+  if (!empty_or_missing (out))
+    {
+      g_printerr (_("hearth-cli: %s is not empty: a batch is written into a new or empty folder\n"), out);
+      return CLI_EXIT_REFUSED;
+    }
+
+  store = cli_open_store (ctx, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  cases = cli_open_cases (store, &role, &error);
+  if (cases == NULL)
+    return sync_fail (error);
+  sync = hearth_sync_store_new (cases);
+  enrolment = hearth_sync_store_get_enrolment (sync, &error);
+  if (enrolment == NULL)
+    return sync_fail (error);
+  secret = hearth_sync_store_load_secret_key (sync, &error);
+  if (secret == NULL || !hearth_sync_store_status (sync, &status, &error))
+    return sync_fail (error);
+  client = hearth_sync_client_new (enrolment->center_url, &error);
+  if (client == NULL)
+    return sync_fail (error);
+  hearth_sync_client_set_tls (client, ca_file, pin);
+  hearth_sync_client_set_identity (client, hearth_case_store_get_device_id (cases), hearth_secret_peek (secret));
+  hearth_sync_client_set_time_offset (client, status.center_offset_ms);
+
+  target = g_string_new ("/v1/export?scope=");
+  g_string_append_printf (target, "%s&since=%s", scope, since);
+  if (until != NULL)
+    g_string_append_printf (target, "&until=%s", until);
+  if (after > 0)
+    g_string_append_printf (target, "&after_cursor=%" G_GINT64_FORMAT, after);
+  g_string_append_printf (target, "&format=%s", format);
+  reply = hearth_sync_client_call (client, "GET", target->str, NULL, TRUE, NULL, &error);
+  /* What the exchange taught about the center's clock is kept. */
+  hearth_sync_store_set_exchange (sync, hearth_sync_client_get_time_offset (client), 0, NULL);
+  if (reply == NULL)
+    return sync_fail (error);
+  if (!JSON_NODE_HOLDS_OBJECT (reply))
+    {
+      export_protocol_error (&error, "JSON object");
+      return sync_fail (error);
+    }
+  if (!write_export (out, json_node_get_object (reply), &manifest, &error))
+    {
+      if (error->domain == HEARTH_BATCH_ERROR)
+        {
+          g_printerr (_("hearth-cli: the batch written to %s does not verify: %s\n"), out, error->message);
+          g_error_free (error);
+          return CLI_EXIT_INTERNAL;
+        }
+      if (error->domain == G_FILE_ERROR)
+        {
+          /* --out cannot be written: the folder given is at fault. */
+          g_printerr (_("hearth-cli: %s\n"), error->message);
+          g_error_free (error);
+          return CLI_EXIT_REFUSED;
+        }
+      return sync_fail (error);
+    }
+
+  if (ctx->json)
+    {
+      g_autoptr(JsonNode) root = json_node_init_object (json_node_alloc (), manifest);
+      cli_print_json (root);
+      return CLI_EXIT_OK;
+    }
+  g_print (_("Batch written to %s and verified: changes after %lld up to %lld (the next batch continues with "
+             "--after-cursor %lld).\n"),
+           out, (long long) json_object_get_int_member (manifest, "cursor_from"),
+           (long long) json_object_get_int_member (manifest, "cursor_to"),
+           (long long) json_object_get_int_member (manifest, "cursor_to"));
+  {
+    JsonArray *files = json_object_get_array_member (manifest, "files");
+
+    for (guint i = 0; i < json_array_get_length (files); i++)
+      {
+        JsonObject *f = json_array_get_object_element (files, i);
+        g_print ("  %-20s %8lld\n", json_object_get_string_member (f, "name"),
+                 (long long) json_object_get_int_member (f, "records"));
+      }
+  }
   return CLI_EXIT_OK;
 }

@@ -29,7 +29,7 @@ static const CliCommand commands[] = {
   { "status", cli_cmd_status, N_("Unlock the store and report its state") },
   { "recover", cli_cmd_recover, N_("Recover with the county key: recover --county-key FILE [--new-passphrase-file FILE]") },
   { "rekey", cli_cmd_rekey, N_("Replace the data key (revocation); the store must be closed everywhere") },
-  { "form", cli_cmd_form, N_("Check or fill an XForm: form check FORM.xml [--media DIR]; form fill FORM.xml --answers FILE [--lang LANG] [--media DIR] [--now ISO8601] [--instance-id UUID]") },
+  { "form", cli_cmd_form, N_("Check, fill or list XForms: form check FORM.xml [--media DIR]; form fill FORM.xml --answers FILE [--lang LANG] [--media DIR] [--now ISO8601] [--instance-id UUID]; form list") },
   { "audit", cli_cmd_audit, N_("Check the audit log's hash chain: audit verify") },
   { "visit", cli_cmd_visit, N_("Record a form for a household: visit record --form FORM --answers FILE [--household ID]") },
   { "review", cli_cmd_review, N_("Review cases: review list; review approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT]") },
@@ -41,6 +41,7 @@ static const CliCommand commands[] = {
   { "enrol", cli_cmd_enrol, N_("Enrol this store with the county center: enrol --center URL --code CODE [--name NAME] [--ca-file FILE] [--pin KEY]") },
   { "sync", cli_cmd_sync, N_("Send this tablet's changes to the center and receive its own: sync [--retry [--time-limit SECONDS]] [--status]") },
   { "conflict", cli_cmd_conflict, N_("Values two offline edits disagreed on (clerk or county): conflict list [--household ID]; conflict resolve CONFLICT --keep|--other|--value TEXT") },
+  { "export", cli_cmd_export, N_("County staff: fetch a batch from the center: export --scope CODE --since YYYY-MM-DD [--until YYYY-MM-DD] [--after-cursor N] --format csv|json --out DIR") },
   { "verify-batch", cli_cmd_verify_batch, N_("Check a county batch against its manifest: verify-batch DIR") },
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
 };

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* case-registry.c: a county registry file read and checked (case-registry.h). */
+#define G_LOG_DOMAIN "hearth-case"
+
+#include "case-registry.h"
+#include "csv.h"
+#include "id-number.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+/* The columns of a registry file, by their English and Chinese names. */
+static const struct { const char *column, *english, *chinese; gboolean required; } registry_columns[] = {
+  { "household_no", "household_no", "户编号", TRUE },
+  { "village_code", "village_code", "行政区划代码", TRUE },
+  { "address", "address", "住址", FALSE },
+  { "category", "category", "监测对象类别", FALSE },
+  { "phone", "phone", "联系电话", FALSE },
+  { "name", "name", "姓名", TRUE },
+  { "id_number", "id_number", "身份证号", TRUE },
+  { "relation", "relation", "与户主关系", TRUE },
+  { "health", "health", "健康状况", FALSE },
+  { "labour", "labour", "劳动技能", FALSE },
+  { "school_status", "school_status", "在校生状况", FALSE },
+  { "insurance", "insurance", "参加医疗保险", FALSE },
+};
+
+/* Indices of registry_columns. */
+enum { COL_NO, COL_VILLAGE, COL_ADDRESS, COL_CATEGORY, COL_PHONE, COL_NAME, COL_ID, COL_RELATION, COL_HEALTH,
+       COL_LABOUR, COL_SCHOOL, COL_INSURANCE };
+
+static const char *const relations[] = { "01", "10", "20", "30", "40", "50", "60", "70", "99", NULL };
+
+typedef struct {
+  char *values[G_N_ELEMENTS (registry_columns)];
+  char *id_number, *birth_date;
+  char sex;
+  guint line;
+} RegistryRow;
+
+typedef struct {
+  const char *no;       /* the head's values[COL_NO] */
+  RegistryRow *head;
+  GPtrArray *members;   /* RegistryRow, borrowed from rows */
+} RegistryHousehold;
+
+struct _HearthRegistry {
+  GPtrArray *rows;        /* RegistryRow, owned */
+  GPtrArray *households;  /* RegistryHousehold, in the file's order */
+};
+
+static void
+registry_row_free (gpointer data)
+{
+  RegistryRow *r = data;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (registry_columns); i++)
+    g_free (r->values[i]);
+  g_free (r->id_number);
+  g_free (r->birth_date);
+  g_free (r);
+}
+
+static void
+registry_household_free (gpointer data)
+{
+  RegistryHousehold *h = data;
+
+  g_ptr_array_unref (h->members);
+  g_free (h);
+}
+
+void
+hearth_case_registry_free (HearthRegistry *registry)
+{
+  if (registry == NULL)
+    return;
+  g_ptr_array_unref (registry->households);
+  g_ptr_array_unref (registry->rows);
+  g_free (registry);
+}
+
+/* The file's text in UTF-8: UTF-8 (a byte order mark dropped) or GB18030. */
+static char *
+registry_text (const char *path, GError **error)
+{
+  g_autofree char *raw = NULL;
+  gsize len = 0;
+  g_autoptr(GError) local = NULL;
+
+  if (!g_file_get_contents (path, &raw, &len, &local))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("the registry cannot be read: %s"),
+                   local->message);
+      return NULL;
+    }
+  if (len > HEARTH_REGISTRY_MAX_BYTES)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("the registry is larger than %d bytes"),
+                   HEARTH_REGISTRY_MAX_BYTES);
+      return NULL;
+    }
+  if (len >= 3 && memcmp (raw, "\xef\xbb\xbf", 3) == 0)
+    return g_strndup (raw + 3, len - 3);
+  if (g_utf8_validate (raw, (gssize) len, NULL))
+    return g_steal_pointer (&raw);
+  {
+    char *text = g_convert (raw, (gssize) len, "UTF-8", "GB18030", NULL, NULL, NULL);
+    if (text == NULL || !g_utf8_validate (text, -1, NULL) || memchr (raw, '\0', len) != NULL)
+      {
+        g_free (text);
+        g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                     _("the registry is neither UTF-8 nor GB18030 text"));
+        return NULL;
+      }
+    return text;
+  }
+}
+
+/* Why @row is refused, or NULL; FALSE when @taken failed. */
+static gboolean
+check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistryTakenFunc taken, gpointer data,
+           char **why_out, GError **error)
+{
+  g_autofree char *why = NULL;
+
+  *why_out = NULL;
+  for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
+    if (registry_columns[c].required && row->values[c][0] == '\0' && why == NULL)
+      why = g_strdup_printf (_("%s is empty"), registry_columns[c].english);
+  if (why == NULL && (strlen (row->values[COL_VILLAGE]) != 12 || strspn (row->values[COL_VILLAGE], "0123456789") != 12))
+    why = g_strdup_printf (_("the village code \"%s\" is not 12 digits"), row->values[COL_VILLAGE]);
+  if (why == NULL && county != NULL && !g_str_has_prefix (row->values[COL_VILLAGE], county))
+    why = g_strdup_printf (_("the village code \"%s\" is outside county %s"), row->values[COL_VILLAGE], county);
+  if (why == NULL)
+    {
+      g_autofree char *id_why = hearth_id_number_check (row->values[COL_ID], &row->id_number, &row->birth_date,
+                                                        &row->sex);
+      if (id_why != NULL)
+        why = g_strdup_printf (_("ID number %s: %s"), row->values[COL_ID], id_why);
+    }
+  if (why == NULL && !g_strv_contains (relations, row->values[COL_RELATION]))
+    why = g_strdup_printf (_("the relation \"%s\" is not one of 01 10 20 30 40 50 60 70 99"),
+                           row->values[COL_RELATION]);
+  if (why == NULL && row->values[COL_CATEGORY][0] != '\0' &&
+      !g_strv_contains ((const char *const[]) { "0", "1", "2", NULL }, row->values[COL_CATEGORY]))
+    why = g_strdup_printf (_("the category \"%s\" is not 0, 1 or 2"), row->values[COL_CATEGORY]);
+  if (why == NULL && g_hash_table_contains (ids, row->id_number))
+    why = g_strdup_printf (_("ID number %s appears twice"), row->id_number);
+  if (why == NULL && taken != NULL)
+    {
+      gboolean is_taken = FALSE;
+
+      if (!taken (HEARTH_REGISTRY_ID_NUMBER, row->id_number, &is_taken, data, error))
+        return FALSE;
+      if (is_taken)
+        why = g_strdup_printf (_("ID number %s is already in the store"), row->id_number);
+    }
+  *why_out = g_steal_pointer (&why);
+  return TRUE;
+}
+
+HearthRegistry *
+hearth_case_registry_read (const char *path, const char *county, HearthRegistryTakenFunc taken, gpointer data,
+                           GPtrArray **problems_out, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) header = NULL;
+  g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) by_no = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) refused_nos = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(HearthRegistry) registry = g_new0 (HearthRegistry, 1);
+  int index[G_N_ELEMENTS (registry_columns)];
+  const char *p;
+  gboolean bad = FALSE, header_ok;
+  guint line = 1;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (problems_out != NULL)
+    *problems_out = NULL;
+  registry->rows = g_ptr_array_new_with_free_func (registry_row_free);
+  registry->households = g_ptr_array_new_with_free_func (registry_household_free);
+  text = registry_text (path, error);
+  if (text == NULL)
+    return NULL;
+  p = text;
+  header = hearth_csv_record (&p, &bad);
+  for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
+    {
+      index[c] = -1;
+      for (guint k = 0; header != NULL && k < header->len; k++)
+        {
+          g_autofree char *name = g_strstrip (g_strdup (header->pdata[k]));
+          if (g_str_equal (name, registry_columns[c].english) || g_str_equal (name, registry_columns[c].chinese))
+            index[c] = (int) k;
+        }
+      if (index[c] < 0 && registry_columns[c].required)
+        g_ptr_array_add (problems, g_strdup_printf (_("line 1: the column %s (%s) is missing"),
+                                                    registry_columns[c].english, registry_columns[c].chinese));
+    }
+  /* Every row is checked (a bad header names the missing columns alone). */
+  header_ok = problems->len == 0;
+  while (header_ok && problems->len < 1000)
+    {
+      g_autoptr(GPtrArray) fields = hearth_csv_record (&p, &bad);
+      g_autofree char *why = NULL;
+      RegistryRow *row;
+      RegistryHousehold *h;
+
+      line++;
+      if (bad)
+        {
+          g_ptr_array_add (problems, g_strdup_printf (_("line %u: a quoted field is not closed"), line));
+          break;
+        }
+      if (fields == NULL)
+        break;
+      if (fields->len == 1 && ((char *) fields->pdata[0])[0] == '\0')
+        continue;
+      row = g_new0 (RegistryRow, 1);
+      row->line = line;
+      g_ptr_array_add (registry->rows, row);
+      for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
+        row->values[c] = g_strstrip (g_strdup (index[c] >= 0 && (guint) index[c] < fields->len
+                                               ? (char *) fields->pdata[index[c]] : ""));
+      if (!check_row (row, county, ids, taken, data, &why, error))
+        return NULL;
+      if (why != NULL)
+        {
+          g_ptr_array_add (problems, g_strdup_printf (_("line %u: %s"), line, why));
+          g_hash_table_add (refused_nos, row->values[COL_NO]);
+          continue;
+        }
+      g_hash_table_add (ids, row->id_number);
+      h = g_hash_table_lookup (by_no, row->values[COL_NO]);
+      if (h == NULL)
+        {
+          h = g_new0 (RegistryHousehold, 1);
+          h->no = row->values[COL_NO];
+          h->members = g_ptr_array_new ();
+          g_hash_table_insert (by_no, (gpointer) h->no, h);
+          g_ptr_array_add (registry->households, h);
+        }
+      else if (!g_str_equal (((RegistryRow *) h->members->pdata[0])->values[COL_VILLAGE], row->values[COL_VILLAGE]))
+        g_ptr_array_add (problems, g_strdup_printf (_("line %u: household %s has another village code on line %u"),
+                                                    line, h->no, ((RegistryRow *) h->members->pdata[0])->line));
+      g_ptr_array_add (h->members, row);
+      if (g_str_equal (row->values[COL_RELATION], "01"))
+        {
+          if (h->head != NULL)
+            g_ptr_array_add (problems, g_strdup_printf (_("line %u: household %s has a second head"), line, h->no));
+          h->head = row;
+        }
+    }
+  for (guint i = 0; header_ok && i < registry->households->len && problems->len < 1000; i++)
+    {
+      RegistryHousehold *h = registry->households->pdata[i];
+      gboolean is_taken = FALSE;
+
+      /* A head on a refused row was named already. */
+      if (h->head == NULL && !g_hash_table_contains (refused_nos, h->no))
+        g_ptr_array_add (problems, g_strdup_printf (_("line %u: household %s has no head (relation 01)"),
+                                                    ((RegistryRow *) h->members->pdata[0])->line, h->no));
+      if (taken != NULL && !taken (HEARTH_REGISTRY_HOUSEHOLD_NO, h->no, &is_taken, data, error))
+        return NULL;
+      if (is_taken)
+        g_ptr_array_add (problems, g_strdup_printf (_("household %s is already in the store"), h->no));
+    }
+  if (problems->len > 0)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                   g_dngettext (GETTEXT_PACKAGE, "%u problem in the registry: nothing was imported",
+                                "%u problems in the registry: nothing was imported", problems->len), problems->len);
+      if (problems_out != NULL)
+        *problems_out = g_steal_pointer (&problems);
+      return NULL;
+    }
+  return g_steal_pointer (&registry);
+}
+
+guint
+hearth_case_registry_get_n_households (const HearthRegistry *registry)
+{
+  g_return_val_if_fail (registry != NULL, 0);
+  return registry->households->len;
+}
+
+guint
+hearth_case_registry_get_n_members (const HearthRegistry *registry, guint household)
+{
+  g_return_val_if_fail (registry != NULL && household < registry->households->len, 0);
+  return ((RegistryHousehold *) registry->households->pdata[household])->members->len;
+}
+
+static GHashTable *
+fields_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+GHashTable *
+hearth_case_registry_household_fields (const HearthRegistry *registry, guint household)
+{
+  RegistryHousehold *h;
+  GHashTable *f;
+
+  g_return_val_if_fail (registry != NULL && household < registry->households->len, NULL);
+  h = registry->households->pdata[household];
+  f = fields_new ();
+  g_hash_table_insert (f, g_strdup ("registry_no"), g_strdup (h->no));
+  g_hash_table_insert (f, g_strdup ("village_code"), g_strdup (h->head->values[COL_VILLAGE]));
+  g_hash_table_insert (f, g_strdup ("address"), g_strdup (h->head->values[COL_ADDRESS]));
+  g_hash_table_insert (f, g_strdup ("category"), g_strdup (h->head->values[COL_CATEGORY]));
+  g_hash_table_insert (f, g_strdup ("phone"), g_strdup (h->head->values[COL_PHONE]));
+  g_hash_table_insert (f, g_strdup ("head_name"), g_strdup (h->head->values[COL_NAME]));
+  g_hash_table_insert (f, g_strdup ("head_id_number"), g_strdup (h->head->id_number));
+  g_hash_table_insert (f, g_strdup ("member_count"), g_strdup_printf ("%u", h->members->len));
+  return f;
+}
+
+GHashTable *
+hearth_case_registry_member_fields (const HearthRegistry *registry, guint household, guint member,
+                                    const char *household_id)
+{
+  RegistryHousehold *h;
+  RegistryRow *r;
+  GHashTable *f;
+
+  g_return_val_if_fail (registry != NULL && household < registry->households->len && household_id != NULL, NULL);
+  h = registry->households->pdata[household];
+  g_return_val_if_fail (member < h->members->len, NULL);
+  r = h->members->pdata[member];
+  f = fields_new ();
+  g_hash_table_insert (f, g_strdup ("household_id"), g_strdup (household_id));
+  g_hash_table_insert (f, g_strdup ("position"), g_strdup_printf ("%u", member + 1));
+  g_hash_table_insert (f, g_strdup ("name"), g_strdup (r->values[COL_NAME]));
+  g_hash_table_insert (f, g_strdup ("id_number"), g_strdup (r->id_number));
+  g_hash_table_insert (f, g_strdup ("sex"), g_strdup_printf ("%c", r->sex));
+  g_hash_table_insert (f, g_strdup ("birth_date"), g_strdup (r->birth_date));
+  g_hash_table_insert (f, g_strdup ("relation"), g_strdup (r->values[COL_RELATION]));
+  g_hash_table_insert (f, g_strdup ("health"), g_strdup (r->values[COL_HEALTH]));
+  g_hash_table_insert (f, g_strdup ("labour"), g_strdup (r->values[COL_LABOUR]));
+  g_hash_table_insert (f, g_strdup ("school_status"), g_strdup (r->values[COL_SCHOOL]));
+  g_hash_table_insert (f, g_strdup ("insurance"), g_strdup (r->values[COL_INSURANCE]));
+  return f;
+}

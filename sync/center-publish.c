@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* center-publish.c: the center's own changes (center-publish.h). */
+#define G_LOG_DOMAIN "hearth-center"
+
+#include "center-publish.h"
+#include "case-registry.h"
+#include "form-model.h"
+#include "hlc.h"
+#include "store-file.h"
+
+#include <glib/gi18n-lib.h>
+#include <libxml/parser.h>
+#include <sodium.h>
+#include <string.h>
+
+G_DEFINE_QUARK (hearth-center-publish-error-quark, hearth_center_publish_error)
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+char *
+hearth_center_published_id (const char *table, const char *key, const char *version)
+{
+  const char *parts[] = { "hearth published v1", table, key != NULL ? key : "", version };
+  crypto_generichash_state st;
+  guint8 digest[32];
+  char hex[33];
+
+  g_return_val_if_fail (table != NULL && version != NULL, NULL);
+
+  crypto_generichash_init (&st, NULL, 0, sizeof digest);
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      if (i > 0)
+        crypto_generichash_update (&st, (const guint8 *) "\n", 1);
+      crypto_generichash_update (&st, (const guint8 *) parts[i], strlen (parts[i]));
+    }
+  crypto_generichash_final (&st, digest, sizeof digest);
+  /* RFC 9562: version 8 (custom), variant 10. */
+  digest[6] = (digest[6] & 0x0f) | 0x80;
+  digest[8] = (digest[8] & 0x3f) | 0x80;
+  sodium_bin2hex (hex, sizeof hex, digest, 16);
+  return g_strdup_printf ("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+/* ---- the center's own changes ------------------------------------------------------ */
+
+/* The numbering of the center's changes within one transaction. */
+typedef struct {
+  HearthCenterTxn *txn;
+  HearthHlcClock *clock;
+  gint64 seq;
+  char *last_hlc;
+  gint64 now;
+  char *wall;
+} Own;
+
+static void
+own_clear (Own *o)
+{
+  g_clear_pointer (&o->clock, hearth_hlc_clock_free);
+  g_clear_pointer (&o->last_hlc, g_free);
+  g_clear_pointer (&o->wall, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Own, own_clear)
+
+static gboolean
+own_begin (Own *o, HearthCenterTxn *txn, GError **error)
+{
+  g_autoptr(GDateTime) t = NULL;
+
+  o->txn = txn;
+  o->now = now_ms ();
+  t = g_date_time_new_from_unix_utc (o->now / 1000);
+  o->wall = g_date_time_format_iso8601 (t);
+  if (!hearth_center_txn_get_own (txn, &o->seq, &o->last_hlc, error))
+    return FALSE;
+  o->clock = hearth_hlc_clock_new (HEARTH_CENTER_OWN_DEVICE, o->last_hlc, error);
+  return o->clock != NULL;
+}
+
+/* Stores @c as the center's next change: an edit gets the next version. */
+static gboolean
+own_add (Own *o, HearthChange *c, GError **error)
+{
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    {
+      HearthHlc hlc;
+
+      hearth_hlc_clock_now (o->clock, &hlc);
+      g_free (c->hlc);
+      c->hlc = hearth_hlc_to_string (&hlc);
+      g_free (o->last_hlc);
+      o->last_hlc = g_strdup (c->hlc);
+      g_free (c->wall);
+      c->wall = g_strdup (o->wall);
+    }
+  o->seq++;
+  return hearth_center_txn_add_change (o->txn, HEARTH_CENTER_OWN_DEVICE, o->seq, c, o->now, error) > 0;
+}
+
+static gboolean
+own_end (Own *o, GError **error)
+{
+  return hearth_center_txn_set_own (o->txn, o->seq, o->last_hlc, error);
+}
+
+/* ---- the registry ------------------------------------------------------------------ */
+
+static gboolean
+center_taken (HearthRegistryKey key, const char *value, gboolean *taken, gpointer data, GError **error)
+{
+  HearthCenterTxn *txn = data;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *found = NULL;
+
+  found = key == HEARTH_REGISTRY_HOUSEHOLD_NO
+            ? hearth_center_txn_find_by_value (txn, "households", "registry_no", value, &local)
+            : hearth_center_txn_find_by_value (txn, "members", "id_number", value, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *taken = found != NULL;
+  return TRUE;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* One new record: an edit of each of its fields (by name), without
+ * parents; each is its field's only edit, so it is its merged state. */
+static gboolean
+add_record (Own *o, const char *table, const char *id, const char *household, const char *village,
+            GHashTable *fields, GError **error)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GPtrArray) no_losers = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, fields);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, key);
+  g_ptr_array_sort (names, compare_strings);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+      c->table = g_strdup (table);
+      c->id = g_strdup (id);
+      c->household = g_strdup (household);
+      c->village = g_strdup (village);
+      c->field = g_strdup (names->pdata[i]);
+      c->value = g_strdup (g_hash_table_lookup (fields, names->pdata[i]));
+      if (!own_add (o, c, error) || !hearth_center_txn_set_field_state (o->txn, c, no_losers, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hearth_center_import_registry (HearthCenterStore *store, const char *path, guint *n_households, guint *n_members,
+                               GPtrArray **problems, GError **error)
+{
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthRegistry) registry = NULL;
+  g_auto(HearthCenterCounty) county = { 0 };
+  g_auto(Own) own = { 0 };
+  guint people = 0, n;
+
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && path != NULL, FALSE);
+
+  if (n_households != NULL)
+    *n_households = 0;
+  if (n_members != NULL)
+    *n_members = 0;
+  if (problems != NULL)
+    *problems = NULL;
+  /* One write transaction from the checks to the last edit: what the
+   * checks saw cannot change before the import is stored. */
+  txn = hearth_center_store_begin (store, TRUE, error);
+  if (txn == NULL || !hearth_center_txn_get_county (txn, &county, error))
+    return FALSE;
+  registry = hearth_case_registry_read (path, county.code, center_taken, txn, problems, error);
+  if (registry == NULL || !own_begin (&own, txn, error))
+    return FALSE;
+
+  n = hearth_case_registry_get_n_households (registry);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GHashTable) h = hearth_case_registry_household_fields (registry, i);
+      g_autofree char *household_id = g_uuid_string_random ();
+      const char *village = g_hash_table_lookup (h, "village_code");
+
+      if (!add_record (&own, "households", household_id, household_id, village, h, error) ||
+          !hearth_center_txn_set_household_village (txn, household_id, village, error))
+        return FALSE;
+      for (guint k = 0; k < hearth_case_registry_get_n_members (registry, i); k++)
+        {
+          g_autoptr(GHashTable) m = hearth_case_registry_member_fields (registry, i, k, household_id);
+          g_autofree char *member_id = g_uuid_string_random ();
+
+          if (!add_record (&own, "members", member_id, household_id, village, m, error))
+            return FALSE;
+          people++;
+        }
+    }
+  if (!own_end (&own, error) || !hearth_center_txn_commit (g_steal_pointer (&txn), error))
+    return FALSE;
+  if (n_households != NULL)
+    *n_households = n;
+  if (n_members != NULL)
+    *n_members = people;
+  return TRUE;
+}
+
+/* ---- published documents ------------------------------------------------------------- */
+
+G_GNUC_PRINTF (2, 3) static gboolean
+invalid (GError **error, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (HEARTH_CENTER_PUBLISH_ERROR, HEARTH_CENTER_PUBLISH_ERROR_INVALID,
+                                                format, args));
+  va_end (args);
+  return FALSE;
+}
+
+/* A document's text: at most one change value, UTF-8. */
+static char *
+read_document (const char *path, GError **error)
+{
+  g_autoptr(GBytes) bytes = hearth_file_read_bounded (path, HEARTH_CHANGE_MAX_VALUE, error);
+  gsize len = 0;
+  const char *data;
+
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  if (len == 0 || !g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
+    {
+      invalid (error, _("%s is not UTF-8 text"), path);
+      return NULL;
+    }
+  return g_strndup (data, len);
+}
+
+/* A version or a form id: one line of printable text. */
+static gboolean
+valid_key (const char *s)
+{
+  if (s == NULL || *s == '\0' || strlen (s) > 128)
+    return FALSE;
+  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
+/* Stores @record, unless its id holds it already: the same document again
+ * is @already, another one refused. */
+static gboolean
+publish (HearthCenterStore *store, HearthChange *record, const char *what, gboolean *already, GError **error)
+{
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthChange) existing = NULL;
+  g_autoptr(GError) local = NULL;
+  g_auto(Own) own = { 0 };
+
+  if (already != NULL)
+    *already = FALSE;
+  txn = hearth_center_store_begin (store, TRUE, error);
+  if (txn == NULL)
+    return FALSE;
+  existing = hearth_center_txn_find_record (txn, record->table, record->id, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (existing != NULL)
+    {
+      if (g_strcmp0 (g_hash_table_lookup (existing->fields, "xml"), g_hash_table_lookup (record->fields, "xml")) != 0)
+        return invalid (error, _("%s was published already with other content: give the new one another version"),
+                        what);
+      if (already != NULL)
+        *already = TRUE;
+      return TRUE;
+    }
+  return own_begin (&own, txn, error) && own_add (&own, record, error) && own_end (&own, error) &&
+         hearth_center_txn_commit (g_steal_pointer (&txn), error);
+}
+
+static char *
+iso_now (void)
+{
+  g_autoptr(GDateTime) t = g_date_time_new_now_utc ();
+
+  return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+gboolean
+hearth_center_publish_form (HearthCenterStore *store, const char *path, char **form_id, char **version,
+                            gboolean *already, GError **error)
+{
+  g_autofree char *xml = NULL;
+  g_autoptr(HearthForm) form = NULL;
+  g_autoptr(HearthChange) record = NULL;
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && path != NULL, FALSE);
+
+  xml = read_document (path, error);
+  if (xml == NULL)
+    return FALSE;
+  /* The checks of `hearth-cli form check`: what a tablet could not load
+   * is never published. External instances come from the tablet's media. */
+  form = hearth_form_load (path, NULL, error);
+  if (form == NULL)
+    return FALSE;
+  if (!valid_key (form->form_id))
+    return invalid (error, _("%s: the form has no id (the id attribute of its primary instance)"), path);
+  if (!valid_key (form->version))
+    return invalid (error, _("%s: form %s has no version (the version attribute of its primary instance): a "
+                             "published form needs one, so that tablets tell its versions apart"),
+                    path, form->form_id);
+
+  record = hearth_change_new (HEARTH_CHANGE_RECORD);
+  record->table = g_strdup ("forms");
+  record->id = hearth_center_published_id ("forms", form->form_id, form->version);
+  g_hash_table_insert (record->fields, g_strdup ("form_id"), g_strdup (form->form_id));
+  g_hash_table_insert (record->fields, g_strdup ("version"), g_strdup (form->version));
+  g_hash_table_insert (record->fields, g_strdup ("title"), g_strdup (form->title != NULL ? form->title : ""));
+  g_hash_table_insert (record->fields, g_strdup ("xml"), g_steal_pointer (&xml));
+  g_hash_table_insert (record->fields, g_strdup ("published_at"), iso_now ());
+  what = g_strdup_printf (_("form %s version %s"), form->form_id, form->version);
+  if (!publish (store, record, what, already, error))
+    return FALSE;
+  if (form_id != NULL)
+    *form_id = g_strdup (form->form_id);
+  if (version != NULL)
+    *version = g_strdup (form->version);
+  return TRUE;
+}
+
+static void
+keep_first_error (void *data, xmlError *error)
+{
+  xmlError *first = data;
+
+  if (first->code == 0)
+    xmlCopyError (error, first);
+}
+
+/* The text of @parent's first child element @name, trimmed, or NULL. */
+static char *
+child_text (xmlNode *parent, const char *name)
+{
+  for (xmlNode *n = parent->children; n != NULL; n = n->next)
+    if (n->type == XML_ELEMENT_NODE && xmlStrEqual (n->name, (const xmlChar *) name))
+      {
+        xmlChar *content = xmlNodeGetContent (n);
+        char *text = g_strstrip (g_strdup ((const char *) content));
+
+        xmlFree (content);
+        return text;
+      }
+  return NULL;
+}
+
+gboolean
+hearth_center_set_thresholds (HearthCenterStore *store, const char *path, char **version_out, gboolean *already,
+                              GError **error)
+{
+  g_autofree char *xml = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *doc_county = NULL;
+  g_autofree char *what = NULL;
+  g_autoptr(HearthChange) record = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_auto(HearthCenterCounty) county = { 0 };
+  xmlError first = { 0 };
+  xmlDoc *doc;
+  xmlNode *root;
+
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && path != NULL, FALSE);
+
+  xml = read_document (path, error);
+  if (xml == NULL)
+    return FALSE;
+  xmlSetStructuredErrorFunc (&first, keep_first_error);
+  doc = xmlReadMemory (xml, (int) strlen (xml), path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  xmlSetStructuredErrorFunc (NULL, NULL);
+  if (doc == NULL)
+    {
+      gboolean r = invalid (error, _("%s: line %d: not well-formed XML: %s"), path, first.line,
+                            first.message != NULL ? g_strstrip (first.message) : "");
+      xmlResetError (&first);
+      return r;
+    }
+  xmlResetError (&first);
+  root = xmlDocGetRootElement (doc);
+  if (doc->intSubset != NULL || doc->extSubset != NULL)
+    {
+      xmlFreeDoc (doc);
+      return invalid (error, _("%s: a DOCTYPE is not allowed (its entities would change the text)"), path);
+    }
+  if (root == NULL || !xmlStrEqual (root->name, (const xmlChar *) HEARTH_CENTER_THRESHOLDS_ROOT))
+    {
+      gboolean r = invalid (error, _("%s: line %d: the root element is <%s>, not <%s> as in the bundled "
+                                     "thresholds.xml"),
+                            path, root != NULL ? root->line : 1, root != NULL ? (const char *) root->name : "",
+                            HEARTH_CENTER_THRESHOLDS_ROOT);
+      xmlFreeDoc (doc);
+      return r;
+    }
+  version = child_text (root, "version");
+  doc_county = child_text (root, "county");
+  xmlFreeDoc (doc);
+  if (!valid_key (version))
+    return invalid (error, _("%s: the thresholds have no <version>: published thresholds need one, so that tablets "
+                             "tell them apart"),
+                    path);
+
+  txn = hearth_center_store_begin (store, FALSE, error);
+  if (txn == NULL || !hearth_center_txn_get_county (txn, &county, error))
+    return FALSE;
+  hearth_center_txn_rollback (g_steal_pointer (&txn));
+  if (doc_county != NULL && !g_str_equal (doc_county, county.code))
+    return invalid (error, _("%s: these thresholds are for county %s, this center's is %s"), path, doc_county,
+                    county.code);
+
+  record = hearth_change_new (HEARTH_CHANGE_RECORD);
+  record->table = g_strdup ("thresholds");
+  record->id = hearth_center_published_id ("thresholds", NULL, version);
+  g_hash_table_insert (record->fields, g_strdup ("version"), g_strdup (version));
+  g_hash_table_insert (record->fields, g_strdup ("xml"), g_steal_pointer (&xml));
+  g_hash_table_insert (record->fields, g_strdup ("published_at"), iso_now ());
+  what = g_strdup_printf (_("thresholds version %s"), version);
+  if (!publish (store, record, what, already, error))
+    return FALSE;
+  if (version_out != NULL)
+    *version_out = g_steal_pointer (&version);
+  return TRUE;
+}

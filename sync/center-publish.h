@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * center-publish.h: what the county center itself puts in the change log
+ * for its devices to pull (sync/PROTOCOL.md, sections 6 and 8): the
+ * households and members of a county registry imported at the center, as
+ * field edits, and forms and thresholds it publishes, as immutable records
+ * of the tables "forms" and "thresholds" that every device receives.
+ *
+ * The center's changes are numbered and versioned as those of a device
+ * whose id is HEARTH_CENTER_OWN_DEVICE ("center"), from where its last
+ * change left off (center-store.h, hearth_center_txn_get_own()), each
+ * batch of them in one write transaction.
+ *
+ * Thread-safe: the functions keep no state; each runs its own transaction.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "center-store.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_CENTER_PUBLISH_ERROR (hearth_center_publish_error_quark ())
+GQuark hearth_center_publish_error_quark (void);
+
+/**
+ * HearthCenterPublishError:
+ * @HEARTH_CENTER_PUBLISH_ERROR_INVALID: a document the center does not
+ *   publish: not UTF-8, too large, not well-formed, without the version
+ *   that keys it, thresholds of another county or under another root, or a
+ *   version published already with other content (the message says which)
+ */
+typedef enum {
+  HEARTH_CENTER_PUBLISH_ERROR_INVALID,
+} HearthCenterPublishError;
+
+/* The root element of a thresholds document, as in the bundled
+ * schema/forms/media/thresholds.xml. */
+#define HEARTH_CENTER_THRESHOLDS_ROOT "thresholds"
+
+/**
+ * hearth_center_published_id:
+ * @table: "forms" or "thresholds"
+ * @key: a form's id (%NULL for thresholds)
+ * @version: the version
+ *
+ * The record id of a published document: the same on every center for the
+ * same table, key and version (a UUID of version 8 made of the first 16
+ * bytes of a BLAKE2b-256 of them).
+ *
+ * Returns: (transfer full): the id. Thread-safe.
+ */
+char *hearth_center_published_id (const char *table,
+                                  const char *key,
+                                  const char *version);
+
+/**
+ * hearth_center_import_registry:
+ * @store: the center's store
+ * @path: a county registry (app/case-registry.h: the format and checks of
+ *   `hearth-cli household import`)
+ * @n_households: (out) (optional): how many households were imported
+ * @n_members: (out) (optional): how many members
+ * @problems: (out) (optional) (transfer full) (element-type utf8): when
+ *   refused for its rows, every bad row as "line N: reason"
+ *
+ * Checks every row, also that its village is in the county and that no
+ * registry or ID number is the center's already, then stores every
+ * household and member as edits of the center's own device (one edit per
+ * field, new records, no parents), all in one transaction, or nothing.
+ * A device whose scope holds a village receives its households with its
+ * next pull.
+ *
+ * Returns: %FALSE with HEARTH_CASE_ERROR_INVALID (see @problems) or
+ *   HEARTH_CENTER_STORE_ERROR.
+ */
+gboolean hearth_center_import_registry (HearthCenterStore *store,
+                                        const char        *path,
+                                        guint             *n_households,
+                                        guint             *n_members,
+                                        GPtrArray        **problems,
+                                        GError           **error);
+
+/**
+ * hearth_center_publish_form:
+ * @path: an XForm file (at most 1 MiB, UTF-8)
+ * @form_id: (out) (optional) (transfer full): its form id
+ * @version: (out) (optional) (transfer full): its version
+ * @already: (out) (optional): whether that version was published already
+ *   with the same content (then nothing is stored)
+ *
+ * Loads the form with schema/form-model.h (it must load: the same checks as
+ * `hearth-cli form check`), requires a form id and a version, and stores it
+ * as a "forms" record keyed by both (hearth_center_published_id()).
+ *
+ * Returns: %FALSE with HEARTH_FORM_ERROR (naming the line and element),
+ *   HEARTH_CENTER_PUBLISH_ERROR_INVALID, HEARTH_STORE_ERROR_BAD_FILE (too
+ *   large), G_FILE_ERROR or HEARTH_CENTER_STORE_ERROR.
+ */
+gboolean hearth_center_publish_form (HearthCenterStore *store,
+                                     const char        *path,
+                                     char             **form_id,
+                                     char             **version,
+                                     gboolean          *already,
+                                     GError           **error);
+
+/**
+ * hearth_center_set_thresholds:
+ * @path: a thresholds document (at most 1 MiB, UTF-8)
+ * @version: (out) (optional) (transfer full): its version
+ * @already: (out) (optional): whether that version was published already
+ *   with the same content
+ *
+ * Checks that the document is well-formed XML without a DOCTYPE, that its
+ * root is HEARTH_CENTER_THRESHOLDS_ROOT, that it has a `version` and that
+ * its `county`, when present, is the center's; stores it as a "thresholds"
+ * record keyed by the version.
+ *
+ * Returns: %FALSE with HEARTH_CENTER_PUBLISH_ERROR_INVALID (naming the
+ *   line for XML that is not well-formed), HEARTH_STORE_ERROR_BAD_FILE,
+ *   G_FILE_ERROR or HEARTH_CENTER_STORE_ERROR.
+ */
+gboolean hearth_center_set_thresholds (HearthCenterStore *store,
+                                       const char        *path,
+                                       char             **version,
+                                       gboolean          *already,
+                                       GError           **error);
+
+G_END_DECLS

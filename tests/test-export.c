@@ -1,0 +1,950 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-export.c: county batches and what the center sends its tablets of
+ * its own, with real processes (a hearth-center serving on 127.0.0.1,
+ * hearth-cli stores enrolled with one-time codes):
+ *   - a center with an imported registry and visits pushed by two tablets
+ *     (one household visited on both: open conflicts) exports CSV and JSON
+ *     batches that verify, one record per touched record of the database;
+ *     a changed byte is caught by both verify-batch commands; bad dates,
+ *     scopes and folders are refused, naming them;
+ *   - --after-cursor continues exactly where the last batch ended, with
+ *     records arriving between two exports;
+ *   - dates are the county's: received at 23:30 UTC is the next day in
+ *     Asia/Shanghai;
+ *   - the export endpoint: a worker's tablet gets 403, a county tablet a
+ *     batch byte-identical to the center's own export, a scope outside the
+ *     user's is 403, a batch over 64 MiB is 413;
+ *   - import-households (GB18030, or UTF-8 with a byte order mark): a
+ *     tablet pulls the households of its scope on its first sync and can
+ *     visit them; a bad row imports nothing and names its line;
+ *   - publish-form and set-thresholds: broken documents refused naming the
+ *     line; published ones reach a tablet, which lists them.
+ */
+#include "test-center-util.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define COUNTY "150422"
+#define TOWNSHIP "150422101"
+
+static char *
+registry (const char *name, guint n, guint seed)
+{
+  g_autofree char *dir = test_make_dir (name);
+  char *path = g_build_filename (dir, "registry.csv", NULL);
+  g_autofree char *count = g_strdup_printf ("%u", n);
+  g_autofree char *seed_text = g_strdup_printf ("%u", seed);
+  g_auto(TestRun) r = { 0 };
+
+  test_run_cli (&r, NULL, "demo", "generate", "--households", count, "--seed", seed_text, "--county", COUNTY,
+                "--out", path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  return path;
+}
+
+static void
+import_households (Center *c, const char *csv)
+{
+  g_auto(TestRun) r = { 0 };
+
+  run_center (&r, "--db", c->db, "import-households", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+}
+
+static char *
+source_path (const char *first, ...)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+  va_list ap;
+
+  g_ptr_array_add (parts, (char *) g_getenv ("HEARTH_SOURCE_DIR"));
+  va_start (ap, first);
+  for (const char *p = first; p != NULL; p = va_arg (ap, const char *))
+    g_ptr_array_add (parts, (char *) p);
+  va_end (ap);
+  g_ptr_array_add (parts, NULL);
+  return g_build_filenamev ((char **) parts->pdata);
+}
+
+/* A visit of @household recorded on @t at @now. */
+static void
+visit (TestTablet *t, const char *household, const char *now)
+{
+  g_autofree char *answers = source_path ("tests", "data", "answers", "visit-zh.json", NULL);
+  g_auto(TestRun) r = { 0 };
+
+  test_tablet_cli (&r, t, "visit", "record", "--form", "hearth_household_visit", "--answers", answers, "--household",
+                   household, "--now", now, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+}
+
+static JsonObject *
+read_json_object (const char *path)
+{
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_file (p, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (p)));
+}
+
+static JsonObject *
+manifest_of (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "manifest.json", NULL);
+
+  return read_json_object (path);
+}
+
+/* The record count the manifest gives @file. */
+static gint64
+records_of (JsonObject *manifest, const char *file)
+{
+  JsonArray *files = json_object_get_array_member (manifest, "files");
+
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonObject *f = json_array_get_object_element (files, i);
+      if (g_str_equal (json_object_get_string_member (f, "name"), file))
+        return json_object_get_int_member (f, "records");
+    }
+  g_assert_not_reached ();
+}
+
+/* The "id" of every record of a JSON batch file, sorted. */
+static GPtrArray *
+json_ids (const char *dir, const char *file)
+{
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *a;
+
+  g_assert_true (json_parser_load_from_file (p, path, &error));
+  g_assert_no_error (error);
+  a = json_node_get_array (json_parser_get_root (p));
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    g_ptr_array_add (ids, g_strdup (json_object_get_string_member (json_array_get_object_element (a, i), "id")));
+  g_ptr_array_sort (ids, (GCompareFunc) g_strcmp0);
+  return ids;
+}
+
+/* hearth-center export; its exit status. */
+static int
+center_export (Center *c, TestRun *r, const char *scope, const char *since, const char *until, const char *after,
+               const char *format, const char *out)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  g_ptr_array_add (args, (char *) "--db");
+  g_ptr_array_add (args, c->db);
+  g_ptr_array_add (args, (char *) "export");
+  g_ptr_array_add (args, (char *) "--scope");
+  g_ptr_array_add (args, (char *) scope);
+  g_ptr_array_add (args, (char *) "--since");
+  g_ptr_array_add (args, (char *) since);
+  if (until != NULL)
+    {
+      g_ptr_array_add (args, (char *) "--until");
+      g_ptr_array_add (args, (char *) until);
+    }
+  if (after != NULL)
+    {
+      g_ptr_array_add (args, (char *) "--after-cursor");
+      g_ptr_array_add (args, (char *) after);
+    }
+  g_ptr_array_add (args, (char *) "--format");
+  g_ptr_array_add (args, (char *) format);
+  g_ptr_array_add (args, (char *) "--out");
+  g_ptr_array_add (args, (char *) out);
+  g_ptr_array_add (args, NULL);
+  test_run_clear (r);
+  run_centerv (r, (const char *const *) args->pdata);
+  return r->status;
+}
+
+static gboolean
+same_file (const char *a, const char *b)
+{
+  g_autofree char *da = NULL;
+  g_autofree char *db = NULL;
+  gsize la = 0, lb = 0;
+
+  g_assert_true (g_file_get_contents (a, &da, &la, NULL));
+  g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
+  return la == lb && memcmp (da, db, la) == 0;
+}
+
+/* Every file of folder @a is in @b with the same bytes, and the other way. */
+static void
+assert_same_folder (const char *a, const char *b)
+{
+  g_autoptr(GDir) d = g_dir_open (a, 0, NULL);
+  const char *name;
+  guint n = 0, m = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *pa = g_build_filename (a, name, NULL);
+      g_autofree char *pb = g_build_filename (b, name, NULL);
+
+      g_test_message ("comparing %s", name);
+      g_assert_true (same_file (pa, pb));
+      n++;
+    }
+  g_clear_pointer (&d, g_dir_close);
+  d = g_dir_open (b, 0, NULL);
+  while (g_dir_read_name (d) != NULL)
+    m++;
+  g_assert_cmpuint (n, ==, m);
+  g_assert_cmpuint (n, ==, 8);   /* 7 tables and the manifest */
+}
+
+static void
+copy_folder (const char *from, const char *to)
+{
+  g_autoptr(GDir) d = g_dir_open (from, 0, NULL);
+  const char *name;
+
+  g_assert_cmpint (g_mkdir_with_parents (to, 0700), ==, 0);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *a = g_build_filename (from, name, NULL);
+      g_autofree char *b = g_build_filename (to, name, NULL);
+      g_autofree char *data = NULL;
+      gsize len = 0;
+
+      g_assert_true (g_file_get_contents (a, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (b, data, (gssize) len, NULL));
+    }
+}
+
+/* ---- batches ------------------------------------------------------------------------------ */
+
+static void
+test_batches (void)
+{
+  g_autoptr(Center) c = center_init ("export-batches-center", COUNTY);
+  g_autofree char *csv = registry ("export-batches-registry", 12, 21);
+  g_autofree char *base = test_make_dir ("export-batches");
+  g_autofree char *out_csv = g_build_filename (base, "csv", NULL);
+  g_autofree char *out_json = g_build_filename (base, "json", NULL);
+  g_autofree char *tampered = g_build_filename (base, "tampered", NULL);
+  g_autofree char *members = NULL;
+  g_autofree char *household = NULL;
+  g_autofree char *second = NULL;
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) b = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autoptr(JsonObject) m_csv = NULL;
+  g_autoptr(JsonObject) m_json = NULL;
+  struct { const char *file, *sql; } counts[] = {
+    { "households", "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'" },
+    { "members", "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'members'" },
+    { "submissions", "SELECT count (*) FROM changes WHERE tbl = 'submissions'" },
+    { "tasks", "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'tasks'" },
+    { "reviews", "SELECT count (*) FROM changes WHERE tbl = 'reviews'" },
+    { "measures", "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'measures'" },
+    { "conflicts", "SELECT count (*) FROM conflicts" },
+  };
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_add_user (c, "w.two", "worker", COUNTY);
+  import_households (c, csv);
+  center_start (c);
+  test_tablet_enrol (&a, "export-batches-a", c, "w.one");
+  test_tablet_enrol (&b, "export-batches-b", c, "w.two");
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM households"), ==, 12);
+
+  /* Visits on both tablets, one household on both while offline. */
+  household = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1");
+  second = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1 OFFSET 1");
+  visit (&a, household, "2026-11-20T10:00:00+08:00");
+  visit (&a, second, "2026-11-20T11:00:00+08:00");
+  visit (&b, household, "2026-11-21T15:00:00+08:00");
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 3);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), >, 0);
+
+  /* CSV and JSON: every record the database holds, counted alike. */
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", out_csv), ==, 0);
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "json", out_json), ==, 0);
+  m_csv = manifest_of (out_csv);
+  m_json = manifest_of (out_json);
+  for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
+    {
+      g_autofree char *file_csv = g_strconcat (counts[i].file, ".csv", NULL);
+      g_autofree char *file_json = g_strconcat (counts[i].file, ".json", NULL);
+      gint64 want = center_db_int (c, counts[i].sql);
+
+      g_test_message ("%s: %" G_GINT64_FORMAT, counts[i].file, want);
+      g_assert_cmpint (records_of (m_csv, file_csv), ==, want);
+      g_assert_cmpint (records_of (m_json, file_json), ==, want);
+    }
+  g_assert_cmpint (records_of (m_csv, "households.csv"), ==, 12);
+  g_assert_cmpint (records_of (m_csv, "reviews.csv"), >, 0);
+  g_assert_cmpint (records_of (m_csv, "tasks.csv"), >, 0);
+  g_assert_cmpstr (json_object_get_string_member (m_csv, "county"), ==, COUNTY);
+  g_assert_cmpstr (json_object_get_string_member (m_csv, "scope"), ==, COUNTY);
+  g_assert_cmpstr (json_object_get_string_member (m_csv, "since"), ==, "2000-01-01");
+  g_assert_true (json_object_get_null_member (m_csv, "until"));
+  g_assert_cmpstr (json_object_get_string_member (m_csv, "time_zone"), ==, "Asia/Shanghai");
+  g_assert_cmpint (json_object_get_int_member (m_csv, "cursor_from"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (m_csv, "cursor_to"), ==,
+                   center_db_int (c, "SELECT max (cursor) FROM changes"));
+
+  /* CSV with a byte order mark; the submission's XML in its own, last column. */
+  {
+    g_autofree char *path = g_build_filename (out_csv, "submissions.csv", NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *header = NULL;
+
+    g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+    g_assert_true (g_str_has_prefix (text, "\xEF\xBB\xBF" "id,village,household_id,form_id,"));
+    header = g_strndup (text, strcspn (text, "\r\n"));
+    g_assert_true (g_str_has_suffix (header, ",instance_xml"));
+    g_assert_nonnull (strstr (text, "hearth_household_visit"));
+  }
+  /* JSON: the merged values, and the XML of each submission. */
+  {
+    g_autofree char *path = g_build_filename (out_json, "households.json", NULL);
+    g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'households' AND "
+                                            "record_id = '%s' AND field = 'last_visit_date'", household);
+    g_autofree char *want = center_db_text (c, sql);
+    g_autoptr(JsonParser) p = json_parser_new ();
+    JsonArray *rows;
+    gboolean found = FALSE;
+
+    g_assert_true (json_parser_load_from_file (p, path, NULL));
+    rows = json_node_get_array (json_parser_get_root (p));
+    for (guint i = 0; i < json_array_get_length (rows); i++)
+      {
+        JsonObject *o = json_array_get_object_element (rows, i);
+        if (g_str_equal (json_object_get_string_member (o, "id"), household))
+          {
+            g_assert_cmpstr (json_object_get_string_member (o, "last_visit_date"), ==, want);
+            g_assert_cmpstr (json_object_get_string_member (o, "village_code"), !=, "");
+            found = TRUE;
+          }
+      }
+    g_assert_true (found);
+    g_free (path);
+    path = g_build_filename (out_json, "submissions.json", NULL);
+    g_clear_object (&p);
+    p = json_parser_new ();
+    g_assert_true (json_parser_load_from_file (p, path, NULL));
+    rows = json_node_get_array (json_parser_get_root (p));
+    g_assert_cmpuint (json_array_get_length (rows), ==, 3);
+    for (guint i = 0; i < json_array_get_length (rows); i++)
+      g_assert_true (g_str_has_prefix (
+        json_object_get_string_member (json_array_get_object_element (rows, i), "instance_xml"), "<"));
+  }
+
+  /* Both programs verify both batches … */
+  run_center (&r, "--db", c->db, "verify-batch", out_csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "verify-batch", out_json, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "verify-batch", out_csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+
+  /* … and both catch a changed byte, naming the file. */
+  copy_folder (out_csv, tampered);
+  members = g_build_filename (tampered, "members.csv", NULL);
+  test_flip_byte (members, 200);
+  run_center (&r, "--db", c->db, "verify-batch", tampered, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "members.csv"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "verify-batch", tampered, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "members.csv"));
+
+  /* Refused, naming what is wrong. */
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", out_csv), ==, 1);
+  g_assert_nonnull (strstr (r.err, "not empty"));
+  {
+    g_autofree char *fresh = g_build_filename (base, "refused", NULL);
+
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-02-30", NULL, NULL, "csv", fresh), ==, 1);
+    g_assert_nonnull (strstr (r.err, "2026-02-30"));
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", "2026-02-01", NULL, "csv", fresh), ==, 1);
+    g_assert_nonnull (strstr (r.err, "2026-02-01"));
+    g_assert_cmpint (center_export (c, &r, "360102", "2026-03-01", NULL, NULL, "csv", fresh), ==, 1);
+    g_assert_nonnull (strstr (r.err, "outside county " COUNTY));
+    g_assert_cmpint (center_export (c, &r, "15042", "2026-03-01", NULL, NULL, "csv", fresh), ==, 1);
+    g_assert_nonnull (strstr (r.err, "15042"));
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", NULL, "99999999", "csv", fresh), ==, 1);
+    g_assert_nonnull (strstr (r.err, "99999999"));
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", NULL, NULL, "xlsx", fresh), ==, 1);
+    g_assert_nonnull (strstr (r.err, "xlsx"));
+    /* Nothing was left behind by a refusal. */
+    g_assert_false (g_file_test (fresh, G_FILE_TEST_EXISTS));
+  }
+
+  center_stop (c);
+}
+
+/* ---- continuing after a cursor -------------------------------------------------------------- */
+
+static void
+test_after_cursor (void)
+{
+  g_autoptr(Center) c = center_init ("export-cursor-center", COUNTY);
+  g_autofree char *first = registry ("export-cursor-first", 6, 31);
+  g_autofree char *second = registry ("export-cursor-second", 30, 32);
+  g_autofree char *second_only = NULL;
+  g_autofree char *base = test_make_dir ("export-cursor");
+  g_autofree char *dir_a = g_build_filename (base, "a", NULL);
+  g_autofree char *dir_b = g_build_filename (base, "b", NULL);
+  g_autofree char *dir_c = g_build_filename (base, "c", NULL);
+  g_autofree char *cursor_a = NULL;
+  g_autofree char *cursor_b = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *household = NULL;
+  g_auto(TestTablet) t = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autoptr(JsonObject) ma = NULL;
+  g_autoptr(JsonObject) mb = NULL;
+  g_autoptr(JsonObject) mc = NULL;
+  g_autoptr(GPtrArray) ids_a = NULL;
+  g_autoptr(GPtrArray) ids_b = NULL;
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+  gint64 n_all;
+
+  /* The second registry without the households the first one has: the
+   * demo generator numbers its households alike for every seed. */
+  {
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GString) kept = g_string_new (NULL);
+
+    g_assert_true (g_file_get_contents (second, &text, NULL, NULL));
+    lines = g_strsplit (text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++)
+      {
+        g_autofree char *needle = NULL;
+        g_autofree char *first_text = NULL;
+        const char *comma = strchr (lines[i], ',');
+
+        g_assert_true (g_file_get_contents (first, &first_text, NULL, NULL));
+        needle = comma != NULL ? g_strndup (lines[i], comma - lines[i]) : g_strdup (lines[i]);
+        if (i == 0 || (needle[0] != '\0' && strstr (first_text, needle) == NULL))
+          g_string_append_printf (kept, "%s\n", lines[i]);
+      }
+    second_only = g_build_filename (base, "second.csv", NULL);
+    g_assert_true (g_file_set_contents (second_only, kept->str, -1, NULL));
+  }
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  import_households (c, first);
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "json", dir_a), ==, 0);
+  ma = manifest_of (dir_a);
+  cursor_a = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (ma, "cursor_to"));
+
+  /* Records arriving between two exports: a second registry, and a visit
+   * of a household of the first batch. */
+  import_households (c, second_only);
+  center_start (c);
+  test_tablet_enrol (&t, "export-cursor-tablet", c, "w.one");
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  sql = g_strdup_printf ("SELECT record_id FROM field_state WHERE tbl = 'households' AND field = 'registry_no' "
+                         "AND record_id IN (SELECT record_id FROM changes WHERE cursor <= %s) LIMIT 1", cursor_a);
+  household = center_db_text (c, sql);
+  g_assert_nonnull (household);
+  visit (&t, household, "2026-11-20T10:00:00+08:00");
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, cursor_a, "json", dir_b), ==, 0);
+  mb = manifest_of (dir_b);
+  g_assert_cmpint (json_object_get_int_member (mb, "cursor_from"), ==, json_object_get_int_member (ma, "cursor_to"));
+  g_assert_cmpint (json_object_get_int_member (mb, "cursor_to"), ==,
+                   center_db_int (c, "SELECT max (cursor) FROM changes"));
+
+  /* Batch A holds the households of the changes up to its cursor, batch B
+   * exactly those touched after it: no gap, and a household of A only
+   * again when it changed since (the visited one). */
+  ids_a = json_ids (dir_a, "households.json");
+  ids_b = json_ids (dir_b, "households.json");
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT count (DISTINCT record_id) FROM changes WHERE tbl = 'households' AND cursor <= %s",
+                         cursor_a);
+  g_assert_cmpint (ids_a->len, ==, center_db_int (c, sql));
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT count (DISTINCT record_id) FROM changes WHERE tbl = 'households' AND cursor > %s",
+                         cursor_a);
+  g_assert_cmpint (ids_b->len, ==, center_db_int (c, sql));
+  for (guint i = 0; i < ids_b->len; i++)
+    if (g_ptr_array_find_with_equal_func (ids_a, ids_b->pdata[i], g_str_equal, NULL))
+      g_assert_cmpstr (ids_b->pdata[i], ==, household);
+  g_assert_true (g_ptr_array_find_with_equal_func (ids_b, household, g_str_equal, NULL));
+  for (guint i = 0; i < ids_a->len; i++)
+    g_ptr_array_add (all, g_strdup (ids_a->pdata[i]));
+  for (guint i = 0; i < ids_b->len; i++)
+    if (!g_ptr_array_find_with_equal_func (all, ids_b->pdata[i], g_str_equal, NULL))
+      g_ptr_array_add (all, g_strdup (ids_b->pdata[i]));
+  n_all = center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'");
+  g_assert_cmpint (all->len, ==, n_all);
+  g_assert_cmpint (n_all, >, 6);
+  g_assert_cmpint (records_of (ma, "submissions.json"), ==, 0);
+  g_assert_cmpint (records_of (mb, "submissions.json"), ==, 1);
+  g_assert_cmpint (records_of (ma, "members.json") + records_of (mb, "members.json"), ==,
+                   center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'members'"));
+
+  /* Nothing new since B: a batch of empty files, continuing where B ended. */
+  cursor_b = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (mb, "cursor_to"));
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, cursor_b, "csv", dir_c), ==, 0);
+  mc = manifest_of (dir_c);
+  g_assert_cmpint (json_object_get_int_member (mc, "cursor_from"), ==, json_object_get_int_member (mb, "cursor_to"));
+  g_assert_cmpint (json_object_get_int_member (mc, "cursor_to"), ==, json_object_get_int_member (mb, "cursor_to"));
+  {
+    JsonArray *files = json_object_get_array_member (mc, "files");
+
+    g_assert_cmpuint (json_array_get_length (files), ==, 7);
+    for (guint i = 0; i < json_array_get_length (files); i++)
+      g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (files, i), "records"), ==, 0);
+  }
+  center_stop (c);
+}
+
+/* ---- the county's time zone ------------------------------------------------------------------ */
+
+static void
+test_time_zone (void)
+{
+  g_autoptr(Center) c = center_init ("export-tz-center", COUNTY);
+  g_autofree char *csv = registry ("export-tz-registry", 4, 41);
+  g_autofree char *base = test_make_dir ("export-tz");
+  g_autofree char *day1 = g_build_filename (base, "day1", NULL);
+  g_autofree char *day2 = g_build_filename (base, "day2", NULL);
+  g_autofree char *both = g_build_filename (base, "both", NULL);
+  g_autofree char *household = NULL;
+  g_autofree char *sql = NULL;
+  g_autoptr(JsonObject) m1 = NULL;
+  g_autoptr(JsonObject) m2 = NULL;
+  g_autoptr(JsonObject) m12 = NULL;
+  g_autoptr(GDateTime) received = g_date_time_new_utc (2026, 3, 1, 23, 30, 0);
+  g_auto(TestRun) r = { 0 };
+  gint64 members;
+
+  import_households (c, csv);
+  /* One household and its members received at 23:30 UTC on 1 March: 07:30
+   * on 2 March in Asia/Shanghai. */
+  household = center_db_text (c, "SELECT record_id FROM field_state WHERE tbl = 'households' LIMIT 1");
+  sql = g_strdup_printf ("UPDATE changes SET received_at = %" G_GINT64_FORMAT " WHERE household = '%s'",
+                         g_date_time_to_unix (received) * 1000, household);
+  center_db_exec (c, sql);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT count (DISTINCT record_id) FROM changes WHERE tbl = 'members' AND household = '%s'",
+                         household);
+  members = center_db_int (c, sql);
+  g_assert_cmpint (members, >, 0);
+
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", "2026-03-01", NULL, "csv", day1), ==, 0);
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-02", "2026-03-02", NULL, "csv", day2), ==, 0);
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", "2026-03-02", NULL, "csv", both), ==, 0);
+  m1 = manifest_of (day1);
+  m2 = manifest_of (day2);
+  m12 = manifest_of (both);
+  g_assert_cmpint (records_of (m1, "households.csv"), ==, 0);
+  g_assert_cmpint (records_of (m1, "members.csv"), ==, 0);
+  g_assert_cmpint (records_of (m2, "households.csv"), ==, 1);
+  g_assert_cmpint (records_of (m2, "members.csv"), ==, members);
+  g_assert_cmpint (records_of (m12, "households.csv"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (m2, "time_zone"), ==, "Asia/Shanghai");
+  g_assert_cmpstr (json_object_get_string_member (m2, "since"), ==, "2026-03-02");
+  g_assert_cmpstr (json_object_get_string_member (m2, "until"), ==, "2026-03-02");
+  {
+    g_autofree char *path = g_build_filename (day2, "households.csv", NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, household));
+  }
+}
+
+/* ---- the export endpoint ------------------------------------------------------------------------ */
+
+static void
+test_remote (void)
+{
+  g_autoptr(Center) c = center_init ("export-remote-center", COUNTY);
+  g_autofree char *csv = registry ("export-remote-registry", 8, 51);
+  g_autofree char *base = test_make_dir ("export-remote");
+  g_auto(TestTablet) county = { 0 };
+  g_auto(TestTablet) town = { 0 };
+  g_auto(TestTablet) worker = { 0 };
+  g_auto(TestRun) r = { 0 };
+  const char *formats[] = { "csv", "json" };
+  g_autofree char *household = NULL;
+
+  center_add_user (c, "county.staff", "county", COUNTY);
+  center_add_user (c, "town.staff", "county", TOWNSHIP);
+  center_add_user (c, "w.one", "worker", COUNTY);
+  import_households (c, csv);
+  center_start (c);
+  test_tablet_enrol (&county, "export-remote-county", c, "county.staff");
+  test_tablet_enrol (&town, "export-remote-town", c, "town.staff");
+  test_tablet_enrol (&worker, "export-remote-worker", c, "w.one");
+  g_assert_cmpint (test_tablet_sync (&worker), ==, 0);
+  household = test_tablet_text (&worker, "SELECT id FROM households ORDER BY id LIMIT 1");
+  visit (&worker, household, "2026-11-20T10:00:00+08:00");
+  g_assert_cmpint (test_tablet_sync (&worker), ==, 0);
+
+  /* A worker's tablet: 403, nothing written. */
+  {
+    g_autofree char *out = g_build_filename (base, "worker", NULL);
+
+    test_tablet_cli (&r, &worker, "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "csv", "--out",
+                     out, NULL);
+    g_assert_cmpint (r.status, ==, 6);
+    g_assert_nonnull (strstr (r.err, "county staff"));
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  }
+  /* A county user of one township: only its scope. */
+  {
+    g_autofree char *out = g_build_filename (base, "town", NULL);
+
+    test_tablet_cli (&r, &town, "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "csv", "--out",
+                     out, NULL);
+    g_assert_cmpint (r.status, ==, 6);
+    g_assert_nonnull (strstr (r.err, "outside"));
+    test_tablet_cli (&r, &town, "export", "--scope", TOWNSHIP, "--since", "2000-01-01", "--format", "csv", "--out",
+                     out, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+  }
+  /* A bad date: the center's refusal names it. */
+  {
+    g_autofree char *out = g_build_filename (base, "bad-date", NULL);
+
+    test_tablet_cli (&r, &county, "export", "--scope", COUNTY, "--since", "2026-13-01", "--format", "csv", "--out",
+                     out, NULL);
+    g_assert_cmpint (r.status, ==, 6);
+    g_assert_nonnull (strstr (r.err, "2026-13-01"));
+  }
+
+  /* A county tablet: the batch the center's own export writes, byte for
+   * byte, verified. */
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autofree char *remote = g_strdup_printf ("%s/remote-%s", base, formats[i]);
+      g_autofree char *local = g_strdup_printf ("%s/local-%s", base, formats[i]);
+      g_autofree char *remote_after = g_strdup_printf ("%s/remote-after-%s", base, formats[i]);
+      g_autofree char *local_after = g_strdup_printf ("%s/local-after-%s", base, formats[i]);
+
+      test_tablet_cli (&r, &county, "export", "--scope", COUNTY, "--since", "2000-01-01", "--until", "2099-12-31",
+                       "--format", formats[i], "--out", remote, NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      g_assert_nonnull (strstr (r.out, "verified"));
+      g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", "2099-12-31", NULL, formats[i], local), ==, 0);
+      assert_same_folder (remote, local);
+      test_run_clear (&r);
+      test_run_cli (&r, NULL, "verify-batch", remote, NULL);
+      g_assert_cmpint (r.status, ==, 0);
+
+      /* And continuing after a cursor, alike. */
+      test_tablet_cli (&r, &county, "export", "--scope", TOWNSHIP, "--since", "2000-01-01", "--after-cursor", "5",
+                       "--format", formats[i], "--out", remote_after, NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      g_assert_cmpint (center_export (c, &r, TOWNSHIP, "2000-01-01", NULL, "5", formats[i], local_after), ==, 0);
+      assert_same_folder (remote_after, local_after);
+    }
+  /* A folder that is not empty is refused before the network. */
+  {
+    g_autofree char *out = g_build_filename (base, "remote-csv", NULL);
+
+    test_tablet_cli (&r, &county, "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "csv", "--out",
+                     out, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "not empty"));
+  }
+
+  /* Over 64 MiB: 413, narrow the period; the center's own export has no
+   * such bound. */
+  {
+    g_autofree char *sql = g_strdup_printf (
+      "INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, received_at) "
+      "VALUES ('test-big', 1, 'record', 'submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', "
+      "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', '%s001001', json_object ('form_id', 'big', 'instance_xml', "
+      "replace (hex (zeroblob (36000000)), '0', 'x')), %" G_GINT64_FORMAT ")",
+      TOWNSHIP, g_get_real_time () / 1000);
+    g_autofree char *out = g_build_filename (base, "big", NULL);
+    g_autofree char *local = g_build_filename (base, "big-local", NULL);
+
+    center_db_exec (c, sql);
+    test_tablet_cli (&r, &county, "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "json", "--out",
+                     out, NULL);
+    g_assert_cmpint (r.status, ==, 6);
+    g_assert_nonnull (strstr (r.err, "64 MiB"));
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "json", local), ==, 0);
+  }
+  center_stop (c);
+}
+
+/* ---- import-households ------------------------------------------------------------------------- */
+
+static void
+test_import_households (void)
+{
+  g_autoptr(Center) c = center_init ("export-import-center", COUNTY);
+  g_autofree char *csv = registry ("export-import-registry", 40, 61);
+  g_autofree char *base = test_make_dir ("export-import");
+  g_autofree char *bad = g_build_filename (base, "bad.csv", NULL);
+  g_autofree char *household = NULL;
+  g_autofree char *sql = NULL;
+  g_auto(TestTablet) t = { 0 };
+  g_auto(TestRun) r = { 0 };
+  gint64 changes, in_township, members_in_township;
+
+  center_add_user (c, "w.town", "worker", TOWNSHIP);
+  /* As a spreadsheet may export it: GB18030. */
+  {
+    g_autofree char *gb = g_build_filename (base, "gb18030.csv", NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *converted = NULL;
+    gsize len = 0, written = 0;
+
+    g_assert_true (g_file_get_contents (csv, &text, &len, NULL));
+    g_assert_true (g_str_has_prefix (text, "\xEF\xBB\xBF"));
+    converted = g_convert (text + 3, (gssize) len - 3, "GB18030", "UTF-8", NULL, &written, NULL);
+    g_assert_nonnull (converted);
+    g_assert_false (g_utf8_validate (converted, (gssize) written, NULL));
+    g_assert_true (g_file_set_contents (gb, converted, (gssize) written, NULL));
+    run_center (&r, "--db", c->db, "import-households", gb, NULL);
+  }
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "40 households"));
+  /* The names read as the Chinese they are. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state WHERE tbl = 'households' AND field = "
+                                     "'head_name' AND length (value) BETWEEN 2 AND 4"), ==, 40);
+  changes = center_db_int (c, "SELECT count (*) FROM changes");
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE device_id <> 'center'"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT last_seq FROM center_own"), ==, changes);
+  in_township = center_db_int (c, "SELECT count (*) FROM field_state WHERE tbl = 'households' AND field = "
+                                  "'village_code' AND value LIKE '" TOWNSHIP "%'");
+  members_in_township = center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'members' "
+                                          "AND village LIKE '" TOWNSHIP "%'");
+  g_assert_cmpint (in_township, >, 0);
+  g_assert_cmpint (in_township, <, 40);
+
+  /* The same registry again, in UTF-8 with a byte order mark: every number
+   * is the center's already. */
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-households", csv, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "already in the store"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+
+  /* A bad row imports nothing and is named by its line; so is a village of
+   * another county. */
+  {
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GString) out = g_string_new (NULL);
+    g_autofree char *fresh = registry ("export-import-fresh", 3, 62);
+
+    g_assert_true (g_file_get_contents (fresh, &text, NULL, NULL));
+    lines = g_strsplit (text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+      {
+        g_autofree char *line = g_strdup (lines[i]);
+
+        if (i == 3)
+          {
+            /* line 4: the ID number's check character broken */
+            char **cells = g_strsplit (line, ",", -1);
+            gsize n = strlen (cells[6]);
+            cells[6][n - 1] = cells[6][n - 1] == '1' ? '2' : '1';
+            g_free (line);
+            line = g_strjoinv (",", cells);
+            g_strfreev (cells);
+          }
+        if (i == 5)
+          {
+            /* line 6: a village of another county */
+            char **cells = g_strsplit (line, ",", -1);
+            memcpy (cells[1], "360102", 6);
+            g_free (line);
+            line = g_strjoinv (",", cells);
+            g_strfreev (cells);
+          }
+        g_string_append_printf (out, "%s\n", line);
+      }
+    g_assert_true (g_file_set_contents (bad, out->str, -1, NULL));
+  }
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-households", bad, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "line 4: ID number"));
+  g_assert_nonnull (strstr (r.err, "line 6: the village code"));
+  g_assert_nonnull (strstr (r.err, "nothing was imported"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+
+  /* A tablet of the township: its households on its first sync, with their
+   * members, and no other. */
+  center_start (c);
+  test_tablet_enrol (&t, "export-import-tablet", c, "w.town");
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM households"), ==, in_township);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM households WHERE village_code NOT LIKE '" TOWNSHIP
+                                        "%'"), ==, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM members"), ==, members_in_township);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM households WHERE registry_no IS NULL"), ==, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM sync_apply_errors"), ==, 0);
+
+  /* It visits one of them: the center takes the visit (its scope holds the
+   * household's village at the center too). */
+  household = test_tablet_text (&t, "SELECT id FROM households ORDER BY id LIMIT 1");
+  visit (&t, household, "2026-11-20T10:00:00+08:00");
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM sync_refused"), ==, 0);
+  sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE tbl = 'submissions' AND household = '%s'", household);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  center_stop (c);
+}
+
+/* ---- publish-form and set-thresholds ----------------------------------------------------------- */
+
+static void
+test_publish (void)
+{
+  g_autoptr(Center) c = center_init ("export-publish-center", COUNTY);
+  g_autofree char *base = test_make_dir ("export-publish");
+  g_autofree char *form = source_path ("schema", "forms", "follow-up.xml", NULL);
+  g_autofree char *thresholds = source_path ("schema", "forms", "media", "thresholds.xml", NULL);
+  g_autofree char *broken = g_build_filename (base, "broken.xml", NULL);
+  g_autofree char *changed = g_build_filename (base, "changed.xml", NULL);
+  g_autofree char *bad_root = g_build_filename (base, "bad-root.xml", NULL);
+  g_autofree char *bad_xml = g_build_filename (base, "bad-xml.xml", NULL);
+  g_autofree char *other_county = g_build_filename (base, "other-county.xml", NULL);
+  g_autofree char *text = NULL;
+  g_auto(TestTablet) t = { 0 };
+  g_auto(TestRun) r = { 0 };
+  gint64 changes;
+
+  center_add_user (c, "w.one", "worker", TOWNSHIP);
+
+  /* A form that does not load is refused, naming its line. */
+  g_assert_true (g_file_set_contents (broken,
+                                      "<?xml version=\"1.0\"?>\n"
+                                      "<h:html xmlns=\"http://www.w3.org/2002/xforms\" "
+                                      "xmlns:h=\"http://www.w3.org/1999/xhtml\">\n"
+                                      "  <h:head><h:title>Broken</h:title>\n"
+                                      "    <model><instance><data id=\"broken\" version=\"1\"><a/></data></instance>\n"
+                                      "      <bind nodeset=\"/data/a\" type=\"string\" relevant=\"1 +\"/>\n"
+                                      "    </model>\n"
+                                      "  </h:head>\n"
+                                      "  <h:body><input ref=\"/data/a\"><label>A</label></input></h:body>\n"
+                                      "</h:html>\n", -1, NULL));
+  run_center (&r, "--db", c->db, "publish-form", broken, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "line 5"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+  /* Thresholds: well-formed, with the root of the bundled document. */
+  g_assert_true (g_file_get_contents (thresholds, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "\n<thresholds>"));   /* HEARTH_CENTER_THRESHOLDS_ROOT */
+  {
+    g_autoptr(GString) s = g_string_new (text);
+
+    g_string_replace (s, "<thresholds>", "<limits>", 1);
+    g_string_replace (s, "</thresholds>", "</limits>", 1);
+    g_assert_true (g_file_set_contents (bad_root, s->str, -1, NULL));
+    g_string_assign (s, text);
+    g_string_replace (s, "</income_line>", "</income>", 1);
+    g_assert_true (g_file_set_contents (bad_xml, s->str, -1, NULL));
+    g_string_assign (s, text);
+    g_string_replace (s, "<county>" COUNTY "</county>", "<county>360102</county>", 1);
+    g_assert_true (g_file_set_contents (other_county, s->str, -1, NULL));
+  }
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "set-thresholds", bad_root, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "<limits>"));
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "set-thresholds", bad_xml, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "line "));
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "set-thresholds", other_county, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "360102"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+  /* Published: once; the same again is nothing new; other content under
+   * the same version is refused. */
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "publish-form", form, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "hearth_follow_up"));
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "set-thresholds", thresholds, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  changes = center_db_int (c, "SELECT count (*) FROM changes");
+  g_assert_cmpint (changes, ==, 2);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "publish-form", form, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "already"));
+  {
+    g_autofree char *form_text = NULL;
+    g_autofree char *more = NULL;
+
+    g_assert_true (g_file_get_contents (form, &form_text, NULL, NULL));
+    more = g_strconcat (form_text, "<!-- changed -->\n", NULL);
+    g_assert_true (g_file_set_contents (changed, more, -1, NULL));
+  }
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "publish-form", changed, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "other content"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+
+  /* They reach a tablet of any scope, which lists the form beside the
+   * bundled ones. */
+  center_start (c);
+  test_tablet_enrol (&t, "export-publish-tablet", c, "w.one");
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM published_forms"), ==, 2);
+  {
+    g_autofree char *xml = test_tablet_text (&t, "SELECT xml FROM published_forms WHERE kind = 'thresholds'");
+    g_assert_cmpstr (xml, ==, text);
+  }
+  test_tablet_cli (&r, &t, "form", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "hearth_follow_up\t2026112901\tbundled"));
+  g_assert_nonnull (strstr (r.out, "hearth_follow_up\t2026112901\tpublished"));
+  g_assert_nonnull (strstr (r.out, "hearth_household_visit\t"));
+  g_assert_nonnull (strstr (r.out, "Thresholds version 1"));
+  test_tablet_cli (&r, &t, "--json", "form", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"source\" : \"published\""));
+  center_stop (c);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_test_add_func ("/export/batches", test_batches);
+  g_test_add_func ("/export/after-cursor", test_after_cursor);
+  g_test_add_func ("/export/time-zone", test_time_zone);
+  g_test_add_func ("/export/remote", test_remote);
+  g_test_add_func ("/export/import-households", test_import_households);
+  g_test_add_func ("/export/publish", test_publish);
+  return g_test_run ();
+}
