@@ -81,6 +81,7 @@ center_free (Center *c)
   g_free (c->base);
   g_free (c->ca_file);
   g_free (c->log_path);
+  g_strfreev (c->serve_args);
   g_free (c);
 }
 
@@ -159,6 +160,8 @@ center_start_on (Center *c, guint port, const char *cert, const char *key)
       g_ptr_array_add (argv, g_strdup ("--key"));
       g_ptr_array_add (argv, g_strdup (key));
     }
+  for (guint i = 0; c->serve_args != NULL && c->serve_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (c->serve_args[i]));
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);

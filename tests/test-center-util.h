@@ -20,6 +20,7 @@ typedef struct {
   char *base;      /* "http://127.0.0.1:PORT" */
   char *ca_file;   /* the certificate to trust, when it serves HTTPS */
   char *log_path;  /* the server's stderr */
+  GStrv serve_args;  /* more options for `serve` (NULL-terminated, owned) */
 } Center;
 
 /* Runs hearth-center with @args (English messages); fills @r (what it held
