@@ -376,3 +376,41 @@ test_tablet_int (TestTablet *t, const char *sql)
 
   return v != NULL ? g_ascii_strtoll (v, NULL, 10) : -1;
 }
+
+/* A proxy in front of @c; the --offline flag file is @offline. */
+GSubprocess *
+test_proxy_start (Center *c, const char *offline, const char *const *extra, char **url)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autofree char *log = g_strconcat (offline, ".log", NULL);
+  g_autofree char *line = NULL;
+  GSubprocess *proc;
+
+  g_strv_builder_add_many (b, g_getenv ("HEARTH_FAULT_PROXY"), "--target", c->base + strlen ("http://"),
+                           "--offline", offline, NULL);
+  if (extra != NULL)
+    g_strv_builder_addv (b, (const char **) extra);
+  argv = g_strv_builder_end (b);
+  g_subprocess_launcher_set_stderr_file_path (l, log);
+  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
+  proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (line, "listening "));
+  *url = g_strdup_printf ("http://127.0.0.1:%s", line + 10);
+  return proc;
+}
+
+void
+test_proxy_stop (GSubprocess *proxy)
+{
+  g_subprocess_force_exit (proxy);
+  g_subprocess_wait (proxy, NULL, NULL);
+  g_object_unref (proxy);
+}

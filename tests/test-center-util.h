@@ -53,6 +53,12 @@ void center_kill (Center *c);
 void center_restart (Center *c);
 gboolean center_running (Center *c);
 
+/* hearth-fault-proxy in front of @c (options @extra, nullable), its
+ * --offline flag file @offline, its log beside it (@offline.log); @url gets
+ * its address. It dies with the test program. */
+GSubprocess *test_proxy_start (Center *c, const char *offline, const char *const *extra, char **url);
+void test_proxy_stop (GSubprocess *proxy);
+
 gint64 center_db_int (Center *c, const char *sql);
 char *center_db_text (Center *c, const char *sql);
 void center_db_exec (Center *c, const char *sql);

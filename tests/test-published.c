@@ -19,21 +19,6 @@
 #define TOWNSHIP "150422101"
 #define NOW "2026-06-01T10:00:00+08:00"
 
-static char *
-source_path (const char *first, ...)
-{
-  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
-  va_list ap;
-
-  g_ptr_array_add (parts, (char *) g_getenv ("HEARTH_SOURCE_DIR"));
-  va_start (ap, first);
-  for (const char *p = first; p != NULL; p = va_arg (ap, const char *))
-    g_ptr_array_add (parts, (char *) p);
-  va_end (ap);
-  g_ptr_array_add (parts, NULL);
-  return g_build_filenamev ((char **) parts->pdata);
-}
-
 /* @path's text with @from replaced by @to (which must be there), written
  * to @dir/@name. */
 static char *
@@ -55,7 +40,7 @@ edited_copy (const char *path, const char *dir, const char *name, const char *fr
 static char *
 record_visit (TestTablet *t, const char *form, const char *household, char **out_text)
 {
-  g_autofree char *answers = source_path ("tests", "data", "answers", "visit-zh.json", NULL);
+  g_autofree char *answers = test_source_path ("tests", "data", "answers", "visit-zh.json", NULL);
   g_auto(TestRun) r = { 0 };
   const char *start;
 
@@ -81,9 +66,9 @@ test_visit (void)
 {
   g_autoptr(Center) c = center_init ("published-center", COUNTY);
   g_autofree char *base = test_make_dir ("published");
-  g_autofree char *registration = source_path ("tests", "data", "answers", "registration-zh.json", NULL);
-  g_autofree char *visit_form = source_path ("schema", "forms", "household-visit.xml", NULL);
-  g_autofree char *thresholds = source_path ("schema", "forms", "media", "thresholds.xml", NULL);
+  g_autofree char *registration = test_source_path ("tests", "data", "answers", "registration-zh.json", NULL);
+  g_autofree char *visit_form = test_source_path ("schema", "forms", "household-visit.xml", NULL);
+  g_autofree char *thresholds = test_source_path ("schema", "forms", "media", "thresholds.xml", NULL);
   g_autofree char *new_form = NULL, *new_thresholds = NULL, *higher = NULL;
   g_autofree char *household = NULL;
   g_autofree char *before = NULL, *after = NULL, *from_file = NULL;

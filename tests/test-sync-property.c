@@ -395,44 +395,6 @@ first_difference (const char *a, const char *b)
 
 /* ---- the network ------------------------------------------------------------------------- */
 
-/* A proxy in front of @c; the --offline flag file is @offline. */
-static GSubprocess *
-proxy_start (Center *c, const char *offline, const char *const *extra, char **url)
-{
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autofree char *log = g_strconcat (offline, ".log", NULL);
-  g_autofree char *line = NULL;
-  GSubprocess *proc;
-
-  g_strv_builder_add_many (b, g_getenv ("HEARTH_FAULT_PROXY"), "--target", c->base + strlen ("http://"),
-                           "--offline", offline, NULL);
-  if (extra != NULL)
-    g_strv_builder_addv (b, (const char **) extra);
-  argv = g_strv_builder_end (b);
-  g_subprocess_launcher_set_stderr_file_path (l, log);
-  g_subprocess_launcher_set_child_setup (l, child_setup, NULL, NULL);
-  proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv, &error);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_str_has_prefix (line, "listening "));
-  *url = g_strdup_printf ("http://127.0.0.1:%s", line + 10);
-  return proc;
-}
-
-static void
-proxy_stop (GSubprocess *proxy)
-{
-  g_subprocess_force_exit (proxy);
-  g_subprocess_wait (proxy, NULL, NULL);
-  g_object_unref (proxy);
-}
-
 /* Points a tablet enrolled directly at @url (the proxy) from now on. */
 static void
 tablet_use_url (Tablet *t, const char *url)
@@ -547,18 +509,6 @@ sync_until_synced (Tablet *t)
 
 /* ---- random work ------------------------------------------------------------------------------- */
 
-/* A version 4 UUID from @rand, so that a seed replays the same ids. */
-static char *
-rand_uuid (GRand *rand)
-{
-  guint32 w[4];
-
-  for (guint i = 0; i < 4; i++)
-    w[i] = g_rand_int (rand);
-  return g_strdup_printf ("%08x-%04x-4%03x-%04x-%04x%08x", w[0], w[1] >> 16, w[1] & 0xfff,
-                          (w[2] >> 16 & 0x3fff) | 0x8000, w[2] & 0xffff, w[3]);
-}
-
 static char *
 rand_date (GRand *rand)
 {
@@ -653,7 +603,7 @@ property_answers (Property *p, const char *dir)
 static void
 do_visit (Property *p, Tablet *t, const char *household)
 {
-  g_autofree char *id = rand_uuid (p->rand);
+  g_autofree char *id = test_rand_uuid (p->rand);
   g_autofree char *now = rand_now (p->rand);
   const char *answers = p->visits->pdata[g_rand_int_range (p->rand, 0, p->visits->len)];
   g_auto(TestRun) r = { 0 };
@@ -669,7 +619,7 @@ do_visit (Property *p, Tablet *t, const char *household)
 static void
 do_registration (Property *p, Tablet *t)
 {
-  g_autofree char *id = rand_uuid (p->rand);
+  g_autofree char *id = test_rand_uuid (p->rand);
   g_autofree char *now = rand_now (p->rand);
   const char *answers = p->registrations->pdata[g_rand_int_range (p->rand, 0, p->registrations->len)];
   g_auto(TestRun) r = { 0 };
@@ -1203,7 +1153,7 @@ test_property (void)
   for (guint i = 0; i < N_TABLETS; i++)
     center_add_user (c, people[i].user, people[i].role, COUNTY);
   center_start (c);
-  proxy = proxy_start (c, p.flag, faults, &url);
+  proxy = test_proxy_start (c, p.flag, faults, &url);
   proxy_log = g_strconcat (p.flag, ".log", NULL);
   /* Enrolled directly; from then on every exchange goes through the proxy. */
   for (guint i = 0; i < N_TABLETS; i++)
@@ -1277,7 +1227,7 @@ test_property (void)
                   p.n_visits, p.n_registrations, p.n_reviews, p.n_refused_reviews, p.n_measures, p.n_ended,
                   p.n_syncs, p.n_offline_syncs, p.n_failed_syncs, p.n_outages, final_runs);
 
-  proxy_stop (proxy);
+  test_proxy_stop (proxy);
   center_stop (c);
   g_test_message ("stopped at %.1f s", (g_get_monotonic_time () - started) / 1e6);
   for (guint i = 0; i < N_TABLETS; i++)
