@@ -328,6 +328,12 @@ test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...)
 void
 test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user)
 {
+  test_tablet_enrol_at (t, name, c, user, NULL);
+}
+
+void
+test_tablet_enrol_at (TestTablet *t, const char *name, Center *c, const char *user, const char *url)
+{
   g_autofree char *base = test_make_dir (name);
   g_autofree char *code = center_enrol_code (c, user);
   g_auto(TestRun) r = { 0 };
@@ -338,7 +344,7 @@ test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user)
   g_assert_cmpint (g_chmod (t->pass, 0600), ==, 0);
   test_tablet_cli (&r, t, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  test_tablet_cli (&r, t, "enrol", "--center", c->base, "--code", code, "--name", name, NULL);
+  test_tablet_cli (&r, t, "enrol", "--center", url != NULL ? url : c->base, "--code", code, "--name", name, NULL);
   g_assert_cmpint (r.status, ==, 0);
 }
 
