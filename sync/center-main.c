@@ -731,6 +731,30 @@ cmd_set_thresholds (const char *db, int argc, char **argv)
   return EXIT_DONE;
 }
 
+/* ---- backup --------------------------------------------------------------------------------------- */
+
+static int
+cmd_backup (const char *db, int argc, char **argv)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  GOptionEntry entries[] = {
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, N_("The backup file to make (it must not exist)"), N_("FILE") },
+    { NULL }
+  };
+
+  if (!parse_command ("backup", entries, NULL, 0, &argc, &argv))
+    return EXIT_USAGE;
+  if (out == NULL)
+    return usage (_("backup needs --out FILE"));
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL || !hearth_center_store_backup (store, out, &error))
+    return fail_with (error);
+  g_printerr (_("hearth-center: backed up to %s (checked; open it with --db sqlite:%s)\n"), out, out);
+  return EXIT_DONE;
+}
+
 /* ---- main ------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -750,6 +774,7 @@ static const Command commands[] = {
   { "import-households", cmd_import_households, N_("Import the county registry for the tablets: import-households FILE.csv") },
   { "publish-form", cmd_publish_form, N_("Publish a form to the tablets: publish-form FORM.xml") },
   { "set-thresholds", cmd_set_thresholds, N_("Publish the county thresholds to the tablets: set-thresholds FILE.xml") },
+  { "backup", cmd_backup, N_("Copy the store while it serves, checked: backup --out FILE") },
 };
 
 static char *
