@@ -9,6 +9,7 @@
 #include "json-depth.h"
 #include "merge.h"
 #include "sign.h"
+#include "workflow.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
@@ -56,6 +57,7 @@ static const struct {
 #define REFUSED_BAD_CHANGE "bad-change"
 #define REFUSED_SCOPE "scope"
 #define REFUSED_AUDIT "audit"
+#define REFUSED_ROLE "role"
 
 const char *
 hearth_center_error_code (HearthCenterError error)
@@ -796,6 +798,7 @@ typedef struct {
   HearthCenterTxn *txn;
   HearthCenterDevice *device;  /* read in the push's transaction */
   HearthCenterUser *user;
+  HearthRole role;             /* the user's */
   gint64 now;
 } Push;
 
@@ -945,6 +948,38 @@ clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out
   return TRUE;
 }
 
+/* The workflow's role rules (sync/workflow.h) on a new edit: the values of
+ * its parents the center holds say what it moves from, or that it resolves
+ * a conflict. Returns: (transfer full) why the sender's role may not make
+ * it, or NULL; @error only when the store fails. */
+static char *
+check_edit_role (Push *p, const HearthChange *c, GError **error)
+{
+  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) refusal = NULL;
+
+  /* A plain write names one parent: only a guarded field needs its value. */
+  if (c->parents->len >= 2 || hearth_workflow_guards_field (c->table, c->field))
+    for (guint i = 0; i < c->parents->len; i++)
+      {
+        g_autoptr(GError) local = NULL;
+        g_autoptr(HearthChange) parent = hearth_center_txn_find_edit (p->txn, c->table, c->id, c->field,
+                                                                      c->parents->pdata[i], &local);
+
+        if (local != NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return NULL;
+          }
+        if (parent != NULL)
+          g_ptr_array_add (values, g_strdup (parent->value));
+      }
+  if (hearth_workflow_check_edit (p->role, c->table, c->field, c->value, c->parents->len,
+                                  (const char *const *) values->pdata, values->len, &refusal))
+    return NULL;
+  return g_strdup (refusal->message);
+}
+
 /* One change of a push: stored, acknowledged as a repeat, or refused with a
  * reason in @out. Returns: %FALSE only when the store fails. */
 static gboolean
@@ -1032,6 +1067,11 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           refuse (out, REFUSED_AUDIT, "%s", broken);
           return TRUE;
         }
+      if (g_str_equal (c->table, "reviews") && !hearth_workflow_check_review (p->role, c->fields, &local))
+        {
+          refuse (out, REFUSED_ROLE, "%s", local->message);
+          return TRUE;
+        }
     }
   else
     {
@@ -1060,6 +1100,22 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
                     c->hlc, c->field, c->table, c->id);
           return TRUE;
         }
+      {
+        g_autofree char *refusal = check_edit_role (p, c, &local);
+
+        if (local != NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return FALSE;
+          }
+        if (refusal != NULL)
+          {
+            g_clear_pointer (&out->original_hlc, g_free);
+            g_clear_pointer (&out->clamped_hlc, g_free);
+            refuse (out, REFUSED_ROLE, "%s", refusal);
+            return TRUE;
+          }
+      }
       if (floor != NULL)
         {
           g_free (p->device->clamp_floor);
@@ -1152,6 +1208,9 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   p.txn = txn;
   p.device = device;
   p.user = user;
+  /* The store admits only the four roles. */
+  if (!hearth_role_parse (user->role, &p.role))
+    return fail (HEARTH_CENTER_ERROR_INTERNAL, _("user %s has no role the workflow knows"), user->name);
   p.now = now_ms ();
   for (guint i = 0; i < batch->items->len; i++)
     {

@@ -1039,6 +1039,7 @@ test_push_merge (void)
   g_autoptr(Center) c = center_new ("center-merge");
   g_autoptr(Device) a1 = NULL;
   g_autoptr(Device) a2 = NULL;
+  g_autoptr(Device) clerk = NULL;
   g_autofree char *hh = g_uuid_string_random ();
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
@@ -1046,9 +1047,11 @@ test_push_merge (void)
   g_autofree char *conflict = NULL;
   gint64 now = g_get_real_time () / 1000;
 
+  center_add_user (c, "k.a", "clerk", VILLAGE_A);
   center_start (c);
   a1 = enrol (c, "w.a");
   a2 = enrol (c, "w.a2");
+  clerk = enrol (c, "k.a");
 
   /* Two devices set the phone without seeing each other: the later wins,
    * the other stays as an open conflict named as every replica names it. */
@@ -1079,14 +1082,14 @@ test_push_merge (void)
   /* A clerk's resolution sees both heads: the conflict closes. */
   {
     g_auto(Reply) r = { 0 };
-    g_autofree char *resolution = hlc_at (now, 1, a1->id);
+    g_autofree char *resolution = hlc_at (now, 1, clerk->id);
     g_autofree char *change = g_strdup_printf (
       "{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
       "\"household\": \"%s\", \"village\": \"" VILLAGE_A "\", \"field\": \"phone\", \"value\": \"333\", "
-      "\"hlc\": \"%s\", \"parents\": [\"%s\", \"%s\"]}", a1->next_seq++, hh, hh, resolution, first, second);
-    g_autofree char *body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s]}", a1->id, change);
+      "\"hlc\": \"%s\", \"parents\": [\"%s\", \"%s\"]}", clerk->next_seq++, hh, hh, resolution, first, second);
+    g_autofree char *body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s]}", clerk->id, change);
 
-    push (c, a1, body, &r);
+    push (c, clerk, body, &r);
     g_assert_cmpint (r.status, ==, 200);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
     {
@@ -1139,6 +1142,157 @@ test_push_merge (void)
     g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
                               "another value"));
   }
+  center_stop (c);
+}
+
+/* The workflow's role rules at the center (sync/workflow.h; PROTOCOL.md
+ * section 7.1): per change, code "role", the rest of the batch stored. */
+static void
+test_push_roles (void)
+{
+  g_autoptr(Center) c = center_new ("center-roles");
+  g_autoptr(Device) w = NULL;
+  g_autoptr(Device) k = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *measure = g_uuid_string_random ();
+  g_autofree char *review_ok = g_uuid_string_random ();
+  g_autofree char *review_forged = g_uuid_string_random ();
+  g_autofree char *review_move = g_uuid_string_random ();
+  g_autofree char *review_clerk = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  g_autofree char *pvr = NULL;
+  g_autofree char *v1 = NULL;
+  g_autofree char *v2 = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_add_user (c, "k.a", "clerk", VILLAGE_A);
+  center_start (c);
+  w = enrol (c, "w.a");
+  k = enrol (c, "k.a");
+  pvr = hlc_at (now - 5000, 0, w->id);
+  v1 = hlc_at (now - 4000, 0, w->id);
+  v2 = hlc_at (now - 3000, 0, w->id);
+
+  /* 1: a household */
+  g_ptr_array_add (changes, now_edit (w, hh, VILLAGE_A, "head_name", "Wang"));
+  /* 2: a visit that found a risk: the worker's move, no parent (from none) */
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "monitoring_status", "pending_village_review",
+                                  pvr, NULL));
+  /* 3: its review */
+  {
+    g_autofree char *fields = g_strdup_printf ("\"household_id\": \"%s\", \"submission_id\": \"%s\", \"actor\": "
+                                               "\"w.a\", \"role\": \"worker\", \"at\": \"2026-11-30T08:00:00Z\", "
+                                               "\"from_state\": \"none\", \"to_state\": \"pending_village_review\"",
+                                               hh, sub);
+    g_ptr_array_add (changes, record (w, "reviews", review_ok, hh, VILLAGE_A, fields));
+  }
+  /* 4: a county approval, signed as the county's by the worker */
+  {
+    g_autofree char *fields = g_strdup_printf ("\"household_id\": \"%s\", \"actor\": \"w.a\", \"role\": \"county\", "
+                                               "\"at\": \"2026-11-30T08:00:00Z\", \"from_state\": "
+                                               "\"pending_county_approval\", \"to_state\": \"monitored\"", hh);
+    g_ptr_array_add (changes, record (w, "reviews", review_forged, hh, VILLAGE_A, fields));
+  }
+  /* 5: the same move under the worker's own role */
+  {
+    g_autofree char *fields = g_strdup_printf ("\"household_id\": \"%s\", \"actor\": \"w.a\", \"role\": \"worker\", "
+                                               "\"at\": \"2026-11-30T08:00:00Z\", \"from_state\": "
+                                               "\"pending_county_approval\", \"to_state\": \"monitored\"", hh);
+    g_ptr_array_add (changes, record (w, "reviews", review_move, hh, VILLAGE_A, fields));
+  }
+  /* 6: monitoring_status from pending_village_review (its parent) to monitored */
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "monitoring_status", "monitored", v1, pvr));
+  /* 7: the date of an elimination */
+  g_ptr_array_add (changes, now_edit (w, hh, VILLAGE_A, "eliminated_on", "2026-11-30"));
+  /* 8: a measure decided by the worker */
+  g_ptr_array_add (changes, edit (w, "measures", measure, hh, VILLAGE_A, "type", "housing", v1, NULL));
+  /* 9: a follow-up's report on it: anyone's */
+  g_ptr_array_add (changes, edit (w, "measures", measure, hh, VILLAGE_A, "last_progress", "in_progress", v1, NULL));
+  /* 10, 11: two phones, then the worker "resolving" them */
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "phone", "111", v1, NULL));
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "phone", "222", v2, NULL));
+  {
+    g_autofree char *v3 = hlc_at (now - 2000, 0, w->id);
+    g_autofree char *change = g_strdup_printf (
+      "{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
+      "\"household\": \"%s\", \"village\": \"" VILLAGE_A "\", \"field\": \"phone\", \"value\": \"333\", "
+      "\"hlc\": \"%s\", \"parents\": [\"%s\", \"%s\"]}", w->next_seq++, hh, hh, v3, v1, v2);
+    /* 12 */
+    g_ptr_array_add (changes, g_steal_pointer (&change));
+  }
+  body = batch_of (w, changes);
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, w, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 12);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 6);
+    for (gint64 seq = 4; seq <= 8; seq++)
+      g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq)), ==, "role");
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (12)), ==, "role");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (4)), "county"));
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (5)), "pending_county_approval"));
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (6)), "pending_village_review"));
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (8)), "measures"));
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (12)), "resolve"));
+  }
+  {
+    g_autofree char *state = center_db_text (c, "SELECT value FROM field_state WHERE field = 'monitoring_status'");
+    g_assert_cmpstr (state, ==, "pending_village_review");
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM conflicts WHERE field = 'phone'"), ==, 1);
+
+  /* The clerk: a return needs its comment; an approval from the state the
+   * center holds, and the resolution, are the clerk's to make. */
+  g_hash_table_remove_all (codes);
+  g_hash_table_remove_all (messages);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) theirs = changes_new ();
+    g_autofree char *approved = hlc_at (now - 1000, 0, k->id);
+    g_autofree char *resolved = hlc_at (now - 1000, 1, k->id);
+    g_autofree char *fields = g_strdup_printf ("\"household_id\": \"%s\", \"actor\": \"k.a\", \"role\": \"clerk\", "
+                                               "\"at\": \"2026-11-30T08:00:00Z\", \"from_state\": "
+                                               "\"pending_village_review\", \"to_state\": \"returned\"", hh);
+    g_autofree char *approval = g_strdup_printf ("\"household_id\": \"%s\", \"actor\": \"k.a\", \"role\": \"clerk\", "
+                                                 "\"at\": \"2026-11-30T08:00:00Z\", \"from_state\": "
+                                                 "\"pending_village_review\", \"to_state\": "
+                                                 "\"pending_county_approval\"", hh);
+    g_autofree char *review_approve = g_uuid_string_random ();
+    g_autofree char *resolution = NULL;
+    g_autofree char *theirs_body = NULL;
+
+    g_ptr_array_add (theirs, record (k, "reviews", review_clerk, hh, VILLAGE_A, fields));
+    g_ptr_array_add (theirs, edit (k, "households", hh, hh, VILLAGE_A, "monitoring_status", "pending_county_approval",
+                                   approved, pvr));
+    g_ptr_array_add (theirs, record (k, "reviews", review_approve, hh, VILLAGE_A, approval));
+    resolution = g_strdup_printf (
+      "{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
+      "\"household\": \"%s\", \"village\": \"" VILLAGE_A "\", \"field\": \"phone\", \"value\": \"333\", "
+      "\"hlc\": \"%s\", \"parents\": [\"%s\", \"%s\"]}", k->next_seq++, hh, hh, resolved, v1, v2);
+    g_ptr_array_add (theirs, g_steal_pointer (&resolution));
+    theirs_body = batch_of (k, theirs);
+    push (c, k, theirs_body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 1);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (1)), ==, "role");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (1)), "comment"));
+  }
+  {
+    g_autofree char *state = center_db_text (c, "SELECT value FROM field_state WHERE field = 'monitoring_status'");
+    g_autofree char *phone = center_db_text (c, "SELECT value FROM field_state WHERE field = 'phone'");
+    g_assert_cmpstr (state, ==, "pending_county_approval");
+    g_assert_cmpstr (phone, ==, "333");
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM conflicts"), ==, 0);
   center_stop (c);
 }
 
@@ -1862,6 +2016,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/idempotent", test_push_idempotent);
   g_test_add_func ("/center/push/refusals", test_push_refusals);
   g_test_add_func ("/center/push/merge", test_push_merge);
+  g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/pull", test_pull);
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);

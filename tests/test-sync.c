@@ -716,6 +716,108 @@ test_revoked (void)
   center_stop (c);
 }
 
+/* The workflow's role rules hold at the center (issue 5, H1): a worker,
+ * clerk and county user move a case into monitoring, each on their own
+ * tablet, and the center accepts every step; a worker's tablet whose store
+ * says it is the county's (as a tampered or hand-edited store would) gets
+ * its approvals refused, per change and with a reason, while its own
+ * worker's moves go through. */
+static void
+test_workflow_roles (void)
+{
+  g_autoptr(Center) c = center_init ("sync-roles-center", COUNTY);
+  g_autofree char *csv = registry ("sync-roles-registry", 3, 17);
+  g_auto(Tablet) worker = { 0 };
+  g_auto(Tablet) clerk = { 0 };
+  g_auto(Tablet) county = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autofree char *household = NULL;
+  g_autofree char *state_sql = NULL;
+  g_autofree char *center_sql = NULL;
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_add_user (c, "k.one", "clerk", COUNTY);
+  center_add_user (c, "c.one", "county", COUNTY);
+  center_start (c);
+  tablet_enrol (&worker, "sync-roles-worker", c, c->base, "w.one");
+  tablet_enrol (&clerk, "sync-roles-clerk", c, c->base, "k.one");
+  tablet_enrol (&county, "sync-roles-county", c, c->base, "c.one");
+  cli (&r, &worker, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  household = store_text (&worker, "SELECT id FROM households ORDER BY id LIMIT 1");
+  state_sql = g_strdup_printf ("SELECT monitoring_status FROM households WHERE id = '%s'", household);
+  center_sql = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'households' AND record_id = '%s' "
+                                "AND field = 'monitoring_status'", household);
+
+  /* Each role's own move, synced in between. */
+  cli (&r, &worker, "review", "declare", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&worker, NULL, NULL), ==, 0);
+  g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
+  cli (&r, &clerk, "review", "approve", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
+  g_assert_cmpint (sync_tablet (&county, NULL, NULL), ==, 0);
+  cli (&r, &county, "review", "approve", household, "--measure", "public_job:村级公益性保洁岗位", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&county, NULL, NULL), ==, 0);
+  g_assert_cmpint (sync_tablet (&worker, NULL, NULL), ==, 0);
+  {
+    g_autofree char *state = store_text (&worker, state_sql);
+    g_autofree char *at_center = center_db_text (c, center_sql);
+
+    g_assert_cmpstr (state, ==, "monitored");
+    g_assert_cmpstr (at_center, ==, "monitored");
+  }
+  g_assert_cmpint (store_int (&worker, "SELECT count(*) FROM measures"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code IS NOT NULL"), ==, 0);
+
+  /* The worker proposes the elimination (its move), then its store is
+   * made to say clerk, then county, and approves it twice. */
+  cli (&r, &worker, "review", "propose-elimination", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  store_exec (&worker, "UPDATE store_meta SET value = 'clerk' WHERE key = 'role'");
+  cli (&r, &worker, "review", "approve", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  store_exec (&worker, "UPDATE store_meta SET value = 'county' WHERE key = 'role'");
+  cli (&r, &worker, "review", "approve", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli (&r, &worker, "measure", "add", "--household", household, "--type", "housing", "--description", "危房改造",
+       NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(JsonObject) result = NULL;
+    g_autofree char *at_center = NULL;
+    g_autoptr(GPtrArray) reasons = NULL;
+
+    g_assert_cmpint (sync_tablet (&worker, &result, NULL), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (result, "refused"), >, 0);
+    at_center = center_db_text (c, center_sql);
+    g_assert_cmpstr (at_center, ==, "pending_elimination");
+    /* The clerk's and the county's reviews, the move to risk_eliminated,
+     * its date, and the measure's decided fields: refused for the role. */
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews' AND fields LIKE "
+                                       "'%\"role\":\"county\"%' AND device_id IN (SELECT id FROM devices WHERE "
+                                       "user = 'w.one')"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE field = 'eliminated_on'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'measures' AND field = 'type'"), ==,
+                     1);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code IS NOT NULL AND code <> "
+                                       "'role'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code = 'role'"), >=, 5);
+    reasons = store_rows (&worker, "SELECT message FROM sync_refused ORDER BY seq");
+    g_assert_cmpuint (reasons->len, >=, 5);
+    g_assert_nonnull (strstr (reasons->pdata[0], "worker"));
+  }
+  /* The proposal itself was the worker's: the clerk sees it. */
+  g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
+  {
+    g_autofree char *state = store_text (&clerk, state_sql);
+    g_assert_cmpstr (state, ==, "pending_elimination");
+  }
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -727,5 +829,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/enrol-retry", test_enrol_retry);
   g_test_add_func ("/sync/revoked", test_revoked);
   g_test_add_func ("/sync/hostile", test_hostile);
+  g_test_add_func ("/sync/workflow-roles", test_workflow_roles);
   return g_test_run ();
 }
