@@ -983,6 +983,35 @@ sqlite_set_household_village (HearthCenterTxn *txn, const char *household, const
   return run (t, st, error);
 }
 
+static char *
+sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  static const char *const queries[] = {
+    "SELECT value FROM field_state WHERE tbl = ? AND record_id = ? AND field = 'household_id'",
+    "SELECT household FROM changes WHERE tbl = ? AND record_id = ? AND kind = 'edit' ORDER BY cursor LIMIT 1",
+  };
+  char *household = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries) && household == NULL; i++)
+    {
+      sqlite3_stmt *st = stmt (t, queries[i], error);
+      int rc;
+
+      if (st == NULL)
+        return NULL;
+      bind_text (st, 1, table);
+      bind_text (st, 2, id);
+      rc = step (t, st, error);
+      if (rc < 0)
+        return NULL;
+      if (rc == SQLITE_ROW)
+        household = column_text (st, 0);
+      sqlite3_reset (st);
+    }
+  return household;
+}
+
 static GPtrArray *
 sqlite_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device, const char *const *prefixes,
                      gboolean unplaced, guint limit, GError **error)
@@ -1259,6 +1288,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->set_field_state = sqlite_set_field_state;
   iface->get_household_village = sqlite_get_household_village;
   iface->set_household_village = sqlite_set_household_village;
+  iface->get_record_household = sqlite_get_record_household;
   iface->list_changes = sqlite_list_changes;
   iface->last_cursor = sqlite_last_cursor;
   iface->get_own = sqlite_get_own;

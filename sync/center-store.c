@@ -291,6 +291,13 @@ hearth_center_txn_set_household_village (HearthCenterTxn *txn, const char *house
   return IFACE (txn)->set_household_village (txn, household, village, error);
 }
 
+char *
+hearth_center_txn_get_record_household (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL, NULL);
+  return IFACE (txn)->get_record_household (txn, table, id, error);
+}
+
 GPtrArray *
 hearth_center_txn_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
                                 const char *const *prefixes, gboolean unplaced, guint limit, GError **error)

@@ -281,6 +281,7 @@ struct _HearthCenterStoreInterface {
   char    *(*get_household_village) (HearthCenterTxn *txn, const char *household, GError **error);
   gboolean (*set_household_village) (HearthCenterTxn *txn, const char *household, const char *village,
                                      GError **error);
+  char    *(*get_record_household)  (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
 
   GPtrArray *(*list_changes) (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
                               const char *const *prefixes, gboolean unplaced, guint limit, GError **error);
@@ -549,6 +550,22 @@ char *hearth_center_txn_get_household_village (HearthCenterTxn *txn, const char 
  */
 gboolean hearth_center_txn_set_household_village (HearthCenterTxn *txn, const char *household, const char *village,
                                                   GError **error);
+
+/**
+ * hearth_center_txn_get_record_household:
+ * @table: a mutable table with a household_id field ("members", "tasks",
+ *   "measures")
+ * @id: a record of it
+ *
+ * Whose record it is at the center, whatever a change claims: the merged
+ * value of its household_id field, or, before any edit of that field
+ * arrived, the household its first stored edit named.
+ *
+ * Returns: (transfer full) (nullable): the household, or %NULL (a record
+ *   the center does not hold: no error set; or _FAILED).
+ */
+char *hearth_center_txn_get_record_household (HearthCenterTxn *txn, const char *table, const char *id,
+                                              GError **error);
 
 /**
  * hearth_center_txn_list_changes:

@@ -980,6 +980,99 @@ check_edit_role (Push *p, const HearthChange *c, GError **error)
   return g_strdup (refusal->message);
 }
 
+/* The village the center has @household in, and whether it is in the
+ * sender's scope; the village is NULL for a household the center does not
+ * know. Returns: %FALSE only when the store fails. */
+static gboolean
+household_in_scope (Push *p, const char *household, char **village, gboolean *in_scope, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  *village = hearth_center_txn_get_household_village (p->txn, household, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *in_scope = hearth_center_scope_contains ((const char *const *) p->user->scope, *village);
+  return TRUE;
+}
+
+/* Scope by what the center holds rather than what the change claims: a
+ * record hanging off a household is checked against the household it
+ * belongs to at the center (and the change is stored under it), an
+ * immutable record must name the household it claims in its fields, and
+ * an edit that gives a record to another household must stay in scope. @at_center: the claimed
+ * household's village at the center, replaced when the change is placed
+ * under another. Refusals go to @out. Returns: %FALSE only when the store
+ * fails. */
+static gboolean
+check_owner (Push *p, HearthChange *c, char **at_center, HearthCenterOutcome *out, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (c->household == NULL || g_str_equal (c->table, "households"))
+    ;
+  else if (c->kind == HEARTH_CHANGE_RECORD)
+    {
+      const char *named = c->fields != NULL ? g_hash_table_lookup (c->fields, "household_id") : NULL;
+
+      if (named != NULL && strcmp (named, c->household) != 0)
+        {
+          refuse (out, REFUSED_BAD_CHANGE, _("%s record %s names household %s, but is sent as household %s's"),
+                  c->table, c->id, named, c->household);
+          return TRUE;
+        }
+    }
+  else
+    {
+      g_autofree char *owner = hearth_center_txn_get_record_household (p->txn, c->table, c->id, &local);
+      g_autofree char *village = NULL;
+      gboolean in_scope = FALSE;
+
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (owner != NULL && strcmp (owner, c->household) != 0)
+        {
+          if (!household_in_scope (p, owner, &village, &in_scope, error))
+            return FALSE;
+          if (!in_scope)
+            {
+              refuse (out, REFUSED_SCOPE, _("%s record %s belongs to household %s in village %s at the center, "
+                                            "outside your scope"),
+                      c->table, c->id, owner, village != NULL ? village : "?");
+              return TRUE;
+            }
+          /* Whose data it is, for scope on pull: the record's household. */
+          g_free (c->household);
+          c->household = g_steal_pointer (&owner);
+          g_free (c->village);
+          c->village = g_strdup (village);
+          g_free (*at_center);
+          *at_center = g_steal_pointer (&village);
+        }
+    }
+
+  if (c->kind != HEARTH_CHANGE_EDIT)
+    return TRUE;
+  if (!g_str_equal (c->table, "households") && g_str_equal (c->field, "household_id") &&
+      g_strcmp0 (c->value, c->household) != 0)
+    {
+      g_autofree char *village = NULL;
+      gboolean in_scope = FALSE;
+
+      if (!household_in_scope (p, c->value, &village, &in_scope, error))
+        return FALSE;
+      if (!in_scope)
+        refuse (out, REFUSED_SCOPE, _("%s record %s would move to household %s, which is not in your scope"),
+                c->table, c->id, c->value);
+    }
+  return TRUE;
+}
+
 /* One change of a push: stored, acknowledged as a repeat, or refused with a
  * reason in @out. Returns: %FALSE only when the store fails. */
 static gboolean
@@ -1043,6 +1136,10 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           return TRUE;
         }
     }
+  if (!check_owner (p, c, &at_center, out, error))
+    return FALSE;
+  if (out->code != NULL)
+    return TRUE;
 
   if (c->kind == HEARTH_CHANGE_RECORD)
     {

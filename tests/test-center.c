@@ -1296,6 +1296,125 @@ test_push_roles (void)
   center_stop (c);
 }
 
+/* Scope by what the center holds (issue 5, H2): a member, task or measure
+ * is checked against the household it belongs to at the center, not the
+ * one its change claims; a record cannot be given to a household outside
+ * the sender's scope. */
+static void
+test_push_owner (void)
+{
+  g_autoptr(Center) c = center_new ("center-owner");
+  g_autoptr(Device) w = NULL;
+  g_autoptr(Device) t = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autofree char *theirs = g_uuid_string_random ();   /* a household of village A2 */
+  g_autofree char *their_member = g_uuid_string_random ();
+  g_autofree char *mine = g_uuid_string_random ();     /* a household of village A */
+  g_autofree char *stray = g_uuid_string_random ();
+  g_autofree char *task = g_uuid_string_random ();
+  g_autofree char *member = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_start (c);
+  w = enrol (c, "w.a");
+  t = enrol (c, "t.one");
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) made = changes_new ();
+    g_autofree char *made_body = NULL;
+    g_autofree char *v1 = hlc_at (now - 9000, 0, t->id);
+    g_autofree char *v2 = hlc_at (now - 9000, 1, t->id);
+
+    g_ptr_array_add (made, now_edit (t, theirs, VILLAGE_A2, "head_name", "Li"));
+    g_ptr_array_add (made, edit (t, "members", their_member, theirs, VILLAGE_A2, "household_id", theirs, v1, NULL));
+    g_ptr_array_add (made, edit (t, "members", their_member, theirs, VILLAGE_A2, "name", "Li Ming", v2, NULL));
+    made_body = batch_of (t, made);
+    push (c, t, made_body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+
+  /* 1: the worker's household */
+  g_ptr_array_add (changes, now_edit (w, mine, VILLAGE_A, "head_name", "Wang"));
+  /* 2: the other household's member, claimed to be of the worker's */
+  {
+    g_autofree char *v = hlc_at (now - 8000, 0, w->id);
+    g_ptr_array_add (changes, edit (w, "members", their_member, mine, VILLAGE_A, "name", "Renamed", v, NULL));
+  }
+  /* 3: a new member given to the other household, claimed as the worker's */
+  {
+    g_autofree char *v = hlc_at (now - 8000, 1, w->id);
+    g_ptr_array_add (changes, edit (w, "members", stray, mine, VILLAGE_A, "household_id", theirs, v, NULL));
+  }
+  /* 4: a task of the worker's household */
+  {
+    g_autofree char *v = hlc_at (now - 8000, 2, w->id);
+    g_ptr_array_add (changes, edit (w, "tasks", task, mine, VILLAGE_A, "household_id", mine, v, NULL));
+  }
+  /* 5: the worker's household's address */
+  g_ptr_array_add (changes, now_edit (w, mine, VILLAGE_A, "address", "Lane 5"));
+  /* 6: a submission of the other household, claimed as the worker's */
+  {
+    g_autofree char *fields = g_strdup_printf ("\"form_id\": \"visit\", \"household_id\": \"%s\"", theirs);
+    g_ptr_array_add (changes, record (w, "submissions", sub, mine, VILLAGE_A, fields));
+  }
+  /* 7: a member of the worker's own household */
+  {
+    g_autofree char *v = hlc_at (now - 8000, 3, w->id);
+    g_ptr_array_add (changes, edit (w, "members", member, mine, VILLAGE_A, "household_id", mine, v, NULL));
+  }
+  body = batch_of (w, changes);
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, w, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 7);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 3);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (2)), ==, "scope");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (2)), VILLAGE_A2));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (3)), ==, "scope");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (3)), theirs));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (6)), ==, "bad-change");
+  }
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE record_id = '%s' AND field = 'name'",
+                                            their_member);
+    g_autofree char *name = center_db_text (c, sql);
+    g_autofree char *village_sql = g_strdup_printf ("SELECT village FROM household_villages WHERE household = '%s'",
+                                                    mine);
+    g_autofree char *village = center_db_text (c, village_sql);
+
+    g_assert_cmpstr (name, ==, "Li Ming");
+    g_assert_cmpstr (village, ==, VILLAGE_A);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'tasks'"), ==, 1);
+
+  /* The township holds both villages: its edit of the member, claimed for
+   * the wrong household, is stored under the household it belongs to. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *v = hlc_at (now - 7000, 0, t->id);
+    g_autofree char *one = batch (t, edit (t, "members", their_member, mine, VILLAGE_A, "name", "Li Ming 2", v, NULL),
+                                  NULL);
+    g_autofree char *sql = g_strdup_printf ("SELECT household || ' ' || village FROM changes WHERE value = 'Li Ming 2'");
+    g_autofree char *placed = NULL;
+    g_autofree char *want = g_strdup_printf ("%s " VILLAGE_A2, theirs);
+
+    push (c, t, one, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    placed = center_db_text (c, sql);
+    g_assert_cmpstr (placed, ==, want);
+  }
+  center_stop (c);
+}
+
 /* HTTPS through libmicrohttpd, with a certificate made for 127.0.0.1. */
 static void
 test_tls (void)
@@ -2017,6 +2136,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/refusals", test_push_refusals);
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/push/roles", test_push_roles);
+  g_test_add_func ("/center/push/owner", test_push_owner);
   g_test_add_func ("/center/pull", test_pull);
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);
