@@ -1002,13 +1002,15 @@ household_in_scope (Push *p, const char *household, char **village, gboolean *in
  * record hanging off a household is checked against the household it
  * belongs to at the center (and the change is stored under it), an
  * immutable record must name the household it claims in its fields, and
- * an edit that gives a record to another household must stay in scope. @at_center: the claimed
+ * an edit that moves a household to another village or a record to
+ * another household must stay in scope. @at_center: the claimed
  * household's village at the center, replaced when the change is placed
  * under another. Refusals go to @out. Returns: %FALSE only when the store
  * fails. */
 static gboolean
 check_owner (Push *p, HearthChange *c, char **at_center, HearthCenterOutcome *out, GError **error)
 {
+  const char *const *scope = (const char *const *) p->user->scope;
   g_autoptr(GError) local = NULL;
 
   if (c->household == NULL || g_str_equal (c->table, "households"))
@@ -1058,6 +1060,12 @@ check_owner (Push *p, HearthChange *c, char **at_center, HearthCenterOutcome *ou
 
   if (c->kind != HEARTH_CHANGE_EDIT)
     return TRUE;
+  if (g_str_equal (c->table, "households") && g_str_equal (c->field, "village_code") &&
+      !hearth_center_scope_contains (scope, c->value))
+    {
+      refuse (out, REFUSED_SCOPE, _("household %s would move to village %s, outside your scope"), c->id, c->value);
+      return TRUE;
+    }
   if (!g_str_equal (c->table, "households") && g_str_equal (c->field, "household_id") &&
       g_strcmp0 (c->value, c->household) != 0)
     {

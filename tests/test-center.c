@@ -1296,10 +1296,10 @@ test_push_roles (void)
   center_stop (c);
 }
 
-/* Scope by what the center holds (issue 5, H2): a member, task or measure
- * is checked against the household it belongs to at the center, not the
- * one its change claims; a record cannot be given to a household outside
- * the sender's scope. */
+/* Scope by what the center holds (issue 5, H2 and M4): a member, task or
+ * measure is checked against the household it belongs to at the center,
+ * not the one its change claims; a household cannot be moved, nor a record
+ * given to a household, outside the sender's scope. */
 static void
 test_push_owner (void)
 {
@@ -1355,8 +1355,8 @@ test_push_owner (void)
     g_autofree char *v = hlc_at (now - 8000, 2, w->id);
     g_ptr_array_add (changes, edit (w, "tasks", task, mine, VILLAGE_A, "household_id", mine, v, NULL));
   }
-  /* 5: the worker's household's address */
-  g_ptr_array_add (changes, now_edit (w, mine, VILLAGE_A, "address", "Lane 5"));
+  /* 5: the worker's household moved to village A2, claimed still in A */
+  g_ptr_array_add (changes, now_edit (w, mine, VILLAGE_A, "village_code", VILLAGE_A2));
   /* 6: a submission of the other household, claimed as the worker's */
   {
     g_autofree char *fields = g_strdup_printf ("\"form_id\": \"visit\", \"household_id\": \"%s\"", theirs);
@@ -1375,11 +1375,13 @@ test_push_owner (void)
     g_assert_cmpint (r.status, ==, 200);
     g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 7);
     refusals (&r, codes, messages);
-    g_assert_cmpuint (g_hash_table_size (codes), ==, 3);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 4);
     g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (2)), ==, "scope");
     g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (2)), VILLAGE_A2));
     g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (3)), ==, "scope");
     g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (3)), theirs));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (5)), ==, "scope");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (5)), VILLAGE_A2));
     g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (6)), ==, "bad-change");
   }
   {
