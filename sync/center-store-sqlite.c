@@ -663,7 +663,7 @@ sqlite_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, Hea
                     GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT cursor, code, message, original_hlc, clamped_hlc FROM push_outcomes "
+  sqlite3_stmt *st = stmt (t, "SELECT cursor, code, message, original_hlc, clamped_hlc, digest FROM push_outcomes "
                               "WHERE device_id = ? AND seq = ?", error);
   int rc;
 
@@ -682,6 +682,7 @@ sqlite_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, Hea
   out->message = column_text (st, 2);
   out->original_hlc = column_text (st, 3);
   out->clamped_hlc = column_text (st, 4);
+  out->digest = column_text (st, 5);
   sqlite3_reset (st);
   return TRUE;
 }
@@ -691,7 +692,7 @@ sqlite_add_outcome (HearthCenterTxn *txn, const char *device_id, const HearthCen
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO push_outcomes (device_id, seq, cursor, code, message, original_hlc, "
-                              "clamped_hlc) VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+                              "clamped_hlc, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
 
   if (st == NULL)
     return FALSE;
@@ -702,6 +703,7 @@ sqlite_add_outcome (HearthCenterTxn *txn, const char *device_id, const HearthCen
   bind_text (st, 5, o->message);
   bind_text (st, 6, o->original_hlc);
   bind_text (st, 7, o->clamped_hlc);
+  bind_text (st, 8, o->digest);
   return run (t, st, error);
 }
 

@@ -64,6 +64,7 @@ hearth_center_outcome_clear (HearthCenterOutcome *outcome)
   g_clear_pointer (&outcome->message, g_free);
   g_clear_pointer (&outcome->original_hlc, g_free);
   g_clear_pointer (&outcome->clamped_hlc, g_free);
+  g_clear_pointer (&outcome->digest, g_free);
   outcome->seq = outcome->cursor = 0;
 }
 

@@ -137,6 +137,9 @@ typedef struct {
  * @message: (nullable): and the reason
  * @original_hlc: (nullable): for a clamped edit, its version as pushed
  * @clamped_hlc: (nullable): and as stored
+ * @digest: (nullable): what the change held, as pushed (64 hex digits of
+ *   the push item's digest, center-sync.h), so that the number sent again
+ *   with other content is told from a repeat; %NULL when not recorded
  */
 typedef struct {
   gint64 seq;
@@ -145,6 +148,7 @@ typedef struct {
   char *message;
   char *original_hlc;
   char *clamped_hlc;
+  char *digest;
 } HearthCenterOutcome;
 
 /**

@@ -339,6 +339,29 @@ hearth_push_batch_free (HearthPushBatch *batch)
   g_free (batch);
 }
 
+/* What the change holds, to tell a repeat of change N from another change
+ * under the number N (PROTOCOL.md section 7). */
+static void
+push_item_digest (HearthPushItem *item, JsonNode *element)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+  guint8 digest[32];
+
+  if (item->change != NULL)
+    {
+      node = hearth_change_to_json (item->change);
+      json_object_remove_member (json_node_get_object (node), "seq");
+      json_object_remove_member (json_node_get_object (node), "household");
+      json_object_remove_member (json_node_get_object (node), "village");
+      text = json_to_string (node, FALSE);
+    }
+  else
+    text = json_to_string (element, FALSE);
+  crypto_generichash (digest, sizeof digest, (const guint8 *) text, strlen (text), NULL, 0);
+  sodium_bin2hex (item->digest, sizeof item->digest, digest, sizeof digest);
+}
+
 HearthPushBatch *
 hearth_center_parse_push (const char *data, gsize len, char **field, GError **error)
 {
@@ -424,6 +447,7 @@ hearth_center_parse_push (const char *data, gsize len, char **field, GError **er
       item->change = hearth_change_from_json (element, where, &local);
       if (item->change == NULL)
         item->refusal = g_strdup (local->message);
+      push_item_digest (item, element);
       g_ptr_array_add (batch->items, item);
     }
   return g_steal_pointer (&batch);
@@ -1332,9 +1356,22 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
               g_clear_error (&error);
               outcome.seq = item->seq;
             }
+          /* The number again with other content: the device numbers anew
+           * what it numbered before (a store restored from a backup). Not
+           * a repeat, and nothing to store over the first. */
+          else if (outcome.digest != NULL && strcmp (outcome.digest, item->digest) != 0)
+            {
+              hearth_center_outcome_clear (&outcome);
+              outcome.seq = item->seq;
+              refuse (&outcome, REFUSED_BAD_CHANGE,
+                      _("change %lld was received before with other content: this device numbers its changes again "
+                        "(was its store restored from a backup?); the center keeps the first change %lld"),
+                      (long long) item->seq, (long long) item->seq);
+            }
         }
       else
         {
+          outcome.digest = g_strdup (item->digest);
           if (!push_change (&p, item, &outcome, &error) ||
               !hearth_center_txn_add_outcome (txn, device->id, &outcome, &error))
             return reply_for_error (error, NULL);

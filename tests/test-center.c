@@ -847,21 +847,47 @@ test_push_idempotent (void)
     g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (obj (&r), "error"), "expected"), ==,
                      5);
   }
+  /* The batch again as a device looks whose data it is when it pushes: a
+   * household that moved in between names another village; the same
+   * changes, the same answer. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *again = NULL;
+    g_auto(GStrv) parts = g_strsplit (body, VILLAGE_A, -1);
+    g_autofree char *moved = g_strjoinv (VILLAGE_A2, parts);
+
+    push (c, d, moved, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    again = without_time (&r);
+    g_assert_cmpstr (again, ==, first);
+  }
   /* A batch that overlaps what was acknowledged: the old part answered,
-   * the new part stored. */
+   * the new part stored; but change 4 sent again with other content is a
+   * number used twice (a store restored from a backup): refused with the
+   * reason, the first change 4 kept (issue 5, H4). */
   {
     g_auto(Reply) r = { 0 };
     g_autofree char *overlap = NULL;
     g_autoptr(GPtrArray) two = changes_new ();
+    JsonArray *refused;
 
     d->next_seq = 4;
-    g_ptr_array_add (two, now_edit (d, hh, VILLAGE_A, "address", "ignored: 4 was consumed"));
+    g_ptr_array_add (two, now_edit (d, hh, VILLAGE_A, "address", "not 4: 4 was consumed"));
     g_ptr_array_add (two, now_edit (d, hh, VILLAGE_A, "address", "Lane 5"));
     overlap = batch_of (d, two);
     push (c, d, overlap, &r);
     g_assert_cmpint (r.status, ==, 200);
     g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 5);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (refused, 0), "seq"), ==, 4);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "bad-change");
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "other content"));
   }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'audit'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE value LIKE 'not 4%'"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 5);
   {
     g_autofree char *address = center_db_text (c, "SELECT value FROM field_state WHERE field = 'address'");
@@ -2077,7 +2103,8 @@ test_export_endpoint (void)
 
 /* A store of schema 1 with pushed changes and their outcomes: migration 2
  * rebuilds the change log (the center's own changes, published records)
- * keeping every row, its cursor and the outcomes' references to it. */
+ * keeping every row, its cursor and the outcomes' references to it;
+ * migration 3 gives outcomes their digest. */
 static void
 test_migrate_own (void)
 {
@@ -2113,13 +2140,16 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 3);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT max (cursor) FROM changes"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes p JOIN changes c USING (cursor)"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM pragma_foreign_key_check"), ==, 0);
   g_assert_cmpint (center_db_int (&c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT last_seq FROM center_own"), ==, 0);
+  /* Migration 3: outcomes recorded before it have no digest (a repeat of
+   * them is answered as before). */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes WHERE digest IS NULL"), ==, 6);
 }
 
 int
