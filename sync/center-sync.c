@@ -1204,6 +1204,16 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
     }
   else
     {
+      HearthHlc version;
+
+      /* A version names the device whose clock made it: a device makes
+       * its own versions only (a resolution too is the resolver's). */
+      if (hearth_hlc_parse (c->hlc, &version, NULL) && strcmp (version.device, p->device->id) != 0)
+        {
+          refuse (out, REFUSED_BAD_CHANGE, _("version %s names device %s, not the device that sent it"), c->hlc,
+                  version.device);
+          return TRUE;
+        }
       if (!clamp_edit (p, c, out, &floor, &local))
         {
           if (local->domain != HEARTH_HLC_ERROR)

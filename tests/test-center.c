@@ -987,6 +987,11 @@ test_push_refusals (void)
   g_ptr_array_add (changes, now_edit (d, neighbour, VILLAGE_A, "head_name", "Moved"));
   /* 11: the same submission again, same content: acknowledged */
   g_ptr_array_add (changes, record (d, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"visit\""));
+  /* 12: a version of another device's clock (issue 5, M7) */
+  {
+    g_autofree char *theirs = hlc_at (g_get_real_time () / 1000, 0, township->id);
+    g_ptr_array_add (changes, edit (d, "households", hh, hh, VILLAGE_A, "address", "Lane 12", theirs, NULL));
+  }
   body = batch_of (d, changes);
   {
     g_auto(Reply) r = { 0 };
@@ -995,9 +1000,11 @@ test_push_refusals (void)
 
     push (c, d, body, &r);
     g_assert_cmpint (r.status, ==, 200);
-    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 11);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 12);
     refusals (&r, codes, messages);
-    g_assert_cmpuint (g_hash_table_size (codes), ==, 5);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 6);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (12)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (12)), township->id));
     g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (2)), ==, "scope");
     g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (2)), VILLAGE_B));
     g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (2)), "outside your scope"));
@@ -1023,7 +1030,7 @@ test_push_refusals (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 6);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes WHERE device_id IN "
-                              "(SELECT id FROM devices WHERE user = 'w.a')"), ==, 11);
+                              "(SELECT id FROM devices WHERE user = 'w.a')"), ==, 12);
   {
     g_autofree char *sql = g_strdup_printf ("SELECT hlc FROM changes WHERE field = 'phone'");
     g_autofree char *hlc = center_db_text (c, sql);
@@ -1054,7 +1061,7 @@ test_push_refusals (void)
 
     push (c, d, bad, &r);
     g_assert_cmpint (r.status, ==, 200);
-    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 12);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 13);
   }
   center_stop (c);
 }
