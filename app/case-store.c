@@ -252,8 +252,9 @@ hearth_case_store_receive_hlc (HearthCaseStore *self, const char *hlc, GError **
 
   if (!hearth_hlc_parse (hlc, &remote, error))
     return FALSE;
-  /* No bound: the center clamps what it accepts to its own clock, and a
-   * tablet whose clock runs behind must still follow what it receives. */
+  /* No bound here: a tablet whose clock runs behind must still follow what
+   * it receives; the sync store refuses a version far ahead of the
+   * center's time before it gets here (HEARTH_SYNC_MAX_AHEAD_MS). */
   if (!hearth_hlc_clock_receive (self->clock, &remote, 0, &now, error))
     return FALSE;
   text = hearth_hlc_to_string (&now);

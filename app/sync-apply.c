@@ -461,21 +461,33 @@ valid_version (const char *text, HearthHlc *out)
   return text != NULL && hearth_hlc_parse (text, out != NULL ? out : &scratch, NULL);
 }
 
+/* @latest_ms: the latest wall time a version may have (the center's time
+ * as this device estimates it, plus HEARTH_SYNC_MAX_AHEAD_MS). */
 static gboolean
-apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **error)
+apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 latest_ms, GError **error)
 {
   g_autoptr(GPtrArray) parents = g_ptr_array_new ();
   g_autoptr(GString) joined = g_string_new (NULL);
   const char *value = c->value != NULL ? c->value : "";
   sqlite3_stmt *st = NULL;
+  HearthHlc version;
   int rc;
 
   if (!hearth_sync_is_edit_table (c->table) || c->field == NULL || !hearth_sync_is_field (db, c->table, c->field))
     return refuse (error, _("%s has no field “%s”"), c->table, c->field != NULL ? c->field : "");
   if (c->id == NULL || !g_uuid_string_is_valid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id != NULL ? c->id : "");
-  if (!valid_version (c->hlc, NULL))
+  if (!valid_version (c->hlc, &version))
     return refuse (error, _("“%s” is not a version"), c->hlc != NULL ? c->hlc : "");
+  /* The center clamps every version it accepts (PROTOCOL.md section 6.3):
+   * one far ahead of its clock is no center's, and taking it would move
+   * this device's clock ahead for good, so its own edits would win every
+   * conflict. */
+  if (version.wall_ms > latest_ms)
+    return refuse (error, _("version %s is %lld minutes ahead of the center's time: a center sends none more than "
+                            "%d minutes ahead"),
+                   c->hlc, (long long) ((version.wall_ms - latest_ms) / 60000 + HEARTH_SYNC_MAX_AHEAD_MS / 60000),
+                   HEARTH_SYNC_MAX_AHEAD_MS / 60000);
   for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
     {
       const char *p = c->parents->pdata[i];
@@ -683,12 +695,12 @@ apply_published (sqlite3 *db, const HearthChange *c, const char *now, GError **e
 
 static gboolean
 apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, TouchedSet *touched, const char *now,
-              GError **error)
+              gint64 latest_ms, GError **error)
 {
   if (c->table == NULL || c->id == NULL)
     return refuse (error, _("a change without a table or an id"));
   if (c->kind == HEARTH_CHANGE_EDIT)
-    return apply_edit (db, c, touched, error);
+    return apply_edit (db, c, touched, latest_ms, error);
   if (c->fields == NULL)
     return refuse (error, _("%s %s has no fields"), c->table, c->id);
   if (g_str_equal (c->table, "audit"))
@@ -746,6 +758,7 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   HearthSyncTx tx;
   guint rejected = 0;
   gboolean ok = FALSE;
+  gint64 latest_ms;
 
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
   g_return_val_if_fail (changes != NULL, FALSE);
@@ -757,6 +770,7 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   db = hearth_case_store_get_db (cases);
   device_id = hearth_case_store_get_device_id (cases);
   now = hearth_sync_iso_time (hearth_case_store_now_ms (cases));
+  latest_ms = hearth_sync_store_center_now (self) + HEARTH_SYNC_MAX_AHEAD_MS;
   cursor_text = g_strdup_printf ("%" G_GINT64_FORMAT, next_cursor);
   /* An empty page that moves nothing (the last of a sync with nothing
    * new) writes nothing: no transaction to commit and fsync. */
@@ -794,7 +808,7 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
 
       if (!hearth_sync_exec (db, "SAVEPOINT sync_change", error))
         goto failed;
-      if (apply_change (db, device_id, c, &touched, now, &local))
+      if (apply_change (db, device_id, c, &touched, now, latest_ms, &local))
         {
           if (c->kind == HEARTH_CHANGE_EDIT && g_strcmp0 (c->hlc, newest) > 0)
             {

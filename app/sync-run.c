@@ -298,6 +298,8 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       /* A page that says "more" must move on, or the pull would never end. */
       if (more && next_cursor <= r->status.cursor)
         return protocol_error (error, "next_cursor");
+      /* Versions are bounded by the center's time as this exchange knows it. */
+      hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
       if (!hearth_sync_store_apply (store, changes, next_cursor, more, &rejected, error) ||
           !hearth_sync_store_status (store, &r->status, error))
         return FALSE;

@@ -166,8 +166,11 @@ gboolean hearth_sync_store_acknowledge (HearthSyncStore         *self,
  *
  * A change that cannot be applied (an immutable record with other content,
  * an edit of an unknown table or field, a second edit under one version, a
- * value the table refuses) is recorded in sync_apply_errors and counted in
- * @n_rejected; the rest of the page is applied.
+ * value the table refuses, a version more than HEARTH_SYNC_MAX_AHEAD_MS
+ * ahead of the center's time as this device estimates it, which no center
+ * sends and which would drag this device's clock ahead) is recorded in
+ * sync_apply_errors and counted in @n_rejected; the rest of the page is
+ * applied.
  *
  * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE (the page and the
  *   cursor are left as they were) or _INVALID (a negative cursor).
@@ -215,6 +218,26 @@ typedef struct {
 gboolean hearth_sync_store_status (HearthSyncStore  *self,
                                    HearthSyncStatus *out,
                                    GError          **error);
+
+/* How far ahead of the center's time a pulled version may be: the
+ * center clamps what it accepts to 10 minutes ahead of its clock
+ * (HEARTH_MERGE_MAX_AHEAD_MS, PROTOCOL.md section 6.3), and a device's
+ * estimate of that clock is off by about half a round trip; a minute
+ * covers that. */
+#define HEARTH_SYNC_MAX_AHEAD_MS (11 * 60 * 1000)
+
+/**
+ * hearth_sync_store_set_center_offset:
+ * @center_offset_ms: the center's clock minus this device's, as the
+ *   exchange in progress learned it
+ *
+ * Sets what hearth_sync_store_apply() takes the center's time to be (the
+ * case store's clock plus @center_offset_ms) for the life of @self;
+ * without it, the offset the last exchange stored
+ * (hearth_sync_store_set_exchange()).
+ */
+void hearth_sync_store_set_center_offset (HearthSyncStore *self,
+                                          gint64           center_offset_ms);
 
 /**
  * hearth_sync_store_set_exchange:

@@ -19,6 +19,7 @@
 #include "case-audit.h"
 #include "case-search.h"
 #include "case-store.h"
+#include "hlc.h"
 #include "merge.h"
 #include "schema-migrate.h"
 #include "sync-store.h"
@@ -1060,6 +1061,64 @@ test_rejected (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 4);
 }
 
+/* A version far ahead of the center's time is no center's (it clamps
+ * what it accepts, PROTOCOL.md section 6.3): the tablet refuses it rather
+ * than move its clock a day ahead (issue 5, M7). The bound is the center's
+ * time as the tablet estimates it, so a tablet whose clock is a day behind
+ * the center still takes the center's versions. */
+static void
+test_future_version (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-future-b", START_MS);
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *household = g_uuid_string_random ();
+  g_autofree char *clock = NULL;
+  HearthChange *c;
+  HearthHlc last;
+  guint rejected = 0;
+  const gint64 day = 24 * 3600 * 1000;
+  const char *values[] = { "150422100301", "13800000000" };
+  const char *fields[] = { "village_code", "phone" };
+  gint64 walls[] = { START_MS + 9 * 60 * 1000, START_MS + day };
+
+  for (guint i = 0; i < G_N_ELEMENTS (walls); i++)
+    {
+      c = hearth_change_new (HEARTH_CHANGE_EDIT);
+      c->table = g_strdup ("households");
+      c->id = g_strdup (household);
+      c->field = g_strdup (fields[i]);
+      c->value = g_strdup (values[i]);
+      c->hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-00000000-OTHER", walls[i]);
+      g_ptr_array_add (page, c);
+    }
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 2, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors WHERE field = 'phone' "
+                             "AND message LIKE '%ahead of the center%'"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits WHERE field = 'phone'"), ==, 0);
+  /* The clock followed the version nine minutes ahead, not the other. */
+  clock = query_text (b->db, "SELECT value FROM store_meta WHERE key = 'hlc_last'");
+  g_assert_true (hearth_hlc_parse (clock, &last, NULL));
+  g_assert_cmpint (last.wall_ms, ==, walls[0]);
+
+  /* The same page to a tablet a day behind the center: both taken. */
+  g_assert_true (hearth_sync_store_set_exchange (b->sync, day, 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 2, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits WHERE field = 'phone'"), ==, 1);
+  /* The offset of the exchange in progress is the one that counts. */
+  hearth_sync_store_set_center_offset (b->sync, 0);
+  c = page->pdata[1];
+  g_free (c->hlc);
+  c->hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-00000001-OTHER", START_MS + day);
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 3, FALSE, &rejected, &error));
+  g_assert_cmpuint (rejected, ==, 1);
+}
+
 /* A page that fails is not applied at all: neither its data nor its
  * cursor. */
 static void
@@ -1443,6 +1502,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);
+  g_test_add_func ("/sync/store/future-version", test_future_version);
   g_test_add_func ("/sync/store/apply-atomic", test_apply_atomic);
   g_test_add_func ("/sync/store/lease", test_lease);
   g_test_add_func ("/sync/store/enrolment", test_enrolment);
