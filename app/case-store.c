@@ -1330,11 +1330,17 @@ hearth_case_end_measure (HearthCaseStore *self, const char *measure_id, HearthRo
 
 /* ---- resolving a conflict ------------------------------------------------- */
 
+static char *
+stamp_for_sync (gpointer data, GError **error)
+{
+  return stamp (data, error);
+}
+
 gboolean
 hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, HearthRole role, const char *value,
                               GError **error)
 {
-  g_autofree char *table = NULL, *record_id = NULL, *field = NULL, *hlc = NULL;
+  g_autofree char *table = NULL, *record_id = NULL, *field = NULL;
   g_autofree char *now = NULL;
   gboolean found;
 
@@ -1363,13 +1369,11 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
       goto failed;
     }
   now = now_iso (self);
-  hlc = stamp (self, error);
-  if (hlc == NULL)
-    goto failed;
   {
     g_autoptr(GError) local = NULL;
 
-    if (!hearth_sync_write_resolution (self->db, table, record_id, field, hlc, value, now, self->actor, &local))
+    if (!hearth_sync_write_resolution (self->db, table, record_id, field, stamp_for_sync, self, value, now,
+                                       self->actor, &local))
       {
         if (g_error_matches (local, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID))
           g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("%s.%s does not take “%s”: %s"), table,

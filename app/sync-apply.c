@@ -325,13 +325,13 @@ materialize (sqlite3 *db, const char *table, const char *id, const char *now, GE
 
 gboolean
 hearth_sync_write_resolution (sqlite3 *db, const char *table, const char *record_id, const char *field,
-                              const char *hlc, const char *value, const char *wall, const char *resolved_by,
-                              GError **error)
+                              HearthSyncStampFunc stamp, gpointer stamp_data, const char *value, const char *wall,
+                              const char *resolved_by, GError **error)
 {
   g_auto(EditSet) set = { 0 };
   HearthFieldMerge merge = { 0 };
-  g_autoptr(GString) parents = g_string_new (NULL);
   g_autoptr(GPtrArray) heads = NULL;
+  g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
 
   if (!load_edits (db, table, record_id, field, &set, error) || !merge_set (&set, &merge, error))
     return FALSE;
@@ -340,11 +340,28 @@ hearth_sync_write_resolution (sqlite3 *db, const char *table, const char *record
   heads = heads_of (&set, &merge);
   g_ptr_array_unref (merge.losers);
   for (guint i = 0; i < heads->len; i++)
-    g_string_append_printf (parents, "%s%s", i > 0 ? " " : "", ((EditRow *) heads->pdata[i])->hlc);
-  return run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-              error, 7, table, record_id, field, hlc, parents->str, value, wall) &&
-         hearth_sync_recompute_field (db, table, record_id, field, wall, resolved_by, NULL, error);
+    g_ptr_array_add (left, g_strdup (((EditRow *) heads->pdata[i])->hlc));
+  /* In steps of at most HEARTH_CHANGE_MAX_PARENTS parents, each step a
+   * parent of the next: the last supersedes every head. */
+  do
+    {
+      g_autofree char *hlc = stamp (stamp_data, error);
+      g_autoptr(GString) parents = g_string_new (NULL);
+      guint take = MIN (left->len, HEARTH_CHANGE_MAX_PARENTS);
+
+      if (hlc == NULL)
+        return FALSE;
+      for (guint i = 0; i < take; i++)
+        g_string_append_printf (parents, "%s%s", i > 0 ? " " : "", (char *) left->pdata[i]);
+      if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                error, 7, table, record_id, field, hlc, parents->str, value, wall))
+        return FALSE;
+      g_ptr_array_remove_range (left, 0, take);
+      g_ptr_array_insert (left, 0, g_steal_pointer (&hlc));
+    }
+  while (left->len > 1);
+  return hearth_sync_recompute_field (db, table, record_id, field, wall, resolved_by, NULL, error);
 }
 
 /* ---- a local write over several heads -------------------------------------------------- */

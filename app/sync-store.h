@@ -459,28 +459,44 @@ gboolean hearth_sync_conflict_field (sqlite3    *db,
                                      GError    **error);
 
 /**
+ * HearthSyncStampFunc:
+ * @data: the case store
+ *
+ * Issues a new version from the case store's clock.
+ *
+ * Returns: (transfer full) (nullable): the version, or %NULL with @error.
+ */
+typedef char *(*HearthSyncStampFunc) (gpointer data, GError **error);
+
+/**
  * hearth_sync_write_resolution:
  * @db: the store, inside the transaction of the resolution
- * @hlc: the resolution's version, just issued by the case store's clock
+ * @stamp: issues the resolution's versions (the case store's clock)
+ * @stamp_data: for @stamp
  * @value: the value chosen
  * @wall: the device's wall time, ISO 8601 (also the conflicts' resolved_at)
  * @resolved_by: who resolved (conflicts.resolved_by)
  *
  * Writes a resolution (PROTOCOL.md section 6.3, rule 4): an edit of the
  * field whose parents are all its heads, into the record, its version and
- * the outbox; the field's conflicts are then resolved by @resolved_by.
+ * the outbox; the field's conflicts are then resolved by @resolved_by. An
+ * edit names at most HEARTH_CHANGE_MAX_PARENTS parents, so a field with
+ * more heads is resolved in steps, in this one transaction: each step an
+ * edit of @value whose parents are the previous step and as many heads as
+ * fit, until one names the last of them.
  *
  * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID (the table refuses
- *   the value) or _SQLITE.
+ *   the value), _SQLITE, or @stamp's error.
  */
-gboolean hearth_sync_write_resolution (sqlite3    *db,
-                                       const char *table,
-                                       const char *record_id,
-                                       const char *field,
-                                       const char *hlc,
-                                       const char *value,
-                                       const char *wall,
-                                       const char *resolved_by,
-                                       GError    **error);
+gboolean hearth_sync_write_resolution (sqlite3             *db,
+                                       const char          *table,
+                                       const char          *record_id,
+                                       const char          *field,
+                                       HearthSyncStampFunc  stamp,
+                                       gpointer             stamp_data,
+                                       const char          *value,
+                                       const char          *wall,
+                                       const char          *resolved_by,
+                                       GError             **error);
 
 G_END_DECLS

@@ -1119,6 +1119,80 @@ test_future_version (void)
   g_assert_cmpuint (rejected, ==, 1);
 }
 
+/* A conflict of more heads than an edit may name parents (20 against
+ * HEARTH_CHANGE_MAX_PARENTS): the resolution is written in steps, each an
+ * edit the protocol's codec takes, and closes every conflict here and on
+ * a replica that receives it (issue 5, M8). */
+static void
+test_many_heads (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-heads-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-heads-b", START_MS);
+  g_autoptr(Replica) c = replica_new ("sync-heads-c", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) resolution = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *household = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *conflict = NULL;
+  guint phones = 0;
+
+  record_registration_and_visit (a, &household);
+  push (a, 0, log, 500);
+  pull_all (b, G_MAXUINT, log);
+  pull_all (c, G_MAXUINT, log);
+  sql = g_strdup_printf ("SELECT hlc FROM field_versions WHERE record_table = 'households' AND record_id = '%s' "
+                         "AND field = 'phone'", household);
+  base = query_text (b->db, sql);
+  g_assert_nonnull (base);
+  /* Twenty devices set the phone offline, each over the same version. */
+  for (guint i = 0; i < 20; i++)
+    g_ptr_array_add (texts, g_strdup_printf ("{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
+                                             "\"household\": \"%s\", \"village\": \"150422100301\", \"field\": "
+                                             "\"phone\", \"value\": \"138000000%02u\", \"hlc\": \"%015" G_GINT64_FORMAT
+                                             "-00000000-DEVICE%02u\", \"parents\": [\"%s\"]}",
+                                             household, household, i, START_MS + 1000 + i, i, base));
+  g_assert_cmpuint (apply_texts (b, texts, 1000), ==, 0);
+  g_assert_cmpuint (apply_texts (c, texts, 1000), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts WHERE field = 'phone' AND resolved_at IS NULL"), ==, 19);
+
+  conflict = query_text (b->db, "SELECT id FROM conflicts WHERE field = 'phone' AND resolved_at IS NULL LIMIT 1");
+  b->clock_ms += 60000;
+  g_assert_true (hearth_case_resolve_conflict (b->cases, conflict, HEARTH_ROLE_CLERK, "13900000000", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts WHERE field = 'phone' AND resolved_at IS NULL"), ==, 0);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT phone FROM households WHERE id = '%s'", household);
+  {
+    g_autofree char *phone = query_text (b->db, sql);
+    g_assert_cmpstr (phone, ==, "13900000000");
+  }
+
+  /* What it pushes: edits the codec reads back (change_from_text
+   * asserts it), none with more parents than allowed. */
+  push (b, 1, resolution, 500);
+  for (guint i = 0; i < resolution->len; i++)
+    {
+      g_autoptr(HearthChange) e = change_from_text (((Relayed *) resolution->pdata[i])->json, 0);
+
+      if (e->kind == HEARTH_CHANGE_EDIT && g_str_equal (e->field, "phone"))
+        {
+          phones++;
+          g_assert_cmpuint (e->parents->len, <=, HEARTH_CHANGE_MAX_PARENTS);
+          g_assert_cmpstr (e->value, ==, "13900000000");
+        }
+    }
+  g_assert_cmpuint (phones, ==, 2);
+  pull_all (c, 0, resolution);
+  g_assert_cmpint (count (c, "SELECT count (*) FROM conflicts WHERE field = 'phone' AND resolved_at IS NULL"), ==, 0);
+  {
+    g_autofree char *phone = query_text (c->db, sql);
+    g_assert_cmpstr (phone, ==, "13900000000");
+  }
+}
+
 /* A page that fails is not applied at all: neither its data nor its
  * cursor. */
 static void
@@ -1503,6 +1577,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);
   g_test_add_func ("/sync/store/future-version", test_future_version);
+  g_test_add_func ("/sync/store/many-heads", test_many_heads);
   g_test_add_func ("/sync/store/apply-atomic", test_apply_atomic);
   g_test_add_func ("/sync/store/lease", test_lease);
   g_test_add_func ("/sync/store/enrolment", test_enrolment);
