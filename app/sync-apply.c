@@ -50,6 +50,8 @@ edit_row_free (gpointer data)
 typedef struct {
   GPtrArray *rows;   /* EditRow */
   GArray    *edits;  /* HearthFieldEdit, pointing into rows */
+  const char *table; /* whose field: its merge rule (borrowed) */
+  const char *field;
 } EditSet;
 
 static void
@@ -69,6 +71,8 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
 
   set->rows = g_ptr_array_new_with_free_func (edit_row_free);
   set->edits = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
+  set->table = table;
+  set->field = field;
   if ((st = hearth_sync_prepare (db, "SELECT hlc, parents, value, origin FROM field_edits "
                               "WHERE record_table = ? AND record_id = ? AND field = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -103,7 +107,8 @@ merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
 {
   g_autoptr(GError) local = NULL;
 
-  if (hearth_merge_field ((const HearthFieldEdit *) (gpointer) set->edits->data, set->edits->len, merge, &local))
+  if (hearth_merge_field_of (set->table, set->field, (const HearthFieldEdit *) (gpointer) set->edits->data,
+                             set->edits->len, merge, &local))
     return TRUE;
   g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID, "%s", local->message);
   return FALSE;
@@ -391,13 +396,15 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
   if (!load_edits (db, table, id, field, &set, error) || !merge_set (&set, &merge, error))
     return FALSE;
   /* The user saw the winner's value: every head holding it is replaced;
-   * a head with another value stays, an open conflict with this edit. */
+   * a head with another value stays, an open conflict with this edit. A
+   * counter has no conflicts: the write saw them all (the largest), and
+   * replaces every head. */
   heads = heads_of (&set, &merge);
   g_ptr_array_unref (merge.losers);
   for (guint i = 0; i < heads->len; i++)
     {
       EditRow *h = heads->pdata[i];
-      if (g_strcmp0 (h->value, ((EditRow *) heads->pdata[0])->value) == 0)
+      if (hearth_merge_is_counter (table, field) || g_strcmp0 (h->value, ((EditRow *) heads->pdata[0])->value) == 0)
         g_string_append_printf (parents, "%s%s", parents->len > 0 ? " " : "", h->hlc);
     }
   return run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "

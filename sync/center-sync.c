@@ -918,7 +918,7 @@ merge_field (Push *p, const HearthChange *c, GError **error)
       fe[i].n_parents = e->parents->len;
       fe[i].value = e->value;
     }
-  if (!hearth_merge_field (fe, edits->len, &merged, error))
+  if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
     return FALSE;
   winner = edits->pdata[merged.winner - fe];
   for (guint i = 0; i < merged.losers->len; i++)

@@ -2,6 +2,7 @@
 /* workflow.c: the monitoring workflow's rule table (workflow.h). */
 
 #include "workflow.h"
+#include "merge.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -196,8 +197,9 @@ hearth_workflow_check_edit (HearthRole sender, const char *table, const char *fi
         distinct++;
     }
   /* Parents that disagree: only a resolution sees both sides (a plain
-   * write names the heads holding the value it replaced). */
-  if (distinct >= 2)
+   * write names the heads holding the value it replaced; a counter's
+   * write names every head, as it has no conflicts). */
+  if (distinct >= 2 && !hearth_merge_is_counter (table, field))
     {
       if (!hearth_workflow_resolves_conflicts (sender))
         return refuse (error, _("a %s may not resolve a conflict (%s.%s): the village clerk or the county does"),

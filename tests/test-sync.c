@@ -310,6 +310,7 @@ test_concurrent_visits (void)
   g_autofree char *conflicts_b = NULL;
   g_autofree char *values_a = NULL;
   g_autofree char *values_b = NULL;
+  gint64 version_a;
 
   center_add_user (c, "w.one", "worker", COUNTY);
   center_add_user (c, "w.two", "worker", COUNTY);
@@ -322,22 +323,43 @@ test_concurrent_visits (void)
   g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
   household = store_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1");
 
-  /* Offline, both visit the same household, on different days. */
+  /* Offline, both visit the same household, on different days; A twice,
+   * so its entity version is one ahead of B's. */
+  cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
+       household, "--now", "2026-11-19T10:00:00+08:00", NULL);
+  g_assert_cmpint (r.status, ==, 0);
   cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
        household, "--now", "2026-11-20T10:00:00+08:00", NULL);
   g_assert_cmpint (r.status, ==, 0);
   cli (&r, &b, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
        household, "--now", "2026-11-21T15:00:00+08:00", NULL);
   g_assert_cmpint (r.status, ==, 0);
+  sql = g_strdup_printf ("SELECT entity_version FROM households WHERE id = '%s'", household);
+  version_a = store_int (&a, sql);
+  g_assert_cmpint (store_int (&b, sql), <, version_a);
+  g_free (sql);
 
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
 
-  /* Both visits are kept on both tablets … */
+  /* The visits are kept on both tablets … */
   sql = g_strdup_printf ("SELECT count(*) FROM submissions WHERE household_id = '%s'", household);
-  g_assert_cmpint (store_int (&a, sql), ==, 2);
-  g_assert_cmpint (store_int (&b, sql), ==, 2);
+  g_assert_cmpint (store_int (&a, sql), ==, 3);
+  g_assert_cmpint (store_int (&b, sql), ==, 3);
+  g_free (sql);
+  /* … the entity version is the larger one, on both and at the center,
+   * and no conflict: every visit raises it, none loses (issue 5) … */
+  sql = g_strdup_printf ("SELECT entity_version FROM households WHERE id = '%s'", household);
+  g_assert_cmpint (store_int (&a, sql), ==, version_a);
+  g_assert_cmpint (store_int (&b, sql), ==, version_a);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT value FROM field_state WHERE record_id = '%s' AND field = 'entity_version'",
+                         household);
+  g_assert_cmpint (center_db_int (c, sql), ==, version_a);
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM conflicts WHERE field = 'entity_version'"), ==, 0);
+  g_assert_cmpint (store_int (&a, "SELECT count(*) FROM conflicts WHERE field = 'entity_version'"), ==, 0);
+  g_assert_cmpint (store_int (&b, "SELECT count(*) FROM conflicts WHERE field = 'entity_version'"), ==, 0);
   g_free (sql);
   /* … the household's fields agree … */
   sql = g_strdup_printf ("SELECT last_visit_date || '|' || next_visit_date || '|' || risk_level || '|' || "
