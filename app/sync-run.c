@@ -5,6 +5,7 @@
 #include "sign.h"
 
 #include <glib/gi18n-lib.h>
+#include <sodium.h>
 #include <string.h>
 
 static gint64
@@ -143,6 +144,25 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
       if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
         return protocol_error (error, "scope");
       enrolment->scope[i] = g_strdup (json_node_get_string (n));
+    }
+  /* A store sealed to a county key already belongs to that county: a
+   * center of another county is the wrong one (or an impostor), and must
+   * not become the store's center or its recovery key. */
+  if (options != NULL && options->county_key != NULL)
+    {
+      gsize len = 0;
+      g_autofree guint8 *key = enrolment->county_public_key != NULL
+                                 ? g_base64_decode (enrolment->county_public_key, &len)
+                                 : NULL;
+
+      if (len != 32 || sodium_memcmp (key, options->county_key, 32) != 0)
+        {
+          g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                       _("this store's recovery envelope is sealed to another county key than the one the center "
+                         "%s sent: is it your county's center? The store was not enrolled"),
+                       center_url);
+          return FALSE;
+        }
     }
   if (!hearth_sync_store_set_enrolment (store, enrolment, secret, error) ||
       !hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client), 0, error))

@@ -16,12 +16,14 @@
 #include "test-center-util.h"
 
 #include "store.h"
+#include "store-countykey.h"
 
 #include <curl/curl.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -840,6 +842,97 @@ test_workflow_roles (void)
   center_stop (c);
 }
 
+/* A store initialised with a county key (init --county-public-key) keeps
+ * its recovery envelope at enrolment (issue 5, H7): a center that names
+ * the same county key enrols it and the envelope is left as it is; one
+ * that names another key is refused before anything is stored, and the
+ * envelope still opens with the county's own secret key. */
+static void
+test_enrol_county_key (void)
+{
+  g_autoptr(Center) c = center_init ("sync-countykey-center", COUNTY);
+  g_autofree char *base = test_make_dir ("sync-countykey");
+  g_autofree char *other_sk = g_build_filename (base, "other.key", NULL);
+  g_autofree char *other_pk = g_build_filename (base, "other.pub", NULL);
+  g_autofree char *center_pk = g_build_filename (base, "center.pub", NULL);
+  g_autofree char *new_pass = g_build_filename (base, "new-pass", NULL);
+  g_auto(Tablet) a = { 0 };
+  g_auto(Tablet) b = { 0 };
+  g_auto(TestRun) r = { 0 };
+  Tablet *tablets[] = { &a, &b };
+  const char *names[] = { "a", "b" };
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_start (c);
+  test_run_cli (&r, NULL, "county-keygen", "--secret-key-out", other_sk, "--public-key-out", other_pk, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(HearthSecret) sk = hearth_county_key_read_secret (c->key_path, NULL);
+    guint8 pk[32];
+
+    g_assert_nonnull (sk);
+    crypto_scalarmult_base (pk, hearth_secret_peek (sk));
+    g_assert_true (hearth_county_key_write (center_pk, FALSE, pk, NULL));
+  }
+  g_assert_true (g_file_set_contents (new_pass, "a new passphrase for the worker\n", -1, NULL));
+  g_assert_cmpint (g_chmod (new_pass, 0600), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (tablets); i++)
+    {
+      tablets[i]->dir = g_build_filename (base, names[i], NULL);
+      tablets[i]->pass = g_build_filename (base, "pass", NULL);
+    }
+  g_assert_true (g_file_set_contents (a.pass, "correct horse battery\n", -1, NULL));
+  g_assert_cmpint (g_chmod (a.pass, 0600), ==, 0);
+
+  /* A: sealed to another county's key. */
+  cli (&r, &a, "init", "--kdf", "test", "--county-public-key", other_pk, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autofree char *code = center_enrol_code (c, "w.one");
+
+    cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "county key"));
+  }
+  cli (&r, &a, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 1);   /* not enrolled */
+  g_assert_nonnull (strstr (r.err, "not enrolled"));
+  /* The envelope is the one init made: the center's county key does not
+   * open it, the other county's does. */
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", a.dir, "recover", "--county-key", c->key_path, "--new-passphrase-file",
+                new_pass, NULL);
+  g_assert_cmpint (r.status, !=, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", a.dir, "recover", "--county-key", other_sk, "--new-passphrase-file", new_pass,
+                NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* B: sealed to this center's key: enrolled, and the keyslot (with its
+   * envelope) is left as it was. */
+  cli (&r, &b, "init", "--kdf", "test", "--county-public-key", center_pk, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autofree char *code = center_enrol_code (c, "w.one");
+    g_autofree char *slot_path = g_build_filename (b.dir, "keyslot.0", NULL);
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    gsize before_len = 0, after_len = 0;
+
+    g_assert_true (g_file_get_contents (slot_path, &before, &before_len, NULL));
+    cli (&r, &b, "enrol", "--center", c->base, "--code", code, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (g_file_get_contents (slot_path, &after, &after_len, NULL));
+    g_assert_cmpmem (before, before_len, after, after_len);
+  }
+  g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", b.dir, "recover", "--county-key", c->key_path, "--new-passphrase-file",
+                new_pass, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -852,5 +945,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/revoked", test_revoked);
   g_test_add_func ("/sync/hostile", test_hostile);
   g_test_add_func ("/sync/workflow-roles", test_workflow_roles);
+  g_test_add_func ("/sync/enrol-county-key", test_enrol_county_key);
   return g_test_run ();
 }

@@ -101,6 +101,7 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   g_autoptr(HearthSyncEnrolment) enrolment = NULL;
   g_autoptr(HearthSecret) passphrase = NULL;
   HearthSyncRunOptions options = { 0 };
+  HearthStoreInfo info = { 0 };
   GError *error = NULL;
   HearthRole role;
 
@@ -123,12 +124,16 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   sync = hearth_sync_store_new (cases);
   options.ca_file = ca_file;
   options.pinned_key = pin;
+  /* An envelope made at init (--county-public-key) is kept as it is: the
+   * center must name the same county key, or the enrolment is refused. */
+  hearth_store_get_info (store, &info);
+  options.county_key = info.county_public_key;
   if (!hearth_sync_enrol (sync, center, code, name, &options, &enrolment, &error) ||
       !adopt_identity (store, enrolment, &error))
     return sync_fail (error);
 
   /* From now on county IT can recover this store with the county key. */
-  if (enrolment->county_public_key != NULL)
+  if (enrolment->county_public_key != NULL && info.county_public_key == NULL)
     {
       gsize len = 0;
       g_autofree guint8 *key = g_base64_decode (enrolment->county_public_key, &len);
