@@ -310,6 +310,20 @@ hearth_center_parse_json (const char *data, gsize len, GError **error)
   return json_node_ref (root);
 }
 
+/* A device id as devices make them (g_uuid_string_random()): a UUID in
+ * lowercase. g_uuid_string_is_valid() takes capitals too, and one device
+ * under two spellings would be two devices to the store. */
+static gboolean
+device_id_is_valid (const char *id)
+{
+  if (id == NULL || !g_uuid_string_is_valid (id))
+    return FALSE;
+  for (const char *p = id; *p != '\0'; p++)
+    if (g_ascii_isupper (*p))
+      return FALSE;
+  return TRUE;
+}
+
 /* A string member, or NULL when it is missing or not a string. */
 static const char *
 member_string (JsonObject *o, const char *name)
@@ -380,12 +394,12 @@ hearth_center_parse_push (const char *data, gsize len, char **field, GError **er
     return NULL;
   o = json_node_get_object (root);
   device_id = member_string (o, "device_id");
-  if (device_id == NULL || !g_uuid_string_is_valid (device_id))
+  if (!device_id_is_valid (device_id))
     {
       if (field != NULL)
         *field = g_strdup ("device_id");
       g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
-                   _("“device_id” must be the device's UUID"));
+                   _("“device_id” must be the device's UUID, in lowercase"));
       return NULL;
     }
   changes = json_object_get_member (o, "changes");
@@ -637,9 +651,9 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
   name = member_string (o, "name");
   if (entered == NULL)
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "code", 0, _("“code” is missing"));
-  if (device_id == NULL || !g_uuid_string_is_valid (device_id))
+  if (!device_id_is_valid (device_id))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
-                             _("“device_id” must be the device's UUID"));
+                             _("“device_id” must be the device's UUID, in lowercase"));
   if (!hearth_sign_decode_key (key_text, key, &error))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "public_key", 0, error->message);
   if (!valid_device_name (name))
@@ -748,9 +762,9 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
       *reply = fail (HEARTH_CENTER_ERROR_UNSIGNED, _("Hearth-Nonce must be 16 bytes in base64"));
       return NULL;
     }
-  if (!g_uuid_string_is_valid (req->device))
+  if (!device_id_is_valid (req->device))
     {
-      *reply = fail (HEARTH_CENTER_ERROR_UNKNOWN_DEVICE, _("Hearth-Device is not a device id"));
+      *reply = fail (HEARTH_CENTER_ERROR_UNKNOWN_DEVICE, _("Hearth-Device is not a device id (a UUID in lowercase)"));
       return NULL;
     }
 
@@ -1712,7 +1726,7 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
     reply = post                           ? handle_push (self, req, device)
             : g_str_equal (path, "/v1/pull") ? handle_pull (self, query, device)
                                              : handle_export (self, query, device);
-  if (req->device != NULL && g_uuid_string_is_valid (req->device))
+  if (device_id_is_valid (req->device))
     reply->device_id = g_strdup (req->device);
   return reply;
 }

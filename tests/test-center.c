@@ -683,6 +683,23 @@ test_enrol (void)
 
   center_start (c);
   code = center_enrol_code (c, "w.a");
+  /* A device id has one spelling, lowercase as devices make them: the
+   * same UUID in capitals would be another device (issue 5). */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *lower = d->id;
+    g_autofree char *upper_body = NULL;
+
+    d->id = g_ascii_strup (lower, -1);
+    upper_body = enrol_body (d, code);
+    g_free (d->id);
+    d->id = g_steal_pointer (&lower);
+    post_plain (c, "/v1/enrol", upper_body, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "bad-request");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (obj (&r), "error"), "field"), ==,
+                     "device_id");
+  }
   body = enrol_body (d, code);
   {
     g_auto(Reply) r = { 0 };
