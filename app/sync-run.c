@@ -294,10 +294,13 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       page = json_node_get_object (reply);
       if (!json_object_has_member (page, "changes") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (page, "changes")))
         return protocol_error (error, "changes");
-      if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < r->status.cursor)
-        return protocol_error (error, "next_cursor");
       more = json_object_get_boolean_member_with_default (page, "more", FALSE);
       a = json_object_get_array_member (page, "changes");
+      /* Backwards only as the center's end, below this cursor (a center
+       * restored from a backup): an empty last page. */
+      if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < 0 ||
+          (next_cursor < r->status.cursor && (more || json_array_get_length (a) > 0)))
+        return protocol_error (error, "next_cursor");
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
           g_autofree char *where = g_strdup_printf ("changes[%u]", i);

@@ -1490,7 +1490,10 @@ handle_pull (HearthCenter *self, const char *query, HearthCenterDevice *device)
     return reply_for_error (error, NULL);
   hearth_center_txn_rollback (g_steal_pointer (&txn));
 
-  next = MAX (cursor, last);
+  /* The real end, below @cursor when the device is beyond it (a center
+   * restored from a backup): it moves back, and nothing stored from here
+   * on passes it by. */
+  next = last;
   for (guint i = 0; i < changes->len; i++)
     {
       HearthChange *c = changes->pdata[i];

@@ -1602,6 +1602,17 @@ test_pull (void)
     g_assert_false (json_object_get_boolean_member (obj (&r), "more"));
     g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), ==, next);
   }
+  /* From beyond the end (a center restored from a backup): the real end,
+   * not the cursor echoed back (issue 5). */
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, a2, 1000, 500, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "changes")), ==, 0);
+    g_assert_false (json_object_get_boolean_member (obj (&r), "more"));
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), ==, next);
+  }
   /* a1 gets nothing of its own; b only its scope (nothing: its own). */
   {
     g_auto(Reply) r = { 0 };

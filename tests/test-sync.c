@@ -933,6 +933,38 @@ test_enrol_county_key (void)
   center_stop (c);
 }
 
+/* A tablet whose cursor is beyond the center's end (the center was
+ * restored from a backup): the center answers its real end, the tablet
+ * moves back to it, and what is stored after reaches it (issue 5). */
+static void
+test_cursor_beyond_end (void)
+{
+  g_autoptr(Center) c = center_init ("sync-beyond-center", COUNTY);
+  g_autofree char *csv = registry ("sync-beyond-registry", 2, 23);
+  g_auto(Tablet) a = { 0 };
+  g_auto(Tablet) b = { 0 };
+  g_auto(TestRun) r = { 0 };
+  gint64 end;
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_add_user (c, "w.two", "worker", COUNTY);
+  center_start (c);
+  tablet_enrol (&a, "sync-beyond-a", c, c->base, "w.one");
+  tablet_enrol (&b, "sync-beyond-b", c, c->base, "w.two");
+  g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+  store_exec (&b, "UPDATE sync_state SET value = 5000 WHERE key = 'cursor'");
+  g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+  end = center_db_int (c, "SELECT coalesce (max (cursor), 0) FROM changes");
+  g_assert_cmpint (store_int (&b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, end);
+
+  cli (&r, &a, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
+  g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+  g_assert_cmpint (store_int (&b, "SELECT count(*) FROM households"), ==, 2);
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -946,5 +978,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/hostile", test_hostile);
   g_test_add_func ("/sync/workflow-roles", test_workflow_roles);
   g_test_add_func ("/sync/enrol-county-key", test_enrol_county_key);
+  g_test_add_func ("/sync/cursor-beyond-end", test_cursor_beyond_end);
   return g_test_run ();
 }
