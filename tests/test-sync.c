@@ -965,6 +965,31 @@ test_cursor_beyond_end (void)
   center_stop (c);
 }
 
+/* A request the center finds malformed (400) is a bug on this side: exit
+ * 70, as INTERFACES.md and PROTOCOL.md section 3 say, not 6 (the center
+ * refused) (issue 5). */
+static void
+test_bad_request (void)
+{
+  g_autoptr(Center) c = center_init ("sync-badreq-center", COUNTY);
+  g_auto(Tablet) a = { 0 };
+  g_auto(TestRun) r = { 0 };
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_start (c);
+  tablet_enrol (&a, "sync-badreq-a", c, c->base, "w.one");
+  g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
+  cli (&r, &a, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Synced:"));
+  /* A cursor no center takes: its pull is a 400 bad-request. */
+  store_exec (&a, "UPDATE sync_state SET value = 1000000000000000 WHERE key = 'cursor'");
+  cli (&r, &a, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 70);
+  g_assert_nonnull (strstr (r.err, "cursor"));
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -979,5 +1004,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/workflow-roles", test_workflow_roles);
   g_test_add_func ("/sync/enrol-county-key", test_enrol_county_key);
   g_test_add_func ("/sync/cursor-beyond-end", test_cursor_beyond_end);
+  g_test_add_func ("/sync/bad-request", test_bad_request);
   return g_test_run ();
 }

@@ -2,7 +2,9 @@
 /*
  * cli-sync.c: hearth-cli enrol, sync, export and verify-batch (sync/PROTOCOL.md,
  * ../shared/INTERFACES.md "Sync contracts"). Exit codes: 5 when the center
- * cannot be reached, 6 when it refuses (a used code, a revoked device).
+ * cannot be reached, 6 when it refuses (a used code, a revoked device), 70
+ * when it finds the request malformed (a bug here; but export's query is
+ * the user's: 1).
  */
 #define G_LOG_DOMAIN "hearth-cli"
 
@@ -589,6 +591,16 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
   reply = hearth_sync_client_call (client, "GET", target->str, NULL, TRUE, NULL, &error);
   /* What the exchange taught about the center's clock is kept. */
   hearth_sync_store_set_exchange (sync, hearth_sync_client_get_time_offset (client), 0, NULL);
+  /* The query is the user's: a parameter the center refuses, or a batch
+   * too large for one reply, is refused input, not a bug here. */
+  if (reply == NULL && g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL) &&
+      (g_strcmp0 (hearth_sync_client_get_error_code (client), "bad-request") == 0 ||
+       g_strcmp0 (hearth_sync_client_get_error_code (client), "too-large") == 0))
+    {
+      g_printerr (_("hearth-cli: %s\n"), error->message);
+      g_error_free (error);
+      return CLI_EXIT_REFUSED;
+    }
   if (reply == NULL)
     return sync_fail (error);
   if (!JSON_NODE_HOLDS_OBJECT (reply))
