@@ -967,7 +967,8 @@ test_cursor_beyond_end (void)
 
 /* A request the center finds malformed (400) is a bug on this side: exit
  * 70, as INTERFACES.md and PROTOCOL.md section 3 say, not 6 (the center
- * refused) (issue 5). */
+ * refused); and a run that failed never says "Synced", whatever the state
+ * the last good run left (issue 5). */
 static void
 test_bad_request (void)
 {
@@ -987,6 +988,8 @@ test_bad_request (void)
   cli (&r, &a, "sync", NULL);
   g_assert_cmpint (r.status, ==, 70);
   g_assert_nonnull (strstr (r.err, "cursor"));
+  g_assert_null (strstr (r.out, "Synced:"));
+  g_assert_nonnull (strstr (r.out, "Not synced"));
   center_stop (c);
 }
 

@@ -206,10 +206,14 @@ format_ms (gint64 ms)
   return g_date_time_format (t, "%Y-%m-%d %H:%M:%S");
 }
 
+/* @failed: the run did not finish, so nothing says "synced", whatever the
+ * store's state (a pull may have failed after every push was
+ * acknowledged, with the last good run's "no more" still stored). */
 static void
-print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran)
+print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gboolean failed)
 {
   const HearthSyncStatus *s = &r->status;
+  gboolean synced = s->synced && !failed;
 
   if (ctx->json)
     {
@@ -219,7 +223,7 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran)
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "synced");
-      json_builder_add_boolean_value (b, s->synced);
+      json_builder_add_boolean_value (b, synced);
       json_builder_set_member_name (b, "pending");
       json_builder_add_int_value (b, s->pending);
       json_builder_set_member_name (b, "acked_seq");
@@ -270,8 +274,10 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran)
       g_print (_("Sent %lld changes (%lld refused), received %lld (%lld not applied), in %u tries.\n"),
                (long long) r->pushed, (long long) r->refused, (long long) r->pulled, (long long) r->rejected,
                r->attempts);
-    if (s->synced)
+    if (synced)
       g_print (_("Synced: the center has every change of this tablet. Last sync: %s.\n"), last);
+    else if (failed && s->pending == 0)
+      g_print (_("Not synced: this sync did not finish. Last sync: %s.\n"), last);
     else
       g_print (g_dngettext (GETTEXT_PACKAGE, "Not synced: %lld change waits for the center. Last sync: %s.\n",
                             "Not synced: %lld changes wait for the center. Last sync: %s.\n", (gulong) s->pending),
@@ -331,7 +337,7 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
     {
       if (!hearth_sync_store_status (sync, &result.status, &error))
         return sync_fail (error);
-      print_result (ctx, &result, FALSE);
+      print_result (ctx, &result, FALSE, FALSE);
       return CLI_EXIT_OK;
     }
 
@@ -343,13 +349,13 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   options.pinned_key = pin;
   if (hearth_sync_run (sync, &options, &result, &error))
     {
-      print_result (ctx, &result, TRUE);
+      print_result (ctx, &result, TRUE, FALSE);
       return result.status.synced ? CLI_EXIT_OK : CLI_EXIT_UNREACHABLE;
     }
   wipe = result.wipe;
   /* What a run that reached the center did before it failed. */
   if (!ctx->json && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED)
-    print_result (ctx, &result, TRUE);
+    print_result (ctx, &result, TRUE, TRUE);
   if (wipe)
     {
       g_printerr (_("hearth-cli: the county center revoked this tablet; its store is being wiped.\n"));
