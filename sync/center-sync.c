@@ -104,10 +104,12 @@ json_reply (guint status, JsonBuilder *b)
   return reply;
 }
 
-/* {"error": {"code", "message", "field"?, "expected"?, "wipe"?}}: @expected
- * (> 0) for a gap, @wipe for a revoked device. */
+/* {"error": {"code", "message", "field"?, "expected"?, "wipe"?,
+ * "error_id"?}}: @expected (> 0) for a gap, @wipe for a revoked device,
+ * @error_id for a failure of the center's own. */
 static HearthCenterReply *
-error_reply_full (HearthCenterError error, const char *field, gint64 expected, const char *message)
+error_reply_id (HearthCenterError error, const char *field, gint64 expected, const char *error_id,
+                const char *message)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   HearthCenterReply *reply;
@@ -134,6 +136,11 @@ error_reply_full (HearthCenterError error, const char *field, gint64 expected, c
       json_builder_set_member_name (b, "wipe");
       json_builder_add_boolean_value (b, TRUE);
     }
+  if (error_id != NULL)
+    {
+      json_builder_set_member_name (b, "error_id");
+      json_builder_add_string_value (b, error_id);
+    }
   json_builder_end_object (b);
   json_builder_end_object (b);
   reply = json_reply (hearth_center_error_status (error), b);
@@ -141,6 +148,12 @@ error_reply_full (HearthCenterError error, const char *field, gint64 expected, c
       error == HEARTH_CENTER_ERROR_INTERNAL)
     reply->retry_after = 5;
   return reply;
+}
+
+static HearthCenterReply *
+error_reply_full (HearthCenterError error, const char *field, gint64 expected, const char *message)
+{
+  return error_reply_id (error, field, expected, NULL, message);
 }
 
 HearthCenterReply *
@@ -161,15 +174,38 @@ fail (HearthCenterError error, const char *format, ...)
   return error_reply_full (error, NULL, 0, message);
 }
 
+/* A 500 for a failure of the center's own (the store, the file system):
+ * what failed goes to the log under a fresh error id, and the reply gives
+ * the id alone, never the database's words (table names, SQL). */
+static HearthCenterReply *
+internal_reply (const char *what)
+{
+  guint8 raw[8];
+  char id[2 * sizeof raw + 1];
+  g_autofree char *message = NULL;
+
+  randombytes_buf (raw, sizeof raw);
+  sodium_bin2hex (id, sizeof id, raw, sizeof raw);
+  /* Store and file errors name tables, statements and paths, never a
+   * record's values. */
+  g_warning ("internal failure %s: %s", id, what);
+  message = g_strdup_printf (_("the center failed and committed nothing (error %s: county IT finds it in the "
+                               "center's log); try again later"),
+                             id);
+  return error_reply_id (HEARTH_CENTER_ERROR_INTERNAL, NULL, 0, id, message);
+}
+
 /* A reply for a GError of HEARTH_CENTER_ERROR (a refusal) or any other
  * domain (a store failure: 500, logged, nothing committed). */
 static HearthCenterReply *
 reply_for_error (const GError *error, const char *field)
 {
+  g_autofree char *what = NULL;
+
   if (error->domain == HEARTH_CENTER_ERROR)
     return error_reply_full ((HearthCenterError) error->code, field, 0, error->message);
-  g_warning ("internal failure: %s", error->message);
-  return fail (HEARTH_CENTER_ERROR_INTERNAL, _("the center failed and committed nothing: %s"), error->message);
+  what = g_strdup_printf ("%s (%s %d)", error->message, g_quark_to_string (error->domain), error->code);
+  return internal_reply (what);
 }
 
 /* ---- bodies ----------------------------------------------------------------------- */
@@ -1363,7 +1399,7 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   p.user = user;
   /* The store admits only the four roles. */
   if (!hearth_role_parse (user->role, &p.role))
-    return fail (HEARTH_CENTER_ERROR_INTERNAL, _("user %s has no role the workflow knows"), user->name);
+    return internal_reply ("a user's role is none the workflow knows");
   p.now = now_ms ();
   for (guint i = 0; i < batch->items->len; i++)
     {

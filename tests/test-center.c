@@ -1467,6 +1467,49 @@ test_push_owner (void)
   center_stop (c);
 }
 
+/* A store failure is a 500 that says nothing of the database (no SQL, no
+ * table names) but gives an error id; the center's log holds the id with
+ * what failed (issue 5). */
+static void
+test_internal_error (void)
+{
+  g_autoptr(Center) c = center_new ("center-internal");
+  g_autoptr(Device) d = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  g_autofree char *log = NULL;
+  const char *id;
+  g_auto(Reply) r = { 0 };
+  JsonObject *e;
+
+  center_start (c);
+  d = enrol (c, "w.a");
+  center_db_exec (c, "DROP TABLE household_villages");
+  body = batch (d, now_edit (d, hh, VILLAGE_A, "head_name", "Wang"), NULL);
+  push (c, d, body, &r);
+  g_assert_cmpint (r.status, ==, 500);
+  g_assert_cmpstr (error_code (&r), ==, "internal");
+  g_assert_null (strstr (r.text, "household_villages"));
+  g_assert_null (strstr (r.text, "no such table"));
+  g_assert_null (strstr (r.text, "database"));
+  e = json_object_get_object_member (obj (&r), "error");
+  id = json_object_get_string_member_with_default (e, "error_id", NULL);
+  g_assert_nonnull (id);
+  g_assert_cmpuint (strlen (id), ==, 16);
+  g_assert_nonnull (strstr (error_message (&r), id));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+  center_stop (c);
+  g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+  {
+    g_autofree char *line = g_strdup_printf ("%s: ", id);
+    const char *at = strstr (log, line);
+
+    g_assert_nonnull (at);
+    g_assert_nonnull (strstr (at, "household_villages"));
+    g_assert_null (strstr (log, "Wang"));
+  }
+}
+
 /* HTTPS through libmicrohttpd, with a certificate made for 127.0.0.1. */
 static void
 test_tls (void)
@@ -2204,6 +2247,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
+  g_test_add_func ("/center/internal-error", test_internal_error);
   g_test_add_func ("/center/pull", test_pull);
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);
