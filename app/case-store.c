@@ -274,8 +274,9 @@ hearth_case_store_receive_hlc (HearthCaseStore *self, const char *hlc, GError **
 
   if (!hearth_hlc_parse (hlc, &remote, error))
     return FALSE;
-  /* No bound: the center clamps what it accepts to its own clock, and a
-   * tablet whose clock runs behind must still follow what it receives. */
+  /* No bound here: a tablet whose clock runs behind must still follow what
+   * it receives; the sync store refuses a version far ahead of the
+   * center's time before it gets here (HEARTH_SYNC_MAX_AHEAD_MS). */
   if (!hearth_hlc_clock_receive (self->clock, &remote, 0, &now, error))
     return FALSE;
   text = hearth_hlc_to_string (&now);
@@ -681,24 +682,23 @@ record_follow_up (HearthCaseStore *self, const char *household_id, const char *s
 
 /* A visit that finds a risk moves the household to village review
  * (../shared/INTERFACES.md: from none, returned or risk_eliminated), with
- * an immutable review record of the worker's move. */
+ * an immutable review record of the worker's move (sync/workflow.h). */
 static gboolean
 record_risk_found (HearthCaseStore *self, const char *household_id, const char *submission_id, GError **error)
 {
   g_autofree char *state = household_value (self, household_id, "monitoring_status");
   g_autoptr(GHashTable) fields = fields_new ();
+  const char *to = hearth_workflow_visit_move (state);
 
-  if (state == NULL || !(g_str_equal (state, "none") || g_str_equal (state, "returned") ||
-                         g_str_equal (state, "risk_eliminated")))
+  if (to == NULL)
     return TRUE;  /* already under review or monitored: the visit is evidence, not a new case */
-  g_hash_table_insert (fields, g_strdup ("monitoring_status"), g_strdup ("pending_village_review"));
+  g_hash_table_insert (fields, g_strdup ("monitoring_status"), g_strdup (to));
   if (!write_record (self, "households", household_id, FALSE, fields, "risk_found", TRUE, NULL, error))
     return FALSE;
   /* The revisit is the correction the clerk asked for. */
   if (g_str_equal (state, "returned") && !close_open_tasks (self, household_id, "correction", submission_id, error))
     return FALSE;
-  return insert_review (self, household_id, HEARTH_ROLE_WORKER, state, "pending_village_review", NULL,
-                        submission_id, NULL, error);
+  return insert_review (self, household_id, HEARTH_ROLE_WORKER, state, to, NULL, submission_id, NULL, error);
 }
 
 static gboolean
@@ -973,25 +973,6 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
 
 /* ---- the monitoring workflow ---------------------------------------------- */
 
-static const char *const role_names[] = { "worker", "clerk", "township", "county" };
-
-/* The moves of ../shared/INTERFACES.md: from, action, role, to. */
-static const struct { const char *from, *action; HearthRole role; const char *to; } moves[] = {
-  { "none", "declare", HEARTH_ROLE_WORKER, "pending_village_review" },
-  { "risk_eliminated", "declare", HEARTH_ROLE_WORKER, "pending_village_review" },
-  { "pending_village_review", "approve", HEARTH_ROLE_CLERK, "pending_county_approval" },
-  { "pending_village_review", "return", HEARTH_ROLE_CLERK, "returned" },
-  { "pending_county_approval", "approve", HEARTH_ROLE_TOWNSHIP, "pending_county_approval" },
-  { "pending_county_approval", "approve", HEARTH_ROLE_COUNTY, "monitored" },
-  { "pending_county_approval", "reject", HEARTH_ROLE_COUNTY, "none" },
-  { "monitored", "propose-elimination", HEARTH_ROLE_WORKER, "pending_elimination" },
-  { "pending_elimination", "approve", HEARTH_ROLE_CLERK, "pending_elimination" },
-  { "pending_elimination", "approve", HEARTH_ROLE_COUNTY, "risk_eliminated" },
-  { "pending_elimination", "return", HEARTH_ROLE_CLERK, "monitored" },
-  { "pending_elimination", "return", HEARTH_ROLE_COUNTY, "monitored" },
-  { "risk_eliminated", "revert", HEARTH_ROLE_COUNTY, "monitored" },
-};
-
 static gboolean
 has_text (const char *s)
 {
@@ -1000,8 +981,6 @@ has_text (const char *s)
       return TRUE;
   return FALSE;
 }
-
-static const char *const actions[] = { "declare", "approve", "return", "reject", "propose-elimination", "revert", NULL };
 
 static gboolean decides_measures (HearthRole role, GError **error);
 static gboolean check_measure (HearthCaseStore *self, const HearthMeasureSpec *spec, char **started_on,
@@ -1045,7 +1024,7 @@ insert_review (HearthCaseStore *self, const char *household_id, HearthRole role,
   if (submission != NULL && submission[0] != '\0')
     sqlite3_bind_text (st, 3, submission, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 4, self->actor, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 5, role_names[role], -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, hearth_role_name (role), -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 6, now, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 7, from, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 8, to, -1, SQLITE_STATIC);
@@ -1100,7 +1079,7 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
   g_return_val_if_fail (n_measures == 0 || measures != NULL, FALSE);
   if (new_state != NULL)
     *new_state = NULL;
-  if (action == NULL || !g_strv_contains (actions, action) || (guint) role >= G_N_ELEMENTS (role_names))
+  if (!hearth_workflow_is_action (action) || (guint) role >= HEARTH_ROLE_COUNT)
     {
       g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("\"%s\" is not a workflow action"),
                    action != NULL ? action : "");
@@ -1113,13 +1092,13 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
                    household_id != NULL ? household_id : "");
       return FALSE;
     }
-  for (gsize i = 0; i < G_N_ELEMENTS (moves) && to == NULL; i++)
-    if (g_str_equal (moves[i].from, state) && g_str_equal (moves[i].action, action) && moves[i].role == role)
-      to = moves[i].to;
+  /* The rule table the center replays on what this device pushes
+   * (sync/workflow.h). */
+  to = hearth_workflow_move (state, action, role);
   if (to == NULL)
     {
       g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
-                   _("a %s may not %s a household in the state %s"), role_names[role], action, state);
+                   _("a %s may not %s a household in the state %s"), hearth_role_name (role), action, state);
       return FALSE;
     }
   if ((g_str_equal (action, "return") || g_str_equal (action, "reject")) && !has_text (comment))
@@ -1238,11 +1217,11 @@ local_today (HearthCaseStore *self)
 static gboolean
 decides_measures (HearthRole role, GError **error)
 {
-  if (role == HEARTH_ROLE_CLERK || role == HEARTH_ROLE_COUNTY)
+  if (hearth_workflow_decides_measures (role))
     return TRUE;
   g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
                _("a %s may not decide assistance measures: the county or the village clerk does"),
-               (guint) role < G_N_ELEMENTS (role_names) ? role_names[role] : "?");
+               hearth_role_name (role));
   return FALSE;
 }
 
@@ -1376,17 +1355,23 @@ hearth_case_end_measure (HearthCaseStore *self, const char *measure_id, HearthRo
 
 /* ---- resolving a conflict ------------------------------------------------- */
 
+static char *
+stamp_for_sync (gpointer data, GError **error)
+{
+  return stamp (data, error);
+}
+
 gboolean
 hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, HearthRole role, const char *value,
                               GError **error)
 {
   HearthSyncTx tx;
-  g_autofree char *table = NULL, *record_id = NULL, *field = NULL, *hlc = NULL;
+  g_autofree char *table = NULL, *record_id = NULL, *field = NULL;
   g_autofree char *now = NULL;
   gboolean found;
 
   g_return_val_if_fail (HEARTH_IS_CASE_STORE (self), FALSE);
-  if (role != HEARTH_ROLE_CLERK && role != HEARTH_ROLE_COUNTY)
+  if (!hearth_workflow_resolves_conflicts (role))
     {
       g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
                    _("only a village clerk or the county resolves a conflict"));
@@ -1410,13 +1395,11 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
       goto failed;
     }
   now = now_iso (self);
-  hlc = stamp (self, error);
-  if (hlc == NULL)
-    goto failed;
   {
     g_autoptr(GError) local = NULL;
 
-    if (!hearth_sync_write_resolution (self->db, table, record_id, field, hlc, value, now, self->actor, &local))
+    if (!hearth_sync_write_resolution (self->db, table, record_id, field, stamp_for_sync, self, value, now,
+                                       self->actor, &local))
       {
         if (g_error_matches (local, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID))
           g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("%s.%s does not take “%s”: %s"), table,

@@ -23,6 +23,7 @@
 
 #include "form-model.h"
 #include "store.h"
+#include "workflow.h"
 
 G_BEGIN_DECLS
 
@@ -48,16 +49,6 @@ typedef enum {
   HEARTH_CASE_ERROR_SQLITE,
   HEARTH_CASE_ERROR_REFUSED,
 } HearthCaseError;
-
-/**
- * HearthRole: who acts in the monitoring workflow (../shared/INTERFACES.md).
- */
-typedef enum {
-  HEARTH_ROLE_WORKER,
-  HEARTH_ROLE_CLERK,
-  HEARTH_ROLE_TOWNSHIP,
-  HEARTH_ROLE_COUNTY,
-} HearthRole;
 
 #define HEARTH_TYPE_CASE_STORE (hearth_case_store_get_type ())
 G_DECLARE_FINAL_TYPE (HearthCaseStore, hearth_case_store, HEARTH, CASE_STORE, GObject)

@@ -755,6 +755,7 @@ hearth_store_get_info (HearthStore *self, HearthStoreInfo *info)
   info->keyslot_generation = self->slot.generation;
   info->has_recovery_envelope = self->slot.has_envelope;
   info->kdf_profile = hearth_kdf_profile_describe (self->slot.opslimit, self->slot.memlimit);
+  info->county_public_key = self->slot.has_envelope ? self->slot.county_public_key : NULL;
 }
 
 /* Authenticates every page of the database file; a failing page is read

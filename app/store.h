@@ -84,6 +84,9 @@ typedef struct {
   guint64 keyslot_generation;
   gboolean has_recovery_envelope;
   const char *kdf_profile;  /* "test", "interactive", "moderate" or "custom" */
+  /* The county public key the recovery envelope is sealed to (32 bytes,
+   * valid while the store lives), or NULL without an envelope. */
+  const guint8 *county_public_key;
 } HearthStoreInfo;
 
 void hearth_store_get_info (HearthStore *self, HearthStoreInfo *info);

@@ -50,6 +50,8 @@ edit_row_free (gpointer data)
 typedef struct {
   GPtrArray *rows;   /* EditRow */
   GArray    *edits;  /* HearthFieldEdit, pointing into rows */
+  const char *table; /* whose field: its merge rule (borrowed) */
+  const char *field;
 } EditSet;
 
 static void
@@ -69,6 +71,8 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
 
   set->rows = g_ptr_array_new_with_free_func (edit_row_free);
   set->edits = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
+  set->table = table;
+  set->field = field;
   if ((st = hearth_sync_prepare (db, "SELECT hlc, parents, value, origin FROM field_edits "
                               "WHERE record_table = ? AND record_id = ? AND field = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -103,7 +107,8 @@ merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
 {
   g_autoptr(GError) local = NULL;
 
-  if (hearth_merge_field ((const HearthFieldEdit *) (gpointer) set->edits->data, set->edits->len, merge, &local))
+  if (hearth_merge_field_of (set->table, set->field, (const HearthFieldEdit *) (gpointer) set->edits->data,
+                             set->edits->len, merge, &local))
     return TRUE;
   g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID, "%s", local->message);
   return FALSE;
@@ -325,13 +330,13 @@ materialize (sqlite3 *db, const char *table, const char *id, const char *now, GE
 
 gboolean
 hearth_sync_write_resolution (sqlite3 *db, const char *table, const char *record_id, const char *field,
-                              const char *hlc, const char *value, const char *wall, const char *resolved_by,
-                              GError **error)
+                              HearthSyncStampFunc stamp, gpointer stamp_data, const char *value, const char *wall,
+                              const char *resolved_by, GError **error)
 {
   g_auto(EditSet) set = { 0 };
   HearthFieldMerge merge = { 0 };
-  g_autoptr(GString) parents = g_string_new (NULL);
   g_autoptr(GPtrArray) heads = NULL;
+  g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
 
   if (!load_edits (db, table, record_id, field, &set, error) || !merge_set (&set, &merge, error))
     return FALSE;
@@ -340,11 +345,28 @@ hearth_sync_write_resolution (sqlite3 *db, const char *table, const char *record
   heads = heads_of (&set, &merge);
   g_ptr_array_unref (merge.losers);
   for (guint i = 0; i < heads->len; i++)
-    g_string_append_printf (parents, "%s%s", i > 0 ? " " : "", ((EditRow *) heads->pdata[i])->hlc);
-  return run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-              error, 7, table, record_id, field, hlc, parents->str, value, wall) &&
-         hearth_sync_recompute_field (db, table, record_id, field, wall, resolved_by, NULL, error);
+    g_ptr_array_add (left, g_strdup (((EditRow *) heads->pdata[i])->hlc));
+  /* In steps of at most HEARTH_CHANGE_MAX_PARENTS parents, each step a
+   * parent of the next: the last supersedes every head. */
+  do
+    {
+      g_autofree char *hlc = stamp (stamp_data, error);
+      g_autoptr(GString) parents = g_string_new (NULL);
+      guint take = MIN (left->len, HEARTH_CHANGE_MAX_PARENTS);
+
+      if (hlc == NULL)
+        return FALSE;
+      for (guint i = 0; i < take; i++)
+        g_string_append_printf (parents, "%s%s", i > 0 ? " " : "", (char *) left->pdata[i]);
+      if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                error, 7, table, record_id, field, hlc, parents->str, value, wall))
+        return FALSE;
+      g_ptr_array_remove_range (left, 0, take);
+      g_ptr_array_insert (left, 0, g_steal_pointer (&hlc));
+    }
+  while (left->len > 1);
+  return hearth_sync_recompute_field (db, table, record_id, field, wall, resolved_by, NULL, error);
 }
 
 /* ---- a local write over several heads -------------------------------------------------- */
@@ -374,13 +396,15 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
   if (!load_edits (db, table, id, field, &set, error) || !merge_set (&set, &merge, error))
     return FALSE;
   /* The user saw the winner's value: every head holding it is replaced;
-   * a head with another value stays, an open conflict with this edit. */
+   * a head with another value stays, an open conflict with this edit. A
+   * counter has no conflicts: the write saw them all (the largest), and
+   * replaces every head. */
   heads = heads_of (&set, &merge);
   g_ptr_array_unref (merge.losers);
   for (guint i = 0; i < heads->len; i++)
     {
       EditRow *h = heads->pdata[i];
-      if (g_strcmp0 (h->value, ((EditRow *) heads->pdata[0])->value) == 0)
+      if (hearth_merge_is_counter (table, field) || g_strcmp0 (h->value, ((EditRow *) heads->pdata[0])->value) == 0)
         g_string_append_printf (parents, "%s%s", parents->len > 0 ? " " : "", h->hlc);
     }
   return run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
@@ -461,21 +485,33 @@ valid_version (const char *text, HearthHlc *out)
   return text != NULL && hearth_hlc_parse (text, out != NULL ? out : &scratch, NULL);
 }
 
+/* @latest_ms: the latest wall time a version may have (the center's time
+ * as this device estimates it, plus HEARTH_SYNC_MAX_AHEAD_MS). */
 static gboolean
-apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **error)
+apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 latest_ms, GError **error)
 {
   g_autoptr(GPtrArray) parents = g_ptr_array_new ();
   g_autoptr(GString) joined = g_string_new (NULL);
   const char *value = c->value != NULL ? c->value : "";
   sqlite3_stmt *st = NULL;
+  HearthHlc version;
   int rc;
 
   if (!hearth_sync_is_edit_table (c->table) || c->field == NULL || !hearth_sync_is_field (db, c->table, c->field))
     return refuse (error, _("%s has no field “%s”"), c->table, c->field != NULL ? c->field : "");
   if (c->id == NULL || !g_uuid_string_is_valid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id != NULL ? c->id : "");
-  if (!valid_version (c->hlc, NULL))
+  if (!valid_version (c->hlc, &version))
     return refuse (error, _("“%s” is not a version"), c->hlc != NULL ? c->hlc : "");
+  /* The center clamps every version it accepts (PROTOCOL.md section 6.3):
+   * one far ahead of its clock is no center's, and taking it would move
+   * this device's clock ahead for good, so its own edits would win every
+   * conflict. */
+  if (version.wall_ms > latest_ms)
+    return refuse (error, _("version %s is %lld minutes ahead of the center's time: a center sends none more than "
+                            "%d minutes ahead"),
+                   c->hlc, (long long) ((version.wall_ms - latest_ms) / 60000 + HEARTH_SYNC_MAX_AHEAD_MS / 60000),
+                   HEARTH_SYNC_MAX_AHEAD_MS / 60000);
   for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
     {
       const char *p = c->parents->pdata[i];
@@ -683,12 +719,12 @@ apply_published (sqlite3 *db, const HearthChange *c, const char *now, GError **e
 
 static gboolean
 apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, TouchedSet *touched, const char *now,
-              GError **error)
+              gint64 latest_ms, GError **error)
 {
   if (c->table == NULL || c->id == NULL)
     return refuse (error, _("a change without a table or an id"));
   if (c->kind == HEARTH_CHANGE_EDIT)
-    return apply_edit (db, c, touched, error);
+    return apply_edit (db, c, touched, latest_ms, error);
   if (c->fields == NULL)
     return refuse (error, _("%s %s has no fields"), c->table, c->id);
   if (g_str_equal (c->table, "audit"))
@@ -746,6 +782,7 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   HearthSyncTx tx;
   guint rejected = 0;
   gboolean ok = FALSE;
+  gint64 latest_ms;
 
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
   g_return_val_if_fail (changes != NULL, FALSE);
@@ -757,6 +794,7 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   db = hearth_case_store_get_db (cases);
   device_id = hearth_case_store_get_device_id (cases);
   now = hearth_sync_iso_time (hearth_case_store_now_ms (cases));
+  latest_ms = hearth_sync_store_center_now (self) + HEARTH_SYNC_MAX_AHEAD_MS;
   cursor_text = g_strdup_printf ("%" G_GINT64_FORMAT, next_cursor);
   /* An empty page that moves nothing (the last of a sync with nothing
    * new) writes nothing: no transaction to commit and fsync. */
@@ -794,7 +832,7 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
 
       if (!hearth_sync_exec (db, "SAVEPOINT sync_change", error))
         goto failed;
-      if (apply_change (db, device_id, c, &touched, now, &local))
+      if (apply_change (db, device_id, c, &touched, now, latest_ms, &local))
         {
           if (c->kind == HEARTH_CHANGE_EDIT && g_strcmp0 (c->hlc, newest) > 0)
             {

@@ -5,6 +5,7 @@
 #include "sign.h"
 
 #include <glib/gi18n-lib.h>
+#include <sodium.h>
 #include <string.h>
 
 static gint64
@@ -144,6 +145,25 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
         return protocol_error (error, "scope");
       enrolment->scope[i] = g_strdup (json_node_get_string (n));
     }
+  /* A store sealed to a county key already belongs to that county: a
+   * center of another county is the wrong one (or an impostor), and must
+   * not become the store's center or its recovery key. */
+  if (options != NULL && options->county_key != NULL)
+    {
+      gsize len = 0;
+      g_autofree guint8 *key = enrolment->county_public_key != NULL
+                                 ? g_base64_decode (enrolment->county_public_key, &len)
+                                 : NULL;
+
+      if (len != 32 || sodium_memcmp (key, options->county_key, 32) != 0)
+        {
+          g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                       _("this store's recovery envelope is sealed to another county key than the one the center "
+                         "%s sent: is it your county's center? The store was not enrolled"),
+                       center_url);
+          return FALSE;
+        }
+    }
   if (!hearth_sync_store_set_enrolment (store, enrolment, secret, error) ||
       !hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client), 0, error))
     return FALSE;
@@ -274,10 +294,13 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       page = json_node_get_object (reply);
       if (!json_object_has_member (page, "changes") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (page, "changes")))
         return protocol_error (error, "changes");
-      if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < r->status.cursor)
-        return protocol_error (error, "next_cursor");
       more = json_object_get_boolean_member_with_default (page, "more", FALSE);
       a = json_object_get_array_member (page, "changes");
+      /* Backwards only as the center's end, below this cursor (a center
+       * restored from a backup): an empty last page. */
+      if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < 0 ||
+          (next_cursor < r->status.cursor && (more || json_array_get_length (a) > 0)))
+        return protocol_error (error, "next_cursor");
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
           g_autofree char *where = g_strdup_printf ("changes[%u]", i);
@@ -298,6 +321,8 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       /* A page that says "more" must move on, or the pull would never end. */
       if (more && next_cursor <= r->status.cursor)
         return protocol_error (error, "next_cursor");
+      /* Versions are bounded by the center's time as this exchange knows it. */
+      hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
       if (!hearth_sync_store_apply (store, changes, next_cursor, more, &rejected, error) ||
           !hearth_sync_store_status (store, &r->status, error))
         return FALSE;

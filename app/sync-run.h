@@ -31,6 +31,9 @@ G_BEGIN_DECLS
  * @ca_file: (nullable): a CA bundle for https
  * @pinned_key: (nullable): libcurl's pinned public key
  * @cancellable: (nullable): stops waiting between tries
+ * @county_key: (nullable) (array fixed-size=32): for an enrolment, the
+ *   county public key the store's recovery envelope is sealed to: a center
+ *   that names another county key is refused before anything is stored
  */
 typedef struct {
   const char   *holder;
@@ -43,6 +46,7 @@ typedef struct {
   const char   *ca_file;
   const char   *pinned_key;
   GCancellable *cancellable;
+  const guint8 *county_key;
 } HearthSyncRunOptions;
 
 /**
@@ -81,10 +85,14 @@ typedef struct {
  *
  * Makes the device's Ed25519 key pair, registers it with the code, and
  * keeps the identity, the center's address and the secret key in the
- * encrypted store. A store enrolled already is refused.
+ * encrypted store. A store enrolled already is refused, and so is a center
+ * whose county key is not @options->county_key (when given): the store
+ * keeps no enrolment then (the center answers a repeat with the same code
+ * as the first time, once the right center is named).
  *
  * Returns: %FALSE with HEARTH_SYNC_ERROR (_UNREACHABLE, _REFUSED with the
- *   center's code, _PROTOCOL) or HEARTH_SYNC_STORE_ERROR.
+ *   center's code, _PROTOCOL) or HEARTH_SYNC_STORE_ERROR (_INVALID for
+ *   another county's key).
  */
 gboolean hearth_sync_enrol (HearthSyncStore            *store,
                             const char                 *center_url,

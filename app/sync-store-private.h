@@ -90,6 +90,10 @@ gboolean hearth_sync_recompute_field (sqlite3 *db, const char *table, const char
 gboolean hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, const char *field,
                                          const char *value, const char *wall, GError **error);
 
+/* The center's time as this device estimates it (ms since 1970): the case
+ * store's clock plus the offset set for this exchange, else the stored one. */
+gint64 hearth_sync_store_center_now (HearthSyncStore *self);
+
 /* @ms (since 1970) as ISO 8601 UTC, the case model's time format. */
 char *hearth_sync_iso_time (gint64 ms);
 

@@ -22,6 +22,8 @@ struct _HearthSyncStore {
   GObject parent_instance;
   HearthCaseStore *cases;
   sqlite3 *db;
+  gboolean have_offset;     /* center_offset_ms set for this exchange */
+  gint64 center_offset_ms;
 };
 
 G_DEFINE_FINAL_TYPE (HearthSyncStore, hearth_sync_store, G_TYPE_OBJECT)
@@ -832,6 +834,22 @@ hearth_sync_store_status (HearthSyncStore *self, HearthSyncStatus *out, GError *
   out->center_offset_ms = state_int (self->db, "center_offset_ms", 0);
   out->synced = out->pending == 0 && !out->pull_more;
   return hearth_sync_exec (self->db, "RELEASE sync_status", error);
+}
+
+void
+hearth_sync_store_set_center_offset (HearthSyncStore *self, gint64 center_offset_ms)
+{
+  g_return_if_fail (HEARTH_IS_SYNC_STORE (self));
+  self->have_offset = TRUE;
+  self->center_offset_ms = center_offset_ms;
+}
+
+gint64
+hearth_sync_store_center_now (HearthSyncStore *self)
+{
+  gint64 offset = self->have_offset ? self->center_offset_ms : state_int (self->db, "center_offset_ms", 0);
+
+  return hearth_case_store_now_ms (self->cases) + offset;
 }
 
 gboolean

@@ -166,8 +166,11 @@ gboolean hearth_sync_store_acknowledge (HearthSyncStore         *self,
  *
  * A change that cannot be applied (an immutable record with other content,
  * an edit of an unknown table or field, a second edit under one version, a
- * value the table refuses) is recorded in sync_apply_errors and counted in
- * @n_rejected; the rest of the page is applied.
+ * value the table refuses, a version more than HEARTH_SYNC_MAX_AHEAD_MS
+ * ahead of the center's time as this device estimates it, which no center
+ * sends and which would drag this device's clock ahead) is recorded in
+ * sync_apply_errors and counted in @n_rejected; the rest of the page is
+ * applied.
  *
  * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE (the page and the
  *   cursor are left as they were) or _INVALID (a negative cursor).
@@ -215,6 +218,26 @@ typedef struct {
 gboolean hearth_sync_store_status (HearthSyncStore  *self,
                                    HearthSyncStatus *out,
                                    GError          **error);
+
+/* How far ahead of the center's time a pulled version may be: the
+ * center clamps what it accepts to 10 minutes ahead of its clock
+ * (HEARTH_MERGE_MAX_AHEAD_MS, PROTOCOL.md section 6.3), and a device's
+ * estimate of that clock is off by about half a round trip; a minute
+ * covers that. */
+#define HEARTH_SYNC_MAX_AHEAD_MS (11 * 60 * 1000)
+
+/**
+ * hearth_sync_store_set_center_offset:
+ * @center_offset_ms: the center's clock minus this device's, as the
+ *   exchange in progress learned it
+ *
+ * Sets what hearth_sync_store_apply() takes the center's time to be (the
+ * case store's clock plus @center_offset_ms) for the life of @self;
+ * without it, the offset the last exchange stored
+ * (hearth_sync_store_set_exchange()).
+ */
+void hearth_sync_store_set_center_offset (HearthSyncStore *self,
+                                          gint64           center_offset_ms);
 
 /**
  * hearth_sync_store_set_exchange:
@@ -436,28 +459,44 @@ gboolean hearth_sync_conflict_field (sqlite3    *db,
                                      GError    **error);
 
 /**
+ * HearthSyncStampFunc:
+ * @data: the case store
+ *
+ * Issues a new version from the case store's clock.
+ *
+ * Returns: (transfer full) (nullable): the version, or %NULL with @error.
+ */
+typedef char *(*HearthSyncStampFunc) (gpointer data, GError **error);
+
+/**
  * hearth_sync_write_resolution:
  * @db: the store, inside the transaction of the resolution
- * @hlc: the resolution's version, just issued by the case store's clock
+ * @stamp: issues the resolution's versions (the case store's clock)
+ * @stamp_data: for @stamp
  * @value: the value chosen
  * @wall: the device's wall time, ISO 8601 (also the conflicts' resolved_at)
  * @resolved_by: who resolved (conflicts.resolved_by)
  *
  * Writes a resolution (PROTOCOL.md section 6.3, rule 4): an edit of the
  * field whose parents are all its heads, into the record, its version and
- * the outbox; the field's conflicts are then resolved by @resolved_by.
+ * the outbox; the field's conflicts are then resolved by @resolved_by. An
+ * edit names at most HEARTH_CHANGE_MAX_PARENTS parents, so a field with
+ * more heads is resolved in steps, in this one transaction: each step an
+ * edit of @value whose parents are the previous step and as many heads as
+ * fit, until one names the last of them.
  *
  * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID (the table refuses
- *   the value) or _SQLITE.
+ *   the value), _SQLITE, or @stamp's error.
  */
-gboolean hearth_sync_write_resolution (sqlite3    *db,
-                                       const char *table,
-                                       const char *record_id,
-                                       const char *field,
-                                       const char *hlc,
-                                       const char *value,
-                                       const char *wall,
-                                       const char *resolved_by,
-                                       GError    **error);
+gboolean hearth_sync_write_resolution (sqlite3             *db,
+                                       const char          *table,
+                                       const char          *record_id,
+                                       const char          *field,
+                                       HearthSyncStampFunc  stamp,
+                                       gpointer             stamp_data,
+                                       const char          *value,
+                                       const char          *wall,
+                                       const char          *resolved_by,
+                                       GError             **error);
 
 G_END_DECLS

@@ -144,13 +144,19 @@ hearth_center_export_check (const HearthCenterCounty *county, const HearthCenter
   return TRUE;
 }
 
-/* Midnight at the start of @date in @tz, in ms since 1970. */
+/* Midnight at the start of @date in @tz, in ms since 1970. GDateTime
+ * holds the years 1 to 9999 only: the day after 9999-12-31 (the end of a
+ * period that ends then) is later than any time, G_MAXINT64. */
 static gint64
 day_start_ms (const GDate *date, GTimeZone *tz)
 {
-  g_autoptr(GDateTime) t = g_date_time_new (tz, g_date_get_year (date), g_date_get_month (date),
-                                            g_date_get_day (date), 0, 0, 0);
+  g_autoptr(GDateTime) t = NULL;
 
+  if (g_date_get_year (date) > 9999)
+    return G_MAXINT64;
+  t = g_date_time_new (tz, g_date_get_year (date), g_date_get_month (date), g_date_get_day (date), 0, 0, 0);
+  /* parse_date() admits years 1 to 9999, which every zone holds. */
+  g_return_val_if_fail (t != NULL, G_MAXINT64);
   return g_date_time_to_unix (t) * 1000;
 }
 

@@ -663,7 +663,7 @@ sqlite_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, Hea
                     GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT cursor, code, message, original_hlc, clamped_hlc FROM push_outcomes "
+  sqlite3_stmt *st = stmt (t, "SELECT cursor, code, message, original_hlc, clamped_hlc, digest FROM push_outcomes "
                               "WHERE device_id = ? AND seq = ?", error);
   int rc;
 
@@ -682,6 +682,7 @@ sqlite_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, Hea
   out->message = column_text (st, 2);
   out->original_hlc = column_text (st, 3);
   out->clamped_hlc = column_text (st, 4);
+  out->digest = column_text (st, 5);
   sqlite3_reset (st);
   return TRUE;
 }
@@ -691,7 +692,7 @@ sqlite_add_outcome (HearthCenterTxn *txn, const char *device_id, const HearthCen
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO push_outcomes (device_id, seq, cursor, code, message, original_hlc, "
-                              "clamped_hlc) VALUES (?, ?, ?, ?, ?, ?, ?)", error);
+                              "clamped_hlc, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
 
   if (st == NULL)
     return FALSE;
@@ -702,6 +703,7 @@ sqlite_add_outcome (HearthCenterTxn *txn, const char *device_id, const HearthCen
   bind_text (st, 5, o->message);
   bind_text (st, 6, o->original_hlc);
   bind_text (st, 7, o->clamped_hlc);
+  bind_text (st, 8, o->digest);
   return run (t, st, error);
 }
 
@@ -981,6 +983,35 @@ sqlite_set_household_village (HearthCenterTxn *txn, const char *household, const
   bind_text (st, 1, household);
   bind_text (st, 2, village);
   return run (t, st, error);
+}
+
+static char *
+sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  static const char *const queries[] = {
+    "SELECT value FROM field_state WHERE tbl = ? AND record_id = ? AND field = 'household_id'",
+    "SELECT household FROM changes WHERE tbl = ? AND record_id = ? AND kind = 'edit' ORDER BY cursor LIMIT 1",
+  };
+  char *household = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries) && household == NULL; i++)
+    {
+      sqlite3_stmt *st = stmt (t, queries[i], error);
+      int rc;
+
+      if (st == NULL)
+        return NULL;
+      bind_text (st, 1, table);
+      bind_text (st, 2, id);
+      rc = step (t, st, error);
+      if (rc < 0)
+        return NULL;
+      if (rc == SQLITE_ROW)
+        household = column_text (st, 0);
+      sqlite3_reset (st);
+    }
+  return household;
 }
 
 static GPtrArray *
@@ -1363,6 +1394,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->set_field_state = sqlite_set_field_state;
   iface->get_household_village = sqlite_get_household_village;
   iface->set_household_village = sqlite_set_household_village;
+  iface->get_record_household = sqlite_get_record_household;
   iface->list_changes = sqlite_list_changes;
   iface->last_cursor = sqlite_last_cursor;
   iface->get_own = sqlite_get_own;

@@ -64,6 +64,7 @@ hearth_center_outcome_clear (HearthCenterOutcome *outcome)
   g_clear_pointer (&outcome->message, g_free);
   g_clear_pointer (&outcome->original_hlc, g_free);
   g_clear_pointer (&outcome->clamped_hlc, g_free);
+  g_clear_pointer (&outcome->digest, g_free);
   outcome->seq = outcome->cursor = 0;
 }
 
@@ -296,6 +297,13 @@ hearth_center_txn_set_household_village (HearthCenterTxn *txn, const char *house
 {
   g_return_val_if_fail (txn != NULL && household != NULL && village != NULL, FALSE);
   return IFACE (txn)->set_household_village (txn, household, village, error);
+}
+
+char *
+hearth_center_txn_get_record_household (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL, NULL);
+  return IFACE (txn)->get_record_household (txn, table, id, error);
 }
 
 GPtrArray *

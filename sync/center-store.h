@@ -137,6 +137,9 @@ typedef struct {
  * @message: (nullable): and the reason
  * @original_hlc: (nullable): for a clamped edit, its version as pushed
  * @clamped_hlc: (nullable): and as stored
+ * @digest: (nullable): what the change held, as pushed (64 hex digits of
+ *   the push item's digest, center-sync.h), so that the number sent again
+ *   with other content is told from a repeat; %NULL when not recorded
  */
 typedef struct {
   gint64 seq;
@@ -145,6 +148,7 @@ typedef struct {
   char *message;
   char *original_hlc;
   char *clamped_hlc;
+  char *digest;
 } HearthCenterOutcome;
 
 /**
@@ -282,6 +286,7 @@ struct _HearthCenterStoreInterface {
   char    *(*get_household_village) (HearthCenterTxn *txn, const char *household, GError **error);
   gboolean (*set_household_village) (HearthCenterTxn *txn, const char *household, const char *village,
                                      GError **error);
+  char    *(*get_record_household)  (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
 
   GPtrArray *(*list_changes) (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
                               const char *const *prefixes, gboolean unplaced, guint limit, GError **error);
@@ -569,6 +574,22 @@ char *hearth_center_txn_get_household_village (HearthCenterTxn *txn, const char 
  */
 gboolean hearth_center_txn_set_household_village (HearthCenterTxn *txn, const char *household, const char *village,
                                                   GError **error);
+
+/**
+ * hearth_center_txn_get_record_household:
+ * @table: a mutable table with a household_id field ("members", "tasks",
+ *   "measures")
+ * @id: a record of it
+ *
+ * Whose record it is at the center, whatever a change claims: the merged
+ * value of its household_id field, or, before any edit of that field
+ * arrived, the household its first stored edit named.
+ *
+ * Returns: (transfer full) (nullable): the household, or %NULL (a record
+ *   the center does not hold: no error set; or _FAILED).
+ */
+char *hearth_center_txn_get_record_household (HearthCenterTxn *txn, const char *table, const char *id,
+                                              GError **error);
 
 /**
  * hearth_center_txn_list_changes:

@@ -9,6 +9,7 @@
 #include "json-depth.h"
 #include "merge.h"
 #include "sign.h"
+#include "workflow.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
@@ -56,6 +57,7 @@ static const struct {
 #define REFUSED_BAD_CHANGE "bad-change"
 #define REFUSED_SCOPE "scope"
 #define REFUSED_AUDIT "audit"
+#define REFUSED_ROLE "role"
 
 const char *
 hearth_center_error_code (HearthCenterError error)
@@ -102,10 +104,12 @@ json_reply (guint status, JsonBuilder *b)
   return reply;
 }
 
-/* {"error": {"code", "message", "field"?, "expected"?, "wipe"?}}: @expected
- * (> 0) for a gap, @wipe for a revoked device. */
+/* {"error": {"code", "message", "field"?, "expected"?, "wipe"?,
+ * "error_id"?}}: @expected (> 0) for a gap, @wipe for a revoked device,
+ * @error_id for a failure of the center's own. */
 static HearthCenterReply *
-error_reply_full (HearthCenterError error, const char *field, gint64 expected, const char *message)
+error_reply_id (HearthCenterError error, const char *field, gint64 expected, const char *error_id,
+                const char *message)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   HearthCenterReply *reply;
@@ -132,6 +136,11 @@ error_reply_full (HearthCenterError error, const char *field, gint64 expected, c
       json_builder_set_member_name (b, "wipe");
       json_builder_add_boolean_value (b, TRUE);
     }
+  if (error_id != NULL)
+    {
+      json_builder_set_member_name (b, "error_id");
+      json_builder_add_string_value (b, error_id);
+    }
   json_builder_end_object (b);
   json_builder_end_object (b);
   reply = json_reply (hearth_center_error_status (error), b);
@@ -139,6 +148,12 @@ error_reply_full (HearthCenterError error, const char *field, gint64 expected, c
       error == HEARTH_CENTER_ERROR_INTERNAL)
     reply->retry_after = 5;
   return reply;
+}
+
+static HearthCenterReply *
+error_reply_full (HearthCenterError error, const char *field, gint64 expected, const char *message)
+{
+  return error_reply_id (error, field, expected, NULL, message);
 }
 
 HearthCenterReply *
@@ -159,15 +174,38 @@ fail (HearthCenterError error, const char *format, ...)
   return error_reply_full (error, NULL, 0, message);
 }
 
+/* A 500 for a failure of the center's own (the store, the file system):
+ * what failed goes to the log under a fresh error id, and the reply gives
+ * the id alone, never the database's words (table names, SQL). */
+static HearthCenterReply *
+internal_reply (const char *what)
+{
+  guint8 raw[8];
+  char id[2 * sizeof raw + 1];
+  g_autofree char *message = NULL;
+
+  randombytes_buf (raw, sizeof raw);
+  sodium_bin2hex (id, sizeof id, raw, sizeof raw);
+  /* Store and file errors name tables, statements and paths, never a
+   * record's values. */
+  g_warning ("internal failure %s: %s", id, what);
+  message = g_strdup_printf (_("the center failed and committed nothing (error %s: county IT finds it in the "
+                               "center's log); try again later"),
+                             id);
+  return error_reply_id (HEARTH_CENTER_ERROR_INTERNAL, NULL, 0, id, message);
+}
+
 /* A reply for a GError of HEARTH_CENTER_ERROR (a refusal) or any other
  * domain (a store failure: 500, logged, nothing committed). */
 static HearthCenterReply *
 reply_for_error (const GError *error, const char *field)
 {
+  g_autofree char *what = NULL;
+
   if (error->domain == HEARTH_CENTER_ERROR)
     return error_reply_full ((HearthCenterError) error->code, field, 0, error->message);
-  g_warning ("internal failure: %s", error->message);
-  return fail (HEARTH_CENTER_ERROR_INTERNAL, _("the center failed and committed nothing: %s"), error->message);
+  what = g_strdup_printf ("%s (%s %d)", error->message, g_quark_to_string (error->domain), error->code);
+  return internal_reply (what);
 }
 
 /* ---- bodies ----------------------------------------------------------------------- */
@@ -308,6 +346,20 @@ hearth_center_parse_json (const char *data, gsize len, GError **error)
   return json_node_ref (root);
 }
 
+/* A device id as devices make them (g_uuid_string_random()): a UUID in
+ * lowercase. g_uuid_string_is_valid() takes capitals too, and one device
+ * under two spellings would be two devices to the store. */
+static gboolean
+device_id_is_valid (const char *id)
+{
+  if (id == NULL || !g_uuid_string_is_valid (id))
+    return FALSE;
+  for (const char *p = id; *p != '\0'; p++)
+    if (g_ascii_isupper (*p))
+      return FALSE;
+  return TRUE;
+}
+
 /* A string member, or NULL when it is missing or not a string. */
 static const char *
 member_string (JsonObject *o, const char *name)
@@ -337,6 +389,29 @@ hearth_push_batch_free (HearthPushBatch *batch)
   g_free (batch);
 }
 
+/* What the change holds, to tell a repeat of change N from another change
+ * under the number N (PROTOCOL.md section 7). */
+static void
+push_item_digest (HearthPushItem *item, JsonNode *element)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+  guint8 digest[32];
+
+  if (item->change != NULL)
+    {
+      node = hearth_change_to_json (item->change);
+      json_object_remove_member (json_node_get_object (node), "seq");
+      json_object_remove_member (json_node_get_object (node), "household");
+      json_object_remove_member (json_node_get_object (node), "village");
+      text = json_to_string (node, FALSE);
+    }
+  else
+    text = json_to_string (element, FALSE);
+  crypto_generichash (digest, sizeof digest, (const guint8 *) text, strlen (text), NULL, 0);
+  sodium_bin2hex (item->digest, sizeof item->digest, digest, sizeof digest);
+}
+
 HearthPushBatch *
 hearth_center_parse_push (const char *data, gsize len, char **field, GError **error)
 {
@@ -355,12 +430,12 @@ hearth_center_parse_push (const char *data, gsize len, char **field, GError **er
     return NULL;
   o = json_node_get_object (root);
   device_id = member_string (o, "device_id");
-  if (device_id == NULL || !g_uuid_string_is_valid (device_id))
+  if (!device_id_is_valid (device_id))
     {
       if (field != NULL)
         *field = g_strdup ("device_id");
       g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
-                   _("“device_id” must be the device's UUID"));
+                   _("“device_id” must be the device's UUID, in lowercase"));
       return NULL;
     }
   changes = json_object_get_member (o, "changes");
@@ -422,6 +497,7 @@ hearth_center_parse_push (const char *data, gsize len, char **field, GError **er
       item->change = hearth_change_from_json (element, where, &local);
       if (item->change == NULL)
         item->refusal = g_strdup (local->message);
+      push_item_digest (item, element);
       g_ptr_array_add (batch->items, item);
     }
   return g_steal_pointer (&batch);
@@ -611,9 +687,9 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
   name = member_string (o, "name");
   if (entered == NULL)
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "code", 0, _("“code” is missing"));
-  if (device_id == NULL || !g_uuid_string_is_valid (device_id))
+  if (!device_id_is_valid (device_id))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
-                             _("“device_id” must be the device's UUID"));
+                             _("“device_id” must be the device's UUID, in lowercase"));
   if (!hearth_sign_decode_key (key_text, key, &error))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "public_key", 0, error->message);
   if (!valid_device_name (name))
@@ -722,9 +798,9 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
       *reply = fail (HEARTH_CENTER_ERROR_UNSIGNED, _("Hearth-Nonce must be 16 bytes in base64"));
       return NULL;
     }
-  if (!g_uuid_string_is_valid (req->device))
+  if (!device_id_is_valid (req->device))
     {
-      *reply = fail (HEARTH_CENTER_ERROR_UNKNOWN_DEVICE, _("Hearth-Device is not a device id"));
+      *reply = fail (HEARTH_CENTER_ERROR_UNKNOWN_DEVICE, _("Hearth-Device is not a device id (a UUID in lowercase)"));
       return NULL;
     }
 
@@ -796,6 +872,7 @@ typedef struct {
   HearthCenterTxn *txn;
   HearthCenterDevice *device;  /* read in the push's transaction */
   HearthCenterUser *user;
+  HearthRole role;             /* the user's */
   gint64 now;
 } Push;
 
@@ -891,7 +968,7 @@ merge_field (Push *p, const HearthChange *c, GError **error)
       fe[i].n_parents = e->parents->len;
       fe[i].value = e->value;
     }
-  if (!hearth_merge_field (fe, edits->len, &merged, error))
+  if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
     return FALSE;
   winner = edits->pdata[merged.winner - fe];
   for (guint i = 0; i < merged.losers->len; i++)
@@ -941,6 +1018,139 @@ clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out
           g_free (c->parents->pdata[i]);
           c->parents->pdata[i] = renamed;
         }
+    }
+  return TRUE;
+}
+
+/* The workflow's role rules (sync/workflow.h) on a new edit: the values of
+ * its parents the center holds say what it moves from, or that it resolves
+ * a conflict. Returns: (transfer full) why the sender's role may not make
+ * it, or NULL; @error only when the store fails. */
+static char *
+check_edit_role (Push *p, const HearthChange *c, GError **error)
+{
+  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) refusal = NULL;
+
+  /* A plain write names one parent: only a guarded field needs its value. */
+  if (c->parents->len >= 2 || hearth_workflow_guards_field (c->table, c->field))
+    for (guint i = 0; i < c->parents->len; i++)
+      {
+        g_autoptr(GError) local = NULL;
+        g_autoptr(HearthChange) parent = hearth_center_txn_find_edit (p->txn, c->table, c->id, c->field,
+                                                                      c->parents->pdata[i], &local);
+
+        if (local != NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return NULL;
+          }
+        if (parent != NULL)
+          g_ptr_array_add (values, g_strdup (parent->value));
+      }
+  if (hearth_workflow_check_edit (p->role, c->table, c->field, c->value, c->parents->len,
+                                  (const char *const *) values->pdata, values->len, &refusal))
+    return NULL;
+  return g_strdup (refusal->message);
+}
+
+/* The village the center has @household in, and whether it is in the
+ * sender's scope; the village is NULL for a household the center does not
+ * know. Returns: %FALSE only when the store fails. */
+static gboolean
+household_in_scope (Push *p, const char *household, char **village, gboolean *in_scope, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  *village = hearth_center_txn_get_household_village (p->txn, household, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *in_scope = hearth_center_scope_contains ((const char *const *) p->user->scope, *village);
+  return TRUE;
+}
+
+/* Scope by what the center holds rather than what the change claims: a
+ * record hanging off a household is checked against the household it
+ * belongs to at the center (and the change is stored under it), an
+ * immutable record must name the household it claims in its fields, and
+ * an edit that moves a household to another village or a record to
+ * another household must stay in scope. @at_center: the claimed
+ * household's village at the center, replaced when the change is placed
+ * under another. Refusals go to @out. Returns: %FALSE only when the store
+ * fails. */
+static gboolean
+check_owner (Push *p, HearthChange *c, char **at_center, HearthCenterOutcome *out, GError **error)
+{
+  const char *const *scope = (const char *const *) p->user->scope;
+  g_autoptr(GError) local = NULL;
+
+  if (c->household == NULL || g_str_equal (c->table, "households"))
+    ;
+  else if (c->kind == HEARTH_CHANGE_RECORD)
+    {
+      const char *named = c->fields != NULL ? g_hash_table_lookup (c->fields, "household_id") : NULL;
+
+      if (named != NULL && strcmp (named, c->household) != 0)
+        {
+          refuse (out, REFUSED_BAD_CHANGE, _("%s record %s names household %s, but is sent as household %s's"),
+                  c->table, c->id, named, c->household);
+          return TRUE;
+        }
+    }
+  else
+    {
+      g_autofree char *owner = hearth_center_txn_get_record_household (p->txn, c->table, c->id, &local);
+      g_autofree char *village = NULL;
+      gboolean in_scope = FALSE;
+
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (owner != NULL && strcmp (owner, c->household) != 0)
+        {
+          if (!household_in_scope (p, owner, &village, &in_scope, error))
+            return FALSE;
+          if (!in_scope)
+            {
+              refuse (out, REFUSED_SCOPE, _("%s record %s belongs to household %s in village %s at the center, "
+                                            "outside your scope"),
+                      c->table, c->id, owner, village != NULL ? village : "?");
+              return TRUE;
+            }
+          /* Whose data it is, for scope on pull: the record's household. */
+          g_free (c->household);
+          c->household = g_steal_pointer (&owner);
+          g_free (c->village);
+          c->village = g_strdup (village);
+          g_free (*at_center);
+          *at_center = g_steal_pointer (&village);
+        }
+    }
+
+  if (c->kind != HEARTH_CHANGE_EDIT)
+    return TRUE;
+  if (g_str_equal (c->table, "households") && g_str_equal (c->field, "village_code") &&
+      !hearth_center_scope_contains (scope, c->value))
+    {
+      refuse (out, REFUSED_SCOPE, _("household %s would move to village %s, outside your scope"), c->id, c->value);
+      return TRUE;
+    }
+  if (!g_str_equal (c->table, "households") && g_str_equal (c->field, "household_id") &&
+      g_strcmp0 (c->value, c->household) != 0)
+    {
+      g_autofree char *village = NULL;
+      gboolean in_scope = FALSE;
+
+      if (!household_in_scope (p, c->value, &village, &in_scope, error))
+        return FALSE;
+      if (!in_scope)
+        refuse (out, REFUSED_SCOPE, _("%s record %s would move to household %s, which is not in your scope"),
+                c->table, c->id, c->value);
     }
   return TRUE;
 }
@@ -1008,6 +1218,10 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           return TRUE;
         }
     }
+  if (!check_owner (p, c, &at_center, out, error))
+    return FALSE;
+  if (out->code != NULL)
+    return TRUE;
 
   if (c->kind == HEARTH_CHANGE_RECORD)
     {
@@ -1032,9 +1246,24 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           refuse (out, REFUSED_AUDIT, "%s", broken);
           return TRUE;
         }
+      if (g_str_equal (c->table, "reviews") && !hearth_workflow_check_review (p->role, c->fields, &local))
+        {
+          refuse (out, REFUSED_ROLE, "%s", local->message);
+          return TRUE;
+        }
     }
   else
     {
+      HearthHlc version;
+
+      /* A version names the device whose clock made it: a device makes
+       * its own versions only (a resolution too is the resolver's). */
+      if (hearth_hlc_parse (c->hlc, &version, NULL) && strcmp (version.device, p->device->id) != 0)
+        {
+          refuse (out, REFUSED_BAD_CHANGE, _("version %s names device %s, not the device that sent it"), c->hlc,
+                  version.device);
+          return TRUE;
+        }
       if (!clamp_edit (p, c, out, &floor, &local))
         {
           if (local->domain != HEARTH_HLC_ERROR)
@@ -1060,6 +1289,22 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
                     c->hlc, c->field, c->table, c->id);
           return TRUE;
         }
+      {
+        g_autofree char *refusal = check_edit_role (p, c, &local);
+
+        if (local != NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return FALSE;
+          }
+        if (refusal != NULL)
+          {
+            g_clear_pointer (&out->original_hlc, g_free);
+            g_clear_pointer (&out->clamped_hlc, g_free);
+            refuse (out, REFUSED_ROLE, "%s", refusal);
+            return TRUE;
+          }
+      }
       if (floor != NULL)
         {
           g_free (p->device->clamp_floor);
@@ -1152,6 +1397,9 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   p.txn = txn;
   p.device = device;
   p.user = user;
+  /* The store admits only the four roles. */
+  if (!hearth_role_parse (user->role, &p.role))
+    return internal_reply ("a user's role is none the workflow knows");
   p.now = now_ms ();
   for (guint i = 0; i < batch->items->len; i++)
     {
@@ -1168,9 +1416,22 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
               g_clear_error (&error);
               outcome.seq = item->seq;
             }
+          /* The number again with other content: the device numbers anew
+           * what it numbered before (a store restored from a backup). Not
+           * a repeat, and nothing to store over the first. */
+          else if (outcome.digest != NULL && strcmp (outcome.digest, item->digest) != 0)
+            {
+              hearth_center_outcome_clear (&outcome);
+              outcome.seq = item->seq;
+              refuse (&outcome, REFUSED_BAD_CHANGE,
+                      _("change %lld was received before with other content: this device numbers its changes again "
+                        "(was its store restored from a backup?); the center keeps the first change %lld"),
+                      (long long) item->seq, (long long) item->seq);
+            }
         }
       else
         {
+          outcome.digest = g_strdup (item->digest);
           if (!push_change (&p, item, &outcome, &error) ||
               !hearth_center_txn_add_outcome (txn, device->id, &outcome, &error))
             return reply_for_error (error, NULL);
@@ -1265,7 +1526,10 @@ handle_pull (HearthCenter *self, const char *query, HearthCenterDevice *device)
     return reply_for_error (error, NULL);
   hearth_center_txn_rollback (g_steal_pointer (&txn));
 
-  next = MAX (cursor, last);
+  /* The real end, below @cursor when the device is beyond it (a center
+   * restored from a backup): it moves back, and nothing stored from here
+   * on passes it by. */
+  next = last;
   for (guint i = 0; i < changes->len; i++)
     {
       HearthChange *c = changes->pdata[i];
@@ -1501,7 +1765,7 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
     reply = post                           ? handle_push (self, req, device)
             : g_str_equal (path, "/v1/pull") ? handle_pull (self, query, device)
                                              : handle_export (self, query, device);
-  if (req->device != NULL && g_uuid_string_is_valid (req->device))
+  if (device_id_is_valid (req->device))
     reply->device_id = g_strdup (req->device);
   return reply;
 }

@@ -155,11 +155,16 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  * @change: (nullable): the change, when it is well-formed
  * @refusal: (nullable): else why not (the codec's message, naming the
  *   member at fault), to be refused with "bad-change" and consumed
+ * @digest: BLAKE2b-256 in hex of what the change holds: of the change as
+ *   the codec reads it, less "seq", "household" and "village" (which a
+ *   device looks up when it pushes, so a change sent again may name
+ *   another), or of the element's JSON when the codec refused it
  */
 typedef struct {
   gint64 seq;
   HearthChange *change;
   char *refusal;
+  char digest[65];
 } HearthPushItem;
 
 /**

@@ -249,7 +249,13 @@ read_refusal (HearthSyncClient *self, JsonNode *reply, guint status, GError **er
     }
   g_free (self->error_code);
   self->error_code = g_strdup (code);
-  g_set_error (error, HEARTH_SYNC_ERROR, status >= 500 ? HEARTH_SYNC_ERROR_UNREACHABLE : HEARTH_SYNC_ERROR_REFUSED,
+  /* PROTOCOL.md section 3: a 5xx is worth another try; a malformed
+   * request, an unknown endpoint or a body too large is this side's bug
+   * (hearth-cli exit 70); any other 4xx the center's refusal (exit 6). */
+  g_set_error (error, HEARTH_SYNC_ERROR,
+               status >= 500                                        ? HEARTH_SYNC_ERROR_UNREACHABLE
+               : status == 400 || status == 404 || status == 413 ? HEARTH_SYNC_ERROR_PROTOCOL
+                                                                    : HEARTH_SYNC_ERROR_REFUSED,
                _("the center answered %u: %s"), status,
                message != NULL ? message : (code != NULL ? code : _("no reason given")));
 }

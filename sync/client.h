@@ -23,11 +23,13 @@ GQuark hearth_sync_error_quark (void);
  * HearthSyncError:
  * @HEARTH_SYNC_ERROR_UNREACHABLE: no answer: refused, cut, timed out, or a
  *   5xx; worth retrying later (hearth-cli exit 5)
- * @HEARTH_SYNC_ERROR_REFUSED: the center answered no (4xx): the message
- *   is the center's, hearth_sync_client_get_error_code() its code
- *   (hearth-cli exit 6)
+ * @HEARTH_SYNC_ERROR_REFUSED: the center answered no (a 4xx but those
+ *   below): the message is the center's,
+ *   hearth_sync_client_get_error_code() its code (hearth-cli exit 6)
  * @HEARTH_SYNC_ERROR_PROTOCOL: the center's reply is not what the protocol
- *   says (hearth-cli exit 70)
+ *   says, or the center found the request malformed (400, 404, 413:
+ *   PROTOCOL.md section 3), a bug of this side; the center's message and
+ *   code as for _REFUSED (hearth-cli exit 70)
  * @HEARTH_SYNC_ERROR_NOT_ENROLLED: the store has no device identity yet
  *   (hearth-cli exit 1)
  */
@@ -117,8 +119,9 @@ void hearth_sync_client_set_tls (HearthSyncClient *client, const char *ca_file, 
  * corrected time, a 401 "replay" once with a fresh nonce.
  *
  * Returns: (transfer full) (nullable): the reply's JSON on 2xx; %NULL with
- *   HEARTH_SYNC_ERROR_UNREACHABLE (no answer or 5xx), _REFUSED (4xx, with
- *   the center's message) or _PROTOCOL (a reply that is not JSON).
+ *   HEARTH_SYNC_ERROR_UNREACHABLE (no answer or 5xx), _REFUSED (401, 403,
+ *   409, 410, with the center's message) or _PROTOCOL (400, 404 or 413
+ *   with the center's message, or a reply that is not JSON).
  */
 JsonNode *hearth_sync_client_call (HearthSyncClient *client,
                                    const char       *method,

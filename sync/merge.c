@@ -117,6 +117,52 @@ hearth_merge_field (const HearthFieldEdit *edits, guint n_edits, HearthFieldMerg
   return TRUE;
 }
 
+gboolean
+hearth_merge_is_counter (const char *table, const char *field)
+{
+  return g_strcmp0 (table, "households") == 0 && g_strcmp0 (field, "entity_version") == 0;
+}
+
+/* A counter's value as a number; FALSE for one that is not a whole number. */
+static gboolean
+counter_value (const char *value, gint64 *out)
+{
+  return value != NULL && g_ascii_string_to_signed (value, 10, G_MININT64, G_MAXINT64, out, NULL);
+}
+
+gboolean
+hearth_merge_field_of (const char *table, const char *field, const HearthFieldEdit *edits, guint n_edits,
+                       HearthFieldMerge *out, GError **error)
+{
+  const HearthFieldEdit *best = NULL;
+  gint64 best_value = 0;
+  gboolean best_number = FALSE;
+
+  if (!hearth_merge_field (edits, n_edits, out, error))
+    return FALSE;
+  if (!hearth_merge_is_counter (table, field) || out->winner == NULL)
+    return TRUE;
+  /* The heads that count are the winner and the losers: the others agree
+   * with the winner, whose version is the newest of all. */
+  for (guint i = 0; i <= out->losers->len; i++)
+    {
+      const HearthFieldEdit *e = i == 0 ? out->winner : out->losers->pdata[i - 1];
+      gint64 v = 0;
+      gboolean number = counter_value (e->value, &v);
+
+      if (best == NULL || (number && !best_number) || (number == best_number && number && v > best_value) ||
+          (number == best_number && (!number || v == best_value) && strcmp (e->hlc, best->hlc) > 0))
+        {
+          best = e;
+          best_value = v;
+          best_number = number;
+        }
+    }
+  out->winner = best;
+  g_ptr_array_set_size (out->losers, 0);
+  return TRUE;
+}
+
 char *
 hearth_merge_conflict_id (const char *table, const char *record_id, const char *field, const char *winner_hlc,
                           const char *loser_hlc)

@@ -87,6 +87,39 @@ gboolean hearth_merge_field (const HearthFieldEdit *edits,
                              GError               **error);
 
 /**
+ * hearth_merge_is_counter:
+ * @table: a mutable table
+ * @field: one of its fields
+ *
+ * Whether the field merges as a counter rather than by rule 2 of
+ * PROTOCOL.md section 6.3: households.entity_version, which every visit
+ * raises by one, so two offline visits raise it alike and neither loses.
+ *
+ * Returns: %TRUE for a counter.
+ */
+gboolean hearth_merge_is_counter (const char *table,
+                                  const char *field);
+
+/**
+ * hearth_merge_field_of:
+ * @table: the record's table
+ * @field: the field @edits are of
+ *
+ * As hearth_merge_field(), by the rule of @field: for a counter
+ * (hearth_merge_is_counter()) the winner is the head holding the largest
+ * whole number (a value that is not one ranks below every number; equal
+ * values by the highest hlc), and no head is a conflict.
+ *
+ * Returns: as hearth_merge_field().
+ */
+gboolean hearth_merge_field_of (const char            *table,
+                                const char            *field,
+                                const HearthFieldEdit *edits,
+                                guint                  n_edits,
+                                HearthFieldMerge      *out,
+                                GError               **error);
+
+/**
  * hearth_merge_conflict_id:
  * @table: the record's table
  * @record_id: the record's id

@@ -516,6 +516,55 @@ test_property (void)
     }
 }
 
+/* households.entity_version merges as a counter: the largest number of its
+ * heads, whatever the order, and never a conflict (issue 5). */
+static void
+test_counter (void)
+{
+  const char *base[] = { "001764460800000-00000000-a" };
+  HearthFieldEdit edits[] = {
+    { "001764460800000-00000000-a", NULL, 0, "1" },
+    { "001764460801000-00000000-b", base, 1, "3" },  /* two visits on b */
+    { "001764460802000-00000000-c", base, 1, "2" },  /* one on c, later */
+    { "001764460803000-00000000-d", base, 1, "x" },  /* not a number: below every one */
+    { "001764460804000-00000000-e", base, 1, "3" },  /* ties by version */
+  };
+  HearthFieldEdit reversed[G_N_ELEMENTS (edits)];
+  HearthFieldMerge m = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (hearth_merge_is_counter ("households", "entity_version"));
+  g_assert_false (hearth_merge_is_counter ("households", "phone"));
+  g_assert_false (hearth_merge_is_counter ("members", "entity_version"));
+
+  g_assert_true (hearth_merge_field_of ("households", "entity_version", edits, G_N_ELEMENTS (edits), &m, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (m.winner->value, ==, "3");
+  g_assert_cmpstr (m.winner->hlc, ==, edits[4].hlc);
+  g_assert_cmpuint (m.losers->len, ==, 0);
+  g_ptr_array_unref (m.losers);
+
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    reversed[i] = edits[G_N_ELEMENTS (edits) - 1 - i];
+  g_assert_true (hearth_merge_field_of ("households", "entity_version", reversed, G_N_ELEMENTS (reversed), &m,
+                                        &error));
+  g_assert_cmpstr (m.winner->hlc, ==, edits[4].hlc);
+  g_assert_cmpuint (m.losers->len, ==, 0);
+  g_ptr_array_unref (m.losers);
+
+  /* Any other field: the newest head wins, the others are conflicts. */
+  g_assert_true (hearth_merge_field_of ("households", "phone", edits, G_N_ELEMENTS (edits), &m, &error));
+  g_assert_cmpstr (m.winner->hlc, ==, edits[4].hlc);
+  g_assert_cmpuint (m.losers->len, ==, 2);
+  g_ptr_array_unref (m.losers);
+
+  /* The newest head is not a number: the largest number still wins. */
+  g_assert_true (hearth_merge_field_of ("households", "entity_version", edits + 1, 3, &m, &error));
+  g_assert_cmpstr (m.winner->hlc, ==, edits[1].hlc);
+  g_assert_cmpuint (m.losers->len, ==, 0);
+  g_ptr_array_unref (m.losers);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -526,6 +575,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/merge/bad-input", test_bad_input);
   g_test_add_func ("/merge/conflict-id", test_conflict_id);
   g_test_add_func ("/merge/clamp", test_clamp);
+  g_test_add_func ("/merge/counter", test_counter);
   g_test_add_func ("/merge/property", test_property);
   return g_test_run ();
 }

@@ -19,6 +19,7 @@
 #include "case-audit.h"
 #include "case-search.h"
 #include "case-store.h"
+#include "hlc.h"
 #include "merge.h"
 #include "schema-migrate.h"
 #include "sync-store.h"
@@ -1060,6 +1061,138 @@ test_rejected (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 4);
 }
 
+/* A version far ahead of the center's time is no center's (it clamps
+ * what it accepts, PROTOCOL.md section 6.3): the tablet refuses it rather
+ * than move its clock a day ahead (issue 5, M7). The bound is the center's
+ * time as the tablet estimates it, so a tablet whose clock is a day behind
+ * the center still takes the center's versions. */
+static void
+test_future_version (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-future-b", START_MS);
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *household = g_uuid_string_random ();
+  g_autofree char *clock = NULL;
+  HearthChange *c;
+  HearthHlc last;
+  guint rejected = 0;
+  const gint64 day = 24 * 3600 * 1000;
+  const char *values[] = { "150422100301", "13800000000" };
+  const char *fields[] = { "village_code", "phone" };
+  gint64 walls[] = { START_MS + 9 * 60 * 1000, START_MS + day };
+
+  for (guint i = 0; i < G_N_ELEMENTS (walls); i++)
+    {
+      c = hearth_change_new (HEARTH_CHANGE_EDIT);
+      c->table = g_strdup ("households");
+      c->id = g_strdup (household);
+      c->field = g_strdup (fields[i]);
+      c->value = g_strdup (values[i]);
+      c->hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-00000000-OTHER", walls[i]);
+      g_ptr_array_add (page, c);
+    }
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 2, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors WHERE field = 'phone' "
+                             "AND message LIKE '%ahead of the center%'"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits WHERE field = 'phone'"), ==, 0);
+  /* The clock followed the version nine minutes ahead, not the other. */
+  clock = query_text (b->db, "SELECT value FROM store_meta WHERE key = 'hlc_last'");
+  g_assert_true (hearth_hlc_parse (clock, &last, NULL));
+  g_assert_cmpint (last.wall_ms, ==, walls[0]);
+
+  /* The same page to a tablet a day behind the center: both taken. */
+  g_assert_true (hearth_sync_store_set_exchange (b->sync, day, 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 2, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits WHERE field = 'phone'"), ==, 1);
+  /* The offset of the exchange in progress is the one that counts. */
+  hearth_sync_store_set_center_offset (b->sync, 0);
+  c = page->pdata[1];
+  g_free (c->hlc);
+  c->hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-00000001-OTHER", START_MS + day);
+  g_assert_true (hearth_sync_store_apply (b->sync, page, 3, FALSE, &rejected, &error));
+  g_assert_cmpuint (rejected, ==, 1);
+}
+
+/* A conflict of more heads than an edit may name parents (20 against
+ * HEARTH_CHANGE_MAX_PARENTS): the resolution is written in steps, each an
+ * edit the protocol's codec takes, and closes every conflict here and on
+ * a replica that receives it (issue 5, M8). */
+static void
+test_many_heads (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-heads-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-heads-b", START_MS);
+  g_autoptr(Replica) c = replica_new ("sync-heads-c", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) resolution = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *household = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *conflict = NULL;
+  guint phones = 0;
+
+  record_registration_and_visit (a, &household);
+  push (a, 0, log, 500);
+  pull_all (b, G_MAXUINT, log);
+  pull_all (c, G_MAXUINT, log);
+  sql = g_strdup_printf ("SELECT hlc FROM field_versions WHERE record_table = 'households' AND record_id = '%s' "
+                         "AND field = 'phone'", household);
+  base = query_text (b->db, sql);
+  g_assert_nonnull (base);
+  /* Twenty devices set the phone offline, each over the same version. */
+  for (guint i = 0; i < 20; i++)
+    g_ptr_array_add (texts, g_strdup_printf ("{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
+                                             "\"household\": \"%s\", \"village\": \"150422100301\", \"field\": "
+                                             "\"phone\", \"value\": \"138000000%02u\", \"hlc\": \"%015" G_GINT64_FORMAT
+                                             "-00000000-DEVICE%02u\", \"parents\": [\"%s\"]}",
+                                             household, household, i, START_MS + 1000 + i, i, base));
+  g_assert_cmpuint (apply_texts (b, texts, 1000), ==, 0);
+  g_assert_cmpuint (apply_texts (c, texts, 1000), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts WHERE field = 'phone' AND resolved_at IS NULL"), ==, 19);
+
+  conflict = query_text (b->db, "SELECT id FROM conflicts WHERE field = 'phone' AND resolved_at IS NULL LIMIT 1");
+  b->clock_ms += 60000;
+  g_assert_true (hearth_case_resolve_conflict (b->cases, conflict, HEARTH_ROLE_CLERK, "13900000000", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts WHERE field = 'phone' AND resolved_at IS NULL"), ==, 0);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT phone FROM households WHERE id = '%s'", household);
+  {
+    g_autofree char *phone = query_text (b->db, sql);
+    g_assert_cmpstr (phone, ==, "13900000000");
+  }
+
+  /* What it pushes: edits the codec reads back (change_from_text
+   * asserts it), none with more parents than allowed. */
+  push (b, 1, resolution, 500);
+  for (guint i = 0; i < resolution->len; i++)
+    {
+      g_autoptr(HearthChange) e = change_from_text (((Relayed *) resolution->pdata[i])->json, 0);
+
+      if (e->kind == HEARTH_CHANGE_EDIT && g_str_equal (e->field, "phone"))
+        {
+          phones++;
+          g_assert_cmpuint (e->parents->len, <=, HEARTH_CHANGE_MAX_PARENTS);
+          g_assert_cmpstr (e->value, ==, "13900000000");
+        }
+    }
+  g_assert_cmpuint (phones, ==, 2);
+  pull_all (c, 0, resolution);
+  g_assert_cmpint (count (c, "SELECT count (*) FROM conflicts WHERE field = 'phone' AND resolved_at IS NULL"), ==, 0);
+  {
+    g_autofree char *phone = query_text (c->db, sql);
+    g_assert_cmpstr (phone, ==, "13900000000");
+  }
+}
+
 /* A page that fails is not applied at all: neither its data nor its
  * cursor. */
 static void
@@ -1431,6 +1564,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);
+  g_test_add_func ("/sync/store/future-version", test_future_version);
+  g_test_add_func ("/sync/store/many-heads", test_many_heads);
   g_test_add_func ("/sync/store/apply-atomic", test_apply_atomic);
   g_test_add_func ("/sync/store/lease", test_lease);
   g_test_add_func ("/sync/store/enrolment", test_enrolment);

@@ -16,12 +16,14 @@
 #include "test-center-util.h"
 
 #include "store.h"
+#include "store-countykey.h"
 
 #include <curl/curl.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -270,6 +272,7 @@ test_concurrent_visits (void)
   g_autofree char *conflicts_b = NULL;
   g_autofree char *values_a = NULL;
   g_autofree char *values_b = NULL;
+  gint64 version_a;
 
   center_add_user (c, "w.one", "worker", COUNTY);
   center_add_user (c, "w.two", "worker", COUNTY);
@@ -282,22 +285,43 @@ test_concurrent_visits (void)
   g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
   household = store_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1");
 
-  /* Offline, both visit the same household, on different days. */
+  /* Offline, both visit the same household, on different days; A twice,
+   * so its entity version is one ahead of B's. */
+  cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
+       household, "--now", "2026-11-19T10:00:00+08:00", NULL);
+  g_assert_cmpint (r.status, ==, 0);
   cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
        household, "--now", "2026-11-20T10:00:00+08:00", NULL);
   g_assert_cmpint (r.status, ==, 0);
   cli (&r, &b, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
        household, "--now", "2026-11-21T15:00:00+08:00", NULL);
   g_assert_cmpint (r.status, ==, 0);
+  sql = g_strdup_printf ("SELECT entity_version FROM households WHERE id = '%s'", household);
+  version_a = store_int (&a, sql);
+  g_assert_cmpint (store_int (&b, sql), <, version_a);
+  g_free (sql);
 
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
 
-  /* Both visits are kept on both tablets … */
+  /* The visits are kept on both tablets … */
   sql = g_strdup_printf ("SELECT count(*) FROM submissions WHERE household_id = '%s'", household);
-  g_assert_cmpint (store_int (&a, sql), ==, 2);
-  g_assert_cmpint (store_int (&b, sql), ==, 2);
+  g_assert_cmpint (store_int (&a, sql), ==, 3);
+  g_assert_cmpint (store_int (&b, sql), ==, 3);
+  g_free (sql);
+  /* … the entity version is the larger one, on both and at the center,
+   * and no conflict: every visit raises it, none loses (issue 5) … */
+  sql = g_strdup_printf ("SELECT entity_version FROM households WHERE id = '%s'", household);
+  g_assert_cmpint (store_int (&a, sql), ==, version_a);
+  g_assert_cmpint (store_int (&b, sql), ==, version_a);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT value FROM field_state WHERE record_id = '%s' AND field = 'entity_version'",
+                         household);
+  g_assert_cmpint (center_db_int (c, sql), ==, version_a);
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM conflicts WHERE field = 'entity_version'"), ==, 0);
+  g_assert_cmpint (store_int (&a, "SELECT count(*) FROM conflicts WHERE field = 'entity_version'"), ==, 0);
+  g_assert_cmpint (store_int (&b, "SELECT count(*) FROM conflicts WHERE field = 'entity_version'"), ==, 0);
   g_free (sql);
   /* … the household's fields agree … */
   sql = g_strdup_printf ("SELECT last_visit_date || '|' || next_visit_date || '|' || risk_level || '|' || "
@@ -676,6 +700,259 @@ test_revoked (void)
   center_stop (c);
 }
 
+/* The workflow's role rules hold at the center (issue 5, H1): a worker,
+ * clerk and county user move a case into monitoring, each on their own
+ * tablet, and the center accepts every step; a worker's tablet whose store
+ * says it is the county's (as a tampered or hand-edited store would) gets
+ * its approvals refused, per change and with a reason, while its own
+ * worker's moves go through. */
+static void
+test_workflow_roles (void)
+{
+  g_autoptr(Center) c = center_init ("sync-roles-center", COUNTY);
+  g_autofree char *csv = registry ("sync-roles-registry", 3, 17);
+  g_auto(Tablet) worker = { 0 };
+  g_auto(Tablet) clerk = { 0 };
+  g_auto(Tablet) county = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autofree char *household = NULL;
+  g_autofree char *state_sql = NULL;
+  g_autofree char *center_sql = NULL;
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_add_user (c, "k.one", "clerk", COUNTY);
+  center_add_user (c, "c.one", "county", COUNTY);
+  center_start (c);
+  tablet_enrol (&worker, "sync-roles-worker", c, c->base, "w.one");
+  tablet_enrol (&clerk, "sync-roles-clerk", c, c->base, "k.one");
+  tablet_enrol (&county, "sync-roles-county", c, c->base, "c.one");
+  cli (&r, &worker, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  household = store_text (&worker, "SELECT id FROM households ORDER BY id LIMIT 1");
+  state_sql = g_strdup_printf ("SELECT monitoring_status FROM households WHERE id = '%s'", household);
+  center_sql = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'households' AND record_id = '%s' "
+                                "AND field = 'monitoring_status'", household);
+
+  /* Each role's own move, synced in between. */
+  cli (&r, &worker, "review", "declare", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&worker, NULL, NULL), ==, 0);
+  g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
+  cli (&r, &clerk, "review", "approve", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
+  g_assert_cmpint (sync_tablet (&county, NULL, NULL), ==, 0);
+  cli (&r, &county, "review", "approve", household, "--measure", "public_job:村级公益性保洁岗位", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&county, NULL, NULL), ==, 0);
+  g_assert_cmpint (sync_tablet (&worker, NULL, NULL), ==, 0);
+  {
+    g_autofree char *state = store_text (&worker, state_sql);
+    g_autofree char *at_center = center_db_text (c, center_sql);
+
+    g_assert_cmpstr (state, ==, "monitored");
+    g_assert_cmpstr (at_center, ==, "monitored");
+  }
+  g_assert_cmpint (store_int (&worker, "SELECT count(*) FROM measures"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code IS NOT NULL"), ==, 0);
+
+  /* The worker proposes the elimination (its move), then its store is
+   * made to say clerk, then county, and approves it twice. */
+  cli (&r, &worker, "review", "propose-elimination", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  store_exec (&worker, "UPDATE store_meta SET value = 'clerk' WHERE key = 'role'");
+  cli (&r, &worker, "review", "approve", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  store_exec (&worker, "UPDATE store_meta SET value = 'county' WHERE key = 'role'");
+  cli (&r, &worker, "review", "approve", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli (&r, &worker, "measure", "add", "--household", household, "--type", "housing", "--description", "危房改造",
+       NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(JsonObject) result = NULL;
+    g_autofree char *at_center = NULL;
+    g_autoptr(GPtrArray) reasons = NULL;
+
+    g_assert_cmpint (sync_tablet (&worker, &result, NULL), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (result, "refused"), >, 0);
+    at_center = center_db_text (c, center_sql);
+    g_assert_cmpstr (at_center, ==, "pending_elimination");
+    /* The clerk's and the county's reviews, the move to risk_eliminated,
+     * its date, and the measure's decided fields: refused for the role. */
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews' AND fields LIKE "
+                                       "'%\"role\":\"county\"%' AND device_id IN (SELECT id FROM devices WHERE "
+                                       "user = 'w.one')"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE field = 'eliminated_on'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'measures' AND field = 'type'"), ==,
+                     1);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code IS NOT NULL AND code <> "
+                                       "'role'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code = 'role'"), >=, 5);
+    reasons = store_rows (&worker, "SELECT message FROM sync_refused ORDER BY seq");
+    g_assert_cmpuint (reasons->len, >=, 5);
+    g_assert_nonnull (strstr (reasons->pdata[0], "worker"));
+  }
+  /* The proposal itself was the worker's: the clerk sees it. */
+  g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
+  {
+    g_autofree char *state = store_text (&clerk, state_sql);
+    g_assert_cmpstr (state, ==, "pending_elimination");
+  }
+  center_stop (c);
+}
+
+/* A store initialised with a county key (init --county-public-key) keeps
+ * its recovery envelope at enrolment (issue 5, H7): a center that names
+ * the same county key enrols it and the envelope is left as it is; one
+ * that names another key is refused before anything is stored, and the
+ * envelope still opens with the county's own secret key. */
+static void
+test_enrol_county_key (void)
+{
+  g_autoptr(Center) c = center_init ("sync-countykey-center", COUNTY);
+  g_autofree char *base = test_make_dir ("sync-countykey");
+  g_autofree char *other_sk = g_build_filename (base, "other.key", NULL);
+  g_autofree char *other_pk = g_build_filename (base, "other.pub", NULL);
+  g_autofree char *center_pk = g_build_filename (base, "center.pub", NULL);
+  g_autofree char *new_pass = g_build_filename (base, "new-pass", NULL);
+  g_auto(Tablet) a = { 0 };
+  g_auto(Tablet) b = { 0 };
+  g_auto(TestRun) r = { 0 };
+  Tablet *tablets[] = { &a, &b };
+  const char *names[] = { "a", "b" };
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_start (c);
+  test_run_cli (&r, NULL, "county-keygen", "--secret-key-out", other_sk, "--public-key-out", other_pk, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(HearthSecret) sk = hearth_county_key_read_secret (c->key_path, NULL);
+    guint8 pk[32];
+
+    g_assert_nonnull (sk);
+    crypto_scalarmult_base (pk, hearth_secret_peek (sk));
+    g_assert_true (hearth_county_key_write (center_pk, FALSE, pk, NULL));
+  }
+  g_assert_true (g_file_set_contents (new_pass, "a new passphrase for the worker\n", -1, NULL));
+  g_assert_cmpint (g_chmod (new_pass, 0600), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (tablets); i++)
+    {
+      tablets[i]->dir = g_build_filename (base, names[i], NULL);
+      tablets[i]->pass = g_build_filename (base, "pass", NULL);
+    }
+  g_assert_true (g_file_set_contents (a.pass, "correct horse battery\n", -1, NULL));
+  g_assert_cmpint (g_chmod (a.pass, 0600), ==, 0);
+
+  /* A: sealed to another county's key. */
+  cli (&r, &a, "init", "--kdf", "test", "--county-public-key", other_pk, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autofree char *code = center_enrol_code (c, "w.one");
+
+    cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "county key"));
+  }
+  cli (&r, &a, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 1);   /* not enrolled */
+  g_assert_nonnull (strstr (r.err, "not enrolled"));
+  /* The envelope is the one init made: the center's county key does not
+   * open it, the other county's does. */
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", a.dir, "recover", "--county-key", c->key_path, "--new-passphrase-file",
+                new_pass, NULL);
+  g_assert_cmpint (r.status, !=, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", a.dir, "recover", "--county-key", other_sk, "--new-passphrase-file", new_pass,
+                NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* B: sealed to this center's key: enrolled, and the keyslot (with its
+   * envelope) is left as it was. */
+  cli (&r, &b, "init", "--kdf", "test", "--county-public-key", center_pk, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autofree char *code = center_enrol_code (c, "w.one");
+    g_autofree char *slot_path = g_build_filename (b.dir, "keyslot.0", NULL);
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    gsize before_len = 0, after_len = 0;
+
+    g_assert_true (g_file_get_contents (slot_path, &before, &before_len, NULL));
+    cli (&r, &b, "enrol", "--center", c->base, "--code", code, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (g_file_get_contents (slot_path, &after, &after_len, NULL));
+    g_assert_cmpmem (before, before_len, after, after_len);
+  }
+  g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", b.dir, "recover", "--county-key", c->key_path, "--new-passphrase-file",
+                new_pass, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  center_stop (c);
+}
+
+/* A tablet whose cursor is beyond the center's end (the center was
+ * restored from a backup): the center answers its real end, the tablet
+ * moves back to it, and what is stored after reaches it (issue 5). */
+static void
+test_cursor_beyond_end (void)
+{
+  g_autoptr(Center) c = center_init ("sync-beyond-center", COUNTY);
+  g_autofree char *csv = registry ("sync-beyond-registry", 2, 23);
+  g_auto(Tablet) a = { 0 };
+  g_auto(Tablet) b = { 0 };
+  g_auto(TestRun) r = { 0 };
+  gint64 end;
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_add_user (c, "w.two", "worker", COUNTY);
+  center_start (c);
+  tablet_enrol (&a, "sync-beyond-a", c, c->base, "w.one");
+  tablet_enrol (&b, "sync-beyond-b", c, c->base, "w.two");
+  g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+  store_exec (&b, "UPDATE sync_state SET value = 5000 WHERE key = 'cursor'");
+  g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+  end = center_db_int (c, "SELECT coalesce (max (cursor), 0) FROM changes");
+  g_assert_cmpint (store_int (&b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, end);
+
+  cli (&r, &a, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
+  g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
+  g_assert_cmpint (store_int (&b, "SELECT count(*) FROM households"), ==, 2);
+  center_stop (c);
+}
+
+/* A request the center finds malformed (400) is a bug on this side: exit
+ * 70, as INTERFACES.md and PROTOCOL.md section 3 say, not 6 (the center
+ * refused); and a run that failed never says "Synced", whatever the state
+ * the last good run left (issue 5). */
+static void
+test_bad_request (void)
+{
+  g_autoptr(Center) c = center_init ("sync-badreq-center", COUNTY);
+  g_auto(Tablet) a = { 0 };
+  g_auto(TestRun) r = { 0 };
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_start (c);
+  tablet_enrol (&a, "sync-badreq-a", c, c->base, "w.one");
+  g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
+  cli (&r, &a, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Synced:"));
+  /* A cursor no center takes: its pull is a 400 bad-request. */
+  store_exec (&a, "UPDATE sync_state SET value = 1000000000000000 WHERE key = 'cursor'");
+  cli (&r, &a, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 70);
+  g_assert_nonnull (strstr (r.err, "cursor"));
+  g_assert_null (strstr (r.out, "Synced:"));
+  g_assert_nonnull (strstr (r.out, "Not synced"));
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -687,5 +964,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/enrol-retry", test_enrol_retry);
   g_test_add_func ("/sync/revoked", test_revoked);
   g_test_add_func ("/sync/hostile", test_hostile);
+  g_test_add_func ("/sync/workflow-roles", test_workflow_roles);
+  g_test_add_func ("/sync/enrol-county-key", test_enrol_county_key);
+  g_test_add_func ("/sync/cursor-beyond-end", test_cursor_beyond_end);
+  g_test_add_func ("/sync/bad-request", test_bad_request);
   return g_test_run ();
 }

@@ -211,14 +211,11 @@ store_meta (HearthStore *store, const char *key)
 HearthCaseStore *
 cli_open_cases (HearthStore *store, HearthRole *role, GError **error)
 {
-  static const char *const role_names[] = { "worker", "clerk", "township", "county" };
   g_autofree char *user = store_meta (store, "user");
   g_autofree char *role_name = store_meta (store, "role");
 
-  *role = HEARTH_ROLE_WORKER;
-  for (guint i = 0; role_name != NULL && i < G_N_ELEMENTS (role_names); i++)
-    if (g_str_equal (role_name, role_names[i]))
-      *role = (HearthRole) i;
+  if (!hearth_role_parse (role_name, role))
+    *role = HEARTH_ROLE_WORKER;
   return hearth_case_store_new (store, user != NULL ? user : g_get_user_name (), error);
 }
 

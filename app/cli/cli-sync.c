@@ -2,7 +2,9 @@
 /*
  * cli-sync.c: hearth-cli enrol, sync, export and verify-batch (sync/PROTOCOL.md,
  * ../shared/INTERFACES.md "Sync contracts"). Exit codes: 5 when the center
- * cannot be reached, 6 when it refuses (a used code, a revoked device).
+ * cannot be reached, 6 when it refuses (a used code, a revoked device), 70
+ * when it finds the request malformed (a bug here; but export's query is
+ * the user's: 1).
  */
 #define G_LOG_DOMAIN "hearth-cli"
 
@@ -101,6 +103,7 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   g_autoptr(HearthSyncEnrolment) enrolment = NULL;
   g_autoptr(HearthSecret) passphrase = NULL;
   HearthSyncRunOptions options = { 0 };
+  HearthStoreInfo info = { 0 };
   GError *error = NULL;
   HearthRole role;
 
@@ -123,12 +126,16 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   sync = hearth_sync_store_new (cases);
   options.ca_file = ca_file;
   options.pinned_key = pin;
+  /* An envelope made at init (--county-public-key) is kept as it is: the
+   * center must name the same county key, or the enrolment is refused. */
+  hearth_store_get_info (store, &info);
+  options.county_key = info.county_public_key;
   if (!hearth_sync_enrol (sync, center, code, name, &options, &enrolment, &error) ||
       !adopt_identity (store, enrolment, &error))
     return sync_fail (error);
 
   /* From now on county IT can recover this store with the county key. */
-  if (enrolment->county_public_key != NULL)
+  if (enrolment->county_public_key != NULL && info.county_public_key == NULL)
     {
       gsize len = 0;
       g_autofree guint8 *key = g_base64_decode (enrolment->county_public_key, &len);
@@ -199,10 +206,14 @@ format_ms (gint64 ms)
   return g_date_time_format (t, "%Y-%m-%d %H:%M:%S");
 }
 
+/* @failed: the run did not finish, so nothing says "synced", whatever the
+ * store's state (a pull may have failed after every push was
+ * acknowledged, with the last good run's "no more" still stored). */
 static void
-print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran)
+print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gboolean failed)
 {
   const HearthSyncStatus *s = &r->status;
+  gboolean synced = s->synced && !failed;
 
   if (ctx->json)
     {
@@ -212,7 +223,7 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran)
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "synced");
-      json_builder_add_boolean_value (b, s->synced);
+      json_builder_add_boolean_value (b, synced);
       json_builder_set_member_name (b, "pending");
       json_builder_add_int_value (b, s->pending);
       json_builder_set_member_name (b, "acked_seq");
@@ -263,8 +274,10 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran)
       g_print (_("Sent %lld changes (%lld refused), received %lld (%lld not applied), in %u tries.\n"),
                (long long) r->pushed, (long long) r->refused, (long long) r->pulled, (long long) r->rejected,
                r->attempts);
-    if (s->synced)
+    if (synced)
       g_print (_("Synced: the center has every change of this tablet. Last sync: %s.\n"), last);
+    else if (failed && s->pending == 0)
+      g_print (_("Not synced: this sync did not finish. Last sync: %s.\n"), last);
     else
       g_print (g_dngettext (GETTEXT_PACKAGE, "Not synced: %lld change waits for the center. Last sync: %s.\n",
                             "Not synced: %lld changes wait for the center. Last sync: %s.\n", (gulong) s->pending),
@@ -324,7 +337,7 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
     {
       if (!hearth_sync_store_status (sync, &result.status, &error))
         return sync_fail (error);
-      print_result (ctx, &result, FALSE);
+      print_result (ctx, &result, FALSE, FALSE);
       return CLI_EXIT_OK;
     }
 
@@ -336,13 +349,13 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   options.pinned_key = pin;
   if (hearth_sync_run (sync, &options, &result, &error))
     {
-      print_result (ctx, &result, TRUE);
+      print_result (ctx, &result, TRUE, FALSE);
       return result.status.synced ? CLI_EXIT_OK : CLI_EXIT_UNREACHABLE;
     }
   wipe = result.wipe;
   /* What a run that reached the center did before it failed. */
   if (!ctx->json && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED)
-    print_result (ctx, &result, TRUE);
+    print_result (ctx, &result, TRUE, TRUE);
   if (wipe)
     {
       g_printerr (_("hearth-cli: the county center revoked this tablet; its store is being wiped.\n"));
@@ -584,6 +597,16 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
   reply = hearth_sync_client_call (client, "GET", target->str, NULL, TRUE, NULL, &error);
   /* What the exchange taught about the center's clock is kept. */
   hearth_sync_store_set_exchange (sync, hearth_sync_client_get_time_offset (client), 0, NULL);
+  /* The query is the user's: a parameter the center refuses, or a batch
+   * too large for one reply, is refused input, not a bug here. */
+  if (reply == NULL && g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL) &&
+      (g_strcmp0 (hearth_sync_client_get_error_code (client), "bad-request") == 0 ||
+       g_strcmp0 (hearth_sync_client_get_error_code (client), "too-large") == 0))
+    {
+      g_printerr (_("hearth-cli: %s\n"), error->message);
+      g_error_free (error);
+      return CLI_EXIT_REFUSED;
+    }
   if (reply == NULL)
     return sync_fail (error);
   if (!JSON_NODE_HOLDS_OBJECT (reply))
