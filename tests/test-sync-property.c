@@ -857,8 +857,8 @@ check_merge (Tablet *t, sqlite3 *db, guint *n_conflicts)
               edits[i].parents = (const char *const *) e + 2;
               edits[i].n_parents = g_strv_length (e + 2);
             }
-          check (hearth_merge_field (edits, group->len, &merged, &error), "%s: %s: %s", t->name, key,
-                 error->message);
+          check (hearth_merge_field_of (names[0], names[2], edits, group->len, &merged, &error), "%s: %s: %s",
+                 t->name, key, error->message);
           for (guint i = 0; i < merged.losers->len; i++)
             {
               const HearthFieldEdit *l = merged.losers->pdata[i];
