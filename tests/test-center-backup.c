@@ -126,7 +126,11 @@ test_backup (void)
   /* A store of its own, with everything acknowledged before it began,
    * consistent (its own integrity check passed), one file. */
   g_assert_true (g_file_test (backup, G_FILE_TEST_IS_REGULAR));
-  g_assert_false (g_file_test (g_strconcat (backup, ".part", NULL), G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *part = g_strconcat (backup, ".part", NULL);
+
+    g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  }
   test_run_clear (&r);
   run_center (&r, "--db", backup_db, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
