@@ -87,8 +87,8 @@ hearth_identity_read (HearthStore *store, GError **error)
                    _("The store names a role this program does not know: “%s”"), role);
       return NULL;
     }
-  identity->enrolled = user != NULL && *user != '\0';
-  identity->user = g_strdup (identity->enrolled ? user : g_get_user_name ());
+  identity->named = user != NULL && *user != '\0';
+  identity->user = g_strdup (identity->named ? user : g_get_user_name ());
   identity->scope = scope != NULL && *scope != '\0' ? g_strsplit (scope, ",", -1) : g_new0 (char *, 1);
   return g_steal_pointer (&identity);
 }

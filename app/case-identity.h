@@ -23,8 +23,8 @@ G_BEGIN_DECLS
  * @role: the role in the monitoring workflow (worker when none is set)
  * @scope: (array zero-terminated=1): the division-code prefixes the user
  *   works in, possibly none
- * @enrolled: whether the store says who it is (a user was written by init
- *   or enrolment); %FALSE: @user and @role are the defaults
+ * @named: whether the store names its user (written by init or
+ *   enrolment); %FALSE: @user and @role are the defaults
  *
  * Free with hearth_identity_free().
  */
@@ -32,7 +32,7 @@ typedef struct {
   char      *user;
   HearthRole role;
   char     **scope;
-  gboolean   enrolled;
+  gboolean   named;
 } HearthIdentity;
 
 void hearth_identity_free (HearthIdentity *identity);

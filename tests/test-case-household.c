@@ -136,7 +136,7 @@ test_identity (void)
 
   fresh = hearth_identity_read (store, &error);
   g_assert_no_error (error);
-  g_assert_false (fresh->enrolled);
+  g_assert_false (fresh->named);
   g_assert_cmpstr (fresh->user, ==, g_get_user_name ());
   g_assert_cmpint (fresh->role, ==, HEARTH_ROLE_WORKER);
   g_assert_cmpuint (g_strv_length (fresh->scope), ==, 0);
@@ -145,7 +145,7 @@ test_identity (void)
   g_assert_no_error (error);
   written = hearth_identity_read (store, &error);
   g_assert_no_error (error);
-  g_assert_true (written->enrolled);
+  g_assert_true (written->named);
   g_assert_cmpstr (written->user, ==, "王书记");
   g_assert_cmpint (written->role, ==, HEARTH_ROLE_CLERK);
   g_assert_cmpstrv (written->scope, scope);
