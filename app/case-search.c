@@ -144,6 +144,7 @@ hearth_household_row_free (HearthHouseholdRow *row)
   g_free (row->monitoring_status);
   g_free (row->risk_level);
   g_free (row->next_visit_date);
+  g_free (row->address);
   g_free (row);
 }
 
@@ -367,7 +368,7 @@ static char *
 page_sql (const Search *s, Drive drive, gboolean bounded)
 {
   GString *sql = g_string_new ("SELECT h.id, h.village_code, h.head_name, h.head_id_number, h.monitoring_status,"
-                               " h.risk_level, h.next_visit_date, h.member_count ");
+                               " h.risk_level, h.next_visit_date, h.member_count, h.address ");
   const HearthHouseholdQuery *q = s->q;
 
   if (drive == DRIVE_KEY)
@@ -466,6 +467,7 @@ run_page (sqlite3 *db, const Search *s, Drive drive, const char *status, const c
       row->risk_level = column_dup (st, 5);
       row->next_visit_date = column_dup (st, 6);
       row->member_count = sqlite3_column_int64 (st, 7);
+      row->address = column_dup (st, 8);
       g_ptr_array_add (rows, row);
     }
   sqlite3_finalize (st);

@@ -79,7 +79,8 @@ typedef struct {
  * HearthHouseholdRow:
  *
  * One household found. The ID number is returned whole: the caller
- * decides what to show (a public notice must not show it).
+ * decides what to show (a public notice must not show it). The address
+ * names the village in words, where the village code does not.
  */
 typedef struct {
   char *id;
@@ -90,6 +91,7 @@ typedef struct {
   char *risk_level;
   char *next_visit_date;
   gint64 member_count;
+  char *address;
 } HearthHouseholdRow;
 
 void hearth_household_row_free (HearthHouseholdRow *row);
