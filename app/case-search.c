@@ -161,6 +161,7 @@ hearth_task_row_free (HearthTaskRow *row)
   g_free (row->assignee);
   g_free (row->head_name);
   g_free (row->village_code);
+  g_free (row->address);
   g_free (row);
 }
 
@@ -694,7 +695,7 @@ hearth_case_tasks_list (sqlite3 *db, const char *today, const char *village_pref
     return invalid (error, _("A page cursor needs the due date and id of the last row.")), NULL;
 
   g_string_append (sql,
-                   "SELECT t.id, t.household_id, t.kind, t.due_date, t.reason, t.assignee, h.head_name, h.village_code"
+                   "SELECT t.id, t.household_id, t.kind, t.due_date, t.reason, t.assignee, h.head_name, h.village_code, h.address"
                    " FROM tasks AS t INDEXED BY tasks_open_order CROSS JOIN households AS h ON h.id = t.household_id"
                    " WHERE t.status = 'open' AND h.deleted = 0");
   if (after_due_date != NULL)
@@ -728,6 +729,7 @@ hearth_case_tasks_list (sqlite3 *db, const char *today, const char *village_pref
       row->assignee = column_dup (st, 5);
       row->head_name = column_dup (st, 6);
       row->village_code = column_dup (st, 7);
+      row->address = column_dup (st, 8);
       c = strcmp (row->due_date, today);
       row->urgency = c < 0 ? HEARTH_TASK_OVERDUE : c == 0 ? HEARTH_TASK_DUE_TODAY : HEARTH_TASK_LATER;
       g_ptr_array_add (rows, row);

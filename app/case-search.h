@@ -132,7 +132,8 @@ typedef enum {
 /**
  * HearthTaskRow:
  *
- * One open task with its household's head name and village.
+ * One open task with its household's head name, village and address
+ * (where to go).
  */
 typedef struct {
   char *id;
@@ -144,6 +145,7 @@ typedef struct {
   char *head_name;
   char *village_code;
   HearthTaskUrgency urgency;
+  char *address;
 } HearthTaskRow;
 
 void hearth_task_row_free (HearthTaskRow *row);

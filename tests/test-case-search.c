@@ -630,6 +630,8 @@ test_tasks (Fixture *f, gconstpointer data)
 
           g_assert_cmpstr (t->head_name, ==, h->names[0]);
           g_assert_cmpstr (t->village_code, ==, h->village);
+          /* The test's households have no address: the column's default. */
+          g_assert_cmpstr (t->address, ==, "");
           g_assert_false (h->deleted);
           g_assert_cmpint (t->urgency, ==,
                            strcmp (t->due_date, "2026-05-10") < 0 ? HEARTH_TASK_OVERDUE
@@ -671,7 +673,7 @@ test_tasks (Fixture *f, gconstpointer data)
 }
 
 /* A row carries the household's address (the village in words), through
- * the text path and the filter path alike. */
+ * the text path and the filter path alike, and so does a task. */
 static void
 test_address (Fixture *f, gconstpointer data)
 {
@@ -705,6 +707,21 @@ test_address (Fixture *f, gconstpointer data)
         }
       g_assert_true (found);
     }
+
+  /* And an open task names where to go. */
+  exec_bind (f->db,
+             "INSERT INTO tasks (id, household_id, kind, due_date, status, created_at, updated_at)"
+             " VALUES ('20000000-0000-4000-8000-000000000001', ?, 'follow_up', '2026-05-03', 'open',"
+             " '2026-05-01', '2026-05-01')",
+             (const char *const[]) { h->id, NULL });
+  {
+    g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (f->db, "2026-05-10", NULL, NULL, NULL, 0, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (tasks->len, ==, 1);
+    g_assert_cmpstr (((HearthTaskRow *) tasks->pdata[0])->household_id, ==, h->id);
+    g_assert_cmpstr (((HearthTaskRow *) tasks->pdata[0])->address, ==, "隆兴村三组 12 号");
+  }
 }
 
 int
