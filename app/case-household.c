@@ -239,7 +239,7 @@ read_household (sqlite3 *db, const char *id, GError **error)
                   "LIMIT " G_STRINGIFY (HEARTH_HOUSEHOLD_MAX_CLOSED_TASKS), id, add_task, h->tasks, error) ||
       !read_rows (db,
                   "SELECT at, actor, role, from_state, to_state, comment FROM reviews WHERE household_id = ?1 "
-                  "ORDER BY at DESC, id DESC LIMIT " G_STRINGIFY (HEARTH_HOUSEHOLD_MAX_REVIEWS),
+                  "ORDER BY at DESC, rowid DESC LIMIT " G_STRINGIFY (HEARTH_HOUSEHOLD_MAX_REVIEWS),
                   id, add_review, h->reviews, error))
     return NULL;
   return g_steal_pointer (&h);

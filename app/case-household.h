@@ -67,7 +67,8 @@ typedef struct {
  * @visits: (element-type HearthHouseholdVisit): newest first
  * @tasks: (element-type HearthHouseholdTask): open ones by due date, then
  *   the latest closed ones
- * @reviews: (element-type HearthHouseholdReview): newest first
+ * @reviews: (element-type HearthHouseholdReview): newest first (moves
+ *   made in one second in the order this store recorded them, newest first)
  *
  * The household's properties as the households table holds them
  * (../shared/INTERFACES.md, "Forms and cases"). Free with

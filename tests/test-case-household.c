@@ -7,7 +7,7 @@
  * returned by the clerk with a comment: its members come in household
  * order with the head first, its visits newest first, its open tasks
  * (the follow-up and the clerk's correction) before the closed one, its
- * reviews newest first with the comment. An unknown or tombstoned
+ * reviews newest first with the comment (also when made in one second). An unknown or tombstoned
  * household is not found. The identity reads the defaults from a store
  * that names nobody, round-trips what is written, refuses a bad user or
  * scope without writing anything, and refuses a role it does not know.
@@ -52,6 +52,9 @@ test_household_read (void)
 
   g_assert_no_error (error);
   hearth_case_store_set_wall_clock (worker, fixed_ms, NULL);
+  /* The clerk acts in the same second: the review order is still the
+   * order of the moves. */
+  hearth_case_store_set_wall_clock (clerk, fixed_ms, NULL);
   reg = hearth_case_record_submission (worker, registration, reg_xml, NULL, &error);
   g_assert_no_error (error);
   {
