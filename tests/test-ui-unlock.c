@@ -143,7 +143,7 @@ test_create (void)
   ui_test_click (ui_test_find (root, "later_button"));
   wait_screen (window, "main");
   ui_test_flush (root);
-  g_assert_true (gtk_widget_get_mapped (ui_test_find (root, "empty_page")));
+  g_assert_true (gtk_widget_get_mapped (ui_test_find (root, "today_empty_page")));
   ui_test_assert_labelled (root, "the empty today screen");
   ui_test_screenshot (root, "04-today-empty");
 

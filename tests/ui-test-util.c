@@ -350,6 +350,10 @@ check_labelled (GtkWidget *widget, const char *where, GString *missing)
                                   id != NULL ? id : "", id != NULL ? "”" : "");
         }
     }
+  /* A combo row's inside (the list showing its choice) is libadwaita's:
+   * the row is named by its title. */
+  if (ADW_IS_COMBO_ROW (widget))
+    return;
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     check_labelled (child, where, missing);
@@ -380,12 +384,12 @@ dump_tree (GtkWidget *widget, int depth, GString *out)
 
   if (!gtk_widget_get_mapped (widget))
     return;
-  int min_width = 0;
+  int min_width = 0, natural_width = 0;
 
-  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL, NULL);
-  g_string_append_printf (out, "%*s%s%s%s %d×%d (at least %d wide)\n", depth * 2, "", G_OBJECT_TYPE_NAME (widget),
-                          id != NULL ? " #" : "", id != NULL ? id : "", gtk_widget_get_width (widget),
-                          gtk_widget_get_height (widget), min_width);
+  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, &natural_width, NULL, NULL);
+  g_string_append_printf (out, "%*s%s%s%s %d×%d (width %d at least, %d natural)\n", depth * 2, "",
+                          G_OBJECT_TYPE_NAME (widget), id != NULL ? " #" : "", id != NULL ? id : "",
+                          gtk_widget_get_width (widget), gtk_widget_get_height (widget), min_width, natural_width);
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     dump_tree (child, depth + 1, out);

@@ -74,6 +74,7 @@ set_has_more (HearthHouseholdModel *self, gboolean has_more)
     }
 }
 
+/* From the main loop: never inside a list view's own update. */
 static gboolean
 load_idle (gpointer data)
 {
@@ -105,10 +106,6 @@ list_get_item (GListModel *model, guint position)
 
   if (position >= self->items->len)
     return NULL;
-  /* The view is near the end of what is loaded: fetch the next page soon,
-   * from the main loop. */
-  if (self->has_more && self->load_source == 0 && position + HEARTH_HOUSEHOLD_MODEL_PREFETCH >= self->items->len)
-    self->load_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, load_idle, self, NULL);
   return g_object_ref (self->items->pdata[position]);
 }
 
@@ -275,6 +272,15 @@ hearth_household_model_load_more (HearthHouseholdModel *self, GError **error)
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
     }
   return TRUE;
+}
+
+void
+hearth_household_model_want_more (HearthHouseholdModel *self)
+{
+  g_return_if_fail (HEARTH_IS_HOUSEHOLD_MODEL (self));
+
+  if (self->has_more && self->load_source == 0)
+    self->load_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, load_idle, self, NULL);
 }
 
 gboolean

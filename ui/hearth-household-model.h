@@ -6,11 +6,13 @@
  * Rows are loaded a page at a time by key, never by OFFSET: a page starts
  * after the village code, head name and id of the last row loaded, so the
  * thousandth page costs what the first does. The model holds the rows
- * loaded so far; when the list view asks for a row near the end, the next
- * page is loaded from the main loop (never inside get_item(), where
- * announcing new rows is not allowed) and appended. A new query replaces
- * the rows with its first page at once, which is what search as you type
- * needs: one page read per keystroke.
+ * loaded so far; when the list is scrolled near its end, the page asks for
+ * more (hearth_household_model_want_more()) and the next page is read from
+ * the main loop and appended. (Asking from get_item() would not do: GTK
+ * 4.8's list view makes rows for up to 200 items at once, so it would read
+ * four pages before anything is scrolled.) A new query replaces the rows
+ * with its first page at once, which is what search as you type needs:
+ * one page read per keystroke.
  *
  * The store is used from the main thread only, like the rest of the app.
  */
@@ -26,8 +28,6 @@ G_BEGIN_DECLS
  * in each page after it. */
 #define HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE 50
 #define HEARTH_HOUSEHOLD_MODEL_PAGE 200
-/* How close to the end a requested row makes the next page load. */
-#define HEARTH_HOUSEHOLD_MODEL_PREFETCH 25
 
 #define HEARTH_TYPE_HOUSEHOLD_MODEL (hearth_household_model_get_type ())
 G_DECLARE_FINAL_TYPE (HearthHouseholdModel, hearth_household_model, HEARTH, HOUSEHOLD_MODEL, GObject)
@@ -76,6 +76,10 @@ gboolean hearth_household_model_reload (HearthHouseholdModel *self,
  */
 gboolean hearth_household_model_load_more (HearthHouseholdModel *self,
                                            GError              **error);
+
+/* Appends the next page soon, from the main loop (the list is scrolled
+ * near its end); nothing when every row is loaded or a load is pending. */
+void     hearth_household_model_want_more (HearthHouseholdModel *self);
 
 /* Returns: whether rows after the last loaded one may exist. */
 gboolean hearth_household_model_get_has_more (HearthHouseholdModel *self);

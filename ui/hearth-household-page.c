@@ -127,14 +127,17 @@ show_tasks (HearthHouseholdPage *self, const HearthHousehold *h, const char *tod
       g_autofree char *due = NULL;
       g_autofree char *date = hearth_label_date (t->due_date);
       g_autofree char *subtitle = NULL;
+      g_autofree char *reason = NULL;
 
       if (!g_str_equal (t->status, "open"))
         continue;
       open++;
       due = hearth_label_due (t->due_date, today);
-      /* TRANSLATORS: a task's due date, then how it stands, e.g. "2026-05-03, 7 days overdue" */
-      subtitle = t->reason[0] != '\0' ? g_strdup_printf (_("%s, %s — %s"), date, due, t->reason)
-                                      : g_strdup_printf (_("%s, %s"), date, due);
+      reason = hearth_label_task_reason (t->kind, t->reason);
+      /* TRANSLATORS: a task's due date, how it stands, and why it is open,
+       * e.g. "2026-05-03, 7 days overdue — Yellow risk" */
+      subtitle = reason[0] != '\0' ? g_strdup_printf (_("%s, %s — %s"), date, due, reason)
+                                   : g_strdup_printf (_("%s, %s"), date, due);
       add_row (self, self->tasks_group, hearth_label_task_kind (t->kind), subtitle);
     }
   if (open == 0)

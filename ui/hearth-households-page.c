@@ -16,7 +16,7 @@ struct _HearthHouseholdsPage {
   GtkLabel *count_label;
   GtkStack *list_stack;
   GtkListView *list_view;
-  AdwStatusPage *empty_page;
+  AdwStatusPage *list_empty_page;
   AdwBin *household_bin;
   HearthHouseholdPage *household_page;
   HearthHouseholdModel *model;
@@ -35,8 +35,8 @@ update_count (HearthHouseholdsPage *self, const GError *error)
 
   if (error != NULL)
     {
-      adw_status_page_set_title (self->empty_page, _("This search cannot be done"));
-      adw_status_page_set_description (self->empty_page, error->message);
+      adw_status_page_set_title (self->list_empty_page, _("This search cannot be done"));
+      adw_status_page_set_description (self->list_empty_page, error->message);
       gtk_stack_set_visible_child_name (self->list_stack, "empty");
       gtk_label_set_text (self->count_label, "");
       return;
@@ -48,17 +48,17 @@ update_count (HearthHouseholdsPage *self, const GError *error)
       if (text[0] != '\0')
         {
           title = g_strdup_printf (_("No household matches “%s”"), text);
-          adw_status_page_set_description (self->empty_page,
+          adw_status_page_set_description (self->list_empty_page,
                                            _("Check the name, or type the last 4 digits of an ID number."));
         }
       else
         {
           title = g_strdup (_("No households on this tablet yet"));
-          adw_status_page_set_description (self->empty_page,
+          adw_status_page_set_description (self->list_empty_page,
                                            _("The households of your villages arrive when the tablet is enrolled "
                                              "with the county center and syncs."));
         }
-      adw_status_page_set_title (self->empty_page, title);
+      adw_status_page_set_title (self->list_empty_page, title);
       gtk_stack_set_visible_child_name (self->list_stack, "empty");
       gtk_label_set_text (self->count_label, "");
       return;
@@ -77,9 +77,22 @@ run_query (HearthHouseholdsPage *self)
 {
   g_autoptr(GError) error = NULL;
 
+  /* A new search starts at the top of its list. */
+  gtk_adjustment_set_value (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view)), 0);
   hearth_household_model_set_query (self->model, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), NULL,
                                     NULL, NULL, &error);
   update_count (self, error);
+}
+
+/* Scrolled within two screens of the end: the next page. */
+static void
+scrolled (GtkAdjustment *adjustment, HearthHouseholdsPage *self)
+{
+  double left = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_value (adjustment) -
+                gtk_adjustment_get_page_size (adjustment);
+
+  if (left < 2 * gtk_adjustment_get_page_size (adjustment))
+    hearth_household_model_want_more (self->model);
 }
 
 static void
@@ -180,7 +193,7 @@ hearth_households_page_class_init (HearthHouseholdsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdsPage, count_label);
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdsPage, list_stack);
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdsPage, list_view);
-  gtk_widget_class_bind_template_child (widget_class, HearthHouseholdsPage, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, HearthHouseholdsPage, list_empty_page);
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdsPage, household_bin);
   gtk_widget_class_bind_template_callback (widget_class, search_changed);
   gtk_widget_class_bind_template_callback (widget_class, search_activated);
@@ -212,6 +225,8 @@ hearth_households_page_new (HearthSession *session)
   gtk_list_view_set_factory (self->list_view, factory);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect_swapped (self->model, "notify::n-items", G_CALLBACK (model_grew), self);
+  g_signal_connect_object (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view)), "value-changed",
+                           G_CALLBACK (scrolled), self, 0);
 
   self->household_page = hearth_household_page_new (session);
   adw_bin_set_child (self->household_bin, GTK_WIDGET (self->household_page));

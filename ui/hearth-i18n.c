@@ -40,9 +40,6 @@ is_c_locale (const char *locale)
 void
 hearth_i18n_set_language (const char *language)
 {
-  const char *current;
-  g_autofree char *again = NULL;
-
   g_return_if_fail (language != NULL);
 
   if (g_str_equal (language, HEARTH_LANGUAGE_CHINESE) || g_str_equal (language, HEARTH_LANGUAGE_ENGLISH))
@@ -63,11 +60,13 @@ hearth_i18n_set_language (const char *language)
       setlocale (LC_MESSAGES, system_messages_locale);
     }
 
-  /* Setting the messages locale again makes gettext drop what it cached
-   * for the old language. */
-  current = setlocale (LC_MESSAGES, NULL);
-  again = g_strdup (current);
-  setlocale (LC_MESSAGES, again);
+  /* gettext caches translations by messages locale, not by $LANGUAGE:
+   * this counter is how a program tells it the language changed (the GNU
+   * gettext manual, "Being a `Good Citizen' in Linux"; glibc's). */
+  {
+    extern int _nl_msg_cat_cntr;
+    ++_nl_msg_cat_cntr;
+  }
 }
 
 const char *

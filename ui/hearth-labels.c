@@ -252,6 +252,22 @@ hearth_label_due (const char *due_date, const char *today)
 }
 
 char *
+hearth_label_task_reason (const char *kind, const char *reason)
+{
+  if (reason == NULL || reason[0] == '\0')
+    return g_strdup ("");
+  /* A follow-up says which risk level set its date (case-store.c). */
+  if (g_str_has_prefix (reason, "risk_level="))
+    {
+      const char *level = reason + strlen ("risk_level=");
+
+      return g_str_equal (level, "none") ? g_strdup ("") : g_strdup (hearth_label_risk_level (level));
+    }
+  /* A correction carries the clerk's comment, in the clerk's words. */
+  return g_strdup_printf (_("“%s”"), reason);
+}
+
+char *
 hearth_label_id_tail (const char *id_number)
 {
   gsize n = id_number != NULL ? strlen (id_number) : 0;

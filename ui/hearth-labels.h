@@ -38,6 +38,11 @@ char *hearth_label_date (const char *date);
  * "7 days overdue", "due today", "due in 3 days". */
 char *hearth_label_due (const char *due_date, const char *today);
 
+/* Returns: (transfer full): why a task is open, in words: a follow-up's
+ * risk level, a correction's comment in quotes; "" when there is nothing
+ * to say. */
+char *hearth_label_task_reason (const char *kind, const char *reason);
+
 /* Returns: (transfer full): "…0038": the last four characters of an ID
  * number, enough to tell two people of one name apart on a list. */
 char *hearth_label_id_tail (const char *id_number);

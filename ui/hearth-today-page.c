@@ -7,6 +7,7 @@
 #include "case-search.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 /* Tasks read per page. */
 #define PAGE 50
@@ -19,7 +20,7 @@ struct _HearthTodayPage {
   AdwPreferencesGroup *today_group;
   AdwPreferencesGroup *later_group;
   GtkButton *more_button;
-  AdwStatusPage *empty_page;
+  AdwStatusPage *today_empty_page;
   GPtrArray *rows;            /* (group, row) pairs */
   guint counts[3];
   char *after_due_date;
@@ -49,12 +50,27 @@ add_task (HearthTodayPage *self, const HearthTaskRow *task, const char *today)
   GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
   g_autofree char *due = hearth_label_due (task->due_date, today);
   g_autofree char *subtitle = NULL;
+  const char *where = task->address[0] != '\0' ? task->address : task->village_code;
 
-  /* TRANSLATORS: a task on the today screen: what to do, and how its due date stands */
-  subtitle = g_strdup_printf (_("%s, %s"), hearth_label_task_kind (task->kind), due);
+  /* TRANSLATORS: a task on the today screen: what to do, how its due date
+   * stands, and where (the household's address) */
+  subtitle = g_strdup_printf (_("%s, %s\n%s"), hearth_label_task_kind (task->kind), due, where);
+  /* A follow-up's risk level, as on the household list. */
+  if (g_str_has_prefix (task->reason, "risk_level=") && !g_str_equal (task->reason, "risk_level=none"))
+    {
+      const char *level = task->reason + strlen ("risk_level=");
+      g_autofree char *css = g_strdup_printf ("hearth-risk-%s", level);
+      GtkWidget *badge = gtk_label_new (hearth_label_risk_level (level));
+
+      gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (badge, "hearth-risk");
+      gtk_widget_add_css_class (badge, css);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), badge);
+    }
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), task->head_name);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
   gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
@@ -78,8 +94,8 @@ load_page (HearthTodayPage *self)
 
   if (tasks == NULL)
     {
-      adw_status_page_set_title (self->empty_page, _("The tasks cannot be read"));
-      adw_status_page_set_description (self->empty_page, error->message);
+      adw_status_page_set_title (self->today_empty_page, _("The tasks cannot be read"));
+      adw_status_page_set_description (self->today_empty_page, error->message);
       gtk_stack_set_visible_child_name (self->stack, "empty");
       return;
     }
@@ -108,17 +124,17 @@ load_page (HearthTodayPage *self)
 
       if (households != NULL && households->len == 0)
         {
-          adw_status_page_set_icon_name (self->empty_page, "system-users-symbolic");
-          adw_status_page_set_title (self->empty_page, _("No households on this tablet yet"));
-          adw_status_page_set_description (self->empty_page,
+          adw_status_page_set_icon_name (self->today_empty_page, "system-users-symbolic");
+          adw_status_page_set_title (self->today_empty_page, _("No households on this tablet yet"));
+          adw_status_page_set_description (self->today_empty_page,
                                            _("The households of your villages arrive when the tablet is enrolled "
                                              "with the county center and syncs."));
         }
       else
         {
-          adw_status_page_set_icon_name (self->empty_page, "object-select-symbolic");
-          adw_status_page_set_title (self->empty_page, _("No visits to make"));
-          adw_status_page_set_description (self->empty_page, _("No follow-up visit is open. Find a household under "
+          adw_status_page_set_icon_name (self->today_empty_page, "object-select-symbolic");
+          adw_status_page_set_title (self->today_empty_page, _("No visits to make"));
+          adw_status_page_set_description (self->today_empty_page, _("No follow-up visit is open. Find a household under "
                                                                "Households to visit or register it."));
         }
       gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -191,7 +207,7 @@ hearth_today_page_class_init (HearthTodayPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, today_group);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, later_group);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, more_button);
-  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, today_empty_page);
   gtk_widget_class_bind_template_callback (widget_class, more_clicked);
 }
 

@@ -21,6 +21,49 @@ struct _HearthWorkerView {
 
 G_DEFINE_FINAL_TYPE (HearthWorkerView, hearth_worker_view, GTK_TYPE_WIDGET)
 
+/* Below this window width the tabs go to the bottom, within reach of the
+ * thumb of the hand that holds the tablet (libadwaita 1.2 has no
+ * breakpoints: the window's size is watched). */
+#define NARROW_WIDTH 720
+
+static void
+window_resized (GtkWindow *window, GParamSpec *pspec, HearthWorkerView *self)
+{
+  int width = 0, height = 0;
+  gboolean narrow;
+
+  /* GTK 4.8 writes both sizes, optional or not. */
+  gtk_window_get_default_size (window, &width, &height);
+  narrow = width > 0 && width < NARROW_WIDTH;
+  adw_view_switcher_bar_set_reveal (self->switcher_bar, narrow);
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, !narrow);
+}
+
+static void
+hearth_worker_view_root (GtkWidget *widget)
+{
+  HearthWorkerView *self = HEARTH_WORKER_VIEW (widget);
+  GtkRoot *root;
+
+  GTK_WIDGET_CLASS (hearth_worker_view_parent_class)->root (widget);
+  root = gtk_widget_get_root (widget);
+  if (GTK_IS_WINDOW (root))
+    {
+      g_signal_connect_object (root, "notify::default-width", G_CALLBACK (window_resized), self, 0);
+      window_resized (GTK_WINDOW (root), NULL, self);
+    }
+}
+
+static void
+hearth_worker_view_unroot (GtkWidget *widget)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (root != NULL)
+    g_signal_handlers_disconnect_by_func (root, window_resized, widget);
+  GTK_WIDGET_CLASS (hearth_worker_view_parent_class)->unroot (widget);
+}
+
 void
 hearth_worker_view_show_household (HearthWorkerView *self, const char *household_id)
 {
@@ -66,6 +109,8 @@ hearth_worker_view_class_init (HearthWorkerViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hearth_worker_view_dispose;
+  widget_class->root = hearth_worker_view_root;
+  widget_class->unroot = hearth_worker_view_unroot;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/hearth/Hearth/hearth-worker-view.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, header_bar);
