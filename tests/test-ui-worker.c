@@ -102,6 +102,12 @@ row_titles (GtkWidget *group)
   return titles;
 }
 
+static const HearthTaskRow *
+first_page_last (GPtrArray *tasks)
+{
+  return tasks->pdata[tasks->len - 1];
+}
+
 static void
 test_today (void)
 {
@@ -110,7 +116,7 @@ test_today (void)
   GtkWidget *root = GTK_WIDGET (ui_test_window (app));
   HearthTodayPage *today = hearth_worker_view_get_today_page (view);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (db_of (app), TODAY, NULL, NULL, NULL, 50, &error);
+  g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (db_of (app), TODAY, NULL, NULL, NULL, HEARTH_TODAY_TASKS_PER_PAGE, &error);
   g_autoptr(GPtrArray) overdue_titles = NULL;
   g_autofree char *expected_date = NULL, *expected_heading = NULL;
   guint expected[3] = { 0 }, shown[3];
@@ -138,6 +144,20 @@ test_today (void)
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (root, "date_label"))), ==, expected_heading);
   ui_test_assert_labelled (root, "the today screen");
   ui_test_screenshot (root, "10-today");
+
+  /* "Show more" reads the next page after the last task shown. */
+  {
+    g_autoptr(GPtrArray) next = hearth_case_tasks_list (db_of (app), TODAY, NULL, first_page_last (tasks)->due_date,
+                                                        first_page_last (tasks)->id, HEARTH_TODAY_TASKS_PER_PAGE, &error);
+    guint more[3];
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (tasks->len, ==, HEARTH_TODAY_TASKS_PER_PAGE);
+    ui_test_click (ui_test_find (root, "more_button"));
+    ui_test_flush (root);
+    hearth_today_page_get_counts (today, &more[0], &more[1], &more[2]);
+    g_assert_cmpuint (more[0] + more[1] + more[2], ==, tasks->len + next->len);
+  }
 
   /* A task opens its household. */
   rows = ui_test_find_all (ui_test_find (root, "overdue_group"), ADW_TYPE_ACTION_ROW);

@@ -38,8 +38,9 @@ hearth_enrol_page_describe_error (const GError *error)
     return g_strdup (_("The county center cannot be reached. Check that the tablet has a network (Wi-Fi or "
                        "mobile data) and that the address is right, then try again, or choose Later."));
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED))
-    return g_strdup_printf (_("The county center did not accept the code: %s. Check the code, or ask county "
-                              "staff for a new one."), error->message);
+    return g_strdup_printf (_("The county center did not accept this code: it may be mistyped, used already or "
+                              "expired. Check the code, or ask county staff for a new one. (The center said: %s)"),
+                            error->message);
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL))
     return g_strdup_printf (_("The address does not lead to a county center, or the center answered in a way "
                               "this version of Hearth does not understand. Check the address. (Details: %s)"),

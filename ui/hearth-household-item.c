@@ -109,6 +109,20 @@ hearth_household_item_new (HearthHouseholdRow *row)
   return self;
 }
 
+void
+hearth_household_item_set_row (HearthHouseholdItem *self, HearthHouseholdRow *row)
+{
+  g_return_if_fail (HEARTH_IS_HOUSEHOLD_ITEM (self));
+  g_return_if_fail (row != NULL);
+
+  hearth_household_row_free (self->row);
+  self->row = row;
+  g_object_freeze_notify (G_OBJECT (self));
+  for (guint i = PROP_0 + 1; i < N_PROPS; i++)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[i]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
 #define GETTER(name, member)                                            \
   const char *                                                          \
   hearth_household_item_get_##name (HearthHouseholdItem *self)          \

@@ -19,6 +19,18 @@ G_DECLARE_FINAL_TYPE (HearthHouseholdItem, hearth_household_item, HEARTH, HOUSEH
 /* @row: (transfer full): the search row the item takes over. */
 HearthHouseholdItem *hearth_household_item_new (HearthHouseholdRow *row);
 
+/**
+ * hearth_household_item_set_row:
+ * @row: (transfer full): another household's search row
+ *
+ * Makes the item show another household and notifies every property: the
+ * household model reuses its items for a new search, so that the list's
+ * rows are relabelled rather than made anew (GTK 4.8 makes a new row
+ * widget for every new item, which costs more than a keystroke may).
+ */
+void hearth_household_item_set_row (HearthHouseholdItem *self,
+                                    HearthHouseholdRow  *row);
+
 const char *hearth_household_item_get_id                (HearthHouseholdItem *self);
 const char *hearth_household_item_get_village_code      (HearthHouseholdItem *self);
 const char *hearth_household_item_get_head_name         (HearthHouseholdItem *self);

@@ -106,6 +106,8 @@ hearth_household_list_row_dispose (GObject *object)
 {
   HearthHouseholdListRow *self = HEARTH_HOUSEHOLD_LIST_ROW (object);
 
+  if (self->item != NULL)
+    g_signal_handlers_disconnect_by_func (self->item, update, self);
   g_clear_object (&self->item);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_HOUSEHOLD_LIST_ROW);
   /* Children of the template the class does not bind stay otherwise. */
@@ -149,11 +151,16 @@ hearth_household_list_row_set_item (HearthHouseholdListRow *self, HearthHousehol
 {
   g_return_if_fail (HEARTH_IS_HOUSEHOLD_LIST_ROW (self));
 
-  if (g_set_object (&self->item, item))
-    {
-      update (self);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
-    }
+  if (self->item == item)
+    return;
+  if (self->item != NULL)
+    g_signal_handlers_disconnect_by_func (self->item, update, self);
+  g_set_object (&self->item, item);
+  /* The model gives its items other households as searches change. */
+  if (item != NULL)
+    g_signal_connect_swapped (item, "notify::id", G_CALLBACK (update), self);
+  update (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
 }
 
 HearthHouseholdItem *

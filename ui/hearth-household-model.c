@@ -32,7 +32,7 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* One page after @after (NULL: the first), as items. */
+/* One page after @after (NULL: the first), as search rows. */
 static GPtrArray *
 read_page (HearthHouseholdModel *self, HearthHouseholdItem *after, guint limit, GError **error)
 {
@@ -43,8 +43,7 @@ read_page (HearthHouseholdModel *self, HearthHouseholdItem *after, guint limit, 
     .risk_level = self->risk_level,
     .limit = limit,
   };
-  g_autoptr(GPtrArray) rows = NULL;
-  GPtrArray *items;
+  GPtrArray *rows;
 
   if (after != NULL)
     {
@@ -53,15 +52,21 @@ read_page (HearthHouseholdModel *self, HearthHouseholdItem *after, guint limit, 
       q.after_id = hearth_household_item_get_id (after);
     }
   rows = hearth_case_search_households (hearth_session_get_db (self->session), &q, error);
-  if (rows == NULL)
-    return NULL;
-  self->pages_read++;
-  items = g_ptr_array_new_full (rows->len, g_object_unref);
-  /* The items take the rows over. */
-  g_ptr_array_set_free_func (rows, NULL);
-  for (guint i = 0; i < rows->len; i++)
-    g_ptr_array_add (items, hearth_household_item_new (rows->pdata[i]));
-  return items;
+  if (rows != NULL)
+    self->pages_read++;
+  return rows;
+}
+
+/* Hands each row of @rows to a new item appended to the model (the rows
+ * are the items' from then on). */
+static void
+append_rows (HearthHouseholdModel *self, GPtrArray *rows, guint from)
+{
+  for (guint i = from; i < rows->len; i++)
+    {
+      g_ptr_array_add (self->items, hearth_household_item_new (rows->pdata[i]));
+      rows->pdata[i] = NULL;
+    }
 }
 
 static void
@@ -200,19 +205,29 @@ nonblank (const char *text)
   return copy[0] != '\0' ? g_steal_pointer (&copy) : NULL;
 }
 
-/* Replaces every row with @items (NULL: none). */
+/* Shows @rows (NULL: none) instead of the rows loaded. The items there are
+ * reused for the first rows, relabelled in place; only the difference in
+ * length is announced as added or removed. */
 static void
-replace_all (HearthHouseholdModel *self, GPtrArray *items)
+replace_all (HearthHouseholdModel *self, GPtrArray *rows)
 {
-  guint removed = self->items->len;
-  guint added = items != NULL ? items->len : 0;
+  guint before = self->items->len;
+  guint after = rows != NULL ? rows->len : 0;
+  guint common = MIN (before, after);
 
-  g_ptr_array_unref (self->items);
-  self->items = items != NULL ? g_ptr_array_ref (items) : g_ptr_array_new_with_free_func (g_object_unref);
-  set_has_more (self, added == HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE);
-  if (removed > 0 || added > 0)
+  for (guint i = 0; i < common; i++)
     {
-      g_list_model_items_changed (G_LIST_MODEL (self), 0, removed, added);
+      hearth_household_item_set_row (self->items->pdata[i], rows->pdata[i]);
+      rows->pdata[i] = NULL;
+    }
+  if (after > before)
+    append_rows (self, rows, before);
+  else if (before > after)
+    g_ptr_array_remove_range (self->items, after, before - after);
+  set_has_more (self, after == HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE);
+  if (before != after)
+    {
+      g_list_model_items_changed (G_LIST_MODEL (self), common, before - common, after - common);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
     }
 }
@@ -220,14 +235,14 @@ replace_all (HearthHouseholdModel *self, GPtrArray *items)
 gboolean
 hearth_household_model_reload (HearthHouseholdModel *self, GError **error)
 {
-  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
 
   g_return_val_if_fail (HEARTH_IS_HOUSEHOLD_MODEL (self), FALSE);
 
   g_clear_handle_id (&self->load_source, g_source_remove);
-  items = read_page (self, NULL, HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE, error);
-  replace_all (self, items);
-  return items != NULL;
+  rows = read_page (self, NULL, HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE, error);
+  replace_all (self, rows);
+  return rows != NULL;
 }
 
 gboolean
@@ -250,7 +265,7 @@ hearth_household_model_set_query (HearthHouseholdModel *self, const char *text, 
 gboolean
 hearth_household_model_load_more (HearthHouseholdModel *self, GError **error)
 {
-  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
   guint position;
 
   g_return_val_if_fail (HEARTH_IS_HOUSEHOLD_MODEL (self), FALSE);
@@ -258,17 +273,16 @@ hearth_household_model_load_more (HearthHouseholdModel *self, GError **error)
   g_clear_handle_id (&self->load_source, g_source_remove);
   if (!self->has_more)
     return TRUE;
-  items = read_page (self, self->items->len > 0 ? self->items->pdata[self->items->len - 1] : NULL,
-                     HEARTH_HOUSEHOLD_MODEL_PAGE, error);
-  if (items == NULL)
+  rows = read_page (self, self->items->len > 0 ? self->items->pdata[self->items->len - 1] : NULL,
+                    HEARTH_HOUSEHOLD_MODEL_PAGE, error);
+  if (rows == NULL)
     return FALSE;
   position = self->items->len;
-  for (guint i = 0; i < items->len; i++)
-    g_ptr_array_add (self->items, g_object_ref (items->pdata[i]));
-  set_has_more (self, items->len == HEARTH_HOUSEHOLD_MODEL_PAGE);
-  if (items->len > 0)
+  append_rows (self, rows, 0);
+  set_has_more (self, rows->len == HEARTH_HOUSEHOLD_MODEL_PAGE);
+  if (rows->len > 0)
     {
-      g_list_model_items_changed (G_LIST_MODEL (self), position, 0, items->len);
+      g_list_model_items_changed (G_LIST_MODEL (self), position, 0, rows->len);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
     }
   return TRUE;

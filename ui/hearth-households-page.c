@@ -22,6 +22,7 @@ struct _HearthHouseholdsPage {
   HearthHouseholdModel *model;
   GtkSingleSelection *selection;
   HearthSession *session;
+  char *query;                /* the text of the rows shown */
 };
 
 G_DEFINE_FINAL_TYPE (HearthHouseholdsPage, hearth_households_page, GTK_TYPE_WIDGET)
@@ -77,10 +78,13 @@ run_query (HearthHouseholdsPage *self)
 {
   g_autoptr(GError) error = NULL;
 
-  /* A new search starts at the top of its list. */
+  /* A new search starts at the top of its list, nothing chosen (the
+   * model's items now show other households). */
   gtk_adjustment_set_value (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view)), 0);
-  hearth_household_model_set_query (self->model, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), NULL,
-                                    NULL, NULL, &error);
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  g_free (self->query);
+  self->query = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  hearth_household_model_set_query (self->model, self->query, NULL, NULL, NULL, &error);
   update_count (self, error);
 }
 
@@ -98,7 +102,10 @@ scrolled (GtkAdjustment *adjustment, HearthHouseholdsPage *self)
 static void
 search_changed (HearthHouseholdsPage *self)
 {
-  run_query (self);
+  /* The search field announces a change also when its text is set to
+   * what it was. */
+  if (g_strcmp0 (self->query, gtk_editable_get_text (GTK_EDITABLE (self->search_entry))) != 0)
+    run_query (self);
 }
 
 static void
@@ -175,6 +182,7 @@ hearth_households_page_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->model);
   g_clear_object (&self->session);
+  g_clear_pointer (&self->query, g_free);
   G_OBJECT_CLASS (hearth_households_page_parent_class)->dispose (object);
 }
 

@@ -9,9 +9,6 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-/* Tasks read per page. */
-#define PAGE 50
-
 struct _HearthTodayPage {
   GtkWidget parent_instance;
   GtkStack *stack;
@@ -90,7 +87,7 @@ load_page (HearthTodayPage *self)
   g_autofree char *today = hearth_session_get_today (self->session);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (hearth_session_get_db (self->session), today, NULL,
-                                                        self->after_due_date, self->after_id, PAGE, &error);
+                                                        self->after_due_date, self->after_id, HEARTH_TODAY_TASKS_PER_PAGE, &error);
 
   if (tasks == NULL)
     {
@@ -110,7 +107,7 @@ load_page (HearthTodayPage *self)
       g_free (self->after_id);
       self->after_id = g_strdup (last->id);
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->more_button), tasks->len == PAGE);
+  gtk_widget_set_visible (GTK_WIDGET (self->more_button), tasks->len == HEARTH_TODAY_TASKS_PER_PAGE);
   for (guint i = 0; i < 3; i++)
     {
       AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };

@@ -13,6 +13,10 @@
 
 G_BEGIN_DECLS
 
+/* Tasks read per page (and "Show more"): more than a screen holds;
+ * building rows for more would slow the first screen. */
+#define HEARTH_TODAY_TASKS_PER_PAGE 20
+
 #define HEARTH_TYPE_TODAY_PAGE (hearth_today_page_get_type ())
 G_DECLARE_FINAL_TYPE (HearthTodayPage, hearth_today_page, HEARTH, TODAY_PAGE, GtkWidget)
 
