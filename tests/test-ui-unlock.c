@@ -105,6 +105,7 @@ test_create (void)
   g_assert_cmpstr (hearth_window_get_screen (window), ==, "unlock");
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (ui_test_find (root, "mode_stack"))), ==, "create");
   ui_test_assert_labelled (root, "the create screen");
+  ui_test_assert_touch_targets (root, "the create screen");
   ui_test_screenshot (root, "01-create");
 
   ui_test_type (new_entry, "short");
@@ -131,6 +132,7 @@ test_create (void)
   /* Kept for enrolment's recovery envelope, in guarded memory. */
   g_assert_nonnull (hearth_session_get_passphrase (session));
   ui_test_assert_labelled (root, "the enrolment screen");
+  ui_test_assert_touch_targets (root, "the enrolment screen");
   ui_test_screenshot (root, "03-enrol");
 
   /* An empty code is refused in words, with the focus on the code. */
@@ -145,6 +147,7 @@ test_create (void)
   ui_test_flush (root);
   g_assert_true (gtk_widget_get_mapped (ui_test_find (root, "today_empty_page")));
   ui_test_assert_labelled (root, "the empty today screen");
+  ui_test_assert_touch_targets (root, "the empty today screen");
   ui_test_screenshot (root, "04-today-empty");
 
   /* Locking drops the session: nothing keeps the store open. */
@@ -180,6 +183,7 @@ test_unlock_errors (void)
 
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (ui_test_find (root, "mode_stack"))), ==, "unlock");
   ui_test_assert_labelled (root, "the unlock screen");
+  ui_test_assert_touch_targets (root, "the unlock screen");
   ui_test_screenshot (root, "05-unlock");
 
   /* Nothing typed. */

@@ -143,6 +143,7 @@ test_today (void)
   expected_heading = g_strdup_printf (_("Today, %s"), expected_date);
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (root, "date_label"))), ==, expected_heading);
   ui_test_assert_labelled (root, "the today screen");
+  ui_test_assert_touch_targets (root, "the today screen");
   ui_test_screenshot (root, "10-today");
 
   /* "Show more" reads the next page after the last task shown. */
@@ -259,6 +260,7 @@ test_households (void)
                        hearth_household_item_get_head_name (item));
     }
   ui_test_assert_labelled (root, "the household list");
+  ui_test_assert_touch_targets (root, "the household list");
   ui_test_screenshot (root, "12-households");
 
   /* Scrolling to the end reads the next page by key: every household
@@ -413,6 +415,7 @@ test_household_page (void)
     }
   g_test_message ("household %s: %u reviews, a comment shown: %d", id, h->reviews->len, comment_shown);
   ui_test_assert_labelled (root, "the household page");
+  ui_test_assert_touch_targets (root, "the household page");
   ui_test_screenshot (root, "15-household");
 
   /* Back to the list. */
@@ -427,6 +430,7 @@ test_household_page (void)
   g_assert_true (gtk_widget_get_mapped (ui_test_find (root, "list_view")));
   g_assert_true (gtk_widget_get_mapped (ui_test_find (hp, "members_group")));
   ui_test_assert_labelled (root, "the household list and page side by side");
+  ui_test_assert_touch_targets (root, "the household list and page side by side");
   ui_test_screenshot (root, "16-households-landscape");
 
   /* Narrow (a small tablet upright, or a split screen): the tabs move to
@@ -465,6 +469,7 @@ test_language_switch (void)
       preferences = l->data;
   g_assert_nonnull (preferences);
   ui_test_assert_labelled (preferences, "the preferences");
+  ui_test_assert_touch_targets (preferences, "the preferences");
   ui_test_screenshot (preferences, "18-preferences");
 
   /* The other language, picked on the language row. */

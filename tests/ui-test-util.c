@@ -369,6 +369,42 @@ ui_test_assert_labelled (GtkWidget *root, const char *where)
     g_error ("controls without an accessible label on %s:\n%s", where, missing->str);
 }
 
+static void
+check_touch (GtkWidget *widget, GString *small)
+{
+  if (!shown (widget))
+    return;
+  /* The window manager's buttons are not the app's. */
+  if (g_str_equal (gtk_widget_get_css_name (widget), "windowcontrols"))
+    return;
+  /* What a finger taps: not a meter (the strength bar) nor a whole list. */
+  if (is_control (widget) && gtk_widget_is_sensitive (widget) && !GTK_IS_LIST_VIEW (widget) &&
+      gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (widget)) != GTK_ACCESSIBLE_ROLE_METER &&
+      gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (widget)) != GTK_ACCESSIBLE_ROLE_PROGRESS_BAR &&
+      (gtk_widget_get_height (widget) < 44 || gtk_widget_get_width (widget) < 44))
+    {
+      const char *id = GTK_IS_BUILDABLE (widget) ? gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)) : NULL;
+      g_string_append_printf (small, "  %s%s%s %d×%d\n", G_OBJECT_TYPE_NAME (widget), id != NULL ? " #" : "",
+                              id != NULL ? id : "", gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+    }
+  if (ADW_IS_COMBO_ROW (widget))
+    return;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    check_touch (child, small);
+}
+
+void
+ui_test_assert_touch_targets (GtkWidget *root, const char *where)
+{
+  g_autoptr(GString) small = g_string_new (NULL);
+
+  ui_test_flush (root);
+  check_touch (root, small);
+  if (small->len > 0)
+    g_error ("controls smaller than 44×44 pixels on %s:\n%s", where, small->str);
+}
+
 void
 ui_test_resize (GtkWidget *window, int width, int height)
 {

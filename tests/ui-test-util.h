@@ -68,6 +68,10 @@ char *ui_test_visible_text (GtkWidget *root);
  * screen in the failure. */
 void ui_test_assert_labelled (GtkWidget *root, const char *where);
 
+/* Fails unless every visible, sensitive control under @root is at least
+ * 44×44 pixels: a finger's size, on a tablet held in one hand. */
+void ui_test_assert_touch_targets (GtkWidget *root, const char *where);
+
 /* Writes @window as $HEARTH_SCREENSHOT_DIR/LANGUAGE/@name.png (after a
  * flush), and prints the path. */
 void ui_test_screenshot (GtkWidget *window, const char *name);
