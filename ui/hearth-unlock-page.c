@@ -23,6 +23,7 @@ struct _HearthUnlockPage {
   GtkLabel *match_label;
   GtkButton *create_button;
   GtkLabel *error_label;
+  GtkLabel *details_label;
   GtkWidget *busy_box;
   GtkSpinner *spinner;
   GtkLabel *busy_label;
@@ -36,8 +37,11 @@ struct _HearthUnlockPage {
 G_DEFINE_FINAL_TYPE (HearthUnlockPage, hearth_unlock_page, GTK_TYPE_WIDGET)
 
 char *
-hearth_unlock_page_describe_error (const GError *error)
+hearth_unlock_page_describe_error (const GError *error, char **details)
 {
+  /* What county IT needs to know, apart from what the user reads. */
+  if (details != NULL)
+    *details = NULL;
   if (error->domain == HEARTH_STORE_ERROR)
     switch ((HearthStoreError) error->code)
       {
@@ -46,12 +50,16 @@ hearth_unlock_page_describe_error (const GError *error)
                            "Chinese characters, and that capital letters are as you set them, then try again."));
       case HEARTH_STORE_ERROR_KEYSLOT_CORRUPT:
       case HEARTH_STORE_ERROR_KEYSLOT_MISMATCH:
+        if (details != NULL)
+          *details = g_strdup (error->message);
         return g_strdup (_("The key file that opens this tablet’s data is damaged, so the data cannot be opened "
                            "with a passphrase. Do not delete anything: county IT can open the data again with "
                            "the county key."));
       case HEARTH_STORE_ERROR_CORRUPT:
-        return g_strdup_printf (_("The data on this tablet is damaged and cannot be read safely. Do not delete "
-                                  "anything and ask county IT for help. (Details: %s)"), error->message);
+        if (details != NULL)
+          *details = g_strdup (error->message);
+        return g_strdup (_("The data on this tablet is damaged and cannot be read safely. Do not delete anything "
+                           "and ask county IT for help."));
       case HEARTH_STORE_ERROR_NEWER_SCHEMA:
         return g_strdup (_("This data was written by a newer version of Hearth. Update Hearth on this tablet, "
                            "then unlock again."));
@@ -64,19 +72,30 @@ hearth_unlock_page_describe_error (const GError *error)
       case HEARTH_STORE_ERROR_EXISTS:
         return g_strdup (_("This tablet already has data: unlock it with its passphrase."));
       case HEARTH_STORE_ERROR_IO:
-        return g_strdup_printf (_("The tablet could not read or write its data; its storage may be full. "
-                                  "(Details: %s)"), error->message);
+        if (details != NULL)
+          *details = g_strdup (error->message);
+        return g_strdup (_("The tablet could not read or write its data; its storage may be full."));
       default:
         break;
       }
-  return g_strdup_printf (_("Hearth could not open the data: %s"), error->message);
+  if (details != NULL)
+    *details = g_strdup (error->message);
+  return g_strdup (_("Hearth could not open the data. Do not delete anything and ask county IT for help."));
+}
+
+static void
+show_error_details (HearthUnlockPage *self, const char *message, const char *details)
+{
+  gtk_label_set_text (self->error_label, message != NULL ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+  gtk_label_set_text (self->details_label, details != NULL ? details : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->details_label), details != NULL);
 }
 
 static void
 show_error (HearthUnlockPage *self, const char *message)
 {
-  gtk_label_set_text (self->error_label, message != NULL ? message : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+  show_error_details (self, message, NULL);
 }
 
 static void
@@ -145,11 +164,12 @@ opened (GObject *source, GAsyncResult *result, gpointer data)
   if (session == NULL)
     {
       g_autofree char *message = NULL;
+      g_autofree char *details = NULL;
 
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
-      message = hearth_unlock_page_describe_error (error);
-      show_error (self, message);
+      message = hearth_unlock_page_describe_error (error, &details);
+      show_error_details (self, message, details);
       if (g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_EXISTS))
         hearth_unlock_page_reset (self, self->data_dir);
       hearth_unlock_page_focus (self);
@@ -269,6 +289,7 @@ hearth_unlock_page_class_init (HearthUnlockPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthUnlockPage, match_label);
   gtk_widget_class_bind_template_child (widget_class, HearthUnlockPage, create_button);
   gtk_widget_class_bind_template_child (widget_class, HearthUnlockPage, error_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthUnlockPage, details_label);
   gtk_widget_class_bind_template_child (widget_class, HearthUnlockPage, busy_box);
   gtk_widget_class_bind_template_child (widget_class, HearthUnlockPage, spinner);
   gtk_widget_class_bind_template_child (widget_class, HearthUnlockPage, busy_label);

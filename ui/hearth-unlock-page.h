@@ -28,8 +28,16 @@ void     hearth_unlock_page_focus       (HearthUnlockPage *self);
 /* Returns: whether this page made the store now open (then enrolment follows). */
 gboolean hearth_unlock_page_get_created (HearthUnlockPage *self);
 
-/* Returns: (transfer full): @error (from opening or making a store) in
- * plain words for the user, with what to do. */
-char    *hearth_unlock_page_describe_error (const GError *error);
+/**
+ * hearth_unlock_page_describe_error:
+ * @error: from opening or making a store
+ * @details: (out) (optional) (transfer full) (nullable): the store's own
+ *   message where county IT needs it (damage, a failure to read or write),
+ *   shown apart in small print; %NULL otherwise
+ *
+ * Returns: (transfer full): @error in plain words, with what to do.
+ */
+char    *hearth_unlock_page_describe_error (const GError *error,
+                                            char        **details);
 
 G_END_DECLS
