@@ -89,14 +89,39 @@ memory_mb (double *rss, double *anon, double *peak)
     }
 }
 
+/* The resident part of the OpenGL stack (Mesa's drivers and LLVM), in MB:
+ * GDK loads it to probe OpenGL even when drawing with cairo, as under
+ * Xvfb here; a tablet's own GPU driver would take its place. */
+static double
+gl_stack_mb (void)
+{
+  g_autofree char *smaps = NULL;
+  gboolean in_gl = FALSE;
+  double kb_total = 0;
+
+  if (!g_file_get_contents ("/proc/self/smaps", &smaps, NULL, NULL))
+    return 0;
+  for (char *line = strtok (smaps, "\n"); line != NULL; line = strtok (NULL, "\n"))
+    {
+      unsigned long kb;
+
+      if (g_ascii_isxdigit (line[0]) && strchr (line, '-') != NULL && strchr (line, ' ') != NULL)
+        in_gl = strstr (line, "libLLVM") != NULL || strstr (line, "/dri/") != NULL || strstr (line, "libgallium") != NULL ||
+                strstr (line, "libGLX_mesa") != NULL;
+      else if (in_gl && sscanf (line, "Rss: %lu kB", &kb) == 1)
+        kb_total += kb;
+    }
+  return kb_total / 1024.0;
+}
+
 static void
 print_memory (const char *when)
 {
   double rss, anon, peak;
 
   memory_mb (&rss, &anon, &peak);
-  g_print ("  %-44s %6.1f MB resident (%5.1f MB own, the rest files mapped), peak %6.1f MB   (target ≤ %.0f MB)\n",
-           when, rss, anon, peak, TARGET_RSS_MB);
+  g_print ("  %-44s %6.1f MB resident (%5.1f MB own, %4.1f MB the OpenGL stack, the rest other files mapped), "
+           "peak %6.1f MB   (target ≤ %.0f MB)\n", when, rss, anon, gl_stack_mb (), peak, TARGET_RSS_MB);
 }
 
 static void
