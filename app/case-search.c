@@ -144,6 +144,7 @@ hearth_household_row_free (HearthHouseholdRow *row)
   g_free (row->monitoring_status);
   g_free (row->risk_level);
   g_free (row->next_visit_date);
+  g_free (row->address);
   g_free (row);
 }
 
@@ -160,6 +161,7 @@ hearth_task_row_free (HearthTaskRow *row)
   g_free (row->assignee);
   g_free (row->head_name);
   g_free (row->village_code);
+  g_free (row->address);
   g_free (row);
 }
 
@@ -367,7 +369,7 @@ static char *
 page_sql (const Search *s, Drive drive, gboolean bounded)
 {
   GString *sql = g_string_new ("SELECT h.id, h.village_code, h.head_name, h.head_id_number, h.monitoring_status,"
-                               " h.risk_level, h.next_visit_date, h.member_count ");
+                               " h.risk_level, h.next_visit_date, h.member_count, h.address ");
   const HearthHouseholdQuery *q = s->q;
 
   if (drive == DRIVE_KEY)
@@ -466,6 +468,7 @@ run_page (sqlite3 *db, const Search *s, Drive drive, const char *status, const c
       row->risk_level = column_dup (st, 5);
       row->next_visit_date = column_dup (st, 6);
       row->member_count = sqlite3_column_int64 (st, 7);
+      row->address = column_dup (st, 8);
       g_ptr_array_add (rows, row);
     }
   sqlite3_finalize (st);
@@ -692,7 +695,7 @@ hearth_case_tasks_list (sqlite3 *db, const char *today, const char *village_pref
     return invalid (error, _("A page cursor needs the due date and id of the last row.")), NULL;
 
   g_string_append (sql,
-                   "SELECT t.id, t.household_id, t.kind, t.due_date, t.reason, t.assignee, h.head_name, h.village_code"
+                   "SELECT t.id, t.household_id, t.kind, t.due_date, t.reason, t.assignee, h.head_name, h.village_code, h.address"
                    " FROM tasks AS t INDEXED BY tasks_open_order CROSS JOIN households AS h ON h.id = t.household_id"
                    " WHERE t.status = 'open' AND h.deleted = 0");
   if (after_due_date != NULL)
@@ -726,6 +729,7 @@ hearth_case_tasks_list (sqlite3 *db, const char *today, const char *village_pref
       row->assignee = column_dup (st, 5);
       row->head_name = column_dup (st, 6);
       row->village_code = column_dup (st, 7);
+      row->address = column_dup (st, 8);
       c = strcmp (row->due_date, today);
       row->urgency = c < 0 ? HEARTH_TASK_OVERDUE : c == 0 ? HEARTH_TASK_DUE_TODAY : HEARTH_TASK_LATER;
       g_ptr_array_add (rows, row);

@@ -79,7 +79,8 @@ typedef struct {
  * HearthHouseholdRow:
  *
  * One household found. The ID number is returned whole: the caller
- * decides what to show (a public notice must not show it).
+ * decides what to show (a public notice must not show it). The address
+ * names the village in words, where the village code does not.
  */
 typedef struct {
   char *id;
@@ -90,6 +91,7 @@ typedef struct {
   char *risk_level;
   char *next_visit_date;
   gint64 member_count;
+  char *address;
 } HearthHouseholdRow;
 
 void hearth_household_row_free (HearthHouseholdRow *row);
@@ -130,7 +132,8 @@ typedef enum {
 /**
  * HearthTaskRow:
  *
- * One open task with its household's head name and village.
+ * One open task with its household's head name, village and address
+ * (where to go).
  */
 typedef struct {
   char *id;
@@ -142,6 +145,7 @@ typedef struct {
   char *head_name;
   char *village_code;
   HearthTaskUrgency urgency;
+  char *address;
 } HearthTaskRow;
 
 void hearth_task_row_free (HearthTaskRow *row);

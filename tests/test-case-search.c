@@ -630,6 +630,8 @@ test_tasks (Fixture *f, gconstpointer data)
 
           g_assert_cmpstr (t->head_name, ==, h->names[0]);
           g_assert_cmpstr (t->village_code, ==, h->village);
+          /* The test's households have no address: the column's default. */
+          g_assert_cmpstr (t->address, ==, "");
           g_assert_false (h->deleted);
           g_assert_cmpint (t->urgency, ==,
                            strcmp (t->due_date, "2026-05-10") < 0 ? HEARTH_TASK_OVERDUE
@@ -670,6 +672,58 @@ test_tasks (Fixture *f, gconstpointer data)
   g_assert_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID);
 }
 
+/* A row carries the household's address (the village in words), through
+ * the text path and the filter path alike, and so does a task. */
+static void
+test_address (Fixture *f, gconstpointer data)
+{
+  const Household *h = &f->hh[7];
+  g_autoptr(GError) error = NULL;
+  HearthHouseholdQuery by_name = { .text = h->names[0], .limit = HEARTH_CASE_SEARCH_MAX_LIMIT };
+  HearthHouseholdQuery by_filter = { .monitoring_status = h->status, .risk_level = h->risk,
+                                     .village_prefix = h->village, .limit = HEARTH_CASE_SEARCH_MAX_LIMIT };
+  HearthHouseholdQuery *queries[] = { &by_name, &by_filter };
+
+  exec_bind (f->db, "UPDATE households SET address = '隆兴村三组 12 号' WHERE id = ?",
+             (const char *const[]) { h->id, NULL });
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
+    {
+      g_autoptr(GPtrArray) rows = hearth_case_search_households (f->db, queries[q], &error);
+      gboolean found = FALSE;
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          HearthHouseholdRow *row = rows->pdata[i];
+
+          g_assert_nonnull (row->address);
+          if (g_str_equal (row->id, h->id))
+            {
+              g_assert_cmpstr (row->address, ==, "隆兴村三组 12 号");
+              found = TRUE;
+            }
+          else
+            g_assert_cmpstr (row->address, ==, "");
+        }
+      g_assert_true (found);
+    }
+
+  /* And an open task names where to go. */
+  exec_bind (f->db,
+             "INSERT INTO tasks (id, household_id, kind, due_date, status, created_at, updated_at)"
+             " VALUES ('20000000-0000-4000-8000-000000000001', ?, 'follow_up', '2026-05-03', 'open',"
+             " '2026-05-01', '2026-05-01')",
+             (const char *const[]) { h->id, NULL });
+  {
+    g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (f->db, "2026-05-10", NULL, NULL, NULL, 0, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (tasks->len, ==, 1);
+    g_assert_cmpstr (((HearthTaskRow *) tasks->pdata[0])->household_id, ==, h->id);
+    g_assert_cmpstr (((HearthTaskRow *) tasks->pdata[0])->address, ==, "隆兴村三组 12 号");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -685,6 +739,7 @@ main (int argc, char **argv)
   ADD ("tasks", test_tasks);
   ADD ("equal-names", test_equal_names);
   ADD ("rare-filters", test_rare_filters);
+  ADD ("address", test_address);
 #undef ADD
   g_test_add ("/case/search/migrated", Fixture, NULL, fixture_setup_migrated, test_migrated, fixture_teardown);
   return g_test_run ();

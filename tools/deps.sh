@@ -4,7 +4,13 @@
 
 HEARTH_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 gettext \
 libglib2.0-dev libglib2.0-bin libsqlite3-dev libsodium-dev libjson-glib-dev libxml2-dev tzdata \
-libmicrohttpd-dev libcurl4-openssl-dev"
+libmicrohttpd-dev libcurl4-openssl-dev libgtk-4-dev libadwaita-1-dev"
+
+# What the test suite needs beyond the build (tools/test installs them): a
+# virtual X server and a D-Bus session for the app's screens, Chinese fonts
+# and locale for their Chinese screenshots, and the validators of the
+# desktop file and the AppStream metainfo.
+HEARTH_TEST_PACKAGES="xvfb xauth dbus fonts-noto-cjk locales appstream desktop-file-utils"
 
 hearth_install_deps () {
   missing=""
@@ -25,6 +31,24 @@ hearth_install_deps () {
   else
     echo "Not root and no sudo: ask an administrator to run" >&2
     echo "  apt-get install$missing" >&2
+    return 1
+  fi
+}
+
+# The zh_CN.UTF-8 locale, for the app's Chinese screens under test (a fresh
+# Debian has only C.UTF-8). As root directly, else through sudo.
+hearth_ensure_locale () {
+  if locale -a 2>/dev/null | grep -qix 'zh_CN.utf8'; then
+    return 0
+  fi
+  echo "Generating the zh_CN.UTF-8 locale"
+  if [ "$(id -u)" = 0 ]; then
+    localedef -i zh_CN -f UTF-8 zh_CN.UTF-8
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo localedef -i zh_CN -f UTF-8 zh_CN.UTF-8
+  else
+    echo "Not root and no sudo: ask an administrator to run" >&2
+    echo "  localedef -i zh_CN -f UTF-8 zh_CN.UTF-8" >&2
     return 1
   fi
 }

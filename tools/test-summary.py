@@ -24,6 +24,10 @@ with open(sys.argv[1], encoding="utf-8") as log:
                 oks = 1
             elif result == "SKIP":
                 skips = 1
+                # A whole program skipped ("1..0 # SKIP why", exit 77): say why.
+                m = re.search(r"^1\.\.0 # SKIP ?(.*)$", out, re.M)
+                if m:
+                    reasons.append(f"{entry.get('name')}: {m.group(1)}")
         if result not in ("OK", "EXPECTEDFAIL", "SKIP") and fails == 0:
             fails = 1
         passed += oks

@@ -23,6 +23,7 @@
  *   bench-search [--households=N] [--visits=N] [--seed=S] [--queries=N]
  */
 #include "bench-util.h"
+#include "bench-demo-store.h"
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <locale.h>
@@ -42,9 +43,6 @@
 #define HEARTH_BENCH_SOURCE_DIR "."
 #endif
 
-/* Bump when the generator or the fill change what a store holds. */
-#define STORE_VERSION 1
-#define PASSPHRASE "correct horse battery staple"
 #define TODAY HEARTH_DEMO_REFERENCE_DATE
 #define TARGET_SEARCH_MS 10.0
 #define TARGET_TASKS_MS 5.0
@@ -77,66 +75,6 @@ static const char *const kind_names[N_KINDS] = {
   "1-char name", "2-char name", "3-char name", "ID last 4-6 digits", "village prefix (6/9/12)",
   "status + risk filter", "1-char + township + status", "first task page", "first task page, township",
 };
-
-static void
-progress (const char *step, guint done, guint total, gpointer data)
-{
-  static gint64 last;
-  gint64 now = g_get_monotonic_time ();
-
-  if (now - last > 10 * G_USEC_PER_SEC || done == total)
-    {
-      g_print ("  %s: %u of %u\n", step, done, total);
-      last = now;
-    }
-}
-
-/* Opens the kept store for these sizes, or makes it. */
-static HearthStore *
-open_or_generate (const char *dir, const HearthDemoFillOptions *fill, HearthSecret *pass)
-{
-  g_autofree char *mark = g_build_filename (dir, "complete", NULL);
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
-  HearthDemoFillResult made = { 0 };
-  HearthStore *store;
-
-  if (g_key_file_load_from_file (kf, mark, G_KEY_FILE_NONE, NULL))
-    {
-      g_print ("Store: kept in %s (generated in %.0f s: registry import %.0f s, %u visits %.0f s)\n", dir,
-               g_key_file_get_double (kf, "made", "import_seconds", NULL) +
-               g_key_file_get_double (kf, "made", "visit_seconds", NULL),
-               g_key_file_get_double (kf, "made", "import_seconds", NULL),
-               (guint) g_key_file_get_integer (kf, "made", "visits", NULL),
-               g_key_file_get_double (kf, "made", "visit_seconds", NULL));
-      store = hearth_store_open (dir, pass, &error);
-      if (store == NULL)
-        g_error ("%s", error->message);
-      return store;
-    }
-
-  bench_remove_tree (dir);   /* an interrupted generation */
-  g_print ("Generating the store in %s (seed %u, %u households, %u visits)...\n", dir, fill->seed, fill->households,
-           fill->visits);
-  if (!hearth_store_create (dir, pass, HEARTH_KDF_TEST, NULL, &error))
-    g_error ("%s", error->message);
-  store = hearth_store_open (dir, pass, &error);
-  if (store == NULL || !hearth_demo_fill_store (store, fill, &made, &error))
-    g_error ("%s", error->message);
-  g_print ("Generated %u households, %u members, %u visits (%u answer sets through the form session, %u reviews)\n"
-           "  in %.0f s: registry import %.0f s, visits %.0f s\n",
-           made.households, made.members, made.visits, made.answer_sets, made.transitions,
-           made.import_seconds + made.visit_seconds, made.import_seconds, made.visit_seconds);
-  bench_exec (hearth_store_get_db (store), "PRAGMA wal_checkpoint(TRUNCATE)");
-  g_key_file_set_integer (kf, "made", "households", (gint) made.households);
-  g_key_file_set_integer (kf, "made", "members", (gint) made.members);
-  g_key_file_set_integer (kf, "made", "visits", (gint) made.visits);
-  g_key_file_set_double (kf, "made", "import_seconds", made.import_seconds);
-  g_key_file_set_double (kf, "made", "visit_seconds", made.visit_seconds);
-  if (!g_key_file_save_to_file (kf, mark, &error))
-    g_error ("%s", error->message);
-  return store;
-}
 
 static gint64
 query_int (sqlite3 *db, const char *sql)
@@ -221,13 +159,10 @@ int
 main (int argc, char **argv)
 {
   guint n_households = 50000, n_visits = 500000, n_queries = 200, seed = 1;
-  const char *base = g_getenv ("HEARTH_BENCH_DIR");
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthSecret) pass = NULL;
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(GRand) r = g_rand_new_with_seed (2026);
   g_autoptr(GArray) people = NULL;
-  g_autofree char *dir = NULL;
   g_autofree char *forms = g_build_filename (HEARTH_BENCH_SOURCE_DIR, "schema", "forms", NULL);
   GOptionEntry entries[] = {
     { "households", 0, 0, G_OPTION_ARG_INT, &n_households, "Households to generate (50000)", "N" },
@@ -237,7 +172,6 @@ main (int argc, char **argv)
     { NULL },
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- household search benchmark");
-  HearthDemoFillOptions fill = { 0 };
   /* HEARTH_BENCH_SLOW=MS prints every query that took that long or more. */
   double slow_ms = g_getenv ("HEARTH_BENCH_SLOW") != NULL ? g_ascii_strtod (g_getenv ("HEARTH_BENCH_SLOW"), NULL) : 0;
   sqlite3 *db;
@@ -250,20 +184,7 @@ main (int argc, char **argv)
   if (!hearth_vfs_register (&error))
     g_error ("%s", error->message);
 
-  g_mkdir_with_parents (base != NULL ? base : HEARTH_BENCH_DEFAULT_DIR, 0700);
-  {
-    g_autofree char *name = g_strdup_printf ("search-store-v%d-s%u-h%u-v%u", STORE_VERSION, seed, n_households,
-                                             n_visits);
-
-    dir = g_build_filename (base != NULL ? base : HEARTH_BENCH_DEFAULT_DIR, name, NULL);
-  }
-  pass = hearth_secret_new_from_data (PASSPHRASE, strlen (PASSPHRASE));
-  fill.households = n_households;
-  fill.visits = n_visits;
-  fill.seed = seed;
-  fill.forms_dir = forms;
-  fill.progress = progress;
-  store = open_or_generate (dir, &fill, pass);
+  store = bench_demo_store_open (seed, n_households, n_visits, forms);
   db = hearth_store_get_db (store);
   n_households_found = (guint) query_int (db, "SELECT count(*) FROM households");
   g_print ("Households %u, members %" G_GINT64_FORMAT ", submissions %" G_GINT64_FORMAT ", open tasks %" G_GINT64_FORMAT

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-ui-enrol.c: enrolling a new tablet with a real hearth-center on
+ * 127.0.0.1, through the enrolment screen that follows making the store,
+ * in the language of $HEARTH_TEST_LANGUAGE. A center that cannot be
+ * reached and a code the center refuses are said in plain words and leave
+ * the tablet unenrolled; the right code, pasted from the clipboard,
+ * enrols it: the store then names the user, role and scope the county
+ * gave, holds the county recovery envelope (sealed with the passphrase the
+ * session kept until then, and no longer keeps), and the menu no longer
+ * offers enrolment.
+ */
+#include "ui-test-util.h"
+#include "test-center-util.h"
+#include "hearth-enrol-page.h"
+#include "sync-run.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+static gboolean
+on_screen (gpointer data)
+{
+  gpointer *args = data;
+  return g_strcmp0 (hearth_window_get_screen (args[0]), args[1]) == 0;
+}
+
+static void
+wait_screen (HearthWindow *window, const char *screen)
+{
+  gpointer args[] = { window, (gpointer) screen };
+
+  ui_test_wait_for (on_screen, args, 30000, screen);
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  return gtk_widget_get_sensitive (data);
+}
+
+/* Presses Enrol and waits for the center's answer; returns the error shown
+ * (NULL when enrolled). */
+static char *
+enrol (HearthWindow *window)
+{
+  GtkWidget *page = ui_test_find (GTK_WIDGET (window), "enrol_page");
+  GtkWidget *button = ui_test_find (page, "enrol_button");
+  GtkWidget *error_label = ui_test_find (page, "error_label");
+
+  ui_test_click (button);
+  ui_test_wait_for (not_busy, button, 30000, "the center's answer");
+  ui_test_flush (GTK_WIDGET (window));
+  if (g_str_equal (hearth_window_get_screen (window), "main"))
+    return NULL;
+  g_assert_true (gtk_widget_get_visible (error_label));
+  return g_strdup (gtk_label_get_text (GTK_LABEL (error_label)));
+}
+
+static void
+test_enrol (void)
+{
+  g_autoptr(Center) center = center_init ("ui-enrol-center", "150422");
+  g_autofree char *dir = test_make_dir ("ui-enrol");
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *code = NULL, *nowhere = NULL, *unreachable = NULL, *refused = NULL;
+  g_autoptr(GError) expected_error = NULL;
+  g_autofree char *expected = NULL;
+  HearthApplication *app;
+  HearthWindow *window;
+  GtkWidget *root, *page;
+  HearthSession *session;
+  const HearthIdentity *identity;
+
+  center_add_user (center, "lijuan", "worker", "150422101201,150422101202");
+  code = center_enrol_code (center, "lijuan");
+  center_start (center);
+
+  app = ui_test_app_new (data);
+  window = ui_test_window (app);
+  root = GTK_WIDGET (window);
+  ui_test_type (ui_test_find (root, "new_entry"), "pear tractor winter 47");
+  ui_test_type (ui_test_find (root, "confirm_entry"), "pear tractor winter 47");
+  ui_test_click (ui_test_find (root, "create_button"));
+  wait_screen (window, "enrol");
+  page = ui_test_find (root, "enrol_page");
+  session = hearth_application_get_session (app);
+  g_assert_false (hearth_session_is_enrolled (session));
+
+  /* Nobody answers at that address. */
+  nowhere = g_strdup_printf ("http://127.0.0.1:%u", test_free_port ());
+  ui_test_type (ui_test_find (page, "center_entry"), nowhere);
+  ui_test_type (ui_test_find (page, "code_entry"), code);
+  unreachable = enrol (window);
+  expected_error = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE, "");
+  expected = hearth_enrol_page_describe_error (expected_error);
+  g_assert_cmpstr (unreachable, ==, expected);
+  g_assert_false (hearth_session_is_enrolled (session));
+
+  /* The center refuses a code it never issued, in its words. */
+  ui_test_type (ui_test_find (page, "center_entry"), center->base);
+  ui_test_type (ui_test_find (page, "code_entry"), "AAAA-BBBB-CCCC-DDDD");
+  refused = enrol (window);
+  g_test_message ("%s", refused);
+  g_clear_pointer (&expected, g_free);
+  g_clear_error (&expected_error);
+  /* The same sentence around the center's own reason. */
+  expected_error = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED, "\001");
+  expected = hearth_enrol_page_describe_error (expected_error);
+  {
+    const char *mark = strchr (expected, '\001');
+    g_autofree char *before = g_strndup (expected, mark - expected);
+
+    g_assert_true (g_str_has_prefix (refused, before));
+    g_assert_true (g_str_has_suffix (refused, mark + 1));
+    g_assert_cmpuint (strlen (refused), >, strlen (expected));
+  }
+  g_assert_false (hearth_session_is_enrolled (session));
+  ui_test_screenshot (root, "09-enrol-refused");
+
+  /* The right code, pasted. */
+  ui_test_type (ui_test_find (page, "code_entry"), "");
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (root), code);
+  ui_test_click (ui_test_find (page, "paste_button"));
+  ui_test_run_for (100);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (ui_test_find (page, "code_entry"))), ==, code);
+  ui_test_type (ui_test_find (page, "name_entry"), "平板 7");
+  g_assert_null (enrol (window));
+  wait_screen (window, "main");
+
+  g_assert_true (hearth_session_is_enrolled (session));
+  identity = hearth_session_get_identity (session);
+  g_assert_cmpstr (identity->user, ==, "lijuan");
+  g_assert_cmpint (identity->role, ==, HEARTH_ROLE_WORKER);
+  g_assert_cmpstrv (identity->scope, ((const char *const[]) { "150422101201", "150422101202", NULL }));
+  /* County IT can now recover it (store.h: the envelope is also kept in a
+   * file of its own); the passphrase is no longer kept. */
+  {
+    g_autofree char *envelope = g_build_filename (data, "county-recovery", NULL);
+    g_assert_true (g_file_test (envelope, G_FILE_TEST_IS_REGULAR));
+  }
+  g_assert_null (hearth_session_get_passphrase (session));
+  /* Enrolment is no longer offered. */
+  gtk_widget_activate_action (root, "window.enrol", NULL);
+  g_assert_cmpstr (hearth_window_get_screen (window), ==, "main");
+  g_assert_cmpint (center_db_int (center, "SELECT count(*) FROM devices"), ==, 1);
+  ui_test_screenshot (root, "09-enrolled");
+
+  ui_test_app_free (app);
+  center_stop (center);
+}
+
+int
+main (int argc, char **argv)
+{
+  ui_test_init (&argc, &argv);
+  g_test_add_func ("/ui/enrol/center", test_enrol);
+  return g_test_run ();
+}

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-ui-worker.c: the worker's screens of the tablet app on a store of
+ * the shared demo generator (300 households, 600 visits with their
+ * follow-up tasks, risk levels and reviews), driven under Xvfb in the
+ * language of $HEARTH_TEST_LANGUAGE:
+ * - Today lists the open tasks as the task list reads them, overdue first,
+ *   and a task opens its household;
+ * - the household list reads a page by key and the next as it scrolls
+ *   (every household once, in order), search as you type by name and by
+ *   the end of an ID number shows what the library's search finds, a
+ *   search that finds nothing or cannot be done says so;
+ * - the household page shows the store's household (members, risk level
+ *   and reasons, reviews with comments), beside the list when the screen
+ *   is wide and instead of it, with a way back, when narrow;
+ * - the preferences switch the language of every screen at once, the
+ *   store staying unlocked.
+ * Every screen's controls have accessible labels; screenshots go to
+ * tests/screenshots/LANGUAGE/.
+ */
+#include "ui-test-util.h"
+#include "case-household.h"
+#include "case-identity.h"
+#include "case-search.h"
+#include "demo-generate.h"
+#include "hearth-household-item.h"
+#include "hearth-household-list-row.h"
+#include "hearth-household-page.h"
+#include "hearth-labels.h"
+#include "hearth-preferences.h"
+#include "hearth-worker-view.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#define TODAY HEARTH_DEMO_REFERENCE_DATE
+
+static char *store_dir;
+
+/* The demo store, made once for every test of the program. */
+static void
+make_store (void)
+{
+  g_autoptr(HearthStore) store = NULL;
+  g_autofree char *forms = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", NULL);
+  HearthDemoFillOptions options = { .households = 300, .visits = 600, .seed = 6, .forms_dir = forms };
+  g_autoptr(GError) error = NULL;
+
+  store_dir = test_create_store ("ui-worker", NULL);
+  store = test_open_store (store_dir);
+  g_assert_true (hearth_demo_fill_store (store, &options, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_identity_write (store, "李娟", HEARTH_ROLE_WORKER, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+on_main (gpointer data)
+{
+  return g_strcmp0 (hearth_window_get_screen (data), "main") == 0;
+}
+
+/* The app, unlocked, with "today" fixed to the demo's reference date. */
+static HearthApplication *
+start (void)
+{
+  HearthApplication *app = ui_test_app_new (store_dir);
+  HearthWindow *window = ui_test_window (app);
+
+  ui_test_type (ui_test_find (GTK_WIDGET (window), "passphrase_entry"), TEST_PASSPHRASE);
+  ui_test_click (ui_test_find (GTK_WIDGET (window), "unlock_button"));
+  ui_test_wait_for (on_main, window, 20000, "the worker's screens");
+  hearth_session_set_today (hearth_application_get_session (app), TODAY);
+  ui_test_flush (GTK_WIDGET (window));
+  return app;
+}
+
+static HearthWorkerView *
+worker_view (HearthApplication *app)
+{
+  GtkWidget *view = ui_test_find_type (GTK_WIDGET (ui_test_window (app)), HEARTH_TYPE_WORKER_VIEW);
+
+  g_assert_nonnull (view);
+  return HEARTH_WORKER_VIEW (view);
+}
+
+static sqlite3 *
+db_of (HearthApplication *app)
+{
+  return hearth_session_get_db (hearth_application_get_session (app));
+}
+
+/* The titles of the rows of a preferences group, in order. */
+static GPtrArray *
+row_titles (GtkWidget *group)
+{
+  g_autoptr(GPtrArray) rows = ui_test_find_all (group, ADW_TYPE_ACTION_ROW);
+  GPtrArray *titles = g_ptr_array_new ();
+
+  for (guint i = 0; i < rows->len; i++)
+    g_ptr_array_add (titles, (gpointer) adw_preferences_row_get_title (rows->pdata[i]));
+  return titles;
+}
+
+static const HearthTaskRow *
+first_page_last (GPtrArray *tasks)
+{
+  return tasks->pdata[tasks->len - 1];
+}
+
+static void
+test_today (void)
+{
+  HearthApplication *app = start ();
+  HearthWorkerView *view = worker_view (app);
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+  HearthTodayPage *today = hearth_worker_view_get_today_page (view);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (db_of (app), TODAY, NULL, NULL, NULL, HEARTH_TODAY_TASKS_PER_PAGE, &error);
+  g_autoptr(GPtrArray) overdue_titles = NULL;
+  g_autofree char *expected_date = NULL, *expected_heading = NULL;
+  guint expected[3] = { 0 }, shown[3];
+  g_autoptr(GPtrArray) rows = NULL;
+  const HearthTaskRow *first;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (tasks->len, >, 0);
+  for (guint i = 0; i < tasks->len; i++)
+    expected[((HearthTaskRow *) tasks->pdata[i])->urgency]++;
+  hearth_today_page_get_counts (today, &shown[0], &shown[1], &shown[2]);
+  g_assert_cmpuint (shown[0], ==, expected[0]);
+  g_assert_cmpuint (shown[1], ==, expected[1]);
+  g_assert_cmpuint (shown[2], ==, expected[2]);
+  /* The demo leaves overdue follow-ups: they come first, longest overdue first. */
+  g_assert_cmpuint (expected[HEARTH_TASK_OVERDUE], >, 0);
+  first = tasks->pdata[0];
+  g_assert_cmpint (first->urgency, ==, HEARTH_TASK_OVERDUE);
+  overdue_titles = row_titles (ui_test_find (root, "overdue_group"));
+  g_assert_cmpuint (overdue_titles->len, ==, expected[0]);
+  for (guint i = 0; i < overdue_titles->len; i++)
+    g_assert_cmpstr (overdue_titles->pdata[i], ==, ((HearthTaskRow *) tasks->pdata[i])->head_name);
+  expected_date = hearth_label_date (TODAY);
+  expected_heading = g_strdup_printf (_("Today, %s"), expected_date);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (root, "date_label"))), ==, expected_heading);
+  ui_test_assert_labelled (root, "the today screen");
+  ui_test_assert_touch_targets (root, "the today screen");
+  ui_test_screenshot (root, "10-today");
+
+  /* "Show more" reads the next page after the last task shown. */
+  {
+    g_autoptr(GPtrArray) next = hearth_case_tasks_list (db_of (app), TODAY, NULL, first_page_last (tasks)->due_date,
+                                                        first_page_last (tasks)->id, HEARTH_TODAY_TASKS_PER_PAGE, &error);
+    guint more[3];
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (tasks->len, ==, HEARTH_TODAY_TASKS_PER_PAGE);
+    ui_test_click (ui_test_find (root, "more_button"));
+    ui_test_flush (root);
+    hearth_today_page_get_counts (today, &more[0], &more[1], &more[2]);
+    g_assert_cmpuint (more[0] + more[1] + more[2], ==, tasks->len + next->len);
+  }
+
+  /* A task opens its household. */
+  rows = ui_test_find_all (ui_test_find (root, "overdue_group"), ADW_TYPE_ACTION_ROW);
+  g_assert_true (gtk_widget_activate (rows->pdata[0]));
+  ui_test_flush (root);
+  g_assert_cmpstr (hearth_household_page_get_household_id (
+                     HEARTH_HOUSEHOLD_PAGE (ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE))),
+                   ==, first->household_id);
+  g_assert_true (gtk_widget_get_mapped (ui_test_find (root, "members_group")));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE),
+                                                                "name_label"))), ==, first->head_name);
+  ui_test_screenshot (root, "11-household-from-today");
+  ui_test_app_free (app);
+}
+
+/* The ids of every household in the library's keyset order. */
+static GPtrArray *
+all_ids (sqlite3 *db, const char *text)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) page = NULL;
+  HearthHouseholdQuery q = { .text = text, .limit = HEARTH_CASE_SEARCH_MAX_LIMIT };
+  g_autofree char *v = NULL, *n = NULL, *id = NULL;
+  g_autoptr(GError) error = NULL;
+
+  do
+    {
+      g_clear_pointer (&page, g_ptr_array_unref);
+      page = hearth_case_search_households (db, &q, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < page->len; i++)
+        g_ptr_array_add (ids, g_strdup (((HearthHouseholdRow *) page->pdata[i])->id));
+      if (page->len > 0)
+        {
+          HearthHouseholdRow *last = page->pdata[page->len - 1];
+          g_free (v), g_free (n), g_free (id);
+          v = g_strdup (last->village_code), n = g_strdup (last->head_name), id = g_strdup (last->id);
+          q.after_village_code = v, q.after_head_name = n, q.after_id = id;
+        }
+    }
+  while (page->len == HEARTH_CASE_SEARCH_MAX_LIMIT);
+  return ids;
+}
+
+static const char *
+item_id (GListModel *model, guint i)
+{
+  g_autoptr(HearthHouseholdItem) item = g_list_model_get_item (model, i);
+  return hearth_household_item_get_id (item);
+}
+
+static gboolean
+model_grew (gpointer data)
+{
+  gpointer *args = data;
+  return g_list_model_get_n_items (args[0]) > GPOINTER_TO_UINT (args[1]);
+}
+
+/* Types @text in the search field and lets the list follow. */
+static void
+search (GtkWidget *root, const char *text)
+{
+  ui_test_type (ui_test_find (root, "search_entry"), text);
+  ui_test_flush (root);
+}
+
+static void
+test_households (void)
+{
+  HearthApplication *app = start ();
+  HearthWorkerView *view = worker_view (app);
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+  HearthHouseholdsPage *page = hearth_worker_view_get_households_page (view);
+  GListModel *model = G_LIST_MODEL (hearth_households_page_get_model (page));
+  g_autoptr(GPtrArray) everyone = all_ids (db_of (app), NULL);
+  g_autoptr(GPtrArray) wangs = all_ids (db_of (app), "王");
+  g_autoptr(GPtrArray) list_rows = NULL;
+  guint pages_before, n;
+  gpointer args[2];
+  GtkAdjustment *adjustment;
+
+  g_assert_cmpuint (everyone->len, ==, 300);
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), "households");
+  ui_test_flush (root);
+
+  /* The first page, and what the rows on screen show. */
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE);
+  g_assert_true (hearth_household_model_get_has_more (HEARTH_HOUSEHOLD_MODEL (model)));
+  list_rows = ui_test_find_all (ui_test_find (root, "list_view"), HEARTH_TYPE_HOUSEHOLD_LIST_ROW);
+  g_assert_cmpuint (list_rows->len, >, 5);
+  for (guint i = 0; i < list_rows->len; i++)
+    {
+      HearthHouseholdListRow *row = list_rows->pdata[i];
+      HearthHouseholdItem *item = hearth_household_list_row_get_item (row);
+
+      if (item == NULL || !gtk_widget_get_mapped (GTK_WIDGET (row)))
+        continue;
+      g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (GTK_WIDGET (row), "name_label"))), ==,
+                       hearth_household_item_get_head_name (item));
+    }
+  ui_test_assert_labelled (root, "the household list");
+  ui_test_assert_touch_targets (root, "the household list");
+  ui_test_screenshot (root, "12-households");
+
+  /* Scrolling to the end reads the next page by key: every household
+   * once, in the library's order. */
+  pages_before = hearth_household_model_get_pages_read (HEARTH_HOUSEHOLD_MODEL (model));
+  adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (ui_test_find (root, "list_view")));
+  while (hearth_household_model_get_has_more (HEARTH_HOUSEHOLD_MODEL (model)))
+    {
+      n = g_list_model_get_n_items (model);
+      gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+      args[0] = model;
+      args[1] = GUINT_TO_POINTER (n);
+      if (n < everyone->len)
+        ui_test_wait_for (model_grew, args, 5000, "the next page");
+      else
+        ui_test_run_for (50);
+      ui_test_flush (root);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, everyone->len);
+  for (guint i = 0; i < everyone->len; i++)
+    g_assert_cmpstr (item_id (model, i), ==, everyone->pdata[i]);
+  g_assert_cmpuint (hearth_household_model_get_pages_read (HEARTH_HOUSEHOLD_MODEL (model)), >=, pages_before + 2);
+
+  /* A name, as typed: the library's answer, in its order. */
+  g_assert_cmpuint (wangs->len, >, 0);
+  search (root, "王");
+  n = MIN (wangs->len, HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpstr (item_id (model, i), ==, wangs->pdata[i]);
+  ui_test_screenshot (root, "13-search-name");
+
+  /* The end of an ID number. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HearthHousehold) h = hearth_case_household_read (db_of (app), everyone->pdata[123], &error);
+    const char *number = h->head_id_number;
+    gboolean found = FALSE;
+
+    g_assert_no_error (error);
+    search (root, number + strlen (number) - 6);
+    for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+      found |= g_str_equal (item_id (model, i), h->id);
+    g_assert_true (found);
+  }
+
+  /* Nothing found, and a search that cannot be done, said so. */
+  search (root, "查无此人");
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+  g_assert_true (gtk_widget_get_mapped (ui_test_find (root, "list_empty_page")));
+  {
+    g_autofree char *title = g_strdup_printf (_("No household matches “%s”"), "查无此人");
+    g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (ui_test_find (root, "list_empty_page"))), ==, title);
+  }
+  ui_test_screenshot (root, "14-search-nothing");
+  {
+    g_autoptr(GString) long_name = g_string_new (NULL);
+    gint64 t0 = g_get_monotonic_time ();
+
+    for (guint i = 0; i <= HEARTH_CASE_SEARCH_MAX_TEXT; i++)
+      g_string_append (long_name, "王");
+    search (root, long_name->str);
+    g_test_message ("too long a search answered in %.1f ms", (g_get_monotonic_time () - t0) / 1000.0);
+  }
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (ui_test_find (root, "list_empty_page"))), ==,
+                   _("This search cannot be done"));
+  ui_test_app_free (app);
+}
+
+/* A household with a review comment, for the household page. */
+static char *
+reviewed_household (sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  char *id = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "SELECT h.id FROM households AS h JOIN reviews AS r ON r.household_id = h.id "
+                                       "WHERE h.risk_level <> 'none' ORDER BY r.comment = '', h.id LIMIT 1",
+                                       -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  id = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return id;
+}
+
+static void
+test_household_page (void)
+{
+  HearthApplication *app = start ();
+  HearthWorkerView *view = worker_view (app);
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+  GtkWidget *leaflet = ui_test_find (root, "leaflet");
+  GtkWidget *hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+  g_autofree char *id = reviewed_household (db_of (app));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthHousehold) h = hearth_case_household_read (db_of (app), id, &error);
+  HearthHouseholdsPage *page = hearth_worker_view_get_households_page (view);
+  GListModel *model = G_LIST_MODEL (hearth_households_page_get_model (page));
+  g_autofree char *members_title = NULL;
+  g_autoptr(GPtrArray) member_titles = NULL;
+  g_autoptr(GPtrArray) review_rows = NULL;
+  gboolean comment_shown = FALSE;
+  guint position = G_MAXUINT;
+
+  g_assert_no_error (error);
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), "households");
+  search (root, h->head_name);
+  for (guint i = 0; i < g_list_model_get_n_items (model) && position == G_MAXUINT; i++)
+    if (g_str_equal (item_id (model, i), id))
+      position = i;
+  g_assert_cmpuint (position, !=, G_MAXUINT);
+  /* A tap on the row, as the list view reports it. */
+  g_signal_emit_by_name (ui_test_find (root, "list_view"), "activate", position);
+  ui_test_flush (root);
+
+  /* Portrait: the list folds away, the household has a way back. */
+  g_assert_true (adw_leaflet_get_folded (ADW_LEAFLET (leaflet)));
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (ADW_LEAFLET (leaflet)), ==, "household");
+  g_assert_true (gtk_widget_get_mapped (ui_test_find (hp, "back_button")));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (hp, "name_label"))), ==, h->head_name);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (hp, "risk_badge"))), ==,
+                   hearth_label_risk_level (h->risk_level));
+  {
+    g_autofree char *reasons = hearth_label_risk_types (h->risk_types);
+    if (reasons[0] != '\0')
+      g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (ui_test_find (hp, "reasons_row"))), ==,
+                       reasons);
+  }
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (ui_test_find (hp, "status_row"))), ==,
+                   hearth_label_status (h->monitoring_status));
+  members_title = g_strdup_printf (_("Members (%u)"), h->members->len);
+  g_assert_cmpstr (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (ui_test_find (hp, "members_group"))), ==,
+                   members_title);
+  member_titles = row_titles (ui_test_find (hp, "members_group"));
+  g_assert_cmpuint (member_titles->len, ==, h->members->len);
+  for (guint i = 0; i < h->members->len; i++)
+    g_assert_cmpstr (member_titles->pdata[i], ==, ((HearthHouseholdMember *) h->members->pdata[i])->name);
+  review_rows = ui_test_find_all (ui_test_find (hp, "reviews_group"), ADW_TYPE_ACTION_ROW);
+  g_assert_cmpuint (review_rows->len, ==, h->reviews->len);
+  for (guint i = 0; i < h->reviews->len; i++)
+    {
+      const HearthHouseholdReview *r = h->reviews->pdata[i];
+      const char *subtitle = adw_action_row_get_subtitle (review_rows->pdata[i]);
+
+      g_assert_cmpstr (adw_preferences_row_get_title (review_rows->pdata[i]), ==, hearth_label_status (r->to_state));
+      if (r->comment[0] != '\0')
+        {
+          g_assert_nonnull (strstr (subtitle, r->comment));
+          comment_shown = TRUE;
+        }
+    }
+  g_test_message ("household %s: %u reviews, a comment shown: %d", id, h->reviews->len, comment_shown);
+  ui_test_assert_labelled (root, "the household page");
+  ui_test_assert_touch_targets (root, "the household page");
+  ui_test_screenshot (root, "15-household");
+
+  /* Back to the list. */
+  ui_test_click (ui_test_find (hp, "back_button"));
+  ui_test_flush (root);
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (ADW_LEAFLET (leaflet)), ==, "list");
+
+  /* Landscape: side by side, no way back needed. */
+  ui_test_resize (root, 1280, 800);
+  g_assert_false (adw_leaflet_get_folded (ADW_LEAFLET (leaflet)));
+  g_assert_false (gtk_widget_get_mapped (ui_test_find (hp, "back_button")));
+  g_assert_true (gtk_widget_get_mapped (ui_test_find (root, "list_view")));
+  g_assert_true (gtk_widget_get_mapped (ui_test_find (hp, "members_group")));
+  ui_test_assert_labelled (root, "the household list and page side by side");
+  ui_test_assert_touch_targets (root, "the household list and page side by side");
+  ui_test_screenshot (root, "16-households-landscape");
+
+  /* Narrow (a small tablet upright, or a split screen): the tabs move to
+     the bottom, within reach of the thumb. */
+  g_assert_false (adw_view_switcher_bar_get_reveal (ADW_VIEW_SWITCHER_BAR (ui_test_find (root, "switcher_bar"))));
+  ui_test_resize (root, 600, 960);
+  g_assert_true (adw_view_switcher_bar_get_reveal (ADW_VIEW_SWITCHER_BAR (ui_test_find (root, "switcher_bar"))));
+  ui_test_screenshot (root, "17-narrow");
+  ui_test_app_free (app);
+}
+
+static gboolean
+other_window (gpointer data)
+{
+  gpointer *args = data;
+  HearthWindow *now = ui_test_window (args[0]);
+  return now != NULL && (gpointer) now != args[1] && g_strcmp0 (hearth_window_get_screen (now), "main") == 0;
+}
+
+static void
+test_language_switch (void)
+{
+  HearthApplication *app = start ();
+  HearthWindow *window = ui_test_window (app);
+  HearthSession *session = hearth_application_get_session (app);
+  const char *other = g_str_equal (ui_test_language (), "en") ? "zh_CN" : "en";
+  g_autofree char *today_before = g_strdup (_("Today"));
+  GtkWidget *preferences = NULL;
+  gpointer args[2] = { app, window };
+  g_autofree char *shown = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  ui_test_flush (GTK_WIDGET (window));
+  for (GList *l = gtk_window_list_toplevels (); l != NULL; l = g_list_delete_link (l, l))
+    if (HEARTH_IS_PREFERENCES (l->data))
+      preferences = l->data;
+  g_assert_nonnull (preferences);
+  ui_test_assert_labelled (preferences, "the preferences");
+  ui_test_assert_touch_targets (preferences, "the preferences");
+  ui_test_screenshot (preferences, "18-preferences");
+
+  /* The other language, picked on the language row. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (ui_test_find (preferences, "language_row")),
+                              g_str_equal (other, "zh_CN") ? 1 : 2);
+  ui_test_wait_for (other_window, args, 5000, "the screens in the other language");
+  window = ui_test_window (app);
+  g_assert_true (hearth_application_get_session (app) == session);
+  g_assert_cmpstr (hearth_settings_get_language (hearth_application_get_settings (app)), ==, other);
+  g_assert_cmpstr (_("Today"), !=, today_before);
+  ui_test_flush (GTK_WIDGET (window));
+  shown = ui_test_visible_text (GTK_WIDGET (window));
+  g_assert_nonnull (strstr (shown, _("Today")));
+  g_assert_null (strstr (shown, today_before));
+
+  /* And back, for the other tests. */
+  hearth_settings_set_language (hearth_application_get_settings (app), ui_test_language ());
+  args[1] = window;
+  ui_test_wait_for (other_window, args, 5000, "the screens in the first language");
+  g_assert_cmpstr (_("Today"), ==, today_before);
+  ui_test_app_free (app);
+}
+
+int
+main (int argc, char **argv)
+{
+  ui_test_init (&argc, &argv);
+  make_store ();
+  g_test_add_func ("/ui/worker/today", test_today);
+  g_test_add_func ("/ui/worker/households", test_households);
+  g_test_add_func ("/ui/worker/household-page", test_household_page);
+  g_test_add_func ("/ui/worker/language", test_language_switch);
+  return g_test_run ();
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * ui-test-util.h: helpers of the UI tests (tests/test-ui-*.c), which run
+ * the real app's windows under Xvfb (tests/run-display.sh): start the app
+ * on a data folder, let the main loop run until something shows, find
+ * widgets by their id in the .ui templates, type and press, check that
+ * every control has an accessible label, and write screenshots.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "hearth-application.h"
+#include "hearth-window.h"
+#include "test-util.h"
+
+G_BEGIN_DECLS
+
+/**
+ * ui_test_init:
+ *
+ * test_init(), then the language of $HEARTH_TEST_LANGUAGE ("en" or
+ * "zh_CN"; default "en") and GTK. Without a display it says so and exits
+ * with 77 (skipped): run-display.sh gives every test an X server, so that
+ * only happens when the test is run by hand.
+ */
+void ui_test_init (int *argc, char ***argv);
+
+/* Returns: (transfer none): "en" or "zh_CN", the language under test. */
+const char *ui_test_language (void);
+
+/* The app on @data_dir with its settings in a scratch file, started
+ * (registered and activated): one window, shown, locked. The same app
+ * serves every test of a program. */
+HearthApplication *ui_test_app_new (const char *data_dir);
+/* Locks and closes the app's windows. */
+void ui_test_app_free (HearthApplication *app);
+HearthWindow *ui_test_window (HearthApplication *app);
+
+/* Runs the main loop until @done (polled) or @timeout_ms; fails the test
+ * on a timeout, naming @what. */
+void ui_test_wait_for (gboolean (*done) (gpointer data), gpointer data, guint timeout_ms, const char *what);
+/* Runs the main loop until nothing is pending and @widget's window drew a frame. */
+void ui_test_flush (GtkWidget *widget);
+/* Runs the main loop for @ms milliseconds. */
+void ui_test_run_for (guint ms);
+
+/* Returns: (transfer none): the first widget under @root (itself
+ * included) whose .ui id is @id; fails the test when there is none. */
+GtkWidget *ui_test_find (GtkWidget *root, const char *id);
+/* Returns: (transfer none) (nullable): the first widget of @type under @root. */
+GtkWidget *ui_test_find_type (GtkWidget *root, GType type);
+/* Returns: (transfer container): every widget of @type under @root. */
+GPtrArray *ui_test_find_all (GtkWidget *root, GType type);
+
+/* Replaces an editable's text, as typing would. */
+void ui_test_type (GtkWidget *editable, const char *text);
+/* Presses a button (its clicked signal, as a tap does). */
+void ui_test_click (GtkWidget *button);
+
+/* Returns: (transfer full): the text of every visible label under @root,
+ * one per line: what a person sees. */
+char *ui_test_visible_text (GtkWidget *root);
+
+/* Fails unless every visible control under @root (buttons, entries,
+ * switches, menus, rows one activates) has an accessible name: a label
+ * property, a labelled-by relation, or text of its own. @where names the
+ * screen in the failure. */
+void ui_test_assert_labelled (GtkWidget *root, const char *where);
+
+/* Fails unless every visible, sensitive control under @root is at least
+ * 44×44 pixels: a finger's size, on a tablet held in one hand. */
+void ui_test_assert_touch_targets (GtkWidget *root, const char *where);
+
+/* Writes @window as $HEARTH_SCREENSHOT_DIR/LANGUAGE/@name.png (after a
+ * flush), and prints the path. */
+void ui_test_screenshot (GtkWidget *window, const char *name);
+
+/* Sets the window's size (portrait tablet 800x1200, landscape 1280x800). */
+void ui_test_resize (GtkWidget *window, int width, int height);
+
+G_END_DECLS

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * hearth-enrol-page.h: enrolling the tablet with the county center
+ * (sync/PROTOCOL.md section 5): the center's address and the one-time code
+ * county staff gave the user, typed or pasted. Enrolment writes who the
+ * user is (case-identity.h) and seals the county recovery envelope, so
+ * county IT can open the data if the passphrase is forgotten. It needs a
+ * network; "Later" leaves it for another day (the menu offers it again).
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "hearth-session.h"
+
+G_BEGIN_DECLS
+
+#define HEARTH_TYPE_ENROL_PAGE (hearth_enrol_page_get_type ())
+G_DECLARE_FINAL_TYPE (HearthEnrolPage, hearth_enrol_page, HEARTH, ENROL_PAGE, GtkWidget)
+
+/* @session: (nullable): the store to enrol; %NULL when locked. */
+void hearth_enrol_page_set_session (HearthEnrolPage *self,
+                                    HearthSession   *session);
+
+/* Returns: (transfer full): @error from enrolling, in plain words. */
+char *hearth_enrol_page_describe_error (const GError *error);
+
+G_END_DECLS

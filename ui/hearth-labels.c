@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hearth-labels.c: words for the store's codes (hearth-labels.h). */
+#define G_LOG_DOMAIN "hearth"
+
+#include "hearth-labels.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  const char *code;
+  const char *label;
+} Label;
+
+static const char *
+lookup (const Label *labels, gsize n, const char *code)
+{
+  if (code == NULL)
+    return "";
+  for (gsize i = 0; i < n; i++)
+    if (strcmp (labels[i].code, code) == 0)
+      return _(labels[i].label);
+  return code;
+}
+
+#define LOOKUP(table, code) lookup (table, G_N_ELEMENTS (table), code)
+
+static const Label risk_levels[] = {
+  { "red", N_("Red risk") },
+  { "orange", N_("Orange risk") },
+  { "yellow", N_("Yellow risk") },
+  { "none", N_("No risk found") },
+  { "", N_("No risk found") },
+};
+
+static const Label statuses[] = {
+  { "none", N_("Not monitored") },
+  { "pending_village_review", N_("Waiting for village review") },
+  { "returned", N_("Returned for correction") },
+  { "pending_county_approval", N_("Waiting for county approval") },
+  { "monitored", N_("Monitored") },
+  { "pending_elimination", N_("Risk removal proposed") },
+  { "risk_eliminated", N_("Risk removed") },
+};
+
+static const Label risk_types[] = {
+  { "01", N_("Illness") },
+  { "0201", N_("Natural disaster: flood") },
+  { "0202", N_("Natural disaster: geological") },
+  { "0203", N_("Natural disaster: drought") },
+  { "0204", N_("Natural disaster: biological (pests, diseases)") },
+  { "0205", N_("Natural disaster: meteorological (hail, frost, storm)") },
+  { "0206", N_("Natural disaster: earthquake") },
+  { "0299", N_("Natural disaster: other") },
+  { "03", N_("Disability") },
+  { "04", N_("Lack of labour") },
+  { "05", N_("Accident") },
+  { "06", N_("Industry failure") },
+  { "07", N_("Unstable employment") },
+  { "09", N_("Schooling costs") },
+  { "99", N_("Other") },
+};
+
+static const Label relations[] = {
+  { "01", N_("Head of household") },
+  { "10", N_("Spouse") },
+  { "20", N_("Son") },
+  { "30", N_("Daughter") },
+  { "40", N_("Grandchild") },
+  { "50", N_("Parent") },
+  { "60", N_("Grandparent") },
+  { "70", N_("Sibling") },
+  { "99", N_("Other") },
+};
+
+static const Label sexes[] = {
+  { "1", N_("Male") },
+  { "2", N_("Female") },
+};
+
+static const Label healths[] = {
+  { "healthy", N_("Healthy") },
+  { "chronic", N_("Chronic illness") },
+  { "serious", N_("Serious illness") },
+  { "disabled", N_("Disabled") },
+};
+
+static const Label labours[] = {
+  { "ordinary", N_("Ordinary labour") },
+  { "skilled", N_("Skilled labour") },
+  { "weak", N_("Weak or half labour") },
+  { "lost", N_("Lost labour capacity") },
+  { "none", N_("No labour capacity") },
+};
+
+static const Label categories[] = {
+  { "0", N_("Unstable formerly-poor household") },
+  { "1", N_("Marginal household prone to poverty") },
+  { "2", N_("Household in sudden severe difficulty") },
+};
+
+static const Label forms[] = {
+  { "hearth_household_registration", N_("Registration") },
+  { "hearth_household_visit", N_("Household visit") },
+  { "hearth_follow_up", N_("Follow-up visit") },
+};
+
+static const Label task_kinds[] = {
+  { "follow_up", N_("Follow-up visit") },
+  { "correction", N_("Correction asked by the village") },
+};
+
+static const Label roles[] = {
+  { "worker", N_("Village worker") },
+  { "clerk", N_("Village clerk") },
+  { "township", N_("Township staff") },
+  { "county", N_("County staff") },
+};
+
+const char *
+hearth_label_risk_level (const char *code)
+{
+  return LOOKUP (risk_levels, code);
+}
+
+const char *
+hearth_label_status (const char *code)
+{
+  return LOOKUP (statuses, code);
+}
+
+const char *
+hearth_label_risk_type (const char *code)
+{
+  return LOOKUP (risk_types, code);
+}
+
+char *
+hearth_label_risk_types (const char *codes)
+{
+  g_auto(GStrv) parts = g_strsplit (codes != NULL ? codes : "", " ", -1);
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (parts[i][0] == '\0')
+        continue;
+      if (s->len > 0)
+        /* TRANSLATORS: between the items of a list of risk types */
+        g_string_append (s, _(", "));
+      g_string_append (s, hearth_label_risk_type (parts[i]));
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+const char *
+hearth_label_relation (const char *code)
+{
+  return LOOKUP (relations, code);
+}
+
+const char *
+hearth_label_sex (const char *code)
+{
+  return LOOKUP (sexes, code);
+}
+
+const char *
+hearth_label_health (const char *code)
+{
+  return LOOKUP (healths, code);
+}
+
+const char *
+hearth_label_labour (const char *code)
+{
+  return LOOKUP (labours, code);
+}
+
+const char *
+hearth_label_category (const char *code)
+{
+  return LOOKUP (categories, code);
+}
+
+const char *
+hearth_label_form (const char *form_id)
+{
+  return LOOKUP (forms, form_id);
+}
+
+const char *
+hearth_label_task_kind (const char *kind)
+{
+  return LOOKUP (task_kinds, kind);
+}
+
+const char *
+hearth_label_role (const char *role)
+{
+  return LOOKUP (roles, role);
+}
+
+/* The calendar date of "YYYY-MM-DD…", or FALSE. */
+static gboolean
+parse_date (const char *text, GDate *date)
+{
+  guint y, m, d;
+
+  g_date_clear (date, 1);
+  if (text == NULL || strlen (text) < 10 || sscanf (text, "%4u-%2u-%2u", &y, &m, &d) != 3 ||
+      !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    return FALSE;
+  g_date_set_dmy (date, (GDateDay) d, (GDateMonth) m, (GDateYear) y);
+  return TRUE;
+}
+
+char *
+hearth_label_date (const char *text)
+{
+  GDate date;
+  guint y, m, d;
+
+  if (!parse_date (text, &date))
+    return g_strdup (text != NULL ? text : "");
+  y = g_date_get_year (&date);
+  m = g_date_get_month (&date);
+  d = g_date_get_day (&date);
+  /* The date stays the calendar date it is: no time zone is involved. */
+  /* TRANSLATORS: a date: %1$u is the year, %2$02u the month (01-12),
+   * %3$02u the day; write them as your language writes dates, e.g.
+   * "%1$u年%2$u月%3$u日" */
+  return g_strdup_printf (_("%1$u-%2$02u-%3$02u"), y, m, d);
+}
+
+char *
+hearth_label_due (const char *due_date, const char *today)
+{
+  GDate due, now;
+  gint days;
+
+  if (!parse_date (due_date, &due) || !parse_date (today, &now))
+    return g_strdup (due_date != NULL ? due_date : "");
+  days = g_date_days_between (&now, &due);
+  if (days == 0)
+    return g_strdup (_("due today"));
+  if (days < 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d day overdue", "%d days overdue", (gulong) -days),
+                            -days);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "due in %d day", "due in %d days", (gulong) days), days);
+}
+
+char *
+hearth_label_task_reason (const char *kind, const char *reason)
+{
+  if (reason == NULL || reason[0] == '\0')
+    return g_strdup ("");
+  /* A follow-up says which risk level set its date (case-store.c). */
+  if (g_str_has_prefix (reason, "risk_level="))
+    {
+      const char *level = reason + strlen ("risk_level=");
+
+      return g_str_equal (level, "none") ? g_strdup ("") : g_strdup (hearth_label_risk_level (level));
+    }
+  /* A correction carries the clerk's comment, in the clerk's words. */
+  return g_strdup_printf (_("“%s”"), reason);
+}
+
+char *
+hearth_label_id_tail (const char *id_number)
+{
+  gsize n = id_number != NULL ? strlen (id_number) : 0;
+
+  if (n < 4)
+    return g_strdup ("");
+  return g_strdup_printf ("…%s", id_number + n - 4);
+}

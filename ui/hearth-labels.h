@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * hearth-labels.h: the words a person reads for the codes the store keeps
+ * (risk levels, monitoring states, risk types, relations, …), in the
+ * current language. The code lists are those of ../shared/DOMAIN.md and
+ * the bundled forms (schema/forms); a code without words is shown as it is.
+ * Dates are shown as the calendar dates they are.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Returns: (transfer none): e.g. "Orange risk" for "orange". */
+const char *hearth_label_risk_level (const char *code);
+/* Returns: (transfer none): e.g. "Waiting for village review". */
+const char *hearth_label_status (const char *code);
+/* Returns: (transfer none): one risk type, e.g. "Illness" for "01". */
+const char *hearth_label_risk_type (const char *code);
+/* Returns: (transfer full): the space-separated codes as a list of words. */
+char       *hearth_label_risk_types (const char *codes);
+const char *hearth_label_relation (const char *code);
+const char *hearth_label_sex (const char *code);
+const char *hearth_label_health (const char *code);
+const char *hearth_label_labour (const char *code);
+const char *hearth_label_category (const char *code);
+const char *hearth_label_form (const char *form_id);
+const char *hearth_label_task_kind (const char *kind);
+const char *hearth_label_role (const char *role);
+
+/* Returns: (transfer full): a YYYY-MM-DD date (or the date part of an ISO
+ * 8601 time) as the locale writes dates, e.g. "3 May 2026" or
+ * "2026年5月3日"; text that is no date is returned as it is. */
+char *hearth_label_date (const char *date);
+
+/* Returns: (transfer full): how a due date stands against @today, e.g.
+ * "7 days overdue", "due today", "due in 3 days". */
+char *hearth_label_due (const char *due_date, const char *today);
+
+/* Returns: (transfer full): why a task is open, in words: a follow-up's
+ * risk level, a correction's comment in quotes; "" when there is nothing
+ * to say. */
+char *hearth_label_task_reason (const char *kind, const char *reason);
+
+/* Returns: (transfer full): "…0038": the last four characters of an ID
+ * number, enough to tell two people of one name apart on a list. */
+char *hearth_label_id_tail (const char *id_number);
+
+G_END_DECLS

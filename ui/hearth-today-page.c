@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hearth-today-page.c: the worker's tasks, overdue first (hearth-today-page.h). */
+#define G_LOG_DOMAIN "hearth"
+
+#include "hearth-today-page.h"
+#include "hearth-labels.h"
+#include "case-search.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+struct _HearthTodayPage {
+  GtkWidget parent_instance;
+  GtkStack *stack;
+  GtkLabel *date_label;
+  AdwPreferencesGroup *overdue_group;
+  AdwPreferencesGroup *today_group;
+  AdwPreferencesGroup *later_group;
+  GtkButton *more_button;
+  AdwStatusPage *today_empty_page;
+  GPtrArray *rows;            /* (group, row) pairs */
+  guint counts[3];
+  char *after_due_date;
+  char *after_id;
+  HearthSession *session;
+};
+
+G_DEFINE_FINAL_TYPE (HearthTodayPage, hearth_today_page, GTK_TYPE_WIDGET)
+
+static void
+clear (HearthTodayPage *self)
+{
+  for (guint i = 0; i + 1 < self->rows->len; i += 2)
+    adw_preferences_group_remove (self->rows->pdata[i], self->rows->pdata[i + 1]);
+  g_ptr_array_set_size (self->rows, 0);
+  memset (self->counts, 0, sizeof self->counts);
+  g_clear_pointer (&self->after_due_date, g_free);
+  g_clear_pointer (&self->after_id, g_free);
+}
+
+static void
+add_task (HearthTodayPage *self, const HearthTaskRow *task, const char *today)
+{
+  AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
+  AdwPreferencesGroup *group = groups[task->urgency];
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+  g_autofree char *due = hearth_label_due (task->due_date, today);
+  g_autofree char *subtitle = NULL;
+  const char *where = task->address[0] != '\0' ? task->address : task->village_code;
+
+  /* TRANSLATORS: a task on the today screen: what to do, how its due date
+   * stands, and where (the household's address) */
+  subtitle = g_strdup_printf (_("%s, %s\n%s"), hearth_label_task_kind (task->kind), due, where);
+  /* A follow-up's risk level, as on the household list. */
+  if (g_str_has_prefix (task->reason, "risk_level=") && !g_str_equal (task->reason, "risk_level=none"))
+    {
+      const char *level = task->reason + strlen ("risk_level=");
+      g_autofree char *css = g_strdup_printf ("hearth-risk-%s", level);
+      GtkWidget *badge = gtk_label_new (hearth_label_risk_level (level));
+
+      gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (badge, "hearth-risk");
+      gtk_widget_add_css_class (badge, css);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), badge);
+    }
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), task->head_name);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "worker.show-household");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", task->household_id);
+  if (task->urgency == HEARTH_TASK_OVERDUE)
+    gtk_widget_add_css_class (row, "hearth-overdue");
+  adw_preferences_group_add (group, row);
+  g_ptr_array_add (self->rows, group);
+  g_ptr_array_add (self->rows, row);
+  self->counts[task->urgency]++;
+}
+
+static void
+load_page (HearthTodayPage *self)
+{
+  g_autofree char *today = hearth_session_get_today (self->session);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (hearth_session_get_db (self->session), today, NULL,
+                                                        self->after_due_date, self->after_id, HEARTH_TODAY_TASKS_PER_PAGE, &error);
+
+  if (tasks == NULL)
+    {
+      adw_status_page_set_title (self->today_empty_page, _("The tasks cannot be read"));
+      adw_status_page_set_description (self->today_empty_page, error->message);
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+      return;
+    }
+  for (guint i = 0; i < tasks->len; i++)
+    add_task (self, tasks->pdata[i], today);
+  if (tasks->len > 0)
+    {
+      const HearthTaskRow *last = tasks->pdata[tasks->len - 1];
+
+      g_free (self->after_due_date);
+      self->after_due_date = g_strdup (last->due_date);
+      g_free (self->after_id);
+      self->after_id = g_strdup (last->id);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->more_button), tasks->len == HEARTH_TODAY_TASKS_PER_PAGE);
+  for (guint i = 0; i < 3; i++)
+    {
+      AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
+      gtk_widget_set_visible (GTK_WIDGET (groups[i]), self->counts[i] > 0);
+    }
+  if (self->rows->len == 0)
+    {
+      HearthHouseholdQuery any = { .limit = 1 };
+      g_autoptr(GPtrArray) households = hearth_case_search_households (hearth_session_get_db (self->session), &any,
+                                                                        NULL);
+
+      if (households != NULL && households->len == 0)
+        {
+          adw_status_page_set_icon_name (self->today_empty_page, "system-users-symbolic");
+          adw_status_page_set_title (self->today_empty_page, _("No households on this tablet yet"));
+          adw_status_page_set_description (self->today_empty_page,
+                                           _("The households of your villages arrive when the tablet is enrolled "
+                                             "with the county center and syncs."));
+        }
+      else
+        {
+          adw_status_page_set_icon_name (self->today_empty_page, "object-select-symbolic");
+          adw_status_page_set_title (self->today_empty_page, _("No visits to make"));
+          adw_status_page_set_description (self->today_empty_page, _("No follow-up visit is open. Find a household under "
+                                                               "Households to visit or register it."));
+        }
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+    }
+  else
+    gtk_stack_set_visible_child_name (self->stack, "tasks");
+}
+
+void
+hearth_today_page_reload (HearthTodayPage *self)
+{
+  g_autofree char *today = NULL;
+  g_autofree char *date = NULL;
+  g_autofree char *title = NULL;
+
+  g_return_if_fail (HEARTH_IS_TODAY_PAGE (self));
+
+  today = hearth_session_get_today (self->session);
+  date = hearth_label_date (today);
+  /* TRANSLATORS: the heading of the today screen, with today's date */
+  title = g_strdup_printf (_("Today, %s"), date);
+  gtk_label_set_text (self->date_label, title);
+  clear (self);
+  load_page (self);
+}
+
+static void
+more_clicked (HearthTodayPage *self)
+{
+  load_page (self);
+}
+
+static void
+session_changed (HearthSession *session, HearthTodayPage *self)
+{
+  hearth_today_page_reload (self);
+}
+
+static void
+hearth_today_page_dispose (GObject *object)
+{
+  HearthTodayPage *self = HEARTH_TODAY_PAGE (object);
+
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_pointer (&self->after_due_date, g_free);
+  g_clear_pointer (&self->after_id, g_free);
+  gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_TODAY_PAGE);
+  /* Children of the template the class does not bind stay otherwise. */
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
+       child = gtk_widget_get_first_child (GTK_WIDGET (self)))
+    gtk_widget_unparent (child);
+  G_OBJECT_CLASS (hearth_today_page_parent_class)->dispose (object);
+}
+
+static void
+hearth_today_page_class_init (HearthTodayPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hearth_today_page_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/hearth/Hearth/hearth-today-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, date_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, overdue_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, today_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, later_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, more_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, today_empty_page);
+  gtk_widget_class_bind_template_callback (widget_class, more_clicked);
+}
+
+static void
+hearth_today_page_init (HearthTodayPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->rows = g_ptr_array_new ();
+}
+
+HearthTodayPage *
+hearth_today_page_new (HearthSession *session)
+{
+  HearthTodayPage *self = g_object_new (HEARTH_TYPE_TODAY_PAGE, NULL);
+
+  g_return_val_if_fail (HEARTH_IS_SESSION (session), NULL);
+  self->session = g_object_ref (session);
+  g_signal_connect (session, "changed", G_CALLBACK (session_changed), self);
+  hearth_today_page_reload (self);
+  return self;
+}
+
+void
+hearth_today_page_get_counts (HearthTodayPage *self, guint *overdue, guint *today, guint *later)
+{
+  g_return_if_fail (HEARTH_IS_TODAY_PAGE (self));
+  *overdue = self->counts[HEARTH_TASK_OVERDUE];
+  *today = self->counts[HEARTH_TASK_DUE_TODAY];
+  *later = self->counts[HEARTH_TASK_LATER];
+}

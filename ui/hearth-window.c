@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hearth-window.c: the app's window (hearth-window.h). */
+#define G_LOG_DOMAIN "hearth"
+
+#include "hearth-window.h"
+#include "hearth-application.h"
+#include "hearth-enrol-page.h"
+#include "hearth-idle-lock.h"
+#include "hearth-unlock-page.h"
+#include "hearth-worker-view.h"
+
+#include <glib/gi18n.h>
+
+struct _HearthWindow {
+  AdwApplicationWindow parent_instance;
+  AdwToastOverlay *toast_overlay;
+  GtkStack *stack;
+  HearthUnlockPage *unlock_page;
+  HearthEnrolPage *enrol_page;
+  AdwBin *main_bin;
+  HearthIdleLock *idle_lock;
+  HearthApplication *app;   /* not referenced: the app outlives its windows */
+};
+
+G_DEFINE_FINAL_TYPE (HearthWindow, hearth_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+show_screen (HearthWindow *self, const char *name)
+{
+  gtk_stack_set_visible_child_name (self->stack, name);
+  if (g_str_equal (name, "unlock"))
+    hearth_unlock_page_focus (self->unlock_page);
+}
+
+void
+hearth_window_show_main (HearthWindow *self)
+{
+  HearthSession *session = hearth_application_get_session (self->app);
+
+  g_return_if_fail (HEARTH_IS_WINDOW (self));
+  g_return_if_fail (session != NULL);
+
+  /* Every role browses households; the clerk's and the county's own
+   * screens come beside these. */
+  adw_bin_set_child (self->main_bin, GTK_WIDGET (hearth_worker_view_new (session)));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "window.enrol", !hearth_session_is_enrolled (session));
+  show_screen (self, "main");
+}
+
+void
+hearth_window_show_enrol (HearthWindow *self)
+{
+  HearthSession *session = hearth_application_get_session (self->app);
+
+  g_return_if_fail (HEARTH_IS_WINDOW (self));
+  g_return_if_fail (session != NULL);
+
+  hearth_enrol_page_set_session (self->enrol_page, session);
+  show_screen (self, "enrol");
+}
+
+static void
+session_changed (HearthApplication *app, GParamSpec *pspec, HearthWindow *self)
+{
+  HearthSession *session = hearth_application_get_session (app);
+
+  if (session == NULL)
+    {
+      /* Nothing may keep the store open behind the unlock screen. */
+      hearth_idle_lock_set_running (self->idle_lock, FALSE);
+      adw_bin_set_child (self->main_bin, NULL);
+      hearth_enrol_page_set_session (self->enrol_page, NULL);
+      hearth_unlock_page_reset (self->unlock_page, hearth_application_get_data_dir (app));
+      show_screen (self, "unlock");
+      return;
+    }
+  hearth_idle_lock_set_timeout_ms (self->idle_lock,
+                                   hearth_settings_get_lock_seconds (hearth_application_get_settings (app)) * 1000);
+  hearth_idle_lock_set_running (self->idle_lock, TRUE);
+  if (!hearth_session_is_enrolled (session) && hearth_unlock_page_get_created (self->unlock_page))
+    hearth_window_show_enrol (self);
+  else
+    hearth_window_show_main (self);
+}
+
+static void
+lock_seconds_changed (HearthSettings *settings, GParamSpec *pspec, HearthWindow *self)
+{
+  hearth_idle_lock_set_timeout_ms (self->idle_lock, hearth_settings_get_lock_seconds (settings) * 1000);
+}
+
+static void
+idle (HearthIdleLock *lock, HearthWindow *self)
+{
+  hearth_application_set_session (self->app, NULL);
+}
+
+static void
+enrol_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  hearth_window_show_enrol (HEARTH_WINDOW (widget));
+}
+
+static void
+hearth_window_dispose (GObject *object)
+{
+  HearthWindow *self = HEARTH_WINDOW (object);
+
+  g_clear_object (&self->idle_lock);
+  gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_WINDOW);
+  G_OBJECT_CLASS (hearth_window_parent_class)->dispose (object);
+}
+
+static void
+hearth_window_class_init (HearthWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hearth_window_dispose;
+
+  g_type_ensure (HEARTH_TYPE_UNLOCK_PAGE);
+  g_type_ensure (HEARTH_TYPE_ENROL_PAGE);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/hearth/Hearth/hearth-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, unlock_page);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, enrol_page);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, main_bin);
+  gtk_widget_class_install_action (widget_class, "window.enrol", NULL, enrol_action);
+}
+
+static void
+hearth_window_init (HearthWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->idle_lock = hearth_idle_lock_new (GTK_WIDGET (self));
+  g_signal_connect (self->idle_lock, "idle", G_CALLBACK (idle), self);
+}
+
+HearthWindow *
+hearth_window_new (HearthApplication *app)
+{
+  HearthWindow *self = g_object_new (HEARTH_TYPE_WINDOW, "application", app, NULL);
+
+  self->app = app;
+  g_signal_connect_object (app, "notify::session", G_CALLBACK (session_changed), self, 0);
+  g_signal_connect_object (hearth_application_get_settings (app), "notify::lock-seconds",
+                           G_CALLBACK (lock_seconds_changed), self, 0);
+  session_changed (app, NULL, self);
+  return self;
+}
+
+void
+hearth_window_toast (HearthWindow *self, const char *message)
+{
+  g_return_if_fail (HEARTH_IS_WINDOW (self));
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+GObject *
+hearth_window_get_idle_lock (HearthWindow *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WINDOW (self), NULL);
+  return G_OBJECT (self->idle_lock);
+}
+
+const char *
+hearth_window_get_screen (HearthWindow *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WINDOW (self), NULL);
+  return gtk_stack_get_visible_child_name (self->stack);
+}

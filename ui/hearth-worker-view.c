@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hearth-worker-view.c: the screens of an unlocked tablet (hearth-worker-view.h). */
+#define G_LOG_DOMAIN "hearth"
+
+#include "hearth-worker-view.h"
+
+#include <glib/gi18n.h>
+
+struct _HearthWorkerView {
+  GtkWidget parent_instance;
+  AdwHeaderBar *header_bar;
+  AdwViewSwitcherTitle *switcher_title;
+  AdwViewStack *view_stack;
+  AdwBin *today_bin;
+  AdwBin *households_bin;
+  AdwViewSwitcherBar *switcher_bar;
+  HearthTodayPage *today_page;
+  HearthHouseholdsPage *households_page;
+  HearthSession *session;
+};
+
+G_DEFINE_FINAL_TYPE (HearthWorkerView, hearth_worker_view, GTK_TYPE_WIDGET)
+
+/* Below this window width the tabs go to the bottom, within reach of the
+ * thumb of the hand that holds the tablet (libadwaita 1.2 has no
+ * breakpoints: the window's size is watched). */
+#define NARROW_WIDTH 720
+
+static void
+window_resized (GtkWindow *window, GParamSpec *pspec, HearthWorkerView *self)
+{
+  int width = 0, height = 0;
+  gboolean narrow;
+
+  /* GTK 4.8 writes both sizes, optional or not. */
+  gtk_window_get_default_size (window, &width, &height);
+  narrow = width > 0 && width < NARROW_WIDTH;
+  adw_view_switcher_bar_set_reveal (self->switcher_bar, narrow);
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, !narrow);
+}
+
+static void
+hearth_worker_view_root (GtkWidget *widget)
+{
+  HearthWorkerView *self = HEARTH_WORKER_VIEW (widget);
+  GtkRoot *root;
+
+  GTK_WIDGET_CLASS (hearth_worker_view_parent_class)->root (widget);
+  root = gtk_widget_get_root (widget);
+  if (GTK_IS_WINDOW (root))
+    {
+      g_signal_connect_object (root, "notify::default-width", G_CALLBACK (window_resized), self, 0);
+      window_resized (GTK_WINDOW (root), NULL, self);
+    }
+}
+
+static void
+hearth_worker_view_unroot (GtkWidget *widget)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (root != NULL)
+    g_signal_handlers_disconnect_by_func (root, window_resized, widget);
+  GTK_WIDGET_CLASS (hearth_worker_view_parent_class)->unroot (widget);
+}
+
+void
+hearth_worker_view_show_household (HearthWorkerView *self, const char *household_id)
+{
+  g_return_if_fail (HEARTH_IS_WORKER_VIEW (self));
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "households");
+  hearth_households_page_open (self->households_page, household_id);
+}
+
+static void
+show_household_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  hearth_worker_view_show_household (HEARTH_WORKER_VIEW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+search_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  HearthWorkerView *self = HEARTH_WORKER_VIEW (widget);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "households");
+  hearth_households_page_focus_search (self->households_page);
+}
+
+static void
+hearth_worker_view_dispose (GObject *object)
+{
+  HearthWorkerView *self = HEARTH_WORKER_VIEW (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_WORKER_VIEW);
+  /* Children of the template the class does not bind stay otherwise. */
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
+       child = gtk_widget_get_first_child (GTK_WIDGET (self)))
+    gtk_widget_unparent (child);
+  g_clear_object (&self->session);
+  G_OBJECT_CLASS (hearth_worker_view_parent_class)->dispose (object);
+}
+
+static void
+hearth_worker_view_class_init (HearthWorkerViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hearth_worker_view_dispose;
+  widget_class->root = hearth_worker_view_root;
+  widget_class->unroot = hearth_worker_view_unroot;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/hearth/Hearth/hearth-worker-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, header_bar);
+  gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, today_bin);
+  gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, households_bin);
+  gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, switcher_bar);
+  gtk_widget_class_install_action (widget_class, "worker.show-household", "s", show_household_action);
+  gtk_widget_class_install_action (widget_class, "worker.search", NULL, search_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "worker.search", NULL);
+}
+
+static void
+hearth_worker_view_init (HearthWorkerView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+HearthWorkerView *
+hearth_worker_view_new (HearthSession *session)
+{
+  HearthWorkerView *self = g_object_new (HEARTH_TYPE_WORKER_VIEW, NULL);
+
+  g_return_val_if_fail (HEARTH_IS_SESSION (session), NULL);
+
+  self->session = g_object_ref (session);
+  self->today_page = hearth_today_page_new (session);
+  adw_bin_set_child (self->today_bin, GTK_WIDGET (self->today_page));
+  self->households_page = hearth_households_page_new (session);
+  adw_bin_set_child (self->households_bin, GTK_WIDGET (self->households_page));
+  return self;
+}
+
+HearthTodayPage *
+hearth_worker_view_get_today_page (HearthWorkerView *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WORKER_VIEW (self), NULL);
+  return self->today_page;
+}
+
+HearthHouseholdsPage *
+hearth_worker_view_get_households_page (HearthWorkerView *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WORKER_VIEW (self), NULL);
+  return self->households_page;
+}
