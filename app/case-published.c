@@ -54,6 +54,34 @@ hearth_published_form (HearthStore *store, const char *form_id, char **version_o
   return xml;
 }
 
+char *
+hearth_published_form_version (HearthStore *store, const char *form_id, const char *version, GError **error)
+{
+  sqlite3 *db;
+  sqlite3_stmt *st = NULL;
+  char *xml = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && form_id != NULL && version != NULL, NULL);
+  db = hearth_store_get_db (store);
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT xml FROM published_forms WHERE kind = 'form' AND form_id = ?1 AND version = ?2",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SQLITE, "%s", sqlite3_errmsg (db));
+      return NULL;
+    }
+  sqlite3_bind_text (st, 1, form_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, version, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    xml = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  else if (rc != SQLITE_DONE)
+    g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SQLITE, "%s", sqlite3_errmsg (db));
+  sqlite3_finalize (st);
+  return xml;
+}
+
 xmlDoc *
 hearth_published_thresholds (HearthStore *store, char **version_out, GError **error)
 {

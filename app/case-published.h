@@ -35,6 +35,24 @@ char *hearth_published_form (HearthStore *store,
                              GError     **error);
 
 /**
+ * hearth_published_form_version:
+ * @store: an open store (migration 0007 or later)
+ * @form_id: a form id
+ * @version: one published version of it
+ *
+ * A form as the center published it in one version, such as the version a
+ * draft was begun with after a newer one arrived.
+ *
+ * Returns: (transfer full) (nullable): the XForm document, or %NULL with
+ *   @error unset when this store received no such version, or %NULL with
+ *   HEARTH_CASE_ERROR_SQLITE.
+ */
+char *hearth_published_form_version (HearthStore *store,
+                                     const char  *form_id,
+                                     const char  *version,
+                                     GError     **error);
+
+/**
  * hearth_published_thresholds:
  * @store: an open store (migration 0007 or later)
  * @version_out: (out) (optional) (transfer full): the published version
