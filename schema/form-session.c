@@ -2299,7 +2299,27 @@ walk_pages (HearthFormSession *self, const HearthFormControl *group, xmlNode *co
           for (guint k = 0; k < nodes->len; k++)
             {
               xmlNode *inst = nodes->pdata[k];
-              if (node_relevant (self, inst))
+
+              if (!node_relevant (self, inst))
+                continue;
+              /* A field-list repeat shows each instance as one page
+               * (ODK Collect's way), labelled as the repeat, or as the
+               * group of the same ref around it. */
+              if (is_field_list (c) && field_list == NULL)
+                {
+                  g_autofree char *group_gp = group->ref != NULL ? simple_path (group->ref) : NULL;
+                  const HearthFormText *label = c->label != NULL ? c->label
+                                                : g_strcmp0 (group_gp, gp) == 0 ? group->label : NULL;
+                  HearthFormPage *page = page_new (HEARTH_FORM_PAGE_QUESTIONS, render_text (self, label, inst),
+                                                   indexed_path (self, inst), gp);
+
+                  walk_pages (self, c, inst, gp, page, pages);
+                  if (page->questions->len > 0)
+                    g_ptr_array_add (pages, page);
+                  else
+                    hearth_form_page_free (page);
+                }
+              else
                 walk_pages (self, c, inst, gp, field_list, pages);
             }
           if (c->jr_count != NULL || c->no_add_remove || field_list != NULL || gp == NULL)

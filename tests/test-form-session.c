@@ -455,6 +455,48 @@ test_languages_and_pages (void)
     }
 }
 
+/* A field-list repeat (the registration's members) is one page per
+ * instance, labelled as the group around it, followed by the prompt. */
+static void
+test_field_list_repeat_pages (void)
+{
+  HearthFormSessionOptions options = { .now = NOW, .instance_id = ID, .language = "en" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthFormSession) s = hearth_form_session_new (test_load_bundled_form ("household-registration.xml"),
+                                                            &options, &error);
+  g_autoptr(GPtrArray) pages = NULL;
+  guint member_pages = 0, prompts = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (hearth_form_session_add_repeat (s, "/data/members", NULL, &error));
+  pages = hearth_form_session_pages (s);
+  for (guint i = 0; i < pages->len; i++)
+    {
+      HearthFormPage *page = pages->pdata[i];
+
+      if (page->kind == HEARTH_FORM_PAGE_REPEAT_PROMPT)
+        {
+          g_assert_cmpstr (page->repeat, ==, "/data/members");
+          g_assert_cmpuint (page->repeat_count, ==, 2);
+          /* After both instances. */
+          g_assert_cmpuint (member_pages, ==, 2);
+          prompts++;
+        }
+      else if (g_strcmp0 (page->repeat, "/data/members") == 0)
+        {
+          g_autofree char *path = g_strdup_printf ("/data/members[%u]", member_pages + 1);
+
+          g_assert_cmpstr (page->path, ==, path);
+          g_assert_cmpstr (page->label, ==, "Household members");
+          g_assert_cmpuint (page->questions->len, >=, 10);
+          g_assert_true (g_str_has_prefix (((HearthFormQuestion *) page->questions->pdata[0])->path, path));
+          member_pages++;
+        }
+    }
+  g_assert_cmpuint (member_pages, ==, 2);
+  g_assert_cmpuint (prompts, ==, 1);
+}
+
 /* Editing a finalised submission: a new instanceID, the old one kept as
  * deprecatedID; a draft of another form is refused. */
 static void
@@ -720,6 +762,7 @@ main (int argc, char **argv)
   g_test_add_func ("/form/session/repeats", test_repeats);
   g_test_add_func ("/form/session/refusals", test_refusals);
   g_test_add_func ("/form/session/languages-and-pages", test_languages_and_pages);
+  g_test_add_func ("/form/session/field-list-repeat-pages", test_field_list_repeat_pages);
   g_test_add_func ("/form/session/drafts", test_drafts);
   g_test_add_func ("/form/session/case-instance", test_case_instance);
   g_test_add_func ("/form/session/corpus-fill", test_corpus_fill);
