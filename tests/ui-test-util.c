@@ -377,15 +377,24 @@ check_touch (GtkWidget *widget, GString *small)
   /* The window manager's buttons are not the app's. */
   if (g_str_equal (gtk_widget_get_css_name (widget), "windowcontrols"))
     return;
-  /* What a finger taps: not a meter (the strength bar) nor a whole list. */
+  /* What a finger taps: not a meter (the strength bar) nor a whole list;
+   * its border box (gtk_widget_get_width() leaves out the padding, which
+   * a finger taps too). */
   if (is_control (widget) && gtk_widget_is_sensitive (widget) && !GTK_IS_LIST_VIEW (widget) &&
       gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (widget)) != GTK_ACCESSIBLE_ROLE_METER &&
-      gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (widget)) != GTK_ACCESSIBLE_ROLE_PROGRESS_BAR &&
-      (gtk_widget_get_height (widget) < 44 || gtk_widget_get_width (widget) < 44))
+      gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (widget)) != GTK_ACCESSIBLE_ROLE_PROGRESS_BAR)
     {
-      const char *id = GTK_IS_BUILDABLE (widget) ? gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)) : NULL;
-      g_string_append_printf (small, "  %s%s%s %d×%d\n", G_OBJECT_TYPE_NAME (widget), id != NULL ? " #" : "",
-                              id != NULL ? id : "", gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+      graphene_rect_t box;
+      int width = 0, height = 0;
+
+      if (gtk_widget_compute_bounds (widget, widget, &box))
+        width = (int) (box.size.width + 0.5), height = (int) (box.size.height + 0.5);
+      if (width < 44 || height < 44)
+        {
+          const char *id = GTK_IS_BUILDABLE (widget) ? gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget)) : NULL;
+          g_string_append_printf (small, "  %s%s%s %d×%d\n", G_OBJECT_TYPE_NAME (widget), id != NULL ? " #" : "",
+                                  id != NULL ? id : "", width, height);
+        }
     }
   if (ADW_IS_COMBO_ROW (widget))
     return;

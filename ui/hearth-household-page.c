@@ -4,7 +4,9 @@
 
 #include "hearth-household-page.h"
 #include "hearth-labels.h"
+#include "case-drafts.h"
 #include "case-household.h"
+#include "hearth-form-view.h"
 
 #include <glib/gi18n.h>
 #include <stdio.h>
@@ -20,6 +22,9 @@ struct _HearthHouseholdPage {
   GtkLabel *name_label;
   GtkLabel *risk_badge;
   GtkLabel *address_label;
+  GtkButton *visit_button;
+  GtkButton *follow_up_button;
+  AdwPreferencesGroup *drafts_group;
   AdwActionRow *status_row;
   AdwActionRow *reasons_row;
   AdwActionRow *next_visit_row;
@@ -186,6 +191,53 @@ show_visits (HearthHouseholdPage *self, const HearthHousehold *h)
     add_row (self, self->visits_group, _("No visit yet"), NULL);
 }
 
+/* A start button: continues the form's newest draft for the household,
+ * or begins one. */
+static void
+set_start (GtkButton *button, const char *form_id, const char *household_id, GPtrArray *drafts,
+           const char *start_label, const char *continue_label)
+{
+  const HearthDraft *draft = NULL;
+
+  for (guint i = 0; drafts != NULL && i < drafts->len && draft == NULL; i++)
+    if (g_str_equal (((HearthDraft *) drafts->pdata[i])->form_id, form_id))
+      draft = drafts->pdata[i];
+  gtk_button_set_label (button, draft != NULL ? continue_label : start_label);
+  /* The target first: an action name without it would not match "(sss)". */
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "(sss)", draft != NULL ? "" : form_id,
+                                    draft != NULL ? "" : household_id, draft != NULL ? draft->id : "");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "window.open-form");
+}
+
+static void
+show_drafts (HearthHouseholdPage *self, const HearthHousehold *h, GPtrArray *drafts)
+{
+  gboolean monitored = g_str_equal (h->monitoring_status, "monitored") ||
+                       g_str_equal (h->monitoring_status, "pending_elimination");
+
+  set_start (self->visit_button, HEARTH_FORM_VISIT, h->id, drafts, _("Start a _visit"), _("Continue the _visit"));
+  set_start (self->follow_up_button, HEARTH_FORM_FOLLOW_UP, h->id, drafts, _("Start a _follow-up"),
+             _("Continue the _follow-up"));
+  /* The follow-up reports on the measures of a household in monitoring. */
+  gtk_widget_set_visible (GTK_WIDGET (self->follow_up_button), monitored);
+  for (guint i = 0; drafts != NULL && i < drafts->len; i++)
+    {
+      const HearthDraft *d = drafts->pdata[i];
+      g_autofree char *when = hearth_label_moment (d->updated_at);
+      /* TRANSLATORS: an unfinished form: when it was last saved */
+      g_autofree char *subtitle = g_strdup_printf (_("Last saved %s"), when);
+      AdwActionRow *row = add_row (self, self->drafts_group, hearth_label_form (d->form_id), subtitle);
+      GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
+      adw_action_row_add_suffix (row, arrow);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "(sss)", "", "", d->id);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "window.open-form");
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->drafts_group), drafts != NULL && drafts->len > 0);
+}
+
 static void
 show (HearthHouseholdPage *self, const HearthHousehold *h)
 {
@@ -220,6 +272,14 @@ show (HearthHouseholdPage *self, const HearthHousehold *h)
   set_subtitle (self->income_row, income);
 
   clear_rows (self);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) drafts = hearth_drafts_list (hearth_session_get_db (self->session), h->id, &error);
+
+    if (drafts == NULL)
+      g_warning ("The drafts of a household cannot be read: %s", error->message);
+    show_drafts (self, h, drafts);
+  }
   show_tasks (self, h, today);
   show_members (self, h, today);
   show_reviews (self, h);
@@ -315,6 +375,9 @@ hearth_household_page_class_init (HearthHouseholdPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, name_label);
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, risk_badge);
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, address_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, visit_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, follow_up_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, drafts_group);
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, status_row);
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, reasons_row);
   gtk_widget_class_bind_template_child (widget_class, HearthHouseholdPage, next_visit_row);

@@ -235,6 +235,24 @@ hearth_label_date (const char *text)
 }
 
 char *
+hearth_label_moment (const char *iso)
+{
+  g_autoptr(GDateTime) utc = iso != NULL ? g_date_time_new_from_iso8601 (iso, NULL) : NULL;
+  g_autoptr(GDateTime) local = NULL;
+  g_autofree char *day = NULL;
+  g_autofree char *date = NULL;
+
+  if (utc == NULL)
+    return g_strdup (iso != NULL ? iso : "");
+  /* A moment is shown on the tablet's clock. */
+  local = g_date_time_to_local (utc);
+  day = g_date_time_format (local, "%Y-%m-%d");
+  date = hearth_label_date (day);
+  /* TRANSLATORS: a moment: the date as written above, then hours:minutes */
+  return g_strdup_printf (_("%s, %02d:%02d"), date, g_date_time_get_hour (local), g_date_time_get_minute (local));
+}
+
+char *
 hearth_label_due (const char *due_date, const char *today)
 {
   GDate due, now;

@@ -36,6 +36,10 @@ char *hearth_label_date (const char *date);
 
 /* Returns: (transfer full): how a due date stands against @today, e.g.
  * "7 days overdue", "due today", "due in 3 days". */
+/* Returns: (transfer full): an ISO 8601 moment (with its offset) as the
+ * date and the time on the tablet's clock; unparsable text as it is. */
+char *hearth_label_moment (const char *iso);
+
 char *hearth_label_due (const char *due_date, const char *today);
 
 /* Returns: (transfer full): why a task is open, in words: a follow-up's

@@ -4,6 +4,7 @@
 
 #include "hearth-today-page.h"
 #include "hearth-labels.h"
+#include "case-drafts.h"
 #include "case-search.h"
 
 #include <glib/gi18n.h>
@@ -13,6 +14,7 @@ struct _HearthTodayPage {
   GtkWidget parent_instance;
   GtkStack *stack;
   GtkLabel *date_label;
+  AdwPreferencesGroup *drafts_group;
   AdwPreferencesGroup *overdue_group;
   AdwPreferencesGroup *today_group;
   AdwPreferencesGroup *later_group;
@@ -79,6 +81,44 @@ add_task (HearthTodayPage *self, const HearthTaskRow *task, const char *today)
   g_ptr_array_add (self->rows, group);
   g_ptr_array_add (self->rows, row);
   self->counts[task->urgency]++;
+}
+
+/* The forms begun and not finished, newest first: registrations (no
+ * household yet) named by what the form calls them so far. */
+static void
+load_drafts (HearthTodayPage *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) drafts = hearth_drafts_list (hearth_session_get_db (self->session), NULL, &error);
+
+  if (drafts == NULL)
+    g_warning ("The drafts cannot be read: %s", error->message);
+  for (guint i = 0; drafts != NULL && i < drafts->len; i++)
+    {
+      const HearthDraft *d = drafts->pdata[i];
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+      g_autofree char *when = hearth_label_moment (d->updated_at);
+      /* TRANSLATORS: an unfinished form on the today screen: the form and
+       * when it was last saved */
+      g_autofree char *subtitle = g_strdup_printf (_("%s, last saved %s"), hearth_label_form (d->form_id), when);
+      const char *title = d->head_name[0] != '\0' ? d->head_name
+                          : d->label[0] != '\0' && d->household_id == NULL ? d->label
+                          : d->household_id == NULL ? _("A new household") : _("A household");
+
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "(sss)", "", "", d->id);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "window.open-form");
+      adw_preferences_group_add (self->drafts_group, row);
+      g_ptr_array_add (self->rows, self->drafts_group);
+      g_ptr_array_add (self->rows, row);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->drafts_group), drafts != NULL && drafts->len > 0);
 }
 
 static void
@@ -155,6 +195,7 @@ hearth_today_page_reload (HearthTodayPage *self)
   title = g_strdup_printf (_("Today, %s"), date);
   gtk_label_set_text (self->date_label, title);
   clear (self);
+  load_drafts (self);
   load_page (self);
 }
 
@@ -200,6 +241,7 @@ hearth_today_page_class_init (HearthTodayPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/hearth/Hearth/hearth-today-page.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, stack);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, date_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, drafts_group);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, overdue_group);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, today_group);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, later_group);

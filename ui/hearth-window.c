@@ -5,6 +5,7 @@
 #include "hearth-window.h"
 #include "hearth-application.h"
 #include "hearth-enrol-page.h"
+#include "hearth-form-view.h"
 #include "hearth-idle-lock.h"
 #include "hearth-unlock-page.h"
 #include "hearth-worker-view.h"
@@ -18,7 +19,10 @@ struct _HearthWindow {
   HearthUnlockPage *unlock_page;
   HearthEnrolPage *enrol_page;
   AdwBin *main_bin;
+  AdwBin *form_bin;
   HearthIdleLock *idle_lock;
+  char *resume_draft;       /* the draft on screen when the app locked */
+  char *resume_dir;         /* the data folder it is in */
   HearthApplication *app;   /* not referenced: the app outlives its windows */
 };
 
@@ -59,6 +63,74 @@ hearth_window_show_enrol (HearthWindow *self)
   show_screen (self, "enrol");
 }
 
+/* The form screen goes: back to the user's screens. */
+static void
+drop_form (HearthWindow *self)
+{
+  GtkWidget *view = adw_bin_get_child (self->form_bin);
+
+  if (view != NULL)
+    g_signal_handlers_disconnect_by_data (view, self);
+  adw_bin_set_child (self->form_bin, NULL);
+}
+
+static void
+form_closed (HearthFormView *view, gboolean saved, const char *household_id, const char *message, HearthWindow *self)
+{
+  GtkWidget *main_view = adw_bin_get_child (self->main_bin);
+
+  drop_form (self);
+  show_screen (self, "main");
+  if (HEARTH_IS_WORKER_VIEW (main_view) && household_id != NULL)
+    hearth_worker_view_show_household (HEARTH_WORKER_VIEW (main_view), household_id);
+  if (message != NULL)
+    hearth_window_toast (self, message);
+}
+
+gboolean
+hearth_window_open_form (HearthWindow *self, const char *form_id, const char *household_id, const char *draft_id)
+{
+  HearthSession *session = hearth_application_get_session (self->app);
+  g_autoptr(GError) error = NULL;
+  HearthFormView *view;
+
+  g_return_val_if_fail (HEARTH_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (session != NULL, FALSE);
+
+  view = hearth_form_view_open (session, form_id, household_id, draft_id, &error);
+  if (view == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("The form cannot be opened: %s"), error->message);
+
+      g_warning ("Form %s (draft %s) cannot be opened: %s", form_id != NULL ? form_id : "",
+                 draft_id != NULL ? draft_id : "", error->message);
+      hearth_window_toast (self, text);
+      return FALSE;
+    }
+  drop_form (self);
+  g_signal_connect (view, "closed", G_CALLBACK (form_closed), self);
+  adw_bin_set_child (self->form_bin, GTK_WIDGET (view));
+  show_screen (self, "form");
+  return TRUE;
+}
+
+GtkWidget *
+hearth_window_get_form_view (HearthWindow *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WINDOW (self), NULL);
+  return adw_bin_get_child (self->form_bin);
+}
+
+static void
+open_form_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  const char *form_id, *household_id, *draft_id;
+
+  g_variant_get (parameter, "(&s&s&s)", &form_id, &household_id, &draft_id);
+  hearth_window_open_form (HEARTH_WINDOW (widget), form_id[0] != '\0' ? form_id : NULL,
+                           household_id[0] != '\0' ? household_id : NULL, draft_id[0] != '\0' ? draft_id : NULL);
+}
+
 static void
 session_changed (HearthApplication *app, GParamSpec *pspec, HearthWindow *self)
 {
@@ -66,8 +138,24 @@ session_changed (HearthApplication *app, GParamSpec *pspec, HearthWindow *self)
 
   if (session == NULL)
     {
+      GtkWidget *view = adw_bin_get_child (self->form_bin);
+
+      /* A form being filled is saved where it stands and comes back
+       * after the unlock, on its page. */
+      g_clear_pointer (&self->resume_draft, g_free);
+      g_clear_pointer (&self->resume_dir, g_free);
+      if (HEARTH_IS_FORM_VIEW (view) && g_strcmp0 (hearth_window_get_screen (self), "form") == 0)
+        {
+          hearth_form_view_flush (HEARTH_FORM_VIEW (view));
+          if (hearth_form_view_get_draft_saved (HEARTH_FORM_VIEW (view)))
+            {
+              self->resume_draft = g_strdup (hearth_form_view_get_draft_id (HEARTH_FORM_VIEW (view)));
+              self->resume_dir = g_strdup (hearth_application_get_data_dir (app));
+            }
+        }
       /* Nothing may keep the store open behind the unlock screen. */
       hearth_idle_lock_set_running (self->idle_lock, FALSE);
+      drop_form (self);
       adw_bin_set_child (self->main_bin, NULL);
       hearth_enrol_page_set_session (self->enrol_page, NULL);
       hearth_unlock_page_reset (self->unlock_page, hearth_application_get_data_dir (app));
@@ -81,6 +169,14 @@ session_changed (HearthApplication *app, GParamSpec *pspec, HearthWindow *self)
     hearth_window_show_enrol (self);
   else
     hearth_window_show_main (self);
+  if (self->resume_draft != NULL)
+    {
+      g_autofree char *draft = g_steal_pointer (&self->resume_draft);
+      g_autofree char *dir = g_steal_pointer (&self->resume_dir);
+
+      if (g_strcmp0 (dir, hearth_application_get_data_dir (app)) == 0)
+        hearth_window_open_form (self, NULL, NULL, draft);
+    }
 }
 
 static void
@@ -107,6 +203,10 @@ hearth_window_dispose (GObject *object)
   HearthWindow *self = HEARTH_WINDOW (object);
 
   g_clear_object (&self->idle_lock);
+  g_clear_pointer (&self->resume_draft, g_free);
+  g_clear_pointer (&self->resume_dir, g_free);
+  if (self->form_bin != NULL)
+    drop_form (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_WINDOW);
   G_OBJECT_CLASS (hearth_window_parent_class)->dispose (object);
 }
@@ -127,7 +227,9 @@ hearth_window_class_init (HearthWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, unlock_page);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, enrol_page);
   gtk_widget_class_bind_template_child (widget_class, HearthWindow, main_bin);
+  gtk_widget_class_bind_template_child (widget_class, HearthWindow, form_bin);
   gtk_widget_class_install_action (widget_class, "window.enrol", NULL, enrol_action);
+  gtk_widget_class_install_action (widget_class, "window.open-form", "(sss)", open_form_action);
 }
 
 static void

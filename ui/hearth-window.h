@@ -29,10 +29,30 @@ void hearth_window_show_main (HearthWindow *self);
 /* Shows the enrolment screen (from the menu, while not enrolled). */
 void hearth_window_show_enrol (HearthWindow *self);
 
+/**
+ * hearth_window_open_form:
+ * @form_id: (nullable): a form to begin; %NULL with @draft_id
+ * @household_id: (nullable): the household it is for; %NULL: a registration
+ * @draft_id: (nullable): a draft to continue
+ *
+ * Shows the form screen (hearth-form-view.h); when the form cannot be
+ * opened, says why over the screen shown. Also the action
+ * `window.open-form` with "(sss)": form, household, draft ("" for none).
+ *
+ * Returns: whether the form screen shows.
+ */
+gboolean hearth_window_open_form (HearthWindow *self,
+                                  const char   *form_id,
+                                  const char   *household_id,
+                                  const char   *draft_id);
+
+/* Returns: (transfer none) (nullable): the form screen, while it shows. */
+GtkWidget *hearth_window_get_form_view (HearthWindow *self);
+
 /* Returns: (transfer none): the idle watch, for tests. */
 GObject *hearth_window_get_idle_lock (HearthWindow *self);
 
-/* Returns: (transfer none): "unlock", "enrol" or "main". */
+/* Returns: (transfer none): "unlock", "enrol", "main" or "form". */
 const char *hearth_window_get_screen (HearthWindow *self);
 
 G_END_DECLS
