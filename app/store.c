@@ -640,6 +640,55 @@ hearth_store_open (const char *data_dir, const HearthSecret *passphrase, GError 
   return store_open (data_dir, passphrase, -1, error);
 }
 
+HearthStore *
+hearth_store_open_again (HearthStore *self, GError **error)
+{
+  g_autoptr(HearthStore) other = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), NULL);
+  g_return_val_if_fail (self->page_key != NULL, NULL);
+
+  other = g_object_new (HEARTH_TYPE_STORE, NULL);
+  other->data_dir = g_strdup (self->data_dir);
+  other->db_path = g_strdup (self->db_path);
+  other->slot = self->slot;
+  /* Shared, as every open store holds it: a rekey waits for both. */
+  other->lock_fd = lock_file (other->data_dir, "lock", LOCK_SH | LOCK_NB, error);
+  if (other->lock_fd < 0)
+    return NULL;
+  other->page_key = hearth_page_key_ref (self->page_key);
+  other->db = open_database (other->db_path, other->page_key, &other->token, error);
+  if (other->db == NULL)
+    return NULL;
+  /* The first store applied the migrations. */
+  return g_steal_pointer (&other);
+}
+
+gboolean
+hearth_store_wipe (const char *data_dir, GError **error)
+{
+  const char *names[] = { "keyslot.0", "keyslot.1", "keyslot.rekey", "county-recovery", HEARTH_STORE_DB_NAME,
+                          HEARTH_STORE_DB_NAME "-wal", HEARTH_STORE_DB_NAME "-journal", HEARTH_STORE_DB_NAME "-shm" };
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (data_dir != NULL, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = data_path (data_dir, names[i]);
+      int saved;
+
+      if (g_unlink (path) == 0 || errno == ENOENT)
+        continue;
+      saved = errno;
+      if (ok)
+        g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_IO, _("%s could not be removed: %s"), path,
+                     g_strerror (saved));
+      ok = FALSE;
+    }
+  return ok;
+}
+
 gboolean
 hearth_store_create (const char *data_dir, const HearthSecret *passphrase,
                      HearthKdfProfile kdf, const guint8 *county_public_key, GError **error)

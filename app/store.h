@@ -72,6 +72,41 @@ HearthStore *hearth_store_open (const char         *data_dir,
                                 const HearthSecret *passphrase,
                                 GError            **error);
 
+/**
+ * hearth_store_open_again:
+ * @self: an open store
+ *
+ * A second store on the same folder with the same data key, without the
+ * key derivation: its own connection, for another thread (a background
+ * sync), as another process would have it (SQLite's WAL lets one writer
+ * and readers work together; write transactions wait for each other).
+ * The key is shared, reference counted, and wiped when the last of the
+ * stores using it is finalized.
+ *
+ * Thread-safe while @self is open: it reads what the unlock set and never
+ * changes. The new store belongs to the thread that uses it.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL with
+ *   HEARTH_STORE_ERROR_IO (the folder's lock), _CORRUPT or _INTERNAL.
+ */
+HearthStore *hearth_store_open_again (HearthStore *self,
+                                      GError     **error);
+
+/**
+ * hearth_store_wipe:
+ * @data_dir: a data folder whose store is closed everywhere
+ *
+ * Deletes the store for good, as a device the county revoked must: the
+ * keyslot copies and the recovery envelope first (without them the
+ * database is ciphertext nobody can read), then the database and its
+ * journals. Files already gone are no error.
+ *
+ * Returns: %FALSE with HEARTH_STORE_ERROR_IO naming a file that could not
+ *   be removed (the others are removed still).
+ */
+gboolean hearth_store_wipe (const char *data_dir,
+                            GError    **error);
+
 /* Returns: (transfer none): the connection; valid while @self lives. */
 sqlite3    *hearth_store_get_db       (HearthStore *self);
 const char *hearth_store_get_data_dir (HearthStore *self);
