@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-session.h"
+#include "hearth-syncer.h"
 
 struct _HearthSession {
   GObject parent_instance;
@@ -12,6 +13,7 @@ struct _HearthSession {
   HearthIdentity *identity;
   HearthSecret *passphrase;
   char *today;
+  HearthSyncer *syncer;
 };
 
 G_DEFINE_FINAL_TYPE (HearthSession, hearth_session, G_TYPE_OBJECT)
@@ -28,6 +30,9 @@ hearth_session_dispose (GObject *object)
 {
   HearthSession *self = HEARTH_SESSION (object);
 
+  if (self->syncer != NULL)
+    hearth_syncer_stop (self->syncer);
+  g_clear_object (&self->syncer);
   g_clear_object (&self->sync);
   g_clear_object (&self->cases);
   g_clear_object (&self->store);
@@ -207,6 +212,13 @@ hearth_session_reload_identity (HearthSession *self, GError **error)
   self->identity = identity;
   if (hearth_session_is_enrolled (self))
     g_clear_pointer (&self->passphrase, hearth_secret_free);
+  /* A syncer made before the enrolment knows no center or user: the next
+   * one is made with them. */
+  if (self->syncer != NULL)
+    {
+      hearth_syncer_stop (self->syncer);
+      g_clear_object (&self->syncer);
+    }
   hearth_session_changed (self);
   return TRUE;
 }
@@ -249,6 +261,16 @@ hearth_session_set_today (HearthSession *self, const char *date)
   g_free (self->today);
   self->today = g_strdup (date);
   hearth_session_changed (self);
+}
+
+HearthSyncer *
+hearth_session_get_syncer (HearthSession *self)
+{
+  g_return_val_if_fail (HEARTH_IS_SESSION (self), NULL);
+
+  if (self->syncer == NULL)
+    self->syncer = hearth_syncer_new (self);
+  return self->syncer;
 }
 
 void

@@ -113,6 +113,16 @@ char *hearth_session_get_today (HearthSession *self);
 void  hearth_session_set_today (HearthSession *self,
                                 const char    *date);
 
+/**
+ * hearth_session_get_syncer:
+ *
+ * The background sync of the store (hearth-syncer.h), made on first use
+ * (main thread) and stopped when the session goes (the lock).
+ *
+ * Returns: (transfer none): the syncer.
+ */
+struct _HearthSyncer *hearth_session_get_syncer (HearthSession *self);
+
 /* Emits ::changed: a screen wrote to the store. */
 void  hearth_session_changed (HearthSession *self);
 

@@ -7,6 +7,7 @@
 #include "hearth-enrol-page.h"
 #include "hearth-form-view.h"
 #include "hearth-idle-lock.h"
+#include "hearth-syncer.h"
 #include "hearth-unlock-page.h"
 #include "hearth-worker-view.h"
 
@@ -36,6 +37,21 @@ show_screen (HearthWindow *self, const char *name)
     hearth_unlock_page_focus (self->unlock_page);
 }
 
+/* The county revoked the tablet: its store goes, as the protocol asks. */
+static void
+revoked (HearthSyncer *syncer, HearthWindow *self)
+{
+  g_autofree char *dir = g_strdup (hearth_application_get_data_dir (self->app));
+  g_autoptr(GError) error = NULL;
+
+  hearth_application_set_session (self->app, NULL);
+  if (!hearth_store_wipe (dir, &error))
+    g_warning ("The store of a revoked tablet could not be wholly deleted: %s", error->message);
+  hearth_unlock_page_reset (self->unlock_page, dir);
+  /* A toast is one line. */
+  hearth_window_toast (self, _("The county revoked this tablet: its data were deleted."));
+}
+
 void
 hearth_window_show_main (HearthWindow *self)
 {
@@ -49,6 +65,15 @@ hearth_window_show_main (HearthWindow *self)
   adw_bin_set_child (self->main_bin, GTK_WIDGET (hearth_worker_view_new (session)));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "window.enrol", !hearth_session_is_enrolled (session));
   show_screen (self, "main");
+  /* Syncing starts with the screens (a run at once), in the background. */
+  if (hearth_session_is_enrolled (session))
+    {
+      HearthSyncer *syncer = hearth_session_get_syncer (session);
+
+      g_signal_handlers_disconnect_by_func (syncer, revoked, self);
+      g_signal_connect_object (syncer, "revoked", G_CALLBACK (revoked), self, 0);
+      hearth_syncer_start (syncer);
+    }
 }
 
 void

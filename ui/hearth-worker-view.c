@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-worker-view.h"
+#include "hearth-sync-page.h"
 
 #include <glib/gi18n.h>
 
@@ -13,9 +14,12 @@ struct _HearthWorkerView {
   AdwViewStack *view_stack;
   AdwBin *today_bin;
   AdwBin *households_bin;
+  AdwBin *sync_bin;
+  AdwViewStackPage *sync_stack_page;
   AdwViewSwitcherBar *switcher_bar;
   HearthTodayPage *today_page;
   HearthHouseholdsPage *households_page;
+  HearthSyncPage *sync_page;
   HearthSession *session;
 };
 
@@ -88,10 +92,27 @@ search_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   hearth_households_page_focus_search (self->households_page);
 }
 
+/* The Sync tab asks for attention while the tablet is not synced, with
+ * the number of changes waiting. */
+static void
+sync_changed (HearthWorkerView *self)
+{
+  HearthSyncer *syncer = hearth_sync_page_get_syncer (self->sync_page);
+  const HearthSyncStatus *st = hearth_syncer_get_status (syncer);
+
+  adw_view_stack_page_set_needs_attention (self->sync_stack_page, hearth_syncer_get_enrolled (syncer) &&
+                                                                    !hearth_syncer_get_synced (syncer) &&
+                                                                    !hearth_syncer_get_running (syncer));
+  adw_view_stack_page_set_badge_number (self->sync_stack_page, (guint) CLAMP (st->pending, 0, G_MAXUINT));
+}
+
 static void
 hearth_worker_view_dispose (GObject *object)
 {
   HearthWorkerView *self = HEARTH_WORKER_VIEW (object);
+
+  if (self->sync_page != NULL)
+    g_signal_handlers_disconnect_by_data (hearth_sync_page_get_syncer (self->sync_page), self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_WORKER_VIEW);
   /* Children of the template the class does not bind stay otherwise. */
@@ -118,6 +139,8 @@ hearth_worker_view_class_init (HearthWorkerViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, view_stack);
   gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, today_bin);
   gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, households_bin);
+  gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, sync_bin);
+  gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, sync_stack_page);
   gtk_widget_class_bind_template_child (widget_class, HearthWorkerView, switcher_bar);
   gtk_widget_class_install_action (widget_class, "worker.show-household", "s", show_household_action);
   gtk_widget_class_install_action (widget_class, "worker.search", NULL, search_action);
@@ -142,6 +165,10 @@ hearth_worker_view_new (HearthSession *session)
   adw_bin_set_child (self->today_bin, GTK_WIDGET (self->today_page));
   self->households_page = hearth_households_page_new (session);
   adw_bin_set_child (self->households_bin, GTK_WIDGET (self->households_page));
+  self->sync_page = hearth_sync_page_new (session);
+  adw_bin_set_child (self->sync_bin, GTK_WIDGET (self->sync_page));
+  g_signal_connect_swapped (hearth_sync_page_get_syncer (self->sync_page), "changed", G_CALLBACK (sync_changed), self);
+  sync_changed (self);
   return self;
 }
 
@@ -150,6 +177,13 @@ hearth_worker_view_get_today_page (HearthWorkerView *self)
 {
   g_return_val_if_fail (HEARTH_IS_WORKER_VIEW (self), NULL);
   return self->today_page;
+}
+
+HearthSyncPage *
+hearth_worker_view_get_sync_page (HearthWorkerView *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WORKER_VIEW (self), NULL);
+  return self->sync_page;
 }
 
 HearthHouseholdsPage *

@@ -28,5 +28,6 @@ void hearth_worker_view_show_household (HearthWorkerView *self,
 
 HearthTodayPage      *hearth_worker_view_get_today_page      (HearthWorkerView *self);
 HearthHouseholdsPage *hearth_worker_view_get_households_page (HearthWorkerView *self);
+struct _HearthSyncPage *hearth_worker_view_get_sync_page      (HearthWorkerView *self);
 
 G_END_DECLS

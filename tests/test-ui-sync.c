@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-ui-sync.c: the tablet app's sync in the background (hearth-syncer.h)
+ * and its screen (hearth-sync-page.h), with a real hearth-center on
+ * 127.0.0.1 and a second tablet driven by hearth-cli, under Xvfb in the
+ * language of $HEARTH_TEST_LANGUAGE:
+ * - after the unlock the app syncs by itself, on a thread of its own:
+ *   the household the other tablet registered arrives, the screen says
+ *   "Synced" with the last sync; a visit recorded on the tablet is sent
+ *   soon after, by itself;
+ * - the center down: the change waits, the screen says "Not synced" with
+ *   the number waiting and why in plain words (never "Synced"), the tries
+ *   go on with backoff; without a network none is made; the network back
+ *   (as the network monitor reports it), a run starts at once and
+ *   everything is acknowledged; "Sync now" runs on demand;
+ * - a tablet clock an hour ahead is said so, in minutes;
+ * - a revoked tablet deletes its store: the unlock screen then offers to
+ *   make a new one.
+ * The screen's controls are labelled and large enough; screenshots go to
+ * tests/screenshots/LANGUAGE/.
+ */
+#include "ui-test-util.h"
+#include "test-center-util.h"
+#include "case-store.h"
+#include "hearth-sync-page.h"
+#include "hearth-syncer.h"
+#include "hearth-worker-view.h"
+#include "client.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#define NOW "2026-03-05T10:00:00+08:00"
+#define TABLET_PASSPHRASE "correct horse battery"
+
+/* ---- a network monitor the test sets ------------------------------------- */
+
+#define TEST_TYPE_MONITOR (test_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (TestMonitor, test_monitor, TEST, MONITOR, GObject)
+
+struct _TestMonitor {
+  GObject parent_instance;
+  gboolean available;
+};
+
+enum { PROP_0, PROP_AVAILABLE, PROP_METERED, PROP_CONNECTIVITY };
+
+static void test_monitor_iface_init (GNetworkMonitorInterface *iface);
+static void test_monitor_initable_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
+
+static gboolean
+test_monitor_initable (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  return TRUE;
+}
+
+static void
+test_monitor_initable_init (GInitableIface *iface)
+{
+  iface->init = test_monitor_initable;
+}
+
+static void
+test_monitor_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  TestMonitor *self = TEST_MONITOR (object);
+
+  switch (id)
+    {
+    case PROP_AVAILABLE:
+      g_value_set_boolean (value, self->available);
+      break;
+    case PROP_METERED:
+      g_value_set_boolean (value, FALSE);
+      break;
+    case PROP_CONNECTIVITY:
+      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL : G_NETWORK_CONNECTIVITY_LOCAL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+test_monitor_class_init (TestMonitorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = test_monitor_get_property;
+  g_object_class_override_property (object_class, PROP_AVAILABLE, "network-available");
+  g_object_class_override_property (object_class, PROP_METERED, "network-metered");
+  g_object_class_override_property (object_class, PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+test_monitor_iface_init (GNetworkMonitorInterface *iface)
+{
+}
+
+static void
+test_monitor_init (TestMonitor *self)
+{
+  self->available = TRUE;
+}
+
+static void
+set_network (TestMonitor *monitor, gboolean available)
+{
+  monitor->available = available;
+  g_object_notify (G_OBJECT (monitor), "network-available");
+  g_signal_emit_by_name (monitor, "network-changed", available);
+}
+
+/* ---- the center, the tablets --------------------------------------------- */
+
+static TestMonitor *monitor;
+static Center *center;
+static TestTablet tablet;      /* the app's store */
+static TestTablet other;       /* another worker's, by hearth-cli */
+
+static void
+setup (void)
+{
+  g_autofree char *answers = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                               "registration-zh.json", NULL);
+  g_auto(TestRun) r = { 0 };
+
+  center = center_init ("ui-sync-center", "150422");
+  center_add_user (center, "lijuan", "worker", "150422100202");
+  center_add_user (center, "zhangwei", "worker", "150422100202");
+  center_start (center);
+  test_tablet_enrol (&tablet, "ui-sync-tablet", center, "lijuan");
+  test_tablet_enrol (&other, "ui-sync-other", center, "zhangwei");
+  /* The other worker registers a household and syncs it. */
+  test_tablet_cli (&r, &other, "visit", "record", "--form", "hearth_household_registration", "--answers", answers,
+                   "--now", NOW, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&other), ==, 0);
+}
+
+static gboolean
+on_main (gpointer data)
+{
+  return g_strcmp0 (hearth_window_get_screen (data), "main") == 0;
+}
+
+static HearthApplication *
+start (void)
+{
+  HearthApplication *app = ui_test_app_new (tablet.dir);
+  HearthWindow *window = ui_test_window (app);
+
+  ui_test_type (ui_test_find (GTK_WIDGET (window), "passphrase_entry"), TABLET_PASSPHRASE);
+  ui_test_click (ui_test_find (GTK_WIDGET (window), "unlock_button"));
+  ui_test_wait_for (on_main, window, 20000, "the worker's screens");
+  ui_test_flush (GTK_WIDGET (window));
+  return app;
+}
+
+static HearthSyncer *
+syncer_of (HearthApplication *app)
+{
+  return hearth_session_get_syncer (hearth_application_get_session (app));
+}
+
+typedef struct {
+  HearthSyncer *syncer;
+  guint runs;
+} RunsAfter;
+
+static gboolean
+ran (gpointer data)
+{
+  RunsAfter *w = data;
+  return hearth_syncer_get_runs (w->syncer) > w->runs && !hearth_syncer_get_running (w->syncer);
+}
+
+static gboolean
+not_running (gpointer syncer)
+{
+  return !hearth_syncer_get_running (syncer);
+}
+
+/* Waits for a run after the @runs first to end. */
+static void
+wait_run (HearthSyncer *syncer, guint runs, const char *what)
+{
+  RunsAfter w = { syncer, runs };
+
+  ui_test_wait_for (ran, &w, 60000, what);
+}
+
+static GtkWidget *
+show_sync_tab (HearthApplication *app)
+{
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), "sync");
+  ui_test_flush (root);
+  return ui_test_find_type (root, HEARTH_TYPE_SYNC_PAGE);
+}
+
+static const char *
+shown (GtkWidget *page, const char *id)
+{
+  GtkWidget *w = ui_test_find (page, id);
+
+  if (ADW_IS_ACTION_ROW (w))
+    return adw_action_row_get_subtitle (ADW_ACTION_ROW (w));
+  return gtk_label_get_text (GTK_LABEL (w));
+}
+
+static char *
+app_text (HearthApplication *app, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  char *out = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (hearth_session_get_db (hearth_application_get_session (app)), sql, -1, &st,
+                                       NULL), ==, SQLITE_OK);
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+    out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return out;
+}
+
+/* A visit to @household recorded on the tablet (as the form screen does). */
+static void
+record_visit (HearthApplication *app, const char *household, const char *instance_id)
+{
+  HearthSession *session = hearth_application_get_session (app);
+  g_autofree char *xml = test_fill_bundled ("household-visit.xml", "visit-zh.json", NOW, instance_id);
+  g_autoptr(HearthForm) form = test_load_bundled_form ("household-visit.xml");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = hearth_case_record_submission (hearth_session_get_cases (session), form, xml, household,
+                                                       &error);
+
+  g_assert_no_error (error);
+  hearth_session_changed (session);
+}
+
+static gint64
+center_count (const char *sql)
+{
+  return center_db_int (center, sql);
+}
+
+static void
+test_background (void)
+{
+  HearthApplication *app;
+  HearthSyncer *syncer;
+  GtkWidget *root, *page;
+  g_autofree char *household = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *unreachable = NULL;
+  guint runs;
+
+  app = start ();
+  root = GTK_WIDGET (ui_test_window (app));
+  syncer = syncer_of (app);
+  /* The first run, by itself. */
+  wait_run (syncer, 0, "the first sync");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  household = app_text (app, "SELECT id FROM households WHERE head_name = '黄志强'");
+  g_assert_nonnull (household);
+  page = show_sync_tab (app);
+  g_assert_cmpstr (shown (page, "state_label"), ==, _("Synced"));
+  g_assert_cmpstr (shown (page, "pending_row"), ==, "0");
+  g_assert_cmpstr (shown (page, "last_row"), !=, _("Never"));
+  g_assert_cmpstr (shown (page, "center_row"), ==, center->base);
+  g_assert_false (gtk_widget_get_visible (ui_test_find (page, "error_label")));
+  g_assert_false (gtk_widget_get_visible (ui_test_find (page, "clock_label")));
+  ui_test_assert_labelled (root, "the sync screen");
+  ui_test_assert_touch_targets (root, "the sync screen");
+  ui_test_screenshot (root, "40-sync-synced");
+
+  /* A visit recorded on the tablet goes out soon, by itself. */
+  device = g_strdup (hearth_case_store_get_device_id (hearth_session_get_cases (hearth_application_get_session (app))));
+  sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE tbl = 'submissions' AND device_id = '%s'", device);
+  g_assert_cmpint (center_count (sql), ==, 0);
+  runs = hearth_syncer_get_runs (syncer);
+  record_visit (app, household, "31111111-2222-4333-8444-000000000001");
+  g_assert_cmpint (hearth_syncer_get_status (syncer)->pending, >, 0);
+  wait_run (syncer, runs, "the sync of the visit");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  g_assert_cmpint (center_count (sql), ==, 1);
+  ui_test_flush (root);
+  g_assert_cmpstr (shown (page, "state_label"), ==, _("Synced"));
+
+  /* The center down: the change waits, said so, never "Synced". */
+  center_stop (center);
+  runs = hearth_syncer_get_runs (syncer);
+  record_visit (app, household, "31111111-2222-4333-8444-000000000002");
+  wait_run (syncer, runs, "a sync with the center down");
+  ui_test_flush (root);
+  g_assert_error (hearth_syncer_get_error (syncer), HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+  g_assert_cmpstr (shown (page, "state_label"), ==, _("Not synced"));
+  g_assert_cmpstr (shown (page, "state_label"), !=, _("Synced"));
+  {
+    g_autofree char *pending = g_strdup_printf ("%" G_GINT64_FORMAT, hearth_syncer_get_status (syncer)->pending);
+    g_assert_cmpint (hearth_syncer_get_status (syncer)->pending, >, 0);
+    g_assert_cmpstr (shown (page, "pending_row"), ==, pending);
+  }
+  unreachable = hearth_syncer_describe_error (hearth_syncer_get_error (syncer));
+  g_assert_true (gtk_widget_get_visible (ui_test_find (page, "error_label")));
+  g_assert_cmpstr (shown (page, "error_label"), ==, unreachable);
+  g_assert_true (gtk_widget_get_visible (ui_test_find (page, "next_row")));
+  {
+    AdwViewStack *stack = ADW_VIEW_STACK (ui_test_find (root, "view_stack"));
+    AdwViewStackPage *tab = adw_view_stack_get_page (stack, adw_view_stack_get_child_by_name (stack, "sync"));
+
+    g_assert_true (adw_view_stack_page_get_needs_attention (tab));
+    g_assert_cmpuint (adw_view_stack_page_get_badge_number (tab), ==, hearth_syncer_get_status (syncer)->pending);
+  }
+  ui_test_assert_labelled (root, "the sync screen, not synced");
+  ui_test_screenshot (root, "41-sync-unreachable");
+  /* The tries go on by themselves, with backoff. */
+  runs = hearth_syncer_get_runs (syncer);
+  wait_run (syncer, runs, "a retry");
+  g_assert_nonnull (hearth_syncer_get_error (syncer));
+  g_assert_cmpint (hearth_syncer_get_next_run (syncer), >, 0);
+
+  /* No network: no tries; the screen says when it will. */
+  set_network (monitor, FALSE);
+  g_assert_true (hearth_syncer_get_offline (syncer));
+  ui_test_wait_for (not_running, syncer, 60000, "the run in flight");
+  runs = hearth_syncer_get_runs (syncer);
+  ui_test_run_for (1500);
+  g_assert_cmpuint (hearth_syncer_get_runs (syncer), ==, runs);
+  ui_test_flush (root);
+  g_assert_cmpstr (shown (page, "next_row"), ==, _("When the network is back"));
+  ui_test_screenshot (root, "42-sync-offline");
+
+  /* The network back: at once. */
+  center_restart (center);
+  set_network (monitor, TRUE);
+  g_assert_true (hearth_syncer_get_running (syncer));
+  wait_run (syncer, runs, "the sync when the network is back");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  g_assert_cmpint (center_count (sql), ==, 2);
+  ui_test_flush (root);
+  g_assert_cmpstr (shown (page, "state_label"), ==, _("Synced"));
+  g_assert_cmpstr (shown (page, "pending_row"), ==, "0");
+
+  /* On demand. */
+  runs = hearth_syncer_get_runs (syncer);
+  ui_test_click (ui_test_find (page, "sync_button"));
+  g_assert_true (hearth_syncer_get_running (syncer));
+  g_assert_false (gtk_widget_get_sensitive (ui_test_find (page, "sync_button")));
+  wait_run (syncer, runs, "the sync on demand");
+  ui_test_flush (root);
+  g_assert_cmpstr (shown (page, "state_label"), ==, _("Synced"));
+  ui_test_app_free (app);
+}
+
+/* An hour ahead of everyone. */
+static gint64
+fast_clock (gpointer data)
+{
+  return g_get_real_time () / 1000 + 60 * 60 * 1000;
+}
+
+static void
+test_clock (void)
+{
+  HearthSyncerConfig config = { .soon_ms = 200, .backoff_base_ms = 300, .backoff_max_ms = 1000, .again_ms = 60000,
+                                .network_monitor = G_NETWORK_MONITOR (monitor), .now_ms = fast_clock };
+  HearthApplication *app;
+  GtkWidget *root, *page;
+  g_autofree char *expected = NULL;
+
+  hearth_syncer_set_defaults (&config);
+  app = start ();
+  root = GTK_WIDGET (ui_test_window (app));
+  wait_run (syncer_of (app), 0, "a sync with a fast clock");
+  page = show_sync_tab (app);
+  g_assert_cmpint (hearth_syncer_get_clock_off_ms (syncer_of (app)), <, -50 * 60 * 1000);
+  g_assert_true (gtk_widget_get_visible (ui_test_find (page, "clock_label")));
+  expected = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "This tablet's clock is %u minute ahead of the county "
+                                           "center's. Set the date and time in the tablet's settings: the times it "
+                                           "records are wrong meanwhile.",
+                                           "This tablet's clock is %u minutes ahead of the county center's. Set the "
+                                           "date and time in the tablet's settings: the times it records are wrong "
+                                           "meanwhile.", 60),
+                              (guint) ((-hearth_syncer_get_clock_off_ms (syncer_of (app)) + 30000) / 60000));
+  g_assert_cmpstr (shown (page, "clock_label"), ==, expected);
+  ui_test_screenshot (root, "43-sync-clock");
+  ui_test_app_free (app);
+
+  /* The clock set right: the warning goes with the next exchange. */
+  config.now_ms = NULL;
+  hearth_syncer_set_defaults (&config);
+  app = start ();
+  wait_run (syncer_of (app), 0, "a sync with the clock right");
+  page = show_sync_tab (app);
+  g_assert_cmpint (hearth_syncer_get_clock_off_ms (syncer_of (app)), ==, 0);
+  g_assert_false (gtk_widget_get_visible (ui_test_find (page, "clock_label")));
+  ui_test_app_free (app);
+}
+
+static gboolean
+store_gone (gpointer dir)
+{
+  g_autofree char *slot = g_build_filename (dir, "keyslot.0", NULL);
+  return !g_file_test (slot, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_revoked (void)
+{
+  HearthApplication *app = start ();
+  HearthWindow *window = ui_test_window (app);
+  g_autofree char *device = g_strdup (hearth_case_store_get_device_id (
+    hearth_session_get_cases (hearth_application_get_session (app))));
+  g_auto(TestRun) r = { 0 };
+
+  wait_run (syncer_of (app), 0, "the first sync");
+  run_center (&r, "--db", center->db, "device", "revoke", device, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  hearth_syncer_sync_now (syncer_of (app));
+  ui_test_wait_for (store_gone, tablet.dir, 60000, "the store to be deleted");
+  ui_test_flush (GTK_WIDGET (window));
+  g_assert_null (hearth_application_get_session (app));
+  g_assert_cmpstr (hearth_window_get_screen (window), ==, "unlock");
+  /* Nothing to unlock: a new store is offered. */
+  g_assert_true (gtk_widget_get_mapped (ui_test_find (GTK_WIDGET (window), "confirm_entry")));
+  ui_test_screenshot (GTK_WIDGET (window), "44-sync-revoked");
+  ui_test_app_free (app);
+}
+
+int
+main (int argc, char **argv)
+{
+  HearthSyncerConfig config = { .soon_ms = 200, .backoff_base_ms = 300, .backoff_max_ms = 1000, .again_ms = 60000 };
+
+  ui_test_init (&argc, &argv);
+  monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  config.network_monitor = G_NETWORK_MONITOR (monitor);
+  hearth_syncer_set_defaults (&config);
+  setup ();
+  g_test_add_func ("/ui/sync/background", test_background);
+  g_test_add_func ("/ui/sync/clock", test_clock);
+  g_test_add_func ("/ui/sync/revoked", test_revoked);
+  {
+    int status = g_test_run ();
+    if (center_running (center))
+      center_stop (center);
+    center_free (center);
+    test_tablet_clear (&tablet);
+    test_tablet_clear (&other);
+    return status;
+  }
+}
