@@ -82,10 +82,8 @@ static void show_page (HearthFormView *self, guint index, gboolean navigated);
 static void show_summary (HearthFormView *self);
 static void finish (HearthFormView *self);
 
-/* Where the bundled forms are: $HEARTH_FORMS_DIR, the installed forms,
- * the source tree's (as hearth-cli looks). */
-static GPtrArray *
-bundled_dirs (void)
+GPtrArray *
+hearth_form_bundled_dirs (void)
 {
   GPtrArray *dirs = g_ptr_array_new ();
   const char *env = g_getenv ("HEARTH_FORMS_DIR");
@@ -676,9 +674,8 @@ saved_property (HearthFormView *self, const char *property)
   return NULL;
 }
 
-/* An answer as words: the choices' labels, a date as the app writes it. */
-static char *
-answer_text (const HearthFormQuestion *q)
+char *
+hearth_form_answer_text (const HearthFormQuestion *q)
 {
   g_autoptr(GString) s = NULL;
   g_auto(GStrv) names = NULL;
@@ -831,7 +828,7 @@ show_summary (HearthFormView *self)
 
           if (q->readonly || q->value == NULL || q->value[0] == '\0')
             continue;
-          text = answer_text (q);
+          text = hearth_form_answer_text (q);
           summary_row (self, self->answers_group, q->label != NULL ? q->label : q->path, text);
         }
     }
@@ -1424,7 +1421,7 @@ HearthFormView *
 hearth_form_view_open (HearthSession *session, const char *form_id, const char *household_id, const char *draft_id,
                        GError **error)
 {
-  g_autoptr(GPtrArray) dirs = bundled_dirs ();
+  g_autoptr(GPtrArray) dirs = hearth_form_bundled_dirs ();
   g_autoptr(HearthDraft) draft = NULL;
   HearthCaseForm *cf;
 

@@ -45,6 +45,24 @@ G_DECLARE_FINAL_TYPE (HearthFormView, hearth_form_view, HEARTH, FORM_VIEW, GtkWi
 #define HEARTH_FORM_SUMMARY_KEY "#summary"
 
 /**
+ * hearth_form_bundled_dirs:
+ *
+ * Returns: (transfer container) (element-type utf8): the folders of the
+ *   bundled forms, NULL-terminated: $HEARTH_FORMS_DIR, the installed
+ *   forms, the source tree's (as hearth-cli looks).
+ */
+GPtrArray *hearth_form_bundled_dirs (void);
+
+/**
+ * hearth_form_answer_text:
+ * @question: a question with its value
+ *
+ * Returns: (transfer full): the answer in words: the labels of the
+ *   choices, a date as the app writes dates, else the value.
+ */
+char *hearth_form_answer_text (const HearthFormQuestion *question);
+
+/**
  * hearth_form_view_open:
  * @session: the unlocked store
  * @form_id: (nullable): the form to begin (a bundled form's id, or one the

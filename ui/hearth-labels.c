@@ -106,6 +106,45 @@ static const Label forms[] = {
   { "hearth_follow_up", N_("Follow-up visit") },
 };
 
+/* The fields of the case model two tablets can disagree on. */
+static const Label household_fields[] = {
+  { "village_code", N_("Village code") },
+  { "address", N_("Address") },
+  { "head_name", N_("Head of household") },
+  { "head_id_number", N_("ID number of the head") },
+  { "category", N_("Category") },
+  { "phone", N_("Phone number") },
+  { "location", N_("Location of the house") },
+  { "member_count", N_("Members") },
+  { "per_capita_income", N_("Income per person, last visit") },
+  { "risk_level", N_("Risk level") },
+  { "risk_types", N_("Reasons for the risk") },
+  { "risk_submission", N_("The visit that set the risk level") },
+  { "monitoring_status", N_("Monitoring") },
+  { "last_visit_date", N_("Last visit") },
+  { "next_visit_date", N_("Next visit") },
+  { "eliminated_on", N_("Risk eliminated on") },
+};
+
+static const Label member_fields[] = {
+  { "name", N_("Name") },
+  { "id_number", N_("ID number") },
+  { "sex", N_("Sex") },
+  { "birth_date", N_("Birth date") },
+  { "relation", N_("Relation to the head") },
+  { "health", N_("Health") },
+  { "labour", N_("Labour ability") },
+};
+
+static const Label task_fields[] = {
+  { "kind", N_("Kind of task") },
+  { "due_date", N_("Due date") },
+  { "reason", N_("Why") },
+  { "status", N_("State") },
+  { "assignee", N_("Assigned to") },
+  { "closed_by", N_("The visit that closed the task") },
+};
+
 static const Label task_kinds[] = {
   { "follow_up", N_("Follow-up visit") },
   { "correction", N_("Correction asked by the village") },
@@ -232,6 +271,42 @@ hearth_label_date (const char *text)
    * %3$02u the day; write them as your language writes dates, e.g.
    * "%1$u年%2$u月%3$u日" */
   return g_strdup_printf (_("%1$u-%2$02u-%3$02u"), y, m, d);
+}
+
+const char *
+hearth_label_field (const char *table, const char *field)
+{
+  if (g_strcmp0 (table, "households") == 0)
+    return LOOKUP (household_fields, field);
+  if (g_strcmp0 (table, "members") == 0)
+    return LOOKUP (member_fields, field);
+  if (g_strcmp0 (table, "tasks") == 0)
+    return LOOKUP (task_fields, field);
+  return field != NULL ? field : "";
+}
+
+char *
+hearth_label_field_value (const char *table, const char *field, const char *value)
+{
+  if (value == NULL)
+    return g_strdup ("");
+  if (g_strcmp0 (field, "risk_level") == 0)
+    return g_strdup (hearth_label_risk_level (value));
+  if (g_strcmp0 (field, "risk_types") == 0)
+    return hearth_label_risk_types (value);
+  if (g_strcmp0 (field, "monitoring_status") == 0)
+    return g_strdup (hearth_label_status (value));
+  if (g_strcmp0 (field, "category") == 0)
+    return g_strdup (hearth_label_category (value));
+  if (g_strcmp0 (table, "members") == 0 && g_strcmp0 (field, "relation") == 0)
+    return g_strdup (hearth_label_relation (value));
+  if (g_strcmp0 (table, "members") == 0 && g_strcmp0 (field, "health") == 0)
+    return g_strdup (hearth_label_health (value));
+  if (g_strcmp0 (table, "members") == 0 && g_strcmp0 (field, "labour") == 0)
+    return g_strdup (hearth_label_labour (value));
+  if (g_str_has_suffix (field != NULL ? field : "", "_date") || g_strcmp0 (field, "eliminated_on") == 0)
+    return hearth_label_date (value);
+  return g_strdup (value);
 }
 
 char *

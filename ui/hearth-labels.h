@@ -36,6 +36,17 @@ char *hearth_label_date (const char *date);
 
 /* Returns: (transfer full): how a due date stands against @today, e.g.
  * "7 days overdue", "due today", "due in 3 days". */
+/* Returns: (transfer none): a field of the case model in words (a
+ * household's or a member's), else its name. */
+const char *hearth_label_field (const char *table,
+                                const char *field);
+
+/* Returns: (transfer full): a field's value in words (codes named, dates
+ * as the app writes them). */
+char *hearth_label_field_value (const char *table,
+                                const char *field,
+                                const char *value);
+
 /* Returns: (transfer full): an ISO 8601 moment (with its offset) as the
  * date and the time on the tablet's clock; unparsable text as it is. */
 char *hearth_label_moment (const char *iso);

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-worker-view.h"
+#include "hearth-review-page.h"
 #include "hearth-sync-page.h"
 
 #include <glib/gi18n.h>
@@ -20,6 +21,8 @@ struct _HearthWorkerView {
   HearthTodayPage *today_page;
   HearthHouseholdsPage *households_page;
   HearthSyncPage *sync_page;
+  HearthReviewPage *review_page;
+  AdwViewStackPage *review_stack_page;
   HearthSession *session;
 };
 
@@ -106,6 +109,17 @@ sync_changed (HearthWorkerView *self)
   adw_view_stack_page_set_badge_number (self->sync_stack_page, (guint) CLAMP (st->pending, 0, G_MAXUINT));
 }
 
+/* The Review tab shows how many cases wait, and asks for attention. */
+static void
+review_changed (HearthWorkerView *self)
+{
+  guint conflicts = 0;
+  guint cases = hearth_review_page_get_counts (self->review_page, &conflicts);
+
+  adw_view_stack_page_set_badge_number (self->review_stack_page, cases + conflicts);
+  adw_view_stack_page_set_needs_attention (self->review_stack_page, cases + conflicts > 0);
+}
+
 static void
 hearth_worker_view_dispose (GObject *object)
 {
@@ -113,6 +127,8 @@ hearth_worker_view_dispose (GObject *object)
 
   if (self->sync_page != NULL)
     g_signal_handlers_disconnect_by_data (hearth_sync_page_get_syncer (self->sync_page), self);
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_WORKER_VIEW);
   /* Children of the template the class does not bind stay otherwise. */
@@ -169,6 +185,20 @@ hearth_worker_view_new (HearthSession *session)
   adw_bin_set_child (self->sync_bin, GTK_WIDGET (self->sync_page));
   g_signal_connect_swapped (hearth_sync_page_get_syncer (self->sync_page), "changed", G_CALLBACK (sync_changed), self);
   sync_changed (self);
+  /* The village clerk, the township and the county decide cases: their
+   * review screen comes first for them. */
+  if (hearth_session_get_identity (session)->role != HEARTH_ROLE_WORKER)
+    {
+      self->review_page = hearth_review_page_new (session);
+      self->review_stack_page = adw_view_stack_add_titled (self->view_stack, GTK_WIDGET (self->review_page), "review",
+                                                           _("Review"));
+      adw_view_stack_page_set_icon_name (self->review_stack_page, "emblem-documents-symbolic");
+      adw_view_stack_set_visible_child_name (self->view_stack, "review");
+      /* After the page's own handler: its counts are new by then. */
+      g_signal_connect_object (session, "changed", G_CALLBACK (review_changed), self,
+                               G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+      review_changed (self);
+    }
   return self;
 }
 
@@ -177,6 +207,13 @@ hearth_worker_view_get_today_page (HearthWorkerView *self)
 {
   g_return_val_if_fail (HEARTH_IS_WORKER_VIEW (self), NULL);
   return self->today_page;
+}
+
+HearthReviewPage *
+hearth_worker_view_get_review_page (HearthWorkerView *self)
+{
+  g_return_val_if_fail (HEARTH_IS_WORKER_VIEW (self), NULL);
+  return self->review_page;
 }
 
 HearthSyncPage *

@@ -29,5 +29,7 @@ void hearth_worker_view_show_household (HearthWorkerView *self,
 HearthTodayPage      *hearth_worker_view_get_today_page      (HearthWorkerView *self);
 HearthHouseholdsPage *hearth_worker_view_get_households_page (HearthWorkerView *self);
 struct _HearthSyncPage *hearth_worker_view_get_sync_page      (HearthWorkerView *self);
+/* Returns: (transfer none) (nullable): the review screen (not a worker's). */
+struct _HearthReviewPage *hearth_worker_view_get_review_page (HearthWorkerView *self);
 
 G_END_DECLS
