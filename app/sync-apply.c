@@ -580,6 +580,35 @@ apply_audit (sqlite3 *db, const char *device_id, const HearthChange *c, GError *
               values[7] != NULL ? values[7] : "", values[8], values[9]);
 }
 
+/* What an insert that leaves @column out stores in it: its default (the
+ * schema's are constants), or NULL. */
+static char *
+column_default (sqlite3 *db, const char *table, const char *column)
+{
+  g_autofree char *expr = NULL;
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT dflt_value FROM pragma_table_info (?1) WHERE name = ?2", -1, &st, NULL)
+      == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, column, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+        expr = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  if (expr == NULL)
+    return NULL;
+  sql = g_strdup_printf ("SELECT %s", expr);
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW &&
+      sqlite3_column_text (st, 0) != NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return value;
+}
+
 /* A submission or review: inserted once, never overwritten (PROTOCOL.md
  * section 6.2). */
 static gboolean
@@ -611,10 +640,23 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
     {
       gboolean same = TRUE;
 
+      /* A column the change leaves out holds what the insert gave it: the
+       * same change delivered again is the same content. */
       for (int i = 0; i < sqlite3_column_count (st) && same; i++)
-        if (!g_str_equal (sqlite3_column_name (st, i), "id"))
-          same = g_strcmp0 ((const char *) sqlite3_column_text (st, i),
-                            g_hash_table_lookup (c->fields, sqlite3_column_name (st, i))) == 0;
+        {
+          const char *name = sqlite3_column_name (st, i);
+          const char *stored = (const char *) sqlite3_column_text (st, i);
+
+          if (g_str_equal (name, "id"))
+            continue;
+          if (g_hash_table_contains (c->fields, name))
+            same = g_strcmp0 (stored, g_hash_table_lookup (c->fields, name)) == 0;
+          else
+            {
+              g_autofree char *dflt = column_default (db, c->table, name);
+              same = g_strcmp0 (stored, dflt) == 0;
+            }
+        }
       hearth_sync_finish (st);
       if (!same)
         return refuse (error, _("%s %s was recorded with other content"), c->table, c->id);
