@@ -277,9 +277,14 @@ hearth_sync_parse_reply (const char *body, gsize len, guint status, char **code,
       /* A reply that does not parse was cut on the way (a whole one is
        * always JSON): as if none had come, worth another try. */
       if (root == NULL)
-        g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
-                     _("the center's reply was cut short: %s"),
-                     parse_error != NULL ? parse_error->message : _("empty"));
+        {
+          /* json-glib quotes the text at fault, escapes undone and cut at a
+           * byte count: not always UTF-8. */
+          g_autofree char *why = g_utf8_make_valid (parse_error != NULL ? parse_error->message : _("empty"), -1);
+
+          g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                       _("the center's reply was cut short: %s"), why);
+        }
       return root;
     }
   read_refusal (root, status, code, wipe, error);
