@@ -168,6 +168,7 @@ static gboolean
 read_pull_page (JsonNode *reply, gint64 cursor, HearthSyncPullPage *out, GError **error)
 {
   JsonObject *page;
+  JsonNode *more;
   JsonArray *a;
 
   if (!JSON_NODE_HOLDS_OBJECT (reply))
@@ -177,7 +178,11 @@ read_pull_page (JsonNode *reply, gint64 cursor, HearthSyncPullPage *out, GError 
     return protocol_error (error, "changes");
   if (!int_member (page, "next_cursor", &out->next_cursor) || out->next_cursor < cursor)
     return protocol_error (error, "next_cursor");
-  out->more = json_object_get_boolean_member_with_default (page, "more", FALSE);
+  /* Not read with a default: "more": 1 or "yes" is no answer. */
+  more = json_object_get_member (page, "more");
+  if (more != NULL && (!JSON_NODE_HOLDS_VALUE (more) || json_node_get_value_type (more) != G_TYPE_BOOLEAN))
+    return protocol_error (error, "more");
+  out->more = more != NULL && json_node_get_boolean (more);
   a = json_object_get_array_member (page, "changes");
   for (guint i = 0; i < json_array_get_length (a); i++)
     {

@@ -108,9 +108,9 @@ typedef struct {
  *
  * Reads a pull page (PROTOCOL.md section 8): "changes" an array, each
  * element read with hearth_change_from_json() or skipped with its reason;
- * "next_cursor" a whole number not below @cursor; "more" (absent: false),
- * and a page that says more must move the cursor on, or the pull would
- * never end.
+ * "next_cursor" a whole number not below @cursor; "more" a boolean
+ * (absent: false), and a page that says more must move the cursor on, or
+ * the pull would never end.
  *
  * Returns: %FALSE with HEARTH_SYNC_ERROR_PROTOCOL naming the member at
  *   fault; @out is then cleared.
