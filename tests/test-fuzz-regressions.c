@@ -2,10 +2,11 @@
 /*
  * test-fuzz-regressions.c: replays the saved fuzz inputs without libFuzzer.
  *
- * Every file under tests/fuzz/keyslot-crashes/, keyslot-seeds/ and
- * county-key-crashes/ goes through the same functions the fuzz targets
- * call (fuzz/fuzz-targets.c), which abort on a broken invariant. The
- * keyslot seeds also have their outcomes checked one by one.
+ * Every file under the seed and crash folders of tests/fuzz (but the push
+ * target's, which test-change replays) goes through the same functions the
+ * fuzz targets call (fuzz/fuzz-targets.c and fuzz/fuzz-*-target.c), which
+ * abort on a broken invariant. The keyslot seeds, and the inputs of the
+ * bugs the fuzzers found, also have their outcomes checked one by one.
  */
 #include "test-util.h"
 #include "fuzz/fuzz-targets.h"
@@ -255,6 +256,33 @@ test_form_regressions (void)
   replay_dir ("form-crashes", hearth_fuzz_form);
 }
 
+/* The readers the sync work added: their seeds, then what once broke them. */
+static void
+test_sync_regressions (gconstpointer data)
+{
+  const char *name = data;
+  static const struct { const char *name; FuzzFunc func; } targets[] = {
+    { "reply", hearth_fuzz_reply },
+    { "apply", hearth_fuzz_apply },
+    { "batch", hearth_fuzz_batch },
+    { "csv", hearth_fuzz_csv },
+    { "registry", hearth_fuzz_registry },
+    { "publish", hearth_fuzz_publish },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
+    if (g_str_equal (targets[i].name, name))
+      {
+        g_autofree char *seeds = g_strconcat (name, "-seeds", NULL);
+        g_autofree char *crashes = g_strconcat (name, "-crashes", NULL);
+
+        g_assert_cmpuint (replay_dir (seeds, targets[i].func), >=, 3);
+        replay_dir (crashes, targets[i].func);
+        return;
+      }
+  g_assert_not_reached ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -269,6 +297,12 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/xpath/regressions", test_xpath_regressions);
   g_test_add_func ("/fuzz/form/regressions", test_form_regressions);
   g_test_add_func ("/fuzz/xpath-eval/regressions", test_xpath_eval_regressions);
+  g_test_add_data_func ("/fuzz/reply/regressions", "reply", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/apply/regressions", "apply", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/batch/regressions", "batch", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/csv/regressions", "csv", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/registry/regressions", "registry", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/publish/regressions", "publish", test_sync_regressions);
 
   return g_test_run ();
 }

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* fuzz-apply-target.c: a pulled page applied to a real device store
+ * (fuzz-targets.h, hearth_fuzz_apply()). */
+#include "fuzz-targets.h"
+#include "fuzz-util.h"
+
+#include "case-store.h"
+#include "client.h"
+#include "hlc.h"
+#include "merge.h"
+#include "store.h"
+#include "store-vfs.h"
+#include "sync-reply.h"
+#include "sync-store.h"
+
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The household and member the store holds before any page: pulled edits
+ * of them meet local versions (and the seeds name them). */
+#define FUZZ_HOUSEHOLD "5d0f4c52-0a8b-4d9e-bb71-9c1e7f2a6d33"
+#define FUZZ_MEMBER "0b6c3f0e-6f7e-4a53-9d57-3a1c2f7e9b10"
+/* 2026-11-30T00:00:00Z: the store's fixed wall clock. */
+#define FUZZ_NOW_MS G_GINT64_CONSTANT (1764460800000)
+
+static struct {
+  char *dir;
+  HearthStore *store;
+  HearthCaseStore *cases;
+  HearthSyncStore *sync;
+  sqlite3 *db;
+} fuzz_store;
+
+/* The tables a page writes to, in a fixed order. */
+static const char *const written_tables[] = {
+  "households", "members", "tasks", "measures", "submissions", "reviews", "field_edits", "field_versions",
+  "conflicts", "audit_foreign", "published_forms", "sync_apply_errors", NULL,
+};
+
+static gint64
+fixed_clock (gpointer data)
+{
+  return FUZZ_NOW_MS;
+}
+
+static void
+remove_store (void)
+{
+  g_autoptr(GDir) d = NULL;
+  const char *name;
+
+  g_clear_object (&fuzz_store.sync);
+  g_clear_object (&fuzz_store.cases);
+  g_clear_object (&fuzz_store.store);
+  if (fuzz_store.dir == NULL)
+    return;
+  d = g_dir_open (fuzz_store.dir, 0, NULL);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (fuzz_store.dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (fuzz_store.dir);
+  g_clear_pointer (&fuzz_store.dir, g_free);
+}
+
+static void
+put (GHashTable *fields, const char *name, const char *value)
+{
+  g_hash_table_insert (fields, (gpointer) name, (gpointer) value);
+}
+
+/* A store with --kdf test in a folder of this process, a household and
+ * its head written locally, on a fixed clock. */
+static void
+open_store (void)
+{
+  g_autoptr(GError) error = NULL;
+  static const char passphrase[] = "fuzz passphrase of the apply target";
+  g_autoptr(HearthSecret) pass = hearth_secret_new_from_data (passphrase, strlen (passphrase));
+  g_autoptr(GHashTable) household = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) member = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *parent = NULL;
+
+  fuzz_check (hearth_vfs_register (&error));
+  parent = g_dir_make_tmp ("hearth-fuzz-apply-XXXXXX", &error);
+  fuzz_check (parent != NULL);
+  fuzz_store.dir = g_build_filename (parent, "store", NULL);
+  atexit (remove_store);
+  fuzz_check (hearth_store_create (fuzz_store.dir, pass, HEARTH_KDF_TEST, NULL, &error));
+  fuzz_store.store = hearth_store_open (fuzz_store.dir, pass, &error);
+  fuzz_check (fuzz_store.store != NULL);
+  fuzz_store.cases = hearth_case_store_new (fuzz_store.store, "fuzz", &error);
+  fuzz_check (fuzz_store.cases != NULL);
+  hearth_case_store_set_wall_clock (fuzz_store.cases, fixed_clock, NULL);
+  fuzz_store.sync = hearth_sync_store_new (fuzz_store.cases);
+  fuzz_store.db = hearth_case_store_get_db (fuzz_store.cases);
+
+  put (household, "village_code", "361102001201");
+  put (household, "head_name", "张三");
+  put (household, "phone", "13800000000");
+  fuzz_check (hearth_case_write (fuzz_store.cases, "households", FUZZ_HOUSEHOLD, TRUE, household, "create", NULL,
+                                 &error));
+  put (member, "household_id", FUZZ_HOUSEHOLD);
+  put (member, "name", "张三");
+  put (member, "relation", "01");
+  fuzz_check (hearth_case_write (fuzz_store.cases, "members", FUZZ_MEMBER, TRUE, member, "create", NULL, &error));
+  /* The parent folder goes with the store. */
+  g_free (fuzz_store.dir);
+  fuzz_store.dir = g_steal_pointer (&parent);
+}
+
+static void
+exec (const char *sql)
+{
+  fuzz_check (sqlite3_exec (fuzz_store.db, sql, NULL, NULL, NULL) == SQLITE_OK);
+}
+
+static int
+compare_rows (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Every row of the tables a page writes to, as text in a fixed order
+ * (some tables have no rowid). */
+static char *
+dump (void)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint t = 0; written_tables[t] != NULL; t++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT * FROM \"%s\"", written_tables[t]);
+      g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+      sqlite3_stmt *st = NULL;
+
+      fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, sql, -1, &st, NULL) == SQLITE_OK);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          GString *row = g_string_new (NULL);
+
+          for (int c = 0; c < sqlite3_column_count (st); c++)
+            {
+              const char *v = (const char *) sqlite3_column_text (st, c);
+              g_string_append_printf (row, "%s%s", c > 0 ? "|" : "", v != NULL ? v : "NULL");
+            }
+          g_ptr_array_add (rows, g_string_free (row, FALSE));
+        }
+      sqlite3_finalize (st);
+      g_ptr_array_sort (rows, compare_rows);
+      g_string_append_printf (out, "[%s]\n", written_tables[t]);
+      for (guint i = 0; i < rows->len; i++)
+        g_string_append_printf (out, "%s\n", (char *) rows->pdata[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+typedef struct {
+  char *hlc;
+  char **parents;
+  char *value;
+} Edit;
+
+static void
+edit_clear (gpointer data)
+{
+  Edit *e = data;
+
+  g_free (e->hlc);
+  g_strfreev (e->parents);
+  g_free (e->value);
+}
+
+/* The invariant of app/sync-apply.c: for every field with edits, its
+ * version is the merge's winner (with the winner's parents as base), the
+ * record's column holds the winner's value once the record exists, and
+ * the open conflicts are exactly the merge's losers. */
+static void
+check_field (const char *table, const char *id, const char *field)
+{
+  g_autoptr(GArray) edits = g_array_new (FALSE, TRUE, sizeof (Edit));
+  g_autoptr(GArray) merge_in = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
+  g_autoptr(GHashTable) want = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *select = NULL;
+  HearthFieldMerge merge = { 0 };
+  sqlite3_stmt *st = NULL;
+  guint open = 0;
+
+  g_array_set_clear_func (edits, edit_clear);
+  fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, "SELECT hlc, parents, value FROM field_edits WHERE record_table = ?1 "
+                                  "AND record_id = ?2 AND field = ?3", -1, &st, NULL) == SQLITE_OK);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      Edit e = { g_strdup ((const char *) sqlite3_column_text (st, 0)),
+                 g_strsplit_set ((const char *) sqlite3_column_text (st, 1), " ", -1),
+                 g_strdup ((const char *) sqlite3_column_text (st, 2)) };
+      g_array_append_val (edits, e);
+    }
+  sqlite3_finalize (st);
+  for (guint i = 0; i < edits->len; i++)
+    {
+      Edit *e = &g_array_index (edits, Edit, i);
+      guint n = 0;
+
+      /* Drop the empty parts of "" and of doubled spaces in place. */
+      for (guint k = 0; e->parents[k] != NULL; k++)
+        if (e->parents[k][0] != '\0')
+          e->parents[n++] = e->parents[k];
+        else
+          g_free (e->parents[k]);
+      e->parents[n] = NULL;
+      g_array_append_val (merge_in, ((HearthFieldEdit) { e->hlc, (const char *const *) e->parents, n, e->value }));
+    }
+  /* Stored edits were checked on the way in: they merge. */
+  fuzz_check (hearth_merge_field ((const HearthFieldEdit *) (gpointer) merge_in->data, merge_in->len, &merge, &error));
+  fuzz_check (merge.winner != NULL);
+  base = g_strjoinv (" ", (char **) merge.winner->parents);
+
+  fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, "SELECT hlc IS ?4 AND base_hlc IS ?5 FROM field_versions "
+                                  "WHERE record_table = ?1 AND record_id = ?2 AND field = ?3", -1, &st, NULL)
+              == SQLITE_OK);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, merge.winner->hlc, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, base, -1, SQLITE_STATIC);
+  fuzz_check (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int (st, 0) == 1);
+  sqlite3_finalize (st);
+
+  /* Compared as SQLite compares a column with a value: "03" is 3 in an
+   * INTEGER column. */
+  select = g_strdup_printf ("SELECT \"%s\" = ?1 FROM \"%s\" WHERE id = ?2", field, table);
+  fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, select, -1, &st, NULL) == SQLITE_OK);
+  sqlite3_bind_text (st, 1, merge.winner->value, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    fuzz_check (sqlite3_column_int (st, 0) == 1);
+  sqlite3_finalize (st);
+
+  for (guint i = 0; i < merge.losers->len; i++)
+    {
+      const HearthFieldEdit *loser = merge.losers->pdata[i];
+      g_hash_table_add (want, hearth_merge_conflict_id (table, id, field, merge.winner->hlc, loser->hlc));
+    }
+  fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, "SELECT id FROM conflicts WHERE record_table = ?1 AND record_id = ?2 "
+                                  "AND field = ?3 AND resolved_at IS NULL", -1, &st, NULL) == SQLITE_OK);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      fuzz_check (g_hash_table_contains (want, sqlite3_column_text (st, 0)));
+      open++;
+    }
+  sqlite3_finalize (st);
+  fuzz_check (open == g_hash_table_size (want));
+  g_ptr_array_unref (merge.losers);
+}
+
+static void
+check_fields (void)
+{
+  sqlite3_stmt *st = NULL;
+
+  fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, "SELECT DISTINCT record_table, record_id, field FROM field_edits",
+                                  -1, &st, NULL) == SQLITE_OK);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    check_field ((const char *) sqlite3_column_text (st, 0), (const char *) sqlite3_column_text (st, 1),
+                 (const char *) sqlite3_column_text (st, 2));
+  sqlite3_finalize (st);
+}
+
+/* The store's clock after the page: past every version the store holds,
+ * so that what it writes next is ordered after what it has seen. */
+static void
+check_clock (void)
+{
+  sqlite3_stmt *st = NULL;
+  HearthHlc last;
+
+  fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, "SELECT value FROM store_meta WHERE key = 'hlc_last'", -1, &st, NULL)
+              == SQLITE_OK);
+  fuzz_check (sqlite3_step (st) == SQLITE_ROW);
+  fuzz_check (hearth_hlc_parse ((const char *) sqlite3_column_text (st, 0), &last, NULL));
+  sqlite3_finalize (st);
+  fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, "SELECT hlc FROM field_edits", -1, &st, NULL) == SQLITE_OK);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      HearthHlc held;
+
+      fuzz_check (hearth_hlc_parse ((const char *) sqlite3_column_text (st, 0), &held, NULL));
+      fuzz_check (hearth_hlc_compare (&held, &last) <= 0);
+    }
+  sqlite3_finalize (st);
+}
+
+void
+hearth_fuzz_apply (const guint8 *data, gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_auto(HearthSyncPullPage) page = { 0 };
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  HearthSyncStatus status;
+  guint rejected = G_MAXUINT;
+
+  if (fuzz_store.store == NULL)
+    open_store ();
+  root = hearth_sync_parse_reply ((const char *) data, size, 200, NULL, NULL, NULL);
+  if (root == NULL || !hearth_sync_read_pull_page (root, 0, &page, NULL))
+    return;
+
+  /* Every page starts from the same store: applied inside a transaction
+   * that is rolled back (the store's own becomes a savepoint in it). */
+  exec ("BEGIN IMMEDIATE");
+  /* A page the store cannot apply would be asked for again and again:
+   * every change is applied or set aside, never the page refused. */
+  if (!hearth_sync_store_apply (fuzz_store.sync, page.changes, page.next_cursor, page.more, &rejected, &error))
+    {
+      fprintf (stderr, "fuzz: the page was refused: %s\n", error->message);
+      hearth_fuzz_fail (__FILE__, __LINE__, "hearth_sync_store_apply ()");
+    }
+  fuzz_check (rejected <= 2 * page.changes->len);
+  fuzz_check (hearth_sync_store_status (fuzz_store.sync, &status, NULL));
+  fuzz_check (status.cursor == page.next_cursor && !status.pull_more == !page.more);
+  check_fields ();
+  check_clock ();
+
+  /* Applying a page again changes nothing. */
+  first = dump ();
+  fuzz_check (hearth_sync_store_apply (fuzz_store.sync, page.changes, page.next_cursor, page.more, &rejected, &error));
+  second = dump ();
+  if (!g_str_equal (first, second))
+    fprintf (stderr, "fuzz: applied once:\n%s\nfuzz: applied twice:\n%s\n", first, second);
+  fuzz_check (g_str_equal (first, second));
+  exec ("ROLLBACK");
+}
