@@ -36,6 +36,50 @@ int_member (JsonObject *o, const char *name, gint64 *out)
 
 /* ---- enrolment ------------------------------------------------------------------ */
 
+static const char *const roles[] = { "worker", "clerk", "township", "county", NULL };
+
+/* One line of UTF-8 text of 1 to @max bytes. */
+static gboolean
+one_line (const char *s, gsize max)
+{
+  if (s == NULL || s[0] == '\0' || strlen (s) > max || !g_utf8_validate (s, -1, NULL))
+    return FALSE;
+  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+digits (const char *s, gsize n)
+{
+  return s != NULL && strlen (s) == n && strspn (s, "0123456789") == n;
+}
+
+/* A division code of @county: 6 (the county), 9 (a township) or 12 (a
+ * village) digits starting with it. */
+static gboolean
+division_code (const char *s, const char *county)
+{
+  return (digits (s, 6) || digits (s, 9) || digits (s, 12)) && g_str_has_prefix (s, county);
+}
+
+/* The padded standard base64 of 32 bytes, spelt one way only. */
+static gboolean
+key_base64 (const char *s)
+{
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  g_autofree guint8 *key = NULL;
+  g_autofree char *again = NULL;
+  gsize len = 0;
+
+  if (s == NULL || strlen (s) != 44 || strspn (s, alphabet) != 43 || s[43] != '=')
+    return FALSE;
+  key = g_base64_decode (s, &len);
+  again = g_base64_encode (key, len);
+  return len == 32 && g_str_equal (again, s);
+}
+
 static gboolean
 read_enrolment (JsonNode *reply, const char *device_id, HearthSyncEnrolment *enrolment, GError **error)
 {
@@ -49,11 +93,14 @@ read_enrolment (JsonNode *reply, const char *device_id, HearthSyncEnrolment *enr
   enrolment->role = g_strdup (string_member (o, "role"));
   enrolment->county = g_strdup (string_member (o, "county"));
   enrolment->county_public_key = g_strdup (string_member (o, "county_public_key"));
-  if (enrolment->user == NULL)
+  /* What the store keeps and the case model acts on: an unknown role
+   * would be taken for a worker's, a scope is kept joined by spaces and
+   * commas, the key seals the store's recovery envelope. */
+  if (!one_line (enrolment->user, 64))
     return protocol_error (error, "user");
-  if (enrolment->role == NULL)
+  if (enrolment->role == NULL || !g_strv_contains (roles, enrolment->role))
     return protocol_error (error, "role");
-  if (enrolment->county == NULL)
+  if (!digits (enrolment->county, 6))
     return protocol_error (error, "county");
   if (g_strcmp0 (string_member (o, "device_id"), device_id) != 0)
     return protocol_error (error, "device_id");
@@ -64,10 +111,15 @@ read_enrolment (JsonNode *reply, const char *device_id, HearthSyncEnrolment *enr
   for (guint i = 0; i < json_array_get_length (scope); i++)
     {
       JsonNode *n = json_array_get_element (scope, i);
-      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING ||
+          !division_code (json_node_get_string (n), enrolment->county))
         return protocol_error (error, "scope");
       enrolment->scope[i] = g_strdup (json_node_get_string (n));
     }
+  if (enrolment->scope[0] == NULL)
+    return protocol_error (error, "scope");
+  if (!key_base64 (enrolment->county_public_key))
+    return protocol_error (error, "county_public_key");
   return TRUE;
 }
 

@@ -27,9 +27,12 @@ G_BEGIN_DECLS
  * @center_url: the center's base URL, kept in the result
  * @device_id: the device id the request sent: the reply must name it
  *
- * Reads the enrolment of PROTOCOL.md section 5: the strings "user",
- * "role" and "county", the "device_id" the request sent, the array of
- * strings "scope", and the optional string "county_public_key".
+ * Reads the enrolment of PROTOCOL.md section 5: a "user" (one line of
+ * UTF-8 text, at most 64 bytes), a "role" (worker, clerk, township or
+ * county), a 6-digit "county", the "device_id" the request sent, a "scope"
+ * of at least one division code of that county (6, 9 or 12 digits), and
+ * the county's recovery key "county_public_key" (the padded standard
+ * base64 of 32 bytes).
  *
  * Returns: (transfer full) (nullable): the enrolment, or %NULL with
  *   HEARTH_SYNC_ERROR_PROTOCOL naming the member at fault.
