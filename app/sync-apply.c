@@ -7,7 +7,9 @@
  * Invariant: for every field with edits in field_edits, field_versions
  * holds the merge's winner (its version, its parents as base_hlc), the
  * record's column holds the winner's value once the record exists, and
- * conflicts holds exactly the merge's losers as open rows. Local writes
+ * conflicts holds exactly the merge's losers as open rows; but for a field
+ * whose winner's value its table refuses (a CHECK): that field keeps what
+ * it held, and the refusal is in sync_apply_errors, on every tablet alike. Local writes
  * keep it (the case store's write stamps the winner; an edit over an open
  * conflict recomputes), pulled edits and clamps restore it by recomputing
  * each field they touch. Since the merge depends only on the set of edits,
@@ -763,15 +765,38 @@ recoverable (const GError *error)
   return g_error_matches (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
 }
 
+/* One step of recomputing @t in a savepoint of its own: @field (its
+ * version, value and conflicts), or with %NULL creating the record. A
+ * value its table refuses sets that step aside, recorded, and no other:
+ * the record's other fields take their winners whatever edits a page
+ * brought together, as on a tablet whose pages split them otherwise. */
 static gboolean
-recompute_record (sqlite3 *db, Touched *t, const char *now, GError **error)
+recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gboolean *exists, guint *rejected,
+                GError **error)
 {
-  gboolean exists = TRUE;
+  g_autoptr(GError) local = NULL;
+  gboolean found = *exists;
+  gboolean ok;
 
-  for (guint i = 0; i < t->fields->len; i++)
-    if (!hearth_sync_recompute_field (db, t->table, t->id, t->fields->pdata[i], now, NULL, &exists, error))
-      return FALSE;
-  return exists || materialize (db, t->table, t->id, now, error);
+  if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
+    return FALSE;
+  ok = field != NULL ? hearth_sync_recompute_field (db, t->table, t->id, field, now, NULL, &found, &local)
+                     : materialize (db, t->table, t->id, now, &local);
+  if (ok)
+    *exists = found;
+  else
+    {
+      hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
+      if (!recoverable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (!note_rejected (db, t->table, t->id, field, NULL, t->cursor, local->message, now, error))
+        return FALSE;
+      (*rejected)++;
+    }
+  return hearth_sync_exec (db, "RELEASE sync_record", error);
 }
 
 gboolean
@@ -862,23 +887,12 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   for (guint i = 0; i < touched.order->len; i++)
     {
       Touched *t = touched.order->pdata[i];
-      g_autoptr(GError) local = NULL;
+      gboolean exists = TRUE;
 
-      if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
-        goto failed;
-      if (!recompute_record (db, t, now, &local))
-        {
-          hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
-          if (!recoverable (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              goto failed;
-            }
-          if (!note_rejected (db, t->table, t->id, NULL, NULL, t->cursor, local->message, now, error))
-            goto failed;
-          rejected++;
-        }
-      if (!hearth_sync_exec (db, "RELEASE sync_record", error))
+      for (guint f = 0; f < t->fields->len; f++)
+        if (!recompute_step (db, t, t->fields->pdata[f], now, &exists, &rejected, error))
+          goto failed;
+      if (!exists && !recompute_step (db, t, NULL, now, &exists, &rejected, error))
         goto failed;
     }
   /* Whatever this device writes next is ordered after what it has seen. */
