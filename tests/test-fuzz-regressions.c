@@ -11,9 +11,11 @@
 #include "test-util.h"
 #include "fuzz/fuzz-targets.h"
 
+#include "client.h"
 #include "store-countykey.h"
 #include "store-error.h"
 #include "store-keyslot.h"
+#include "sync-reply.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -23,6 +25,9 @@
 #endif
 
 typedef void (*FuzzFunc) (const guint8 *data, gsize size);
+
+/* The device the reply seeds enrol. */
+#define DEVICE_OF_SEEDS "9f1c2b3a-4d5e-4f60-8a71-b2c3d4e5f601"
 
 static int
 compare_names (gconstpointer a, gconstpointer b)
@@ -256,6 +261,74 @@ test_form_regressions (void)
   replay_dir ("form-crashes", hearth_fuzz_form);
 }
 
+static JsonNode *
+read_reply (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+  root = hearth_sync_parse_reply (contents, len, 200, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return root;
+}
+
+/* Found by fuzz-reply: what the tablet took from a broken center. */
+static void
+test_reply_found (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* "more": a number was read as true. */
+  {
+    g_autoptr(JsonNode) root = read_reply ("reply-crashes", "more-not-a-boolean.json");
+    g_auto(HearthSyncPullPage) page = { 0 };
+
+    g_assert_false (hearth_sync_read_pull_page (root, 1000, &page, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (error->message, "more"));
+    g_clear_error (&error);
+  }
+  /* json-glib's message quoted bytes that are not UTF-8. */
+  {
+    g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, "reply-crashes", "parse-error-not-utf8.json",
+                                              NULL);
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+    g_assert_null (hearth_sync_parse_reply (contents, len, 200, NULL, NULL, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+    g_assert_true (g_utf8_validate (error->message, -1, NULL));
+    g_clear_error (&error);
+  }
+  /* Enrolments without the county key or with an unknown role; the seed
+   * is read whole. */
+  {
+    const char *const cases[][2] = { { "enrol-without-county-key.json", "county_public_key" },
+                                     { "enrol-unknown-role.json", "role" } };
+    g_autoptr(JsonNode) seed = read_reply ("reply-seeds", "enrol.json");
+    g_autoptr(HearthSyncEnrolment) e = hearth_sync_read_enrolment (seed, "https://c", DEVICE_OF_SEEDS, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (e->role, ==, "worker");
+    g_assert_cmpstr (e->scope[1], ==, "361102002");
+    g_assert_null (e->scope[2]);
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(JsonNode) root = read_reply ("reply-crashes", cases[i][0]);
+
+        g_assert_null (hearth_sync_read_enrolment (root, "https://c", DEVICE_OF_SEEDS, &error));
+        g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL);
+        g_assert_nonnull (strstr (error->message, cases[i][1]));
+        g_clear_error (&error);
+      }
+  }
+}
+
 /* The readers the sync work added: their seeds, then what once broke them. */
 static void
 test_sync_regressions (gconstpointer data)
@@ -298,6 +371,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/form/regressions", test_form_regressions);
   g_test_add_func ("/fuzz/xpath-eval/regressions", test_xpath_eval_regressions);
   g_test_add_data_func ("/fuzz/reply/regressions", "reply", test_sync_regressions);
+  g_test_add_func ("/fuzz/reply/found", test_reply_found);
   g_test_add_data_func ("/fuzz/apply/regressions", "apply", test_sync_regressions);
   g_test_add_data_func ("/fuzz/batch/regressions", "batch", test_sync_regressions);
   g_test_add_data_func ("/fuzz/csv/regressions", "csv", test_sync_regressions);
