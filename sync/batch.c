@@ -290,7 +290,10 @@ count_records (const char *name, const char *data, gsize len, GError **error)
 
       if (!hearth_json_check_depth (data, len, HEARTH_JSON_MAX_DEPTH, NULL, &local) ||
           !json_parser_load_from_data (parser, data, (gssize) len, &local))
-        return invalid (error, _("%s is not JSON: %s"), name, local->message), -1;
+        {
+          g_autofree char *why = g_utf8_make_valid (local->message, -1);
+          return invalid (error, _("%s is not JSON: %s"), name, why), -1;
+        }
       root = json_parser_get_root (parser);
       if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
         return invalid (error, _("%s is not a JSON array of records"), name), -1;
@@ -344,9 +347,14 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
     return invalid (error, _("%s has no manifest.json"), dir);
   if (!read_plain_file (manifest_path, "manifest.json", &manifest_text, &manifest_len, error))
     return FALSE;
+  /* json-glib quotes the text at fault, escapes undone and cut at a byte
+   * count: not always UTF-8. */
   if (!hearth_json_check_depth (manifest_text, manifest_len, HEARTH_JSON_MAX_DEPTH, NULL, &local) ||
       !json_parser_load_from_data (parser, manifest_text, (gssize) manifest_len, &local))
-    return invalid (error, _("manifest.json is not JSON: %s"), local->message);
+    {
+      g_autofree char *why = g_utf8_make_valid (local->message, -1);
+      return invalid (error, _("manifest.json is not JSON: %s"), why);
+    }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return invalid (error, _("manifest.json is not a JSON object"));
