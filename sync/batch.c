@@ -344,7 +344,10 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
   JsonNode *root;
 
   if (!g_file_test (manifest_path, G_FILE_TEST_EXISTS))
-    return invalid (error, _("%s has no manifest.json"), dir);
+    {
+      g_autofree char *shown = g_filename_display_name (dir);
+      return invalid (error, _("%s has no manifest.json"), shown);
+    }
   if (!read_plain_file (manifest_path, "manifest.json", &manifest_text, &manifest_len, error))
     return FALSE;
   /* json-glib quotes the text at fault, escapes undone and cut at a byte
@@ -405,7 +408,12 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
     return FALSE;
   while ((name = g_dir_read_name (d)) != NULL)
     if (strcmp (name, "manifest.json") != 0 && !g_hash_table_contains (listed, name))
-      return invalid (error, _("%s is in the batch folder but not in its manifest"), name);
+      {
+        /* A name the manifest cannot list, if not UTF-8 (a GBK name copied
+         * from another system): shown as GLib shows file names. */
+        g_autofree char *shown = g_filename_display_name (name);
+        return invalid (error, _("%s is in the batch folder but not in its manifest"), shown);
+      }
 
   if (manifest_out != NULL)
     *manifest_out = json_object_ref (manifest);

@@ -166,7 +166,10 @@ check_verify (const char *manifest_text, gsize manifest_len, const Section *sect
       /* The file at fault is named: the manifest, a file of the folder or
        * one the manifest lists. */
       for (guint i = 0; !named && i < n_sections; i++)
-        named = strstr (error->message, sections[i].name) != NULL;
+        {
+          g_autofree char *shown = g_filename_display_name (sections[i].name);
+          named = strstr (error->message, shown) != NULL;
+        }
       for (guint i = 0; !named && i < names->len; i++)
         named = ((char *) names->pdata[i])[0] != '\0' && strstr (error->message, names->pdata[i]) != NULL;
       fuzz_check (named);
