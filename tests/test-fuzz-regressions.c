@@ -11,7 +11,9 @@
 #include "test-util.h"
 #include "fuzz/fuzz-targets.h"
 
+#include "case-registry.h"
 #include "client.h"
+#include "id-number.h"
 #include "store-countykey.h"
 #include "store-error.h"
 #include "store-keyslot.h"
@@ -329,6 +331,50 @@ test_reply_found (void)
   }
 }
 
+/* A GB 11643 number of someone born @days from today (local time). */
+static char *
+id_number_born (int days)
+{
+  static const int weights[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) born = g_date_time_add_days (now, days);
+  g_autofree char *date = g_date_time_format (born, "%Y%m%d");
+  char *id = g_strdup_printf ("361102%s001X", date);
+  int sum = 0;
+
+  for (int i = 0; i < 17; i++)
+    sum += (id[i] - '0') * weights[i];
+  id[17] = "10X98765432"[sum % 11];
+  return id;
+}
+
+/* Found by fuzz-registry: what the registry import let through. */
+static void
+test_registry_found (void)
+{
+  g_autofree char *today = id_number_born (0);
+  g_autofree char *tomorrow = id_number_born (1);
+  g_autofree char *why = NULL;
+  g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, "registry-crashes", "bom-then-nul.csv", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(HearthRegistry) registry = NULL;
+
+  /* Born today is a real date; tomorrow is not yet, even this year. */
+  why = hearth_id_number_check (today, NULL, NULL, NULL);
+  g_assert_null (why);
+  why = hearth_id_number_check (tomorrow, NULL, NULL, NULL);
+  g_assert_nonnull (why);
+  g_assert_nonnull (strstr (why, "birth date"));
+
+  /* A NUL after a byte order mark: the file is refused, not cut there. */
+  registry = hearth_case_registry_read (path, NULL, NULL, NULL, &problems, &error);
+  g_assert_null (registry);
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "UTF-8"));
+  g_assert_null (problems);
+}
+
 /* The readers the sync work added: their seeds, then what once broke them. */
 static void
 test_sync_regressions (gconstpointer data)
@@ -376,6 +422,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/fuzz/batch/regressions", "batch", test_sync_regressions);
   g_test_add_data_func ("/fuzz/csv/regressions", "csv", test_sync_regressions);
   g_test_add_data_func ("/fuzz/registry/regressions", "registry", test_sync_regressions);
+  g_test_add_func ("/fuzz/registry/found", test_registry_found);
   g_test_add_data_func ("/fuzz/publish/regressions", "publish", test_sync_regressions);
 
   return g_test_run ();
