@@ -2,6 +2,7 @@
 /* sync-reply.c: reading the center's replies (sync-reply.h). */
 
 #include "sync-reply.h"
+#include "hlc.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -158,7 +159,12 @@ read_push_reply (JsonNode *reply, gint64 first_seq, gint64 last_seq, HearthSyncP
    * not sent would let them go unsent. */
   if (!int_member (o, "acked", &out->acked) || out->acked < first_seq - 1 || out->acked > last_seq)
     return protocol_error (error, "acked");
-  if (json_object_has_member (o, "refused") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "refused")))
+  /* There, they are arrays: anything else is not "none". */
+  if (json_object_has_member (o, "refused") && !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "refused")))
+    return protocol_error (error, "refused");
+  if (json_object_has_member (o, "clamped") && !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "clamped")))
+    return protocol_error (error, "clamped");
+  if (json_object_has_member (o, "refused"))
     {
       JsonArray *a = json_object_get_array_member (o, "refused");
       for (guint i = 0; i < json_array_get_length (a); i++)
@@ -173,16 +179,20 @@ read_push_reply (JsonNode *reply, gint64 first_seq, gint64 last_seq, HearthSyncP
           g_array_append_val (out->refused, f);
         }
     }
-  if (json_object_has_member (o, "clamped") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "clamped")))
+  if (json_object_has_member (o, "clamped"))
     {
       JsonArray *a = json_object_get_array_member (o, "clamped");
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
           JsonNode *n = json_array_get_element (a, i);
           HearthSyncClamp c = { 0 };
+          HearthHlc hlc;
+
+          /* The store rewrites the edit under it: a version, or the reply
+           * is the center's fault, not the store's. */
           if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &c.seq) ||
               (c.hlc = string_member (json_node_get_object (n), "hlc")) == NULL ||
-              c.seq < first_seq || c.seq > out->acked)
+              !hearth_hlc_parse (c.hlc, &hlc, NULL) || c.seq < first_seq || c.seq > out->acked)
             return protocol_error (error, "clamped");
           g_array_append_val (out->clamped, c);
         }

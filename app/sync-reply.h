@@ -68,9 +68,10 @@ typedef struct {
  * Reads a push reply (PROTOCOL.md section 7): "acked" a whole number from
  * @first_seq - 1 to @last_seq (never past what the batch carried: an
  * acknowledgement of changes not sent would let them go unsent); each of
- * "refused" (optional) an object with a "seq" from @first_seq to "acked"
- * and an optional string "code" and "message"; each of "clamped"
- * (optional) an object with such a "seq" and a string "hlc".
+ * "refused" (optional, an array when there) an object with a "seq" from
+ * @first_seq to "acked" and an optional string "code" and "message"; each
+ * of "clamped" (optional, an array when there) an object with such a "seq"
+ * and a valid version "hlc" (sync/hlc.h).
  *
  * Returns: %FALSE with HEARTH_SYNC_ERROR_PROTOCOL naming the member at
  *   fault; @out is then cleared.
