@@ -26,7 +26,7 @@
 #define FUZZ_NOW_MS G_GINT64_CONSTANT (1764460800000)
 
 static struct {
-  char *dir;
+  char *dir;    /* the folder of this process; the store is its "store" */
   HearthStore *store;
   HearthCaseStore *cases;
   HearthSyncStore *sync;
@@ -46,23 +46,33 @@ fixed_clock (gpointer data)
 }
 
 static void
-remove_store (void)
+remove_files (const char *dir)
 {
-  g_autoptr(GDir) d = NULL;
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
 
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
+remove_store (void)
+{
   g_clear_object (&fuzz_store.sync);
   g_clear_object (&fuzz_store.cases);
   g_clear_object (&fuzz_store.store);
   if (fuzz_store.dir == NULL)
     return;
-  d = g_dir_open (fuzz_store.dir, 0, NULL);
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (fuzz_store.dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (fuzz_store.dir);
+  {
+    g_autofree char *store_dir = g_build_filename (fuzz_store.dir, "store", NULL);
+
+    remove_files (store_dir);
+  }
+  remove_files (fuzz_store.dir);
   g_clear_pointer (&fuzz_store.dir, g_free);
 }
 
@@ -82,15 +92,14 @@ open_store (void)
   g_autoptr(HearthSecret) pass = hearth_secret_new_from_data (passphrase, strlen (passphrase));
   g_autoptr(GHashTable) household = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) member = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autofree char *parent = NULL;
+  g_autofree char *store_dir = NULL;
 
   fuzz_check (hearth_vfs_register (&error));
-  parent = g_dir_make_tmp ("hearth-fuzz-apply-XXXXXX", &error);
-  fuzz_check (parent != NULL);
-  fuzz_store.dir = g_build_filename (parent, "store", NULL);
+  fuzz_store.dir = hearth_fuzz_make_dir ("apply");
+  store_dir = g_build_filename (fuzz_store.dir, "store", NULL);
   atexit (remove_store);
-  fuzz_check (hearth_store_create (fuzz_store.dir, pass, HEARTH_KDF_TEST, NULL, &error));
-  fuzz_store.store = hearth_store_open (fuzz_store.dir, pass, &error);
+  fuzz_check (hearth_store_create (store_dir, pass, HEARTH_KDF_TEST, NULL, &error));
+  fuzz_store.store = hearth_store_open (store_dir, pass, &error);
   fuzz_check (fuzz_store.store != NULL);
   fuzz_store.cases = hearth_case_store_new (fuzz_store.store, "fuzz", &error);
   fuzz_check (fuzz_store.cases != NULL);
@@ -107,9 +116,6 @@ open_store (void)
   put (member, "name", "张三");
   put (member, "relation", "01");
   fuzz_check (hearth_case_write (fuzz_store.cases, "members", FUZZ_MEMBER, TRUE, member, "create", NULL, &error));
-  /* The parent folder goes with the store. */
-  g_free (fuzz_store.dir);
-  fuzz_store.dir = g_steal_pointer (&parent);
 }
 
 static void

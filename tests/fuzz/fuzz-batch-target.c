@@ -53,13 +53,9 @@ remove_dirs (void)
 static void
 make_dirs (void)
 {
-  g_autoptr(GError) error = NULL;
-
   fuzz_check (sodium_init () >= 0);
-  batch_dir = g_dir_make_tmp ("hearth-fuzz-batch-XXXXXX", &error);
-  fuzz_check (batch_dir != NULL);
-  writer_dir = g_dir_make_tmp ("hearth-fuzz-batch-writer-XXXXXX", &error);
-  fuzz_check (writer_dir != NULL);
+  batch_dir = hearth_fuzz_make_dir ("batch");
+  writer_dir = hearth_fuzz_make_dir ("batch-writer");
   atexit (remove_dirs);
 }
 

@@ -210,6 +210,22 @@ hearth_fuzz_scratch_file (const char **path_out)
   return fd;
 }
 
+char *
+hearth_fuzz_make_dir (const char *name)
+{
+  const char *base = g_getenv ("HEARTH_TEST_TMPDIR");
+  g_autofree char *tmpl = NULL;
+  char *dir;
+
+  if (base == NULL || base[0] == '\0')
+    base = g_get_tmp_dir ();
+  fuzz_check (g_mkdir_with_parents (base, 0700) == 0);
+  tmpl = g_strdup_printf ("%s/hearth-fuzz-%s-XXXXXX", base, name);
+  dir = g_mkdtemp (g_steal_pointer (&tmpl));
+  fuzz_check (dir != NULL);
+  return dir;
+}
+
 void
 hearth_fuzz_write_file (int fd, const guint8 *data, gsize size)
 {

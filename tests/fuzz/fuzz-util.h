@@ -42,6 +42,18 @@ G_GNUC_NORETURN void hearth_fuzz_fail (const char *file,
 int hearth_fuzz_scratch_file (const char **path_out);
 
 /**
+ * hearth_fuzz_make_dir:
+ * @name: what the folder is for ("apply")
+ *
+ * A new folder for this process: under $HEARTH_TEST_TMPDIR when set (the
+ * tests' scratch space, so that the canary test's scan of /tmp stays
+ * meaningful), else under the temporary folder. Aborts on failure.
+ *
+ * Returns: (transfer full): its path.
+ */
+char *hearth_fuzz_make_dir (const char *name);
+
+/**
  * hearth_fuzz_write_file:
  * @fd: a descriptor open for writing
  *
