@@ -7,7 +7,9 @@
  * Invariant: for every field with edits in field_edits, field_versions
  * holds the merge's winner (its version, its parents as base_hlc), the
  * record's column holds the winner's value once the record exists, and
- * conflicts holds exactly the merge's losers as open rows. Local writes
+ * conflicts holds exactly the merge's losers as open rows; but for a field
+ * whose winner's value its table refuses (a CHECK): that field keeps what
+ * it held, and the refusal is in sync_apply_errors, on every tablet alike. Local writes
  * keep it (the case store's write stamps the winner; an edit over an open
  * conflict recomputes), pulled edits and clamps restore it by recomputing
  * each field they touch. Since the merge depends only on the set of edits,
@@ -616,6 +618,35 @@ apply_audit (sqlite3 *db, const char *device_id, const HearthChange *c, GError *
               values[7] != NULL ? values[7] : "", values[8], values[9]);
 }
 
+/* What an insert that leaves @column out stores in it: its default (the
+ * schema's are constants), or NULL. */
+static char *
+column_default (sqlite3 *db, const char *table, const char *column)
+{
+  g_autofree char *expr = NULL;
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT dflt_value FROM pragma_table_info (?1) WHERE name = ?2", -1, &st, NULL)
+      == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, column, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+        expr = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  if (expr == NULL)
+    return NULL;
+  sql = g_strdup_printf ("SELECT %s", expr);
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW &&
+      sqlite3_column_text (st, 0) != NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return value;
+}
+
 /* A submission or review: inserted once, never overwritten (PROTOCOL.md
  * section 6.2). */
 static gboolean
@@ -647,10 +678,23 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
     {
       gboolean same = TRUE;
 
+      /* A column the change leaves out holds what the insert gave it: the
+       * same change delivered again is the same content. */
       for (int i = 0; i < sqlite3_column_count (st) && same; i++)
-        if (!g_str_equal (sqlite3_column_name (st, i), "id"))
-          same = g_strcmp0 ((const char *) sqlite3_column_text (st, i),
-                            g_hash_table_lookup (c->fields, sqlite3_column_name (st, i))) == 0;
+        {
+          const char *name = sqlite3_column_name (st, i);
+          const char *stored = (const char *) sqlite3_column_text (st, i);
+
+          if (g_str_equal (name, "id"))
+            continue;
+          if (g_hash_table_contains (c->fields, name))
+            same = g_strcmp0 (stored, g_hash_table_lookup (c->fields, name)) == 0;
+          else
+            {
+              g_autofree char *dflt = column_default (db, c->table, name);
+              same = g_strcmp0 (stored, dflt) == 0;
+            }
+        }
       hearth_sync_finish (st);
       if (!same)
         return refuse (error, _("%s %s was recorded with other content"), c->table, c->id);
@@ -757,15 +801,38 @@ recoverable (const GError *error)
   return g_error_matches (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
 }
 
+/* One step of recomputing @t in a savepoint of its own: @field (its
+ * version, value and conflicts), or with %NULL creating the record. A
+ * value its table refuses sets that step aside, recorded, and no other:
+ * the record's other fields take their winners whatever edits a page
+ * brought together, as on a tablet whose pages split them otherwise. */
 static gboolean
-recompute_record (sqlite3 *db, Touched *t, const char *now, GError **error)
+recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gboolean *exists, guint *rejected,
+                GError **error)
 {
-  gboolean exists = TRUE;
+  g_autoptr(GError) local = NULL;
+  gboolean found = *exists;
+  gboolean ok;
 
-  for (guint i = 0; i < t->fields->len; i++)
-    if (!hearth_sync_recompute_field (db, t->table, t->id, t->fields->pdata[i], now, NULL, &exists, error))
-      return FALSE;
-  return exists || materialize (db, t->table, t->id, now, error);
+  if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
+    return FALSE;
+  ok = field != NULL ? hearth_sync_recompute_field (db, t->table, t->id, field, now, NULL, &found, &local)
+                     : materialize (db, t->table, t->id, now, &local);
+  if (ok)
+    *exists = found;
+  else
+    {
+      hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
+      if (!recoverable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (!note_rejected (db, t->table, t->id, field, NULL, t->cursor, local->message, now, error))
+        return FALSE;
+      (*rejected)++;
+    }
+  return hearth_sync_exec (db, "RELEASE sync_record", error);
 }
 
 gboolean
@@ -858,23 +925,12 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   for (guint i = 0; i < touched.order->len; i++)
     {
       Touched *t = touched.order->pdata[i];
-      g_autoptr(GError) local = NULL;
+      gboolean exists = TRUE;
 
-      if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
-        goto failed;
-      if (!recompute_record (db, t, now, &local))
-        {
-          hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
-          if (!recoverable (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              goto failed;
-            }
-          if (!note_rejected (db, t->table, t->id, NULL, NULL, t->cursor, local->message, now, error))
-            goto failed;
-          rejected++;
-        }
-      if (!hearth_sync_exec (db, "RELEASE sync_record", error))
+      for (guint f = 0; f < t->fields->len; f++)
+        if (!recompute_step (db, t, t->fields->pdata[f], now, &exists, &rejected, error))
+          goto failed;
+      if (!exists && !recompute_step (db, t, NULL, now, &exists, &rejected, error))
         goto failed;
     }
   /* Whatever this device writes next is ordered after what it has seen. */

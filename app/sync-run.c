@@ -3,6 +3,7 @@
 
 #include "sync-run.h"
 #include "sign.h"
+#include "sync-reply.h"
 
 #include <glib/gi18n-lib.h>
 #include <sodium.h>
@@ -34,34 +35,6 @@ make_client (HearthSyncStore *store, const char *url, const HearthSyncRunOptions
   return client;
 }
 
-static gboolean
-protocol_error (GError **error, const char *what)
-{
-  g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL, _("the center's reply has no valid “%s”"), what);
-  return FALSE;
-}
-
-static const char *
-string_member (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-static gboolean
-int_member (JsonObject *o, const char *name, gint64 *out)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
-    return FALSE;
-  *out = json_node_get_int (n);
-  return TRUE;
-}
-
 gboolean
 hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *code, const char *device_name,
                    const HearthSyncRunOptions *options, HearthSyncEnrolment **enrolment_out, GError **error)
@@ -76,8 +49,6 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
   g_autofree char *public_b64 = NULL;
   g_autoptr(HearthSyncEnrolment) existing = NULL;
   guint8 public_key[HEARTH_SIGN_PUBLIC_KEY_BYTES];
-  JsonObject *o;
-  JsonArray *scope;
   const char *device_id;
 
   existing = hearth_sync_store_get_enrolment (store, &not_enrolled);
@@ -117,34 +88,9 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
   reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
   if (reply == NULL)
     return FALSE;
-  if (!JSON_NODE_HOLDS_OBJECT (reply))
-    return protocol_error (error, "enrolment");
-  o = json_node_get_object (reply);
-  enrolment = g_new0 (HearthSyncEnrolment, 1);
-  enrolment->center_url = g_strdup (center_url);
-  enrolment->user = g_strdup (string_member (o, "user"));
-  enrolment->role = g_strdup (string_member (o, "role"));
-  enrolment->county = g_strdup (string_member (o, "county"));
-  enrolment->county_public_key = g_strdup (string_member (o, "county_public_key"));
-  if (enrolment->user == NULL)
-    return protocol_error (error, "user");
-  if (enrolment->role == NULL)
-    return protocol_error (error, "role");
-  if (enrolment->county == NULL)
-    return protocol_error (error, "county");
-  if (g_strcmp0 (string_member (o, "device_id"), device_id) != 0)
-    return protocol_error (error, "device_id");
-  if (!json_object_has_member (o, "scope") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "scope")))
-    return protocol_error (error, "scope");
-  scope = json_object_get_array_member (o, "scope");
-  enrolment->scope = g_new0 (char *, json_array_get_length (scope) + 1);
-  for (guint i = 0; i < json_array_get_length (scope); i++)
-    {
-      JsonNode *n = json_array_get_element (scope, i);
-      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-        return protocol_error (error, "scope");
-      enrolment->scope[i] = g_strdup (json_node_get_string (n));
-    }
+  enrolment = hearth_sync_read_enrolment (reply, center_url, device_id, error);
+  if (enrolment == NULL)
+    return FALSE;
   /* A store sealed to a county key already belongs to that county: a
    * center of another county is the wrong one (or an impostor), and must
    * not become the store's center or its recovery key. */
@@ -186,10 +132,8 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       g_autoptr(JsonBuilder) b = NULL;
       g_autoptr(JsonNode) body = NULL;
       g_autoptr(JsonNode) reply = NULL;
-      g_autoptr(GArray) refused = g_array_new (FALSE, TRUE, sizeof (HearthSyncRefusal));
-      g_autoptr(GArray) clamped = g_array_new (FALSE, TRUE, sizeof (HearthSyncClamp));
-      JsonObject *o2;
-      gint64 acked, before = r->status.acked_seq;
+      g_auto(HearthSyncPushReply) ack = { 0 };
+      gint64 before = r->status.acked_seq;
 
       if (batch == NULL)
         return FALSE;
@@ -210,51 +154,17 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       body = json_builder_get_root (b);
 
       reply = hearth_sync_client_call (client, "POST", "/v1/push", body, TRUE, NULL, error);
-      if (reply == NULL)
+      if (reply == NULL ||
+          !hearth_sync_read_push_reply (reply, ((HearthChange *) batch->pdata[0])->seq,
+                                        ((HearthChange *) batch->pdata[batch->len - 1])->seq, &ack, error))
         return FALSE;
-      if (!JSON_NODE_HOLDS_OBJECT (reply))
-        return protocol_error (error, "acked");
-      o2 = json_node_get_object (reply);
-      /* Never past what this batch carried: an acknowledgement of changes
-       * not sent would let them go unsent. */
-      if (!int_member (o2, "acked", &acked) || acked < ((HearthChange *) batch->pdata[0])->seq - 1 ||
-          acked > ((HearthChange *) batch->pdata[batch->len - 1])->seq)
-        return protocol_error (error, "acked");
-      if (json_object_has_member (o2, "refused") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o2, "refused")))
-        {
-          JsonArray *a = json_object_get_array_member (o2, "refused");
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            {
-              JsonNode *n = json_array_get_element (a, i);
-              HearthSyncRefusal f = { 0 };
-              if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &f.seq) ||
-                  f.seq < ((HearthChange *) batch->pdata[0])->seq || f.seq > acked)
-                return protocol_error (error, "refused");
-              f.code = string_member (json_node_get_object (n), "code");
-              f.message = string_member (json_node_get_object (n), "message");
-              g_array_append_val (refused, f);
-            }
-        }
-      if (json_object_has_member (o2, "clamped") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o2, "clamped")))
-        {
-          JsonArray *a = json_object_get_array_member (o2, "clamped");
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            {
-              JsonNode *n = json_array_get_element (a, i);
-              HearthSyncClamp c = { 0 };
-              if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &c.seq) ||
-                  (c.hlc = string_member (json_node_get_object (n), "hlc")) == NULL ||
-                  c.seq < ((HearthChange *) batch->pdata[0])->seq || c.seq > acked)
-                return protocol_error (error, "clamped");
-              g_array_append_val (clamped, c);
-            }
-        }
-      if (!hearth_sync_store_acknowledge (store, acked, (HearthSyncRefusal *) (gpointer) refused->data, refused->len,
-                                          (HearthSyncClamp *) (gpointer) clamped->data, clamped->len, error) ||
+      if (!hearth_sync_store_acknowledge (store, ack.acked, (HearthSyncRefusal *) (gpointer) ack.refused->data,
+                                          ack.refused->len, (HearthSyncClamp *) (gpointer) ack.clamped->data,
+                                          ack.clamped->len, error) ||
           !hearth_sync_store_status (store, &r->status, error))
         return FALSE;
       r->pushed += MAX (0, r->status.acked_seq - before);
-      r->refused += refused->len;
+      r->refused += ack.refused->len;
       if (r->status.acked_seq <= before)
         {
           /* The center acknowledged nothing new: asking again would loop. */
@@ -276,59 +186,29 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
     {
       g_autofree char *path = NULL;
       g_autoptr(JsonNode) reply = NULL;
-      g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
-      JsonObject *page;
-      JsonArray *a;
-      gint64 next_cursor;
-      gboolean more;
+      g_auto(HearthSyncPullPage) page = { 0 };
       guint rejected = 0;
 
       if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
         return FALSE;
       path = g_strdup_printf ("/v1/pull?cursor=%lld&limit=%u", (long long) r->status.cursor, limit);
       reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
-      if (reply == NULL)
+      if (reply == NULL || !hearth_sync_read_pull_page (reply, r->status.cursor, &page, error))
         return FALSE;
-      if (!JSON_NODE_HOLDS_OBJECT (reply))
-        return protocol_error (error, "changes");
-      page = json_node_get_object (reply);
-      if (!json_object_has_member (page, "changes") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (page, "changes")))
-        return protocol_error (error, "changes");
-      more = json_object_get_boolean_member_with_default (page, "more", FALSE);
-      a = json_object_get_array_member (page, "changes");
-      /* Backwards only as the center's end, below this cursor (a center
-       * restored from a backup): an empty last page. */
-      if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < 0 ||
-          (next_cursor < r->status.cursor && (more || json_array_get_length (a) > 0)))
-        return protocol_error (error, "next_cursor");
-      for (guint i = 0; i < json_array_get_length (a); i++)
-        {
-          g_autofree char *where = g_strdup_printf ("changes[%u]", i);
-          g_autoptr(GError) unreadable = NULL;
-          HearthChange *c = hearth_change_from_json (json_array_get_element (a, i), where, &unreadable);
-
-          /* One change this version cannot read must not stop every later
-           * sync: it is counted and skipped, as the store does with a change
-           * it cannot apply (PROTOCOL.md section 8). */
-          if (c == NULL)
-            {
-              g_warning ("sync: skipped a change the center sent: %s", unreadable->message);
-              r->rejected++;
-              continue;
-            }
-          g_ptr_array_add (changes, c);
-        }
-      /* A page that says "more" must move on, or the pull would never end. */
-      if (more && next_cursor <= r->status.cursor)
-        return protocol_error (error, "next_cursor");
+      /* One change this version cannot read must not stop every later
+       * sync: it is counted and skipped, as the store does with a change
+       * it cannot apply (PROTOCOL.md section 8). */
+      for (guint i = 0; i < page.skipped->len; i++)
+        g_warning ("sync: skipped a change the center sent: %s", (const char *) page.skipped->pdata[i]);
+      r->rejected += page.skipped->len;
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
-      if (!hearth_sync_store_apply (store, changes, next_cursor, more, &rejected, error) ||
+      if (!hearth_sync_store_apply (store, page.changes, page.next_cursor, page.more, &rejected, error) ||
           !hearth_sync_store_status (store, &r->status, error))
         return FALSE;
-      r->pulled += changes->len;
+      r->pulled += page.changes->len;
       r->rejected += rejected;
-      if (!more)
+      if (!page.more)
         return TRUE;
       if (o->retry && g_get_monotonic_time () > o->deadline_us)
         {
