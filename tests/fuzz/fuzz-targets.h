@@ -127,7 +127,8 @@ void hearth_fuzz_push_body (const guint8 *data,
  * a scope of division codes in it and a 32-byte county key in base64; a
  * push reply acknowledging, refusing and clamping only within the batch,
  * each clamp a valid version, "refused" and "clamped" arrays when present;
- * a pull page whose cursor does not go back and moves when "more" (a
+ * a pull page whose cursor goes back only on an empty last page (a center
+ * restored from a backup) and moves when "more" (a
  * boolean) says so, every change read (and written back equal) or skipped
  * with a reason. Defined in fuzz-reply-target.c.
  */
