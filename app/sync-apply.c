@@ -213,13 +213,29 @@ write_conflicts (sqlite3 *db, const char *table, const char *id, const char *fie
   return TRUE;
 }
 
+/* Writes the merge of a loaded edit set to field_versions (the winner's
+ * version and parents) and conflicts (only when the set has two edits or
+ * more: a field with one edit never had two heads, and edits are never
+ * removed; a first pull is mostly these). */
+static gboolean
+store_merge (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set,
+             const HearthFieldMerge *merge, const char *now, const char *resolved_by, GError **error)
+{
+  g_autofree char *base = g_strjoinv (" ", row_of (set, merge->winner)->parents);
+
+  return run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
+                  "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
+              error, 5, table, id, field, merge->winner->hlc, base) &&
+         (set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error));
+}
+
 gboolean
 hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, const char *field, const char *now,
                              const char *resolved_by, gboolean *exists_out, GError **error)
 {
   g_auto(EditSet) set = { 0 };
   HearthFieldMerge merge = { 0 };
-  g_autofree char *base = NULL;
   g_autofree char *current = NULL;
   gboolean exists = FALSE, ok;
 
@@ -231,14 +247,7 @@ hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, con
     return TRUE;
   if (!merge_set (&set, &merge, error))
     return FALSE;
-  base = g_strjoinv (" ", row_of (&set, merge.winner)->parents);
-  ok = run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
-                "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
-            error, 5, table, id, field, merge.winner->hlc, base) &&
-       /* A field with one edit never had two heads: no conflict to open or
-        * close (edits are never removed). A first pull is mostly these. */
-       (set.edits->len == 1 || write_conflicts (db, table, id, field, &set, &merge, now, resolved_by, error)) &&
+  ok = store_merge (db, table, id, field, &set, &merge, now, resolved_by, error) &&
        hearth_sync_column_value (db, table, id, field, &exists, &current, error);
   if (ok && exists && g_strcmp0 (current, merge.winner->value) != 0)
     {
@@ -253,10 +262,12 @@ hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, con
   return ok;
 }
 
-/* Creates the record from its fields' winners once every required column
- * has one; before that it stays in field_edits only. */
+/* A record this store does not have yet: each field with edits is merged
+ * once, the fields a page touched (@touched) have their merge stored, and
+ * the record is created from the winners once every required column has
+ * one; before that it stays in field_edits only. */
 static gboolean
-materialize (sqlite3 *db, const char *table, const char *id, const char *now, GError **error)
+materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched, const char *now, GError **error)
 {
   g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
@@ -285,19 +296,28 @@ materialize (sqlite3 *db, const char *table, const char *id, const char *now, GE
       if (!g_hash_table_contains (have, required->pdata[i]))
         complete = FALSE;
   }
-  if (!complete || fields->len == 0)
-    return TRUE;
 
   for (guint i = 0; i < fields->len; i++)
     {
       g_auto(EditSet) set = { 0 };
       HearthFieldMerge merge = { 0 };
+      gboolean ok;
 
+      /* An untouched field of an incomplete record has nothing new. */
+      if (!complete && !g_hash_table_contains (touched, fields->pdata[i]))
+        continue;
       if (!load_edits (db, table, id, fields->pdata[i], &set, error) || !merge_set (&set, &merge, error))
         return FALSE;
+      ok = !g_hash_table_contains (touched, fields->pdata[i]) ||
+           store_merge (db, table, id, fields->pdata[i], &set, &merge, now, NULL, error);
       g_ptr_array_add (values, g_strdup (merge.winner->value));
       g_ptr_array_unref (merge.losers);
+      if (!ok)
+        return FALSE;
     }
+  if (!complete || fields->len == 0)
+    return TRUE;
+
   g_string_printf (sql, "INSERT INTO \"%s\" (id", table);
   if (times)
     g_string_append (sql, ", created_at, updated_at");
@@ -724,17 +744,24 @@ recoverable (const GError *error)
 static gboolean
 recompute_record (sqlite3 *db, Touched *t, const char *now, GError **error)
 {
-  gboolean exists = TRUE;
+  g_autofree char *ignored = NULL;
+  gboolean exists = FALSE;
 
+  if (!hearth_sync_column_value (db, t->table, t->id, "id", &exists, &ignored, error))
+    return FALSE;
+  if (!exists)
+    return materialize (db, t->table, t->id, t->seen, now, error);
   for (guint i = 0; i < t->fields->len; i++)
-    if (!hearth_sync_recompute_field (db, t->table, t->id, t->fields->pdata[i], now, NULL, &exists, error))
+    if (!hearth_sync_recompute_field (db, t->table, t->id, t->fields->pdata[i], now, NULL, NULL, error))
       return FALSE;
-  return exists || materialize (db, t->table, t->id, now, error);
+  return TRUE;
 }
 
-gboolean
-hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more,
-                         guint *n_rejected, GError **error)
+/* @set_compact: whether @compact_until is stored with the page (a version
+ * 2 page) or the stored bound left as it is. */
+static gboolean
+apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more, gboolean set_compact,
+            gint64 compact_until, guint *n_rejected, GError **error)
 {
   HearthCaseStore *cases;
   sqlite3 *db;
@@ -766,11 +793,15 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
       gboolean same = FALSE;
 
       if (sqlite3_prepare_v2 (db, "SELECT (SELECT value FROM sync_state WHERE key = 'cursor') IS ?1 AND "
-                                  "(SELECT value FROM sync_state WHERE key = 'pull_more') IS ?2",
+                                  "(SELECT value FROM sync_state WHERE key = 'pull_more') IS ?2 AND "
+                                  "(NOT ?3 OR coalesce ((SELECT value FROM sync_state WHERE key = 'compact_until'), 0) "
+                                  "IS (CASE WHEN ?4 > ?1 THEN ?4 ELSE 0 END))",
                               -1, &st, NULL) == SQLITE_OK)
         {
           sqlite3_bind_int64 (st, 1, next_cursor);
           sqlite3_bind_int (st, 2, more ? 1 : 0);
+          sqlite3_bind_int (st, 3, set_compact);
+          sqlite3_bind_int64 (st, 4, compact_until);
           same = sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int (st, 0) == 1;
         }
       sqlite3_finalize (st);
@@ -787,13 +818,13 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   /* Pulled changes are not this device's: the outbox triggers skip them. */
   if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))
     goto failed;
+  /* Each change writes one row at most, and a statement that fails
+   * leaves nothing behind: no savepoint per change is needed. */
   for (guint i = 0; i < changes->len; i++)
     {
       const HearthChange *c = changes->pdata[i];
       g_autoptr(GError) local = NULL;
 
-      if (!hearth_sync_exec (db, "SAVEPOINT sync_change", error))
-        goto failed;
       if (apply_change (db, device_id, c, &touched, now, &local))
         {
           if (c->kind == HEARTH_CHANGE_EDIT && g_strcmp0 (c->hlc, newest) > 0)
@@ -804,7 +835,6 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
         }
       else
         {
-          hearth_sync_exec (db, "ROLLBACK TO sync_change", NULL);
           if (!recoverable (local))
             {
               g_propagate_error (error, g_steal_pointer (&local));
@@ -814,8 +844,6 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
             goto failed;
           rejected++;
         }
-      if (!hearth_sync_exec (db, "RELEASE sync_change", error))
-        goto failed;
     }
   for (guint i = 0; i < touched.order->len; i++)
     {
@@ -847,6 +875,17 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error, 1, more ? "1" : "0") ||
       !hearth_sync_exec (db, "DELETE FROM sync_state WHERE key = 'applying'", error))
     goto failed;
+  /* The bound matters while the cursor is below it (PROTOCOL.md 8.1). */
+  if (set_compact && compact_until > next_cursor)
+    {
+      g_autofree char *bound = g_strdup_printf ("%" G_GINT64_FORMAT, compact_until);
+
+      if (!run (db, "INSERT INTO sync_state (key, value) VALUES ('compact_until', CAST (? AS INTEGER)) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error, 1, bound))
+        goto failed;
+    }
+  else if (set_compact && !hearth_sync_exec (db, "DELETE FROM sync_state WHERE key = 'compact_until'", error))
+    goto failed;
   ok = hearth_sync_tx_commit (&tx, error);
   if (ok && n_rejected != NULL)
     *n_rejected = rejected;
@@ -859,4 +898,20 @@ out:
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);
   return ok;
+}
+
+gboolean
+hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more,
+                         guint *n_rejected, GError **error)
+{
+  return apply_page (self, changes, next_cursor, more, FALSE, 0, n_rejected, error);
+}
+
+gboolean
+hearth_sync_store_apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more,
+                              gint64 compact_until, guint *n_rejected, GError **error)
+{
+  if (compact_until < 0)
+    return refuse (error, _("the compaction bound %lld is negative"), (long long) compact_until);
+  return apply_page (self, changes, next_cursor, more, TRUE, compact_until, n_rejected, error);
 }

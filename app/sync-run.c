@@ -5,7 +5,12 @@
 #include "sign.h"
 
 #include <glib/gi18n-lib.h>
+#include <sqlite3.h>
 #include <string.h>
+
+/* SQLite's default WAL size before a checkpoint, and the one of a pull. */
+#define HEARTH_SYNC_CHECKPOINT_PAGES 1000
+#define HEARTH_SYNC_PULL_CHECKPOINT_PAGES 50000
 
 static gint64
 store_clock (gpointer data)
@@ -246,11 +251,14 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
     }
 }
 
+/* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
+ * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
+ * with each page until the cursor passes it. */
 static gboolean
-pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
-          GError **error)
+pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
+            GError **error)
 {
-  guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, 1000) : 500;
+  guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
 
   for (;;)
     {
@@ -259,13 +267,21 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
       JsonObject *page;
       JsonArray *a;
-      gint64 next_cursor;
-      gboolean more;
+      gint64 next_cursor, compact_until = 0;
+      gboolean more, compacting;
       guint rejected = 0;
 
       if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
         return FALSE;
-      path = g_strdup_printf ("/v1/pull?cursor=%lld&limit=%u", (long long) r->status.cursor, limit);
+      compacting = r->status.cursor == 0 || r->status.compact_until > r->status.cursor;
+      path = g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) r->status.cursor, limit);
+      if (compacting)
+        {
+          char *with = g_strdup_printf ("%s&compact_until=%lld", path,
+                                        (long long) (r->status.cursor == 0 ? 0 : r->status.compact_until));
+          g_free (path);
+          path = with;
+        }
       reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
       if (reply == NULL)
         return FALSE;
@@ -276,6 +292,10 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
         return protocol_error (error, "changes");
       if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < r->status.cursor)
         return protocol_error (error, "next_cursor");
+      /* The bound is the one asked for, or the center's choice at the start. */
+      if (compacting && (!int_member (page, "compact_until", &compact_until) || compact_until < 0 ||
+                         (r->status.cursor > 0 && compact_until != r->status.compact_until)))
+        return protocol_error (error, "compact_until");
       more = json_object_get_boolean_member_with_default (page, "more", FALSE);
       a = json_object_get_array_member (page, "changes");
       for (guint i = 0; i < json_array_get_length (a); i++)
@@ -295,10 +315,12 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
             }
           g_ptr_array_add (changes, c);
         }
+      /* The reply's tree is no longer needed: the changes are read. */
+      g_clear_pointer (&reply, json_node_unref);
       /* A page that says "more" must move on, or the pull would never end. */
       if (more && next_cursor <= r->status.cursor)
         return protocol_error (error, "next_cursor");
-      if (!hearth_sync_store_apply (store, changes, next_cursor, more, &rejected, error) ||
+      if (!hearth_sync_store_apply_page (store, changes, next_cursor, more, compact_until, &rejected, error) ||
           !hearth_sync_store_status (store, &r->status, error))
         return FALSE;
       r->pulled += changes->len;
@@ -312,6 +334,24 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
           return FALSE;
         }
     }
+}
+
+/* A pull writes many pages in a row: the store's WAL is checkpointed once
+ * at the end rather than every thousand pages or so, which rewrote the same
+ * pages of the database again and again (each commit stays durable in the
+ * WAL, synchronous=FULL). */
+static gboolean
+pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
+          GError **error)
+{
+  sqlite3 *db = hearth_case_store_get_db (hearth_sync_store_get_cases (store));
+  gboolean ok;
+
+  sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_PULL_CHECKPOINT_PAGES);
+  ok = pull_pages (store, client, o, r, error);
+  sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_CHECKPOINT_PAGES);
+  sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return ok;
 }
 
 /* One try: push everything, then pull everything. */

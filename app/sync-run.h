@@ -17,13 +17,19 @@
 #include "client.h"
 #include "sync-store.h"
 
+/* Changes per page of a version 2 pull (PROTOCOL.md section 8.1): the
+ * center allows up to 10,000 a page. */
+#define HEARTH_SYNC_MAX_PULL 10000
+#define HEARTH_SYNC_DEFAULT_PULL 5000
+
 G_BEGIN_DECLS
 
 /**
  * HearthSyncRunOptions:
  * @holder: the lease holder's name ("hearth-cli 4711")
  * @push_batch: changes per push (1 … 500; 0: 200)
- * @pull_limit: changes per pull page (1 … 1000; 0: 500)
+ * @pull_limit: changes per pull page (1 … HEARTH_SYNC_MAX_PULL; 0:
+ *   HEARTH_SYNC_DEFAULT_PULL)
  * @retry: keep trying while the center cannot be reached
  * @deadline_us: with @retry, give up after this g_get_monotonic_time()
  * @connect_timeout_ms: 0: the client's default

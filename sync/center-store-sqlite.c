@@ -20,6 +20,9 @@
 /* How long a writer waits for another one before the request fails
  * (a push is short; this is far beyond any). */
 #define BUSY_TIMEOUT_MS 30000
+/* How much of the database file is read through a memory map (SQLite's
+ * own ceiling, SQLITE_MAX_MMAP_SIZE, may be lower). */
+#define MMAP_BYTES 4294967296
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
@@ -101,10 +104,13 @@ conn_open (const char *path, GError **error)
     }
   sqlite3_busy_timeout (conn->db, BUSY_TIMEOUT_MS);
   /* synchronous=FULL: an acknowledged push survives a power cut
-   * (PROTOCOL.md section 1). */
+   * (PROTOCOL.md section 1). Reads through a memory map: a pull page
+   * looks up rows all over the change log, which through read() cost a
+   * copy of every page each time (the map is shared by the connections;
+   * writes still go through the WAL). */
   rc = sqlite3_exec (conn->db,
                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-                     "PRAGMA trusted_schema = OFF",
+                     "PRAGMA trusted_schema = OFF; PRAGMA mmap_size = " G_STRINGIFY (MMAP_BYTES),
                      NULL, NULL, &msg);
   if (rc != SQLITE_OK)
     {
@@ -845,6 +851,29 @@ sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const
   return find_one_change (t, st, error);
 }
 
+static int
+sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, const char *field, const char *hlc,
+                   GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  /* parents is a JSON array of versions, which hold no quote: the quoted
+   * version is found exactly. The field's edits, through the identity
+   * index. */
+  sqlite3_stmt *st = stmt (t, "SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ? AND record_id = ? AND field = ? "
+                              "AND instr (parents, '\"' || ? || '\"') > 0 LIMIT 1", error);
+  int rc;
+
+  if (st == NULL)
+    return -1;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  bind_text (st, 3, field);
+  bind_text (st, 4, hlc);
+  rc = step (t, st, error);
+  sqlite3_reset (st);
+  return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c, gint64 now,
                    GError **error)
@@ -983,47 +1012,212 @@ sqlite_set_household_village (HearthCenterTxn *txn, const char *household, const
   return run (t, st, error);
 }
 
-static GPtrArray *
-sqlite_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device, const char *const *prefixes,
-                     gboolean unplaced, guint limit, GError **error)
+/* Appends @text as a JSON string (RFC 8259: quotes, backslashes and
+ * control characters escaped; the rest is UTF-8 as stored). */
+static void
+append_json_string (GString *out, const char *text)
+{
+  const char *run_start = text;
+
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guchar ch = (guchar) *p;
+
+      if (ch >= 0x20 && ch != '"' && ch != '\\')
+        continue;
+      g_string_append_len (out, run_start, p - run_start);
+      switch (ch)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        default: g_string_append_printf (out, "\\u%04x", ch); break;
+        }
+      run_start = p + 1;
+    }
+  g_string_append (out, run_start);
+  g_string_append_c (out, '"');
+}
+
+static void
+append_member (GString *out, const char *name, const char *text)
+{
+  g_string_append_printf (out, ",\"%s\":", name);
+  append_json_string (out, text);
+}
+
+/* One row of CHANGE_COLUMNS as the protocol's JSON object, as
+ * hearth_change_to_json() writes it. The parents and fields columns are
+ * JSON this file wrote (parents_to_json(), fields_to_json()): copied as
+ * they are. */
+static void
+append_change_json (GString *out, sqlite3_stmt *st)
+{
+  gboolean edit = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0;
+  const char *household = (const char *) sqlite3_column_text (st, 7);
+  const char *village = (const char *) sqlite3_column_text (st, 8);
+
+  g_string_append_printf (out, "{\"cursor\":%" G_GINT64_FORMAT ",\"kind\":\"%s\"", (gint64) sqlite3_column_int64 (st, 0),
+                          edit ? "edit" : "record");
+  append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
+  append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
+  if (household != NULL)
+    append_member (out, "household", household);
+  if (village != NULL)
+    append_member (out, "village", village);
+  if (edit)
+    {
+      const char *parents = (const char *) sqlite3_column_text (st, 6);
+      const char *wall = (const char *) sqlite3_column_text (st, 11);
+      const char *value = (const char *) sqlite3_column_text (st, 9);
+
+      append_member (out, "field", (const char *) sqlite3_column_text (st, 4));
+      append_member (out, "value", value != NULL ? value : "");
+      append_member (out, "hlc", (const char *) sqlite3_column_text (st, 5));
+      g_string_append (out, ",\"parents\":");
+      g_string_append (out, parents != NULL ? parents : "[]");
+      if (wall != NULL)
+        append_member (out, "wall", wall);
+    }
+  else
+    {
+      const char *fields = (const char *) sqlite3_column_text (st, 10);
+
+      g_string_append (out, ",\"fields\":");
+      g_string_append (out, fields != NULL ? fields : "{}");
+    }
+  g_string_append_c (out, '}');
+}
+
+static gboolean
+in_scope (const char *village, const HearthCenterPullQuery *q)
+{
+  if (village == NULL)
+    return q->unplaced;
+  for (guint i = 0; q->prefixes[i] != NULL; i++)
+    if (g_str_has_prefix (village, q->prefixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether the edit at the current row of @row is left out of a compacted
+ * page: an edit of its field in the device's scope with a cursor up to
+ * compact_until names it as a parent, and the device made no edit of
+ * that field up to there (PROTOCOL.md section 8.1). Parents are stored
+ * before the edits that name them (section 7), so the edits kept are
+ * exactly the heads of the edits in scope up to compact_until. */
+static int
+compacted_away (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, GError **error)
+{
+  sqlite3_stmt *st = stmt (t, "SELECT device_id, village, parents FROM changes WHERE kind = 'edit' AND tbl = ? "
+                              "AND record_id = ? AND field = ? AND cursor <= ?", error);
+  g_autofree char *quoted = NULL;
+  gboolean named = FALSE, own = FALSE;
+  int rc;
+
+  if (st == NULL)
+    return -1;
+  quoted = g_strdup_printf ("\"%s\"", (const char *) sqlite3_column_text (row, 5));
+  sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
+  sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
+  sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
+  sqlite3_bind_int64 (st, 4, q->compact_until);
+  while (!own && (rc = step (t, st, error)) == SQLITE_ROW)
+    {
+      const char *parents = (const char *) sqlite3_column_text (st, 2);
+
+      if (g_strcmp0 ((const char *) sqlite3_column_text (st, 0), q->exclude_device) == 0)
+        own = TRUE;
+      else if (!named && parents != NULL && strstr (parents, quoted) != NULL &&
+               in_scope ((const char *) sqlite3_column_text (st, 1), q))
+        named = TRUE;
+    }
+  sqlite3_reset (st);
+  if (!own && rc < 0)
+    return -1;
+  return named && !own;
+}
+
+static gboolean
+sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString *out, guint *listed, gint64 *last,
+                  gboolean *more, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GString) sql = g_string_new ("SELECT " CHANGE_COLUMNS " FROM changes WHERE cursor > ? "
                                          "AND device_id IS NOT ? AND (");
   sqlite3_stmt *st = NULL;
-  guint n = g_strv_length ((char **) prefixes);
+  guint n = g_strv_length ((char **) q->prefixes);
   int rc, param = 1;
 
+  *listed = 0;
+  *last = q->after;
+  *more = FALSE;
   /* Ranges rather than LIKE: "_" would match anything, and a range on the
    * village index is exact (":" sorts just after "9"). Published records
-   * are for every device. */
+   * are for every device. No LIMIT: compaction may leave rows out, and
+   * the rows are read one at a time anyway. */
   g_string_append (sql, "tbl IN ('forms', 'thresholds')");
-  if (unplaced)
+  if (q->unplaced)
     g_string_append (sql, " OR village IS NULL");
   for (guint i = 0; i < n; i++)
     g_string_append (sql, " OR (village >= ? AND village < ?)");
-  g_string_append (sql, ") ORDER BY cursor LIMIT ?");
+  g_string_append (sql, ") ORDER BY cursor");
 
   rc = sqlite3_prepare_v2 (t->conn->db, sql->str, -1, &st, NULL);
   if (rc != SQLITE_OK)
-    {
-      txn_fail (t, rc, error);
-      return NULL;
-    }
-  sqlite3_bind_int64 (st, param++, after);
-  bind_text (st, param++, exclude_device);
+    return txn_fail (t, rc, error);
+  sqlite3_bind_int64 (st, param++, q->after);
+  bind_text (st, param++, q->exclude_device);
   for (guint i = 0; i < n; i++)
     {
-      g_autofree char *upper = g_strconcat (prefixes[i], ":", NULL);
-      bind_text (st, param++, prefixes[i]);
+      g_autofree char *upper = g_strconcat (q->prefixes[i], ":", NULL);
+      bind_text (st, param++, q->prefixes[i]);
       bind_text (st, param++, upper);
     }
-  sqlite3_bind_int64 (st, param, limit);
   while ((rc = step (t, st, error)) == SQLITE_ROW)
-    g_ptr_array_add (list, change_from_row (st));
+    {
+      gint64 cursor = sqlite3_column_int64 (st, 0);
+      gsize before = out->len;
+
+      if (*listed == q->limit)
+        {
+          *more = TRUE;
+          break;
+        }
+      if (q->compact_until > 0 && cursor <= q->compact_until &&
+          g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0)
+        {
+          int away = compacted_away (t, st, q, error);
+
+          if (away < 0)
+            {
+              rc = -1;
+              break;
+            }
+          if (away)
+            {
+              *last = cursor;
+              continue;
+            }
+        }
+      if (*listed > 0)
+        g_string_append_c (out, ',');
+      append_change_json (out, st);
+      /* The page stops at max_bytes, but always carries one change. */
+      if (*listed > 0 && out->len > q->max_bytes)
+        {
+          g_string_truncate (out, before);
+          *more = TRUE;
+          break;
+        }
+      (*listed)++;
+      *last = cursor;
+    }
   sqlite3_finalize (st);
-  return rc < 0 ? NULL : g_steal_pointer (&list);
+  return rc >= 0;
 }
 
 static gint64
@@ -1254,12 +1448,13 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->find_clamped = sqlite_find_clamped;
   iface->find_record = sqlite_find_record;
   iface->find_edit = sqlite_find_edit;
+  iface->edit_named = sqlite_edit_named;
   iface->add_change = sqlite_add_change;
   iface->list_edits = sqlite_list_edits;
   iface->set_field_state = sqlite_set_field_state;
   iface->get_household_village = sqlite_get_household_village;
   iface->set_household_village = sqlite_set_household_village;
-  iface->list_changes = sqlite_list_changes;
+  iface->pull_page = sqlite_pull_page;
   iface->last_cursor = sqlite_last_cursor;
   iface->get_own = sqlite_get_own;
   iface->set_own = sqlite_set_own;

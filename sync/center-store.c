@@ -252,6 +252,14 @@ hearth_center_txn_find_edit (HearthCenterTxn *txn, const char *table, const char
   return IFACE (txn)->find_edit (txn, table, id, field, hlc, error);
 }
 
+int
+hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                              const char *hlc, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL && field != NULL && hlc != NULL, -1);
+  return IFACE (txn)->edit_named (txn, table, id, field, hlc, error);
+}
+
 gint64
 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
                               gint64 now, GError **error)
@@ -291,12 +299,13 @@ hearth_center_txn_set_household_village (HearthCenterTxn *txn, const char *house
   return IFACE (txn)->set_household_village (txn, household, village, error);
 }
 
-GPtrArray *
-hearth_center_txn_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
-                                const char *const *prefixes, gboolean unplaced, guint limit, GError **error)
+gboolean
+hearth_center_txn_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *query, GString *out, guint *listed,
+                             gint64 *last, gboolean *more, GError **error)
 {
-  g_return_val_if_fail (txn != NULL && prefixes != NULL, NULL);
-  return IFACE (txn)->list_changes (txn, after, exclude_device, prefixes, unplaced, limit, error);
+  g_return_val_if_fail (txn != NULL && query != NULL && query->prefixes != NULL && query->limit > 0, FALSE);
+  g_return_val_if_fail (out != NULL && listed != NULL && last != NULL && more != NULL, FALSE);
+  return IFACE (txn)->pull_page (txn, query, out, listed, last, more, error);
 }
 
 gint64

@@ -189,6 +189,35 @@ typedef struct {
 } HearthCenterRange;
 
 /**
+ * HearthCenterPullQuery:
+ * @after: list changes with a cursor above this …
+ * @exclude_device: (nullable): … leaving out what this device sent …
+ * @prefixes: (array zero-terminated=1): … whose village starts with one
+ *   of these (published records, tables "forms" and "thresholds", which
+ *   have no village, are listed whatever the scope: they are for every
+ *   device) …
+ * @unplaced: … and those without a village (audit entries) when set
+ * @compact_until: when above 0, the changes with a cursor up to it are
+ *   compacted (PROTOCOL.md section 8.1): an edit that an edit of the same
+ *   field with a cursor up to @compact_until names as a parent is left
+ *   out, unless @exclude_device made an edit of that field with a cursor
+ *   up to @compact_until
+ * @limit: at most this many changes …
+ * @max_bytes: … and no more JSON than this, but always one change
+ *
+ * What one pull page selects. Borrowed.
+ */
+typedef struct {
+  gint64 after;
+  const char *exclude_device;
+  const char *const *prefixes;
+  gboolean unplaced;
+  gint64 compact_until;
+  guint limit;
+  gsize max_bytes;
+} HearthCenterPullQuery;
+
+/**
  * hearth_center_county_clear:
  * @county: a county filled by a store
  *
@@ -271,6 +300,8 @@ struct _HearthCenterStoreInterface {
   HearthChange *(*find_record) (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
   HearthChange *(*find_edit)   (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 const char *hlc, GError **error);
+  int           (*edit_named)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                const char *hlc, GError **error);
   gint64        (*add_change)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
                                 gint64 now, GError **error);
   GPtrArray    *(*list_edits)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
@@ -282,8 +313,8 @@ struct _HearthCenterStoreInterface {
   gboolean (*set_household_village) (HearthCenterTxn *txn, const char *household, const char *village,
                                      GError **error);
 
-  GPtrArray *(*list_changes) (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
-                              const char *const *prefixes, gboolean unplaced, guint limit, GError **error);
+  gboolean   (*pull_page)    (HearthCenterTxn *txn, const HearthCenterPullQuery *query, GString *out, guint *listed,
+                              gint64 *last, gboolean *more, GError **error);
   gint64     (*last_cursor)  (HearthCenterTxn *txn, GError **error);
 
   gboolean (*get_own)       (HearthCenterTxn *txn, gint64 *last_seq, char **last_hlc, GError **error);
@@ -500,6 +531,18 @@ HearthChange *hearth_center_txn_find_edit (HearthCenterTxn *txn, const char *tab
                                            const char *field, const char *hlc, GError **error);
 
 /**
+ * hearth_center_txn_edit_named:
+ *
+ * Whether a stored edit of the field (@table, @id, @field) names @hlc
+ * among its parents: an edit under @hlc arriving now would come after an
+ * edit that supersedes it (PROTOCOL.md section 7 refuses that).
+ *
+ * Returns: 1 when one does, 0 when none does, -1 with _FAILED.
+ */
+int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                  const char *hlc, GError **error);
+
+/**
  * hearth_center_txn_add_change:
  * @seq: the sending device's number
  * @change: a checked change (edits with their final version and parents)
@@ -551,25 +594,23 @@ gboolean hearth_center_txn_set_household_village (HearthCenterTxn *txn, const ch
                                                   GError **error);
 
 /**
- * hearth_center_txn_list_changes:
- * @after: a cursor
- * @exclude_device: (nullable): leave out what this device sent
- * @prefixes: (array zero-terminated=1): the scope; a change is listed when
- *   its village starts with one of them
- * @unplaced: whether changes without a village (audit entries) are listed
- * @limit: the most to return
+ * hearth_center_txn_pull_page:
+ * @query: what to list
+ * @out: the changes are appended here as the protocol's JSON objects
+ *   (PROTOCOL.md section 8, each with its "cursor"), separated by commas
+ * @listed: (out): how many were appended
+ * @last: (out): the cursor of the last change looked at: the last one
+ *   appended, or beyond it when compaction left later ones out; @after
+ *   when none
+ * @more: (out): whether changes beyond @last may be selected (the page
+ *   stopped at @limit or @max_bytes)
  *
- * Published records (tables "forms" and "thresholds", which have no
- * village) are listed whatever @prefixes and @unplaced say: they are for
- * every device.
+ * Writes one pull page straight from the rows, without a JSON tree.
  *
- * Returns: (transfer full) (element-type HearthChange) (nullable): the
- *   changes with a cursor above @after, in cursor order, each with its
- *   cursor; %NULL with _FAILED.
+ * Returns: %FALSE with _FAILED.
  */
-GPtrArray *hearth_center_txn_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
-                                           const char *const *prefixes, gboolean unplaced, guint limit,
-                                           GError **error);
+gboolean hearth_center_txn_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *query, GString *out,
+                                      guint *listed, gint64 *last, gboolean *more, GError **error);
 
 /**
  * hearth_center_txn_last_cursor:

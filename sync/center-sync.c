@@ -1060,6 +1060,24 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
                     c->hlc, c->field, c->table, c->id);
           return TRUE;
         }
+      /* Parents before the edits that name them: what a compacted pull
+       * leaves out relies on it (PROTOCOL.md sections 7 and 8.1). Only a
+       * device that invents versions can send one after its child. */
+      switch (hearth_center_txn_edit_named (p->txn, c->table, c->id, c->field, c->hlc, &local))
+        {
+        case -1:
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        case 1:
+          g_clear_pointer (&out->original_hlc, g_free);
+          g_clear_pointer (&out->clamped_hlc, g_free);
+          refuse (out, REFUSED_BAD_CHANGE, _("version %s of “%s” of %s record %s arrives after an edit that names it "
+                                             "as a parent: a parent is sent before the edits that name it"),
+                  c->hlc, c->field, c->table, c->id);
+          return TRUE;
+        default:
+          break;
+        }
       if (floor != NULL)
         {
           g_free (p->device->clamp_floor);
@@ -1231,69 +1249,82 @@ query_number (const char *query, const char *name, gint64 fallback, gint64 min, 
   return TRUE;
 }
 
+/* Whether @query names @name at all. */
+static gboolean
+query_has (const char *query, const char *name)
+{
+  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
+  gsize n = strlen (name);
+
+  for (guint i = 0; pairs[i] != NULL; i++)
+    if (strncmp (pairs[i], name, n) == 0 && pairs[i][n] == '=')
+      return TRUE;
+  return FALSE;
+}
+
+/* GET /v1/pull and /v2/pull (PROTOCOL.md section 8): @version 2 allows
+ * larger pages and compaction (section 8.1). */
 static HearthCenterReply *
-handle_pull (HearthCenter *self, const char *query, HearthCenterDevice *device)
+handle_pull (HearthCenter *self, guint version, const char *query, HearthCenterDevice *device)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthCenterTxn) txn = NULL;
   g_autoptr(HearthCenterUser) user = NULL;
-  g_autoptr(GPtrArray) changes = NULL;
   g_autoptr(GString) out = g_string_new ("{\"changes\":[");
+  HearthCenterPullQuery q = { 0 };
   HearthCenterReply *reply;
-  gint64 cursor, limit, last, next;
+  gint64 cursor, limit, last, next, compact_until = -1, listed_last;
   gboolean more = FALSE, whole_county = FALSE;
   guint listed = 0;
 
   if (!query_number (query, "cursor", 0, 0, HEARTH_CENTER_MAX_SEQ - 1, &cursor, &error))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "cursor", 0, error->message);
-  if (!query_number (query, "limit", HEARTH_CENTER_DEFAULT_PULL, 1, HEARTH_CENTER_MAX_PULL, &limit, &error))
+  if (!query_number (query, "limit", version >= 2 ? HEARTH_CENTER_DEFAULT_PULL_V2 : HEARTH_CENTER_DEFAULT_PULL, 1,
+                     version >= 2 ? HEARTH_CENTER_MAX_PULL_V2 : HEARTH_CENTER_MAX_PULL, &limit, &error))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "limit", 0, error->message);
+  if (version >= 2 && query_has (query, "compact_until"))
+    {
+      if (!query_number (query, "compact_until", 0, 0, HEARTH_CENTER_MAX_SEQ - 1, &compact_until, &error))
+        return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "compact_until", 0, error->message);
+      /* Compaction is sound from the first change only (section 8.1). */
+      if (compact_until == 0 && cursor != 0)
+        return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "compact_until", 0,
+                                 _("a compacted pull starts (“compact_until=0”) with “cursor=0”"));
+    }
 
   txn = hearth_center_store_begin (self->store, FALSE, &error);
   if (txn == NULL)
     return reply_for_error (error, NULL);
   user = hearth_center_txn_get_user (txn, device->user, &error);
-  if (user == NULL)
+  if (user == NULL || (last = hearth_center_txn_last_cursor (txn, &error)) < 0)
     return reply_for_error (error, NULL);
-  /* One more than asked: whether there is more is then known. Audit
-   * entries without a village go to whoever's scope is the whole county. */
+  if (compact_until > last)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "compact_until", 0,
+                             _("“compact_until” is beyond the center's last change"));
+  if (compact_until == 0)
+    compact_until = last;   /* the snapshot this compacted pull is of */
+  /* Audit entries without a village go to whoever's scope is the whole
+   * county. */
   for (guint i = 0; user->scope[i] != NULL; i++)
     whole_county = whole_county || g_str_equal (user->scope[i], self->county.code);
-  changes = hearth_center_txn_list_changes (txn, cursor, device->id, (const char *const *) user->scope, whole_county,
-                                            (guint) limit + 1, &error);
-  if (changes == NULL || (last = hearth_center_txn_last_cursor (txn, &error)) < 0)
+  q.after = cursor;
+  q.exclude_device = device->id;
+  q.prefixes = (const char *const *) user->scope;
+  q.unplaced = whole_county;
+  q.compact_until = MAX (compact_until, 0);
+  q.limit = (guint) limit;
+  q.max_bytes = version >= 2 ? HEARTH_CENTER_MAX_PAGE_V2 : HEARTH_CENTER_MAX_PAGE;
+  if (!hearth_center_txn_pull_page (txn, &q, out, &listed, &listed_last, &more, &error))
     return reply_for_error (error, NULL);
   hearth_center_txn_rollback (g_steal_pointer (&txn));
 
-  next = MAX (cursor, last);
-  for (guint i = 0; i < changes->len; i++)
-    {
-      HearthChange *c = changes->pdata[i];
-      g_autoptr(JsonNode) node = NULL;
-      g_autofree char *text = NULL;
-
-      if (i == (guint) limit)
-        {
-          more = TRUE;
-          break;
-        }
-      node = hearth_change_to_json (c);
-      text = json_to_string (node, FALSE);
-      /* The page stops at 4 MiB, but always carries one change. */
-      if (listed > 0 && out->len + strlen (text) + 64 > HEARTH_CENTER_MAX_PAGE)
-        {
-          more = TRUE;
-          break;
-        }
-      if (listed > 0)
-        g_string_append_c (out, ',');
-      g_string_append (out, text);
-      listed++;
-    }
-  if (more)
-    next = ((HearthChange *) changes->pdata[listed - 1])->cursor;
-  g_string_append_printf (out, "],\"next_cursor\":%" G_GINT64_FORMAT ",\"more\":%s,\"server_time\":%" G_GINT64_FORMAT "}",
-                          next, more ? "true" : "false", now_ms ());
+  /* Without more, the next pull starts from the highest cursor of this
+   * snapshot: what was skipped as out of scope is never looked at again. */
+  next = more ? listed_last : MAX (cursor, last);
+  g_string_append_printf (out, "],\"next_cursor\":%" G_GINT64_FORMAT ",\"more\":%s", next, more ? "true" : "false");
+  if (compact_until >= 0)
+    g_string_append_printf (out, ",\"compact_until\":%" G_GINT64_FORMAT, compact_until);
+  g_string_append_printf (out, ",\"server_time\":%" G_GINT64_FORMAT "}", now_ms ());
 
   reply = g_new0 (HearthCenterReply, 1);
   reply->status = 200;
@@ -1493,13 +1524,14 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
   if (post && g_str_equal (path, "/v1/enrol"))
     return handle_enrol (self, req);
   if (!(post && g_str_equal (path, "/v1/push")) && !(get && g_str_equal (path, "/v1/pull")) &&
-      !(get && g_str_equal (path, "/v1/export")))
+      !(get && g_str_equal (path, "/v2/pull")) && !(get && g_str_equal (path, "/v1/export")))
     return fail (HEARTH_CENTER_ERROR_NOT_FOUND, _("no such endpoint: %s %s"), req->method, path);
 
   device = authenticate (self, req, req->target, &reply);
   if (device != NULL)
     reply = post                           ? handle_push (self, req, device)
-            : g_str_equal (path, "/v1/pull") ? handle_pull (self, query, device)
+            : g_str_equal (path, "/v1/pull") ? handle_pull (self, 1, query, device)
+            : g_str_equal (path, "/v2/pull") ? handle_pull (self, 2, query, device)
                                              : handle_export (self, query, device);
   if (req->device != NULL && g_uuid_string_is_valid (req->device))
     reply->device_id = g_strdup (req->device);

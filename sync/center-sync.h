@@ -63,6 +63,10 @@ typedef enum {
 #define HEARTH_CENTER_MAX_PULL        1000
 #define HEARTH_CENTER_DEFAULT_PULL    500
 #define HEARTH_CENTER_MAX_PAGE        (4 * 1024 * 1024)
+/* Protocol version 2's pull (PROTOCOL.md section 8.1): larger pages. */
+#define HEARTH_CENTER_MAX_PULL_V2     10000
+#define HEARTH_CENTER_DEFAULT_PULL_V2 2000
+#define HEARTH_CENTER_MAX_PAGE_V2     (8 * 1024 * 1024)
 #define HEARTH_CENTER_MAX_SKEW_MS     (5 * 60 * 1000)
 #define HEARTH_CENTER_NONCE_KEEP_MS   (10 * 60 * 1000)
 /* The largest export reply: the files in base64 and the manifest (the
@@ -266,8 +270,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenter, hearth_center_free)
  * hearth_center_handle:
  * @request: one whole request
  *
- * Answers `POST /v1/enrol`, `POST /v1/push`, `GET /v1/pull` and
- * `GET /v1/export` (county staff: PROTOCOL.md section 9; the batch is
+ * Answers `POST /v1/enrol`, `POST /v1/push`, `GET /v1/pull`, `GET /v2/pull`
+ * and `GET /v1/export` (county staff: PROTOCOL.md section 9; the batch is
  * written to a private temporary folder, read back and removed): signature
  * checks first (PROTOCOL.md section 4), then the body, then the store. A
  * refused request changes nothing; a store failure is a 500 and nothing

@@ -1142,6 +1142,216 @@ test_push_merge (void)
   center_stop (c);
 }
 
+/* The versions of @field in a pull page's changes, in page order, joined
+ * by spaces. */
+static char *
+page_versions (Reply *r, const char *field)
+{
+  JsonArray *changes = json_object_get_array_member (obj (r), "changes");
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (changes); i++)
+    {
+      JsonObject *ch = json_array_get_object_element (changes, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (ch, "field", NULL), field) == 0)
+        g_string_append_printf (out, "%s%s", out->len > 0 ? " " : "", json_object_get_string_member (ch, "hlc"));
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Version 2's compacted pull (PROTOCOL.md section 8.1) leaves out the
+ * superseded edits up to its bound and nothing else; an edit arriving after
+ * an edit that names it is refused (section 7). */
+static void
+test_pull_compacted (void)
+{
+  g_autoptr(Center) c = center_new ("center-compact");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) fresh = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL, *w1 = NULL, *w2 = NULL, *later = NULL;
+  g_autofree char *invented = NULL, *orphan = NULL;
+  gint64 now = g_get_real_time () / 1000, bound;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  fresh = enrol (c, "w.a2");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  v3 = hlc_at (now - 3000, 0, a->id);
+  w1 = hlc_at (now - 2000, 0, b->id);
+  w2 = hlc_at (now - 1000, 0, b->id);
+  /* phone: v1 ← v2 ← v3 by a; address: two heads of a and b (an open
+   * conflict) over a's first value; head_name: b's edit over a's. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "2", v2, v1));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "3", v3, v2));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 2", v2, v1));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Ann", v1, NULL));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, v1));
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "head_name", "Anne", w2, v1));
+    body = batch_of (b, changes);
+    push (c, b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+
+  /* A fresh device: only the heads, the bound in every page. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *phone = NULL, *address = NULL, *name = NULL;
+
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=100&compact_until=0", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    bound = json_object_get_int_member (obj (&r), "compact_until");
+    g_assert_cmpint (bound, ==, center_db_int (c, "SELECT max (cursor) FROM changes"));
+    g_assert_false (json_object_get_boolean_member (obj (&r), "more"));
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), ==, bound);
+    phone = page_versions (&r, "phone");
+    address = page_versions (&r, "address");
+    name = page_versions (&r, "head_name");
+    g_assert_cmpstr (phone, ==, v3);
+    {
+      g_autofree char *both = g_strdup_printf ("%s %s", v2, w1);
+      g_assert_cmpstr (address, ==, both);
+    }
+    g_assert_cmpstr (name, ==, w2);
+  }
+  /* Paged: the same heads, two changes a page, the bound kept. */
+  {
+    g_autoptr(GString) seen = g_string_new (NULL);
+    gint64 cursor = 0;
+    gboolean more = TRUE;
+
+    while (more)
+      {
+        g_auto(Reply) r = { 0 };
+        g_autofree char *target = g_strdup_printf ("/v2/pull?cursor=%" G_GINT64_FORMAT "&limit=2&compact_until=%"
+                                                   G_GINT64_FORMAT, cursor, bound);
+        g_autofree char *phone = NULL;
+
+        signed_call (c, fresh, "GET", target, NULL, 0, NULL, &r);
+        g_assert_cmpint (r.status, ==, 200);
+        g_assert_cmpint (json_object_get_int_member (obj (&r), "compact_until"), ==, bound);
+        phone = page_versions (&r, "phone");
+        g_string_append (seen, phone);
+        more = json_object_get_boolean_member (obj (&r), "more");
+        g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), >, cursor);
+        cursor = json_object_get_int_member (obj (&r), "next_cursor");
+      }
+    g_assert_cmpstr (seen->str, ==, v3);
+  }
+  /* The device that made edits of a field gets that field's whole
+   * history: what it holds could otherwise look like a head. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *address = NULL, *phone = NULL;
+
+    signed_call (c, b, "GET", "/v2/pull?cursor=0&limit=100&compact_until=0", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    address = page_versions (&r, "address");
+    phone = page_versions (&r, "phone");
+    {
+      g_autofree char *all = g_strdup_printf ("%s %s", v1, v2);
+      g_assert_cmpstr (address, ==, all);
+    }
+    g_assert_cmpstr (phone, ==, v3);
+  }
+  /* Version 1 and an uncompacted version 2 pull list everything. */
+  {
+    g_auto(Reply) r1 = { 0 };
+    g_auto(Reply) r2 = { 0 };
+    g_autofree char *p1 = NULL, *p2 = NULL;
+    g_autofree char *all = g_strdup_printf ("%s %s %s", v1, v2, v3);
+
+    pull (c, fresh, 0, 100, &r1);
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=100", NULL, 0, NULL, &r2);
+    g_assert_cmpint (r1.status, ==, 200);
+    g_assert_cmpint (r2.status, ==, 200);
+    p1 = page_versions (&r1, "phone");
+    p2 = page_versions (&r2, "phone");
+    g_assert_cmpstr (p1, ==, all);
+    g_assert_cmpstr (p2, ==, all);
+    g_assert_false (json_object_has_member (obj (&r2), "compact_until"));
+  }
+  /* What arrives after the bound is sent whole, superseded or not. */
+  later = hlc_at (now, 0, a->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a, edit (a, "households", hh, hh, VILLAGE_A, "phone", "4", later, v3), NULL);
+    g_autofree char *target = g_strdup_printf ("/v2/pull?cursor=0&limit=100&compact_until=%" G_GINT64_FORMAT, bound);
+    g_autofree char *phone = NULL;
+    g_autofree char *both = g_strdup_printf ("%s %s", v3, later);
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    reply_clear (&r);
+    signed_call (c, fresh, "GET", target, NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    phone = page_versions (&r, "phone");
+    g_assert_cmpstr (phone, ==, both);
+  }
+  /* Bounds that cannot be right. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=3&limit=100&compact_until=0", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "bad-request");
+    reply_clear (&r);
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=100&compact_until=999999", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    reply_clear (&r);
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=10001", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    reply_clear (&r);
+    signed_call (c, fresh, "GET", "/v1/pull?cursor=0&limit=1001", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+  }
+  /* Parents first: an edit named by an edit stored before it is refused,
+   * and nothing of it is stored. */
+  invented = hlc_at (now + 1000, 0, b->id);
+  orphan = hlc_at (now + 2000, 0, b->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "phone", "5", orphan, invented));
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "phone", "6", invented, NULL));
+    body = batch_of (b, changes);
+    push (c, b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (refused, 0), "seq"), ==,
+                     b->next_seq - 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "bad-change");
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE value = '6'"), ==, 0);
+  }
+  center_stop (c);
+}
+
 /* HTTPS through libmicrohttpd, with a certificate made for 127.0.0.1. */
 static void
 test_tls (void)
@@ -1863,6 +2073,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/refusals", test_push_refusals);
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/pull", test_pull);
+  g_test_add_func ("/center/pull/compacted", test_pull_compacted);
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);
   g_test_add_func ("/center/authentication", test_authentication);

@@ -648,7 +648,7 @@ static double
 device_sync (Device *d, guint push_batch, HearthSyncRunResult *r)
 {
   g_autoptr(GError) error = NULL;
-  HearthSyncRunOptions o = { .holder = "bench-sync", .push_batch = push_batch, .pull_limit = 1000 };
+  HearthSyncRunOptions o = { .holder = "bench-sync", .push_batch = push_batch };
   double t0 = now_s ();
 
   if (!hearth_sync_run (d->sync, &o, r, &error))
