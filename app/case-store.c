@@ -7,6 +7,7 @@
 #include "case-registry.h"
 #include "hlc.h"
 #include "sync-store.h"
+#include "sync-store-private.h"
 
 #include <glib/gi18n.h>
 #include <libxml/parser.h>
@@ -87,6 +88,27 @@ exec (HearthCaseStore *self, const char *sql, GError **error)
   if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
     return sql_failed (self, error);
   return TRUE;
+}
+
+/* A write transaction: BEGIN IMMEDIATE when none is open, else a savepoint
+ * inside the caller's (HearthSyncTx). A deferred transaction that reads
+ * first fails at once with SQLITE_BUSY when another connection (a sync
+ * running in the background) committed meanwhile; an immediate one waits
+ * for the write lock up front, within the busy timeout. */
+static gboolean
+write_begin (HearthCaseStore *self, HearthSyncTx *tx, const char *name, GError **error)
+{
+  if (hearth_sync_tx_begin (tx, self->db, name, NULL))
+    return TRUE;
+  return sql_failed (self, error);
+}
+
+static gboolean
+write_commit (HearthCaseStore *self, HearthSyncTx *tx, GError **error)
+{
+  g_autofree char *sql = tx->outer ? g_strdup ("COMMIT") : g_strdup_printf ("RELEASE %s", tx->name);
+
+  return exec (self, sql, error);
 }
 
 static char *
@@ -272,6 +294,7 @@ static gboolean
 write_record (HearthCaseStore *self, const char *table, const char *id, gboolean create, GHashTable *fields,
               const char *action, gboolean owned_allowed, guint *changed_out, GError **error)
 {
+  HearthSyncTx tx;
   const char *const *columns, *const *owned;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
@@ -314,7 +337,7 @@ write_record (HearthCaseStore *self, const char *table, const char *id, gboolean
     }
   g_ptr_array_sort (names, compare_names);
 
-  if (!exec (self, "SAVEPOINT case_write", error))
+  if (!write_begin (self, &tx, "case_write", error))
     return FALSE;
 
   if (create)
@@ -354,7 +377,7 @@ write_record (HearthCaseStore *self, const char *table, const char *id, gboolean
       if (rc != SQLITE_ROW)
         {
           sqlite3_finalize (st);
-          exec (self, "ROLLBACK TO case_write; RELEASE case_write", NULL);
+          hearth_sync_tx_rollback (&tx);
           if (rc != SQLITE_DONE)
             return sql_failed (self, error);
           g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("%s has no record %s"), table, id);
@@ -428,7 +451,7 @@ write_record (HearthCaseStore *self, const char *table, const char *id, gboolean
       if (!hearth_audit_append (self->db, &entry, NULL, error))
         goto rollback;
     }
-  if (!exec (self, "RELEASE case_write", error))
+  if (!write_commit (self, &tx, error))
     goto rollback;
   if (changed_out != NULL)
     *changed_out = changed->len;
@@ -438,7 +461,7 @@ failed:
   sql_failed (self, error);
 rollback:
   sqlite3_finalize (st);
-  exec (self, "ROLLBACK TO case_write; RELEASE case_write", NULL);
+  hearth_sync_tx_rollback (&tx);
   return FALSE;
 }
 
@@ -808,6 +831,7 @@ char *
 hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, const char *xml,
                                const char *household_id, GError **error)
 {
+  HearthSyncTx tx;
   g_autoptr(GHashTable) saved = fields_new ();
   g_autofree char *instance_id = NULL;
   g_autofree char *form_id = NULL;
@@ -886,7 +910,7 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
     }
   risk_found = text_of (find_element (root, "risk_found"));
 
-  if (!exec (self, "SAVEPOINT record_submission", error))
+  if (!write_begin (self, &tx, "record_submission", error))
     {
       xmlFreeDoc (doc);
       return NULL;
@@ -936,12 +960,12 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
   xmlFreeDoc (doc);
   if (!ok)
     {
-      exec (self, "ROLLBACK TO record_submission; RELEASE record_submission", NULL);
+      hearth_sync_tx_rollback (&tx);
       return NULL;
     }
-  if (!exec (self, "RELEASE record_submission", error))
+  if (!write_commit (self, &tx, error))
     {
-      exec (self, "ROLLBACK TO record_submission; RELEASE record_submission", NULL);
+      hearth_sync_tx_rollback (&tx);
       return NULL;
     }
   return g_strdup (id);
@@ -1064,6 +1088,7 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
                                       const char *action, const char *comment, const HearthMeasureSpec *measures,
                                       guint n_measures, char **new_state, GError **error)
 {
+  HearthSyncTx tx;
   g_autofree char *state = NULL;
   g_autofree char *review_id = NULL;
   g_autoptr(GHashTable) fields = fields_new ();
@@ -1127,7 +1152,7 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
       g_ptr_array_add (started, on);
     }
 
-  if (!exec (self, "SAVEPOINT transition", error))
+  if (!write_begin (self, &tx, "transition", error))
     return FALSE;
   ok = TRUE;
   if (!g_str_equal (to, state))
@@ -1158,9 +1183,9 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
       g_hash_table_insert (task, g_strdup ("assignee"), g_strdup (author != NULL ? author : ""));
       ok = write_record (self, "tasks", task_id, TRUE, task, "open", FALSE, NULL, error);
     }
-  if (!ok || !exec (self, "RELEASE transition", error))
+  if (!ok || !write_commit (self, &tx, error))
     {
-      exec (self, "ROLLBACK TO transition; RELEASE transition", NULL);
+      hearth_sync_tx_rollback (&tx);
       return FALSE;
     }
   if (new_state != NULL)
@@ -1355,6 +1380,7 @@ gboolean
 hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, HearthRole role, const char *value,
                               GError **error)
 {
+  HearthSyncTx tx;
   g_autofree char *table = NULL, *record_id = NULL, *field = NULL, *hlc = NULL;
   g_autofree char *now = NULL;
   gboolean found;
@@ -1372,7 +1398,7 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
                    _("the value chosen is not text of at most 64 KiB"));
       return FALSE;
     }
-  if (!exec (self, "SAVEPOINT resolve_conflict", error))
+  if (!write_begin (self, &tx, "resolve_conflict", error))
     return FALSE;
   found = hearth_sync_conflict_field (self->db, conflict_id != NULL ? conflict_id : "", &table, &record_id, &field,
                                       error);
@@ -1406,12 +1432,12 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
     if (!hearth_audit_append (self->db, &entry, NULL, error))
       goto failed;
   }
-  if (!exec (self, "RELEASE resolve_conflict", error))
+  if (!write_commit (self, &tx, error))
     goto failed;
   return TRUE;
 
 failed:
-  exec (self, "ROLLBACK TO resolve_conflict; RELEASE resolve_conflict", NULL);
+  hearth_sync_tx_rollback (&tx);
   return FALSE;
 }
 
@@ -1547,6 +1573,7 @@ gboolean
 hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_households, guint *n_members,
                              GPtrArray **problems_out, GError **error)
 {
+  HearthSyncTx tx;
   g_autoptr(HearthRegistry) registry = NULL;
   guint made = 0, people = 0;
 
@@ -1558,7 +1585,7 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
   if (registry == NULL)
     return FALSE;
 
-  if (!exec (self, "SAVEPOINT import_registry", error))
+  if (!write_begin (self, &tx, "import_registry", error))
     return FALSE;
   for (guint i = 0; i < hearth_case_registry_get_n_households (registry); i++)
     {
@@ -1578,7 +1605,7 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
         }
       made++;
     }
-  if (!exec (self, "RELEASE import_registry", error))
+  if (!write_commit (self, &tx, error))
     goto failed;
   if (n_households != NULL)
     *n_households = made;
@@ -1587,6 +1614,6 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
   return TRUE;
 
 failed:
-  exec (self, "ROLLBACK TO import_registry; RELEASE import_registry", NULL);
+  hearth_sync_tx_rollback (&tx);
   return FALSE;
 }

@@ -953,14 +953,8 @@ load_children (Loader *ld, xmlNode *parent, HearthFormControl *into)
 HearthForm *
 hearth_form_load (const char *path, const char *media_dir, GError **error)
 {
-  g_autoptr(HearthForm) form = g_new0 (HearthForm, 1);
-  g_autoptr(GPtrArray) instance_refs = g_ptr_array_new_with_free_func (instance_ref_free);
-  Loader ld = { path, media_dir, form, error, instance_refs };
   g_autofree char *text = NULL;
   gsize len = 0;
-  xmlDoc *doc;
-  xmlNode *html, *head, *model, *body, *title;
-  gboolean ok;
 
   {
     g_autoptr(GError) local = NULL;
@@ -971,6 +965,19 @@ hearth_form_load (const char *path, const char *media_dir, GError **error)
         return NULL;
       }
   }
+  return hearth_form_load_data (path, text, len, media_dir, error);
+}
+
+HearthForm *
+hearth_form_load_data (const char *path, const char *text, gsize len, const char *media_dir, GError **error)
+{
+  g_autoptr(HearthForm) form = g_new0 (HearthForm, 1);
+  g_autoptr(GPtrArray) instance_refs = g_ptr_array_new_with_free_func (instance_ref_free);
+  Loader ld = { path, media_dir, form, error, instance_refs };
+  xmlDoc *doc;
+  xmlNode *html, *head, *model, *body, *title;
+  gboolean ok;
+
   if (len > HEARTH_FORM_MAX_BYTES)
     {
       g_set_error (error, HEARTH_FORM_ERROR, HEARTH_FORM_ERROR_INVALID,

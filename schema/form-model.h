@@ -142,6 +142,26 @@ HearthForm *hearth_form_load (const char *path,
                               const char *media_dir,
                               GError    **error);
 
+/**
+ * hearth_form_load_data:
+ * @name: what errors call the form (a path, or "published form ID version
+ *   V"); kept as the form's path
+ * @text: (array length=len): the XForm document
+ * @len: its length in bytes
+ * @media_dir: (nullable): as for hearth_form_load()
+ *
+ * Loads a form held in memory, such as one the county center published to
+ * the store, with the same checks as hearth_form_load().
+ *
+ * Returns: (transfer full) (nullable): the form, or %NULL with a
+ *   HEARTH_FORM_ERROR naming @name, line, element and reason. Thread-safe.
+ */
+HearthForm *hearth_form_load_data (const char *name,
+                                   const char *text,
+                                   gsize       len,
+                                   const char *media_dir,
+                                   GError    **error);
+
 void hearth_form_free (HearthForm *form);
 
 /**

@@ -483,7 +483,11 @@ cmd_serve (const char *db, int argc, char **argv)
   g_autofree char *listen = NULL;
   g_autofree char *cert_path = NULL;
   g_autofree char *key_path = NULL;
-  int threads = 8;
+  int threads = HEARTH_CENTER_SERVER_THREADS;
+  int per_ip = HEARTH_CENTER_SERVER_PER_IP;
+  int idle_timeout = HEARTH_CENTER_SERVER_IDLE_TIMEOUT_S;
+  int body_memory_mib = (int) (HEARTH_CENTER_SERVER_BODY_MEMORY / (1024 * 1024));
+  HearthCenterServerLimits limits;
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthCenterStore) store = NULL;
   g_autoptr(HearthCenter) center = NULL;
@@ -499,6 +503,12 @@ cmd_serve (const char *db, int argc, char **argv)
       N_("FILE") },
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, N_("TLS private key (PEM)"), N_("FILE") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Requests served at once (default 8)"), N_("N") },
+    { "per-ip", 0, 0, G_OPTION_ARG_INT, &per_ip,
+      N_("Connections one address may hold open (default 64; 0 for no limit, behind a reverse proxy)"), N_("N") },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+      N_("Seconds a silent connection stays open (default 30)"), N_("SECONDS") },
+    { "body-memory", 0, 0, G_OPTION_ARG_INT, &body_memory_mib,
+      N_("MiB of request bodies held at once; past it, uploads are told to retry (default 256)"), N_("MIB") },
     { NULL }
   };
 
@@ -510,6 +520,18 @@ cmd_serve (const char *db, int argc, char **argv)
     return usage (_("--cert and --key go together"));
   if (threads < 1 || threads > 256)
     return usage (_("--threads must be from 1 to 256"));
+  if (per_ip < 0 || per_ip > 65535)
+    return usage (_("--per-ip must be from 0 to 65535"));
+  if (idle_timeout < 1 || idle_timeout > 3600)
+    return usage (_("--idle-timeout must be from 1 to 3600 seconds"));
+  if (body_memory_mib < 2 * HEARTH_CENTER_MAX_BODY / (1024 * 1024) || body_memory_mib > 1024 * 1024)
+    return usage (_("--body-memory must be from 16 to 1048576 MiB"));
+  limits = (HearthCenterServerLimits) {
+    .threads = (guint) threads,
+    .per_ip_connections = (guint) per_ip,
+    .idle_timeout_s = (guint) idle_timeout,
+    .body_memory = (gsize) body_memory_mib * 1024 * 1024,
+  };
   if (cert_path != NULL)
     {
       cert = read_pem (cert_path, &error);
@@ -529,7 +551,7 @@ cmd_serve (const char *db, int argc, char **argv)
   server = hearth_center_server_start (center, listen,
                                        cert != NULL ? (const char *) hearth_secret_peek (cert) : NULL,
                                        key != NULL ? (const char *) hearth_secret_peek (key) : NULL,
-                                       (guint) threads, &error);
+                                       &limits, &error);
   if (server == NULL)
     return fail_with (error);
 
@@ -709,6 +731,30 @@ cmd_set_thresholds (const char *db, int argc, char **argv)
   return EXIT_DONE;
 }
 
+/* ---- backup --------------------------------------------------------------------------------------- */
+
+static int
+cmd_backup (const char *db, int argc, char **argv)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  GOptionEntry entries[] = {
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, N_("The backup file to make (it must not exist)"), N_("FILE") },
+    { NULL }
+  };
+
+  if (!parse_command ("backup", entries, NULL, 0, &argc, &argv))
+    return EXIT_USAGE;
+  if (out == NULL)
+    return usage (_("backup needs --out FILE"));
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL || !hearth_center_store_backup (store, out, &error))
+    return fail_with (error);
+  g_printerr (_("hearth-center: backed up to %s (checked; open it with --db sqlite:%s)\n"), out, out);
+  return EXIT_DONE;
+}
+
 /* ---- main ------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -719,7 +765,7 @@ typedef struct {
 
 static const Command commands[] = {
   { "init", cmd_init, N_("Initialise the center: init --county CODE [--time-zone TZ] --county-key-out FILE") },
-  { "serve", cmd_serve, N_("Serve devices: serve --listen HOST:PORT [--cert FILE --key FILE] [--threads N]") },
+  { "serve", cmd_serve, N_("Serve devices: serve --listen HOST:PORT [--cert FILE --key FILE] [--threads N] [--per-ip N] [--idle-timeout SECONDS] [--body-memory MIB]") },
   { "user", cmd_user, N_("Add a user: user add NAME --role worker|clerk|township|county --scope CODE[,CODE…]") },
   { "enrol-code", cmd_enrol_code, N_("Issue a one-time enrolment code: enrol-code USER [--ttl HOURS]") },
   { "device", cmd_device, N_("Devices: device list; device revoke ID") },
@@ -728,6 +774,7 @@ static const Command commands[] = {
   { "import-households", cmd_import_households, N_("Import the county registry for the tablets: import-households FILE.csv") },
   { "publish-form", cmd_publish_form, N_("Publish a form to the tablets: publish-form FORM.xml") },
   { "set-thresholds", cmd_set_thresholds, N_("Publish the county thresholds to the tablets: set-thresholds FILE.xml") },
+  { "backup", cmd_backup, N_("Copy the store while it serves, checked: backup --out FILE") },
 };
 
 static char *

@@ -9,19 +9,27 @@
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Idle keep-alive connections close after this many seconds. */
-#define CONNECTION_TIMEOUT_S 120
 /* gzip only pays for itself beyond a packet or so. */
 #define GZIP_MIN_BYTES 1024
+/* Connections at most, whatever the open-file limit allows. */
+#define MAX_CONNECTIONS 16384
+/* Descriptors kept for the store, its WAL and the logs. */
+#define RESERVED_FDS 64
+/* A body without a length reserves memory in steps of this size. */
+#define BODY_STEP (64 * 1024)
 
 struct _HearthCenterServer {
   HearthCenter *center;
   struct MHD_Daemon *daemon;
-  gint in_flight;  /* requests between their request line and their end */
+  HearthCenterServerLimits limits;
+  gint in_flight;        /* requests between their request line and their end */
   gint draining;
+  GMutex body_lock;
+  gsize body_reserved;   /* bytes of bodies held or promised, all requests */
 };
 
 /* One request, from its request line (uri_log) to its end (completed). */
@@ -38,6 +46,8 @@ typedef struct {
   GByteArray *body;
   gboolean headers_seen;
   gboolean too_large;
+  gboolean busy;         /* the body budget was spent: dropped, 503 follows */
+  gsize reserved;        /* of the server's body_reserved */
   gint64 started_us;
   guint status;
   gsize bytes;
@@ -233,6 +243,43 @@ send_error (struct MHD_Connection *conn, Request *r, HearthCenterError error, co
   return send_reply (conn, r, reply);
 }
 
+/* ---- the body budget ------------------------------------------------------------- */
+
+/* Reserves room for @r's body to reach @total bytes; FALSE (nothing
+ * reserved) when that would pass the server's budget. */
+static gboolean
+reserve_body (HearthCenterServer *self, Request *r, gsize total)
+{
+  gboolean ok;
+
+  if (total <= r->reserved)
+    return TRUE;
+  g_mutex_lock (&self->body_lock);
+  ok = self->body_reserved + (total - r->reserved) <= self->limits.body_memory;
+  if (ok)
+    {
+      self->body_reserved += total - r->reserved;
+      r->reserved = total;
+    }
+  g_mutex_unlock (&self->body_lock);
+  return ok;
+}
+
+static void
+release_body (HearthCenterServer *self, Request *r)
+{
+  g_mutex_lock (&self->body_lock);
+  self->body_reserved -= r->reserved;
+  g_mutex_unlock (&self->body_lock);
+  r->reserved = 0;
+}
+
+static const char *
+busy_message (void)
+{
+  return _("the center is busy receiving other uploads; try again in a moment");
+}
+
 /* ---- libmicrohttpd callbacks ---------------------------------------------------- */
 
 static void *
@@ -257,6 +304,7 @@ on_completed (void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_R
   if (r == NULL)
     return;
   log_request (r);
+  release_body (self, r);
   request_free (r);
   *req_cls = NULL;
   g_atomic_int_dec_and_test (&self->in_flight);
@@ -301,25 +349,41 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
                            _("the center is shutting down; try again in a moment"));
       /* Refused before a byte of it is read: a client that waits for
        * "100 Continue" never sends it. */
-      if (length != NULL && g_ascii_strtoull (length, NULL, 10) > HEARTH_CENTER_MAX_BODY)
+      if (length != NULL)
         {
-          g_autofree char *message = g_strdup_printf (_("the body is larger than %d bytes"), HEARTH_CENTER_MAX_BODY);
-          return send_error (conn, r, HEARTH_CENTER_ERROR_TOO_LARGE, message);
+          guint64 declared = g_ascii_strtoull (length, NULL, 10);
+
+          if (declared > HEARTH_CENTER_MAX_BODY)
+            {
+              g_autofree char *message = g_strdup_printf (_("the body is larger than %d bytes"),
+                                                          HEARTH_CENTER_MAX_BODY);
+              return send_error (conn, r, HEARTH_CENTER_ERROR_TOO_LARGE, message);
+            }
+          /* The whole declared body is reserved before a byte is read. */
+          if (!reserve_body (self, r, (gsize) declared))
+            return send_error (conn, r, HEARTH_CENTER_ERROR_BUSY, busy_message ());
         }
       return MHD_YES;
     }
 
   if (*upload_data_size > 0)
     {
-      /* A body without a length that grows too large is read to its end
-       * and dropped; the refusal follows. */
-      if (!r->too_large && r->body->len + *upload_data_size <= HEARTH_CENTER_MAX_BODY)
-        g_byte_array_append (r->body, (const guint8 *) upload_data, (guint) *upload_data_size);
-      else
+      gsize total = r->body->len + *upload_data_size;
+
+      /* A body that grows too large, or past the budget, is read to its
+       * end and dropped; the refusal follows. */
+      if (!r->too_large && !r->busy && total > HEARTH_CENTER_MAX_BODY)
+        r->too_large = TRUE;
+      else if (!r->too_large && !r->busy &&
+               !reserve_body (self, r, MIN (MAX (total, r->reserved + BODY_STEP), HEARTH_CENTER_MAX_BODY)))
+        r->busy = TRUE;
+      if (r->too_large || r->busy)
         {
-          r->too_large = TRUE;
           g_byte_array_set_size (r->body, 0);
+          release_body (self, r);
         }
+      else
+        g_byte_array_append (r->body, (const guint8 *) upload_data, (guint) *upload_data_size);
       *upload_data_size = 0;
       return MHD_YES;
     }
@@ -329,6 +393,8 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
       g_autofree char *message = g_strdup_printf (_("the body is larger than %d bytes"), HEARTH_CENTER_MAX_BODY);
       return send_error (conn, r, HEARTH_CENTER_ERROR_TOO_LARGE, message);
     }
+  if (r->busy)
+    return send_error (conn, r, HEARTH_CENTER_ERROR_BUSY, busy_message ());
   {
     HearthCenterRequest request = {
       .method = r->method,
@@ -351,8 +417,10 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
 
 HearthCenterServer *
 hearth_center_server_start (HearthCenter *center, const char *listen, const char *cert_pem, const char *key_pem,
-                            guint threads, GError **error)
+                            const HearthCenterServerLimits *limits, GError **error)
 {
+  struct rlimit files;
+  unsigned int max_connections = MAX_CONNECTIONS;
   g_autoptr(GSocketAddress) address = NULL;
   g_autofree HearthCenterServer *self = NULL;
   struct sockaddr_storage native;
@@ -386,10 +454,39 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                    listen);
       return NULL;
     }
-  if (threads < 1 || threads > 256)
+  if (limits->threads < 1 || limits->threads > 256)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("--threads must be from 1 to 256"));
       return NULL;
+    }
+  if (limits->idle_timeout_s < 1 || limits->idle_timeout_s > 3600)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("--idle-timeout must be from 1 to 3600 seconds"));
+      return NULL;
+    }
+  if (limits->body_memory < 2 * (gsize) HEARTH_CENTER_MAX_BODY)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("--body-memory must be at least %d MiB: twice the largest request body"),
+                   2 * HEARTH_CENTER_MAX_BODY / (1024 * 1024));
+      return NULL;
+    }
+
+  /* Each connection is a descriptor: the usual soft limit of 1,024 would
+   * let about a thousand idle clients lock everyone out. Raise it to the
+   * hard limit, and keep the connection ceiling below what is left. */
+  if (getrlimit (RLIMIT_NOFILE, &files) == 0)
+    {
+      if (files.rlim_cur < files.rlim_max)
+        {
+          files.rlim_cur = files.rlim_max;
+          if (setrlimit (RLIMIT_NOFILE, &files) != 0)
+            (void) getrlimit (RLIMIT_NOFILE, &files);
+        }
+      if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < (rlim_t) max_connections + RESERVED_FDS)
+        max_connections = files.rlim_cur > 2 * RESERVED_FDS ? (unsigned int) (files.rlim_cur - RESERVED_FDS)
+                                                             : (unsigned int) (files.rlim_cur / 2);
     }
   if ((cert_pem == NULL) != (key_pem == NULL))
     {
@@ -408,10 +505,14 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
 
   self = g_new0 (HearthCenterServer, 1);
   self->center = center;
+  self->limits = *limits;
+  g_mutex_init (&self->body_lock);
   self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, on_request, self,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &native,
-                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) threads,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) CONNECTION_TIMEOUT_S,
+                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) limits->threads,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) limits->idle_timeout_s,
+                                   MHD_OPTION_CONNECTION_LIMIT, max_connections,
+                                   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) limits->per_ip_connections,
                                    MHD_OPTION_URI_LOG_CALLBACK, on_uri, self,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, self,
                                    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
@@ -425,6 +526,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                    _("could not serve on %s (the address is in use or not this machine's, or the certificate and "
                      "key do not match)"),
                    listen);
+      g_mutex_clear (&self->body_lock);
       return NULL;
     }
   return g_steal_pointer (&self);
@@ -447,6 +549,7 @@ hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
   MHD_stop_daemon (self->daemon);
   if (listener != MHD_INVALID_SOCKET)
     close (listener);
+  g_mutex_clear (&self->body_lock);
   g_free (self);
   return left;
 }

@@ -10,6 +10,12 @@
  *
  * Shutdown drains: the listening socket closes, requests already received
  * complete, new ones on open connections get 503 "draining".
+ *
+ * Limits (HearthCenterServerLimits) keep one client, or many idle ones,
+ * from taking the server: connections per address, an idle timeout, a
+ * ceiling on connections (the open-file limit is raised to allow it), and
+ * a budget for the request bodies held in memory at once: past it, a
+ * request is answered 503 "busy" with Retry-After before its body is read.
  */
 #pragma once
 
@@ -22,6 +28,30 @@ G_BEGIN_DECLS
 typedef struct _HearthCenterServer HearthCenterServer;
 
 /**
+ * HearthCenterServerLimits:
+ * @threads: the size of the thread pool (1 to 256)
+ * @per_ip_connections: open connections one client address may hold (0:
+ *   no limit, for a center behind a reverse proxy where every connection
+ *   comes from the proxy's address)
+ * @idle_timeout_s: seconds a connection may stay silent before it is
+ *   closed (1 to 3600)
+ * @body_memory: bytes of request bodies held in memory at once, across all
+ *   requests (at least 2 × HEARTH_CENTER_MAX_BODY)
+ */
+typedef struct {
+  guint threads;
+  guint per_ip_connections;
+  guint idle_timeout_s;
+  gsize body_memory;
+} HearthCenterServerLimits;
+
+/* The defaults of `hearth-center serve`. */
+#define HEARTH_CENTER_SERVER_THREADS        8
+#define HEARTH_CENTER_SERVER_PER_IP         64
+#define HEARTH_CENTER_SERVER_IDLE_TIMEOUT_S 30
+#define HEARTH_CENTER_SERVER_BODY_MEMORY    ((gsize) 256 * 1024 * 1024)
+
+/**
  * hearth_center_server_start:
  * @center: the center to serve (borrowed: it must outlive the server)
  * @listen: "HOST:PORT" with a numeric address ("127.0.0.1:8443",
@@ -29,10 +59,10 @@ typedef struct _HearthCenterServer HearthCenterServer;
  * @cert_pem: (nullable): the TLS certificate chain in PEM; with @key_pem,
  *   the server speaks HTTPS only
  * @key_pem: (nullable): its private key in PEM
- * @threads: the size of the thread pool (1 to 256)
+ * @limits: the server's limits (copied)
  *
  * Returns: (transfer full) (nullable): the running server, or %NULL with
- *   G_IO_ERROR_INVALID_ARGUMENT (a bad address or thread count),
+ *   G_IO_ERROR_INVALID_ARGUMENT (a bad address or limit),
  *   G_IO_ERROR_NOT_SUPPORTED (TLS missing from libmicrohttpd) or
  *   G_IO_ERROR_FAILED (the address could not be bound).
  */
@@ -40,7 +70,7 @@ HearthCenterServer *hearth_center_server_start (HearthCenter *center,
                                                 const char   *listen,
                                                 const char   *cert_pem,
                                                 const char   *key_pem,
-                                                guint         threads,
+                                                const HearthCenterServerLimits *limits,
                                                 GError      **error);
 
 /**

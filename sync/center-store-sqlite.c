@@ -1425,12 +1425,116 @@ sqlite_list_conflicts (HearthCenterTxn *txn, const char *table, const char *id, 
   return rc < 0 ? NULL : g_steal_pointer (&list);
 }
 
+/* ---- backup ------------------------------------------------------------------ */
+
+static gboolean
+backup_failed (const char *path, const char *what, const char *why, GError **error)
+{
+  g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED, _("the backup %s: %s: %s"), path,
+               what, why);
+  return FALSE;
+}
+
+/* fsync of the file or folder at @path. */
+static gboolean
+sync_path (const char *path, int flags)
+{
+  int fd = open (path, flags | O_CLOEXEC);
+  gboolean ok = fd >= 0 && fsync (fd) == 0;
+
+  if (fd >= 0)
+    close (fd);
+  return ok;
+}
+
+/* SQLite's online backup from a connection of its own, in one step: one
+ * read transaction, so one consistent snapshot; in WAL mode it blocks no
+ * writer. The copy goes to PATH.part and is renamed once it is checked and
+ * synced. */
+static gboolean
+sqlite_backup (HearthCenterStore *store, const char *path, GError **error)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (store);
+  g_autofree char *part = g_strconcat (path, ".part", NULL);
+  g_autofree char *folder = g_path_get_dirname (path);
+  sqlite3 *src = NULL, *dst = NULL;
+  sqlite3_backup *b;
+  sqlite3_stmt *st = NULL;
+  g_autofree char *check = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS,
+                   _("the backup %s exists already: give a new file"), path);
+      return FALSE;
+    }
+  g_unlink (part);
+  if (sqlite3_open_v2 (self->path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    {
+      backup_failed (path, self->path, sqlite3_errmsg (src), error);
+      goto out;
+    }
+  sqlite3_busy_timeout (src, BUSY_TIMEOUT_MS);
+  if (sqlite3_open_v2 (part, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK)
+    {
+      backup_failed (path, part, sqlite3_errmsg (dst), error);
+      goto out;
+    }
+  b = sqlite3_backup_init (dst, "main", src, "main");
+  if (b == NULL)
+    {
+      backup_failed (path, part, sqlite3_errmsg (dst), error);
+      goto out;
+    }
+  rc = sqlite3_backup_step (b, -1);
+  sqlite3_backup_finish (b);
+  if (rc != SQLITE_DONE)
+    {
+      backup_failed (path, _("copying"), sqlite3_errstr (rc), error);
+      goto out;
+    }
+  /* The copy checked page by page; then out of WAL mode, one file. */
+  if (sqlite3_prepare_v2 (dst, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW)
+    check = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  if (g_strcmp0 (check, "ok") != 0)
+    {
+      backup_failed (path, _("the integrity check of the copy"), check != NULL ? check : sqlite3_errmsg (dst), error);
+      goto out;
+    }
+  if (sqlite3_exec (dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      backup_failed (path, part, sqlite3_errmsg (dst), error);
+      goto out;
+    }
+  sqlite3_close (dst);
+  dst = NULL;
+  if (!sync_path (part, O_RDONLY) || g_rename (part, path) != 0 || !sync_path (folder, O_RDONLY | O_DIRECTORY))
+    {
+      backup_failed (path, _("writing it to disk"), g_strerror (errno), error);
+      goto out;
+    }
+  ok = TRUE;
+out:
+  if (dst != NULL)
+    sqlite3_close (dst);
+  if (src != NULL)
+    sqlite3_close (src);
+  if (!ok)
+    g_unlink (part);
+  return ok;
+}
+
 static void
 hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
 {
   iface->begin = sqlite_begin;
   iface->commit = sqlite_commit;
   iface->rollback = sqlite_rollback;
+  iface->backup = sqlite_backup;
   iface->get_county = sqlite_get_county;
   iface->set_county = sqlite_set_county;
   iface->add_user = sqlite_add_user;

@@ -113,6 +113,13 @@ hearth_center_store_begin (HearthCenterStore *self, gboolean write, GError **err
 }
 
 gboolean
+hearth_center_store_backup (HearthCenterStore *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (self) && path != NULL, FALSE);
+  return HEARTH_CENTER_STORE_GET_IFACE (self)->backup (self, path, error);
+}
+
+gboolean
 hearth_center_txn_commit (HearthCenterTxn *txn, GError **error)
 {
   g_return_val_if_fail (txn != NULL, FALSE);

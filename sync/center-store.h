@@ -271,6 +271,7 @@ struct _HearthCenterStoreInterface {
   HearthCenterTxn *(*begin)    (HearthCenterStore *self, gboolean write, GError **error);
   gboolean         (*commit)   (HearthCenterTxn *txn, GError **error);
   void             (*rollback) (HearthCenterTxn *txn);
+  gboolean         (*backup)   (HearthCenterStore *self, const char *path, GError **error);
 
   gboolean (*get_county) (HearthCenterTxn *txn, HearthCenterCounty *out, GError **error);
   gboolean (*set_county) (HearthCenterTxn *txn, const HearthCenterCounty *county, gint64 now, GError **error);
@@ -355,6 +356,25 @@ HearthCenterStore *hearth_center_store_open (const char *uri,
 HearthCenterTxn *hearth_center_store_begin (HearthCenterStore *self,
                                             gboolean           write,
                                             GError           **error);
+
+/**
+ * hearth_center_store_backup:
+ * @path: the backup file to make; it must not exist
+ *
+ * Copies the whole store, as one consistent snapshot, to a new file at
+ * @path while the store stays in use (a serving center keeps serving:
+ * the copy reads a snapshot and blocks no writer), checks the copy's
+ * integrity, and makes it durable (the file and its folder synced) before
+ * it takes its name, so a crash never leaves a partial backup under it.
+ * The backup is itself a store: `--db sqlite:PATH` opens it.
+ *
+ * Returns: %FALSE with HEARTH_CENTER_STORE_ERROR_EXISTS (@path exists) or
+ *   _FAILED (naming the file and what failed); nothing is left at @path.
+ *   Thread-safe.
+ */
+gboolean hearth_center_store_backup (HearthCenterStore *self,
+                                     const char        *path,
+                                     GError           **error);
 
 /**
  * hearth_center_txn_commit:

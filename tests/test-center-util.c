@@ -81,6 +81,7 @@ center_free (Center *c)
   g_free (c->base);
   g_free (c->ca_file);
   g_free (c->log_path);
+  g_strfreev (c->serve_args);
   g_free (c);
 }
 
@@ -159,6 +160,8 @@ center_start_on (Center *c, guint port, const char *cert, const char *key)
       g_ptr_array_add (argv, g_strdup ("--key"));
       g_ptr_array_add (argv, g_strdup (key));
     }
+  for (guint i = 0; c->serve_args != NULL && c->serve_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (c->serve_args[i]));
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
@@ -325,6 +328,12 @@ test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...)
 void
 test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user)
 {
+  test_tablet_enrol_at (t, name, c, user, NULL);
+}
+
+void
+test_tablet_enrol_at (TestTablet *t, const char *name, Center *c, const char *user, const char *url)
+{
   g_autofree char *base = test_make_dir (name);
   g_autofree char *code = center_enrol_code (c, user);
   g_auto(TestRun) r = { 0 };
@@ -335,7 +344,7 @@ test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user)
   g_assert_cmpint (g_chmod (t->pass, 0600), ==, 0);
   test_tablet_cli (&r, t, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  test_tablet_cli (&r, t, "enrol", "--center", c->base, "--code", code, "--name", name, NULL);
+  test_tablet_cli (&r, t, "enrol", "--center", url != NULL ? url : c->base, "--code", code, "--name", name, NULL);
   g_assert_cmpint (r.status, ==, 0);
 }
 
@@ -372,4 +381,42 @@ test_tablet_int (TestTablet *t, const char *sql)
   g_autofree char *v = test_tablet_text (t, sql);
 
   return v != NULL ? g_ascii_strtoll (v, NULL, 10) : -1;
+}
+
+/* A proxy in front of @c; the --offline flag file is @offline. */
+GSubprocess *
+test_proxy_start (Center *c, const char *offline, const char *const *extra, char **url)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autofree char *log = g_strconcat (offline, ".log", NULL);
+  g_autofree char *line = NULL;
+  GSubprocess *proc;
+
+  g_strv_builder_add_many (b, g_getenv ("HEARTH_FAULT_PROXY"), "--target", c->base + strlen ("http://"),
+                           "--offline", offline, NULL);
+  if (extra != NULL)
+    g_strv_builder_addv (b, (const char **) extra);
+  argv = g_strv_builder_end (b);
+  g_subprocess_launcher_set_stderr_file_path (l, log);
+  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
+  proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (line, "listening "));
+  *url = g_strdup_printf ("http://127.0.0.1:%s", line + 10);
+  return proc;
+}
+
+void
+test_proxy_stop (GSubprocess *proxy)
+{
+  g_subprocess_force_exit (proxy);
+  g_subprocess_wait (proxy, NULL, NULL);
+  g_object_unref (proxy);
 }

@@ -20,6 +20,7 @@ typedef struct {
   char *base;      /* "http://127.0.0.1:PORT" */
   char *ca_file;   /* the certificate to trust, when it serves HTTPS */
   char *log_path;  /* the server's stderr */
+  GStrv serve_args;  /* more options for `serve` (NULL-terminated, owned) */
 } Center;
 
 /* Runs hearth-center with @args (English messages); fills @r (what it held
@@ -52,6 +53,12 @@ void center_kill (Center *c);
 void center_restart (Center *c);
 gboolean center_running (Center *c);
 
+/* hearth-fault-proxy in front of @c (options @extra, nullable), its
+ * --offline flag file @offline, its log beside it (@offline.log); @url gets
+ * its address. It dies with the test program. */
+GSubprocess *test_proxy_start (Center *c, const char *offline, const char *const *extra, char **url);
+void test_proxy_stop (GSubprocess *proxy);
+
 gint64 center_db_int (Center *c, const char *sql);
 char *center_db_text (Center *c, const char *sql);
 void center_db_exec (Center *c, const char *sql);
@@ -69,6 +76,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestTablet, test_tablet_clear)
 void test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...) G_GNUC_NULL_TERMINATED;
 /* A new store (--kdf test) in test folder @name, enrolled with @c for @user. */
 void test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user);
+/* The same, enrolling through @url (a proxy in front of @c; NULL: @c). */
+void test_tablet_enrol_at (TestTablet *t, const char *name, Center *c, const char *user, const char *url);
 /* hearth-cli sync: its exit status. */
 int test_tablet_sync (TestTablet *t);
 /* The first column of @sql's first row in @t's store (NULL: no row), and

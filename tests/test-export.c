@@ -54,26 +54,11 @@ import_households (Center *c, const char *csv)
   g_assert_cmpint (r.status, ==, 0);
 }
 
-static char *
-source_path (const char *first, ...)
-{
-  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
-  va_list ap;
-
-  g_ptr_array_add (parts, (char *) g_getenv ("HEARTH_SOURCE_DIR"));
-  va_start (ap, first);
-  for (const char *p = first; p != NULL; p = va_arg (ap, const char *))
-    g_ptr_array_add (parts, (char *) p);
-  va_end (ap);
-  g_ptr_array_add (parts, NULL);
-  return g_build_filenamev ((char **) parts->pdata);
-}
-
 /* A visit of @household recorded on @t at @now. */
 static void
 visit (TestTablet *t, const char *household, const char *now)
 {
-  g_autofree char *answers = source_path ("tests", "data", "answers", "visit-zh.json", NULL);
+  g_autofree char *answers = test_source_path ("tests", "data", "answers", "visit-zh.json", NULL);
   g_auto(TestRun) r = { 0 };
 
   test_tablet_cli (&r, t, "visit", "record", "--form", "hearth_household_visit", "--answers", answers, "--household",
@@ -824,8 +809,8 @@ test_publish (void)
 {
   g_autoptr(Center) c = center_init ("export-publish-center", COUNTY);
   g_autofree char *base = test_make_dir ("export-publish");
-  g_autofree char *form = source_path ("schema", "forms", "follow-up.xml", NULL);
-  g_autofree char *thresholds = source_path ("schema", "forms", "media", "thresholds.xml", NULL);
+  g_autofree char *form = test_source_path ("schema", "forms", "follow-up.xml", NULL);
+  g_autofree char *thresholds = test_source_path ("schema", "forms", "media", "thresholds.xml", NULL);
   g_autofree char *broken = g_build_filename (base, "broken.xml", NULL);
   g_autofree char *changed = g_build_filename (base, "changed.xml", NULL);
   g_autofree char *bad_root = g_build_filename (base, "bad-root.xml", NULL);

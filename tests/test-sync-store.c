@@ -1225,18 +1225,6 @@ pick (Replica *r, GRand *rand, const char *table)
   return query_text (r->db, sql);
 }
 
-/* A version 4 UUID from @rand, so that a seed replays the same ids. */
-static char *
-rand_uuid (GRand *rand)
-{
-  guint32 w[4];
-
-  for (guint i = 0; i < 4; i++)
-    w[i] = g_rand_int (rand);
-  return g_strdup_printf ("%08x-%04x-4%03x-%04x-%04x%08x", w[0], w[1] >> 16, w[1] & 0xfff,
-                          (w[2] >> 16 & 0x3fff) | 0x8000, w[2] & 0xffff, w[3]);
-}
-
 static char *
 digits (GRand *rand, guint n)
 {
@@ -1260,7 +1248,7 @@ random_edit (Replica *r, GRand *rand)
   switch (household == NULL ? 0 : g_rand_int_range (rand, 0, 8))
     {
     case 0:
-      id = rand_uuid (rand);
+      id = test_rand_uuid (rand);
       put (r, "households", id, TRUE, "village_code", villages[g_rand_int_range (rand, 0, G_N_ELEMENTS (villages))],
              "head_name", name, "phone", number, NULL);
       break;
@@ -1288,7 +1276,7 @@ random_edit (Replica *r, GRand *rand)
     case 3:
       {
         g_autofree char *id_number = digits (rand, 18);
-        id = rand_uuid (rand);
+        id = test_rand_uuid (rand);
         put (r, "members", id, TRUE, "household_id", household, "name", name, "id_number", id_number,
                "position", small, NULL);
       }
@@ -1302,7 +1290,7 @@ random_edit (Replica *r, GRand *rand)
     case 5:
       {
         g_autofree char *due = g_strdup_printf ("2026-04-%02d", g_rand_int_range (rand, 1, 29));
-        id = rand_uuid (rand);
+        id = test_rand_uuid (rand);
         put (r, "tasks", id, TRUE, "household_id", household, "kind", g_rand_boolean (rand) ? "follow_up" : "correction",
                "due_date", due, NULL);
       }
@@ -1347,7 +1335,7 @@ test_property (void)
   for (guint i = 0; i < N_REPLICAS; i++)
     {
       g_autofree char *name = g_strdup_printf ("sync-property-%u", i);
-      g_autofree char *device = rand_uuid (rand);
+      g_autofree char *device = test_rand_uuid (rand);
 
       /* Clocks apart by minutes, as tablets are. */
       r[i] = replica_new_device (name, device, START_MS + (gint64) i * 150 * 1000 - 120 * 1000);

@@ -190,46 +190,6 @@ registry (const char *name, guint n, guint seed)
   return path;
 }
 
-/* A proxy in front of @c; the --offline flag file is @offline. */
-static GSubprocess *
-proxy_start (Center *c, const char *offline, const char *const *extra, char **url)
-{
-  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-  GSubprocess *proc;
-
-  g_strv_builder_add_many (b, g_getenv ("HEARTH_FAULT_PROXY"), "--target", c->base + strlen ("http://"),
-                           "--offline", offline, NULL);
-  if (extra != NULL)
-    g_strv_builder_addv (b, (const char **) extra);
-  argv = g_strv_builder_end (b);
-  {
-    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-    g_autofree char *log = g_strconcat (offline, ".log", NULL);
-
-    g_subprocess_launcher_set_stderr_file_path (l, log);
-    proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv, &error);
-  }
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_str_has_prefix (line, "listening "));
-  *url = g_strdup_printf ("http://127.0.0.1:%s", line + 10);
-  return proc;
-}
-
-static void
-proxy_stop (GSubprocess *proxy)
-{
-  g_subprocess_force_exit (proxy);
-  g_subprocess_wait (proxy, NULL, NULL);
-  g_object_unref (proxy);
-}
-
 static void
 test_two_tablets (void)
 {
@@ -426,7 +386,7 @@ test_network_cut (void)
 
   center_add_user (c, "w.one", "worker", COUNTY);
   center_start (c);
-  proxy = proxy_start (c, flag, NULL, &url);
+  proxy = test_proxy_start (c, flag, NULL, &url);
   tablet_enrol (&a, "sync-cut-a", c, url, "w.one");
   cli (&r, &a, "household", "import", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
@@ -460,7 +420,7 @@ test_network_cut (void)
   g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes"), ==,
                    json_object_get_int_member (retry_result, "last_seq"));
 
-  proxy_stop (proxy);
+  test_proxy_stop (proxy);
   center_stop (c);
 }
 
@@ -516,7 +476,7 @@ test_flaky_network (void)
   center_add_user (c, "w.one", "worker", COUNTY);
   center_add_user (c, "w.two", "worker", COUNTY);
   center_start (c);
-  proxy = proxy_start (c, flag, faults, &url);
+  proxy = test_proxy_start (c, flag, faults, &url);
   /* Enrolled directly; from then on every exchange goes through the proxy. */
   tablet_enrol (&tablets[0], "sync-flaky-a", c, c->base, "w.one");
   tablet_enrol (&tablets[1], "sync-flaky-b", c, c->base, "w.two");
@@ -570,7 +530,7 @@ test_flaky_network (void)
   g_assert_nonnull (conflicts_a);   /* rounds 0 and 1 visited one household on both */
   g_test_message ("synced through the faulty proxy with %" G_GINT64_FORMAT " tries", attempts);
   g_assert_cmpint (attempts, >, 12);   /* the faults did happen: more tries than runs */
-  proxy_stop (proxy);
+  test_proxy_stop (proxy);
   center_stop (c);
   tablet_clear (&tablets[0]);
   tablet_clear (&tablets[1]);

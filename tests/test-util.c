@@ -318,3 +318,29 @@ test_fill_bundled (const char *form, const char *answers, const char *now, const
   g_assert_cmpint (r.status, ==, 0);
   return g_steal_pointer (&r.out);
 }
+
+char *
+test_rand_uuid (GRand *rand)
+{
+  guint32 w[4];
+
+  for (guint i = 0; i < 4; i++)
+    w[i] = g_rand_int (rand);
+  return g_strdup_printf ("%08x-%04x-4%03x-%04x-%04x%08x", w[0], w[1] >> 16, w[1] & 0xfff,
+                          (w[2] >> 16 & 0x3fff) | 0x8000, w[2] & 0xffff, w[3]);
+}
+
+char *
+test_source_path (const char *first, ...)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+  va_list ap;
+
+  g_ptr_array_add (parts, (char *) g_getenv ("HEARTH_SOURCE_DIR"));
+  va_start (ap, first);
+  for (const char *p = first; p != NULL; p = va_arg (ap, const char *))
+    g_ptr_array_add (parts, (char *) p);
+  va_end (ap);
+  g_ptr_array_add (parts, NULL);
+  return g_build_filenamev ((char **) parts->pdata);
+}

@@ -82,4 +82,11 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestRun, test_run_clear)
 void test_run_cli (TestRun *r, const char *const *env, const char *first, ...) G_GNUC_NULL_TERMINATED;
 void test_run_cliv (TestRun *r, const char *const *env, const char *const *args);
 
+/* A version 4 UUID drawn from @rand, so that a seed replays the same ids. */
+char *test_rand_uuid (GRand *rand);
+
+/* The path of a file of the source tree ($HEARTH_SOURCE_DIR), by its
+ * parts, NULL-terminated. */
+char *test_source_path (const char *first, ...) G_GNUC_NULL_TERMINATED;
+
 G_END_DECLS

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
+#include "case-published.h"
 #include "case-search.h"
 #include "case-store.h"
 #include "form-session.h"
@@ -154,6 +155,8 @@ visit_record (CliContext *ctx, int argc, char **argv)
 {
   g_autofree char *form_arg = NULL, *answers = NULL, *household = NULL, *lang = NULL, *media = NULL;
   g_autofree char *now = NULL, *instance_id = NULL, *form_path = NULL, *xml = NULL, *recorded = NULL;
+  g_autofree char *published = NULL, *published_version = NULL, *published_name = NULL;
+  g_autofree char *thresholds_version = NULL;
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(HearthCaseStore) cases = NULL;
   g_autoptr(HearthFormSession) session = NULL;
@@ -201,7 +204,32 @@ visit_record (CliContext *ctx, int argc, char **argv)
       g_hash_table_insert (instances, (gpointer) "case", doc);
     }
   form_path = cli_form_path (form_arg);
-  status = cli_fill (form_path, answers, lang, media, now, instance_id, instances, &session, &xml);
+  /* A form id (not a file): the county's published version, when it
+   * published one, replaces the bundled form; published thresholds replace
+   * the bundled ones for every form. */
+  if (!g_file_test (form_arg, G_FILE_TEST_EXISTS) && strchr (form_arg, '/') == NULL)
+    {
+      published = hearth_published_form (store, form_arg, &published_version, &error);
+      if (published == NULL && error != NULL)
+        return case_fail (error);
+      if (published != NULL)
+        published_name = g_strdup_printf (_("the form %s version %s published by the county"), form_arg,
+                                          published_version);
+    }
+  {
+    xmlDoc *thresholds = hearth_published_thresholds (store, &thresholds_version, &error);
+
+    if (thresholds == NULL && error != NULL)
+      return case_fail (error);
+    if (thresholds != NULL)
+      g_hash_table_insert (instances, (gpointer) "thresholds", thresholds);
+  }
+  if (!ctx->json && published != NULL)
+    g_print (_("Using %s.\n"), published_name);
+  if (!ctx->json && thresholds_version != NULL)
+    g_print (_("Using the county thresholds version %s.\n"), thresholds_version);
+  status = cli_fill (form_path, answers, lang, media, now, instance_id, instances, published, published_name,
+                     &session, &xml);
   if (status != CLI_EXIT_OK)
     return status;
   recorded = hearth_case_record_submission (cases, hearth_form_session_get_form (session), xml, household, &error);

@@ -91,9 +91,13 @@ char *cli_form_path (const char *form);
 /* Fills a form with an answers file (../shared/INTERFACES.md, "Answers
  * JSON"). On success returns 0 with the session (which owns the form) and
  * the submission; else prints the errors (JSON on stdout, or a message on
- * stderr) and returns the exit code. */
+ * stderr) and returns the exit code. With @form_xml (a form the center
+ * published), the form is that document, called @form_name in errors, and
+ * its media default to those beside @form_path (the bundled form of the
+ * same id, if any). */
 int cli_fill (const char *form_path, const char *answers_path, const char *lang, const char *media,
               const char *now, const char *instance_id, GHashTable *instances,
+              const char *form_xml, const char *form_name,
               HearthFormSession **session_out, char **xml_out);
 
 G_END_DECLS

@@ -440,7 +440,7 @@ form_fill (CliContext *ctx, int argc, char **argv)
       return CLI_EXIT_USAGE;
     }
   form_path = cli_form_path (argv[1]);
-  status = cli_fill (form_path, answers_path, lang, media, now, instance_id, NULL, &session, &xml);
+  status = cli_fill (form_path, answers_path, lang, media, now, instance_id, NULL, NULL, NULL, &session, &xml);
   if (status == CLI_EXIT_OK)
     g_print ("%s", xml);
   return status;
@@ -449,6 +449,7 @@ form_fill (CliContext *ctx, int argc, char **argv)
 int
 cli_fill (const char *form_path, const char *answers_path, const char *lang, const char *media_in,
           const char *now, const char *instance_id, GHashTable *instances,
+          const char *form_xml, const char *form_name,
           HearthFormSession **session_out, char **xml_out)
 {
   g_autofree char *media = g_strdup (media_in);
@@ -484,7 +485,7 @@ cli_fill (const char *form_path, const char *answers_path, const char *lang, con
           return CLI_EXIT_USAGE;
         }
     }
-  if (media == NULL)
+  if (media == NULL && form_path != NULL)
     media = default_media (form_path);
 
   /* The answers first: a bad file is refused before anything else. */
@@ -522,7 +523,8 @@ cli_fill (const char *form_path, const char *answers_path, const char *lang, con
       return CLI_EXIT_REFUSED;
     }
 
-  form = hearth_form_load (form_path, media, &error);
+  form = form_xml != NULL ? hearth_form_load_data (form_name, form_xml, strlen (form_xml), media, &error)
+                          : hearth_form_load (form_path, media, &error);
   if (form == NULL)
     {
       g_printerr (_("hearth-cli: %s\n"), error->message);

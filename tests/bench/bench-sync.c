@@ -204,10 +204,12 @@ center_start (Center *c)
   g_autoptr(GError) error = NULL;
   g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", free_port ());
   g_autofree char *threads = g_strdup_printf ("%u", c->threads);
-  const char *argv[] = { HEARTH_BENCH_CENTER, "--db", c->db, "serve", "--listen", listen, "--threads", threads, NULL };
+  /* 100 simulated devices, all from 127.0.0.1: no per-address limit. */
+  const char *argv[] = { HEARTH_BENCH_CENTER, "--db", c->db, "serve", "--listen", listen, "--per-ip", "0",
+                         "--threads", threads, NULL };
 
   if (c->threads == 0)
-    argv[6] = NULL;   /* the center's default */
+    argv[8] = NULL;   /* the center's default */
   c->base = g_strdup_printf ("http://%s", listen);
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-published.c: what the county publishes is what the tablets use
+ * (app/case-published.h), with a real hearth-center and hearth-cli:
+ *
+ *   /published/visit: a visit recorded before anything is published uses
+ *     the bundled visit form and thresholds; after the county publishes a
+ *     new version of the visit form and thresholds with a higher income
+ *     line, and the tablet syncs, the same answers on the same day are
+ *     recorded with the published form's version and measured against the
+ *     published line (the household falls below it). A form
+ *     given as a file still uses that file.
+ */
+#include "test-center-util.h"
+
+#include <string.h>
+
+#define COUNTY "150422"
+#define TOWNSHIP "150422101"
+#define NOW "2026-06-01T10:00:00+08:00"
+
+/* @path's text with @from replaced by @to (which must be there), written
+ * to @dir/@name. */
+static char *
+edited_copy (const char *path, const char *dir, const char *name, const char *from, const char *to)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GString) s = NULL;
+  char *out = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  s = g_string_new (text);
+  g_assert_cmpuint (g_string_replace (s, from, to, 1), ==, 1);
+  g_assert_true (g_file_set_contents (out, s->str, -1, NULL));
+  return out;
+}
+
+/* Records a visit of @household on @t (form @form) and returns its
+ * submission id; @out_text gets what the command printed. */
+static char *
+record_visit (TestTablet *t, const char *form, const char *household, char **out_text)
+{
+  g_autofree char *answers = test_source_path ("tests", "data", "answers", "visit-zh.json", NULL);
+  g_auto(TestRun) r = { 0 };
+  const char *start;
+
+  test_tablet_cli (&r, t, "visit", "record", "--form", form, "--answers", answers, "--household", household, "--now",
+                   NOW, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  start = strstr (r.out, "Recorded submission ");
+  g_assert_nonnull (start);
+  *out_text = g_strdup (r.out);
+  return g_strndup (start + strlen ("Recorded submission "), 36);
+}
+
+static char *
+submission_text (TestTablet *t, const char *id, const char *column)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT %s FROM submissions WHERE id = '%s'", column, id);
+
+  return test_tablet_text (t, sql);
+}
+
+static void
+test_visit (void)
+{
+  g_autoptr(Center) c = center_init ("published-center", COUNTY);
+  g_autofree char *base = test_make_dir ("published");
+  g_autofree char *registration = test_source_path ("tests", "data", "answers", "registration-zh.json", NULL);
+  g_autofree char *visit_form = test_source_path ("schema", "forms", "household-visit.xml", NULL);
+  g_autofree char *thresholds = test_source_path ("schema", "forms", "media", "thresholds.xml", NULL);
+  g_autofree char *new_form = NULL, *new_thresholds = NULL, *higher = NULL;
+  g_autofree char *household = NULL;
+  g_autofree char *before = NULL, *after = NULL, *from_file = NULL;
+  g_autofree char *out_before = NULL, *out_after = NULL, *out_file = NULL;
+  g_autofree char *xml_before = NULL, *xml_after = NULL, *xml_file = NULL;
+  g_autofree char *version = NULL;
+  g_auto(TestTablet) t = { 0 };
+  g_auto(TestRun) r = { 0 };
+
+  center_add_user (c, "w.one", "worker", TOWNSHIP);
+  center_start (c);
+  test_tablet_enrol (&t, "published-tablet", c, "w.one");
+
+  /* A household of the township, registered on the tablet. */
+  test_tablet_cli (&r, &t, "household", "add", "--answers", registration, "--now", NOW, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  household = test_tablet_text (&t, "SELECT id FROM households");
+  g_assert_nonnull (household);
+
+  /* Nothing published: the bundled form and line (7,800 yuan in 2026). */
+  before = record_visit (&t, "hearth_household_visit", household, &out_before);
+  g_assert_null (strstr (out_before, "Using "));
+  version = submission_text (&t, before, "form_version");
+  g_assert_cmpstr (version, ==, "2026112901");
+  xml_before = submission_text (&t, before, "instance_xml");
+  g_assert_nonnull (strstr (xml_before, "<income_line>7800</income_line>"));
+  g_assert_nonnull (strstr (xml_before, "<below_line>no</below_line>"));
+
+  /* The county publishes a new version of the form, and thresholds with
+   * a line of 20,000 yuan for 2026 (the household's 8,280 falls below). */
+  new_form = edited_copy (visit_form, base, "household-visit.xml", "version=\"2026112901\"", "version=\"2026120101\"");
+  higher = edited_copy (thresholds, base, "step.xml", "<year>2026</year>\n    <value>7800</value>",
+                        "<year>2026</year>\n    <value>20000</value>");
+  new_thresholds = edited_copy (higher, base, "thresholds.xml", "<version>1</version>", "<version>2</version>");
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "publish-form", new_form, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "set-thresholds", new_thresholds, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM published_forms"), ==, 2);
+
+  /* The same answers on the same day: the published form and line. */
+  after = record_visit (&t, "hearth_household_visit", household, &out_after);
+  g_assert_nonnull (strstr (out_after, "Using the form hearth_household_visit version 2026120101 published by the "
+                                       "county."));
+  g_assert_nonnull (strstr (out_after, "Using the county thresholds version 2."));
+  g_free (version);
+  version = submission_text (&t, after, "form_version");
+  g_assert_cmpstr (version, ==, "2026120101");
+  xml_after = submission_text (&t, after, "instance_xml");
+  g_assert_nonnull (strstr (xml_after, "<income_line>20000</income_line>"));
+  g_assert_nonnull (strstr (xml_after, "<below_line>yes</below_line>"));
+
+  /* A form given as a file is that file, still measured against the
+   * county's published thresholds. */
+  from_file = record_visit (&t, visit_form, household, &out_file);
+  g_assert_null (strstr (out_file, "Using the form"));
+  g_free (version);
+  version = submission_text (&t, from_file, "form_version");
+  g_assert_cmpstr (version, ==, "2026112901");
+  xml_file = submission_text (&t, from_file, "instance_xml");
+  g_assert_nonnull (strstr (xml_file, "<income_line>20000</income_line>"));
+
+  center_stop (c);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
+  g_test_add_func ("/published/visit", test_visit);
+  return g_test_run ();
+}
