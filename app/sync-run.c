@@ -377,6 +377,7 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
 
   ok = push_all (store, client, o, r, device_id, error) && pull_all (store, client, o, r, error);
   r->wipe = hearth_sync_client_get_wipe (client);
+  r->retry_after_ms = hearth_sync_client_get_retry_after (client);
   r->clock_off = ABS (hearth_sync_client_get_time_offset (client)) > HEARTH_SYNC_CLOCK_WARNING_MS;
   /* What the exchange taught about the center's clock is kept even when
    * the run failed; a completed run also records when. */
@@ -415,7 +416,8 @@ hearth_sync_run (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSy
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
         }
-      wait_ms = hearth_sync_backoff_ms (r->attempts, rand);
+      /* An overloaded center says how long to stay away (Retry-After). */
+      wait_ms = MAX (hearth_sync_backoff_ms (r->attempts, rand), r->retry_after_ms);
       left_us = o->deadline_us - g_get_monotonic_time ();
       if (left_us <= 0 || g_cancellable_is_cancelled (o->cancellable))
         {

@@ -61,6 +61,8 @@ typedef struct {
  * @status: the store's sync state after the run
  * @clock_off: the tablet's clock is more than 10 minutes from the center's
  * @wipe: the center revoked this device and told it to wipe its store
+ * @retry_after_ms: how long the center's last 5xx answer (503 "busy")
+ *   asked to wait; a retry waits at least as long
  */
 typedef struct {
   gint64           pushed;
@@ -71,6 +73,7 @@ typedef struct {
   HearthSyncStatus status;
   gboolean         clock_off;
   gboolean         wipe;
+  gint64           retry_after_ms;
 } HearthSyncRunResult;
 
 /* How far off the tablet's clock may be before the user is warned. */

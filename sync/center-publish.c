@@ -161,7 +161,7 @@ add_record (Own *o, const char *table, const char *id, const char *household, co
       c->village = g_strdup (village);
       c->field = g_strdup (names->pdata[i]);
       c->value = g_strdup (g_hash_table_lookup (fields, names->pdata[i]));
-      if (!own_add (o, c, error) || !hearth_center_txn_set_field_state (o->txn, c, no_losers, error))
+      if (!own_add (o, c, error) || !hearth_center_txn_set_field_state (o->txn, c, no_losers, FALSE, error))
         return FALSE;
     }
   return TRUE;

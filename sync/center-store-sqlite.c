@@ -23,6 +23,12 @@
 /* How much of the database file is read through a memory map (SQLite's
  * own ceiling, SQLITE_MAX_MMAP_SIZE, may be lower). */
 #define MMAP_BYTES 4294967296
+/* Each connection's page cache (KiB): a group commit of a few thousand
+ * changes dirties more than SQLite's default 2 MiB, which then spills
+ * pages into the WAL before the commit. */
+#define CACHE_KIB 32768
+/* The WAL's size (pages) past which the checkpointer is woken. */
+#define CHECKPOINT_PAGES 4000
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
@@ -50,6 +56,15 @@ struct _HearthCenterStoreSqlite {
    * wait seconds when a hundred devices push at once. Recursive: a
    * nested writer gets SQLite's busy timeout as before, not a deadlock. */
   GRecMutex write_lock;
+  /* The WAL is checkpointed by a thread of its own, off the writers' way:
+   * a commit that passes CHECKPOINT_PAGES wakes it (conn_open()'s WAL
+   * hook replaces SQLite's automatic checkpoint, which ran inside the
+   * commit of whichever request crossed the line). */
+  GThread *checkpointer;
+  GMutex checkpoint_lock;
+  GCond checkpoint_cond;
+  gboolean checkpoint_wanted;
+  gboolean checkpoint_stop;
 };
 
 static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
@@ -88,8 +103,23 @@ db_failed (sqlite3 *db, int rc, const char *what, GError **error)
   return FALSE;
 }
 
+static int
+on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
+{
+  HearthCenterStoreSqlite *self = data;
+
+  if (pages >= CHECKPOINT_PAGES)
+    {
+      g_mutex_lock (&self->checkpoint_lock);
+      self->checkpoint_wanted = TRUE;
+      g_cond_signal (&self->checkpoint_cond);
+      g_mutex_unlock (&self->checkpoint_lock);
+    }
+  return SQLITE_OK;
+}
+
 static Conn *
-conn_open (const char *path, GError **error)
+conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
 {
   g_autofree Conn *conn = g_new0 (Conn, 1);
   char *msg = NULL;
@@ -110,7 +140,8 @@ conn_open (const char *path, GError **error)
    * writes still go through the WAL). */
   rc = sqlite3_exec (conn->db,
                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-                     "PRAGMA trusted_schema = OFF; PRAGMA mmap_size = " G_STRINGIFY (MMAP_BYTES),
+                     "PRAGMA trusted_schema = OFF; PRAGMA mmap_size = " G_STRINGIFY (MMAP_BYTES) "; "
+                     "PRAGMA cache_size = -" G_STRINGIFY (CACHE_KIB),
                      NULL, NULL, &msg);
   if (rc != SQLITE_OK)
     {
@@ -121,6 +152,7 @@ conn_open (const char *path, GError **error)
       return NULL;
     }
   conn->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_stmt);
+  sqlite3_wal_hook (conn->db, on_wal_commit, self);
   return g_steal_pointer (&conn);
 }
 
@@ -212,11 +244,55 @@ not_found (GError **error, const char *what)
 
 /* ---- the store ------------------------------------------------------------- */
 
+/* PASSIVE: as much as it can without waiting for readers or writers;
+ * what it cannot copy yet waits for the next wake-up. */
+static gpointer
+checkpointer_main (gpointer data)
+{
+  HearthCenterStoreSqlite *self = data;
+  sqlite3 *db = NULL;
+
+  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    {
+      g_warning ("the checkpointer cannot open %s: %s", self->path, sqlite3_errmsg (db));
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  sqlite3_exec (db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+  g_mutex_lock (&self->checkpoint_lock);
+  while (!self->checkpoint_stop)
+    {
+      if (!self->checkpoint_wanted)
+        {
+          g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
+          continue;
+        }
+      self->checkpoint_wanted = FALSE;
+      g_mutex_unlock (&self->checkpoint_lock);
+      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      g_mutex_lock (&self->checkpoint_lock);
+    }
+  g_mutex_unlock (&self->checkpoint_lock);
+  sqlite3_close (db);
+  return NULL;
+}
+
 static void
 hearth_center_store_sqlite_finalize (GObject *object)
 {
   HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (object);
 
+  if (self->checkpointer != NULL)
+    {
+      g_mutex_lock (&self->checkpoint_lock);
+      self->checkpoint_stop = TRUE;
+      g_cond_signal (&self->checkpoint_cond);
+      g_mutex_unlock (&self->checkpoint_lock);
+      g_thread_join (self->checkpointer);
+    }
+  g_mutex_clear (&self->checkpoint_lock);
+  g_cond_clear (&self->checkpoint_cond);
   g_ptr_array_unref (self->idle);
   g_mutex_clear (&self->lock);
   g_rec_mutex_clear (&self->write_lock);
@@ -235,6 +311,8 @@ hearth_center_store_sqlite_init (HearthCenterStoreSqlite *self)
 {
   g_mutex_init (&self->lock);
   g_rec_mutex_init (&self->write_lock);
+  g_mutex_init (&self->checkpoint_lock);
+  g_cond_init (&self->checkpoint_cond);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
 }
 
@@ -273,7 +351,7 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
 
   self = g_object_new (HEARTH_TYPE_CENTER_STORE_SQLITE, NULL);
   self->path = g_strdup (path);
-  conn = conn_open (path, error);
+  conn = conn_open (self, path, error);
   if (conn == NULL)
     return NULL;
   g_ptr_array_add (self->idle, conn);
@@ -285,6 +363,7 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
                    local->message);
       return NULL;
     }
+  self->checkpointer = g_thread_new ("checkpointer", checkpointer_main, self);
   return HEARTH_CENTER_STORE (g_steal_pointer (&self));
 }
 
@@ -300,7 +379,7 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
   if (self->idle->len > 0)
     conn = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
   g_mutex_unlock (&self->lock);
-  if (conn == NULL && (conn = conn_open (self->path, error)) == NULL)
+  if (conn == NULL && (conn = conn_open (self, self->path, error)) == NULL)
     return NULL;
 
   /* IMMEDIATE: a writer takes the lock before it reads, so two pushes never
@@ -359,6 +438,20 @@ sqlite_commit (HearthCenterTxn *txn, GError **error)
     }
   txn_end (t);
   return rc == SQLITE_OK;
+}
+
+static gboolean
+sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  static const char *const sql[] = {
+    [HEARTH_CENTER_SAVEPOINT_BEGIN] = "SAVEPOINT request",
+    [HEARTH_CENTER_SAVEPOINT_RELEASE] = "RELEASE request",
+    [HEARTH_CENTER_SAVEPOINT_ROLLBACK] = "ROLLBACK TO request; RELEASE request",
+  };
+  int rc = sqlite3_exec (t->conn->db, sql[op], NULL, NULL, NULL);
+
+  return rc == SQLITE_OK || db_failed (t->conn->db, rc, _("a savepoint failed"), error);
 }
 
 static void
@@ -662,6 +755,23 @@ sqlite_add_nonce (HearthCenterTxn *txn, const char *device_id, const char *nonce
   return run (t, st, error);
 }
 
+static int
+sqlite_nonce_seen (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 since, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT 1 FROM nonces WHERE device_id = ? AND nonce = ? AND seen_at >= ?", error);
+  int rc;
+
+  if (st == NULL)
+    return -1;
+  bind_text (st, 1, device_id);
+  bind_text (st, 2, nonce);
+  sqlite3_bind_int64 (st, 3, since);
+  rc = step (t, st, error);
+  sqlite3_reset (st);
+  return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
 /* ---- outcomes --------------------------------------------------------------------- */
 
 static gboolean
@@ -856,11 +966,13 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
                    GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  /* parents is a JSON array of versions, which hold no quote: the quoted
-   * version is found exactly. The field's edits, through the identity
-   * index. */
-  sqlite3_stmt *st = stmt (t, "SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ? AND record_id = ? AND field = ? "
-                              "AND instr (parents, '\"' || ? || '\"') > 0 LIMIT 1", error);
+  /* A stored edit names a version the center holds (then it is found by
+   * its identity) or one it does not (then it is in field_dangling). */
+  sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling WHERE tbl = ?1 AND record_id = ?2 AND field = ?3 "
+                              "AND hlc = ?4 UNION ALL SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 "
+                              "AND record_id = ?2 AND field = ?3 AND hlc = ?4 AND EXISTS (SELECT 1 FROM changes n "
+                              "WHERE n.kind = 'edit' AND n.tbl = ?1 AND n.record_id = ?2 AND n.field = ?3 "
+                              "AND instr (n.parents, '\"' || ?4 || '\"') > 0) LIMIT 1", error);
   int rc;
 
   if (st == NULL)
@@ -884,6 +996,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   g_autofree char *json = NULL;
+  gint64 cursor;
 
   if (st == NULL)
     return 0;
@@ -904,16 +1017,56 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   sqlite3_bind_int64 (st, 14, now);
   if (!run (t, st, error))
     return 0;
-  return sqlite3_last_insert_rowid (t->conn->db);
+  cursor = sqlite3_last_insert_rowid (t->conn->db);
+  if (!edit)
+    return cursor;
+  /* The heads of the field: the parents are superseded, the edit is one.
+   * A parent that was no head is either a stored edit superseded before
+   * or a version the center does not hold (field_dangling). */
+  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+    {
+      st = stmt (t, "DELETE FROM field_heads WHERE tbl = ? AND record_id = ? AND field = ? AND hlc = ?", error);
+      if (st == NULL)
+        return 0;
+      bind_text (st, 1, c->table);
+      bind_text (st, 2, c->id);
+      bind_text (st, 3, c->field);
+      bind_text (st, 4, c->parents->pdata[i]);
+      if (!run (t, st, error))
+        return 0;
+      if (sqlite3_changes (t->conn->db) > 0)
+        continue;
+      st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) SELECT ?1, ?2, ?3, ?4 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
+                    "AND field = ?3 AND hlc = ?4)", error);
+      if (st == NULL)
+        return 0;
+      bind_text (st, 1, c->table);
+      bind_text (st, 2, c->id);
+      bind_text (st, 3, c->field);
+      bind_text (st, 4, c->parents->pdata[i]);
+      if (!run (t, st, error))
+        return 0;
+    }
+  st = stmt (t, "INSERT INTO field_heads (tbl, record_id, field, hlc, cursor) VALUES (?, ?, ?, ?, ?)", error);
+  if (st == NULL)
+    return 0;
+  bind_text (st, 1, c->table);
+  bind_text (st, 2, c->id);
+  bind_text (st, 3, c->field);
+  bind_text (st, 4, c->hlc);
+  sqlite3_bind_int64 (st, 5, cursor);
+  return run (t, st, error) ? cursor : 0;
 }
 
 static GPtrArray *
-sqlite_list_edits (HearthCenterTxn *txn, const char *table, const char *id, const char *field, GError **error)
+sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, const char *field, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes WHERE kind = 'edit' AND tbl = ? "
-                              "AND record_id = ? AND field = ? ORDER BY cursor", error);
+  sqlite3_stmt *st = stmt (t, "SELECT c.cursor, c.hlc, c.household, c.village, c.value FROM field_heads h "
+                              "JOIN changes c ON c.cursor = h.cursor WHERE h.tbl = ? AND h.record_id = ? "
+                              "AND h.field = ? ORDER BY c.cursor", error);
   int rc;
 
   if (st == NULL)
@@ -922,13 +1075,26 @@ sqlite_list_edits (HearthCenterTxn *txn, const char *table, const char *id, cons
   bind_text (st, 2, id);
   bind_text (st, 3, field);
   while ((rc = step (t, st, error)) == SQLITE_ROW)
-    g_ptr_array_add (list, change_from_row (st));
+    {
+      HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+      c->cursor = sqlite3_column_int64 (st, 0);
+      c->table = g_strdup (table);
+      c->id = g_strdup (id);
+      c->field = g_strdup (field);
+      c->hlc = column_text (st, 1);
+      c->household = column_text (st, 2);
+      c->village = column_text (st, 3);
+      c->value = column_text (st, 4);
+      g_ptr_array_add (list, c);
+    }
   sqlite3_reset (st);
   return rc < 0 ? NULL : g_steal_pointer (&list);
 }
 
 static gboolean
-sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GError **error)
+sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, gboolean had_conflicts,
+                        GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc) "
@@ -949,14 +1115,17 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
     return FALSE;
 
   /* The open conflicts are a function of the edits: replace them all. */
-  st = stmt (t, "DELETE FROM conflicts WHERE tbl = ? AND record_id = ? AND field = ?", error);
-  if (st == NULL)
-    return FALSE;
-  bind_text (st, 1, winner->table);
-  bind_text (st, 2, winner->id);
-  bind_text (st, 3, winner->field);
-  if (!run (t, st, error))
-    return FALSE;
+  if (had_conflicts)
+    {
+      st = stmt (t, "DELETE FROM conflicts WHERE tbl = ? AND record_id = ? AND field = ?", error);
+      if (st == NULL)
+        return FALSE;
+      bind_text (st, 1, winner->table);
+      bind_text (st, 2, winner->id);
+      bind_text (st, 3, winner->field);
+      if (!run (t, st, error))
+        return FALSE;
+    }
   for (guint i = 0; i < losers->len; i++)
     {
       const HearthChange *loser = losers->pdata[i];
@@ -1534,6 +1703,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->begin = sqlite_begin;
   iface->commit = sqlite_commit;
   iface->rollback = sqlite_rollback;
+  iface->savepoint = sqlite_savepoint;
   iface->backup = sqlite_backup;
   iface->get_county = sqlite_get_county;
   iface->set_county = sqlite_set_county;
@@ -1547,6 +1717,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->list_devices = sqlite_list_devices;
   iface->save_device = sqlite_save_device;
   iface->add_nonce = sqlite_add_nonce;
+  iface->nonce_seen = sqlite_nonce_seen;
   iface->get_outcome = sqlite_get_outcome;
   iface->add_outcome = sqlite_add_outcome;
   iface->find_clamped = sqlite_find_clamped;
@@ -1554,7 +1725,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->find_edit = sqlite_find_edit;
   iface->edit_named = sqlite_edit_named;
   iface->add_change = sqlite_add_change;
-  iface->list_edits = sqlite_list_edits;
+  iface->list_heads = sqlite_list_heads;
   iface->set_field_state = sqlite_set_field_state;
   iface->get_household_village = sqlite_get_household_village;
   iface->set_household_village = sqlite_set_household_village;

@@ -120,6 +120,21 @@ hearth_center_store_backup (HearthCenterStore *self, const char *path, GError **
 }
 
 gboolean
+hearth_center_txn_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error)
+{
+  g_return_val_if_fail (txn != NULL, FALSE);
+  return IFACE (txn)->savepoint (txn, op, error);
+}
+
+int
+hearth_center_txn_nonce_seen (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 since,
+                              GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device_id != NULL && nonce != NULL, -1);
+  return IFACE (txn)->nonce_seen (txn, device_id, nonce, since, error);
+}
+
+gboolean
 hearth_center_txn_commit (HearthCenterTxn *txn, GError **error)
 {
   g_return_val_if_fail (txn != NULL, FALSE);
@@ -276,19 +291,19 @@ hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint6
 }
 
 GPtrArray *
-hearth_center_txn_list_edits (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+hearth_center_txn_list_heads (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                               GError **error)
 {
   g_return_val_if_fail (txn != NULL && table != NULL && id != NULL && field != NULL, NULL);
-  return IFACE (txn)->list_edits (txn, table, id, field, error);
+  return IFACE (txn)->list_heads (txn, table, id, field, error);
 }
 
 gboolean
 hearth_center_txn_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                   GError **error)
+                                   gboolean had_conflicts, GError **error)
 {
   g_return_val_if_fail (txn != NULL && winner != NULL && losers != NULL, FALSE);
-  return IFACE (txn)->set_field_state (txn, winner, losers, error);
+  return IFACE (txn)->set_field_state (txn, winner, losers, had_conflicts, error);
 }
 
 char *

@@ -218,6 +218,19 @@ typedef struct {
 } HearthCenterPullQuery;
 
 /**
+ * HearthCenterSavepoint:
+ * @HEARTH_CENTER_SAVEPOINT_BEGIN: a savepoint inside the transaction
+ * @HEARTH_CENTER_SAVEPOINT_RELEASE: keep what was written since
+ * @HEARTH_CENTER_SAVEPOINT_ROLLBACK: undo what was written since (and
+ *   release it)
+ */
+typedef enum {
+  HEARTH_CENTER_SAVEPOINT_BEGIN,
+  HEARTH_CENTER_SAVEPOINT_RELEASE,
+  HEARTH_CENTER_SAVEPOINT_ROLLBACK,
+} HearthCenterSavepoint;
+
+/**
  * hearth_center_county_clear:
  * @county: a county filled by a store
  *
@@ -271,6 +284,7 @@ struct _HearthCenterStoreInterface {
   HearthCenterTxn *(*begin)    (HearthCenterStore *self, gboolean write, GError **error);
   gboolean         (*commit)   (HearthCenterTxn *txn, GError **error);
   void             (*rollback) (HearthCenterTxn *txn);
+  gboolean         (*savepoint) (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error);
   gboolean         (*backup)   (HearthCenterStore *self, const char *path, GError **error);
 
   gboolean (*get_county) (HearthCenterTxn *txn, HearthCenterCounty *out, GError **error);
@@ -291,6 +305,8 @@ struct _HearthCenterStoreInterface {
 
   gboolean (*add_nonce) (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 now,
                          gint64 keep_ms, GError **error);
+  int      (*nonce_seen) (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 since,
+                          GError **error);
 
   gboolean (*get_outcome)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, HearthCenterOutcome *out,
                             GError **error);
@@ -305,10 +321,10 @@ struct _HearthCenterStoreInterface {
                                 const char *hlc, GError **error);
   gint64        (*add_change)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
                                 gint64 now, GError **error);
-  GPtrArray    *(*list_edits)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+  GPtrArray    *(*list_heads)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 GError **error);
   gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                    GError **error);
+                                    gboolean had_conflicts, GError **error);
 
   char    *(*get_household_village) (HearthCenterTxn *txn, const char *household, GError **error);
   gboolean (*set_household_village) (HearthCenterTxn *txn, const char *household, const char *village,
@@ -386,6 +402,18 @@ gboolean hearth_center_store_backup (HearthCenterStore *self,
  *   was committed.
  */
 gboolean hearth_center_txn_commit (HearthCenterTxn *txn, GError **error);
+
+/**
+ * hearth_center_txn_savepoint:
+ * @op: begin, release or roll back one savepoint
+ *
+ * One level of savepoint inside a write transaction: several requests
+ * committed together (center-sync.c's group commit) each undo only their
+ * own work when they fail.
+ *
+ * Returns: %FALSE with _FAILED (then the transaction is to be rolled back).
+ */
+gboolean hearth_center_txn_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error);
 
 /**
  * hearth_center_txn_rollback:
@@ -494,6 +522,16 @@ GPtrArray *hearth_center_txn_list_devices (HearthCenterTxn *txn, GError **error)
 gboolean hearth_center_txn_save_device (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error);
 
 /**
+ * hearth_center_txn_nonce_seen:
+ * @since: ms since 1970: nonces seen before it do not count
+ *
+ * Returns: 1 when @device_id used @nonce since @since, 0 when not, -1
+ *   with _FAILED.
+ */
+int hearth_center_txn_nonce_seen (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 since,
+                                  GError **error);
+
+/**
  * hearth_center_txn_add_nonce:
  * @now: ms since 1970
  * @keep_ms: how long nonces are kept; older ones are dropped first
@@ -568,6 +606,10 @@ int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const
  * @change: a checked change (edits with their final version and parents)
  * @now: the receipt time, ms since 1970
  *
+ * An edit becomes a head of its field and the heads it names as parents
+ * stop being heads: the caller makes sure that no stored edit of the
+ * field names it (hearth_center_txn_edit_named(); PROTOCOL.md section 7).
+ *
  * Returns: the cursor given to @change (> 0), or 0 with _EXISTS (its
  *   identity or (@device_id, @seq) is taken) or _FAILED.
  */
@@ -575,13 +617,14 @@ gint64 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id
                                      const HearthChange *change, gint64 now, GError **error);
 
 /**
- * hearth_center_txn_list_edits:
+ * hearth_center_txn_list_heads:
  *
- * Returns: (transfer full) (element-type HearthChange) (nullable): every
- *   stored edit of one field of one record, in cursor order; %NULL with
- *   _FAILED.
+ * Returns: (transfer full) (element-type HearthChange) (nullable): the
+ *   heads of one field of one record (its stored edits no stored edit of
+ *   it names as a parent), in cursor order, each without its parents (they
+ *   name no head); %NULL with _FAILED.
  */
-GPtrArray *hearth_center_txn_list_edits (HearthCenterTxn *txn, const char *table, const char *id,
+GPtrArray *hearth_center_txn_list_heads (HearthCenterTxn *txn, const char *table, const char *id,
                                          const char *field, GError **error);
 
 /**
@@ -589,13 +632,15 @@ GPtrArray *hearth_center_txn_list_edits (HearthCenterTxn *txn, const char *table
  * @winner: the edit whose value the field holds
  * @losers: (element-type HearthChange): the other heads, each an open
  *   conflict against @winner
+ * @had_conflicts: whether the field may have open conflicts now (it had
+ *   two heads or more); when not, there are none to replace
  *
  * Replaces the merged state of @winner's field and its open conflicts.
  *
  * Returns: %FALSE with _FAILED.
  */
 gboolean hearth_center_txn_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                            GError **error);
+                                            gboolean had_conflicts, GError **error);
 
 /**
  * hearth_center_txn_get_household_village:

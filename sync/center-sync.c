@@ -19,9 +19,17 @@
 
 G_DEFINE_QUARK (hearth-center-error-quark, hearth_center_error)
 
+/* Group commit (PROTOCOL.md section 7): pushes wait in @pending; one of
+ * their threads at a time leads, taking the waiting pushes into one write
+ * transaction, each in a savepoint of its own, and commits them with one
+ * sync; every push is answered only after that commit. */
 struct _HearthCenter {
   HearthCenterStore *store;
   HearthCenterCounty county;
+  GMutex group_lock;
+  GCond group_cond;
+  GQueue pending;     /* PushJob */
+  gboolean leading;
 };
 
 static const struct {
@@ -499,6 +507,9 @@ hearth_center_new (HearthCenterStore *store, GError **error)
 
   self = g_new0 (HearthCenter, 1);
   self->store = g_object_ref (store);
+  g_mutex_init (&self->group_lock);
+  g_cond_init (&self->group_cond);
+  g_queue_init (&self->pending);
   txn = hearth_center_store_begin (store, FALSE, error);
   if (txn == NULL || !hearth_center_txn_get_county (txn, &self->county, error))
     {
@@ -515,6 +526,8 @@ hearth_center_free (HearthCenter *self)
     return;
   hearth_center_county_clear (&self->county);
   g_clear_object (&self->store);
+  g_mutex_clear (&self->group_lock);
+  g_cond_clear (&self->group_cond);
   g_free (self);
 }
 
@@ -690,10 +703,12 @@ parse_decimal (const char *text, gint64 *out)
 
 /* Checks a signed request in the protocol's order: unsigned, unknown
  * device, bad signature, (revoked), stale, replay; then records the nonce
- * and the time the device was seen. Returns: (transfer full) the device,
- * or NULL with *@reply set. */
+ * and the time the device was seen, unless @defer_nonce: a push records
+ * them in its own transaction (one commit, one sync), and here the nonce
+ * is only looked up. Returns: (transfer full) the device, or NULL with
+ * *@reply set. */
 static HearthCenterDevice *
-authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *path_and_query,
+authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *path_and_query, gboolean defer_nonce,
               HearthCenterReply **reply)
 {
   g_autoptr(GError) error = NULL;
@@ -760,6 +775,24 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
       return NULL;
     }
 
+  if (defer_nonce)
+    {
+      int seen;
+
+      txn = hearth_center_store_begin (self->store, FALSE, &error);
+      seen = txn != NULL ? hearth_center_txn_nonce_seen (txn, device->id, req->nonce,
+                                                         now - HEARTH_CENTER_NONCE_KEEP_MS, &error)
+                         : -1;
+      g_clear_pointer (&txn, hearth_center_txn_rollback);
+      if (seen != 0)
+        {
+          *reply = seen > 0 ? fail (HEARTH_CENTER_ERROR_REPLAY, _("this request's nonce was used already: send a "
+                                                                  "fresh one"))
+                            : reply_for_error (error, NULL);
+          return NULL;
+        }
+      return g_steal_pointer (&device);
+    }
   txn = hearth_center_store_begin (self->store, TRUE, &error);
   if (txn == NULL)
     {
@@ -797,7 +830,46 @@ typedef struct {
   HearthCenterDevice *device;  /* read in the push's transaction */
   HearthCenterUser *user;
   gint64 now;
+  /* Where the center has each household this push named (NULL value:
+   * nowhere yet), as the push itself moves them: the changes of a visit
+   * name one household. */
+  GHashTable *villages;
 } Push;
+
+/* The village of @household at the center, through @p's memory. Returns
+ * FALSE with @error when the store fails; *@village is NULL (borrowed)
+ * when the center has the household nowhere yet. */
+static gboolean
+household_village (Push *p, const char *household, const char **village, GError **error)
+{
+  gpointer found = NULL;
+  GError *local = NULL;
+  char *v;
+
+  if (g_hash_table_lookup_extended (p->villages, household, NULL, &found))
+    {
+      *village = found;
+      return TRUE;
+    }
+  v = hearth_center_txn_get_household_village (p->txn, household, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  g_hash_table_insert (p->villages, g_strdup (household), v);
+  *village = v;
+  return TRUE;
+}
+
+static gboolean
+set_household_village (Push *p, const char *household, const char *village, GError **error)
+{
+  if (!hearth_center_txn_set_household_village (p->txn, household, village, error))
+    return FALSE;
+  g_hash_table_insert (p->villages, g_strdup (household), g_strdup (village));
+  return TRUE;
+}
 
 G_GNUC_PRINTF (3, 4) static void
 refuse (HearthCenterOutcome *out, const char *code, const char *format, ...)
@@ -869,26 +941,33 @@ check_audit_entry (Push *p, const HearthChange *c)
   return NULL;
 }
 
-/* Recomputes the merged state of @c's field from every stored edit of it. */
+/* Recomputes the merged state of @c's field, just stored, from its heads:
+ * @heads, the heads before it (hearth_center_txn_list_heads()), less those
+ * it names, and @c itself. Heads name no other head, so the merge of the
+ * heads alone is the merge of every edit (PROTOCOL.md section 6.3). */
 static gboolean
-merge_field (Push *p, const HearthChange *c, GError **error)
+merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
 {
-  g_autoptr(GPtrArray) edits = hearth_center_txn_list_edits (p->txn, c->table, c->id, c->field, error);
+  g_autoptr(GPtrArray) edits = g_ptr_array_new ();
   g_autoptr(GPtrArray) losers = g_ptr_array_new ();
   g_autofree HearthFieldEdit *fe = NULL;
   HearthFieldMerge merged = { 0 };
   const HearthChange *winner;
 
-  if (edits == NULL)
-    return FALSE;
-  fe = g_new0 (HearthFieldEdit, MAX (edits->len, 1));
+  for (guint i = 0; i < heads->len; i++)
+    {
+      HearthChange *h = heads->pdata[i];
+
+      if (!g_ptr_array_find_with_equal_func (c->parents, h->hlc, g_str_equal, NULL))
+        g_ptr_array_add (edits, h);
+    }
+  g_ptr_array_add (edits, (gpointer) c);
+  fe = g_new0 (HearthFieldEdit, edits->len);
   for (guint i = 0; i < edits->len; i++)
     {
       HearthChange *e = edits->pdata[i];
 
       fe[i].hlc = e->hlc;
-      fe[i].parents = (const char *const *) e->parents->pdata;
-      fe[i].n_parents = e->parents->len;
       fe[i].value = e->value;
     }
   if (!hearth_merge_field (fe, edits->len, &merged, error))
@@ -897,13 +976,26 @@ merge_field (Push *p, const HearthChange *c, GError **error)
   for (guint i = 0; i < merged.losers->len; i++)
     g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
   g_ptr_array_unref (merged.losers);
-  if (!hearth_center_txn_set_field_state (p->txn, winner, losers, error))
+  if (!hearth_center_txn_set_field_state (p->txn, winner, losers, heads->len > 1, error))
     return FALSE;
   /* A household's village is its merged village_code (a move). */
   if (g_str_equal (c->table, "households") && g_str_equal (c->field, "village_code") &&
       strlen (winner->value) == 12 && strspn (winner->value, "0123456789") == 12)
-    return hearth_center_txn_set_household_village (p->txn, winner->id, winner->value, error);
+    return set_household_village (p, winner->id, winner->value, error);
   return TRUE;
+}
+
+/* How many heads a field would have with @c: @heads less those @c names,
+ * and @c. */
+static guint
+heads_with (GPtrArray *heads, const HearthChange *c)
+{
+  guint n = 1;
+
+  for (guint i = 0; i < heads->len; i++)
+    if (!g_ptr_array_find_with_equal_func (c->parents, ((HearthChange *) heads->pdata[i])->hlc, g_str_equal, NULL))
+      n++;
+  return n;
 }
 
 /* The edit's version after clamping (rule 5 of PROTOCOL.md section 6.3) and
@@ -926,7 +1018,8 @@ clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out
       c->hlc = g_strdup (out->clamped_hlc);
       *floor_out = g_strdup (out->clamped_hlc);
     }
-  for (guint i = 0; i < c->parents->len; i++)
+  /* A device never clamped has no clamped version to rename. */
+  for (guint i = 0; p->device->clamp_floor != NULL && i < c->parents->len; i++)
     {
       g_autoptr(GError) local = NULL;
       char *renamed = hearth_center_txn_find_clamped (p->txn, p->device->id, c->parents->pdata[i], &local);
@@ -953,8 +1046,9 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   HearthChange *c = item->change;
   g_autoptr(GError) local = NULL;
   g_autoptr(HearthChange) existing = NULL;
-  g_autofree char *at_center = NULL;
+  const char *at_center = NULL;
   g_autofree char *floor = NULL;
+  g_autoptr(GPtrArray) heads = NULL;
   gboolean audit;
 
   out->seq = item->seq;
@@ -995,12 +1089,8 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
     }
   if (c->household != NULL)
     {
-      at_center = hearth_center_txn_get_household_village (p->txn, c->household, &local);
-      if (local != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
+      if (!household_village (p, c->household, &at_center, error))
+        return FALSE;
       if (at_center != NULL && !hearth_center_scope_contains ((const char *const *) p->user->scope, at_center))
         {
           refuse (out, REFUSED_SCOPE, _("household %s is in village %s at the center, outside your scope"),
@@ -1078,6 +1168,23 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
         default:
           break;
         }
+      /* A field's open versions are bounded: each push merges them all
+       * (review finding H5). A resolution (naming them) always fits. */
+      heads = hearth_center_txn_list_heads (p->txn, c->table, c->id, c->field, &local);
+      if (heads == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (heads_with (heads, c) > HEARTH_CENTER_MAX_HEADS)
+        {
+          g_clear_pointer (&out->original_hlc, g_free);
+          g_clear_pointer (&out->clamped_hlc, g_free);
+          refuse (out, REFUSED_BAD_CHANGE, _("“%s” of %s record %s has %u open versions already, the most a field "
+                                             "keeps: resolve its conflicts, then edit it again"),
+                  c->field, c->table, c->id, heads->len);
+          return TRUE;
+        }
       if (floor != NULL)
         {
           g_free (p->device->clamp_floor);
@@ -1088,11 +1195,10 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, p->now, error);
   if (out->cursor == 0)
     return FALSE;
-  if (c->household != NULL && at_center == NULL &&
-      !hearth_center_txn_set_household_village (p->txn, c->household, c->village, error))
+  if (c->household != NULL && at_center == NULL && !set_household_village (p, c->household, c->village, error))
     return FALSE;
   if (c->kind == HEARTH_CHANGE_EDIT)
-    return merge_field (p, c, error);
+    return merge_field (p, c, heads, error);
   return TRUE;
 }
 
@@ -1116,23 +1222,217 @@ add_outcome_to_reply (JsonArray *refused, JsonArray *clamped, const HearthCenter
     }
 }
 
+/* One push waiting for, or in, a group commit. */
+typedef struct {
+  HearthPushBatch *batch;        /* borrowed */
+  const char *device_id;         /* the signer */
+  const char *nonce;
+  gint64 queued_us;
+  /* Set by the group: */
+  JsonArray *refused;
+  JsonArray *clamped;
+  gint64 acked;
+  HearthCenterReply *reply;      /* a refusal, or the 500 of a failure */
+  gboolean done;
+} PushJob;
+
+/* One push inside the group's transaction, in its own savepoint: the
+ * nonce and the device's last sight, then the changes. Returns %FALSE
+ * only when the store fails (the savepoint is then rolled back); a
+ * refusal (a replay, a gap) is @job's reply, its nonce kept. */
+static gboolean
+push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, GError **error)
+{
+  g_autoptr(HearthCenterDevice) device = NULL;
+  g_autoptr(HearthCenterUser) user = NULL;
+  g_autoptr(GError) local = NULL;
+  HearthPushBatch *batch = job->batch;
+  g_autoptr(GHashTable) villages = NULL;
+  Push p = { 0 };
+  gint64 acked, now = now_ms ();
+
+  if (!hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_BEGIN, error))
+    return FALSE;
+  if (!hearth_center_txn_add_nonce (txn, job->device_id, job->nonce, now, HEARTH_CENTER_NONCE_KEEP_MS, &local))
+    {
+      if (!g_error_matches (local, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS))
+        goto failed;
+      /* The same request twice at once: the other one counts. */
+      job->reply = fail (HEARTH_CENTER_ERROR_REPLAY, _("this request's nonce was used already: send a fresh one"));
+      return hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_ROLLBACK, error);
+    }
+  device = hearth_center_txn_get_device (txn, job->device_id, &local);
+  if (device == NULL || (user = hearth_center_txn_get_user (txn, device->user, &local)) == NULL)
+    goto failed;
+  device->last_seen_at = now;
+  acked = device->acked_seq;
+  if (batch->items->len > 0 && ((HearthPushItem *) batch->items->pdata[0])->seq > acked + 1)
+    {
+      g_autofree char *message = g_strdup_printf (_("this push starts at change %lld, but the center has "
+                                                    "changes up to %lld: send from %lld"),
+                                                  (long long) ((HearthPushItem *) batch->items->pdata[0])->seq,
+                                                  (long long) acked, (long long) (acked + 1));
+      job->reply = error_reply_full (HEARTH_CENTER_ERROR_GAP, NULL, acked + 1, message);
+      if (!hearth_center_txn_save_device (txn, device, &local))
+        goto failed;
+      return hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_RELEASE, error);
+    }
+
+  p.txn = txn;
+  p.device = device;
+  p.user = user;
+  p.now = now;
+  p.villages = villages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < batch->items->len; i++)
+    {
+      HearthPushItem *item = batch->items->pdata[i];
+      g_auto(HearthCenterOutcome) outcome = { 0 };
+
+      if (item->seq <= acked)
+        {
+          /* A repeat: answered from what the first delivery gave. */
+          if (!hearth_center_txn_get_outcome (txn, device->id, item->seq, &outcome, &local))
+            {
+              if (!is_not_found (local))
+                goto failed;
+              g_clear_error (&local);
+              outcome.seq = item->seq;
+            }
+        }
+      else
+        {
+          if (!push_change (&p, item, &outcome, &local) ||
+              !hearth_center_txn_add_outcome (txn, device->id, &outcome, &local))
+            goto failed;
+          device->acked_seq = item->seq;
+        }
+      add_outcome_to_reply (job->refused, job->clamped, &outcome);
+    }
+  if (!hearth_center_txn_save_device (txn, device, &local))
+    goto failed;
+  job->acked = device->acked_seq;
+  return hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_RELEASE, error);
+
+failed:
+  /* This push's work is undone; the others of the group go on. */
+  job->reply = reply_for_error (local, NULL);
+  return hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_ROLLBACK, error);
+}
+
+static HearthCenterReply *
+push_reply (PushJob *job)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  JsonNode *node;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "acked");
+  json_builder_add_int_value (b, job->acked);
+  json_builder_set_member_name (b, "refused");
+  node = json_node_new (JSON_NODE_ARRAY);
+  json_node_set_array (node, job->refused);
+  json_builder_add_value (b, node);
+  json_builder_set_member_name (b, "clamped");
+  node = json_node_new (JSON_NODE_ARRAY);
+  json_node_set_array (node, job->clamped);
+  json_builder_add_value (b, node);
+  json_builder_set_member_name (b, "server_time");
+  json_builder_add_int_value (b, now_ms ());
+  json_builder_end_object (b);
+  return json_reply (200, b);
+}
+
+/* The leader's work: @group in one transaction, one commit; every job
+ * gets its reply (a 500 for all when the commit fails: nothing of the
+ * group was committed). */
+static void
+commit_group (HearthCenter *self, GPtrArray *group)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (self->store, TRUE, &error);
+  gboolean ok = txn != NULL;
+
+  for (guint i = 0; ok && i < group->len; i++)
+    ok = push_in_group (self, txn, group->pdata[i], &error);
+  if (ok)
+    ok = hearth_center_txn_commit (g_steal_pointer (&txn), &error);
+  for (guint i = 0; i < group->len; i++)
+    {
+      PushJob *job = group->pdata[i];
+
+      if (!ok)
+        {
+          hearth_center_reply_free (job->reply);
+          job->reply = reply_for_error (error, NULL);
+        }
+      else if (job->reply == NULL)
+        job->reply = push_reply (job);
+    }
+}
+
+/* Waits until @job's group is committed, leading a group when no other
+ * thread does. A push that waited HEARTH_CENTER_BUSY_WAIT_MS without
+ * being taken, or that finds HEARTH_CENTER_MAX_WAITING pushes waiting, is
+ * answered 503 "busy" untouched (PROTOCOL.md section 3). */
+static void
+run_in_group (HearthCenter *self, PushJob *job)
+{
+  g_mutex_lock (&self->group_lock);
+  if (g_queue_get_length (&self->pending) >= HEARTH_CENTER_MAX_WAITING)
+    {
+      g_mutex_unlock (&self->group_lock);
+      job->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
+      return;
+    }
+  job->queued_us = g_get_monotonic_time ();
+  g_queue_push_tail (&self->pending, job);
+  while (!job->done)
+    {
+      g_autoptr(GPtrArray) group = NULL;
+      guint changes = 0;
+
+      if (self->leading)
+        {
+          g_cond_wait (&self->group_cond, &self->group_lock);
+          continue;
+        }
+      self->leading = TRUE;
+      group = g_ptr_array_new ();
+      while (!g_queue_is_empty (&self->pending) && changes < HEARTH_CENTER_GROUP_CHANGES)
+        {
+          PushJob *next = g_queue_pop_head (&self->pending);
+
+          if (g_get_monotonic_time () - next->queued_us > HEARTH_CENTER_BUSY_WAIT_MS * 1000)
+            {
+              next->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
+              next->done = TRUE;
+              continue;
+            }
+          g_ptr_array_add (group, next);
+          changes += next->batch->items->len;
+        }
+      g_mutex_unlock (&self->group_lock);
+      if (group->len > 0)
+        commit_group (self, group);
+      g_mutex_lock (&self->group_lock);
+      for (guint i = 0; i < group->len; i++)
+        ((PushJob *) group->pdata[i])->done = TRUE;
+      self->leading = FALSE;
+      g_cond_broadcast (&self->group_cond);
+    }
+  g_mutex_unlock (&self->group_lock);
+}
+
 static HearthCenterReply *
 handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDevice *auth)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(HearthPushBatch) batch = NULL;
-  g_autoptr(HearthCenterTxn) txn = NULL;
-  g_autoptr(HearthCenterDevice) device = NULL;
-  g_autoptr(HearthCenterUser) user = NULL;
-  g_autoptr(JsonArray) refused = json_array_new ();
-  g_autoptr(JsonArray) clamped = json_array_new ();
-  g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autofree char *field = NULL;
-  JsonNode *node;
-  Push p = { 0 };
-  gint64 acked;
+  PushJob job = { 0 };
 
+  /* Read and checked before the group: the writer does only the store. */
   body = decode_body (req, &error);
   if (body == NULL)
     return reply_for_error (error, NULL);
@@ -1143,78 +1443,15 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
                              _("“device_id” names another device than the one that signed the request"));
 
-  txn = hearth_center_store_begin (self->store, TRUE, &error);
-  if (txn == NULL)
-    return reply_for_error (error, NULL);
-  device = hearth_center_txn_get_device (txn, auth->id, &error);
-  if (device == NULL)
-    return reply_for_error (error, NULL);
-  user = hearth_center_txn_get_user (txn, device->user, &error);
-  if (user == NULL)
-    return reply_for_error (error, NULL);
-  acked = device->acked_seq;
-  if (batch->items->len > 0)
-    {
-      HearthPushItem *first = batch->items->pdata[0];
-
-      if (first->seq > acked + 1)
-        {
-          g_autofree char *message = g_strdup_printf (_("this push starts at change %lld, but the center has "
-                                                        "changes up to %lld: send from %lld"),
-                                                      (long long) first->seq, (long long) acked,
-                                                      (long long) (acked + 1));
-          return error_reply_full (HEARTH_CENTER_ERROR_GAP, NULL, acked + 1, message);
-        }
-    }
-
-  p.txn = txn;
-  p.device = device;
-  p.user = user;
-  p.now = now_ms ();
-  for (guint i = 0; i < batch->items->len; i++)
-    {
-      HearthPushItem *item = batch->items->pdata[i];
-      g_auto(HearthCenterOutcome) outcome = { 0 };
-
-      if (item->seq <= acked)
-        {
-          /* A repeat: answered from what the first delivery gave. */
-          if (!hearth_center_txn_get_outcome (txn, device->id, item->seq, &outcome, &error))
-            {
-              if (!is_not_found (error))
-                return reply_for_error (error, NULL);
-              g_clear_error (&error);
-              outcome.seq = item->seq;
-            }
-        }
-      else
-        {
-          if (!push_change (&p, item, &outcome, &error) ||
-              !hearth_center_txn_add_outcome (txn, device->id, &outcome, &error))
-            return reply_for_error (error, NULL);
-          device->acked_seq = item->seq;
-        }
-      add_outcome_to_reply (refused, clamped, &outcome);
-    }
-  if (!hearth_center_txn_save_device (txn, device, &error) ||
-      !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
-    return reply_for_error (error, NULL);
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "acked");
-  json_builder_add_int_value (b, device->acked_seq);
-  json_builder_set_member_name (b, "refused");
-  node = json_node_new (JSON_NODE_ARRAY);
-  json_node_set_array (node, refused);
-  json_builder_add_value (b, node);
-  json_builder_set_member_name (b, "clamped");
-  node = json_node_new (JSON_NODE_ARRAY);
-  json_node_set_array (node, clamped);
-  json_builder_add_value (b, node);
-  json_builder_set_member_name (b, "server_time");
-  json_builder_add_int_value (b, now_ms ());
-  json_builder_end_object (b);
-  return json_reply (200, b);
+  job.batch = batch;
+  job.device_id = auth->id;
+  job.nonce = req->nonce;
+  job.refused = json_array_new ();
+  job.clamped = json_array_new ();
+  run_in_group (self, &job);
+  json_array_unref (job.refused);
+  json_array_unref (job.clamped);
+  return job.reply;
 }
 
 /* ---- pull (PROTOCOL.md section 8) ----------------------------------------------------------------- */
@@ -1527,7 +1764,7 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
       !(get && g_str_equal (path, "/v2/pull")) && !(get && g_str_equal (path, "/v1/export")))
     return fail (HEARTH_CENTER_ERROR_NOT_FOUND, _("no such endpoint: %s %s"), req->method, path);
 
-  device = authenticate (self, req, req->target, &reply);
+  device = authenticate (self, req, req->target, post, &reply);
   if (device != NULL)
     reply = post                           ? handle_push (self, req, device)
             : g_str_equal (path, "/v1/pull") ? handle_pull (self, 1, query, device)

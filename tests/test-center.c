@@ -8,6 +8,7 @@
 #include "test-center-util.h"
 
 #include "case-audit.h"
+#include "center-sync.h"
 #include "hlc.h"
 #include "merge.h"
 #include "sign.h"
@@ -1126,6 +1127,59 @@ test_push_merge (void)
       g_assert_cmpstr (value, ==, "Lane 2");
     }
   }
+  /* Heads are kept as edits arrive: the resolution above left one. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM field_heads WHERE record_id = '%s' "
+                                            "AND field = 'phone'", hh);
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  }
+  /* A field's open versions are bounded (H5): one concurrent edit too many is
+   * refused, a resolution naming them all is not. */
+  {
+    g_autofree char *hh2 = g_uuid_string_random ();
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autoptr(GString) all = g_string_new (NULL);
+    g_autofree char *body = NULL;
+    g_autofree char *over = hlc_at (now - 500, 99, a1->id);
+    g_auto(Reply) r = { 0 };
+    JsonArray *refused;
+
+    for (guint i = 0; i < HEARTH_CENTER_MAX_HEADS; i++)
+      {
+        g_autofree char *v = hlc_at (now - 1000, i, a1->id);
+        g_autofree char *value = g_strdup_printf ("%u", i);
+
+        g_ptr_array_add (changes, edit (a1, "households", hh2, hh2, VILLAGE_A, "phone", value, v, NULL));
+        g_string_append_printf (all, "%s\"%s\"", i > 0 ? ", " : "", v);
+      }
+    g_ptr_array_add (changes, edit (a1, "households", hh2, hh2, VILLAGE_A, "phone", "over", over, NULL));
+    body = batch_of (a1, changes);
+    push (c, a1, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (refused, 0), "seq"), ==,
+                     a1->next_seq - 1);
+    reply_clear (&r);
+    {
+      g_autofree char *resolution = hlc_at (now, 0, a1->id);
+      g_autofree char *change = g_strdup_printf (
+        "{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
+        "\"household\": \"%s\", \"village\": \"" VILLAGE_A "\", \"field\": \"phone\", \"value\": \"one\", "
+        "\"hlc\": \"%s\", \"parents\": [%s]}", a1->next_seq++, hh2, hh2, resolution, all->str);
+      g_autofree char *body2 = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s]}", a1->id, change);
+
+      push (c, a1, body2, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    }
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM field_heads WHERE record_id = '%s'", hh2);
+      g_autofree char *open = g_strdup_printf ("SELECT count (*) FROM conflicts WHERE record_id = '%s'", hh2);
+      g_assert_cmpint (center_db_int (c, sql), ==, 1);
+      g_assert_cmpint (center_db_int (c, open), ==, 0);
+    }
+  }
   /* The same version again with another value: a restored backup. */
   {
     g_auto(Reply) r = { 0 };
@@ -2048,8 +2102,11 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 3);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0003: every edit, none superseded, is its field's head. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM field_heads h JOIN changes c USING (cursor) "
+                                      "WHERE c.hlc = h.hlc AND c.field = h.field"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT max (cursor) FROM changes"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes p JOIN changes c USING (cursor)"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM pragma_foreign_key_check"), ==, 0);
