@@ -251,18 +251,83 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
     }
 }
 
+/* The next page, fetched on a thread of its own while the store applies
+ * the one before: the center reads a page while the device writes one.
+ * The client is used by that thread alone until it is joined. */
+typedef struct {
+  HearthSyncClient *client;
+  char *path;
+  JsonNode *reply;
+  GError *error;
+  GThread *thread;
+} Fetch;
+
+static gpointer
+fetch_main (gpointer data)
+{
+  Fetch *f = data;
+
+  f->reply = hearth_sync_client_call (f->client, "GET", f->path, NULL, TRUE, NULL, &f->error);
+  return NULL;
+}
+
+static Fetch *
+fetch_start (HearthSyncClient *client, char *path)
+{
+  Fetch *f = g_new0 (Fetch, 1);
+
+  f->client = client;
+  f->path = path;
+  f->thread = g_thread_new ("sync-fetch", fetch_main, f);
+  return f;
+}
+
+/* Waits for @f and frees it; its reply, or NULL with @error. */
+static JsonNode *
+fetch_finish (Fetch *f, GError **error)
+{
+  JsonNode *reply;
+
+  g_thread_join (f->thread);
+  reply = f->reply;
+  if (reply == NULL)
+    g_propagate_error (error, f->error);
+  else
+    g_clear_error (&f->error);
+  g_free (f->path);
+  g_free (f);
+  return reply;
+}
+
+/* The target of the page from @cursor (PROTOCOL.md section 8.1): a
+ * compacted pull asks with its bound until the cursor passes it, and a
+ * fresh store (cursor 0) starts one. */
+static char *
+page_path (gint64 cursor, gint64 compact_until, guint limit)
+{
+  if (cursor == 0)
+    return g_strdup_printf ("/v2/pull?cursor=0&limit=%u&compact_until=0", limit);
+  if (compact_until > cursor)
+    return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u&compact_until=%lld", (long long) cursor, limit,
+                            (long long) compact_until);
+  return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
+}
+
 /* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
  * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
- * with each page until the cursor passes it. */
+ * with each page until the cursor passes it. While a page is applied the
+ * next one is on its way; it is asked from the cursor the page will
+ * store, and dropped if the page fails. */
 static gboolean
 pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
             GError **error)
 {
   guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
+  Fetch *ahead = NULL;
+  gboolean ok = FALSE;
 
   for (;;)
     {
-      g_autofree char *path = NULL;
       g_autoptr(JsonNode) reply = NULL;
       g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
       JsonObject *page;
@@ -272,31 +337,47 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
       guint rejected = 0;
 
       if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
-        return FALSE;
+        goto out;
       compacting = r->status.cursor == 0 || r->status.compact_until > r->status.cursor;
-      path = g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) r->status.cursor, limit);
-      if (compacting)
+      if (ahead != NULL)
+        reply = fetch_finish (g_steal_pointer (&ahead), error);
+      else
         {
-          char *with = g_strdup_printf ("%s&compact_until=%lld", path,
-                                        (long long) (r->status.cursor == 0 ? 0 : r->status.compact_until));
-          g_free (path);
-          path = with;
+          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until, limit);
+          reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
         }
-      reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
       if (reply == NULL)
-        return FALSE;
+        goto out;
       if (!JSON_NODE_HOLDS_OBJECT (reply))
-        return protocol_error (error, "changes");
+        {
+          protocol_error (error, "changes");
+          goto out;
+        }
       page = json_node_get_object (reply);
       if (!json_object_has_member (page, "changes") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (page, "changes")))
-        return protocol_error (error, "changes");
+        {
+          protocol_error (error, "changes");
+          goto out;
+        }
       if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < r->status.cursor)
-        return protocol_error (error, "next_cursor");
+        {
+          protocol_error (error, "next_cursor");
+          goto out;
+        }
       /* The bound is the one asked for, or the center's choice at the start. */
       if (compacting && (!int_member (page, "compact_until", &compact_until) || compact_until < 0 ||
                          (r->status.cursor > 0 && compact_until != r->status.compact_until)))
-        return protocol_error (error, "compact_until");
+        {
+          protocol_error (error, "compact_until");
+          goto out;
+        }
       more = json_object_get_boolean_member_with_default (page, "more", FALSE);
+      /* A page that says "more" must move on, or the pull would never end. */
+      if (more && next_cursor <= r->status.cursor)
+        {
+          protocol_error (error, "next_cursor");
+          goto out;
+        }
       a = json_object_get_array_member (page, "changes");
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
@@ -317,23 +398,32 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         }
       /* The reply's tree is no longer needed: the changes are read. */
       g_clear_pointer (&reply, json_node_unref);
-      /* A page that says "more" must move on, or the pull would never end. */
-      if (more && next_cursor <= r->status.cursor)
-        return protocol_error (error, "next_cursor");
+      if (more)
+        ahead = fetch_start (client, page_path (next_cursor, compact_until, limit));
       if (!hearth_sync_store_apply_page (store, changes, next_cursor, more, compact_until, &rejected, error) ||
           !hearth_sync_store_status (store, &r->status, error))
-        return FALSE;
+        goto out;
       r->pulled += changes->len;
       r->rejected += rejected;
       if (!more)
-        return TRUE;
+        {
+          ok = TRUE;
+          goto out;
+        }
       if (o->retry && g_get_monotonic_time () > o->deadline_us)
         {
           g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
                        _("the time limit passed while receiving; the next sync continues from here"));
-          return FALSE;
+          goto out;
         }
     }
+
+out:
+  if (ahead != NULL)
+    {
+      g_autoptr(JsonNode) dropped = fetch_finish (ahead, NULL);
+    }
+  return ok;
 }
 
 /* A pull writes many pages in a row: the store's WAL is checkpointed once

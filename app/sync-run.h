@@ -20,7 +20,7 @@
 /* Changes per page of a version 2 pull (PROTOCOL.md section 8.1): the
  * center allows up to 10,000 a page. */
 #define HEARTH_SYNC_MAX_PULL 10000
-#define HEARTH_SYNC_DEFAULT_PULL 5000
+#define HEARTH_SYNC_DEFAULT_PULL 10000
 
 G_BEGIN_DECLS
 
