@@ -61,6 +61,24 @@ edit_set_clear (EditSet *set)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EditSet, edit_set_clear)
 
+static void
+edit_set_free (gpointer data)
+{
+  edit_set_clear (data);
+  g_free (data);
+}
+
+/* Adds an edit to a loaded set (it was just inserted into field_edits);
+ * the set keeps @row. */
+static void
+edit_set_add (EditSet *set, EditRow *row)
+{
+  HearthFieldEdit e = { row->hlc, (const char *const *) row->parents, g_strv_length (row->parents), row->value };
+
+  g_ptr_array_add (set->rows, row);
+  g_array_append_val (set->edits, e);
+}
+
 static gboolean
 load_edits (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set, GError **error)
 {
@@ -230,24 +248,22 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
          (set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error));
 }
 
-gboolean
-hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, const char *field, const char *now,
-                             const char *resolved_by, gboolean *exists_out, GError **error)
+/* hearth_sync_recompute_field() over a set already loaded. */
+static gboolean
+recompute_loaded (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set, const char *now,
+                  const char *resolved_by, gboolean *exists_out, GError **error)
 {
-  g_auto(EditSet) set = { 0 };
   HearthFieldMerge merge = { 0 };
   g_autofree char *current = NULL;
   gboolean exists = FALSE, ok;
 
   if (exists_out != NULL)
     *exists_out = FALSE;
-  if (!load_edits (db, table, id, field, &set, error))
-    return FALSE;
-  if (set.edits->len == 0)
+  if (set->edits->len == 0)
     return TRUE;
-  if (!merge_set (&set, &merge, error))
+  if (!merge_set (set, &merge, error))
     return FALSE;
-  ok = store_merge (db, table, id, field, &set, &merge, now, resolved_by, error) &&
+  ok = store_merge (db, table, id, field, set, &merge, now, resolved_by, error) &&
        hearth_sync_column_value (db, table, id, field, &exists, &current, error);
   if (ok && exists && g_strcmp0 (current, merge.winner->value) != 0)
     {
@@ -262,10 +278,23 @@ hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, con
   return ok;
 }
 
+gboolean
+hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, const char *field, const char *now,
+                             const char *resolved_by, gboolean *exists_out, GError **error)
+{
+  g_auto(EditSet) set = { 0 };
+
+  if (exists_out != NULL)
+    *exists_out = FALSE;
+  return load_edits (db, table, id, field, &set, error) &&
+         recompute_loaded (db, table, id, field, &set, now, resolved_by, exists_out, error);
+}
+
 /* A record this store does not have yet: each field with edits is merged
- * once, the fields a page touched (@touched) have their merge stored, and
- * the record is created from the winners once every required column has
- * one; before that it stays in field_edits only. */
+ * once, the fields a page touched (@touched: field → its EditSet, loaded)
+ * have their merge stored, and the record is created from the winners
+ * once every required column has one; before that it stays in
+ * field_edits only. */
 static gboolean
 materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched, const char *now, GError **error)
 {
@@ -299,17 +328,19 @@ materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched
 
   for (guint i = 0; i < fields->len; i++)
     {
-      g_auto(EditSet) set = { 0 };
+      g_auto(EditSet) loaded = { 0 };
+      EditSet *set = g_hash_table_lookup (touched, fields->pdata[i]);
       HearthFieldMerge merge = { 0 };
       gboolean ok;
 
       /* An untouched field of an incomplete record has nothing new. */
-      if (!complete && !g_hash_table_contains (touched, fields->pdata[i]))
+      if (!complete && set == NULL)
         continue;
-      if (!load_edits (db, table, id, fields->pdata[i], &set, error) || !merge_set (&set, &merge, error))
+      if (set == NULL && !load_edits (db, table, id, fields->pdata[i], &loaded, error))
         return FALSE;
-      ok = !g_hash_table_contains (touched, fields->pdata[i]) ||
-           store_merge (db, table, id, fields->pdata[i], &set, &merge, now, NULL, error);
+      if (!merge_set (set != NULL ? set : &loaded, &merge, error))
+        return FALSE;
+      ok = set == NULL || store_merge (db, table, id, fields->pdata[i], set, &merge, now, NULL, error);
       g_ptr_array_add (values, g_strdup (merge.winner->value));
       g_ptr_array_unref (merge.losers);
       if (!ok)
@@ -416,7 +447,7 @@ typedef struct {
   char *table;
   char *id;
   GPtrArray *fields;
-  GHashTable *seen;
+  GHashTable *sets;   /* field → EditSet: its edits, loaded once a page */
   gint64 cursor;
 } Touched;
 
@@ -428,7 +459,7 @@ touched_free (gpointer data)
   g_free (t->table);
   g_free (t->id);
   g_ptr_array_unref (t->fields);
-  g_hash_table_unref (t->seen);
+  g_hash_table_unref (t->sets);
   g_free (t);
 }
 
@@ -437,11 +468,16 @@ typedef struct {
   GHashTable *index;  /* "table id" → Touched */
 } TouchedSet;
 
-static void
-touch (TouchedSet *touched, const HearthChange *c)
+/* The edit set of @c's field as this store holds it, loaded the first
+ * time the page touches the field and kept up to date by apply_edit():
+ * the merge reads it from memory. Returns NULL with @error when the store
+ * fails. */
+static EditSet *
+touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
 {
   g_autofree char *key = g_strdup_printf ("%s %s", c->table, c->id);
   Touched *t = g_hash_table_lookup (touched->index, key);
+  EditSet *set;
 
   if (t == NULL)
     {
@@ -449,17 +485,27 @@ touch (TouchedSet *touched, const HearthChange *c)
       t->table = g_strdup (c->table);
       t->id = g_strdup (c->id);
       t->fields = g_ptr_array_new_with_free_func (g_free);
-      t->seen = g_hash_table_new (g_str_hash, g_str_equal);
+      t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
       g_ptr_array_add (touched->order, t);
       g_hash_table_insert (touched->index, g_steal_pointer (&key), t);
     }
   t->cursor = c->cursor;
-  if (!g_hash_table_contains (t->seen, c->field))
+  set = g_hash_table_lookup (t->sets, c->field);
+  if (set == NULL)
     {
       char *field = g_strdup (c->field);
+
+      set = g_new0 (EditSet, 1);
+      if (!load_edits (db, c->table, c->id, c->field, set, error))
+        {
+          edit_set_free (set);
+          g_free (field);
+          return NULL;
+        }
       g_ptr_array_add (t->fields, field);
-      g_hash_table_add (t->seen, field);
+      g_hash_table_insert (t->sets, field, set);
     }
+  return set;
 }
 
 G_GNUC_PRINTF (2, 3) static gboolean
@@ -487,8 +533,8 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **er
   g_autoptr(GPtrArray) parents = g_ptr_array_new ();
   g_autoptr(GString) joined = g_string_new (NULL);
   const char *value = c->value != NULL ? c->value : "";
-  sqlite3_stmt *st = NULL;
-  int rc;
+  EditSet *set;
+  EditRow *row;
 
   if (!hearth_sync_is_edit_table (c->table) || c->field == NULL || !hearth_sync_is_field (db, c->table, c->field))
     return refuse (error, _("%s has no field “%s”"), c->table, c->field != NULL ? c->field : "");
@@ -509,36 +555,36 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **er
         }
     }
 
-  if ((st = hearth_sync_prepare (db, "SELECT parents, value FROM field_edits WHERE record_table = ? AND record_id = ? "
-                              "AND field = ? AND hlc = ?")) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, c->field, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, c->hlc, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  /* The field's edits, from memory after the first of the page. */
+  set = touch (db, touched, c, error);
+  if (set == NULL)
+    return FALSE;
+  for (guint r = 0; r < set->rows->len; r++)
     {
-      g_auto(GStrv) stored = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 0));
-      gboolean same = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), value) == 0 &&
-                      g_strv_length (stored) == parents->len;
+      EditRow *stored = set->rows->pdata[r];
+      gboolean same;
 
-      for (guint i = 0; same && stored[i] != NULL; i++)
-        same = g_ptr_array_find_with_equal_func (parents, stored[i], g_str_equal, NULL);
-      hearth_sync_finish (st);
+      if (strcmp (stored->hlc, c->hlc) != 0)
+        continue;
+      same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == parents->len;
+      for (guint i = 0; same && stored->parents[i] != NULL; i++)
+        same = g_ptr_array_find_with_equal_func (parents, stored->parents[i], g_str_equal, NULL);
       if (!same)
         return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, c->field,
                        c->id, c->hlc);
       return TRUE;  /* delivered again: nothing changes */
     }
-  hearth_sync_finish (st);
-  if (rc != SQLITE_DONE)
-    return hearth_sync_sql_failed (db, error);
   if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
             error, 7, c->table, c->id, c->field, c->hlc, joined->str, value, c->wall != NULL ? c->wall : ""))
     return FALSE;
-  touch (touched, c);
+  row = g_new0 (EditRow, 1);
+  row->hlc = g_strdup (c->hlc);
+  row->value = g_strdup (value);
+  /* field_edits.origin: the device, after the version's time and counter. */
+  row->origin = g_strdup (strlen (c->hlc) > 25 ? c->hlc + 25 : "");
+  row->parents = hearth_sync_split_versions (joined->str);
+  edit_set_add (set, row);
   return TRUE;
 }
 
@@ -750,9 +796,10 @@ recompute_record (sqlite3 *db, Touched *t, const char *now, GError **error)
   if (!hearth_sync_column_value (db, t->table, t->id, "id", &exists, &ignored, error))
     return FALSE;
   if (!exists)
-    return materialize (db, t->table, t->id, t->seen, now, error);
+    return materialize (db, t->table, t->id, t->sets, now, error);
   for (guint i = 0; i < t->fields->len; i++)
-    if (!hearth_sync_recompute_field (db, t->table, t->id, t->fields->pdata[i], now, NULL, NULL, error))
+    if (!recompute_loaded (db, t->table, t->id, t->fields->pdata[i], g_hash_table_lookup (t->sets, t->fields->pdata[i]),
+                           now, NULL, NULL, error))
       return FALSE;
   return TRUE;
 }
