@@ -1020,22 +1020,10 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   cursor = sqlite3_last_insert_rowid (t->conn->db);
   if (!edit)
     return cursor;
-  /* The heads of the field: the parents are superseded, the edit is one.
-   * A parent that was no head is either a stored edit superseded before
-   * or a version the center does not hold (field_dangling). */
+  /* A parent the center does not hold is remembered (field_dangling): an
+   * edit under that version would arrive after an edit naming it. */
   for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
     {
-      st = stmt (t, "DELETE FROM field_heads WHERE tbl = ? AND record_id = ? AND field = ? AND hlc = ?", error);
-      if (st == NULL)
-        return 0;
-      bind_text (st, 1, c->table);
-      bind_text (st, 2, c->id);
-      bind_text (st, 3, c->field);
-      bind_text (st, 4, c->parents->pdata[i]);
-      if (!run (t, st, error))
-        return 0;
-      if (sqlite3_changes (t->conn->db) > 0)
-        continue;
       st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) SELECT ?1, ?2, ?3, ?4 "
                     "WHERE NOT EXISTS (SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
                     "AND field = ?3 AND hlc = ?4)", error);
@@ -1048,15 +1036,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
       if (!run (t, st, error))
         return 0;
     }
-  st = stmt (t, "INSERT INTO field_heads (tbl, record_id, field, hlc, cursor) VALUES (?, ?, ?, ?, ?)", error);
-  if (st == NULL)
-    return 0;
-  bind_text (st, 1, c->table);
-  bind_text (st, 2, c->id);
-  bind_text (st, 3, c->field);
-  bind_text (st, 4, c->hlc);
-  sqlite3_bind_int64 (st, 5, cursor);
-  return run (t, st, error) ? cursor : 0;
+  return cursor;
 }
 
 static GPtrArray *
@@ -1064,9 +1044,8 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
-  sqlite3_stmt *st = stmt (t, "SELECT c.cursor, c.hlc, c.household, c.village, c.value FROM field_heads h "
-                              "JOIN changes c ON c.cursor = h.cursor WHERE h.tbl = ? AND h.record_id = ? "
-                              "AND h.field = ? ORDER BY c.cursor", error);
+  g_auto(GStrv) cursors = NULL;
+  sqlite3_stmt *st = stmt (t, "SELECT heads FROM field_state WHERE tbl = ? AND record_id = ? AND field = ?", error);
   int rc;
 
   if (st == NULL)
@@ -1074,36 +1053,59 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
   bind_text (st, 1, table);
   bind_text (st, 2, id);
   bind_text (st, 3, field);
-  while ((rc = step (t, st, error)) == SQLITE_ROW)
-    {
-      HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDIT);
-
-      c->cursor = sqlite3_column_int64 (st, 0);
-      c->table = g_strdup (table);
-      c->id = g_strdup (id);
-      c->field = g_strdup (field);
-      c->hlc = column_text (st, 1);
-      c->household = column_text (st, 2);
-      c->village = column_text (st, 3);
-      c->value = column_text (st, 4);
-      g_ptr_array_add (list, c);
-    }
+  if ((rc = step (t, st, error)) == SQLITE_ROW)
+    cursors = g_strsplit ((const char *) sqlite3_column_text (st, 0), " ", -1);
   sqlite3_reset (st);
-  return rc < 0 ? NULL : g_steal_pointer (&list);
+  if (rc < 0)
+    return NULL;
+  for (guint i = 0; cursors != NULL && cursors[i] != NULL; i++)
+    {
+      HearthChange *c;
+      gint64 cursor;
+
+      if (!g_ascii_string_to_signed (cursors[i], 10, 1, G_MAXINT64, &cursor, NULL))
+        continue;
+      st = stmt (t, "SELECT hlc, household, village, value FROM changes WHERE cursor = ? AND kind = 'edit'", error);
+      if (st == NULL)
+        return NULL;
+      sqlite3_bind_int64 (st, 1, cursor);
+      if ((rc = step (t, st, error)) < 0)
+        return NULL;
+      if (rc == SQLITE_ROW)
+        {
+          c = hearth_change_new (HEARTH_CHANGE_EDIT);
+          c->cursor = cursor;
+          c->table = g_strdup (table);
+          c->id = g_strdup (id);
+          c->field = g_strdup (field);
+          c->hlc = column_text (st, 0);
+          c->household = column_text (st, 1);
+          c->village = column_text (st, 2);
+          c->value = column_text (st, 3);
+          g_ptr_array_add (list, c);
+        }
+      sqlite3_reset (st);
+    }
+  return g_steal_pointer (&list);
 }
 
 static gboolean
-sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, gboolean had_conflicts,
-                        GError **error)
+sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GPtrArray *heads,
+                        gboolean had_conflicts, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
+  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc, heads) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
                               "household = excluded.household, village = excluded.village, value = excluded.value, "
-                              "hlc = excluded.hlc", error);
+                              "hlc = excluded.hlc, heads = excluded.heads", error);
+  g_autoptr(GString) cursors = g_string_new (NULL);
 
   if (st == NULL)
     return FALSE;
+  for (guint i = 0; i < heads->len; i++)
+    g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
+                            ((const HearthChange *) heads->pdata[i])->cursor);
+  bind_text (st, 8, cursors->str);
   bind_text (st, 1, winner->table);
   bind_text (st, 2, winner->id);
   bind_text (st, 3, winner->field);

@@ -300,10 +300,10 @@ hearth_center_txn_list_heads (HearthCenterTxn *txn, const char *table, const cha
 
 gboolean
 hearth_center_txn_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                   gboolean had_conflicts, GError **error)
+                                   GPtrArray *heads, gboolean had_conflicts, GError **error)
 {
   g_return_val_if_fail (txn != NULL && winner != NULL && losers != NULL, FALSE);
-  return IFACE (txn)->set_field_state (txn, winner, losers, had_conflicts, error);
+  return IFACE (txn)->set_field_state (txn, winner, losers, heads, had_conflicts, error);
 }
 
 char *

@@ -324,7 +324,7 @@ struct _HearthCenterStoreInterface {
   GPtrArray    *(*list_heads)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 GError **error);
   gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                    gboolean had_conflicts, GError **error);
+                                    GPtrArray *heads, gboolean had_conflicts, GError **error);
 
   char    *(*get_household_village) (HearthCenterTxn *txn, const char *household, GError **error);
   gboolean (*set_household_village) (HearthCenterTxn *txn, const char *household, const char *village,
@@ -606,9 +606,9 @@ int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const
  * @change: a checked change (edits with their final version and parents)
  * @now: the receipt time, ms since 1970
  *
- * An edit becomes a head of its field and the heads it names as parents
- * stop being heads: the caller makes sure that no stored edit of the
- * field names it (hearth_center_txn_edit_named(); PROTOCOL.md section 7).
+ * The caller makes sure that no stored edit of an edit's field names it
+ * (hearth_center_txn_edit_named(); PROTOCOL.md section 7), then stores
+ * the field's new heads with hearth_center_txn_set_field_state().
  *
  * Returns: the cursor given to @change (> 0), or 0 with _EXISTS (its
  *   identity or (@device_id, @seq) is taken) or _FAILED.
@@ -632,6 +632,9 @@ GPtrArray *hearth_center_txn_list_heads (HearthCenterTxn *txn, const char *table
  * @winner: the edit whose value the field holds
  * @losers: (element-type HearthChange): the other heads, each an open
  *   conflict against @winner
+ * @heads: (element-type HearthChange): every head of the field now
+ *   (@winner among them), each with its cursor: kept for
+ *   hearth_center_txn_list_heads()
  * @had_conflicts: whether the field may have open conflicts now (it had
  *   two heads or more); when not, there are none to replace
  *
@@ -640,7 +643,7 @@ GPtrArray *hearth_center_txn_list_heads (HearthCenterTxn *txn, const char *table
  * Returns: %FALSE with _FAILED.
  */
 gboolean hearth_center_txn_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                            gboolean had_conflicts, GError **error);
+                                            GPtrArray *heads, gboolean had_conflicts, GError **error);
 
 /**
  * hearth_center_txn_get_household_village:

@@ -976,7 +976,7 @@ merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
   for (guint i = 0; i < merged.losers->len; i++)
     g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
   g_ptr_array_unref (merged.losers);
-  if (!hearth_center_txn_set_field_state (p->txn, winner, losers, heads->len > 1, error))
+  if (!hearth_center_txn_set_field_state (p->txn, winner, losers, edits, heads->len > 1, error))
     return FALSE;
   /* A household's village is its merged village_code (a move). */
   if (g_str_equal (c->table, "households") && g_str_equal (c->field, "village_code") &&
@@ -1195,6 +1195,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, p->now, error);
   if (out->cursor == 0)
     return FALSE;
+  c->cursor = out->cursor;   /* a head of its field, by its cursor */
   if (c->household != NULL && at_center == NULL && !set_household_village (p, c->household, c->village, error))
     return FALSE;
   if (c->kind == HEARTH_CHANGE_EDIT)
