@@ -245,6 +245,10 @@ read_pull_page (JsonNode *reply, gint64 cursor, HearthSyncPullPage *out, GError 
   if (more != NULL && (!JSON_NODE_HOLDS_VALUE (more) || json_node_get_value_type (more) != G_TYPE_BOOLEAN))
     return protocol_error (error, "more");
   out->more = more != NULL && json_node_get_boolean (more);
+  out->compact_until = -1;
+  if (json_object_has_member (page, "compact_until") &&
+      (!int_member (page, "compact_until", &out->compact_until) || out->compact_until < 0))
+    return protocol_error (error, "compact_until");
   a = json_object_get_array_member (page, "changes");
   /* Backwards only as the center's end, below this cursor (a center
    * restored from a backup): an empty last page. */

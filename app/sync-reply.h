@@ -94,6 +94,8 @@ void hearth_sync_push_reply_clear (HearthSyncPushReply *reply);
  *   read must not stop every later sync), one message each
  * @next_cursor: where the next pull starts
  * @more: whether the center has more
+ * @compact_until: the cursor a compacted pull is of (PROTOCOL.md section
+ *   8.1), or -1 when the page names none
  *
  * A pull page. Clear with hearth_sync_pull_page_clear().
  */
@@ -102,6 +104,7 @@ typedef struct {
   GPtrArray *skipped;
   gint64     next_cursor;
   gboolean   more;
+  gint64     compact_until;
 } HearthSyncPullPage;
 
 /**

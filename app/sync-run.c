@@ -7,7 +7,12 @@
 
 #include <glib/gi18n-lib.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <string.h>
+
+/* SQLite's default WAL size before a checkpoint, and the one of a pull. */
+#define HEARTH_SYNC_CHECKPOINT_PAGES 1000
+#define HEARTH_SYNC_PULL_CHECKPOINT_PAGES 50000
 
 static gint64
 store_clock (gpointer data)
@@ -176,47 +181,167 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
     }
 }
 
-static gboolean
-pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
-          GError **error)
+/* The next page, fetched on a thread of its own while the store applies
+ * the one before: the center reads a page while the device writes one.
+ * The client is used by that thread alone until it is joined. */
+typedef struct {
+  HearthSyncClient *client;
+  char *path;
+  JsonNode *reply;
+  GError *error;
+  GThread *thread;
+} Fetch;
+
+static gpointer
+fetch_main (gpointer data)
 {
-  guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, 1000) : 500;
+  Fetch *f = data;
+
+  f->reply = hearth_sync_client_call (f->client, "GET", f->path, NULL, TRUE, NULL, &f->error);
+  return NULL;
+}
+
+static Fetch *
+fetch_start (HearthSyncClient *client, char *path)
+{
+  Fetch *f = g_new0 (Fetch, 1);
+
+  f->client = client;
+  f->path = path;
+  f->thread = g_thread_new ("sync-fetch", fetch_main, f);
+  return f;
+}
+
+/* Waits for @f and frees it; its reply, or NULL with @error. */
+static JsonNode *
+fetch_finish (Fetch *f, GError **error)
+{
+  JsonNode *reply;
+
+  g_thread_join (f->thread);
+  reply = f->reply;
+  if (reply == NULL)
+    g_propagate_error (error, f->error);
+  else
+    g_clear_error (&f->error);
+  g_free (f->path);
+  g_free (f);
+  return reply;
+}
+
+/* The target of the page from @cursor (PROTOCOL.md section 8.1): a
+ * compacted pull asks with its bound until the cursor passes it, and a
+ * fresh store (cursor 0) starts one. */
+static char *
+page_path (gint64 cursor, gint64 compact_until, guint limit)
+{
+  if (cursor == 0)
+    return g_strdup_printf ("/v2/pull?cursor=0&limit=%u&compact_until=0", limit);
+  if (compact_until > cursor)
+    return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u&compact_until=%lld", (long long) cursor, limit,
+                            (long long) compact_until);
+  return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
+}
+
+/* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
+ * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
+ * with each page until the cursor passes it. While a page is applied the
+ * next one is on its way; it is asked from the cursor the page will
+ * store, and dropped if the page fails. */
+static gboolean
+pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
+            GError **error)
+{
+  guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
+  Fetch *ahead = NULL;
+  gboolean ok = FALSE;
 
   for (;;)
     {
-      g_autofree char *path = NULL;
       g_autoptr(JsonNode) reply = NULL;
       g_auto(HearthSyncPullPage) page = { 0 };
+      gint64 compact_until = 0;
+      gboolean compacting;
       guint rejected = 0;
 
       if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
-        return FALSE;
-      path = g_strdup_printf ("/v1/pull?cursor=%lld&limit=%u", (long long) r->status.cursor, limit);
-      reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
+        goto out;
+      compacting = r->status.cursor == 0 || r->status.compact_until > r->status.cursor;
+      if (ahead != NULL)
+        reply = fetch_finish (g_steal_pointer (&ahead), error);
+      else
+        {
+          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until, limit);
+          reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
+        }
       if (reply == NULL || !hearth_sync_read_pull_page (reply, r->status.cursor, &page, error))
-        return FALSE;
+        goto out;
+      /* The bound is the one asked for, or the center's choice at the start. */
+      if (compacting)
+        {
+          compact_until = page.compact_until;
+          if (compact_until < 0 || (r->status.cursor > 0 && compact_until != r->status.compact_until))
+            {
+              g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                           _("the center's reply has no valid “%s”"), "compact_until");
+              goto out;
+            }
+        }
       /* One change this version cannot read must not stop every later
        * sync: it is counted and skipped, as the store does with a change
        * it cannot apply (PROTOCOL.md section 8). */
       for (guint i = 0; i < page.skipped->len; i++)
         g_warning ("sync: skipped a change the center sent: %s", (const char *) page.skipped->pdata[i]);
       r->rejected += page.skipped->len;
+      /* The reply's tree is no longer needed: the changes are read. */
+      g_clear_pointer (&reply, json_node_unref);
+      if (page.more)
+        ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit));
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
-      if (!hearth_sync_store_apply (store, page.changes, page.next_cursor, page.more, &rejected, error) ||
+      if (!hearth_sync_store_apply_page (store, page.changes, page.next_cursor, page.more, compact_until, &rejected,
+                                         error) ||
           !hearth_sync_store_status (store, &r->status, error))
-        return FALSE;
+        goto out;
       r->pulled += page.changes->len;
       r->rejected += rejected;
       if (!page.more)
-        return TRUE;
+        {
+          ok = TRUE;
+          goto out;
+        }
       if (o->retry && g_get_monotonic_time () > o->deadline_us)
         {
           g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
                        _("the time limit passed while receiving; the next sync continues from here"));
-          return FALSE;
+          goto out;
         }
     }
+
+out:
+  if (ahead != NULL)
+    {
+      g_autoptr(JsonNode) dropped = fetch_finish (ahead, NULL);
+    }
+  return ok;
+}
+
+/* A pull writes many pages in a row: the store's WAL is checkpointed once
+ * at the end rather than every thousand pages or so, which rewrote the same
+ * pages of the database again and again (each commit stays durable in the
+ * WAL, synchronous=FULL). */
+static gboolean
+pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
+          GError **error)
+{
+  sqlite3 *db = hearth_case_store_get_db (hearth_sync_store_get_cases (store));
+  gboolean ok;
+
+  sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_PULL_CHECKPOINT_PAGES);
+  ok = pull_pages (store, client, o, r, error);
+  sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_CHECKPOINT_PAGES);
+  sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return ok;
 }
 
 /* One try: push everything, then pull everything. */
@@ -242,6 +367,7 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
 
   ok = push_all (store, client, o, r, device_id, error) && pull_all (store, client, o, r, error);
   r->wipe = hearth_sync_client_get_wipe (client);
+  r->retry_after_ms = hearth_sync_client_get_retry_after (client);
   r->clock_off = ABS (hearth_sync_client_get_time_offset (client)) > HEARTH_SYNC_CLOCK_WARNING_MS;
   /* What the exchange taught about the center's clock is kept even when
    * the run failed; a completed run also records when. */
@@ -280,7 +406,8 @@ hearth_sync_run (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSy
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
         }
-      wait_ms = hearth_sync_backoff_ms (r->attempts, rand);
+      /* An overloaded center says how long to stay away (Retry-After). */
+      wait_ms = MAX (hearth_sync_backoff_ms (r->attempts, rand), r->retry_after_ms);
       left_us = o->deadline_us - g_get_monotonic_time ();
       if (left_us <= 0 || g_cancellable_is_cancelled (o->cancellable))
         {

@@ -100,7 +100,8 @@ own_add (Own *o, HearthChange *c, GError **error)
       c->wall = g_strdup (o->wall);
     }
   o->seq++;
-  return hearth_center_txn_add_change (o->txn, HEARTH_CENTER_OWN_DEVICE, o->seq, c, o->now, error) > 0;
+  c->cursor = hearth_center_txn_add_change (o->txn, HEARTH_CENTER_OWN_DEVICE, o->seq, c, o->now, error);
+  return c->cursor > 0;
 }
 
 static gboolean
@@ -154,6 +155,7 @@ add_record (Own *o, const char *table, const char *id, const char *household, co
   for (guint i = 0; i < names->len; i++)
     {
       g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+      g_autoptr(GPtrArray) heads = g_ptr_array_new ();
 
       c->table = g_strdup (table);
       c->id = g_strdup (id);
@@ -161,7 +163,8 @@ add_record (Own *o, const char *table, const char *id, const char *household, co
       c->village = g_strdup (village);
       c->field = g_strdup (names->pdata[i]);
       c->value = g_strdup (g_hash_table_lookup (fields, names->pdata[i]));
-      if (!own_add (o, c, error) || !hearth_center_txn_set_field_state (o->txn, c, no_losers, error))
+      g_ptr_array_add (heads, c);
+      if (!own_add (o, c, error) || !hearth_center_txn_set_field_state (o->txn, c, no_losers, heads, FALSE, error))
         return FALSE;
     }
   return TRUE;

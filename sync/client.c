@@ -26,6 +26,7 @@ struct _HearthSyncClient {
   char *pinned_key;
   char *error_code;
   gboolean wipe;
+  gint64 retry_after_ms;
 };
 
 static gsize curl_users;
@@ -155,6 +156,13 @@ hearth_sync_client_get_error_code (HearthSyncClient *self)
   return self->error_code;
 }
 
+gint64
+hearth_sync_client_get_retry_after (HearthSyncClient *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->retry_after_ms;
+}
+
 gboolean
 hearth_sync_client_get_wipe (HearthSyncClient *self)
 {
@@ -180,6 +188,7 @@ typedef struct {
   gboolean too_large;
   gint64 server_time;
   gboolean have_server_time;
+  gint64 retry_after_s;
 } Reply;
 
 static size_t
@@ -202,6 +211,16 @@ on_header (char *data, size_t size, size_t n, void *user)
   Reply *r = user;
   gsize len = size * n;
 
+  /* Retry-After in seconds (RFC 9110 section 10.2.3; the center never
+   * sends the date form), bounded by the longest back-off. */
+  if (len > 12 && g_ascii_strncasecmp (data, "Retry-After:", 12) == 0)
+    {
+      g_autofree char *value = g_strstrip (g_strndup (data + 12, len - 12));
+      guint64 s;
+
+      if (g_ascii_string_to_unsigned (value, 10, 0, 300, &s, NULL))
+        r->retry_after_s = (gint64) s;
+    }
   if (len > 12 && g_ascii_strncasecmp (data, "Hearth-Time:", 12) == 0)
     {
       g_autofree char *value = g_strstrip (g_strndup (data + 12, len - 12));
@@ -305,7 +324,7 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
 {
   g_autofree char *url = g_strconcat (self->base_url, path, NULL);
   g_autoptr(GByteArray) reply_body = g_byte_array_new ();
-  Reply reply = { reply_body, FALSE, 0, FALSE };
+  Reply reply = { reply_body, FALSE, 0, FALSE, 0 };
   struct curl_slist *headers = NULL;
   gint64 sent_at, received_at;
   long status = 0;
@@ -382,6 +401,7 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
 
   if (reply.have_server_time)
     self->offset_ms = reply.server_time - (sent_at + received_at) / 2;
+  self->retry_after_ms = status >= 500 ? reply.retry_after_s * 1000 : 0;
   if (reply.too_large)
     {
       g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
@@ -408,6 +428,7 @@ hearth_sync_client_call (HearthSyncClient *self, const char *method, const char 
 
   g_clear_pointer (&self->error_code, g_free);
   self->wipe = FALSE;
+  self->retry_after_ms = 0;
   if (body != NULL)
     {
       g_autofree char *text = json_to_string (body, FALSE);

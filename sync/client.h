@@ -166,6 +166,15 @@ JsonNode *hearth_sync_parse_reply (const char  *body,
  */
 const char *hearth_sync_client_get_error_code (HearthSyncClient *client);
 
+/**
+ * hearth_sync_client_get_retry_after:
+ *
+ * Returns: how long (ms) the center's last 5xx answer asked the device to
+ *   wait (its Retry-After, PROTOCOL.md section 3; at most 5 minutes), 0
+ *   when it did not.
+ */
+gint64 hearth_sync_client_get_retry_after (HearthSyncClient *client);
+
 /** hearth_sync_client_get_wipe: Returns: whether the last refusal told the device to wipe. */
 gboolean hearth_sync_client_get_wipe (HearthSyncClient *client);
 
