@@ -100,8 +100,18 @@ registry_text (const char *path, GError **error)
                    HEARTH_REGISTRY_MAX_BYTES);
       return NULL;
     }
+  /* A byte order mark says UTF-8, which must then hold, NULs refused as
+   * below (g_strndup() would end the text at one unseen). */
   if (len >= 3 && memcmp (raw, "\xef\xbb\xbf", 3) == 0)
-    return g_strndup (raw + 3, len - 3);
+    {
+      if (!g_utf8_validate (raw + 3, (gssize) (len - 3), NULL))
+        {
+          g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                       _("the registry is neither UTF-8 nor GB18030 text"));
+          return NULL;
+        }
+      return g_strndup (raw + 3, len - 3);
+    }
   if (g_utf8_validate (raw, (gssize) len, NULL))
     return g_steal_pointer (&raw);
   {

@@ -29,8 +29,11 @@ hearth_id_number_check (const char *text, char **normalised, char **birth_date, 
   month = (id[10] - '0') * 10 + (id[11] - '0');
   day = (id[12] - '0') * 10 + (id[13] - '0');
   now = g_date_time_new_now_local ();
+  /* Not in the future: later this year is (a year compared alone let
+   * December through in November). */
   if (year < 1850 || month < 1 || month > 12 || day < 1 || !g_date_valid_dmy (day, month, year) ||
-      year > g_date_time_get_year (now))
+      year * 10000 + month * 100 + day > g_date_time_get_year (now) * 10000 + g_date_time_get_month (now) * 100 +
+                                         g_date_time_get_day_of_month (now))
     return g_strdup (_("the birth date in the ID number is not a real date"));
   if (checks[sum % 11] != id[17])
     return g_strdup_printf (_("the check character of the ID number should be %c"), checks[sum % 11]);

@@ -7,7 +7,9 @@
  * Invariant: for every field with edits in field_edits, field_versions
  * holds the merge's winner (its version, its parents as base_hlc), the
  * record's column holds the winner's value once the record exists, and
- * conflicts holds exactly the merge's losers as open rows. Local writes
+ * conflicts holds exactly the merge's losers as open rows; but for a field
+ * whose winner's value its table refuses (a CHECK): that field keeps what
+ * it held, and the refusal is in sync_apply_errors, on every tablet alike. Local writes
  * keep it (the case store's write stamps the winner; an edit over an open
  * conflict recomputes), pulled edits and clamps restore it by recomputing
  * each field they touch. Since the merge depends only on the set of edits,
@@ -62,6 +64,24 @@ edit_set_clear (EditSet *set)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EditSet, edit_set_clear)
+
+static void
+edit_set_free (gpointer data)
+{
+  edit_set_clear (data);
+  g_free (data);
+}
+
+/* Adds an edit to a loaded set (it was just inserted into field_edits);
+ * the set keeps @row. */
+static void
+edit_set_add (EditSet *set, EditRow *row)
+{
+  HearthFieldEdit e = { row->hlc, (const char *const *) row->parents, g_strv_length (row->parents), row->value };
+
+  g_ptr_array_add (set->rows, row);
+  g_array_append_val (set->edits, e);
+}
 
 static gboolean
 load_edits (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set, GError **error)
@@ -218,32 +238,39 @@ write_conflicts (sqlite3 *db, const char *table, const char *id, const char *fie
   return TRUE;
 }
 
-gboolean
-hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, const char *field, const char *now,
-                             const char *resolved_by, gboolean *exists_out, GError **error)
+/* Writes the merge of a loaded edit set to field_versions (the winner's
+ * version and parents) and conflicts (only when the set has two edits or
+ * more: a field with one edit never had two heads, and edits are never
+ * removed; a first pull is mostly these). */
+static gboolean
+store_merge (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set,
+             const HearthFieldMerge *merge, const char *now, const char *resolved_by, GError **error)
 {
-  g_auto(EditSet) set = { 0 };
+  g_autofree char *base = g_strjoinv (" ", row_of (set, merge->winner)->parents);
+
+  return run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
+                  "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
+              error, 5, table, id, field, merge->winner->hlc, base) &&
+         (set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error));
+}
+
+/* hearth_sync_recompute_field() over a set already loaded. */
+static gboolean
+recompute_loaded (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set, const char *now,
+                  const char *resolved_by, gboolean *exists_out, GError **error)
+{
   HearthFieldMerge merge = { 0 };
-  g_autofree char *base = NULL;
   g_autofree char *current = NULL;
   gboolean exists = FALSE, ok;
 
   if (exists_out != NULL)
     *exists_out = FALSE;
-  if (!load_edits (db, table, id, field, &set, error))
-    return FALSE;
-  if (set.edits->len == 0)
+  if (set->edits->len == 0)
     return TRUE;
-  if (!merge_set (&set, &merge, error))
+  if (!merge_set (set, &merge, error))
     return FALSE;
-  base = g_strjoinv (" ", row_of (&set, merge.winner)->parents);
-  ok = run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
-                "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
-            error, 5, table, id, field, merge.winner->hlc, base) &&
-       /* A field with one edit never had two heads: no conflict to open or
-        * close (edits are never removed). A first pull is mostly these. */
-       (set.edits->len == 1 || write_conflicts (db, table, id, field, &set, &merge, now, resolved_by, error)) &&
+  ok = store_merge (db, table, id, field, set, &merge, now, resolved_by, error) &&
        hearth_sync_column_value (db, table, id, field, &exists, &current, error);
   if (ok && exists && g_strcmp0 (current, merge.winner->value) != 0)
     {
@@ -258,10 +285,25 @@ hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, con
   return ok;
 }
 
-/* Creates the record from its fields' winners once every required column
- * has one; before that it stays in field_edits only. */
+gboolean
+hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, const char *field, const char *now,
+                             const char *resolved_by, gboolean *exists_out, GError **error)
+{
+  g_auto(EditSet) set = { 0 };
+
+  if (exists_out != NULL)
+    *exists_out = FALSE;
+  return load_edits (db, table, id, field, &set, error) &&
+         recompute_loaded (db, table, id, field, &set, now, resolved_by, exists_out, error);
+}
+
+/* A record this store does not have yet: each field with edits is merged
+ * once, the fields a page touched (@touched: field → its EditSet, loaded)
+ * have their merge stored, and the record is created from the winners
+ * once every required column has one; before that it stays in
+ * field_edits only. */
 static gboolean
-materialize (sqlite3 *db, const char *table, const char *id, const char *now, GError **error)
+materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched, const char *now, GError **error)
 {
   g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
@@ -290,19 +332,30 @@ materialize (sqlite3 *db, const char *table, const char *id, const char *now, GE
       if (!g_hash_table_contains (have, required->pdata[i]))
         complete = FALSE;
   }
-  if (!complete || fields->len == 0)
-    return TRUE;
 
   for (guint i = 0; i < fields->len; i++)
     {
-      g_auto(EditSet) set = { 0 };
+      g_auto(EditSet) loaded = { 0 };
+      EditSet *set = g_hash_table_lookup (touched, fields->pdata[i]);
       HearthFieldMerge merge = { 0 };
+      gboolean ok;
 
-      if (!load_edits (db, table, id, fields->pdata[i], &set, error) || !merge_set (&set, &merge, error))
+      /* An untouched field of an incomplete record has nothing new. */
+      if (!complete && set == NULL)
+        continue;
+      if (set == NULL && !load_edits (db, table, id, fields->pdata[i], &loaded, error))
         return FALSE;
+      if (!merge_set (set != NULL ? set : &loaded, &merge, error))
+        return FALSE;
+      ok = set == NULL || store_merge (db, table, id, fields->pdata[i], set, &merge, now, NULL, error);
       g_ptr_array_add (values, g_strdup (merge.winner->value));
       g_ptr_array_unref (merge.losers);
+      if (!ok)
+        return FALSE;
     }
+  if (!complete || fields->len == 0)
+    return TRUE;
+
   g_string_printf (sql, "INSERT INTO \"%s\" (id", table);
   if (times)
     g_string_append (sql, ", created_at, updated_at");
@@ -420,7 +473,7 @@ typedef struct {
   char *table;
   char *id;
   GPtrArray *fields;
-  GHashTable *seen;
+  GHashTable *sets;   /* field → EditSet: its edits, loaded once a page */
   gint64 cursor;
 } Touched;
 
@@ -432,7 +485,7 @@ touched_free (gpointer data)
   g_free (t->table);
   g_free (t->id);
   g_ptr_array_unref (t->fields);
-  g_hash_table_unref (t->seen);
+  g_hash_table_unref (t->sets);
   g_free (t);
 }
 
@@ -441,11 +494,16 @@ typedef struct {
   GHashTable *index;  /* "table id" → Touched */
 } TouchedSet;
 
-static void
-touch (TouchedSet *touched, const HearthChange *c)
+/* The edit set of @c's field as this store holds it, loaded the first
+ * time the page touches the field and kept up to date by apply_edit():
+ * the merge reads it from memory. Returns NULL with @error when the store
+ * fails. */
+static EditSet *
+touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
 {
   g_autofree char *key = g_strdup_printf ("%s %s", c->table, c->id);
   Touched *t = g_hash_table_lookup (touched->index, key);
+  EditSet *set;
 
   if (t == NULL)
     {
@@ -453,17 +511,27 @@ touch (TouchedSet *touched, const HearthChange *c)
       t->table = g_strdup (c->table);
       t->id = g_strdup (c->id);
       t->fields = g_ptr_array_new_with_free_func (g_free);
-      t->seen = g_hash_table_new (g_str_hash, g_str_equal);
+      t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
       g_ptr_array_add (touched->order, t);
       g_hash_table_insert (touched->index, g_steal_pointer (&key), t);
     }
   t->cursor = c->cursor;
-  if (!g_hash_table_contains (t->seen, c->field))
+  set = g_hash_table_lookup (t->sets, c->field);
+  if (set == NULL)
     {
       char *field = g_strdup (c->field);
+
+      set = g_new0 (EditSet, 1);
+      if (!load_edits (db, c->table, c->id, c->field, set, error))
+        {
+          edit_set_free (set);
+          g_free (field);
+          return NULL;
+        }
       g_ptr_array_add (t->fields, field);
-      g_hash_table_add (t->seen, field);
+      g_hash_table_insert (t->sets, field, set);
     }
+  return set;
 }
 
 G_GNUC_PRINTF (2, 3) static gboolean
@@ -493,9 +561,9 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
   g_autoptr(GPtrArray) parents = g_ptr_array_new ();
   g_autoptr(GString) joined = g_string_new (NULL);
   const char *value = c->value != NULL ? c->value : "";
-  sqlite3_stmt *st = NULL;
   HearthHlc version;
-  int rc;
+  EditSet *set;
+  EditRow *row;
 
   if (!hearth_sync_is_edit_table (c->table) || c->field == NULL || !hearth_sync_is_field (db, c->table, c->field))
     return refuse (error, _("%s has no field “%s”"), c->table, c->field != NULL ? c->field : "");
@@ -525,36 +593,36 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
         }
     }
 
-  if ((st = hearth_sync_prepare (db, "SELECT parents, value FROM field_edits WHERE record_table = ? AND record_id = ? "
-                              "AND field = ? AND hlc = ?")) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, c->field, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, c->hlc, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
+  /* The field's edits, from memory after the first of the page. */
+  set = touch (db, touched, c, error);
+  if (set == NULL)
+    return FALSE;
+  for (guint r = 0; r < set->rows->len; r++)
     {
-      g_auto(GStrv) stored = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 0));
-      gboolean same = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), value) == 0 &&
-                      g_strv_length (stored) == parents->len;
+      EditRow *stored = set->rows->pdata[r];
+      gboolean same;
 
-      for (guint i = 0; same && stored[i] != NULL; i++)
-        same = g_ptr_array_find_with_equal_func (parents, stored[i], g_str_equal, NULL);
-      hearth_sync_finish (st);
+      if (strcmp (stored->hlc, c->hlc) != 0)
+        continue;
+      same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == parents->len;
+      for (guint i = 0; same && stored->parents[i] != NULL; i++)
+        same = g_ptr_array_find_with_equal_func (parents, stored->parents[i], g_str_equal, NULL);
       if (!same)
         return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, c->field,
                        c->id, c->hlc);
       return TRUE;  /* delivered again: nothing changes */
     }
-  hearth_sync_finish (st);
-  if (rc != SQLITE_DONE)
-    return hearth_sync_sql_failed (db, error);
   if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
             error, 7, c->table, c->id, c->field, c->hlc, joined->str, value, c->wall != NULL ? c->wall : ""))
     return FALSE;
-  touch (touched, c);
+  row = g_new0 (EditRow, 1);
+  row->hlc = g_strdup (c->hlc);
+  row->value = g_strdup (value);
+  /* field_edits.origin: the device, after the version's time and counter. */
+  row->origin = g_strdup (strlen (c->hlc) > 25 ? c->hlc + 25 : "");
+  row->parents = hearth_sync_split_versions (joined->str);
+  edit_set_add (set, row);
   return TRUE;
 }
 
@@ -616,6 +684,35 @@ apply_audit (sqlite3 *db, const char *device_id, const HearthChange *c, GError *
               values[7] != NULL ? values[7] : "", values[8], values[9]);
 }
 
+/* What an insert that leaves @column out stores in it: its default (the
+ * schema's are constants), or NULL. */
+static char *
+column_default (sqlite3 *db, const char *table, const char *column)
+{
+  g_autofree char *expr = NULL;
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT dflt_value FROM pragma_table_info (?1) WHERE name = ?2", -1, &st, NULL)
+      == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, column, -1, SQLITE_STATIC);
+      if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+        expr = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    }
+  sqlite3_finalize (st);
+  if (expr == NULL)
+    return NULL;
+  sql = g_strdup_printf ("SELECT %s", expr);
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step (st) == SQLITE_ROW &&
+      sqlite3_column_text (st, 0) != NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return value;
+}
+
 /* A submission or review: inserted once, never overwritten (PROTOCOL.md
  * section 6.2). */
 static gboolean
@@ -647,10 +744,23 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
     {
       gboolean same = TRUE;
 
+      /* A column the change leaves out holds what the insert gave it: the
+       * same change delivered again is the same content. */
       for (int i = 0; i < sqlite3_column_count (st) && same; i++)
-        if (!g_str_equal (sqlite3_column_name (st, i), "id"))
-          same = g_strcmp0 ((const char *) sqlite3_column_text (st, i),
-                            g_hash_table_lookup (c->fields, sqlite3_column_name (st, i))) == 0;
+        {
+          const char *name = sqlite3_column_name (st, i);
+          const char *stored = (const char *) sqlite3_column_text (st, i);
+
+          if (g_str_equal (name, "id"))
+            continue;
+          if (g_hash_table_contains (c->fields, name))
+            same = g_strcmp0 (stored, g_hash_table_lookup (c->fields, name)) == 0;
+          else
+            {
+              g_autofree char *dflt = column_default (db, c->table, name);
+              same = g_strcmp0 (stored, dflt) == 0;
+            }
+        }
       hearth_sync_finish (st);
       if (!same)
         return refuse (error, _("%s %s was recorded with other content"), c->table, c->id);
@@ -757,20 +867,42 @@ recoverable (const GError *error)
   return g_error_matches (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
 }
 
+/* One step of recomputing @t in a savepoint of its own: @field (its
+ * version, value and conflicts), or with %NULL creating the record. A
+ * value its table refuses sets that step aside, recorded, and no other:
+ * the record's other fields take their winners whatever edits a page
+ * brought together, as on a tablet whose pages split them otherwise. */
 static gboolean
-recompute_record (sqlite3 *db, Touched *t, const char *now, GError **error)
+recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, guint *rejected, GError **error)
 {
-  gboolean exists = TRUE;
+  g_autoptr(GError) local = NULL;
+  gboolean ok;
 
-  for (guint i = 0; i < t->fields->len; i++)
-    if (!hearth_sync_recompute_field (db, t->table, t->id, t->fields->pdata[i], now, NULL, &exists, error))
-      return FALSE;
-  return exists || materialize (db, t->table, t->id, now, error);
+  if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
+    return FALSE;
+  ok = field != NULL ? recompute_loaded (db, t->table, t->id, field, g_hash_table_lookup (t->sets, field), now, NULL,
+                                         NULL, &local)
+                     : materialize (db, t->table, t->id, t->sets, now, &local);
+  if (!ok)
+    {
+      hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
+      if (!recoverable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (!note_rejected (db, t->table, t->id, field, NULL, t->cursor, local->message, now, error))
+        return FALSE;
+      (*rejected)++;
+    }
+  return hearth_sync_exec (db, "RELEASE sync_record", error);
 }
 
-gboolean
-hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more,
-                         guint *n_rejected, GError **error)
+/* @set_compact: whether @compact_until is stored with the page (a version
+ * 2 page) or the stored bound left as it is. */
+static gboolean
+apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more, gboolean set_compact,
+            gint64 compact_until, guint *n_rejected, GError **error)
 {
   HearthCaseStore *cases;
   sqlite3 *db;
@@ -804,11 +936,15 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
       gboolean same = FALSE;
 
       if (sqlite3_prepare_v2 (db, "SELECT (SELECT value FROM sync_state WHERE key = 'cursor') IS ?1 AND "
-                                  "(SELECT value FROM sync_state WHERE key = 'pull_more') IS ?2",
+                                  "(SELECT value FROM sync_state WHERE key = 'pull_more') IS ?2 AND "
+                                  "(NOT ?3 OR coalesce ((SELECT value FROM sync_state WHERE key = 'compact_until'), 0) "
+                                  "IS (CASE WHEN ?4 > ?1 THEN ?4 ELSE 0 END))",
                               -1, &st, NULL) == SQLITE_OK)
         {
           sqlite3_bind_int64 (st, 1, next_cursor);
           sqlite3_bind_int (st, 2, more ? 1 : 0);
+          sqlite3_bind_int (st, 3, set_compact);
+          sqlite3_bind_int64 (st, 4, compact_until);
           same = sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int (st, 0) == 1;
         }
       sqlite3_finalize (st);
@@ -825,13 +961,13 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
   /* Pulled changes are not this device's: the outbox triggers skip them. */
   if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))
     goto failed;
+  /* Each change writes one row at most, and a statement that fails
+   * leaves nothing behind: no savepoint per change is needed. */
   for (guint i = 0; i < changes->len; i++)
     {
       const HearthChange *c = changes->pdata[i];
       g_autoptr(GError) local = NULL;
 
-      if (!hearth_sync_exec (db, "SAVEPOINT sync_change", error))
-        goto failed;
       if (apply_change (db, device_id, c, &touched, now, latest_ms, &local))
         {
           if (c->kind == HEARTH_CHANGE_EDIT && g_strcmp0 (c->hlc, newest) > 0)
@@ -842,7 +978,6 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
         }
       else
         {
-          hearth_sync_exec (db, "ROLLBACK TO sync_change", NULL);
           if (!recoverable (local))
             {
               g_propagate_error (error, g_steal_pointer (&local));
@@ -852,30 +987,24 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
             goto failed;
           rejected++;
         }
-      if (!hearth_sync_exec (db, "RELEASE sync_change", error))
-        goto failed;
     }
   for (guint i = 0; i < touched.order->len; i++)
     {
       Touched *t = touched.order->pdata[i];
-      g_autoptr(GError) local = NULL;
+      g_autofree char *ignored = NULL;
+      gboolean exists = FALSE;
 
-      if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
+      if (!hearth_sync_column_value (db, t->table, t->id, "id", &exists, &ignored, error))
         goto failed;
-      if (!recompute_record (db, t, now, &local))
+      if (!exists)
         {
-          hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
-          if (!recoverable (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              goto failed;
-            }
-          if (!note_rejected (db, t->table, t->id, NULL, NULL, t->cursor, local->message, now, error))
+          if (!recompute_step (db, t, NULL, now, &rejected, error))
             goto failed;
-          rejected++;
+          continue;
         }
-      if (!hearth_sync_exec (db, "RELEASE sync_record", error))
-        goto failed;
+      for (guint f = 0; f < t->fields->len; f++)
+        if (!recompute_step (db, t, t->fields->pdata[f], now, &rejected, error))
+          goto failed;
     }
   /* Whatever this device writes next is ordered after what it has seen. */
   if (newest != NULL && !hearth_case_store_receive_hlc (cases, newest, error))
@@ -884,6 +1013,17 @@ hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_
       !run (db, "INSERT INTO sync_state (key, value) VALUES ('pull_more', CAST (? AS INTEGER)) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error, 1, more ? "1" : "0") ||
       !hearth_sync_exec (db, "DELETE FROM sync_state WHERE key = 'applying'", error))
+    goto failed;
+  /* The bound matters while the cursor is below it (PROTOCOL.md 8.1). */
+  if (set_compact && compact_until > next_cursor)
+    {
+      g_autofree char *bound = g_strdup_printf ("%" G_GINT64_FORMAT, compact_until);
+
+      if (!run (db, "INSERT INTO sync_state (key, value) VALUES ('compact_until', CAST (? AS INTEGER)) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error, 1, bound))
+        goto failed;
+    }
+  else if (set_compact && !hearth_sync_exec (db, "DELETE FROM sync_state WHERE key = 'compact_until'", error))
     goto failed;
   ok = hearth_sync_tx_commit (&tx, error);
   if (ok && n_rejected != NULL)
@@ -897,4 +1037,20 @@ out:
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);
   return ok;
+}
+
+gboolean
+hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more,
+                         guint *n_rejected, GError **error)
+{
+  return apply_page (self, changes, next_cursor, more, FALSE, 0, n_rejected, error);
+}
+
+gboolean
+hearth_sync_store_apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more,
+                              gint64 compact_until, guint *n_rejected, GError **error)
+{
+  if (compact_until < 0)
+    return refuse (error, _("the compaction bound %lld is negative"), (long long) compact_until);
+  return apply_page (self, changes, next_cursor, more, TRUE, compact_until, n_rejected, error);
 }

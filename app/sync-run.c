@@ -3,10 +3,16 @@
 
 #include "sync-run.h"
 #include "sign.h"
+#include "sync-reply.h"
 
 #include <glib/gi18n-lib.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <string.h>
+
+/* SQLite's default WAL size before a checkpoint, and the one of a pull. */
+#define HEARTH_SYNC_CHECKPOINT_PAGES 1000
+#define HEARTH_SYNC_PULL_CHECKPOINT_PAGES 50000
 
 static gint64
 store_clock (gpointer data)
@@ -34,34 +40,6 @@ make_client (HearthSyncStore *store, const char *url, const HearthSyncRunOptions
   return client;
 }
 
-static gboolean
-protocol_error (GError **error, const char *what)
-{
-  g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL, _("the center's reply has no valid “%s”"), what);
-  return FALSE;
-}
-
-static const char *
-string_member (JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-static gboolean
-int_member (JsonObject *o, const char *name, gint64 *out)
-{
-  JsonNode *n = json_object_get_member (o, name);
-
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
-    return FALSE;
-  *out = json_node_get_int (n);
-  return TRUE;
-}
-
 gboolean
 hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *code, const char *device_name,
                    const HearthSyncRunOptions *options, HearthSyncEnrolment **enrolment_out, GError **error)
@@ -76,8 +54,6 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
   g_autofree char *public_b64 = NULL;
   g_autoptr(HearthSyncEnrolment) existing = NULL;
   guint8 public_key[HEARTH_SIGN_PUBLIC_KEY_BYTES];
-  JsonObject *o;
-  JsonArray *scope;
   const char *device_id;
 
   existing = hearth_sync_store_get_enrolment (store, &not_enrolled);
@@ -117,34 +93,9 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
   reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
   if (reply == NULL)
     return FALSE;
-  if (!JSON_NODE_HOLDS_OBJECT (reply))
-    return protocol_error (error, "enrolment");
-  o = json_node_get_object (reply);
-  enrolment = g_new0 (HearthSyncEnrolment, 1);
-  enrolment->center_url = g_strdup (center_url);
-  enrolment->user = g_strdup (string_member (o, "user"));
-  enrolment->role = g_strdup (string_member (o, "role"));
-  enrolment->county = g_strdup (string_member (o, "county"));
-  enrolment->county_public_key = g_strdup (string_member (o, "county_public_key"));
-  if (enrolment->user == NULL)
-    return protocol_error (error, "user");
-  if (enrolment->role == NULL)
-    return protocol_error (error, "role");
-  if (enrolment->county == NULL)
-    return protocol_error (error, "county");
-  if (g_strcmp0 (string_member (o, "device_id"), device_id) != 0)
-    return protocol_error (error, "device_id");
-  if (!json_object_has_member (o, "scope") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "scope")))
-    return protocol_error (error, "scope");
-  scope = json_object_get_array_member (o, "scope");
-  enrolment->scope = g_new0 (char *, json_array_get_length (scope) + 1);
-  for (guint i = 0; i < json_array_get_length (scope); i++)
-    {
-      JsonNode *n = json_array_get_element (scope, i);
-      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-        return protocol_error (error, "scope");
-      enrolment->scope[i] = g_strdup (json_node_get_string (n));
-    }
+  enrolment = hearth_sync_read_enrolment (reply, center_url, device_id, error);
+  if (enrolment == NULL)
+    return FALSE;
   /* A store sealed to a county key already belongs to that county: a
    * center of another county is the wrong one (or an impostor), and must
    * not become the store's center or its recovery key. */
@@ -186,10 +137,8 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       g_autoptr(JsonBuilder) b = NULL;
       g_autoptr(JsonNode) body = NULL;
       g_autoptr(JsonNode) reply = NULL;
-      g_autoptr(GArray) refused = g_array_new (FALSE, TRUE, sizeof (HearthSyncRefusal));
-      g_autoptr(GArray) clamped = g_array_new (FALSE, TRUE, sizeof (HearthSyncClamp));
-      JsonObject *o2;
-      gint64 acked, before = r->status.acked_seq;
+      g_auto(HearthSyncPushReply) ack = { 0 };
+      gint64 before = r->status.acked_seq;
 
       if (batch == NULL)
         return FALSE;
@@ -210,51 +159,17 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       body = json_builder_get_root (b);
 
       reply = hearth_sync_client_call (client, "POST", "/v1/push", body, TRUE, NULL, error);
-      if (reply == NULL)
+      if (reply == NULL ||
+          !hearth_sync_read_push_reply (reply, ((HearthChange *) batch->pdata[0])->seq,
+                                        ((HearthChange *) batch->pdata[batch->len - 1])->seq, &ack, error))
         return FALSE;
-      if (!JSON_NODE_HOLDS_OBJECT (reply))
-        return protocol_error (error, "acked");
-      o2 = json_node_get_object (reply);
-      /* Never past what this batch carried: an acknowledgement of changes
-       * not sent would let them go unsent. */
-      if (!int_member (o2, "acked", &acked) || acked < ((HearthChange *) batch->pdata[0])->seq - 1 ||
-          acked > ((HearthChange *) batch->pdata[batch->len - 1])->seq)
-        return protocol_error (error, "acked");
-      if (json_object_has_member (o2, "refused") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o2, "refused")))
-        {
-          JsonArray *a = json_object_get_array_member (o2, "refused");
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            {
-              JsonNode *n = json_array_get_element (a, i);
-              HearthSyncRefusal f = { 0 };
-              if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &f.seq) ||
-                  f.seq < ((HearthChange *) batch->pdata[0])->seq || f.seq > acked)
-                return protocol_error (error, "refused");
-              f.code = string_member (json_node_get_object (n), "code");
-              f.message = string_member (json_node_get_object (n), "message");
-              g_array_append_val (refused, f);
-            }
-        }
-      if (json_object_has_member (o2, "clamped") && JSON_NODE_HOLDS_ARRAY (json_object_get_member (o2, "clamped")))
-        {
-          JsonArray *a = json_object_get_array_member (o2, "clamped");
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            {
-              JsonNode *n = json_array_get_element (a, i);
-              HearthSyncClamp c = { 0 };
-              if (!JSON_NODE_HOLDS_OBJECT (n) || !int_member (json_node_get_object (n), "seq", &c.seq) ||
-                  (c.hlc = string_member (json_node_get_object (n), "hlc")) == NULL ||
-                  c.seq < ((HearthChange *) batch->pdata[0])->seq || c.seq > acked)
-                return protocol_error (error, "clamped");
-              g_array_append_val (clamped, c);
-            }
-        }
-      if (!hearth_sync_store_acknowledge (store, acked, (HearthSyncRefusal *) (gpointer) refused->data, refused->len,
-                                          (HearthSyncClamp *) (gpointer) clamped->data, clamped->len, error) ||
+      if (!hearth_sync_store_acknowledge (store, ack.acked, (HearthSyncRefusal *) (gpointer) ack.refused->data,
+                                          ack.refused->len, (HearthSyncClamp *) (gpointer) ack.clamped->data,
+                                          ack.clamped->len, error) ||
           !hearth_sync_store_status (store, &r->status, error))
         return FALSE;
       r->pushed += MAX (0, r->status.acked_seq - before);
-      r->refused += refused->len;
+      r->refused += ack.refused->len;
       if (r->status.acked_seq <= before)
         {
           /* The center acknowledged nothing new: asking again would loop. */
@@ -266,77 +181,167 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
     }
 }
 
-static gboolean
-pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
-          GError **error)
+/* The next page, fetched on a thread of its own while the store applies
+ * the one before: the center reads a page while the device writes one.
+ * The client is used by that thread alone until it is joined. */
+typedef struct {
+  HearthSyncClient *client;
+  char *path;
+  JsonNode *reply;
+  GError *error;
+  GThread *thread;
+} Fetch;
+
+static gpointer
+fetch_main (gpointer data)
 {
-  guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, 1000) : 500;
+  Fetch *f = data;
+
+  f->reply = hearth_sync_client_call (f->client, "GET", f->path, NULL, TRUE, NULL, &f->error);
+  return NULL;
+}
+
+static Fetch *
+fetch_start (HearthSyncClient *client, char *path)
+{
+  Fetch *f = g_new0 (Fetch, 1);
+
+  f->client = client;
+  f->path = path;
+  f->thread = g_thread_new ("sync-fetch", fetch_main, f);
+  return f;
+}
+
+/* Waits for @f and frees it; its reply, or NULL with @error. */
+static JsonNode *
+fetch_finish (Fetch *f, GError **error)
+{
+  JsonNode *reply;
+
+  g_thread_join (f->thread);
+  reply = f->reply;
+  if (reply == NULL)
+    g_propagate_error (error, f->error);
+  else
+    g_clear_error (&f->error);
+  g_free (f->path);
+  g_free (f);
+  return reply;
+}
+
+/* The target of the page from @cursor (PROTOCOL.md section 8.1): a
+ * compacted pull asks with its bound until the cursor passes it, and a
+ * fresh store (cursor 0) starts one. */
+static char *
+page_path (gint64 cursor, gint64 compact_until, guint limit)
+{
+  if (cursor == 0)
+    return g_strdup_printf ("/v2/pull?cursor=0&limit=%u&compact_until=0", limit);
+  if (compact_until > cursor)
+    return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u&compact_until=%lld", (long long) cursor, limit,
+                            (long long) compact_until);
+  return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
+}
+
+/* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
+ * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
+ * with each page until the cursor passes it. While a page is applied the
+ * next one is on its way; it is asked from the cursor the page will
+ * store, and dropped if the page fails. */
+static gboolean
+pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
+            GError **error)
+{
+  guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
+  Fetch *ahead = NULL;
+  gboolean ok = FALSE;
 
   for (;;)
     {
-      g_autofree char *path = NULL;
       g_autoptr(JsonNode) reply = NULL;
-      g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
-      JsonObject *page;
-      JsonArray *a;
-      gint64 next_cursor;
-      gboolean more;
+      g_auto(HearthSyncPullPage) page = { 0 };
+      gint64 compact_until = 0;
+      gboolean compacting;
       guint rejected = 0;
 
       if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
-        return FALSE;
-      path = g_strdup_printf ("/v1/pull?cursor=%lld&limit=%u", (long long) r->status.cursor, limit);
-      reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
-      if (reply == NULL)
-        return FALSE;
-      if (!JSON_NODE_HOLDS_OBJECT (reply))
-        return protocol_error (error, "changes");
-      page = json_node_get_object (reply);
-      if (!json_object_has_member (page, "changes") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (page, "changes")))
-        return protocol_error (error, "changes");
-      more = json_object_get_boolean_member_with_default (page, "more", FALSE);
-      a = json_object_get_array_member (page, "changes");
-      /* Backwards only as the center's end, below this cursor (a center
-       * restored from a backup): an empty last page. */
-      if (!int_member (page, "next_cursor", &next_cursor) || next_cursor < 0 ||
-          (next_cursor < r->status.cursor && (more || json_array_get_length (a) > 0)))
-        return protocol_error (error, "next_cursor");
-      for (guint i = 0; i < json_array_get_length (a); i++)
+        goto out;
+      compacting = r->status.cursor == 0 || r->status.compact_until > r->status.cursor;
+      if (ahead != NULL)
+        reply = fetch_finish (g_steal_pointer (&ahead), error);
+      else
         {
-          g_autofree char *where = g_strdup_printf ("changes[%u]", i);
-          g_autoptr(GError) unreadable = NULL;
-          HearthChange *c = hearth_change_from_json (json_array_get_element (a, i), where, &unreadable);
-
-          /* One change this version cannot read must not stop every later
-           * sync: it is counted and skipped, as the store does with a change
-           * it cannot apply (PROTOCOL.md section 8). */
-          if (c == NULL)
-            {
-              g_warning ("sync: skipped a change the center sent: %s", unreadable->message);
-              r->rejected++;
-              continue;
-            }
-          g_ptr_array_add (changes, c);
+          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until, limit);
+          reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
         }
-      /* A page that says "more" must move on, or the pull would never end. */
-      if (more && next_cursor <= r->status.cursor)
-        return protocol_error (error, "next_cursor");
+      if (reply == NULL || !hearth_sync_read_pull_page (reply, r->status.cursor, &page, error))
+        goto out;
+      /* The bound is the one asked for, or the center's choice at the start. */
+      if (compacting)
+        {
+          compact_until = page.compact_until;
+          if (compact_until < 0 || (r->status.cursor > 0 && compact_until != r->status.compact_until))
+            {
+              g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                           _("the center's reply has no valid “%s”"), "compact_until");
+              goto out;
+            }
+        }
+      /* One change this version cannot read must not stop every later
+       * sync: it is counted and skipped, as the store does with a change
+       * it cannot apply (PROTOCOL.md section 8). */
+      for (guint i = 0; i < page.skipped->len; i++)
+        g_warning ("sync: skipped a change the center sent: %s", (const char *) page.skipped->pdata[i]);
+      r->rejected += page.skipped->len;
+      /* The reply's tree is no longer needed: the changes are read. */
+      g_clear_pointer (&reply, json_node_unref);
+      if (page.more)
+        ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit));
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
-      if (!hearth_sync_store_apply (store, changes, next_cursor, more, &rejected, error) ||
+      if (!hearth_sync_store_apply_page (store, page.changes, page.next_cursor, page.more, compact_until, &rejected,
+                                         error) ||
           !hearth_sync_store_status (store, &r->status, error))
-        return FALSE;
-      r->pulled += changes->len;
+        goto out;
+      r->pulled += page.changes->len;
       r->rejected += rejected;
-      if (!more)
-        return TRUE;
+      if (!page.more)
+        {
+          ok = TRUE;
+          goto out;
+        }
       if (o->retry && g_get_monotonic_time () > o->deadline_us)
         {
           g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
                        _("the time limit passed while receiving; the next sync continues from here"));
-          return FALSE;
+          goto out;
         }
     }
+
+out:
+  if (ahead != NULL)
+    {
+      g_autoptr(JsonNode) dropped = fetch_finish (ahead, NULL);
+    }
+  return ok;
+}
+
+/* A pull writes many pages in a row: the store's WAL is checkpointed once
+ * at the end rather than every thousand pages or so, which rewrote the same
+ * pages of the database again and again (each commit stays durable in the
+ * WAL, synchronous=FULL). */
+static gboolean
+pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
+          GError **error)
+{
+  sqlite3 *db = hearth_case_store_get_db (hearth_sync_store_get_cases (store));
+  gboolean ok;
+
+  sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_PULL_CHECKPOINT_PAGES);
+  ok = pull_pages (store, client, o, r, error);
+  sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_CHECKPOINT_PAGES);
+  sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return ok;
 }
 
 /* One try: push everything, then pull everything. */
@@ -362,6 +367,7 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
 
   ok = push_all (store, client, o, r, device_id, error) && pull_all (store, client, o, r, error);
   r->wipe = hearth_sync_client_get_wipe (client);
+  r->retry_after_ms = hearth_sync_client_get_retry_after (client);
   r->clock_off = ABS (hearth_sync_client_get_time_offset (client)) > HEARTH_SYNC_CLOCK_WARNING_MS;
   /* What the exchange taught about the center's clock is kept even when
    * the run failed; a completed run also records when. */
@@ -400,7 +406,8 @@ hearth_sync_run (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSy
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
         }
-      wait_ms = hearth_sync_backoff_ms (r->attempts, rand);
+      /* An overloaded center says how long to stay away (Retry-After). */
+      wait_ms = MAX (hearth_sync_backoff_ms (r->attempts, rand), r->retry_after_ms);
       left_us = o->deadline_us - g_get_monotonic_time ();
       if (left_us <= 0 || g_cancellable_is_cancelled (o->cancellable))
         {

@@ -17,13 +17,19 @@
 #include "client.h"
 #include "sync-store.h"
 
+/* Changes per page of a version 2 pull (PROTOCOL.md section 8.1): the
+ * center allows up to 10,000 a page. */
+#define HEARTH_SYNC_MAX_PULL 10000
+#define HEARTH_SYNC_DEFAULT_PULL 10000
+
 G_BEGIN_DECLS
 
 /**
  * HearthSyncRunOptions:
  * @holder: the lease holder's name ("hearth-cli 4711")
  * @push_batch: changes per push (1 … 500; 0: 200)
- * @pull_limit: changes per pull page (1 … 1000; 0: 500)
+ * @pull_limit: changes per pull page (1 … HEARTH_SYNC_MAX_PULL; 0:
+ *   HEARTH_SYNC_DEFAULT_PULL)
  * @retry: keep trying while the center cannot be reached
  * @deadline_us: with @retry, give up after this g_get_monotonic_time()
  * @connect_timeout_ms: 0: the client's default
@@ -59,6 +65,8 @@ typedef struct {
  * @status: the store's sync state after the run
  * @clock_off: the tablet's clock is more than 10 minutes from the center's
  * @wipe: the center revoked this device and told it to wipe its store
+ * @retry_after_ms: how long the center's last 5xx answer (503 "busy")
+ *   asked to wait; a retry waits at least as long
  */
 typedef struct {
   gint64           pushed;
@@ -69,6 +77,7 @@ typedef struct {
   HearthSyncStatus status;
   gboolean         clock_off;
   gboolean         wipe;
+  gint64           retry_after_ms;
 } HearthSyncRunResult;
 
 /* How far off the tablet's clock may be before the user is warned. */

@@ -828,6 +828,7 @@ hearth_sync_store_status (HearthSyncStore *self, HearthSyncStatus *out, GError *
   out->refused = count (self->db, "SELECT count (*) FROM sync_refused", 0);
   out->rejected = count (self->db, "SELECT count (*) FROM sync_apply_errors", 0);
   out->cursor = state_int (self->db, "cursor", 0);
+  out->compact_until = state_int (self->db, "compact_until", 0);
   more = state_text (self->db, "pull_more");
   out->pull_more = more == NULL || !g_str_equal (more, "0");
   out->last_sync_ms = state_int (self->db, "last_sync_ms", 0);

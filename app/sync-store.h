@@ -183,6 +183,26 @@ gboolean hearth_sync_store_apply (HearthSyncStore *self,
                                   GError         **error);
 
 /**
+ * hearth_sync_store_apply_page:
+ * @compact_until: the page's "compact_until" (PROTOCOL.md section 8.1),
+ *   stored with it while the cursor is below it; 0 when the page had none
+ *   (a stored one is then dropped)
+ *
+ * hearth_sync_store_apply() for a version 2 pull page: the page, its
+ * cursor and the compaction bound in ONE transaction.
+ *
+ * Returns: as hearth_sync_store_apply(); _INVALID also for a negative
+ *   @compact_until.
+ */
+gboolean hearth_sync_store_apply_page (HearthSyncStore *self,
+                                       GPtrArray       *changes,
+                                       gint64           next_cursor,
+                                       gboolean         more,
+                                       gint64           compact_until,
+                                       guint           *n_rejected,
+                                       GError         **error);
+
+/**
  * HearthSyncStatus:
  * @last_seq: the newest change number (0: none)
  * @acked_seq: the highest number the center acknowledged
@@ -190,6 +210,8 @@ gboolean hearth_sync_store_apply (HearthSyncStore *self,
  * @refused: changes the center refused
  * @rejected: pulled changes this store could not apply
  * @cursor: where the next pull starts
+ * @compact_until: the bound of the compacted pull in progress (PROTOCOL.md
+ *   section 8.1), 0 when none
  * @pull_more: whether the last page said there is more
  * @last_sync_ms: the last successful sync (ms since 1970; 0: never)
  * @center_offset_ms: the center's clock minus this device's, as last learned
@@ -203,6 +225,7 @@ typedef struct {
   gint64   refused;
   gint64   rejected;
   gint64   cursor;
+  gint64   compact_until;
   gboolean pull_more;
   gint64   last_sync_ms;
   gint64   center_offset_ms;

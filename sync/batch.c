@@ -290,12 +290,28 @@ count_records (const char *name, const char *data, gsize len, GError **error)
 
       if (!hearth_json_check_depth (data, len, HEARTH_JSON_MAX_DEPTH, NULL, &local) ||
           !json_parser_load_from_data (parser, data, (gssize) len, &local))
-        return invalid (error, _("%s is not JSON: %s"), name, local->message), -1;
+        {
+          g_autofree char *why = g_utf8_make_valid (local->message, -1);
+          return invalid (error, _("%s is not JSON: %s"), name, why), -1;
+        }
       root = json_parser_get_root (parser);
       if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
         return invalid (error, _("%s is not a JSON array of records"), name), -1;
       return json_array_get_length (json_node_get_array (root));
     }
+}
+
+/* A member that is a whole number in the JSON (not 2.5, "2" or true,
+ * which json-glib's getters would turn into one). */
+static gboolean
+whole_member (JsonObject *o, const char *name, gint64 *out)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (n);
+  return TRUE;
 }
 
 static gboolean
@@ -339,20 +355,34 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
   JsonArray *files;
   const char *name;
   JsonNode *root;
+  gint64 cursor_from, cursor_to;
 
   if (!g_file_test (manifest_path, G_FILE_TEST_EXISTS))
-    return invalid (error, _("%s has no manifest.json"), dir);
+    {
+      g_autofree char *shown = g_filename_display_name (dir);
+      return invalid (error, _("%s has no manifest.json"), shown);
+    }
   if (!read_plain_file (manifest_path, "manifest.json", &manifest_text, &manifest_len, error))
     return FALSE;
+  /* json-glib quotes the text at fault, escapes undone and cut at a byte
+   * count: not always UTF-8. */
   if (!hearth_json_check_depth (manifest_text, manifest_len, HEARTH_JSON_MAX_DEPTH, NULL, &local) ||
       !json_parser_load_from_data (parser, manifest_text, (gssize) manifest_len, &local))
-    return invalid (error, _("manifest.json is not JSON: %s"), local->message);
+    {
+      g_autofree char *why = g_utf8_make_valid (local->message, -1);
+      return invalid (error, _("manifest.json is not JSON: %s"), why);
+    }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return invalid (error, _("manifest.json is not a JSON object"));
   manifest = json_node_get_object (root);
   if (g_strcmp0 (json_object_get_string_member_with_default (manifest, "format", NULL), HEARTH_BATCH_FORMAT_NAME) != 0)
     return invalid (error, _("manifest.json: “format” is not “%s”"), HEARTH_BATCH_FORMAT_NAME);
+  /* What hearth-cli prints of the batch, and where the next one starts. */
+  if (!whole_member (manifest, "cursor_from", &cursor_from) || !whole_member (manifest, "cursor_to", &cursor_to) ||
+      cursor_from < 0 || cursor_from > cursor_to)
+    return invalid (error, _("manifest.json: “cursor_from” and “cursor_to” must be whole numbers from 0, the first "
+                             "not above the second"));
   if (!json_object_has_member (manifest, "files") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (manifest, "files")))
     return invalid (error, _("manifest.json: “files” is missing"));
   files = json_object_get_array_member (manifest, "files");
@@ -363,7 +393,7 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
       JsonObject *f = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
       const char *file_name = f != NULL ? json_object_get_string_member_with_default (f, "name", NULL) : NULL;
       const char *want_hash = f != NULL ? json_object_get_string_member_with_default (f, "blake2b_256", NULL) : NULL;
-      gint64 want_records = f != NULL ? json_object_get_int_member_with_default (f, "records", -1) : -1;
+      gint64 want_records = -1;
       g_autofree char *path = NULL;
       g_autofree char *data = NULL;
       guint8 digest[32];
@@ -371,7 +401,8 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
       gint64 records;
       gsize len = 0;
 
-      if (file_name == NULL || want_hash == NULL || want_records < 0 || !safe_file_name (file_name))
+      if (file_name == NULL || want_hash == NULL || f == NULL || !whole_member (f, "records", &want_records) ||
+          want_records < 0 || !safe_file_name (file_name))
         return invalid (error, _("manifest.json: entry %u of “files” needs a name (a .csv or .json file in the "
                                  "folder), “records” and “blake2b_256”"), i + 1);
       if (!g_hash_table_add (listed, (gpointer) file_name))
@@ -397,7 +428,12 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
     return FALSE;
   while ((name = g_dir_read_name (d)) != NULL)
     if (strcmp (name, "manifest.json") != 0 && !g_hash_table_contains (listed, name))
-      return invalid (error, _("%s is in the batch folder but not in its manifest"), name);
+      {
+        /* A name the manifest cannot list, if not UTF-8 (a GBK name copied
+         * from another system): shown as GLib shows file names. */
+        g_autofree char *shown = g_filename_display_name (name);
+        return invalid (error, _("%s is in the batch folder but not in its manifest"), shown);
+      }
 
   if (manifest_out != NULL)
     *manifest_out = json_object_ref (manifest);

@@ -100,9 +100,11 @@ void hearth_batch_writer_free (HearthBatchWriter *writer);
  * @dir: a batch folder
  * @manifest: (out) (optional) (transfer full): the manifest read
  *
- * Checks that manifest.json is a hearth-batch-v1 manifest, that every file
- * it lists exists with its checksum and its record count, and that the
- * folder holds no other file.
+ * Checks that manifest.json is a hearth-batch-v1 manifest (its "format",
+ * the whole numbers "cursor_from" and "cursor_to", the first not above the
+ * second, and "files", each with a "name", a whole "records" and a
+ * "blake2b_256"), that every file it lists exists with its checksum and
+ * its record count, and that the folder holds no other file.
  *
  * Returns: %FALSE with HEARTH_BATCH_ERROR_INVALID naming the first file
  *   that fails and how, or _IO.

@@ -100,7 +100,8 @@ own_add (Own *o, HearthChange *c, GError **error)
       c->wall = g_strdup (o->wall);
     }
   o->seq++;
-  return hearth_center_txn_add_change (o->txn, HEARTH_CENTER_OWN_DEVICE, o->seq, c, o->now, error) > 0;
+  c->cursor = hearth_center_txn_add_change (o->txn, HEARTH_CENTER_OWN_DEVICE, o->seq, c, o->now, error);
+  return c->cursor > 0;
 }
 
 static gboolean
@@ -154,6 +155,7 @@ add_record (Own *o, const char *table, const char *id, const char *household, co
   for (guint i = 0; i < names->len; i++)
     {
       g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+      g_autoptr(GPtrArray) heads = g_ptr_array_new ();
 
       c->table = g_strdup (table);
       c->id = g_strdup (id);
@@ -161,7 +163,8 @@ add_record (Own *o, const char *table, const char *id, const char *household, co
       c->village = g_strdup (village);
       c->field = g_strdup (names->pdata[i]);
       c->value = g_strdup (g_hash_table_lookup (fields, names->pdata[i]));
-      if (!own_add (o, c, error) || !hearth_center_txn_set_field_state (o->txn, c, no_losers, error))
+      g_ptr_array_add (heads, c);
+      if (!own_add (o, c, error) || !hearth_center_txn_set_field_state (o->txn, c, no_losers, heads, FALSE, error))
         return FALSE;
     }
   return TRUE;
@@ -238,6 +241,16 @@ invalid (GError **error, const char *format, ...)
 }
 
 /* A document's text: at most one change value, UTF-8. */
+static gboolean
+check_text (const char *name, const char *data, gsize len, GError **error)
+{
+  if (len > HEARTH_CHANGE_MAX_VALUE)
+    return invalid (error, _("%s is larger than %d bytes"), name, HEARTH_CHANGE_MAX_VALUE);
+  if (len == 0 || !g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
+    return invalid (error, _("%s is not UTF-8 text"), name);
+  return TRUE;
+}
+
 static char *
 read_document (const char *path, GError **error)
 {
@@ -248,11 +261,8 @@ read_document (const char *path, GError **error)
   if (bytes == NULL)
     return NULL;
   data = g_bytes_get_data (bytes, &len);
-  if (len == 0 || !g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
-    {
-      invalid (error, _("%s is not UTF-8 text"), path);
-      return NULL;
-    }
+  if (!check_text (path, data, len, error))
+    return NULL;
   return g_strndup (data, len);
 }
 
@@ -310,6 +320,33 @@ iso_now (void)
   return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
 }
 
+HearthForm *
+hearth_center_read_form (const char *path, char **xml_out, GError **error)
+{
+  g_autofree char *xml = NULL;
+  g_autoptr(HearthForm) form = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  xml = read_document (path, error);
+  if (xml == NULL)
+    return NULL;
+  /* The checks of `hearth-cli form check`: what a tablet could not load
+   * is never published. External instances come from the tablet's media. */
+  form = hearth_form_load (path, NULL, error);
+  if (form == NULL)
+    return NULL;
+  if (!valid_key (form->form_id))
+    return invalid (error, _("%s: the form has no id (the id attribute of its primary instance)"), path), NULL;
+  if (!valid_key (form->version))
+    return invalid (error, _("%s: form %s has no version (the version attribute of its primary instance): a "
+                             "published form needs one, so that tablets tell its versions apart"),
+                    path, form->form_id), NULL;
+  if (xml_out != NULL)
+    *xml_out = g_steal_pointer (&xml);
+  return g_steal_pointer (&form);
+}
+
 gboolean
 hearth_center_publish_form (HearthCenterStore *store, const char *path, char **form_id, char **version,
                             gboolean *already, GError **error)
@@ -321,21 +358,9 @@ hearth_center_publish_form (HearthCenterStore *store, const char *path, char **f
 
   g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && path != NULL, FALSE);
 
-  xml = read_document (path, error);
-  if (xml == NULL)
-    return FALSE;
-  /* The checks of `hearth-cli form check`: what a tablet could not load
-   * is never published. External instances come from the tablet's media. */
-  form = hearth_form_load (path, NULL, error);
+  form = hearth_center_read_form (path, &xml, error);
   if (form == NULL)
     return FALSE;
-  if (!valid_key (form->form_id))
-    return invalid (error, _("%s: the form has no id (the id attribute of its primary instance)"), path);
-  if (!valid_key (form->version))
-    return invalid (error, _("%s: form %s has no version (the version attribute of its primary instance): a "
-                             "published form needs one, so that tablets tell its versions apart"),
-                    path, form->form_id);
-
   record = hearth_change_new (HEARTH_CHANGE_RECORD);
   record->table = g_strdup ("forms");
   record->id = hearth_center_published_id ("forms", form->form_id, form->version);
@@ -380,31 +405,25 @@ child_text (xmlNode *parent, const char *name)
 }
 
 gboolean
-hearth_center_set_thresholds (HearthCenterStore *store, const char *path, char **version_out, gboolean *already,
-                              GError **error)
+hearth_center_read_thresholds (const char *name, const char *data, gsize len, char **version_out, char **county_out,
+                               GError **error)
 {
-  g_autofree char *xml = NULL;
   g_autofree char *version = NULL;
   g_autofree char *doc_county = NULL;
-  g_autofree char *what = NULL;
-  g_autoptr(HearthChange) record = NULL;
-  g_autoptr(HearthCenterTxn) txn = NULL;
-  g_auto(HearthCenterCounty) county = { 0 };
   xmlError first = { 0 };
   xmlDoc *doc;
   xmlNode *root;
 
-  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && path != NULL, FALSE);
+  g_return_val_if_fail (name != NULL && (data != NULL || len == 0), FALSE);
 
-  xml = read_document (path, error);
-  if (xml == NULL)
+  if (!check_text (name, data, len, error))
     return FALSE;
   xmlSetStructuredErrorFunc (&first, keep_first_error);
-  doc = xmlReadMemory (xml, (int) strlen (xml), path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  doc = xmlReadMemory (data, (int) len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   xmlSetStructuredErrorFunc (NULL, NULL);
   if (doc == NULL)
     {
-      gboolean r = invalid (error, _("%s: line %d: not well-formed XML: %s"), path, first.line,
+      gboolean r = invalid (error, _("%s: line %d: not well-formed XML: %s"), name, first.line,
                             first.message != NULL ? g_strstrip (first.message) : "");
       xmlResetError (&first);
       return r;
@@ -414,13 +433,13 @@ hearth_center_set_thresholds (HearthCenterStore *store, const char *path, char *
   if (doc->intSubset != NULL || doc->extSubset != NULL)
     {
       xmlFreeDoc (doc);
-      return invalid (error, _("%s: a DOCTYPE is not allowed (its entities would change the text)"), path);
+      return invalid (error, _("%s: a DOCTYPE is not allowed (its entities would change the text)"), name);
     }
   if (root == NULL || !xmlStrEqual (root->name, (const xmlChar *) HEARTH_CENTER_THRESHOLDS_ROOT))
     {
       gboolean r = invalid (error, _("%s: line %d: the root element is <%s>, not <%s> as in the bundled "
                                      "thresholds.xml"),
-                            path, root != NULL ? root->line : 1, root != NULL ? (const char *) root->name : "",
+                            name, root != NULL ? root->line : 1, root != NULL ? (const char *) root->name : "",
                             HEARTH_CENTER_THRESHOLDS_ROOT);
       xmlFreeDoc (doc);
       return r;
@@ -431,7 +450,31 @@ hearth_center_set_thresholds (HearthCenterStore *store, const char *path, char *
   if (!valid_key (version))
     return invalid (error, _("%s: the thresholds have no <version>: published thresholds need one, so that tablets "
                              "tell them apart"),
-                    path);
+                    name);
+  if (version_out != NULL)
+    *version_out = g_steal_pointer (&version);
+  if (county_out != NULL)
+    *county_out = g_steal_pointer (&doc_county);
+  return TRUE;
+}
+
+gboolean
+hearth_center_set_thresholds (HearthCenterStore *store, const char *path, char **version_out, gboolean *already,
+                              GError **error)
+{
+  g_autofree char *xml = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *doc_county = NULL;
+  g_autofree char *what = NULL;
+  g_autoptr(HearthChange) record = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_auto(HearthCenterCounty) county = { 0 };
+
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && path != NULL, FALSE);
+
+  xml = read_document (path, error);
+  if (xml == NULL || !hearth_center_read_thresholds (path, xml, strlen (xml), &version, &doc_county, error))
+    return FALSE;
 
   txn = hearth_center_store_begin (store, FALSE, error);
   if (txn == NULL || !hearth_center_txn_get_county (txn, &county, error))

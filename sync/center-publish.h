@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "center-store.h"
+#include "form-model.h"
 
 G_BEGIN_DECLS
 
@@ -104,6 +105,48 @@ gboolean hearth_center_publish_form (HearthCenterStore *store,
                                      char             **version,
                                      gboolean          *already,
                                      GError           **error);
+
+/**
+ * hearth_center_read_form:
+ * @path: an XForm file (at most 1 MiB, UTF-8)
+ * @xml: (out) (optional) (transfer full): its text, as published
+ *
+ * The checks of hearth_center_publish_form() that need no store: the
+ * file's text, the form loaded with schema/form-model.h, its form id and
+ * version each one line of at most 128 bytes.
+ *
+ * Returns: (transfer full) (nullable): the form, or %NULL with
+ *   HEARTH_FORM_ERROR, HEARTH_CENTER_PUBLISH_ERROR_INVALID,
+ *   HEARTH_STORE_ERROR_BAD_FILE (too large) or G_FILE_ERROR.
+ */
+HearthForm *hearth_center_read_form (const char  *path,
+                                     char       **xml,
+                                     GError     **error);
+
+/**
+ * hearth_center_read_thresholds:
+ * @name: how messages name the document (its path)
+ * @data: (array length=len): the document's bytes
+ * @len: their number
+ * @version: (out) (optional) (transfer full): its `version`, trimmed
+ * @county: (out) (optional) (transfer full) (nullable): its `county`,
+ *   trimmed, or %NULL without one
+ *
+ * The checks of hearth_center_set_thresholds() that need no store: UTF-8
+ * text of 1 byte to HEARTH_CHANGE_MAX_VALUE without a NUL, well-formed XML
+ * without a DOCTYPE, the root HEARTH_CENTER_THRESHOLDS_ROOT and a version
+ * of one line of at most 128 bytes. Thread-safe, but for libxml2's error
+ * handler, which it sets and resets on the calling thread.
+ *
+ * Returns: %FALSE with HEARTH_CENTER_PUBLISH_ERROR_INVALID (naming the
+ *   line for XML that is not well-formed).
+ */
+gboolean hearth_center_read_thresholds (const char  *name,
+                                        const char  *data,
+                                        gsize        len,
+                                        char       **version,
+                                        char       **county,
+                                        GError     **error);
 
 /**
  * hearth_center_set_thresholds:

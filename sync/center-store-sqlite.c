@@ -20,6 +20,15 @@
 /* How long a writer waits for another one before the request fails
  * (a push is short; this is far beyond any). */
 #define BUSY_TIMEOUT_MS 30000
+/* How much of the database file is read through a memory map (SQLite's
+ * own ceiling, SQLITE_MAX_MMAP_SIZE, may be lower). */
+#define MMAP_BYTES 4294967296
+/* Each connection's page cache (KiB): a group commit of a few thousand
+ * changes dirties more than SQLite's default 2 MiB, which then spills
+ * pages into the WAL before the commit. */
+#define CACHE_KIB 32768
+/* The WAL's size (pages) past which the checkpointer is woken. */
+#define CHECKPOINT_PAGES 4000
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
@@ -47,6 +56,15 @@ struct _HearthCenterStoreSqlite {
    * wait seconds when a hundred devices push at once. Recursive: a
    * nested writer gets SQLite's busy timeout as before, not a deadlock. */
   GRecMutex write_lock;
+  /* The WAL is checkpointed by a thread of its own, off the writers' way:
+   * a commit that passes CHECKPOINT_PAGES wakes it (conn_open()'s WAL
+   * hook replaces SQLite's automatic checkpoint, which ran inside the
+   * commit of whichever request crossed the line). */
+  GThread *checkpointer;
+  GMutex checkpoint_lock;
+  GCond checkpoint_cond;
+  gboolean checkpoint_wanted;
+  gboolean checkpoint_stop;
 };
 
 static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
@@ -85,8 +103,23 @@ db_failed (sqlite3 *db, int rc, const char *what, GError **error)
   return FALSE;
 }
 
+static int
+on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
+{
+  HearthCenterStoreSqlite *self = data;
+
+  if (pages >= CHECKPOINT_PAGES)
+    {
+      g_mutex_lock (&self->checkpoint_lock);
+      self->checkpoint_wanted = TRUE;
+      g_cond_signal (&self->checkpoint_cond);
+      g_mutex_unlock (&self->checkpoint_lock);
+    }
+  return SQLITE_OK;
+}
+
 static Conn *
-conn_open (const char *path, GError **error)
+conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
 {
   g_autofree Conn *conn = g_new0 (Conn, 1);
   char *msg = NULL;
@@ -101,10 +134,14 @@ conn_open (const char *path, GError **error)
     }
   sqlite3_busy_timeout (conn->db, BUSY_TIMEOUT_MS);
   /* synchronous=FULL: an acknowledged push survives a power cut
-   * (PROTOCOL.md section 1). */
+   * (PROTOCOL.md section 1). Reads through a memory map: a pull page
+   * looks up rows all over the change log, which through read() cost a
+   * copy of every page each time (the map is shared by the connections;
+   * writes still go through the WAL). */
   rc = sqlite3_exec (conn->db,
                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-                     "PRAGMA trusted_schema = OFF",
+                     "PRAGMA trusted_schema = OFF; PRAGMA mmap_size = " G_STRINGIFY (MMAP_BYTES) "; "
+                     "PRAGMA cache_size = -" G_STRINGIFY (CACHE_KIB),
                      NULL, NULL, &msg);
   if (rc != SQLITE_OK)
     {
@@ -115,6 +152,7 @@ conn_open (const char *path, GError **error)
       return NULL;
     }
   conn->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_stmt);
+  sqlite3_wal_hook (conn->db, on_wal_commit, self);
   return g_steal_pointer (&conn);
 }
 
@@ -206,11 +244,55 @@ not_found (GError **error, const char *what)
 
 /* ---- the store ------------------------------------------------------------- */
 
+/* PASSIVE: as much as it can without waiting for readers or writers;
+ * what it cannot copy yet waits for the next wake-up. */
+static gpointer
+checkpointer_main (gpointer data)
+{
+  HearthCenterStoreSqlite *self = data;
+  sqlite3 *db = NULL;
+
+  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    {
+      g_warning ("the checkpointer cannot open %s: %s", self->path, sqlite3_errmsg (db));
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  sqlite3_exec (db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+  g_mutex_lock (&self->checkpoint_lock);
+  while (!self->checkpoint_stop)
+    {
+      if (!self->checkpoint_wanted)
+        {
+          g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
+          continue;
+        }
+      self->checkpoint_wanted = FALSE;
+      g_mutex_unlock (&self->checkpoint_lock);
+      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      g_mutex_lock (&self->checkpoint_lock);
+    }
+  g_mutex_unlock (&self->checkpoint_lock);
+  sqlite3_close (db);
+  return NULL;
+}
+
 static void
 hearth_center_store_sqlite_finalize (GObject *object)
 {
   HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (object);
 
+  if (self->checkpointer != NULL)
+    {
+      g_mutex_lock (&self->checkpoint_lock);
+      self->checkpoint_stop = TRUE;
+      g_cond_signal (&self->checkpoint_cond);
+      g_mutex_unlock (&self->checkpoint_lock);
+      g_thread_join (self->checkpointer);
+    }
+  g_mutex_clear (&self->checkpoint_lock);
+  g_cond_clear (&self->checkpoint_cond);
   g_ptr_array_unref (self->idle);
   g_mutex_clear (&self->lock);
   g_rec_mutex_clear (&self->write_lock);
@@ -229,6 +311,8 @@ hearth_center_store_sqlite_init (HearthCenterStoreSqlite *self)
 {
   g_mutex_init (&self->lock);
   g_rec_mutex_init (&self->write_lock);
+  g_mutex_init (&self->checkpoint_lock);
+  g_cond_init (&self->checkpoint_cond);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
 }
 
@@ -267,7 +351,7 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
 
   self = g_object_new (HEARTH_TYPE_CENTER_STORE_SQLITE, NULL);
   self->path = g_strdup (path);
-  conn = conn_open (path, error);
+  conn = conn_open (self, path, error);
   if (conn == NULL)
     return NULL;
   g_ptr_array_add (self->idle, conn);
@@ -279,6 +363,7 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
                    local->message);
       return NULL;
     }
+  self->checkpointer = g_thread_new ("checkpointer", checkpointer_main, self);
   return HEARTH_CENTER_STORE (g_steal_pointer (&self));
 }
 
@@ -294,7 +379,7 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
   if (self->idle->len > 0)
     conn = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
   g_mutex_unlock (&self->lock);
-  if (conn == NULL && (conn = conn_open (self->path, error)) == NULL)
+  if (conn == NULL && (conn = conn_open (self, self->path, error)) == NULL)
     return NULL;
 
   /* IMMEDIATE: a writer takes the lock before it reads, so two pushes never
@@ -353,6 +438,20 @@ sqlite_commit (HearthCenterTxn *txn, GError **error)
     }
   txn_end (t);
   return rc == SQLITE_OK;
+}
+
+static gboolean
+sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  static const char *const sql[] = {
+    [HEARTH_CENTER_SAVEPOINT_BEGIN] = "SAVEPOINT request",
+    [HEARTH_CENTER_SAVEPOINT_RELEASE] = "RELEASE request",
+    [HEARTH_CENTER_SAVEPOINT_ROLLBACK] = "ROLLBACK TO request; RELEASE request",
+  };
+  int rc = sqlite3_exec (t->conn->db, sql[op], NULL, NULL, NULL);
+
+  return rc == SQLITE_OK || db_failed (t->conn->db, rc, _("a savepoint failed"), error);
 }
 
 static void
@@ -656,6 +755,23 @@ sqlite_add_nonce (HearthCenterTxn *txn, const char *device_id, const char *nonce
   return run (t, st, error);
 }
 
+static int
+sqlite_nonce_seen (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 since, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT 1 FROM nonces WHERE device_id = ? AND nonce = ? AND seen_at >= ?", error);
+  int rc;
+
+  if (st == NULL)
+    return -1;
+  bind_text (st, 1, device_id);
+  bind_text (st, 2, nonce);
+  sqlite3_bind_int64 (st, 3, since);
+  rc = step (t, st, error);
+  sqlite3_reset (st);
+  return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
 /* ---- outcomes --------------------------------------------------------------------- */
 
 static gboolean
@@ -847,6 +963,31 @@ sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const
   return find_one_change (t, st, error);
 }
 
+static int
+sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, const char *field, const char *hlc,
+                   GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  /* A stored edit names a version the center holds (then it is found by
+   * its identity) or one it does not (then it is in field_dangling). */
+  sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling WHERE tbl = ?1 AND record_id = ?2 AND field = ?3 "
+                              "AND hlc = ?4 UNION ALL SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 "
+                              "AND record_id = ?2 AND field = ?3 AND hlc = ?4 AND EXISTS (SELECT 1 FROM changes n "
+                              "WHERE n.kind = 'edit' AND n.tbl = ?1 AND n.record_id = ?2 AND n.field = ?3 "
+                              "AND instr (n.parents, '\"' || ?4 || '\"') > 0) LIMIT 1", error);
+  int rc;
+
+  if (st == NULL)
+    return -1;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  bind_text (st, 3, field);
+  bind_text (st, 4, hlc);
+  rc = step (t, st, error);
+  sqlite3_reset (st);
+  return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c, gint64 now,
                    GError **error)
@@ -857,6 +998,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   g_autofree char *json = NULL;
+  gint64 cursor;
 
   if (st == NULL)
     return 0;
@@ -877,16 +1019,35 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   sqlite3_bind_int64 (st, 14, now);
   if (!run (t, st, error))
     return 0;
-  return sqlite3_last_insert_rowid (t->conn->db);
+  cursor = sqlite3_last_insert_rowid (t->conn->db);
+  if (!edit)
+    return cursor;
+  /* A parent the center does not hold is remembered (field_dangling): an
+   * edit under that version would arrive after an edit naming it. */
+  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+    {
+      st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) SELECT ?1, ?2, ?3, ?4 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
+                    "AND field = ?3 AND hlc = ?4)", error);
+      if (st == NULL)
+        return 0;
+      bind_text (st, 1, c->table);
+      bind_text (st, 2, c->id);
+      bind_text (st, 3, c->field);
+      bind_text (st, 4, c->parents->pdata[i]);
+      if (!run (t, st, error))
+        return 0;
+    }
+  return cursor;
 }
 
 static GPtrArray *
-sqlite_list_edits (HearthCenterTxn *txn, const char *table, const char *id, const char *field, GError **error)
+sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, const char *field, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes WHERE kind = 'edit' AND tbl = ? "
-                              "AND record_id = ? AND field = ? ORDER BY cursor", error);
+  g_auto(GStrv) cursors = NULL;
+  sqlite3_stmt *st = stmt (t, "SELECT heads FROM field_state WHERE tbl = ? AND record_id = ? AND field = ?", error);
   int rc;
 
   if (st == NULL)
@@ -894,23 +1055,59 @@ sqlite_list_edits (HearthCenterTxn *txn, const char *table, const char *id, cons
   bind_text (st, 1, table);
   bind_text (st, 2, id);
   bind_text (st, 3, field);
-  while ((rc = step (t, st, error)) == SQLITE_ROW)
-    g_ptr_array_add (list, change_from_row (st));
+  if ((rc = step (t, st, error)) == SQLITE_ROW)
+    cursors = g_strsplit ((const char *) sqlite3_column_text (st, 0), " ", -1);
   sqlite3_reset (st);
-  return rc < 0 ? NULL : g_steal_pointer (&list);
+  if (rc < 0)
+    return NULL;
+  for (guint i = 0; cursors != NULL && cursors[i] != NULL; i++)
+    {
+      HearthChange *c;
+      gint64 cursor;
+
+      if (!g_ascii_string_to_signed (cursors[i], 10, 1, G_MAXINT64, &cursor, NULL))
+        continue;
+      st = stmt (t, "SELECT hlc, household, village, value FROM changes WHERE cursor = ? AND kind = 'edit'", error);
+      if (st == NULL)
+        return NULL;
+      sqlite3_bind_int64 (st, 1, cursor);
+      if ((rc = step (t, st, error)) < 0)
+        return NULL;
+      if (rc == SQLITE_ROW)
+        {
+          c = hearth_change_new (HEARTH_CHANGE_EDIT);
+          c->cursor = cursor;
+          c->table = g_strdup (table);
+          c->id = g_strdup (id);
+          c->field = g_strdup (field);
+          c->hlc = column_text (st, 0);
+          c->household = column_text (st, 1);
+          c->village = column_text (st, 2);
+          c->value = column_text (st, 3);
+          g_ptr_array_add (list, c);
+        }
+      sqlite3_reset (st);
+    }
+  return g_steal_pointer (&list);
 }
 
 static gboolean
-sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GError **error)
+sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GPtrArray *heads,
+                        gboolean had_conflicts, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
+  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc, heads) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
                               "household = excluded.household, village = excluded.village, value = excluded.value, "
-                              "hlc = excluded.hlc", error);
+                              "hlc = excluded.hlc, heads = excluded.heads", error);
+  g_autoptr(GString) cursors = g_string_new (NULL);
 
   if (st == NULL)
     return FALSE;
+  for (guint i = 0; i < heads->len; i++)
+    g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
+                            ((const HearthChange *) heads->pdata[i])->cursor);
+  bind_text (st, 8, cursors->str);
   bind_text (st, 1, winner->table);
   bind_text (st, 2, winner->id);
   bind_text (st, 3, winner->field);
@@ -922,14 +1119,17 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
     return FALSE;
 
   /* The open conflicts are a function of the edits: replace them all. */
-  st = stmt (t, "DELETE FROM conflicts WHERE tbl = ? AND record_id = ? AND field = ?", error);
-  if (st == NULL)
-    return FALSE;
-  bind_text (st, 1, winner->table);
-  bind_text (st, 2, winner->id);
-  bind_text (st, 3, winner->field);
-  if (!run (t, st, error))
-    return FALSE;
+  if (had_conflicts)
+    {
+      st = stmt (t, "DELETE FROM conflicts WHERE tbl = ? AND record_id = ? AND field = ?", error);
+      if (st == NULL)
+        return FALSE;
+      bind_text (st, 1, winner->table);
+      bind_text (st, 2, winner->id);
+      bind_text (st, 3, winner->field);
+      if (!run (t, st, error))
+        return FALSE;
+    }
   for (guint i = 0; i < losers->len; i++)
     {
       const HearthChange *loser = losers->pdata[i];
@@ -1014,47 +1214,212 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
   return household;
 }
 
-static GPtrArray *
-sqlite_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device, const char *const *prefixes,
-                     gboolean unplaced, guint limit, GError **error)
+/* Appends @text as a JSON string (RFC 8259: quotes, backslashes and
+ * control characters escaped; the rest is UTF-8 as stored). */
+static void
+append_json_string (GString *out, const char *text)
+{
+  const char *run_start = text;
+
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guchar ch = (guchar) *p;
+
+      if (ch >= 0x20 && ch != '"' && ch != '\\')
+        continue;
+      g_string_append_len (out, run_start, p - run_start);
+      switch (ch)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        default: g_string_append_printf (out, "\\u%04x", ch); break;
+        }
+      run_start = p + 1;
+    }
+  g_string_append (out, run_start);
+  g_string_append_c (out, '"');
+}
+
+static void
+append_member (GString *out, const char *name, const char *text)
+{
+  g_string_append_printf (out, ",\"%s\":", name);
+  append_json_string (out, text);
+}
+
+/* One row of CHANGE_COLUMNS as the protocol's JSON object, as
+ * hearth_change_to_json() writes it. The parents and fields columns are
+ * JSON this file wrote (parents_to_json(), fields_to_json()): copied as
+ * they are. */
+static void
+append_change_json (GString *out, sqlite3_stmt *st)
+{
+  gboolean edit = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0;
+  const char *household = (const char *) sqlite3_column_text (st, 7);
+  const char *village = (const char *) sqlite3_column_text (st, 8);
+
+  g_string_append_printf (out, "{\"cursor\":%" G_GINT64_FORMAT ",\"kind\":\"%s\"", (gint64) sqlite3_column_int64 (st, 0),
+                          edit ? "edit" : "record");
+  append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
+  append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
+  if (household != NULL)
+    append_member (out, "household", household);
+  if (village != NULL)
+    append_member (out, "village", village);
+  if (edit)
+    {
+      const char *parents = (const char *) sqlite3_column_text (st, 6);
+      const char *wall = (const char *) sqlite3_column_text (st, 11);
+      const char *value = (const char *) sqlite3_column_text (st, 9);
+
+      append_member (out, "field", (const char *) sqlite3_column_text (st, 4));
+      append_member (out, "value", value != NULL ? value : "");
+      append_member (out, "hlc", (const char *) sqlite3_column_text (st, 5));
+      g_string_append (out, ",\"parents\":");
+      g_string_append (out, parents != NULL ? parents : "[]");
+      if (wall != NULL)
+        append_member (out, "wall", wall);
+    }
+  else
+    {
+      const char *fields = (const char *) sqlite3_column_text (st, 10);
+
+      g_string_append (out, ",\"fields\":");
+      g_string_append (out, fields != NULL ? fields : "{}");
+    }
+  g_string_append_c (out, '}');
+}
+
+static gboolean
+in_scope (const char *village, const HearthCenterPullQuery *q)
+{
+  if (village == NULL)
+    return q->unplaced;
+  for (guint i = 0; q->prefixes[i] != NULL; i++)
+    if (g_str_has_prefix (village, q->prefixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether the edit at the current row of @row is left out of a compacted
+ * page: an edit of its field in the device's scope with a cursor up to
+ * compact_until names it as a parent, and the device made no edit of
+ * that field up to there (PROTOCOL.md section 8.1). Parents are stored
+ * before the edits that name them (section 7), so the edits kept are
+ * exactly the heads of the edits in scope up to compact_until. */
+static int
+compacted_away (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, GError **error)
+{
+  sqlite3_stmt *st = stmt (t, "SELECT device_id, village, parents FROM changes WHERE kind = 'edit' AND tbl = ? "
+                              "AND record_id = ? AND field = ? AND cursor <= ?", error);
+  g_autofree char *quoted = NULL;
+  gboolean named = FALSE, own = FALSE;
+  int rc;
+
+  if (st == NULL)
+    return -1;
+  quoted = g_strdup_printf ("\"%s\"", (const char *) sqlite3_column_text (row, 5));
+  sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
+  sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
+  sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
+  sqlite3_bind_int64 (st, 4, q->compact_until);
+  while (!own && (rc = step (t, st, error)) == SQLITE_ROW)
+    {
+      const char *parents = (const char *) sqlite3_column_text (st, 2);
+
+      if (g_strcmp0 ((const char *) sqlite3_column_text (st, 0), q->exclude_device) == 0)
+        own = TRUE;
+      else if (!named && parents != NULL && strstr (parents, quoted) != NULL &&
+               in_scope ((const char *) sqlite3_column_text (st, 1), q))
+        named = TRUE;
+    }
+  sqlite3_reset (st);
+  if (!own && rc < 0)
+    return -1;
+  return named && !own;
+}
+
+static gboolean
+sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString *out, guint *listed, gint64 *last,
+                  gboolean *more, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GString) sql = g_string_new ("SELECT " CHANGE_COLUMNS " FROM changes WHERE cursor > ? "
                                          "AND device_id IS NOT ? AND (");
   sqlite3_stmt *st = NULL;
-  guint n = g_strv_length ((char **) prefixes);
+  guint n = g_strv_length ((char **) q->prefixes);
   int rc, param = 1;
 
+  *listed = 0;
+  *last = q->after;
+  *more = FALSE;
   /* Ranges rather than LIKE: "_" would match anything, and a range on the
    * village index is exact (":" sorts just after "9"). Published records
-   * are for every device. */
+   * are for every device. No LIMIT: compaction may leave rows out, and
+   * the rows are read one at a time anyway. */
   g_string_append (sql, "tbl IN ('forms', 'thresholds')");
-  if (unplaced)
+  if (q->unplaced)
     g_string_append (sql, " OR village IS NULL");
   for (guint i = 0; i < n; i++)
     g_string_append (sql, " OR (village >= ? AND village < ?)");
-  g_string_append (sql, ") ORDER BY cursor LIMIT ?");
+  g_string_append (sql, ") ORDER BY cursor");
 
   rc = sqlite3_prepare_v2 (t->conn->db, sql->str, -1, &st, NULL);
   if (rc != SQLITE_OK)
-    {
-      txn_fail (t, rc, error);
-      return NULL;
-    }
-  sqlite3_bind_int64 (st, param++, after);
-  bind_text (st, param++, exclude_device);
+    return txn_fail (t, rc, error);
+  sqlite3_bind_int64 (st, param++, q->after);
+  bind_text (st, param++, q->exclude_device);
   for (guint i = 0; i < n; i++)
     {
-      g_autofree char *upper = g_strconcat (prefixes[i], ":", NULL);
-      bind_text (st, param++, prefixes[i]);
+      g_autofree char *upper = g_strconcat (q->prefixes[i], ":", NULL);
+      bind_text (st, param++, q->prefixes[i]);
       bind_text (st, param++, upper);
     }
-  sqlite3_bind_int64 (st, param, limit);
   while ((rc = step (t, st, error)) == SQLITE_ROW)
-    g_ptr_array_add (list, change_from_row (st));
+    {
+      gint64 cursor = sqlite3_column_int64 (st, 0);
+      gsize before = out->len;
+
+      if (*listed == q->limit)
+        {
+          *more = TRUE;
+          break;
+        }
+      if (q->compact_until > 0 && cursor <= q->compact_until &&
+          g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0)
+        {
+          int away = compacted_away (t, st, q, error);
+
+          if (away < 0)
+            {
+              rc = -1;
+              break;
+            }
+          if (away)
+            {
+              *last = cursor;
+              continue;
+            }
+        }
+      if (*listed > 0)
+        g_string_append_c (out, ',');
+      append_change_json (out, st);
+      /* The page stops at max_bytes, but always carries one change. */
+      if (*listed > 0 && out->len > q->max_bytes)
+        {
+          g_string_truncate (out, before);
+          *more = TRUE;
+          break;
+        }
+      (*listed)++;
+      *last = cursor;
+    }
   sqlite3_finalize (st);
-  return rc < 0 ? NULL : g_steal_pointer (&list);
+  return rc >= 0;
 }
 
 static gint64
@@ -1371,6 +1736,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->begin = sqlite_begin;
   iface->commit = sqlite_commit;
   iface->rollback = sqlite_rollback;
+  iface->savepoint = sqlite_savepoint;
   iface->backup = sqlite_backup;
   iface->get_county = sqlite_get_county;
   iface->set_county = sqlite_set_county;
@@ -1384,18 +1750,20 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->list_devices = sqlite_list_devices;
   iface->save_device = sqlite_save_device;
   iface->add_nonce = sqlite_add_nonce;
+  iface->nonce_seen = sqlite_nonce_seen;
   iface->get_outcome = sqlite_get_outcome;
   iface->add_outcome = sqlite_add_outcome;
   iface->find_clamped = sqlite_find_clamped;
   iface->find_record = sqlite_find_record;
   iface->find_edit = sqlite_find_edit;
+  iface->edit_named = sqlite_edit_named;
   iface->add_change = sqlite_add_change;
-  iface->list_edits = sqlite_list_edits;
+  iface->list_heads = sqlite_list_heads;
   iface->set_field_state = sqlite_set_field_state;
   iface->get_household_village = sqlite_get_household_village;
   iface->set_household_village = sqlite_set_household_village;
   iface->get_record_household = sqlite_get_record_household;
-  iface->list_changes = sqlite_list_changes;
+  iface->pull_page = sqlite_pull_page;
   iface->last_cursor = sqlite_last_cursor;
   iface->get_own = sqlite_get_own;
   iface->set_own = sqlite_set_own;

@@ -121,6 +121,21 @@ hearth_center_store_backup (HearthCenterStore *self, const char *path, GError **
 }
 
 gboolean
+hearth_center_txn_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error)
+{
+  g_return_val_if_fail (txn != NULL, FALSE);
+  return IFACE (txn)->savepoint (txn, op, error);
+}
+
+int
+hearth_center_txn_nonce_seen (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 since,
+                              GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device_id != NULL && nonce != NULL, -1);
+  return IFACE (txn)->nonce_seen (txn, device_id, nonce, since, error);
+}
+
+gboolean
 hearth_center_txn_commit (HearthCenterTxn *txn, GError **error)
 {
   g_return_val_if_fail (txn != NULL, FALSE);
@@ -260,6 +275,14 @@ hearth_center_txn_find_edit (HearthCenterTxn *txn, const char *table, const char
   return IFACE (txn)->find_edit (txn, table, id, field, hlc, error);
 }
 
+int
+hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                              const char *hlc, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL && field != NULL && hlc != NULL, -1);
+  return IFACE (txn)->edit_named (txn, table, id, field, hlc, error);
+}
+
 gint64
 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
                               gint64 now, GError **error)
@@ -269,19 +292,19 @@ hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint6
 }
 
 GPtrArray *
-hearth_center_txn_list_edits (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+hearth_center_txn_list_heads (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                               GError **error)
 {
   g_return_val_if_fail (txn != NULL && table != NULL && id != NULL && field != NULL, NULL);
-  return IFACE (txn)->list_edits (txn, table, id, field, error);
+  return IFACE (txn)->list_heads (txn, table, id, field, error);
 }
 
 gboolean
 hearth_center_txn_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                   GError **error)
+                                   GPtrArray *heads, gboolean had_conflicts, GError **error)
 {
   g_return_val_if_fail (txn != NULL && winner != NULL && losers != NULL, FALSE);
-  return IFACE (txn)->set_field_state (txn, winner, losers, error);
+  return IFACE (txn)->set_field_state (txn, winner, losers, heads, had_conflicts, error);
 }
 
 char *
@@ -306,12 +329,13 @@ hearth_center_txn_get_record_household (HearthCenterTxn *txn, const char *table,
   return IFACE (txn)->get_record_household (txn, table, id, error);
 }
 
-GPtrArray *
-hearth_center_txn_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
-                                const char *const *prefixes, gboolean unplaced, guint limit, GError **error)
+gboolean
+hearth_center_txn_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *query, GString *out, guint *listed,
+                             gint64 *last, gboolean *more, GError **error)
 {
-  g_return_val_if_fail (txn != NULL && prefixes != NULL, NULL);
-  return IFACE (txn)->list_changes (txn, after, exclude_device, prefixes, unplaced, limit, error);
+  g_return_val_if_fail (txn != NULL && query != NULL && query->prefixes != NULL && query->limit > 0, FALSE);
+  g_return_val_if_fail (out != NULL && listed != NULL && last != NULL && more != NULL, FALSE);
+  return IFACE (txn)->pull_page (txn, query, out, listed, last, more, error);
 }
 
 gint64

@@ -193,6 +193,48 @@ typedef struct {
 } HearthCenterRange;
 
 /**
+ * HearthCenterPullQuery:
+ * @after: list changes with a cursor above this …
+ * @exclude_device: (nullable): … leaving out what this device sent …
+ * @prefixes: (array zero-terminated=1): … whose village starts with one
+ *   of these (published records, tables "forms" and "thresholds", which
+ *   have no village, are listed whatever the scope: they are for every
+ *   device) …
+ * @unplaced: … and those without a village (audit entries) when set
+ * @compact_until: when above 0, the changes with a cursor up to it are
+ *   compacted (PROTOCOL.md section 8.1): an edit that an edit of the same
+ *   field with a cursor up to @compact_until names as a parent is left
+ *   out, unless @exclude_device made an edit of that field with a cursor
+ *   up to @compact_until
+ * @limit: at most this many changes …
+ * @max_bytes: … and no more JSON than this, but always one change
+ *
+ * What one pull page selects. Borrowed.
+ */
+typedef struct {
+  gint64 after;
+  const char *exclude_device;
+  const char *const *prefixes;
+  gboolean unplaced;
+  gint64 compact_until;
+  guint limit;
+  gsize max_bytes;
+} HearthCenterPullQuery;
+
+/**
+ * HearthCenterSavepoint:
+ * @HEARTH_CENTER_SAVEPOINT_BEGIN: a savepoint inside the transaction
+ * @HEARTH_CENTER_SAVEPOINT_RELEASE: keep what was written since
+ * @HEARTH_CENTER_SAVEPOINT_ROLLBACK: undo what was written since (and
+ *   release it)
+ */
+typedef enum {
+  HEARTH_CENTER_SAVEPOINT_BEGIN,
+  HEARTH_CENTER_SAVEPOINT_RELEASE,
+  HEARTH_CENTER_SAVEPOINT_ROLLBACK,
+} HearthCenterSavepoint;
+
+/**
  * hearth_center_county_clear:
  * @county: a county filled by a store
  *
@@ -246,6 +288,7 @@ struct _HearthCenterStoreInterface {
   HearthCenterTxn *(*begin)    (HearthCenterStore *self, gboolean write, GError **error);
   gboolean         (*commit)   (HearthCenterTxn *txn, GError **error);
   void             (*rollback) (HearthCenterTxn *txn);
+  gboolean         (*savepoint) (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error);
   gboolean         (*backup)   (HearthCenterStore *self, const char *path, GError **error);
 
   gboolean (*get_county) (HearthCenterTxn *txn, HearthCenterCounty *out, GError **error);
@@ -266,6 +309,8 @@ struct _HearthCenterStoreInterface {
 
   gboolean (*add_nonce) (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 now,
                          gint64 keep_ms, GError **error);
+  int      (*nonce_seen) (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 since,
+                          GError **error);
 
   gboolean (*get_outcome)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, HearthCenterOutcome *out,
                             GError **error);
@@ -276,20 +321,22 @@ struct _HearthCenterStoreInterface {
   HearthChange *(*find_record) (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
   HearthChange *(*find_edit)   (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 const char *hlc, GError **error);
+  int           (*edit_named)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                const char *hlc, GError **error);
   gint64        (*add_change)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
                                 gint64 now, GError **error);
-  GPtrArray    *(*list_edits)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+  GPtrArray    *(*list_heads)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 GError **error);
   gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                    GError **error);
+                                    GPtrArray *heads, gboolean had_conflicts, GError **error);
 
   char    *(*get_household_village) (HearthCenterTxn *txn, const char *household, GError **error);
   gboolean (*set_household_village) (HearthCenterTxn *txn, const char *household, const char *village,
                                      GError **error);
   char    *(*get_record_household)  (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
 
-  GPtrArray *(*list_changes) (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
-                              const char *const *prefixes, gboolean unplaced, guint limit, GError **error);
+  gboolean   (*pull_page)    (HearthCenterTxn *txn, const HearthCenterPullQuery *query, GString *out, guint *listed,
+                              gint64 *last, gboolean *more, GError **error);
   gint64     (*last_cursor)  (HearthCenterTxn *txn, GError **error);
 
   gboolean (*get_own)       (HearthCenterTxn *txn, gint64 *last_seq, char **last_hlc, GError **error);
@@ -360,6 +407,18 @@ gboolean hearth_center_store_backup (HearthCenterStore *self,
  *   was committed.
  */
 gboolean hearth_center_txn_commit (HearthCenterTxn *txn, GError **error);
+
+/**
+ * hearth_center_txn_savepoint:
+ * @op: begin, release or roll back one savepoint
+ *
+ * One level of savepoint inside a write transaction: several requests
+ * committed together (center-sync.c's group commit) each undo only their
+ * own work when they fail.
+ *
+ * Returns: %FALSE with _FAILED (then the transaction is to be rolled back).
+ */
+gboolean hearth_center_txn_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error);
 
 /**
  * hearth_center_txn_rollback:
@@ -468,6 +527,16 @@ GPtrArray *hearth_center_txn_list_devices (HearthCenterTxn *txn, GError **error)
 gboolean hearth_center_txn_save_device (HearthCenterTxn *txn, const HearthCenterDevice *device, GError **error);
 
 /**
+ * hearth_center_txn_nonce_seen:
+ * @since: ms since 1970: nonces seen before it do not count
+ *
+ * Returns: 1 when @device_id used @nonce since @since, 0 when not, -1
+ *   with _FAILED.
+ */
+int hearth_center_txn_nonce_seen (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 since,
+                                  GError **error);
+
+/**
  * hearth_center_txn_add_nonce:
  * @now: ms since 1970
  * @keep_ms: how long nonces are kept; older ones are dropped first
@@ -525,10 +594,26 @@ HearthChange *hearth_center_txn_find_edit (HearthCenterTxn *txn, const char *tab
                                            const char *field, const char *hlc, GError **error);
 
 /**
+ * hearth_center_txn_edit_named:
+ *
+ * Whether a stored edit of the field (@table, @id, @field) names @hlc
+ * among its parents: an edit under @hlc arriving now would come after an
+ * edit that supersedes it (PROTOCOL.md section 7 refuses that).
+ *
+ * Returns: 1 when one does, 0 when none does, -1 with _FAILED.
+ */
+int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                  const char *hlc, GError **error);
+
+/**
  * hearth_center_txn_add_change:
  * @seq: the sending device's number
  * @change: a checked change (edits with their final version and parents)
  * @now: the receipt time, ms since 1970
+ *
+ * The caller makes sure that no stored edit of an edit's field names it
+ * (hearth_center_txn_edit_named(); PROTOCOL.md section 7), then stores
+ * the field's new heads with hearth_center_txn_set_field_state().
  *
  * Returns: the cursor given to @change (> 0), or 0 with _EXISTS (its
  *   identity or (@device_id, @seq) is taken) or _FAILED.
@@ -537,13 +622,14 @@ gint64 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id
                                      const HearthChange *change, gint64 now, GError **error);
 
 /**
- * hearth_center_txn_list_edits:
+ * hearth_center_txn_list_heads:
  *
- * Returns: (transfer full) (element-type HearthChange) (nullable): every
- *   stored edit of one field of one record, in cursor order; %NULL with
- *   _FAILED.
+ * Returns: (transfer full) (element-type HearthChange) (nullable): the
+ *   heads of one field of one record (its stored edits no stored edit of
+ *   it names as a parent), in cursor order, each without its parents (they
+ *   name no head); %NULL with _FAILED.
  */
-GPtrArray *hearth_center_txn_list_edits (HearthCenterTxn *txn, const char *table, const char *id,
+GPtrArray *hearth_center_txn_list_heads (HearthCenterTxn *txn, const char *table, const char *id,
                                          const char *field, GError **error);
 
 /**
@@ -551,13 +637,18 @@ GPtrArray *hearth_center_txn_list_edits (HearthCenterTxn *txn, const char *table
  * @winner: the edit whose value the field holds
  * @losers: (element-type HearthChange): the other heads, each an open
  *   conflict against @winner
+ * @heads: (element-type HearthChange): every head of the field now
+ *   (@winner among them), each with its cursor: kept for
+ *   hearth_center_txn_list_heads()
+ * @had_conflicts: whether the field may have open conflicts now (it had
+ *   two heads or more); when not, there are none to replace
  *
  * Replaces the merged state of @winner's field and its open conflicts.
  *
  * Returns: %FALSE with _FAILED.
  */
 gboolean hearth_center_txn_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
-                                            GError **error);
+                                            GPtrArray *heads, gboolean had_conflicts, GError **error);
 
 /**
  * hearth_center_txn_get_household_village:
@@ -592,25 +683,23 @@ char *hearth_center_txn_get_record_household (HearthCenterTxn *txn, const char *
                                               GError **error);
 
 /**
- * hearth_center_txn_list_changes:
- * @after: a cursor
- * @exclude_device: (nullable): leave out what this device sent
- * @prefixes: (array zero-terminated=1): the scope; a change is listed when
- *   its village starts with one of them
- * @unplaced: whether changes without a village (audit entries) are listed
- * @limit: the most to return
+ * hearth_center_txn_pull_page:
+ * @query: what to list
+ * @out: the changes are appended here as the protocol's JSON objects
+ *   (PROTOCOL.md section 8, each with its "cursor"), separated by commas
+ * @listed: (out): how many were appended
+ * @last: (out): the cursor of the last change looked at: the last one
+ *   appended, or beyond it when compaction left later ones out; @after
+ *   when none
+ * @more: (out): whether changes beyond @last may be selected (the page
+ *   stopped at @limit or @max_bytes)
  *
- * Published records (tables "forms" and "thresholds", which have no
- * village) are listed whatever @prefixes and @unplaced say: they are for
- * every device.
+ * Writes one pull page straight from the rows, without a JSON tree.
  *
- * Returns: (transfer full) (element-type HearthChange) (nullable): the
- *   changes with a cursor above @after, in cursor order, each with its
- *   cursor; %NULL with _FAILED.
+ * Returns: %FALSE with _FAILED.
  */
-GPtrArray *hearth_center_txn_list_changes (HearthCenterTxn *txn, gint64 after, const char *exclude_device,
-                                           const char *const *prefixes, gboolean unplaced, guint limit,
-                                           GError **error);
+gboolean hearth_center_txn_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *query, GString *out,
+                                      guint *listed, gint64 *last, gboolean *more, GError **error);
 
 /**
  * hearth_center_txn_last_cursor:

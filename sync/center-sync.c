@@ -20,9 +20,17 @@
 
 G_DEFINE_QUARK (hearth-center-error-quark, hearth_center_error)
 
+/* Group commit (PROTOCOL.md section 7): pushes wait in @pending; one of
+ * their threads at a time leads, taking the waiting pushes into one write
+ * transaction, each in a savepoint of its own, and commits them with one
+ * sync; every push is answered only after that commit. */
 struct _HearthCenter {
   HearthCenterStore *store;
   HearthCenterCounty county;
+  GMutex group_lock;
+  GCond group_cond;
+  GQueue pending;     /* PushJob */
+  gboolean leading;
 };
 
 static const struct {
@@ -575,6 +583,9 @@ hearth_center_new (HearthCenterStore *store, GError **error)
 
   self = g_new0 (HearthCenter, 1);
   self->store = g_object_ref (store);
+  g_mutex_init (&self->group_lock);
+  g_cond_init (&self->group_cond);
+  g_queue_init (&self->pending);
   txn = hearth_center_store_begin (store, FALSE, error);
   if (txn == NULL || !hearth_center_txn_get_county (txn, &self->county, error))
     {
@@ -591,6 +602,8 @@ hearth_center_free (HearthCenter *self)
     return;
   hearth_center_county_clear (&self->county);
   g_clear_object (&self->store);
+  g_mutex_clear (&self->group_lock);
+  g_cond_clear (&self->group_cond);
   g_free (self);
 }
 
@@ -766,10 +779,12 @@ parse_decimal (const char *text, gint64 *out)
 
 /* Checks a signed request in the protocol's order: unsigned, unknown
  * device, bad signature, (revoked), stale, replay; then records the nonce
- * and the time the device was seen. Returns: (transfer full) the device,
- * or NULL with *@reply set. */
+ * and the time the device was seen, unless @defer_nonce: a push records
+ * them in its own transaction (one commit, one sync), and here the nonce
+ * is only looked up. Returns: (transfer full) the device, or NULL with
+ * *@reply set. */
 static HearthCenterDevice *
-authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *path_and_query,
+authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *path_and_query, gboolean defer_nonce,
               HearthCenterReply **reply)
 {
   g_autoptr(GError) error = NULL;
@@ -836,6 +851,24 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
       return NULL;
     }
 
+  if (defer_nonce)
+    {
+      int seen;
+
+      txn = hearth_center_store_begin (self->store, FALSE, &error);
+      seen = txn != NULL ? hearth_center_txn_nonce_seen (txn, device->id, req->nonce,
+                                                         now - HEARTH_CENTER_NONCE_KEEP_MS, &error)
+                         : -1;
+      g_clear_pointer (&txn, hearth_center_txn_rollback);
+      if (seen != 0)
+        {
+          *reply = seen > 0 ? fail (HEARTH_CENTER_ERROR_REPLAY, _("this request's nonce was used already: send a "
+                                                                  "fresh one"))
+                            : reply_for_error (error, NULL);
+          return NULL;
+        }
+      return g_steal_pointer (&device);
+    }
   txn = hearth_center_store_begin (self->store, TRUE, &error);
   if (txn == NULL)
     {
@@ -874,7 +907,46 @@ typedef struct {
   HearthCenterUser *user;
   HearthRole role;             /* the user's */
   gint64 now;
+  /* Where the center has each household this push named (NULL value:
+   * nowhere yet), as the push itself moves them: the changes of a visit
+   * name one household. */
+  GHashTable *villages;
 } Push;
+
+/* The village of @household at the center, through @p's memory. Returns
+ * FALSE with @error when the store fails; *@village is NULL (borrowed)
+ * when the center has the household nowhere yet. */
+static gboolean
+household_village (Push *p, const char *household, const char **village, GError **error)
+{
+  gpointer found = NULL;
+  GError *local = NULL;
+  char *v;
+
+  if (g_hash_table_lookup_extended (p->villages, household, NULL, &found))
+    {
+      *village = found;
+      return TRUE;
+    }
+  v = hearth_center_txn_get_household_village (p->txn, household, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  g_hash_table_insert (p->villages, g_strdup (household), v);
+  *village = v;
+  return TRUE;
+}
+
+static gboolean
+set_household_village (Push *p, const char *household, const char *village, GError **error)
+{
+  if (!hearth_center_txn_set_household_village (p->txn, household, village, error))
+    return FALSE;
+  g_hash_table_insert (p->villages, g_strdup (household), g_strdup (village));
+  return TRUE;
+}
 
 G_GNUC_PRINTF (3, 4) static void
 refuse (HearthCenterOutcome *out, const char *code, const char *format, ...)
@@ -946,26 +1018,33 @@ check_audit_entry (Push *p, const HearthChange *c)
   return NULL;
 }
 
-/* Recomputes the merged state of @c's field from every stored edit of it. */
+/* Recomputes the merged state of @c's field, just stored, from its heads:
+ * @heads, the heads before it (hearth_center_txn_list_heads()), less those
+ * it names, and @c itself. Heads name no other head, so the merge of the
+ * heads alone is the merge of every edit (PROTOCOL.md section 6.3). */
 static gboolean
-merge_field (Push *p, const HearthChange *c, GError **error)
+merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
 {
-  g_autoptr(GPtrArray) edits = hearth_center_txn_list_edits (p->txn, c->table, c->id, c->field, error);
+  g_autoptr(GPtrArray) edits = g_ptr_array_new ();
   g_autoptr(GPtrArray) losers = g_ptr_array_new ();
   g_autofree HearthFieldEdit *fe = NULL;
   HearthFieldMerge merged = { 0 };
   const HearthChange *winner;
 
-  if (edits == NULL)
-    return FALSE;
-  fe = g_new0 (HearthFieldEdit, MAX (edits->len, 1));
+  for (guint i = 0; i < heads->len; i++)
+    {
+      HearthChange *h = heads->pdata[i];
+
+      if (!g_ptr_array_find_with_equal_func (c->parents, h->hlc, g_str_equal, NULL))
+        g_ptr_array_add (edits, h);
+    }
+  g_ptr_array_add (edits, (gpointer) c);
+  fe = g_new0 (HearthFieldEdit, edits->len);
   for (guint i = 0; i < edits->len; i++)
     {
       HearthChange *e = edits->pdata[i];
 
       fe[i].hlc = e->hlc;
-      fe[i].parents = (const char *const *) e->parents->pdata;
-      fe[i].n_parents = e->parents->len;
       fe[i].value = e->value;
     }
   if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
@@ -974,13 +1053,26 @@ merge_field (Push *p, const HearthChange *c, GError **error)
   for (guint i = 0; i < merged.losers->len; i++)
     g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
   g_ptr_array_unref (merged.losers);
-  if (!hearth_center_txn_set_field_state (p->txn, winner, losers, error))
+  if (!hearth_center_txn_set_field_state (p->txn, winner, losers, edits, heads->len > 1, error))
     return FALSE;
   /* A household's village is its merged village_code (a move). */
   if (g_str_equal (c->table, "households") && g_str_equal (c->field, "village_code") &&
       strlen (winner->value) == 12 && strspn (winner->value, "0123456789") == 12)
-    return hearth_center_txn_set_household_village (p->txn, winner->id, winner->value, error);
+    return set_household_village (p, winner->id, winner->value, error);
   return TRUE;
+}
+
+/* How many heads a field would have with @c: @heads less those @c names,
+ * and @c. */
+static guint
+heads_with (GPtrArray *heads, const HearthChange *c)
+{
+  guint n = 1;
+
+  for (guint i = 0; i < heads->len; i++)
+    if (!g_ptr_array_find_with_equal_func (c->parents, ((HearthChange *) heads->pdata[i])->hlc, g_str_equal, NULL))
+      n++;
+  return n;
 }
 
 /* The edit's version after clamping (rule 5 of PROTOCOL.md section 6.3) and
@@ -1003,7 +1095,8 @@ clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out
       c->hlc = g_strdup (out->clamped_hlc);
       *floor_out = g_strdup (out->clamped_hlc);
     }
-  for (guint i = 0; i < c->parents->len; i++)
+  /* A device never clamped has no clamped version to rename. */
+  for (guint i = 0; p->device->clamp_floor != NULL && i < c->parents->len; i++)
     {
       g_autoptr(GError) local = NULL;
       char *renamed = hearth_center_txn_find_clamped (p->txn, p->device->id, c->parents->pdata[i], &local);
@@ -1082,7 +1175,7 @@ household_in_scope (Push *p, const char *household, char **village, gboolean *in
  * under another. Refusals go to @out. Returns: %FALSE only when the store
  * fails. */
 static gboolean
-check_owner (Push *p, HearthChange *c, char **at_center, HearthCenterOutcome *out, GError **error)
+check_owner (Push *p, HearthChange *c, const char **at_center, HearthCenterOutcome *out, GError **error)
 {
   const char *const *scope = (const char *const *) p->user->scope;
   g_autoptr(GError) local = NULL;
@@ -1127,8 +1220,9 @@ check_owner (Push *p, HearthChange *c, char **at_center, HearthCenterOutcome *ou
           c->household = g_steal_pointer (&owner);
           g_free (c->village);
           c->village = g_strdup (village);
-          g_free (*at_center);
-          *at_center = g_steal_pointer (&village);
+          /* Borrowed from the push's cache, as the caller's was. */
+          if (!household_village (p, c->household, at_center, error))
+            return FALSE;
         }
     }
 
@@ -1163,8 +1257,9 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   HearthChange *c = item->change;
   g_autoptr(GError) local = NULL;
   g_autoptr(HearthChange) existing = NULL;
-  g_autofree char *at_center = NULL;
+  const char *at_center = NULL;
   g_autofree char *floor = NULL;
+  g_autoptr(GPtrArray) heads = NULL;
   gboolean audit;
 
   out->seq = item->seq;
@@ -1205,12 +1300,8 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
     }
   if (c->household != NULL)
     {
-      at_center = hearth_center_txn_get_household_village (p->txn, c->household, &local);
-      if (local != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
+      if (!household_village (p, c->household, &at_center, error))
+        return FALSE;
       if (at_center != NULL && !hearth_center_scope_contains ((const char *const *) p->user->scope, at_center))
         {
           refuse (out, REFUSED_SCOPE, _("household %s is in village %s at the center, outside your scope"),
@@ -1305,6 +1396,41 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
             return TRUE;
           }
       }
+      /* Parents before the edits that name them: what a compacted pull
+       * leaves out relies on it (PROTOCOL.md sections 7 and 8.1). Only a
+       * device that invents versions can send one after its child. */
+      switch (hearth_center_txn_edit_named (p->txn, c->table, c->id, c->field, c->hlc, &local))
+        {
+        case -1:
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        case 1:
+          g_clear_pointer (&out->original_hlc, g_free);
+          g_clear_pointer (&out->clamped_hlc, g_free);
+          refuse (out, REFUSED_BAD_CHANGE, _("version %s of “%s” of %s record %s arrives after an edit that names it "
+                                             "as a parent: a parent is sent before the edits that name it"),
+                  c->hlc, c->field, c->table, c->id);
+          return TRUE;
+        default:
+          break;
+        }
+      /* A field's open versions are bounded: each push merges them all
+       * (review finding H5). A resolution (naming them) always fits. */
+      heads = hearth_center_txn_list_heads (p->txn, c->table, c->id, c->field, &local);
+      if (heads == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (heads_with (heads, c) > HEARTH_CENTER_MAX_HEADS)
+        {
+          g_clear_pointer (&out->original_hlc, g_free);
+          g_clear_pointer (&out->clamped_hlc, g_free);
+          refuse (out, REFUSED_BAD_CHANGE, _("“%s” of %s record %s has %u open versions already, the most a field "
+                                             "keeps: resolve its conflicts, then edit it again"),
+                  c->field, c->table, c->id, heads->len);
+          return TRUE;
+        }
       if (floor != NULL)
         {
           g_free (p->device->clamp_floor);
@@ -1315,11 +1441,11 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, p->now, error);
   if (out->cursor == 0)
     return FALSE;
-  if (c->household != NULL && at_center == NULL &&
-      !hearth_center_txn_set_household_village (p->txn, c->household, c->village, error))
+  c->cursor = out->cursor;   /* a head of its field, by its cursor */
+  if (c->household != NULL && at_center == NULL && !set_household_village (p, c->household, c->village, error))
     return FALSE;
   if (c->kind == HEARTH_CHANGE_EDIT)
-    return merge_field (p, c, error);
+    return merge_field (p, c, heads, error);
   return TRUE;
 }
 
@@ -1343,55 +1469,60 @@ add_outcome_to_reply (JsonArray *refused, JsonArray *clamped, const HearthCenter
     }
 }
 
-static HearthCenterReply *
-handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDevice *auth)
+/* One push waiting for, or in, a group commit. */
+typedef struct {
+  HearthPushBatch *batch;        /* borrowed */
+  const char *device_id;         /* the signer */
+  const char *nonce;
+  gint64 queued_us;
+  /* Set by the group: */
+  JsonArray *refused;
+  JsonArray *clamped;
+  gint64 acked;
+  HearthCenterReply *reply;      /* a refusal, or the 500 of a failure */
+  gboolean done;
+} PushJob;
+
+/* One push inside the group's transaction, in its own savepoint: the
+ * nonce and the device's last sight, then the changes. Returns %FALSE
+ * only when the store fails (the savepoint is then rolled back); a
+ * refusal (a replay, a gap) is @job's reply, its nonce kept. */
+static gboolean
+push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, GError **error)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(HearthPushBatch) batch = NULL;
-  g_autoptr(HearthCenterTxn) txn = NULL;
   g_autoptr(HearthCenterDevice) device = NULL;
   g_autoptr(HearthCenterUser) user = NULL;
-  g_autoptr(JsonArray) refused = json_array_new ();
-  g_autoptr(JsonArray) clamped = json_array_new ();
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autofree char *field = NULL;
-  JsonNode *node;
+  g_autoptr(GError) local = NULL;
+  HearthPushBatch *batch = job->batch;
+  g_autoptr(GHashTable) villages = NULL;
   Push p = { 0 };
-  gint64 acked;
+  gint64 acked, now = now_ms ();
 
-  body = decode_body (req, &error);
-  if (body == NULL)
-    return reply_for_error (error, NULL);
-  batch = hearth_center_parse_push (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &field, &error);
-  if (batch == NULL)
-    return reply_for_error (error, field);
-  if (strcmp (batch->device_id, auth->id) != 0)
-    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
-                             _("“device_id” names another device than the one that signed the request"));
-
-  txn = hearth_center_store_begin (self->store, TRUE, &error);
-  if (txn == NULL)
-    return reply_for_error (error, NULL);
-  device = hearth_center_txn_get_device (txn, auth->id, &error);
-  if (device == NULL)
-    return reply_for_error (error, NULL);
-  user = hearth_center_txn_get_user (txn, device->user, &error);
-  if (user == NULL)
-    return reply_for_error (error, NULL);
-  acked = device->acked_seq;
-  if (batch->items->len > 0)
+  if (!hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_BEGIN, error))
+    return FALSE;
+  if (!hearth_center_txn_add_nonce (txn, job->device_id, job->nonce, now, HEARTH_CENTER_NONCE_KEEP_MS, &local))
     {
-      HearthPushItem *first = batch->items->pdata[0];
-
-      if (first->seq > acked + 1)
-        {
-          g_autofree char *message = g_strdup_printf (_("this push starts at change %lld, but the center has "
-                                                        "changes up to %lld: send from %lld"),
-                                                      (long long) first->seq, (long long) acked,
-                                                      (long long) (acked + 1));
-          return error_reply_full (HEARTH_CENTER_ERROR_GAP, NULL, acked + 1, message);
-        }
+      if (!g_error_matches (local, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS))
+        goto failed;
+      /* The same request twice at once: the other one counts. */
+      job->reply = fail (HEARTH_CENTER_ERROR_REPLAY, _("this request's nonce was used already: send a fresh one"));
+      return hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_ROLLBACK, error);
+    }
+  device = hearth_center_txn_get_device (txn, job->device_id, &local);
+  if (device == NULL || (user = hearth_center_txn_get_user (txn, device->user, &local)) == NULL)
+    goto failed;
+  device->last_seen_at = now;
+  acked = device->acked_seq;
+  if (batch->items->len > 0 && ((HearthPushItem *) batch->items->pdata[0])->seq > acked + 1)
+    {
+      g_autofree char *message = g_strdup_printf (_("this push starts at change %lld, but the center has "
+                                                    "changes up to %lld: send from %lld"),
+                                                  (long long) ((HearthPushItem *) batch->items->pdata[0])->seq,
+                                                  (long long) acked, (long long) (acked + 1));
+      job->reply = error_reply_full (HEARTH_CENTER_ERROR_GAP, NULL, acked + 1, message);
+      if (!hearth_center_txn_save_device (txn, device, &local))
+        goto failed;
+      return hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_RELEASE, error);
     }
 
   p.txn = txn;
@@ -1399,8 +1530,13 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   p.user = user;
   /* The store admits only the four roles. */
   if (!hearth_role_parse (user->role, &p.role))
-    return internal_reply ("a user's role is none the workflow knows");
-  p.now = now_ms ();
+    {
+      local = g_error_new_literal (HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                                   "a user's role is none the workflow knows");
+      goto failed;
+    }
+  p.now = now;
+  p.villages = villages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (guint i = 0; i < batch->items->len; i++)
     {
       HearthPushItem *item = batch->items->pdata[i];
@@ -1409,11 +1545,11 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
       if (item->seq <= acked)
         {
           /* A repeat: answered from what the first delivery gave. */
-          if (!hearth_center_txn_get_outcome (txn, device->id, item->seq, &outcome, &error))
+          if (!hearth_center_txn_get_outcome (txn, device->id, item->seq, &outcome, &local))
             {
-              if (!is_not_found (error))
-                return reply_for_error (error, NULL);
-              g_clear_error (&error);
+              if (!is_not_found (local))
+                goto failed;
+              g_clear_error (&local);
               outcome.seq = item->seq;
             }
           /* The number again with other content: the device numbers anew
@@ -1432,32 +1568,157 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
       else
         {
           outcome.digest = g_strdup (item->digest);
-          if (!push_change (&p, item, &outcome, &error) ||
-              !hearth_center_txn_add_outcome (txn, device->id, &outcome, &error))
-            return reply_for_error (error, NULL);
+          if (!push_change (&p, item, &outcome, &local) ||
+              !hearth_center_txn_add_outcome (txn, device->id, &outcome, &local))
+            goto failed;
           device->acked_seq = item->seq;
         }
-      add_outcome_to_reply (refused, clamped, &outcome);
+      add_outcome_to_reply (job->refused, job->clamped, &outcome);
     }
-  if (!hearth_center_txn_save_device (txn, device, &error) ||
-      !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
-    return reply_for_error (error, NULL);
+  if (!hearth_center_txn_save_device (txn, device, &local))
+    goto failed;
+  job->acked = device->acked_seq;
+  return hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_RELEASE, error);
+
+failed:
+  /* This push's work is undone; the others of the group go on. */
+  job->reply = reply_for_error (local, NULL);
+  return hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_ROLLBACK, error);
+}
+
+static HearthCenterReply *
+push_reply (PushJob *job)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  JsonNode *node;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "acked");
-  json_builder_add_int_value (b, device->acked_seq);
+  json_builder_add_int_value (b, job->acked);
   json_builder_set_member_name (b, "refused");
   node = json_node_new (JSON_NODE_ARRAY);
-  json_node_set_array (node, refused);
+  json_node_set_array (node, job->refused);
   json_builder_add_value (b, node);
   json_builder_set_member_name (b, "clamped");
   node = json_node_new (JSON_NODE_ARRAY);
-  json_node_set_array (node, clamped);
+  json_node_set_array (node, job->clamped);
   json_builder_add_value (b, node);
   json_builder_set_member_name (b, "server_time");
   json_builder_add_int_value (b, now_ms ());
   json_builder_end_object (b);
   return json_reply (200, b);
+}
+
+/* The leader's work: @group in one transaction, one commit; every job
+ * gets its reply (a 500 for all when the commit fails: nothing of the
+ * group was committed). */
+static void
+commit_group (HearthCenter *self, GPtrArray *group)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (self->store, TRUE, &error);
+  gboolean ok = txn != NULL;
+
+  for (guint i = 0; ok && i < group->len; i++)
+    ok = push_in_group (self, txn, group->pdata[i], &error);
+  if (ok)
+    ok = hearth_center_txn_commit (g_steal_pointer (&txn), &error);
+  for (guint i = 0; i < group->len; i++)
+    {
+      PushJob *job = group->pdata[i];
+
+      if (!ok)
+        {
+          hearth_center_reply_free (job->reply);
+          job->reply = reply_for_error (error, NULL);
+        }
+      else if (job->reply == NULL)
+        job->reply = push_reply (job);
+    }
+}
+
+/* Waits until @job's group is committed, leading a group when no other
+ * thread does. A push that waited HEARTH_CENTER_BUSY_WAIT_MS without
+ * being taken, or that finds HEARTH_CENTER_MAX_WAITING pushes waiting, is
+ * answered 503 "busy" untouched (PROTOCOL.md section 3). */
+static void
+run_in_group (HearthCenter *self, PushJob *job)
+{
+  g_mutex_lock (&self->group_lock);
+  if (g_queue_get_length (&self->pending) >= HEARTH_CENTER_MAX_WAITING)
+    {
+      g_mutex_unlock (&self->group_lock);
+      job->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
+      return;
+    }
+  job->queued_us = g_get_monotonic_time ();
+  g_queue_push_tail (&self->pending, job);
+  while (!job->done)
+    {
+      g_autoptr(GPtrArray) group = NULL;
+      guint changes = 0;
+
+      if (self->leading)
+        {
+          g_cond_wait (&self->group_cond, &self->group_lock);
+          continue;
+        }
+      self->leading = TRUE;
+      group = g_ptr_array_new ();
+      while (!g_queue_is_empty (&self->pending) && changes < HEARTH_CENTER_GROUP_CHANGES)
+        {
+          PushJob *next = g_queue_pop_head (&self->pending);
+
+          if (g_get_monotonic_time () - next->queued_us > HEARTH_CENTER_BUSY_WAIT_MS * 1000)
+            {
+              next->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
+              next->done = TRUE;
+              continue;
+            }
+          g_ptr_array_add (group, next);
+          changes += next->batch->items->len;
+        }
+      g_mutex_unlock (&self->group_lock);
+      if (group->len > 0)
+        commit_group (self, group);
+      g_mutex_lock (&self->group_lock);
+      for (guint i = 0; i < group->len; i++)
+        ((PushJob *) group->pdata[i])->done = TRUE;
+      self->leading = FALSE;
+      g_cond_broadcast (&self->group_cond);
+    }
+  g_mutex_unlock (&self->group_lock);
+}
+
+static HearthCenterReply *
+handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDevice *auth)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(HearthPushBatch) batch = NULL;
+  g_autofree char *field = NULL;
+  PushJob job = { 0 };
+
+  /* Read and checked before the group: the writer does only the store. */
+  body = decode_body (req, &error);
+  if (body == NULL)
+    return reply_for_error (error, NULL);
+  batch = hearth_center_parse_push (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &field, &error);
+  if (batch == NULL)
+    return reply_for_error (error, field);
+  if (strcmp (batch->device_id, auth->id) != 0)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
+                             _("“device_id” names another device than the one that signed the request"));
+
+  job.batch = batch;
+  job.device_id = auth->id;
+  job.nonce = req->nonce;
+  job.refused = json_array_new ();
+  job.clamped = json_array_new ();
+  run_in_group (self, &job);
+  json_array_unref (job.refused);
+  json_array_unref (job.clamped);
+  return job.reply;
 }
 
 /* ---- pull (PROTOCOL.md section 8) ----------------------------------------------------------------- */
@@ -1492,72 +1753,85 @@ query_number (const char *query, const char *name, gint64 fallback, gint64 min, 
   return TRUE;
 }
 
+/* Whether @query names @name at all. */
+static gboolean
+query_has (const char *query, const char *name)
+{
+  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
+  gsize n = strlen (name);
+
+  for (guint i = 0; pairs[i] != NULL; i++)
+    if (strncmp (pairs[i], name, n) == 0 && pairs[i][n] == '=')
+      return TRUE;
+  return FALSE;
+}
+
+/* GET /v1/pull and /v2/pull (PROTOCOL.md section 8): @version 2 allows
+ * larger pages and compaction (section 8.1). */
 static HearthCenterReply *
-handle_pull (HearthCenter *self, const char *query, HearthCenterDevice *device)
+handle_pull (HearthCenter *self, guint version, const char *query, HearthCenterDevice *device)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthCenterTxn) txn = NULL;
   g_autoptr(HearthCenterUser) user = NULL;
-  g_autoptr(GPtrArray) changes = NULL;
   g_autoptr(GString) out = g_string_new ("{\"changes\":[");
+  HearthCenterPullQuery q = { 0 };
   HearthCenterReply *reply;
-  gint64 cursor, limit, last, next;
+  gint64 cursor, limit, last, next, compact_until = -1, listed_last;
   gboolean more = FALSE, whole_county = FALSE;
   guint listed = 0;
 
   if (!query_number (query, "cursor", 0, 0, HEARTH_CENTER_MAX_SEQ - 1, &cursor, &error))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "cursor", 0, error->message);
-  if (!query_number (query, "limit", HEARTH_CENTER_DEFAULT_PULL, 1, HEARTH_CENTER_MAX_PULL, &limit, &error))
+  if (!query_number (query, "limit", version >= 2 ? HEARTH_CENTER_DEFAULT_PULL_V2 : HEARTH_CENTER_DEFAULT_PULL, 1,
+                     version >= 2 ? HEARTH_CENTER_MAX_PULL_V2 : HEARTH_CENTER_MAX_PULL, &limit, &error))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "limit", 0, error->message);
+  if (version >= 2 && query_has (query, "compact_until"))
+    {
+      if (!query_number (query, "compact_until", 0, 0, HEARTH_CENTER_MAX_SEQ - 1, &compact_until, &error))
+        return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "compact_until", 0, error->message);
+      /* Compaction is sound from the first change only (section 8.1). */
+      if (compact_until == 0 && cursor != 0)
+        return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "compact_until", 0,
+                                 _("a compacted pull starts (“compact_until=0”) with “cursor=0”"));
+    }
 
   txn = hearth_center_store_begin (self->store, FALSE, &error);
   if (txn == NULL)
     return reply_for_error (error, NULL);
   user = hearth_center_txn_get_user (txn, device->user, &error);
-  if (user == NULL)
+  if (user == NULL || (last = hearth_center_txn_last_cursor (txn, &error)) < 0)
     return reply_for_error (error, NULL);
-  /* One more than asked: whether there is more is then known. Audit
-   * entries without a village go to whoever's scope is the whole county. */
+  if (compact_until > last)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "compact_until", 0,
+                             _("“compact_until” is beyond the center's last change"));
+  if (compact_until == 0)
+    compact_until = last;   /* the snapshot this compacted pull is of */
+  /* Audit entries without a village go to whoever's scope is the whole
+   * county. */
   for (guint i = 0; user->scope[i] != NULL; i++)
     whole_county = whole_county || g_str_equal (user->scope[i], self->county.code);
-  changes = hearth_center_txn_list_changes (txn, cursor, device->id, (const char *const *) user->scope, whole_county,
-                                            (guint) limit + 1, &error);
-  if (changes == NULL || (last = hearth_center_txn_last_cursor (txn, &error)) < 0)
+  q.after = cursor;
+  q.exclude_device = device->id;
+  q.prefixes = (const char *const *) user->scope;
+  q.unplaced = whole_county;
+  q.compact_until = MAX (compact_until, 0);
+  q.limit = (guint) limit;
+  q.max_bytes = version >= 2 ? HEARTH_CENTER_MAX_PAGE_V2 : HEARTH_CENTER_MAX_PAGE;
+  if (!hearth_center_txn_pull_page (txn, &q, out, &listed, &listed_last, &more, &error))
     return reply_for_error (error, NULL);
   hearth_center_txn_rollback (g_steal_pointer (&txn));
 
-  /* The real end, below @cursor when the device is beyond it (a center
-   * restored from a backup): it moves back, and nothing stored from here
-   * on passes it by. */
-  next = last;
-  for (guint i = 0; i < changes->len; i++)
-    {
-      HearthChange *c = changes->pdata[i];
-      g_autoptr(JsonNode) node = NULL;
-      g_autofree char *text = NULL;
-
-      if (i == (guint) limit)
-        {
-          more = TRUE;
-          break;
-        }
-      node = hearth_change_to_json (c);
-      text = json_to_string (node, FALSE);
-      /* The page stops at 4 MiB, but always carries one change. */
-      if (listed > 0 && out->len + strlen (text) + 64 > HEARTH_CENTER_MAX_PAGE)
-        {
-          more = TRUE;
-          break;
-        }
-      if (listed > 0)
-        g_string_append_c (out, ',');
-      g_string_append (out, text);
-      listed++;
-    }
-  if (more)
-    next = ((HearthChange *) changes->pdata[listed - 1])->cursor;
-  g_string_append_printf (out, "],\"next_cursor\":%" G_GINT64_FORMAT ",\"more\":%s,\"server_time\":%" G_GINT64_FORMAT "}",
-                          next, more ? "true" : "false", now_ms ());
+  /* Without more, the next pull starts from the highest cursor of this
+   * snapshot: what was skipped as out of scope is never looked at again.
+   * That is the real end, below @cursor when the device is beyond it (a
+   * center restored from a backup): it moves back, and nothing stored from
+   * here on passes it by. */
+  next = more ? listed_last : last;
+  g_string_append_printf (out, "],\"next_cursor\":%" G_GINT64_FORMAT ",\"more\":%s", next, more ? "true" : "false");
+  if (compact_until >= 0)
+    g_string_append_printf (out, ",\"compact_until\":%" G_GINT64_FORMAT, compact_until);
+  g_string_append_printf (out, ",\"server_time\":%" G_GINT64_FORMAT "}", now_ms ());
 
   reply = g_new0 (HearthCenterReply, 1);
   reply->status = 200;
@@ -1757,13 +2031,14 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
   if (post && g_str_equal (path, "/v1/enrol"))
     return handle_enrol (self, req);
   if (!(post && g_str_equal (path, "/v1/push")) && !(get && g_str_equal (path, "/v1/pull")) &&
-      !(get && g_str_equal (path, "/v1/export")))
+      !(get && g_str_equal (path, "/v2/pull")) && !(get && g_str_equal (path, "/v1/export")))
     return fail (HEARTH_CENTER_ERROR_NOT_FOUND, _("no such endpoint: %s %s"), req->method, path);
 
-  device = authenticate (self, req, req->target, &reply);
+  device = authenticate (self, req, req->target, post, &reply);
   if (device != NULL)
     reply = post                           ? handle_push (self, req, device)
-            : g_str_equal (path, "/v1/pull") ? handle_pull (self, query, device)
+            : g_str_equal (path, "/v1/pull") ? handle_pull (self, 1, query, device)
+            : g_str_equal (path, "/v2/pull") ? handle_pull (self, 2, query, device)
                                              : handle_export (self, query, device);
   if (device_id_is_valid (req->device))
     reply->device_id = g_strdup (req->device);

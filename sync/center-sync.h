@@ -7,9 +7,12 @@
  * the tests of the push body parser call it directly.
  *
  * Enrolment consumes a code and registers the device in one transaction;
- * a push is one transaction (duplicates answered from the stored outcomes,
- * each change checked alone: scope, identity, audit chain, clock clamping);
- * a pull reads one snapshot.
+ * a push is one transaction, shared with the pushes waiting at the same
+ * time (group commit: each in a savepoint, one commit and one sync for
+ * all, every reply after it; its nonce in it too), duplicates answered
+ * from the stored outcomes, each change checked alone (scope, identity,
+ * parents first, open versions, audit chain, clock clamping); a pull
+ * reads one snapshot.
  *
  * Thread-safe: one HearthCenter serves every server thread.
  */
@@ -63,6 +66,21 @@ typedef enum {
 #define HEARTH_CENTER_MAX_PULL        1000
 #define HEARTH_CENTER_DEFAULT_PULL    500
 #define HEARTH_CENTER_MAX_PAGE        (4 * 1024 * 1024)
+/* The open versions (heads) a field may have at the center (PROTOCOL.md
+ * section 7): an edit that would make more is refused. As many as one
+ * edit may name (HEARTH_CHANGE_MAX_PARENTS), so that one resolution can
+ * always close them all. */
+#define HEARTH_CENTER_MAX_HEADS       HEARTH_CHANGE_MAX_PARENTS
+/* Group commit (center-sync.c): the changes of the pushes one commit
+ * takes at most, how many pushes may wait, and how long one may wait
+ * before it is answered 503 "busy". */
+#define HEARTH_CENTER_GROUP_CHANGES   5000
+#define HEARTH_CENTER_MAX_WAITING     256
+#define HEARTH_CENTER_BUSY_WAIT_MS    20000
+/* Protocol version 2's pull (PROTOCOL.md section 8.1): larger pages. */
+#define HEARTH_CENTER_MAX_PULL_V2     10000
+#define HEARTH_CENTER_DEFAULT_PULL_V2 2000
+#define HEARTH_CENTER_MAX_PAGE_V2     (8 * 1024 * 1024)
 #define HEARTH_CENTER_MAX_SKEW_MS     (5 * 60 * 1000)
 #define HEARTH_CENTER_NONCE_KEEP_MS   (10 * 60 * 1000)
 /* The largest export reply: the files in base64 and the manifest (the
@@ -271,8 +289,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenter, hearth_center_free)
  * hearth_center_handle:
  * @request: one whole request
  *
- * Answers `POST /v1/enrol`, `POST /v1/push`, `GET /v1/pull` and
- * `GET /v1/export` (county staff: PROTOCOL.md section 9; the batch is
+ * Answers `POST /v1/enrol`, `POST /v1/push`, `GET /v1/pull`, `GET /v2/pull`
+ * and `GET /v1/export` (county staff: PROTOCOL.md section 9; the batch is
  * written to a private temporary folder, read back and removed): signature
  * checks first (PROTOCOL.md section 4), then the body, then the store. A
  * refused request changes nothing; a store failure is a 500 and nothing

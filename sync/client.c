@@ -26,6 +26,7 @@ struct _HearthSyncClient {
   char *pinned_key;
   char *error_code;
   gboolean wipe;
+  gint64 retry_after_ms;
 };
 
 static gsize curl_users;
@@ -155,6 +156,13 @@ hearth_sync_client_get_error_code (HearthSyncClient *self)
   return self->error_code;
 }
 
+gint64
+hearth_sync_client_get_retry_after (HearthSyncClient *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->retry_after_ms;
+}
+
 gboolean
 hearth_sync_client_get_wipe (HearthSyncClient *self)
 {
@@ -180,6 +188,7 @@ typedef struct {
   gboolean too_large;
   gint64 server_time;
   gboolean have_server_time;
+  gint64 retry_after_s;
 } Reply;
 
 static size_t
@@ -202,6 +211,16 @@ on_header (char *data, size_t size, size_t n, void *user)
   Reply *r = user;
   gsize len = size * n;
 
+  /* Retry-After in seconds (RFC 9110 section 10.2.3; the center never
+   * sends the date form), bounded by the longest back-off. */
+  if (len > 12 && g_ascii_strncasecmp (data, "Retry-After:", 12) == 0)
+    {
+      g_autofree char *value = g_strstrip (g_strndup (data + 12, len - 12));
+      guint64 s;
+
+      if (g_ascii_string_to_unsigned (value, 10, 0, 300, &s, NULL))
+        r->retry_after_s = (gint64) s;
+    }
   if (len > 12 && g_ascii_strncasecmp (data, "Hearth-Time:", 12) == 0)
     {
       g_autofree char *value = g_strstrip (g_strndup (data + 12, len - 12));
@@ -230,7 +249,7 @@ gzip (const char *data, gsize len)
 
 /* Reads {"error": {"code", "message", "wipe"}} of a refusal. */
 static void
-read_refusal (HearthSyncClient *self, JsonNode *reply, guint status, GError **error)
+read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out, GError **error)
 {
   JsonObject *e = NULL;
   const char *code = NULL, *message = NULL;
@@ -245,10 +264,11 @@ read_refusal (HearthSyncClient *self, JsonNode *reply, guint status, GError **er
     {
       code = json_object_get_string_member_with_default (e, "code", NULL);
       message = json_object_get_string_member_with_default (e, "message", NULL);
-      self->wipe = json_object_get_boolean_member_with_default (e, "wipe", FALSE);
+      if (wipe_out != NULL)
+        *wipe_out = json_object_get_boolean_member_with_default (e, "wipe", FALSE);
     }
-  g_free (self->error_code);
-  self->error_code = g_strdup (code);
+  if (code_out != NULL)
+    *code_out = g_strdup (code);
   /* PROTOCOL.md section 3: a 5xx is worth another try; a malformed
    * request, an unknown endpoint or a body too large is this side's bug
    * (hearth-cli exit 70); any other 4xx the center's refusal (exit 6). */
@@ -260,23 +280,60 @@ read_refusal (HearthSyncClient *self, JsonNode *reply, guint status, GError **er
                message != NULL ? message : (code != NULL ? code : _("no reason given")));
 }
 
+JsonNode *
+hearth_sync_parse_reply (const char *body, gsize len, guint status, char **code, gboolean *wipe, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) parse_error = NULL;
+  JsonNode *root = NULL;
+
+  g_return_val_if_fail (body != NULL || len == 0, NULL);
+
+  if (code != NULL)
+    *code = NULL;
+  if (wipe != NULL)
+    *wipe = FALSE;
+  /* json-glib recurses without a limit: count the nesting first. */
+  if (len > 0 && hearth_json_check_depth (body, len, HEARTH_JSON_MAX_DEPTH, NULL, &parse_error) &&
+      json_parser_load_from_data (parser, body, (gssize) len, &parse_error))
+    root = json_parser_steal_root (parser);
+  if (status >= 200 && status < 300)
+    {
+      /* A reply that does not parse was cut on the way (a whole one is
+       * always JSON): as if none had come, worth another try. */
+      if (root == NULL)
+        {
+          /* json-glib quotes the text at fault, escapes undone and cut at a
+           * byte count: not always UTF-8. */
+          g_autofree char *why = g_utf8_make_valid (parse_error != NULL ? parse_error->message : _("empty"), -1);
+
+          g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                       _("the center's reply was cut short: %s"), why);
+        }
+      return root;
+    }
+  read_refusal (root, status, code, wipe, error);
+  if (root != NULL)
+    json_node_unref (root);
+  return NULL;
+}
+
 static JsonNode *
 exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *body, gboolean sign, guint *status_out,
           GError **error)
 {
   g_autofree char *url = g_strconcat (self->base_url, path, NULL);
   g_autoptr(GByteArray) reply_body = g_byte_array_new ();
-  Reply reply = { reply_body, FALSE, 0, FALSE };
+  Reply reply = { reply_body, FALSE, 0, FALSE, 0 };
   struct curl_slist *headers = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) parse_error = NULL;
   gint64 sent_at, received_at;
   long status = 0;
   CURLcode rc;
-  JsonNode *root = NULL;
   gsize body_len = 0;
   const char *body_data = body != NULL ? g_bytes_get_data (body, &body_len) : NULL;
 
+  g_clear_pointer (&self->error_code, g_free);
+  self->wipe = FALSE;
   curl_easy_reset (self->curl);
   curl_easy_setopt (self->curl, CURLOPT_URL, url);
   curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
@@ -344,6 +401,7 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
 
   if (reply.have_server_time)
     self->offset_ms = reply.server_time - (sent_at + received_at) / 2;
+  self->retry_after_ms = status >= 500 ? reply.retry_after_s * 1000 : 0;
   if (reply.too_large)
     {
       g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
@@ -356,26 +414,8 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
                    curl_easy_strerror (rc));
       return NULL;
     }
-  /* json-glib recurses without a limit: count the nesting first. */
-  if (reply_body->len > 0 &&
-      hearth_json_check_depth ((const char *) reply_body->data, reply_body->len, HEARTH_JSON_MAX_DEPTH, NULL,
-                               &parse_error) &&
-      json_parser_load_from_data (parser, (const char *) reply_body->data, (gssize) reply_body->len, &parse_error))
-    root = json_parser_steal_root (parser);
-  if (status >= 200 && status < 300)
-    {
-      /* A reply that does not parse was cut on the way (a whole one is
-       * always JSON): as if none had come, worth another try. */
-      if (root == NULL)
-        g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
-                     _("the center's reply was cut short: %s"),
-                     parse_error != NULL ? parse_error->message : _("empty"));
-      return root;
-    }
-  read_refusal (self, root, (guint) status, error);
-  if (root != NULL)
-    json_node_unref (root);
-  return NULL;
+  return hearth_sync_parse_reply ((const char *) reply_body->data, reply_body->len, (guint) status, &self->error_code,
+                                  &self->wipe, error);
 }
 
 JsonNode *
@@ -388,6 +428,7 @@ hearth_sync_client_call (HearthSyncClient *self, const char *method, const char 
 
   g_clear_pointer (&self->error_code, g_free);
   self->wipe = FALSE;
+  self->retry_after_ms = 0;
   if (body != NULL)
     {
       g_autofree char *text = json_to_string (body, FALSE);

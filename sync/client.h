@@ -132,12 +132,48 @@ JsonNode *hearth_sync_client_call (HearthSyncClient *client,
                                    GError          **error);
 
 /**
+ * hearth_sync_parse_reply:
+ * @body: (array length=len) (nullable): a reply's body after gunzip
+ * @len: its length
+ * @status: the reply's HTTP status
+ * @code: (out) (optional) (transfer full) (nullable): a refusal's error
+ *   code ("revoked", "stale", …), or %NULL
+ * @wipe: (out) (optional): whether a refusal told the device to wipe
+ *
+ * What hearth_sync_client_call() makes of a reply once it has it: the
+ * nesting counted in the raw bytes (HEARTH_JSON_MAX_DEPTH) before
+ * json-glib parses it, then a 2xx's JSON, or the refusal of section 3 of
+ * PROTOCOL.md. A function of its arguments alone, so that a hostile
+ * center's bytes can be tried without a network (tests/fuzz/fuzz-reply.c).
+ *
+ * Returns: (transfer full) (nullable): the JSON of a 2xx reply; %NULL with
+ *   HEARTH_SYNC_ERROR_UNREACHABLE (a 2xx that is not JSON, taken for a
+ *   reply cut on the way, or a 5xx) or _REFUSED (any other status, with
+ *   the center's message). Thread-safe.
+ */
+JsonNode *hearth_sync_parse_reply (const char  *body,
+                                   gsize        len,
+                                   guint        status,
+                                   char       **code,
+                                   gboolean    *wipe,
+                                   GError     **error);
+
+/**
  * hearth_sync_client_get_error_code:
  *
  * Returns: (transfer none) (nullable): the center's error code of the last
  *   refused call ("revoked", "scope", …), or %NULL.
  */
 const char *hearth_sync_client_get_error_code (HearthSyncClient *client);
+
+/**
+ * hearth_sync_client_get_retry_after:
+ *
+ * Returns: how long (ms) the center's last 5xx answer asked the device to
+ *   wait (its Retry-After, PROTOCOL.md section 3; at most 5 minutes), 0
+ *   when it did not.
+ */
+gint64 hearth_sync_client_get_retry_after (HearthSyncClient *client);
 
 /** hearth_sync_client_get_wipe: Returns: whether the last refusal told the device to wipe. */
 gboolean hearth_sync_client_get_wipe (HearthSyncClient *client);

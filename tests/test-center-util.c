@@ -346,6 +346,7 @@ test_tablet_enrol_at (TestTablet *t, const char *name, Center *c, const char *us
   g_assert_cmpint (r.status, ==, 0);
   test_tablet_cli (&r, t, "enrol", "--center", url != NULL ? url : c->base, "--code", code, "--name", name, NULL);
   g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, user));
 }
 
 int

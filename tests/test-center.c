@@ -8,6 +8,7 @@
 #include "test-center-util.h"
 
 #include "case-audit.h"
+#include "center-sync.h"
 #include "hlc.h"
 #include "merge.h"
 #include "sign.h"
@@ -1179,6 +1180,66 @@ test_push_merge (void)
       g_assert_cmpstr (value, ==, "Lane 2");
     }
   }
+  /* Heads are kept as edits arrive: the resolution above left one. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT heads FROM field_state WHERE record_id = '%s' AND field = 'phone'",
+                                            hh);
+    g_autofree char *last = g_strdup_printf ("SELECT max (cursor) FROM changes WHERE record_id = '%s' "
+                                             "AND field = 'phone'", hh);
+    g_autofree char *heads = center_db_text (c, sql);
+    g_autofree char *resolution = center_db_text (c, last);
+
+    g_assert_cmpstr (heads, ==, resolution);
+  }
+  /* A field's open versions are bounded (H5): one concurrent edit too many is
+   * refused, a resolution naming them all is not. */
+  {
+    g_autofree char *hh2 = g_uuid_string_random ();
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autoptr(GString) all = g_string_new (NULL);
+    g_autofree char *body = NULL;
+    g_autofree char *over = hlc_at (now - 500, 99, a1->id);
+    g_auto(Reply) r = { 0 };
+    JsonArray *refused;
+
+    for (guint i = 0; i < HEARTH_CENTER_MAX_HEADS; i++)
+      {
+        g_autofree char *v = hlc_at (now - 1000, i, a1->id);
+        g_autofree char *value = g_strdup_printf ("%u", i);
+
+        g_ptr_array_add (changes, edit (a1, "households", hh2, hh2, VILLAGE_A, "phone", value, v, NULL));
+        g_string_append_printf (all, "%s\"%s\"", i > 0 ? ", " : "", v);
+      }
+    g_ptr_array_add (changes, edit (a1, "households", hh2, hh2, VILLAGE_A, "phone", "over", over, NULL));
+    body = batch_of (a1, changes);
+    push (c, a1, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (refused, 0), "seq"), ==,
+                     a1->next_seq - 1);
+    reply_clear (&r);
+    {
+      /* The clerk resolves (a worker may not: section 7.1). */
+      g_autofree char *resolution = hlc_at (now, 0, clerk->id);
+      g_autofree char *change = g_strdup_printf (
+        "{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
+        "\"household\": \"%s\", \"village\": \"" VILLAGE_A "\", \"field\": \"phone\", \"value\": \"one\", "
+        "\"hlc\": \"%s\", \"parents\": [%s]}", clerk->next_seq++, hh2, hh2, resolution, all->str);
+      g_autofree char *body2 = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s]}", clerk->id, change);
+
+      push (c, clerk, body2, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    }
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT instr (heads, ' ') = 0 AND heads != '' FROM field_state "
+                                              "WHERE record_id = '%s'", hh2);
+      g_autofree char *open = g_strdup_printf ("SELECT count (*) FROM conflicts WHERE record_id = '%s'", hh2);
+      g_assert_cmpint (center_db_int (c, sql), ==, 1);
+      g_assert_cmpint (center_db_int (c, open), ==, 0);
+    }
+  }
   /* The same version again with another value: a restored backup. */
   {
     g_auto(Reply) r = { 0 };
@@ -1463,6 +1524,216 @@ test_push_owner (void)
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
     placed = center_db_text (c, sql);
     g_assert_cmpstr (placed, ==, want);
+  }
+  center_stop (c);
+}
+
+/* The versions of @field in a pull page's changes, in page order, joined
+ * by spaces. */
+static char *
+page_versions (Reply *r, const char *field)
+{
+  JsonArray *changes = json_object_get_array_member (obj (r), "changes");
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (changes); i++)
+    {
+      JsonObject *ch = json_array_get_object_element (changes, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (ch, "field", NULL), field) == 0)
+        g_string_append_printf (out, "%s%s", out->len > 0 ? " " : "", json_object_get_string_member (ch, "hlc"));
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Version 2's compacted pull (PROTOCOL.md section 8.1) leaves out the
+ * superseded edits up to its bound and nothing else; an edit arriving after
+ * an edit that names it is refused (section 7). */
+static void
+test_pull_compacted (void)
+{
+  g_autoptr(Center) c = center_new ("center-compact");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) fresh = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL, *w1 = NULL, *w2 = NULL, *later = NULL;
+  g_autofree char *invented = NULL, *orphan = NULL;
+  gint64 now = g_get_real_time () / 1000, bound;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  fresh = enrol (c, "w.a2");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  v3 = hlc_at (now - 3000, 0, a->id);
+  w1 = hlc_at (now - 2000, 0, b->id);
+  w2 = hlc_at (now - 1000, 0, b->id);
+  /* phone: v1 ← v2 ← v3 by a; address: two heads of a and b (an open
+   * conflict) over a's first value; head_name: b's edit over a's. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "2", v2, v1));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "3", v3, v2));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 2", v2, v1));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Ann", v1, NULL));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, v1));
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "head_name", "Anne", w2, v1));
+    body = batch_of (b, changes);
+    push (c, b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+
+  /* A fresh device: only the heads, the bound in every page. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *phone = NULL, *address = NULL, *name = NULL;
+
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=100&compact_until=0", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    bound = json_object_get_int_member (obj (&r), "compact_until");
+    g_assert_cmpint (bound, ==, center_db_int (c, "SELECT max (cursor) FROM changes"));
+    g_assert_false (json_object_get_boolean_member (obj (&r), "more"));
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), ==, bound);
+    phone = page_versions (&r, "phone");
+    address = page_versions (&r, "address");
+    name = page_versions (&r, "head_name");
+    g_assert_cmpstr (phone, ==, v3);
+    {
+      g_autofree char *both = g_strdup_printf ("%s %s", v2, w1);
+      g_assert_cmpstr (address, ==, both);
+    }
+    g_assert_cmpstr (name, ==, w2);
+  }
+  /* Paged: the same heads, two changes a page, the bound kept. */
+  {
+    g_autoptr(GString) seen = g_string_new (NULL);
+    gint64 cursor = 0;
+    gboolean more = TRUE;
+
+    while (more)
+      {
+        g_auto(Reply) r = { 0 };
+        g_autofree char *target = g_strdup_printf ("/v2/pull?cursor=%" G_GINT64_FORMAT "&limit=2&compact_until=%"
+                                                   G_GINT64_FORMAT, cursor, bound);
+        g_autofree char *phone = NULL;
+
+        signed_call (c, fresh, "GET", target, NULL, 0, NULL, &r);
+        g_assert_cmpint (r.status, ==, 200);
+        g_assert_cmpint (json_object_get_int_member (obj (&r), "compact_until"), ==, bound);
+        phone = page_versions (&r, "phone");
+        g_string_append (seen, phone);
+        more = json_object_get_boolean_member (obj (&r), "more");
+        g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), >, cursor);
+        cursor = json_object_get_int_member (obj (&r), "next_cursor");
+      }
+    g_assert_cmpstr (seen->str, ==, v3);
+  }
+  /* The device that made edits of a field gets that field's whole
+   * history: what it holds could otherwise look like a head. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *address = NULL, *phone = NULL;
+
+    signed_call (c, b, "GET", "/v2/pull?cursor=0&limit=100&compact_until=0", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    address = page_versions (&r, "address");
+    phone = page_versions (&r, "phone");
+    {
+      g_autofree char *all = g_strdup_printf ("%s %s", v1, v2);
+      g_assert_cmpstr (address, ==, all);
+    }
+    g_assert_cmpstr (phone, ==, v3);
+  }
+  /* Version 1 and an uncompacted version 2 pull list everything. */
+  {
+    g_auto(Reply) r1 = { 0 };
+    g_auto(Reply) r2 = { 0 };
+    g_autofree char *p1 = NULL, *p2 = NULL;
+    g_autofree char *all = g_strdup_printf ("%s %s %s", v1, v2, v3);
+
+    pull (c, fresh, 0, 100, &r1);
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=100", NULL, 0, NULL, &r2);
+    g_assert_cmpint (r1.status, ==, 200);
+    g_assert_cmpint (r2.status, ==, 200);
+    p1 = page_versions (&r1, "phone");
+    p2 = page_versions (&r2, "phone");
+    g_assert_cmpstr (p1, ==, all);
+    g_assert_cmpstr (p2, ==, all);
+    g_assert_false (json_object_has_member (obj (&r2), "compact_until"));
+  }
+  /* What arrives after the bound is sent whole, superseded or not. */
+  later = hlc_at (now, 0, a->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a, edit (a, "households", hh, hh, VILLAGE_A, "phone", "4", later, v3), NULL);
+    g_autofree char *target = g_strdup_printf ("/v2/pull?cursor=0&limit=100&compact_until=%" G_GINT64_FORMAT, bound);
+    g_autofree char *phone = NULL;
+    g_autofree char *both = g_strdup_printf ("%s %s", v3, later);
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    reply_clear (&r);
+    signed_call (c, fresh, "GET", target, NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    phone = page_versions (&r, "phone");
+    g_assert_cmpstr (phone, ==, both);
+  }
+  /* Bounds that cannot be right. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=3&limit=100&compact_until=0", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_cmpstr (error_code (&r), ==, "bad-request");
+    reply_clear (&r);
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=100&compact_until=999999", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    reply_clear (&r);
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=10001", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    reply_clear (&r);
+    signed_call (c, fresh, "GET", "/v1/pull?cursor=0&limit=1001", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 400);
+  }
+  /* Parents first: an edit named by an edit stored before it is refused,
+   * and nothing of it is stored. */
+  invented = hlc_at (now + 1000, 0, b->id);
+  orphan = hlc_at (now + 2000, 0, b->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "phone", "5", orphan, invented));
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "phone", "6", invented, NULL));
+    body = batch_of (b, changes);
+    push (c, b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (refused, 0), "seq"), ==,
+                     b->next_seq - 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "bad-change");
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE value = '6'"), ==, 0);
   }
   center_stop (c);
 }
@@ -2212,20 +2483,27 @@ test_migrate_own (void)
                  "FROM (WITH RECURSIVE n (value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 5) "
                  "SELECT value FROM n);"
                  "INSERT INTO push_outcomes (device_id, seq, cursor) SELECT device_id, seq, cursor FROM changes;"
+                 "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc) VALUES "
+                 "('households', 'h', 'f2', 'h', '" VILLAGE_A "', 'v', '000000000000001-00000000-d');"
                  "INSERT INTO push_outcomes (device_id, seq, code, message) "
                  "VALUES ('0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', 6, 'scope', 'out of scope');");
   sqlite3_close (db);
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 4);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0004: a field's heads are the cursors of its edits no edit names. */
+  {
+    g_autofree char *heads = center_db_text (&c, "SELECT heads FROM field_state WHERE field = 'f2'");
+    g_assert_cmpstr (heads, ==, "2");
+  }
   g_assert_cmpint (center_db_int (&c, "SELECT max (cursor) FROM changes"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes p JOIN changes c USING (cursor)"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM pragma_foreign_key_check"), ==, 0);
   g_assert_cmpint (center_db_int (&c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT last_seq FROM center_own"), ==, 0);
-  /* Migration 3: outcomes recorded before it have no digest (a repeat of
+  /* 0003: outcomes recorded before it have no digest (a repeat of
    * them is answered as before). */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes WHERE digest IS NULL"), ==, 6);
 }
@@ -2249,6 +2527,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/owner", test_push_owner);
   g_test_add_func ("/center/internal-error", test_internal_error);
   g_test_add_func ("/center/pull", test_pull);
+  g_test_add_func ("/center/pull/compacted", test_pull_compacted);
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);
   g_test_add_func ("/center/authentication", test_authentication);

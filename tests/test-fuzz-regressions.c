@@ -2,17 +2,22 @@
 /*
  * test-fuzz-regressions.c: replays the saved fuzz inputs without libFuzzer.
  *
- * Every file under tests/fuzz/keyslot-crashes/, keyslot-seeds/ and
- * county-key-crashes/ goes through the same functions the fuzz targets
- * call (fuzz/fuzz-targets.c), which abort on a broken invariant. The
- * keyslot seeds also have their outcomes checked one by one.
+ * Every file under the seed and crash folders of tests/fuzz (but the push
+ * target's, which test-change replays) goes through the same functions the
+ * fuzz targets call (fuzz/fuzz-targets.c and fuzz/fuzz-*-target.c), which
+ * abort on a broken invariant. The keyslot seeds, and the inputs of the
+ * bugs the fuzzers found, also have their outcomes checked one by one.
  */
 #include "test-util.h"
 #include "fuzz/fuzz-targets.h"
 
+#include "case-registry.h"
+#include "client.h"
+#include "id-number.h"
 #include "store-countykey.h"
 #include "store-error.h"
 #include "store-keyslot.h"
+#include "sync-reply.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -22,6 +27,9 @@
 #endif
 
 typedef void (*FuzzFunc) (const guint8 *data, gsize size);
+
+/* The device the reply seeds enrol. */
+#define DEVICE_OF_SEEDS "9f1c2b3a-4d5e-4f60-8a71-b2c3d4e5f601"
 
 static int
 compare_names (gconstpointer a, gconstpointer b)
@@ -255,6 +263,145 @@ test_form_regressions (void)
   replay_dir ("form-crashes", hearth_fuzz_form);
 }
 
+static JsonNode *
+read_reply (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+  root = hearth_sync_parse_reply (contents, len, 200, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return root;
+}
+
+/* Found by fuzz-reply: what the tablet took from a broken center. */
+static void
+test_reply_found (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* "more": a number was read as true. */
+  {
+    g_autoptr(JsonNode) root = read_reply ("reply-crashes", "more-not-a-boolean.json");
+    g_auto(HearthSyncPullPage) page = { 0 };
+
+    g_assert_false (hearth_sync_read_pull_page (root, 1000, &page, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (error->message, "more"));
+    g_clear_error (&error);
+  }
+  /* json-glib's message quoted bytes that are not UTF-8. */
+  {
+    g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, "reply-crashes", "parse-error-not-utf8.json",
+                                              NULL);
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+    g_assert_null (hearth_sync_parse_reply (contents, len, 200, NULL, NULL, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+    g_assert_true (g_utf8_validate (error->message, -1, NULL));
+    g_clear_error (&error);
+  }
+  /* Enrolments without the county key or with an unknown role; the seed
+   * is read whole. */
+  {
+    const char *const cases[][2] = { { "enrol-without-county-key.json", "county_public_key" },
+                                     { "enrol-unknown-role.json", "role" } };
+    g_autoptr(JsonNode) seed = read_reply ("reply-seeds", "enrol.json");
+    g_autoptr(HearthSyncEnrolment) e = hearth_sync_read_enrolment (seed, "https://c", DEVICE_OF_SEEDS, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (e->role, ==, "worker");
+    g_assert_cmpstr (e->scope[1], ==, "361102002");
+    g_assert_null (e->scope[2]);
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(JsonNode) root = read_reply ("reply-crashes", cases[i][0]);
+
+        g_assert_null (hearth_sync_read_enrolment (root, "https://c", DEVICE_OF_SEEDS, &error));
+        g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL);
+        g_assert_nonnull (strstr (error->message, cases[i][1]));
+        g_clear_error (&error);
+      }
+  }
+}
+
+/* A GB 11643 number of someone born @days from today (local time). */
+static char *
+id_number_born (int days)
+{
+  static const int weights[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) born = g_date_time_add_days (now, days);
+  g_autofree char *date = g_date_time_format (born, "%Y%m%d");
+  char *id = g_strdup_printf ("361102%s001X", date);
+  int sum = 0;
+
+  for (int i = 0; i < 17; i++)
+    sum += (id[i] - '0') * weights[i];
+  id[17] = "10X98765432"[sum % 11];
+  return id;
+}
+
+/* Found by fuzz-registry: what the registry import let through. */
+static void
+test_registry_found (void)
+{
+  g_autofree char *today = id_number_born (0);
+  g_autofree char *tomorrow = id_number_born (1);
+  g_autofree char *why = NULL;
+  g_autofree char *path = g_build_filename (HEARTH_FUZZ_CORPUS_DIR, "registry-crashes", "bom-then-nul.csv", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(HearthRegistry) registry = NULL;
+
+  /* Born today is a real date; tomorrow is not yet, even this year. */
+  why = hearth_id_number_check (today, NULL, NULL, NULL);
+  g_assert_null (why);
+  why = hearth_id_number_check (tomorrow, NULL, NULL, NULL);
+  g_assert_nonnull (why);
+  g_assert_nonnull (strstr (why, "birth date"));
+
+  /* A NUL after a byte order mark: the file is refused, not cut there. */
+  registry = hearth_case_registry_read (path, NULL, NULL, NULL, &problems, &error);
+  g_assert_null (registry);
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "UTF-8"));
+  g_assert_null (problems);
+}
+
+/* The readers the sync work added: their seeds, then what once broke them. */
+static void
+test_sync_regressions (gconstpointer data)
+{
+  const char *name = data;
+  static const struct { const char *name; FuzzFunc func; } targets[] = {
+    { "reply", hearth_fuzz_reply },
+    { "apply", hearth_fuzz_apply },
+    { "batch", hearth_fuzz_batch },
+    { "csv", hearth_fuzz_csv },
+    { "registry", hearth_fuzz_registry },
+    { "publish", hearth_fuzz_publish },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
+    if (g_str_equal (targets[i].name, name))
+      {
+        g_autofree char *seeds = g_strconcat (name, "-seeds", NULL);
+        g_autofree char *crashes = g_strconcat (name, "-crashes", NULL);
+
+        g_assert_cmpuint (replay_dir (seeds, targets[i].func), >=, 3);
+        replay_dir (crashes, targets[i].func);
+        return;
+      }
+  g_assert_not_reached ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -269,6 +416,14 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/xpath/regressions", test_xpath_regressions);
   g_test_add_func ("/fuzz/form/regressions", test_form_regressions);
   g_test_add_func ("/fuzz/xpath-eval/regressions", test_xpath_eval_regressions);
+  g_test_add_data_func ("/fuzz/reply/regressions", "reply", test_sync_regressions);
+  g_test_add_func ("/fuzz/reply/found", test_reply_found);
+  g_test_add_data_func ("/fuzz/apply/regressions", "apply", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/batch/regressions", "batch", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/csv/regressions", "csv", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/registry/regressions", "registry", test_sync_regressions);
+  g_test_add_func ("/fuzz/registry/found", test_registry_found);
+  g_test_add_data_func ("/fuzz/publish/regressions", "publish", test_sync_regressions);
 
   return g_test_run ();
 }

@@ -123,30 +123,15 @@ risky_visit_answers (const char *dir)
 
 /* ---- tablets ---------------------------------------------------------------------- */
 
-static void
-cli_ok (TestTablet *t, TestRun *r, const char *first, ...) G_GNUC_NULL_TERMINATED;
-
 /* hearth-cli on @t, which must succeed. */
-static void
-cli_ok (TestTablet *t, TestRun *r, const char *first, ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
-
-  g_ptr_array_add (args, (char *) "--data-dir");
-  g_ptr_array_add (args, t->dir);
-  g_ptr_array_add (args, (char *) "--passphrase-file");
-  g_ptr_array_add (args, t->pass);
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  test_run_clear (r);
-  test_run_cliv (r, NULL, (const char *const *) args->pdata);
-  if (r->status != 0)
-    g_error ("hearth-cli %s: exit %d\n%s%s", first, r->status, r->out, r->err);
-}
+#define cli_ok(t, r, ...) \
+  G_STMT_START \
+  { \
+    test_tablet_cli ((r), (t), __VA_ARGS__); \
+    if ((r)->status != 0) \
+      g_error ("hearth-cli: exit %d\n%s%s", (r)->status, (r)->out, (r)->err); \
+  } \
+  G_STMT_END
 
 static JsonNode *
 parse_json (const char *text)

@@ -30,65 +30,13 @@
 #define COUNTY "150422"
 #define TOWNSHIP "150422101"
 
-typedef struct {
-  char *dir;
-  char *pass;
-} Tablet;
-
 static size_t
 discard_body (char *data, size_t size, size_t n, void *user)
 {
   return size * n;
 }
 
-static void
-tablet_clear (Tablet *t)
-{
-  g_free (t->dir);
-  g_free (t->pass);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Tablet, tablet_clear)
 
-static void
-cli (TestRun *r, Tablet *t, const char *first, ...) G_GNUC_NULL_TERMINATED;
-
-static void
-cli (TestRun *r, Tablet *t, const char *first, ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
-
-  g_ptr_array_add (args, (char *) "--data-dir");
-  g_ptr_array_add (args, t->dir);
-  g_ptr_array_add (args, (char *) "--passphrase-file");
-  g_ptr_array_add (args, t->pass);
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  test_run_clear (r);
-  test_run_cliv (r, NULL, (const char *const *) args->pdata);
-}
-
-/* A new store, enrolled for @user at @url. */
-static void
-tablet_enrol (Tablet *t, const char *name, Center *c, const char *url, const char *user)
-{
-  g_autofree char *base = test_make_dir (name);
-  g_autofree char *code = center_enrol_code (c, user);
-  g_auto(TestRun) r = { 0 };
-
-  t->dir = g_build_filename (base, "store", NULL);
-  t->pass = g_build_filename (base, "pass", NULL);
-  g_assert_true (g_file_set_contents (t->pass, "correct horse battery\n", -1, NULL));
-  g_assert_cmpint (g_chmod (t->pass, 0600), ==, 0);
-  cli (&r, t, "init", "--kdf", "test", NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  cli (&r, t, "--json", "enrol", "--center", url, "--code", code, "--name", name, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, user));
-}
 
 static JsonNode *
 parse (const char *text)
@@ -103,15 +51,15 @@ parse (const char *text)
 
 /* hearth-cli --json sync: the exit status and the reply. */
 static int
-sync_tablet (Tablet *t, JsonObject **out, const char *extra)
+sync_tablet (TestTablet *t, JsonObject **out, const char *extra)
 {
   g_auto(TestRun) r = { 0 };
   g_autoptr(JsonNode) root = NULL;
 
   if (extra != NULL)
-    cli (&r, t, "--json", "sync", extra, NULL);
+    test_tablet_cli (&r, t, "--json", "sync", extra, NULL);
   else
-    cli (&r, t, "--json", "sync", NULL);
+    test_tablet_cli (&r, t, "--json", "sync", NULL);
   if (out != NULL)
     {
       *out = NULL;
@@ -127,7 +75,7 @@ sync_tablet (Tablet *t, JsonObject **out, const char *extra)
 /* The rows of @sql's first column in a tablet's store, read through the
  * library. */
 static GPtrArray *
-store_rows (Tablet *t, const char *sql)
+store_rows (TestTablet *t, const char *sql)
 {
   g_autoptr(HearthSecret) pass = hearth_secret_read_passphrase_file (t->pass, NULL);
   g_autoptr(HearthStore) store = NULL;
@@ -145,14 +93,14 @@ store_rows (Tablet *t, const char *sql)
 }
 
 static char *
-store_text (Tablet *t, const char *sql)
+store_text (TestTablet *t, const char *sql)
 {
   g_autoptr(GPtrArray) rows = store_rows (t, sql);
   return rows->len > 0 ? g_strdup (rows->pdata[0]) : NULL;
 }
 
 static void
-store_exec (Tablet *t, const char *sql)
+store_exec (TestTablet *t, const char *sql)
 {
   g_autoptr(HearthSecret) pass = hearth_secret_read_passphrase_file (t->pass, NULL);
   g_autoptr(HearthStore) store = NULL;
@@ -165,13 +113,13 @@ store_exec (Tablet *t, const char *sql)
 
 /* The households a tablet holds: "id village" lines, sorted. */
 static GPtrArray *
-households (Tablet *t)
+households (TestTablet *t)
 {
   return store_rows (t, "SELECT id || ' ' || village_code FROM households WHERE deleted = 0 ORDER BY 1");
 }
 
 static gint64
-store_int (Tablet *t, const char *sql)
+store_int (TestTablet *t, const char *sql)
 {
   g_autofree char *v = store_text (t, sql);
   return v != NULL ? g_ascii_strtoll (v, NULL, 10) : -1;
@@ -197,8 +145,8 @@ test_two_tablets (void)
 {
   g_autoptr(Center) c = center_init ("sync-two-center", COUNTY);
   g_autofree char *csv = registry ("sync-two-registry", 40, 11);
-  g_auto(Tablet) a = { 0 };
-  g_auto(Tablet) b = { 0 };
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) b = { 0 };
   g_auto(TestRun) r = { 0 };
   g_autoptr(GPtrArray) on_a = NULL;
   g_autoptr(GPtrArray) on_b = NULL;
@@ -209,10 +157,10 @@ test_two_tablets (void)
   center_add_user (c, "w.county", "worker", COUNTY);
   center_add_user (c, "w.town", "worker", TOWNSHIP);
   center_start (c);
-  tablet_enrol (&a, "sync-two-a", c, c->base, "w.county");
-  tablet_enrol (&b, "sync-two-b", c, c->base, "w.town");
+  test_tablet_enrol_at (&a, "sync-two-a", c, "w.county", c->base);
+  test_tablet_enrol_at (&b, "sync-two-b", c, "w.town", c->base);
 
-  cli (&r, &a, "household", "import", csv, NULL);
+  test_tablet_cli (&r, &a, "household", "import", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpint (sync_tablet (&a, &result, NULL), ==, 0);
   g_assert_true (json_object_get_boolean_member (result, "synced"));
@@ -263,8 +211,8 @@ test_concurrent_visits (void)
   g_autofree char *csv = registry ("sync-conflict-registry", 6, 5);
   g_autofree char *visit_zh = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
                                                 "visit-zh.json", NULL);
-  g_auto(Tablet) a = { 0 };
-  g_auto(Tablet) b = { 0 };
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) b = { 0 };
   g_auto(TestRun) r = { 0 };
   g_autofree char *household = NULL;
   g_autofree char *sql = NULL;
@@ -277,9 +225,9 @@ test_concurrent_visits (void)
   center_add_user (c, "w.one", "worker", COUNTY);
   center_add_user (c, "w.two", "worker", COUNTY);
   center_start (c);
-  tablet_enrol (&a, "sync-conflict-a", c, c->base, "w.one");
-  tablet_enrol (&b, "sync-conflict-b", c, c->base, "w.two");
-  cli (&r, &a, "household", "import", csv, NULL);
+  test_tablet_enrol_at (&a, "sync-conflict-a", c, "w.one", c->base);
+  test_tablet_enrol_at (&b, "sync-conflict-b", c, "w.two", c->base);
+  test_tablet_cli (&r, &a, "household", "import", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
@@ -287,13 +235,13 @@ test_concurrent_visits (void)
 
   /* Offline, both visit the same household, on different days; A twice,
    * so its entity version is one ahead of B's. */
-  cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
+  test_tablet_cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
        household, "--now", "2026-11-19T10:00:00+08:00", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
+  test_tablet_cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
        household, "--now", "2026-11-20T10:00:00+08:00", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  cli (&r, &b, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
+  test_tablet_cli (&r, &b, "visit", "record", "--form", "hearth_household_visit", "--answers", visit_zh, "--household",
        household, "--now", "2026-11-21T15:00:00+08:00", NULL);
   g_assert_cmpint (r.status, ==, 0);
   sql = g_strdup_printf ("SELECT entity_version FROM households WHERE id = '%s'", household);
@@ -342,7 +290,7 @@ test_concurrent_visits (void)
   /* The clerk sees them, takes the other value of one, and once everyone
    * has synced it is closed everywhere with that value. */
   {
-    g_auto(Tablet) clerk = { 0 };
+    g_auto(TestTablet) clerk = { 0 };
     g_autoptr(JsonNode) listed = NULL;
     g_autofree char *conflict = NULL;
     g_autofree char *field = NULL;
@@ -353,9 +301,9 @@ test_concurrent_visits (void)
     guint n;
 
     center_add_user (c, "clerk", "clerk", COUNTY);
-    tablet_enrol (&clerk, "sync-conflict-clerk", c, c->base, "clerk");
+    test_tablet_enrol_at (&clerk, "sync-conflict-clerk", c, "clerk", c->base);
     g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
-    cli (&r, &clerk, "--json", "conflict", "list", "--household", household, NULL);
+    test_tablet_cli (&r, &clerk, "--json", "conflict", "list", "--household", household, NULL);
     g_assert_cmpint (r.status, ==, 0);
     listed = parse (r.out);
     list = json_node_get_array (listed);
@@ -369,9 +317,9 @@ test_concurrent_visits (void)
     other = g_strdup (json_object_get_string_member (json_array_get_object_element (list, 0), "other_value"));
     g_assert_nonnull (strstr (conflicts_a, conflict));
 
-    cli (&r, &a, "conflict", "resolve", conflict, "--other", NULL);   /* a worker may not */
+    test_tablet_cli (&r, &a, "conflict", "resolve", conflict, "--other", NULL);   /* a worker may not */
     g_assert_cmpint (r.status, ==, 1);
-    cli (&r, &clerk, "conflict", "resolve", conflict, "--other", NULL);
+    test_tablet_cli (&r, &clerk, "conflict", "resolve", conflict, "--other", NULL);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
     g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
@@ -380,7 +328,7 @@ test_concurrent_visits (void)
     value_sql = g_strdup_printf ("SELECT %s FROM households WHERE id = '%s'", field, household);
     open_sql = g_strdup_printf ("SELECT count(*) FROM conflicts WHERE record_id = '%s' AND field = '%s' "
                                 "AND resolved_at IS NULL", household, field);
-    for (Tablet *t = &a; t != NULL; t = t == &a ? &b : t == &b ? &clerk : NULL)
+    for (TestTablet *t = &a; t != NULL; t = t == &a ? &b : t == &b ? &clerk : NULL)
       {
         g_autofree char *now = store_text (t, value_sql);
         g_assert_cmpstr (now, ==, other);
@@ -398,7 +346,7 @@ test_network_cut (void)
   g_autofree char *csv = registry ("sync-cut-registry", 10, 7);
   g_autofree char *flag = g_build_filename (c->dir, "offline", NULL);
   g_autofree char *url = NULL;
-  g_auto(Tablet) a = { 0 };
+  g_auto(TestTablet) a = { 0 };
   g_auto(TestRun) r = { 0 };
   g_autoptr(JsonObject) result = NULL;
   g_autoptr(GSubprocess) retry = NULL;
@@ -411,18 +359,18 @@ test_network_cut (void)
   center_add_user (c, "w.one", "worker", COUNTY);
   center_start (c);
   proxy = test_proxy_start (c, flag, NULL, &url);
-  tablet_enrol (&a, "sync-cut-a", c, url, "w.one");
-  cli (&r, &a, "household", "import", csv, NULL);
+  test_tablet_enrol_at (&a, "sync-cut-a", c, "w.one", url);
+  test_tablet_cli (&r, &a, "household", "import", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
 
   /* The network is down: exit 5, never "synced". */
   g_assert_true (g_file_set_contents (flag, "", 0, NULL));
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 5);
-  cli (&r, &a, "sync", NULL);
+  test_tablet_cli (&r, &a, "sync", NULL);
   g_assert_cmpint (r.status, ==, 5);
   g_assert_nonnull (strstr (r.out, "Not synced"));
   g_assert_null (strstr (r.out, "Synced:"));
-  cli (&r, &a, "--json", "sync", "--status", NULL);
+  test_tablet_cli (&r, &a, "--json", "sync", "--status", NULL);
   g_assert_nonnull (strstr (r.out, "\"synced\" : false"));
 
   /* sync --retry started while it is down finishes once it is back. */
@@ -450,7 +398,7 @@ test_network_cut (void)
 
 /* Sync --retry until synced, through faults: returns the tries made. */
 static gint64
-sync_until_synced (Tablet *t)
+sync_until_synced (TestTablet *t)
 {
   gint64 attempts = 0;
 
@@ -492,7 +440,7 @@ test_flaky_network (void)
   g_autofree char *conflicts_a = NULL;
   g_autofree char *conflicts_b = NULL;
   g_autoptr(GPtrArray) ids = NULL;
-  Tablet tablets[2] = { { 0 } };
+  TestTablet tablets[2] = { { 0 } };
   g_auto(TestRun) r = { 0 };
   GSubprocess *proxy;
   gint64 attempts = 0;
@@ -502,14 +450,14 @@ test_flaky_network (void)
   center_start (c);
   proxy = test_proxy_start (c, flag, faults, &url);
   /* Enrolled directly; from then on every exchange goes through the proxy. */
-  tablet_enrol (&tablets[0], "sync-flaky-a", c, c->base, "w.one");
-  tablet_enrol (&tablets[1], "sync-flaky-b", c, c->base, "w.two");
+  test_tablet_enrol_at (&tablets[0], "sync-flaky-a", c, "w.one", c->base);
+  test_tablet_enrol_at (&tablets[1], "sync-flaky-b", c, "w.two", c->base);
   for (guint i = 0; i < 2; i++)
     {
       g_autofree char *sql = g_strdup_printf ("UPDATE sync_state SET value = '%s' WHERE key = 'center_url'", url);
       store_exec (&tablets[i], sql);
     }
-  cli (&r, &tablets[0], "household", "import", csv, NULL);
+  test_tablet_cli (&r, &tablets[0], "household", "import", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
   attempts += sync_until_synced (&tablets[0]);
   attempts += sync_until_synced (&tablets[1]);
@@ -519,10 +467,10 @@ test_flaky_network (void)
    * has not synced yet, with syncs in between. */
   for (guint round = 0; round < 8; round++)
     {
-      Tablet *t = &tablets[round % 2];
+      TestTablet *t = &tablets[round % 2];
       g_autofree char *now = g_strdup_printf ("2026-11-%02uT10:00:00+08:00", 10 + round);
 
-      cli (&r, t, "visit", "record", "--form", "hearth_household_visit", "--answers", visit, "--household",
+      test_tablet_cli (&r, t, "visit", "record", "--form", "hearth_household_visit", "--answers", visit, "--household",
            ids->pdata[(round / 2) % ids->len], "--now", now, NULL);
       g_assert_cmpint (r.status, ==, 0);
       if (round % 3 == 2)
@@ -556,8 +504,8 @@ test_flaky_network (void)
   g_assert_cmpint (attempts, >, 12);   /* the faults did happen: more tries than runs */
   test_proxy_stop (proxy);
   center_stop (c);
-  tablet_clear (&tablets[0]);
-  tablet_clear (&tablets[1]);
+  test_tablet_clear (&tablets[0]);
+  test_tablet_clear (&tablets[1]);
 }
 
 /* An enrolment whose reply was lost (the center used the code, the tablet
@@ -570,8 +518,8 @@ test_enrol_retry (void)
   g_autoptr(Center) c = center_init ("sync-enrol-center", COUNTY);
   g_autofree char *base = test_make_dir ("sync-enrol-a");
   g_autofree char *code = NULL;
-  g_auto(Tablet) a = { 0 };
-  g_auto(Tablet) other = { 0 };
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) other = { 0 };
   g_auto(TestRun) r = { 0 };
 
   center_add_user (c, "w.one", "worker", COUNTY);
@@ -581,14 +529,14 @@ test_enrol_retry (void)
   a.pass = g_build_filename (base, "pass", NULL);
   g_assert_true (g_file_set_contents (a.pass, "correct horse battery\n", -1, NULL));
   g_assert_cmpint (g_chmod (a.pass, 0600), ==, 0);
-  cli (&r, &a, "init", "--kdf", "test", NULL);
+  test_tablet_cli (&r, &a, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
+  test_tablet_cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
   g_assert_cmpint (r.status, ==, 0);
   /* The reply "lost": the tablet forgets what it learned. */
   store_exec (&a, "DELETE FROM sync_state WHERE key IN ('center_url', 'user', 'role', 'scope', 'county', "
                   "'county_public_key', 'device_secret_key')");
-  cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
+  test_tablet_cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM devices"), ==, 1);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
@@ -596,7 +544,7 @@ test_enrol_retry (void)
   /* Enrolment sealed a recovery envelope to the county's key: county IT
    * opens the store with the secret key init wrote, under a new
    * passphrase. */
-  cli (&r, &a, "--json", "status", NULL);
+  test_tablet_cli (&r, &a, "--json", "status", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "\"county_recovery\" : true"));
   {
@@ -618,9 +566,9 @@ test_enrol_retry (void)
     g_autofree char *other_base = test_make_dir ("sync-enrol-b");
     other.dir = g_build_filename (other_base, "store", NULL);
     other.pass = g_strdup (a.pass);
-    cli (&r, &other, "init", "--kdf", "test", NULL);
+    test_tablet_cli (&r, &other, "init", "--kdf", "test", NULL);
     g_assert_cmpint (r.status, ==, 0);
-    cli (&r, &other, "enrol", "--center", c->base, "--code", code, NULL);
+    test_tablet_cli (&r, &other, "enrol", "--center", c->base, "--code", code, NULL);
     g_assert_cmpint (r.status, ==, 6);
     g_assert_nonnull (strstr (r.err, "used"));
   }
@@ -635,7 +583,7 @@ test_hostile (void)
 {
   g_autoptr(Center) c = center_init ("sync-hostile-center", COUNTY);
   g_autofree char *base = test_make_dir ("sync-hostile-a");
-  g_auto(Tablet) a = { 0 };
+  g_auto(TestTablet) a = { 0 };
   g_auto(TestRun) r = { 0 };
   const char *paths[] = { "/v1/enrol", "/v1/push" };
 
@@ -663,9 +611,9 @@ test_hostile (void)
   a.pass = g_build_filename (base, "pass", NULL);
   g_assert_true (g_file_set_contents (a.pass, "correct horse battery\n", -1, NULL));
   g_assert_cmpint (g_chmod (a.pass, 0600), ==, 0);
-  cli (&r, &a, "init", "--kdf", "test", NULL);
+  test_tablet_cli (&r, &a, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  cli (&r, &a, "enrol", "--center", "http://192.0.2.1:8470", "--code", "K7QM-3VXT-PA9C-WD4F", NULL);
+  test_tablet_cli (&r, &a, "enrol", "--center", "http://192.0.2.1:8470", "--code", "K7QM-3VXT-PA9C-WD4F", NULL);
   g_assert_cmpint (r.status, !=, 0);
   g_assert_nonnull (strstr (r.err, "https://"));
   center_stop (c);
@@ -675,14 +623,14 @@ static void
 test_revoked (void)
 {
   g_autoptr(Center) c = center_init ("sync-revoked-center", COUNTY);
-  g_auto(Tablet) a = { 0 };
+  g_auto(TestTablet) a = { 0 };
   g_auto(TestRun) r = { 0 };
   g_autofree char *device = NULL;
   g_autofree char *keyslot = NULL;
 
   center_add_user (c, "w.one", "worker", COUNTY);
   center_start (c);
-  tablet_enrol (&a, "sync-revoked-a", c, c->base, "w.one");
+  test_tablet_enrol_at (&a, "sync-revoked-a", c, "w.one", c->base);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
   device = center_db_text (c, "SELECT id FROM devices");
   {
@@ -690,12 +638,12 @@ test_revoked (void)
     run_center (&rr, "--db", c->db, "device", "revoke", device, NULL);
     g_assert_cmpint (rr.status, ==, 0);
   }
-  cli (&r, &a, "sync", NULL);
+  test_tablet_cli (&r, &a, "sync", NULL);
   g_assert_cmpint (r.status, ==, 6);
   g_assert_nonnull (strstr (r.err, "revoked"));
   keyslot = g_build_filename (a.dir, "keyslot.0", NULL);
   g_assert_false (g_file_test (keyslot, G_FILE_TEST_EXISTS));
-  cli (&r, &a, "status", NULL);
+  test_tablet_cli (&r, &a, "status", NULL);
   g_assert_cmpint (r.status, !=, 0);
   center_stop (c);
 }
@@ -711,9 +659,9 @@ test_workflow_roles (void)
 {
   g_autoptr(Center) c = center_init ("sync-roles-center", COUNTY);
   g_autofree char *csv = registry ("sync-roles-registry", 3, 17);
-  g_auto(Tablet) worker = { 0 };
-  g_auto(Tablet) clerk = { 0 };
-  g_auto(Tablet) county = { 0 };
+  g_auto(TestTablet) worker = { 0 };
+  g_auto(TestTablet) clerk = { 0 };
+  g_auto(TestTablet) county = { 0 };
   g_auto(TestRun) r = { 0 };
   g_autofree char *household = NULL;
   g_autofree char *state_sql = NULL;
@@ -723,10 +671,10 @@ test_workflow_roles (void)
   center_add_user (c, "k.one", "clerk", COUNTY);
   center_add_user (c, "c.one", "county", COUNTY);
   center_start (c);
-  tablet_enrol (&worker, "sync-roles-worker", c, c->base, "w.one");
-  tablet_enrol (&clerk, "sync-roles-clerk", c, c->base, "k.one");
-  tablet_enrol (&county, "sync-roles-county", c, c->base, "c.one");
-  cli (&r, &worker, "household", "import", csv, NULL);
+  test_tablet_enrol_at (&worker, "sync-roles-worker", c, "w.one", c->base);
+  test_tablet_enrol_at (&clerk, "sync-roles-clerk", c, "k.one", c->base);
+  test_tablet_enrol_at (&county, "sync-roles-county", c, "c.one", c->base);
+  test_tablet_cli (&r, &worker, "household", "import", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
   household = store_text (&worker, "SELECT id FROM households ORDER BY id LIMIT 1");
   state_sql = g_strdup_printf ("SELECT monitoring_status FROM households WHERE id = '%s'", household);
@@ -734,15 +682,15 @@ test_workflow_roles (void)
                                 "AND field = 'monitoring_status'", household);
 
   /* Each role's own move, synced in between. */
-  cli (&r, &worker, "review", "declare", household, NULL);
+  test_tablet_cli (&r, &worker, "review", "declare", household, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpint (sync_tablet (&worker, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
-  cli (&r, &clerk, "review", "approve", household, NULL);
+  test_tablet_cli (&r, &clerk, "review", "approve", household, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&county, NULL, NULL), ==, 0);
-  cli (&r, &county, "review", "approve", household, "--measure", "public_job:村级公益性保洁岗位", NULL);
+  test_tablet_cli (&r, &county, "review", "approve", household, "--measure", "public_job:村级公益性保洁岗位", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpint (sync_tablet (&county, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&worker, NULL, NULL), ==, 0);
@@ -758,15 +706,15 @@ test_workflow_roles (void)
 
   /* The worker proposes the elimination (its move), then its store is
    * made to say clerk, then county, and approves it twice. */
-  cli (&r, &worker, "review", "propose-elimination", household, NULL);
+  test_tablet_cli (&r, &worker, "review", "propose-elimination", household, NULL);
   g_assert_cmpint (r.status, ==, 0);
   store_exec (&worker, "UPDATE store_meta SET value = 'clerk' WHERE key = 'role'");
-  cli (&r, &worker, "review", "approve", household, NULL);
+  test_tablet_cli (&r, &worker, "review", "approve", household, NULL);
   g_assert_cmpint (r.status, ==, 0);
   store_exec (&worker, "UPDATE store_meta SET value = 'county' WHERE key = 'role'");
-  cli (&r, &worker, "review", "approve", household, NULL);
+  test_tablet_cli (&r, &worker, "review", "approve", household, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  cli (&r, &worker, "measure", "add", "--household", household, "--type", "housing", "--description", "危房改造",
+  test_tablet_cli (&r, &worker, "measure", "add", "--household", household, "--type", "housing", "--description", "危房改造",
        NULL);
   g_assert_cmpint (r.status, ==, 0);
   {
@@ -816,10 +764,10 @@ test_enrol_county_key (void)
   g_autofree char *other_pk = g_build_filename (base, "other.pub", NULL);
   g_autofree char *center_pk = g_build_filename (base, "center.pub", NULL);
   g_autofree char *new_pass = g_build_filename (base, "new-pass", NULL);
-  g_auto(Tablet) a = { 0 };
-  g_auto(Tablet) b = { 0 };
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) b = { 0 };
   g_auto(TestRun) r = { 0 };
-  Tablet *tablets[] = { &a, &b };
+  TestTablet *tablets[] = { &a, &b };
   const char *names[] = { "a", "b" };
 
   center_add_user (c, "w.one", "worker", COUNTY);
@@ -845,16 +793,16 @@ test_enrol_county_key (void)
   g_assert_cmpint (g_chmod (a.pass, 0600), ==, 0);
 
   /* A: sealed to another county's key. */
-  cli (&r, &a, "init", "--kdf", "test", "--county-public-key", other_pk, NULL);
+  test_tablet_cli (&r, &a, "init", "--kdf", "test", "--county-public-key", other_pk, NULL);
   g_assert_cmpint (r.status, ==, 0);
   {
     g_autofree char *code = center_enrol_code (c, "w.one");
 
-    cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
+    test_tablet_cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "county key"));
   }
-  cli (&r, &a, "sync", NULL);
+  test_tablet_cli (&r, &a, "sync", NULL);
   g_assert_cmpint (r.status, ==, 1);   /* not enrolled */
   g_assert_nonnull (strstr (r.err, "not enrolled"));
   /* The envelope is the one init made: the center's county key does not
@@ -870,7 +818,7 @@ test_enrol_county_key (void)
 
   /* B: sealed to this center's key: enrolled, and the keyslot (with its
    * envelope) is left as it was. */
-  cli (&r, &b, "init", "--kdf", "test", "--county-public-key", center_pk, NULL);
+  test_tablet_cli (&r, &b, "init", "--kdf", "test", "--county-public-key", center_pk, NULL);
   g_assert_cmpint (r.status, ==, 0);
   {
     g_autofree char *code = center_enrol_code (c, "w.one");
@@ -880,7 +828,7 @@ test_enrol_county_key (void)
     gsize before_len = 0, after_len = 0;
 
     g_assert_true (g_file_get_contents (slot_path, &before, &before_len, NULL));
-    cli (&r, &b, "enrol", "--center", c->base, "--code", code, NULL);
+    test_tablet_cli (&r, &b, "enrol", "--center", c->base, "--code", code, NULL);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_true (g_file_get_contents (slot_path, &after, &after_len, NULL));
     g_assert_cmpmem (before, before_len, after, after_len);
@@ -901,23 +849,23 @@ test_cursor_beyond_end (void)
 {
   g_autoptr(Center) c = center_init ("sync-beyond-center", COUNTY);
   g_autofree char *csv = registry ("sync-beyond-registry", 2, 23);
-  g_auto(Tablet) a = { 0 };
-  g_auto(Tablet) b = { 0 };
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) b = { 0 };
   g_auto(TestRun) r = { 0 };
   gint64 end;
 
   center_add_user (c, "w.one", "worker", COUNTY);
   center_add_user (c, "w.two", "worker", COUNTY);
   center_start (c);
-  tablet_enrol (&a, "sync-beyond-a", c, c->base, "w.one");
-  tablet_enrol (&b, "sync-beyond-b", c, c->base, "w.two");
+  test_tablet_enrol_at (&a, "sync-beyond-a", c, "w.one", c->base);
+  test_tablet_enrol_at (&b, "sync-beyond-b", c, "w.two", c->base);
   g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
   store_exec (&b, "UPDATE sync_state SET value = 5000 WHERE key = 'cursor'");
   g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
   end = center_db_int (c, "SELECT coalesce (max (cursor), 0) FROM changes");
   g_assert_cmpint (store_int (&b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, end);
 
-  cli (&r, &a, "household", "import", csv, NULL);
+  test_tablet_cli (&r, &a, "household", "import", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
   g_assert_cmpint (sync_tablet (&b, NULL, NULL), ==, 0);
@@ -933,19 +881,19 @@ static void
 test_bad_request (void)
 {
   g_autoptr(Center) c = center_init ("sync-badreq-center", COUNTY);
-  g_auto(Tablet) a = { 0 };
+  g_auto(TestTablet) a = { 0 };
   g_auto(TestRun) r = { 0 };
 
   center_add_user (c, "w.one", "worker", COUNTY);
   center_start (c);
-  tablet_enrol (&a, "sync-badreq-a", c, c->base, "w.one");
+  test_tablet_enrol_at (&a, "sync-badreq-a", c, "w.one", c->base);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
-  cli (&r, &a, "sync", NULL);
+  test_tablet_cli (&r, &a, "sync", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Synced:"));
   /* A cursor no center takes: its pull is a 400 bad-request. */
   store_exec (&a, "UPDATE sync_state SET value = 1000000000000000 WHERE key = 'cursor'");
-  cli (&r, &a, "sync", NULL);
+  test_tablet_cli (&r, &a, "sync", NULL);
   g_assert_cmpint (r.status, ==, 70);
   g_assert_nonnull (strstr (r.err, "cursor"));
   g_assert_null (strstr (r.out, "Synced:"));

@@ -296,7 +296,7 @@ int
 cli_cmd_sync (CliContext *ctx, int argc, char **argv)
 {
   gboolean retry = FALSE, status_only = FALSE;
-  gint time_limit = 0;
+  gint time_limit = 0, page_size = 0;
   g_autofree char *ca_file = NULL;
   g_autofree char *pin = NULL;
   GOptionEntry entries[] = {
@@ -305,6 +305,8 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
     { "time-limit", 0, 0, G_OPTION_ARG_INT, &time_limit, N_("With --retry, give up after this long (default 600)"),
       N_("SECONDS") },
     { "status", 0, 0, G_OPTION_ARG_NONE, &status_only, N_("Only show the sync state, without the network"), NULL },
+    { "page-size", 0, 0, G_OPTION_ARG_INT, &page_size,
+      N_("Changes per page received (1 to 10000, default 10000; smaller pages suit a poor connection)"), N_("N") },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust this CA bundle for https"), N_("FILE") },
     { "pin", 0, 0, G_OPTION_ARG_STRING, &pin, N_("Accept only this server key (sha256//BASE64)"), N_("KEY") },
     { NULL }
@@ -326,6 +328,11 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
       g_printerr (_("hearth-cli: --time-limit takes a number of seconds and goes with --retry\n"));
       return CLI_EXIT_USAGE;
     }
+  if (page_size < 0 || page_size > HEARTH_SYNC_MAX_PULL)
+    {
+      g_printerr (_("hearth-cli: --page-size takes a number of changes from 1 to %d\n"), HEARTH_SYNC_MAX_PULL);
+      return CLI_EXIT_USAGE;
+    }
   store = cli_open_store (ctx, &error);
   if (store == NULL)
     return cli_fail (error);
@@ -344,6 +351,7 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   holder = g_strdup_printf ("hearth-cli %d", (int) getpid ());
   options.holder = holder;
   options.retry = retry;
+  options.pull_limit = (guint) page_size;
   options.deadline_us = g_get_monotonic_time () + (gint64) (time_limit > 0 ? time_limit : 600) * G_USEC_PER_SEC;
   options.ca_file = ca_file;
   options.pinned_key = pin;

@@ -56,6 +56,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,6 +107,36 @@ static double
 now_s (void)
 {
   return g_get_monotonic_time () / 1e6;
+}
+
+/* The CPU seconds (user and system) this process has used. */
+static double
+own_cpu_s (void)
+{
+  struct rusage u;
+
+  getrusage (RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* The CPU seconds a child process has used (/proc/PID/stat), or 0. */
+static double
+child_cpu_s (GSubprocess *proc)
+{
+  const char *pid = proc != NULL ? g_subprocess_get_identifier (proc) : NULL;
+  g_autofree char *path = pid != NULL ? g_strdup_printf ("/proc/%s/stat", pid) : NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) parts = NULL;
+  const char *after;
+
+  if (path == NULL || !g_file_get_contents (path, &text, NULL, NULL) || (after = strrchr (text, ')')) == NULL)
+    return 0;
+  parts = g_strsplit (after + 2, " ", -1);
+  /* Fields 14 and 15 of stat (utime, stime), here 11 and 12 after the
+   * state (field 3). */
+  if (g_strv_length (parts) < 13)
+    return 0;
+  return (g_ascii_strtod (parts[11], NULL) + g_ascii_strtod (parts[12], NULL)) / sysconf (_SC_CLK_TCK);
 }
 
 static void
@@ -650,7 +681,7 @@ static double
 device_sync (Device *d, guint push_batch, HearthSyncRunResult *r)
 {
   g_autoptr(GError) error = NULL;
-  HearthSyncRunOptions o = { .holder = "bench-sync", .push_batch = push_batch, .pull_limit = 1000 };
+  HearthSyncRunOptions o = { .holder = "bench-sync", .push_batch = push_batch };
   double t0 = now_s ();
 
   if (!hearth_sync_run (d->sync, &o, r, &error))
@@ -1165,7 +1196,7 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
   g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (double));
   IngestResult r = { .devices = n_devices };
-  double t0;
+  double t0, cpu_center;
 
   g_print ("Ingest: enrolling %u simulated devices and preparing their pushes...\n", n_devices);
   for (guint d = 0; d < n_devices; d++)
@@ -1182,6 +1213,7 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
       runs[d].latency_ms = g_array_new (FALSE, FALSE, sizeof (double));
     }
   started = FALSE;
+  cpu_center = child_cpu_s (c->server);
   for (guint d = 0; d < n_devices; d++)
     g_ptr_array_add (threads, g_thread_new ("device", sim_thread, &runs[d]));
   g_usleep (200 * 1000);   /* every thread at the start line */
@@ -1193,6 +1225,8 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
   for (guint d = 0; d < n_devices; d++)
     g_thread_join (threads->pdata[d]);
   r.seconds = now_s () - t0;
+  g_print ("  ingest: %u visits in %.2f s; the center's CPU %.2f s (%.2f ms a visit)\n", r.visits, r.seconds,
+           child_cpu_s (c->server) - cpu_center, (child_cpu_s (c->server) - cpu_center) * 1000 / MAX (r.visits, 1));
   for (guint d = 0; d < n_devices; d++)
     {
       g_array_append_vals (all, runs[d].latency_ms->data, runs[d].latency_ms->len);
@@ -1359,7 +1393,7 @@ main (int argc, char **argv)
   IngestResult ing;
   PouchResult pouch = { 0 };
   gint64 households, members, submissions, pulled_changes = 0;
-  double seed_push_s, pull_bytes = 0, push_bytes = 0, pull_med, push_med;
+  double seed_push_s, pull_bytes = 0, push_bytes = 0, pull_med, push_med, cpu_dev, cpu_center;
   guint push_requests = 0, push_changes = 0, sync_device = 0;
   g_autofree char *template_device = NULL;
 
@@ -1432,9 +1466,12 @@ main (int argc, char **argv)
   }
 
   device_enrol (seeder, center, "seeder", "seeding tablet");
+  cpu_dev = own_cpu_s ();
+  cpu_center = child_cpu_s (center->server);
   seed_push_s = device_sync (seeder, MAX_PUSH_CHANGES, &rr);
-  g_print ("Seeding tablet pushed %" G_GINT64_FORMAT " changes in %.1f s (%.0f changes/s; not a target)\n",
-           rr.pushed, seed_push_s, rr.pushed / seed_push_s);
+  g_print ("Seeding tablet pushed %" G_GINT64_FORMAT " changes in %.1f s (%.0f changes/s; not a target; CPU: "
+           "device %.1f s, center %.1f s)\n", rr.pushed, seed_push_s, rr.pushed / seed_push_s, own_cpu_s () - cpu_dev,
+           child_cpu_s (center->server) - cpu_center);
   device_free (seeder, !keep);
 
   /* 2. The village pull: fresh devices, the median; then one through the
@@ -1455,14 +1492,17 @@ main (int argc, char **argv)
         }
       if (i == 0)
         sql_profile_start (device_db (d));
+      cpu_dev = own_cpu_s ();
+      cpu_center = child_cpu_s (center->server);
       s = device_sync (d, 0, &rr);
       if (i == 0)
         sql_profile_print (device_db (d), "the first pull");
       if (i < runs)
         {
           pull_s[i] = s;
-          g_print ("  pull %u: %.3f s, %" G_GINT64_FORMAT " changes (%" G_GINT64_FORMAT " rejected)\n", i + 1, s,
-                   rr.pulled, rr.rejected);
+          g_print ("  pull %u: %.3f s, %" G_GINT64_FORMAT " changes (%" G_GINT64_FORMAT " rejected); CPU: device "
+                   "%.2f s, center %.2f s\n", i + 1, s, rr.pulled, rr.rejected, own_cpu_s () - cpu_dev,
+                   child_cpu_s (center->server) - cpu_center);
         }
       else
         pull_bytes = (double) (g_atomic_pointer_get (&relay->up) + g_atomic_pointer_get (&relay->down));
@@ -1530,6 +1570,8 @@ main (int argc, char **argv)
         }
       if (i == 0)
         sql_profile_start (device_db (device));
+      cpu_dev = own_cpu_s ();
+      cpu_center = child_cpu_s (center->server);
       s = device_sync (device, MAX_PUSH_CHANGES, &rr);
       if (i == 0)
         sql_profile_print (device_db (device), "the first push");
@@ -1537,8 +1579,9 @@ main (int argc, char **argv)
       if (i < runs)
         {
           push_ms[i] = s * 1000;
-          g_print ("  push %u: %.1f ms, %" G_GINT64_FORMAT " changes of %d visits\n", i + 1, push_ms[i], rr.pushed,
-                   PUSH_VISITS);
+          g_print ("  push %u: %.1f ms, %" G_GINT64_FORMAT " changes of %d visits; CPU: device %.0f ms, center "
+                   "%.0f ms\n", i + 1, push_ms[i], rr.pushed, PUSH_VISITS, (own_cpu_s () - cpu_dev) * 1000,
+                   (child_cpu_s (center->server) - cpu_center) * 1000);
         }
       else
         {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "fuzz-targets.h"
+#include "fuzz-util.h"
 
 #include "store-countykey.h"
 #include "xpath-expr.h"
@@ -26,21 +27,20 @@
 
 G_STATIC_ASSERT (KEYSLOT_CHECKSUM_OFFSET + KEYSLOT_CHECKSUM_SIZE == HEARTH_KEYSLOT_SIZE);
 
-/* Unlike g_assert(), never compiled out (G_DISABLE_ASSERT) and never routed
- * through g_log(), whose handlers a test program may have replaced. */
-#define fuzz_check(expr) \
-  G_STMT_START { \
-    if (G_LIKELY (expr)) ; \
-    else \
-      fuzz_fail (__FILE__, __LINE__, #expr); \
-  } G_STMT_END
-
-G_GNUC_NORETURN static void
-fuzz_fail (const char *file, int line, const char *expr)
+void
+hearth_fuzz_fail (const char *file, int line, const char *expr)
 {
   fprintf (stderr, "%s:%d: fuzz invariant broken: %s\n", file, line, expr);
   fflush (stderr);
   abort ();
+}
+
+void
+hearth_fuzz_check_message (const GError *error)
+{
+  fuzz_check (error != NULL);
+  fuzz_check (error->message != NULL && error->message[0] != '\0');
+  fuzz_check (g_utf8_validate (error->message, -1, NULL));
 }
 
 static void
@@ -173,11 +173,8 @@ remove_scratch_tmp (void)
     g_unlink (scratch_tmp_path);
 }
 
-/* The file an input is written to (county key files, forms): one per
- * process, created on the first call. Returns its descriptor; @path_out
- * receives a path that opens it. */
-static int
-scratch_file (const char **path_out)
+int
+hearth_fuzz_scratch_file (const char **path_out)
 {
   static int fd = -1;
   static char *path;
@@ -213,8 +210,24 @@ scratch_file (const char **path_out)
   return fd;
 }
 
-static void
-write_scratch_file (int fd, const guint8 *data, gsize size)
+char *
+hearth_fuzz_make_dir (const char *name)
+{
+  const char *base = g_getenv ("HEARTH_TEST_TMPDIR");
+  g_autofree char *tmpl = NULL;
+  char *dir;
+
+  if (base == NULL || base[0] == '\0')
+    base = g_get_tmp_dir ();
+  fuzz_check (g_mkdir_with_parents (base, 0700) == 0);
+  tmpl = g_strdup_printf ("%s/hearth-fuzz-%s-XXXXXX", base, name);
+  dir = g_mkdtemp (g_steal_pointer (&tmpl));
+  fuzz_check (dir != NULL);
+  return dir;
+}
+
+void
+hearth_fuzz_write_file (int fd, const guint8 *data, gsize size)
 {
   gsize done = 0;
 
@@ -262,8 +275,8 @@ hearth_fuzz_county_key (const guint8 *data, gsize size)
   int fd;
 
   fuzz_init_sodium ();
-  fd = scratch_file (&path);
-  write_scratch_file (fd, data, size);
+  fd = hearth_fuzz_scratch_file (&path);
+  hearth_fuzz_write_file (fd, data, size);
 
   public_ok = hearth_county_key_read_public (path, public_key, &error);
   if (public_ok)
@@ -323,9 +336,9 @@ hearth_fuzz_form (const guint8 *data, gsize size)
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthForm) form = NULL;
   const char *path;
-  int fd = scratch_file (&path);
+  int fd = hearth_fuzz_scratch_file (&path);
 
-  write_scratch_file (fd, data, size);
+  hearth_fuzz_write_file (fd, data, size);
   form = hearth_form_load (path, NULL, &error);
   if (form == NULL)
     {

@@ -110,4 +110,123 @@ void hearth_fuzz_xpath_eval (const guint8 *data,
 void hearth_fuzz_push_body (const guint8 *data,
                             gsize         size);
 
+/**
+ * hearth_fuzz_reply:
+ * @data: (array length=size): any bytes, taken as the body of a reply from
+ *   the county center after gunzip
+ * @size: the number of bytes
+ *
+ * Reads @data as the tablet reads a reply (hearth_sync_parse_reply(): the
+ * raw nesting count, json-glib, a refusal) with the statuses 200, 409 and
+ * 503; a 200 that parses then as an enrolment, a push reply and a pull
+ * page (app/sync-reply.h). Each refusal must be a HEARTH_SYNC_ERROR of the
+ * right code (UNREACHABLE for a 2xx that does not parse and a 5xx,
+ * REFUSED for a 4xx, PROTOCOL for JSON that is not the reply) with a
+ * UTF-8 message. What is accepted must be well-formed: an enrolment for
+ * the device with a one-line user, a role of the four, a 6-digit county,
+ * a scope of division codes in it and a 32-byte county key in base64; a
+ * push reply acknowledging, refusing and clamping only within the batch,
+ * each clamp a valid version, "refused" and "clamped" arrays when present;
+ * a pull page whose cursor goes back only on an empty last page (a center
+ * restored from a backup) and moves when "more" (a
+ * boolean) says so, every change read (and written back equal) or skipped
+ * with a reason. Defined in fuzz-reply-target.c.
+ */
+void hearth_fuzz_reply (const guint8 *data,
+                        gsize         size);
+
+/**
+ * hearth_fuzz_apply:
+ * @data: (array length=size): any bytes, taken as a pull page
+ * @size: the number of bytes
+ *
+ * Reads @data as hearth_fuzz_reply() does and, when it is a page, applies
+ * it to a real device store (made once per process in a temporary folder:
+ * --kdf test, a household and its head written locally, a fixed clock)
+ * inside a transaction rolled back afterwards, so that every input starts
+ * from the same store. The page must apply (a change the store cannot
+ * take is set aside, never the page refused: a refused page would be
+ * asked for forever), the cursor and "more" be stored, the invariant of
+ * app/sync-apply.c hold for every field with edits (its version and base
+ * the merge's winner, the column its value, the open conflicts exactly the
+ * merge's losers), the store's clock be past every version it holds, and
+ * the same page applied again change nothing. Defined in
+ * fuzz-apply-target.c.
+ */
+void hearth_fuzz_apply (const guint8 *data,
+                        gsize         size);
+
+/**
+ * hearth_fuzz_batch:
+ * @data: (array length=size): any bytes: a manifest.json, then up to four
+ *   files, each after a line "=== NAME" (the name a plain file name)
+ * @size: the number of bytes
+ *
+ * Writes the manifest and the files into a folder of this process and
+ * verifies it with hearth_batch_verify(), then once more with the
+ * manifest's checksums (and counts of JSON files) made right for the
+ * files given, so that mutations get past the checksum. A refusal must be
+ * HEARTH_BATCH_ERROR_INVALID with a UTF-8 message naming the file at
+ * fault; a batch that verifies must be a hearth-batch-v1 manifest with the
+ * whole numbers cursor_from <= cursor_to that hearth-cli prints, list
+ * every file of the folder once with its BLAKE2b-256 and a whole record
+ * count (a JSON file's its array's length). The first file's CSV records
+ * (made valid UTF-8) are also written as a batch in both formats by
+ * hearth_batch_writer_add_row(), which must verify with its counts.
+ * Defined in fuzz-batch-target.c.
+ */
+void hearth_fuzz_batch (const guint8 *data,
+                        gsize         size);
+
+/**
+ * hearth_fuzz_csv:
+ * @data: (array length=size): any bytes, taken as CSV text (up to a NUL)
+ * @size: the number of bytes
+ *
+ * Reads every record with hearth_csv_record(): each must move on, the
+ * fields of UTF-8 text be UTF-8, and the records written back as RFC 4180
+ * says read back the same. Defined in fuzz-registry-target.c.
+ */
+void hearth_fuzz_csv (const guint8 *data,
+                      gsize         size);
+
+/**
+ * hearth_fuzz_registry:
+ * @data: (array length=size): any bytes, taken as a county registry file
+ * @size: the number of bytes
+ *
+ * Reads @data with hearth_case_registry_read(), once without a county or
+ * a store, once in county 361102 with a store that holds the numbers
+ * ending in 7. A refusal must be HEARTH_CASE_ERROR_INVALID with a UTF-8
+ * message and, for bad rows, problems of the form "line N: what", N a
+ * line of the file and what naming the field or household. A registry
+ * that is accepted came from text without a NUL, and holds households
+ * with one head each, distinct registry numbers, 12-digit villages in the
+ * county, members with distinct ID numbers that pass GB 11643 (the check
+ * character, a real birth date not in the future, sex and birth date from
+ * the number), relations of the list, and UTF-8 values without blanks at
+ * either end. Defined in fuzz-registry-target.c.
+ */
+void hearth_fuzz_registry (const guint8 *data,
+                           gsize         size);
+
+/**
+ * hearth_fuzz_publish:
+ * @data: (array length=size): any bytes, taken as a document the county
+ *   center publishes
+ * @size: the number of bytes
+ *
+ * Reads @data as thresholds (hearth_center_read_thresholds()) and, from a
+ * file, as a form to publish (hearth_center_read_form()). A refusal must
+ * be an error of the documented domains with a UTF-8 message, naming the
+ * line when the XML is not well-formed. Accepted thresholds are UTF-8
+ * text without a NUL of at most one change value, parse again with the
+ * root <thresholds> and no DOCTYPE, and have a version of one trimmed line
+ * of at most 128 bytes; an accepted form has a form id and version of one
+ * line each and is published byte for byte. Defined in
+ * fuzz-publish-target.c, which needs the center's library.
+ */
+void hearth_fuzz_publish (const guint8 *data,
+                          gsize         size);
+
 G_END_DECLS
