@@ -197,7 +197,8 @@ run_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self->failures = ok ? 0 : self->failures + 1;
   if (!ok)
-    schedule (self, backoff_ms (self));
+    /* A busy center's Retry-After is the least wait. */
+    schedule (self, (guint) MAX ((gint64) backoff_ms (self), MIN (d->result.retry_after_ms, (gint64) G_MAXINT32)));
   else if (self->status.pending > 0 || self->status.pull_more)
     schedule (self, self->config.soon_ms);
   else
