@@ -1,0 +1,804 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-ui-story.c: the key steps of a day in the field (issue 7) through
+ * the tablet app's real windows, under Xvfb in the language of
+ * $HEARTH_TEST_LANGUAGE, with a real hearth-center on 127.0.0.1 and the
+ * worker's tablet behind hearth-fault-proxy (test-story.c plays the whole
+ * day headless):
+ *
+ *   the county imports a generated registry; a worker, a village clerk and
+ *   a county official enrol; the worker's app unlocks and receives the
+ *   township's households by itself; the network goes down (the proxy
+ *   refuses every connection) and the worker records three visits through
+ *   the form screens, two of which raise risks: they wait, said so on the
+ *   Sync tab; the network returns and the app's own retries deliver them
+ *   (nobody presses Sync); the clerk's app receives the two cases on its
+ *   Review tab, approves one and returns the other with a comment, and
+ *   sends the decisions by itself; the worker's app, unlocked again, syncs
+ *   and shows the correction on Today, the household page shows the
+ *   clerk's comment, and the revisit through the form closes the
+ *   correction and reaches the center by itself; the clerk (hearth-cli)
+ *   approves the revisit, the county approves both and exports the batch,
+ *   which verifies. The counts of the stores, the center and the batch
+ *   are checked at each step: nothing lost, nothing twice. Screenshots go
+ *   to tests/screenshots/LANGUAGE/ (60-67).
+ */
+#include "ui-test-util.h"
+#include "test-center-util.h"
+#include "case-review.h"
+#include "case-store.h"
+#include "hearth-form-field.h"
+#include "hearth-form-view.h"
+#include "hearth-household-page.h"
+#include "hearth-labels.h"
+#include "hearth-review-page.h"
+#include "hearth-sync-page.h"
+#include "hearth-syncer.h"
+#include "hearth-today-page.h"
+#include "hearth-worker-view.h"
+#include "client.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define COUNTY "150422"
+#define TOWNSHIP "150422101"
+#define HOUSEHOLDS 120
+#define TABLET_PASSPHRASE "correct horse battery"
+#define COMMENT "收入核实不全，请补充外出务工收入"
+
+static Center *center;
+static TestTablet worker, clerk, county;
+static GSubprocess *proxy;
+static char *offline;      /* the proxy refuses connections while it exists */
+static char *scratch;
+
+/* ---- a network that is always there ------------------------------------------------ */
+
+/* The machine's own monitor may see no network (then the app would not
+ * try); the cut here is the proxy's refusals, as a village's dead uplink
+ * behind a working wifi. */
+#define STORY_TYPE_MONITOR (story_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (StoryMonitor, story_monitor, STORY, MONITOR, GObject)
+
+struct _StoryMonitor {
+  GObject parent_instance;
+};
+
+enum { PROP_0, PROP_AVAILABLE, PROP_METERED, PROP_CONNECTIVITY };
+
+static void story_monitor_iface_init (GNetworkMonitorInterface *iface);
+static void story_monitor_initable_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (StoryMonitor, story_monitor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, story_monitor_initable_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, story_monitor_iface_init))
+
+static gboolean
+story_monitor_initable (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  return TRUE;
+}
+
+static void
+story_monitor_initable_init (GInitableIface *iface)
+{
+  iface->init = story_monitor_initable;
+}
+
+static void
+story_monitor_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  switch (id)
+    {
+    case PROP_AVAILABLE:
+      g_value_set_boolean (value, TRUE);
+      break;
+    case PROP_METERED:
+      g_value_set_boolean (value, FALSE);
+      break;
+    case PROP_CONNECTIVITY:
+      g_value_set_enum (value, G_NETWORK_CONNECTIVITY_FULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+story_monitor_class_init (StoryMonitorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = story_monitor_get_property;
+  g_object_class_override_property (object_class, PROP_AVAILABLE, "network-available");
+  g_object_class_override_property (object_class, PROP_METERED, "network-metered");
+  g_object_class_override_property (object_class, PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+story_monitor_iface_init (GNetworkMonitorInterface *iface)
+{
+}
+
+static void
+story_monitor_init (StoryMonitor *self)
+{
+}
+
+/* ---- answers --------------------------------------------------------------------- */
+
+static JsonObject *
+answers_of (const char *name)
+{
+  g_autofree char *path = test_source_path ("tests", "data", "answers", name, NULL);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_file (p, path, &error));
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (p)));
+}
+
+/* A visit that finds nothing: good income, every guarantee met (as
+ * test-story.c's). */
+static JsonObject *
+quiet_answers (void)
+{
+  JsonObject *o = answers_of ("visit-zh.json");
+
+  json_object_set_string_member (o, "/data/income/wages_other", "150000");
+  json_object_set_string_member (o, "/data/risks/risk_types", "");
+  json_object_remove_member (o, "/data/risks/risk_description");
+  json_object_set_string_member (o, "/data/risks/medical_self_pay", "0");
+  json_object_set_string_member (o, "/data/assistance/propose_monitoring", "no");
+  return o;
+}
+
+/* A visit that finds risks: the well water fails, monitoring proposed. */
+static JsonObject *
+risky_answers (void)
+{
+  JsonObject *o = answers_of ("visit-zh.json");
+
+  json_object_set_string_member (o, "/data/guarantees/water_quality", "no");
+  json_object_set_string_member (o, "/data/assistance/propose_monitoring", "yes");
+  return o;
+}
+
+/* ---- the app --------------------------------------------------------------------- */
+
+static gboolean
+on_screen (gpointer data)
+{
+  gpointer *args = data;
+  return g_strcmp0 (hearth_window_get_screen (args[0]), args[1]) == 0;
+}
+
+static void
+wait_screen (HearthWindow *window, const char *screen)
+{
+  gpointer args[2] = { window, (gpointer) screen };
+  g_autofree char *what = g_strdup_printf ("the %s screen", screen);
+
+  ui_test_wait_for (on_screen, args, 20000, what);
+  ui_test_flush (GTK_WIDGET (window));
+}
+
+/* The app on @t's store, unlocked by its passphrase typed in. */
+static HearthApplication *
+unlock (TestTablet *t)
+{
+  HearthApplication *app = ui_test_app_new (t->dir);
+  HearthWindow *window = ui_test_window (app);
+
+  ui_test_type (ui_test_find (GTK_WIDGET (window), "passphrase_entry"), TABLET_PASSPHRASE);
+  ui_test_click (ui_test_find (GTK_WIDGET (window), "unlock_button"));
+  wait_screen (window, "main");
+  return app;
+}
+
+static HearthSyncer *
+syncer_of (HearthApplication *app)
+{
+  return hearth_session_get_syncer (hearth_application_get_session (app));
+}
+
+static sqlite3 *
+db_of (HearthApplication *app)
+{
+  return hearth_session_get_db (hearth_application_get_session (app));
+}
+
+static char *
+app_text (HearthApplication *app, const char *sql, const char *arg)
+{
+  sqlite3_stmt *st = NULL;
+  char *out = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db_of (app), sql, -1, &st, NULL), ==, SQLITE_OK);
+  if (arg != NULL)
+    sqlite3_bind_text (st, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+    out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return out;
+}
+
+static gint64
+app_int (HearthApplication *app, const char *sql, const char *arg)
+{
+  g_autofree char *text = app_text (app, sql, arg);
+
+  g_assert_nonnull (text);
+  return g_ascii_strtoll (text, NULL, 10);
+}
+
+typedef struct {
+  HearthSyncer *syncer;
+  guint runs;
+} RunsAfter;
+
+static gboolean
+ran (gpointer data)
+{
+  RunsAfter *w = data;
+  return hearth_syncer_get_runs (w->syncer) > w->runs && !hearth_syncer_get_running (w->syncer);
+}
+
+static void
+wait_run (HearthSyncer *syncer, guint runs, const char *what)
+{
+  RunsAfter w = { syncer, runs };
+
+  ui_test_wait_for (ran, &w, 60000, what);
+}
+
+static const char *
+sync_page_state (HearthApplication *app)
+{
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+  GtkWidget *page = ui_test_find_type (root, HEARTH_TYPE_SYNC_PAGE);
+
+  ui_test_flush (root);
+  return gtk_label_get_text (GTK_LABEL (ui_test_find (page, "state_label")));
+}
+
+static void
+show_tab (HearthApplication *app, const char *name)
+{
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), name);
+  ui_test_flush (root);
+}
+
+static gboolean
+case_closed (gpointer page)
+{
+  return hearth_review_page_get_household_id (page) == NULL;
+}
+
+/* ---- the form screens ------------------------------------------------------------- */
+
+static HearthFormView *
+form_view (HearthApplication *app)
+{
+  GtkWidget *view = hearth_window_get_form_view (ui_test_window (app));
+
+  g_assert_true (HEARTH_IS_FORM_VIEW (view));
+  return HEARTH_FORM_VIEW (view);
+}
+
+static gboolean
+not_settling (gpointer data)
+{
+  return !hearth_form_view_is_settling (data);
+}
+
+static void
+press (HearthFormView *view, const char *id)
+{
+  g_autoptr(HearthFormView) kept = g_object_ref (view);
+
+  ui_test_click (ui_test_find (GTK_WIDGET (view), id));
+  ui_test_wait_for (not_settling, view, 5000, "the input method's moment");
+  ui_test_flush (GTK_WIDGET (view));
+}
+
+static char *
+value_of (HearthFormView *view, const char *path)
+{
+  return hearth_form_session_get_value (hearth_form_view_get_form_session (view), path, NULL);
+}
+
+/* One question answered through its input, as a finger would. */
+static void
+answer (HearthFormView *view, HearthFormField *field, const char *value)
+{
+  GtkWidget *input = hearth_form_field_get_input (field);
+
+  if (GTK_IS_ENTRY (input))
+    ui_test_type (input, value);
+  else if (GTK_IS_TEXT_VIEW (input))
+    {
+      gtk_widget_grab_focus (input);
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (input)), value, -1);
+    }
+  else if (GTK_IS_LIST_BOX (input))
+    {
+      g_auto(GStrv) names = g_strsplit (value, " ", -1);
+
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          GtkWidget *row = hearth_form_field_get_choice (field, names[i]);
+
+          if (row == NULL)
+            g_error ("%s has no choice %s", hearth_form_field_get_path (field), names[i]);
+          g_assert_true (gtk_widget_activate (row));
+        }
+    }
+  else
+    g_error ("%s: no way to answer a %s", hearth_form_field_get_path (field),
+             input != NULL ? G_OBJECT_TYPE_NAME (input) : "question without an input");
+  ui_test_flush (GTK_WIDGET (view));
+}
+
+/* The questions of the page shown that @answers has and the form does not
+ * already hold. */
+static void
+fill_page (HearthFormView *view, JsonObject *answers)
+{
+  g_autoptr(GPtrArray) fields = ui_test_find_all (GTK_WIDGET (view), HEARTH_TYPE_FORM_FIELD);
+
+  for (guint i = 0; i < fields->len; i++)
+    {
+      HearthFormField *field = fields->pdata[i];
+      const char *path = hearth_form_field_get_path (field);
+      g_autofree char *now = NULL;
+      const char *value;
+
+      if (!json_object_has_member (answers, path) || hearth_form_field_get_input (field) == NULL)
+        continue;
+      value = json_object_get_string_member (answers, path);
+      now = value_of (view, path);
+      if (g_strcmp0 (now, value) != 0)
+        answer (view, field, value);
+    }
+}
+
+/* A visit to @household begun from its page, filled page by page from
+ * @answers and saved; @shot names a screenshot of its summary (nullable).
+ * Returns: (transfer full): the risk level the form computed. */
+static char *
+visit (HearthApplication *app, const char *household, JsonObject *answers, const char *shot)
+{
+  HearthWindow *window = ui_test_window (app);
+  GtkWidget *root = GTK_WIDGET (window);
+  GtkWidget *hp;
+  HearthFormView *view;
+  char *risk;
+
+  hearth_worker_view_show_household (HEARTH_WORKER_VIEW (ui_test_find_type (root, HEARTH_TYPE_WORKER_VIEW)),
+                                     household);
+  ui_test_flush (root);
+  hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+  g_assert_cmpstr (hearth_household_page_get_household_id (HEARTH_HOUSEHOLD_PAGE (hp)), ==, household);
+  ui_test_click (ui_test_find (hp, "visit_button"));
+  wait_screen (window, "form");
+  view = form_view (app);
+  for (guint guard = 0;
+       g_strcmp0 (hearth_form_view_get_page_key (view), HEARTH_FORM_SUMMARY_KEY) != 0; guard++)
+    {
+      g_autofree char *before = g_strdup (hearth_form_view_get_page_key (view));
+
+      g_assert_cmpuint (guard, <, 40);
+      fill_page (view, answers);
+      press (view, "next_button");
+      if (g_strcmp0 (before, hearth_form_view_get_page_key (view)) == 0)
+        {
+          g_autofree char *shown = ui_test_visible_text (GTK_WIDGET (view));
+          g_error ("the page %s did not let go:\n%s", before, shown);
+        }
+    }
+  risk = value_of (view, "/data/assessment/risk_level");
+  g_assert_nonnull (risk);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (GTK_WIDGET (view), "risk_badge"))), ==,
+                   hearth_label_risk_level (risk));
+  if (shot != NULL)
+    ui_test_screenshot (root, shot);
+  press (view, "save_button");
+  wait_screen (window, "main");
+  return risk;
+}
+
+/* ---- the center ------------------------------------------------------------------- */
+
+/* How many records of @tbl device @device sent the center. */
+static gint64
+center_records (const char *tbl, const char *device)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE tbl = '%s' AND kind = 'record' AND "
+                                          "device_id = '%s'", tbl, device);
+
+  return center_db_int (center, sql);
+}
+
+/* The center's merged value of a household's field (a JSON string). */
+static char *
+center_household_field (const char *household, const char *field)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'households' AND record_id = '%s' "
+                                          "AND field = '%s'", household, field);
+  g_autofree char *json = center_db_text (center, sql);
+  g_autoptr(JsonNode) node = json != NULL ? json_from_string (json, NULL) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) ? g_strdup (json_node_get_string (node)) : g_strdup (json);
+}
+
+typedef struct {
+  const char *tbl;
+  const char *device;
+  gint64 expected;
+  HearthSyncer *syncer;
+} CenterHas;
+
+/* The center holds what was expected and the app's syncer rests, synced. */
+static gboolean
+center_has (gpointer data)
+{
+  CenterHas *w = data;
+
+  return center_records (w->tbl, w->device) == w->expected && hearth_syncer_get_synced (w->syncer);
+}
+
+/* Waits, pressing nothing, until the center has @expected records of @tbl
+ * from @device and the app says it is synced. */
+static void
+wait_center (HearthApplication *app, const char *tbl, const char *device, gint64 expected, const char *what)
+{
+  CenterHas w = { tbl, device, expected, syncer_of (app) };
+
+  ui_test_wait_for (center_has, &w, 60000, what);
+}
+
+/* hearth-cli on @t, which must succeed. */
+#define cli_ok(t, r, ...) \
+  G_STMT_START \
+  { \
+    test_tablet_cli ((r), (t), __VA_ARGS__); \
+    if ((r)->status != 0) \
+      g_error ("hearth-cli: exit %d\n%s%s", (r)->status, (r)->out, (r)->err); \
+  } \
+  G_STMT_END
+
+static guint
+review_queue_length (TestTablet *t)
+{
+  g_auto(TestRun) r = { 0 };
+  g_autoptr(JsonNode) root = NULL;
+
+  cli_ok (t, &r, "--json", "review", "list", NULL);
+  root = json_from_string (r.out, NULL);
+  g_assert_nonnull (root);
+  return json_array_get_length (json_node_get_array (root));
+}
+
+static gint64
+manifest_records (JsonObject *manifest, const char *file)
+{
+  JsonArray *files = json_object_get_array_member (manifest, "files");
+
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonObject *f = json_array_get_object_element (files, i);
+      if (g_str_equal (json_object_get_string_member (f, "name"), file))
+        return json_object_get_int_member (f, "records");
+    }
+  g_error ("the manifest lists no %s", file);
+}
+
+/* ---- the story -------------------------------------------------------------------- */
+
+static void
+setup (void)
+{
+  g_autofree char *registry = NULL;
+  g_autofree char *url = NULL;
+  g_auto(TestRun) r = { 0 };
+
+  scratch = test_make_dir ("ui-story");
+  registry = g_build_filename (scratch, "registry.csv", NULL);
+  offline = g_build_filename (scratch, "offline", NULL);
+  center = center_init ("ui-story-center", COUNTY);
+  test_run_cli (&r, NULL, "demo", "generate", "--households", G_STRINGIFY (HOUSEHOLDS), "--seed", "2026", "--county",
+                COUNTY, "--out", registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  run_center (&r, "--db", center->db, "import-households", registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  center_add_user (center, "wang.fang", "worker", TOWNSHIP);
+  center_add_user (center, "li.ming", "clerk", TOWNSHIP);
+  center_add_user (center, "zhao.lei", "county", COUNTY);
+  center_start (center);
+  /* The worker's tablet reaches the center through the proxy only. */
+  proxy = test_proxy_start (center, offline, NULL, &url);
+  test_tablet_enrol_at (&worker, "ui-story-worker", center, "wang.fang", url);
+  test_tablet_enrol (&clerk, "ui-story-clerk", center, "li.ming");
+  test_tablet_enrol (&county, "ui-story-county", center, "zhao.lei");
+}
+
+static void
+test_day (void)
+{
+  HearthApplication *app;
+  HearthWindow *window;
+  GtkWidget *root;
+  HearthSyncer *syncer;
+  g_autofree char *device = NULL;
+  g_autofree char *clerk_device = NULL;
+  g_autofree char *approved = NULL, *returned = NULL, *returned_head = NULL;
+  g_autoptr(GPtrArray) visited = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(JsonObject) quiet = quiet_answers ();
+  g_autoptr(JsonObject) risky = risky_answers ();
+  g_autofree char *proxy_log = NULL;
+  g_auto(TestRun) r = { 0 };
+  gint64 in_township;
+  guint runs;
+
+  /* The worker unlocks; the township's households arrive by themselves. */
+  app = unlock (&worker);
+  window = ui_test_window (app);
+  root = GTK_WIDGET (window);
+  syncer = syncer_of (app);
+  wait_run (syncer, 0, "the worker's first sync");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  in_township = center_db_int (center, "SELECT count (DISTINCT household) FROM changes WHERE tbl = 'households' "
+                                       "AND village LIKE '" TOWNSHIP "%'");
+  g_test_message ("%d households in the county, %" G_GINT64_FORMAT " in township " TOWNSHIP, HOUSEHOLDS, in_township);
+  g_assert_cmpint (in_township, >=, 10);
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM households", NULL), ==, in_township);
+  device = g_strdup (hearth_case_store_get_device_id (hearth_session_get_cases (hearth_application_get_session (app))));
+  g_assert_cmpstr (sync_page_state (app), ==, _("Synced"));
+
+  /* The network goes down: the proxy refuses every connection. */
+  g_assert_true (g_file_set_contents (offline, "", 0, NULL));
+
+  /* Three visits through the form screens; the last two find risks. */
+  {
+    sqlite3_stmt *st = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db_of (app), "SELECT id FROM households WHERE monitoring_status = 'none' "
+                                                      "AND deleted = 0 ORDER BY id LIMIT 3", -1, &st, NULL), ==,
+                     SQLITE_OK);
+    while (sqlite3_step (st) == SQLITE_ROW)
+      g_ptr_array_add (visited, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+    sqlite3_finalize (st);
+    g_assert_cmpuint (visited->len, ==, 3);
+  }
+  {
+    g_autofree char *level0 = visit (app, visited->pdata[0], quiet, NULL);
+    g_autofree char *level1 = visit (app, visited->pdata[1], risky, "60-story-offline-visit");
+    g_autofree char *level2 = visit (app, visited->pdata[2], risky, NULL);
+
+    g_assert_cmpstr (level0, ==, "none");
+    g_assert_cmpstr (level1, !=, "none");
+    g_assert_cmpstr (level2, !=, "none");
+  }
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM submissions WHERE device_id = ?", device), ==, 3);
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM households WHERE monitoring_status = "
+                                 "'pending_village_review'", NULL), ==, 2);
+  /* The app tried by itself and was refused; the visits wait, said so. */
+  runs = hearth_syncer_get_runs (syncer);
+  wait_run (syncer, runs, "a try with the network down");
+  g_assert_error (hearth_syncer_get_error (syncer), HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+  g_assert_cmpint (hearth_syncer_get_status (syncer)->pending, >, 0);
+  g_assert_cmpint (center_records ("submissions", device), ==, 0);
+  show_tab (app, "sync");
+  g_assert_cmpstr (sync_page_state (app), ==, _("Not synced"));
+  ui_test_screenshot (root, "61-story-offline-sync");
+  {
+    g_autofree char *log_path = g_strconcat (offline, ".log", NULL);
+    g_assert_true (g_file_get_contents (log_path, &proxy_log, NULL, NULL));
+  }
+  g_assert_nonnull (strstr (proxy_log, "refused (offline)"));
+
+  /* The network returns: the app's retries deliver everything; nobody
+   * presses Sync. */
+  g_assert_cmpint (g_unlink (offline), ==, 0);
+  wait_center (app, "submissions", device, 3, "the visits to reach the center by themselves");
+  g_assert_cmpint (hearth_syncer_get_status (syncer)->pending, ==, 0);
+  g_assert_cmpint (center_db_int (center, "SELECT count (DISTINCT record_id) FROM changes WHERE tbl = 'submissions' "
+                                          "AND kind = 'record'"), ==, 3);
+  for (guint i = 1; i < 3; i++)
+    {
+      g_autofree char *status = center_household_field (visited->pdata[i], "monitoring_status");
+      g_assert_cmpstr (status, ==, "pending_village_review");
+    }
+  g_assert_cmpstr (sync_page_state (app), ==, _("Synced"));
+  ui_test_screenshot (root, "62-story-synced");
+  ui_test_app_free (app);
+
+  /* The clerk's app: both cases on the Review tab, received by itself. */
+  app = unlock (&clerk);
+  window = ui_test_window (app);
+  root = GTK_WIDGET (window);
+  syncer = syncer_of (app);
+  wait_run (syncer, 0, "the clerk's first sync");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  ui_test_flush (root);
+  clerk_device = g_strdup (hearth_case_store_get_device_id (
+    hearth_session_get_cases (hearth_application_get_session (app))));
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM households", NULL), ==, in_township);
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM submissions", NULL), ==, 3);
+  {
+    AdwViewStack *stack = ADW_VIEW_STACK (ui_test_find (root, "view_stack"));
+    HearthReviewPage *page = hearth_worker_view_get_review_page (
+      HEARTH_WORKER_VIEW (ui_test_find_type (root, HEARTH_TYPE_WORKER_VIEW)));
+    GtkWidget *review = GTK_WIDGET (page);
+    g_autoptr(GPtrArray) rows = NULL;
+    g_autofree char *approved_head = NULL;
+
+    g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "review");
+    g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 2);
+    approved = g_strdup (visited->pdata[1]);
+    returned = g_strdup (visited->pdata[2]);
+    approved_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", approved);
+    returned_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", returned);
+    ui_test_screenshot (root, "63-story-clerk-queue");
+
+    /* A tap on a case opens it. */
+    rows = ui_test_find_all (ui_test_find (review, "cases_group"), ADW_TYPE_ACTION_ROW);
+    for (guint i = 0; i < rows->len; i++)
+      if (g_strcmp0 (adw_preferences_row_get_title (rows->pdata[i]), returned_head) == 0)
+        g_assert_true (gtk_widget_activate (rows->pdata[i]));
+    ui_test_flush (root);
+    g_assert_cmpstr (hearth_review_page_get_household_id (page), ==, returned);
+    gtk_widget_grab_focus (ui_test_find (review, "comment_view"));
+    gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (ui_test_find (review, "comment_view"))),
+                              COMMENT, -1);
+    ui_test_screenshot (root, "64-story-clerk-returns");
+    ui_test_click (ui_test_find (review, "send_back_button"));
+    /* The focus left the comment: a moment for an input method. */
+    ui_test_wait_for (case_closed, page, 5000, "the case to be returned");
+    ui_test_flush (root);
+    g_assert_null (hearth_review_page_get_household_id (page));
+    g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned), ==, "returned");
+
+    g_assert_true (hearth_review_page_open (page, approved));
+    ui_test_flush (root);
+    ui_test_click (ui_test_find (review, "approve_button"));
+    ui_test_flush (root);
+    g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", approved), ==,
+                     "pending_county_approval");
+    g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 0);
+    g_assert_true (gtk_widget_get_visible (ui_test_find (review, "no_cases_label")));
+  }
+  /* The decisions go out by themselves. */
+  wait_center (app, "reviews", clerk_device, 2, "the clerk's decisions to reach the center");
+  {
+    g_autofree char *status = center_household_field (returned, "monitoring_status");
+    g_assert_cmpstr (status, ==, "returned");
+  }
+  ui_test_app_free (app);
+
+  /* The worker's app again: the correction arrives with its first sync and
+   * shows on Today. */
+  app = unlock (&worker);
+  window = ui_test_window (app);
+  root = GTK_WIDGET (window);
+  syncer = syncer_of (app);
+  wait_run (syncer, 0, "the worker's sync after the unlock");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM tasks WHERE kind = 'correction' AND status = 'open' AND "
+                                 "household_id = ?", returned), ==, 1);
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM tasks WHERE kind = 'correction'", NULL), ==, 1);
+  show_tab (app, "today");
+  {
+    g_autoptr(GPtrArray) rows = ui_test_find_all (GTK_WIDGET (hearth_worker_view_get_today_page (
+      HEARTH_WORKER_VIEW (ui_test_find_type (root, HEARTH_TYPE_WORKER_VIEW)))), ADW_TYPE_ACTION_ROW);
+    GtkWidget *correction = NULL;
+    GtkWidget *hp;
+    g_autofree char *comment_shown = NULL;
+
+    for (guint i = 0; i < rows->len; i++)
+      if (g_strcmp0 (adw_preferences_row_get_title (rows->pdata[i]), returned_head) == 0 &&
+          g_str_has_prefix (adw_action_row_get_subtitle (rows->pdata[i]), hearth_label_task_kind ("correction")))
+        correction = rows->pdata[i];
+    g_assert_nonnull (correction);
+    ui_test_screenshot (root, "65-story-correction-today");
+
+    /* The task opens the household, with the clerk's comment. */
+    g_assert_true (gtk_widget_activate (correction));
+    ui_test_flush (root);
+    hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+    g_assert_cmpstr (hearth_household_page_get_household_id (HEARTH_HOUSEHOLD_PAGE (hp)), ==, returned);
+    comment_shown = ui_test_visible_text (ui_test_find (hp, "reviews_group"));
+    g_assert_nonnull (strstr (comment_shown, COMMENT));
+    ui_test_screenshot (root, "66-story-returned-household");
+  }
+
+  /* The revisit closes the correction and reaches the center by itself. */
+  {
+    g_autofree char *level = visit (app, returned, risky, NULL);
+    g_assert_cmpstr (level, !=, "none");
+  }
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM tasks WHERE kind = 'correction' AND status = 'open'", NULL),
+                   ==, 0);
+  g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned), ==,
+                   "pending_village_review");
+  wait_center (app, "submissions", device, 4, "the revisit to reach the center by itself");
+  show_tab (app, "sync");
+  ui_test_screenshot (root, "67-story-revisit-synced");
+  ui_test_app_free (app);
+
+  /* The clerk approves the revisit; the county approves both cases and
+   * exports the batch (hearth-cli: the county's screens are elsewhere). */
+  cli_ok (&clerk, &r, "sync", NULL);
+  g_assert_cmpuint (review_queue_length (&clerk), ==, 1);
+  cli_ok (&clerk, &r, "review", "approve", returned, NULL);
+  cli_ok (&clerk, &r, "sync", NULL);
+  cli_ok (&county, &r, "sync", NULL);
+  g_assert_cmpuint (review_queue_length (&county), ==, 2);
+  cli_ok (&county, &r, "review", "approve", approved, NULL);
+  cli_ok (&county, &r, "review", "approve", returned, NULL);
+  cli_ok (&county, &r, "sync", NULL);
+  g_assert_cmpuint (review_queue_length (&county), ==, 0);
+  {
+    g_autofree char *a = center_household_field (approved, "monitoring_status");
+    g_autofree char *b = center_household_field (returned, "monitoring_status");
+
+    g_assert_cmpstr (a, ==, "monitored");
+    g_assert_cmpstr (b, ==, "monitored");
+  }
+  /* The batch: every household once, the day's four visits and eight
+   * reviews (two cases raised, the return, the revisit raising it again,
+   * two approvals by the clerk and two by the county). */
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    g_autoptr(GDateTime) yesterday = g_date_time_add_days (now, -1);
+    g_autofree char *since = g_date_time_format (yesterday, "%Y-%m-%d");
+    g_autofree char *batch = g_build_filename (scratch, "batch", NULL);
+    g_autofree char *manifest_path = g_build_filename (batch, "manifest.json", NULL);
+    g_autoptr(JsonParser) p = json_parser_new ();
+    JsonObject *manifest;
+
+    cli_ok (&county, &r, "export", "--scope", COUNTY, "--since", since, "--format", "json", "--out", batch, NULL);
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "verify-batch", batch, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (json_parser_load_from_file (p, manifest_path, NULL));
+    manifest = json_node_get_object (json_parser_get_root (p));
+    g_assert_cmpint (manifest_records (manifest, "households.json"), ==, HOUSEHOLDS);
+    g_assert_cmpint (manifest_records (manifest, "submissions.json"), ==, 4);
+    g_assert_cmpint (manifest_records (manifest, "reviews.json"), ==, 8);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  HearthSyncerConfig config = { .soon_ms = 200, .backoff_base_ms = 300, .backoff_max_ms = 1000, .again_ms = 60000 };
+  g_autoptr(GNetworkMonitor) monitor = NULL;
+  int status;
+
+  ui_test_init (&argc, &argv);
+  monitor = g_object_new (STORY_TYPE_MONITOR, NULL);
+  config.network_monitor = monitor;
+  hearth_syncer_set_defaults (&config);
+  setup ();
+  g_test_add_func ("/ui/story/day", test_day);
+  status = g_test_run ();
+  test_proxy_stop (proxy);
+  if (center_running (center))
+    center_stop (center);
+  center_free (center);
+  test_tablet_clear (&worker);
+  test_tablet_clear (&clerk);
+  test_tablet_clear (&county);
+  g_free (offline);
+  g_free (scratch);
+  return status;
+}
