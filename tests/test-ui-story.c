@@ -9,9 +9,9 @@
  *   the county imports a generated registry; a worker, a village clerk and
  *   a county official enrol; the worker's app unlocks and receives the
  *   township's households by itself; the network goes down (the proxy
- *   refuses every connection) and the worker records three visits through
- *   the form screens, two of which raise risks: they wait, said so on the
- *   Sync tab; the network returns and the app's own retries deliver them
+ *   refuses every connection) and the worker registers a new household
+ *   and records three visits through the form screens, two of which raise
+ *   risks: they wait, said so on the Sync tab; the network returns and the app's own retries deliver them
  *   (nobody presses Sync); the clerk's app receives the two cases on its
  *   Review tab, approves one and returns the other with a comment, and
  *   sends the decisions by itself; the worker's app, unlocked again, syncs
@@ -45,6 +45,7 @@
 
 #define COUNTY "150422"
 #define TOWNSHIP "150422101"
+#define VILLAGE "150422101203"
 #define HOUSEHOLDS 120
 #define TABLET_PASSPHRASE "correct horse battery"
 #define COMMENT "收入核实不全，请补充外出务工收入"
@@ -140,6 +141,16 @@ answers_of (const char *name)
   g_assert_true (json_parser_load_from_file (p, path, &error));
   g_assert_no_error (error);
   return json_object_ref (json_node_get_object (json_parser_get_root (p)));
+}
+
+/* A new household of VILLAGE: its head alone. */
+static JsonObject *
+registration_answers (void)
+{
+  JsonObject *o = answers_of ("registration-zh.json");
+
+  json_object_set_string_member (o, "/data/household/village_code", VILLAGE);
+  return o;
 }
 
 /* A visit that finds nothing: good income, every guarantee met (as
@@ -340,6 +351,8 @@ answer (HearthFormView *view, HearthFormField *field, const char *value)
           g_assert_true (gtk_widget_activate (row));
         }
     }
+  else if (GTK_IS_TOGGLE_BUTTON (input))
+    ui_test_click (input);
   else
     g_error ("%s: no way to answer a %s", hearth_form_field_get_path (field),
              input != NULL ? G_OBJECT_TYPE_NAME (input) : "question without an input");
@@ -369,26 +382,16 @@ fill_page (HearthFormView *view, JsonObject *answers)
     }
 }
 
-/* A visit to @household begun from its page, filled page by page from
- * @answers and saved; @shot names a screenshot of its summary (nullable).
- * Returns: (transfer full): the risk level the form computed. */
+/* The form shown filled page by page from @answers to its summary, which
+ * @shot names a screenshot of (nullable), and saved.
+ * Returns: (transfer full): the submission's id. */
 static char *
-visit (HearthApplication *app, const char *household, JsonObject *answers, const char *shot)
+fill_and_save (HearthApplication *app, JsonObject *answers, const char *shot, char **risk)
 {
   HearthWindow *window = ui_test_window (app);
-  GtkWidget *root = GTK_WIDGET (window);
-  GtkWidget *hp;
-  HearthFormView *view;
-  char *risk;
+  HearthFormView *view = form_view (app);
+  g_autofree char *instance_id = NULL;
 
-  hearth_worker_view_show_household (HEARTH_WORKER_VIEW (ui_test_find_type (root, HEARTH_TYPE_WORKER_VIEW)),
-                                     household);
-  ui_test_flush (root);
-  hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
-  g_assert_cmpstr (hearth_household_page_get_household_id (HEARTH_HOUSEHOLD_PAGE (hp)), ==, household);
-  ui_test_click (ui_test_find (hp, "visit_button"));
-  wait_screen (window, "form");
-  view = form_view (app);
   for (guint guard = 0;
        g_strcmp0 (hearth_form_view_get_page_key (view), HEARTH_FORM_SUMMARY_KEY) != 0; guard++)
     {
@@ -403,14 +406,61 @@ visit (HearthApplication *app, const char *household, JsonObject *answers, const
           g_error ("the page %s did not let go:\n%s", before, shown);
         }
     }
-  risk = value_of (view, "/data/assessment/risk_level");
-  g_assert_nonnull (risk);
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (GTK_WIDGET (view), "risk_badge"))), ==,
-                   hearth_label_risk_level (risk));
+  if (risk != NULL)
+    {
+      *risk = value_of (view, "/data/assessment/risk_level");
+      g_assert_nonnull (*risk);
+      g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (GTK_WIDGET (view), "risk_badge"))), ==,
+                       hearth_label_risk_level (*risk));
+    }
   if (shot != NULL)
-    ui_test_screenshot (root, shot);
+    ui_test_screenshot (GTK_WIDGET (window), shot);
+  instance_id = g_strdup (hearth_form_session_get_instance_id (hearth_form_view_get_form_session (view)));
+  g_assert_true (g_str_has_prefix (instance_id, "uuid:"));
   press (view, "save_button");
   wait_screen (window, "main");
+  return g_strdup (instance_id + strlen ("uuid:"));
+}
+
+/* A household registered from the household list.
+ * Returns: (transfer full): its id. */
+static char *
+register_household (HearthApplication *app, JsonObject *answers)
+{
+  HearthWindow *window = ui_test_window (app);
+  g_autofree char *submission = NULL;
+
+  show_tab (app, "households");
+  ui_test_click (ui_test_find (GTK_WIDGET (window), "register_button"));
+  wait_screen (window, "form");
+  submission = fill_and_save (app, answers, NULL, NULL);
+  return app_text (app, "SELECT household_id FROM submissions WHERE id = ?", submission);
+}
+
+/* A visit to @household begun from its page, filled from @answers and
+ * saved; @shot names a screenshot of its summary (nullable).
+ * Returns: (transfer full): the risk level the form computed. */
+static char *
+visit (HearthApplication *app, const char *household, JsonObject *answers, const char *shot)
+{
+  HearthWindow *window = ui_test_window (app);
+  GtkWidget *root = GTK_WIDGET (window);
+  GtkWidget *hp;
+  g_autofree char *submission = NULL;
+  char *risk = NULL;
+
+  hearth_worker_view_show_household (HEARTH_WORKER_VIEW (ui_test_find_type (root, HEARTH_TYPE_WORKER_VIEW)),
+                                     household);
+  ui_test_flush (root);
+  hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+  g_assert_cmpstr (hearth_household_page_get_household_id (HEARTH_HOUSEHOLD_PAGE (hp)), ==, household);
+  ui_test_click (ui_test_find (hp, "visit_button"));
+  wait_screen (window, "form");
+  submission = fill_and_save (app, answers, shot, &risk);
+  {
+    g_autofree char *of = app_text (app, "SELECT household_id FROM submissions WHERE id = ?", submission);
+    g_assert_cmpstr (of, ==, household);
+  }
   return risk;
 }
 
@@ -543,6 +593,8 @@ test_day (void)
   g_autoptr(GPtrArray) visited = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(JsonObject) quiet = quiet_answers ();
   g_autoptr(JsonObject) risky = risky_answers ();
+  g_autoptr(JsonObject) registration = registration_answers ();
+  g_autofree char *registered = NULL;
   g_autofree char *proxy_log = NULL;
   g_auto(TestRun) r = { 0 };
   gint64 in_township;
@@ -566,6 +618,18 @@ test_day (void)
   /* The network goes down: the proxy refuses every connection. */
   g_assert_true (g_file_set_contents (offline, "", 0, NULL));
 
+  /* A new household registered through the form screens. */
+  registered = register_household (app, registration);
+  g_assert_nonnull (registered);
+  {
+    g_autofree char *head = app_text (app, "SELECT head_name FROM households WHERE id = ?", registered);
+    g_autofree char *village = app_text (app, "SELECT village_code FROM households WHERE id = ?", registered);
+
+    g_assert_cmpstr (head, ==, "黄志强");
+    g_assert_cmpstr (village, ==, VILLAGE);
+  }
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM households", NULL), ==, in_township + 1);
+
   /* Three visits through the form screens; the last two find risks. */
   {
     sqlite3_stmt *st = NULL;
@@ -587,7 +651,7 @@ test_day (void)
     g_assert_cmpstr (level1, !=, "none");
     g_assert_cmpstr (level2, !=, "none");
   }
-  g_assert_cmpint (app_int (app, "SELECT count (*) FROM submissions WHERE device_id = ?", device), ==, 3);
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM submissions WHERE device_id = ?", device), ==, 4);
   g_assert_cmpint (app_int (app, "SELECT count (*) FROM households WHERE monitoring_status = "
                                  "'pending_village_review'", NULL), ==, 2);
   /* The app tried by itself and was refused; the visits wait, said so. */
@@ -608,10 +672,12 @@ test_day (void)
   /* The network returns: the app's retries deliver everything; nobody
    * presses Sync. */
   g_assert_cmpint (g_unlink (offline), ==, 0);
-  wait_center (app, "submissions", device, 3, "the visits to reach the center by themselves");
+  wait_center (app, "submissions", device, 4, "the visits to reach the center by themselves");
   g_assert_cmpint (hearth_syncer_get_status (syncer)->pending, ==, 0);
   g_assert_cmpint (center_db_int (center, "SELECT count (DISTINCT record_id) FROM changes WHERE tbl = 'submissions' "
-                                          "AND kind = 'record'"), ==, 3);
+                                          "AND kind = 'record'"), ==, 4);
+  g_assert_cmpint (center_db_int (center, "SELECT count (DISTINCT household) FROM changes WHERE tbl = 'households' "
+                                          "AND village LIKE '" TOWNSHIP "%'"), ==, in_township + 1);
   for (guint i = 1; i < 3; i++)
     {
       g_autofree char *status = center_household_field (visited->pdata[i], "monitoring_status");
@@ -631,8 +697,8 @@ test_day (void)
   ui_test_flush (root);
   clerk_device = g_strdup (hearth_case_store_get_device_id (
     hearth_session_get_cases (hearth_application_get_session (app))));
-  g_assert_cmpint (app_int (app, "SELECT count (*) FROM households", NULL), ==, in_township);
-  g_assert_cmpint (app_int (app, "SELECT count (*) FROM submissions", NULL), ==, 3);
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM households", NULL), ==, in_township + 1);
+  g_assert_cmpint (app_int (app, "SELECT count (*) FROM submissions", NULL), ==, 4);
   {
     AdwViewStack *stack = ADW_VIEW_STACK (ui_test_find (root, "view_stack"));
     HearthReviewPage *page = hearth_worker_view_get_review_page (
@@ -729,7 +795,7 @@ test_day (void)
                    ==, 0);
   g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned), ==,
                    "pending_village_review");
-  wait_center (app, "submissions", device, 4, "the revisit to reach the center by itself");
+  wait_center (app, "submissions", device, 5, "the revisit to reach the center by itself");
   show_tab (app, "sync");
   ui_test_screenshot (root, "67-story-revisit-synced");
   ui_test_app_free (app);
@@ -753,7 +819,8 @@ test_day (void)
     g_assert_cmpstr (a, ==, "monitored");
     g_assert_cmpstr (b, ==, "monitored");
   }
-  /* The batch: every household once, the day's four visits and eight
+  /* The batch: every household once (the registry's and the new one),
+   * the day's five submissions (the registration and four visits) and eight
    * reviews (two cases raised, the return, the revisit raising it again,
    * two approvals by the clerk and two by the county). */
   {
@@ -771,8 +838,8 @@ test_day (void)
     g_assert_cmpint (r.status, ==, 0);
     g_assert_true (json_parser_load_from_file (p, manifest_path, NULL));
     manifest = json_node_get_object (json_parser_get_root (p));
-    g_assert_cmpint (manifest_records (manifest, "households.json"), ==, HOUSEHOLDS);
-    g_assert_cmpint (manifest_records (manifest, "submissions.json"), ==, 4);
+    g_assert_cmpint (manifest_records (manifest, "households.json"), ==, HOUSEHOLDS + 1);
+    g_assert_cmpint (manifest_records (manifest, "submissions.json"), ==, 5);
     g_assert_cmpint (manifest_records (manifest, "reviews.json"), ==, 8);
   }
 }
