@@ -29,6 +29,7 @@
 #include "hearth-export-page.h"
 #include "hearth-labels.h"
 #include "hearth-notice-page.h"
+#include "hearth-review-page.h"
 #include "hearth-risk-chart.h"
 #include "hearth-syncer.h"
 #include "hearth-worker-view.h"
@@ -44,7 +45,7 @@
 
 static Center *center;
 static TestTablet w1, w2, clerk_tablet, county_tablet;
-static char *first, *third;
+static char *first, *second, *third;
 static gboolean center_stopped;
 
 static char *
@@ -106,7 +107,13 @@ setup (void)
   record (&w2, "hearth_household_registration", moved_path, NULL);
   first = test_tablet_text (&w1, "SELECT id FROM households WHERE village_code = '150422100202'");
   third = test_tablet_text (&w2, "SELECT id FROM households WHERE village_code = '" OTHER_VILLAGE "'");
+  second = test_tablet_text (&w1, "SELECT id FROM households WHERE village_code = '150422100203'");
   record (&w1, "hearth_household_visit", visit, first);
+  {
+    g_autofree char *visit_en = answers ("visit-en.json");
+    /* Waits for the village's review. */
+    record (&w1, "hearth_household_visit", visit_en, second);
+  }
   g_assert_cmpint (test_tablet_sync (&w1), ==, 0);
   g_assert_cmpint (test_tablet_sync (&w2), ==, 0);
   /* The village approves; the county approves with its measures. */
@@ -135,6 +142,18 @@ static gboolean
 ran (gpointer data)
 {
   return hearth_syncer_get_runs (data) > 0 && !hearth_syncer_get_running (data);
+}
+
+typedef struct {
+  HearthSyncer *syncer;
+  guint runs;
+} RunsAfter;
+
+static gboolean
+ran_again (gpointer data)
+{
+  RunsAfter *w = data;
+  return hearth_syncer_get_runs (w->syncer) > w->runs && !hearth_syncer_get_running (w->syncer);
 }
 
 /* Unlocks @t's store in the app and waits for its first sync. */
@@ -276,11 +295,103 @@ file_records (JsonObject *manifest, const char *name)
   return -1;
 }
 
+static void test_county_screens (HearthApplication *app, HearthWindow *window);
+
+static gboolean
+case_closed (gpointer page)
+{
+  return hearth_review_page_get_household_id (page) == NULL;
+}
+
+/* The county approves the second household into monitoring with two
+ * measures, one added with its button, one left typed. */
+static void
+approve_with_measures (GtkWidget *root)
+{
+  HearthReviewPage *page =
+    hearth_worker_view_get_review_page (HEARTH_WORKER_VIEW (ui_test_find_type (root, HEARTH_TYPE_WORKER_VIEW)));
+  GtkWidget *review = GTK_WIDGET (page);
+  AdwViewStack *stack = ADW_VIEW_STACK (ui_test_find (root, "view_stack"));
+  const char *const *types = hearth_case_measure_types ();
+  guint education = 0, public_job = 0;
+
+  for (guint i = 0; types[i] != NULL; i++)
+    {
+      if (g_str_equal (types[i], "education"))
+        education = i;
+      if (g_str_equal (types[i], "public_job"))
+        public_job = i;
+    }
+  adw_view_stack_set_visible_child_name (stack, "review");
+  g_assert_true (hearth_review_page_open (page, second));
+  ui_test_flush (root);
+  g_assert_true (gtk_widget_get_visible (ui_test_find (review, "measures_group")));
+  /* Without words, not added. */
+  ui_test_click (ui_test_find (review, "add_measure_button"));
+  g_assert_true (gtk_widget_get_visible (ui_test_find (review, "error_label")));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (ui_test_find (review, "measure_type_row")), education);
+  ui_test_type (ui_test_find (review, "measure_entry"), "子女助学金每学期 500 元");
+  ui_test_click (ui_test_find (review, "add_measure_button"));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (ui_test_find (review, "measure_type_row")), public_job);
+  ui_test_type (ui_test_find (review, "measure_entry"), "儿子安排护林员岗位");
+  ui_test_flush (root);
+  ui_test_assert_labelled (root, "an approval with measures");
+  ui_test_assert_touch_targets (root, "an approval with measures");
+  ui_test_screenshot (root, "65-county-approve-measures");
+  ui_test_click (ui_test_find (review, "approve_button"));
+  ui_test_wait_for (case_closed, page, 5000, "the approval");
+  ui_test_flush (root);
+  g_assert_cmpint (test_tablet_int (&county_tablet, "SELECT count(*) FROM households WHERE monitoring_status = "
+                                                    "'monitored'"), ==, 2);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT group_concat (type || ':' || description, '|') FROM "
+                                            "(SELECT type, description FROM measures WHERE household_id = '%s' AND "
+                                            "created_by = (SELECT id FROM reviews WHERE household_id = '%s' AND "
+                                            "to_state = 'monitored') ORDER BY type)",
+                                            second, second);
+    g_autofree char *got = test_tablet_text (&county_tablet, sql);
+
+    g_assert_cmpstr (got, ==, "education:子女助学金每学期 500 元|public_job:儿子安排护林员岗位");
+  }
+  /* The decision reaches the center, which the export reads. */
+  {
+    HearthWindow *window = HEARTH_WINDOW (root);
+    HearthSyncer *syncer = hearth_session_get_syncer (
+      hearth_application_get_session (HEARTH_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)))));
+    RunsAfter w = { syncer, hearth_syncer_get_runs (syncer) };
+
+    hearth_syncer_sync_now (syncer);
+    ui_test_wait_for (ran_again, &w, 60000, "the sync of the approval");
+    g_assert_null (hearth_syncer_get_error (syncer));
+    g_assert_cmpint (hearth_syncer_get_status (syncer)->pending, ==, 0);
+  }
+}
+
 static void
 test_county (void)
 {
-  HearthApplication *app = ui_test_app_new (county_tablet.dir);
-  HearthWindow *window = unlock (app);
+  HearthApplication *app = NULL;
+  HearthWindow *window = NULL;
+  g_auto(TestRun) r = { 0 };
+
+  /* The village passes the second household on. */
+  test_tablet_cli (&r, &clerk_tablet, "review", "approve", second, NULL);
+  if (r.status != 0)
+    g_error ("hearth-cli review approve (clerk): %s", r.err);
+  g_assert_cmpint (test_tablet_sync (&clerk_tablet), ==, 0);
+  app = ui_test_app_new (county_tablet.dir);
+  window = unlock (app);
+  /* The overview comes first for the county. */
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (ui_test_find (GTK_WIDGET (window),
+                                                                                        "view_stack"))),
+                   ==, "county");
+  approve_with_measures (GTK_WIDGET (window));
+  test_county_screens (app, window);
+}
+
+static void
+test_county_screens (HearthApplication *app, HearthWindow *window)
+{
   GtkWidget *root = GTK_WIDGET (window);
   AdwViewStack *stack = ADW_VIEW_STACK (ui_test_find (root, "view_stack"));
   HearthCountyPage *county = HEARTH_COUNTY_PAGE (ui_test_find_type (root, HEARTH_TYPE_COUNTY_PAGE));
@@ -293,14 +404,13 @@ test_county (void)
   g_autoptr(JsonObject) two = NULL;
   gint64 level_of_first;
 
-  /* The overview comes first for the county. */
-  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "county");
+  adw_view_stack_set_visible_child_name (stack, "county");
   s = hearth_county_page_get_summary (county);
   g_assert_cmpuint (s->total.households, ==, test_tablet_int (&county_tablet, "SELECT count(*) FROM households"));
   g_assert_cmpuint (s->total.households, ==, 3);
   g_assert_cmpuint (s->townships->len, ==, 2);
   g_assert_cmpuint (s->villages->len, ==, 3);
-  g_assert_cmpuint (s->total.by_state[4], ==, 1); /* monitored */
+  g_assert_cmpuint (s->total.by_state[4], ==, 2); /* monitored */
   level_of_first = test_tablet_int (&county_tablet, "SELECT count(*) FROM households WHERE risk_level = 'none'");
   g_assert_cmpuint (s->total.by_level[HEARTH_SUMMARY_NONE], ==, level_of_first);
   g_assert_cmpuint (hearth_risk_chart_get_n_bars (chart), ==, 2);
@@ -329,7 +439,7 @@ test_county (void)
   g_assert_cmpint (json_object_get_int_member (one, "cursor_from"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (one, "cursor_to"), >, 0);
   g_assert_cmpint (file_records (one, "households.csv"), ==, 3);
-  g_assert_cmpint (file_records (one, "measures.csv"), ==, 2);
+  g_assert_cmpint (file_records (one, "measures.csv"), ==, 4);
   g_assert_cmpuint (gtk_widget_get_visible (ui_test_find (GTK_WIDGET (export), "files_group")), ==, TRUE);
   g_assert_true (has_row (ui_test_find (GTK_WIDGET (export), "files_group"), "households.csv"));
   g_assert_false (gtk_widget_has_css_class (ui_test_find (GTK_WIDGET (export), "result_label"), "hearth-error"));
@@ -384,6 +494,7 @@ main (int argc, char **argv)
     test_tablet_clear (&clerk_tablet);
     test_tablet_clear (&county_tablet);
     g_free (first);
+    g_free (second);
     g_free (third);
     return status;
   }
