@@ -118,15 +118,16 @@ hearth_case_notice (sqlite3 *db, const char *village_code, GError **error)
       return NULL;
     }
   /* Only the columns a notice may show are read: what is not read cannot
-   * leak. The measures' types, not their descriptions. */
+   * leak. The measures' types, not their descriptions. A review's time is
+   * UTC: its day is the tablet's local one. */
   if (sqlite3_prepare_v2 (db,
                           "SELECT h.id, h.head_name, h.member_count, h.category, h.risk_types, "
                           "  (SELECT group_concat (m.type, ' ') FROM measures AS m "
                           "   WHERE m.household_id = h.id AND m.status = 'active'), "
                           "  h.monitoring_status, "
-                          "  (SELECT substr (r.at, 1, 10) FROM reviews AS r WHERE r.household_id = h.id AND "
+                          "  (SELECT date (r.at, 'localtime') FROM reviews AS r WHERE r.household_id = h.id AND "
                           "   r.to_state = 'pending_county_approval' ORDER BY r.at DESC, r.rowid DESC LIMIT 1), "
-                          "  (SELECT substr (r.at, 1, 10) FROM reviews AS r WHERE r.household_id = h.id AND "
+                          "  (SELECT date (r.at, 'localtime') FROM reviews AS r WHERE r.household_id = h.id AND "
                           "   r.to_state = 'monitored' ORDER BY r.at DESC, r.rowid DESC LIMIT 1) "
                           "FROM households AS h "
                           "WHERE h.deleted = 0 AND h.village_code = ? AND h.monitoring_status IN "

@@ -36,7 +36,8 @@ G_BEGIN_DECLS
  *   each once, without health
  * @monitoring_status: pending_county_approval, monitored or
  *   pending_elimination
- * @reviewed_on: the day the village review approved it, YYYY-MM-DD ("" unknown)
+ * @reviewed_on: the day the village review approved it, YYYY-MM-DD in
+ *   local time ("" unknown)
  * @approved_on: the day the county approved it into monitoring ("" not yet)
  *
  * Free with hearth_notice_row_free().

@@ -18,6 +18,7 @@
 #include "case-summary.h"
 
 #include <string.h>
+#include <time.h>
 
 #define NOW "2026-03-05T10:00:00+08:00"
 #define REGISTRATION_ID "11111111-2222-4333-8444-000000000011"
@@ -62,6 +63,13 @@ row_text (const HearthNoticeRow *r)
                           r->reviewed_on, r->approved_on);
 }
 
+/* The decisions' clock: 2026-03-05T20:00:00Z, 04:00 on 6 March in Shanghai. */
+static gint64
+evening_utc (gpointer data)
+{
+  return G_GINT64_CONSTANT (1772740800000);
+}
+
 static void
 test_notice (void)
 {
@@ -91,6 +99,8 @@ test_notice (void)
   const HearthNoticeRow *r;
 
   g_assert_no_error (error);
+  hearth_case_store_set_wall_clock (clerk, evening_utc, NULL);
+  hearth_case_store_set_wall_clock (county, evening_utc, NULL);
   /* The head's ID number is kept on the household too. */
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM households WHERE head_id_number = "
                                        "'150422196803150038' AND phone = '13904761234'"), ==, 1);
@@ -129,8 +139,32 @@ test_notice (void)
   g_assert_cmpstr (r->risk_types, ==, "0203");
   g_assert_cmpstr (r->measures, ==, "industry");
   g_assert_cmpstr (r->monitoring_status, ==, "monitored");
-  g_assert_cmpuint (strlen (r->reviewed_on), ==, 10);
-  g_assert_cmpuint (strlen (r->approved_on), ==, 10);
+  /* The days of the decisions, local: not their UTC day. */
+  g_assert_cmpstr (r->reviewed_on, ==, "2026-03-06");
+  g_assert_cmpstr (r->approved_on, ==, "2026-03-06");
+  {
+    const char *states[] = { "pending_county_approval", "monitored" };
+    const char *got[] = { r->reviewed_on, r->approved_on };
+
+    for (guint i = 0; i < G_N_ELEMENTS (states); i++)
+      {
+        g_autofree char *q = g_strdup_printf ("SELECT at FROM reviews WHERE household_id = '%s' AND "
+                                              "to_state = '%s'", first, states[i]);
+        sqlite3_stmt *st = NULL;
+        g_autoptr(GDateTime) at = NULL;
+        g_autoptr(GDateTime) local = NULL;
+        g_autofree char *day = NULL;
+
+        g_assert_cmpint (sqlite3_prepare_v2 (db, q, -1, &st, NULL), ==, SQLITE_OK);
+        g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+        at = g_date_time_new_from_iso8601 ((const char *) sqlite3_column_text (st, 0), NULL);
+        sqlite3_finalize (st);
+        g_assert_nonnull (at);
+        local = g_date_time_to_local (at);
+        day = g_date_time_format (local, "%Y-%m-%d");
+        g_assert_cmpstr (got[i], ==, day);
+      }
+  }
   for (guint i = 0; i < rows->len; i++)
     {
       g_autofree char *text = row_text (rows->pdata[i]);
@@ -237,6 +271,9 @@ test_summary (void)
 int
 main (int argc, char **argv)
 {
+  /* A decision at 20:00 UTC is the next day here. */
+  g_setenv ("TZ", "Asia/Shanghai", TRUE);
+  tzset ();
   test_init (&argc, &argv);
   g_test_add_func ("/case/notice/no-protected-fields", test_notice);
   g_test_add_func ("/case/summary/counts", test_summary);
