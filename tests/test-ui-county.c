@@ -422,6 +422,12 @@ test_county_screens (HearthApplication *app, HearthWindow *window)
   ui_test_assert_labelled (root, "the county overview");
   ui_test_assert_touch_targets (root, "the county overview");
   ui_test_screenshot (root, "61-county-overview");
+  /* Landscape: the tabs in the header, the bars wider. */
+  ui_test_resize (root, 1280, 800);
+  ui_test_flush (root);
+  ui_test_screenshot (root, "66-county-landscape");
+  ui_test_resize (root, 800, 1200);
+  ui_test_flush (root);
 
   adw_view_stack_set_visible_child_name (stack, "export");
   ui_test_flush (root);
@@ -457,6 +463,39 @@ test_county_screens (HearthApplication *app, HearthWindow *window)
   two = export_into (export, "ui-county-batch-2");
   g_assert_cmpint (json_object_get_int_member (two, "cursor_from"), ==, json_object_get_int_member (one, "cursor_to"));
   g_assert_cmpint (file_records (two, "households.csv"), ==, 0);
+
+  /* A date that is not one, here and at the center: said beside the button. */
+  {
+    GtkWidget *since = ui_test_find (GTK_WIDGET (export), "since_row");
+    GtkWidget *result = ui_test_find (GTK_WIDGET (export), "result_label");
+    const char *bad[] = { "1 March", "2026-02-30" };
+    g_autofree char *local = NULL;
+    g_autofree char *remote = g_strdup_printf (_("The county center did not accept the request: %s"), "");
+
+    {
+      g_autofree char *what = g_strdup_printf (_("“%s” is not a date: write YYYY-MM-DD"), bad[0]);
+      local = g_strdup_printf (_("Check the form: %s."), what);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *dir = test_make_dir ("ui-county-batch-bad");
+        g_autoptr(GFile) folder = g_file_new_for_path (dir);
+        g_autoptr(GDir) d = NULL;
+
+        ui_test_type (since, bad[i]);
+        hearth_export_page_export_to (export, folder);
+        ui_test_wait_for (export_ended, export, 60000, "the refused export");
+        g_assert_true (gtk_widget_has_css_class (result, "hearth-error"));
+        if (i == 0)
+          g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (result)), ==, local);
+        else
+          g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (result)), remote));
+        /* Nothing written. */
+        d = g_dir_open (dir, 0, NULL);
+        g_assert_null (g_dir_read_name (d));
+      }
+    ui_test_type (since, "2026-01-01");
+  }
 
   /* The center gone: said in plain words, nothing kept as a batch. */
   center_stop (center);
