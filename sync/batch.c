@@ -85,8 +85,8 @@ is_number (const char *value)
   return end != value && *end == '\0' && strpbrk (value, "eEnNxX") == NULL;
 }
 
-static void
-csv_field (GString *out, const char *value)
+void
+hearth_batch_csv_field (GString *out, const char *value)
 {
   gboolean formula = value[0] == '=' || value[0] == '+' || value[0] == '@' || value[0] == '\t' ||
                      value[0] == '\r' || (value[0] == '-' && value[1] != '\0' && !is_number (value));
@@ -159,7 +159,7 @@ hearth_batch_writer_begin_table (HearthBatchWriter *w, const char *table, const 
         {
           if (i > 0)
             g_string_append_c (line, ',');
-          csv_field (line, columns[i]);
+          hearth_batch_csv_field (line, columns[i]);
         }
       g_string_append (line, "\r\n");
       return put (w, line->str, line->len, error);
@@ -179,7 +179,7 @@ hearth_batch_writer_add_row (HearthBatchWriter *w, const char *const *values, GE
         {
           if (i > 0)
             g_string_append_c (line, ',');
-          csv_field (line, values[i] != NULL ? values[i] : "");
+          hearth_batch_csv_field (line, values[i] != NULL ? values[i] : "");
         }
       g_string_append (line, "\r\n");
     }

@@ -81,6 +81,17 @@ gboolean hearth_batch_writer_add_row (HearthBatchWriter  *writer,
                                       GError            **error);
 
 /**
+ * hearth_batch_csv_field:
+ * @out: where the field goes
+ * @value: the value
+ *
+ * Appends @value as one CSV field, as hearth_batch_writer_add_row() writes
+ * it (RFC 4180 quoting, a formula prefixed with '), for other CSV files
+ * people open in a spreadsheet. Thread-safe.
+ */
+void hearth_batch_csv_field (GString *out, const char *value);
+
+/**
  * hearth_batch_writer_finish:
  * @manifest: the manifest's own members (county, scope, since, until,
  *   time_zone, cursor_from, cursor_to); "format" and "files" are added

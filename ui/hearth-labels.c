@@ -100,6 +100,23 @@ static const Label categories[] = {
   { "2", N_("Household in sudden severe difficulty") },
 };
 
+/* The `measures` list of the bundled forms. */
+static const Label measures[] = {
+  { "living", N_("Living assistance") },
+  { "social_protection", N_("Social protection (minimum living allowance, extreme-poverty support)") },
+  { "microcredit", N_("Financial (microcredit)") },
+  { "industry", N_("Production (industry)") },
+  { "public_job", N_("Employment: public-welfare job") },
+  { "casual_work", N_("Employment: casual work") },
+  { "regular_job", N_("Employment: regular job") },
+  { "education", N_("Education assistance") },
+  { "health", N_("Health assistance") },
+  { "housing", N_("Housing safety") },
+  { "water", N_("Drinking water safety") },
+  { "temporary_relief", N_("Temporary relief") },
+  { "insurance", N_("Insurance against return to poverty") },
+};
+
 static const Label forms[] = {
   { "hearth_household_registration", N_("Registration") },
   { "hearth_household_visit", N_("Household visit") },
@@ -132,7 +149,7 @@ static const Label member_fields[] = {
   { "sex", N_("Sex") },
   { "birth_date", N_("Birth date") },
   { "relation", N_("Relation to the head") },
-  { "health", N_("Health") },
+  { "health", N_("Health assistance") },
   { "labour", N_("Labour ability") },
 };
 
@@ -221,6 +238,12 @@ const char *
 hearth_label_category (const char *code)
 {
   return LOOKUP (categories, code);
+}
+
+const char *
+hearth_label_measure (const char *type)
+{
+  return LOOKUP (measures, type);
 }
 
 const char *

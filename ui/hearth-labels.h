@@ -25,6 +25,8 @@ const char *hearth_label_sex (const char *code);
 const char *hearth_label_health (const char *code);
 const char *hearth_label_labour (const char *code);
 const char *hearth_label_category (const char *code);
+/* Returns: (transfer none): an assistance measure's type, e.g. "Education". */
+const char *hearth_label_measure (const char *type);
 const char *hearth_label_form (const char *form_id);
 const char *hearth_label_task_kind (const char *kind);
 const char *hearth_label_role (const char *role);

@@ -37,8 +37,13 @@ struct _HearthReviewPage {
   GtkLabel *error_label;
   GtkButton *send_back_button;
   GtkButton *approve_button;
+  AdwPreferencesGroup *measures_group;
+  AdwComboRow *measure_type_row;
+  AdwEntryRow *measure_entry;
 
   HearthSession *session;
+  GPtrArray *measures;        /* (type, description) pairs decided with the approval */
+  GPtrArray *measure_rows;    /* their rows in measures_group */
   GPtrArray *queue;           /* (element-type HearthReviewItem) */
   GPtrArray *added;           /* (group, widget) pairs */
   GPtrArray *case_rows;       /* (group, widget) pairs of the case shown */
@@ -338,6 +343,97 @@ show_answers (HearthReviewPage *self, const HearthSubmission *s)
     add_row (self->case_rows, self->answers_group, _("No answer"), NULL);
 }
 
+/* ---- measures decided with the county's approval ---------------------------- */
+
+/* The county approves a case into monitoring with its measures
+ * (hearth-cli review approve --measure). */
+static gboolean
+decides_measures (HearthReviewPage *self, const HearthReviewItem *item)
+{
+  return item != NULL && hearth_session_get_identity (self->session)->role == HEARTH_ROLE_COUNTY &&
+         g_str_equal (item->monitoring_status, "pending_county_approval");
+}
+
+static void
+clear_measures (HearthReviewPage *self)
+{
+  for (guint i = 0; i < self->measure_rows->len; i++)
+    adw_preferences_group_remove (self->measures_group, self->measure_rows->pdata[i]);
+  g_ptr_array_set_size (self->measure_rows, 0);
+  g_ptr_array_set_size (self->measures, 0);
+  gtk_editable_set_text (GTK_EDITABLE (self->measure_entry), "");
+}
+
+static void
+remove_measure_clicked (GtkButton *button, HearthReviewPage *self)
+{
+  GtkWidget *row = g_object_get_data (G_OBJECT (button), "hearth-row");
+  guint i;
+
+  if (!g_ptr_array_find (self->measure_rows, row, &i))
+    return;
+  adw_preferences_group_remove (self->measures_group, row);
+  g_ptr_array_remove_index (self->measure_rows, i);
+  g_ptr_array_remove_range (self->measures, 2 * i, 2);
+}
+
+static void
+add_measure (HearthReviewPage *self, const char *type, const char *description)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+  g_autofree char *label = g_strdup_printf (_("Remove the measure “%s”"), description);
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), hearth_label_measure (type));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), description);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
+  gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (remove, "flat");
+  gtk_widget_set_tooltip_text (remove, label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  g_object_set_data (G_OBJECT (remove), "hearth-row", row);
+  g_signal_connect_object (remove, "clicked", G_CALLBACK (remove_measure_clicked), self, 0);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+  adw_preferences_group_add (self->measures_group, row);
+  g_ptr_array_add (self->measure_rows, row);
+  g_ptr_array_add (self->measures, g_strdup (type));
+  g_ptr_array_add (self->measures, g_strdup (description));
+}
+
+static void say_error (HearthReviewPage *self, const char *message);
+
+/* The measure typed: added to the list (%FALSE, said, when it has no words). */
+static gboolean
+take_typed_measure (HearthReviewPage *self, gboolean needed)
+{
+  const char *const *types = hearth_case_measure_types ();
+  guint i = adw_combo_row_get_selected (self->measure_type_row);
+  g_autofree char *description = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->measure_entry))));
+
+  if (description[0] == '\0')
+    {
+      if (needed)
+        {
+          say_error (self, _("Describe the measure first: what is done, for whom."));
+          gtk_widget_grab_focus (GTK_WIDGET (self->measure_entry));
+        }
+      return !needed;
+    }
+  if (i >= g_strv_length ((char **) types))
+    return FALSE;
+  add_measure (self, types[i], description);
+  gtk_editable_set_text (GTK_EDITABLE (self->measure_entry), "");
+  return TRUE;
+}
+
+static void
+add_measure_clicked (HearthReviewPage *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
+  take_typed_measure (self, TRUE);
+}
+
 /* What sends the case back from its state: the county rejects a case
  * waiting for its approval; otherwise it is returned. */
 static const char *
@@ -411,6 +507,8 @@ hearth_review_page_open (HearthReviewPage *self, const char *household_id)
                                             ? _("Needed to reject the case: say why.")
                                             : _("Needed to return the case: say what the worker should correct."));
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->comment_view), "", -1);
+  clear_measures (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->measures_group), decides_measures (self, item));
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
   gtk_stack_set_visible_child_name (self->stack, "case");
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->case_scroller), 0);
@@ -471,9 +569,31 @@ act (HearthReviewPage *self)
       gtk_widget_grab_focus (GTK_WIDGET (self->comment_view));
       return;
     }
-  if (!hearth_case_transition (hearth_session_get_cases (self->session), item->household_id,
-                               hearth_session_get_identity (self->session)->role, action,
-                               comment[0] != '\0' ? comment : NULL, &new_state, &error))
+  /* A measure typed but not added is not lost. */
+  if (self->act == ACT_APPROVE && decides_measures (self, item) && !take_typed_measure (self, FALSE))
+    return;
+  if (self->act == ACT_APPROVE && decides_measures (self, item) && self->measures->len > 0)
+    {
+      g_autofree HearthMeasureSpec *specs = g_new0 (HearthMeasureSpec, self->measures->len / 2);
+
+      for (guint i = 0; i < self->measures->len / 2; i++)
+        {
+          specs[i].type = self->measures->pdata[2 * i];
+          specs[i].description = self->measures->pdata[2 * i + 1];
+        }
+      if (!hearth_case_transition_with_measures (hearth_session_get_cases (self->session), item->household_id,
+                                                 hearth_session_get_identity (self->session)->role, action,
+                                                 comment[0] != '\0' ? comment : NULL, specs,
+                                                 self->measures->len / 2, &new_state, &error))
+        {
+          g_autofree char *text = g_strdup_printf (_("This cannot be done: %s"), error->message);
+          say_error (self, text);
+          return;
+        }
+    }
+  else if (!hearth_case_transition (hearth_session_get_cases (self->session), item->household_id,
+                                    hearth_session_get_identity (self->session)->role, action,
+                                    comment[0] != '\0' ? comment : NULL, &new_state, &error))
     {
       g_autofree char *text = g_strdup_printf (_("This cannot be done: %s"), error->message);
       say_error (self, text);
@@ -578,6 +698,8 @@ hearth_review_page_dispose (GObject *object)
   g_clear_pointer (&self->queue, g_ptr_array_unref);
   g_clear_pointer (&self->added, g_ptr_array_unref);
   g_clear_pointer (&self->case_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->measures, g_ptr_array_unref);
+  g_clear_pointer (&self->measure_rows, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_REVIEW_PAGE);
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
        child = gtk_widget_get_first_child (GTK_WIDGET (self)))
@@ -622,6 +744,10 @@ hearth_review_page_class_init (HearthReviewPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthReviewPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, HearthReviewPage, send_back_button);
   gtk_widget_class_bind_template_child (widget_class, HearthReviewPage, approve_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthReviewPage, measures_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthReviewPage, measure_type_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthReviewPage, measure_entry);
+  gtk_widget_class_bind_template_callback (widget_class, add_measure_clicked);
   gtk_widget_class_bind_template_callback (widget_class, approve_clicked);
   gtk_widget_class_bind_template_callback (widget_class, send_back_clicked);
   gtk_widget_class_bind_template_callback (widget_class, back_clicked);
@@ -633,7 +759,16 @@ hearth_review_page_init (HearthReviewPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->added = g_ptr_array_new ();
   self->case_rows = g_ptr_array_new ();
+  self->measures = g_ptr_array_new_with_free_func (g_free);
+  self->measure_rows = g_ptr_array_new ();
   self->preedit = g_strdup ("");
+  {
+    g_autoptr(GtkStringList) types = gtk_string_list_new (NULL);
+
+    for (const char *const *t = hearth_case_measure_types (); *t != NULL; t++)
+      gtk_string_list_append (types, hearth_label_measure (*t));
+    adw_combo_row_set_model (self->measure_type_row, G_LIST_MODEL (types));
+  }
   g_signal_connect (self->comment_view, "preedit-changed", G_CALLBACK (preedit_changed), self);
 }
 

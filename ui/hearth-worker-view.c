@@ -3,6 +3,9 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-worker-view.h"
+#include "hearth-county-page.h"
+#include "hearth-export-page.h"
+#include "hearth-notice-page.h"
 #include "hearth-review-page.h"
 #include "hearth-sync-page.h"
 
@@ -24,6 +27,7 @@ struct _HearthWorkerView {
   HearthReviewPage *review_page;
   AdwViewStackPage *review_stack_page;
   HearthSession *session;
+  guint reveal_source;
 };
 
 G_DEFINE_FINAL_TYPE (HearthWorkerView, hearth_worker_view, GTK_TYPE_WIDGET)
@@ -42,8 +46,31 @@ window_resized (GtkWindow *window, GParamSpec *pspec, HearthWorkerView *self)
   /* GTK 4.8 writes both sizes, optional or not. */
   gtk_window_get_default_size (window, &width, &height);
   narrow = width > 0 && width < NARROW_WIDTH;
-  adw_view_switcher_bar_set_reveal (self->switcher_bar, narrow);
   adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, !narrow);
+  adw_view_switcher_bar_set_reveal (self->switcher_bar,
+                                    narrow || adw_view_switcher_title_get_title_visible (self->switcher_title));
+}
+
+/* The tabs in the header do not fit (the clerk's and the county's have
+ * more): they go to the bottom bar rather than nowhere. */
+static gboolean
+reveal_bar (gpointer data)
+{
+  HearthWorkerView *self = data;
+
+  self->reveal_source = 0;
+  adw_view_switcher_bar_set_reveal (self->switcher_bar,
+                                    !adw_view_switcher_title_get_view_switcher_enabled (self->switcher_title) ||
+                                      adw_view_switcher_title_get_title_visible (self->switcher_title));
+  return G_SOURCE_REMOVE;
+}
+
+/* Told during a size allocation: the bar changes after it. */
+static void
+title_visible_changed (HearthWorkerView *self)
+{
+  if (self->reveal_source == 0)
+    self->reveal_source = g_idle_add (reveal_bar, self);
 }
 
 static void
@@ -125,6 +152,7 @@ hearth_worker_view_dispose (GObject *object)
 {
   HearthWorkerView *self = HEARTH_WORKER_VIEW (object);
 
+  g_clear_handle_id (&self->reveal_source, g_source_remove);
   if (self->sync_page != NULL)
     g_signal_handlers_disconnect_by_data (hearth_sync_page_get_syncer (self->sync_page), self);
   if (self->session != NULL)
@@ -167,6 +195,31 @@ static void
 hearth_worker_view_init (HearthWorkerView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->switcher_title, "notify::title-visible", G_CALLBACK (title_visible_changed), self);
+}
+
+/* The clerk's public notice; the county staff's overview and export, first for them. */
+static void
+add_role_pages (HearthWorkerView *self, HearthRole role)
+{
+  AdwViewStackPage *page;
+
+  if (role == HEARTH_ROLE_CLERK)
+    {
+      page = adw_view_stack_add_titled (self->view_stack, GTK_WIDGET (hearth_notice_page_new (self->session)), "notice",
+                                        _("Notice"));
+      adw_view_stack_page_set_icon_name (page, "x-office-document-symbolic");
+    }
+  if (role == HEARTH_ROLE_COUNTY)
+    {
+      page = adw_view_stack_add_titled (self->view_stack, GTK_WIDGET (hearth_county_page_new (self->session)), "county",
+                                        _("Overview"));
+      adw_view_stack_page_set_icon_name (page, "x-office-spreadsheet-symbolic");
+      page = adw_view_stack_add_titled (self->view_stack, GTK_WIDGET (hearth_export_page_new (self->session)), "export",
+                                        _("Export"));
+      adw_view_stack_page_set_icon_name (page, "document-send-symbolic");
+      adw_view_stack_set_visible_child_name (self->view_stack, "county");
+    }
 }
 
 HearthWorkerView *
@@ -199,6 +252,7 @@ hearth_worker_view_new (HearthSession *session)
                                G_CONNECT_SWAPPED | G_CONNECT_AFTER);
       review_changed (self);
     }
+  add_role_pages (self, hearth_session_get_identity (session)->role);
   return self;
 }
 

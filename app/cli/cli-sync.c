@@ -11,6 +11,7 @@
 #include "cli-common.h"
 #include "batch.h"
 #include "case-store.h"
+#include "sync-export.h"
 #include "sync-run.h"
 
 #include <errno.h>
@@ -410,79 +411,6 @@ cli_cmd_verify_batch (CliContext *ctx, int argc, char **argv)
 
 /* ---- export (PROTOCOL.md sections 9 and 10) ----------------------------------------- */
 
-/* A file name a batch may hold: a plain .csv or .json name (batch.c's). */
-static gboolean
-batch_file_name (const char *name)
-{
-  return name != NULL && name[0] != '\0' && name[0] != '.' && strchr (name, '/') == NULL &&
-         strchr (name, '\\') == NULL && strlen (name) <= 64 && g_strcmp0 (name, "manifest.json") != 0 &&
-         (g_str_has_suffix (name, ".csv") || g_str_has_suffix (name, ".json"));
-}
-
-static gboolean
-export_protocol_error (GError **error, const char *what)
-{
-  g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL, _("the center's export reply has no valid %s"),
-               what);
-  return FALSE;
-}
-
-/* Writes the reply's files and its manifest into @dir as the center's
- * export writes them (the manifest as batch.c formats it), then verifies
- * the batch. */
-static gboolean
-write_export (const char *dir, JsonObject *reply, JsonObject **manifest_out, GError **error)
-{
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) manifest_node = NULL;
-  g_autofree char *manifest_path = NULL;
-  JsonNode *m = json_object_get_member (reply, "manifest");
-  JsonNode *f = json_object_get_member (reply, "files");
-  JsonArray *files;
-
-  if (m == NULL || !JSON_NODE_HOLDS_OBJECT (m))
-    return export_protocol_error (error, "“manifest”");
-  if (f == NULL || !JSON_NODE_HOLDS_ARRAY (f))
-    return export_protocol_error (error, "“files”");
-  files = json_node_get_array (f);
-  /* Every name checked before a byte is written: a reply names no path. */
-  for (guint i = 0; i < json_array_get_length (files); i++)
-    {
-      JsonNode *n = json_array_get_element (files, i);
-      JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-      const char *name = o != NULL ? json_object_get_string_member_with_default (o, "name", NULL) : NULL;
-
-      if (!batch_file_name (name) || !g_hash_table_add (seen, (gpointer) name) ||
-          json_object_get_string_member_with_default (o, "content_base64", NULL) == NULL)
-        return export_protocol_error (error, "“files”");
-    }
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), _("%s: %s"), dir, g_strerror (saved));
-      return FALSE;
-    }
-  for (guint i = 0; i < json_array_get_length (files); i++)
-    {
-      JsonObject *o = json_array_get_object_element (files, i);
-      g_autofree char *path = g_build_filename (dir, json_object_get_string_member (o, "name"), NULL);
-      gsize len = 0;
-      g_autofree guchar *data = g_base64_decode (json_object_get_string_member (o, "content_base64"), &len);
-
-      if (!g_file_set_contents_full (path, (const char *) data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                     error))
-        return FALSE;
-    }
-  manifest_node = json_node_ref (m);
-  json_generator_set_root (gen, manifest_node);
-  json_generator_set_pretty (gen, TRUE);
-  manifest_path = g_build_filename (dir, "manifest.json", NULL);
-  if (!json_generator_to_file (gen, manifest_path, error))
-    return FALSE;
-  return hearth_batch_verify (dir, manifest_out, error);
-}
-
 /* Whether @dir is missing or an empty folder. */
 static gboolean
 empty_or_missing (const char *dir)
@@ -531,14 +459,11 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(HearthCaseStore) cases = NULL;
   g_autoptr(HearthSyncStore) sync = NULL;
-  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
-  g_autoptr(HearthSecret) secret = NULL;
   g_autoptr(HearthSyncClient) client = NULL;
-  g_autoptr(JsonNode) reply = NULL;
   g_autoptr(JsonObject) manifest = NULL;
-  g_autoptr(GString) target = NULL;
-  HearthSyncStatus status = { 0 };
+  HearthSyncExportQuery query = { 0 };
   GError *error = NULL;
+  gboolean fetched;
   HearthRole role;
 
   if (!cli_parse ("export", entries, &argc, &argv))
@@ -582,55 +507,38 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
   if (cases == NULL)
     return sync_fail (error);
   sync = hearth_sync_store_new (cases);
-  enrolment = hearth_sync_store_get_enrolment (sync, &error);
-  if (enrolment == NULL)
-    return sync_fail (error);
-  secret = hearth_sync_store_load_secret_key (sync, &error);
-  if (secret == NULL || !hearth_sync_store_status (sync, &status, &error))
-    return sync_fail (error);
-  client = hearth_sync_client_new (enrolment->center_url, &error);
+  client = hearth_sync_export_client (sync, &error);
   if (client == NULL)
     return sync_fail (error);
   hearth_sync_client_set_tls (client, ca_file, pin);
-  hearth_sync_client_set_identity (client, hearth_case_store_get_device_id (cases), hearth_secret_peek (secret));
-  hearth_sync_client_set_time_offset (client, status.center_offset_ms);
 
-  target = g_string_new ("/v1/export?scope=");
-  g_string_append_printf (target, "%s&since=%s", scope, since);
-  if (until != NULL)
-    g_string_append_printf (target, "&until=%s", until);
-  if (after > 0)
-    g_string_append_printf (target, "&after_cursor=%" G_GINT64_FORMAT, after);
-  g_string_append_printf (target, "&format=%s", format);
-  reply = hearth_sync_client_call (client, "GET", target->str, NULL, TRUE, NULL, &error);
+  query.scope = scope;
+  query.since = since;
+  query.until = until;
+  query.after_cursor = after;
+  query.format = format;
+  fetched = hearth_sync_export_fetch (client, &query, out, &manifest, &error);
   /* What the exchange taught about the center's clock is kept. */
   hearth_sync_store_set_exchange (sync, hearth_sync_client_get_time_offset (client), 0, NULL);
-  /* The query is the user's: a parameter the center refuses, or a batch
-   * too large for one reply, is refused input, not a bug here. */
-  if (reply == NULL && g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL) &&
-      (g_strcmp0 (hearth_sync_client_get_error_code (client), "bad-request") == 0 ||
-       g_strcmp0 (hearth_sync_client_get_error_code (client), "too-large") == 0))
+  if (!fetched)
     {
-      g_printerr (_("hearth-cli: %s\n"), error->message);
-      g_error_free (error);
-      return CLI_EXIT_REFUSED;
-    }
-  if (reply == NULL)
-    return sync_fail (error);
-  if (!JSON_NODE_HOLDS_OBJECT (reply))
-    {
-      export_protocol_error (&error, "JSON object");
-      return sync_fail (error);
-    }
-  if (!write_export (out, json_node_get_object (reply), &manifest, &error))
-    {
+      /* The query is the user's: a parameter the center refuses, or a
+       * batch too large for one reply, is refused input, not a bug here. */
+      if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL) &&
+          (g_strcmp0 (hearth_sync_client_get_error_code (client), "bad-request") == 0 ||
+           g_strcmp0 (hearth_sync_client_get_error_code (client), "too-large") == 0))
+        {
+          g_printerr (_("hearth-cli: %s\n"), error->message);
+          g_error_free (error);
+          return CLI_EXIT_REFUSED;
+        }
       if (error->domain == HEARTH_BATCH_ERROR)
         {
           g_printerr (_("hearth-cli: the batch written to %s does not verify: %s\n"), out, error->message);
           g_error_free (error);
           return CLI_EXIT_INTERNAL;
         }
-      if (error->domain == G_FILE_ERROR)
+      if (error->domain == G_FILE_ERROR || error->domain == G_IO_ERROR)
         {
           /* --out cannot be written: the folder given is at fault. */
           g_printerr (_("hearth-cli: %s\n"), error->message);
@@ -639,6 +547,9 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
         }
       return sync_fail (error);
     }
+  /* The next batch continues after this one (the county's screen shows it). */
+  if (!hearth_sync_export_remember (sync, manifest, &error))
+    return sync_fail (error);
 
   if (ctx->json)
     {
