@@ -21,7 +21,7 @@
  *   approves the revisit, the county approves both and exports the batch,
  *   which verifies. The counts of the stores, the center and the batch
  *   are checked at each step: nothing lost, nothing twice. Screenshots go
- *   to tests/screenshots/LANGUAGE/ (60-67).
+ *   to tests/screenshots/LANGUAGE/ (70-77).
  */
 #include "ui-test-util.h"
 #include "test-center-util.h"
@@ -668,7 +668,7 @@ test_day (void)
   }
   {
     g_autofree char *level0 = visit (app, visited->pdata[0], quiet, NULL);
-    g_autofree char *level1 = visit (app, visited->pdata[1], risky, "60-story-offline-visit");
+    g_autofree char *level1 = visit (app, visited->pdata[1], risky, "70-story-offline-visit");
     g_autofree char *level2 = visit (app, visited->pdata[2], risky, NULL);
 
     /* Yellow at most (a household without ordinary labour stays on
@@ -688,7 +688,7 @@ test_day (void)
   g_assert_cmpint (center_records ("submissions", device), ==, 0);
   show_tab (app, "sync");
   g_assert_cmpstr (sync_page_state (app), ==, _("Not synced"));
-  ui_test_screenshot (root, "61-story-offline-sync");
+  ui_test_screenshot (root, "71-story-offline-sync");
   {
     g_autofree char *log_path = g_strconcat (offline, ".log", NULL);
     g_assert_true (g_file_get_contents (log_path, &proxy_log, NULL, NULL));
@@ -710,7 +710,7 @@ test_day (void)
       g_assert_cmpstr (status, ==, "pending_village_review");
     }
   g_assert_cmpstr (sync_page_state (app), ==, _("Synced"));
-  ui_test_screenshot (root, "62-story-synced");
+  ui_test_screenshot (root, "72-story-synced");
   ui_test_app_free (app);
 
   /* The clerk's app: both cases on the Review tab, received by itself. */
@@ -739,7 +739,7 @@ test_day (void)
     returned = g_strdup (visited->pdata[2]);
     approved_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", approved);
     returned_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", returned);
-    ui_test_screenshot (root, "63-story-clerk-queue");
+    ui_test_screenshot (root, "73-story-clerk-queue");
 
     /* A tap on a case opens it. */
     rows = ui_test_find_all (ui_test_find (review, "cases_group"), ADW_TYPE_ACTION_ROW);
@@ -751,7 +751,7 @@ test_day (void)
     gtk_widget_grab_focus (ui_test_find (review, "comment_view"));
     gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (ui_test_find (review, "comment_view"))),
                               COMMENT, -1);
-    ui_test_screenshot (root, "64-story-clerk-returns");
+    ui_test_screenshot (root, "74-story-clerk-returns");
     ui_test_click (ui_test_find (review, "send_back_button"));
     /* The focus left the comment: a moment for an input method. */
     ui_test_wait_for (case_closed, page, 5000, "the case to be returned");
@@ -800,7 +800,7 @@ test_day (void)
           strstr (adw_action_row_get_subtitle (rows->pdata[i]), hearth_label_task_kind ("correction")) != NULL)
         correction = rows->pdata[i];
     g_assert_nonnull (correction);
-    ui_test_screenshot (root, "65-story-correction-today");
+    ui_test_screenshot (root, "75-story-correction-today");
 
     /* The task opens the household, with the clerk's comment. */
     g_assert_true (gtk_widget_activate (correction));
@@ -809,7 +809,7 @@ test_day (void)
     g_assert_cmpstr (hearth_household_page_get_household_id (HEARTH_HOUSEHOLD_PAGE (hp)), ==, returned);
     comment_shown = ui_test_visible_text (ui_test_find (hp, "reviews_group"));
     g_assert_nonnull (strstr (comment_shown, COMMENT));
-    ui_test_screenshot (root, "66-story-returned-household");
+    ui_test_screenshot (root, "76-story-returned-household");
   }
 
   /* The revisit closes the correction and reaches the center by itself. */
@@ -823,7 +823,7 @@ test_day (void)
                    "pending_village_review");
   wait_center (app, "submissions", device, 5, "the revisit to reach the center by itself");
   show_tab (app, "sync");
-  ui_test_screenshot (root, "67-story-revisit-synced");
+  ui_test_screenshot (root, "77-story-revisit-synced");
   ui_test_app_free (app);
 
   /* The clerk approves the revisit; the county approves both cases and
