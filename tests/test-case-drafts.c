@@ -11,7 +11,10 @@
  *   time; drafts never enter the sync outbox; bad drafts are refused;
  * - finishing records the submission and deletes the draft in one
  *   transaction: a submission the case refuses leaves the draft and
- *   records nothing; a draft whose submission is recorded is not listed.
+ *   records nothing; a draft whose submission is recorded is not listed;
+ * - a draft resumed with a newer version of its form (its own is gone)
+ *   can answer the questions the new version added, keeps its answers and
+ *   is finalised with the new version.
  */
 #include "test-util.h"
 #include "case-drafts.h"
@@ -356,6 +359,87 @@ test_draft_finish (void)
   }
 }
 
+/* @text with @from replaced by @to once (which must be there). */
+static char *
+replaced (const char *text, const char *from, const char *to)
+{
+  g_autoptr(GString) s = g_string_new (text);
+
+  g_assert_cmpuint (g_string_replace (s, from, to, 1), ==, 1);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static void
+publish_form (sqlite3 *db, const char *id, const char *version, const char *xml)
+{
+  sqlite3_stmt *st = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "INSERT INTO published_forms (id, kind, form_id, version, xml, published_at, "
+                                       "received_at) VALUES (?1, 'form', 'hearth_household_visit', ?2, ?3, "
+                                       "'2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z')", -1, &st, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, version, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, xml, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+  sqlite3_finalize (st);
+}
+
+static void
+test_draft_other_version (void)
+{
+  g_autofree char *dir = test_create_store ("case-drafts-other", NULL);
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  sqlite3 *db = hearth_store_get_db (store);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
+  g_autofree char *forms = forms_dir ();
+  const char *dirs[] = { forms, NULL };
+  g_autofree char *household = registered (store, cases);
+  g_autoptr(HearthForm) bundled_visit = test_load_bundled_form ("household-visit.xml");
+  g_autofree char *visit_path = g_build_filename (forms, "household-visit.xml", NULL);
+  g_autofree char *text = NULL, *old_attr = NULL, *a = NULL, *b = NULL, *c = NULL, *v2 = NULL;
+  g_autoptr(HearthCaseForm) cf = NULL;
+  g_autoptr(HearthFormSession) session = NULL;
+  g_autofree char *draft_xml = NULL, *submission = NULL;
+  g_autoptr(GPtrArray) issues = NULL;
+
+  g_assert_no_error (error);
+  /* Begun with the bundled version. */
+  cf = hearth_case_form_open (store, cases, dirs, "hearth_household_visit", NULL, household, &error);
+  g_assert_no_error (error);
+  session = session_of (cf, NULL);
+  answer_all (session, "visit-zh.json");
+  draft_xml = hearth_form_session_save_draft (session);
+  g_clear_object (&session);
+  g_clear_pointer (&cf, hearth_case_form_free);
+
+  /* The county publishes a version with one more question. */
+  g_assert_true (g_file_get_contents (visit_path, &text, NULL, &error));
+  old_attr = g_strdup_printf ("version=\"%s\"", bundled_visit->version);
+  a = replaced (text, old_attr, "version=\"2099010101\"");
+  b = replaced (a, "<visit_reason/>", "<visit_reason/><extra_note/>");
+  c = replaced (b, "<bind nodeset=\"/data/intro/visit_reason\"",
+                "<bind nodeset=\"/data/intro/extra_note\" type=\"string\"/><bind nodeset=\"/data/intro/visit_reason\"");
+  v2 = replaced (c, "<select1 ref=\"/data/intro/visit_reason\">",
+                 "<input ref=\"/data/intro/extra_note\"><label>Extra</label></input><select1 ref=\"/data/intro/visit_reason\">");
+  publish_form (db, "p2", "2099010101", v2);
+
+  /* The draft's version is gone (the app was updated): the newest. */
+  cf = hearth_case_form_open (store, cases, dirs, "hearth_household_visit", "2001010101", household, &error);
+  g_assert_no_error (error);
+  g_assert_true (cf->other_version);
+  session = session_of (cf, draft_xml);
+  g_assert_true (hearth_form_session_set_value (session, "/data/intro/extra_note", "more", &error));
+  g_assert_no_error (error);
+  g_assert_no_error (error);
+  submission = hearth_form_session_finalise (session, &issues, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (submission, "version=\"2099010101\""));
+  /* The answers of the draft kept, the new question where the form has it. */
+  g_assert_nonnull (strstr (submission, "<visit_reason>routine</visit_reason><extra_note>more</extra_note>"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -363,5 +447,6 @@ main (int argc, char **argv)
   g_test_add_func ("/case-forms/open", test_form_open);
   g_test_add_func ("/case-drafts/round-trip", test_draft_round_trip);
   g_test_add_func ("/case-drafts/finish", test_draft_finish);
+  g_test_add_func ("/case-drafts/other-version", test_draft_other_version);
   return g_test_run ();
 }
