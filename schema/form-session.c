@@ -2866,6 +2866,14 @@ hearth_form_session_new_from_draft (HearthForm *form, const char *xml, gssize le
                    _("the draft is not well-formed XML (line %d)"), xe != NULL ? xe->line : 0);
       return NULL;
     }
+  /* A submission from another tablet comes here unparsed by the sync:
+   * entities would make the text read other than the text sent. */
+  if (self->doc->intSubset != NULL || self->doc->extSubset != NULL)
+    {
+      g_set_error (error, HEARTH_FORM_SESSION_ERROR, HEARTH_FORM_SESSION_ERROR_DRAFT,
+                   _("the draft has a DOCTYPE, which is not allowed (its entities would change the text)"));
+      return NULL;
+    }
   root = xmlDocGetRootElement (self->doc);
   form_root = xmlDocGetRootElement (form->primary);
   {
