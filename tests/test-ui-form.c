@@ -12,7 +12,8 @@
  * - answers are saved as they are given: a second connection to the
  *   store reads every keystroke; the idle lock drops the screen, and the
  *   unlock brings the form back on its page with its answers; closed, the
- *   household page offers to continue it and discarding deletes it;
+ *   household page offers to continue it and discarding deletes it; a
+ *   draft that cannot be opened any more is offered for discarding;
  * - input methods: a composition still shown stops the page and asks the
  *   user to finish it (nothing is answered meanwhile); the focus leaves
  *   the text field before the page is checked, and an input method that
@@ -567,6 +568,58 @@ test_draft_kept (void)
   ui_test_app_free (app);
 }
 
+/* A draft that cannot be opened any more (here its answers damaged; a
+ * household the county removed, a form changed beyond continuing, do the
+ * same) is offered for discarding: else the household's visit button led
+ * to it for good and no visit could be begun. */
+static void
+test_broken_draft (void)
+{
+  HearthApplication *app = start ();
+  HearthWindow *window = ui_test_window (app);
+  GtkWidget *root = GTK_WIDGET (window);
+  g_autofree char *household = household_to_visit (db_of (app));
+  HearthFormView *view = begin_visit (app, household);
+  g_autofree char *draft_id = g_strdup (hearth_form_view_get_draft_id (view));
+  g_autofree char *sql = NULL;
+  GtkWidget *hp;
+
+  answer (view, field_at (view, "/data/intro/visit_reason"), "routine");
+  g_assert_true (hearth_form_view_get_draft_saved (view));
+  press (view, "close_button");
+  wait_screen (window, "main");
+  sql = sqlite3_mprintf ("UPDATE drafts SET xml = '<data id=\"hearth_household_visit\"><intro>' WHERE id = %Q",
+                         draft_id);
+  g_assert_cmpint (sqlite3_exec (db_of (app), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_free (sql);
+  sql = NULL;
+
+  /* Kept: nothing changes. */
+  open_household (app, household);
+  hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ui_test_find (hp, "visit_button"))), ==, _("Continue the _visit"));
+  ui_test_click (ui_test_find (hp, "visit_button"));
+  {
+    gpointer dialog = NULL;
+
+    ui_test_wait_for (dialog_shown, &dialog, 5000, "a dialog");
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, _("This unfinished form cannot be opened"));
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "XML"));
+    ui_test_screenshot (GTK_WIDGET (dialog), "28-unfinished-form-broken");
+  }
+  respond ("cancel");
+  g_assert_cmpstr (hearth_window_get_screen (window), ==, "main");
+  g_assert_nonnull (query_text (db_of (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+
+  /* Discarded: gone, and a visit can be begun again. */
+  ui_test_click (ui_test_find (hp, "visit_button"));
+  respond ("discard");
+  g_assert_null (query_text (db_of (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+  hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ui_test_find (hp, "visit_button"))), ==, _("Start a _visit"));
+  ui_test_app_free (app);
+}
+
 /* An input method that keeps its composition to itself and commits it
  * when the focus leaves (as IBus and Fcitx can be set to). */
 static gboolean
@@ -905,6 +958,7 @@ main (int argc, char **argv)
   make_store ();
   g_test_add_func ("/ui/form/visit", test_visit);
   g_test_add_func ("/ui/form/draft-kept", test_draft_kept);
+  g_test_add_func ("/ui/form/broken-draft", test_broken_draft);
   g_test_add_func ("/ui/form/input-method", test_input_method);
   g_test_add_func ("/ui/form/registration", test_registration);
   g_test_add_func ("/ui/form/inputs", test_inputs);
