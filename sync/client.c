@@ -212,14 +212,19 @@ on_header (char *data, size_t size, size_t n, void *user)
   gsize len = size * n;
 
   /* Retry-After in seconds (RFC 9110 section 10.2.3; the center never
-   * sends the date form), bounded by the longest back-off. */
+   * sends the date form), bounded by the longest back-off: a longer wait
+   * asked for is that longest one, not none (a busy center asking for an
+   * hour must not be retried within seconds). */
   if (len > 12 && g_ascii_strncasecmp (data, "Retry-After:", 12) == 0)
     {
       g_autofree char *value = g_strstrip (g_strndup (data + 12, len - 12));
+      gboolean digits = value[0] != '\0';
       guint64 s;
 
-      if (g_ascii_string_to_unsigned (value, 10, 0, 300, &s, NULL))
-        r->retry_after_s = (gint64) s;
+      for (const char *p = value; *p != '\0' && digits; p++)
+        digits = g_ascii_isdigit (*p);
+      if (digits)
+        r->retry_after_s = g_ascii_string_to_unsigned (value, 10, 0, 300, &s, NULL) ? (gint64) s : 300;
     }
   if (len > 12 && g_ascii_strncasecmp (data, "Hearth-Time:", 12) == 0)
     {
