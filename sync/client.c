@@ -253,9 +253,41 @@ gzip (const char *data, gsize len)
 }
 
 /* Reads {"error": {"code", "message", "wipe"}} of a refusal. */
+/* The most of a center's message kept, in characters. */
+#define MESSAGE_MAX_CHARS 500
+
+/* The center's message as the tablet's screens and hearth-cli show it:
+ * a reply may hold megabytes of text (a GtkLabel would lay all of it
+ * out), line breaks and control or direction-changing characters; kept
+ * to MESSAGE_MAX_CHARS on one line, those characters made spaces. */
+static char *
+shown_message (const char *message)
+{
+  g_autofree char *valid = g_utf8_make_valid (message, -1);
+  GString *s = g_string_new (NULL);
+  guint n = 0;
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p), n++)
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (n == MESSAGE_MAX_CHARS)
+        {
+          g_string_append (s, "…");
+          break;
+        }
+      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT ||
+          g_unichar_type (c) == G_UNICODE_LINE_SEPARATOR || g_unichar_type (c) == G_UNICODE_PARAGRAPH_SEPARATOR)
+        c = ' ';
+      g_string_append_unichar (s, c);
+    }
+  return g_string_free (s, FALSE);
+}
+
 static void
 read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out, GError **error)
 {
+  g_autofree char *shown = NULL;
   JsonObject *e = NULL;
   const char *code = NULL, *message = NULL;
 
@@ -274,6 +306,7 @@ read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out
     }
   if (code_out != NULL)
     *code_out = g_strdup (code);
+  shown = shown_message (message != NULL ? message : (code != NULL ? code : _("no reason given")));
   /* PROTOCOL.md section 3: a 5xx is worth another try; a malformed
    * request, an unknown endpoint or a body too large is this side's bug
    * (hearth-cli exit 70); any other 4xx the center's refusal (exit 6). */
@@ -281,8 +314,7 @@ read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out
                status >= 500                                        ? HEARTH_SYNC_ERROR_UNREACHABLE
                : status == 400 || status == 404 || status == 413 ? HEARTH_SYNC_ERROR_PROTOCOL
                                                                     : HEARTH_SYNC_ERROR_REFUSED,
-               _("the center answered %u: %s"), status,
-               message != NULL ? message : (code != NULL ? code : _("no reason given")));
+               _("the center answered %u: %s"), status, shown);
 }
 
 JsonNode *

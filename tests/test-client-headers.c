@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * test-client-headers.c: what the sync client (sync/client.h) takes from
- * the headers of a center that answers 503, from a server on 127.0.0.1
- * that answers each connection with a reply the test wrote:
+ * a center's refusals and from the headers of a center that answers 503,
+ * from a server on 127.0.0.1 that answers each connection with a reply
+ * the test wrote:
  * - Retry-After in seconds is kept up to 5 minutes, and a longer one is
  *   5 minutes (a busy center asking for an hour is not retried in
  *   seconds), however many digits it has;
  * - one that is not a number of seconds (negative, a date, in the past or
  *   not, words, empty) is no wait: the device's own backoff stands;
- * - a 2xx reply's Retry-After asks for nothing.
+ * - a 2xx reply's Retry-After asks for nothing;
+ * - a refusal's message (shown on the tablet's sync screen and by
+ *   hearth-cli) of a megabyte, or with line breaks, control and
+ *   direction-changing characters, is kept short and on one line.
  */
 #include "test-util.h"
 #include "client.h"
@@ -123,10 +127,38 @@ test_retry_after (void)
   g_async_queue_unref (s.replies);
 }
 
+static void
+test_refusal_message (void)
+{
+  g_autoptr(GString) big = g_string_new ("{\"error\": {\"code\": \"scope\", \"message\": \"");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+
+  for (guint i = 0; i < 1024 * 1024 / 8; i++)
+    g_string_append (big, "refused ");
+  g_string_append (big, "\"}}");
+  g_assert_null (hearth_sync_parse_reply (big->str, big->len, 403, &code, NULL, &error));
+  g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
+  g_assert_cmpstr (code, ==, "scope");
+  g_assert_true (g_str_has_prefix (error->message, "the center answered 403: refused refused"));
+  g_assert_cmpuint (g_utf8_strlen (error->message, -1), <, 600);
+  g_assert_true (g_str_has_suffix (error->message, "…"));
+  g_clear_error (&error);
+
+  {
+    const char *odd = "{\"error\": {\"message\": \"line one\\nline two\\r\\u0007\\u202egnol\\u2028\\u00e9\\u8bbe\\u5907 ok\"}}";
+
+    g_assert_null (hearth_sync_parse_reply (odd, strlen (odd), 500, NULL, NULL, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+    g_assert_cmpstr (error->message, ==, "the center answered 500: line one line two   gnol é设备 ok");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_test_add_func ("/client/retry-after", test_retry_after);
+  g_test_add_func ("/client/refusal-message", test_refusal_message);
   return g_test_run ();
 }
