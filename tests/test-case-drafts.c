@@ -5,7 +5,8 @@
  * - the bundled visit form opens for a household with its `case`
  *   instance; a version the county published replaces it, and a draft's
  *   own version is found again while the device has it (else the newest,
- *   said so); an unknown form or household is not found;
+ *   said so); an unknown form or household is not found; a publication
+ *   that is not the form or version the center named is refused;
  * - a draft saved from a form session survives closing and reopening the
  *   store and resumes with every answer; saving again keeps its creation
  *   time; drafts never enter the sync outbox; bad drafts are refused;
@@ -440,6 +441,46 @@ test_draft_other_version (void)
   g_assert_nonnull (strstr (submission, "<visit_reason>routine</visit_reason><extra_note>more</extra_note>"));
 }
 
+/* A publication whose XML is another form, or another version, than the
+ * center named beside it is refused: else the visit button opened the
+ * registration form, or submissions carried a version not published. */
+static void
+test_published_mismatch (void)
+{
+  g_autofree char *dir = test_create_store ("case-forms-mismatch", NULL);
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
+  g_autofree char *forms = forms_dir ();
+  const char *dirs[] = { forms, NULL };
+  g_autofree char *household = registered (store, cases);
+  g_autofree char *registration_path = g_build_filename (forms, "household-registration.xml", NULL);
+  g_autofree char *visit_path = g_build_filename (forms, "household-visit.xml", NULL);
+  g_autofree char *registration = NULL, *visit = NULL;
+  g_autoptr(HearthCaseForm) cf = NULL;
+  g_autoptr(HearthForm) bundled_visit = test_load_bundled_form ("household-visit.xml");
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (registration_path, &registration, NULL, NULL));
+  g_assert_true (g_file_get_contents (visit_path, &visit, NULL, NULL));
+  /* Named the visit form, newer: the registration form's XML. */
+  publish_form (hearth_store_get_db (store), "p3", "2099010101", registration);
+  g_assert_null (hearth_case_form_open (store, cases, dirs, "hearth_household_visit", NULL, household, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "hearth_household_registration"));
+  g_clear_error (&error);
+  /* The visit form under a version its XML does not have. */
+  publish_form (hearth_store_get_db (store), "p4", "2099020202", visit);
+  g_assert_null (hearth_case_form_open (store, cases, dirs, "hearth_household_visit", NULL, household, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_clear_error (&error);
+  /* The version a draft was begun with is the bundled one: still there. */
+  cf = hearth_case_form_open (store, cases, dirs, "hearth_household_visit", bundled_visit->version, household,
+                              &error);
+  g_assert_no_error (error);
+  g_assert_false (cf->published);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -448,5 +489,6 @@ main (int argc, char **argv)
   g_test_add_func ("/case-drafts/round-trip", test_draft_round_trip);
   g_test_add_func ("/case-drafts/finish", test_draft_finish);
   g_test_add_func ("/case-drafts/other-version", test_draft_other_version);
+  g_test_add_func ("/case-forms/published-mismatch", test_published_mismatch);
   return g_test_run ();
 }
