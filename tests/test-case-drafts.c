@@ -15,7 +15,9 @@
  *   records nothing; a draft whose submission is recorded is not listed;
  * - a draft resumed with a newer version of its form (its own is gone)
  *   can answer the questions the new version added, keeps its answers and
- *   is finalised with the new version.
+ *   is finalised with the new version;
+ * - the app killed at random while saving and finishing drafts, 20 times,
+ *   leaves every draft whole and none beside its recorded submission.
  */
 #include "test-util.h"
 #include "case-drafts.h"
@@ -25,7 +27,11 @@
 #include "form-session.h"
 
 #include <json-glib/json-glib.h>
+#include <libxml/parser.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define NOW "2026-03-05T10:00:00+08:00"
 #define REGISTRATION_ID "11111111-2222-4333-8444-000000000001"
@@ -481,6 +487,152 @@ test_published_mismatch (void)
   g_assert_false (cf->published);
 }
 
+/* The draft writer: saves draft @first, @first + 1, … with every answer
+ * changed each time, and finishes every third (its submission recorded
+ * and the draft deleted) until killed. */
+static void G_GNUC_NORETURN
+draft_writer (const char *dir, const char *household, guint first)
+{
+  g_autoptr(HearthStore) store = NULL;
+
+  g_random_set_seed ((guint32) getpid () ^ (guint32) g_get_monotonic_time ());
+  store = test_open_store (dir);
+  {
+    g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", NULL);
+    g_autofree char *forms = forms_dir ();
+    const char *dirs[] = { forms, NULL };
+
+    for (guint n = first;; n++)
+      {
+        g_autoptr(HearthCaseForm) cf = hearth_case_form_open (store, cases, dirs, "hearth_household_visit", NULL,
+                                                              household, NULL);
+        g_autofree char *version = g_strdup (cf->version);
+        g_autoptr(HearthFormSession) session = session_of (cf, NULL);
+        g_autofree char *draft_id = g_strdup_printf ("31111111-2222-4333-8444-%012u", n);
+        g_autoptr(GError) error = NULL;
+        HearthDraft d = { 0 };
+
+        answer_all (session, "visit-zh.json");
+        d.id = draft_id;
+        d.form_id = (char *) "hearth_household_visit";
+        d.form_version = version;
+        d.household_id = (char *) household;
+        d.instance_id = (char *) hearth_form_session_get_instance_id (session);
+        for (guint k = 0; k < 5; k++)
+          {
+            g_autofree char *filler = g_strnfill (2000, 'x');
+            g_autofree char *text = g_strdup_printf ("draft %u save %u %s", n, k, filler);
+            g_autofree char *xml = NULL;
+
+            g_assert_true (hearth_form_session_set_value (session, "/data/risks/risk_description", text, NULL));
+            xml = hearth_form_session_save_draft (session);
+            d.xml = xml;
+            if (!hearth_draft_save (cases, &d, &error))
+              {
+                g_printerr ("draft %u: %s\n", n, error->message);
+                _exit (3);
+              }
+          }
+        if (n % 2 == 0)
+          {
+            g_autofree char *submission = hearth_form_session_finalise (session, NULL, &error);
+            g_autofree char *id = submission != NULL ? hearth_draft_finish (cases, draft_id,
+                                                                            hearth_form_session_get_form (session),
+                                                                            submission, household, &error)
+                                                     : NULL;
+            if (id == NULL)
+              {
+                g_printerr ("finishing draft %u: %s\n", n, error->message);
+                _exit (3);
+              }
+          }
+      }
+  }
+}
+
+/* The app killed while saving drafts and finishing them, 20 times: every
+ * draft left opens with a whole instance (one save or the next, never a
+ * mix), and no draft outlives its recorded submission. */
+static void
+test_draft_killed (void)
+{
+  g_autofree char *dir = test_create_store ("case-drafts-killed", NULL);
+  g_autofree char *household = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261130);
+  guint next = 1, drafts_seen = 0, submissions = 0;
+
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
+
+    g_assert_no_error (error);
+    household = registered (store, cases);
+  }
+  for (guint kill_n = 0; kill_n < 20; kill_n++)
+    {
+      int status = 0;
+      pid_t pid = fork ();
+
+      g_assert_cmpint (pid, >=, 0);
+      if (pid == 0)
+        draft_writer (dir, household, next);
+      g_usleep ((gulong) g_rand_int_range (rand, 20000, 800000));
+      kill (pid, SIGKILL);
+      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+      g_assert_true (WIFSIGNALED (status));
+      {
+        g_autoptr(HearthStore) store = test_open_store (dir);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(HearthCaseStore) cases = hearth_case_store_new (store, "worker-1", &error);
+        sqlite3 *db = hearth_store_get_db (store);
+        g_autoptr(GPtrArray) list = NULL;
+        g_autofree char *forms = forms_dir ();
+        const char *dirs[] = { forms, NULL };
+
+        g_assert_true (hearth_store_check (store, &error));
+        g_assert_no_error (error);
+        g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM drafts d WHERE EXISTS (SELECT 1 FROM submissions s "
+                                             "WHERE 'uuid:' || s.id = d.instance_id)"), ==, 0);
+        list = hearth_drafts_list (db, household, &error);
+        g_assert_no_error (error);
+        for (guint i = 0; i < list->len; i++)
+          {
+            g_autoptr(HearthDraft) d = hearth_draft_read (db, ((HearthDraft *) list->pdata[i])->id, &error);
+            xmlDoc *doc;
+
+            g_assert_no_error (error);
+            doc = xmlReadMemory (d->xml, (int) strlen (d->xml), "draft.xml", "UTF-8", XML_PARSE_NONET);
+            g_assert_nonnull (doc);
+            xmlFreeDoc (doc);
+            g_assert_nonnull (strstr (d->xml, "</data>"));
+            drafts_seen++;
+            /* The last saved, the one the kill most likely caught: opens
+             * with its answers. */
+            if (i == 0)
+              {
+                g_autoptr(HearthCaseForm) cf = hearth_case_form_open (store, cases, dirs, d->form_id, d->form_version,
+                                                                      d->household_id, &error);
+                g_autoptr(HearthFormSession) session = NULL;
+                g_autofree char *text = NULL;
+
+                g_assert_no_error (error);
+                session = session_of (cf, d->xml);
+                text = hearth_form_session_get_value (session, "/data/risks/risk_description", NULL);
+                g_assert_true (g_str_has_prefix (text, "draft "));
+                g_assert_cmpuint (strlen (text), >, 2000);
+              }
+          }
+        submissions = (guint) test_query_int (db, "SELECT count(*) FROM submissions") - 1;
+        /* Each writer's drafts ids of their own. */
+        next = 1000 * (kill_n + 1);
+      }
+    }
+  g_test_message ("20 kills, %u drafts left whole, %u finished", drafts_seen, submissions);
+  g_assert_cmpuint (drafts_seen, >, 0);
+  g_assert_cmpuint (submissions, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -490,5 +642,6 @@ main (int argc, char **argv)
   g_test_add_func ("/case-drafts/finish", test_draft_finish);
   g_test_add_func ("/case-drafts/other-version", test_draft_other_version);
   g_test_add_func ("/case-forms/published-mismatch", test_published_mismatch);
+  g_test_add_func ("/case-drafts/killed", test_draft_killed);
   return g_test_run ();
 }
