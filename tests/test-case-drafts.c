@@ -273,6 +273,7 @@ test_draft_round_trip (void)
   g_assert_cmpstr (read->household_id, ==, household);
   created = g_strdup (read->created_at);
 
+  g_clear_pointer (&cf, hearth_case_form_free);
   cf = hearth_case_form_open (store, cases, dirs, read->form_id, read->form_version, read->household_id, &error);
   g_assert_no_error (error);
   session = session_of (cf, read->xml);
