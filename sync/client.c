@@ -291,6 +291,18 @@ read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out
   JsonObject *e = NULL;
   const char *code = NULL, *message = NULL;
 
+  /* A redirect is the network's answer, not the center's (the center
+   * never sends one): a Wi-Fi that asks for a sign-in first, a proxy.
+   * Worth another try; nothing in it is the center's word (no wipe). */
+  if (status >= 300 && status < 400)
+    {
+      if (code_out != NULL)
+        *code_out = NULL;
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                   _("the network answered %u (a redirect) instead of the center; it may ask for a sign-in first"),
+                   status);
+      return;
+    }
   if (reply != NULL && JSON_NODE_HOLDS_OBJECT (reply))
     {
       JsonObject *root = json_node_get_object (reply);

@@ -12,7 +12,9 @@
  * - a 2xx reply's Retry-After asks for nothing;
  * - a refusal's message (shown on the tablet's sync screen and by
  *   hearth-cli) of a megabyte, or with line breaks, control and
- *   direction-changing characters, is kept short and on one line.
+ *   direction-changing characters, is kept short and on one line;
+ * - a redirect (a Wi-Fi sign-in page) is the network's answer, not the
+ *   center's: another try, no refusal and no wipe.
  */
 #include "test-util.h"
 #include "client.h"
@@ -154,11 +156,39 @@ test_refusal_message (void)
   }
 }
 
+/* A redirect is not the center's answer but the network's (a sign-in
+ * page of the township's Wi-Fi, a proxy): worth another try, never the
+ * center's refusal ("Tell county IT", hearth-cli exit 6, no retry). */
+static void
+test_redirect (void)
+{
+  const char *html = "<html><body>Sign in to the Wi-Fi</body></html>";
+  g_autoptr(GError) error = NULL;
+  gboolean wipe = TRUE;
+
+  for (guint status = 300; status < 400; status += 1)
+    {
+      g_assert_null (hearth_sync_parse_reply (html, strlen (html), status, NULL, &wipe, &error));
+      g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+      g_assert_false (wipe);
+      g_clear_error (&error);
+    }
+  /* Even one that copies the center's refusal. */
+  {
+    const char *revoked = "{\"error\": {\"code\": \"revoked\", \"message\": \"revoked\", \"wipe\": true}}";
+
+    g_assert_null (hearth_sync_parse_reply (revoked, strlen (revoked), 302, NULL, &wipe, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+    g_assert_false (wipe);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_test_add_func ("/client/retry-after", test_retry_after);
   g_test_add_func ("/client/refusal-message", test_refusal_message);
+  g_test_add_func ("/client/redirect", test_redirect);
   return g_test_run ();
 }
