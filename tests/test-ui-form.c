@@ -22,7 +22,8 @@
  *   one removed, a jump through the list of pages, the new household
  *   saved with its members;
  * - the inputs of the test form tests/data/forms/session.xml: the keyboard
- *   each type calls for, a date picked on the calendar kept as that
+ *   each type calls for, a megabyte pasted into a text field kept to the
+ *   longest answer, a date picked on the calendar kept as that
  *   calendar date (the test runs at UTC+14), outputs in labels, the
  *   form's own messages in the current language.
  * Every screen's controls are labelled and large enough for a finger;
@@ -895,6 +896,30 @@ test_inputs (void)
     g_assert_nonnull (strstr (shown, zh ? "人数：4" : "People: 4"));
   }
   g_assert_null (hearth_form_field_get_message (f));
+
+  /* A megabyte of Chinese pasted into a text field: the entry keeps what
+   * fits the longest answer, cut between characters, and it is the
+   * answer (a GtkEntry holds at most 65535 bytes). */
+  show_page_of (view, "/data/name");
+  f = field_at (view, "/data/name");
+  {
+    g_autoptr(GString) big = g_string_new (NULL);
+    const char *kept;
+
+    while (big->len < 1024 * 1024)
+      g_string_append (big, "户主住院");
+    answer (view, f, big->str);
+    ui_test_flush (window);
+    kept = gtk_editable_get_text (GTK_EDITABLE (hearth_form_field_get_input (f)));
+    g_assert_cmpuint (strlen (kept), >, 60000);
+    g_assert_cmpuint (strlen (kept), <=, HEARTH_FORM_MAX_ANSWER);
+    g_assert_true (g_utf8_validate (kept, -1, NULL));
+    g_assert_false (hearth_form_field_has_type_error (f));
+    g_assert_cmpstr (value_of (view, "/data/name"), ==, kept);
+  }
+  answer (view, f, "abc");
+  ui_test_flush (window);
+  g_assert_cmpstr (value_of (view, "/data/name"), ==, "abc");
 
   /* Decimal, time, a location: their keyboards and what to type. */
   show_page_of (view, "/data/a");
