@@ -13,7 +13,8 @@
  *   store reads every keystroke; the idle lock drops the screen, and the
  *   unlock brings the form back on its page with its answers; closed, the
  *   household page offers to continue it and discarding deletes it; a
- *   draft that cannot be opened any more is offered for discarding;
+ *   draft that cannot be opened any more is offered for discarding; a
+ *   megabyte pasted into a multi-line field is said too long in words;
  * - input methods: a composition still shown stops the page and asks the
  *   user to finish it (nothing is answered meanwhile); the focus leaves
  *   the text field before the page is checked, and an input method that
@@ -569,6 +570,8 @@ test_draft_kept (void)
   ui_test_app_free (app);
 }
 
+static void show_page_of (HearthFormView *view, const char *key);
+
 /* A draft that cannot be opened any more (here its answers damaged; a
  * household the county removed, a form changed beyond continuing, do the
  * same) is offered for discarding: else the household's visit button led
@@ -587,6 +590,22 @@ test_broken_draft (void)
 
   answer (view, field_at (view, "/data/intro/visit_reason"), "routine");
   g_assert_true (hearth_form_view_get_draft_saved (view));
+  /* A megabyte pasted into a multi-line field (no length of its own):
+   * too long, said without the form's node path; the answer blank. */
+  show_page_of (view, "/data/summary");
+  {
+    HearthFormField *f = field_at (view, "/data/summary/remarks");
+    g_autoptr(GString) big = g_string_new (NULL);
+
+    while (big->len < 1024 * 1024)
+      g_string_append (big, "户主住院");
+    answer (view, f, big->str);
+    ui_test_flush (root);
+    g_assert_true (hearth_form_field_has_type_error (f));
+    g_assert_nonnull (strstr (hearth_form_field_get_message (f), "65536"));
+    g_assert_null (strstr (hearth_form_field_get_message (f), "/data/"));
+    g_assert_cmpstr (value_of (view, "/data/summary/remarks"), ==, "");
+  }
   press (view, "close_button");
   wait_screen (window, "main");
   sql = sqlite3_mprintf ("UPDATE drafts SET xml = '<data id=\"hearth_household_visit\"><intro>' WHERE id = %Q",
