@@ -90,6 +90,19 @@ published (HearthStore *store, const char *const *dirs, const char *form_id, con
   form = hearth_form_load_data (name, xml, strlen (xml), media, error);
   if (form == NULL)
     return NULL;
+  /* The center names what it publishes beside the form, unchecked by the
+   * sync: a form other than the one named (another form's visit button
+   * would open it, its submissions would carry another version) is
+   * refused. */
+  if (g_strcmp0 (form->form_id, form_id) != 0 ||
+      g_strcmp0 (form->version, version != NULL ? version : newest_version) != 0)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                   _("%s is the form %s version %s"), name, form->form_id != NULL ? form->form_id : "",
+                   form->version != NULL ? form->version : "");
+      hearth_form_free (form);
+      return NULL;
+    }
   *version_out = g_strdup (version != NULL ? version : newest_version);
   *media_out = g_steal_pointer (&media);
   return form;

@@ -61,7 +61,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCaseForm, hearth_case_form_free)
  * Returns: (transfer full) (nullable): the form and its instances, or
  *   %NULL with HEARTH_CASE_ERROR_NOT_FOUND (no such form on this device,
  *   or no such household), _SQLITE, _INVALID (the county's thresholds are
- *   not well-formed) or a HEARTH_FORM_ERROR (a form that does not load).
+ *   not well-formed, or a form it published is not the form and version
+ *   it named) or a HEARTH_FORM_ERROR (a form that does not load).
  */
 HearthCaseForm *hearth_case_form_open (HearthStore        *store,
                                        HearthCaseStore    *cases,

@@ -2777,6 +2777,67 @@ hearth_form_session_new (HearthForm *form, const HearthFormSessionOptions *optio
   return g_steal_pointer (&self);
 }
 
+/* A draft begun with another version of the form (the county published a
+ * new one, or the app's bundled form changed): the elements the form has
+ * and the draft lacks, a question the new version added, are added where
+ * the form has them, as the form leaves them (blank or its default), so
+ * that they can be answered and finalised; what the draft has beyond the
+ * form is kept, nothing answered is lost. Repeats keep the instances the
+ * draft has; a leaf the draft answered is left as it is. */
+static void
+conform (HearthFormSession *self, xmlNode *draft, xmlNode *proto)
+{
+  g_autofree char *gp = generic_path (draft);
+  xmlNode *prev = NULL;   /* the draft's last child matched so far */
+
+  for (xmlNode *p = proto->children; p != NULL; p = p->next)
+    {
+      xmlNode *model = p, *last = NULL, *copy;
+      gboolean seen = FALSE;
+
+      if (p->type != XML_ELEMENT_NODE)
+        continue;
+      /* Each name once: a repeat's template, else its first element. */
+      for (xmlNode *q = proto->children; q != p && !seen; q = q->next)
+        seen = q->type == XML_ELEMENT_NODE && xmlStrEqual (q->name, p->name);
+      if (seen)
+        continue;
+      for (xmlNode *q = p->next; q != NULL; q = q->next)
+        if (q->type == XML_ELEMENT_NODE && xmlStrEqual (q->name, p->name) && is_template (q))
+          model = q;
+      for (xmlNode *c = draft->children; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual (c->name, p->name))
+          {
+            g_autofree char *text = has_element_children (c) ? NULL : node_text (c);
+
+            if (has_element_children (model) && (text == NULL || text[0] == '\0'))
+              conform (self, c, model);
+            last = c;
+          }
+      if (last != NULL)
+        {
+          prev = last;
+          continue;
+        }
+      {
+        g_autofree char *child_gp = g_strdup_printf ("%s/%s", gp, (const char *) p->name);
+
+        if (is_template (model) || g_hash_table_contains (self->repeats, child_gp))
+          continue;
+      }
+      copy = xmlDocCopyNode (model, self->doc, 1);
+      tidy (copy);
+      if (prev != NULL)
+        xmlAddNextSibling (prev, copy);
+      else if (draft->children != NULL)
+        xmlAddPrevSibling (draft->children, copy);
+      else
+        xmlAddChild (draft, copy);
+      drop_redundant_ns (copy);
+      prev = copy;
+    }
+}
+
 HearthFormSession *
 hearth_form_session_new_from_draft (HearthForm *form, const char *xml, gssize len, gboolean edit_finalised,
                                     const HearthFormSessionOptions *options, GError **error)
@@ -2805,6 +2866,14 @@ hearth_form_session_new_from_draft (HearthForm *form, const char *xml, gssize le
                    _("the draft is not well-formed XML (line %d)"), xe != NULL ? xe->line : 0);
       return NULL;
     }
+  /* A submission from another tablet comes here unparsed by the sync:
+   * entities would make the text read other than the text sent. */
+  if (self->doc->intSubset != NULL || self->doc->extSubset != NULL)
+    {
+      g_set_error (error, HEARTH_FORM_SESSION_ERROR, HEARTH_FORM_SESSION_ERROR_DRAFT,
+                   _("the draft has a DOCTYPE, which is not allowed (its entities would change the text)"));
+      return NULL;
+    }
   root = xmlDocGetRootElement (self->doc);
   form_root = xmlDocGetRootElement (form->primary);
   {
@@ -2820,6 +2889,15 @@ hearth_form_session_new_from_draft (HearthForm *form, const char *xml, gssize le
       return NULL;
     }
   tidy (root);
+  conform (self, root, form_root);
+  {
+    xmlChar *version = xmlGetProp (form_root, (const xmlChar *) "version");
+
+    /* The submission is made with this form: it carries its version. */
+    if (version != NULL)
+      xmlSetProp (root, (const xmlChar *) "version", version);
+    xmlFree (version);
+  }
   self->n_instances = count_instances (self, root);
   if (self->n_instances > HEARTH_FORM_MAX_INSTANCES)
     {

@@ -212,14 +212,19 @@ on_header (char *data, size_t size, size_t n, void *user)
   gsize len = size * n;
 
   /* Retry-After in seconds (RFC 9110 section 10.2.3; the center never
-   * sends the date form), bounded by the longest back-off. */
+   * sends the date form), bounded by the longest back-off: a longer wait
+   * asked for is that longest one, not none (a busy center asking for an
+   * hour must not be retried within seconds). */
   if (len > 12 && g_ascii_strncasecmp (data, "Retry-After:", 12) == 0)
     {
       g_autofree char *value = g_strstrip (g_strndup (data + 12, len - 12));
+      gboolean digits = value[0] != '\0';
       guint64 s;
 
-      if (g_ascii_string_to_unsigned (value, 10, 0, 300, &s, NULL))
-        r->retry_after_s = (gint64) s;
+      for (const char *p = value; *p != '\0' && digits; p++)
+        digits = g_ascii_isdigit (*p);
+      if (digits)
+        r->retry_after_s = g_ascii_string_to_unsigned (value, 10, 0, 300, &s, NULL) ? (gint64) s : 300;
     }
   if (len > 12 && g_ascii_strncasecmp (data, "Hearth-Time:", 12) == 0)
     {
@@ -248,12 +253,56 @@ gzip (const char *data, gsize len)
 }
 
 /* Reads {"error": {"code", "message", "wipe"}} of a refusal. */
+/* The most of a center's message kept, in characters. */
+#define MESSAGE_MAX_CHARS 500
+
+/* The center's message as the tablet's screens and hearth-cli show it:
+ * a reply may hold megabytes of text (a GtkLabel would lay all of it
+ * out), line breaks and control or direction-changing characters; kept
+ * to MESSAGE_MAX_CHARS on one line, those characters made spaces. */
+static char *
+shown_message (const char *message)
+{
+  g_autofree char *valid = g_utf8_make_valid (message, -1);
+  GString *s = g_string_new (NULL);
+  guint n = 0;
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p), n++)
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (n == MESSAGE_MAX_CHARS)
+        {
+          g_string_append (s, "…");
+          break;
+        }
+      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT ||
+          g_unichar_type (c) == G_UNICODE_LINE_SEPARATOR || g_unichar_type (c) == G_UNICODE_PARAGRAPH_SEPARATOR)
+        c = ' ';
+      g_string_append_unichar (s, c);
+    }
+  return g_string_free (s, FALSE);
+}
+
 static void
 read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out, GError **error)
 {
+  g_autofree char *shown = NULL;
   JsonObject *e = NULL;
   const char *code = NULL, *message = NULL;
 
+  /* A redirect is the network's answer, not the center's (the center
+   * never sends one): a Wi-Fi that asks for a sign-in first, a proxy.
+   * Worth another try; nothing in it is the center's word (no wipe). */
+  if (status >= 300 && status < 400)
+    {
+      if (code_out != NULL)
+        *code_out = NULL;
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                   _("the network answered %u (a redirect) instead of the center; it may ask for a sign-in first"),
+                   status);
+      return;
+    }
   if (reply != NULL && JSON_NODE_HOLDS_OBJECT (reply))
     {
       JsonObject *root = json_node_get_object (reply);
@@ -269,6 +318,7 @@ read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out
     }
   if (code_out != NULL)
     *code_out = g_strdup (code);
+  shown = shown_message (message != NULL ? message : (code != NULL ? code : _("no reason given")));
   /* PROTOCOL.md section 3: a 5xx is worth another try; a malformed
    * request, an unknown endpoint or a body too large is this side's bug
    * (hearth-cli exit 70); any other 4xx the center's refusal (exit 6). */
@@ -276,8 +326,7 @@ read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out
                status >= 500                                        ? HEARTH_SYNC_ERROR_UNREACHABLE
                : status == 400 || status == 404 || status == 413 ? HEARTH_SYNC_ERROR_PROTOCOL
                                                                     : HEARTH_SYNC_ERROR_REFUSED,
-               _("the center answered %u: %s"), status,
-               message != NULL ? message : (code != NULL ? code : _("no reason given")));
+               _("the center answered %u: %s"), status, shown);
 }
 
 JsonNode *

@@ -119,7 +119,7 @@ void hearth_sync_client_set_tls (HearthSyncClient *client, const char *ca_file, 
  * corrected time, a 401 "replay" once with a fresh nonce.
  *
  * Returns: (transfer full) (nullable): the reply's JSON on 2xx; %NULL with
- *   HEARTH_SYNC_ERROR_UNREACHABLE (no answer or 5xx), _REFUSED (401, 403,
+ *   HEARTH_SYNC_ERROR_UNREACHABLE (no answer, a 3xx or 5xx), _REFUSED (401, 403,
  *   409, 410, with the center's message) or _PROTOCOL (400, 404 or 413
  *   with the center's message, or a reply that is not JSON).
  */
@@ -148,8 +148,10 @@ JsonNode *hearth_sync_client_call (HearthSyncClient *client,
  *
  * Returns: (transfer full) (nullable): the JSON of a 2xx reply; %NULL with
  *   HEARTH_SYNC_ERROR_UNREACHABLE (a 2xx that is not JSON, taken for a
- *   reply cut on the way, or a 5xx) or _REFUSED (any other status, with
- *   the center's message). Thread-safe.
+ *   reply cut on the way, a 3xx, the network's not the center's, or a
+ *   5xx), _PROTOCOL (400, 404, 413) or _REFUSED (any other status, with
+ *   the center's message, at most 500 characters on one line).
+ *   Thread-safe.
  */
 JsonNode *hearth_sync_parse_reply (const char  *body,
                                    gsize        len,

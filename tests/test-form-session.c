@@ -527,6 +527,17 @@ test_drafts (void)
   g_clear_error (&error);
   g_assert_null (hearth_form_session_new_from_draft (load ("session.xml"), "<data id=\"session\"><n>", -1, FALSE, NULL, &error));
   g_assert_error (error, HEARTH_FORM_SESSION_ERROR, HEARTH_FORM_SESSION_ERROR_DRAFT);
+  g_clear_error (&error);
+  /* A submission another tablet sent (the review screen opens it as a
+   * draft; the sync relays it unparsed) with a DOCTYPE: its entities
+   * change and multiply the text read from what was sent, so it is
+   * refused as the form loader and the case store refuse it. */
+  g_assert_null (hearth_form_session_new_from_draft (load ("session.xml"),
+                                                     "<!DOCTYPE data [<!ENTITY a \"aaaaaaaaaa\">"
+                                                     "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>"
+                                                     "<data id=\"session\"><name>&b;</name></data>",
+                                                     -1, FALSE, NULL, &error));
+  g_assert_error (error, HEARTH_FORM_SESSION_ERROR, HEARTH_FORM_SESSION_ERROR_DRAFT);
 }
 
 /* The host (the case model) supplies the `case` instance of a household:

@@ -12,7 +12,9 @@
  * - answers are saved as they are given: a second connection to the
  *   store reads every keystroke; the idle lock drops the screen, and the
  *   unlock brings the form back on its page with its answers; closed, the
- *   household page offers to continue it and discarding deletes it;
+ *   household page offers to continue it and discarding deletes it; a
+ *   draft that cannot be opened any more is offered for discarding; a
+ *   megabyte pasted into a multi-line field is said too long in words;
  * - input methods: a composition still shown stops the page and asks the
  *   user to finish it (nothing is answered meanwhile); the focus leaves
  *   the text field before the page is checked, and an input method that
@@ -21,7 +23,8 @@
  *   one removed, a jump through the list of pages, the new household
  *   saved with its members;
  * - the inputs of the test form tests/data/forms/session.xml: the keyboard
- *   each type calls for, a date picked on the calendar kept as that
+ *   each type calls for, a megabyte pasted into a text field kept to the
+ *   longest answer, a date picked on the calendar kept as that
  *   calendar date (the test runs at UTC+14), outputs in labels, the
  *   form's own messages in the current language.
  * Every screen's controls are labelled and large enough for a finger;
@@ -567,6 +570,76 @@ test_draft_kept (void)
   ui_test_app_free (app);
 }
 
+static void show_page_of (HearthFormView *view, const char *key);
+
+/* A draft that cannot be opened any more (here its answers damaged; a
+ * household the county removed, a form changed beyond continuing, do the
+ * same) is offered for discarding: else the household's visit button led
+ * to it for good and no visit could be begun. */
+static void
+test_broken_draft (void)
+{
+  HearthApplication *app = start ();
+  HearthWindow *window = ui_test_window (app);
+  GtkWidget *root = GTK_WIDGET (window);
+  g_autofree char *household = household_to_visit (db_of (app));
+  HearthFormView *view = begin_visit (app, household);
+  g_autofree char *draft_id = g_strdup (hearth_form_view_get_draft_id (view));
+  g_autofree char *sql = NULL;
+  GtkWidget *hp;
+
+  answer (view, field_at (view, "/data/intro/visit_reason"), "routine");
+  g_assert_true (hearth_form_view_get_draft_saved (view));
+  /* A megabyte pasted into a multi-line field (no length of its own):
+   * too long, said without the form's node path; the answer blank. */
+  show_page_of (view, "/data/summary");
+  {
+    HearthFormField *f = field_at (view, "/data/summary/remarks");
+    g_autoptr(GString) big = g_string_new (NULL);
+
+    while (big->len < 1024 * 1024)
+      g_string_append (big, "户主住院");
+    answer (view, f, big->str);
+    ui_test_flush (root);
+    g_assert_true (hearth_form_field_has_type_error (f));
+    g_assert_nonnull (strstr (hearth_form_field_get_message (f), "65536"));
+    g_assert_null (strstr (hearth_form_field_get_message (f), "/data/"));
+    g_assert_cmpstr (value_of (view, "/data/summary/remarks"), ==, "");
+  }
+  press (view, "close_button");
+  wait_screen (window, "main");
+  sql = sqlite3_mprintf ("UPDATE drafts SET xml = '<data id=\"hearth_household_visit\"><intro>' WHERE id = %Q",
+                         draft_id);
+  g_assert_cmpint (sqlite3_exec (db_of (app), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_free (sql);
+  sql = NULL;
+
+  /* Kept: nothing changes. */
+  open_household (app, household);
+  hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ui_test_find (hp, "visit_button"))), ==, _("Continue the _visit"));
+  ui_test_click (ui_test_find (hp, "visit_button"));
+  {
+    gpointer dialog = NULL;
+
+    ui_test_wait_for (dialog_shown, &dialog, 5000, "a dialog");
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, _("This unfinished form cannot be opened"));
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "XML"));
+    ui_test_screenshot (GTK_WIDGET (dialog), "28-unfinished-form-broken");
+  }
+  respond ("cancel");
+  g_assert_cmpstr (hearth_window_get_screen (window), ==, "main");
+  g_assert_nonnull (query_text (db_of (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+
+  /* Discarded: gone, and a visit can be begun again. */
+  ui_test_click (ui_test_find (hp, "visit_button"));
+  respond ("discard");
+  g_assert_null (query_text (db_of (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+  hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ui_test_find (hp, "visit_button"))), ==, _("Start a _visit"));
+  ui_test_app_free (app);
+}
+
 /* An input method that keeps its composition to itself and commits it
  * when the focus leaves (as IBus and Fcitx can be set to). */
 static gboolean
@@ -843,6 +916,30 @@ test_inputs (void)
   }
   g_assert_null (hearth_form_field_get_message (f));
 
+  /* A megabyte of Chinese pasted into a text field: the entry keeps what
+   * fits the longest answer, cut between characters, and it is the
+   * answer (a GtkEntry holds at most 65535 bytes). */
+  show_page_of (view, "/data/name");
+  f = field_at (view, "/data/name");
+  {
+    g_autoptr(GString) big = g_string_new (NULL);
+    const char *kept;
+
+    while (big->len < 1024 * 1024)
+      g_string_append (big, "户主住院");
+    answer (view, f, big->str);
+    ui_test_flush (window);
+    kept = gtk_editable_get_text (GTK_EDITABLE (hearth_form_field_get_input (f)));
+    g_assert_cmpuint (strlen (kept), >, 60000);
+    g_assert_cmpuint (strlen (kept), <=, HEARTH_FORM_MAX_ANSWER);
+    g_assert_true (g_utf8_validate (kept, -1, NULL));
+    g_assert_false (hearth_form_field_has_type_error (f));
+    g_assert_cmpstr (value_of (view, "/data/name"), ==, kept);
+  }
+  answer (view, f, "abc");
+  ui_test_flush (window);
+  g_assert_cmpstr (value_of (view, "/data/name"), ==, "abc");
+
   /* Decimal, time, a location: their keyboards and what to type. */
   show_page_of (view, "/data/a");
   g_assert_cmpint (gtk_entry_get_input_purpose (GTK_ENTRY (hearth_form_field_get_input (field_at (view, "/data/a")))), ==,
@@ -905,6 +1002,7 @@ main (int argc, char **argv)
   make_store ();
   g_test_add_func ("/ui/form/visit", test_visit);
   g_test_add_func ("/ui/form/draft-kept", test_draft_kept);
+  g_test_add_func ("/ui/form/broken-draft", test_broken_draft);
   g_test_add_func ("/ui/form/input-method", test_input_method);
   g_test_add_func ("/ui/form/registration", test_registration);
   g_test_add_func ("/ui/form/inputs", test_inputs);

@@ -298,6 +298,12 @@ field_answered (HearthFormField *field, const char *value, HearthFormView *self)
   if (!hearth_form_session_set_value (self->form, path, value, &error))
     {
       const char *message = type_message (q != NULL ? q->type : NULL);
+      gsize n = strlen (path);
+
+      /* The session names the node ("/data/x: …"): the field is beside
+       * the message already, the node path means nothing to the user. */
+      if (message == NULL && strncmp (error->message, path, n) == 0 && g_str_has_prefix (error->message + n, ": "))
+        message = error->message + n + 2;
 
       /* The stored answer is blank until the text fits; the text stays
        * in the field to be corrected. */

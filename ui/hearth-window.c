@@ -10,6 +10,7 @@
 #include "hearth-syncer.h"
 #include "hearth-unlock-page.h"
 #include "hearth-worker-view.h"
+#include "case-drafts.h"
 
 #include <glib/gi18n.h>
 
@@ -112,6 +113,48 @@ form_closed (HearthFormView *view, gboolean saved, const char *household_id, con
     hearth_window_toast (self, message);
 }
 
+static void
+broken_draft_response (AdwMessageDialog *dialog, const char *response, HearthWindow *self)
+{
+  HearthSession *session = hearth_application_get_session (self->app);
+  const char *draft_id = g_object_get_data (G_OBJECT (dialog), "hearth-draft");
+  g_autoptr(GError) error = NULL;
+
+  if (!g_str_equal (response, "discard") || session == NULL)
+    return;
+  if (!hearth_draft_delete (hearth_session_get_db (session), draft_id, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("The answers could not be discarded: %s"), error->message);
+
+      hearth_window_toast (self, text);
+      return;
+    }
+  hearth_session_changed (session);
+  hearth_window_toast (self, _("The answers were discarded."));
+}
+
+/* A draft that cannot be opened (its household removed at the county,
+ * its answers damaged, its form changed beyond continuing) would stay on
+ * the lists, and the household's visit button would lead to it for good:
+ * the user may discard it, or keep it in case the reason goes away. */
+static void
+offer_discard (HearthWindow *self, const char *draft_id, const GError *error)
+{
+  AdwMessageDialog *dialog;
+  g_autofree char *body = g_strdup_printf (_("Why: %s.\n\nDiscard its answers to begin the form again, or keep them "
+                                             "for county IT to look at."), error->message);
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("This unfinished form cannot be opened"),
+                                                       body));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Keep"), "discard", _("_Discard"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "discard", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "hearth-draft", g_strdup (draft_id), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (broken_draft_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 gboolean
 hearth_window_open_form (HearthWindow *self, const char *form_id, const char *household_id, const char *draft_id)
 {
@@ -123,12 +166,17 @@ hearth_window_open_form (HearthWindow *self, const char *form_id, const char *ho
   g_return_val_if_fail (session != NULL, FALSE);
 
   view = hearth_form_view_open (session, form_id, household_id, draft_id, &error);
+  if (view == NULL && draft_id != NULL)
+    {
+      g_message ("Draft %s cannot be opened: %s", draft_id, error->message);
+      offer_discard (self, draft_id, error);
+      return FALSE;
+    }
   if (view == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("The form cannot be opened: %s"), error->message);
 
-      g_warning ("Form %s (draft %s) cannot be opened: %s", form_id != NULL ? form_id : "",
-                 draft_id != NULL ? draft_id : "", error->message);
+      g_warning ("Form %s cannot be opened: %s", form_id != NULL ? form_id : "", error->message);
       hearth_window_toast (self, text);
       return FALSE;
     }

@@ -36,7 +36,8 @@ void hearth_window_show_enrol (HearthWindow *self);
  * @draft_id: (nullable): a draft to continue
  *
  * Shows the form screen (hearth-form-view.h); when the form cannot be
- * opened, says why over the screen shown. Also the action
+ * opened, says why over the screen shown; a draft that cannot be opened
+ * is offered for discarding (else it would stay on the lists for good). Also the action
  * `window.open-form` with "(sss)": form, household, draft ("" for none).
  *
  * Returns: whether the form screen shows.

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-client-headers.c: what the sync client (sync/client.h) takes from
+ * a center's refusals and from the headers of a center that answers 503,
+ * from a server on 127.0.0.1 that answers each connection with a reply
+ * the test wrote:
+ * - Retry-After in seconds is kept up to 5 minutes, and a longer one is
+ *   5 minutes (a busy center asking for an hour is not retried in
+ *   seconds), however many digits it has;
+ * - one that is not a number of seconds (negative, a date, in the past or
+ *   not, words, empty) is no wait: the device's own backoff stands;
+ * - a 2xx reply's Retry-After asks for nothing;
+ * - a refusal's message (shown on the tablet's sync screen and by
+ *   hearth-cli) of a megabyte, or with line breaks, control and
+ *   direction-changing characters, is kept short and on one line;
+ * - a redirect (a Wi-Fi sign-in page) is the network's answer, not the
+ *   center's: another try, no refusal and no wipe.
+ */
+#include "test-util.h"
+#include "client.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+typedef struct {
+  GSocketListener *listener;
+  GAsyncQueue *replies;   /* one reply per connection; "" stops */
+} Server;
+
+static gpointer
+serve (gpointer data)
+{
+  Server *s = data;
+
+  for (;;)
+    {
+      g_autofree char *reply = g_async_queue_pop (s->replies);
+      g_autoptr(GSocketConnection) conn = NULL;
+      g_autoptr(GError) error = NULL;
+      GInputStream *in;
+      g_autoptr(GString) request = g_string_new (NULL);
+      char buf[4096];
+
+      if (reply[0] == '\0')
+        return NULL;
+      conn = g_socket_listener_accept (s->listener, NULL, NULL, &error);
+      g_assert_no_error (error);
+      in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+      /* The request's head (a GET has no body). */
+      while (strstr (request->str, "\r\n\r\n") == NULL)
+        {
+          gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, &error);
+
+          g_assert_no_error (error);
+          if (n <= 0)
+            break;
+          g_string_append_len (request, buf, n);
+        }
+      g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), reply,
+                                                strlen (reply), NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+    }
+}
+
+/* The client's Retry-After (ms) after a reply of @status with the header
+ * line @header (NULL: none). */
+static gint64
+retry_after (Server *s, HearthSyncClient *client, guint status, const char *header)
+{
+  const char *body = "{\"error\": \"busy\", \"message\": \"the center is busy\"}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  guint got = 0;
+
+  g_async_queue_push (s->replies,
+                      g_strdup_printf ("HTTP/1.1 %u Reply\r\nContent-Type: application/json\r\n%s%s"
+                                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                       status, header != NULL ? header : "", header != NULL ? "\r\n" : "",
+                                       strlen (body), body));
+  reply = hearth_sync_client_call (client, "GET", "/v1/status", NULL, FALSE, &got, &error);
+  g_assert_cmpuint (got, ==, status);
+  return hearth_sync_client_get_retry_after (client);
+}
+
+static void
+test_retry_after (void)
+{
+  Server s = { g_socket_listener_new (), g_async_queue_new_full (g_free) };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *url = NULL;
+  HearthSyncClient *client;
+  GThread *thread;
+
+  g_assert_true (g_socket_listener_add_address (s.listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                NULL, &bound, &error));
+  g_assert_no_error (error);
+  url = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  thread = g_thread_new ("server", serve, &s);
+  client = hearth_sync_client_new (url, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: 120"), ==, 120 * 1000);
+  g_assert_cmpint (retry_after (&s, client, 503, "retry-after:   7  "), ==, 7 * 1000);
+  g_assert_cmpint (retry_after (&s, client, 503, NULL), ==, 0);
+  /* Longer than the longest backoff: the longest, not nothing. */
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: 3600"), ==, 300 * 1000);
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: 301"), ==, 300 * 1000);
+  g_assert_cmpint (retry_after (&s, client, 500, "Retry-After: 99999999999999999999999999"), ==, 300 * 1000);
+  /* Not a number of seconds: no wait of the center's. */
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: -5"), ==, 0);
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT"), ==, 0);
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT"), ==, 0);
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: soon"), ==, 0);
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: 12abc"), ==, 0);
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After: 1.5"), ==, 0);
+  g_assert_cmpint (retry_after (&s, client, 503, "Retry-After:"), ==, 0);
+  /* Only a 5xx asks to wait. */
+  g_assert_cmpint (retry_after (&s, client, 200, "Retry-After: 120"), ==, 0);
+
+  g_async_queue_push (s.replies, g_strdup (""));
+  g_thread_join (thread);
+  hearth_sync_client_free (client);
+  g_socket_listener_close (s.listener);
+  g_object_unref (s.listener);
+  g_async_queue_unref (s.replies);
+}
+
+static void
+test_refusal_message (void)
+{
+  g_autoptr(GString) big = g_string_new ("{\"error\": {\"code\": \"scope\", \"message\": \"");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+
+  for (guint i = 0; i < 1024 * 1024 / 8; i++)
+    g_string_append (big, "refused ");
+  g_string_append (big, "\"}}");
+  g_assert_null (hearth_sync_parse_reply (big->str, big->len, 403, &code, NULL, &error));
+  g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
+  g_assert_cmpstr (code, ==, "scope");
+  g_assert_true (g_str_has_prefix (error->message, "the center answered 403: refused refused"));
+  g_assert_cmpuint (g_utf8_strlen (error->message, -1), <, 600);
+  g_assert_true (g_str_has_suffix (error->message, "…"));
+  g_clear_error (&error);
+
+  {
+    const char *odd = "{\"error\": {\"message\": \"line one\\nline two\\r\\u0007\\u202egnol\\u2028\\u00e9\\u8bbe\\u5907 ok\"}}";
+
+    g_assert_null (hearth_sync_parse_reply (odd, strlen (odd), 500, NULL, NULL, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+    g_assert_cmpstr (error->message, ==, "the center answered 500: line one line two   gnol é设备 ok");
+  }
+}
+
+/* A redirect is not the center's answer but the network's (a sign-in
+ * page of the township's Wi-Fi, a proxy): worth another try, never the
+ * center's refusal ("Tell county IT", hearth-cli exit 6, no retry). */
+static void
+test_redirect (void)
+{
+  const char *html = "<html><body>Sign in to the Wi-Fi</body></html>";
+  g_autoptr(GError) error = NULL;
+  gboolean wipe = TRUE;
+
+  for (guint status = 300; status < 400; status += 1)
+    {
+      g_assert_null (hearth_sync_parse_reply (html, strlen (html), status, NULL, &wipe, &error));
+      g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+      g_assert_false (wipe);
+      g_clear_error (&error);
+    }
+  /* Even one that copies the center's refusal. */
+  {
+    const char *revoked = "{\"error\": {\"code\": \"revoked\", \"message\": \"revoked\", \"wipe\": true}}";
+
+    g_assert_null (hearth_sync_parse_reply (revoked, strlen (revoked), 302, NULL, &wipe, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+    g_assert_false (wipe);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_test_add_func ("/client/retry-after", test_retry_after);
+  g_test_add_func ("/client/refusal-message", test_refusal_message);
+  g_test_add_func ("/client/redirect", test_redirect);
+  return g_test_run ();
+}
