@@ -2491,8 +2491,11 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0005: an epoch of its own, never restored. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM center_epoch WHERE length (epoch) = 32 "
+                                      "AND restore_cursor = 0"), ==, 1);
   /* 0004: a field's heads are the cursors of its edits no edit names. */
   {
     g_autofree char *heads = center_db_text (&c, "SELECT heads FROM field_state WHERE field = 'f2'");
