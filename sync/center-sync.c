@@ -66,6 +66,7 @@ static const struct {
 #define REFUSED_SCOPE "scope"
 #define REFUSED_AUDIT "audit"
 #define REFUSED_ROLE "role"
+#define REFUSED_DUPLICATE "duplicate"
 
 const char *
 hearth_center_error_code (HearthCenterError error)
@@ -1186,6 +1187,27 @@ check_edit_role (Push *p, const HearthChange *c, GError **error)
   return g_strdup (refusal->message);
 }
 
+/* A county registry number names one household (PROTOCOL.md section
+ * 7.2): the household whose number reached the center first keeps it; an
+ * edit giving it to another one is refused, so the worker learns it and
+ * the other household is kept without it. Returns: (transfer full) the
+ * reason, or NULL; @error only when the store fails. */
+static char *
+check_registry_no (Push *p, const HearthChange *c, GError **error)
+{
+  g_autofree char *holder = NULL;
+
+  if (!g_str_equal (c->table, "households") || !g_str_equal (c->field, "registry_no") || c->value == NULL ||
+      c->value[0] == '\0')
+    return NULL;
+  holder = hearth_center_txn_find_by_value (p->txn, "households", "registry_no", c->value, error);
+  if (holder == NULL || g_str_equal (holder, c->id))
+    return NULL;
+  return g_strdup_printf (_("registry number %s was registered first for household %s: household %s keeps no "
+                            "registry number; check the number with the village clerk"),
+                          c->value, holder, c->id);
+}
+
 /* The village the center has @household in, and whether it is in the
  * sender's scope; the village is NULL for a household the center does not
  * know. Returns: %FALSE only when the store fails. */
@@ -1433,6 +1455,19 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
             g_clear_pointer (&out->original_hlc, g_free);
             g_clear_pointer (&out->clamped_hlc, g_free);
             refuse (out, REFUSED_ROLE, "%s", refusal);
+            return TRUE;
+          }
+        refusal = check_registry_no (p, c, &local);
+        if (local != NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return FALSE;
+          }
+        if (refusal != NULL)
+          {
+            g_clear_pointer (&out->original_hlc, g_free);
+            g_clear_pointer (&out->clamped_hlc, g_free);
+            refuse (out, REFUSED_DUPLICATE, "%s", refusal);
             return TRUE;
           }
       }
