@@ -76,7 +76,9 @@ write_state (sqlite3 *db, const char *key, const char *text, gint64 number, GErr
  * naming it, a household's creation older than its members'), then its
  * submissions, the reviews its audit chain records, and its audit entries
  * in chain order, so that the center's chain check follows. Numbers never
- * collide with those the center holds: they start above @acked. */
+ * collide with those the center holds: they start above @acked. A change
+ * refused under a number up to @acked is not sent again: the center still
+ * holds that answer, and the device still shows it. */
 static gboolean
 renumber_outbox (sqlite3 *db, gint64 acked, const char *device, gint64 *resent, GError **error)
 {
@@ -100,7 +102,10 @@ renumber_outbox (sqlite3 *db, gint64 acked, const char *device, gint64 *resent, 
                   "    FROM submissions WHERE device_id = ?2 "
                   "  UNION ALL SELECT 2, at, id, 'record', 'reviews', id, NULL, NULL FROM reviews "
                   "    WHERE id IN (SELECT record_id FROM audit_log WHERE record_table = 'reviews') "
-                  "  UNION ALL SELECT 3, seq, id, 'record', 'audit', id, NULL, NULL FROM audit_log)",
+                  "  UNION ALL SELECT 3, seq, id, 'record', 'audit', id, NULL, NULL FROM audit_log) AS u "
+                  "WHERE NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.seq <= ?1 AND o.state = 'refused' "
+                  "  AND o.kind = u.kind AND o.record_table = u.tbl AND o.record_id = u.rid "
+                  "  AND o.field IS u.fld AND o.hlc IS u.ver)",
                   acked, device, &n, error))
     return FALSE;
   /* The numbering goes on above @acked even with nothing to send (the
