@@ -9,7 +9,8 @@
  *     names a version the backup lacks) and sync; the center is stopped
  *     and the backup put in place of its store. Each tablet then finds the
  *     new epoch, numbers again what it made itself and pulls again from
- *     the restore point: the center ends with exactly what it held before
+ *     the restore point (and is not "synced" until the center holds its
+ *     changes again): the center ends with exactly what it held before
  *     the restore (every change once, the same merged fields, submissions
  *     and audit entries; both audit chains whole), no tablet has a refused
  *     change, and a third tablet that did nothing after the backup sends
@@ -108,6 +109,27 @@ device_int (Center *c, const char *name, const char *column)
   return center_db_int (c, sql);
 }
 
+/* An upload that holds @declared bytes of the center's body budget (its
+ * headers and a first piece of the body) until closed: pushes are answered
+ * 503 "busy" meanwhile, as in test-center-busy.c. */
+static GSocketConnection *
+hold_upload (Center *c, gsize declared)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  const char *host = c->base + strlen ("http://");
+  g_autofree char *head = g_strdup_printf ("POST /v1/push HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                                           "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n{",
+                                           host, declared);
+  GSocketConnection *conn = g_socket_client_connect_to_host (client, host, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), head, strlen (head),
+                                            NULL, NULL, &error));
+  g_assert_no_error (error);
+  return conn;
+}
+
 static void
 test_restore (void)
 {
@@ -123,6 +145,9 @@ test_restore (void)
   g_auto(TestTablet) b = { 0 };
   g_auto(TestTablet) quiet = { 0 };
   g_auto(TestRun) r = { 0 };
+  g_autoptr(GSocketConnection) first = NULL;
+  g_autoptr(GSocketConnection) second = NULL;
+  const char *serve[] = { "--body-memory", "16", NULL };
   gint64 acked_a, acked_b, acked_quiet, changes_quiet, households;
 
   registries (dir, 12, 6, &registry, &more);
@@ -194,11 +219,31 @@ test_restore (void)
   g_unlink (wal);
   g_unlink (shm);
   g_assert_cmpint (g_rename (backup, c->db_path), ==, 0);
+  c->serve_args = g_strdupv ((char **) serve);
   center_restart (c);
   g_assert_cmpint (device_int (c, "restore-a", "acked_seq"), <, acked_a);
   g_assert_cmpint (device_int (c, "restore-b", "acked_seq"), <, acked_b);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'"),
                    ==, 12);
+
+  /* Offline, A cannot know. Once it meets the restored center it is not
+   * synced until the center holds its changes again: here its push is
+   * answered busy, and A says what waits. */
+  test_run_clear (&r);
+  test_tablet_cli (&r, &a, "sync", "--status", NULL);
+  g_assert_nonnull (strstr (r.out, "Synced"));
+  first = hold_upload (c, 8 * 1024 * 1024);
+  second = hold_upload (c, 8 * 1024 * 1024);
+  g_usleep (300 * 1000);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 5);
+  g_io_stream_close (G_IO_STREAM (first), NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (second), NULL, NULL);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &a, "sync", "--status", NULL);
+  g_assert_null (strstr (r.out, "Synced"));
+  g_assert_nonnull (strstr (r.out, "wait for the center"));
+  g_assert_cmpint (test_tablet_int (&a, "SELECT value FROM sync_state WHERE key = 'acked_seq'"), ==,
+                   device_int (c, "restore-a", "acked_seq"));
 
   /* A first: its visit of h2 names B's lost versions, which B sends after. */
   g_assert_cmpint (test_tablet_sync (&a), ==, 0);
