@@ -266,7 +266,11 @@ test_restore (void)
   g_assert_cmpint (test_tablet_int (&b, "SELECT count (*) FROM sync_refused"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes WHERE code IS NOT NULL"), ==, 0);
   /* The tablets know the new epoch and hold every household and visit. */
-  g_assert_cmpstr (test_tablet_text (&a, "SELECT value FROM sync_state WHERE key = 'center_epoch'"), ==, epoch_backup);
+  {
+    g_autofree char *known = test_tablet_text (&a, "SELECT value FROM sync_state WHERE key = 'center_epoch'");
+
+    g_assert_cmpstr (known, ==, epoch_backup);
+  }
   g_assert_cmpint (test_tablet_int (&b, "SELECT count (*) FROM households"), ==, 18);
   g_assert_cmpint (test_tablet_int (&quiet, "SELECT count (*) FROM households"), ==, 18);
   g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM submissions"), ==,
