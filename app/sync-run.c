@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sync-run.c: enrolment and one sync run (sync-run.h). */
 
+#include "sync-restore.h"
 #include "sync-run.h"
 #include "sign.h"
 #include "sync-reply.h"
@@ -352,6 +353,7 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
   g_autoptr(HearthSyncClient) client = NULL;
   g_autoptr(HearthSecret) secret = NULL;
   const char *device_id = hearth_case_store_get_device_id (hearth_sync_store_get_cases (store));
+  gint64 resent = 0;
   gboolean ok;
 
   if (enrolment == NULL)
@@ -365,7 +367,12 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
   hearth_sync_client_set_identity (client, device_id, hearth_secret_peek (secret));
   hearth_sync_client_set_time_offset (client, r->status.center_offset_ms);
 
-  ok = push_all (store, client, o, r, device_id, error) && pull_all (store, client, o, r, error);
+  /* A center restored from a backup lost what it acknowledged since: the
+   * changes are numbered again before the push (PROTOCOL.md section 12). */
+  ok = hearth_sync_exchange_epoch (store, client, &resent, error) &&
+       hearth_sync_store_status (store, &r->status, error);
+  r->resent += resent;
+  ok = ok && push_all (store, client, o, r, device_id, error) && pull_all (store, client, o, r, error);
   r->wipe = hearth_sync_client_get_wipe (client);
   r->retry_after_ms = hearth_sync_client_get_retry_after (client);
   r->clock_off = ABS (hearth_sync_client_get_time_offset (client)) > HEARTH_SYNC_CLOCK_WARNING_MS;

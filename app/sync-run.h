@@ -67,6 +67,8 @@ typedef struct {
  * @wipe: the center revoked this device and told it to wipe its store
  * @retry_after_ms: how long the center's last 5xx answer (503 "busy")
  *   asked to wait; a retry waits at least as long
+ * @resent: changes numbered again for a center restored from a backup
+ *   (PROTOCOL.md section 12)
  */
 typedef struct {
   gint64           pushed;
@@ -78,6 +80,7 @@ typedef struct {
   gboolean         clock_off;
   gboolean         wipe;
   gint64           retry_after_ms;
+  gint64           resent;
 } HearthSyncRunResult;
 
 /* How far off the tablet's clock may be before the user is warned. */

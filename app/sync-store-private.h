@@ -90,6 +90,15 @@ gboolean hearth_sync_recompute_field (sqlite3 *db, const char *table, const char
 gboolean hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, const char *field,
                                          const char *value, const char *wall, GError **error);
 
+/* Takes back this device's edit @seq, which the center refused as a
+ * registry number another household holds (code "duplicate", PROTOCOL.md
+ * section 7.2): the edit leaves the field's set and the field is merged
+ * again from what is left (no value when nothing is), so that the store
+ * holds what the center holds and a pull of the other household applies.
+ * Anything but an edit of a sync field is left alone. In the caller's
+ * transaction. */
+gboolean hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *now, GError **error);
+
 /* The center's time as this device estimates it (ms since 1970): the case
  * store's clock plus the offset set for this exchange, else the stored one. */
 gint64 hearth_sync_store_center_now (HearthSyncStore *self);

@@ -753,7 +753,9 @@ hearth_sync_store_acknowledge (HearthSyncStore *self, gint64 acked, const Hearth
         beyond (refused[i].seq, last, error);
         goto failed;
       }
-    else if (!store_refusal (self->db, &refused[i], now, error))
+    else if (!store_refusal (self->db, &refused[i], now, error) ||
+             (g_strcmp0 (refused[i].code, "duplicate") == 0 &&
+              !hearth_sync_revert_refused_edit (self->db, refused[i].seq, now, error)))
       goto failed;
   if (acked > current)
     {

@@ -1437,6 +1437,66 @@ sqlite_last_cursor (HearthCenterTxn *txn, GError **error)
   return last;
 }
 
+/* ---- epoch and restore point (PROTOCOL.md section 12) ----------------------------- */
+
+static gboolean
+sqlite_get_epoch (HearthCenterTxn *txn, char **epoch, gint64 *restore_cursor, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT epoch, restore_cursor FROM center_epoch WHERE only_row = 1", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  rc = step (t, st, error);
+  if (rc == SQLITE_ROW)
+    {
+      *epoch = column_text (st, 0);
+      *restore_cursor = sqlite3_column_int64 (st, 1);
+    }
+  sqlite3_reset (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc >= 0)
+    g_set_error_literal (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                         "the store has no epoch");
+  return FALSE;
+}
+
+static int
+sqlite_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                         const char *hlc, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  /* Dangling (no stored edit under it), on a restored store, and named by
+   * edits stored after the restore point only: the restore lost it. */
+  sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling, center_epoch e WHERE tbl = ?1 AND record_id = ?2 "
+                              "AND field = ?3 AND hlc = ?4 AND e.only_row = 1 AND e.restore_cursor > 0 "
+                              "AND NOT EXISTS (SELECT 1 FROM changes n WHERE n.kind = 'edit' AND n.tbl = ?1 "
+                              "AND n.record_id = ?2 AND n.field = ?3 AND n.cursor <= e.restore_cursor "
+                              "AND instr (n.parents, '\"' || ?4 || '\"') > 0)", error);
+  int rc;
+
+  if (st == NULL)
+    return -1;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  bind_text (st, 3, field);
+  bind_text (st, 4, hlc);
+  rc = step (t, st, error);
+  sqlite3_reset (st);
+  if (rc != SQLITE_ROW)
+    return rc < 0 ? -1 : 0;
+  st = stmt (t, "DELETE FROM field_dangling WHERE tbl = ? AND record_id = ? AND field = ? AND hlc = ?", error);
+  if (st == NULL)
+    return -1;
+  bind_text (st, 1, table);
+  bind_text (st, 2, id);
+  bind_text (st, 3, field);
+  bind_text (st, 4, hlc);
+  return run (t, st, error) ? 1 : -1;
+}
+
 /* ---- the center's own changes ------------------------------------------------------ */
 
 static gboolean
@@ -1649,6 +1709,29 @@ sync_path (const char *path, int flags)
   return ok;
 }
 
+static gboolean
+backup_new_epoch (sqlite3 *db)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+  GString *epoch = g_string_new (NULL);
+  sqlite3_stmt *st = NULL;
+  int rc = SQLITE_ERROR;
+
+  for (const char *p = uuid; *p != '\0'; p++)
+    if (*p != '-')
+      g_string_append_c (epoch, *p);
+  if (sqlite3_prepare_v2 (db, "UPDATE center_epoch SET epoch = ?, restore_cursor = "
+                              "(SELECT coalesce (max (cursor), 0) FROM changes) WHERE only_row = 1",
+                          -1, &st, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (st, 1, epoch->str, -1, SQLITE_TRANSIENT);
+      rc = sqlite3_step (st);
+    }
+  sqlite3_finalize (st);
+  g_string_free (epoch, TRUE);
+  return rc == SQLITE_DONE && sqlite3_changes (db) == 1;
+}
+
 /* SQLite's online backup from a connection of its own, in one step: one
  * read transaction, so one consistent snapshot; in WAL mode it blocks no
  * writer. The copy goes to PATH.part and is renamed once it is checked and
@@ -1696,6 +1779,13 @@ sqlite_backup (HearthCenterStore *store, const char *path, GError **error)
   if (rc != SQLITE_DONE)
     {
       backup_failed (path, _("copying"), sqlite3_errstr (rc), error);
+      goto out;
+    }
+  /* The copy is another epoch, restored at its last cursor (PROTOCOL.md
+   * section 12): a device that meets it sends again what it made since. */
+  if (!backup_new_epoch (dst))
+    {
+      backup_failed (path, _("giving the copy a new epoch"), sqlite3_errmsg (dst), error);
       goto out;
     }
   /* The copy checked page by page; then out of WAL mode, one file. */
@@ -1771,4 +1861,6 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->list_touched = sqlite_list_touched;
   iface->list_field_states = sqlite_list_field_states;
   iface->list_conflicts = sqlite_list_conflicts;
+  iface->get_epoch = sqlite_get_epoch;
+  iface->take_late_parent = sqlite_take_late_parent;
 }

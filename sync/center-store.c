@@ -275,6 +275,21 @@ hearth_center_txn_find_edit (HearthCenterTxn *txn, const char *table, const char
   return IFACE (txn)->find_edit (txn, table, id, field, hlc, error);
 }
 
+gboolean
+hearth_center_txn_get_epoch (HearthCenterTxn *txn, char **epoch, gint64 *restore_cursor, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && epoch != NULL && restore_cursor != NULL, FALSE);
+  return IFACE (txn)->get_epoch (txn, epoch, restore_cursor, error);
+}
+
+int
+hearth_center_txn_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                    const char *hlc, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && table != NULL && id != NULL && field != NULL && hlc != NULL, -1);
+  return IFACE (txn)->take_late_parent (txn, table, id, field, hlc, error);
+}
+
 int
 hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                               const char *hlc, GError **error)

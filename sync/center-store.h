@@ -348,6 +348,10 @@ struct _HearthCenterStoreInterface {
                                    GPtrArray **fields, GError **error);
   GPtrArray *(*list_field_states) (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
   GPtrArray *(*list_conflicts)    (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
+
+  gboolean (*get_epoch)        (HearthCenterTxn *txn, char **epoch, gint64 *restore_cursor, GError **error);
+  int      (*take_late_parent) (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                const char *hlc, GError **error);
 };
 
 /**
@@ -781,5 +785,35 @@ GPtrArray *hearth_center_txn_list_field_states (HearthCenterTxn *txn, const char
  */
 GPtrArray *hearth_center_txn_list_conflicts (HearthCenterTxn *txn, const char *table, const char *id,
                                              GError **error);
+
+/**
+ * hearth_center_txn_get_epoch:
+ * @epoch: (out) (transfer full): the store's epoch, 32 hex digits
+ * @restore_cursor: (out): the last cursor of the backup this store was
+ *   restored from (0: it never was; PROTOCOL.md section 12)
+ *
+ * A backup (hearth_center_store_backup()) gives its copy a new epoch and
+ * its last cursor as the restore point.
+ *
+ * Returns: %FALSE with _FAILED.
+ */
+gboolean hearth_center_txn_get_epoch (HearthCenterTxn *txn, char **epoch, gint64 *restore_cursor, GError **error);
+
+/**
+ * hearth_center_txn_take_late_parent:
+ *
+ * For an edit under @hlc that a stored edit of its field names as a parent
+ * (hearth_center_txn_edit_named()): whether it is a parent that a restore
+ * from a backup lost and its device sends again (PROTOCOL.md section 12),
+ * which is the case when the store was restored and every edit naming
+ * @hlc was stored after the restore point. Then @hlc is no longer a
+ * dangling parent of the field: the caller stores the edit as superseded
+ * (no head).
+ *
+ * Returns: 1 when it is (and the field no longer lists @hlc as dangling),
+ *   0 when it is not, -1 with _FAILED.
+ */
+int hearth_center_txn_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
+                                        const char *hlc, GError **error);
 
 G_END_DECLS

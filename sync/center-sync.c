@@ -66,6 +66,7 @@ static const struct {
 #define REFUSED_SCOPE "scope"
 #define REFUSED_AUDIT "audit"
 #define REFUSED_ROLE "role"
+#define REFUSED_DUPLICATE "duplicate"
 
 const char *
 hearth_center_error_code (HearthCenterError error)
@@ -1062,6 +1063,45 @@ merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
   return TRUE;
 }
 
+/* A parent that a restore from a backup lost, stored again after an edit
+ * that names it (PROTOCOL.md section 12): it is superseded, so no head,
+ * and the heads it names are superseded too (the center, lacking it, took
+ * them for open versions). */
+static gboolean
+merge_late_parent (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
+{
+  g_autoptr(GPtrArray) edits = g_ptr_array_new ();
+  g_autoptr(GPtrArray) losers = g_ptr_array_new ();
+  g_autofree HearthFieldEdit *fe = NULL;
+  HearthFieldMerge merged = { 0 };
+  const HearthChange *winner;
+
+  for (guint i = 0; i < heads->len; i++)
+    {
+      HearthChange *h = heads->pdata[i];
+
+      if (!g_ptr_array_find_with_equal_func (c->parents, h->hlc, g_str_equal, NULL))
+        g_ptr_array_add (edits, h);
+    }
+  /* Nothing it supersedes was a head, or (a device inventing versions) it
+   * would leave none: the field stays as it is. */
+  if (edits->len == heads->len || edits->len == 0)
+    return TRUE;
+  fe = g_new0 (HearthFieldEdit, edits->len);
+  for (guint i = 0; i < edits->len; i++)
+    {
+      fe[i].hlc = ((HearthChange *) edits->pdata[i])->hlc;
+      fe[i].value = ((HearthChange *) edits->pdata[i])->value;
+    }
+  if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
+    return FALSE;
+  winner = edits->pdata[merged.winner - fe];
+  for (guint i = 0; i < merged.losers->len; i++)
+    g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
+  g_ptr_array_unref (merged.losers);
+  return hearth_center_txn_set_field_state (p->txn, winner, losers, edits, TRUE, error);
+}
+
 /* How many heads a field would have with @c: @heads less those @c names,
  * and @c. */
 static guint
@@ -1145,6 +1185,27 @@ check_edit_role (Push *p, const HearthChange *c, GError **error)
                                   (const char *const *) values->pdata, values->len, &refusal))
     return NULL;
   return g_strdup (refusal->message);
+}
+
+/* A county registry number names one household (PROTOCOL.md section
+ * 7.2): the household whose number reached the center first keeps it; an
+ * edit giving it to another one is refused, so the worker learns it and
+ * the other household is kept without it. Returns: (transfer full) the
+ * reason, or NULL; @error only when the store fails. */
+static char *
+check_registry_no (Push *p, const HearthChange *c, GError **error)
+{
+  g_autofree char *holder = NULL;
+
+  if (!g_str_equal (c->table, "households") || !g_str_equal (c->field, "registry_no") || c->value == NULL ||
+      c->value[0] == '\0')
+    return NULL;
+  holder = hearth_center_txn_find_by_value (p->txn, "households", "registry_no", c->value, error);
+  if (holder == NULL || g_str_equal (holder, c->id))
+    return NULL;
+  return g_strdup_printf (_("registry number %s was registered first for household %s: household %s keeps no "
+                            "registry number; check the number with the village clerk"),
+                          c->value, holder, c->id);
 }
 
 /* The village the center has @household in, and whether it is in the
@@ -1261,6 +1322,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   g_autofree char *floor = NULL;
   g_autoptr(GPtrArray) heads = NULL;
   gboolean audit;
+  int late = 0;
 
   out->seq = item->seq;
   if (c == NULL)
@@ -1395,6 +1457,19 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
             refuse (out, REFUSED_ROLE, "%s", refusal);
             return TRUE;
           }
+        refusal = check_registry_no (p, c, &local);
+        if (local != NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return FALSE;
+          }
+        if (refusal != NULL)
+          {
+            g_clear_pointer (&out->original_hlc, g_free);
+            g_clear_pointer (&out->clamped_hlc, g_free);
+            refuse (out, REFUSED_DUPLICATE, "%s", refusal);
+            return TRUE;
+          }
       }
       /* Parents before the edits that name them: what a compacted pull
        * leaves out relies on it (PROTOCOL.md sections 7 and 8.1). Only a
@@ -1405,6 +1480,15 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
         case 1:
+          /* Unless a restore from a backup lost it (section 12). */
+          late = hearth_center_txn_take_late_parent (p->txn, c->table, c->id, c->field, c->hlc, &local);
+          if (late < 0)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          if (late)
+            break;
           g_clear_pointer (&out->original_hlc, g_free);
           g_clear_pointer (&out->clamped_hlc, g_free);
           refuse (out, REFUSED_BAD_CHANGE, _("version %s of “%s” of %s record %s arrives after an edit that names it "
@@ -1422,7 +1506,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
         }
-      if (heads_with (heads, c) > HEARTH_CENTER_MAX_HEADS)
+      if (!late && heads_with (heads, c) > HEARTH_CENTER_MAX_HEADS)
         {
           g_clear_pointer (&out->original_hlc, g_free);
           g_clear_pointer (&out->clamped_hlc, g_free);
@@ -1445,7 +1529,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   if (c->household != NULL && at_center == NULL && !set_household_village (p, c->household, c->village, error))
     return FALSE;
   if (c->kind == HEARTH_CHANGE_EDIT)
-    return merge_field (p, c, heads, error);
+    return late ? merge_late_parent (p, c, heads, error) : merge_field (p, c, heads, error);
   return TRUE;
 }
 
@@ -1840,6 +1924,38 @@ handle_pull (HearthCenter *self, guint version, const char *query, HearthCenterD
   return reply;
 }
 
+/* ---- epoch (PROTOCOL.md section 12) ------------------------------------------------------------------ */
+
+/* The store's epoch, its restore point and the device's acknowledged
+ * number: what a device compares with what it knows before it pushes. */
+static HearthCenterReply *
+handle_epoch (HearthCenter *self, HearthCenterDevice *device)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(HearthCenterDevice) fresh = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *epoch = NULL;
+  gint64 restore_cursor = 0;
+
+  txn = hearth_center_store_begin (self->store, FALSE, &error);
+  if (txn == NULL || (fresh = hearth_center_txn_get_device (txn, device->id, &error)) == NULL ||
+      !hearth_center_txn_get_epoch (txn, &epoch, &restore_cursor, &error))
+    return reply_for_error (error, NULL);
+  hearth_center_txn_rollback (g_steal_pointer (&txn));
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "epoch");
+  json_builder_add_string_value (b, epoch);
+  json_builder_set_member_name (b, "acked");
+  json_builder_add_int_value (b, fresh->acked_seq);
+  json_builder_set_member_name (b, "restore_cursor");
+  json_builder_add_int_value (b, restore_cursor);
+  json_builder_set_member_name (b, "server_time");
+  json_builder_add_int_value (b, now_ms ());
+  json_builder_end_object (b);
+  return json_reply (200, b);
+}
+
 /* ---- export (PROTOCOL.md sections 9 and 10) ---------------------------------------------------------- */
 
 /* A query parameter as sent (targets are signed as sent: nothing is
@@ -2031,7 +2147,8 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
   if (post && g_str_equal (path, "/v1/enrol"))
     return handle_enrol (self, req);
   if (!(post && g_str_equal (path, "/v1/push")) && !(get && g_str_equal (path, "/v1/pull")) &&
-      !(get && g_str_equal (path, "/v2/pull")) && !(get && g_str_equal (path, "/v1/export")))
+      !(get && g_str_equal (path, "/v2/pull")) && !(get && g_str_equal (path, "/v1/export")) &&
+      !(get && g_str_equal (path, "/v1/epoch")))
     return fail (HEARTH_CENTER_ERROR_NOT_FOUND, _("no such endpoint: %s %s"), req->method, path);
 
   device = authenticate (self, req, req->target, post, &reply);
@@ -2039,6 +2156,7 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
     reply = post                           ? handle_push (self, req, device)
             : g_str_equal (path, "/v1/pull") ? handle_pull (self, 1, query, device)
             : g_str_equal (path, "/v2/pull") ? handle_pull (self, 2, query, device)
+            : g_str_equal (path, "/v1/epoch") ? handle_epoch (self, device)
                                              : handle_export (self, query, device);
   if (device_id_is_valid (req->device))
     reply->device_id = g_strdup (req->device);

@@ -180,7 +180,7 @@ test_backup (void)
   /* The quiet backup restored in place of the store (the server stopped,
    * its WAL and index removed): the center serves again, the tablets sync
    * on, and a new change flows. (A backup older than the tablets' last
-   * sync is not enough yet: they do not resend what it lacks.) */
+   * sync: test-center-restore.c.) */
   center_stop (c);
   g_unlink (wal);
   g_unlink (shm);

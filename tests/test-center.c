@@ -15,6 +15,7 @@
 #include "store-countykey.h"
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -40,6 +41,7 @@ typedef struct {
   gboolean has_time;
   gint64 time;
   gboolean gzipped;
+  gint64 retry_after;  /* seconds; 0 without the header */
 } Reply;
 
 static void
@@ -74,6 +76,8 @@ on_header (char *data, size_t size, size_t n, void *user)
     }
   if (g_ascii_strncasecmp (line, "Content-Encoding:", 17) == 0 && strstr (line, "gzip") != NULL)
     r->gzipped = TRUE;
+  if (g_ascii_strncasecmp (line, "Retry-After:", 12) == 0)
+    r->retry_after = g_ascii_strtoll (line + 12, NULL, 10);
   return size * n;
 }
 
@@ -2309,6 +2313,85 @@ test_drain (void)
   g_cond_clear (&up.cond);
 }
 
+/* The group commit's wait (PROTOCOL.md section 3): a push that waited
+ * HEARTH_CENTER_BUSY_WAIT_MS without being taken is answered 503 "busy"
+ * with Retry-After, untouched: nothing of it stored, its nonce not kept.
+ * Another writer holds the store, so that the leading push cannot commit
+ * (it waits within the store's busy timeout, then commits). */
+static void
+test_busy_wait (void)
+{
+  g_autoptr(Center) c = center_new ("center-busy-wait");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autofree char *ha = g_uuid_string_random ();
+  g_autofree char *hb = g_uuid_string_random ();
+  g_autofree char *body_a = NULL, *body_b = NULL;
+  g_autoptr(GThread) first = NULL;
+  g_autoptr(GThread) second = NULL;
+  Upload up_a = { 0 }, up_b = { 0 };
+  SlowPush sa = { 0 }, sb = { 0 };
+  sqlite3 *db = NULL;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (a, ha, VILLAGE_A, "head_name", "First"));
+    body_a = batch_of (a, changes);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (b, hb, VILLAGE_A, "head_name", "Second"));
+    body_b = batch_of (b, changes);
+  }
+  up_a.data = body_a;
+  up_a.len = strlen (body_a);
+  up_b.data = body_b;
+  up_b.len = strlen (body_b);
+
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  sa = (SlowPush) { .c = c, .d = a, .upload = &up_a };
+  first = g_thread_new ("push-a", slow_push, &sa);
+  g_usleep (1000 * 1000);   /* A leads, waiting for the store */
+  sb = (SlowPush) { .c = c, .d = b, .upload = &up_b };
+  second = g_thread_new ("push-b", slow_push, &sb);
+  g_usleep ((HEARTH_CENTER_BUSY_WAIT_MS + 1500) * 1000);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_thread_join (g_steal_pointer (&first));
+  g_thread_join (g_steal_pointer (&second));
+
+  g_assert_cmpint (sa.reply.status, ==, 200);
+  g_assert_cmpint (sb.reply.status, ==, 503);
+  g_assert_cmpstr (error_code (&sb.reply), ==, "busy");
+  g_assert_cmpint (sb.reply.retry_after, ==, 5);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE value = 'Second'"), ==, 0);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM nonces WHERE device_id = '%s'", b->id);
+
+    g_assert_cmpint (center_db_int (c, sql), ==, 0);
+  }
+  reply_clear (&sa.reply);
+  reply_clear (&sb.reply);
+
+  /* Sent again once the center is free: stored. */
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, b, body_b, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE value = 'Second'"), ==, 1);
+  }
+  center_stop (c);
+}
+
 /* The center's own records and the export endpoint (PROTOCOL.md sections
  * 6.2, 9 and 10): a published form reaches a village's worker; a device
  * cannot push one; exports are for the county role, their parameters
@@ -2491,8 +2574,11 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0005: an epoch of its own, never restored. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM center_epoch WHERE length (epoch) = 32 "
+                                      "AND restore_cursor = 0"), ==, 1);
   /* 0004: a field's heads are the cursors of its edits no edit names. */
   {
     g_autofree char *heads = center_db_text (&c, "SELECT heads FROM field_state WHERE field = 'f2'");
@@ -2533,6 +2619,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/drain", test_drain);
+  g_test_add_func ("/center/busy-wait", test_busy_wait);
   g_test_add_func ("/center/tls", test_tls);
 
   {

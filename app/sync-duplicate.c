@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* sync-duplicate.c: an edit the center refused as a duplicate registry
+ * number is taken back on the device (sync/PROTOCOL.md section 7.2;
+ * sync-store-private.h). */
+
+#include "sync-store-private.h"
+
+static gboolean
+run_text (sqlite3 *db, const char *sql, const char *a, const char *b, const char *c, const char *d, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  const char *args[] = { a, b, c, d };
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  for (int i = 0; i < sqlite3_bind_parameter_count (st) && i < 4; i++)
+    sqlite3_bind_text (st, i + 1, args[i], -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+gboolean
+hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *now, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  g_autofree char *table = NULL, *id = NULL, *field = NULL, *hlc = NULL;
+  gboolean exists = FALSE;
+  gint64 left = 0;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT record_table, record_id, field, hlc FROM sync_outbox "
+                              "WHERE seq = ? AND kind = 'edit'", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_int64 (st, 1, seq);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      table = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      id = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      field = g_strdup ((const char *) sqlite3_column_text (st, 2));
+      hlc = g_strdup ((const char *) sqlite3_column_text (st, 3));
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  /* Only an edit of a field sync knows is taken back (a reply received
+   * again finds it gone already). */
+  if (table == NULL || !hearth_sync_is_edit_table (table) || !hearth_sync_is_field (db, table, field))
+    return TRUE;
+  if (!run_text (db, "DELETE FROM field_edits WHERE record_table = ? AND record_id = ? AND field = ? AND hlc = ?",
+                 table, id, field, hlc, error))
+    return FALSE;
+  if (sqlite3_prepare_v2 (db, "SELECT count (*) FROM field_edits WHERE record_table = ? AND record_id = ? "
+                              "AND field = ?", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    left = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  if (left > 0)
+    return hearth_sync_recompute_field (db, table, id, field, now, NULL, &exists, error);
+  /* No version of the field is left: it has no value, here as at the
+   * center. (The table and column were checked above.) */
+  {
+    g_autofree char *sql = g_strdup_printf ("UPDATE \"%s\" SET \"%s\" = NULL WHERE id = ?", table, field);
+
+    return run_text (db, "DELETE FROM field_versions WHERE record_table = ? AND record_id = ? AND field = ?", table,
+                     id, field, NULL, error) &&
+           run_text (db, sql, id, NULL, NULL, NULL, error);
+  }
+}

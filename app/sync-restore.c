@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* sync-restore.c: a device meets a center restored from a backup
+ * (sync/PROTOCOL.md section 12; sync-restore.h). */
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "case-store.h"
+#include "sync-restore.h"
+#include "sync-store-private.h"
+
+static gboolean
+run_bound (sqlite3 *db, const char *sql, gint64 number, const char *text, gint64 *changed, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  if (sqlite3_bind_parameter_count (st) >= 1)
+    sqlite3_bind_int64 (st, 1, number);
+  if (sqlite3_bind_parameter_count (st) >= 2)
+    sqlite3_bind_text (st, 2, text, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  if (changed != NULL)
+    *changed = sqlite3_changes (db);
+  return TRUE;
+}
+
+static gboolean
+read_state (sqlite3 *db, const char *key, char **text, gint64 *number, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM sync_state WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      if (text != NULL)
+        *text = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      if (number != NULL)
+        *number = sqlite3_column_int64 (st, 0);
+    }
+  sqlite3_finalize (st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+static gboolean
+write_state (sqlite3 *db, const char *key, const char *text, gint64 number, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "INSERT INTO sync_state (key, value) VALUES (?1, ?2) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+  if (text != NULL)
+    sqlite3_bind_text (st, 2, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_int64 (st, 2, number);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* The outbox from @acked + 1 on, made anew from what @device made: the
+ * center holds this device's changes up to @acked only. Its own edits go
+ * first in version order (a parent of its own is older than the edit
+ * naming it, a household's creation older than its members'), then its
+ * submissions, the reviews its audit chain records, and its audit entries
+ * in chain order, so that the center's chain check follows. Numbers never
+ * collide with those the center holds: they start above @acked. A change
+ * refused under a number up to @acked is not sent again: the center still
+ * holds that answer, and the device still shows it. */
+static gboolean
+renumber_outbox (sqlite3 *db, gint64 acked, const char *device, gint64 *resent, GError **error)
+{
+  static const char *const drop[] = {
+    "DELETE FROM sync_outbox WHERE seq > ?1",
+    /* Refusals of numbers given again: the center answers them anew. */
+    "DELETE FROM sync_refused WHERE seq > ?1",
+  };
+  gint64 n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (drop); i++)
+    if (!run_bound (db, drop[i], acked, NULL, NULL, error))
+      return FALSE;
+  if (!run_bound (db,
+                  "INSERT INTO sync_outbox (seq, kind, record_table, record_id, field, hlc) "
+                  "SELECT ?1 + row_number () OVER (ORDER BY grp, k1, k2), kind, tbl, rid, fld, ver FROM ("
+                  "  SELECT 0 AS grp, hlc AS k1, record_table || ' ' || record_id || ' ' || field AS k2, "
+                  "    'edit' AS kind, record_table AS tbl, record_id AS rid, field AS fld, hlc AS ver "
+                  "    FROM field_edits WHERE origin = ?2 "
+                  "  UNION ALL SELECT 1, recorded_at, id, 'record', 'submissions', id, NULL, NULL "
+                  "    FROM submissions WHERE device_id = ?2 "
+                  "  UNION ALL SELECT 2, at, id, 'record', 'reviews', id, NULL, NULL FROM reviews "
+                  "    WHERE id IN (SELECT record_id FROM audit_log WHERE record_table = 'reviews') "
+                  "  UNION ALL SELECT 3, seq, id, 'record', 'audit', id, NULL, NULL FROM audit_log) AS u "
+                  "WHERE NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.seq <= ?1 AND o.state = 'refused' "
+                  "  AND o.kind = u.kind AND o.record_table = u.tbl AND o.record_id = u.rid "
+                  "  AND o.field IS u.fld AND o.hlc IS u.ver)",
+                  acked, device, &n, error))
+    return FALSE;
+  /* The numbering goes on above @acked even with nothing to send (the
+   * next rowid is the largest plus one). */
+  if (n == 0 && acked > 0 &&
+      !run_bound (db, "INSERT OR IGNORE INTO sync_outbox (seq, kind, record_table, record_id, state) "
+                      "VALUES (?1, 'record', 'audit', '', 'acked')", acked, NULL, NULL, error))
+    return FALSE;
+  *resent = n;
+  return TRUE;
+}
+
+static gboolean
+is_epoch (const char *epoch)
+{
+  return epoch != NULL && strlen (epoch) == 32 && strspn (epoch, "0123456789abcdef") == 32;
+}
+
+gboolean
+hearth_sync_store_meet_epoch (HearthSyncStore *store, const char *epoch, gint64 acked, gint64 restore_cursor,
+                              gint64 *resent, GError **error)
+{
+  HearthCaseStore *cases;
+  sqlite3 *db;
+  HearthSyncTx tx;
+  g_autofree char *known = NULL;
+  gint64 local_acked = 0, cursor = 0, n = 0;
+  gboolean moved, lost;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (store), FALSE);
+  if (resent != NULL)
+    *resent = 0;
+  if (!is_epoch (epoch) || acked < 0 || restore_cursor < 0)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("the center's epoch is not what the protocol says (32 hex digits, numbers from 0)"));
+      return FALSE;
+    }
+  cases = hearth_sync_store_get_cases (store);
+  db = hearth_case_store_get_db (cases);
+  if (!hearth_sync_tx_begin (&tx, db, "sync_meet_epoch", error))
+    return FALSE;
+  if (!read_state (db, "center_epoch", &known, NULL, error) ||
+      !read_state (db, "acked_seq", NULL, &local_acked, error) || !read_state (db, "cursor", NULL, &cursor, error))
+    goto failed;
+  moved = known != NULL && !g_str_equal (known, epoch);
+  lost = acked < local_acked;
+  if (moved || lost)
+    {
+      /* What other devices send again is numbered after the restore point:
+       * the pull starts there (a compacted pull in progress stops). */
+      if (cursor > restore_cursor && !write_state (db, "cursor", NULL, restore_cursor, error))
+        goto failed;
+      if (!write_state (db, "compact_until", NULL, 0, error) || !write_state (db, "pull_more", NULL, 1, error))
+        goto failed;
+    }
+  if (lost)
+    {
+      if (!renumber_outbox (db, acked, hearth_case_store_get_device_id (cases), &n, error) ||
+          !write_state (db, "acked_seq", NULL, acked, error))
+        goto failed;
+      g_debug ("sync: the center holds this device's changes up to %lld of %lld (restored from a backup); "
+               "%lld changes are sent again", (long long) acked, (long long) local_acked, (long long) n);
+    }
+  if (!write_state (db, "center_epoch", epoch, 0, error) || !hearth_sync_tx_commit (&tx, error))
+    return FALSE;
+  if (resent != NULL)
+    *resent = n;
+  return TRUE;
+
+failed:
+  hearth_sync_tx_rollback (&tx);
+  return FALSE;
+}
+
+gboolean
+hearth_sync_exchange_epoch (HearthSyncStore *store, HearthSyncClient *client, gint64 *resent, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  JsonObject *o;
+  JsonNode *epoch, *acked, *restore;
+  guint status = 0;
+
+  if (resent != NULL)
+    *resent = 0;
+  reply = hearth_sync_client_call (client, "GET", "/v1/epoch", NULL, TRUE, &status, &local);
+  if (reply == NULL)
+    {
+      /* A center of an earlier version: no epoch to meet. */
+      if (status == 404 && g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  o = JSON_NODE_HOLDS_OBJECT (reply) ? json_node_get_object (reply) : NULL;
+  epoch = o != NULL ? json_object_get_member (o, "epoch") : NULL;
+  acked = o != NULL ? json_object_get_member (o, "acked") : NULL;
+  restore = o != NULL ? json_object_get_member (o, "restore_cursor") : NULL;
+  if (epoch == NULL || acked == NULL || restore == NULL || json_node_get_value_type (epoch) != G_TYPE_STRING ||
+      json_node_get_value_type (acked) != G_TYPE_INT64 || json_node_get_value_type (restore) != G_TYPE_INT64)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                   _("the center's epoch reply lacks “epoch”, “acked” or “restore_cursor”"));
+      return FALSE;
+    }
+  return hearth_sync_store_meet_epoch (store, json_node_get_string (epoch), json_node_get_int (acked),
+                                       json_node_get_int (restore), resent, error);
+}

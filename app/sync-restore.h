@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sync-restore.h: a device meets a center restored from a backup
+ * (sync/PROTOCOL.md section 12). Before it pushes, the device asks the
+ * center's epoch, its restore point and how many of the device's changes
+ * it holds; a center that holds fewer than the device had acknowledged
+ * lost them with the restore, so the device numbers again, from the
+ * center's acknowledged number on, everything it made itself, and pulls
+ * again from the restore point.
+ *
+ * Not thread-safe, like the sync store.
+ */
+#pragma once
+
+#include "client.h"
+#include "sync-store.h"
+
+G_BEGIN_DECLS
+
+/**
+ * hearth_sync_store_meet_epoch:
+ * @epoch: the center's epoch (32 hex digits)
+ * @acked: the last change number of this device the center holds
+ * @restore_cursor: the last cursor of the backup the center was restored
+ *   from (0: none)
+ * @resent: (out) (optional): how many changes were numbered again
+ *
+ * In one transaction: when @epoch is not the one this store knew, or
+ * @acked is below this store's acknowledged number, the pull cursor moves
+ * back to @restore_cursor (a compacted pull in progress stops) and the
+ * store is not "synced" until it pulled again; when @acked is below, the
+ * outbox from @acked + 1 on is made anew from what this device made
+ * itself: its own edits (in version order), the submissions it recorded,
+ * the reviews of its audit chain and its audit entries (in chain order).
+ * The center answers what it holds as repeats and stores the rest. Then
+ * @epoch is the one this store knows.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR (_INVALID for an @epoch
+ *   that is not 32 hex digits or negative numbers; _SQLITE).
+ */
+gboolean hearth_sync_store_meet_epoch (HearthSyncStore *store,
+                                       const char      *epoch,
+                                       gint64           acked,
+                                       gint64           restore_cursor,
+                                       gint64          *resent,
+                                       GError         **error);
+
+/**
+ * hearth_sync_exchange_epoch:
+ * @client: a signed client of the store's center
+ * @resent: (out) (optional): as hearth_sync_store_meet_epoch()
+ *
+ * Asks the center `GET /v1/epoch` and meets it
+ * (hearth_sync_store_meet_epoch()). A center of an earlier version, which
+ * has no such endpoint (404), has no epoch: nothing changes.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_ERROR (as hearth_sync_client_call();
+ *   _PROTOCOL for a reply without the members) or HEARTH_SYNC_STORE_ERROR.
+ */
+gboolean hearth_sync_exchange_epoch (HearthSyncStore  *store,
+                                     HearthSyncClient *client,
+                                     gint64           *resent,
+                                     GError          **error);
+
+G_END_DECLS

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-center-busy.c: the center's 503 "busy" and the device's Retry-After
+ * (sync/PROTOCOL.md sections 2 and 3), with a real center on 127.0.0.1 and
+ * hearth-cli:
+ *
+ *   /center/busy/body-memory: a center started with the smallest
+ *     `--body-memory` (16 MiB) whose budget two slow uploads hold answers
+ *     a tablet's push 503 `busy` with `Retry-After: 5` before reading it,
+ *     and stores nothing: `hearth-cli sync` exits 5 and the tablet is not
+ *     synced. `hearth-cli sync --retry` waits at least Retry-After after
+ *     such an answer (the uploads let go meanwhile) and then syncs: exit
+ *     0, the center holds everything once.
+ */
+#include "test-center-util.h"
+
+#include <string.h>
+
+#define COUNTY "150422"
+
+/* An upload that holds @declared bytes of the center's body budget: its
+ * headers and a first piece of the body, then nothing until closed. */
+static GSocketConnection *
+hold_upload (Center *c, gsize declared)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  const char *host = c->base + strlen ("http://");
+  g_autofree char *head = g_strdup_printf ("POST /v1/push HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                                           "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n{\"device_id\":",
+                                           host, declared);
+  GSocketConnection *conn = g_socket_client_connect_to_host (client, host, 0, NULL, &error);
+  gsize written = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), head, strlen (head),
+                                            &written, NULL, &error));
+  g_assert_no_error (error);
+  return conn;
+}
+
+static guint
+count_in_log (Center *c, const char *needle)
+{
+  g_autofree char *log = NULL;
+  guint n = 0;
+
+  g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+  for (const char *p = strstr (log, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static void
+test_body_memory (void)
+{
+  g_autoptr(Center) c = center_init ("busy-center", COUNTY);
+  g_autofree char *dir = test_make_dir ("busy");
+  g_autofree char *registry = g_build_filename (dir, "registry.csv", NULL);
+  g_autoptr(GSocketConnection) first = NULL;
+  g_autoptr(GSocketConnection) second = NULL;
+  g_autoptr(GSubprocess) sync = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(TestTablet) t = { 0 };
+  g_auto(TestRun) r = { 0 };
+  const char *serve[] = { "--body-memory", "16", NULL };
+  gint64 started, elapsed_ms, changes;
+
+  c->serve_args = g_strdupv ((char **) serve);
+  center_add_user (c, "w.busy", "worker", COUNTY);
+  center_start (c);
+  test_tablet_enrol (&t, "busy-tablet", c, "w.busy");
+  test_run_cli (&r, NULL, "demo", "generate", "--households", "5", "--seed", "3", "--county", COUNTY, "--out",
+                registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "household", "import", registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* Two uploads of 8 MiB declared: the 16 MiB budget is taken. */
+  first = hold_upload (c, 8 * 1024 * 1024);
+  second = hold_upload (c, 8 * 1024 * 1024);
+  g_usleep (300 * 1000);
+
+  /* Without --retry: refused for now, nothing stored, not synced. */
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 5);
+  g_assert_cmpuint (count_in_log (c, "POST /v1/push 503"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT value FROM sync_state WHERE key = 'acked_seq'"), ==, 0);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "sync", "--status", NULL);
+  g_assert_null (strstr (r.out, "Synced"));
+
+  /* With --retry: answered 503 again, the uploads let go at once, and
+   * still the next try comes no sooner than Retry-After (5 s), where the
+   * backoff alone would try again within a second. */
+  {
+    const char *argv[] = { g_getenv ("HEARTH_CLI"), "--data-dir", t.dir, "--passphrase-file", t.pass, "sync",
+                           "--retry", "--time-limit", "120", NULL };
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+
+    g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
+    started = g_get_monotonic_time ();
+    sync = g_subprocess_launcher_spawnv (launcher, argv, &error);
+    g_assert_no_error (error);
+  }
+  for (int i = 0; i < 200 && count_in_log (c, "POST /v1/push 503") < 2; i++)
+    g_usleep (50 * 1000);
+  g_assert_cmpuint (count_in_log (c, "POST /v1/push 503"), ==, 2);
+  g_io_stream_close (G_IO_STREAM (first), NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (second), NULL, NULL);
+  g_assert_true (g_subprocess_wait (sync, NULL, &error));
+  g_assert_no_error (error);
+  elapsed_ms = (g_get_monotonic_time () - started) / 1000;
+  g_assert_true (g_subprocess_get_if_exited (sync));
+  g_assert_cmpint (g_subprocess_get_exit_status (sync), ==, 0);
+  g_assert_cmpint (elapsed_ms, >=, 5000);
+  g_assert_cmpuint (count_in_log (c, "POST /v1/push 200"), >=, 1);
+
+  /* Everything once, acknowledged; a later sync sends nothing again. */
+  changes = center_db_int (c, "SELECT count (*) FROM changes");
+  g_assert_cmpint (changes, >, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT value FROM sync_state WHERE key = 'acked_seq'"), ==,
+                   center_db_int (c, "SELECT acked_seq FROM devices"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'"),
+                   ==, 5);
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "sync", "--status", NULL);
+  g_assert_nonnull (strstr (r.out, "Synced"));
+  center_stop (c);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
+  g_test_add_func ("/center/busy/body-memory", test_body_memory);
+  return g_test_run ();
+}

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-center-restore.c: a center restored from a backup older than the
+ * tablets' last sync (sync/PROTOCOL.md section 12), with a real center
+ * serving real tablets through hearth-cli:
+ *
+ *   /center/restore: two tablets sync, a backup is taken, both record
+ *     more (one visits a household the other visited since, so its edit
+ *     names a version the backup lacks) and sync; the center is stopped
+ *     and the backup put in place of its store. Each tablet then finds the
+ *     new epoch, numbers again what it made itself and pulls again from
+ *     the restore point (and is not "synced" until the center holds its
+ *     changes again): the center ends with exactly what it held before
+ *     the restore (every change once, the same merged fields, submissions
+ *     and audit entries; both audit chains whole), no tablet has a refused
+ *     change, and a third tablet that did nothing after the backup sends
+ *     nothing again.
+ */
+#include "test-center-util.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define COUNTY "150422"
+
+/* What the center holds, as text: compared before and after the restore. */
+static char *
+center_state (Center *c)
+{
+  static const char *const queries[] = {
+    "SELECT count (*) || ' changes' FROM changes",
+    "SELECT group_concat (x, '|') FROM (SELECT tbl || ',' || record_id AS x FROM changes WHERE kind = 'record' "
+    "ORDER BY 1)",
+    "SELECT group_concat (x, '|') FROM (SELECT tbl || ',' || record_id || ',' || field || ',' || hlc AS x "
+    "FROM changes WHERE kind = 'edit' ORDER BY 1)",
+    "SELECT group_concat (x, '|') FROM (SELECT tbl || ',' || record_id || ',' || field || '=' || value || ',' || hlc "
+    "AS x FROM field_state ORDER BY 1)",
+    "SELECT group_concat (x, '|') FROM (SELECT tbl || ',' || record_id || ',' || field || ',' || loser_hlc AS x "
+    "FROM conflicts ORDER BY 1)",
+    "SELECT group_concat (x, '|') FROM (SELECT id || ',' || audit_seq || ',' || audit_hash || ',' || "
+    "coalesce (audit_broken, 'whole') AS x FROM devices ORDER BY 1)",
+  };
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autofree char *part = center_db_text (c, queries[i]);
+      g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, part != NULL ? part : "", -1);
+
+      /* Short enough to read when they differ: the query's number, its
+       * first characters and a digest of the whole. */
+      g_string_append_printf (s, "%u: %.40s… %s\n", i, part != NULL ? part : "", sum);
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+/* A generated registry of @n + @m households split in two files (by
+ * household): the first @n in @first, the others in @second. */
+static void
+registries (const char *dir, guint n, guint m, char **first, char **second)
+{
+  g_autofree char *all = g_build_filename (dir, "all.csv", NULL);
+  g_autofree char *count = g_strdup_printf ("%u", n + m);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) a = g_string_new (NULL);
+  g_autoptr(GString) b = g_string_new (NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_auto(TestRun) r = { 0 };
+
+  test_run_cli (&r, NULL, "demo", "generate", "--households", count, "--seed", "5", "--county", COUNTY, "--out", all,
+                NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_file_get_contents (all, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  g_string_append_printf (a, "%s\n", lines[0]);
+  g_string_append_printf (b, "%s\n", lines[0]);
+  for (guint i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      const char *comma = strchr (lines[i], ',');
+
+      g_assert_nonnull (comma);
+      g_hash_table_add (seen, g_strndup (lines[i], comma - lines[i]));
+      g_string_append_printf (g_hash_table_size (seen) <= n ? a : b, "%s\n", lines[i]);
+    }
+  g_assert_cmpuint (g_hash_table_size (seen), ==, n + m);
+  *first = g_build_filename (dir, "first.csv", NULL);
+  *second = g_build_filename (dir, "second.csv", NULL);
+  g_assert_true (g_file_set_contents (*first, a->str, -1, NULL));
+  g_assert_true (g_file_set_contents (*second, b->str, -1, NULL));
+}
+
+static void
+visit (TestTablet *t, const char *household)
+{
+  g_autofree char *answers = test_source_path ("tests", "data", "answers", "visit-zh.json", NULL);
+  g_auto(TestRun) r = { 0 };
+
+  test_tablet_cli (&r, t, "visit", "record", "--form", "hearth_household_visit", "--answers", answers, "--household",
+                   household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+}
+
+static gint64
+device_int (Center *c, const char *name, const char *column)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT %s FROM devices WHERE name = '%s'", column, name);
+
+  return center_db_int (c, sql);
+}
+
+/* An upload that holds @declared bytes of the center's body budget (its
+ * headers and a first piece of the body) until closed: pushes are answered
+ * 503 "busy" meanwhile, as in test-center-busy.c. */
+static GSocketConnection *
+hold_upload (Center *c, gsize declared)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  const char *host = c->base + strlen ("http://");
+  g_autofree char *head = g_strdup_printf ("POST /v1/push HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                                           "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n{",
+                                           host, declared);
+  GSocketConnection *conn = g_socket_client_connect_to_host (client, host, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), head, strlen (head),
+                                            NULL, NULL, &error));
+  g_assert_no_error (error);
+  return conn;
+}
+
+static void
+test_restore (void)
+{
+  g_autoptr(Center) c = center_init ("restore-center", COUNTY);
+  g_autofree char *dir = test_make_dir ("restore");
+  g_autofree char *registry = NULL, *more = NULL;
+  g_autofree char *backup = g_build_filename (dir, "center-backup.db", NULL);
+  g_autofree char *wal = g_strconcat (c->db_path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (c->db_path, "-shm", NULL);
+  g_autofree char *before = NULL, *after = NULL, *epoch_before = NULL, *epoch_backup = NULL;
+  g_autofree char *h1 = NULL, *h2 = NULL, *h3 = NULL;
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) b = { 0 };
+  g_auto(TestTablet) quiet = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autoptr(GSocketConnection) first = NULL;
+  g_autoptr(GSocketConnection) second = NULL;
+  const char *serve[] = { "--body-memory", "16", NULL };
+  gint64 acked_a, acked_b, acked_quiet, changes_quiet, households;
+
+  registries (dir, 12, 6, &registry, &more);
+  center_add_user (c, "w.a", "worker", COUNTY);
+  center_add_user (c, "w.b", "worker", COUNTY);
+  center_add_user (c, "w.q", "worker", COUNTY);
+  center_start (c);
+  test_tablet_enrol (&a, "restore-a", c, "w.a");
+  test_tablet_enrol (&b, "restore-b", c, "w.b");
+  test_tablet_enrol (&quiet, "restore-q", c, "w.q");
+
+  /* Before the backup: A imports and visits, B and the quiet tablet visit. */
+  test_run_clear (&r);
+  test_tablet_cli (&r, &a, "household", "import", registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  h1 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1");
+  h2 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1 OFFSET 1");
+  h3 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1 OFFSET 2");
+  visit (&a, h1);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&quiet), ==, 0);
+  visit (&b, h2);
+  visit (&quiet, h3);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&quiet), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "backup", "--out", backup, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    Center copy = { .db_path = backup };
+
+    /* The copy is another epoch, restored at its last cursor. */
+    epoch_before = center_db_text (c, "SELECT epoch FROM center_epoch");
+    epoch_backup = center_db_text (&copy, "SELECT epoch FROM center_epoch");
+    g_assert_cmpuint (strlen (epoch_backup), ==, 32);
+    g_assert_cmpstr (epoch_before, !=, epoch_backup);
+    g_assert_cmpint (center_db_int (&copy, "SELECT restore_cursor FROM center_epoch"), ==,
+                     center_db_int (c, "SELECT max (cursor) FROM changes"));
+    g_assert_cmpint (center_db_int (c, "SELECT restore_cursor FROM center_epoch"), ==, 0);
+  }
+  changes_quiet = center_db_int (c, "SELECT count (*) FROM changes c JOIN devices d ON c.device_id = d.id "
+                                    "WHERE d.name = 'restore-q'");
+  acked_quiet = device_int (c, "restore-q", "acked_seq");
+
+  /* After it: A imports more and visits; B visits h1 and h2, A pulls and
+   * visits h2 again (its edits name B's versions), B pulls. */
+  test_run_clear (&r);
+  test_tablet_cli (&r, &a, "household", "import", more, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  visit (&b, h1);
+  visit (&b, h2);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  visit (&a, h2);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&quiet), ==, 0);
+  households = center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'");
+  g_assert_cmpint (households, ==, 18);
+  before = center_state (c);
+  acked_a = device_int (c, "restore-a", "acked_seq");
+  acked_b = device_int (c, "restore-b", "acked_seq");
+
+  /* The disaster: the store replaced by the backup. */
+  center_stop (c);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_assert_cmpint (g_rename (backup, c->db_path), ==, 0);
+  c->serve_args = g_strdupv ((char **) serve);
+  center_restart (c);
+  g_assert_cmpint (device_int (c, "restore-a", "acked_seq"), <, acked_a);
+  g_assert_cmpint (device_int (c, "restore-b", "acked_seq"), <, acked_b);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'"),
+                   ==, 12);
+
+  /* Offline, A cannot know. Once it meets the restored center it is not
+   * synced until the center holds its changes again: here its push is
+   * answered busy, and A says what waits. */
+  test_run_clear (&r);
+  test_tablet_cli (&r, &a, "sync", "--status", NULL);
+  g_assert_nonnull (strstr (r.out, "Synced"));
+  first = hold_upload (c, 8 * 1024 * 1024);
+  second = hold_upload (c, 8 * 1024 * 1024);
+  g_usleep (300 * 1000);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 5);
+  g_io_stream_close (G_IO_STREAM (first), NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (second), NULL, NULL);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &a, "sync", "--status", NULL);
+  g_assert_null (strstr (r.out, "Synced"));
+  g_assert_nonnull (strstr (r.out, "wait for the center"));
+  g_assert_cmpint (test_tablet_int (&a, "SELECT value FROM sync_state WHERE key = 'acked_seq'"), ==,
+                   device_int (c, "restore-a", "acked_seq"));
+
+  /* A first: its visit of h2 names B's lost versions, which B sends after. */
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&quiet), ==, 0);
+
+  /* The center holds again exactly what it held: nothing lost, nothing
+   * twice (a repeat would be a second row under one identity, which the
+   * unique indexes refuse, or a count that grew). */
+  after = center_state (c);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE audit_broken IS NOT NULL"), ==, 0);
+  g_assert_cmpint (device_int (c, "restore-a", "audit_seq"), ==,
+                   test_tablet_int (&a, "SELECT max (seq) FROM audit_log"));
+  g_assert_cmpint (device_int (c, "restore-b", "audit_seq"), ==,
+                   test_tablet_int (&b, "SELECT max (seq) FROM audit_log"));
+  g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM sync_refused"), ==, 0);
+  g_assert_cmpint (test_tablet_int (&b, "SELECT count (*) FROM sync_refused"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes WHERE code IS NOT NULL"), ==, 0);
+  /* The tablets know the new epoch and hold every household and visit. */
+  {
+    g_autofree char *known = test_tablet_text (&a, "SELECT value FROM sync_state WHERE key = 'center_epoch'");
+
+    g_assert_cmpstr (known, ==, epoch_backup);
+  }
+  g_assert_cmpint (test_tablet_int (&b, "SELECT count (*) FROM households"), ==, 18);
+  g_assert_cmpint (test_tablet_int (&quiet, "SELECT count (*) FROM households"), ==, 18);
+  g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM submissions"), ==,
+                   center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"));
+  g_assert_cmpint (test_tablet_int (&quiet, "SELECT count (*) FROM submissions"), ==,
+                   center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"));
+
+  /* The quiet tablet had synced before the backup and made nothing since:
+   * nothing of it is sent again or stored twice. */
+  g_assert_cmpint (device_int (c, "restore-q", "acked_seq"), ==, acked_quiet);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes c JOIN devices d ON c.device_id = d.id "
+                                     "WHERE d.name = 'restore-q'"),
+                   ==, changes_quiet);
+  g_assert_cmpint (test_tablet_int (&quiet, "SELECT value FROM sync_state WHERE key = 'acked_seq'"), ==, acked_quiet);
+
+  /* Synced again, and syncing more changes nothing. */
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&b), ==, 0);
+  g_free (after);
+  after = center_state (c);
+  g_assert_cmpstr (after, ==, before);
+  center_stop (c);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+  g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
+  g_test_add_func ("/center/restore", test_restore);
+  return g_test_run ();
+}
