@@ -93,7 +93,8 @@
 #define COUNTY HEARTH_DEMO_DEFAULT_COUNTY
 #define PASSPHRASE "correct horse battery staple"
 #define PUSH_VISITS 50
-#define MAX_PUSH_CHANGES 500
+/* The device's default batch (a whole sync run as a tablet makes it). */
+#define MAX_PUSH_CHANGES HEARTH_SYNC_DEFAULT_PUSH
 
 /* The targets (issue 5, item 7). */
 #define TARGET_PULL_S 0.6
