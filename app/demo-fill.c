@@ -372,10 +372,11 @@ query_text (sqlite3_stmt *st, int column)
 }
 
 /* The clerk's and the county's reviews of the case a visit raised, and the
- * elimination of a monitored household found safe. */
+ * elimination of a monitored household found safe; with @worker_only, the
+ * worker's proposal of it only. */
 static gboolean
-review (HearthCaseStore *worker, HearthCaseStore *clerk, HearthCaseStore *county, sqlite3_stmt *status_st,
-        const char *household, guint level, GRand *r, guint *moves, GError **error)
+review (HearthCaseStore *worker, HearthCaseStore *clerk, HearthCaseStore *county, gboolean worker_only,
+        sqlite3_stmt *status_st, const char *household, guint level, GRand *r, guint *moves, GError **error)
 {
   g_autofree char *state = NULL;
   GError *local = NULL;
@@ -387,7 +388,7 @@ review (HearthCaseStore *worker, HearthCaseStore *clerk, HearthCaseStore *county
   if (sqlite3_step (status_st) == SQLITE_ROW)
     state = query_text (status_st, 0);
   sqlite3_reset (status_st);
-  if (g_strcmp0 (state, "pending_village_review") == 0)
+  if (g_strcmp0 (state, "pending_village_review") == 0 && !worker_only)
     {
       if (p < 75)
         {
@@ -408,10 +409,14 @@ review (HearthCaseStore *worker, HearthCaseStore *clerk, HearthCaseStore *county
     }
   else if (g_strcmp0 (state, "monitored") == 0 && level == LEVEL_NONE && p < 35)
     {
-      ok = hearth_case_transition (worker, household, HEARTH_ROLE_WORKER, "propose-elimination", NULL, NULL, &local) &&
-           hearth_case_transition (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, NULL, &local) &&
-           hearth_case_transition (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, NULL, &local);
-      *moves += 3;
+      ok = hearth_case_transition (worker, household, HEARTH_ROLE_WORKER, "propose-elimination", NULL, NULL, &local);
+      (*moves)++;
+      if (ok && !worker_only)
+        {
+          ok = hearth_case_transition (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, NULL, &local) &&
+               hearth_case_transition (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, NULL, &local);
+          *moves += 2;
+        }
     }
   return ok || failed (error, "reviews", local);
 }
@@ -610,7 +615,7 @@ record_visits (HearthStore *store, HearthCaseStore *worker, HearthCaseStore *cle
           failed (error, "visits", local);
           goto out;
         }
-      if (!review (worker, clerk, county, status_st, household, set->level, r, &result->transitions, error))
+      if (!review (worker, clerk, county, o->worker_only, status_st, household, set->level, r, &result->transitions, error))
         goto out;
       result->visits++;
       if (result->visits % VISIT_CHUNK == 0 || i + 1 == o->visits)

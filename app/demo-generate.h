@@ -142,6 +142,11 @@ const char *const *hearth_demo_villages (void);
  * @progress: (nullable): called now and then with the step ("import",
  *   "visits"), how much of it is done and its total
  * @user_data: for @progress
+ * @worker_only: make only the moves a worker's tablet makes (the reviews its
+ *   visits raise and its proposals to eliminate a risk), none of the
+ *   clerk's and the county's decisions: a store one worker's tablet can push
+ *   whole, since a center refuses another role's decision from a worker
+ *   (sync/PROTOCOL.md, section 7.1)
  */
 typedef struct {
   guint households;
@@ -151,6 +156,7 @@ typedef struct {
   const char *forms_dir;
   void (*progress) (const char *step, guint done, guint total, gpointer user_data);
   gpointer user_data;
+  gboolean worker_only;
 } HearthDemoFillOptions;
 
 /**

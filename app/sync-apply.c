@@ -83,16 +83,23 @@ edit_set_add (EditSet *set, EditRow *row)
   g_array_append_val (set->edits, e);
 }
 
+/* An empty edit set of @table's @field. */
+static void
+edit_set_init (EditSet *set, const char *table, const char *field)
+{
+  set->rows = g_ptr_array_new_with_free_func (edit_row_free);
+  set->edits = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
+  set->table = table;
+  set->field = field;
+}
+
 static gboolean
 load_edits (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set, GError **error)
 {
   sqlite3_stmt *st = NULL;
   int rc;
 
-  set->rows = g_ptr_array_new_with_free_func (edit_row_free);
-  set->edits = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
-  set->table = table;
-  set->field = field;
+  edit_set_init (set, table, field);
   if ((st = hearth_sync_prepare (db, "SELECT hlc, parents, value, origin FROM field_edits "
                               "WHERE record_table = ? AND record_id = ? AND field = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -475,6 +482,11 @@ typedef struct {
   GPtrArray *fields;
   GHashTable *sets;   /* field → EditSet: its edits, loaded once a page */
   gint64 cursor;
+  /* The store held no edit of the record when the page first touched it:
+   * every edit of it since went through apply_edit() and is in @sets, so
+   * a field touched later has none to load (a fresh device's pull: one
+   * probe a record instead of one a field). */
+  gboolean fresh;
 } Touched;
 
 static void
@@ -507,11 +519,30 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
 
   if (t == NULL)
     {
+      sqlite3_stmt *st = hearth_sync_prepare (db, "SELECT 1 FROM field_edits WHERE record_table = ? AND record_id = ? "
+                                                  "LIMIT 1");
+      int rc;
+
+      if (st == NULL)
+        {
+          hearth_sync_sql_failed (db, error);
+          return NULL;
+        }
+      sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      hearth_sync_finish (st);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        {
+          hearth_sync_sql_failed (db, error);
+          return NULL;
+        }
       t = g_new0 (Touched, 1);
       t->table = g_strdup (c->table);
       t->id = g_strdup (c->id);
       t->fields = g_ptr_array_new_with_free_func (g_free);
       t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
+      t->fresh = rc == SQLITE_DONE;
       g_ptr_array_add (touched->order, t);
       g_hash_table_insert (touched->index, g_steal_pointer (&key), t);
     }
@@ -522,7 +553,9 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
       char *field = g_strdup (c->field);
 
       set = g_new0 (EditSet, 1);
-      if (!load_edits (db, c->table, c->id, c->field, set, error))
+      if (t->fresh)
+        edit_set_init (set, c->table, c->field);
+      else if (!load_edits (db, c->table, c->id, c->field, set, error))
         {
           edit_set_free (set);
           g_free (field);

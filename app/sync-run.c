@@ -130,7 +130,7 @@ static gboolean
 push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
           const char *device_id, GError **error)
 {
-  guint batch_size = o->push_batch > 0 ? MIN (o->push_batch, 500) : 200;
+  guint batch_size = o->push_batch > 0 ? MIN (o->push_batch, HEARTH_SYNC_MAX_PUSH) : HEARTH_SYNC_DEFAULT_PUSH;
 
   for (;;)
     {
@@ -139,6 +139,7 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       g_autoptr(JsonNode) body = NULL;
       g_autoptr(JsonNode) reply = NULL;
       g_auto(HearthSyncPushReply) ack = { 0 };
+      g_autoptr(GError) local = NULL;
       gint64 before = r->status.acked_seq;
 
       if (batch == NULL)
@@ -159,9 +160,24 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       json_builder_end_object (b);
       body = json_builder_get_root (b);
 
-      reply = hearth_sync_client_call (client, "POST", "/v1/push", body, TRUE, NULL, error);
-      if (reply == NULL ||
-          !hearth_sync_read_push_reply (reply, ((HearthChange *) batch->pdata[0])->seq,
+      reply = hearth_sync_client_call (client, "POST", "/v1/push", body, TRUE, NULL, &local);
+      if (reply == NULL && batch->len > 1 && g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL) &&
+          (g_strcmp0 (hearth_sync_client_get_error_code (client), "too-many") == 0 ||
+           g_strcmp0 (hearth_sync_client_get_error_code (client), "too-large") == 0))
+        {
+          /* Refused whole, nothing stored: a center of before 2,000
+           * changes a push (500, PROTOCOL.md section 2), or changes whose
+           * values pass 8 MiB together. The same changes again, half as
+           * many at a time. */
+          batch_size = batch->len / 2;
+          continue;
+        }
+      if (reply == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (!hearth_sync_read_push_reply (reply, ((HearthChange *) batch->pdata[0])->seq,
                                         ((HearthChange *) batch->pdata[batch->len - 1])->seq, &ack, error))
         return FALSE;
       if (!hearth_sync_store_acknowledge (store, ack.acked, (HearthSyncRefusal *) (gpointer) ack.refused->data,

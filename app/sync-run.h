@@ -21,13 +21,21 @@
  * center allows up to 10,000 a page. */
 #define HEARTH_SYNC_MAX_PULL 10000
 #define HEARTH_SYNC_DEFAULT_PULL 10000
+/* Changes per push (PROTOCOL.md section 2): the center takes up to 2,000
+ * (a center before it 500: a push refused `too-many` or `too-large` is
+ * sent again in halves); by default as many, about 100 visits a request
+ * (gzipped some 250 KB, well within the client's two minutes a request
+ * on a slow mobile link). */
+#define HEARTH_SYNC_MAX_PUSH 2000
+#define HEARTH_SYNC_DEFAULT_PUSH 2000
 
 G_BEGIN_DECLS
 
 /**
  * HearthSyncRunOptions:
  * @holder: the lease holder's name ("hearth-cli 4711")
- * @push_batch: changes per push (1 … 500; 0: 200)
+ * @push_batch: changes per push (1 … HEARTH_SYNC_MAX_PUSH; 0:
+ *   HEARTH_SYNC_DEFAULT_PUSH)
  * @pull_limit: changes per pull page (1 … HEARTH_SYNC_MAX_PULL; 0:
  *   HEARTH_SYNC_DEFAULT_PULL)
  * @retry: keep trying while the center cannot be reached

@@ -80,7 +80,7 @@ HearthCaseStore *hearth_sync_store_get_cases (HearthSyncStore *self);
 
 /**
  * hearth_sync_store_next_batch:
- * @max: at most this many changes (1 … 500 for a push)
+ * @max: at most this many changes (1 … HEARTH_SYNC_MAX_PUSH for a push)
  *
  * The changes not yet acknowledged, from the lowest number, consecutive:
  * edits with their household and village looked up now (for the center's

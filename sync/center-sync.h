@@ -62,7 +62,9 @@ typedef enum {
 
 /* The limits of PROTOCOL.md section 2. */
 #define HEARTH_CENTER_MAX_BODY        (8 * 1024 * 1024)
-#define HEARTH_CENTER_MAX_CHANGES     500
+/* Changes in one push: 500 before this version (PROTOCOL.md section 2);
+ * a device falls back to that when an older center answers too-many. */
+#define HEARTH_CENTER_MAX_CHANGES     2000
 #define HEARTH_CENTER_MAX_PULL        1000
 #define HEARTH_CENTER_DEFAULT_PULL    500
 #define HEARTH_CENTER_MAX_PAGE        (4 * 1024 * 1024)

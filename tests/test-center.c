@@ -2181,13 +2181,13 @@ test_limits (void)
     g_assert_cmpint (r.status, ==, 400);
     g_assert_cmpstr (error_code (&r), ==, "bad-json");
   }
-  /* More than 500 changes. */
+  /* More than HEARTH_CENTER_MAX_CHANGES changes. */
   {
     g_auto(Reply) r = { 0 };
     g_autoptr(GString) many = g_string_new (NULL);
 
     g_string_append_printf (many, "{\"device_id\": \"%s\", \"changes\": [", d->id);
-    for (int i = 0; i < 501; i++)
+    for (int i = 0; i < HEARTH_CENTER_MAX_CHANGES + 1; i++)
       {
         g_autofree char *one = NULL;
         d->next_seq = 2 + i;

@@ -444,7 +444,7 @@ test_push_body (void)
       }
   }
 
-  /* 500 changes, not 501. */
+  /* HEARTH_CENTER_MAX_CHANGES changes, not one more. */
   for (int i = 1; i <= HEARTH_CENTER_MAX_CHANGES + 1; i++)
     {
       if (i > 1)

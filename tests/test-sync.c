@@ -901,6 +901,40 @@ test_bad_request (void)
   center_stop (c);
 }
 
+/* A push the center refuses whole for its size (413 too-large: more than
+ * 8 MiB once gunzipped) is sent again, half as many changes a request,
+ * until each fits (app/sync-run.c; as against a center of before 2,000
+ * changes a push, which answers too-many): everything arrives once. */
+static void
+test_push_halved (void)
+{
+  g_autoptr(Center) c = center_init ("sync-halved-center", COUNTY);
+  g_autofree char *csv = registry ("sync-halved-registry", 12, 29);
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestRun) r = { 0 };
+  gint64 outbox, big;
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_start (c);
+  test_tablet_enrol_at (&a, "sync-halved-a", c, "w.one", c->base);
+  test_tablet_cli (&r, &a, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  /* Each household's address 900,000 bytes as the edit pushes it: twelve
+   * of them are some 10 MiB, each under the 1 MiB a value may have. */
+  store_exec (&a, "UPDATE field_edits SET value = printf ('%.*c', 900000, 'x') "
+                  "WHERE record_table = 'households' AND field = 'address'");
+  big = store_int (&a, "SELECT count (*) FROM field_edits WHERE record_table = 'households' AND field = 'address'");
+  g_assert_cmpint (big, ==, 12);
+  outbox = store_int (&a, "SELECT max (seq) FROM sync_outbox");
+  g_assert_cmpint (outbox, >, 12);
+  g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes WHERE code IS NULL"), ==, outbox);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'households' AND field = 'address' "
+                                     "AND length (value) = 900000"), ==, 12);
+  g_assert_cmpint (store_int (&a, "SELECT count (*) FROM sync_outbox WHERE state = 'pending'"), ==, 0);
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -916,5 +950,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/enrol-county-key", test_enrol_county_key);
   g_test_add_func ("/sync/cursor-beyond-end", test_cursor_beyond_end);
   g_test_add_func ("/sync/bad-request", test_bad_request);
+  g_test_add_func ("/sync/push-halved", test_push_halved);
   return g_test_run ();
 }

@@ -7,8 +7,12 @@
  *
  *   1. seed: the shared demo generator (app/demo-generate.h) fills a
  *      seeding tablet's store with households, members and bundled-visit
- *      submissions (kept in the bench folder for the next run); the tablet
- *      enrols and pushes everything to the center (not timed);
+ *      submissions (kept in the bench folder for the next run), with the
+ *      worker's moves only (worker_only: the center refuses a clerk's or
+ *      the county's decision from a worker's tablet, code `role`, and the
+ *      bench is to measure accepted work); the tablet enrols and pushes
+ *      everything to the center (not timed; a refused change ends the
+ *      bench);
  *   2. village pull: a fresh device of a worker whose scope is the seed's
  *      villages enrols and syncs; timed is the sync run (every page pulled
  *      and applied), several fresh devices, the median;
@@ -85,11 +89,12 @@
 #endif
 
 /* Bump when the generator or the fill change what a seed store holds. */
-#define SEED_VERSION 1
+#define SEED_VERSION 2
 #define COUNTY HEARTH_DEMO_DEFAULT_COUNTY
 #define PASSPHRASE "correct horse battery staple"
 #define PUSH_VISITS 50
-#define MAX_PUSH_CHANGES 500
+/* The device's default batch (a whole sync run as a tablet makes it). */
+#define MAX_PUSH_CHANGES HEARTH_SYNC_DEFAULT_PUSH
 
 /* The targets (issue 5, item 7). */
 #define TARGET_PULL_S 0.6
@@ -1421,6 +1426,7 @@ main (int argc, char **argv)
   fill.county = COUNTY;
   fill.forms_dir = forms;
   fill.progress = progress;
+  fill.worker_only = TRUE;
   seed_dir = g_build_filename (run_dir, "seed", NULL);
   seed_store (base, &fill, pass, seed_dir);
   seeder = device_open (seed_dir, pass, FALSE, "bench-seeder");
@@ -1469,9 +1475,12 @@ main (int argc, char **argv)
   cpu_dev = own_cpu_s ();
   cpu_center = child_cpu_s (center->server);
   seed_push_s = device_sync (seeder, MAX_PUSH_CHANGES, &rr);
-  g_print ("Seeding tablet pushed %" G_GINT64_FORMAT " changes in %.1f s (%.0f changes/s; not a target; CPU: "
-           "device %.1f s, center %.1f s)\n", rr.pushed, seed_push_s, rr.pushed / seed_push_s, own_cpu_s () - cpu_dev,
-           child_cpu_s (center->server) - cpu_center);
+  g_print ("Seeding tablet pushed %" G_GINT64_FORMAT " changes (%" G_GINT64_FORMAT " refused) in %.1f s (%.0f "
+           "changes/s; not a target; CPU: device %.1f s, center %.1f s)\n", rr.pushed, rr.refused, seed_push_s,
+           rr.pushed / seed_push_s, own_cpu_s () - cpu_dev, child_cpu_s (center->server) - cpu_center);
+  if (rr.refused != 0)
+    g_error ("the center refused %" G_GINT64_FORMAT " of the seed's changes: the bench would not measure accepted "
+             "work", rr.refused);
   device_free (seeder, !keep);
 
   /* 2. The village pull: fresh devices, the median; then one through the
