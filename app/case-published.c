@@ -2,6 +2,7 @@
 /* case-published.c: the forms and thresholds the center published (case-published.h). */
 #include "case-published.h"
 
+#include "case-search.h"
 #include "case-store.h"
 
 #include <glib/gi18n-lib.h>
@@ -110,4 +111,62 @@ hearth_published_thresholds (HearthStore *store, char **version_out, GError **er
   if (version_out != NULL)
     *version_out = g_steal_pointer (&version);
   return doc;
+}
+
+/* The whole number of days in @node's child @name, or @fallback when
+ * there is no such child; -1 when it is not a number of days in range. */
+static gint
+period_days (xmlNode *node, const char *name, gint fallback)
+{
+  for (xmlNode *c = node != NULL ? node->children : NULL; c != NULL; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, name) == 0)
+      {
+        g_autofree char *text = (char *) xmlNodeGetContent (c);
+        guint64 days;
+
+        if (text == NULL || !g_ascii_string_to_unsigned (g_strstrip (text), 10, 1, HEARTH_ROUTINE_VISIT_MAX_DAYS, &days,
+                                                         NULL))
+          return -1;
+        return (gint) days;
+      }
+  return fallback;
+}
+
+gboolean
+hearth_published_visit_periods (HearthStore *store, guint *routine_days, guint *priority_days, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *version = NULL;
+  xmlDoc *doc;
+  xmlNode *periods = NULL;
+  gint routine, priority;
+
+  g_return_val_if_fail (store != NULL, FALSE);
+  g_return_val_if_fail (routine_days != NULL && priority_days != NULL, FALSE);
+
+  doc = hearth_published_thresholds (store, &version, &local);
+  if (doc == NULL && local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (doc != NULL)
+    for (xmlNode *c = xmlDocGetRootElement (doc)->children; c != NULL; c = c->next)
+      if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, "routine_visit_days") == 0)
+        periods = c;
+  routine = period_days (periods, "all", HEARTH_ROUTINE_VISIT_DAYS);
+  priority = period_days (periods, "priority", MIN (HEARTH_PRIORITY_VISIT_DAYS, MAX (routine, 1)));
+  if (doc != NULL)
+    xmlFreeDoc (doc);
+  if (routine < 0 || priority < 0 || priority > routine)
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                   _("the routine visit periods of the thresholds version %s the center published are not whole "
+                     "numbers of days from 1 to %d, the priority one no longer than the routine one"),
+                   version, HEARTH_ROUTINE_VISIT_MAX_DAYS);
+      return FALSE;
+    }
+  *routine_days = (guint) routine;
+  *priority_days = (guint) priority;
+  return TRUE;
 }

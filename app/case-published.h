@@ -70,4 +70,29 @@ xmlDoc *hearth_published_thresholds (HearthStore *store,
                                      char       **version_out,
                                      GError     **error);
 
+/**
+ * hearth_published_visit_periods:
+ * @store: an open store (migration 0007 or later)
+ * @routine_days: (out): every household's routine visit period, in days
+ * @priority_days: (out): a priority household's period, in days
+ * @error: return location for a #GError
+ *
+ * The county's routine visit periods (../shared/DOMAIN.md, "The
+ * procedure", 8): routine_visit_days/all and /priority of the newest
+ * published thresholds (schema/forms/README.md, "The thresholds
+ * instance"); where the center published none, or a document without
+ * them, %HEARTH_ROUTINE_VISIT_DAYS and %HEARTH_PRIORITY_VISIT_DAYS
+ * (case-search.h).
+ *
+ * Returns: %TRUE with both set; %FALSE with HEARTH_CASE_ERROR_SQLITE, or
+ *   HEARTH_CASE_ERROR_INVALID when the document is not thresholds or a
+ *   period is not a whole number of days from 1 to
+ *   %HEARTH_ROUTINE_VISIT_MAX_DAYS with the priority one no longer than
+ *   the routine one. Not thread-safe for one @store.
+ */
+gboolean hearth_published_visit_periods (HearthStore *store,
+                                         guint       *routine_days,
+                                         guint       *priority_days,
+                                         GError     **error);
+
 G_END_DECLS

@@ -739,3 +739,135 @@ hearth_case_tasks_list (sqlite3 *db, const char *today, const char *village_pref
     return sql_error (db, error), NULL;
   return g_steal_pointer (&rows);
 }
+
+void
+hearth_visit_due_row_free (HearthVisitDueRow *row)
+{
+  if (row == NULL)
+    return;
+  g_free (row->id);
+  g_free (row->village_code);
+  g_free (row->head_name);
+  g_free (row->address);
+  g_free (row->monitoring_status);
+  g_free (row->risk_level);
+  g_free (row->last_visit_date);
+  g_free (row->due_date);
+  g_free (row);
+}
+
+/* @date (valid) moved by @days, as YYYY-MM-DD. */
+static char *
+date_add_days (const char *date, gint days)
+{
+  GDate d;
+  char out[11];
+
+  g_date_clear (&d, 1);
+  g_date_set_dmy (&d, (GDateDay) atoi (date + 8), (GDateMonth) atoi (date + 5), (GDateYear) atoi (date));
+  if (days < 0)
+    g_date_subtract_days (&d, (guint) -days);
+  else
+    g_date_add_days (&d, (guint) days);
+  g_snprintf (out, sizeof out, "%04u-%02u-%02u", g_date_get_year (&d), g_date_get_month (&d), g_date_get_day (&d));
+  return g_strdup (out);
+}
+
+/* One arm of the query: the priority households (@priority) or the
+ * others, each in the order of the index routine_visit_queue_order
+ * (migration 0009: only households with no open task, not tombstones).
+ * SQLite merges the two ordered arms (a compound SELECT with ORDER BY) and
+ * stops at the limit: no sort, and no household read that is not due. */
+static void
+append_due_arm (GString *sql, gboolean priority, gboolean cursor, gboolean village)
+{
+  g_string_append_printf (sql,
+                          "SELECT q.household_id, h.village_code, h.head_name, h.address, h.monitoring_status, h.risk_level,"
+                          " q.last_visit_date, q.priority"
+                          " FROM routine_visit_queue AS q INDEXED BY routine_visit_queue_order"
+                          " CROSS JOIN households AS h ON h.id = q.household_id"
+                          " WHERE q.priority = %d AND q.last_visit_date <= %s",
+                          priority, priority ? ":pcut" : ":rcut");
+  if (cursor)
+    g_string_append (sql, " AND (q.last_visit_date, q.household_id) > (:alv, :aid)");
+  if (village)
+    g_string_append (sql, " AND h.village_code >= :vlo AND h.village_code < :vhi");
+}
+
+GPtrArray *
+hearth_case_visits_due (sqlite3 *db, const HearthVisitDueQuery *q, GError **error)
+{
+  g_autoptr(GString) sql = g_string_new (NULL);
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *village_end = NULL;
+  g_autofree char *routine_cut = NULL;
+  g_autofree char *priority_cut = NULL;
+  guint limit;
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  g_return_val_if_fail (db != NULL, NULL);
+  g_return_val_if_fail (q != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  limit = q->limit;
+  if (!valid_date (q->today))
+    return invalid (error, _("Today's date must be a valid YYYY-MM-DD date.")), NULL;
+  if (q->routine_days < 1 || q->routine_days > HEARTH_ROUTINE_VISIT_MAX_DAYS)
+    {
+      g_set_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID,
+                   _("The routine visit period must be from 1 to %d days."), HEARTH_ROUTINE_VISIT_MAX_DAYS);
+      return NULL;
+    }
+  if (q->priority_days < 1 || q->priority_days > q->routine_days)
+    return invalid (error, _("The priority households' visit period must be from 1 day to the routine period.")), NULL;
+  if (!check_limit (&limit, error) || !check_village_prefix (q->village_prefix, error))
+    return NULL;
+  if ((q->after_last_visit_date == NULL) != (q->after_id == NULL) ||
+      (q->after_last_visit_date != NULL && q->after_last_visit_date[0] != '\0' && !valid_date (q->after_last_visit_date)))
+    return invalid (error, _("A page cursor needs the last visit date and id of the last row.")), NULL;
+
+  routine_cut = date_add_days (q->today, -(gint) q->routine_days);
+  priority_cut = date_add_days (q->today, -(gint) q->priority_days);
+  append_due_arm (sql, TRUE, q->after_id != NULL, q->village_prefix != NULL);
+  g_string_append (sql, " UNION ALL ");
+  append_due_arm (sql, FALSE, q->after_id != NULL, q->village_prefix != NULL);
+  g_string_append (sql, " ORDER BY 7, 1 LIMIT :limit");
+
+  if (sqlite3_prepare_v2 (db, sql->str, -1, &st, NULL) != SQLITE_OK)
+    return sql_error (db, error), NULL;
+  if (q->village_prefix != NULL)
+    village_end = prefix_end (q->village_prefix);
+  bind_text (st, ":pcut", priority_cut);
+  bind_text (st, ":rcut", routine_cut);
+  bind_text (st, ":alv", q->after_last_visit_date);
+  bind_text (st, ":aid", q->after_id);
+  bind_text (st, ":vlo", q->village_prefix);
+  bind_text (st, ":vhi", village_end);
+  bind_int (st, ":limit", limit);
+
+  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_visit_due_row_free);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      HearthVisitDueRow *row = g_new0 (HearthVisitDueRow, 1);
+
+      row->id = column_dup (st, 0);
+      row->village_code = column_dup (st, 1);
+      row->head_name = column_dup (st, 2);
+      row->address = column_dup (st, 3);
+      row->monitoring_status = column_dup (st, 4);
+      row->risk_level = column_dup (st, 5);
+      row->last_visit_date = column_dup (st, 6);
+      row->priority = sqlite3_column_int (st, 7) != 0;
+      /* A date the store holds malformed (it came through sync) counts as
+       * never visited rather than failing the whole list. */
+      row->due_date = valid_date (row->last_visit_date)
+                        ? date_add_days (row->last_visit_date, (gint) (row->priority ? q->priority_days : q->routine_days))
+                        : g_strdup ("");
+      g_ptr_array_add (rows, row);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return sql_error (db, error), NULL;
+  return g_steal_pointer (&rows);
+}

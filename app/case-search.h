@@ -180,4 +180,87 @@ GPtrArray *hearth_case_tasks_list (sqlite3     *db,
                                    guint        limit,
                                    GError     **error);
 
+/* The routine visit periods of ../shared/DOMAIN.md ("The procedure", 8),
+ * in days, when the county's thresholds set none (routine_visit_days in
+ * schema/forms/README.md): every household once a quarter, priority
+ * households monthly. */
+#define HEARTH_ROUTINE_VISIT_DAYS 90
+#define HEARTH_PRIORITY_VISIT_DAYS 30
+/* The longest period a county may set: a visit at least once a year. */
+#define HEARTH_ROUTINE_VISIT_MAX_DAYS 366
+
+/**
+ * HearthVisitDueQuery:
+ * @today: today's calendar date, YYYY-MM-DD, in the worker's time zone
+ * @routine_days: every household is due this many days after its last
+ *   visit (1 to %HEARTH_ROUTINE_VISIT_MAX_DAYS)
+ * @priority_days: a priority household (one in the monitoring procedure,
+ *   any monitoring status but none and risk_eliminated, or with a risk
+ *   level other than none) is due this many days after its last visit
+ *   (1 to @routine_days)
+ * @village_prefix: (nullable): only households under these 6, 9 or 12 digits
+ * @after_last_visit_date: (nullable): the cursor: the last visit date
+ *   ("" for never visited) and id of the last row of the previous page,
+ *   both or neither
+ * @after_id: (nullable): see @after_last_visit_date
+ * @limit: page size, at most %HEARTH_CASE_SEARCH_MAX_LIMIT; 0 means
+ *   %HEARTH_CASE_SEARCH_DEFAULT_LIMIT
+ */
+typedef struct {
+  const char *today;
+  guint routine_days;
+  guint priority_days;
+  const char *village_prefix;
+  const char *after_last_visit_date;
+  const char *after_id;
+  guint limit;
+} HearthVisitDueQuery;
+
+/**
+ * HearthVisitDueRow:
+ *
+ * A household due for a routine visit, with where to go and why:
+ * @last_visit_date is "" for a household never visited; @due_date is
+ * when the visit fell due (the last visit plus the period), "" for one
+ * never visited.
+ */
+typedef struct {
+  char *id;
+  char *village_code;
+  char *head_name;
+  char *address;
+  char *monitoring_status;
+  char *risk_level;
+  char *last_visit_date;
+  char *due_date;
+  gboolean priority;
+} HearthVisitDueRow;
+
+void hearth_visit_due_row_free (HearthVisitDueRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthVisitDueRow, hearth_visit_due_row_free)
+
+/**
+ * hearth_case_visits_due:
+ * @db: an open store
+ * @q: the query
+ * @error: return location for a #GError
+ *
+ * Lists the households that are not tombstones, have no open task (those
+ * are on the task list already) and are due for a routine visit
+ * (../shared/DOMAIN.md, "The procedure", 8): never visited, or last
+ * visited @q->routine_days or more days before @q->today
+ * (@q->priority_days for a priority household). The longest unvisited
+ * come first: never visited, then by last visit date, then id. Read by
+ * key on routine_visit_queue (migration 0009: the households with no open
+ * task, kept by triggers): a page costs the same however deep it is and
+ * however many households the store holds, with or without tasks.
+ *
+ * Returns: (transfer full) (element-type HearthVisitDueRow): the rows, or
+ *   %NULL with HEARTH_CASE_SEARCH_ERROR_INVALID (a field of @q out of
+ *   bounds; the message says which) or _SQLITE. Not thread-safe for one @db.
+ */
+GPtrArray *hearth_case_visits_due (sqlite3                   *db,
+                                   const HearthVisitDueQuery *q,
+                                   GError                   **error);
+
 G_END_DECLS

@@ -285,3 +285,23 @@ hearth_sync_read_pull_page (JsonNode *reply, gint64 cursor, HearthSyncPullPage *
   hearth_sync_pull_page_clear (out);
   return FALSE;
 }
+
+HearthEnrolRefusal
+hearth_sync_enrol_refusal (const char *code)
+{
+  static const struct {
+    const char *code;
+    HearthEnrolRefusal refusal;
+  } codes[] = {
+    { "code-unknown", HEARTH_ENROL_REFUSAL_CODE_UNKNOWN },
+    { "code-expired", HEARTH_ENROL_REFUSAL_CODE_EXPIRED },
+    { "code-used", HEARTH_ENROL_REFUSAL_CODE_USED },
+    { "device-exists", HEARTH_ENROL_REFUSAL_DEVICE_EXISTS },
+    { "revoked", HEARTH_ENROL_REFUSAL_REVOKED },
+  };
+
+  for (guint i = 0; code != NULL && i < G_N_ELEMENTS (codes); i++)
+    if (strcmp (code, codes[i].code) == 0)
+      return codes[i].refusal;
+  return HEARTH_ENROL_REFUSAL_OTHER;
+}

@@ -130,6 +130,39 @@ gboolean hearth_sync_read_pull_page (JsonNode           *reply,
 /** hearth_sync_pull_page_clear: frees what @page holds. */
 void hearth_sync_pull_page_clear (HearthSyncPullPage *page);
 
+/**
+ * HearthEnrolRefusal:
+ * @HEARTH_ENROL_REFUSAL_OTHER: any other code, or none
+ * @HEARTH_ENROL_REFUSAL_CODE_UNKNOWN: `code-unknown`: the center never
+ *   issued the code (or it is mistyped)
+ * @HEARTH_ENROL_REFUSAL_CODE_EXPIRED: `code-expired`: issued, not used in time
+ * @HEARTH_ENROL_REFUSAL_CODE_USED: `code-used`: another enrolment used it
+ * @HEARTH_ENROL_REFUSAL_DEVICE_EXISTS: `device-exists`: this tablet's id or
+ *   key is enrolled already
+ * @HEARTH_ENROL_REFUSAL_REVOKED: `revoked`: the county revoked this tablet
+ *
+ * Why the center refused an enrolment (PROTOCOL.md sections 3 and 5), for
+ * the tablet to say in the user's language rather than the center's
+ * English.
+ */
+typedef enum {
+  HEARTH_ENROL_REFUSAL_OTHER,
+  HEARTH_ENROL_REFUSAL_CODE_UNKNOWN,
+  HEARTH_ENROL_REFUSAL_CODE_EXPIRED,
+  HEARTH_ENROL_REFUSAL_CODE_USED,
+  HEARTH_ENROL_REFUSAL_DEVICE_EXISTS,
+  HEARTH_ENROL_REFUSAL_REVOKED,
+} HearthEnrolRefusal;
+
+/**
+ * hearth_sync_enrol_refusal:
+ * @code: (nullable): the center's error code of a refused enrolment
+ *   (hearth_sync_enrol_full())
+ *
+ * Returns: which refusal of PROTOCOL.md section 5 @code is.
+ */
+HearthEnrolRefusal hearth_sync_enrol_refusal (const char *code);
+
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthSyncPushReply, hearth_sync_push_reply_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthSyncPullPage, hearth_sync_pull_page_clear)
 

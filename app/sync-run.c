@@ -45,6 +45,14 @@ gboolean
 hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *code, const char *device_name,
                    const HearthSyncRunOptions *options, HearthSyncEnrolment **enrolment_out, GError **error)
 {
+  return hearth_sync_enrol_full (store, center_url, code, device_name, options, enrolment_out, NULL, error);
+}
+
+gboolean
+hearth_sync_enrol_full (HearthSyncStore *store, const char *center_url, const char *code, const char *device_name,
+                        const HearthSyncRunOptions *options, HearthSyncEnrolment **enrolment_out, char **refusal_code,
+                        GError **error)
+{
   g_autoptr(HearthSyncClient) client = NULL;
   g_autoptr(HearthSecret) secret = NULL;
   g_autoptr(HearthSyncEnrolment) enrolment = NULL;
@@ -57,6 +65,8 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
   guint8 public_key[HEARTH_SIGN_PUBLIC_KEY_BYTES];
   const char *device_id;
 
+  if (refusal_code != NULL)
+    *refusal_code = NULL;
   existing = hearth_sync_store_get_enrolment (store, &not_enrolled);
   if (existing != NULL)
     {
@@ -93,7 +103,11 @@ hearth_sync_enrol (HearthSyncStore *store, const char *center_url, const char *c
 
   reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
   if (reply == NULL)
-    return FALSE;
+    {
+      if (refusal_code != NULL)
+        *refusal_code = g_strdup (hearth_sync_client_get_error_code (client));
+      return FALSE;
+    }
   enrolment = hearth_sync_read_enrolment (reply, center_url, device_id, error);
   if (enrolment == NULL)
     return FALSE;

@@ -123,6 +123,24 @@ gboolean hearth_sync_enrol (HearthSyncStore            *store,
                             GError                    **error);
 
 /**
+ * hearth_sync_enrol_full:
+ * @refusal_code: (out) (optional) (transfer full): when the center refused
+ *   (HEARTH_SYNC_ERROR_REFUSED), its error code ("code-used", …; read it
+ *   with hearth_sync_enrol_refusal()), else %NULL
+ *
+ * hearth_sync_enrol(), also giving the center's code of a refusal, so that
+ * a screen can say why in the user's language.
+ */
+gboolean hearth_sync_enrol_full (HearthSyncStore            *store,
+                                 const char                 *center_url,
+                                 const char                 *code,
+                                 const char                 *device_name,
+                                 const HearthSyncRunOptions *options,
+                                 HearthSyncEnrolment       **enrolment,
+                                 char                      **refusal_code,
+                                 GError                    **error);
+
+/**
  * hearth_sync_run:
  * @result: (out caller-allocates): what happened (also on failure)
  *

@@ -724,6 +724,252 @@ test_address (Fixture *f, gconstpointer data)
   }
 }
 
+/* The brute-force answer of hearth_case_visits_due(): is @h due? */
+static gboolean
+expect_due (const Household *h, const char *last, gboolean open_task, const char *routine_cut,
+            const char *priority_cut)
+{
+  gboolean priority = (strcmp (h->status, "none") != 0 && strcmp (h->status, "risk_eliminated") != 0) ||
+                      strcmp (h->risk, "none") != 0;
+
+  return !h->deleted && !open_task && strcmp (last, priority ? priority_cut : routine_cut) <= 0;
+}
+
+/* How many households hearth_case_visits_due() lists, page by page; and
+ * whether @id is one of them. */
+static guint
+count_due (sqlite3 *db, const HearthVisitDueQuery *query, const char *id, gboolean *found)
+{
+  HearthVisitDueQuery q = *query;
+  g_autofree char *alv = NULL, *aid = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n = 0;
+
+  *found = FALSE;
+  q.limit = HEARTH_CASE_SEARCH_MAX_LIMIT;
+  for (;;)
+    {
+      g_autoptr(GPtrArray) rows = NULL;
+
+      q.after_last_visit_date = alv;
+      q.after_id = aid;
+      rows = hearth_case_visits_due (db, &q, &error);
+      g_assert_no_error (error);
+      n += rows->len;
+      for (guint i = 0; i < rows->len; i++)
+        *found = *found || g_str_equal (((HearthVisitDueRow *) rows->pdata[i])->id, id);
+      if (rows->len < q.limit)
+        return n;
+      g_free (alv);
+      g_free (aid);
+      alv = g_strdup (((HearthVisitDueRow *) rows->pdata[rows->len - 1])->last_visit_date);
+      aid = g_strdup (((HearthVisitDueRow *) rows->pdata[rows->len - 1])->id);
+    }
+}
+
+/* Households due for a routine visit: never visited or visited a period
+ * ago (a month for priority ones, a quarter for the others), none with an
+ * open task or tombstoned, longest unvisited first, every one once across
+ * pages read by key; and the plan reads the index in order with no sort. */
+static void
+test_visits_due (Fixture *f, gconstpointer data)
+{
+  /* today 2026-05-10: the routine cut (90 days) is 2026-02-09, the
+   * priority one (30 days) 2026-04-10. */
+  const char *const lasts[] = { "", "2026-01-05", "2026-02-09", "2026-02-10", "2026-03-20", "2026-04-10",
+                                "2026-04-11", "2026-05-09", "2025-11-30" };
+  char *last_of[N_HOUSEHOLDS];
+  gboolean open_task[N_HOUSEHOLDS] = { FALSE };
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_visit_due_row_free);
+  g_autofree char *alv = NULL, *aid = NULL;
+  g_autoptr(GError) error = NULL;
+  guint expected = 0, never = 0;
+  HearthVisitDueQuery q = { .today = "2026-05-10", .routine_days = 90, .priority_days = 30, .limit = 7 };
+
+  test_exec (f->db, "BEGIN");
+  for (guint i = 0; i < N_HOUSEHOLDS; i++)
+    {
+      last_of[i] = (char *) lasts[(i * 7 + i / 5) % G_N_ELEMENTS (lasts)];
+      exec_bind (f->db, "UPDATE households SET last_visit_date = ? WHERE id = ?",
+                 (const char *const[]) { last_of[i], f->hh[i].id, NULL });
+      if (i % 11 == 4)
+        {
+          g_autofree char *tid = g_strdup_printf ("30000000-0000-4000-8000-%012u", i);
+
+          /* Every third of them done: a done task does not hide the household. */
+          open_task[i] = i % 3 != 0;
+          exec_bind (f->db,
+                     "INSERT INTO tasks (id, household_id, kind, due_date, status, created_at, updated_at)"
+                     " VALUES (?, ?, 'follow_up', '2026-05-20', ?, '2026-05-01', '2026-05-01')",
+                     (const char *const[]) { tid, f->hh[i].id, open_task[i] ? "open" : "done", NULL });
+        }
+    }
+  test_exec (f->db, "UPDATE households SET deleted = 1 WHERE id = '00000000-0000-4000-8000-000000000009'");
+  f->hh[9].deleted = TRUE;
+  test_exec (f->db, "COMMIT");
+  for (guint i = 0; i < N_HOUSEHOLDS; i++)
+    if (expect_due (&f->hh[i], last_of[i], open_task[i], "2026-02-09", "2026-04-10"))
+      {
+        expected++;
+        never += last_of[i][0] == '\0';
+      }
+  g_assert_cmpuint (expected, >, 20);
+  g_assert_cmpuint (never, >, 0);
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) rows = NULL;
+
+      q.after_last_visit_date = alv;
+      q.after_id = aid;
+      rows = hearth_case_visits_due (f->db, &q, &error);
+      g_assert_no_error (error);
+      for (guint i = 0; i < rows->len; i++)
+        {
+          HearthVisitDueRow *row = rows->pdata[i];
+          Household *h = find (f, row->id);
+          guint index = (guint) (h - f->hh);
+
+          g_assert_true (expect_due (h, last_of[index], open_task[index], "2026-02-09", "2026-04-10"));
+          g_assert_cmpstr (row->last_visit_date, ==, last_of[index]);
+          g_assert_cmpstr (row->head_name, ==, h->names[0]);
+          g_assert_cmpstr (row->village_code, ==, h->village);
+          g_assert_cmpstr (row->monitoring_status, ==, h->status);
+          g_assert_cmpstr (row->risk_level, ==, h->risk);
+          g_assert_cmpint (row->priority, ==, strcmp (h->status, "none") != 0 &&
+                                              strcmp (h->status, "risk_eliminated") != 0 ? TRUE
+                                              : strcmp (h->risk, "none") != 0);
+          /* When it fell due: the last visit plus its period. */
+          if (g_str_equal (row->last_visit_date, "2026-01-05"))
+            g_assert_cmpstr (row->due_date, ==, row->priority ? "2026-02-04" : "2026-04-05");
+          else if (g_str_equal (row->last_visit_date, "2025-11-30"))
+            g_assert_cmpstr (row->due_date, ==, row->priority ? "2025-12-30" : "2026-02-28");
+          else if (g_str_equal (row->last_visit_date, ""))
+            g_assert_cmpstr (row->due_date, ==, "");
+          if (seen->len > 0)
+            {
+              HearthVisitDueRow *prev = seen->pdata[seen->len - 1];
+              int c = strcmp (prev->last_visit_date, row->last_visit_date);
+
+              g_assert_true (c < 0 || (c == 0 && strcmp (prev->id, row->id) < 0));
+            }
+        }
+      g_free (alv);
+      g_free (aid);
+      alv = rows->len > 0 ? g_strdup (((HearthVisitDueRow *) rows->pdata[rows->len - 1])->last_visit_date) : NULL;
+      aid = rows->len > 0 ? g_strdup (((HearthVisitDueRow *) rows->pdata[rows->len - 1])->id) : NULL;
+      for (guint i = 0; i < rows->len; i++)
+        g_ptr_array_add (seen, g_steal_pointer (&rows->pdata[i]));
+      if (rows->len < q.limit)
+        break;
+    }
+  g_assert_cmpuint (seen->len, ==, expected);
+  g_assert_cmpstr (((HearthVisitDueRow *) seen->pdata[0])->last_visit_date, ==, "");
+
+  /* One township only. */
+  {
+    HearthVisitDueQuery township = q;
+    g_autoptr(GPtrArray) rows = NULL;
+    guint in_township = 0;
+
+    township.village_prefix = "150422101";
+    township.after_last_visit_date = township.after_id = NULL;
+    township.limit = HEARTH_CASE_SEARCH_MAX_LIMIT;
+    rows = hearth_case_visits_due (f->db, &township, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < seen->len; i++)
+      in_township += g_str_has_prefix (((HearthVisitDueRow *) seen->pdata[i])->village_code, "150422101");
+    g_assert_cmpuint (rows->len, ==, in_township);
+    g_assert_cmpuint (rows->len, >, 0);
+    for (guint i = 0; i < rows->len; i++)
+      g_assert_true (g_str_has_prefix (((HearthVisitDueRow *) rows->pdata[i])->village_code, "150422101"));
+  }
+
+  /* The query reads routine_visit_queue in order: a merge of two index
+   * searches, no temporary sort, no scan. */
+  {
+    g_autoptr(GString) plan = g_string_new (NULL);
+    sqlite3_stmt *st = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (f->db,
+                     "EXPLAIN QUERY PLAN SELECT q.household_id, q.last_visit_date FROM routine_visit_queue AS q"
+                     " INDEXED BY routine_visit_queue_order CROSS JOIN households AS h ON h.id = q.household_id"
+                     " WHERE q.priority = 1 AND q.last_visit_date <= '2026-04-10'"
+                     " AND (q.last_visit_date, q.household_id) > ('', '')"
+                     " UNION ALL SELECT q.household_id, q.last_visit_date FROM routine_visit_queue AS q"
+                     " INDEXED BY routine_visit_queue_order CROSS JOIN households AS h ON h.id = q.household_id"
+                     " WHERE q.priority = 0 AND q.last_visit_date <= '2026-02-09' ORDER BY 2, 1 LIMIT 20",
+                     -1, &st, NULL), ==, SQLITE_OK);
+    while (sqlite3_step (st) == SQLITE_ROW)
+      g_string_append_printf (plan, "%s\n", sqlite3_column_text (st, 3));
+    sqlite3_finalize (st);
+    g_test_message ("%s", plan->str);
+    g_assert_nonnull (strstr (plan->str, "MERGE"));
+    g_assert_null (strstr (plan->str, "TEMP B-TREE"));
+    g_assert_null (strstr (plan->str, "SCAN"));
+  }
+
+  /* The queue follows the tasks: a household's open task takes it off,
+   * closing the task puts it back; a tombstone is off for good; a visit
+   * today makes a household due no more. */
+  {
+    const char *id = ((HearthVisitDueRow *) seen->pdata[0])->id;
+    const char *other = ((HearthVisitDueRow *) seen->pdata[seen->len - 1])->id;
+    HearthVisitDueQuery all = q;
+    gboolean found;
+
+    all.after_last_visit_date = all.after_id = NULL;
+    g_assert_cmpuint (count_due (f->db, &all, id, &found), ==, expected);
+    g_assert_true (found);
+    exec_bind (f->db,
+               "INSERT INTO tasks (id, household_id, kind, due_date, status, created_at, updated_at)"
+               " VALUES ('40000000-0000-4000-8000-000000000001', ?, 'follow_up', '2026-06-01', 'open',"
+               " '2026-05-01', '2026-05-01')",
+               (const char *const[]) { id, NULL });
+    g_assert_cmpuint (count_due (f->db, &all, id, &found), ==, expected - 1);
+    g_assert_false (found);
+    test_exec (f->db, "UPDATE tasks SET status = 'done' WHERE id = '40000000-0000-4000-8000-000000000001'");
+    g_assert_cmpuint (count_due (f->db, &all, id, &found), ==, expected);
+    g_assert_true (found);
+    exec_bind (f->db, "UPDATE households SET deleted = 1 WHERE id = ?", (const char *const[]) { id, NULL });
+    g_assert_cmpuint (count_due (f->db, &all, id, &found), ==, expected - 1);
+    g_assert_false (found);
+    exec_bind (f->db, "UPDATE households SET last_visit_date = '2026-05-10' WHERE id = ?",
+               (const char *const[]) { other, NULL });
+    g_assert_cmpuint (count_due (f->db, &all, other, &found), ==, expected - 2);
+    g_assert_false (found);
+  }
+
+  /* Bad queries, each refused with a reason. */
+  {
+    HearthVisitDueQuery bad = { .today = "2026-05-10", .routine_days = 90, .priority_days = 30 };
+
+    bad.routine_days = 0;
+    g_assert_null (hearth_case_visits_due (f->db, &bad, &error));
+    g_assert_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID);
+    g_clear_error (&error);
+    bad.routine_days = 30;
+    bad.priority_days = 31;
+    g_assert_null (hearth_case_visits_due (f->db, &bad, &error));
+    g_assert_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID);
+    g_clear_error (&error);
+    bad.priority_days = 30;
+    bad.today = "2026-13-01";
+    g_assert_null (hearth_case_visits_due (f->db, &bad, &error));
+    g_assert_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID);
+    g_clear_error (&error);
+    bad.today = "2026-05-10";
+    bad.after_id = "x";
+    g_assert_null (hearth_case_visits_due (f->db, &bad, &error));
+    g_assert_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID);
+    g_clear_error (&error);
+    bad.after_id = NULL;
+    bad.village_prefix = "1504";
+    g_assert_null (hearth_case_visits_due (f->db, &bad, &error));
+    g_assert_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -740,6 +986,7 @@ main (int argc, char **argv)
   ADD ("equal-names", test_equal_names);
   ADD ("rare-filters", test_rare_filters);
   ADD ("address", test_address);
+  ADD ("visits-due", test_visits_due);
 #undef ADD
   g_test_add ("/case/search/migrated", Fixture, NULL, fixture_setup_migrated, test_migrated, fixture_teardown);
   return g_test_run ();

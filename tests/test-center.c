@@ -1411,6 +1411,96 @@ test_push_roles (void)
   center_stop (c);
 }
 
+/* A clerk over a whole township (scope 9 digits; issue 6): approves and
+ * returns the village reviews of households in two villages of it, and is
+ * refused (code "scope") for a household of another township. */
+static void
+test_push_township_clerk (void)
+{
+  g_autoptr(Center) c = center_new ("center-township-clerk");
+  g_autoptr(Device) k = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GPtrArray) decisions = changes_new ();
+  const char *workers[] = { "w.a", "w.c", "w.b" };
+  const char *villages[] = { VILLAGE_A, VILLAGE_A2, VILLAGE_B };
+  char *hh[3], *pvr[3];
+  g_autofree char *body = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_add_user (c, "w.c", "worker", VILLAGE_A2);
+  center_add_user (c, "k.town", "clerk", "361102001");
+  center_start (c);
+  k = enrol (c, "k.town");
+
+  /* Each worker's visit found a risk: the household waits for the village review. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(Device) w = enrol (c, workers[i]);
+      g_autoptr(GPtrArray) made = changes_new ();
+      g_autofree char *made_body = NULL;
+      g_autofree char *review = g_uuid_string_random ();
+      g_autofree char *fields = NULL;
+      g_auto(Reply) r = { 0 };
+
+      hh[i] = g_uuid_string_random ();
+      pvr[i] = hlc_at (now - 5000, 0, w->id);
+      fields = g_strdup_printf ("\"household_id\": \"%s\", \"actor\": \"%s\", \"role\": \"worker\", "
+                                "\"at\": \"2026-11-30T08:00:00Z\", \"from_state\": \"none\", \"to_state\": "
+                                "\"pending_village_review\"", hh[i], workers[i]);
+      g_ptr_array_add (made, now_edit (w, hh[i], villages[i], "head_name", "Wang"));
+      g_ptr_array_add (made, edit (w, "households", hh[i], hh[i], villages[i], "monitoring_status",
+                                   "pending_village_review", pvr[i], NULL));
+      g_ptr_array_add (made, record (w, "reviews", review, hh[i], villages[i], fields));
+      made_body = batch_of (w, made);
+      push (c, w, made_body, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    }
+
+  /* The township's clerk: 1-2 approves village A's, 3-4 returns village
+   * A2's with a comment, 5-6 approves village B's (another township). */
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *to = i == 1 ? "returned" : "pending_county_approval";
+      g_autofree char *review = g_uuid_string_random ();
+      g_autofree char *hlc = hlc_at (now - 1000, i, k->id);
+      g_autofree char *fields = g_strdup_printf ("\"household_id\": \"%s\", \"actor\": \"k.town\", \"role\": "
+                                                 "\"clerk\", \"at\": \"2026-11-30T09:00:00Z\", \"from_state\": "
+                                                 "\"pending_village_review\", \"to_state\": \"%s\"%s",
+                                                 hh[i], to, i == 1 ? ", \"comment\": \"请补充收入证明\"" : "");
+
+      g_ptr_array_add (decisions, record (k, "reviews", review, hh[i], villages[i], fields));
+      g_ptr_array_add (decisions, edit (k, "households", hh[i], hh[i], villages[i], "monitoring_status", to, hlc,
+                                        pvr[i]));
+    }
+  body = batch_of (k, decisions);
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, k, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 6);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 2);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (5)), ==, "scope");
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (6)), ==, "scope");
+  }
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *expected[] = { "pending_county_approval", "returned", "pending_village_review" };
+      g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE record_id = '%s' AND "
+                                              "field = 'monitoring_status'", hh[i]);
+      g_autofree char *state = center_db_text (c, sql);
+
+      g_assert_cmpstr (state, ==, expected[i]);
+      g_free (hh[i]);
+      g_free (pvr[i]);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews'"), ==, 3 + 2);
+  center_stop (c);
+}
+
 /* Scope by what the center holds (issue 5, H2 and M4): a member, task or
  * measure is checked against the household it belongs to at the center,
  * not the one its change claims; a household cannot be moved, nor a record
@@ -2611,6 +2701,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
+  g_test_add_func ("/center/push/township-clerk", test_push_township_clerk);
   g_test_add_func ("/center/internal-error", test_internal_error);
   g_test_add_func ("/center/pull", test_pull);
   g_test_add_func ("/center/pull/compacted", test_pull_compacted);

@@ -10,8 +10,15 @@
  *     recorded with the published form's version and measured against the
  *     published line (the household falls below it). A form
  *     given as a file still uses that file.
+ *   /published/visit-periods: the routine visit periods the today screen
+ *     uses are the newest published thresholds' (routine_visit_days), the
+ *     defaults without them or without thresholds, and a document with
+ *     periods out of bounds is refused with the reason.
  */
 #include "test-center-util.h"
+#include "case-published.h"
+#include "case-search.h"
+#include "case-store.h"
 
 #include <string.h>
 
@@ -137,11 +144,100 @@ test_visit (void)
   center_stop (c);
 }
 
+/* Publishes (as sync would store it) thresholds version @version whose
+ * routine_visit_days element is @periods ("" for none). */
+static void
+publish_thresholds (HearthStore *store, guint version, const char *periods)
+{
+  g_autofree char *path = test_source_path ("schema", "forms", "media", "thresholds.xml", NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr(GString) doc = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *v = g_strdup_printf ("%u", version);
+  g_autofree char *at = g_strdup_printf ("2026-06-%02uT10:00:00Z", version);
+  const char *start, *end;
+  sqlite3_stmt *st = NULL;
+  sqlite3 *db = hearth_store_get_db (store);
+
+  g_assert_true (g_file_get_contents (path, &xml, NULL, NULL));
+  doc = g_string_new (xml);
+  start = strstr (doc->str, "  <routine_visit_days>");
+  end = strstr (doc->str, "</routine_visit_days>\n");
+  g_assert_nonnull (start);
+  g_assert_nonnull (end);
+  g_string_erase (doc, start - doc->str, end + strlen ("</routine_visit_days>\n") - start);
+  g_string_insert (doc, start - doc->str, periods);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO published_forms (id, kind, version, xml, published_at, "
+                                           "received_at) VALUES (?, 'thresholds', ?, ?, ?, ?)", -1, &st, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, v, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, doc->str, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, at, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, at, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+  sqlite3_finalize (st);
+}
+
+static void
+expect_periods (HearthStore *store, guint routine, guint priority)
+{
+  g_autoptr(GError) error = NULL;
+  guint r = 0, p = 0;
+
+  g_assert_true (hearth_published_visit_periods (store, &r, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (r, ==, routine);
+  g_assert_cmpuint (p, ==, priority);
+}
+
+static void
+expect_refused (HearthStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  guint r = 0, p = 0;
+
+  g_assert_false (hearth_published_visit_periods (store, &r, &p, &error));
+  g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "routine visit"));
+}
+
+static void
+test_visit_periods (void)
+{
+  g_autofree char *dir = test_create_store ("published-periods", NULL);
+  g_autoptr(HearthStore) store = test_open_store (dir);
+
+  /* Nothing published: DOMAIN.md's quarter and month. */
+  expect_periods (store, HEARTH_ROUTINE_VISIT_DAYS, HEARTH_PRIORITY_VISIT_DAYS);
+  /* Thresholds without the periods: the same. */
+  publish_thresholds (store, 1, "");
+  expect_periods (store, 90, 30);
+  /* The county's. */
+  publish_thresholds (store, 2, "  <routine_visit_days><all> 60 </all><priority>14</priority></routine_visit_days>\n");
+  expect_periods (store, 60, 14);
+  /* One of them: the other's default (the priority one no longer). */
+  publish_thresholds (store, 3, "  <routine_visit_days><all>20</all></routine_visit_days>\n");
+  expect_periods (store, 20, 20);
+  /* Out of bounds, or not a number: refused, naming the version. */
+  publish_thresholds (store, 4, "  <routine_visit_days><all>0</all></routine_visit_days>\n");
+  expect_refused (store);
+  publish_thresholds (store, 5, "  <routine_visit_days><all>30</all><priority>31</priority></routine_visit_days>\n");
+  expect_refused (store);
+  publish_thresholds (store, 6, "  <routine_visit_days><all>quarterly</all></routine_visit_days>\n");
+  expect_refused (store);
+  publish_thresholds (store, 7, "  <routine_visit_days><all>367</all></routine_visit_days>\n");
+  expect_refused (store);
+  publish_thresholds (store, 8, "  <routine_visit_days><all>366</all><priority>7</priority></routine_visit_days>\n");
+  expect_periods (store, 366, 7);
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
   g_test_add_func ("/published/visit", test_visit);
+  g_test_add_func ("/published/visit-periods", test_visit_periods);
   return g_test_run ();
 }

@@ -646,6 +646,10 @@ test_backfill (void)
                     "DROP TABLE field_edits; DROP TABLE sync_outbox; DROP TABLE sync_state; DROP TABLE sync_refused; "
                     "DROP TABLE sync_apply_errors; DROP TABLE audit_foreign; DROP TABLE sync_lease; "
                     "DROP TABLE published_forms; DROP TABLE drafts; "
+                    "DROP TRIGGER routine_visit_households_insert; DROP TRIGGER routine_visit_households_update; "
+                    "DROP TRIGGER routine_visit_households_delete; DROP TRIGGER routine_visit_tasks_insert; "
+                    "DROP TRIGGER routine_visit_tasks_update; DROP TRIGGER routine_visit_tasks_delete; "
+                    "DROP TABLE routine_visit_queue; "
                     "PRAGMA user_version = 5");
   {
     g_autofree char *now_schema = dump (a->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");

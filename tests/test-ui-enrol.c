@@ -3,8 +3,10 @@
  * test-ui-enrol.c: enrolling a new tablet with a real hearth-center on
  * 127.0.0.1, through the enrolment screen that follows making the store,
  * in the language of $HEARTH_TEST_LANGUAGE. A center that cannot be
- * reached and a code the center refuses are said in plain words and leave
- * the tablet unenrolled; the right code, pasted from the clipboard,
+ * reached and a code the center refuses (never issued, expired, used by
+ * another tablet) are said in plain words of the user's language, each
+ * with its own reason and none with the center's English, and leave the
+ * tablet unenrolled; the right code, pasted from the clipboard,
  * enrols it: the store then names the user, role and scope the county
  * gave, holds the county recovery envelope (sealed with the passphrase the
  * session kept until then, and no longer keeps), and the menu no longer
@@ -13,6 +15,7 @@
 #include "ui-test-util.h"
 #include "test-center-util.h"
 #include "hearth-enrol-page.h"
+#include "sync-reply.h"
 #include "sync-run.h"
 
 #include <glib/gi18n.h>
@@ -57,6 +60,32 @@ enrol (HearthWindow *window)
   return g_strdup (gtk_label_get_text (GTK_LABEL (error_label)));
 }
 
+/* The center refuses @code: the page says why in the user's words, as
+ * hearth_enrol_page_describe_error() does for @center_code, and leaves the
+ * tablet unenrolled. */
+static char *
+refused_for (HearthWindow *window, HearthSession *session, const char *code, const char *center_code)
+{
+  GtkWidget *page = ui_test_find (GTK_WIDGET (window), "enrol_page");
+  g_autoptr(GError) refusal = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED, "\001");
+  g_autofree char *expected = hearth_enrol_page_describe_error (refusal, center_code);
+  char *shown;
+
+  ui_test_type (ui_test_find (page, "code_entry"), code);
+  shown = enrol (window);
+  g_test_message ("%s: %s", center_code, shown);
+  g_assert_nonnull (shown);
+  g_assert_cmpstr (shown, ==, expected);
+  /* Its own words, not the catch-all around the center's message. */
+  g_assert_null (strchr (expected, '\001'));
+  /* In Chinese, no English of the center's leaks through. */
+  if (g_str_equal (ui_test_language (), "zh_CN"))
+    for (const char *c = shown; *c != '\0'; c++)
+      g_assert_false (g_ascii_isalpha (*c));
+  g_assert_false (hearth_session_is_enrolled (session));
+  return shown;
+}
+
 static void
 test_enrol (void)
 {
@@ -64,6 +93,8 @@ test_enrol (void)
   g_autofree char *dir = test_make_dir ("ui-enrol");
   g_autofree char *data = g_build_filename (dir, "data", NULL);
   g_autofree char *code = NULL, *nowhere = NULL, *unreachable = NULL, *refused = NULL;
+  g_autofree char *stale = NULL, *used_code = NULL;
+  g_auto(TestTablet) other = { 0 };
   g_autoptr(GError) expected_error = NULL;
   g_autofree char *expected = NULL;
   HearthApplication *app;
@@ -73,8 +104,26 @@ test_enrol (void)
   const HearthIdentity *identity;
 
   center_add_user (center, "lijuan", "worker", "150422101201,150422101202");
+  /* A code left to expire (its expiry set in the past, as the clock
+   * would), then the good one and one another tablet uses first. */
+  stale = center_enrol_code (center, "lijuan");
+  center_db_exec (center, "UPDATE enrol_codes SET expires_at = 1 WHERE used_at IS NULL");
   code = center_enrol_code (center, "lijuan");
+  used_code = center_enrol_code (center, "lijuan");
   center_start (center);
+  {
+    g_autofree char *other_base = test_make_dir ("ui-enrol-other");
+    g_auto(TestRun) r = { 0 };
+
+    other.dir = g_build_filename (other_base, "store", NULL);
+    other.pass = g_build_filename (other_base, "pass", NULL);
+    g_assert_true (g_file_set_contents (other.pass, "correct horse battery\n", -1, NULL));
+    test_tablet_cli (&r, &other, "init", "--kdf", "test", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    test_run_clear (&r);
+    test_tablet_cli (&r, &other, "enrol", "--center", center->base, "--code", used_code, "--name", "平板 8", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+  }
 
   app = ui_test_app_new (data);
   window = ui_test_window (app);
@@ -93,29 +142,23 @@ test_enrol (void)
   ui_test_type (ui_test_find (page, "code_entry"), code);
   unreachable = enrol (window);
   expected_error = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE, "");
-  expected = hearth_enrol_page_describe_error (expected_error);
+  expected = hearth_enrol_page_describe_error (expected_error, NULL);
   g_assert_cmpstr (unreachable, ==, expected);
   g_assert_false (hearth_session_is_enrolled (session));
 
-  /* The center refuses a code it never issued, in its words. */
+  /* The center refuses a code it never issued, one that expired and one
+   * another tablet used: each reason said in the user's words. */
   ui_test_type (ui_test_find (page, "center_entry"), center->base);
-  ui_test_type (ui_test_find (page, "code_entry"), "AAAA-BBBB-CCCC-DDDD");
-  refused = enrol (window);
-  g_test_message ("%s", refused);
-  g_clear_pointer (&expected, g_free);
-  g_clear_error (&expected_error);
-  /* The same sentence around the center's own reason. */
-  expected_error = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED, "\001");
-  expected = hearth_enrol_page_describe_error (expected_error);
   {
-    const char *mark = strchr (expected, '\001');
-    g_autofree char *before = g_strndup (expected, mark - expected);
+    g_autofree char *unknown = refused_for (window, session, "AAAA-BBBB-CCCC-DDDD", "code-unknown");
+    g_autofree char *expired = refused_for (window, session, stale, "code-expired");
+    g_autofree char *used = refused_for (window, session, used_code, "code-used");
 
-    g_assert_true (g_str_has_prefix (refused, before));
-    g_assert_true (g_str_has_suffix (refused, mark + 1));
-    g_assert_cmpuint (strlen (refused), >, strlen (expected));
+    g_assert_cmpstr (unknown, !=, expired);
+    g_assert_cmpstr (expired, !=, used);
+    g_assert_cmpstr (used, !=, unknown);
+    refused = g_steal_pointer (&used);
   }
-  g_assert_false (hearth_session_is_enrolled (session));
   ui_test_screenshot (root, "09-enrol-refused");
 
   /* The right code, pasted. */
@@ -143,7 +186,7 @@ test_enrol (void)
   /* Enrolment is no longer offered. */
   gtk_widget_activate_action (root, "window.enrol", NULL);
   g_assert_cmpstr (hearth_window_get_screen (window), ==, "main");
-  g_assert_cmpint (center_db_int (center, "SELECT count(*) FROM devices"), ==, 1);
+  g_assert_cmpint (center_db_int (center, "SELECT count(*) FROM devices"), ==, 2);
   ui_test_screenshot (root, "09-enrolled");
 
   ui_test_app_free (app);

@@ -2,10 +2,14 @@
 /*
  * test-ui-worker.c: the worker's screens of the tablet app on a store of
  * the shared demo generator (300 households, 600 visits with their
- * follow-up tasks, risk levels and reviews), driven under Xvfb in the
+ * follow-up tasks, risk levels and reviews; the tasks of 120 households
+ * cancelled), driven under Xvfb in the
  * language of $HEARTH_TEST_LANGUAGE:
  * - Today lists the open tasks as the task list reads them, overdue first,
- *   and a task opens its household;
+ *   and a task opens its household; then the households with no open task
+ *   whose routine visit is due, as hearth_case_visits_due() reads them,
+ *   a page at a time, each opening its household, one visited today
+ *   leaving the list;
  * - the household list reads a page by key and the next as it scrolls
  *   (every household once, in order), search as you type by name and by
  *   the end of an ID number shows what the library's search finds, a
@@ -52,6 +56,12 @@ make_store (void)
   g_assert_no_error (error);
   g_assert_true (hearth_identity_write (store, "李娟", HEARTH_ROLE_WORKER, NULL, &error));
   g_assert_no_error (error);
+  /* Every visit of the demo opens the next follow-up: the county cancelled
+   * those of 120 households (as its change would arrive by sync), which
+   * leaves them to their routine visits. */
+  test_exec (hearth_store_get_db (store),
+             "UPDATE tasks SET status = 'cancelled' WHERE status = 'open' AND household_id IN "
+             "(SELECT id FROM households ORDER BY id LIMIT 120)");
 }
 
 static gboolean
@@ -171,6 +181,124 @@ test_today (void)
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE),
                                                                 "name_label"))), ==, first->head_name);
   ui_test_screenshot (root, "11-household-from-today");
+  ui_test_app_free (app);
+}
+
+/* Households to visit: the ones with no open task whose routine visit is
+ * due (a quarter, a month for priority ones: the bundled defaults, the
+ * demo store has no published thresholds), longest unvisited first. */
+static void
+test_today_visits (void)
+{
+  HearthApplication *app = start ();
+  HearthWorkerView *view = worker_view (app);
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+  HearthTodayPage *today = hearth_worker_view_get_today_page (view);
+  GtkWidget *group = ui_test_find (root, "visit_group");
+  HearthVisitDueQuery q = { .today = TODAY, .routine_days = HEARTH_ROUTINE_VISIT_DAYS,
+                            .priority_days = HEARTH_PRIORITY_VISIT_DAYS, .limit = HEARTH_TODAY_VISITS_PER_PAGE };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) due = hearth_case_visits_due (db_of (app), &q, &error);
+  g_autoptr(GPtrArray) titles = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *first_id = NULL, *first_name = NULL;
+  GtkWidget *scrolled;
+
+  g_assert_no_error (error);
+  /* The demo leaves a page and more of them. */
+  g_assert_cmpuint (due->len, ==, HEARTH_TODAY_VISITS_PER_PAGE);
+  g_assert_true (gtk_widget_get_visible (group));
+  g_assert_cmpuint (hearth_today_page_get_visit_count (today), ==, due->len);
+  titles = row_titles (group);
+  g_assert_cmpuint (titles->len, ==, due->len);
+  for (guint i = 0; i < titles->len; i++)
+    {
+      const HearthVisitDueRow *v = due->pdata[i];
+      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM tasks WHERE household_id = '%s' AND status = 'open'",
+                                              v->id);
+
+      g_assert_cmpstr (titles->pdata[i], ==, v->head_name);
+      g_assert_cmpint (test_query_int (db_of (app), sql), ==, 0);
+    }
+  /* Each says when it was last visited, or that it never was, and where. */
+  rows = ui_test_find_all (group, ADW_TYPE_ACTION_ROW);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const HearthVisitDueRow *v = due->pdata[i];
+      const char *where = v->address[0] != '\0' ? v->address : v->village_code;
+      g_autofree char *expected = NULL;
+
+      if (v->last_visit_date[0] == '\0')
+        expected = g_strdup_printf (_("Never visited\n%s"), where);
+      else
+        {
+          g_autofree char *last = hearth_label_date (v->last_visit_date);
+          g_autofree char *standing = hearth_label_due (v->due_date, TODAY);
+
+          expected = g_strdup_printf (_("Last visited %s, routine visit %s\n%s"), last, standing, where);
+        }
+      g_assert_cmpstr (adw_action_row_get_subtitle (rows->pdata[i]), ==, expected);
+    }
+  ui_test_assert_labelled (root, "the households to visit");
+  ui_test_assert_touch_targets (root, "the households to visit");
+
+  /* Scrolled to them, for the screenshot. */
+  scrolled = gtk_widget_get_ancestor (group, GTK_TYPE_SCROLLED_WINDOW);
+  {
+    double x = 0, y = 0;
+    GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+    g_assert_true (gtk_widget_translate_coordinates (group, gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled)),
+                                                     0, 0, &x, &y));
+    gtk_adjustment_set_value (adjustment, y - 12);
+  }
+  ui_test_screenshot (root, "10b-today-visits");
+
+  /* "Show more" reads the next page after the last shown. */
+  {
+    const HearthVisitDueRow *last = due->pdata[due->len - 1];
+    HearthVisitDueQuery next_q = q;
+    g_autoptr(GPtrArray) next = NULL;
+
+    next_q.after_last_visit_date = last->last_visit_date;
+    next_q.after_id = last->id;
+    next = hearth_case_visits_due (db_of (app), &next_q, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (next->len, >, 0);
+    ui_test_click (ui_test_find (root, "visit_more_button"));
+    ui_test_flush (root);
+    g_assert_cmpuint (hearth_today_page_get_visit_count (today), ==, due->len + next->len);
+  }
+
+  /* One opens its household. */
+  first_id = g_strdup (((HearthVisitDueRow *) due->pdata[0])->id);
+  first_name = g_strdup (((HearthVisitDueRow *) due->pdata[0])->head_name);
+  g_assert_true (gtk_widget_activate (rows->pdata[0]));
+  ui_test_flush (root);
+  g_assert_cmpstr (hearth_household_page_get_household_id (
+                     HEARTH_HOUSEHOLD_PAGE (ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE))),
+                   ==, first_id);
+
+  /* Visited today, it is due no more. */
+  {
+    g_autofree char *sql = g_strdup_printf ("UPDATE households SET last_visit_date = '%s' WHERE id = '%s'", TODAY,
+                                            first_id);
+    g_autoptr(GPtrArray) after = NULL;
+    gboolean found = FALSE;
+
+    test_exec (db_of (app), sql);
+    hearth_today_page_reload (today);
+    ui_test_flush (root);
+    after = ui_test_find_all (group, ADW_TYPE_ACTION_ROW);
+    g_assert_cmpuint (after->len, ==, HEARTH_TODAY_VISITS_PER_PAGE);
+    for (guint i = 0; i < after->len; i++)
+      found = found || g_strcmp0 (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (after->pdata[i])) != NULL
+                                    ? g_variant_get_string (gtk_actionable_get_action_target_value (
+                                                              GTK_ACTIONABLE (after->pdata[i])), NULL)
+                                    : NULL, first_id) == 0;
+    g_assert_false (found);
+    g_test_message ("%s visited: off the list", first_name);
+  }
   ui_test_app_free (app);
 }
 
@@ -499,6 +627,7 @@ main (int argc, char **argv)
   ui_test_init (&argc, &argv);
   make_store ();
   g_test_add_func ("/ui/worker/today", test_today);
+  g_test_add_func ("/ui/worker/today-visits", test_today_visits);
   g_test_add_func ("/ui/worker/households", test_households);
   g_test_add_func ("/ui/worker/household-page", test_household_page);
   g_test_add_func ("/ui/worker/language", test_language_switch);

@@ -7,6 +7,7 @@
 #include "hearth-window.h"
 #include "case-identity.h"
 #include "client.h"
+#include "sync-reply.h"
 #include "sync-run.h"
 
 #include <glib/gi18n.h>
@@ -32,15 +33,37 @@ struct _HearthEnrolPage {
 G_DEFINE_FINAL_TYPE (HearthEnrolPage, hearth_enrol_page, GTK_TYPE_WIDGET)
 
 char *
-hearth_enrol_page_describe_error (const GError *error)
+hearth_enrol_page_describe_error (const GError *error, const char *center_code)
 {
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE))
     return g_strdup (_("The county center cannot be reached. Check that the tablet has a network (Wi-Fi or "
                        "mobile data) and that the address is right, then try again, or choose Later."));
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED))
-    return g_strdup_printf (_("The county center did not accept this code: it may be mistyped, used already or "
-                              "expired. Check the code, or ask county staff for a new one. (The center said: %s)"),
-                            error->message);
+    /* The center's reasons (PROTOCOL.md section 5) in the user's words:
+     * its own message is English for county IT. */
+    switch (hearth_sync_enrol_refusal (center_code))
+      {
+      case HEARTH_ENROL_REFUSAL_CODE_UNKNOWN:
+        return g_strdup (_("The county center does not know this code. Check that it is typed as county staff "
+                           "wrote it, or ask them for a new one."));
+      case HEARTH_ENROL_REFUSAL_CODE_EXPIRED:
+        return g_strdup (_("This code has expired: a code is good for a few days only. Ask county staff for a "
+                           "new one."));
+      case HEARTH_ENROL_REFUSAL_CODE_USED:
+        return g_strdup (_("This code has been used already: a code enrols one tablet, once. Ask county staff "
+                           "for a new one."));
+      case HEARTH_ENROL_REFUSAL_DEVICE_EXISTS:
+        return g_strdup (_("The county center has this tablet enrolled already. Ask county staff to check their "
+                           "list of tablets."));
+      case HEARTH_ENROL_REFUSAL_REVOKED:
+        return g_strdup (_("The county center has withdrawn this tablet: it cannot be enrolled again. Ask county "
+                           "staff."));
+      case HEARTH_ENROL_REFUSAL_OTHER:
+      default:
+        return g_strdup_printf (_("The county center did not accept this code: it may be mistyped, used already or "
+                                  "expired. Check the code, or ask county staff for a new one. (The center said: %s)"),
+                                error->message);
+      }
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL))
     return g_strdup_printf (_("The address does not lead to a county center, or the center answered in a way "
                               "this version of Hearth does not understand. Check the address. (Details: %s)"),
@@ -78,6 +101,7 @@ typedef struct {
   char *center;
   char *code;
   char *name;
+  char *refusal_code;
   HearthSyncEnrolment *enrolment;
 } EnrolData;
 
@@ -87,6 +111,7 @@ enrol_data_free (EnrolData *data)
   g_free (data->center);
   g_free (data->code);
   g_free (data->name);
+  g_free (data->refusal_code);
   g_clear_pointer (&data->enrolment, hearth_sync_enrolment_free);
   g_free (data);
 }
@@ -98,8 +123,8 @@ enrol_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   EnrolData *data = task_data;
   GError *error = NULL;
 
-  if (!hearth_sync_enrol (hearth_session_get_sync (session), data->center, data->code, data->name, NULL,
-                          &data->enrolment, &error))
+  if (!hearth_sync_enrol_full (hearth_session_get_sync (session), data->center, data->code, data->name, NULL,
+                               &data->enrolment, &data->refusal_code, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -146,7 +171,7 @@ enrolled (GObject *source, GAsyncResult *result, gpointer user_data)
   set_busy (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error) || !adopt (session, data->enrolment, &error))
     {
-      g_autofree char *message = hearth_enrol_page_describe_error (error);
+      g_autofree char *message = hearth_enrol_page_describe_error (error, data->refusal_code);
 
       show_error (self, message);
       return;

@@ -22,7 +22,10 @@ G_DECLARE_FINAL_TYPE (HearthEnrolPage, hearth_enrol_page, HEARTH, ENROL_PAGE, Gt
 void hearth_enrol_page_set_session (HearthEnrolPage *self,
                                     HearthSession   *session);
 
-/* Returns: (transfer full): @error from enrolling, in plain words. */
-char *hearth_enrol_page_describe_error (const GError *error);
+/* Returns: (transfer full): @error from enrolling, in plain words; for a
+ * refusal, the center's reason read from @center_code (nullable;
+ * hearth_sync_enrol_full()) rather than its English message. */
+char *hearth_enrol_page_describe_error (const GError *error,
+                                        const char   *center_code);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include "hearth-labels.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 struct _HearthHouseholdListRow {
   GtkWidget parent_instance;
@@ -39,8 +40,20 @@ update (HearthHouseholdListRow *self)
   g_autofree char *detail = NULL;
   gboolean has_risk = g_strcmp0 (risk, "none") != 0 && risk[0] != '\0';
 
+  /* Only a badge whose level changes changes its style class: removing
+   * and adding the same class would restyle every row on every keystroke. */
   for (guint i = 0; i < G_N_ELEMENTS (risk_classes); i++)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->risk_badge), risk_classes[i]);
+    {
+      gboolean wanted = has_risk && g_str_equal (risk_classes[i] + strlen ("hearth-risk-"), risk);
+
+      if (wanted != gtk_widget_has_css_class (GTK_WIDGET (self->risk_badge), risk_classes[i]))
+        {
+          if (wanted)
+            gtk_widget_add_css_class (GTK_WIDGET (self->risk_badge), risk_classes[i]);
+          else
+            gtk_widget_remove_css_class (GTK_WIDGET (self->risk_badge), risk_classes[i]);
+        }
+    }
   if (item == NULL)
     {
       gtk_label_set_text (self->name_label, "");
@@ -53,12 +66,7 @@ update (HearthHouseholdListRow *self)
   gtk_label_set_text (self->name_label, hearth_household_item_get_head_name (item));
   gtk_widget_set_visible (GTK_WIDGET (self->risk_badge), has_risk);
   if (has_risk)
-    {
-      g_autofree char *css = g_strdup_printf ("hearth-risk-%s", risk);
-
-      gtk_label_set_text (self->risk_badge, hearth_label_risk_level (risk));
-      gtk_widget_add_css_class (GTK_WIDGET (self->risk_badge), css);
-    }
+    gtk_label_set_text (self->risk_badge, hearth_label_risk_level (risk));
 
   tail = hearth_label_id_tail (hearth_household_item_get_head_id_number (item));
   members = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d member", "%d members",

@@ -5,6 +5,10 @@
 #include "hearth-household-model.h"
 #include "hearth-household-item.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 struct _HearthHouseholdModel {
   GObject parent_instance;
   HearthSession *session;
@@ -15,6 +19,7 @@ struct _HearthHouseholdModel {
   char *risk_level;
   gboolean has_more;
   guint load_source;
+  guint trim_source;
   guint pages_read;
 };
 
@@ -146,6 +151,7 @@ hearth_household_model_dispose (GObject *object)
   HearthHouseholdModel *self = HEARTH_HOUSEHOLD_MODEL (object);
 
   g_clear_handle_id (&self->load_source, g_source_remove);
+  g_clear_handle_id (&self->trim_source, g_source_remove);
   g_clear_object (&self->session);
   G_OBJECT_CLASS (hearth_household_model_parent_class)->dispose (object);
 }
@@ -205,6 +211,23 @@ nonblank (const char *text)
   return copy[0] != '\0' ? g_steal_pointer (&copy) : NULL;
 }
 
+/* After the list dropped pages of rows: glibc keeps freed memory for the
+ * next allocations and returns it to the system only at the top of its
+ * heap, so the rows scrolled through would stay resident; trimming gives
+ * the free pages back. Once the window is idle: never in a keystroke's
+ * time. */
+static gboolean
+trim_idle (gpointer data)
+{
+  HearthHouseholdModel *self = data;
+
+  self->trim_source = 0;
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+  return G_SOURCE_REMOVE;
+}
+
 /* Shows @rows (NULL: none) instead of the rows loaded. The items there are
  * reused for the first rows, relabelled in place; only the difference in
  * length is announced as added or removed. */
@@ -224,6 +247,8 @@ replace_all (HearthHouseholdModel *self, GPtrArray *rows)
     append_rows (self, rows, before);
   else if (before > after)
     g_ptr_array_remove_range (self->items, after, before - after);
+  if (before - common >= HEARTH_HOUSEHOLD_MODEL_PAGE && self->trim_source == 0)
+    self->trim_source = g_timeout_add_full (G_PRIORITY_LOW, 1000, trim_idle, self, NULL);
   set_has_more (self, after == HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE);
   if (before != after)
     {

@@ -27,7 +27,7 @@ G_BEGIN_DECLS
 /* Rows in the first page of a query (what a portrait screen shows, and a
  * little more: every row relabelled costs time on each keystroke), and in
  * each page after it. */
-#define HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE 30
+#define HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE 20
 #define HEARTH_HOUSEHOLD_MODEL_PAGE 200
 
 #define HEARTH_TYPE_HOUSEHOLD_MODEL (hearth_household_model_get_type ())

@@ -88,6 +88,13 @@ hearth_session_new (HearthStore *store, HearthSecret *passphrase, GError **error
   g_return_val_if_fail (HEARTH_IS_STORE (store), NULL);
 
   self->store = g_object_ref (store);
+  /* The app reads a page of rows at a time: a smaller page cache than the
+   * store's (HEARTH_STORE_CACHE_KIB, for the command line's and sync's
+   * bulk work) keeps the tablet's memory down; a page it drops is read
+   * and decrypted again from the operating system's file cache. */
+  if (sqlite3_exec (hearth_store_get_db (store), "PRAGMA cache_size=-" G_STRINGIFY (HEARTH_SESSION_CACHE_KIB), NULL,
+                    NULL, NULL) != SQLITE_OK)
+    g_warning ("The page cache could not be set: %s", sqlite3_errmsg (hearth_store_get_db (store)));
   self->identity = hearth_identity_read (store, error);
   if (self->identity == NULL)
     return NULL;

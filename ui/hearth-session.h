@@ -17,6 +17,10 @@
 
 G_BEGIN_DECLS
 
+/* The page cache of the app's connection to the store (PRAGMA
+ * cache_size, KiB; hearth_session_new()). */
+#define HEARTH_SESSION_CACHE_KIB 8192
+
 #define HEARTH_TYPE_SESSION (hearth_session_get_type ())
 G_DECLARE_FINAL_TYPE (HearthSession, hearth_session, HEARTH, SESSION, GObject)
 

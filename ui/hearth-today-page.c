@@ -5,6 +5,7 @@
 #include "hearth-today-page.h"
 #include "hearth-labels.h"
 #include "case-drafts.h"
+#include "case-published.h"
 #include "case-search.h"
 
 #include <glib/gi18n.h>
@@ -18,12 +19,21 @@ struct _HearthTodayPage {
   AdwPreferencesGroup *overdue_group;
   AdwPreferencesGroup *today_group;
   AdwPreferencesGroup *later_group;
+  AdwPreferencesGroup *visit_group;
   GtkButton *more_button;
+  GtkButton *visit_more_button;
   AdwStatusPage *today_empty_page;
   GPtrArray *rows;            /* (group, row) pairs */
   guint counts[3];
   char *after_due_date;
   char *after_id;
+  /* Households due for a routine visit: how many shown, the cursor, and
+   * the county's periods (read at each reload). */
+  guint visit_count;
+  char *after_visit_date;
+  char *after_visit_id;
+  guint routine_days;
+  guint priority_days;
   HearthSession *session;
 };
 
@@ -38,6 +48,9 @@ clear (HearthTodayPage *self)
   memset (self->counts, 0, sizeof self->counts);
   g_clear_pointer (&self->after_due_date, g_free);
   g_clear_pointer (&self->after_id, g_free);
+  self->visit_count = 0;
+  g_clear_pointer (&self->after_visit_date, g_free);
+  g_clear_pointer (&self->after_visit_id, g_free);
 }
 
 static void
@@ -122,37 +135,109 @@ load_drafts (HearthTodayPage *self)
 }
 
 static void
-load_page (HearthTodayPage *self)
+add_visit (HearthTodayPage *self, const HearthVisitDueRow *visit, const char *today)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+  const char *where = visit->address[0] != '\0' ? visit->address : visit->village_code;
+  g_autofree char *subtitle = NULL;
+
+  if (visit->last_visit_date[0] == '\0')
+    /* TRANSLATORS: a household to visit on the today screen that nobody
+     * has visited yet, and where it is (its address) */
+    subtitle = g_strdup_printf (_("Never visited\n%s"), where);
+  else
+    {
+      g_autofree char *last = hearth_label_date (visit->last_visit_date);
+      g_autofree char *due = hearth_label_due (visit->due_date, today);
+
+      /* TRANSLATORS: a household to visit on the today screen: the date
+       * of its last visit, how its routine visit stands ("12 days
+       * overdue"), and where it is (its address) */
+      subtitle = g_strdup_printf (_("Last visited %s, routine visit %s\n%s"), last, due, where);
+    }
+  if (!g_str_equal (visit->risk_level, "none"))
+    {
+      g_autofree char *css = g_strdup_printf ("hearth-risk-%s", visit->risk_level);
+      GtkWidget *badge = gtk_label_new (hearth_label_risk_level (visit->risk_level));
+
+      gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (badge, "hearth-risk");
+      gtk_widget_add_css_class (badge, css);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), badge);
+    }
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), visit->head_name);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "worker.show-household");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", visit->id);
+  adw_preferences_group_add (self->visit_group, row);
+  g_ptr_array_add (self->rows, self->visit_group);
+  g_ptr_array_add (self->rows, row);
+  self->visit_count++;
+}
+
+/* The next page of households with no open task whose routine visit is
+ * due (case-search.h, hearth_case_visits_due()). */
+static void
+load_visits (HearthTodayPage *self)
 {
   g_autofree char *today = hearth_session_get_today (self->session);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (hearth_session_get_db (self->session), today, NULL,
-                                                        self->after_due_date, self->after_id, HEARTH_TODAY_TASKS_PER_PAGE, &error);
+  g_autoptr(GPtrArray) visits = NULL;
+  HearthVisitDueQuery q = {
+    .today = today, .routine_days = self->routine_days, .priority_days = self->priority_days,
+    .after_last_visit_date = self->after_visit_date, .after_id = self->after_visit_id,
+    .limit = HEARTH_TODAY_VISITS_PER_PAGE,
+  };
 
-  if (tasks == NULL)
+  visits = hearth_case_visits_due (hearth_session_get_db (self->session), &q, &error);
+  if (visits == NULL)
     {
-      adw_status_page_set_title (self->today_empty_page, _("The tasks cannot be read"));
-      adw_status_page_set_description (self->today_empty_page, error->message);
-      gtk_stack_set_visible_child_name (self->stack, "empty");
+      g_warning ("The households to visit cannot be read: %s", error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->visit_group), self->visit_count > 0);
+      gtk_widget_set_visible (GTK_WIDGET (self->visit_more_button), FALSE);
       return;
     }
-  for (guint i = 0; i < tasks->len; i++)
-    add_task (self, tasks->pdata[i], today);
-  if (tasks->len > 0)
+  for (guint i = 0; i < visits->len; i++)
+    add_visit (self, visits->pdata[i], today);
+  if (visits->len > 0)
     {
-      const HearthTaskRow *last = tasks->pdata[tasks->len - 1];
+      const HearthVisitDueRow *last = visits->pdata[visits->len - 1];
 
-      g_free (self->after_due_date);
-      self->after_due_date = g_strdup (last->due_date);
-      g_free (self->after_id);
-      self->after_id = g_strdup (last->id);
+      g_free (self->after_visit_date);
+      self->after_visit_date = g_strdup (last->last_visit_date);
+      g_free (self->after_visit_id);
+      self->after_visit_id = g_strdup (last->id);
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->more_button), tasks->len == HEARTH_TODAY_TASKS_PER_PAGE);
-  for (guint i = 0; i < 3; i++)
+  gtk_widget_set_visible (GTK_WIDGET (self->visit_group), self->visit_count > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->visit_more_button), visits->len == HEARTH_TODAY_VISITS_PER_PAGE);
+}
+
+/* The county's routine visit periods, or the defaults when they cannot be
+ * read (the list is still worth showing). */
+static void
+read_visit_periods (HearthTodayPage *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!hearth_published_visit_periods (hearth_session_get_store (self->session), &self->routine_days,
+                                       &self->priority_days, &error))
     {
-      AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
-      gtk_widget_set_visible (GTK_WIDGET (groups[i]), self->counts[i] > 0);
+      g_warning ("The routine visit periods cannot be read: %s", error->message);
+      self->routine_days = HEARTH_ROUTINE_VISIT_DAYS;
+      self->priority_days = HEARTH_PRIORITY_VISIT_DAYS;
     }
+}
+
+/* The tasks, or why there are none. */
+static void
+show_tasks_or_empty (HearthTodayPage *self)
+{
   if (self->rows->len == 0)
     {
       HearthHouseholdQuery any = { .limit = 1 };
@@ -171,13 +256,49 @@ load_page (HearthTodayPage *self)
         {
           adw_status_page_set_icon_name (self->today_empty_page, "object-select-symbolic");
           adw_status_page_set_title (self->today_empty_page, _("No visits to make"));
-          adw_status_page_set_description (self->today_empty_page, _("No follow-up visit is open. Find a household under "
-                                                               "Households to visit or register it."));
+          adw_status_page_set_description (self->today_empty_page, _("No follow-up visit is open and no household is due for "
+                                                               "a routine visit. Find a household under Households or "
+                                                               "register it."));
         }
       gtk_stack_set_visible_child_name (self->stack, "empty");
     }
   else
     gtk_stack_set_visible_child_name (self->stack, "tasks");
+}
+
+static gboolean
+load_page (HearthTodayPage *self)
+{
+  g_autofree char *today = hearth_session_get_today (self->session);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (hearth_session_get_db (self->session), today, NULL,
+                                                        self->after_due_date, self->after_id, HEARTH_TODAY_TASKS_PER_PAGE, &error);
+
+  if (tasks == NULL)
+    {
+      adw_status_page_set_title (self->today_empty_page, _("The tasks cannot be read"));
+      adw_status_page_set_description (self->today_empty_page, error->message);
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+      return FALSE;
+    }
+  for (guint i = 0; i < tasks->len; i++)
+    add_task (self, tasks->pdata[i], today);
+  if (tasks->len > 0)
+    {
+      const HearthTaskRow *last = tasks->pdata[tasks->len - 1];
+
+      g_free (self->after_due_date);
+      self->after_due_date = g_strdup (last->due_date);
+      g_free (self->after_id);
+      self->after_id = g_strdup (last->id);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->more_button), tasks->len == HEARTH_TODAY_TASKS_PER_PAGE);
+  for (guint i = 0; i < 3; i++)
+    {
+      AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
+      gtk_widget_set_visible (GTK_WIDGET (groups[i]), self->counts[i] > 0);
+    }
+  return TRUE;
 }
 
 void
@@ -195,14 +316,24 @@ hearth_today_page_reload (HearthTodayPage *self)
   title = g_strdup_printf (_("Today, %s"), date);
   gtk_label_set_text (self->date_label, title);
   clear (self);
+  read_visit_periods (self);
   load_drafts (self);
-  load_page (self);
+  if (!load_page (self))
+    return;
+  load_visits (self);
+  show_tasks_or_empty (self);
 }
 
 static void
 more_clicked (HearthTodayPage *self)
 {
   load_page (self);
+}
+
+static void
+visit_more_clicked (HearthTodayPage *self)
+{
+  load_visits (self);
 }
 
 static void
@@ -222,6 +353,8 @@ hearth_today_page_dispose (GObject *object)
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_pointer (&self->after_due_date, g_free);
   g_clear_pointer (&self->after_id, g_free);
+  g_clear_pointer (&self->after_visit_date, g_free);
+  g_clear_pointer (&self->after_visit_id, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_TODAY_PAGE);
   /* Children of the template the class does not bind stay otherwise. */
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
@@ -246,8 +379,11 @@ hearth_today_page_class_init (HearthTodayPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, today_group);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, later_group);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, more_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, visit_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, visit_more_button);
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, today_empty_page);
   gtk_widget_class_bind_template_callback (widget_class, more_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, visit_more_clicked);
 }
 
 static void
@@ -276,4 +412,11 @@ hearth_today_page_get_counts (HearthTodayPage *self, guint *overdue, guint *toda
   *overdue = self->counts[HEARTH_TASK_OVERDUE];
   *today = self->counts[HEARTH_TASK_DUE_TODAY];
   *later = self->counts[HEARTH_TASK_LATER];
+}
+
+guint
+hearth_today_page_get_visit_count (HearthTodayPage *self)
+{
+  g_return_val_if_fail (HEARTH_IS_TODAY_PAGE (self), 0);
+  return self->visit_count;
 }

@@ -10,6 +10,7 @@
 
 #include "cli-common.h"
 #include "case-published.h"
+#include "case-review.h"
 #include "case-search.h"
 #include "case-store.h"
 #include "form-session.h"
@@ -271,17 +272,10 @@ cli_cmd_visit (CliContext *ctx, int argc, char **argv)
 static int
 review_list (CliContext *ctx, int argc, char **argv)
 {
-  static const char *const waiting[] = {
-    "'returned'",
-    "'pending_village_review', 'pending_elimination'",
-    "'pending_county_approval'",
-    "'pending_county_approval', 'pending_elimination'",
-  };
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(HearthCaseStore) cases = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *st = NULL;
+  g_autoptr(GPtrArray) items = NULL;
   GError *error = NULL;
   HearthRole role;
   GOptionEntry entries[] = { { NULL } };
@@ -294,25 +288,23 @@ review_list (CliContext *ctx, int argc, char **argv)
   cases = cli_open_cases (store, &role, &error);
   if (cases == NULL)
     return case_fail (error);
-  sql = g_strdup_printf ("SELECT id, village_code, head_name, monitoring_status, risk_level FROM households "
-                         "WHERE deleted = 0 AND monitoring_status IN (%s) ORDER BY village_code, head_name, id "
-                         "LIMIT 200", waiting[role]);
-  if (sqlite3_prepare_v2 (hearth_store_get_db (store), sql, -1, &st, NULL) != SQLITE_OK)
-    return case_fail (g_error_new (HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_SQLITE, "%s",
-                                   sqlite3_errmsg (hearth_store_get_db (store))));
+  /* The tablet's review page reads the same queue (case-review.h). */
+  items = hearth_case_review_queue (hearth_store_get_db (store), role, &error);
+  if (items == NULL)
+    return case_fail (error);
   json_builder_begin_array (b);
-  while (sqlite3_step (st) == SQLITE_ROW)
+  for (guint i = 0; i < items->len; i++)
     {
-      const char *v[5];
-      for (int c = 0; c < 5; c++)
-        v[c] = (const char *) sqlite3_column_text (st, c);
+      const HearthReviewItem *item = items->pdata[i];
+
       if (ctx->json)
-        json_object_of_strings (b, "id", v[0], "village_code", v[1], "head_name", v[2], "monitoring_status", v[3],
-                                "risk_level", v[4], NULL);
+        json_object_of_strings (b, "id", item->household_id, "village_code", item->village_code, "head_name",
+                                item->head_name, "monitoring_status", item->monitoring_status, "risk_level",
+                                item->risk_level, NULL);
       else
-        g_print ("%s  %s  %s  %s  %s\n", v[0], v[1], v[2], v[4], v[3]);
+        g_print ("%s  %s  %s  %s  %s\n", item->household_id, item->village_code, item->head_name, item->risk_level,
+                 item->monitoring_status);
     }
-  sqlite3_finalize (st);
   json_builder_end_array (b);
   if (ctx->json)
     {

@@ -179,23 +179,6 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
-/* A revoked device wipes its store: the keyslot copies and the recovery
- * record first (without them the database is unreadable ciphertext), then
- * the database. */
-static void
-wipe_store (const char *data_dir)
-{
-  const char *names[] = { "keyslot.0", "keyslot.1", "keyslot.rekey", "county-recovery", HEARTH_STORE_DB_NAME,
-                          HEARTH_STORE_DB_NAME "-wal", HEARTH_STORE_DB_NAME "-journal", HEARTH_STORE_DB_NAME "-shm" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *path = g_build_filename (data_dir, names[i], NULL);
-      if (g_unlink (path) != 0 && errno != ENOENT)
-        g_printerr (_("hearth-cli: could not remove %s: %s\n"), path, g_strerror (errno));
-    }
-}
-
 static char *
 format_ms (gint64 ms)
 {
@@ -367,11 +350,15 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
     print_result (ctx, &result, TRUE, TRUE);
   if (wipe)
     {
+      g_autoptr(GError) wipe_error = NULL;
+
       g_printerr (_("hearth-cli: the county center revoked this tablet; its store is being wiped.\n"));
       g_clear_object (&sync);
       g_clear_object (&cases);
       g_clear_object (&store);
-      wipe_store (ctx->data_dir);
+      /* The keyslots first, then the database (store.h). */
+      if (!hearth_store_wipe (ctx->data_dir, &wipe_error))
+        g_printerr (_("hearth-cli: %s\n"), wipe_error->message);
     }
   return sync_fail (error);
 }
