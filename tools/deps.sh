@@ -2,7 +2,9 @@
 # tools/deps.sh: installs the Debian 12 packages Hearth needs, when missing.
 # Sourced by tools/run and tools/test; call hearth_install_deps.
 
-HEARTH_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 gettext \
+# gettext-base (gettext, envsubst, gettext.sh) is for tools/run's own
+# messages; gettext depends on it, but tools/run uses it directly.
+HEARTH_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 gettext gettext-base \
 libglib2.0-dev libglib2.0-bin libsqlite3-dev libsodium-dev libjson-glib-dev libxml2-dev tzdata \
 libmicrohttpd-dev libcurl4-openssl-dev libgtk-4-dev libadwaita-1-dev"
 
