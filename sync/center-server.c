@@ -515,7 +515,10 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                                    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) limits->per_ip_connections,
                                    MHD_OPTION_URI_LOG_CALLBACK, on_uri, self,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, self,
-                                   MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
+                                   /* 0: SO_REUSEADDR only (a restart after a crash binds at once);
+                                    * 1 would add SO_REUSEPORT, and a second center would then share
+                                    * the port, each taking some tablets' connections. */
+                                   MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 0,
                                    /* Without TLS the list ends here. */
                                    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
                                    MHD_OPTION_HTTPS_MEM_KEY, key_pem,

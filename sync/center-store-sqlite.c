@@ -1759,6 +1759,22 @@ sqlite_backup (HearthCenterStore *store, const char *path, GError **error)
       return FALSE;
     }
   g_unlink (part);
+  /* The copy holds what the store holds: readable by its owner only, as
+   * the store is, whatever the umask (SQLite's own files take the mode of
+   * the database file). */
+  {
+    int fd = g_open (part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+      {
+        int saved = errno;
+
+        g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), _("the backup %s cannot be made: %s"),
+                     part, g_strerror (saved));
+        return FALSE;
+      }
+    close (fd);
+  }
   if (sqlite3_open_v2 (self->path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     {
       backup_failed (path, self->path, sqlite3_errmsg (src), error);

@@ -14,6 +14,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define COUNTY "150422"
 
@@ -127,6 +128,13 @@ test_backup (void)
    * consistent (its own integrity check passed), one file. */
   g_assert_true (g_file_test (backup, G_FILE_TEST_IS_REGULAR));
   {
+    GStatBuf st;
+
+    /* Its owner's only, whatever the umask (022 here, see main). */
+    g_assert_cmpint (g_stat (backup, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
+  {
     g_autofree char *part = g_strconcat (backup, ".part", NULL);
 
     g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
@@ -208,6 +216,9 @@ main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
+  /* The umask of a shell that leaves files readable by all: the backup
+   * must not be. */
+  umask (022);
   g_test_add_func ("/center/backup", test_backup);
   return g_test_run ();
 }

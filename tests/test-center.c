@@ -2346,6 +2346,43 @@ slow_push (gpointer data)
   return NULL;
 }
 
+/* A second center started on the port a center serves on must fail, not
+ * share the port (SO_REUSEPORT would split the tablets' connections
+ * between two processes, each thinking it serves alone). */
+static void
+test_port_taken (void)
+{
+  g_autoptr(Center) c = center_new ("center-port-taken");
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  const char *listen;
+
+  center_start (c);
+  listen = c->base + strlen ("http://");
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  second = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_CENTER"), "--db", c->db, "serve",
+                                        "--listen", listen, NULL);
+  g_assert_no_error (error);
+  for (int i = 0; i < 500 && g_subprocess_get_identifier (second) != NULL; i++)
+    g_usleep (20 * 1000);
+  if (g_subprocess_get_identifier (second) != NULL)
+    {
+      g_subprocess_force_exit (second);
+      g_error ("a second center serves on %s beside the first", listen);
+    }
+  g_assert_true (g_subprocess_communicate_utf8 (second, NULL, NULL, NULL, &err, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_subprocess_get_successful (second));
+  g_assert_nonnull (strstr (err, listen));
+  /* The first still serves. */
+  g_assert_true (center_running (c));
+  center_stop (c);
+}
+
 static void
 test_drain (void)
 {
@@ -2710,6 +2747,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/drain", test_drain);
+  g_test_add_func ("/center/port-taken", test_port_taken);
   g_test_add_func ("/center/busy-wait", test_busy_wait);
   g_test_add_func ("/center/tls", test_tls);
 
