@@ -18,42 +18,6 @@
 
 #define COUNTY "150422"
 
-/* A generated registry of @n + @m households split in two files (by
- * household): the first @n in @first, the others in @second. */
-static void
-registries (const char *dir, guint n, guint m, char **first, char **second)
-{
-  g_autofree char *all = g_build_filename (dir, "all.csv", NULL);
-  g_autofree char *count = g_strdup_printf ("%u", n + m);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_autoptr(GString) a = g_string_new (NULL);
-  g_autoptr(GString) b = g_string_new (NULL);
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_auto(TestRun) r = { 0 };
-
-  test_run_cli (&r, NULL, "demo", "generate", "--households", count, "--seed", "7", "--county", COUNTY, "--out", all,
-                NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_assert_true (g_file_get_contents (all, &text, NULL, NULL));
-  lines = g_strsplit (text, "\n", -1);
-  g_string_append_printf (a, "%s\n", lines[0]);
-  g_string_append_printf (b, "%s\n", lines[0]);
-  for (guint i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
-    {
-      const char *comma = strchr (lines[i], ',');
-
-      g_assert_nonnull (comma);
-      g_hash_table_add (seen, g_strndup (lines[i], comma - lines[i]));
-      g_string_append_printf (g_hash_table_size (seen) <= n ? a : b, "%s\n", lines[i]);
-    }
-  g_assert_cmpuint (g_hash_table_size (seen), ==, n + m);
-  *first = g_build_filename (dir, "first.csv", NULL);
-  *second = g_build_filename (dir, "second.csv", NULL);
-  g_assert_true (g_file_set_contents (*first, a->str, -1, NULL));
-  g_assert_true (g_file_set_contents (*second, b->str, -1, NULL));
-}
-
 static void
 export_to (Center *c, const char *db, const char *out)
 {
@@ -96,7 +60,7 @@ test_backup (void)
   g_autoptr(GError) error = NULL;
   gint64 before, households_a;
 
-  registries (dir, 40, 400, &small, &large);
+  test_registries (dir, COUNTY, 7, 40, 400, &small, &large);
   center_add_user (c, "w.a", "worker", COUNTY);
   center_add_user (c, "w.b", "worker", COUNTY);
   center_start (c);

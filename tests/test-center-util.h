@@ -84,3 +84,9 @@ int test_tablet_sync (TestTablet *t);
  * as a number (-1: no row). */
 char *test_tablet_text (TestTablet *t, const char *sql);
 gint64 test_tablet_int (TestTablet *t, const char *sql);
+
+/* A generated registry (hearth-cli demo generate, @seed) of @n + @m
+ * households of @county in @dir, split in two files by household: the
+ * first @n in @first, the others in @second (transfer full). */
+void test_registries (const char *dir, const char *county, guint seed, guint n, guint m, char **first,
+                      char **second);
