@@ -188,7 +188,8 @@ print_store_info (CliContext *ctx, HearthStore *store, gboolean checked)
   g_print (_("Store:              %s (unlocked)\n"), ctx->data_dir);
   g_print (_("Schema version:     %u\n"), info.schema_version);
   g_print (_("Size:               %llu pages of 4096 bytes\n"), (unsigned long long) info.page_count);
-  g_print (_("Key derivation:     Argon2id, %llu KiB, %llu passes (%s)\n"),
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Key derivation:     Argon2id, %llu KiB, %llu pass (%s)\n",
+                        "Key derivation:     Argon2id, %llu KiB, %llu passes (%s)\n", (gulong) info.opslimit),
            (unsigned long long) (info.memlimit >> 10), (unsigned long long) info.opslimit, info.kdf_profile);
   g_print (_("Keyslot generation: %llu\n"), (unsigned long long) info.keyslot_generation);
   g_print (_("County recovery:    %s\n"),
