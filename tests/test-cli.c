@@ -85,6 +85,9 @@ test_life_cycle (void)
   test_run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "test suites only"));
+  /* Without --county-public-key the key is still to come, with enrolment. */
+  g_assert_nonnull (strstr (r.out, "No county key yet: the store gets it at enrolment (hearth-cli enrol)"));
+  g_assert_null (strstr (r.out, "county-keygen"));
   test_run_clear (&r);
   test_run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 1);

@@ -105,8 +105,10 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
   if (county_pk_file != NULL)
     g_print (_("The county can recover it with its secret key.\n"));
   else
-    g_print (_("No county public key was given: a forgotten passphrase cannot be recovered "
-               "(county IT makes one with hearth-cli county-keygen).\n"));
+    /* The county key usually comes with enrolment (sync/PROTOCOL.md): a
+     * store without one yet is the normal case, not a mistake. */
+    g_print (_("No county key yet: the store gets it at enrolment (hearth-cli enrol); until then a forgotten "
+               "passphrase cannot be recovered.\n"));
   if (kdf == HEARTH_KDF_TEST)
     g_print (_("Warning: --kdf test is for test suites only; do not keep real data in this store.\n"));
   return CLI_EXIT_OK;
