@@ -613,6 +613,22 @@ test_case_shortcuts (void)
                 "2026-03-09", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, household));
+  test_run_clear (&r);
+
+  /* A household with a next visit planned says when; one without says
+   * nothing of it (never "next visit , "). */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, ", next visit 2026-"));
+  test_run_clear (&r);
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    test_exec (hearth_store_get_db (store), "UPDATE households SET next_visit_date = ''");
+  }
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_null (strstr (r.out, "next visit"));
+  g_assert_true (g_regex_match_simple ("status pending_village_review, [0-9]+ members?\n", r.out, 0, 0));
 }
 
 int

@@ -138,10 +138,25 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
         }
       else
         {
-          g_print (_("Household %s (village %s, head %s): risk level %s, status %s, next visit %s, %lld members\n"),
-                   sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
-                   sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), sqlite3_column_text (st, 5),
-                   (long long) sqlite3_column_int64 (st, 6));
+          const char *next_visit = (const char *) sqlite3_column_text (st, 5);
+          gint64 members = sqlite3_column_int64 (st, 6);
+
+          /* A household with no next visit planned says nothing of it. */
+          if (next_visit != NULL && next_visit[0] != '\0')
+            g_print (g_dngettext (GETTEXT_PACKAGE,
+                                  "Household %s (village %s, head %s): risk level %s, status %s, next visit %s, "
+                                  "%lld member\n",
+                                  "Household %s (village %s, head %s): risk level %s, status %s, next visit %s, "
+                                  "%lld members\n", (gulong) members),
+                     sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
+                     sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), next_visit, (long long) members);
+          else
+            g_print (g_dngettext (GETTEXT_PACKAGE,
+                                  "Household %s (village %s, head %s): risk level %s, status %s, %lld member\n",
+                                  "Household %s (village %s, head %s): risk level %s, status %s, %lld members\n",
+                                  (gulong) members),
+                     sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
+                     sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), (long long) members);
           if ((m = household_measures (store, id)) != NULL)
             while (sqlite3_step (m) == SQLITE_ROW)
               print_measure_text (m);
