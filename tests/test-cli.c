@@ -629,6 +629,46 @@ test_case_shortcuts (void)
   g_assert_cmpint (r.status, ==, 0);
   g_assert_null (strstr (r.out, "next visit"));
   g_assert_true (g_regex_match_simple ("status pending_village_review, [0-9]+ members?\n", r.out, 0, 0));
+  test_run_clear (&r);
+
+  /* The clerk returns the case with a comment: the worker reads it in
+   * household show (text and --json) and with the correction task. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
+  g_assert_null (strstr (r.out, "Returned for correction"));
+  test_run_clear (&r);
+  set_user (dir, "clerk-1", "clerk");
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "return", prefix, "--comment",
+                "收入核实有误，请补充务工收入", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  set_user (dir, "worker-1", "worker");
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_regex_match_simple ("\n  Returned for correction by clerk clerk-1 on 20[0-9-]{8}: "
+                                       "“收入核实有误，请补充务工收入”\n", r.out, 0, 0));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "household", "show", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    o = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "returned");
+    g_assert_nonnull (o);
+    g_assert_cmpstr (json_object_get_string_member (o, "comment"), ==, "收入核实有误，请补充务工收入");
+    g_assert_cmpstr (json_object_get_string_member (o, "actor"), ==, "clerk-1");
+    g_assert_cmpstr (json_object_get_string_member (o, "role"), ==, "clerk");
+  }
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "  correction  "));
+  g_assert_nonnull (strstr (r.out, "\n    Clerk's comment: “收入核实有误，请补充务工收入”\n"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"reason\" : \"收入核实有误，请补充务工收入\""));
 }
 
 int

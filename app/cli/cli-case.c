@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
+#include "case-household.h"
 #include "case-published.h"
 #include "case-review.h"
 #include "case-search.h"
@@ -100,10 +101,38 @@ household_measures (HearthStore *store, const char *household_id)
   return st;
 }
 
+/* The clerk's latest return of the household while its correction is
+ * still open: what the worker is to correct. Read as the app's
+ * household page reads its reviews (hearth_case_household_read()).
+ * Returns (transfer full) the household, with *review pointing into it,
+ * or NULL when there is none. */
+static HearthHousehold *
+open_return (HearthStore *store, const char *id, const HearthHouseholdReview **review)
+{
+  g_autoptr(HearthHousehold) h = hearth_case_household_read (hearth_store_get_db (store), id, NULL);
+  gboolean correcting = FALSE;
+
+  *review = NULL;
+  if (h == NULL)
+    return NULL;
+  for (guint i = 0; i < h->tasks->len && !correcting; i++)
+    {
+      const HearthHouseholdTask *t = h->tasks->pdata[i];
+      correcting = g_str_equal (t->kind, "correction") && g_str_equal (t->status, "open");
+    }
+  /* Newest first: the first return is the latest. */
+  for (guint i = 0; correcting && i < h->reviews->len && *review == NULL; i++)
+    if (g_str_equal (((HearthHouseholdReview *) h->reviews->pdata[i])->to_state, "returned"))
+      *review = h->reviews->pdata[i];
+  return *review != NULL ? g_steal_pointer (&h) : NULL;
+}
+
 static void
 print_household (CliContext *ctx, HearthStore *store, const char *id)
 {
   sqlite3_stmt *st = NULL, *m = NULL;
+  const HearthHouseholdReview *returned = NULL;
+  g_autoptr(HearthHousehold) h = open_return (store, id, &returned);
 
   if (sqlite3_prepare_v2 (hearth_store_get_db (store),
                           "SELECT id, village_code, head_name, risk_level, monitoring_status, next_visit_date, "
@@ -126,6 +155,13 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
               else
                 json_builder_add_string_value (b, (const char *) sqlite3_column_text (st, c));
             }
+          /* The clerk's return being corrected, or null. */
+          json_builder_set_member_name (b, "returned");
+          if (returned != NULL)
+            json_object_of_strings (b, "at", returned->at, "actor", returned->actor, "role", returned->role,
+                                    "comment", returned->comment, NULL);
+          else
+            json_builder_add_null_value (b);
           json_builder_set_member_name (b, "measures");
           json_builder_begin_array (b);
           if ((m = household_measures (store, id)) != NULL)
@@ -157,6 +193,18 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
                                   (gulong) members),
                      sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
                      sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), (long long) members);
+          if (returned != NULL)
+            {
+              /* TRANSLATORS: the clerk's return being corrected: role,
+               * user, date (YYYY-MM-DD) and the clerk's comment */
+              g_autofree char *date = g_strndup (returned->at, 10);
+
+              if (returned->comment[0] != '\0')
+                g_print (_("  Returned for correction by %s %s on %s: “%s”\n"), returned->role, returned->actor, date,
+                         returned->comment);
+              else
+                g_print (_("  Returned for correction by %s %s on %s\n"), returned->role, returned->actor, date);
+            }
           if ((m = household_measures (store, id)) != NULL)
             while (sqlite3_step (m) == SQLITE_ROW)
               print_measure_text (m);
@@ -685,8 +733,9 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
           HearthTaskRow *r = rows->pdata[i];
           if (overdue_only && r->urgency != 0)
             continue;
+          /* A task's reason: for a correction, the clerk's return comment. */
           json_object_of_strings (b, "id", r->id, "household_id", r->household_id, "kind", r->kind,
-                                  "due_date", r->due_date, "urgency", urgency[r->urgency], NULL);
+                                  "due_date", r->due_date, "urgency", urgency[r->urgency], "reason", r->reason, NULL);
         }
       json_builder_end_array (b);
       root = json_builder_get_root (b);
@@ -699,6 +748,10 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
         if (overdue_only && r->urgency != 0)
           continue;
         g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, r->head_name, r->household_id);
+        /* A correction's reason is the clerk's return comment (written
+         * into the task by the return): what the worker is to correct. */
+        if (g_str_equal (r->kind, "correction") && r->reason != NULL && r->reason[0] != '\0')
+          g_print (_("    Clerk's comment: “%s”\n"), r->reason);
       }
   return CLI_EXIT_OK;
 }
