@@ -302,6 +302,14 @@ cmd_user (const char *db, int argc, char **argv)
     }
   if (!hearth_center_txn_commit (g_steal_pointer (&txn), &error))
     return fail_with (error);
+  {
+    /* The user name, role and scope only: no personal data. */
+    g_autofree char *scope_list = g_strjoinv (",", (GStrv) scope->pdata);
+
+    /* TRANSLATORS: user name, role (worker, clerk, township or county),
+     * division codes separated by commas */
+    g_print (_("Added user %s as %s for %s.\n"), name, role, scope_list);
+  }
   return EXIT_DONE;
 }
 

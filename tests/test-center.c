@@ -618,6 +618,15 @@ test_user_add (void)
       g_assert_cmpint (r.status, ==, cases[i].status);
       if (cases[i].says != NULL)
         g_assert_nonnull (strstr (r.err, cases[i].says));
+      /* One line on success, naming the user, role and scope. */
+      if (cases[i].status == 0)
+        {
+          g_autofree char *said = g_strdup_printf ("Added user %s as %s for %s.\n", cases[i].name, cases[i].role,
+                                                   cases[i].scope);
+          g_assert_cmpstr (r.out, ==, said);
+        }
+      else
+        g_assert_cmpstr (r.out, ==, "");
     }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM user_scopes WHERE user = 'zhao.lei'"), ==, 2);
   {

@@ -85,6 +85,9 @@ test_life_cycle (void)
   test_run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "test suites only"));
+  /* Without --county-public-key the key is still to come, with enrolment. */
+  g_assert_nonnull (strstr (r.out, "No county key yet: the store gets it at enrolment (hearth-cli enrol)"));
+  g_assert_null (strstr (r.out, "county-keygen"));
   test_run_clear (&r);
   test_run_cli (&r, env_pass, "--data-dir", dir, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 1);
@@ -95,6 +98,8 @@ test_life_cycle (void)
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Schema version"));
   g_assert_nonnull (strstr (r.out, "(test)"));
+  /* libsodium's minimum is one pass: singular. */
+  g_assert_nonnull (strstr (r.out, "1 pass (test)"));
   test_run_clear (&r);
   test_run_cli (&r, env_dir, "check", NULL);
   g_assert_cmpint (r.status, ==, 0);
@@ -608,6 +613,156 @@ test_case_shortcuts (void)
                 "2026-03-09", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, household));
+  test_run_clear (&r);
+
+  /* A household with a next visit planned says when; one without says
+   * nothing of it (never "next visit , "). */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, ", next visit 2026-"));
+  test_run_clear (&r);
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    test_exec (hearth_store_get_db (store), "UPDATE households SET next_visit_date = ''");
+  }
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_null (strstr (r.out, "next visit"));
+  g_assert_true (g_regex_match_simple ("status pending_village_review, [0-9]+ members?\n", r.out, 0, 0));
+  test_run_clear (&r);
+
+  /* The clerk returns the case with a comment: the worker reads it in
+   * household show (text and --json) and with the correction task. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
+  g_assert_null (strstr (r.out, "Returned for correction"));
+  test_run_clear (&r);
+  set_user (dir, "clerk-1", "clerk");
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "return", prefix, "--comment",
+                "收入核实有误，请补充务工收入", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  set_user (dir, "worker-1", "worker");
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_regex_match_simple ("\n  Returned for correction by clerk clerk-1 on 20[0-9-]{8}: "
+                                       "“收入核实有误，请补充务工收入”\n", r.out, 0, 0));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "household", "show", prefix, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *o;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    o = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "returned");
+    g_assert_nonnull (o);
+    g_assert_cmpstr (json_object_get_string_member (o, "comment"), ==, "收入核实有误，请补充务工收入");
+    g_assert_cmpstr (json_object_get_string_member (o, "actor"), ==, "clerk-1");
+    g_assert_cmpstr (json_object_get_string_member (o, "role"), ==, "clerk");
+  }
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "  correction  "));
+  g_assert_nonnull (strstr (r.out, "\n    Clerk's comment: “收入核实有误，请补充务工收入”\n"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"reason\" : \"收入核实有误，请补充务工收入\""));
+}
+
+static guint
+count_lines (const char *text)
+{
+  guint n = 0;
+
+  for (; *text != '\0'; text++)
+    n += *text == '\n';
+  return n;
+}
+
+/* household list never stops silently: past --limit (50 by default) it
+ * says on stderr how many it found, and stdout (text or --json) holds the
+ * rows alone. Pages of the library (200 rows) join without a gap or a
+ * repeat. */
+static void
+test_household_list_limit (void)
+{
+  g_autofree char *base = test_make_dir ("cli-list-limit");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  g_autofree char *csv = g_build_filename (base, "registry.csv", NULL);
+  g_autofree char *all = NULL;
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_auto(TestRun) r = { 0 };
+
+  g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "demo", "generate", "--households", "450", "--seed", "7", "--out", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "450 households"));
+  test_run_clear (&r);
+
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (count_lines (r.out), ==, 50);
+  g_assert_cmpstr (r.err, ==, "50 of 450 households shown; --limit N shows more.\n");
+  test_run_clear (&r);
+
+  /* All of them, across three library pages: each household once. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", "--limit", "450", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (count_lines (r.out), ==, 450);
+  g_assert_cmpstr (r.err, ==, "");
+  all = g_strdup (r.out);
+  for (const char *line = all; *line != '\0'; line = strchr (line, '\n') + 1)
+    g_assert_true (g_hash_table_add (ids, g_strndup (line, 36)));
+  g_assert_cmpuint (g_hash_table_size (ids), ==, 450);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", "--limit", "100000",
+                NULL);
+  g_assert_cmpstr (r.out, ==, all);
+  g_assert_cmpstr (r.err, ==, "");
+  test_run_clear (&r);
+
+  /* A limit across a page boundary: the first 250 of the same order. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", "--limit", "250", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (count_lines (r.out), ==, 250);
+  g_assert_true (g_str_has_prefix (all, r.out));
+  g_assert_cmpstr (r.err, ==, "250 of 450 households shown; --limit N shows more.\n");
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", "--limit", "449", NULL);
+  g_assert_cmpstr (r.err, ==, "449 of 450 households shown; --limit N shows more.\n");
+  test_run_clear (&r);
+
+  /* --json and --village: the rows on stdout, the count on stderr. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "household", "list", "--village",
+                "150422", "--limit", "70", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (json_parser_get_root (parser))), ==, 70);
+  }
+  g_assert_cmpstr (r.err, ==, "70 of 450 households shown; --limit N shows more.\n");
+  test_run_clear (&r);
+
+  /* --limit is bounded. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", "--limit", "0", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--limit takes 1 to 100000"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", "--limit", "100001",
+                NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_cmpstr (r.out, ==, "");
 }
 
 int
@@ -621,5 +776,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/form-check", test_form_check);
   g_test_add_func ("/cli/measures", test_measures);
   g_test_add_func ("/cli/case-shortcuts", test_case_shortcuts);
+  g_test_add_func ("/cli/household-list-limit", test_household_list_limit);
   return g_test_run ();
 }

@@ -891,6 +891,8 @@ test_bad_request (void)
   test_tablet_cli (&r, &a, "sync", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Synced:"));
+  /* One try, said in the singular. */
+  g_assert_nonnull (strstr (r.out, ", in 1 try.\n"));
   /* A cursor no center takes: its pull is a 400 bad-request. */
   store_exec (&a, "UPDATE sync_state SET value = 1000000000000000 WHERE key = 'cursor'");
   test_tablet_cli (&r, &a, "sync", NULL);

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
+#include "case-household.h"
 #include "case-published.h"
 #include "case-review.h"
 #include "case-search.h"
@@ -100,10 +101,38 @@ household_measures (HearthStore *store, const char *household_id)
   return st;
 }
 
+/* The clerk's latest return of the household while its correction is
+ * still open: what the worker is to correct. Read as the app's
+ * household page reads its reviews (hearth_case_household_read()).
+ * Returns (transfer full) the household, with *review pointing into it,
+ * or NULL when there is none. */
+static HearthHousehold *
+open_return (HearthStore *store, const char *id, const HearthHouseholdReview **review)
+{
+  g_autoptr(HearthHousehold) h = hearth_case_household_read (hearth_store_get_db (store), id, NULL);
+  gboolean correcting = FALSE;
+
+  *review = NULL;
+  if (h == NULL)
+    return NULL;
+  for (guint i = 0; i < h->tasks->len && !correcting; i++)
+    {
+      const HearthHouseholdTask *t = h->tasks->pdata[i];
+      correcting = g_str_equal (t->kind, "correction") && g_str_equal (t->status, "open");
+    }
+  /* Newest first: the first return is the latest. */
+  for (guint i = 0; correcting && i < h->reviews->len && *review == NULL; i++)
+    if (g_str_equal (((HearthHouseholdReview *) h->reviews->pdata[i])->to_state, "returned"))
+      *review = h->reviews->pdata[i];
+  return *review != NULL ? g_steal_pointer (&h) : NULL;
+}
+
 static void
 print_household (CliContext *ctx, HearthStore *store, const char *id)
 {
   sqlite3_stmt *st = NULL, *m = NULL;
+  const HearthHouseholdReview *returned = NULL;
+  g_autoptr(HearthHousehold) h = open_return (store, id, &returned);
 
   if (sqlite3_prepare_v2 (hearth_store_get_db (store),
                           "SELECT id, village_code, head_name, risk_level, monitoring_status, next_visit_date, "
@@ -126,6 +155,13 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
               else
                 json_builder_add_string_value (b, (const char *) sqlite3_column_text (st, c));
             }
+          /* The clerk's return being corrected, or null. */
+          json_builder_set_member_name (b, "returned");
+          if (returned != NULL)
+            json_object_of_strings (b, "at", returned->at, "actor", returned->actor, "role", returned->role,
+                                    "comment", returned->comment, NULL);
+          else
+            json_builder_add_null_value (b);
           json_builder_set_member_name (b, "measures");
           json_builder_begin_array (b);
           if ((m = household_measures (store, id)) != NULL)
@@ -138,10 +174,37 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
         }
       else
         {
-          g_print (_("Household %s (village %s, head %s): risk level %s, status %s, next visit %s, %lld members\n"),
-                   sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
-                   sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), sqlite3_column_text (st, 5),
-                   (long long) sqlite3_column_int64 (st, 6));
+          const char *next_visit = (const char *) sqlite3_column_text (st, 5);
+          gint64 members = sqlite3_column_int64 (st, 6);
+
+          /* A household with no next visit planned says nothing of it. */
+          if (next_visit != NULL && next_visit[0] != '\0')
+            g_print (g_dngettext (GETTEXT_PACKAGE,
+                                  "Household %s (village %s, head %s): risk level %s, status %s, next visit %s, "
+                                  "%lld member\n",
+                                  "Household %s (village %s, head %s): risk level %s, status %s, next visit %s, "
+                                  "%lld members\n", (gulong) members),
+                     sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
+                     sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), next_visit, (long long) members);
+          else
+            g_print (g_dngettext (GETTEXT_PACKAGE,
+                                  "Household %s (village %s, head %s): risk level %s, status %s, %lld member\n",
+                                  "Household %s (village %s, head %s): risk level %s, status %s, %lld members\n",
+                                  (gulong) members),
+                     sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
+                     sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), (long long) members);
+          if (returned != NULL)
+            {
+              /* TRANSLATORS: the clerk's return being corrected: role,
+               * user, date (YYYY-MM-DD) and the clerk's comment */
+              g_autofree char *date = g_strndup (returned->at, 10);
+
+              if (returned->comment[0] != '\0')
+                g_print (_("  Returned for correction by %s %s on %s: “%s”\n"), returned->role, returned->actor, date,
+                         returned->comment);
+              else
+                g_print (_("  Returned for correction by %s %s on %s\n"), returned->role, returned->actor, date);
+            }
           if ((m = household_measures (store, id)) != NULL)
             while (sqlite3_step (m) == SQLITE_ROW)
               print_measure_text (m);
@@ -513,6 +576,55 @@ cli_cmd_measure (CliContext *ctx, int argc, char **argv)
   return CLI_EXIT_USAGE;
 }
 
+/* The most households household list shows (--limit's bound); counting
+ * the households beyond those shown stops here too. */
+#define CLI_HOUSEHOLD_LIST_MAX 100000
+
+/* The page of @q after @last (NULL: the first page), at most @n rows (a
+ * library page at most): keyset paging, so a page deep in a county costs
+ * what the first one does. */
+static GPtrArray *
+search_after (sqlite3 *db, HearthHouseholdQuery *q, const HearthHouseholdRow *last, guint n, GError **error)
+{
+  q->after_village_code = last != NULL ? last->village_code : NULL;
+  q->after_head_name = last != NULL ? last->head_name : NULL;
+  q->after_id = last != NULL ? last->id : NULL;
+  q->limit = MIN (n, HEARTH_CASE_SEARCH_MAX_LIMIT);
+  return hearth_case_search_households (db, q, error);
+}
+
+/* How many households @q finds after @last, counted a page at a time up
+ * to @cap; *capped says the count stopped there with more to come.
+ * Returns -1 with @error set when a page fails. */
+static gint64
+count_after (sqlite3 *db, HearthHouseholdQuery *q, const HearthHouseholdRow *last, gint64 cap, gboolean *capped,
+             GError **error)
+{
+  g_autoptr(GPtrArray) prev = NULL;
+  gint64 n = 0;
+
+  *capped = FALSE;
+  for (;;)
+    {
+      /* The cursor lives in the previous page: keep it until the next. */
+      GPtrArray *page = search_after (db, q, prev != NULL ? prev->pdata[prev->len - 1] : last,
+                                      HEARTH_CASE_SEARCH_MAX_LIMIT, error);
+
+      if (page == NULL)
+        return -1;
+      n += page->len;
+      g_clear_pointer (&prev, g_ptr_array_unref);
+      prev = page;
+      if (page->len < HEARTH_CASE_SEARCH_MAX_LIMIT)
+        return n;
+      if (n >= cap)
+        {
+          *capped = TRUE;
+          return n;
+        }
+    }
+}
+
 int
 cli_cmd_household (CliContext *ctx, int argc, char **argv)
 {
@@ -521,11 +633,15 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
   g_autoptr(GPtrArray) rows = NULL;
   GError *error = NULL;
   HearthHouseholdQuery q = { 0 };
+  gint limit = HEARTH_CASE_SEARCH_DEFAULT_LIMIT;
+  gboolean end = FALSE, capped = FALSE;
+  gint64 rest = 0;
   GOptionEntry entries[] = {
     { "search", 0, 0, G_OPTION_ARG_STRING, &search, N_("Part of a name, or the last digits of an ID number"), N_("TEXT") },
     { "village", 0, 0, G_OPTION_ARG_STRING, &village, N_("A division code: 6, 9 or 12 digits"), N_("CODE") },
     { "status", 0, 0, G_OPTION_ARG_STRING, &status, N_("A monitoring status"), N_("STATUS") },
     { "risk", 0, 0, G_OPTION_ARG_STRING, &risk, N_("A risk level"), N_("LEVEL") },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("Show at most N households, 1 to 100000 (default 50)"), N_("N") },
     { NULL }
   };
 
@@ -589,13 +705,18 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
   if (argc < 2 || g_strcmp0 (argv[1], "list") != 0)
     {
       g_printerr (_("hearth-cli: household needs a subcommand: household list [--search TEXT] [--village CODE] "
-                    "[--status STATUS] [--risk LEVEL], household show ID, or household import FILE.csv\n"));
+                    "[--status STATUS] [--risk LEVEL] [--limit N], household show ID, or household import FILE.csv\n"));
       return CLI_EXIT_USAGE;
     }
   argc--;
   argv++;
   if (!cli_parse ("household list", entries, &argc, &argv))
     return CLI_EXIT_USAGE;
+  if (limit < 1 || limit > CLI_HOUSEHOLD_LIST_MAX)
+    {
+      g_printerr (_("hearth-cli: --limit takes 1 to %d households, not %d\n"), CLI_HOUSEHOLD_LIST_MAX, limit);
+      return CLI_EXIT_USAGE;
+    }
   store = cli_open_store (ctx, &error);
   if (store == NULL)
     return cli_fail (error);
@@ -603,9 +724,30 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
   q.village_prefix = village;
   q.monitoring_status = status;
   q.risk_level = risk;
-  rows = hearth_case_search_households (hearth_store_get_db (store), &q, &error);
-  if (rows == NULL)
-    return case_fail (error);
+  /* Library pages, each after the last row of the one before, until
+   * --limit rows or a short page (the last). */
+  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_household_row_free);
+  while (!end && rows->len < (guint) limit)
+    {
+      guint want = MIN ((guint) limit - rows->len, HEARTH_CASE_SEARCH_MAX_LIMIT);
+      GPtrArray *page = search_after (hearth_store_get_db (store), &q,
+                                      rows->len > 0 ? rows->pdata[rows->len - 1] : NULL, want, &error);
+
+      if (page == NULL)
+        return case_fail (error);
+      end = page->len < want;
+      g_ptr_array_extend_and_steal (rows, page);
+    }
+  /* Never a silent cut: the households beyond the limit are counted (up
+   * to CLI_HOUSEHOLD_LIST_MAX in all) and the count goes to stderr, so
+   * that stdout stays the rows alone for pipes and --json. */
+  if (!end && rows->len > 0)
+    {
+      rest = count_after (hearth_store_get_db (store), &q, rows->pdata[rows->len - 1],
+                          CLI_HOUSEHOLD_LIST_MAX - (gint64) rows->len, &capped, &error);
+      if (rest < 0)
+        return case_fail (error);
+    }
   if (ctx->json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -628,6 +770,19 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
         HearthHouseholdRow *r = rows->pdata[i];
         g_print ("%s  %s  %s  %s  %s\n", r->id, r->village_code, r->head_name, r->risk_level, r->monitoring_status);
       }
+  if (rest > 0)
+    {
+      gint64 total = (gint64) rows->len + rest;
+
+      if (capped)
+        g_printerr (g_dngettext (GETTEXT_PACKAGE, "%u of more than %lld household shown; --limit N shows more.\n",
+                                 "%u of more than %lld households shown; --limit N shows more.\n", (gulong) total),
+                    rows->len, (long long) total);
+      else
+        g_printerr (g_dngettext (GETTEXT_PACKAGE, "%u of %lld household shown; --limit N shows more.\n",
+                                 "%u of %lld households shown; --limit N shows more.\n", (gulong) total),
+                    rows->len, (long long) total);
+    }
   return CLI_EXIT_OK;
 }
 
@@ -670,8 +825,9 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
           HearthTaskRow *r = rows->pdata[i];
           if (overdue_only && r->urgency != 0)
             continue;
+          /* A task's reason: for a correction, the clerk's return comment. */
           json_object_of_strings (b, "id", r->id, "household_id", r->household_id, "kind", r->kind,
-                                  "due_date", r->due_date, "urgency", urgency[r->urgency], NULL);
+                                  "due_date", r->due_date, "urgency", urgency[r->urgency], "reason", r->reason, NULL);
         }
       json_builder_end_array (b);
       root = json_builder_get_root (b);
@@ -684,6 +840,10 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
         if (overdue_only && r->urgency != 0)
           continue;
         g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, r->head_name, r->household_id);
+        /* A correction's reason is the clerk's return comment (written
+         * into the task by the return): what the worker is to correct. */
+        if (g_str_equal (r->kind, "correction") && r->reason != NULL && r->reason[0] != '\0')
+          g_print (_("    Clerk's comment: “%s”\n"), r->reason);
       }
   return CLI_EXIT_OK;
 }

@@ -105,8 +105,10 @@ cli_cmd_init (CliContext *ctx, int argc, char **argv)
   if (county_pk_file != NULL)
     g_print (_("The county can recover it with its secret key.\n"));
   else
-    g_print (_("No county public key was given: a forgotten passphrase cannot be recovered "
-               "(county IT makes one with hearth-cli county-keygen).\n"));
+    /* The county key usually comes with enrolment (sync/PROTOCOL.md): a
+     * store without one yet is the normal case, not a mistake. */
+    g_print (_("No county key yet: the store gets it at enrolment (hearth-cli enrol); until then a forgotten "
+               "passphrase cannot be recovered.\n"));
   if (kdf == HEARTH_KDF_TEST)
     g_print (_("Warning: --kdf test is for test suites only; do not keep real data in this store.\n"));
   return CLI_EXIT_OK;
@@ -188,7 +190,8 @@ print_store_info (CliContext *ctx, HearthStore *store, gboolean checked)
   g_print (_("Store:              %s (unlocked)\n"), ctx->data_dir);
   g_print (_("Schema version:     %u\n"), info.schema_version);
   g_print (_("Size:               %llu pages of 4096 bytes\n"), (unsigned long long) info.page_count);
-  g_print (_("Key derivation:     Argon2id, %llu KiB, %llu passes (%s)\n"),
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Key derivation:     Argon2id, %llu KiB, %llu pass (%s)\n",
+                        "Key derivation:     Argon2id, %llu KiB, %llu passes (%s)\n", (gulong) info.opslimit),
            (unsigned long long) (info.memlimit >> 10), (unsigned long long) info.opslimit, info.kdf_profile);
   g_print (_("Keyslot generation: %llu\n"), (unsigned long long) info.keyslot_generation);
   g_print (_("County recovery:    %s\n"),

@@ -255,7 +255,12 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
     g_autofree char *last = format_ms (s->last_sync_ms);
 
     if (ran)
-      g_print (_("Sent %lld changes (%lld refused), received %lld (%lld not applied), in %u tries.\n"),
+      /* TRANSLATORS: the plural follows the number of tries (the last
+       * number); the counts of changes come as "changes: N". */
+      g_print (g_dngettext (GETTEXT_PACKAGE,
+                            "Changes sent: %lld (%lld refused), received: %lld (%lld not applied), in %u try.\n",
+                            "Changes sent: %lld (%lld refused), received: %lld (%lld not applied), in %u tries.\n",
+                            r->attempts),
                (long long) r->pushed, (long long) r->refused, (long long) r->pulled, (long long) r->rejected,
                r->attempts);
     if (synced)
