@@ -17,16 +17,23 @@
  *   sends the decisions by itself; the worker's app, unlocked again, syncs
  *   and shows the correction on Today, the household page shows the
  *   clerk's comment, and the revisit through the form closes the
- *   correction and reaches the center by itself; the clerk (hearth-cli)
- *   approves the revisit, the county approves both and exports the batch,
- *   which verifies. The counts of the stores, the center and the batch
- *   are checked at each step: nothing lost, nothing twice. Screenshots go
- *   to tests/screenshots/LANGUAGE/ (70-77).
+ *   correction and reaches the center by itself; the clerk's app approves
+ *   the revisit; a county official's app counts on its Overview what the
+ *   center holds, approves both cases into monitoring through its Review
+ *   tab (one with an assistance measure), sees them monitored, and exports
+ *   the batch through its Export tab into a folder (as the folder
+ *   chooser's answer gives it), which verifies. The counts of the stores,
+ *   the center and the batch are checked at each step: nothing lost,
+ *   nothing twice. Screenshots go to tests/screenshots/LANGUAGE/ (70-81).
  */
 #include "ui-test-util.h"
 #include "test-center-util.h"
+#include "batch.h"
 #include "case-review.h"
 #include "case-store.h"
+#include "case-summary.h"
+#include "hearth-county-page.h"
+#include "hearth-export-page.h"
 #include "hearth-form-field.h"
 #include "hearth-form-view.h"
 #include "hearth-household-page.h"
@@ -49,6 +56,7 @@
 #define HOUSEHOLDS 120
 #define TABLET_PASSPHRASE "correct horse battery"
 #define COMMENT "收入核实不全，请补充外出务工收入"
+#define MEASURE "肉牛养殖补贴，每户两头"
 
 static Center *center;
 static TestTablet worker, clerk, county;
@@ -292,6 +300,39 @@ case_closed (gpointer page)
   return hearth_review_page_get_household_id (page) == NULL;
 }
 
+static gboolean
+export_ended (gpointer page)
+{
+  return !hearth_export_page_get_busy (page);
+}
+
+static HearthReviewPage *
+review_page_of (GtkWidget *root)
+{
+  return hearth_worker_view_get_review_page (HEARTH_WORKER_VIEW (ui_test_find_type (root, HEARTH_TYPE_WORKER_VIEW)));
+}
+
+static const HearthCaseSummary *
+overview_of (HearthApplication *app)
+{
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+  const HearthCaseSummary *s = hearth_county_page_get_summary (
+    HEARTH_COUNTY_PAGE (ui_test_find_type (root, HEARTH_TYPE_COUNTY_PAGE)));
+
+  g_assert_nonnull (s);
+  return s;
+}
+
+/* How many households of monitoring state @state the county's overview shows. */
+static guint
+overview_count (HearthApplication *app, const char *state)
+{
+  for (guint i = 0; i < HEARTH_SUMMARY_N_STATES; i++)
+    if (g_str_equal (hearth_summary_state_name (i), state))
+      return overview_of (app)->total.by_state[i];
+  g_error ("the overview counts no state %s", state);
+}
+
 /* ---- the form screens ------------------------------------------------------------- */
 
 static HearthFormView *
@@ -514,26 +555,48 @@ wait_center (HearthApplication *app, const char *tbl, const char *device, gint64
   ui_test_wait_for (center_has, &w, 60000, what);
 }
 
-/* hearth-cli on @t, which must succeed. */
-#define cli_ok(t, r, ...) \
-  G_STMT_START \
-  { \
-    test_tablet_cli ((r), (t), __VA_ARGS__); \
-    if ((r)->status != 0) \
-      g_error ("hearth-cli: exit %d\n%s%s", (r)->status, (r)->out, (r)->err); \
-  } \
-  G_STMT_END
-
-static guint
-review_queue_length (TestTablet *t)
+/* The county's overview counts what the center holds: @households in all,
+ * said in its heading, and as many in each monitoring state. */
+static void
+assert_overview_matches_center (HearthApplication *app, guint households)
 {
-  g_auto(TestRun) r = { 0 };
-  g_autoptr(JsonNode) root = NULL;
+  GtkWidget *root = GTK_WIDGET (ui_test_window (app));
+  GtkWidget *page = ui_test_find_type (root, HEARTH_TYPE_COUNTY_PAGE);
+  const HearthCaseSummary *s;
+  g_autofree char *heading = NULL;
+  guint none = G_MAXUINT;
+  gint64 decided = 0;
 
-  cli_ok (t, &r, "--json", "review", "list", NULL);
-  root = json_from_string (r.out, NULL);
-  g_assert_nonnull (root);
-  return json_array_get_length (json_node_get_array (root));
+  ui_test_flush (root);
+  s = overview_of (app);
+  g_assert_cmpint (center_db_int (center, "SELECT count (DISTINCT household) FROM changes WHERE tbl = 'households'"),
+                   ==, households);
+  g_assert_cmpuint (s->total.households, ==, households);
+  heading = g_strdup_printf (g_dngettext (NULL, "%u household synchronised into this tablet",
+                                          "%u households synchronised into this tablet", households),
+                             households);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (page, "total_label"))), ==, heading);
+  for (guint i = 0; i < HEARTH_SUMMARY_N_STATES; i++)
+    {
+      const char *state = hearth_summary_state_name (i);
+      g_autofree char *sql = NULL;
+      gint64 at_center;
+
+      if (g_str_equal (state, "none"))
+        {
+          none = i;
+          continue;
+        }
+      /* The merged value, as center_household_field() reads it. */
+      sql = g_strdup_printf ("SELECT count (*) FROM field_state WHERE tbl = 'households' AND field = "
+                             "'monitoring_status' AND value IN ('%s', '\"%s\"')", state, state);
+      at_center = center_db_int (center, sql);
+      g_assert_cmpint (s->total.by_state[i], ==, at_center);
+      decided += at_center;
+    }
+  /* A household the center holds no state for is in none. */
+  g_assert_cmpuint (none, <, HEARTH_SUMMARY_N_STATES);
+  g_assert_cmpint (s->total.by_state[none], ==, households - decided);
 }
 
 /* Fails unless every record of JSON batch file @dir/@file has an id of its
@@ -611,6 +674,7 @@ test_day (void)
   HearthSyncer *syncer;
   g_autofree char *device = NULL;
   g_autofree char *clerk_device = NULL;
+  g_autofree char *county_device = NULL;
   g_autofree char *approved = NULL, *returned = NULL, *returned_head = NULL;
   g_autoptr(GPtrArray) visited = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(JsonObject) quiet = quiet_answers ();
@@ -618,7 +682,6 @@ test_day (void)
   g_autoptr(JsonObject) registration = registration_answers ();
   g_autofree char *registered = NULL;
   g_autofree char *proxy_log = NULL;
-  g_auto(TestRun) r = { 0 };
   gint64 in_township;
   guint runs;
 
@@ -826,18 +889,114 @@ test_day (void)
   ui_test_screenshot (root, "77-story-revisit-synced");
   ui_test_app_free (app);
 
-  /* The clerk approves the revisit; the county approves both cases and
-   * exports the batch (hearth-cli: the county's screens are elsewhere). */
-  cli_ok (&clerk, &r, "sync", NULL);
-  g_assert_cmpuint (review_queue_length (&clerk), ==, 1);
-  cli_ok (&clerk, &r, "review", "approve", returned, NULL);
-  cli_ok (&clerk, &r, "sync", NULL);
-  cli_ok (&county, &r, "sync", NULL);
-  g_assert_cmpuint (review_queue_length (&county), ==, 2);
-  cli_ok (&county, &r, "review", "approve", approved, NULL);
-  cli_ok (&county, &r, "review", "approve", returned, NULL);
-  cli_ok (&county, &r, "sync", NULL);
-  g_assert_cmpuint (review_queue_length (&county), ==, 0);
+  /* The clerk's app: the revisit on its Review tab, approved; the decision
+   * goes out by itself. */
+  app = unlock (&clerk);
+  window = ui_test_window (app);
+  root = GTK_WIDGET (window);
+  syncer = syncer_of (app);
+  wait_run (syncer, 0, "the clerk's sync after the unlock");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  ui_test_flush (root);
+  {
+    HearthReviewPage *page = review_page_of (root);
+    g_autofree char *status = NULL;
+
+    show_tab (app, "review");
+    g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 1);
+    g_assert_true (hearth_review_page_open (page, returned));
+    ui_test_flush (root);
+    ui_test_click (ui_test_find (GTK_WIDGET (page), "approve_button"));
+    ui_test_wait_for (case_closed, page, 5000, "the clerk's approval of the revisit");
+    ui_test_flush (root);
+    status = app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned);
+    g_assert_cmpstr (status, ==, "pending_county_approval");
+    g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 0);
+  }
+  wait_center (app, "reviews", clerk_device, 3, "the clerk's approval of the revisit to reach the center");
+  ui_test_app_free (app);
+
+  /* The county official's tablet: its overview counts what the center
+   * holds; both cases approved into monitoring through its Review tab,
+   * one with an assistance measure; the batch exported through its Export
+   * tab. */
+  app = unlock (&county);
+  window = ui_test_window (app);
+  root = GTK_WIDGET (window);
+  syncer = syncer_of (app);
+  wait_run (syncer, 0, "the county's first sync");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  ui_test_flush (root);
+  county_device = g_strdup (hearth_case_store_get_device_id (
+    hearth_session_get_cases (hearth_application_get_session (app))));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack"))), ==,
+                   "county");
+  assert_overview_matches_center (app, HOUSEHOLDS + 1);
+  g_assert_cmpuint (overview_count (app, "pending_county_approval"), ==, 2);
+  g_assert_cmpuint (overview_count (app, "monitored"), ==, 0);
+  ui_test_screenshot (root, "78-story-county-overview");
+  {
+    HearthReviewPage *page = review_page_of (root);
+    GtkWidget *review = GTK_WIDGET (page);
+    const char *const *types = hearth_case_measure_types ();
+    guint industry = G_MAXUINT;
+    g_autofree char *sql = NULL;
+    g_autofree char *measures = NULL;
+
+    for (guint i = 0; types[i] != NULL; i++)
+      if (g_str_equal (types[i], "industry"))
+        industry = i;
+    g_assert_cmpuint (industry, !=, G_MAXUINT);
+    show_tab (app, "review");
+    g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 2);
+
+    /* The first case, with the measure the county decides for it. */
+    g_assert_true (hearth_review_page_open (page, approved));
+    ui_test_flush (root);
+    g_assert_true (gtk_widget_get_visible (ui_test_find (review, "measures_group")));
+    adw_combo_row_set_selected (ADW_COMBO_ROW (ui_test_find (review, "measure_type_row")), industry);
+    ui_test_type (ui_test_find (review, "measure_entry"), MEASURE);
+    ui_test_click (ui_test_find (review, "add_measure_button"));
+    ui_test_flush (root);
+    /* The measure added shows above the buttons, at the end of the case. */
+    {
+      GtkAdjustment *adj =
+        gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (ui_test_find (review, "case_scroller")));
+
+      gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+      ui_test_flush (root);
+    }
+    {
+      g_autofree char *shown = ui_test_visible_text (ui_test_find (review, "measures_group"));
+      g_assert_nonnull (strstr (shown, MEASURE));
+    }
+    ui_test_screenshot (root, "79-story-county-approves");
+    ui_test_click (ui_test_find (review, "approve_button"));
+    ui_test_wait_for (case_closed, page, 5000, "the county's approval with its measure");
+    ui_test_flush (root);
+
+    /* The revisited case, as it is. */
+    g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 1);
+    g_assert_true (hearth_review_page_open (page, returned));
+    ui_test_flush (root);
+    ui_test_click (ui_test_find (review, "approve_button"));
+    ui_test_wait_for (case_closed, page, 5000, "the county's approval of the revisited case");
+    ui_test_flush (root);
+    g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 0);
+    for (guint i = 0; i < 2; i++)
+      {
+        g_autofree char *status =
+          app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", i == 0 ? approved : returned);
+        g_assert_cmpstr (status, ==, "monitored");
+      }
+    sql = g_strdup_printf ("SELECT group_concat (type || ':' || description, '|') FROM measures WHERE "
+                           "household_id IN ('%s', '%s') AND created_by IN (SELECT id FROM reviews WHERE "
+                           "to_state = 'monitored')", approved, returned);
+    measures = app_text (app, sql, NULL);
+    g_assert_cmpstr (measures, ==, "industry:" MEASURE);
+  }
+  /* The decisions go out by themselves; the overview follows. */
+  wait_center (app, "reviews", county_device, 2, "the county's approvals to reach the center");
   {
     g_autofree char *a = center_household_field (approved, "monitoring_status");
     g_autofree char *b = center_household_field (returned, "monitoring_status");
@@ -845,32 +1004,61 @@ test_day (void)
     g_assert_cmpstr (a, ==, "monitored");
     g_assert_cmpstr (b, ==, "monitored");
   }
-  /* The batch: every household once (the registry's and the new one),
-   * the day's five submissions (the registration and four visits) and eight
-   * reviews (two cases raised, the return, the revisit raising it again,
-   * two approvals by the clerk and two by the county). */
-  {
-    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-    g_autoptr(GDateTime) yesterday = g_date_time_add_days (now, -1);
-    g_autofree char *since = g_date_time_format (yesterday, "%Y-%m-%d");
-    g_autofree char *batch = g_build_filename (scratch, "batch", NULL);
-    g_autofree char *manifest_path = g_build_filename (batch, "manifest.json", NULL);
-    g_autoptr(JsonParser) p = json_parser_new ();
-    JsonObject *manifest;
+  show_tab (app, "county");
+  assert_overview_matches_center (app, HOUSEHOLDS + 1);
+  g_assert_cmpuint (overview_count (app, "pending_county_approval"), ==, 0);
+  g_assert_cmpuint (overview_count (app, "monitored"), ==, 2);
+  ui_test_screenshot (root, "80-story-county-monitored");
 
-    cli_ok (&county, &r, "export", "--scope", COUNTY, "--since", since, "--format", "json", "--out", batch, NULL);
-    test_run_clear (&r);
+  /* The batch through the Export tab, into a folder as the folder
+   * chooser's answer gives it: every household once (the registry's and
+   * the new one), the day's five submissions (the registration and four
+   * visits), eight reviews (two cases raised, the return, the revisit
+   * raising it again, two approvals by the clerk and two by the county)
+   * and the county's one measure. */
+  {
+    HearthExportPage *export = HEARTH_EXPORT_PAGE (ui_test_find_type (root, HEARTH_TYPE_EXPORT_PAGE));
+    GtkWidget *result = ui_test_find (GTK_WIDGET (export), "result_label");
+    g_autofree char *dir = g_build_filename (scratch, "exports", NULL);
+    g_autoptr(GFile) folder = g_file_new_for_path (dir);
+    g_autoptr(JsonObject) manifest = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(TestRun) r = { 0 };
+    const char *batch;
+
+    g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+    show_tab (app, "export");
+    g_assert_true (hearth_export_page_set_scope (export, COUNTY));
+    /* JSON (other systems): the second format offered. */
+    adw_combo_row_set_selected (ADW_COMBO_ROW (ui_test_find (GTK_WIDGET (export), "format_row")), 1);
+    /* Never exported from this tablet: nothing to continue after. */
+    g_assert_false (gtk_switch_get_active (GTK_SWITCH (ui_test_find (GTK_WIDGET (export), "continue_switch"))));
+    hearth_export_page_export_to (export, folder);
+    g_assert_true (hearth_export_page_get_busy (export));
+    ui_test_wait_for (export_ended, export, 60000, "the export");
+    ui_test_flush (root);
+    g_assert_false (gtk_widget_has_css_class (result, "hearth-error"));
+    batch = hearth_export_page_get_batch_dir (export);
+    g_assert_nonnull (batch);
+    g_assert_true (g_str_has_prefix (batch, dir));
+    ui_test_screenshot (root, "81-story-county-exported");
+
+    g_assert_true (hearth_batch_verify (batch, &manifest, &error));
+    g_assert_no_error (error);
     test_run_cli (&r, NULL, "verify-batch", batch, NULL);
-    g_assert_cmpint (r.status, ==, 0);
-    g_assert_true (json_parser_load_from_file (p, manifest_path, NULL));
-    manifest = json_node_get_object (json_parser_get_root (p));
+    if (r.status != 0)
+      g_error ("hearth-cli verify-batch: exit %d\n%s%s", r.status, r.out, r.err);
+    g_assert_cmpstr (json_object_get_string_member (manifest, "scope"), ==, COUNTY);
     g_assert_cmpint (manifest_records (manifest, "households.json"), ==, HOUSEHOLDS + 1);
     g_assert_cmpint (manifest_records (manifest, "submissions.json"), ==, 5);
     g_assert_cmpint (manifest_records (manifest, "reviews.json"), ==, 8);
+    g_assert_cmpint (manifest_records (manifest, "measures.json"), ==, 1);
     g_assert_cmpuint (batch_unique_ids (batch, "households.json"), ==, HOUSEHOLDS + 1);
     g_assert_cmpuint (batch_unique_ids (batch, "submissions.json"), ==, 5);
     g_assert_cmpuint (batch_unique_ids (batch, "reviews.json"), ==, 8);
+    g_assert_cmpuint (batch_unique_ids (batch, "measures.json"), ==, 1);
   }
+  ui_test_app_free (app);
 }
 
 int
