@@ -68,74 +68,7 @@ static char *scratch;
 
 /* The machine's own monitor may see no network (then the app would not
  * try); the cut here is the proxy's refusals, as a village's dead uplink
- * behind a working wifi. */
-#define STORY_TYPE_MONITOR (story_monitor_get_type ())
-G_DECLARE_FINAL_TYPE (StoryMonitor, story_monitor, STORY, MONITOR, GObject)
-
-struct _StoryMonitor {
-  GObject parent_instance;
-};
-
-enum { PROP_0, PROP_AVAILABLE, PROP_METERED, PROP_CONNECTIVITY };
-
-static void story_monitor_iface_init (GNetworkMonitorInterface *iface);
-static void story_monitor_initable_init (GInitableIface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (StoryMonitor, story_monitor, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, story_monitor_initable_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, story_monitor_iface_init))
-
-static gboolean
-story_monitor_initable (GInitable *initable, GCancellable *cancellable, GError **error)
-{
-  return TRUE;
-}
-
-static void
-story_monitor_initable_init (GInitableIface *iface)
-{
-  iface->init = story_monitor_initable;
-}
-
-static void
-story_monitor_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  switch (id)
-    {
-    case PROP_AVAILABLE:
-      g_value_set_boolean (value, TRUE);
-      break;
-    case PROP_METERED:
-      g_value_set_boolean (value, FALSE);
-      break;
-    case PROP_CONNECTIVITY:
-      g_value_set_enum (value, G_NETWORK_CONNECTIVITY_FULL);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-story_monitor_class_init (StoryMonitorClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->get_property = story_monitor_get_property;
-  g_object_class_override_property (object_class, PROP_AVAILABLE, "network-available");
-  g_object_class_override_property (object_class, PROP_METERED, "network-metered");
-  g_object_class_override_property (object_class, PROP_CONNECTIVITY, "connectivity");
-}
-
-static void
-story_monitor_iface_init (GNetworkMonitorInterface *iface)
-{
-}
-
-static void
-story_monitor_init (StoryMonitor *self)
-{
-}
+ * behind a working wifi: the app's monitor always reports a network. */
 
 /* ---- answers --------------------------------------------------------------------- */
 
@@ -1065,12 +998,12 @@ int
 main (int argc, char **argv)
 {
   HearthSyncerConfig config = { .soon_ms = 200, .backoff_base_ms = 300, .backoff_max_ms = 1000, .again_ms = 60000 };
-  g_autoptr(GNetworkMonitor) monitor = NULL;
+  g_autoptr(UiTestMonitor) monitor = NULL;
   int status;
 
   ui_test_init (&argc, &argv);
-  monitor = g_object_new (STORY_TYPE_MONITOR, NULL);
-  config.network_monitor = monitor;
+  monitor = ui_test_monitor_new (TRUE);
+  config.network_monitor = G_NETWORK_MONITOR (monitor);
   hearth_syncer_set_defaults (&config);
   setup ();
   g_test_add_func ("/ui/story/day", test_day);

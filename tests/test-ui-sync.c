@@ -33,91 +33,9 @@
 #define NOW "2026-03-05T10:00:00+08:00"
 #define TABLET_PASSPHRASE "correct horse battery"
 
-/* ---- a network monitor the test sets ------------------------------------- */
-
-#define TEST_TYPE_MONITOR (test_monitor_get_type ())
-G_DECLARE_FINAL_TYPE (TestMonitor, test_monitor, TEST, MONITOR, GObject)
-
-struct _TestMonitor {
-  GObject parent_instance;
-  gboolean available;
-};
-
-enum { PROP_0, PROP_AVAILABLE, PROP_METERED, PROP_CONNECTIVITY };
-
-static void test_monitor_iface_init (GNetworkMonitorInterface *iface);
-static void test_monitor_initable_init (GInitableIface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestMonitor, test_monitor, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_monitor_initable_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_monitor_iface_init))
-
-static gboolean
-test_monitor_initable (GInitable *initable, GCancellable *cancellable, GError **error)
-{
-  return TRUE;
-}
-
-static void
-test_monitor_initable_init (GInitableIface *iface)
-{
-  iface->init = test_monitor_initable;
-}
-
-static void
-test_monitor_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  TestMonitor *self = TEST_MONITOR (object);
-
-  switch (id)
-    {
-    case PROP_AVAILABLE:
-      g_value_set_boolean (value, self->available);
-      break;
-    case PROP_METERED:
-      g_value_set_boolean (value, FALSE);
-      break;
-    case PROP_CONNECTIVITY:
-      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL : G_NETWORK_CONNECTIVITY_LOCAL);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-test_monitor_class_init (TestMonitorClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->get_property = test_monitor_get_property;
-  g_object_class_override_property (object_class, PROP_AVAILABLE, "network-available");
-  g_object_class_override_property (object_class, PROP_METERED, "network-metered");
-  g_object_class_override_property (object_class, PROP_CONNECTIVITY, "connectivity");
-}
-
-static void
-test_monitor_iface_init (GNetworkMonitorInterface *iface)
-{
-}
-
-static void
-test_monitor_init (TestMonitor *self)
-{
-  self->available = TRUE;
-}
-
-static void
-set_network (TestMonitor *monitor, gboolean available)
-{
-  monitor->available = available;
-  g_object_notify (G_OBJECT (monitor), "network-available");
-  g_signal_emit_by_name (monitor, "network-changed", available);
-}
-
 /* ---- the center, the tablets --------------------------------------------- */
 
-static TestMonitor *monitor;
+static UiTestMonitor *monitor;
 static Center *center;
 static TestTablet tablet;      /* the app's store */
 static TestTablet other;       /* another worker's, by hearth-cli */
@@ -327,7 +245,7 @@ test_background (void)
   g_assert_cmpint (hearth_syncer_get_next_run (syncer), >, 0);
 
   /* No network: no tries; the screen says when it will. */
-  set_network (monitor, FALSE);
+  ui_test_monitor_set_available (monitor, FALSE);
   g_assert_true (hearth_syncer_get_offline (syncer));
   ui_test_wait_for (not_running, syncer, 60000, "the run in flight");
   runs = hearth_syncer_get_runs (syncer);
@@ -339,7 +257,7 @@ test_background (void)
 
   /* The network back: at once. */
   center_restart (center);
-  set_network (monitor, TRUE);
+  ui_test_monitor_set_available (monitor, TRUE);
   g_assert_true (hearth_syncer_get_running (syncer));
   wait_run (syncer, runs, "the sync when the network is back");
   g_assert_null (hearth_syncer_get_error (syncer));
@@ -440,7 +358,7 @@ main (int argc, char **argv)
   HearthSyncerConfig config = { .soon_ms = 200, .backoff_base_ms = 300, .backoff_max_ms = 1000, .again_ms = 60000 };
 
   ui_test_init (&argc, &argv);
-  monitor = g_object_new (TEST_TYPE_MONITOR, NULL);
+  monitor = ui_test_monitor_new (TRUE);
   config.network_monitor = G_NETWORK_MONITOR (monitor);
   hearth_syncer_set_defaults (&config);
   setup ();

@@ -477,3 +477,91 @@ ui_test_screenshot (GtkWidget *window, const char *name)
       g_test_message ("%s", tree->str);
     }
 }
+
+/* ---- a network monitor the test sets ---- */
+
+struct _UiTestMonitor {
+  GObject parent_instance;
+  gboolean available;
+};
+
+enum { PROP_0, PROP_AVAILABLE, PROP_METERED, PROP_CONNECTIVITY };
+
+static void ui_test_monitor_iface_init (GNetworkMonitorInterface *iface);
+static void ui_test_monitor_initable_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (UiTestMonitor, ui_test_monitor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, ui_test_monitor_initable_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, ui_test_monitor_iface_init))
+
+static gboolean
+ui_test_monitor_initable (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  return TRUE;
+}
+
+static void
+ui_test_monitor_initable_init (GInitableIface *iface)
+{
+  iface->init = ui_test_monitor_initable;
+}
+
+static void
+ui_test_monitor_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  UiTestMonitor *self = UI_TEST_MONITOR (object);
+
+  switch (id)
+    {
+    case PROP_AVAILABLE:
+      g_value_set_boolean (value, self->available);
+      break;
+    case PROP_METERED:
+      g_value_set_boolean (value, FALSE);
+      break;
+    case PROP_CONNECTIVITY:
+      g_value_set_enum (value, self->available ? G_NETWORK_CONNECTIVITY_FULL : G_NETWORK_CONNECTIVITY_LOCAL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+ui_test_monitor_class_init (UiTestMonitorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = ui_test_monitor_get_property;
+  g_object_class_override_property (object_class, PROP_AVAILABLE, "network-available");
+  g_object_class_override_property (object_class, PROP_METERED, "network-metered");
+  g_object_class_override_property (object_class, PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+ui_test_monitor_iface_init (GNetworkMonitorInterface *iface)
+{
+}
+
+static void
+ui_test_monitor_init (UiTestMonitor *self)
+{
+  self->available = TRUE;
+}
+
+void
+ui_test_monitor_set_available (UiTestMonitor *monitor, gboolean available)
+{
+  monitor->available = available;
+  g_object_notify (G_OBJECT (monitor), "network-available");
+  g_signal_emit_by_name (monitor, "network-changed", available);
+}
+
+UiTestMonitor *
+ui_test_monitor_new (gboolean available)
+{
+  UiTestMonitor *self = g_object_new (UI_TEST_TYPE_MONITOR, NULL);
+
+  self->available = available;
+  return self;
+}

@@ -80,3 +80,13 @@ void ui_test_screenshot (GtkWidget *window, const char *name);
 void ui_test_resize (GtkWidget *window, int width, int height);
 
 G_END_DECLS
+
+/* A GNetworkMonitor the test sets (for HearthSyncerConfig.network_monitor):
+ * it reports a network, or none, as told; setting it emits
+ * "network-changed" as a real monitor would. Not thread-safe. */
+#define UI_TEST_TYPE_MONITOR (ui_test_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (UiTestMonitor, ui_test_monitor, UI_TEST, MONITOR, GObject)
+
+/* (transfer full) */
+UiTestMonitor *ui_test_monitor_new (gboolean available);
+void ui_test_monitor_set_available (UiTestMonitor *monitor, gboolean available);
