@@ -22,21 +22,6 @@
 #include <string.h>
 
 static gboolean
-on_screen (gpointer data)
-{
-  gpointer *args = data;
-  return g_strcmp0 (hearth_window_get_screen (args[0]), args[1]) == 0;
-}
-
-static void
-wait_screen (HearthWindow *window, const char *screen)
-{
-  gpointer args[] = { window, (gpointer) screen };
-
-  ui_test_wait_for (on_screen, args, 30000, screen);
-}
-
-static gboolean
 not_busy (gpointer data)
 {
   return gtk_widget_get_sensitive (data);
@@ -131,7 +116,7 @@ test_enrol (void)
   ui_test_type (ui_test_find (root, "new_entry"), "pear tractor winter 47");
   ui_test_type (ui_test_find (root, "confirm_entry"), "pear tractor winter 47");
   ui_test_click (ui_test_find (root, "create_button"));
-  wait_screen (window, "enrol");
+  ui_test_wait_screen (window, "enrol");
   page = ui_test_find (root, "enrol_page");
   session = hearth_application_get_session (app);
   g_assert_false (hearth_session_is_enrolled (session));
@@ -169,7 +154,7 @@ test_enrol (void)
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (ui_test_find (page, "code_entry"))), ==, code);
   ui_test_type (ui_test_find (page, "name_entry"), "平板 7");
   g_assert_null (enrol (window));
-  wait_screen (window, "main");
+  ui_test_wait_screen (window, "main");
 
   g_assert_true (hearth_session_is_enrolled (session));
   identity = hearth_session_get_identity (session);

@@ -66,23 +66,6 @@ make_store (void)
 }
 
 static gboolean
-on_screen (gpointer data)
-{
-  gpointer *args = data;
-  return g_strcmp0 (hearth_window_get_screen (args[0]), args[1]) == 0;
-}
-
-static void
-wait_screen (HearthWindow *window, const char *screen)
-{
-  gpointer args[2] = { window, (gpointer) screen };
-  g_autofree char *what = g_strdup_printf ("the %s screen", screen);
-
-  ui_test_wait_for (on_screen, args, 20000, what);
-  ui_test_flush (GTK_WIDGET (window));
-}
-
-static gboolean
 unlocked (gpointer app)
 {
   return hearth_application_get_session (app) != NULL;
@@ -105,16 +88,10 @@ start (void)
   HearthWindow *window = ui_test_window (app);
 
   unlock (app);
-  wait_screen (window, "main");
+  ui_test_wait_screen (window, "main");
   hearth_session_set_today (hearth_application_get_session (app), TODAY);
   ui_test_flush (GTK_WIDGET (window));
   return app;
-}
-
-static sqlite3 *
-db_of (HearthApplication *app)
-{
-  return hearth_session_get_db (hearth_application_get_session (app));
 }
 
 static char *
@@ -132,15 +109,6 @@ query_text (sqlite3 *db, const char *sql, const char *arg)
   return out;
 }
 
-static HearthFormView *
-form_view (HearthApplication *app)
-{
-  GtkWidget *view = hearth_window_get_form_view (ui_test_window (app));
-
-  g_assert_true (HEARTH_IS_FORM_VIEW (view));
-  return HEARTH_FORM_VIEW (view);
-}
-
 static HearthFormField *
 field_at (HearthFormView *view, const char *path)
 {
@@ -149,31 +117,6 @@ field_at (HearthFormView *view, const char *path)
   if (f == NULL)
     g_error ("no field for %s on the page %s", path, hearth_form_view_get_page_key (view));
   return HEARTH_FORM_FIELD (f);
-}
-
-static gboolean
-not_settling (gpointer data)
-{
-  return !hearth_form_view_is_settling (data);
-}
-
-/* Presses a button of the form and lets it finish (an input method's
- * moment included). */
-static void
-press (HearthFormView *view, const char *id)
-{
-  /* Saving or closing lets the view go. */
-  g_autoptr(HearthFormView) kept = g_object_ref (view);
-
-  ui_test_click (ui_test_find (GTK_WIDGET (view), id));
-  ui_test_wait_for (not_settling, view, 5000, "the input method's moment");
-  ui_test_flush (GTK_WIDGET (view));
-}
-
-static char *
-value_of (HearthFormView *view, const char *path)
-{
-  return hearth_form_session_get_value (hearth_form_view_get_form_session (view), path, NULL);
 }
 
 /* An answer of the answers files as the instance stores it. */
@@ -211,40 +154,6 @@ load_answers (const char *name, JsonParser **parser)
   return json_node_get_object (json_parser_get_root (*parser));
 }
 
-/* Answers one question through its input, as a finger would. */
-static void
-answer (HearthFormView *view, HearthFormField *field, const char *value)
-{
-  GtkWidget *input = hearth_form_field_get_input (field);
-
-  g_assert_nonnull (input);
-  if (GTK_IS_ENTRY (input))
-    ui_test_type (input, value);
-  else if (GTK_IS_TEXT_VIEW (input))
-    {
-      gtk_widget_grab_focus (input);
-      gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (input)), value, -1);
-    }
-  else if (GTK_IS_LIST_BOX (input))
-    {
-      g_auto(GStrv) names = g_strsplit (value, " ", -1);
-
-      for (guint i = 0; names[i] != NULL; i++)
-        {
-          GtkWidget *row = hearth_form_field_get_choice (field, names[i]);
-
-          if (row == NULL)
-            g_error ("%s has no choice %s", hearth_form_field_get_path (field), names[i]);
-          g_assert_true (gtk_widget_activate (row));
-        }
-    }
-  else if (GTK_IS_TOGGLE_BUTTON (input))
-    ui_test_click (input);
-  else
-    g_error ("%s: no way to answer a %s", hearth_form_field_get_path (field), G_OBJECT_TYPE_NAME (input));
-  ui_test_flush (GTK_WIDGET (view));
-}
-
 /* Answers the questions of the page shown that @answers has. */
 static guint
 fill_page (HearthFormView *view, JsonObject *answers)
@@ -262,11 +171,11 @@ fill_page (HearthFormView *view, JsonObject *answers)
       if (!json_object_has_member (answers, path) || hearth_form_field_get_input (field) == NULL)
         continue;
       value = answer_text (json_object_get_member (answers, path));
-      now = value_of (view, path);
+      now = ui_test_form_value (view, path);
       /* A default the form filled in, already right. */
       if (g_strcmp0 (now, value) == 0)
         continue;
-      answer (view, field, value);
+      ui_test_form_answer (view, field, value);
       n++;
     }
   return n;
@@ -295,7 +204,7 @@ fill_to_summary (HearthFormView *view, JsonObject *answers, const char *shot_pre
           ui_test_assert_touch_targets (GTK_WIDGET (view), "a form page");
           ui_test_screenshot (gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_WINDOW), name);
         }
-      press (view, "next_button");
+      ui_test_form_press (view, "next_button");
       if (g_strcmp0 (before, hearth_form_view_get_page_key (view)) == 0)
         {
           g_autofree char *shown = ui_test_visible_text (GTK_WIDGET (view));
@@ -332,8 +241,8 @@ begin_visit (HearthApplication *app, const char *household)
   open_household (app, household);
   hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
   ui_test_click (ui_test_find (hp, "visit_button"));
-  wait_screen (ui_test_window (app), "form");
-  return form_view (app);
+  ui_test_wait_screen (ui_test_window (app), "form");
+  return ui_test_form_view (app);
 }
 
 static void
@@ -341,7 +250,7 @@ test_visit (void)
 {
   HearthApplication *app = start ();
   GtkWidget *root = GTK_WIDGET (ui_test_window (app));
-  g_autofree char *household = household_to_visit (db_of (app));
+  g_autofree char *household = household_to_visit (ui_test_db (app));
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *answers = load_answers ("visit-zh.json", &parser);
   HearthFormView *view;
@@ -370,7 +279,7 @@ test_visit (void)
 
   /* Next without the required answer: the form's message beside it, in
    * the current language; the page stays. */
-  press (view, "next_button");
+  ui_test_form_press (view, "next_button");
   g_assert_cmpuint (hearth_form_view_get_page_index (view, NULL), ==, 0);
   reason = field_at (view, "/data/intro/visit_reason");
   issues = hearth_form_session_validate (hearth_form_view_get_form_session (view), "/data/intro/visit_reason");
@@ -383,11 +292,11 @@ test_visit (void)
   ui_test_screenshot (root, "21-visit-required");
 
   /* A tap on a choice row answers, saves the draft and clears the message. */
-  answer (view, reason, "warning");
+  ui_test_form_answer (view, reason, "warning");
   g_assert_null (hearth_form_field_get_message (reason));
   g_assert_true (hearth_form_view_get_draft_saved (view));
-  g_assert_cmpstr (query_text (db_of (app), "SELECT household_id FROM drafts WHERE id = ?", draft_id), ==, household);
-  press (view, "next_button");
+  g_assert_cmpstr (query_text (ui_test_db (app), "SELECT household_id FROM drafts WHERE id = ?", draft_id), ==, household);
+  ui_test_form_press (view, "next_button");
   g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, "/data/income");
 
   /* The keyboards: whole numbers, numbers. */
@@ -397,26 +306,26 @@ test_visit (void)
                      field_at (view, "/data/income/wages_public")))), ==, GTK_INPUT_PURPOSE_NUMBER);
   /* The household's size comes from the case. */
   {
-    g_autoptr(HearthHousehold) h = hearth_case_household_read (db_of (app), household, NULL);
+    g_autoptr(HearthHousehold) h = hearth_case_household_read (ui_test_db (app), household, NULL);
     g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, h->member_count);
     g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (hearth_form_field_get_input (
                        field_at (view, "/data/income/household_size")))), ==, size);
   }
   /* Text that is not a number: said so, the answer blank meanwhile. */
-  answer (view, field_at (view, "/data/income/wages_public"), "4800元");
+  ui_test_form_answer (view, field_at (view, "/data/income/wages_public"), "4800元");
   g_assert_true (hearth_form_field_has_type_error (field_at (view, "/data/income/wages_public")));
   g_assert_cmpstr (hearth_form_field_get_message (field_at (view, "/data/income/wages_public")), ==,
                    _("Type a number, such as 1200 or 12.5."));
-  g_assert_cmpstr (value_of (view, "/data/income/wages_public"), ==, "");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/income/wages_public"), ==, "");
   ui_test_screenshot (root, "22-visit-not-a-number");
-  answer (view, field_at (view, "/data/income/wages_public"), "4800");
+  ui_test_form_answer (view, field_at (view, "/data/income/wages_public"), "4800");
   g_assert_false (hearth_form_field_has_type_error (field_at (view, "/data/income/wages_public")));
-  g_assert_cmpstr (value_of (view, "/data/income/wages_public"), ==, "4800");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/income/wages_public"), ==, "4800");
 
   fill_to_summary (view, answers, "23-visit-page");
 
   /* The summary: the risk level the form computed, before saving. */
-  risk = value_of (view, "/data/assessment/risk_level");
+  risk = ui_test_form_value (view, "/data/assessment/risk_level");
   g_assert_nonnull (risk);
   g_assert_cmpstr (risk, !=, "");
   g_assert_true (gtk_widget_get_mapped (ui_test_find (GTK_WIDGET (view), "risk_badge")));
@@ -430,13 +339,13 @@ test_visit (void)
   instance_id = g_strdup (hearth_form_session_get_instance_id (hearth_form_view_get_form_session (view)));
 
   /* Saved: recorded, the household's risk level, the draft gone. */
-  press (view, "save_button");
-  wait_screen (ui_test_window (app), "main");
-  g_assert_cmpstr (query_text (db_of (app), "SELECT household_id FROM submissions WHERE id = ?", instance_id + 5), ==,
+  ui_test_form_press (view, "save_button");
+  ui_test_wait_screen (ui_test_window (app), "main");
+  g_assert_cmpstr (query_text (ui_test_db (app), "SELECT household_id FROM submissions WHERE id = ?", instance_id + 5), ==,
                    household);
-  g_assert_null (query_text (db_of (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+  g_assert_null (query_text (ui_test_db (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
   {
-    g_autoptr(HearthHousehold) h = hearth_case_household_read (db_of (app), household, NULL);
+    g_autoptr(HearthHousehold) h = hearth_case_household_read (ui_test_db (app), household, NULL);
     GtkWidget *hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
 
     g_assert_cmpstr (h->risk_level, ==, risk);
@@ -496,14 +405,14 @@ test_draft_kept (void)
   HearthApplication *app = start ();
   HearthWindow *window = ui_test_window (app);
   GtkWidget *root = GTK_WIDGET (window);
-  g_autofree char *household = household_to_visit (db_of (app));
+  g_autofree char *household = household_to_visit (ui_test_db (app));
   HearthFormView *view = begin_visit (app, household);
   g_autofree char *draft_id = g_strdup (hearth_form_view_get_draft_id (view));
   g_autofree char *on_disk = NULL;
   GtkWidget *entry;
 
-  answer (view, field_at (view, "/data/intro/visit_reason"), "routine");
-  press (view, "next_button");
+  ui_test_form_answer (view, field_at (view, "/data/intro/visit_reason"), "routine");
+  ui_test_form_press (view, "next_button");
   /* Every keystroke is in the store as it is typed. */
   entry = hearth_form_field_get_input (field_at (view, "/data/income/wages_other"));
   gtk_widget_grab_focus (entry);
@@ -529,18 +438,18 @@ test_draft_kept (void)
   g_assert_null (hearth_window_get_form_view (window));
   /* ... and comes back on its page, with its answers. */
   unlock (app);
-  wait_screen (window, "form");
-  view = form_view (app);
+  ui_test_wait_screen (window, "form");
+  view = ui_test_form_view (app);
   g_assert_cmpstr (hearth_form_view_get_draft_id (view), ==, draft_id);
   g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, "/data/income");
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (hearth_form_field_get_input (
                      field_at (view, "/data/income/wages_other")))), ==, "31250");
-  g_assert_cmpstr (value_of (view, "/data/intro/visit_reason"), ==, "routine");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/intro/visit_reason"), ==, "routine");
   ui_test_screenshot (root, "26-visit-after-unlock");
 
   /* Closed: the household page offers to continue it. */
-  press (view, "close_button");
-  wait_screen (window, "main");
+  ui_test_form_press (view, "close_button");
+  ui_test_wait_screen (window, "main");
   {
     GtkWidget *hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
     GtkWidget *visit_button = ui_test_find (hp, "visit_button");
@@ -557,13 +466,13 @@ test_draft_kept (void)
 
     /* Continued, then discarded. */
     ui_test_click (visit_button);
-    wait_screen (window, "form");
-    view = form_view (app);
+    ui_test_wait_screen (window, "form");
+    view = ui_test_form_view (app);
     g_assert_cmpstr (hearth_form_view_get_draft_id (view), ==, draft_id);
     gtk_widget_activate_action (GTK_WIDGET (view), "form.discard", NULL);
     respond ("discard");
-    wait_screen (window, "main");
-    g_assert_null (query_text (db_of (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+    ui_test_wait_screen (window, "main");
+    g_assert_null (query_text (ui_test_db (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
     hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
     g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ui_test_find (hp, "visit_button"))), ==, _("Start a _visit"));
   }
@@ -582,13 +491,13 @@ test_broken_draft (void)
   HearthApplication *app = start ();
   HearthWindow *window = ui_test_window (app);
   GtkWidget *root = GTK_WIDGET (window);
-  g_autofree char *household = household_to_visit (db_of (app));
+  g_autofree char *household = household_to_visit (ui_test_db (app));
   HearthFormView *view = begin_visit (app, household);
   g_autofree char *draft_id = g_strdup (hearth_form_view_get_draft_id (view));
   g_autofree char *sql = NULL;
   GtkWidget *hp;
 
-  answer (view, field_at (view, "/data/intro/visit_reason"), "routine");
+  ui_test_form_answer (view, field_at (view, "/data/intro/visit_reason"), "routine");
   g_assert_true (hearth_form_view_get_draft_saved (view));
   /* A megabyte pasted into a multi-line field (no length of its own):
    * too long, said without the form's node path; the answer blank. */
@@ -599,18 +508,18 @@ test_broken_draft (void)
 
     while (big->len < 1024 * 1024)
       g_string_append (big, "户主住院");
-    answer (view, f, big->str);
+    ui_test_form_answer (view, f, big->str);
     ui_test_flush (root);
     g_assert_true (hearth_form_field_has_type_error (f));
     g_assert_nonnull (strstr (hearth_form_field_get_message (f), "65536"));
     g_assert_null (strstr (hearth_form_field_get_message (f), "/data/"));
-    g_assert_cmpstr (value_of (view, "/data/summary/remarks"), ==, "");
+    g_assert_cmpstr (ui_test_form_value (view, "/data/summary/remarks"), ==, "");
   }
-  press (view, "close_button");
-  wait_screen (window, "main");
+  ui_test_form_press (view, "close_button");
+  ui_test_wait_screen (window, "main");
   sql = sqlite3_mprintf ("UPDATE drafts SET xml = '<data id=\"hearth_household_visit\"><intro>' WHERE id = %Q",
                          draft_id);
-  g_assert_cmpint (sqlite3_exec (db_of (app), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (ui_test_db (app), sql, NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_free (sql);
   sql = NULL;
 
@@ -629,12 +538,12 @@ test_broken_draft (void)
   }
   respond ("cancel");
   g_assert_cmpstr (hearth_window_get_screen (window), ==, "main");
-  g_assert_nonnull (query_text (db_of (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+  g_assert_nonnull (query_text (ui_test_db (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
 
   /* Discarded: gone, and a visit can be begun again. */
   ui_test_click (ui_test_find (hp, "visit_button"));
   respond ("discard");
-  g_assert_null (query_text (db_of (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+  g_assert_null (query_text (ui_test_db (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
   hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ui_test_find (hp, "visit_button"))), ==, _("Start a _visit"));
   ui_test_app_free (app);
@@ -673,10 +582,10 @@ test_input_method (void)
   g_autofree char *draft_id = NULL;
 
   g_assert_true (hearth_window_open_form (window, HEARTH_FORM_REGISTRATION, NULL, NULL));
-  wait_screen (window, "form");
-  view = form_view (app);
+  ui_test_wait_screen (window, "form");
+  view = ui_test_form_view (app);
   draft_id = g_strdup (hearth_form_view_get_draft_id (view));
-  answer (view, field_at (view, "/data/household/address"), "大新庄村三组 12 号");
+  ui_test_form_answer (view, field_at (view, "/data/household/address"), "大新庄村三组 12 号");
 
   /* Composing "zhang" in the address: the page stays and asks to finish;
    * nothing of it is an answer. */
@@ -685,15 +594,15 @@ test_input_method (void)
   text = GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (entry)));
   gtk_widget_grab_focus (entry);
   g_signal_emit_by_name (text, "preedit-changed", "zhang");
-  press (view, "next_button");
+  ui_test_form_press (view, "next_button");
   g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, "/data/household");
   g_assert_nonnull (strstr (hearth_form_field_get_message (name), "zhang"));
   g_assert_true (gtk_widget_has_focus (text));
-  g_assert_cmpstr (value_of (view, "/data/household/address"), ==, "大新庄村三组 12 号");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/household/address"), ==, "大新庄村三组 12 号");
   ui_test_assert_labelled (root, "a page asking to finish a composition");
   ui_test_screenshot (root, "30-input-method-composing");
   /* Closing waits for it too. */
-  press (view, "close_button");
+  ui_test_form_press (view, "close_button");
   g_assert_cmpstr (hearth_window_get_screen (window), ==, "form");
 
   /* Composed and committed: an answer, saved. */
@@ -703,28 +612,28 @@ test_input_method (void)
     gtk_editable_insert_text (GTK_EDITABLE (entry), "张", -1, &pos);
   }
   ui_test_flush (root);
-  g_assert_cmpstr (value_of (view, "/data/household/address"), ==, "大新庄村三组 12 号张");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/household/address"), ==, "大新庄村三组 12 号张");
   g_assert_null (hearth_form_field_get_message (name));
 
   /* A method that commits when the focus leaves: the focus leaves the
    * text before the page is checked, and the commit is taken. */
-  answer (view, field_at (view, "/data/household/village_code"), "150422100202");
-  answer (view, field_at (view, "/data/household/category"), "0");
-  answer (view, field_at (view, "/data/household/source"), "screening");
+  ui_test_form_answer (view, field_at (view, "/data/household/village_code"), "150422100202");
+  ui_test_form_answer (view, field_at (view, "/data/household/category"), "0");
+  ui_test_form_answer (view, field_at (view, "/data/household/source"), "screening");
   gtk_widget_grab_focus (entry);
   g_assert_true (gtk_widget_has_focus (text));
   g_object_ref (text);
   g_signal_connect_object (text, "notify::has-focus", G_CALLBACK (commit_on_focus_out), entry, 0);
-  press (view, "next_button");
+  ui_test_form_press (view, "next_button");
   g_assert_false (gtk_widget_has_focus (text));
   g_object_unref (text);
-  g_assert_cmpstr (value_of (view, "/data/household/address"), ==, "大新庄村三组 12 号张三");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/household/address"), ==, "大新庄村三组 12 号张三");
   g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, "/data/conditions");
   on_disk = draft_on_disk (draft_id);
   g_assert_nonnull (strstr (on_disk, "<address>大新庄村三组 12 号张三</address>"));
 
-  press (view, "close_button");
-  wait_screen (window, "main");
+  ui_test_form_press (view, "close_button");
+  ui_test_wait_screen (window, "main");
   ui_test_app_free (app);
 }
 
@@ -750,14 +659,14 @@ test_registration (void)
   adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), "households");
   ui_test_flush (root);
   ui_test_click (ui_test_find (root, "register_button"));
-  wait_screen (window, "form");
-  view = form_view (app);
+  ui_test_wait_screen (window, "form");
+  view = ui_test_form_view (app);
 
   /* Household and conditions. */
   fill_page (view, answers);
-  press (view, "next_button");
+  ui_test_form_press (view, "next_button");
   fill_page (view, answers);
-  press (view, "next_button");
+  ui_test_form_press (view, "next_button");
   /* Members: one page each, "1 of 1", then the prompt. */
   g_assert_true (page_is (view, "/data/members[1]"));
   {
@@ -774,7 +683,7 @@ test_registration (void)
   ui_test_assert_touch_targets (root, "a member's page");
   ui_test_screenshot (root, "31-registration-member");
   members_title = g_strdup (gtk_label_get_text (GTK_LABEL (ui_test_find (GTK_WIDGET (view), "page_title"))));
-  press (view, "next_button");
+  ui_test_form_press (view, "next_button");
   g_assert_true (page_is (view, "+/data/members"));
   /* The prompt names the repeat as its pages do. */
   {
@@ -791,19 +700,19 @@ test_registration (void)
     {
       g_autofree char *key = g_strdup_printf ("/data/members[%u]", m);
 
-      press (view, "add_button");
+      ui_test_form_press (view, "add_button");
       g_assert_true (page_is (view, key));
       fill_page (view, answers);
       if (m == 2)
         g_assert_nonnull (hearth_form_view_get_field (view, "/data/members[2]/work_place"));
       fill_page (view, answers);
-      press (view, "next_button");
+      ui_test_form_press (view, "next_button");
       g_assert_true (page_is (view, "+/data/members"));
     }
   /* One too many, removed. */
-  press (view, "add_button");
+  ui_test_form_press (view, "add_button");
   g_assert_true (page_is (view, "/data/members[6]"));
-  answer (view, field_at (view, "/data/members[6]/name"), "多余的人");
+  ui_test_form_answer (view, field_at (view, "/data/members[6]/name"), "多余的人");
   gtk_widget_activate_action (GTK_WIDGET (view), "form.remove-repeat", NULL);
   respond ("remove");
   ui_test_flush (root);
@@ -818,7 +727,7 @@ test_registration (void)
     hearth_form_view_get_page_index (view, &n_pages);
     g_assert_cmpuint (rows->len, ==, n_pages + 1);
     g_signal_emit_by_name (ui_test_find (GTK_WIDGET (view), "pages_list"), "row-activated", rows->pdata[4]);
-    ui_test_wait_for (not_settling, view, 5000, "the jump");
+    ui_test_wait_for (ui_test_form_settled, view, 5000, "the jump");
     ui_test_flush (root);
     g_assert_true (page_is (view, "/data/members[3]"));
     g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (hearth_form_field_get_input (
@@ -829,12 +738,12 @@ test_registration (void)
   g_assert_true (gtk_widget_get_sensitive (ui_test_find (GTK_WIDGET (view), "save_button")));
   ui_test_screenshot (root, "33-registration-summary");
   instance_id = g_strdup (hearth_form_session_get_instance_id (hearth_form_view_get_form_session (view)));
-  press (view, "save_button");
-  wait_screen (window, "main");
-  household = query_text (db_of (app), "SELECT household_id FROM submissions WHERE id = ?", instance_id + 5);
+  ui_test_form_press (view, "save_button");
+  ui_test_wait_screen (window, "main");
+  household = query_text (ui_test_db (app), "SELECT household_id FROM submissions WHERE id = ?", instance_id + 5);
   g_assert_nonnull (household);
   {
-    g_autoptr(HearthHousehold) h = hearth_case_household_read (db_of (app), household, NULL);
+    g_autoptr(HearthHousehold) h = hearth_case_household_read (ui_test_db (app), household, NULL);
     GtkWidget *hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
 
     g_assert_cmpstr (h->head_name, ==, "黄志强");
@@ -862,7 +771,7 @@ show_page_of (HearthFormView *view, const char *key)
       if (p->kind == HEARTH_FORM_PAGE_QUESTIONS && g_str_equal (k, key))
         {
           g_signal_emit_by_name (list, "row-activated", rows->pdata[i]);
-          ui_test_wait_for (not_settling, view, 5000, "the jump");
+          ui_test_wait_for (ui_test_form_settled, view, 5000, "the jump");
           ui_test_flush (GTK_WIDGET (view));
           g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, key);
           return;
@@ -902,12 +811,12 @@ test_inputs (void)
   f = field_at (view, "/data/n");
   g_assert_cmpint (gtk_entry_get_input_purpose (GTK_ENTRY (hearth_form_field_get_input (f))), ==,
                    GTK_INPUT_PURPOSE_DIGITS);
-  answer (view, f, "30");
+  ui_test_form_answer (view, f, "30");
   ui_test_flush (window);
-  press (view, "next_button");
+  ui_test_form_press (view, "next_button");
   g_assert_cmpstr (hearth_form_field_get_message (f), ==, zh ? "人数必须在 1 到 20 之间" : "People must be from 1 to 20");
   ui_test_screenshot (window, "34-inputs-constraint");
-  answer (view, f, "4");
+  ui_test_form_answer (view, f, "4");
   ui_test_run_for (20);
   ui_test_flush (window);
   {
@@ -918,7 +827,7 @@ test_inputs (void)
 
   /* A megabyte of Chinese pasted into a text field: the entry keeps what
    * fits the longest answer, cut between characters, and it is the
-   * answer (a GtkEntry holds at most 65535 bytes). */
+   * ui_test_form_answer (a GtkEntry holds at most 65535 bytes). */
   show_page_of (view, "/data/name");
   f = field_at (view, "/data/name");
   {
@@ -927,33 +836,33 @@ test_inputs (void)
 
     while (big->len < 1024 * 1024)
       g_string_append (big, "户主住院");
-    answer (view, f, big->str);
+    ui_test_form_answer (view, f, big->str);
     ui_test_flush (window);
     kept = gtk_editable_get_text (GTK_EDITABLE (hearth_form_field_get_input (f)));
     g_assert_cmpuint (strlen (kept), >, 60000);
     g_assert_cmpuint (strlen (kept), <=, HEARTH_FORM_MAX_ANSWER);
     g_assert_true (g_utf8_validate (kept, -1, NULL));
     g_assert_false (hearth_form_field_has_type_error (f));
-    g_assert_cmpstr (value_of (view, "/data/name"), ==, kept);
+    g_assert_cmpstr (ui_test_form_value (view, "/data/name"), ==, kept);
   }
-  answer (view, f, "abc");
+  ui_test_form_answer (view, f, "abc");
   ui_test_flush (window);
-  g_assert_cmpstr (value_of (view, "/data/name"), ==, "abc");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/name"), ==, "abc");
 
   /* Decimal, time, a location: their keyboards and what to type. */
   show_page_of (view, "/data/a");
   g_assert_cmpint (gtk_entry_get_input_purpose (GTK_ENTRY (hearth_form_field_get_input (field_at (view, "/data/a")))), ==,
                    GTK_INPUT_PURPOSE_NUMBER);
   show_page_of (view, "/data/visit_time");
-  answer (view, field_at (view, "/data/visit_time"), "09:30");
-  g_assert_cmpstr (value_of (view, "/data/visit_time"), ==, "09:30");
+  ui_test_form_answer (view, field_at (view, "/data/visit_time"), "09:30");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/visit_time"), ==, "09:30");
   show_page_of (view, "/data/place");
   f = field_at (view, "/data/place");
-  answer (view, f, "43.98");
+  ui_test_form_answer (view, f, "43.98");
   g_assert_cmpstr (hearth_form_field_get_message (f), ==,
                    _("Type the latitude and the longitude with a space between them, such as 40.61 109.84."));
-  answer (view, f, "43.98 119.39");
-  g_assert_cmpstr (value_of (view, "/data/place"), ==, "43.98 119.39");
+  ui_test_form_answer (view, f, "43.98 119.39");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/place"), ==, "43.98 119.39");
 
   /* A date picked on the calendar is that calendar date, here at UTC+14
    * as anywhere; the button says it as the app writes dates. */
@@ -970,10 +879,10 @@ test_inputs (void)
     gtk_calendar_select_day (calendar, day);
     g_signal_emit_by_name (calendar, "day-selected");
     ui_test_flush (window);
-    g_assert_cmpstr (value_of (view, "/data/visit_date"), ==, "2026-03-05");
+    g_assert_cmpstr (ui_test_form_value (view, "/data/visit_date"), ==, "2026-03-05");
     g_assert_cmpstr (gtk_menu_button_get_label (GTK_MENU_BUTTON (hearth_form_field_get_input (f))), ==, label);
     /* A calculation from it: three days on. */
-    g_assert_cmpstr (value_of (view, "/data/due"), ==, "2026-03-08");
+    g_assert_cmpstr (ui_test_form_value (view, "/data/due"), ==, "2026-03-08");
   }
   ui_test_assert_labelled (GTK_WIDGET (view), "a date question");
   ui_test_assert_touch_targets (GTK_WIDGET (view), "a date question");
@@ -981,10 +890,10 @@ test_inputs (void)
 
   /* A select of several: rows with checks. */
   show_page_of (view, "/data/water");
-  answer (view, field_at (view, "/data/water"), "well river");
-  g_assert_cmpstr (value_of (view, "/data/water"), ==, "well river");
-  answer (view, field_at (view, "/data/water"), "well");
-  g_assert_cmpstr (value_of (view, "/data/water"), ==, "river");
+  ui_test_form_answer (view, field_at (view, "/data/water"), "well river");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/water"), ==, "well river");
+  ui_test_form_answer (view, field_at (view, "/data/water"), "well");
+  g_assert_cmpstr (ui_test_form_value (view, "/data/water"), ==, "river");
   ui_test_screenshot (window, "36-inputs-select");
 
   /* An attachment: said plainly that this tablet does not take it. */

@@ -122,23 +122,6 @@ risky_answers (void)
 
 /* ---- the app --------------------------------------------------------------------- */
 
-static gboolean
-on_screen (gpointer data)
-{
-  gpointer *args = data;
-  return g_strcmp0 (hearth_window_get_screen (args[0]), args[1]) == 0;
-}
-
-static void
-wait_screen (HearthWindow *window, const char *screen)
-{
-  gpointer args[2] = { window, (gpointer) screen };
-  g_autofree char *what = g_strdup_printf ("the %s screen", screen);
-
-  ui_test_wait_for (on_screen, args, 20000, what);
-  ui_test_flush (GTK_WIDGET (window));
-}
-
 /* The app on @t's store, unlocked by its passphrase typed in. */
 static HearthApplication *
 unlock (TestTablet *t)
@@ -148,7 +131,7 @@ unlock (TestTablet *t)
 
   ui_test_type (ui_test_find (GTK_WIDGET (window), "passphrase_entry"), TABLET_PASSPHRASE);
   ui_test_click (ui_test_find (GTK_WIDGET (window), "unlock_button"));
-  wait_screen (window, "main");
+  ui_test_wait_screen (window, "main");
   return app;
 }
 
@@ -158,19 +141,13 @@ syncer_of (HearthApplication *app)
   return hearth_session_get_syncer (hearth_application_get_session (app));
 }
 
-static sqlite3 *
-db_of (HearthApplication *app)
-{
-  return hearth_session_get_db (hearth_application_get_session (app));
-}
-
 static char *
 app_text (HearthApplication *app, const char *sql, const char *arg)
 {
   sqlite3_stmt *st = NULL;
   char *out = NULL;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db_of (app), sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (ui_test_db (app), sql, -1, &st, NULL), ==, SQLITE_OK);
   if (arg != NULL)
     sqlite3_bind_text (st, 1, arg, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
@@ -268,71 +245,6 @@ overview_count (HearthApplication *app, const char *state)
 
 /* ---- the form screens ------------------------------------------------------------- */
 
-static HearthFormView *
-form_view (HearthApplication *app)
-{
-  GtkWidget *view = hearth_window_get_form_view (ui_test_window (app));
-
-  g_assert_true (HEARTH_IS_FORM_VIEW (view));
-  return HEARTH_FORM_VIEW (view);
-}
-
-static gboolean
-not_settling (gpointer data)
-{
-  return !hearth_form_view_is_settling (data);
-}
-
-static void
-press (HearthFormView *view, const char *id)
-{
-  g_autoptr(HearthFormView) kept = g_object_ref (view);
-
-  ui_test_click (ui_test_find (GTK_WIDGET (view), id));
-  ui_test_wait_for (not_settling, view, 5000, "the input method's moment");
-  ui_test_flush (GTK_WIDGET (view));
-}
-
-static char *
-value_of (HearthFormView *view, const char *path)
-{
-  return hearth_form_session_get_value (hearth_form_view_get_form_session (view), path, NULL);
-}
-
-/* One question answered through its input, as a finger would. */
-static void
-answer (HearthFormView *view, HearthFormField *field, const char *value)
-{
-  GtkWidget *input = hearth_form_field_get_input (field);
-
-  if (GTK_IS_ENTRY (input))
-    ui_test_type (input, value);
-  else if (GTK_IS_TEXT_VIEW (input))
-    {
-      gtk_widget_grab_focus (input);
-      gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (input)), value, -1);
-    }
-  else if (GTK_IS_LIST_BOX (input))
-    {
-      g_auto(GStrv) names = g_strsplit (value, " ", -1);
-
-      for (guint i = 0; names[i] != NULL; i++)
-        {
-          GtkWidget *row = hearth_form_field_get_choice (field, names[i]);
-
-          if (row == NULL)
-            g_error ("%s has no choice %s", hearth_form_field_get_path (field), names[i]);
-          g_assert_true (gtk_widget_activate (row));
-        }
-    }
-  else if (GTK_IS_TOGGLE_BUTTON (input))
-    ui_test_click (input);
-  else
-    g_error ("%s: no way to answer a %s", hearth_form_field_get_path (field),
-             input != NULL ? G_OBJECT_TYPE_NAME (input) : "question without an input");
-  ui_test_flush (GTK_WIDGET (view));
-}
-
 /* The questions of the page shown that @answers has and the form does not
  * already hold. */
 static void
@@ -350,9 +262,9 @@ fill_page (HearthFormView *view, JsonObject *answers)
       if (!json_object_has_member (answers, path) || hearth_form_field_get_input (field) == NULL)
         continue;
       value = json_object_get_string_member (answers, path);
-      now = value_of (view, path);
+      now = ui_test_form_value (view, path);
       if (g_strcmp0 (now, value) != 0)
-        answer (view, field, value);
+        ui_test_form_answer (view, field, value);
     }
 }
 
@@ -363,7 +275,7 @@ static char *
 fill_and_save (HearthApplication *app, JsonObject *answers, const char *shot, char **risk)
 {
   HearthWindow *window = ui_test_window (app);
-  HearthFormView *view = form_view (app);
+  HearthFormView *view = ui_test_form_view (app);
   g_autofree char *instance_id = NULL;
 
   for (guint guard = 0;
@@ -373,7 +285,7 @@ fill_and_save (HearthApplication *app, JsonObject *answers, const char *shot, ch
 
       g_assert_cmpuint (guard, <, 40);
       fill_page (view, answers);
-      press (view, "next_button");
+      ui_test_form_press (view, "next_button");
       if (g_strcmp0 (before, hearth_form_view_get_page_key (view)) == 0)
         {
           g_autofree char *shown = ui_test_visible_text (GTK_WIDGET (view));
@@ -382,7 +294,7 @@ fill_and_save (HearthApplication *app, JsonObject *answers, const char *shot, ch
     }
   if (risk != NULL)
     {
-      *risk = value_of (view, "/data/assessment/risk_level");
+      *risk = ui_test_form_value (view, "/data/assessment/risk_level");
       g_assert_nonnull (*risk);
       g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (GTK_WIDGET (view), "risk_badge"))), ==,
                        hearth_label_risk_level (*risk));
@@ -391,8 +303,8 @@ fill_and_save (HearthApplication *app, JsonObject *answers, const char *shot, ch
     ui_test_screenshot (GTK_WIDGET (window), shot);
   instance_id = g_strdup (hearth_form_session_get_instance_id (hearth_form_view_get_form_session (view)));
   g_assert_true (g_str_has_prefix (instance_id, "uuid:"));
-  press (view, "save_button");
-  wait_screen (window, "main");
+  ui_test_form_press (view, "save_button");
+  ui_test_wait_screen (window, "main");
   return g_strdup (instance_id + strlen ("uuid:"));
 }
 
@@ -406,7 +318,7 @@ register_household (HearthApplication *app, JsonObject *answers)
 
   show_tab (app, "households");
   ui_test_click (ui_test_find (GTK_WIDGET (window), "register_button"));
-  wait_screen (window, "form");
+  ui_test_wait_screen (window, "form");
   submission = fill_and_save (app, answers, NULL, NULL);
   return app_text (app, "SELECT household_id FROM submissions WHERE id = ?", submission);
 }
@@ -429,7 +341,7 @@ visit (HearthApplication *app, const char *household, JsonObject *answers, const
   hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
   g_assert_cmpstr (hearth_household_page_get_household_id (HEARTH_HOUSEHOLD_PAGE (hp)), ==, household);
   ui_test_click (ui_test_find (hp, "visit_button"));
-  wait_screen (window, "form");
+  ui_test_wait_screen (window, "form");
   submission = fill_and_save (app, answers, shot, &risk);
   {
     g_autofree char *of = app_text (app, "SELECT household_id FROM submissions WHERE id = ?", submission);
@@ -653,7 +565,7 @@ test_day (void)
     sqlite3_stmt *st = NULL;
 
     /* Households of the registry (not the one just registered). */
-    g_assert_cmpint (sqlite3_prepare_v2 (db_of (app), "SELECT id FROM households WHERE monitoring_status = 'none' "
+    g_assert_cmpint (sqlite3_prepare_v2 (ui_test_db (app), "SELECT id FROM households WHERE monitoring_status = 'none' "
                                                       "AND deleted = 0 AND id != ? ORDER BY id LIMIT 3", -1, &st,
                                          NULL), ==, SQLITE_OK);
     sqlite3_bind_text (st, 1, registered, -1, SQLITE_STATIC);

@@ -23,22 +23,6 @@
 #include <string.h>
 
 static gboolean
-on_screen (gpointer data)
-{
-  gpointer *args = data;
-  return g_strcmp0 (hearth_window_get_screen (args[0]), args[1]) == 0;
-}
-
-static void
-wait_screen (HearthWindow *window, const char *screen)
-{
-  gpointer args[] = { window, (gpointer) screen };
-  g_autofree char *what = g_strdup_printf ("the %s screen", screen);
-
-  ui_test_wait_for (on_screen, args, 20000, what);
-}
-
-static gboolean
 label_shown (gpointer data)
 {
   return gtk_widget_get_visible (data) && gtk_label_get_text (data)[0] != '\0';
@@ -124,7 +108,7 @@ test_create (void)
   g_assert_cmpstr (gtk_label_get_text (match), ==, _("The two passphrases are the same."));
   g_assert_true (gtk_widget_get_sensitive (create));
   ui_test_click (create);
-  wait_screen (window, "enrol");
+  ui_test_wait_screen (window, "enrol");
   session = hearth_application_get_session (app);
   g_assert_nonnull (session);
   g_assert_true (hearth_session_store_exists (data));
@@ -143,7 +127,7 @@ test_create (void)
                    ==, _("Type or paste the one-time code."));
 
   ui_test_click (ui_test_find (root, "later_button"));
-  wait_screen (window, "main");
+  ui_test_wait_screen (window, "main");
   ui_test_flush (root);
   g_assert_true (gtk_widget_get_mapped (ui_test_find (root, "today_empty_page")));
   ui_test_assert_labelled (root, "the empty today screen");
@@ -154,7 +138,7 @@ test_create (void)
   session_alive = session;
   g_object_add_weak_pointer (G_OBJECT (session), &session_alive);
   g_action_group_activate_action (G_ACTION_GROUP (app), "lock", NULL);
-  wait_screen (window, "unlock");
+  ui_test_wait_screen (window, "unlock");
   ui_test_flush (root);
   g_assert_null (hearth_application_get_session (app));
   g_assert_null (session_alive);
@@ -273,7 +257,7 @@ test_idle_lock (void)
   start = g_get_monotonic_time ();
   ui_test_wait_for (locked, app, 5000, "the idle lock");
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 100 * 1000);
-  wait_screen (window, "unlock");
+  ui_test_wait_screen (window, "unlock");
   ui_test_app_free (app);
 }
 

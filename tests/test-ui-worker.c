@@ -94,12 +94,6 @@ worker_view (HearthApplication *app)
   return HEARTH_WORKER_VIEW (view);
 }
 
-static sqlite3 *
-db_of (HearthApplication *app)
-{
-  return hearth_session_get_db (hearth_application_get_session (app));
-}
-
 /* The titles of the rows of a preferences group, in order. */
 static GPtrArray *
 row_titles (GtkWidget *group)
@@ -126,7 +120,7 @@ test_today (void)
   GtkWidget *root = GTK_WIDGET (ui_test_window (app));
   HearthTodayPage *today = hearth_worker_view_get_today_page (view);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (db_of (app), TODAY, NULL, NULL, NULL, HEARTH_TODAY_TASKS_PER_PAGE, &error);
+  g_autoptr(GPtrArray) tasks = hearth_case_tasks_list (ui_test_db (app), TODAY, NULL, NULL, NULL, HEARTH_TODAY_TASKS_PER_PAGE, &error);
   g_autoptr(GPtrArray) overdue_titles = NULL;
   g_autofree char *expected_date = NULL, *expected_heading = NULL;
   guint expected[3] = { 0 }, shown[3];
@@ -158,7 +152,7 @@ test_today (void)
 
   /* "Show more" reads the next page after the last task shown. */
   {
-    g_autoptr(GPtrArray) next = hearth_case_tasks_list (db_of (app), TODAY, NULL, first_page_last (tasks)->due_date,
+    g_autoptr(GPtrArray) next = hearth_case_tasks_list (ui_test_db (app), TODAY, NULL, first_page_last (tasks)->due_date,
                                                         first_page_last (tasks)->id, HEARTH_TODAY_TASKS_PER_PAGE, &error);
     guint more[3];
 
@@ -198,7 +192,7 @@ test_today_visits (void)
   HearthVisitDueQuery q = { .today = TODAY, .routine_days = HEARTH_ROUTINE_VISIT_DAYS,
                             .priority_days = HEARTH_PRIORITY_VISIT_DAYS, .limit = HEARTH_TODAY_VISITS_PER_PAGE };
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) due = hearth_case_visits_due (db_of (app), &q, &error);
+  g_autoptr(GPtrArray) due = hearth_case_visits_due (ui_test_db (app), &q, &error);
   g_autoptr(GPtrArray) titles = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   g_autofree char *first_id = NULL, *first_name = NULL;
@@ -218,7 +212,7 @@ test_today_visits (void)
                                               v->id);
 
       g_assert_cmpstr (titles->pdata[i], ==, v->head_name);
-      g_assert_cmpint (test_query_int (db_of (app), sql), ==, 0);
+      g_assert_cmpint (test_query_int (ui_test_db (app), sql), ==, 0);
     }
   /* Each says when it was last visited, or that it never was, and where. */
   rows = ui_test_find_all (group, ADW_TYPE_ACTION_ROW);
@@ -262,7 +256,7 @@ test_today_visits (void)
 
     next_q.after_last_visit_date = last->last_visit_date;
     next_q.after_id = last->id;
-    next = hearth_case_visits_due (db_of (app), &next_q, &error);
+    next = hearth_case_visits_due (ui_test_db (app), &next_q, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (next->len, >, 0);
     ui_test_click (ui_test_find (root, "visit_more_button"));
@@ -286,7 +280,7 @@ test_today_visits (void)
     g_autoptr(GPtrArray) after = NULL;
     gboolean found = FALSE;
 
-    test_exec (db_of (app), sql);
+    test_exec (ui_test_db (app), sql);
     hearth_today_page_reload (today);
     ui_test_flush (root);
     after = ui_test_find_all (group, ADW_TYPE_ACTION_ROW);
@@ -361,8 +355,8 @@ test_households (void)
   GtkWidget *root = GTK_WIDGET (ui_test_window (app));
   HearthHouseholdsPage *page = hearth_worker_view_get_households_page (view);
   GListModel *model = G_LIST_MODEL (hearth_households_page_get_model (page));
-  g_autoptr(GPtrArray) everyone = all_ids (db_of (app), NULL);
-  g_autoptr(GPtrArray) wangs = all_ids (db_of (app), "王");
+  g_autoptr(GPtrArray) everyone = all_ids (ui_test_db (app), NULL);
+  g_autoptr(GPtrArray) wangs = all_ids (ui_test_db (app), "王");
   g_autoptr(GPtrArray) list_rows = NULL;
   guint pages_before, n;
   gpointer args[2];
@@ -424,7 +418,7 @@ test_households (void)
   /* The end of an ID number. */
   {
     g_autoptr(GError) error = NULL;
-    g_autoptr(HearthHousehold) h = hearth_case_household_read (db_of (app), everyone->pdata[123], &error);
+    g_autoptr(HearthHousehold) h = hearth_case_household_read (ui_test_db (app), everyone->pdata[123], &error);
     const char *number = h->head_id_number;
     gboolean found = FALSE;
 
@@ -483,9 +477,9 @@ test_household_page (void)
   GtkWidget *root = GTK_WIDGET (ui_test_window (app));
   GtkWidget *leaflet = ui_test_find (root, "leaflet");
   GtkWidget *hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
-  g_autofree char *id = reviewed_household (db_of (app));
+  g_autofree char *id = reviewed_household (ui_test_db (app));
   g_autoptr(GError) error = NULL;
-  g_autoptr(HearthHousehold) h = hearth_case_household_read (db_of (app), id, &error);
+  g_autoptr(HearthHousehold) h = hearth_case_household_read (ui_test_db (app), id, &error);
   HearthHouseholdsPage *page = hearth_worker_view_get_households_page (view);
   GListModel *model = G_LIST_MODEL (hearth_households_page_get_model (page));
   g_autofree char *members_title = NULL;

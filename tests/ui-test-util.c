@@ -565,3 +565,94 @@ ui_test_monitor_new (gboolean available)
   self->available = available;
   return self;
 }
+
+/* ---- screens, the store, the form view ---- */
+
+sqlite3 *
+ui_test_db (HearthApplication *app)
+{
+  return hearth_session_get_db (hearth_application_get_session (app));
+}
+
+static gboolean
+on_screen (gpointer data)
+{
+  gpointer *args = data;
+
+  return g_strcmp0 (hearth_window_get_screen (args[0]), args[1]) == 0;
+}
+
+void
+ui_test_wait_screen (HearthWindow *window, const char *screen)
+{
+  gpointer args[2] = { window, (gpointer) screen };
+  g_autofree char *what = g_strdup_printf ("the %s screen", screen);
+
+  ui_test_wait_for (on_screen, args, 30000, what);
+  ui_test_flush (GTK_WIDGET (window));
+}
+
+HearthFormView *
+ui_test_form_view (HearthApplication *app)
+{
+  GtkWidget *view = hearth_window_get_form_view (ui_test_window (app));
+
+  g_assert_true (HEARTH_IS_FORM_VIEW (view));
+  return HEARTH_FORM_VIEW (view);
+}
+
+gboolean
+ui_test_form_settled (gpointer view)
+{
+  return !hearth_form_view_is_settling (view);
+}
+
+void
+ui_test_form_press (HearthFormView *view, const char *id)
+{
+  /* Saving or closing lets the view go. */
+  g_autoptr(HearthFormView) kept = g_object_ref (view);
+
+  ui_test_click (ui_test_find (GTK_WIDGET (view), id));
+  ui_test_wait_for (ui_test_form_settled, view, 5000, "the input method's moment");
+  ui_test_flush (GTK_WIDGET (view));
+}
+
+char *
+ui_test_form_value (HearthFormView *view, const char *path)
+{
+  return hearth_form_session_get_value (hearth_form_view_get_form_session (view), path, NULL);
+}
+
+void
+ui_test_form_answer (HearthFormView *view, HearthFormField *field, const char *value)
+{
+  GtkWidget *input = hearth_form_field_get_input (field);
+
+  if (GTK_IS_ENTRY (input))
+    ui_test_type (input, value);
+  else if (GTK_IS_TEXT_VIEW (input))
+    {
+      gtk_widget_grab_focus (input);
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (input)), value, -1);
+    }
+  else if (GTK_IS_LIST_BOX (input))
+    {
+      g_auto(GStrv) names = g_strsplit (value, " ", -1);
+
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          GtkWidget *row = hearth_form_field_get_choice (field, names[i]);
+
+          if (row == NULL)
+            g_error ("%s has no choice %s", hearth_form_field_get_path (field), names[i]);
+          g_assert_true (gtk_widget_activate (row));
+        }
+    }
+  else if (GTK_IS_TOGGLE_BUTTON (input))
+    ui_test_click (input);
+  else
+    g_error ("%s: no way to answer a %s", hearth_form_field_get_path (field),
+             input != NULL ? G_OBJECT_TYPE_NAME (input) : "question without an input");
+  ui_test_flush (GTK_WIDGET (view));
+}

@@ -9,8 +9,12 @@
 #pragma once
 
 #include <adwaita.h>
+#include <sqlite3.h>
 
 #include "hearth-application.h"
+#include "hearth-form-field.h"
+#include "hearth-form-view.h"
+#include "hearth-session.h"
 #include "hearth-window.h"
 #include "test-util.h"
 
@@ -90,3 +94,22 @@ G_DECLARE_FINAL_TYPE (UiTestMonitor, ui_test_monitor, UI_TEST, MONITOR, GObject)
 /* (transfer full) */
 UiTestMonitor *ui_test_monitor_new (gboolean available);
 void ui_test_monitor_set_available (UiTestMonitor *monitor, gboolean available);
+
+/* The unlocked app's store connection (owned by its session). */
+sqlite3 *ui_test_db (HearthApplication *app);
+/* Waits (up to 30 s) until @window shows @screen ("unlock", "main", "form"…). */
+void ui_test_wait_screen (HearthWindow *window, const char *screen);
+
+/* The window's form view (asserted to be one). */
+HearthFormView *ui_test_form_view (HearthApplication *app);
+/* Whether the form view @view (a HearthFormView) has settled: for
+ * ui_test_wait_for(). */
+gboolean ui_test_form_settled (gpointer view);
+/* Presses the form view's button @id and lets it settle (an input
+ * method's moment included). */
+void ui_test_form_press (HearthFormView *view, const char *id);
+/* The answer at @path of the view's form session (transfer full). */
+char *ui_test_form_value (HearthFormView *view, const char *path);
+/* Answers @field through its input as a finger would: typed, a text set,
+ * choices tapped by name (space-separated), a toggle clicked. */
+void ui_test_form_answer (HearthFormView *view, HearthFormField *field, const char *value);
