@@ -14,6 +14,9 @@
  *     NULL for a code the list does not name; a second import replaces
  *     the names (a name changed, one dropped), and the lookup of the same
  *     store sees the new list.
+ *   /divisions/demo: `hearth-cli demo divisions` (what tools/run imports)
+ *     writes the demo county's 3 townships and 20 villages with the
+ *     county, and the center takes the file as it is.
  */
 #include "test-center-util.h"
 #include "case-divisions.h"
@@ -165,11 +168,40 @@ test_sync (void)
   center_stop (c);
 }
 
+static void
+test_demo (void)
+{
+  g_autoptr(Center) c = center_init ("divisions-demo", COUNTY);
+  g_autofree char *dir = test_make_dir ("divisions-demo");
+  g_autofree char *path = g_build_filename (dir, "divisions.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *xml = NULL;
+  g_auto(TestRun) r = { 0 };
+
+  test_run_cli (&r, NULL, "demo", "divisions", "--out", path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_file_get_contents (path, &csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv, "\xef\xbb\xbf" "code,name\n150422,巴林左旗\n"));
+  g_assert_nonnull (strstr (csv, "\n150422101,隆昌镇\n"));
+  g_assert_nonnull (strstr (csv, "\n150422202203,新立村\n"));
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-divisions", path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "the names of 24 divisions published"));
+  xml = center_db_text (c, "SELECT fields FROM changes WHERE tbl = 'divisions'");
+  g_assert_nonnull (strstr (xml, "十三敖包镇"));
+  /* Not a county code: refused. */
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "demo", "divisions", "--county", "15042", "--out", path, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_test_add_func ("/divisions/refused", test_refused);
   g_test_add_func ("/divisions/sync", test_sync);
+  g_test_add_func ("/divisions/demo", test_demo);
   return g_test_run ();
 }
