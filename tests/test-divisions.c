@@ -11,7 +11,8 @@
  *     row of three fields, text that is not UTF-8), and store nothing.
  *   /divisions/sync: an import (with a BOM and CRLF) reaches a tablet by
  *     its next sync; the lookup names townships and villages and answers
- *     NULL for a code the list does not name; a second import replaces
+ *     NULL for a code the list does not name (and `hearth-cli form list`
+ *     does not list it as thresholds); a second import replaces
  *     the names (a name changed, one dropped), and the lookup of the same
  *     store sees the new list.
  *   /divisions/demo: `hearth-cli demo divisions` (what tools/run imports)
@@ -113,6 +114,12 @@ test_sync (void)
   g_assert_cmpint (n_published (c), ==, 1);
   g_assert_cmpint (test_tablet_sync (&t), ==, 0);
   g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM published_forms WHERE kind = 'divisions'"), ==, 1);
+  /* The list is not a form, nor thresholds. */
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "form", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_null (strstr (r.out, "Thresholds version"));
+  g_assert_null (strstr (r.out, "published"));
 
   pass = hearth_secret_read_passphrase_file (t.pass, NULL);
   store = hearth_store_open (t.dir, pass, &error);
