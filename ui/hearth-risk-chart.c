@@ -10,7 +10,7 @@
 #include <string.h>
 
 typedef struct {
-  char *code;              /* what the bar is labelled with */
+  char *label;             /* the township's name, else its code in words */
   guint by_level[HEARTH_SUMMARY_N_LEVELS];
   guint total;
 } Bar;
@@ -40,7 +40,7 @@ static const GdkRGBA level_colours[HEARTH_SUMMARY_N_LEVELS] = {
 static void
 bar_clear (Bar *b)
 {
-  g_free (b->code);
+  g_free (b->label);
 }
 
 static PangoLayout *
@@ -109,7 +109,7 @@ hearth_risk_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   for (guint i = 0; i < self->bars->len; i++)
     {
       Bar *b = &g_array_index (self->bars, Bar, i);
-      const char *name = b->code;
+      const char *name = b->label;
       g_autofree char *n = g_strdup_printf ("%u", b->total);
       g_autoptr(PangoLayout) l = layout (self, name, FALSE);
       g_autoptr(PangoLayout) c = layout (self, n, TRUE);
@@ -127,7 +127,7 @@ hearth_risk_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     {
       Bar *b = &g_array_index (self->bars, Bar, i);
       float y = LEGEND + PAD + i * ROW;
-      const char *name = b->code;
+      const char *name = b->label;
       g_autofree char *n = g_strdup_printf ("%u", b->total);
       g_autoptr(PangoLayout) l = layout (self, name, FALSE);
       g_autoptr(PangoLayout) c = layout (self, n, TRUE);
