@@ -20,9 +20,10 @@
  *   writes a batch that verifies, as `hearth-cli export` would, with its
  *   files and counts shown; the next one continues after its cursor; with
  *   the center stopped, the failure is said in plain words.
- * The center imported the names of one township and one village
- * (`hearth-center import-divisions`): the overview, its chart and the
- * notice show those names, and the codes of the divisions it did not name.
+ * The center imported the names of the county, one township and one
+ * village (`hearth-center import-divisions`): the overview, its chart,
+ * the export's areas and the notice show those names, and the codes of the
+ * divisions it did not name.
  * Every control is labelled; screenshots go to tests/screenshots/LANGUAGE/.
  */
 #include "ui-test-util.h"
@@ -470,7 +471,19 @@ test_county_screens (HearthApplication *app, HearthWindow *window)
   adw_view_stack_set_visible_child_name (stack, "export");
   ui_test_flush (root);
   g_assert_true (hearth_export_page_set_scope (export, "150422"));
-  g_assert_true (hearth_export_page_set_scope (export, "150422201"));
+  /* The areas by their published names, else by code. */
+  {
+    AdwComboRow *scope_row = ADW_COMBO_ROW (ui_test_find (GTK_WIDGET (export), "scope_row"));
+    g_autofree char *county_name = g_strdup_printf (_("%s (%s)"), "巴林左旗", "150422");
+    g_autofree char *named = g_strdup_printf (_("%s (%s)"), "隆昌镇", "150422100");
+    g_autofree char *unnamed = g_strdup_printf (_("Township %s"), "150422201");
+
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (scope_row)), ==, county_name);
+    g_assert_true (hearth_export_page_set_scope (export, "150422100"));
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (scope_row)), ==, named);
+    g_assert_true (hearth_export_page_set_scope (export, "150422201"));
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (scope_row)), ==, unnamed);
+  }
   g_assert_false (hearth_export_page_set_scope (export, "150423"));
   g_assert_true (hearth_export_page_set_scope (export, "150422"));
   ui_test_assert_labelled (root, "the export");
