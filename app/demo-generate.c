@@ -56,6 +56,16 @@ static const struct {
   { "150422202206", "三山村", 3 },
 };
 
+/* The townships of those villages (the comments above), as facts too. */
+static const struct {
+  const char *code;
+  const char *name;
+} townships[] = {
+  { "150422101", "隆昌镇" },
+  { "150422102", "十三敖包镇" },
+  { "150422202", "三山乡" },
+};
+
 static const char *const village_codes[] = {
   "150422101201", "150422101202", "150422101203", "150422101204", "150422101205", "150422101206", "150422101207",
   "150422102201", "150422102202", "150422102203", "150422102204", "150422102205", "150422102206", "150422102207",
@@ -539,5 +549,42 @@ hearth_demo_write_registry (const char *path, guint households, guint32 seed, co
     return FALSE;
   if (members != NULL)
     *members = rows;
+  return TRUE;
+}
+
+gboolean
+hearth_demo_write_divisions (const char *path, const char *county, guint *n_out, GError **error)
+{
+  g_autoptr(GString) csv = g_string_new ("\xef\xbb\xbf" "code,name\n");
+  guint n = 0;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  if (n_out != NULL)
+    *n_out = 0;
+  if (county == NULL)
+    county = HEARTH_DEMO_DEFAULT_COUNTY;
+  if (strlen (county) != 6 || strspn (county, "0123456789") != 6 || county[0] == '0')
+    {
+      g_set_error (error, HEARTH_DEMO_ERROR, HEARTH_DEMO_ERROR_INVALID,
+                   _("A county code is 6 digits (GB/T 2260), not \"%s\"."), county);
+      return FALSE;
+    }
+  /* The generator moves the table's villages into another county by
+   * their last 6 digits; their names go with them, the county's own does
+   * not. */
+  if (strcmp (county, HEARTH_DEMO_DEFAULT_COUNTY) == 0)
+    {
+      g_string_append (csv, HEARTH_DEMO_DEFAULT_COUNTY ",巴林左旗\n");
+      n++;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (townships); i++, n++)
+    g_string_append_printf (csv, "%s%s,%s\n", county, townships[i].code + 6, townships[i].name);
+  for (gsize i = 0; i < G_N_ELEMENTS (villages); i++, n++)
+    g_string_append_printf (csv, "%s%s,%s\n", county, villages[i].code + 6, villages[i].name);
+  /* Written beside and renamed over: never half a file. */
+  if (!g_file_set_contents (path, csv->str, (gssize) csv->len, error))
+    return FALSE;
+  if (n_out != NULL)
+    *n_out = n;
   return TRUE;
 }

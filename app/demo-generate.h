@@ -123,6 +123,26 @@ gboolean hearth_demo_write_registry (const char  *path,
                                      GError     **error);
 
 /**
+ * hearth_demo_write_divisions:
+ * @path: the file to write (replaced atomically)
+ * @county: (nullable): see hearth_demo_generator_new()
+ * @n: (out) (optional): how many divisions were named
+ * @error: return location for a #GError
+ *
+ * Writes the names of the townships and villages the generator uses, in
+ * the format `hearth-center import-divisions` reads: UTF-8 with a byte
+ * order mark, the header `code,name`, one division a row (and the county
+ * itself for %HEARTH_DEMO_DEFAULT_COUNTY).
+ *
+ * Returns: %FALSE with HEARTH_DEMO_ERROR_INVALID (a bad county code) or a
+ *   G_FILE_ERROR when the file cannot be written. Thread-safe.
+ */
+gboolean hearth_demo_write_divisions (const char  *path,
+                                      const char  *county,
+                                      guint       *n,
+                                      GError     **error);
+
+/**
  * hearth_demo_villages:
  *
  * Returns: (transfer none) (array zero-terminated=1): the 12-digit codes of

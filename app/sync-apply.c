@@ -820,8 +820,9 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
   return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
-/* A form or thresholds the center published: kept once per version in
- * published_forms (migration 7); the same version again changes nothing. */
+/* A form, thresholds or division names the center published: kept once
+ * per version in published_forms (migrations 7 and 10); the same version
+ * again changes nothing. */
 static gboolean
 apply_published (sqlite3 *db, const HearthChange *c, const char *now, GError **error)
 {
@@ -856,7 +857,7 @@ apply_published (sqlite3 *db, const HearthChange *c, const char *now, GError **e
     return hearth_sync_sql_failed (db, error);
   return run (db, "INSERT INTO published_forms (id, kind, form_id, version, title, xml, published_at, received_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-              error, 8, c->id, form ? "form" : "thresholds", form_id, version, title != NULL ? title : "", xml,
+              error, 8, c->id, form ? "form" : c->table, form_id, version, title != NULL ? title : "", xml,
               published_at != NULL ? published_at : "", now);
 }
 
@@ -874,7 +875,7 @@ apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, Touched
     return apply_audit (db, device_id, c, error);
   if (g_str_equal (c->table, "submissions") || g_str_equal (c->table, "reviews"))
     return apply_immutable (db, c, error);
-  if (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds"))
+  if (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") || g_str_equal (c->table, "divisions"))
     return apply_published (db, c, now, error);
   return refuse (error, _("“%s” is not a table of records"), c->table);
 }

@@ -661,7 +661,7 @@ cmd_verify_batch (const char *db, int argc, char **argv)
   return EXIT_DONE;
 }
 
-/* ---- import-households | publish-form | set-thresholds ------------------------------------------ */
+/* ---- import-households | publish-form | set-thresholds | import-divisions--------------------------------------- */
 
 static int
 cmd_import_households (const char *db, int argc, char **argv)
@@ -739,6 +739,28 @@ cmd_set_thresholds (const char *db, int argc, char **argv)
   return EXIT_DONE;
 }
 
+static int
+cmd_import_divisions (const char *db, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autofree char *version = NULL;
+  guint n = 0;
+
+  if (!parse_command ("import-divisions", entries, _("FILE.csv"), 1, &argc, &argv))
+    return EXIT_USAGE;
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  if (!hearth_center_import_divisions (store, argv[1], &n, &version, &error))
+    return fail_with (error);
+  g_printerr (_("hearth-center: the names of %u divisions published as version %s; tablets receive them at their "
+                "next sync\n"),
+              n, version);
+  return EXIT_DONE;
+}
+
 /* ---- backup --------------------------------------------------------------------------------------- */
 
 static int
@@ -782,6 +804,7 @@ static const Command commands[] = {
   { "import-households", cmd_import_households, N_("Import the county registry for the tablets: import-households FILE.csv") },
   { "publish-form", cmd_publish_form, N_("Publish a form to the tablets: publish-form FORM.xml") },
   { "set-thresholds", cmd_set_thresholds, N_("Publish the county thresholds to the tablets: set-thresholds FILE.xml") },
+  { "import-divisions", cmd_import_divisions, N_("Publish the names of the county's townships and villages: import-divisions FILE.csv (code,name)") },
   { "backup", cmd_backup, N_("Copy the store while it serves, checked: backup --out FILE") },
 };
 

@@ -4,6 +4,7 @@
 
 #include "center-publish.h"
 #include "case-registry.h"
+#include "csv.h"
 #include "form-model.h"
 #include "hlc.h"
 #include "store-file.h"
@@ -493,6 +494,188 @@ hearth_center_set_thresholds (HearthCenterStore *store, const char *path, char *
   what = g_strdup_printf (_("thresholds version %s"), version);
   if (!publish (store, record, what, already, error))
     return FALSE;
+  if (version_out != NULL)
+    *version_out = g_steal_pointer (&version);
+  return TRUE;
+}
+
+/* ---- the county's division names --------------------------------------------------------- */
+
+/* A division's name: trimmed, 1 to HEARTH_CENTER_DIVISION_NAME_MAX
+ * characters of one line. */
+static gboolean
+valid_division_name (const char *name)
+{
+  glong n = g_utf8_strlen (name, -1);
+
+  if (n < 1 || n > HEARTH_CENTER_DIVISION_NAME_MAX)
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A division code of @county: the county's own 6 digits, a township's 9
+ * or a village's 12 starting with them. */
+static gboolean
+valid_division_code (const char *code, const char *county)
+{
+  gsize len = strlen (code);
+
+  if (len != 6 && len != 9 && len != 12)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (code[i]))
+      return FALSE;
+  return strncmp (code, county, 6) == 0;
+}
+
+static guint
+count_lines (const char *from, const char *to)
+{
+  guint n = 0;
+
+  for (const char *p = from; p < to; p++)
+    if (*p == '\n')
+      n++;
+  return n;
+}
+
+char *
+hearth_center_read_divisions (const char *name, const char *data, gsize len, const char *county, const char *version,
+                              guint *n_out, GError **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GString) doc = NULL;
+  g_autofree char *text = NULL;
+  const char *p, *start;
+  guint line = 1, n = 0;
+  gboolean bad = FALSE;
+
+  g_return_val_if_fail (name != NULL && (data != NULL || len == 0) && county != NULL && version != NULL, NULL);
+
+  if (len == 0 || !g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
+    return invalid (error, _("%s is not UTF-8 text"), name), NULL;
+  text = g_strndup (data, len);
+  p = text;
+  if (g_str_has_prefix (p, "\xef\xbb\xbf"))
+    p += 3;
+  {
+    g_autoptr(GPtrArray) header = NULL;
+
+    start = p;
+    header = hearth_csv_record (&p, &bad);
+    if (header == NULL || bad || header->len != 2 || strcmp (header->pdata[0], "code") != 0 ||
+        strcmp (header->pdata[1], "name") != 0)
+      return invalid (error, _("%s: line 1: the header must be “code,name”"), name), NULL;
+    line += count_lines (start, p);
+  }
+  doc = g_string_new (NULL);
+  g_string_append_printf (doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" HEARTH_CENTER_DIVISIONS_ROOT
+                               " county=\"%s\" version=\"%s\">\n",
+                          county, version);
+  for (;;)
+    {
+      g_autoptr(GPtrArray) row = NULL;
+      g_autofree char *escaped = NULL;
+      const char *code, *division;
+      char *trimmed;
+
+      start = p;
+      row = hearth_csv_record (&p, &bad);
+      if (row == NULL)
+        break;
+      if (bad)
+        return invalid (error, _("%s: line %u: a quoted field is not closed"), name, line), NULL;
+      if (row->len == 1 && *(const char *) row->pdata[0] == '\0')
+        {
+          line += count_lines (start, p);
+          continue;
+        }
+      if (row->len != 2)
+        return invalid (error, _("%s: line %u: a row has %u fields, not 2 (code,name)"), name, line, row->len), NULL;
+      code = g_strstrip ((char *) row->pdata[0]);
+      trimmed = g_strstrip ((char *) row->pdata[1]);
+      division = trimmed;
+      if (!valid_division_code (code, county))
+        return invalid (error, _("%s: line %u: field code: “%s” is not a division of county %s (6, 9 or 12 digits "
+                                 "starting with %s)"),
+                        name, line, code, county, county), NULL;
+      if (!valid_division_name (division))
+        return invalid (error, _("%s: line %u: field name: a name is 1 to %d characters on one line"), name, line,
+                        HEARTH_CENTER_DIVISION_NAME_MAX), NULL;
+      if (g_hash_table_contains (seen, code))
+        return invalid (error, _("%s: line %u: field code: %s is named twice"), name, line, code), NULL;
+      if (++n > HEARTH_CENTER_DIVISIONS_MAX)
+        return invalid (error, _("%s: line %u: more than %d divisions"), name, line, HEARTH_CENTER_DIVISIONS_MAX),
+               NULL;
+      g_hash_table_add (seen, g_strdup (code));
+      escaped = g_markup_printf_escaped ("<division code=\"%s\" name=\"%s\"/>\n", code, division);
+      g_string_append (doc, escaped);
+      line += count_lines (start, p);
+    }
+  if (n == 0)
+    return invalid (error, _("%s: no divisions below the header"), name), NULL;
+  g_string_append (doc, "</" HEARTH_CENTER_DIVISIONS_ROOT ">\n");
+  if (doc->len > HEARTH_CHANGE_MAX_VALUE)
+    return invalid (error, _("%s: the published list would be larger than %d bytes"), name, HEARTH_CHANGE_MAX_VALUE),
+           NULL;
+  if (n_out != NULL)
+    *n_out = n;
+  return g_string_free (g_steal_pointer (&doc), FALSE);
+}
+
+gboolean
+hearth_center_import_divisions (HearthCenterStore *store, const char *path, guint *n_out, char **version_out,
+                                GError **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(HearthChange) record = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(GDateTime) t = NULL;
+  g_auto(HearthCenterCounty) county = { 0 };
+  g_autofree char *seconds = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *what = NULL;
+  const char *data;
+  gsize len = 0;
+  guint n = 0;
+
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && path != NULL, FALSE);
+
+  bytes = hearth_file_read_bounded (path, HEARTH_CENTER_DIVISIONS_FILE_MAX, error);
+  if (bytes == NULL)
+    return FALSE;
+  txn = hearth_center_store_begin (store, FALSE, error);
+  if (txn == NULL || !hearth_center_txn_get_county (txn, &county, error))
+    return FALSE;
+  hearth_center_txn_rollback (g_steal_pointer (&txn));
+  /* The version is the time of the import, to the millisecond: a later
+   * import sorts after an earlier one, and tablets keep the newest. */
+  t = g_date_time_new_now_utc ();
+  seconds = g_date_time_format (t, "%Y-%m-%dT%H:%M:%S");
+  version = g_strdup_printf ("%s.%03dZ", seconds, g_date_time_get_microsecond (t) / 1000);
+  data = g_bytes_get_data (bytes, &len);
+  xml = hearth_center_read_divisions (path, data, len, county.code, version, &n, error);
+  if (xml == NULL)
+    return FALSE;
+  record = hearth_change_new (HEARTH_CHANGE_RECORD);
+  record->table = g_strdup ("divisions");
+  record->id = hearth_center_published_id ("divisions", NULL, version);
+  g_hash_table_insert (record->fields, g_strdup ("version"), g_strdup (version));
+  g_hash_table_insert (record->fields, g_strdup ("xml"), g_steal_pointer (&xml));
+  g_hash_table_insert (record->fields, g_strdup ("published_at"), g_strdup (version));
+  what = g_strdup_printf (_("division names version %s"), version);
+  if (!publish (store, record, what, NULL, error))
+    return FALSE;
+  if (n_out != NULL)
+    *n_out = n;
   if (version_out != NULL)
     *version_out = g_steal_pointer (&version);
   return TRUE;

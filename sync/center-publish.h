@@ -170,4 +170,61 @@ gboolean hearth_center_set_thresholds (HearthCenterStore *store,
                                        gboolean          *already,
                                        GError           **error);
 
+/* The root element of a published division list (PROTOCOL.md section 6.2). */
+#define HEARTH_CENTER_DIVISIONS_ROOT "divisions"
+/* Bounds of `import-divisions`: rows, characters of a name, bytes of the file. */
+#define HEARTH_CENTER_DIVISIONS_MAX 10000
+#define HEARTH_CENTER_DIVISION_NAME_MAX 64
+#define HEARTH_CENTER_DIVISIONS_FILE_MAX (4 * 1024 * 1024)
+
+/**
+ * hearth_center_read_divisions:
+ * @name: how messages name the file (its path)
+ * @data: (array length=len): the CSV's bytes
+ * @len: their number
+ * @county: the center's 6-digit county code
+ * @version: the version the list is published under
+ * @n: (out) (optional): the number of divisions
+ *
+ * The checks of hearth_center_import_divisions() that need no store: UTF-8
+ * CSV with an optional BOM, the header `code,name`, then rows of a code of
+ * @county (its own 6 digits, a township's 9 or a village's 12 starting with
+ * them), each once, and a name of 1 to HEARTH_CENTER_DIVISION_NAME_MAX
+ * characters on one line (surrounding blanks trimmed); blank lines are
+ * skipped; at most HEARTH_CENTER_DIVISIONS_MAX rows. Thread-safe.
+ *
+ * Returns: (transfer full) (nullable): the list as published (the XML of
+ *   PROTOCOL.md section 6.2), or %NULL with
+ *   HEARTH_CENTER_PUBLISH_ERROR_INVALID naming the line and the field.
+ */
+char *hearth_center_read_divisions (const char  *name,
+                                    const char  *data,
+                                    gsize        len,
+                                    const char  *county,
+                                    const char  *version,
+                                    guint       *n,
+                                    GError     **error);
+
+/**
+ * hearth_center_import_divisions:
+ * @path: a CSV file of division names (at most
+ *   HEARTH_CENTER_DIVISIONS_FILE_MAX bytes)
+ * @n: (out) (optional): the number of divisions named
+ * @version: (out) (optional) (transfer full): the version published
+ *
+ * Reads @path with hearth_center_read_divisions() and publishes the whole
+ * list as one "divisions" record whose version is the time of the import
+ * (ISO 8601 UTC to the millisecond): tablets use the newest, so an import
+ * replaces the names of the one before. Nothing is stored on any error.
+ *
+ * Returns: %FALSE with HEARTH_CENTER_PUBLISH_ERROR_INVALID,
+ *   HEARTH_STORE_ERROR_BAD_FILE (too large), G_FILE_ERROR or
+ *   HEARTH_CENTER_STORE_ERROR.
+ */
+gboolean hearth_center_import_divisions (HearthCenterStore *store,
+                                         const char        *path,
+                                         guint             *n,
+                                         char             **version,
+                                         GError           **error);
+
 G_END_DECLS

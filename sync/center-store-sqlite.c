@@ -1364,7 +1364,7 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
    * village index is exact (":" sorts just after "9"). Published records
    * are for every device. No LIMIT: compaction may leave rows out, and
    * the rows are read one at a time anyway. */
-  g_string_append (sql, "tbl IN ('forms', 'thresholds')");
+  g_string_append (sql, "tbl IN ('forms', 'thresholds', 'divisions')");
   if (q->unplaced)
     g_string_append (sql, " OR village IS NULL");
   for (guint i = 0; i < n; i++)

@@ -1330,7 +1330,8 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
       refuse (out, REFUSED_BAD_CHANGE, "%s", item->refusal);
       return TRUE;
     }
-  if (c->kind == HEARTH_CHANGE_RECORD && (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds")))
+  if (c->kind == HEARTH_CHANGE_RECORD && (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") ||
+                                                g_str_equal (c->table, "divisions")))
     {
       refuse (out, REFUSED_BAD_CHANGE, _("only the center publishes %s"), c->table);
       return TRUE;

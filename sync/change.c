@@ -10,8 +10,8 @@
 G_DEFINE_QUARK (hearth-change-error-quark, hearth_change_error)
 
 static const char *const edit_tables[] = { "households", "members", "tasks", "measures", NULL };
-/* forms and thresholds are published by the center alone (PROTOCOL.md section 6.2). */
-static const char *const record_tables[] = { "submissions", "reviews", "audit", "forms", "thresholds", NULL };
+/* forms, thresholds and divisions are published by the center alone (PROTOCOL.md section 6.2). */
+static const char *const record_tables[] = { "submissions", "reviews", "audit", "forms", "thresholds", "divisions", NULL };
 
 HearthChange *
 hearth_change_new (HearthChangeKind kind)

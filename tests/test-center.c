@@ -2710,8 +2710,11 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 6);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0006: changes rebuilt to take the published division names. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes' "
+                                      "AND sql LIKE '%''divisions''%'"), ==, 1);
   /* 0005: an epoch of its own, never restored. */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM center_epoch WHERE length (epoch) = 32 "
                                       "AND restore_cursor = 0"), ==, 1);

@@ -20,6 +20,10 @@
  *   writes a batch that verifies, as `hearth-cli export` would, with its
  *   files and counts shown; the next one continues after its cursor; with
  *   the center stopped, the failure is said in plain words.
+ * The center imported the names of the county, one township and one
+ * village (`hearth-center import-divisions`): the overview, its chart,
+ * the export's areas and the notice show those names, and the codes of the
+ * divisions it did not name.
  * Every control is labelled; screenshots go to tests/screenshots/LANGUAGE/.
  */
 #include "ui-test-util.h"
@@ -87,6 +91,17 @@ setup (void)
   center_add_user (center, "wangshuji", "clerk", VILLAGES);
   center_add_user (center, "zhangke", "county", "150422");
   center_start (center);
+  /* The names of one township and one village of the two of each. */
+  {
+    g_autofree char *divisions = g_build_filename (scratch, "divisions.csv", NULL);
+
+    g_assert_true (g_file_set_contents (divisions, "code,name\n150422,巴林左旗\n150422100,隆昌镇\n"
+                                                   "150422100202,新立村\n", -1, &error));
+    run_center (&r, "--db", center->db, "import-divisions", divisions, NULL);
+    if (r.status != 0)
+      g_error ("hearth-center import-divisions: %s", r.err);
+    test_run_clear (&r);
+  }
   test_tablet_enrol (&w1, "ui-county-w1", center, "lijuan");
   test_tablet_enrol (&w2, "ui-county-w2", center, "zhaoming");
   test_tablet_enrol (&clerk_tablet, "ui-county-clerk", center, "wangshuji");
@@ -224,6 +239,15 @@ test_notice (void)
                    ==, 1);
   adw_view_stack_set_visible_child_name (stack, "notice");
   g_assert_true (hearth_notice_page_set_village (page, "150422100202"));
+  /* The village by its published name, in the title and the picker. */
+  {
+    GtkDropDown *drop = GTK_DROP_DOWN (ui_test_find (GTK_WIDGET (page), "village_drop"));
+    GtkStringObject *item = gtk_drop_down_get_selected_item (drop);
+    AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (ui_test_find (GTK_WIDGET (page), "notice_group"));
+
+    g_assert_cmpstr (gtk_string_object_get_string (item), ==, "新立村 (150422100202)");
+    g_assert_nonnull (strstr (adw_preferences_group_get_title (group), "新立村"));
+  }
   /* Not a village of the clerk's. */
   g_assert_false (hearth_notice_page_set_village (page, OTHER_VILLAGE));
   ui_test_flush (root);
@@ -251,6 +275,10 @@ test_notice (void)
   /* The other village: nobody past its review. */
   g_assert_true (hearth_notice_page_set_village (page, "150422100203"));
   ui_test_flush (root);
+  /* Not named by the center: its code. */
+  g_assert_cmpstr (gtk_string_object_get_string (
+                     gtk_drop_down_get_selected_item (GTK_DROP_DOWN (ui_test_find (GTK_WIDGET (page), "village_drop")))),
+                   ==, "150422100203");
   g_assert_cmpuint (hearth_notice_page_get_count (page), ==, 0);
   g_assert_true (gtk_widget_get_visible (ui_test_find (GTK_WIDGET (page), "empty_label")));
   g_assert_false (gtk_widget_get_sensitive (ui_test_find (GTK_WIDGET (page), "save_button")));
@@ -414,8 +442,19 @@ test_county_screens (HearthApplication *app, HearthWindow *window)
   level_of_first = test_tablet_int (&county_tablet, "SELECT count(*) FROM households WHERE risk_level = 'none'");
   g_assert_cmpuint (s->total.by_level[HEARTH_SUMMARY_NONE], ==, level_of_first);
   g_assert_cmpuint (hearth_risk_chart_get_n_bars (chart), ==, 2);
-  town = g_strdup_printf (_("Township %s"), "150422100");
+  /* Named townships and villages by name, the others by code. */
+  g_assert_nonnull (strstr (hearth_risk_chart_get_description (chart), "隆昌镇"));
+  town = g_strdup_printf (_("Township %s"), "150422201");
   g_assert_nonnull (strstr (hearth_risk_chart_get_description (chart), town));
+  g_assert_true (has_row (ui_test_find (GTK_WIDGET (county), "townships_group"), town));
+  g_free (town);
+  town = g_strdup_printf (_("%s (%s)"), "隆昌镇", "150422100");
+  g_assert_true (has_row (ui_test_find (GTK_WIDGET (county), "townships_group"), town));
+  g_free (town);
+  town = g_strdup_printf (_("%s (%s)"), "新立村", "150422100202");
+  g_assert_true (has_row (ui_test_find (GTK_WIDGET (county), "townships_group"), town));
+  g_free (town);
+  town = g_strdup_printf (_("Village %s"), "150422100203");
   g_assert_true (has_row (ui_test_find (GTK_WIDGET (county), "townships_group"), town));
   text = ui_test_visible_text (GTK_WIDGET (county));
   g_assert_nonnull (strstr (text, hearth_label_status ("monitored")));
@@ -432,7 +471,19 @@ test_county_screens (HearthApplication *app, HearthWindow *window)
   adw_view_stack_set_visible_child_name (stack, "export");
   ui_test_flush (root);
   g_assert_true (hearth_export_page_set_scope (export, "150422"));
-  g_assert_true (hearth_export_page_set_scope (export, "150422201"));
+  /* The areas by their published names, else by code. */
+  {
+    AdwComboRow *scope_row = ADW_COMBO_ROW (ui_test_find (GTK_WIDGET (export), "scope_row"));
+    g_autofree char *county_name = g_strdup_printf (_("%s (%s)"), "巴林左旗", "150422");
+    g_autofree char *named = g_strdup_printf (_("%s (%s)"), "隆昌镇", "150422100");
+    g_autofree char *unnamed = g_strdup_printf (_("Township %s"), "150422201");
+
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (scope_row)), ==, county_name);
+    g_assert_true (hearth_export_page_set_scope (export, "150422100"));
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (scope_row)), ==, named);
+    g_assert_true (hearth_export_page_set_scope (export, "150422201"));
+    g_assert_cmpstr (gtk_string_object_get_string (adw_combo_row_get_selected_item (scope_row)), ==, unnamed);
+  }
   g_assert_false (hearth_export_page_set_scope (export, "150423"));
   g_assert_true (hearth_export_page_set_scope (export, "150422"));
   ui_test_assert_labelled (root, "the export");

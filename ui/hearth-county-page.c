@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-county-page.h"
+#include "case-divisions.h"
 #include "hearth-labels.h"
 #include "hearth-risk-chart.h"
 
@@ -69,7 +70,10 @@ static void
 add_township (HearthCountyPage *self, const HearthSummaryGroup *t)
 {
   GtkWidget *expander = adw_expander_row_new ();
-  g_autofree char *title = g_strdup_printf (_("Township %s"), t->code);
+  g_autofree char *name = hearth_division_name (hearth_session_get_store (self->session), t->code);
+  /* TRANSLATORS: a township in the county's counts: its name, then its division code */
+  g_autofree char *title = name != NULL ? g_strdup_printf (_("%s (%s)"), name, t->code)
+                                        : g_strdup_printf (_("Township %s"), t->code);
   g_autofree char *subtitle = group_words (t);
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (expander), FALSE);
@@ -79,6 +83,7 @@ add_township (HearthCountyPage *self, const HearthSummaryGroup *t)
     {
       const HearthSummaryGroup *v = self->summary->villages->pdata[i];
       g_autofree char *vtitle = NULL;
+      g_autofree char *vname = NULL;
       g_autofree char *vsub = NULL;
       g_autofree char *states = NULL;
       g_autoptr(GString) s = g_string_new (NULL);
@@ -86,8 +91,13 @@ add_township (HearthCountyPage *self, const HearthSummaryGroup *t)
 
       if (!g_str_has_prefix (v->code, t->code))
         continue;
-      /* TRANSLATORS: a village in the county's counts, by its division code */
-      vtitle = g_strdup_printf (_("Village %s"), v->code);
+      vname = hearth_division_name (hearth_session_get_store (self->session), v->code);
+      if (vname != NULL)
+        /* TRANSLATORS: a village in the county's counts: its name, then its division code */
+        vtitle = g_strdup_printf (_("%s (%s)"), vname, v->code);
+      else
+        /* TRANSLATORS: a village in the county's counts, by its division code */
+        vtitle = g_strdup_printf (_("Village %s"), v->code);
       for (guint k = 0; k < HEARTH_SUMMARY_N_STATES; k++)
         if (v->by_state[k] > 0)
           g_string_append_printf (s, "%s%s %u", s->len > 0 ? " · " : "",
@@ -123,7 +133,7 @@ hearth_county_page_reload (HearthCountyPage *self)
     {
       g_warning ("The county's counts cannot be read: %s", error->message);
       gtk_label_set_text (self->total_label, _("The counts cannot be read from this tablet's store."));
-      hearth_risk_chart_set_summary (self->chart, NULL);
+      hearth_risk_chart_set_summary (self->chart, NULL, NULL);
       return;
     }
   /* TRANSLATORS: the county overview's heading */
@@ -131,7 +141,7 @@ hearth_county_page_reload (HearthCountyPage *self)
                                         "%u households synchronised into this tablet", self->summary->total.households),
                            self->summary->total.households);
   gtk_label_set_text (self->total_label, total);
-  hearth_risk_chart_set_summary (self->chart, self->summary);
+  hearth_risk_chart_set_summary (self->chart, self->summary, hearth_session_get_store (self->session));
   for (guint i = 0; i < HEARTH_SUMMARY_N_LEVELS; i++)
     {
       AdwActionRow *row = add_count_row (self, self->levels_group,

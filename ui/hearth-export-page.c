@@ -5,6 +5,7 @@
 #include "hearth-export-page.h"
 #include "hearth-labels.h"
 #include "batch.h"
+#include "case-divisions.h"
 #include "case-summary.h"
 #include "sync-export.h"
 
@@ -94,9 +95,16 @@ read_scopes (HearthExportPage *self)
     g_warning ("The townships cannot be read: %s", error->message);
   for (guint i = 0; id->scope != NULL && id->scope[i] != NULL; i++)
     {
-      g_autofree char *name = NULL;
+      g_autofree char *name = hearth_division_name (hearth_session_get_store (self->session), id->scope[i]);
 
-      if (strlen (id->scope[i]) == 6)
+      if (name != NULL)
+        {
+          g_autofree char *named = name;
+
+          /* TRANSLATORS: an area to export: its name, then its division code */
+          name = g_strdup_printf (_("%s (%s)"), named, id->scope[i]);
+        }
+      else if (strlen (id->scope[i]) == 6)
         /* TRANSLATORS: an area to export: the whole county, by its division code */
         name = g_strdup_printf (_("County %s"), id->scope[i]);
       else if (strlen (id->scope[i]) == 9)
@@ -109,10 +117,12 @@ read_scopes (HearthExportPage *self)
         {
           const char *code = ((HearthSummaryGroup *) summary->townships->pdata[k])->code;
           g_autofree char *tname = NULL;
+          g_autofree char *known = NULL;
 
           if (!g_str_has_prefix (code, id->scope[i]))
             continue;
-          tname = g_strdup_printf (_("Township %s"), code);
+          known = hearth_division_name (hearth_session_get_store (self->session), code);
+          tname = known != NULL ? g_strdup_printf (_("%s (%s)"), known, code) : g_strdup_printf (_("Township %s"), code);
           g_strv_builder_add (codes, code);
           gtk_string_list_append (names, tname);
         }

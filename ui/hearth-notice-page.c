@@ -6,6 +6,7 @@
 #include "hearth-labels.h"
 #include "hearth-window.h"
 #include "batch.h"
+#include "case-divisions.h"
 #include "case-notice.h"
 
 #include <glib/gi18n.h>
@@ -99,6 +100,7 @@ reload (HearthNoticePage *self)
   const char *village = hearth_notice_page_get_village (self);
   g_autoptr(GError) error = NULL;
   g_autofree char *title = NULL;
+  g_autofree char *name = NULL;
 
   for (guint i = 0; i < self->added->len; i++)
     adw_preferences_group_remove (self->notice_group, self->added->pdata[i]);
@@ -112,8 +114,13 @@ reload (HearthNoticePage *self)
     }
   for (guint i = 0; self->rows != NULL && i < self->rows->len; i++)
     add_household (self, self->rows->pdata[i]);
-  /* TRANSLATORS: the notice's heading: the village's code */
-  title = g_strdup_printf (_("Public notice of village %s"), village != NULL ? village : "—");
+  name = village != NULL ? hearth_division_name (hearth_session_get_store (self->session), village) : NULL;
+  if (name != NULL)
+    /* TRANSLATORS: the notice's heading: the village's name, then its code */
+    title = g_strdup_printf (_("Public notice of %s (%s)"), name, village);
+  else
+    /* TRANSLATORS: the notice's heading: the village's code */
+    title = g_strdup_printf (_("Public notice of village %s"), village != NULL ? village : "—");
   adw_preferences_group_set_title (self->notice_group, title);
   adw_preferences_group_set_description (self->notice_group,
                                          _("The households that passed the village review: post it in the village "
@@ -126,6 +133,15 @@ static int
 compare_codes (gconstpointer a, gconstpointer b)
 {
   return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* "新立村 (150422100202)", or the code when no published list names it. */
+static char *
+village_label (HearthNoticePage *self, const char *code)
+{
+  g_autofree char *name = hearth_division_name (hearth_session_get_store (self->session), code);
+
+  return name != NULL ? g_strdup_printf ("%s (%s)", name, code) : g_strdup (code);
 }
 
 /* The villages of the user's scope: those it names, and those of the
@@ -155,7 +171,14 @@ read_villages (HearthNoticePage *self)
     g_strv_builder_add (b, seen->pdata[i]);
   g_strfreev (self->villages);
   self->villages = g_strv_builder_end (b);
-  list = gtk_string_list_new ((const char *const *) self->villages);
+  /* The picker shows each village's published name, else its code. */
+  list = gtk_string_list_new (NULL);
+  for (guint i = 0; self->villages[i] != NULL; i++)
+    {
+      g_autofree char *label = village_label (self, self->villages[i]);
+
+      gtk_string_list_append (list, label);
+    }
   gtk_drop_down_set_model (self->village_drop, G_LIST_MODEL (list));
 }
 

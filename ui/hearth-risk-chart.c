@@ -4,12 +4,13 @@
 
 #include "hearth-risk-chart.h"
 #include "hearth-labels.h"
+#include "case-divisions.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
 
 typedef struct {
-  char *code;
+  char *label;             /* the township's name, else its code in words */
   guint by_level[HEARTH_SUMMARY_N_LEVELS];
   guint total;
 } Bar;
@@ -39,7 +40,7 @@ static const GdkRGBA level_colours[HEARTH_SUMMARY_N_LEVELS] = {
 static void
 bar_clear (Bar *b)
 {
-  g_free (b->code);
+  g_free (b->label);
 }
 
 static PangoLayout *
@@ -58,9 +59,14 @@ layout (HearthRiskChart *self, const char *text, gboolean bold)
   return l;
 }
 
+/* The township's published name, else its code in words. */
 static char *
-township_words (const char *code)
+township_words (HearthStore *store, const char *code)
 {
+  g_autofree char *name = store != NULL ? hearth_division_name (store, code) : NULL;
+
+  if (name != NULL)
+    return g_steal_pointer (&name);
   /* TRANSLATORS: a township in the chart, by its division code */
   return g_strdup_printf (_("Township %s"), code);
 }
@@ -103,7 +109,7 @@ hearth_risk_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   for (guint i = 0; i < self->bars->len; i++)
     {
       Bar *b = &g_array_index (self->bars, Bar, i);
-      g_autofree char *name = township_words (b->code);
+      const char *name = b->label;
       g_autofree char *n = g_strdup_printf ("%u", b->total);
       g_autoptr(PangoLayout) l = layout (self, name, FALSE);
       g_autoptr(PangoLayout) c = layout (self, n, TRUE);
@@ -121,7 +127,7 @@ hearth_risk_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     {
       Bar *b = &g_array_index (self->bars, Bar, i);
       float y = LEGEND + PAD + i * ROW;
-      g_autofree char *name = township_words (b->code);
+      const char *name = b->label;
       g_autofree char *n = g_strdup_printf ("%u", b->total);
       g_autoptr(PangoLayout) l = layout (self, name, FALSE);
       g_autoptr(PangoLayout) c = layout (self, n, TRUE);
@@ -200,7 +206,7 @@ hearth_risk_chart_new (void)
 }
 
 void
-hearth_risk_chart_set_summary (HearthRiskChart *self, const HearthCaseSummary *summary)
+hearth_risk_chart_set_summary (HearthRiskChart *self, const HearthCaseSummary *summary, HearthStore *store)
 {
   g_autoptr(GString) words = g_string_new (NULL);
 
@@ -210,8 +216,8 @@ hearth_risk_chart_set_summary (HearthRiskChart *self, const HearthCaseSummary *s
   for (guint i = 0; summary != NULL && i < summary->townships->len; i++)
     {
       const HearthSummaryGroup *g = summary->townships->pdata[i];
-      g_autofree char *name = township_words (g->code);
-      Bar b = { g_strdup (g->code), { 0 }, g->households };
+      g_autofree char *name = township_words (store, g->code);
+      Bar b = { g_strdup (name), { 0 }, g->households };
 
       memcpy (b.by_level, g->by_level, sizeof b.by_level);
       g_array_append_val (self->bars, b);

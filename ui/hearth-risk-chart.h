@@ -11,6 +11,7 @@
 #include <gtk/gtk.h>
 
 #include "case-summary.h"
+#include "store.h"
 
 G_BEGIN_DECLS
 
@@ -19,9 +20,12 @@ G_DECLARE_FINAL_TYPE (HearthRiskChart, hearth_risk_chart, HEARTH, RISK_CHART, Gt
 
 GtkWidget *hearth_risk_chart_new (void);
 
-/* Draws @summary's townships (copied). */
+/* Draws @summary's townships (copied), each labelled with its name in
+ * @store's published division list (case-divisions.h), else its code;
+ * @store may be %NULL (codes only). */
 void hearth_risk_chart_set_summary (HearthRiskChart         *self,
-                                    const HearthCaseSummary *summary);
+                                    const HearthCaseSummary *summary,
+                                    HearthStore             *store);
 
 /* Returns: (transfer none): the figures in words (the accessible description). */
 const char *hearth_risk_chart_get_description (HearthRiskChart *self);

@@ -710,7 +710,7 @@ list_published (CliContext *ctx, GPtrArray *forms, GPtrArray *thresholds, GError
       if (g_strcmp0 (kind, "form") == 0)
         add_listed (forms, (const char *) sqlite3_column_text (st, 1), (const char *) sqlite3_column_text (st, 2),
                     (const char *) sqlite3_column_text (st, 3), "published");
-      else
+      else if (g_strcmp0 (kind, "thresholds") == 0)
         add_listed (thresholds, NULL, (const char *) sqlite3_column_text (st, 2),
                     (const char *) sqlite3_column_text (st, 4), "published");
     }
