@@ -205,7 +205,11 @@ test_conflicts (void)
   tablet_open (&b, "case-review-b", "wang");
   household = register_household (a.cases, hearth_store_get_db (a.store));
   relay (&a, &b);
-  g_assert_cmpstr (first_household (hearth_store_get_db (b.store)), ==, household);
+  {
+    g_autofree char *first = first_household (hearth_store_get_db (b.store));
+
+    g_assert_cmpstr (first, ==, household);
+  }
   list = hearth_case_conflicts_list (hearth_store_get_db (b.store), NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 0);
