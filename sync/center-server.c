@@ -413,6 +413,39 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
   }
 }
 
+/* Whether a program already accepts connections on @address (for a
+ * wildcard address, on the loopback address of its family). The center
+ * listens with SO_REUSEPORT, which would let a second center share the
+ * port, each taking some tablets' connections: this check refuses that.
+ * A connection refused, or none within 2 s, means nothing serves there. */
+static gboolean
+already_served (GSocketAddress *address)
+{
+  GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (address);
+  GInetAddress *host = g_inet_socket_address_get_address (inet);
+  g_autoptr(GInetAddress) loopback = NULL;
+  g_autoptr(GSocketAddress) target = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  gboolean served;
+
+  if (g_inet_socket_address_get_port (inet) == 0)
+    return FALSE;
+  if (g_inet_address_get_is_any (host))
+    {
+      loopback = g_inet_address_new_loopback (g_inet_address_get_family (host));
+      target = g_inet_socket_address_new (loopback, g_inet_socket_address_get_port (inet));
+    }
+  else
+    target = g_object_ref (address);
+  socket = g_socket_new (g_socket_address_get_family (target), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_timeout (socket, 2);
+  served = g_socket_connect (socket, target, NULL, NULL);
+  g_socket_close (socket, NULL);
+  return served;
+}
+
 /* ---- start and stop ----------------------------------------------------------------- */
 
 HearthCenterServer *
@@ -498,6 +531,13 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("this libmicrohttpd was built without TLS"));
       return NULL;
     }
+  if (already_served (address))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+                   _("another program already serves on %s: stop it first (two centers must not share a port)"),
+                   listen);
+      return NULL;
+    }
   if (g_socket_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
     flags |= MHD_USE_IPv6;
   if (tls)
@@ -515,10 +555,10 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                                    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) limits->per_ip_connections,
                                    MHD_OPTION_URI_LOG_CALLBACK, on_uri, self,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, self,
-                                   /* 0: SO_REUSEADDR only (a restart after a crash binds at once);
-                                    * 1 would add SO_REUSEPORT, and a second center would then share
-                                    * the port, each taking some tablets' connections. */
-                                   MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 0,
+                                   /* SO_REUSEPORT: a center killed mid-request restarts at once, though
+                                    * its old connections still hold the port (Linux refuses a plain
+                                    * SO_REUSEADDR bind then); already_served() keeps a second center off. */
+                                   MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
                                    /* Without TLS the list ends here. */
                                    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert_pem,
                                    MHD_OPTION_HTTPS_MEM_KEY, key_pem,
