@@ -765,6 +765,103 @@ test_household_list_limit (void)
   g_assert_cmpstr (r.out, ==, "");
 }
 
+/* tasks never stops silently either: past --limit (50 by default) it
+ * says on stderr how many more it found; --overdue counts the overdue
+ * ones only; pages of the library (200 rows) join without a gap or a
+ * repeat, in due-date order. */
+static void
+test_tasks_limit (void)
+{
+  g_autofree char *base = test_make_dir ("cli-tasks-limit");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  g_autofree char *csv = g_build_filename (base, "registry.csv", NULL);
+  g_autofree char *all = NULL;
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_auto(TestRun) r = { 0 };
+  const char *prev = "";
+
+  g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "demo", "generate", "--households", "300", "--seed", "7", "--out", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+
+  /* 290 open tasks, one a household: 130 overdue on 2026-05-10, 160 later
+   * (dates repeat, so the id breaks ties across pages). */
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    sqlite3 *db = hearth_store_get_db (store);
+
+    test_exec (db, "BEGIN");
+    test_exec (db, "INSERT INTO tasks (id, household_id, kind, due_date, status, created_at, updated_at)"
+                   " SELECT printf('30000000-0000-4000-8000-%012d', n), id, 'follow_up',"
+                   "  CASE WHEN n < 130 THEN printf('2026-04-%02d', 1 + n % 28) ELSE printf('2026-06-%02d', 1 + n % 28) END,"
+                   "  'open', '2026-03-01', '2026-03-01'"
+                   " FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM households) WHERE n < 290");
+    test_exec (db, "COMMIT");
+  }
+
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (count_lines (r.out), ==, 50);
+  g_assert_cmpstr (r.err, ==, "50 of 290 tasks shown; --limit N shows more.\n");
+  test_run_clear (&r);
+
+  /* All of them, across two library pages: each task once, in order. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10",
+                "--limit", "290", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (count_lines (r.out), ==, 290);
+  g_assert_cmpstr (r.err, ==, "");
+  all = g_strdup (r.out);
+  for (const char *line = all; *line != '\0'; line = strchr (line, '\n') + 1)
+    {
+      const char *nl = strchr (line, '\n');
+
+      g_assert_cmpint (strncmp (prev, line, 10), <=, 0);
+      prev = line;
+      g_assert_true (g_hash_table_add (ids, g_strndup (nl - 36, 36)));
+    }
+  g_assert_cmpuint (g_hash_table_size (ids), ==, 290);
+  test_run_clear (&r);
+
+  /* A limit across a page boundary: the first 250 of the same order. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10",
+                "--limit", "250", NULL);
+  g_assert_true (g_str_has_prefix (all, r.out));
+  g_assert_cmpuint (count_lines (r.out), ==, 250);
+  g_assert_cmpstr (r.err, ==, "250 of 290 tasks shown; --limit N shows more.\n");
+  test_run_clear (&r);
+
+  /* --overdue: the 130 overdue ones only, counted as such. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10",
+                "--overdue", "--limit", "100", NULL);
+  g_assert_cmpuint (count_lines (r.out), ==, 100);
+  g_assert_cmpstr (r.err, ==, "100 of 130 tasks shown; --limit N shows more.\n");
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", "--today",
+                "2026-05-10", "--overdue", "--limit", "130", NULL);
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (json_parser_get_root (parser))), ==, 130);
+  }
+  g_assert_cmpstr (r.err, ==, "");
+  test_run_clear (&r);
+
+  /* --limit is bounded. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--limit", "0", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--limit takes 1 to 100000 tasks"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -777,5 +874,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/measures", test_measures);
   g_test_add_func ("/cli/case-shortcuts", test_case_shortcuts);
   g_test_add_func ("/cli/household-list-limit", test_household_list_limit);
+  g_test_add_func ("/cli/tasks-limit", test_tasks_limit);
   return g_test_run ();
 }

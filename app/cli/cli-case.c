@@ -786,11 +786,41 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
+/* The most tasks `tasks` shows (--limit's bound); counting the tasks
+ * beyond those shown stops here too. */
+#define CLI_TASKS_MAX 100000
+
+/* One library page of the open tasks after (@after_due_date, @after_id)
+ * (keyset paging: due date, then id; both NULL: from the first), at most
+ * @n; with @overdue_only it ends at the first task not overdue (overdue
+ * ones come first). Sets *end when the list ended on this page.
+ * Returns: (transfer full): the rows, or NULL with @error set. */
+static GPtrArray *
+tasks_page (sqlite3 *db, const char *today, gboolean overdue_only, const char *after_due_date,
+            const char *after_id, guint n, gboolean *end, GError **error)
+{
+  GPtrArray *page = hearth_case_tasks_list (db, today, NULL, after_due_date, after_id, n, error);
+
+  if (page == NULL)
+    return NULL;
+  *end = page->len < n;
+  for (guint i = 0; overdue_only && i < page->len; i++)
+    if (((HearthTaskRow *) page->pdata[i])->urgency != HEARTH_TASK_OVERDUE)
+      {
+        g_ptr_array_set_size (page, i);
+        *end = TRUE;
+      }
+  return page;
+}
+
 int
 cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
 {
   g_autofree char *today = NULL;
   gboolean overdue_only = FALSE;
+  gint limit = HEARTH_CASE_SEARCH_DEFAULT_LIMIT;
+  gboolean end = FALSE;
+  gint64 rest = 0;
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   GError *error = NULL;
@@ -798,11 +828,17 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
   GOptionEntry entries[] = {
     { "today", 0, 0, G_OPTION_ARG_STRING, &today, N_("Today's date (default: the local date)"), N_("YYYY-MM-DD") },
     { "overdue", 0, 0, G_OPTION_ARG_NONE, &overdue_only, N_("Only the tasks past their due date"), NULL },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("Show at most N tasks, 1 to 100000 (default 50)"), N_("N") },
     { NULL }
   };
 
   if (!cli_parse ("tasks", entries, &argc, &argv))
     return CLI_EXIT_USAGE;
+  if (limit < 1 || limit > CLI_TASKS_MAX)
+    {
+      g_printerr (_("hearth-cli: --limit takes 1 to %d tasks, not %d\n"), CLI_TASKS_MAX, limit);
+      return CLI_EXIT_USAGE;
+    }
   if (today == NULL)
     {
       g_autoptr(GDateTime) now = g_date_time_new_now_local ();
@@ -811,9 +847,48 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
   store = cli_open_store (ctx, &error);
   if (store == NULL)
     return cli_fail (error);
-  rows = hearth_case_tasks_list (hearth_store_get_db (store), today, NULL, NULL, NULL, 0, &error);
-  if (rows == NULL)
-    return case_fail (error);
+  /* Library pages, each after the last row of the one before, until
+   * --limit rows or the list's end. */
+  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_task_row_free);
+  while (!end && rows->len < (guint) limit)
+    {
+      const HearthTaskRow *last = rows->len > 0 ? rows->pdata[rows->len - 1] : NULL;
+      GPtrArray *page = tasks_page (hearth_store_get_db (store), today, overdue_only,
+                                    last != NULL ? last->due_date : NULL, last != NULL ? last->id : NULL,
+                                    MIN ((guint) limit - rows->len, HEARTH_CASE_SEARCH_MAX_LIMIT), &end, &error);
+
+      if (page == NULL)
+        return case_fail (error);
+      g_ptr_array_extend_and_steal (rows, page);
+    }
+  /* Never a silent cut: the tasks beyond the limit are counted (up to
+   * CLI_TASKS_MAX in all) on stderr, so stdout stays the rows alone;
+   * a page at a time, holding one page. */
+  if (!end && rows->len > 0)
+    {
+      const HearthTaskRow *last = rows->pdata[rows->len - 1];
+      g_autofree char *after_due_date = g_strdup (last->due_date);
+      g_autofree char *after_id = g_strdup (last->id);
+
+      while (!end && (gint64) rows->len + rest < CLI_TASKS_MAX)
+        {
+          guint n = (guint) MIN ((gint64) HEARTH_CASE_SEARCH_MAX_LIMIT, CLI_TASKS_MAX - (gint64) rows->len - rest);
+          g_autoptr(GPtrArray) page = tasks_page (hearth_store_get_db (store), today, overdue_only,
+                                                  after_due_date, after_id, n, &end, &error);
+
+          if (page == NULL)
+            return case_fail (error);
+          rest += page->len;
+          if (page->len > 0)
+            {
+              const HearthTaskRow *r = page->pdata[page->len - 1];
+              g_free (after_due_date);
+              g_free (after_id);
+              after_due_date = g_strdup (r->due_date);
+              after_id = g_strdup (r->id);
+            }
+        }
+    }
   if (ctx->json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -823,8 +898,6 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
       for (guint i = 0; i < rows->len; i++)
         {
           HearthTaskRow *r = rows->pdata[i];
-          if (overdue_only && r->urgency != 0)
-            continue;
           /* A task's reason: for a correction, the clerk's return comment. */
           json_object_of_strings (b, "id", r->id, "household_id", r->household_id, "kind", r->kind,
                                   "due_date", r->due_date, "urgency", urgency[r->urgency], "reason", r->reason, NULL);
@@ -837,14 +910,25 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
     for (guint i = 0; i < rows->len; i++)
       {
         HearthTaskRow *r = rows->pdata[i];
-        if (overdue_only && r->urgency != 0)
-          continue;
         g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, r->head_name, r->household_id);
         /* A correction's reason is the clerk's return comment (written
          * into the task by the return): what the worker is to correct. */
         if (g_str_equal (r->kind, "correction") && r->reason != NULL && r->reason[0] != '\0')
           g_print (_("    Clerk's comment: “%s”\n"), r->reason);
       }
+  if (rest > 0)
+    {
+      gint64 total = (gint64) rows->len + rest;
+
+      if (!end)
+        g_printerr (g_dngettext (GETTEXT_PACKAGE, "%u of more than %lld task shown; --limit N shows more.\n",
+                                 "%u of more than %lld tasks shown; --limit N shows more.\n", (gulong) total),
+                    rows->len, (long long) total);
+      else
+        g_printerr (g_dngettext (GETTEXT_PACKAGE, "%u of %lld task shown; --limit N shows more.\n",
+                                 "%u of %lld tasks shown; --limit N shows more.\n", (gulong) total),
+                    rows->len, (long long) total);
+    }
   return CLI_EXIT_OK;
 }
 

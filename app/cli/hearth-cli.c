@@ -36,7 +36,7 @@ static const CliCommand commands[] = {
   { "declare", cli_cmd_declare, N_("Record a household's own declaration of difficulty: declare --household ID --reason TEXT") },
   { "measure", cli_cmd_measure, N_("Assistance measures (county or clerk): measure add --household ID --type TYPE --description TEXT [--started DATE]; measure end MEASURE [--date DATE]") },
   { "household", cli_cmd_household, N_("Households: household list [--search TEXT] [--village CODE] [--status S] [--risk R] [--limit N]; household show ID; household add --answers FILE [--now ISO8601]; household import FILE.csv") },
-  { "tasks", cli_cmd_tasks, N_("The open tasks, overdue first: tasks [--overdue] [--today YYYY-MM-DD]") },
+  { "tasks", cli_cmd_tasks, N_("The open tasks, overdue first: tasks [--overdue] [--today YYYY-MM-DD] [--limit N]") },
   { "demo", cli_cmd_demo, N_("Made-up households for demonstrations and benchmarks: demo generate --households N [--seed S] [--county CODE] --out FILE.csv; demo divisions [--county CODE] --out FILE.csv") },
   { "enrol", cli_cmd_enrol, N_("Enrol this store with the county center: enrol --center URL --code CODE [--name NAME] [--ca-file FILE] [--pin KEY]") },
   { "sync", cli_cmd_sync, N_("Send this tablet's changes to the center and receive its own: sync [--retry [--time-limit SECONDS]] [--status]") },
