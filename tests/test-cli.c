@@ -862,6 +862,74 @@ test_tasks_limit (void)
   g_assert_nonnull (strstr (r.err, "--limit takes 1 to 100000 tasks"));
 }
 
+/* What hearth-cli prints is mostly what others typed on other tablets
+ * (synced here): a head's name carrying terminal escape sequences (clear
+ * the screen, retitle the window), a C1 control, a carriage return and
+ * characters turning the text's direction reaches the terminal with each
+ * of them made U+FFFD, the rest of the name kept; --json keeps the data
+ * exact, escaped as JSON. */
+static void
+test_terminal_escapes (void)
+{
+  g_autofree char *base = test_make_dir ("cli-terminal");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  g_autofree char *csv = g_build_filename (base, "registry.csv", NULL);
+  g_autofree char *household = NULL;
+  const char *hostile = "王\033[2J\033]0;pwned\007建\302\233" "31m\r国\342\200\256321\342\201\246";
+  g_auto(TestRun) r = { 0 };
+
+  g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "demo", "generate", "--households", "1", "--seed", "7", "--out", csv, NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    sqlite3 *db = hearth_store_get_db (store);
+    sqlite3_stmt *st = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "UPDATE households SET head_name = ? RETURNING id", -1, &st, NULL), ==,
+                     SQLITE_OK);
+    sqlite3_bind_text (st, 1, hostile, -1, SQLITE_STATIC);
+    g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+    household = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    sqlite3_finalize (st);
+  }
+
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "王\357\277\275[2J\357\277\275]0;pwned\357\277\275建\357\277\275" "31m"
+                                   "\357\277\275国\357\277\275" "321\357\277\275"));
+  g_assert_null (strpbrk (r.out, "\033\007\r"));
+  g_assert_null (strstr (r.out, "\302\233"));
+  g_assert_null (strstr (r.out, "\342\200\256"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "pwned"));
+  g_assert_null (strpbrk (r.out, "\033\007\r"));
+  g_assert_null (strstr (r.out, "\302\233"));
+  test_run_clear (&r);
+
+  /* --json: the name exactly as stored, once parsed. */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "household", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_null (strpbrk (r.out, "\033\007\r"));
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonArray *rows;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    rows = json_node_get_array (json_parser_get_root (parser));
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "head_name"), ==, hostile);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -875,5 +943,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/case-shortcuts", test_case_shortcuts);
   g_test_add_func ("/cli/household-list-limit", test_household_list_limit);
   g_test_add_func ("/cli/tasks-limit", test_tasks_limit);
+  g_test_add_func ("/cli/terminal-escapes", test_terminal_escapes);
   return g_test_run ();
 }

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
+#include "cli-terminal.h"
 #include "case-store.h"
 
 #include <glib/gi18n.h>
@@ -184,11 +185,13 @@ cli_print_json (JsonNode *root)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autofree char *text = NULL;
+  g_autofree char *escaped = NULL;
 
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
-  g_print ("%s\n", text);
+  escaped = cli_terminal_escape_json (text);
+  g_print ("%s\n", escaped);
 }
 
 static char *
