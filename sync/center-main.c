@@ -361,6 +361,8 @@ cmd_enrol_code (const char *db, int argc, char **argv)
 
 /* ---- device list | revoke --------------------------------------------------------------- */
 
+/* With its UTC offset: the center's times are the county's, which need
+ * not be the operator's terminal's. */
 static char *
 format_time (gint64 ms, GTimeZone *tz)
 {
@@ -373,7 +375,7 @@ format_time (gint64 ms, GTimeZone *tz)
   if (utc == NULL)
     return g_strdup ("?");
   local = g_date_time_to_timezone (utc, tz);
-  return g_date_time_format (local, "%Y-%m-%d %H:%M");
+  return g_date_time_format (local, "%Y-%m-%d %H:%M %z");
 }
 
 static int

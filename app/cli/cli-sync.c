@@ -179,6 +179,8 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
+/* In the local zone, with its UTC offset (hearth-center prints the
+ * county's). */
 static char *
 format_ms (gint64 ms)
 {
@@ -187,7 +189,7 @@ format_ms (gint64 ms)
   if (ms <= 0)
     return g_strdup (_("never"));
   t = g_date_time_new_from_unix_local (ms / 1000);
-  return g_date_time_format (t, "%Y-%m-%d %H:%M:%S");
+  return g_date_time_format (t, "%Y-%m-%d %H:%M:%S %z");
 }
 
 /* @failed: the run did not finish, so nothing says "synced", whatever the
