@@ -192,6 +192,9 @@ hearth_sync_exchange_epoch (HearthSyncStore *store, HearthSyncClient *client, gi
 
   if (resent != NULL)
     *resent = 0;
+  /* This reply is the one that tells the new epoch: it is read whatever
+   * epoch the store knew. */
+  hearth_sync_client_set_epoch (client, NULL);
   reply = hearth_sync_client_call (client, "GET", "/v1/epoch", NULL, TRUE, &status, &local);
   if (reply == NULL)
     {
@@ -212,6 +215,10 @@ hearth_sync_exchange_epoch (HearthSyncStore *store, HearthSyncClient *client, gi
                    _("the center's epoch reply lacks “epoch”, “acked” or “restore_cursor”"));
       return FALSE;
     }
-  return hearth_sync_store_meet_epoch (store, json_node_get_string (epoch), json_node_get_int (acked),
-                                       json_node_get_int (restore), resent, error);
+  if (!hearth_sync_store_meet_epoch (store, json_node_get_string (epoch), json_node_get_int (acked),
+                                     json_node_get_int (restore), resent, error))
+    return FALSE;
+  /* Every later reply of this run must be of the epoch just met. */
+  hearth_sync_client_set_epoch (client, json_node_get_string (epoch));
+  return TRUE;
 }

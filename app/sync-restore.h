@@ -51,8 +51,11 @@ gboolean hearth_sync_store_meet_epoch (HearthSyncStore *store,
  * @resent: (out) (optional): as hearth_sync_store_meet_epoch()
  *
  * Asks the center `GET /v1/epoch` and meets it
- * (hearth_sync_store_meet_epoch()). A center of an earlier version, which
- * has no such endpoint (404), has no epoch: nothing changes.
+ * (hearth_sync_store_meet_epoch()), then sets that epoch on @client
+ * (hearth_sync_client_set_epoch()): a later reply of another epoch fails
+ * with HEARTH_SYNC_ERROR_RESTORED, and the run meets the epoch again. A
+ * center of an earlier version, which has no such endpoint (404), has no
+ * epoch: nothing changes.
  *
  * Returns: %FALSE with HEARTH_SYNC_ERROR (as hearth_sync_client_call();
  *   _PROTOCOL for a reply without the members) or HEARTH_SYNC_STORE_ERROR.

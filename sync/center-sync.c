@@ -31,6 +31,7 @@ struct _HearthCenter {
   GCond group_cond;
   GQueue pending;     /* PushJob */
   gboolean leading;
+  char *epoch;        /* the store's, read once: a restore stops the center */
 };
 
 static const struct {
@@ -579,6 +580,7 @@ hearth_center_new (HearthCenterStore *store, GError **error)
 {
   g_autoptr(HearthCenterTxn) txn = NULL;
   HearthCenter *self;
+  gint64 restore_cursor = 0;
 
   g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store), NULL);
 
@@ -588,12 +590,20 @@ hearth_center_new (HearthCenterStore *store, GError **error)
   g_cond_init (&self->group_cond);
   g_queue_init (&self->pending);
   txn = hearth_center_store_begin (store, FALSE, error);
-  if (txn == NULL || !hearth_center_txn_get_county (txn, &self->county, error))
+  if (txn == NULL || !hearth_center_txn_get_county (txn, &self->county, error) ||
+      !hearth_center_txn_get_epoch (txn, &self->epoch, &restore_cursor, error))
     {
       hearth_center_free (self);
       return NULL;
     }
   return self;
+}
+
+const char *
+hearth_center_get_epoch (HearthCenter *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->epoch;
 }
 
 void
@@ -602,6 +612,7 @@ hearth_center_free (HearthCenter *self)
   if (self == NULL)
     return;
   hearth_center_county_clear (&self->county);
+  g_free (self->epoch);
   g_clear_object (&self->store);
   g_mutex_clear (&self->group_lock);
   g_cond_clear (&self->group_cond);

@@ -288,6 +288,18 @@ void hearth_center_free (HearthCenter *center);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenter, hearth_center_free)
 
 /**
+ * hearth_center_get_epoch:
+ *
+ * The store's epoch (PROTOCOL.md section 12), read when the center was
+ * made: a restore replaces the store only while the center is stopped.
+ * The server sends it as the `Hearth-Epoch` header of every reply, so a
+ * device notices a restore on any exchange.
+ *
+ * Returns: (transfer none): 32 lowercase hex digits. Thread-safe.
+ */
+const char *hearth_center_get_epoch (HearthCenter *center);
+
+/**
  * hearth_center_handle:
  * @request: one whole request
  *

@@ -259,11 +259,265 @@ test_restore (void)
   center_stop (c);
 }
 
+/* ---- restored between two requests of one run ------------------------------ */
+
+/* An HTTP router in front of two centers: each connection carries one
+ * request (it is forwarded with "Connection: close"), sent to the first
+ * center until the router is switched, and from then on, after one more
+ * request to the first, to the second. A restore between a tablet's
+ * GET /v1/epoch and its push or pull, made repeatable. */
+typedef struct {
+  GSocketListener *listener;
+  GCancellable *cancel;
+  GThread *thread;
+  char *url;
+  char *first;           /* "127.0.0.1:PORT" */
+  char *second;
+  GMutex lock;
+  gint before_switch;    /* requests still to the first; -1: all */
+  guint to_second;       /* requests sent to the second */
+} Router;
+
+static gboolean
+read_exact (GInputStream *in, guint8 *buf, gsize len)
+{
+  gsize got = 0;
+
+  return g_input_stream_read_all (in, buf, len, &got, NULL, NULL) && got == len;
+}
+
+static void
+route_one (Router *rt, GSocketConnection *conn)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  g_autoptr(GString) head = g_string_new (NULL);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) up = NULL;
+  g_autofree guint8 *body = NULL;
+  const char *target, *cl;
+  gsize length = 0;
+  guint8 buf[65536];
+  gssize n;
+
+  while (!g_str_has_suffix (head->str, "\r\n\r\n"))
+    {
+      guint8 c;
+
+      if (!read_exact (in, &c, 1))
+        return;   /* curl closed a connection it kept for reuse */
+      g_string_append_c (head, (char) c);
+    }
+  cl = strstr (head->str, "Content-Length:");
+  if (cl == NULL)
+    cl = strstr (head->str, "content-length:");
+  if (cl != NULL)
+    length = g_ascii_strtoull (cl + strlen ("Content-Length:"), NULL, 10);
+  body = g_malloc (length + 1);
+  g_assert_true (length == 0 || read_exact (in, body, length));
+  g_string_truncate (head, head->len - 2);
+  g_string_append (head, "Connection: close\r\n\r\n");
+
+  g_mutex_lock (&rt->lock);
+  if (rt->before_switch == 0)
+    {
+      target = rt->second;
+      rt->to_second++;
+    }
+  else
+    {
+      target = rt->first;
+      if (rt->before_switch > 0)
+        rt->before_switch--;
+    }
+  g_mutex_unlock (&rt->lock);
+
+  up = g_socket_client_connect_to_host (client, target, 0, NULL, NULL);
+  g_assert_nonnull (up);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (up)), head->str, head->len,
+                                            NULL, NULL, NULL));
+  g_assert_true (length == 0 || g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (up)), body,
+                                                           length, NULL, NULL, NULL));
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (up)), buf, sizeof buf, NULL, NULL)) > 0)
+    if (!g_output_stream_write_all (out, buf, (gsize) n, NULL, NULL, NULL))
+      break;
+  g_io_stream_close (G_IO_STREAM (up), NULL, NULL);
+}
+
+static gpointer
+router_main (gpointer data)
+{
+  Router *rt = data;
+
+  for (;;)
+    {
+      g_autoptr(GSocketConnection) conn = g_socket_listener_accept (rt->listener, NULL, rt->cancel, NULL);
+
+      if (conn == NULL)
+        return NULL;
+      route_one (rt, conn);
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+    }
+}
+
+static void
+router_start (Router *rt, Center *first)
+{
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rt->listener = g_socket_listener_new ();
+  rt->cancel = g_cancellable_new ();
+  g_assert_true (g_socket_listener_add_address (rt->listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                                &bound, &error));
+  g_assert_no_error (error);
+  rt->url = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  rt->first = g_strdup (first->base + strlen ("http://"));
+  rt->before_switch = -1;
+  g_mutex_init (&rt->lock);
+  rt->thread = g_thread_new ("router", router_main, rt);
+}
+
+static void
+router_stop (Router *rt)
+{
+  g_cancellable_cancel (rt->cancel);
+  g_thread_join (rt->thread);
+  g_socket_listener_close (rt->listener);
+  g_object_unref (rt->listener);
+  g_object_unref (rt->cancel);
+  g_mutex_clear (&rt->lock);
+  g_free (rt->url);
+  g_free (rt->first);
+  g_free (rt->second);
+}
+
+/* The center is restored from its backup between a tablet's
+ * GET /v1/epoch (answered by the center as it was) and the rest of its
+ * run (answered by the restored one). The tablet had synced a visit
+ * after the backup (lost with the restore), and had pulled many changes
+ * of a tablet that never syncs again, so the restored center numbers a
+ * third tablet's new visit (it met the restored center first) at cursors
+ * the tablet had passed. Every reply of the restored center says its
+ * epoch (Hearth-Epoch): the tablet takes none of them for the epoch it
+ * knew, but meets the new epoch and starts its run again. The sync ends
+ * synced, with the third tablet's visit (not skipped behind its old
+ * cursor) and its own visit at the restored center once, nothing
+ * refused. Before the header, the run pushed nothing (the old center had
+ * acknowledged all), skipped the visit and said "Synced" while its own
+ * visit was lost. */
+static void
+test_restore_mid_run (void)
+{
+  g_autoptr(Center) c = center_init ("midrun-center", COUNTY);
+  g_autoptr(Center) restored = g_new0 (Center, 1);
+  g_autofree char *dir = test_make_dir ("midrun");
+  g_autofree char *registry = NULL, *more = NULL;
+  g_autofree char *backup = g_build_filename (dir, "center-backup.db", NULL);
+  g_autofree char *h1 = NULL, *h2 = NULL, *epoch_backup = NULL, *known = NULL;
+  g_auto(TestTablet) t = { 0 };
+  g_auto(TestTablet) lost = { 0 };
+  g_auto(TestTablet) other = { 0 };
+  g_auto(TestRun) r = { 0 };
+  Router rt = { 0 };
+  gint64 cursor_before, last_restored, submissions_t;
+
+  test_registries (dir, COUNTY, 7, 6, 40, &registry, &more);
+  center_add_user (c, "w.t", "worker", COUNTY);
+  center_add_user (c, "w.lost", "worker", COUNTY);
+  center_add_user (c, "w.o", "worker", COUNTY);
+  center_start (c);
+  router_start (&rt, c);
+  test_tablet_enrol_at (&t, "midrun-t", c, "w.t", rt.url);
+  test_tablet_enrol (&lost, "midrun-lost", c, "w.lost");
+  test_tablet_enrol_at (&other, "midrun-o", c, "w.o", rt.url);
+
+  test_tablet_cli (&r, &other, "household", "import", registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  h1 = test_tablet_text (&other, "SELECT id FROM households ORDER BY id LIMIT 1");
+  h2 = test_tablet_text (&other, "SELECT id FROM households ORDER BY id LIMIT 1 OFFSET 1");
+  g_assert_cmpint (test_tablet_sync (&other), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&lost), ==, 0);
+
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "backup", "--out", backup, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* After the backup: the lost tablet imports many households, and the
+   * tablet visits and syncs (pulling them: its cursor passes the backup's
+   * far). */
+  test_run_clear (&r);
+  test_tablet_cli (&r, &lost, "household", "import", more, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&lost), ==, 0);
+  visit (&t, h1);
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  cursor_before = test_tablet_int (&t, "SELECT value FROM sync_state WHERE key = 'cursor'");
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM households"), ==, 46);
+
+  /* The backup restored, on another port (the center as it was still
+   * answers the tablet's first request). The third tablet meets it first
+   * and visits: the restored center numbers that visit below the
+   * tablet's cursor. */
+  restored->dir = g_strdup (dir);
+  restored->db_path = g_build_filename (dir, "center.db", NULL);
+  restored->db = g_strconcat ("sqlite:", restored->db_path, NULL);
+  restored->log_path = g_build_filename (dir, "server.log", NULL);
+  g_assert_cmpint (g_rename (backup, restored->db_path), ==, 0);
+  epoch_backup = center_db_text (restored, "SELECT epoch FROM center_epoch");
+  center_start (restored);
+  rt.second = g_strdup (restored->base + strlen ("http://"));
+  g_mutex_lock (&rt.lock);
+  rt.before_switch = 0;     /* every request: the restored center */
+  g_mutex_unlock (&rt.lock);
+  visit (&other, h2);
+  g_assert_cmpint (test_tablet_sync (&other), ==, 0);
+  last_restored = center_db_int (restored, "SELECT max (cursor) FROM changes");
+  g_assert_cmpint (last_restored, <, cursor_before);
+
+  /* The tablet's run: its GET /v1/epoch to the center as it was, the
+   * rest to the restored one. */
+  g_mutex_lock (&rt.lock);
+  rt.before_switch = 1;
+  rt.to_second = 0;
+  g_mutex_unlock (&rt.lock);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (rt.to_second, >, 0);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "sync", "--status", NULL);
+  g_assert_nonnull (strstr (r.out, "Synced"));
+
+  /* Nothing of the tablet lost or twice, nothing refused; the third
+   * tablet's visit reached it. */
+  submissions_t = test_tablet_int (&t, "SELECT count (*) FROM submissions");
+  g_assert_cmpint (submissions_t, ==, 2);
+  g_assert_cmpint (center_db_int (restored, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 2);
+  g_assert_cmpint (center_db_int (restored, "SELECT count (*) FROM push_outcomes WHERE code IS NOT NULL"), ==, 0);
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM sync_refused"), ==, 0);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT acked_seq FROM devices WHERE name = 'midrun-t'");
+
+    g_assert_cmpint (center_db_int (restored, sql), ==,
+                     test_tablet_int (&t, "SELECT value FROM sync_state WHERE key = 'acked_seq'"));
+  }
+  known = test_tablet_text (&t, "SELECT value FROM sync_state WHERE key = 'center_epoch'");
+  g_assert_cmpstr (known, ==, epoch_backup);
+  router_stop (&rt);
+  center_stop (restored);
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
   g_test_add_func ("/center/restore", test_restore);
+  g_test_add_func ("/center/restore/mid-run", test_restore_mid_run);
   return g_test_run ();
 }

@@ -30,6 +30,7 @@ sync_fail (GError *error)
     switch ((HearthSyncError) error->code)
       {
       case HEARTH_SYNC_ERROR_UNREACHABLE:
+      case HEARTH_SYNC_ERROR_RESTORED:
         code = CLI_EXIT_UNREACHABLE;
         break;
       case HEARTH_SYNC_ERROR_REFUSED:
