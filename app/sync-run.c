@@ -418,6 +418,11 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
           g_debug ("sync: %s; meeting the center's new epoch", local->message);
           continue;
         }
+      /* A center restored from a backup taken before this tablet
+       * enrolled: county IT needs the user to issue the code that enrols
+       * it again (PROTOCOL.md section 12). */
+      if (!ok && g_strcmp0 (hearth_sync_client_get_error_code (client), "unknown-device") == 0)
+        g_prefix_error (&local, _("this tablet (user %s) is unknown to the center: "), enrolment->user);
       if (!ok)
         g_propagate_error (error, g_steal_pointer (&local));
       break;

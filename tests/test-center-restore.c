@@ -512,6 +512,133 @@ test_restore_mid_run (void)
   center_stop (c);
 }
 
+/* ---- a tablet enrolled after the backup ----------------------------------------- */
+
+/* A tablet enrolled after the backup the center is restored from: the
+ * restored center does not know its device id. Its sync is refused
+ * `unknown-device` (exit 6), with a message that says what to do; the
+ * tablet keeps everything. The operator issues a code for the tablet's
+ * user, and `hearth-cli enrol --again --code CODE` enrols the same device
+ * id and key again: a code of another user is refused unused
+ * (`wrong-user`), and a center that knows the tablet refuses a second
+ * time (`device-exists`). The next sync numbers everything the tablet made
+ * again and sends it: the center holds the tablet's visits once, its
+ * audit chain whole, nothing refused; another tablet receives them. */
+static void
+test_restore_enrolled_after (void)
+{
+  g_autoptr(Center) c = center_init ("after-center", COUNTY);
+  g_autofree char *dir = test_make_dir ("after");
+  g_autofree char *registry = NULL, *more = NULL;
+  g_autofree char *backup = g_build_filename (dir, "center-backup.db", NULL);
+  g_autofree char *wal = g_strconcat (c->db_path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (c->db_path, "-shm", NULL);
+  g_autofree char *h1 = NULL, *h2 = NULL, *device = NULL, *wrong = NULL, *code = NULL, *again = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) n = { 0 };
+  g_auto(TestRun) r = { 0 };
+  gint64 acked_n, changes_n;
+
+  test_registries (dir, COUNTY, 11, 8, 2, &registry, &more);
+  center_add_user (c, "w.a", "worker", COUNTY);
+  center_add_user (c, "w.n", "worker", COUNTY);
+  center_add_user (c, "w.x", "worker", COUNTY);
+  center_start (c);
+  test_tablet_enrol (&a, "after-a", c, "w.a");
+  test_tablet_cli (&r, &a, "household", "import", registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  h1 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1");
+  h2 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1 OFFSET 1");
+
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "backup", "--out", backup, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* The new tablet: enrolled, pulls, visits twice, syncs. */
+  test_tablet_enrol (&n, "after-n", c, "w.n");
+  g_assert_cmpint (test_tablet_sync (&n), ==, 0);
+  visit (&n, h1);
+  visit (&n, h2);
+  g_assert_cmpint (test_tablet_sync (&n), ==, 0);
+  acked_n = device_int (c, "after-n", "acked_seq");
+  g_assert_cmpint (acked_n, >, 0);
+  changes_n = center_db_int (c, "SELECT count (*) FROM changes ch JOIN devices d ON ch.device_id = d.id "
+                                "WHERE d.name = 'after-n'");
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  before = center_state (c);
+  device = test_tablet_text (&n, "SELECT value FROM store_meta WHERE key = 'device_id'");
+
+  center_stop (c);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_assert_cmpint (g_rename (backup, c->db_path), ==, 0);
+  center_restart (c);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE name = 'after-n'"), ==, 0);
+
+  /* What happens without more: refused, told what to do, nothing lost. */
+  test_run_clear (&r);
+  test_tablet_cli (&r, &n, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 6);
+  g_assert_nonnull (strstr (r.err, "not enrolled here"));
+  g_assert_nonnull (strstr (r.err, "enrol this tablet again"));
+  g_assert_nonnull (strstr (r.err, "user w.n"));
+  g_assert_cmpint (test_tablet_int (&n, "SELECT count (*) FROM submissions"), ==, 2);
+
+  /* A code of another user: refused, and not used. */
+  wrong = center_enrol_code (c, "w.x");
+  test_run_clear (&r);
+  test_tablet_cli (&r, &n, "enrol", "--again", "--code", wrong, NULL);
+  g_assert_cmpint (r.status, ==, 6);
+  g_assert_nonnull (strstr (r.err, "w.x"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM enrol_codes WHERE used_at IS NOT NULL AND user = 'w.x'"),
+                   ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE name = 'after-n'"), ==, 0);
+
+  /* The operator's code for the tablet's user. */
+  code = center_enrol_code (c, "w.n");
+  test_run_clear (&r);
+  test_tablet_cli (&r, &n, "enrol", "--again", "--code", code, "--name", "after-n", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Enrolled again"));
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM devices WHERE id = '%s' AND user = 'w.n'", device);
+
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  }
+  /* Known now: a second time is refused (sync instead). */
+  again = center_enrol_code (c, "w.n");
+  test_run_clear (&r);
+  test_tablet_cli (&r, &n, "enrol", "--again", "--code", again, NULL);
+  g_assert_cmpint (r.status, ==, 6);
+  g_assert_nonnull (strstr (r.err, "enrolled already"));
+
+  /* The sync sends everything the tablet made; the center holds it once. */
+  g_assert_cmpint (test_tablet_sync (&n), ==, 0);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &n, "sync", "--status", NULL);
+  g_assert_nonnull (strstr (r.out, "Synced"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes ch JOIN devices d ON ch.device_id = d.id "
+                                     "WHERE d.name = 'after-n'"),
+                   ==, changes_n);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes WHERE code IS NOT NULL"), ==, 0);
+  g_assert_cmpint (test_tablet_int (&n, "SELECT count (*) FROM sync_refused"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE audit_broken IS NOT NULL"), ==, 0);
+  g_assert_cmpint (device_int (c, "after-n", "audit_seq"), ==,
+                   test_tablet_int (&n, "SELECT max (seq) FROM audit_log"));
+  g_assert_cmpint (device_int (c, "after-n", "acked_seq"), ==,
+                   test_tablet_int (&n, "SELECT value FROM sync_state WHERE key = 'acked_seq'"));
+  g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM submissions"), ==, 2);
+  g_assert_cmpint (test_tablet_int (&n, "SELECT count (*) FROM submissions"), ==, 2);
+  /* The center holds again exactly what it held before the restore. */
+  after = center_state (c);
+  g_assert_cmpstr (after, ==, before);
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -519,5 +646,6 @@ main (int argc, char **argv)
   g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
   g_test_add_func ("/center/restore", test_restore);
   g_test_add_func ("/center/restore/mid-run", test_restore_mid_run);
+  g_test_add_func ("/center/restore/enrolled-after", test_restore_enrolled_after);
   return g_test_run ();
 }
