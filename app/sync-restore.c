@@ -247,7 +247,8 @@ same_key (const char *a, const char *b)
 
 gboolean
 hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char *code, const char *device_name,
-                     const HearthSyncRunOptions *options, HearthSyncEnrolment **enrolment_out, GError **error)
+                     const HearthSyncRunOptions *options, HearthSyncEnrolment **enrolment_out, char **refusal_code,
+                     GError **error)
 {
   g_autoptr(HearthSyncEnrolment) existing = NULL;
   g_autoptr(HearthSyncEnrolment) enrolment = NULL;
@@ -261,6 +262,8 @@ hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char 
   const char *device_id;
 
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (store) && code != NULL, FALSE);
+  if (refusal_code != NULL)
+    *refusal_code = NULL;
   existing = hearth_sync_store_get_enrolment (store, error);
   if (existing == NULL)
     return FALSE;
@@ -300,7 +303,11 @@ hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char 
 
   reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
   if (reply == NULL)
-    return FALSE;
+    {
+      if (refusal_code != NULL)
+        *refusal_code = g_strdup (hearth_sync_client_get_error_code (client));
+      return FALSE;
+    }
   enrolment = hearth_sync_read_enrolment (reply, center_url, device_id, error);
   if (enrolment == NULL)
     return FALSE;

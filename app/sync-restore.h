@@ -75,6 +75,8 @@ gboolean hearth_sync_exchange_epoch (HearthSyncStore  *store,
  * @options: (nullable): timeouts and TLS (@county_key is not used: the
  *   store's enrolment names its county key)
  * @enrolment_out: (out) (optional) (transfer full): the new enrolment
+ * @refusal_code: (out) (optional) (transfer full) (nullable): when the
+ *   center refused, its error code ("wrong-user", "device-exists", …)
  *
  * Enrols an enrolled store again, under its own device id and key, with a
  * center that does not know it: one restored from a backup taken before
@@ -98,6 +100,7 @@ gboolean hearth_sync_reenrol (HearthSyncStore             *store,
                               const char                  *device_name,
                               const HearthSyncRunOptions  *options,
                               HearthSyncEnrolment        **enrolment_out,
+                              char                       **refusal_code,
                               GError                     **error);
 
 G_END_DECLS

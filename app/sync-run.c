@@ -422,7 +422,14 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
        * enrolled: county IT needs the user to issue the code that enrols
        * it again (PROTOCOL.md section 12). */
       if (!ok && g_strcmp0 (hearth_sync_client_get_error_code (client), "unknown-device") == 0)
-        g_prefix_error (&local, _("this tablet (user %s) is unknown to the center: "), enrolment->user);
+        {
+          GError *unknown = g_error_new (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNKNOWN_DEVICE,
+                                         _("this tablet (user %s) is unknown to the center: %s"), enrolment->user,
+                                         local->message);
+
+          g_clear_error (&local);
+          local = unknown;
+        }
       if (!ok)
         g_propagate_error (error, g_steal_pointer (&local));
       break;

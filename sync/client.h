@@ -37,6 +37,11 @@ GQuark hearth_sync_error_quark (void);
  *   a backup (PROTOCOL.md section 12); the reply was not read. The device
  *   meets the new epoch and starts its run again (sync-run.c); it is an
  *   error only when that keeps happening (hearth-cli exit 5)
+ * @HEARTH_SYNC_ERROR_UNKNOWN_DEVICE: the center does not know this
+ *   enrolled device (401 `unknown-device`): most likely it was restored
+ *   from a backup taken before the device enrolled; the device enrols
+ *   again, keeping its store (PROTOCOL.md section 12; hearth-cli exit 6).
+ *   Set by sync-run.c; the client itself says _REFUSED
  */
 typedef enum {
   HEARTH_SYNC_ERROR_UNREACHABLE,
@@ -44,6 +49,7 @@ typedef enum {
   HEARTH_SYNC_ERROR_PROTOCOL,
   HEARTH_SYNC_ERROR_NOT_ENROLLED,
   HEARTH_SYNC_ERROR_RESTORED,
+  HEARTH_SYNC_ERROR_UNKNOWN_DEVICE,
 } HearthSyncError;
 
 /* The largest reply the client reads (after gunzip): a pull page is at

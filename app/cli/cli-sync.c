@@ -35,6 +35,7 @@ sync_fail (GError *error)
         code = CLI_EXIT_UNREACHABLE;
         break;
       case HEARTH_SYNC_ERROR_REFUSED:
+      case HEARTH_SYNC_ERROR_UNKNOWN_DEVICE:
         code = CLI_EXIT_CENTER_REFUSED;
         break;
       case HEARTH_SYNC_ERROR_NOT_ENROLLED:
@@ -142,7 +143,7 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
       /* The center restored from a backup does not know this tablet: the
        * same device id and key, under the same user (PROTOCOL.md section
        * 12); the next sync sends everything it made. */
-      if (!hearth_sync_reenrol (sync, center, code, name, &options, &enrolment, &error) ||
+      if (!hearth_sync_reenrol (sync, center, code, name, &options, &enrolment, NULL, &error) ||
           !adopt_identity (store, enrolment, &error))
         return sync_fail (error);
       if (!ctx->json)
