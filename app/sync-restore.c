@@ -3,9 +3,12 @@
  * (sync/PROTOCOL.md section 12; sync-restore.h). */
 
 #include <glib/gi18n-lib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "case-store.h"
+#include "sign.h"
+#include "sync-reply.h"
 #include "sync-restore.h"
 #include "sync-store-private.h"
 
@@ -192,6 +195,9 @@ hearth_sync_exchange_epoch (HearthSyncStore *store, HearthSyncClient *client, gi
 
   if (resent != NULL)
     *resent = 0;
+  /* This reply is the one that tells the new epoch: it is read whatever
+   * epoch the store knew. */
+  hearth_sync_client_set_epoch (client, NULL);
   reply = hearth_sync_client_call (client, "GET", "/v1/epoch", NULL, TRUE, &status, &local);
   if (reply == NULL)
     {
@@ -212,6 +218,121 @@ hearth_sync_exchange_epoch (HearthSyncStore *store, HearthSyncClient *client, gi
                    _("the center's epoch reply lacks “epoch”, “acked” or “restore_cursor”"));
       return FALSE;
     }
-  return hearth_sync_store_meet_epoch (store, json_node_get_string (epoch), json_node_get_int (acked),
-                                       json_node_get_int (restore), resent, error);
+  if (!hearth_sync_store_meet_epoch (store, json_node_get_string (epoch), json_node_get_int (acked),
+                                     json_node_get_int (restore), resent, error))
+    return FALSE;
+  /* Every later reply of this run must be of the epoch just met. */
+  hearth_sync_client_set_epoch (client, json_node_get_string (epoch));
+  return TRUE;
+}
+
+/* ---- enrolling again (PROTOCOL.md section 12) ------------------------------------ */
+
+static gint64
+store_clock (gpointer data)
+{
+  return hearth_case_store_now_ms (hearth_sync_store_get_cases (data));
+}
+
+/* Whether two base64 spellings name the same 32-byte key. */
+static gboolean
+same_key (const char *a, const char *b)
+{
+  gsize la = 0, lb = 0;
+  g_autofree guint8 *ka = a != NULL ? g_base64_decode (a, &la) : NULL;
+  g_autofree guint8 *kb = b != NULL ? g_base64_decode (b, &lb) : NULL;
+
+  return la == 32 && lb == 32 && sodium_memcmp (ka, kb, 32) == 0;
+}
+
+gboolean
+hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char *code, const char *device_name,
+                     const HearthSyncRunOptions *options, HearthSyncEnrolment **enrolment_out, char **refusal_code,
+                     GError **error)
+{
+  g_autoptr(HearthSyncEnrolment) existing = NULL;
+  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  g_autoptr(HearthSyncClient) client = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  g_autofree char *public_b64 = NULL;
+  guint8 public_key[crypto_sign_PUBLICKEYBYTES];
+  const char *device_id;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (store) && code != NULL, FALSE);
+  if (refusal_code != NULL)
+    *refusal_code = NULL;
+  existing = hearth_sync_store_get_enrolment (store, error);
+  if (existing == NULL)
+    return FALSE;
+  secret = hearth_sync_store_load_secret_key (store, error);
+  if (secret == NULL)
+    return FALSE;
+  if (center_url == NULL)
+    center_url = existing->center_url;
+  client = hearth_sync_client_new (center_url, error);
+  if (client == NULL)
+    return FALSE;
+  hearth_sync_client_set_clock (client, store_clock, store);
+  if (options != NULL)
+    {
+      hearth_sync_client_set_timeouts (client, options->connect_timeout_ms > 0 ? options->connect_timeout_ms : 10000,
+                                       options->total_timeout_ms > 0 ? options->total_timeout_ms : 120000);
+      hearth_sync_client_set_tls (client, options->ca_file, options->pinned_key);
+    }
+
+  /* The key the store signs with: the center that lost it learns it again. */
+  crypto_sign_ed25519_sk_to_pk (public_key, hearth_secret_peek (secret));
+  public_b64 = g_base64_encode (public_key, sizeof public_key);
+  device_id = hearth_case_store_get_device_id (hearth_sync_store_get_cases (store));
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "device_id");
+  json_builder_add_string_value (b, device_id);
+  json_builder_set_member_name (b, "public_key");
+  json_builder_add_string_value (b, public_b64);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, device_name != NULL ? device_name : g_get_host_name ());
+  json_builder_set_member_name (b, "user");
+  json_builder_add_string_value (b, existing->user);
+  json_builder_end_object (b);
+  body = json_builder_get_root (b);
+
+  reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
+  if (reply == NULL)
+    {
+      if (refusal_code != NULL)
+        *refusal_code = g_strdup (hearth_sync_client_get_error_code (client));
+      return FALSE;
+    }
+  enrolment = hearth_sync_read_enrolment (reply, center_url, device_id, error);
+  if (enrolment == NULL)
+    return FALSE;
+  /* The records are this county's and this user's: a center of another
+   * county (or one posing as the county's) is not taken, nor a reply for
+   * another user (a center of before "user" in the request). */
+  if (!same_key (enrolment->county_public_key, existing->county_public_key))
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("the center %s sent another county key than the one this tablet is enrolled with: is it your "
+                     "county's center? The tablet was not enrolled again"),
+                   center_url);
+      return FALSE;
+    }
+  if (g_strcmp0 (enrolment->user, existing->user) != 0)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("the code is for %s, but this tablet is %s's: the tablet was not enrolled again"),
+                   enrolment->user, existing->user);
+      return FALSE;
+    }
+  if (!hearth_sync_store_set_enrolment (store, enrolment, secret, error) ||
+      !hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client), 0, error))
+    return FALSE;
+  if (enrolment_out != NULL)
+    *enrolment_out = g_steal_pointer (&enrolment);
+  return TRUE;
 }

@@ -14,6 +14,8 @@
 /* SQLite's default WAL size before a checkpoint, and the one of a pull. */
 #define HEARTH_SYNC_CHECKPOINT_PAGES 1000
 #define HEARTH_SYNC_PULL_CHECKPOINT_PAGES 50000
+/* How many times one run meets a new epoch before it gives up. */
+#define HEARTH_SYNC_EPOCH_RESTARTS 3
 
 static gint64
 store_clock (gpointer data)
@@ -398,11 +400,40 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
   hearth_sync_client_set_time_offset (client, r->status.center_offset_ms);
 
   /* A center restored from a backup lost what it acknowledged since: the
-   * changes are numbered again before the push (PROTOCOL.md section 12). */
-  ok = hearth_sync_exchange_epoch (store, client, &resent, error) &&
-       hearth_sync_store_status (store, &r->status, error);
-  r->resent += resent;
-  ok = ok && push_all (store, client, o, r, device_id, error) && pull_all (store, client, o, r, error);
+   * changes are numbered again before the push (PROTOCOL.md section 12).
+   * A reply of another epoch later in the run (the center was restored
+   * meanwhile) is not read: the run meets the new epoch and starts again,
+   * a few times at most. */
+  for (guint restarts = 0;; restarts++)
+    {
+      g_autoptr(GError) local = NULL;
+
+      ok = hearth_sync_exchange_epoch (store, client, &resent, &local) &&
+           hearth_sync_store_status (store, &r->status, &local);
+      r->resent += resent;
+      ok = ok && push_all (store, client, o, r, device_id, &local) && pull_all (store, client, o, r, &local);
+      if (!ok && restarts < HEARTH_SYNC_EPOCH_RESTARTS &&
+          g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED))
+        {
+          g_debug ("sync: %s; meeting the center's new epoch", local->message);
+          continue;
+        }
+      /* A center restored from a backup taken before this tablet
+       * enrolled: county IT needs the user to issue the code that enrols
+       * it again (PROTOCOL.md section 12). */
+      if (!ok && g_strcmp0 (hearth_sync_client_get_error_code (client), "unknown-device") == 0)
+        {
+          GError *unknown = g_error_new (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNKNOWN_DEVICE,
+                                         _("this tablet (user %s) is unknown to the center: %s"), enrolment->user,
+                                         local->message);
+
+          g_clear_error (&local);
+          local = unknown;
+        }
+      if (!ok)
+        g_propagate_error (error, g_steal_pointer (&local));
+      break;
+    }
   r->wipe = hearth_sync_client_get_wipe (client);
   r->retry_after_ms = hearth_sync_client_get_retry_after (client);
   r->clock_off = ABS (hearth_sync_client_get_time_offset (client)) > HEARTH_SYNC_CLOCK_WARNING_MS;

@@ -214,6 +214,10 @@ send_reply (struct MHD_Connection *conn, Request *r, HearthCenterReply *reply)
     }
   g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, reply->server_time);
   MHD_add_response_header (response, "Hearth-Time", number);
+  /* The epoch on every reply, errors included (PROTOCOL.md section 12): a
+   * device that meets a restored center mid-run stops before it takes a
+   * page or an acknowledgement of another epoch for one of its own. */
+  MHD_add_response_header (response, "Hearth-Epoch", hearth_center_get_epoch (r->server->center));
   MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
   MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   MHD_add_response_header (response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");

@@ -31,6 +31,7 @@ struct _HearthCenter {
   GCond group_cond;
   GQueue pending;     /* PushJob */
   gboolean leading;
+  char *epoch;        /* the store's, read once: a restore stops the center */
 };
 
 static const struct {
@@ -59,6 +60,7 @@ static const struct {
   [HEARTH_CENTER_ERROR_BUSY] = { "busy", 503 },
   [HEARTH_CENTER_ERROR_DRAINING] = { "draining", 503 },
   [HEARTH_CENTER_ERROR_INTERNAL] = { "internal", 500 },
+  [HEARTH_CENTER_ERROR_WRONG_USER] = { "wrong-user", 409 },
 };
 
 /* The per-change refusal codes of a push reply (PROTOCOL.md section 7). */
@@ -579,6 +581,7 @@ hearth_center_new (HearthCenterStore *store, GError **error)
 {
   g_autoptr(HearthCenterTxn) txn = NULL;
   HearthCenter *self;
+  gint64 restore_cursor = 0;
 
   g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store), NULL);
 
@@ -588,12 +591,20 @@ hearth_center_new (HearthCenterStore *store, GError **error)
   g_cond_init (&self->group_cond);
   g_queue_init (&self->pending);
   txn = hearth_center_store_begin (store, FALSE, error);
-  if (txn == NULL || !hearth_center_txn_get_county (txn, &self->county, error))
+  if (txn == NULL || !hearth_center_txn_get_county (txn, &self->county, error) ||
+      !hearth_center_txn_get_epoch (txn, &self->epoch, &restore_cursor, error))
     {
       hearth_center_free (self);
       return NULL;
     }
   return self;
+}
+
+const char *
+hearth_center_get_epoch (HearthCenter *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->epoch;
 }
 
 void
@@ -602,6 +613,7 @@ hearth_center_free (HearthCenter *self)
   if (self == NULL)
     return;
   hearth_center_county_clear (&self->county);
+  g_free (self->epoch);
   g_clear_object (&self->store);
   g_mutex_clear (&self->group_lock);
   g_cond_clear (&self->group_cond);
@@ -683,7 +695,7 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
   g_autoptr(HearthCenterUser) user = NULL;
   g_auto(HearthCenterCode) code = { 0 };
   HearthCenterDevice device = { 0 };
-  const char *entered, *device_id, *key_text, *name;
+  const char *entered, *device_id, *key_text, *name, *expected_user;
   guint8 hash[32], key[32];
   gint64 now = now_ms ();
   JsonObject *o;
@@ -699,6 +711,9 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
   device_id = member_string (o, "device_id");
   key_text = member_string (o, "public_key");
   name = member_string (o, "name");
+  expected_user = member_string (o, "user");
+  if (json_object_has_member (o, "user") && expected_user == NULL)
+    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "user", 0, _("“user” must be a user name"));
   if (entered == NULL)
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "code", 0, _("“code” is missing"));
   if (!device_id_is_valid (device_id))
@@ -725,6 +740,12 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
   user = hearth_center_txn_get_user (txn, code.user, &error);
   if (user == NULL)
     return reply_for_error (error, NULL);
+  /* A tablet enrolling again keeps its records, which are its user's: a
+   * code of another user is refused unused (PROTOCOL.md section 12). */
+  if (expected_user != NULL && strcmp (expected_user, code.user) != 0)
+    return fail (HEARTH_CENTER_ERROR_WRONG_USER,
+                 _("this enrolment code is for %s, but this tablet is %s's: ask for a code for %s"), code.user,
+                 expected_user, expected_user);
 
   if (code.used_at != 0)
     {
@@ -826,7 +847,12 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
   g_clear_pointer (&txn, hearth_center_txn_rollback);
   if (device == NULL)
     {
-      *reply = is_not_found (error) ? fail (HEARTH_CENTER_ERROR_UNKNOWN_DEVICE, _("device %s is not enrolled here"),
+      /* Most likely a tablet enrolled after the backup this center was
+       * restored from (PROTOCOL.md section 12): say how it recovers. */
+      *reply = is_not_found (error) ? fail (HEARTH_CENTER_ERROR_UNKNOWN_DEVICE,
+                                            _("device %s is not enrolled here (was the center restored from a backup "
+                                              "taken before it enrolled?): ask for a new enrolment code and enrol this "
+                                              "tablet again, which keeps everything it holds"),
                                             req->device)
                                     : reply_for_error (error, NULL);
       return NULL;

@@ -58,6 +58,7 @@ typedef enum {
   HEARTH_CENTER_ERROR_BUSY,
   HEARTH_CENTER_ERROR_DRAINING,
   HEARTH_CENTER_ERROR_INTERNAL,
+  HEARTH_CENTER_ERROR_WRONG_USER,
 } HearthCenterError;
 
 /* The limits of PROTOCOL.md section 2. */
@@ -286,6 +287,18 @@ HearthCenter *hearth_center_new (HearthCenterStore *store,
  */
 void hearth_center_free (HearthCenter *center);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenter, hearth_center_free)
+
+/**
+ * hearth_center_get_epoch:
+ *
+ * The store's epoch (PROTOCOL.md section 12), read when the center was
+ * made: a restore replaces the store only while the center is stopped.
+ * The server sends it as the `Hearth-Epoch` header of every reply, so a
+ * device notices a restore on any exchange.
+ *
+ * Returns: (transfer none): 32 lowercase hex digits. Thread-safe.
+ */
+const char *hearth_center_get_epoch (HearthCenter *center);
 
 /**
  * hearth_center_handle:

@@ -27,6 +27,8 @@ struct _HearthSyncClient {
   char *error_code;
   gboolean wipe;
   gint64 retry_after_ms;
+  char *epoch;               /* the last reply's Hearth-Epoch, or NULL */
+  char *expected_epoch;      /* the epoch the store knows, or NULL */
 };
 
 static gsize curl_users;
@@ -85,6 +87,8 @@ hearth_sync_client_free (HearthSyncClient *self)
   g_free (self->ca_file);
   g_free (self->pinned_key);
   g_free (self->error_code);
+  g_free (self->epoch);
+  g_free (self->expected_epoch);
   g_free (self);
   G_LOCK (curl_init);
   if (--curl_users == 0)
@@ -163,6 +167,21 @@ hearth_sync_client_get_retry_after (HearthSyncClient *self)
   return self->retry_after_ms;
 }
 
+void
+hearth_sync_client_set_epoch (HearthSyncClient *self, const char *epoch)
+{
+  g_return_if_fail (self != NULL);
+  g_free (self->expected_epoch);
+  self->expected_epoch = g_strdup (epoch);
+}
+
+const char *
+hearth_sync_client_get_epoch (HearthSyncClient *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->epoch;
+}
+
 gboolean
 hearth_sync_client_get_wipe (HearthSyncClient *self)
 {
@@ -189,6 +208,7 @@ typedef struct {
   gint64 server_time;
   gboolean have_server_time;
   gint64 retry_after_s;
+  char epoch[33];            /* Hearth-Epoch, 32 hex digits, or empty */
 } Reply;
 
 static size_t
@@ -225,6 +245,13 @@ on_header (char *data, size_t size, size_t n, void *user)
         digits = g_ascii_isdigit (*p);
       if (digits)
         r->retry_after_s = g_ascii_string_to_unsigned (value, 10, 0, 300, &s, NULL) ? (gint64) s : 300;
+    }
+  if (len > 13 && g_ascii_strncasecmp (data, "Hearth-Epoch:", 13) == 0)
+    {
+      g_autofree char *value = g_strstrip (g_strndup (data + 13, len - 13));
+
+      if (strlen (value) == 32 && strspn (value, "0123456789abcdef") == 32)
+        memcpy (r->epoch, value, sizeof r->epoch);
     }
   if (len > 12 && g_ascii_strncasecmp (data, "Hearth-Time:", 12) == 0)
     {
@@ -451,6 +478,21 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
   if (reply.have_server_time)
     self->offset_ms = reply.server_time - (sent_at + received_at) / 2;
   self->retry_after_ms = status >= 500 ? reply.retry_after_s * 1000 : 0;
+  g_clear_pointer (&self->epoch, g_free);
+  if (reply.epoch[0] != '\0')
+    self->epoch = g_strdup (reply.epoch);
+  /* A reply of another epoch than the one the store knows comes from a
+   * center restored from a backup (PROTOCOL.md section 12): whatever it
+   * says (an acknowledgement, a page, a gap) is not taken before the
+   * device has met the new epoch. A reply without the header is from a
+   * center of before it. */
+  if (rc == CURLE_OK && self->epoch != NULL && self->expected_epoch != NULL &&
+      strcmp (self->epoch, self->expected_epoch) != 0)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED,
+                   _("the center was restored from a backup since this tablet last met it"));
+      return NULL;
+    }
   if (reply.too_large)
     {
       g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,

@@ -32,12 +32,24 @@ GQuark hearth_sync_error_quark (void);
  *   code as for _REFUSED (hearth-cli exit 70)
  * @HEARTH_SYNC_ERROR_NOT_ENROLLED: the store has no device identity yet
  *   (hearth-cli exit 1)
+ * @HEARTH_SYNC_ERROR_RESTORED: the reply's `Hearth-Epoch` is not the one
+ *   set with hearth_sync_client_set_epoch(): the center was restored from
+ *   a backup (PROTOCOL.md section 12); the reply was not read. The device
+ *   meets the new epoch and starts its run again (sync-run.c); it is an
+ *   error only when that keeps happening (hearth-cli exit 5)
+ * @HEARTH_SYNC_ERROR_UNKNOWN_DEVICE: the center does not know this
+ *   enrolled device (401 `unknown-device`): most likely it was restored
+ *   from a backup taken before the device enrolled; the device enrols
+ *   again, keeping its store (PROTOCOL.md section 12; hearth-cli exit 6).
+ *   Set by sync-run.c; the client itself says _REFUSED
  */
 typedef enum {
   HEARTH_SYNC_ERROR_UNREACHABLE,
   HEARTH_SYNC_ERROR_REFUSED,
   HEARTH_SYNC_ERROR_PROTOCOL,
   HEARTH_SYNC_ERROR_NOT_ENROLLED,
+  HEARTH_SYNC_ERROR_RESTORED,
+  HEARTH_SYNC_ERROR_UNKNOWN_DEVICE,
 } HearthSyncError;
 
 /* The largest reply the client reads (after gunzip): a pull page is at
@@ -176,6 +188,25 @@ const char *hearth_sync_client_get_error_code (HearthSyncClient *client);
  *   when it did not.
  */
 gint64 hearth_sync_client_get_retry_after (HearthSyncClient *client);
+
+/**
+ * hearth_sync_client_set_epoch:
+ * @epoch: (nullable): the center's epoch as the store knows it (32 hex
+ *   digits); %NULL: none (a store that has not met it yet)
+ *
+ * From now on a reply whose `Hearth-Epoch` header names another epoch
+ * fails with HEARTH_SYNC_ERROR_RESTORED before anything of it is read
+ * (PROTOCOL.md section 12). A reply without the header (a center of an
+ * earlier version) is read as usual.
+ */
+void hearth_sync_client_set_epoch (HearthSyncClient *client, const char *epoch);
+
+/**
+ * hearth_sync_client_get_epoch:
+ * Returns: (transfer none) (nullable): the `Hearth-Epoch` of the last
+ *   reply, or %NULL when it had none.
+ */
+const char *hearth_sync_client_get_epoch (HearthSyncClient *client);
 
 /** hearth_sync_client_get_wipe: Returns: whether the last refusal told the device to wipe. */
 gboolean hearth_sync_client_get_wipe (HearthSyncClient *client);

@@ -11,9 +11,25 @@
  *     synced. `hearth-cli sync --retry` waits at least Retry-After after
  *     such an answer (the uploads let go meanwhile) and then syncs: exit
  *     0, the center holds everything once.
+ *   /center/busy/waiting: the group commit's bound on pushes waiting
+ *     (HEARTH_CENTER_MAX_WAITING, 256). Through `serve` it is never
+ *     reached: a waiting push holds one of at most 256 server threads, and
+ *     one of them leads, so at most 255 wait. It guards the center's
+ *     core, which this subtest drives from 300 threads of its own on a
+ *     real store file, while another connection holds the store's write
+ *     lock: one push leads (waiting for the lock), 256 wait, and each of
+ *     the other 43 is answered at once 503 "busy" with Retry-After 5,
+ *     nothing of it stored (no change, no nonce). Once the lock is
+ *     released the 257 are committed, and the 43 sent again are stored:
+ *     every push once.
  */
 #include "test-center-util.h"
 
+#include "center-store.h"
+#include "center-sync.h"
+#include "sign.h"
+
+#include <sqlite3.h>
 #include <string.h>
 
 #define COUNTY "150422"
@@ -135,11 +151,188 @@ test_body_memory (void)
   center_stop (c);
 }
 
+/* ---- 256 pushes waiting ------------------------------------------------------------ */
+
+#define PUSHERS 300
+#define VILLAGE COUNTY "001001"
+
+typedef struct {
+  HearthCenter *center;
+  char *device;
+  HearthSecret *key;
+  char *household;
+  char *body;
+  HearthCenterReply *reply;
+  gint *finished;
+} Pusher;
+
+/* One signed push of @p's batch, as the server would hand it over. */
+static HearthCenterReply *
+push_now (Pusher *p)
+{
+  g_autofree char *time = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / 1000);
+  g_autofree char *nonce = hearth_sign_nonce ();
+  g_autofree char *signature = hearth_sign_request (hearth_secret_peek (p->key), "POST", "/v1/push",
+                                                    (const guint8 *) p->body, strlen (p->body), p->device,
+                                                    g_ascii_strtoll (time, NULL, 10), nonce);
+  HearthCenterRequest request = {
+    .method = "POST",
+    .target = "/v1/push",
+    .device = p->device,
+    .time = time,
+    .nonce = nonce,
+    .signature = signature,
+    .body = (const guint8 *) p->body,
+    .body_len = strlen (p->body),
+  };
+
+  return hearth_center_handle (p->center, &request);
+}
+
+static gpointer
+pusher_main (gpointer data)
+{
+  Pusher *p = data;
+
+  p->reply = push_now (p);
+  g_atomic_int_inc (p->finished);
+  return NULL;
+}
+
+static gint64
+stored_of (Center *c, const char *table, const char *device)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM %s WHERE device_id = '%s'", table, device);
+
+  return center_db_int (c, sql);
+}
+
+static void
+test_waiting (void)
+{
+  g_autoptr(Center) c = center_init ("busy-waiting", COUNTY);
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenter) center = NULL;
+  g_autoptr(GError) error = NULL;
+  Pusher pushers[PUSHERS] = { { 0 } };
+  GThread *threads[PUSHERS] = { 0 };
+  gint finished = 0;
+  guint busy = 0, ok = 0;
+  sqlite3 *db = NULL;
+
+  center_add_user (c, "w.busy", "worker", COUNTY);
+  store = hearth_center_store_open (c->db, FALSE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < PUSHERS; i++)
+      {
+        Pusher *p = &pushers[i];
+        HearthCenterDevice device = { 0 };
+        g_autofree char *hlc = NULL;
+
+        p->device = g_uuid_string_random ();
+        p->household = g_uuid_string_random ();
+        p->key = hearth_sign_keypair (device.public_key);
+        p->finished = &finished;
+        device.id = p->device;
+        device.user = (char *) "w.busy";
+        device.name = (char *) "busy";
+        device.enrolled_at = g_get_real_time () / 1000;
+        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
+        g_assert_no_error (error);
+        hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-%08x-%s", g_get_real_time () / 1000, 1u, p->device);
+        p->body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [{\"seq\": 1, \"kind\": \"edit\", "
+                                   "\"table\": \"households\", \"id\": \"%s\", \"household\": \"%s\", "
+                                   "\"village\": \"%s\", \"field\": \"head_name\", \"value\": \"Pusher %u\", "
+                                   "\"hlc\": \"%s\", \"parents\": [], \"wall\": \"2026-11-30T08:00:00+08:00\"}]}",
+                                   p->device, p->household, p->household, VILLAGE, i, hlc);
+      }
+    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+    g_assert_no_error (error);
+  }
+  center = hearth_center_new (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < PUSHERS; i++)
+    pushers[i].center = center;
+
+  /* Another writer holds the store: the first push leads and waits for
+   * it (within the store's 30 s busy timeout), taking the group. */
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  threads[0] = g_thread_new ("pusher", pusher_main, &pushers[0]);
+  g_usleep (500 * 1000);
+  for (guint i = 1; i < PUSHERS; i++)
+    threads[i] = g_thread_new ("pusher", pusher_main, &pushers[i]);
+
+  /* 256 wait; the others are answered at once. */
+  for (guint waited = 0; g_atomic_int_get (&finished) < PUSHERS - 1 - HEARTH_CENTER_MAX_WAITING && waited < 150;
+       waited++)
+    g_usleep (100 * 1000);
+  g_usleep (500 * 1000);
+  g_assert_cmpint (g_atomic_int_get (&finished), ==, PUSHERS - 1 - HEARTH_CENTER_MAX_WAITING);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  for (guint i = 0; i < PUSHERS; i++)
+    g_thread_join (threads[i]);
+
+  for (guint i = 0; i < PUSHERS; i++)
+    {
+      Pusher *p = &pushers[i];
+
+      if (p->reply->status == 503)
+        {
+          g_autofree char *body = g_strndup (g_bytes_get_data (p->reply->body, NULL), g_bytes_get_size (p->reply->body));
+
+          busy++;
+          g_assert_nonnull (strstr (body, "\"busy\""));
+          g_assert_cmpuint (p->reply->retry_after, ==, 5);
+          /* Refused untouched: no change, no nonce, nothing acknowledged. */
+          g_assert_cmpint (stored_of (c, "changes", p->device), ==, 0);
+          g_assert_cmpint (stored_of (c, "nonces", p->device), ==, 0);
+        }
+      else
+        {
+          g_assert_cmpuint (p->reply->status, ==, 200);
+          g_assert_cmpint (stored_of (c, "changes", p->device), ==, 1);
+          ok++;
+        }
+    }
+  g_assert_cmpuint (busy, ==, PUSHERS - 1 - HEARTH_CENTER_MAX_WAITING);
+  g_assert_cmpuint (ok, ==, HEARTH_CENTER_MAX_WAITING + 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, ok);
+
+  /* Sent again, the refused ones are stored; every push once. */
+  for (guint i = 0; i < PUSHERS; i++)
+    {
+      Pusher *p = &pushers[i];
+
+      if (p->reply->status == 503)
+        {
+          g_autoptr(HearthCenterReply) again = push_now (p);
+
+          g_assert_cmpuint (again->status, ==, 200);
+          g_assert_cmpint (stored_of (c, "changes", p->device), ==, 1);
+        }
+      hearth_center_reply_free (p->reply);
+      hearth_secret_free (p->key);
+      g_free (p->device);
+      g_free (p->household);
+      g_free (p->body);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, PUSHERS);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT device_id) FROM changes"), ==, PUSHERS);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE acked_seq = 1"), ==, PUSHERS);
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
   g_test_add_func ("/center/busy/body-memory", test_body_memory);
+  g_test_add_func ("/center/busy/waiting", test_waiting);
   return g_test_run ();
 }

@@ -14,7 +14,12 @@
  *   hearth-cli) of a megabyte, or with line breaks, control and
  *   direction-changing characters, is kept short and on one line;
  * - a redirect (a Wi-Fi sign-in page) is the network's answer, not the
- *   center's: another try, no refusal and no wipe.
+ *   center's: another try, no refusal and no wipe;
+ * - a reply whose Hearth-Epoch is not the epoch the client was given (a
+ *   center restored from a backup, PROTOCOL.md section 12) is not read,
+ *   whatever its status: HEARTH_SYNC_ERROR_RESTORED; the same epoch, no
+ *   header (a center of before it), a malformed one, or no epoch given,
+ *   and it is read as usual.
  */
 #include "test-util.h"
 #include "client.h"
@@ -81,6 +86,129 @@ retry_after (Server *s, HearthSyncClient *client, guint status, const char *head
   reply = hearth_sync_client_call (client, "GET", "/v1/status", NULL, FALSE, &got, &error);
   g_assert_cmpuint (got, ==, status);
   return hearth_sync_client_get_retry_after (client);
+}
+
+/* @s's next reply: @status with @body, and the header line @header (NULL: none). */
+static void
+queue_reply (Server *s, guint status, const char *header, const char *body)
+{
+  g_async_queue_push (s->replies,
+                      g_strdup_printf ("HTTP/1.1 %u Reply\r\nContent-Type: application/json\r\n%s%s"
+                                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                       status, header != NULL ? header : "", header != NULL ? "\r\n" : "",
+                                       strlen (body), body));
+}
+
+static void
+server_start (Server *s, char **url)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  s->listener = g_socket_listener_new ();
+  s->replies = g_async_queue_new_full (g_free);
+  g_assert_true (g_socket_listener_add_address (s->listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                NULL, &bound, &error));
+  g_assert_no_error (error);
+  *url = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+}
+
+#define EPOCH_A "0123456789abcdef0123456789abcdef"
+#define EPOCH_B "fedcba9876543210fedcba9876543210"
+
+/* Calls the server, which answers @status with @header; the reply read,
+ * or NULL with @error. */
+static JsonNode *
+call_with (Server *s, HearthSyncClient *client, guint status, const char *header, GError **error)
+{
+  queue_reply (s, status, header, status < 300 ? "{\"acked\": 3}" : "{\"error\": {\"code\": \"gap\", \"message\": \"gap\"}}");
+  return hearth_sync_client_call (client, "GET", "/v1/pull", NULL, FALSE, NULL, error);
+}
+
+static void
+test_epoch (void)
+{
+  Server s = { 0 };
+  g_autofree char *url = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthSyncClient *client;
+  GThread *thread;
+
+  server_start (&s, &url);
+  thread = g_thread_new ("server", serve, &s);
+  client = hearth_sync_client_new (url, &error);
+  g_assert_no_error (error);
+
+  /* No epoch given: every reply is read; the last one's is kept. */
+  {
+    g_autoptr(JsonNode) r = call_with (&s, client, 200, "Hearth-Epoch: " EPOCH_B, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (r);
+    g_assert_cmpstr (hearth_sync_client_get_epoch (client), ==, EPOCH_B);
+  }
+  hearth_sync_client_set_epoch (client, EPOCH_A);
+  /* The same epoch, or none said (a center of before it): read. */
+  {
+    g_autoptr(JsonNode) same = call_with (&s, client, 200, "hearth-epoch:  " EPOCH_A " ", &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (same);
+  }
+  {
+    g_autoptr(JsonNode) none = call_with (&s, client, 200, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (none);
+    g_assert_null (hearth_sync_client_get_epoch (client));
+  }
+  /* Not an epoch (capitals, too short): as none. */
+  {
+    g_autoptr(JsonNode) odd = call_with (&s, client, 200, "Hearth-Epoch: FEDCBA9876543210FEDCBA9876543210", &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (odd);
+  }
+  {
+    g_autoptr(JsonNode) odd = call_with (&s, client, 200, "Hearth-Epoch: fedcba", &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (odd);
+  }
+  /* Another epoch: neither an acknowledgement nor a refusal is read. */
+  {
+    g_autoptr(JsonNode) other = call_with (&s, client, 200, "Hearth-Epoch: " EPOCH_B, &error);
+
+    g_assert_null (other);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED);
+    g_assert_cmpstr (hearth_sync_client_get_epoch (client), ==, EPOCH_B);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(JsonNode) other = call_with (&s, client, 409, "Hearth-Epoch: " EPOCH_B, &error);
+
+    g_assert_null (other);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED);
+    g_assert_null (hearth_sync_client_get_error_code (client));
+    g_clear_error (&error);
+  }
+  /* Given none again (GET /v1/epoch is read whatever the epoch). */
+  hearth_sync_client_set_epoch (client, NULL);
+  {
+    g_autoptr(JsonNode) r = call_with (&s, client, 200, "Hearth-Epoch: " EPOCH_B, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (r);
+  }
+
+  g_async_queue_push (s.replies, g_strdup (""));
+  g_thread_join (thread);
+  hearth_sync_client_free (client);
+  g_socket_listener_close (s.listener);
+  g_object_unref (s.listener);
+  g_async_queue_unref (s.replies);
 }
 
 static void
@@ -190,5 +318,6 @@ main (int argc, char **argv)
   g_test_add_func ("/client/retry-after", test_retry_after);
   g_test_add_func ("/client/refusal-message", test_refusal_message);
   g_test_add_func ("/client/redirect", test_redirect);
+  g_test_add_func ("/client/epoch", test_epoch);
   return g_test_run ();
 }

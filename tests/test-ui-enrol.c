@@ -11,14 +11,21 @@
  * gave, holds the county recovery envelope (sealed with the passphrase the
  * session kept until then, and no longer keeps), and the menu no longer
  * offers enrolment.
+ *
+ * /ui/enrol/again: a tablet enrolled after the backup its center was
+ * restored from enrols again from the sync screen, keeping its store, and
+ * syncs everything it recorded.
  */
 #include "ui-test-util.h"
 #include "test-center-util.h"
 #include "hearth-enrol-page.h"
+#include "hearth-sync-page.h"
+#include "hearth-syncer.h"
 #include "sync-reply.h"
 #include "sync-run.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 static gboolean
@@ -178,10 +185,140 @@ test_enrol (void)
   center_stop (center);
 }
 
+/* ---- enrolling again ---------------------------------------------------- */
+
+static gboolean
+unknown_to_center (gpointer syncer)
+{
+  return !hearth_syncer_get_running (syncer) &&
+         g_error_matches (hearth_syncer_get_error (syncer), HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNKNOWN_DEVICE);
+}
+
+static gboolean
+synced (gpointer syncer)
+{
+  return !hearth_syncer_get_running (syncer) && hearth_syncer_get_synced (syncer) &&
+         hearth_syncer_get_error (syncer) == NULL;
+}
+
+/* A tablet enrolled after the backup its center is restored from: the
+ * app's sync is refused as unknown, the sync screen says what to do in the
+ * user's words and offers "Enrol again"; the enrolment screen has the
+ * center's address already, and a code for the tablet's user enrols the
+ * same tablet again: it syncs at once, everything it recorded reaches the
+ * center (once), and it says "Synced". */
+static void
+test_enrol_again (void)
+{
+  g_autoptr(Center) center = center_init ("ui-again-center", "150422");
+  g_autofree char *dir = test_make_dir ("ui-again");
+  g_autofree char *backup = g_build_filename (dir, "center-backup.db", NULL);
+  g_autofree char *wal = g_strconcat (center->db_path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (center->db_path, "-shm", NULL);
+  g_autofree char *answers = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                               "registration-zh.json", NULL);
+  g_autofree char *code = NULL, *device = NULL, *expected = NULL;
+  g_auto(TestTablet) tablet = { 0 };
+  g_auto(TestTablet) other = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autoptr(GError) unknown = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNKNOWN_DEVICE, "");
+  HearthApplication *app;
+  HearthWindow *window;
+  HearthSyncer *syncer;
+  GtkWidget *root, *page, *enrol_page;
+  gint64 changes;
+
+  center_add_user (center, "lijuan", "worker", "150422100202");
+  center_add_user (center, "zhangwei", "worker", "150422100202");
+  center_start (center);
+  test_tablet_enrol (&other, "ui-again-other", center, "zhangwei");
+  test_tablet_cli (&r, &other, "visit", "record", "--form", "hearth_household_registration", "--answers", answers,
+                   "--now", "2026-03-05T10:00:00+08:00", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&other), ==, 0);
+  test_run_clear (&r);
+  run_center (&r, "--db", center->db, "backup", "--out", backup, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* Enrolled after the backup: it registers a household and syncs. */
+  test_tablet_enrol (&tablet, "ui-again-tablet", center, "lijuan");
+  test_run_clear (&r);
+  test_tablet_cli (&r, &tablet, "visit", "record", "--form", "hearth_household_registration", "--answers", answers,
+                   "--now", "2026-03-06T10:00:00+08:00", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&tablet), ==, 0);
+  device = test_tablet_text (&tablet, "SELECT value FROM store_meta WHERE key = 'device_id'");
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id = '%s'", device);
+
+    changes = center_db_int (center, sql);
+    g_assert_cmpint (changes, >, 0);
+  }
+
+  center_stop (center);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_assert_cmpint (g_rename (backup, center->db_path), ==, 0);
+  center_restart (center);
+
+  app = ui_test_app_new (tablet.dir);
+  window = ui_test_window (app);
+  root = GTK_WIDGET (window);
+  ui_test_type (ui_test_find (root, "passphrase_entry"), "correct horse battery");
+  ui_test_click (ui_test_find (root, "unlock_button"));
+  ui_test_wait_screen (window, "main");
+  syncer = hearth_session_get_syncer (hearth_application_get_session (app));
+  ui_test_wait_for (unknown_to_center, syncer, 60000, "the center's refusal");
+
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), "sync");
+  ui_test_flush (root);
+  page = ui_test_find_type (root, HEARTH_TYPE_SYNC_PAGE);
+  expected = hearth_syncer_describe_error (unknown);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (page, "error_label"))), ==, expected);
+  g_assert_true (gtk_widget_get_visible (ui_test_find (page, "enrol_again_button")));
+  ui_test_assert_labelled (root, "the sync screen of an unknown tablet");
+  ui_test_assert_touch_targets (root, "the sync screen of an unknown tablet");
+  ui_test_screenshot (root, "09-enrol-again-needed");
+
+  ui_test_click (ui_test_find (page, "enrol_again_button"));
+  ui_test_wait_screen (window, "enrol");
+  enrol_page = ui_test_find (root, "enrol_page");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (ui_test_find (enrol_page, "center_entry"))), ==,
+                   center->base);
+  code = center_enrol_code (center, "lijuan");
+  ui_test_type (ui_test_find (enrol_page, "code_entry"), code);
+  ui_test_screenshot (root, "09-enrol-again");
+  g_assert_null (enrol (window));
+  ui_test_wait_screen (window, "main");
+  /* The enrolment made a syncer of the new identity; it runs at once. */
+  syncer = hearth_session_get_syncer (hearth_application_get_session (app));
+  ui_test_wait_for (synced, syncer, 60000, "the sync after enrolling again");
+
+  /* The same device, its changes at the center once each. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id = '%s'", device);
+
+    g_assert_cmpint (center_db_int (center, sql), ==, changes);
+  }
+  g_assert_cmpint (center_db_int (center, "SELECT count (*) FROM devices"), ==, 2);
+  g_assert_cmpint (center_db_int (center, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 2);
+  g_assert_cmpint (center_db_int (center, "SELECT count (*) FROM push_outcomes WHERE code IS NOT NULL"), ==, 0);
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), "sync");
+  ui_test_flush (root);
+  page = ui_test_find_type (root, HEARTH_TYPE_SYNC_PAGE);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (page, "state_label"))), ==, _("Synced"));
+  g_assert_false (gtk_widget_get_visible (ui_test_find (page, "enrol_again_button")));
+  ui_test_screenshot (root, "09-enrolled-again");
+
+  ui_test_app_free (app);
+  center_stop (center);
+}
+
 int
 main (int argc, char **argv)
 {
   ui_test_init (&argc, &argv);
   g_test_add_func ("/ui/enrol/center", test_enrol);
+  g_test_add_func ("/ui/enrol/again", test_enrol_again);
   return g_test_run ();
 }

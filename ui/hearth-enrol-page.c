@@ -8,6 +8,7 @@
 #include "case-identity.h"
 #include "client.h"
 #include "sync-reply.h"
+#include "sync-restore.h"
 #include "sync-run.h"
 
 #include <glib/gi18n.h>
@@ -103,6 +104,7 @@ typedef struct {
   char *name;
   char *refusal_code;
   HearthSyncEnrolment *enrolment;
+  gboolean again;      /* the store is enrolled: enrolling again */
 } EnrolData;
 
 static void
@@ -123,8 +125,12 @@ enrol_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   EnrolData *data = task_data;
   GError *error = NULL;
 
-  if (!hearth_sync_enrol_full (hearth_session_get_sync (session), data->center, data->code, data->name, NULL,
-                               &data->enrolment, &data->refusal_code, &error))
+  /* An enrolled tablet the center does not know (restored from a backup
+   * older than the enrolment) enrols again, keeping its store. */
+  if (data->again ? !hearth_sync_reenrol (hearth_session_get_sync (session), data->center, data->code, data->name,
+                                          NULL, &data->enrolment, &data->refusal_code, &error)
+                  : !hearth_sync_enrol_full (hearth_session_get_sync (session), data->center, data->code, data->name,
+                                             NULL, &data->enrolment, &data->refusal_code, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -179,7 +185,10 @@ enrolled (GObject *source, GAsyncResult *result, gpointer user_data)
   gtk_editable_set_text (GTK_EDITABLE (self->code_entry), "");
   if (HEARTH_IS_WINDOW (root) && self->session == session)
     {
-      g_autofree char *message = g_strdup_printf (_("This tablet is enrolled for %s."), data->enrolment->user);
+      g_autofree char *message =
+        data->again ? g_strdup_printf (_("This tablet is enrolled again for %s: it sends everything it recorded."),
+                                       data->enrolment->user)
+                    : g_strdup_printf (_("This tablet is enrolled for %s."), data->enrolment->user);
 
       hearth_window_show_main (HEARTH_WINDOW (root));
       hearth_window_toast (HEARTH_WINDOW (root), message);
@@ -220,6 +229,7 @@ enrol_clicked (HearthEnrolPage *self)
   data->center = g_steal_pointer (&center);
   data->code = g_steal_pointer (&code);
   data->name = name[0] != '\0' ? g_steal_pointer (&name) : g_strdup (g_get_host_name ());
+  data->again = hearth_session_is_enrolled (self->session);
   task = g_task_new (self->session, NULL, enrolled, g_object_ref (self));
   g_task_set_task_data (task, data, (GDestroyNotify) enrol_data_free);
   set_busy (self, TRUE);
@@ -316,4 +326,12 @@ hearth_enrol_page_set_session (HearthEnrolPage *self, HearthSession *session)
   g_set_object (&self->session, session);
   show_error (self, NULL);
   gtk_editable_set_text (GTK_EDITABLE (self->code_entry), "");
+  /* Enrolling again: the center is the one the tablet knows. */
+  if (session != NULL && hearth_session_is_enrolled (session))
+    {
+      g_autoptr(HearthSyncEnrolment) e = hearth_sync_store_get_enrolment (hearth_session_get_sync (session), NULL);
+
+      if (e != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (self->center_entry), e->center_url);
+    }
 }

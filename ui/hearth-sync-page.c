@@ -4,6 +4,8 @@
 
 #include "hearth-sync-page.h"
 #include "hearth-labels.h"
+#include "hearth-window.h"
+#include "client.h"
 
 #include <glib/gi18n.h>
 
@@ -15,6 +17,7 @@ struct _HearthSyncPage {
   GtkLabel *error_label;
   GtkLabel *clock_label;
   GtkButton *sync_button;
+  GtkButton *enrol_again_button;
   GtkSpinner *spinner;
   AdwActionRow *pending_row;
   AdwActionRow *last_row;
@@ -157,6 +160,10 @@ update (HearthSyncPage *self)
   set_row (self->center_row, hearth_syncer_get_center (s));
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->sync_button), hearth_syncer_get_enrolled (s) && !running);
+  /* A center restored from a backup older than this tablet's enrolment
+   * does not know it: it enrols again, keeping its store. */
+  gtk_widget_set_visible (GTK_WIDGET (self->enrol_again_button),
+                          !running && g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNKNOWN_DEVICE));
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), running);
   gtk_spinner_set_spinning (self->spinner, running);
 }
@@ -165,6 +172,15 @@ static void
 sync_clicked (HearthSyncPage *self)
 {
   hearth_syncer_sync_now (self->syncer);
+}
+
+static void
+enrol_again_clicked (HearthSyncPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (HEARTH_IS_WINDOW (root))
+    hearth_window_show_enrol (HEARTH_WINDOW (root));
 }
 
 static void
@@ -197,6 +213,7 @@ hearth_sync_page_class_init (HearthSyncPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, clock_label);
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, sync_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, enrol_again_button);
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, spinner);
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, pending_row);
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, last_row);
@@ -205,6 +222,7 @@ hearth_sync_page_class_init (HearthSyncPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, rejected_row);
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, center_row);
   gtk_widget_class_bind_template_callback (widget_class, sync_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, enrol_again_clicked);
 }
 
 static void

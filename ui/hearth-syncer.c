@@ -484,6 +484,13 @@ hearth_syncer_describe_error (const GError *error)
         return g_strdup_printf (_("The county center refused the sync: %s. Tell county IT."), error->message);
       case HEARTH_SYNC_ERROR_NOT_ENROLLED:
         return g_strdup (_("This tablet is not enrolled with the county center: enrol it from the menu."));
+      case HEARTH_SYNC_ERROR_UNKNOWN_DEVICE:
+        return g_strdup (_("The county center does not know this tablet: it was restored from a backup made before "
+                           "the tablet was enrolled. Ask county staff for a new enrolment code for this tablet's "
+                           "user and enrol it again. Nothing on this tablet is lost."));
+      case HEARTH_SYNC_ERROR_RESTORED:
+        return g_strdup (_("The county center was restored from a backup while this tablet synced. The tablet "
+                           "tries again by itself and sends again what the center lost; nothing is lost here."));
       default:
         return g_strdup_printf (_("The county center's answer was not understood (%s). Tell county IT."),
                                 error->message);

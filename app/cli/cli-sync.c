@@ -12,6 +12,7 @@
 #include "batch.h"
 #include "case-store.h"
 #include "sync-export.h"
+#include "sync-restore.h"
 #include "sync-run.h"
 
 #include <errno.h>
@@ -30,9 +31,11 @@ sync_fail (GError *error)
     switch ((HearthSyncError) error->code)
       {
       case HEARTH_SYNC_ERROR_UNREACHABLE:
+      case HEARTH_SYNC_ERROR_RESTORED:
         code = CLI_EXIT_UNREACHABLE;
         break;
       case HEARTH_SYNC_ERROR_REFUSED:
+      case HEARTH_SYNC_ERROR_UNKNOWN_DEVICE:
         code = CLI_EXIT_CENTER_REFUSED;
         break;
       case HEARTH_SYNC_ERROR_NOT_ENROLLED:
@@ -90,8 +93,12 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   g_autofree char *name = NULL;
   g_autofree char *ca_file = NULL;
   g_autofree char *pin = NULL;
+  gboolean again = FALSE;
   GOptionEntry entries[] = {
     { "center", 0, 0, G_OPTION_ARG_STRING, &center, N_("The county center's address"), N_("URL") },
+    { "again", 0, 0, G_OPTION_ARG_NONE, &again,
+      N_("Enrol this enrolled tablet again, keeping everything it holds (a center restored from a backup taken before "
+         "it enrolled)"), NULL },
     { "code", 0, 0, G_OPTION_ARG_STRING, &code, N_("The one-time enrolment code"), N_("CODE") },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("A name for this tablet (default: the host name)"), N_("NAME") },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust this CA bundle for https"), N_("FILE") },
@@ -110,9 +117,9 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
 
   if (!cli_parse ("enrol", entries, &argc, &argv))
     return CLI_EXIT_USAGE;
-  if (center == NULL || code == NULL)
+  if ((center == NULL && !again) || code == NULL)
     {
-      g_printerr (_("hearth-cli: enrol needs --center URL and --code CODE\n"));
+      g_printerr (_("hearth-cli: enrol needs --center URL and --code CODE (--again: --code CODE)\n"));
       return CLI_EXIT_USAGE;
     }
   passphrase = cli_get_passphrase (ctx, &error);
@@ -131,8 +138,26 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
    * center must name the same county key, or the enrolment is refused. */
   hearth_store_get_info (store, &info);
   options.county_key = info.county_public_key;
-  if (!hearth_sync_enrol (sync, center, code, name, &options, &enrolment, &error) ||
-      !adopt_identity (store, enrolment, &error))
+  if (again)
+    {
+      /* The center restored from a backup does not know this tablet: the
+       * same device id and key, under the same user (PROTOCOL.md section
+       * 12); the next sync sends everything it made. */
+      if (!hearth_sync_reenrol (sync, center, code, name, &options, &enrolment, NULL, &error) ||
+          !adopt_identity (store, enrolment, &error))
+        return sync_fail (error);
+      if (!ctx->json)
+        {
+          g_autofree char *scope = g_strjoinv (", ", enrolment->scope);
+
+          g_print (_("Enrolled again with %s as %s (%s), for %s. The next sync sends everything this tablet "
+                     "recorded.\n"),
+                   enrolment->center_url, enrolment->user, enrolment->role, scope);
+          return CLI_EXIT_OK;
+        }
+    }
+  else if (!hearth_sync_enrol (sync, center, code, name, &options, &enrolment, &error) ||
+           !adopt_identity (store, enrolment, &error))
     return sync_fail (error);
 
   /* From now on county IT can recover this store with the county key. */

@@ -39,7 +39,7 @@ static const CliCommand commands[] = {
   { "household", cli_cmd_household, N_("Households: household list [--search TEXT] [--village CODE] [--status S] [--risk R] [--limit N]; household show ID; household add --answers FILE [--now ISO8601]; household import FILE.csv") },
   { "tasks", cli_cmd_tasks, N_("The open tasks, overdue first: tasks [--overdue] [--today YYYY-MM-DD] [--limit N]") },
   { "demo", cli_cmd_demo, N_("Made-up households for demonstrations and benchmarks: demo generate --households N [--seed S] [--county CODE] --out FILE.csv; demo divisions [--county CODE] --out FILE.csv") },
-  { "enrol", cli_cmd_enrol, N_("Enrol this store with the county center: enrol --center URL --code CODE [--name NAME] [--ca-file FILE] [--pin KEY]") },
+  { "enrol", cli_cmd_enrol, N_("Enrol this store with the county center: enrol --center URL --code CODE [--name NAME] [--ca-file FILE] [--pin KEY]; again, keeping its data (a restored center): enrol --again --code CODE") },
   { "sync", cli_cmd_sync, N_("Send this tablet's changes to the center and receive its own: sync [--retry [--time-limit SECONDS]] [--status]") },
   { "conflict", cli_cmd_conflict, N_("Values two offline edits disagreed on (clerk or county): conflict list [--household ID]; conflict resolve CONFLICT --keep|--other|--value TEXT") },
   { "export", cli_cmd_export, N_("County staff: fetch a batch from the center: export --scope CODE --since YYYY-MM-DD [--until YYYY-MM-DD] [--after-cursor N] --format csv|json --out DIR") },
