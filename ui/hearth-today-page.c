@@ -62,10 +62,11 @@ add_task (HearthTodayPage *self, const HearthTaskRow *task, const char *today)
   GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
   g_autofree char *due = hearth_label_due (task->due_date, today);
   g_autofree char *subtitle = NULL;
-  const char *where = task->address[0] != '\0' ? task->address : task->village_code;
+  g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), task->address,
+                                               task->village_code);
 
   /* TRANSLATORS: a task on the today screen: what to do, how its due date
-   * stands, and where (the household's address) */
+   * stands, and where (the household's address, else its village) */
   subtitle = g_strdup_printf (_("%s, %s\n%s"), hearth_label_task_kind (task->kind), due, where);
   /* A follow-up's risk level, as on the household list. */
   if (g_str_has_prefix (task->reason, "risk_level=") && !g_str_equal (task->reason, "risk_level=none"))
@@ -139,7 +140,8 @@ add_visit (HearthTodayPage *self, const HearthVisitDueRow *visit, const char *to
 {
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
-  const char *where = visit->address[0] != '\0' ? visit->address : visit->village_code;
+  g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), visit->address,
+                                               visit->village_code);
   g_autofree char *subtitle = NULL;
 
   if (visit->last_visit_date[0] == '\0')
