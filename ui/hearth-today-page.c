@@ -34,6 +34,13 @@ struct _HearthTodayPage {
   char *after_visit_id;
   guint routine_days;
   guint priority_days;
+  /* The households to visit come below the tasks: on the first screen
+   * they are read once it is drawn (unlocking shows the tasks sooner). */
+  gboolean first_load;
+  gboolean visits_pending;
+  GdkFrameClock *clock;
+  gulong after_paint_handler;
+  guint visits_source;
   HearthSession *session;
 };
 
@@ -320,10 +327,70 @@ hearth_today_page_reload (HearthTodayPage *self)
   clear (self);
   read_visit_periods (self);
   load_drafts (self);
+  self->visits_pending = FALSE;
   if (!load_page (self))
     return;
-  load_visits (self);
+  if (self->first_load && self->rows->len > 0)
+    {
+      self->visits_pending = TRUE;
+      gtk_widget_set_visible (GTK_WIDGET (self->visit_group), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->visit_more_button), FALSE);
+    }
+  else
+    load_visits (self);
+  self->first_load = FALSE;
   show_tasks_or_empty (self);
+}
+
+static void
+stop_waiting_for_paint (HearthTodayPage *self)
+{
+  if (self->clock != NULL)
+    g_clear_signal_handler (&self->after_paint_handler, self->clock);
+  g_clear_object (&self->clock);
+}
+
+static gboolean
+load_visits_idle (gpointer data)
+{
+  HearthTodayPage *self = data;
+
+  self->visits_source = 0;
+  if (self->visits_pending)
+    {
+      self->visits_pending = FALSE;
+      load_visits (self);
+      show_tasks_or_empty (self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+first_screen_painted (GdkFrameClock *clock, HearthTodayPage *self)
+{
+  stop_waiting_for_paint (self);
+  if (self->visits_source == 0)
+    self->visits_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, load_visits_idle, self, NULL);
+}
+
+static void
+hearth_today_page_map (GtkWidget *widget)
+{
+  HearthTodayPage *self = HEARTH_TODAY_PAGE (widget);
+
+  GTK_WIDGET_CLASS (hearth_today_page_parent_class)->map (widget);
+  if (self->visits_pending && self->clock == NULL && self->visits_source == 0)
+    {
+      self->clock = gtk_widget_get_frame_clock (widget);
+      if (self->clock != NULL)
+        {
+          g_object_ref (self->clock);
+          self->after_paint_handler = g_signal_connect (self->clock, "after-paint",
+                                                        G_CALLBACK (first_screen_painted), self);
+        }
+      else
+        self->visits_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, load_visits_idle, self, NULL);
+    }
 }
 
 static void
@@ -349,6 +416,8 @@ hearth_today_page_dispose (GObject *object)
 {
   HearthTodayPage *self = HEARTH_TODAY_PAGE (object);
 
+  stop_waiting_for_paint (self);
+  g_clear_handle_id (&self->visits_source, g_source_remove);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);
@@ -372,6 +441,7 @@ hearth_today_page_class_init (HearthTodayPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hearth_today_page_dispose;
+  widget_class->map = hearth_today_page_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/hearth/Hearth/hearth-today-page.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, stack);
@@ -403,6 +473,7 @@ hearth_today_page_new (HearthSession *session)
   g_return_val_if_fail (HEARTH_IS_SESSION (session), NULL);
   self->session = g_object_ref (session);
   g_signal_connect (session, "changed", G_CALLBACK (session_changed), self);
+  self->first_load = TRUE;
   hearth_today_page_reload (self);
   return self;
 }
