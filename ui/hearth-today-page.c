@@ -38,6 +38,8 @@ struct _HearthTodayPage {
    * they are read once it is drawn (unlocking shows the tasks sooner). */
   gboolean first_load;
   gboolean visits_pending;
+  GPtrArray *later_tasks;     /* HearthTaskRow: the first page's rows below a screenful */
+  guint later_from;
   GdkFrameClock *clock;
   gulong after_paint_handler;
   guint visits_source;
@@ -58,6 +60,7 @@ clear (HearthTodayPage *self)
   self->visit_count = 0;
   g_clear_pointer (&self->after_visit_date, g_free);
   g_clear_pointer (&self->after_visit_id, g_free);
+  g_clear_pointer (&self->later_tasks, g_ptr_array_unref);
 }
 
 static void
@@ -275,6 +278,20 @@ show_tasks_or_empty (HearthTodayPage *self)
     gtk_stack_set_visible_child_name (self->stack, "tasks");
 }
 
+/* The task groups with rows, shown. */
+static void
+show_groups (HearthTodayPage *self)
+{
+  AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
+
+  for (guint i = 0; i < 3; i++)
+    gtk_widget_set_visible (GTK_WIDGET (groups[i]), self->counts[i] > 0);
+}
+
+/* The rows of the first screen: a 1280-pixel tablet upright shows about
+ * as many; the rest of the first page follow once it is drawn. */
+#define FIRST_SCREEN_ROWS 12
+
 static gboolean
 load_page (HearthTodayPage *self)
 {
@@ -291,7 +308,15 @@ load_page (HearthTodayPage *self)
       return FALSE;
     }
   for (guint i = 0; i < tasks->len; i++)
-    add_task (self, tasks->pdata[i], today);
+    {
+      if (self->first_load && i == FIRST_SCREEN_ROWS)
+        {
+          self->later_tasks = g_ptr_array_ref (tasks);
+          self->later_from = i;
+          break;
+        }
+      add_task (self, tasks->pdata[i], today);
+    }
   if (tasks->len > 0)
     {
       const HearthTaskRow *last = tasks->pdata[tasks->len - 1];
@@ -302,11 +327,7 @@ load_page (HearthTodayPage *self)
       self->after_id = g_strdup (last->id);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->more_button), tasks->len == HEARTH_TODAY_TASKS_PER_PAGE);
-  for (guint i = 0; i < 3; i++)
-    {
-      AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
-      gtk_widget_set_visible (GTK_WIDGET (groups[i]), self->counts[i] > 0);
-    }
+  show_groups (self);
   return TRUE;
 }
 
@@ -332,6 +353,7 @@ hearth_today_page_reload (HearthTodayPage *self)
     return;
   if (self->first_load && self->rows->len > 0)
     {
+      /* With the rest of the first page's tasks. */
       self->visits_pending = TRUE;
       gtk_widget_set_visible (GTK_WIDGET (self->visit_group), FALSE);
       gtk_widget_set_visible (GTK_WIDGET (self->visit_more_button), FALSE);
@@ -350,18 +372,32 @@ stop_waiting_for_paint (HearthTodayPage *self)
   g_clear_object (&self->clock);
 }
 
+/* The rest of the first screen's rows, once it is drawn (or before more
+ * are read). */
+static void
+finish_first_screen (HearthTodayPage *self)
+{
+  if (self->visits_pending)
+    {
+      g_autofree char *today = hearth_session_get_today (self->session);
+
+      self->visits_pending = FALSE;
+      for (guint i = self->later_from; self->later_tasks != NULL && i < self->later_tasks->len; i++)
+        add_task (self, self->later_tasks->pdata[i], today);
+      g_clear_pointer (&self->later_tasks, g_ptr_array_unref);
+      show_groups (self);
+      load_visits (self);
+      show_tasks_or_empty (self);
+    }
+}
+
 static gboolean
 load_visits_idle (gpointer data)
 {
   HearthTodayPage *self = data;
 
   self->visits_source = 0;
-  if (self->visits_pending)
-    {
-      self->visits_pending = FALSE;
-      load_visits (self);
-      show_tasks_or_empty (self);
-    }
+  finish_first_screen (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -396,12 +432,14 @@ hearth_today_page_map (GtkWidget *widget)
 static void
 more_clicked (HearthTodayPage *self)
 {
+  finish_first_screen (self);
   load_page (self);
 }
 
 static void
 visit_more_clicked (HearthTodayPage *self)
 {
+  finish_first_screen (self);
   load_visits (self);
 }
 
@@ -426,6 +464,7 @@ hearth_today_page_dispose (GObject *object)
   g_clear_pointer (&self->after_id, g_free);
   g_clear_pointer (&self->after_visit_date, g_free);
   g_clear_pointer (&self->after_visit_id, g_free);
+  g_clear_pointer (&self->later_tasks, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_TODAY_PAGE);
   /* Children of the template the class does not bind stay otherwise. */
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
