@@ -103,8 +103,6 @@ hearth_worker_view_unroot (GtkWidget *widget)
   GTK_WIDGET_CLASS (hearth_worker_view_parent_class)->unroot (widget);
 }
 
-static void sync_changed (HearthWorkerView *self);
-
 static void
 stop_waiting_for_paint (HearthWorkerView *self)
 {
@@ -114,9 +112,9 @@ stop_waiting_for_paint (HearthWorkerView *self)
 }
 
 /* The Households and Sync tabs: made when first needed, or once the first
- * screen is drawn. Unlocking shows the first screen sooner without them
- * (their widgets, a first page of the list and the sync status, and their
- * share of the first frame's layout: a view stack measures every page). */
+ * screen is drawn: unlocking shows the first screen sooner without them
+ * (their widgets, the list's first page, the household page and the sync
+ * status are made, and laid out, after it). */
 static void
 make_later_pages (HearthWorkerView *self)
 {
