@@ -13,6 +13,9 @@
  *   a correction task; the other case is approved on to the county;
  * - the fields the two workers recorded differently are shown side by
  *   side; a choice per field keeps that value and closes the conflict;
+ * - a household of the county registry without an address, visited and
+ *   found at risk, is placed in the queue and on its case by its village's
+ *   name as the center published it ("新立村 (150422100202)");
  * - the decisions reach the center with the next sync.
  * The screen's controls are labelled and large enough; screenshots go to
  * tests/screenshots/LANGUAGE/.
@@ -36,6 +39,8 @@
 static Center *center;
 static TestTablet clerk_tablet, w1, w2;
 static char *first, *second;   /* the households */
+static char *third;            /* the registry's, without an address */
+#define VILLAGE_NAME "新立村"
 
 static char *
 answers (const char *name)
@@ -80,6 +85,56 @@ setup (void)
   record (&w1, "hearth_household_visit", "visit-zh.json", first);
   record (&w2, "hearth_household_visit", "visit-en.json", first);
   record (&w1, "hearth_household_visit", "visit-zh.json", second);
+  /* The county's registry: a household of the first village without an
+   * address (the demo's, moved there), and the village's name. */
+  {
+    g_autofree char *dir = test_make_dir ("ui-review-registry");
+    g_autofree char *csv = g_build_filename (dir, "registry.csv", NULL);
+    g_autofree char *divisions = g_build_filename (dir, "divisions.csv", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GString) out = g_string_new (NULL);
+    g_auto(TestRun) r = { 0 };
+
+    test_run_cli (&r, NULL, "demo", "generate", "--households", "1", "--seed", "3", "--county", "150422", "--out", csv,
+                  NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    test_run_clear (&r);
+    g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+    lines = g_strsplit (text, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++)
+      {
+        g_auto(GStrv) f = g_strsplit (lines[i], ",", -1);
+
+        if (i > 0 && g_strv_length (f) > 3)
+          {
+            /* 户编号 (the village code and a number), 行政区划代码, 住址 */
+            g_autofree char *number = g_strconcat ("150422100202", f[0] + 12, NULL);
+
+            g_free (f[0]), f[0] = g_steal_pointer (&number);
+            g_free (f[1]), f[1] = g_strdup ("150422100202");
+            g_free (f[2]), f[2] = g_strdup ("");
+          }
+        if (lines[i][0] != '\0')
+          {
+            g_autofree char *line = g_strjoinv (",", f);
+            g_string_append_printf (out, "%s\n", line);
+          }
+      }
+    g_assert_true (g_file_set_contents (csv, out->str, -1, NULL));
+    run_center (&r, "--db", center->db, "import-households", csv, NULL);
+    if (r.status != 0)
+      g_error ("hearth-center import-households: %s", r.err);
+    test_run_clear (&r);
+    g_assert_true (g_file_set_contents (divisions, "code,name\n150422100202," VILLAGE_NAME "\n", -1, NULL));
+    run_center (&r, "--db", center->db, "import-divisions", divisions, NULL);
+    if (r.status != 0)
+      g_error ("hearth-center import-divisions: %s", r.err);
+  }
+  g_assert_cmpint (test_tablet_sync (&w1), ==, 0);
+  third = test_tablet_text (&w1, "SELECT id FROM households WHERE address = ''");
+  g_assert_nonnull (third);
+  record (&w1, "hearth_household_visit", "visit-zh.json", third);
   g_assert_cmpint (test_tablet_sync (&w1), ==, 0);
   g_assert_cmpint (test_tablet_sync (&w2), ==, 0);
 }
@@ -185,7 +240,7 @@ test_review (void)
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "review");
   page = hearth_worker_view_get_review_page (HEARTH_WORKER_VIEW (ui_test_find_type (root, HEARTH_TYPE_WORKER_VIEW)));
   review = GTK_WIDGET (page);
-  g_assert_cmpuint (hearth_review_page_get_counts (page, &n_conflicts), ==, 2);
+  g_assert_cmpuint (hearth_review_page_get_counts (page, &n_conflicts), ==, 3);
   g_assert_cmpuint (n_conflicts, >, 0);
   first_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", first);
   second_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", second);
@@ -194,6 +249,33 @@ test_review (void)
   ui_test_assert_labelled (root, "the review queue");
   ui_test_assert_touch_targets (root, "the review queue");
   ui_test_screenshot (root, "50-review-queue");
+
+  /* The registry's household without an address: where it is, by the
+   * village's published name, in the queue and on its case; approved. */
+  {
+    g_autofree char *third_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", third);
+    g_autofree char *place = g_strdup_printf (_("%s (%s)"), VILLAGE_NAME, "150422100202");
+    g_autofree char *tail = g_strdup_printf ("\n%s", place);
+    g_autoptr(GPtrArray) rows = ui_test_find_all (ui_test_find (review, "cases_group"), ADW_TYPE_ACTION_ROW);
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < rows->len; i++)
+      if (g_strcmp0 (adw_preferences_row_get_title (rows->pdata[i]), third_head) == 0)
+        {
+          g_assert_true (g_str_has_suffix (adw_action_row_get_subtitle (rows->pdata[i]), tail));
+          found = TRUE;
+        }
+    g_assert_true (found);
+    g_assert_true (hearth_review_page_open (page, third));
+    ui_test_flush (root);
+    g_assert_true (g_str_has_suffix (gtk_label_get_text (GTK_LABEL (ui_test_find (review, "status_label"))), tail));
+    ui_test_screenshot (root, "50b-review-village-name");
+    ui_test_click (ui_test_find (review, "approve_button"));
+    ui_test_flush (root);
+    g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", third), ==,
+                     "pending_county_approval");
+    g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 2);
+  }
 
   /* The second household's case: the visit and its answers. */
   g_assert_true (hearth_review_page_open (page, second));
@@ -302,7 +384,7 @@ test_review (void)
   {
     g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE tbl = 'reviews' AND device_id = '%s'",
                                             clerk_device);
-    g_assert_cmpint (center_db_int (center, sql), ==, 2);
+    g_assert_cmpint (center_db_int (center, sql), ==, 3);
   }
   ui_test_app_free (app);
 }
@@ -323,6 +405,7 @@ main (int argc, char **argv)
     test_tablet_clear (&w2);
     g_free (first);
     g_free (second);
+    g_free (third);
     return status;
   }
 }

@@ -17,6 +17,10 @@
  * - the household page shows the store's household (members, risk level
  *   and reasons, reviews with comments), beside the list when the screen
  *   is wide and instead of it, with a way back, when narrow;
+ * - a household without an address (two villages' worth, as the county
+ *   registry may send them) is placed by its village's name as the center
+ *   published it, "新立村 (150422100202)", on Today, the list and its
+ *   page; by its code where no published list names the village;
  * - the preferences switch the language of every screen at once, the
  *   store staying unlocked.
  * Every screen's controls have accessible labels; screenshots go to
@@ -40,6 +44,26 @@
 #define TODAY HEARTH_DEMO_REFERENCE_DATE
 
 static char *store_dir;
+/* The villages whose households have no address: the center published
+ * the first's name, not the second's. */
+static char *named_village;
+static char *task_village;
+static char *unnamed_village;
+#define VILLAGE_NAME "新立村"
+#define TASK_VILLAGE_NAME "隆胜村"
+
+static char *
+query_text (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  char *out;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return out;
+}
 
 /* The demo store, made once for every test of the program. */
 static void
@@ -62,6 +86,52 @@ make_store (void)
   test_exec (hearth_store_get_db (store),
              "UPDATE tasks SET status = 'cancelled' WHERE status = 'open' AND household_id IN "
              "(SELECT id FROM households ORDER BY id LIMIT 120)");
+  /* The households of three villages came from the county registry
+   * without an address; the center's division list (as sync stores it)
+   * names the first village in code order (the list's first rows) and
+   * that of the first task on Today, and a township, not the third. */
+  {
+    g_autoptr(GPtrArray) first_task = hearth_case_tasks_list (hearth_store_get_db (store), TODAY, NULL, NULL, NULL, 1,
+                                                              &error);
+    g_autofree char *sql = NULL;
+    g_autofree char *xml = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (first_task->len, ==, 1);
+    task_village = g_strdup (((HearthTaskRow *) first_task->pdata[0])->village_code);
+    named_village = query_text (hearth_store_get_db (store),
+                                "SELECT DISTINCT village_code FROM households ORDER BY village_code LIMIT 1");
+    sql = g_strdup_printf ("SELECT DISTINCT village_code FROM households WHERE village_code NOT IN ('%s', '%s') "
+                           "ORDER BY village_code LIMIT 1", named_village, task_village);
+    unnamed_village = query_text (hearth_store_get_db (store), sql);
+    /* The later of two names of one code is the one it has. */
+    xml = g_strdup_printf ("<divisions county=\"150422\"><division code=\"%.9s\" name=\"隆昌镇\"/>"
+                           "<division code=\"%s\" name=\"" VILLAGE_NAME "\"/>"
+                           "<division code=\"%s\" name=\"" TASK_VILLAGE_NAME "\"/></divisions>",
+                           named_village, named_village, task_village);
+    g_free (sql);
+    sql = g_strdup_printf ("UPDATE households SET address = '' WHERE village_code IN ('%s', '%s', '%s'); "
+                           "INSERT INTO published_forms (id, kind, version, xml, published_at, received_at) "
+                           "VALUES ('divisions-1', 'divisions', '1', '%s', '2026-01-01T00:00:00.000Z', "
+                           "'2026-01-01T00:00:00Z')", named_village, task_village, unnamed_village, xml);
+    test_exec (hearth_store_get_db (store), sql);
+  }
+}
+
+/* Where a household is, in the screens' words: its address, else its
+ * village's published name with its code, else the code. */
+static char *
+expected_place (const char *address, const char *village_code)
+{
+  if (address[0] != '\0')
+    return g_strdup (address);
+  /* The task's village, when it is also the first, has the later name. */
+  if (g_str_equal (village_code, task_village))
+    return g_strdup_printf (_("%s (%s)"), TASK_VILLAGE_NAME, village_code);
+  if (g_str_equal (village_code, named_village))
+    return g_strdup_printf (_("%s (%s)"), VILLAGE_NAME, village_code);
+  g_assert_cmpstr (village_code, ==, unnamed_village);
+  return g_strdup (village_code);
 }
 
 static gboolean
@@ -143,6 +213,28 @@ test_today (void)
   g_assert_cmpuint (overdue_titles->len, ==, expected[0]);
   for (guint i = 0; i < overdue_titles->len; i++)
     g_assert_cmpstr (overdue_titles->pdata[i], ==, ((HearthTaskRow *) tasks->pdata[i])->head_name);
+  /* Each task says where its household is: a task of the village without
+   * addresses by the village's name. */
+  {
+    g_autoptr(GPtrArray) task_rows = ui_test_find_all (GTK_WIDGET (today), ADW_TYPE_ACTION_ROW);
+    guint named = 0;
+
+    for (guint i = 0; i < tasks->len; i++)
+      {
+        const HearthTaskRow *t = tasks->pdata[i];
+        g_autofree char *place = expected_place (t->address, t->village_code);
+        g_autofree char *tail = g_strdup_printf ("\n%s", place);
+        gboolean found = FALSE;
+
+        for (guint k = 0; k < task_rows->len && !found; k++)
+          found = g_str_equal (adw_preferences_row_get_title (task_rows->pdata[k]), t->head_name) &&
+                  g_str_has_suffix (adw_action_row_get_subtitle (task_rows->pdata[k]), tail);
+        g_assert_true (found);
+        named += g_str_equal (t->village_code, task_village);
+      }
+    g_test_message ("%u tasks of the village placed by its name", named);
+    g_assert_cmpuint (named, >, 0);
+  }
   expected_date = hearth_label_date (TODAY);
   expected_heading = g_strdup_printf (_("Today, %s"), expected_date);
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (root, "date_label"))), ==, expected_heading);
@@ -219,7 +311,7 @@ test_today_visits (void)
   for (guint i = 0; i < rows->len; i++)
     {
       const HearthVisitDueRow *v = due->pdata[i];
-      const char *where = v->address[0] != '\0' ? v->address : v->village_code;
+      g_autofree char *where = expected_place (v->address, v->village_code);
       g_autofree char *expected = NULL;
 
       if (v->last_visit_date[0] == '\0')
@@ -358,7 +450,7 @@ test_households (void)
   g_autoptr(GPtrArray) everyone = all_ids (ui_test_db (app), NULL);
   g_autoptr(GPtrArray) wangs = all_ids (ui_test_db (app), "王");
   g_autoptr(GPtrArray) list_rows = NULL;
-  guint pages_before, n;
+  guint pages_before, n, named = 0;
   gpointer args[2];
   GtkAdjustment *adjustment;
 
@@ -380,7 +472,20 @@ test_households (void)
         continue;
       g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (GTK_WIDGET (row), "name_label"))), ==,
                        hearth_household_item_get_head_name (item));
+      /* Where: the address, else the village by its published name (the
+       * list starts with that village: it is ordered by village code). */
+      {
+        g_autofree char *place = expected_place (hearth_household_item_get_address (item),
+                                                 hearth_household_item_get_village_code (item));
+        g_autofree char *start = g_strdup_printf ("%s · ", place);
+
+        g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (ui_test_find (GTK_WIDGET (row),
+                                                                                      "detail_label"))), start));
+        named += g_str_equal (hearth_household_item_get_village_code (item), named_village) ||
+                 g_str_equal (hearth_household_item_get_village_code (item), task_village);
+      }
     }
+  g_assert_cmpuint (named, >, 0);
   ui_test_assert_labelled (root, "the household list");
   ui_test_assert_touch_targets (root, "the household list");
   ui_test_screenshot (root, "12-households");
@@ -449,6 +554,25 @@ test_households (void)
   }
   g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (ui_test_find (root, "list_empty_page"))), ==,
                    _("This search cannot be done"));
+
+  /* A household without an address: its page names its village, by the
+   * published name, or by its code when no list names it. */
+  for (guint v = 0; v < 2; v++)
+    {
+      const char *village = v == 0 ? named_village : unnamed_village;
+      g_autofree char *sql = g_strdup_printf ("SELECT id FROM households WHERE village_code = '%s' ORDER BY id LIMIT 1",
+                                              village);
+      g_autofree char *id = query_text (ui_test_db (app), sql);
+      g_autofree char *place = expected_place ("", village);
+      GtkWidget *hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
+
+      hearth_worker_view_show_household (view, id);
+      ui_test_flush (root);
+      g_assert_cmpstr (hearth_household_page_get_household_id (HEARTH_HOUSEHOLD_PAGE (hp)), ==, id);
+      g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (hp, "address_label"))), ==, place);
+      if (v == 0)
+        ui_test_screenshot (root, "15b-household-village-name");
+    }
   ui_test_app_free (app);
 }
 

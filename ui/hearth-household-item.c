@@ -7,6 +7,7 @@
 struct _HearthHouseholdItem {
   GObject parent_instance;
   HearthHouseholdRow *row;
+  char *village;            /* the village's words when the row has no address */
 };
 
 G_DEFINE_FINAL_TYPE (HearthHouseholdItem, hearth_household_item, G_TYPE_OBJECT)
@@ -22,6 +23,7 @@ enum {
   PROP_NEXT_VISIT_DATE,
   PROP_MEMBER_COUNT,
   PROP_ADDRESS,
+  PROP_PLACE,
   N_PROPS
 };
 
@@ -61,6 +63,9 @@ hearth_household_item_get_property (GObject *object, guint prop_id, GValue *valu
     case PROP_ADDRESS:
       g_value_set_string (value, row->address);
       break;
+    case PROP_PLACE:
+      g_value_set_string (value, hearth_household_item_get_place (HEARTH_HOUSEHOLD_ITEM (object)));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -70,6 +75,7 @@ static void
 hearth_household_item_finalize (GObject *object)
 {
   g_clear_pointer (&HEARTH_HOUSEHOLD_ITEM (object)->row, hearth_household_row_free);
+  g_clear_pointer (&HEARTH_HOUSEHOLD_ITEM (object)->village, g_free);
   G_OBJECT_CLASS (hearth_household_item_parent_class)->finalize (object);
 }
 
@@ -91,6 +97,7 @@ hearth_household_item_class_init (HearthHouseholdItemClass *klass)
   properties[PROP_NEXT_VISIT_DATE] = g_param_spec_string ("next-visit-date", NULL, NULL, NULL, flags);
   properties[PROP_MEMBER_COUNT] = g_param_spec_int64 ("member-count", NULL, NULL, 0, G_MAXINT64, 0, flags);
   properties[PROP_ADDRESS] = g_param_spec_string ("address", NULL, NULL, NULL, flags);
+  properties[PROP_PLACE] = g_param_spec_string ("place", NULL, NULL, NULL, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -100,23 +107,29 @@ hearth_household_item_init (HearthHouseholdItem *self)
 }
 
 HearthHouseholdItem *
-hearth_household_item_new (HearthHouseholdRow *row)
+hearth_household_item_new (HearthHouseholdRow *row, const char *village)
 {
   HearthHouseholdItem *self = g_object_new (HEARTH_TYPE_HOUSEHOLD_ITEM, NULL);
 
   g_return_val_if_fail (row != NULL, NULL);
   self->row = row;
+  self->village = g_strdup (village);
   return self;
 }
 
 void
-hearth_household_item_set_row (HearthHouseholdItem *self, HearthHouseholdRow *row)
+hearth_household_item_set_row (HearthHouseholdItem *self, HearthHouseholdRow *row, const char *village)
 {
   g_return_if_fail (HEARTH_IS_HOUSEHOLD_ITEM (self));
   g_return_if_fail (row != NULL);
 
   hearth_household_row_free (self->row);
   self->row = row;
+  if (g_strcmp0 (self->village, village) != 0)
+    {
+      g_free (self->village);
+      self->village = g_strdup (village);
+    }
   g_object_freeze_notify (G_OBJECT (self));
   for (guint i = PROP_0 + 1; i < N_PROPS; i++)
     g_object_notify_by_pspec (G_OBJECT (self), properties[i]);
@@ -139,6 +152,16 @@ GETTER (monitoring_status, monitoring_status)
 GETTER (risk_level, risk_level)
 GETTER (next_visit_date, next_visit_date)
 GETTER (address, address)
+
+const char *
+hearth_household_item_get_place (HearthHouseholdItem *self)
+{
+  g_return_val_if_fail (HEARTH_IS_HOUSEHOLD_ITEM (self), NULL);
+
+  if (self->row->address[0] != '\0')
+    return self->row->address;
+  return self->village != NULL ? self->village : self->row->village_code;
+}
 
 gint64
 hearth_household_item_get_member_count (HearthHouseholdItem *self)

@@ -16,12 +16,16 @@ G_BEGIN_DECLS
 #define HEARTH_TYPE_HOUSEHOLD_ITEM (hearth_household_item_get_type ())
 G_DECLARE_FINAL_TYPE (HearthHouseholdItem, hearth_household_item, HEARTH, HOUSEHOLD_ITEM, GObject)
 
-/* @row: (transfer full): the search row the item takes over. */
-HearthHouseholdItem *hearth_household_item_new (HearthHouseholdRow *row);
+/* @row: (transfer full): the search row the item takes over.
+ * @village: (nullable): the household's village as the list names it
+ * (hearth_label_village()) when @row has no address; NULL: its code. */
+HearthHouseholdItem *hearth_household_item_new (HearthHouseholdRow *row,
+                                                const char         *village);
 
 /**
  * hearth_household_item_set_row:
  * @row: (transfer full): another household's search row
+ * @village: (nullable): its village's words, as for hearth_household_item_new()
  *
  * Makes the item show another household and notifies every property: the
  * household model reuses its items for a new search, so that the list's
@@ -29,7 +33,8 @@ HearthHouseholdItem *hearth_household_item_new (HearthHouseholdRow *row);
  * widget for every new item, which costs more than a keystroke may).
  */
 void hearth_household_item_set_row (HearthHouseholdItem *self,
-                                    HearthHouseholdRow  *row);
+                                    HearthHouseholdRow  *row,
+                                    const char          *village);
 
 const char *hearth_household_item_get_id                (HearthHouseholdItem *self);
 const char *hearth_household_item_get_village_code      (HearthHouseholdItem *self);
@@ -39,6 +44,8 @@ const char *hearth_household_item_get_monitoring_status (HearthHouseholdItem *se
 const char *hearth_household_item_get_risk_level        (HearthHouseholdItem *self);
 const char *hearth_household_item_get_next_visit_date   (HearthHouseholdItem *self);
 const char *hearth_household_item_get_address           (HearthHouseholdItem *self);
+/* Where the household is: its address, else its village's words. */
+const char *hearth_household_item_get_place             (HearthHouseholdItem *self);
 gint64      hearth_household_item_get_member_count      (HearthHouseholdItem *self);
 
 G_END_DECLS

@@ -72,12 +72,9 @@ update (HearthHouseholdListRow *self)
   members = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d member", "%d members",
                                           (gulong) hearth_household_item_get_member_count (item)),
                              (int) hearth_household_item_get_member_count (item));
-  /* TRANSLATORS: a household on the list: its address, how many members,
-   * and the end of the head's ID number (e.g. "…0038") */
-  detail = g_strdup_printf (_("%s · %s · ID %s"), hearth_household_item_get_address (item)[0] != '\0'
-                                                    ? hearth_household_item_get_address (item)
-                                                    : hearth_household_item_get_village_code (item),
-                            members, tail);
+  /* TRANSLATORS: a household on the list: its address (or its village),
+   * how many members, and the end of the head's ID number (e.g. "…0038") */
+  detail = g_strdup_printf (_("%s · %s · ID %s"), hearth_household_item_get_place (item), members, tail);
   gtk_label_set_text (self->detail_label, detail);
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), g_strcmp0 (status, "none") != 0);
   gtk_label_set_text (self->status_label, hearth_label_status (status));

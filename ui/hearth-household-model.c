@@ -4,6 +4,7 @@
 
 #include "hearth-household-model.h"
 #include "hearth-household-item.h"
+#include "hearth-labels.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -13,6 +14,7 @@ struct _HearthHouseholdModel {
   GObject parent_instance;
   HearthSession *session;
   GPtrArray *items;           /* HearthHouseholdItem */
+  GHashTable *villages;       /* village code → its words, for rows without an address */
   char *text;
   char *village_prefix;
   char *status;
@@ -62,6 +64,25 @@ read_page (HearthHouseholdModel *self, HearthHouseholdItem *after, guint limit, 
   return rows;
 }
 
+/* The words for the village of a household without an address (NULL for
+ * one with an address): each village looked up once per search, so that a
+ * division list published meanwhile shows with the next one. */
+static const char *
+village_of (HearthHouseholdModel *self, const HearthHouseholdRow *row)
+{
+  char *label;
+
+  if (row->address[0] != '\0')
+    return NULL;
+  label = g_hash_table_lookup (self->villages, row->village_code);
+  if (label == NULL)
+    {
+      label = hearth_label_village (hearth_session_get_store (self->session), row->village_code);
+      g_hash_table_insert (self->villages, g_strdup (row->village_code), label);
+    }
+  return label;
+}
+
 /* Hands each row of @rows to a new item appended to the model (the rows
  * are the items' from then on). */
 static void
@@ -69,7 +90,7 @@ append_rows (HearthHouseholdModel *self, GPtrArray *rows, guint from)
 {
   for (guint i = from; i < rows->len; i++)
     {
-      g_ptr_array_add (self->items, hearth_household_item_new (rows->pdata[i]));
+      g_ptr_array_add (self->items, hearth_household_item_new (rows->pdata[i], village_of (self, rows->pdata[i])));
       rows->pdata[i] = NULL;
     }
 }
@@ -162,6 +183,7 @@ hearth_household_model_finalize (GObject *object)
   HearthHouseholdModel *self = HEARTH_HOUSEHOLD_MODEL (object);
 
   g_ptr_array_unref (self->items);
+  g_hash_table_unref (self->villages);
   g_free (self->text);
   g_free (self->village_prefix);
   g_free (self->status);
@@ -191,6 +213,7 @@ static void
 hearth_household_model_init (HearthHouseholdModel *self)
 {
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
+  self->villages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 HearthHouseholdModel *
@@ -240,7 +263,7 @@ replace_all (HearthHouseholdModel *self, GPtrArray *rows)
 
   for (guint i = 0; i < common; i++)
     {
-      hearth_household_item_set_row (self->items->pdata[i], rows->pdata[i]);
+      hearth_household_item_set_row (self->items->pdata[i], rows->pdata[i], village_of (self, rows->pdata[i]));
       rows->pdata[i] = NULL;
     }
   if (after > before)
@@ -265,6 +288,7 @@ hearth_household_model_reload (HearthHouseholdModel *self, GError **error)
   g_return_val_if_fail (HEARTH_IS_HOUSEHOLD_MODEL (self), FALSE);
 
   g_clear_handle_id (&self->load_source, g_source_remove);
+  g_hash_table_remove_all (self->villages);
   rows = read_page (self, NULL, HEARTH_HOUSEHOLD_MODEL_FIRST_PAGE, error);
   replace_all (self, rows);
   return rows != NULL;

@@ -246,10 +246,11 @@ show (HearthHouseholdPage *self, const HearthHousehold *h)
   g_autofree char *next = NULL;
   g_autofree char *income = NULL;
   g_autofree char *risk_css = g_strdup_printf ("hearth-risk-%s", h->risk_level);
+  g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), h->address, h->village_code);
 
   gtk_label_set_text (self->bar_title, h->head_name);
   gtk_label_set_text (self->name_label, h->head_name);
-  gtk_label_set_text (self->address_label, h->address[0] != '\0' ? h->address : h->village_code);
+  gtk_label_set_text (self->address_label, where);
   for (guint i = 0; i < G_N_ELEMENTS (risk_classes); i++)
     gtk_widget_remove_css_class (GTK_WIDGET (self->risk_badge), risk_classes[i]);
   gtk_widget_add_css_class (GTK_WIDGET (self->risk_badge), risk_css);

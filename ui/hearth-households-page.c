@@ -23,9 +23,55 @@ struct _HearthHouseholdsPage {
   GtkSingleSelection *selection;
   HearthSession *session;
   char *query;                /* the text of the rows shown */
+  GPtrArray *spare_rows;      /* HearthHouseholdListRow, unparented, for the next rows */
 };
 
+/* Row widgets kept when the list no longer shows them: a search that finds
+ * a few households and the next that finds a screenful would otherwise
+ * make each row anew from its template (GTK 4.8's list view makes a
+ * widget per new list item and destroys it with the item), which costs a
+ * keystroke more than laying the rows out. A screenful and some more. */
+#define SPARE_ROWS_MAX 40
+
 G_DEFINE_FINAL_TYPE (HearthHouseholdsPage, hearth_households_page, GTK_TYPE_WIDGET)
+
+static void
+row_setup (GtkSignalListItemFactory *factory, GtkListItem *list_item, HearthHouseholdsPage *self)
+{
+  g_autoptr(GtkWidget) row = NULL;
+
+  if (self->spare_rows->len > 0)
+    row = g_ptr_array_steal_index_fast (self->spare_rows, self->spare_rows->len - 1);
+  else
+    row = g_object_ref_sink (g_object_new (HEARTH_TYPE_HOUSEHOLD_LIST_ROW, NULL));
+  gtk_list_item_set_child (list_item, row);
+}
+
+static void
+row_bind (GtkSignalListItemFactory *factory, GtkListItem *list_item, HearthHouseholdsPage *self)
+{
+  hearth_household_list_row_set_item (HEARTH_HOUSEHOLD_LIST_ROW (gtk_list_item_get_child (list_item)),
+                                      gtk_list_item_get_item (list_item));
+}
+
+static void
+row_unbind (GtkSignalListItemFactory *factory, GtkListItem *list_item, HearthHouseholdsPage *self)
+{
+  hearth_household_list_row_set_item (HEARTH_HOUSEHOLD_LIST_ROW (gtk_list_item_get_child (list_item)), NULL);
+}
+
+static void
+row_teardown (GtkSignalListItemFactory *factory, GtkListItem *list_item, HearthHouseholdsPage *self)
+{
+  GtkWidget *row = gtk_list_item_get_child (list_item);
+
+  if (row != NULL && self->spare_rows != NULL && self->spare_rows->len < SPARE_ROWS_MAX)
+    {
+      hearth_household_list_row_set_item (HEARTH_HOUSEHOLD_LIST_ROW (row), NULL);
+      g_ptr_array_add (self->spare_rows, g_object_ref (row));
+    }
+  gtk_list_item_set_child (list_item, NULL);
+}
 
 static void
 update_count (HearthHouseholdsPage *self, const GError *error)
@@ -183,6 +229,7 @@ hearth_households_page_dispose (GObject *object)
   g_clear_object (&self->model);
   g_clear_object (&self->session);
   g_clear_pointer (&self->query, g_free);
+  g_clear_pointer (&self->spare_rows, g_ptr_array_unref);
   G_OBJECT_CLASS (hearth_households_page_parent_class)->dispose (object);
 }
 
@@ -214,6 +261,7 @@ static void
 hearth_households_page_init (HearthHouseholdsPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->spare_rows = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 HearthHouseholdsPage *
@@ -229,7 +277,11 @@ hearth_households_page_new (HearthSession *session)
   self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
-  factory = gtk_builder_list_item_factory_new_from_resource (NULL, "/org/hearth/Hearth/hearth-household-list-item.ui");
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (row_setup), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (row_bind), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (row_unbind), self);
+  g_signal_connect (factory, "teardown", G_CALLBACK (row_teardown), self);
   gtk_list_view_set_factory (self->list_view, factory);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect_swapped (self->model, "notify::n-items", G_CALLBACK (model_grew), self);

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-labels.h"
+#include "case-divisions.h"
 
 #include <glib/gi18n.h>
 #include <stdio.h>
@@ -391,4 +392,27 @@ hearth_label_id_tail (const char *id_number)
   if (n < 4)
     return g_strdup ("");
   return g_strdup_printf ("…%s", id_number + n - 4);
+}
+
+char *
+hearth_label_village (HearthStore *store, const char *village_code)
+{
+  g_autofree char *name = NULL;
+
+  g_return_val_if_fail (village_code != NULL, NULL);
+
+  name = store != NULL ? hearth_division_name (store, village_code) : NULL;
+  if (name == NULL)
+    return g_strdup (village_code);
+  /* TRANSLATORS: a village where a household has no address: the name the
+   * county published for it, then its division code */
+  return g_strdup_printf (_("%s (%s)"), name, village_code);
+}
+
+char *
+hearth_label_place (HearthStore *store, const char *address, const char *village_code)
+{
+  if (address != NULL && address[0] != '\0')
+    return g_strdup (address);
+  return hearth_label_village (store, village_code != NULL ? village_code : "");
 }

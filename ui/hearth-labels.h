@@ -10,6 +10,8 @@
 
 #include <glib.h>
 
+#include "store.h"
+
 G_BEGIN_DECLS
 
 /* Returns: (transfer none): e.g. "Orange risk" for "orange". */
@@ -63,5 +65,18 @@ char *hearth_label_task_reason (const char *kind, const char *reason);
 /* Returns: (transfer full): "…0038": the last four characters of an ID
  * number, enough to tell two people of one name apart on a list. */
 char *hearth_label_id_tail (const char *id_number);
+
+/* @store: (nullable): the store whose published division list names the
+ * village (app/case-divisions.h), or NULL
+ *
+ * Returns: (transfer full): a village as a person knows it: its published
+ * name with its code, "新立村 (150422100202)", or the code alone when no
+ * list the center published names it. Reads the store (one indexed row
+ * per call): on the store's thread. */
+char *hearth_label_village (HearthStore *store, const char *village_code);
+
+/* Returns: (transfer full): where a household is, for a line of a list:
+ * its address, or when it has none its village (hearth_label_village()). */
+char *hearth_label_place (HearthStore *store, const char *address, const char *village_code);
 
 G_END_DECLS

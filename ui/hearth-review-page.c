@@ -117,16 +117,16 @@ add_case (HearthReviewPage *self, const HearthReviewItem *item)
   AdwActionRow *row;
   GtkWidget *badge;
   g_autofree char *css = g_strdup_printf ("hearth-risk-%s", item->risk_level);
+  g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), item->address,
+                                               item->village_code);
 
   if (item->submission_id[0] != '\0')
     /* TRANSLATORS: a case waiting for review: its state; the visit that
      * raised it, who made it and when; where the household lives */
     subtitle = g_strdup_printf (_("%s · %s by %s, %s\n%s"), hearth_label_status (item->monitoring_status),
-                                hearth_label_form (item->form_id), item->author, when,
-                                item->address[0] != '\0' ? item->address : item->village_code);
+                                hearth_label_form (item->form_id), item->author, when, where);
   else
-    subtitle = g_strdup_printf (_("%s\n%s"), hearth_label_status (item->monitoring_status),
-                                item->address[0] != '\0' ? item->address : item->village_code);
+    subtitle = g_strdup_printf (_("%s\n%s"), hearth_label_status (item->monitoring_status), where);
   row = add_row (self->added, self->cases_group, item->head_name, subtitle);
   badge = gtk_label_new (hearth_label_risk_level (item->risk_level));
   gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
@@ -469,12 +469,12 @@ hearth_review_page_open (HearthReviewPage *self, const char *household_id)
   gtk_label_set_text (self->risk_badge, hearth_label_risk_level (item->risk_level));
   {
     g_autofree char *reasons = hearth_label_risk_types (item->risk_types);
+    g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), item->address,
+                                                 item->village_code);
     g_autofree char *status = reasons[0] != '\0'
                                 ? g_strdup_printf (_("%s · %s\n%s"), hearth_label_status (item->monitoring_status),
-                                                   reasons, item->address[0] != '\0' ? item->address
-                                                                                     : item->village_code)
-                                : g_strdup_printf (_("%s\n%s"), hearth_label_status (item->monitoring_status),
-                                                   item->address[0] != '\0' ? item->address : item->village_code);
+                                                   reasons, where)
+                                : g_strdup_printf (_("%s\n%s"), hearth_label_status (item->monitoring_status), where);
     gtk_label_set_text (self->status_label, status);
   }
 

@@ -34,6 +34,15 @@ struct _HearthTodayPage {
   char *after_visit_id;
   guint routine_days;
   guint priority_days;
+  /* The households to visit come below the tasks: on the first screen
+   * they are read once it is drawn (unlocking shows the tasks sooner). */
+  gboolean first_load;
+  gboolean visits_pending;
+  GPtrArray *later_tasks;     /* HearthTaskRow: the first page's rows below a screenful */
+  guint later_from;
+  GdkFrameClock *clock;
+  gulong after_paint_handler;
+  guint visits_source;
   HearthSession *session;
 };
 
@@ -51,6 +60,7 @@ clear (HearthTodayPage *self)
   self->visit_count = 0;
   g_clear_pointer (&self->after_visit_date, g_free);
   g_clear_pointer (&self->after_visit_id, g_free);
+  g_clear_pointer (&self->later_tasks, g_ptr_array_unref);
 }
 
 static void
@@ -62,10 +72,11 @@ add_task (HearthTodayPage *self, const HearthTaskRow *task, const char *today)
   GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
   g_autofree char *due = hearth_label_due (task->due_date, today);
   g_autofree char *subtitle = NULL;
-  const char *where = task->address[0] != '\0' ? task->address : task->village_code;
+  g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), task->address,
+                                               task->village_code);
 
   /* TRANSLATORS: a task on the today screen: what to do, how its due date
-   * stands, and where (the household's address) */
+   * stands, and where (the household's address, else its village) */
   subtitle = g_strdup_printf (_("%s, %s\n%s"), hearth_label_task_kind (task->kind), due, where);
   /* A follow-up's risk level, as on the household list. */
   if (g_str_has_prefix (task->reason, "risk_level=") && !g_str_equal (task->reason, "risk_level=none"))
@@ -139,7 +150,8 @@ add_visit (HearthTodayPage *self, const HearthVisitDueRow *visit, const char *to
 {
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
-  const char *where = visit->address[0] != '\0' ? visit->address : visit->village_code;
+  g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), visit->address,
+                                               visit->village_code);
   g_autofree char *subtitle = NULL;
 
   if (visit->last_visit_date[0] == '\0')
@@ -266,6 +278,20 @@ show_tasks_or_empty (HearthTodayPage *self)
     gtk_stack_set_visible_child_name (self->stack, "tasks");
 }
 
+/* The task groups with rows, shown. */
+static void
+show_groups (HearthTodayPage *self)
+{
+  AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
+
+  for (guint i = 0; i < 3; i++)
+    gtk_widget_set_visible (GTK_WIDGET (groups[i]), self->counts[i] > 0);
+}
+
+/* The rows of the first screen: a 1280-pixel tablet upright shows about
+ * as many; the rest of the first page follow once it is drawn. */
+#define FIRST_SCREEN_ROWS 12
+
 static gboolean
 load_page (HearthTodayPage *self)
 {
@@ -282,7 +308,15 @@ load_page (HearthTodayPage *self)
       return FALSE;
     }
   for (guint i = 0; i < tasks->len; i++)
-    add_task (self, tasks->pdata[i], today);
+    {
+      if (self->first_load && i == FIRST_SCREEN_ROWS)
+        {
+          self->later_tasks = g_ptr_array_ref (tasks);
+          self->later_from = i;
+          break;
+        }
+      add_task (self, tasks->pdata[i], today);
+    }
   if (tasks->len > 0)
     {
       const HearthTaskRow *last = tasks->pdata[tasks->len - 1];
@@ -293,11 +327,7 @@ load_page (HearthTodayPage *self)
       self->after_id = g_strdup (last->id);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->more_button), tasks->len == HEARTH_TODAY_TASKS_PER_PAGE);
-  for (guint i = 0; i < 3; i++)
-    {
-      AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
-      gtk_widget_set_visible (GTK_WIDGET (groups[i]), self->counts[i] > 0);
-    }
+  show_groups (self);
   return TRUE;
 }
 
@@ -318,21 +348,98 @@ hearth_today_page_reload (HearthTodayPage *self)
   clear (self);
   read_visit_periods (self);
   load_drafts (self);
+  self->visits_pending = FALSE;
   if (!load_page (self))
     return;
-  load_visits (self);
+  if (self->first_load && self->rows->len > 0)
+    {
+      /* With the rest of the first page's tasks. */
+      self->visits_pending = TRUE;
+      gtk_widget_set_visible (GTK_WIDGET (self->visit_group), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->visit_more_button), FALSE);
+    }
+  else
+    load_visits (self);
+  self->first_load = FALSE;
   show_tasks_or_empty (self);
+}
+
+static void
+stop_waiting_for_paint (HearthTodayPage *self)
+{
+  if (self->clock != NULL)
+    g_clear_signal_handler (&self->after_paint_handler, self->clock);
+  g_clear_object (&self->clock);
+}
+
+/* The rest of the first screen's rows, once it is drawn (or before more
+ * are read). */
+static void
+finish_first_screen (HearthTodayPage *self)
+{
+  if (self->visits_pending)
+    {
+      g_autofree char *today = hearth_session_get_today (self->session);
+
+      self->visits_pending = FALSE;
+      for (guint i = self->later_from; self->later_tasks != NULL && i < self->later_tasks->len; i++)
+        add_task (self, self->later_tasks->pdata[i], today);
+      g_clear_pointer (&self->later_tasks, g_ptr_array_unref);
+      show_groups (self);
+      load_visits (self);
+      show_tasks_or_empty (self);
+    }
+}
+
+static gboolean
+load_visits_idle (gpointer data)
+{
+  HearthTodayPage *self = data;
+
+  self->visits_source = 0;
+  finish_first_screen (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+first_screen_painted (GdkFrameClock *clock, HearthTodayPage *self)
+{
+  stop_waiting_for_paint (self);
+  if (self->visits_source == 0)
+    self->visits_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, load_visits_idle, self, NULL);
+}
+
+static void
+hearth_today_page_map (GtkWidget *widget)
+{
+  HearthTodayPage *self = HEARTH_TODAY_PAGE (widget);
+
+  GTK_WIDGET_CLASS (hearth_today_page_parent_class)->map (widget);
+  if (self->visits_pending && self->clock == NULL && self->visits_source == 0)
+    {
+      self->clock = gtk_widget_get_frame_clock (widget);
+      if (self->clock != NULL)
+        {
+          g_object_ref (self->clock);
+          self->after_paint_handler = g_signal_connect (self->clock, "after-paint",
+                                                        G_CALLBACK (first_screen_painted), self);
+        }
+      else
+        self->visits_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, load_visits_idle, self, NULL);
+    }
 }
 
 static void
 more_clicked (HearthTodayPage *self)
 {
+  finish_first_screen (self);
   load_page (self);
 }
 
 static void
 visit_more_clicked (HearthTodayPage *self)
 {
+  finish_first_screen (self);
   load_visits (self);
 }
 
@@ -347,6 +454,8 @@ hearth_today_page_dispose (GObject *object)
 {
   HearthTodayPage *self = HEARTH_TODAY_PAGE (object);
 
+  stop_waiting_for_paint (self);
+  g_clear_handle_id (&self->visits_source, g_source_remove);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);
@@ -355,6 +464,7 @@ hearth_today_page_dispose (GObject *object)
   g_clear_pointer (&self->after_id, g_free);
   g_clear_pointer (&self->after_visit_date, g_free);
   g_clear_pointer (&self->after_visit_id, g_free);
+  g_clear_pointer (&self->later_tasks, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_TODAY_PAGE);
   /* Children of the template the class does not bind stay otherwise. */
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
@@ -370,6 +480,7 @@ hearth_today_page_class_init (HearthTodayPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = hearth_today_page_dispose;
+  widget_class->map = hearth_today_page_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/hearth/Hearth/hearth-today-page.ui");
   gtk_widget_class_bind_template_child (widget_class, HearthTodayPage, stack);
@@ -401,6 +512,7 @@ hearth_today_page_new (HearthSession *session)
   g_return_val_if_fail (HEARTH_IS_SESSION (session), NULL);
   self->session = g_object_ref (session);
   g_signal_connect (session, "changed", G_CALLBACK (session_changed), self);
+  self->first_load = TRUE;
   hearth_today_page_reload (self);
   return self;
 }

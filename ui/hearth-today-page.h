@@ -37,7 +37,9 @@ void  hearth_today_page_get_counts (HearthTodayPage *self,
                                     guint           *today,
                                     guint           *later);
 
-/* Returns: how many households to visit are shown. */
+/* Returns: how many households to visit are shown. When the page is made
+ * with tasks to show, these (and the tasks of its first page below a
+ * screenful) are added once the page is first drawn: none until then. */
 guint hearth_today_page_get_visit_count (HearthTodayPage *self);
 
 G_END_DECLS

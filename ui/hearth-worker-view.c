@@ -28,6 +28,11 @@ struct _HearthWorkerView {
   AdwViewStackPage *review_stack_page;
   HearthSession *session;
   guint reveal_source;
+  /* The tabs not on the first screen are made after it is drawn. */
+  GdkFrameClock *clock;
+  gulong after_paint_handler;
+  HearthSyncer *syncer;     /* the session's, for the Sync tab's badge */
+  guint later_source;
 };
 
 G_DEFINE_FINAL_TYPE (HearthWorkerView, hearth_worker_view, GTK_TYPE_WIDGET)
@@ -98,12 +103,85 @@ hearth_worker_view_unroot (GtkWidget *widget)
   GTK_WIDGET_CLASS (hearth_worker_view_parent_class)->unroot (widget);
 }
 
+static void
+stop_waiting_for_paint (HearthWorkerView *self)
+{
+  if (self->clock != NULL)
+    g_clear_signal_handler (&self->after_paint_handler, self->clock);
+  g_clear_object (&self->clock);
+}
+
+/* The Households and Sync tabs: made when first needed, or once the first
+ * screen is drawn: unlocking shows the first screen sooner without them
+ * (their widgets, the list's first page, the household page and the sync
+ * status are made, and laid out, after it). */
+static void
+make_later_pages (HearthWorkerView *self)
+{
+  if (self->households_page != NULL)
+    return;
+  stop_waiting_for_paint (self);
+  g_clear_handle_id (&self->later_source, g_source_remove);
+  self->households_page = hearth_households_page_new (self->session);
+  adw_bin_set_child (self->households_bin, GTK_WIDGET (self->households_page));
+  self->sync_page = hearth_sync_page_new (self->session);
+  adw_bin_set_child (self->sync_bin, GTK_WIDGET (self->sync_page));
+}
+
+static gboolean
+make_later_pages_idle (gpointer data)
+{
+  HearthWorkerView *self = data;
+
+  self->later_source = 0;
+  make_later_pages (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+first_screen_painted (GdkFrameClock *clock, HearthWorkerView *self)
+{
+  stop_waiting_for_paint (self);
+  if (self->households_page == NULL && self->later_source == 0)
+    self->later_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, make_later_pages_idle, self, NULL);
+}
+
+static void
+hearth_worker_view_map (GtkWidget *widget)
+{
+  HearthWorkerView *self = HEARTH_WORKER_VIEW (widget);
+
+  GTK_WIDGET_CLASS (hearth_worker_view_parent_class)->map (widget);
+  if (self->households_page == NULL && self->clock == NULL && self->later_source == 0)
+    {
+      self->clock = gtk_widget_get_frame_clock (widget);
+      if (self->clock != NULL)
+        {
+          g_object_ref (self->clock);
+          self->after_paint_handler = g_signal_connect (self->clock, "after-paint", G_CALLBACK (first_screen_painted),
+                                                        self);
+        }
+      else
+        self->later_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, make_later_pages_idle, self, NULL);
+    }
+}
+
+static void
+visible_page_changed (HearthWorkerView *self)
+{
+  const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
+
+  if (g_strcmp0 (name, "households") == 0 || g_strcmp0 (name, "sync") == 0)
+    make_later_pages (self);
+}
+
 void
 hearth_worker_view_show_household (HearthWorkerView *self, const char *household_id)
 {
   g_return_if_fail (HEARTH_IS_WORKER_VIEW (self));
 
   adw_view_stack_set_visible_child_name (self->view_stack, "households");
+  make_later_pages (self);
   hearth_households_page_open (self->households_page, household_id);
 }
 
@@ -119,6 +197,7 @@ search_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   HearthWorkerView *self = HEARTH_WORKER_VIEW (widget);
 
   adw_view_stack_set_visible_child_name (self->view_stack, "households");
+  make_later_pages (self);
   hearth_households_page_focus_search (self->households_page);
 }
 
@@ -127,7 +206,7 @@ search_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 static void
 sync_changed (HearthWorkerView *self)
 {
-  HearthSyncer *syncer = hearth_sync_page_get_syncer (self->sync_page);
+  HearthSyncer *syncer = self->syncer;
   const HearthSyncStatus *st = hearth_syncer_get_status (syncer);
 
   adw_view_stack_page_set_needs_attention (self->sync_stack_page, hearth_syncer_get_enrolled (syncer) &&
@@ -153,8 +232,11 @@ hearth_worker_view_dispose (GObject *object)
   HearthWorkerView *self = HEARTH_WORKER_VIEW (object);
 
   g_clear_handle_id (&self->reveal_source, g_source_remove);
-  if (self->sync_page != NULL)
-    g_signal_handlers_disconnect_by_data (hearth_sync_page_get_syncer (self->sync_page), self);
+  g_clear_handle_id (&self->later_source, g_source_remove);
+  stop_waiting_for_paint (self);
+  if (self->syncer != NULL)
+    g_signal_handlers_disconnect_by_data (self->syncer, self);
+  g_clear_object (&self->syncer);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
 
@@ -175,6 +257,7 @@ hearth_worker_view_class_init (HearthWorkerViewClass *klass)
 
   object_class->dispose = hearth_worker_view_dispose;
   widget_class->root = hearth_worker_view_root;
+  widget_class->map = hearth_worker_view_map;
   widget_class->unroot = hearth_worker_view_unroot;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/hearth/Hearth/hearth-worker-view.ui");
@@ -196,6 +279,7 @@ hearth_worker_view_init (HearthWorkerView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->switcher_title, "notify::title-visible", G_CALLBACK (title_visible_changed), self);
+  g_signal_connect_swapped (self->view_stack, "notify::visible-child-name", G_CALLBACK (visible_page_changed), self);
 }
 
 /* The clerk's public notice; the county staff's overview and export, first for them. */
@@ -232,11 +316,8 @@ hearth_worker_view_new (HearthSession *session)
   self->session = g_object_ref (session);
   self->today_page = hearth_today_page_new (session);
   adw_bin_set_child (self->today_bin, GTK_WIDGET (self->today_page));
-  self->households_page = hearth_households_page_new (session);
-  adw_bin_set_child (self->households_bin, GTK_WIDGET (self->households_page));
-  self->sync_page = hearth_sync_page_new (session);
-  adw_bin_set_child (self->sync_bin, GTK_WIDGET (self->sync_page));
-  g_signal_connect_swapped (hearth_sync_page_get_syncer (self->sync_page), "changed", G_CALLBACK (sync_changed), self);
+  self->syncer = g_object_ref (hearth_session_get_syncer (session));
+  g_signal_connect_swapped (self->syncer, "changed", G_CALLBACK (sync_changed), self);
   sync_changed (self);
   /* The village clerk, the township and the county decide cases: their
    * review screen comes first for them. */
@@ -274,6 +355,7 @@ HearthSyncPage *
 hearth_worker_view_get_sync_page (HearthWorkerView *self)
 {
   g_return_val_if_fail (HEARTH_IS_WORKER_VIEW (self), NULL);
+  make_later_pages (self);
   return self->sync_page;
 }
 
@@ -281,5 +363,6 @@ HearthHouseholdsPage *
 hearth_worker_view_get_households_page (HearthWorkerView *self)
 {
   g_return_val_if_fail (HEARTH_IS_WORKER_VIEW (self), NULL);
+  make_later_pages (self);
   return self->households_page;
 }

@@ -27,6 +27,8 @@ void hearth_worker_view_show_household (HearthWorkerView *self,
                                         const char       *household_id);
 
 HearthTodayPage      *hearth_worker_view_get_today_page      (HearthWorkerView *self);
+/* The Households and Sync tabs are made once the first screen is drawn,
+ * or when first shown: these make them at once if they are not yet. */
 HearthHouseholdsPage *hearth_worker_view_get_households_page (HearthWorkerView *self);
 struct _HearthSyncPage *hearth_worker_view_get_sync_page      (HearthWorkerView *self);
 /* Returns: (transfer none) (nullable): the review screen (not a worker's). */
