@@ -316,11 +316,11 @@ test_visit (void)
   g_assert_true (hearth_form_field_has_type_error (field_at (view, "/data/income/wages_public")));
   g_assert_cmpstr (hearth_form_field_get_message (field_at (view, "/data/income/wages_public")), ==,
                    _("Type a number, such as 1200 or 12.5."));
-  g_assert_cmpstr (ui_test_form_value (view, "/data/income/wages_public"), ==, "");
+  ui_test_assert_form_value (view, "/data/income/wages_public", "");
   ui_test_screenshot (root, "22-visit-not-a-number");
   ui_test_form_answer (view, field_at (view, "/data/income/wages_public"), "4800");
   g_assert_false (hearth_form_field_has_type_error (field_at (view, "/data/income/wages_public")));
-  g_assert_cmpstr (ui_test_form_value (view, "/data/income/wages_public"), ==, "4800");
+  ui_test_assert_form_value (view, "/data/income/wages_public", "4800");
 
   fill_to_summary (view, answers, "23-visit-page");
 
@@ -444,7 +444,7 @@ test_draft_kept (void)
   g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, "/data/income");
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (hearth_form_field_get_input (
                      field_at (view, "/data/income/wages_other")))), ==, "31250");
-  g_assert_cmpstr (ui_test_form_value (view, "/data/intro/visit_reason"), ==, "routine");
+  ui_test_assert_form_value (view, "/data/intro/visit_reason", "routine");
   ui_test_screenshot (root, "26-visit-after-unlock");
 
   /* Closed: the household page offers to continue it. */
@@ -513,7 +513,7 @@ test_broken_draft (void)
     g_assert_true (hearth_form_field_has_type_error (f));
     g_assert_nonnull (strstr (hearth_form_field_get_message (f), "65536"));
     g_assert_null (strstr (hearth_form_field_get_message (f), "/data/"));
-    g_assert_cmpstr (ui_test_form_value (view, "/data/summary/remarks"), ==, "");
+    ui_test_assert_form_value (view, "/data/summary/remarks", "");
   }
   ui_test_form_press (view, "close_button");
   ui_test_wait_screen (window, "main");
@@ -598,7 +598,7 @@ test_input_method (void)
   g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, "/data/household");
   g_assert_nonnull (strstr (hearth_form_field_get_message (name), "zhang"));
   g_assert_true (gtk_widget_has_focus (text));
-  g_assert_cmpstr (ui_test_form_value (view, "/data/household/address"), ==, "大新庄村三组 12 号");
+  ui_test_assert_form_value (view, "/data/household/address", "大新庄村三组 12 号");
   ui_test_assert_labelled (root, "a page asking to finish a composition");
   ui_test_screenshot (root, "30-input-method-composing");
   /* Closing waits for it too. */
@@ -612,7 +612,7 @@ test_input_method (void)
     gtk_editable_insert_text (GTK_EDITABLE (entry), "张", -1, &pos);
   }
   ui_test_flush (root);
-  g_assert_cmpstr (ui_test_form_value (view, "/data/household/address"), ==, "大新庄村三组 12 号张");
+  ui_test_assert_form_value (view, "/data/household/address", "大新庄村三组 12 号张");
   g_assert_null (hearth_form_field_get_message (name));
 
   /* A method that commits when the focus leaves: the focus leaves the
@@ -627,7 +627,7 @@ test_input_method (void)
   ui_test_form_press (view, "next_button");
   g_assert_false (gtk_widget_has_focus (text));
   g_object_unref (text);
-  g_assert_cmpstr (ui_test_form_value (view, "/data/household/address"), ==, "大新庄村三组 12 号张三");
+  ui_test_assert_form_value (view, "/data/household/address", "大新庄村三组 12 号张三");
   g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, "/data/conditions");
   on_disk = draft_on_disk (draft_id);
   g_assert_nonnull (strstr (on_disk, "<address>大新庄村三组 12 号张三</address>"));
@@ -843,11 +843,11 @@ test_inputs (void)
     g_assert_cmpuint (strlen (kept), <=, HEARTH_FORM_MAX_ANSWER);
     g_assert_true (g_utf8_validate (kept, -1, NULL));
     g_assert_false (hearth_form_field_has_type_error (f));
-    g_assert_cmpstr (ui_test_form_value (view, "/data/name"), ==, kept);
+    ui_test_assert_form_value (view, "/data/name", kept);
   }
   ui_test_form_answer (view, f, "abc");
   ui_test_flush (window);
-  g_assert_cmpstr (ui_test_form_value (view, "/data/name"), ==, "abc");
+  ui_test_assert_form_value (view, "/data/name", "abc");
 
   /* Decimal, time, a location: their keyboards and what to type. */
   show_page_of (view, "/data/a");
@@ -855,14 +855,14 @@ test_inputs (void)
                    GTK_INPUT_PURPOSE_NUMBER);
   show_page_of (view, "/data/visit_time");
   ui_test_form_answer (view, field_at (view, "/data/visit_time"), "09:30");
-  g_assert_cmpstr (ui_test_form_value (view, "/data/visit_time"), ==, "09:30");
+  ui_test_assert_form_value (view, "/data/visit_time", "09:30");
   show_page_of (view, "/data/place");
   f = field_at (view, "/data/place");
   ui_test_form_answer (view, f, "43.98");
   g_assert_cmpstr (hearth_form_field_get_message (f), ==,
                    _("Type the latitude and the longitude with a space between them, such as 40.61 109.84."));
   ui_test_form_answer (view, f, "43.98 119.39");
-  g_assert_cmpstr (ui_test_form_value (view, "/data/place"), ==, "43.98 119.39");
+  ui_test_assert_form_value (view, "/data/place", "43.98 119.39");
 
   /* A date picked on the calendar is that calendar date, here at UTC+14
    * as anywhere; the button says it as the app writes dates. */
@@ -879,10 +879,10 @@ test_inputs (void)
     gtk_calendar_select_day (calendar, day);
     g_signal_emit_by_name (calendar, "day-selected");
     ui_test_flush (window);
-    g_assert_cmpstr (ui_test_form_value (view, "/data/visit_date"), ==, "2026-03-05");
+    ui_test_assert_form_value (view, "/data/visit_date", "2026-03-05");
     g_assert_cmpstr (gtk_menu_button_get_label (GTK_MENU_BUTTON (hearth_form_field_get_input (f))), ==, label);
     /* A calculation from it: three days on. */
-    g_assert_cmpstr (ui_test_form_value (view, "/data/due"), ==, "2026-03-08");
+    ui_test_assert_form_value (view, "/data/due", "2026-03-08");
   }
   ui_test_assert_labelled (GTK_WIDGET (view), "a date question");
   ui_test_assert_touch_targets (GTK_WIDGET (view), "a date question");
@@ -891,9 +891,9 @@ test_inputs (void)
   /* A select of several: rows with checks. */
   show_page_of (view, "/data/water");
   ui_test_form_answer (view, field_at (view, "/data/water"), "well river");
-  g_assert_cmpstr (ui_test_form_value (view, "/data/water"), ==, "well river");
+  ui_test_assert_form_value (view, "/data/water", "well river");
   ui_test_form_answer (view, field_at (view, "/data/water"), "well");
-  g_assert_cmpstr (ui_test_form_value (view, "/data/water"), ==, "river");
+  ui_test_assert_form_value (view, "/data/water", "river");
   ui_test_screenshot (window, "36-inputs-select");
 
   /* An attachment: said plainly that this tablet does not take it. */

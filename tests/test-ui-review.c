@@ -165,22 +165,6 @@ wait_run (HearthSyncer *syncer, guint runs, const char *what)
   ui_test_wait_for (ran, &w, 60000, what);
 }
 
-static char *
-app_text (HearthApplication *app, const char *sql, const char *arg)
-{
-  sqlite3_stmt *st = NULL;
-  char *out = NULL;
-
-  g_assert_cmpint (sqlite3_prepare_v2 (hearth_session_get_db (hearth_application_get_session (app)), sql, -1, &st,
-                                       NULL), ==, SQLITE_OK);
-  if (arg != NULL)
-    sqlite3_bind_text (st, 1, arg, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
-    out = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  sqlite3_finalize (st);
-  return out;
-}
-
 static gboolean
 case_closed (gpointer page)
 {
@@ -242,8 +226,8 @@ test_review (void)
   review = GTK_WIDGET (page);
   g_assert_cmpuint (hearth_review_page_get_counts (page, &n_conflicts), ==, 3);
   g_assert_cmpuint (n_conflicts, >, 0);
-  first_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", first);
-  second_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", second);
+  first_head = ui_test_app_text (app, "SELECT head_name FROM households WHERE id = ?", first);
+  second_head = ui_test_app_text (app, "SELECT head_name FROM households WHERE id = ?", second);
   g_assert_true (has_row (ui_test_find (review, "cases_group"), first_head, NULL));
   g_assert_true (has_row (ui_test_find (review, "cases_group"), second_head, NULL));
   ui_test_assert_labelled (root, "the review queue");
@@ -253,7 +237,7 @@ test_review (void)
   /* The registry's household without an address: where it is, by the
    * village's published name, in the queue and on its case; approved. */
   {
-    g_autofree char *third_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", third);
+    g_autofree char *third_head = ui_test_app_text (app, "SELECT head_name FROM households WHERE id = ?", third);
     g_autofree char *place = g_strdup_printf (_("%s (%s)"), VILLAGE_NAME, "150422100202");
     g_autofree char *tail = g_strdup_printf ("\n%s", place);
     g_autoptr(GPtrArray) rows = ui_test_find_all (ui_test_find (review, "cases_group"), ADW_TYPE_ACTION_ROW);
@@ -272,8 +256,8 @@ test_review (void)
     ui_test_screenshot (root, "50b-review-village-name");
     ui_test_click (ui_test_find (review, "approve_button"));
     ui_test_flush (root);
-    g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", third), ==,
-                     "pending_county_approval");
+    ui_test_assert_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", third,
+                             "pending_county_approval");
     g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 2);
   }
 
@@ -282,7 +266,7 @@ test_review (void)
   ui_test_flush (root);
   {
     g_autofree char *by = NULL;
-    g_autofree char *ended = app_text (app, "SELECT ended_at FROM submissions WHERE household_id = ? AND "
+    g_autofree char *ended = ui_test_app_text (app, "SELECT ended_at FROM submissions WHERE household_id = ? AND "
                                             "form_id = 'hearth_household_visit'", second);
     g_autofree char *when = hearth_label_moment (ended);
 
@@ -302,8 +286,8 @@ test_review (void)
   g_assert_true (gtk_widget_get_visible (ui_test_find (review, "error_label")));
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (review, "error_label"))), ==,
                    _("Write a comment first: the worker reads it to know what to correct."));
-  g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", second), ==,
-                   "pending_village_review");
+  ui_test_assert_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", second,
+                           "pending_village_review");
   ui_test_screenshot (root, "52-review-comment-needed");
 
   /* With one: returned, with the comment; the worker has a correction. */
@@ -314,11 +298,11 @@ test_review (void)
   /* The focus left the comment: a moment for an input method. */
   ui_test_wait_for (case_closed, page, 5000, "the case to be returned");
   ui_test_flush (root);
-  g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", second), ==, "returned");
-  g_assert_cmpstr (app_text (app, "SELECT comment FROM reviews WHERE household_id = ? ORDER BY at DESC, rowid DESC",
-                             second), ==, "请补充务工收入证明。");
-  g_assert_cmpstr (app_text (app, "SELECT assignee FROM tasks WHERE household_id = ? AND kind = 'correction' AND "
-                                  "status = 'open'", second), ==, "lijuan");
+  ui_test_assert_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", second, "returned");
+  ui_test_assert_app_text (app, "SELECT comment FROM reviews WHERE household_id = ? ORDER BY at DESC, rowid DESC",
+                             second, "请补充务工收入证明。");
+  ui_test_assert_app_text (app, "SELECT assignee FROM tasks WHERE household_id = ? AND kind = 'correction' AND "
+                                  "status = 'open'", second, "lijuan");
   g_assert_null (hearth_review_page_get_household_id (page));
   g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 1);
 
@@ -327,8 +311,8 @@ test_review (void)
   ui_test_flush (root);
   ui_test_click (ui_test_find (review, "approve_button"));
   ui_test_flush (root);
-  g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", first), ==,
-                   "pending_county_approval");
+  ui_test_assert_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", first,
+                           "pending_county_approval");
   g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 0);
   g_assert_true (gtk_widget_get_visible (ui_test_find (review, "no_cases_label")));
 
@@ -368,9 +352,9 @@ test_review (void)
     ui_test_screenshot (root, "53-review-conflicts");
     ui_test_click (chosen);
     ui_test_flush (root);
-    g_assert_cmpstr (app_text (app, "SELECT per_capita_income FROM households WHERE id = ?", first), ==, other);
-    g_assert_null (app_text (app, "SELECT id FROM conflicts WHERE record_id = ? AND field = 'per_capita_income' AND "
-                                  "resolved_at IS NULL", first));
+    ui_test_assert_app_text (app, "SELECT per_capita_income FROM households WHERE id = ?", first, other);
+    ui_test_assert_app_text (app, "SELECT id FROM conflicts WHERE record_id = ? AND field = 'per_capita_income' AND "
+                                  "resolved_at IS NULL", first, NULL);
     hearth_review_page_get_counts (page, &n_conflicts);
     g_assert_cmpuint (n_conflicts, ==, conflicts->len - 1);
   }

@@ -141,25 +141,10 @@ syncer_of (HearthApplication *app)
   return hearth_session_get_syncer (hearth_application_get_session (app));
 }
 
-static char *
-app_text (HearthApplication *app, const char *sql, const char *arg)
-{
-  sqlite3_stmt *st = NULL;
-  char *out = NULL;
-
-  g_assert_cmpint (sqlite3_prepare_v2 (ui_test_db (app), sql, -1, &st, NULL), ==, SQLITE_OK);
-  if (arg != NULL)
-    sqlite3_bind_text (st, 1, arg, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
-    out = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  sqlite3_finalize (st);
-  return out;
-}
-
 static gint64
 app_int (HearthApplication *app, const char *sql, const char *arg)
 {
-  g_autofree char *text = app_text (app, sql, arg);
+  g_autofree char *text = ui_test_app_text (app, sql, arg);
 
   g_assert_nonnull (text);
   return g_ascii_strtoll (text, NULL, 10);
@@ -320,7 +305,7 @@ register_household (HearthApplication *app, JsonObject *answers)
   ui_test_click (ui_test_find (GTK_WIDGET (window), "register_button"));
   ui_test_wait_screen (window, "form");
   submission = fill_and_save (app, answers, NULL, NULL);
-  return app_text (app, "SELECT household_id FROM submissions WHERE id = ?", submission);
+  return ui_test_app_text (app, "SELECT household_id FROM submissions WHERE id = ?", submission);
 }
 
 /* A visit to @household begun from its page, filled from @answers and
@@ -344,7 +329,7 @@ visit (HearthApplication *app, const char *household, JsonObject *answers, const
   ui_test_wait_screen (window, "form");
   submission = fill_and_save (app, answers, shot, &risk);
   {
-    g_autofree char *of = app_text (app, "SELECT household_id FROM submissions WHERE id = ?", submission);
+    g_autofree char *of = ui_test_app_text (app, "SELECT household_id FROM submissions WHERE id = ?", submission);
     g_assert_cmpstr (of, ==, household);
   }
   return risk;
@@ -552,8 +537,8 @@ test_day (void)
   registered = register_household (app, registration);
   g_assert_nonnull (registered);
   {
-    g_autofree char *head = app_text (app, "SELECT head_name FROM households WHERE id = ?", registered);
-    g_autofree char *village = app_text (app, "SELECT village_code FROM households WHERE id = ?", registered);
+    g_autofree char *head = ui_test_app_text (app, "SELECT head_name FROM households WHERE id = ?", registered);
+    g_autofree char *village = ui_test_app_text (app, "SELECT village_code FROM households WHERE id = ?", registered);
 
     g_assert_cmpstr (head, ==, "黄志强");
     g_assert_cmpstr (village, ==, VILLAGE);
@@ -645,8 +630,8 @@ test_day (void)
     g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 2);
     approved = g_strdup (visited->pdata[1]);
     returned = g_strdup (visited->pdata[2]);
-    approved_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", approved);
-    returned_head = app_text (app, "SELECT head_name FROM households WHERE id = ?", returned);
+    approved_head = ui_test_app_text (app, "SELECT head_name FROM households WHERE id = ?", approved);
+    returned_head = ui_test_app_text (app, "SELECT head_name FROM households WHERE id = ?", returned);
     ui_test_screenshot (root, "73-story-clerk-queue");
 
     /* A tap on a case opens it. */
@@ -665,14 +650,14 @@ test_day (void)
     ui_test_wait_for (case_closed, page, 5000, "the case to be returned");
     ui_test_flush (root);
     g_assert_null (hearth_review_page_get_household_id (page));
-    g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned), ==, "returned");
+    ui_test_assert_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned, "returned");
 
     g_assert_true (hearth_review_page_open (page, approved));
     ui_test_flush (root);
     ui_test_click (ui_test_find (review, "approve_button"));
     ui_test_flush (root);
-    g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", approved), ==,
-                     "pending_county_approval");
+    ui_test_assert_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", approved,
+                             "pending_county_approval");
     g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 0);
     g_assert_true (gtk_widget_get_visible (ui_test_find (review, "no_cases_label")));
   }
@@ -727,8 +712,8 @@ test_day (void)
   }
   g_assert_cmpint (app_int (app, "SELECT count (*) FROM tasks WHERE kind = 'correction' AND status = 'open'", NULL),
                    ==, 0);
-  g_assert_cmpstr (app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned), ==,
-                   "pending_village_review");
+  ui_test_assert_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned,
+                           "pending_village_review");
   wait_center (app, "submissions", device, 5, "the revisit to reach the center by itself");
   show_tab (app, "sync");
   ui_test_screenshot (root, "77-story-revisit-synced");
@@ -754,7 +739,7 @@ test_day (void)
     ui_test_click (ui_test_find (GTK_WIDGET (page), "approve_button"));
     ui_test_wait_for (case_closed, page, 5000, "the clerk's approval of the revisit");
     ui_test_flush (root);
-    status = app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned);
+    status = ui_test_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", returned);
     g_assert_cmpstr (status, ==, "pending_county_approval");
     g_assert_cmpuint (hearth_review_page_get_counts (page, NULL), ==, 0);
   }
@@ -831,13 +816,13 @@ test_day (void)
     for (guint i = 0; i < 2; i++)
       {
         g_autofree char *status =
-          app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", i == 0 ? approved : returned);
+          ui_test_app_text (app, "SELECT monitoring_status FROM households WHERE id = ?", i == 0 ? approved : returned);
         g_assert_cmpstr (status, ==, "monitored");
       }
     sql = g_strdup_printf ("SELECT group_concat (type || ':' || description, '|') FROM measures WHERE "
                            "household_id IN ('%s', '%s') AND created_by IN (SELECT id FROM reviews WHERE "
                            "to_state = 'monitored')", approved, returned);
-    measures = app_text (app, sql, NULL);
+    measures = ui_test_app_text (app, sql, NULL);
     g_assert_cmpstr (measures, ==, "industry:" MEASURE);
   }
   /* The decisions go out by themselves; the overview follows. */

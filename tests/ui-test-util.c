@@ -574,6 +574,21 @@ ui_test_db (HearthApplication *app)
   return hearth_session_get_db (hearth_application_get_session (app));
 }
 
+char *
+ui_test_app_text (HearthApplication *app, const char *sql, const char *arg)
+{
+  sqlite3_stmt *st = NULL;
+  char *out = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (ui_test_db (app), sql, -1, &st, NULL), ==, SQLITE_OK);
+  if (arg != NULL)
+    sqlite3_bind_text (st, 1, arg, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
+    out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return out;
+}
+
 static gboolean
 on_screen (gpointer data)
 {

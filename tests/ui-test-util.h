@@ -97,6 +97,16 @@ void ui_test_monitor_set_available (UiTestMonitor *monitor, gboolean available);
 
 /* The unlocked app's store connection (owned by its session). */
 sqlite3 *ui_test_db (HearthApplication *app);
+/* The first column of the first row @sql gives with @arg (nullable) bound
+ * to its one parameter, from the app's store; NULL when no row or a NULL.
+ * Returns: (transfer full) (nullable). */
+char *ui_test_app_text (HearthApplication *app, const char *sql, const char *arg);
+/* Asserts ui_test_app_text()'s answer is @expected (nullable). */
+#define ui_test_assert_app_text(app, sql, arg, expected) \
+  G_STMT_START { \
+    g_autofree char *ui_test_text_ = ui_test_app_text ((app), (sql), (arg)); \
+    g_assert_cmpstr (ui_test_text_, ==, (expected)); \
+  } G_STMT_END
 /* Waits (up to 30 s) until @window shows @screen ("unlock", "main", "form"…). */
 void ui_test_wait_screen (HearthWindow *window, const char *screen);
 
@@ -110,6 +120,12 @@ gboolean ui_test_form_settled (gpointer view);
 void ui_test_form_press (HearthFormView *view, const char *id);
 /* The answer at @path of the view's form session (transfer full). */
 char *ui_test_form_value (HearthFormView *view, const char *path);
+/* Asserts ui_test_form_value()'s answer is @expected (nullable). */
+#define ui_test_assert_form_value(view, path, expected) \
+  G_STMT_START { \
+    g_autofree char *ui_test_value_ = ui_test_form_value ((view), (path)); \
+    g_assert_cmpstr (ui_test_value_, ==, (expected)); \
+  } G_STMT_END
 /* Answers @field through its input as a finger would: typed, a text set,
  * choices tapped by name (space-separated), a toggle clicked. */
 void ui_test_form_answer (HearthFormView *view, HearthFormField *field, const char *value);
