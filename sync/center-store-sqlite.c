@@ -888,10 +888,10 @@ parents_to_json (const HearthChange *c)
 static char *
 fields_to_json (const HearthChange *c)
 {
-  g_autoptr(JsonNode) node = hearth_change_to_json (c);
-  JsonNode *fields = json_object_get_member (json_node_get_object (node), "fields");
+  GString *text = g_string_new (NULL);
 
-  return json_to_string (fields, FALSE);
+  hearth_change_append_fields_json (c, text);
+  return g_string_free (text, FALSE);
 }
 
 /* A change from a row of CHANGE_COLUMNS; the JSON columns were written by
