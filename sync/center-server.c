@@ -19,8 +19,13 @@
 #define MAX_CONNECTIONS 16384
 /* Descriptors kept for the store, its WAL and the logs. */
 #define RESERVED_FDS 64
-/* Handler threads per libmicrohttpd thread (--threads). */
-#define HANDLERS_PER_THREAD 8
+/* Handler threads per libmicrohttpd thread (--threads). Requests beyond
+ * them wait in the pool's queue, their connections suspended (no idle
+ * timeout runs); only those on a handler count towards a push's 20
+ * seconds without being taken (center-sync.c, 503 busy): with 8 per
+ * thread, 64 pushes waited for the group at once and the bench's ingest
+ * on a loaded machine had 171 of 400 answered busy. */
+#define HANDLERS_PER_THREAD 2
 /* A body without a length reserves memory in steps of this size. */
 #define BODY_STEP (64 * 1024)
 
@@ -585,7 +590,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   g_mutex_init (&self->body_lock);
   /* Up to HANDLERS_PER_THREAD requests answered at once per --threads:
    * pushes mostly wait for their group commit there, and a group takes
-   * every push waiting. */
+   * every push waiting (up to HEARTH_CENTER_GROUP_CHANGES). */
   self->handlers = g_thread_pool_new (handle_request, self, (gint) (limits->threads * HANDLERS_PER_THREAD), FALSE,
                                       NULL);
   self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, on_request, self,
