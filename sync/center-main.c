@@ -512,7 +512,7 @@ cmd_serve (const char *db, int argc, char **argv)
     { "cert", 0, 0, G_OPTION_ARG_FILENAME, &cert_path, N_("TLS certificate chain (PEM); HTTPS with --key"),
       N_("FILE") },
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &key_path, N_("TLS private key (PEM)"), N_("FILE") },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Requests served at once (default 8)"), N_("N") },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, N_("Connection threads (default 8), each with 2 request handlers"), N_("N") },
     { "per-ip", 0, 0, G_OPTION_ARG_INT, &per_ip,
       N_("Connections one address may hold open (default 64; 0 for no limit, behind a reverse proxy)"), N_("N") },
     { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,

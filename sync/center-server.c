@@ -19,6 +19,13 @@
 #define MAX_CONNECTIONS 16384
 /* Descriptors kept for the store, its WAL and the logs. */
 #define RESERVED_FDS 64
+/* Handler threads per libmicrohttpd thread (--threads). Requests beyond
+ * them wait in the pool's queue, their connections suspended (no idle
+ * timeout runs); only those on a handler count towards a push's 20
+ * seconds without being taken (center-sync.c, 503 busy): with 8 per
+ * thread, 64 pushes waited for the group at once and the bench's ingest
+ * on a loaded machine had 171 of 400 answered busy. */
+#define HANDLERS_PER_THREAD 2
 /* A body without a length reserves memory in steps of this size. */
 #define BODY_STEP (64 * 1024)
 
@@ -30,6 +37,12 @@ struct _HearthCenterServer {
   gint draining;
   GMutex body_lock;
   gsize body_reserved;   /* bytes of bodies held or promised, all requests */
+  /* Requests are answered here, their connection suspended meanwhile: a
+   * push waits for its group commit (center-sync.c), which under load
+   * took longer than the idle timeout, and a libmicrohttpd pool thread
+   * blocked in it served none of its other connections, which timed out
+   * and were closed unanswered (the bench's ingest lost 80 of 400). */
+  GThreadPool *handlers;
 };
 
 /* One request, from its request line (uri_log) to its end (completed). */
@@ -52,6 +65,9 @@ typedef struct {
   guint status;
   gsize bytes;
   char *log_device;
+  struct MHD_Connection *conn;
+  gboolean handed;               /* to the handlers, its connection suspended */
+  HearthCenterReply *reply;      /* theirs, once its connection is resumed */
 } Request;
 
 static void
@@ -67,6 +83,7 @@ request_free (Request *r)
   if (r->body != NULL)
     g_byte_array_unref (r->body);
   g_free (r->log_device);
+  hearth_center_reply_free (r->reply);
   g_free (r);
 }
 
@@ -399,22 +416,45 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
     }
   if (r->busy)
     return send_error (conn, r, HEARTH_CENTER_ERROR_BUSY, busy_message ());
-  {
-    HearthCenterRequest request = {
-      .method = r->method,
-      .target = r->target,
-      .device = r->device,
-      .time = r->time,
-      .nonce = r->nonce,
-      .signature = r->signature,
-      .content_encoding = r->content_encoding,
-      .body = r->body->data,
-      .body_len = r->body->len,
-    };
-    g_autoptr(HearthCenterReply) reply = hearth_center_handle (self->center, &request);
+  if (r->reply != NULL)
+    {
+      g_autoptr(HearthCenterReply) reply = g_steal_pointer (&r->reply);
 
-    return send_reply (conn, r, reply);
-  }
+      return send_reply (conn, r, reply);
+    }
+  if (!r->handed)
+    {
+      /* Suspended before it is handed on: the handler resumes it. */
+      r->handed = TRUE;
+      r->conn = conn;
+      MHD_suspend_connection (conn);
+      g_thread_pool_push (self->handlers, r, NULL);
+    }
+  return MHD_YES;
+}
+
+/* A handler thread: answers @data (a Request whose connection is
+ * suspended) and resumes its connection, after which the Request is
+ * libmicrohttpd's again (on_request() sends the reply). */
+static void
+handle_request (gpointer data, gpointer user_data)
+{
+  Request *r = data;
+  HearthCenterServer *self = user_data;
+  HearthCenterRequest request = {
+    .method = r->method,
+    .target = r->target,
+    .device = r->device,
+    .time = r->time,
+    .nonce = r->nonce,
+    .signature = r->signature,
+    .content_encoding = r->content_encoding,
+    .body = r->body->data,
+    .body_len = r->body->len,
+  };
+
+  r->reply = hearth_center_handle (self->center, &request);
+  MHD_resume_connection (r->conn);
 }
 
 /* Whether a program already accepts connections on @address (for a
@@ -461,7 +501,8 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   g_autoptr(GSocketAddress) address = NULL;
   g_autofree HearthCenterServer *self = NULL;
   struct sockaddr_storage native;
-  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_AUTO |
+                       MHD_ALLOW_SUSPEND_RESUME;
   gboolean tls = cert_pem != NULL && key_pem != NULL;
 
   g_return_val_if_fail (center != NULL && listen != NULL, NULL);
@@ -551,6 +592,11 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   self->center = center;
   self->limits = *limits;
   g_mutex_init (&self->body_lock);
+  /* Up to HANDLERS_PER_THREAD requests answered at once per --threads:
+   * pushes mostly wait for their group commit there, and a group takes
+   * every push waiting (up to HEARTH_CENTER_GROUP_CHANGES). */
+  self->handlers = g_thread_pool_new (handle_request, self, (gint) (limits->threads * HANDLERS_PER_THREAD), FALSE,
+                                      NULL);
   self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, on_request, self,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &native,
                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) limits->threads,
@@ -573,6 +619,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                    _("could not serve on %s (the address is in use or not this machine's, or the certificate and "
                      "key do not match)"),
                    listen);
+      g_thread_pool_free (self->handlers, FALSE, TRUE);
       g_mutex_clear (&self->body_lock);
       return NULL;
     }
@@ -593,6 +640,9 @@ hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
   while (g_atomic_int_get (&self->in_flight) > 0 && g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
   left = (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
+  /* No connection may stay suspended when the daemon stops: every
+   * request handed on is answered first. */
+  g_thread_pool_free (g_steal_pointer (&self->handlers), FALSE, TRUE);
   MHD_stop_daemon (self->daemon);
   if (listener != MHD_INVALID_SOCKET)
     close (listener);

@@ -29,6 +29,15 @@
 #define CACHE_KIB 32768
 /* The WAL's size (pages) past which the checkpointer is woken. */
 #define CHECKPOINT_PAGES 4000
+/* The WAL's size (pages, about 128 MiB) past which the checkpointer waits
+ * its turn among the writers to finish: under a steady stream of group
+ * commits a passive checkpoint never copies the last commit before the
+ * next one lands, so the WAL never starts over and grew past 2 GiB in the
+ * bench's ingest, every commit extending the file (block allocation and
+ * zeroed pages in the kernel). Also the size a WAL that starts over is cut
+ * back to (journal_size_limit, in bytes). */
+#define WAL_RESTART_PAGES 32768
+#define WAL_LIMIT_BYTES 134217728
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
@@ -141,7 +150,8 @@ conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
   rc = sqlite3_exec (conn->db,
                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
                      "PRAGMA trusted_schema = OFF; PRAGMA mmap_size = " G_STRINGIFY (MMAP_BYTES) "; "
-                     "PRAGMA cache_size = -" G_STRINGIFY (CACHE_KIB),
+                     "PRAGMA cache_size = -" G_STRINGIFY (CACHE_KIB) "; "
+                     "PRAGMA journal_size_limit = " G_STRINGIFY (WAL_LIMIT_BYTES),
                      NULL, NULL, &msg);
   if (rc != SQLITE_OK)
     {
@@ -254,6 +264,7 @@ checkpointer_main (gpointer data)
 {
   HearthCenterStoreSqlite *self = data;
   sqlite3 *db = NULL;
+  int log, copied;
 
   if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     {
@@ -273,7 +284,20 @@ checkpointer_main (gpointer data)
         }
       self->checkpoint_wanted = FALSE;
       g_mutex_unlock (&self->checkpoint_lock);
-      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      log = copied = 0;
+      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      /* Too large: copy the rest between two writers (most of it was
+       * copied above, off their way), so the next one starts the WAL over
+       * (a reader still on an older snapshot may defer that to a later
+       * writer). Never SQLite's RESTART mode: that waits in the busy
+       * handler, which sleeps, and writers of this process queue on
+       * write_lock. */
+      if (log > WAL_RESTART_PAGES && copied < log)
+        {
+          g_rec_mutex_lock (&self->write_lock);
+          sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+          g_rec_mutex_unlock (&self->write_lock);
+        }
       g_mutex_lock (&self->checkpoint_lock);
     }
   g_mutex_unlock (&self->checkpoint_lock);
@@ -864,10 +888,10 @@ parents_to_json (const HearthChange *c)
 static char *
 fields_to_json (const HearthChange *c)
 {
-  g_autoptr(JsonNode) node = hearth_change_to_json (c);
-  JsonNode *fields = json_object_get_member (json_node_get_object (node), "fields");
+  GString *text = g_string_new (NULL);
 
-  return json_to_string (fields, FALSE);
+  hearth_change_append_fields_json (c, text);
+  return g_string_free (text, FALSE);
 }
 
 /* A change from a row of CHANGE_COLUMNS; the JSON columns were written by
@@ -1094,23 +1118,17 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
   return g_steal_pointer (&list);
 }
 
+/* A field's first state, or one that moved household or village. */
 static gboolean
-sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GPtrArray *heads,
-                        gboolean had_conflicts, GError **error)
+upsert_field_state (SqliteTxn *t, const HearthChange *winner, const char *heads, GError **error)
 {
-  SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc, heads) "
                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
                               "household = excluded.household, village = excluded.village, value = excluded.value, "
                               "hlc = excluded.hlc, heads = excluded.heads", error);
-  g_autoptr(GString) cursors = g_string_new (NULL);
 
   if (st == NULL)
     return FALSE;
-  for (guint i = 0; i < heads->len; i++)
-    g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
-                            ((const HearthChange *) heads->pdata[i])->cursor);
-  bind_text (st, 8, cursors->str);
   bind_text (st, 1, winner->table);
   bind_text (st, 2, winner->id);
   bind_text (st, 3, winner->field);
@@ -1118,7 +1136,41 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
   bind_text (st, 5, winner->village);
   bind_text (st, 6, winner->value != NULL ? winner->value : "");
   bind_text (st, 7, winner->hlc);
+  bind_text (st, 8, heads);
+  return run (t, st, error);
+}
+
+static gboolean
+sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GPtrArray *heads,
+                        gboolean had_conflicts, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  /* Most edits leave the field where it was (household and village): an
+   * update that does not name those columns leaves the index by household
+   * alone, where upsert_field_state() rewrites its entry (SQLite maintains
+   * every index on a column a statement sets, changed or not), a page of
+   * the WAL per change at a random place. */
+  sqlite3_stmt *st = stmt (t, "UPDATE field_state SET value = ?1, hlc = ?2, heads = ?3 WHERE tbl = ?4 "
+                              "AND record_id = ?5 AND field = ?6 AND household = ?7 AND village = ?8", error);
+  g_autoptr(GString) cursors = g_string_new (NULL);
+
+  if (st == NULL)
+    return FALSE;
+  for (guint i = 0; i < heads->len; i++)
+    g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
+                            ((const HearthChange *) heads->pdata[i])->cursor);
+  bind_text (st, 1, winner->value != NULL ? winner->value : "");
+  bind_text (st, 2, winner->hlc);
+  bind_text (st, 3, cursors->str);
+  bind_text (st, 4, winner->table);
+  bind_text (st, 5, winner->id);
+  bind_text (st, 6, winner->field);
+  bind_text (st, 7, winner->household);
+  bind_text (st, 8, winner->village);
   if (!run (t, st, error))
+    return FALSE;
+  if (sqlite3_changes (t->conn->db) == 0 &&
+      !upsert_field_state (t, winner, cursors->str, error))
     return FALSE;
 
   /* The open conflicts are a function of the edits: replace them all. */
@@ -1537,21 +1589,34 @@ sqlite_set_own (HearthCenterTxn *txn, gint64 last_seq, const char *last_hlc, GEr
   return run (t, st, error);
 }
 
+/* The fields looked up by value, each with its own partial index
+ * (schema/center/0007-value-index.sql): the statements name them
+ * literally, or SQLite could not tell that the index applies. */
+#define FIND_BY_VALUE(tbl, field) \
+  "SELECT f.record_id FROM field_state f WHERE f.tbl = '" tbl "' AND f.field = '" field "' AND f.value = ?1 " \
+  "AND NOT EXISTS (SELECT 1 FROM field_state d WHERE d.tbl = '" tbl "' AND d.record_id = f.record_id " \
+  "AND d.field = 'deleted' AND d.value = '1') ORDER BY f.record_id LIMIT 1"
+
 static char *
 sqlite_find_by_value (HearthCenterTxn *txn, const char *table, const char *field, const char *value, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT f.record_id FROM field_state f WHERE f.tbl = ?1 AND f.field = ?2 "
-                              "AND f.value = ?3 AND NOT EXISTS (SELECT 1 FROM field_state d WHERE d.tbl = ?1 "
-                              "AND d.record_id = f.record_id AND d.field = 'deleted' AND d.value = '1') "
-                              "ORDER BY f.record_id LIMIT 1", error);
+  sqlite3_stmt *st;
   char *found = NULL;
 
+  if (strcmp (table, "households") == 0 && strcmp (field, "registry_no") == 0)
+    st = stmt (t, FIND_BY_VALUE ("households", "registry_no"), error);
+  else if (strcmp (table, "members") == 0 && strcmp (field, "id_number") == 0)
+    st = stmt (t, FIND_BY_VALUE ("members", "id_number"), error);
+  else
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   "the center looks up %s.%s by value, which it keeps no index of", table, field);
+      return NULL;
+    }
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, table);
-  bind_text (st, 2, field);
-  bind_text (st, 3, value);
+  bind_text (st, 1, value);
   if (step (t, st, error) == SQLITE_ROW)
     found = column_text (st, 0);
   sqlite3_reset (st);

@@ -737,9 +737,10 @@ gboolean hearth_center_txn_set_own (HearthCenterTxn *txn, gint64 last_seq, const
 /**
  * hearth_center_txn_find_by_value:
  *
- * Looks a mutable record up by the merged value of one of its fields (a
- * registry number, an ID number), leaving out tombstones (a "deleted"
- * field of "1").
+ * Looks a mutable record up by the merged value of one of its fields,
+ * leaving out tombstones (a "deleted" field of "1"). Only the fields the
+ * registry checks need are kept by value: households.registry_no and
+ * members.id_number; any other is _FAILED (a programming error).
  *
  * Returns: (transfer full) (nullable): the id of a record of @table whose
  *   @field holds @value, or %NULL (none: no error set; or _FAILED).

@@ -134,6 +134,125 @@ hearth_change_to_json (const HearthChange *c)
   return json_builder_get_root (b);
 }
 
+/* ---- writing without a tree ---------------------------------------------------- */
+
+/* A string as json-glib 1.6's generator escapes it (json_strescape()):
+ * quote and backslash, \b \t \n \f \r, other bytes from 0x01 to 0x1e
+ * and 0x7f as \u00xx, and everything else as it is (0x1f and UTF-8 too). */
+static void
+append_string (GString *out, const char *text)
+{
+  const char *run = text;
+  const char *p;
+
+  g_string_append_c (out, '"');
+  for (p = text; *p != '\0'; p++)
+    {
+      guchar ch = (guchar) *p;
+
+      if (ch >= 0x1f && ch != '"' && ch != '\\' && ch != 0x7f)
+        continue;
+      g_string_append_len (out, run, p - run);
+      switch (ch)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        default: g_string_append_printf (out, "\\u00%02x", ch); break;
+        }
+      run = p + 1;
+    }
+  g_string_append_len (out, run, p - run);
+  g_string_append_c (out, '"');
+}
+
+static void
+append_member (GString *out, const char *name, const char *value)
+{
+  if (out->len > 0 && out->str[out->len - 1] != '{')
+    g_string_append_c (out, ',');
+  append_string (out, name);
+  g_string_append_c (out, ':');
+  if (value != NULL)
+    append_string (out, value);
+}
+
+void
+hearth_change_append_fields_json (const HearthChange *c, GString *out)
+{
+  g_autoptr(GPtrArray) names = NULL;
+
+  g_return_if_fail (c != NULL && c->kind == HEARTH_CHANGE_RECORD && out != NULL);
+
+  names = sorted_field_names (c->fields);
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < names->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_string (out, names->pdata[i]);
+      g_string_append_c (out, ':');
+      append_string (out, g_hash_table_lookup (c->fields, names->pdata[i]));
+    }
+  g_string_append_c (out, '}');
+}
+
+void
+hearth_change_append_json (const HearthChange *c, gboolean for_digest, GString *out)
+{
+  GString *o = out;
+
+  g_return_if_fail (c != NULL && out != NULL);
+
+  /* Each member after the first follows a comma (append_member()). */
+  g_string_append_c (o, '{');
+
+  if (c->seq != 0 && !for_digest)
+    {
+      append_member (o, "seq", NULL);
+      g_string_append_printf (o, "%" G_GINT64_FORMAT, c->seq);
+    }
+  if (c->cursor != 0)
+    {
+      append_member (o, "cursor", NULL);
+      g_string_append_printf (o, "%" G_GINT64_FORMAT, c->cursor);
+    }
+  append_member (o, "kind", c->kind == HEARTH_CHANGE_EDIT ? "edit" : "record");
+  append_member (o, "table", c->table);
+  append_member (o, "id", c->id);
+  if (c->household != NULL && !for_digest)
+    append_member (o, "household", c->household);
+  if (c->village != NULL && !for_digest)
+    append_member (o, "village", c->village);
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    {
+      append_member (o, "field", c->field);
+      append_member (o, "value", c->value != NULL ? c->value : "");
+      append_member (o, "hlc", c->hlc);
+      append_member (o, "parents", NULL);
+      g_string_append_c (o, '[');
+      for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+        {
+          if (i > 0)
+            g_string_append_c (o, ',');
+          append_string (o, c->parents->pdata[i]);
+        }
+      g_string_append_c (o, ']');
+      if (c->wall != NULL)
+        append_member (o, "wall", c->wall);
+    }
+  else
+    {
+      append_member (o, "fields", NULL);
+      hearth_change_append_fields_json (c, o);
+    }
+  g_string_append_c (o, '}');
+}
+
 /* ---- reading ---------------------------------------------------------------- */
 
 G_GNUC_PRINTF (3, 4) static gboolean

@@ -88,6 +88,30 @@ void hearth_change_free (HearthChange *change);
 JsonNode *hearth_change_to_json (const HearthChange *change);
 
 /**
+ * hearth_change_append_json:
+ * @change: a change
+ * @for_digest: leave out "seq", "household" and "village", as the push
+ *   outcome's digest does (sync/PROTOCOL.md section 7)
+ * @out: where to append
+ *
+ * Appends the text json_to_string (hearth_change_to_json (@change), FALSE)
+ * gives with json-glib 1.6, byte for byte, without building the tree: the
+ * center hashes every change it receives, and digests stored by earlier
+ * versions must keep matching (tests/test-change.c compares the two).
+ */
+void hearth_change_append_json (const HearthChange *change, gboolean for_digest, GString *out);
+
+/**
+ * hearth_change_append_fields_json:
+ * @change: a record
+ * @out: where to append
+ *
+ * Appends the record's "fields" object as hearth_change_append_json()
+ * writes it (members in name order).
+ */
+void hearth_change_append_fields_json (const HearthChange *change, GString *out);
+
+/**
  * hearth_change_from_json:
  * @node: one element of a push's or a pull's "changes"
  * @where: (nullable): how to name it in messages ("changes[4]")

@@ -22,6 +22,14 @@
  *     nothing of it stored (no change, no nonce). Once the lock is
  *     released the 257 are committed, and the 43 sent again are stored:
  *     every push once.
+ *   /center/busy/push-waits-alone: a center serving with one connection
+ *     thread (`--threads 1`) whose tablet's sync cannot write (the test
+ *     holds the database's write lock) still answers another connection
+ *     at once: a request waits for the store (a push for its group
+ *     commit) on a handler thread, its connection suspended, not on the
+ *     thread that serves the other connections (which, blocked, let them
+ *     time out unanswered under load). Once the lock goes, the sync
+ *     completes and the center holds the tablet's households.
  */
 #include "test-center-util.h"
 
@@ -327,6 +335,96 @@ test_waiting (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE acked_seq = 1"), ==, PUSHERS);
 }
 
+/* The status line of an unsigned GET on a connection of its own, read
+ * with a timeout of @timeout_s seconds ("" when none came). */
+static char *
+unsigned_get_status (Center *c, guint timeout_s)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *host = c->base + strlen ("http://");
+  g_autofree char *request = g_strdup_printf ("GET /v1/pull HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
+  char line[64] = { 0 };
+  gsize written = 0, got = 0;
+
+  g_socket_client_set_timeout (client, timeout_s);
+  conn = g_socket_client_connect_to_host (client, host, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request,
+                                            strlen (request), &written, NULL, &error));
+  g_assert_no_error (error);
+  g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (conn)), line, sizeof line - 1, &got, NULL,
+                           NULL);
+  line[got] = '\0';
+  return g_strdup (line);
+}
+
+static void
+test_push_waits_alone (void)
+{
+  g_autoptr(Center) c = center_init ("alone-center", COUNTY);
+  g_autofree char *dir = test_make_dir ("alone");
+  g_autofree char *registry = g_build_filename (dir, "registry.csv", NULL);
+  g_autoptr(GSubprocess) sync = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *status = NULL;
+  g_auto(TestTablet) t = { 0 };
+  g_auto(TestRun) r = { 0 };
+  const char *serve[] = { "--threads", "1", NULL };
+  sqlite3 *db = NULL;
+  gint64 asked;
+
+  c->serve_args = g_strdupv ((char **) serve);
+  center_add_user (c, "w.alone", "worker", COUNTY);
+  center_start (c);
+  test_tablet_enrol (&t, "alone-tablet", c, "w.alone");
+  test_run_cli (&r, NULL, "demo", "generate", "--households", "3", "--seed", "4", "--county", COUNTY, "--out",
+                registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "household", "import", registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  /* The center's writer lock, held: its push waits in SQLite's busy
+   * handler (up to 30 s) for the commit. */
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  {
+    const char *argv[] = { g_getenv ("HEARTH_CLI"), "--data-dir", t.dir, "--passphrase-file", t.pass, "sync", NULL };
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+
+    g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
+    sync = g_subprocess_launcher_spawnv (launcher, argv, &error);
+    g_assert_no_error (error);
+  }
+  /* The tablet's first request (the epoch, whose nonce the center
+   * writes) waits for the lock, and the push after it. */
+  g_usleep (1500 * 1000);
+  g_assert_cmpuint (count_in_log (c, "GET /v1/epoch"), ==, 0);
+  g_assert_cmpuint (count_in_log (c, "POST /v1/push"), ==, 0);
+
+  /* Another connection is answered meanwhile (401: it is not signed). */
+  asked = g_get_monotonic_time ();
+  status = unsigned_get_status (c, 10);
+  g_assert_true (g_str_has_prefix (status, "HTTP/1.1 401"));
+  g_assert_cmpint ((g_get_monotonic_time () - asked) / 1000, <, 5000);
+  g_assert_cmpuint (count_in_log (c, "GET /v1/epoch"), ==, 0);
+
+  /* The lock let go, the push is stored and the tablet synced. */
+  g_assert_cmpint (sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_true (g_subprocess_wait (sync, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (sync));
+  g_assert_cmpint (g_subprocess_get_exit_status (sync), ==, 0);
+  g_assert_cmpuint (count_in_log (c, "POST /v1/push 200"), >=, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'"),
+                   ==, 3);
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -334,5 +432,6 @@ main (int argc, char **argv)
   g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
   g_test_add_func ("/center/busy/body-memory", test_body_memory);
   g_test_add_func ("/center/busy/waiting", test_waiting);
+  g_test_add_func ("/center/busy/push-waits-alone", test_push_waits_alone);
   return g_test_run ();
 }

@@ -2710,8 +2710,14 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 6);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 7);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0007: the values looked up are indexed alone (two partial indexes),
+   * not every field's. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                                      "('field_state_registry_no', 'field_state_id_number')"), ==, 2);
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_state_by_value'"), ==,
+                   0);
   /* 0006: changes rebuilt to take the published division names. */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes' "
                                       "AND sql LIKE '%''divisions''%'"), ==, 1);

@@ -39,6 +39,36 @@ parse (const char *text)
 
 /* ---- the codec ---------------------------------------------------------------------- */
 
+/* The direct writer (hearth_change_append_json()) gives json-glib's text
+ * byte for byte, whole and as the push digest hashes it: digests stored
+ * before it must keep matching. */
+static void
+assert_direct_json (const HearthChange *c)
+{
+  g_autoptr(JsonNode) node = hearth_change_to_json (c);
+  g_autofree char *whole = json_to_string (node, FALSE);
+  g_autofree char *digest_text = NULL;
+  g_autoptr(GString) direct = g_string_new ("prefix");
+
+  hearth_change_append_json (c, FALSE, direct);
+  g_assert_cmpstr (direct->str + strlen ("prefix"), ==, whole);
+  json_object_remove_member (json_node_get_object (node), "seq");
+  json_object_remove_member (json_node_get_object (node), "household");
+  json_object_remove_member (json_node_get_object (node), "village");
+  digest_text = json_to_string (node, FALSE);
+  g_string_truncate (direct, 0);
+  hearth_change_append_json (c, TRUE, direct);
+  g_assert_cmpstr (direct->str, ==, digest_text);
+  if (c->kind == HEARTH_CHANGE_RECORD)
+    {
+      g_autofree char *fields = json_to_string (json_object_get_member (json_node_get_object (node), "fields"), FALSE);
+
+      g_string_truncate (direct, 0);
+      hearth_change_append_fields_json (c, direct);
+      g_assert_cmpstr (direct->str, ==, fields);
+    }
+}
+
 static void
 assert_round_trip (const char *text)
 {
@@ -63,6 +93,7 @@ assert_round_trip (const char *text)
   first = json_to_string (written, FALSE);
   second = json_to_string (rewritten, FALSE);
   g_assert_cmpstr (first, ==, second);
+  assert_direct_json (c);
 }
 
 static void
@@ -508,6 +539,60 @@ test_push_corpus (void)
   replay_dir ("push-crashes");
 }
 
+/* Random text of every byte json-glib escapes its own way (control
+ * characters, 0x1f, 0x7f, quotes, backslashes) and of UTF-8. */
+static char *
+random_text (GRand *rand)
+{
+  static const char *const pieces[] = { "\"", "\\", "/", "\b", "\f", "\n", "\r", "\t", "\x01", "\x0b", "\x1e",
+                                        "\x1f", "\x7f", " ", "a", "Z", "9", "收入", "\xe2\x80\xa8", "\xf0\x9f\x98\x80",
+                                        "<data id=\"x\">", "{", "}", "[", "]", ",", ":" };
+  GString *out = g_string_new (NULL);
+  guint n = g_rand_int_range (rand, 0, 12);
+
+  for (guint i = 0; i < n; i++)
+    g_string_append (out, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_direct_json (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+
+  for (guint round = 0; round < 2000; round++)
+    {
+      g_autoptr(HearthChange) c = hearth_change_new (g_rand_boolean (rand) ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+
+      c->seq = g_rand_boolean (rand) ? g_rand_int_range (rand, 1, G_MAXINT32) : 0;
+      c->cursor = g_rand_boolean (rand) ? (gint64) g_rand_int_range (rand, 1, G_MAXINT32) * 1000 : 0;
+      c->table = random_text (rand);
+      c->id = random_text (rand);
+      c->household = g_rand_boolean (rand) ? random_text (rand) : NULL;
+      c->village = g_rand_boolean (rand) ? random_text (rand) : NULL;
+      if (c->kind == HEARTH_CHANGE_EDIT)
+        {
+          guint parents = g_rand_int_range (rand, 0, 4);
+
+          c->field = random_text (rand);
+          c->value = g_rand_int_range (rand, 0, 8) > 0 ? random_text (rand) : NULL;
+          c->hlc = random_text (rand);
+          for (guint i = 0; i < parents; i++)
+            g_ptr_array_add (c->parents, random_text (rand));
+          c->wall = g_rand_boolean (rand) ? random_text (rand) : NULL;
+        }
+      else
+        {
+          guint fields = g_rand_int_range (rand, 0, 6);
+
+          for (guint i = 0; i < fields; i++)
+            g_hash_table_insert (c->fields, g_strdup_printf ("f%u%s", g_rand_int_range (rand, 0, 100),
+                                                             i % 2 ? "_x" : ""), random_text (rand));
+        }
+      assert_direct_json (c);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -515,6 +600,7 @@ main (int argc, char **argv)
   g_assert_cmpint (sodium_init (), >=, 0);
 
   g_test_add_func ("/change/round-trip", test_round_trip);
+  g_test_add_func ("/change/direct-json", test_direct_json);
   g_test_add_func ("/change/equal", test_equal);
   g_test_add_func ("/change/refusals", test_refusals);
   g_test_add_func ("/change/json-depth", test_json_depth);
