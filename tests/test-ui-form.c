@@ -295,7 +295,7 @@ test_visit (void)
   ui_test_form_answer (view, reason, "warning");
   g_assert_null (hearth_form_field_get_message (reason));
   g_assert_true (hearth_form_view_get_draft_saved (view));
-  g_assert_cmpstr (query_text (ui_test_db (app), "SELECT household_id FROM drafts WHERE id = ?", draft_id), ==, household);
+  ui_test_assert_app_text (app, "SELECT household_id FROM drafts WHERE id = ?", draft_id, household);
   ui_test_form_press (view, "next_button");
   g_assert_cmpstr (hearth_form_view_get_page_key (view), ==, "/data/income");
 
@@ -341,9 +341,8 @@ test_visit (void)
   /* Saved: recorded, the household's risk level, the draft gone. */
   ui_test_form_press (view, "save_button");
   ui_test_wait_screen (ui_test_window (app), "main");
-  g_assert_cmpstr (query_text (ui_test_db (app), "SELECT household_id FROM submissions WHERE id = ?", instance_id + 5), ==,
-                   household);
-  g_assert_null (query_text (ui_test_db (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+  ui_test_assert_app_text (app, "SELECT household_id FROM submissions WHERE id = ?", instance_id + 5, household);
+  ui_test_assert_app_text (app, "SELECT id FROM drafts WHERE id = ?", draft_id, NULL);
   {
     g_autoptr(HearthHousehold) h = hearth_case_household_read (ui_test_db (app), household, NULL);
     GtkWidget *hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
@@ -472,7 +471,7 @@ test_draft_kept (void)
     gtk_widget_activate_action (GTK_WIDGET (view), "form.discard", NULL);
     respond ("discard");
     ui_test_wait_screen (window, "main");
-    g_assert_null (query_text (ui_test_db (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+    ui_test_assert_app_text (app, "SELECT id FROM drafts WHERE id = ?", draft_id, NULL);
     hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
     g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ui_test_find (hp, "visit_button"))), ==, _("Start a _visit"));
   }
@@ -538,12 +537,12 @@ test_broken_draft (void)
   }
   respond ("cancel");
   g_assert_cmpstr (hearth_window_get_screen (window), ==, "main");
-  g_assert_nonnull (query_text (ui_test_db (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+  ui_test_assert_app_text (app, "SELECT id FROM drafts WHERE id = ?", draft_id, draft_id);
 
   /* Discarded: gone, and a visit can be begun again. */
   ui_test_click (ui_test_find (hp, "visit_button"));
   respond ("discard");
-  g_assert_null (query_text (ui_test_db (app), "SELECT id FROM drafts WHERE id = ?", draft_id));
+  ui_test_assert_app_text (app, "SELECT id FROM drafts WHERE id = ?", draft_id, NULL);
   hp = ui_test_find_type (root, HEARTH_TYPE_HOUSEHOLD_PAGE);
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ui_test_find (hp, "visit_button"))), ==, _("Start a _visit"));
   ui_test_app_free (app);
