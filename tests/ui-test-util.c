@@ -23,6 +23,7 @@ ui_test_init (int *argc, char ***argv)
   hearth_i18n_set_language (language);
   g_assert_cmpstr (hearth_i18n_get_language (), ==, language);
 
+  hearth_application_prepare_display ();
   if (!gtk_init_check ())
     {
       printf ("1..0 # SKIP no display: run the UI tests under tests/run-display.sh (Xvfb)\n");

@@ -49,4 +49,18 @@ HearthSession  *hearth_application_get_session  (HearthApplication *self);
 void            hearth_application_set_session  (HearthApplication *self,
                                                  HearthSession     *session);
 
+/**
+ * hearth_application_prepare_display:
+ *
+ * Call once before GTK is initialised (gtk_init() or the application's
+ * startup). When GSK_RENDERER asks GTK to draw with cairo (in software),
+ * GDK's OpenGL support is turned off (GDK_DEBUG gains "gl-disable"):
+ * otherwise GDK loads the OpenGL stack only to probe it when the display
+ * opens, and on a machine without a GPU driver that is Mesa's software
+ * OpenGL (llvmpipe and LLVM), about 58 MB resident that nothing uses.
+ * With GTK's OpenGL renderer (its default where OpenGL works) nothing
+ * changes. Not thread-safe: it sets the process's environment.
+ */
+void            hearth_application_prepare_display (void);
+
 G_END_DECLS

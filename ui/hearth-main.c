@@ -18,6 +18,7 @@ main (int argc, char **argv)
   /* The language is Hearth's to set (hearth-i18n.h), not GTK's. */
   gtk_disable_setlocale ();
   hearth_i18n_init ();
+  hearth_application_prepare_display ();
 
   app = hearth_application_new (NULL, G_APPLICATION_DEFAULT_FLAGS);
   return g_application_run (G_APPLICATION (app), argc, argv);

@@ -328,6 +328,7 @@ main (int argc, char **argv)
     g_error ("%s", error->message);
   gtk_disable_setlocale ();
   hearth_i18n_init ();
+  hearth_application_prepare_display ();
   if (!gtk_init_check ())
     {
       g_print ("No display: run it under tests/run-display.sh\n");
