@@ -10,6 +10,7 @@
 #include "sign.h"
 #include "sync-reply.h"
 #include "sync-restore.h"
+#include "sync-run-private.h"
 #include "sync-store-private.h"
 
 static gboolean
@@ -228,12 +229,6 @@ hearth_sync_exchange_epoch (HearthSyncStore *store, HearthSyncClient *client, gi
 
 /* ---- enrolling again (PROTOCOL.md section 12) ------------------------------------ */
 
-static gint64
-store_clock (gpointer data)
-{
-  return hearth_case_store_now_ms (hearth_sync_store_get_cases (data));
-}
-
 /* Whether two base64 spellings name the same 32-byte key. */
 static gboolean
 same_key (const char *a, const char *b)
@@ -254,10 +249,6 @@ hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char 
   g_autoptr(HearthSyncEnrolment) enrolment = NULL;
   g_autoptr(HearthSecret) secret = NULL;
   g_autoptr(HearthSyncClient) client = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(JsonNode) reply = NULL;
-  g_autofree char *public_b64 = NULL;
   guint8 public_key[crypto_sign_PUBLICKEYBYTES];
   const char *device_id;
 
@@ -272,43 +263,15 @@ hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char 
     return FALSE;
   if (center_url == NULL)
     center_url = existing->center_url;
-  client = hearth_sync_client_new (center_url, error);
+  client = hearth_sync_make_client (store, center_url, options, error);
   if (client == NULL)
     return FALSE;
-  hearth_sync_client_set_clock (client, store_clock, store);
-  if (options != NULL)
-    {
-      hearth_sync_client_set_timeouts (client, options->connect_timeout_ms > 0 ? options->connect_timeout_ms : 10000,
-                                       options->total_timeout_ms > 0 ? options->total_timeout_ms : 120000);
-      hearth_sync_client_set_tls (client, options->ca_file, options->pinned_key);
-    }
 
   /* The key the store signs with: the center that lost it learns it again. */
   crypto_sign_ed25519_sk_to_pk (public_key, hearth_secret_peek (secret));
-  public_b64 = g_base64_encode (public_key, sizeof public_key);
   device_id = hearth_case_store_get_device_id (hearth_sync_store_get_cases (store));
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "device_id");
-  json_builder_add_string_value (b, device_id);
-  json_builder_set_member_name (b, "public_key");
-  json_builder_add_string_value (b, public_b64);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, device_name != NULL ? device_name : g_get_host_name ());
-  json_builder_set_member_name (b, "user");
-  json_builder_add_string_value (b, existing->user);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-
-  reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
-  if (reply == NULL)
-    {
-      if (refusal_code != NULL)
-        *refusal_code = g_strdup (hearth_sync_client_get_error_code (client));
-      return FALSE;
-    }
-  enrolment = hearth_sync_read_enrolment (reply, center_url, device_id, error);
+  enrolment = hearth_sync_request_enrolment (client, center_url, code, device_id, public_key, device_name,
+                                             existing->user, refusal_code, error);
   if (enrolment == NULL)
     return FALSE;
   /* The records are this county's and this user's: a center of another

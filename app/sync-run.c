@@ -3,6 +3,7 @@
 
 #include "sync-restore.h"
 #include "sync-run.h"
+#include "sync-run-private.h"
 #include "sign.h"
 #include "sync-reply.h"
 
@@ -23,11 +24,8 @@ store_clock (gpointer data)
   return hearth_case_store_now_ms (hearth_sync_store_get_cases (data));
 }
 
-/* A client on the store's clock (the case store's wall clock): the center's
- * time is estimated, and requests signed, against the clock the store's
- * versions come from. */
-static HearthSyncClient *
-make_client (HearthSyncStore *store, const char *url, const HearthSyncRunOptions *o, GError **error)
+HearthSyncClient *
+hearth_sync_make_client (HearthSyncStore *store, const char *url, const HearthSyncRunOptions *o, GError **error)
 {
   HearthSyncClient *client = hearth_sync_client_new (url, error);
 
@@ -41,6 +39,45 @@ make_client (HearthSyncStore *store, const char *url, const HearthSyncRunOptions
       hearth_sync_client_set_tls (client, o->ca_file, o->pinned_key);
     }
   return client;
+}
+
+HearthSyncEnrolment *
+hearth_sync_request_enrolment (HearthSyncClient *client, const char *center_url, const char *code,
+                               const char *device_id, const guint8 *public_key, const char *device_name,
+                               const char *user, char **refusal_code, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  g_autofree char *public_b64 = g_base64_encode (public_key, HEARTH_SIGN_PUBLIC_KEY_BYTES);
+
+  if (refusal_code != NULL)
+    *refusal_code = NULL;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "device_id");
+  json_builder_add_string_value (b, device_id);
+  json_builder_set_member_name (b, "public_key");
+  json_builder_add_string_value (b, public_b64);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, device_name != NULL ? device_name : g_get_host_name ());
+  if (user != NULL)
+    {
+      json_builder_set_member_name (b, "user");
+      json_builder_add_string_value (b, user);
+    }
+  json_builder_end_object (b);
+  body = json_builder_get_root (b);
+
+  reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
+  if (reply == NULL)
+    {
+      if (refusal_code != NULL)
+        *refusal_code = g_strdup (hearth_sync_client_get_error_code (client));
+      return NULL;
+    }
+  return hearth_sync_read_enrolment (reply, center_url, device_id, error);
 }
 
 gboolean
@@ -58,11 +95,7 @@ hearth_sync_enrol_full (HearthSyncStore *store, const char *center_url, const ch
   g_autoptr(HearthSyncClient) client = NULL;
   g_autoptr(HearthSecret) secret = NULL;
   g_autoptr(HearthSyncEnrolment) enrolment = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(JsonNode) reply = NULL;
   g_autoptr(GError) not_enrolled = NULL;
-  g_autofree char *public_b64 = NULL;
   g_autoptr(HearthSyncEnrolment) existing = NULL;
   guint8 public_key[HEARTH_SIGN_PUBLIC_KEY_BYTES];
   const char *device_id;
@@ -82,35 +115,16 @@ hearth_sync_enrol_full (HearthSyncStore *store, const char *center_url, const ch
       g_propagate_error (error, g_steal_pointer (&not_enrolled));
       return FALSE;
     }
-  client = make_client (store, center_url, options, error);
+  client = hearth_sync_make_client (store, center_url, options, error);
   if (client == NULL)
     return FALSE;
 
   secret = hearth_sync_store_enrolment_key (store, public_key, error);
   if (secret == NULL)
     return FALSE;
-  public_b64 = g_base64_encode (public_key, sizeof public_key);
   device_id = hearth_case_store_get_device_id (hearth_sync_store_get_cases (store));
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "device_id");
-  json_builder_add_string_value (b, device_id);
-  json_builder_set_member_name (b, "public_key");
-  json_builder_add_string_value (b, public_b64);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, device_name != NULL ? device_name : g_get_host_name ());
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
-
-  reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
-  if (reply == NULL)
-    {
-      if (refusal_code != NULL)
-        *refusal_code = g_strdup (hearth_sync_client_get_error_code (client));
-      return FALSE;
-    }
-  enrolment = hearth_sync_read_enrolment (reply, center_url, device_id, error);
+  enrolment = hearth_sync_request_enrolment (client, center_url, code, device_id, public_key, device_name, NULL,
+                                             refusal_code, error);
   if (enrolment == NULL)
     return FALSE;
   /* A store sealed to a county key already belongs to that county: a
@@ -393,7 +407,7 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
   secret = hearth_sync_store_load_secret_key (store, error);
   if (secret == NULL)
     return FALSE;
-  client = make_client (store, enrolment->center_url, o, error);
+  client = hearth_sync_make_client (store, enrolment->center_url, o, error);
   if (client == NULL || !hearth_sync_store_status (store, &r->status, error))
     return FALSE;
   hearth_sync_client_set_identity (client, device_id, hearth_secret_peek (secret));

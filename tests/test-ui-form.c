@@ -94,21 +94,6 @@ start (void)
   return app;
 }
 
-static char *
-query_text (sqlite3 *db, const char *sql, const char *arg)
-{
-  sqlite3_stmt *st = NULL;
-  char *out = NULL;
-
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
-  if (arg != NULL)
-    sqlite3_bind_text (st, 1, arg, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_text (st, 0) != NULL)
-    out = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  sqlite3_finalize (st);
-  return out;
-}
-
 static HearthFormField *
 field_at (HearthFormView *view, const char *path)
 {
@@ -215,11 +200,11 @@ fill_to_summary (HearthFormView *view, JsonObject *answers, const char *shot_pre
 
 /* A household to visit: one without a case, and its head's name. */
 static char *
-household_to_visit (sqlite3 *db)
+household_to_visit (HearthApplication *app)
 {
-  return query_text (db,
-                     "SELECT id FROM households WHERE monitoring_status = 'none' AND deleted = 0 "
-                     "ORDER BY id LIMIT 1", NULL);
+  return ui_test_app_text (app,
+                           "SELECT id FROM households WHERE monitoring_status = 'none' AND deleted = 0 "
+                           "ORDER BY id LIMIT 1", NULL);
 }
 
 static void
@@ -250,7 +235,7 @@ test_visit (void)
 {
   HearthApplication *app = start ();
   GtkWidget *root = GTK_WIDGET (ui_test_window (app));
-  g_autofree char *household = household_to_visit (ui_test_db (app));
+  g_autofree char *household = household_to_visit (app);
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *answers = load_answers ("visit-zh.json", &parser);
   HearthFormView *view;
@@ -404,7 +389,7 @@ test_draft_kept (void)
   HearthApplication *app = start ();
   HearthWindow *window = ui_test_window (app);
   GtkWidget *root = GTK_WIDGET (window);
-  g_autofree char *household = household_to_visit (ui_test_db (app));
+  g_autofree char *household = household_to_visit (app);
   HearthFormView *view = begin_visit (app, household);
   g_autofree char *draft_id = g_strdup (hearth_form_view_get_draft_id (view));
   g_autofree char *on_disk = NULL;
@@ -490,7 +475,7 @@ test_broken_draft (void)
   HearthApplication *app = start ();
   HearthWindow *window = ui_test_window (app);
   GtkWidget *root = GTK_WIDGET (window);
-  g_autofree char *household = household_to_visit (ui_test_db (app));
+  g_autofree char *household = household_to_visit (app);
   HearthFormView *view = begin_visit (app, household);
   g_autofree char *draft_id = g_strdup (hearth_form_view_get_draft_id (view));
   g_autofree char *sql = NULL;
@@ -739,7 +724,7 @@ test_registration (void)
   instance_id = g_strdup (hearth_form_session_get_instance_id (hearth_form_view_get_form_session (view)));
   ui_test_form_press (view, "save_button");
   ui_test_wait_screen (window, "main");
-  household = query_text (ui_test_db (app), "SELECT household_id FROM submissions WHERE id = ?", instance_id + 5);
+  household = ui_test_app_text (app, "SELECT household_id FROM submissions WHERE id = ?", instance_id + 5);
   g_assert_nonnull (household);
   {
     g_autoptr(HearthHousehold) h = hearth_case_household_read (ui_test_db (app), household, NULL);

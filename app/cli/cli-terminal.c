@@ -16,8 +16,10 @@ is_direction_control (gunichar c)
   return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
 }
 
-char *
-cli_terminal_clean (const char *text)
+/* @text with each character a terminal must not get made U+FFFD, or
+ * with @json a \uXXXX escape. */
+static char *
+rewrite (const char *text, gboolean json)
 {
   g_autofree char *valid = g_utf8_make_valid (text, -1);
   GString *s = g_string_sized_new (strlen (valid));
@@ -26,29 +28,26 @@ cli_terminal_clean (const char *text)
     {
       gunichar c = g_utf8_get_char (p);
 
-      if ((g_unichar_iscntrl (c) && c != '\n' && c != '\t') || is_direction_control (c))
-        c = 0xFFFD;
-      g_string_append_unichar (s, c);
+      if (!(g_unichar_iscntrl (c) && c != '\n' && c != '\t') && !is_direction_control (c))
+        g_string_append_unichar (s, c);
+      else if (json)
+        g_string_append_printf (s, "\\u%04X", c);
+      else
+        g_string_append_unichar (s, 0xFFFD);
     }
   return g_string_free (s, FALSE);
 }
 
 char *
+cli_terminal_clean (const char *text)
+{
+  return rewrite (text, FALSE);
+}
+
+char *
 cli_terminal_escape_json (const char *json)
 {
-  g_autofree char *valid = g_utf8_make_valid (json, -1);
-  GString *s = g_string_sized_new (strlen (valid));
-
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if ((g_unichar_iscntrl (c) && c != '\n' && c != '\t') || is_direction_control (c))
-        g_string_append_printf (s, "\\u%04X", c);
-      else
-        g_string_append_unichar (s, c);
-    }
-  return g_string_free (s, FALSE);
+  return rewrite (json, TRUE);
 }
 
 /* GLib's default print handlers convert to the locale's character set

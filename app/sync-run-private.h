@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sync-run-private.h: what enrolling (sync-run.c) and enrolling again
+ * (sync-restore.c) share. Not thread-safe, like the sync store.
+ */
+#pragma once
+
+#include "sync-run.h"
+
+G_BEGIN_DECLS
+
+/* A client of @url on @store's clock (the case store's wall clock: the
+ * center's time is estimated, and requests signed, against the clock the
+ * store's versions come from), with @options' timeouts and TLS (nullable:
+ * the defaults). Returns: (transfer full): the client, or %NULL with
+ * @error set (a bad URL). */
+HearthSyncClient *hearth_sync_make_client (HearthSyncStore            *store,
+                                           const char                 *url,
+                                           const HearthSyncRunOptions *options,
+                                           GError                    **error);
+
+/* POST /v1/enrol (PROTOCOL.md section 5) with @code for the device
+ * @device_id and its Ed25519 @public_key, named @device_name (nullable:
+ * the host's name); @user (nullable) is the user the tablet is already
+ * enrolled for, when it enrols again (section 12). Stores nothing.
+ * Returns: (transfer full): the center's enrolment, or %NULL with @error
+ * set and *@refusal_code (nullable, transfer full) the center's refusal
+ * code, if it refused. */
+HearthSyncEnrolment *hearth_sync_request_enrolment (HearthSyncClient *client,
+                                                    const char       *center_url,
+                                                    const char       *code,
+                                                    const char       *device_id,
+                                                    const guint8     *public_key,
+                                                    const char       *device_name,
+                                                    const char       *user,
+                                                    char            **refusal_code,
+                                                    GError          **error);
+
+G_END_DECLS
