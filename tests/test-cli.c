@@ -681,6 +681,30 @@ count_lines (const char *text)
   return n;
 }
 
+/* A store in @base/store (the passphrase in @base/pass, 0600) holding
+ * @households generated households (seed 7), imported through hearth-cli;
+ * *dir and *pass are set (transfer full). */
+static void
+make_demo_store (const char *base, const char *households, char **dir, char **pass)
+{
+  g_autofree char *csv = g_build_filename (base, "registry.csv", NULL);
+  g_autofree char *imported = g_strdup_printf ("Imported %s household", households);
+  g_auto(TestRun) r = { 0 };
+
+  *dir = g_build_filename (base, "store", NULL);
+  *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  g_assert_cmpint (g_chmod (*pass, 0600), ==, 0);
+  test_run_cli (&r, NULL, "--data-dir", *dir, "--passphrase-file", *pass, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "demo", "generate", "--households", households, "--seed", "7", "--out", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", *dir, "--passphrase-file", *pass, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, imported));
+}
+
 /* household list never stops silently: past --limit (50 by default) it
  * says on stderr how many it found, and stdout (text or --json) holds the
  * rows alone. Pages of the library (200 rows) join without a gap or a
@@ -689,24 +713,13 @@ static void
 test_household_list_limit (void)
 {
   g_autofree char *base = test_make_dir ("cli-list-limit");
-  g_autofree char *dir = g_build_filename (base, "store", NULL);
-  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
-  g_autofree char *csv = g_build_filename (base, "registry.csv", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *pass = NULL;
   g_autofree char *all = NULL;
   g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_auto(TestRun) r = { 0 };
 
-  g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
-  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
-  test_run_cli (&r, NULL, "demo", "generate", "--households", "450", "--seed", "7", "--out", csv, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
-  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", csv, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, "450 households"));
-  test_run_clear (&r);
+  make_demo_store (base, "450", &dir, &pass);
 
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
@@ -773,24 +786,14 @@ static void
 test_tasks_limit (void)
 {
   g_autofree char *base = test_make_dir ("cli-tasks-limit");
-  g_autofree char *dir = g_build_filename (base, "store", NULL);
-  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
-  g_autofree char *csv = g_build_filename (base, "registry.csv", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *pass = NULL;
   g_autofree char *all = NULL;
   g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_auto(TestRun) r = { 0 };
   const char *prev = "";
 
-  g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
-  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
-  test_run_cli (&r, NULL, "demo", "generate", "--households", "300", "--seed", "7", "--out", csv, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
-  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", csv, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
+  make_demo_store (base, "300", &dir, &pass);
 
   /* 290 open tasks, one a household: 130 overdue on 2026-05-10, 160 later
    * (dates repeat, so the id breaks ties across pages). */
@@ -872,22 +875,13 @@ static void
 test_terminal_escapes (void)
 {
   g_autofree char *base = test_make_dir ("cli-terminal");
-  g_autofree char *dir = g_build_filename (base, "store", NULL);
-  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
-  g_autofree char *csv = g_build_filename (base, "registry.csv", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *pass = NULL;
   g_autofree char *household = NULL;
   const char *hostile = "王\033[2J\033]0;pwned\007建\302\233" "31m\r国\342\200\256321\342\201\246";
   g_auto(TestRun) r = { 0 };
 
-  g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
-  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
-  test_run_cli (&r, NULL, "demo", "generate", "--households", "1", "--seed", "7", "--out", csv, NULL);
-  test_run_clear (&r);
-  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", csv, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
+  make_demo_store (base, "1", &dir, &pass);
   {
     g_autoptr(HearthStore) store = test_open_store (dir);
     sqlite3 *db = hearth_store_get_db (store);

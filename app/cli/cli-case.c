@@ -699,7 +699,10 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
             g_printerr ("%s\n", (char *) problems->pdata[i]);
           return case_fail (error);
         }
-      g_print (_("Imported %u households with %u members.\n"), households, members);
+      /* TRANSLATORS: the plural follows the number of households. */
+      g_print (g_dngettext (GETTEXT_PACKAGE, "Imported %u household with %u members.\n",
+                            "Imported %u households with %u members.\n", households),
+               households, members);
       return CLI_EXIT_OK;
     }
   if (argc < 2 || g_strcmp0 (argv[1], "list") != 0)

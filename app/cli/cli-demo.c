@@ -42,7 +42,10 @@ demo_generate (CliContext *ctx, int argc, char **argv)
       g_printerr (_("hearth-cli: %s\n"), error->message);
       return CLI_EXIT_REFUSED;
     }
-  g_print (_("Wrote %d households with %u members to %s.\n"), households, members, out);
+  /* TRANSLATORS: the plural follows the number of households. */
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Wrote %d household with %u members to %s.\n",
+                        "Wrote %d households with %u members to %s.\n", (gulong) households),
+           households, members, out);
   return CLI_EXIT_OK;
 }
 
