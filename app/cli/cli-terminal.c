@@ -17,7 +17,7 @@ is_direction_control (gunichar c)
 }
 
 /* @text with each character a terminal must not get made U+FFFD, or
- * with @json a \uXXXX escape. */
+ * with @json a \u escape such as \u001B. */
 static char *
 rewrite (const char *text, gboolean json)
 {

@@ -27,7 +27,7 @@ char *cli_terminal_clean (const char *text);
  * @json: a JSON text (RFC 8259) as json-glib writes it
  *
  * @json with the characters cli_terminal_clean() replaces written as
- * \\uXXXX escapes instead (RFC 8259 section 7), so a program reading it
+ * \\u escapes (such as \\u001B) instead (RFC 8259 section 7), so a program reading it
  * gets the data exactly and a terminal showing it gets no control or
  * direction-changing character. Outside strings JSON holds only ASCII
  * structure and white space (line feed, space), which are kept.
