@@ -501,8 +501,8 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
     }
   if (rc != CURLE_OK)
     {
-      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE, _("the center could not be reached: %s"),
-                   curl_easy_strerror (rc));
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                   _("the center at %s could not be reached: %s"), self->base_url, curl_easy_strerror (rc));
       return NULL;
     }
   return hearth_sync_parse_reply ((const char *) reply_body->data, reply_body->len, (guint) status, &self->error_code,

@@ -370,6 +370,18 @@ test_network_cut (void)
   g_assert_cmpint (r.status, ==, 5);
   g_assert_nonnull (strstr (r.out, "Not synced"));
   g_assert_null (strstr (r.out, "Synced:"));
+  /* Which center it could not reach, and which one the tablet knows. */
+  {
+    g_autofree char *unreachable = g_strdup_printf ("the center at %s could not be reached", url);
+    g_autofree char *center_line = g_strdup_printf ("Center: %s\n", url);
+    g_autofree char *center_json = g_strdup_printf ("\"center\" : \"%s\"", url);
+
+    g_assert_nonnull (strstr (r.err, unreachable));
+    test_tablet_cli (&r, &a, "sync", "--status", NULL);
+    g_assert_nonnull (strstr (r.out, center_line));
+    test_tablet_cli (&r, &a, "--json", "sync", "--status", NULL);
+    g_assert_nonnull (strstr (r.out, center_json));
+  }
   test_tablet_cli (&r, &a, "--json", "sync", "--status", NULL);
   g_assert_nonnull (strstr (r.out, "\"synced\" : false"));
 

@@ -221,7 +221,7 @@ format_ms (gint64 ms)
  * store's state (a pull may have failed after every push was
  * acknowledged, with the last good run's "no more" still stored). */
 static void
-print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gboolean failed)
+print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gboolean failed, const char *center)
 {
   const HearthSyncStatus *s = &r->status;
   gboolean synced = s->synced && !failed;
@@ -235,6 +235,11 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "synced");
       json_builder_add_boolean_value (b, synced);
+      json_builder_set_member_name (b, "center");
+      if (center != NULL)
+        json_builder_add_string_value (b, center);
+      else
+        json_builder_add_null_value (b);
       json_builder_set_member_name (b, "pending");
       json_builder_add_int_value (b, s->pending);
       json_builder_set_member_name (b, "acked_seq");
@@ -331,6 +336,8 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   g_autoptr(HearthCaseStore) cases = NULL;
   g_autoptr(HearthSyncStore) sync = NULL;
   g_autofree char *holder = NULL;
+  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
+  const char *center;
   HearthSyncRunOptions options = { 0 };
   HearthSyncRunResult result = { 0 };
   GError *error = NULL;
@@ -356,11 +363,21 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   if (cases == NULL)
     return sync_fail (error);
   sync = hearth_sync_store_new (cases);
+  /* Which center: said by --status, and in --json. */
+  enrolment = hearth_sync_store_get_enrolment (sync, NULL);
+  center = enrolment != NULL ? enrolment->center_url : NULL;
   if (status_only)
     {
       if (!hearth_sync_store_status (sync, &result.status, &error))
         return sync_fail (error);
-      print_result (ctx, &result, FALSE, FALSE);
+      print_result (ctx, &result, FALSE, FALSE, center);
+      if (!ctx->json)
+        {
+          if (enrolment != NULL)
+            g_print (_("Center: %s\n"), enrolment->center_url);
+          else
+            g_print (_("Not enrolled with a center yet (hearth-cli enrol).\n"));
+        }
       return CLI_EXIT_OK;
     }
 
@@ -373,13 +390,13 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   options.pinned_key = pin;
   if (hearth_sync_run (sync, &options, &result, &error))
     {
-      print_result (ctx, &result, TRUE, FALSE);
+      print_result (ctx, &result, TRUE, FALSE, center);
       return result.status.synced ? CLI_EXIT_OK : CLI_EXIT_UNREACHABLE;
     }
   wipe = result.wipe;
   /* What a run that reached the center did before it failed. */
   if (!ctx->json && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED)
-    print_result (ctx, &result, TRUE, TRUE);
+    print_result (ctx, &result, TRUE, TRUE, center);
   if (wipe)
     {
       g_autoptr(GError) wipe_error = NULL;
