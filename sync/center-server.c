@@ -43,6 +43,10 @@ struct _HearthCenterServer {
    * blocked in it served none of its other connections, which timed out
    * and were closed unanswered (the bench's ingest lost 80 of 400). */
   GThreadPool *handlers;
+  /* Guards handlers: a body may end after the drain, while the pool is
+   * being stopped; that request is refused, never handed on (its
+   * connection would stay suspended, which libmicrohttpd's stop aborts on). */
+  GMutex handlers_lock;
 };
 
 /* One request, from its request line (uri_log) to its end (completed). */
@@ -424,11 +428,19 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
     }
   if (!r->handed)
     {
+      g_mutex_lock (&self->handlers_lock);
+      if (self->handlers == NULL)
+        {
+          g_mutex_unlock (&self->handlers_lock);
+          return send_error (conn, r, HEARTH_CENTER_ERROR_DRAINING,
+                             _("the center is shutting down; try again in a moment"));
+        }
       /* Suspended before it is handed on: the handler resumes it. */
       r->handed = TRUE;
       r->conn = conn;
       MHD_suspend_connection (conn);
       g_thread_pool_push (self->handlers, r, NULL);
+      g_mutex_unlock (&self->handlers_lock);
     }
   return MHD_YES;
 }
@@ -592,6 +604,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   self->center = center;
   self->limits = *limits;
   g_mutex_init (&self->body_lock);
+  g_mutex_init (&self->handlers_lock);
   /* Up to HANDLERS_PER_THREAD requests answered at once per --threads:
    * pushes mostly wait for their group commit there, and a group takes
    * every push waiting (up to HEARTH_CENTER_GROUP_CHANGES). */
@@ -620,6 +633,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                      "key do not match)"),
                    listen);
       g_thread_pool_free (self->handlers, FALSE, TRUE);
+      g_mutex_clear (&self->handlers_lock);
       g_mutex_clear (&self->body_lock);
       return NULL;
     }
@@ -630,6 +644,7 @@ guint
 hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
 {
   MHD_socket listener;
+  GThreadPool *handlers;
   gint64 deadline = g_get_monotonic_time () + (gint64) drain_ms * 1000;
   guint left;
 
@@ -642,10 +657,14 @@ hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
   left = (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
   /* No connection may stay suspended when the daemon stops: every
    * request handed on is answered first. */
-  g_thread_pool_free (g_steal_pointer (&self->handlers), FALSE, TRUE);
+  g_mutex_lock (&self->handlers_lock);
+  handlers = g_steal_pointer (&self->handlers);
+  g_mutex_unlock (&self->handlers_lock);
+  g_thread_pool_free (handlers, FALSE, TRUE);
   MHD_stop_daemon (self->daemon);
   if (listener != MHD_INVALID_SOCKET)
     close (listener);
+  g_mutex_clear (&self->handlers_lock);
   g_mutex_clear (&self->body_lock);
   g_free (self);
   return left;
