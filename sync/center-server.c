@@ -26,6 +26,9 @@
  * thread, 64 pushes waited for the group at once and the bench's ingest
  * on a loaded machine had 171 of 400 answered busy. */
 #define HANDLERS_PER_THREAD 2
+/* After the drain, how long the replies the handlers made last have to
+ * go out before the daemon stops (it closes every connection). */
+#define REPLY_FLUSH_MS 2000
 /* A body without a length reserves memory in steps of this size. */
 #define BODY_STEP (64 * 1024)
 
@@ -654,13 +657,19 @@ hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
   listener = MHD_quiesce_daemon (self->daemon);
   while (g_atomic_int_get (&self->in_flight) > 0 && g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
-  left = (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
   /* No connection may stay suspended when the daemon stops: every
    * request handed on is answered first. */
   g_mutex_lock (&self->handlers_lock);
   handlers = g_steal_pointer (&self->handlers);
   g_mutex_unlock (&self->handlers_lock);
   g_thread_pool_free (handlers, FALSE, TRUE);
+  /* Their replies go out before the daemon closes the connections: a push
+   * stored and answered, not stored and its device left to send it again.
+   * A client that reads nothing holds the stop REPLY_FLUSH_MS at most. */
+  deadline = g_get_monotonic_time () + (gint64) REPLY_FLUSH_MS * 1000;
+  while (g_atomic_int_get (&self->in_flight) > 0 && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  left = (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
   MHD_stop_daemon (self->daemon);
   if (listener != MHD_INVALID_SOCKET)
     close (listener);

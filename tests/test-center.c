@@ -2480,6 +2480,20 @@ raw_post_start (Center *c, const char *target, const char *body, gsize n)
   return conn;
 }
 
+/* What @conn received until it was closed (transfer full). */
+static char *
+raw_read_all (GSocketConnection *conn)
+{
+  GString *got = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf, NULL,
+                                   NULL)) > 0)
+    g_string_append_len (got, buf, n);
+  return g_string_free (got, FALSE);
+}
+
 static void
 sleep_until (gint64 when_us)
 {
@@ -2494,8 +2508,8 @@ sleep_until (gint64 when_us)
  * refused "draining", not handed to handlers that are being stopped (a
  * GLib critical, then libmicrohttpd aborted the center on a connection
  * left suspended: "MHD_stop_daemon() called while we have suspended
- * connections"). The center exits 0; the request answered is stored,
- * the late one is not. */
+ * connections"). The center exits 0; the request answered is stored and
+ * its reply sent before the center stops, the late one is not stored. */
 static void
 test_drain_late_body (void)
 {
@@ -2514,7 +2528,7 @@ test_drain_late_body (void)
   gint64 signalled;
 
   /* No idle timeout closes the two slow requests meanwhile. */
-  c->serve_args = g_strsplit ("--idle-timeout 300", " ", -1);
+  c->serve_args = g_strsplit ("--idle-timeout 300 --threads 1", " ", -1);
   center_start (c);
   conn_a = raw_post_start (c, "/v1/enrol", body_a, 10);
   conn_b = raw_post_start (c, "/v1/enrol", body_b, 10);
@@ -2540,6 +2554,15 @@ test_drain_late_body (void)
   g_assert_true (g_subprocess_get_if_exited (c->server));
   g_assert_cmpint (g_subprocess_get_exit_status (c->server), ==, 0);
   g_clear_object (&c->server);
+  /* B was answered before the center stopped, A refused. */
+  {
+    g_autofree char *reply_a = raw_read_all (conn_a);
+    g_autofree char *reply_b = raw_read_all (conn_b);
+
+    g_assert_true (g_str_has_prefix (reply_b, "HTTP/1.1 200 "));
+    g_assert_true (g_str_has_prefix (reply_a, "HTTP/1.1 503 "));
+    g_assert_nonnull (strstr (reply_a, "\"draining\""));
+  }
   sql = g_strdup_printf ("SELECT count (*) FROM devices WHERE id = '%s'", b->id);
   g_assert_cmpint (center_db_int (c, sql), ==, 1);
   g_free (sql);
