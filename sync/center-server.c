@@ -615,7 +615,12 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                                       NULL);
   self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, on_request, self,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &native,
-                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) limits->threads,
+                                   /* One thread is the daemon's own, no pool: a pool size of 1 or 0
+                                    * draws a warning into the access log, so the idle timeout is
+                                    * said twice instead (both take an unsigned int). */
+                                   limits->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_TIMEOUT,
+                                   limits->threads > 1 ? (unsigned int) limits->threads
+                                                       : (unsigned int) limits->idle_timeout_s,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) limits->idle_timeout_s,
                                    MHD_OPTION_CONNECTION_LIMIT, max_connections,
                                    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) limits->per_ip_connections,

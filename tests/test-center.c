@@ -2563,6 +2563,13 @@ test_drain_late_body (void)
     g_assert_true (g_str_has_prefix (reply_a, "HTTP/1.1 503 "));
     g_assert_nonnull (strstr (reply_a, "\"draining\""));
   }
+  /* One thread is no pool: libmicrohttpd is not given one to warn about. */
+  {
+    g_autofree char *log = NULL;
+
+    g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+    g_assert_null (strstr (log, "Warning"));
+  }
   sql = g_strdup_printf ("SELECT count (*) FROM devices WHERE id = '%s'", b->id);
   g_assert_cmpint (center_db_int (c, sql), ==, 1);
   g_free (sql);
