@@ -26,6 +26,9 @@
  * thread, 64 pushes waited for the group at once and the bench's ingest
  * on a loaded machine had 171 of 400 answered busy. */
 #define HANDLERS_PER_THREAD 2
+/* After the drain, how long the replies the handlers made last have to
+ * go out before the daemon stops (it closes every connection). */
+#define REPLY_FLUSH_MS 2000
 /* A body without a length reserves memory in steps of this size. */
 #define BODY_STEP (64 * 1024)
 
@@ -43,6 +46,10 @@ struct _HearthCenterServer {
    * blocked in it served none of its other connections, which timed out
    * and were closed unanswered (the bench's ingest lost 80 of 400). */
   GThreadPool *handlers;
+  /* Guards handlers: a body may end after the drain, while the pool is
+   * being stopped; that request is refused, never handed on (its
+   * connection would stay suspended, which libmicrohttpd's stop aborts on). */
+  GMutex handlers_lock;
 };
 
 /* One request, from its request line (uri_log) to its end (completed). */
@@ -424,11 +431,19 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
     }
   if (!r->handed)
     {
+      g_mutex_lock (&self->handlers_lock);
+      if (self->handlers == NULL)
+        {
+          g_mutex_unlock (&self->handlers_lock);
+          return send_error (conn, r, HEARTH_CENTER_ERROR_DRAINING,
+                             _("the center is shutting down; try again in a moment"));
+        }
       /* Suspended before it is handed on: the handler resumes it. */
       r->handed = TRUE;
       r->conn = conn;
       MHD_suspend_connection (conn);
       g_thread_pool_push (self->handlers, r, NULL);
+      g_mutex_unlock (&self->handlers_lock);
     }
   return MHD_YES;
 }
@@ -592,6 +607,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   self->center = center;
   self->limits = *limits;
   g_mutex_init (&self->body_lock);
+  g_mutex_init (&self->handlers_lock);
   /* Up to HANDLERS_PER_THREAD requests answered at once per --threads:
    * pushes mostly wait for their group commit there, and a group takes
    * every push waiting (up to HEARTH_CENTER_GROUP_CHANGES). */
@@ -599,7 +615,12 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                                       NULL);
   self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, on_request, self,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &native,
-                                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) limits->threads,
+                                   /* One thread is the daemon's own, no pool: a pool size of 1 or 0
+                                    * draws a warning into the access log, so the idle timeout is
+                                    * said twice instead (both take an unsigned int). */
+                                   limits->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_TIMEOUT,
+                                   limits->threads > 1 ? (unsigned int) limits->threads
+                                                       : (unsigned int) limits->idle_timeout_s,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) limits->idle_timeout_s,
                                    MHD_OPTION_CONNECTION_LIMIT, max_connections,
                                    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) limits->per_ip_connections,
@@ -620,6 +641,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                      "key do not match)"),
                    listen);
       g_thread_pool_free (self->handlers, FALSE, TRUE);
+      g_mutex_clear (&self->handlers_lock);
       g_mutex_clear (&self->body_lock);
       return NULL;
     }
@@ -630,6 +652,7 @@ guint
 hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
 {
   MHD_socket listener;
+  GThreadPool *handlers;
   gint64 deadline = g_get_monotonic_time () + (gint64) drain_ms * 1000;
   guint left;
 
@@ -639,13 +662,23 @@ hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
   listener = MHD_quiesce_daemon (self->daemon);
   while (g_atomic_int_get (&self->in_flight) > 0 && g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
-  left = (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
   /* No connection may stay suspended when the daemon stops: every
    * request handed on is answered first. */
-  g_thread_pool_free (g_steal_pointer (&self->handlers), FALSE, TRUE);
+  g_mutex_lock (&self->handlers_lock);
+  handlers = g_steal_pointer (&self->handlers);
+  g_mutex_unlock (&self->handlers_lock);
+  g_thread_pool_free (handlers, FALSE, TRUE);
+  /* Their replies go out before the daemon closes the connections: a push
+   * stored and answered, not stored and its device left to send it again.
+   * A client that reads nothing holds the stop REPLY_FLUSH_MS at most. */
+  deadline = g_get_monotonic_time () + (gint64) REPLY_FLUSH_MS * 1000;
+  while (g_atomic_int_get (&self->in_flight) > 0 && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  left = (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
   MHD_stop_daemon (self->daemon);
   if (listener != MHD_INVALID_SOCKET)
     close (listener);
+  g_mutex_clear (&self->handlers_lock);
   g_mutex_clear (&self->body_lock);
   g_free (self);
   return left;

@@ -79,7 +79,8 @@ HearthCenterServer *hearth_center_server_start (HearthCenter *center,
  * @drain_ms: how long to wait for requests in progress
  *
  * Stops accepting connections, waits until the requests in progress are
- * answered (at most @drain_ms), then stops. Call from one thread only.
+ * answered (at most @drain_ms), lets the replies its handlers made last
+ * go out (at most 2 s more), then stops. Call from one thread only.
  *
  * Returns: how many requests were still in progress when it stopped (0
  *   for a clean drain).

@@ -209,6 +209,7 @@ typedef struct {
   gboolean have_server_time;
   gint64 retry_after_s;
   char epoch[33];            /* Hearth-Epoch, 32 hex digits, or empty */
+  gboolean epochs_differ;    /* the reply named two different epochs */
 } Reply;
 
 static size_t
@@ -250,8 +251,14 @@ on_header (char *data, size_t size, size_t n, void *user)
     {
       g_autofree char *value = g_strstrip (g_strndup (data + 13, len - 13));
 
+      /* Two epochs in one reply (never the center's doing) are another
+       * epoch, whichever comes last: such a reply is not read. */
       if (strlen (value) == 32 && strspn (value, "0123456789abcdef") == 32)
-        memcpy (r->epoch, value, sizeof r->epoch);
+        {
+          if (r->epoch[0] != '\0' && strcmp (r->epoch, value) != 0)
+            r->epochs_differ = TRUE;
+          memcpy (r->epoch, value, sizeof r->epoch);
+        }
     }
   if (len > 12 && g_ascii_strncasecmp (data, "Hearth-Time:", 12) == 0)
     {
@@ -487,7 +494,7 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
    * device has met the new epoch. A reply without the header is from a
    * center of before it. */
   if (rc == CURLE_OK && self->epoch != NULL && self->expected_epoch != NULL &&
-      strcmp (self->epoch, self->expected_epoch) != 0)
+      (reply.epochs_differ || strcmp (self->epoch, self->expected_epoch) != 0))
     {
       g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED,
                    _("the center was restored from a backup since this tablet last met it"));

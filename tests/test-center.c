@@ -2449,6 +2449,134 @@ test_drain (void)
   g_cond_clear (&up.cond);
 }
 
+/* hearth-center's drain after SIGTERM (center-main.c, DRAIN_MS). */
+#define CENTER_DRAIN_US (30 * G_USEC_PER_SEC)
+
+static void
+raw_send (GSocketConnection *conn, const char *data, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), data, len, NULL,
+                                            NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* A connection to @c that sent a POST of @body to @target, its head and
+ * the first @n bytes of the body. */
+static GSocketConnection *
+raw_post_start (Center *c, const char *target, const char *body, gsize n)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *head = g_strdup_printf ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                           "Content-Length: %zu\r\n\r\n",
+                                           target, strlen (body));
+  GSocketConnection *conn = g_socket_client_connect_to_uri (client, c->base, 80, NULL, &error);
+
+  g_assert_no_error (error);
+  raw_send (conn, head, strlen (head));
+  raw_send (conn, body, n);
+  return conn;
+}
+
+/* What @conn received until it was closed (transfer full). */
+static char *
+raw_read_all (GSocketConnection *conn)
+{
+  GString *got = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf, NULL,
+                                   NULL)) > 0)
+    g_string_append_len (got, buf, n);
+  return g_string_free (got, FALSE);
+}
+
+static void
+sleep_until (gint64 when_us)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (when_us > now)
+    g_usleep ((gulong) (when_us - now));
+}
+
+/* A request whose body ends after the drain's 30 seconds, while the
+ * handlers still answer another (which waits for the store): it is
+ * refused "draining", not handed to handlers that are being stopped (a
+ * GLib critical, then libmicrohttpd aborted the center on a connection
+ * left suspended: "MHD_stop_daemon() called while we have suspended
+ * connections"). The center exits 0; the request answered is stored and
+ * its reply sent before the center stops, the late one is not stored. */
+static void
+test_drain_late_body (void)
+{
+  g_autoptr(Center) c = center_new ("center-drain-late");
+  g_autoptr(Device) a = device_new ();
+  g_autoptr(Device) b = device_new ();
+  g_autofree char *code_a = center_enrol_code (c, "w.a");
+  g_autofree char *code_b = center_enrol_code (c, "w.b");
+  g_autofree char *body_a = enrol_body (a, code_a);
+  g_autofree char *body_b = enrol_body (b, code_b);
+  g_autoptr(GSocketConnection) conn_a = NULL;
+  g_autoptr(GSocketConnection) conn_b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = NULL;
+  sqlite3 *lock = NULL;
+  gint64 signalled;
+
+  /* No idle timeout closes the two slow requests meanwhile. */
+  c->serve_args = g_strsplit ("--idle-timeout 300 --threads 1", " ", -1);
+  center_start (c);
+  conn_a = raw_post_start (c, "/v1/enrol", body_a, 10);
+  conn_b = raw_post_start (c, "/v1/enrol", body_b, 10);
+  g_usleep (300 * 1000);
+  g_subprocess_send_signal (c->server, SIGTERM);
+  signalled = g_get_monotonic_time ();
+
+  /* B is handed on before the drain ends and waits for the store, held
+   * by another writer until after A's body has ended. */
+  sleep_until (signalled + CENTER_DRAIN_US - 2 * G_USEC_PER_SEC);
+  g_assert_cmpint (sqlite3_open (c->db_path, &lock), ==, SQLITE_OK);
+  sqlite3_busy_timeout (lock, 10000);
+  g_assert_cmpint (sqlite3_exec (lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  raw_send (conn_b, body_b + 10, strlen (body_b) - 10);
+  sleep_until (signalled + CENTER_DRAIN_US + G_USEC_PER_SEC / 2);
+  raw_send (conn_a, body_a + 10, strlen (body_a) - 10);
+  g_usleep (1500 * 1000);
+  g_assert_cmpint (sqlite3_exec (lock, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (lock);
+
+  g_assert_true (g_subprocess_wait (c->server, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (c->server));
+  g_assert_cmpint (g_subprocess_get_exit_status (c->server), ==, 0);
+  g_clear_object (&c->server);
+  /* B was answered before the center stopped, A refused. */
+  {
+    g_autofree char *reply_a = raw_read_all (conn_a);
+    g_autofree char *reply_b = raw_read_all (conn_b);
+
+    g_assert_true (g_str_has_prefix (reply_b, "HTTP/1.1 200 "));
+    g_assert_true (g_str_has_prefix (reply_a, "HTTP/1.1 503 "));
+    g_assert_nonnull (strstr (reply_a, "\"draining\""));
+  }
+  /* One thread is no pool: libmicrohttpd is not given one to warn about. */
+  {
+    g_autofree char *log = NULL;
+
+    g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+    g_assert_null (strstr (log, "Warning"));
+  }
+  sql = g_strdup_printf ("SELECT count (*) FROM devices WHERE id = '%s'", b->id);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT count (*) FROM devices WHERE id = '%s'", a->id);
+  g_assert_cmpint (center_db_int (c, sql), ==, 0);
+}
+
 /* The group commit's wait (PROTOCOL.md section 3): a push that waited
  * HEARTH_CENTER_BUSY_WAIT_MS without being taken is answered 503 "busy"
  * with Retry-After, untouched: nothing of it stored, its nonce not kept.
@@ -2765,6 +2893,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/drain", test_drain);
+  g_test_add_func ("/center/drain/late-body", test_drain_late_body);
   g_test_add_func ("/center/port-taken", test_port_taken);
   g_test_add_func ("/center/busy-wait", test_busy_wait);
   g_test_add_func ("/center/tls", test_tls);

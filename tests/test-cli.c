@@ -924,6 +924,74 @@ test_terminal_escapes (void)
   }
 }
 
+/* Tasks whose stored text is hostile: a head's name that is not UTF-8
+ * with a bell in it, a clerk's comment of 200,000 characters holding an
+ * escape sequence, a carriage return, a direction override and bytes that
+ * are not UTF-8. `tasks` prints valid UTF-8 with none of them; --json
+ * parses, each bad byte one U+FFFD. */
+static void
+test_tasks_hostile (void)
+{
+  g_autofree char *base = test_make_dir ("cli-tasks-hostile");
+  g_autofree char *dir = g_build_filename (base, "store", NULL);
+  g_autofree char *pass = write_file (base, "pass", TEST_PASSPHRASE "\n");
+  g_autofree char *csv = g_build_filename (base, "registry.csv", NULL);
+  g_autoptr(GString) reason = g_string_new ("fix \033[2J\r\342\200\256 \377\376 ");
+  g_auto(TestRun) r = { 0 };
+
+  while (reason->len < 200000)
+    g_string_append (reason, "建");
+  g_assert_cmpint (g_chmod (pass, 0600), ==, 0);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "init", "--kdf", "test", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "demo", "generate", "--households", "1", "--seed", "7", "--out", csv, NULL);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_run_clear (&r);
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    sqlite3 *db = hearth_store_get_db (store);
+    sqlite3_stmt *st = NULL;
+
+    test_exec (db, "UPDATE households SET head_name = CAST (x'e78e8bff07fe' AS TEXT)");
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO tasks (id, household_id, kind, due_date, status, reason, "
+                                             "created_at, updated_at) SELECT '30000000-0000-4000-8000-000000000001', "
+                                             "id, 'correction', '2026-04-01', 'open', ?, '2026-03-01', '2026-03-01' "
+                                             "FROM households",
+                                         -1, &st, NULL),
+                     ==, SQLITE_OK);
+    sqlite3_bind_text (st, 1, reason->str, (int) reason->len, SQLITE_STATIC);
+    g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+    sqlite3_finalize (st);
+  }
+
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_utf8_validate (r.out, -1, NULL));
+  g_assert_null (strpbrk (r.out, "\033\007\r"));
+  g_assert_null (strstr (r.out, "\342\200\256"));
+  g_assert_nonnull (strstr (r.out, "王\357\277\275\357\277\275\357\277\275"));
+  g_assert_nonnull (strstr (r.out, "建建建建建建建建"));
+  test_run_clear (&r);
+
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", "--today", "2026-05-10",
+                "--limit", "1", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_utf8_validate (r.out, -1, NULL));
+  g_assert_null (strpbrk (r.out, "\033\007\r"));
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonObject *task;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    task = json_array_get_object_element (json_node_get_array (json_parser_get_root (parser)), 0);
+    g_assert_true (g_str_has_prefix (json_object_get_string_member (task, "reason"),
+                                     "fix \033[2J\r\342\200\256 \357\277\275\357\277\275 建"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -937,6 +1005,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/case-shortcuts", test_case_shortcuts);
   g_test_add_func ("/cli/household-list-limit", test_household_list_limit);
   g_test_add_func ("/cli/tasks-limit", test_tasks_limit);
+  g_test_add_func ("/cli/tasks-hostile", test_tasks_hostile);
   g_test_add_func ("/cli/terminal-escapes", test_terminal_escapes);
   return g_test_run ();
 }

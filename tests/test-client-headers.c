@@ -19,7 +19,8 @@
  *   center restored from a backup, PROTOCOL.md section 12) is not read,
  *   whatever its status: HEARTH_SYNC_ERROR_RESTORED; the same epoch, no
  *   header (a center of before it), a malformed one, or no epoch given,
- *   and it is read as usual.
+ *   and it is read as usual; a reply naming two epochs, one of them
+ *   another, is not read either, whichever comes last.
  */
 #include "test-util.h"
 #include "client.h"
@@ -193,6 +194,32 @@ test_epoch (void)
     g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED);
     g_assert_null (hearth_sync_client_get_error_code (client));
     g_clear_error (&error);
+  }
+  /* Two epochs in one reply (a middlebox's doing; the center says one):
+   * another epoch is in it, whichever comes last, so it is not read. */
+  {
+    g_autoptr(JsonNode) two = call_with (&s, client, 200, "Hearth-Epoch: " EPOCH_B "\r\nHearth-Epoch: " EPOCH_A,
+                                         &error);
+
+    g_assert_null (two);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(JsonNode) two = call_with (&s, client, 200, "Hearth-Epoch: " EPOCH_A "\r\nHearth-Epoch: " EPOCH_B,
+                                         &error);
+
+    g_assert_null (two);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED);
+    g_clear_error (&error);
+  }
+  /* The same epoch twice is one epoch. */
+  {
+    g_autoptr(JsonNode) twice = call_with (&s, client, 200, "Hearth-Epoch: " EPOCH_A "\r\nHearth-Epoch: " EPOCH_A,
+                                           &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (twice);
   }
   /* Given none again (GET /v1/epoch is read whatever the epoch). */
   hearth_sync_client_set_epoch (client, NULL);
