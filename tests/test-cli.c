@@ -50,6 +50,21 @@ test_help (void)
   test_run_clear (&r);
   test_run_cli (&r, NULL, NULL, NULL);
   g_assert_cmpint (r.status, ==, 2);
+  test_run_clear (&r);
+
+  /* A global option after the command is told where it goes; a bad value
+   * of the command's own option is not. */
+  test_run_cli (&r, NULL, "tasks", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--json (global options such as --data-dir come before the command)"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "tasks", "--data-dir=/tmp", NULL);
+  g_assert_nonnull (strstr (r.err, "come before the command"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "tasks", "--limit", "abc", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--limit"));
+  g_assert_null (strstr (r.err, "come before the command"));
 }
 
 static void
@@ -897,8 +912,9 @@ test_terminal_escapes (void)
 
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
+  /* (The carriage return, in a listing, is a space: one line a row.) */
   g_assert_nonnull (strstr (r.out, "王\357\277\275[2J\357\277\275]0;pwned\357\277\275建\357\277\275" "31m"
-                                   "\357\277\275国\357\277\275" "321\357\277\275"));
+                                   " 国\357\277\275" "321\357\277\275"));
   g_assert_null (strpbrk (r.out, "\033\007\r"));
   g_assert_null (strstr (r.out, "\302\233"));
   g_assert_null (strstr (r.out, "\342\200\256"));
@@ -909,6 +925,31 @@ test_terminal_escapes (void)
   g_assert_null (strpbrk (r.out, "\033\007\r"));
   g_assert_null (strstr (r.out, "\302\233"));
   test_run_clear (&r);
+
+  /* A line feed or tab in a name makes no row or column of its own. */
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+
+    test_exec (hearth_store_get_db (store),
+               "UPDATE households SET head_name = '张三' || char (10) || '00000000-0000-4000-8000-000000000000  "
+               "150422101201  假户' || char (9) || 'red'");
+  }
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (count_lines (r.out), ==, 1);
+  g_assert_null (strchr (r.out, '\t'));
+  g_assert_nonnull (strstr (r.out, "张三 00000000-0000-4000-8000-000000000000  150422101201  假户 red"));
+  test_run_clear (&r);
+  {
+    g_autoptr(HearthStore) store = test_open_store (dir);
+    sqlite3_stmt *st = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (hearth_store_get_db (store), "UPDATE households SET head_name = ?", -1, &st,
+                                         NULL), ==, SQLITE_OK);
+    sqlite3_bind_text (st, 1, hostile, -1, SQLITE_STATIC);
+    g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+    sqlite3_finalize (st);
+  }
 
   /* --json: the name exactly as stored, once parsed. */
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "household", "list", NULL);

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
+#include "cli-terminal.h"
 #include "case-household.h"
 #include "case-published.h"
 #include "case-review.h"
@@ -199,9 +200,11 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
                * user, date (YYYY-MM-DD) and the clerk's comment */
               g_autofree char *date = g_strndup (returned->at, 10);
 
-              if (returned->comment[0] != '\0')
+              g_autofree char *comment = cli_terminal_one_line (returned->comment);
+
+              if (comment[0] != '\0')
                 g_print (_("  Returned for correction by %s %s on %s: “%s”\n"), returned->role, returned->actor, date,
-                         returned->comment);
+                         comment);
               else
                 g_print (_("  Returned for correction by %s %s on %s\n"), returned->role, returned->actor, date);
             }
@@ -365,8 +368,12 @@ review_list (CliContext *ctx, int argc, char **argv)
                                 item->head_name, "monitoring_status", item->monitoring_status, "risk_level",
                                 item->risk_level, NULL);
       else
-        g_print ("%s  %s  %s  %s  %s\n", item->household_id, item->village_code, item->head_name, item->risk_level,
-                 item->monitoring_status);
+        {
+          g_autofree char *head = cli_terminal_one_line (item->head_name);
+
+          g_print ("%s  %s  %s  %s  %s\n", item->household_id, item->village_code, head, item->risk_level,
+                   item->monitoring_status);
+        }
     }
   json_builder_end_array (b);
   if (ctx->json)
@@ -771,7 +778,9 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
     for (guint i = 0; i < rows->len; i++)
       {
         HearthHouseholdRow *r = rows->pdata[i];
-        g_print ("%s  %s  %s  %s  %s\n", r->id, r->village_code, r->head_name, r->risk_level, r->monitoring_status);
+        g_autofree char *head = cli_terminal_one_line (r->head_name);
+
+        g_print ("%s  %s  %s  %s  %s\n", r->id, r->village_code, head, r->risk_level, r->monitoring_status);
       }
   if (rest > 0)
     {
@@ -913,11 +922,14 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
     for (guint i = 0; i < rows->len; i++)
       {
         HearthTaskRow *r = rows->pdata[i];
-        g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, r->head_name, r->household_id);
+        g_autofree char *head = cli_terminal_one_line (r->head_name);
+        g_autofree char *reason = cli_terminal_one_line (r->reason);
+
+        g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, head, r->household_id);
         /* A correction's reason is the clerk's return comment (written
          * into the task by the return): what the worker is to correct. */
-        if (g_str_equal (r->kind, "correction") && r->reason != NULL && r->reason[0] != '\0')
-          g_print (_("    Clerk's comment: “%s”\n"), r->reason);
+        if (g_str_equal (r->kind, "correction") && reason[0] != '\0')
+          g_print (_("    Clerk's comment: “%s”\n"), reason);
       }
   if (rest > 0)
     {

@@ -70,6 +70,21 @@ cli_parse (const char *command, GOptionEntry *entries, int *argc, char ***argv)
   return cli_parse_with_arguments (command, entries, NULL, argc, argv);
 }
 
+/* Whether @argv, after the command, holds one of hearth-cli's global
+ * options (which go before the command). */
+static gboolean
+names_global_option (int argc, char **argv)
+{
+  static const char *const globals[] = { "--data-dir", "--passphrase-file", "--json", "--version" };
+
+  for (int i = 1; i < argc; i++)
+    for (gsize j = 0; j < G_N_ELEMENTS (globals); j++)
+      if (g_str_has_prefix (argv[i], globals[j]) &&
+          (argv[i][strlen (globals[j])] == '\0' || argv[i][strlen (globals[j])] == '='))
+        return TRUE;
+  return FALSE;
+}
+
 gboolean
 cli_parse_with_arguments (const char *command, GOptionEntry *entries, const char *arguments,
                           int *argc, char ***argv)
@@ -85,8 +100,11 @@ cli_parse_with_arguments (const char *command, GOptionEntry *entries, const char
   g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
   if (!g_option_context_parse (octx, argc, argv, &error))
     {
-      g_printerr (_("hearth-cli: %s (global options such as --data-dir come before the command)\n"),
-                  error->message);
+      if (g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION) && names_global_option (*argc, *argv))
+        g_printerr (_("hearth-cli: %s (global options such as --data-dir come before the command)\n"),
+                    error->message);
+      else
+        g_printerr (_("hearth-cli: %s\n"), error->message);
       return FALSE;
     }
   if (arguments == NULL && *argc > 1)

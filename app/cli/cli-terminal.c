@@ -45,6 +45,12 @@ cli_terminal_clean (const char *text)
 }
 
 char *
+cli_terminal_one_line (const char *text)
+{
+  return g_strdelimit (g_strdup (text != NULL ? text : ""), "\t\r\n", ' ');
+}
+
+char *
 cli_terminal_escape_json (const char *json)
 {
   return rewrite (json, TRUE);

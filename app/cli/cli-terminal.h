@@ -23,6 +23,19 @@ G_BEGIN_DECLS
 char *cli_terminal_clean (const char *text);
 
 /**
+ * cli_terminal_one_line:
+ * @text: (nullable): a stored value to print within one line of a listing
+ *
+ * @text with line feeds, carriage returns and tabs made spaces, so that a
+ * name or comment cannot make a line of its own in a listing (a made-up
+ * row) or shift its columns.
+ *
+ * Returns: (transfer full): the text on one line ("" for %NULL).
+ *   Thread-safe.
+ */
+char *cli_terminal_one_line (const char *text);
+
+/**
  * cli_terminal_escape_json:
  * @json: a JSON text (RFC 8259) as json-glib writes it
  *
