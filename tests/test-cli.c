@@ -623,6 +623,12 @@ test_case_shortcuts (void)
                 "2026-03-07", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_cmpstr (r.out, ==, "");
+  g_assert_true (g_str_has_suffix (r.err, "No task is overdue.\n"));
+  test_run_clear (&r);
+  /* The review queue of this worker's tablet, empty, says so (on stderr). */
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "list", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_true (g_str_has_suffix (r.err, "No case waits for this tablet's review.\n") == (r.out[0] == '\0'));
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--overdue", "--today",
                 "2026-03-09", NULL);

@@ -381,6 +381,9 @@ review_list (CliContext *ctx, int argc, char **argv)
       g_autoptr(JsonNode) root = json_builder_get_root (b);
       cli_print_json (root);
     }
+  else if (items->len == 0)
+    /* Said on stderr: stdout stays the rows alone, for pipes. */
+    g_printerr (_("No case waits for this tablet's review.\n"));
   return CLI_EXIT_OK;
 }
 
@@ -931,6 +934,8 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
         if (g_str_equal (r->kind, "correction") && reason[0] != '\0')
           g_print (_("    Clerk's comment: “%s”\n"), reason);
       }
+  if (!ctx->json && rows->len == 0)
+    g_printerr (overdue_only ? _("No task is overdue.\n") : _("No task is open.\n"));
   if (rest > 0)
     {
       gint64 total = (gint64) rows->len + rest;
