@@ -55,25 +55,6 @@ read_state (sqlite3 *db, const char *key, char **text, gint64 *number, GError **
   return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
-static gboolean
-write_state (sqlite3 *db, const char *key, const char *text, gint64 number, GError **error)
-{
-  sqlite3_stmt *st = NULL;
-  int rc;
-
-  if (sqlite3_prepare_v2 (db, "INSERT INTO sync_state (key, value) VALUES (?1, ?2) "
-                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
-  if (text != NULL)
-    sqlite3_bind_text (st, 2, text, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_int64 (st, 2, number);
-  rc = sqlite3_step (st);
-  sqlite3_finalize (st);
-  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
-}
-
 /* The outbox from @acked + 1 on, made anew from what @device made: the
  * center holds this device's changes up to @acked only. Its own edits go
  * first in version order (a parent of its own is older than the edit
@@ -161,20 +142,21 @@ hearth_sync_store_meet_epoch (HearthSyncStore *store, const char *epoch, gint64 
     {
       /* What other devices send again is numbered after the restore point:
        * the pull starts there (a compacted pull in progress stops). */
-      if (cursor > restore_cursor && !write_state (db, "cursor", NULL, restore_cursor, error))
+      if (cursor > restore_cursor && !hearth_sync_state_set (db, "cursor", NULL, restore_cursor, error))
         goto failed;
-      if (!write_state (db, "compact_until", NULL, 0, error) || !write_state (db, "pull_more", NULL, 1, error))
+      if (!hearth_sync_state_set (db, "compact_until", NULL, 0, error) ||
+          !hearth_sync_state_set (db, "pull_more", NULL, 1, error))
         goto failed;
     }
   if (lost)
     {
       if (!renumber_outbox (db, acked, hearth_case_store_get_device_id (cases), &n, error) ||
-          !write_state (db, "acked_seq", NULL, acked, error))
+          !hearth_sync_state_set (db, "acked_seq", NULL, acked, error))
         goto failed;
       g_debug ("sync: the center holds this device's changes up to %lld of %lld (restored from a backup); "
                "%lld changes are sent again", (long long) acked, (long long) local_acked, (long long) n);
     }
-  if (!write_state (db, "center_epoch", epoch, 0, error) || !hearth_sync_tx_commit (&tx, error))
+  if (!hearth_sync_state_set (db, "center_epoch", epoch, 0, error) || !hearth_sync_tx_commit (&tx, error))
     return FALSE;
   if (resent != NULL)
     *resent = n;

@@ -17,6 +17,10 @@ G_BEGIN_DECLS
  * constraint is _INVALID (a value the table refuses), the rest _SQLITE. */
 gboolean hearth_sync_sql_failed (sqlite3 *db, GError **error);
 
+/* Sets sync_state's @key to @text, or to the integer @value when @text
+ * is NULL (an upsert). FALSE with @error set as hearth_sync_sql_failed(). */
+gboolean hearth_sync_state_set (sqlite3 *db, const char *key, const char *text, gint64 value, GError **error);
+
 /* Runs SQL without results (through the statement cache when one is
  * open and @sql is one statement). */
 gboolean hearth_sync_exec (sqlite3 *db, const char *sql, GError **error);

@@ -363,9 +363,8 @@ state_text (sqlite3 *db, const char *key)
   return value;
 }
 
-/* Binds @value as text, or as an integer when @text is NULL. */
-static gboolean
-state_set (sqlite3 *db, const char *key, const char *text, gint64 value, GError **error)
+gboolean
+hearth_sync_state_set (sqlite3 *db, const char *key, const char *text, gint64 value, GError **error)
 {
   sqlite3_stmt *st = NULL;
   int rc;
@@ -786,7 +785,7 @@ hearth_sync_store_acknowledge (HearthSyncStore *self, gint64 acked, const Hearth
               goto failed;
             }
         }
-      if (!state_set (self->db, "acked_seq", NULL, acked, error))
+      if (!hearth_sync_state_set (self->db, "acked_seq", NULL, acked, error))
         goto failed;
     }
   return hearth_sync_tx_commit (&tx, error);
@@ -867,8 +866,8 @@ hearth_sync_store_set_exchange (HearthSyncStore *self, gint64 center_offset_ms, 
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
   if (!hearth_sync_tx_begin (&tx, self->db, "sync_exchange", error))
     return FALSE;
-  if (!state_set (self->db, "center_offset_ms", NULL, center_offset_ms, error) ||
-      (synced_at_ms > 0 && !state_set (self->db, "last_sync_ms", NULL, synced_at_ms, error)))
+  if (!hearth_sync_state_set (self->db, "center_offset_ms", NULL, center_offset_ms, error) ||
+      (synced_at_ms > 0 && !hearth_sync_state_set (self->db, "last_sync_ms", NULL, synced_at_ms, error)))
     {
       hearth_sync_tx_rollback (&tx);
       return FALSE;
@@ -912,10 +911,12 @@ hearth_sync_store_set_enrolment (HearthSyncStore *self, const HearthSyncEnrolmen
   scope = g_strjoinv (" ", e->scope);
   if (!hearth_sync_tx_begin (&tx, self->db, "sync_enrol", error))
     return FALSE;
-  if (!state_set (self->db, "center_url", e->center_url, 0, error) || !state_set (self->db, "user", e->user, 0, error) ||
-      !state_set (self->db, "role", e->role, 0, error) || !state_set (self->db, "scope", scope, 0, error) ||
-      !state_set (self->db, "county", e->county, 0, error) ||
-      !state_set (self->db, "county_public_key", e->county_public_key, 0, error))
+  if (!hearth_sync_state_set (self->db, "center_url", e->center_url, 0, error) ||
+      !hearth_sync_state_set (self->db, "user", e->user, 0, error) ||
+      !hearth_sync_state_set (self->db, "role", e->role, 0, error) ||
+      !hearth_sync_state_set (self->db, "scope", scope, 0, error) ||
+      !hearth_sync_state_set (self->db, "county", e->county, 0, error) ||
+      !hearth_sync_state_set (self->db, "county_public_key", e->county_public_key, 0, error))
     goto failed;
   /* A BLOB bound straight from the secure buffer: no copy on the heap. */
   if (sqlite3_prepare_v2 (self->db, "INSERT INTO sync_state (key, value) VALUES ('device_secret_key', ?) "

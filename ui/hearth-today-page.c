@@ -63,13 +63,43 @@ clear (HearthTodayPage *self)
   g_clear_pointer (&self->later_tasks, g_ptr_array_unref);
 }
 
+/* A row of Today that opens a household: its head's name, @subtitle, the
+ * badge of @risk_level (nullable or "none": no badge) and an arrow.
+ * Returns: (transfer floating): the row. */
+static GtkWidget *
+household_row (const char *head_name, const char *subtitle, const char *risk_level, const char *household_id)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+
+  if (risk_level != NULL && !g_str_equal (risk_level, "none"))
+    {
+      g_autofree char *css = g_strdup_printf ("hearth-risk-%s", risk_level);
+      GtkWidget *badge = gtk_label_new (hearth_label_risk_level (risk_level));
+
+      gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (badge, "hearth-risk");
+      gtk_widget_add_css_class (badge, css);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), badge);
+    }
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), head_name);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "worker.show-household");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", household_id);
+  return row;
+}
+
 static void
 add_task (HearthTodayPage *self, const HearthTaskRow *task, const char *today)
 {
   AdwPreferencesGroup *groups[] = { self->overdue_group, self->today_group, self->later_group };
   AdwPreferencesGroup *group = groups[task->urgency];
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+  GtkWidget *row;
   g_autofree char *due = hearth_label_due (task->due_date, today);
   g_autofree char *subtitle = NULL;
   g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), task->address,
@@ -79,26 +109,9 @@ add_task (HearthTodayPage *self, const HearthTaskRow *task, const char *today)
    * stands, and where (the household's address, else its village) */
   subtitle = g_strdup_printf (_("%s, %s\n%s"), hearth_label_task_kind (task->kind), due, where);
   /* A follow-up's risk level, as on the household list. */
-  if (g_str_has_prefix (task->reason, "risk_level=") && !g_str_equal (task->reason, "risk_level=none"))
-    {
-      const char *level = task->reason + strlen ("risk_level=");
-      g_autofree char *css = g_strdup_printf ("hearth-risk-%s", level);
-      GtkWidget *badge = gtk_label_new (hearth_label_risk_level (level));
-
-      gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
-      gtk_widget_add_css_class (badge, "hearth-risk");
-      gtk_widget_add_css_class (badge, css);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), badge);
-    }
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), task->head_name);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
-  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "worker.show-household");
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", task->household_id);
+  row = household_row (task->head_name, subtitle,
+                       g_str_has_prefix (task->reason, "risk_level=") ? task->reason + strlen ("risk_level=") : NULL,
+                       task->household_id);
   if (task->urgency == HEARTH_TASK_OVERDUE)
     gtk_widget_add_css_class (row, "hearth-overdue");
   adw_preferences_group_add (group, row);
@@ -148,8 +161,7 @@ load_drafts (HearthTodayPage *self)
 static void
 add_visit (HearthTodayPage *self, const HearthVisitDueRow *visit, const char *today)
 {
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+  GtkWidget *row;
   g_autofree char *where = hearth_label_place (hearth_session_get_store (self->session), visit->address,
                                                visit->village_code);
   g_autofree char *subtitle = NULL;
@@ -168,25 +180,7 @@ add_visit (HearthTodayPage *self, const HearthVisitDueRow *visit, const char *to
        * overdue"), and where it is (its address) */
       subtitle = g_strdup_printf (_("Last visited %s, routine visit %s\n%s"), last, due, where);
     }
-  if (!g_str_equal (visit->risk_level, "none"))
-    {
-      g_autofree char *css = g_strdup_printf ("hearth-risk-%s", visit->risk_level);
-      GtkWidget *badge = gtk_label_new (hearth_label_risk_level (visit->risk_level));
-
-      gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
-      gtk_widget_add_css_class (badge, "hearth-risk");
-      gtk_widget_add_css_class (badge, css);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), badge);
-    }
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), visit->head_name);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (arrow), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
-  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "worker.show-household");
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", visit->id);
+  row = household_row (visit->head_name, subtitle, visit->risk_level, visit->id);
   adw_preferences_group_add (self->visit_group, row);
   g_ptr_array_add (self->rows, self->visit_group);
   g_ptr_array_add (self->rows, row);
