@@ -456,6 +456,11 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
   if (!hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client),
                                        ok ? store_clock (store) : 0, ok ? error : NULL))
     return FALSE;
+  /* A failed run is remembered, so a later status does not say only
+   * "synced" while the center's latest never arrived. Best effort: the
+   * run's own error is what this call reports. */
+  if (!ok)
+    hearth_sync_store_note_failed_run (store, store_clock (store), NULL);
   if (ok && !hearth_sync_store_status (store, &r->status, error))
     return FALSE;
   return ok;

@@ -837,6 +837,7 @@ hearth_sync_store_status (HearthSyncStore *self, HearthSyncStatus *out, GError *
   more = state_text (self->db, "pull_more");
   out->pull_more = more == NULL || !g_str_equal (more, "0");
   out->last_sync_ms = state_int (self->db, "last_sync_ms", 0);
+  out->last_failed_ms = state_int (self->db, "last_failed_ms", 0);
   out->center_offset_ms = state_int (self->db, "center_offset_ms", 0);
   out->synced = out->pending == 0 && !out->pull_more;
   return hearth_sync_exec (self->db, "RELEASE sync_status", error);
@@ -873,6 +874,13 @@ hearth_sync_store_set_exchange (HearthSyncStore *self, gint64 center_offset_ms, 
       return FALSE;
     }
   return hearth_sync_tx_commit (&tx, error);
+}
+
+gboolean
+hearth_sync_store_note_failed_run (HearthSyncStore *self, gint64 failed_at_ms, GError **error)
+{
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  return hearth_sync_state_set (self->db, "last_failed_ms", NULL, failed_at_ms, error);
 }
 
 void

@@ -214,6 +214,9 @@ gboolean hearth_sync_store_apply_page (HearthSyncStore *self,
  *   section 8.1), 0 when none
  * @pull_more: whether the last page said there is more
  * @last_sync_ms: the last successful sync (ms since 1970; 0: never)
+ * @last_failed_ms: the last sync run that did not finish (ms since 1970;
+ *   0: none since the store was made); a run that failed after the last
+ *   successful one means what the center received since may not be here
  * @center_offset_ms: the center's clock minus this device's, as last learned
  * @synced: nothing pending and the last pull complete (PROTOCOL.md
  *   section 11): the only state in which to show "synced"
@@ -228,6 +231,7 @@ typedef struct {
   gint64   compact_until;
   gboolean pull_more;
   gint64   last_sync_ms;
+  gint64   last_failed_ms;
   gint64   center_offset_ms;
   gboolean synced;
 } HearthSyncStatus;
@@ -277,6 +281,21 @@ gboolean hearth_sync_store_set_exchange (HearthSyncStore *self,
                                          gint64           center_offset_ms,
                                          gint64           synced_at_ms,
                                          GError         **error);
+
+/**
+ * hearth_sync_store_note_failed_run:
+ * @failed_at_ms: when the run gave up (ms since 1970, this device's clock)
+ *
+ * Records that a sync run did not finish (the center could not be reached,
+ * refused the device, or a reply could not be read), so a later status
+ * can say so: "synced" alone says the center has this tablet's changes,
+ * not that this tablet has the center's latest.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+gboolean hearth_sync_store_note_failed_run (HearthSyncStore *self,
+                                            gint64           failed_at_ms,
+                                            GError         **error);
 
 /**
  * HearthSyncEnrolment:

@@ -403,6 +403,30 @@ test_network_cut (void)
   g_assert_cmpint (json_object_get_int_member (retry_result, "attempts"), >, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes"), ==,
                    json_object_get_int_member (retry_result, "last_seq"));
+  test_tablet_cli (&r, &a, "sync", "--status", NULL);
+  g_assert_nonnull (strstr (r.out, "Synced:"));
+  g_assert_null (strstr (r.out, "did not finish"));
+
+  /* Down again with nothing to send: the center has every change of this
+   * tablet ("Synced"), and the status says the last try failed, so the
+   * county's newest may not be here. */
+  g_assert_true (g_file_set_contents (flag, "", 0, NULL));
+  test_tablet_cli (&r, &a, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 5);
+  test_tablet_cli (&r, &a, "sync", "--status", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Synced:"));
+  g_assert_nonnull (strstr (r.out, "did not finish: what the center received since the last sync is not on this "
+                                   "tablet yet."));
+  test_tablet_cli (&r, &a, "--json", "sync", "--status", NULL);
+  g_assert_null (strstr (r.out, "\"last_failed_try\" : null"));
+  g_assert_nonnull (strstr (r.out, "\"last_failed_try\" : \""));
+  /* Back: a finished run clears it. */
+  g_assert_cmpint (g_remove (flag), ==, 0);
+  test_tablet_cli (&r, &a, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  test_tablet_cli (&r, &a, "sync", "--status", NULL);
+  g_assert_null (strstr (r.out, "did not finish"));
 
   test_proxy_stop (proxy);
   center_stop (c);

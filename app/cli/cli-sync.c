@@ -261,6 +261,15 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
         }
       else
         json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "last_failed_try");
+      if (s->last_failed_ms > 0)
+        {
+          g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc (s->last_failed_ms / 1000);
+          g_autofree char *failed_at = g_date_time_format_iso8601 (t);
+          json_builder_add_string_value (b, failed_at);
+        }
+      else
+        json_builder_add_null_value (b);
       json_builder_set_member_name (b, "clock_offset_ms");
       json_builder_add_int_value (b, s->center_offset_ms);
       json_builder_set_member_name (b, "clock_warning");
@@ -303,6 +312,16 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
       g_print (g_dngettext (GETTEXT_PACKAGE, "Not synced: %lld change waits for the center. Last sync: %s.\n",
                             "Not synced: %lld changes wait for the center. Last sync: %s.\n", (gulong) s->pending),
                (long long) s->pending, last);
+    /* "Synced" says the center has this tablet's changes; a later try that
+     * failed means the county's newest may not be here. */
+    if (!failed && s->last_failed_ms > s->last_sync_ms)
+      {
+        g_autofree char *tried = format_ms (s->last_failed_ms);
+
+        g_print (_("The last try, at %s, did not finish: what the center received since the last sync is not on "
+                   "this tablet yet.\n"),
+                 tried);
+      }
     if (s->refused > 0)
       g_print (g_dngettext (GETTEXT_PACKAGE, "The center refused %lld change; ask the village clerk.\n",
                             "The center refused %lld changes; ask the village clerk.\n", (gulong) s->refused),
