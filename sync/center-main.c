@@ -215,19 +215,6 @@ cmd_init (const char *db, int argc, char **argv)
 
 /* ---- user add ------------------------------------------------------------------- */
 
-static gboolean
-valid_user_name (const char *name)
-{
-  gsize n = strlen (name);
-
-  if (n == 0 || n > 64 || !g_ascii_isalnum (name[0]))
-    return FALSE;
-  for (gsize i = 0; i < n; i++)
-    if (!(g_ascii_islower (name[i]) || g_ascii_isdigit (name[i]) || strchr ("._-", name[i]) != NULL))
-      return FALSE;
-  return TRUE;
-}
-
 static int
 cmd_user (const char *db, int argc, char **argv)
 {
@@ -257,7 +244,7 @@ cmd_user (const char *db, int argc, char **argv)
   if (!parse_command ("user add", entries, _("NAME"), 1, &argc, &argv))
     return EXIT_USAGE;
   name = argv[1];
-  if (!valid_user_name (name))
+  if (!hearth_center_user_name_is_valid (name))
     return refused (_("“%s” is not a user name: 1 to 64 lowercase letters, digits, “.”, “_” or “-”, starting with a "
                       "letter or digit"),
                     name);

@@ -574,6 +574,19 @@ hearth_center_code_hash (const char *entered, guint8 *hash)
 
 /* ---- the center -------------------------------------------------------------------- */
 
+gboolean
+hearth_center_user_name_is_valid (const char *name)
+{
+  gsize n = strlen (name);
+
+  if (n == 0 || n > 64 || !g_ascii_isalnum (name[0]))
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!(g_ascii_islower (name[i]) || g_ascii_isdigit (name[i]) || strchr ("._-", name[i]) != NULL))
+      return FALSE;
+  return TRUE;
+}
+
 HearthCenter *
 hearth_center_new (HearthCenterStore *store, GError **error)
 {
@@ -710,7 +723,8 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
   key_text = member_string (o, "public_key");
   name = member_string (o, "name");
   expected_user = member_string (o, "user");
-  if (json_object_has_member (o, "user") && expected_user == NULL)
+  /* The name is said back in the wrong-user reply: it must be a name. */
+  if (json_object_has_member (o, "user") && (expected_user == NULL || !hearth_center_user_name_is_valid (expected_user)))
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "user", 0, _("“user” must be a user name"));
   if (entered == NULL)
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "code", 0, _("“code” is missing"));
@@ -759,6 +773,10 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
     }
   if (code.expires_at <= now)
     return fail (HEARTH_CENTER_ERROR_CODE_EXPIRED, _("this enrolment code has expired; ask for a new one"));
+  /* A revoked tablet (lost, stolen) stays revoked: it is told to wipe,
+   * not that it is enrolled, and the code stays unused for a new one. */
+  if (existing != NULL && existing->revoked_at != 0)
+    return fail (HEARTH_CENTER_ERROR_REVOKED, _("this device was revoked: lock and wipe its store"));
   if (existing != NULL)
     return fail (HEARTH_CENTER_ERROR_DEVICE_EXISTS, _("device %s is enrolled already"), device_id);
 

@@ -317,6 +317,17 @@ HearthCenterReply *hearth_center_handle (HearthCenter              *center,
                                          const HearthCenterRequest *request);
 
 /**
+ * hearth_center_user_name_is_valid:
+ * @name: a user name, as `user add` or an enrolment request gives it
+ *
+ * A user name is 1 to 64 bytes: a lowercase letter or digit first, then
+ * lowercase letters, digits, '.', '_' and '-' (INTERFACES.md, `user add`).
+ *
+ * Returns: whether @name is one. Thread-safe.
+ */
+gboolean hearth_center_user_name_is_valid (const char *name);
+
+/**
  * hearth_center_scope_contains:
  * @scope: (array zero-terminated=1): division-code prefixes
  * @village: (nullable): a 12-digit village code

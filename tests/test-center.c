@@ -811,6 +811,23 @@ test_enrol (void)
     g_assert_cmpint (r.status, ==, 409);
     g_assert_cmpstr (error_code (&r), ==, "device-exists");
   }
+  /* The user a tablet enrolling again names must be a user name: the
+   * wrong-user reply says it back (bounded, printable). */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(Device) named = device_new ();
+    g_autofree char *fresh = center_enrol_code (c, "w.b");
+    g_autofree char *plain = enrol_body (named, fresh);
+    g_autofree char *huge = g_strnfill (100000, 'x');
+    g_autofree char *with_user = NULL;
+
+    plain[strlen (plain) - 1] = '\0';   /* the closing brace */
+    with_user = g_strdup_printf ("%s, \"user\": \"%s\"}", plain, huge);
+    post_plain (c, "/v1/enrol", with_user, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_nonnull (strstr (r.text, "“user” must be a user name"));
+    g_assert_null (strstr (r.text, "xxxxxxxx"));
+  }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices"), ==, 2);
   center_stop (c);
 }
@@ -2159,6 +2176,17 @@ test_authentication (void)
     push (c, d, body, &r);
     g_assert_cmpint (r.status, ==, 403);
     g_assert_cmpstr (error_code (&r), ==, "revoked");
+  }
+  /* Enrolling again with a fresh code: still revoked, the code unused. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *code = center_enrol_code (c, "w.a");
+    g_autofree char *body = enrol_body (d, code);
+
+    post_plain (c, "/v1/enrol", body, &r);
+    g_assert_cmpint (r.status, ==, 403);
+    g_assert_cmpstr (error_code (&r), ==, "revoked");
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM enrol_codes WHERE used_at IS NULL"), ==, 1);
   }
   {
     g_auto(TestRun) run = { 0 };
