@@ -15,8 +15,6 @@
 /* SQLite's default WAL size before a checkpoint, and the one of a pull. */
 #define HEARTH_SYNC_CHECKPOINT_PAGES 1000
 #define HEARTH_SYNC_PULL_CHECKPOINT_PAGES 50000
-/* How many times one run meets a new epoch before it gives up. */
-#define HEARTH_SYNC_EPOCH_RESTARTS 3
 
 static gint64
 store_clock (gpointer data)
@@ -443,6 +441,19 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
 
           g_clear_error (&local);
           local = unknown;
+        }
+      /* The epoch kept changing: not one restore, but centers taking
+       * turns at the address (a router or DNS between two of them). */
+      if (!ok && g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED))
+        {
+          GError *flapping = g_error_new (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED,
+                                          _("the center's epoch changed %u times during this run: more than one "
+                                            "center may be answering at %s (one of them restored from a backup); "
+                                            "tell county IT"),
+                                          restarts + 1, enrolment->center_url);
+
+          g_clear_error (&local);
+          local = flapping;
         }
       if (!ok)
         g_propagate_error (error, g_steal_pointer (&local));

@@ -94,6 +94,10 @@ typedef struct {
 /* How far off the tablet's clock may be before the user is warned. */
 #define HEARTH_SYNC_CLOCK_WARNING_MS (10 * 60 * 1000)
 
+/* How many times one run meets a new epoch (a center restored from a
+ * backup, PROTOCOL.md section 12) and starts again before it gives up. */
+#define HEARTH_SYNC_EPOCH_RESTARTS 3
+
 /**
  * hearth_sync_enrol:
  * @center_url: the center's base URL

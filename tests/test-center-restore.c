@@ -17,6 +17,7 @@
  *     nothing again.
  */
 #include "test-center-util.h"
+#include "sync-run.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -275,6 +276,8 @@ typedef struct {
   char *second;
   GMutex lock;
   gint before_switch;    /* requests still to the first; -1: all */
+  gboolean alternate;    /* each request to the other center than the last */
+  gboolean last_second;
   guint to_second;       /* requests sent to the second */
 } Router;
 
@@ -319,7 +322,13 @@ route_one (Router *rt, GSocketConnection *conn)
   g_string_append (head, "Connection: close\r\n\r\n");
 
   g_mutex_lock (&rt->lock);
-  if (rt->before_switch == 0)
+  if (rt->alternate)
+    {
+      rt->last_second = !rt->last_second;
+      target = rt->last_second ? rt->second : rt->first;
+      rt->to_second += rt->last_second;
+    }
+  else if (rt->before_switch == 0)
     {
       target = rt->second;
       rt->to_second++;
@@ -507,6 +516,34 @@ test_restore_mid_run (void)
   }
   known = test_tablet_text (&t, "SELECT value FROM sync_state WHERE key = 'center_epoch'");
   g_assert_cmpstr (known, ==, epoch_backup);
+
+  /* Both centers answering at the address in turn: each reply is of the
+   * other epoch. The run starts again a few times, then says the epoch
+   * kept changing (exit 5), and nothing is lost: the visit is still
+   * pending or acknowledged, never dropped. */
+  g_mutex_lock (&rt.lock);
+  rt.alternate = TRUE;
+  g_mutex_unlock (&rt.lock);
+  visit (&t, h2);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 5);
+  {
+    g_autofree char *said = g_strdup_printf ("the center's epoch changed %u times during this run: more than one "
+                                             "center may be answering at %s", HEARTH_SYNC_EPOCH_RESTARTS + 1, rt.url);
+
+    g_assert_nonnull (strstr (r.err, said));
+  }
+  g_assert_cmpint (test_tablet_int (&t, "SELECT count (*) FROM submissions"), ==, 3);
+  /* One center again: the run ends synced, the visit at that center once. */
+  g_mutex_lock (&rt.lock);
+  rt.alternate = FALSE;
+  rt.before_switch = 0;
+  g_mutex_unlock (&rt.lock);
+  test_run_clear (&r);
+  test_tablet_cli (&r, &t, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (center_db_int (restored, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 3);
   router_stop (&rt);
   center_stop (restored);
   center_stop (c);
