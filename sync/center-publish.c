@@ -4,6 +4,7 @@
 
 #include "center-publish.h"
 #include "case-registry.h"
+#include "case-search.h"
 #include "csv.h"
 #include "form-model.h"
 #include "hlc.h"
@@ -405,6 +406,151 @@ child_text (xmlNode *parent, const char *name)
   return NULL;
 }
 
+/* One figure of a thresholds document: its element path below the root,
+ * and its bounds. Days are whole numbers; the others are decimals as
+ * XPath 1.0's number() reads them (no sign, no exponent). */
+typedef struct {
+  const char *path;
+  gboolean whole;
+  gboolean optional;
+  double min, max;
+} Figure;
+
+static const Figure figures[] = {
+  { "watch_band", FALSE, FALSE, 1, 10 },
+  { "income_drop", FALSE, FALSE, 0.01, 1 },
+  { "elimination_watch_days", TRUE, FALSE, 1, 3660 },
+  { "department/medical_self_pay", FALSE, FALSE, 1, 10000000 },
+  { "department/education_spending", FALSE, FALSE, 1, 10000000 },
+  { "registration_visit_days", TRUE, FALSE, 0, HEARTH_ROUTINE_VISIT_MAX_DAYS },
+  { "followup_days/red", TRUE, FALSE, 1, HEARTH_ROUTINE_VISIT_MAX_DAYS },
+  { "followup_days/orange", TRUE, FALSE, 1, HEARTH_ROUTINE_VISIT_MAX_DAYS },
+  { "followup_days/yellow", TRUE, FALSE, 1, HEARTH_ROUTINE_VISIT_MAX_DAYS },
+  { "followup_days/none", TRUE, FALSE, 1, HEARTH_ROUTINE_VISIT_MAX_DAYS },
+  { "routine_visit_days/all", TRUE, TRUE, 1, HEARTH_ROUTINE_VISIT_MAX_DAYS },
+  { "routine_visit_days/priority", TRUE, TRUE, 1, HEARTH_ROUTINE_VISIT_MAX_DAYS },
+};
+
+/* @text as a number of XPath 1.0 (digits, at most one point), whole when
+ * @whole; FALSE for anything else ("-5", "1e3", "7,800", "NaN"). */
+static gboolean
+parse_figure (const char *text, gboolean whole, double *value)
+{
+  gsize digits = strspn (text, "0123456789");
+  const char *rest = text + digits;
+
+  if (*rest == '.' && !whole)
+    {
+      gsize more = strspn (rest + 1, "0123456789");
+
+      digits += more;
+      rest += 1 + more;
+    }
+  if (digits == 0 || digits > 15 || *rest != '\0')
+    return FALSE;
+  *value = g_ascii_strtod (text, NULL);
+  return TRUE;
+}
+
+/* The first element at @path ("a/b") below @root, or NULL. */
+static xmlNode *
+find_path (xmlNode *root, const char *path)
+{
+  g_auto(GStrv) steps = g_strsplit (path, "/", -1);
+  xmlNode *at = root;
+
+  for (guint i = 0; at != NULL && steps[i] != NULL; i++)
+    {
+      xmlNode *next = NULL;
+
+      for (xmlNode *n = at->children; n != NULL && next == NULL; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && xmlStrEqual (n->name, (const xmlChar *) steps[i]))
+          next = n;
+      at = next;
+    }
+  return at;
+}
+
+/* The trimmed text of @node as a number from @min to @max; else FALSE
+ * with an error naming the line, the element and the bounds. */
+static gboolean
+check_figure (const char *name, xmlNode *node, const char *path, gboolean whole, double min, double max, double *out,
+              GError **error)
+{
+  g_autofree char *text = NULL;
+  xmlChar *content = xmlNodeGetContent (node);
+  double value = 0;
+
+  text = g_strstrip (g_strdup (content != NULL ? (const char *) content : ""));
+  xmlFree (content);
+  if (!parse_figure (text, whole, &value) || value < min || value > max)
+    {
+      g_autofree char *shown = g_utf8_make_valid (text, MIN (strlen (text), (gsize) 32));
+
+      return invalid (error, whole ? _("%s: line %ld: <%s> must be a whole number from %.15g to %.15g, not “%s”")
+                                   : _("%s: line %ld: <%s> must be a number from %.15g to %.15g, not “%s”"),
+                      name, xmlGetLineNo (node), path, min, max, shown);
+    }
+  if (out != NULL)
+    *out = value;
+  return TRUE;
+}
+
+/* The figures the forms and the tablets read (schema/forms/README.md, "The
+ * thresholds instance"): each there and in its bounds, one income line per
+ * year, so that no tablet measures a household against a line of -5 or
+ * "abc", or finds no line at all. */
+static gboolean
+check_figures (const char *name, xmlNode *root, GError **error)
+{
+  g_autoptr(GHashTable) years = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  double all = HEARTH_ROUTINE_VISIT_DAYS, priority = 0;
+  guint lines = 0;
+
+  for (xmlNode *n = root->children; n != NULL; n = n->next)
+    {
+      xmlNode *year, *value;
+      double y;
+
+      if (n->type != XML_ELEMENT_NODE || !xmlStrEqual (n->name, (const xmlChar *) "income_line"))
+        continue;
+      year = find_path (n, "year");
+      value = find_path (n, "value");
+      if (year == NULL || value == NULL)
+        return invalid (error, _("%s: line %ld: an <income_line> needs a <year> and a <value>"), name,
+                        xmlGetLineNo (n));
+      if (!check_figure (name, year, "income_line/year", TRUE, 2000, 2100, &y, error) ||
+          !check_figure (name, value, "income_line/value", FALSE, 1, 1000000, NULL, error))
+        return FALSE;
+      if (!g_hash_table_add (years, g_strdup_printf ("%.0f", y)))
+        return invalid (error, _("%s: line %ld: a second income line for %.0f"), name, xmlGetLineNo (n), y);
+      lines++;
+    }
+  if (lines == 0)
+    return invalid (error, _("%s: there is no <income_line>: the visit forms measure incomes against it"), name);
+  for (gsize i = 0; i < G_N_ELEMENTS (figures); i++)
+    {
+      xmlNode *node = find_path (root, figures[i].path);
+      double value = 0;
+
+      if (node == NULL && figures[i].optional)
+        continue;
+      if (node == NULL)
+        return invalid (error, _("%s: <%s> is missing (see the bundled thresholds.xml)"), name, figures[i].path);
+      if (!check_figure (name, node, figures[i].path, figures[i].whole, figures[i].min, figures[i].max, &value, error))
+        return FALSE;
+      if (g_str_equal (figures[i].path, "routine_visit_days/all"))
+        all = value;
+      else if (g_str_equal (figures[i].path, "routine_visit_days/priority"))
+        priority = value;
+    }
+  /* As the tablet reads them (hearth_published_visit_periods()). */
+  if (priority > all)
+    return invalid (error, _("%s: the priority routine visit period (%.0f days) is longer than the routine one (%.0f)"),
+                    name, priority, all);
+  return TRUE;
+}
+
 gboolean
 hearth_center_read_thresholds (const char *name, const char *data, gsize len, char **version_out, char **county_out,
                                GError **error)
@@ -447,6 +593,11 @@ hearth_center_read_thresholds (const char *name, const char *data, gsize len, ch
     }
   version = child_text (root, "version");
   doc_county = child_text (root, "county");
+  if (!check_figures (name, root, error))
+    {
+      xmlFreeDoc (doc);
+      return FALSE;
+    }
   xmlFreeDoc (doc);
   if (!valid_key (version))
     return invalid (error, _("%s: the thresholds have no <version>: published thresholds need one, so that tablets "

@@ -134,8 +134,15 @@ HearthForm *hearth_center_read_form (const char  *path,
  *
  * The checks of hearth_center_set_thresholds() that need no store: UTF-8
  * text of 1 byte to HEARTH_CHANGE_MAX_VALUE without a NUL, well-formed XML
- * without a DOCTYPE, the root HEARTH_CENTER_THRESHOLDS_ROOT and a version
- * of one line of at most 128 bytes. Thread-safe, but for libxml2's error
+ * without a DOCTYPE, the root HEARTH_CENTER_THRESHOLDS_ROOT, a version
+ * of one line of at most 128 bytes, and the figures the forms and tablets
+ * read (schema/forms/README.md, "The thresholds instance") each present
+ * and in bounds: at least one income line, one per year (2000 to 2100),
+ * each a number from 1 to 1,000,000 as XPath reads numbers (no sign, no
+ * exponent); the watch band 1 to 10, the income drop 0.01 to 1; the
+ * periods whole days (follow-ups 1 to 366, the registration visit 0 to
+ * 366, the elimination watch 1 to 3660); the routine visit periods, when
+ * given, as hearth_published_visit_periods() reads them. Thread-safe, but for libxml2's error
  * handler, which it sets and resets on the calling thread.
  *
  * Returns: %FALSE with HEARTH_CENTER_PUBLISH_ERROR_INVALID (naming the

@@ -19,7 +19,8 @@
  *     tablet pulls the households of its scope on its first sync and can
  *     visit them; a bad row imports nothing and names its line;
  *   - publish-form and set-thresholds: broken documents refused naming the
- *     line; published ones reach a tablet, which lists them.
+ *     line, thresholds with figures out of bounds or missing too;
+ *     published ones reach a tablet, which lists them.
  */
 #include "test-center-util.h"
 
@@ -889,6 +890,43 @@ test_publish (void)
   run_center (&r, "--db", c->db, "set-thresholds", other_county, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "360102"));
+  /* Figures the forms could not measure with, each named with its line:
+   * a negative or unreadable line, an exponent XPath does not read, a band
+   * below the line, a year twice, a follow-up period missing, periods the
+   * tablet refuses, no line at all. */
+  {
+    static const struct { const char *from, *to, *says; } bad_figures[] = {
+      { "<value>7800</value>", "<value>-5</value>", "line 24: <income_line/value> must be a number from 1 to" },
+      { "<value>7800</value>", "<value>abc</value>", "<income_line/value> must be a number" },
+      { "<value>7800</value>", "<value>1e3</value>", "not “1e3”" },
+      { "<value>7800</value>", "<value>7,800</value>", "not “7,800”" },
+      { "<watch_band>1.2</watch_band>", "<watch_band>0.5</watch_band>", "<watch_band> must be a number from 1 to 10" },
+      { "<year>2025</year>", "<year>2026</year>", "a second income line for 2026" },
+      { "<red>3</red>", "", "<followup_days/red> is missing" },
+      { "<orange>7</orange>", "<orange>0</orange>", "<followup_days/orange> must be a whole number from 1 to 366" },
+      { "<all>90</all>", "<all>quarterly</all>", "<routine_visit_days/all> must be a whole number" },
+      { "<priority>30</priority>", "<priority>120</priority>", "priority routine visit period (120 days)" },
+    };
+    g_autofree char *bad_figure = g_build_filename (base, "bad-figure.xml", NULL);
+    g_autofree char *no_line = g_build_filename (base, "no-line.xml", NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad_figures); i++)
+      {
+        g_autoptr(GString) s = g_string_new (text);
+
+        g_assert_cmpuint (g_string_replace (s, bad_figures[i].from, bad_figures[i].to, 1), ==, 1);
+        g_assert_true (g_file_set_contents (bad_figure, s->str, -1, NULL));
+        test_run_clear (&r);
+        run_center (&r, "--db", c->db, "set-thresholds", bad_figure, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_nonnull (strstr (r.err, bad_figures[i].says));
+      }
+    g_assert_true (g_file_set_contents (no_line, "<thresholds><version>9</version></thresholds>\n", -1, NULL));
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "set-thresholds", no_line, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "no <income_line>"));
+  }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
 
   /* Published: once; the same again is nothing new; other content under
