@@ -5,6 +5,7 @@
 #include "case-registry.h"
 #include "csv.h"
 #include "id-number.h"
+#include "store-file.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -30,6 +31,39 @@ enum { COL_NO, COL_VILLAGE, COL_ADDRESS, COL_CATEGORY, COL_PHONE, COL_NAME, COL_
        COL_LABOUR, COL_SCHOOL, COL_INSURANCE };
 
 static const char *const relations[] = { "01", "10", "20", "30", "40", "50", "60", "70", "99", NULL };
+
+/* The values of the coded optional columns: the choices of the member's
+ * question in schema/forms/household-registration.xml, which the tablet's
+ * forms and risk rules compare with. */
+static const struct { int column; const char *const *values; const char *shown; } coded_columns[] = {
+  { COL_HEALTH, (const char *const[]) { "healthy", "chronic", "serious", "disabled", NULL },
+    "healthy chronic serious disabled" },
+  { COL_LABOUR, (const char *const[]) { "ordinary", "skilled", "weak", "lost", "none", NULL },
+    "ordinary skilled weak lost none" },
+  { COL_SCHOOL, (const char *const[]) { "not_student", "preschool", "primary", "junior", "senior", "vocational",
+                                        "higher", "dropout", NULL },
+    "not_student preschool primary junior senior vocational higher dropout" },
+  { COL_INSURANCE, (const char *const[]) { "yes", "no", NULL }, "yes no" },
+};
+
+/* Whether @value is at most HEARTH_REGISTRY_MAX_CHARS characters of one
+ * line: a longer one would not fit a change a tablet pulls (it would be
+ * skipped there), a line break or a control character would break the
+ * lists that show it. */
+static gboolean
+value_is_one_line (const char *value)
+{
+  glong n = 0;
+
+  for (const char *p = value; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (++n > HEARTH_REGISTRY_MAX_CHARS || g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029)
+        return FALSE;
+    }
+  return TRUE;
+}
 
 typedef struct {
   char *values[G_N_ELEMENTS (registry_columns)];
@@ -80,26 +114,27 @@ hearth_case_registry_free (HearthRegistry *registry)
   g_free (registry);
 }
 
-/* The file's text in UTF-8: UTF-8 (a byte order mark dropped) or GB18030. */
+/* The file's text in UTF-8: UTF-8 (a byte order mark dropped) or GB18030.
+ * Read bounded: a FIFO, a device (/dev/zero) or a file larger than
+ * HEARTH_REGISTRY_MAX_BYTES is refused, not read without end. */
 static char *
 registry_text (const char *path, GError **error)
 {
-  g_autofree char *raw = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  const char *raw;
   gsize len = 0;
   g_autoptr(GError) local = NULL;
 
-  if (!g_file_get_contents (path, &raw, &len, &local))
+  bytes = hearth_file_read_bounded (path, HEARTH_REGISTRY_MAX_BYTES, &local);
+  if (bytes == NULL)
     {
       g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("the registry cannot be read: %s"),
                    local->message);
       return NULL;
     }
-  if (len > HEARTH_REGISTRY_MAX_BYTES)
-    {
-      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("the registry is larger than %d bytes"),
-                   HEARTH_REGISTRY_MAX_BYTES);
-      return NULL;
-    }
+  raw = g_bytes_get_data (bytes, &len);
+  if (raw == NULL)
+    raw = "";
   /* A byte order mark says UTF-8, which must then hold, NULs refused as
    * below (g_strndup() would end the text at one unseen). */
   if (len >= 3 && memcmp (raw, "\xef\xbb\xbf", 3) == 0)
@@ -112,8 +147,9 @@ registry_text (const char *path, GError **error)
         }
       return g_strndup (raw + 3, len - 3);
     }
+  /* The bytes read end without a NUL: a copy that has one. */
   if (g_utf8_validate (raw, (gssize) len, NULL))
-    return g_steal_pointer (&raw);
+    return g_strndup (raw, len);
   {
     char *text = g_convert (raw, (gssize) len, "UTF-8", "GB18030", NULL, NULL, NULL);
     if (text == NULL || !g_utf8_validate (text, -1, NULL) || memchr (raw, '\0', len) != NULL)
@@ -127,6 +163,19 @@ registry_text (const char *path, GError **error)
   }
 }
 
+/* The lines from @from to @to: its line feeds, and carriage returns
+ * without one (hearth_csv_record() ends a record at either). */
+static guint
+lines_in (const char *from, const char *to)
+{
+  guint n = 0;
+
+  for (const char *q = from; q < to; q++)
+    if (*q == '\n' || (*q == '\r' && (q + 1 >= to || q[1] != '\n')))
+      n++;
+  return n;
+}
+
 /* Why @row is refused, or NULL; FALSE when @taken failed. */
 static gboolean
 check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistryTakenFunc taken, gpointer data,
@@ -138,6 +187,18 @@ check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistry
   for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
     if (registry_columns[c].required && row->values[c][0] == '\0' && why == NULL)
       why = g_strdup_printf (_("%s is empty"), registry_columns[c].english);
+  for (gsize c = 0; c < G_N_ELEMENTS (registry_columns) && why == NULL; c++)
+    if (!value_is_one_line (row->values[c]))
+      why = g_strdup_printf (_("%s is longer than %d characters or holds a line break or a control character"),
+                             registry_columns[c].english, HEARTH_REGISTRY_MAX_CHARS);
+  for (gsize k = 0; k < G_N_ELEMENTS (coded_columns) && why == NULL; k++)
+    {
+      const char *value = row->values[coded_columns[k].column];
+
+      if (value[0] != '\0' && !g_strv_contains (coded_columns[k].values, value))
+        why = g_strdup_printf (_("%s \"%s\" is not one of %s"), registry_columns[coded_columns[k].column].english,
+                               value, coded_columns[k].shown);
+    }
   if (why == NULL && (strlen (row->values[COL_VILLAGE]) != 12 || strspn (row->values[COL_VILLAGE], "0123456789") != 12))
     why = g_strdup_printf (_("the village code \"%s\" is not 12 digits"), row->values[COL_VILLAGE]);
   if (why == NULL && county != NULL && !g_str_has_prefix (row->values[COL_VILLAGE], county))
@@ -184,7 +245,7 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
   int index[G_N_ELEMENTS (registry_columns)];
   const char *p;
   gboolean bad = FALSE, header_ok;
-  guint line = 1;
+  guint line = 1, next_line = 1;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -197,6 +258,7 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
     return NULL;
   p = text;
   header = hearth_csv_record (&p, &bad);
+  next_line += lines_in (text, p);
   for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
     {
       index[c] = -1;
@@ -214,12 +276,16 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
   header_ok = problems->len == 0;
   while (header_ok && problems->len < 1000)
     {
+      const char *start = p;
       g_autoptr(GPtrArray) fields = hearth_csv_record (&p, &bad);
       g_autofree char *why = NULL;
       RegistryRow *row;
       RegistryHousehold *h;
 
-      line++;
+      /* A quoted field may hold line breaks: lines, not records, are
+       * counted, as an editor shows them. */
+      line = next_line;
+      next_line += lines_in (start, p);
       if (bad)
         {
           g_ptr_array_add (problems, g_strdup_printf (_("line %u: a quoted field is not closed"), line));
@@ -235,7 +301,12 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
       for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
         row->values[c] = g_strstrip (g_strdup (index[c] >= 0 && (guint) index[c] < fields->len
                                                ? (char *) fields->pdata[index[c]] : ""));
-      if (!check_row (row, county, ids, taken, data, &why, error))
+      /* A field more or less than the header (an address with an unquoted
+       * comma): its values would land in the wrong columns. */
+      if (fields->len != header->len)
+        why = g_strdup_printf (_("a row has %u fields, the header %u (a value with a comma must be quoted)"),
+                               fields->len, header->len);
+      else if (!check_row (row, county, ids, taken, data, &why, error))
         return NULL;
       if (why != NULL)
         {

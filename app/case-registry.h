@@ -55,11 +55,16 @@ typedef struct _HearthRegistry HearthRegistry;
  *   file is refused for its rows, every bad row as "line N: reason" (at
  *   most 1000)
  *
- * Reads every row and checks it: the required columns, the 12-digit
- * village code (inside @county), the ID number's checksum and birth date,
- * the relation to the head, the category, one head per household, one
- * village per household, no registry number or ID number twice in the file
- * or already in the store.
+ * Reads every row and checks it: as many fields as the header, each
+ * value one line of at most HEARTH_REGISTRY_MAX_CHARS characters, the
+ * required columns, the 12-digit village code (inside @county), the ID
+ * number's checksum and birth date, the relation to the head, the
+ * category, the health, labour, school status and insurance codes of the
+ * registration form, one head per household, one village per household,
+ * no registry number or ID number twice in the file or already in the
+ * store. Lines are counted as an editor shows them (a quoted field may
+ * hold line breaks). The file must be a regular file (not a FIFO or a
+ * device).
  *
  * Returns: (transfer full) (nullable): the households, or %NULL with
  *   HEARTH_CASE_ERROR_INVALID (bad rows, see @problems; a file that cannot

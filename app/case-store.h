@@ -133,6 +133,8 @@ char *hearth_case_record_submission (HearthCaseStore  *self,
 
 /* The largest registry file accepted, in bytes. */
 #define HEARTH_REGISTRY_MAX_BYTES (64 * 1024 * 1024)
+/* The longest registry value accepted, in characters (an address, a name). */
+#define HEARTH_REGISTRY_MAX_CHARS 256
 
 /**
  * hearth_case_import_registry:

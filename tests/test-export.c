@@ -17,16 +17,21 @@
  *     user's is 403, a batch over 64 MiB is 413;
  *   - import-households (GB18030, or UTF-8 with a byte order mark): a
  *     tablet pulls the households of its scope on its first sync and can
- *     visit them; a bad row imports nothing and names its line;
+ *     visit them; a bad row imports nothing and names its line; so does
+ *     a value too long or over two lines, a code the registration form
+ *     does not know, a row with a field more than the header; a FIFO or
+ *     /dev/zero is refused at once;
  *   - publish-form and set-thresholds: broken documents refused naming the
  *     line, thresholds with figures out of bounds or missing too;
  *     published ones reach a tablet, which lists them.
  */
 #include "test-center-util.h"
+#include "case-store.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define COUNTY "150422"
 #define TOWNSHIP "150422101"
@@ -824,6 +829,116 @@ test_import_households (void)
   center_stop (c);
 }
 
+/* @path's text with line @n (1: the header) cell @cell replaced by @value
+ * (the line's cells split at commas; @cell -1: @value appended as a cell),
+ * written to @out. */
+static void
+edit_registry_cell (const char *path, guint n, int cell, const char *value, const char *out)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *joined = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), >, n);
+  {
+    g_auto(GStrv) cells = g_strsplit (lines[n - 1], ",", -1);
+    g_autofree char *line = NULL;
+
+    if (cell >= 0)
+      {
+        g_assert_cmpuint (g_strv_length (cells), >, (guint) cell);
+        g_free (cells[cell]);
+        cells[cell] = g_strdup (value);
+        line = g_strjoinv (",", cells);
+      }
+    else
+      {
+        /* Before the line's CR: the generated file has CRLF lines. */
+        gsize len = strlen (lines[n - 1]);
+        gboolean cr = len > 0 && lines[n - 1][len - 1] == '\r';
+
+        line = g_strdup_printf ("%.*s,%s%s", (int) (cr ? len - 1 : len), lines[n - 1], value, cr ? "\r" : "");
+      }
+    g_free (lines[n - 1]);
+    lines[n - 1] = g_steal_pointer (&line);
+  }
+  joined = g_strjoinv ("\n", lines);
+  g_assert_true (g_file_set_contents (out, joined, -1, NULL));
+}
+
+/* A registry a spreadsheet or a hand got wrong imports nothing, each bad
+ * row named by its line and what is wrong with it; a FIFO or a device is
+ * refused at once instead of read without end. */
+static void
+test_import_hostile (void)
+{
+  g_autoptr(Center) c = center_init ("export-hostile-center", COUNTY);
+  g_autofree char *csv = registry ("export-hostile-registry", 3, 63);
+  g_autofree char *base = test_make_dir ("export-hostile");
+  g_autofree char *bad = g_build_filename (base, "bad.csv", NULL);
+  g_autofree char *fifo = g_build_filename (base, "fifo.csv", NULL);
+  g_autofree char *long_address = g_strnfill (HEARTH_REGISTRY_MAX_CHARS + 1, 'x');
+  /* The generated file's columns: 户编号 0, 住址 2, 姓名 5, 健康状况 10,
+   * 劳动技能 11, 在校生状况 12, 参加医疗保险 13. */
+  const struct { guint line; int cell; const char *value; const char *says; } cases[] = {
+    /* An address of the maximum and one more character. */
+    { 2, 2, long_address, "line 2: address is longer than 256 characters" },
+    /* A name over two lines: refused, and named by the line it starts on. */
+    { 3, 5, "\"王\n芳\"", "line 3: name is longer than 256 characters or holds a line break" },
+    { 2, 5, "王\x1b[2J芳", "line 2: name is longer" },
+    /* Codes the registration form does not know. */
+    { 2, 10, "sick", "line 2: health \"sick\" is not one of healthy chronic serious disabled" },
+    { 3, 11, "strong", "line 3: labour \"strong\" is not one of" },
+    { 2, 12, "in school", "line 2: school_status \"in school\" is not one of" },
+    { 2, 13, "maybe", "line 2: insurance \"maybe\" is not one of yes no" },
+    /* An unquoted comma: one field more than the header. */
+    { 2, -1, "x", "line 2: a row has 16 fields, the header 15" },
+  };
+  g_auto(TestRun) r = { 0 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      edit_registry_cell (csv, cases[i].line, cases[i].cell, cases[i].value, bad);
+      test_run_clear (&r);
+      run_center (&r, "--db", c->db, "import-households", bad, NULL);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, cases[i].says));
+      g_assert_nonnull (strstr (r.err, "nothing was imported"));
+    }
+  /* After a name over two lines, the next bad row is named by its line
+   * in the file. */
+  {
+    g_autofree char *two = g_build_filename (base, "two.csv", NULL);
+
+    edit_registry_cell (csv, 2, 5, "\"王\n芳\"", two);
+    edit_registry_cell (two, 5, 10, "sick", bad);
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "import-households", bad, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "line 2: name"));
+    g_assert_nonnull (strstr (r.err, "line 5: health \"sick\""));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+  /* Not a regular file: refused, not waited on. */
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-households", fifo, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "not a regular file"));
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-households", "/dev/zero", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "not a regular file"));
+
+  /* The file as generated imports. */
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-households", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+}
+
 /* ---- publish-form and set-thresholds ----------------------------------------------------------- */
 
 static void
@@ -989,6 +1104,7 @@ main (int argc, char **argv)
   g_test_add_func ("/export/time-zone", test_time_zone);
   g_test_add_func ("/export/remote", test_remote);
   g_test_add_func ("/export/import-households", test_import_households);
+  g_test_add_func ("/export/import-households/hostile", test_import_hostile);
   g_test_add_func ("/export/publish", test_publish);
   return g_test_run ();
 }

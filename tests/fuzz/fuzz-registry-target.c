@@ -104,7 +104,8 @@ hearth_fuzz_csv (const guint8 *data, gsize size)
 
 static const char *const problem_words[] = {
   "household_no", "village_code", "name", "id_number", "relation", "column", "quoted field", "village code",
-  "ID number", "category", "household", NULL,
+  "ID number", "category", "household", "address", "phone", "health", "labour", "school_status", "insurance",
+  "fields, the header", NULL,
 };
 
 typedef struct {
