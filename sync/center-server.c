@@ -4,6 +4,7 @@
 
 #include "center-server.h"
 
+#include <errno.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <microhttpd.h>
@@ -505,6 +506,30 @@ already_served (GSocketAddress *address)
   return served;
 }
 
+/* Whether this machine has @address's host: a socket binds to it (any
+ * port). Checked before already_served(), whose connection would reach
+ * another machine serving that port and blame it. */
+static gboolean
+is_local (GSocketAddress *address)
+{
+  GInetAddress *host = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (host, 0);
+  struct sockaddr_storage native;
+  gboolean local = TRUE;
+  int fd;
+
+  if (!g_socket_address_to_native (any_port, &native, sizeof native, NULL))
+    return TRUE;
+  fd = socket (native.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return TRUE;
+  if (bind (fd, (struct sockaddr *) &native, g_socket_address_get_native_size (any_port)) != 0 &&
+      errno == EADDRNOTAVAIL)
+    local = FALSE;
+  close (fd);
+  return local;
+}
+
 /* ---- start and stop ----------------------------------------------------------------- */
 
 HearthCenterServer *
@@ -589,6 +614,15 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   if (tls && MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("this libmicrohttpd was built without TLS"));
+      return NULL;
+    }
+  if (!is_local (address))
+    {
+      g_autofree char *host = g_inet_address_to_string (
+        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("cannot serve on %s: this machine has no address %s (see `ip address`)"), listen, host);
       return NULL;
     }
   if (already_served (address))

@@ -2385,7 +2385,8 @@ slow_push (gpointer data)
 
 /* A second center started on the port a center serves on must fail, not
  * share the port (SO_REUSEPORT would split the tablets' connections
- * between two processes, each thinking it serves alone). */
+ * between two processes, each thinking it serves alone). An address this
+ * machine does not have is named as such. */
 static void
 test_port_taken (void)
 {
@@ -2418,6 +2419,17 @@ test_port_taken (void)
   /* The first still serves. */
   g_assert_true (center_running (c));
   center_stop (c);
+
+  /* An address this machine does not have (TEST-NET-1, RFC 5737) is named
+   * as such, not blamed on another program serving there. */
+  {
+    g_auto(TestRun) r = { 0 };
+
+    run_center (&r, "--db", c->db, "serve", "--listen", "192.0.2.1:8443", NULL);
+    g_assert_cmpint (r.status, !=, 0);
+    g_assert_nonnull (strstr (r.err, "this machine has no address 192.0.2.1"));
+    g_assert_null (strstr (r.err, "another program"));
+  }
 }
 
 static void
