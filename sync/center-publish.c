@@ -7,6 +7,7 @@
 #include "case-search.h"
 #include "csv.h"
 #include "form-model.h"
+#include "form-session.h"
 #include "hlc.h"
 #include "store-file.h"
 
@@ -344,6 +345,20 @@ hearth_center_read_form (const char *path, char **xml_out, GError **error)
     return invalid (error, _("%s: form %s has no version (the version attribute of its primary instance): a "
                              "published form needs one, so that tablets tell its versions apart"),
                     path, form->form_id), NULL;
+  /* What a tablet does first with it: a new session. A bind on a node the
+   * instance lacks, or calculations in a cycle, fail only there, and would
+   * fail every visit with the newest published version on every tablet. */
+  {
+    HearthForm *probe = hearth_form_load (path, NULL, error);
+    g_autoptr(HearthFormSession) session = NULL;
+    g_autoptr(GError) local = NULL;
+
+    if (probe == NULL)
+      return NULL;
+    session = hearth_form_session_new (probe, NULL, &local);  /* takes probe */
+    if (session == NULL)
+      return invalid (error, "%s", local->message), NULL;
+  }
   if (xml_out != NULL)
     *xml_out = g_steal_pointer (&xml);
   return g_steal_pointer (&form);

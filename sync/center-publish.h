@@ -112,8 +112,10 @@ gboolean hearth_center_publish_form (HearthCenterStore *store,
  * @xml: (out) (optional) (transfer full): its text, as published
  *
  * The checks of hearth_center_publish_form() that need no store: the
- * file's text, the form loaded with schema/form-model.h, its form id and
- * version each one line of at most 128 bytes.
+ * file's text, the form loaded with schema/form-model.h, a new session of
+ * it started as a tablet starts one (schema/form-session.h: binds on
+ * missing nodes, calculation cycles and dangling references fail there),
+ * its form id and version each one line of at most 128 bytes.
  *
  * Returns: (transfer full) (nullable): the form, or %NULL with
  *   HEARTH_FORM_ERROR, HEARTH_CENTER_PUBLISH_ERROR_INVALID,

@@ -22,7 +22,8 @@
  *     does not know, a row with a field more than the header; a FIFO or
  *     /dev/zero is refused at once;
  *   - publish-form and set-thresholds: broken documents refused naming the
- *     line, thresholds with figures out of bounds or missing too;
+ *     line, forms a tablet could not open a visit with (a bind on no
+ *     node, a cycle, a dangling reference) and thresholds with figures out of bounds or missing too;
  *     published ones reach a tablet, which lists them.
  */
 #include "test-center-util.h"
@@ -976,6 +977,45 @@ test_publish (void)
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "line 5"));
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+  /* A form that loads but that no tablet could open a visit with: a bind
+   * on a node the instance lacks, calculations in a cycle, a calculation
+   * reading a node that is not there. */
+  {
+    static const struct { const char *bind, *says; } unusable[] = {
+      { "<bind nodeset=\"/data/nothing\" type=\"string\" required=\"true()\"/>",
+        "line 5, <bind>: the nodeset /data/nothing names no node of the primary instance" },
+      { "<bind nodeset=\"/data/a\" type=\"int\" calculate=\"/data/b + 1\"/>"
+        "<bind nodeset=\"/data/b\" type=\"int\" calculate=\"/data/a + 1\"/>",
+        "depend on each other in a cycle" },
+      { "<bind nodeset=\"/data/a\" type=\"int\" calculate=\"/data/missing + 1\"/>",
+        "it reads /data/missing, which is not in the primary instance" },
+    };
+    g_autofree char *unusable_path = g_build_filename (base, "unusable.xml", NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS (unusable); i++)
+      {
+        g_autofree char *doc = g_strdup_printf ("<?xml version=\"1.0\"?>\n"
+                                                "<h:html xmlns=\"http://www.w3.org/2002/xforms\" "
+                                                "xmlns:h=\"http://www.w3.org/1999/xhtml\">\n"
+                                                "  <h:head><h:title>Unusable</h:title>\n"
+                                                "    <model><instance><data id=\"unusable\" version=\"1\"><a/><b/>"
+                                                "</data></instance>\n"
+                                                "      %s\n"
+                                                "    </model>\n"
+                                                "  </h:head>\n"
+                                                "  <h:body><input ref=\"/data/a\"><label>A</label></input></h:body>\n"
+                                                "</h:html>\n",
+                                                unusable[i].bind);
+
+        g_assert_true (g_file_set_contents (unusable_path, doc, -1, NULL));
+        test_run_clear (&r);
+        run_center (&r, "--db", c->db, "publish-form", unusable_path, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_nonnull (strstr (r.err, unusable[i].says));
+      }
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+  }
 
   /* Thresholds: well-formed, with the root of the bundled document. */
   g_assert_true (g_file_get_contents (thresholds, &text, NULL, NULL));
