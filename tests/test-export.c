@@ -684,6 +684,16 @@ test_remote (void)
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "not empty"));
   }
+  /* So is a file, called what it is. */
+  {
+    g_autofree char *file = g_build_filename (base, "a-file", NULL);
+
+    g_assert_true (g_file_set_contents (file, "x", -1, NULL));
+    test_tablet_cli (&r, &county, "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "csv", "--out",
+                     file, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "is a file, not a folder"));
+  }
 
   /* Over 64 MiB: 413, narrow the period; the center's own export has no
    * such bound. */

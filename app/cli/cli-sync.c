@@ -549,6 +549,11 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
       g_printerr (_("hearth-cli: --after-cursor must be 0 or more\n"));
       return CLI_EXIT_REFUSED;
     }
+  if (g_file_test (out, G_FILE_TEST_EXISTS) && !g_file_test (out, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr (_("hearth-cli: %s is a file, not a folder: a batch is written into a new or empty folder\n"), out);
+      return CLI_EXIT_REFUSED;
+    }
   if (!empty_or_missing (out))
     {
       g_printerr (_("hearth-cli: %s is not empty: a batch is written into a new or empty folder\n"), out);
