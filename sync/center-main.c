@@ -611,7 +611,7 @@ cmd_export (const char *db, int argc, char **argv)
 
   if (!parse_command ("export", entries, NULL, 0, &argc, &argv))
     return EXIT_USAGE;
-  if (scope == NULL || since == NULL || format == NULL || out == NULL)
+  if (scope == NULL || since == NULL || format == NULL || out == NULL || *out == '\0')
     return usage (_("export needs --scope CODE, --since YYYY-MM-DD, --format csv|json and --out DIR"));
   if (!hearth_center_export_parse_format (format, &q.format, &error))
     return fail_with (error);

@@ -368,6 +368,8 @@ test_batches (void)
   /* Refused, naming what is wrong. */
   g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", out_csv), ==, 1);
   g_assert_nonnull (strstr (r.err, "not empty"));
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", ""), ==, 2);
+  g_assert_nonnull (strstr (r.err, "--out DIR"));
   {
     g_autofree char *fresh = g_build_filename (base, "refused", NULL);
 
@@ -684,6 +686,11 @@ test_remote (void)
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "not empty"));
   }
+  /* An empty --out is no folder: refused before the network. */
+  test_tablet_cli (&r, &county, "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "csv", "--out", "",
+                   NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--out DIR"));
   /* So is a file, called what it is. */
   {
     g_autofree char *file = g_build_filename (base, "a-file", NULL);

@@ -523,7 +523,7 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
 
   if (!cli_parse ("export", entries, &argc, &argv))
     return CLI_EXIT_USAGE;
-  if (scope == NULL || since == NULL || format == NULL || out == NULL)
+  if (scope == NULL || since == NULL || format == NULL || out == NULL || *out == '\0')
     {
       g_printerr (_("hearth-cli: export needs --scope CODE, --since YYYY-MM-DD, --format csv|json and --out DIR\n"));
       return CLI_EXIT_USAGE;
