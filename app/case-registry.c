@@ -265,8 +265,16 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
       for (guint k = 0; header != NULL && k < header->len; k++)
         {
           g_autofree char *name = g_strstrip (g_strdup (header->pdata[k]));
-          if (g_str_equal (name, registry_columns[c].english) || g_str_equal (name, registry_columns[c].chinese))
-            index[c] = (int) k;
+          if (!g_str_equal (name, registry_columns[c].english) && !g_str_equal (name, registry_columns[c].chinese))
+            continue;
+          /* Twice (in English and in Chinese): which one holds the values
+           * is not known, and the last would win unseen. */
+          if (index[c] >= 0)
+            g_ptr_array_add (problems, g_strdup_printf (_("line 1: the column %s (%s) appears twice: columns %d and "
+                                                          "%u"),
+                                                        registry_columns[c].english, registry_columns[c].chinese,
+                                                        index[c] + 1, k + 1));
+          index[c] = (int) k;
         }
       if (index[c] < 0 && registry_columns[c].required)
         g_ptr_array_add (problems, g_strdup_printf (_("line 1: the column %s (%s) is missing"),

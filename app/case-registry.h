@@ -55,7 +55,8 @@ typedef struct _HearthRegistry HearthRegistry;
  *   file is refused for its rows, every bad row as "line N: reason" (at
  *   most 1000)
  *
- * Reads every row and checks it: as many fields as the header, each
+ * Reads every row and checks it: each column named once in the header
+ * (in English or in Chinese), as many fields as the header, each
  * value one line of at most HEARTH_REGISTRY_MAX_CHARS characters, the
  * required columns, the 12-digit village code (inside @county), the ID
  * number's checksum and birth date, the relation to the head, the

@@ -19,7 +19,8 @@
  *     tablet pulls the households of its scope on its first sync and can
  *     visit them; a bad row imports nothing and names its line; so does
  *     a value too long or over two lines, a code the registration form
- *     does not know, a row with a field more than the header; a FIFO or
+ *     does not know, a row with a field more than the header, a column
+ *     named twice; a FIFO or
  *     /dev/zero is refused at once;
  *   - publish-form and set-thresholds: broken documents refused naming the
  *     line, forms a tablet could not open a visit with (a bind on no
@@ -950,6 +951,16 @@ test_import_hostile (void)
   run_center (&r, "--db", c->db, "import-households", "/dev/zero", NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "not a regular file"));
+
+  /* A column twice, in English beside the Chinese: which holds the names
+   * is not known. */
+  edit_registry_cell (csv, 1, -1, "name", bad);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-households", bad, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "line 1: the column name"));
+  g_assert_nonnull (strstr (r.err, "appears twice: columns 6 and 16"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
 
   /* The file as generated imports. */
   test_run_clear (&r);
