@@ -357,6 +357,13 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
   JsonNode *root;
   gint64 cursor_from, cursor_to;
 
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *shown = g_filename_display_name (dir);
+      return invalid (error, g_file_test (dir, G_FILE_TEST_EXISTS) ? _("%s is not a folder: a batch is a folder")
+                                                                    : _("%s does not exist"),
+                      shown);
+    }
   if (!g_file_test (manifest_path, G_FILE_TEST_EXISTS))
     {
       g_autofree char *shown = g_filename_display_name (dir);

@@ -366,6 +366,21 @@ test_batches (void)
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "members.csv"));
 
+  /* A path that is no batch folder is called what it is. */
+  {
+    g_autofree char *missing = g_build_filename (base, "no-such-batch", NULL);
+    g_autofree char *file = g_build_filename (out_csv, "manifest.json", NULL);
+
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "verify-batch", missing, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "no-such-batch does not exist"));
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "verify-batch", file, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "manifest.json is not a folder"));
+  }
+
   /* Refused, naming what is wrong. */
   g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", out_csv), ==, 1);
   g_assert_nonnull (strstr (r.err, "not empty"));
