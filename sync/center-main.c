@@ -276,6 +276,10 @@ cmd_user (const char *db, int argc, char **argv)
     }
   if (scope->len == 0)
     return refused (_("--scope is needed: the division codes the user works in"));
+  if (scope->len > HEARTH_CENTER_MAX_SCOPE)
+    return refused (_("--scope names %u division codes: a user's scope is at most %d division codes (give a "
+                      "township's or the county's code instead of each of its villages)"),
+                    scope->len, HEARTH_CENTER_MAX_SCOPE);
   g_ptr_array_add (scope, NULL);
 
   user.name = (char *) name;

@@ -73,6 +73,11 @@ typedef struct {
   guint8 public_key[32];
 } HearthCenterCounty;
 
+/* The most division codes a user's scope holds: a tablet's pull asks for
+ * each (SQLite's expression depth bounds that query), and a scope wider
+ * than a few townships is given by the township's or the county's code. */
+#define HEARTH_CENTER_MAX_SCOPE 256
+
 /**
  * HearthCenterUser:
  * @name: the user's name

@@ -639,6 +639,26 @@ test_user_add (void)
     run_center (&r, "--db", c->db, "user", "remove", "li.ming", NULL);
     g_assert_cmpint (r.status, ==, 2);
   }
+  /* A scope is at most HEARTH_CENTER_MAX_SCOPE codes, each counted once:
+   * a user of a thousand villages had every pull of their tablets fail
+   * (500, the pull's query too large). */
+  {
+    g_autoptr(GString) codes = g_string_new (NULL);
+    g_auto(TestRun) r = { 0 };
+
+    for (guint i = 0; i < HEARTH_CENTER_MAX_SCOPE; i++)
+      g_string_append_printf (codes, "%s361102001%03u,361102001%03u", i > 0 ? "," : "", i, i);
+    run_center (&r, "--db", c->db, "user", "add", "many.villages", "--role", "worker", "--scope", codes->str, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM user_scopes WHERE user = 'many.villages'"), ==,
+                     HEARTH_CENTER_MAX_SCOPE);
+    test_run_clear (&r);
+    g_string_append (codes, ",361102002001");
+    run_center (&r, "--db", c->db, "user", "add", "too.many", "--role", "worker", "--scope", codes->str, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "at most 256 division codes"));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM users WHERE name = 'too.many'"), ==, 0);
+  }
 }
 
 static void
