@@ -350,6 +350,21 @@ test_form_check (void)
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "line 14"));
   test_run_clear (&r);
+  /* Forms that load but that no visit could be opened with, as
+   * hearth-center publish-form refuses them. */
+  {
+    g_autofree char *cycle = g_build_filename (forms, "cycle.xml", NULL);
+    g_autofree char *dangling = g_build_filename (forms, "dangling.xml", NULL);
+
+    test_run_cli (&r, NULL, "form", "check", cycle, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "in a cycle"));
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "form", "check", dangling, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "/data/max_age, which is not in the primary instance"));
+    test_run_clear (&r);
+  }
   test_run_cli (&r, NULL, "form", "check", NULL);
   g_assert_cmpint (r.status, ==, 2);
   test_run_clear (&r);

@@ -65,6 +65,20 @@ cli_cmd_form (CliContext *ctx, int argc, char **argv)
       g_error_free (error);
       return CLI_EXIT_REFUSED;
     }
+  /* As a tablet opens it (and hearth-center publish-form checks it): a
+   * bind on a missing node, a calculation cycle or a dangling reference
+   * fails only in a session. */
+  {
+    HearthForm *probe = hearth_form_load (argv[1], media, &error);
+    g_autoptr(HearthFormSession) session = probe != NULL ? hearth_form_session_new (probe, NULL, &error) : NULL;
+
+    if (session == NULL)
+      {
+        g_printerr (_("hearth-cli: %s\n"), error->message);
+        g_error_free (error);
+        return CLI_EXIT_REFUSED;
+      }
+  }
   g_hash_table_iter_init (&it, form->instances);
   while (g_hash_table_iter_next (&it, &key, NULL))
     g_ptr_array_add (instance_ids, key);
