@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth-center"
 
 #include "center-sync.h"
+#include "center-push-parse.h"
 #include "center-export.h"
 #include "case-audit.h"
 #include "hlc.h"
@@ -423,6 +424,25 @@ push_item_digest (HearthPushItem *item, JsonNode *element)
 
 HearthPushBatch *
 hearth_center_parse_push (const char *data, gsize len, char **field, GError **error)
+{
+  g_autoptr(HearthPushBatch) batch = NULL;
+
+  /* A device's body is read in one pass (center-push-parse.h); anything
+   * else, and every error, through json-glib's tree, which says what is
+   * wrong. */
+  if (data != NULL && len <= HEARTH_CENTER_MAX_BODY && g_utf8_validate (data, (gssize) len, NULL))
+    batch = hearth_center_parse_push_fast (data, len);
+  if (batch == NULL)
+    return hearth_center_parse_push_tree (data, len, field, error);
+  if (field != NULL)
+    *field = NULL;
+  for (guint i = 0; i < batch->items->len; i++)
+    push_item_digest (batch->items->pdata[i], NULL);
+  return g_steal_pointer (&batch);
+}
+
+HearthPushBatch *
+hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError **error)
 {
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(HearthPushBatch) batch = NULL;

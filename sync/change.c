@@ -486,6 +486,45 @@ hearth_change_from_json (JsonNode *node, const char *where, GError **error)
 }
 
 gboolean
+hearth_change_is_valid (const HearthChange *c)
+{
+  const char *const *tables;
+
+  g_return_val_if_fail (c != NULL, FALSE);
+
+  tables = c->kind == HEARTH_CHANGE_EDIT ? edit_tables : record_tables;
+  if (c->table == NULL || !g_strv_contains (tables, c->table) || c->id == NULL || !g_uuid_string_is_valid (c->id) ||
+      (c->household != NULL && !g_uuid_string_is_valid (c->household)) ||
+      (c->village != NULL && !valid_village (c->village)))
+    return FALSE;
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    {
+      HearthHlc hlc;
+
+      if (c->field == NULL || !valid_name (c->field) || c->value == NULL || c->hlc == NULL ||
+          !hearth_hlc_parse (c->hlc, &hlc, NULL) || c->parents == NULL ||
+          c->parents->len > HEARTH_CHANGE_MAX_PARENTS)
+        return FALSE;
+      for (guint i = 0; i < c->parents->len; i++)
+        if (!hearth_hlc_parse (c->parents->pdata[i], &hlc, NULL))
+          return FALSE;
+      return TRUE;
+    }
+  if (c->fields == NULL || g_hash_table_size (c->fields) > HEARTH_CHANGE_MAX_FIELDS)
+    return FALSE;
+  {
+    GHashTableIter iter;
+    gpointer name, value;
+
+    g_hash_table_iter_init (&iter, c->fields);
+    while (g_hash_table_iter_next (&iter, &name, &value))
+      if (!valid_name (name) || value == NULL || strlen (value) > HEARTH_CHANGE_MAX_VALUE)
+        return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
 hearth_change_equal (const HearthChange *a, const HearthChange *b)
 {
   if (a->kind != b->kind || g_strcmp0 (a->table, b->table) != 0 || g_strcmp0 (a->id, b->id) != 0 ||
