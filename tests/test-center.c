@@ -1631,6 +1631,92 @@ test_push_owner (void)
   center_stop (c);
 }
 
+/* The edits of a record the center never saw, several in one push: the
+ * first of each field is taken as new, every later one of it is checked
+ * against what the push stored (a repeat with another value, a version an
+ * edit named, the heads), and the record's household is what its first
+ * stored edit named. */
+static void
+test_push_new_record (void)
+{
+  g_autoptr(Center) c = center_new ("center-new-record");
+  g_autoptr(Device) w = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *other = g_uuid_string_random ();
+  g_autofree char *task = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  g_autofree char *first = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *v1 = NULL;
+  g_autofree char *v2 = NULL;
+  g_autofree char *v3 = NULL;
+  g_autofree char *v4 = NULL;
+  g_autofree char *v5 = NULL;
+
+  center_start (c);
+  w = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, w->id);
+  v2 = hlc_at (now - 5000, 1, w->id);
+  v3 = hlc_at (now - 5000, 2, w->id);
+  v4 = hlc_at (now - 5000, 3, w->id);
+  v5 = hlc_at (now - 5000, 4, w->id);
+  g_ptr_array_add (changes, now_edit (w, hh, VILLAGE_A, "head_name", "Wang"));
+  g_ptr_array_add (changes, now_edit (w, other, VILLAGE_A, "head_name", "Zhao"));
+  /* 3: new; 4: its identity again with another value */
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "reason", "first", v1, NULL));
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "reason", "other", v1, NULL));
+  /* 5: over 3; 6: names v3, which the center does not hold; 7: v3 after it */
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "reason", "second", v2, v1));
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "status", "open", v4, v3));
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "status", "late", v3, NULL));
+  /* 8: another field, claimed for another household: the record is the
+   * first edit's, and the other household in scope, so it is placed there */
+  g_ptr_array_add (changes, edit (w, "tasks", task, other, VILLAGE_A, "kind", "visit", v5, NULL));
+  body = batch_of (w, changes);
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, w, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 8);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 2);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (4)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (4)), "another value"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (7)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (7)), "names it"));
+    first = without_time (&r);
+  }
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT group_concat (field || '=' || value || '@' || heads || '/' || "
+                                            "household, ' ') FROM (SELECT * FROM field_state WHERE record_id = '%s' "
+                                            "ORDER BY field)", task);
+    g_autofree char *state = center_db_text (c, sql);
+    g_autofree char *want = g_strdup_printf ("kind=visit@6/%s reason=second@4/%s status=open@5/%s", hh, hh, hh);
+
+    g_assert_cmpstr (state, ==, want);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'tasks'"), ==, 4);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_dangling"), ==, 1);
+
+  /* Sent again: the same reply, nothing stored twice. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *again = NULL;
+
+    push (c, w, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    again = without_time (&r);
+    g_assert_cmpstr (again, ==, first);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 6);
+  center_stop (c);
+}
+
 /* The versions of @field in a pull page's changes, in page order, joined
  * by spaces. */
 static char *
@@ -2884,6 +2970,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
+  g_test_add_func ("/center/push/new-record", test_push_new_record);
   g_test_add_func ("/center/push/township-clerk", test_push_township_clerk);
   g_test_add_func ("/center/internal-error", test_internal_error);
   g_test_add_func ("/center/pull", test_pull);
