@@ -343,7 +343,7 @@ read_change (Reader *r, gint64 *seq)
       g_hash_table_unref (c->fields);
       c->fields = g_steal_pointer (&fields);
     }
-  if (!hearth_change_is_valid (c))
+  if (!hearth_change_valid (c))
     g_clear_pointer (&c, hearth_change_free);
 
 out:

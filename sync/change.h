@@ -130,21 +130,16 @@ HearthChange *hearth_change_from_json (JsonNode   *node,
                                        GError    **error);
 
 /**
- * hearth_change_is_valid:
- * @change: a change built otherwise than by hearth_change_from_json() (the
- *   center's one-pass push reader, center-push-parse.h)
+ * hearth_change_valid:
+ * @change: a change built otherwise than by hearth_change_from_json()
  *
- * The checks of hearth_change_from_json() on what a change holds (a table
- * allowed for its kind, UUID ids, a 12-digit village, field names, valid
- * versions, at most HEARTH_CHANGE_MAX_PARENTS parents and
- * HEARTH_CHANGE_MAX_FIELDS fields of at most HEARTH_CHANGE_MAX_VALUE
- * bytes), without saying which fails: the caller reads the change again
- * with hearth_change_from_json() to name it. Strings are taken to be
- * UTF-8 already.
- *
- * Returns: whether hearth_change_from_json() would accept it.
+ * Whether hearth_change_from_json() would take the change's JSON: the
+ * same checks on the members it holds (a kind's members only, no "seq"
+ * or "cursor" below 1 but 0 for absent). It says no more: a reader that
+ * meets FALSE reads the JSON with hearth_change_from_json(), whose error
+ * names what is wrong.
  */
-gboolean hearth_change_is_valid (const HearthChange *change);
+gboolean hearth_change_valid (const HearthChange *change);
 
 /**
  * hearth_change_equal:
