@@ -824,7 +824,23 @@ sqlite_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, Hea
   if ((rc = step (t, st, error)) < 0)
     return FALSE;
   if (rc == SQLITE_DONE)
-    return not_found (error, _("no outcome recorded for that change"));
+    {
+      /* Stored as pushed: the change is its own outcome. */
+      st = stmt (t, "SELECT cursor, digest FROM changes WHERE device_id = ? AND seq = ?", error);
+      if (st == NULL)
+        return FALSE;
+      bind_text (st, 1, device_id);
+      sqlite3_bind_int64 (st, 2, seq);
+      if ((rc = step (t, st, error)) < 0)
+        return FALSE;
+      if (rc == SQLITE_DONE)
+        return not_found (error, _("no outcome recorded for that change"));
+      out->seq = seq;
+      out->cursor = sqlite3_column_int64 (st, 0);
+      out->digest = column_text (st, 1);
+      sqlite3_reset (st);
+      return TRUE;
+    }
   out->seq = seq;
   out->cursor = sqlite3_column_int64 (st, 0);
   out->code = column_text (st, 1);
@@ -1022,13 +1038,13 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
 }
 
 static gint64
-sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c, gint64 now,
-                   GError **error)
+sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c,
+                   const char *digest, gint64 now, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
-                              "household, village, value, fields, wall, received_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+                              "household, village, value, fields, wall, received_at, digest) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   g_autofree char *json = NULL;
   gint64 cursor;
@@ -1050,6 +1066,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   bind_text (st, 12, edit ? NULL : json);
   bind_text (st, 13, edit ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
+  bind_text (st, 15, digest);
   if (!run (t, st, error))
     return 0;
   cursor = sqlite3_last_insert_rowid (t->conn->db);

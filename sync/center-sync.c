@@ -1674,7 +1674,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
         }
     }
 
-  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, p->now, error);
+  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, p->now, error);
   if (out->cursor == 0)
     return FALSE;
   c->cursor = out->cursor;   /* a head of its field, by its cursor */
@@ -1809,7 +1809,12 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, GError **
       else
         {
           outcome.digest = g_strdup (item->digest);
-          if (!push_change (&p, item, &outcome, &local) ||
+          if (!push_change (&p, item, &outcome, &local))
+            goto failed;
+          /* A change stored as pushed is its own outcome: its row holds
+           * its number and digest (a row of push_outcomes for each cost
+           * the center a sixteenth of its time per change). */
+          if ((outcome.cursor == 0 || outcome.code != NULL || outcome.original_hlc != NULL) &&
               !hearth_center_txn_add_outcome (txn, device->id, &outcome, &local))
             goto failed;
           device->acked_seq = item->seq;
