@@ -2960,6 +2960,32 @@ test_migrate_own (void)
   /* 0003: outcomes recorded before it have no digest (a repeat of
    * them is answered as before). */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes WHERE digest IS NULL"), ==, 6);
+  /* Its CHECKs, written anew without IN lists, refuse what 0006's did. */
+  {
+    static const char *const refused[] = {
+      "'center', 1, 'record', 'forms', 'f', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
+      "'d', 4, 'record', 'divisions', 'f', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
+      "'d', 1, 'record', 'submissions', 's', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
+      "'d', 2, 'edit', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, 'ab'",
+      "'d', 3, 'other', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, NULL",
+    };
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    test_exec (db, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, household, "
+                   "village, value, fields, wall, received_at, digest) VALUES ('center', 9, 'record', 'divisions', "
+                   "'f', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL), ('d', 9, 'record', 'audit', 'a', "
+                   "NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL); DELETE FROM changes WHERE seq = 9");
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autofree char *insert = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, "
+                                                   "hlc, parents, household, village, value, fields, wall, "
+                                                   "received_at, digest) VALUES (%s)", refused[i]);
+
+        g_assert_cmpint (sqlite3_exec (db, insert, NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+        g_assert_cmpint (sqlite3_extended_errcode (db), ==, SQLITE_CONSTRAINT_CHECK);
+      }
+    sqlite3_close (db);
+  }
 }
 
 int
