@@ -898,8 +898,31 @@ sqlite_find_clamped (HearthCenterTxn *txn, const char *device_id, const char *or
 static char *
 parents_to_json (const HearthChange *c)
 {
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_ARRAY);
-  g_autoptr(JsonArray) array = json_array_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonArray) array = NULL;
+  g_autoptr(GString) plain = g_string_new ("[");
+
+  /* Versions as devices make them need no escape: written directly, as
+   * json-glib writes them (a node, an array and the generator for each
+   * edit cost more than the array's text). */
+  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+    {
+      const char *v = c->parents->pdata[i];
+
+      if (strspn (v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.:") != strlen (v))
+        {
+          g_string_truncate (plain, 0);
+          break;
+        }
+      g_string_append_printf (plain, "%s\"%s\"", i > 0 ? "," : "", v);
+    }
+  if (plain->len > 0)
+    {
+      g_string_append_c (plain, ']');
+      return g_string_free (g_steal_pointer (&plain), FALSE);
+    }
+  node = json_node_new (JSON_NODE_ARRAY);
+  array = json_array_new ();
 
   for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
     json_array_add_string_element (array, c->parents->pdata[i]);
@@ -1267,9 +1290,13 @@ static char *
 sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
+  /* The household of the record's first edit by min() rather than ORDER
+   * BY … LIMIT 1, which sorted the record's edits in a temporary b-tree
+   * made for each call (SQLite takes the bare column from the row min()
+   * picks; no edit: one row of NULL). */
   static const char *const queries[] = {
     "SELECT value FROM field_state WHERE tbl = ? AND record_id = ? AND field = 'household_id'",
-    "SELECT household FROM changes WHERE tbl = ? AND record_id = ? AND kind = 'edit' ORDER BY cursor LIMIT 1",
+    "SELECT household, min (cursor) FROM changes WHERE tbl = ? AND record_id = ? AND kind = 'edit'",
   };
   char *household = NULL;
 
