@@ -329,7 +329,7 @@ struct _HearthCenterStoreInterface {
   int           (*edit_named)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 const char *hlc, GError **error);
   gint64        (*add_change)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
-                                gint64 now, GError **error);
+                                const char *digest, gint64 now, GError **error);
   GPtrArray    *(*list_heads)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 GError **error);
   gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
@@ -560,6 +560,10 @@ gboolean hearth_center_txn_add_nonce (HearthCenterTxn *txn, const char *device_i
  * hearth_center_txn_get_outcome:
  * @out: (out caller-allocates): clear with hearth_center_outcome_clear()
  *
+ * The outcome recorded for change @seq of @device_id, or, when none was,
+ * the change stored under that number (its cursor and digest, as
+ * hearth_center_txn_add_change() stored them).
+ *
  * Returns: %FALSE with _NOT_FOUND or _FAILED.
  */
 gboolean hearth_center_txn_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq,
@@ -567,6 +571,10 @@ gboolean hearth_center_txn_get_outcome (HearthCenterTxn *txn, const char *device
 
 /**
  * hearth_center_txn_add_outcome:
+ *
+ * Records what became of a change that was not stored as pushed (refused,
+ * clamped, or a repeat of a stored change); a change stored as pushed
+ * needs no row (hearth_center_txn_add_change()).
  *
  * Returns: %FALSE with _EXISTS or _FAILED.
  */
@@ -618,17 +626,24 @@ int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const
  * hearth_center_txn_add_change:
  * @seq: the sending device's number
  * @change: a checked change (edits with their final version and parents)
+ * @digest: (nullable): what the change held as pushed (64 hex digits, the
+ *   push item's digest), or %NULL for the center's own changes
  * @now: the receipt time, ms since 1970
  *
  * The caller makes sure that no stored edit of an edit's field names it
  * (hearth_center_txn_edit_named(); PROTOCOL.md section 7), then stores
  * the field's new heads with hearth_center_txn_set_field_state().
  *
+ * A change stored as pushed is its own outcome: the caller records no
+ * outcome for it (hearth_center_txn_add_outcome()), and
+ * hearth_center_txn_get_outcome() answers its @seq with its cursor and
+ * @digest.
+ *
  * Returns: the cursor given to @change (> 0), or 0 with _EXISTS (its
  *   identity or (@device_id, @seq) is taken) or _FAILED.
  */
 gint64 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq,
-                                     const HearthChange *change, gint64 now, GError **error);
+                                     const HearthChange *change, const char *digest, gint64 now, GError **error);
 
 /**
  * hearth_center_txn_list_heads:

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth-center"
 
 #include "center-sync.h"
+#include "center-push-parse.h"
 #include "center-export.h"
 #include "case-audit.h"
 #include "hlc.h"
@@ -423,6 +424,25 @@ push_item_digest (HearthPushItem *item, JsonNode *element)
 
 HearthPushBatch *
 hearth_center_parse_push (const char *data, gsize len, char **field, GError **error)
+{
+  g_autoptr(HearthPushBatch) batch = NULL;
+
+  /* A device's body is read in one pass (center-push-parse.h); anything
+   * else, and every error, through json-glib's tree, which says what is
+   * wrong. */
+  if (data != NULL && len <= HEARTH_CENTER_MAX_BODY && g_utf8_validate (data, (gssize) len, NULL))
+    batch = hearth_center_parse_push_fast (data, len);
+  if (batch == NULL)
+    return hearth_center_parse_push_tree (data, len, field, error);
+  if (field != NULL)
+    *field = NULL;
+  for (guint i = 0; i < batch->items->len; i++)
+    push_item_digest (batch->items->pdata[i], NULL);
+  return g_steal_pointer (&batch);
+}
+
+HearthPushBatch *
+hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError **error)
 {
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(HearthPushBatch) batch = NULL;
@@ -954,7 +974,109 @@ typedef struct {
    * nowhere yet), as the push itself moves them: the changes of a visit
    * name one household. */
   GHashTable *villages;
+  /* What the push learnt of each record of a household's tables it
+   * edits (RecordMemo, by "table id"): a visit makes a task, eight edits
+   * of one record the center never saw, each of which asked the store
+   * for the record's household, the edit's identity, whether an edit
+   * names it and the field's heads. */
+  GHashTable *records;
 } Push;
+
+typedef struct {
+  /* The household the record belongs to at the center
+   * (hearth_center_txn_get_record_household()), when known. */
+  gboolean owner_known;
+  char *owner;
+  /* The center held no edit of the record when the push first asked;
+   * the fields the push stored since, which are no longer new. */
+  gboolean unseen;
+  GHashTable *stored;
+} RecordMemo;
+
+static void
+record_memo_free (RecordMemo *m)
+{
+  g_free (m->owner);
+  g_clear_pointer (&m->stored, g_hash_table_unref);
+  g_free (m);
+}
+
+/* @p's memory of the record @c edits, made on first use. */
+static RecordMemo *
+record_memo (Push *p, const HearthChange *c)
+{
+  g_autofree char *key = g_strconcat (c->table, " ", c->id, NULL);
+  RecordMemo *m = g_hash_table_lookup (p->records, key);
+
+  if (m == NULL)
+    {
+      m = g_new0 (RecordMemo, 1);
+      g_hash_table_insert (p->records, g_steal_pointer (&key), m);
+    }
+  return m;
+}
+
+/* The household @c's record belongs to at the center, through @p's
+ * memory: (transfer none) (nullable); @error only when the store fails. */
+static const char *
+record_owner (Push *p, const HearthChange *c, GError **error)
+{
+  RecordMemo *m = record_memo (p, c);
+  GError *local = NULL;
+
+  if (m->owner_known)
+    return m->owner;
+  m->owner = hearth_center_txn_get_record_household (p->txn, c->table, c->id, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  m->owner_known = TRUE;
+  /* Without a merged household_id nor any edit: the center never saw it,
+   * unless it learnt so earlier in this push. */
+  if (m->owner == NULL && m->stored == NULL)
+    {
+      m->unseen = TRUE;
+      m->stored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    }
+  return m->owner;
+}
+
+/* Whether the center holds nothing of @c's field: no edit, no state, no
+ * dangling version, no head (the record was unseen when the push began
+ * and the push stored no edit of the field). */
+static gboolean
+field_is_new (Push *p, const HearthChange *c)
+{
+  RecordMemo *m;
+
+  if (g_str_equal (c->table, "households"))
+    return FALSE;
+  m = record_memo (p, c);
+  return m->unseen && !g_hash_table_contains (m->stored, c->field);
+}
+
+/* After an edit of @c's record was stored (under c->household). */
+static void
+record_stored (Push *p, const HearthChange *c)
+{
+  RecordMemo *m;
+
+  if (g_str_equal (c->table, "households"))
+    return;
+  m = record_memo (p, c);
+  if (m->stored != NULL)
+    g_hash_table_add (m->stored, g_strdup (c->field));
+  /* Its household is the merged household_id, or that of its first edit. */
+  if (g_str_equal (c->field, "household_id"))
+    {
+      m->owner_known = FALSE;
+      g_clear_pointer (&m->owner, g_free);
+    }
+  else if (m->owner_known && m->owner == NULL)
+    m->owner = g_strdup (c->household);
+}
 
 /* The village of @household at the center, through @p's memory. Returns
  * FALSE with @error when the store fails; *@village is NULL (borrowed)
@@ -1298,7 +1420,7 @@ check_owner (Push *p, HearthChange *c, const char **at_center, HearthCenterOutco
     }
   else
     {
-      g_autofree char *owner = hearth_center_txn_get_record_household (p->txn, c->table, c->id, &local);
+      const char *owner = record_owner (p, c, &local);
       g_autofree char *village = NULL;
       gboolean in_scope = FALSE;
 
@@ -1320,7 +1442,7 @@ check_owner (Push *p, HearthChange *c, const char **at_center, HearthCenterOutco
             }
           /* Whose data it is, for scope on pull: the record's household. */
           g_free (c->household);
-          c->household = g_steal_pointer (&owner);
+          c->household = g_strdup (owner);
           g_free (c->village);
           c->village = g_strdup (village);
           /* Borrowed from the push's cache, as the caller's was. */
@@ -1364,6 +1486,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   g_autofree char *floor = NULL;
   g_autoptr(GPtrArray) heads = NULL;
   gboolean audit;
+  gboolean fresh = FALSE;
   int late = 0;
 
   out->seq = item->seq;
@@ -1470,7 +1593,10 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           refuse (out, REFUSED_BAD_CHANGE, "%s", local->message);
           return TRUE;
         }
-      existing = hearth_center_txn_find_edit (p->txn, c->table, c->id, c->field, c->hlc, &local);
+      /* A field of a record the center never saw has no edit to repeat,
+       * none naming this one and no head. */
+      fresh = field_is_new (p, c);
+      existing = fresh ? NULL : hearth_center_txn_find_edit (p->txn, c->table, c->id, c->field, c->hlc, &local);
       if (local != NULL)
         {
           g_propagate_error (error, g_steal_pointer (&local));
@@ -1517,7 +1643,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
       /* Parents before the edits that name them: what a compacted pull
        * leaves out relies on it (PROTOCOL.md sections 7 and 8.1). Only a
        * device that invents versions can send one after its child. */
-      switch (hearth_center_txn_edit_named (p->txn, c->table, c->id, c->field, c->hlc, &local))
+      switch (fresh ? 0 : hearth_center_txn_edit_named (p->txn, c->table, c->id, c->field, c->hlc, &local))
         {
         case -1:
           g_propagate_error (error, g_steal_pointer (&local));
@@ -1543,7 +1669,8 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
         }
       /* A field's open versions are bounded: each push merges them all
        * (review finding H5). A resolution (naming them) always fits. */
-      heads = hearth_center_txn_list_heads (p->txn, c->table, c->id, c->field, &local);
+      heads = fresh ? g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free)
+                    : hearth_center_txn_list_heads (p->txn, c->table, c->id, c->field, &local);
       if (heads == NULL)
         {
           g_propagate_error (error, g_steal_pointer (&local));
@@ -1565,14 +1692,17 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
         }
     }
 
-  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, p->now, error);
+  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, p->now, error);
   if (out->cursor == 0)
     return FALSE;
   c->cursor = out->cursor;   /* a head of its field, by its cursor */
   if (c->household != NULL && at_center == NULL && !set_household_village (p, c->household, c->village, error))
     return FALSE;
-  if (c->kind == HEARTH_CHANGE_EDIT)
-    return late ? merge_late_parent (p, c, heads, error) : merge_field (p, c, heads, error);
+  if (c->kind != HEARTH_CHANGE_EDIT)
+    return TRUE;
+  if (!(late ? merge_late_parent (p, c, heads, error) : merge_field (p, c, heads, error)))
+    return FALSE;
+  record_stored (p, c);
   return TRUE;
 }
 
@@ -1622,6 +1752,7 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, GError **
   g_autoptr(GError) local = NULL;
   HearthPushBatch *batch = job->batch;
   g_autoptr(GHashTable) villages = NULL;
+  g_autoptr(GHashTable) records = NULL;
   Push p = { 0 };
   gint64 acked, now = now_ms ();
 
@@ -1664,6 +1795,7 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, GError **
     }
   p.now = now;
   p.villages = villages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  p.records = records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) record_memo_free);
   for (guint i = 0; i < batch->items->len; i++)
     {
       HearthPushItem *item = batch->items->pdata[i];
@@ -1695,7 +1827,12 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, GError **
       else
         {
           outcome.digest = g_strdup (item->digest);
-          if (!push_change (&p, item, &outcome, &local) ||
+          if (!push_change (&p, item, &outcome, &local))
+            goto failed;
+          /* A change stored as pushed is its own outcome: its row holds
+           * its number and digest (a row of push_outcomes for each cost
+           * the center a sixteenth of its time per change). */
+          if ((outcome.cursor == 0 || outcome.code != NULL || outcome.original_hlc != NULL) &&
               !hearth_center_txn_add_outcome (txn, device->id, &outcome, &local))
             goto failed;
           device->acked_seq = item->seq;

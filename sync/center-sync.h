@@ -226,7 +226,8 @@ JsonNode *hearth_center_parse_json (const char *data,
  * @field: (out) (optional) (transfer full): on failure, the member at
  *   fault ("changes[3].seq"), or %NULL
  *
- * Parses a push body (PROTOCOL.md section 7) with
+ * Parses a push body (PROTOCOL.md section 7): a body as devices write
+ * it in one pass (hearth_center_parse_push_fast()), any other with
  * hearth_center_parse_json(), then its shape: "device_id", "changes" (at
  * most HEARTH_CENTER_MAX_CHANGES objects with consecutive "seq" from 1),
  * and each change with hearth_change_from_json(), whose refusal is kept
@@ -240,6 +241,19 @@ HearthPushBatch *hearth_center_parse_push (const char *data,
                                            gsize       len,
                                            char      **field,
                                            GError    **error);
+
+/**
+ * hearth_center_parse_push_tree:
+ *
+ * hearth_center_parse_push() through json-glib's tree alone, as it reads
+ * every body its one-pass reader (center-push-parse.h) gives up on, and
+ * every error. Same arguments, result and errors; for the tests that
+ * compare the two readers. Thread-safe.
+ */
+HearthPushBatch *hearth_center_parse_push_tree (const char *data,
+                                                gsize       len,
+                                                char      **field,
+                                                GError    **error);
 
 /* ---- enrolment codes --------------------------------------------------------------- */
 

@@ -894,7 +894,10 @@ test_push_idempotent (void)
       g_assert_cmpstr (again, ==, first);
     }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 4);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes"), ==, 4);
+  /* Each change stored as pushed is its own outcome: no row of its own. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM all_push_outcomes WHERE cursor IS NOT NULL "
+                                     "AND length (digest) = 64"), ==, 4);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 2);
   g_assert_cmpint (center_db_int (c, "SELECT acked_seq FROM devices"), ==, 4);
   {
@@ -1097,7 +1100,7 @@ test_push_refusals (void)
   /* Stored: 1, 3, 6, 7, 9 of this device (and the township's edit). */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 6);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 1);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes WHERE device_id IN "
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM all_push_outcomes WHERE device_id IN "
                               "(SELECT id FROM devices WHERE user = 'w.a')"), ==, 12);
   {
     g_autofree char *sql = g_strdup_printf ("SELECT hlc FROM changes WHERE field = 'phone'");
@@ -1665,6 +1668,92 @@ test_push_owner (void)
     placed = center_db_text (c, sql);
     g_assert_cmpstr (placed, ==, want);
   }
+  center_stop (c);
+}
+
+/* The edits of a record the center never saw, several in one push: the
+ * first of each field is taken as new, every later one of it is checked
+ * against what the push stored (a repeat with another value, a version an
+ * edit named, the heads), and the record's household is what its first
+ * stored edit named. */
+static void
+test_push_new_record (void)
+{
+  g_autoptr(Center) c = center_new ("center-new-record");
+  g_autoptr(Device) w = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *other = g_uuid_string_random ();
+  g_autofree char *task = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  g_autofree char *first = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *v1 = NULL;
+  g_autofree char *v2 = NULL;
+  g_autofree char *v3 = NULL;
+  g_autofree char *v4 = NULL;
+  g_autofree char *v5 = NULL;
+
+  center_start (c);
+  w = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, w->id);
+  v2 = hlc_at (now - 5000, 1, w->id);
+  v3 = hlc_at (now - 5000, 2, w->id);
+  v4 = hlc_at (now - 5000, 3, w->id);
+  v5 = hlc_at (now - 5000, 4, w->id);
+  g_ptr_array_add (changes, now_edit (w, hh, VILLAGE_A, "head_name", "Wang"));
+  g_ptr_array_add (changes, now_edit (w, other, VILLAGE_A, "head_name", "Zhao"));
+  /* 3: new; 4: its identity again with another value */
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "reason", "first", v1, NULL));
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "reason", "other", v1, NULL));
+  /* 5: over 3; 6: names v3, which the center does not hold; 7: v3 after it */
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "reason", "second", v2, v1));
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "status", "open", v4, v3));
+  g_ptr_array_add (changes, edit (w, "tasks", task, hh, VILLAGE_A, "status", "late", v3, NULL));
+  /* 8: another field, claimed for another household: the record is the
+   * first edit's, and the other household in scope, so it is placed there */
+  g_ptr_array_add (changes, edit (w, "tasks", task, other, VILLAGE_A, "kind", "visit", v5, NULL));
+  body = batch_of (w, changes);
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, w, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 8);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 2);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (4)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (4)), "another value"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (7)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (7)), "names it"));
+    first = without_time (&r);
+  }
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT group_concat (field || '=' || value || '@' || heads || '/' || "
+                                            "household, ' ') FROM (SELECT * FROM field_state WHERE record_id = '%s' "
+                                            "ORDER BY field)", task);
+    g_autofree char *state = center_db_text (c, sql);
+    g_autofree char *want = g_strdup_printf ("kind=visit@6/%s reason=second@4/%s status=open@5/%s", hh, hh, hh);
+
+    g_assert_cmpstr (state, ==, want);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'tasks'"), ==, 4);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_dangling"), ==, 1);
+
+  /* Sent again: the same reply, nothing stored twice. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *again = NULL;
+
+    push (c, w, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    again = without_time (&r);
+    g_assert_cmpstr (again, ==, first);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 6);
   center_stop (c);
 }
 
@@ -2860,7 +2949,8 @@ test_export_endpoint (void)
 /* A store of schema 1 with pushed changes and their outcomes: migration 2
  * rebuilds the change log (the center's own changes, published records)
  * keeping every row, its cursor and the outcomes' references to it;
- * migration 3 gives outcomes their digest. */
+ * migration 3 gives outcomes their digest; migration 8 lists them with
+ * the changes stored as pushed, which need none. */
 static void
 test_migrate_own (void)
 {
@@ -2898,8 +2988,13 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 7);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 8);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0008: changes stored before it have no digest and keep their outcome
+   * rows, each listed once among every outcome. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes WHERE digest IS NULL"), ==, 5);
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) || ' ' || count (DISTINCT seq) || ' ' || count (cursor) "
+                                      "|| ' ' || count (code) = '6 6 5 1' FROM all_push_outcomes"), ==, 1);
   /* 0007: the values looked up are indexed alone (two partial indexes),
    * not every field's. */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE type = 'index' AND name IN "
@@ -2925,6 +3020,32 @@ test_migrate_own (void)
   /* 0003: outcomes recorded before it have no digest (a repeat of
    * them is answered as before). */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes WHERE digest IS NULL"), ==, 6);
+  /* Its CHECKs, written anew without IN lists, refuse what 0006's did. */
+  {
+    static const char *const refused[] = {
+      "'center', 1, 'record', 'forms', 'f', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
+      "'d', 4, 'record', 'divisions', 'f', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
+      "'d', 1, 'record', 'submissions', 's', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
+      "'d', 2, 'edit', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, 'ab'",
+      "'d', 3, 'other', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, NULL",
+    };
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    test_exec (db, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, household, "
+                   "village, value, fields, wall, received_at, digest) VALUES ('center', 9, 'record', 'divisions', "
+                   "'f', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL), ('d', 9, 'record', 'audit', 'a', "
+                   "NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL); DELETE FROM changes WHERE seq = 9");
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autofree char *insert = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, "
+                                                   "hlc, parents, household, village, value, fields, wall, "
+                                                   "received_at, digest) VALUES (%s)", refused[i]);
+
+        g_assert_cmpint (sqlite3_exec (db, insert, NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+        g_assert_cmpint (sqlite3_extended_errcode (db), ==, SQLITE_CONSTRAINT_CHECK);
+      }
+    sqlite3_close (db);
+  }
 }
 
 int
@@ -2944,6 +3065,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
+  g_test_add_func ("/center/push/new-record", test_push_new_record);
   g_test_add_func ("/center/push/township-clerk", test_push_township_clerk);
   g_test_add_func ("/center/internal-error", test_internal_error);
   g_test_add_func ("/center/pull", test_pull);

@@ -9,6 +9,7 @@
 #include "test-util.h"
 #include "fuzz/fuzz-targets.h"
 
+#include "center-push-parse.h"
 #include "center-sync.h"
 #include "change.h"
 #include "json-depth.h"
@@ -593,6 +594,182 @@ test_direct_json (void)
     }
 }
 
+/* A push body as a device writes it (json-glib's generator), of changes
+ * whose values hold @text. */
+static char *
+device_body (GPtrArray *changes)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "device_id");
+  json_builder_add_string_value (b, HH);
+  json_builder_set_member_name (b, "changes");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < changes->len; i++)
+    json_builder_add_value (b, hearth_change_to_json (changes->pdata[i]));
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+/* The combined reader gives what the tree reader gives, digests too. */
+static void
+assert_same_batch (const char *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) tree_error = NULL;
+  g_autofree char *field = NULL;
+  g_autofree char *tree_field = NULL;
+  g_autoptr(HearthPushBatch) batch = hearth_center_parse_push (body, strlen (body), &field, &error);
+  g_autoptr(HearthPushBatch) tree = hearth_center_parse_push_tree (body, strlen (body), &tree_field, &tree_error);
+
+  /* Aborts when the one-pass reader takes the body otherwise. */
+  hearth_fuzz_push_body ((const guint8 *) body, strlen (body));
+  g_assert_true ((batch == NULL) == (tree == NULL));
+  g_assert_cmpstr (field, ==, tree_field);
+  if (batch == NULL)
+    {
+      g_assert_cmpint (error->code, ==, tree_error->code);
+      g_assert_cmpstr (error->message, ==, tree_error->message);
+      return;
+    }
+  g_assert_cmpuint (batch->items->len, ==, tree->items->len);
+  for (guint i = 0; i < batch->items->len; i++)
+    {
+      HearthPushItem *a = batch->items->pdata[i];
+      HearthPushItem *b = tree->items->pdata[i];
+
+      g_assert_cmpstr (a->digest, ==, b->digest);
+      g_assert_cmpstr (a->refusal, ==, b->refusal);
+    }
+}
+
+static void
+test_push_fast (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  static const char *const texts[] = { "", "1", "收入 2000 元", "a\"b\\c/d", "\b\f\n\r\t", "\x01\x0b\x1e\x7f",
+                                       "\xe2\x80\xa8\xf0\x9f\x98\x80", "<data id=\"x\">{}[],:</data>" };
+
+  /* Bodies as devices write them: read in one pass, as the tree reads them. */
+  for (guint round = 0; round < 200; round++)
+    {
+      g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autofree char *body = NULL;
+      guint n = g_rand_int_range (rand, 1, 8);
+      gint64 seq = g_rand_int_range (rand, 1, 1000000);
+
+      for (guint i = 0; i < n; i++)
+        {
+          HearthChange *c = hearth_change_new (g_rand_boolean (rand) ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+
+          c->seq = seq + i;
+          c->id = g_strdup (ID);
+          if (c->kind == HEARTH_CHANGE_EDIT)
+            {
+              c->table = g_strdup ("members");
+              c->household = g_strdup (HH);
+              c->village = g_strdup ("361102001201");
+              c->field = g_strdup ("name");
+              c->value = g_strdup (texts[g_rand_int_range (rand, 0, G_N_ELEMENTS (texts))]);
+              c->hlc = g_strdup (HLC);
+              for (guint p = g_rand_int_range (rand, 0, 3); p > 0; p--)
+                g_ptr_array_add (c->parents, g_strdup (HLC_P));
+              c->wall = g_rand_boolean (rand) ? g_strdup (texts[g_rand_int_range (rand, 0, G_N_ELEMENTS (texts))])
+                                              : NULL;
+            }
+          else
+            {
+              gboolean audit = g_rand_boolean (rand);
+
+              c->table = g_strdup (audit ? "audit" : "submissions");
+              c->household = audit ? NULL : g_strdup (HH);
+              c->village = audit ? NULL : g_strdup ("361102001201");
+              for (guint f = g_rand_int_range (rand, 0, 5); f > 0; f--)
+                g_hash_table_insert (c->fields, g_strdup_printf ("f%u", f),
+                                     g_strdup (texts[g_rand_int_range (rand, 0, G_N_ELEMENTS (texts))]));
+            }
+          g_ptr_array_add (changes, c);
+        }
+      body = device_body (changes);
+      /* json-glib writes 0x1f as it is, which the one-pass reader leaves
+       * to the tree; every other body of a device it reads. */
+      {
+        g_autoptr(HearthPushBatch) fast = hearth_center_parse_push_fast (body, strlen (body));
+        g_assert_nonnull (fast);
+      }
+      assert_same_batch (body);
+    }
+
+  /* JSON a device does not write but the one-pass reader takes. */
+  {
+    static const char *const taken[] = {
+      " \n{ \"changes\" :\t[ ] ,\r\n \"device_id\" : \"" HH "\" } \n",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 9, \"kind\": \"edit\", \"table\": \"households\", \"id\": "
+      "\"" ID "\", \"household\": \"" ID "\", \"village\": \"361102001201\", \"field\": \"phone\", \"value\": "
+      "\"\\u00e9\\ud83d\\ude00\\/\\u0001\\u001f\", \"hlc\": \"" HLC "\", \"parents\": []}]}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (taken); i++)
+      {
+        g_autoptr(HearthPushBatch) fast = hearth_center_parse_push_fast (taken[i], strlen (taken[i]));
+
+        g_test_message ("%s", taken[i]);
+        g_assert_nonnull (fast);
+        assert_same_batch (taken[i]);
+      }
+  }
+
+  /* What it leaves to the tree reader, which accepts, refuses or names the
+   * fault as before. */
+  {
+    static const char *const left[] = {
+      "{\"device_id\": \"" HH "\", \"changes\": [" EDIT (1) "], \"more\": 1}",
+      "{\"device_id\": \"" HH "\", \"device_id\": \"" HH "\", \"changes\": []}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"seq\": 1, \"kind\": \"record\", \"table\": "
+      "\"audit\", \"id\": \"" ID "\", \"fields\": {}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+      "\"" ID "\", \"fields\": {\"a\": \"1\", \"a\": \"2\"}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+      "\"" ID "\", \"household\": null, \"fields\": {}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+      "\"" ID "\", \"value\": \"x\", \"fields\": {}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1.0, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+      "\"" ID "\", \"fields\": {}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"cursor\": 4, \"kind\": \"record\", \"table\": "
+      "\"audit\", \"id\": \"" ID "\", \"fields\": {}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+      "\"" ID "\", \"fields\": {\"a\": \"\\u0000\"}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+      "\"" ID "\", \"fields\": {\"a\": \"\\ud83d\"}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+      "\"" ID "\", \"fields\": {\"a\": \"\x1f\"}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+      "\"not-a-uuid\", \"fields\": {}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [" EDIT (1) ", {\"seq\": 2, \"kind\": \"edit\"}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [" EDIT (1) ", " EDIT (3) "]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [" EDIT (10000000000000000) "]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [" EDIT (01) "]}",
+      "{\"device_id\": \"" HH "\", \"changes\": []} x",
+      "{\"device_id\": \"" HH "\", \"changes\": [],}",
+      "{\"device_id\": \"5D0F4C52-0A8B-4D9E-BB71-9C1E7F2A6D33\", \"changes\": []}",
+      "{\"device_id\": \"" HH "\", \"changes\": [" EDIT (1) "] /* */}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (left); i++)
+      {
+        g_autoptr(HearthPushBatch) fast = hearth_center_parse_push_fast (left[i], strlen (left[i]));
+
+        g_test_message ("%s", left[i]);
+        g_assert_null (fast);
+        assert_same_batch (left[i]);
+      }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -607,5 +784,6 @@ main (int argc, char **argv)
   g_test_add_func ("/change/sign", test_sign);
   g_test_add_func ("/change/push-body", test_push_body);
   g_test_add_func ("/change/push-body/corpus", test_push_corpus);
+  g_test_add_func ("/change/push-body/one-pass", test_push_fast);
   return g_test_run ();
 }

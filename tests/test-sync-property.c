@@ -1080,7 +1080,7 @@ check_end_state (Property *p)
       check (query_int (center, sql) == 1, "%s: the center does not hold its changes 1 to %" G_GINT64_FORMAT
              " once each", t->name, last_seq);
       g_free (sql);
-      sql = g_strdup_printf ("SELECT count (*) = %" G_GINT64_FORMAT " AND count (code) = 0 FROM push_outcomes "
+      sql = g_strdup_printf ("SELECT count (*) = %" G_GINT64_FORMAT " AND count (code) = 0 FROM all_push_outcomes "
                              "WHERE device_id = '%s'", last_seq, t->device);
       check (query_int (center, sql) == 1, "%s: the center's outcomes are not %" G_GINT64_FORMAT " acceptances",
              t->name, last_seq);
@@ -1413,8 +1413,8 @@ test_center_killed (void)
   check (center_db_int (c, sql) == 1, "the center does not hold changes 1 to %" G_GINT64_FORMAT " once each",
          last_seq);
   g_free (sql);
-  sql = g_strdup_printf ("SELECT count (*) = %" G_GINT64_FORMAT " AND count (code) = 0 FROM push_outcomes WHERE "
-                         "device_id = '%s'", last_seq, l->a.device);
+  sql = g_strdup_printf ("SELECT count (*) = %" G_GINT64_FORMAT " AND count (code) = 0 FROM all_push_outcomes "
+                         "WHERE device_id = '%s'", last_seq, l->a.device);
   check (center_db_int (c, sql) == 1, "the center's outcomes are not %" G_GINT64_FORMAT " acceptances", last_seq);
   g_free (sql);
   sql = g_strdup_printf ("SELECT acked_seq FROM devices WHERE id = '%s'", l->a.device);

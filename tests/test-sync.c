@@ -966,7 +966,7 @@ test_push_halved (void)
   outbox = store_int (&a, "SELECT max (seq) FROM sync_outbox");
   g_assert_cmpint (outbox, >, 12);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes WHERE code IS NULL"), ==, outbox);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM all_push_outcomes WHERE code IS NULL"), ==, outbox);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'households' AND field = 'address' "
                                      "AND length (value) = 900000"), ==, 12);
   g_assert_cmpint (store_int (&a, "SELECT count (*) FROM sync_outbox WHERE state = 'pending'"), ==, 0);

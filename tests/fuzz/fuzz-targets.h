@@ -104,8 +104,9 @@ void hearth_fuzz_xpath_eval (const guint8 *data,
  * refusal must be a HEARTH_CENTER_ERROR of a 400 or 413 kind with a UTF-8
  * message; a batch that parses holds at most 500 changes numbered one
  * after another, each either a change that writes to JSON and reads back
- * equal, or a refusal with a UTF-8 message. Aborts on a broken rule.
- * Defined in fuzz-push-target.c, which links the center's library.
+ * equal, or a refusal with a UTF-8 message; a body the one-pass reader
+ * takes (center-push-parse.h) reads as the tree reader reads it. Aborts
+ * on a broken rule. Defined in fuzz-push-target.c, which links the center's library.
  */
 void hearth_fuzz_push_body (const guint8 *data,
                             gsize         size);
