@@ -4,6 +4,7 @@
 #include "sync-restore.h"
 #include "sync-run.h"
 #include "sync-run-private.h"
+#include "sync-page-scan.h"
 #include "sign.h"
 #include "sync-reply.h"
 
@@ -243,12 +244,25 @@ typedef struct {
   GThread *thread;
 } Fetch;
 
-/* One page: asked, and read (hearth_sync_read_pull_page()). */
+/* One page: asked, and read straight into changes when it is plain
+ * (hearth_sync_scan_pull_page()), else through json-glib and
+ * hearth_sync_read_pull_page(), which say what is wrong with it. */
 static gboolean
 fetch_page (HearthSyncClient *client, const char *path, gint64 cursor, HearthSyncPullPage *page, GError **error)
 {
-  g_autoptr(JsonNode) reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  const char *data;
+  guint status = 0;
+  gsize len = 0;
 
+  body = hearth_sync_client_call_body (client, "GET", path, TRUE, &status, error);
+  if (body == NULL)
+    return FALSE;
+  data = g_bytes_get_data (body, &len);
+  if (hearth_sync_scan_pull_page (data, len, cursor, page))
+    return TRUE;
+  reply = hearth_sync_parse_reply (data, len, status, NULL, NULL, error);
   return reply != NULL && hearth_sync_read_pull_page (reply, cursor, page, error);
 }
 

@@ -485,6 +485,55 @@ hearth_change_from_json (JsonNode *node, const char *where, GError **error)
   return g_steal_pointer (&c);
 }
 
+/* A string hearth_change_from_json() takes (get_string()). */
+static gboolean
+valid_text (const char *s)
+{
+  return strlen (s) <= HEARTH_CHANGE_MAX_VALUE && g_utf8_validate (s, -1, NULL);
+}
+
+gboolean
+hearth_change_valid (const HearthChange *c)
+{
+  const char *const *tables;
+
+  g_return_val_if_fail (c != NULL, FALSE);
+
+  tables = c->kind == HEARTH_CHANGE_EDIT ? edit_tables : record_tables;
+  if (c->seq < 0 || c->cursor < 0 || c->table == NULL || c->id == NULL || !valid_text (c->table) ||
+      !valid_text (c->id) || !g_strv_contains (tables, c->table) || !g_uuid_string_is_valid (c->id))
+    return FALSE;
+  if (c->household != NULL && (!valid_text (c->household) || !g_uuid_string_is_valid (c->household)))
+    return FALSE;
+  if (c->village != NULL && (!valid_text (c->village) || !valid_village (c->village)))
+    return FALSE;
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    {
+      if (c->field == NULL || c->value == NULL || c->hlc == NULL || !valid_text (c->field) || !valid_text (c->value) ||
+          !valid_text (c->hlc) || (c->wall != NULL && !valid_text (c->wall)) || !valid_name (c->field) ||
+          !valid_version (c->hlc, "", "hlc", NULL) || c->parents == NULL ||
+          c->parents->len > HEARTH_CHANGE_MAX_PARENTS || c->fields != NULL)
+        return FALSE;
+      for (guint i = 0; i < c->parents->len; i++)
+        if (c->parents->pdata[i] == NULL || !valid_version (c->parents->pdata[i], "", "parents", NULL))
+          return FALSE;
+    }
+  else
+    {
+      GHashTableIter iter;
+      gpointer name, value;
+
+      if (c->fields == NULL || g_hash_table_size (c->fields) > HEARTH_CHANGE_MAX_FIELDS || c->field != NULL ||
+          c->value != NULL || c->hlc != NULL || c->wall != NULL || (c->parents != NULL && c->parents->len > 0))
+        return FALSE;
+      g_hash_table_iter_init (&iter, c->fields);
+      while (g_hash_table_iter_next (&iter, &name, &value))
+        if (!valid_name (name) || value == NULL || !valid_text (value))
+          return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 hearth_change_equal (const HearthChange *a, const HearthChange *b)
 {

@@ -130,6 +130,18 @@ HearthChange *hearth_change_from_json (JsonNode   *node,
                                        GError    **error);
 
 /**
+ * hearth_change_valid:
+ * @change: a change built otherwise than by hearth_change_from_json()
+ *
+ * Whether hearth_change_from_json() would take the change's JSON: the
+ * same checks on the members it holds (a kind's members only, no "seq"
+ * or "cursor" below 1 but 0 for absent). It says no more: a reader that
+ * meets FALSE reads the JSON with hearth_change_from_json(), whose error
+ * names what is wrong.
+ */
+gboolean hearth_change_valid (const HearthChange *change);
+
+/**
  * hearth_change_equal:
  *
  * Returns: whether @a and @b carry the same content (ignoring seq and
