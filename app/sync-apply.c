@@ -501,9 +501,26 @@ touched_free (gpointer data)
   g_free (t);
 }
 
+/* An edit joined to its field's set whose field_edits row is written
+ * once the page's changes are read (insert_pending()). */
+typedef struct {
+  const HearthChange *change;   /* the page's */
+  char *parents;                /* joined by spaces, as stored */
+} PendingEdit;
+
+static void
+pending_edit_free (gpointer data)
+{
+  PendingEdit *e = data;
+
+  g_free (e->parents);
+  g_free (e);
+}
+
 typedef struct {
   GPtrArray *order;   /* Touched */
   GHashTable *index;  /* "table id" → Touched */
+  GPtrArray *pending; /* PendingEdit */
 } TouchedSet;
 
 /* The edit set of @c's field as this store holds it, loaded the first
@@ -645,10 +662,13 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
                        c->id, c->hlc);
       return TRUE;  /* delivered again: nothing changes */
     }
-  if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            error, 7, c->table, c->id, c->field, c->hlc, joined->str, value, c->wall != NULL ? c->wall : ""))
-    return FALSE;
+  {
+    PendingEdit *pending = g_new (PendingEdit, 1);
+
+    pending->change = c;
+    pending->parents = g_strdup (joined->str);
+    g_ptr_array_add (touched->pending, pending);
+  }
   row = g_new0 (EditRow, 1);
   row->hlc = g_strdup (c->hlc);
   row->value = g_strdup (value);
@@ -656,6 +676,43 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
   row->origin = g_strdup (strlen (c->hlc) > 25 ? c->hlc + 25 : "");
   row->parents = hearth_sync_split_versions (joined->str);
   edit_set_add (set, row);
+  return TRUE;
+}
+
+static int
+compare_pending (gconstpointer a, gconstpointer b)
+{
+  const HearthChange *x = (*(PendingEdit *const *) a)->change;
+  const HearthChange *y = (*(PendingEdit *const *) b)->change;
+  int r;
+
+  if ((r = strcmp (x->table, y->table)) != 0 || (r = strcmp (x->id, y->id)) != 0 ||
+      (r = strcmp (x->field, y->field)) != 0)
+    return r;
+  return strcmp (x->hlc, y->hlc);
+}
+
+/* Writes the field_edits rows of the page's new edits, in the table's key
+ * order: a fresh device's page brings thousands of records with random
+ * ids, and inserted in key order they fill the table's pages one after
+ * the other instead of all at once. The sets they joined hold every edit
+ * of their fields, so no row is there already; a row the table refuses
+ * all the same fails the page. */
+static gboolean
+insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
+{
+  g_ptr_array_sort (pending, compare_pending);
+  for (guint i = 0; i < pending->len; i++)
+    {
+      const PendingEdit *e = pending->pdata[i];
+      const HearthChange *c = e->change;
+
+      if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                error, 7, c->table, c->id, c->field, c->hlc, e->parents, c->value != NULL ? c->value : "",
+                c->wall != NULL ? c->wall : ""))
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -1062,7 +1119,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   g_autofree char *now = NULL;
   g_autofree char *newest = NULL;
   g_autofree char *cursor_text = NULL;
-  TouchedSet touched = { NULL, NULL };
+  TouchedSet touched = { NULL, NULL, NULL };
   HearthSyncTx tx;
   guint rejected = 0;
   gboolean ok = FALSE;
@@ -1105,6 +1162,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
     }
   touched.order = g_ptr_array_new_with_free_func (touched_free);
   touched.index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  touched.pending = g_ptr_array_new_with_free_func (pending_edit_free);
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
@@ -1140,6 +1198,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
           rejected++;
         }
     }
+  if (!insert_pending (db, touched.pending, error))
+    goto failed;
   for (guint i = 0; i < touched.order->len; i++)
     {
       Touched *t = touched.order->pdata[i];
@@ -1188,6 +1248,7 @@ out:
   hearth_sync_cache_close (db);
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);
+  g_ptr_array_unref (touched.pending);
   return ok;
 }
 
