@@ -501,9 +501,26 @@ touched_free (gpointer data)
   g_free (t);
 }
 
+/* An edit joined to its field's set whose field_edits row is written
+ * once the page's changes are read (insert_pending()). */
+typedef struct {
+  const HearthChange *change;   /* the page's */
+  char *parents;                /* joined by spaces, as stored */
+} PendingEdit;
+
+static void
+pending_edit_free (gpointer data)
+{
+  PendingEdit *e = data;
+
+  g_free (e->parents);
+  g_free (e);
+}
+
 typedef struct {
   GPtrArray *order;   /* Touched */
   GHashTable *index;  /* "table id" → Touched */
+  GPtrArray *pending; /* PendingEdit */
 } TouchedSet;
 
 /* The edit set of @c's field as this store holds it, loaded the first
@@ -645,10 +662,13 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
                        c->id, c->hlc);
       return TRUE;  /* delivered again: nothing changes */
     }
-  if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            error, 7, c->table, c->id, c->field, c->hlc, joined->str, value, c->wall != NULL ? c->wall : ""))
-    return FALSE;
+  {
+    PendingEdit *pending = g_new (PendingEdit, 1);
+
+    pending->change = c;
+    pending->parents = g_strdup (joined->str);
+    g_ptr_array_add (touched->pending, pending);
+  }
   row = g_new0 (EditRow, 1);
   row->hlc = g_strdup (c->hlc);
   row->value = g_strdup (value);
@@ -656,6 +676,43 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
   row->origin = g_strdup (strlen (c->hlc) > 25 ? c->hlc + 25 : "");
   row->parents = hearth_sync_split_versions (joined->str);
   edit_set_add (set, row);
+  return TRUE;
+}
+
+static int
+compare_pending (gconstpointer a, gconstpointer b)
+{
+  const HearthChange *x = (*(PendingEdit *const *) a)->change;
+  const HearthChange *y = (*(PendingEdit *const *) b)->change;
+  int r;
+
+  if ((r = strcmp (x->table, y->table)) != 0 || (r = strcmp (x->id, y->id)) != 0 ||
+      (r = strcmp (x->field, y->field)) != 0)
+    return r;
+  return strcmp (x->hlc, y->hlc);
+}
+
+/* Writes the field_edits rows of the page's new edits, in the table's key
+ * order: a fresh device's page brings thousands of records with random
+ * ids, and inserted in key order they fill the table's pages one after
+ * the other instead of all at once. The sets they joined hold every edit
+ * of their fields, so no row is there already; a row the table refuses
+ * all the same fails the page. */
+static gboolean
+insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
+{
+  g_ptr_array_sort (pending, compare_pending);
+  for (guint i = 0; i < pending->len; i++)
+    {
+      const PendingEdit *e = pending->pdata[i];
+      const HearthChange *c = e->change;
+
+      if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                error, 7, c->table, c->id, c->field, c->hlc, e->parents, c->value != NULL ? c->value : "",
+                c->wall != NULL ? c->wall : ""))
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -901,6 +958,110 @@ recoverable (const GError *error)
   return g_error_matches (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
 }
 
+/* ---- the fresh record's fast path -------------------------------------------------------- */
+
+/* On unless a test turns it off (hearth_sync_apply_set_fresh_path()). */
+static gint fresh_path_off;
+static gint fresh_path_taken;
+
+void
+hearth_sync_apply_set_fresh_path (gboolean enabled)
+{
+  g_atomic_int_set (&fresh_path_off, !enabled);
+}
+
+guint
+hearth_sync_apply_fresh_path_taken (void)
+{
+  return (guint) g_atomic_int_and (&fresh_path_taken, 0);
+}
+
+/* Whether @t is a record this store held no edit of when the page first
+ * touched it and each field the page brought has one edit: the merge of
+ * one edit is that edit (PROTOCOL.md section 6.3: the only head, no
+ * conflicts), and field_edits holds no other field of it. A field whose
+ * edit was refused has none. */
+static gboolean
+fresh_single (Touched *t)
+{
+  if (!t->fresh || g_atomic_int_get (&fresh_path_off))
+    return FALSE;
+  for (guint i = 0; i < t->fields->len; i++)
+    if (((EditSet *) g_hash_table_lookup (t->sets, t->fields->pdata[i]))->edits->len != 1)
+      return FALSE;
+  return t->fields->len > 0;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* materialize() of a record fresh_single() holds, written straight from
+ * its edits: no field list read back, no merge. The same rows in the same
+ * order (fields in name order, as materialize() reads them): each field's
+ * version, then the record once every required column is there. */
+static gboolean
+materialize_fresh (sqlite3 *db, Touched *t, const char *now, GError **error)
+{
+  g_autoptr(GPtrArray) fields = g_ptr_array_sized_new (t->fields->len);   /* borrowed from @t */
+  g_autoptr(GPtrArray) required = hearth_sync_required_columns (db, t->table);
+  g_autoptr(GString) sql = NULL;
+  gboolean times;
+  sqlite3_stmt *st;
+  int rc;
+
+  for (guint i = 0; i < t->fields->len; i++)
+    g_ptr_array_add (fields, t->fields->pdata[i]);
+  g_ptr_array_sort (fields, compare_names);
+  for (guint i = 0; i < fields->len; i++)
+    {
+      EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
+      const EditRow *only = set->rows->pdata[0];
+      g_autofree char *base = g_strjoinv (" ", only->parents);
+
+      if (!run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
+                    "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
+                error, 5, t->table, t->id, (const char *) fields->pdata[i], only->hlc, base))
+        return FALSE;
+    }
+  for (guint i = 0; i < required->len; i++)
+    if (!g_hash_table_contains (t->sets, required->pdata[i]))
+      return TRUE;   /* its edits wait in field_edits */
+
+  times = has_column (db, t->table, "created_at") && has_column (db, t->table, "updated_at");
+  sql = g_string_new (NULL);
+  g_string_printf (sql, "INSERT INTO \"%s\" (id", t->table);
+  if (times)
+    g_string_append (sql, ", created_at, updated_at");
+  for (guint i = 0; i < fields->len; i++)
+    g_string_append_printf (sql, ", \"%s\"", (char *) fields->pdata[i]);
+  g_string_append (sql, ") VALUES (?1");
+  if (times)
+    g_string_append (sql, ", ?2, ?2");
+  for (guint i = 0; i < fields->len; i++)
+    g_string_append_printf (sql, ", ?%u", i + 3);
+  g_string_append (sql, ")");
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_STATIC);
+  if (times)
+    sqlite3_bind_text (st, 2, now, -1, SQLITE_STATIC);
+  for (guint i = 0; i < fields->len; i++)
+    {
+      EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
+
+      sqlite3_bind_text (st, (int) i + 3, ((EditRow *) set->rows->pdata[0])->value, -1, SQLITE_STATIC);
+    }
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  if (rc == SQLITE_DONE)
+    g_atomic_int_inc (&fresh_path_taken);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
 /* One step of recomputing @t in a savepoint of its own: @field (its
  * version, value and conflicts), or with %NULL creating the record. A
  * value its table refuses sets that step aside, recorded, and no other:
@@ -914,9 +1075,23 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
 
   if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
     return FALSE;
-  ok = field != NULL ? recompute_loaded (db, t->table, t->id, field, g_hash_table_lookup (t->sets, field), now, NULL,
-                                         NULL, &local)
-                     : materialize (db, t->table, t->id, t->sets, now, &local);
+  if (field != NULL)
+    ok = recompute_loaded (db, t->table, t->id, field, g_hash_table_lookup (t->sets, field), now, NULL, NULL, &local);
+  else if (fresh_single (t))
+    {
+      ok = materialize_fresh (db, t, now, &local);
+      /* A value the table refuses: undone, and left to the general path,
+       * whose refusal is the one every tablet records. */
+      if (!ok && recoverable (local))
+        {
+          g_clear_error (&local);
+          if (!hearth_sync_exec (db, "ROLLBACK TO sync_record", error))
+            return FALSE;
+          ok = materialize (db, t->table, t->id, t->sets, now, &local);
+        }
+    }
+  else
+    ok = materialize (db, t->table, t->id, t->sets, now, &local);
   if (!ok)
     {
       hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
@@ -944,7 +1119,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   g_autofree char *now = NULL;
   g_autofree char *newest = NULL;
   g_autofree char *cursor_text = NULL;
-  TouchedSet touched = { NULL, NULL };
+  TouchedSet touched = { NULL, NULL, NULL };
   HearthSyncTx tx;
   guint rejected = 0;
   gboolean ok = FALSE;
@@ -987,6 +1162,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
     }
   touched.order = g_ptr_array_new_with_free_func (touched_free);
   touched.index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  touched.pending = g_ptr_array_new_with_free_func (pending_edit_free);
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
@@ -1022,6 +1198,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
           rejected++;
         }
     }
+  if (!insert_pending (db, touched.pending, error))
+    goto failed;
   for (guint i = 0; i < touched.order->len; i++)
     {
       Touched *t = touched.order->pdata[i];
@@ -1070,6 +1248,7 @@ out:
   hearth_sync_cache_close (db);
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);
+  g_ptr_array_unref (touched.pending);
   return ok;
 }
 

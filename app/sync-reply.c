@@ -256,9 +256,13 @@ read_pull_page (JsonNode *reply, gint64 cursor, HearthSyncPullPage *out, GError 
     return protocol_error (error, "next_cursor");
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
-      g_autofree char *where = g_strdup_printf ("changes[%u]", i);
+      char where[32];
       g_autoptr(GError) unreadable = NULL;
-      HearthChange *c = hearth_change_from_json (json_array_get_element (a, i), where, &unreadable);
+      HearthChange *c;
+
+      /* Formatted on the stack: ten thousand a page. */
+      g_snprintf (where, sizeof where, "changes[%u]", i);
+      c = hearth_change_from_json (json_array_get_element (a, i), where, &unreadable);
 
       if (c == NULL)
         g_ptr_array_add (out->skipped, g_strdup (unreadable->message));

@@ -4,6 +4,7 @@
 #include "sync-restore.h"
 #include "sync-run.h"
 #include "sync-run-private.h"
+#include "sync-page-scan.h"
 #include "sign.h"
 #include "sync-reply.h"
 
@@ -226,52 +227,79 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
     }
 }
 
-/* The next page, fetched on a thread of its own while the store applies
- * the one before: the center reads a page while the device writes one.
- * The client is used by that thread alone until it is joined. */
+/* The next page, fetched and read on a thread of its own while the store
+ * applies the one before: the center reads a page while the device writes
+ * one, and the device's reading of the JSON (parsing it, making the
+ * changes, freeing the tree) is off the thread that applies. The client
+ * is used by that thread alone until it is joined. */
 typedef struct {
   HearthSyncClient *client;
   char *path;
-  JsonNode *reply;
+  gint64 cursor;              /* the cursor @path asks from */
+  HearthSyncPullPage page;
+  gboolean ok;
   GError *error;
   GThread *thread;
 } Fetch;
+
+/* One page: asked, and read straight into changes when it is plain
+ * (hearth_sync_scan_pull_page()), else through json-glib and
+ * hearth_sync_read_pull_page(), which say what is wrong with it. */
+static gboolean
+fetch_page (HearthSyncClient *client, const char *path, gint64 cursor, HearthSyncPullPage *page, GError **error)
+{
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  const char *data;
+  guint status = 0;
+  gsize len = 0;
+
+  body = hearth_sync_client_call_body (client, "GET", path, TRUE, &status, error);
+  if (body == NULL)
+    return FALSE;
+  data = g_bytes_get_data (body, &len);
+  if (hearth_sync_scan_pull_page (data, len, cursor, page))
+    return TRUE;
+  reply = hearth_sync_parse_reply (data, len, status, NULL, NULL, error);
+  return reply != NULL && hearth_sync_read_pull_page (reply, cursor, page, error);
+}
 
 static gpointer
 fetch_main (gpointer data)
 {
   Fetch *f = data;
 
-  f->reply = hearth_sync_client_call (f->client, "GET", f->path, NULL, TRUE, NULL, &f->error);
+  f->ok = fetch_page (f->client, f->path, f->cursor, &f->page, &f->error);
   return NULL;
 }
 
 static Fetch *
-fetch_start (HearthSyncClient *client, char *path)
+fetch_start (HearthSyncClient *client, char *path, gint64 cursor)
 {
   Fetch *f = g_new0 (Fetch, 1);
 
   f->client = client;
   f->path = path;
+  f->cursor = cursor;
   f->thread = g_thread_new ("sync-fetch", fetch_main, f);
   return f;
 }
 
-/* Waits for @f and frees it; its reply, or NULL with @error. */
-static JsonNode *
-fetch_finish (Fetch *f, GError **error)
+/* Waits for @f and frees it; its page in @page, or FALSE with @error. */
+static gboolean
+fetch_finish (Fetch *f, HearthSyncPullPage *page, GError **error)
 {
-  JsonNode *reply;
+  gboolean ok;
 
   g_thread_join (f->thread);
-  reply = f->reply;
-  if (reply == NULL)
-    g_propagate_error (error, f->error);
+  ok = f->ok;
+  if (ok)
+    *page = f->page;
   else
-    g_clear_error (&f->error);
+    g_propagate_error (error, f->error);
   g_free (f->path);
   g_free (f);
-  return reply;
+  return ok;
 }
 
 /* The target of the page from @cursor (PROTOCOL.md section 8.1): a
@@ -303,8 +331,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
 
   for (;;)
     {
-      g_autoptr(JsonNode) reply = NULL;
       g_auto(HearthSyncPullPage) page = { 0 };
+      gboolean fetched;
       gint64 compact_until = 0;
       gboolean compacting;
       guint rejected = 0;
@@ -313,13 +341,13 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         goto out;
       compacting = r->status.cursor == 0 || r->status.compact_until > r->status.cursor;
       if (ahead != NULL)
-        reply = fetch_finish (g_steal_pointer (&ahead), error);
+        fetched = fetch_finish (g_steal_pointer (&ahead), &page, error);
       else
         {
           g_autofree char *path = page_path (r->status.cursor, r->status.compact_until, limit);
-          reply = hearth_sync_client_call (client, "GET", path, NULL, TRUE, NULL, error);
+          fetched = fetch_page (client, path, r->status.cursor, &page, error);
         }
-      if (reply == NULL || !hearth_sync_read_pull_page (reply, r->status.cursor, &page, error))
+      if (!fetched)
         goto out;
       /* The bound is the one asked for, or the center's choice at the start. */
       if (compacting)
@@ -338,10 +366,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
       for (guint i = 0; i < page.skipped->len; i++)
         g_warning ("sync: skipped a change the center sent: %s", (const char *) page.skipped->pdata[i]);
       r->rejected += page.skipped->len;
-      /* The reply's tree is no longer needed: the changes are read. */
-      g_clear_pointer (&reply, json_node_unref);
       if (page.more)
-        ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit));
+        ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit), page.next_cursor);
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
       if (!hearth_sync_store_apply_page (store, page.changes, page.next_cursor, page.more, compact_until, &rejected,
@@ -366,7 +392,9 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
 out:
   if (ahead != NULL)
     {
-      g_autoptr(JsonNode) dropped = fetch_finish (ahead, NULL);
+      g_auto(HearthSyncPullPage) dropped = { 0 };
+
+      fetch_finish (ahead, &dropped, NULL);
     }
   return ok;
 }

@@ -94,6 +94,15 @@ gboolean hearth_sync_recompute_field (sqlite3 *db, const char *table, const char
 gboolean hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, const char *field,
                                          const char *value, const char *wall, GError **error);
 
+/* The fast path of applying a page for a record the store held no edit
+ * of, each field with one edit (sync-apply.c): @enabled FALSE sends every
+ * record through the general merge, so a test can compare the two (on by
+ * default; for tests). hearth_sync_apply_fresh_path_taken() returns how
+ * many records the fast path created since it was last asked, and resets
+ * it. Thread-safe. */
+void  hearth_sync_apply_set_fresh_path    (gboolean enabled);
+guint hearth_sync_apply_fresh_path_taken  (void);
+
 /* Takes back this device's edit @seq, which the center refused as a
  * registry number another household holds (code "duplicate", PROTOCOL.md
  * section 7.2): the edit leaves the field's set and the field is merged

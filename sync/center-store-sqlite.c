@@ -1410,42 +1410,83 @@ in_scope (const char *village, const HearthCenterPullQuery *q)
   return FALSE;
 }
 
+/* The fields a compacted page keeps the edits of at most. */
+#define PULL_FIELDS_CACHED 65536
+
+/* What compaction needs of one field's edits with a cursor up to
+ * compact_until: whether the pulling device made one, and the parents of
+ * those in the device's scope (their JSON arrays, one a line). */
+typedef struct {
+  gboolean own;
+  GString *named;
+} FieldNames;
+
+static void
+field_names_free (gpointer data)
+{
+  FieldNames *f = data;
+
+  g_string_free (f->named, TRUE);
+  g_free (f);
+}
+
 /* Whether the edit at the current row of @row is left out of a compacted
  * page: an edit of its field in the device's scope with a cursor up to
  * compact_until names it as a parent, and the device made no edit of
  * that field up to there (PROTOCOL.md section 8.1). Parents are stored
  * before the edits that name them (section 7), so the edits kept are
- * exactly the heads of the edits in scope up to compact_until. */
+ * exactly the heads of the edits in scope up to compact_until. A field's
+ * edits are read once a page (@fields: "tbl\nrecord_id\nfield" →
+ * FieldNames), not once for each of them: a field edited at every visit
+ * has many. */
 static int
-compacted_away (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, GError **error)
+compacted_away (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, GHashTable *fields, GError **error)
 {
-  sqlite3_stmt *st = stmt (t, "SELECT device_id, village, parents FROM changes WHERE kind = 'edit' AND tbl = ? "
-                              "AND record_id = ? AND field = ? AND cursor <= ?", error);
+  g_autofree char *key = g_strdup_printf ("%s\n%s\n%s", (const char *) sqlite3_column_text (row, 2),
+                                          (const char *) sqlite3_column_text (row, 3),
+                                          (const char *) sqlite3_column_text (row, 4));
+  FieldNames *f = g_hash_table_lookup (fields, key);
   g_autofree char *quoted = NULL;
-  gboolean named = FALSE, own = FALSE;
-  int rc;
 
-  if (st == NULL)
-    return -1;
-  quoted = g_strdup_printf ("\"%s\"", (const char *) sqlite3_column_text (row, 5));
-  sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
-  sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
-  sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
-  sqlite3_bind_int64 (st, 4, q->compact_until);
-  while (!own && (rc = step (t, st, error)) == SQLITE_ROW)
+  if (f == NULL)
     {
-      const char *parents = (const char *) sqlite3_column_text (st, 2);
+      sqlite3_stmt *st = stmt (t, "SELECT device_id, village, parents FROM changes WHERE kind = 'edit' AND tbl = ? "
+                                  "AND record_id = ? AND field = ? AND cursor <= ?", error);
+      int rc;
 
-      if (g_strcmp0 ((const char *) sqlite3_column_text (st, 0), q->exclude_device) == 0)
-        own = TRUE;
-      else if (!named && parents != NULL && strstr (parents, quoted) != NULL &&
-               in_scope ((const char *) sqlite3_column_text (st, 1), q))
-        named = TRUE;
+      if (st == NULL)
+        return -1;
+      f = g_new0 (FieldNames, 1);
+      f->named = g_string_new (NULL);
+      sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
+      sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
+      sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
+      sqlite3_bind_int64 (st, 4, q->compact_until);
+      while (!f->own && (rc = step (t, st, error)) == SQLITE_ROW)
+        {
+          const char *parents = (const char *) sqlite3_column_text (st, 2);
+
+          if (g_strcmp0 ((const char *) sqlite3_column_text (st, 0), q->exclude_device) == 0)
+            f->own = TRUE;
+          else if (parents != NULL && in_scope ((const char *) sqlite3_column_text (st, 1), q))
+            {
+              /* A JSON array of versions: a line break is in none. */
+              g_string_append (f->named, parents);
+              g_string_append_c (f->named, '\n');
+            }
+        }
+      sqlite3_reset (st);
+      if (!f->own && rc < 0)
+        {
+          field_names_free (f);
+          return -1;
+        }
+      g_hash_table_insert (fields, g_steal_pointer (&key), f);
     }
-  sqlite3_reset (st);
-  if (!own && rc < 0)
-    return -1;
-  return named && !own;
+  if (f->own)
+    return 0;
+  quoted = g_strdup_printf ("\"%s\"", (const char *) sqlite3_column_text (row, 5));
+  return strstr (f->named->str, quoted) != NULL;
 }
 
 static gboolean
@@ -1455,6 +1496,7 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GString) sql = g_string_new ("SELECT " CHANGE_COLUMNS " FROM changes WHERE cursor > ? "
                                          "AND device_id IS NOT ? AND (");
+  g_autoptr(GHashTable) fields = NULL;
   sqlite3_stmt *st = NULL;
   guint n = g_strv_length ((char **) q->prefixes);
   int rc, param = 1;
@@ -1497,7 +1539,14 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
       if (q->compact_until > 0 && cursor <= q->compact_until &&
           g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0)
         {
-          int away = compacted_away (t, st, q, error);
+          int away;
+
+          if (fields == NULL)
+            fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, field_names_free);
+          /* Bounded: a page may pass many rows it leaves out. */
+          else if (g_hash_table_size (fields) >= PULL_FIELDS_CACHED)
+            g_hash_table_remove_all (fields);
+          away = compacted_away (t, st, q, fields, error);
 
           if (away < 0)
             {

@@ -401,8 +401,11 @@ hearth_sync_parse_reply (const char *body, gsize len, guint status, char **code,
   return NULL;
 }
 
+/* @raw: (nullable): where a 2xx reply's body goes unparsed (the call
+ * then returns NULL without an error). */
 static JsonNode *
-exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *body, gboolean sign, guint *status_out,
+exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *body, gboolean sign, GBytes **raw,
+          guint *status_out,
           GError **error)
 {
   g_autofree char *url = g_strconcat (self->base_url, path, NULL);
@@ -512,17 +515,21 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
                    _("the center at %s could not be reached: %s"), self->base_url, curl_easy_strerror (rc));
       return NULL;
     }
+  if (raw != NULL && status >= 200 && status < 300)
+    {
+      *raw = g_byte_array_free_to_bytes (g_steal_pointer (&reply_body));
+      return NULL;
+    }
   return hearth_sync_parse_reply ((const char *) reply_body->data, reply_body->len, (guint) status, &self->error_code,
                                   &self->wipe, error);
 }
 
-JsonNode *
-hearth_sync_client_call (HearthSyncClient *self, const char *method, const char *path_and_query, JsonNode *body,
-                         gboolean sign, guint *status, GError **error)
+/* hearth_sync_client_call(), or with @raw hearth_sync_client_call_body(). */
+static JsonNode *
+call (HearthSyncClient *self, const char *method, const char *path_and_query, JsonNode *body, gboolean sign,
+      GBytes **raw, guint *status, GError **error)
 {
   g_autoptr(GBytes) payload = NULL;
-
-  g_return_val_if_fail (self != NULL && method != NULL && path_and_query != NULL, NULL);
 
   g_clear_pointer (&self->error_code, g_free);
   self->wipe = FALSE;
@@ -540,16 +547,41 @@ hearth_sync_client_call (HearthSyncClient *self, const char *method, const char 
   for (int attempt = 0;; attempt++)
     {
       g_autoptr(GError) local = NULL;
-      JsonNode *reply = exchange (self, method, path_and_query, payload, sign, status, &local);
+      JsonNode *reply = exchange (self, method, path_and_query, payload, sign, raw, status, &local);
 
       /* A stale time was corrected from the refusal's Hearth-Time; a replay
        * means a duplicate of this very request arrived first: both are
        * worth one more try, the push being idempotent. */
-      if (reply == NULL && attempt == 0 && g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED) &&
+      if (reply == NULL && local != NULL && attempt == 0 &&
+          g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED) &&
           (g_strcmp0 (self->error_code, "stale") == 0 || g_strcmp0 (self->error_code, "replay") == 0))
         continue;
-      if (reply == NULL)
+      if (reply == NULL && local != NULL)
         g_propagate_error (error, g_steal_pointer (&local));
       return reply;
     }
+}
+
+JsonNode *
+hearth_sync_client_call (HearthSyncClient *self, const char *method, const char *path_and_query, JsonNode *body,
+                         gboolean sign, guint *status, GError **error)
+{
+  g_return_val_if_fail (self != NULL && method != NULL && path_and_query != NULL, NULL);
+
+  return call (self, method, path_and_query, body, sign, NULL, status, error);
+}
+
+GBytes *
+hearth_sync_client_call_body (HearthSyncClient *self, const char *method, const char *path_and_query, gboolean sign,
+                              guint *status, GError **error)
+{
+  GBytes *raw = NULL;
+  JsonNode *reply;
+
+  g_return_val_if_fail (self != NULL && method != NULL && path_and_query != NULL, NULL);
+
+  reply = call (self, method, path_and_query, NULL, sign, &raw, status, error);
+  /* Only a 2xx has a body to give, and it is given unparsed. */
+  g_assert (reply == NULL);
+  return raw;
 }

@@ -144,6 +144,29 @@ JsonNode *hearth_sync_client_call (HearthSyncClient *client,
                                    GError          **error);
 
 /**
+ * hearth_sync_client_call_body:
+ * @method: "GET" (a body-less request)
+ * @path_and_query: as hearth_sync_client_call()
+ * @sign: whether to sign
+ * @status: (out) (optional): the HTTP status
+ *
+ * hearth_sync_client_call() without its parse of a 2xx reply: the body
+ * (after gunzip) is returned as it came, for a reader of its own (a pull
+ * page, app/sync-page-scan.h); hearth_sync_parse_reply() reads it as
+ * hearth_sync_client_call() would have. Anything else (no answer, a
+ * refusal, a reply of another epoch) is as hearth_sync_client_call().
+ *
+ * Returns: (transfer full) (nullable): the body of a 2xx reply; %NULL
+ *   with the errors of hearth_sync_client_call().
+ */
+GBytes *hearth_sync_client_call_body (HearthSyncClient *client,
+                                      const char       *method,
+                                      const char       *path_and_query,
+                                      gboolean          sign,
+                                      guint            *status,
+                                      GError          **error);
+
+/**
  * hearth_sync_parse_reply:
  * @body: (array length=len) (nullable): a reply's body after gunzip
  * @len: its length

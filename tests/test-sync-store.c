@@ -23,6 +23,7 @@
 #include "merge.h"
 #include "schema-migrate.h"
 #include "sync-store.h"
+#include "sync-store-private.h"
 
 #include <string.h>
 
@@ -1557,6 +1558,169 @@ test_property (void)
     replica_free (r[i]);
 }
 
+/* Everything an apply writes, every column: the records (their local
+ * times too), the edit sets, versions, conflicts and apply errors. */
+static char *
+full_state_of (Replica *r)
+{
+  const char *queries[] = {
+    "SELECT * FROM households ORDER BY id", "SELECT * FROM members ORDER BY id", "SELECT * FROM tasks ORDER BY id",
+    "SELECT * FROM measures ORDER BY id", "SELECT * FROM field_edits ORDER BY 1, 2, 3, 4",
+    "SELECT * FROM field_versions ORDER BY 1, 2, 3", "SELECT * FROM conflicts ORDER BY id",
+    "SELECT * FROM sync_apply_errors ORDER BY 1, 2, 3, 4, 5, 6",
+    "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s "
+    "JOIN household_keys AS k ON k.key = s.household_key ORDER BY 1, 2, 3, 4",
+    "SELECT count (*) FROM sync_outbox",
+  };
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autofree char *rows = dump (r->db, queries[i]);
+
+      g_string_append_printf (out, "-- %s\n%s", queries[i], rows);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Applies @texts to @r in pages whose sizes @sizes gives, with or without
+ * the fresh record's fast path; returns the changes rejected. */
+static guint
+apply_in_pages (Replica *r, GPtrArray *texts, GArray *sizes, gboolean fast)
+{
+  guint rejected_total = 0, at = 0;
+
+  hearth_sync_apply_set_fresh_path (fast);
+  for (guint p = 0; p < sizes->len && at < texts->len; p++)
+    {
+      g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GError) error = NULL;
+      guint n = MIN (g_array_index (sizes, guint, p), texts->len - at), rejected = 0;
+
+      for (guint k = 0; k < n; k++, at++)
+        g_ptr_array_add (page, change_from_text (texts->pdata[at], at + 1));
+      g_assert_true (hearth_sync_store_apply (r->sync, page, at, at < texts->len, &rejected, &error));
+      g_assert_no_error (error);
+      rejected_total += rejected;
+    }
+  hearth_sync_apply_set_fresh_path (TRUE);
+  g_assert_cmpuint (at, ==, texts->len);
+  return rejected_total;
+}
+
+/* A fresh store's pull writes a record it holds no edit of, one edit a
+ * field, without the general merge (sync-apply.c). The same pages through
+ * the general path give the same rows, byte for byte: records split
+ * across pages, concurrent edits and their conflicts, resolutions, a
+ * record whose value its table refuses. */
+static void
+test_fresh_path (void)
+{
+  const char *env = g_getenv ("HEARTH_TEST_SEED");
+  guint32 seed = env != NULL ? (guint32) g_ascii_strtoull (env, NULL, 10) : g_random_int ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(Replica) fast = NULL;
+  g_autoptr(Replica) general = NULL;
+  g_autofree char *refused_id = NULL;
+  g_autofree char *fast_state = NULL;
+  g_autofree char *general_state = NULL;
+  Replica *r[N_REPLICAS];
+  guint fast_rejected, general_rejected, fast_taken;
+
+  g_test_message ("seed %u (HEARTH_TEST_SEED=%u replays this run)", seed, seed);
+  for (guint i = 0; i < N_REPLICAS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-fresh-%u", i);
+      g_autofree char *device = test_rand_uuid (rand);
+
+      r[i] = replica_new_device (name, device, START_MS + (gint64) i * 150 * 1000);
+    }
+  /* Random edits, exchanged now and then, so that some fields get
+   * concurrent edits and some conflicts a resolution. */
+  for (guint round = 0; round < 60; round++)
+    {
+      guint x = g_rand_int_range (rand, 0, N_REPLICAS);
+
+      for (guint i = 0; i < N_REPLICAS; i++)
+        r[i]->clock_ms += g_rand_int_range (rand, 0, 2000);
+      random_edit (r[x], rand);
+      if (g_rand_int_range (rand, 0, 4) == 0)
+        {
+          guint y = g_rand_int_range (rand, 0, N_REPLICAS);
+
+          push (r[x], x, log, 500);
+          pull_all (r[y], y, log);
+        }
+    }
+  for (guint i = 0; i < N_REPLICAS; i++)
+    push (r[i], i, log, 500);
+  for (guint i = 0; i < log->len; i++)
+    g_ptr_array_add (texts, ((Relayed *) log->pdata[i])->json);
+  /* A new household whose risk level its table refuses, alone on a page. */
+  refused_id = test_rand_uuid (rand);
+  {
+    const char *const fields[][2] = { { "village_code", "150422100201" }, { "head_name", "赵敏" },
+                                      { "risk_level", "purple" } };
+
+    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+      {
+        g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+        g_autofree char *hlc = g_strdup_printf ("001772676000000-%08u-OTHER", i);
+
+        c->table = g_strdup ("households");
+        c->id = g_strdup (refused_id);
+        c->household = g_strdup (refused_id);
+        c->village = g_strdup ("150422100201");
+        c->field = g_strdup (fields[i][0]);
+        c->value = g_strdup (fields[i][1]);
+        c->hlc = g_strdup (hlc);
+        g_ptr_array_add (log, g_new0 (Relayed, 1));
+        ((Relayed *) log->pdata[log->len - 1])->json = change_to_text (c);
+        g_ptr_array_add (texts, ((Relayed *) log->pdata[log->len - 1])->json);
+      }
+  }
+  /* Pages of any size: a record's edits are often split between two. */
+  for (guint n = 0; n < texts->len; n += g_array_index (sizes, guint, sizes->len - 1))
+    {
+      guint size = (guint) g_rand_int_range (rand, 1, 40);
+
+      g_array_append_val (sizes, size);
+    }
+
+  fast = replica_new_device ("sync-fresh-fast", "fresh-device", START_MS + 3600 * 1000);
+  general = replica_new_device ("sync-fresh-general", "fresh-device", START_MS + 3600 * 1000);
+  hearth_sync_apply_fresh_path_taken ();
+  fast_rejected = apply_in_pages (fast, texts, sizes, TRUE);
+  fast_taken = hearth_sync_apply_fresh_path_taken ();
+  general_rejected = apply_in_pages (general, texts, sizes, FALSE);
+  g_assert_cmpuint (hearth_sync_apply_fresh_path_taken (), ==, 0);
+  /* The path was taken, and the refused household went the general way. */
+  g_assert_cmpuint (fast_taken, >, 0);
+  g_assert_cmpuint (fast_rejected, ==, general_rejected);
+  g_assert_cmpuint (fast_rejected, >=, 1);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM sync_apply_errors WHERE record_id = '%s'",
+                                            refused_id);
+    g_assert_cmpint (count (fast, sql), ==, 1);
+  }
+  fast_state = full_state_of (fast);
+  general_state = full_state_of (general);
+  if (g_strcmp0 (fast_state, general_state) != 0)
+    {
+      g_printerr ("seed %u: the fast path differs\n--- general:\n%s\n--- fast:\n%s\n", seed, general_state,
+                  fast_state);
+      g_test_fail ();
+    }
+  g_test_message ("seed %u: %u changes in %u pages, %u records by the fast path, %" G_GINT64_FORMAT
+                  " conflicts", seed, texts->len, sizes->len, fast_taken,
+                  count (fast, "SELECT count (*) FROM conflicts"));
+  for (guint i = 0; i < N_REPLICAS; i++)
+    replica_free (r[i]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1574,5 +1738,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/lease", test_lease);
   g_test_add_func ("/sync/store/enrolment", test_enrolment);
   g_test_add_func ("/sync/store/property", test_property);
+  g_test_add_func ("/sync/store/fresh-path", test_fresh_path);
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 #include "client.h"
 #include "hlc.h"
 #include "json-depth.h"
+#include "sync-page-scan.h"
 #include "sync-reply.h"
 
 #include <string.h>
@@ -182,6 +183,29 @@ check_pull_page (JsonNode *root)
     }
 }
 
+/* The pull page's scan (app/sync-page-scan.h) takes only what json-glib
+ * reads to the same page, change for change. */
+static void
+check_scan (const guint8 *data, gsize size, JsonNode *root)
+{
+  g_auto(HearthSyncPullPage) scanned = { 0 };
+  g_auto(HearthSyncPullPage) read = { 0 };
+
+  if (!hearth_sync_scan_pull_page ((const char *) data, size, FUZZ_CURSOR, &scanned))
+    return;
+  fuzz_check (root != NULL && hearth_sync_read_pull_page (root, FUZZ_CURSOR, &read, NULL));
+  fuzz_check (scanned.next_cursor == read.next_cursor && scanned.more == read.more &&
+              scanned.compact_until == read.compact_until && read.skipped->len == 0 &&
+              scanned.skipped->len == 0 && scanned.changes->len == read.changes->len);
+  for (guint i = 0; i < read.changes->len; i++)
+    {
+      const HearthChange *a = scanned.changes->pdata[i];
+      const HearthChange *b = read.changes->pdata[i];
+
+      fuzz_check (hearth_change_equal (a, b) && a->cursor == b->cursor && g_strcmp0 (a->wall, b->wall) == 0);
+    }
+}
+
 /* A refusal: the center's message, whatever the body. */
 static void
 check_refused (const guint8 *data, gsize size, guint status)
@@ -208,6 +232,7 @@ hearth_fuzz_reply (const guint8 *data, gsize size)
 
   check_refused (data, size, 409);
   check_refused (data, size, 503);
+  check_scan (data, size, root);
   fuzz_check (code == NULL && !wipe);
   if (root == NULL)
     {

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-page-scan.c: a pull page read without a JSON tree
+ * (app/sync-page-scan.h) against the reading through json-glib
+ * (hearth_sync_parse_reply() and hearth_sync_read_pull_page()). Pages as
+ * the center writes them are read alike, change for change; and of
+ * thousands of pages cut, spliced and garbled at random, every one the
+ * scan takes is one json-glib reads to the same page, and every other is
+ * left to json-glib, whose errors name what is wrong.
+ */
+#include "test-util.h"
+#include "client.h"
+#include "sync-page-scan.h"
+#include "sync-reply.h"
+
+#include <string.h>
+
+#define CURSOR 1000
+
+static const char *const values[] = {
+  "王芳", "13800000000", "", "a \"quoted\" value", "back\\slash", "line\nbreak\tand tab", "slash / and \b\f\r",
+  "150422100201", "1", "ünïcödé ✓",
+};
+
+static HearthChange *
+random_change (GRand *rand, gint64 cursor)
+{
+  HearthChange *c;
+  g_autofree char *id = test_rand_uuid (rand);
+  g_autofree char *household = test_rand_uuid (rand);
+
+  if (g_rand_int_range (rand, 0, 4) == 0)
+    {
+      c = hearth_change_new (HEARTH_CHANGE_RECORD);
+      c->table = g_strdup (g_rand_boolean (rand) ? "submissions" : "reviews");
+      for (int i = g_rand_int_range (rand, 0, 5); i > 0; i--)
+        g_hash_table_insert (c->fields, g_strdup_printf ("field_%d", i),
+                             g_strdup (values[g_rand_int_range (rand, 0, G_N_ELEMENTS (values))]));
+    }
+  else
+    {
+      c = hearth_change_new (HEARTH_CHANGE_EDIT);
+      c->table = g_strdup (g_rand_boolean (rand) ? "households" : "members");
+      c->field = g_strdup (g_rand_boolean (rand) ? "phone" : "head_name");
+      c->value = g_strdup (values[g_rand_int_range (rand, 0, G_N_ELEMENTS (values))]);
+      c->hlc = g_strdup_printf ("0017646%08d-%08d-DEVICE%d", g_rand_int_range (rand, 0, 99999999),
+                                g_rand_int_range (rand, 0, 99), g_rand_int_range (rand, 0, 9));
+      for (int i = g_rand_int_range (rand, 0, 3); i > 0; i--)
+        g_ptr_array_add (c->parents, g_strdup_printf ("0017644%08d-%08d-OTHER", g_rand_int_range (rand, 0, 99999999), i));
+      if (g_rand_boolean (rand))
+        c->wall = g_strdup ("2026-11-30T08:00:00+08:00");
+    }
+  c->id = g_strdup (id);
+  c->cursor = cursor;
+  if (g_rand_int_range (rand, 0, 8) != 0)
+    {
+      c->household = g_strdup (household);
+      c->village = g_strdup ("150422100201");
+    }
+  return c;
+}
+
+/* A page's body as the center writes it. */
+static char *
+page_body (GRand *rand, guint n, gint64 *next_cursor, gboolean *more)
+{
+  g_autoptr(GString) out = g_string_new ("{\"changes\":[");
+  gint64 cursor = CURSOR;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(HearthChange) c = random_change (rand, cursor += g_rand_int_range (rand, 1, 5));
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      hearth_change_append_json (c, FALSE, out);
+    }
+  *next_cursor = cursor + g_rand_int_range (rand, 1, 3);
+  *more = g_rand_boolean (rand);
+  g_string_append_printf (out, "],\"next_cursor\":%" G_GINT64_FORMAT ",\"more\":%s", *next_cursor,
+                          *more ? "true" : "false");
+  if (g_rand_boolean (rand))
+    g_string_append (out, ",\"compact_until\":5000");
+  g_string_append (out, ",\"server_time\":1764460800000}");
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Whether the scan takes @body; when it does, json-glib reads the same
+ * page from it, change for change. */
+static gboolean
+scan_agrees (const char *body, gsize len)
+{
+  g_auto(HearthSyncPullPage) scanned = { 0 };
+  g_auto(HearthSyncPullPage) read = { 0 };
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!hearth_sync_scan_pull_page (body, len, CURSOR, &scanned))
+    {
+      g_assert_null (scanned.changes);
+      return FALSE;
+    }
+  root = hearth_sync_parse_reply (body, len, 200, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (root);
+  g_assert_true (hearth_sync_read_pull_page (root, CURSOR, &read, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (scanned.next_cursor, ==, read.next_cursor);
+  g_assert_cmpint (scanned.more, ==, read.more);
+  g_assert_cmpint (scanned.compact_until, ==, read.compact_until);
+  g_assert_cmpuint (scanned.skipped->len, ==, 0);
+  g_assert_cmpuint (read.skipped->len, ==, 0);
+  g_assert_cmpuint (scanned.changes->len, ==, read.changes->len);
+  for (guint i = 0; i < read.changes->len; i++)
+    {
+      const HearthChange *a = scanned.changes->pdata[i];
+      const HearthChange *b = read.changes->pdata[i];
+
+      g_assert_true (hearth_change_equal (a, b));
+      g_assert_cmpint (a->cursor, ==, b->cursor);
+      g_assert_cmpint (a->seq, ==, b->seq);
+      g_assert_cmpstr (a->wall, ==, b->wall);
+    }
+  return TRUE;
+}
+
+/* Pages as the center writes them: the scan reads them all, as json-glib. */
+static void
+test_plain (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+
+  for (guint round = 0; round < 200; round++)
+    {
+      gint64 next_cursor;
+      gboolean more;
+      g_autofree char *body = page_body (rand, (guint) g_rand_int_range (rand, 0, 30), &next_cursor, &more);
+
+      g_assert_true (scan_agrees (body, strlen (body)));
+    }
+  /* White space where JSON allows it, and an empty last page. */
+  g_assert_true (scan_agrees (" { \"changes\" : [ ] ,\n\"next_cursor\" : 1000 }\r\n", 44));
+  /* json-glib's own: a \u escape, a number that is not whole, a null. */
+  {
+    const char *others[] = {
+      "{\"changes\":[],\"next_cursor\":1000,\"more\":false,\"server_time\":1.5}",
+      "{\"changes\":[],\"next_cursor\":1000,\"more\":null}",
+      "{\"changes\":[{\"cursor\":1001,\"kind\":\"edit\",\"table\":\"households\",\"id\":"
+      "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",\"field\":\"phone\",\"value\":\"\\u00e9\",\"hlc\":"
+      "\"001764460800000-00000000-DEVICE\",\"parents\":[]}],\"next_cursor\":1001}",
+      "{\"changes\":[],\"next_cursor\":1000,\"next_cursor\":1001}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (others); i++)
+      g_assert_false (scan_agrees (others[i], strlen (others[i])));
+  }
+}
+
+/* Pages cut, spliced and garbled: whatever the scan takes, json-glib
+ * reads alike. */
+static void
+test_garbled (void)
+{
+  static const char noise[] = "{}[],:\"\\ 0123456789-.eEtrufalsn\x01\xc3\xa9\xff";
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  guint taken = 0, left = 0;
+
+  for (guint round = 0; round < 4000; round++)
+    {
+      gint64 next_cursor;
+      gboolean more;
+      g_autofree char *body = page_body (rand, (guint) g_rand_int_range (rand, 1, 4), &next_cursor, &more);
+      g_autoptr(GString) garbled = g_string_new (body);
+
+      for (int k = g_rand_int_range (rand, 1, 4); k > 0; k--)
+        {
+          guint at = (guint) g_rand_int_range (rand, 0, (gint32) garbled->len);
+          char ch = noise[g_rand_int_range (rand, 0, sizeof noise - 1)];
+
+          switch (g_rand_int_range (rand, 0, 4))
+            {
+            case 0:
+              g_string_erase (garbled, at, 1);
+              break;
+            case 1:
+              garbled->str[at] = ch;
+              break;
+            case 2:
+              g_string_insert_c (garbled, at, ch);
+              break;
+            default:
+              /* A piece of the page again elsewhere: members twice. */
+              {
+                guint from = (guint) g_rand_int_range (rand, 0, (gint32) garbled->len);
+                guint n = MIN ((guint) g_rand_int_range (rand, 1, 40), garbled->len - from);
+                g_autofree char *piece = g_strndup (garbled->str + from, n);
+
+                g_string_insert (garbled, at, piece);
+              }
+              break;
+            }
+        }
+      if (scan_agrees (garbled->str, garbled->len))
+        taken++;
+      else
+        left++;
+    }
+  g_test_message ("%u garbled pages taken by the scan (and read alike), %u left to json-glib", taken, left);
+  g_assert_cmpuint (taken, >, 0);
+  g_assert_cmpuint (left, >, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/page-scan/plain", test_plain);
+  g_test_add_func ("/page-scan/garbled", test_garbled);
+  return g_test_run ();
+}
