@@ -140,15 +140,31 @@ test_plain (void)
     }
   /* White space where JSON allows it, and an empty last page. */
   g_assert_true (scan_agrees (" { \"changes\" : [ ] ,\n\"next_cursor\" : 1000 }\r\n", 44));
-  /* json-glib's own: a \u escape, a number that is not whole, a null. */
+  /* \u escapes, a surrogate pair among them, read as json-glib reads them. */
+  {
+    const char *escaped = "{\"changes\":[{\"cursor\":1001,\"kind\":\"edit\",\"table\":\"households\",\"id\":"
+                          "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",\"field\":\"head_name\",\"value\":"
+                          "\"\\u00e9\\u4e2d\\ud83d\\ude00\",\"hlc\":\"001764460800000-00000000-DEVICE\",\"parents\":[]}],"
+                          "\"next_cursor\":1001}";
+
+    g_assert_true (scan_agrees (escaped, strlen (escaped)));
+  }
+  /* json-glib's own: a number that is not whole, a null, a name twice, a
+   * lone surrogate, a \u0000, a change without its cursor. */
   {
     const char *others[] = {
       "{\"changes\":[],\"next_cursor\":1000,\"more\":false,\"server_time\":1.5}",
       "{\"changes\":[],\"next_cursor\":1000,\"more\":null}",
-      "{\"changes\":[{\"cursor\":1001,\"kind\":\"edit\",\"table\":\"households\",\"id\":"
-      "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",\"field\":\"phone\",\"value\":\"\\u00e9\",\"hlc\":"
-      "\"001764460800000-00000000-DEVICE\",\"parents\":[]}],\"next_cursor\":1001}",
       "{\"changes\":[],\"next_cursor\":1000,\"next_cursor\":1001}",
+      "{\"changes\":[{\"cursor\":1001,\"kind\":\"edit\",\"table\":\"households\",\"id\":"
+      "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",\"field\":\"head_name\",\"value\":\"\\ud83d\",\"hlc\":"
+      "\"001764460800000-00000000-DEVICE\",\"parents\":[]}],\"next_cursor\":1001}",
+      "{\"changes\":[{\"cursor\":1001,\"kind\":\"edit\",\"table\":\"households\",\"id\":"
+      "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",\"field\":\"head_name\",\"value\":\"a\\u0000b\",\"hlc\":"
+      "\"001764460800000-00000000-DEVICE\",\"parents\":[]}],\"next_cursor\":1001}",
+      "{\"changes\":[{\"kind\":\"edit\",\"table\":\"households\",\"id\":"
+      "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",\"field\":\"head_name\",\"value\":\"x\",\"hlc\":"
+      "\"001764460800000-00000000-DEVICE\",\"parents\":[]}],\"next_cursor\":1001}",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (others); i++)

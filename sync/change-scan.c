@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* change-scan.c: changes read straight from JSON text (change-scan.h). */
+
+#include "change-scan.h"
+
+#include <string.h>
+
+/* RFC 8259's whitespace, nothing else. */
+static void
+skip_ws (HearthScan *r)
+{
+  while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
+    r->p++;
+}
+
+/* Skips whitespace, then takes @c when it comes next. */
+gboolean
+hearth_scan_take (HearthScan *r, char c)
+{
+  skip_ws (r);
+  if (r->p < r->end && *r->p == c)
+    {
+      r->p++;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static int
+hex_digit (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Four hex digits after "\u"; -1 when they are not. */
+static int
+read_u16 (HearthScan *r)
+{
+  int v = 0;
+
+  if (r->end - r->p < 4)
+    return -1;
+  for (int i = 0; i < 4; i++)
+    {
+      int d = hex_digit (r->p[i]);
+
+      if (d < 0)
+        return -1;
+      v = v * 16 + d;
+    }
+  r->p += 4;
+  return v;
+}
+
+/* The rest of a string with escapes, from @r at its first backslash;
+ * @text holds what came before. NUL, a lone surrogate or a raw control
+ * character gives up. */
+static char *
+read_escaped (HearthScan *r, GString *text)
+{
+  while (r->p < r->end)
+    {
+      const char *run = r->p;
+      guchar ch;
+
+      while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
+        r->p++;
+      g_string_append_len (text, run, r->p - run);
+      if (r->p >= r->end)
+        break;
+      ch = (guchar) *r->p++;
+      if (ch == '"')
+        return g_string_free (text, FALSE);
+      if (ch != '\\' || r->p >= r->end)
+        break;
+      switch (*r->p++)
+        {
+        case '"': g_string_append_c (text, '"'); continue;
+        case '\\': g_string_append_c (text, '\\'); continue;
+        case '/': g_string_append_c (text, '/'); continue;
+        case 'b': g_string_append_c (text, '\b'); continue;
+        case 'f': g_string_append_c (text, '\f'); continue;
+        case 'n': g_string_append_c (text, '\n'); continue;
+        case 'r': g_string_append_c (text, '\r'); continue;
+        case 't': g_string_append_c (text, '\t'); continue;
+        case 'u':
+          {
+            int u = read_u16 (r);
+            gunichar cp;
+
+            if (u <= 0 || (u >= 0xdc00 && u <= 0xdfff))
+              break;
+            cp = (gunichar) u;
+            if (u >= 0xd800 && u <= 0xdbff)
+              {
+                int low;
+
+                if (r->end - r->p < 2 || r->p[0] != '\\' || r->p[1] != 'u')
+                  break;
+                r->p += 2;
+                low = read_u16 (r);
+                if (low < 0xdc00 || low > 0xdfff)
+                  break;
+                cp = 0x10000 + (((gunichar) u - 0xd800) << 10) + ((gunichar) low - 0xdc00);
+              }
+            g_string_append_unichar (text, cp);
+            continue;
+          }
+        default:
+          break;
+        }
+      break;
+    }
+  g_string_free (text, TRUE);
+  return NULL;
+}
+
+/* A string value (skipping whitespace before it), at most
+ * HEARTH_CHANGE_MAX_VALUE bytes. Returns: (transfer full) (nullable). */
+char *
+hearth_scan_string (HearthScan *r)
+{
+  const char *start;
+  char *text;
+
+  if (!hearth_scan_take (r, '"'))
+    return NULL;
+  start = r->p;
+  while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
+    r->p++;
+  if (r->p >= r->end || (guchar) *r->p < 0x20)
+    return NULL;
+  if (*r->p == '"')
+    {
+      if (r->p - start > HEARTH_CHANGE_MAX_VALUE)
+        return NULL;
+      text = g_strndup (start, r->p - start);
+      r->p++;
+      return text;
+    }
+  text = read_escaped (r, g_string_new_len (start, r->p - start));
+  if (text != NULL && strlen (text) > HEARTH_CHANGE_MAX_VALUE)
+    g_clear_pointer (&text, g_free);
+  return text;
+}
+
+/* A member's name, without escapes (no name the protocol has needs one),
+ * and its colon: borrowed from the body, @len long. */
+gboolean
+hearth_scan_name (HearthScan *r, const char **name, gsize *len)
+{
+  const char *start;
+
+  if (!hearth_scan_take (r, '"'))
+    return FALSE;
+  start = r->p;
+  while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
+    r->p++;
+  if (r->p >= r->end || *r->p != '"')
+    return FALSE;
+  *name = start;
+  *len = r->p - start;
+  r->p++;
+  return hearth_scan_take (r, ':');
+}
+
+
+gboolean
+hearth_scan_at_end (HearthScan *r)
+{
+  skip_ws (r);
+  return r->p == r->end;
+}
+
+gboolean
+hearth_scan_whole (HearthScan *r, gint64 min, gint64 max, gint64 *out)
+{
+  gint64 v = 0;
+  int digits = 0;
+
+  skip_ws (r);
+  while (r->p < r->end && g_ascii_isdigit (*r->p))
+    {
+      if (++digits > 18 || (digits == 2 && v == 0))
+        return FALSE;
+      v = v * 10 + (*r->p++ - '0');
+    }
+  if (digits == 0 || (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E')) || v < min || v > max)
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+hearth_scan_word (HearthScan *r, const char *word)
+{
+  gsize n = strlen (word);
+
+  skip_ws (r);
+  if ((gsize) (r->end - r->p) < n || memcmp (r->p, word, n) != 0)
+    return FALSE;
+  r->p += n;
+  return r->p >= r->end || !g_ascii_isalnum (*r->p);
+}
+
+/* The string members of a change, by their place here. */
+enum { M_KIND, M_TABLE, M_ID, M_HOUSEHOLD, M_VILLAGE, M_FIELD, M_VALUE, M_HLC, M_WALL, N_STRINGS };
+static const char *const string_members[N_STRINGS] = { "kind", "table", "id", "household", "village",
+                                                       "field", "value", "hlc", "wall" };
+
+static GPtrArray *
+read_parents (HearthScan *r)
+{
+  g_autoptr(GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
+
+  if (!hearth_scan_take (r, '['))
+    return NULL;
+  if (hearth_scan_take (r, ']'))
+    return g_steal_pointer (&parents);
+  do
+    {
+      char *hlc = hearth_scan_string (r);
+
+      if (hlc == NULL)
+        return NULL;
+      g_ptr_array_add (parents, hlc);
+      if (parents->len > HEARTH_CHANGE_MAX_PARENTS)
+        return NULL;
+    }
+  while (hearth_scan_take (r, ','));
+  if (!hearth_scan_take (r, ']'))
+    return NULL;
+  return g_steal_pointer (&parents);
+}
+
+static GHashTable *
+read_fields (HearthScan *r)
+{
+  g_autoptr(GHashTable) fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (!hearth_scan_take (r, '{'))
+    return NULL;
+  if (hearth_scan_take (r, '}'))
+    return g_steal_pointer (&fields);
+  do
+    {
+      g_autofree char *name = hearth_scan_string (r);
+      char *value;
+
+      if (name == NULL || !hearth_scan_take (r, ':') || g_hash_table_contains (fields, name) ||
+          g_hash_table_size (fields) >= HEARTH_CHANGE_MAX_FIELDS || (value = hearth_scan_string (r)) == NULL)
+        return NULL;
+      g_hash_table_insert (fields, g_steal_pointer (&name), value);
+    }
+  while (hearth_scan_take (r, ','));
+  if (!hearth_scan_take (r, '}'))
+    return NULL;
+  return g_steal_pointer (&fields);
+}
+
+HearthChange *
+hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
+{
+  gsize number_len = strlen (number_name);
+  gint64 number = 0;
+  char *strings[N_STRINGS] = { NULL };
+  g_autoptr(GPtrArray) parents = NULL;
+  g_autoptr(GHashTable) fields = NULL;
+  gboolean have_number = FALSE;
+  HearthChange *c = NULL;
+  gboolean edit;
+
+  if (!hearth_scan_take (r, '{') || hearth_scan_take (r, '}'))
+    goto out;
+  do
+    {
+      const char *name;
+      gsize len;
+      guint i;
+
+      if (!hearth_scan_name (r, &name, &len))
+        goto out;
+      if (len == number_len && memcmp (name, number_name, len) == 0)
+        {
+          if (have_number || !hearth_scan_whole (r, 1, max, &number))
+            goto out;
+          have_number = TRUE;
+          continue;
+        }
+      if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
+        {
+          if (parents != NULL || (parents = read_parents (r)) == NULL)
+            goto out;
+          continue;
+        }
+      if (HEARTH_SCAN_NAME_IS (name, len, "fields"))
+        {
+          if (fields != NULL || (fields = read_fields (r)) == NULL)
+            goto out;
+          continue;
+        }
+      for (i = 0; i < N_STRINGS; i++)
+        if (len == strlen (string_members[i]) && memcmp (name, string_members[i], len) == 0)
+          break;
+      if (i == N_STRINGS || strings[i] != NULL || (strings[i] = hearth_scan_string (r)) == NULL)
+        goto out;
+    }
+  while (hearth_scan_take (r, ','));
+  if (!hearth_scan_take (r, '}') || !have_number || strings[M_KIND] == NULL)
+    goto out;
+
+  /* What the codec would read of the change, and nothing it would skip:
+   * the members of the other kind are not a device's. */
+  edit = strcmp (strings[M_KIND], "edit") == 0;
+  if (edit)
+    {
+      if (fields != NULL)
+        goto out;
+    }
+  else if (strcmp (strings[M_KIND], "record") != 0 || fields == NULL || parents != NULL ||
+           strings[M_FIELD] != NULL || strings[M_VALUE] != NULL || strings[M_HLC] != NULL ||
+           strings[M_WALL] != NULL)
+    goto out;
+
+  c = hearth_change_new (edit ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+  if (strcmp (number_name, "seq") == 0)
+    c->seq = number;
+  else
+    c->cursor = number;
+  c->table = g_steal_pointer (&strings[M_TABLE]);
+  c->id = g_steal_pointer (&strings[M_ID]);
+  c->household = g_steal_pointer (&strings[M_HOUSEHOLD]);
+  c->village = g_steal_pointer (&strings[M_VILLAGE]);
+  if (edit)
+    {
+      c->field = g_steal_pointer (&strings[M_FIELD]);
+      c->value = g_steal_pointer (&strings[M_VALUE]);
+      c->hlc = g_steal_pointer (&strings[M_HLC]);
+      c->wall = g_steal_pointer (&strings[M_WALL]);
+      if (parents != NULL)
+        {
+          g_ptr_array_unref (c->parents);
+          c->parents = g_steal_pointer (&parents);
+        }
+    }
+  else
+    {
+      g_hash_table_unref (c->fields);
+      c->fields = g_steal_pointer (&fields);
+    }
+  if (!hearth_change_valid (c))
+    g_clear_pointer (&c, hearth_change_free);
+
+out:
+  for (guint i = 0; i < N_STRINGS; i++)
+    g_free (strings[i]);
+  return c;
+}
+

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * change-scan.h: changes read straight from the JSON text Hearth's own
+ * writers produce (a device's push body, the center's pull page), without
+ * building json-glib's tree: a page or a push of thousands of changes
+ * spent more time building, reading and freeing the tree than on the
+ * changes themselves.
+ *
+ * A scan takes only what it is sure of: RFC 8259 text of the usual shape,
+ * each string within HEARTH_CHANGE_MAX_VALUE, each change one that
+ * hearth_change_valid() accepts. Anything else (a member it does not
+ * know, a name twice, a fraction, null, a lone surrogate, …) makes it
+ * give up, and the caller reads the same text with json-glib and
+ * hearth_change_from_json(), whose errors name what is wrong: a scan that
+ * succeeds reads exactly what that reading reads (tests/test-page-scan.c
+ * and the push fuzz target compare the two).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "change.h"
+
+G_BEGIN_DECLS
+
+/* A place in a text being scanned: from @p to @end (not NUL-terminated). */
+typedef struct {
+  const char *p;
+  const char *end;
+} HearthScan;
+
+/* Skips white space, then takes @c when it comes next. */
+gboolean hearth_scan_take (HearthScan *s, char c);
+
+/* Whether only white space is left. */
+gboolean hearth_scan_at_end (HearthScan *s);
+
+/* Returns: (transfer full) (nullable): a string, its escapes undone
+ * (\u escapes and surrogate pairs included, but \u0000), at most
+ * HEARTH_CHANGE_MAX_VALUE bytes; NULL when none comes next. */
+char *hearth_scan_string (HearthScan *s);
+
+/* A member's name, without escapes (no name the protocol has needs one),
+ * and its colon: @name points into the text, @len bytes long. */
+gboolean hearth_scan_name (HearthScan *s, const char **name, gsize *len);
+
+#define HEARTH_SCAN_NAME_IS(name, len, literal) \
+  ((len) == sizeof (literal) - 1 && memcmp ((name), (literal), (len)) == 0)
+
+/* A whole number written plainly (digits only, no leading zero, at most
+ * 18 digits) from @min to @max. */
+gboolean hearth_scan_whole (HearthScan *s, gint64 min, gint64 max, gint64 *out);
+
+/* The literal @word ("true", "false") and no letter or digit after it. */
+gboolean hearth_scan_word (HearthScan *s, const char *word);
+
+/**
+ * hearth_scan_change:
+ * @number_name: the change's number member, which must come: "seq" (a
+ *   push, PROTOCOL.md section 7) or "cursor" (a pull page, section 8)
+ * @max: the largest number taken
+ *
+ * Reads one change object (PROTOCOL.md section 6.1) with its number,
+ * from 1 to @max, into seq or cursor as @number_name says.
+ *
+ * Returns: (transfer full) (nullable): the change, or NULL when the
+ *   object is not one a scan takes (see above).
+ */
+HearthChange *hearth_scan_change (HearthScan *s,
+                                  const char *number_name,
+                                  gint64      max);
+
+G_END_DECLS
