@@ -304,6 +304,40 @@ hearth_sync_recompute_field (sqlite3 *db, const char *table, const char *id, con
          recompute_loaded (db, table, id, field, &set, now, resolved_by, exists_out, error);
 }
 
+/* Creates @table's record @id, @fields (names) holding @values, with
+ * @now as its times when the table keeps them. */
+static gboolean
+insert_record (sqlite3 *db, const char *table, const char *id, const char *now, GPtrArray *fields, GPtrArray *values,
+               GError **error)
+{
+  g_autoptr(GString) sql = g_string_new (NULL);
+  gboolean times = has_column (db, table, "created_at") && has_column (db, table, "updated_at");
+  sqlite3_stmt *st;
+  int rc;
+
+  g_string_printf (sql, "INSERT INTO \"%s\" (id", table);
+  if (times)
+    g_string_append (sql, ", created_at, updated_at");
+  for (guint i = 0; i < fields->len; i++)
+    g_string_append_printf (sql, ", \"%s\"", (char *) fields->pdata[i]);
+  g_string_append (sql, ") VALUES (?1");
+  if (times)
+    g_string_append (sql, ", ?2, ?2");
+  for (guint i = 0; i < fields->len; i++)
+    g_string_append_printf (sql, ", ?%u", i + 3);
+  g_string_append (sql, ")");
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  if (times)
+    sqlite3_bind_text (st, 2, now, -1, SQLITE_STATIC);
+  for (guint i = 0; i < values->len; i++)
+    sqlite3_bind_text (st, (int) i + 3, values->pdata[i], -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
 /* A record this store does not have yet: each field with edits is merged
  * once, the fields a page touched (@touched: field → its EditSet, loaded)
  * have their merge stored, and the record is created from the winners
@@ -315,11 +349,8 @@ materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched
   g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GHashTable) have = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GString) sql = g_string_new (NULL);
-  gboolean times = has_column (db, table, "created_at") && has_column (db, table, "updated_at");
   sqlite3_stmt *st = NULL;
   gboolean complete = TRUE;
-  int rc;
 
   if ((st = hearth_sync_prepare (db, "SELECT DISTINCT field FROM field_edits WHERE record_table = ? AND record_id = ?"))
       == NULL)
@@ -362,28 +393,7 @@ materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched
     }
   if (!complete || fields->len == 0)
     return TRUE;
-
-  g_string_printf (sql, "INSERT INTO \"%s\" (id", table);
-  if (times)
-    g_string_append (sql, ", created_at, updated_at");
-  for (guint i = 0; i < fields->len; i++)
-    g_string_append_printf (sql, ", \"%s\"", (char *) fields->pdata[i]);
-  g_string_append (sql, ") VALUES (?1");
-  if (times)
-    g_string_append (sql, ", ?2, ?2");
-  for (guint i = 0; i < fields->len; i++)
-    g_string_append_printf (sql, ", ?%u", i + 3);
-  g_string_append (sql, ")");
-  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
-  if (times)
-    sqlite3_bind_text (st, 2, now, -1, SQLITE_STATIC);
-  for (guint i = 0; i < values->len; i++)
-    sqlite3_bind_text (st, (int) i + 3, values->pdata[i], -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  hearth_sync_finish (st);
-  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+  return insert_record (db, table, id, now, fields, values, error);
 }
 
 /* ---- a resolution ---------------------------------------------------------------------- */
@@ -1007,10 +1017,7 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GError **error)
 {
   g_autoptr(GPtrArray) fields = g_ptr_array_sized_new (t->fields->len);   /* borrowed from @t */
   g_autoptr(GPtrArray) required = hearth_sync_required_columns (db, t->table);
-  g_autoptr(GString) sql = NULL;
-  gboolean times;
-  sqlite3_stmt *st;
-  int rc;
+  g_autoptr(GPtrArray) values = NULL;   /* borrowed from @t's edit sets */
 
   for (guint i = 0; i < t->fields->len; i++)
     g_ptr_array_add (fields, t->fields->pdata[i]);
@@ -1031,35 +1038,17 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GError **error)
     if (!g_hash_table_contains (t->sets, required->pdata[i]))
       return TRUE;   /* its edits wait in field_edits */
 
-  times = has_column (db, t->table, "created_at") && has_column (db, t->table, "updated_at");
-  sql = g_string_new (NULL);
-  g_string_printf (sql, "INSERT INTO \"%s\" (id", t->table);
-  if (times)
-    g_string_append (sql, ", created_at, updated_at");
-  for (guint i = 0; i < fields->len; i++)
-    g_string_append_printf (sql, ", \"%s\"", (char *) fields->pdata[i]);
-  g_string_append (sql, ") VALUES (?1");
-  if (times)
-    g_string_append (sql, ", ?2, ?2");
-  for (guint i = 0; i < fields->len; i++)
-    g_string_append_printf (sql, ", ?%u", i + 3);
-  g_string_append (sql, ")");
-  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_STATIC);
-  if (times)
-    sqlite3_bind_text (st, 2, now, -1, SQLITE_STATIC);
+  values = g_ptr_array_sized_new (fields->len);
   for (guint i = 0; i < fields->len; i++)
     {
       EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
 
-      sqlite3_bind_text (st, (int) i + 3, ((EditRow *) set->rows->pdata[0])->value, -1, SQLITE_STATIC);
+      g_ptr_array_add (values, ((EditRow *) set->rows->pdata[0])->value);
     }
-  rc = sqlite3_step (st);
-  hearth_sync_finish (st);
-  if (rc == SQLITE_DONE)
-    g_atomic_int_inc (&fresh_path_taken);
-  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+  if (!insert_record (db, t->table, t->id, now, fields, values, error))
+    return FALSE;
+  g_atomic_int_inc (&fresh_path_taken);
+  return TRUE;
 }
 
 /* One step of recomputing @t in a savepoint of its own: @field (its
