@@ -116,13 +116,21 @@ parse_command (const char *command, GOptionEntry *entries, const char *arguments
   g_autoptr(GOptionContext) octx = g_option_context_new (arguments);
   g_autoptr(GError) error = NULL;
   g_autofree char *prgname = g_strdup_printf ("hearth-center %s", command);
+  gboolean db_after = FALSE;
 
+  /* The hint is for --db given after the command, not for every bad
+   * option (a --ttl of "abc" has nothing to do with --db). */
+  for (int i = 1; i < *argc; i++)
+    db_after = db_after || g_str_equal ((*argv)[i], "--db") || g_str_has_prefix ((*argv)[i], "--db=");
   g_set_prgname (prgname);
   g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (octx, GETTEXT_PACKAGE);
   if (!g_option_context_parse (octx, argc, argv, &error))
     {
-      usage (_("%s (--db comes before the command)"), error->message);
+      if (db_after)
+        usage (_("%s (--db comes before the command)"), error->message);
+      else
+        usage ("%s", error->message);
       return FALSE;
     }
   if (*argc - 1 != n_args)

@@ -629,6 +629,23 @@ test_user_add (void)
         g_assert_cmpstr (r.out, ==, "");
     }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM user_scopes WHERE user = 'zhao.lei'"), ==, 2);
+  /* A bad option value names the option alone; --db after the command
+   * is told where it goes. */
+  {
+    g_auto(TestRun) r = { 0 };
+
+    run_center (&r, "--db", c->db, "enrol-code", "li.ming", "--ttl", "abc", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "--ttl"));
+    g_assert_null (strstr (r.err, "--db comes before the command"));
+  }
+  {
+    g_auto(TestRun) r = { 0 };
+
+    run_center (&r, "--db", c->db, "device", "list", "--db", c->db, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "(--db comes before the command)"));
+  }
   {
     g_auto(TestRun) r = { 0 };
     run_center (&r, "--db", c->db, "user", "add", "no.scope", "--role", "worker", NULL);
