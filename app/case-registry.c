@@ -357,6 +357,10 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
       if (is_taken)
         g_ptr_array_add (problems, g_strdup_printf (_("household %s is already in the store"), h->no));
     }
+  /* A header alone is a file cut short or exported empty, not a registry
+   * of no one: said, not "imported 0 households". */
+  if (header_ok && problems->len == 0 && registry->households->len == 0)
+    g_ptr_array_add (problems, g_strdup (_("the registry has its header and no household row")));
   if (problems->len > 0)
     {
       g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,

@@ -956,6 +956,21 @@ test_import_hostile (void)
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
 
+  /* Its header alone: refused, saying so. */
+  {
+    g_autofree char *whole = NULL;
+    char *eol;
+
+    g_assert_true (g_file_get_contents (csv, &whole, NULL, NULL));
+    eol = strchr (whole, '\n');
+    g_assert_nonnull (eol);
+    g_assert_true (g_file_set_contents (bad, whole, eol + 1 - whole, NULL));
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "import-households", bad, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "the registry has its header and no household row"));
+  }
+
   /* Not a regular file: refused, not waited on. */
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
   test_run_clear (&r);
