@@ -79,8 +79,7 @@ static void
 test_body_memory (void)
 {
   g_autoptr(Center) c = center_init ("busy-center", COUNTY);
-  g_autofree char *dir = test_make_dir ("busy");
-  g_autofree char *registry = g_build_filename (dir, "registry.csv", NULL);
+  g_autofree char *registry = NULL;
   g_autoptr(GSocketConnection) first = NULL;
   g_autoptr(GSocketConnection) second = NULL;
   g_autoptr(GSubprocess) sync = NULL;
@@ -94,10 +93,7 @@ test_body_memory (void)
   center_add_user (c, "w.busy", "worker", COUNTY);
   center_start (c);
   test_tablet_enrol (&t, "busy-tablet", c, "w.busy");
-  test_run_cli (&r, NULL, "demo", "generate", "--households", "5", "--seed", "3", "--county", COUNTY, "--out",
-                registry, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
+  registry = test_registry ("busy", COUNTY, 5, 3);
   test_tablet_cli (&r, &t, "household", "import", registry, NULL);
   g_assert_cmpint (r.status, ==, 0);
 
@@ -364,8 +360,7 @@ static void
 test_push_waits_alone (void)
 {
   g_autoptr(Center) c = center_init ("alone-center", COUNTY);
-  g_autofree char *dir = test_make_dir ("alone");
-  g_autofree char *registry = g_build_filename (dir, "registry.csv", NULL);
+  g_autofree char *registry = NULL;
   g_autoptr(GSubprocess) sync = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *status = NULL;
@@ -379,10 +374,7 @@ test_push_waits_alone (void)
   center_add_user (c, "w.alone", "worker", COUNTY);
   center_start (c);
   test_tablet_enrol (&t, "alone-tablet", c, "w.alone");
-  test_run_cli (&r, NULL, "demo", "generate", "--households", "3", "--seed", "4", "--county", COUNTY, "--out",
-                registry, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
+  registry = test_registry ("alone", COUNTY, 3, 4);
   test_tablet_cli (&r, &t, "household", "import", registry, NULL);
   g_assert_cmpint (r.status, ==, 0);
 

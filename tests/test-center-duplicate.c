@@ -23,8 +23,7 @@ static void
 test_duplicate_registry (void)
 {
   g_autoptr(Center) c = center_init ("duplicate-center", COUNTY);
-  g_autofree char *dir = test_make_dir ("duplicate");
-  g_autofree char *registry = g_build_filename (dir, "registry.csv", NULL);
+  g_autofree char *registry = NULL;
   g_autofree char *message = NULL, *number = NULL, *holder = NULL, *other = NULL;
   g_auto(TestTablet) a = { 0 };
   g_auto(TestTablet) b = { 0 };
@@ -35,10 +34,7 @@ test_duplicate_registry (void)
   center_start (c);
   test_tablet_enrol (&a, "duplicate-a", c, "w.a");
   test_tablet_enrol (&b, "duplicate-b", c, "w.b");
-  test_run_cli (&r, NULL, "demo", "generate", "--households", "2", "--seed", "9", "--county", COUNTY, "--out",
-                registry, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  test_run_clear (&r);
+  registry = test_registry ("duplicate", COUNTY, 2, 9);
   test_tablet_cli (&r, &a, "household", "import", registry, NULL);
   g_assert_cmpint (r.status, ==, 0);
   test_run_clear (&r);

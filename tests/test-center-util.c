@@ -422,6 +422,21 @@ test_proxy_stop (GSubprocess *proxy)
   g_object_unref (proxy);
 }
 
+char *
+test_registry (const char *name, const char *county, guint n, guint seed)
+{
+  g_autofree char *dir = test_make_dir (name);
+  char *path = g_build_filename (dir, "registry.csv", NULL);
+  g_autofree char *count = g_strdup_printf ("%u", n);
+  g_autofree char *seed_text = g_strdup_printf ("%u", seed);
+  g_auto(TestRun) r = { 0 };
+
+  test_run_cli (&r, NULL, "demo", "generate", "--households", count, "--seed", seed_text, "--county", county,
+                "--out", path, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  return path;
+}
+
 /* A generated registry (hearth-cli demo generate, @seed) of @n + @m
  * households of @county in @dir, split in two files by household: the
  * first @n in @first, the others in @second. */

@@ -85,6 +85,11 @@ int test_tablet_sync (TestTablet *t);
 char *test_tablet_text (TestTablet *t, const char *sql);
 gint64 test_tablet_int (TestTablet *t, const char *sql);
 
+/* A generated registry (hearth-cli demo generate, @seed) of @n
+ * households of @county, in a new folder named after @name.
+ * Returns: (transfer full): its path. */
+char *test_registry (const char *name, const char *county, guint n, guint seed);
+
 /* A generated registry (hearth-cli demo generate, @seed) of @n + @m
  * households of @county in @dir, split in two files by household: the
  * first @n in @first, the others in @second (transfer full). */

@@ -38,21 +38,6 @@
 #define COUNTY "150422"
 #define TOWNSHIP "150422101"
 
-static char *
-registry (const char *name, guint n, guint seed)
-{
-  g_autofree char *dir = test_make_dir (name);
-  char *path = g_build_filename (dir, "registry.csv", NULL);
-  g_autofree char *count = g_strdup_printf ("%u", n);
-  g_autofree char *seed_text = g_strdup_printf ("%u", seed);
-  g_auto(TestRun) r = { 0 };
-
-  test_run_cli (&r, NULL, "demo", "generate", "--households", count, "--seed", seed_text, "--county", COUNTY,
-                "--out", path, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  return path;
-}
-
 static void
 import_households (Center *c, const char *csv)
 {
@@ -225,7 +210,7 @@ static void
 test_batches (void)
 {
   g_autoptr(Center) c = center_init ("export-batches-center", COUNTY);
-  g_autofree char *csv = registry ("export-batches-registry", 12, 21);
+  g_autofree char *csv = test_registry ("export-batches-registry", COUNTY, 12, 21);
   g_autofree char *base = test_make_dir ("export-batches");
   g_autofree char *out_csv = g_build_filename (base, "csv", NULL);
   g_autofree char *out_json = g_build_filename (base, "json", NULL);
@@ -414,8 +399,8 @@ static void
 test_after_cursor (void)
 {
   g_autoptr(Center) c = center_init ("export-cursor-center", COUNTY);
-  g_autofree char *first = registry ("export-cursor-first", 6, 31);
-  g_autofree char *second = registry ("export-cursor-second", 30, 32);
+  g_autofree char *first = test_registry ("export-cursor-first", COUNTY, 6, 31);
+  g_autofree char *second = test_registry ("export-cursor-second", COUNTY, 30, 32);
   g_autofree char *second_only = NULL;
   g_autofree char *base = test_make_dir ("export-cursor");
   g_autofree char *dir_a = g_build_filename (base, "a", NULL);
@@ -536,7 +521,7 @@ static void
 test_time_zone (void)
 {
   g_autoptr(Center) c = center_init ("export-tz-center", COUNTY);
-  g_autofree char *csv = registry ("export-tz-registry", 4, 41);
+  g_autofree char *csv = test_registry ("export-tz-registry", COUNTY, 4, 41);
   g_autofree char *base = test_make_dir ("export-tz");
   g_autofree char *day1 = g_build_filename (base, "day1", NULL);
   g_autofree char *day2 = g_build_filename (base, "day2", NULL);
@@ -613,7 +598,7 @@ static void
 test_remote (void)
 {
   g_autoptr(Center) c = center_init ("export-remote-center", COUNTY);
-  g_autofree char *csv = registry ("export-remote-registry", 8, 51);
+  g_autofree char *csv = test_registry ("export-remote-registry", COUNTY, 8, 51);
   g_autofree char *base = test_make_dir ("export-remote");
   g_auto(TestTablet) county = { 0 };
   g_auto(TestTablet) town = { 0 };
@@ -747,7 +732,7 @@ static void
 test_import_households (void)
 {
   g_autoptr(Center) c = center_init ("export-import-center", COUNTY);
-  g_autofree char *csv = registry ("export-import-registry", 40, 61);
+  g_autofree char *csv = test_registry ("export-import-registry", COUNTY, 40, 61);
   g_autofree char *base = test_make_dir ("export-import");
   g_autofree char *bad = g_build_filename (base, "bad.csv", NULL);
   g_autofree char *household = NULL;
@@ -801,7 +786,7 @@ test_import_households (void)
     g_autofree char *text = NULL;
     g_auto(GStrv) lines = NULL;
     g_autoptr(GString) out = g_string_new (NULL);
-    g_autofree char *fresh = registry ("export-import-fresh", 3, 62);
+    g_autofree char *fresh = test_registry ("export-import-fresh", COUNTY, 3, 62);
 
     g_assert_true (g_file_get_contents (fresh, &text, NULL, NULL));
     lines = g_strsplit (text, "\n", -1);
@@ -909,7 +894,7 @@ static void
 test_import_hostile (void)
 {
   g_autoptr(Center) c = center_init ("export-hostile-center", COUNTY);
-  g_autofree char *csv = registry ("export-hostile-registry", 3, 63);
+  g_autofree char *csv = test_registry ("export-hostile-registry", COUNTY, 3, 63);
   g_autofree char *base = test_make_dir ("export-hostile");
   g_autofree char *bad = g_build_filename (base, "bad.csv", NULL);
   g_autofree char *fifo = g_build_filename (base, "fifo.csv", NULL);

@@ -125,26 +125,11 @@ store_int (TestTablet *t, const char *sql)
   return v != NULL ? g_ascii_strtoll (v, NULL, 10) : -1;
 }
 
-static char *
-registry (const char *name, guint n, guint seed)
-{
-  g_autofree char *dir = test_make_dir (name);
-  char *path = g_build_filename (dir, "registry.csv", NULL);
-  g_autofree char *count = g_strdup_printf ("%u", n);
-  g_autofree char *seed_text = g_strdup_printf ("%u", seed);
-  g_auto(TestRun) r = { 0 };
-
-  test_run_cli (&r, NULL, "demo", "generate", "--households", count, "--seed", seed_text, "--county", COUNTY,
-                "--out", path, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  return path;
-}
-
 static void
 test_two_tablets (void)
 {
   g_autoptr(Center) c = center_init ("sync-two-center", COUNTY);
-  g_autofree char *csv = registry ("sync-two-registry", 40, 11);
+  g_autofree char *csv = test_registry ("sync-two-registry", COUNTY, 40, 11);
   g_auto(TestTablet) a = { 0 };
   g_auto(TestTablet) b = { 0 };
   g_auto(TestRun) r = { 0 };
@@ -208,7 +193,7 @@ static void
 test_concurrent_visits (void)
 {
   g_autoptr(Center) c = center_init ("sync-conflict-center", COUNTY);
-  g_autofree char *csv = registry ("sync-conflict-registry", 6, 5);
+  g_autofree char *csv = test_registry ("sync-conflict-registry", COUNTY, 6, 5);
   g_autofree char *visit_zh = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
                                                 "visit-zh.json", NULL);
   g_auto(TestTablet) a = { 0 };
@@ -343,7 +328,7 @@ static void
 test_network_cut (void)
 {
   g_autoptr(Center) c = center_init ("sync-cut-center", COUNTY);
-  g_autofree char *csv = registry ("sync-cut-registry", 10, 7);
+  g_autofree char *csv = test_registry ("sync-cut-registry", COUNTY, 10, 7);
   g_autofree char *flag = g_build_filename (c->dir, "offline", NULL);
   g_autofree char *url = NULL;
   g_auto(TestTablet) a = { 0 };
@@ -460,7 +445,7 @@ static void
 test_flaky_network (void)
 {
   g_autoptr(Center) c = center_init ("sync-flaky-center", COUNTY);
-  g_autofree char *csv = registry ("sync-flaky-registry", 12, 3);
+  g_autofree char *csv = test_registry ("sync-flaky-registry", COUNTY, 12, 3);
   g_autofree char *flag = g_build_filename (c->dir, "offline", NULL);
   g_autofree char *visit = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
                                              "visit-zh.json", NULL);
@@ -694,7 +679,7 @@ static void
 test_workflow_roles (void)
 {
   g_autoptr(Center) c = center_init ("sync-roles-center", COUNTY);
-  g_autofree char *csv = registry ("sync-roles-registry", 3, 17);
+  g_autofree char *csv = test_registry ("sync-roles-registry", COUNTY, 3, 17);
   g_auto(TestTablet) worker = { 0 };
   g_auto(TestTablet) clerk = { 0 };
   g_auto(TestTablet) county = { 0 };
@@ -884,7 +869,7 @@ static void
 test_cursor_beyond_end (void)
 {
   g_autoptr(Center) c = center_init ("sync-beyond-center", COUNTY);
-  g_autofree char *csv = registry ("sync-beyond-registry", 2, 23);
+  g_autofree char *csv = test_registry ("sync-beyond-registry", COUNTY, 2, 23);
   g_auto(TestTablet) a = { 0 };
   g_auto(TestTablet) b = { 0 };
   g_auto(TestRun) r = { 0 };
@@ -947,7 +932,7 @@ static void
 test_push_halved (void)
 {
   g_autoptr(Center) c = center_init ("sync-halved-center", COUNTY);
-  g_autofree char *csv = registry ("sync-halved-registry", 12, 29);
+  g_autofree char *csv = test_registry ("sync-halved-registry", COUNTY, 12, 29);
   g_auto(TestTablet) a = { 0 };
   g_auto(TestRun) r = { 0 };
   gint64 outbox, big;
