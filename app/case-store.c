@@ -291,9 +291,14 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+/* Writes @fields of a record, stamping, capturing and auditing only what
+ * changed. @next_version, when given (a household's visit), is written to
+ * entity_version in the same write if anything else changed: one audit
+ * entry for the visit's update, not one for it and one for the version. */
 static gboolean
-write_record (HearthCaseStore *self, const char *table, const char *id, gboolean create, GHashTable *fields,
-              const char *action, gboolean owned_allowed, guint *changed_out, GError **error)
+write_record_full (HearthCaseStore *self, const char *table, const char *id, gboolean create, GHashTable *fields,
+                   const char *action, gboolean owned_allowed, const char *next_version, guint *changed_out,
+                   GError **error)
 {
   HearthSyncTx tx;
   const char *const *columns, *const *owned;
@@ -392,6 +397,12 @@ write_record (HearthCaseStore *self, const char *table, const char *id, gboolean
         }
       sqlite3_finalize (st);
       st = NULL;
+      if (next_version != NULL && changed->len > 0 && !g_hash_table_contains (fields, "entity_version"))
+        {
+          g_hash_table_insert (fields, g_strdup ("entity_version"), g_strdup (next_version));
+          g_ptr_array_add (changed, (gpointer) "entity_version");
+          g_ptr_array_sort (changed, compare_names);
+        }
       if (changed->len > 0)
         {
           g_string_printf (sql, "UPDATE %s SET updated_at = ?", table);
@@ -464,6 +475,13 @@ rollback:
   sqlite3_finalize (st);
   hearth_sync_tx_rollback (&tx);
   return FALSE;
+}
+
+static gboolean
+write_record (HearthCaseStore *self, const char *table, const char *id, gboolean create, GHashTable *fields,
+              const char *action, gboolean owned_allowed, guint *changed_out, GError **error)
+{
+  return write_record_full (self, table, id, create, fields, action, owned_allowed, NULL, changed_out, error);
 }
 
 gboolean
@@ -927,19 +945,13 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
         g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("there is no household %s"), household);
       else
         {
-          guint changed = 0;
           g_autofree char *version = household_value (self, household, "entity_version");
+          g_autofree char *next_version = g_strdup_printf ("%" G_GINT64_FORMAT, g_ascii_strtoll (version, NULL, 10) + 1);
 
           if (g_hash_table_contains (saved, "risk_level"))
             g_hash_table_insert (saved, g_strdup ("risk_submission"), g_strdup (id));
-          ok = write_record (self, "households", household, FALSE, saved, "update", TRUE, &changed, error);
-          if (ok && changed > 0)
-            {
-              g_autoptr(GHashTable) v = fields_new ();
-              g_hash_table_insert (v, g_strdup ("entity_version"),
-                                   g_strdup_printf ("%" G_GINT64_FORMAT, g_ascii_strtoll (version, NULL, 10) + 1));
-              ok = write_record (self, "households", household, FALSE, v, "update", TRUE, NULL, error);
-            }
+          ok = write_record_full (self, "households", household, FALSE, saved, "update", TRUE, next_version, NULL,
+                                  error);
         }
     }
   ok = ok && insert_submission (self, form, root, id, household, g_hash_table_lookup (saved, "risk_level"),

@@ -102,6 +102,13 @@ test_registration_then_visit (void)
     g_assert_cmpstr (next, ==, "2026-03-12");
   }
   g_assert_cmpint (test_query_int (db, "SELECT entity_version FROM households"), ==, 2);
+  /* The visit's update of the household, its version with it, is one
+   * audit entry (one change on the wire fewer a visit). */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'households' "
+                                       "AND action = 'update'"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'households' "
+                                       "AND action = 'update' AND ' ' || fields || ' ' LIKE '% entity_version %' "
+                                       "AND ' ' || fields || ' ' LIKE '% risk_level %'"), ==, 1);
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM reviews WHERE to_state = 'pending_village_review' "
                                        "AND from_state = 'none' AND role = 'worker'"), ==, 1);
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE status = 'open'"), ==, 1);
