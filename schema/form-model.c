@@ -389,6 +389,15 @@ parse_text (Loader *ld, xmlNode *el)
         {
           t->itext_id = g_strdup (((HearthXPathExpr *) e->args->pdata[0])->text);
           hearth_xpath_expr_free (e);
+          /* The itext is in the model, read before the body: an id no
+           * language holds would show the worker the bare id. */
+          if (hearth_form_itext (ld->form, NULL, t->itext_id) == NULL)
+            {
+              fail (ld, HEARTH_FORM_ERROR_INVALID, el, _("jr:itext('%s') names no text of the form's itext"),
+                    t->itext_id);
+              free_text (t);
+              return NULL;
+            }
         }
       else
         t->ref = e;

@@ -187,6 +187,8 @@ test_refusals (void)
   assert_refused ("unknown-function.xml", HEARTH_FORM_ERROR_UNSUPPORTED, "line 9", "difference-in-months()");
   assert_refused ("unknown-instance.xml", HEARTH_FORM_ERROR_INVALID, "line 8", "instance('villages')");
   assert_refused ("doctype.xml", HEARTH_FORM_ERROR_INVALID, NULL, "DOCTYPE");
+  /* The worker would see the bare id "/data/toilet:label". */
+  assert_refused ("missing-itext.xml", HEARTH_FORM_ERROR_INVALID, "line 17", "jr:itext('/data/toilet:label')");
 }
 
 int
