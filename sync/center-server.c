@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <libdeflate.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,10 @@
 
 /* gzip only pays for itself beyond a packet or so. */
 #define GZIP_MIN_BYTES 1024
+/* libdeflate's level 6: on the pull pages of bench-sync's village 5% smaller
+ * than zlib's level 6 at 60% of its CPU (a third of the center's work
+ * on a pull was zlib). */
+#define GZIP_LEVEL 6
 /* Connections at most, whatever the open-file limit allows. */
 #define MAX_CONNECTIONS 16384
 /* Descriptors kept for the store, its WAL and the logs. */
@@ -195,18 +200,36 @@ accepts_gzip (const char *header)
   return FALSE;
 }
 
+/* A compressor for each thread that sends replies: one is a few hundred
+ * kilobytes to set up, and is not to be shared between threads. */
+static GPrivate compressor_key = G_PRIVATE_INIT ((GDestroyNotify) libdeflate_free_compressor);
+
+/* @data in gzip (RFC 1952), or %NULL when that is not smaller. Whole
+ * buffer at once: the body is in memory anyway. */
 static GBytes *
 gzip_bytes (GBytes *data)
 {
-  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
-  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
-  g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
-  gsize len;
+  struct libdeflate_compressor *z = g_private_get (&compressor_key);
+  gsize len, out_len;
   const void *bytes = g_bytes_get_data (data, &len);
+  guint8 *out;
 
-  if (!g_output_stream_write_all (out, bytes, len, NULL, NULL, NULL) || !g_output_stream_close (out, NULL, NULL))
-    return NULL;
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+  if (z == NULL)
+    {
+      z = libdeflate_alloc_compressor (GZIP_LEVEL);
+      if (z == NULL)
+        return NULL;
+      g_private_set (&compressor_key, z);
+    }
+  /* No room beyond the body's own size: what does not fit goes plain. */
+  out = g_malloc (len);
+  out_len = libdeflate_gzip_compress (z, bytes, len, out, len);
+  if (out_len == 0)
+    {
+      g_free (out);
+      return NULL;
+    }
+  return g_bytes_new_take (g_realloc (out, out_len), out_len);
 }
 
 static enum MHD_Result

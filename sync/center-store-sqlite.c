@@ -1349,11 +1349,32 @@ append_json_string (GString *out, const char *text)
   g_string_append_c (out, '"');
 }
 
-static void
-append_member (GString *out, const char *name, const char *text)
+/* Appends ,"@name": and @text as a JSON string; @name is a string
+ * literal. Without printf: a page writes several for each of up to
+ * 10,000 changes. */
+#define append_member(out, name, text) \
+  G_STMT_START { \
+    g_string_append_len ((out), ",\"" name "\":", sizeof (name) + 3); \
+    append_json_string ((out), (text)); \
+  } G_STMT_END
+
+/* Writes @v in decimal to @buf (at least 21 bytes, not terminated);
+ * returns its length. */
+static gsize
+format_int64 (char *buf, gint64 v)
 {
-  g_string_append_printf (out, ",\"%s\":", name);
-  append_json_string (out, text);
+  char tmp[24];
+  guint64 u = v < 0 ? -(guint64) v : (guint64) v;
+  gsize n = 0, len = 0;
+
+  do
+    tmp[n++] = (char) ('0' + u % 10);
+  while ((u /= 10) > 0);
+  if (v < 0)
+    buf[len++] = '-';
+  while (n > 0)
+    buf[len++] = tmp[--n];
+  return len;
 }
 
 /* One row of CHANGE_COLUMNS as the protocol's JSON object, as
@@ -1366,9 +1387,11 @@ append_change_json (GString *out, sqlite3_stmt *st)
   gboolean edit = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0;
   const char *household = (const char *) sqlite3_column_text (st, 7);
   const char *village = (const char *) sqlite3_column_text (st, 8);
+  char cursor[24];
 
-  g_string_append_printf (out, "{\"cursor\":%" G_GINT64_FORMAT ",\"kind\":\"%s\"", (gint64) sqlite3_column_int64 (st, 0),
-                          edit ? "edit" : "record");
+  g_string_append (out, "{\"cursor\":");
+  g_string_append_len (out, cursor, format_int64 (cursor, sqlite3_column_int64 (st, 0)));
+  g_string_append (out, edit ? ",\"kind\":\"edit\"" : ",\"kind\":\"record\"");
   append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
   append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
   if (household != NULL)
@@ -1410,83 +1433,156 @@ in_scope (const char *village, const HearthCenterPullQuery *q)
   return FALSE;
 }
 
-/* The fields a compacted page keeps the edits of at most. */
+/* The fields a compacted page remembers whether the device edited, at most. */
 #define PULL_FIELDS_CACHED 65536
 
-/* What compaction needs of one field's edits with a cursor up to
- * compact_until: whether the pulling device made one, and the parents of
- * those in the device's scope (their JSON arrays, one a line). */
+/* What compaction learns once a page (PROTOCOL.md section 8.1). */
 typedef struct {
-  gboolean own;
-  GString *named;
-} FieldNames;
+  int has_own;        /* whether the device made an edit with a cursor up to compact_until; -1: not asked yet */
+  GHashTable *own;    /* "tbl\nrecord_id\nfield" → whether the device made an edit of it up to there */
+} PullCompaction;
 
-static void
-field_names_free (gpointer data)
+/* Whether @cursor is one of @heads (cursors, space-separated). */
+static gboolean
+heads_hold (const char *heads, gint64 cursor)
 {
-  FieldNames *f = data;
+  const char *p = heads;
 
-  g_string_free (f->named, TRUE);
-  g_free (f);
+  while (p != NULL && *p != '\0')
+    {
+      char *end = NULL;
+      gint64 head = g_ascii_strtoll (p, &end, 10);
+
+      if (end == p)
+        return FALSE;
+      if (head == cursor)
+        return TRUE;
+      p = end;
+      while (*p == ' ')
+        p++;
+    }
+  return FALSE;
 }
 
-/* Whether the edit at the current row of @row is left out of a compacted
- * page: an edit of its field in the device's scope with a cursor up to
- * compact_until names it as a parent, and the device made no edit of
- * that field up to there (PROTOCOL.md section 8.1). Parents are stored
- * before the edits that name them (section 7), so the edits kept are
- * exactly the heads of the edits in scope up to compact_until. A field's
- * edits are read once a page (@fields: "tbl\nrecord_id\nfield" →
- * FieldNames), not once for each of them: a field edited at every visit
- * has many. */
+/* Whether an edit of the field of the current row of @row in the
+ * device's scope with a cursor up to compact_until names @quoted (the
+ * row's version in quotes) among its parents: those stored after the row
+ * (@later), or before it. 1, 0, or -1 with @error set. */
 static int
-compacted_away (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, GHashTable *fields, GError **error)
+named_in_scope (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, const char *quoted, gboolean later,
+                GError **error)
 {
-  g_autofree char *key = g_strdup_printf ("%s\n%s\n%s", (const char *) sqlite3_column_text (row, 2),
-                                          (const char *) sqlite3_column_text (row, 3),
-                                          (const char *) sqlite3_column_text (row, 4));
-  FieldNames *f = g_hash_table_lookup (fields, key);
-  g_autofree char *quoted = NULL;
+  sqlite3_stmt *st = stmt (t, later ? "SELECT village FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
+                                      "AND field = ?3 AND cursor > ?4 AND cursor <= ?5 AND instr (parents, ?6) > 0"
+                                    : "SELECT village FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
+                                      "AND field = ?3 AND cursor < ?4 AND cursor <= ?5 AND instr (parents, ?6) > 0",
+                           error);
+  int rc, named = 0;
 
-  if (f == NULL)
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
+  sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
+  sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
+  sqlite3_bind_int64 (st, 4, sqlite3_column_int64 (row, 0));
+  sqlite3_bind_int64 (st, 5, q->compact_until);
+  bind_text (st, 6, quoted);
+  while (!named && (rc = step (t, st, error)) == SQLITE_ROW)
+    named = in_scope ((const char *) sqlite3_column_text (st, 0), q);
+  sqlite3_reset (st);
+  return named || rc >= 0 ? named : -1;
+}
+
+/* Whether the pulling device made an edit of the field of the current
+ * row of @row with a cursor up to compact_until. 1, 0, or -1 with @error
+ * set. */
+static int
+own_field (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, PullCompaction *c, GError **error)
+{
+  g_autofree char *key = NULL;
+  gpointer cached;
+  sqlite3_stmt *st;
+  int rc;
+
+  if (q->exclude_device == NULL)
+    return 0;
+  if (c->has_own < 0)
     {
-      sqlite3_stmt *st = stmt (t, "SELECT device_id, village, parents FROM changes WHERE kind = 'edit' AND tbl = ? "
-                                  "AND record_id = ? AND field = ? AND cursor <= ?", error);
-      int rc;
-
+      /* Most compacted pulls are a fresh store's: its device made none. */
+      st = stmt (t, "SELECT 1 FROM changes WHERE device_id = ? AND kind = 'edit' AND cursor <= ? LIMIT 1", error);
       if (st == NULL)
         return -1;
-      f = g_new0 (FieldNames, 1);
-      f->named = g_string_new (NULL);
-      sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
-      sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
-      sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
-      sqlite3_bind_int64 (st, 4, q->compact_until);
-      while (!f->own && (rc = step (t, st, error)) == SQLITE_ROW)
-        {
-          const char *parents = (const char *) sqlite3_column_text (st, 2);
-
-          if (g_strcmp0 ((const char *) sqlite3_column_text (st, 0), q->exclude_device) == 0)
-            f->own = TRUE;
-          else if (parents != NULL && in_scope ((const char *) sqlite3_column_text (st, 1), q))
-            {
-              /* A JSON array of versions: a line break is in none. */
-              g_string_append (f->named, parents);
-              g_string_append_c (f->named, '\n');
-            }
-        }
+      bind_text (st, 1, q->exclude_device);
+      sqlite3_bind_int64 (st, 2, q->compact_until);
+      rc = step (t, st, error);
       sqlite3_reset (st);
-      if (!f->own && rc < 0)
-        {
-          field_names_free (f);
-          return -1;
-        }
-      g_hash_table_insert (fields, g_steal_pointer (&key), f);
+      if (rc < 0)
+        return -1;
+      c->has_own = rc == SQLITE_ROW;
     }
-  if (f->own)
+  if (!c->has_own)
     return 0;
-  quoted = g_strdup_printf ("\"%s\"", (const char *) sqlite3_column_text (row, 5));
-  return strstr (f->named->str, quoted) != NULL;
+
+  key = g_strdup_printf ("%s\n%s\n%s", (const char *) sqlite3_column_text (row, 2),
+                         (const char *) sqlite3_column_text (row, 3), (const char *) sqlite3_column_text (row, 4));
+  if (c->own == NULL)
+    c->own = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (g_hash_table_lookup_extended (c->own, key, NULL, &cached))
+    return GPOINTER_TO_INT (cached);
+  /* Bounded: a page may pass many rows it leaves out. */
+  if (g_hash_table_size (c->own) >= PULL_FIELDS_CACHED)
+    g_hash_table_remove_all (c->own);
+  st = stmt (t, "SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 "
+                "AND device_id = ?4 AND cursor <= ?5 LIMIT 1", error);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
+  sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
+  sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
+  bind_text (st, 4, q->exclude_device);
+  sqlite3_bind_int64 (st, 5, q->compact_until);
+  rc = step (t, st, error);
+  sqlite3_reset (st);
+  if (rc < 0)
+    return -1;
+  g_hash_table_insert (c->own, g_steal_pointer (&key), GINT_TO_POINTER (rc == SQLITE_ROW));
+  return rc == SQLITE_ROW;
+}
+
+/* Whether the edit at the current row of @row (cursor up to
+ * compact_until) is left out of a compacted page: an edit of its field in
+ * the device's scope with a cursor up to compact_until names it as a
+ * parent, and the device made no edit of that field up to there
+ * (PROTOCOL.md section 8.1). Parents are stored before the edits that
+ * name them (section 7), so the edits kept are exactly the heads of the
+ * edits in scope up to compact_until.
+ *
+ * Column 12 of @row is the field's heads (field_state): an edit among
+ * them is named by no stored edit and is kept without another read, as
+ * most edits are (a field edited once). Any other is looked up by itself:
+ * the edits that name it are those stored after it, and those stored
+ * before it only when it came late (a restored center, section 12), so
+ * those are read only when the later ones do not name it. Reading a
+ * field's every edit for each page it appears in cost a multiple of the
+ * page when a household is visited again and again. 1, 0, or -1 with
+ * @error set. */
+static int
+compacted_away (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, PullCompaction *c, GError **error)
+{
+  const char *heads = (const char *) sqlite3_column_text (row, 12);
+  g_autofree char *quoted = NULL;
+  int named;
+
+  if (heads != NULL && heads_hold (heads, sqlite3_column_int64 (row, 0)))
+    return 0;
+  quoted = g_strconcat ("\"", (const char *) sqlite3_column_text (row, 5), "\"", NULL);
+  named = named_in_scope (t, row, q, quoted, TRUE, error);
+  if (named == 0)
+    named = named_in_scope (t, row, q, quoted, FALSE, error);
+  if (named <= 0)
+    return named;
+  named = own_field (t, row, q, c, error);
+  return named < 0 ? -1 : !named;
 }
 
 static gboolean
@@ -1494,12 +1590,16 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
                   gboolean *more, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  g_autoptr(GString) sql = g_string_new ("SELECT " CHANGE_COLUMNS " FROM changes WHERE cursor > ? "
-                                         "AND device_id IS NOT ? AND (");
-  g_autoptr(GHashTable) fields = NULL;
+  /* Column 12: the heads of an edit's field, for compaction only
+   * (compacted_away()). */
+  g_autoptr(GString) sql = g_string_new ("SELECT " CHANGE_COLUMNS ", CASE WHEN kind = 'edit' AND cursor <= ?1 THEN ("
+                                         "SELECT heads FROM field_state f WHERE f.tbl = changes.tbl "
+                                         "AND f.record_id = changes.record_id AND f.field = changes.field) END "
+                                         "FROM changes WHERE cursor > ? AND device_id IS NOT ? AND (");
+  PullCompaction compaction = { -1, NULL };
   sqlite3_stmt *st = NULL;
   guint n = g_strv_length ((char **) q->prefixes);
-  int rc, param = 1;
+  int rc, param = 2;
 
   *listed = 0;
   *last = q->after;
@@ -1518,6 +1618,7 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
   rc = sqlite3_prepare_v2 (t->conn->db, sql->str, -1, &st, NULL);
   if (rc != SQLITE_OK)
     return txn_fail (t, rc, error);
+  sqlite3_bind_int64 (st, 1, q->compact_until);
   sqlite3_bind_int64 (st, param++, q->after);
   bind_text (st, param++, q->exclude_device);
   for (guint i = 0; i < n; i++)
@@ -1539,14 +1640,7 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
       if (q->compact_until > 0 && cursor <= q->compact_until &&
           g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0)
         {
-          int away;
-
-          if (fields == NULL)
-            fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, field_names_free);
-          /* Bounded: a page may pass many rows it leaves out. */
-          else if (g_hash_table_size (fields) >= PULL_FIELDS_CACHED)
-            g_hash_table_remove_all (fields);
-          away = compacted_away (t, st, q, fields, error);
+          int away = compacted_away (t, st, q, &compaction, error);
 
           if (away < 0)
             {
@@ -1573,6 +1667,7 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
       *last = cursor;
     }
   sqlite3_finalize (st);
+  g_clear_pointer (&compaction.own, g_hash_table_unref);
   return rc >= 0;
 }
 

@@ -1987,6 +1987,317 @@ test_pull_compacted (void)
 /* A store failure is a 500 that says nothing of the database (no SQL, no
  * table names) but gives an error id; the center's log holds the id with
  * what failed (issue 5). */
+/* ---- the compacted pull against its definition ------------------------------------ */
+
+/* The cursors a compacted pull from cursor 0 with bound @bound gives @d
+ * of scope @scope (one division prefix; @county: the whole county, with
+ * the entries of no village), by the definition of PROTOCOL.md section
+ * 8.1 written as one query over the center's changes: an edit up to the
+ * bound is left out when an edit of its field in scope up to the bound
+ * names it as a parent, unless @d made an edit of that field up to the
+ * bound. Nothing here is the center's code. */
+static char *
+compacted_reference (Center *c, Device *d, const char *scope, gboolean county, gint64 bound)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "SELECT coalesce (group_concat (cursor, ' '), '') FROM (SELECT x.cursor FROM changes x "
+    "WHERE x.device_id <> '%1$s' "
+    "AND (x.tbl IN ('forms', 'thresholds', 'divisions') OR x.village LIKE '%2$s%%' %3$s) "
+    "AND NOT (x.kind = 'edit' AND x.cursor <= %4$" G_GINT64_FORMAT " "
+    "  AND NOT EXISTS (SELECT 1 FROM changes o WHERE o.kind = 'edit' AND o.device_id = '%1$s' "
+    "    AND o.tbl = x.tbl AND o.record_id = x.record_id AND o.field = x.field "
+    "    AND o.cursor <= %4$" G_GINT64_FORMAT ") "
+    "  AND EXISTS (SELECT 1 FROM changes n WHERE n.kind = 'edit' AND n.tbl = x.tbl "
+    "    AND n.record_id = x.record_id AND n.field = x.field AND n.cursor <= %4$" G_GINT64_FORMAT " "
+    "    AND n.village LIKE '%2$s%%' AND instr (n.parents, '\"' || x.hlc || '\"') > 0)) "
+    "ORDER BY x.cursor)",
+    d->id, scope, county ? "OR x.village IS NULL" : "", bound);
+
+  return center_db_text (c, sql);
+}
+
+/* Pulls from cursor 0 with bound @bound in pages of @limit and returns
+ * the cursors listed, checking each page's bound, cursor and end. When
+ * @whole is given (cursor → the change as an uncompacted pull lists it),
+ * each change must be listed as it is there. */
+static char *
+compacted_pull (Center *c, Device *d, gint64 bound, guint limit, GHashTable *whole)
+{
+  g_autoptr(GString) seen = g_string_new (NULL);
+  gint64 cursor = 0, last = center_db_int (c, "SELECT max (cursor) FROM changes");
+  gboolean more = TRUE;
+
+  while (more)
+    {
+      g_auto(Reply) r = { 0 };
+      g_autofree char *target = g_strdup_printf ("/v2/pull?cursor=%" G_GINT64_FORMAT "&limit=%u&compact_until=%"
+                                                 G_GINT64_FORMAT, cursor, limit, bound);
+      JsonArray *changes;
+      gint64 next;
+
+      signed_call (c, d, "GET", target, NULL, 0, NULL, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      g_assert_cmpint (json_object_get_int_member (obj (&r), "compact_until"), ==, bound);
+      changes = json_object_get_array_member (obj (&r), "changes");
+      g_assert_cmpuint (json_array_get_length (changes), <=, limit);
+      for (guint i = 0; i < json_array_get_length (changes); i++)
+        {
+          JsonNode *node = json_array_get_element (changes, i);
+          gint64 at = json_object_get_int_member (json_node_get_object (node), "cursor");
+
+          g_assert_cmpint (at, >, cursor);
+          g_string_append_printf (seen, "%s%" G_GINT64_FORMAT, seen->len > 0 ? " " : "", at);
+          if (whole != NULL)
+            {
+              g_autofree char *got = json_to_string (node, FALSE);
+              g_autofree char *want = json_to_string (g_hash_table_lookup (whole, &at), FALSE);
+
+              g_assert_cmpstr (got, ==, want);
+            }
+        }
+      more = json_object_get_boolean_member (obj (&r), "more");
+      next = json_object_get_int_member (obj (&r), "next_cursor");
+      if (more)
+        {
+          g_assert_cmpuint (json_array_get_length (changes), ==, limit);
+          g_assert_cmpint (next, >, cursor);
+        }
+      else
+        g_assert_cmpint (next, ==, last);
+      cursor = next;
+    }
+  return g_string_free (g_steal_pointer (&seen), FALSE);
+}
+
+/* Every change an uncompacted pull lists for @d, by cursor. */
+static GHashTable *
+whole_pull (Center *c, Device *d, Reply *r)
+{
+  GHashTable *by_cursor = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  JsonArray *changes;
+
+  signed_call (c, d, "GET", "/v2/pull?cursor=0&limit=10000", NULL, 0, NULL, r);
+  g_assert_cmpint (r->status, ==, 200);
+  g_assert_false (json_object_get_boolean_member (obj (r), "more"));
+  changes = json_object_get_array_member (obj (r), "changes");
+  for (guint i = 0; i < json_array_get_length (changes); i++)
+    {
+      JsonNode *node = json_array_get_element (changes, i);
+      gint64 cursor = json_object_get_int_member (json_node_get_object (node), "cursor");
+
+      /* The node lives as long as the reply. */
+      g_hash_table_insert (by_cursor, g_memdup2 (&cursor, sizeof cursor), node);
+    }
+  return by_cursor;
+}
+
+typedef struct {
+  char *hlc;
+  char *value;
+} Version;
+
+static void
+version_free (Version *v)
+{
+  g_free (v->hlc);
+  g_free (v->value);
+  g_free (v);
+}
+
+/* A compacted pull (PROTOCOL.md section 8.1) lists exactly what its
+ * definition (compacted_reference()) selects, in pages of any size, for
+ * devices with and without edits of their own, of one village, a
+ * township and the county, at the center's last cursor and at an earlier
+ * bound; its changes are those an uncompacted pull lists. The store: a
+ * seeded mix of chains of edits, concurrent edits (open conflicts), a
+ * clerk's resolutions, tombstones (`deleted`), audit entries with and
+ * without a village, a household moving village, and at last a parent
+ * stored after an edit that names it (as on a restored center, section
+ * 12). */
+static void
+test_pull_compacted_reference (void)
+{
+  static const char *const fields[] = { "phone", "address", "head_name", "deleted" };
+  g_autoptr(Center) c = center_new ("center-compact-reference");
+  g_autoptr(Device) a = NULL, a2 = NULL, b = NULL, k = NULL, t = NULL;
+  g_autoptr(Device) fresh_a = NULL, fresh_t = NULL, fresh_c = NULL, fresh_b = NULL;
+  g_autoptr(GRand) rand = NULL;
+  g_autoptr(GHashTable) heads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GPtrArray) pending = changes_new ();
+  Device *pending_by = NULL;
+  char *households[8];
+  const char *villages[8] = { VILLAGE_A, VILLAGE_A, VILLAGE_A, VILLAGE_A, VILLAGE_A2, VILLAGE_A2, VILLAGE_B,
+                              VILLAGE_B };
+  guint32 seed = g_test_rand_int ();
+  gint64 now = g_get_real_time () / 1000 - 600000, mid = 0, last;
+  guint made = 0;
+
+  g_test_message ("seed %u", seed);
+  rand = g_rand_new_with_seed (seed);
+  center_add_user (c, "k.a", "clerk", VILLAGE_A);
+  center_start (c);
+  a = enrol (c, "w.a");
+  a2 = enrol (c, "w.a2");
+  b = enrol (c, "w.b");
+  k = enrol (c, "k.a");
+  t = enrol (c, "t.one");
+  for (guint i = 0; i < G_N_ELEMENTS (households); i++)
+    households[i] = g_uuid_string_random ();
+
+#define FLUSH()                                                                     \
+  G_STMT_START {                                                                    \
+    if (pending->len > 0)                                                           \
+      {                                                                             \
+        g_auto(Reply) r = { 0 };                                                    \
+        g_autofree char *body = batch_of (pending_by, pending);                     \
+                                                                                    \
+        push (c, pending_by, body, &r);                                             \
+        g_assert_cmpint (r.status, ==, 200);                                        \
+        g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0); \
+        g_ptr_array_set_size (pending, 0);                                          \
+      }                                                                             \
+  } G_STMT_END
+
+  for (guint round = 0; round < 240; round++)
+    {
+      guint h = g_rand_int_range (rand, 0, G_N_ELEMENTS (households));
+      const char *field = fields[g_rand_int_range (rand, 0, G_N_ELEMENTS (fields))];
+      const char *village = villages[h];
+      g_autofree char *key = g_strdup_printf ("%u %s", h, field);
+      GPtrArray *field_heads = g_hash_table_lookup (heads, key);
+      g_autoptr(GPtrArray) parents = g_ptr_array_new ();
+      g_autoptr(GString) named = g_string_new (NULL);
+      Version *v;
+      Device *by;
+      const char *value;
+      g_autofree char *hlc = NULL;
+      g_autofree char *number = g_strdup_printf ("%u", round);
+
+      if (field_heads == NULL)
+        {
+          field_heads = g_ptr_array_new_with_free_func ((GDestroyNotify) version_free);
+          g_hash_table_insert (heads, g_strdup (key), field_heads);
+        }
+      /* Who: village A has two workers, a clerk and the township; A2 the
+       * township only; B its worker. */
+      if (g_str_equal (village, VILLAGE_A))
+        {
+          Device *editors[] = { a, a2, t };
+          by = editors[g_rand_int_range (rand, 0, G_N_ELEMENTS (editors))];
+        }
+      else
+        by = g_str_equal (village, VILLAGE_A2) ? t : b;
+      value = g_str_equal (field, "deleted") ? "1" : number;
+      if (field_heads->len >= 2 && g_str_equal (village, VILLAGE_A) && g_rand_int_range (rand, 0, 3) > 0)
+        {
+          /* The clerk resolves: every head, one of their values. */
+          by = k;
+          for (guint i = 0; i < field_heads->len; i++)
+            g_ptr_array_add (parents, field_heads->pdata[i]);
+          value = ((Version *) field_heads->pdata[g_rand_int_range (rand, 0, field_heads->len)])->value;
+        }
+      else if (field_heads->len > 0 && (field_heads->len >= 3 || !g_str_equal (village, VILLAGE_A) ||
+                                        g_rand_int_range (rand, 0, 4) > 0))
+        /* Over one head (every other stays open). */
+        g_ptr_array_add (parents, field_heads->pdata[g_rand_int_range (rand, 0, field_heads->len)]);
+      /* else: concurrent with what is there (no parent), a conflict. */
+
+      /* Once, the township moves household 0 to village A2. */
+      if (h == 0 && by == t && round > 120)
+        {
+          villages[0] = VILLAGE_A2;
+          village = VILLAGE_A2;
+        }
+      if (by != pending_by)
+        FLUSH ();
+      pending_by = by;
+      hlc = hlc_at (now + 1000 * (gint64) round, 0, by->id);
+      for (guint i = 0; i < parents->len; i++)
+        g_string_append_printf (named, "%s\"%s\"", i > 0 ? ", " : "", ((Version *) parents->pdata[i])->hlc);
+      g_ptr_array_add (pending, g_strdup_printf (
+        "{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": \"households\", \"id\": \"%s\", "
+        "\"household\": \"%s\", \"village\": \"%s\", \"field\": \"%s\", \"value\": \"%s\", "
+        "\"hlc\": \"%s\", \"parents\": [%s]}",
+        by->next_seq++, households[h], households[h], village, field, value, hlc, named->str));
+      v = g_new0 (Version, 1);
+      v->hlc = g_strdup (hlc);
+      v->value = g_strdup (value);
+      for (guint i = 0; i < parents->len; i++)
+        g_ptr_array_remove (field_heads, parents->pdata[i]);
+      g_ptr_array_add (field_heads, v);
+      made++;
+      /* Audit entries, in a village and in none. */
+      if (by == a && round % 7 == 0)
+        g_ptr_array_add (pending, audit_entry (a, round % 14 == 0 ? households[1] : NULL, VILLAGE_A, FALSE));
+      if (round == 160)
+        {
+          FLUSH ();
+          mid = center_db_int (c, "SELECT max (cursor) FROM changes");
+        }
+    }
+  FLUSH ();
+#undef FLUSH
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'edit'"), ==, made);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), >, 0);
+  g_test_message ("household 0 moved: %s", villages[0]);
+
+  fresh_a = enrol (c, "w.a");
+  fresh_t = enrol (c, "t.one");
+  fresh_c = enrol (c, "c.staff");
+  fresh_b = enrol (c, "w.b");
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      const struct { Device *d; const char *scope; gboolean county; } pulls[] = {
+        { fresh_a, VILLAGE_A, FALSE }, { a, VILLAGE_A, FALSE }, { k, VILLAGE_A, FALSE },
+        { fresh_t, "361102001", FALSE }, { t, "361102001", FALSE }, { fresh_c, COUNTY, TRUE },
+        { fresh_b, VILLAGE_B, FALSE },
+      };
+
+      last = center_db_int (c, "SELECT max (cursor) FROM changes");
+      for (guint i = 0; i < G_N_ELEMENTS (pulls); i++)
+        {
+          g_auto(Reply) r = { 0 };
+          g_autoptr(GHashTable) whole = whole_pull (c, pulls[i].d, &r);
+          gint64 bounds[] = { last, mid };
+
+          for (guint j = 0; j < G_N_ELEMENTS (bounds); j++)
+            {
+              g_autofree char *want = compacted_reference (c, pulls[i].d, pulls[i].scope, pulls[i].county, bounds[j]);
+              g_autofree char *big = compacted_pull (c, pulls[i].d, bounds[j], 10000, whole);
+              g_autofree char *small = compacted_pull (c, pulls[i].d, bounds[j], 3, NULL);
+
+              g_test_message ("pull %u of device %u, bound %" G_GINT64_FORMAT ": %s", pass, i, bounds[j], want);
+              g_assert_cmpstr (big, ==, want);
+              g_assert_cmpstr (small, ==, want);
+              if (i == 0 && j == 0)
+                {
+                  g_autofree char *single = compacted_pull (c, pulls[i].d, bounds[j], 1, NULL);
+                  g_autofree char *in_scope = center_db_text (c, "SELECT group_concat (cursor, ' ') FROM changes "
+                                                                 "WHERE village = '" VILLAGE_A "'");
+
+                  g_assert_cmpstr (single, ==, want);
+                  /* Compaction left something out. */
+                  g_assert_cmpuint (strlen (want), <, strlen (in_scope));
+                }
+            }
+        }
+      if (pass == 1)
+        break;
+      /* A parent stored after an edit that names it, as a restored
+       * center takes one (section 12): moved past the last cursor. */
+      center_stop (c);
+      center_db_exec (c, "UPDATE changes SET cursor = (SELECT max (cursor) + 1 FROM changes) WHERE cursor = ("
+                         "SELECT p.cursor FROM changes p, changes n WHERE p.kind = 'edit' AND n.kind = 'edit' "
+                         "AND n.tbl = p.tbl AND n.record_id = p.record_id AND n.field = p.field "
+                         "AND p.village = '" VILLAGE_A "' AND instr (n.parents, '\"' || p.hlc || '\"') > 0 "
+                         "ORDER BY p.cursor LIMIT 1)");
+      center_start (c);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (households); i++)
+    g_free (households[i]);
+}
+
 static void
 test_internal_error (void)
 {
@@ -3087,6 +3398,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/internal-error", test_internal_error);
   g_test_add_func ("/center/pull", test_pull);
   g_test_add_func ("/center/pull/compacted", test_pull_compacted);
+  g_test_add_func ("/center/pull/compacted-reference", test_pull_compacted_reference);
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);
   g_test_add_func ("/center/authentication", test_authentication);
