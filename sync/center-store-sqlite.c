@@ -1164,40 +1164,20 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
   return g_steal_pointer (&list);
 }
 
-/* A field's first state, or one that moved household or village. */
-static gboolean
-upsert_field_state (SqliteTxn *t, const HearthChange *winner, const char *heads, GError **error)
-{
-  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc, heads) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
-                              "household = excluded.household, village = excluded.village, value = excluded.value, "
-                              "hlc = excluded.hlc, heads = excluded.heads", error);
-
-  if (st == NULL)
-    return FALSE;
-  bind_text (st, 1, winner->table);
-  bind_text (st, 2, winner->id);
-  bind_text (st, 3, winner->field);
-  bind_text (st, 4, winner->household);
-  bind_text (st, 5, winner->village);
-  bind_text (st, 6, winner->value != NULL ? winner->value : "");
-  bind_text (st, 7, winner->hlc);
-  bind_text (st, 8, heads);
-  return run (t, st, error);
-}
-
 static gboolean
 sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GPtrArray *heads,
                         gboolean had_conflicts, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  /* Most edits leave the field where it was (household and village): an
-   * update that does not name those columns leaves the index by household
-   * alone, where upsert_field_state() rewrites its entry (SQLite maintains
-   * every index on a column a statement sets, changed or not), a page of
-   * the WAL per change at a random place. */
-  sqlite3_stmt *st = stmt (t, "UPDATE field_state SET value = ?1, hlc = ?2, heads = ?3 WHERE tbl = ?4 "
-                              "AND record_id = ?5 AND field = ?6 AND household = ?7 AND village = ?8", error);
+  /* One statement whether the field has a state or not: no index of
+   * field_state holds household or village since 0009-field-state-lean.sql,
+   * so setting them where they did not change costs nothing, and a field
+   * seen for the first time (most of what a visit stores) is not looked
+   * up twice. */
+  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc, heads) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
+                              "household = excluded.household, village = excluded.village, value = excluded.value, "
+                              "hlc = excluded.hlc, heads = excluded.heads", error);
   g_autoptr(GString) cursors = g_string_new (NULL);
 
   if (st == NULL)
@@ -1205,18 +1185,15 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
   for (guint i = 0; i < heads->len; i++)
     g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
                             ((const HearthChange *) heads->pdata[i])->cursor);
-  bind_text (st, 1, winner->value != NULL ? winner->value : "");
-  bind_text (st, 2, winner->hlc);
-  bind_text (st, 3, cursors->str);
-  bind_text (st, 4, winner->table);
-  bind_text (st, 5, winner->id);
-  bind_text (st, 6, winner->field);
-  bind_text (st, 7, winner->household);
-  bind_text (st, 8, winner->village);
+  bind_text (st, 1, winner->table);
+  bind_text (st, 2, winner->id);
+  bind_text (st, 3, winner->field);
+  bind_text (st, 4, winner->household);
+  bind_text (st, 5, winner->village);
+  bind_text (st, 6, winner->value != NULL ? winner->value : "");
+  bind_text (st, 7, winner->hlc);
+  bind_text (st, 8, cursors->str);
   if (!run (t, st, error))
-    return FALSE;
-  if (sqlite3_changes (t->conn->db) == 0 &&
-      !upsert_field_state (t, winner, cursors->str, error))
     return FALSE;
 
   /* The open conflicts are a function of the edits: replace them all. */
