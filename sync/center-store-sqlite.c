@@ -27,16 +27,27 @@
  * changes dirties more than SQLite's default 2 MiB, which then spills
  * pages into the WAL before the commit. */
 #define CACHE_KIB 32768
-/* The WAL's size (pages) past which the checkpointer is woken. */
-#define CHECKPOINT_PAGES 4000
-/* The WAL's size (pages, about 128 MiB) past which the checkpointer waits
- * its turn among the writers to finish: under a steady stream of group
- * commits a passive checkpoint never copies the last commit before the
- * next one lands, so the WAL never starts over and grew past 2 GiB in the
+/* The WAL's frames not yet copied into the database (pages) past which
+ * the checkpointer is woken. A group commit writes every page it changed,
+ * and the pages of the indexes keyed by UUIDs are changed again by the
+ * next ones: a checkpoint copies the last version of each page once, so
+ * one every few commits copies about two thirds of what one each commit
+ * did (a WAL that passed the mark once woke it after every commit). */
+#define CHECKPOINT_PAGES 16000
+/* The WAL's size (pages, about 128 MiB) past which the checkpointer has
+ * it start over: under a steady stream of group commits a passive
+ * checkpoint never copies the last commit before the next one lands, and
+ * a writer starts the WAL over only when no reader holds a snapshot in it
+ * (an authentication, a pull page), so the WAL grew past 2 GiB in the
  * bench's ingest, every commit extending the file (block allocation and
- * zeroed pages in the kernel). Also the size a WAL that starts over is cut
+ * zeroed pages in the kernel) and every page read from it copied through
+ * read() rather than mapped. Also the size a WAL that starts over is cut
  * back to (journal_size_limit, in bytes). */
 #define WAL_RESTART_PAGES 32768
+/* How long the checkpointer, between two writers, waits for the readers of
+ * older snapshots to have the WAL start over; a longer one (a pull page)
+ * defers that to its next turn rather than hold the writers up. */
+#define RESTART_WAIT_MS 20
 #define WAL_LIMIT_BYTES 134217728
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
@@ -66,14 +77,16 @@ struct _HearthCenterStoreSqlite {
    * nested writer gets SQLite's busy timeout as before, not a deadlock. */
   GRecMutex write_lock;
   /* The WAL is checkpointed by a thread of its own, off the writers' way:
-   * a commit that passes CHECKPOINT_PAGES wakes it (conn_open()'s WAL
-   * hook replaces SQLite's automatic checkpoint, which ran inside the
-   * commit of whichever request crossed the line). */
+   * a commit that leaves CHECKPOINT_PAGES frames to copy wakes it
+   * (conn_open()'s WAL hook replaces SQLite's automatic checkpoint, which
+   * ran inside the commit of whichever request crossed the line). */
   GThread *checkpointer;
   GMutex checkpoint_lock;
   GCond checkpoint_cond;
   gboolean checkpoint_wanted;
   gboolean checkpoint_stop;
+  gint wal_frames;  /* (atomic) the WAL's frames after the last commit */
+  gint uncopied;    /* (atomic) the frames committed since the checkpointer last ran */
 };
 
 static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
@@ -116,8 +129,13 @@ static int
 on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
 {
   HearthCenterStoreSqlite *self = data;
+  /* Called in the commit, under SQLite's write lock: one at a time. Fewer
+   * frames than the last commit left: the WAL started over. */
+  int last = g_atomic_int_get (&self->wal_frames);
+  int written = pages >= last ? pages - last : pages;
 
-  if (pages >= CHECKPOINT_PAGES)
+  g_atomic_int_set (&self->wal_frames, pages);
+  if (g_atomic_int_add (&self->uncopied, written) + written >= CHECKPOINT_PAGES)
     {
       g_mutex_lock (&self->checkpoint_lock);
       self->checkpoint_wanted = TRUE;
@@ -290,18 +308,27 @@ checkpointer_main (gpointer data)
         }
       self->checkpoint_wanted = FALSE;
       g_mutex_unlock (&self->checkpoint_lock);
+      /* What this run copies: what was committed until now (a frame a
+       * reader still holds back is counted again with the next ones). */
+      g_atomic_int_add (&self->uncopied, -g_atomic_int_get (&self->uncopied));
       log = copied = 0;
       sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       /* Too large: copy the rest between two writers (most of it was
-       * copied above, off their way), so the next one starts the WAL over
-       * (a reader still on an older snapshot may defer that to a later
-       * writer). Never SQLite's RESTART mode: that waits in the busy
-       * handler, which sleeps, and writers of this process queue on
-       * write_lock. */
-      if (log > WAL_RESTART_PAGES && copied < log)
+       * copied above, off their way) and wait a little for the readers of
+       * older snapshots, so that the next writer starts the WAL over.
+       * RESTART's wait is SQLite's busy handler, which sleeps while the
+       * writers of this process queue on write_lock: bounded by
+       * RESTART_WAIT_MS. */
+      if (log > WAL_RESTART_PAGES)
         {
+          /* What the writers committed during the pass above, copied
+           * before they wait on it. */
+          if (log - copied > CHECKPOINT_PAGES / 4)
+            sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
           g_rec_mutex_lock (&self->write_lock);
-          sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+          sqlite3_busy_timeout (db, RESTART_WAIT_MS);
+          sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+          sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
           g_rec_mutex_unlock (&self->write_lock);
         }
       g_mutex_lock (&self->checkpoint_lock);
