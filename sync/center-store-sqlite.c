@@ -257,6 +257,19 @@ bind_text (sqlite3_stmt *st, int i, const char *text)
     sqlite3_bind_null (st, i);
 }
 
+/* bind_text() without SQLite's copy of @text, for a statement the caller
+ * steps to its end while @text lives (SQLite reads a bound value during
+ * sqlite3_step() only; stmt() unbinds before the next use): a push binds
+ * some ten texts for each change it stores. */
+static void
+bind_borrowed (sqlite3_stmt *st, int i, const char *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (st, i, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (st, i);
+}
+
 static void
 bind_time (sqlite3_stmt *st, int i, gint64 ms)
 {
@@ -1040,8 +1053,8 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
   return find_one_change (t, st, error);
 }
 
@@ -1055,10 +1068,10 @@ sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
-  bind_text (st, 3, field);
-  bind_text (st, 4, hlc);
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
+  bind_borrowed (st, 3, field);
+  bind_borrowed (st, 4, hlc);
   return find_one_change (t, st, error);
 }
 
@@ -1078,10 +1091,10 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
 
   if (st == NULL)
     return -1;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
-  bind_text (st, 3, field);
-  bind_text (st, 4, hlc);
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
+  bind_borrowed (st, 3, field);
+  bind_borrowed (st, 4, hlc);
   rc = step (t, st, error);
   sqlite3_reset (st);
   return rc < 0 ? -1 : rc == SQLITE_ROW;
@@ -1102,21 +1115,21 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   if (st == NULL)
     return 0;
   json = edit ? parents_to_json (c) : fields_to_json (c);
-  bind_text (st, 1, device_id);
+  bind_borrowed (st, 1, device_id);
   sqlite3_bind_int64 (st, 2, seq);
-  bind_text (st, 3, edit ? "edit" : "record");
-  bind_text (st, 4, c->table);
-  bind_text (st, 5, c->id);
-  bind_text (st, 6, edit ? c->field : NULL);
-  bind_text (st, 7, edit ? c->hlc : NULL);
-  bind_text (st, 8, edit ? json : NULL);
-  bind_text (st, 9, c->household);
-  bind_text (st, 10, c->village);
-  bind_text (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
-  bind_text (st, 12, edit ? NULL : json);
-  bind_text (st, 13, edit ? c->wall : NULL);
+  bind_borrowed (st, 3, edit ? "edit" : "record");
+  bind_borrowed (st, 4, c->table);
+  bind_borrowed (st, 5, c->id);
+  bind_borrowed (st, 6, edit ? c->field : NULL);
+  bind_borrowed (st, 7, edit ? c->hlc : NULL);
+  bind_borrowed (st, 8, edit ? json : NULL);
+  bind_borrowed (st, 9, c->household);
+  bind_borrowed (st, 10, c->village);
+  bind_borrowed (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
+  bind_borrowed (st, 12, edit ? NULL : json);
+  bind_borrowed (st, 13, edit ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
-  bind_text (st, 15, digest);
+  bind_borrowed (st, 15, digest);
   if (!run (t, st, error))
     return 0;
   cursor = sqlite3_last_insert_rowid (t->conn->db);
@@ -1131,10 +1144,10 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                     "AND field = ?3 AND hlc = ?4)", error);
       if (st == NULL)
         return 0;
-      bind_text (st, 1, c->table);
-      bind_text (st, 2, c->id);
-      bind_text (st, 3, c->field);
-      bind_text (st, 4, c->parents->pdata[i]);
+      bind_borrowed (st, 1, c->table);
+      bind_borrowed (st, 2, c->id);
+      bind_borrowed (st, 3, c->field);
+      bind_borrowed (st, 4, c->parents->pdata[i]);
       if (!run (t, st, error))
         return 0;
     }
@@ -1152,9 +1165,9 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
-  bind_text (st, 3, field);
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
+  bind_borrowed (st, 3, field);
   if ((rc = step (t, st, error)) == SQLITE_ROW)
     cursors = g_strsplit ((const char *) sqlite3_column_text (st, 0), " ", -1);
   sqlite3_reset (st);
@@ -1212,14 +1225,14 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
   for (guint i = 0; i < heads->len; i++)
     g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
                             ((const HearthChange *) heads->pdata[i])->cursor);
-  bind_text (st, 1, winner->table);
-  bind_text (st, 2, winner->id);
-  bind_text (st, 3, winner->field);
-  bind_text (st, 4, winner->household);
-  bind_text (st, 5, winner->village);
-  bind_text (st, 6, winner->value != NULL ? winner->value : "");
-  bind_text (st, 7, winner->hlc);
-  bind_text (st, 8, cursors->str);
+  bind_borrowed (st, 1, winner->table);
+  bind_borrowed (st, 2, winner->id);
+  bind_borrowed (st, 3, winner->field);
+  bind_borrowed (st, 4, winner->household);
+  bind_borrowed (st, 5, winner->village);
+  bind_borrowed (st, 6, winner->value != NULL ? winner->value : "");
+  bind_borrowed (st, 7, winner->hlc);
+  bind_borrowed (st, 8, cursors->str);
   if (!run (t, st, error))
     return FALSE;
 
@@ -1229,9 +1242,9 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
       st = stmt (t, "DELETE FROM conflicts WHERE tbl = ? AND record_id = ? AND field = ?", error);
       if (st == NULL)
         return FALSE;
-      bind_text (st, 1, winner->table);
-      bind_text (st, 2, winner->id);
-      bind_text (st, 3, winner->field);
+      bind_borrowed (st, 1, winner->table);
+      bind_borrowed (st, 2, winner->id);
+      bind_borrowed (st, 3, winner->field);
       if (!run (t, st, error))
         return FALSE;
     }
@@ -1245,15 +1258,15 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
                     "loser_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
       if (st == NULL)
         return FALSE;
-      bind_text (st, 1, id);
-      bind_text (st, 2, winner->table);
-      bind_text (st, 3, winner->id);
-      bind_text (st, 4, winner->field);
-      bind_text (st, 5, loser->household);
-      bind_text (st, 6, loser->village);
-      bind_text (st, 7, winner->hlc);
-      bind_text (st, 8, loser->hlc);
-      bind_text (st, 9, loser->value != NULL ? loser->value : "");
+      bind_borrowed (st, 1, id);
+      bind_borrowed (st, 2, winner->table);
+      bind_borrowed (st, 3, winner->id);
+      bind_borrowed (st, 4, winner->field);
+      bind_borrowed (st, 5, loser->household);
+      bind_borrowed (st, 6, loser->village);
+      bind_borrowed (st, 7, winner->hlc);
+      bind_borrowed (st, 8, loser->hlc);
+      bind_borrowed (st, 9, loser->value != NULL ? loser->value : "");
       if (!run (t, st, error))
         return FALSE;
     }
@@ -1269,7 +1282,7 @@ sqlite_get_household_village (HearthCenterTxn *txn, const char *household, GErro
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, household);
+  bind_borrowed (st, 1, household);
   if (step (t, st, error) == SQLITE_ROW)
     village = column_text (st, 0);
   sqlite3_reset (st);
@@ -1285,8 +1298,8 @@ sqlite_set_household_village (HearthCenterTxn *txn, const char *household, const
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, household);
-  bind_text (st, 2, village);
+  bind_borrowed (st, 1, household);
+  bind_borrowed (st, 2, village);
   return run (t, st, error);
 }
 
@@ -1311,8 +1324,8 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
 
       if (st == NULL)
         return NULL;
-      bind_text (st, 1, table);
-      bind_text (st, 2, id);
+      bind_borrowed (st, 1, table);
+      bind_borrowed (st, 2, id);
       rc = step (t, st, error);
       if (rc < 0)
         return NULL;
