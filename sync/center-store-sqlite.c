@@ -27,16 +27,27 @@
  * changes dirties more than SQLite's default 2 MiB, which then spills
  * pages into the WAL before the commit. */
 #define CACHE_KIB 32768
-/* The WAL's size (pages) past which the checkpointer is woken. */
-#define CHECKPOINT_PAGES 4000
-/* The WAL's size (pages, about 128 MiB) past which the checkpointer waits
- * its turn among the writers to finish: under a steady stream of group
- * commits a passive checkpoint never copies the last commit before the
- * next one lands, so the WAL never starts over and grew past 2 GiB in the
+/* The WAL's frames not yet copied into the database (pages) past which
+ * the checkpointer is woken. A group commit writes every page it changed,
+ * and the pages of the indexes keyed by UUIDs are changed again by the
+ * next ones: a checkpoint copies the last version of each page once, so
+ * one every few commits copies about two thirds of what one each commit
+ * did (a WAL that passed the mark once woke it after every commit). */
+#define CHECKPOINT_PAGES 16000
+/* The WAL's size (pages, about 128 MiB) past which the checkpointer has
+ * it start over: under a steady stream of group commits a passive
+ * checkpoint never copies the last commit before the next one lands, and
+ * a writer starts the WAL over only when no reader holds a snapshot in it
+ * (an authentication, a pull page), so the WAL grew past 2 GiB in the
  * bench's ingest, every commit extending the file (block allocation and
- * zeroed pages in the kernel). Also the size a WAL that starts over is cut
+ * zeroed pages in the kernel) and every page read from it copied through
+ * read() rather than mapped. Also the size a WAL that starts over is cut
  * back to (journal_size_limit, in bytes). */
 #define WAL_RESTART_PAGES 32768
+/* How long the checkpointer, between two writers, waits for the readers of
+ * older snapshots to have the WAL start over; a longer one (a pull page)
+ * defers that to its next turn rather than hold the writers up. */
+#define RESTART_WAIT_MS 20
 #define WAL_LIMIT_BYTES 134217728
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
@@ -66,14 +77,16 @@ struct _HearthCenterStoreSqlite {
    * nested writer gets SQLite's busy timeout as before, not a deadlock. */
   GRecMutex write_lock;
   /* The WAL is checkpointed by a thread of its own, off the writers' way:
-   * a commit that passes CHECKPOINT_PAGES wakes it (conn_open()'s WAL
-   * hook replaces SQLite's automatic checkpoint, which ran inside the
-   * commit of whichever request crossed the line). */
+   * a commit that leaves CHECKPOINT_PAGES frames to copy wakes it
+   * (conn_open()'s WAL hook replaces SQLite's automatic checkpoint, which
+   * ran inside the commit of whichever request crossed the line). */
   GThread *checkpointer;
   GMutex checkpoint_lock;
   GCond checkpoint_cond;
   gboolean checkpoint_wanted;
   gboolean checkpoint_stop;
+  gint wal_frames;  /* (atomic) the WAL's frames after the last commit */
+  gint uncopied;    /* (atomic) the frames committed since the checkpointer last ran */
 };
 
 static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
@@ -116,8 +129,13 @@ static int
 on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
 {
   HearthCenterStoreSqlite *self = data;
+  /* Called in the commit, under SQLite's write lock: one at a time. Fewer
+   * frames than the last commit left: the WAL started over. */
+  int last = g_atomic_int_get (&self->wal_frames);
+  int written = pages >= last ? pages - last : pages;
 
-  if (pages >= CHECKPOINT_PAGES)
+  g_atomic_int_set (&self->wal_frames, pages);
+  if (g_atomic_int_add (&self->uncopied, written) + written >= CHECKPOINT_PAGES)
     {
       g_mutex_lock (&self->checkpoint_lock);
       self->checkpoint_wanted = TRUE;
@@ -239,6 +257,19 @@ bind_text (sqlite3_stmt *st, int i, const char *text)
     sqlite3_bind_null (st, i);
 }
 
+/* bind_text() without SQLite's copy of @text, for a statement the caller
+ * steps to its end while @text lives (SQLite reads a bound value during
+ * sqlite3_step() only; stmt() unbinds before the next use): a push binds
+ * some ten texts for each change it stores. */
+static void
+bind_borrowed (sqlite3_stmt *st, int i, const char *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (st, i, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (st, i);
+}
+
 static void
 bind_time (sqlite3_stmt *st, int i, gint64 ms)
 {
@@ -290,18 +321,27 @@ checkpointer_main (gpointer data)
         }
       self->checkpoint_wanted = FALSE;
       g_mutex_unlock (&self->checkpoint_lock);
+      /* What this run copies: what was committed until now (a frame a
+       * reader still holds back is counted again with the next ones). */
+      g_atomic_int_add (&self->uncopied, -g_atomic_int_get (&self->uncopied));
       log = copied = 0;
       sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       /* Too large: copy the rest between two writers (most of it was
-       * copied above, off their way), so the next one starts the WAL over
-       * (a reader still on an older snapshot may defer that to a later
-       * writer). Never SQLite's RESTART mode: that waits in the busy
-       * handler, which sleeps, and writers of this process queue on
-       * write_lock. */
-      if (log > WAL_RESTART_PAGES && copied < log)
+       * copied above, off their way) and wait a little for the readers of
+       * older snapshots, so that the next writer starts the WAL over.
+       * RESTART's wait is SQLite's busy handler, which sleeps while the
+       * writers of this process queue on write_lock: bounded by
+       * RESTART_WAIT_MS. */
+      if (log > WAL_RESTART_PAGES)
         {
+          /* What the writers committed during the pass above, copied
+           * before they wait on it. */
+          if (log - copied > CHECKPOINT_PAGES / 4)
+            sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
           g_rec_mutex_lock (&self->write_lock);
-          sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+          sqlite3_busy_timeout (db, RESTART_WAIT_MS);
+          sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+          sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
           g_rec_mutex_unlock (&self->write_lock);
         }
       g_mutex_lock (&self->checkpoint_lock);
@@ -1013,8 +1053,8 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
   return find_one_change (t, st, error);
 }
 
@@ -1028,10 +1068,10 @@ sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
-  bind_text (st, 3, field);
-  bind_text (st, 4, hlc);
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
+  bind_borrowed (st, 3, field);
+  bind_borrowed (st, 4, hlc);
   return find_one_change (t, st, error);
 }
 
@@ -1051,10 +1091,10 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
 
   if (st == NULL)
     return -1;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
-  bind_text (st, 3, field);
-  bind_text (st, 4, hlc);
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
+  bind_borrowed (st, 3, field);
+  bind_borrowed (st, 4, hlc);
   rc = step (t, st, error);
   sqlite3_reset (st);
   return rc < 0 ? -1 : rc == SQLITE_ROW;
@@ -1075,21 +1115,21 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   if (st == NULL)
     return 0;
   json = edit ? parents_to_json (c) : fields_to_json (c);
-  bind_text (st, 1, device_id);
+  bind_borrowed (st, 1, device_id);
   sqlite3_bind_int64 (st, 2, seq);
-  bind_text (st, 3, edit ? "edit" : "record");
-  bind_text (st, 4, c->table);
-  bind_text (st, 5, c->id);
-  bind_text (st, 6, edit ? c->field : NULL);
-  bind_text (st, 7, edit ? c->hlc : NULL);
-  bind_text (st, 8, edit ? json : NULL);
-  bind_text (st, 9, c->household);
-  bind_text (st, 10, c->village);
-  bind_text (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
-  bind_text (st, 12, edit ? NULL : json);
-  bind_text (st, 13, edit ? c->wall : NULL);
+  bind_borrowed (st, 3, edit ? "edit" : "record");
+  bind_borrowed (st, 4, c->table);
+  bind_borrowed (st, 5, c->id);
+  bind_borrowed (st, 6, edit ? c->field : NULL);
+  bind_borrowed (st, 7, edit ? c->hlc : NULL);
+  bind_borrowed (st, 8, edit ? json : NULL);
+  bind_borrowed (st, 9, c->household);
+  bind_borrowed (st, 10, c->village);
+  bind_borrowed (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
+  bind_borrowed (st, 12, edit ? NULL : json);
+  bind_borrowed (st, 13, edit ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
-  bind_text (st, 15, digest);
+  bind_borrowed (st, 15, digest);
   if (!run (t, st, error))
     return 0;
   cursor = sqlite3_last_insert_rowid (t->conn->db);
@@ -1104,10 +1144,10 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                     "AND field = ?3 AND hlc = ?4)", error);
       if (st == NULL)
         return 0;
-      bind_text (st, 1, c->table);
-      bind_text (st, 2, c->id);
-      bind_text (st, 3, c->field);
-      bind_text (st, 4, c->parents->pdata[i]);
+      bind_borrowed (st, 1, c->table);
+      bind_borrowed (st, 2, c->id);
+      bind_borrowed (st, 3, c->field);
+      bind_borrowed (st, 4, c->parents->pdata[i]);
       if (!run (t, st, error))
         return 0;
     }
@@ -1125,9 +1165,9 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
-  bind_text (st, 3, field);
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
+  bind_borrowed (st, 3, field);
   if ((rc = step (t, st, error)) == SQLITE_ROW)
     cursors = g_strsplit ((const char *) sqlite3_column_text (st, 0), " ", -1);
   sqlite3_reset (st);
@@ -1164,40 +1204,20 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
   return g_steal_pointer (&list);
 }
 
-/* A field's first state, or one that moved household or village. */
-static gboolean
-upsert_field_state (SqliteTxn *t, const HearthChange *winner, const char *heads, GError **error)
-{
-  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc, heads) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
-                              "household = excluded.household, village = excluded.village, value = excluded.value, "
-                              "hlc = excluded.hlc, heads = excluded.heads", error);
-
-  if (st == NULL)
-    return FALSE;
-  bind_text (st, 1, winner->table);
-  bind_text (st, 2, winner->id);
-  bind_text (st, 3, winner->field);
-  bind_text (st, 4, winner->household);
-  bind_text (st, 5, winner->village);
-  bind_text (st, 6, winner->value != NULL ? winner->value : "");
-  bind_text (st, 7, winner->hlc);
-  bind_text (st, 8, heads);
-  return run (t, st, error);
-}
-
 static gboolean
 sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers, GPtrArray *heads,
                         gboolean had_conflicts, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  /* Most edits leave the field where it was (household and village): an
-   * update that does not name those columns leaves the index by household
-   * alone, where upsert_field_state() rewrites its entry (SQLite maintains
-   * every index on a column a statement sets, changed or not), a page of
-   * the WAL per change at a random place. */
-  sqlite3_stmt *st = stmt (t, "UPDATE field_state SET value = ?1, hlc = ?2, heads = ?3 WHERE tbl = ?4 "
-                              "AND record_id = ?5 AND field = ?6 AND household = ?7 AND village = ?8", error);
+  /* One statement whether the field has a state or not: no index of
+   * field_state holds household or village since 0009-field-state-lean.sql,
+   * so setting them where they did not change costs nothing, and a field
+   * seen for the first time (most of what a visit stores) is not looked
+   * up twice. */
+  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc, heads) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
+                              "household = excluded.household, village = excluded.village, value = excluded.value, "
+                              "hlc = excluded.hlc, heads = excluded.heads", error);
   g_autoptr(GString) cursors = g_string_new (NULL);
 
   if (st == NULL)
@@ -1205,18 +1225,15 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
   for (guint i = 0; i < heads->len; i++)
     g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
                             ((const HearthChange *) heads->pdata[i])->cursor);
-  bind_text (st, 1, winner->value != NULL ? winner->value : "");
-  bind_text (st, 2, winner->hlc);
-  bind_text (st, 3, cursors->str);
-  bind_text (st, 4, winner->table);
-  bind_text (st, 5, winner->id);
-  bind_text (st, 6, winner->field);
-  bind_text (st, 7, winner->household);
-  bind_text (st, 8, winner->village);
+  bind_borrowed (st, 1, winner->table);
+  bind_borrowed (st, 2, winner->id);
+  bind_borrowed (st, 3, winner->field);
+  bind_borrowed (st, 4, winner->household);
+  bind_borrowed (st, 5, winner->village);
+  bind_borrowed (st, 6, winner->value != NULL ? winner->value : "");
+  bind_borrowed (st, 7, winner->hlc);
+  bind_borrowed (st, 8, cursors->str);
   if (!run (t, st, error))
-    return FALSE;
-  if (sqlite3_changes (t->conn->db) == 0 &&
-      !upsert_field_state (t, winner, cursors->str, error))
     return FALSE;
 
   /* The open conflicts are a function of the edits: replace them all. */
@@ -1225,9 +1242,9 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
       st = stmt (t, "DELETE FROM conflicts WHERE tbl = ? AND record_id = ? AND field = ?", error);
       if (st == NULL)
         return FALSE;
-      bind_text (st, 1, winner->table);
-      bind_text (st, 2, winner->id);
-      bind_text (st, 3, winner->field);
+      bind_borrowed (st, 1, winner->table);
+      bind_borrowed (st, 2, winner->id);
+      bind_borrowed (st, 3, winner->field);
       if (!run (t, st, error))
         return FALSE;
     }
@@ -1241,15 +1258,15 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
                     "loser_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
       if (st == NULL)
         return FALSE;
-      bind_text (st, 1, id);
-      bind_text (st, 2, winner->table);
-      bind_text (st, 3, winner->id);
-      bind_text (st, 4, winner->field);
-      bind_text (st, 5, loser->household);
-      bind_text (st, 6, loser->village);
-      bind_text (st, 7, winner->hlc);
-      bind_text (st, 8, loser->hlc);
-      bind_text (st, 9, loser->value != NULL ? loser->value : "");
+      bind_borrowed (st, 1, id);
+      bind_borrowed (st, 2, winner->table);
+      bind_borrowed (st, 3, winner->id);
+      bind_borrowed (st, 4, winner->field);
+      bind_borrowed (st, 5, loser->household);
+      bind_borrowed (st, 6, loser->village);
+      bind_borrowed (st, 7, winner->hlc);
+      bind_borrowed (st, 8, loser->hlc);
+      bind_borrowed (st, 9, loser->value != NULL ? loser->value : "");
       if (!run (t, st, error))
         return FALSE;
     }
@@ -1265,7 +1282,7 @@ sqlite_get_household_village (HearthCenterTxn *txn, const char *household, GErro
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, household);
+  bind_borrowed (st, 1, household);
   if (step (t, st, error) == SQLITE_ROW)
     village = column_text (st, 0);
   sqlite3_reset (st);
@@ -1281,8 +1298,8 @@ sqlite_set_household_village (HearthCenterTxn *txn, const char *household, const
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, household);
-  bind_text (st, 2, village);
+  bind_borrowed (st, 1, household);
+  bind_borrowed (st, 2, village);
   return run (t, st, error);
 }
 
@@ -1307,8 +1324,8 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
 
       if (st == NULL)
         return NULL;
-      bind_text (st, 1, table);
-      bind_text (st, 2, id);
+      bind_borrowed (st, 1, table);
+      bind_borrowed (st, 2, id);
       rc = step (t, st, error);
       if (rc < 0)
         return NULL;

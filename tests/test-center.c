@@ -3278,7 +3278,8 @@ test_export_endpoint (void)
  * rebuilds the change log (the center's own changes, published records)
  * keeping every row, its cursor and the outcomes' references to it;
  * migration 3 gives outcomes their digest; migration 8 lists them with
- * the changes stored as pushed, which need none. */
+ * the changes stored as pushed, which need none; migration 9 drops the
+ * index of field states by household. */
 static void
 test_migrate_own (void)
 {
@@ -3316,8 +3317,13 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 8);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 9);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0009: field_state keeps its key and the two value indexes alone, and
+   * its rows. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_state_by_household'"),
+                   ==, 0);
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM field_state"), ==, 1);
   /* 0008: changes stored before it have no digest and keep their outcome
    * rows, each listed once among every outcome. */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes WHERE digest IS NULL"), ==, 5);
