@@ -526,18 +526,17 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
 
 /* hearth_sync_client_call(), or with @raw hearth_sync_client_call_body(). */
 static JsonNode *
-call (HearthSyncClient *self, const char *method, const char *path_and_query, JsonNode *body, gboolean sign,
-      GBytes **raw, guint *status, GError **error)
+call (HearthSyncClient *self, const char *method, const char *path_and_query, const char *text, gsize len,
+      gboolean sign, GBytes **raw, guint *status, GError **error)
 {
   g_autoptr(GBytes) payload = NULL;
 
   g_clear_pointer (&self->error_code, g_free);
   self->wipe = FALSE;
   self->retry_after_ms = 0;
-  if (body != NULL)
+  if (text != NULL)
     {
-      g_autofree char *text = json_to_string (body, FALSE);
-      payload = gzip (text, strlen (text));
+      payload = gzip (text, len);
       if (payload == NULL)
         {
           g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL, _("the request could not be compressed"));
@@ -566,9 +565,21 @@ JsonNode *
 hearth_sync_client_call (HearthSyncClient *self, const char *method, const char *path_and_query, JsonNode *body,
                          gboolean sign, guint *status, GError **error)
 {
+  g_autofree char *text = NULL;
+
   g_return_val_if_fail (self != NULL && method != NULL && path_and_query != NULL, NULL);
 
-  return call (self, method, path_and_query, body, sign, NULL, status, error);
+  text = body != NULL ? json_to_string (body, FALSE) : NULL;
+  return call (self, method, path_and_query, text, text != NULL ? strlen (text) : 0, sign, NULL, status, error);
+}
+
+JsonNode *
+hearth_sync_client_call_text (HearthSyncClient *self, const char *method, const char *path_and_query,
+                              const char *body, gsize length, gboolean sign, guint *status, GError **error)
+{
+  g_return_val_if_fail (self != NULL && method != NULL && path_and_query != NULL && body != NULL, NULL);
+
+  return call (self, method, path_and_query, body, length, sign, NULL, status, error);
 }
 
 GBytes *
@@ -580,7 +591,7 @@ hearth_sync_client_call_body (HearthSyncClient *self, const char *method, const 
 
   g_return_val_if_fail (self != NULL && method != NULL && path_and_query != NULL, NULL);
 
-  reply = call (self, method, path_and_query, NULL, sign, &raw, status, error);
+  reply = call (self, method, path_and_query, NULL, 0, sign, &raw, status, error);
   /* Only a 2xx has a body to give, and it is given unparsed. */
   g_assert (reply == NULL);
   return raw;

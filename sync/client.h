@@ -144,6 +144,29 @@ JsonNode *hearth_sync_client_call (HearthSyncClient *client,
                                    GError          **error);
 
 /**
+ * hearth_sync_client_call_text:
+ * @method: "POST"
+ * @path_and_query: as hearth_sync_client_call()
+ * @body: the JSON body as text, @length bytes (a push written by
+ *   hearth_change_append_json() rather than built as a tree)
+ * @sign: whether to sign
+ * @status: (out) (optional): the HTTP status
+ *
+ * hearth_sync_client_call() with a body already written as text; the same
+ * exchange, retries and errors. Not thread safe: one thread per client.
+ *
+ * Returns: (transfer full) (nullable): as hearth_sync_client_call().
+ */
+JsonNode *hearth_sync_client_call_text (HearthSyncClient *client,
+                                        const char       *method,
+                                        const char       *path_and_query,
+                                        const char       *body,
+                                        gsize             length,
+                                        gboolean          sign,
+                                        guint            *status,
+                                        GError          **error);
+
+/**
  * hearth_sync_client_call_body:
  * @method: "GET" (a body-less request)
  * @path_and_query: as hearth_sync_client_call()
