@@ -179,7 +179,9 @@ has_column (sqlite3 *db, const char *table, const char *column)
   return hearth_sync_has_column (db, table, column);
 }
 
-/* Runs @sql with text parameters (NULL binds NULL); expects no rows. */
+/* Runs @sql with text parameters (NULL binds NULL); expects no rows. The
+ * parameters are bound without a copy: the statement is reset (or
+ * finalised) before this returns, while the caller's strings still live. */
 static gboolean
 run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
 {
@@ -194,7 +196,7 @@ run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
     {
       const char *v = va_arg (ap, const char *);
       if (v != NULL)
-        sqlite3_bind_text (st, (int) i + 1, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text (st, (int) i + 1, v, -1, SQLITE_STATIC);
     }
   va_end (ap);
   rc = sqlite3_step (st);
@@ -1155,7 +1157,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
-  if (!hearth_sync_tx_begin (&tx, db, "sync_apply", error))
+  if (hearth_sync_store_in_pages (self))
+    hearth_sync_tx_join (&tx, db);
+  else if (!hearth_sync_tx_begin (&tx, db, "sync_apply", error))
     goto out;
   /* Pulled changes are not this device's: the outbox triggers skip them. */
   if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))

@@ -316,11 +316,24 @@ page_path (gint64 cursor, gint64 compact_until, guint limit)
   return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
 }
 
+/* Pages applied in one transaction (hearth_sync_store_begin_pages()):
+ * committed once they hold this many changes or this long after the
+ * first, and at the end of the pull. A fresh device's pages each touch
+ * the whole width of the edit tables (random ids), so a commit a page
+ * wrote most of their pages to the WAL again, and waited for an fsync,
+ * every page; the bound on time keeps the store's write lock from being
+ * held for long while the app may want to save. */
+#define HEARTH_SYNC_PULL_BATCH_CHANGES 100000
+#define HEARTH_SYNC_PULL_BATCH_US (G_USEC_PER_SEC * 4)
+
 /* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
  * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
  * with each page until the cursor passes it. While a page is applied the
  * next one is on its way; it is asked from the cursor the page will
- * store, and dropped if the page fails. */
+ * store, and dropped if the page fails. Several pages share a commit:
+ * what stops the pull (the network, the center, the time limit) commits
+ * the pages applied before it; a page the store fails to apply rolls
+ * back those since the last commit with it, and their cursor. */
 static gboolean
 pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
             GError **error)
@@ -328,6 +341,9 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
   guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
   Fetch *ahead = NULL;
   gboolean ok = FALSE;
+  gboolean batch = FALSE;
+  gint64 batch_started = 0;
+  guint batch_changes = 0;
 
   for (;;)
     {
@@ -370,16 +386,32 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit), page.next_cursor);
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
+      if (!batch)
+        {
+          if (!hearth_sync_store_begin_pages (store, error))
+            goto out;
+          batch = TRUE;
+          batch_started = g_get_monotonic_time ();
+          batch_changes = 0;
+        }
       if (!hearth_sync_store_apply_page (store, page.changes, page.next_cursor, page.more, compact_until, &rejected,
                                          error) ||
           !hearth_sync_store_status (store, &r->status, error))
         goto out;
       r->pulled += page.changes->len;
       r->rejected += rejected;
+      batch_changes += page.changes->len;
       if (!page.more)
         {
           ok = TRUE;
           goto out;
+        }
+      if (batch_changes >= HEARTH_SYNC_PULL_BATCH_CHANGES ||
+          g_get_monotonic_time () - batch_started >= HEARTH_SYNC_PULL_BATCH_US)
+        {
+          batch = FALSE;
+          if (!hearth_sync_store_commit_pages (store, error))
+            goto out;
         }
       if (o->retry && g_get_monotonic_time () > o->deadline_us)
         {
@@ -390,6 +422,18 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
     }
 
 out:
+  /* The pages applied so far are kept, whatever ended the pull; when the
+   * commit fails, its error is the one reported unless the pull had one. */
+  if (batch)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (!hearth_sync_store_commit_pages (store, &local) && ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          ok = FALSE;
+        }
+    }
   if (ahead != NULL)
     {
       g_auto(HearthSyncPullPage) dropped = { 0 };
