@@ -204,6 +204,55 @@ run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
   return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
+/* Rows a multi-row insert writes at most (insert_rows()). */
+#define ROWS_PER_INSERT 64
+
+/* Inserts @n rows of @width text values each (@values, row after row;
+ * NULL binds NULL): "@head VALUES (…), (…) @tail", up to ROWS_PER_INSERT
+ * rows a statement. In a transaction SQLite journals every page a
+ * statement that may fail halfway writes (a table with a trigger, a
+ * multi-row insert), so that it can undo the statement alone: once a
+ * statement of many rows instead of once each row. The statements are
+ * prepared once (the statement cache). */
+static gboolean
+insert_rows (sqlite3 *db, const char *head, const char *tail, guint width, const char *const *values, guint n,
+             GError **error)
+{
+  for (guint at = 0; at < n;)
+    {
+      guint rows = MIN (n - at, ROWS_PER_INSERT);
+      g_autoptr(GString) sql = g_string_new (head);
+      sqlite3_stmt *st;
+      int rc;
+
+      g_string_append (sql, " VALUES ");
+      for (guint r = 0; r < rows; r++)
+        {
+          g_string_append (sql, r > 0 ? ", (?" : "(?");
+          for (guint c = 1; c < width; c++)
+            g_string_append (sql, ", ?");
+          g_string_append_c (sql, ')');
+        }
+      if (tail != NULL)
+        g_string_append_printf (sql, " %s", tail);
+      if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+        return hearth_sync_sql_failed (db, error);
+      for (guint k = 0; k < rows * width; k++)
+        {
+          const char *v = values[(gsize) at * width + k];
+
+          if (v != NULL)
+            sqlite3_bind_text (st, (int) k + 1, v, -1, SQLITE_STATIC);
+        }
+      rc = sqlite3_step (st);
+      hearth_sync_finish (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+      at += rows;
+    }
+  return TRUE;
+}
+
 /* ---- recomputing a field ------------------------------------------------------------ */
 
 static gboolean
@@ -713,19 +762,25 @@ compare_pending (gconstpointer a, gconstpointer b)
 static gboolean
 insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
 {
+  g_autofree const char **values = g_new (const char *, (gsize) pending->len * 7 + 1);
+
   g_ptr_array_sort (pending, compare_pending);
   for (guint i = 0; i < pending->len; i++)
     {
       const PendingEdit *e = pending->pdata[i];
       const HearthChange *c = e->change;
+      const char **row = values + (gsize) i * 7;
 
-      if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                error, 7, c->table, c->id, c->field, c->hlc, e->parents, c->value != NULL ? c->value : "",
-                c->wall != NULL ? c->wall : ""))
-        return FALSE;
+      row[0] = c->table;
+      row[1] = c->id;
+      row[2] = c->field;
+      row[3] = c->hlc;
+      row[4] = e->parents;
+      row[5] = c->value != NULL ? c->value : "";
+      row[6] = c->wall != NULL ? c->wall : "";
     }
-  return TRUE;
+  return insert_rows (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall)", NULL,
+                      7, values, pending->len, error);
 }
 
 static const char *const audit_fields[] = {
@@ -1010,47 +1065,100 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* A field_versions row of a record created by the fast path, written with
+ * the page's others in key order (insert_versions()). Borrowed from the
+ * page's Touched and its edit sets. */
+typedef struct {
+  const Touched *record;
+  const char *field;
+  const EditRow *only;
+} PendingVersion;
+
 /* materialize() of a record fresh_single() holds, written straight from
- * its edits: no field list read back, no merge. The same rows in the same
- * order (fields in name order, as materialize() reads them): each field's
- * version, then the record once every required column is there. */
+ * its edits: no field list read back, no merge, no savepoint. The record
+ * first, once every required column is there (its one statement writes
+ * all or nothing: a value its table refuses leaves the store as it was),
+ * then each field's version, queued on @versions. The same rows as
+ * materialize(). */
 static gboolean
-materialize_fresh (sqlite3 *db, Touched *t, const char *now, GError **error)
+materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, GError **error)
 {
   g_autoptr(GPtrArray) fields = g_ptr_array_sized_new (t->fields->len);   /* borrowed from @t */
   g_autoptr(GPtrArray) required = hearth_sync_required_columns (db, t->table);
-  g_autoptr(GPtrArray) values = NULL;   /* borrowed from @t's edit sets */
+  gboolean complete = TRUE;
 
   for (guint i = 0; i < t->fields->len; i++)
     g_ptr_array_add (fields, t->fields->pdata[i]);
   g_ptr_array_sort (fields, compare_names);
-  for (guint i = 0; i < fields->len; i++)
+  for (guint i = 0; i < required->len && complete; i++)
+    complete = g_hash_table_contains (t->sets, required->pdata[i]);
+  /* Else its edits wait in field_edits. */
+  if (complete)
     {
-      EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
-      const EditRow *only = set->rows->pdata[0];
-      g_autofree char *base = g_strjoinv (" ", only->parents);
+      g_autoptr(GPtrArray) values = g_ptr_array_sized_new (fields->len);   /* borrowed from @t's edit sets */
 
-      if (!run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
-                    "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
-                error, 5, t->table, t->id, (const char *) fields->pdata[i], only->hlc, base))
+      for (guint i = 0; i < fields->len; i++)
+        {
+          EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
+
+          g_ptr_array_add (values, ((EditRow *) set->rows->pdata[0])->value);
+        }
+      if (!insert_record (db, t->table, t->id, now, fields, values, error))
         return FALSE;
+      g_atomic_int_inc (&fresh_path_taken);
     }
-  for (guint i = 0; i < required->len; i++)
-    if (!g_hash_table_contains (t->sets, required->pdata[i]))
-      return TRUE;   /* its edits wait in field_edits */
-
-  values = g_ptr_array_sized_new (fields->len);
   for (guint i = 0; i < fields->len; i++)
     {
       EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
+      PendingVersion v = { t, fields->pdata[i], set->rows->pdata[0] };
 
-      g_ptr_array_add (values, ((EditRow *) set->rows->pdata[0])->value);
+      g_array_append_val (versions, v);
     }
-  if (!insert_record (db, t->table, t->id, now, fields, values, error))
-    return FALSE;
-  g_atomic_int_inc (&fresh_path_taken);
   return TRUE;
+}
+
+static int
+compare_versions (gconstpointer a, gconstpointer b)
+{
+  const PendingVersion *x = a, *y = b;
+  int r;
+
+  if ((r = strcmp (x->record->table, y->record->table)) != 0 || (r = strcmp (x->record->id, y->record->id)) != 0)
+    return r;
+  return strcmp (x->field, y->field);
+}
+
+/* Writes the versions materialize_fresh() queued, in the table's key
+ * order, as insert_pending() does the edits. */
+static gboolean
+insert_versions (sqlite3 *db, GArray *versions, GError **error)
+{
+  g_autofree const char **values = g_new (const char *, (gsize) versions->len * 5 + 1);
+  g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
+
+  g_array_sort (versions, compare_versions);
+  for (guint i = 0; i < versions->len; i++)
+    {
+      const PendingVersion *v = &g_array_index (versions, PendingVersion, i);
+      const char **row = values + (gsize) i * 5;
+
+      row[0] = v->record->table;
+      row[1] = v->record->id;
+      row[2] = v->field;
+      row[3] = v->only->hlc;
+      row[4] = "";
+      if (v->only->parents[0] != NULL)
+        {
+          char *base = g_strjoinv (" ", v->only->parents);
+
+          g_ptr_array_add (bases, base);
+          row[4] = base;
+        }
+    }
+  return insert_rows (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc)",
+                      "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
+                      "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
+                      5, values, versions->len, error);
 }
 
 /* One step of recomputing @t in a savepoint of its own: @field (its
@@ -1068,19 +1176,6 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
     return FALSE;
   if (field != NULL)
     ok = recompute_loaded (db, t->table, t->id, field, g_hash_table_lookup (t->sets, field), now, NULL, NULL, &local);
-  else if (fresh_single (t))
-    {
-      ok = materialize_fresh (db, t, now, &local);
-      /* A value the table refuses: undone, and left to the general path,
-       * whose refusal is the one every tablet records. */
-      if (!ok && recoverable (local))
-        {
-          g_clear_error (&local);
-          if (!hearth_sync_exec (db, "ROLLBACK TO sync_record", error))
-            return FALSE;
-          ok = materialize (db, t->table, t->id, t->sets, now, &local);
-        }
-    }
   else
     ok = materialize (db, t->table, t->id, t->sets, now, &local);
   if (!ok)
@@ -1111,6 +1206,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   g_autofree char *newest = NULL;
   g_autofree char *cursor_text = NULL;
   TouchedSet touched = { NULL, NULL, NULL };
+  g_autoptr(GArray) versions = g_array_new (FALSE, FALSE, sizeof (PendingVersion));
   HearthSyncTx tx;
   guint rejected = 0;
   gboolean ok = FALSE;
@@ -1203,6 +1299,21 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
         goto failed;
       if (!exists)
         {
+          g_autoptr(GError) local = NULL;
+
+          if (fresh_single (t))
+            {
+              if (materialize_fresh (db, t, now, versions, &local))
+                continue;
+              /* A value the table refuses, nothing written: left to the
+               * general path, whose refusal is the one every tablet
+               * records. */
+              if (!recoverable (local))
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  goto failed;
+                }
+            }
           if (!recompute_step (db, t, NULL, now, &rejected, error))
             goto failed;
           continue;
@@ -1211,6 +1322,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
         if (!recompute_step (db, t, t->fields->pdata[f], now, &rejected, error))
           goto failed;
     }
+  if (!insert_versions (db, versions, error))
+    goto failed;
   /* Whatever this device writes next is ordered after what it has seen. */
   if (newest != NULL && !hearth_case_store_receive_hlc (cases, newest, error))
     goto failed;
