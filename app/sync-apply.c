@@ -35,6 +35,9 @@ typedef struct {
   char *value;
   char *origin;
   char **parents;
+  /* The strings are a pulled change's (apply_edit()), which outlives the
+   * page's edit sets: only the vector of @parents is the row's. */
+  gboolean borrowed;
 } EditRow;
 
 static void
@@ -42,10 +45,15 @@ edit_row_free (gpointer data)
 {
   EditRow *r = data;
 
-  g_free (r->hlc);
-  g_free (r->value);
-  g_free (r->origin);
-  g_strfreev (r->parents);
+  if (r->borrowed)
+    g_free (r->parents);
+  else
+    {
+      g_free (r->hlc);
+      g_free (r->value);
+      g_free (r->origin);
+      g_strfreev (r->parents);
+    }
   g_free (r);
 }
 
@@ -591,9 +599,13 @@ typedef struct {
 static EditSet *
 touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
 {
-  g_autofree char *key = g_strdup_printf ("%s %s", c->table, c->id);
-  Touched *t = g_hash_table_lookup (touched->index, key);
+  /* An edit table's name and a UUID (apply_edit() checked them). */
+  char key[80];
+  Touched *t;
   EditSet *set;
+
+  g_snprintf (key, sizeof key, "%s %s", c->table, c->id);
+  t = g_hash_table_lookup (touched->index, key);
 
   if (t == NULL)
     {
@@ -622,7 +634,7 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
       t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
       t->fresh = rc == SQLITE_DONE;
       g_ptr_array_add (touched->order, t);
-      g_hash_table_insert (touched->index, g_steal_pointer (&key), t);
+      g_hash_table_insert (touched->index, g_strdup (key), t);
     }
   t->cursor = c->cursor;
   set = g_hash_table_lookup (t->sets, c->field);
@@ -731,11 +743,13 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
     g_ptr_array_add (touched->pending, pending);
   }
   row = g_new0 (EditRow, 1);
-  row->hlc = g_strdup (c->hlc);
-  row->value = g_strdup (value);
+  row->borrowed = TRUE;
+  row->hlc = c->hlc;
+  row->value = (char *) value;
   /* field_edits.origin: the device, after the version's time and counter. */
-  row->origin = g_strdup (strlen (c->hlc) > 25 ? c->hlc + 25 : "");
-  row->parents = hearth_sync_split_versions (joined->str);
+  row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
+  g_ptr_array_add (parents, NULL);
+  row->parents = (char **) g_ptr_array_steal (parents, NULL);
   edit_set_add (set, row);
   return TRUE;
 }
@@ -759,10 +773,31 @@ compare_pending (gconstpointer a, gconstpointer b)
  * the other instead of all at once. The sets they joined hold every edit
  * of their fields, so no row is there already; a row the table refuses
  * all the same fails the page. */
+/* Turns the connection's triggers off or back on; statements prepared
+ * before are prepared again when next run (SQLite expires them). */
+static gboolean
+set_triggers (sqlite3 *db, gboolean on, GError **error)
+{
+  int now = -1;
+
+  if (sqlite3_db_config (db, SQLITE_DBCONFIG_ENABLE_TRIGGER, on ? 1 : 0, &now) == SQLITE_OK && now == (on ? 1 : 0))
+    return TRUE;
+  g_set_error_literal (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
+                       on ? _("the store's triggers could not be turned back on")
+                          : _("the store's triggers could not be turned off"));
+  return FALSE;
+}
+
+/* The rows are inserted with the connection's triggers off: the only one
+ * on field_edits, sync_outbox_field_edits (migration 0006), leaves pulled
+ * edits out of the outbox ('applying' is set), and evaluating that for
+ * every row was half the insert's cost. /sync/store/edit-triggers fails
+ * when field_edits gets another trigger, which this would skip. */
 static gboolean
 insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
 {
   g_autofree const char **values = g_new (const char *, (gsize) pending->len * 7 + 1);
+  gboolean ok;
 
   g_ptr_array_sort (pending, compare_pending);
   for (guint i = 0; i < pending->len; i++)
@@ -779,8 +814,14 @@ insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
       row[5] = c->value != NULL ? c->value : "";
       row[6] = c->wall != NULL ? c->wall : "";
     }
-  return insert_rows (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall)", NULL,
-                      7, values, pending->len, error);
+  if (pending->len == 0)
+    return TRUE;
+  if (!set_triggers (db, FALSE, error))
+    return FALSE;
+  ok = insert_rows (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall)", NULL, 7,
+                    values, pending->len, error);
+  /* Back on whatever happened: every other write needs them. */
+  return set_triggers (db, TRUE, ok ? error : NULL) && ok;
 }
 
 static const char *const audit_fields[] = {

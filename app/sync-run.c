@@ -324,6 +324,8 @@ page_path (gint64 cursor, gint64 compact_until, guint limit)
  * every page; the bound on time keeps the store's write lock from being
  * held for long while the app may want to save. */
 #define HEARTH_SYNC_PULL_BATCH_CHANGES 100000
+/* Changes of a run's first pull page at most (pull_pages()). */
+#define HEARTH_SYNC_FIRST_PULL 1000
 #define HEARTH_SYNC_PULL_BATCH_US (G_USEC_PER_SEC * 4)
 
 /* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
@@ -360,7 +362,11 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         fetched = fetch_finish (g_steal_pointer (&ahead), &page, error);
       else
         {
-          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until, limit);
+          /* Nothing is applied while the first page is on its way: a
+           * smaller one starts the store's work sooner, and the next is
+           * asked for while it is applied. */
+          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until,
+                                             MIN (limit, HEARTH_SYNC_FIRST_PULL));
           fetched = fetch_page (client, path, r->status.cursor, &page, error);
         }
       if (!fetched)

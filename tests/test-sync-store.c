@@ -1847,6 +1847,43 @@ test_pages_batch (void)
   }
 }
 
+/* A page's field_edits rows are inserted with the connection's triggers
+ * off (sync-apply.c, insert_pending()): right only while the outbox's is
+ * the one trigger on field_edits, which skips pulled edits anyway. After
+ * a page the triggers are on again: the search index has the pulled
+ * household, and a local edit enters the outbox. */
+static void
+test_edit_triggers (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-triggers-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-triggers-b", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autofree char *household = NULL;
+  g_autofree char *triggers = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 outbox;
+  int on = -1;
+
+  triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
+                          "'trigger' AND tbl_name IN ('field_edits', 'field_versions') ORDER BY name)");
+  g_assert_cmpstr (triggers, ==, "sync_outbox_field_edits\n");
+  record_registration_and_visit (a, &household);
+  push (a, 0, log, 500);
+  for (guint i = 0; i < log->len; i++)
+    g_ptr_array_add (page, change_from_text (((Relayed *) log->pdata[i])->json, i + 1));
+  g_assert_true (hearth_sync_store_apply_page (b->sync, page, log->len, FALSE, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_db_config (b->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &on), ==, SQLITE_OK);
+  g_assert_cmpint (on, ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), >, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM household_search"), >, 0);
+  outbox = count (b, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit'");
+  g_assert_cmpuint (put (b, "households", household, FALSE, "head_name", "钱程", NULL), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit'"), ==, outbox + 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1866,5 +1903,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/property", test_property);
   g_test_add_func ("/sync/store/fresh-path", test_fresh_path);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
+  g_test_add_func ("/sync/store/edit-triggers", test_edit_triggers);
   return g_test_run ();
 }
