@@ -788,16 +788,10 @@ set_triggers (sqlite3 *db, gboolean on, GError **error)
   return FALSE;
 }
 
-/* The rows are inserted with the connection's triggers off: the only one
- * on field_edits, sync_outbox_field_edits (migration 0006), leaves pulled
- * edits out of the outbox ('applying' is set), and evaluating that for
- * every row was half the insert's cost. /sync/store/edit-triggers fails
- * when field_edits gets another trigger, which this would skip. */
 static gboolean
 insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
 {
   g_autofree const char **values = g_new (const char *, (gsize) pending->len * 7 + 1);
-  gboolean ok;
 
   g_ptr_array_sort (pending, compare_pending);
   for (guint i = 0; i < pending->len; i++)
@@ -814,14 +808,8 @@ insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
       row[5] = c->value != NULL ? c->value : "";
       row[6] = c->wall != NULL ? c->wall : "";
     }
-  if (pending->len == 0)
-    return TRUE;
-  if (!set_triggers (db, FALSE, error))
-    return FALSE;
-  ok = insert_rows (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall)", NULL, 7,
-                    values, pending->len, error);
-  /* Back on whatever happened: every other write needs them. */
-  return set_triggers (db, TRUE, ok ? error : NULL) && ok;
+  return insert_rows (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall)", NULL,
+                      7, values, pending->len, error);
 }
 
 static const char *const audit_fields[] = {
@@ -1251,6 +1239,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   HearthSyncTx tx;
   guint rejected = 0;
   gboolean ok = FALSE;
+  gboolean triggers_off = FALSE;
   gint64 latest_ms;
 
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
@@ -1301,6 +1290,18 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   /* Pulled changes are not this device's: the outbox triggers skip them. */
   if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))
     goto failed;
+  /* The changes are read with the connection's triggers off: the only
+   * ones on the tables they write (field_edits, submissions, reviews,
+   * audit_foreign, published_forms, sync_apply_errors) are the outbox's
+   * (migration 0006), which leave pulled changes out ('applying' is set),
+   * and evaluating that for every row was half an edit's insert; a
+   * statement with a trigger also journals the pages it writes. They are
+   * on again before records are created (the search index, the routine
+   * visit queue). /sync/store/apply-triggers fails when one of those
+   * tables gets another trigger, which this would skip. */
+  if (!set_triggers (db, FALSE, error))
+    goto failed;
+  triggers_off = TRUE;
   /* Each change writes one row at most, and a statement that fails
    * leaves nothing behind: no savepoint per change is needed. */
   for (guint i = 0; i < changes->len; i++)
@@ -1328,8 +1329,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
           rejected++;
         }
     }
-  if (!insert_pending (db, touched.pending, error))
+  if (!insert_pending (db, touched.pending, error) || !set_triggers (db, TRUE, error))
     goto failed;
+  triggers_off = FALSE;
   for (guint i = 0; i < touched.order->len; i++)
     {
       Touched *t = touched.order->pdata[i];
@@ -1392,6 +1394,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
 failed:
   hearth_sync_tx_rollback (&tx);
 out:
+  /* Back on whatever happened: every other write needs them. */
+  if (triggers_off)
+    set_triggers (db, TRUE, NULL);
   hearth_sync_cache_close (db);
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);

@@ -1847,13 +1847,13 @@ test_pages_batch (void)
   }
 }
 
-/* A page's field_edits rows are inserted with the connection's triggers
- * off (sync-apply.c, insert_pending()): right only while the outbox's is
- * the one trigger on field_edits, which skips pulled edits anyway. After
- * a page the triggers are on again: the search index has the pulled
- * household, and a local edit enters the outbox. */
+/* A page's changes are read with the connection's triggers off
+ * (sync-apply.c, apply_page()): right only while the outbox's are the
+ * only triggers on the tables they write, which skip pulled changes
+ * anyway. After a page the triggers are on again: the search index has
+ * the pulled household, and a local edit enters the outbox. */
 static void
-test_edit_triggers (void)
+test_apply_triggers (void)
 {
   g_autoptr(Replica) a = replica_new ("sync-triggers-a", START_MS);
   g_autoptr(Replica) b = replica_new ("sync-triggers-b", START_MS);
@@ -1866,8 +1866,9 @@ test_edit_triggers (void)
   int on = -1;
 
   triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
-                          "'trigger' AND tbl_name IN ('field_edits', 'field_versions') ORDER BY name)");
-  g_assert_cmpstr (triggers, ==, "sync_outbox_field_edits\n");
+                          "'trigger' AND tbl_name IN ('field_edits', 'submissions', 'reviews', 'audit_foreign', "
+                          "'published_forms', 'sync_apply_errors') ORDER BY name)");
+  g_assert_cmpstr (triggers, ==, "sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
   record_registration_and_visit (a, &household);
   push (a, 0, log, 500);
   for (guint i = 0; i < log->len; i++)
@@ -1903,6 +1904,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/property", test_property);
   g_test_add_func ("/sync/store/fresh-path", test_fresh_path);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
-  g_test_add_func ("/sync/store/edit-triggers", test_edit_triggers);
+  g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   return g_test_run ();
 }
