@@ -374,16 +374,28 @@ insert_record (sqlite3 *db, const char *table, const char *id, const char *now, 
   sqlite3_stmt *st;
   int rc;
 
-  g_string_printf (sql, "INSERT INTO \"%s\" (id", table);
+  /* Built for every record a page creates: appends, not a format. */
+  g_string_append (sql, "INSERT INTO \"");
+  g_string_append (sql, table);
+  g_string_append (sql, "\" (id");
   if (times)
     g_string_append (sql, ", created_at, updated_at");
   for (guint i = 0; i < fields->len; i++)
-    g_string_append_printf (sql, ", \"%s\"", (char *) fields->pdata[i]);
+    {
+      g_string_append (sql, ", \"");
+      g_string_append (sql, fields->pdata[i]);
+      g_string_append_c (sql, '"');
+    }
   g_string_append (sql, ") VALUES (?1");
   if (times)
     g_string_append (sql, ", ?2, ?2");
   for (guint i = 0; i < fields->len; i++)
-    g_string_append_printf (sql, ", ?%u", i + 3);
+    {
+      char number[16];
+
+      g_snprintf (number, sizeof number, ", ?%u", i + 3);
+      g_string_append (sql, number);
+    }
   g_string_append (sql, ")");
   if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -574,7 +586,7 @@ touched_free (gpointer data)
  * once the page's changes are read (insert_pending()). */
 typedef struct {
   const HearthChange *change;   /* the page's */
-  char *parents;                /* joined by spaces, as stored */
+  char *parents;                /* joined by spaces, as stored; NULL for none */
 } PendingEdit;
 
 static void
@@ -681,8 +693,9 @@ valid_version (const char *text, HearthHlc *out)
 static gboolean
 apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 latest_ms, GError **error)
 {
-  g_autoptr(GPtrArray) parents = g_ptr_array_new ();
-  g_autoptr(GString) joined = g_string_new (NULL);
+  guint n_parents = c->parents != NULL ? c->parents->len : 0;
+  g_autoptr(GPtrArray) parents = g_ptr_array_sized_new (n_parents + 1);
+  g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
   const char *value = c->value != NULL ? c->value : "";
   HearthHlc version;
   EditSet *set;
@@ -711,8 +724,12 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
         return refuse (error, _("“%s” is not a version"), p != NULL ? p : "");
       if (!g_ptr_array_find_with_equal_func (parents, p, g_str_equal, NULL))
         {
+          if (joined == NULL)
+            joined = g_string_new (NULL);
+          else
+            g_string_append_c (joined, ' ');
           g_ptr_array_add (parents, (gpointer) p);
-          g_string_append_printf (joined, "%s%s", joined->len > 0 ? " " : "", p);
+          g_string_append (joined, p);
         }
     }
 
@@ -739,7 +756,7 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
     PendingEdit *pending = g_new (PendingEdit, 1);
 
     pending->change = c;
-    pending->parents = g_strdup (joined->str);
+    pending->parents = joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL;
     g_ptr_array_add (touched->pending, pending);
   }
   row = g_new0 (EditRow, 1);
@@ -804,7 +821,7 @@ insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
       row[1] = c->id;
       row[2] = c->field;
       row[3] = c->hlc;
-      row[4] = e->parents;
+      row[4] = e->parents != NULL ? e->parents : "";
       row[5] = c->value != NULL ? c->value : "";
       row[6] = c->wall != NULL ? c->wall : "";
     }
