@@ -317,16 +317,20 @@ page_path (gint64 cursor, gint64 compact_until, guint limit)
 }
 
 /* Pages applied in one transaction (hearth_sync_store_begin_pages()):
- * committed once they hold this many changes or this long after the
- * first, and at the end of the pull. A fresh device's pages each touch
- * the whole width of the edit tables (random ids), so a commit a page
- * wrote most of their pages to the WAL again, and waited for an fsync,
- * every page; the bound on time keeps the store's write lock from being
- * held for long while the app may want to save. */
-#define HEARTH_SYNC_PULL_BATCH_CHANGES 100000
+ * committed after this many pages, changes or microseconds since the
+ * first, whichever comes first, and at the end of the pull. A fresh
+ * device's pages each touch the whole width of the edit tables (random
+ * ids), so a commit a page wrote most of their pages to the WAL again, and
+ * waited for an fsync, every page. The bounds keep what a killed run
+ * loses small (a run killed over and over still moves on), and the
+ * store's write lock from being held for long while the app may want to
+ * save. */
+#define HEARTH_SYNC_PULL_BATCH_PAGES 4
+#define HEARTH_SYNC_PULL_BATCH_CHANGES 40000
+#define HEARTH_SYNC_PULL_BATCH_US (G_USEC_PER_SEC * 2)
+
 /* Changes of a run's first pull page at most (pull_pages()). */
 #define HEARTH_SYNC_FIRST_PULL 1000
-#define HEARTH_SYNC_PULL_BATCH_US (G_USEC_PER_SEC * 4)
 
 /* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
  * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
@@ -345,7 +349,7 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
   gboolean ok = FALSE;
   gboolean batch = FALSE;
   gint64 batch_started = 0;
-  guint batch_changes = 0;
+  guint batch_changes = 0, batch_pages = 0;
 
   for (;;)
     {
@@ -399,6 +403,7 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
           batch = TRUE;
           batch_started = g_get_monotonic_time ();
           batch_changes = 0;
+          batch_pages = 0;
         }
       if (!hearth_sync_store_apply_page (store, page.changes, page.next_cursor, page.more, compact_until, &rejected,
                                          error) ||
@@ -407,12 +412,13 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
       r->pulled += page.changes->len;
       r->rejected += rejected;
       batch_changes += page.changes->len;
+      batch_pages++;
       if (!page.more)
         {
           ok = TRUE;
           goto out;
         }
-      if (batch_changes >= HEARTH_SYNC_PULL_BATCH_CHANGES ||
+      if (batch_pages >= HEARTH_SYNC_PULL_BATCH_PAGES || batch_changes >= HEARTH_SYNC_PULL_BATCH_CHANGES ||
           g_get_monotonic_time () - batch_started >= HEARTH_SYNC_PULL_BATCH_US)
         {
           batch = FALSE;
