@@ -35,6 +35,9 @@ typedef struct {
   char *value;
   char *origin;
   char **parents;
+  /* The strings are a pulled change's (apply_edit()), which outlives the
+   * page's edit sets: only the vector of @parents is the row's. */
+  gboolean borrowed;
 } EditRow;
 
 static void
@@ -42,10 +45,15 @@ edit_row_free (gpointer data)
 {
   EditRow *r = data;
 
-  g_free (r->hlc);
-  g_free (r->value);
-  g_free (r->origin);
-  g_strfreev (r->parents);
+  if (r->borrowed)
+    g_free (r->parents);
+  else
+    {
+      g_free (r->hlc);
+      g_free (r->value);
+      g_free (r->origin);
+      g_strfreev (r->parents);
+    }
   g_free (r);
 }
 
@@ -179,7 +187,9 @@ has_column (sqlite3 *db, const char *table, const char *column)
   return hearth_sync_has_column (db, table, column);
 }
 
-/* Runs @sql with text parameters (NULL binds NULL); expects no rows. */
+/* Runs @sql with text parameters (NULL binds NULL); expects no rows. The
+ * parameters are bound without a copy: the statement is reset (or
+ * finalised) before this returns, while the caller's strings still live. */
 static gboolean
 run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
 {
@@ -194,12 +204,61 @@ run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
     {
       const char *v = va_arg (ap, const char *);
       if (v != NULL)
-        sqlite3_bind_text (st, (int) i + 1, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text (st, (int) i + 1, v, -1, SQLITE_STATIC);
     }
   va_end (ap);
   rc = sqlite3_step (st);
   hearth_sync_finish (st);
   return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* Rows a multi-row insert writes at most (insert_rows()). */
+#define ROWS_PER_INSERT 64
+
+/* Inserts @n rows of @width text values each (@values, row after row;
+ * NULL binds NULL): "@head VALUES (…), (…) @tail", up to ROWS_PER_INSERT
+ * rows a statement. In a transaction SQLite journals every page a
+ * statement that may fail halfway writes (a table with a trigger, a
+ * multi-row insert), so that it can undo the statement alone: once a
+ * statement of many rows instead of once each row. The statements are
+ * prepared once (the statement cache). */
+static gboolean
+insert_rows (sqlite3 *db, const char *head, const char *tail, guint width, const char *const *values, guint n,
+             GError **error)
+{
+  for (guint at = 0; at < n;)
+    {
+      guint rows = MIN (n - at, ROWS_PER_INSERT);
+      g_autoptr(GString) sql = g_string_new (head);
+      sqlite3_stmt *st;
+      int rc;
+
+      g_string_append (sql, " VALUES ");
+      for (guint r = 0; r < rows; r++)
+        {
+          g_string_append (sql, r > 0 ? ", (?" : "(?");
+          for (guint c = 1; c < width; c++)
+            g_string_append (sql, ", ?");
+          g_string_append_c (sql, ')');
+        }
+      if (tail != NULL)
+        g_string_append_printf (sql, " %s", tail);
+      if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+        return hearth_sync_sql_failed (db, error);
+      for (guint k = 0; k < rows * width; k++)
+        {
+          const char *v = values[(gsize) at * width + k];
+
+          if (v != NULL)
+            sqlite3_bind_text (st, (int) k + 1, v, -1, SQLITE_STATIC);
+        }
+      rc = sqlite3_step (st);
+      hearth_sync_finish (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+      at += rows;
+    }
+  return TRUE;
 }
 
 /* ---- recomputing a field ------------------------------------------------------------ */
@@ -315,16 +374,28 @@ insert_record (sqlite3 *db, const char *table, const char *id, const char *now, 
   sqlite3_stmt *st;
   int rc;
 
-  g_string_printf (sql, "INSERT INTO \"%s\" (id", table);
+  /* Built for every record a page creates: appends, not a format. */
+  g_string_append (sql, "INSERT INTO \"");
+  g_string_append (sql, table);
+  g_string_append (sql, "\" (id");
   if (times)
     g_string_append (sql, ", created_at, updated_at");
   for (guint i = 0; i < fields->len; i++)
-    g_string_append_printf (sql, ", \"%s\"", (char *) fields->pdata[i]);
+    {
+      g_string_append (sql, ", \"");
+      g_string_append (sql, fields->pdata[i]);
+      g_string_append_c (sql, '"');
+    }
   g_string_append (sql, ") VALUES (?1");
   if (times)
     g_string_append (sql, ", ?2, ?2");
   for (guint i = 0; i < fields->len; i++)
-    g_string_append_printf (sql, ", ?%u", i + 3);
+    {
+      char number[16];
+
+      g_snprintf (number, sizeof number, ", ?%u", i + 3);
+      g_string_append (sql, number);
+    }
   g_string_append (sql, ")");
   if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -515,7 +586,7 @@ touched_free (gpointer data)
  * once the page's changes are read (insert_pending()). */
 typedef struct {
   const HearthChange *change;   /* the page's */
-  char *parents;                /* joined by spaces, as stored */
+  char *parents;                /* joined by spaces, as stored; NULL for none */
 } PendingEdit;
 
 static void
@@ -540,9 +611,13 @@ typedef struct {
 static EditSet *
 touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
 {
-  g_autofree char *key = g_strdup_printf ("%s %s", c->table, c->id);
-  Touched *t = g_hash_table_lookup (touched->index, key);
+  /* An edit table's name and a UUID (apply_edit() checked them). */
+  char key[80];
+  Touched *t;
   EditSet *set;
+
+  g_snprintf (key, sizeof key, "%s %s", c->table, c->id);
+  t = g_hash_table_lookup (touched->index, key);
 
   if (t == NULL)
     {
@@ -571,7 +646,7 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
       t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
       t->fresh = rc == SQLITE_DONE;
       g_ptr_array_add (touched->order, t);
-      g_hash_table_insert (touched->index, g_steal_pointer (&key), t);
+      g_hash_table_insert (touched->index, g_strdup (key), t);
     }
   t->cursor = c->cursor;
   set = g_hash_table_lookup (t->sets, c->field);
@@ -618,8 +693,9 @@ valid_version (const char *text, HearthHlc *out)
 static gboolean
 apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 latest_ms, GError **error)
 {
-  g_autoptr(GPtrArray) parents = g_ptr_array_new ();
-  g_autoptr(GString) joined = g_string_new (NULL);
+  guint n_parents = c->parents != NULL ? c->parents->len : 0;
+  g_autoptr(GPtrArray) parents = g_ptr_array_sized_new (n_parents + 1);
+  g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
   const char *value = c->value != NULL ? c->value : "";
   HearthHlc version;
   EditSet *set;
@@ -648,8 +724,12 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
         return refuse (error, _("“%s” is not a version"), p != NULL ? p : "");
       if (!g_ptr_array_find_with_equal_func (parents, p, g_str_equal, NULL))
         {
+          if (joined == NULL)
+            joined = g_string_new (NULL);
+          else
+            g_string_append_c (joined, ' ');
           g_ptr_array_add (parents, (gpointer) p);
-          g_string_append_printf (joined, "%s%s", joined->len > 0 ? " " : "", p);
+          g_string_append (joined, p);
         }
     }
 
@@ -676,15 +756,17 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
     PendingEdit *pending = g_new (PendingEdit, 1);
 
     pending->change = c;
-    pending->parents = g_strdup (joined->str);
+    pending->parents = joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL;
     g_ptr_array_add (touched->pending, pending);
   }
   row = g_new0 (EditRow, 1);
-  row->hlc = g_strdup (c->hlc);
-  row->value = g_strdup (value);
+  row->borrowed = TRUE;
+  row->hlc = c->hlc;
+  row->value = (char *) value;
   /* field_edits.origin: the device, after the version's time and counter. */
-  row->origin = g_strdup (strlen (c->hlc) > 25 ? c->hlc + 25 : "");
-  row->parents = hearth_sync_split_versions (joined->str);
+  row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
+  g_ptr_array_add (parents, NULL);
+  row->parents = (char **) g_ptr_array_steal (parents, NULL);
   edit_set_add (set, row);
   return TRUE;
 }
@@ -708,22 +790,43 @@ compare_pending (gconstpointer a, gconstpointer b)
  * the other instead of all at once. The sets they joined hold every edit
  * of their fields, so no row is there already; a row the table refuses
  * all the same fails the page. */
+/* Turns the connection's triggers off or back on; statements prepared
+ * before are prepared again when next run (SQLite expires them). */
+static gboolean
+set_triggers (sqlite3 *db, gboolean on, GError **error)
+{
+  int now = -1;
+
+  if (sqlite3_db_config (db, SQLITE_DBCONFIG_ENABLE_TRIGGER, on ? 1 : 0, &now) == SQLITE_OK && now == (on ? 1 : 0))
+    return TRUE;
+  g_set_error_literal (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
+                       on ? _("the store's triggers could not be turned back on")
+                          : _("the store's triggers could not be turned off"));
+  return FALSE;
+}
+
 static gboolean
 insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
 {
+  g_autofree const char **values = g_new (const char *, (gsize) pending->len * 7 + 1);
+
   g_ptr_array_sort (pending, compare_pending);
   for (guint i = 0; i < pending->len; i++)
     {
       const PendingEdit *e = pending->pdata[i];
       const HearthChange *c = e->change;
+      const char **row = values + (gsize) i * 7;
 
-      if (!run (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                error, 7, c->table, c->id, c->field, c->hlc, e->parents, c->value != NULL ? c->value : "",
-                c->wall != NULL ? c->wall : ""))
-        return FALSE;
+      row[0] = c->table;
+      row[1] = c->id;
+      row[2] = c->field;
+      row[3] = c->hlc;
+      row[4] = e->parents != NULL ? e->parents : "";
+      row[5] = c->value != NULL ? c->value : "";
+      row[6] = c->wall != NULL ? c->wall : "";
     }
-  return TRUE;
+  return insert_rows (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall)", NULL,
+                      7, values, pending->len, error);
 }
 
 static const char *const audit_fields[] = {
@@ -1008,47 +1111,100 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* A field_versions row of a record created by the fast path, written with
+ * the page's others in key order (insert_versions()). Borrowed from the
+ * page's Touched and its edit sets. */
+typedef struct {
+  const Touched *record;
+  const char *field;
+  const EditRow *only;
+} PendingVersion;
+
 /* materialize() of a record fresh_single() holds, written straight from
- * its edits: no field list read back, no merge. The same rows in the same
- * order (fields in name order, as materialize() reads them): each field's
- * version, then the record once every required column is there. */
+ * its edits: no field list read back, no merge, no savepoint. The record
+ * first, once every required column is there (its one statement writes
+ * all or nothing: a value its table refuses leaves the store as it was),
+ * then each field's version, queued on @versions. The same rows as
+ * materialize(). */
 static gboolean
-materialize_fresh (sqlite3 *db, Touched *t, const char *now, GError **error)
+materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, GError **error)
 {
   g_autoptr(GPtrArray) fields = g_ptr_array_sized_new (t->fields->len);   /* borrowed from @t */
   g_autoptr(GPtrArray) required = hearth_sync_required_columns (db, t->table);
-  g_autoptr(GPtrArray) values = NULL;   /* borrowed from @t's edit sets */
+  gboolean complete = TRUE;
 
   for (guint i = 0; i < t->fields->len; i++)
     g_ptr_array_add (fields, t->fields->pdata[i]);
   g_ptr_array_sort (fields, compare_names);
-  for (guint i = 0; i < fields->len; i++)
+  for (guint i = 0; i < required->len && complete; i++)
+    complete = g_hash_table_contains (t->sets, required->pdata[i]);
+  /* Else its edits wait in field_edits. */
+  if (complete)
     {
-      EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
-      const EditRow *only = set->rows->pdata[0];
-      g_autofree char *base = g_strjoinv (" ", only->parents);
+      g_autoptr(GPtrArray) values = g_ptr_array_sized_new (fields->len);   /* borrowed from @t's edit sets */
 
-      if (!run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
-                    "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
-                error, 5, t->table, t->id, (const char *) fields->pdata[i], only->hlc, base))
+      for (guint i = 0; i < fields->len; i++)
+        {
+          EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
+
+          g_ptr_array_add (values, ((EditRow *) set->rows->pdata[0])->value);
+        }
+      if (!insert_record (db, t->table, t->id, now, fields, values, error))
         return FALSE;
+      g_atomic_int_inc (&fresh_path_taken);
     }
-  for (guint i = 0; i < required->len; i++)
-    if (!g_hash_table_contains (t->sets, required->pdata[i]))
-      return TRUE;   /* its edits wait in field_edits */
-
-  values = g_ptr_array_sized_new (fields->len);
   for (guint i = 0; i < fields->len; i++)
     {
       EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
+      PendingVersion v = { t, fields->pdata[i], set->rows->pdata[0] };
 
-      g_ptr_array_add (values, ((EditRow *) set->rows->pdata[0])->value);
+      g_array_append_val (versions, v);
     }
-  if (!insert_record (db, t->table, t->id, now, fields, values, error))
-    return FALSE;
-  g_atomic_int_inc (&fresh_path_taken);
   return TRUE;
+}
+
+static int
+compare_versions (gconstpointer a, gconstpointer b)
+{
+  const PendingVersion *x = a, *y = b;
+  int r;
+
+  if ((r = strcmp (x->record->table, y->record->table)) != 0 || (r = strcmp (x->record->id, y->record->id)) != 0)
+    return r;
+  return strcmp (x->field, y->field);
+}
+
+/* Writes the versions materialize_fresh() queued, in the table's key
+ * order, as insert_pending() does the edits. */
+static gboolean
+insert_versions (sqlite3 *db, GArray *versions, GError **error)
+{
+  g_autofree const char **values = g_new (const char *, (gsize) versions->len * 5 + 1);
+  g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
+
+  g_array_sort (versions, compare_versions);
+  for (guint i = 0; i < versions->len; i++)
+    {
+      const PendingVersion *v = &g_array_index (versions, PendingVersion, i);
+      const char **row = values + (gsize) i * 5;
+
+      row[0] = v->record->table;
+      row[1] = v->record->id;
+      row[2] = v->field;
+      row[3] = v->only->hlc;
+      row[4] = "";
+      if (v->only->parents[0] != NULL)
+        {
+          char *base = g_strjoinv (" ", v->only->parents);
+
+          g_ptr_array_add (bases, base);
+          row[4] = base;
+        }
+    }
+  return insert_rows (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc)",
+                      "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
+                      "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
+                      5, values, versions->len, error);
 }
 
 /* One step of recomputing @t in a savepoint of its own: @field (its
@@ -1066,19 +1222,6 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
     return FALSE;
   if (field != NULL)
     ok = recompute_loaded (db, t->table, t->id, field, g_hash_table_lookup (t->sets, field), now, NULL, NULL, &local);
-  else if (fresh_single (t))
-    {
-      ok = materialize_fresh (db, t, now, &local);
-      /* A value the table refuses: undone, and left to the general path,
-       * whose refusal is the one every tablet records. */
-      if (!ok && recoverable (local))
-        {
-          g_clear_error (&local);
-          if (!hearth_sync_exec (db, "ROLLBACK TO sync_record", error))
-            return FALSE;
-          ok = materialize (db, t->table, t->id, t->sets, now, &local);
-        }
-    }
   else
     ok = materialize (db, t->table, t->id, t->sets, now, &local);
   if (!ok)
@@ -1109,9 +1252,11 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   g_autofree char *newest = NULL;
   g_autofree char *cursor_text = NULL;
   TouchedSet touched = { NULL, NULL, NULL };
+  g_autoptr(GArray) versions = g_array_new (FALSE, FALSE, sizeof (PendingVersion));
   HearthSyncTx tx;
   guint rejected = 0;
   gboolean ok = FALSE;
+  gboolean triggers_off = FALSE;
   gint64 latest_ms;
 
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
@@ -1155,11 +1300,25 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
-  if (!hearth_sync_tx_begin (&tx, db, "sync_apply", error))
+  if (hearth_sync_store_in_pages (self))
+    hearth_sync_tx_join (&tx, db);
+  else if (!hearth_sync_tx_begin (&tx, db, "sync_apply", error))
     goto out;
   /* Pulled changes are not this device's: the outbox triggers skip them. */
   if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))
     goto failed;
+  /* The changes are read with the connection's triggers off: the only
+   * ones on the tables they write (field_edits, submissions, reviews,
+   * audit_foreign, published_forms, sync_apply_errors) are the outbox's
+   * (migration 0006), which leave pulled changes out ('applying' is set),
+   * and evaluating that for every row was half an edit's insert; a
+   * statement with a trigger also journals the pages it writes. They are
+   * on again before records are created (the search index, the routine
+   * visit queue). /sync/store/apply-triggers fails when one of those
+   * tables gets another trigger, which this would skip. */
+  if (!set_triggers (db, FALSE, error))
+    goto failed;
+  triggers_off = TRUE;
   /* Each change writes one row at most, and a statement that fails
    * leaves nothing behind: no savepoint per change is needed. */
   for (guint i = 0; i < changes->len; i++)
@@ -1187,8 +1346,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
           rejected++;
         }
     }
-  if (!insert_pending (db, touched.pending, error))
+  if (!insert_pending (db, touched.pending, error) || !set_triggers (db, TRUE, error))
     goto failed;
+  triggers_off = FALSE;
   for (guint i = 0; i < touched.order->len; i++)
     {
       Touched *t = touched.order->pdata[i];
@@ -1199,6 +1359,21 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
         goto failed;
       if (!exists)
         {
+          g_autoptr(GError) local = NULL;
+
+          if (fresh_single (t))
+            {
+              if (materialize_fresh (db, t, now, versions, &local))
+                continue;
+              /* A value the table refuses, nothing written: left to the
+               * general path, whose refusal is the one every tablet
+               * records. */
+              if (!recoverable (local))
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  goto failed;
+                }
+            }
           if (!recompute_step (db, t, NULL, now, &rejected, error))
             goto failed;
           continue;
@@ -1207,6 +1382,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
         if (!recompute_step (db, t, t->fields->pdata[f], now, &rejected, error))
           goto failed;
     }
+  if (!insert_versions (db, versions, error))
+    goto failed;
   /* Whatever this device writes next is ordered after what it has seen. */
   if (newest != NULL && !hearth_case_store_receive_hlc (cases, newest, error))
     goto failed;
@@ -1234,6 +1411,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
 failed:
   hearth_sync_tx_rollback (&tx);
 out:
+  /* Back on whatever happened: every other write needs them. */
+  if (triggers_off)
+    set_triggers (db, TRUE, NULL);
   hearth_sync_cache_close (db);
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);

@@ -322,11 +322,30 @@ page_path (gint64 cursor, gint64 compact_until, guint limit)
   return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
 }
 
+/* Pages applied in one transaction (hearth_sync_store_begin_pages()):
+ * committed after this many pages, changes or microseconds since the
+ * first, whichever comes first, and at the end of the pull. A fresh
+ * device's pages each touch the whole width of the edit tables (random
+ * ids), so a commit a page wrote most of their pages to the WAL again, and
+ * waited for an fsync, every page. The bounds keep what a killed run
+ * loses small (a run killed over and over still moves on), and the
+ * store's write lock from being held for long while the app may want to
+ * save. */
+#define HEARTH_SYNC_PULL_BATCH_PAGES 4
+#define HEARTH_SYNC_PULL_BATCH_CHANGES 40000
+#define HEARTH_SYNC_PULL_BATCH_US (G_USEC_PER_SEC * 2)
+
+/* Changes of a run's first pull page at most (pull_pages()). */
+#define HEARTH_SYNC_FIRST_PULL 1000
+
 /* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
  * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
  * with each page until the cursor passes it. While a page is applied the
  * next one is on its way; it is asked from the cursor the page will
- * store, and dropped if the page fails. */
+ * store, and dropped if the page fails. Several pages share a commit:
+ * what stops the pull (the network, the center, the time limit) commits
+ * the pages applied before it; a page the store fails to apply rolls
+ * back those since the last commit with it, and their cursor. */
 static gboolean
 pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
             GError **error)
@@ -334,6 +353,9 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
   guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
   Fetch *ahead = NULL;
   gboolean ok = FALSE;
+  gboolean batch = FALSE;
+  gint64 batch_started = 0;
+  guint batch_changes = 0, batch_pages = 0;
 
   for (;;)
     {
@@ -350,7 +372,11 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         fetched = fetch_finish (g_steal_pointer (&ahead), &page, error);
       else
         {
-          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until, limit);
+          /* Nothing is applied while the first page is on its way: a
+           * smaller one starts the store's work sooner, and the next is
+           * asked for while it is applied. */
+          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until,
+                                             MIN (limit, HEARTH_SYNC_FIRST_PULL));
           fetched = fetch_page (client, path, r->status.cursor, &page, error);
         }
       if (!fetched)
@@ -376,16 +402,34 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit), page.next_cursor);
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
+      if (!batch)
+        {
+          if (!hearth_sync_store_begin_pages (store, error))
+            goto out;
+          batch = TRUE;
+          batch_started = g_get_monotonic_time ();
+          batch_changes = 0;
+          batch_pages = 0;
+        }
       if (!hearth_sync_store_apply_page (store, page.changes, page.next_cursor, page.more, compact_until, &rejected,
                                          error) ||
           !hearth_sync_store_status (store, &r->status, error))
         goto out;
       r->pulled += page.changes->len;
       r->rejected += rejected;
+      batch_changes += page.changes->len;
+      batch_pages++;
       if (!page.more)
         {
           ok = TRUE;
           goto out;
+        }
+      if (batch_pages >= HEARTH_SYNC_PULL_BATCH_PAGES || batch_changes >= HEARTH_SYNC_PULL_BATCH_CHANGES ||
+          g_get_monotonic_time () - batch_started >= HEARTH_SYNC_PULL_BATCH_US)
+        {
+          batch = FALSE;
+          if (!hearth_sync_store_commit_pages (store, error))
+            goto out;
         }
       if (o->retry && g_get_monotonic_time () > o->deadline_us)
         {
@@ -396,6 +440,18 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
     }
 
 out:
+  /* The pages applied so far are kept, whatever ended the pull; when the
+   * commit fails, its error is the one reported unless the pull had one. */
+  if (batch)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (!hearth_sync_store_commit_pages (store, &local) && ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          ok = FALSE;
+        }
+    }
   if (ahead != NULL)
     {
       g_auto(HearthSyncPullPage) dropped = { 0 };

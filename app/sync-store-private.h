@@ -55,9 +55,17 @@ typedef struct {
   sqlite3    *db;
   const char *name;
   gboolean    outer;
+  gboolean    joined;
 } HearthSyncTx;
 
 gboolean hearth_sync_tx_begin (HearthSyncTx *tx, sqlite3 *db, const char *name, GError **error);
+/* The transaction of hearth_sync_store_begin_pages(), open: joined with
+ * no savepoint of its own (SQLite's savepoints in a savepoint journal
+ * every page each inner one writes, and keep it until the outer one ends:
+ * a page's thousands of record savepoints grew that journal without
+ * bound). Its commit is the caller's; its rollback rolls back the whole
+ * transaction, the pages before it too, with their cursor. */
+void     hearth_sync_tx_join (HearthSyncTx *tx, sqlite3 *db);
 gboolean hearth_sync_tx_commit (HearthSyncTx *tx, GError **error);
 void     hearth_sync_tx_rollback (HearthSyncTx *tx);
 
@@ -111,6 +119,9 @@ guint hearth_sync_apply_fresh_path_taken  (void);
  * Anything but an edit of a sync field is left alone. In the caller's
  * transaction. */
 gboolean hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *now, GError **error);
+
+/* Whether hearth_sync_store_begin_pages()'s transaction is open. */
+gboolean hearth_sync_store_in_pages (HearthSyncStore *self);
 
 /* The center's time as this device estimates it (ms since 1970): the case
  * store's clock plus the offset set for this exchange, else the stored one. */

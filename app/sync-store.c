@@ -22,6 +22,7 @@ struct _HearthSyncStore {
   GObject parent_instance;
   HearthCaseStore *cases;
   sqlite3 *db;
+  gboolean pages;           /* hearth_sync_store_begin_pages()'s transaction is open */
   gboolean have_offset;     /* center_offset_ms set for this exchange */
   gint64 center_offset_ms;
 };
@@ -242,16 +243,29 @@ hearth_sync_tx_begin (HearthSyncTx *tx, sqlite3 *db, const char *name, GError **
 
   tx->db = db;
   tx->name = name;
+  tx->joined = FALSE;
   tx->outer = sqlite3_get_autocommit (db) != 0;
   sql = tx->outer ? g_strdup ("BEGIN IMMEDIATE") : g_strdup_printf ("SAVEPOINT %s", name);
   return hearth_sync_exec (db, sql, error);
 }
 
+void
+hearth_sync_tx_join (HearthSyncTx *tx, sqlite3 *db)
+{
+  tx->db = db;
+  tx->name = NULL;
+  tx->outer = FALSE;
+  tx->joined = TRUE;
+}
+
 gboolean
 hearth_sync_tx_commit (HearthSyncTx *tx, GError **error)
 {
-  g_autofree char *sql = tx->outer ? g_strdup ("COMMIT") : g_strdup_printf ("RELEASE %s", tx->name);
+  g_autofree char *sql = NULL;
 
+  if (tx->joined)
+    return TRUE;
+  sql = tx->outer ? g_strdup ("COMMIT") : g_strdup_printf ("RELEASE %s", tx->name);
   if (hearth_sync_exec (tx->db, sql, error))
     return TRUE;
   hearth_sync_tx_rollback (tx);
@@ -261,10 +275,11 @@ hearth_sync_tx_commit (HearthSyncTx *tx, GError **error)
 void
 hearth_sync_tx_rollback (HearthSyncTx *tx)
 {
-  g_autofree char *sql = tx->outer ? g_strdup ("ROLLBACK")
-                                   : g_strdup_printf ("ROLLBACK TO %s; RELEASE %s", tx->name, tx->name);
+  g_autofree char *sql = tx->outer || tx->joined ? g_strdup ("ROLLBACK")
+                                                 : g_strdup_printf ("ROLLBACK TO %s; RELEASE %s", tx->name, tx->name);
 
-  sqlite3_exec (tx->db, sql, NULL, NULL, NULL);
+  if (!sqlite3_get_autocommit (tx->db))
+    sqlite3_exec (tx->db, sql, NULL, NULL, NULL);
 }
 
 static const char *const edit_tables[] = { "households", "members", "tasks", "measures", NULL };
@@ -420,6 +435,43 @@ HearthCaseStore *
 hearth_sync_store_get_cases (HearthSyncStore *self)
 {
   return self->cases;
+}
+
+/* ---- pull: several pages in one transaction ---------------------------------- */
+
+gboolean
+hearth_sync_store_begin_pages (HearthSyncStore *self, GError **error)
+{
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (!sqlite3_get_autocommit (self->db))
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("the pages of a pull need a transaction of their own, and one is open already"));
+      return FALSE;
+    }
+  self->pages = hearth_sync_exec (self->db, "BEGIN IMMEDIATE", error);
+  return self->pages;
+}
+
+gboolean
+hearth_sync_store_commit_pages (HearthSyncStore *self, GError **error)
+{
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (!self->pages)
+    return TRUE;
+  self->pages = FALSE;
+  if (sqlite3_get_autocommit (self->db))
+    return TRUE;   /* rolled back already */
+  if (hearth_sync_exec (self->db, "COMMIT", error))
+    return TRUE;
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
+gboolean
+hearth_sync_store_in_pages (HearthSyncStore *self)
+{
+  return self->pages && !sqlite3_get_autocommit (self->db);
 }
 
 /* ---- push: the next batch ------------------------------------------------------ */

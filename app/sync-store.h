@@ -183,6 +183,38 @@ gboolean hearth_sync_store_apply (HearthSyncStore *self,
                                   GError         **error);
 
 /**
+ * hearth_sync_store_begin_pages:
+ *
+ * Opens one transaction (BEGIN IMMEDIATE) for the pages a pull applies
+ * next: each hearth_sync_store_apply_page() writes in it, its cursor with
+ * it, and the pages are made durable by one commit
+ * (hearth_sync_store_commit_pages()) instead of one each. A crash before
+ * that commit loses those pages and their cursor together, and a page
+ * that fails to apply rolls them all back: the next pull asks for them
+ * again. Not thread-safe, like the store.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID when a transaction
+ *   is open already, or _SQLITE.
+ */
+gboolean hearth_sync_store_begin_pages (HearthSyncStore *self,
+                                        GError         **error);
+
+/**
+ * hearth_sync_store_commit_pages:
+ *
+ * Commits the transaction hearth_sync_store_begin_pages() opened: every
+ * page applied in it since, the last one's cursor with them. Nothing to
+ * do when the transaction ended already: a page that failed to apply
+ * rolled it back whole (SQLite does too after an I/O error or a full
+ * disk), the pages before it gone with their cursor.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE; the transaction is
+ *   then rolled back.
+ */
+gboolean hearth_sync_store_commit_pages (HearthSyncStore *self,
+                                         GError         **error);
+
+/**
  * hearth_sync_store_apply_page:
  * @compact_until: the page's "compact_until" (PROTOCOL.md section 8.1),
  *   stored with it while the cursor is below it; 0 when the page had none

@@ -1721,6 +1721,170 @@ test_fresh_path (void)
     replica_free (r[i]);
 }
 
+/* Pages applied in one transaction (hearth_sync_store_begin_pages(), as a
+ * pull does): the same rows as a transaction a page; uncommitted, a crash
+ * (the connection closed) loses the pages and their cursor together; a
+ * page the store fails to apply rolls back the pages since the commit,
+ * never leaving a cursor ahead of the rows. */
+static void
+test_pages_batch (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-pages-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-pages-b", START_MS);
+  g_autoptr(Replica) c = replica_new ("sync-pages-c", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) pages = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GArray) cursors = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree char *household = NULL;
+  g_autofree char *empty = NULL;
+  g_autofree char *b_state = NULL;
+  g_autofree char *c_state = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *counts = "SELECT (SELECT count (*) FROM households), (SELECT count (*) FROM members), "
+                       "(SELECT count (*) FROM field_edits), (SELECT count (*) FROM field_versions), "
+                       "(SELECT count (*) FROM submissions), (SELECT value FROM sync_state WHERE key = 'cursor')";
+
+  record_registration_and_visit (a, &household);
+  push (a, 0, log, 500);
+  g_assert_cmpuint (log->len, >=, 9);
+  /* Three pages. */
+  for (guint p = 0, at = 0; p < 3; p++)
+    {
+      GPtrArray *page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      guint end = p < 2 ? (p + 1) * (log->len / 3) : log->len;
+      gint64 cursor;
+
+      for (; at < end; at++)
+        g_ptr_array_add (page, change_from_text (((Relayed *) log->pdata[at])->json, at + 1));
+      cursor = at;
+      g_ptr_array_add (pages, page);
+      g_array_append_val (cursors, cursor);
+    }
+  empty = dump (b->db, counts);
+
+  /* A transaction open already: refused. */
+  test_exec (b->db, "BEGIN");
+  g_assert_false (hearth_sync_store_begin_pages (b->sync, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  test_exec (b->db, "ROLLBACK");
+
+  /* The third page fails: the two before it go with it. */
+  g_assert_true (hearth_sync_store_begin_pages (b->sync, &error));
+  g_assert_no_error (error);
+  for (guint p = 0; p < 2; p++)
+    {
+      g_assert_true (hearth_sync_store_apply_page (b->sync, pages->pdata[p], g_array_index (cursors, gint64, p), TRUE,
+                                                   0, NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==,
+                   g_array_index (cursors, gint64, 1));
+  /* Storing its cursor fails (not as a constraint: the page fails). */
+  test_exec (b->db, "CREATE TEMP TRIGGER fault BEFORE UPDATE ON main.sync_state WHEN NEW.key = 'cursor' "
+                    "BEGIN SELECT no_such_function (); END");
+  g_assert_false (hearth_sync_store_apply_page (b->sync, pages->pdata[2], g_array_index (cursors, gint64, 2), FALSE,
+                                                0, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_true (sqlite3_get_autocommit (b->db));
+  g_assert_true (hearth_sync_store_commit_pages (b->sync, &error));
+  g_assert_no_error (error);
+  /* Made inside the transaction, the fault went with it. */
+  test_exec (b->db, "DROP TRIGGER IF EXISTS temp.fault");
+  {
+    g_autofree char *after = dump (b->db, counts);
+    g_assert_cmpstr (after, ==, empty);
+  }
+
+  /* Two pages, then a crash before the commit: neither page, nor its cursor. */
+  g_assert_true (hearth_sync_store_begin_pages (b->sync, &error));
+  for (guint p = 0; p < 2; p++)
+    g_assert_true (hearth_sync_store_apply_page (b->sync, pages->pdata[p], g_array_index (cursors, gint64, p), TRUE,
+                                                 0, NULL, &error));
+  g_assert_no_error (error);
+  replica_detach (b);
+  replica_attach (b, b->name);
+  {
+    g_autofree char *after = dump (b->db, counts);
+    g_assert_cmpstr (after, ==, empty);
+  }
+
+  /* Committed: the two pages and the second's cursor; the third after. */
+  g_assert_true (hearth_sync_store_begin_pages (b->sync, &error));
+  for (guint p = 0; p < 2; p++)
+    g_assert_true (hearth_sync_store_apply_page (b->sync, pages->pdata[p], g_array_index (cursors, gint64, p), TRUE,
+                                                 0, NULL, &error));
+  g_assert_true (hearth_sync_store_commit_pages (b->sync, &error));
+  g_assert_no_error (error);
+  replica_detach (b);
+  replica_attach (b, b->name);
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==,
+                   g_array_index (cursors, gint64, 1));
+  g_assert_cmpint (count (b, "SELECT count (*) FROM households"), ==, 1);
+  g_assert_true (hearth_sync_store_begin_pages (b->sync, &error));
+  g_assert_true (hearth_sync_store_apply_page (b->sync, pages->pdata[2], g_array_index (cursors, gint64, 2), FALSE, 0,
+                                               NULL, &error));
+  g_assert_true (hearth_sync_store_commit_pages (b->sync, &error));
+  g_assert_no_error (error);
+  g_assert_true (sqlite3_get_autocommit (b->db));
+
+  /* The same rows as a transaction a page. */
+  for (guint p = 0; p < 3; p++)
+    {
+      g_assert_true (hearth_sync_store_apply_page (c->sync, pages->pdata[p], g_array_index (cursors, gint64, p), p < 2,
+                                                   0, NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (count (b, "SELECT count (*) FROM members"), ==, 5);
+  b_state = full_state_of (b);
+  c_state = full_state_of (c);
+  g_assert_cmpstr (b_state, ==, c_state);
+  {
+    g_autofree char *b_cursor = dump (b->db, counts);
+    g_autofree char *c_cursor = dump (c->db, counts);
+    g_assert_cmpstr (b_cursor, ==, c_cursor);
+  }
+}
+
+/* A page's changes are read with the connection's triggers off
+ * (sync-apply.c, apply_page()): right only while the outbox's are the
+ * only triggers on the tables they write, which skip pulled changes
+ * anyway. After a page the triggers are on again: the search index has
+ * the pulled household, and a local edit enters the outbox. */
+static void
+test_apply_triggers (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-triggers-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-triggers-b", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autofree char *household = NULL;
+  g_autofree char *triggers = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 outbox;
+  int on = -1;
+
+  triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
+                          "'trigger' AND tbl_name IN ('field_edits', 'submissions', 'reviews', 'audit_foreign', "
+                          "'published_forms', 'sync_apply_errors') ORDER BY name)");
+  g_assert_cmpstr (triggers, ==, "sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
+  record_registration_and_visit (a, &household);
+  push (a, 0, log, 500);
+  for (guint i = 0; i < log->len; i++)
+    g_ptr_array_add (page, change_from_text (((Relayed *) log->pdata[i])->json, i + 1));
+  g_assert_true (hearth_sync_store_apply_page (b->sync, page, log->len, FALSE, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_db_config (b->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &on), ==, SQLITE_OK);
+  g_assert_cmpint (on, ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), >, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM household_search"), >, 0);
+  outbox = count (b, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit'");
+  g_assert_cmpuint (put (b, "households", household, FALSE, "head_name", "钱程", NULL), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit'"), ==, outbox + 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1739,5 +1903,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/enrolment", test_enrolment);
   g_test_add_func ("/sync/store/property", test_property);
   g_test_add_func ("/sync/store/fresh-path", test_fresh_path);
+  g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
+  g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   return g_test_run ();
 }
