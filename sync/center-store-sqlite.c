@@ -1209,15 +1209,13 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
                         gboolean had_conflicts, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  /* One statement whether the field has a state or not: no index of
-   * field_state holds household or village since 0009-field-state-lean.sql,
-   * so setting them where they did not change costs nothing, and a field
-   * seen for the first time (most of what a visit stores) is not looked
-   * up twice. */
-  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, household, village, value, hlc, heads) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
-                              "household = excluded.household, village = excluded.village, value = excluded.value, "
-                              "hlc = excluded.hlc, heads = excluded.heads", error);
+  /* One statement whether the field has a state or not: a field seen for
+   * the first time (most of what a visit stores) is not looked up twice.
+   * Its household and village are its winning edit's, not copied here
+   * (0010-field-state-key-only.sql). */
+  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, value, hlc, heads) "
+                              "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
+                              "value = excluded.value, hlc = excluded.hlc, heads = excluded.heads", error);
   g_autoptr(GString) cursors = g_string_new (NULL);
 
   if (st == NULL)
@@ -1228,11 +1226,9 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
   bind_borrowed (st, 1, winner->table);
   bind_borrowed (st, 2, winner->id);
   bind_borrowed (st, 3, winner->field);
-  bind_borrowed (st, 4, winner->household);
-  bind_borrowed (st, 5, winner->village);
-  bind_borrowed (st, 6, winner->value != NULL ? winner->value : "");
-  bind_borrowed (st, 7, winner->hlc);
-  bind_borrowed (st, 8, cursors->str);
+  bind_borrowed (st, 4, winner->value != NULL ? winner->value : "");
+  bind_borrowed (st, 5, winner->hlc);
+  bind_borrowed (st, 6, cursors->str);
   if (!run (t, st, error))
     return FALSE;
 
@@ -1906,8 +1902,12 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
-  sqlite3_stmt *st = stmt (t, "SELECT field, value, hlc, household, village FROM field_state "
-                              "WHERE tbl = ? AND record_id = ? ORDER BY field", error);
+  /* A field's household and village are those of its winning edit
+   * (0010-field-state-key-only.sql), found by its identity. */
+  sqlite3_stmt *st = stmt (t, "SELECT f.field, f.value, f.hlc, c.household, c.village FROM field_state f "
+                              "LEFT JOIN changes c ON c.kind = 'edit' AND c.tbl = f.tbl AND c.record_id = f.record_id "
+                              "AND c.field = f.field AND c.hlc = f.hlc "
+                              "WHERE f.tbl = ?1 AND f.record_id = ?2 ORDER BY f.field", error);
   int rc;
 
   if (st == NULL)

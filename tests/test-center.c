@@ -1126,7 +1126,9 @@ test_push_refusals (void)
     g_assert_true (g_str_has_suffix (hlc, d->id));
   }
   {
-    g_autofree char *name = center_db_text (c, "SELECT value FROM field_state WHERE field = 'head_name' AND village = '"
+    g_autofree char *name = center_db_text (c, "SELECT f.value FROM field_state f JOIN changes c ON c.kind = 'edit' "
+                                        "AND c.tbl = f.tbl AND c.record_id = f.record_id AND c.field = f.field "
+                                        "AND c.hlc = f.hlc WHERE f.field = 'head_name' AND c.village = '"
                                         VILLAGE_A2 "'");
     g_assert_cmpstr (name, ==, "Li");
   }
@@ -1749,8 +1751,10 @@ test_push_new_record (void)
   }
   {
     g_autofree char *sql = g_strdup_printf ("SELECT group_concat (field || '=' || value || '@' || heads || '/' || "
-                                            "household, ' ') FROM (SELECT * FROM field_state WHERE record_id = '%s' "
-                                            "ORDER BY field)", task);
+                                            "household, ' ') FROM (SELECT f.*, c.household FROM field_state f "
+                                            "JOIN changes c ON c.kind = 'edit' AND c.tbl = f.tbl "
+                                            "AND c.record_id = f.record_id AND c.field = f.field AND c.hlc = f.hlc "
+                                            "WHERE f.record_id = '%s' ORDER BY f.field)", task);
     g_autofree char *state = center_db_text (c, sql);
     g_autofree char *want = g_strdup_printf ("kind=visit@6/%s reason=second@4/%s status=open@5/%s", hh, hh, hh);
 
@@ -3279,7 +3283,8 @@ test_export_endpoint (void)
  * keeping every row, its cursor and the outcomes' references to it;
  * migration 3 gives outcomes their digest; migration 8 lists them with
  * the changes stored as pushed, which need none; migration 9 drops the
- * index of field states by household. */
+ * index of field states by household; migration 10 their household and
+ * village. */
 static void
 test_migrate_own (void)
 {
@@ -3317,8 +3322,17 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 9);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 10);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0010: field_state without household and village, its rows and their
+   * values kept, its two value indexes still there. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM pragma_table_info ('field_state') "
+                                      "WHERE name IN ('household', 'village')"), ==, 0);
+  {
+    g_autofree char *state = center_db_text (&c, "SELECT tbl || ',' || record_id || ',' || field || '=' || value "
+                                                 "|| ',' || hlc FROM field_state");
+    g_assert_cmpstr (state, ==, "households,h,f2=v,000000000000001-00000000-d");
+  }
   /* 0009: field_state keeps its key and the two value indexes alone, and
    * its rows. */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_state_by_household'"),

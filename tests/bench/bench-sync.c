@@ -934,6 +934,7 @@ typedef struct {
   GArray *visits;     /* guint: visits per body */
   gint64 audit_seq;
   char audit_hash[65];
+  GHashTable *sent;   /* "record field version" of each edit sent */
 } SimDevice;
 
 /* A copy of @c for simulated device @sim, round @round: new record ids,
@@ -981,6 +982,23 @@ sim_change (const HearthChange *c, const char *template_device, SimDevice *sim, 
                                                   sim->device_id);
           g_free (p);
         }
+    }
+  /* A record remapped is one the center has never seen: the versions the
+   * template's edits name of the original (pulled from the center) are no
+   * versions of it. A real device names the versions the center holds of
+   * the record it edits, so only the parents this device sent itself are
+   * kept; the others, which the center would have to remember as versions
+   * it lacks (field_dangling), a write no real visit makes, are dropped. */
+  if (n->kind == HEARTH_CHANGE_EDIT)
+    {
+      for (guint i = n->parents->len; i > 0; i--)
+        {
+          g_autofree char *key = g_strdup_printf ("%s %s %s", n->id, n->field, (char *) n->parents->pdata[i - 1]);
+
+          if (!g_hash_table_contains (sim->sent, key))
+            g_ptr_array_remove_index (n->parents, i - 1);
+        }
+      g_hash_table_add (sim->sent, g_strdup_printf ("%s %s %s", n->id, n->field, n->hlc));
     }
   if (g_str_equal (n->table, "audit"))
     {
@@ -1151,6 +1169,7 @@ sim_prepare (SimDevice *sim, GPtrArray *templates, const char *template_device, 
 
   sim->bodies = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   sim->visits = g_array_new (FALSE, FALSE, sizeof (guint));
+  sim->sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_strlcpy (sim->audit_hash, HEARTH_AUDIT_GENESIS, sizeof sim->audit_hash);
   while (given < per_device)
     {
@@ -1242,6 +1261,7 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
       g_free (runs[d].first_failure);
       g_ptr_array_unref (sims[d].bodies);
       g_array_unref (sims[d].visits);
+      g_hash_table_unref (sims[d].sent);
       g_free (sims[d].device_id);
       sodium_memzero (sims[d].secret, sizeof sims[d].secret);
     }
