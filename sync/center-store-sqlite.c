@@ -87,9 +87,12 @@ struct _HearthCenterStoreSqlite {
   gboolean checkpoint_stop;
   gint wal_frames;  /* (atomic) the WAL's frames after the last commit */
   gint uncopied;    /* (atomic) the frames committed since the checkpointer last ran */
+  GPtrArray *pull_named;  /* PullNamed *, newest last; under lock */
 };
 
 static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
+typedef struct _PullNamed PullNamed;
+static void pull_named_free (PullNamed *entry);
 
 G_DEFINE_TYPE_WITH_CODE (HearthCenterStoreSqlite, hearth_center_store_sqlite, G_TYPE_OBJECT,
                          G_IMPLEMENT_INTERFACE (HEARTH_TYPE_CENTER_STORE, hearth_center_store_sqlite_iface_init))
@@ -367,6 +370,7 @@ hearth_center_store_sqlite_finalize (GObject *object)
   g_mutex_clear (&self->checkpoint_lock);
   g_cond_clear (&self->checkpoint_cond);
   g_ptr_array_unref (self->idle);
+  g_ptr_array_unref (self->pull_named);
   g_mutex_clear (&self->lock);
   g_rec_mutex_clear (&self->write_lock);
   g_free (self->path);
@@ -387,6 +391,7 @@ hearth_center_store_sqlite_init (HearthCenterStoreSqlite *self)
   g_mutex_init (&self->checkpoint_lock);
   g_cond_init (&self->checkpoint_cond);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
+  self->pull_named = g_ptr_array_new_with_free_func ((GDestroyNotify) pull_named_free);
 }
 
 HearthCenterStore *
@@ -1598,6 +1603,168 @@ compacted_away (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q,
   return named < 0 ? -1 : !named;
 }
 
+/* A compacted pull's (PROTOCOL.md section 8.1) versions named as parents
+ * by the edits in its scope with a cursor up to its compact_until: "tbl\n
+ * record_id\nfield\nhlc". Changes are only ever added, and every change
+ * up to a cursor a snapshot has seen is in every later snapshot, so the
+ * set is the same for each page of that pull: it is built once, at its
+ * first page, and kept for the next ones (PULL_NAMED_CACHED pulls). */
+struct _PullNamed {
+  gint64 compact_until;
+  char *scope;         /* the prefixes, then whether the unplaced are in */
+  GHashTable *named;   /* borrowed by a page with a reference */
+};
+
+/* The pulls whose named versions are kept, at most. */
+#define PULL_NAMED_CACHED 4
+/* The versions a kept set holds at most, about 150 bytes each (bench-sync's
+ * village of 5,000 visits names 25,000): a larger scope's pull looks its
+ * edits up one at a time. */
+#define PULL_NAMED_MAX 250000
+
+static void
+pull_named_free (PullNamed *entry)
+{
+  g_free (entry->scope);
+  g_hash_table_unref (entry->named);
+  g_free (entry);
+}
+
+static char *
+pull_scope_key (const HearthCenterPullQuery *q)
+{
+  GString *key = g_string_new (NULL);
+
+  for (guint i = 0; q->prefixes[i] != NULL; i++)
+    {
+      g_string_append (key, q->prefixes[i]);
+      g_string_append_c (key, '\n');
+    }
+  g_string_append (key, q->unplaced ? "+" : "-");
+  return g_string_free (key, FALSE);
+}
+
+static void
+named_key (GString *key, const char *tbl, const char *record_id, const char *field, const char *hlc, gsize hlc_len)
+{
+  g_string_truncate (key, 0);
+  g_string_append (key, tbl);
+  g_string_append_c (key, '\n');
+  g_string_append (key, record_id);
+  g_string_append_c (key, '\n');
+  g_string_append (key, field);
+  g_string_append_c (key, '\n');
+  g_string_append_len (key, hlc, (gssize) hlc_len);
+}
+
+/* Reads the versions that the edits in @q's scope with a cursor up to
+ * compact_until name as parents (those of the pulling device too), as
+ * named_in_scope() finds them one at a time. %NULL without @error when
+ * the set is not worth keeping (too large, or a version with an escape:
+ * parents_to_json() writes none for versions as the center checks them),
+ * and then the page looks its edits up one at a time. */
+static GHashTable *
+read_named (SqliteTxn *t, const HearthCenterPullQuery *q, GError **error)
+{
+  g_autoptr(GString) sql = g_string_new ("SELECT tbl, record_id, field, hlc, parents, village FROM changes "
+                                         "WHERE kind = 'edit' AND cursor <= ? AND parents <> '[]' AND (0");
+  g_autoptr(GHashTable) named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GString) key = g_string_new (NULL);
+  sqlite3_stmt *st = NULL;
+  guint n = g_strv_length ((char **) q->prefixes);
+  gboolean usable = TRUE;
+  int rc = SQLITE_DONE, param = 1;
+
+  /* Every village with the prefix, whatever follows it (in_scope()):
+   * 0xff is no byte of UTF-8. */
+  if (q->unplaced)
+    g_string_append (sql, " OR village IS NULL");
+  for (guint i = 0; i < n; i++)
+    g_string_append (sql, " OR (village >= ? AND village < ?)");
+  g_string_append (sql, ")");
+  rc = sqlite3_prepare_v2 (t->conn->db, sql->str, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    {
+      txn_fail (t, rc, error);
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, param++, q->compact_until);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *upper = g_strconcat (q->prefixes[i], "\xff", NULL);
+      bind_text (st, param++, q->prefixes[i]);
+      bind_text (st, param++, upper);
+    }
+  while (usable && (rc = step (t, st, error)) == SQLITE_ROW)
+    {
+      const char *hlc = (const char *) sqlite3_column_text (st, 3);
+      const char *p = (const char *) sqlite3_column_text (st, 4);
+
+      if (!in_scope ((const char *) sqlite3_column_text (st, 5), q))
+        continue;
+      usable = strchr (p, '\\') == NULL && g_hash_table_size (named) < PULL_NAMED_MAX;
+      while (usable && (p = strchr (p, '"')) != NULL)
+        {
+          const char *end = strchr (p + 1, '"');
+
+          usable = end != NULL;
+          if (!usable)
+            break;
+          /* An edit does not name itself (named_in_scope() reads others). */
+          if ((gsize) (end - p - 1) != strlen (hlc) || strncmp (p + 1, hlc, end - p - 1) != 0)
+            {
+              named_key (key, (const char *) sqlite3_column_text (st, 0), (const char *) sqlite3_column_text (st, 1),
+                         (const char *) sqlite3_column_text (st, 2), p + 1, (gsize) (end - p - 1));
+              g_hash_table_add (named, g_strndup (key->str, key->len));
+            }
+          p = end + 1;
+        }
+    }
+  sqlite3_finalize (st);
+  if (rc < 0 || !usable)
+    return NULL;
+  return g_steal_pointer (&named);
+}
+
+/* The versions named in @q's scope up to its compact_until (read_named()),
+ * kept from an earlier page of the same pull or read at its first.
+ * (transfer full) (nullable): %NULL with @error set on failure, or
+ * without: the page looks its edits up one at a time. */
+static GHashTable *
+pull_named (SqliteTxn *t, const HearthCenterPullQuery *q, GError **error)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
+  g_autofree char *scope = pull_scope_key (q);
+  GHashTable *named = NULL;
+  PullNamed *entry;
+
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->pull_named->len && named == NULL; i++)
+    {
+      entry = g_ptr_array_index (self->pull_named, i);
+      if (entry->compact_until == q->compact_until && g_str_equal (entry->scope, scope))
+        named = g_hash_table_ref (entry->named);
+    }
+  g_mutex_unlock (&self->lock);
+  /* Read at the first page only: a later one whose pull was forgotten
+   * (more pulls at once than are kept) costs no more than it did. */
+  if (named != NULL || q->after > 0)
+    return named;
+  named = read_named (t, q, error);
+  if (named == NULL)
+    return NULL;
+  entry = g_new0 (PullNamed, 1);
+  entry->compact_until = q->compact_until;
+  entry->scope = g_steal_pointer (&scope);
+  entry->named = g_hash_table_ref (named);
+  g_mutex_lock (&self->lock);
+  if (self->pull_named->len >= PULL_NAMED_CACHED)
+    g_ptr_array_remove_index (self->pull_named, 0);
+  g_ptr_array_add (self->pull_named, entry);
+  g_mutex_unlock (&self->lock);
+  return named;
+}
+
 static gboolean
 sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString *out, guint *listed, gint64 *last,
                   gboolean *more, GError **error)
@@ -1605,10 +1772,9 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
   SqliteTxn *t = (SqliteTxn *) txn;
   /* Column 12: the heads of an edit's field, for compaction only
    * (compacted_away()). */
-  g_autoptr(GString) sql = g_string_new ("SELECT " CHANGE_COLUMNS ", CASE WHEN kind = 'edit' AND cursor <= ?1 THEN ("
-                                         "SELECT heads FROM field_state f WHERE f.tbl = changes.tbl "
-                                         "AND f.record_id = changes.record_id AND f.field = changes.field) END "
-                                         "FROM changes WHERE cursor > ? AND device_id IS NOT ? AND (");
+  g_autoptr(GString) sql = NULL;
+  g_autoptr(GHashTable) named = NULL;
+  g_autoptr(GString) key = g_string_new (NULL);
   PullCompaction compaction = { -1, NULL };
   sqlite3_stmt *st = NULL;
   guint n = g_strv_length ((char **) q->prefixes);
@@ -1617,6 +1783,20 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
   *listed = 0;
   *last = q->after;
   *more = FALSE;
+  if (q->compact_until > q->after)
+    {
+      named = pull_named (t, q, error);
+      if (named == NULL && error != NULL && *error != NULL)
+        return FALSE;
+    }
+  /* Column 12: the heads of an edit's field, when the page looks its
+   * edits up one at a time (compacted_away()). */
+  sql = g_string_new (named != NULL ? "SELECT " CHANGE_COLUMNS ", NULL + ?1 FROM changes WHERE cursor > ? "
+                                      "AND device_id IS NOT ? AND ("
+                                    : "SELECT " CHANGE_COLUMNS ", CASE WHEN kind = 'edit' AND cursor <= ?1 THEN ("
+                                      "SELECT heads FROM field_state f WHERE f.tbl = changes.tbl "
+                                      "AND f.record_id = changes.record_id AND f.field = changes.field) END "
+                                      "FROM changes WHERE cursor > ? AND device_id IS NOT ? AND (");
   /* Ranges rather than LIKE: "_" would match anything, and a range on the
    * village index is exact (":" sorts just after "9"). Published records
    * are for every device. No LIMIT: compaction may leave rows out, and
@@ -1653,7 +1833,19 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
       if (q->compact_until > 0 && cursor <= q->compact_until &&
           g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0)
         {
-          int away = compacted_away (t, st, q, &compaction, error);
+          int away;
+
+          if (named != NULL)
+            {
+              const char *hlc = (const char *) sqlite3_column_text (st, 5);
+
+              named_key (key, (const char *) sqlite3_column_text (st, 2), (const char *) sqlite3_column_text (st, 3),
+                         (const char *) sqlite3_column_text (st, 4), hlc, strlen (hlc));
+              away = g_hash_table_contains (named, key->str) ? own_field (t, st, q, &compaction, error) : 1;
+              away = away < 0 ? -1 : !away;
+            }
+          else
+            away = compacted_away (t, st, q, &compaction, error);
 
           if (away < 0)
             {
