@@ -1559,7 +1559,9 @@ test_property (void)
 }
 
 /* Everything an apply writes, every column: the records (their local
- * times too), the edit sets, versions, conflicts and apply errors. */
+ * times too), the edit sets, versions, conflicts and apply errors, and
+ * what the records' triggers write (the search index, the routine visit
+ * queue), which the fast path writes itself. */
 static char *
 full_state_of (Replica *r)
 {
@@ -1570,6 +1572,8 @@ full_state_of (Replica *r)
     "SELECT * FROM sync_apply_errors ORDER BY 1, 2, 3, 4, 5, 6",
     "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s "
     "JOIN household_keys AS k ON k.key = s.household_key ORDER BY 1, 2, 3, 4",
+    "SELECT household_id FROM household_keys ORDER BY 1",
+    "SELECT * FROM routine_visit_queue ORDER BY 1",
     "SELECT count (*) FROM sync_outbox",
   };
   g_autoptr(GString) out = g_string_new (NULL);
@@ -1706,6 +1710,9 @@ test_fresh_path (void)
                                             refused_id);
     g_assert_cmpint (count (fast, sql), ==, 1);
   }
+  /* Not compared empty. */
+  g_assert_cmpint (count (fast, "SELECT count (*) FROM routine_visit_queue"), >, 0);
+  g_assert_cmpint (count (fast, "SELECT count (*) FROM household_search"), >, 0);
   fast_state = full_state_of (fast);
   general_state = full_state_of (general);
   if (g_strcmp0 (fast_state, general_state) != 0)
@@ -1869,6 +1876,18 @@ test_apply_triggers (void)
                           "'trigger' AND tbl_name IN ('field_edits', 'submissions', 'reviews', 'audit_foreign', "
                           "'published_forms', 'sync_apply_errors') ORDER BY name)");
   g_assert_cmpstr (triggers, ==, "sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
+  g_clear_pointer (&triggers, g_free);
+  /* The fast path creates records of these with the triggers off and
+   * writes what these do itself (sync-apply.c, write_created()): a new
+   * trigger needs its statement there. */
+  triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
+                          "'trigger' AND tbl_name IN ('households', 'members', 'tasks', 'measures') ORDER BY name)");
+  g_assert_cmpstr (triggers, ==, "household_search_households_delete household_search_households_insert "
+                                 "household_search_households_update household_search_members_delete "
+                                 "household_search_members_insert household_search_members_update "
+                                 "routine_visit_households_delete routine_visit_households_insert "
+                                 "routine_visit_households_update routine_visit_tasks_delete routine_visit_tasks_insert "
+                                 "routine_visit_tasks_update\n");
   record_registration_and_visit (a, &household);
   push (a, 0, log, 500);
   for (guint i = 0; i < log->len; i++)
