@@ -1237,15 +1237,15 @@ record_exists (sqlite3 *db, Touched *t, gboolean *exists, GError **error)
 static const char *const created_sql[] = {
   "INSERT OR IGNORE INTO household_keys (household_id) SELECT value FROM json_each (?1) ORDER BY key",
   "INSERT OR IGNORE INTO household_keys (household_id) "
-  "SELECT h.id FROM json_each (?2) AS j JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id "
+  "SELECT h.id FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id "
   "WHERE m.deleted = 0 AND h.deleted = 0 ORDER BY j.key",
   "WITH names (household_id, village_code, head_name, name, number) AS ("
   " SELECT h.id, h.village_code, h.head_name, s.name, s.number"
-  " FROM json_each (?1) AS j JOIN households AS h ON h.id = j.value"
+  " FROM json_each (?1) AS j CROSS JOIN households AS h ON h.id = j.value"
   " JOIN household_search_names AS s ON s.household_id = h.id WHERE h.deleted = 0"
   " UNION ALL"
   " SELECT h.id, h.village_code, h.head_name, m.name, m.id_number"
-  " FROM json_each (?2) AS j JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id"
+  " FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id"
   " WHERE m.deleted = 0 AND h.deleted = 0) "
   "INSERT OR IGNORE INTO household_search (key, village, head_name, household_key) "
   "SELECT lower (substr (n.name, p.n, w.w)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
@@ -1257,10 +1257,10 @@ static const char *const created_sql[] = {
   "ORDER BY 1, 2, 3, 4",
   "INSERT OR REPLACE INTO routine_visit_queue (household_id, priority, last_visit_date) "
   "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), h.last_visit_date "
-  "FROM json_each (?1) AS j JOIN households AS h ON h.id = j.value "
+  "FROM json_each (?1) AS j CROSS JOIN households AS h ON h.id = j.value "
   "WHERE h.deleted = 0 AND NOT EXISTS (SELECT 1 FROM tasks AS t WHERE t.household_id = h.id AND t.status = 'open')",
   "DELETE FROM routine_visit_queue WHERE household_id IN "
-  "(SELECT t.household_id FROM json_each (?3) AS j JOIN tasks AS t ON t.id = j.value WHERE t.status = 'open')",
+  "(SELECT t.household_id FROM json_each (?3) AS j CROSS JOIN tasks AS t ON t.id = j.value WHERE t.status = 'open')",
 };
 
 static gboolean
