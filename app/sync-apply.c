@@ -921,11 +921,14 @@ column_default (sqlite3 *db, const char *table, const char *column)
   return value;
 }
 
+static gboolean recoverable (const GError *error);
+
 /* A submission or review: inserted once, never overwritten (PROTOCOL.md
  * section 6.2). */
 static gboolean
 apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
 {
+  g_autoptr(GError) refused = NULL;
   g_autofree char *select = g_strdup_printf ("SELECT * FROM \"%s\" WHERE id = ?", c->table);
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GString) sql = g_string_new (NULL);
@@ -944,6 +947,35 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
       g_ptr_array_add (names, key);
     }
 
+  /* Inserted unless the id is there (a fresh device's pull: every one
+   * of them, without a read first); else compared. */
+  g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
+  for (guint i = 0; i < names->len; i++)
+    g_string_append_printf (sql, ", \"%s\"", (char *) names->pdata[i]);
+  g_string_append (sql, ") VALUES (?");
+  for (guint i = 0; i < names->len; i++)
+    g_string_append (sql, ", ?");
+  g_string_append (sql, ") ON CONFLICT (id) DO NOTHING");
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
+  for (guint i = 0; i < names->len; i++)
+    sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  if (rc == SQLITE_DONE && sqlite3_changes (db) > 0)
+    return TRUE;
+  /* A value the table refuses: that refusal, unless the id is there (the
+   * content differs, as before an insert was tried). */
+  if (rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (db, &refused);
+      if (!recoverable (refused))
+        {
+          g_propagate_error (error, g_steal_pointer (&refused));
+          return FALSE;
+        }
+    }
   if ((st = hearth_sync_prepare (db, select)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
@@ -977,22 +1009,14 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
   hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
-
-  g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
-  for (guint i = 0; i < names->len; i++)
-    g_string_append_printf (sql, ", \"%s\"", (char *) names->pdata[i]);
-  g_string_append (sql, ") VALUES (?");
-  for (guint i = 0; i < names->len; i++)
-    g_string_append (sql, ", ?");
-  g_string_append (sql, ")");
-  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
-  for (guint i = 0; i < names->len; i++)
-    sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  hearth_sync_finish (st);
-  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+  /* Not there: the insert was refused (an insert that did nothing found
+   * the id). */
+  if (refused != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&refused));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* A form, thresholds or division names the center published: kept once
