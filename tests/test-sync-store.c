@@ -995,6 +995,7 @@ test_rejected (void)
   g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autofree char *household = NULL;
   g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *other_visit = g_uuid_string_random ();
   g_autoptr(GError) error = NULL;
   HearthChange *c;
   guint rejected = 0;
@@ -1015,6 +1016,28 @@ test_rejected (void)
       hearth_change_free (c);
     }
   g_assert_cmpuint (page->len, ==, 1);
+  /* The same submission without its author (a column that may not be
+   * NULL): other content too, not the table's refusal. And a new one
+   * without it: the table's refusal. */
+  for (guint i = 0; i < log->len; i++)
+    for (guint k = 0; k < 2; k++)
+      {
+        c = change_from_text (((Relayed *) log->pdata[i])->json, 0);
+        if (g_strcmp0 (c->table, "submissions") != 0 || g_strcmp0 (c->id, VISIT_ID) != 0)
+          {
+            hearth_change_free (c);
+            break;
+          }
+        g_hash_table_remove (c->fields, "author");
+        if (k == 1)
+          {
+            g_free (c->id);
+            c->id = g_strdup (other_visit);
+          }
+        /* First: the visit's row (its first refusal) is this one's. */
+        g_ptr_array_insert (page, (gint) k, c);
+      }
+  g_assert_cmpuint (page->len, ==, 3);
   /* An edit of a field households do not have, and one of its created_at. */
   c = hearth_change_new (HEARTH_CHANGE_EDIT);
   c->table = g_strdup ("households");
@@ -1049,10 +1072,20 @@ test_rejected (void)
 
   g_assert_true (hearth_sync_store_apply (b->sync, page, 900, FALSE, &rejected, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (rejected, ==, 4);
-  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 4);
+  g_assert_cmpuint (rejected, ==, 6);
+  /* The two refusals of the visit are one row (its key has no field),
+   * the first's. */
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 5);
   g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors WHERE record_id = '" VISIT_ID "' "
                              "AND message LIKE '%other content%'"), ==, 1);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM sync_apply_errors WHERE record_id = '%s' "
+                                            "AND message LIKE '%%NOT NULL%%author%%'", other_visit);
+    g_assert_cmpint (count (b, sql), ==, 1);
+    g_clear_pointer (&sql, g_free);
+    sql = g_strdup_printf ("SELECT count (*) FROM submissions WHERE id = '%s'", other_visit);
+    g_assert_cmpint (count (b, sql), ==, 0);
+  }
   g_assert_cmpint (count (b, "SELECT count (*) FROM submissions WHERE instance_xml = '<data/>'"), ==, 0);
   {
     g_autofree char *level = query_text (b->db, "SELECT risk_level FROM households WHERE id = (SELECT id FROM "
@@ -1063,7 +1096,7 @@ test_rejected (void)
   g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 900);
   /* Applied again: the same errors, once each. */
   g_assert_true (hearth_sync_store_apply (b->sync, page, 900, FALSE, &rejected, &error));
-  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 4);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 5);
 }
 
 /* A version far ahead of the center's time is no center's (it clamps
