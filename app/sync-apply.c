@@ -1392,6 +1392,41 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
   return hearth_sync_exec (db, "RELEASE sync_record", error);
 }
 
+/* Recomputes every field a page touched of @t, a record the store has:
+ * in one savepoint when every field's winner is taken (a page's later
+ * edits of a record: a task's status and who closed it), else field by
+ * field (recompute_step()), which sets aside the one refused. The same
+ * rows either way. */
+static gboolean
+recompute_fields (sqlite3 *db, Touched *t, const char *now, guint *rejected, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean ok = TRUE;
+
+  if (t->fields->len > 1)
+    {
+      if (!hearth_sync_exec (db, "SAVEPOINT sync_fields", error))
+        return FALSE;
+      for (guint f = 0; f < t->fields->len && ok; f++)
+        ok = recompute_loaded (db, t->table, t->id, t->fields->pdata[f], g_hash_table_lookup (t->sets, t->fields->pdata[f]),
+                               now, NULL, NULL, &local);
+      if (ok)
+        return hearth_sync_exec (db, "RELEASE sync_fields", error);
+      hearth_sync_exec (db, "ROLLBACK TO sync_fields", NULL);
+      if (!hearth_sync_exec (db, "RELEASE sync_fields", error))
+        return FALSE;
+      if (!recoverable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  for (guint f = 0; f < t->fields->len; f++)
+    if (!recompute_step (db, t, t->fields->pdata[f], now, rejected, error))
+      return FALSE;
+  return TRUE;
+}
+
 /* @set_compact: whether @compact_until is stored with the page (a version
  * 2 page) or the stored bound left as it is. */
 static gboolean
@@ -1524,9 +1559,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
             goto failed;
           continue;
         }
-      for (guint f = 0; f < t->fields->len; f++)
-        if (!recompute_step (db, t, t->fields->pdata[f], now, &rejected, error))
-          goto failed;
+      if (!recompute_fields (db, t, now, &rejected, error))
+        goto failed;
     }
   if (!insert_versions (db, versions, error))
     goto failed;

@@ -1059,7 +1059,15 @@ test_rejected (void)
   c->id = g_strdup (household);
   c->field = g_strdup ("risk_level");
   c->value = g_strdup ("purple");
-  c->hlc = g_strdup ("001772677000000-00000000-OTHER");
+  c->hlc = g_strdup ("001772676300000-00000000-OTHER");
+  g_ptr_array_add (page, c);
+  /* A good one of the same household: taken all the same. */
+  c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  c->table = g_strdup ("households");
+  c->id = g_strdup (household);
+  c->field = g_strdup ("phone");
+  c->value = g_strdup ("13900000000");
+  c->hlc = g_strdup ("001772676300000-00000001-OTHER");
   g_ptr_array_add (page, c);
   /* And a good one: a new household. */
   c = hearth_change_new (HEARTH_CHANGE_EDIT);
@@ -1090,7 +1098,9 @@ test_rejected (void)
   {
     g_autofree char *level = query_text (b->db, "SELECT risk_level FROM households WHERE id = (SELECT id FROM "
                                                 "households WHERE village_code != '150422100301')");
+    g_autofree char *phone = query_text (b->db, "SELECT phone FROM households WHERE village_code != '150422100301'");
     g_assert_cmpstr (level, ==, "orange");
+    g_assert_cmpstr (phone, ==, "13900000000");
   }
   g_assert_cmpint (count (b, "SELECT count (*) FROM households WHERE village_code = '150422100301'"), ==, 1);
   g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 900);
