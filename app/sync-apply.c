@@ -1500,10 +1500,12 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
    * audit_foreign, published_forms, sync_apply_errors) are the outbox's
    * (migration 0006), which leave pulled changes out ('applying' is set),
    * and evaluating that for every row was half an edit's insert; a
-   * statement with a trigger also journals the pages it writes. They are
-   * on again before records are created (the search index, the routine
-   * visit queue). /sync/store/apply-triggers fails when one of those
-   * tables gets another trigger, which this would skip. */
+   * statement with a trigger also journals the pages it writes. They stay
+   * off while the fast path creates its records (create_fresh(), which
+   * writes what their triggers would: the search index, the routine
+   * visit queue) and are on again before any other record is created or
+   * changed. /sync/store/apply-triggers fails when one of those tables
+   * gets another trigger, which this would skip. */
   if (!set_triggers (db, FALSE, error))
     goto failed;
   triggers_off = TRUE;
