@@ -568,6 +568,11 @@ typedef struct {
    * a field touched later has none to load (a fresh device's pull: one
    * probe a record instead of one a field). */
   gboolean fresh;
+  /* Whether the record exists was read (@exists), and whether the fast
+   * path wrote it (create_fresh()). */
+  gboolean checked;
+  gboolean exists;
+  gboolean done;
 } Touched;
 
 static void
@@ -916,11 +921,14 @@ column_default (sqlite3 *db, const char *table, const char *column)
   return value;
 }
 
+static gboolean recoverable (const GError *error);
+
 /* A submission or review: inserted once, never overwritten (PROTOCOL.md
  * section 6.2). */
 static gboolean
 apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
 {
+  g_autoptr(GError) refused = NULL;
   g_autofree char *select = g_strdup_printf ("SELECT * FROM \"%s\" WHERE id = ?", c->table);
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GString) sql = g_string_new (NULL);
@@ -939,6 +947,35 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
       g_ptr_array_add (names, key);
     }
 
+  /* Inserted unless the id is there (a fresh device's pull: every one
+   * of them, without a read first); else compared. */
+  g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
+  for (guint i = 0; i < names->len; i++)
+    g_string_append_printf (sql, ", \"%s\"", (char *) names->pdata[i]);
+  g_string_append (sql, ") VALUES (?");
+  for (guint i = 0; i < names->len; i++)
+    g_string_append (sql, ", ?");
+  g_string_append (sql, ") ON CONFLICT (id) DO NOTHING");
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
+  for (guint i = 0; i < names->len; i++)
+    sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  if (rc == SQLITE_DONE && sqlite3_changes (db) > 0)
+    return TRUE;
+  /* A value the table refuses: that refusal, unless the id is there (the
+   * content differs, as before an insert was tried). */
+  if (rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (db, &refused);
+      if (!recoverable (refused))
+        {
+          g_propagate_error (error, g_steal_pointer (&refused));
+          return FALSE;
+        }
+    }
   if ((st = hearth_sync_prepare (db, select)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
@@ -972,22 +1009,14 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
   hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
-
-  g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
-  for (guint i = 0; i < names->len; i++)
-    g_string_append_printf (sql, ", \"%s\"", (char *) names->pdata[i]);
-  g_string_append (sql, ") VALUES (?");
-  for (guint i = 0; i < names->len; i++)
-    g_string_append (sql, ", ?");
-  g_string_append (sql, ")");
-  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
-  for (guint i = 0; i < names->len; i++)
-    sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  hearth_sync_finish (st);
-  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+  /* Not there: the insert was refused (an insert that did nothing found
+   * the id). */
+  if (refused != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&refused));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* A form, thresholds or division names the center published: kept once
@@ -1125,9 +1154,10 @@ typedef struct {
  * first, once every required column is there (its one statement writes
  * all or nothing: a value its table refuses leaves the store as it was),
  * then each field's version, queued on @versions. The same rows as
- * materialize(). */
+ * materialize(). @inserted: set when the record was created (else its
+ * edits wait for its required columns). */
 static gboolean
-materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, GError **error)
+materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, gboolean *inserted, GError **error)
 {
   g_autoptr(GPtrArray) fields = g_ptr_array_sized_new (t->fields->len);   /* borrowed from @t */
   g_autoptr(GPtrArray) required = hearth_sync_required_columns (db, t->table);
@@ -1151,6 +1181,7 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, G
         }
       if (!insert_record (db, t->table, t->id, now, fields, values, error))
         return FALSE;
+      *inserted = TRUE;
       g_atomic_int_inc (&fresh_path_taken);
     }
   for (guint i = 0; i < fields->len; i++)
@@ -1207,6 +1238,128 @@ insert_versions (sqlite3 *db, GArray *versions, GError **error)
                       5, values, versions->len, error);
 }
 
+static gboolean
+record_exists (sqlite3 *db, Touched *t, gboolean *exists, GError **error)
+{
+  g_autofree char *ignored = NULL;
+
+  return hearth_sync_column_value (db, t->table, t->id, "id", exists, &ignored, error);
+}
+
+/* What the triggers of households, members and tasks (migrations 0004
+ * and 0009) do for records that were inserted while they were off, in
+ * the order inserted (@households, @members, @tasks: their ids as JSON
+ * arrays), one statement each: the households' keys (numbered in
+ * that order), the search keys of every name of a household created and
+ * of every member created into a household there before, the routine
+ * visit rows of the households created, and none for a household with a
+ * task created open. The triggers' rows depend on the rows they read,
+ * not on the order of the inserts (but for the keys' numbers, which
+ * only identify a household): the same rows as the triggers.
+ * /sync/store/apply-triggers fails when one of those tables gets a
+ * trigger this does not know. */
+static const char *const created_sql[] = {
+  "INSERT OR IGNORE INTO household_keys (household_id) SELECT value FROM json_each (?1) ORDER BY key",
+  "INSERT OR IGNORE INTO household_keys (household_id) "
+  "SELECT h.id FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id "
+  "WHERE m.deleted = 0 AND h.deleted = 0 ORDER BY j.key",
+  "WITH names (household_id, village_code, head_name, name, number) AS ("
+  " SELECT h.id, h.village_code, h.head_name, s.name, s.number"
+  " FROM json_each (?1) AS j CROSS JOIN households AS h ON h.id = j.value"
+  " JOIN household_search_names AS s ON s.household_id = h.id WHERE h.deleted = 0"
+  " UNION ALL"
+  " SELECT h.id, h.village_code, h.head_name, m.name, m.id_number"
+  " FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id"
+  " WHERE m.deleted = 0 AND h.deleted = 0) "
+  "INSERT OR IGNORE INTO household_search (key, village, head_name, household_key) "
+  "SELECT lower (substr (n.name, p.n, w.w)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
+  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id, "
+  "(SELECT 1 AS w UNION ALL SELECT 2) AS w, search_positions AS p WHERE p.n <= length (n.name) - w.w + 1 "
+  "UNION ALL "
+  "SELECT upper (substr (n.number, -4)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
+  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id WHERE length (n.number) >= 4 "
+  "ORDER BY 1, 2, 3, 4",
+  "INSERT OR REPLACE INTO routine_visit_queue (household_id, priority, last_visit_date) "
+  "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), h.last_visit_date "
+  "FROM json_each (?1) AS j CROSS JOIN households AS h ON h.id = j.value "
+  "WHERE h.deleted = 0 AND NOT EXISTS (SELECT 1 FROM tasks AS t WHERE t.household_id = h.id AND t.status = 'open')",
+  "DELETE FROM routine_visit_queue WHERE household_id IN "
+  "(SELECT t.household_id FROM json_each (?3) AS j CROSS JOIN tasks AS t ON t.id = j.value WHERE t.status = 'open')",
+};
+
+static gboolean
+write_created (sqlite3 *db, GString *const lists[3], GError **error)
+{
+  for (guint i = 0; i < 3; i++)
+    g_string_append_c (lists[i], ']');
+  for (guint i = 0; i < G_N_ELEMENTS (created_sql); i++)
+    {
+      sqlite3_stmt *st;
+      int rc;
+
+      if ((st = hearth_sync_prepare (db, created_sql[i])) == NULL)
+        return hearth_sync_sql_failed (db, error);
+      for (guint l = 0; l < 3; l++)
+        sqlite3_bind_text (st, (int) l + 1, lists[l]->str, (int) lists[l]->len, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      hearth_sync_finish (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
+  return TRUE;
+}
+
+/* Creates the records fresh_single() holds that the store does not have
+ * (materialize_fresh()), with the connection's triggers off, then writes
+ * what their triggers would have (write_created()). A record the fast
+ * path leaves (a value its table refuses) is left to the general path. */
+static gboolean
+create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *versions, GError **error)
+{
+  static const char *const tables[] = { "households", "members", "tasks" };
+  g_autoptr(GString) households = g_string_new ("[");
+  g_autoptr(GString) members = g_string_new ("[");
+  g_autoptr(GString) tasks = g_string_new ("[");
+  GString *const lists[3] = { households, members, tasks };
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+      g_autoptr(GError) local = NULL;
+      gboolean inserted = FALSE;
+
+      if (!fresh_single (t))
+        continue;
+      if (!record_exists (db, t, &t->exists, error))
+        return FALSE;
+      t->checked = TRUE;
+      if (t->exists)
+        continue;
+      if (!materialize_fresh (db, t, now, versions, &inserted, &local))
+        {
+          /* A value the table refuses, nothing written: left to the
+           * general path, whose refusal is the one every tablet
+           * records. */
+          if (!recoverable (local))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          continue;
+        }
+      t->done = TRUE;
+      for (guint l = 0; inserted && l < G_N_ELEMENTS (tables); l++)
+        if (strcmp (t->table, tables[l]) == 0)
+          {
+            /* A UUID (apply_edit() checked it): nothing to escape. */
+            g_string_append_printf (lists[l], "%s\"%s\"", lists[l]->len > 1 ? "," : "", t->id);
+            any = TRUE;
+          }
+    }
+  return !any || write_created (db, lists, error);
+}
+
 /* One step of recomputing @t in a savepoint of its own: @field (its
  * version, value and conflicts), or with %NULL creating the record. A
  * value its table refuses sets that step aside, recorded, and no other:
@@ -1237,6 +1390,41 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
       (*rejected)++;
     }
   return hearth_sync_exec (db, "RELEASE sync_record", error);
+}
+
+/* Recomputes every field a page touched of @t, a record the store has:
+ * in one savepoint when every field's winner is taken (a page's later
+ * edits of a record: a task's status and who closed it), else field by
+ * field (recompute_step()), which sets aside the one refused. The same
+ * rows either way. */
+static gboolean
+recompute_fields (sqlite3 *db, Touched *t, const char *now, guint *rejected, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean ok = TRUE;
+
+  if (t->fields->len > 1)
+    {
+      if (!hearth_sync_exec (db, "SAVEPOINT sync_fields", error))
+        return FALSE;
+      for (guint f = 0; f < t->fields->len && ok; f++)
+        ok = recompute_loaded (db, t->table, t->id, t->fields->pdata[f], g_hash_table_lookup (t->sets, t->fields->pdata[f]),
+                               now, NULL, NULL, &local);
+      if (ok)
+        return hearth_sync_exec (db, "RELEASE sync_fields", error);
+      hearth_sync_exec (db, "ROLLBACK TO sync_fields", NULL);
+      if (!hearth_sync_exec (db, "RELEASE sync_fields", error))
+        return FALSE;
+      if (!recoverable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  for (guint f = 0; f < t->fields->len; f++)
+    if (!recompute_step (db, t, t->fields->pdata[f], now, rejected, error))
+      return FALSE;
+  return TRUE;
 }
 
 /* @set_compact: whether @compact_until is stored with the page (a version
@@ -1312,10 +1500,12 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
    * audit_foreign, published_forms, sync_apply_errors) are the outbox's
    * (migration 0006), which leave pulled changes out ('applying' is set),
    * and evaluating that for every row was half an edit's insert; a
-   * statement with a trigger also journals the pages it writes. They are
-   * on again before records are created (the search index, the routine
-   * visit queue). /sync/store/apply-triggers fails when one of those
-   * tables gets another trigger, which this would skip. */
+   * statement with a trigger also journals the pages it writes. They stay
+   * off while the fast path creates its records (create_fresh(), which
+   * writes what their triggers would: the search index, the routine
+   * visit queue) and are on again before any other record is created or
+   * changed. /sync/store/apply-triggers fails when one of those tables
+   * gets another trigger, which this would skip. */
   if (!set_triggers (db, FALSE, error))
     goto failed;
   triggers_off = TRUE;
@@ -1346,41 +1536,33 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
           rejected++;
         }
     }
-  if (!insert_pending (db, touched.pending, error) || !set_triggers (db, TRUE, error))
+  if (!insert_pending (db, touched.pending, error))
+    goto failed;
+  /* The fast path's records are created with the triggers still off
+   * (create_fresh()), before every other step: a record the general path
+   * creates or changes next finds them as their triggers would have left
+   * them. */
+  if (!create_fresh (db, &touched, now, versions, error))
+    goto failed;
+  if (!set_triggers (db, TRUE, error))
     goto failed;
   triggers_off = FALSE;
   for (guint i = 0; i < touched.order->len; i++)
     {
       Touched *t = touched.order->pdata[i];
-      g_autofree char *ignored = NULL;
-      gboolean exists = FALSE;
 
-      if (!hearth_sync_column_value (db, t->table, t->id, "id", &exists, &ignored, error))
+      if (t->done)
+        continue;
+      if (!t->checked && !record_exists (db, t, &t->exists, error))
         goto failed;
-      if (!exists)
+      if (!t->exists)
         {
-          g_autoptr(GError) local = NULL;
-
-          if (fresh_single (t))
-            {
-              if (materialize_fresh (db, t, now, versions, &local))
-                continue;
-              /* A value the table refuses, nothing written: left to the
-               * general path, whose refusal is the one every tablet
-               * records. */
-              if (!recoverable (local))
-                {
-                  g_propagate_error (error, g_steal_pointer (&local));
-                  goto failed;
-                }
-            }
           if (!recompute_step (db, t, NULL, now, &rejected, error))
             goto failed;
           continue;
         }
-      for (guint f = 0; f < t->fields->len; f++)
-        if (!recompute_step (db, t, t->fields->pdata[f], now, &rejected, error))
-          goto failed;
+      if (!recompute_fields (db, t, now, &rejected, error))
+        goto failed;
     }
   if (!insert_versions (db, versions, error))
     goto failed;

@@ -995,6 +995,7 @@ test_rejected (void)
   g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autofree char *household = NULL;
   g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *other_visit = g_uuid_string_random ();
   g_autoptr(GError) error = NULL;
   HearthChange *c;
   guint rejected = 0;
@@ -1015,6 +1016,28 @@ test_rejected (void)
       hearth_change_free (c);
     }
   g_assert_cmpuint (page->len, ==, 1);
+  /* The same submission without its author (a column that may not be
+   * NULL): other content too, not the table's refusal. And a new one
+   * without it: the table's refusal. */
+  for (guint i = 0; i < log->len; i++)
+    for (guint k = 0; k < 2; k++)
+      {
+        c = change_from_text (((Relayed *) log->pdata[i])->json, 0);
+        if (g_strcmp0 (c->table, "submissions") != 0 || g_strcmp0 (c->id, VISIT_ID) != 0)
+          {
+            hearth_change_free (c);
+            break;
+          }
+        g_hash_table_remove (c->fields, "author");
+        if (k == 1)
+          {
+            g_free (c->id);
+            c->id = g_strdup (other_visit);
+          }
+        /* First: the visit's row (its first refusal) is this one's. */
+        g_ptr_array_insert (page, (gint) k, c);
+      }
+  g_assert_cmpuint (page->len, ==, 3);
   /* An edit of a field households do not have, and one of its created_at. */
   c = hearth_change_new (HEARTH_CHANGE_EDIT);
   c->table = g_strdup ("households");
@@ -1036,7 +1059,15 @@ test_rejected (void)
   c->id = g_strdup (household);
   c->field = g_strdup ("risk_level");
   c->value = g_strdup ("purple");
-  c->hlc = g_strdup ("001772677000000-00000000-OTHER");
+  c->hlc = g_strdup ("001772676300000-00000000-OTHER");
+  g_ptr_array_add (page, c);
+  /* A good one of the same household: taken all the same. */
+  c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  c->table = g_strdup ("households");
+  c->id = g_strdup (household);
+  c->field = g_strdup ("phone");
+  c->value = g_strdup ("13900000000");
+  c->hlc = g_strdup ("001772676300000-00000001-OTHER");
   g_ptr_array_add (page, c);
   /* And a good one: a new household. */
   c = hearth_change_new (HEARTH_CHANGE_EDIT);
@@ -1049,21 +1080,33 @@ test_rejected (void)
 
   g_assert_true (hearth_sync_store_apply (b->sync, page, 900, FALSE, &rejected, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (rejected, ==, 4);
-  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 4);
+  g_assert_cmpuint (rejected, ==, 6);
+  /* The two refusals of the visit are one row (its key has no field),
+   * the first's. */
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 5);
   g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors WHERE record_id = '" VISIT_ID "' "
                              "AND message LIKE '%other content%'"), ==, 1);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM sync_apply_errors WHERE record_id = '%s' "
+                                            "AND message LIKE '%%NOT NULL%%author%%'", other_visit);
+    g_assert_cmpint (count (b, sql), ==, 1);
+    g_clear_pointer (&sql, g_free);
+    sql = g_strdup_printf ("SELECT count (*) FROM submissions WHERE id = '%s'", other_visit);
+    g_assert_cmpint (count (b, sql), ==, 0);
+  }
   g_assert_cmpint (count (b, "SELECT count (*) FROM submissions WHERE instance_xml = '<data/>'"), ==, 0);
   {
     g_autofree char *level = query_text (b->db, "SELECT risk_level FROM households WHERE id = (SELECT id FROM "
                                                 "households WHERE village_code != '150422100301')");
+    g_autofree char *phone = query_text (b->db, "SELECT phone FROM households WHERE village_code != '150422100301'");
     g_assert_cmpstr (level, ==, "orange");
+    g_assert_cmpstr (phone, ==, "13900000000");
   }
   g_assert_cmpint (count (b, "SELECT count (*) FROM households WHERE village_code = '150422100301'"), ==, 1);
   g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 900);
   /* Applied again: the same errors, once each. */
   g_assert_true (hearth_sync_store_apply (b->sync, page, 900, FALSE, &rejected, &error));
-  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 4);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 5);
 }
 
 /* A version far ahead of the center's time is no center's (it clamps
@@ -1559,7 +1602,9 @@ test_property (void)
 }
 
 /* Everything an apply writes, every column: the records (their local
- * times too), the edit sets, versions, conflicts and apply errors. */
+ * times too), the edit sets, versions, conflicts and apply errors, and
+ * what the records' triggers write (the search index, the routine visit
+ * queue), which the fast path writes itself. */
 static char *
 full_state_of (Replica *r)
 {
@@ -1570,6 +1615,8 @@ full_state_of (Replica *r)
     "SELECT * FROM sync_apply_errors ORDER BY 1, 2, 3, 4, 5, 6",
     "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s "
     "JOIN household_keys AS k ON k.key = s.household_key ORDER BY 1, 2, 3, 4",
+    "SELECT household_id FROM household_keys ORDER BY 1",
+    "SELECT * FROM routine_visit_queue ORDER BY 1",
     "SELECT count (*) FROM sync_outbox",
   };
   g_autoptr(GString) out = g_string_new (NULL);
@@ -1706,6 +1753,9 @@ test_fresh_path (void)
                                             refused_id);
     g_assert_cmpint (count (fast, sql), ==, 1);
   }
+  /* Not compared empty. */
+  g_assert_cmpint (count (fast, "SELECT count (*) FROM routine_visit_queue"), >, 0);
+  g_assert_cmpint (count (fast, "SELECT count (*) FROM household_search"), >, 0);
   fast_state = full_state_of (fast);
   general_state = full_state_of (general);
   if (g_strcmp0 (fast_state, general_state) != 0)
@@ -1869,6 +1919,18 @@ test_apply_triggers (void)
                           "'trigger' AND tbl_name IN ('field_edits', 'submissions', 'reviews', 'audit_foreign', "
                           "'published_forms', 'sync_apply_errors') ORDER BY name)");
   g_assert_cmpstr (triggers, ==, "sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
+  g_clear_pointer (&triggers, g_free);
+  /* The fast path creates records of these with the triggers off and
+   * writes what these do itself (sync-apply.c, write_created()): a new
+   * trigger needs its statement there. */
+  triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
+                          "'trigger' AND tbl_name IN ('households', 'members', 'tasks', 'measures') ORDER BY name)");
+  g_assert_cmpstr (triggers, ==, "household_search_households_delete household_search_households_insert "
+                                 "household_search_households_update household_search_members_delete "
+                                 "household_search_members_insert household_search_members_update "
+                                 "routine_visit_households_delete routine_visit_households_insert "
+                                 "routine_visit_households_update routine_visit_tasks_delete routine_visit_tasks_insert "
+                                 "routine_visit_tasks_update\n");
   record_registration_and_visit (a, &household);
   push (a, 0, log, 500);
   for (guint i = 0; i < log->len; i++)
