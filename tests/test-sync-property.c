@@ -457,18 +457,25 @@ sync_job_clear (SyncJob *j)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SyncJob, sync_job_clear)
 
+/* Pages of @page_size changes: many page boundaries to be cut at. */
 static void
-sync_job_start (SyncJob *j, Tablet *t, guint time_limit, gboolean retry)
+sync_job_start_paged (SyncJob *j, Tablet *t, guint time_limit, gboolean retry, guint page_size)
 {
   g_autofree char *limit = g_strdup_printf ("%u", time_limit);
-  /* Pages of 500 changes: many page boundaries to be cut at. */
-  const char *with_retry[] = { "--json", "sync", "--page-size", "500", "--retry", "--time-limit", limit, NULL };
-  const char *once[] = { "--json", "sync", "--page-size", "500", NULL };
+  g_autofree char *size = g_strdup_printf ("%u", page_size);
+  const char *with_retry[] = { "--json", "sync", "--page-size", size, "--retry", "--time-limit", limit, NULL };
+  const char *once[] = { "--json", "sync", "--page-size", size, NULL };
 
   j->t = t;
   j->out_path = g_strconcat (t->log, ".sync.json", NULL);
   j->proc = cli_spawn (t, j->out_path, retry ? with_retry : once);
   j->started_us = g_get_monotonic_time ();
+}
+
+static void
+sync_job_start (SyncJob *j, Tablet *t, guint time_limit, gboolean retry)
+{
+  sync_job_start_paged (j, t, time_limit, retry, 500);
 }
 
 /* Waits for a sync: exit 0 and "synced", or 5 and not synced; anything
@@ -1514,7 +1521,10 @@ test_device_killed (void)
       g_autofree char *lease_sql = NULL;
       gint64 cursor;
 
-      sync_job_start (&job, b, 0, FALSE);
+      /* Pages of 100: the tablet commits every 4 pages (app/sync-run.c),
+       * so some 50 commits for the kills to fall between; with pages of
+       * 500 a fast machine pulled it all in fewer runs than kills. */
+      sync_job_start_paged (&job, b, 0, FALSE, 100);
       g_usleep ((gulong) g_rand_int_range (rand, 30, (gint32) max_delay_ms) * 1000);
       if (g_subprocess_get_identifier (job.proc) == NULL)
         {
