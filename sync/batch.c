@@ -341,6 +341,66 @@ read_plain_file (const char *path, const char *name, char **data, gsize *len, GE
   return TRUE;
 }
 
+const char *const hearth_batch_tables[] = {
+  "households", "members", "submissions", "tasks", "reviews", "measures", "conflicts", NULL,
+};
+
+/* The name of entry @i of the manifest's "files", or %NULL when it has
+ * none or one outside the folder (the entry is refused for that where the
+ * files are read). */
+static const char *
+entry_name (JsonArray *files, guint i)
+{
+  JsonNode *n = json_array_get_element (files, i);
+  const char *name;
+
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    return NULL;
+  name = json_object_get_string_member_with_default (json_node_get_object (n), "name", NULL);
+  return name != NULL && safe_file_name (name) ? name : NULL;
+}
+
+/* Whether the manifest lists a file for every table of a batch and no
+ * other, all CSV or all JSON: a batch that lost a table (and its entry)
+ * would otherwise verify. Checked before any file is read, so the
+ * message names what is wrong rather than what follows from it. */
+static gboolean
+check_tables (JsonArray *files, GError **error)
+{
+  const char *first = NULL, *ext;
+
+  /* A malformed entry is named as such where the files are read. */
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    if (entry_name (files, i) == NULL)
+      return TRUE;
+  first = json_array_get_length (files) > 0 ? entry_name (files, 0) : NULL;
+  ext = first != NULL && g_str_has_suffix (first, ".json") ? ".json" : ".csv";
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      const char *name = entry_name (files, i);
+      gboolean known = FALSE;
+
+      for (guint t = 0; hearth_batch_tables[t] != NULL && !known; t++)
+        known = g_str_has_prefix (name, hearth_batch_tables[t]) &&
+                g_str_equal (name + strlen (hearth_batch_tables[t]), ext);
+      if (!known)
+        return invalid (error, _("manifest.json lists %s: the files of a batch are its seven tables, all in the "
+                                 "format of %s"), name, first);
+    }
+  for (guint t = 0; hearth_batch_tables[t] != NULL; t++)
+    {
+      g_autofree char *name = g_strconcat (hearth_batch_tables[t], ext, NULL);
+      gboolean found = FALSE;
+
+      for (guint i = 0; i < json_array_get_length (files) && !found; i++)
+        found = g_strcmp0 (entry_name (files, i), name) == 0;
+      if (!found)
+        return invalid (error, _("manifest.json lists no %s: a batch holds a file for each of its seven tables, "
+                                 "even when empty"), name);
+    }
+  return TRUE;
+}
+
 gboolean
 hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
 {
@@ -393,6 +453,8 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
   if (!json_object_has_member (manifest, "files") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (manifest, "files")))
     return invalid (error, _("manifest.json: “files” is missing"));
   files = json_object_get_array_member (manifest, "files");
+  if (!check_tables (files, error))
+    return FALSE;
 
   for (guint i = 0; i < json_array_get_length (files); i++)
     {

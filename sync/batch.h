@@ -43,6 +43,10 @@ typedef enum {
 /* The largest file verify reads. */
 #define HEARTH_BATCH_MAX_FILE (1024 * 1024 * 1024)
 
+/* The tables of a county batch, in the order it writes them; each is a
+ * file even when empty (sync/PROTOCOL.md section 10). %NULL-terminated. */
+extern const char *const hearth_batch_tables[];
+
 typedef struct _HearthBatchWriter HearthBatchWriter;
 
 /**

@@ -23,8 +23,10 @@ static const char *const rows[][4] = {
   { "6f1c2d4e-0000-4000-8000-000000000004", "-2+3", "-0.5", "-12" },
 };
 
+/* A batch of households (the rows above) and every other table empty;
+ * with @only_two, households and members only. */
 static char *
-write_batch (const char *name, HearthBatchFormat format)
+write_batch_tables (const char *name, HearthBatchFormat format, gboolean only_two)
 {
   g_autofree char *dir = test_make_dir (name);
   g_autofree char *batch = g_build_filename (dir, "batch", NULL);
@@ -38,6 +40,8 @@ write_batch (const char *name, HearthBatchFormat format)
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     g_assert_true (hearth_batch_writer_add_row (w, rows[i], &error));
   g_assert_true (hearth_batch_writer_begin_table (w, "members", member_columns, &error));   /* empty */
+  for (guint t = 2; !only_two && hearth_batch_tables[t] != NULL; t++)
+    g_assert_true (hearth_batch_writer_begin_table (w, hearth_batch_tables[t], member_columns, &error));
   json_object_set_string_member (manifest, "county", "361102");
   json_object_set_int_member (manifest, "cursor_from", 1);
   json_object_set_int_member (manifest, "cursor_to", 3);
@@ -45,6 +49,12 @@ write_batch (const char *name, HearthBatchFormat format)
   g_assert_no_error (error);
   json_object_unref (manifest);
   return g_steal_pointer (&batch);
+}
+
+static char *
+write_batch (const char *name, HearthBatchFormat format)
+{
+  return write_batch_tables (name, format, FALSE);
 }
 
 static char *
@@ -98,7 +108,7 @@ test_csv (void)
   g_assert_no_error (error);
   g_assert_cmpstr (json_object_get_string_member (manifest, "format"), ==, "hearth-batch-v1");
   g_assert_cmpint (json_object_get_int_member (manifest, "cursor_to"), ==, 3);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (manifest, "files")), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (manifest, "files")), ==, 7);
 }
 
 static void
@@ -161,6 +171,27 @@ test_tampering (void)
   path = g_build_filename (batch, "notes.txt", NULL);
   g_assert_true (g_file_set_contents (path, "x", 1, NULL));
   expect_refused (batch, "notes.txt");
+
+  /* A batch without five of its tables (files and entries alike), or
+   * with a file of the other format listed. */
+  {
+    g_autofree char *two = write_batch_tables ("batch-tamper-5", HEARTH_BATCH_CSV, FALSE);
+    g_autofree char *partial = write_batch_tables ("batch-tamper-6", HEARTH_BATCH_JSON, TRUE);
+    g_autofree char *two_manifest = g_build_filename (two, "manifest.json", NULL);
+    g_autofree char *text = NULL;
+
+    expect_refused (partial, "manifest.json lists no submissions.json");
+    g_assert_true (g_file_get_contents (two_manifest, &text, NULL, NULL));
+    {
+      g_auto(GStrv) parts = g_strsplit (text, "\"tasks.csv\"", 2);
+      g_autofree char *edited = g_strjoinv ("\"tasks.json\"", parts);
+      g_autofree char *from = g_build_filename (two, "tasks.csv", NULL);
+      g_autofree char *to = g_build_filename (two, "tasks.json", NULL);
+      g_assert_true (g_file_set_contents (two_manifest, edited, -1, NULL));
+      g_assert_cmpint (g_rename (from, to), ==, 0);
+    }
+    expect_refused (two, "manifest.json lists tasks.json");
+  }
 
   /* A manifest whose count differs from the file. */
   manifest_path = g_build_filename (batch, "manifest.json", NULL);
