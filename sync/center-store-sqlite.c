@@ -1440,6 +1440,26 @@ append_change_json (GString *out, sqlite3_stmt *st)
   g_string_append_c (out, '}');
 }
 
+/* Appends @n (at least 1) "(village >= ? AND village < ?)" joined by OR
+ * as a balanced tree. A flat chain of ORs is an expression as deep as it
+ * is long, and SQLite refuses one deeper than SQLITE_MAX_EXPR_DEPTH (1000):
+ * a user stored with a thousand villages had every pull fail. The planner
+ * flattens nested ORs again, so each range still walks the village index. */
+static void
+append_village_ranges (GString *sql, guint n)
+{
+  if (n == 1)
+    {
+      g_string_append (sql, "(village >= ? AND village < ?)");
+      return;
+    }
+  g_string_append_c (sql, '(');
+  append_village_ranges (sql, n / 2);
+  g_string_append (sql, " OR ");
+  append_village_ranges (sql, n - n / 2);
+  g_string_append_c (sql, ')');
+}
+
 static gboolean
 in_scope (const char *village, const HearthCenterPullQuery *q)
 {
@@ -1679,8 +1699,11 @@ read_named (SqliteTxn *t, const HearthCenterPullQuery *q, GError **error)
    * 0xff is no byte of UTF-8. */
   if (q->unplaced)
     g_string_append (sql, " OR village IS NULL");
-  for (guint i = 0; i < n; i++)
-    g_string_append (sql, " OR (village >= ? AND village < ?)");
+  if (n > 0)
+    {
+      g_string_append (sql, " OR ");
+      append_village_ranges (sql, n);
+    }
   g_string_append (sql, ")");
   rc = sqlite3_prepare_v2 (t->conn->db, sql->str, -1, &st, NULL);
   if (rc != SQLITE_OK)
@@ -1804,8 +1827,11 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
   g_string_append (sql, "tbl IN ('forms', 'thresholds', 'divisions')");
   if (q->unplaced)
     g_string_append (sql, " OR village IS NULL");
-  for (guint i = 0; i < n; i++)
-    g_string_append (sql, " OR (village >= ? AND village < ?)");
+  if (n > 0)
+    {
+      g_string_append (sql, " OR ");
+      append_village_ranges (sql, n);
+    }
   g_string_append (sql, ") ORDER BY cursor");
 
   rc = sqlite3_prepare_v2 (t->conn->db, sql->str, -1, &st, NULL);

@@ -73,9 +73,10 @@ typedef struct {
   guint8 public_key[32];
 } HearthCenterCounty;
 
-/* The most division codes a user's scope holds: a tablet's pull asks for
- * each (SQLite's expression depth bounds that query), and a scope wider
- * than a few townships is given by the township's or the county's code. */
+/* The most division codes `user add` gives a user's scope: a tablet's
+ * pull binds a village range for each, and a scope wider than a few
+ * townships is given by the township's or the county's code. A user
+ * stored with more (before this limit) still pulls. */
 #define HEARTH_CENTER_MAX_SCOPE 256
 
 /**

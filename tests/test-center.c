@@ -2548,6 +2548,71 @@ test_pull (void)
   center_stop (c);
 }
 
+/* A user stored with more division codes than `user add` now allows
+ * (HEARTH_CENTER_MAX_SCOPE; a store from before the limit) still pulls:
+ * the pull's query once had one OR a code and failed (500) past
+ * SQLite's expression depth. Both the plain and the compacted page. */
+static void
+test_pull_wide_scope (void)
+{
+  g_autoptr(Center) c = center_new ("center-wide-scope");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) wide = NULL;
+  g_autofree char *hb = g_uuid_string_random ();
+  gint64 last;
+
+  center_add_user (c, "w.wide", "worker", VILLAGE_B);
+  center_db_exec (c, "WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1499) "
+                     "INSERT INTO user_scopes (user, prefix) SELECT 'w.wide', printf ('36110210%04d', i) FROM n");
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM user_scopes WHERE user = 'w.wide'"), ==, 1501);
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.b");
+  wide = enrol (c, "w.wide");
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *ha = g_uuid_string_random ();
+    g_autofree char *body = batch (a, now_edit (a, ha, VILLAGE_A, "head_name", "Ay"), NULL);
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (b, now_edit (b, hb, VILLAGE_B, "head_name", "Bee"), NULL);
+
+    push (c, b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  last = center_db_int (c, "SELECT max (cursor) FROM changes");
+  for (guint compacted = 0; compacted < 2; compacted++)
+    {
+      g_auto(Reply) r = { 0 };
+      g_autofree char *target = compacted ? g_strdup_printf ("/v2/pull?cursor=0&limit=100&compact_until=%"
+                                                             G_GINT64_FORMAT, last)
+                                          : g_strdup ("/v1/pull?cursor=0&limit=100");
+      JsonArray *changes;
+      guint n_b = 0;
+
+      signed_call (c, wide, "GET", target, NULL, 0, NULL, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      changes = json_object_get_array_member (obj (&r), "changes");
+      /* Village B's edit, and nothing of village A. */
+      for (guint i = 0; i < json_array_get_length (changes); i++)
+        {
+          JsonObject *change = json_array_get_object_element (changes, i);
+
+          if (!json_object_has_member (change, "village"))
+            continue;
+          g_assert_cmpstr (json_object_get_string_member (change, "village"), ==, VILLAGE_B);
+          g_assert_cmpstr (json_object_get_string_member (change, "id"), ==, hb);
+          n_b++;
+        }
+      g_assert_cmpuint (n_b, ==, 1);
+    }
+}
+
 static void
 test_authentication (void)
 {
@@ -3432,6 +3497,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/internal-error", test_internal_error);
   g_test_add_func ("/center/pull", test_pull);
   g_test_add_func ("/center/pull/compacted", test_pull_compacted);
+  g_test_add_func ("/center/pull/wide-scope", test_pull_wide_scope);
   g_test_add_func ("/center/pull/compacted-reference", test_pull_compacted_reference);
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);
