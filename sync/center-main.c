@@ -22,6 +22,7 @@
 #include "store-countykey.h"
 #include "store-error.h"
 #include "store-file.h"
+#include "terminal.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -858,6 +859,9 @@ main (int argc, char **argv)
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : HEARTH_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  /* Refusals echo the operator's arguments; device list prints the names
+   * tablets sent. */
+  hearth_terminal_install ();
   g_log_writer_default_set_use_stderr (TRUE);
   g_log_set_writer_func (log_writer, NULL, NULL);
   if (sodium_init () < 0)

@@ -629,6 +629,32 @@ test_user_add (void)
         g_assert_cmpstr (r.out, ==, "");
     }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM user_scopes WHERE user = 'zhao.lei'"), ==, 2);
+  /* A refusal that echoes an argument gives the terminal no escape
+   * sequence of it: the ESC is shown as U+FFFD. */
+  {
+    static const char *const args[][4] = {
+      { "user", "add", "a\033[2Jb", "--role" },
+      { "enrol-code", "\033]0;owned\007", NULL },
+      { "device", "revoke", "\033[31mred", NULL },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (args); i++)
+      {
+        g_auto(TestRun) r = { 0 };
+
+        if (args[i][3] != NULL)
+          run_center (&r, "--db", c->db, args[i][0], args[i][1], args[i][2], args[i][3], "worker", "--scope",
+                      COUNTY, NULL);
+        else if (args[i][2] != NULL)
+          run_center (&r, "--db", c->db, args[i][0], args[i][1], args[i][2], NULL);
+        else
+          run_center (&r, "--db", c->db, args[i][0], args[i][1], NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_null (strchr (r.err, '\033'));
+        g_assert_null (strchr (r.err, '\007'));
+        g_assert_nonnull (strstr (r.err, "\357\277\275"));
+      }
+  }
   /* A bad option value names the option alone; --db after the command
    * is told where it goes. */
   {

@@ -9,7 +9,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
-#include "cli-terminal.h"
+#include "terminal.h"
 #include "case-household.h"
 #include "case-published.h"
 #include "case-review.h"
@@ -200,7 +200,7 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
                * user, date (YYYY-MM-DD) and the clerk's comment */
               g_autofree char *date = g_strndup (returned->at, 10);
 
-              g_autofree char *comment = cli_terminal_one_line (returned->comment);
+              g_autofree char *comment = hearth_terminal_one_line (returned->comment);
 
               if (comment[0] != '\0')
                 g_print (_("  Returned for correction by %s %s on %s: “%s”\n"), returned->role, returned->actor, date,
@@ -369,7 +369,7 @@ review_list (CliContext *ctx, int argc, char **argv)
                                 item->risk_level, NULL);
       else
         {
-          g_autofree char *head = cli_terminal_one_line (item->head_name);
+          g_autofree char *head = hearth_terminal_one_line (item->head_name);
 
           g_print ("%s  %s  %s  %s  %s\n", item->household_id, item->village_code, head, item->risk_level,
                    item->monitoring_status);
@@ -781,7 +781,7 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
     for (guint i = 0; i < rows->len; i++)
       {
         HearthHouseholdRow *r = rows->pdata[i];
-        g_autofree char *head = cli_terminal_one_line (r->head_name);
+        g_autofree char *head = hearth_terminal_one_line (r->head_name);
 
         g_print ("%s  %s  %s  %s  %s\n", r->id, r->village_code, head, r->risk_level, r->monitoring_status);
       }
@@ -925,8 +925,8 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
     for (guint i = 0; i < rows->len; i++)
       {
         HearthTaskRow *r = rows->pdata[i];
-        g_autofree char *head = cli_terminal_one_line (r->head_name);
-        g_autofree char *reason = cli_terminal_one_line (r->reason);
+        g_autofree char *head = hearth_terminal_one_line (r->head_name);
+        g_autofree char *reason = hearth_terminal_one_line (r->reason);
 
         g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, head, r->household_id);
         /* A correction's reason is the clerk's return comment (written

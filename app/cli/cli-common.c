@@ -2,7 +2,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
-#include "cli-terminal.h"
+#include "terminal.h"
 #include "case-store.h"
 
 #include <glib/gi18n.h>
@@ -208,7 +208,7 @@ cli_print_json (JsonNode *root)
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
-  escaped = cli_terminal_escape_json (text);
+  escaped = hearth_terminal_escape_json (text);
   g_print ("%s\n", escaped);
 }
 

@@ -9,7 +9,7 @@
 #define G_LOG_DOMAIN "hearth-cli"
 
 #include "cli-common.h"
-#include "cli-terminal.h"
+#include "terminal.h"
 #include "cli-demo.h"
 
 #include <glib/gi18n.h>
@@ -110,7 +110,7 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
   g_log_writer_default_set_use_stderr (TRUE);
   g_log_set_writer_func (cli_log_writer, NULL, NULL);
-  cli_terminal_install ();
+  hearth_terminal_install ();
 
   octx = g_option_context_new (_("COMMAND [OPTION…]"));
   g_option_context_set_summary (octx, _("The command-line companion of Hearth, the household monitoring app."));

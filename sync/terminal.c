@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * cli-terminal.c: what hearth-cli prints is safe for a terminal. Most of
- * it is data other people typed on other tablets (names, addresses,
- * clerks' comments), synced here; a terminal obeys escape sequences in
- * what it is given, so none reach it.
+ * terminal.c: what hearth-cli and hearth-center print is safe for a
+ * terminal. Most of it is data other people typed on other tablets
+ * (names, addresses, clerks' comments, device names sent at enrolment)
+ * or an operator's argument echoed in a refusal; a terminal obeys escape
+ * sequences in what it is given, so none reach it.
  */
-#include "cli-terminal.h"
+#include "terminal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -39,19 +40,19 @@ rewrite (const char *text, gboolean json)
 }
 
 char *
-cli_terminal_clean (const char *text)
+hearth_terminal_clean (const char *text)
 {
   return rewrite (text, FALSE);
 }
 
 char *
-cli_terminal_one_line (const char *text)
+hearth_terminal_one_line (const char *text)
 {
   return g_strdelimit (g_strdup (text != NULL ? text : ""), "\t\r\n", ' ');
 }
 
 char *
-cli_terminal_escape_json (const char *json)
+hearth_terminal_escape_json (const char *json)
 {
   return rewrite (json, TRUE);
 }
@@ -61,7 +62,7 @@ cli_terminal_escape_json (const char *json)
 static void
 print_clean (FILE *stream, const char *text)
 {
-  g_autofree char *clean = cli_terminal_clean (text);
+  g_autofree char *clean = hearth_terminal_clean (text);
   const char *charset = NULL;
 
   if (g_get_charset (&charset))
@@ -88,7 +89,7 @@ print_err (const char *text)
 }
 
 void
-cli_terminal_install (void)
+hearth_terminal_install (void)
 {
   g_set_print_handler (print_out);
   g_set_printerr_handler (print_err);

@@ -6,10 +6,10 @@
 G_BEGIN_DECLS
 
 /**
- * cli_terminal_clean:
+ * hearth_terminal_clean:
  * @text: text to print, UTF-8 or not
  *
- * What hearth-cli prints of @text: bytes that are not UTF-8 made U+FFFD,
+ * What hearth-cli and hearth-center print of @text: bytes that are not UTF-8 made U+FFFD,
  * and so are control characters other than line feed and tab (C0, DEL,
  * C1: a terminal acts on ESC and CSI sequences, so a name or comment
  * synced from another tablet could move the cursor, retitle the window or
@@ -20,10 +20,10 @@ G_BEGIN_DECLS
  *
  * Returns: (transfer full): the cleaned text. Thread-safe.
  */
-char *cli_terminal_clean (const char *text);
+char *hearth_terminal_clean (const char *text);
 
 /**
- * cli_terminal_one_line:
+ * hearth_terminal_one_line:
  * @text: (nullable): a stored value to print within one line of a listing
  *
  * @text with line feeds, carriage returns and tabs made spaces, so that a
@@ -33,13 +33,13 @@ char *cli_terminal_clean (const char *text);
  * Returns: (transfer full): the text on one line ("" for %NULL).
  *   Thread-safe.
  */
-char *cli_terminal_one_line (const char *text);
+char *hearth_terminal_one_line (const char *text);
 
 /**
- * cli_terminal_escape_json:
+ * hearth_terminal_escape_json:
  * @json: a JSON text (RFC 8259) as json-glib writes it
  *
- * @json with the characters cli_terminal_clean() replaces written as
+ * @json with the characters hearth_terminal_clean() replaces written as
  * \\u escapes (such as \\u001B) instead (RFC 8259 section 7), so a program reading it
  * gets the data exactly and a terminal showing it gets no control or
  * direction-changing character. Outside strings JSON holds only ASCII
@@ -47,15 +47,15 @@ char *cli_terminal_one_line (const char *text);
  *
  * Returns: (transfer full): the escaped JSON text. Thread-safe.
  */
-char *cli_terminal_escape_json (const char *json);
+char *hearth_terminal_escape_json (const char *json);
 
 /**
- * cli_terminal_install:
+ * hearth_terminal_install:
  *
- * Makes g_print() and g_printerr() print through cli_terminal_clean(),
+ * Makes g_print() and g_printerr() print through hearth_terminal_clean(),
  * converted to the locale's character set as GLib's own handlers do.
  * Call once at start, before any output. Not thread-safe.
  */
-void cli_terminal_install (void);
+void hearth_terminal_install (void);
 
 G_END_DECLS
