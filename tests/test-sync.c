@@ -921,6 +921,27 @@ test_bad_request (void)
   g_assert_nonnull (strstr (r.err, "cursor"));
   g_assert_null (strstr (r.out, "Synced:"));
   g_assert_nonnull (strstr (r.out, "Not synced"));
+
+  /* A store whose device id is not a UUID (damaged) pushes nothing: its
+   * first signed request is refused (401) and the run says why. (The push
+   * body, written as text with the id unescaped, checks it again.) */
+  {
+    g_auto(TestRun) r2 = { 0 };
+    g_autofree char *csv = test_registry ("sync-badreq-registry", COUNTY, 2, 31);
+    gint64 stored = center_db_int (c, "SELECT count (*) FROM changes");
+
+    store_exec (&a, "UPDATE sync_state SET value = 0 WHERE key = 'cursor'");
+    test_tablet_cli (&r2, &a, "household", "import", csv, NULL);
+    g_assert_cmpint (r2.status, ==, 0);
+    store_exec (&a, "UPDATE store_meta SET value = 'not\"a-uuid' WHERE key = 'device_id'");
+    test_run_clear (&r2);
+    test_tablet_cli (&r2, &a, "sync", NULL);
+    g_assert_cmpint (r2.status, ==, 6);
+    g_assert_nonnull (strstr (r2.err, "Hearth-Device is not a device id"));
+    g_assert_nonnull (strstr (r2.out, "Not synced"));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+    g_assert_cmpint (store_int (&a, "SELECT count (*) FROM sync_outbox WHERE state = 'pending'"), >, 0);
+  }
   center_stop (c);
 }
 
