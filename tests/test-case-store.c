@@ -348,8 +348,8 @@ test_cli (void)
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "visit", "record", "--form",
                 "hearth_household_visit", "--answers", vis, "--household", household, "--now", NOW, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, "orange"));
-  g_assert_nonnull (strstr (r.out, "pending_village_review"));
+  g_assert_nonnull (strstr (r.out, "Orange risk"));
+  g_assert_nonnull (strstr (r.out, "Waiting for village review"));
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", "--today", "2026-03-13",
                 NULL);
@@ -402,7 +402,7 @@ test_cli (void)
     test_run_cli (&r, NULL, "--data-dir", clerk_dir, "--passphrase-file", pass, "review", "approve", clerk_household,
                   NULL);
     g_assert_cmpint (r.status, ==, 0);
-    g_assert_nonnull (strstr (r.out, "pending_county_approval"));
+    g_assert_nonnull (strstr (r.out, "Waiting for county approval"));
   }
 }
 

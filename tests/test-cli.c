@@ -467,9 +467,9 @@ test_measures (void)
                 "--measure", "public_job:刘桂兰：村级公益性保洁岗位",
                 "--measure", "health：黄志强：慢性病家庭医生签约服务和门诊报销", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, "is now monitored"));
-  g_assert_nonnull (strstr (r.out, "public_job, active since"));
-  g_assert_nonnull (strstr (r.out, "health, active since"));
+  g_assert_nonnull (strstr (r.out, "is now: Monitored."));
+  g_assert_nonnull (strstr (r.out, "Employment: public-welfare job, active since"));
+  g_assert_nonnull (strstr (r.out, "Health assistance, active since"));
   g_assert_nonnull (strstr (r.out, ": 黄志强：慢性病家庭医生签约服务和门诊报销"));
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", "add", "--household", household,
@@ -557,10 +557,10 @@ test_measures (void)
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", household, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, "temporary_relief, active since 2026-06-03"));
-  g_assert_nonnull (strstr (r.out, "health, "));
+  g_assert_nonnull (strstr (r.out, "Temporary relief, active since 2026-06-03"));
+  g_assert_nonnull (strstr (r.out, "Health assistance, "));
   /* The active ones first. */
-  g_assert_true (strstr (r.out, "temporary_relief") < strstr (r.out, "(ended)"));
+  g_assert_true (strstr (r.out, "Temporary relief") < strstr (r.out, "(ended)"));
   test_run_clear (&r);
 
   /* The audit chain is whole, and names every measure's entries. */
@@ -630,7 +630,7 @@ test_case_shortcuts (void)
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "declare", "--household", prefix,
                 "--reason", "家中突发重病，医疗支出大", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, "pending_village_review"));
+  g_assert_nonnull (strstr (r.out, "is now: Waiting for village review."));
   test_run_clear (&r);
 
   /* The registration's follow-up is due 2026-03-08. */
@@ -664,7 +664,7 @@ test_case_shortcuts (void)
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_null (strstr (r.out, "next visit"));
-  g_assert_true (g_regex_match_simple ("status pending_village_review, [0-9]+ members?\n", r.out, 0, 0));
+  g_assert_true (g_regex_match_simple ("\\): No risk found, Waiting for village review, [0-9]+ members?\n", r.out, 0, 0));
   test_run_clear (&r);
 
   /* The clerk returns the case with a comment: the worker reads it in
@@ -680,7 +680,7 @@ test_case_shortcuts (void)
   set_user (dir, "worker-1", "worker");
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "household", "show", prefix, NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_true (g_regex_match_simple ("\n  Returned for correction by clerk clerk-1 on 20[0-9-]{8}: "
+  g_assert_true (g_regex_match_simple ("\n  Returned for correction by Village clerk clerk-1 on 20[0-9-]{8}: "
                                        "“收入核实有误，请补充务工收入”\n", r.out, 0, 0));
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "household", "show", prefix, NULL);
@@ -699,7 +699,7 @@ test_case_shortcuts (void)
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, "  correction  "));
+  g_assert_nonnull (strstr (r.out, "  Correction asked by the village  "));
   g_assert_nonnull (strstr (r.out, "\n    Clerk's comment: “收入核实有误，请补充务工收入”\n"));
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", NULL);

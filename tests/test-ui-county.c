@@ -31,7 +31,7 @@
 #include "batch.h"
 #include "hearth-county-page.h"
 #include "hearth-export-page.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "hearth-notice-page.h"
 #include "hearth-review-page.h"
 #include "hearth-risk-chart.h"

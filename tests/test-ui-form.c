@@ -38,7 +38,7 @@
 #include "hearth-form-field.h"
 #include "hearth-form-view.h"
 #include "hearth-household-page.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "hearth-worker-view.h"
 
 #include <glib/gi18n.h>

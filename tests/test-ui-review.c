@@ -24,7 +24,7 @@
 #include "test-center-util.h"
 #include "case-review.h"
 #include "hearth-form-view.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "hearth-review-page.h"
 #include "hearth-syncer.h"
 #include "hearth-worker-view.h"

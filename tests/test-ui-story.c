@@ -37,7 +37,7 @@
 #include "hearth-form-field.h"
 #include "hearth-form-view.h"
 #include "hearth-household-page.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "hearth-review-page.h"
 #include "hearth-sync-page.h"
 #include "hearth-syncer.h"

@@ -34,7 +34,7 @@
 #include "hearth-household-item.h"
 #include "hearth-household-list-row.h"
 #include "hearth-household-page.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "hearth-preferences.h"
 #include "hearth-worker-view.h"
 

@@ -4,7 +4,7 @@
 
 #include "hearth-county-page.h"
 #include "case-divisions.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "hearth-risk-chart.h"
 
 #include <glib/gi18n.h>

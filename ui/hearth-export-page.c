@@ -3,7 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-export-page.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "batch.h"
 #include "case-divisions.h"
 #include "case-summary.h"

@@ -3,7 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-form-field.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 
 #include <glib/gi18n.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #include "hearth-form-view.h"
 #include "hearth-form-field.h"
 #include "hearth-i18n.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "case-household.h"
 
 #include <glib/gi18n.h>

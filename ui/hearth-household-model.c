@@ -4,7 +4,7 @@
 
 #include "hearth-household-model.h"
 #include "hearth-household-item.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>

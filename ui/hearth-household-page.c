@@ -3,7 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-household-page.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "case-drafts.h"
 #include "case-household.h"
 #include "hearth-form-view.h"

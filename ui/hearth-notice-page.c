@@ -3,7 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-notice-page.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "hearth-window.h"
 #include "batch.h"
 #include "case-divisions.h"

@@ -5,7 +5,7 @@
 #include "hearth-review-page.h"
 #include "hearth-form-view.h"
 #include "hearth-i18n.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "hearth-window.h"
 #include "case-forms.h"
 #include "case-review.h"

@@ -3,7 +3,7 @@
 #define G_LOG_DOMAIN "hearth"
 
 #include "hearth-risk-chart.h"
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "case-divisions.h"
 
 #include <glib/gi18n.h>

@@ -11,6 +11,7 @@
 #include "cli-common.h"
 #include "terminal.h"
 #include "case-household.h"
+#include "case-labels.h"
 #include "case-published.h"
 #include "case-review.h"
 #include "case-search.h"
@@ -79,9 +80,9 @@ print_measure_text (sqlite3_stmt *st)
   for (int c = 0; c < 12; c++)
     v[c] = sqlite3_column_text (st, c) != NULL ? (const char *) sqlite3_column_text (st, c) : "";
   if (g_str_equal (v[5], "active"))
-    g_print (_("  Measure %s  %s, active since %s: %s\n"), v[0], v[1], v[3], v[2]);
+    g_print (_("  Measure %s  %s, active since %s: %s\n"), v[0], hearth_label_measure (v[1]), v[3], v[2]);
   else
-    g_print (_("  Measure %s  %s, %s to %s (ended): %s\n"), v[0], v[1], v[3], v[4], v[2]);
+    g_print (_("  Measure %s  %s, %s to %s (ended): %s\n"), v[0], hearth_label_measure (v[1]), v[3], v[4], v[2]);
   if (v[7][0] != '\0')
     g_print (_("    Last follow-up %s: progress %s, effect %s\n"), v[10], v[7], v[8][0] != '\0' ? v[8] : "-");
   if (v[9][0] != '\0')
@@ -177,23 +178,25 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
         {
           const char *next_visit = (const char *) sqlite3_column_text (st, 5);
           gint64 members = sqlite3_column_int64 (st, 6);
+          const char *risk = hearth_label_risk_level ((const char *) sqlite3_column_text (st, 3));
+          const char *status = hearth_label_status ((const char *) sqlite3_column_text (st, 4));
 
           /* A household with no next visit planned says nothing of it. */
           if (next_visit != NULL && next_visit[0] != '\0')
+            /* TRANSLATORS: household id, village code, head's name, the
+             * risk level in words ("Red risk"), the state in words
+             * ("Waiting for village review"), the next visit's date */
             g_print (g_dngettext (GETTEXT_PACKAGE,
-                                  "Household %s (village %s, head %s): risk level %s, status %s, next visit %s, "
-                                  "%lld member\n",
-                                  "Household %s (village %s, head %s): risk level %s, status %s, next visit %s, "
-                                  "%lld members\n", (gulong) members),
-                     sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
-                     sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), next_visit, (long long) members);
-          else
-            g_print (g_dngettext (GETTEXT_PACKAGE,
-                                  "Household %s (village %s, head %s): risk level %s, status %s, %lld member\n",
-                                  "Household %s (village %s, head %s): risk level %s, status %s, %lld members\n",
+                                  "Household %s (village %s, head %s): %s, %s, next visit %s, %lld member\n",
+                                  "Household %s (village %s, head %s): %s, %s, next visit %s, %lld members\n",
                                   (gulong) members),
-                     sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2),
-                     sqlite3_column_text (st, 3), sqlite3_column_text (st, 4), (long long) members);
+                     sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2), risk,
+                     status, next_visit, (long long) members);
+          else
+            g_print (g_dngettext (GETTEXT_PACKAGE, "Household %s (village %s, head %s): %s, %s, %lld member\n",
+                                  "Household %s (village %s, head %s): %s, %s, %lld members\n", (gulong) members),
+                     sqlite3_column_text (st, 0), sqlite3_column_text (st, 1), sqlite3_column_text (st, 2), risk,
+                     status, (long long) members);
           if (returned != NULL)
             {
               /* TRANSLATORS: the clerk's return being corrected: role,
@@ -203,10 +206,11 @@ print_household (CliContext *ctx, HearthStore *store, const char *id)
               g_autofree char *comment = hearth_terminal_one_line (returned->comment);
 
               if (comment[0] != '\0')
-                g_print (_("  Returned for correction by %s %s on %s: “%s”\n"), returned->role, returned->actor, date,
-                         comment);
+                g_print (_("  Returned for correction by %s %s on %s: “%s”\n"), hearth_label_role (returned->role),
+                         returned->actor, date, comment);
               else
-                g_print (_("  Returned for correction by %s %s on %s\n"), returned->role, returned->actor, date);
+                g_print (_("  Returned for correction by %s %s on %s\n"), hearth_label_role (returned->role),
+                         returned->actor, date);
             }
           if ((m = household_measures (store, id)) != NULL)
             while (sqlite3_step (m) == SQLITE_ROW)
@@ -371,8 +375,8 @@ review_list (CliContext *ctx, int argc, char **argv)
         {
           g_autofree char *head = hearth_terminal_one_line (item->head_name);
 
-          g_print ("%s  %s  %s  %s  %s\n", item->household_id, item->village_code, head, item->risk_level,
-                   item->monitoring_status);
+          g_print ("%s  %s  %s  %s  %s\n", item->household_id, item->village_code, head,
+                   hearth_label_risk_level (item->risk_level), hearth_label_status (item->monitoring_status));
         }
     }
   json_builder_end_array (b);
@@ -464,7 +468,7 @@ cli_cmd_review (CliContext *ctx, int argc, char **argv)
                                              &state, &error))
     return case_fail (error);
   if (!ctx->json)
-    g_print (_("Household %s is now %s.\n"), household, state);
+    g_print (_("Household %s is now: %s.\n"), household, hearth_label_status (state));
   print_household (ctx, store, household);
   return CLI_EXIT_OK;
 }
@@ -783,7 +787,8 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
         HearthHouseholdRow *r = rows->pdata[i];
         g_autofree char *head = hearth_terminal_one_line (r->head_name);
 
-        g_print ("%s  %s  %s  %s  %s\n", r->id, r->village_code, head, r->risk_level, r->monitoring_status);
+        g_print ("%s  %s  %s  %s  %s\n", r->id, r->village_code, head, hearth_label_risk_level (r->risk_level),
+                 hearth_label_status (r->monitoring_status));
       }
   if (rest > 0)
     {
@@ -928,7 +933,8 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
         g_autofree char *head = hearth_terminal_one_line (r->head_name);
         g_autofree char *reason = hearth_terminal_one_line (r->reason);
 
-        g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), r->kind, head, r->household_id);
+        g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), hearth_label_task_kind (r->kind), head,
+                 r->household_id);
         /* A correction's reason is the clerk's return comment (written
          * into the task by the return): what the worker is to correct. */
         if (g_str_equal (r->kind, "correction") && reason[0] != '\0')

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* hearth-labels.c: words for the store's codes (hearth-labels.h). */
+/* case-labels.c: words for the store's codes (case-labels.h). */
 #define G_LOG_DOMAIN "hearth"
 
-#include "hearth-labels.h"
+#include "case-labels.h"
 #include "case-divisions.h"
 
 #include <glib/gi18n.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * hearth-labels.h: the words a person reads for the codes the store keeps
+ * case-labels.h: the words a person reads for the codes the store keeps
  * (risk levels, monitoring states, risk types, relations, …), in the
  * current language. The code lists are those of ../shared/DOMAIN.md and
  * the bundled forms (schema/forms); a code without words is shown as it is.
