@@ -194,7 +194,7 @@ hearth_label_risk_type (const char *code)
 }
 
 char *
-hearth_label_risk_types (const char *codes)
+hearth_label_codes (const char *codes, const char *(*label) (const char *code))
 {
   g_auto(GStrv) parts = g_strsplit (codes != NULL ? codes : "", " ", -1);
   g_autoptr(GString) s = g_string_new (NULL);
@@ -206,9 +206,15 @@ hearth_label_risk_types (const char *codes)
       if (s->len > 0)
         /* TRANSLATORS: between the items of a list of risk types */
         g_string_append (s, _(", "));
-      g_string_append (s, hearth_label_risk_type (parts[i]));
+      g_string_append (s, label (parts[i]));
     }
   return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+char *
+hearth_label_risk_types (const char *codes)
+{
+  return hearth_label_codes (codes, hearth_label_risk_type);
 }
 
 const char *

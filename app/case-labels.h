@@ -22,6 +22,9 @@ const char *hearth_label_status (const char *code);
 const char *hearth_label_risk_type (const char *code);
 /* Returns: (transfer full): the space-separated codes as a list of words. */
 char       *hearth_label_risk_types (const char *codes);
+/* Returns: (transfer full): the space-separated @codes (nullable) each
+ * given by @label, joined as a list ("Illness, Disability"). */
+char       *hearth_label_codes (const char *codes, const char *(*label) (const char *code));
 const char *hearth_label_relation (const char *code);
 const char *hearth_label_sex (const char *code);
 const char *hearth_label_health (const char *code);

@@ -38,25 +38,6 @@ toast (HearthNoticePage *self, const char *message)
     hearth_window_toast (HEARTH_WINDOW (root), message);
 }
 
-/* Codes in words, joined. */
-static char *
-words (const char *codes, const char *(*label) (const char *code))
-{
-  g_auto(GStrv) parts = g_strsplit (codes != NULL ? codes : "", " ", -1);
-  g_autoptr(GString) s = g_string_new (NULL);
-
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      if (parts[i][0] == '\0')
-        continue;
-      if (s->len > 0)
-        /* TRANSLATORS: between the items of a list of risk types */
-        g_string_append (s, _(", "));
-      g_string_append (s, label (parts[i]));
-    }
-  return g_string_free (g_steal_pointer (&s), FALSE);
-}
-
 /* A decision's date, or a dash. */
 static char *
 day (const char *date)
@@ -69,8 +50,8 @@ add_household (HearthNoticePage *self, const HearthNoticeRow *r)
 {
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *state = gtk_label_new (hearth_label_status (r->monitoring_status));
-  g_autofree char *risks = words (r->risk_types, hearth_label_risk_type);
-  g_autofree char *measures = words (r->measures, hearth_label_measure);
+  g_autofree char *risks = hearth_label_codes (r->risk_types, hearth_label_risk_type);
+  g_autofree char *measures = hearth_label_codes (r->measures, hearth_label_measure);
   g_autofree char *reviewed = day (r->reviewed_on);
   g_autofree char *approved = day (r->approved_on);
   g_autofree char *people = g_strdup_printf (g_dngettext (NULL, "%d person", "%d people", (gulong) r->member_count),
@@ -248,8 +229,8 @@ hearth_notice_page_save (HearthNoticePage *self, GFile *file, GError **error)
       const HearthNoticeRow *r = self->rows->pdata[i];
       g_autofree char *no = g_strdup_printf ("%u", i + 1);
       g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, r->member_count);
-      g_autofree char *risks = words (r->risk_types, hearth_label_risk_type);
-      g_autofree char *measures = words (r->measures, hearth_label_measure);
+      g_autofree char *risks = hearth_label_codes (r->risk_types, hearth_label_risk_type);
+      g_autofree char *measures = hearth_label_codes (r->measures, hearth_label_measure);
       const char *values[] = {
         no, r->head_name, size, hearth_label_category (r->category), risks, measures,
         hearth_label_status (r->monitoring_status), r->reviewed_on, r->approved_on,
