@@ -572,6 +572,8 @@ typedef struct {
    * a field touched later has none to load (a fresh device's pull: one
    * probe a record instead of one a field). */
   gboolean fresh;
+  /* A field of it has more than one edit in @sets (fresh_single()). */
+  gboolean multi;
   /* Whether the record exists was read (@exists), and whether the fast
    * path wrote it (create_fresh()). */
   gboolean checked;
@@ -625,7 +627,86 @@ typedef struct {
   GPtrArray *order;   /* Touched */
   GHashTable *index;  /* Touched (its table and id) → itself */
   GArray *pending;    /* PendingEdit */
+  GHashTable *held;   /* "table id" of the records with edits in the store: probe_records() */
 } TouchedSet;
+
+static void
+string_free (gpointer data)
+{
+  g_string_free (data, TRUE);
+}
+
+/* A change's record, for a set of them: its table and id. */
+static guint
+change_record_hash (gconstpointer key)
+{
+  const HearthChange *c = key;
+
+  return g_str_hash (c->id) * 31 + g_str_hash (c->table);
+}
+
+static gboolean
+change_record_equal (gconstpointer a, gconstpointer b)
+{
+  const HearthChange *x = a, *y = b;
+
+  return strcmp (x->id, y->id) == 0 && strcmp (x->table, y->table) == 0;
+}
+
+/* Which records of the page's edits the store holds edits of, in one
+ * statement a table instead of one a record (@touched's held): read
+ * before the page writes any (its field_edits rows are written once its
+ * changes are read, insert_pending()), so the same answer as each
+ * record's probe at its first edit. An edit apply_edit() will refuse
+ * anyway (a table that takes none, an id that is no UUID) is left out. */
+static gboolean
+probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (change_record_hash, change_record_equal);
+  g_autoptr(GHashTable) lists = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, string_free);
+  GHashTableIter iter;
+  gpointer table, list;
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      const HearthChange *c = changes->pdata[i];
+      GString *ids;
+
+      if (c->kind != HEARTH_CHANGE_EDIT || !hearth_sync_is_edit_table (c->table) || c->id == NULL ||
+          !g_uuid_string_is_valid (c->id) || !g_hash_table_add (seen, (gpointer) c))
+        continue;
+      ids = g_hash_table_lookup (lists, c->table);
+      if (ids == NULL)
+        g_hash_table_insert (lists, c->table, (ids = g_string_new ("[")));
+      /* A UUID: nothing to escape. */
+      if (ids->len > 1)
+        g_string_append_c (ids, ',');
+      g_string_append_c (ids, '"');
+      g_string_append (ids, c->id);
+      g_string_append_c (ids, '"');
+    }
+  g_hash_table_iter_init (&iter, lists);
+  while (g_hash_table_iter_next (&iter, &table, &list))
+    {
+      GString *ids = list;
+      sqlite3_stmt *st;
+      int rc;
+
+      g_string_append_c (ids, ']');
+      if ((st = hearth_sync_prepare (db, "SELECT j.value FROM json_each (?2) AS j WHERE EXISTS "
+                                         "(SELECT 1 FROM field_edits WHERE record_table = ?1 AND record_id = j.value)"))
+          == NULL)
+        return hearth_sync_sql_failed (db, error);
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, ids->str, (int) ids->len, SQLITE_STATIC);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        g_hash_table_add (touched->held, g_strconcat (table, " ", (const char *) sqlite3_column_text (st, 0), NULL));
+      hearth_sync_finish (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
+  return TRUE;
+}
 
 /* The edit set of @c's field as this store holds it, loaded the first
  * time the page touches the field and kept up to date by apply_edit():
@@ -642,30 +723,21 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, Touched **record
 
   if (t == NULL)
     {
-      sqlite3_stmt *st = hearth_sync_prepare (db, "SELECT 1 FROM field_edits WHERE record_table = ? AND record_id = ? "
-                                                  "LIMIT 1");
-      int rc;
+      gboolean held = FALSE;
 
-      if (st == NULL)
+      /* probe_records() read it, unless the store holds no edit at all. */
+      if (g_hash_table_size (touched->held) > 0)
         {
-          hearth_sync_sql_failed (db, error);
-          return NULL;
-        }
-      sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
-      rc = sqlite3_step (st);
-      hearth_sync_finish (st);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        {
-          hearth_sync_sql_failed (db, error);
-          return NULL;
+          g_autofree char *name = g_strconcat (c->table, " ", c->id, NULL);
+
+          held = g_hash_table_contains (touched->held, name);
         }
       t = g_new0 (Touched, 1);
       t->table = c->table;
       t->id = c->id;
       t->fields = g_ptr_array_new ();
       t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
-      t->fresh = rc == SQLITE_DONE;
+      t->fresh = !held;
       g_ptr_array_add (touched->order, t);
       g_hash_table_add (touched->index, t);
     }
@@ -786,6 +858,8 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
   g_ptr_array_add (parents, NULL);
   row->parents = (char **) g_ptr_array_steal (parents, NULL);
   edit_set_add (set, row);
+  if (set->edits->len > 1)
+    record->multi = TRUE;
   return TRUE;
 }
 
@@ -1184,11 +1258,11 @@ hearth_sync_apply_fresh_path_taken (void)
 static gboolean
 fresh_single (Touched *t)
 {
-  if (!t->fresh || g_atomic_int_get (&fresh_path_off))
+  /* A fresh record's sets hold only the page's edits of it, one at least
+   * (a set is made for an edit it takes or one it holds): @multi says
+   * whether one holds two. */
+  if (!t->fresh || t->multi || g_atomic_int_get (&fresh_path_off))
     return FALSE;
-  for (guint i = 0; i < t->fields->len; i++)
-    if (((EditSet *) g_hash_table_lookup (t->sets, t->fields->pdata[i]))->edits->len != 1)
-      return FALSE;
   return t->fields->len > 0;
 }
 
@@ -1545,6 +1619,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   touched.index = g_hash_table_new (touched_hash, touched_equal);
   touched.pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
   g_array_set_clear_func (touched.pending, pending_edit_clear);
+  touched.held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
@@ -1569,6 +1644,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   if (!set_triggers (db, FALSE, error))
     goto failed;
   triggers_off = TRUE;
+  if (!probe_records (db, changes, &touched, error))
+    goto failed;
   /* Each change writes one row at most, and a statement that fails
    * leaves nothing behind: no savepoint per change is needed. */
   for (guint i = 0; i < changes->len; i++)
@@ -1661,6 +1738,7 @@ out:
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);
   g_array_unref (touched.pending);
+  g_hash_table_unref (touched.held);
   return ok;
 }
 
