@@ -569,8 +569,9 @@ typedef struct {
   guint rank;
   /* The store held no edit of the record when the page first touched it:
    * every edit of it since went through apply_edit() and is in @sets, so
-   * a field touched later has none to load (a fresh device's pull: one
-   * probe a record instead of one a field). */
+   * a field touched later has none to load (a fresh device's pull: the
+   * page's records probed together, probe_records(), instead of a probe a
+   * field). */
   gboolean fresh;
   /* A field of it has more than one edit in @sets (fresh_single()). */
   gboolean multi;
@@ -1259,8 +1260,8 @@ static gboolean
 fresh_single (Touched *t)
 {
   /* A fresh record's sets hold only the page's edits of it, one at least
-   * (a set is made for an edit it takes or one it holds): @multi says
-   * whether one holds two. */
+   * (touch() makes a set for the edit apply_edit() then adds): @multi
+   * says whether one holds two. */
   if (!t->fresh || t->multi || g_atomic_int_get (&fresh_path_off))
     return FALSE;
   return t->fields->len > 0;
