@@ -556,18 +556,25 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
 /* ---- applying a page ------------------------------------------------------------------- */
 
 /* The records a page touched, in the order first touched, with their
- * fields. */
+ * fields. The names are borrowed from the page's changes, which outlive
+ * the page's apply: a fresh device's page touches thousands of records,
+ * and a copy of each name was as many allocations to make and free. */
 typedef struct {
-  char *table;
-  char *id;
-  GPtrArray *fields;
+  const char *table;
+  const char *id;
+  GPtrArray *fields;  /* names, borrowed */
   GHashTable *sets;   /* field → EditSet: its edits, loaded once a page */
   gint64 cursor;
+  /* Its place in the order of field_edits' key (table, id): rank_records(). */
+  guint rank;
   /* The store held no edit of the record when the page first touched it:
    * every edit of it since went through apply_edit() and is in @sets, so
-   * a field touched later has none to load (a fresh device's pull: one
-   * probe a record instead of one a field). */
+   * a field touched later has none to load (a fresh device's pull: the
+   * page's records probed together, probe_records(), instead of a probe a
+   * field). */
   gboolean fresh;
+  /* A field of it has more than one edit in @sets (fresh_single()). */
+  gboolean multi;
   /* Whether the record exists was read (@exists), and whether the fast
    * path wrote it (create_fresh()). */
   gboolean checked;
@@ -580,96 +587,176 @@ touched_free (gpointer data)
 {
   Touched *t = data;
 
-  g_free (t->table);
-  g_free (t->id);
   g_ptr_array_unref (t->fields);
   g_hash_table_unref (t->sets);
   g_free (t);
+}
+
+static guint
+touched_hash (gconstpointer key)
+{
+  const Touched *t = key;
+
+  return g_str_hash (t->id) * 31 + g_str_hash (t->table);
+}
+
+static gboolean
+touched_equal (gconstpointer a, gconstpointer b)
+{
+  const Touched *x = a, *y = b;
+
+  return strcmp (x->id, y->id) == 0 && strcmp (x->table, y->table) == 0;
 }
 
 /* An edit joined to its field's set whose field_edits row is written
  * once the page's changes are read (insert_pending()). */
 typedef struct {
   const HearthChange *change;   /* the page's */
+  const Touched *record;        /* its record */
   char *parents;                /* joined by spaces, as stored; NULL for none */
 } PendingEdit;
 
 static void
-pending_edit_free (gpointer data)
+pending_edit_clear (gpointer data)
 {
   PendingEdit *e = data;
 
   g_free (e->parents);
-  g_free (e);
 }
 
 typedef struct {
   GPtrArray *order;   /* Touched */
-  GHashTable *index;  /* "table id" → Touched */
-  GPtrArray *pending; /* PendingEdit */
+  GHashTable *index;  /* Touched (its table and id) → itself */
+  GArray *pending;    /* PendingEdit */
+  GHashTable *held;   /* "table id" of the records with edits in the store: probe_records() */
 } TouchedSet;
+
+static void
+string_free (gpointer data)
+{
+  g_string_free (data, TRUE);
+}
+
+/* A change's record, for a set of them: its table and id. */
+static guint
+change_record_hash (gconstpointer key)
+{
+  const HearthChange *c = key;
+
+  return g_str_hash (c->id) * 31 + g_str_hash (c->table);
+}
+
+static gboolean
+change_record_equal (gconstpointer a, gconstpointer b)
+{
+  const HearthChange *x = a, *y = b;
+
+  return strcmp (x->id, y->id) == 0 && strcmp (x->table, y->table) == 0;
+}
+
+/* Which records of the page's edits the store holds edits of, in one
+ * statement a table instead of one a record (@touched's held): read
+ * before the page writes any (its field_edits rows are written once its
+ * changes are read, insert_pending()), so the same answer as each
+ * record's probe at its first edit. An edit apply_edit() will refuse
+ * anyway (a table that takes none, an id that is no UUID) is left out. */
+static gboolean
+probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (change_record_hash, change_record_equal);
+  g_autoptr(GHashTable) lists = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, string_free);
+  GHashTableIter iter;
+  gpointer table, list;
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      const HearthChange *c = changes->pdata[i];
+      GString *ids;
+
+      if (c->kind != HEARTH_CHANGE_EDIT || !hearth_sync_is_edit_table (c->table) || c->id == NULL ||
+          !g_uuid_string_is_valid (c->id) || !g_hash_table_add (seen, (gpointer) c))
+        continue;
+      ids = g_hash_table_lookup (lists, c->table);
+      if (ids == NULL)
+        g_hash_table_insert (lists, c->table, (ids = g_string_new ("[")));
+      /* A UUID: nothing to escape. */
+      if (ids->len > 1)
+        g_string_append_c (ids, ',');
+      g_string_append_c (ids, '"');
+      g_string_append (ids, c->id);
+      g_string_append_c (ids, '"');
+    }
+  g_hash_table_iter_init (&iter, lists);
+  while (g_hash_table_iter_next (&iter, &table, &list))
+    {
+      GString *ids = list;
+      sqlite3_stmt *st;
+      int rc;
+
+      g_string_append_c (ids, ']');
+      if ((st = hearth_sync_prepare (db, "SELECT j.value FROM json_each (?2) AS j WHERE EXISTS "
+                                         "(SELECT 1 FROM field_edits WHERE record_table = ?1 AND record_id = j.value)"))
+          == NULL)
+        return hearth_sync_sql_failed (db, error);
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, ids->str, (int) ids->len, SQLITE_STATIC);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        g_hash_table_add (touched->held, g_strconcat (table, " ", (const char *) sqlite3_column_text (st, 0), NULL));
+      hearth_sync_finish (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
+  return TRUE;
+}
 
 /* The edit set of @c's field as this store holds it, loaded the first
  * time the page touches the field and kept up to date by apply_edit():
  * the merge reads it from memory. Returns NULL with @error when the store
  * fails. */
 static EditSet *
-touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, GError **error)
+touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, Touched **record, GError **error)
 {
-  /* An edit table's name and a UUID (apply_edit() checked them). */
-  char key[80];
+  Touched key = { .table = c->table, .id = c->id };
   Touched *t;
   EditSet *set;
 
-  g_snprintf (key, sizeof key, "%s %s", c->table, c->id);
-  t = g_hash_table_lookup (touched->index, key);
+  t = g_hash_table_lookup (touched->index, &key);
 
   if (t == NULL)
     {
-      sqlite3_stmt *st = hearth_sync_prepare (db, "SELECT 1 FROM field_edits WHERE record_table = ? AND record_id = ? "
-                                                  "LIMIT 1");
-      int rc;
+      gboolean held = FALSE;
 
-      if (st == NULL)
+      /* probe_records() read it, unless the store holds no edit at all. */
+      if (g_hash_table_size (touched->held) > 0)
         {
-          hearth_sync_sql_failed (db, error);
-          return NULL;
-        }
-      sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
-      rc = sqlite3_step (st);
-      hearth_sync_finish (st);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        {
-          hearth_sync_sql_failed (db, error);
-          return NULL;
+          g_autofree char *name = g_strconcat (c->table, " ", c->id, NULL);
+
+          held = g_hash_table_contains (touched->held, name);
         }
       t = g_new0 (Touched, 1);
-      t->table = g_strdup (c->table);
-      t->id = g_strdup (c->id);
-      t->fields = g_ptr_array_new_with_free_func (g_free);
+      t->table = c->table;
+      t->id = c->id;
+      t->fields = g_ptr_array_new ();
       t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
-      t->fresh = rc == SQLITE_DONE;
+      t->fresh = !held;
       g_ptr_array_add (touched->order, t);
-      g_hash_table_insert (touched->index, g_strdup (key), t);
+      g_hash_table_add (touched->index, t);
     }
   t->cursor = c->cursor;
+  *record = t;
   set = g_hash_table_lookup (t->sets, c->field);
   if (set == NULL)
     {
-      char *field = g_strdup (c->field);
-
       set = g_new0 (EditSet, 1);
       if (t->fresh)
         edit_set_init (set, c->table, c->field);
       else if (!load_edits (db, c->table, c->id, c->field, set, error))
         {
           edit_set_free (set);
-          g_free (field);
           return NULL;
         }
-      g_ptr_array_add (t->fields, field);
-      g_hash_table_insert (t->sets, field, set);
+      g_ptr_array_add (t->fields, c->field);
+      g_hash_table_insert (t->sets, c->field, set);
     }
   return set;
 }
@@ -703,6 +790,7 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
   g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
   const char *value = c->value != NULL ? c->value : "";
   HearthHlc version;
+  Touched *record = NULL;
   EditSet *set;
   EditRow *row;
 
@@ -739,7 +827,7 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
     }
 
   /* The field's edits, from memory after the first of the page. */
-  set = touch (db, touched, c, error);
+  set = touch (db, touched, c, &record, error);
   if (set == NULL)
     return FALSE;
   for (guint r = 0; r < set->rows->len; r++)
@@ -758,11 +846,9 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
       return TRUE;  /* delivered again: nothing changes */
     }
   {
-    PendingEdit *pending = g_new (PendingEdit, 1);
+    PendingEdit pending = { c, record, joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL };
 
-    pending->change = c;
-    pending->parents = joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL;
-    g_ptr_array_add (touched->pending, pending);
+    g_array_append_val (touched->pending, pending);
   }
   row = g_new0 (EditRow, 1);
   row->borrowed = TRUE;
@@ -773,18 +859,47 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
   g_ptr_array_add (parents, NULL);
   row->parents = (char **) g_ptr_array_steal (parents, NULL);
   edit_set_add (set, row);
+  if (set->edits->len > 1)
+    record->multi = TRUE;
   return TRUE;
 }
 
 static int
-compare_pending (gconstpointer a, gconstpointer b)
+compare_records (gconstpointer a, gconstpointer b)
 {
-  const HearthChange *x = (*(PendingEdit *const *) a)->change;
-  const HearthChange *y = (*(PendingEdit *const *) b)->change;
+  const Touched *x = *(const Touched *const *) a, *y = *(const Touched *const *) b;
   int r;
 
-  if ((r = strcmp (x->table, y->table)) != 0 || (r = strcmp (x->id, y->id)) != 0 ||
-      (r = strcmp (x->field, y->field)) != 0)
+  if ((r = strcmp (x->table, y->table)) != 0)
+    return r;
+  return strcmp (x->id, y->id);
+}
+
+/* Numbers the page's records in the order of field_edits' and
+ * field_versions' keys (their table, then id), which insert_pending() and
+ * insert_versions() write them in: one sort of the records, not one of
+ * all their edits by four names each. */
+static void
+rank_records (TouchedSet *touched)
+{
+  g_autoptr(GPtrArray) sorted = g_ptr_array_sized_new (touched->order->len);
+
+  for (guint i = 0; i < touched->order->len; i++)
+    g_ptr_array_add (sorted, touched->order->pdata[i]);
+  g_ptr_array_sort (sorted, compare_records);
+  for (guint i = 0; i < sorted->len; i++)
+    ((Touched *) sorted->pdata[i])->rank = i;
+}
+
+/* Orders two edits of one record as field_edits' key does (field, hlc). */
+static int
+compare_pending (gconstpointer a, gconstpointer b)
+{
+  const HearthChange *x = (*(const PendingEdit *const *) a)->change;
+  const HearthChange *y = (*(const PendingEdit *const *) b)->change;
+  int r;
+
+  if ((r = strcmp (x->field, y->field)) != 0)
     return r;
   return strcmp (x->hlc, y->hlc);
 }
@@ -811,14 +926,32 @@ set_triggers (sqlite3 *db, gboolean on, GError **error)
 }
 
 static gboolean
-insert_pending (sqlite3 *db, GPtrArray *pending, GError **error)
+insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
 {
   g_autofree const char **values = g_new (const char *, (gsize) pending->len * 7 + 1);
+  g_autofree const PendingEdit **sorted = g_new (const PendingEdit *, pending->len + 1);
+  g_autofree guint *start = g_new0 (guint, n_records + 1);
+  g_autofree guint *next = g_new (guint, n_records + 1);
 
-  g_ptr_array_sort (pending, compare_pending);
+  /* By record (rank_records()), counted into place; then each record's
+   * few edits by field and version. */
+  for (guint i = 0; i < pending->len; i++)
+    start[g_array_index (pending, PendingEdit, i).record->rank + 1]++;
+  for (guint r = 0; r < n_records; r++)
+    start[r + 1] += start[r];
+  memcpy (next, start, sizeof (guint) * (n_records + 1));
   for (guint i = 0; i < pending->len; i++)
     {
-      const PendingEdit *e = pending->pdata[i];
+      const PendingEdit *e = &g_array_index (pending, PendingEdit, i);
+
+      sorted[next[e->record->rank]++] = e;
+    }
+  for (guint r = 0; r < n_records; r++)
+    if (start[r + 1] - start[r] > 1)
+      qsort (sorted + start[r], start[r + 1] - start[r], sizeof *sorted, compare_pending);
+  for (guint i = 0; i < pending->len; i++)
+    {
+      const PendingEdit *e = sorted[i];
       const HearthChange *c = e->change;
       const char **row = values + (gsize) i * 7;
 
@@ -1126,11 +1259,11 @@ hearth_sync_apply_fresh_path_taken (void)
 static gboolean
 fresh_single (Touched *t)
 {
-  if (!t->fresh || g_atomic_int_get (&fresh_path_off))
+  /* A fresh record's sets hold only the page's edits of it, one at least
+   * (touch() makes a set for the edit apply_edit() then adds): @multi
+   * says whether one holds two. */
+  if (!t->fresh || t->multi || g_atomic_int_get (&fresh_path_off))
     return FALSE;
-  for (guint i = 0; i < t->fields->len; i++)
-    if (((EditSet *) g_hash_table_lookup (t->sets, t->fields->pdata[i]))->edits->len != 1)
-      return FALSE;
   return t->fields->len > 0;
 }
 
@@ -1194,15 +1327,14 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
   return TRUE;
 }
 
+/* By record (rank_records()); a record's versions are queued together,
+ * by field already (materialize_fresh()), and stay so (a stable sort). */
 static int
 compare_versions (gconstpointer a, gconstpointer b)
 {
   const PendingVersion *x = a, *y = b;
-  int r;
 
-  if ((r = strcmp (x->record->table, y->record->table)) != 0 || (r = strcmp (x->record->id, y->record->id)) != 0)
-    return r;
-  return strcmp (x->field, y->field);
+  return x->record->rank < y->record->rank ? -1 : x->record->rank > y->record->rank;
 }
 
 /* Writes the versions materialize_fresh() queued, in the table's key
@@ -1251,7 +1383,9 @@ record_exists (sqlite3 *db, Touched *t, gboolean *exists, GError **error)
  * the order inserted (@households, @members, @tasks: their ids as JSON
  * arrays), one statement each: the households' keys (numbered in
  * that order), the search keys of every name of a household created and
- * of every member created into a household there before, the routine
+ * of every member created into a household there before (a member
+ * created with its household is among the household's names already:
+ * listed once, not twice, it costs its keys' insert once), the routine
  * visit rows of the households created, and none for a household with a
  * task created open. The triggers' rows depend on the rows they read,
  * not on the order of the inserts (but for the keys' numbers, which
@@ -1270,7 +1404,7 @@ static const char *const created_sql[] = {
   " UNION ALL"
   " SELECT h.id, h.village_code, h.head_name, m.name, m.id_number"
   " FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id"
-  " WHERE m.deleted = 0 AND h.deleted = 0) "
+  " WHERE m.deleted = 0 AND h.deleted = 0 AND h.id NOT IN (SELECT value FROM json_each (?1))) "
   "INSERT OR IGNORE INTO household_search (key, village, head_name, household_key) "
   "SELECT lower (substr (n.name, p.n, w.w)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
   "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id, "
@@ -1483,8 +1617,10 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
         return TRUE;
     }
   touched.order = g_ptr_array_new_with_free_func (touched_free);
-  touched.index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  touched.pending = g_ptr_array_new_with_free_func (pending_edit_free);
+  touched.index = g_hash_table_new (touched_hash, touched_equal);
+  touched.pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
+  g_array_set_clear_func (touched.pending, pending_edit_clear);
+  touched.held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
@@ -1509,6 +1645,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   if (!set_triggers (db, FALSE, error))
     goto failed;
   triggers_off = TRUE;
+  if (!probe_records (db, changes, &touched, error))
+    goto failed;
   /* Each change writes one row at most, and a statement that fails
    * leaves nothing behind: no savepoint per change is needed. */
   for (guint i = 0; i < changes->len; i++)
@@ -1536,7 +1674,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
           rejected++;
         }
     }
-  if (!insert_pending (db, touched.pending, error))
+  rank_records (&touched);
+  if (!insert_pending (db, touched.pending, touched.order->len, error))
     goto failed;
   /* The fast path's records are created with the triggers still off
    * (create_fresh()), before every other step: a record the general path
@@ -1599,7 +1738,8 @@ out:
   hearth_sync_cache_close (db);
   g_ptr_array_unref (touched.order);
   g_hash_table_unref (touched.index);
-  g_ptr_array_unref (touched.pending);
+  g_array_unref (touched.pending);
+  g_hash_table_unref (touched.held);
   return ok;
 }
 

@@ -62,8 +62,13 @@ hearth_hlc_parse (const char *text, HearthHlc *out, GError **error)
       return FALSE;
     }
   {
-    g_autofree char *w = g_strndup (text, 15);
-    g_autofree char *c = g_strndup (text + 16, 8);
+    /* On the stack: a pull parses two versions an edit, 70,000 edits. */
+    char w[16], c[9];
+
+    memcpy (w, text, 15);
+    w[15] = '\0';
+    memcpy (c, text + 16, 8);
+    c[8] = '\0';
     if (!g_ascii_string_to_unsigned (w, 10, 0, (guint64) WALL_MAX, &wall, NULL))
       {
         g_set_error (error, HEARTH_HLC_ERROR, HEARTH_HLC_ERROR_INVALID,

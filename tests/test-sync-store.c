@@ -1771,6 +1771,80 @@ test_fresh_path (void)
     replica_free (r[i]);
 }
 
+/* An edit for test_held_probe(): @table's @id, @field = @value, made at
+ * @wall_ms by @device. */
+static HearthChange *
+held_edit (const char *table, const char *id, const char *field, const char *value, gint64 wall_ms,
+           const char *device)
+{
+  HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+  c->table = g_strdup (table);
+  c->id = g_strdup (id);
+  c->field = g_strdup (field);
+  c->value = g_strdup (value);
+  c->hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-00000000-%s", wall_ms, device);
+  return c;
+}
+
+/* Which records of a page the store holds edits of is read once a page,
+ * a table at a time (sync-apply.c, probe_records()): a record held from
+ * an earlier page has its stored edits merged with the page's (a
+ * concurrent edit is a conflict), and a record of another table with the
+ * same id is still fresh (the fast path creates it). */
+static void
+test_held_probe (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-held-b", START_MS);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *held = g_uuid_string_random ();
+  g_autofree char *other = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *name = NULL;
+  guint rejected = 0;
+
+  /* Page 1: a household, and an incomplete task whose id is the id of
+   * the household page 2 creates: its edit waits in field_edits. */
+  g_ptr_array_add (first, held_edit ("households", held, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", held, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("tasks", other, "reason", "复查", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 3, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM households"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM tasks"), ==, 0);
+
+  /* Page 2: a concurrent edit of the held household's name and its first
+   * phone; a new household with the task's id. */
+  g_ptr_array_add (second, held_edit ("households", held, "head_name", "乙", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", held, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", other, "village_code", "150422100302", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", other, "head_name", "丙", START_MS - 30000, "DEV-B"));
+  hearth_sync_apply_fresh_path_taken ();
+  g_assert_true (hearth_sync_store_apply (b->sync, second, 7, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 0);
+  /* The new household by the fast path, the held one merged. */
+  g_assert_cmpuint (hearth_sync_apply_fresh_path_taken (), ==, 1);
+  sql = g_strdup_printf ("SELECT head_name || ' ' || phone FROM households WHERE id = '%s'", held);
+  name = query_text (b->db, sql);
+  g_assert_cmpstr (name, ==, "乙 13800000000");
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM conflicts WHERE record_id = '%s' AND field = 'head_name' "
+                         "AND kept_value = '乙' AND lost_value = '甲' AND resolved_at IS NULL", held);
+  g_assert_cmpint (count (b, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM field_versions WHERE record_id = '%s' AND field = 'head_name' "
+                         "AND hlc LIKE '%%-DEV-B'", held);
+  g_assert_cmpint (count (b, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM households WHERE id = '%s' AND head_name = '丙'", other);
+  g_assert_cmpint (count (b, sql), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 7);
+}
+
 /* Pages applied in one transaction (hearth_sync_store_begin_pages(), as a
  * pull does): the same rows as a transaction a page; uncommitted, a crash
  * (the connection closed) loses the pages and their cursor together; a
@@ -1965,6 +2039,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/enrolment", test_enrolment);
   g_test_add_func ("/sync/store/property", test_property);
   g_test_add_func ("/sync/store/fresh-path", test_fresh_path);
+  g_test_add_func ("/sync/store/held-probe", test_held_probe);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   return g_test_run ();
