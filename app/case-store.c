@@ -25,6 +25,7 @@ struct _HearthCaseStore {
   gint64 (*now_ms) (gpointer data);
   gpointer now_data;
   HearthSyncCapture *capture;
+  struct _AuditAction *action;  /* the user action being written, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (HearthCaseStore, hearth_case_store, G_TYPE_OBJECT)
@@ -283,6 +284,189 @@ hearth_case_store_receive_hlc (HearthCaseStore *self, const char *hlc, GError **
   return meta_set (self, "hlc_last", text, error);
 }
 
+/* ---- one audit entry per user action ------------------------------------ */
+
+/* One record an action wrote and the fields it wrote of it, in the order
+ * first written. */
+typedef struct {
+  char *table;
+  char *id;
+  GPtrArray *fields;  /* (element-type utf8) */
+} ActionRecord;
+
+static void
+action_record_free (ActionRecord *r)
+{
+  g_free (r->table);
+  g_free (r->id);
+  g_ptr_array_unref (r->fields);
+  g_free (r);
+}
+
+/* A user action (a public operation of the case store) being written: the
+ * writes it makes note their records here, and its transaction ends with
+ * one audit entry naming them all (case-audit.h, HearthAuditEntry). An
+ * operation started inside another's action (a nested call) adds to the
+ * outer one. */
+typedef struct _AuditAction {
+  HearthSyncTx tx;
+  const char *action;
+  char *table;  /* the entry's own record */
+  char *id;
+  char *at;
+  GPtrArray *records;  /* (element-type ActionRecord) */
+  struct _AuditAction *outer;
+} AuditAction;
+
+static gboolean
+action_begin (HearthCaseStore *self, AuditAction *act, const char *action, const char *table, const char *id,
+              GError **error)
+{
+  memset (act, 0, sizeof *act);
+  if (!write_begin (self, &act->tx, "case_action", error))
+    return FALSE;
+  act->outer = self->action;
+  if (act->outer == NULL)
+    {
+      act->action = action;
+      act->table = g_strdup (table);
+      act->id = g_strdup (id);
+      act->at = now_iso (self);
+      act->records = g_ptr_array_new_with_free_func ((GDestroyNotify) action_record_free);
+      self->action = act;
+    }
+  return TRUE;
+}
+
+/* Names the entry's own record when the action learns it only once
+ * begun (a conflict's record is read in its transaction). */
+static void
+action_set_record (AuditAction *act, const char *table, const char *id)
+{
+  if (act->outer != NULL)
+    return;
+  g_free (act->table);
+  g_free (act->id);
+  act->table = g_strdup (table);
+  act->id = g_strdup (id);
+}
+
+/* Notes that the action being written wrote @fields of a record. */
+static void
+action_note (HearthCaseStore *self, const char *table, const char *id, const char *const *fields, guint n_fields)
+{
+  AuditAction *act = self->action;
+  ActionRecord *r = NULL;
+
+  g_return_if_fail (act != NULL);
+  for (guint i = 0; i < act->records->len && r == NULL; i++)
+    {
+      ActionRecord *c = act->records->pdata[i];
+      if (g_str_equal (c->table, table) && g_str_equal (c->id, id))
+        r = c;
+    }
+  if (r == NULL)
+    {
+      r = g_new0 (ActionRecord, 1);
+      r->table = g_strdup (table);
+      r->id = g_strdup (id);
+      r->fields = g_ptr_array_new_with_free_func (g_free);
+      /* The entry's own record comes first. */
+      if (g_str_equal (table, act->table) && g_str_equal (id, act->id))
+        g_ptr_array_insert (act->records, 0, r);
+      else
+        g_ptr_array_add (act->records, r);
+    }
+  for (guint i = 0; i < n_fields; i++)
+    if (!g_ptr_array_find_with_equal_func (r->fields, fields[i], g_str_equal, NULL))
+      g_ptr_array_add (r->fields, g_strdup (fields[i]));
+}
+
+static gboolean
+action_append (HearthCaseStore *self, AuditAction *act, const char *fields, GError **error)
+{
+  HearthAuditEntry entry = { .at = act->at, .actor = self->actor, .device_id = self->device_id,
+                             .action = act->action, .record_table = act->table, .record_id = act->id,
+                             .fields = fields };
+  return hearth_audit_append (self->db, &entry, NULL, error);
+}
+
+/* The action's entry, or entries: one as long as its records fit in
+ * HEARTH_AUDIT_MAX_FIELDS_TEXT bytes, then more with the same action and
+ * record, never a record's part split. Nothing when nothing was written. */
+static gboolean
+action_write_entries (HearthCaseStore *self, AuditAction *act, GError **error)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GString) token = g_string_new (NULL);
+
+  for (guint i = 0; i < act->records->len; i++)
+    {
+      ActionRecord *r = act->records->pdata[i];
+      gboolean own = g_str_equal (r->table, act->table) && g_str_equal (r->id, act->id);
+
+      g_string_truncate (token, 0);
+      if (own)
+        for (guint k = 0; k < r->fields->len; k++)
+          g_string_append_printf (token, "%s%s", k > 0 ? " " : "", (char *) r->fields->pdata[k]);
+      else
+        {
+          g_string_append_printf (token, "%s/%s:", r->table, r->id);
+          for (guint k = 0; k < r->fields->len; k++)
+            g_string_append_printf (token, "%s%s", k > 0 ? "," : "", (char *) r->fields->pdata[k]);
+        }
+      if (token->len == 0)
+        continue;
+      if (text->len > 0 && text->len + 1 + token->len > HEARTH_AUDIT_MAX_FIELDS_TEXT)
+        {
+          if (!action_append (self, act, text->str, error))
+            return FALSE;
+          g_string_truncate (text, 0);
+        }
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      g_string_append_len (text, token->str, (gssize) token->len);
+    }
+  if (text->len == 0 && act->records->len == 0)
+    return TRUE;
+  return action_append (self, act, text->str, error);
+}
+
+static void
+action_clear (HearthCaseStore *self, AuditAction *act)
+{
+  if (act->outer == NULL)
+    {
+      if (self->action == act)
+        self->action = NULL;
+      g_free (act->table);
+      g_free (act->id);
+      g_free (act->at);
+      g_clear_pointer (&act->records, g_ptr_array_unref);
+    }
+}
+
+/* Ends the action: its entry, then its transaction's commit; on failure
+ * everything it wrote is rolled back. */
+static gboolean
+action_commit (HearthCaseStore *self, AuditAction *act, GError **error)
+{
+  gboolean ok = act->outer != NULL || action_write_entries (self, act, error);
+
+  ok = ok && write_commit (self, &act->tx, error);
+  if (!ok)
+    hearth_sync_tx_rollback (&act->tx);
+  action_clear (self, act);
+  return ok;
+}
+
+static void
+action_abort (HearthCaseStore *self, AuditAction *act)
+{
+  hearth_sync_tx_rollback (&act->tx);
+  action_clear (self, act);
+}
+
 /* ---- writes ------------------------------------------------------------- */
 
 static int
@@ -291,16 +475,17 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
-/* Writes @fields of a record, stamping, capturing and auditing only what
- * changed. @next_version, when given (a household's visit), is written to
- * entity_version in the same write if anything else changed: one audit
- * entry for the visit's update, not one for it and one for the version. */
+/* Writes @fields of a record, stamping and capturing only what changed,
+ * and notes the fields in the user action being written (its audit
+ * entry); outside one, the write is an action of its own named @action.
+ * @next_version, when given (a household's visit), is written to
+ * entity_version in the same write if anything else changed. Inside an
+ * action a failure leaves what it wrote to the action's rollback. */
 static gboolean
 write_record_full (HearthCaseStore *self, const char *table, const char *id, gboolean create, GHashTable *fields,
                    const char *action, gboolean owned_allowed, const char *next_version, guint *changed_out,
                    GError **error)
 {
-  HearthSyncTx tx;
   const char *const *columns, *const *owned;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
@@ -343,8 +528,20 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
     }
   g_ptr_array_sort (names, compare_names);
 
-  if (!write_begin (self, &tx, "case_write", error))
-    return FALSE;
+  if (self->action == NULL)
+    {
+      AuditAction act;
+
+      if (!action_begin (self, &act, action, table, id, error))
+        return FALSE;
+      if (!write_record_full (self, table, id, create, fields, action, owned_allowed, next_version, changed_out,
+                              error))
+        {
+          action_abort (self, &act);
+          return FALSE;
+        }
+      return action_commit (self, &act, error);
+    }
 
   if (create)
     {
@@ -383,7 +580,6 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
       if (rc != SQLITE_ROW)
         {
           sqlite3_finalize (st);
-          hearth_sync_tx_rollback (&tx);
           if (rc != SQLITE_DONE)
             return sql_failed (self, error);
           g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("%s has no record %s"), table, id);
@@ -425,9 +621,6 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
 
   if (changed->len > 0)
     {
-      g_autoptr(GString) list = g_string_new (NULL);
-      HearthAuditEntry entry = { 0 };
-
       for (guint i = 0; i < changed->len; i++)
         {
           g_autofree char *hlc = stamp (self, error);
@@ -451,20 +644,9 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
           if (!hearth_sync_capture_edit (self->capture, table, id, changed->pdata[i],
                                          g_hash_table_lookup (fields, changed->pdata[i]), now, error))
             goto rollback;
-          g_string_append_printf (list, "%s%s", i > 0 ? " " : "", (char *) changed->pdata[i]);
         }
-      entry.actor = self->actor;
-      entry.device_id = self->device_id;
-      entry.action = action;
-      entry.record_table = table;
-      entry.record_id = id;
-      entry.fields = list->str;
-      entry.at = now;
-      if (!hearth_audit_append (self->db, &entry, NULL, error))
-        goto rollback;
+      action_note (self, table, id, (const char *const *) changed->pdata, changed->len);
     }
-  if (!write_commit (self, &tx, error))
-    goto rollback;
   if (changed_out != NULL)
     *changed_out = changed->len;
   return TRUE;
@@ -473,7 +655,6 @@ failed:
   sql_failed (self, error);
 rollback:
   sqlite3_finalize (st);
-  hearth_sync_tx_rollback (&tx);
   return FALSE;
 }
 
@@ -751,11 +932,9 @@ insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root,
   sqlite3_finalize (st);
   if (rc != SQLITE_DONE)
     return sql_failed (self, error);
-  {
-    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "record",
-                               .record_table = "submissions", .record_id = id, .fields = form->form_id };
-    return hearth_audit_append (self->db, &entry, NULL, error);
-  }
+  /* Written whole: its entry names its form (case-audit.h). */
+  action_note (self, "submissions", id, (const char *const *) &form->form_id, 1);
+  return TRUE;
 }
 
 /* Whether ISO 8601 time @a is later than @b (as text when either does not
@@ -849,7 +1028,7 @@ char *
 hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, const char *xml,
                                const char *household_id, GError **error)
 {
-  HearthSyncTx tx;
+  AuditAction act;
   g_autoptr(GHashTable) saved = fields_new ();
   g_autofree char *instance_id = NULL;
   g_autofree char *form_id = NULL;
@@ -928,7 +1107,9 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
     }
   risk_found = text_of (find_element (root, "risk_found"));
 
-  if (!write_begin (self, &tx, "record_submission", error))
+  /* One user action: the visit's entry names the submission, the
+   * household and every task, measure and review it wrote. */
+  if (!action_begin (self, &act, "record", "submissions", id, error))
     {
       xmlFreeDoc (doc);
       return NULL;
@@ -972,14 +1153,11 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
   xmlFreeDoc (doc);
   if (!ok)
     {
-      hearth_sync_tx_rollback (&tx);
+      action_abort (self, &act);
       return NULL;
     }
-  if (!write_commit (self, &tx, error))
-    {
-      hearth_sync_tx_rollback (&tx);
-      return NULL;
-    }
+  if (!action_commit (self, &act, error))
+    return NULL;
   return g_strdup (id);
 }
 
@@ -1046,10 +1224,8 @@ insert_review (HearthCaseStore *self, const char *household_id, HearthRole role,
   if (rc != SQLITE_DONE)
     return sql_failed (self, error);
   {
-    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "review",
-                               .record_table = "reviews", .record_id = id, .fields = "from_state to_state comment" };
-    if (!hearth_audit_append (self->db, &entry, NULL, error))
-      return FALSE;
+    static const char *const written[] = { "from_state", "to_state", "comment" };
+    action_note (self, "reviews", id, written, G_N_ELEMENTS (written));
   }
   if (id_out != NULL)
     *id_out = g_steal_pointer (&id);
@@ -1079,7 +1255,7 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
                                       const char *action, const char *comment, const HearthMeasureSpec *measures,
                                       guint n_measures, char **new_state, GError **error)
 {
-  HearthSyncTx tx;
+  AuditAction act;
   g_autofree char *state = NULL;
   g_autofree char *review_id = NULL;
   g_autoptr(GHashTable) fields = fields_new ();
@@ -1143,7 +1319,9 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
       g_ptr_array_add (started, on);
     }
 
-  if (!write_begin (self, &tx, "transition", error))
+  /* One user action: its entry is the household's and names the review,
+   * the measures and the correction task with it. */
+  if (!action_begin (self, &act, action, "households", household_id, error))
     return FALSE;
   ok = TRUE;
   if (!g_str_equal (to, state))
@@ -1174,11 +1352,13 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
       g_hash_table_insert (task, g_strdup ("assignee"), g_strdup (author != NULL ? author : ""));
       ok = write_record (self, "tasks", task_id, TRUE, task, "open", FALSE, NULL, error);
     }
-  if (!ok || !write_commit (self, &tx, error))
+  if (!ok)
     {
-      hearth_sync_tx_rollback (&tx);
+      action_abort (self, &act);
       return FALSE;
     }
+  if (!action_commit (self, &act, error))
+    return FALSE;
   if (new_state != NULL)
     *new_state = g_strdup (to);
   return TRUE;
@@ -1377,7 +1557,7 @@ gboolean
 hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, HearthRole role, const char *value,
                               GError **error)
 {
-  HearthSyncTx tx;
+  AuditAction act;
   g_autofree char *table = NULL, *record_id = NULL, *field = NULL;
   g_autofree char *now = NULL;
   gboolean found;
@@ -1395,7 +1575,7 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
                    _("the value chosen is not text of at most 64 KiB"));
       return FALSE;
     }
-  if (!write_begin (self, &tx, "resolve_conflict", error))
+  if (!action_begin (self, &act, "resolve", "conflicts", conflict_id != NULL ? conflict_id : "", error))
     return FALSE;
   found = hearth_sync_conflict_field (self->db, conflict_id != NULL ? conflict_id : "", &table, &record_id, &field,
                                       error);
@@ -1406,6 +1586,7 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
                      conflict_id != NULL ? conflict_id : "");
       goto failed;
     }
+  action_set_record (&act, table, record_id);
   now = now_iso (self);
   {
     g_autoptr(GError) local = NULL;
@@ -1421,18 +1602,11 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
         goto failed;
       }
   }
-  {
-    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "resolve",
-                               .record_table = table, .record_id = record_id, .fields = field };
-    if (!hearth_audit_append (self->db, &entry, NULL, error))
-      goto failed;
-  }
-  if (!write_commit (self, &tx, error))
-    goto failed;
-  return TRUE;
+  action_note (self, table, record_id, (const char *const *) &field, 1);
+  return action_commit (self, &act, error);
 
 failed:
-  hearth_sync_tx_rollback (&tx);
+  action_abort (self, &act);
   return FALSE;
 }
 
@@ -1586,18 +1760,31 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
     {
       g_autoptr(GHashTable) h = hearth_case_registry_household_fields (registry, i);
       g_autofree char *household_id = g_uuid_string_random ();
+      AuditAction act;
 
-      if (!write_record (self, "households", household_id, TRUE, h, "import", FALSE, NULL, error))
+      /* One entry per household, naming its members: an import of
+       * thousands of households is that many entries, each of one size. */
+      if (!action_begin (self, &act, "import", "households", household_id, error))
         goto failed;
+      if (!write_record (self, "households", household_id, TRUE, h, "import", FALSE, NULL, error))
+        {
+          action_abort (self, &act);
+          goto failed;
+        }
       for (guint k = 0; k < hearth_case_registry_get_n_members (registry, i); k++)
         {
           g_autoptr(GHashTable) m = hearth_case_registry_member_fields (registry, i, k, household_id);
           g_autofree char *member_id = g_uuid_string_random ();
 
           if (!write_record (self, "members", member_id, TRUE, m, "import", FALSE, NULL, error))
-            goto failed;
+            {
+              action_abort (self, &act);
+              goto failed;
+            }
           people++;
         }
+      if (!action_commit (self, &act, error))
+        goto failed;
       made++;
     }
   if (!write_commit (self, &tx, error))
