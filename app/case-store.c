@@ -26,6 +26,7 @@ struct _HearthCaseStore {
   gpointer now_data;
   HearthSyncCapture *capture;
   struct _AuditAction *action;  /* the user action being written, or NULL */
+  GHashTable *statements;       /* SQL text → sqlite3_stmt, the write path's */
 };
 
 G_DEFINE_FINAL_TYPE (HearthCaseStore, hearth_case_store, G_TYPE_OBJECT)
@@ -112,6 +113,46 @@ write_commit (HearthCaseStore *self, HearthSyncTx *tx, GError **error)
   return exec (self, sql, error);
 }
 
+/* The write path's statements, prepared once per case store: preparing
+ * cost more than running them (a visit runs some 60). Only statements
+ * stepped to the end or to their one row at once are kept, so a kept one
+ * is never in use twice. The distinct texts are few (a table's column
+ * sets); past STATEMENTS_KEPT they are all let go and prepared anew. */
+#define STATEMENTS_KEPT 256
+
+static int
+prepare_kept (HearthCaseStore *self, const char *sql, sqlite3_stmt **st)
+{
+  int rc;
+
+  *st = g_hash_table_lookup (self->statements, sql);
+  if (*st != NULL)
+    return SQLITE_OK;
+  if (g_hash_table_size (self->statements) >= STATEMENTS_KEPT)
+    g_hash_table_remove_all (self->statements);
+  rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+  if (rc == SQLITE_OK)
+    g_hash_table_insert (self->statements, g_strdup (sql), *st);
+  return rc;
+}
+
+static void
+finalize_statement (gpointer st)
+{
+  sqlite3_finalize (st);
+}
+
+/* Done with a kept statement: reset, its bindings (which may point to
+ * freed text) cleared. */
+static void
+release (sqlite3_stmt *st)
+{
+  if (st == NULL)
+    return;
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+}
+
 static char *
 meta_get (sqlite3 *db, const char *key)
 {
@@ -134,14 +175,28 @@ meta_set (HearthCaseStore *self, const char *key, const char *value, GError **er
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db, "INSERT INTO store_meta (key, value) VALUES (?, ?) "
-                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+  if (prepare_kept (self, "INSERT INTO store_meta (key, value) VALUES (?, ?) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", &st) != SQLITE_OK)
     return sql_failed (self, error);
   sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  release (st);
   return rc == SQLITE_DONE || sql_failed (self, error);
+}
+
+/* The clock's last stamp as this store keeps it (NULL: none yet). */
+static char *
+hlc_last (HearthCaseStore *self)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (prepare_kept (self, "SELECT value FROM store_meta WHERE key = 'hlc_last'", &st) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  release (st);
+  return value;
 }
 
 static gint64
@@ -164,20 +219,45 @@ now_iso (HearthCaseStore *self)
   return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-/* A new clock stamp, kept so the clock resumes after a restart. */
+/* A new clock stamp; @last: (inout): the stamp this store kept last, as
+ * read from store_meta before the first stamp of a write and as issued
+ * since (the caller keeps the newest with meta_set() before the write
+ * ends, so the clock resumes after a restart). Receiving the kept stamp
+ * before each new one, as a stamp read back each time would be, gives
+ * the very versions a write stamping one field at a time gave. */
 static char *
-stamp (HearthCaseStore *self, GError **error)
+stamp_next (HearthCaseStore *self, HearthHlc *last, gboolean *have_last)
 {
-  HearthHlc t, last;
-  g_autofree char *stored = meta_get (self->db, "hlc_last");
-  char *text;
+  HearthHlc t;
 
   /* Another case store of this store (another process or actor) may have
    * issued times since: a version names one edit, never two. */
-  if (stored != NULL && hearth_hlc_parse (stored, &last, NULL))
-    hearth_hlc_clock_receive (self->clock, &last, 0, NULL, NULL);
+  if (*have_last)
+    hearth_hlc_clock_receive (self->clock, last, 0, NULL, NULL);
   hearth_hlc_clock_now (self->clock, &t);
-  text = hearth_hlc_to_string (&t);
+  *last = t;
+  *have_last = TRUE;
+  return hearth_hlc_to_string (&t);
+}
+
+static void
+stamp_start (HearthCaseStore *self, HearthHlc *last, gboolean *have_last)
+{
+  g_autofree char *stored = hlc_last (self);
+
+  *have_last = stored != NULL && hearth_hlc_parse (stored, last, NULL);
+}
+
+/* One clock stamp, kept so the clock resumes after a restart. */
+static char *
+stamp (HearthCaseStore *self, GError **error)
+{
+  HearthHlc last;
+  gboolean have_last;
+  char *text;
+
+  stamp_start (self, &last, &have_last);
+  text = stamp_next (self, &last, &have_last);
   if (!meta_set (self, "hlc_last", text, error))
     g_clear_pointer (&text, g_free);
   return text;
@@ -201,6 +281,8 @@ hearth_case_store_finalize (GObject *object)
 {
   HearthCaseStore *self = HEARTH_CASE_STORE (object);
 
+  /* The statements go before the connection can. */
+  g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_object (&self->store);
   g_free (self->actor);
   g_free (self->device_id);
@@ -218,6 +300,7 @@ hearth_case_store_class_init (HearthCaseStoreClass *klass)
 static void
 hearth_case_store_init (HearthCaseStore *self)
 {
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_statement);
 }
 
 HearthCaseStore *
@@ -552,7 +635,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
       for (guint i = 0; i < names->len; i++)
         g_string_append (sql, ", ?");
       g_string_append (sql, ")");
-      if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+      if (prepare_kept (self, sql->str, &st) != SQLITE_OK)
         goto failed;
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       sqlite3_bind_text (st, 2, now, -1, SQLITE_STATIC);
@@ -560,7 +643,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
       for (guint i = 0; i < names->len; i++)
         sqlite3_bind_text (st, (int) i + 4, g_hash_table_lookup (fields, names->pdata[i]), -1, SQLITE_STATIC);
       rc = sqlite3_step (st);
-      sqlite3_finalize (st);
+      release (st);
       st = NULL;
       if (rc != SQLITE_DONE)
         goto failed;
@@ -573,13 +656,13 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
       for (guint i = 0; i < names->len; i++)
         g_string_append_printf (sql, ", %s", (char *) names->pdata[i]);
       g_string_append_printf (sql, " FROM %s WHERE id = ?", table);
-      if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+      if (prepare_kept (self, sql->str, &st) != SQLITE_OK)
         goto failed;
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       rc = sqlite3_step (st);
       if (rc != SQLITE_ROW)
         {
-          sqlite3_finalize (st);
+          release (st);
           if (rc != SQLITE_DONE)
             return sql_failed (self, error);
           g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("%s has no record %s"), table, id);
@@ -591,7 +674,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
           if (g_strcmp0 (old != NULL ? old : "", g_hash_table_lookup (fields, names->pdata[i])) != 0)
             g_ptr_array_add (changed, names->pdata[i]);
         }
-      sqlite3_finalize (st);
+      release (st);
       st = NULL;
       if (next_version != NULL && changed->len > 0 && !g_hash_table_contains (fields, "entity_version"))
         {
@@ -605,14 +688,14 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
           for (guint i = 0; i < changed->len; i++)
             g_string_append_printf (sql, ", %s = ?", (char *) changed->pdata[i]);
           g_string_append (sql, " WHERE id = ?");
-          if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+          if (prepare_kept (self, sql->str, &st) != SQLITE_OK)
             goto failed;
           sqlite3_bind_text (st, 1, now, -1, SQLITE_STATIC);
           for (guint i = 0; i < changed->len; i++)
             sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (fields, changed->pdata[i]), -1, SQLITE_STATIC);
           sqlite3_bind_text (st, (int) changed->len + 2, id, -1, SQLITE_STATIC);
           rc = sqlite3_step (st);
-          sqlite3_finalize (st);
+          release (st);
           st = NULL;
           if (rc != SQLITE_DONE)
             goto failed;
@@ -621,30 +704,38 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
 
   if (changed->len > 0)
     {
+      HearthHlc last;
+      gboolean have_last;
+      g_autofree char *newest = NULL;
+
+      /* The clock's stamp is kept once a write, not once a field. */
+      stamp_start (self, &last, &have_last);
       for (guint i = 0; i < changed->len; i++)
         {
-          g_autofree char *hlc = stamp (self, error);
+          g_autofree char *hlc = stamp_next (self, &last, &have_last);
 
-          if (hlc == NULL)
-            goto rollback;
-          if (sqlite3_prepare_v2 (self->db,
-                                  "INSERT INTO field_versions (record_table, record_id, field, hlc) VALUES (?, ?, ?, ?) "
-                                  "ON CONFLICT (record_table, record_id, field) DO UPDATE SET "
-                                  "base_hlc = field_versions.hlc, hlc = excluded.hlc", -1, &st, NULL) != SQLITE_OK)
+          if (prepare_kept (self,
+                            "INSERT INTO field_versions (record_table, record_id, field, hlc) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (record_table, record_id, field) DO UPDATE SET "
+                            "base_hlc = field_versions.hlc, hlc = excluded.hlc", &st) != SQLITE_OK)
             goto failed;
           sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
           sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
           sqlite3_bind_text (st, 3, changed->pdata[i], -1, SQLITE_STATIC);
           sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
           rc = sqlite3_step (st);
-          sqlite3_finalize (st);
+          release (st);
           st = NULL;
           if (rc != SQLITE_DONE)
             goto failed;
           if (!hearth_sync_capture_edit (self->capture, table, id, changed->pdata[i],
                                          g_hash_table_lookup (fields, changed->pdata[i]), now, error))
             goto rollback;
+          if (i + 1 == changed->len)
+            newest = g_steal_pointer (&hlc);
         }
+      if (!meta_set (self, "hlc_last", newest, error))
+        goto rollback;
       action_note (self, table, id, (const char *const *) changed->pdata, changed->len);
     }
   if (changed_out != NULL)
@@ -654,7 +745,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
 failed:
   sql_failed (self, error);
 rollback:
-  sqlite3_finalize (st);
+  release (st);
   return FALSE;
 }
 
@@ -763,13 +854,13 @@ household_value (HearthCaseStore *self, const char *id, const char *column)
   sqlite3_stmt *st = NULL;
   char *value = NULL;
 
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) == SQLITE_OK)
+  if (prepare_kept (self, sql, &st) == SQLITE_OK)
     {
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       if (sqlite3_step (st) == SQLITE_ROW)
         value = g_strdup (sqlite3_column_text (st, 0) != NULL ? (const char *) sqlite3_column_text (st, 0) : "");
     }
-  sqlite3_finalize (st);
+  release (st);
   return value;
 }
 
@@ -779,7 +870,7 @@ submission_exists (HearthCaseStore *self, const char *id, const char *xml, gbool
   sqlite3_stmt *st = NULL;
   gboolean exists = FALSE;
 
-  if (sqlite3_prepare_v2 (self->db, "SELECT instance_xml FROM submissions WHERE id = ?", -1, &st, NULL) == SQLITE_OK)
+  if (prepare_kept (self, "SELECT instance_xml FROM submissions WHERE id = ?", &st) == SQLITE_OK)
     {
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       if (sqlite3_step (st) == SQLITE_ROW)
@@ -788,7 +879,7 @@ submission_exists (HearthCaseStore *self, const char *id, const char *xml, gbool
           *same = g_strcmp0 ((const char *) sqlite3_column_text (st, 0), xml) == 0;
         }
     }
-  sqlite3_finalize (st);
+  release (st);
   return exists;
 }
 
@@ -911,9 +1002,9 @@ insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root,
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db, "INSERT INTO submissions (id, form_id, form_version, household_id, author, "
-                                    "device_id, started_at, ended_at, risk_level, deprecated_id, instance_xml, "
-                                    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+  if (prepare_kept (self, "INSERT INTO submissions (id, form_id, form_version, household_id, author, "
+                          "device_id, started_at, ended_at, risk_level, deprecated_id, instance_xml, "
+                          "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st) != SQLITE_OK)
     return sql_failed (self, error);
   sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, form->form_id, -1, SQLITE_STATIC);
@@ -929,7 +1020,7 @@ insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root,
   sqlite3_bind_text (st, 11, xml, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 12, now, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  release (st);
   if (rc != SQLITE_DONE)
     return sql_failed (self, error);
   /* Written whole: its entry names its form (case-audit.h). */
@@ -1205,9 +1296,8 @@ insert_review (HearthCaseStore *self, const char *household_id, HearthRole role,
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db, "INSERT INTO reviews (id, household_id, submission_id, actor, role, at, "
-                                    "from_state, to_state, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          -1, &st, NULL) != SQLITE_OK)
+  if (prepare_kept (self, "INSERT INTO reviews (id, household_id, submission_id, actor, role, at, "
+                          "from_state, to_state, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st) != SQLITE_OK)
     return sql_failed (self, error);
   sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, household_id, -1, SQLITE_STATIC);
@@ -1220,7 +1310,7 @@ insert_review (HearthCaseStore *self, const char *household_id, HearthRole role,
   sqlite3_bind_text (st, 8, to, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 9, comment != NULL ? comment : "", -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  release (st);
   if (rc != SQLITE_DONE)
     return sql_failed (self, error);
   {
@@ -1246,7 +1336,7 @@ visit_author (HearthCaseStore *self, const char *household_id)
       if (sqlite3_step (st) == SQLITE_ROW)
         author = g_strdup ((const char *) sqlite3_column_text (st, 0));
     }
-  sqlite3_finalize (st);
+  release (st);
   return author;
 }
 

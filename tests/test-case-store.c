@@ -87,6 +87,11 @@ test_registration_then_visit (void)
   /* Every written field has a clock stamp. */
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_versions WHERE record_table = 'households'"),
                    >=, 8);
+  /* Each field its own version; the clock's kept stamp is the newest
+   * issued (kept once a write), so a restarted clock issues none twice. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(DISTINCT hlc) = count(*) FROM field_versions"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT value = (SELECT max (hlc) FROM field_versions) FROM store_meta "
+                                       "WHERE key = 'hlc_last'"), ==, 1);
   /* One user action, one audit entry: the submission's, naming its form,
    * the household, its five members and the task with their fields. */
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, 1);
