@@ -281,13 +281,14 @@ hearth_case_store_finalize (GObject *object)
 {
   HearthCaseStore *self = HEARTH_CASE_STORE (object);
 
-  /* The statements go before the connection can. */
+  /* The statements go before the connection can: a connection with a
+   * statement left open does not close. */
   g_clear_pointer (&self->statements, g_hash_table_unref);
+  g_clear_pointer (&self->capture, hearth_sync_capture_free);
   g_clear_object (&self->store);
   g_free (self->actor);
   g_free (self->device_id);
   hearth_hlc_clock_free (self->clock);
-  hearth_sync_capture_free (self->capture);
   G_OBJECT_CLASS (hearth_case_store_parent_class)->finalize (object);
 }
 
