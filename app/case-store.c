@@ -1337,7 +1337,7 @@ visit_author (HearthCaseStore *self, const char *household_id)
       if (sqlite3_step (st) == SQLITE_ROW)
         author = g_strdup ((const char *) sqlite3_column_text (st, 0));
     }
-  release (st);
+  sqlite3_finalize (st);
   return author;
 }
 
