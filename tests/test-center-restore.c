@@ -182,6 +182,12 @@ test_restore (void)
   g_assert_cmpint (test_tablet_sync (&quiet), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'reviews'"), ==, reviews_backup + 1);
   g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM audit_log WHERE record_table = 'reviews'"), ==, 0);
+  g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM audit_log WHERE record_table = 'submissions' "
+                                        "AND instr (fields, ' households/') > 0 AND instr (fields, ' reviews/') > 0"),
+                   >, 0);
+  /* Its chain, entries of one user action each, verified at the center. */
+  g_assert_cmpint (device_int (c, "restore-a", "audit_seq"), ==, test_tablet_int (&a, "SELECT max (seq) FROM audit_log"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE audit_broken IS NOT NULL"), ==, 0);
   households = center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'");
   g_assert_cmpint (households, ==, 18);
   before = center_state (c);

@@ -894,6 +894,11 @@ test_exchange (void)
                                "AND resolution = '13911111111'"), ==, 1);
     g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log WHERE action = 'resolve'"), ==, 1);
     g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log"), ==, audit + 1);
+    /* The entry is the resolved record's, naming its field; the refused
+     * attempts appended nothing. */
+    g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log WHERE seq = (SELECT max (seq) FROM audit_log) "
+                               "AND action = 'resolve' AND record_table = 'households' AND fields = 'phone' "
+                               "AND record_id = (SELECT record_id FROM conflicts)"), ==, 1);
     /* Its parents are both heads. */
     g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits WHERE field = 'phone' AND parents LIKE '% %'"), ==, 1);
     g_assert_true (hearth_audit_verify (b->db, NULL, &error));
