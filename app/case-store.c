@@ -391,7 +391,9 @@ action_record_free (ActionRecord *r)
  * writes it makes note their records here, and its transaction ends with
  * one audit entry naming them all (case-audit.h, HearthAuditEntry). An
  * operation started inside another's action (a nested call) adds to the
- * outer one. */
+ * outer one, and its failure is the outer one's: what it noted stays
+ * noted, so the outer action must not go on to commit. No operation
+ * nests another today. */
 typedef struct _AuditAction {
   HearthSyncTx tx;
   const char *action;
