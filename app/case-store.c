@@ -1027,7 +1027,7 @@ insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root,
   if (rc != SQLITE_DONE)
     return sql_failed (self, error);
   /* Written whole: its entry names its form (case-audit.h). */
-  action_note (self, "submissions", id, (const char *const *) &form->form_id, 1);
+  action_note (self, "submissions", id, (const char *const *) &form->form_id, form->form_id != NULL ? 1 : 0);
   return TRUE;
 }
 
