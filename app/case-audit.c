@@ -40,10 +40,16 @@ hearth_audit_entry_hash (const char *prev, gint64 seq, const char *const fields[
 }
 
 static gboolean
+valid_text (const char *value, gboolean may_be_empty, gsize max)
+{
+  return value != NULL && (may_be_empty || value[0] != '\0') && strlen (value) <= max &&
+         strpbrk (value, "\r\n") == NULL && g_utf8_validate (value, -1, NULL);
+}
+
+static gboolean
 valid_field (const char *value, gboolean may_be_empty)
 {
-  return value != NULL && (may_be_empty || value[0] != '\0') && strlen (value) <= HEARTH_AUDIT_MAX_FIELD &&
-         strpbrk (value, "\r\n") == NULL && g_utf8_validate (value, -1, NULL);
+  return valid_text (value, may_be_empty, HEARTH_AUDIT_MAX_FIELD);
 }
 
 /* The head kept in store_meta: "seq hash", or NULL for an empty log. */
@@ -75,12 +81,13 @@ hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out
 
   if (!valid_field (entry->actor, FALSE) || !valid_field (entry->device_id, FALSE) ||
       !valid_field (entry->action, FALSE) || !valid_field (entry->record_table, FALSE) ||
-      !valid_field (entry->record_id, FALSE) || (entry->fields != NULL && !valid_field (entry->fields, TRUE)) ||
+      !valid_field (entry->record_id, FALSE) || (entry->fields != NULL && !valid_text (entry->fields, TRUE, HEARTH_AUDIT_MAX_FIELDS_TEXT)) ||
       (entry->at != NULL && !valid_field (entry->at, FALSE)))
     {
       g_set_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_INVALID,
                    _("an audit entry needs an actor, a device, an action, a table and a record, each one line "
-                     "of at most %d bytes"), HEARTH_AUDIT_MAX_FIELD);
+                     "of at most %d bytes, and fields of one line of at most %d bytes"), HEARTH_AUDIT_MAX_FIELD,
+                   HEARTH_AUDIT_MAX_FIELDS_TEXT);
       return FALSE;
     }
   if (entry->at != NULL)
@@ -138,6 +145,65 @@ hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out
   if (seq_out != NULL)
     *seq_out = seq;
   return TRUE;
+}
+
+void
+hearth_audit_record_free (HearthAuditRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->table);
+  g_free (record->id);
+  g_strfreev (record->fields);
+  g_free (record);
+}
+
+static HearthAuditRecord *
+record_new (const char *table, const char *id, GStrv fields)
+{
+  HearthAuditRecord *r = g_new0 (HearthAuditRecord, 1);
+
+  r->table = g_strdup (table);
+  r->id = g_strdup (id);
+  r->fields = fields != NULL ? fields : g_new0 (char *, 1);
+  return r;
+}
+
+GPtrArray *
+hearth_audit_entry_records (const char *record_table, const char *record_id, const char *fields)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_audit_record_free);
+  g_autoptr(GStrvBuilder) own = g_strv_builder_new ();
+  g_auto(GStrv) tokens = g_strsplit (fields != NULL ? fields : "", " ", -1);
+
+  g_ptr_array_add (records, record_new (record_table, record_id, NULL));
+  for (guint i = 0; tokens[i] != NULL; i++)
+    {
+      const char *token = tokens[i];
+      const char *slash = strchr (token, '/');
+      const char *colon;
+      g_autofree char *table = NULL;
+      g_autofree char *id = NULL;
+
+      if (token[0] == '\0')
+        continue;
+      if (slash == NULL)
+        {
+          g_strv_builder_add (own, token);
+          continue;
+        }
+      colon = strchr (slash, ':');
+      table = g_strndup (token, (gsize) (slash - token));
+      id = colon != NULL ? g_strndup (slash + 1, (gsize) (colon - slash - 1)) : g_strdup (slash + 1);
+      g_ptr_array_add (records, record_new (table, id,
+                                            colon != NULL && colon[1] != '\0' ? g_strsplit (colon + 1, ",", -1) : NULL));
+    }
+  {
+    HearthAuditRecord *first = records->pdata[0];
+    g_strfreev (first->fields);
+    first->fields = g_strv_builder_end (own);
+  }
+  return records;
 }
 
 gboolean

@@ -25,6 +25,8 @@ struct _HearthCaseStore {
   gint64 (*now_ms) (gpointer data);
   gpointer now_data;
   HearthSyncCapture *capture;
+  struct _AuditAction *action;  /* the user action being written, or NULL */
+  GHashTable *statements;       /* SQL text → sqlite3_stmt, the write path's */
 };
 
 G_DEFINE_FINAL_TYPE (HearthCaseStore, hearth_case_store, G_TYPE_OBJECT)
@@ -111,6 +113,46 @@ write_commit (HearthCaseStore *self, HearthSyncTx *tx, GError **error)
   return exec (self, sql, error);
 }
 
+/* The write path's statements, prepared once per case store: preparing
+ * cost more than running them (a visit runs some 60). Only statements
+ * stepped to the end or to their one row at once are kept, so a kept one
+ * is never in use twice. The distinct texts are few (a table's column
+ * sets); past STATEMENTS_KEPT they are all let go and prepared anew. */
+#define STATEMENTS_KEPT 256
+
+static int
+prepare_kept (HearthCaseStore *self, const char *sql, sqlite3_stmt **st)
+{
+  int rc;
+
+  *st = g_hash_table_lookup (self->statements, sql);
+  if (*st != NULL)
+    return SQLITE_OK;
+  if (g_hash_table_size (self->statements) >= STATEMENTS_KEPT)
+    g_hash_table_remove_all (self->statements);
+  rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+  if (rc == SQLITE_OK)
+    g_hash_table_insert (self->statements, g_strdup (sql), *st);
+  return rc;
+}
+
+static void
+finalize_statement (gpointer st)
+{
+  sqlite3_finalize (st);
+}
+
+/* Done with a kept statement: reset, its bindings (which may point to
+ * freed text) cleared. */
+static void
+release (sqlite3_stmt *st)
+{
+  if (st == NULL)
+    return;
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+}
+
 static char *
 meta_get (sqlite3 *db, const char *key)
 {
@@ -133,14 +175,28 @@ meta_set (HearthCaseStore *self, const char *key, const char *value, GError **er
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db, "INSERT INTO store_meta (key, value) VALUES (?, ?) "
-                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+  if (prepare_kept (self, "INSERT INTO store_meta (key, value) VALUES (?, ?) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value", &st) != SQLITE_OK)
     return sql_failed (self, error);
   sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  release (st);
   return rc == SQLITE_DONE || sql_failed (self, error);
+}
+
+/* The clock's last stamp as this store keeps it (NULL: none yet). */
+static char *
+hlc_last (HearthCaseStore *self)
+{
+  sqlite3_stmt *st = NULL;
+  char *value = NULL;
+
+  if (prepare_kept (self, "SELECT value FROM store_meta WHERE key = 'hlc_last'", &st) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    value = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  release (st);
+  return value;
 }
 
 static gint64
@@ -163,20 +219,45 @@ now_iso (HearthCaseStore *self)
   return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-/* A new clock stamp, kept so the clock resumes after a restart. */
+/* A new clock stamp; @last: (inout): the stamp this store kept last, as
+ * read from store_meta before the first stamp of a write and as issued
+ * since (the caller keeps the newest with meta_set() before the write
+ * ends, so the clock resumes after a restart). Receiving the kept stamp
+ * before each new one, as a stamp read back each time would be, gives
+ * the very versions a write stamping one field at a time gave. */
 static char *
-stamp (HearthCaseStore *self, GError **error)
+stamp_next (HearthCaseStore *self, HearthHlc *last, gboolean *have_last)
 {
-  HearthHlc t, last;
-  g_autofree char *stored = meta_get (self->db, "hlc_last");
-  char *text;
+  HearthHlc t;
 
   /* Another case store of this store (another process or actor) may have
    * issued times since: a version names one edit, never two. */
-  if (stored != NULL && hearth_hlc_parse (stored, &last, NULL))
-    hearth_hlc_clock_receive (self->clock, &last, 0, NULL, NULL);
+  if (*have_last)
+    hearth_hlc_clock_receive (self->clock, last, 0, NULL, NULL);
   hearth_hlc_clock_now (self->clock, &t);
-  text = hearth_hlc_to_string (&t);
+  *last = t;
+  *have_last = TRUE;
+  return hearth_hlc_to_string (&t);
+}
+
+static void
+stamp_start (HearthCaseStore *self, HearthHlc *last, gboolean *have_last)
+{
+  g_autofree char *stored = hlc_last (self);
+
+  *have_last = stored != NULL && hearth_hlc_parse (stored, last, NULL);
+}
+
+/* One clock stamp, kept so the clock resumes after a restart. */
+static char *
+stamp (HearthCaseStore *self, GError **error)
+{
+  HearthHlc last;
+  gboolean have_last;
+  char *text;
+
+  stamp_start (self, &last, &have_last);
+  text = stamp_next (self, &last, &have_last);
   if (!meta_set (self, "hlc_last", text, error))
     g_clear_pointer (&text, g_free);
   return text;
@@ -200,11 +281,14 @@ hearth_case_store_finalize (GObject *object)
 {
   HearthCaseStore *self = HEARTH_CASE_STORE (object);
 
+  /* The statements go before the connection can: a connection with a
+   * statement left open does not close. */
+  g_clear_pointer (&self->statements, g_hash_table_unref);
+  g_clear_pointer (&self->capture, hearth_sync_capture_free);
   g_clear_object (&self->store);
   g_free (self->actor);
   g_free (self->device_id);
   hearth_hlc_clock_free (self->clock);
-  hearth_sync_capture_free (self->capture);
   G_OBJECT_CLASS (hearth_case_store_parent_class)->finalize (object);
 }
 
@@ -217,6 +301,7 @@ hearth_case_store_class_init (HearthCaseStoreClass *klass)
 static void
 hearth_case_store_init (HearthCaseStore *self)
 {
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_statement);
 }
 
 HearthCaseStore *
@@ -283,6 +368,191 @@ hearth_case_store_receive_hlc (HearthCaseStore *self, const char *hlc, GError **
   return meta_set (self, "hlc_last", text, error);
 }
 
+/* ---- one audit entry per user action ------------------------------------ */
+
+/* One record an action wrote and the fields it wrote of it, in the order
+ * first written. */
+typedef struct {
+  char *table;
+  char *id;
+  GPtrArray *fields;  /* (element-type utf8) */
+} ActionRecord;
+
+static void
+action_record_free (ActionRecord *r)
+{
+  g_free (r->table);
+  g_free (r->id);
+  g_ptr_array_unref (r->fields);
+  g_free (r);
+}
+
+/* A user action (a public operation of the case store) being written: the
+ * writes it makes note their records here, and its transaction ends with
+ * one audit entry naming them all (case-audit.h, HearthAuditEntry). An
+ * operation started inside another's action (a nested call) adds to the
+ * outer one, and its failure is the outer one's: what it noted stays
+ * noted, so the outer action must not go on to commit. No operation
+ * nests another today. */
+typedef struct _AuditAction {
+  HearthSyncTx tx;
+  const char *action;
+  char *table;  /* the entry's own record */
+  char *id;
+  char *at;
+  GPtrArray *records;  /* (element-type ActionRecord) */
+  struct _AuditAction *outer;
+} AuditAction;
+
+static gboolean
+action_begin (HearthCaseStore *self, AuditAction *act, const char *action, const char *table, const char *id,
+              GError **error)
+{
+  memset (act, 0, sizeof *act);
+  if (!write_begin (self, &act->tx, "case_action", error))
+    return FALSE;
+  act->outer = self->action;
+  if (act->outer == NULL)
+    {
+      act->action = action;
+      act->table = g_strdup (table);
+      act->id = g_strdup (id);
+      act->at = now_iso (self);
+      act->records = g_ptr_array_new_with_free_func ((GDestroyNotify) action_record_free);
+      self->action = act;
+    }
+  return TRUE;
+}
+
+/* Names the entry's own record when the action learns it only once
+ * begun (a conflict's record is read in its transaction). */
+static void
+action_set_record (AuditAction *act, const char *table, const char *id)
+{
+  if (act->outer != NULL)
+    return;
+  g_free (act->table);
+  g_free (act->id);
+  act->table = g_strdup (table);
+  act->id = g_strdup (id);
+}
+
+/* Notes that the action being written wrote @fields of a record. */
+static void
+action_note (HearthCaseStore *self, const char *table, const char *id, const char *const *fields, guint n_fields)
+{
+  AuditAction *act = self->action;
+  ActionRecord *r = NULL;
+
+  g_return_if_fail (act != NULL);
+  for (guint i = 0; i < act->records->len && r == NULL; i++)
+    {
+      ActionRecord *c = act->records->pdata[i];
+      if (g_str_equal (c->table, table) && g_str_equal (c->id, id))
+        r = c;
+    }
+  if (r == NULL)
+    {
+      r = g_new0 (ActionRecord, 1);
+      r->table = g_strdup (table);
+      r->id = g_strdup (id);
+      r->fields = g_ptr_array_new_with_free_func (g_free);
+      /* The entry's own record comes first. */
+      if (g_str_equal (table, act->table) && g_str_equal (id, act->id))
+        g_ptr_array_insert (act->records, 0, r);
+      else
+        g_ptr_array_add (act->records, r);
+    }
+  for (guint i = 0; i < n_fields; i++)
+    if (!g_ptr_array_find_with_equal_func (r->fields, fields[i], g_str_equal, NULL))
+      g_ptr_array_add (r->fields, g_strdup (fields[i]));
+}
+
+static gboolean
+action_append (HearthCaseStore *self, AuditAction *act, const char *fields, GError **error)
+{
+  HearthAuditEntry entry = { .at = act->at, .actor = self->actor, .device_id = self->device_id,
+                             .action = act->action, .record_table = act->table, .record_id = act->id,
+                             .fields = fields };
+  return hearth_audit_append (self->db, &entry, NULL, error);
+}
+
+/* The action's entry, or entries: one as long as its records fit in
+ * HEARTH_AUDIT_MAX_FIELDS_TEXT bytes, then more with the same action and
+ * record, never a record's part split. Nothing when nothing was written. */
+static gboolean
+action_write_entries (HearthCaseStore *self, AuditAction *act, GError **error)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GString) token = g_string_new (NULL);
+
+  for (guint i = 0; i < act->records->len; i++)
+    {
+      ActionRecord *r = act->records->pdata[i];
+      gboolean own = g_str_equal (r->table, act->table) && g_str_equal (r->id, act->id);
+
+      g_string_truncate (token, 0);
+      if (own)
+        for (guint k = 0; k < r->fields->len; k++)
+          g_string_append_printf (token, "%s%s", k > 0 ? " " : "", (char *) r->fields->pdata[k]);
+      else
+        {
+          g_string_append_printf (token, "%s/%s:", r->table, r->id);
+          for (guint k = 0; k < r->fields->len; k++)
+            g_string_append_printf (token, "%s%s", k > 0 ? "," : "", (char *) r->fields->pdata[k]);
+        }
+      if (token->len == 0)
+        continue;
+      if (text->len > 0 && text->len + 1 + token->len > HEARTH_AUDIT_MAX_FIELDS_TEXT)
+        {
+          if (!action_append (self, act, text->str, error))
+            return FALSE;
+          g_string_truncate (text, 0);
+        }
+      if (text->len > 0)
+        g_string_append_c (text, ' ');
+      g_string_append_len (text, token->str, (gssize) token->len);
+    }
+  if (text->len == 0 && act->records->len == 0)
+    return TRUE;
+  return action_append (self, act, text->str, error);
+}
+
+static void
+action_clear (HearthCaseStore *self, AuditAction *act)
+{
+  if (act->outer == NULL)
+    {
+      if (self->action == act)
+        self->action = NULL;
+      g_free (act->table);
+      g_free (act->id);
+      g_free (act->at);
+      g_clear_pointer (&act->records, g_ptr_array_unref);
+    }
+}
+
+/* Ends the action: its entry, then its transaction's commit; on failure
+ * everything it wrote is rolled back. */
+static gboolean
+action_commit (HearthCaseStore *self, AuditAction *act, GError **error)
+{
+  gboolean ok = act->outer != NULL || action_write_entries (self, act, error);
+
+  ok = ok && write_commit (self, &act->tx, error);
+  if (!ok)
+    hearth_sync_tx_rollback (&act->tx);
+  action_clear (self, act);
+  return ok;
+}
+
+static void
+action_abort (HearthCaseStore *self, AuditAction *act)
+{
+  hearth_sync_tx_rollback (&act->tx);
+  action_clear (self, act);
+}
+
 /* ---- writes ------------------------------------------------------------- */
 
 static int
@@ -291,16 +561,17 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
-/* Writes @fields of a record, stamping, capturing and auditing only what
- * changed. @next_version, when given (a household's visit), is written to
- * entity_version in the same write if anything else changed: one audit
- * entry for the visit's update, not one for it and one for the version. */
+/* Writes @fields of a record, stamping and capturing only what changed,
+ * and notes the fields in the user action being written (its audit
+ * entry); outside one, the write is an action of its own named @action.
+ * @next_version, when given (a household's visit), is written to
+ * entity_version in the same write if anything else changed. Inside an
+ * action a failure leaves what it wrote to the action's rollback. */
 static gboolean
 write_record_full (HearthCaseStore *self, const char *table, const char *id, gboolean create, GHashTable *fields,
                    const char *action, gboolean owned_allowed, const char *next_version, guint *changed_out,
                    GError **error)
 {
-  HearthSyncTx tx;
   const char *const *columns, *const *owned;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GPtrArray) changed = g_ptr_array_new ();
@@ -343,8 +614,20 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
     }
   g_ptr_array_sort (names, compare_names);
 
-  if (!write_begin (self, &tx, "case_write", error))
-    return FALSE;
+  if (self->action == NULL)
+    {
+      AuditAction act;
+
+      if (!action_begin (self, &act, action, table, id, error))
+        return FALSE;
+      if (!write_record_full (self, table, id, create, fields, action, owned_allowed, next_version, changed_out,
+                              error))
+        {
+          action_abort (self, &act);
+          return FALSE;
+        }
+      return action_commit (self, &act, error);
+    }
 
   if (create)
     {
@@ -355,7 +638,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
       for (guint i = 0; i < names->len; i++)
         g_string_append (sql, ", ?");
       g_string_append (sql, ")");
-      if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+      if (prepare_kept (self, sql->str, &st) != SQLITE_OK)
         goto failed;
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       sqlite3_bind_text (st, 2, now, -1, SQLITE_STATIC);
@@ -363,7 +646,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
       for (guint i = 0; i < names->len; i++)
         sqlite3_bind_text (st, (int) i + 4, g_hash_table_lookup (fields, names->pdata[i]), -1, SQLITE_STATIC);
       rc = sqlite3_step (st);
-      sqlite3_finalize (st);
+      release (st);
       st = NULL;
       if (rc != SQLITE_DONE)
         goto failed;
@@ -376,14 +659,13 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
       for (guint i = 0; i < names->len; i++)
         g_string_append_printf (sql, ", %s", (char *) names->pdata[i]);
       g_string_append_printf (sql, " FROM %s WHERE id = ?", table);
-      if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+      if (prepare_kept (self, sql->str, &st) != SQLITE_OK)
         goto failed;
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       rc = sqlite3_step (st);
       if (rc != SQLITE_ROW)
         {
-          sqlite3_finalize (st);
-          hearth_sync_tx_rollback (&tx);
+          release (st);
           if (rc != SQLITE_DONE)
             return sql_failed (self, error);
           g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("%s has no record %s"), table, id);
@@ -395,7 +677,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
           if (g_strcmp0 (old != NULL ? old : "", g_hash_table_lookup (fields, names->pdata[i])) != 0)
             g_ptr_array_add (changed, names->pdata[i]);
         }
-      sqlite3_finalize (st);
+      release (st);
       st = NULL;
       if (next_version != NULL && changed->len > 0 && !g_hash_table_contains (fields, "entity_version"))
         {
@@ -409,14 +691,14 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
           for (guint i = 0; i < changed->len; i++)
             g_string_append_printf (sql, ", %s = ?", (char *) changed->pdata[i]);
           g_string_append (sql, " WHERE id = ?");
-          if (sqlite3_prepare_v2 (self->db, sql->str, -1, &st, NULL) != SQLITE_OK)
+          if (prepare_kept (self, sql->str, &st) != SQLITE_OK)
             goto failed;
           sqlite3_bind_text (st, 1, now, -1, SQLITE_STATIC);
           for (guint i = 0; i < changed->len; i++)
             sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (fields, changed->pdata[i]), -1, SQLITE_STATIC);
           sqlite3_bind_text (st, (int) changed->len + 2, id, -1, SQLITE_STATIC);
           rc = sqlite3_step (st);
-          sqlite3_finalize (st);
+          release (st);
           st = NULL;
           if (rc != SQLITE_DONE)
             goto failed;
@@ -425,46 +707,40 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
 
   if (changed->len > 0)
     {
-      g_autoptr(GString) list = g_string_new (NULL);
-      HearthAuditEntry entry = { 0 };
+      HearthHlc last;
+      gboolean have_last;
+      g_autofree char *newest = NULL;
 
+      /* The clock's stamp is kept once a write, not once a field. */
+      stamp_start (self, &last, &have_last);
       for (guint i = 0; i < changed->len; i++)
         {
-          g_autofree char *hlc = stamp (self, error);
+          g_autofree char *hlc = stamp_next (self, &last, &have_last);
 
-          if (hlc == NULL)
-            goto rollback;
-          if (sqlite3_prepare_v2 (self->db,
-                                  "INSERT INTO field_versions (record_table, record_id, field, hlc) VALUES (?, ?, ?, ?) "
-                                  "ON CONFLICT (record_table, record_id, field) DO UPDATE SET "
-                                  "base_hlc = field_versions.hlc, hlc = excluded.hlc", -1, &st, NULL) != SQLITE_OK)
+          if (prepare_kept (self,
+                            "INSERT INTO field_versions (record_table, record_id, field, hlc) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (record_table, record_id, field) DO UPDATE SET "
+                            "base_hlc = field_versions.hlc, hlc = excluded.hlc", &st) != SQLITE_OK)
             goto failed;
           sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
           sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
           sqlite3_bind_text (st, 3, changed->pdata[i], -1, SQLITE_STATIC);
           sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
           rc = sqlite3_step (st);
-          sqlite3_finalize (st);
+          release (st);
           st = NULL;
           if (rc != SQLITE_DONE)
             goto failed;
           if (!hearth_sync_capture_edit (self->capture, table, id, changed->pdata[i],
                                          g_hash_table_lookup (fields, changed->pdata[i]), now, error))
             goto rollback;
-          g_string_append_printf (list, "%s%s", i > 0 ? " " : "", (char *) changed->pdata[i]);
+          if (i + 1 == changed->len)
+            newest = g_steal_pointer (&hlc);
         }
-      entry.actor = self->actor;
-      entry.device_id = self->device_id;
-      entry.action = action;
-      entry.record_table = table;
-      entry.record_id = id;
-      entry.fields = list->str;
-      entry.at = now;
-      if (!hearth_audit_append (self->db, &entry, NULL, error))
+      if (!meta_set (self, "hlc_last", newest, error))
         goto rollback;
+      action_note (self, table, id, (const char *const *) changed->pdata, changed->len);
     }
-  if (!write_commit (self, &tx, error))
-    goto rollback;
   if (changed_out != NULL)
     *changed_out = changed->len;
   return TRUE;
@@ -472,8 +748,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
 failed:
   sql_failed (self, error);
 rollback:
-  sqlite3_finalize (st);
-  hearth_sync_tx_rollback (&tx);
+  release (st);
   return FALSE;
 }
 
@@ -582,13 +857,13 @@ household_value (HearthCaseStore *self, const char *id, const char *column)
   sqlite3_stmt *st = NULL;
   char *value = NULL;
 
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) == SQLITE_OK)
+  if (prepare_kept (self, sql, &st) == SQLITE_OK)
     {
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       if (sqlite3_step (st) == SQLITE_ROW)
         value = g_strdup (sqlite3_column_text (st, 0) != NULL ? (const char *) sqlite3_column_text (st, 0) : "");
     }
-  sqlite3_finalize (st);
+  release (st);
   return value;
 }
 
@@ -598,7 +873,7 @@ submission_exists (HearthCaseStore *self, const char *id, const char *xml, gbool
   sqlite3_stmt *st = NULL;
   gboolean exists = FALSE;
 
-  if (sqlite3_prepare_v2 (self->db, "SELECT instance_xml FROM submissions WHERE id = ?", -1, &st, NULL) == SQLITE_OK)
+  if (prepare_kept (self, "SELECT instance_xml FROM submissions WHERE id = ?", &st) == SQLITE_OK)
     {
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       if (sqlite3_step (st) == SQLITE_ROW)
@@ -607,7 +882,7 @@ submission_exists (HearthCaseStore *self, const char *id, const char *xml, gbool
           *same = g_strcmp0 ((const char *) sqlite3_column_text (st, 0), xml) == 0;
         }
     }
-  sqlite3_finalize (st);
+  release (st);
   return exists;
 }
 
@@ -730,9 +1005,9 @@ insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root,
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db, "INSERT INTO submissions (id, form_id, form_version, household_id, author, "
-                                    "device_id, started_at, ended_at, risk_level, deprecated_id, instance_xml, "
-                                    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+  if (prepare_kept (self, "INSERT INTO submissions (id, form_id, form_version, household_id, author, "
+                          "device_id, started_at, ended_at, risk_level, deprecated_id, instance_xml, "
+                          "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st) != SQLITE_OK)
     return sql_failed (self, error);
   sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, form->form_id, -1, SQLITE_STATIC);
@@ -748,14 +1023,12 @@ insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root,
   sqlite3_bind_text (st, 11, xml, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 12, now, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  release (st);
   if (rc != SQLITE_DONE)
     return sql_failed (self, error);
-  {
-    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "record",
-                               .record_table = "submissions", .record_id = id, .fields = form->form_id };
-    return hearth_audit_append (self->db, &entry, NULL, error);
-  }
+  /* Written whole: its entry names its form (case-audit.h). */
+  action_note (self, "submissions", id, (const char *const *) &form->form_id, form->form_id != NULL ? 1 : 0);
+  return TRUE;
 }
 
 /* Whether ISO 8601 time @a is later than @b (as text when either does not
@@ -849,7 +1122,7 @@ char *
 hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, const char *xml,
                                const char *household_id, GError **error)
 {
-  HearthSyncTx tx;
+  AuditAction act;
   g_autoptr(GHashTable) saved = fields_new ();
   g_autofree char *instance_id = NULL;
   g_autofree char *form_id = NULL;
@@ -928,7 +1201,9 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
     }
   risk_found = text_of (find_element (root, "risk_found"));
 
-  if (!write_begin (self, &tx, "record_submission", error))
+  /* One user action: the visit's entry names the submission, the
+   * household and every task, measure and review it wrote. */
+  if (!action_begin (self, &act, "record", "submissions", id, error))
     {
       xmlFreeDoc (doc);
       return NULL;
@@ -972,14 +1247,11 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
   xmlFreeDoc (doc);
   if (!ok)
     {
-      hearth_sync_tx_rollback (&tx);
+      action_abort (self, &act);
       return NULL;
     }
-  if (!write_commit (self, &tx, error))
-    {
-      hearth_sync_tx_rollback (&tx);
-      return NULL;
-    }
+  if (!action_commit (self, &act, error))
+    return NULL;
   return g_strdup (id);
 }
 
@@ -1027,9 +1299,8 @@ insert_review (HearthCaseStore *self, const char *household_id, HearthRole role,
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db, "INSERT INTO reviews (id, household_id, submission_id, actor, role, at, "
-                                    "from_state, to_state, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          -1, &st, NULL) != SQLITE_OK)
+  if (prepare_kept (self, "INSERT INTO reviews (id, household_id, submission_id, actor, role, at, "
+                          "from_state, to_state, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st) != SQLITE_OK)
     return sql_failed (self, error);
   sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, household_id, -1, SQLITE_STATIC);
@@ -1042,14 +1313,12 @@ insert_review (HearthCaseStore *self, const char *household_id, HearthRole role,
   sqlite3_bind_text (st, 8, to, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 9, comment != NULL ? comment : "", -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  release (st);
   if (rc != SQLITE_DONE)
     return sql_failed (self, error);
   {
-    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "review",
-                               .record_table = "reviews", .record_id = id, .fields = "from_state to_state comment" };
-    if (!hearth_audit_append (self->db, &entry, NULL, error))
-      return FALSE;
+    static const char *const written[] = { "from_state", "to_state", "comment" };
+    action_note (self, "reviews", id, written, G_N_ELEMENTS (written));
   }
   if (id_out != NULL)
     *id_out = g_steal_pointer (&id);
@@ -1079,7 +1348,7 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
                                       const char *action, const char *comment, const HearthMeasureSpec *measures,
                                       guint n_measures, char **new_state, GError **error)
 {
-  HearthSyncTx tx;
+  AuditAction act;
   g_autofree char *state = NULL;
   g_autofree char *review_id = NULL;
   g_autoptr(GHashTable) fields = fields_new ();
@@ -1143,7 +1412,9 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
       g_ptr_array_add (started, on);
     }
 
-  if (!write_begin (self, &tx, "transition", error))
+  /* One user action: its entry is the household's and names the review,
+   * the measures and the correction task with it. */
+  if (!action_begin (self, &act, action, "households", household_id, error))
     return FALSE;
   ok = TRUE;
   if (!g_str_equal (to, state))
@@ -1174,11 +1445,13 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
       g_hash_table_insert (task, g_strdup ("assignee"), g_strdup (author != NULL ? author : ""));
       ok = write_record (self, "tasks", task_id, TRUE, task, "open", FALSE, NULL, error);
     }
-  if (!ok || !write_commit (self, &tx, error))
+  if (!ok)
     {
-      hearth_sync_tx_rollback (&tx);
+      action_abort (self, &act);
       return FALSE;
     }
+  if (!action_commit (self, &act, error))
+    return FALSE;
   if (new_state != NULL)
     *new_state = g_strdup (to);
   return TRUE;
@@ -1377,7 +1650,7 @@ gboolean
 hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, HearthRole role, const char *value,
                               GError **error)
 {
-  HearthSyncTx tx;
+  AuditAction act;
   g_autofree char *table = NULL, *record_id = NULL, *field = NULL;
   g_autofree char *now = NULL;
   gboolean found;
@@ -1395,7 +1668,7 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
                    _("the value chosen is not text of at most 64 KiB"));
       return FALSE;
     }
-  if (!write_begin (self, &tx, "resolve_conflict", error))
+  if (!action_begin (self, &act, "resolve", "conflicts", conflict_id != NULL ? conflict_id : "", error))
     return FALSE;
   found = hearth_sync_conflict_field (self->db, conflict_id != NULL ? conflict_id : "", &table, &record_id, &field,
                                       error);
@@ -1406,6 +1679,7 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
                      conflict_id != NULL ? conflict_id : "");
       goto failed;
     }
+  action_set_record (&act, table, record_id);
   now = now_iso (self);
   {
     g_autoptr(GError) local = NULL;
@@ -1421,18 +1695,11 @@ hearth_case_resolve_conflict (HearthCaseStore *self, const char *conflict_id, He
         goto failed;
       }
   }
-  {
-    HearthAuditEntry entry = { .at = now, .actor = self->actor, .device_id = self->device_id, .action = "resolve",
-                               .record_table = table, .record_id = record_id, .fields = field };
-    if (!hearth_audit_append (self->db, &entry, NULL, error))
-      goto failed;
-  }
-  if (!write_commit (self, &tx, error))
-    goto failed;
-  return TRUE;
+  action_note (self, table, record_id, (const char *const *) &field, 1);
+  return action_commit (self, &act, error);
 
 failed:
-  hearth_sync_tx_rollback (&tx);
+  action_abort (self, &act);
   return FALSE;
 }
 
@@ -1586,18 +1853,31 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
     {
       g_autoptr(GHashTable) h = hearth_case_registry_household_fields (registry, i);
       g_autofree char *household_id = g_uuid_string_random ();
+      AuditAction act;
 
-      if (!write_record (self, "households", household_id, TRUE, h, "import", FALSE, NULL, error))
+      /* One entry per household, naming its members: an import of
+       * thousands of households is that many entries, each of one size. */
+      if (!action_begin (self, &act, "import", "households", household_id, error))
         goto failed;
+      if (!write_record (self, "households", household_id, TRUE, h, "import", FALSE, NULL, error))
+        {
+          action_abort (self, &act);
+          goto failed;
+        }
       for (guint k = 0; k < hearth_case_registry_get_n_members (registry, i); k++)
         {
           g_autoptr(GHashTable) m = hearth_case_registry_member_fields (registry, i, k, household_id);
           g_autofree char *member_id = g_uuid_string_random ();
 
           if (!write_record (self, "members", member_id, TRUE, m, "import", FALSE, NULL, error))
-            goto failed;
+            {
+              action_abort (self, &act);
+              goto failed;
+            }
           people++;
         }
+      if (!action_commit (self, &act, error))
+        goto failed;
       made++;
     }
   if (!write_commit (self, &tx, error))

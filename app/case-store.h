@@ -2,8 +2,7 @@
 /*
  * case-store.h: the case model over an open store (schema migration 2):
  * writes of households, members and tasks that stamp each changed field
- * with the hybrid logical clock (sync/hlc.h) and append an audit entry
- * naming the fields (app/case-audit.h), and the recording of a finalised
+ * with the hybrid logical clock (sync/hlc.h), and the recording of a finalised
  * form into the case in one transaction: the submission, the household
  * properties its entities:saveto binds carry (ODK Entities 2024.1), the
  * members of a registration, the risk level, the follow-up task due on the
@@ -14,6 +13,14 @@
  * and the latest follow-up's report on each. Every change enters the sync
  * outbox in the transaction that makes it (app/sync-store.h).
  *
+ * Each public operation that writes is one user action with one audit
+ * entry (app/case-audit.h) in its transaction: it names the action, the
+ * record the action is about and every record it wrote with the fields it
+ * wrote (a visit: the submission, the household, the tasks closed and
+ * opened, the measures reported on, the review; a move: the household,
+ * its review, the measures and the correction task). A registry import
+ * is one action per household. An operation that writes nothing appends
+ * nothing. *
  * Not thread-safe: one case store belongs to one thread at a time.
  */
 #pragma once
@@ -88,13 +95,13 @@ void hearth_case_store_set_wall_clock (HearthCaseStore *self,
  * @create: insert a new record (else update an existing one)
  * @fields: (element-type utf8 utf8): column → value; columns the case
  *   model owns (ids, times, versions, the workflow state) are refused
- * @action: the audit action ("create", "update", …)
+ * @action: the audit entry's action ("create", "update", …)
  * @changed: (out) (optional): how many fields changed
  *
  * Writes only the fields whose value changes: each gets a new clock stamp
  * (field_versions) and an edit in the sync outbox (app/sync-store.h), and
- * the audit entry names them; an update that changes nothing writes
- * nothing. Runs in its own savepoint.
+ * the write's audit entry (its own: a user action) names them; an update
+ * that changes nothing writes nothing. Runs in its own savepoint.
  *
  * Returns: %FALSE with HEARTH_CASE_ERROR_INVALID, _NOT_FOUND or _SQLITE
  *   (nothing written).

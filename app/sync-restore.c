@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "case-audit.h"
 #include "case-store.h"
 #include "sign.h"
 #include "sync-reply.h"
@@ -14,7 +15,8 @@
 #include "sync-store-private.h"
 
 static gboolean
-run_bound (sqlite3 *db, const char *sql, gint64 number, const char *text, gint64 *changed, GError **error)
+run_bound3 (sqlite3 *db, const char *sql, gint64 number, const char *text, const char *text3, gint64 *changed,
+            GError **error)
 {
   sqlite3_stmt *st = NULL;
   int rc;
@@ -25,6 +27,8 @@ run_bound (sqlite3 *db, const char *sql, gint64 number, const char *text, gint64
     sqlite3_bind_int64 (st, 1, number);
   if (sqlite3_bind_parameter_count (st) >= 2)
     sqlite3_bind_text (st, 2, text, -1, SQLITE_STATIC);
+  if (sqlite3_bind_parameter_count (st) >= 3)
+    sqlite3_bind_text (st, 3, text3, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
   sqlite3_finalize (st);
   if (rc != SQLITE_DONE)
@@ -32,6 +36,53 @@ run_bound (sqlite3 *db, const char *sql, gint64 number, const char *text, gint64
   if (changed != NULL)
     *changed = sqlite3_changes (db);
   return TRUE;
+}
+
+static gboolean
+run_bound (sqlite3 *db, const char *sql, gint64 number, const char *text, gint64 *changed, GError **error)
+{
+  return run_bound3 (db, sql, number, text, NULL, changed, error);
+}
+
+/* The reviews this device made, as a JSON array of ids: those its audit
+ * chain names (an entry of the review itself, as entries were before one
+ * per user action, or a `reviews/ID:…` record of a visit's or a move's
+ * entry; case-audit.h). Pulled reviews are in no entry of this chain. */
+static char *
+own_review_ids (sqlite3 *db, GError **error)
+{
+  g_autoptr(GString) json = g_string_new ("[");
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT record_table, record_id, fields FROM audit_log "
+                              "WHERE record_table = 'reviews' OR instr (fields, 'reviews/') > 0 ORDER BY seq",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      hearth_sync_sql_failed (db, error);
+      return NULL;
+    }
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      g_autoptr(GPtrArray) records = hearth_audit_entry_records ((const char *) sqlite3_column_text (st, 0),
+                                                                 (const char *) sqlite3_column_text (st, 1),
+                                                                 (const char *) sqlite3_column_text (st, 2));
+      for (guint i = 0; i < records->len; i++)
+        {
+          HearthAuditRecord *r = records->pdata[i];
+          /* Ids are UUIDs: nothing in them needs quoting. */
+          if (g_str_equal (r->table, "reviews") && g_uuid_string_is_valid (r->id))
+            g_string_append_printf (json, "%s\"%s\"", json->len > 1 ? "," : "", r->id);
+        }
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (db, error);
+      return NULL;
+    }
+  g_string_append_c (json, ']');
+  return g_string_free (g_steal_pointer (&json), FALSE);
 }
 
 static gboolean
@@ -72,26 +123,29 @@ renumber_outbox (sqlite3 *db, gint64 acked, const char *device, gint64 *resent, 
     /* Refusals of numbers given again: the center answers them anew. */
     "DELETE FROM sync_refused WHERE seq > ?1",
   };
+  g_autofree char *reviews = own_review_ids (db, error);
   gint64 n = 0;
 
+  if (reviews == NULL)
+    return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (drop); i++)
     if (!run_bound (db, drop[i], acked, NULL, NULL, error))
       return FALSE;
-  if (!run_bound (db,
-                  "INSERT INTO sync_outbox (seq, kind, record_table, record_id, field, hlc) "
-                  "SELECT ?1 + row_number () OVER (ORDER BY grp, k1, k2), kind, tbl, rid, fld, ver FROM ("
-                  "  SELECT 0 AS grp, hlc AS k1, record_table || ' ' || record_id || ' ' || field AS k2, "
-                  "    'edit' AS kind, record_table AS tbl, record_id AS rid, field AS fld, hlc AS ver "
-                  "    FROM field_edits WHERE origin = ?2 "
-                  "  UNION ALL SELECT 1, recorded_at, id, 'record', 'submissions', id, NULL, NULL "
-                  "    FROM submissions WHERE device_id = ?2 "
-                  "  UNION ALL SELECT 2, at, id, 'record', 'reviews', id, NULL, NULL FROM reviews "
-                  "    WHERE id IN (SELECT record_id FROM audit_log WHERE record_table = 'reviews') "
-                  "  UNION ALL SELECT 3, seq, id, 'record', 'audit', id, NULL, NULL FROM audit_log) AS u "
-                  "WHERE NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.seq <= ?1 AND o.state = 'refused' "
-                  "  AND o.kind = u.kind AND o.record_table = u.tbl AND o.record_id = u.rid "
-                  "  AND o.field IS u.fld AND o.hlc IS u.ver)",
-                  acked, device, &n, error))
+  if (!run_bound3 (db,
+                   "INSERT INTO sync_outbox (seq, kind, record_table, record_id, field, hlc) "
+                   "SELECT ?1 + row_number () OVER (ORDER BY grp, k1, k2), kind, tbl, rid, fld, ver FROM ("
+                   "  SELECT 0 AS grp, hlc AS k1, record_table || ' ' || record_id || ' ' || field AS k2, "
+                   "    'edit' AS kind, record_table AS tbl, record_id AS rid, field AS fld, hlc AS ver "
+                   "    FROM field_edits WHERE origin = ?2 "
+                   "  UNION ALL SELECT 1, recorded_at, id, 'record', 'submissions', id, NULL, NULL "
+                   "    FROM submissions WHERE device_id = ?2 "
+                   "  UNION ALL SELECT 2, at, id, 'record', 'reviews', id, NULL, NULL FROM reviews "
+                   "    WHERE id IN (SELECT value FROM json_each (?3)) "
+                   "  UNION ALL SELECT 3, seq, id, 'record', 'audit', id, NULL, NULL FROM audit_log) AS u "
+                   "WHERE NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.seq <= ?1 AND o.state = 'refused' "
+                   "  AND o.kind = u.kind AND o.record_table = u.tbl AND o.record_id = u.rid "
+                   "  AND o.field IS u.fld AND o.hlc IS u.ver)",
+                   acked, device, reviews, &n, error))
     return FALSE;
   /* The numbering goes on above @acked even with nothing to send (the
    * next rowid is the largest plus one). */

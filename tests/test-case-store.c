@@ -7,7 +7,9 @@
  * follow-up task with one due on the form's next_visit_date and moves the
  * household to village review with a review record; recording it again
  * changes nothing; a visit for an unknown household leaves nothing behind;
- * every change is stamped and audited, and the audit chain verifies.
+ * every change is stamped and audited, one audit entry per user action (a
+ * registration, a visit, a move) naming every record and field it wrote,
+ * and the audit chain verifies.
  * Assistance measures: added by the county with its approval, listed in
  * the case instance the follow-up form is filled with, updated by the
  * recorded follow-up, ended by the clerk; refused to a worker and for an
@@ -85,6 +87,39 @@ test_registration_then_visit (void)
   /* Every written field has a clock stamp. */
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_versions WHERE record_table = 'households'"),
                    >=, 8);
+  /* Each field its own version; the clock's kept stamp is the newest
+   * issued (kept once a write), so a restarted clock issues none twice. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(DISTINCT hlc) = count(*) FROM field_versions"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT value = (SELECT max (hlc) FROM field_versions) FROM store_meta "
+                                       "WHERE key = 'hlc_last'"), ==, 1);
+  /* One user action, one audit entry: the submission's, naming its form,
+   * the household, its five members and the task with their fields. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, 1);
+  {
+    g_autofree char *action = NULL;
+    g_autoptr(GPtrArray) records = test_audit_entry (db, 0, &action);
+    HearthAuditRecord *own = records->pdata[0];
+    g_autofree char *task = query_text (db, "SELECT id FROM tasks");
+
+    g_assert_cmpstr (action, ==, "record");
+    g_assert_cmpstr (own->table, ==, "submissions");
+    g_assert_cmpstr (own->id, ==, REGISTRATION_ID);
+    g_assert_true (test_audit_fields_are (own, "hearth_household_registration"));
+    g_assert_cmpuint (records->len, ==, 1 + 1 + 5 + 1);
+    g_assert_nonnull (test_audit_find (records, "households", household));
+    g_assert_true (g_strv_contains ((const char *const *) test_audit_find (records, "households", household)->fields,
+                                    "head_id_number"));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "tasks", task),
+                                          "assignee due_date household_id kind opened_by reason"));
+    for (guint i = 2; i < 7; i++)
+      {
+        HearthAuditRecord *m = records->pdata[i];
+        g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM members WHERE id = '%s'", m->id);
+        g_assert_cmpstr (m->table, ==, "members");
+        g_assert_cmpint (test_query_int (db, sql), ==, 1);
+        g_assert_true (g_strv_contains ((const char *const *) m->fields, "name"));
+      }
+  }
 
   /* The visit finds an orange risk. */
   g_free (recorded);
@@ -102,13 +137,37 @@ test_registration_then_visit (void)
     g_assert_cmpstr (next, ==, "2026-03-12");
   }
   g_assert_cmpint (test_query_int (db, "SELECT entity_version FROM households"), ==, 2);
-  /* The visit's update of the household, its version with it, is one
-   * audit entry (one change on the wire fewer a visit). */
-  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'households' "
-                                       "AND action = 'update'"), ==, 1);
-  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'households' "
-                                       "AND action = 'update' AND ' ' || fields || ' ' LIKE '% entity_version %' "
-                                       "AND ' ' || fields || ' ' LIKE '% risk_level %'"), ==, 1);
+  /* The visit is one user action, one audit entry (the changes on the
+   * wire a visit makes): the submission's, naming the household with its
+   * new version, risk and state, the follow-up task it closed, the one it
+   * opened and the review of the move to village review. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, 2);
+  {
+    g_autofree char *action = NULL;
+    g_autoptr(GPtrArray) records = test_audit_entry (db, 0, &action);
+    HearthAuditRecord *own = records->pdata[0];
+    g_autofree char *closed = query_text (db, "SELECT id FROM tasks WHERE status = 'done'");
+    g_autofree char *opened = query_text (db, "SELECT id FROM tasks WHERE status = 'open'");
+    g_autofree char *review = query_text (db, "SELECT id FROM reviews");
+    HearthAuditRecord *h;
+
+    g_assert_cmpstr (action, ==, "record");
+    g_assert_cmpstr (own->table, ==, "submissions");
+    g_assert_cmpstr (own->id, ==, VISIT_ID);
+    g_assert_true (test_audit_fields_are (own, "hearth_household_visit"));
+    h = test_audit_find (records, "households", household);
+    g_assert_nonnull (h);
+    for (const char *const *f = (const char *const[]) { "entity_version", "risk_level", "risk_submission",
+                                                        "next_visit_date", "monitoring_status", NULL };
+         *f != NULL; f++)
+      g_assert_true (g_strv_contains ((const char *const *) h->fields, *f));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "tasks", closed), "closed_by status"));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "tasks", opened),
+                                          "assignee due_date household_id kind opened_by reason"));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "reviews", review),
+                                          "from_state to_state comment"));
+    g_assert_cmpuint (records->len, ==, 5);
+  }
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM reviews WHERE to_state = 'pending_village_review' "
                                        "AND from_state = 'none' AND role = 'worker'"), ==, 1);
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE status = 'open'"), ==, 1);
@@ -197,6 +256,22 @@ test_workflow (void)
   move (clerk, household, HEARTH_ROLE_CLERK, "return", "收入核实有误", "returned");
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE kind = 'correction' AND status = 'open' "
                                        "AND assignee = 'worker-1'"), ==, 1);
+  /* The return is one audit entry: the household's, naming its review
+   * and the correction task. */
+  {
+    g_autofree char *action = NULL;
+    g_autoptr(GPtrArray) records = test_audit_entry (db, 0, &action);
+    g_autofree char *task = query_text (db, "SELECT id FROM tasks WHERE kind = 'correction'");
+    g_autofree char *review = query_text (db, "SELECT id FROM reviews WHERE to_state = 'returned'");
+
+    g_assert_cmpstr (action, ==, "return");
+    g_assert_cmpstr (((HearthAuditRecord *) records->pdata[0])->id, ==, household);
+    g_assert_true (test_audit_fields_are (records->pdata[0], "monitoring_status"));
+    g_assert_nonnull (test_audit_find (records, "reviews", review));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "tasks", task),
+                                          "assignee due_date household_id kind reason"));
+    g_assert_cmpuint (records->len, ==, 3);
+  }
 
   /* The worker's revisit sends it back to review and closes the correction. */
   g_free (id);
@@ -228,6 +303,8 @@ test_workflow (void)
 
   /* Every move is a review record with who, role and from/to. */
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM reviews"), ==, 9);
+  /* Two visits, seven moves, the registration: one audit entry each. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, 1 + 2 + 7);
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM reviews WHERE role = 'county' AND actor = 'county-1'"),
                    ==, 3);
   {
@@ -436,6 +513,71 @@ import_text (const char *name, const char *bytes, gsize len, GPtrArray **problem
   return households * 100 + members;
 }
 
+/* An ID number of 1980-01-01 with sequence @n and its check character
+ * (GB 11643: ISO 7064 MOD 11-2). */
+static char *
+id_number (guint n)
+{
+  static const int weights[] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+  g_autofree char *first = g_strdup_printf ("15042219800101%03u", n);
+  int sum = 0;
+
+  for (int i = 0; i < 17; i++)
+    sum += (first[i] - '0') * weights[i];
+  return g_strdup_printf ("%s%c", first, "10X98765432"[sum % 11]);
+}
+
+/* A household too large for one audit entry: its import continues in
+ * further entries of the same action and record, each within the bound,
+ * together naming every member once. */
+static void
+test_import_large_household (void)
+{
+  g_autoptr(GString) csv = g_string_new ("户编号,行政区划代码,住址,监测对象类别,姓名,身份证号,与户主关系\r\n");
+  g_autoptr(GHashTable) named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *household = NULL;
+  sqlite3 *db = NULL;
+  HearthStore *store = NULL;
+  gint64 entries;
+  const guint n = 80;
+
+  for (guint i = 1; i <= n; i++)
+    {
+      g_autofree char *number = id_number (i);
+      g_string_append_printf (csv, "H100,150422100202,大新庄村三组 12 号,0,成员%u,%s,%s\r\n", i, number,
+                              i == 1 ? "01" : "20");
+    }
+  g_assert_cmpuint (import_text ("import-large", csv->str, csv->len, NULL, &db, &store), ==, 100 + n);
+  household = query_text (db, "SELECT id FROM households");
+  entries = test_query_int (db, "SELECT count(*) FROM audit_log");
+  g_test_message ("%u members: %" G_GINT64_FORMAT " entries", n, entries);
+  g_assert_cmpint (entries, >, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE action = 'import' "
+                                       "AND record_table = 'households' AND record_id = (SELECT id FROM households) "
+                                       "AND length (fields) <= 4096"), ==, entries);
+  for (gint64 seq = 1; seq <= entries; seq++)
+    {
+      g_autoptr(GPtrArray) records = test_audit_entry (db, seq, NULL);
+      HearthAuditRecord *own = records->pdata[0];
+
+      g_assert_cmpstr (own->id, ==, household);
+      /* The household's own fields in the first entry only. */
+      g_assert_cmpint (g_strv_length (own->fields) > 0, ==, seq == 1);
+      for (guint k = 1; k < records->len; k++)
+        {
+          HearthAuditRecord *m = records->pdata[k];
+          g_assert_cmpstr (m->table, ==, "members");
+          g_assert_true (g_strv_contains ((const char *const *) m->fields, "name"));
+          g_assert_true (g_hash_table_add (named, g_strdup (m->id)));
+        }
+    }
+  g_assert_cmpuint (g_hash_table_size (named), ==, n);
+  g_assert_true (hearth_audit_verify (db, NULL, &error));
+  g_assert_no_error (error);
+  g_object_unref (store);
+}
+
 static void
 test_import (void)
 {
@@ -466,6 +608,29 @@ test_import (void)
       /* The lowercase x is normalised; sex and birth date come from the number. */
       g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM members WHERE id_number = '11010519491231002X' "
                                            "AND sex = '2' AND birth_date = '1949-12-31'"), ==, 1);
+      /* One audit entry per household, naming its members. */
+      g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE action = 'import' "
+                                           "AND record_table = 'households' "
+                                           "AND record_id IN (SELECT id FROM households)"), ==, 3);
+      g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, 3);
+      {
+        g_autofree char *h001 = query_text (db, "SELECT seq FROM audit_log WHERE record_id = "
+                                                "(SELECT id FROM households WHERE registry_no = 'H001')");
+        g_autoptr(GPtrArray) records = test_audit_entry (db, g_ascii_strtoll (h001, NULL, 10), NULL);
+
+        g_assert_cmpuint (records->len, ==, 3);
+        g_assert_true (g_strv_contains ((const char *const *) ((HearthAuditRecord *) records->pdata[0])->fields,
+                                        "head_id_number"));
+        for (guint k = 1; k < 3; k++)
+          {
+            HearthAuditRecord *m = records->pdata[k];
+            g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM members WHERE id = '%s' AND household_id = "
+                                                    "(SELECT id FROM households WHERE registry_no = 'H001')", m->id);
+            g_assert_cmpstr (m->table, ==, "members");
+            g_assert_cmpint (test_query_int (db, sql), ==, 1);
+            g_assert_true (g_strv_contains ((const char *const *) m->fields, "id_number"));
+          }
+      }
       g_object_unref (store);
     }
   g_assert_nonnull (strstr (snapshot, "H002:李建军:360426199101010071:兴隆地村, 二组:1"));
@@ -660,7 +825,9 @@ test_measures (void)
   }
 
   /* The county's approval with its measures: one transaction, the review
-   * named as where they came from, each field stamped, each audited. */
+   * named as where they came from, each field stamped, one audit entry
+   * for the move naming the household, the review and both measures. */
+  entries = test_query_int (db, "SELECT count(*) FROM audit_log");
   g_assert_true (hearth_case_transition_with_measures (county, household, HEARTH_ROLE_COUNTY, "approve", NULL,
                                                        decided, G_N_ELEMENTS (decided), NULL, &error));
   g_assert_no_error (error);
@@ -674,12 +841,27 @@ test_measures (void)
   }
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_versions WHERE record_table = 'measures'"), ==,
                    2 * 6);
-  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures' "
-                                       "AND action = 'create' AND actor = 'county-1' "
-                                       "AND fields = 'created_by description household_id started_on status type'"),
-                   ==, 2);
   job = query_text (db, "SELECT id FROM measures WHERE type = 'public_job'");
   health = query_text (db, "SELECT id FROM measures WHERE type = 'health'");
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log"), ==, entries + 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE seq = (SELECT max (seq) FROM audit_log) "
+                                       "AND actor = 'county-1'"), ==, 1);
+  {
+    g_autofree char *action = NULL;
+    g_autoptr(GPtrArray) records = test_audit_entry (db, 0, &action);
+    HearthAuditRecord *own = records->pdata[0];
+
+    g_assert_cmpstr (action, ==, "approve");
+    g_assert_cmpstr (own->table, ==, "households");
+    g_assert_cmpstr (own->id, ==, household);
+    g_assert_true (test_audit_fields_are (own, "monitoring_status"));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "reviews", review), "from_state to_state comment"));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "measures", job),
+                                          "created_by description household_id started_on status type"));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "measures", health),
+                                          "created_by description household_id started_on status type"));
+    g_assert_cmpuint (records->len, ==, 4);
+  }
 
   /* The follow-up form receives them, earliest start first, and reports
    * on each by its id. */
@@ -715,8 +897,20 @@ test_measures (void)
     /* The form's README: a completed measure stays until it is ended. */
     g_assert_cmpstr (completed, ==, "completed|partly|active");
   }
-  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures' "
-                                       "AND action = 'progress' AND actor = 'worker-1'"), ==, 2);
+  /* The follow-up's one entry names both measures' reports. */
+  {
+    g_autofree char *action = NULL;
+    g_autoptr(GPtrArray) records = test_audit_entry (db, 0, &action);
+    HearthAuditRecord *own = records->pdata[0];
+
+    g_assert_cmpstr (action, ==, "record");
+    g_assert_cmpstr (own->table, ==, "submissions");
+    g_assert_cmpstr (own->id, ==, FOLLOW_UP_ID);
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "measures", job),
+                                          "last_effect last_progress last_remark progress_on progress_submission"));
+    g_assert_true (test_audit_fields_are (test_audit_find (records, "measures", health),
+                                          "last_effect last_progress last_remark progress_on progress_submission"));
+  }
 
   /* The same follow-up again changes nothing; an earlier one arriving
    * later (sync) does not replace the latest report. */
@@ -730,6 +924,11 @@ test_measures (void)
   g_free (id);
   id = hearth_case_record_submission (worker, follow_up, earlier_xml, household, &error);
   g_assert_no_error (error);
+  {
+    g_autoptr(GPtrArray) records = test_audit_entry (db, 0, NULL);
+    g_assert_cmpstr (((HearthAuditRecord *) records->pdata[0])->id, ==, EARLIER_FOLLOW_UP_ID);
+    g_assert_null (test_audit_find (records, "measures", NULL));
+  }
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM measures WHERE progress_submission = '"
                                        FOLLOW_UP_ID "' AND progress_on = '2026-06-01'"), ==, 2);
 
@@ -745,6 +944,15 @@ test_measures (void)
   g_clear_error (&error);
   g_assert_true (hearth_case_end_measure (clerk, health, HEARTH_ROLE_CLERK, "2026-06-02", &error));
   g_assert_no_error (error);
+  {
+    g_autofree char *action = NULL;
+    g_autoptr(GPtrArray) records = test_audit_entry (db, 0, &action);
+
+    g_assert_cmpstr (action, ==, "end");
+    g_assert_cmpuint (records->len, ==, 1);
+    g_assert_cmpstr (((HearthAuditRecord *) records->pdata[0])->id, ==, health);
+    g_assert_true (test_audit_fields_are (records->pdata[0], "ended_on status"));
+  }
   g_assert_false (hearth_case_end_measure (clerk, health, HEARTH_ROLE_CLERK, NULL, &error));
   g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED);
   g_assert_nonnull (strstr (error->message, "2026-06-02"));
@@ -809,12 +1017,16 @@ test_measures (void)
     g_clear_error (&error);
   }
 
-  /* The audit names the measures' entries, never their text, and the
-   * chain is whole. */
-  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures'"), ==,
-                   2 + 2 + 1 + 1);
+  /* The audit names the measures' writes, never their text, and the
+   * chain is whole: entries of their own for the clerk's two actions on a
+   * measure alone (the relief added, the health measure ended), the
+   * others in the entries of the move and the follow-up. */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures'"), ==, 1 + 1);
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures' "
-                                       "AND action = 'end' AND fields = 'ended_on status'"), ==, 1);
+                                       "AND action = 'create' AND actor = 'clerk-1' "
+                                       "AND fields = 'description household_id started_on status type'"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE instr (fields, 'measures/') > 0"), ==,
+                   1 + 1);
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE fields LIKE '%刘桂兰%' "
                                        "OR fields LIKE '%岗位%'"), ==, 0);
   g_assert_true (hearth_audit_verify (db, NULL, &error));
@@ -831,6 +1043,7 @@ main (int argc, char **argv)
   g_test_add_func ("/case/store/write-refusals", test_write_refusals);
   g_test_add_func ("/case/store/cli", test_cli);
   g_test_add_func ("/case/store/import", test_import);
+  g_test_add_func ("/case/store/import-large-household", test_import_large_household);
   g_test_add_func ("/case/store/measures", test_measures);
   return g_test_run ();
 }

@@ -12,7 +12,9 @@
  *     the restore point (and is not "synced" until the center holds its
  *     changes again): the center ends with exactly what it held before
  *     the restore (every change once, the same merged fields, submissions
- *     and audit entries; both audit chains whole), no tablet has a refused
+ *     and audit entries; both audit chains whole; a review made after the
+ *     backup, named only in its visit's audit entry, sent again), no
+ *     tablet has a refused
  *     change, and a third tablet that did nothing after the backup sends
  *     nothing again.
  */
@@ -105,7 +107,7 @@ test_restore (void)
   g_autofree char *wal = g_strconcat (c->db_path, "-wal", NULL);
   g_autofree char *shm = g_strconcat (c->db_path, "-shm", NULL);
   g_autofree char *before = NULL, *after = NULL, *epoch_before = NULL, *epoch_backup = NULL;
-  g_autofree char *h1 = NULL, *h2 = NULL, *h3 = NULL;
+  g_autofree char *h1 = NULL, *h2 = NULL, *h3 = NULL, *h4 = NULL;
   g_auto(TestTablet) a = { 0 };
   g_auto(TestTablet) b = { 0 };
   g_auto(TestTablet) quiet = { 0 };
@@ -113,7 +115,7 @@ test_restore (void)
   g_autoptr(GSocketConnection) first = NULL;
   g_autoptr(GSocketConnection) second = NULL;
   const char *serve[] = { "--body-memory", "16", NULL };
-  gint64 acked_a, acked_b, acked_quiet, changes_quiet, households;
+  gint64 acked_a, acked_b, acked_quiet, changes_quiet, households, reviews_backup;
 
   test_registries (dir, COUNTY, 5, 12, 6, &registry, &more);
   center_add_user (c, "w.a", "worker", COUNTY);
@@ -131,6 +133,7 @@ test_restore (void)
   h1 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1");
   h2 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1 OFFSET 1");
   h3 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1 OFFSET 2");
+  h4 = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1 OFFSET 3");
   visit (&a, h1);
   g_assert_cmpint (test_tablet_sync (&a), ==, 0);
   g_assert_cmpint (test_tablet_sync (&b), ==, 0);
@@ -155,6 +158,7 @@ test_restore (void)
     g_assert_cmpint (center_db_int (&copy, "SELECT restore_cursor FROM center_epoch"), ==,
                      center_db_int (c, "SELECT max (cursor) FROM changes"));
     g_assert_cmpint (center_db_int (c, "SELECT restore_cursor FROM center_epoch"), ==, 0);
+    reviews_backup = center_db_int (&copy, "SELECT count (*) FROM changes WHERE tbl = 'reviews'");
   }
   changes_quiet = center_db_int (c, "SELECT count (*) FROM changes c JOIN devices d ON c.device_id = d.id "
                                     "WHERE d.name = 'restore-q'");
@@ -170,9 +174,20 @@ test_restore (void)
   g_assert_cmpint (test_tablet_sync (&b), ==, 0);
   g_assert_cmpint (test_tablet_sync (&a), ==, 0);
   visit (&a, h2);
+  /* A first visit finds a risk: a review the backup lacks, which only the
+   * visit's one audit entry names as A's. */
+  visit (&a, h4);
   g_assert_cmpint (test_tablet_sync (&a), ==, 0);
   g_assert_cmpint (test_tablet_sync (&b), ==, 0);
   g_assert_cmpint (test_tablet_sync (&quiet), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'reviews'"), ==, reviews_backup + 1);
+  g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM audit_log WHERE record_table = 'reviews'"), ==, 0);
+  g_assert_cmpint (test_tablet_int (&a, "SELECT count (*) FROM audit_log WHERE record_table = 'submissions' "
+                                        "AND instr (fields, ' households/') > 0 AND instr (fields, ' reviews/') > 0"),
+                   >, 0);
+  /* Its chain, entries of one user action each, verified at the center. */
+  g_assert_cmpint (device_int (c, "restore-a", "audit_seq"), ==, test_tablet_int (&a, "SELECT max (seq) FROM audit_log"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE audit_broken IS NOT NULL"), ==, 0);
   households = center_db_int (c, "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'");
   g_assert_cmpint (households, ==, 18);
   before = center_state (c);

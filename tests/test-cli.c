@@ -563,25 +563,91 @@ test_measures (void)
   g_assert_true (strstr (r.out, "Temporary relief") < strstr (r.out, "(ended)"));
   test_run_clear (&r);
 
-  /* The audit chain is whole, and names every measure's entries. */
+  /* The audit chain is whole, and names every write of a measure: in the
+   * entry of the action that made it (the county's approval, the
+   * follow-up visit), or its own (the clerk ending it, adding one). */
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "audit", "verify", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "intact"));
   {
     g_autoptr(HearthStore) store = test_open_store (dir);
     sqlite3 *db = hearth_store_get_db (store);
-    g_autofree char *sql = g_strdup_printf ("SELECT group_concat(action, ' ') FROM (SELECT action FROM audit_log "
-                                            "WHERE record_table = 'measures' AND record_id = '%s' ORDER BY seq)",
-                                            health);
+    g_autofree char *sql = g_strdup_printf ("SELECT group_concat(action || ':' || record_table, ' ') FROM "
+                                            "(SELECT action, record_table FROM audit_log WHERE (record_table = "
+                                            "'measures' AND record_id = '%s') OR instr (fields, 'measures/%s:') > 0 "
+                                            "ORDER BY seq)", health, health);
     sqlite3_stmt *st = NULL;
 
-    g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures'"), ==,
-                     2 + 2 + 1 + 1);
+    g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM audit_log WHERE record_table = 'measures'"), ==, 1 + 1);
     g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
     g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-    g_assert_cmpstr ((const char *) sqlite3_column_text (st, 0), ==, "create progress end");
+    g_assert_cmpstr ((const char *) sqlite3_column_text (st, 0), ==,
+                     "approve:households record:submissions end:measures");
     sqlite3_finalize (st);
   }
+  /* audit list: the newest entries oldest first, each naming the records
+   * its action wrote and their fields, never a value. */
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "audit", "list", "--limit", "3",
+                NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_null (strstr (r.out, "临时救助"));
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonArray *list, *records;
+    JsonObject *visit_entry, *end_entry, *add_entry;
+    gboolean reported = FALSE;
+
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, NULL));
+    list = json_node_get_array (json_parser_get_root (parser));
+    g_assert_cmpuint (json_array_get_length (list), ==, 3);
+    visit_entry = json_array_get_object_element (list, 0);
+    end_entry = json_array_get_object_element (list, 1);
+    add_entry = json_array_get_object_element (list, 2);
+    g_assert_cmpint (json_object_get_int_member (end_entry, "seq"), ==,
+                     json_object_get_int_member (visit_entry, "seq") + 1);
+    g_assert_cmpstr (json_object_get_string_member (visit_entry, "action"), ==, "record");
+    g_assert_cmpstr (json_object_get_string_member (visit_entry, "actor"), ==, "worker-1");
+    g_assert_cmpstr (json_object_get_string_member (visit_entry, "record_table"), ==, "submissions");
+    records = json_object_get_array_member (visit_entry, "records");
+    for (guint i = 0; i < json_array_get_length (records); i++)
+      {
+        JsonObject *rec = json_array_get_object_element (records, i);
+        if (g_str_equal (json_object_get_string_member (rec, "id"), health))
+          {
+            g_assert_cmpstr (json_object_get_string_member (rec, "table"), ==, "measures");
+            g_assert_cmpuint (json_array_get_length (json_object_get_array_member (rec, "fields")), ==, 5);
+            reported = TRUE;
+          }
+      }
+    g_assert_true (reported);
+    g_assert_cmpstr (json_object_get_string_member (end_entry, "action"), ==, "end");
+    g_assert_cmpstr (json_object_get_string_member (end_entry, "actor"), ==, "clerk-1");
+    g_assert_cmpstr (json_object_get_string_member (end_entry, "record_id"), ==, health);
+    records = json_object_get_array_member (end_entry, "records");
+    g_assert_cmpuint (json_array_get_length (records), ==, 1);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_array_get_object_element (records, 0),
+                                                                           "fields")), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (add_entry, "action"), ==, "create");
+    g_assert_cmpstr (json_object_get_string_member (add_entry, "record_table"), ==, "measures");
+  }
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "audit", "list", "--limit", "2", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_test_message ("%s", r.out);
+  {
+    g_autofree char *end_line = g_strdup_printf ("end by clerk-1: measures %s\n    ended_on, status\n", health);
+    g_assert_nonnull (strstr (r.out, end_line));
+    g_assert_nonnull (strstr (r.out, "create by clerk-1: measures "));
+    g_assert_null (strstr (r.out, "record by"));
+  }
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "audit", "list", "--limit", "0", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "audit", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "audit list"));
 }
 
 /* The shortcuts of the case commands: init --scope (checked), household

@@ -39,6 +39,7 @@
  */
 #include "test-center-util.h"
 
+#include "case-audit.h"
 #include "case-store.h"
 #include "merge.h"
 #include "store.h"
@@ -285,6 +286,34 @@ rows (sqlite3 *db, const char *sql)
   check (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg (db));
   while (sqlite3_step (st) == SQLITE_ROW)
     g_ptr_array_add (out, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  sqlite3_finalize (st);
+  return out;
+}
+
+/* The submissions and reviews this tablet's audit chain names as "table
+ * id": one entry per user action names each (a visit's entry is its
+ * submission's and names the review it made; a move's is the household's
+ * and names its review). */
+static GPtrArray *
+audit_named_records (sqlite3 *db)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *st = NULL;
+  const char *sql = "SELECT record_table, record_id, fields FROM audit_log ORDER BY seq";
+
+  check (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg (db));
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      g_autoptr(GPtrArray) records = hearth_audit_entry_records ((const char *) sqlite3_column_text (st, 0),
+                                                                 (const char *) sqlite3_column_text (st, 1),
+                                                                 (const char *) sqlite3_column_text (st, 2));
+      for (guint i = 0; i < records->len; i++)
+        {
+          HearthAuditRecord *r = records->pdata[i];
+          if (g_str_equal (r->table, "submissions") || g_str_equal (r->table, "reviews"))
+            g_ptr_array_add (out, g_strdup_printf ("%s %s", r->table, r->id));
+        }
+    }
   sqlite3_finalize (st);
   return out;
 }
@@ -1022,8 +1051,7 @@ check_end_state (Property *p)
                                              "(v, ' ') FROM (SELECT value AS v FROM json_each (CASE WHEN parents = '' "
                                              "THEN '[]' ELSE '[\"' || replace (parents, ' ', '\",\"') || '\"]' END) "
                                              "ORDER BY 1)) FROM field_edits ORDER BY 1, 2, 3, 4");
-      g_autoptr(GPtrArray) own = rows (db, "SELECT record_table || ' ' || record_id FROM audit_log "
-                                           "WHERE record_table IN ('submissions', 'reviews')");
+      g_autoptr(GPtrArray) own = audit_named_records (db);
       gint64 last_seq = query_int (db, "SELECT coalesce (max (seq), 0) FROM sync_outbox");
       gint64 acked = query_int (db, "SELECT value FROM sync_state WHERE key = 'acked_seq'");
       gint64 cursor = query_int (db, "SELECT value FROM sync_state WHERE key = 'cursor'");

@@ -349,16 +349,28 @@ test_capture (void)
   g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits AS e JOIN field_edits AS p ON p.hlc = e.parents "
                              "WHERE e.field = 'next_visit_date' AND p.field = 'next_visit_date' "
                              "AND p.parents = ''"), ==, 1);
-  /* A write's audit entry follows its edits, one per field it names. */
+  /* A user action's one audit entry follows all it wrote: the
+   * registration's (entry 1) comes after one edit per field of each
+   * record it names and the submission itself. */
   {
     gint64 first = count (a, "SELECT o.seq FROM sync_outbox AS o JOIN audit_log AS l ON l.id = o.record_id "
                              "WHERE l.seq = 1");
-    g_assert_cmpint (first, ==, 1 + count (a, "SELECT length (fields) - length (replace (fields, ' ', '')) + 1 "
-                                              "FROM audit_log WHERE seq = 1"));
-    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit' AND record_table = 'households' "
+    g_autoptr(GPtrArray) records = test_audit_entry (a->db, 1, NULL);
+    gint64 named = 0;
+
+    g_assert_cmpstr (((HearthAuditRecord *) records->pdata[0])->table, ==, "submissions");
+    for (guint i = 1; i < records->len; i++)
+      named += g_strv_length (((HearthAuditRecord *) records->pdata[i])->fields);
+    g_assert_cmpint (named, >, 10);
+    g_assert_cmpint (first, ==, named + 1 + 1);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit' "
                                "AND seq < (SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit')"), ==,
-                     first - 1);
+                     named);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE record_table = 'submissions' "
+                               "AND seq < (SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit')"), ==, 1);
   }
+  /* The registration, the visit and the move: three entries. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM audit_log"), ==, 3);
 
   /* A write that changes nothing adds nothing; one that changes a field
    * adds its edit and its audit entry, numbered next. */
@@ -882,6 +894,11 @@ test_exchange (void)
                                "AND resolution = '13911111111'"), ==, 1);
     g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log WHERE action = 'resolve'"), ==, 1);
     g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log"), ==, audit + 1);
+    /* The entry is the resolved record's, naming its field; the refused
+     * attempts appended nothing. */
+    g_assert_cmpint (count (b, "SELECT count (*) FROM audit_log WHERE seq = (SELECT max (seq) FROM audit_log) "
+                               "AND action = 'resolve' AND record_table = 'households' AND fields = 'phone' "
+                               "AND record_id = (SELECT record_id FROM conflicts)"), ==, 1);
     /* Its parents are both heads. */
     g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits WHERE field = 'phone' AND parents LIKE '% %'"), ==, 1);
     g_assert_true (hearth_audit_verify (b->db, NULL, &error));

@@ -153,6 +153,53 @@ test_query_int (sqlite3 *db, const char *sql)
   return v;
 }
 
+GPtrArray *
+test_audit_entry (sqlite3 *db, gint64 seq, char **action)
+{
+  sqlite3_stmt *st = NULL;
+  GPtrArray *records;
+
+  if (sqlite3_prepare_v2 (db, "SELECT record_table, record_id, fields, action FROM audit_log "
+                              "WHERE seq = coalesce (nullif (?, 0), (SELECT max (seq) FROM audit_log))",
+                          -1, &st, NULL) != SQLITE_OK)
+    g_error ("audit query failed: %s", sqlite3_errmsg (db));
+  sqlite3_bind_int64 (st, 1, seq);
+  if (sqlite3_step (st) != SQLITE_ROW)
+    g_error ("the audit log has no entry %" G_GINT64_FORMAT, seq);
+  records = hearth_audit_entry_records ((const char *) sqlite3_column_text (st, 0),
+                                        (const char *) sqlite3_column_text (st, 1),
+                                        (const char *) sqlite3_column_text (st, 2));
+  if (action != NULL)
+    *action = g_strdup ((const char *) sqlite3_column_text (st, 3));
+  sqlite3_finalize (st);
+  return records;
+}
+
+HearthAuditRecord *
+test_audit_find (GPtrArray *records, const char *table, const char *id)
+{
+  for (guint i = 0; i < records->len; i++)
+    {
+      HearthAuditRecord *r = records->pdata[i];
+      if (g_str_equal (r->table, table) && (id == NULL || g_str_equal (r->id, id)))
+        return r;
+    }
+  return NULL;
+}
+
+gboolean
+test_audit_fields_are (const HearthAuditRecord *record, const char *expected)
+{
+  g_auto(GStrv) want = g_strsplit (expected, " ", -1);
+
+  if (record == NULL || g_strv_length (want) != g_strv_length (record->fields))
+    return FALSE;
+  for (guint i = 0; want[i] != NULL; i++)
+    if (!g_strv_contains ((const char *const *) record->fields, want[i]))
+      return FALSE;
+  return TRUE;
+}
+
 void
 test_flip_byte (const char *path, goffset offset)
 {

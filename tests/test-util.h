@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include "store.h"
 #include "store-vfs.h"
+#include "case-audit.h"
 
 G_BEGIN_DECLS
 
@@ -37,6 +38,16 @@ sqlite3 *test_open_raw (const char *path, HearthPageKey *key, const char *journa
 /* Executes SQL, asserting success. */
 void test_exec (sqlite3 *db, const char *sql);
 gint64 test_query_int (sqlite3 *db, const char *sql);
+
+/* The audit entry number @seq of @db's chain (its newest when @seq is 0):
+ * the records it names (case-audit.h, hearth_audit_entry_records()), its
+ * action in @action. Asserts that it exists. */
+GPtrArray *test_audit_entry (sqlite3 *db, gint64 seq, char **action);
+/* The record of @table (and @id, when not NULL) among @records, or NULL. */
+HearthAuditRecord *test_audit_find (GPtrArray *records, const char *table, const char *id);
+/* Whether @record names exactly the fields in @expected, space-separated,
+ * in any order. */
+gboolean test_audit_fields_are (const HearthAuditRecord *record, const char *expected);
 
 /* Byte surgery on files. */
 void test_flip_byte (const char *path, goffset offset);

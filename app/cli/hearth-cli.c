@@ -31,7 +31,7 @@ static const CliCommand commands[] = {
   { "recover", cli_cmd_recover, N_("Recover with the county key: recover --county-key FILE [--new-passphrase-file FILE]") },
   { "rekey", cli_cmd_rekey, N_("Replace the data key (revocation); the store must be closed everywhere") },
   { "form", cli_cmd_form, N_("Check, fill or list XForms: form check FORM.xml [--media DIR]; form fill FORM.xml --answers FILE [--lang LANG] [--media DIR] [--now ISO8601] [--instance-id UUID]; form list") },
-  { "audit", cli_cmd_audit, N_("Check the audit log's hash chain: audit verify") },
+  { "audit", cli_cmd_audit, N_("Check the audit log's hash chain, or list its newest entries: audit verify, audit list") },
   { "visit", cli_cmd_visit, N_("Record a form for a household: visit record --form FORM --answers FILE [--household ID] [--lang LANG] [--now ISO8601]") },
   { "review", cli_cmd_review, N_("Review cases: review list; review approve|return|reject|propose-elimination|revert|declare HOUSEHOLD [--comment TEXT] [--measure TYPE:DESCRIPTION …]") },
   { "declare", cli_cmd_declare, N_("Record a household's own declaration of difficulty: declare --household ID --reason TEXT") },
