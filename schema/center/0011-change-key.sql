@@ -1,0 +1,25 @@
+-- changes found by one compact integer key instead of its two identity
+-- indexes (0008-stored-outcomes.sql): changes_edit_identity on (tbl,
+-- record_id, field, hlc) and changes_record_identity on (tbl, record_id),
+-- whose entries were two UUID-sized texts and a version of some sixty
+-- characters each, put at a random place (record ids are UUIDs) by every
+-- change stored: with the key of device and number, the largest part of
+-- the center's time per change stored in the bench's ingest.
+--
+-- ikey is hearth_change_key (tbl, record_id, field), a function the
+-- center's store gives each of its connections (center-store-sqlite.c):
+-- 48 bits of the BLAKE2b of "tbl\nrecord_id" above 16 of the BLAKE2b of
+-- field (0 for a record, whose field is NULL), as a signed 64-bit
+-- integer. A record's changes keep their keys side by side (a visit's
+-- edits of a record go to one place of the index), a field's edits share
+-- one key, and a record's edits lie within 65,536 keys of its record key.
+-- A key is where to look, never an identity: every statement compares
+-- tbl, record_id, field and hlc of the rows it finds under it. What the
+-- two UNIQUE indexes refused (an identity stored twice) the push refuses
+-- before storing (center-sync.c: an identity found is a repeat or a
+-- refusal, never a second row).
+ALTER TABLE changes ADD COLUMN ikey INTEGER;
+UPDATE changes SET ikey = hearth_change_key (tbl, record_id, field);
+DROP INDEX changes_edit_identity;
+DROP INDEX changes_record_identity;
+CREATE INDEX changes_by_key ON changes (ikey);
