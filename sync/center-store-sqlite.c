@@ -52,7 +52,9 @@
 #define WAL_LIMIT_BYTES 134217728
 /* The rows of changes under the key of (?1, ?2, ?3) = (tbl, record_id,
  * field): the statements that find edits by their field or identity
- * (0011-change-key.sql) go on with "kind = 'edit' AND tbl = ?1 ...". */
+ * (0011-change-key.sql) go on with "kind = 'edit' AND tbl = ?1 ..." (and
+ * with the version's key, "vkey = hearth_version_key (?4)", for one
+ * edit). */
 #define KEY_WHERE "INDEXED BY changes_by_key WHERE ikey = hearth_change_key (?1, ?2, ?3) AND "
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
@@ -192,6 +194,41 @@ sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
   sqlite3_result_int64 (ctx, (sqlite3_int64) key);
 }
 
+/* hearth_version_key (hlc): changes.vkey (0011-change-key.sql), the first
+ * 64 bits of the BLAKE2b of an edit's version, so that the index
+ * changes_by_key finds an edit by its identity in one step. Stored in
+ * every row: the function must never change. NULL for NULL (a record). */
+static void
+sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const unsigned char *hlc = sqlite3_value_text (argv[0]);
+  guint8 hash[crypto_generichash_BYTES_MIN];
+  guint64 key = 0;
+
+  g_assert (argc == 1);
+  if (hlc == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  crypto_generichash (hash, sizeof hash, hlc, (unsigned long long) sqlite3_value_bytes (argv[0]), NULL, 0);
+  for (guint i = 0; i < 8; i++)
+    key = key << 8 | hash[i];
+  sqlite3_result_int64 (ctx, (sqlite3_int64) key);
+}
+
+int
+hearth_center_store_sqlite_add_functions (sqlite3 *db)
+{
+  int rc = sqlite3_create_function (db, "hearth_change_key", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                    NULL, sql_change_key, NULL, NULL);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_version_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, sql_version_key, NULL, NULL);
+  return rc;
+}
+
 static Conn *
 conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
 {
@@ -207,9 +244,8 @@ conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
       return NULL;
     }
   sqlite3_busy_timeout (conn->db, BUSY_TIMEOUT_MS);
-  /* Before the migrations: 0011 computes the key of every stored change. */
-  rc = sqlite3_create_function (conn->db, "hearth_change_key", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                NULL, sql_change_key, NULL, NULL);
+  /* Before the migrations: 0011 computes the keys of every stored change. */
+  rc = hearth_center_store_sqlite_add_functions (conn->db);
   if (rc != SQLITE_OK)
     {
       db_failed (conn->db, rc, path, error);
@@ -1123,8 +1159,8 @@ sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_by_key "
-                              "WHERE ikey = hearth_change_key (?1, ?2, ?3) AND kind = 'edit' AND tbl = ?1 "
-                              "AND record_id = ?2 AND field = ?3 AND hlc = ?4", error);
+                              "WHERE ikey = hearth_change_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) "
+                              "AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4", error);
 
   if (st == NULL)
     return NULL;
@@ -1143,8 +1179,9 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
   /* A stored edit names a version the center holds (then it is found by
    * its identity) or one it does not (then it is in field_dangling). */
   sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling WHERE tbl = ?1 AND record_id = ?2 AND field = ?3 "
-                              "AND hlc = ?4 UNION ALL SELECT 1 FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 "
-                              "AND record_id = ?2 AND field = ?3 AND hlc = ?4 AND EXISTS (SELECT 1 FROM changes n "
+                              "AND hlc = ?4 UNION ALL SELECT 1 FROM changes " KEY_WHERE
+                              "vkey = hearth_version_key (?4) AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
+                              "AND field = ?3 AND hlc = ?4 AND EXISTS (SELECT 1 FROM changes n "
                               "INDEXED BY changes_by_key WHERE n.ikey = hearth_change_key (?1, ?2, ?3) "
                               "AND n.kind = 'edit' AND n.tbl = ?1 AND n.record_id = ?2 AND n.field = ?3 "
                               "AND instr (n.parents, '\"' || ?4 || '\"') > 0) LIMIT 1", error);
@@ -1167,9 +1204,9 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
-                              "household, village, value, fields, wall, received_at, digest, ikey) "
+                              "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                              "hearth_change_key (?4, ?5, ?6))", error);
+                              "hearth_change_key (?4, ?5, ?6), hearth_version_key (?7))", error);
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   g_autofree char *json = NULL;
   gint64 cursor;
@@ -1202,9 +1239,8 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
     {
       st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) SELECT ?1, ?2, ?3, ?4 "
-                    "WHERE NOT EXISTS (SELECT 1 FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 "
-                    "AND record_id = ?2 "
-                    "AND field = ?3 AND hlc = ?4)", error);
+                    "WHERE NOT EXISTS (SELECT 1 FROM changes " KEY_WHERE "vkey = hearth_version_key (?4) "
+                    "AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4)", error);
       if (st == NULL)
         return 0;
       bind_borrowed (st, 1, c->table);
@@ -2162,8 +2198,8 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
   sqlite3_stmt *st = stmt (t, "SELECT f.field, f.value, f.hlc, c.household, c.village FROM field_state f "
                               "LEFT JOIN changes c INDEXED BY changes_by_key "
                               "ON c.ikey = hearth_change_key (f.tbl, f.record_id, f.field) "
-                              "AND c.kind = 'edit' AND c.tbl = f.tbl AND c.record_id = f.record_id "
-                              "AND c.field = f.field AND c.hlc = f.hlc "
+                              "AND c.vkey = hearth_version_key (f.hlc) AND c.kind = 'edit' AND c.tbl = f.tbl "
+                              "AND c.record_id = f.record_id AND c.field = f.field AND c.hlc = f.hlc "
                               "WHERE f.tbl = ?1 AND f.record_id = ?2 ORDER BY f.field", error);
   int rc;
 

@@ -3561,6 +3561,7 @@ test_migrate_key (void)
     /* Back to version 10, as 0008-stored-outcomes.sql left the change
      * log. */
     center_db_exec (c, "DROP INDEX changes_by_key; ALTER TABLE changes DROP COLUMN ikey; "
+                       "ALTER TABLE changes DROP COLUMN vkey; "
                        "CREATE UNIQUE INDEX changes_edit_identity ON changes (tbl, record_id, field, hlc) "
                        "WHERE kind = 'edit'; "
                        "CREATE UNIQUE INDEX changes_record_identity ON changes (tbl, record_id) WHERE kind = 'record'; "
@@ -3570,10 +3571,15 @@ test_migrate_key (void)
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
-  /* Every row keyed (the function is the store's: this connection has
-   * none): a field's edits under one key, a record's under the key of its
-   * table and id with the low 16 bits clear. */
+  /* Every row keyed as the store keys it: a field's edits under one key,
+   * a record's under the key of its table and id with the low 16 bits
+   * clear; each edit's version keyed apart, no record's. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT hearth_change_key (tbl, "
+                                     "record_id, field) OR vkey IS NOT hearth_version_key (hlc)"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (vkey IS NULL) <> (kind = 'record')"), ==,
+                   0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT vkey) = count (DISTINCT hlc) FROM changes"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey) FROM changes WHERE field = 'phone'"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' AND ikey & 65535 <> 0"),
                    ==, 0);

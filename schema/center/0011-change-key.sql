@@ -13,13 +13,18 @@
 -- integer. A record's changes keep their keys side by side (a visit's
 -- edits of a record go to one place of the index), a field's edits share
 -- one key, and a record's edits lie within 65,536 keys of its record key.
--- A key is where to look, never an identity: every statement compares
--- tbl, record_id, field and hlc of the rows it finds under it. What the
--- two UNIQUE indexes refused (an identity stored twice) the push refuses
--- before storing (center-sync.c: an identity found is a repeat or a
--- refusal, never a second row).
+-- vkey is hearth_version_key (hlc): 64 bits of the BLAKE2b of an edit's
+-- version (NULL for a record), so that an edit is found by its identity
+-- in one step of the index (ikey, vkey) whatever the number of edits its
+-- field had, as changes_edit_identity found it. Keys are where to look,
+-- never an identity: every statement compares tbl, record_id, field and
+-- hlc of the rows it finds under them. What the two UNIQUE indexes
+-- refused (an identity stored twice) the push refuses before storing
+-- (center-sync.c: an identity found is a repeat or a refusal, never a
+-- second row).
 ALTER TABLE changes ADD COLUMN ikey INTEGER;
-UPDATE changes SET ikey = hearth_change_key (tbl, record_id, field);
+ALTER TABLE changes ADD COLUMN vkey INTEGER;
+UPDATE changes SET ikey = hearth_change_key (tbl, record_id, field), vkey = hearth_version_key (hlc);
 DROP INDEX changes_edit_identity;
 DROP INDEX changes_record_identity;
-CREATE INDEX changes_by_key ON changes (ikey);
+CREATE INDEX changes_by_key ON changes (ikey, vkey);
