@@ -19,9 +19,11 @@
 -- field had, as changes_edit_identity found it. Keys are where to look,
 -- never an identity: every statement compares tbl, record_id, field and
 -- hlc of the rows it finds under them. What the two UNIQUE indexes
--- refused (an identity stored twice) the push refuses before storing
--- (center-sync.c: an identity found is a repeat or a refusal, never a
--- second row).
+-- refused (an identity stored twice) is looked up before storing, in the
+-- same write transaction: a push's change whose identity is found is a
+-- repeat or a refusal (center-sync.c), a published record found is
+-- published already (center-publish.c), and the center's own edits take
+-- new versions of its clock.
 ALTER TABLE changes ADD COLUMN ikey INTEGER;
 ALTER TABLE changes ADD COLUMN vkey INTEGER;
 UPDATE changes SET ikey = hearth_change_key (tbl, record_id, field), vkey = hearth_version_key (hlc);
