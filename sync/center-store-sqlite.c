@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,6 +50,12 @@
  * defers that to its next turn rather than hold the writers up. */
 #define RESTART_WAIT_MS 20
 #define WAL_LIMIT_BYTES 134217728
+/* The rows of changes under the key of (?1, ?2, ?3) = (tbl, record_id,
+ * field): the statements that find edits by their field or identity
+ * (0011-change-key.sql) go on with "kind = 'edit' AND tbl = ?1 ..." (and
+ * with the version's key, "vkey = hearth_version_key (?4)", for one
+ * edit). */
+#define KEY_WHERE "INDEXED BY changes_by_key WHERE ikey = hearth_change_key (?1, ?2, ?3) AND "
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
@@ -148,6 +155,80 @@ on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
   return SQLITE_OK;
 }
 
+/* hearth_change_key (tbl, record_id, field): the key of a change in
+ * changes.ikey and its index changes_by_key (0011-change-key.sql). The
+ * top 48 bits are the BLAKE2b of "tbl\nrecord_id", the low 16 that of
+ * field (0 when field is NULL: a record), so that a record's changes sit
+ * side by side in the index and its edits lie in [key (tbl, record_id,
+ * NULL), that + 65535]. Stored in every row: the function must never
+ * change. NULL when tbl or record_id is. */
+static void
+sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const unsigned char *table = sqlite3_value_text (argv[0]);
+  const unsigned char *id = sqlite3_value_text (argv[1]);
+  const unsigned char *field = sqlite3_value_text (argv[2]);
+  crypto_generichash_state state;
+  guint8 hash[crypto_generichash_BYTES_MIN];
+  guint64 key = 0;
+
+  g_assert (argc == 3);
+  if (table == NULL || id == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  crypto_generichash_init (&state, NULL, 0, sizeof hash);
+  crypto_generichash_update (&state, table, (unsigned long long) sqlite3_value_bytes (argv[0]));
+  crypto_generichash_update (&state, (const unsigned char *) "\n", 1);
+  crypto_generichash_update (&state, id, (unsigned long long) sqlite3_value_bytes (argv[1]));
+  crypto_generichash_final (&state, hash, sizeof hash);
+  for (guint i = 0; i < 6; i++)
+    key = key << 8 | hash[i];
+  key <<= 16;
+  if (field != NULL)
+    {
+      crypto_generichash (hash, sizeof hash, field, (unsigned long long) sqlite3_value_bytes (argv[2]), NULL, 0);
+      key |= (guint64) hash[0] << 8 | hash[1];
+    }
+  sqlite3_result_int64 (ctx, (sqlite3_int64) key);
+}
+
+/* hearth_version_key (hlc): changes.vkey (0011-change-key.sql), the first
+ * 64 bits of the BLAKE2b of an edit's version, so that the index
+ * changes_by_key finds an edit by its identity in one step. Stored in
+ * every row: the function must never change. NULL for NULL (a record). */
+static void
+sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const unsigned char *hlc = sqlite3_value_text (argv[0]);
+  guint8 hash[crypto_generichash_BYTES_MIN];
+  guint64 key = 0;
+
+  g_assert (argc == 1);
+  if (hlc == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  crypto_generichash (hash, sizeof hash, hlc, (unsigned long long) sqlite3_value_bytes (argv[0]), NULL, 0);
+  for (guint i = 0; i < 8; i++)
+    key = key << 8 | hash[i];
+  sqlite3_result_int64 (ctx, (sqlite3_int64) key);
+}
+
+int
+hearth_center_store_sqlite_add_functions (sqlite3 *db)
+{
+  int rc = sqlite3_create_function (db, "hearth_change_key", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                    NULL, sql_change_key, NULL, NULL);
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_version_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, sql_version_key, NULL, NULL);
+  return rc;
+}
+
 static Conn *
 conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
 {
@@ -163,6 +244,14 @@ conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
       return NULL;
     }
   sqlite3_busy_timeout (conn->db, BUSY_TIMEOUT_MS);
+  /* Before the migrations: 0011 computes the keys of every stored change. */
+  rc = hearth_center_store_sqlite_add_functions (conn->db);
+  if (rc != SQLITE_OK)
+    {
+      db_failed (conn->db, rc, path, error);
+      sqlite3_close (conn->db);
+      return NULL;
+    }
   /* synchronous=FULL: an acknowledged push survives a power cut
    * (PROTOCOL.md section 1). Reads through a memory map: a pull page
    * looks up rows all over the change log, which through read() cost a
@@ -1053,8 +1142,9 @@ static HearthChange *
 sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes WHERE kind = 'record' AND tbl = ? "
-                              "AND record_id = ?", error);
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_by_key "
+                              "WHERE ikey = hearth_change_key (?1, ?2, NULL) AND kind = 'record' AND tbl = ?1 "
+                              "AND record_id = ?2", error);
 
   if (st == NULL)
     return NULL;
@@ -1068,8 +1158,9 @@ sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const
                   GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes WHERE kind = 'edit' AND tbl = ? "
-                              "AND record_id = ? AND field = ? AND hlc = ?", error);
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_by_key "
+                              "WHERE ikey = hearth_change_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) "
+                              "AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4", error);
 
   if (st == NULL)
     return NULL;
@@ -1088,9 +1179,11 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
   /* A stored edit names a version the center holds (then it is found by
    * its identity) or one it does not (then it is in field_dangling). */
   sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling WHERE tbl = ?1 AND record_id = ?2 AND field = ?3 "
-                              "AND hlc = ?4 UNION ALL SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 "
-                              "AND record_id = ?2 AND field = ?3 AND hlc = ?4 AND EXISTS (SELECT 1 FROM changes n "
-                              "WHERE n.kind = 'edit' AND n.tbl = ?1 AND n.record_id = ?2 AND n.field = ?3 "
+                              "AND hlc = ?4 UNION ALL SELECT 1 FROM changes " KEY_WHERE
+                              "vkey = hearth_version_key (?4) AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
+                              "AND field = ?3 AND hlc = ?4 AND EXISTS (SELECT 1 FROM changes n "
+                              "INDEXED BY changes_by_key WHERE n.ikey = hearth_change_key (?1, ?2, ?3) "
+                              "AND n.kind = 'edit' AND n.tbl = ?1 AND n.record_id = ?2 AND n.field = ?3 "
                               "AND instr (n.parents, '\"' || ?4 || '\"') > 0) LIMIT 1", error);
   int rc;
 
@@ -1111,8 +1204,9 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
-                              "household, village, value, fields, wall, received_at, digest) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+                              "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                              "hearth_change_key (?4, ?5, ?6), hearth_version_key (?7))", error);
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   g_autofree char *json = NULL;
   gint64 cursor;
@@ -1145,8 +1239,8 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
     {
       st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) SELECT ?1, ?2, ?3, ?4 "
-                    "WHERE NOT EXISTS (SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
-                    "AND field = ?3 AND hlc = ?4)", error);
+                    "WHERE NOT EXISTS (SELECT 1 FROM changes " KEY_WHERE "vkey = hearth_version_key (?4) "
+                    "AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4)", error);
       if (st == NULL)
         return 0;
       bind_borrowed (st, 1, c->table);
@@ -1314,7 +1408,9 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * picks; no edit: one row of NULL). */
   static const char *const queries[] = {
     "SELECT value FROM field_state WHERE tbl = ? AND record_id = ? AND field = 'household_id'",
-    "SELECT household, min (cursor) FROM changes WHERE tbl = ? AND record_id = ? AND kind = 'edit'",
+    "SELECT household, min (cursor) FROM changes INDEXED BY changes_by_key WHERE ikey BETWEEN "
+    "hearth_change_key (?1, ?2, NULL) AND hearth_change_key (?1, ?2, NULL) + 65535 AND tbl = ?1 AND record_id = ?2 "
+    "AND kind = 'edit'",
   };
   char *household = NULL;
 
@@ -1510,10 +1606,12 @@ static int
 named_in_scope (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, const char *quoted, gboolean later,
                 GError **error)
 {
-  sqlite3_stmt *st = stmt (t, later ? "SELECT village FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
-                                      "AND field = ?3 AND cursor > ?4 AND cursor <= ?5 AND instr (parents, ?6) > 0"
-                                    : "SELECT village FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
-                                      "AND field = ?3 AND cursor < ?4 AND cursor <= ?5 AND instr (parents, ?6) > 0",
+  sqlite3_stmt *st = stmt (t, later ? "SELECT village FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 "
+                                      "AND record_id = ?2 AND field = ?3 AND cursor > ?4 AND cursor <= ?5 "
+                                      "AND instr (parents, ?6) > 0"
+                                    : "SELECT village FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 "
+                                      "AND record_id = ?2 AND field = ?3 AND cursor < ?4 AND cursor <= ?5 "
+                                      "AND instr (parents, ?6) > 0",
                            error);
   int rc, named = 0;
 
@@ -1570,7 +1668,7 @@ own_field (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, Pull
   /* Bounded: a page may pass many rows it leaves out. */
   if (g_hash_table_size (c->own) >= PULL_FIELDS_CACHED)
     g_hash_table_remove_all (c->own);
-  st = stmt (t, "SELECT 1 FROM changes WHERE kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 "
+  st = stmt (t, "SELECT 1 FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 "
                 "AND device_id = ?4 AND cursor <= ?5 LIMIT 1", error);
   if (st == NULL)
     return -1;
@@ -1952,7 +2050,8 @@ sqlite_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id
    * edits stored after the restore point only: the restore lost it. */
   sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling, center_epoch e WHERE tbl = ?1 AND record_id = ?2 "
                               "AND field = ?3 AND hlc = ?4 AND e.only_row = 1 AND e.restore_cursor > 0 "
-                              "AND NOT EXISTS (SELECT 1 FROM changes n WHERE n.kind = 'edit' AND n.tbl = ?1 "
+                              "AND NOT EXISTS (SELECT 1 FROM changes n INDEXED BY changes_by_key "
+                              "WHERE n.ikey = hearth_change_key (?1, ?2, ?3) AND n.kind = 'edit' AND n.tbl = ?1 "
                               "AND n.record_id = ?2 AND n.field = ?3 AND n.cursor <= e.restore_cursor "
                               "AND instr (n.parents, '\"' || ?4 || '\"') > 0)", error);
   int rc;
@@ -2123,8 +2222,10 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
   /* A field's household and village are those of its winning edit
    * (0010-field-state-key-only.sql), found by its identity. */
   sqlite3_stmt *st = stmt (t, "SELECT f.field, f.value, f.hlc, c.household, c.village FROM field_state f "
-                              "LEFT JOIN changes c ON c.kind = 'edit' AND c.tbl = f.tbl AND c.record_id = f.record_id "
-                              "AND c.field = f.field AND c.hlc = f.hlc "
+                              "LEFT JOIN changes c INDEXED BY changes_by_key "
+                              "ON c.ikey = hearth_change_key (f.tbl, f.record_id, f.field) "
+                              "AND c.vkey = hearth_version_key (f.hlc) AND c.kind = 'edit' AND c.tbl = f.tbl "
+                              "AND c.record_id = f.record_id AND c.field = f.field AND c.hlc = f.hlc "
                               "WHERE f.tbl = ?1 AND f.record_id = ?2 ORDER BY f.field", error);
   int rc;
 

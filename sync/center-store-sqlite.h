@@ -11,6 +11,8 @@
 
 #include "center-store.h"
 
+#include <sqlite3.h>
+
 G_BEGIN_DECLS
 
 #define HEARTH_TYPE_CENTER_STORE_SQLITE (hearth_center_store_sqlite_get_type ())
@@ -30,5 +32,19 @@ G_DECLARE_FINAL_TYPE (HearthCenterStoreSqlite, hearth_center_store_sqlite, HEART
 HearthCenterStore *hearth_center_store_sqlite_open (const char *path,
                                                     gboolean    create,
                                                     GError    **error);
+
+/**
+ * hearth_center_store_sqlite_add_functions:
+ * @db: a connection to a center store
+ *
+ * Gives @db the SQL functions the center's store computes the keys of its
+ * change log with (0011-change-key.sql): hearth_change_key (tbl,
+ * record_id, field) and hearth_version_key (hlc), deterministic and
+ * innocuous. Every connection the store opens has them; a connection of
+ * another program that writes changes needs them too.
+ *
+ * Returns: an SQLite result code (SQLITE_OK). Thread-safe (per @db).
+ */
+int hearth_center_store_sqlite_add_functions (sqlite3 *db);
 
 G_END_DECLS

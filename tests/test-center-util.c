@@ -2,6 +2,8 @@
 /* test-center-util.c: a real hearth-center for the tests (test-center-util.h). */
 #include "test-center-util.h"
 
+#include "center-store-sqlite.h"
+
 #include <curl/curl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -250,6 +252,7 @@ center_db_int (Center *c, const char *sql)
 
   g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READONLY, "unix"), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (hearth_center_store_sqlite_add_functions (db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
   v = sqlite3_column_int64 (st, 0);
@@ -267,6 +270,7 @@ center_db_text (Center *c, const char *sql)
 
   g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READONLY, "unix"), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (hearth_center_store_sqlite_add_functions (db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
   if (sqlite3_step (st) == SQLITE_ROW)
     v = g_strdup ((const char *) sqlite3_column_text (st, 0));
@@ -282,6 +286,9 @@ center_db_exec (Center *c, const char *sql)
 
   g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READWRITE, "unix"), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 10000);
+  /* The keys of the change log (0011-change-key.sql), for a test that
+   * writes changes by hand. */
+  g_assert_cmpint (hearth_center_store_sqlite_add_functions (db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 }

@@ -3389,7 +3389,7 @@ test_export_endpoint (void)
  * migration 3 gives outcomes their digest; migration 8 lists them with
  * the changes stored as pushed, which need none; migration 9 drops the
  * index of field states by household; migration 10 their household and
- * village. */
+ * village; migration 11 keys every change (test_migrate_key). */
 static void
 test_migrate_own (void)
 {
@@ -3427,8 +3427,12 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 10);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 11);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0011: every change keyed, each field of the record under its own key
+   * (f1 to f5), the record's 48 bits in common. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (DISTINCT ikey) || ' ' || count (DISTINCT ikey >> 16) "
+                                      "= '5 1' FROM changes WHERE ikey IS NOT NULL"), ==, 1);
   /* 0010: field_state without household and village, its rows and their
    * values kept, its two value indexes still there. */
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM pragma_table_info ('field_state') "
@@ -3501,6 +3505,207 @@ test_migrate_own (void)
   }
 }
 
+/* The pages @d pulls from cursor 0 in pages of @limit (version 2
+ * compacted up to @bound when @bound > 0, else version 1's whole log),
+ * each without its server time, one a line. */
+static char *
+pull_pages (Center *c, Device *d, gint64 bound, gint64 limit)
+{
+  g_autoptr(GString) pages = g_string_new (NULL);
+  gint64 cursor = 0;
+  gboolean more = TRUE;
+
+  while (more)
+    {
+      g_auto(Reply) r = { 0 };
+      g_autofree char *target = bound > 0 ? g_strdup_printf ("/v2/pull?cursor=%" G_GINT64_FORMAT "&limit=%"
+                                                             G_GINT64_FORMAT "&compact_until=%" G_GINT64_FORMAT,
+                                                             cursor, limit, bound)
+                                          : g_strdup_printf ("/v1/pull?cursor=%" G_GINT64_FORMAT "&limit=%"
+                                                             G_GINT64_FORMAT, cursor, limit);
+      g_autofree char *page = NULL;
+
+      signed_call (c, d, "GET", target, NULL, 0, NULL, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      page = without_time (&r);
+      g_string_append_printf (pages, "%s\n", page);
+      more = json_object_get_boolean_member (obj (&r), "more");
+      g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), >, cursor);
+      cursor = json_object_get_int_member (obj (&r), "next_cursor");
+    }
+  return g_string_free (g_steal_pointer (&pages), FALSE);
+}
+
+/* What the center answers about @c's data: every device's pulls (whole,
+ * compacted, paged), the answers to @bodies sent again, and an export's
+ * files. */
+static char *
+center_answers (Center *c, Device **devices, guint n_devices, const char *const *bodies, Device **senders,
+                Device *staff)
+{
+  g_autoptr(GString) all = g_string_new (NULL);
+  gint64 bound = center_db_int (c, "SELECT max (cursor) FROM changes");
+
+  for (guint i = 0; i < n_devices; i++)
+    {
+      g_autofree char *whole = pull_pages (c, devices[i], 0, 3);
+      g_autofree char *compacted = pull_pages (c, devices[i], bound, 2);
+
+      g_string_append_printf (all, "device %u whole:\n%sdevice %u compacted:\n%s", i, whole, i, compacted);
+    }
+  for (guint i = 0; bodies[i] != NULL; i++)
+    {
+      g_auto(Reply) r = { 0 };
+      g_autofree char *again = NULL;
+
+      push (c, senders[i], bodies[i], &r);
+      g_assert_cmpint (r.status, ==, 200);
+      again = without_time (&r);
+      g_string_append_printf (all, "push %u again: %s\n", i, again);
+    }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(JsonNode) files = NULL;
+    g_autofree char *text = NULL;
+
+    signed_call (c, staff, "GET", "/v1/export?scope=361102001&since=2000-01-01&format=json", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    files = json_node_new (JSON_NODE_ARRAY);
+    json_node_set_array (files, json_object_get_array_member (obj (&r), "files"));
+    text = json_to_string (files, FALSE);
+    g_string_append_printf (all, "export: %s\n", text);
+  }
+  return g_string_free (g_steal_pointer (&all), FALSE);
+}
+
+/* Migration 11 on a store with data: a store of version 10 (its change
+ * log with the two identity indexes and no key) with edits in chains and
+ * in conflict, records, audit entries, a clamped edit and refused
+ * changes, upgraded to 11, answers as before: the same pull pages (whole
+ * and compacted), the same answers to pushes sent again, the same
+ * export; and finds its stored changes by their key afterwards (a
+ * record and an edit sent again with a new number are repeats, an edit
+ * sent again with another value is refused). */
+static void
+test_migrate_key (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-key");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) fresh = NULL;
+  g_autoptr(Device) staff = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *w1 = NULL, *ahead = NULL;
+  g_autofree char *body_a = NULL, *body_b = NULL, *before = NULL, *after = NULL;
+  gint64 now = g_get_real_time () / 1000, stored;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  fresh = enrol (c, "w.a2");
+  staff = enrol (c, "c.staff");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  w1 = hlc_at (now - 2000, 0, b->id);
+  /* A clock a day ahead: clamped to the center's time. */
+  ahead = hlc_at (now + 86400000, 0, a->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "2", v2, v1));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Ann", ahead, NULL));
+    g_ptr_array_add (changes, record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, audit_entry (a, hh, VILLAGE_A, FALSE));
+    /* Refused: outside the scope. */
+    g_ptr_array_add (changes, now_edit (a, hh, VILLAGE_B, "phone", "9"));
+    body_a = batch_of (a, changes);
+    push (c, a, body_a, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 1);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "clamped")), ==, 1);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    /* address: an open conflict with a's; the submission again: a
+     * repeat of a stored one. */
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
+    g_ptr_array_add (changes, record (b, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
+    body_b = batch_of (b, changes);
+    push (c, b, body_b, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 1);
+  {
+    Device *devices[] = { a, b, fresh };
+    const char *const bodies[] = { body_a, body_b, NULL };
+    Device *senders[] = { a, b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    center_stop (c);
+    /* Back to version 10, as 0008-stored-outcomes.sql left the change
+     * log. */
+    center_db_exec (c, "DROP INDEX changes_by_key; ALTER TABLE changes DROP COLUMN ikey; "
+                       "ALTER TABLE changes DROP COLUMN vkey; "
+                       "CREATE UNIQUE INDEX changes_edit_identity ON changes (tbl, record_id, field, hlc) "
+                       "WHERE kind = 'edit'; "
+                       "PRAGMA user_version = 10");
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 11);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  /* Every row keyed as the store keys it: a field's edits under one key,
+   * a record's under the key of its table and id with the low 16 bits
+   * clear; each edit's version keyed apart, no record's. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT hearth_change_key (tbl, "
+                                     "record_id, field) OR vkey IS NOT hearth_version_key (hlc)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (vkey IS NULL) <> (kind = 'record')"), ==,
+                   0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT vkey) = count (DISTINCT hlc) FROM changes"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey) FROM changes WHERE field = 'phone'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' AND ikey & 65535 <> 0"),
+                   ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey >> 16) FROM changes WHERE tbl = 'households'"),
+                   ==, 1);
+  /* Edits are looked up by their key; an immutable record's identity
+   * stays a unique constraint. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_edit_identity'"), ==,
+                   0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity' "
+                                     "AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
+  /* Found by their key: the record and an edit again under new numbers
+   * are repeats, nothing stored; an edit again with another value is
+   * refused. */
+  stored = center_db_int (c, "SELECT count (*) FROM changes");
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "2", v2, v1));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "7", v2, v1));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "sent before with another value"));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3527,6 +3732,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/pull/compacted-reference", test_pull_compacted_reference);
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);
+  g_test_add_func ("/center/migrate-key", test_migrate_key);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/drain", test_drain);
