@@ -1003,8 +1003,8 @@ check_end_state (Property *p)
                                         "SELECT tbl, record_id, field, hlc, value, (SELECT group_concat (v, ' ') FROM "
                                         "(SELECT value AS v FROM json_each (parents) ORDER BY 1)) FROM changes c "
                                         "WHERE kind = 'edit' AND NOT EXISTS (SELECT 1 FROM changes n WHERE n.kind = "
-                                        "'edit' AND n.tbl = c.tbl AND n.record_id = c.record_id AND n.field = c.field "
-                                        "AND instr (n.parents, '\"' || c.hlc || '\"') > 0) ORDER BY 1, 2, 3, 4");
+                                        "'edit' AND n.ikey = c.ikey AND n.tbl = c.tbl AND n.record_id = c.record_id "
+                                        "AND n.field = c.field AND instr (n.parents, '\"' || c.hlc || '\"') > 0) ORDER BY 1, 2, 3, 4");
   /* The heads the center keeps as edits arrive (field_state.heads) are
    * those of its edits. */
   g_autofree char *center_kept_heads = dump (center,
@@ -1488,8 +1488,8 @@ check_cursor (Center *c, Tablet *t, const char *when)
    * edit of its field names may be left out; the rest is due. */
   g_autofree char *superseded_sql = g_strdup_printf (
     "SELECT tbl || ' ' || record_id || ' ' || field || ' ' || hlc FROM changes c WHERE kind = 'edit' AND "
-    "cursor <= %" G_GINT64_FORMAT " AND EXISTS (SELECT 1 FROM changes n WHERE n.kind = 'edit' AND n.tbl = c.tbl "
-    "AND n.record_id = c.record_id AND n.field = c.field AND instr (n.parents, '\"' || c.hlc || '\"') > 0)", cursor);
+    "cursor <= %" G_GINT64_FORMAT " AND EXISTS (SELECT 1 FROM changes n WHERE n.kind = 'edit' AND n.ikey = c.ikey "
+    "AND n.tbl = c.tbl AND n.record_id = c.record_id AND n.field = c.field AND instr (n.parents, '\"' || c.hlc || '\"') > 0)", cursor);
   g_autoptr(GPtrArray) superseded = rows (center, superseded_sql);
   g_autoptr(GHashTable) may_lack = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) allowed = g_hash_table_new (g_str_hash, g_str_equal);
