@@ -592,12 +592,25 @@ touched_free (gpointer data)
   g_free (t);
 }
 
+/* A record's key in a hash table, whatever holds its table and id. */
+static guint
+record_hash (const char *table, const char *id)
+{
+  return g_str_hash (id) * 31 + g_str_hash (table);
+}
+
+static gboolean
+record_equal (const char *table_a, const char *id_a, const char *table_b, const char *id_b)
+{
+  return strcmp (id_a, id_b) == 0 && strcmp (table_a, table_b) == 0;
+}
+
 static guint
 touched_hash (gconstpointer key)
 {
   const Touched *t = key;
 
-  return g_str_hash (t->id) * 31 + g_str_hash (t->table);
+  return record_hash (t->table, t->id);
 }
 
 static gboolean
@@ -605,7 +618,7 @@ touched_equal (gconstpointer a, gconstpointer b)
 {
   const Touched *x = a, *y = b;
 
-  return strcmp (x->id, y->id) == 0 && strcmp (x->table, y->table) == 0;
+  return record_equal (x->table, x->id, y->table, y->id);
 }
 
 /* An edit joined to its field's set whose field_edits row is written
@@ -643,7 +656,7 @@ change_record_hash (gconstpointer key)
 {
   const HearthChange *c = key;
 
-  return g_str_hash (c->id) * 31 + g_str_hash (c->table);
+  return record_hash (c->table, c->id);
 }
 
 static gboolean
@@ -651,7 +664,7 @@ change_record_equal (gconstpointer a, gconstpointer b)
 {
   const HearthChange *x = a, *y = b;
 
-  return strcmp (x->id, y->id) == 0 && strcmp (x->table, y->table) == 0;
+  return record_equal (x->table, x->id, y->table, y->id);
 }
 
 /* Which records of the page's edits the store holds edits of, in one
