@@ -222,43 +222,78 @@ run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
  * multi-row insert), so that it can undo the statement alone: once a
  * statement of many rows instead of once each row. The statements are
  * prepared once (the statement cache). */
+/* "@head VALUES (?, …), … @tail" for @rows rows of @width. */
+static char *
+rows_sql (const char *head, const char *tail, guint width, guint rows)
+{
+  GString *sql = g_string_sized_new (strlen (head) + (gsize) rows * width * 3 + 32);
+
+  g_string_append (sql, head);
+  g_string_append (sql, " VALUES ");
+  for (guint r = 0; r < rows; r++)
+    {
+      g_string_append (sql, r > 0 ? ", (?" : "(?");
+      for (guint c = 1; c < width; c++)
+        g_string_append_len (sql, ", ?", 3);
+      g_string_append_c (sql, ')');
+    }
+  if (tail != NULL)
+    {
+      g_string_append_c (sql, ' ');
+      g_string_append (sql, tail);
+    }
+  return g_string_free (sql, FALSE);
+}
+
 static gboolean
 insert_rows (sqlite3 *db, const char *head, const char *tail, guint width, const char *const *values, guint n,
              GError **error)
 {
-  for (guint at = 0; at < n;)
+  sqlite3_stmt *full = NULL;   /* ROWS_PER_INSERT rows: prepared once a call, reset between chunks */
+  gboolean ok = TRUE;
+
+  for (guint at = 0; at < n && ok;)
     {
       guint rows = MIN (n - at, ROWS_PER_INSERT);
-      g_autoptr(GString) sql = g_string_new (head);
       sqlite3_stmt *st;
-      int rc;
 
-      g_string_append (sql, " VALUES ");
-      for (guint r = 0; r < rows; r++)
+      if (rows == ROWS_PER_INSERT && full == NULL)
         {
-          g_string_append (sql, r > 0 ? ", (?" : "(?");
-          for (guint c = 1; c < width; c++)
-            g_string_append (sql, ", ?");
-          g_string_append_c (sql, ')');
+          g_autofree char *sql = rows_sql (head, tail, width, rows);
+
+          if ((full = hearth_sync_prepare (db, sql)) == NULL)
+            return hearth_sync_sql_failed (db, error);
         }
-      if (tail != NULL)
-        g_string_append_printf (sql, " %s", tail);
-      if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
-        return hearth_sync_sql_failed (db, error);
+      if (rows == ROWS_PER_INSERT)
+        st = full;
+      else
+        {
+          g_autofree char *sql = rows_sql (head, tail, width, rows);
+
+          if ((st = hearth_sync_prepare (db, sql)) == NULL)
+            {
+              ok = hearth_sync_sql_failed (db, error);
+              break;
+            }
+        }
       for (guint k = 0; k < rows * width; k++)
         {
           const char *v = values[(gsize) at * width + k];
 
-          if (v != NULL)
-            sqlite3_bind_text (st, (int) k + 1, v, -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, (int) k + 1, v, -1, SQLITE_STATIC);   /* NULL binds NULL */
         }
-      rc = sqlite3_step (st);
-      hearth_sync_finish (st);
-      if (rc != SQLITE_DONE)
-        return hearth_sync_sql_failed (db, error);
+      ok = sqlite3_step (st) == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+      if (st == full)
+        {
+          sqlite3_reset (st);
+          sqlite3_clear_bindings (st);
+        }
+      else
+        hearth_sync_finish (st);
       at += rows;
     }
-  return TRUE;
+  hearth_sync_finish (full);
+  return ok;
 }
 
 /* ---- recomputing a field ------------------------------------------------------------ */
@@ -687,7 +722,7 @@ probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **er
       GString *ids;
 
       if (c->kind != HEARTH_CHANGE_EDIT || !hearth_sync_is_edit_table (c->table) || c->id == NULL ||
-          !g_uuid_string_is_valid (c->id) || !g_hash_table_add (seen, (gpointer) c))
+          !hearth_change_is_uuid (c->id) || !g_hash_table_add (seen, (gpointer) c))
         continue;
       ids = g_hash_table_lookup (lists, c->table);
       if (ids == NULL)
@@ -809,7 +844,7 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
 
   if (!hearth_sync_is_edit_table (c->table) || c->field == NULL || !hearth_sync_is_field (db, c->table, c->field))
     return refuse (error, _("%s has no field “%s”"), c->table, c->field != NULL ? c->field : "");
-  if (c->id == NULL || !g_uuid_string_is_valid (c->id))
+  if (c->id == NULL || !hearth_change_is_uuid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id != NULL ? c->id : "");
   if (!valid_version (c->hlc, &version))
     return refuse (error, _("“%s” is not a version"), c->hlc != NULL ? c->hlc : "");
@@ -1083,7 +1118,7 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (!g_uuid_string_is_valid (c->id))
+  if (!hearth_change_is_uuid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id);
   g_hash_table_iter_init (&iter, c->fields);
   while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -1180,7 +1215,7 @@ apply_published (sqlite3 *db, const HearthChange *c, const char *now, GError **e
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (!g_uuid_string_is_valid (c->id))
+  if (!hearth_change_is_uuid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id);
   if ((form && form_id == NULL) || version == NULL || xml == NULL)
     return refuse (error, _("%s %s needs a version and its XML"), c->table, c->id);

@@ -255,6 +255,26 @@ hearth_change_append_json (const HearthChange *c, gboolean for_digest, GString *
 
 /* ---- reading ---------------------------------------------------------------- */
 
+gboolean
+hearth_change_is_uuid (const char *text)
+{
+  if (text == NULL)
+    return FALSE;
+  for (int i = 0; i < 36; i++)
+    {
+      char c = text[i];
+
+      if (i == 8 || i == 13 || i == 18 || i == 23)
+        {
+          if (c != '-')
+            return FALSE;
+        }
+      else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+        return FALSE;   /* the terminating NUL of a shorter text too */
+    }
+  return text[36] == '\0';
+}
+
 G_GNUC_PRINTF (3, 4) static gboolean
 invalid (GError **error, const char *where, const char *format, ...)
 {
@@ -379,12 +399,12 @@ hearth_change_from_json (JsonNode *node, const char *where, GError **error)
                c->table);
       return NULL;
     }
-  if (!g_uuid_string_is_valid (c->id))
+  if (!hearth_change_is_uuid (c->id))
     {
       invalid (error, where, _("“%s” is not a UUID"), "id");
       return NULL;
     }
-  if (c->household != NULL && !g_uuid_string_is_valid (c->household))
+  if (c->household != NULL && !hearth_change_is_uuid (c->household))
     {
       invalid (error, where, _("“%s” is not a UUID"), "household");
       return NULL;
@@ -501,9 +521,9 @@ hearth_change_valid (const HearthChange *c)
 
   tables = c->kind == HEARTH_CHANGE_EDIT ? edit_tables : record_tables;
   if (c->seq < 0 || c->cursor < 0 || c->table == NULL || c->id == NULL || !valid_text (c->table) ||
-      !valid_text (c->id) || !g_strv_contains (tables, c->table) || !g_uuid_string_is_valid (c->id))
+      !valid_text (c->id) || !g_strv_contains (tables, c->table) || !hearth_change_is_uuid (c->id))
     return FALSE;
-  if (c->household != NULL && (!valid_text (c->household) || !g_uuid_string_is_valid (c->household)))
+  if (c->household != NULL && (!valid_text (c->household) || !hearth_change_is_uuid (c->household)))
     return FALSE;
   if (c->village != NULL && (!valid_text (c->village) || !valid_village (c->village)))
     return FALSE;
