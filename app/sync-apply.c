@@ -1574,11 +1574,94 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
   return hearth_sync_exec (db, "RELEASE sync_record", error);
 }
 
+/* recompute_loaded() of every field a page touched of @t, together: each
+ * field's merge stored, then the record's columns read in one statement
+ * and those whose winner differs written in one (its triggers run once,
+ * not once a field). The same rows as recompute_loaded() field after
+ * field: a field's merge reads its edits only, and storing it writes
+ * none of the record's columns. */
+static gboolean
+recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_sized_new (t->fields->len);    /* borrowed from @t */
+  g_autoptr(GPtrArray) winners = g_ptr_array_sized_new (t->fields->len);  /* borrowed from @t's edit sets */
+  g_autoptr(GString) sql = g_string_new ("SELECT ");
+  g_autoptr(GString) update = NULL;
+  g_autoptr(GPtrArray) changed = NULL;
+  sqlite3_stmt *st;
+  int rc;
+
+  for (guint f = 0; f < t->fields->len; f++)
+    {
+      const char *field = t->fields->pdata[f];
+      EditSet *set = g_hash_table_lookup (t->sets, field);
+      HearthFieldMerge merge = { 0 };
+      gboolean ok;
+
+      if (set->edits->len == 0)
+        continue;
+      if (!merge_set (set, &merge, error))
+        return FALSE;
+      ok = store_merge (db, t->table, t->id, field, set, &merge, now, NULL, error);
+      if (ok)
+        {
+          g_string_append_printf (sql, "%sCAST (\"%s\" AS TEXT)", names->len > 0 ? ", " : "", field);
+          g_ptr_array_add (names, (gpointer) field);
+          g_ptr_array_add (winners, (gpointer) merge.winner->value);
+        }
+      g_ptr_array_unref (merge.losers);
+      if (!ok)
+        return FALSE;
+    }
+  if (names->len == 0)
+    return TRUE;
+  g_string_append_printf (sql, " FROM \"%s\" WHERE id = ?", t->table);
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    for (guint i = 0; i < names->len; i++)
+      if (g_strcmp0 ((const char *) sqlite3_column_text (st, (int) i), winners->pdata[i]) != 0)
+        {
+          if (update == NULL)
+            {
+              update = g_string_new (NULL);
+              changed = g_ptr_array_new ();
+              g_string_printf (update, "UPDATE \"%s\" SET ", t->table);
+            }
+          g_string_append_printf (update, "%s\"%s\" = ?", changed->len > 0 ? ", " : "", (char *) names->pdata[i]);
+          g_ptr_array_add (changed, winners->pdata[i]);
+        }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (db, error);
+      hearth_sync_finish (st);
+      return FALSE;
+    }
+  hearth_sync_finish (st);
+  if (update == NULL)
+    return TRUE;
+  if (has_column (db, t->table, "updated_at"))
+    g_string_append (update, ", updated_at = ?");
+  g_string_append (update, " WHERE id = ?");
+  if ((st = hearth_sync_prepare (db, update->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  for (guint i = 0; i < changed->len; i++)
+    sqlite3_bind_text (st, (int) i + 1, changed->pdata[i], -1, SQLITE_STATIC);
+  if (has_column (db, t->table, "updated_at"))
+    sqlite3_bind_text (st, (int) changed->len + 1, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, sqlite3_bind_parameter_count (st), t->id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
 /* Recomputes every field a page touched of @t, a record the store has:
  * in one savepoint when every field's winner is taken (a page's later
- * edits of a record: a task's status and who closed it), else field by
- * field (recompute_step()), which sets aside the one refused. The same
- * rows either way. */
+ * edits of a record: a task's status and who closed it;
+ * recompute_together()), else field by field (recompute_step()), which
+ * sets aside the one refused. The same rows either way. */
 static gboolean
 recompute_fields (sqlite3 *db, Touched *t, const char *now, guint *rejected, GError **error)
 {
@@ -1589,9 +1672,7 @@ recompute_fields (sqlite3 *db, Touched *t, const char *now, guint *rejected, GEr
     {
       if (!hearth_sync_exec (db, "SAVEPOINT sync_fields", error))
         return FALSE;
-      for (guint f = 0; f < t->fields->len && ok; f++)
-        ok = recompute_loaded (db, t->table, t->id, t->fields->pdata[f], g_hash_table_lookup (t->sets, t->fields->pdata[f]),
-                               now, NULL, NULL, &local);
+      ok = recompute_together (db, t, now, &local);
       if (ok)
         return hearth_sync_exec (db, "RELEASE sync_fields", error);
       hearth_sync_exec (db, "ROLLBACK TO sync_fields", NULL);

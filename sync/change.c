@@ -509,7 +509,15 @@ hearth_change_from_json (JsonNode *node, const char *where, GError **error)
 static gboolean
 valid_text (const char *s)
 {
-  return strlen (s) <= HEARTH_CHANGE_MAX_VALUE && g_utf8_validate (s, -1, NULL);
+  const guchar *p = (const guchar *) s;
+
+  /* Its ASCII start in one pass, the length with it; g_utf8_validate()
+   * from the first byte that is not (a sequence starts there). */
+  while (*p != 0 && *p < 0x80)
+    p++;
+  if (*p == 0)
+    return (gsize) (p - (const guchar *) s) <= HEARTH_CHANGE_MAX_VALUE;
+  return strlen (s) <= HEARTH_CHANGE_MAX_VALUE && g_utf8_validate ((const char *) p, -1, NULL);
 }
 
 gboolean
