@@ -424,13 +424,9 @@ insert_record (sqlite3 *db, const char *table, const char *id, const char *now, 
   g_string_append (sql, ") VALUES (?1");
   if (times)
     g_string_append (sql, ", ?2, ?2");
+  /* The fields from ?3 on: a "?" takes the number after the largest so far. */
   for (guint i = 0; i < fields->len; i++)
-    {
-      char number[16];
-
-      g_snprintf (number, sizeof number, ", ?%u", i + 3);
-      g_string_append (sql, number);
-    }
+    g_string_append (sql, i == 0 ? ", ?3" : ", ?");
   g_string_append (sql, ")");
   if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
     return hearth_sync_sql_failed (db, error);
