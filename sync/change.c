@@ -255,24 +255,25 @@ hearth_change_append_json (const HearthChange *c, gboolean for_digest, GString *
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/* Hexadecimal digits, either case. */
+static const guint8 hex_digit[256] = {
+  ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+  ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+  ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
+
 gboolean
 hearth_change_is_uuid (const char *text)
 {
+  const guchar *t = (const guchar *) text;
+
   if (text == NULL)
     return FALSE;
+  /* Each check fails at a shorter text's NUL: nothing is read past it. */
   for (int i = 0; i < 36; i++)
-    {
-      char c = text[i];
-
-      if (i == 8 || i == 13 || i == 18 || i == 23)
-        {
-          if (c != '-')
-            return FALSE;
-        }
-      else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-        return FALSE;   /* the terminating NUL of a shorter text too */
-    }
-  return text[36] == '\0';
+    if (i == 8 || i == 13 || i == 18 || i == 23 ? t[i] != '-' : !hex_digit[t[i]])
+      return FALSE;
+  return t[36] == '\0';
 }
 
 G_GNUC_PRINTF (3, 4) static gboolean
