@@ -284,10 +284,7 @@ insert_rows (sqlite3 *db, const char *head, const char *tail, guint width, const
         }
       ok = sqlite3_step (st) == SQLITE_DONE || hearth_sync_sql_failed (db, error);
       if (st == full)
-        {
-          sqlite3_reset (st);
-          sqlite3_clear_bindings (st);
-        }
+        sqlite3_reset (st);   /* every parameter is bound again next chunk */
       else
         hearth_sync_finish (st);
       at += rows;
