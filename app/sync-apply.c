@@ -222,43 +222,75 @@ run (sqlite3 *db, const char *sql, GError **error, guint n, ...)
  * multi-row insert), so that it can undo the statement alone: once a
  * statement of many rows instead of once each row. The statements are
  * prepared once (the statement cache). */
+/* "@head VALUES (?, …), … @tail" for @rows rows of @width. */
+static char *
+rows_sql (const char *head, const char *tail, guint width, guint rows)
+{
+  GString *sql = g_string_sized_new (strlen (head) + (gsize) rows * width * 3 + 32);
+
+  g_string_append (sql, head);
+  g_string_append (sql, " VALUES ");
+  for (guint r = 0; r < rows; r++)
+    {
+      g_string_append (sql, r > 0 ? ", (?" : "(?");
+      for (guint c = 1; c < width; c++)
+        g_string_append_len (sql, ", ?", 3);
+      g_string_append_c (sql, ')');
+    }
+  if (tail != NULL)
+    {
+      g_string_append_c (sql, ' ');
+      g_string_append (sql, tail);
+    }
+  return g_string_free (sql, FALSE);
+}
+
 static gboolean
 insert_rows (sqlite3 *db, const char *head, const char *tail, guint width, const char *const *values, guint n,
              GError **error)
 {
-  for (guint at = 0; at < n;)
+  sqlite3_stmt *full = NULL;   /* ROWS_PER_INSERT rows: prepared once a call, reset between chunks */
+  gboolean ok = TRUE;
+
+  for (guint at = 0; at < n && ok;)
     {
       guint rows = MIN (n - at, ROWS_PER_INSERT);
-      g_autoptr(GString) sql = g_string_new (head);
       sqlite3_stmt *st;
-      int rc;
 
-      g_string_append (sql, " VALUES ");
-      for (guint r = 0; r < rows; r++)
+      if (rows == ROWS_PER_INSERT && full == NULL)
         {
-          g_string_append (sql, r > 0 ? ", (?" : "(?");
-          for (guint c = 1; c < width; c++)
-            g_string_append (sql, ", ?");
-          g_string_append_c (sql, ')');
+          g_autofree char *sql = rows_sql (head, tail, width, rows);
+
+          if ((full = hearth_sync_prepare (db, sql)) == NULL)
+            return hearth_sync_sql_failed (db, error);
         }
-      if (tail != NULL)
-        g_string_append_printf (sql, " %s", tail);
-      if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
-        return hearth_sync_sql_failed (db, error);
+      if (rows == ROWS_PER_INSERT)
+        st = full;
+      else
+        {
+          g_autofree char *sql = rows_sql (head, tail, width, rows);
+
+          if ((st = hearth_sync_prepare (db, sql)) == NULL)
+            {
+              ok = hearth_sync_sql_failed (db, error);
+              break;
+            }
+        }
       for (guint k = 0; k < rows * width; k++)
         {
           const char *v = values[(gsize) at * width + k];
 
-          if (v != NULL)
-            sqlite3_bind_text (st, (int) k + 1, v, -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, (int) k + 1, v, -1, SQLITE_STATIC);   /* NULL binds NULL */
         }
-      rc = sqlite3_step (st);
-      hearth_sync_finish (st);
-      if (rc != SQLITE_DONE)
-        return hearth_sync_sql_failed (db, error);
+      ok = sqlite3_step (st) == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+      if (st == full)
+        sqlite3_reset (st);   /* every parameter is bound again next chunk */
+      else
+        hearth_sync_finish (st);
       at += rows;
     }
-  return TRUE;
+  hearth_sync_finish (full);
+  return ok;
 }
 
 /* ---- recomputing a field ------------------------------------------------------------ */
@@ -389,13 +421,9 @@ insert_record (sqlite3 *db, const char *table, const char *id, const char *now, 
   g_string_append (sql, ") VALUES (?1");
   if (times)
     g_string_append (sql, ", ?2, ?2");
+  /* The fields from ?3 on: a "?" takes the number after the largest so far. */
   for (guint i = 0; i < fields->len; i++)
-    {
-      char number[16];
-
-      g_snprintf (number, sizeof number, ", ?%u", i + 3);
-      g_string_append (sql, number);
-    }
+    g_string_append (sql, i == 0 ? ", ?3" : ", ?");
   g_string_append (sql, ")");
   if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -687,7 +715,7 @@ probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **er
       GString *ids;
 
       if (c->kind != HEARTH_CHANGE_EDIT || !hearth_sync_is_edit_table (c->table) || c->id == NULL ||
-          !g_uuid_string_is_valid (c->id) || !g_hash_table_add (seen, (gpointer) c))
+          !hearth_change_is_uuid (c->id) || !g_hash_table_add (seen, (gpointer) c))
         continue;
       ids = g_hash_table_lookup (lists, c->table);
       if (ids == NULL)
@@ -809,7 +837,7 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
 
   if (!hearth_sync_is_edit_table (c->table) || c->field == NULL || !hearth_sync_is_field (db, c->table, c->field))
     return refuse (error, _("%s has no field “%s”"), c->table, c->field != NULL ? c->field : "");
-  if (c->id == NULL || !g_uuid_string_is_valid (c->id))
+  if (c->id == NULL || !hearth_change_is_uuid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id != NULL ? c->id : "");
   if (!valid_version (c->hlc, &version))
     return refuse (error, _("“%s” is not a version"), c->hlc != NULL ? c->hlc : "");
@@ -1075,7 +1103,6 @@ static gboolean
 apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
 {
   g_autoptr(GError) refused = NULL;
-  g_autofree char *select = g_strdup_printf ("SELECT * FROM \"%s\" WHERE id = ?", c->table);
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GString) sql = g_string_new (NULL);
   GHashTableIter iter;
@@ -1083,7 +1110,7 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (!g_uuid_string_is_valid (c->id))
+  if (!hearth_change_is_uuid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id);
   g_hash_table_iter_init (&iter, c->fields);
   while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -1097,7 +1124,12 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
    * of them, without a read first); else compared. */
   g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
   for (guint i = 0; i < names->len; i++)
-    g_string_append_printf (sql, ", \"%s\"", (char *) names->pdata[i]);
+    {
+      /* Appends, not a format: 5,000 submissions of a dozen columns a pull. */
+      g_string_append (sql, ", \"");
+      g_string_append (sql, names->pdata[i]);
+      g_string_append_c (sql, '"');
+    }
   g_string_append (sql, ") VALUES (?");
   for (guint i = 0; i < names->len; i++)
     g_string_append (sql, ", ?");
@@ -1122,7 +1154,8 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
           return FALSE;
         }
     }
-  if ((st = hearth_sync_prepare (db, select)) == NULL)
+  g_string_printf (sql, "SELECT * FROM \"%s\" WHERE id = ?", c->table);
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
@@ -1180,7 +1213,7 @@ apply_published (sqlite3 *db, const HearthChange *c, const char *now, GError **e
   sqlite3_stmt *st = NULL;
   int rc;
 
-  if (!g_uuid_string_is_valid (c->id))
+  if (!hearth_change_is_uuid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id);
   if ((form && form_id == NULL) || version == NULL || xml == NULL)
     return refuse (error, _("%s %s needs a version and its XML"), c->table, c->id);
@@ -1500,7 +1533,13 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
         if (strcmp (t->table, tables[l]) == 0)
           {
             /* A UUID (apply_edit() checked it): nothing to escape. */
-            g_string_append_printf (lists[l], "%s\"%s\"", lists[l]->len > 1 ? "," : "", t->id);
+            {
+              if (lists[l]->len > 1)
+                g_string_append_c (lists[l], ',');
+              g_string_append_c (lists[l], '"');
+              g_string_append (lists[l], t->id);
+              g_string_append_c (lists[l], '"');
+            }
             any = TRUE;
           }
     }
@@ -1539,11 +1578,94 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
   return hearth_sync_exec (db, "RELEASE sync_record", error);
 }
 
+/* recompute_loaded() of every field a page touched of @t, together: each
+ * field's merge stored, then the record's columns read in one statement
+ * and those whose winner differs written in one (its triggers run once,
+ * not once a field). The same rows as recompute_loaded() field after
+ * field: a field's merge reads its edits only, and storing it writes
+ * none of the record's columns. */
+static gboolean
+recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_sized_new (t->fields->len);    /* borrowed from @t */
+  g_autoptr(GPtrArray) winners = g_ptr_array_sized_new (t->fields->len);  /* borrowed from @t's edit sets */
+  g_autoptr(GString) sql = g_string_new ("SELECT ");
+  g_autoptr(GString) update = NULL;
+  g_autoptr(GPtrArray) changed = NULL;
+  sqlite3_stmt *st;
+  int rc;
+
+  for (guint f = 0; f < t->fields->len; f++)
+    {
+      const char *field = t->fields->pdata[f];
+      EditSet *set = g_hash_table_lookup (t->sets, field);
+      HearthFieldMerge merge = { 0 };
+      gboolean ok;
+
+      if (set->edits->len == 0)
+        continue;
+      if (!merge_set (set, &merge, error))
+        return FALSE;
+      ok = store_merge (db, t->table, t->id, field, set, &merge, now, NULL, error);
+      if (ok)
+        {
+          g_string_append_printf (sql, "%sCAST (\"%s\" AS TEXT)", names->len > 0 ? ", " : "", field);
+          g_ptr_array_add (names, (gpointer) field);
+          g_ptr_array_add (winners, (gpointer) merge.winner->value);
+        }
+      g_ptr_array_unref (merge.losers);
+      if (!ok)
+        return FALSE;
+    }
+  if (names->len == 0)
+    return TRUE;
+  g_string_append_printf (sql, " FROM \"%s\" WHERE id = ?", t->table);
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    for (guint i = 0; i < names->len; i++)
+      if (g_strcmp0 ((const char *) sqlite3_column_text (st, (int) i), winners->pdata[i]) != 0)
+        {
+          if (update == NULL)
+            {
+              update = g_string_new (NULL);
+              changed = g_ptr_array_new ();
+              g_string_printf (update, "UPDATE \"%s\" SET ", t->table);
+            }
+          g_string_append_printf (update, "%s\"%s\" = ?", changed->len > 0 ? ", " : "", (char *) names->pdata[i]);
+          g_ptr_array_add (changed, winners->pdata[i]);
+        }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (db, error);
+      hearth_sync_finish (st);
+      return FALSE;
+    }
+  hearth_sync_finish (st);
+  if (update == NULL)
+    return TRUE;
+  if (has_column (db, t->table, "updated_at"))
+    g_string_append (update, ", updated_at = ?");
+  g_string_append (update, " WHERE id = ?");
+  if ((st = hearth_sync_prepare (db, update->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  for (guint i = 0; i < changed->len; i++)
+    sqlite3_bind_text (st, (int) i + 1, changed->pdata[i], -1, SQLITE_STATIC);
+  if (has_column (db, t->table, "updated_at"))
+    sqlite3_bind_text (st, (int) changed->len + 1, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, sqlite3_bind_parameter_count (st), t->id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
 /* Recomputes every field a page touched of @t, a record the store has:
  * in one savepoint when every field's winner is taken (a page's later
- * edits of a record: a task's status and who closed it), else field by
- * field (recompute_step()), which sets aside the one refused. The same
- * rows either way. */
+ * edits of a record: a task's status and who closed it;
+ * recompute_together()), else field by field (recompute_step()), which
+ * sets aside the one refused. The same rows either way. */
 static gboolean
 recompute_fields (sqlite3 *db, Touched *t, const char *now, guint *rejected, GError **error)
 {
@@ -1554,9 +1676,7 @@ recompute_fields (sqlite3 *db, Touched *t, const char *now, guint *rejected, GEr
     {
       if (!hearth_sync_exec (db, "SAVEPOINT sync_fields", error))
         return FALSE;
-      for (guint f = 0; f < t->fields->len && ok; f++)
-        ok = recompute_loaded (db, t->table, t->id, t->fields->pdata[f], g_hash_table_lookup (t->sets, t->fields->pdata[f]),
-                               now, NULL, NULL, &local);
+      ok = recompute_together (db, t, now, &local);
       if (ok)
         return hearth_sync_exec (db, "RELEASE sync_fields", error);
       hearth_sync_exec (db, "ROLLBACK TO sync_fields", NULL);

@@ -53,6 +53,7 @@ typedef struct {
   sqlite3    *db;
   guint       depth;
   GHashTable *stmts;    /* SQL text (owned) → sqlite3_stmt */
+  GHashTable *kept;     /* the statements of @stmts, by address */
   GHashTable *tables;   /* table name (owned) → TableInfo */
 } StmtCache;
 
@@ -88,6 +89,7 @@ hearth_sync_cache_open (sqlite3 *db)
   cache->db = db;
   cache->depth = 1;
   cache->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stmt_free);
+  cache->kept = g_hash_table_new (g_direct_hash, g_direct_equal);
   cache->tables = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, table_info_free);
 }
 
@@ -96,6 +98,7 @@ hearth_sync_cache_close (sqlite3 *db)
 {
   if (cache == NULL || cache->db != db || --cache->depth > 0)
     return;
+  g_hash_table_unref (cache->kept);
   g_hash_table_unref (cache->stmts);
   g_hash_table_unref (cache->tables);
   g_clear_pointer (&cache, g_free);
@@ -122,7 +125,10 @@ hearth_sync_prepare (sqlite3 *db, const char *sql)
       return NULL;
     }
   if (keep)
-    g_hash_table_insert (cache->stmts, g_strdup (sql), st);
+    {
+      g_hash_table_insert (cache->stmts, g_strdup (sql), st);
+      g_hash_table_add (cache->kept, st);
+    }
   return st;
 }
 
@@ -131,8 +137,8 @@ hearth_sync_finish (sqlite3_stmt *st)
 {
   if (st == NULL)
     return;
-  if (cache != NULL && cache->db == sqlite3_db_handle (st) &&
-      g_hash_table_lookup (cache->stmts, sqlite3_sql (st)) == st)
+  /* By address, not by hashing the statement's text again each run. */
+  if (cache != NULL && cache->db == sqlite3_db_handle (st) && g_hash_table_contains (cache->kept, st))
     {
       sqlite3_reset (st);
       sqlite3_clear_bindings (st);

@@ -328,7 +328,10 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
            strings[M_WALL] != NULL)
     goto out;
 
-  c = hearth_change_new (edit ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+  /* What hearth_change_new() makes, but with the parents or fields read
+   * here instead of an empty set made to be thrown away. */
+  c = g_new0 (HearthChange, 1);
+  c->kind = edit ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD;
   if (strcmp (number_name, "seq") == 0)
     c->seq = number;
   else
@@ -343,17 +346,10 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
       c->value = g_steal_pointer (&strings[M_VALUE]);
       c->hlc = g_steal_pointer (&strings[M_HLC]);
       c->wall = g_steal_pointer (&strings[M_WALL]);
-      if (parents != NULL)
-        {
-          g_ptr_array_unref (c->parents);
-          c->parents = g_steal_pointer (&parents);
-        }
+      c->parents = parents != NULL ? g_steal_pointer (&parents) : g_ptr_array_new_with_free_func (g_free);
     }
   else
-    {
-      g_hash_table_unref (c->fields);
-      c->fields = g_steal_pointer (&fields);
-    }
+    c->fields = g_steal_pointer (&fields);
   if (!hearth_change_valid (c))
     g_clear_pointer (&c, hearth_change_free);
 

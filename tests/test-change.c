@@ -770,6 +770,40 @@ test_push_fast (void)
   }
 }
 
+/* hearth_change_is_uuid() says what g_uuid_string_is_valid() says: UUIDs
+ * of either case, and each with one character changed, cut or added. */
+static void
+test_is_uuid (void)
+{
+  const char *fixed[] = { "", "-", "0", "00000000-0000-0000-0000-000000000000", "ABCDEF01-2345-6789-abcd-ef0123456789",
+                          "00000000-0000-0000-0000-00000000000", "00000000-0000-0000-0000-0000000000000",
+                          "00000000+0000-0000-0000-000000000000", "0000000-00000-0000-0000-000000000000",
+                          "g0000000-0000-0000-0000-000000000000", "00000000-0000-0000-0000-00000000000G" };
+  const char alphabet[] = "0123456789abcdefABCDEFgG-_ z\xc3";
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+
+  g_assert_false (hearth_change_is_uuid (NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+    g_assert_cmpint (hearth_change_is_uuid (fixed[i]), ==, g_uuid_string_is_valid (fixed[i]));
+  for (guint n = 0; n < 20000; n++)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *upper = g_ascii_strup (uuid, -1);
+      g_autoptr(GString) s = g_string_new (n % 2 == 0 ? uuid : upper);
+      guint at = (guint) g_rand_int_range (rand, 0, 37);
+      char c = alphabet[g_rand_int_range (rand, 0, (gint32) strlen (alphabet))];
+
+      switch (g_rand_int_range (rand, 0, 4))
+        {
+        case 0: break;
+        case 1: if (at < s->len) s->str[at] = c; break;
+        case 2: g_string_truncate (s, at); break;
+        default: g_string_insert_c (s, at, c); break;
+        }
+      g_assert_cmpint (hearth_change_is_uuid (s->str), ==, g_uuid_string_is_valid (s->str));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -785,5 +819,6 @@ main (int argc, char **argv)
   g_test_add_func ("/change/push-body", test_push_body);
   g_test_add_func ("/change/push-body/corpus", test_push_corpus);
   g_test_add_func ("/change/push-body/one-pass", test_push_fast);
+  g_test_add_func ("/change/is-uuid", test_is_uuid);
   return g_test_run ();
 }

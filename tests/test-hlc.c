@@ -98,7 +98,12 @@ test_resume_and_text (void)
   {
     static const char *const bad[] = { "", "12-00000001-x", "00170000000000x-00000001-dev",
                                        "001700000000000-0000000g-dev", "001700000000000-00000001-",
-                                       "001700000000000-00000001-d ev" };
+                                       "001700000000000-00000001-d ev",
+                                       /* What g_ascii_string_to_unsigned() refused: a sign, a
+                                        * space, "0x" (the digits are read in place). */
+                                       "+01700000000000-00000001-dev", " 01700000000000-00000001-dev",
+                                       "001700000000000-+0000001-dev", "001700000000000-0x000001-dev",
+                                       "001700000000000- 0000001-dev" };
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
         g_clear_error (&error);

@@ -1862,6 +1862,115 @@ test_held_probe (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 7);
 }
 
+/* A page's edits of a record the store holds: written together
+ * (sync-apply.c, recompute_together(): the record's columns read and
+ * written in one statement each) or, one field a page, field by field:
+ * the same rows, every column and what the triggers write (the search
+ * index, the routine visit queue); a field whose value is the one held is
+ * not written, a concurrent edit is a conflict, and an edit with a value
+ * the table refuses sets that field aside alone. */
+static void
+test_later_fields (void)
+{
+  g_autoptr(Replica) together = replica_new_device ("sync-later-together", "fresh-device", START_MS);
+  g_autoptr(Replica) apart = replica_new_device ("sync-later-apart", "fresh-device", START_MS);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *household = g_uuid_string_random ();
+  g_autofree char *task = g_uuid_string_random ();
+  g_autofree char *together_state = NULL;
+  g_autofree char *apart_state = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *row = NULL;
+  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+  const gint64 t0 = START_MS - 3600 * 1000;
+  struct {
+    const char *table;
+    const char *field;
+    const char *value;
+    gint64 at;
+    const char *device;
+    gboolean on_head;   /* its parent: the field's first edit */
+  } edits[] = {
+    /* Page 1: the records, created. */
+    { "households", "village_code", "150422100201", t0, "DEV-A", FALSE },
+    { "households", "head_name", "王芳", t0, "DEV-A", FALSE },
+    { "households", "phone", "13900000000", t0, "DEV-A", FALSE },
+    { "tasks", "household_id", NULL, t0, "DEV-A", FALSE },
+    { "tasks", "kind", "follow_up", t0, "DEV-A", FALSE },
+    { "tasks", "due_date", "2026-04-01", t0, "DEV-A", FALSE },
+    { "tasks", "status", "open", t0, "DEV-A", FALSE },
+    /* Page 2: their later fields. */
+    { "households", "head_name", "王芳芳", t0 + 60000, "DEV-A", TRUE },
+    { "households", "head_name", "李强", t0 + 60000, "DEV-B", FALSE },
+    { "households", "phone", "13900000000", t0 + 60000, "DEV-B", TRUE },
+    { "households", "risk_level", "purple", t0 + 60000, "DEV-A", FALSE },
+    { "households", "last_visit_date", "2026-03-02", t0 + 60000, "DEV-A", FALSE },
+    { "households", "member_count", "3", t0 + 60000, "DEV-A", FALSE },
+    { "tasks", "status", "done", t0 + 60000, "DEV-A", TRUE },
+    { "tasks", "closed_by", "visit-1", t0 + 60000, "DEV-A", FALSE },
+  };
+  guint first_page = 7, rejected_together, rejected_apart;
+
+  for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
+    {
+      g_autoptr(HearthChange) c = held_edit (edits[i].table, g_str_equal (edits[i].table, "tasks") ? task : household,
+                                             edits[i].field, edits[i].value != NULL ? edits[i].value : household,
+                                             edits[i].at, edits[i].device);
+
+      c->household = g_strdup (household);
+      c->village = g_strdup ("150422100201");
+      if (edits[i].on_head)
+        for (guint k = 0; k < i; k++)
+          if (g_str_equal (edits[k].table, edits[i].table) && g_str_equal (edits[k].field, edits[i].field))
+            {
+              g_ptr_array_add (c->parents, g_strdup_printf ("%015" G_GINT64_FORMAT "-00000000-%s", edits[k].at,
+                                                            edits[k].device));
+              break;
+            }
+      g_ptr_array_add (texts, change_to_text (c));
+    }
+  /* Together: page 1, then page 2 whole. Apart: page 1, then page 2 one
+   * edit a page. */
+  g_array_append_val (sizes, first_page);
+  g_array_append_vals (sizes, &(guint) { G_N_ELEMENTS (edits) - first_page }, 1);
+  rejected_together = apply_in_pages (together, texts, sizes, TRUE);
+  g_array_set_size (sizes, 1);
+  for (guint i = first_page; i < G_N_ELEMENTS (edits); i++)
+    g_array_append_vals (sizes, &(guint) { 1 }, 1);
+  rejected_apart = apply_in_pages (apart, texts, sizes, TRUE);
+
+  g_assert_cmpuint (rejected_together, ==, 1);
+  g_assert_cmpuint (rejected_apart, ==, 1);
+  sql = g_strdup_printf ("SELECT head_name || ' ' || phone || ' ' || risk_level || ' ' || last_visit_date || ' ' || "
+                         "member_count FROM households WHERE id = '%s'", household);
+  row = query_text (together->db, sql);
+  /* DEV-B's head name wins the concurrent pair (the larger version). */
+  g_assert_cmpstr (row, ==, "李强 13900000000 none 2026-03-02 3");
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM conflicts WHERE record_id = '%s' AND field = 'head_name' "
+                         "AND resolved_at IS NULL", household);
+  g_assert_cmpint (count (together, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM sync_apply_errors WHERE record_id = '%s' AND field = 'risk_level'",
+                         household);
+  g_assert_cmpint (count (together, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM tasks WHERE id = '%s' AND status = 'done' AND closed_by = 'visit-1'",
+                         task);
+  g_assert_cmpint (count (together, sql), ==, 1);
+  /* The task is closed: the household is back in the routine queue. */
+  g_assert_cmpint (count (together, "SELECT count (*) FROM routine_visit_queue"), ==, 1);
+  /* A refusal names the cursor of the record's last change on its page,
+   * which the two page layouts number apart. */
+  g_assert_cmpint (sqlite3_exec (together->db, "UPDATE sync_apply_errors SET cursor = 0", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (apart->db, "UPDATE sync_apply_errors SET cursor = 0", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  together_state = full_state_of (together);
+  apart_state = full_state_of (apart);
+  g_assert_cmpstr (together_state, ==, apart_state);
+}
+
 /* Pages applied in one transaction (hearth_sync_store_begin_pages(), as a
  * pull does): the same rows as a transaction a page; uncommitted, a crash
  * (the connection closed) loses the pages and their cursor together; a
@@ -2058,6 +2167,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/fresh-path", test_fresh_path);
   g_test_add_func ("/sync/store/held-probe", test_held_probe);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
+  g_test_add_func ("/sync/store/later-fields", test_later_fields);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   return g_test_run ();
 }
