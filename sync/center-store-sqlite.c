@@ -635,9 +635,9 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
   };
   int rc;
 
-  /* The states kept are those of the savepoint's start, or its end's:
-   * what it set is written before it ends, and forgotten when it is
-   * undone (as what it read may have been set inside it). */
+  /* The states a savepoint sets are written before it ends, and
+   * forgotten with the rest when it is undone (what it read may hold its
+   * own writes): those kept are always as stored at its start. */
   if (op == HEARTH_CENTER_SAVEPOINT_ROLLBACK)
     {
       if (t->states != NULL)
@@ -1555,7 +1555,13 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
 
   if (r == NULL)
     return FALSE;
-  g_return_val_if_fail (winner->cursor > 0, FALSE);
+  if (winner->cursor <= 0)
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   "the merged state of %s.%s of record %s names an edit the center has not stored", winner->table,
+                   winner->field, winner->id);
+      return FALSE;
+    }
   f = g_new0 (FieldState, 1);
   f->value = g_strdup (winner->value != NULL ? winner->value : "");
   f->cursor = winner->cursor;
