@@ -71,11 +71,11 @@ typedef struct {
   HearthCenterTxn parent;
   Conn *conn;
   gboolean write;   /* holds the store's writer lock */
-  /* The merged state of the records the transaction read or set
-   * (RecordState *, keyed "tbl\nrecord_id"; record_state_get()): a
-   * push's edits of a record read its row once and write it once, when
-   * the savepoint or transaction ends or a statement reads the table
-   * (states_flush()). */
+  /* The merged state of the records read or set since the savepoint or
+   * transaction began (RecordState *, keyed "tbl\nrecord_id";
+   * record_state_get()): a push's edits of a record read its row once
+   * and write it once, when the savepoint or transaction ends or a
+   * statement reads the table (states_flush()). */
   GHashTable *states;
 } SqliteTxn;
 
@@ -636,8 +636,8 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
   int rc;
 
   /* The states a savepoint sets are written before it ends, and
-   * forgotten with the rest when it is undone (what it read may hold its
-   * own writes): those kept are always as stored at its start. */
+   * forgotten when it is undone (with what it read, which may hold its
+   * own writes). */
   if (op == HEARTH_CENTER_SAVEPOINT_ROLLBACK)
     {
       if (t->states != NULL)
@@ -1283,6 +1283,9 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
 
 /* ---- merged states ------------------------------------------------------------- */
 
+/* The record states a transaction keeps unwritten at most. */
+#define STATES_KEPT 4096
+
 /* One field's merged state (schema/center/0012-record-state.sql). */
 typedef struct {
   char *value;
@@ -1382,6 +1385,10 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   r = g_hash_table_lookup (t->states, key);
   if (r != NULL)
     return r;
+  /* A push holds a few dozen; a registry imported in one transaction
+   * would hold every record. */
+  if (g_hash_table_size (t->states) >= STATES_KEPT && !states_flush (t, error))
+    return NULL;
   /* SQLite's JSON parser reads the row, a row per field. */
   st = stmt (t, "SELECT j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, r.lookup FROM record_state r, "
                 "json_each (r.state) j WHERE r.tbl = ? AND r.record_id = ?", error);
@@ -1445,8 +1452,10 @@ record_state_json (RecordState *r)
   return g_string_free (out, FALSE);
 }
 
-/* Writes the states set since they were read (record_state_get()) and
- * keeps them, now as stored. */
+/* Writes the states set since they were read (record_state_get()), and
+ * forgets them all: a transaction's states are kept no longer than a
+ * push (a savepoint) needs them, not for every record a large import
+ * reads. */
 static gboolean
 states_flush (SqliteTxn *t, GError **error)
 {
@@ -1484,11 +1493,8 @@ states_flush (SqliteTxn *t, GError **error)
         bind_borrowed (st, 4, lookup);
       if (!run (t, st, error))
         return FALSE;
-      r->stored = TRUE;
-      r->dirty = FALSE;
-      g_free (r->lookup);
-      r->lookup = g_strdup (lookup);
     }
+  g_hash_table_remove_all (t->states);
   return TRUE;
 }
 
