@@ -52,6 +52,8 @@ valid_field (const char *value, gboolean may_be_empty)
   return valid_text (value, may_be_empty, HEARTH_AUDIT_MAX_FIELD);
 }
 
+#define HEAD_SQL "SELECT value FROM store_meta WHERE key = 'audit_head'"
+
 /* The head kept in store_meta: "seq hash", or NULL for an empty log. */
 static char *
 read_head (sqlite3 *db)
@@ -59,23 +61,84 @@ read_head (sqlite3 *db)
   sqlite3_stmt *st = NULL;
   char *head = NULL;
 
-  if (sqlite3_prepare_v2 (db, "SELECT value FROM store_meta WHERE key = 'audit_head'", -1, &st, NULL) == SQLITE_OK &&
+  if (sqlite3_prepare_v2 (db, HEAD_SQL, -1, &st, NULL) == SQLITE_OK &&
       sqlite3_step (st) == SQLITE_ROW)
     head = g_strdup ((const char *) sqlite3_column_text (st, 0));
   sqlite3_finalize (st);
   return head;
 }
 
+struct _HearthAuditWriter {
+  sqlite3 *db;
+  sqlite3_stmt *head;       /* the head in store_meta */
+  sqlite3_stmt *insert;     /* the entry */
+  sqlite3_stmt *set_head;   /* the new head */
+};
+
+HearthAuditWriter *
+hearth_audit_writer_new (sqlite3 *db)
+{
+  HearthAuditWriter *writer = g_new0 (HearthAuditWriter, 1);
+
+  writer->db = db;
+  return writer;
+}
+
+void
+hearth_audit_writer_free (HearthAuditWriter *writer)
+{
+  if (writer == NULL)
+    return;
+  sqlite3_finalize (writer->head);
+  sqlite3_finalize (writer->insert);
+  sqlite3_finalize (writer->set_head);
+  g_free (writer);
+}
+
+/* @sql in *@slot, prepared on first use (SQLite prepares it again itself
+ * after a schema change). */
+static sqlite3_stmt *
+kept (HearthAuditWriter *writer, sqlite3_stmt **slot, const char *sql, GError **error)
+{
+  if (*slot == NULL && sqlite3_prepare_v3 (writer->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK)
+    {
+      sql_error (writer->db, error);
+      return NULL;
+    }
+  return *slot;
+}
+
+/* Done with a kept statement: reset, its bindings (text of the caller's)
+ * cleared. */
+static void
+release (sqlite3_stmt *st)
+{
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+}
+
+/* Steps a kept write statement once and releases it. */
+static gboolean
+run (HearthAuditWriter *writer, sqlite3_stmt *st, GError **error)
+{
+  int rc = sqlite3_step (st);
+
+  if (rc != SQLITE_DONE)
+    sql_error (writer->db, error);
+  release (st);
+  return rc == SQLITE_DONE;
+}
+
 gboolean
-hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out, GError **error)
+hearth_audit_writer_append (HearthAuditWriter *writer, const HearthAuditEntry *entry, gint64 *seq_out, GError **error)
 {
   g_autofree char *at = NULL;
   g_autofree char *id = g_uuid_string_random ();
-  g_autofree char *head = read_head (db);
+  g_autofree char *head = NULL;
   g_autofree char *head_value = NULL;
   char prev[65] = HEARTH_AUDIT_GENESIS, hash[65];
   gint64 seq = 1;
-  sqlite3_stmt *st = NULL;
+  sqlite3_stmt *st;
   const char *fields[8];
   int rc;
 
@@ -97,6 +160,18 @@ hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out
       g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
       at = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
     }
+
+  st = kept (writer, &writer->head, HEAD_SQL, error);
+  if (st == NULL)
+    return FALSE;
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    head = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  else if (rc != SQLITE_DONE)
+    sql_error (writer->db, error);
+  release (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return FALSE;
   if (head != NULL)
     {
       char *space = strchr (head, ' ');
@@ -119,32 +194,39 @@ hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out
   fields[7] = entry->fields != NULL ? entry->fields : "";
   hearth_audit_entry_hash (prev, seq, fields, hash);
 
-  if (sqlite3_prepare_v2 (db, "INSERT INTO audit_log (seq, id, at, actor, device_id, action, record_table, "
-                              "record_id, fields, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          -1, &st, NULL) != SQLITE_OK)
-    return sql_error (db, error);
+  st = kept (writer, &writer->insert,
+             "INSERT INTO audit_log (seq, id, at, actor, device_id, action, record_table, "
+             "record_id, fields, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  if (st == NULL)
+    return FALSE;
   sqlite3_bind_int64 (st, 1, seq);
   for (guint i = 0; i < 8; i++)
-    sqlite3_bind_text (st, (int) i + 2, fields[i], -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 10, prev, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 11, hash, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (st);
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return sql_error (db, error);
+    sqlite3_bind_text (st, (int) i + 2, fields[i], -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 10, prev, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 11, hash, -1, SQLITE_STATIC);
+  if (!run (writer, st, error))
+    return FALSE;
 
   head_value = g_strdup_printf ("%" G_GINT64_FORMAT " %s", seq, hash);
-  if (sqlite3_prepare_v2 (db, "INSERT INTO store_meta (key, value) VALUES ('audit_head', ?) "
-                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
-    return sql_error (db, error);
-  sqlite3_bind_text (st, 1, head_value, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (st);
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return sql_error (db, error);
+  st = kept (writer, &writer->set_head,
+             "INSERT INTO store_meta (key, value) VALUES ('audit_head', ?) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_text (st, 1, head_value, -1, SQLITE_STATIC);
+  if (!run (writer, st, error))
+    return FALSE;
   if (seq_out != NULL)
     *seq_out = seq;
   return TRUE;
+}
+
+gboolean
+hearth_audit_append (sqlite3 *db, const HearthAuditEntry *entry, gint64 *seq_out, GError **error)
+{
+  g_autoptr(HearthAuditWriter) writer = hearth_audit_writer_new (db);
+
+  return hearth_audit_writer_append (writer, entry, seq_out, error);
 }
 
 void

@@ -5,11 +5,12 @@
  * measure added, a conflict resolved, …) appends one entry: who, what,
  * when, the record it is about and every record it wrote with the names
  * of the fields it wrote, never their values (personal data stays out of
- * the log; the format of `fields` is below, at HearthAuditEntry). Each entry's hash is BLAKE2b-256 (libsodium's
- * crypto_generichash) over the previous entry's hash and the entry's own
- * fields, and the newest entry's number and hash are kept in store_meta in
- * the same transaction: an edited, removed, reordered or truncated entry
- * breaks the chain, and hearth_audit_verify() names it.
+ * the log; the format of `fields` is below, at HearthAuditEntry). Each
+ * entry's hash is BLAKE2b-256 (libsodium's crypto_generichash) over the
+ * previous entry's hash and the entry's own fields, and the newest entry's
+ * number and hash are kept in store_meta in the same transaction: an
+ * edited, removed, reordered or truncated entry breaks the chain, and
+ * hearth_audit_verify() names it.
  */
 #pragma once
 
@@ -106,6 +107,9 @@ typedef struct {
  * @entry: the entry
  * @seq: (out) (optional): its number, from 1
  *
+ * Appends one entry, its statements prepared for it alone: a caller that
+ * appends many keeps a HearthAuditWriter.
+ *
  * Returns: %FALSE with HEARTH_AUDIT_ERROR_INVALID or _SQLITE. Not
  *   thread-safe for one @db.
  */
@@ -113,6 +117,50 @@ gboolean hearth_audit_append (sqlite3                *db,
                               const HearthAuditEntry *entry,
                               gint64                 *seq,
                               GError                **error);
+
+/**
+ * HearthAuditWriter:
+ *
+ * Appends entries to the log of one connection with its statements
+ * prepared once (hearth_audit_append() prepares them for every entry,
+ * which cost more than running them).
+ */
+typedef struct _HearthAuditWriter HearthAuditWriter;
+
+/**
+ * hearth_audit_writer_new:
+ * @db: an open store; it must stay open until the writer is freed
+ *
+ * Returns: (transfer full): a writer for @db. Prepares nothing yet.
+ */
+HearthAuditWriter *hearth_audit_writer_new (sqlite3 *db);
+
+/**
+ * hearth_audit_writer_free:
+ * @writer: (nullable) (transfer full): a writer
+ *
+ * Finalizes the writer's statements: free it before its connection is
+ * closed (a connection with a statement left open does not close).
+ */
+void hearth_audit_writer_free (HearthAuditWriter *writer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthAuditWriter, hearth_audit_writer_free)
+
+/**
+ * hearth_audit_writer_append:
+ * @writer: a writer
+ * @entry: the entry
+ * @seq: (out) (optional): its number, from 1
+ *
+ * As hearth_audit_append() on the writer's connection, inside the
+ * transaction of the change it records.
+ *
+ * Returns: %FALSE with HEARTH_AUDIT_ERROR_INVALID or _SQLITE. Not
+ *   thread-safe for one @writer.
+ */
+gboolean hearth_audit_writer_append (HearthAuditWriter      *writer,
+                                     const HearthAuditEntry *entry,
+                                     gint64                 *seq,
+                                     GError                **error);
 
 /**
  * HearthAuditRecord:

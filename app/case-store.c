@@ -27,6 +27,7 @@ struct _HearthCaseStore {
   HearthSyncCapture *capture;
   struct _AuditAction *action;  /* the user action being written, or NULL */
   GHashTable *statements;       /* SQL text → sqlite3_stmt, the write path's */
+  HearthAuditWriter *audit;     /* the audit log's, its statements kept too */
 };
 
 G_DEFINE_FINAL_TYPE (HearthCaseStore, hearth_case_store, G_TYPE_OBJECT)
@@ -284,6 +285,7 @@ hearth_case_store_finalize (GObject *object)
   /* The statements go before the connection can: a connection with a
    * statement left open does not close. */
   g_clear_pointer (&self->statements, g_hash_table_unref);
+  g_clear_pointer (&self->audit, hearth_audit_writer_free);
   g_clear_pointer (&self->capture, hearth_sync_capture_free);
   g_clear_object (&self->store);
   g_free (self->actor);
@@ -318,6 +320,7 @@ hearth_case_store_new (HearthStore *store, const char *actor, GError **error)
   self = g_object_new (HEARTH_TYPE_CASE_STORE, NULL);
   self->store = g_object_ref (store);
   self->db = hearth_store_get_db (store);
+  self->audit = hearth_audit_writer_new (self->db);
   self->actor = g_strdup (actor);
   self->device_id = meta_get (self->db, "device_id");
   if (self->device_id == NULL)
@@ -474,7 +477,7 @@ action_append (HearthCaseStore *self, AuditAction *act, const char *fields, GErr
   HearthAuditEntry entry = { .at = act->at, .actor = self->actor, .device_id = self->device_id,
                              .action = act->action, .record_table = act->table, .record_id = act->id,
                              .fields = fields };
-  return hearth_audit_append (self->db, &entry, NULL, error);
+  return hearth_audit_writer_append (self->audit, &entry, NULL, error);
 }
 
 /* The action's entry, or entries: one as long as its records fit in

@@ -47,4 +47,18 @@ HearthCenterStore *hearth_center_store_sqlite_open (const char *path,
  */
 int hearth_center_store_sqlite_add_functions (sqlite3 *db);
 
+/**
+ * hearth_center_store_sqlite_set_pull_by_village:
+ * @store: a store of hearth_center_store_sqlite_open()
+ * @by_village: whether a pull whose scope holds few villages walks each
+ *   of them on the village index (the default), or the whole change log
+ *   in cursor order
+ *
+ * The two give the same pages (tests/test-center-pull-walk.c compares
+ * them); the walk in cursor order costs the size of the store rather than
+ * of the scope. For tests and measurements. Thread-safe.
+ */
+void hearth_center_store_sqlite_set_pull_by_village (HearthCenterStore *store,
+                                                     gboolean           by_village);
+
 G_END_DECLS

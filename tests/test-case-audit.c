@@ -6,7 +6,8 @@
  * (exit 4); entries with a multi-line field are refused. The hash is the
  * one PROTOCOL.md section 6.2 pins (a fixed vector); `fields` of one
  * entry per user action reads back as the records it names, is bounded,
- * and entries of the case store continue a chain of the older form.
+ * and entries of the case store continue a chain of the older form; a
+ * writer's kept statements append like the one-off path.
  */
 #include "test-util.h"
 #include "case-audit.h"
@@ -260,6 +261,47 @@ test_old_chain_continues (void)
   g_assert_cmpint (checked, ==, ENTRIES + 1);
 }
 
+/* A writer keeps its statements across entries: it reads the head each
+ * time (entries appended another way between its own continue the same
+ * chain), an insert the database refuses leaves it usable, it follows a
+ * schema change, and once freed the store closes. */
+static void
+test_writer (void)
+{
+  g_autofree char *dir = store_with_log ("audit-writer");
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  sqlite3 *db = hearth_store_get_db (store);
+  g_autoptr(HearthAuditWriter) writer = hearth_audit_writer_new (db);
+  g_autoptr(GError) error = NULL;
+  HearthAuditEntry e = { .actor = "worker-1", .device_id = "tablet-a", .action = "record",
+                         .record_table = "submissions", .record_id = "S", .fields = "hearth_household_visit" };
+  gint64 seq = 0, checked = 0;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (hearth_audit_writer_append (writer, &e, &seq, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (seq, ==, ENTRIES + 1 + 2 * i);
+      g_assert_true (hearth_audit_append (db, &e, &seq, &error));
+      g_assert_cmpint (seq, ==, ENTRIES + 2 + 2 * i);
+    }
+  test_exec (db, "CREATE TEMP TRIGGER refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE (ABORT, 'refused'); END");
+  g_assert_false (hearth_audit_writer_append (writer, &e, NULL, &error));
+  g_assert_error (error, HEARTH_AUDIT_ERROR, HEARTH_AUDIT_ERROR_SQLITE);
+  g_assert_nonnull (strstr (error->message, "refused"));
+  g_clear_error (&error);
+  test_exec (db, "DROP TRIGGER refuse");
+  test_exec (db, "CREATE INDEX audit_log_by_actor ON audit_log (actor)");
+  g_assert_true (hearth_audit_writer_append (writer, &e, &seq, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (seq, ==, ENTRIES + 7);
+  g_assert_true (hearth_audit_verify (db, &checked, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (checked, ==, ENTRIES + 7);
+  g_clear_pointer (&writer, hearth_audit_writer_free);
+  g_assert_null (sqlite3_next_stmt (db, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -268,6 +310,7 @@ main (int argc, char **argv)
   g_test_add_func ("/case/audit/entry-records", test_entry_records);
   g_test_add_func ("/case/audit/fields-bound", test_fields_bound);
   g_test_add_func ("/case/audit/old-chain-continues", test_old_chain_continues);
+  g_test_add_func ("/case/audit/writer", test_writer);
   g_test_add_func ("/case/audit/intact", test_intact);
   g_test_add_func ("/case/audit/tampering", test_tampering);
   g_test_add_func ("/case/audit/refused-entries", test_refused_entries);

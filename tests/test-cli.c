@@ -765,8 +765,8 @@ test_case_shortcuts (void)
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, "  Correction asked by the village  "));
-  g_assert_nonnull (strstr (r.out, "\n    Clerk's comment: “收入核实有误，请补充务工收入”\n"));
+  g_assert_nonnull (strstr (r.out, "  Correction asked by the village\n            "));
+  g_assert_nonnull (strstr (r.out, "\n            Clerk's comment: “收入核实有误，请补充务工收入”\n"));
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", NULL);
   g_assert_cmpint (r.status, ==, 0);
@@ -912,9 +912,10 @@ test_tasks_limit (void)
     test_exec (db, "COMMIT");
   }
 
+  /* Two lines a task (cli-case.c, print_task_rows()). */
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpuint (count_lines (r.out), ==, 50);
+  g_assert_cmpuint (count_lines (r.out), ==, 2 * 50);
   g_assert_cmpstr (r.err, ==, "50 of 290 tasks shown; --limit N shows more.\n");
   test_run_clear (&r);
 
@@ -922,16 +923,22 @@ test_tasks_limit (void)
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10",
                 "--limit", "290", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpuint (count_lines (r.out), ==, 290);
+  g_assert_cmpuint (count_lines (r.out), ==, 2 * 290);
   g_assert_cmpstr (r.err, ==, "");
   all = g_strdup (r.out);
   for (const char *line = all; *line != '\0'; line = strchr (line, '\n') + 1)
     {
-      const char *nl = strchr (line, '\n');
+      const char *second = strchr (line, '\n') + 1;
 
+      /* The date, the urgency and the kind; under them the household. */
+      g_assert_true (g_regex_match_simple ("^2026-0[46]-[0-9]{2}  (overdue  |later    )  Follow-up visit\n", line,
+                                           0, 0));
       g_assert_cmpint (strncmp (prev, line, 10), <=, 0);
       prev = line;
-      g_assert_true (g_hash_table_add (ids, g_strndup (nl - 36, 36)));
+      g_assert_true (g_str_has_prefix (second, "            "));
+      g_assert_true (g_hash_table_add (ids, g_strndup (second + 12, 36)));
+      g_assert_cmpint (second[12 + 36], ==, ' ');
+      line = second;
     }
   g_assert_cmpuint (g_hash_table_size (ids), ==, 290);
   test_run_clear (&r);
@@ -940,14 +947,14 @@ test_tasks_limit (void)
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10",
                 "--limit", "250", NULL);
   g_assert_true (g_str_has_prefix (all, r.out));
-  g_assert_cmpuint (count_lines (r.out), ==, 250);
+  g_assert_cmpuint (count_lines (r.out), ==, 2 * 250);
   g_assert_cmpstr (r.err, ==, "250 of 290 tasks shown; --limit N shows more.\n");
   test_run_clear (&r);
 
   /* --overdue: the 130 overdue ones only, counted as such. */
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "tasks", "--today", "2026-05-10",
                 "--overdue", "--limit", "100", NULL);
-  g_assert_cmpuint (count_lines (r.out), ==, 100);
+  g_assert_cmpuint (count_lines (r.out), ==, 2 * 100);
   g_assert_cmpstr (r.err, ==, "100 of 130 tasks shown; --limit N shows more.\n");
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "tasks", "--today",

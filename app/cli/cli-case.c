@@ -833,6 +833,60 @@ tasks_page (sqlite3 *db, const char *today, gboolean overdue_only, const char *a
   return page;
 }
 
+/* The columns @text takes on a terminal: wide (CJK) characters two,
+ * combining ones none. */
+static guint
+text_columns (const char *text)
+{
+  guint n = 0;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      n += g_unichar_iszerowidth (c) ? 0 : g_unichar_iswide (c) ? 2 : 1;
+    }
+  return n;
+}
+
+/* The text listing of tasks, for 80 columns: the household's ID (36
+ * characters) and a task kind in words do not fit on one line with the
+ * date, the urgency and the head's name, so each task takes two lines,
+ * the second (and a correction's comment) indented under the first's
+ * urgency:
+ *
+ *   2026-03-08  overdue    Correction asked by the village
+ *               3f2a1c4e-0b7c-4d2e-9a51-6c0e8f7d2b13  Wang Jianguo
+ *               Clerk's comment: “...”
+ *
+ * The urgency is padded to the widest one in the language shown. */
+static void
+print_task_rows (GPtrArray *rows, const char *const urgency[3])
+{
+  const char *indent = "            ";   /* the date and its gap */
+  guint width = 0;
+
+  for (guint i = 0; i < 3; i++)
+    width = MAX (width, text_columns (_(urgency[i])));
+  for (guint i = 0; i < rows->len; i++)
+    {
+      HearthTaskRow *r = rows->pdata[i];
+      const char *label = _(urgency[r->urgency]);
+      g_autofree char *head = hearth_terminal_one_line (r->head_name);
+      g_autofree char *reason = hearth_terminal_one_line (r->reason);
+
+      g_print ("%s  %s%*s  %s\n", r->due_date, label, (int) (width - text_columns (label)), "",
+               hearth_label_task_kind (r->kind));
+      g_print ("%s%s%s%s\n", indent, r->household_id, head[0] != '\0' ? "  " : "", head);
+      /* A correction's reason is the clerk's return comment (written
+       * into the task by the return): what the worker is to correct. */
+      if (g_str_equal (r->kind, "correction") && reason[0] != '\0')
+        {
+          g_print ("%s", indent);
+          g_print (_("Clerk's comment: “%s”\n"), reason);
+        }
+    }
+}
+
 int
 cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
 {
@@ -927,19 +981,7 @@ cli_cmd_tasks (CliContext *ctx, int argc, char **argv)
       cli_print_json (root);
     }
   else
-    for (guint i = 0; i < rows->len; i++)
-      {
-        HearthTaskRow *r = rows->pdata[i];
-        g_autofree char *head = hearth_terminal_one_line (r->head_name);
-        g_autofree char *reason = hearth_terminal_one_line (r->reason);
-
-        g_print ("%s  %-10s  %s  %s  %s\n", r->due_date, _(urgency[r->urgency]), hearth_label_task_kind (r->kind), head,
-                 r->household_id);
-        /* A correction's reason is the clerk's return comment (written
-         * into the task by the return): what the worker is to correct. */
-        if (g_str_equal (r->kind, "correction") && reason[0] != '\0')
-          g_print (_("    Clerk's comment: “%s”\n"), reason);
-      }
+    print_task_rows (rows, urgency);
   if (!ctx->json && rows->len == 0)
     g_printerr (overdue_only ? _("No task is overdue.\n") : _("No task is open.\n"));
   if (rest > 0)
