@@ -71,7 +71,16 @@ typedef struct {
   HearthCenterTxn parent;
   Conn *conn;
   gboolean write;   /* holds the store's writer lock */
+  /* The merged state of the records read or set since the savepoint or
+   * transaction began (RecordState *, keyed "tbl\nrecord_id";
+   * record_state_get()): a push's edits of a record read its row once
+   * and write it once, when the savepoint or transaction ends or a
+   * statement reads the table (states_flush()). */
+  GHashTable *states;
 } SqliteTxn;
+
+static void append_json_string (GString *out, const char *text);
+static gboolean states_flush (SqliteTxn *t, GError **error);
 
 struct _HearthCenterStoreSqlite {
   GObject parent_instance;
@@ -597,6 +606,7 @@ txn_end (SqliteTxn *t)
     conn_free (t->conn);
   if (t->write)
     g_rec_mutex_unlock (&self->write_lock);
+  g_clear_pointer (&t->states, g_hash_table_unref);
   g_object_unref (t->parent.store);
   g_free (t);
 }
@@ -605,8 +615,15 @@ static gboolean
 sqlite_commit (HearthCenterTxn *txn, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  int rc = sqlite3_exec (t->conn->db, "COMMIT", NULL, NULL, NULL);
+  int rc;
 
+  if (!states_flush (t, error))
+    {
+      sqlite3_exec (t->conn->db, "ROLLBACK", NULL, NULL, NULL);
+      txn_end (t);
+      return FALSE;
+    }
+  rc = sqlite3_exec (t->conn->db, "COMMIT", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
       db_failed (t->conn->db, rc, _("could not commit"), error);
@@ -625,8 +642,19 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
     [HEARTH_CENTER_SAVEPOINT_RELEASE] = "RELEASE request",
     [HEARTH_CENTER_SAVEPOINT_ROLLBACK] = "ROLLBACK TO request; RELEASE request",
   };
-  int rc = sqlite3_exec (t->conn->db, sql[op], NULL, NULL, NULL);
+  int rc;
 
+  /* The states a savepoint sets are written before it ends, and
+   * forgotten when it is undone (with what it read, which may hold its
+   * own writes). */
+  if (op == HEARTH_CENTER_SAVEPOINT_ROLLBACK)
+    {
+      if (t->states != NULL)
+        g_hash_table_remove_all (t->states);
+    }
+  else if (!states_flush (t, error))
+    return FALSE;
+  rc = sqlite3_exec (t->conn->db, sql[op], NULL, NULL, NULL);
   return rc == SQLITE_OK || db_failed (t->conn->db, rc, _("a savepoint failed"), error);
 }
 
@@ -1262,25 +1290,241 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   return cursor;
 }
 
+/* ---- merged states ------------------------------------------------------------- */
+
+/* The record states a transaction keeps unwritten at most. */
+#define STATES_KEPT 4096
+
+/* One field's merged state (schema/center/0012-record-state.sql). */
+typedef struct {
+  char *value;
+  gint64 cursor;   /* the winning edit */
+  char *heads;     /* the heads' cursors, or NULL: the winner alone */
+} FieldState;
+
+/* One record's merged state, as record_state holds it or will. */
+typedef struct {
+  char *tbl;
+  char *id;
+  GHashTable *fields;   /* name → FieldState * */
+  GPtrArray *names;     /* the fields in their order in the row, then new ones */
+  gboolean stored;      /* record_state has a row of it */
+  gboolean dirty;       /* set since it was read or written */
+  char *lookup;         /* record_state.lookup as stored */
+} RecordState;
+
+static void
+field_state_free (FieldState *f)
+{
+  g_free (f->value);
+  g_free (f->heads);
+  g_free (f);
+}
+
+static void
+record_state_free (RecordState *r)
+{
+  g_free (r->tbl);
+  g_free (r->id);
+  g_hash_table_unref (r->fields);
+  g_ptr_array_unref (r->names);
+  g_free (r->lookup);
+  g_free (r);
+}
+
+static FieldState *
+record_state_field (RecordState *r, const char *field)
+{
+  return g_hash_table_lookup (r->fields, field);
+}
+
+static void
+record_state_put (RecordState *r, const char *field, FieldState *f)
+{
+  char *name = g_strdup (field);
+
+  if (!g_hash_table_contains (r->fields, field))
+    g_ptr_array_add (r->names, name);
+  else
+    {
+      for (guint i = 0; i < r->names->len; i++)
+        if (strcmp (r->names->pdata[i], field) == 0)
+          {
+            g_free (name);
+            name = r->names->pdata[i];
+            break;
+          }
+    }
+  g_hash_table_replace (r->fields, name, f);
+}
+
+/* The value @r is looked up by (record_state.lookup): a household's
+ * registry_no, a member's id_number, unless deleted. (transfer none)
+ * (nullable) */
+static const char *
+record_state_lookup (RecordState *r)
+{
+  const char *field = strcmp (r->tbl, "households") == 0 ? "registry_no"
+                      : strcmp (r->tbl, "members") == 0  ? "id_number"
+                                                         : NULL;
+  FieldState *f, *deleted;
+
+  if (field == NULL || (f = record_state_field (r, field)) == NULL)
+    return NULL;
+  deleted = record_state_field (r, "deleted");
+  if (deleted != NULL && strcmp (deleted->value, "1") == 0)
+    return NULL;
+  return f->value;
+}
+
+/* The merged state of (@tbl, @id), read from record_state at its first
+ * use in the transaction: (transfer none), empty for a record the center
+ * holds no state of (a row without a field is taken for none: it is
+ * written by an upsert); %NULL with @error set when the store fails. */
+static RecordState *
+record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
+{
+  g_autofree char *key = g_strconcat (tbl, "\n", id, NULL);
+  RecordState *r;
+  sqlite3_stmt *st;
+  int rc;
+
+  if (t->states == NULL)
+    t->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) record_state_free);
+  r = g_hash_table_lookup (t->states, key);
+  if (r != NULL)
+    return r;
+  /* A push holds a few dozen; a registry imported in one transaction
+   * would hold every record. */
+  if (g_hash_table_size (t->states) >= STATES_KEPT && !states_flush (t, error))
+    return NULL;
+  /* SQLite's JSON parser reads the row, a row per field. */
+  st = stmt (t, "SELECT j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, r.lookup FROM record_state r, "
+                "json_each (r.state) j WHERE r.tbl = ? AND r.record_id = ?", error);
+  if (st == NULL)
+    return NULL;
+  r = g_new0 (RecordState, 1);
+  r->tbl = g_strdup (tbl);
+  r->id = g_strdup (id);
+  r->fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) field_state_free);
+  r->names = g_ptr_array_new_with_free_func (g_free);
+  bind_borrowed (st, 1, tbl);
+  bind_borrowed (st, 2, id);
+  while ((rc = step (t, st, error)) == SQLITE_ROW)
+    {
+      FieldState *f = g_new0 (FieldState, 1);
+
+      f->value = column_text (st, 1);
+      f->cursor = sqlite3_column_int64 (st, 2);
+      f->heads = column_text (st, 3);
+      if (!r->stored)
+        r->lookup = column_text (st, 4);
+      r->stored = TRUE;
+      record_state_put (r, (const char *) sqlite3_column_text (st, 0), f);
+    }
+  sqlite3_reset (st);
+  if (rc < 0)
+    {
+      record_state_free (r);
+      return NULL;
+    }
+  g_hash_table_insert (t->states, g_steal_pointer (&key), r);
+  return r;
+}
+
+/* record_state.state of @r (0012-record-state.sql). */
+static char *
+record_state_json (RecordState *r)
+{
+  GString *out = g_string_sized_new (64 * r->names->len + 2);
+
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < r->names->len; i++)
+    {
+      const char *name = r->names->pdata[i];
+      FieldState *f = g_hash_table_lookup (r->fields, name);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_json_string (out, name);
+      g_string_append (out, ":[");
+      append_json_string (out, f->value);
+      g_string_append_printf (out, ",%" G_GINT64_FORMAT, f->cursor);
+      if (f->heads != NULL)
+        {
+          g_string_append_c (out, ',');
+          append_json_string (out, f->heads);
+        }
+      g_string_append_c (out, ']');
+    }
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+/* Writes the states set since they were read (record_state_get()), and
+ * forgets them all: a transaction's states are kept no longer than a
+ * push (a savepoint) needs them, not for every record a large import
+ * reads. */
+static gboolean
+states_flush (SqliteTxn *t, GError **error)
+{
+  GHashTableIter iter;
+  RecordState *r;
+
+  if (t->states == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, t->states);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &r))
+    {
+      g_autofree char *json = NULL;
+      const char *lookup;
+      sqlite3_stmt *st;
+
+      if (!r->dirty)
+        continue;
+      json = record_state_json (r);
+      lookup = record_state_lookup (r);
+      /* An UPDATE that leaves lookup alone leaves its index alone. */
+      if (!r->stored)
+        st = stmt (t, "INSERT INTO record_state (tbl, record_id, state, lookup) VALUES (?1, ?2, ?3, ?4) "
+                      "ON CONFLICT (tbl, record_id) DO UPDATE SET state = excluded.state, lookup = excluded.lookup",
+                   error);
+      else if (g_strcmp0 (lookup, r->lookup) != 0)
+        st = stmt (t, "UPDATE record_state SET state = ?3, lookup = ?4 WHERE tbl = ?1 AND record_id = ?2", error);
+      else
+        st = stmt (t, "UPDATE record_state SET state = ?3 WHERE tbl = ?1 AND record_id = ?2", error);
+      if (st == NULL)
+        return FALSE;
+      bind_borrowed (st, 1, r->tbl);
+      bind_borrowed (st, 2, r->id);
+      bind_borrowed (st, 3, json);
+      if (sqlite3_bind_parameter_count (st) >= 4)
+        bind_borrowed (st, 4, lookup);
+      if (!run (t, st, error))
+        return FALSE;
+    }
+  g_hash_table_remove_all (t->states);
+  return TRUE;
+}
+
 static GPtrArray *
 sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, const char *field, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_auto(GStrv) cursors = NULL;
-  sqlite3_stmt *st = stmt (t, "SELECT heads FROM field_state WHERE tbl = ? AND record_id = ? AND field = ?", error);
+  RecordState *r = record_state_get (t, table, id, error);
+  FieldState *f;
+  sqlite3_stmt *st;
   int rc;
 
-  if (st == NULL)
+  if (r == NULL)
     return NULL;
-  bind_borrowed (st, 1, table);
-  bind_borrowed (st, 2, id);
-  bind_borrowed (st, 3, field);
-  if ((rc = step (t, st, error)) == SQLITE_ROW)
-    cursors = g_strsplit ((const char *) sqlite3_column_text (st, 0), " ", -1);
-  sqlite3_reset (st);
-  if (rc < 0)
-    return NULL;
+  f = record_state_field (r, field);
+  if (f != NULL && f->heads != NULL)
+    cursors = g_strsplit (f->heads, " ", -1);
+  else if (f != NULL)
+    cursors = g_new0 (char *, 2), cursors[0] = g_strdup_printf ("%" G_GINT64_FORMAT, f->cursor);
   for (guint i = 0; cursors != NULL && cursors[i] != NULL; i++)
     {
       HearthChange *c;
@@ -1317,28 +1561,36 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
                         gboolean had_conflicts, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  /* One statement whether the field has a state or not: a field seen for
-   * the first time (most of what a visit stores) is not looked up twice.
-   * Its household and village are its winning edit's, not copied here
-   * (0010-field-state-key-only.sql). */
-  sqlite3_stmt *st = stmt (t, "INSERT INTO field_state (tbl, record_id, field, value, hlc, heads) "
-                              "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tbl, record_id, field) DO UPDATE SET "
-                              "value = excluded.value, hlc = excluded.hlc, heads = excluded.heads", error);
-  g_autoptr(GString) cursors = g_string_new (NULL);
+  /* Set in the record's state, written once for all the fields the push
+   * sets (states_flush()). Its household and village are its winning
+   * edit's, found by the cursor kept (0012-record-state.sql). */
+  RecordState *r = record_state_get (t, winner->table, winner->id, error);
+  FieldState *f;
+  sqlite3_stmt *st;
 
-  if (st == NULL)
+  if (r == NULL)
     return FALSE;
-  for (guint i = 0; i < heads->len; i++)
-    g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
-                            ((const HearthChange *) heads->pdata[i])->cursor);
-  bind_borrowed (st, 1, winner->table);
-  bind_borrowed (st, 2, winner->id);
-  bind_borrowed (st, 3, winner->field);
-  bind_borrowed (st, 4, winner->value != NULL ? winner->value : "");
-  bind_borrowed (st, 5, winner->hlc);
-  bind_borrowed (st, 6, cursors->str);
-  if (!run (t, st, error))
-    return FALSE;
+  if (winner->cursor <= 0)
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   "the merged state of %s.%s of record %s names an edit the center has not stored", winner->table,
+                   winner->field, winner->id);
+      return FALSE;
+    }
+  f = g_new0 (FieldState, 1);
+  f->value = g_strdup (winner->value != NULL ? winner->value : "");
+  f->cursor = winner->cursor;
+  if (heads->len != 1 || ((const HearthChange *) heads->pdata[0])->cursor != winner->cursor)
+    {
+      GString *cursors = g_string_new (NULL);
+
+      for (guint i = 0; i < heads->len; i++)
+        g_string_append_printf (cursors, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
+                                ((const HearthChange *) heads->pdata[i])->cursor);
+      f->heads = g_string_free (cursors, FALSE);
+    }
+  record_state_put (r, winner->field, f);
+  r->dirty = TRUE;
 
   /* The open conflicts are a function of the edits: replace them all. */
   if (had_conflicts)
@@ -1411,34 +1663,33 @@ static char *
 sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
+  RecordState *r = record_state_get (t, table, id, error);
+  FieldState *f;
+  sqlite3_stmt *st;
+  char *household = NULL;
+  int rc;
+
+  if (r == NULL)
+    return NULL;
+  /* Its merged household_id (read with the rest of its state, which the
+   * push sets next), else its first edit's household. */
+  if ((f = record_state_field (r, "household_id")) != NULL)
+    return g_strdup (f->value);
   /* The household of the record's first edit by min() rather than ORDER
    * BY … LIMIT 1, which sorted the record's edits in a temporary b-tree
    * made for each call (SQLite takes the bare column from the row min()
    * picks; no edit: one row of NULL). */
-  static const char *const queries[] = {
-    "SELECT value FROM field_state WHERE tbl = ? AND record_id = ? AND field = 'household_id'",
-    "SELECT household, min (cursor) FROM changes INDEXED BY changes_by_key WHERE ikey BETWEEN "
-    "hearth_change_key (?1, ?2, NULL) AND hearth_change_key (?1, ?2, NULL) + 65535 AND tbl = ?1 AND record_id = ?2 "
-    "AND kind = 'edit'",
-  };
-  char *household = NULL;
-
-  for (guint i = 0; i < G_N_ELEMENTS (queries) && household == NULL; i++)
-    {
-      sqlite3_stmt *st = stmt (t, queries[i], error);
-      int rc;
-
-      if (st == NULL)
-        return NULL;
-      bind_borrowed (st, 1, table);
-      bind_borrowed (st, 2, id);
-      rc = step (t, st, error);
-      if (rc < 0)
-        return NULL;
-      if (rc == SQLITE_ROW)
-        household = column_text (st, 0);
-      sqlite3_reset (st);
-    }
+  st = stmt (t, "SELECT household, min (cursor) FROM changes INDEXED BY changes_by_key WHERE ikey BETWEEN "
+                "hearth_change_key (?1, ?2, NULL) AND hearth_change_key (?1, ?2, NULL) + 65535 AND tbl = ?1 "
+                "AND record_id = ?2 AND kind = 'edit'", error);
+  if (st == NULL)
+    return NULL;
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
+  rc = step (t, st, error);
+  if (rc == SQLITE_ROW)
+    household = column_text (st, 0);
+  sqlite3_reset (st);
   return household;
 }
 
@@ -1939,7 +2190,7 @@ own_field (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, Pull
  * name them (section 7), so the edits kept are exactly the heads of the
  * edits in scope up to compact_until.
  *
- * Column 12 of @row is the field's heads (field_state): an edit among
+ * Column 12 of @row is the field's heads (record_state): an edit among
  * them is named by no stored edit and is kept without another read, as
  * most edits are (a field edited once). Any other is looked up by itself:
  * the edits that name it are those stored after it, and those stored
@@ -2198,6 +2449,8 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
   *listed = 0;
   *last = q->after;
   *more = FALSE;
+  if (!states_flush (t, error))
+    return FALSE;
   if (q->compact_until > q->after)
     {
       named = pull_named (t, q, error);
@@ -2209,8 +2462,10 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
   if (!pull_walk_start (t, &walk, q,
                         named != NULL ? CHANGE_COLUMNS ", NULL + ?1"
                                       : CHANGE_COLUMNS ", CASE WHEN kind = 'edit' AND cursor <= ?1 THEN ("
-                                        "SELECT heads FROM field_state f WHERE f.tbl = changes.tbl "
-                                        "AND f.record_id = changes.record_id AND f.field = changes.field) END",
+                                        "SELECT coalesce (json_extract (r.state, '$.\"' || changes.field || '\"[2]'), "
+                                        "json_extract (r.state, '$.\"' || changes.field || '\"[1]')) "
+                                        "FROM record_state r WHERE r.tbl = changes.tbl "
+                                        "AND r.record_id = changes.record_id) END",
                         g_atomic_int_get (&self->pull_by_village), error))
     {
       pull_walk_clear (&walk);
@@ -2385,14 +2640,9 @@ sqlite_set_own (HearthCenterTxn *txn, gint64 last_seq, const char *last_hlc, GEr
   return run (t, st, error);
 }
 
-/* The fields looked up by value, each with its own partial index
- * (schema/center/0007-value-index.sql): the statements name them
- * literally, or SQLite could not tell that the index applies. */
-#define FIND_BY_VALUE(tbl, field) \
-  "SELECT f.record_id FROM field_state f WHERE f.tbl = '" tbl "' AND f.field = '" field "' AND f.value = ?1 " \
-  "AND NOT EXISTS (SELECT 1 FROM field_state d WHERE d.tbl = '" tbl "' AND d.record_id = f.record_id " \
-  "AND d.field = 'deleted' AND d.value = '1') ORDER BY f.record_id LIMIT 1"
-
+/* The records looked up by value: record_state.lookup, a household's
+ * registry_no or a member's id_number unless it is deleted
+ * (schema/center/0012-record-state.sql), under one partial index. */
 static char *
 sqlite_find_by_value (HearthCenterTxn *txn, const char *table, const char *field, const char *value, GError **error)
 {
@@ -2400,19 +2650,20 @@ sqlite_find_by_value (HearthCenterTxn *txn, const char *table, const char *field
   sqlite3_stmt *st;
   char *found = NULL;
 
-  if (strcmp (table, "households") == 0 && strcmp (field, "registry_no") == 0)
-    st = stmt (t, FIND_BY_VALUE ("households", "registry_no"), error);
-  else if (strcmp (table, "members") == 0 && strcmp (field, "id_number") == 0)
-    st = stmt (t, FIND_BY_VALUE ("members", "id_number"), error);
-  else
+  if (!((strcmp (table, "households") == 0 && strcmp (field, "registry_no") == 0) ||
+        (strcmp (table, "members") == 0 && strcmp (field, "id_number") == 0)))
     {
       g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
                    "the center looks up %s.%s by value, which it keeps no index of", table, field);
       return NULL;
     }
+  if (!states_flush (t, error))
+    return NULL;
+  st = stmt (t, "SELECT record_id FROM record_state WHERE tbl = ?1 AND lookup = ?2 ORDER BY record_id LIMIT 1", error);
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, value);
+  bind_borrowed (st, 1, table);
+  bind_text (st, 2, value);
   if (step (t, st, error) == SQLITE_ROW)
     found = column_text (st, 0);
   sqlite3_reset (st);
@@ -2473,8 +2724,10 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
 
   /* A mutable record's fields are its merged ones, an immutable record's
    * its own. */
-  st = stmt (t, "SELECT DISTINCT field FROM field_state WHERE tbl = ?1 AND record_id IN "
-                "(SELECT record_id FROM changes WHERE " RANGE_WHERE " AND kind = 'edit') "
+  if (!states_flush (t, error))
+    return NULL;
+  st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (r.state) j WHERE r.tbl = ?1 "
+                "AND r.record_id IN (SELECT record_id FROM changes WHERE " RANGE_WHERE " AND kind = 'edit') "
                 "UNION SELECT DISTINCT j.key FROM changes c, json_each (c.fields) j WHERE " RANGE_WHERE
                 " AND c.kind = 'record' ORDER BY 1", error);
   if (st == NULL)
@@ -2491,16 +2744,16 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
-  /* A field's household and village are those of its winning edit
-   * (0010-field-state-key-only.sql), found by its identity. */
-  sqlite3_stmt *st = stmt (t, "SELECT f.field, f.value, f.hlc, c.household, c.village FROM field_state f "
-                              "LEFT JOIN changes c INDEXED BY changes_by_key "
-                              "ON c.ikey = hearth_change_key (f.tbl, f.record_id, f.field) "
-                              "AND c.vkey = hearth_version_key (f.hlc) AND c.kind = 'edit' AND c.tbl = f.tbl "
-                              "AND c.record_id = f.record_id AND c.field = f.field AND c.hlc = f.hlc "
-                              "WHERE f.tbl = ?1 AND f.record_id = ?2 ORDER BY f.field", error);
+  /* A field's version, household and village are those of its winning
+   * edit, found by its cursor (0012-record-state.sql). */
+  sqlite3_stmt *st;
   int rc;
 
+  if (!states_flush (t, error))
+    return NULL;
+  st = stmt (t, "SELECT j.key, j.value ->> 0, c.hlc, c.household, c.village FROM record_state r, "
+                "json_each (r.state) j LEFT JOIN changes c ON c.cursor = j.value ->> 1 "
+                "WHERE r.tbl = ?1 AND r.record_id = ?2 ORDER BY j.key", error);
   if (st == NULL)
     return NULL;
   bind_text (st, 1, table);
@@ -2527,12 +2780,15 @@ sqlite_list_conflicts (HearthCenterTxn *txn, const char *table, const char *id, 
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_center_conflict_free);
-  sqlite3_stmt *st = stmt (t, "SELECT c.id, c.field, c.household, c.village, c.winner_hlc, f.value, c.loser_hlc, "
-                              "c.loser_value FROM conflicts c LEFT JOIN field_state f ON f.tbl = c.tbl "
-                              "AND f.record_id = c.record_id AND f.field = c.field "
-                              "WHERE c.tbl = ? AND c.record_id = ? ORDER BY c.field, c.id", error);
+  sqlite3_stmt *st;
   int rc;
 
+  if (!states_flush (t, error))
+    return NULL;
+  st = stmt (t, "SELECT c.id, c.field, c.household, c.village, c.winner_hlc, "
+                "json_extract (f.state, '$.\"' || c.field || '\"[0]'), c.loser_hlc, c.loser_value FROM conflicts c "
+                "LEFT JOIN record_state f ON f.tbl = c.tbl AND f.record_id = c.record_id "
+                "WHERE c.tbl = ? AND c.record_id = ? ORDER BY c.field, c.id", error);
   if (st == NULL)
     return NULL;
   bind_text (st, 1, table);

@@ -669,6 +669,11 @@ GPtrArray *hearth_center_txn_list_heads (HearthCenterTxn *txn, const char *table
  *   two heads or more); when not, there are none to replace
  *
  * Replaces the merged state of @winner's field and its open conflicts.
+ * A store may keep the record's state and write it once for the fields a
+ * savepoint sets (center-store-sqlite.c: when the savepoint or the
+ * transaction ends, or something reads the states), so a failure to
+ * write it may be reported by hearth_center_txn_savepoint() or
+ * hearth_center_txn_commit() instead.
  *
  * Returns: %FALSE with _FAILED.
  */

@@ -3389,7 +3389,8 @@ test_export_endpoint (void)
  * migration 3 gives outcomes their digest; migration 8 lists them with
  * the changes stored as pushed, which need none; migration 9 drops the
  * index of field states by household; migration 10 their household and
- * village; migration 11 keys every change (test_migrate_key). */
+ * village; migration 11 keys every change (test_migrate_key); migration
+ * 12 keeps the merged state a row per record (test_migrate_state). */
 static void
 test_migrate_own (void)
 {
@@ -3427,8 +3428,17 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 11);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 12);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
+  /* 0012: a row per record, field_state a view of it, the field's
+   * winning edit found by its cursor (2). */
+  {
+    g_autofree char *state = center_db_text (&c, "SELECT tbl || ',' || record_id || ',' || state || ',' "
+                                                 "|| coalesce (lookup, '-') FROM record_state");
+    g_assert_cmpstr (state, ==, "households,h,{\"f2\":[\"v\",2]},-");
+  }
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_state' "
+                                      "AND type = 'view'"), ==, 1);
   /* 0011: every change keyed, each field of the record under its own key
    * (f1 to f5), the record's 48 bits in common. */
   g_assert_cmpint (center_db_int (&c, "SELECT count (DISTINCT ikey) || ' ' || count (DISTINCT ikey >> 16) "
@@ -3452,10 +3462,10 @@ test_migrate_own (void)
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes WHERE digest IS NULL"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) || ' ' || count (DISTINCT seq) || ' ' || count (cursor) "
                                       "|| ' ' || count (code) = '6 6 5 1' FROM all_push_outcomes"), ==, 1);
-  /* 0007: the values looked up are indexed alone (two partial indexes),
-   * not every field's. */
-  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE type = 'index' AND name IN "
-                                      "('field_state_registry_no', 'field_state_id_number')"), ==, 2);
+  /* 0007: the values looked up are indexed alone (two partial indexes,
+   * one since 0012), not every field's. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE type = 'index' AND name = "
+                                      "'record_state_by_lookup' AND sql LIKE '%WHERE lookup IS NOT NULL'"), ==, 1);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_state_by_value'"), ==,
                    0);
   /* 0006: changes rebuilt to take the published division names. */
@@ -3578,6 +3588,27 @@ center_answers (Center *c, Device **devices, guint n_devices, const char *const 
   return g_string_free (g_steal_pointer (&all), FALSE);
 }
 
+/* Takes @c's store back from version 12 to 11: the merged state a row
+ * per field again (field_state as 0010-field-state-key-only.sql left it,
+ * with 0007's two value indexes), from what the view field_state shows
+ * of record_state. */
+static void
+back_to_field_rows (Center *c)
+{
+  center_db_exec (c, "CREATE TABLE field_state_rows AS SELECT tbl, record_id, field, value, hlc, heads "
+                     "FROM field_state; "
+                     "DROP VIEW field_state; DROP TABLE record_state; "
+                     "CREATE TABLE field_state (tbl TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL, "
+                     "value TEXT NOT NULL, hlc TEXT NOT NULL, heads TEXT NOT NULL DEFAULT '', "
+                     "PRIMARY KEY (tbl, record_id, field)) STRICT, WITHOUT ROWID; "
+                     "INSERT INTO field_state SELECT * FROM field_state_rows; DROP TABLE field_state_rows; "
+                     "CREATE INDEX field_state_registry_no ON field_state (value) "
+                     "WHERE tbl = 'households' AND field = 'registry_no'; "
+                     "CREATE INDEX field_state_id_number ON field_state (value) "
+                     "WHERE tbl = 'members' AND field = 'id_number'; "
+                     "PRAGMA user_version = 11");
+}
+
 /* Migration 11 on a store with data: a store of version 10 (its change
  * log with the two identity indexes and no key) with edits in chains and
  * in conflict, records, audit entries, a clamped edit and refused
@@ -3650,14 +3681,15 @@ test_migrate_key (void)
     before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     center_stop (c);
     /* Back to version 10, as 0008-stored-outcomes.sql left the change
-     * log. */
+     * log (and 11 the merged state). */
+    back_to_field_rows (c);
     center_db_exec (c, "DROP INDEX changes_by_key; ALTER TABLE changes DROP COLUMN ikey; "
                        "ALTER TABLE changes DROP COLUMN vkey; "
                        "CREATE UNIQUE INDEX changes_edit_identity ON changes (tbl, record_id, field, hlc) "
                        "WHERE kind = 'edit'; "
                        "PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 11);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 12);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -3706,6 +3738,174 @@ test_migrate_key (void)
   center_stop (c);
 }
 
+/* Every field's merged state (field_state, the view of record_state
+ * since 0012), its lookup value, and the open conflicts, one a line. */
+static char *
+merged_state (Center *c)
+{
+  return center_db_text (c, "SELECT group_concat (x, char (10)) FROM (SELECT tbl || ' ' || record_id || ' ' || "
+                            "field || '=' || value || ' ' || hlc || ' [' || heads || ']' AS x FROM field_state "
+                            "UNION ALL SELECT 'conflict ' || id || ' ' || field || ' ' || winner_hlc || ' ' || "
+                            "loser_hlc || ' ' || loser_value FROM conflicts ORDER BY 1)");
+}
+
+/* Migration 12 on a store with data: a store of version 11 (the merged
+ * state a row per field) with households and members, a registry
+ * number and an ID number, edits in chains and in conflict (two heads),
+ * a deleted household and a member moved to another household, upgraded
+ * to 12, answers as before (the same pull pages, whole and compacted,
+ * the same answers to pushes sent again, the same export) and holds the
+ * same merged state and conflicts; afterwards it still finds the
+ * registry number's holder (a push giving it to another household is
+ * refused, but not the number of the deleted one), a member's household
+ * (its scope), and merges a new edit with a migrated field's heads. */
+static void
+test_migrate_state (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-state");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) fresh = NULL;
+  g_autoptr(Device) staff = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *hh2 = g_uuid_string_random ();
+  g_autofree char *gone = g_uuid_string_random ();
+  g_autofree char *m = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL, *w1 = NULL, *later = NULL, *last = NULL, *w2 = NULL;
+  g_autofree char *body_a = NULL, *body_b = NULL, *before = NULL, *after = NULL;
+  g_autofree char *state_before = NULL, *state_after = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  fresh = enrol (c, "w.a2");
+  staff = enrol (c, "c.staff");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  v3 = hlc_at (now - 3000, 0, a->id);
+  w1 = hlc_at (now - 2000, 0, b->id);
+  later = hlc_at (now - 1000, 0, a->id);
+  last = hlc_at (now - 500, 0, a->id);
+  w2 = hlc_at (now - 400, 0, b->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "2", v2, v1));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "registry_no", "R-100", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane \\\"1\\\"", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh2, hh2, VILLAGE_A, "phone", "5", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", gone, gone, VILLAGE_A, "registry_no", "R-200", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", gone, gone, VILLAGE_A, "deleted", "1", v2, NULL));
+    g_ptr_array_add (changes, edit (a, "members", m, hh, VILLAGE_A, "household_id", hh, v1, NULL));
+    g_ptr_array_add (changes, edit (a, "members", m, hh, VILLAGE_A, "id_number", "360000199001010011", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "members", m, hh, VILLAGE_A, "name", "Ann", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "members", m, hh, VILLAGE_A, "household_id", hh2, v3, v1));
+    body_a = batch_of (a, changes);
+    push (c, a, body_a, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    /* address: an open conflict with a's, two heads. */
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
+    body_b = batch_of (b, changes);
+    push (c, b, body_b, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 1);
+  /* One row per record, two heads kept for address alone. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 4);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state WHERE instr (heads, ' ') > 0"), ==, 1);
+  {
+    Device *devices[] = { a, b, fresh };
+    const char *const bodies[] = { body_a, body_b, NULL };
+    Device *senders[] = { a, b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    state_before = merged_state (c);
+    center_stop (c);
+    back_to_field_rows (c);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 12);
+    state_after = merged_state (c);
+    g_assert_cmpstr (state_after, ==, state_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_state' "
+                                     "AND type = 'view'"), ==, 1);
+  /* Looked up by the registry number and ID number held; the deleted
+   * household by none. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT group_concat (record_id || '=' || lookup, ' ') FROM (SELECT * "
+                                            "FROM record_state WHERE lookup IS NOT NULL ORDER BY tbl)");
+    g_autofree char *lookups = center_db_text (c, sql);
+    g_autofree char *expected = g_strdup_printf ("%s=R-100 %s=360000199001010011", hh, m);
+
+    g_assert_cmpstr (lookups, ==, expected);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    /* hh's number for hh2: refused; the deleted household's number: taken. */
+    g_ptr_array_add (changes, edit (a, "households", hh2, hh2, VILLAGE_A, "registry_no", "R-100", later, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh2, hh2, VILLAGE_A, "registry_no", "R-200", last,
+                                    later));
+    /* The member, now of hh2 (its merged household_id): in scope. */
+    g_ptr_array_add (changes, edit (a, "members", m, hh2, VILLAGE_A, "name", "Anna", later, v1));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "duplicate");
+  }
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT group_concat (field || '=' || value, ' ') FROM (SELECT * FROM "
+                                            "field_state WHERE record_id IN ('%s', '%s') AND field IN "
+                                            "('registry_no', 'name', 'address') ORDER BY record_id = '%s', field)",
+                                            hh2, m, m);
+    g_autofree char *merged = center_db_text (c, sql);
+
+    g_assert_cmpstr (merged, ==, "registry_no=R-200 name=Anna");
+  }
+  /* b's next address: a's still a head, the conflict now against it. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 10", w2, w1));
+    body = batch_of (b, changes);
+    push (c, b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT value || ' ' || heads = 'Road 10 ' || (SELECT cursor FROM "
+                                            "changes WHERE record_id = '%s' AND field = 'address' AND hlc = '%s') "
+                                            "|| ' ' || (SELECT max (cursor) FROM changes) FROM field_state "
+                                            "WHERE record_id = '%s' AND field = 'address'", hh, v1, hh);
+
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts WHERE loser_value = 'Lane \"1\"'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 1);
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3733,6 +3933,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/export", test_export_endpoint);
   g_test_add_func ("/center/migrate-own", test_migrate_own);
   g_test_add_func ("/center/migrate-key", test_migrate_key);
+  g_test_add_func ("/center/migrate-state", test_migrate_state);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/drain", test_drain);
