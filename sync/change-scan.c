@@ -2,6 +2,7 @@
 /* change-scan.c: changes read straight from JSON text (change-scan.h). */
 
 #include "change-scan.h"
+#include "hex-digit.h"
 
 #include <string.h>
 
@@ -26,18 +27,6 @@ hearth_scan_take (HearthScan *r, char c)
   return FALSE;
 }
 
-static int
-hex_digit (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Four hex digits after "\u"; -1 when they are not. */
 static int
 read_u16 (HearthScan *r)
@@ -48,7 +37,7 @@ read_u16 (HearthScan *r)
     return -1;
   for (int i = 0; i < 4; i++)
     {
-      int d = hex_digit (r->p[i]);
+      int d = hearth_hex_digit (r->p[i]);
 
       if (d < 0)
         return -1;

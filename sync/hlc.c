@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth-sync"
 
 #include "hlc.h"
+#include "hex-digit.h"
 
 #include <glib/gi18n.h>
 #include <stdlib.h>
@@ -48,19 +49,6 @@ valid_device (const char *device)
   return TRUE;
 }
 
-/* g_ascii_xdigit_value(), inline. */
-static inline int
-hex_value (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 gboolean
 hearth_hlc_parse (const char *text, HearthHlc *out, GError **error)
 {
@@ -94,7 +82,7 @@ hearth_hlc_parse (const char *text, HearthHlc *out, GError **error)
     }
   for (int i = 16; i < 24; i++)
     {
-      int d = hex_value (text[i]);
+      int d = hearth_hex_digit (text[i]);
 
       if (d < 0)
         {
