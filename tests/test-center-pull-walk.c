@@ -16,7 +16,8 @@
  *     a township, the county, with or without the unplaced; from cursor
  *     0, a random one or the last; with or without a device left out;
  *     compacted or not; limits from 1 to 400 changes, small and large
- *     byte bounds) are byte for byte the same from a store walking by
+ *     byte bounds; scopes of 1,500 codes, as a user stored before the
+ *     limit on scopes has) are byte for byte the same from a store walking by
  *     village and one walking in cursor order (two stores on the one
  *     file: each keeps its own compaction sets), and so is every pull
  *     page by page from cursor 0 to its end, compacted and not.
@@ -249,6 +250,8 @@ test_pages (void)
   g_autoptr(GRand) rand = g_rand_new_with_seed (SEED);
   g_autofree char *form = test_source_path ("schema", "forms", "follow-up.xml", NULL);
   Device devices[DEVICES] = { { 0 } };
+  g_autoptr(GPtrArray) wide_few = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) wide_all = g_ptr_array_new_with_free_func (g_free);
   TestRun run = { 0 };
   gint64 highest;
   guint pages = 0;
@@ -296,6 +299,22 @@ test_pages (void)
   g_assert_no_error (error);
   hearth_center_store_sqlite_set_pull_by_village (by_cursor, FALSE);
 
+  /* A scope of 1,500 codes (a user stored before the limit on scopes),
+   * with one village holding changes (walked by village against the
+   * walk in cursor order through one OR of 1,500 ranges, which SQLite
+   * takes as a balanced tree only) and with all 70 (both walk in cursor
+   * order). */
+  for (guint i = 0; i < 1500; i++)
+    {
+      g_ptr_array_add (wide_few, g_strdup_printf ("%s%03u%03u", COUNTY, 900 + i / 100, 100 + i % 100));
+      g_ptr_array_add (wide_all, i < TOWNSHIPS * VILLAGES_PER_TOWNSHIP ? village_of (i)
+                                                                       : g_strdup (wide_few->pdata[i]));
+    }
+  g_free (wide_few->pdata[700]);
+  wide_few->pdata[700] = village_of (13);
+  g_ptr_array_add (wide_few, NULL);
+  g_ptr_array_add (wide_all, NULL);
+
   for (guint i = 0; i < 400; i++)
     {
       g_autofree char *v1 = village_of (g_rand_int_range (rand, 0, TOWNSHIPS * VILLAGES_PER_TOWNSHIP));
@@ -322,6 +341,17 @@ test_pages (void)
       q.limit = g_rand_int_range (rand, 1, 401);
       q.max_bytes = g_rand_boolean (rand) ? 8 * 1024 * 1024 : g_rand_int_range (rand, 1, 20000);
       assert_same (store, by_cursor, &q, "a random page");
+    }
+
+  for (guint i = 0; i < 4; i++)
+    {
+      HearthCenterPullQuery q = { 0 };
+
+      q.prefixes = (const char *const *) (i % 2 == 0 ? wide_few : wide_all)->pdata;
+      q.compact_until = i < 2 ? 0 : highest;
+      q.limit = 400;
+      q.max_bytes = 8 * 1024 * 1024;
+      assert_same (store, by_cursor, &q, "a page of a scope of 1,500 codes");
     }
 
   /* Whole pulls, page by page, of one village, of two, of a township and
