@@ -1237,7 +1237,7 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
 
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c,
-                   const char *digest, gint64 now, GError **error)
+                   const char *digest, const char *fields_json, gint64 now, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
@@ -1250,7 +1250,8 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
 
   if (st == NULL)
     return 0;
-  json = edit ? parents_to_json (c) : fields_to_json (c);
+  if (edit || fields_json == NULL)
+    json = edit ? parents_to_json (c) : fields_to_json (c);
   bind_borrowed (st, 1, device_id);
   sqlite3_bind_int64 (st, 2, seq);
   bind_borrowed (st, 3, edit ? "edit" : "record");
@@ -1262,7 +1263,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   bind_borrowed (st, 9, c->household);
   bind_borrowed (st, 10, c->village);
   bind_borrowed (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
-  bind_borrowed (st, 12, edit ? NULL : json);
+  bind_borrowed (st, 12, edit ? NULL : json != NULL ? json : fields_json);
   bind_borrowed (st, 13, edit ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
   bind_borrowed (st, 15, digest);

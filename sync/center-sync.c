@@ -388,6 +388,7 @@ push_item_free (HearthPushItem *item)
 {
   hearth_change_free (item->change);
   g_free (item->refusal);
+  g_free (item->fields_json);
   g_free (item);
 }
 
@@ -412,7 +413,23 @@ push_item_digest (HearthPushItem *item, JsonNode *element)
   /* The text json-glib's tree gave, written directly (a tenth of the
    * center's time per change went into building and writing the tree). */
   if (item->change != NULL)
-    hearth_change_append_json (item->change, TRUE, text);
+    {
+      hearth_change_append_json (item->change, TRUE, text);
+      /* A record's text ends in its fields, as the store keeps them: the
+       * first ,"fields":{ is the member (inside a string a quote is
+       * escaped, so never follows a comma). */
+      if (item->change->kind == HEARTH_CHANGE_RECORD)
+        {
+          const char *at = strstr (text->str, ",\"fields\":{");
+
+          if (at != NULL && text->str[text->len - 1] == '}')
+            {
+              const char *start = at + strlen (",\"fields\":");
+
+              item->fields_json = g_strndup (start, text->str + text->len - 1 - start);
+            }
+        }
+    }
   else
     {
       g_autofree char *raw = json_to_string (element, FALSE);
@@ -1692,7 +1709,8 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
         }
     }
 
-  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, p->now, error);
+  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, item->fields_json,
+                                             p->now, error);
   if (out->cursor == 0)
     return FALSE;
   c->cursor = out->cursor;   /* a head of its field, by its cursor */
@@ -1873,9 +1891,11 @@ push_reply (PushJob *job)
   return json_reply (200, b);
 }
 
-/* The leader's work: @group in one transaction, one commit; every job
- * gets its reply (a 500 for all when the commit fails: nothing of the
- * group was committed). */
+/* The leader's work: @group in one transaction, one commit; a job's
+ * reply is set when it is not the push's answer (a refusal, or a 500 for
+ * all when the commit fails: nothing of the group was committed). Each
+ * request thread writes its own answer (push_reply()), out of the
+ * leader's time. */
 static void
 commit_group (HearthCenter *self, GPtrArray *group)
 {
@@ -1896,8 +1916,6 @@ commit_group (HearthCenter *self, GPtrArray *group)
           hearth_center_reply_free (job->reply);
           job->reply = reply_for_error (error, NULL);
         }
-      else if (job->reply == NULL)
-        job->reply = push_reply (job);
     }
 }
 
@@ -1980,6 +1998,8 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   job.refused = json_array_new ();
   job.clamped = json_array_new ();
   run_in_group (self, &job);
+  if (job.reply == NULL)
+    job.reply = push_reply (&job);
   json_array_unref (job.refused);
   json_array_unref (job.clamped);
   return job.reply;
