@@ -642,6 +642,7 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
     [HEARTH_CENTER_SAVEPOINT_RELEASE] = "RELEASE request",
     [HEARTH_CENTER_SAVEPOINT_ROLLBACK] = "ROLLBACK TO request; RELEASE request",
   };
+  sqlite3_stmt *st;
   int rc;
 
   /* The states a savepoint sets are written before it ends, and
@@ -654,7 +655,19 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
     }
   else if (!states_flush (t, error))
     return FALSE;
-  rc = sqlite3_exec (t->conn->db, sql[op], NULL, NULL, NULL);
+  /* A push opens and releases one: prepared once (stmt()), not parsed
+   * for each push. The rollback is two statements, and rare. */
+  if (op == HEARTH_CENTER_SAVEPOINT_ROLLBACK)
+    rc = sqlite3_exec (t->conn->db, sql[op], NULL, NULL, NULL);
+  else if ((st = stmt (t, sql[op], error)) == NULL)
+    return FALSE;
+  else
+    {
+      rc = sqlite3_step (st);
+      sqlite3_reset (st);
+      if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    }
   return rc == SQLITE_OK || db_failed (t->conn->db, rc, _("a savepoint failed"), error);
 }
 

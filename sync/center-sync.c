@@ -1221,20 +1221,28 @@ merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
         g_ptr_array_add (edits, h);
     }
   g_ptr_array_add (edits, (gpointer) c);
-  fe = g_new0 (HearthFieldEdit, edits->len);
-  for (guint i = 0; i < edits->len; i++)
+  /* @c alone (most edits: a new field, or one that supersedes its only
+   * head) wins, without a loser: its version is valid (clamp_edit() read
+   * it), and the merge of one edit is that edit. */
+  if (edits->len == 1)
+    winner = c;
+  else
     {
-      HearthChange *e = edits->pdata[i];
+      fe = g_new0 (HearthFieldEdit, edits->len);
+      for (guint i = 0; i < edits->len; i++)
+        {
+          HearthChange *e = edits->pdata[i];
 
-      fe[i].hlc = e->hlc;
-      fe[i].value = e->value;
+          fe[i].hlc = e->hlc;
+          fe[i].value = e->value;
+        }
+      if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
+        return FALSE;
+      winner = edits->pdata[merged.winner - fe];
+      for (guint i = 0; i < merged.losers->len; i++)
+        g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
+      g_ptr_array_unref (merged.losers);
     }
-  if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
-    return FALSE;
-  winner = edits->pdata[merged.winner - fe];
-  for (guint i = 0; i < merged.losers->len; i++)
-    g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
-  g_ptr_array_unref (merged.losers);
   if (!hearth_center_txn_set_field_state (p->txn, winner, losers, edits, heads->len > 1, error))
     return FALSE;
   /* A household's village is its merged village_code (a move). */
