@@ -103,7 +103,7 @@ own_add (Own *o, HearthChange *c, GError **error)
       c->wall = g_strdup (o->wall);
     }
   o->seq++;
-  c->cursor = hearth_center_txn_add_change (o->txn, HEARTH_CENTER_OWN_DEVICE, o->seq, c, NULL, o->now, error);
+  c->cursor = hearth_center_txn_add_change (o->txn, HEARTH_CENTER_OWN_DEVICE, o->seq, c, NULL, NULL, o->now, error);
   return c->cursor > 0;
 }
 

@@ -12,6 +12,7 @@ push_item_free (HearthPushItem *item)
 {
   hearth_change_free (item->change);
   g_free (item->refusal);
+  g_free (item->fields_json);
   g_free (item);
 }
 

@@ -642,6 +642,7 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
     [HEARTH_CENTER_SAVEPOINT_RELEASE] = "RELEASE request",
     [HEARTH_CENTER_SAVEPOINT_ROLLBACK] = "ROLLBACK TO request; RELEASE request",
   };
+  sqlite3_stmt *st;
   int rc;
 
   /* The states a savepoint sets are written before it ends, and
@@ -654,7 +655,19 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
     }
   else if (!states_flush (t, error))
     return FALSE;
-  rc = sqlite3_exec (t->conn->db, sql[op], NULL, NULL, NULL);
+  /* A push opens and releases one: prepared once (stmt()), not parsed
+   * for each push. The rollback is two statements, and rare. */
+  if (op == HEARTH_CENTER_SAVEPOINT_ROLLBACK)
+    rc = sqlite3_exec (t->conn->db, sql[op], NULL, NULL, NULL);
+  else if ((st = stmt (t, sql[op], error)) == NULL)
+    return FALSE;
+  else
+    {
+      rc = sqlite3_step (st);
+      sqlite3_reset (st);
+      if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    }
   return rc == SQLITE_OK || db_failed (t->conn->db, rc, _("a savepoint failed"), error);
 }
 
@@ -1237,7 +1250,7 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
 
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c,
-                   const char *digest, gint64 now, GError **error)
+                   const char *digest, const char *fields_json, gint64 now, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
@@ -1250,7 +1263,8 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
 
   if (st == NULL)
     return 0;
-  json = edit ? parents_to_json (c) : fields_to_json (c);
+  if (edit || fields_json == NULL)
+    json = edit ? parents_to_json (c) : fields_to_json (c);
   bind_borrowed (st, 1, device_id);
   sqlite3_bind_int64 (st, 2, seq);
   bind_borrowed (st, 3, edit ? "edit" : "record");
@@ -1262,7 +1276,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   bind_borrowed (st, 9, c->household);
   bind_borrowed (st, 10, c->village);
   bind_borrowed (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
-  bind_borrowed (st, 12, edit ? NULL : json);
+  bind_borrowed (st, 12, edit ? NULL : json != NULL ? json : fields_json);
   bind_borrowed (st, 13, edit ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
   bind_borrowed (st, 15, digest);

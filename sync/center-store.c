@@ -300,10 +300,10 @@ hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const cha
 
 gint64
 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
-                              const char *digest, gint64 now, GError **error)
+                              const char *digest, const char *fields_json, gint64 now, GError **error)
 {
   g_return_val_if_fail (txn != NULL && device_id != NULL && change != NULL, 0);
-  return IFACE (txn)->add_change (txn, device_id, seq, change, digest, now, error);
+  return IFACE (txn)->add_change (txn, device_id, seq, change, digest, fields_json, now, error);
 }
 
 GPtrArray *

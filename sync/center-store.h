@@ -330,7 +330,7 @@ struct _HearthCenterStoreInterface {
   int           (*edit_named)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 const char *hlc, GError **error);
   gint64        (*add_change)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
-                                const char *digest, gint64 now, GError **error);
+                                const char *digest, const char *fields_json, gint64 now, GError **error);
   GPtrArray    *(*list_heads)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 GError **error);
   gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
@@ -629,6 +629,9 @@ int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const
  * @change: a checked change (edits with their final version and parents)
  * @digest: (nullable): what the change held as pushed (64 hex digits, the
  *   push item's digest), or %NULL for the center's own changes
+ * @fields_json: (nullable): a record's fields as
+ *   hearth_change_append_fields_json() writes them, when the caller has
+ *   that text already (HearthPushItem), else %NULL: written here
  * @now: the receipt time, ms since 1970
  *
  * The caller makes sure that no stored edit of an edit's field names it
@@ -644,7 +647,8 @@ int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const
  *   identity or (@device_id, @seq) is taken) or _FAILED.
  */
 gint64 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq,
-                                     const HearthChange *change, const char *digest, gint64 now, GError **error);
+                                     const HearthChange *change, const char *digest, const char *fields_json,
+                                     gint64 now, GError **error);
 
 /**
  * hearth_center_txn_list_heads:

@@ -388,6 +388,7 @@ push_item_free (HearthPushItem *item)
 {
   hearth_change_free (item->change);
   g_free (item->refusal);
+  g_free (item->fields_json);
   g_free (item);
 }
 
@@ -412,7 +413,23 @@ push_item_digest (HearthPushItem *item, JsonNode *element)
   /* The text json-glib's tree gave, written directly (a tenth of the
    * center's time per change went into building and writing the tree). */
   if (item->change != NULL)
-    hearth_change_append_json (item->change, TRUE, text);
+    {
+      hearth_change_append_json (item->change, TRUE, text);
+      /* A record's text ends in its fields, as the store keeps them: the
+       * first ,"fields":{ is the member (inside a string a quote is
+       * escaped, so never follows a comma). */
+      if (item->change->kind == HEARTH_CHANGE_RECORD)
+        {
+          const char *at = strstr (text->str, ",\"fields\":{");
+
+          if (at != NULL && text->str[text->len - 1] == '}')
+            {
+              const char *start = at + strlen (",\"fields\":");
+
+              item->fields_json = g_strndup (start, text->str + text->len - 1 - start);
+            }
+        }
+    }
   else
     {
       g_autofree char *raw = json_to_string (element, FALSE);
@@ -1204,20 +1221,28 @@ merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
         g_ptr_array_add (edits, h);
     }
   g_ptr_array_add (edits, (gpointer) c);
-  fe = g_new0 (HearthFieldEdit, edits->len);
-  for (guint i = 0; i < edits->len; i++)
+  /* @c alone (most edits: a new field, or one that supersedes its only
+   * head) wins, without a loser: its version is valid (clamp_edit() read
+   * it), and the merge of one edit is that edit. */
+  if (edits->len == 1)
+    winner = c;
+  else
     {
-      HearthChange *e = edits->pdata[i];
+      fe = g_new0 (HearthFieldEdit, edits->len);
+      for (guint i = 0; i < edits->len; i++)
+        {
+          HearthChange *e = edits->pdata[i];
 
-      fe[i].hlc = e->hlc;
-      fe[i].value = e->value;
+          fe[i].hlc = e->hlc;
+          fe[i].value = e->value;
+        }
+      if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
+        return FALSE;
+      winner = edits->pdata[merged.winner - fe];
+      for (guint i = 0; i < merged.losers->len; i++)
+        g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
+      g_ptr_array_unref (merged.losers);
     }
-  if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
-    return FALSE;
-  winner = edits->pdata[merged.winner - fe];
-  for (guint i = 0; i < merged.losers->len; i++)
-    g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
-  g_ptr_array_unref (merged.losers);
   if (!hearth_center_txn_set_field_state (p->txn, winner, losers, edits, heads->len > 1, error))
     return FALSE;
   /* A household's village is its merged village_code (a move). */
@@ -1692,7 +1717,8 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
         }
     }
 
-  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, p->now, error);
+  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, item->fields_json,
+                                             p->now, error);
   if (out->cursor == 0)
     return FALSE;
   c->cursor = out->cursor;   /* a head of its field, by its cursor */
@@ -1873,9 +1899,11 @@ push_reply (PushJob *job)
   return json_reply (200, b);
 }
 
-/* The leader's work: @group in one transaction, one commit; every job
- * gets its reply (a 500 for all when the commit fails: nothing of the
- * group was committed). */
+/* The leader's work: @group in one transaction, one commit; a job's
+ * reply is set when it is not the push's answer (a refusal, or a 500 for
+ * all when the commit fails: nothing of the group was committed). Each
+ * request thread writes its own answer (push_reply()), out of the
+ * leader's time. */
 static void
 commit_group (HearthCenter *self, GPtrArray *group)
 {
@@ -1896,8 +1924,6 @@ commit_group (HearthCenter *self, GPtrArray *group)
           hearth_center_reply_free (job->reply);
           job->reply = reply_for_error (error, NULL);
         }
-      else if (job->reply == NULL)
-        job->reply = push_reply (job);
     }
 }
 
@@ -1980,6 +2006,8 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   job.refused = json_array_new ();
   job.clamped = json_array_new ();
   run_in_group (self, &job);
+  if (job.reply == NULL)
+    job.reply = push_reply (&job);
   json_array_unref (job.refused);
   json_array_unref (job.clamped);
   return job.reply;
