@@ -1200,6 +1200,43 @@ check_audit_entry (Push *p, const HearthChange *c)
   return NULL;
 }
 
+/* Adds to @edits the heads in @heads that @c does not name as parents. */
+static void
+heads_not_named (GPtrArray *heads, const HearthChange *c, GPtrArray *edits)
+{
+  for (guint i = 0; i < heads->len; i++)
+    {
+      HearthChange *h = heads->pdata[i];
+
+      if (!g_ptr_array_find_with_equal_func (c->parents, h->hlc, g_str_equal, NULL))
+        g_ptr_array_add (edits, h);
+    }
+}
+
+/* The merge (sync/merge.h) of @edits, edits of @c's field: its winner
+ * and, into @losers, the open conflicts' edits. */
+static gboolean
+merge_edits (const HearthChange *c, GPtrArray *edits, const HearthChange **winner, GPtrArray *losers, GError **error)
+{
+  g_autofree HearthFieldEdit *fe = g_new0 (HearthFieldEdit, edits->len);
+  HearthFieldMerge merged = { 0 };
+
+  for (guint i = 0; i < edits->len; i++)
+    {
+      HearthChange *e = edits->pdata[i];
+
+      fe[i].hlc = e->hlc;
+      fe[i].value = e->value;
+    }
+  if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
+    return FALSE;
+  *winner = edits->pdata[merged.winner - fe];
+  for (guint i = 0; i < merged.losers->len; i++)
+    g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
+  g_ptr_array_unref (merged.losers);
+  return TRUE;
+}
+
 /* Recomputes the merged state of @c's field, just stored, from its heads:
  * @heads, the heads before it (hearth_center_txn_list_heads()), less those
  * it names, and @c itself. Heads name no other head, so the merge of the
@@ -1209,40 +1246,15 @@ merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
 {
   g_autoptr(GPtrArray) edits = g_ptr_array_new ();
   g_autoptr(GPtrArray) losers = g_ptr_array_new ();
-  g_autofree HearthFieldEdit *fe = NULL;
-  HearthFieldMerge merged = { 0 };
-  const HearthChange *winner;
+  const HearthChange *winner = c;
 
-  for (guint i = 0; i < heads->len; i++)
-    {
-      HearthChange *h = heads->pdata[i];
-
-      if (!g_ptr_array_find_with_equal_func (c->parents, h->hlc, g_str_equal, NULL))
-        g_ptr_array_add (edits, h);
-    }
+  heads_not_named (heads, c, edits);
   g_ptr_array_add (edits, (gpointer) c);
   /* @c alone (most edits: a new field, or one that supersedes its only
    * head) wins, without a loser: its version is valid (clamp_edit() read
    * it), and the merge of one edit is that edit. */
-  if (edits->len == 1)
-    winner = c;
-  else
-    {
-      fe = g_new0 (HearthFieldEdit, edits->len);
-      for (guint i = 0; i < edits->len; i++)
-        {
-          HearthChange *e = edits->pdata[i];
-
-          fe[i].hlc = e->hlc;
-          fe[i].value = e->value;
-        }
-      if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
-        return FALSE;
-      winner = edits->pdata[merged.winner - fe];
-      for (guint i = 0; i < merged.losers->len; i++)
-        g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
-      g_ptr_array_unref (merged.losers);
-    }
+  if (edits->len > 1 && !merge_edits (c, edits, &winner, losers, error))
+    return FALSE;
   if (!hearth_center_txn_set_field_state (p->txn, winner, losers, edits, heads->len > 1, error))
     return FALSE;
   /* A household's village is its merged village_code (a move). */
@@ -1261,33 +1273,15 @@ merge_late_parent (Push *p, const HearthChange *c, GPtrArray *heads, GError **er
 {
   g_autoptr(GPtrArray) edits = g_ptr_array_new ();
   g_autoptr(GPtrArray) losers = g_ptr_array_new ();
-  g_autofree HearthFieldEdit *fe = NULL;
-  HearthFieldMerge merged = { 0 };
   const HearthChange *winner;
 
-  for (guint i = 0; i < heads->len; i++)
-    {
-      HearthChange *h = heads->pdata[i];
-
-      if (!g_ptr_array_find_with_equal_func (c->parents, h->hlc, g_str_equal, NULL))
-        g_ptr_array_add (edits, h);
-    }
+  heads_not_named (heads, c, edits);
   /* Nothing it supersedes was a head, or (a device inventing versions) it
    * would leave none: the field stays as it is. */
   if (edits->len == heads->len || edits->len == 0)
     return TRUE;
-  fe = g_new0 (HearthFieldEdit, edits->len);
-  for (guint i = 0; i < edits->len; i++)
-    {
-      fe[i].hlc = ((HearthChange *) edits->pdata[i])->hlc;
-      fe[i].value = ((HearthChange *) edits->pdata[i])->value;
-    }
-  if (!hearth_merge_field_of (c->table, c->field, fe, edits->len, &merged, error))
+  if (!merge_edits (c, edits, &winner, losers, error))
     return FALSE;
-  winner = edits->pdata[merged.winner - fe];
-  for (guint i = 0; i < merged.losers->len; i++)
-    g_ptr_array_add (losers, edits->pdata[(const HearthFieldEdit *) merged.losers->pdata[i] - fe]);
-  g_ptr_array_unref (merged.losers);
   return hearth_center_txn_set_field_state (p->txn, winner, losers, edits, TRUE, error);
 }
 
