@@ -3609,6 +3609,21 @@ back_to_field_rows (Center *c)
                      "PRAGMA user_version = 11");
 }
 
+/* Pushes @changes as one batch of @d, which the center answers 200 with
+ * @refused of them refused. Returns: (transfer full): the batch's body,
+ * to send again. */
+static char *
+push_batch (Center *c, Device *d, GPtrArray *changes, guint refused)
+{
+  g_auto(Reply) r = { 0 };
+  char *body = batch_of (d, changes);
+
+  push (c, d, body, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, refused);
+  return body;
+}
+
 /* Migration 11 on a store with data: a store of version 10 (its change
  * log with the two identity indexes and no key) with edits in chains and
  * in conflict, records, audit entries, a clamped edit and refused
@@ -3660,17 +3675,13 @@ test_migrate_key (void)
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "clamped")), ==, 1);
   }
   {
-    g_auto(Reply) r = { 0 };
     g_autoptr(GPtrArray) changes = changes_new ();
 
     /* address: an open conflict with a's; the submission again: a
      * repeat of a stored one. */
     g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
     g_ptr_array_add (changes, record (b, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
-    body_b = batch_of (b, changes);
-    push (c, b, body_b, &r);
-    g_assert_cmpint (r.status, ==, 200);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    body_b = push_batch (c, b, changes, 0);
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 1);
   {
@@ -3789,7 +3800,6 @@ test_migrate_state (void)
   last = hlc_at (now - 500, 0, a->id);
   w2 = hlc_at (now - 400, 0, b->id);
   {
-    g_auto(Reply) r = { 0 };
     g_autoptr(GPtrArray) changes = changes_new ();
 
     g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
@@ -3803,21 +3813,14 @@ test_migrate_state (void)
     g_ptr_array_add (changes, edit (a, "members", m, hh, VILLAGE_A, "id_number", "360000199001010011", v1, NULL));
     g_ptr_array_add (changes, edit (a, "members", m, hh, VILLAGE_A, "name", "Ann", v1, NULL));
     g_ptr_array_add (changes, edit (a, "members", m, hh, VILLAGE_A, "household_id", hh2, v3, v1));
-    body_a = batch_of (a, changes);
-    push (c, a, body_a, &r);
-    g_assert_cmpint (r.status, ==, 200);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    body_a = push_batch (c, a, changes, 0);
   }
   {
-    g_auto(Reply) r = { 0 };
     g_autoptr(GPtrArray) changes = changes_new ();
 
     /* address: an open conflict with a's, two heads. */
     g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
-    body_b = batch_of (b, changes);
-    push (c, b, body_b, &r);
-    g_assert_cmpint (r.status, ==, 200);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    body_b = push_batch (c, b, changes, 0);
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 1);
   /* One row per record, two heads kept for address alone. */
@@ -3883,15 +3886,10 @@ test_migrate_state (void)
   }
   /* b's next address: a's still a head, the conflict now against it. */
   {
-    g_auto(Reply) r = { 0 };
     g_autoptr(GPtrArray) changes = changes_new ();
-    g_autofree char *body = NULL;
 
     g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 10", w2, w1));
-    body = batch_of (b, changes);
-    push (c, b, body, &r);
-    g_assert_cmpint (r.status, ==, 200);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    g_free (push_batch (c, b, changes, 0));
   }
   {
     g_autofree char *sql = g_strdup_printf ("SELECT value || ' ' || heads = 'Road 10 ' || (SELECT cursor FROM "
