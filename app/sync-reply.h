@@ -127,6 +127,17 @@ gboolean hearth_sync_read_pull_page (JsonNode           *reply,
                                      HearthSyncPullPage *out,
                                      GError            **error);
 
+/**
+ * hearth_sync_add_pulled_change:
+ * @changes: (element-type HearthChange): a page's changes
+ * @change: (transfer full): a change read from the page
+ *
+ * Adds @change to @changes; an "edits" change as the "edit" changes it
+ * stands for, one per field, all with its cursor (PROTOCOL.md 6.1), so
+ * the apply sees the kinds it has always seen.
+ */
+void hearth_sync_add_pulled_change (GPtrArray *changes, HearthChange *change);
+
 /** hearth_sync_pull_page_clear: frees what @page holds. */
 void hearth_sync_pull_page_clear (HearthSyncPullPage *page);
 

@@ -1514,6 +1514,12 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
       refuse (out, REFUSED_BAD_CHANGE, "%s", item->refusal);
       return TRUE;
     }
+  /* The codec reads them; this center does not store them yet. */
+  if (c->kind == HEARTH_CHANGE_EDITS)
+    {
+      refuse (out, REFUSED_BAD_CHANGE, "%s", _("this center does not take changes of kind “edits”"));
+      return TRUE;
+    }
   if (c->kind == HEARTH_CHANGE_RECORD && (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") ||
                                                 g_str_equal (c->table, "divisions")))
     {

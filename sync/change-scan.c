@@ -228,29 +228,96 @@ read_parents (HearthScan *r)
   return g_steal_pointer (&parents);
 }
 
-static GHashTable *
-read_fields (HearthScan *r)
+/* One field of an "edits" change: {"value": "…", "parents": […]}, the
+ * value required, nothing else. */
+static gboolean
+read_field_edit (HearthScan *r, HearthChange *c, const char *field)
 {
-  g_autoptr(GHashTable) fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *value = NULL;
+  g_autoptr(GPtrArray) parents = NULL;
 
   if (!hearth_scan_take (r, '{'))
-    return NULL;
+    return FALSE;
+  do
+    {
+      const char *name;
+      gsize len;
+
+      if (!hearth_scan_name (r, &name, &len))
+        return FALSE;
+      if (HEARTH_SCAN_NAME_IS (name, len, "value"))
+        {
+          if (value != NULL || (value = hearth_scan_string (r)) == NULL)
+            return FALSE;
+        }
+      else if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
+        {
+          if (parents != NULL || (parents = read_parents (r)) == NULL)
+            return FALSE;
+        }
+      else
+        return FALSE;
+    }
+  while (hearth_scan_take (r, ','));
+  if (!hearth_scan_take (r, '}') || value == NULL || hearth_change_find_edit (c, field) != NULL ||
+      c->edits->len >= HEARTH_CHANGE_MAX_FIELDS)
+    return FALSE;
+  hearth_change_add_edit (c, field, value, parents);
+  return TRUE;
+}
+
+/* A "fields" object: a record's strings into *@fields, or an "edits"
+ * change's field edits into *@edits (a change of that kind), as its first
+ * member's value says. */
+static gboolean
+read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits)
+{
+  g_autoptr(GHashTable) strings = NULL;
+  g_autoptr(HearthChange) holder = NULL;
+
+  if (!hearth_scan_take (r, '{'))
+    return FALSE;
   if (hearth_scan_take (r, '}'))
-    return g_steal_pointer (&fields);
+    {
+      *fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      return TRUE;
+    }
   do
     {
       g_autofree char *name = hearth_scan_string (r);
-      char *value;
 
-      if (name == NULL || !hearth_scan_take (r, ':') || g_hash_table_contains (fields, name) ||
-          g_hash_table_size (fields) >= HEARTH_CHANGE_MAX_FIELDS || (value = hearth_scan_string (r)) == NULL)
-        return NULL;
-      g_hash_table_insert (fields, g_steal_pointer (&name), value);
+      if (name == NULL || !hearth_scan_take (r, ':'))
+        return FALSE;
+      if (strings == NULL && holder == NULL)
+        {
+          /* The first value says which; the rest must follow it. */
+          skip_ws (r);
+          if (r->p < r->end && *r->p == '{')
+            holder = hearth_change_new (HEARTH_CHANGE_EDITS);
+          else
+            strings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+        }
+      if (holder != NULL)
+        {
+          if (!read_field_edit (r, holder, name))
+            return FALSE;
+        }
+      else
+        {
+          char *value;
+
+          if (g_hash_table_contains (strings, name) || g_hash_table_size (strings) >= HEARTH_CHANGE_MAX_FIELDS ||
+              (value = hearth_scan_string (r)) == NULL)
+            return FALSE;
+          g_hash_table_insert (strings, g_steal_pointer (&name), value);
+        }
     }
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}'))
-    return NULL;
-  return g_steal_pointer (&fields);
+    return FALSE;
+  *fields = g_steal_pointer (&strings);
+  *edits = g_steal_pointer (&holder);
+  return TRUE;
 }
 
 HearthChange *
@@ -261,9 +328,11 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
   char *strings[N_STRINGS] = { NULL };
   g_autoptr(GPtrArray) parents = NULL;
   g_autoptr(GHashTable) fields = NULL;
+  g_autoptr(HearthChange) edits = NULL;
   gboolean have_number = FALSE;
+  gboolean have_fields = FALSE;
   HearthChange *c = NULL;
-  gboolean edit;
+  HearthChangeKind kind;
 
   if (!hearth_scan_take (r, '{') || hearth_scan_take (r, '}'))
     goto out;
@@ -290,8 +359,9 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
         }
       if (HEARTH_SCAN_NAME_IS (name, len, "fields"))
         {
-          if (fields != NULL || (fields = read_fields (r)) == NULL)
+          if (have_fields || !read_fields (r, &fields, &edits))
             goto out;
+          have_fields = TRUE;
           continue;
         }
       for (i = 0; i < N_STRINGS; i++)
@@ -305,22 +375,36 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
     goto out;
 
   /* What the codec would read of the change, and nothing it would skip:
-   * the members of the other kind are not a device's. */
-  edit = strcmp (strings[M_KIND], "edit") == 0;
-  if (edit)
+   * the members of the other kinds are not a device's. */
+  if (strcmp (strings[M_KIND], "edit") == 0)
     {
-      if (fields != NULL)
+      kind = HEARTH_CHANGE_EDIT;
+      if (have_fields)
         goto out;
     }
-  else if (strcmp (strings[M_KIND], "record") != 0 || fields == NULL || parents != NULL ||
-           strings[M_FIELD] != NULL || strings[M_VALUE] != NULL || strings[M_HLC] != NULL ||
-           strings[M_WALL] != NULL)
+  else if (strcmp (strings[M_KIND], "edits") == 0)
+    {
+      kind = HEARTH_CHANGE_EDITS;
+      if (edits == NULL || parents != NULL || strings[M_FIELD] != NULL || strings[M_VALUE] != NULL)
+        goto out;
+    }
+  else if (strcmp (strings[M_KIND], "record") == 0)
+    {
+      kind = HEARTH_CHANGE_RECORD;
+      if (fields == NULL || parents != NULL || strings[M_FIELD] != NULL || strings[M_VALUE] != NULL ||
+          strings[M_HLC] != NULL || strings[M_WALL] != NULL)
+        goto out;
+    }
+  else
     goto out;
 
-  /* What hearth_change_new() makes, but with the parents or fields read
-   * here instead of an empty set made to be thrown away. */
-  c = g_new0 (HearthChange, 1);
-  c->kind = edit ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD;
+  /* What hearth_change_new() makes, but with the parents, fields or
+   * field edits read here instead of an empty set made to be thrown away. */
+  if (kind == HEARTH_CHANGE_EDITS)
+    c = g_steal_pointer (&edits);
+  else
+    c = g_new0 (HearthChange, 1);
+  c->kind = kind;
   if (strcmp (number_name, "seq") == 0)
     c->seq = number;
   else
@@ -329,15 +413,18 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
   c->id = g_steal_pointer (&strings[M_ID]);
   c->household = g_steal_pointer (&strings[M_HOUSEHOLD]);
   c->village = g_steal_pointer (&strings[M_VILLAGE]);
-  if (edit)
+  if (kind != HEARTH_CHANGE_RECORD)
+    {
+      c->hlc = g_steal_pointer (&strings[M_HLC]);
+      c->wall = g_steal_pointer (&strings[M_WALL]);
+    }
+  if (kind == HEARTH_CHANGE_EDIT)
     {
       c->field = g_steal_pointer (&strings[M_FIELD]);
       c->value = g_steal_pointer (&strings[M_VALUE]);
-      c->hlc = g_steal_pointer (&strings[M_HLC]);
-      c->wall = g_steal_pointer (&strings[M_WALL]);
       c->parents = parents != NULL ? g_steal_pointer (&parents) : g_ptr_array_new_with_free_func (g_free);
     }
-  else
+  else if (kind == HEARTH_CHANGE_RECORD)
     c->fields = g_steal_pointer (&fields);
   if (!hearth_change_valid (c))
     g_clear_pointer (&c, hearth_change_free);

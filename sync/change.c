@@ -13,6 +13,17 @@ static const char *const edit_tables[] = { "households", "members", "tasks", "me
 /* forms, thresholds and divisions are published by the center alone (PROTOCOL.md section 6.2). */
 static const char *const record_tables[] = { "submissions", "reviews", "audit", "forms", "thresholds", "divisions", NULL };
 
+static void
+field_edit_free (gpointer data)
+{
+  HearthChangeField *e = data;
+
+  g_free (e->field);
+  g_free (e->value);
+  g_clear_pointer (&e->parents, g_ptr_array_unref);
+  g_free (e);
+}
+
 HearthChange *
 hearth_change_new (HearthChangeKind kind)
 {
@@ -21,9 +32,173 @@ hearth_change_new (HearthChangeKind kind)
   c->kind = kind;
   if (kind == HEARTH_CHANGE_EDIT)
     c->parents = g_ptr_array_new_with_free_func (g_free);
+  else if (kind == HEARTH_CHANGE_EDITS)
+    c->edits = g_ptr_array_new_with_free_func (field_edit_free);
   else
     c->fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return c;
+}
+
+static const char *
+kind_name (HearthChangeKind kind)
+{
+  return kind == HEARTH_CHANGE_EDIT ? "edit" : kind == HEARTH_CHANGE_EDITS ? "edits" : "record";
+}
+
+static GPtrArray *
+copy_strings (const GPtrArray *strings)
+{
+  GPtrArray *copy = g_ptr_array_new_full (strings != NULL ? strings->len : 0, g_free);
+
+  for (guint i = 0; strings != NULL && i < strings->len; i++)
+    g_ptr_array_add (copy, g_strdup (strings->pdata[i]));
+  return copy;
+}
+
+/* The place of @field in @edits (sorted by name), or where it would go. */
+static guint
+edit_place (const GPtrArray *edits, const char *field, gboolean *found)
+{
+  guint lo = 0, hi = edits->len;
+
+  *found = FALSE;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      int order = strcmp (((const HearthChangeField *) edits->pdata[mid])->field, field);
+
+      if (order == 0)
+        {
+          *found = TRUE;
+          return mid;
+        }
+      if (order < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+HearthChangeField *
+hearth_change_add_edit (HearthChange *c, const char *field, const char *value, const GPtrArray *parents)
+{
+  HearthChangeField *e;
+  gboolean found;
+  guint at;
+
+  g_return_val_if_fail (c != NULL && c->kind == HEARTH_CHANGE_EDITS && c->edits != NULL && field != NULL, NULL);
+
+  e = g_new0 (HearthChangeField, 1);
+  e->field = g_strdup (field);
+  e->value = g_strdup (value != NULL ? value : "");
+  e->parents = copy_strings (parents);
+  at = edit_place (c->edits, field, &found);
+  if (found)
+    {
+      field_edit_free (c->edits->pdata[at]);
+      c->edits->pdata[at] = e;
+    }
+  else
+    g_ptr_array_insert (c->edits, (gint) at, e);
+  return e;
+}
+
+const HearthChangeField *
+hearth_change_find_edit (const HearthChange *c, const char *field)
+{
+  gboolean found;
+  guint at;
+
+  g_return_val_if_fail (c != NULL && field != NULL, NULL);
+
+  if (c->edits == NULL)
+    return NULL;
+  at = edit_place (c->edits, field, &found);
+  return found ? c->edits->pdata[at] : NULL;
+}
+
+HearthChange *
+hearth_change_copy (const HearthChange *c)
+{
+  HearthChange *n;
+
+  g_return_val_if_fail (c != NULL, NULL);
+
+  n = g_new0 (HearthChange, 1);
+  n->kind = c->kind;
+  n->seq = c->seq;
+  n->cursor = c->cursor;
+  n->table = g_strdup (c->table);
+  n->id = g_strdup (c->id);
+  n->household = g_strdup (c->household);
+  n->village = g_strdup (c->village);
+  n->field = g_strdup (c->field);
+  n->value = g_strdup (c->value);
+  n->hlc = g_strdup (c->hlc);
+  n->wall = g_strdup (c->wall);
+  if (c->parents != NULL)
+    n->parents = copy_strings (c->parents);
+  if (c->fields != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      n->fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_hash_table_iter_init (&iter, c->fields);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_insert (n->fields, g_strdup (key), g_strdup (value));
+    }
+  if (c->edits != NULL)
+    {
+      n->edits = g_ptr_array_new_full (c->edits->len, field_edit_free);
+      for (guint i = 0; i < c->edits->len; i++)
+        {
+          const HearthChangeField *e = c->edits->pdata[i];
+          HearthChangeField *copy = g_new0 (HearthChangeField, 1);
+
+          copy->field = g_strdup (e->field);
+          copy->value = g_strdup (e->value);
+          copy->parents = copy_strings (e->parents);
+          g_ptr_array_add (n->edits, copy);
+        }
+    }
+  return n;
+}
+
+GPtrArray *
+hearth_change_expand (const HearthChange *c)
+{
+  GPtrArray *out;
+
+  g_return_val_if_fail (c != NULL, NULL);
+
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  if (c->kind != HEARTH_CHANGE_EDITS)
+    {
+      g_ptr_array_add (out, hearth_change_copy (c));
+      return out;
+    }
+  for (guint i = 0; c->edits != NULL && i < c->edits->len; i++)
+    {
+      const HearthChangeField *e = c->edits->pdata[i];
+      HearthChange *n = g_new0 (HearthChange, 1);
+
+      n->kind = HEARTH_CHANGE_EDIT;
+      n->seq = c->seq;
+      n->cursor = c->cursor;
+      n->table = g_strdup (c->table);
+      n->id = g_strdup (c->id);
+      n->household = g_strdup (c->household);
+      n->village = g_strdup (c->village);
+      n->field = g_strdup (e->field);
+      n->value = g_strdup (e->value);
+      n->hlc = g_strdup (c->hlc);
+      n->wall = g_strdup (c->wall);
+      n->parents = copy_strings (e->parents);
+      g_ptr_array_add (out, n);
+    }
+  return out;
 }
 
 void
@@ -41,6 +216,7 @@ hearth_change_free (HearthChange *c)
   g_clear_pointer (&c->parents, g_ptr_array_unref);
   g_free (c->wall);
   g_clear_pointer (&c->fields, g_hash_table_unref);
+  g_clear_pointer (&c->edits, g_ptr_array_unref);
   g_free (c);
 }
 
@@ -83,7 +259,7 @@ hearth_change_to_json (const HearthChange *c)
       json_builder_add_int_value (b, c->cursor);
     }
   json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, c->kind == HEARTH_CHANGE_EDIT ? "edit" : "record");
+  json_builder_add_string_value (b, kind_name (c->kind));
   json_builder_set_member_name (b, "table");
   json_builder_add_string_value (b, c->table);
   json_builder_set_member_name (b, "id");
@@ -111,6 +287,34 @@ hearth_change_to_json (const HearthChange *c)
       for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
         json_builder_add_string_value (b, c->parents->pdata[i]);
       json_builder_end_array (b);
+      if (c->wall != NULL)
+        {
+          json_builder_set_member_name (b, "wall");
+          json_builder_add_string_value (b, c->wall);
+        }
+    }
+  else if (c->kind == HEARTH_CHANGE_EDITS)
+    {
+      json_builder_set_member_name (b, "hlc");
+      json_builder_add_string_value (b, c->hlc);
+      json_builder_set_member_name (b, "fields");
+      json_builder_begin_object (b);
+      for (guint i = 0; c->edits != NULL && i < c->edits->len; i++)
+        {
+          const HearthChangeField *e = c->edits->pdata[i];
+
+          json_builder_set_member_name (b, e->field);
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "value");
+          json_builder_add_string_value (b, e->value != NULL ? e->value : "");
+          json_builder_set_member_name (b, "parents");
+          json_builder_begin_array (b);
+          for (guint j = 0; e->parents != NULL && j < e->parents->len; j++)
+            json_builder_add_string_value (b, e->parents->pdata[j]);
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+        }
+      json_builder_end_object (b);
       if (c->wall != NULL)
         {
           json_builder_set_member_name (b, "wall");
@@ -181,6 +385,20 @@ append_member (GString *out, const char *name, const char *value)
     append_string (out, value);
 }
 
+/* A JSON array of versions. */
+static void
+append_versions (GString *out, const GPtrArray *versions)
+{
+  g_string_append_c (out, '[');
+  for (guint i = 0; versions != NULL && i < versions->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_string (out, versions->pdata[i]);
+    }
+  g_string_append_c (out, ']');
+}
+
 void
 hearth_change_append_fields_json (const HearthChange *c, GString *out)
 {
@@ -221,7 +439,7 @@ hearth_change_append_json (const HearthChange *c, gboolean for_digest, GString *
       append_member (o, "cursor", NULL);
       g_string_append_printf (o, "%" G_GINT64_FORMAT, c->cursor);
     }
-  append_member (o, "kind", c->kind == HEARTH_CHANGE_EDIT ? "edit" : "record");
+  append_member (o, "kind", kind_name (c->kind));
   append_member (o, "table", c->table);
   append_member (o, "id", c->id);
   if (c->household != NULL && !for_digest)
@@ -234,14 +452,27 @@ hearth_change_append_json (const HearthChange *c, gboolean for_digest, GString *
       append_member (o, "value", c->value != NULL ? c->value : "");
       append_member (o, "hlc", c->hlc);
       append_member (o, "parents", NULL);
-      g_string_append_c (o, '[');
-      for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+      append_versions (o, c->parents);
+      if (c->wall != NULL)
+        append_member (o, "wall", c->wall);
+    }
+  else if (c->kind == HEARTH_CHANGE_EDITS)
+    {
+      append_member (o, "hlc", c->hlc);
+      append_member (o, "fields", NULL);
+      g_string_append_c (o, '{');
+      for (guint i = 0; c->edits != NULL && i < c->edits->len; i++)
         {
-          if (i > 0)
-            g_string_append_c (o, ',');
-          append_string (o, c->parents->pdata[i]);
+          const HearthChangeField *e = c->edits->pdata[i];
+
+          append_member (o, e->field, NULL);
+          g_string_append_c (o, '{');
+          append_member (o, "value", e->value != NULL ? e->value : "");
+          append_member (o, "parents", NULL);
+          append_versions (o, e->parents);
+          g_string_append_c (o, '}');
         }
-      g_string_append_c (o, ']');
+      g_string_append_c (o, '}');
       if (c->wall != NULL)
         append_member (o, "wall", c->wall);
     }
@@ -360,6 +591,93 @@ valid_version (const char *text, const char *where, const char *member, GError *
   return invalid (error, where, _("“%s” is not a version: %s"), member, local->message);
 }
 
+/* The versions of a "parents" member (absent or null: none), into @out. */
+static gboolean
+get_versions (JsonNode *node, const char *where, const char *member, GPtrArray *out, GError **error)
+{
+  JsonArray *a;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return invalid (error, where, _("“%s” must be an array of versions"), member);
+  a = json_node_get_array (node);
+  if (json_array_get_length (a) > HEARTH_CHANGE_MAX_PARENTS)
+    return invalid (error, where, _("“%s” holds more than %d versions"), member, HEARTH_CHANGE_MAX_PARENTS);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *p = json_array_get_element (a, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (p) || json_node_get_value_type (p) != G_TYPE_STRING)
+        return invalid (error, where, _("“%s” must be an array of versions"), member);
+      if (!valid_version (json_node_get_string (p), where, member, error))
+        return FALSE;
+      g_ptr_array_add (out, g_strdup (json_node_get_string (p)));
+    }
+  return TRUE;
+}
+
+/* An "edits" change's "fields": 1 to HEARTH_CHANGE_MAX_FIELDS members,
+ * each {"value": string, "parents": [versions]} and nothing else. */
+static gboolean
+get_field_edits (JsonObject *o, const char *where, HearthChange *c, GError **error)
+{
+  JsonNode *fields = json_object_get_member (o, "fields");
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+  guint n;
+
+  if (fields == NULL || !JSON_NODE_HOLDS_OBJECT (fields))
+    return invalid (error, where, _("“fields” must be an object of field edits"));
+  n = json_object_get_size (json_node_get_object (fields));
+  if (n == 0)
+    return invalid (error, where, _("“fields” of a change of kind “edits” is empty"));
+  if (n > HEARTH_CHANGE_MAX_FIELDS)
+    return invalid (error, where, _("“fields” holds more than %d members"), HEARTH_CHANGE_MAX_FIELDS);
+  json_object_iter_init (&iter, json_node_get_object (fields));
+  while (json_object_iter_next (&iter, &name, &node))
+    {
+      g_autofree char *member = NULL;
+      g_autofree char *value = NULL;
+      g_autoptr(GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
+      JsonObject *edit;
+      JsonObjectIter members;
+      const char *inner;
+
+      if (!valid_name (name))
+        return invalid (error, where, _("“fields” has a member “%s” that is not a lowercase name"), name);
+      member = g_strdup_printf ("fields.%s", name);
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return invalid (error, where, _("“%s” must be an object of “value” and “parents”"), member);
+      edit = json_node_get_object (node);
+      json_object_iter_init (&members, edit);
+      while (json_object_iter_next (&members, &inner, NULL))
+        if (!g_str_equal (inner, "value") && !g_str_equal (inner, "parents"))
+          return invalid (error, where, _("“%s” has a member “%s”, which is not “value” or “parents”"), member, inner);
+      {
+        g_autofree char *value_member = g_strdup_printf ("%s.value", member);
+        g_autofree char *parents_member = g_strdup_printf ("%s.parents", member);
+        JsonNode *v = json_object_get_member (edit, "value");
+        const char *text;
+
+        if (v == NULL || JSON_NODE_HOLDS_NULL (v))
+          return invalid (error, where, _("“%s” is missing"), value_member);
+        if (!JSON_NODE_HOLDS_VALUE (v) || json_node_get_value_type (v) != G_TYPE_STRING)
+          return invalid (error, where, _("“%s” must be a string"), value_member);
+        text = json_node_get_string (v);
+        if (strlen (text) > HEARTH_CHANGE_MAX_VALUE || !g_utf8_validate (text, -1, NULL))
+          return invalid (error, where, _("“%s” is not UTF-8 text of at most %d bytes"), value_member,
+                          HEARTH_CHANGE_MAX_VALUE);
+        value = g_strdup (text);
+        if (!get_versions (json_object_get_member (edit, "parents"), where, parents_member, parents, error))
+          return FALSE;
+      }
+      hearth_change_add_edit (c, name, value, parents);
+    }
+  return TRUE;
+}
+
 HearthChange *
 hearth_change_from_json (JsonNode *node, const char *where, GError **error)
 {
@@ -380,14 +698,16 @@ hearth_change_from_json (JsonNode *node, const char *where, GError **error)
     return NULL;
   if (g_strcmp0 (kind, "edit") == 0)
     c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  else if (g_strcmp0 (kind, "edits") == 0)
+    c = hearth_change_new (HEARTH_CHANGE_EDITS);
   else if (g_strcmp0 (kind, "record") == 0)
     c = hearth_change_new (HEARTH_CHANGE_RECORD);
   else
     {
-      invalid (error, where, _("“kind” must be “edit” or “record”, not “%s”"), kind);
+      invalid (error, where, _("“kind” must be “edit”, “edits” or “record”, not “%s”"), kind);
       return NULL;
     }
-  tables = c->kind == HEARTH_CHANGE_EDIT ? edit_tables : record_tables;
+  tables = c->kind == HEARTH_CHANGE_RECORD ? record_tables : edit_tables;
   if (!get_number (o, "seq", where, &c->seq, error) || !get_number (o, "cursor", where, &c->cursor, error) ||
       !get_string (o, "table", TRUE, where, &c->table, error) || !get_string (o, "id", TRUE, where, &c->id, error) ||
       !get_string (o, "household", FALSE, where, &c->household, error) ||
@@ -418,8 +738,6 @@ hearth_change_from_json (JsonNode *node, const char *where, GError **error)
 
   if (c->kind == HEARTH_CHANGE_EDIT)
     {
-      JsonNode *parents = json_object_get_member (o, "parents");
-
       if (!get_string (o, "field", TRUE, where, &c->field, error) ||
           !get_string (o, "value", TRUE, where, &c->value, error) ||
           !get_string (o, "hlc", TRUE, where, &c->hlc, error) || !get_string (o, "wall", FALSE, where, &c->wall, error))
@@ -430,36 +748,15 @@ hearth_change_from_json (JsonNode *node, const char *where, GError **error)
                    HEARTH_CHANGE_MAX_NAME);
           return NULL;
         }
-      if (!valid_version (c->hlc, where, "hlc", error))
+      if (!valid_version (c->hlc, where, "hlc", error) ||
+          !get_versions (json_object_get_member (o, "parents"), where, "parents", c->parents, error))
         return NULL;
-      if (parents != NULL && !JSON_NODE_HOLDS_NULL (parents))
-        {
-          JsonArray *a;
-
-          if (!JSON_NODE_HOLDS_ARRAY (parents))
-            {
-              invalid (error, where, _("“parents” must be an array of versions"));
-              return NULL;
-            }
-          a = json_node_get_array (parents);
-          if (json_array_get_length (a) > HEARTH_CHANGE_MAX_PARENTS)
-            {
-              invalid (error, where, _("“parents” holds more than %d versions"), HEARTH_CHANGE_MAX_PARENTS);
-              return NULL;
-            }
-          for (guint i = 0; i < json_array_get_length (a); i++)
-            {
-              JsonNode *p = json_array_get_element (a, i);
-              if (!JSON_NODE_HOLDS_VALUE (p) || json_node_get_value_type (p) != G_TYPE_STRING)
-                {
-                  invalid (error, where, _("“parents” must be an array of versions"));
-                  return NULL;
-                }
-              if (!valid_version (json_node_get_string (p), where, "parents", error))
-                return NULL;
-              g_ptr_array_add (c->parents, g_strdup (json_node_get_string (p)));
-            }
-        }
+    }
+  else if (c->kind == HEARTH_CHANGE_EDITS)
+    {
+      if (!get_string (o, "hlc", TRUE, where, &c->hlc, error) || !get_string (o, "wall", FALSE, where, &c->wall, error) ||
+          !valid_version (c->hlc, where, "hlc", error) || !get_field_edits (o, where, c, error))
+        return NULL;
     }
   else
     {
@@ -521,14 +818,29 @@ valid_text (const char *s)
   return strlen (s) <= HEARTH_CHANGE_MAX_VALUE && g_utf8_validate ((const char *) p, -1, NULL);
 }
 
+/* At most HEARTH_CHANGE_MAX_PARENTS versions, each valid. */
+static gboolean
+valid_versions (const GPtrArray *versions)
+{
+  if (versions == NULL || versions->len > HEARTH_CHANGE_MAX_PARENTS)
+    return FALSE;
+  for (guint i = 0; i < versions->len; i++)
+    if (versions->pdata[i] == NULL || !valid_text (versions->pdata[i]) ||
+        !valid_version (versions->pdata[i], "", "parents", NULL))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 hearth_change_valid (const HearthChange *c)
 {
   const char *const *tables;
+  GHashTableIter iter;
+  gpointer name, value;
 
   g_return_val_if_fail (c != NULL, FALSE);
 
-  tables = c->kind == HEARTH_CHANGE_EDIT ? edit_tables : record_tables;
+  tables = c->kind == HEARTH_CHANGE_RECORD ? record_tables : edit_tables;
   if (c->seq < 0 || c->cursor < 0 || c->table == NULL || c->id == NULL || !valid_text (c->table) ||
       !valid_text (c->id) || !g_strv_contains (tables, c->table) || !hearth_change_is_uuid (c->id))
     return FALSE;
@@ -543,23 +855,50 @@ hearth_change_valid (const HearthChange *c)
           !valid_version (c->hlc, "", "hlc", NULL) || c->parents == NULL ||
           c->parents->len > HEARTH_CHANGE_MAX_PARENTS || c->fields != NULL)
         return FALSE;
-      for (guint i = 0; i < c->parents->len; i++)
-        if (c->parents->pdata[i] == NULL || !valid_version (c->parents->pdata[i], "", "parents", NULL))
-          return FALSE;
+      return valid_versions (c->parents);
     }
-  else
+  if (c->kind == HEARTH_CHANGE_EDITS)
     {
-      GHashTableIter iter;
-      gpointer name, value;
-
-      if (c->fields == NULL || g_hash_table_size (c->fields) > HEARTH_CHANGE_MAX_FIELDS || c->field != NULL ||
-          c->value != NULL || c->hlc != NULL || c->wall != NULL || (c->parents != NULL && c->parents->len > 0))
+      if (c->hlc == NULL || !valid_text (c->hlc) || (c->wall != NULL && !valid_text (c->wall)) ||
+          !valid_version (c->hlc, "", "hlc", NULL) || c->field != NULL || c->value != NULL || c->parents != NULL ||
+          c->fields != NULL || c->edits == NULL || c->edits->len == 0 || c->edits->len > HEARTH_CHANGE_MAX_FIELDS)
         return FALSE;
-      g_hash_table_iter_init (&iter, c->fields);
-      while (g_hash_table_iter_next (&iter, &name, &value))
-        if (!valid_name (name) || value == NULL || !valid_text (value))
-          return FALSE;
+      for (guint i = 0; i < c->edits->len; i++)
+        {
+          const HearthChangeField *e = c->edits->pdata[i];
+
+          /* In name order, each once, as hearth_change_add_edit() keeps them. */
+          if (e == NULL || e->field == NULL || e->value == NULL || !valid_text (e->field) || !valid_name (e->field) ||
+              !valid_text (e->value) || (i > 0 && strcmp (((HearthChangeField *) c->edits->pdata[i - 1])->field,
+                                                          e->field) >= 0) ||
+              !valid_versions (e->parents))
+            return FALSE;
+        }
+      return TRUE;
     }
+  if (c->fields == NULL || g_hash_table_size (c->fields) > HEARTH_CHANGE_MAX_FIELDS || c->field != NULL ||
+      c->value != NULL || c->hlc != NULL || c->wall != NULL || (c->parents != NULL && c->parents->len > 0) ||
+      c->edits != NULL)
+    return FALSE;
+  g_hash_table_iter_init (&iter, c->fields);
+  while (g_hash_table_iter_next (&iter, &name, &value))
+    if (!valid_name (name) || value == NULL || !valid_text (value))
+      return FALSE;
+  return TRUE;
+}
+
+/* The same set of versions (each set holds a version once). */
+static gboolean
+same_versions (const GPtrArray *a, const GPtrArray *b)
+{
+  guint na = a != NULL ? a->len : 0;
+  guint nb = b != NULL ? b->len : 0;
+
+  if (na != nb)
+    return FALSE;
+  for (guint i = 0; i < na; i++)
+    if (!g_ptr_array_find_with_equal_func ((GPtrArray *) b, a->pdata[i], g_str_equal, NULL))
+      return FALSE;
   return TRUE;
 }
 
@@ -570,16 +909,25 @@ hearth_change_equal (const HearthChange *a, const HearthChange *b)
       g_strcmp0 (a->household, b->household) != 0 || g_strcmp0 (a->village, b->village) != 0)
     return FALSE;
   if (a->kind == HEARTH_CHANGE_EDIT)
+    return g_strcmp0 (a->field, b->field) == 0 && g_strcmp0 (a->value, b->value) == 0 &&
+           g_strcmp0 (a->hlc, b->hlc) == 0 && same_versions (a->parents, b->parents);
+  if (a->kind == HEARTH_CHANGE_EDITS)
     {
-      guint na = a->parents != NULL ? a->parents->len : 0;
-      guint nb = b->parents != NULL ? b->parents->len : 0;
+      guint na = a->edits != NULL ? a->edits->len : 0;
+      guint nb = b->edits != NULL ? b->edits->len : 0;
 
-      if (g_strcmp0 (a->field, b->field) != 0 || g_strcmp0 (a->value, b->value) != 0 ||
-          g_strcmp0 (a->hlc, b->hlc) != 0 || na != nb)
+      if (g_strcmp0 (a->hlc, b->hlc) != 0 || na != nb)
         return FALSE;
+      /* Both in name order (hearth_change_add_edit()). */
       for (guint i = 0; i < na; i++)
-        if (!g_ptr_array_find_with_equal_func (b->parents, a->parents->pdata[i], g_str_equal, NULL))
-          return FALSE;
+        {
+          const HearthChangeField *x = a->edits->pdata[i];
+          const HearthChangeField *y = b->edits->pdata[i];
+
+          if (g_strcmp0 (x->field, y->field) != 0 || g_strcmp0 (x->value, y->value) != 0 ||
+              !same_versions (x->parents, y->parents))
+            return FALSE;
+        }
       return TRUE;
     }
   if (g_hash_table_size (a->fields) != g_hash_table_size (b->fields))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * change.h: the unit of push and pull (sync/PROTOCOL.md, section 6): a
- * field edit of a mutable record, or an immutable record, with what says
+ * field edit of a mutable record, the edits of several fields a record
+ * write made under one version, or an immutable record, with what says
  * whose data it is (household, village) for scope. Reads and writes the
  * JSON of the protocol and checks every part of it, so neither the center
  * nor a device stores a change it could not send on.
@@ -27,10 +28,34 @@ typedef enum {
   HEARTH_CHANGE_ERROR_INVALID,
 } HearthChangeError;
 
+/**
+ * HearthChangeKind:
+ * @HEARTH_CHANGE_EDIT: one field of a mutable record ("edit")
+ * @HEARTH_CHANGE_RECORD: an immutable record ("record")
+ * @HEARTH_CHANGE_EDITS: the fields one write of a mutable record set,
+ *   under one version ("edits"): for merging, the same as one
+ *   @HEARTH_CHANGE_EDIT per field with that version (PROTOCOL.md 6.1)
+ */
 typedef enum {
   HEARTH_CHANGE_EDIT,
   HEARTH_CHANGE_RECORD,
+  HEARTH_CHANGE_EDITS,
 } HearthChangeKind;
+
+/**
+ * HearthChangeField:
+ * @field: the field's name
+ * @value: its value ("" for blank, never %NULL)
+ * @parents: (element-type utf8): the field's versions this edit replaces
+ *
+ * One field of an "edits" change, which gives the version. Owns its
+ * members.
+ */
+typedef struct {
+  char *field;
+  char *value;
+  GPtrArray *parents;
+} HearthChangeField;
 
 /* Bounds of PROTOCOL.md section 2. */
 #define HEARTH_CHANGE_MAX_VALUE   (1024 * 1024)
@@ -56,6 +81,10 @@ typedef enum {
  * @wall: (nullable): the device's wall time of an edit, ISO 8601, for display
  * @fields: (element-type utf8 utf8) (nullable): a record's columns; every
  *   value is a string (numbers in decimal)
+ * @edits: (element-type HearthChangeField) (nullable): an "edits" change's
+ *   fields, in name order, each once, 1 to HEARTH_CHANGE_MAX_FIELDS of them;
+ *   its @hlc and @wall are theirs ( @field, @value, @parents and @fields
+ *   are %NULL)
  *
  * Owns every member; free with hearth_change_free().
  */
@@ -73,11 +102,55 @@ typedef struct {
   GPtrArray *parents;
   char *wall;
   GHashTable *fields;
+  GPtrArray *edits;
 } HearthChange;
 
 /** hearth_change_new: Returns: (transfer full): an empty change of @kind. */
 HearthChange *hearth_change_new (HearthChangeKind kind);
 void hearth_change_free (HearthChange *change);
+
+/**
+ * hearth_change_copy:
+ *
+ * Returns: (transfer full): a deep copy of @change.
+ */
+HearthChange *hearth_change_copy (const HearthChange *change);
+
+/**
+ * hearth_change_add_edit:
+ * @change: a change of kind HEARTH_CHANGE_EDITS
+ * @field: the field's name
+ * @value: (nullable): its value (%NULL is stored as "")
+ * @parents: (element-type utf8) (nullable): its parent versions, copied
+ *
+ * Puts the edit of @field in its place by name, replacing one there.
+ *
+ * Returns: (transfer none): the field's edit, owned by @change.
+ */
+HearthChangeField *hearth_change_add_edit (HearthChange    *change,
+                                         const char      *field,
+                                         const char      *value,
+                                         const GPtrArray *parents);
+
+/**
+ * hearth_change_find_edit:
+ * @change: a change of kind HEARTH_CHANGE_EDITS
+ *
+ * Returns: (transfer none) (nullable): the edit of @field, or %NULL.
+ */
+const HearthChangeField *hearth_change_find_edit (const HearthChange *change, const char *field);
+
+/**
+ * hearth_change_expand:
+ * @change: a change
+ *
+ * An "edits" change as the "edit" changes it stands for, one per field in
+ * name order, each with @change's seq, cursor, table, id, household,
+ * village, hlc and wall (PROTOCOL.md 6.1); any other change as one copy.
+ *
+ * Returns: (transfer full) (element-type HearthChange): the changes.
+ */
+GPtrArray *hearth_change_expand (const HearthChange *change);
 
 /**
  * hearth_change_to_json:
@@ -117,6 +190,8 @@ void hearth_change_append_fields_json (const HearthChange *change, GString *out)
  * @where: (nullable): how to name it in messages ("changes[4]")
  *
  * Reads and checks a change: kind, a table allowed for the kind, UUID ids,
+ * for "edits" 1 to HEARTH_CHANGE_MAX_FIELDS fields each of a "value" and
+ * "parents" and nothing else,
  * a 12-digit village, field names of lowercase letters, digits and "_"
  * (at most HEARTH_CHANGE_MAX_NAME bytes), valid UTF-8 string values of at
  * most HEARTH_CHANGE_MAX_VALUE bytes, valid versions, at most

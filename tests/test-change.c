@@ -118,6 +118,14 @@ test_round_trip (void)
                      "\"household\": \"" HH "\", \"village\": \"361102001201\", \"fields\": {\"form_id\": "
                      "\"hearth_household_visit\", \"instance_xml\": \"<data id=\\\"x\\\">收入</data>\"}}");
   assert_round_trip ("{\"kind\": \"record\", \"table\": \"audit\", \"id\": \"" ID "\", \"fields\": {}}");
+  /* One write of several fields under one version, given in any order. */
+  assert_round_trip ("{\"seq\": 42, \"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", "
+                     "\"household\": \"" ID "\", \"village\": \"361102001201\", \"hlc\": \"" HLC "\", "
+                     "\"fields\": {\"risk_level\": {\"value\": \"2\", \"parents\": [\"" HLC_P "\"]}, "
+                     "\"head_name\": {\"parents\": [], \"value\": \"王芳\"}, \"phone\": {\"value\": \"\"}}, "
+                     "\"wall\": \"2026-11-30T08:00:00+08:00\"}");
+  assert_round_trip ("{\"cursor\": 9, \"kind\": \"edits\", \"table\": \"measures\", \"id\": \"" ID "\", "
+                     "\"hlc\": \"" HLC "\", \"fields\": {\"kind\": {\"value\": \"a\\\"b\", \"parents\": null}}}");
 
   /* What was read is what was sent. */
   node = parse ("{\"seq\": 3, \"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"household\": \"" ID
@@ -132,6 +140,52 @@ test_round_trip (void)
   g_assert_cmpstr (c->value, ==, "1");
   g_assert_cmpuint (c->parents->len, ==, 2);
   g_assert_null (c->wall);
+  g_clear_pointer (&c, hearth_change_free);
+  g_clear_pointer (&node, json_node_unref);
+
+  /* An "edits" change: its fields in name order, each with its value and
+   * parents, the version and wall time the write's. */
+  node = parse ("{\"seq\": 5, \"kind\": \"edits\", \"table\": \"members\", \"id\": \"" ID "\", \"household\": \""
+                HH "\", \"village\": \"361102001201\", \"hlc\": \"" HLC "\", \"wall\": \"w\", \"fields\": "
+                "{\"name\": {\"value\": \"王芳\", \"parents\": [\"" HLC_P "\"]}, \"id_number\": {\"value\": \"x\"}}}");
+  c = hearth_change_from_json (node, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->kind, ==, HEARTH_CHANGE_EDITS);
+  g_assert_true (hearth_change_valid (c));
+  g_assert_null (c->field);
+  g_assert_null (c->parents);
+  g_assert_null (c->fields);
+  g_assert_cmpuint (c->edits->len, ==, 2);
+  g_assert_cmpstr (((HearthChangeField *) c->edits->pdata[0])->field, ==, "id_number");
+  g_assert_cmpuint (((HearthChangeField *) c->edits->pdata[0])->parents->len, ==, 0);
+  g_assert_cmpstr (hearth_change_find_edit (c, "name")->value, ==, "王芳");
+  g_assert_null (hearth_change_find_edit (c, "phone"));
+  {
+    g_autoptr(GPtrArray) expanded = hearth_change_expand (c);
+    g_autoptr(HearthChange) copy = hearth_change_copy (c);
+    HearthChange *name;
+
+    g_assert_true (hearth_change_equal (c, copy));
+    g_assert_cmpint (copy->seq, ==, 5);
+    g_assert_cmpuint (expanded->len, ==, 2);
+    name = expanded->pdata[1];
+    g_assert_cmpint (name->kind, ==, HEARTH_CHANGE_EDIT);
+    g_assert_true (hearth_change_valid (name));
+    g_assert_cmpint (name->seq, ==, 5);
+    g_assert_cmpstr (name->field, ==, "name");
+    g_assert_cmpstr (name->value, ==, "王芳");
+    g_assert_cmpstr (name->hlc, ==, HLC);
+    g_assert_cmpstr (name->wall, ==, "w");
+    g_assert_cmpstr (name->household, ==, HH);
+    g_assert_cmpstr (name->village, ==, "361102001201");
+    g_assert_cmpstr (name->parents->pdata[0], ==, HLC_P);
+    g_assert_cmpstr (((HearthChange *) expanded->pdata[0])->field, ==, "id_number");
+    /* Another value of a field: another change. */
+    hearth_change_add_edit (copy, "name", "王芳芳", NULL);
+    g_assert_cmpuint (copy->edits->len, ==, 2);
+    g_assert_false (hearth_change_equal (c, copy));
+    g_assert_true (hearth_change_valid (copy));
+  }
 }
 
 static void
@@ -165,6 +219,32 @@ test_equal (void)
   g_assert_true (hearth_change_equal (x, y));
   g_assert_false (hearth_change_equal (x, z));
   g_assert_false (hearth_change_equal (a, x));
+
+  /* Of "edits": the same version, fields, values and parent sets. */
+  {
+    g_autoptr(JsonNode) e1 = parse ("{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \""
+                                    HLC "\", \"fields\": {\"phone\": {\"value\": \"1\", \"parents\": [\"" HLC_P "\", \""
+                                    HLC "\"]}, \"size\": {\"value\": \"4\"}}}");
+    g_autoptr(JsonNode) e2 = parse ("{\"seq\": 3, \"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID
+                                    "\", \"hlc\": \"" HLC "\", \"wall\": \"x\", \"fields\": {\"size\": {\"value\": \"4\", "
+                                    "\"parents\": []}, \"phone\": {\"value\": \"1\", \"parents\": [\"" HLC "\", \"" HLC_P
+                                    "\"]}}}");
+    g_autoptr(JsonNode) e3 = parse ("{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \""
+                                    HLC "\", \"fields\": {\"phone\": {\"value\": \"1\", \"parents\": [\"" HLC_P
+                                    "\"]}, \"size\": {\"value\": \"4\"}}}");
+    g_autoptr(JsonNode) e4 = parse ("{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \""
+                                    HLC "\", \"fields\": {\"phone\": {\"value\": \"1\", \"parents\": [\"" HLC_P "\", \""
+                                    HLC "\"]}}}");
+    g_autoptr(HearthChange) p = hearth_change_from_json (e1, NULL, NULL);
+    g_autoptr(HearthChange) q = hearth_change_from_json (e2, NULL, NULL);
+    g_autoptr(HearthChange) r = hearth_change_from_json (e3, NULL, NULL);
+    g_autoptr(HearthChange) t = hearth_change_from_json (e4, NULL, NULL);
+
+    g_assert_true (hearth_change_equal (p, q));
+    g_assert_false (hearth_change_equal (p, r));
+    g_assert_false (hearth_change_equal (p, t));
+    g_assert_false (hearth_change_equal (t, a));
+  }
 }
 
 /* Every refusal names where (the element given) and the member at fault. */
@@ -174,6 +254,7 @@ test_refusals (void)
   g_autofree char *big = NULL;
   g_autoptr(GString) many_parents = g_string_new ("[");
   g_autoptr(GString) many_fields = g_string_new ("{");
+  g_autofree char *many_edits_json = NULL;
   struct {
     const char *json;
     const char *member;
@@ -231,6 +312,22 @@ test_refusals (void)
       "“fields”" },
     { "{\"kind\": \"record\", \"table\": \"submissions\", \"id\": \"" ID "\", \"fields\": {\"form_id\": 3}}",
       "“fields.form_id”" },
+    { "{\"kind\": \"edits\", \"table\": \"submissions\", \"id\": \"" ID "\"}", "“table”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"fields\": {}}", "“hlc”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": {}}", "“fields”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": [\"a\"]}", "“fields”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": {\"phone\": \"1\"}}", "“fields.phone”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": {\"Phone\": {\"value\": \"1\"}}}", "“Phone”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": {\"phone\": {\"parents\": []}}}", "“fields.phone.value”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": {\"phone\": {\"value\": 1}}}", "“fields.phone.value”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": {\"phone\": {\"value\": \"1\", \"hlc\": \"" HLC "\"}}}", "“hlc”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": {\"phone\": {\"value\": \"1\", \"parents\": [\"soon\"]}}}", "“fields.phone.parents”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"fields\": {\"phone\": {\"value\": \"1\", \"parents\": \"" HLC_P "\"}}}",
+      "“fields.phone.parents”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", " "\"wall\": 3, \"fields\": {\"phone\": {\"value\": \"1\"}}}", "“wall”" },
+    { "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"now\", "
+      "\"fields\": {\"phone\": {\"value\": \"1\"}}}", "“hlc”" },
+    { NULL, "“fields”" },   /* 65 fields of an edits change */
     { NULL, "“value”" },    /* a value over 1 MiB, below */
     { NULL, "“parents”" },  /* 17 parents */
     { NULL, "“fields”" },   /* 65 fields */
@@ -246,6 +343,19 @@ test_refusals (void)
   cases[G_N_ELEMENTS (cases) - 2].json = g_strdup_printf (
     "{\"kind\": \"edit\", \"table\": \"households\", \"id\": \"" ID "\", \"field\": \"phone\", \"value\": \"1\", "
     "\"hlc\": \"" HLC "\", \"parents\": %s}", many_parents->str);
+  {
+    g_autoptr(GString) many_edits = g_string_new ("{");
+    guint at = 0;
+
+    for (int i = 0; i <= HEARTH_CHANGE_MAX_FIELDS; i++)
+      g_string_append_printf (many_edits, "%s\"f%d\": {\"value\": \"v\"}", i > 0 ? ", " : "", i);
+    g_string_append (many_edits, "}");
+    while (cases[at].json != NULL)
+      at++;
+    cases[at].json = many_edits_json = g_strdup_printf (
+      "{\"kind\": \"edits\", \"table\": \"households\", \"id\": \"" ID "\", \"hlc\": \"" HLC "\", "
+      "\"fields\": %s}", many_edits->str);
+  }
   for (int i = 0; i <= HEARTH_CHANGE_MAX_FIELDS; i++)
     g_string_append_printf (many_fields, "%s\"f%d\": \"v\"", i > 0 ? ", " : "", i);
   g_string_append (many_fields, "}");
@@ -563,7 +673,8 @@ test_direct_json (void)
 
   for (guint round = 0; round < 2000; round++)
     {
-      g_autoptr(HearthChange) c = hearth_change_new (g_rand_boolean (rand) ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+      static const HearthChangeKind kinds[] = { HEARTH_CHANGE_EDIT, HEARTH_CHANGE_RECORD, HEARTH_CHANGE_EDITS };
+      g_autoptr(HearthChange) c = hearth_change_new (kinds[g_rand_int_range (rand, 0, 3)]);
 
       c->seq = g_rand_boolean (rand) ? g_rand_int_range (rand, 1, G_MAXINT32) : 0;
       c->cursor = g_rand_boolean (rand) ? (gint64) g_rand_int_range (rand, 1, G_MAXINT32) * 1000 : 0;
@@ -580,6 +691,21 @@ test_direct_json (void)
           c->hlc = random_text (rand);
           for (guint i = 0; i < parents; i++)
             g_ptr_array_add (c->parents, random_text (rand));
+          c->wall = g_rand_boolean (rand) ? random_text (rand) : NULL;
+        }
+      else if (c->kind == HEARTH_CHANGE_EDITS)
+        {
+          c->hlc = random_text (rand);
+          for (guint i = g_rand_int_range (rand, 1, 5); i > 0; i--)
+            {
+              g_autofree char *field = random_text (rand);
+              g_autofree char *value = random_text (rand);
+              g_autoptr(GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
+
+              for (guint p = g_rand_int_range (rand, 0, 3); p > 0; p--)
+                g_ptr_array_add (parents, random_text (rand));
+              hearth_change_add_edit (c, field, value, parents);
+            }
           c->wall = g_rand_boolean (rand) ? random_text (rand) : NULL;
         }
       else
@@ -664,11 +790,32 @@ test_push_fast (void)
 
       for (guint i = 0; i < n; i++)
         {
-          HearthChange *c = hearth_change_new (g_rand_boolean (rand) ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+          static const HearthChangeKind kinds[] = { HEARTH_CHANGE_EDIT, HEARTH_CHANGE_RECORD, HEARTH_CHANGE_EDITS };
+          HearthChange *c = hearth_change_new (kinds[g_rand_int_range (rand, 0, 3)]);
 
           c->seq = seq + i;
           c->id = g_strdup (ID);
-          if (c->kind == HEARTH_CHANGE_EDIT)
+          if (c->kind == HEARTH_CHANGE_EDITS)
+            {
+              static const char *const names[] = { "name", "phone", "id_number", "risk_level" };
+
+              c->table = g_strdup ("members");
+              c->household = g_strdup (HH);
+              c->village = g_strdup ("361102001201");
+              c->hlc = g_strdup (HLC);
+              for (guint f = g_rand_int_range (rand, 1, 5); f > 0; f--)
+                {
+                  g_autoptr(GPtrArray) parents = g_ptr_array_new ();
+
+                  for (guint p = g_rand_int_range (rand, 0, 3); p > 0; p--)
+                    g_ptr_array_add (parents, (gpointer) (p == 1 ? HLC_P : HLC));
+                  hearth_change_add_edit (c, names[g_rand_int_range (rand, 0, G_N_ELEMENTS (names))],
+                                          texts[g_rand_int_range (rand, 0, G_N_ELEMENTS (texts))], parents);
+                }
+              c->wall = g_rand_boolean (rand) ? g_strdup (texts[g_rand_int_range (rand, 0, G_N_ELEMENTS (texts))])
+                                              : NULL;
+            }
+          else if (c->kind == HEARTH_CHANGE_EDIT)
             {
               c->table = g_strdup ("members");
               c->household = g_strdup (HH);
@@ -711,6 +858,9 @@ test_push_fast (void)
       "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 9, \"kind\": \"edit\", \"table\": \"households\", \"id\": "
       "\"" ID "\", \"household\": \"" ID "\", \"village\": \"361102001201\", \"field\": \"phone\", \"value\": "
       "\"\\u00e9\\ud83d\\ude00\\/\\u0001\\u001f\", \"hlc\": \"" HLC "\", \"parents\": []}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 9, \"kind\": \"edits\", \"table\": \"households\", \"id\": "
+      "\"" ID "\", \"household\": \"" ID "\", \"village\": \"361102001201\", \"fields\": { \"phone\" : { \"parents\": "
+      "[ ], \"value\": \"1\" }, \"size\": {\"value\": \"\"}}, \"hlc\": \"" HLC "\"}]}",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (taken); i++)
@@ -757,6 +907,20 @@ test_push_fast (void)
       "{\"device_id\": \"" HH "\", \"changes\": [],}",
       "{\"device_id\": \"5D0F4C52-0A8B-4D9E-BB71-9C1E7F2A6D33\", \"changes\": []}",
       "{\"device_id\": \"" HH "\", \"changes\": [" EDIT (1) "] /* */}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"edits\", \"table\": \"households\", \"id\": "
+      "\"" ID "\", \"household\": \"" ID "\", \"village\": \"361102001201\", \"hlc\": \"" HLC "\", \"fields\": {}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"edits\", \"table\": \"households\", \"id\": "
+      "\"" ID "\", \"household\": \"" ID "\", \"village\": \"361102001201\", \"hlc\": \"" HLC "\", \"fields\": "
+      "{\"phone\": {\"value\": \"1\"}, \"phone\": {\"value\": \"2\"}}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"edits\", \"table\": \"households\", \"id\": "
+      "\"" ID "\", \"household\": \"" ID "\", \"village\": \"361102001201\", \"hlc\": \"" HLC "\", \"fields\": "
+      "{\"phone\": {\"value\": \"1\", \"wall\": \"x\"}}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"edits\", \"table\": \"households\", \"id\": "
+      "\"" ID "\", \"household\": \"" ID "\", \"village\": \"361102001201\", \"hlc\": \"" HLC "\", \"fields\": "
+      "{\"phone\": {\"value\": \"1\"}, \"size\": \"2\"}}]}",
+      "{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 1, \"kind\": \"edits\", \"table\": \"households\", \"id\": "
+      "\"" ID "\", \"household\": \"" ID "\", \"village\": \"361102001201\", \"hlc\": \"" HLC "\", \"field\": "
+      "\"phone\", \"fields\": {\"phone\": {\"value\": \"1\"}}}]}",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (left); i++)

@@ -29,7 +29,27 @@ random_change (GRand *rand, gint64 cursor)
   g_autofree char *id = test_rand_uuid (rand);
   g_autofree char *household = test_rand_uuid (rand);
 
-  if (g_rand_int_range (rand, 0, 4) == 0)
+  if (g_rand_int_range (rand, 0, 5) == 0)
+    {
+      static const char *const names[] = { "phone", "head_name", "size", "risk_level" };
+
+      c = hearth_change_new (HEARTH_CHANGE_EDITS);
+      c->table = g_strdup (g_rand_boolean (rand) ? "households" : "members");
+      c->hlc = g_strdup_printf ("0017646%08d-%08d-DEVICE%d", g_rand_int_range (rand, 0, 99999999),
+                                g_rand_int_range (rand, 0, 99), g_rand_int_range (rand, 0, 9));
+      for (int i = g_rand_int_range (rand, 1, 5); i > 0; i--)
+        {
+          g_autoptr(GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
+
+          for (int p = g_rand_int_range (rand, 0, 3); p > 0; p--)
+            g_ptr_array_add (parents, g_strdup_printf ("0017644%08d-%08d-OTHER", g_rand_int_range (rand, 0, 99999999), p));
+          hearth_change_add_edit (c, names[g_rand_int_range (rand, 0, G_N_ELEMENTS (names))],
+                                  values[g_rand_int_range (rand, 0, G_N_ELEMENTS (values))], parents);
+        }
+      if (g_rand_boolean (rand))
+        c->wall = g_strdup ("2026-11-30T08:00:00+08:00");
+    }
+  else if (g_rand_int_range (rand, 0, 4) == 0)
     {
       c = hearth_change_new (HEARTH_CHANGE_RECORD);
       c->table = g_strdup (g_rand_boolean (rand) ? "submissions" : "reviews");
@@ -122,6 +142,41 @@ scan_agrees (const char *body, gsize len)
       g_assert_cmpstr (a->wall, ==, b->wall);
     }
   return TRUE;
+}
+
+/* A page's "edits" change reaches the apply as the "edit" changes it
+ * stands for, one per field, all with its cursor, by either reader. */
+static void
+test_edits (void)
+{
+  static const char body[] =
+    "{\"changes\": [{\"cursor\": 2001, \"kind\": \"edits\", \"table\": \"members\", \"id\": "
+    "\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e\", \"household\": \"7c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f\", "
+    "\"village\": \"361102001202\", \"hlc\": \"001764460900000-00000004-other\", \"fields\": {\"name\": "
+    "{\"value\": \"王芳\", \"parents\": [\"001764460800000-00000000-other\"]}, \"id_number\": {\"value\": \"15\", "
+    "\"parents\": []}}, \"wall\": \"w\"}, {\"cursor\": 2002, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
+    "\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f\", \"fields\": {}}], \"next_cursor\": 2002, \"more\": false}";
+  g_auto(HearthSyncPullPage) scanned = { 0 };
+  const HearthChange *a;
+  const HearthChange *b;
+
+  g_assert_true (scan_agrees (body, strlen (body)));
+  g_assert_true (hearth_sync_scan_pull_page (body, strlen (body), CURSOR, &scanned));
+  g_assert_cmpuint (scanned.changes->len, ==, 3);
+  a = scanned.changes->pdata[0];
+  b = scanned.changes->pdata[1];
+  g_assert_cmpint (a->kind, ==, HEARTH_CHANGE_EDIT);
+  g_assert_cmpint (b->kind, ==, HEARTH_CHANGE_EDIT);
+  g_assert_cmpstr (a->field, ==, "id_number");
+  g_assert_cmpstr (b->field, ==, "name");
+  g_assert_cmpstr (b->value, ==, "王芳");
+  g_assert_cmpstr (b->parents->pdata[0], ==, "001764460800000-00000000-other");
+  g_assert_cmpstr (a->hlc, ==, b->hlc);
+  g_assert_cmpstr (a->wall, ==, "w");
+  g_assert_cmpint (a->cursor, ==, 2001);
+  g_assert_cmpint (b->cursor, ==, 2001);
+  g_assert_cmpstr (b->village, ==, "361102001202");
+  g_assert_cmpint (((HearthChange *) scanned.changes->pdata[2])->kind, ==, HEARTH_CHANGE_RECORD);
 }
 
 /* Pages as the center writes them: the scan reads them all, as json-glib. */
@@ -230,6 +285,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/page-scan/edits", test_edits);
   g_test_add_func ("/page-scan/plain", test_plain);
   g_test_add_func ("/page-scan/garbled", test_garbled);
   return g_test_run ();
