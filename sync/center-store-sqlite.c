@@ -1080,7 +1080,7 @@ sqlite_find_clamped (HearthCenterTxn *txn, const char *device_id, const char *or
 /* ---- changes ---------------------------------------------------------------------- */
 
 static char *
-parents_to_json (const HearthChange *c)
+parents_json (const GPtrArray *parents)
 {
   g_autoptr(JsonNode) node = NULL;
   g_autoptr(JsonArray) array = NULL;
@@ -1089,9 +1089,9 @@ parents_to_json (const HearthChange *c)
   /* Versions as devices make them need no escape: written directly, as
    * json-glib writes them (a node, an array and the generator for each
    * edit cost more than the array's text). */
-  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+  for (guint i = 0; parents != NULL && i < parents->len; i++)
     {
-      const char *v = c->parents->pdata[i];
+      const char *v = parents->pdata[i];
 
       if (strspn (v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.:") != strlen (v))
         {
@@ -1108,10 +1108,118 @@ parents_to_json (const HearthChange *c)
   node = json_node_new (JSON_NODE_ARRAY);
   array = json_array_new ();
 
-  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
-    json_array_add_string_element (array, c->parents->pdata[i]);
+  for (guint i = 0; parents != NULL && i < parents->len; i++)
+    json_array_add_string_element (array, parents->pdata[i]);
   json_node_set_array (node, array);
   return json_to_string (node, FALSE);
+}
+
+static char *
+parents_to_json (const HearthChange *c)
+{
+  return parents_json (c->parents);
+}
+
+/* changes.fields of a row of kind 'edits' (0013-grouped-edits.sql): a
+ * member per field, in field order, [value, parents], written as
+ * append_change_json() writes an edit's value and parents, so that a
+ * pull copies them as they are (edits_next()). */
+static char *
+edits_to_json (const HearthChange *c)
+{
+  GString *out = g_string_new ("{");
+
+  for (guint i = 0; i < c->edits->len; i++)
+    {
+      const HearthChangeField *e = c->edits->pdata[i];
+      g_autofree char *parents = parents_json (e->parents);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_json_string (out, e->field);
+      g_string_append (out, ":[");
+      append_json_string (out, e->value != NULL ? e->value : "");
+      g_string_append_c (out, ',');
+      g_string_append (out, parents);
+      g_string_append_c (out, ']');
+    }
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+/* One field of a row of kind 'edits' as stored (edits_to_json()):
+ * slices of its text, not terminated. */
+typedef struct {
+  const char *name;      /* the field's name (names need no escape) */
+  gsize name_len;
+  const char *value;     /* its value as a JSON string, quotes included */
+  gsize value_len;
+  const char *parents;   /* its parents as a JSON array */
+  gsize parents_len;
+} EditsMember;
+
+/* The end of the JSON string at @p (a quote): just after its closing
+ * quote, or %NULL when it has none. */
+static const char *
+json_string_end (const char *p)
+{
+  for (p++; *p != '\0'; p++)
+    {
+      if (*p == '\\')
+        {
+          if (p[1] == '\0')
+            return NULL;
+          p++;
+        }
+      else if (*p == '"')
+        return p + 1;
+    }
+  return NULL;
+}
+
+/* Reads the next field of the text at *@at (changes.fields of an 'edits'
+ * row, from its start) into @m and moves *@at past it. %FALSE at the end,
+ * or at text this file did not write (damage: the rest is passed over). */
+static gboolean
+edits_next (const char **at, EditsMember *m)
+{
+  const char *p = *at, *end;
+
+  if (p == NULL)
+    return FALSE;
+  if (*p == '{' || *p == ',')
+    p++;
+  if (*p != '"' || (end = json_string_end (p)) == NULL)
+    return FALSE;
+  m->name = p + 1;
+  m->name_len = (gsize) (end - p - 2);
+  p = end;
+  if (p[0] != ':' || p[1] != '[' || p[2] != '"' || (end = json_string_end (p + 2)) == NULL)
+    return FALSE;
+  m->value = p + 2;
+  m->value_len = (gsize) (end - m->value);
+  p = end;
+  if (p[0] != ',' || p[1] != '[')
+    return FALSE;
+  m->parents = ++p;
+  for (p++; *p != ']';)
+    {
+      if (*p == '"')
+        {
+          if ((p = json_string_end (p)) == NULL)
+            return FALSE;
+        }
+      else if (*p == ',')
+        p++;
+      else
+        return FALSE;
+    }
+  p++;
+  m->parents_len = (gsize) (p - m->parents);
+  if (*p != ']')
+    return FALSE;
+  *at = p + 1;
+  return TRUE;
 }
 
 static char *
@@ -1203,14 +1311,31 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
   return find_one_change (t, st, error);
 }
 
+/* An edit's identity (?1, ?2, ?3, ?4) = (tbl, record_id, field, hlc) is
+ * stored either as a row of kind 'edit' under the field's key, or as a
+ * field of a row of kind 'edits' under the record's key
+ * (0013-grouped-edits.sql): the statements below look under both. */
+#define EDIT_ROW_IDENTITY \
+  "ikey = hearth_change_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) AND kind = 'edit' " \
+  "AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4"
+#define EDITS_ROW_IDENTITY \
+  "ikey = hearth_change_key (?1, ?2, NULL) AND vkey = hearth_version_key (?4) AND kind = 'edits' " \
+  "AND tbl = ?1 AND record_id = ?2 AND hlc = ?4 AND fields -> ?3 IS NOT NULL"
+/* The rows of kind 'edits' of the record (?1, ?2). */
+#define EDITS_ROWS_WHERE \
+  "INDEXED BY changes_by_key WHERE ikey = hearth_change_key (?1, ?2, NULL) AND kind = 'edits' AND tbl = ?1 " \
+  "AND record_id = ?2 AND "
+
 static HearthChange *
 sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const char *field, const char *hlc,
                   GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_by_key "
-                              "WHERE ikey = hearth_change_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) "
-                              "AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4", error);
+  /* A field of an 'edits' row as the edit it holds (change_from_row()). */
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_by_key WHERE "
+                              EDIT_ROW_IDENTITY " UNION ALL SELECT cursor, 'edit', tbl, record_id, ?3, hlc, "
+                              "fields -> ?3 ->> 1, household, village, fields -> ?3 ->> 0, NULL, wall "
+                              "FROM changes INDEXED BY changes_by_key WHERE " EDITS_ROW_IDENTITY " LIMIT 1", error);
 
   if (st == NULL)
     return NULL;
@@ -1229,12 +1354,15 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
   /* A stored edit names a version the center holds (then it is found by
    * its identity) or one it does not (then it is in field_dangling). */
   sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling WHERE tbl = ?1 AND record_id = ?2 AND field = ?3 "
-                              "AND hlc = ?4 UNION ALL SELECT 1 FROM changes " KEY_WHERE
-                              "vkey = hearth_version_key (?4) AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 "
-                              "AND field = ?3 AND hlc = ?4 AND EXISTS (SELECT 1 FROM changes n "
-                              "INDEXED BY changes_by_key WHERE n.ikey = hearth_change_key (?1, ?2, ?3) "
-                              "AND n.kind = 'edit' AND n.tbl = ?1 AND n.record_id = ?2 AND n.field = ?3 "
-                              "AND instr (n.parents, '\"' || ?4 || '\"') > 0) LIMIT 1", error);
+                              "AND hlc = ?4 UNION ALL SELECT 1 WHERE (EXISTS (SELECT 1 FROM changes "
+                              "INDEXED BY changes_by_key WHERE " EDIT_ROW_IDENTITY ") OR EXISTS (SELECT 1 FROM "
+                              "changes INDEXED BY changes_by_key WHERE " EDITS_ROW_IDENTITY ")) "
+                              "AND (EXISTS (SELECT 1 FROM changes n INDEXED BY changes_by_key "
+                              "WHERE n.ikey = hearth_change_key (?1, ?2, ?3) AND n.kind = 'edit' AND n.tbl = ?1 "
+                              "AND n.record_id = ?2 AND n.field = ?3 AND instr (n.parents, '\"' || ?4 || '\"') > 0) "
+                              "OR EXISTS (SELECT 1 FROM changes n " EDITS_ROWS_WHERE
+                              "instr (n.fields, '\"' || ?4 || '\"') > 0 "
+                              "AND instr (n.fields -> ?3 ->> 1, '\"' || ?4 || '\"') > 0)) LIMIT 1", error);
   int rc;
 
   if (st == NULL)
@@ -1248,6 +1376,33 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
   return rc < 0 ? -1 : rc == SQLITE_ROW;
 }
 
+/* Remembers the parents of an edit of (@table, @id, @field) that the
+ * center does not hold (field_dangling): an edit under one of those
+ * versions would arrive after an edit naming it. */
+static gboolean
+add_dangling (SqliteTxn *t, const char *table, const char *id, const char *field, const GPtrArray *parents,
+              GError **error)
+{
+  for (guint i = 0; parents != NULL && i < parents->len; i++)
+    {
+      sqlite3_stmt *st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) "
+                                  "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM changes "
+                                  "INDEXED BY changes_by_key WHERE " EDIT_ROW_IDENTITY ") AND NOT EXISTS "
+                                  "(SELECT 1 FROM changes INDEXED BY changes_by_key WHERE " EDITS_ROW_IDENTITY ")",
+                               error);
+
+      if (st == NULL)
+        return FALSE;
+      bind_borrowed (st, 1, table);
+      bind_borrowed (st, 2, id);
+      bind_borrowed (st, 3, field);
+      bind_borrowed (st, 4, parents->pdata[i]);
+      if (!run (t, st, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c,
                    const char *digest, const char *fields_json, gint64 now, GError **error)
@@ -1258,47 +1413,49 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
                               "hearth_change_key (?4, ?5, ?6), hearth_version_key (?7))", error);
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
+  gboolean edits = c->kind == HEARTH_CHANGE_EDITS;
   g_autofree char *json = NULL;
   gint64 cursor;
 
   if (st == NULL)
     return 0;
-  if (edit || fields_json == NULL)
-    json = edit ? parents_to_json (c) : fields_to_json (c);
+  if (edits && (c->edits == NULL || c->edits->len == 0))
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   "a write of %s record %s without a field cannot be stored", c->table, c->id);
+      return 0;
+    }
+  if (edit)
+    json = parents_to_json (c);
+  else if (edits)
+    json = edits_to_json (c);
+  else if (fields_json == NULL)
+    json = fields_to_json (c);
   bind_borrowed (st, 1, device_id);
   sqlite3_bind_int64 (st, 2, seq);
-  bind_borrowed (st, 3, edit ? "edit" : "record");
+  bind_borrowed (st, 3, edit ? "edit" : edits ? "edits" : "record");
   bind_borrowed (st, 4, c->table);
   bind_borrowed (st, 5, c->id);
   bind_borrowed (st, 6, edit ? c->field : NULL);
-  bind_borrowed (st, 7, edit ? c->hlc : NULL);
+  bind_borrowed (st, 7, edit || edits ? c->hlc : NULL);
   bind_borrowed (st, 8, edit ? json : NULL);
   bind_borrowed (st, 9, c->household);
   bind_borrowed (st, 10, c->village);
   bind_borrowed (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
   bind_borrowed (st, 12, edit ? NULL : json != NULL ? json : fields_json);
-  bind_borrowed (st, 13, edit ? c->wall : NULL);
+  bind_borrowed (st, 13, edit || edits ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
   bind_borrowed (st, 15, digest);
   if (!run (t, st, error))
     return 0;
   cursor = sqlite3_last_insert_rowid (t->conn->db);
-  if (!edit)
-    return cursor;
-  /* A parent the center does not hold is remembered (field_dangling): an
-   * edit under that version would arrive after an edit naming it. */
-  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+  if (edit && !add_dangling (t, c->table, c->id, c->field, c->parents, error))
+    return 0;
+  for (guint i = 0; edits && i < c->edits->len; i++)
     {
-      st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) SELECT ?1, ?2, ?3, ?4 "
-                    "WHERE NOT EXISTS (SELECT 1 FROM changes " KEY_WHERE "vkey = hearth_version_key (?4) "
-                    "AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4)", error);
-      if (st == NULL)
-        return 0;
-      bind_borrowed (st, 1, c->table);
-      bind_borrowed (st, 2, c->id);
-      bind_borrowed (st, 3, c->field);
-      bind_borrowed (st, 4, c->parents->pdata[i]);
-      if (!run (t, st, error))
+      const HearthChangeField *e = c->edits->pdata[i];
+
+      if (!add_dangling (t, c->table, c->id, e->field, e->parents, error))
         return 0;
     }
   return cursor;
@@ -1546,10 +1703,14 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
 
       if (!g_ascii_string_to_signed (cursors[i], 10, 1, G_MAXINT64, &cursor, NULL))
         continue;
-      st = stmt (t, "SELECT hlc, household, village, value FROM changes WHERE cursor = ? AND kind = 'edit'", error);
+      /* A head stored in an 'edits' row is its field there. */
+      st = stmt (t, "SELECT hlc, household, village, CASE kind WHEN 'edit' THEN value ELSE fields -> ?2 ->> 0 END "
+                    "FROM changes WHERE cursor = ?1 AND (kind = 'edit' OR (kind = 'edits' AND fields -> ?2 IS NOT NULL))",
+                 error);
       if (st == NULL)
         return NULL;
       sqlite3_bind_int64 (st, 1, cursor);
+      bind_borrowed (st, 2, field);
       if ((rc = step (t, st, error)) < 0)
         return NULL;
       if (rc == SQLITE_ROW)
@@ -1695,7 +1856,7 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * picks; no edit: one row of NULL). */
   st = stmt (t, "SELECT household, min (cursor) FROM changes INDEXED BY changes_by_key WHERE ikey BETWEEN "
                 "hearth_change_key (?1, ?2, NULL) AND hearth_change_key (?1, ?2, NULL) + 65535 AND tbl = ?1 "
-                "AND record_id = ?2 AND kind = 'edit'", error);
+                "AND record_id = ?2 AND (kind = 'edit' OR kind = 'edits')", error);
   if (st == NULL)
     return NULL;
   bind_borrowed (st, 1, table);
@@ -2109,42 +2270,58 @@ heads_hold (const char *heads, gint64 cursor)
   return FALSE;
 }
 
-/* Whether an edit of the field of the current row of @row in the
- * device's scope with a cursor up to compact_until names @quoted (the
- * row's version in quotes) among its parents: those stored after the row
- * (@later), or before it. 1, 0, or -1 with @error set. */
+/* An edit a compacted page decides on: a row of kind 'edit', or one
+ * field of a row of kind 'edits'. Borrowed. */
+typedef struct {
+  gint64 cursor;
+  const char *tbl;
+  const char *record_id;
+  const char *field;
+  const char *hlc;
+  const char *heads;   /* (nullable) its field's heads (record_state), when read */
+} PullEdit;
+
+/* Whether an edit of @e's field in the device's scope with a cursor up
+ * to compact_until names @quoted (@e's version in quotes) among its
+ * parents: those stored after @e (@later), or before it; stored as rows
+ * of kind 'edit' or as fields of rows of kind 'edits'. 1, 0, or -1 with
+ * @error set. */
 static int
-named_in_scope (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, const char *quoted, gboolean later,
+named_in_scope (SqliteTxn *t, const PullEdit *e, const HearthCenterPullQuery *q, const char *quoted, gboolean later,
                 GError **error)
 {
   sqlite3_stmt *st = stmt (t, later ? "SELECT village FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 "
                                       "AND record_id = ?2 AND field = ?3 AND cursor > ?4 AND cursor <= ?5 "
-                                      "AND instr (parents, ?6) > 0"
+                                      "AND instr (parents, ?6) > 0 UNION ALL SELECT village FROM changes "
+                                      EDITS_ROWS_WHERE "cursor > ?4 AND cursor <= ?5 AND instr (fields, ?6) > 0 "
+                                      "AND instr (fields -> ?3 ->> 1, ?6) > 0"
                                     : "SELECT village FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 "
                                       "AND record_id = ?2 AND field = ?3 AND cursor < ?4 AND cursor <= ?5 "
-                                      "AND instr (parents, ?6) > 0",
+                                      "AND instr (parents, ?6) > 0 UNION ALL SELECT village FROM changes "
+                                      EDITS_ROWS_WHERE "cursor < ?4 AND cursor <= ?5 AND instr (fields, ?6) > 0 "
+                                      "AND instr (fields -> ?3 ->> 1, ?6) > 0",
                            error);
   int rc, named = 0;
 
   if (st == NULL)
     return -1;
-  sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
-  sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
-  sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
-  sqlite3_bind_int64 (st, 4, sqlite3_column_int64 (row, 0));
+  bind_borrowed (st, 1, e->tbl);
+  bind_borrowed (st, 2, e->record_id);
+  bind_borrowed (st, 3, e->field);
+  sqlite3_bind_int64 (st, 4, e->cursor);
   sqlite3_bind_int64 (st, 5, q->compact_until);
-  bind_text (st, 6, quoted);
+  bind_borrowed (st, 6, quoted);
   while (!named && (rc = step (t, st, error)) == SQLITE_ROW)
     named = in_scope ((const char *) sqlite3_column_text (st, 0), q);
   sqlite3_reset (st);
   return named || rc >= 0 ? named : -1;
 }
 
-/* Whether the pulling device made an edit of the field of the current
- * row of @row with a cursor up to compact_until. 1, 0, or -1 with @error
- * set. */
+/* Whether the pulling device made an edit of @e's field with a cursor up
+ * to compact_until (a row of kind 'edit' or a field of one of kind
+ * 'edits'). 1, 0, or -1 with @error set. */
 static int
-own_field (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, PullCompaction *c, GError **error)
+own_field (SqliteTxn *t, const PullEdit *e, const HearthCenterPullQuery *q, PullCompaction *c, GError **error)
 {
   g_autofree char *key = NULL;
   gpointer cached;
@@ -2156,7 +2333,8 @@ own_field (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, Pull
   if (c->has_own < 0)
     {
       /* Most compacted pulls are a fresh store's: its device made none. */
-      st = stmt (t, "SELECT 1 FROM changes WHERE device_id = ? AND kind = 'edit' AND cursor <= ? LIMIT 1", error);
+      st = stmt (t, "SELECT 1 FROM changes WHERE device_id = ? AND (kind = 'edit' OR kind = 'edits') "
+                    "AND cursor <= ? LIMIT 1", error);
       if (st == NULL)
         return -1;
       bind_text (st, 1, q->exclude_device);
@@ -2170,8 +2348,7 @@ own_field (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, Pull
   if (!c->has_own)
     return 0;
 
-  key = g_strdup_printf ("%s\n%s\n%s", (const char *) sqlite3_column_text (row, 2),
-                         (const char *) sqlite3_column_text (row, 3), (const char *) sqlite3_column_text (row, 4));
+  key = g_strdup_printf ("%s\n%s\n%s", e->tbl, e->record_id, e->field);
   if (c->own == NULL)
     c->own = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (g_hash_table_lookup_extended (c->own, key, NULL, &cached))
@@ -2180,12 +2357,13 @@ own_field (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, Pull
   if (g_hash_table_size (c->own) >= PULL_FIELDS_CACHED)
     g_hash_table_remove_all (c->own);
   st = stmt (t, "SELECT 1 FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 "
-                "AND device_id = ?4 AND cursor <= ?5 LIMIT 1", error);
+                "AND device_id = ?4 AND cursor <= ?5 UNION ALL SELECT 1 FROM changes " EDITS_ROWS_WHERE
+                "device_id = ?4 AND cursor <= ?5 AND fields -> ?3 IS NOT NULL LIMIT 1", error);
   if (st == NULL)
     return -1;
-  sqlite3_bind_value (st, 1, sqlite3_column_value (row, 2));
-  sqlite3_bind_value (st, 2, sqlite3_column_value (row, 3));
-  sqlite3_bind_value (st, 3, sqlite3_column_value (row, 4));
+  bind_borrowed (st, 1, e->tbl);
+  bind_borrowed (st, 2, e->record_id);
+  bind_borrowed (st, 3, e->field);
   bind_text (st, 4, q->exclude_device);
   sqlite3_bind_int64 (st, 5, q->compact_until);
   rc = step (t, st, error);
@@ -2196,39 +2374,36 @@ own_field (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, Pull
   return rc == SQLITE_ROW;
 }
 
-/* Whether the edit at the current row of @row (cursor up to
- * compact_until) is left out of a compacted page: an edit of its field in
- * the device's scope with a cursor up to compact_until names it as a
- * parent, and the device made no edit of that field up to there
- * (PROTOCOL.md section 8.1). Parents are stored before the edits that
- * name them (section 7), so the edits kept are exactly the heads of the
- * edits in scope up to compact_until.
+/* Whether the edit @e (cursor up to compact_until) is left out of a
+ * compacted page: an edit of its field in the device's scope with a
+ * cursor up to compact_until names it as a parent, and the device made
+ * no edit of that field up to there (PROTOCOL.md section 8.1). Parents
+ * are stored before the edits that name them (section 7), so the edits
+ * kept are exactly the heads of the edits in scope up to compact_until.
  *
- * Column 12 of @row is the field's heads (record_state): an edit among
- * them is named by no stored edit and is kept without another read, as
- * most edits are (a field edited once). Any other is looked up by itself:
- * the edits that name it are those stored after it, and those stored
- * before it only when it came late (a restored center, section 12), so
- * those are read only when the later ones do not name it. Reading a
- * field's every edit for each page it appears in cost a multiple of the
- * page when a household is visited again and again. 1, 0, or -1 with
- * @error set. */
+ * @e's heads are its field's (record_state): an edit among them is named
+ * by no stored edit and is kept without another read, as most edits are
+ * (a field edited once). Any other is looked up by itself: the edits
+ * that name it are those stored after it, and those stored before it
+ * only when it came late (a restored center, section 12), so those are
+ * read only when the later ones do not name it. Reading a field's every
+ * edit for each page it appears in cost a multiple of the page when a
+ * household is visited again and again. 1, 0, or -1 with @error set. */
 static int
-compacted_away (SqliteTxn *t, sqlite3_stmt *row, const HearthCenterPullQuery *q, PullCompaction *c, GError **error)
+compacted_away (SqliteTxn *t, const PullEdit *e, const HearthCenterPullQuery *q, PullCompaction *c, GError **error)
 {
-  const char *heads = (const char *) sqlite3_column_text (row, 12);
   g_autofree char *quoted = NULL;
   int named;
 
-  if (heads != NULL && heads_hold (heads, sqlite3_column_int64 (row, 0)))
+  if (e->heads != NULL && heads_hold (e->heads, e->cursor))
     return 0;
-  quoted = g_strconcat ("\"", (const char *) sqlite3_column_text (row, 5), "\"", NULL);
-  named = named_in_scope (t, row, q, quoted, TRUE, error);
+  quoted = g_strconcat ("\"", e->hlc, "\"", NULL);
+  named = named_in_scope (t, e, q, quoted, TRUE, error);
   if (named == 0)
-    named = named_in_scope (t, row, q, quoted, FALSE, error);
+    named = named_in_scope (t, e, q, quoted, FALSE, error);
   if (named <= 0)
     return named;
-  named = own_field (t, row, q, c, error);
+  named = own_field (t, e, q, c, error);
   return named < 0 ? -1 : !named;
 }
 
@@ -2286,15 +2461,41 @@ named_key (GString *key, const char *tbl, const char *record_id, const char *fie
   g_string_append_len (key, hlc, (gssize) hlc_len);
 }
 
-/* Reads the versions that the edits in @q's scope with a cursor up to
- * compact_until name as parents (those of the pulling device too), as
- * named_in_scope() finds them one at a time. %NULL without @error when
- * the set is not worth keeping (too large, or a version with an escape:
- * parents_to_json() writes none for versions as the center checks them),
- * and then the page looks its edits up one at a time. */
-/* Adds to @named the versions that the rows of @st (tbl, record_id, field,
- * hlc, parents, village) in @q's scope name as parents; FALSE when the set
- * is not worth keeping (read_named()), -1 on failure with @error. */
+/* Adds to @named the versions @parents (a JSON array of @parents_len
+ * bytes, as parents_json() writes it) of an edit of (@tbl, @record_id,
+ * @field) under @hlc names; FALSE when the set is not worth keeping
+ * (read_named()). */
+static gboolean
+add_named (GHashTable *named, GString *key, const char *tbl, const char *record_id, const char *field, const char *hlc,
+           const char *parents, gsize parents_len)
+{
+  const char *p = parents, *stop = parents + parents_len;
+
+  if (memchr (parents, '\\', parents_len) != NULL || g_hash_table_size (named) >= PULL_NAMED_MAX)
+    return FALSE;
+  while ((p = memchr (p, '"', (gsize) (stop - p))) != NULL)
+    {
+      const char *end = memchr (p + 1, '"', (gsize) (stop - p - 1));
+
+      if (end == NULL)
+        return FALSE;
+      /* An edit does not name itself (named_in_scope() reads others). */
+      if ((gsize) (end - p - 1) != strlen (hlc) || strncmp (p + 1, hlc, end - p - 1) != 0)
+        {
+          named_key (key, tbl, record_id, field, p + 1, (gsize) (end - p - 1));
+          g_hash_table_add (named, g_strndup (key->str, key->len));
+        }
+      p = end + 1;
+    }
+  return TRUE;
+}
+
+/* Adds to @named the versions that the rows of @st in @q's scope name as
+ * parents: rows of kind 'edit' as (tbl, record_id, field, hlc, parents,
+ * village), and rows of kind 'edits' as (tbl, record_id, NULL, hlc,
+ * fields, village), each of whose fields names its parents. FALSE when
+ * the set is not worth keeping (read_named()), -1 on failure with
+ * @error. */
 static int
 read_named_rows (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q, GHashTable *named, GString *key,
                  GError **error)
@@ -2304,28 +2505,27 @@ read_named_rows (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q,
 
   while (usable && (rc = step (t, st, error)) == SQLITE_ROW)
     {
+      const char *tbl = (const char *) sqlite3_column_text (st, 0);
+      const char *record_id = (const char *) sqlite3_column_text (st, 1);
+      const char *field = (const char *) sqlite3_column_text (st, 2);
       const char *hlc = (const char *) sqlite3_column_text (st, 3);
       const char *p = (const char *) sqlite3_column_text (st, 4);
+      EditsMember m;
 
       if (!in_scope ((const char *) sqlite3_column_text (st, 5), q))
         continue;
-      usable = strchr (p, '\\') == NULL && g_hash_table_size (named) < PULL_NAMED_MAX;
-      while (usable && (p = strchr (p, '"')) != NULL)
+      if (field != NULL)
         {
-          const char *end = strchr (p + 1, '"');
-
-          usable = end != NULL;
-          if (!usable)
-            break;
-          /* An edit does not name itself (named_in_scope() reads others). */
-          if ((gsize) (end - p - 1) != strlen (hlc) || strncmp (p + 1, hlc, end - p - 1) != 0)
-            {
-              named_key (key, (const char *) sqlite3_column_text (st, 0), (const char *) sqlite3_column_text (st, 1),
-                         (const char *) sqlite3_column_text (st, 2), p + 1, (gsize) (end - p - 1));
-              g_hash_table_add (named, g_strndup (key->str, key->len));
-            }
-          p = end + 1;
+          usable = add_named (named, key, tbl, record_id, field, hlc, p, strlen (p));
+          continue;
         }
+      while (usable && edits_next (&p, &m))
+        if (m.parents_len > 2)
+          {
+            g_autofree char *name = g_strndup (m.name, m.name_len);
+
+            usable = add_named (named, key, tbl, record_id, name, hlc, m.parents, m.parents_len);
+          }
     }
   sqlite3_reset (st);
   if (rc < 0)
@@ -2341,10 +2541,27 @@ read_named_rows (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q,
  * keeping (too large, or a version with an escape: parents_to_json()
  * writes none for versions as the center checks them), and then the page
  * looks its edits up one at a time. Every edit names a village (the
- * center's CHECK), so the unplaced add none. */
+ * center's CHECK), so the unplaced add none. A row of kind 'edits' names
+ * parents when its text holds ',["' (inside a JSON string a quote is
+ * escaped): only an array of parents that is not empty starts so. */
 static GHashTable *
 read_named (SqliteTxn *t, const HearthCenterPullQuery *q, GError **error)
 {
+  /* Each kind's columns, then what its rows are. */
+#define NAMED_EDIT "SELECT tbl, record_id, field, hlc, parents, village FROM changes "
+#define NAMED_EDIT_ROWS " kind = 'edit' AND parents <> '[]'"
+#define NAMED_EDITS "SELECT tbl, record_id, NULL, hlc, fields, village FROM changes "
+#define NAMED_EDITS_ROWS " kind = 'edits' AND instr (fields, ',[\"') > 0"
+#define NAMED_BY_VILLAGE "INDEXED BY changes_by_village WHERE village = ?1 AND cursor <= ?2 AND"
+  static const char *const kinds[][2] = {
+    { NAMED_EDIT, NAMED_EDIT_ROWS },
+    { NAMED_EDITS, NAMED_EDITS_ROWS },
+  };
+  /* The same by village, statements kept by their text's address (stmt()). */
+  static const char *const by_village[] = {
+    NAMED_EDIT NAMED_BY_VILLAGE NAMED_EDIT_ROWS,
+    NAMED_EDITS NAMED_BY_VILLAGE NAMED_EDITS_ROWS,
+  };
   HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
   g_autoptr(GHashTable) named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GString) key = g_string_new (NULL);
@@ -2354,54 +2571,59 @@ read_named (SqliteTxn *t, const HearthCenterPullQuery *q, GError **error)
 
   if (g_atomic_int_get (&self->pull_by_village) && scope_villages (t, q, PULL_WALK_VILLAGES, villages, error))
     {
-      sqlite3_stmt *st = stmt (t, "SELECT tbl, record_id, field, hlc, parents, village FROM changes "
-                                  "INDEXED BY changes_by_village WHERE village = ?1 AND cursor <= ?2 "
-                                  "AND kind = 'edit' AND parents <> '[]'", error);
-
-      if (st == NULL)
-        return NULL;
-      for (guint i = 0; usable > 0 && i < villages->len; i++)
+      for (guint k = 0; usable > 0 && k < G_N_ELEMENTS (kinds); k++)
         {
-          sqlite3_reset (st);
-          bind_text (st, 1, villages->pdata[i]);
-          sqlite3_bind_int64 (st, 2, q->compact_until);
-          usable = read_named_rows (t, st, q, named, key, error);
+          sqlite3_stmt *st = stmt (t, by_village[k], error);
+
+          if (st == NULL)
+            return NULL;
+          for (guint i = 0; usable > 0 && i < villages->len; i++)
+            {
+              sqlite3_reset (st);
+              bind_text (st, 1, villages->pdata[i]);
+              sqlite3_bind_int64 (st, 2, q->compact_until);
+              usable = read_named_rows (t, st, q, named, key, error);
+            }
         }
     }
   else if (error != NULL && *error != NULL)
     return NULL;
   else
     {
-      g_autoptr(GString) sql = g_string_new ("SELECT tbl, record_id, field, hlc, parents, village FROM changes "
-                                             "WHERE kind = 'edit' AND cursor <= ? AND parents <> '[]' AND (0");
-      sqlite3_stmt *st = NULL;
-      int param = 1, rc;
+      g_autoptr(GString) where = g_string_new ("WHERE cursor <= ? AND (0");
 
       /* Every village with the prefix, whatever follows it (in_scope()):
        * 0xff is no byte of UTF-8. */
       if (q->unplaced)
-        g_string_append (sql, " OR village IS NULL");
+        g_string_append (where, " OR village IS NULL");
       if (n > 0)
         {
-          g_string_append (sql, " OR ");
-          append_village_ranges (sql, n);
+          g_string_append (where, " OR ");
+          append_village_ranges (where, n);
         }
-      g_string_append (sql, ")");
-      rc = sqlite3_prepare_v2 (t->conn->db, sql->str, -1, &st, NULL);
-      if (rc != SQLITE_OK)
+      g_string_append (where, ") AND");
+      for (guint k = 0; usable > 0 && k < G_N_ELEMENTS (kinds); k++)
         {
-          txn_fail (t, rc, error);
-          return NULL;
+          g_autofree char *sql = g_strconcat (kinds[k][0], where->str, kinds[k][1], NULL);
+          sqlite3_stmt *st = NULL;
+          int param = 1, rc;
+
+          rc = sqlite3_prepare_v2 (t->conn->db, sql, -1, &st, NULL);
+          if (rc != SQLITE_OK)
+            {
+              txn_fail (t, rc, error);
+              return NULL;
+            }
+          sqlite3_bind_int64 (st, param++, q->compact_until);
+          for (guint i = 0; i < n; i++)
+            {
+              g_autofree char *upper = g_strconcat (q->prefixes[i], "\xff", NULL);
+              bind_text (st, param++, q->prefixes[i]);
+              bind_text (st, param++, upper);
+            }
+          usable = read_named_rows (t, st, q, named, key, error);
+          sqlite3_finalize (st);
         }
-      sqlite3_bind_int64 (st, param++, q->compact_until);
-      for (guint i = 0; i < n; i++)
-        {
-          g_autofree char *upper = g_strconcat (q->prefixes[i], "\xff", NULL);
-          bind_text (st, param++, q->prefixes[i]);
-          bind_text (st, param++, upper);
-        }
-      usable = read_named_rows (t, st, q, named, key, error);
-      sqlite3_finalize (st);
     }
   if (usable <= 0)
     return NULL;
@@ -2447,6 +2669,124 @@ pull_named (SqliteTxn *t, const HearthCenterPullQuery *q, GError **error)
   return named;
 }
 
+/* Whether a compacted page leaves the edit @e out (compacted_away()),
+ * by @named when the pull keeps the versions its scope names
+ * (pull_named()). 1, 0, or -1 with @error set. */
+static int
+page_leaves_out (SqliteTxn *t, const PullEdit *e, const HearthCenterPullQuery *q, GHashTable *named, GString *key,
+                 PullCompaction *c, GError **error)
+{
+  int own;
+
+  if (named == NULL)
+    return compacted_away (t, e, q, c, error);
+  named_key (key, e->tbl, e->record_id, e->field, e->hlc, strlen (e->hlc));
+  if (!g_hash_table_contains (named, key->str))
+    return 0;
+  own = own_field (t, e, q, c, error);
+  return own < 0 ? -1 : !own;
+}
+
+/* The heads of a field as record_state keeps them (cursors, space-
+ * separated) into *@heads ((transfer full), %NULL when the record has no
+ * such field); %FALSE with @error when the store fails. */
+static gboolean
+field_heads (SqliteTxn *t, const char *tbl, const char *record_id, const char *field, char **heads, GError **error)
+{
+  sqlite3_stmt *st = stmt (t, "SELECT coalesce (state -> ?3 ->> 2, CAST (state -> ?3 ->> 1 AS TEXT)) "
+                              "FROM record_state WHERE tbl = ?1 AND record_id = ?2", error);
+  int rc;
+
+  *heads = NULL;
+  if (st == NULL)
+    return FALSE;
+  bind_borrowed (st, 1, tbl);
+  bind_borrowed (st, 2, record_id);
+  bind_borrowed (st, 3, field);
+  rc = step (t, st, error);
+  if (rc == SQLITE_ROW)
+    *heads = column_text (st, 0);
+  sqlite3_reset (st);
+  return rc >= 0;
+}
+
+/* Appends the field @m of the 'edits' row at @st (CHANGE_COLUMNS) as the
+ * edit it holds, as append_change_json() writes a row of kind 'edit':
+ * the value and parents are copied as stored (edits_to_json()). */
+static void
+append_edits_member_json (GString *out, sqlite3_stmt *st, const char *field, const EditsMember *m)
+{
+  const char *household = (const char *) sqlite3_column_text (st, 7);
+  const char *village = (const char *) sqlite3_column_text (st, 8);
+  const char *wall = (const char *) sqlite3_column_text (st, 11);
+  char cursor[24];
+
+  g_string_append (out, "{\"cursor\":");
+  g_string_append_len (out, cursor, format_int64 (cursor, sqlite3_column_int64 (st, 0)));
+  g_string_append (out, ",\"kind\":\"edit\"");
+  append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
+  append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
+  if (household != NULL)
+    append_member (out, "household", household);
+  if (village != NULL)
+    append_member (out, "village", village);
+  append_member (out, "field", field);
+  g_string_append (out, ",\"value\":");
+  g_string_append_len (out, m->value, (gssize) m->value_len);
+  append_member (out, "hlc", (const char *) sqlite3_column_text (st, 5));
+  g_string_append (out, ",\"parents\":");
+  g_string_append_len (out, m->parents, (gssize) m->parents_len);
+  if (wall != NULL)
+    append_member (out, "wall", wall);
+  g_string_append_c (out, '}');
+}
+
+/* Appends the 'edits' row at @st (CHANGE_COLUMNS) as the edits it holds
+ * (PROTOCOL.md section 6.1: a device reads them so), each with the row's
+ * cursor, those a compacted page leaves out (@compacting) left out; each
+ * after a comma when @comma or after another. Returns how many were
+ * appended, or -1 with @error set. */
+static int
+append_edits_row (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q, GHashTable *named, GString *key,
+                  PullCompaction *c, gboolean compacting, gboolean comma, GString *out, GError **error)
+{
+  const char *p = (const char *) sqlite3_column_text (st, 10);
+  PullEdit e = { sqlite3_column_int64 (st, 0), (const char *) sqlite3_column_text (st, 2),
+                 (const char *) sqlite3_column_text (st, 3), NULL, (const char *) sqlite3_column_text (st, 5), NULL };
+  EditsMember m;
+  int n = 0;
+
+  while (edits_next (&p, &m))
+    {
+      g_autofree char *field = g_strndup (m.name, m.name_len);
+
+      if (compacting)
+        {
+          g_autofree char *heads = NULL;
+          int away;
+
+          if (named == NULL && !field_heads (t, e.tbl, e.record_id, field, &heads, error))
+            return -1;
+          e.field = field;
+          e.heads = heads;
+          away = page_leaves_out (t, &e, q, named, key, c, error);
+          if (away < 0)
+            return -1;
+          if (away)
+            continue;
+        }
+      if (comma || n > 0)
+        g_string_append_c (out, ',');
+      append_edits_member_json (out, st, field, &m);
+      n++;
+    }
+  return n;
+}
+
+/* A page holds whole rows: the edits of a row of kind 'edits' share its
+ * cursor, so the page that lists one lists them all, even when that
+ * passes @limit (by HEARTH_CHANGE_MAX_FIELDS - 1 at most) or, as the
+ * page's first row, max_bytes (PROTOCOL.md section 8). */
 static gboolean
 sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString *out, guint *listed, gint64 *last,
                   gboolean *more, GError **error)
@@ -2472,7 +2812,8 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
         return FALSE;
     }
   /* Column 12: the heads of an edit's field, when the page looks its
-   * edits up one at a time (compacted_away()). */
+   * edits up one at a time (compacted_away()); an 'edits' row's fields
+   * are looked up one by one (field_heads()). */
   if (!pull_walk_start (t, &walk, q,
                         named != NULL ? CHANGE_COLUMNS ", NULL + ?1"
                                       : CHANGE_COLUMNS ", CASE WHEN kind = 'edit' AND cursor <= ?1 THEN ("
@@ -2488,52 +2829,54 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
   while ((st = pull_walk_next (t, &walk, &failed, error)) != NULL)
     {
       gint64 cursor = sqlite3_column_int64 (st, 0);
+      const char *kind = (const char *) sqlite3_column_text (st, 1);
+      gboolean compacting = q->compact_until > 0 && cursor <= q->compact_until;
       gsize before = out->len;
+      int n = 1;
 
-      if (*listed == q->limit)
+      if (*listed >= q->limit)
         {
           *more = TRUE;
           break;
         }
-      if (q->compact_until > 0 && cursor <= q->compact_until &&
-          g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0)
+      if (g_strcmp0 (kind, "edits") == 0)
+        n = append_edits_row (t, st, q, named, key, &compaction, compacting, *listed > 0, out, error);
+      else
         {
-          int away;
-
-          if (named != NULL)
+          if (compacting && g_strcmp0 (kind, "edit") == 0)
             {
-              const char *hlc = (const char *) sqlite3_column_text (st, 5);
+              PullEdit e = { cursor, (const char *) sqlite3_column_text (st, 2),
+                             (const char *) sqlite3_column_text (st, 3), (const char *) sqlite3_column_text (st, 4),
+                             (const char *) sqlite3_column_text (st, 5), (const char *) sqlite3_column_text (st, 12) };
 
-              named_key (key, (const char *) sqlite3_column_text (st, 2), (const char *) sqlite3_column_text (st, 3),
-                         (const char *) sqlite3_column_text (st, 4), hlc, strlen (hlc));
-              away = g_hash_table_contains (named, key->str) ? own_field (t, st, q, &compaction, error) : 1;
-              away = away < 0 ? -1 : !away;
+              n = page_leaves_out (t, &e, q, named, key, &compaction, error);
+              n = n < 0 ? -1 : !n;
             }
-          else
-            away = compacted_away (t, st, q, &compaction, error);
-
-          if (away < 0)
+          if (n > 0)
             {
-              failed = TRUE;
-              break;
-            }
-          if (away)
-            {
-              *last = cursor;
-              continue;
+              if (*listed > 0)
+                g_string_append_c (out, ',');
+              append_change_json (out, st);
             }
         }
-      if (*listed > 0)
-        g_string_append_c (out, ',');
-      append_change_json (out, st);
-      /* The page stops at max_bytes, but always carries one change. */
+      if (n < 0)
+        {
+          failed = TRUE;
+          break;
+        }
+      if (n == 0)
+        {
+          *last = cursor;
+          continue;
+        }
+      /* The page stops at max_bytes, but always carries one row. */
       if (*listed > 0 && out->len > q->max_bytes)
         {
           g_string_truncate (out, before);
           *more = TRUE;
           break;
         }
-      (*listed)++;
+      *listed += (guint) n;
       *last = cursor;
     }
   pull_walk_clear (&walk);
@@ -2594,7 +2937,10 @@ sqlite_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id
                               "AND NOT EXISTS (SELECT 1 FROM changes n INDEXED BY changes_by_key "
                               "WHERE n.ikey = hearth_change_key (?1, ?2, ?3) AND n.kind = 'edit' AND n.tbl = ?1 "
                               "AND n.record_id = ?2 AND n.field = ?3 AND n.cursor <= e.restore_cursor "
-                              "AND instr (n.parents, '\"' || ?4 || '\"') > 0)", error);
+                              "AND instr (n.parents, '\"' || ?4 || '\"') > 0) "
+                              "AND NOT EXISTS (SELECT 1 FROM changes n " EDITS_ROWS_WHERE
+                              "n.cursor <= e.restore_cursor AND instr (n.fields, '\"' || ?4 || '\"') > 0 "
+                              "AND instr (n.fields -> ?3 ->> 1, '\"' || ?4 || '\"') > 0)", error);
   int rc;
 
   if (st == NULL)
@@ -2741,7 +3087,7 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
   if (!states_flush (t, error))
     return NULL;
   st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (r.state) j WHERE r.tbl = ?1 "
-                "AND r.record_id IN (SELECT record_id FROM changes WHERE " RANGE_WHERE " AND kind = 'edit') "
+                "AND r.record_id IN (SELECT record_id FROM changes WHERE " RANGE_WHERE " AND kind <> 'record') "
                 "UNION SELECT DISTINCT j.key FROM changes c, json_each (c.fields) j WHERE " RANGE_WHERE
                 " AND c.kind = 'record' ORDER BY 1", error);
   if (st == NULL)

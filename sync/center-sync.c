@@ -1298,31 +1298,38 @@ heads_with (GPtrArray *heads, const HearthChange *c)
   return n;
 }
 
-/* The edit's version after clamping (rule 5 of PROTOCOL.md section 6.3) and
- * its parents as stored: a parent this device had clamped is named by its
- * clamped version. Sets @out's clamped versions when it clamps. */
+/* A version after clamping (rule 5 of PROTOCOL.md section 6.3): *@hlc
+ * replaced, and @out's clamped versions set, when it clamps. */
 static gboolean
-clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out, GError **error)
+clamp_version (Push *p, char **hlc_text, HearthCenterOutcome *out, char **floor_out, GError **error)
 {
   HearthHlc hlc, floor, clamped;
   gboolean have_floor;
 
-  if (!hearth_hlc_parse (c->hlc, &hlc, error))
+  if (!hearth_hlc_parse (*hlc_text, &hlc, error))
     return FALSE;
   have_floor = p->device->clamp_floor != NULL && hearth_hlc_parse (p->device->clamp_floor, &floor, NULL);
   if (hearth_merge_clamp (&hlc, p->now, HEARTH_MERGE_MAX_AHEAD_MS, have_floor ? &floor : NULL, &clamped))
     {
-      out->original_hlc = g_strdup (c->hlc);
+      out->original_hlc = g_strdup (*hlc_text);
       out->clamped_hlc = hearth_hlc_to_string (&clamped);
-      g_free (c->hlc);
-      c->hlc = g_strdup (out->clamped_hlc);
+      g_free (*hlc_text);
+      *hlc_text = g_strdup (out->clamped_hlc);
       *floor_out = g_strdup (out->clamped_hlc);
     }
+  return TRUE;
+}
+
+/* @parents as stored: a parent this device had clamped is named by its
+ * clamped version. */
+static gboolean
+rename_clamped (Push *p, GPtrArray *parents, GError **error)
+{
   /* A device never clamped has no clamped version to rename. */
-  for (guint i = 0; p->device->clamp_floor != NULL && i < c->parents->len; i++)
+  for (guint i = 0; p->device->clamp_floor != NULL && parents != NULL && i < parents->len; i++)
     {
       g_autoptr(GError) local = NULL;
-      char *renamed = hearth_center_txn_find_clamped (p->txn, p->device->id, c->parents->pdata[i], &local);
+      char *renamed = hearth_center_txn_find_clamped (p->txn, p->device->id, parents->pdata[i], &local);
 
       if (local != NULL)
         {
@@ -1331,10 +1338,26 @@ clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out
         }
       if (renamed != NULL)
         {
-          g_free (c->parents->pdata[i]);
-          c->parents->pdata[i] = renamed;
+          g_free (parents->pdata[i]);
+          parents->pdata[i] = renamed;
         }
     }
+  return TRUE;
+}
+
+/* The edit's version after clamping and its parents as stored (a write
+ * of several fields, kind "edits": its one version and each field's
+ * parents). Sets @out's clamped versions when it clamps. */
+static gboolean
+clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out, GError **error)
+{
+  if (!clamp_version (p, &c->hlc, out, floor_out, error))
+    return FALSE;
+  if (c->kind != HEARTH_CHANGE_EDITS)
+    return rename_clamped (p, c->parents, error);
+  for (guint i = 0; i < c->edits->len; i++)
+    if (!rename_clamped (p, ((HearthChangeField *) c->edits->pdata[i])->parents, error))
+      return FALSE;
   return TRUE;
 }
 
@@ -1409,6 +1432,36 @@ household_in_scope (Push *p, const char *household, char **village, gboolean *in
   return TRUE;
 }
 
+/* An edit of @field of (@table, @id), @household's, to @value that moves
+ * a household to another village or a record to another household: the
+ * new place must be in scope too. Refusals go to @out. Returns: %FALSE
+ * only when the store fails. */
+static gboolean
+check_move (Push *p, const char *table, const char *id, const char *household, const char *field,
+            const char *value, HearthCenterOutcome *out, GError **error)
+{
+  const char *const *scope = (const char *const *) p->user->scope;
+
+  if (g_str_equal (table, "households") && g_str_equal (field, "village_code") &&
+      !hearth_center_scope_contains (scope, value))
+    {
+      refuse (out, REFUSED_SCOPE, _("household %s would move to village %s, outside your scope"), id, value);
+      return TRUE;
+    }
+  if (!g_str_equal (table, "households") && g_str_equal (field, "household_id") && g_strcmp0 (value, household) != 0)
+    {
+      g_autofree char *village = NULL;
+      gboolean in_scope = FALSE;
+
+      if (!household_in_scope (p, value, &village, &in_scope, error))
+        return FALSE;
+      if (!in_scope)
+        refuse (out, REFUSED_SCOPE, _("%s record %s would move to household %s, which is not in your scope"),
+                table, id, value);
+    }
+  return TRUE;
+}
+
 /* Scope by what the center holds rather than what the change claims: a
  * record hanging off a household is checked against the household it
  * belongs to at the center (and the change is stored under it), an
@@ -1421,7 +1474,6 @@ household_in_scope (Push *p, const char *household, char **village, gboolean *in
 static gboolean
 check_owner (Push *p, HearthChange *c, const char **at_center, HearthCenterOutcome *out, GError **error)
 {
-  const char *const *scope = (const char *const *) p->user->scope;
   g_autoptr(GError) local = NULL;
 
   if (c->household == NULL || g_str_equal (c->table, "households"))
@@ -1470,25 +1522,282 @@ check_owner (Push *p, HearthChange *c, const char **at_center, HearthCenterOutco
         }
     }
 
-  if (c->kind != HEARTH_CHANGE_EDIT)
-    return TRUE;
-  if (g_str_equal (c->table, "households") && g_str_equal (c->field, "village_code") &&
-      !hearth_center_scope_contains (scope, c->value))
+  if (c->kind == HEARTH_CHANGE_EDIT)
+    return check_move (p, c->table, c->id, c->household, c->field, c->value, out, error);
+  for (guint i = 0; c->kind == HEARTH_CHANGE_EDITS && out->code == NULL && i < c->edits->len; i++)
     {
-      refuse (out, REFUSED_SCOPE, _("household %s would move to village %s, outside your scope"), c->id, c->value);
+      const HearthChangeField *e = c->edits->pdata[i];
+
+      if (!check_move (p, c->table, c->id, c->household, e->field, e->value, out, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Refuses @e, which arrives after an edit that names it (PROTOCOL.md
+ * section 7). */
+static void
+refuse_named (HearthCenterOutcome *out, const HearthChange *e)
+{
+  refuse (out, REFUSED_BAD_CHANGE, _("version %s of “%s” of %s record %s arrives after an edit that names it "
+                                     "as a parent: a parent is sent before the edits that name it"),
+          e->hlc, e->field, e->table, e->id);
+}
+
+/* The checks of an edit @e (its version clamped, its parents renamed) of
+ * a push: a repeat of a stored edit (*@repeat), or refused (@out's code
+ * and message: another value under a stored identity, the sender's role,
+ * a registry number another household holds, parents first, open
+ * versions), or new, with its field's heads before it (*@heads) and
+ * whether it is a parent a restore lost (*@late, PROTOCOL.md section 12).
+ * With @named, an edit that a stored edit names is not decided here
+ * (hearth_center_txn_take_late_parent() forgets the version as dangling
+ * when it is late, which a write refused for another field must not
+ * do): *@named is set, and the caller decides. Returns: %FALSE only when
+ * the store fails. */
+static gboolean
+check_new_edit (Push *p, const HearthChange *e, HearthCenterOutcome *out, gboolean *repeat, int *late,
+                GPtrArray **heads, gboolean *named, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(HearthChange) existing = NULL;
+  g_autofree char *refusal = NULL;
+  /* A field of a record the center never saw has no edit to repeat,
+   * none naming this one and no head. */
+  gboolean fresh = field_is_new (p, e);
+
+  *repeat = FALSE;
+  *late = 0;
+  *heads = NULL;
+  existing = fresh ? NULL : hearth_center_txn_find_edit (p->txn, e->table, e->id, e->field, e->hlc, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (existing != NULL)
+    {
+      if (!hearth_change_equal (existing, e))
+        refuse (out, REFUSED_BAD_CHANGE, _("version %s of “%s” of %s record %s was sent before with another value"),
+                e->hlc, e->field, e->table, e->id);
+      else
+        *repeat = TRUE;
       return TRUE;
     }
-  if (!g_str_equal (c->table, "households") && g_str_equal (c->field, "household_id") &&
-      g_strcmp0 (c->value, c->household) != 0)
+  refusal = check_edit_role (p, e, &local);
+  if (local != NULL)
     {
-      g_autofree char *village = NULL;
-      gboolean in_scope = FALSE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (refusal != NULL)
+    {
+      refuse (out, REFUSED_ROLE, "%s", refusal);
+      return TRUE;
+    }
+  refusal = check_registry_no (p, e, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (refusal != NULL)
+    {
+      refuse (out, REFUSED_DUPLICATE, "%s", refusal);
+      return TRUE;
+    }
+  /* Parents before the edits that name them: what a compacted pull
+   * leaves out relies on it (PROTOCOL.md sections 7 and 8.1). Only a
+   * device that invents versions can send one after its child. */
+  switch (fresh ? 0 : hearth_center_txn_edit_named (p->txn, e->table, e->id, e->field, e->hlc, &local))
+    {
+    case -1:
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    case 1:
+      if (named != NULL)
+        {
+          *named = TRUE;
+          break;
+        }
+      /* Unless a restore from a backup lost it (section 12). */
+      *late = hearth_center_txn_take_late_parent (p->txn, e->table, e->id, e->field, e->hlc, &local);
+      if (*late < 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (*late)
+        break;
+      refuse_named (out, e);
+      return TRUE;
+    default:
+      break;
+    }
+  /* A field's open versions are bounded: each push merges them all
+   * (review finding H5). A resolution (naming them) always fits. */
+  *heads = fresh ? g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free)
+                 : hearth_center_txn_list_heads (p->txn, e->table, e->id, e->field, &local);
+  if (*heads == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!*late && !(named != NULL && *named) && heads_with (*heads, e) > HEARTH_CENTER_MAX_HEADS)
+    {
+      refuse (out, REFUSED_BAD_CHANGE, _("“%s” of %s record %s has %u open versions already, the most a field "
+                                         "keeps: resolve its conflicts, then edit it again"),
+              e->field, e->table, e->id, (*heads)->len);
+      g_clear_pointer (heads, g_ptr_array_unref);
+      return TRUE;
+    }
+  return TRUE;
+}
 
-      if (!household_in_scope (p, c->value, &village, &in_scope, error))
+/* Refuses the write @c whole for its field @e, refused as @field_out
+ * says; nothing of it is clamped. */
+static void
+refuse_field (HearthCenterOutcome *out, const HearthChange *c, const HearthChange *e,
+              const HearthCenterOutcome *field_out)
+{
+  g_clear_pointer (&out->original_hlc, g_free);
+  g_clear_pointer (&out->clamped_hlc, g_free);
+  refuse (out, field_out->code, _("the write of %s record %s is refused for its field “%s”: %s"), c->table, c->id,
+          e->field, field_out->message);
+}
+
+/* A write of several fields of a record under one version (kind "edits",
+ * PROTOCOL.md section 6.1), its version clamped and its parents renamed:
+ * each field is checked as the edit it holds (check_new_edit()), and the
+ * write is stored, once, or refused whole, with a message naming the
+ * field at fault; then each field is merged. Fields stored before under
+ * the same identity (the write sent before as edits of one field each)
+ * are repeats: the others are stored, and a write of repeats only is
+ * acknowledged. @at_center: the household's village at the center
+ * (borrowed); @floor: the clamped version when it was, taken when the
+ * write is stored. Returns: %FALSE only when the store fails. */
+static gboolean
+push_edits (Push *p, HearthPushItem *item, HearthChange *c, const char *at_center, char **floor,
+            HearthCenterOutcome *out, GError **error)
+{
+  g_autoptr(GPtrArray) edits = hearth_change_expand (c);
+  g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+  g_autoptr(GPtrArray) heads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GArray) lates = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(HearthChange) part = NULL;
+  const HearthChange *stored = c;
+  gboolean any_named = FALSE;
+  gint64 cursor;
+
+  for (guint i = 0; i < edits->len; i++)
+    {
+      HearthChange *e = edits->pdata[i];
+      g_auto(HearthCenterOutcome) field_out = { 0 };
+      GPtrArray *field_heads = NULL;
+      gboolean repeat = FALSE, named = FALSE;
+      int late = 0;
+
+      if (!check_new_edit (p, e, &field_out, &repeat, &late, &field_heads, &named, error))
         return FALSE;
-      if (!in_scope)
-        refuse (out, REFUSED_SCOPE, _("%s record %s would move to household %s, which is not in your scope"),
-                c->table, c->id, c->value);
+      if (field_out.code != NULL)
+        {
+          refuse_field (out, c, e, &field_out);
+          return TRUE;
+        }
+      if (repeat)
+        continue;
+      /* -1: named by a stored edit, decided below. */
+      late = named ? -1 : 0;
+      any_named = any_named || named;
+      g_ptr_array_add (kept, e);
+      g_ptr_array_add (heads, field_heads);
+      g_array_append_val (lates, late);
+    }
+  /* A field that a stored edit names is a parent a restore lost, or the
+   * write is refused (PROTOCOL.md sections 7 and 12): decided once every
+   * other check passed, in a savepoint of its own, so that a refusal
+   * keeps the versions the center lacks as it had them. */
+  if (any_named)
+    {
+      if (!hearth_center_txn_savepoint (p->txn, HEARTH_CENTER_SAVEPOINT_BEGIN, error))
+        return FALSE;
+      for (guint i = 0; i < kept->len; i++)
+        {
+          HearthChange *e = kept->pdata[i];
+          g_autoptr(GError) local = NULL;
+          int late;
+
+          if (g_array_index (lates, int, i) >= 0)
+            continue;
+          late = hearth_center_txn_take_late_parent (p->txn, e->table, e->id, e->field, e->hlc, &local);
+          if (late <= 0)
+            {
+              g_auto(HearthCenterOutcome) field_out = { 0 };
+
+              /* The enclosing savepoint is the push's: this one ends first. */
+              if (!hearth_center_txn_savepoint (p->txn, HEARTH_CENTER_SAVEPOINT_ROLLBACK, error))
+                return FALSE;
+              if (late < 0)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  return FALSE;
+                }
+              refuse_named (&field_out, e);
+              refuse_field (out, c, e, &field_out);
+              return TRUE;
+            }
+          g_array_index (lates, int, i) = 1;
+        }
+      if (!hearth_center_txn_savepoint (p->txn, HEARTH_CENTER_SAVEPOINT_RELEASE, error))
+        return FALSE;
+    }
+  if (kept->len == 0)
+    {
+      g_clear_pointer (&out->original_hlc, g_free);
+      g_clear_pointer (&out->clamped_hlc, g_free);
+      return TRUE;  /* the same write again: acknowledged, not stored twice */
+    }
+  if (kept->len < edits->len)
+    {
+      part = hearth_change_new (HEARTH_CHANGE_EDITS);
+      part->table = g_strdup (c->table);
+      part->id = g_strdup (c->id);
+      part->household = g_strdup (c->household);
+      part->village = g_strdup (c->village);
+      part->hlc = g_strdup (c->hlc);
+      part->wall = g_strdup (c->wall);
+      for (guint i = 0; i < kept->len; i++)
+        {
+          const HearthChange *e = kept->pdata[i];
+
+          hearth_change_add_edit (part, e->field, e->value, e->parents);
+        }
+      stored = part;
+    }
+  if (*floor != NULL)
+    {
+      g_free (p->device->clamp_floor);
+      p->device->clamp_floor = g_steal_pointer (floor);
+    }
+
+  /* The digest is of the write as pushed, whatever part of it is new. */
+  cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, stored, item->digest, NULL, p->now, error);
+  if (cursor == 0)
+    return FALSE;
+  out->cursor = cursor;
+  c->cursor = cursor;
+  if (c->household != NULL && at_center == NULL && !set_household_village (p, c->household, c->village, error))
+    return FALSE;
+  for (guint i = 0; i < kept->len; i++)
+    {
+      HearthChange *e = kept->pdata[i];
+
+      /* Each field a head of its field, by the write's cursor. */
+      e->cursor = cursor;
+      if (!(g_array_index (lates, int, i) ? merge_late_parent (p, e, heads->pdata[i], error)
+                                          : merge_field (p, e, heads->pdata[i], error)))
+        return FALSE;
+      record_stored (p, e);
     }
   return TRUE;
 }
@@ -1505,19 +1814,12 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   g_autofree char *floor = NULL;
   g_autoptr(GPtrArray) heads = NULL;
   gboolean audit;
-  gboolean fresh = FALSE;
   int late = 0;
 
   out->seq = item->seq;
   if (c == NULL)
     {
       refuse (out, REFUSED_BAD_CHANGE, "%s", item->refusal);
-      return TRUE;
-    }
-  /* The codec reads them; this center does not store them yet. */
-  if (c->kind == HEARTH_CHANGE_EDITS)
-    {
-      refuse (out, REFUSED_BAD_CHANGE, "%s", _("this center does not take changes of kind “edits”"));
       return TRUE;
     }
   if (c->kind == HEARTH_CHANGE_RECORD && (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") ||
@@ -1599,6 +1901,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
   else
     {
       HearthHlc version;
+      gboolean repeat = FALSE;
 
       /* A version names the device whose clock made it: a device makes
        * its own versions only (a resolution too is the resolver's). */
@@ -1618,96 +1921,14 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           refuse (out, REFUSED_BAD_CHANGE, "%s", local->message);
           return TRUE;
         }
-      /* A field of a record the center never saw has no edit to repeat,
-       * none naming this one and no head. */
-      fresh = field_is_new (p, c);
-      existing = fresh ? NULL : hearth_center_txn_find_edit (p->txn, c->table, c->id, c->field, c->hlc, &local);
-      if (local != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      if (existing != NULL)
+      if (c->kind == HEARTH_CHANGE_EDITS)
+        return push_edits (p, item, c, at_center, &floor, out, error);
+      if (!check_new_edit (p, c, out, &repeat, &late, &heads, NULL, error))
+        return FALSE;
+      if (repeat || out->code != NULL)
         {
           g_clear_pointer (&out->original_hlc, g_free);
           g_clear_pointer (&out->clamped_hlc, g_free);
-          if (!hearth_change_equal (existing, c))
-            refuse (out, REFUSED_BAD_CHANGE, _("version %s of “%s” of %s record %s was sent before with another value"),
-                    c->hlc, c->field, c->table, c->id);
-          return TRUE;
-        }
-      {
-        g_autofree char *refusal = check_edit_role (p, c, &local);
-
-        if (local != NULL)
-          {
-            g_propagate_error (error, g_steal_pointer (&local));
-            return FALSE;
-          }
-        if (refusal != NULL)
-          {
-            g_clear_pointer (&out->original_hlc, g_free);
-            g_clear_pointer (&out->clamped_hlc, g_free);
-            refuse (out, REFUSED_ROLE, "%s", refusal);
-            return TRUE;
-          }
-        refusal = check_registry_no (p, c, &local);
-        if (local != NULL)
-          {
-            g_propagate_error (error, g_steal_pointer (&local));
-            return FALSE;
-          }
-        if (refusal != NULL)
-          {
-            g_clear_pointer (&out->original_hlc, g_free);
-            g_clear_pointer (&out->clamped_hlc, g_free);
-            refuse (out, REFUSED_DUPLICATE, "%s", refusal);
-            return TRUE;
-          }
-      }
-      /* Parents before the edits that name them: what a compacted pull
-       * leaves out relies on it (PROTOCOL.md sections 7 and 8.1). Only a
-       * device that invents versions can send one after its child. */
-      switch (fresh ? 0 : hearth_center_txn_edit_named (p->txn, c->table, c->id, c->field, c->hlc, &local))
-        {
-        case -1:
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        case 1:
-          /* Unless a restore from a backup lost it (section 12). */
-          late = hearth_center_txn_take_late_parent (p->txn, c->table, c->id, c->field, c->hlc, &local);
-          if (late < 0)
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-          if (late)
-            break;
-          g_clear_pointer (&out->original_hlc, g_free);
-          g_clear_pointer (&out->clamped_hlc, g_free);
-          refuse (out, REFUSED_BAD_CHANGE, _("version %s of “%s” of %s record %s arrives after an edit that names it "
-                                             "as a parent: a parent is sent before the edits that name it"),
-                  c->hlc, c->field, c->table, c->id);
-          return TRUE;
-        default:
-          break;
-        }
-      /* A field's open versions are bounded: each push merges them all
-       * (review finding H5). A resolution (naming them) always fits. */
-      heads = fresh ? g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free)
-                    : hearth_center_txn_list_heads (p->txn, c->table, c->id, c->field, &local);
-      if (heads == NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      if (!late && heads_with (heads, c) > HEARTH_CENTER_MAX_HEADS)
-        {
-          g_clear_pointer (&out->original_hlc, g_free);
-          g_clear_pointer (&out->clamped_hlc, g_free);
-          refuse (out, REFUSED_BAD_CHANGE, _("“%s” of %s record %s has %u open versions already, the most a field "
-                                             "keeps: resolve its conflicts, then edit it again"),
-                  c->field, c->table, c->id, heads->len);
           return TRUE;
         }
       if (floor != NULL)

@@ -9,7 +9,8 @@
  * center's own push (signed requests to hearth_center_handle(), as the
  * server hands them over) by several devices in 70 villages of 7
  * townships, with edits of edits (compaction), concurrent edits
- * (conflicts), submissions, published forms, and audit entries without a
+ * (conflicts), writes of two fields as one change (kind "edits", whose
+ * fields are left out one by one when compacted), submissions, published forms, and audit entries without a
  * village:
  *
  *   /center/pull-walk/pages: random pages (scope of one village, a few,
@@ -114,6 +115,25 @@ edit (Device *d, const char *household, const char *village, const char *field, 
   return json;
 }
 
+/* A write of phone and head_name as one change (kind "edits", PROTOCOL.md
+ * section 6.1), phone naming @parent. */
+static char *
+write_both (Device *d, const char *household, const char *village, const char *value, const char *parent,
+            char **made)
+{
+  g_autofree char *hlc = version (d);
+  g_autofree char *parents = parent != NULL ? g_strdup_printf ("\"%s\"", parent) : g_strdup ("");
+  char *json = g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edits\", \"table\": \"households\", "
+                                "\"id\": \"%s\", \"household\": \"%s\", \"village\": \"%s\", \"hlc\": \"%s\", "
+                                "\"fields\": {\"head_name\": {\"value\": \"户主\"}, \"phone\": {\"value\": \"%s\", "
+                                "\"parents\": [%s]}}, \"wall\": \"2026-11-30T08:00:00+08:00\"}",
+                                d->next_seq++, household, household, village, hlc, value, parents);
+
+  if (made != NULL)
+    *made = g_steal_pointer (&hlc);
+  return json;
+}
+
 typedef struct {
   char *id;
   char *village;
@@ -144,6 +164,7 @@ fill (HearthCenterStore *store, HearthCenter *center, Device *devices, GRand *ra
           {
             Household *hh = &households[g_rand_int_range (rand, 0, HOUSEHOLDS)];
             g_autofree char *value = g_strdup_printf ("1380000%04u", g_rand_int_range (rand, 0, 10000));
+            const char *parent;
             char *made = NULL;
 
             if (g_rand_int_range (rand, 0, 4) == 0)
@@ -158,9 +179,13 @@ fill (HearthCenterStore *store, HearthCenter *center, Device *devices, GRand *ra
                 continue;
               }
             /* A device edits from the version it saw, which another
-             * device may have edited meanwhile: concurrent edits. */
-            g_ptr_array_add (changes, edit (d, hh->id, hh->village, "phone", value,
-                                            g_rand_boolean (rand) ? hh->phone : NULL, &made));
+             * device may have edited meanwhile: concurrent edits; some
+             * writes of two fields as one change. */
+            parent = g_rand_boolean (rand) ? hh->phone : NULL;
+            if (g_rand_int_range (rand, 0, 4) == 0)
+              g_ptr_array_add (changes, write_both (d, hh->id, hh->village, value, parent, &made));
+            else
+              g_ptr_array_add (changes, edit (d, hh->id, hh->village, "phone", value, parent, &made));
             if (g_rand_int_range (rand, 0, 3) > 0)
               {
                 g_free (hh->phone);
@@ -294,6 +319,8 @@ test_pages (void)
   highest = center_db_int (c, "SELECT max (cursor) FROM changes");
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT village) FROM changes"), >, 64);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'edit' AND parents <> '[]'"), >, 100);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'edits' "
+                                     "AND instr (fields, '\"phone\":[') > 0 AND fields NOT LIKE '%[]]}'"), >, 20);
 
   by_cursor = hearth_center_store_open (c->db, FALSE, &error);
   g_assert_no_error (error);

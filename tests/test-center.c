@@ -257,16 +257,24 @@ post_plain (Center *c, const char *target, const char *body, Reply *out)
   http (c, "POST", target, NULL, &up, FALSE, out);
 }
 
-static Device *
-enrol (Center *c, const char *user)
+/* Enrols @d (its id and key) at @c as a device of @user. */
+static void
+enrol_device (Center *c, const char *user, Device *d)
 {
-  g_autoptr(Device) d = device_new ();
   g_autofree char *code = center_enrol_code (c, user);
   g_autofree char *body = enrol_body (d, code);
   g_auto(Reply) r = { 0 };
 
   post_plain (c, "/v1/enrol", body, &r);
   g_assert_cmpint (r.status, ==, 200);
+}
+
+static Device *
+enrol (Center *c, const char *user)
+{
+  g_autoptr(Device) d = device_new ();
+
+  enrol_device (c, user, d);
   return g_steal_pointer (&d);
 }
 
@@ -346,6 +354,18 @@ edit (Device *d, const char *table, const char *id, const char *household, const
                           "\"household\": \"%s\", \"village\": \"%s\", \"field\": \"%s\", \"value\": \"%s\", "
                           "\"hlc\": \"%s\", \"parents\": [%s], \"wall\": \"2026-11-30T08:00:00+08:00\"}",
                           d->next_seq++, table, id, household, village, field, value, hlc, parents);
+}
+
+/* A write of several fields of a record (kind "edits") with the next
+ * number of @d; @fields: the members of its "fields" object. */
+static char *
+edits (Device *d, const char *table, const char *id, const char *household, const char *village, const char *hlc,
+       const char *fields)
+{
+  return g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edits\", \"table\": \"%s\", \"id\": \"%s\", "
+                          "\"household\": \"%s\", \"village\": \"%s\", \"hlc\": \"%s\", \"fields\": {%s}, "
+                          "\"wall\": \"2026-11-30T08:00:00+08:00\"}",
+                          d->next_seq++, table, id, household, village, hlc, fields);
 }
 
 static char *
@@ -3428,7 +3448,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 12);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 13);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* 0012: a row per record, field_state a view of it, the field's
    * winning edit found by its cursor (2). */
@@ -3700,7 +3720,7 @@ test_migrate_key (void)
                        "WHERE kind = 'edit'; "
                        "PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 12);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 13);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -3837,7 +3857,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 12);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 13);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -3904,6 +3924,665 @@ test_migrate_state (void)
   center_stop (c);
 }
 
+/* Pushes @changes as one batch of @d; the reply in @out. */
+static void
+push_changes (Center *c, Device *d, GPtrArray *changes, Reply *out)
+{
+  g_autofree char *body = batch_of (d, changes);
+
+  push (c, d, body, out);
+}
+
+/* ---- grouped edits (kind "edits", PROTOCOL.md section 6.1) ---------------------------------- */
+
+/* The merged state of @c without cursors (heads), to compare two centers
+ * that stored the same edits under other cursors. */
+static char *
+merged_values (Center *c)
+{
+  return center_db_text (c, "SELECT group_concat (x, char (10)) FROM (SELECT tbl || ' ' || record_id || ' ' || "
+                            "field || '=' || value || ' ' || hlc AS x FROM field_state "
+                            "UNION ALL SELECT 'conflict ' || id || ' ' || field || ' ' || winner_hlc || ' ' || "
+                            "loser_hlc || ' ' || loser_value FROM conflicts ORDER BY 1)");
+}
+
+/* Every change @d pulls from cursor 0 (version 2, compacted up to the
+ * center's last cursor when @compacted), one a line, without its cursor. */
+static char *
+pulled_without_cursors (Center *c, Device *d, gboolean compacted)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  gint64 cursor = 0, bound = center_db_int (c, "SELECT max (cursor) FROM changes");
+  gboolean more = TRUE;
+
+  while (more)
+    {
+      g_auto(Reply) r = { 0 };
+      g_autofree char *target = compacted ? g_strdup_printf ("/v2/pull?cursor=%" G_GINT64_FORMAT "&limit=5"
+                                                             "&compact_until=%" G_GINT64_FORMAT, cursor, bound)
+                                          : g_strdup_printf ("/v2/pull?cursor=%" G_GINT64_FORMAT "&limit=5", cursor);
+      JsonArray *changes;
+
+      signed_call (c, d, "GET", target, NULL, 0, NULL, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      changes = json_object_get_array_member (obj (&r), "changes");
+      for (guint i = 0; i < json_array_get_length (changes); i++)
+        {
+          g_autoptr(JsonNode) copy = json_node_copy (json_array_get_element (changes, i));
+          g_autofree char *text = NULL;
+
+          json_object_remove_member (json_node_get_object (copy), "cursor");
+          text = json_to_string (copy, FALSE);
+          g_string_append_printf (out, "%s\n", text);
+        }
+      more = json_object_get_boolean_member (obj (&r), "more");
+      cursor = json_object_get_int_member (obj (&r), "next_cursor");
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* The files of a JSON export of the county by @staff. */
+static char *
+exported (Center *c, Device *staff)
+{
+  g_auto(Reply) r = { 0 };
+  g_autoptr(JsonNode) files = json_node_new (JSON_NODE_ARRAY);
+
+  signed_call (c, staff, "GET", "/v1/export?scope=361102001&since=2000-01-01&format=json", NULL, 0, NULL, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  json_node_set_array (files, json_object_get_array_member (obj (&r), "files"));
+  return json_to_string (files, FALSE);
+}
+
+/* The merged values of (households, @id), "field=value@hlc" by field. */
+static char *
+household_values (Center *c, const char *id)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT group_concat (x, ' ') FROM (SELECT field || '=' || value || '@' || "
+                                          "hlc AS x FROM field_state WHERE tbl = 'households' AND record_id = '%s' "
+                                          "ORDER BY field)", id);
+
+  return center_db_text (c, sql);
+}
+
+/* A write pushed as one change of kind "edits": stored once (one row of
+ * changes, the record's key), merged field by field (a field of it and
+ * another device's edit of that field are a conflict; a later write names
+ * its fields' versions as parents), answered the same when sent again;
+ * refused whole, the field at fault named, for a field the sender's role
+ * may not write, a registry number another household holds, or a version
+ * an edit stored before names as a parent (nothing of it stored); clamped
+ * as one version; pulled as the edits it holds, one cursor for all. */
+static void
+test_push_edits (void)
+{
+  g_autoptr(Center) c = center_new ("center-edits");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) fresh = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *hh2 = g_uuid_string_random ();
+  g_autofree char *hh3 = g_uuid_string_random ();
+  g_autofree char *v0 = NULL, *v1 = NULL, *v2 = NULL, *v3 = NULL, *ahead = NULL, *w1 = NULL;
+  g_autofree char *first = NULL, *first_reply = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  fresh = enrol (c, "w.a2");
+  v0 = hlc_at (now - 6000, 0, a->id);
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  v3 = hlc_at (now - 3000, 0, a->id);
+  w1 = hlc_at (now - 4500, 0, b->id);
+  ahead = hlc_at (now + 86400000, 0, a->id);
+
+  /* Stored once, each field under the write's version. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_auto(Reply) again = { 0 };
+    g_autofree char *values = NULL, *expected = NULL, *again_text = NULL, *key = NULL;
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v1,
+                                     "\"registry_no\": {\"value\": \"R-1\"}, \"address\": {\"value\": \"Lane \\\"1\\\"\"}, "
+                                     "\"phone\": {\"value\": \"1\", \"parents\": []}"));
+    first = batch_of (a, changes);
+    push (c, a, first, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'edits' AND field IS NULL "
+                                       "AND value IS NULL AND parents IS NULL"), ==, 1);
+    key = center_db_text (c, "SELECT ikey = hearth_change_key (tbl, record_id, NULL) FROM changes");
+    values = household_values (c, hh);
+    expected = g_strdup_printf ("address=Lane \"1\"@%s phone=1@%s registry_no=R-1@%s", v1, v1, v1);
+    g_assert_cmpstr (values, ==, expected);
+    first_reply = without_time (&r);
+    /* Sent again: answered as the first time, nothing stored. */
+    push (c, a, first, &again);
+    g_assert_cmpint (again.status, ==, 200);
+    again_text = without_time (&again);
+    g_assert_cmpstr (again_text, ==, first_reply);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+  }
+
+  /* Another device's edit of a field of the write, not naming it: an open
+   * conflict (b's version is later: its value wins). */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *conflict = NULL, *expected = NULL;
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
+    g_free (push_batch (c, b, changes, 0));
+    conflict = center_db_text (c, "SELECT field || ' ' || winner_hlc || ' ' || loser_hlc || ' ' || loser_value "
+                                  "FROM conflicts");
+    expected = g_strdup_printf ("address %s %s Lane \"1\"", w1, v1);
+    g_assert_cmpstr (conflict, ==, expected);
+  }
+
+  /* A later write names the first one's versions: it supersedes them. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *fields = g_strdup_printf ("\"phone\": {\"value\": \"2\", \"parents\": [\"%s\"]}, "
+                                               "\"head_name\": {\"value\": \"Ann\"}", v1);
+    g_autofree char *values = NULL, *expected = NULL;
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v2, fields));
+    g_free (push_batch (c, a, changes, 0));
+    values = household_values (c, hh);
+    expected = g_strdup_printf ("address=Road 9@%s head_name=Ann@%s phone=2@%s registry_no=R-1@%s", w1, v2, v2, v1);
+    g_assert_cmpstr (values, ==, expected);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state WHERE field = 'phone' "
+                                       "AND instr (heads, ' ') > 0"), ==, 0);
+  }
+
+  /* Refused whole, the field named. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_autofree char *role = g_strdup_printf ("\"eliminated_on\": {\"value\": \"2026-11-30\"}, "
+                                             "\"phone\": {\"value\": \"3\", \"parents\": [\"%s\"]}", v2);
+    g_autofree char *values_before = household_values (c, hh);
+    g_autofree char *values_after = NULL;
+    gint64 seq = a->next_seq;
+
+    /* seq: a field the worker's role may not write */
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v3, role));
+    /* seq + 1: a registry number household hh holds */
+    g_ptr_array_add (changes, edits (a, "households", hh2, hh2, VILLAGE_A, v3,
+                                     "\"phone\": {\"value\": \"7\"}, \"registry_no\": {\"value\": \"R-1\"}"));
+    /* seq + 2: an edit naming v0 as its parent, then seq + 3, a write
+     * under v0: it arrives after an edit that names it */
+    g_ptr_array_add (changes, edit (a, "households", hh3, hh3, VILLAGE_A, "phone", "9", v3, v0));
+    g_ptr_array_add (changes, edits (a, "households", hh3, hh3, VILLAGE_A, v0,
+                                     "\"address\": {\"value\": \"x\"}, \"phone\": {\"value\": \"8\"}"));
+    push_changes (c, a, changes, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 3);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq)), ==, "role");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (seq)), "“eliminated_on”"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq + 1)), ==, "duplicate");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (seq + 1)), "“registry_no”"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq + 3)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (seq + 3)), "“phone”"));
+    /* Nothing of them: not phone 3, not household hh2, not hh3's address. */
+    values_after = household_values (c, hh);
+    g_assert_cmpstr (values_after, ==, values_before);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'edits'"), ==, 2);
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE record_id IN ('%s', '%s')", hh2,
+                                              hh3);
+
+      g_assert_cmpint (center_db_int (c, sql), ==, 1);
+    }
+  }
+
+  /* Clamped: one version for all its fields. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_autofree char *fields = g_strdup_printf ("\"head_name\": {\"value\": \"Bo\", \"parents\": [\"%s\"]}, "
+                                               "\"phone\": {\"value\": \"4\", \"parents\": [\"%s\"]}", v2, v2);
+    gint64 seq = a->next_seq;
+    JsonArray *clamped;
+    const char *version;
+    g_autofree char *values = NULL, *expected = NULL, *stored = NULL;
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, ahead, fields));
+    push_changes (c, a, changes, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    clamped = json_object_get_array_member (obj (&r), "clamped");
+    g_assert_cmpuint (json_array_get_length (clamped), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (clamped, 0), "seq"), ==, seq);
+    version = json_object_get_string_member (json_array_get_object_element (clamped, 0), "hlc");
+    g_assert_cmpstr (version, !=, ahead);
+    values = household_values (c, hh);
+    expected = g_strdup_printf ("address=Road 9@%s head_name=Bo@%s phone=4@%s registry_no=R-1@%s", w1, version,
+                                version, v1);
+    g_assert_cmpstr (values, ==, expected);
+    stored = center_db_text (c, "SELECT hlc FROM changes WHERE kind = 'edits' ORDER BY cursor DESC LIMIT 1");
+    g_assert_cmpstr (stored, ==, version);
+  }
+
+  /* Pulled as the edits each write holds, all with the write's cursor;
+   * a page holds a write whole, past its limit. */
+  {
+    g_auto(Reply) r = { 0 };
+    JsonArray *changes;
+    gint64 cursor;
+
+    pull (c, fresh, 0, 1, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_null (strstr (r.text, "\"edits\""));
+    changes = json_object_get_array_member (obj (&r), "changes");
+    g_assert_cmpuint (json_array_get_length (changes), ==, 3);
+    cursor = json_object_get_int_member (json_array_get_object_element (changes, 0), "cursor");
+    for (guint i = 0; i < 3; i++)
+      {
+        JsonObject *o = json_array_get_object_element (changes, i);
+        static const char *const fields[] = { "address", "phone", "registry_no" };
+
+        g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "edit");
+        g_assert_cmpint (json_object_get_int_member (o, "cursor"), ==, cursor);
+        g_assert_cmpstr (json_object_get_string_member (o, "field"), ==, fields[i]);
+        g_assert_cmpstr (json_object_get_string_member (o, "hlc"), ==, v1);
+      }
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (changes, 0), "value"), ==,
+                     "Lane \"1\"");
+    g_assert_true (json_object_get_boolean_member (obj (&r), "more"));
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "next_cursor"), ==, cursor);
+  }
+
+  /* One identity, whichever form: an edit of a field of the first write
+   * under its version is a repeat with its value, refused with another;
+   * a write holding an edit stored alone stores its other fields only,
+   * and one of stored edits only is acknowledged. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_autofree char *later = hlc_at (now - 1000, 0, a->id);
+    g_autofree char *both = NULL;
+    g_autofree char *stored = NULL;
+    gint64 seq = a->next_seq, rows = center_db_int (c, "SELECT count (*) FROM changes");
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "registry_no", "R-1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "registry_no", "R-9", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "household_no", "12", later, NULL));
+    both = g_strdup_printf ("\"household_no\": {\"value\": \"12\"}, \"occupation\": {\"value\": \"farmer\"}");
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, later, both));
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, later, "\"household_no\": {\"value\": \"12\"}"));
+    push_changes (c, a, changes, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_hash_table_remove_all (codes);
+    g_hash_table_remove_all (messages);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 1);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq + 1)), ==, "bad-change");
+    /* The edit of household_no, and the write of occupation alone. */
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, rows + 2);
+    stored = center_db_text (c, "SELECT fields FROM changes WHERE kind = 'edits' ORDER BY cursor DESC LIMIT 1");
+    g_assert_cmpstr (stored, ==, "{\"occupation\":[\"farmer\",[]]}");
+  }
+  center_stop (c);
+}
+
+/* The same edits pushed to two new centers, to one as an edit per field,
+ * to the other as writes of kind "edits": the same merged state and
+ * conflicts, the same pulls (whole and compacted, but for the cursors)
+ * and the same export. The compacted pull leaves out the superseded
+ * fields of a write (the others are served) and a write whose every
+ * field is superseded. */
+static void
+test_push_edits_same_state (void)
+{
+  g_autoptr(Center) one = center_new ("center-edits-one");
+  g_autoptr(Center) grouped = center_new ("center-edits-grouped");
+  g_autoptr(Device) a = device_new ();
+  g_autoptr(Device) b = device_new ();
+  g_autoptr(Device) reader = device_new ();
+  g_autoptr(Device) staff = device_new ();
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *m = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL, *w1 = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  /* The writes: household hh's at v1 (four fields), at v2 (two of them
+   * again), at v3 (those two again); member m's at v1. */
+  struct {
+    const char *table, *id, **hlc;
+    const char *fields[4][3];   /* field, value, parent (or NULL) */
+  } writes[] = {
+    { "households", hh, (const char **) &v1,
+      { { "address", "Lane 1", NULL }, { "head_name", "Ann", NULL }, { "phone", "1", NULL },
+        { "registry_no", "R-1", NULL } } },
+    { "members", m, (const char **) &v1,
+      { { "household_id", hh, NULL }, { "id_number", "360000199001010011", NULL }, { "name", "Li", NULL } } },
+    { "households", hh, (const char **) &v2, { { "head_name", "Bo", "v1" }, { "phone", "2", "v1" } } },
+    { "households", hh, (const char **) &v3, { { "head_name", "Cy", "v2" }, { "phone", "3", "v2" } } },
+  };
+  Center *centers[] = { one, grouped };
+  char *values[2], *whole[2], *compacted[2], *files[2];
+
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  v3 = hlc_at (now - 3000, 0, a->id);
+  w1 = hlc_at (now - 4500, 0, b->id);
+  for (guint k = 0; k < G_N_ELEMENTS (centers); k++)
+    {
+      Center *c = centers[k];
+      g_autoptr(GPtrArray) changes = changes_new ();
+      g_autoptr(GPtrArray) other = changes_new ();
+
+      center_start (c);
+      enrol_device (c, "w.a", a);
+      enrol_device (c, "w.a2", b);
+      enrol_device (c, "w.a2", reader);
+      enrol_device (c, "c.staff", staff);
+      a->next_seq = b->next_seq = 1;
+      for (guint i = 0; i < G_N_ELEMENTS (writes); i++)
+        {
+          const char *hlc = *writes[i].hlc;
+          const char *household = g_str_equal (writes[i].table, "households") ? writes[i].id : hh;
+          g_autoptr(GString) fields = g_string_new (NULL);
+
+          for (guint f = 0; f < 4 && writes[i].fields[f][0] != NULL; f++)
+            {
+              const char *parent = writes[i].fields[f][2] == NULL          ? NULL
+                                   : g_str_equal (writes[i].fields[f][2], "v1") ? v1
+                                                                                : v2;
+
+              if (k == 0)
+                g_ptr_array_add (changes, edit (a, writes[i].table, writes[i].id, household, VILLAGE_A,
+                                                writes[i].fields[f][0], writes[i].fields[f][1], hlc, parent));
+              else
+                {
+                  g_autofree char *p = parent != NULL ? g_strdup_printf ("\"%s\"", parent) : g_strdup ("");
+
+                  g_string_append_printf (fields, "%s\"%s\": {\"value\": \"%s\", \"parents\": [%s]}",
+                                          f > 0 ? ", " : "", writes[i].fields[f][0], writes[i].fields[f][1], p);
+                }
+            }
+          if (k == 1)
+            g_ptr_array_add (changes, edits (a, writes[i].table, writes[i].id, household, VILLAGE_A, hlc,
+                                             fields->str));
+        }
+      g_free (push_batch (c, a, changes, 0));
+      /* b's address, in conflict with the first write's. */
+      g_ptr_array_add (other, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
+      g_free (push_batch (c, b, other, 0));
+      values[k] = merged_values (c);
+      whole[k] = pulled_without_cursors (c, reader, FALSE);
+      compacted[k] = pulled_without_cursors (c, reader, TRUE);
+      files[k] = exported (c, staff);
+    }
+  g_assert_cmpint (center_db_int (one, "SELECT count (*) FROM changes"), ==, 12);
+  g_assert_cmpint (center_db_int (grouped, "SELECT count (*) FROM changes"), ==, 5);
+  g_assert_cmpint (center_db_int (grouped, "SELECT count (*) FROM conflicts"), ==, 1);
+  g_assert_cmpstr (values[1], ==, values[0]);
+  g_assert_cmpstr (whole[1], ==, whole[0]);
+  g_assert_cmpstr (compacted[1], ==, compacted[0]);
+  g_assert_cmpstr (files[1], ==, files[0]);
+  /* Compacted: of the first write address and registry_no (head_name and
+   * phone superseded), of the second none, of the third both. */
+  {
+    g_autofree char *first = g_strdup_printf ("\"field\":\"address\",\"value\":\"Lane 1\",\"hlc\":\"%s\"", v1);
+    g_autofree char *superseded = g_strdup_printf ("\"field\":\"phone\",\"value\":\"1\"");
+    g_autofree char *second = g_strdup_printf ("\"hlc\":\"%s\"", v2);
+    g_autofree char *third = g_strdup_printf ("\"field\":\"head_name\",\"value\":\"Cy\",\"hlc\":\"%s\"", v3);
+
+    g_assert_nonnull (strstr (compacted[1], first));
+    g_assert_nonnull (strstr (compacted[1], "\"field\":\"registry_no\""));
+    g_assert_null (strstr (compacted[1], superseded));
+    g_assert_null (strstr (compacted[1], second));
+    g_assert_nonnull (strstr (compacted[1], third));
+    g_assert_nonnull (strstr (whole[1], second));
+  }
+  for (guint k = 0; k < G_N_ELEMENTS (centers); k++)
+    {
+      center_stop (centers[k]);
+      g_free (values[k]);
+      g_free (whole[k]);
+      g_free (compacted[k]);
+      g_free (files[k]);
+    }
+}
+
+/* On a center restored from a backup (PROTOCOL.md section 12), a field of
+ * a write of kind "edits" that edits stored after the restore point name
+ * is a parent the restore lost: stored superseded, the write's other
+ * fields as usual. A write holding one field so and another that an edit
+ * stored before the restore point names is refused whole, naming that
+ * field, and the center still lacks both versions as before. */
+static void
+test_push_edits_late_parent (void)
+{
+  g_autoptr(Center) c = center_new ("center-edits-late");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *lost = NULL, *x1 = NULL, *x2 = NULL, *values = NULL, *expected = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  lost = hlc_at (now - 9000, 0, b->id);
+  x1 = hlc_at (now - 5000, 0, a->id);
+  x2 = hlc_at (now - 4000, 0, a->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "A", x1, lost));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  /* Restored at that point: the phone edit below came after it. */
+  center_stop (c);
+  center_db_exec (c, "UPDATE center_epoch SET restore_cursor = (SELECT max (cursor) FROM changes)");
+  center_start (c);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "A", x2, lost));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_dangling"), ==, 2);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, edits (b, "households", hh, hh, VILLAGE_A, lost,
+                                     "\"address\": {\"value\": \"B\"}, \"phone\": {\"value\": \"B\"}"));
+    push_changes (c, b, changes, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "bad-change");
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "“address”"));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_dangling"), ==, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'edits'"), ==, 0);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edits (b, "households", hh, hh, VILLAGE_A, lost,
+                                     "\"head_name\": {\"value\": \"Bo\"}, \"phone\": {\"value\": \"B\"}"));
+    g_free (push_batch (c, b, changes, 0));
+  }
+  /* phone keeps a's value, its one head; head_name is the write's. */
+  values = household_values (c, hh);
+  expected = g_strdup_printf ("address=A@%s head_name=Bo@%s phone=A@%s", x1, lost, x2);
+  g_assert_cmpstr (values, ==, expected);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_dangling WHERE field = 'phone'"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state WHERE field = 'phone' "
+                                     "AND instr (heads, ' ') > 0"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+  center_stop (c);
+}
+
+/* Takes @c's store back from version 13 to 12: the change log with the
+ * CHECKs of 0008-stored-outcomes.sql, which know no kind 'edits'. */
+static void
+back_to_two_kinds (Center *c)
+{
+  center_db_exec (c, "DROP VIEW all_push_outcomes; DROP VIEW field_state; "
+                     "CREATE TABLE changes_copy AS SELECT * FROM changes; DROP TABLE changes; "
+                     "CREATE TABLE changes (cursor INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, "
+                     "seq INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind = 'edit' OR kind = 'record'), "
+                     "tbl TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT, hlc TEXT, parents TEXT, "
+                     "household TEXT, village TEXT, value TEXT, fields TEXT, wall TEXT, received_at INTEGER NOT NULL, "
+                     "digest TEXT CHECK (digest IS NULL OR length (digest) = 64), ikey INTEGER, vkey INTEGER, "
+                     "UNIQUE (device_id, seq), "
+                     "CHECK (kind = 'record' OR (field IS NOT NULL AND hlc IS NOT NULL AND parents IS NOT NULL "
+                     "AND value IS NOT NULL AND fields IS NULL)), "
+                     "CHECK (kind = 'edit' OR (fields IS NOT NULL AND field IS NULL AND hlc IS NULL "
+                     "AND value IS NULL)), "
+                     "CHECK (tbl = 'audit' OR tbl = 'forms' OR tbl = 'thresholds' OR tbl = 'divisions' "
+                     "OR (household IS NOT NULL AND village IS NOT NULL)), "
+                     "CHECK ((tbl <> 'forms' AND tbl <> 'thresholds' AND tbl <> 'divisions') "
+                     "OR (kind = 'record' AND household IS NULL AND village IS NULL AND device_id = 'center'))) "
+                     "STRICT; "
+                     "INSERT INTO changes SELECT * FROM changes_copy ORDER BY cursor; DROP TABLE changes_copy; "
+                     "CREATE UNIQUE INDEX changes_record_identity ON changes (tbl, record_id) WHERE kind = 'record'; "
+                     "CREATE INDEX changes_by_village ON changes (village, cursor); "
+                     "CREATE INDEX changes_by_received ON changes (tbl, received_at); "
+                     "CREATE INDEX changes_by_key ON changes (ikey, vkey); "
+                     "CREATE VIEW all_push_outcomes AS SELECT device_id, seq, cursor, code, message, original_hlc, "
+                     "clamped_hlc, digest FROM push_outcomes UNION ALL SELECT c.device_id, c.seq, c.cursor, NULL, "
+                     "NULL, NULL, NULL, c.digest FROM changes c WHERE c.device_id <> 'center' AND NOT EXISTS ("
+                     "SELECT 1 FROM push_outcomes o WHERE o.device_id = c.device_id AND o.seq = c.seq); "
+                     "CREATE VIEW field_state (tbl, record_id, field, value, hlc, heads) AS SELECT r.tbl, "
+                     "r.record_id, j.key, j.value ->> 0, c.hlc, coalesce (j.value ->> 2, CAST (j.value ->> 1 AS "
+                     "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c "
+                     "ON c.cursor = j.value ->> 1; "
+                     "PRAGMA user_version = 12");
+}
+
+/* Migration 13 on a store with data: a store of version 12 (a change log
+ * of two kinds) with edits in chains and in conflict, records, an audit
+ * entry, a clamped edit and refused changes, upgraded to 13, answers as
+ * before (the same pull pages, whole and compacted, the same answers to
+ * pushes sent again, the same export), keeps its rows, keys, counter and
+ * indexes, and stores writes of kind "edits" afterwards (its new CHECK
+ * refusing a malformed one), merged with the migrated edits. */
+static void
+test_migrate_edits (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-edits");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) fresh = NULL;
+  g_autoptr(Device) staff = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *w1 = NULL, *ahead = NULL, *later = NULL;
+  g_autofree char *body_a = NULL, *body_b = NULL, *before = NULL, *after = NULL;
+  g_autofree char *state_before = NULL, *state_after = NULL, *indexes = NULL;
+  gint64 now = g_get_real_time () / 1000, sequence;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  fresh = enrol (c, "w.a2");
+  staff = enrol (c, "c.staff");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  w1 = hlc_at (now - 2000, 0, b->id);
+  later = hlc_at (now - 1000, 0, a->id);
+  ahead = hlc_at (now + 86400000, 0, a->id);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "2", v2, v1));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Ann", ahead, NULL));
+    g_ptr_array_add (changes, record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, audit_entry (a, hh, VILLAGE_A, FALSE));
+    g_ptr_array_add (changes, now_edit (a, hh, VILLAGE_B, "phone", "9"));
+    body_a = batch_of (a, changes);
+    push (c, a, body_a, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 1);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
+    body_b = push_batch (c, b, changes, 0);
+  }
+  {
+    Device *devices[] = { a, b, fresh };
+    const char *const bodies[] = { body_a, body_b, NULL };
+    Device *senders[] = { a, b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    state_before = merged_state (c);
+    center_stop (c);
+    sequence = center_db_int (c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
+    indexes = center_db_text (c, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema "
+                                 "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
+    back_to_two_kinds (c);
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 13);
+    state_after = merged_state (c);
+    g_assert_cmpstr (state_after, ==, state_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, sequence);
+  {
+    g_autofree char *now_indexes = center_db_text (c, "SELECT group_concat (name, ' ') FROM (SELECT name FROM "
+                                                      "sqlite_schema WHERE tbl_name = 'changes' AND type = 'index' "
+                                                      "ORDER BY name)");
+
+    g_assert_cmpstr (now_indexes, ==, indexes);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL OR ikey <> "
+                                     "hearth_change_key (tbl, record_id, field)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE type = 'view' "
+                                     "AND name IN ('field_state', 'all_push_outcomes')"), ==, 2);
+  /* A write of kind "edits" now: stored, and merged with phone's head. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *fields = g_strdup_printf ("\"phone\": {\"value\": \"5\", \"parents\": [\"%s\"]}, "
+                                               "\"village_code\": {\"value\": \"%s\"}", v2, VILLAGE_A);
+    g_autofree char *values = NULL, *expected = NULL;
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, later, fields));
+    g_free (push_batch (c, a, changes, 0));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'edits'"), ==, 1);
+    values = center_db_text (c, "SELECT value || ' ' || heads FROM field_state WHERE field = 'phone'");
+    expected = g_strdup_printf ("5 %" G_GINT64_FORMAT,
+                                center_db_int (c, "SELECT cursor FROM changes WHERE kind = 'edits'"));
+    g_assert_cmpstr (values, ==, expected);
+  }
+  /* The CHECK of an 'edits' row: a version, fields, no field or value. */
+  {
+    g_autofree char *path = g_strdup (c->db_path);
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, "
+                                       "household, village, fields, received_at) VALUES ('d', 1, 'edits', "
+                                       "'households', 'h', 'phone', 'v', 'h', '" VILLAGE_A "', '{}', 0)",
+                                   NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+    g_assert_cmpint (sqlite3_exec (db, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, hlc, "
+                                       "household, village, received_at) VALUES ('d', 1, 'edits', "
+                                       "'households', 'h', 'v', 'h', '" VILLAGE_A "', 0)",
+                                   NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+    sqlite3_close (db);
+  }
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3932,6 +4611,10 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-own", test_migrate_own);
   g_test_add_func ("/center/migrate-key", test_migrate_key);
   g_test_add_func ("/center/migrate-state", test_migrate_state);
+  g_test_add_func ("/center/migrate-edits", test_migrate_edits);
+  g_test_add_func ("/center/push/edits", test_push_edits);
+  g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
+  g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/drain", test_drain);

@@ -53,6 +53,14 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+/* The center's field edits: its rows of kind 'edit' and the fields of its
+ * rows of kind 'edits' (schema/center/0013-grouped-edits.sql), alike. */
+#define CENTER_EDITS \
+  "WITH edits_of (cursor, device_id, tbl, record_id, field, hlc, value, parents) AS (" \
+  "SELECT cursor, device_id, tbl, record_id, field, hlc, value, parents FROM changes WHERE kind = 'edit' " \
+  "UNION ALL SELECT c.cursor, c.device_id, c.tbl, c.record_id, j.key, c.hlc, j.value ->> 0, j.value ->> 1 " \
+  "FROM changes c, json_each (c.fields) j WHERE c.kind = 'edits') "
+
 #define COUNTY "150422"
 #define PASSPHRASE "correct horse battery\n"
 #define N_TABLETS 5
@@ -996,21 +1004,21 @@ check_end_state (Property *p)
   sqlite3 *center = center_open (p->center);
   gint64 max_cursor = query_int (center, "SELECT coalesce (max (cursor), 0) FROM changes");
   g_autofree char *center_all_edits = dump (center,
-                                            "SELECT tbl, record_id, field, hlc, value, (SELECT group_concat (v, ' ') "
-                                            "FROM (SELECT value AS v FROM json_each (parents) ORDER BY 1)) FROM changes "
-                                            "WHERE kind = 'edit' ORDER BY 1, 2, 3, 4");
+                                            CENTER_EDITS "SELECT tbl, record_id, field, hlc, value, (SELECT "
+                                            "group_concat (v, ' ') FROM (SELECT value AS v FROM json_each (parents) "
+                                            "ORDER BY 1)) FROM edits_of ORDER BY 1, 2, 3, 4");
   g_autofree char *center_edits = dump (center,
-                                        "SELECT tbl, record_id, field, hlc, value, (SELECT group_concat (v, ' ') FROM "
-                                        "(SELECT value AS v FROM json_each (parents) ORDER BY 1)) FROM changes c "
-                                        "WHERE kind = 'edit' AND NOT EXISTS (SELECT 1 FROM changes n WHERE n.kind = "
-                                        "'edit' AND n.ikey = c.ikey AND n.tbl = c.tbl AND n.record_id = c.record_id "
-                                        "AND n.field = c.field AND instr (n.parents, '\"' || c.hlc || '\"') > 0) ORDER BY 1, 2, 3, 4");
+                                        CENTER_EDITS "SELECT tbl, record_id, field, hlc, value, (SELECT group_concat "
+                                        "(v, ' ') FROM (SELECT value AS v FROM json_each (parents) ORDER BY 1)) "
+                                        "FROM edits_of c WHERE NOT EXISTS (SELECT 1 FROM edits_of n WHERE "
+                                        "n.tbl = c.tbl AND n.record_id = c.record_id AND n.field = c.field "
+                                        "AND instr (n.parents, '\"' || c.hlc || '\"') > 0) ORDER BY 1, 2, 3, 4");
   /* The heads the center keeps as edits arrive (field_state.heads) are
    * those of its edits. */
   g_autofree char *center_kept_heads = dump (center,
-                                             "SELECT c.tbl, c.record_id, c.field, c.hlc, c.value, (SELECT group_concat "
-                                             "(v, ' ') FROM (SELECT value AS v FROM json_each (c.parents) ORDER BY 1)) "
-                                             "FROM field_state f JOIN changes c ON c.kind = 'edit' AND c.tbl = f.tbl "
+                                             CENTER_EDITS "SELECT c.tbl, c.record_id, c.field, c.hlc, c.value, "
+                                             "(SELECT group_concat (v, ' ') FROM (SELECT value AS v FROM json_each "
+                                             "(c.parents) ORDER BY 1)) FROM field_state f JOIN edits_of c ON c.tbl = f.tbl "
                                              "AND c.record_id = f.record_id AND c.field = f.field AND "
                                              "instr (' ' || f.heads || ' ', ' ' || c.cursor || ' ') > 0 "
                                              "ORDER BY 1, 2, 3, 4");
@@ -1478,18 +1486,20 @@ check_cursor (Center *c, Tablet *t, const char *when)
   g_autoptr(GPtrArray) records = rows (db, "SELECT 'submissions ' || id FROM submissions UNION ALL "
                                            "SELECT 'reviews ' || id FROM reviews UNION ALL "
                                            "SELECT 'audit ' || device_id || ' ' || seq FROM audit_foreign");
-  g_autofree char *sql = g_strdup_printf ("SELECT CASE WHEN kind = 'edit' THEN tbl || ' ' || record_id || ' ' || "
-                                          "field || ' ' || hlc WHEN tbl = 'audit' THEN 'audit ' || device_id || ' ' || "
+  g_autofree char *sql = g_strdup_printf (CENTER_EDITS "SELECT tbl || ' ' || record_id || ' ' || field || ' ' || hlc "
+                                          "FROM edits_of WHERE cursor <= %" G_GINT64_FORMAT " AND device_id != '%s' "
+                                          "UNION ALL SELECT CASE WHEN tbl = 'audit' THEN 'audit ' || device_id || ' ' || "
                                           "json_extract (fields, '$.seq') ELSE tbl || ' ' || record_id END "
-                                          "FROM changes WHERE cursor <= %" G_GINT64_FORMAT " AND device_id != '%s'",
-                                          cursor, t->device);
+                                          "FROM changes WHERE kind = 'record' AND cursor <= %" G_GINT64_FORMAT
+                                          " AND device_id != '%s'",
+                                          cursor, t->device, cursor, t->device);
   g_autoptr(GPtrArray) expected = rows (center, sql);
   /* A first pull is compacted (PROTOCOL.md section 8.1): an edit another
    * edit of its field names may be left out; the rest is due. */
   g_autofree char *superseded_sql = g_strdup_printf (
-    "SELECT tbl || ' ' || record_id || ' ' || field || ' ' || hlc FROM changes c WHERE kind = 'edit' AND "
-    "cursor <= %" G_GINT64_FORMAT " AND EXISTS (SELECT 1 FROM changes n WHERE n.kind = 'edit' AND n.ikey = c.ikey "
-    "AND n.tbl = c.tbl AND n.record_id = c.record_id AND n.field = c.field AND instr (n.parents, '\"' || c.hlc || '\"') > 0)", cursor);
+    CENTER_EDITS "SELECT tbl || ' ' || record_id || ' ' || field || ' ' || hlc FROM edits_of c WHERE "
+    "cursor <= %" G_GINT64_FORMAT " AND EXISTS (SELECT 1 FROM edits_of n WHERE n.tbl = c.tbl "
+    "AND n.record_id = c.record_id AND n.field = c.field AND instr (n.parents, '\"' || c.hlc || '\"') > 0)", cursor);
   g_autoptr(GPtrArray) superseded = rows (center, superseded_sql);
   g_autoptr(GHashTable) may_lack = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) allowed = g_hash_table_new (g_str_hash, g_str_equal);

@@ -22,8 +22,10 @@
  *      pushes and an empty pull), several times, the median;
  *   4. ingest: simulated devices (threads with libcurl, each enrolled with
  *      its own key) push the visits of step 3, re-identified per device
- *      (new record ids, its own versions and audit chain), in batches,
- *      all at once: visits per second, request latency p50 and p99;
+ *      (new record ids, its own versions and audit chain), each write of
+ *      a record's fields as one change of kind "edits" (PROTOCOL.md
+ *      section 6.1), in batches, all at once: visits per second, request
+ *      latency p50 and p99;
  *   5. bytes on the wire: one more pull and one more push go through a
  *      counting relay (request and reply, headers included, gzip as sent);
  *   6. the anchor, where node and tests/bench/pouchdb's packages are
@@ -936,6 +938,8 @@ typedef struct {
   gint64 audit_seq;
   char audit_hash[65];
   GHashTable *sent;   /* "record field version" of each edit sent */
+  GHashTable *grouped;  /* "record field version" of each edit sent → the version of its write (sim_group()) */
+  guint changes;      /* in all its bodies */
 } SimDevice;
 
 /* A copy of @c for simulated device @sim, round @round: new record ids,
@@ -1021,6 +1025,85 @@ sim_change (const HearthChange *c, const char *template_device, SimDevice *sim, 
       g_strlcpy (sim->audit_hash, hash, sizeof sim->audit_hash);
     }
   return n;
+}
+
+/* The changes of one template visit for @sim (sim_change()), each write
+ * of a record's fields as one change of kind "edits" (PROTOCOL.md
+ * section 6.1), as a device that groups them sends it: the edits of one
+ * record that follow each other, one per field, under the last of their
+ * versions; the parents that named the others are renamed to it.
+ * Returns: (transfer full) (element-type HearthChange). */
+static GPtrArray *
+sim_group (GPtrArray *changes, SimDevice *sim)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  guint i = 0;
+
+  while (i < changes->len)
+    {
+      HearthChange *c = changes->pdata[i];
+      HearthChange *w;
+      guint end = i + 1;
+
+      if (c->kind != HEARTH_CHANGE_EDIT)
+        {
+          g_ptr_array_add (out, hearth_change_copy (c));
+          i++;
+          continue;
+        }
+      /* The run of edits of c's record, one per field. */
+      while (end < changes->len)
+        {
+          HearthChange *n = changes->pdata[end];
+          gboolean again = FALSE;
+
+          if (n->kind != HEARTH_CHANGE_EDIT || strcmp (n->table, c->table) != 0 || strcmp (n->id, c->id) != 0 ||
+              end - i >= HEARTH_CHANGE_MAX_FIELDS)
+            break;
+          for (guint k = i; k < end && !again; k++)
+            again = strcmp (((HearthChange *) changes->pdata[k])->field, n->field) == 0;
+          if (again)
+            break;
+          end++;
+        }
+      w = hearth_change_new (HEARTH_CHANGE_EDITS);
+      w->table = g_strdup (c->table);
+      w->id = g_strdup (c->id);
+      w->household = g_strdup (c->household);
+      w->village = g_strdup (c->village);
+      w->wall = g_strdup (c->wall);
+      for (guint k = i; k < end; k++)
+        {
+          HearthChange *e = changes->pdata[k];
+
+          if (w->hlc == NULL || strcmp (e->hlc, w->hlc) > 0)
+            {
+              g_free (w->hlc);
+              w->hlc = g_strdup (e->hlc);
+            }
+        }
+      for (guint k = i; k < end; k++)
+        {
+          HearthChange *e = changes->pdata[k];
+
+          for (guint j = 0; j < e->parents->len; j++)
+            {
+              g_autofree char *key = g_strdup_printf ("%s %s %s", e->id, e->field, (char *) e->parents->pdata[j]);
+              const char *renamed = g_hash_table_lookup (sim->grouped, key);
+
+              if (renamed != NULL)
+                {
+                  g_free (e->parents->pdata[j]);
+                  e->parents->pdata[j] = g_strdup (renamed);
+                }
+            }
+          hearth_change_add_edit (w, e->field, e->value, e->parents);
+          g_hash_table_insert (sim->grouped, g_strdup_printf ("%s %s %s", e->id, e->field, e->hlc), g_strdup (w->hlc));
+        }
+      g_ptr_array_add (out, w);
+      i = end;
+    }
+  return out;
 }
 
 static GBytes *
@@ -1152,6 +1235,7 @@ typedef struct {
   guint devices;
   guint visits;
   guint requests;
+  guint changes;
   double seconds;
   double visits_per_s;
   double p50_ms, p99_ms;
@@ -1171,6 +1255,7 @@ sim_prepare (SimDevice *sim, GPtrArray *templates, const char *template_device, 
   sim->bodies = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   sim->visits = g_array_new (FALSE, FALSE, sizeof (guint));
   sim->sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sim->grouped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_strlcpy (sim->audit_hash, HEARTH_AUDIT_GENESIS, sizeof sim->audit_hash);
   while (given < per_device)
     {
@@ -1189,17 +1274,23 @@ sim_prepare (SimDevice *sim, GPtrArray *templates, const char *template_device, 
           guint t = (first + given) % templates->len;
           guint round = (first + given) / templates->len;
           VisitTemplate *vt = templates->pdata[t];
+          g_autoptr(GPtrArray) visit = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+          g_autoptr(GPtrArray) grouped = NULL;
 
           if (in_body > 0 && changes + vt->changes->len > MAX_PUSH_CHANGES)
             break;
           for (guint i = 0; i < vt->changes->len; i++)
+            g_ptr_array_add (visit, sim_change (vt->changes->pdata[i], template_device, sim, round));
+          grouped = sim_group (visit, sim);
+          for (guint i = 0; i < grouped->len; i++)
             {
-              g_autoptr(HearthChange) c = sim_change (vt->changes->pdata[i], template_device, sim, round);
+              HearthChange *c = grouped->pdata[i];
 
               c->seq = ++seq;
               json_builder_add_value (b, hearth_change_to_json (c));
             }
-          changes += vt->changes->len;
+          changes += grouped->len;
+          sim->changes += grouped->len;
           in_body++;
           given++;
         }
@@ -1232,6 +1323,7 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
       sim_enrol (&sims[d], c->base, code);
       sim_prepare (&sims[d], templates, template_device, per_device, batch, d * 7);
       r.requests += sims[d].bodies->len;
+      r.changes += sims[d].changes;
       r.visits += per_device;
       runs[d].sim = &sims[d];
       runs[d].base = c->base;
@@ -1250,8 +1342,9 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
   for (guint d = 0; d < n_devices; d++)
     g_thread_join (threads->pdata[d]);
   r.seconds = now_s () - t0;
-  g_print ("  ingest: %u visits in %.2f s; the center's CPU %.2f s (%.2f ms a visit)\n", r.visits, r.seconds,
-           child_cpu_s (c->server) - cpu_center, (child_cpu_s (c->server) - cpu_center) * 1000 / MAX (r.visits, 1));
+  g_print ("  ingest: %u visits (%u changes, each record write one) in %.2f s; the center's CPU %.2f s (%.2f ms a "
+           "visit)\n", r.visits, r.changes, r.seconds, child_cpu_s (c->server) - cpu_center,
+           (child_cpu_s (c->server) - cpu_center) * 1000 / MAX (r.visits, 1));
   for (guint d = 0; d < n_devices; d++)
     {
       g_array_append_vals (all, runs[d].latency_ms->data, runs[d].latency_ms->len);
@@ -1263,6 +1356,7 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
       g_ptr_array_unref (sims[d].bodies);
       g_array_unref (sims[d].visits);
       g_hash_table_unref (sims[d].sent);
+      g_hash_table_unref (sims[d].grouped);
       g_free (sims[d].device_id);
       sodium_memzero (sims[d].secret, sizeof sims[d].secret);
     }
