@@ -20,6 +20,7 @@
 #include "store-file.h"
 #include "store-vfs.h"
 #include "schema-migrate.h"
+#include "store-keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -493,6 +494,13 @@ open_database (const char *db_path, HearthPageKey *key, char **token_out, GError
     }
   sqlite3_extended_result_codes (db, 1);
   sqlite3_busy_timeout (db, 10000);
+  /* The keys of field_edits and field_versions (migration 0011). */
+  rc = hearth_store_add_key_functions (db);
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, _("setting up the connection"));
+      goto fail;
+    }
   /* Before journal_mode=WAL, which writes page 1. */
   sqlite3_file_control (db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
   if (!exec (db, "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0; PRAGMA cache_size=-"

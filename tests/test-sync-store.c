@@ -22,6 +22,7 @@
 #include "hlc.h"
 #include "merge.h"
 #include "schema-migrate.h"
+#include "store-keys.h"
 #include "sync-store.h"
 #include "sync-store-private.h"
 
@@ -629,6 +630,7 @@ schema_at (guint version)
   g_assert_cmpuint (all->len, >=, version);
   g_ptr_array_set_size (all, version);
   g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
   g_assert_true (hearth_migrations_apply (db, all, &error));
   g_assert_no_error (error);
   schema = dump (db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
@@ -663,6 +665,18 @@ test_backfill (void)
                     "DROP TRIGGER routine_visit_households_delete; DROP TRIGGER routine_visit_tasks_insert; "
                     "DROP TRIGGER routine_visit_tasks_update; DROP TRIGGER routine_visit_tasks_delete; "
                     "DROP TABLE routine_visit_queue; "
+                    /* field_versions as migration 0002 made it (0011 keyed it). */
+                    "CREATE TEMP TABLE versions AS SELECT record_table, record_id, field, hlc, base_hlc "
+                    "FROM field_versions; DROP TABLE field_versions; "
+                    "CREATE TABLE field_versions (\n"
+                    "  record_table TEXT NOT NULL,\n"
+                    "  record_id    TEXT NOT NULL,\n"
+                    "  field        TEXT NOT NULL,\n"
+                    "  hlc          TEXT NOT NULL,\n"
+                    "  base_hlc     TEXT NOT NULL DEFAULT '',\n"
+                    "  PRIMARY KEY (record_table, record_id, field)\n"
+                    ") WITHOUT ROWID; "
+                    "INSERT INTO field_versions SELECT * FROM versions; DROP TABLE versions; "
                     "PRAGMA user_version = 5");
   {
     g_autofree char *now_schema = dump (a->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
