@@ -533,7 +533,8 @@ seed_store (const char *base, const HearthDemoFillOptions *fill, HearthSecret *p
 
 typedef struct {
   char *dir;
-  HearthStore *store;
+  HearthStore *first;   /* the app's screens' connection, held open */
+  HearthStore *store;   /* the syncer's (ui/hearth-syncer.c) */
   HearthCaseStore *cases;
   HearthSyncStore *sync;
 } Device;
@@ -547,7 +548,11 @@ device_open (const char *dir, HearthSecret *pass, gboolean create, const char *a
   d->dir = g_strdup (dir);
   if (create && !hearth_store_create (dir, pass, HEARTH_KDF_TEST, NULL, &error))
     g_error ("%s", error->message);
-  d->store = hearth_store_open (dir, pass, &error);
+  /* As in the app: the store stays open for the screens, and a sync run
+   * has a connection of its own (hearth_store_open_again()). */
+  d->first = hearth_store_open (dir, pass, &error);
+  if (d->first != NULL)
+    d->store = hearth_store_open_again (d->first, &error);
   if (d->store == NULL || (d->cases = hearth_case_store_new (d->store, actor, &error)) == NULL)
     g_error ("%s", error->message);
   d->sync = hearth_sync_store_new (d->cases);
@@ -560,6 +565,7 @@ device_free (Device *d, gboolean remove)
   g_clear_object (&d->sync);
   g_clear_object (&d->cases);
   g_clear_object (&d->store);
+  g_clear_object (&d->first);
   if (remove)
     bench_remove_tree (d->dir);
   g_free (d->dir);
