@@ -720,20 +720,31 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
         {
           g_autofree char *hlc = stamp_next (self, &last, &have_last);
 
-          if (prepare_kept (self,
-                            "INSERT INTO field_versions (record_table, record_id, field, hlc) VALUES (?, ?, ?, ?) "
-                            "ON CONFLICT (record_table, record_id, field) DO UPDATE SET "
-                            "base_hlc = field_versions.hlc, hlc = excluded.hlc", &st) != SQLITE_OK)
-            goto failed;
-          sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-          sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-          sqlite3_bind_text (st, 3, changed->pdata[i], -1, SQLITE_STATIC);
-          sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
-          rc = sqlite3_step (st);
-          release (st);
-          st = NULL;
-          if (rc != SQLITE_DONE)
-            goto failed;
+          /* The field's version row, updated when it is there, else
+           * inserted (field_versions is keyed by hearth_edit_key(),
+           * migration 0011: no primary key to upsert on). */
+          for (guint step = 0; step < 2; step++)
+            {
+              if (prepare_kept (self,
+                                step == 0
+                                ? "UPDATE field_versions SET base_hlc = hlc, hlc = ?4 "
+                                  "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 "
+                                  "AND record_id = ?2 AND field = ?3"
+                                : "INSERT INTO field_versions (record_table, record_id, field, hlc) "
+                                  "VALUES (?1, ?2, ?3, ?4)", &st) != SQLITE_OK)
+                goto failed;
+              sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+              sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+              sqlite3_bind_text (st, 3, changed->pdata[i], -1, SQLITE_STATIC);
+              sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
+              rc = sqlite3_step (st);
+              release (st);
+              st = NULL;
+              if (rc != SQLITE_DONE)
+                goto failed;
+              if (sqlite3_changes (self->db) > 0)
+                break;
+            }
           if (!hearth_sync_capture_edit (self->capture, table, id, changed->pdata[i],
                                          g_hash_table_lookup (fields, changed->pdata[i]), now, error))
             goto rollback;

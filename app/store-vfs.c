@@ -1097,6 +1097,10 @@ hearth_vfs_register (GError **error)
       if (result == SQLITE_OK)
         {
           sqlite3_config (SQLITE_CONFIG_LOG, sqlite_log_cb, NULL);
+          /* No count of SQLite's memory (nothing reads it, and no soft
+           * heap limit is set): otherwise every allocation and free of
+           * every connection takes one process-wide mutex. */
+          sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
           result = sqlite3_initialize ();
         }
       if (result == SQLITE_OK && (orig = sqlite3_vfs_find (NULL)) != NULL)

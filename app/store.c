@@ -20,6 +20,7 @@
 #include "store-file.h"
 #include "store-vfs.h"
 #include "schema-migrate.h"
+#include "store-keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -469,9 +470,13 @@ exec (sqlite3 *db, const char *sql, const char *what, GError **error)
 }
 
 /* The one open helper (design section 8, requirement 2): key, open,
- * reserve, pragmas, probe. */
+ * reserve, pragmas, probe. @one_thread: the connection is never used by
+ * two threads at once, so it goes without a mutex of its own (SQLite's
+ * "multi-thread" mode for it: a mutex taken and released around every
+ * call, thousands a page a pull applies, guards nothing then); the
+ * process-wide mutexes (the WAL index, the VFS's key table) stay. */
 static sqlite3 *
-open_database (const char *db_path, HearthPageKey *key, char **token_out, GError **error)
+open_database (const char *db_path, HearthPageKey *key, gboolean one_thread, char **token_out, GError **error)
 {
   g_autofree char *token = NULL;
   g_autofree char *uri = NULL;
@@ -484,7 +489,9 @@ open_database (const char *db_path, HearthPageKey *key, char **token_out, GError
     return NULL;
   token = hearth_vfs_key_attach (key);
   uri = hearth_vfs_build_uri (db_path, token);
-  rc = sqlite3_open_v2 (uri, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+  rc = sqlite3_open_v2 (uri, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+                        (one_thread ? SQLITE_OPEN_NOMUTEX : SQLITE_OPEN_FULLMUTEX),
                         HEARTH_VFS_NAME);
   if (rc != SQLITE_OK)
     {
@@ -493,6 +500,13 @@ open_database (const char *db_path, HearthPageKey *key, char **token_out, GError
     }
   sqlite3_extended_result_codes (db, 1);
   sqlite3_busy_timeout (db, 10000);
+  /* The keys of field_edits and field_versions (migration 0011). */
+  rc = hearth_store_add_key_functions (db);
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, _("setting up the connection"));
+      goto fail;
+    }
   /* Before journal_mode=WAL, which writes page 1. */
   sqlite3_file_control (db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
   if (!exec (db, "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0; PRAGMA cache_size=-"
@@ -625,7 +639,8 @@ store_open (const char *data_dir, const HearthSecret *passphrase, int create_loc
                    _("Out of secure memory"));
       return NULL;
     }
-  self->db = open_database (self->db_path, self->page_key, &self->token, error);
+  /* The app's screens and their tasks share this one (ui/README.md). */
+  self->db = open_database (self->db_path, self->page_key, FALSE, &self->token, error);
   if (self->db == NULL)
     return NULL;
   migrations = hearth_migrations_load_builtin (error);
@@ -657,7 +672,8 @@ hearth_store_open_again (HearthStore *self, GError **error)
   if (other->lock_fd < 0)
     return NULL;
   other->page_key = hearth_page_key_ref (self->page_key);
-  other->db = open_database (other->db_path, other->page_key, &other->token, error);
+  /* Its thread's alone (hearth_store_open_again()). */
+  other->db = open_database (other->db_path, other->page_key, TRUE, &other->token, error);
   if (other->db == NULL)
     return NULL;
   /* The first store applied the migrations. */
@@ -1050,7 +1066,7 @@ recover_locked (const char *data_dir, const HearthSecret *county_secret_key,
 
   /* Prove the key against the database before touching the keyslot. */
   key = hearth_page_key_new (hearth_secret_peek (dek), slot.file_id);
-  db = open_database (db_path, key, &token, error);
+  db = open_database (db_path, key, TRUE, &token, error);
   if (db == NULL)
     return FALSE;
   sqlite3_close (db);

@@ -84,7 +84,9 @@ HearthStore *hearth_store_open (const char         *data_dir,
  * stores using it is finalized.
  *
  * Thread-safe while @self is open: it reads what the unlock set and never
- * changes. The new store belongs to the thread that uses it.
+ * changes. The new store belongs to the thread that uses it: its
+ * connection has no mutex of its own (SQLITE_OPEN_NOMUTEX), so it may
+ * pass from one thread to another but never be used by two at once.
  *
  * Returns: (transfer full) (nullable): the store, or %NULL with
  *   HEARTH_STORE_ERROR_IO (the folder's lock), _CORRUPT or _INTERNAL.

@@ -24,6 +24,7 @@
 #include "sync-store-private.h"
 #include "hlc.h"
 #include "merge.h"
+#include "store-keys.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -101,6 +102,12 @@ edit_set_init (EditSet *set, const char *table, const char *field)
   set->field = field;
 }
 
+static int
+compare_rows (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(const EditRow *const *) a)->hlc, (*(const EditRow *const *) b)->hlc);
+}
+
 static gboolean
 load_edits (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set, GError **error)
 {
@@ -109,7 +116,8 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
 
   edit_set_init (set, table, field);
   if ((st = hearth_sync_prepare (db, "SELECT hlc, parents, value, origin FROM field_edits "
-                              "WHERE record_table = ? AND record_id = ? AND field = ?")) == NULL)
+                                     "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 "
+                                     "AND record_id = ?2 AND field = ?3")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
@@ -127,6 +135,10 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
   hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
+  /* By version, as the rows came when the table was keyed by them: the
+   * heads a resolution or a write over them names keep their order. */
+  if (set->rows->len > 1)
+    g_ptr_array_sort (set->rows, compare_rows);
   for (guint i = 0; i < set->rows->len; i++)
     {
       EditRow *r = set->rows->pdata[i];
@@ -345,12 +357,39 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
              const HearthFieldMerge *merge, const char *now, const char *resolved_by, GError **error)
 {
   g_autofree char *base = g_strjoinv (" ", row_of (set, merge->winner)->parents);
+  sqlite3_stmt *st;
+  int rc;
+  gboolean found = FALSE;
 
-  return run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) VALUES (?, ?, ?, ?, ?) "
-                  "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
-                  "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
-              error, 5, table, id, field, merge->winner->hlc, base) &&
-         (set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error));
+  /* The field's row, changed when it differs, else inserted (migration
+   * 0011: no primary key to upsert on). */
+  if ((st = hearth_sync_prepare (db, "SELECT hlc IS ?4 AND base_hlc IS ?5 FROM field_versions "
+                                     "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 "
+                                     "AND record_id = ?2 AND field = ?3")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, merge->winner->hlc, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, base, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      found = TRUE;
+      rc = sqlite3_column_int (st, 0) ? SQLITE_DONE : SQLITE_ROW;
+    }
+  hearth_sync_finish (st);
+  if (found && rc == SQLITE_ROW &&
+      !run (db, "UPDATE field_versions SET hlc = ?4, base_hlc = ?5 WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+                "AND record_table = ?1 AND record_id = ?2 AND field = ?3", error, 5, table, id, field,
+            merge->winner->hlc, base))
+    return FALSE;
+  if (!found && rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  if (!found && !run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)", error, 5, table, id, field, merge->winner->hlc, base))
+    return FALSE;
+  return set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
 }
 
 /* hearth_sync_recompute_field() over a set already loaded. */
@@ -451,8 +490,11 @@ materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched
   sqlite3_stmt *st = NULL;
   gboolean complete = TRUE;
 
-  if ((st = hearth_sync_prepare (db, "SELECT DISTINCT field FROM field_edits WHERE record_table = ? AND record_id = ?"))
-      == NULL)
+  /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
+  if ((st = hearth_sync_prepare (db, "SELECT DISTINCT field FROM field_edits "
+                                     "WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
+                                     "AND hearth_edit_key (?1, ?2, NULL) + 65535 "
+                                     "AND record_table = ?1 AND record_id = ?2 ORDER BY field")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
@@ -551,8 +593,8 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
   g_autofree char *hlc = NULL;
   sqlite3_stmt *st = NULL;
 
-  if ((st = hearth_sync_prepare (db, "SELECT hlc FROM field_versions WHERE record_table = ? AND record_id = ? "
-                                     "AND field = ?")) == NULL)
+  if ((st = hearth_sync_prepare (db, "SELECT hlc FROM field_versions WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+                                     "AND record_table = ?1 AND record_id = ?2 AND field = ?3")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
@@ -593,7 +635,9 @@ typedef struct {
   GPtrArray *fields;  /* names, borrowed */
   GHashTable *sets;   /* field → EditSet: its edits, loaded once a page */
   gint64 cursor;
-  /* Its place in the order of field_edits' key (table, id): rank_records(). */
+  /* Its key (hearth_edit_key (table, id, NULL)) and its place in the
+   * order of the edit tables' indexes: rank_records(). */
+  gint64 key;
   guint rank;
   /* The store held no edit of the record when the page first touched it:
    * every edit of it since went through apply_edit() and is in @sets, so
@@ -736,8 +780,9 @@ probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **er
 
       g_string_append_c (ids, ']');
       if ((st = hearth_sync_prepare (db, "SELECT j.value FROM json_each (?2) AS j WHERE EXISTS "
-                                         "(SELECT 1 FROM field_edits WHERE record_table = ?1 AND record_id = j.value)"))
-          == NULL)
+                                         "(SELECT 1 FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, j.value, NULL) "
+                                         "AND hearth_edit_key (?1, j.value, NULL) + 65535 "
+                                         "AND record_table = ?1 AND record_id = j.value)")) == NULL)
         return hearth_sync_sql_failed (db, error);
       sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
       sqlite3_bind_text (st, 2, ids->str, (int) ids->len, SQLITE_STATIC);
@@ -777,6 +822,7 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, Touched **record
       t = g_new0 (Touched, 1);
       t->table = c->table;
       t->id = c->id;
+      t->key = hearth_store_edit_key (c->table, c->id, NULL);
       t->fields = g_ptr_array_new ();
       t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
       t->fresh = !held;
@@ -911,15 +957,17 @@ compare_records (gconstpointer a, gconstpointer b)
   const Touched *x = *(const Touched *const *) a, *y = *(const Touched *const *) b;
   int r;
 
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
   if ((r = strcmp (x->table, y->table)) != 0)
     return r;
   return strcmp (x->id, y->id);
 }
 
-/* Numbers the page's records in the order of field_edits' and
- * field_versions' keys (their table, then id), which insert_pending() and
- * insert_versions() write them in: one sort of the records, not one of
- * all their edits by four names each. */
+/* Numbers the page's records in the order of their keys in the indexes
+ * of field_edits and field_versions (hearth_edit_key(), migration 0011),
+ * which insert_pending() and insert_versions() write them in: one sort of
+ * the records, not one of all their edits. */
 static void
 rank_records (TouchedSet *touched)
 {
@@ -932,7 +980,7 @@ rank_records (TouchedSet *touched)
     ((Touched *) sorted->pdata[i])->rank = i;
 }
 
-/* Orders two edits of one record as field_edits' key does (field, hlc). */
+/* Orders two edits of one record by field and version. */
 static int
 compare_pending (gconstpointer a, gconstpointer b)
 {
@@ -945,12 +993,14 @@ compare_pending (gconstpointer a, gconstpointer b)
   return strcmp (x->hlc, y->hlc);
 }
 
-/* Writes the field_edits rows of the page's new edits, in the table's key
- * order: a fresh device's page brings thousands of records with random
- * ids, and inserted in key order they fill the table's pages one after
- * the other instead of all at once. The sets they joined hold every edit
- * of their fields, so no row is there already; a row the table refuses
- * all the same fails the page. */
+/* Writes the field_edits rows of the page's new edits, in the order of
+ * their index's keys: a fresh device's page brings thousands of records
+ * with random ids, and inserted in key order their entries fill the
+ * index's pages one after the other instead of all at once (the rows go
+ * to the table's end). The sets they joined hold every edit of their
+ * fields, so no row is there already: the table has no identity key to
+ * refuse one (migration 0011), apply_edit() looked. A row the table
+ * refuses all the same fails the page. */
 /* Turns the connection's triggers off or back on; statements prepared
  * before are prepared again when next run (SQLite expires them). */
 static gboolean
@@ -1320,7 +1370,7 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 /* A field_versions row of a record created by the fast path, written with
- * the page's others in key order (insert_versions()). Borrowed from the
+ * the page's others in the order of their index's keys (insert_versions()). Borrowed from the
  * page's Touched and its edit sets. */
 typedef struct {
   const Touched *record;
@@ -1383,8 +1433,8 @@ compare_versions (gconstpointer a, gconstpointer b)
   return x->record->rank < y->record->rank ? -1 : x->record->rank > y->record->rank;
 }
 
-/* Writes the versions materialize_fresh() queued, in the table's key
- * order, as insert_pending() does the edits. */
+/* Writes the versions materialize_fresh() queued, in the order of their
+ * index's keys, as insert_pending() does the edits. */
 static gboolean
 insert_versions (sqlite3 *db, GArray *versions, GError **error)
 {
@@ -1410,10 +1460,10 @@ insert_versions (sqlite3 *db, GArray *versions, GError **error)
           row[4] = base;
         }
     }
-  return insert_rows (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc)",
-                      "ON CONFLICT (record_table, record_id, field) DO UPDATE SET hlc = excluded.hlc, "
-                      "base_hlc = excluded.base_hlc WHERE hlc IS NOT excluded.hlc OR base_hlc IS NOT excluded.base_hlc",
-                      5, values, versions->len, error);
+  /* The store held no edit of these records, so no version of their
+   * fields either (a field has a version row when it has edits). */
+  return insert_rows (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc)", NULL, 5,
+                      values, versions->len, error);
 }
 
 static gboolean

@@ -57,11 +57,13 @@ hearth_sync_capture_edit (HearthSyncCapture *capture, const char *table, const c
    * (field_versions.base_hlc now): the write's one parent. Otherwise (open
    * conflicts, or offline edits that agreed) the heads decide. */
   st = cached (capture, &capture->other_heads,
-               "SELECT 1 FROM field_edits AS e WHERE e.record_table = ?1 AND e.record_id = ?2 AND e.field = ?3 "
-               "AND e.hlc IS NOT (SELECT base_hlc FROM field_versions "
-               "                  WHERE record_table = ?1 AND record_id = ?2 AND field = ?3) "
-               "AND NOT EXISTS (SELECT 1 FROM field_edits AS c WHERE c.record_table = ?1 AND c.record_id = ?2 "
-               "                AND c.field = ?3 AND instr (' ' || c.parents || ' ', ' ' || e.hlc || ' ') > 0) "
+               "SELECT 1 FROM field_edits AS e WHERE e.ikey = hearth_edit_key (?1, ?2, ?3) "
+               "AND e.record_table = ?1 AND e.record_id = ?2 AND e.field = ?3 "
+               "AND e.hlc IS NOT (SELECT base_hlc FROM field_versions WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+               "                  AND record_table = ?1 AND record_id = ?2 AND field = ?3) "
+               "AND NOT EXISTS (SELECT 1 FROM field_edits AS c WHERE c.ikey = hearth_edit_key (?1, ?2, ?3) "
+               "                AND c.record_table = ?1 AND c.record_id = ?2 AND c.field = ?3 "
+               "                AND instr (' ' || c.parents || ' ', ' ' || e.hlc || ' ') > 0) "
                "LIMIT 1", error);
   if (st == NULL)
     return FALSE;
@@ -78,8 +80,9 @@ hearth_sync_capture_edit (HearthSyncCapture *capture, const char *table, const c
 
   st = cached (capture, &capture->insert,
                "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-               "SELECT record_table, record_id, field, hlc, base_hlc, ?4, ?5 "
-               "FROM field_versions WHERE record_table = ?1 AND record_id = ?2 AND field = ?3", error);
+               "SELECT record_table, record_id, field, hlc, base_hlc, ?4, ?5 FROM field_versions "
+               "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 AND record_id = ?2 AND field = ?3",
+               error);
   if (st == NULL)
     return FALSE;
   bind_field (st, table, id, field);

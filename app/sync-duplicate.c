@@ -49,11 +49,12 @@ hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *now, GErro
    * again finds it gone already). */
   if (table == NULL || !hearth_sync_is_edit_table (table) || !hearth_sync_is_field (db, table, field))
     return TRUE;
-  if (!run_text (db, "DELETE FROM field_edits WHERE record_table = ? AND record_id = ? AND field = ? AND hlc = ?",
-                 table, id, field, hlc, error))
+  if (!run_text (db, "DELETE FROM field_edits WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+                     "AND vkey = hearth_version_key (?4) AND record_table = ?1 AND record_id = ?2 AND field = ?3 "
+                     "AND hlc = ?4", table, id, field, hlc, error))
     return FALSE;
-  if (sqlite3_prepare_v2 (db, "SELECT count (*) FROM field_edits WHERE record_table = ? AND record_id = ? "
-                              "AND field = ?", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (db, "SELECT count (*) FROM field_edits WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+                              "AND record_table = ?1 AND record_id = ?2 AND field = ?3", -1, &st, NULL) != SQLITE_OK)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
@@ -68,8 +69,8 @@ hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *now, GErro
   {
     g_autofree char *sql = g_strdup_printf ("UPDATE \"%s\" SET \"%s\" = NULL WHERE id = ?", table, field);
 
-    return run_text (db, "DELETE FROM field_versions WHERE record_table = ? AND record_id = ? AND field = ?", table,
-                     id, field, NULL, error) &&
+    return run_text (db, "DELETE FROM field_versions WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+                         "AND record_table = ?1 AND record_id = ?2 AND field = ?3", table, id, field, NULL, error) &&
            run_text (db, sql, id, NULL, NULL, NULL, error);
   }
 }

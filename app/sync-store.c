@@ -539,7 +539,8 @@ fill_edit (sqlite3 *db, HearthChange *c, GError **error)
   int rc;
 
   if ((st = hearth_sync_prepare (db, "SELECT parents, value, wall FROM field_edits "
-                              "WHERE record_table = ? AND record_id = ? AND field = ? AND hlc = ?")) == NULL)
+                                     "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) "
+                                     "AND record_table = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
@@ -667,9 +668,11 @@ apply_clamp (sqlite3 *db, const HearthSyncClamp *clamp, gint64 acked, const char
   g_autofree char *kind = NULL, *table = NULL, *id = NULL, *field = NULL, *old = NULL;
   HearthHlc parsed;
   static const char *const renames[] = {
-    "UPDATE field_edits SET hlc = ?5 WHERE record_table = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4",
+    "UPDATE field_edits SET hlc = ?5 WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) "
+    "AND record_table = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4",
     "UPDATE field_edits SET parents = trim (replace (' ' || parents || ' ', ' ' || ?4 || ' ', ' ' || ?5 || ' ')) "
-    "WHERE record_table = ?1 AND record_id = ?2 AND field = ?3 AND instr (' ' || parents || ' ', ' ' || ?4 || ' ') > 0",
+    "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 AND record_id = ?2 AND field = ?3 "
+    "AND instr (' ' || parents || ' ', ' ' || ?4 || ' ') > 0",
     "UPDATE sync_outbox SET hlc = ?5 WHERE seq = ?6",
     /* Conflicts named after the old version existed here only. */
     "DELETE FROM conflicts WHERE record_table = ?1 AND record_id = ?2 AND field = ?3 AND ?4 IN (kept_hlc, lost_hlc)",

@@ -17,11 +17,13 @@
  */
 #include "test-util.h"
 #include "case-audit.h"
+#include "case-review.h"
 #include "case-search.h"
 #include "case-store.h"
 #include "hlc.h"
 #include "merge.h"
 #include "schema-migrate.h"
+#include "store-keys.h"
 #include "sync-store.h"
 #include "sync-store-private.h"
 
@@ -629,6 +631,7 @@ schema_at (guint version)
   g_assert_cmpuint (all->len, >=, version);
   g_ptr_array_set_size (all, version);
   g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
   g_assert_true (hearth_migrations_apply (db, all, &error));
   g_assert_no_error (error);
   schema = dump (db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
@@ -663,6 +666,18 @@ test_backfill (void)
                     "DROP TRIGGER routine_visit_households_delete; DROP TRIGGER routine_visit_tasks_insert; "
                     "DROP TRIGGER routine_visit_tasks_update; DROP TRIGGER routine_visit_tasks_delete; "
                     "DROP TABLE routine_visit_queue; "
+                    /* field_versions as migration 0002 made it (0011 keyed it). */
+                    "CREATE TEMP TABLE versions AS SELECT record_table, record_id, field, hlc, base_hlc "
+                    "FROM field_versions; DROP TABLE field_versions; "
+                    "CREATE TABLE field_versions (\n"
+                    "  record_table TEXT NOT NULL,\n"
+                    "  record_id    TEXT NOT NULL,\n"
+                    "  field        TEXT NOT NULL,\n"
+                    "  hlc          TEXT NOT NULL,\n"
+                    "  base_hlc     TEXT NOT NULL DEFAULT '',\n"
+                    "  PRIMARY KEY (record_table, record_id, field)\n"
+                    ") WITHOUT ROWID; "
+                    "INSERT INTO field_versions SELECT * FROM versions; DROP TABLE versions; "
                     "PRAGMA user_version = 5");
   {
     g_autofree char *now_schema = dump (a->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
@@ -928,6 +943,253 @@ test_exchange (void)
 /* Offline edits that wrote the same value agree (no conflict); the next
  * edit of the field replaces them all, wherever it is made; values that
  * differ conflict, and a resolution names every head. */
+/* ---- migration 0011: the edit tables keyed by integers ------------------------------------- */
+
+/* The CREATE statement of @name in a store at migration @version. */
+static char *
+schema_sql_at (guint version, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all = hearth_migrations_load_builtin (&error);
+  g_autofree char *sql = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_no_error (error);
+  g_ptr_array_set_size (all, version);
+  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_true (hearth_migrations_apply (db, all, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *q = g_strdup_printf ("SELECT sql FROM sqlite_schema WHERE name = '%s'", name);
+    sql = query_text (db, q);
+  }
+  sqlite3_close (db);
+  g_assert_nonnull (sql);
+  return g_steal_pointer (&sql);
+}
+
+/* Puts @r's field_edits and field_versions back as migration 0010 left
+ * them (WITHOUT ROWID, keyed by their names), rows and all, and the
+ * schema version with them. */
+static void
+edit_tables_back_to_10 (Replica *r)
+{
+  g_autofree char *edits = schema_sql_at (10, "field_edits");
+  g_autofree char *versions = schema_sql_at (10, "field_versions");
+  g_autofree char *trigger = schema_sql_at (10, "sync_outbox_field_edits");
+  g_autofree char *sql = g_strdup_printf (
+    "CREATE TEMP TABLE edits_10 AS SELECT record_table, record_id, field, hlc, parents, value, wall FROM field_edits; "
+    "CREATE TEMP TABLE versions_10 AS SELECT record_table, record_id, field, hlc, base_hlc FROM field_versions; "
+    "DROP TABLE field_edits; DROP TABLE field_versions; %s; %s; "
+    "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) SELECT * FROM edits_10; "
+    "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) SELECT * FROM versions_10; "
+    /* After the rows: they are in the outbox already. */
+    "%s; DROP TABLE edits_10; DROP TABLE versions_10; PRAGMA user_version = 10",
+    edits, versions, trigger);
+  g_autofree char *old_schema = schema_at (10);
+
+  test_exec (r->db, sql);
+  {
+    g_autofree char *now_schema = dump (r->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
+    g_assert_cmpstr (now_schema, ==, old_schema);
+  }
+}
+
+/* Every row of the edit tables and conflicts, in the order of their names. */
+static char *
+edit_tables_of (Replica *r)
+{
+  g_autofree char *edits = dump (r->db, "SELECT record_table, record_id, field, hlc, parents, value, wall, origin "
+                                        "FROM field_edits ORDER BY record_table, record_id, field, hlc");
+  g_autofree char *versions = dump (r->db, "SELECT record_table, record_id, field, hlc, base_hlc FROM field_versions "
+                                           "ORDER BY record_table, record_id, field");
+  g_autofree char *conflicts = dump (r->db, "SELECT id, record_table, record_id, field, kept_value, kept_hlc, "
+                                            "lost_value, lost_hlc, resolved_at IS NULL, resolution FROM conflicts "
+                                            "ORDER BY id");
+
+  return g_strdup_printf ("-- field_edits\n%s-- field_versions\n%s-- conflicts\n%s", edits, versions, conflicts);
+}
+
+/* The statements a connection ran (sqlite3_trace_v2), their SQL text. */
+static int
+note_statement (unsigned kind, void *data, void *p, void *x)
+{
+  const char *sql = sqlite3_sql (p);
+
+  if (kind == SQLITE_TRACE_STMT && sql != NULL && !g_str_has_prefix (sql, "--"))
+    g_hash_table_add (data, g_strdup (sql));
+  return 0;
+}
+
+/* Every statement of @seen that reads or writes field_edits or
+ * field_versions finds its rows through their keys' indexes: none scans
+ * either table, by its name or an alias (EXPLAIN QUERY PLAN). Returns how
+ * many were checked. */
+static guint
+assert_edit_tables_by_key (sqlite3 *db, GHashTable *seen)
+{
+  g_autoptr(GRegex) scan = g_regex_new ("^.*SCAN (field_edits|field_versions|e|c)( |$)", G_REGEX_MULTILINE, 0, NULL);
+  GHashTableIter iter;
+  gpointer sql;
+  guint checked = 0;
+
+  g_hash_table_iter_init (&iter, seen);
+  while (g_hash_table_iter_next (&iter, &sql, NULL))
+    {
+      g_autofree char *explain = NULL;
+      g_autofree char *plan = NULL;
+
+      if (strstr (sql, "field_edits") == NULL && strstr (sql, "field_versions") == NULL)
+        continue;
+      explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
+      plan = dump (db, explain);
+      if (g_regex_match (scan, plan, 0, NULL))
+        g_error ("a statement scans an edit table:\n%s\n%s", (const char *) sql, plan);
+      checked++;
+    }
+  return checked;
+}
+
+/* A store from before migration 0011, whose fields have edits of every
+ * kind (one edit, two heads with an open conflict, an edit over a
+ * conflict), is keyed by the migration with the same rows, values and
+ * conflicts as a store that had it all along, and merges later edits the
+ * same. The reference is a twin: another store with the same device id
+ * and clock, given the same writes and pulls, that never went back to
+ * 0010. Every statement that touched the edit tables meanwhile found its
+ * rows through their keys. */
+static void
+test_edit_keys_migration (void)
+{
+  g_autoptr(Replica) a = replica_new_device ("sync-keys-a", "keys-device-a", START_MS);
+  g_autoptr(Replica) twin = replica_new_device ("sync-keys-twin", "keys-device-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-keys-b", START_MS + 150000);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) twin_log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *h = "0b6f5c2e-3f1a-4c1e-9a3b-2f5d6e7a8b01";
+  const char *t = "0b6f5c2e-3f1a-4c1e-9a3b-2f5d6e7a8b02";
+  Replica *pair[] = { a, twin };
+  g_autofree char *before = NULL;
+  g_autofree char *conflict = NULL;
+
+  sqlite3_trace_v2 (b->db, SQLITE_TRACE_STMT, note_statement, seen);
+  for (guint i = 0; i < G_N_ELEMENTS (pair); i++)
+    {
+      put (pair[i], "households", h, TRUE, "village_code", "150422100202", "phone", "0", NULL);
+      put (pair[i], "tasks", t, TRUE, "household_id", h, "kind", "follow_up", "due_date", "2026-04-01", NULL);
+    }
+  push (a, 0, log, 500);
+  push (twin, 0, twin_log, 500);
+  pull_all (b, 1, log);
+  /* Offline on both sides: two heads of the status and of the phone. */
+  for (guint i = 0; i < G_N_ELEMENTS (pair); i++)
+    {
+      pair[i]->clock_ms += 1000;
+      put (pair[i], "tasks", t, FALSE, "status", "done", NULL);
+      put (pair[i], "households", h, FALSE, "phone", "1", NULL);
+    }
+  b->clock_ms += 1000;
+  put (b, "tasks", t, FALSE, "status", "cancelled", NULL);
+  put (b, "households", h, FALSE, "phone", "2", NULL);
+  g_ptr_array_set_size (log, 0);
+  push (a, 0, log, 500);
+  push (twin, 0, twin_log, 500);
+  push (b, 1, log, 500);
+  pull_all (a, 0, log);
+  pull_all (twin, 0, log);
+  pull_all (b, 1, log);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM conflicts WHERE resolved_at IS NULL"), ==, 2);
+  /* A's next write over the phone's two heads: an edit naming both. */
+  for (guint i = 0; i < G_N_ELEMENTS (pair); i++)
+    {
+      pair[i]->clock_ms += 1000;
+      put (pair[i], "households", h, FALSE, "phone", "2", NULL);
+    }
+  before = edit_tables_of (a);
+  {
+    g_autofree char *x = edit_tables_of (twin);
+    g_assert_cmpstr (before, ==, x);
+  }
+
+  /* A goes back to 0010 and is opened by this version: 0011 again. */
+  edit_tables_back_to_10 (a);
+  replica_detach (a);
+  replica_attach (a, "sync-keys-a");
+  g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 11);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name IN ('field_edits_key', "
+                             "'field_versions_key')"), ==, 2);
+  {
+    g_autofree char *after = edit_tables_of (a);
+    g_autofree char *x = state_of (a);
+    g_autofree char *y = state_of (twin);
+    g_autofree char *check = query_text (a->db, "PRAGMA integrity_check");
+
+    g_assert_cmpstr (after, ==, before);
+    g_assert_cmpstr (x, ==, y);
+    /* The indexes hold every row under its key. */
+    g_assert_cmpstr (check, ==, "ok");
+  }
+  /* The keys are the functions' (store-keys.h): a record's rows within
+   * 65,536 of its key, a field's under one. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM field_edits WHERE ikey = %" G_GINT64_FORMAT
+                                            " AND vkey IS NOT NULL", hearth_store_edit_key ("tasks", t, "status"));
+    g_autofree char *range = g_strdup_printf ("SELECT count (DISTINCT field) FROM field_edits WHERE ikey BETWEEN %"
+                                              G_GINT64_FORMAT " AND %" G_GINT64_FORMAT,
+                                              hearth_store_edit_key ("households", h, NULL),
+                                              hearth_store_edit_key ("households", h, NULL) + 65535);
+
+    g_assert_cmpint (count (a, sql), ==, 2);
+    g_assert_cmpint (count (a, range), ==, count (a, "SELECT count (DISTINCT field) FROM field_edits "
+                                                     "WHERE record_table = 'households'"));
+  }
+
+  /* Later merges: the status's conflict resolved on A (and its twin), B
+   * writes the phone over its heads meanwhile; everyone exchanges. */
+  conflict = query_text (a->db, "SELECT id FROM conflicts WHERE resolved_at IS NULL AND field = 'status'");
+  g_assert_nonnull (conflict);
+  sqlite3_trace_v2 (a->db, SQLITE_TRACE_STMT, note_statement, seen);
+  for (guint i = 0; i < G_N_ELEMENTS (pair); i++)
+    {
+      pair[i]->clock_ms += 1000;
+      g_assert_true (hearth_case_resolve_conflict (pair[i]->cases, conflict, HEARTH_ROLE_COUNTY, "done", &error));
+      g_assert_no_error (error);
+    }
+  b->clock_ms += 1000;
+  put (b, "households", h, FALSE, "phone", "3", NULL);
+  g_ptr_array_set_size (log, 0);
+  push (a, 0, log, 500);
+  push (twin, 0, twin_log, 500);
+  push (b, 1, log, 500);
+  pull_all (a, 0, log);
+  pull_all (twin, 0, log);
+  pull_all (b, 1, log);
+  {
+    g_autoptr(GPtrArray) listed = hearth_case_conflicts_list (a->db, NULL, &error);
+    g_autofree char *x = NULL, *y = NULL, *sa = NULL, *st = NULL, *sb = NULL;
+
+    g_assert_no_error (error);
+    /* The test's own reads below scan as they like. */
+    sqlite3_trace_v2 (a->db, 0, NULL, NULL);
+    sqlite3_trace_v2 (b->db, 0, NULL, NULL);
+    x = edit_tables_of (a);
+    y = edit_tables_of (twin);
+    sa = state_of (a);
+    st = state_of (twin);
+    sb = state_of (b);
+    g_assert_cmpstr (x, ==, y);
+    g_assert_cmpstr (sa, ==, st);
+    g_assert_cmpstr (sa, ==, sb);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM tasks WHERE status = 'done'"), ==, 1);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM conflicts WHERE resolved_at IS NULL AND field = 'status'"), ==, 0);
+    g_assert_cmpuint (listed->len, ==, (guint) count (a, "SELECT count (DISTINCT field) FROM conflicts "
+                                                         "WHERE resolved_at IS NULL"));
+  }
+  g_assert_cmpuint (assert_edit_tables_by_key (a->db, seen), >=, 8);
+}
+
 static void
 test_agreeing_edits (void)
 {
@@ -2155,6 +2417,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/next-batch", test_next_batch);
   g_test_add_func ("/sync/store/refused-and-clamped", test_refused_and_clamped);
   g_test_add_func ("/sync/store/backfill", test_backfill);
+  g_test_add_func ("/sync/store/edit-keys-migration", test_edit_keys_migration);
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);

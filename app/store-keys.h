@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * store-keys.h: the compact integer keys of the device's per-field tables
+ * (field_edits, field_versions; migration 0011-edit-keys.sql), as SQL
+ * functions every connection to a device store has.
+ *
+ *   hearth_edit_key (record_table, record_id, field): the 48 high bits of
+ *     a hash of "record_table\nrecord_id" above 16 bits of a hash of
+ *     field. A NULL field gives the record's key: the low 16 bits 0, so
+ *     that a record's edits lie in [key, key + 65535] whatever their
+ *     fields, and the key with a field is that plus the field's bits.
+ *   hearth_version_key (hlc): 64 bits of a hash of an edit's version.
+ *
+ * Keys are where to look, never an identity: two records, fields or
+ * versions may share one, and every statement compares the texts of the
+ * rows it finds under a key. The hash is SipHash-2-4 (libsodium's
+ * crypto_shorthash) under a fixed key: cheap beside a b-tree step, and
+ * without the structure that would let a sender make many ids share a
+ * key. The keys are stored in indexes: the functions must never change.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+/**
+ * hearth_store_add_key_functions:
+ * @db: a connection to a device store
+ *
+ * Adds hearth_edit_key() and hearth_version_key() (deterministic,
+ * innocuous) to @db. Every connection that reads or writes field_edits or
+ * field_versions needs them, the one that applies migration 0011 first;
+ * hearth_store_open() adds them to its connections.
+ *
+ * Returns: SQLITE_OK or SQLite's error code. Thread-safe (per connection).
+ */
+int hearth_store_add_key_functions (sqlite3 *db);
+
+/**
+ * hearth_store_edit_key:
+ * @table: the record's table
+ * @id: the record's id
+ * @field: (nullable): the field, or %NULL for the record's key
+ *
+ * Returns: hearth_edit_key (@table, @id, @field). Thread-safe.
+ */
+gint64 hearth_store_edit_key (const char *table, const char *id, const char *field);
+
+/**
+ * hearth_store_version_key:
+ * @hlc: an edit's version
+ *
+ * Returns: hearth_version_key (@hlc). Thread-safe.
+ */
+gint64 hearth_store_version_key (const char *hlc);
+
+G_END_DECLS
