@@ -476,14 +476,21 @@ insert_record (sqlite3 *db, const char *table, const char *id, const char *now, 
   return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
+static gboolean recoverable (const GError *error);
+
 /* A record this store does not have yet: each field with edits is merged
  * once, the fields a page touched (@touched: field → its EditSet, loaded)
  * have their merge stored, and the record is created from the winners
  * once every required column has one; before that it stays in
- * field_edits only. */
+ * field_edits only. A winner its table refuses leaves the record
+ * uncreated, in @refusal (a recoverable error), but keeps the merges
+ * stored: every field with edits holds its winner's version in
+ * field_versions (the invariant above) wherever the pages ended. */
 static gboolean
-materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched, const char *now, GError **error)
+materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched, const char *now, GError **refusal,
+             GError **error)
 {
+  g_autoptr(GError) local = NULL;
   g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GHashTable) have = g_hash_table_new (g_str_hash, g_str_equal);
@@ -534,7 +541,16 @@ materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched
     }
   if (!complete || fields->len == 0)
     return TRUE;
-  return insert_record (db, table, id, now, fields, values, error);
+  /* One statement: refused, it leaves nothing of the record behind. */
+  if (insert_record (db, table, id, now, fields, values, &local))
+    return TRUE;
+  if (!recoverable (local))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_propagate_error (refusal, g_steal_pointer (&local));
+  return TRUE;
 }
 
 /* ---- a resolution ---------------------------------------------------------------------- */
@@ -1145,7 +1161,6 @@ column_default (sqlite3 *db, const char *table, const char *column)
   return value;
 }
 
-static gboolean recoverable (const GError *error);
 
 /* A submission or review: inserted once, never overwritten (PROTOCOL.md
  * section 6.2). */
@@ -1605,6 +1620,7 @@ static gboolean
 recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, guint *rejected, GError **error)
 {
   g_autoptr(GError) local = NULL;
+  g_autoptr(GError) refusal = NULL;
   gboolean ok;
 
   if (!hearth_sync_exec (db, "SAVEPOINT sync_record", error))
@@ -1612,7 +1628,7 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
   if (field != NULL)
     ok = recompute_loaded (db, t->table, t->id, field, g_hash_table_lookup (t->sets, field), now, NULL, NULL, &local);
   else
-    ok = materialize (db, t->table, t->id, t->sets, now, &local);
+    ok = materialize (db, t->table, t->id, t->sets, now, &refusal, &local);
   if (!ok)
     {
       hearth_sync_exec (db, "ROLLBACK TO sync_record", NULL);
@@ -1621,7 +1637,11 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
         }
-      if (!note_rejected (db, t->table, t->id, field, NULL, t->cursor, local->message, now, error))
+      refusal = g_steal_pointer (&local);
+    }
+  if (refusal != NULL)
+    {
+      if (!note_rejected (db, t->table, t->id, field, NULL, t->cursor, refusal->message, now, error))
         return FALSE;
       (*rejected)++;
     }
