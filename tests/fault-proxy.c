@@ -184,6 +184,7 @@ connection_thread (gpointer data)
   gboolean duplicate = c->duplicate;
   gboolean replay_cut = c->replay_cut;
   gboolean copied = FALSE;   /* its first request's copy went first */
+  gboolean duplicated = FALSE;
   gint64 relayed[2] = { 0, 0 };
   g_autoptr(GByteArray) first = g_byte_array_new ();
   const char *fate = "relayed";
@@ -263,9 +264,13 @@ connection_thread (gpointer data)
           relayed[dir] += (gint64) pass;
           if (pass < (gsize) n)
             {
-              fate = copied    ? "relayed after a copy, its reply cut after the status line"
-                     : dir == 0 ? "cut towards the center"
-                                : "cut towards the device";
+              /* A duplicated connection that is cut says both: a replay
+               * refusal may be what was cut (issue 5). */
+              fate = copied       ? "relayed after a copy, its reply cut after the status line"
+                     : duplicated ? (dir == 0 ? "relayed and duplicated, then cut towards the center"
+                                              : "relayed and duplicated, then cut towards the device")
+                     : dir == 0   ? "cut towards the center"
+                                  : "cut towards the device";
               goto finished;
             }
           if (dir == 0 && duplicate && first != NULL)
@@ -278,6 +283,7 @@ connection_thread (gpointer data)
                 {
                   g_thread_unref (g_thread_new ("duplicate", duplicate_thread, request));
                   fate = "relayed and duplicated";
+                  duplicated = TRUE;
                   g_clear_pointer (&first, g_byte_array_unref);
                 }
             }
