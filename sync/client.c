@@ -210,6 +210,7 @@ typedef struct {
   gint64 retry_after_s;
   char epoch[33];            /* Hearth-Epoch, 32 hex digits, or empty */
   gboolean epochs_differ;    /* the reply named two different epochs */
+  gboolean head_ended;       /* the blank line that ends the last header block came */
 } Reply;
 
 static size_t
@@ -232,6 +233,14 @@ on_header (char *data, size_t size, size_t n, void *user)
   Reply *r = user;
   gsize len = size * n;
 
+  /* libcurl takes a connection closed inside a reply's headers for the
+   * end of the reply, a reply without a body (libcurl 7.88): only the
+   * blank line after them says the headers are whole. A status line
+   * starts another block (a 1xx comes before the reply). */
+  if (len >= 5 && memcmp (data, "HTTP/", 5) == 0)
+    r->head_ended = FALSE;
+  else if ((len == 2 && memcmp (data, "\r\n", 2) == 0) || (len == 1 && data[0] == '\n'))
+    r->head_ended = TRUE;
   /* Retry-After in seconds (RFC 9110 section 10.2.3; the center never
    * sends the date form), bounded by the longest back-off: a longer wait
    * asked for is that longest one, not none (a busy center asking for an
@@ -345,11 +354,29 @@ read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out
     }
   if (e != NULL)
     {
-      code = json_object_get_string_member_with_default (e, "code", NULL);
+      JsonNode *c = json_object_get_member (e, "code");
+
+      if (c != NULL && JSON_NODE_HOLDS_VALUE (c) && json_node_get_value_type (c) == G_TYPE_STRING)
+        code = json_node_get_string (c);
       message = json_object_get_string_member_with_default (e, "message", NULL);
-      if (wipe_out != NULL)
-        *wipe_out = json_object_get_boolean_member_with_default (e, "wipe", FALSE);
     }
+  /* Every refusal of the center carries its error object with a code
+   * (PROTOCOL.md section 3). A 4xx without one is not the center's word
+   * but a proxy's, or the center's reply cut on the way (libcurl takes a
+   * connection closed inside the headers, before Content-Length, for the
+   * end of a reply without a body): worth another try, never a refusal
+   * (issue 5: a sync through the faulty proxy ended on "401: no reason
+   * given"), and nothing in it is the center's word (no wipe). */
+  if (code == NULL && status < 500)
+    {
+      if (code_out != NULL)
+        *code_out = NULL;
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                   _("the network answered %u without the center's error (a proxy, or a reply cut short)"), status);
+      return;
+    }
+  if (e != NULL && wipe_out != NULL)
+    *wipe_out = json_object_get_boolean_member_with_default (e, "wipe", FALSE);
   if (code_out != NULL)
     *code_out = g_strdup (code);
   shown = shown_message (message != NULL ? message : (code != NULL ? code : _("no reason given")));
@@ -485,10 +512,20 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
   if (status_out != NULL)
     *status_out = (guint) status;
 
+  g_clear_pointer (&self->epoch, g_free);
+  self->retry_after_ms = 0;
+  /* A reply cut inside its headers is not read at all, its Hearth-Time
+   * and Hearth-Epoch lines included: its status may be a refusal whose
+   * error object never came (issue 5). As if no reply had come. */
+  if (rc == CURLE_OK && !reply.head_ended)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                   _("the center's reply was cut short: the connection closed inside its headers"));
+      return NULL;
+    }
   if (reply.have_server_time)
     self->offset_ms = reply.server_time - (sent_at + received_at) / 2;
   self->retry_after_ms = status >= 500 ? reply.retry_after_s * 1000 : 0;
-  g_clear_pointer (&self->epoch, g_free);
   if (reply.epoch[0] != '\0')
     self->epoch = g_strdup (reply.epoch);
   /* A reply of another epoch than the one the store knows comes from a
@@ -524,6 +561,9 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
                                   &self->wipe, error);
 }
 
+/* Fresh nonces a request is signed with after a replay refusal. */
+#define HEARTH_SYNC_REPLAY_TRIES 3
+
 /* hearth_sync_client_call(), or with @raw hearth_sync_client_call_body(). */
 static JsonNode *
 call (HearthSyncClient *self, const char *method, const char *path_and_query, const char *text, gsize len,
@@ -543,18 +583,32 @@ call (HearthSyncClient *self, const char *method, const char *path_and_query, co
           return NULL;
         }
     }
-  for (int attempt = 0;; attempt++)
+  for (guint stale = 0, replayed = 0;;)
     {
       g_autoptr(GError) local = NULL;
       JsonNode *reply = exchange (self, method, path_and_query, payload, sign, raw, status, &local);
+      gboolean refused = reply == NULL && g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
 
-      /* A stale time was corrected from the refusal's Hearth-Time; a replay
-       * means a duplicate of this very request arrived first: both are
-       * worth one more try, the push being idempotent. */
-      if (reply == NULL && local != NULL && attempt == 0 &&
-          g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED) &&
-          (g_strcmp0 (self->error_code, "stale") == 0 || g_strcmp0 (self->error_code, "replay") == 0))
+      /* A stale time was corrected from the refusal's Hearth-Time: one
+       * more try; a clock still refused is reported (and warned about). */
+      if (refused && g_strcmp0 (self->error_code, "stale") == 0 && stale++ == 0)
         continue;
+      /* This device never sends a nonce twice: a replay means a copy of
+       * this very request came first (a network that duplicates, or
+       * libcurl sending it again on a fresh connection when a reused one
+       * died), and the copy counts. Signed again with a fresh nonce, the
+       * push being idempotent; a replay that persists is the network's
+       * doing, worth another try later, never the center's refusal. */
+      if (refused && g_strcmp0 (self->error_code, "replay") == 0)
+        {
+          if (replayed++ < HEARTH_SYNC_REPLAY_TRIES)
+            continue;
+          g_clear_error (&local);
+          g_clear_pointer (&self->error_code, g_free);
+          g_set_error_literal (&local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                               _("the center took this request for a replay each time it was signed again: the "
+                                 "network sends requests twice"));
+        }
       if (reply == NULL && local != NULL)
         g_propagate_error (error, g_steal_pointer (&local));
       return reply;

@@ -21,8 +21,9 @@ GQuark hearth_sync_error_quark (void);
 
 /**
  * HearthSyncError:
- * @HEARTH_SYNC_ERROR_UNREACHABLE: no answer: refused, cut, timed out, or a
- *   5xx; worth retrying later (hearth-cli exit 5)
+ * @HEARTH_SYNC_ERROR_UNREACHABLE: no answer: refused, cut, timed out, a
+ *   5xx, or an answer that is not the center's (a 3xx, a 4xx without its
+ *   error object); worth retrying later (hearth-cli exit 5)
  * @HEARTH_SYNC_ERROR_REFUSED: the center answered no (a 4xx but those
  *   below): the message is the center's,
  *   hearth_sync_client_get_error_code() its code (hearth-cli exit 6)
@@ -128,12 +129,16 @@ void hearth_sync_client_set_tls (HearthSyncClient *client, const char *ca_file, 
  * One exchange: sends @body gzipped, signs it (PROTOCOL.md section 4),
  * reads the reply (at most HEARTH_SYNC_MAX_REPLY bytes after gunzip) and
  * learns the center's time from it. A 401 "stale" is retried once with the
- * corrected time, a 401 "replay" once with a fresh nonce.
+ * corrected time, a 401 "replay" up to three times, each with a fresh
+ * nonce (a copy of the request came first). A reply whose connection
+ * closed inside its headers is not read (PROTOCOL.md section 3).
  *
  * Returns: (transfer full) (nullable): the reply's JSON on 2xx; %NULL with
- *   HEARTH_SYNC_ERROR_UNREACHABLE (no answer, a 3xx or 5xx), _REFUSED (401, 403,
- *   409, 410, with the center's message) or _PROTOCOL (400, 404 or 413
- *   with the center's message, or a reply that is not JSON).
+ *   HEARTH_SYNC_ERROR_UNREACHABLE (no answer, a reply cut short, a 3xx, a
+ *   4xx without the center's error object, a replay that persists, a
+ *   5xx), _REFUSED (401, 403, 409, 410, with the center's message) or
+ *   _PROTOCOL (400, 404 or 413 with the center's message, or a reply
+ *   that is not JSON).
  */
 JsonNode *hearth_sync_client_call (HearthSyncClient *client,
                                    const char       *method,
@@ -206,9 +211,10 @@ GBytes *hearth_sync_client_call_body (HearthSyncClient *client,
  *
  * Returns: (transfer full) (nullable): the JSON of a 2xx reply; %NULL with
  *   HEARTH_SYNC_ERROR_UNREACHABLE (a 2xx that is not JSON, taken for a
- *   reply cut on the way, a 3xx, the network's not the center's, or a
- *   5xx), _PROTOCOL (400, 404, 413) or _REFUSED (any other status, with
- *   the center's message, at most 500 characters on one line).
+ *   reply cut on the way, a 3xx or a 4xx without the center's error
+ *   object and its code, the network's not the center's, or a 5xx),
+ *   _PROTOCOL (400, 404, 413) or _REFUSED (any other status, with the
+ *   center's message, at most 500 characters on one line).
  *   Thread-safe.
  */
 JsonNode *hearth_sync_parse_reply (const char  *body,

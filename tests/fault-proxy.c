@@ -9,11 +9,19 @@
  *   - delays every chunk it relays;
  *   - sends the device's first request a second time on its own connection
  *     (a duplicated request), discarding that reply.
+ * With --replay-cut N, the first N connections meet the worst of those
+ * together, every time (not at random): the device's first request goes
+ * to the center on a connection of its own first, and only once the
+ * center has answered that copy is the request itself relayed; the
+ * center's answer to it, a replay refusal, goes back to the device cut
+ * after its status line (what libcurl reads as a whole reply without a
+ * body: issue 5's "401: no reason given").
  * While the file named by --offline exists, every connection is refused
  * (closed at once) and open ones are cut: the network is down.
  *
  *   hearth-fault-proxy --target 127.0.0.1:PORT [--listen 127.0.0.1:0]
- *       [--seed N] [--cut P] [--delay-ms MAX] [--duplicate P] [--offline FILE]
+ *       [--seed N] [--cut P] [--delay-ms MAX] [--duplicate P] [--replay-cut N]
+ *       [--offline FILE]
  *
  * Prints "listening PORT" on stdout once it accepts, and one line per
  * connection on stderr saying what it did to it.
@@ -33,6 +41,7 @@
 static struct sockaddr_in target;
 static double cut_p, duplicate_p;
 static int delay_max_ms;
+static gint replay_cut_left;   /* connections still to meet --replay-cut */
 static char *offline_file;
 static GRand *rand_;   /* the accept loop's only: decisions are made there, in order */
 
@@ -110,6 +119,27 @@ duplicate_thread (gpointer data)
   return NULL;
 }
 
+/* Sends @request on a connection of its own and waits for the head of
+ * the center's reply: by then the center has handled the request (its
+ * nonce is stored). */
+static void
+send_copy_first (GBytes *request)
+{
+  int fd = connect_target ();
+  g_autoptr(GString) reply = g_string_new (NULL);
+  gsize len;
+  const char *p = g_bytes_get_data (request, &len);
+  char buf[4096];
+  ssize_t n;
+
+  if (fd < 0)
+    return;
+  if (write_all (fd, p, len))
+    while (strstr (reply->str, "\r\n\r\n") == NULL && (n = recv (fd, buf, sizeof buf, 0)) > 0)
+      g_string_append_len (reply, buf, n);
+  close (fd);
+}
+
 /* The first HTTP request of @buf, once whole (headers and Content-Length
  * body), or NULL. */
 static GBytes *
@@ -139,6 +169,7 @@ typedef struct {
   int cut_direction;     /* 0: towards the center, 1: back to the device */
   gint64 cut_after;      /* bytes relayed in that direction before the cut */
   gboolean duplicate;
+  gboolean replay_cut;   /* --replay-cut */
   GRand *delays;
 } Connection;
 
@@ -151,6 +182,9 @@ connection_thread (gpointer data)
   int cut_direction = c->cut_direction;
   gint64 cut_after = c->cut_after;
   gboolean duplicate = c->duplicate;
+  gboolean replay_cut = c->replay_cut;
+  gboolean copied = FALSE;   /* its first request's copy went first */
+  gboolean duplicated = FALSE;
   gint64 relayed[2] = { 0, 0 };
   g_autoptr(GByteArray) first = g_byte_array_new ();
   const char *fate = "relayed";
@@ -193,6 +227,33 @@ connection_thread (gpointer data)
           n = recv (from, buf, sizeof buf, 0);
           if (n <= 0)
             goto finished;
+          if (replay_cut && dir == 0)
+            {
+              g_autoptr(GBytes) request = NULL;
+
+              /* Held back until whole, then its copy goes first. */
+              g_byte_array_append (first, (const guint8 *) buf, (guint) n);
+              request = whole_request (first);
+              if (request == NULL)
+                continue;
+              send_copy_first (request);
+              if (!write_all (server, (const char *) first->data, first->len))
+                goto finished;
+              relayed[0] += first->len;
+              g_clear_pointer (&first, g_byte_array_unref);
+              replay_cut = FALSE;
+              copied = TRUE;
+              cut = TRUE;
+              cut_direction = 1;
+              cut_after = -1;   /* set at the reply's status line */
+              continue;
+            }
+          if (cut && dir == 1 && cut_after < 0)
+            {
+              const char *eol = g_strstr_len (buf, n, "\r\n");
+
+              cut_after = relayed[1] + (eol != NULL ? (gint64) (eol + 2 - buf) : n);
+            }
           pass = (gsize) n;
           if (cut && dir == cut_direction && relayed[dir] + n > cut_after)
             pass = (gsize) MAX (0, cut_after - relayed[dir]);
@@ -203,7 +264,13 @@ connection_thread (gpointer data)
           relayed[dir] += (gint64) pass;
           if (pass < (gsize) n)
             {
-              fate = dir == 0 ? "cut towards the center" : "cut towards the device";
+              /* A duplicated connection that is cut says both: a replay
+               * refusal may be what was cut (issue 5). */
+              fate = copied       ? "relayed after a copy, its reply cut after the status line"
+                     : duplicated ? (dir == 0 ? "relayed and duplicated, then cut towards the center"
+                                              : "relayed and duplicated, then cut towards the device")
+                     : dir == 0   ? "cut towards the center"
+                                  : "cut towards the device";
               goto finished;
             }
           if (dir == 0 && duplicate && first != NULL)
@@ -216,6 +283,7 @@ connection_thread (gpointer data)
                 {
                   g_thread_unref (g_thread_new ("duplicate", duplicate_thread, request));
                   fate = "relayed and duplicated";
+                  duplicated = TRUE;
                   g_clear_pointer (&first, g_byte_array_unref);
                 }
             }
@@ -240,7 +308,7 @@ main (int argc, char *argv[])
   g_autofree char *target_text = NULL;
   gint64 seed = 1;
   double cut = 0, dup = 0;
-  int delay = 0;
+  int delay = 0, replay_cut = 0;
   GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen_text, "address to listen on", "HOST:PORT" },
     { "target", 0, 0, G_OPTION_ARG_STRING, &target_text, "the center", "HOST:PORT" },
@@ -248,6 +316,8 @@ main (int argc, char *argv[])
     { "cut", 0, 0, G_OPTION_ARG_DOUBLE, &cut, "probability of cutting a connection", "P" },
     { "delay-ms", 0, 0, G_OPTION_ARG_INT, &delay, "largest delay per chunk", "MS" },
     { "duplicate", 0, 0, G_OPTION_ARG_DOUBLE, &dup, "probability of duplicating a request", "P" },
+    { "replay-cut", 0, 0, G_OPTION_ARG_INT, &replay_cut,
+      "the first N connections: the first request replayed first, its reply cut after the status line", "N" },
     { "offline", 0, 0, G_OPTION_ARG_FILENAME, &offline_file, "refuse everything while this file exists", "FILE" },
     { NULL }
   };
@@ -263,13 +333,14 @@ main (int argc, char *argv[])
       !parse_address (target_text, &target) || !parse_address (listen_text, &addr))
     {
       g_printerr ("usage: hearth-fault-proxy --target HOST:PORT [--listen HOST:PORT] [--seed N] [--cut P] "
-                  "[--delay-ms MS] [--duplicate P] [--offline FILE]%s%s\n",
+                  "[--delay-ms MS] [--duplicate P] [--replay-cut N] [--offline FILE]%s%s\n",
                   error != NULL ? ": " : "", error != NULL ? error->message : "");
       return 2;
     }
   cut_p = cut;
   duplicate_p = dup;
   delay_max_ms = delay;
+  replay_cut_left = MAX (replay_cut, 0);
   rand_ = g_rand_new_with_seed ((guint32) seed);
   signal (SIGPIPE, SIG_IGN);
 
@@ -307,6 +378,14 @@ main (int argc, char *argv[])
       c->cut_after = g_rand_int_range (rand_, 0, 4) == 0 ? 0 : g_rand_int_range (rand_, 0, 1 << g_rand_int_range (rand_, 4, 21));
       c->duplicate = g_rand_double (rand_) < duplicate_p;
       c->delays = g_rand_new_with_seed (g_rand_int (rand_));
+      /* Drawn or not, the draws above stay the same for a seed. */
+      if (replay_cut_left > 0)
+        {
+          replay_cut_left--;
+          c->replay_cut = TRUE;
+          c->cut = FALSE;
+          c->duplicate = FALSE;
+        }
       g_thread_unref (g_thread_new ("connection", connection_thread, c));
     }
 }

@@ -20,10 +20,22 @@
  *   whatever its status: HEARTH_SYNC_ERROR_RESTORED; the same epoch, no
  *   header (a center of before it), a malformed one, or no epoch given,
  *   and it is read as usual; a reply naming two epochs, one of them
- *   another, is not read either, whichever comes last.
+ *   another, is not read either, whichever comes last;
+ * - a reply whose connection closed inside its headers (which libcurl
+ *   reads as a whole reply without a body) is a cut connection, not the
+ *   center's word, whatever its status: its time and epoch are not
+ *   taken (issue 5: a 401 cut so ended a sync on "no reason given");
+ * - a 4xx without the center's error object and its code (a proxy's page,
+ *   an empty body) is the network's answer: another try, no refusal, no
+ *   wipe; with it, the center's refusal as before;
+ * - a replay refusal is signed again with a fresh nonce, three times,
+ *   and one that persists is the network's doing (another try later); a
+ *   stale time is tried once more and then refused, a bad signature and a
+ *   revoked device at once.
  */
 #include "test-util.h"
 #include "client.h"
+#include "sign.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -31,6 +43,7 @@
 typedef struct {
   GSocketListener *listener;
   GAsyncQueue *replies;   /* one reply per connection; "" stops */
+  GAsyncQueue *requests;  /* (nullable): the head of each request read */
 } Server;
 
 static gpointer
@@ -62,6 +75,8 @@ serve (gpointer data)
             break;
           g_string_append_len (request, buf, n);
         }
+      if (s->requests != NULL)
+        g_async_queue_push (s->requests, g_strdup (request->str));
       g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), reply,
                                                 strlen (reply), NULL, NULL, &error));
       g_assert_no_error (error);
@@ -338,6 +353,287 @@ test_redirect (void)
   }
 }
 
+/* Calls the server, which answers the bytes @raw and closes. */
+static JsonNode *
+call_raw (Server *s, HearthSyncClient *client, const char *raw, guint *status, GError **error)
+{
+  g_async_queue_push (s->replies, g_strdup (raw));
+  return hearth_sync_client_call (client, "GET", "/v1/pull", NULL, FALSE, status, error);
+}
+
+static void
+server_stop (Server *s, GThread *thread)
+{
+  g_async_queue_push (s->replies, g_strdup (""));
+  g_thread_join (thread);
+  g_socket_listener_close (s->listener);
+  g_object_unref (s->listener);
+  g_async_queue_unref (s->replies);
+  if (s->requests != NULL)
+    g_async_queue_unref (s->requests);
+}
+
+/* A reply cut inside its headers: libcurl 7.88 ends the transfer without
+ * an error when the connection closes before the blank line, and a cut
+ * before Content-Length (the last header libmicrohttpd writes) leaves a
+ * status and no body. The center's 401 head as libmicrohttpd writes it. */
+static void
+test_cut_head (void)
+{
+  const char *body = "{\"error\": {\"code\": \"unknown-device\", \"message\": \"enrol again\"}}";
+  g_autofree char *whole = g_strdup_printf ("HTTP/1.1 401 Unauthorized\r\nDate: Tue, 01 Dec 2026 02:16:23 GMT\r\n"
+                                            "Hearth-Time: 1796091383278\r\nHearth-Epoch: " EPOCH_B "\r\n"
+                                            "Content-Type: application/json; charset=utf-8\r\n"
+                                            "Cache-Control: no-store\r\nVary: Accept-Encoding\r\n"
+                                            "Content-Length: %zu\r\n\r\n%s",
+                                            strlen (body), body);
+  const char *heads[] = {
+    "HTTP/1.1 401 Unauthorized\r\n",
+    "HTTP/1.1 401 Unauthorized\r\nDate: Tue, 01 Dec 2026 02:16:23 GMT\r\nHearth-Time: 1796091383278\r\n",
+    "HTTP/1.1 401 Unauthorized\r\nDate: Tue, 01 Dec 2026 02:16:23 GMT\r\nHearth-Time: 1796091383278\r\n"
+    "Hearth-Epoch: " EPOCH_B "\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\n"
+    "Vary: Accept-Encoding\r\n",
+    "HTTP/1.1 409 Conflict\r\nDate: Tue, 01 Dec 2026 02:16:23 GMT\r\n",
+    "HTTP/1.1 403 Forbidden\r\nHearth-Time: 1796091383278\r\n",
+    "HTTP/1.1 200 OK\r\nHearth-Time: 1796091383278\r\n",
+  };
+  Server s = { 0 };
+  g_autofree char *url = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthSyncClient *client;
+  GThread *thread;
+
+  server_start (&s, &url);
+  thread = g_thread_new ("server", serve, &s);
+  client = hearth_sync_client_new (url, &error);
+  g_assert_no_error (error);
+  hearth_sync_client_set_time_offset (client, 1234);
+  hearth_sync_client_set_epoch (client, EPOCH_A);
+
+  for (guint i = 0; i < G_N_ELEMENTS (heads); i++)
+    {
+      g_autoptr(JsonNode) reply = call_raw (&s, client, heads[i], NULL, &error);
+
+      g_assert_null (reply);
+      /* Neither a refusal nor another epoch: a cut connection. */
+      g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+      g_assert_nonnull (strstr (error->message, "inside its headers"));
+      g_assert_null (hearth_sync_client_get_error_code (client));
+      g_assert_false (hearth_sync_client_get_wipe (client));
+      /* Its Hearth-Time is not learnt, nor its epoch taken. */
+      g_assert_cmpint (hearth_sync_client_get_time_offset (client), ==, 1234);
+      g_assert_null (hearth_sync_client_get_epoch (client));
+      g_clear_error (&error);
+    }
+  /* The whole reply: the center's refusal (of another epoch here). */
+  hearth_sync_client_set_epoch (client, EPOCH_B);
+  {
+    g_autoptr(JsonNode) reply = call_raw (&s, client, whole, NULL, &error);
+
+    g_assert_null (reply);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
+    g_assert_cmpstr (hearth_sync_client_get_error_code (client), ==, "unknown-device");
+    g_assert_cmpint (hearth_sync_client_get_time_offset (client), !=, 1234);
+    g_clear_error (&error);
+  }
+
+  hearth_sync_client_free (client);
+  server_stop (&s, thread);
+}
+
+/* Only the center's error object, with its code, is the center's word. */
+static void
+test_refusal_shape (void)
+{
+  const char *not_the_center[] = {
+    "",
+    "<html><body><h1>401 Authorization Required</h1></body></html>",
+    "{\"error\": \"replay\"}",
+    "{\"error\": {\"message\": \"lock and wipe\", \"wipe\": true}}",
+    "{\"error\": {\"code\": 5, \"message\": \"m\", \"wipe\": true}}",
+    "{\"acked\": 3}",
+    "[1, 2]",
+  };
+  const guint statuses[] = { 400, 401, 403, 404, 407, 409, 410, 413, 429 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (not_the_center); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (statuses); j++)
+      {
+        g_autoptr(GError) error = NULL;
+        char *code = (char *) "not set";
+        gboolean wipe = TRUE;
+
+        g_assert_null (hearth_sync_parse_reply (not_the_center[i], strlen (not_the_center[i]), statuses[j], &code,
+                                                &wipe, &error));
+        g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+        g_assert_null (code);
+        g_assert_false (wipe);
+        g_assert_null (strstr (error->message, "no reason given"));
+      }
+  /* The center's refusals are as before. */
+  {
+    const char *revoked = "{\"error\": {\"code\": \"revoked\", \"message\": \"wipe it\", \"wipe\": true}}";
+    const char *signature = "{\"error\": {\"code\": \"bad-signature\"}}";
+    const char *malformed = "{\"error\": {\"code\": \"bad-json\", \"message\": \"line 1\"}}";
+    g_autoptr(GError) error = NULL;
+    g_autofree char *code = NULL;
+    gboolean wipe = FALSE;
+
+    g_assert_null (hearth_sync_parse_reply (revoked, strlen (revoked), 403, &code, &wipe, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
+    g_assert_cmpstr (code, ==, "revoked");
+    g_assert_true (wipe);
+    g_clear_error (&error);
+    g_clear_pointer (&code, g_free);
+    g_assert_null (hearth_sync_parse_reply (signature, strlen (signature), 401, &code, &wipe, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
+    g_assert_cmpstr (error->message, ==, "the center answered 401: bad-signature");
+    g_assert_false (wipe);
+    g_clear_error (&error);
+    g_clear_pointer (&code, g_free);
+    g_assert_null (hearth_sync_parse_reply (malformed, strlen (malformed), 400, &code, NULL, &error));
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL);
+  }
+}
+
+/* The value of @name in the request head @head. */
+static char *
+request_header (const char *head, const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit (head, "\r\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_ascii_strncasecmp (lines[i], name, strlen (name)) == 0 && lines[i][strlen (name)] == ':')
+      return g_strstrip (g_strdup (lines[i] + strlen (name) + 1));
+  return NULL;
+}
+
+/* A signed call answered @n_refusals times 401 @code, then 200: the
+ * reply, or NULL with @error and *@code_out the client's error code;
+ * *@requests the requests the client made, each of which must have had a
+ * nonce of its own. */
+static JsonNode *
+refused_then_ok (Server *s, HearthSyncClient *client, const char *code, guint n_refusals, guint *requests,
+                 char **code_out, GError **error)
+{
+  g_autofree char *refusal = g_strdup_printf ("{\"error\": {\"code\": \"%s\", \"message\": \"%s\"}}", code, code);
+  g_autoptr(GHashTable) nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  JsonNode *reply;
+  char *head;
+
+  for (guint i = 0; i < n_refusals; i++)
+    queue_reply (s, 401, "Hearth-Time: 1796091383278", refusal);
+  queue_reply (s, 200, NULL, "{\"acked\": 3}");
+  reply = hearth_sync_client_call (client, "GET", "/v1/pull", NULL, TRUE, NULL, error);
+  *code_out = g_strdup (hearth_sync_client_get_error_code (client));
+  *requests = 0;
+  while ((head = g_async_queue_try_pop (s->requests)) != NULL)
+    {
+      g_autofree char *nonce = request_header (head, "Hearth-Nonce");
+
+      g_assert_nonnull (nonce);
+      g_assert_false (g_hash_table_contains (nonces, nonce));
+      g_hash_table_add (nonces, g_steal_pointer (&nonce));
+      (*requests)++;
+      g_free (head);
+    }
+  /* The replies the client did not ask for are read away. */
+  for (guint i = *requests; i < n_refusals + 1; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(JsonNode) left = hearth_sync_client_call (client, "GET", "/v1/pull", NULL, FALSE, NULL, &local);
+
+      g_free (g_async_queue_pop (s->requests));
+    }
+  return reply;
+}
+
+static void
+test_replay_and_stale (void)
+{
+  Server s = { 0 };
+  g_autofree char *url = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  guint8 public_key[32];
+  HearthSyncClient *client;
+  GThread *thread;
+  guint requests = 0;
+
+  server_start (&s, &url);
+  s.requests = g_async_queue_new_full (g_free);
+  thread = g_thread_new ("server", serve, &s);
+  client = hearth_sync_client_new (url, &error);
+  g_assert_no_error (error);
+  secret = hearth_sign_keypair (public_key);
+  hearth_sync_client_set_identity (client, "0b5e6a55-0000-4000-8000-000000000001", hearth_secret_peek (secret));
+
+  /* Replays (copies of this request came first): signed again, a fresh
+   * nonce each time, up to three times. */
+  for (guint n = 0; n <= 3; n++)
+    {
+      g_autofree char *code = NULL;
+      g_autoptr(JsonNode) reply = refused_then_ok (&s, client, "replay", n, &requests, &code, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (reply);
+      g_assert_cmpuint (requests, ==, n + 1);
+    }
+  /* A replay that persists is the network's doing: another try later. */
+  {
+    g_autofree char *code = NULL;
+    g_autoptr(JsonNode) reply = refused_then_ok (&s, client, "replay", 4, &requests, &code, &error);
+
+    g_assert_null (reply);
+    g_assert_cmpuint (requests, ==, 4);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+    g_assert_null (code);
+    g_clear_error (&error);
+  }
+  /* A stale time: once more with the center's time, then refused. */
+  {
+    g_autofree char *code = NULL;
+    g_autoptr(JsonNode) reply = refused_then_ok (&s, client, "stale", 1, &requests, &code, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (reply);
+    g_assert_cmpuint (requests, ==, 2);
+  }
+  {
+    g_autofree char *code = NULL;
+    g_autoptr(JsonNode) reply = refused_then_ok (&s, client, "stale", 2, &requests, &code, &error);
+
+    g_assert_null (reply);
+    g_assert_cmpuint (requests, ==, 2);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
+    g_assert_cmpstr (code, ==, "stale");
+    g_clear_error (&error);
+  }
+  /* A bad signature, an unknown device: refused at once. */
+  {
+    g_autofree char *code = NULL;
+    g_autoptr(JsonNode) reply = refused_then_ok (&s, client, "bad-signature", 1, &requests, &code, &error);
+
+    g_assert_null (reply);
+    g_assert_cmpuint (requests, ==, 1);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
+    g_assert_cmpstr (code, ==, "bad-signature");
+    g_clear_error (&error);
+  }
+  {
+    g_autofree char *code = NULL;
+    g_autoptr(JsonNode) reply = refused_then_ok (&s, client, "unknown-device", 1, &requests, &code, &error);
+
+    g_assert_null (reply);
+    g_assert_cmpuint (requests, ==, 1);
+    g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED);
+    g_clear_error (&error);
+  }
+
+  hearth_sync_client_free (client);
+  server_stop (&s, thread);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -346,5 +642,8 @@ main (int argc, char **argv)
   g_test_add_func ("/client/refusal-message", test_refusal_message);
   g_test_add_func ("/client/redirect", test_redirect);
   g_test_add_func ("/client/epoch", test_epoch);
+  g_test_add_func ("/client/cut-head", test_cut_head);
+  g_test_add_func ("/client/refusal-shape", test_refusal_shape);
+  g_test_add_func ("/client/replay-and-stale", test_replay_and_stale);
   return g_test_run ();
 }

@@ -217,7 +217,8 @@ check_scan (const guint8 *data, gsize size, JsonNode *root)
     }
 }
 
-/* A refusal: the center's message, whatever the body. */
+/* A refusal: the center's message, whatever the body; a 4xx without the
+ * center's error code is the network's answer, with nothing taken from it. */
 static void
 check_refused (const guint8 *data, gsize size, guint status)
 {
@@ -229,7 +230,9 @@ check_refused (const guint8 *data, gsize size, guint status)
   fuzz_check (root == NULL);
   hearth_fuzz_check_message (error);
   fuzz_check (error->domain == HEARTH_SYNC_ERROR);
-  fuzz_check (error->code == (status >= 500 ? HEARTH_SYNC_ERROR_UNREACHABLE : HEARTH_SYNC_ERROR_REFUSED));
+  fuzz_check (error->code == (status >= 500 || code == NULL ? HEARTH_SYNC_ERROR_UNREACHABLE
+                                                            : HEARTH_SYNC_ERROR_REFUSED));
+  fuzz_check (status >= 500 || code != NULL || !wipe);
   fuzz_check (code == NULL || g_utf8_validate (code, -1, NULL));
 }
 
