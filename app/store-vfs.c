@@ -21,7 +21,9 @@
  *   WAL frame it may copy is authenticated. A damaged frame then stops the
  *   checkpoint before the database file changes; otherwise the pages copied
  *   before it (from later transactions too) would stay in the database while
- *   recovery truncates the log at the damaged frame.
+ *   recovery truncates the log at the damaged frame. That pass checks the
+ *   tags only; the pages the checkpoint then copies from those frames are
+ *   decrypted without checking them again (checkpoint_copy_read()).
  * - Page 1 of the main file keeps the file id in bytes 0-15 (SQLite sees
  *   "SQLite format 3\0" there) and bytes 16-23 (page size, versions,
  *   reserve) in plaintext, because SQLite reads them before taking a lock.
@@ -227,6 +229,8 @@ struct EncFile {
   int lock_level;         /* main: the file lock held (SQLITE_LOCK_*) */
   guint32 verified_mx;    /* main: WAL frames 1..verified_mx of the generation */
   guint8 verified_salt[8];/*   with these salts were authenticated */
+  guint32 held_from;      /* main: frames held_from..held_to were authenticated */
+  guint32 held_to;        /*   while this checkpoint lock is held; 0 if none */
   EncFile *wal;           /* main: its open WAL file, if any */
   guint32 pass_pgno;      /* main: page of the last WAL page read under the
                            * checkpoint lock, 0 if none */
@@ -369,6 +373,78 @@ decrypt_page_uncounted (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
   return TRUE;
 }
 
+/* Authenticates the on-disk page @in (P bytes) without decrypting it:
+ * libsodium's detached decryption with no output buffer only checks the
+ * tag, which skips the cipher's pass over the page. Not for page 1 of the
+ * main file (its header is outside the ciphertext). */
+static gboolean
+authenticate_page (EncFile *p, guint32 pgno, const guint8 *in)
+{
+  guint8 ad[AD_MAX];
+  gsize adlen;
+
+  g_assert (p->kind != KIND_MAIN || pgno != 1);
+  adlen = build_ad (ad, p->key->file_id, pgno, NULL);
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached (
+          NULL, NULL, in, DATA_BYTES, in + DATA_BYTES + NONCE_BYTES, ad, adlen,
+          in + DATA_BYTES, p->key->key) == 0)
+    {
+      STAT_ADD (pages_authenticated);
+      return TRUE;
+    }
+  STAT_ADD (auth_failures);
+  return FALSE;
+}
+
+/* Decrypts the page @in (P bytes, 'P' layout) into @out (P bytes) whose tag
+ * this checkpoint authenticated already (authenticate_page()): the same
+ * XChaCha20 keystream as the AEAD's (HChaCha20 subkey from the first 16
+ * nonce bytes, block counter 1), without checking the tag a second time. */
+static void
+decrypt_authenticated_page (EncFile *p, const guint8 *in, guint8 *out)
+{
+  guint8 subkey[crypto_core_hchacha20_OUTPUTBYTES];
+  guint8 nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
+
+  G_STATIC_ASSERT (crypto_core_hchacha20_INPUTBYTES + 8 == NONCE_BYTES);
+  crypto_core_hchacha20 (subkey, in + DATA_BYTES, p->key->key, NULL);
+  memcpy (nonce + 4, in + DATA_BYTES + crypto_core_hchacha20_INPUTBYTES, 8);
+  crypto_stream_chacha20_ietf_xor_ic (out, in, DATA_BYTES, nonce, 1, subkey);
+  sodium_memzero (subkey, sizeof subkey);
+  sodium_memzero (out + DATA_BYTES, R);
+  STAT_ADD (pages_decrypted);
+}
+
+/* Whether decrypt_authenticated_page() gives the AEAD's plaintext with
+ * this libsodium (checked once, at registration); if not, checkpoints
+ * decrypt every page they copy with the AEAD. */
+static gboolean keystream_checked;
+
+static gboolean
+check_keystream (void)
+{
+  guint8 data_key[crypto_kdf_KEYBYTES], file_id[HEARTH_FILE_ID_SIZE];
+  g_autofree guint8 *plain = g_malloc (P), *disk = g_malloc (P), *out = g_malloc (P);
+  HearthPageKey *key;
+  EncFile f = { .kind = KIND_WAL };
+  gboolean ok;
+
+  randombytes_buf (data_key, sizeof data_key);
+  randombytes_buf (file_id, sizeof file_id);
+  randombytes_buf (plain, P);
+  memset (plain + DATA_BYTES, 0, R);
+  key = hearth_page_key_new (data_key, file_id);
+  sodium_memzero (data_key, sizeof data_key);
+  if (key == NULL)
+    return FALSE;
+  f.key = key;
+  encrypt_page (&f, 7, plain, disk);
+  decrypt_authenticated_page (&f, disk, out);
+  ok = authenticate_page (&f, 7, disk) && memcmp (plain, out, P) == 0;
+  hearth_page_key_unref (key);
+  return ok;
+}
+
 static gboolean
 decrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
 {
@@ -500,6 +576,8 @@ verify_wal_before_checkpoint (EncFile *m)
   memcpy (&backfill, (const guint8 *) region + WAL_SHM_BACKFILL, 4);
   if (memcmp (salt, m->verified_salt, 8) == 0)
     backfill = MAX (backfill, m->verified_mx);
+  else
+    m->held_to = 0;
   if (backfill >= mx_frame)
     return SQLITE_OK;
 
@@ -517,16 +595,20 @@ verify_wal_before_checkpoint (EncFile *m)
           return SQLITE_CORRUPT;
         }
       pgno = get_be32 (frame);
-      if (pgno == 0 || !decrypt_page (w, pgno, frame + WAL_FRAME_HEADER, frame + WAL_FRAME_HEADER))
+      if (pgno == 0 || !authenticate_page (w, pgno, frame + WAL_FRAME_HEADER))
         {
-          sodium_memzero (frame, WAL_FRAME);
           report (w, SQLITE_CORRUPT,
                   "page %u (frame at offset %" G_GINT64_FORMAT "): authentication failed (damaged or tampered "
                   "page); the checkpoint is refused before it writes anything", pgno, (gint64) off);
           return SQLITE_CORRUPT;
         }
     }
-  sodium_memzero (frame, WAL_FRAME);
+  if (m->ckpt_locked)
+    {
+      if (m->held_to == 0)
+        m->held_from = backfill + 1;
+      m->held_to = mx_frame;
+    }
   m->verified_mx = mx_frame;
   memcpy (m->verified_salt, salt, 8);
   return SQLITE_OK;
@@ -631,6 +713,38 @@ refuse:
   return SQLITE_IOERR_WRITE;
 }
 
+/* A checkpoint reads each page it copies from the WAL (in p->buf, the
+ * whole frame) and writes it to the database file at once, where
+ * main_write() passes the frame's ciphertext through. Its first such read
+ * authenticates every frame it may copy (verify_wal_before_checkpoint());
+ * the pages read after that, from those frames, are then decrypted
+ * without checking their tags a second time. Only under the checkpoint
+ * lock (no other connection can rewrite those frames meanwhile: the log
+ * restarts only once they are all backfilled), only frames of the
+ * generation (salts) and range authenticated under this hold, and never
+ * page 1, which the database file gets re-encrypted rather than passed
+ * through. Returns whether it answered @out; FALSE with *@rc set when the
+ * authentication failed, FALSE with SQLITE_OK when the read is not one. */
+static gboolean
+checkpoint_copy_read (EncFile *p, guint32 pgno, sqlite3_int64 off, guint8 *out, int *rc)
+{
+  EncFile *m = p->main;
+  guint32 frame;
+
+  *rc = SQLITE_OK;
+  if (m == NULL || !m->ckpt_locked || pgno <= 1 || !keystream_checked)
+    return FALSE;
+  *rc = verify_wal_before_checkpoint (m);
+  if (*rc != SQLITE_OK)
+    return FALSE;
+  frame = (guint32) ((off - WAL_HEADER - WAL_FRAME_HEADER) / WAL_FRAME) + 1;
+  if (m->held_to == 0 || frame < m->held_from || frame > m->held_to ||
+      memcmp (p->buf + 8, m->verified_salt, 8) != 0)
+    return FALSE;
+  decrypt_authenticated_page (p, p->buf + WAL_FRAME_HEADER, out);
+  return TRUE;
+}
+
 /* WAL: a 32-byte header, then frames of [24-byte header][page]. SQLite
  * writes the frame header and the page separately, and may rewrite a page
  * in place without its header (iReCksum), so the page number is read back
@@ -654,8 +768,16 @@ wal_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
           return rc;
         }
       pgno = get_be32 (p->buf);
-      if (pgno == 0 || !decrypt_page (p, pgno, p->buf + WAL_FRAME_HEADER, out))
-        return corrupt (p, pgno, off, zbuf, amt);
+      if (!checkpoint_copy_read (p, pgno, off, out, &rc))
+        {
+          if (rc != SQLITE_OK)
+            {
+              memset (zbuf, 0, amt);
+              return rc;
+            }
+          if (pgno == 0 || !decrypt_page (p, pgno, p->buf + WAL_FRAME_HEADER, out))
+            return corrupt (p, pgno, off, zbuf, amt);
+        }
       /* Under the checkpoint lock, or the exclusive lock of the last close
        * (whose checkpoint takes no shm locks), a page read is about to be
        * copied into the database file. */
@@ -922,6 +1044,7 @@ enc_shm_lock (sqlite3_file *f, int ofst, int n, int flags)
       else if (flags & SQLITE_SHM_EXCLUSIVE)
         p->ckpt_locked = TRUE;
       p->pass_pgno = 0;
+      p->held_to = 0;
     }
   return rc;
 }
@@ -1102,6 +1225,13 @@ hearth_vfs_register (GError **error)
            * every connection takes one process-wide mutex. */
           sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
           result = sqlite3_initialize ();
+        }
+      if (result == SQLITE_OK)
+        {
+          keystream_checked = check_keystream ();
+          if (!keystream_checked)
+            g_warning ("encvfs: this libsodium's XChaCha20 keystream differs from its AEAD's; "
+                       "checkpoints decrypt each page with the AEAD");
         }
       if (result == SQLITE_OK && (orig = sqlite3_vfs_find (NULL)) != NULL)
         {

@@ -105,6 +105,7 @@ typedef struct {
   guint64 refused_writes;     /* partial or unknown-shape writes */
   guint64 fetches;            /* xFetch calls (always answered with no mapping) */
   guint64 pages_passed_through; /* checkpointed pages written without re-encryption */
+  guint64 pages_authenticated;  /* WAL frames a checkpoint authenticated without decrypting them */
 } HearthVfsStats;
 
 /* Process-wide counters, for tests and diagnostics. Thread-safe snapshot. */

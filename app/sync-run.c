@@ -4,6 +4,7 @@
 #include "sync-restore.h"
 #include "sync-run.h"
 #include "sync-run-private.h"
+#include "sync-store-private.h"
 #include "sync-page-scan.h"
 #include "sign.h"
 #include "sync-reply.h"
@@ -473,7 +474,10 @@ pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
   gboolean ok;
 
   sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_PULL_CHECKPOINT_PAGES);
+  /* Each page would otherwise prepare its few dozen statements again. */
+  hearth_sync_cache_open (db);
   ok = pull_pages (store, client, o, r, error);
+  hearth_sync_cache_close (db);
   sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_CHECKPOINT_PAGES);
   sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   return ok;

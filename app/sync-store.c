@@ -49,9 +49,18 @@ typedef struct {
   GPtrArray  *required;  /* NOT NULL without a default, less the local ones */
 } TableInfo;
 
+/* Slots of the lookup by the SQL text's address (a power of two). */
+#define STMT_SLOTS 256
+
+typedef struct {
+  const char   *sql;   /* the caller's text, compared, never dereferenced alone */
+  sqlite3_stmt *st;    /* owned by StmtCache.stmts */
+} StmtSlot;
+
 typedef struct {
   sqlite3    *db;
   guint       depth;
+  StmtSlot    slots[STMT_SLOTS];  /* by the text's address, before @stmts */
   GHashTable *stmts;    /* SQL text (owned) → sqlite3_stmt */
   GHashTable *kept;     /* the statements of @stmts, by address */
   GHashTable *tables;   /* table name (owned) → TableInfo */
@@ -112,7 +121,19 @@ hearth_sync_prepare (sqlite3 *db, const char *sql)
 
   if (keep)
     {
-      st = g_hash_table_lookup (cache->stmts, sql);
+      /* Most texts are string literals, at the same address every time:
+       * a slot by address, confirmed by comparing the text (a freed text's
+       * address may come back with another), spares hashing it. */
+      StmtSlot *slot = &cache->slots[(GPOINTER_TO_SIZE (sql) >> 3) & (STMT_SLOTS - 1)];
+
+      if (slot->sql == sql && strcmp (sqlite3_sql (slot->st), sql) == 0)
+        st = slot->st;
+      else
+        {
+          st = g_hash_table_lookup (cache->stmts, sql);
+          if (st != NULL)
+            *slot = (StmtSlot) { sql, st };
+        }
       if (st != NULL && !sqlite3_stmt_busy (st))
         return st;
       /* Still stepping for another caller: this one gets its own. */
@@ -128,6 +149,7 @@ hearth_sync_prepare (sqlite3 *db, const char *sql)
     {
       g_hash_table_insert (cache->stmts, g_strdup (sql), st);
       g_hash_table_add (cache->kept, st);
+      cache->slots[(GPOINTER_TO_SIZE (sql) >> 3) & (STMT_SLOTS - 1)] = (StmtSlot) { sql, st };
     }
   return st;
 }

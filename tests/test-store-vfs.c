@@ -600,6 +600,140 @@ test_no_key_refused (void)
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
+/* The frames of a WAL (offset 32, then [24-byte header][page]) and their
+ * page numbers, in order. */
+static GArray *
+wal_pgnos (const char *path)
+{
+  g_autofree guint8 *wal = NULL;
+  gsize len = 0;
+  GArray *pgnos = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  g_assert_true (g_file_get_contents (path, (char **) &wal, &len, NULL));
+  for (gsize off = 32; off + 24 + P <= len; off += 24 + P)
+    {
+      guint32 pgno = (guint32) wal[off] << 24 | (guint32) wal[off + 1] << 16 |
+                     (guint32) wal[off + 2] << 8 | wal[off + 3];
+      g_array_append_val (pgnos, pgno);
+    }
+  return pgnos;
+}
+
+/* A store whose table t was written three times over (older versions of
+ * its pages in the log), not checkpointed; @superseded is the index of
+ * a frame that a newer one of the same page replaces, @copied the number
+ * of pages other than 1 a checkpoint copies. */
+static HearthStore *
+store_three_rounds (const char *name, char **dir, guint *n_frames, guint *superseded, guint *copied)
+{
+  g_autofree char *wal_path = NULL;
+  g_autoptr(GArray) pgnos = NULL;
+  HearthStore *store;
+  sqlite3 *db;
+
+  *dir = test_create_store (name, NULL);
+  wal_path = g_build_filename (*dir, "hearth.db-wal", NULL);
+  store = test_open_store (*dir);
+  db = hearth_store_get_db (store);
+  test_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);"
+                 "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0");
+  for (int round = 0; round < 3; round++)
+    {
+      g_autofree char *sql = g_strdup_printf (
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+          "INSERT OR REPLACE INTO t SELECT i, randomblob(100 + %d) FROM n", round);
+      test_exec (db, sql);
+    }
+  pgnos = wal_pgnos (wal_path);
+  *n_frames = pgnos->len;
+  *superseded = G_MAXUINT;
+  *copied = 0;
+  for (guint i = 0; i < pgnos->len; i++)
+    {
+      guint32 pg = g_array_index (pgnos, guint32, i);
+      gboolean newest = TRUE;
+
+      for (guint j = i + 1; j < pgnos->len; j++)
+        newest &= g_array_index (pgnos, guint32, j) != pg;
+      *copied += newest && pg != 1;
+      if (!newest && pg != 1 && *superseded == G_MAXUINT)
+        *superseded = i;
+    }
+  g_assert_cmpuint (*superseded, !=, G_MAXUINT);
+  return store;
+}
+
+/* A checkpoint authenticates each frame once, without decrypting it, and
+ * copies the newest version of each page through without checking it a
+ * second time; what it copied reads back whole. */
+static void
+test_checkpoint_one_pass (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *wal_path = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  HearthVfsStats s0, s1;
+  guint n_frames, superseded, copied;
+  sqlite3 *db;
+  gint64 sum;
+
+  store = store_three_rounds ("ckpt-one-pass", &dir, &n_frames, &superseded, &copied);
+  wal_path = g_build_filename (dir, "hearth.db-wal", NULL);
+  db = hearth_store_get_db (store);
+  sum = test_query_int (db, "SELECT sum(length(v)) FROM t");
+  hearth_vfs_get_stats (&s0);
+  test_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  hearth_vfs_get_stats (&s1);
+  g_assert_cmpuint (s1.auth_failures - s0.auth_failures, ==, 0);
+  g_assert_cmpuint (s1.pages_authenticated - s0.pages_authenticated, ==, n_frames);
+  g_assert_cmpuint (s1.pages_passed_through - s0.pages_passed_through, ==, copied);
+  g_clear_object (&store);
+  g_assert_false (g_file_test (wal_path, G_FILE_TEST_EXISTS));
+
+  /* Only the database file is left: every page of it is read through the
+   * AEAD again. */
+  store = test_open_store (dir);
+  db = hearth_store_get_db (store);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM t"), ==, 300);
+  g_assert_cmpint (test_query_int (db, "SELECT sum(length(v)) FROM t"), ==, sum);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"),
+                   ==, 1);
+}
+
+/* A damaged frame that the checkpoint would not even copy (an older
+ * version of a page) still stops it before the database file changes. */
+static void
+test_checkpoint_damaged_old_frame (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *wal_path = NULL;
+  g_autofree char *db_path = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  HearthVfsStats s0, s1;
+  guint n_frames, superseded, copied;
+  char *msg = NULL;
+  int rc;
+
+  store = store_three_rounds ("ckpt-damaged-old", &dir, &n_frames, &superseded, &copied);
+  wal_path = g_build_filename (dir, "hearth.db-wal", NULL);
+  db_path = g_build_filename (dir, "hearth.db", NULL);
+  test_flip_byte (wal_path, 32 + (goffset) superseded * (24 + P) + 24 + 1000);
+  before = test_file_sha256 (db_path);
+  test_log_reset ();
+  hearth_vfs_get_stats (&s0);
+  rc = sqlite3_exec (hearth_store_get_db (store), "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, &msg);
+  hearth_vfs_get_stats (&s1);
+  sqlite3_free (msg);
+  g_assert_cmpint (rc & 0xff, ==, SQLITE_CORRUPT);
+  g_assert_cmpuint (s1.auth_failures - s0.auth_failures, ==, 1);
+  g_assert_cmpuint (s1.pages_passed_through - s0.pages_passed_through, ==, 0);
+  g_assert_true (test_log_contains ("the checkpoint is refused before it writes anything"));
+  after = test_file_sha256 (db_path);
+  g_assert_cmpstr (before, ==, after);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -615,5 +749,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/vfs/temp-files", test_temp_files);
   g_test_add_func ("/store/vfs/mmap-and-fresh-nonces", test_mmap_and_fresh_nonces);
   g_test_add_func ("/store/vfs/no-key-refused", test_no_key_refused);
+  g_test_add_func ("/store/vfs/checkpoint-one-pass", test_checkpoint_one_pass);
+  g_test_add_func ("/store/vfs/checkpoint-damaged-old-frame", test_checkpoint_damaged_old_frame);
   return g_test_run ();
 }
