@@ -1066,11 +1066,8 @@ record_owner (Push *p, const HearthChange *c, GError **error)
 static gboolean
 field_is_new (Push *p, const HearthChange *c)
 {
-  RecordMemo *m;
+  RecordMemo *m = record_memo (p, c);
 
-  if (g_str_equal (c->table, "households"))
-    return FALSE;
-  m = record_memo (p, c);
   return m->unseen && !g_hash_table_contains (m->stored, c->field);
 }
 
@@ -1078,11 +1075,8 @@ field_is_new (Push *p, const HearthChange *c)
 static void
 record_stored (Push *p, const HearthChange *c)
 {
-  RecordMemo *m;
+  RecordMemo *m = record_memo (p, c);
 
-  if (g_str_equal (c->table, "households"))
-    return;
-  m = record_memo (p, c);
   if (m->stored != NULL)
     g_hash_table_add (m->stored, g_strdup (c->field));
   /* Its household is the merged household_id, or that of its first edit. */
@@ -1476,8 +1470,23 @@ check_owner (Push *p, HearthChange *c, const char **at_center, HearthCenterOutco
 {
   g_autoptr(GError) local = NULL;
 
-  if (c->household == NULL || g_str_equal (c->table, "households"))
+  if (c->household == NULL)
     ;
+  else if (g_str_equal (c->table, "households"))
+    {
+      /* A household is its own: asked only so that the edits of one the
+       * center never saw skip the probes for what it holds of them
+       * (field_is_new()); a visit edits its household, often a new one. */
+      if (c->kind != HEARTH_CHANGE_RECORD)
+        {
+          record_owner (p, c, &local);
+          if (local != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+        }
+    }
   else if (c->kind == HEARTH_CHANGE_RECORD)
     {
       const char *named = c->fields != NULL ? g_hash_table_lookup (c->fields, "household_id") : NULL;
