@@ -403,12 +403,15 @@ hearth_push_batch_free (HearthPushBatch *batch)
 }
 
 /* What the change holds, to tell a repeat of change N from another change
- * under the number N (PROTOCOL.md section 7). */
+ * under the number N (PROTOCOL.md section 7). @text: the batch's scratch
+ * buffer, written over: one allocation for all its changes rather than a
+ * string grown from nothing for each. */
 static void
-push_item_digest (HearthPushItem *item, JsonNode *element)
+push_item_digest (HearthPushItem *item, JsonNode *element, GString *text)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
   guint8 digest[32];
+
+  g_string_truncate (text, 0);
 
   /* The text json-glib's tree gave, written directly (a tenth of the
    * center's time per change went into building and writing the tree). */
@@ -439,10 +442,15 @@ push_item_digest (HearthPushItem *item, JsonNode *element)
   sodium_bin2hex (item->digest, sizeof item->digest, digest, sizeof digest);
 }
 
+/* The digest buffer's first size: a visit's largest change, an audit
+ * entry or a write of a dozen fields, fits. */
+#define DIGEST_TEXT_BYTES 2048
+
 HearthPushBatch *
 hearth_center_parse_push (const char *data, gsize len, char **field, GError **error)
 {
   g_autoptr(HearthPushBatch) batch = NULL;
+  g_autoptr(GString) text = NULL;
 
   /* A device's body is read in one pass (center-push-parse.h); anything
    * else, and every error, through json-glib's tree, which says what is
@@ -453,8 +461,9 @@ hearth_center_parse_push (const char *data, gsize len, char **field, GError **er
     return hearth_center_parse_push_tree (data, len, field, error);
   if (field != NULL)
     *field = NULL;
+  text = g_string_sized_new (DIGEST_TEXT_BYTES);
   for (guint i = 0; i < batch->items->len; i++)
-    push_item_digest (batch->items->pdata[i], NULL);
+    push_item_digest (batch->items->pdata[i], NULL, text);
   return g_steal_pointer (&batch);
 }
 
@@ -463,6 +472,7 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
 {
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(HearthPushBatch) batch = NULL;
+  g_autoptr(GString) text = g_string_sized_new (DIGEST_TEXT_BYTES);
   JsonObject *o;
   JsonNode *changes;
   JsonArray *array;
@@ -543,7 +553,7 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
       item->change = hearth_change_from_json (element, where, &local);
       if (item->change == NULL)
         item->refusal = g_strdup (local->message);
-      push_item_digest (item, element);
+      push_item_digest (item, element, text);
       g_ptr_array_add (batch->items, item);
     }
   return g_steal_pointer (&batch);
