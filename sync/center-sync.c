@@ -403,12 +403,15 @@ hearth_push_batch_free (HearthPushBatch *batch)
 }
 
 /* What the change holds, to tell a repeat of change N from another change
- * under the number N (PROTOCOL.md section 7). */
+ * under the number N (PROTOCOL.md section 7). @text: the batch's scratch
+ * buffer, written over: one allocation for all its changes rather than a
+ * string grown from nothing for each. */
 static void
-push_item_digest (HearthPushItem *item, JsonNode *element)
+push_item_digest (HearthPushItem *item, JsonNode *element, GString *text)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
   guint8 digest[32];
+
+  g_string_truncate (text, 0);
 
   /* The text json-glib's tree gave, written directly (a tenth of the
    * center's time per change went into building and writing the tree). */
@@ -439,10 +442,15 @@ push_item_digest (HearthPushItem *item, JsonNode *element)
   sodium_bin2hex (item->digest, sizeof item->digest, digest, sizeof digest);
 }
 
+/* The digest buffer's first size: a visit's largest change, an audit
+ * entry or a write of a dozen fields, fits. */
+#define DIGEST_TEXT_BYTES 2048
+
 HearthPushBatch *
 hearth_center_parse_push (const char *data, gsize len, char **field, GError **error)
 {
   g_autoptr(HearthPushBatch) batch = NULL;
+  g_autoptr(GString) text = NULL;
 
   /* A device's body is read in one pass (center-push-parse.h); anything
    * else, and every error, through json-glib's tree, which says what is
@@ -453,8 +461,9 @@ hearth_center_parse_push (const char *data, gsize len, char **field, GError **er
     return hearth_center_parse_push_tree (data, len, field, error);
   if (field != NULL)
     *field = NULL;
+  text = g_string_sized_new (DIGEST_TEXT_BYTES);
   for (guint i = 0; i < batch->items->len; i++)
-    push_item_digest (batch->items->pdata[i], NULL);
+    push_item_digest (batch->items->pdata[i], NULL, text);
   return g_steal_pointer (&batch);
 }
 
@@ -463,6 +472,7 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
 {
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(HearthPushBatch) batch = NULL;
+  g_autoptr(GString) text = g_string_sized_new (DIGEST_TEXT_BYTES);
   JsonObject *o;
   JsonNode *changes;
   JsonArray *array;
@@ -543,7 +553,7 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
       item->change = hearth_change_from_json (element, where, &local);
       if (item->change == NULL)
         item->refusal = g_strdup (local->message);
-      push_item_digest (item, element);
+      push_item_digest (item, element, text);
       g_ptr_array_add (batch->items, item);
     }
   return g_steal_pointer (&batch);
@@ -1066,11 +1076,8 @@ record_owner (Push *p, const HearthChange *c, GError **error)
 static gboolean
 field_is_new (Push *p, const HearthChange *c)
 {
-  RecordMemo *m;
+  RecordMemo *m = record_memo (p, c);
 
-  if (g_str_equal (c->table, "households"))
-    return FALSE;
-  m = record_memo (p, c);
   return m->unseen && !g_hash_table_contains (m->stored, c->field);
 }
 
@@ -1078,11 +1085,8 @@ field_is_new (Push *p, const HearthChange *c)
 static void
 record_stored (Push *p, const HearthChange *c)
 {
-  RecordMemo *m;
+  RecordMemo *m = record_memo (p, c);
 
-  if (g_str_equal (c->table, "households"))
-    return;
-  m = record_memo (p, c);
   if (m->stored != NULL)
     g_hash_table_add (m->stored, g_strdup (c->field));
   /* Its household is the merged household_id, or that of its first edit. */
@@ -1476,8 +1480,23 @@ check_owner (Push *p, HearthChange *c, const char **at_center, HearthCenterOutco
 {
   g_autoptr(GError) local = NULL;
 
-  if (c->household == NULL || g_str_equal (c->table, "households"))
+  if (c->household == NULL)
     ;
+  else if (g_str_equal (c->table, "households"))
+    {
+      /* A household is its own: asked only so that the edits of one the
+       * center never saw skip the probes for what it holds of them
+       * (field_is_new()); a visit edits its household, often a new one. */
+      if (c->kind != HEARTH_CHANGE_RECORD)
+        {
+          record_owner (p, c, &local);
+          if (local != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+        }
+    }
   else if (c->kind == HEARTH_CHANGE_RECORD)
     {
       const char *named = c->fields != NULL ? g_hash_table_lookup (c->fields, "household_id") : NULL;

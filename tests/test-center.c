@@ -1824,6 +1824,80 @@ test_push_new_record (void)
   center_stop (c);
 }
 
+/* The edits of a household the center never saw, in one push, as
+ * test_push_new_record() for a task: a visit edits its household, often
+ * a new one, and the center skips the probes of what it holds of a
+ * household it does not know; every later edit of a field is checked
+ * against what the push stored. */
+static void
+test_push_new_household (void)
+{
+  g_autoptr(Center) c = center_new ("center-new-household");
+  g_autoptr(Device) w = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *body = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *state = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *v1 = NULL;
+  g_autofree char *v2 = NULL;
+  g_autofree char *v3 = NULL;
+  g_autofree char *v4 = NULL;
+
+  center_start (c);
+  w = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, w->id);
+  v2 = hlc_at (now - 5000, 1, w->id);
+  v3 = hlc_at (now - 5000, 2, w->id);
+  v4 = hlc_at (now - 5000, 3, w->id);
+  /* 1: new; 2: its identity again with another value; 3: over 1 */
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "head_name", "Wang", v1, NULL));
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "head_name", "Li", v1, NULL));
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "head_name", "Zhang", v2, v1));
+  /* 4: names v3, which the center does not hold; 5: v3 after it */
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v4, v3));
+  g_ptr_array_add (changes, edit (w, "households", hh, hh, VILLAGE_A, "address", "Lane 0", v3, NULL));
+  body = batch_of (w, changes);
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, w, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 5);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 2);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (2)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (2)), "another value"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (5)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (5)), "names it"));
+    first = without_time (&r);
+  }
+  sql = g_strdup_printf ("SELECT group_concat (field || '=' || value || '@' || heads, ' ') FROM (SELECT * FROM "
+                         "field_state WHERE tbl = 'households' AND record_id = '%s' ORDER BY field)", hh);
+  state = center_db_text (c, sql);
+  g_assert_cmpstr (state, ==, "address=Lane 1@3 head_name=Zhang@2");
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 3);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_dangling"), ==, 1);
+
+  /* Sent again, the household known now: the same reply, nothing stored
+   * twice. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *again = NULL;
+
+    push (c, w, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    again = without_time (&r);
+    g_assert_cmpstr (again, ==, first);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 3);
+  center_stop (c);
+}
+
 /* The versions of @field in a pull page's changes, in page order, joined
  * by spaces. */
 static char *
@@ -4601,6 +4675,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
   g_test_add_func ("/center/push/new-record", test_push_new_record);
+  g_test_add_func ("/center/push/new-household", test_push_new_household);
   g_test_add_func ("/center/push/township-clerk", test_push_township_clerk);
   g_test_add_func ("/center/internal-error", test_internal_error);
   g_test_add_func ("/center/pull", test_pull);
