@@ -118,6 +118,25 @@ hearth_change_find_edit (const HearthChange *c, const char *field)
   return found ? c->edits->pdata[at] : NULL;
 }
 
+/* A change of @kind with @c's numbers, record, scope, version and wall
+ * time, and nothing else yet. */
+static HearthChange *
+copy_head (const HearthChange *c, HearthChangeKind kind)
+{
+  HearthChange *n = g_new0 (HearthChange, 1);
+
+  n->kind = kind;
+  n->seq = c->seq;
+  n->cursor = c->cursor;
+  n->table = g_strdup (c->table);
+  n->id = g_strdup (c->id);
+  n->household = g_strdup (c->household);
+  n->village = g_strdup (c->village);
+  n->hlc = g_strdup (c->hlc);
+  n->wall = g_strdup (c->wall);
+  return n;
+}
+
 HearthChange *
 hearth_change_copy (const HearthChange *c)
 {
@@ -125,18 +144,9 @@ hearth_change_copy (const HearthChange *c)
 
   g_return_val_if_fail (c != NULL, NULL);
 
-  n = g_new0 (HearthChange, 1);
-  n->kind = c->kind;
-  n->seq = c->seq;
-  n->cursor = c->cursor;
-  n->table = g_strdup (c->table);
-  n->id = g_strdup (c->id);
-  n->household = g_strdup (c->household);
-  n->village = g_strdup (c->village);
+  n = copy_head (c, c->kind);
   n->field = g_strdup (c->field);
   n->value = g_strdup (c->value);
-  n->hlc = g_strdup (c->hlc);
-  n->wall = g_strdup (c->wall);
   if (c->parents != NULL)
     n->parents = copy_strings (c->parents);
   if (c->fields != NULL)
@@ -182,19 +192,10 @@ hearth_change_expand (const HearthChange *c)
   for (guint i = 0; c->edits != NULL && i < c->edits->len; i++)
     {
       const HearthChangeField *e = c->edits->pdata[i];
-      HearthChange *n = g_new0 (HearthChange, 1);
+      HearthChange *n = copy_head (c, HEARTH_CHANGE_EDIT);
 
-      n->kind = HEARTH_CHANGE_EDIT;
-      n->seq = c->seq;
-      n->cursor = c->cursor;
-      n->table = g_strdup (c->table);
-      n->id = g_strdup (c->id);
-      n->household = g_strdup (c->household);
-      n->village = g_strdup (c->village);
       n->field = g_strdup (e->field);
       n->value = g_strdup (e->value);
-      n->hlc = g_strdup (c->hlc);
-      n->wall = g_strdup (c->wall);
       n->parents = copy_strings (e->parents);
       g_ptr_array_add (out, n);
     }
