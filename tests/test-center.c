@@ -3726,48 +3726,82 @@ push_batch (Center *c, Device *d, GPtrArray *changes, guint refused)
  * export; and finds its stored changes by their key afterwards (a
  * record and an edit sent again with a new number are repeats, an edit
  * sent again with another value is refused). */
+/* What the migration tests start from: four enrolled devices (two
+ * workers of village A, a fresh one, county staff), versions of the two
+ * workers, and the first worker's push: a chain and a first value of a
+ * household's fields, a version a day ahead (clamped), a submission, an
+ * audit entry, and an edit outside its scope (refused). */
+typedef struct {
+  Device *a, *b, *fresh, *staff;
+  char *hh, *sub, *v1, *v2, *w1, *ahead;
+  char *body_a;
+} MigrateStart;
+
+static void
+migrate_start_clear (MigrateStart *m)
+{
+  g_clear_pointer (&m->a, device_free);
+  g_clear_pointer (&m->b, device_free);
+  g_clear_pointer (&m->fresh, device_free);
+  g_clear_pointer (&m->staff, device_free);
+  g_free (m->hh);
+  g_free (m->sub);
+  g_free (m->v1);
+  g_free (m->v2);
+  g_free (m->w1);
+  g_free (m->ahead);
+  g_free (m->body_a);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MigrateStart, migrate_start_clear)
+
+static void
+migrate_start (Center *c, gint64 now, MigrateStart *m)
+{
+  g_auto(Reply) r = { 0 };
+  g_autoptr(GPtrArray) changes = changes_new ();
+
+  center_start (c);
+  m->a = enrol (c, "w.a");
+  m->b = enrol (c, "w.a2");
+  m->fresh = enrol (c, "w.a2");
+  m->staff = enrol (c, "c.staff");
+  m->hh = g_uuid_string_random ();
+  m->sub = g_uuid_string_random ();
+  m->v1 = hlc_at (now - 5000, 0, m->a->id);
+  m->v2 = hlc_at (now - 4000, 0, m->a->id);
+  m->w1 = hlc_at (now - 2000, 0, m->b->id);
+  /* A clock a day ahead: clamped to the center's time. */
+  m->ahead = hlc_at (now + 86400000, 0, m->a->id);
+  g_ptr_array_add (changes, edit (m->a, "households", m->hh, m->hh, VILLAGE_A, "phone", "1", m->v1, NULL));
+  g_ptr_array_add (changes, edit (m->a, "households", m->hh, m->hh, VILLAGE_A, "phone", "2", m->v2, m->v1));
+  g_ptr_array_add (changes, edit (m->a, "households", m->hh, m->hh, VILLAGE_A, "address", "Lane 1", m->v1, NULL));
+  g_ptr_array_add (changes, edit (m->a, "households", m->hh, m->hh, VILLAGE_A, "head_name", "Ann", m->ahead, NULL));
+  g_ptr_array_add (changes, record (m->a, "submissions", m->sub, m->hh, VILLAGE_A,
+                                    "\"form_id\": \"hearth_household_visit\""));
+  g_ptr_array_add (changes, audit_entry (m->a, m->hh, VILLAGE_A, FALSE));
+  /* Refused: outside the scope. */
+  g_ptr_array_add (changes, now_edit (m->a, m->hh, VILLAGE_B, "phone", "9"));
+  m->body_a = batch_of (m->a, changes);
+  push (c, m->a, m->body_a, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "clamped")), ==, 1);
+}
+
 static void
 test_migrate_key (void)
 {
   g_autoptr(Center) c = center_new ("center-migrate-key");
-  g_autoptr(Device) a = NULL;
-  g_autoptr(Device) b = NULL;
-  g_autoptr(Device) fresh = NULL;
-  g_autoptr(Device) staff = NULL;
-  g_autofree char *hh = g_uuid_string_random ();
-  g_autofree char *sub = g_uuid_string_random ();
-  g_autofree char *v1 = NULL, *v2 = NULL, *w1 = NULL, *ahead = NULL;
-  g_autofree char *body_a = NULL, *body_b = NULL, *before = NULL, *after = NULL;
-  gint64 now = g_get_real_time () / 1000, stored;
+  g_auto(MigrateStart) m = { 0 };
+  Device *a, *b, *fresh, *staff;
+  const char *hh, *sub, *v1, *v2, *w1;
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL;
+  gint64 stored;
 
-  center_start (c);
-  a = enrol (c, "w.a");
-  b = enrol (c, "w.a2");
-  fresh = enrol (c, "w.a2");
-  staff = enrol (c, "c.staff");
-  v1 = hlc_at (now - 5000, 0, a->id);
-  v2 = hlc_at (now - 4000, 0, a->id);
-  w1 = hlc_at (now - 2000, 0, b->id);
-  /* A clock a day ahead: clamped to the center's time. */
-  ahead = hlc_at (now + 86400000, 0, a->id);
-  {
-    g_auto(Reply) r = { 0 };
-    g_autoptr(GPtrArray) changes = changes_new ();
-
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "2", v2, v1));
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v1, NULL));
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Ann", ahead, NULL));
-    g_ptr_array_add (changes, record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
-    g_ptr_array_add (changes, audit_entry (a, hh, VILLAGE_A, FALSE));
-    /* Refused: outside the scope. */
-    g_ptr_array_add (changes, now_edit (a, hh, VILLAGE_B, "phone", "9"));
-    body_a = batch_of (a, changes);
-    push (c, a, body_a, &r);
-    g_assert_cmpint (r.status, ==, 200);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 1);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "clamped")), ==, 1);
-  }
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  a = m.a, b = m.b, fresh = m.fresh, staff = m.staff;
+  hh = m.hh, sub = m.sub, v1 = m.v1, v2 = m.v2, w1 = m.w1;
   {
     g_autoptr(GPtrArray) changes = changes_new ();
 
@@ -3780,7 +3814,7 @@ test_migrate_key (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 1);
   {
     Device *devices[] = { a, b, fresh };
-    const char *const bodies[] = { body_a, body_b, NULL };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
     Device *senders[] = { a, b };
 
     before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -4549,43 +4583,18 @@ static void
 test_migrate_edits (void)
 {
   g_autoptr(Center) c = center_new ("center-migrate-edits");
-  g_autoptr(Device) a = NULL;
-  g_autoptr(Device) b = NULL;
-  g_autoptr(Device) fresh = NULL;
-  g_autoptr(Device) staff = NULL;
-  g_autofree char *hh = g_uuid_string_random ();
-  g_autofree char *sub = g_uuid_string_random ();
-  g_autofree char *v1 = NULL, *v2 = NULL, *w1 = NULL, *ahead = NULL, *later = NULL;
-  g_autofree char *body_a = NULL, *body_b = NULL, *before = NULL, *after = NULL;
+  g_auto(MigrateStart) m = { 0 };
+  Device *a, *b, *fresh, *staff;
+  const char *hh, *v2, *w1;
+  g_autofree char *later = NULL;
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL;
   g_autofree char *state_before = NULL, *state_after = NULL, *indexes = NULL;
   gint64 now = g_get_real_time () / 1000, sequence;
 
-  center_start (c);
-  a = enrol (c, "w.a");
-  b = enrol (c, "w.a2");
-  fresh = enrol (c, "w.a2");
-  staff = enrol (c, "c.staff");
-  v1 = hlc_at (now - 5000, 0, a->id);
-  v2 = hlc_at (now - 4000, 0, a->id);
-  w1 = hlc_at (now - 2000, 0, b->id);
+  migrate_start (c, now, &m);
+  a = m.a, b = m.b, fresh = m.fresh, staff = m.staff;
+  hh = m.hh, v2 = m.v2, w1 = m.w1;
   later = hlc_at (now - 1000, 0, a->id);
-  ahead = hlc_at (now + 86400000, 0, a->id);
-  {
-    g_auto(Reply) r = { 0 };
-    g_autoptr(GPtrArray) changes = changes_new ();
-
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "2", v2, v1));
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v1, NULL));
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Ann", ahead, NULL));
-    g_ptr_array_add (changes, record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
-    g_ptr_array_add (changes, audit_entry (a, hh, VILLAGE_A, FALSE));
-    g_ptr_array_add (changes, now_edit (a, hh, VILLAGE_B, "phone", "9"));
-    body_a = batch_of (a, changes);
-    push (c, a, body_a, &r);
-    g_assert_cmpint (r.status, ==, 200);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 1);
-  }
   {
     g_autoptr(GPtrArray) changes = changes_new ();
 
@@ -4594,7 +4603,7 @@ test_migrate_edits (void)
   }
   {
     Device *devices[] = { a, b, fresh };
-    const char *const bodies[] = { body_a, body_b, NULL };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
     Device *senders[] = { a, b };
 
     before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
