@@ -170,8 +170,9 @@ on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
  * top 48 bits are the BLAKE2b of "tbl\nrecord_id", the low 16 that of
  * field (0 when field is NULL: a record), so that a record's changes sit
  * side by side in the index and its edits lie in [key (tbl, record_id,
- * NULL), that + 65535]. Stored in every row: the function must never
- * change. NULL when tbl or record_id is. */
+ * NULL), that + 65535]. Stored in every row of an edit (a record's row
+ * has none: 0014-record-key.sql): the function must never change. NULL
+ * when tbl or record_id is. */
 static void
 sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -1300,9 +1301,9 @@ static HearthChange *
 sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_by_key "
-                              "WHERE ikey = hearth_change_key (?1, ?2, NULL) AND kind = 'record' AND tbl = ?1 "
-                              "AND record_id = ?2", error);
+  /* By its identity: a record's row has no key (0014-record-key.sql). */
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_record_identity "
+                              "WHERE kind = 'record' AND tbl = ?1 AND record_id = ?2", error);
 
   if (st == NULL)
     return NULL;
@@ -1411,7 +1412,8 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
                               "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                              "hearth_change_key (?4, ?5, ?6), hearth_version_key (?7))", error);
+                              "CASE WHEN ?3 = 'record' THEN NULL ELSE hearth_change_key (?4, ?5, ?6) END, "
+                              "hearth_version_key (?7))", error);
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   gboolean edits = c->kind == HEARTH_CHANGE_EDITS;
   g_autofree char *json = NULL;
