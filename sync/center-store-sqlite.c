@@ -1852,6 +1852,12 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * push sets next), else its first edit's household. */
   if ((f = record_state_field (r, "household_id")) != NULL)
     return g_strdup (f->value);
+  /* No field merged: no edit of it stored, before or in this
+   * transaction (every edit stored sets its field's state, and a state
+   * holds a field for each field edited), so no first edit either; a
+   * visit's records are new ones, and this was a second lookup each. */
+  if (g_hash_table_size (r->fields) == 0)
+    return NULL;
   /* The household of the record's first edit by min() rather than ORDER
    * BY … LIMIT 1, which sorted the record's edits in a temporary b-tree
    * made for each call (SQLite takes the bare column from the row min()
