@@ -92,6 +92,16 @@ struct _HearthCenterStoreSqlite {
    * wait seconds when a hundred devices push at once. Recursive: a
    * nested writer gets SQLite's busy timeout as before, not a deadlock. */
   GRecMutex write_lock;
+  /* The writers' own connection (under write_lock; NULL until the first
+   * write, or after one was left in a transaction): a connection's page
+   * cache outlives its transactions only while no other connection
+   * commits (SQLite drops it when the WAL changed since), so the
+   * writers keep one warm between group commits rather than taking
+   * whichever one a reader returned last, cold, and reading every page
+   * again. writer_busy: a nested writer (the same thread, write_lock
+   * being recursive) takes one of the pool. */
+  Conn *writer;
+  gboolean writer_busy;
   /* The WAL is checkpointed by a thread of its own, off the writers' way:
    * a commit that leaves CHECKPOINT_PAGES frames to copy wakes it
    * (conn_open()'s WAL hook replaces SQLite's automatic checkpoint, which
@@ -477,6 +487,7 @@ hearth_center_store_sqlite_finalize (GObject *object)
   g_mutex_clear (&self->checkpoint_lock);
   g_cond_clear (&self->checkpoint_cond);
   g_ptr_array_unref (self->idle);
+  g_clear_pointer (&self->writer, conn_free);
   g_ptr_array_unref (self->pull_named);
   g_mutex_clear (&self->lock);
   g_rec_mutex_clear (&self->write_lock);
@@ -561,26 +572,49 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
   Conn *conn = NULL;
   int rc;
 
-  g_mutex_lock (&self->lock);
-  if (self->idle->len > 0)
-    conn = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
-  g_mutex_unlock (&self->lock);
-  if (conn == NULL && (conn = conn_open (self, self->path, error)) == NULL)
-    return NULL;
-
   /* IMMEDIATE: a writer takes the lock before it reads, so two pushes never
    * both read the same acknowledged number. */
   if (write)
-    g_rec_mutex_lock (&self->write_lock);
+    {
+      g_rec_mutex_lock (&self->write_lock);
+      if (!self->writer_busy)
+        {
+          if (self->writer == NULL && (self->writer = conn_open (self, self->path, error)) == NULL)
+            {
+              g_rec_mutex_unlock (&self->write_lock);
+              return NULL;
+            }
+          conn = self->writer;
+          self->writer_busy = TRUE;
+        }
+    }
+  if (conn == NULL)
+    {
+      g_mutex_lock (&self->lock);
+      if (self->idle->len > 0)
+        conn = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
+      g_mutex_unlock (&self->lock);
+    }
+  if (conn == NULL && (conn = conn_open (self, self->path, error)) == NULL)
+    {
+      if (write)
+        g_rec_mutex_unlock (&self->write_lock);
+      return NULL;
+    }
   rc = sqlite3_exec (conn->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
       db_failed (conn->db, rc, _("could not begin a transaction"), error);
+      if (conn == self->writer)
+        self->writer_busy = FALSE;
+      else
+        {
+          g_mutex_lock (&self->lock);
+          g_ptr_array_add (self->idle, conn);
+          g_mutex_unlock (&self->lock);
+        }
       if (write)
         g_rec_mutex_unlock (&self->write_lock);
-      g_mutex_lock (&self->lock);
-      g_ptr_array_add (self->idle, conn);
-      g_mutex_unlock (&self->lock);
       return NULL;
     }
   t = g_new0 (SqliteTxn, 1);
@@ -597,7 +631,14 @@ txn_end (SqliteTxn *t)
 {
   HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
 
-  if (sqlite3_get_autocommit (t->conn->db))
+  if (t->write && t->conn == self->writer)
+    {
+      /* Under write_lock, which a writer holds. */
+      if (!sqlite3_get_autocommit (t->conn->db))
+        g_clear_pointer (&self->writer, conn_free);
+      self->writer_busy = FALSE;
+    }
+  else if (sqlite3_get_autocommit (t->conn->db))
     {
       g_mutex_lock (&self->lock);
       g_ptr_array_add (self->idle, t->conn);
