@@ -712,13 +712,20 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
     {
       HearthHlc last;
       gboolean have_last;
-      g_autofree char *newest = NULL;
+      g_autofree char *hlc = NULL;
 
-      /* The clock's stamp is kept once a write, not once a field. */
+      /* One version for the fields this write changes (PROTOCOL.md 6.1:
+       * the write travels as one change of kind "edits"), a new one after
+       * every HEARTH_CHANGE_MAX_FIELDS fields, as many as one change
+       * holds; the clock's stamp is kept once a write. */
       stamp_start (self, &last, &have_last);
       for (guint i = 0; i < changed->len; i++)
         {
-          g_autofree char *hlc = stamp_next (self, &last, &have_last);
+          if (i % HEARTH_CHANGE_MAX_FIELDS == 0)
+            {
+              g_free (hlc);
+              hlc = stamp_next (self, &last, &have_last);
+            }
 
           /* The field's version row, updated when it is there, else
            * inserted (field_versions is keyed by hearth_edit_key(),
@@ -748,10 +755,8 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
           if (!hearth_sync_capture_edit (self->capture, table, id, changed->pdata[i],
                                          g_hash_table_lookup (fields, changed->pdata[i]), now, error))
             goto rollback;
-          if (i + 1 == changed->len)
-            newest = g_steal_pointer (&hlc);
         }
-      if (!meta_set (self, "hlc_last", newest, error))
+      if (!meta_set (self, "hlc_last", hlc, error))
         goto rollback;
       action_note (self, table, id, (const char *const *) changed->pdata, changed->len);
     }

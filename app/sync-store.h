@@ -337,6 +337,8 @@ gboolean hearth_sync_store_note_failed_run (HearthSyncStore *self,
  * @scope: (array zero-terminated=1): division-code prefixes
  * @county: the county's 6-digit code
  * @county_public_key: the county recovery public key, base64
+ * @features: (array zero-terminated=1) (nullable): what the center said
+ *   it takes ("features", e.g. "edits"); %NULL when it said nothing
  *
  * What enrolment returned (PROTOCOL.md section 5). Free with
  * hearth_sync_enrolment_free().
@@ -348,6 +350,7 @@ typedef struct {
   char **scope;
   char  *county;
   char  *county_public_key;
+  char **features;
 } HearthSyncEnrolment;
 
 /** hearth_sync_enrolment_free: frees @enrolment and its members (%NULL: nothing). */
@@ -363,6 +366,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSyncEnrolment, hearth_sync_enrolment_free)
  * @secret_key: the device's Ed25519 secret key (HEARTH_SYNC_SECRET_KEY_SIZE
  *   bytes); copied into the encrypted store
  *
+ * Keeps the enrolment and the center's features. A store never enrolled
+ * before numbers each record write as one change of kind "edits"
+ * (hearth_sync_store_set_features()); enrolling with a center that does
+ * not take them numbers those never sent again, one "edit" per field, in
+ * the same order and without gaps (nothing was sent before enrolment).
+ *
  * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID (a missing member or
  *   a key of the wrong size) or _SQLITE; nothing is written then.
  */
@@ -370,6 +379,23 @@ gboolean hearth_sync_store_set_enrolment (HearthSyncStore           *self,
                                           const HearthSyncEnrolment *enrolment,
                                           const HearthSecret        *secret_key,
                                           GError                   **error);
+
+/**
+ * hearth_sync_store_set_features:
+ * @features: (array zero-terminated=1) (nullable): the "features" of a
+ *   reply of this store's center (PROTOCOL.md section 5); %NULL (a reply
+ *   without them, from a center of before) changes nothing
+ *
+ * Keeps what the center takes (sync_state "features"). Once it takes
+ * "edits", every later write of a record enters the outbox as one change
+ * of kind "edits" (migration 0012); rows made before stay as they are. A
+ * center never stops taking them (centers are upgraded before tablets).
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+gboolean hearth_sync_store_set_features (HearthSyncStore    *self,
+                                         const char *const  *features,
+                                         GError            **error);
 
 /**
  * hearth_sync_store_get_enrolment:
