@@ -156,6 +156,29 @@ test_two_tablets (void)
   g_assert_cmpint (json_object_get_int_member (result, "pushed"), >, 0);
   g_assert_cmpint (json_object_get_int_member (result, "pushed"), ==, json_object_get_int_member (result, "last_seq"));
   g_clear_pointer (&result, json_object_unref);
+  /* The center said "edits" at enrolment: each write of a record went as
+   * one change of kind "edits" (PROTOCOL.md 6.1), its fields under one
+   * version, and the center holds each as one row with every field. */
+  {
+    g_autofree char *device = store_text (&a, "SELECT value FROM store_meta WHERE key = 'device_id'");
+    g_autofree char *edits = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id = '%s' "
+                                              "AND kind = 'edits'", device);
+    g_autofree char *fields = g_strdup_printf ("SELECT sum ((SELECT count (*) FROM json_each (fields))) "
+                                               "FROM changes WHERE device_id = '%s' AND kind = 'edits'", device);
+    g_autofree char *single = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id = '%s' "
+                                               "AND kind = 'edit'", device);
+    gint64 writes = store_int (&a, "SELECT count (*) FROM (SELECT DISTINCT record_table, record_id, hlc "
+                                   "FROM field_edits)");
+
+    g_assert_nonnull (device);
+    g_assert_cmpint (store_int (&a, "SELECT count (*) FROM sync_state WHERE key = 'features' AND value = 'edits'"),
+                     ==, 1);
+    g_assert_cmpint (writes, >=, 40);
+    g_assert_cmpint (store_int (&a, "SELECT count (*) FROM field_edits"), >, 3 * writes);
+    g_assert_cmpint (center_db_int (c, edits), ==, writes);
+    g_assert_cmpint (center_db_int (c, fields), ==, store_int (&a, "SELECT count (*) FROM field_edits"));
+    g_assert_cmpint (center_db_int (c, single), ==, 0);
+  }
 
   g_assert_cmpint (sync_tablet (&b, &result, NULL), ==, 0);
   g_assert_true (json_object_get_boolean_member (result, "synced"));
@@ -840,8 +863,11 @@ test_workflow_roles (void)
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews' AND fields LIKE "
                                        "'%\"role\":\"county\"%' AND device_id IN (SELECT id FROM devices WHERE "
                                        "user = 'w.one')"), ==, 0);
-    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE field = 'eliminated_on'"), ==, 0);
-    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'measures' AND field = 'type'"), ==,
+    /* (A field alone, or in a write of several: kind "edits".) */
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE field = 'eliminated_on' "
+                                       "OR json_extract (fields, '$.eliminated_on') IS NOT NULL"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'measures' AND (field = 'type' "
+                                       "OR (kind = 'edits' AND json_extract (fields, '$.type') IS NOT NULL))"), ==,
                      1);
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code IS NOT NULL AND code <> "
                                        "'role'"), ==, 0);
