@@ -859,6 +859,35 @@ test_enrol_expands (void)
     }
 }
 
+/* What a reply says the center takes (PROTOCOL.md section 5): names
+ * once each, anything that is not a name left out, nothing when the reply
+ * has no array "features" (a center of before). */
+static void
+test_reply_features (void)
+{
+  static const struct {
+    const char *json;
+    const char *want;   /* joined by spaces; NULL: no features */
+  } cases[] = {
+    { "{\"acked\": 3}", NULL },
+    { "{\"features\": \"edits\"}", NULL },
+    { "[\"edits\"]", NULL },
+    { "{\"features\": []}", "" },
+    { "{\"features\": [\"edits\"]}", "edits" },
+    { "{\"features\": [\"edits\", \"v3-pull\", \"edits\", 7, null, {}, \"Edits\", \"a b\", \"\"]}", "edits v3-pull" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (cases[i].json, NULL);
+      g_auto(GStrv) got = hearth_sync_reply_features (node);
+      g_autofree char *joined = got != NULL ? g_strjoinv (" ", got) : NULL;
+
+      g_assert_nonnull (node);
+      g_assert_cmpstr (joined, ==, cases[i].want);
+    }
+}
+
 /* ---- a store from before sync ------------------------------------------------------------ */
 
 /* The schema of a store at migration @version, made in memory. */
@@ -2695,6 +2724,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/clamp-write", test_clamp_write);
   g_test_add_func ("/sync/store/refused-write", test_refused_write);
   g_test_add_func ("/sync/store/enrol-expands", test_enrol_expands);
+  g_test_add_func ("/sync/store/reply-features", test_reply_features);
   g_test_add_func ("/sync/store/backfill", test_backfill);
   g_test_add_func ("/sync/store/edit-keys-migration", test_edit_keys_migration);
   g_test_add_func ("/sync/store/exchange", test_exchange);
