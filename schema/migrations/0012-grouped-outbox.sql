@@ -43,17 +43,17 @@ ALTER TABLE sync_outbox_0012 RENAME TO sync_outbox;
 -- A write is numbered once (and found by its version when clamped).
 CREATE UNIQUE INDEX sync_outbox_write ON sync_outbox (record_table, record_id, hlc) WHERE kind = 'edits';
 
+-- The write's later fields find its row there: the unique index ignores
+-- them (an ignored insert takes no number: the numbers stay consecutive).
+-- One statement, and the index's own probe, cost a third of a second one
+-- testing NOT EXISTS first. No writer of field_edits names a conflict
+-- clause (which would replace this one) outside 'applying'.
 CREATE TRIGGER sync_outbox_field_edits AFTER INSERT ON field_edits
 WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'applying')
 BEGIN
-  INSERT INTO sync_outbox (kind, record_table, record_id, field, hlc)
-    SELECT 'edit', NEW.record_table, NEW.record_id, NEW.field, NEW.hlc
-    WHERE NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'outbox_edits');
-  INSERT INTO sync_outbox (kind, record_table, record_id, hlc)
-    SELECT 'edits', NEW.record_table, NEW.record_id, NEW.hlc
-    WHERE EXISTS (SELECT 1 FROM sync_state WHERE key = 'outbox_edits')
-      AND NOT EXISTS (SELECT 1 FROM sync_outbox WHERE kind = 'edits' AND record_table = NEW.record_table
-                      AND record_id = NEW.record_id AND hlc = NEW.hlc);
+  INSERT OR IGNORE INTO sync_outbox (kind, record_table, record_id, field, hlc)
+    SELECT iif (grouped, 'edits', 'edit'), NEW.record_table, NEW.record_id, iif (grouped, NULL, NEW.field), NEW.hlc
+    FROM (SELECT EXISTS (SELECT 1 FROM sync_state WHERE key = 'outbox_edits') AS grouped);
 END;
 
 CREATE TRIGGER sync_outbox_submissions AFTER INSERT ON submissions
