@@ -84,7 +84,9 @@ HearthCaseStore *hearth_sync_store_get_cases (HearthSyncStore *self);
  *
  * The changes not yet acknowledged, from the lowest number, consecutive:
  * edits with their household and village looked up now (for the center's
- * scope check), submissions and reviews with every column but the id as
+ * scope check), a write of several fields numbered once (an outbox row of
+ * kind 'edits', migration 0012) as one change of kind
+ * HEARTH_CHANGE_EDITS, its fields in name order, submissions and reviews with every column but the id as
  * a string field (NULL columns left out) and their household and village,
  * audit entries as table "audit" with fields seq, at, actor, device_id,
  * action, record_table, record_id, fields, prev_hash and hash (and no
@@ -129,8 +131,10 @@ typedef struct {
  *
  * Records a push reply in one transaction (PROTOCOL.md section 7): each
  * clamped edit's version is rewritten wherever this store names it (the
- * edit, the field's version, the parents of the later edits of the field)
- * and the field recomputed; refusals are kept for the user; changes up to
+ * edit, the field's version, the parents of the later edits of the field;
+ * for a write of kind "edits", every field of it) and the field
+ * recomputed; refusals are kept for the user (a write refused as a
+ * duplicate registry number taken back, every field of it); changes up to
  * @acked are acknowledged and their outbox rows let go (the data stays).
  * A reply received twice changes nothing the second time; an @acked below
  * the stored one is ignored.
