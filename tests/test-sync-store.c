@@ -773,6 +773,7 @@ test_refused_write (void)
   g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE seq = 6 AND kind = 'edits'"), ==, 1);
   g_assert_true (hearth_sync_store_acknowledge (a->sync, 7, refused, 1, NULL, 0, &error));
   g_assert_no_error (error);
+  g_free (row);
   row = query_text (a->db, "SELECT phone || '|' || head_name || '|' || address FROM households");
   g_assert_cmpstr (row, ==, "2|王芳|");
   g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits"), ==, 4);
