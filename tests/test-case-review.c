@@ -14,6 +14,7 @@
 #include "test-util.h"
 #include "case-review.h"
 #include "case-store.h"
+#include "sync-reply.h"
 #include "sync-store.h"
 
 #include <json-glib/json-glib.h>
@@ -173,7 +174,9 @@ relay (Tablet *from, Tablet *to)
       g_assert_no_error (error);
       c->seq = 0;
       c->cursor = ++to->cursor;
-      g_ptr_array_add (page, c);
+      /* A write of several fields (kind "edits") as the edits it holds, as
+       * a pull page is read. */
+      hearth_sync_add_pulled_change (page, c);
     }
   g_assert_true (hearth_sync_store_apply (to->sync, page, to->cursor, FALSE, &rejected, &error));
   g_assert_no_error (error);
