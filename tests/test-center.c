@@ -4549,6 +4549,77 @@ test_push_edits_hostile (void)
   center_stop (c);
 }
 
+/* A push whose transaction fails mid-way (the store refusing a row, as
+ * a full disk would): answered with an error, nothing of the batch kept,
+ * the writers' connection (kept warm between pushes) left clean: the same
+ * batch sent again is stored whole, and the pushes after it too. */
+static void
+test_push_store_fails (void)
+{
+  g_autoptr(Center) c = center_new ("center-store-fails");
+  g_autoptr(Device) a = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *bad = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *trigger = NULL, *body = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  gint64 first_seq;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v1, "\"phone\": {\"value\": \"1\"}"));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON changes WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", bad);
+  center_db_exec (c, trigger);
+
+  first_seq = a->next_seq;
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "x", v2, NULL));
+    g_ptr_array_add (changes, edits (a, "households", bad, bad, VILLAGE_A, v2,
+                                     "\"phone\": {\"value\": \"2\"}, \"address\": {\"value\": \"y\"}"));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Ann", v2, NULL));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, >=, 500);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 1);
+  }
+
+  center_db_exec (c, "DROP TRIGGER full");
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *values = NULL, *expected = NULL;
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, first_seq + 2);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 4);
+    values = household_values (c, hh);
+    expected = g_strdup_printf ("address=x@%s head_name=Ann@%s phone=1@%s", v2, v2, v1);
+    g_assert_cmpstr (values, ==, expected);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v3 = hlc_at (now - 3000, 0, a->id);
+    g_autofree char *fields = g_strdup_printf ("\"phone\": {\"value\": \"3\", \"parents\": [\"%s\"]}", v1);
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v3, fields));
+    g_free (push_batch (c, a, changes, 0));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 5);
+  }
+  center_stop (c);
+}
+
 /* The same edits pushed to two new centers, to one as an edit per field,
  * to the other as writes of kind "edits": the same merged state and
  * conflicts, the same pulls (whole and compacted, but for the cursors)
@@ -5026,6 +5097,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
+  g_test_add_func ("/center/push/store-fails", test_push_store_fails);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
