@@ -309,18 +309,34 @@ fetch_finish (Fetch *f, HearthSyncPullPage *page, GError **error)
   return ok;
 }
 
-/* The target of the page from @cursor (PROTOCOL.md section 8.1): a
- * compacted pull asks with its bound until the cursor passes it, and a
- * fresh store (cursor 0) starts one. */
+/* The target of the page from @cursor (PROTOCOL.md sections 8.1 and
+ * 8.2): a compacted pull asks with its bound until the cursor passes it,
+ * and a fresh store (cursor 0) starts one. */
 static char *
 page_path (gint64 cursor, gint64 compact_until, guint limit)
 {
   if (cursor == 0)
-    return g_strdup_printf ("/v2/pull?cursor=0&limit=%u&compact_until=0", limit);
+    return g_strdup_printf ("/v3/pull?cursor=0&limit=%u&compact_until=0", limit);
   if (compact_until > cursor)
-    return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u&compact_until=%lld", (long long) cursor, limit,
+    return g_strdup_printf ("/v3/pull?cursor=%lld&limit=%u&compact_until=%lld", (long long) cursor, limit,
                             (long long) compact_until);
-  return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
+  return g_strdup_printf ("/v3/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
+}
+
+/* The changes of @page, a grouped write counting as its fields (the
+ * center's limit counts so, PROTOCOL.md section 8.2): the store's work. */
+static guint
+page_edits (const HearthSyncPullPage *page)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < page->changes->len; i++)
+    {
+      const HearthChange *c = page->changes->pdata[i];
+
+      n += c->kind == HEARTH_CHANGE_EDITS && c->edits != NULL ? c->edits->len : 1;
+    }
+  return n;
 }
 
 /* Pages applied in one transaction (hearth_sync_store_begin_pages()):
@@ -339,7 +355,7 @@ page_path (gint64 cursor, gint64 compact_until, guint limit)
 /* Changes of a run's first pull page at most (pull_pages()). */
 #define HEARTH_SYNC_FIRST_PULL 1000
 
-/* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
+/* The pages of one pull, through version 3 (PROTOCOL.md section 8.2): a
  * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
  * with each page until the cursor passes it. While a page is applied the
  * next one is on its way; it is asked from the cursor the page will
@@ -364,7 +380,7 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
       gboolean fetched;
       gint64 compact_until = 0;
       gboolean compacting;
-      guint rejected = 0;
+      guint rejected = 0, n_edits;
 
       if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
         goto out;
@@ -416,9 +432,10 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
                                          error) ||
           !hearth_sync_store_status (store, &r->status, error))
         goto out;
-      r->pulled += page.changes->len;
+      n_edits = page_edits (&page);
+      r->pulled += n_edits;
       r->rejected += rejected;
-      batch_changes += page.changes->len;
+      batch_changes += n_edits;
       batch_pages++;
       if (!page.more)
         {
