@@ -2854,7 +2854,8 @@ append_edits_row (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q
  * passes @limit (by HEARTH_CHANGE_MAX_FIELDS - 1 at most) or, as the
  * page's first row, max_bytes (PROTOCOL.md section 8). The limit counts
  * field edits, whether a row's are listed one by one or as the row
- * (whole_edits, section 8.2): a page of either form ends at the same row.
+ * (whole_edits, section 8.2): a page of either form ends at the same row,
+ * unless max_bytes ends one of them first.
  * *@listed: the field edits and records listed. */
 static gboolean
 sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString *out, guint *listed, gint64 *last,
