@@ -927,13 +927,16 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
                   const GPtrArray *parents_in, const GError *shared, TouchedSet *touched, Touched **record,
                   GError **error)
 {
-  guint n_parents = parents_in != NULL ? parents_in->len : 0;
-  g_autoptr(GPtrArray) parents = g_ptr_array_sized_new (n_parents + 1);
+  guint n_parents = parents_in != NULL ? parents_in->len : 0, n = 0;
+  /* Each once, NULL-terminated: the row's (EditRow), one allocation an
+   * edit, most of a fresh device's pull with no parent at all. */
+  g_autofree char **parents = g_new (char *, n_parents + 1);
   g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
   const char *value = value_or_null != NULL ? value_or_null : "";
   EditSet *set;
   EditRow *row;
 
+  parents[0] = NULL;
   if (!hearth_sync_is_edit_table (c->table) || field == NULL || !hearth_sync_is_field (db, c->table, field))
     return refuse (error, _("%s has no field “%s”"), c->table, field != NULL ? field : "");
   if (shared != NULL)
@@ -947,13 +950,14 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
 
       if (!valid_version (p, NULL))
         return refuse (error, _("“%s” is not a version"), p != NULL ? p : "");
-      if (!g_ptr_array_find_with_equal_func (parents, p, g_str_equal, NULL))
+      if (!g_strv_contains ((const char *const *) parents, p))
         {
           if (joined == NULL)
             joined = g_string_new (NULL);
           else
             g_string_append_c (joined, ' ');
-          g_ptr_array_add (parents, (gpointer) p);
+          parents[n++] = (char *) p;
+          parents[n] = NULL;
           g_string_append (joined, p);
         }
     }
@@ -969,9 +973,9 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
 
       if (strcmp (stored->hlc, c->hlc) != 0)
         continue;
-      same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == parents->len;
+      same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == n;
       for (guint i = 0; same && stored->parents[i] != NULL; i++)
-        same = g_ptr_array_find_with_equal_func (parents, stored->parents[i], g_str_equal, NULL);
+        same = g_strv_contains ((const char *const *) parents, stored->parents[i]);
       if (!same)
         return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, field,
                        c->id, c->hlc);
@@ -989,8 +993,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   row->value = (char *) value;
   /* field_edits.origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
-  g_ptr_array_add (parents, NULL);
-  row->parents = (char **) g_ptr_array_steal (parents, NULL);
+  row->parents = g_steal_pointer (&parents);
   edit_set_add (set, row);
   if (set->edits->len > 1)
     (*record)->multi = TRUE;
@@ -1533,28 +1536,32 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
   return TRUE;
 }
 
-/* By record (rank_records()); a record's versions are queued together,
- * by field already (materialize_fresh()), and stay so (a stable sort). */
-static int
-compare_versions (gconstpointer a, gconstpointer b)
-{
-  const PendingVersion *x = a, *y = b;
-
-  return x->record->rank < y->record->rank ? -1 : x->record->rank > y->record->rank;
-}
-
 /* Writes the versions materialize_fresh() queued, in the order of their
- * index's keys, as insert_pending() does the edits. */
+ * index's keys, as insert_pending() does the edits: by record
+ * (rank_records(), @n_records of them), counted into place; a record's
+ * versions are queued together, by field already (materialize_fresh()),
+ * and stay so. */
 static gboolean
-insert_versions (sqlite3 *db, GArray *versions, GError **error)
+insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 {
   g_autofree const char **values = g_new (const char *, (gsize) versions->len * 5 + 1);
+  g_autofree const PendingVersion **sorted = g_new (const PendingVersion *, versions->len + 1);
+  g_autofree guint *next = g_new0 (guint, n_records + 1);
   g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
 
-  g_array_sort (versions, compare_versions);
+  for (guint i = 0; i < versions->len; i++)
+    next[g_array_index (versions, PendingVersion, i).record->rank + 1]++;
+  for (guint r = 0; r < n_records; r++)
+    next[r + 1] += next[r];
   for (guint i = 0; i < versions->len; i++)
     {
       const PendingVersion *v = &g_array_index (versions, PendingVersion, i);
+
+      sorted[next[v->record->rank]++] = v;
+    }
+  for (guint i = 0; i < versions->len; i++)
+    {
+      const PendingVersion *v = sorted[i];
       const char **row = values + (gsize) i * 5;
 
       row[0] = v->record->table;
@@ -2014,7 +2021,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
       if (!recompute_fields (db, t, now, &rejected, error))
         goto failed;
     }
-  if (!insert_versions (db, versions, error))
+  if (!insert_versions (db, versions, touched.order->len, error))
     goto failed;
   /* Whatever this device writes next is ordered after what it has seen. */
   if (newest != NULL && !hearth_case_store_receive_hlc (cases, newest, error))
