@@ -243,6 +243,7 @@ typedef struct {
   HearthSyncClient *client;
   char *path;
   gint64 cursor;              /* the cursor @path asks from */
+  GPtrArray *spent;           /* (nullable) an applied page's changes, freed by the thread */
   HearthSyncPullPage page;
   gboolean ok;
   GError *error;
@@ -277,17 +278,22 @@ fetch_main (gpointer data)
   Fetch *f = data;
 
   f->ok = fetch_page (f->client, f->path, f->cursor, &f->page, &f->error);
+  /* Off the thread that applies, which waits for this one less than
+   * this one waits for the center. */
+  g_clear_pointer (&f->spent, g_ptr_array_unref);
   return NULL;
 }
 
+/* @spent: (transfer full) (nullable): changes to free meanwhile. */
 static Fetch *
-fetch_start (HearthSyncClient *client, char *path, gint64 cursor)
+fetch_start (HearthSyncClient *client, char *path, gint64 cursor, GPtrArray *spent)
 {
   Fetch *f = g_new0 (Fetch, 1);
 
   f->client = client;
   f->path = path;
   f->cursor = cursor;
+  f->spent = spent;
   f->thread = g_thread_new ("sync-fetch", fetch_main, f);
   return f;
 }
@@ -369,6 +375,7 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
 {
   guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
   Fetch *ahead = NULL;
+  g_autoptr(GPtrArray) spent = NULL;   /* the page applied last, freed by the next fetch */
   gboolean ok = FALSE;
   gboolean batch = FALSE;
   gint64 batch_started = 0;
@@ -416,7 +423,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         g_warning ("sync: skipped a change the center sent: %s", (const char *) page.skipped->pdata[i]);
       r->rejected += page.skipped->len;
       if (page.more)
-        ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit), page.next_cursor);
+        ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit), page.next_cursor,
+                             g_steal_pointer (&spent));
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
       if (!batch)
@@ -436,6 +444,10 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
       r->pulled += n_edits;
       r->rejected += rejected;
       batch_changes += n_edits;
+      /* Freeing a page of ten thousand changes is a few percent of its
+       * apply: the next fetch does it. */
+      g_clear_pointer (&spent, g_ptr_array_unref);
+      spent = g_steal_pointer (&page.changes);
       batch_pages++;
       if (!page.more)
         {
