@@ -36,8 +36,9 @@ typedef struct {
   char *value;
   char *origin;
   char **parents;
-  /* The strings are a pulled change's (apply_edit()), which outlives the
-   * page's edit sets: only the vector of @parents is the row's. */
+  /* The strings are a pulled change's (apply_field_edit()), which
+   * outlives the page's edit sets: only the vector of @parents is the
+   * row's. */
   gboolean borrowed;
 } EditRow;
 
@@ -656,10 +657,10 @@ typedef struct {
   gint64 key;
   guint rank;
   /* The store held no edit of the record when the page first touched it:
-   * every edit of it since went through apply_edit() and is in @sets, so
-   * a field touched later has none to load (a fresh device's pull: the
-   * page's records probed together, probe_records(), instead of a probe a
-   * field). */
+   * every edit of it since went through apply_field_edit() and is in
+   * @sets, so a field touched later has none to load (a fresh device's
+   * pull: the page's records probed together, probe_records(), instead of
+   * a probe a field). */
   gboolean fresh;
   /* A field of it has more than one edit in @sets (fresh_single()). */
   gboolean multi;
@@ -761,7 +762,7 @@ change_record_equal (gconstpointer a, gconstpointer b)
  * statement a table instead of one a record (@touched's held): read
  * before the page writes any (its field_edits rows are written once its
  * changes are read, insert_pending()), so the same answer as each
- * record's probe at its first edit. An edit apply_edit() will refuse
+ * record's probe at its first edit. An edit apply_field_edit() will refuse
  * anyway (a table that takes none, an id that is no UUID) is left out. */
 static gboolean
 probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **error)
@@ -777,8 +778,7 @@ probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **er
       GString *ids;
 
       if ((c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS) || !hearth_sync_is_edit_table (c->table) ||
-          c->id == NULL ||
-          !hearth_change_is_uuid (c->id) || !g_hash_table_add (seen, (gpointer) c))
+          c->id == NULL || !hearth_change_is_uuid (c->id) || !g_hash_table_add (seen, (gpointer) c))
         continue;
       ids = g_hash_table_lookup (lists, c->table);
       if (ids == NULL)
@@ -1059,7 +1059,7 @@ compare_pending (gconstpointer a, gconstpointer b)
  * index's pages one after the other instead of all at once (the rows go
  * to the table's end). The sets they joined hold every edit of their
  * fields, so no row is there already: the table has no identity key to
- * refuse one (migration 0011), apply_edit() looked. A row the table
+ * refuse one (migration 0011), apply_field_edit() looked. A row the table
  * refuses all the same fails the page. */
 /* Turns the connection's triggers off or back on; statements prepared
  * before are prepared again when next run (SQLite expires them). */
@@ -1469,7 +1469,7 @@ static gboolean
 fresh_single (Touched *t)
 {
   /* A fresh record's sets hold only the page's edits of it, one at least
-   * (touch() makes a set for the edit apply_edit() then adds): @multi
+   * (touch() makes a set for the edit apply_field_edit() then adds): @multi
    * says whether one holds two. */
   if (!t->fresh || t->multi || g_atomic_int_get (&fresh_path_off))
     return FALSE;
@@ -1699,7 +1699,7 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
       for (guint l = 0; inserted && l < G_N_ELEMENTS (tables); l++)
         if (strcmp (t->table, tables[l]) == 0)
           {
-            /* A UUID (apply_edit() checked it): nothing to escape. */
+            /* A UUID (apply_field_edit() checked it): nothing to escape. */
             {
               if (lists[l]->len > 1)
                 g_string_append_c (lists[l], ',');

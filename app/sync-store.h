@@ -158,7 +158,9 @@ gboolean hearth_sync_store_acknowledge (HearthSyncStore         *self,
  * (PROTOCOL.md section 8). Immutable records are inserted once (the same
  * content again: nothing); audit entries of other devices go beside this
  * device's chain, its own are ignored. Edits join their field's edit set
- * (the same edit again: nothing); every touched field is then recomputed:
+ * (the same edit again: nothing), a grouped write (kind "edits") as the
+ * edits it holds, its record looked up once; every touched field is then
+ * recomputed:
  * its value, its version and its open conflicts (ids from
  * hearth_merge_conflict_id()). A record is created once the edits of its
  * required columns have arrived; the household search index follows by
@@ -169,8 +171,8 @@ gboolean hearth_sync_store_acknowledge (HearthSyncStore         *self,
  * value the table refuses, a version more than HEARTH_SYNC_MAX_AHEAD_MS
  * ahead of the center's time as this device estimates it, which no center
  * sends and which would drag this device's clock ahead) is recorded in
- * sync_apply_errors and counted in @n_rejected; the rest of the page is
- * applied.
+ * sync_apply_errors and counted in @n_rejected (a field of a grouped write
+ * as the edit it holds); the rest of the page is applied.
  *
  * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE (the page and the
  *   cursor are left as they were) or _INVALID (a negative cursor).
