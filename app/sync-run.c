@@ -245,6 +245,7 @@ typedef struct {
   gint64 cursor;              /* the cursor @path asks from */
   GPtrArray *spent;           /* (nullable) an applied page's changes, freed by the thread */
   HearthSyncPullPage page;
+  guint status;               /* the reply's HTTP status, 0 for none */
   gboolean ok;
   GError *error;
   GThread *thread;
@@ -254,7 +255,8 @@ typedef struct {
  * (hearth_sync_scan_pull_page()), else through json-glib and
  * hearth_sync_read_pull_page(), which say what is wrong with it. */
 static gboolean
-fetch_page (HearthSyncClient *client, const char *path, gint64 cursor, HearthSyncPullPage *page, GError **error)
+fetch_page (HearthSyncClient *client, const char *path, gint64 cursor, HearthSyncPullPage *page, guint *status_out,
+            GError **error)
 {
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) reply = NULL;
@@ -263,6 +265,7 @@ fetch_page (HearthSyncClient *client, const char *path, gint64 cursor, HearthSyn
   gsize len = 0;
 
   body = hearth_sync_client_call_body (client, "GET", path, TRUE, &status, error);
+  *status_out = status;
   if (body == NULL)
     return FALSE;
   data = g_bytes_get_data (body, &len);
@@ -277,7 +280,7 @@ fetch_main (gpointer data)
 {
   Fetch *f = data;
 
-  f->ok = fetch_page (f->client, f->path, f->cursor, &f->page, &f->error);
+  f->ok = fetch_page (f->client, f->path, f->cursor, &f->page, &f->status, &f->error);
   /* Off the thread that applies, which waits for this one less than
    * this one waits for the center. */
   g_clear_pointer (&f->spent, g_ptr_array_unref);
@@ -298,14 +301,16 @@ fetch_start (HearthSyncClient *client, char *path, gint64 cursor, GPtrArray *spe
   return f;
 }
 
-/* Waits for @f and frees it; its page in @page, or FALSE with @error. */
+/* Waits for @f and frees it; its page in @page, or FALSE with @error;
+ * the reply's HTTP status in @status either way (0 for none). */
 static gboolean
-fetch_finish (Fetch *f, HearthSyncPullPage *page, GError **error)
+fetch_finish (Fetch *f, HearthSyncPullPage *page, guint *status, GError **error)
 {
   gboolean ok;
 
   g_thread_join (f->thread);
   ok = f->ok;
+  *status = f->status;
   if (ok)
     *page = f->page;
   else
@@ -315,18 +320,28 @@ fetch_finish (Fetch *f, HearthSyncPullPage *page, GError **error)
   return ok;
 }
 
-/* The target of the page from @cursor (PROTOCOL.md sections 8.1 and
- * 8.2): a compacted pull asks with its bound until the cursor passes it,
- * and a fresh store (cursor 0) starts one. */
+/* The target of the page from @cursor, of version 3 (PROTOCOL.md section
+ * 8.2), or 2 (8.1) for a center of before it: a compacted pull asks with
+ * its bound until the cursor passes it, and a fresh store (cursor 0)
+ * starts one. */
 static char *
-page_path (gint64 cursor, gint64 compact_until, guint limit)
+page_path (guint version, gint64 cursor, gint64 compact_until, guint limit)
 {
   if (cursor == 0)
-    return g_strdup_printf ("/v3/pull?cursor=0&limit=%u&compact_until=0", limit);
+    return g_strdup_printf ("/v%u/pull?cursor=0&limit=%u&compact_until=0", version, limit);
   if (compact_until > cursor)
-    return g_strdup_printf ("/v3/pull?cursor=%lld&limit=%u&compact_until=%lld", (long long) cursor, limit,
+    return g_strdup_printf ("/v%u/pull?cursor=%lld&limit=%u&compact_until=%lld", version, (long long) cursor, limit,
                             (long long) compact_until);
-  return g_strdup_printf ("/v3/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
+  return g_strdup_printf ("/v%u/pull?cursor=%lld&limit=%u", version, (long long) cursor, limit);
+}
+
+/* Whether a pull of version 3 failed as a center of before it answers
+ * one: 404 with its error `not-found` (a 404 without it, a proxy's, is
+ * no answer of the center's: HEARTH_SYNC_ERROR_UNREACHABLE). */
+static gboolean
+no_version_3 (guint status, const GError *error)
+{
+  return status == 404 && g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL);
 }
 
 /* The changes of @page, a grouped write counting as its fields (the
@@ -361,9 +376,10 @@ page_edits (const HearthSyncPullPage *page)
 /* Changes of a run's first pull page at most (pull_pages()). */
 #define HEARTH_SYNC_FIRST_PULL 1000
 
-/* The pages of one pull, through version 3 (PROTOCOL.md section 8.2): a
- * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
- * with each page until the cursor passes it. While a page is applied the
+/* The pages of one pull, through version 3 (PROTOCOL.md section 8.2; 2
+ * for a center of before it): a fresh store (cursor 0) asks for a
+ * compacted pull, and keeps its bound with each page until the cursor
+ * passes it. While a page is applied the
  * next one is on its way; it is asked from the cursor the page will
  * store, and dropped if the page fails. Several pages share a commit:
  * what stops the pull (the network, the center, the time limit) commits
@@ -380,31 +396,50 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
   gboolean batch = FALSE;
   gint64 batch_started = 0;
   guint batch_changes = 0, batch_pages = 0;
+  guint version = 3;   /* 2 once the center answers that it has no /v3/pull */
 
   for (;;)
     {
       g_auto(HearthSyncPullPage) page = { 0 };
+      g_autoptr(GError) local = NULL;
       gboolean fetched;
       gint64 compact_until = 0;
       gboolean compacting;
-      guint rejected = 0, n_edits;
+      guint rejected = 0, n_edits, status = 0;
 
       if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
         goto out;
       compacting = r->status.cursor == 0 || r->status.compact_until > r->status.cursor;
       if (ahead != NULL)
-        fetched = fetch_finish (g_steal_pointer (&ahead), &page, error);
+        fetched = fetch_finish (g_steal_pointer (&ahead), &page, &status, &local);
       else
         {
           /* Nothing is applied while the first page is on its way: a
            * smaller one starts the store's work sooner, and the next is
            * asked for while it is applied. */
-          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until,
+          g_autofree char *path = page_path (version, r->status.cursor, r->status.compact_until,
                                              MIN (limit, HEARTH_SYNC_FIRST_PULL));
-          fetched = fetch_page (client, path, r->status.cursor, &page, error);
+          fetched = fetch_page (client, path, r->status.cursor, &page, &status, &local);
+        }
+      /* A center of before version 3 (upgraded after this tablet, which
+       * docs/operations.md advises against): the same pages, the grouped
+       * writes one edit a field, from version 2. The page asked is the one
+       * from the cursor the store holds, as every page is. */
+      if (!fetched && version == 3 && no_version_3 (status, local))
+        {
+          g_autofree char *path = page_path (2, r->status.cursor, r->status.compact_until,
+                                             MIN (limit, HEARTH_SYNC_FIRST_PULL));
+
+          g_debug ("sync: the center has no /v3/pull; pulling with /v2/pull");
+          g_clear_error (&local);
+          version = 2;
+          fetched = fetch_page (client, path, r->status.cursor, &page, &status, &local);
         }
       if (!fetched)
-        goto out;
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          goto out;
+        }
       /* The bound is the one asked for, or the center's choice at the start. */
       if (compacting)
         {
@@ -423,7 +458,7 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         g_warning ("sync: skipped a change the center sent: %s", (const char *) page.skipped->pdata[i]);
       r->rejected += page.skipped->len;
       if (page.more)
-        ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit), page.next_cursor,
+        ahead = fetch_start (client, page_path (version, page.next_cursor, compact_until, limit), page.next_cursor,
                              g_steal_pointer (&spent));
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
@@ -485,8 +520,9 @@ out:
   if (ahead != NULL)
     {
       g_auto(HearthSyncPullPage) dropped = { 0 };
+      guint status;
 
-      fetch_finish (ahead, &dropped, NULL);
+      fetch_finish (ahead, &dropped, &status, NULL);
     }
   return ok;
 }
