@@ -92,6 +92,16 @@ struct _HearthCenterStoreSqlite {
    * wait seconds when a hundred devices push at once. Recursive: a
    * nested writer gets SQLite's busy timeout as before, not a deadlock. */
   GRecMutex write_lock;
+  /* The writers' own connection (under write_lock; NULL until the first
+   * write, or after one was left in a transaction): a connection's page
+   * cache outlives its transactions only while no other connection
+   * commits (SQLite drops it when the WAL changed since), so the
+   * writers keep one warm between group commits rather than taking
+   * whichever one a reader returned last, cold, and reading every page
+   * again. writer_busy: a nested writer (the same thread, write_lock
+   * being recursive) takes one of the pool. */
+  Conn *writer;
+  gboolean writer_busy;
   /* The WAL is checkpointed by a thread of its own, off the writers' way:
    * a commit that leaves CHECKPOINT_PAGES frames to copy wakes it
    * (conn_open()'s WAL hook replaces SQLite's automatic checkpoint, which
@@ -170,8 +180,9 @@ on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
  * top 48 bits are the BLAKE2b of "tbl\nrecord_id", the low 16 that of
  * field (0 when field is NULL: a record), so that a record's changes sit
  * side by side in the index and its edits lie in [key (tbl, record_id,
- * NULL), that + 65535]. Stored in every row: the function must never
- * change. NULL when tbl or record_id is. */
+ * NULL), that + 65535]. Stored in every row of an edit (a record's row
+ * has none: 0014-record-key.sql): the function must never change. NULL
+ * when tbl or record_id is. */
 static void
 sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -476,6 +487,7 @@ hearth_center_store_sqlite_finalize (GObject *object)
   g_mutex_clear (&self->checkpoint_lock);
   g_cond_clear (&self->checkpoint_cond);
   g_ptr_array_unref (self->idle);
+  g_clear_pointer (&self->writer, conn_free);
   g_ptr_array_unref (self->pull_named);
   g_mutex_clear (&self->lock);
   g_rec_mutex_clear (&self->write_lock);
@@ -560,26 +572,49 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
   Conn *conn = NULL;
   int rc;
 
-  g_mutex_lock (&self->lock);
-  if (self->idle->len > 0)
-    conn = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
-  g_mutex_unlock (&self->lock);
-  if (conn == NULL && (conn = conn_open (self, self->path, error)) == NULL)
-    return NULL;
-
   /* IMMEDIATE: a writer takes the lock before it reads, so two pushes never
    * both read the same acknowledged number. */
   if (write)
-    g_rec_mutex_lock (&self->write_lock);
+    {
+      g_rec_mutex_lock (&self->write_lock);
+      if (!self->writer_busy)
+        {
+          if (self->writer == NULL && (self->writer = conn_open (self, self->path, error)) == NULL)
+            {
+              g_rec_mutex_unlock (&self->write_lock);
+              return NULL;
+            }
+          conn = self->writer;
+          self->writer_busy = TRUE;
+        }
+    }
+  if (conn == NULL)
+    {
+      g_mutex_lock (&self->lock);
+      if (self->idle->len > 0)
+        conn = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
+      g_mutex_unlock (&self->lock);
+    }
+  if (conn == NULL && (conn = conn_open (self, self->path, error)) == NULL)
+    {
+      if (write)
+        g_rec_mutex_unlock (&self->write_lock);
+      return NULL;
+    }
   rc = sqlite3_exec (conn->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
       db_failed (conn->db, rc, _("could not begin a transaction"), error);
+      if (conn == self->writer)
+        self->writer_busy = FALSE;
+      else
+        {
+          g_mutex_lock (&self->lock);
+          g_ptr_array_add (self->idle, conn);
+          g_mutex_unlock (&self->lock);
+        }
       if (write)
         g_rec_mutex_unlock (&self->write_lock);
-      g_mutex_lock (&self->lock);
-      g_ptr_array_add (self->idle, conn);
-      g_mutex_unlock (&self->lock);
       return NULL;
     }
   t = g_new0 (SqliteTxn, 1);
@@ -596,7 +631,14 @@ txn_end (SqliteTxn *t)
 {
   HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
 
-  if (sqlite3_get_autocommit (t->conn->db))
+  if (t->write && t->conn == self->writer)
+    {
+      /* Under write_lock, which a writer holds. */
+      if (!sqlite3_get_autocommit (t->conn->db))
+        g_clear_pointer (&self->writer, conn_free);
+      self->writer_busy = FALSE;
+    }
+  else if (sqlite3_get_autocommit (t->conn->db))
     {
       g_mutex_lock (&self->lock);
       g_ptr_array_add (self->idle, t->conn);
@@ -1300,9 +1342,9 @@ static HearthChange *
 sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_by_key "
-                              "WHERE ikey = hearth_change_key (?1, ?2, NULL) AND kind = 'record' AND tbl = ?1 "
-                              "AND record_id = ?2", error);
+  /* By its identity: a record's row has no key (0014-record-key.sql). */
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_record_identity "
+                              "WHERE kind = 'record' AND tbl = ?1 AND record_id = ?2", error);
 
   if (st == NULL)
     return NULL;
@@ -1411,7 +1453,8 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
                               "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                              "hearth_change_key (?4, ?5, ?6), hearth_version_key (?7))", error);
+                              "CASE WHEN ?3 = 'record' THEN NULL ELSE hearth_change_key (?4, ?5, ?6) END, "
+                              "hearth_version_key (?7))", error);
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   gboolean edits = c->kind == HEARTH_CHANGE_EDITS;
   g_autofree char *json = NULL;
@@ -1850,6 +1893,12 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * push sets next), else its first edit's household. */
   if ((f = record_state_field (r, "household_id")) != NULL)
     return g_strdup (f->value);
+  /* No field merged: no edit of it stored, before or in this
+   * transaction (every edit stored sets its field's state, and a state
+   * holds a field for each field edited), so no first edit either; a
+   * visit's records are new ones, and this was a second lookup each. */
+  if (g_hash_table_size (r->fields) == 0)
+    return NULL;
   /* The household of the record's first edit by min() rather than ORDER
    * BY … LIMIT 1, which sorted the record's edits in a temporary b-tree
    * made for each call (SQLite takes the bare column from the row min()

@@ -3523,7 +3523,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 13);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 14);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* 0012: a row per record, field_state a view of it, the field's
    * winning edit found by its cursor (2). */
@@ -3829,22 +3829,22 @@ test_migrate_key (void)
                        "WHERE kind = 'edit'; "
                        "PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 13);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 14);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
   /* Every row keyed as the store keys it: a field's edits under one key,
    * a record's under the key of its table and id with the low 16 bits
    * clear; each edit's version keyed apart, no record's. */
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT hearth_change_key (tbl, "
-                                     "record_id, field) OR vkey IS NOT hearth_version_key (hlc)"), ==, 0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind <> 'record' AND (ikey IS NOT "
+                                     "hearth_change_key (tbl, record_id, field) OR vkey IS NOT hearth_version_key (hlc))"),
+                   ==, 0);
+  /* 0014: a record's row has no key; an edit's has. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (ikey IS NULL) <> (kind = 'record')"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (vkey IS NULL) <> (kind = 'record')"), ==,
                    0);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT vkey) = count (DISTINCT hlc) FROM changes"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey) FROM changes WHERE field = 'phone'"), ==, 1);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' AND ikey & 65535 <> 0"),
-                   ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey >> 16) FROM changes WHERE tbl = 'households'"),
                    ==, 1);
   /* Edits are looked up by their key; an immutable record's identity
@@ -3966,7 +3966,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 13);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 14);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -4616,6 +4616,7 @@ back_to_two_kinds (Center *c)
                      "OR (kind = 'record' AND household IS NULL AND village IS NULL AND device_id = 'center'))) "
                      "STRICT; "
                      "INSERT INTO changes SELECT * FROM changes_copy ORDER BY cursor; DROP TABLE changes_copy; "
+                     "UPDATE changes SET ikey = hearth_change_key (tbl, record_id, NULL) WHERE kind = 'record'; "
                      "CREATE UNIQUE INDEX changes_record_identity ON changes (tbl, record_id) WHERE kind = 'record'; "
                      "CREATE INDEX changes_by_village ON changes (village, cursor); "
                      "CREATE INDEX changes_by_received ON changes (tbl, received_at); "
@@ -4673,7 +4674,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 13);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 14);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -4687,8 +4688,8 @@ test_migrate_edits (void)
 
     g_assert_cmpstr (now_indexes, ==, indexes);
   }
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL OR ikey <> "
-                                     "hearth_change_key (tbl, record_id, field)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT CASE kind WHEN 'record' "
+                                     "THEN NULL ELSE hearth_change_key (tbl, record_id, field) END"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE type = 'view' "
                                      "AND name IN ('field_state', 'all_push_outcomes')"), ==, 2);
   /* A write of kind "edits" now: stored, and merged with phone's head. */
@@ -4725,6 +4726,121 @@ test_migrate_edits (void)
   center_stop (c);
 }
 
+/* Migration 14 on a store with data: a store of version 13 (every row of
+ * changes keyed, its records too, in a full index of keys) with edits in
+ * a chain and in conflict, a submission, an audit entry, a clamped edit
+ * and a refused one, upgraded to 14, answers as before (the same pull
+ * pages, whole and compacted, the same answers to pushes sent again, the
+ * same export) and keeps its rows; its records have no key and the index
+ * of keys is partial. Afterwards a record sent again under a new number is
+ * a repeat (found by its identity), one with other content is refused, a
+ * new record is stored without a key, and a member the center never saw
+ * and one it holds are each stored under the household they belong to. */
+static void
+test_migrate_record_key (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-record-key");
+  g_auto(MigrateStart) m = { 0 };
+  Device *a, *b, *fresh, *staff;
+  const char *hh, *sub, *w1;
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL, *rows_before = NULL, *rows_after = NULL;
+  g_autofree char *member = g_uuid_string_random ();
+  g_autofree char *sub2 = g_uuid_string_random ();
+  gint64 stored;
+
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  a = m.a, b = m.b, fresh = m.fresh, staff = m.staff;
+  hh = m.hh, sub = m.sub, w1 = m.w1;
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
+    g_ptr_array_add (changes, edit (b, "members", member, hh, VILLAGE_A, "name", "Li Ming", w1, NULL));
+    body_b = push_batch (c, b, changes, 0);
+  }
+  {
+    Device *devices[] = { a, b, fresh };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
+    Device *senders[] = { a, b };
+    const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device_id || ' ' || seq "
+                       "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
+                       "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (digest, '-') "
+                       "|| ' ' || coalesce (vkey, '-') AS x FROM changes ORDER BY cursor)";
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    center_stop (c);
+    rows_before = center_db_text (c, rows);
+    /* Back to version 13: every row keyed, in a full index. */
+    center_db_exec (c, "DROP INDEX changes_by_key; "
+                       "UPDATE changes SET ikey = hearth_change_key (tbl, record_id, NULL) WHERE kind = 'record'; "
+                       "CREATE INDEX changes_by_key ON changes (ikey, vkey); "
+                       "PRAGMA user_version = 13");
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 14);
+    rows_after = center_db_text (c, rows);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), >=, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT CASE kind WHEN 'record' "
+                                     "THEN NULL ELSE hearth_change_key (tbl, record_id, field) END"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_key' "
+                                     "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity' "
+                                     "AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
+  stored = center_db_int (c, "SELECT count (*) FROM changes");
+  /* The submission again under a new number: a repeat; with other
+   * content: refused; a new one: stored without a key. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"other\""));
+    g_ptr_array_add (changes, record (a, "submissions", sub2, hh, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "was recorded with other content"));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored + 1);
+  {
+    g_autofree char *where = g_strdup_printf ("SELECT count (*) FROM changes WHERE record_id = '%s' "
+                                              "AND kind = 'record' AND ikey IS NULL", sub2);
+
+    g_assert_cmpint (center_db_int (c, where), ==, 1);
+  }
+  /* The member a migrated edit made belongs to hh: an edit of it
+   * claiming another household is stored under hh; a member the center
+   * never saw is stored under the household its edit claims. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *other = g_uuid_string_random ();
+    g_autofree char *member2 = g_uuid_string_random ();
+    g_autofree char *u1 = hlc_at (g_get_real_time () / 1000, 1, a->id);
+    g_autofree char *u2 = hlc_at (g_get_real_time () / 1000, 2, a->id);
+    g_autofree char *sql = NULL, *got = NULL, *expected = NULL;
+
+    g_ptr_array_add (changes, edit (a, "members", member, other, VILLAGE_A, "name", "Li Ming 2", u1, w1));
+    g_ptr_array_add (changes, edit (a, "members", member2, other, VILLAGE_A, "name", "Wang Fang", u2, NULL));
+    g_free (push_batch (c, a, changes, 0));
+    sql = g_strdup_printf ("SELECT group_concat (record_id || '=' || (household = '%s'), ' ') FROM (SELECT record_id, "
+                           "household FROM changes WHERE tbl = 'members' AND device_id = '%s' ORDER BY cursor)",
+                           hh, a->id);
+    got = center_db_text (c, sql);
+    expected = g_strdup_printf ("%s=1 %s=0", member, member2);
+    g_assert_cmpstr (got, ==, expected);
+  }
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -4755,6 +4871,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-key", test_migrate_key);
   g_test_add_func ("/center/migrate-state", test_migrate_state);
   g_test_add_func ("/center/migrate-edits", test_migrate_edits);
+  g_test_add_func ("/center/migrate-record-key", test_migrate_record_key);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
