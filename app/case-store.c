@@ -712,13 +712,38 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
     {
       HearthHlc last;
       gboolean have_last;
-      g_autofree char *newest = NULL;
+      g_autofree char *hlc = NULL;
+      g_autoptr(GPtrArray) order = g_ptr_array_sized_new (changed->len);
+      const char *alone = NULL;
+      guint in_version = 0;
 
-      /* The clock's stamp is kept once a write, not once a field. */
-      stamp_start (self, &last, &have_last);
+      /* One version for the fields this write changes (PROTOCOL.md 6.1:
+       * the write travels as one change of kind "edits", which the center
+       * takes or refuses whole), a new one after every
+       * HEARTH_CHANGE_MAX_FIELDS fields, as many as one change holds. A
+       * household's registry number has a version of its own, last: the
+       * center refuses a number another household holds (section 7.2),
+       * and that must not refuse the rest of the write (a registration's
+       * household with it). The clock's stamp is kept once a write. */
       for (guint i = 0; i < changed->len; i++)
+        if (g_str_equal (table, "households") && g_str_equal (changed->pdata[i], "registry_no"))
+          alone = changed->pdata[i];
+        else
+          g_ptr_array_add (order, changed->pdata[i]);
+      if (alone != NULL)
+        g_ptr_array_add (order, (gpointer) alone);
+      stamp_start (self, &last, &have_last);
+      for (guint i = 0; i < order->len; i++)
         {
-          g_autofree char *hlc = stamp_next (self, &last, &have_last);
+          const char *field = order->pdata[i];
+
+          if (hlc == NULL || in_version == HEARTH_CHANGE_MAX_FIELDS || field == alone)
+            {
+              g_free (hlc);
+              hlc = stamp_next (self, &last, &have_last);
+              in_version = 0;
+            }
+          in_version++;
 
           /* The field's version row, updated when it is there, else
            * inserted (field_versions is keyed by hearth_edit_key(),
@@ -735,7 +760,7 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
                 goto failed;
               sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
               sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-              sqlite3_bind_text (st, 3, changed->pdata[i], -1, SQLITE_STATIC);
+              sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
               sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
               rc = sqlite3_step (st);
               release (st);
@@ -745,13 +770,11 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
               if (sqlite3_changes (self->db) > 0)
                 break;
             }
-          if (!hearth_sync_capture_edit (self->capture, table, id, changed->pdata[i],
-                                         g_hash_table_lookup (fields, changed->pdata[i]), now, error))
+          if (!hearth_sync_capture_edit (self->capture, table, id, field, g_hash_table_lookup (fields, field), now,
+                                         error))
             goto rollback;
-          if (i + 1 == changed->len)
-            newest = g_steal_pointer (&hlc);
         }
-      if (!meta_set (self, "hlc_last", newest, error))
+      if (!meta_set (self, "hlc_last", hlc, error))
         goto rollback;
       action_note (self, table, id, (const char *const *) changed->pdata, changed->len);
     }

@@ -81,6 +81,43 @@ key_base64 (const char *s)
   return len == 32 && g_str_equal (again, s);
 }
 
+/* A feature's name: 1 to 32 of a-z, 0-9, "-" and "_". */
+static gboolean
+feature_name (const char *s)
+{
+  gsize len = s != NULL ? strlen (s) : 0;
+
+  return len > 0 && len <= 32 && strspn (s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == len;
+}
+
+char **
+hearth_sync_reply_features (JsonNode *reply)
+{
+  g_autoptr(GPtrArray) out = NULL;
+  JsonNode *member;
+  JsonArray *a;
+
+  member = reply != NULL && JSON_NODE_HOLDS_OBJECT (reply)
+           ? json_object_get_member (json_node_get_object (reply), "features") : NULL;
+  if (member == NULL || !JSON_NODE_HOLDS_ARRAY (member))
+    return NULL;
+  a = json_node_get_array (member);
+  out = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      const char *name;
+
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+        continue;
+      name = json_node_get_string (n);
+      if (feature_name (name) && !g_ptr_array_find_with_equal_func (out, name, g_str_equal, NULL))
+        g_ptr_array_add (out, g_strdup (name));
+    }
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
 static gboolean
 read_enrolment (JsonNode *reply, const char *device_id, HearthSyncEnrolment *enrolment, GError **error)
 {
@@ -121,6 +158,7 @@ read_enrolment (JsonNode *reply, const char *device_id, HearthSyncEnrolment *enr
     return protocol_error (error, "scope");
   if (!key_base64 (enrolment->county_public_key))
     return protocol_error (error, "county_public_key");
+  enrolment->features = hearth_sync_reply_features (reply);
   return TRUE;
 }
 

@@ -32,7 +32,7 @@ G_BEGIN_DECLS
  * county), a 6-digit "county", the "device_id" the request sent, a "scope"
  * of at least one division code of that county (6, 9 or 12 digits), and
  * the county's recovery key "county_public_key" (the padded standard
- * base64 of 32 bytes).
+ * base64 of 32 bytes); its "features" as hearth_sync_reply_features().
  *
  * Returns: (transfer full) (nullable): the enrolment, or %NULL with
  *   HEARTH_SYNC_ERROR_PROTOCOL naming the member at fault.
@@ -41,6 +41,21 @@ HearthSyncEnrolment *hearth_sync_read_enrolment (JsonNode   *reply,
                                                  const char *center_url,
                                                  const char *device_id,
                                                  GError    **error);
+
+/**
+ * hearth_sync_reply_features:
+ * @reply: the JSON of a 2xx reply to enrolment, GET /v1/epoch or a push
+ *
+ * What the center says it takes (PROTOCOL.md section 5, "features"): the
+ * names in its array, each once; an element that is not a name (1 to 32
+ * of a-z, 0-9, "-" and "_") is left out, as unknown names are by the
+ * caller, so a center that says more than this device knows is no error.
+ *
+ * Returns: (transfer full) (array zero-terminated=1) (nullable): the
+ *   names, or %NULL when the reply has no array "features" (a center of
+ *   before them).
+ */
+char **hearth_sync_reply_features (JsonNode *reply);
 
 /**
  * HearthSyncPushReply:

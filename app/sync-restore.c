@@ -111,7 +111,9 @@ read_state (sqlite3 *db, const char *key, char **text, gint64 *number, GError **
  * first in version order (a parent of its own is older than the edit
  * naming it, a household's creation older than its members'), then its
  * submissions, the reviews its audit chain records, and its audit entries
- * in chain order, so that the center's chain check follows. Numbers never
+ * in chain order, so that the center's chain check follows (its edits
+ * one change a write when the store groups them, migration 0012, else
+ * one a field). Numbers never
  * collide with those the center holds: they start above @acked. A change
  * refused under a number up to @acked is not sent again: the center still
  * holds that answer, and the device still shows it. */
@@ -137,6 +139,12 @@ renumber_outbox (sqlite3 *db, gint64 acked, const char *device, gint64 *resent, 
                    "  SELECT 0 AS grp, hlc AS k1, record_table || ' ' || record_id || ' ' || field AS k2, "
                    "    'edit' AS kind, record_table AS tbl, record_id AS rid, field AS fld, hlc AS ver "
                    "    FROM field_edits WHERE origin = ?2 "
+                   "    AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'outbox_edits') "
+                   /* A store that groups its writes (migration 0012) sends one
+                    * change a write. */
+                   "  UNION ALL SELECT DISTINCT 0, hlc, record_table || ' ' || record_id, 'edits', record_table, "
+                   "    record_id, NULL, hlc FROM field_edits WHERE origin = ?2 "
+                   "    AND EXISTS (SELECT 1 FROM sync_state WHERE key = 'outbox_edits') "
                    "  UNION ALL SELECT 1, recorded_at, id, 'record', 'submissions', id, NULL, NULL "
                    "    FROM submissions WHERE device_id = ?2 "
                    "  UNION ALL SELECT 2, at, id, 'record', 'reviews', id, NULL, NULL FROM reviews "
@@ -258,6 +266,15 @@ hearth_sync_exchange_epoch (HearthSyncStore *store, HearthSyncClient *client, gi
   if (!hearth_sync_store_meet_epoch (store, json_node_get_string (epoch), json_node_get_int (acked),
                                      json_node_get_int (restore), resent, error))
     return FALSE;
+  /* Asked before every push: what the center takes is known before the
+   * first push of a store of before "features", or after an upgrade of
+   * the center. */
+  {
+    g_auto(GStrv) features = hearth_sync_reply_features (reply);
+
+    if (!hearth_sync_store_set_features (store, (const char *const *) features, error))
+      return FALSE;
+  }
   /* Every later reply of this run must be of the epoch just met. */
   hearth_sync_client_set_epoch (client, json_node_get_string (epoch));
   return TRUE;

@@ -216,6 +216,12 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       if (!hearth_sync_read_push_reply (reply, ((HearthChange *) batch->pdata[0])->seq,
                                         ((HearthChange *) batch->pdata[batch->len - 1])->seq, &ack, error))
         return FALSE;
+      {
+        g_auto(GStrv) features = hearth_sync_reply_features (reply);
+
+        if (!hearth_sync_store_set_features (store, (const char *const *) features, error))
+          return FALSE;
+      }
       if (!hearth_sync_store_acknowledge (store, ack.acked, (HearthSyncRefusal *) (gpointer) ack.refused->data,
                                           ack.refused->len, (HearthSyncClamp *) (gpointer) ack.clamped->data,
                                           ack.clamped->len, error) ||

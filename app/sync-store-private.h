@@ -116,8 +116,9 @@ guint hearth_sync_apply_fresh_path_taken  (void);
  * section 7.2): the edit leaves the field's set and the field is merged
  * again from what is left (no value when nothing is), so that the store
  * holds what the center holds and a pull of the other household applies.
- * Anything but an edit of a sync field is left alone. In the caller's
- * transaction. */
+ * A write of several fields (kind "edits"), refused whole, is taken back
+ * whole: every field of it. Anything but an edit of a sync field is left
+ * alone. In the caller's transaction. */
 gboolean hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *now, GError **error);
 
 /* Whether hearth_sync_store_begin_pages()'s transaction is open. */

@@ -587,6 +587,45 @@ fill_edit (sqlite3 *db, HearthChange *c, GError **error)
   return missing (c->seq, c->table, c->id, error);
 }
 
+/* The fields of this device's write @c->hlc of @c's record (an outbox row
+ * of kind 'edits', migration 0012), in name order, as one change. */
+static gboolean
+fill_edits (sqlite3 *db, HearthChange *c, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
+  if ((st = hearth_sync_prepare (db, "SELECT field, parents, value, wall FROM field_edits "
+                                     "WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
+                                     "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
+                                     "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3 ORDER BY field")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, c->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, c->hlc, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      g_auto(GStrv) split = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 1));
+      g_autoptr(GPtrArray) parents = g_ptr_array_new ();
+      const char *wall = (const char *) sqlite3_column_text (st, 3);
+
+      for (guint i = 0; split[i] != NULL; i++)
+        g_ptr_array_add (parents, split[i]);
+      hearth_change_add_edit (c, (const char *) sqlite3_column_text (st, 0),
+                              (const char *) sqlite3_column_text (st, 2), parents);
+      /* One write, one wall time. */
+      if (c->wall == NULL && wall != NULL && wall[0] != '\0')
+        c->wall = g_strdup (wall);
+    }
+  hearth_sync_finish (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  if (c->edits->len > 0)
+    return TRUE;
+  return missing (c->seq, c->table, c->id, error);
+}
+
 static const char audit_columns[] = "seq, at, actor, device_id, action, record_table, record_id, fields, prev_hash, hash";
 
 static gboolean
@@ -646,8 +685,11 @@ hearth_sync_store_next_batch (HearthSyncStore *self, guint max, GError **error)
   sqlite3_bind_int64 (st, 2, max);
   while (ok && (rc = sqlite3_step (st)) == SQLITE_ROW)
     {
-      gboolean edit = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0;
-      HearthChange *c = hearth_change_new (edit ? HEARTH_CHANGE_EDIT : HEARTH_CHANGE_RECORD);
+      const char *kind = (const char *) sqlite3_column_text (st, 1);
+      gboolean edit = g_strcmp0 (kind, "edit") == 0;
+      gboolean edits = g_strcmp0 (kind, "edits") == 0;
+      HearthChange *c = hearth_change_new (edit ? HEARTH_CHANGE_EDIT
+                                           : edits ? HEARTH_CHANGE_EDITS : HEARTH_CHANGE_RECORD);
 
       g_ptr_array_add (batch, c);
       c->seq = sqlite3_column_int64 (st, 0);
@@ -658,6 +700,12 @@ hearth_sync_store_next_batch (HearthSyncStore *self, guint max, GError **error)
           c->field = g_strdup ((const char *) sqlite3_column_text (st, 4));
           c->hlc = g_strdup ((const char *) sqlite3_column_text (st, 5));
           ok = fill_edit (self->db, c, error);
+          resolve_scope (self->db, c->table, c->id, &c->household, &c->village);
+        }
+      else if (edits)
+        {
+          c->hlc = g_strdup ((const char *) sqlite3_column_text (st, 5));
+          ok = fill_edits (self->db, c, error);
           resolve_scope (self->db, c->table, c->id, &c->household, &c->village);
         }
       else
@@ -679,10 +727,68 @@ hearth_sync_store_next_batch (HearthSyncStore *self, guint max, GError **error)
 
 /* ---- push: the reply ------------------------------------------------------------ */
 
+/* apply_clamp() of a write of several fields (an outbox row of kind
+ * 'edits'): its one version @old renamed @hlc for every field of it, and
+ * in the parents of the record's later edits; each of its fields
+ * recomputed. */
+static gboolean
+clamp_write (sqlite3 *db, gint64 seq, const char *table, const char *id, const char *old, const char *hlc,
+             const char *now, GError **error)
+{
+  g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *st = NULL;
+  /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
+  static const char *const renames[] = {
+    "UPDATE field_edits SET hlc = ?4 WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
+    "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
+    "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3",
+    "UPDATE field_edits SET parents = trim (replace (' ' || parents || ' ', ' ' || ?3 || ' ', ' ' || ?4 || ' ')) "
+    "WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) AND hearth_edit_key (?1, ?2, NULL) + 65535 "
+    "AND record_table = ?1 AND record_id = ?2 AND instr (' ' || parents || ' ', ' ' || ?3 || ' ') > 0",
+    "UPDATE sync_outbox SET hlc = ?4 WHERE seq = ?5",
+    /* Conflicts named after the old version existed here only. */
+    "DELETE FROM conflicts WHERE record_table = ?1 AND record_id = ?2 AND ?3 IN (kept_hlc, lost_hlc)",
+  };
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
+                              "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
+                              "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3", -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, old, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    g_ptr_array_add (fields, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  for (guint i = 0; i < G_N_ELEMENTS (renames); i++)
+    {
+      if (sqlite3_prepare_v2 (db, renames[i], -1, &st, NULL) != SQLITE_OK)
+        return hearth_sync_sql_failed (db, error);
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 3, old, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
+      if (sqlite3_bind_parameter_count (st) >= 5)
+        sqlite3_bind_int64 (st, 5, seq);
+      rc = sqlite3_step (st);
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
+  for (guint i = 0; i < fields->len; i++)
+    if (!hearth_sync_recompute_field (db, table, id, fields->pdata[i], now, NULL, NULL, error))
+      return FALSE;
+  return TRUE;
+}
+
 /* The center stored edit @seq under @hlc (PROTOCOL.md section 6.3, rule
  * 5): only this device ever held the old version, so it is renamed
- * wherever this store names it and the field recomputed. @acked: the
- * number acknowledged before this reply (such rows may be gone). */
+ * wherever this store names it and the field recomputed (every field of
+ * a write of kind "edits"). @acked: the number acknowledged before this
+ * reply (such rows may be gone). */
 static gboolean
 apply_clamp (sqlite3 *db, const HearthSyncClamp *clamp, gint64 acked, const char *now, GError **error)
 {
@@ -722,7 +828,7 @@ apply_clamp (sqlite3 *db, const HearthSyncClamp *clamp, gint64 acked, const char
   sqlite3_finalize (st);
   if (kind == NULL && clamp->seq <= acked)
     return TRUE;  /* a reply received again, after its rows were let go */
-  if (g_strcmp0 (kind, "edit") != 0)
+  if (g_strcmp0 (kind, "edit") != 0 && g_strcmp0 (kind, "edits") != 0)
     {
       g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
                    _("the center clamped change %lld, which is not an edit of this device"), (long long) clamp->seq);
@@ -730,6 +836,8 @@ apply_clamp (sqlite3 *db, const HearthSyncClamp *clamp, gint64 acked, const char
     }
   if (g_str_equal (old, clamp->hlc))
     return TRUE;  /* a reply received again */
+  if (g_str_equal (kind, "edits"))
+    return clamp_write (db, clamp->seq, table, id, old, clamp->hlc, now, error);
   for (guint i = 0; i < G_N_ELEMENTS (renames); i++)
     {
       int rc;
@@ -977,7 +1085,166 @@ hearth_sync_enrolment_free (HearthSyncEnrolment *e)
   g_strfreev (e->scope);
   g_free (e->county);
   g_free (e->county_public_key);
+  g_strfreev (e->features);
   g_free (e);
+}
+
+/* ---- what the center takes (PROTOCOL.md section 5) ------------------------------- */
+
+/* Whether this store's writes enter the outbox as one row of kind 'edits'
+ * each (sync_state 'outbox_edits', read by the trigger of migration
+ * 0012), or one 'edit' row per field. */
+static gboolean
+set_grouping (sqlite3 *db, gboolean on, GError **error)
+{
+  return hearth_sync_exec (db, on ? "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('outbox_edits', 1)"
+                                  : "DELETE FROM sync_state WHERE key = 'outbox_edits'", error);
+}
+
+static gboolean
+keep_features (sqlite3 *db, const char *const *features, GError **error)
+{
+  g_autofree char *text = g_strjoinv (" ", (char **) features);
+
+  return hearth_sync_state_set (db, "features", text, 0, error);
+}
+
+gboolean
+hearth_sync_store_set_features (HearthSyncStore *self, const char *const *features, GError **error)
+{
+  g_autofree char *known = NULL;
+  g_autofree char *text = NULL;
+  HearthSyncTx tx;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  if (features == NULL)
+    return TRUE;
+  /* Most replies say what the store knows: nothing to write. */
+  known = state_text (self->db, "features");
+  text = g_strjoinv (" ", (char **) features);
+  if (g_strcmp0 (known, text) == 0)
+    return TRUE;
+  if (!hearth_sync_tx_begin (&tx, self->db, "sync_features", error))
+    return FALSE;
+  /* Taking them once is for good: rows grouped already are sent grouped
+   * (a center never stops taking them). */
+  if (!keep_features (self->db, features, error) ||
+      (g_strv_contains (features, "edits") && !set_grouping (self->db, TRUE, error)))
+    {
+      hearth_sync_tx_rollback (&tx);
+      return FALSE;
+    }
+  return hearth_sync_tx_commit (&tx, error);
+}
+
+/* The outbox rows after the acknowledged number, a write of several
+ * fields (kind 'edits') made one 'edit' row per field, in name order
+ * (hearth_change_expand()'s), and all numbered again, in their order,
+ * from the acknowledged number + 1: for a center that does not take
+ * "edits". Only for rows never sent (the numbers change). */
+static gboolean
+expand_outbox (sqlite3 *db, GError **error)
+{
+  typedef struct {
+    char *kind, *table, *id, *field, *hlc, *state;
+  } Row;
+  g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (Row));
+  sqlite3_stmt *read = NULL, *fields = NULL, *insert = NULL;
+  gint64 acked = state_int (db, "acked_seq", 0), next = acked + 1;
+  gboolean grouped = FALSE, ok = FALSE;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT kind, record_table, record_id, field, hlc, state FROM sync_outbox "
+                              "WHERE seq > ? ORDER BY seq", -1, &read, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_int64 (read, 1, acked);
+  while ((rc = sqlite3_step (read)) == SQLITE_ROW)
+    {
+      Row r = {
+        g_strdup ((const char *) sqlite3_column_text (read, 0)), g_strdup ((const char *) sqlite3_column_text (read, 1)),
+        g_strdup ((const char *) sqlite3_column_text (read, 2)), g_strdup ((const char *) sqlite3_column_text (read, 3)),
+        g_strdup ((const char *) sqlite3_column_text (read, 4)), g_strdup ((const char *) sqlite3_column_text (read, 5)),
+      };
+
+      grouped = grouped || g_strcmp0 (r.kind, "edits") == 0;
+      g_array_append_val (rows, r);
+    }
+  if (rc != SQLITE_DONE)
+    goto out;
+  if (!grouped)
+    {
+      ok = TRUE;
+      goto out;
+    }
+  g_clear_pointer (&read, sqlite3_finalize);
+  if (sqlite3_prepare_v2 (db, "DELETE FROM sync_outbox WHERE seq > ?", -1, &read, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_int64 (read, 1, acked);
+  if (sqlite3_step (read) != SQLITE_DONE)
+    goto out;
+  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
+                              "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
+                              "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3 ORDER BY field", -1, &fields,
+                          NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (db, "INSERT INTO sync_outbox (seq, kind, record_table, record_id, field, hlc, state) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &insert, NULL) != SQLITE_OK)
+    goto out;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *r = &g_array_index (rows, Row, i);
+      gboolean write = g_strcmp0 (r->kind, "edits") == 0;
+
+      if (write)
+        {
+          sqlite3_bind_text (fields, 1, r->table, -1, SQLITE_STATIC);
+          sqlite3_bind_text (fields, 2, r->id, -1, SQLITE_STATIC);
+          sqlite3_bind_text (fields, 3, r->hlc, -1, SQLITE_STATIC);
+        }
+      /* A write whose fields are gone (none is) leaves no row. */
+      while (write ? (rc = sqlite3_step (fields)) == SQLITE_ROW : TRUE)
+        {
+          sqlite3_bind_int64 (insert, 1, next++);
+          sqlite3_bind_text (insert, 2, write ? "edit" : r->kind, -1, SQLITE_STATIC);
+          sqlite3_bind_text (insert, 3, r->table, -1, SQLITE_STATIC);
+          sqlite3_bind_text (insert, 4, r->id, -1, SQLITE_STATIC);
+          sqlite3_bind_text (insert, 5, write ? (const char *) sqlite3_column_text (fields, 0) : r->field, -1,
+                             SQLITE_TRANSIENT);
+          sqlite3_bind_text (insert, 6, r->hlc, -1, SQLITE_STATIC);
+          sqlite3_bind_text (insert, 7, r->state, -1, SQLITE_STATIC);
+          rc = sqlite3_step (insert);
+          sqlite3_reset (insert);
+          if (rc != SQLITE_DONE)
+            goto out;
+          if (!write)
+            break;
+        }
+      if (write)
+        {
+          sqlite3_reset (fields);
+          if (rc != SQLITE_DONE)
+            goto out;
+        }
+    }
+  ok = TRUE;
+
+out:
+  if (!ok)
+    hearth_sync_sql_failed (db, error);
+  sqlite3_finalize (read);
+  sqlite3_finalize (fields);
+  sqlite3_finalize (insert);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      Row *r = &g_array_index (rows, Row, i);
+
+      g_free (r->kind);
+      g_free (r->table);
+      g_free (r->id);
+      g_free (r->field);
+      g_free (r->hlc);
+      g_free (r->state);
+    }
+  return ok;
 }
 
 gboolean
@@ -985,6 +1252,8 @@ hearth_sync_store_set_enrolment (HearthSyncStore *self, const HearthSyncEnrolmen
                                  GError **error)
 {
   g_autofree char *scope = NULL;
+  g_autofree char *enrolled = NULL;
+  gboolean first, push_edits;
   sqlite3_stmt *st = NULL;
   HearthSyncTx tx;
   int rc;
@@ -1002,6 +1271,17 @@ hearth_sync_store_set_enrolment (HearthSyncStore *self, const HearthSyncEnrolmen
   scope = g_strjoinv (" ", e->scope);
   if (!hearth_sync_tx_begin (&tx, self->db, "sync_enrol", error))
     return FALSE;
+  /* Before the first enrolment nothing was sent: the rows grouped meanwhile
+   * may be numbered again for a center that does not take "edits". Enrolled
+   * again (PROTOCOL.md section 12), the center numbers everything again at
+   * the next sync (app/sync-restore.c), as the grouping now says. */
+  first = (enrolled = state_text (self->db, "center_url")) == NULL;
+  push_edits = e->features != NULL && g_strv_contains ((const char *const *) e->features, "edits");
+  if (!set_grouping (self->db, push_edits, error) ||
+      (e->features != NULL && !keep_features (self->db, (const char *const *) e->features, error)) ||
+      (e->features == NULL && !hearth_sync_exec (self->db, "DELETE FROM sync_state WHERE key = 'features'", error)) ||
+      (first && !push_edits && !expand_outbox (self->db, error)))
+    goto failed;
   if (!hearth_sync_state_set (self->db, "center_url", e->center_url, 0, error) ||
       !hearth_sync_state_set (self->db, "user", e->user, 0, error) ||
       !hearth_sync_state_set (self->db, "role", e->role, 0, error) ||
@@ -1044,6 +1324,7 @@ hearth_sync_store_get_enrolment (HearthSyncStore *self, GError **error)
 {
   g_autoptr(HearthSyncEnrolment) e = g_new0 (HearthSyncEnrolment, 1);
   g_autofree char *scope = NULL;
+  g_autofree char *features = NULL;
 
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), NULL);
   e->center_url = state_text (self->db, "center_url");
@@ -1059,6 +1340,8 @@ hearth_sync_store_get_enrolment (HearthSyncStore *self, GError **error)
       return NULL;
     }
   e->scope = hearth_sync_split_versions (scope);
+  features = state_text (self->db, "features");
+  e->features = features != NULL ? hearth_sync_split_versions (features) : NULL;
   return g_steal_pointer (&e);
 }
 

@@ -84,7 +84,9 @@ HearthCaseStore *hearth_sync_store_get_cases (HearthSyncStore *self);
  *
  * The changes not yet acknowledged, from the lowest number, consecutive:
  * edits with their household and village looked up now (for the center's
- * scope check), submissions and reviews with every column but the id as
+ * scope check), a write of several fields numbered once (an outbox row of
+ * kind 'edits', migration 0012) as one change of kind
+ * HEARTH_CHANGE_EDITS, its fields in name order, submissions and reviews with every column but the id as
  * a string field (NULL columns left out) and their household and village,
  * audit entries as table "audit" with fields seq, at, actor, device_id,
  * action, record_table, record_id, fields, prev_hash and hash (and no
@@ -129,8 +131,10 @@ typedef struct {
  *
  * Records a push reply in one transaction (PROTOCOL.md section 7): each
  * clamped edit's version is rewritten wherever this store names it (the
- * edit, the field's version, the parents of the later edits of the field)
- * and the field recomputed; refusals are kept for the user; changes up to
+ * edit, the field's version, the parents of the later edits of the field;
+ * for a write of kind "edits", every field of it) and the field
+ * recomputed; refusals are kept for the user (a write refused as a
+ * duplicate registry number taken back, every field of it); changes up to
  * @acked are acknowledged and their outbox rows let go (the data stays).
  * A reply received twice changes nothing the second time; an @acked below
  * the stored one is ignored.
@@ -222,7 +226,7 @@ gboolean hearth_sync_store_commit_pages (HearthSyncStore *self,
  *   stored with it while the cursor is below it; 0 when the page had none
  *   (a stored one is then dropped)
  *
- * hearth_sync_store_apply() for a version 2 pull page: the page, its
+ * hearth_sync_store_apply() for a version 2 or 3 pull page: the page, its
  * cursor and the compaction bound in ONE transaction.
  *
  * Returns: as hearth_sync_store_apply(); _INVALID also for a negative
@@ -339,6 +343,8 @@ gboolean hearth_sync_store_note_failed_run (HearthSyncStore *self,
  * @scope: (array zero-terminated=1): division-code prefixes
  * @county: the county's 6-digit code
  * @county_public_key: the county recovery public key, base64
+ * @features: (array zero-terminated=1) (nullable): what the center said
+ *   it takes ("features", e.g. "edits"); %NULL when it said nothing
  *
  * What enrolment returned (PROTOCOL.md section 5). Free with
  * hearth_sync_enrolment_free().
@@ -350,6 +356,7 @@ typedef struct {
   char **scope;
   char  *county;
   char  *county_public_key;
+  char **features;
 } HearthSyncEnrolment;
 
 /** hearth_sync_enrolment_free: frees @enrolment and its members (%NULL: nothing). */
@@ -365,6 +372,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSyncEnrolment, hearth_sync_enrolment_free)
  * @secret_key: the device's Ed25519 secret key (HEARTH_SYNC_SECRET_KEY_SIZE
  *   bytes); copied into the encrypted store
  *
+ * Keeps the enrolment and the center's features. A store never enrolled
+ * before numbers each record write as one change of kind "edits"
+ * (hearth_sync_store_set_features()); enrolling with a center that does
+ * not take them numbers those never sent again, one "edit" per field, in
+ * the same order and without gaps (nothing was sent before enrolment).
+ *
  * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID (a missing member or
  *   a key of the wrong size) or _SQLITE; nothing is written then.
  */
@@ -372,6 +385,23 @@ gboolean hearth_sync_store_set_enrolment (HearthSyncStore           *self,
                                           const HearthSyncEnrolment *enrolment,
                                           const HearthSecret        *secret_key,
                                           GError                   **error);
+
+/**
+ * hearth_sync_store_set_features:
+ * @features: (array zero-terminated=1) (nullable): the "features" of a
+ *   reply of this store's center (PROTOCOL.md section 5); %NULL (a reply
+ *   without them, from a center of before) changes nothing
+ *
+ * Keeps what the center takes (sync_state "features"). Once it takes
+ * "edits", every later write of a record enters the outbox as one change
+ * of kind "edits" (migration 0012); rows made before stay as they are. A
+ * center never stops taking them (centers are upgraded before tablets).
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+gboolean hearth_sync_store_set_features (HearthSyncStore    *self,
+                                         const char *const  *features,
+                                         GError            **error);
 
 /**
  * hearth_sync_store_get_enrolment:

@@ -708,6 +708,22 @@ valid_device_name (const char *name)
   return TRUE;
 }
 
+/* What this center takes beyond the protocol's first version, named in
+ * the replies a device learns it from (PROTOCOL.md section 5): "edits",
+ * a write of several fields as one change (section 6.1). A center never
+ * stops taking what it named. */
+static const char *const center_features[] = { "edits", NULL };
+
+static void
+add_features (JsonBuilder *b)
+{
+  json_builder_set_member_name (b, "features");
+  json_builder_begin_array (b);
+  for (guint i = 0; center_features[i] != NULL; i++)
+    json_builder_add_string_value (b, center_features[i]);
+  json_builder_end_array (b);
+}
+
 static HearthCenterReply *
 enrolment_reply (HearthCenter *self, const char *device_id, HearthCenterUser *user)
 {
@@ -734,6 +750,7 @@ enrolment_reply (HearthCenter *self, const char *device_id, HearthCenterUser *us
   json_builder_add_string_value (b, key);
   json_builder_set_member_name (b, "time_zone");
   json_builder_add_string_value (b, self->county.time_zone);
+  add_features (b);
   json_builder_set_member_name (b, "server_time");
   json_builder_add_int_value (b, now_ms ());
   json_builder_end_object (b);
@@ -1312,6 +1329,32 @@ clamp_version (Push *p, char **hlc_text, HearthCenterOutcome *out, char **floor_
 
   if (!hearth_hlc_parse (*hlc_text, &hlc, error))
     return FALSE;
+  /* One mapping per version: the fields of one write sent as edits of
+   * one field each (to a center that did not say "edits", or before the
+   * device's outbox grouped them) share their version, and each gets the
+   * clamp the first got, whatever the clock says now, so that every
+   * field of the write is stored under one version and
+   * hearth_center_txn_find_clamped() names one. A device never clamped
+   * has none (its floor is unset). */
+  if (p->device->clamp_floor != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      char *before = hearth_center_txn_find_clamped (p->txn, p->device->id, *hlc_text, &local);
+
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (before != NULL)
+        {
+          out->original_hlc = g_strdup (*hlc_text);
+          out->clamped_hlc = before;
+          g_free (*hlc_text);
+          *hlc_text = g_strdup (before);
+          return TRUE;
+        }
+    }
   have_floor = p->device->clamp_floor != NULL && hearth_hlc_parse (p->device->clamp_floor, &floor, NULL);
   if (hearth_merge_clamp (&hlc, p->now, HEARTH_MERGE_MAX_AHEAD_MS, have_floor ? &floor : NULL, &clamped))
     {
@@ -2133,6 +2176,7 @@ push_reply (PushJob *job)
   node = json_node_new (JSON_NODE_ARRAY);
   json_node_set_array (node, job->clamped);
   json_builder_add_value (b, node);
+  add_features (b);
   json_builder_set_member_name (b, "server_time");
   json_builder_add_int_value (b, now_ms ());
   json_builder_end_object (b);
@@ -2400,6 +2444,7 @@ handle_epoch (HearthCenter *self, HearthCenterDevice *device)
   json_builder_add_int_value (b, fresh->acked_seq);
   json_builder_set_member_name (b, "restore_cursor");
   json_builder_add_int_value (b, restore_cursor);
+  add_features (b);
   json_builder_set_member_name (b, "server_time");
   json_builder_add_int_value (b, now_ms ());
   json_builder_end_object (b);

@@ -14,6 +14,7 @@
 #include "test-util.h"
 #include "case-review.h"
 #include "case-store.h"
+#include "sync-reply.h"
 #include "sync-store.h"
 
 #include <json-glib/json-glib.h>
@@ -173,6 +174,8 @@ relay (Tablet *from, Tablet *to)
       g_assert_no_error (error);
       c->seq = 0;
       c->cursor = ++to->cursor;
+      /* A write of several fields (kind "edits") as it is, as a version 3
+       * pull page holds it. */
       g_ptr_array_add (page, c);
     }
   g_assert_true (hearth_sync_store_apply (to->sync, page, to->cursor, FALSE, &rejected, &error));

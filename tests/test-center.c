@@ -814,6 +814,9 @@ test_enrol (void)
     g_assert_cmpstr (json_object_get_string_member (o, "role"), ==, "worker");
     g_assert_cmpstr (json_object_get_string_member (o, "county"), ==, COUNTY);
     g_assert_cmpstr (json_object_get_string_member (o, "time_zone"), ==, "Asia/Shanghai");
+    /* What the center takes (PROTOCOL.md section 5). */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "features")), ==, 1);
+    g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (o, "features"), 0), ==, "edits");
     scope = json_object_get_array_member (o, "scope");
     g_assert_cmpuint (json_array_get_length (scope), ==, 1);
     g_assert_cmpstr (json_array_get_string_element (scope, 0), ==, VILLAGE_A);
@@ -943,6 +946,8 @@ test_push_idempotent (void)
     g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 4);
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "clamped")), ==, 0);
+    g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (obj (&r), "features"), 0), ==,
+                     "edits");
     first = without_time (&r);
   }
   /* The reply was lost; the same batch again: the same answer, nothing
@@ -1298,6 +1303,57 @@ test_push_merge (void)
       g_autofree char *value = center_db_text (c, "SELECT value FROM field_state WHERE field = 'address'");
       g_assert_cmpstr (value, ==, "Lane 2");
     }
+  }
+  /* The fields of one write sent as edits of one field each, in pushes
+   * of their own (a device whose center did not say "edits", PROTOCOL.md
+   * section 5), share their version: each gets the clamp the first got,
+   * though the device's floor rose meanwhile, and a later edit naming
+   * that version is stored naming the one clamped version. */
+  {
+    g_autofree char *shared = hlc_at (now + 24 * 3600 * 1000, 7, a2->id);
+    g_autofree char *later = hlc_at (now + 24 * 3600 * 1000, 8, a2->id);
+    const char *fields[][2] = { { "per_capita_income", "5000" }, { "location", "40.1 116.3 0 5" } };
+    char *got[G_N_ELEMENTS (fields)] = { NULL };
+    g_autofree char *parent = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+      {
+        g_auto(Reply) r = { 0 };
+        g_autoptr(GPtrArray) changes = changes_new ();
+        g_autofree char *body = NULL;
+        JsonArray *clamped;
+
+        g_ptr_array_add (changes, edit (a2, "households", hh, hh, VILLAGE_A, fields[i][0], fields[i][1], shared, NULL));
+        body = batch_of (a2, changes);
+        push (c, a2, body, &r);
+        g_assert_cmpint (r.status, ==, 200);
+        clamped = json_object_get_array_member (obj (&r), "clamped");
+        g_assert_cmpuint (json_array_get_length (clamped), ==, 1);
+        got[i] = g_strdup (json_object_get_string_member (json_array_get_object_element (clamped, 0), "hlc"));
+      }
+    g_assert_cmpstr (got[0], ==, got[1]);
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE record_id = '%s' AND hlc = '%s' "
+                                              "AND field IN ('per_capita_income', 'location')", hh, got[0]);
+
+      g_assert_cmpint (center_db_int (c, sql), ==, 2);
+    }
+    {
+      g_auto(Reply) r = { 0 };
+      g_autoptr(GPtrArray) changes = changes_new ();
+      g_autofree char *body = NULL;
+
+      g_ptr_array_add (changes, edit (a2, "households", hh, hh, VILLAGE_A, "location", "40.2 116.3 0 5", later, shared));
+      body = batch_of (a2, changes);
+      push (c, a2, body, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    }
+    parent = center_db_text (c, "SELECT parents FROM changes WHERE value = '40.2 116.3 0 5'");
+    g_assert_nonnull (strstr (parent, got[0]));
+    g_assert_null (strstr (parent, shared));
+    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+      g_free (got[i]);
   }
   /* Heads are kept as edits arrive: the resolution above left one. */
   {

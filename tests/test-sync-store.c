@@ -25,6 +25,7 @@
 #include "schema-migrate.h"
 #include "store-keys.h"
 #include "sync-store.h"
+#include "sync-reply.h"
 #include "sync-store-private.h"
 
 #include <string.h>
@@ -250,6 +251,8 @@ apply_texts (Replica *r, GPtrArray *texts, gint64 next_cursor)
   guint rejected = 0;
 
   for (guint i = 0; i < texts->len; i++)
+    /* A write of several fields (kind "edits") as it is, as a version 3
+     * pull page holds it. */
     g_ptr_array_add (page, change_from_text (texts->pdata[i], next_cursor - (gint64) texts->len + i + 1));
   g_assert_true (hearth_sync_store_apply (r->sync, page, next_cursor, FALSE, &rejected, &error));
   g_assert_no_error (error);
@@ -306,11 +309,15 @@ assert_outbox_complete (Replica *r)
   g_assert_cmpint (n, >, 0);
   g_assert_cmpint (count (r, "SELECT min (seq) FROM sync_outbox"), ==, 1);
   g_assert_cmpint (count (r, "SELECT max (seq) FROM sync_outbox"), ==, n);
-  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit'"), ==,
-                   count (r, "SELECT count (*) FROM field_edits"));
+  /* Each edit once: as an edit of its field, or in its write (kind
+   * 'edits', migration 0012); and no row names an edit the store lacks. */
   g_assert_cmpint (count (r, "SELECT count (*) FROM field_edits AS e WHERE (SELECT count (*) FROM sync_outbox AS o "
-                             "WHERE o.kind = 'edit' AND o.record_table = e.record_table AND o.record_id = e.record_id "
-                             "AND o.field = e.field AND o.hlc = e.hlc) != 1"), ==, 0);
+                             "WHERE o.record_table = e.record_table AND o.record_id = e.record_id AND o.hlc = e.hlc "
+                             "AND ((o.kind = 'edit' AND o.field = e.field) OR o.kind = 'edits')) != 1"), ==, 0);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_outbox AS o WHERE o.kind IN ('edit', 'edits') "
+                             "AND NOT EXISTS (SELECT 1 FROM field_edits AS e WHERE o.record_table = e.record_table "
+                             "AND o.record_id = e.record_id AND o.hlc = e.hlc AND e.field = coalesce (o.field, e.field))"),
+                   ==, 0);
   g_assert_cmpint (count (r, "SELECT count (*) FROM sync_outbox WHERE record_table = 'submissions'"), ==,
                    count (r, "SELECT count (*) FROM submissions"));
   g_assert_cmpint (count (r, "SELECT count (*) FROM submissions AS s WHERE (SELECT count (*) FROM sync_outbox AS o "
@@ -364,9 +371,16 @@ test_capture (void)
     for (guint i = 1; i < records->len; i++)
       named += g_strv_length (((HearthAuditRecord *) records->pdata[i])->fields);
     g_assert_cmpint (named, >, 10);
-    g_assert_cmpint (first, ==, named + 1 + 1);
-    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit' "
+    /* A store not enrolled groups each write of a record (migration
+     * 0012): one row a record it names, holding every field named. */
+    g_assert_cmpint (first, ==, (gint64) records->len - 1 + 1 + 1);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edits' "
                                "AND seq < (SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit')"), ==,
+                     records->len - 1);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox AS o JOIN field_edits AS e "
+                               "ON e.record_table = o.record_table AND e.record_id = o.record_id AND e.hlc = o.hlc "
+                               "WHERE o.kind = 'edits' "
+                               "AND o.seq < (SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit')"), ==,
                      named);
     g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE record_table = 'submissions' "
                                "AND seq < (SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit')"), ==, 1);
@@ -382,7 +396,8 @@ test_capture (void)
   g_assert_cmpuint (put (a, "households", household, FALSE, "phone", "13900000000", NULL), ==, 1);
   g_assert_cmpint (count (a, "SELECT max (seq) FROM sync_outbox"), ==, before + 2);
   g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE seq = (SELECT max (seq) - 1 FROM sync_outbox) "
-                             "AND kind = 'edit' AND field = 'phone'"), ==, 1);
+                             "AND kind = 'edits' AND field IS NULL AND hlc = (SELECT hlc FROM field_versions "
+                             "WHERE field = 'phone')"), ==, 1);
   assert_outbox_complete (a);
   /* A failed write leaves no outbox row behind. */
   {
@@ -408,6 +423,8 @@ test_next_batch (void)
   HearthSyncStatus status;
   HearthChange *c;
 
+  /* A store whose center does not take "edits": one row a field. */
+  test_exec (a->db, "DELETE FROM sync_state WHERE key = 'outbox_edits'");
   put (a, "households", id, TRUE, "village_code", "150422100202", "head_name", "王芳", "phone", "1", NULL);
   a->clock_ms += 1000;
   put (a, "households", id, FALSE, "phone", "2", NULL);
@@ -526,9 +543,12 @@ test_refused_and_clamped (void)
   g_autofree char *clamped = NULL;
   g_autoptr(GError) error = NULL;
   HearthSyncStatus status;
-  gint64 first_seq, audit_seq, last;
+  gint64 first_seq, village_seq, audit_seq, last;
   HearthHlc h;
 
+  /* A store whose center does not take "edits": one row a field (the
+   * write of a record grouped: test_clamp_write()). */
+  test_exec (a->db, "DELETE FROM sync_state WHERE key = 'outbox_edits'");
   /* A tablet an hour fast. */
   a->clock_ms = START_MS + 3600 * 1000;
   put (a, "households", id, TRUE, "village_code", "150422100202", "phone", "1", NULL);
@@ -537,6 +557,9 @@ test_refused_and_clamped (void)
   old = query_text (a->db, "SELECT hlc FROM field_edits WHERE field = 'phone' AND parents = ''");
   second = query_text (a->db, "SELECT hlc FROM field_edits WHERE field = 'phone' AND parents != ''");
   first_seq = count (a, "SELECT seq FROM sync_outbox WHERE field = 'phone' ORDER BY seq LIMIT 1");
+  /* The write's other field shares its version: the center clamps it
+   * alike (one mapping per version, sync/center-sync.c). */
+  village_seq = count (a, "SELECT seq FROM sync_outbox WHERE field = 'village_code'");
   audit_seq = count (a, "SELECT min (seq) FROM sync_outbox WHERE record_table = 'audit'");
   last = count (a, "SELECT max (seq) FROM sync_outbox");
   g_assert_true (hearth_hlc_parse (old, &h, NULL));
@@ -545,7 +568,7 @@ test_refused_and_clamped (void)
 
   {
     HearthSyncRefusal refused[] = { { audit_seq, "scope", "household outside your scope" } };
-    HearthSyncClamp clamps[] = { { first_seq, clamped } };
+    HearthSyncClamp clamps[] = { { first_seq, clamped }, { village_seq, clamped } };
     HearthSyncClamp not_an_edit[] = { { audit_seq, clamped } };
     HearthSyncClamp later[] = { { last + 1, clamped } };
 
@@ -560,7 +583,7 @@ test_refused_and_clamped (void)
 
     /* Clamped before it is acknowledged: the edit is sent again under
      * its new version, and the later edit with the new version as parent. */
-    g_assert_true (hearth_sync_store_acknowledge (a->sync, 0, NULL, 0, clamps, 1, &error));
+    g_assert_true (hearth_sync_store_acknowledge (a->sync, 0, NULL, 0, clamps, 2, &error));
     g_assert_no_error (error);
     {
       g_autoptr(GPtrArray) batch = hearth_sync_store_next_batch (a->sync, 100, &error);
@@ -583,7 +606,7 @@ test_refused_and_clamped (void)
 
     for (int round = 0; round < 2; round++)  /* the same reply twice */
       {
-        g_assert_true (hearth_sync_store_acknowledge (a->sync, last, refused, 1, clamps, 1, &error));
+        g_assert_true (hearth_sync_store_acknowledge (a->sync, last, refused, 1, clamps, 2, &error));
         g_assert_no_error (error);
         g_assert_cmpint (count (a, "SELECT count (*) FROM sync_refused"), ==, 1);
         g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE state = 'refused'"), ==, 1);
@@ -614,6 +637,256 @@ test_refused_and_clamped (void)
   g_assert_cmpint (status.refused, ==, 1);
   g_assert_cmpint (status.pending, ==, 0);
   g_assert_cmpint (status.acked_seq, ==, last);
+}
+
+/* A write of several fields, one outbox row of kind 'edits' (migration
+ * 0012), pushed as one change and clamped as one: every field renamed,
+ * and the later edits naming it. */
+static void
+test_clamp_write (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-clamp-write", START_MS);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *old = NULL;
+  g_autofree char *clamped = NULL;
+  g_autoptr(GPtrArray) batch = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthChange *c;
+  HearthHlc h;
+
+  /* A tablet a day fast. */
+  a->clock_ms = START_MS + 24 * 3600 * 1000;
+  put (a, "households", id, TRUE, "village_code", "150422100202", "phone", "1", "head_name", "王芳", NULL);
+  a->clock_ms += 1000;
+  put (a, "households", id, FALSE, "phone", "2", "head_name", "李强", NULL);
+  /* Two writes, each one row, each followed by its audit entry. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, 4);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edits' AND field IS NULL"), ==, 2);
+  g_assert_cmpint (count (a, "SELECT count (DISTINCT hlc) FROM field_edits"), ==, 2);
+  old = query_text (a->db, "SELECT hlc FROM sync_outbox WHERE seq = 1");
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits WHERE hlc = (SELECT hlc FROM sync_outbox "
+                             "WHERE seq = 1)"), ==, 3);
+
+  batch = hearth_sync_store_next_batch (a->sync, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (batch->len, ==, 4);
+  c = batch->pdata[0];
+  g_assert_cmpint (c->kind, ==, HEARTH_CHANGE_EDITS);
+  g_assert_cmpint (c->seq, ==, 1);
+  g_assert_cmpstr (c->hlc, ==, old);
+  g_assert_cmpstr (c->household, ==, id);
+  g_assert_cmpstr (c->village, ==, "150422100202");
+  g_assert_nonnull (c->wall);
+  /* In name order, as change.h writes them. */
+  g_assert_cmpuint (c->edits->len, ==, 3);
+  g_assert_cmpstr (((HearthChangeField *) c->edits->pdata[0])->field, ==, "head_name");
+  g_assert_cmpstr (((HearthChangeField *) c->edits->pdata[1])->field, ==, "phone");
+  g_assert_cmpstr (((HearthChangeField *) c->edits->pdata[2])->field, ==, "village_code");
+  g_assert_cmpuint (((HearthChangeField *) c->edits->pdata[1])->parents->len, ==, 0);
+  {
+    g_autofree char *text = change_to_text (c);
+    g_autoptr(HearthChange) back = change_from_text (text, 0);
+
+    g_assert_true (hearth_change_equal (c, back));
+  }
+  c = batch->pdata[2];
+  g_assert_cmpint (c->kind, ==, HEARTH_CHANGE_EDITS);
+  g_assert_cmpuint (c->edits->len, ==, 2);
+  g_assert_cmpstr (((HearthChangeField *) c->edits->pdata[1])->field, ==, "phone");
+  g_assert_cmpstr (((HearthChangeField *) c->edits->pdata[1])->parents->pdata[0], ==, old);
+
+  g_assert_true (hearth_hlc_parse (old, &h, NULL));
+  h.wall_ms = START_MS;
+  clamped = hearth_hlc_to_string (&h);
+  {
+    HearthSyncClamp clamps[] = { { 1, clamped } };
+
+    for (int round = 0; round < 2; round++)  /* the same reply twice */
+      {
+        g_assert_true (hearth_sync_store_acknowledge (a->sync, 2, NULL, 0, clamps, 1, &error));
+        g_assert_no_error (error);
+      }
+  }
+  /* Every field of the write under the new version, the later write's
+   * parents likewise; the old version is gone everywhere. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits WHERE parents = ''"), ==, 3);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT (SELECT count (*) FROM field_edits WHERE hlc = '%s' "
+                                            "OR instr (parents, '%s') > 0) "
+                                            "+ (SELECT count (*) FROM sync_outbox WHERE hlc = '%s') "
+                                            "+ (SELECT count (*) FROM field_versions WHERE hlc = '%s' "
+                                            "OR instr (base_hlc, '%s') > 0)", old, old, old, old, old);
+    g_autofree char *renamed = g_strdup_printf ("SELECT count (*) FROM field_edits WHERE hlc = '%s'", clamped);
+    g_autofree char *named = g_strdup_printf ("SELECT count (*) FROM field_edits WHERE parents = '%s'", clamped);
+    g_autofree char *phone = query_text (a->db, "SELECT phone || ' ' || head_name FROM households");
+
+    g_assert_cmpint (count (a, sql), ==, 0);
+    g_assert_cmpint (count (a, renamed), ==, 3);
+    g_assert_cmpint (count (a, named), ==, 2);
+    g_assert_cmpstr (phone, ==, "2 李强");
+  }
+  g_clear_pointer (&batch, g_ptr_array_unref);
+  batch = hearth_sync_store_next_batch (a->sync, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (batch->len, ==, 2);
+  c = batch->pdata[0];
+  g_assert_cmpint (c->seq, ==, 3);
+  g_assert_cmpstr (((HearthChangeField *) c->edits->pdata[0])->parents->pdata[0], ==, clamped);
+}
+
+/* A write refused whole as a duplicate registry number (PROTOCOL.md
+ * section 7.2): every field of it is taken back, the refusal kept. */
+static void
+test_refused_write (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-refused-write", START_MS);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *row = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthSyncRefusal refused[] = { { 6, "duplicate", "the write of households record … is refused for its field "
+                                                    "“registry_no”: …" } };
+
+  put (a, "households", id, TRUE, "village_code", "150422100202", "phone", "1", NULL);
+  a->clock_ms += 1000;
+  put (a, "households", id, FALSE, "phone", "2", "registry_no", "R-1", "head_name", "王芳", NULL);
+  /* The registry number a write of its own, after the rest (case-store.c):
+   * its refusal leaves the rest of the write alone. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE seq = 3 AND kind = 'edits'"), ==, 1);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox AS o JOIN field_edits AS e ON e.hlc = o.hlc "
+                             "WHERE o.seq = 4 AND o.kind = 'edits' AND e.field = 'registry_no'"), ==, 1);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits WHERE hlc = (SELECT hlc FROM sync_outbox "
+                             "WHERE seq = 4)"), ==, 1);
+  {
+    HearthSyncRefusal number[] = { { 4, "duplicate", "registry number R-1 is held by household …" } };
+
+    g_assert_true (hearth_sync_store_acknowledge (a->sync, 5, number, 1, NULL, 0, &error));
+    g_assert_no_error (error);
+  }
+  row = query_text (a->db, "SELECT phone || '|' || coalesce (registry_no, 'NULL') || '|' || head_name FROM households");
+  g_assert_cmpstr (row, ==, "2|NULL|王芳");
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_versions WHERE field = 'registry_no'"), ==, 0);
+  /* A write of several fields refused whole (by a center's rule of
+   * section 7.2; here a write of two, as if): each field of it goes back
+   * to what the store held before, or to its column's default. */
+  a->clock_ms += 1000;
+  put (a, "households", id, FALSE, "phone", "3", "head_name", "李强", "address", "Lane 1", NULL);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE seq = 6 AND kind = 'edits'"), ==, 1);
+  g_assert_true (hearth_sync_store_acknowledge (a->sync, 7, refused, 1, NULL, 0, &error));
+  g_assert_no_error (error);
+  g_free (row);
+  row = query_text (a->db, "SELECT phone || '|' || head_name || '|' || address FROM households");
+  g_assert_cmpstr (row, ==, "2|王芳|");
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits"), ==, 4);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_versions WHERE field = 'address'"), ==, 0);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sync_refused WHERE seq = 6 AND code = 'duplicate' "
+                             "AND instr (message, 'registry_no') > 0"), ==, 1);
+  /* A later write of the phone names the version the store holds. */
+  put (a, "households", id, FALSE, "phone", "4", NULL);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM field_edits WHERE field = 'phone' AND value = '4' AND parents = "
+                             "(SELECT hlc FROM field_edits WHERE field = 'phone' AND value = '2')"), ==, 1);
+}
+
+/* Enrolling with a center that does not take "edits": the writes grouped
+ * before (never sent) become one row a field, numbered again without a
+ * gap, in their order; later writes one row a field. With one that takes
+ * them, they stay. */
+static void
+test_enrol_expands (void)
+{
+  char *scope[] = { "361102001201", NULL };
+  char *with[] = { "edits", NULL };
+
+  for (int takes = 0; takes < 2; takes++)
+    {
+      g_autoptr(Replica) a = replica_new (takes ? "sync-enrol-grouped" : "sync-enrol-expand", START_MS);
+      g_autofree char *id = g_uuid_string_random ();
+      g_autoptr(HearthSecret) key = hearth_secret_new_random (HEARTH_SYNC_SECRET_KEY_SIZE);
+      g_autoptr(GPtrArray) batch = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(HearthSyncEnrolment) got = NULL;
+      HearthSyncEnrolment e = { "https://center.example", "wang.fang", "worker", scope, "361102", "AAAA",
+                                takes ? with : NULL };
+      gint64 n;
+
+      put (a, "households", id, TRUE, "village_code", "361102001201", "phone", "1", "head_name", "王芳", NULL);
+      a->clock_ms += 1000;
+      put (a, "households", id, FALSE, "phone", "2", "head_name", "李强", NULL);
+      g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, 4);
+      g_assert_true (hearth_sync_store_set_enrolment (a->sync, &e, key, &error));
+      g_assert_no_error (error);
+      got = hearth_sync_store_get_enrolment (a->sync, &error);
+      g_assert_no_error (error);
+      n = takes ? 4 : 3 + 1 + 2 + 1;
+      g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, n);
+      g_assert_cmpint (count (a, "SELECT min (seq) FROM sync_outbox"), ==, 1);
+      g_assert_cmpint (count (a, "SELECT max (seq) FROM sync_outbox"), ==, n);
+      assert_outbox_complete (a);
+      if (takes)
+        {
+          g_assert_cmpstr (got->features[0], ==, "edits");
+          g_assert_cmpint (count (a, "SELECT count (*) FROM sync_state WHERE key = 'outbox_edits'"), ==, 1);
+          continue;
+        }
+      g_assert_null (got->features);
+      g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edits'"), ==, 0);
+      batch = hearth_sync_store_next_batch (a->sync, 100, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (batch->len, ==, n);
+      for (guint i = 0; i < batch->len; i++)
+        {
+          HearthChange *c = batch->pdata[i];
+
+          g_assert_cmpint (c->seq, ==, i + 1);
+          g_assert_cmpint (c->kind, ==, i == 3 || i == 6 ? HEARTH_CHANGE_RECORD : HEARTH_CHANGE_EDIT);
+        }
+      g_assert_cmpstr (((HearthChange *) batch->pdata[0])->field, ==, "head_name");
+      g_assert_cmpstr (((HearthChange *) batch->pdata[2])->field, ==, "village_code");
+      g_assert_cmpstr (((HearthChange *) batch->pdata[0])->hlc, ==, ((HearthChange *) batch->pdata[2])->hlc);
+      g_assert_cmpstr (((HearthChange *) batch->pdata[3])->table, ==, "audit");
+      /* Later writes: one row a field, until the center says "edits". */
+      put (a, "households", id, FALSE, "phone", "3", "head_name", "张伟", NULL);
+      g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, n + 3);
+      g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edits'"), ==, 0);
+      {
+        const char *const edits[] = { "later-thing", "edits", NULL };
+
+        g_assert_true (hearth_sync_store_set_features (a->sync, edits, &error));
+        g_assert_no_error (error);
+      }
+      put (a, "households", id, FALSE, "phone", "4", "head_name", "刘洋", NULL);
+      g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox"), ==, n + 3 + 2);
+      g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE kind = 'edits'"), ==, 1);
+      assert_outbox_complete (a);
+    }
+}
+
+/* What a reply says the center takes (PROTOCOL.md section 5): names
+ * once each, anything that is not a name left out, nothing when the reply
+ * has no array "features" (a center of before). */
+static void
+test_reply_features (void)
+{
+  static const struct {
+    const char *json;
+    const char *want;   /* joined by spaces; NULL: no features */
+  } cases[] = {
+    { "{\"acked\": 3}", NULL },
+    { "{\"features\": \"edits\"}", NULL },
+    { "[\"edits\"]", NULL },
+    { "{\"features\": []}", "" },
+    { "{\"features\": [\"edits\"]}", "edits" },
+    { "{\"features\": [\"edits\", \"v3-pull\", \"edits\", 7, null, {}, \"Edits\", \"a b\", \"\"]}", "edits v3-pull" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (cases[i].json, NULL);
+      g_auto(GStrv) got = hearth_sync_reply_features (node);
+      g_autofree char *joined = got != NULL ? g_strjoinv (" ", got) : NULL;
+
+      g_assert_nonnull (node);
+      g_assert_cmpstr (joined, ==, cases[i].want);
+    }
 }
 
 /* ---- a store from before sync ------------------------------------------------------------ */
@@ -977,15 +1250,24 @@ edit_tables_back_to_10 (Replica *r)
   g_autofree char *edits = schema_sql_at (10, "field_edits");
   g_autofree char *versions = schema_sql_at (10, "field_versions");
   g_autofree char *trigger = schema_sql_at (10, "sync_outbox_field_edits");
+  g_autofree char *outbox = schema_sql_at (10, "sync_outbox");
+  g_autofree char *on_submissions = schema_sql_at (10, "sync_outbox_submissions");
+  g_autofree char *on_reviews = schema_sql_at (10, "sync_outbox_reviews");
+  g_autofree char *on_audit = schema_sql_at (10, "sync_outbox_audit");
   g_autofree char *sql = g_strdup_printf (
     "CREATE TEMP TABLE edits_10 AS SELECT record_table, record_id, field, hlc, parents, value, wall FROM field_edits; "
     "CREATE TEMP TABLE versions_10 AS SELECT record_table, record_id, field, hlc, base_hlc FROM field_versions; "
+    "CREATE TEMP TABLE outbox_10 AS SELECT * FROM sync_outbox; "
     "DROP TABLE field_edits; DROP TABLE field_versions; %s; %s; "
     "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) SELECT * FROM edits_10; "
     "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) SELECT * FROM versions_10; "
+    /* The outbox as 0006 made it (its rows one a field: no 'edits'). */
+    "DROP TRIGGER sync_outbox_submissions; DROP TRIGGER sync_outbox_reviews; DROP TRIGGER sync_outbox_audit; "
+    "DROP TABLE sync_outbox; %s; INSERT INTO sync_outbox SELECT * FROM outbox_10; %s; %s; %s; "
+    "DELETE FROM sync_state WHERE key IN ('outbox_edits', 'features'); "
     /* After the rows: they are in the outbox already. */
-    "%s; DROP TABLE edits_10; DROP TABLE versions_10; PRAGMA user_version = 10",
-    edits, versions, trigger);
+    "%s; DROP TABLE edits_10; DROP TABLE versions_10; DROP TABLE outbox_10; PRAGMA user_version = 10",
+    edits, versions, outbox, on_submissions, on_reviews, on_audit, trigger);
   g_autofree char *old_schema = schema_at (10);
 
   test_exec (r->db, sql);
@@ -1074,6 +1356,10 @@ test_edit_keys_migration (void)
   g_autofree char *before = NULL;
   g_autofree char *conflict = NULL;
 
+  /* Stores of before migration 0012 number one row a field: A's pending
+   * rows go through 0012 (and 0011) as they are. */
+  for (guint i = 0; i < G_N_ELEMENTS (pair); i++)
+    test_exec (pair[i]->db, "DELETE FROM sync_state WHERE key = 'outbox_edits'");
   sqlite3_trace_v2 (b->db, SQLITE_TRACE_STMT, note_statement, seen);
   for (guint i = 0; i < G_N_ELEMENTS (pair); i++)
     {
@@ -1106,6 +1392,8 @@ test_edit_keys_migration (void)
     {
       pair[i]->clock_ms += 1000;
       put (pair[i], "households", h, FALSE, "phone", "2", NULL);
+      /* A write not pushed yet: pending rows through the migrations. */
+      put (pair[i], "tasks", t, FALSE, "assignee", "li.qiang", "reason", "a pending write", NULL);
     }
   before = edit_tables_of (a);
   {
@@ -1115,9 +1403,20 @@ test_edit_keys_migration (void)
 
   /* A goes back to 0010 and is opened by this version: 0011 again. */
   edit_tables_back_to_10 (a);
-  replica_detach (a);
-  replica_attach (a, "sync-keys-a");
-  g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 11);
+  {
+    g_autofree char *pending = dump (a->db, "SELECT * FROM sync_outbox ORDER BY seq");
+
+    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE state = 'pending' AND kind = 'edit'"), >, 0);
+    replica_detach (a);
+    replica_attach (a, "sync-keys-a");
+    {
+      g_autofree char *after = dump (a->db, "SELECT * FROM sync_outbox ORDER BY seq");
+
+      /* Migration 0012 keeps the pending rows of one field each. */
+      g_assert_cmpstr (after, ==, pending);
+    }
+  }
+  g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 12);
   g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name IN ('field_edits_key', "
                              "'field_versions_key')"), ==, 2);
   {
@@ -1502,13 +1801,20 @@ test_many_heads (void)
   push (b, 1, resolution, 500);
   for (guint i = 0; i < resolution->len; i++)
     {
-      g_autoptr(HearthChange) e = change_from_text (((Relayed *) resolution->pdata[i])->json, 0);
+      g_autoptr(HearthChange) pushed = change_from_text (((Relayed *) resolution->pdata[i])->json, 0);
+      /* Each step a write of its own (kind "edits" of the one field). */
+      g_autoptr(GPtrArray) edits = hearth_change_expand (pushed);
 
-      if (e->kind == HEARTH_CHANGE_EDIT && g_str_equal (e->field, "phone"))
+      for (guint j = 0; j < edits->len; j++)
         {
-          phones++;
-          g_assert_cmpuint (e->parents->len, <=, HEARTH_CHANGE_MAX_PARENTS);
-          g_assert_cmpstr (e->value, ==, "13900000000");
+          HearthChange *e = edits->pdata[j];
+
+          if (e->kind == HEARTH_CHANGE_EDIT && g_str_equal (e->field, "phone"))
+            {
+              phones++;
+              g_assert_cmpuint (e->parents->len, <=, HEARTH_CHANGE_MAX_PARENTS);
+              g_assert_cmpstr (e->value, ==, "13900000000");
+            }
         }
     }
   g_assert_cmpuint (phones, ==, 2);
@@ -2053,12 +2359,14 @@ test_fresh_path (void)
 /* ---- grouped writes (kind "edits") ------------------------------------------------------ */
 
 /* Regroups @changes (the log, as pushed: one change of kind "edit" a
- * field) into writes of several fields of a record under one version, as
- * a device that pushes "edits" makes them: runs of a record's edits by one
+ * field, or writes of kind "edits" already, kept) into writes of several
+ * fields of a record under one version, as a device that pushes "edits"
+ * makes them: runs of a record's edits by one
  * device with one wall time, up to a length @rand picks, take the run's
  * last version (the renamed versions are renamed among every later
  * change's parents too, so the history stays one). Returns (transfer full)
- * the changes, some of kind "edits", numbered 1 … N as a center would. */
+ * the changes, some of kind "edits" (counted in *@n_groups), numbered
+ * 1 … N as a center would. */
 static GPtrArray *
 regroup (GPtrArray *changes, GRand *rand, guint *n_groups)
 {
@@ -2074,6 +2382,8 @@ regroup (GPtrArray *changes, GRand *rand, guint *n_groups)
 
       if (c->kind != HEARTH_CHANGE_EDIT)
         {
+          /* A write the replica pushed grouped already. */
+          *n_groups += c->kind == HEARTH_CHANGE_EDITS;
           g_ptr_array_add (out, hearth_change_copy (c));
           i++;
           continue;
@@ -2705,9 +3015,9 @@ test_apply_triggers (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), >, 0);
   g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox"), ==, 0);
   g_assert_cmpint (count (b, "SELECT count (*) FROM household_search"), >, 0);
-  outbox = count (b, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit'");
+  outbox = count (b, "SELECT count (*) FROM sync_outbox WHERE kind IN ('edit', 'edits')");
   g_assert_cmpuint (put (b, "households", household, FALSE, "head_name", "钱程", NULL), ==, 1);
-  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox WHERE kind = 'edit'"), ==, outbox + 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox WHERE kind IN ('edit', 'edits')"), ==, outbox + 1);
 }
 
 int
@@ -2717,6 +3027,10 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/capture", test_capture);
   g_test_add_func ("/sync/store/next-batch", test_next_batch);
   g_test_add_func ("/sync/store/refused-and-clamped", test_refused_and_clamped);
+  g_test_add_func ("/sync/store/clamp-write", test_clamp_write);
+  g_test_add_func ("/sync/store/refused-write", test_refused_write);
+  g_test_add_func ("/sync/store/enrol-expands", test_enrol_expands);
+  g_test_add_func ("/sync/store/reply-features", test_reply_features);
   g_test_add_func ("/sync/store/backfill", test_backfill);
   g_test_add_func ("/sync/store/edit-keys-migration", test_edit_keys_migration);
   g_test_add_func ("/sync/store/exchange", test_exchange);

@@ -158,6 +158,29 @@ test_two_tablets (void)
   g_assert_cmpint (json_object_get_int_member (result, "pushed"), >, 0);
   g_assert_cmpint (json_object_get_int_member (result, "pushed"), ==, json_object_get_int_member (result, "last_seq"));
   g_clear_pointer (&result, json_object_unref);
+  /* The center said "edits" at enrolment: each write of a record went as
+   * one change of kind "edits" (PROTOCOL.md 6.1), its fields under one
+   * version, and the center holds each as one row with every field. */
+  {
+    g_autofree char *device = store_text (&a, "SELECT value FROM store_meta WHERE key = 'device_id'");
+    g_autofree char *edits = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id = '%s' "
+                                              "AND kind = 'edits'", device);
+    g_autofree char *fields = g_strdup_printf ("SELECT sum ((SELECT count (*) FROM json_each (fields))) "
+                                               "FROM changes WHERE device_id = '%s' AND kind = 'edits'", device);
+    g_autofree char *single = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id = '%s' "
+                                               "AND kind = 'edit'", device);
+    gint64 writes = store_int (&a, "SELECT count (*) FROM (SELECT DISTINCT record_table, record_id, hlc "
+                                   "FROM field_edits)");
+
+    g_assert_nonnull (device);
+    g_assert_cmpint (store_int (&a, "SELECT count (*) FROM sync_state WHERE key = 'features' AND value = 'edits'"),
+                     ==, 1);
+    g_assert_cmpint (writes, >=, 40);
+    g_assert_cmpint (store_int (&a, "SELECT count (*) FROM field_edits"), >, 3 * writes);
+    g_assert_cmpint (center_db_int (c, edits), ==, writes);
+    g_assert_cmpint (center_db_int (c, fields), ==, store_int (&a, "SELECT count (*) FROM field_edits"));
+    g_assert_cmpint (center_db_int (c, single), ==, 0);
+  }
 
   g_assert_cmpint (sync_tablet (&b, &result, NULL), ==, 0);
   g_assert_true (json_object_get_boolean_member (result, "synced"));
@@ -842,14 +865,19 @@ test_workflow_roles (void)
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews' AND fields LIKE "
                                        "'%\"role\":\"county\"%' AND device_id IN (SELECT id FROM devices WHERE "
                                        "user = 'w.one')"), ==, 0);
-    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE field = 'eliminated_on'"), ==, 0);
-    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'measures' AND field = 'type'"), ==,
+    /* (A field alone, or in a write of several: kind "edits".) */
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE field = 'eliminated_on' "
+                                       "OR json_extract (fields, '$.eliminated_on') IS NOT NULL"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'measures' AND (field = 'type' "
+                                       "OR (kind = 'edits' AND json_extract (fields, '$.type') IS NOT NULL))"), ==,
                      1);
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code IS NOT NULL AND code <> "
                                        "'role'"), ==, 0);
-    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code = 'role'"), >=, 5);
+    /* The two reviews, the household's write (its move and date, one
+     * change) and the measure's: four changes at least. */
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM push_outcomes WHERE code = 'role'"), >=, 4);
     reasons = store_rows (&worker, "SELECT message FROM sync_refused ORDER BY seq");
-    g_assert_cmpuint (reasons->len, >=, 5);
+    g_assert_cmpuint (reasons->len, >=, 4);
     g_assert_nonnull (strstr (reasons->pdata[0], "worker"));
   }
   /* The proposal itself was the worker's: the clerk sees it. */
@@ -1063,8 +1091,9 @@ test_push_halved (void)
   g_assert_cmpint (outbox, >, 12);
   g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM all_push_outcomes WHERE code IS NULL"), ==, outbox);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'households' AND field = 'address' "
-                                     "AND length (value) = 900000"), ==, 12);
+  /* (Each in its household's write, one change of kind "edits".) */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'households' AND kind = 'edits' "
+                                     "AND length (json_extract (fields, '$.address[0]')) = 900000"), ==, 12);
   g_assert_cmpint (store_int (&a, "SELECT count (*) FROM sync_outbox WHERE state = 'pending'"), ==, 0);
   center_stop (c);
 }

@@ -100,7 +100,7 @@
 #endif
 
 /* Bump when the generator or the fill change what a seed store holds. */
-#define SEED_VERSION 2
+#define SEED_VERSION 3
 #define COUNTY HEARTH_DEMO_DEFAULT_COUNTY
 #define PASSPHRASE "correct horse battery staple"
 #define PUSH_VISITS 50
@@ -1726,12 +1726,15 @@ main (int argc, char **argv)
       for (guint k = 0, v = templates->len - PUSH_VISITS; k < batch->len; k++)
         {
           HearthChange *c = batch->pdata[k];
+          /* One "edit" a field (sim_group() makes the writes again, with
+           * the versions of the simulated device). */
+          g_autoptr(GPtrArray) edits = hearth_change_expand (c);
 
           while (v + 1 < templates->len && c->seq > ((VisitTemplate *) templates->pdata[v])->last_seq)
             v++;
-          g_ptr_array_add (((VisitTemplate *) templates->pdata[v])->changes, c);
+          for (guint e = 0; e < edits->len; e++)
+            g_ptr_array_add (((VisitTemplate *) templates->pdata[v])->changes, g_steal_pointer (&edits->pdata[e]));
         }
-      g_ptr_array_set_free_func (batch, NULL);   /* the templates own the changes */
       push_changes += batch->len;
       g_ptr_array_add (push_doc_sets, array_node (batch_docs (device_db (device), batch)));
       if (i == runs)
