@@ -26,8 +26,19 @@ hash (const void *data, gsize len)
   return v;
 }
 
+/* The record a connection's hearth_edit_key() hashed last ("table\nid")
+ * and its part of the key. A pull writes a page's edits and versions
+ * record after record (sync-apply.c, in their keys' order), its field
+ * after field: most calls are for the record of the call before. */
+typedef struct {
+  gsize len;           /* 0: none yet */
+  char text[160];
+  guint64 key;
+} RecordMemo;
+
 static gint64
-edit_key (const char *table, gsize table_len, const char *id, gsize id_len, const char *field, gsize field_len)
+edit_key (const char *table, gsize table_len, const char *id, gsize id_len, const char *field, gsize field_len,
+          RecordMemo *memo)
 {
   char stack[160];
   gsize len = table_len + 1 + id_len;
@@ -37,7 +48,18 @@ edit_key (const char *table, gsize table_len, const char *id, gsize id_len, cons
   memcpy (buf, table, table_len);
   buf[table_len] = '\n';
   memcpy (buf + table_len + 1, id, id_len);
-  key = hash (buf, len) & ~(guint64) 0xffff;
+  if (memo != NULL && memo->len == len && memcmp (memo->text, buf, len) == 0)
+    key = memo->key;
+  else
+    {
+      key = hash (buf, len) & ~(guint64) 0xffff;
+      if (memo != NULL && len <= sizeof memo->text)
+        {
+          memcpy (memo->text, buf, len);
+          memo->len = len;
+          memo->key = key;
+        }
+    }
   if (buf != stack)
     g_free (buf);
   if (field != NULL)
@@ -49,7 +71,7 @@ gint64
 hearth_store_edit_key (const char *table, const char *id, const char *field)
 {
   g_return_val_if_fail (table != NULL && id != NULL, 0);
-  return edit_key (table, strlen (table), id, strlen (id), field, field != NULL ? strlen (field) : 0);
+  return edit_key (table, strlen (table), id, strlen (id), field, field != NULL ? strlen (field) : 0, NULL);
 }
 
 gint64
@@ -74,9 +96,11 @@ sql_edit_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
       sqlite3_result_null (ctx);
       return;
     }
+  /* The memo is the connection's, whose calls SQLite runs one at a time. */
   sqlite3_result_int64 (ctx, edit_key (table, (gsize) sqlite3_value_bytes (argv[0]), id,
                                        (gsize) sqlite3_value_bytes (argv[1]), field,
-                                       field != NULL ? (gsize) sqlite3_value_bytes (argv[2]) : 0));
+                                       field != NULL ? (gsize) sqlite3_value_bytes (argv[2]) : 0,
+                                       sqlite3_user_data (ctx)));
 }
 
 /* hearth_version_key (hlc): NULL for NULL. */
@@ -98,7 +122,8 @@ int
 hearth_store_add_key_functions (sqlite3 *db)
 {
   int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-  int rc = sqlite3_create_function (db, "hearth_edit_key", 3, flags, NULL, sql_edit_key, NULL, NULL);
+  int rc = sqlite3_create_function_v2 (db, "hearth_edit_key", 3, flags, g_new0 (RecordMemo, 1), sql_edit_key, NULL,
+                                       NULL, g_free);
 
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_version_key", 1, flags, NULL, sql_version_key, NULL, NULL);

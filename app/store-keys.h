@@ -32,7 +32,9 @@ G_BEGIN_DECLS
  * Adds hearth_edit_key() and hearth_version_key() (deterministic,
  * innocuous) to @db. Every connection that reads or writes field_edits or
  * field_versions needs them, the one that applies migration 0011 first;
- * hearth_store_open() adds them to its connections.
+ * hearth_store_open() adds them to its connections. hearth_edit_key()
+ * keeps the record it hashed last (a few bytes, freed with @db): a pull
+ * writes a record's fields one after the other.
  *
  * Returns: SQLITE_OK or SQLite's error code. Thread-safe (per connection).
  */

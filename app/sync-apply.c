@@ -36,8 +36,9 @@ typedef struct {
   char *value;
   char *origin;
   char **parents;
-  /* The strings are a pulled change's (apply_edit()), which outlives the
-   * page's edit sets: only the vector of @parents is the row's. */
+  /* The strings are a pulled change's (apply_field_edit()), which
+   * outlives the page's edit sets: only the vector of @parents is the
+   * row's. */
   gboolean borrowed;
 } EditRow;
 
@@ -656,10 +657,10 @@ typedef struct {
   gint64 key;
   guint rank;
   /* The store held no edit of the record when the page first touched it:
-   * every edit of it since went through apply_edit() and is in @sets, so
-   * a field touched later has none to load (a fresh device's pull: the
-   * page's records probed together, probe_records(), instead of a probe a
-   * field). */
+   * every edit of it since went through apply_field_edit() and is in
+   * @sets, so a field touched later has none to load (a fresh device's
+   * pull: the page's records probed together, probe_records(), instead of
+   * a probe a field). */
   gboolean fresh;
   /* A field of it has more than one edit in @sets (fresh_single()). */
   gboolean multi;
@@ -712,7 +713,9 @@ touched_equal (gconstpointer a, gconstpointer b)
 /* An edit joined to its field's set whose field_edits row is written
  * once the page's changes are read (insert_pending()). */
 typedef struct {
-  const HearthChange *change;   /* the page's */
+  const HearthChange *change;   /* the page's: its table, id, version and wall */
+  const char *field;            /* the edit's (the change's, or one of its fields) */
+  const char *value;
   const Touched *record;        /* its record */
   char *parents;                /* joined by spaces, as stored; NULL for none */
 } PendingEdit;
@@ -759,7 +762,7 @@ change_record_equal (gconstpointer a, gconstpointer b)
  * statement a table instead of one a record (@touched's held): read
  * before the page writes any (its field_edits rows are written once its
  * changes are read, insert_pending()), so the same answer as each
- * record's probe at its first edit. An edit apply_edit() will refuse
+ * record's probe at its first edit. An edit apply_field_edit() will refuse
  * anyway (a table that takes none, an id that is no UUID) is left out. */
 static gboolean
 probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **error)
@@ -774,8 +777,8 @@ probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **er
       const HearthChange *c = changes->pdata[i];
       GString *ids;
 
-      if (c->kind != HEARTH_CHANGE_EDIT || !hearth_sync_is_edit_table (c->table) || c->id == NULL ||
-          !hearth_change_is_uuid (c->id) || !g_hash_table_add (seen, (gpointer) c))
+      if ((c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS) || !hearth_sync_is_edit_table (c->table) ||
+          c->id == NULL || !hearth_change_is_uuid (c->id) || !g_hash_table_add (seen, (gpointer) c))
         continue;
       ids = g_hash_table_lookup (lists, c->table);
       if (ids == NULL)
@@ -811,19 +814,23 @@ probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **er
   return TRUE;
 }
 
-/* The edit set of @c's field as this store holds it, loaded the first
- * time the page touches the field and kept up to date by apply_edit():
- * the merge reads it from memory. Returns NULL with @error when the store
- * fails. */
+/* The edit set of @field of @c's record as this store holds it, loaded
+ * the first time the page touches the field and kept up to date by
+ * apply_field_edit(): the merge reads it from memory. *@record is the
+ * record's, looked up when %NULL (a change's first field). Returns NULL
+ * with @error when the store fails. */
 static EditSet *
-touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, Touched **record, GError **error)
+touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, const char *field, Touched **record, GError **error)
 {
-  Touched key = { .table = c->table, .id = c->id };
-  Touched *t;
+  Touched *t = *record;
   EditSet *set;
 
-  t = g_hash_table_lookup (touched->index, &key);
+  if (t == NULL)
+    {
+      Touched key = { .table = c->table, .id = c->id };
 
+      t = g_hash_table_lookup (touched->index, &key);
+    }
   if (t == NULL)
     {
       gboolean held = FALSE;
@@ -847,19 +854,19 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, Touched **record
     }
   t->cursor = c->cursor;
   *record = t;
-  set = g_hash_table_lookup (t->sets, c->field);
+  set = g_hash_table_lookup (t->sets, field);
   if (set == NULL)
     {
       set = g_new0 (EditSet, 1);
       if (t->fresh)
-        edit_set_init (set, c->table, c->field);
-      else if (!load_edits (db, c->table, c->id, c->field, set, error))
+        edit_set_init (set, c->table, field);
+      else if (!load_edits (db, c->table, c->id, field, set, error))
         {
           edit_set_free (set);
           return NULL;
         }
-      g_ptr_array_add (t->fields, c->field);
-      g_hash_table_insert (t->sets, c->field, set);
+      g_ptr_array_add (t->fields, (gpointer) field);
+      g_hash_table_insert (t->sets, (gpointer) field, set);
     }
   return set;
 }
@@ -883,22 +890,16 @@ valid_version (const char *text, HearthHlc *out)
   return text != NULL && hearth_hlc_parse (text, out != NULL ? out : &scratch, NULL);
 }
 
-/* @latest_ms: the latest wall time a version may have (the center's time
- * as this device estimates it, plus HEARTH_SYNC_MAX_AHEAD_MS). */
+/* Whether @c's record and version can take edits (an id that is a
+ * UUID, a version that is one and not far ahead of the center's time,
+ * @latest_ms: the center's time as this device estimates it plus
+ * HEARTH_SYNC_MAX_AHEAD_MS); else why not, in @error. What every field
+ * edit of @c shares. */
 static gboolean
-apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 latest_ms, GError **error)
+check_record_version (const HearthChange *c, gint64 latest_ms, GError **error)
 {
-  guint n_parents = c->parents != NULL ? c->parents->len : 0;
-  g_autoptr(GPtrArray) parents = g_ptr_array_sized_new (n_parents + 1);
-  g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
-  const char *value = c->value != NULL ? c->value : "";
   HearthHlc version;
-  Touched *record = NULL;
-  EditSet *set;
-  EditRow *row;
 
-  if (!hearth_sync_is_edit_table (c->table) || c->field == NULL || !hearth_sync_is_field (db, c->table, c->field))
-    return refuse (error, _("%s has no field “%s”"), c->table, c->field != NULL ? c->field : "");
   if (c->id == NULL || !hearth_change_is_uuid (c->id))
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id != NULL ? c->id : "");
   if (!valid_version (c->hlc, &version))
@@ -912,25 +913,57 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
                             "%d minutes ahead"),
                    c->hlc, (long long) ((version.wall_ms - latest_ms) / 60000 + HEARTH_SYNC_MAX_AHEAD_MS / 60000),
                    HEARTH_SYNC_MAX_AHEAD_MS / 60000);
-  for (guint i = 0; c->parents != NULL && i < c->parents->len; i++)
+  return TRUE;
+}
+
+/* Joins the edit of @field (@value, @parents) under @c's version to its
+ * field's set: a change of kind "edit", or one field of a change of kind
+ * "edits" (PROTOCOL.md 6.1), which is the same edit. @shared: why
+ * check_record_version() refuses @c, or %NULL; *@record: @c's record once
+ * a field of it was touched (touch()), else %NULL. The checks and their
+ * order are an edit's whatever its form, so a refusal is the same too. */
+static gboolean
+apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const char *value_or_null,
+                  const GPtrArray *parents_in, const GError *shared, TouchedSet *touched, Touched **record,
+                  GError **error)
+{
+  guint n_parents = parents_in != NULL ? parents_in->len : 0, n = 0;
+  /* Each once, NULL-terminated: the row's (EditRow), one allocation an
+   * edit, most of a fresh device's pull with no parent at all. */
+  g_autofree char **parents = g_new (char *, n_parents + 1);
+  g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
+  const char *value = value_or_null != NULL ? value_or_null : "";
+  EditSet *set;
+  EditRow *row;
+
+  parents[0] = NULL;
+  if (!hearth_sync_is_edit_table (c->table) || field == NULL || !hearth_sync_is_field (db, c->table, field))
+    return refuse (error, _("%s has no field “%s”"), c->table, field != NULL ? field : "");
+  if (shared != NULL)
     {
-      const char *p = c->parents->pdata[i];
+      g_propagate_error (error, g_error_copy (shared));
+      return FALSE;
+    }
+  for (guint i = 0; i < n_parents; i++)
+    {
+      const char *p = parents_in->pdata[i];
 
       if (!valid_version (p, NULL))
         return refuse (error, _("“%s” is not a version"), p != NULL ? p : "");
-      if (!g_ptr_array_find_with_equal_func (parents, p, g_str_equal, NULL))
+      if (!g_strv_contains ((const char *const *) parents, p))
         {
           if (joined == NULL)
             joined = g_string_new (NULL);
           else
             g_string_append_c (joined, ' ');
-          g_ptr_array_add (parents, (gpointer) p);
+          parents[n++] = (char *) p;
+          parents[n] = NULL;
           g_string_append (joined, p);
         }
     }
 
   /* The field's edits, from memory after the first of the page. */
-  set = touch (db, touched, c, &record, error);
+  set = touch (db, touched, c, field, record, error);
   if (set == NULL)
     return FALSE;
   for (guint r = 0; r < set->rows->len; r++)
@@ -940,16 +973,17 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
 
       if (strcmp (stored->hlc, c->hlc) != 0)
         continue;
-      same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == parents->len;
+      same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == n;
       for (guint i = 0; same && stored->parents[i] != NULL; i++)
-        same = g_ptr_array_find_with_equal_func (parents, stored->parents[i], g_str_equal, NULL);
+        same = g_strv_contains ((const char *const *) parents, stored->parents[i]);
       if (!same)
-        return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, c->field,
+        return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, field,
                        c->id, c->hlc);
       return TRUE;  /* delivered again: nothing changes */
     }
   {
-    PendingEdit pending = { c, record, joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL };
+    PendingEdit pending = { c, field, value, *record,
+                            joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL };
 
     g_array_append_val (touched->pending, pending);
   }
@@ -959,12 +993,22 @@ apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 late
   row->value = (char *) value;
   /* field_edits.origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
-  g_ptr_array_add (parents, NULL);
-  row->parents = (char **) g_ptr_array_steal (parents, NULL);
+  row->parents = g_steal_pointer (&parents);
   edit_set_add (set, row);
   if (set->edits->len > 1)
-    record->multi = TRUE;
+    (*record)->multi = TRUE;
   return TRUE;
+}
+
+/* A change of kind "edit". */
+static gboolean
+apply_edit (sqlite3 *db, const HearthChange *c, TouchedSet *touched, gint64 latest_ms, GError **error)
+{
+  g_autoptr(GError) shared = NULL;
+  Touched *record = NULL;
+
+  check_record_version (c, latest_ms, &shared);
+  return apply_field_edit (db, c, c->field, c->value, c->parents, shared, touched, &record, error);
 }
 
 static int
@@ -1000,13 +1044,13 @@ rank_records (TouchedSet *touched)
 static int
 compare_pending (gconstpointer a, gconstpointer b)
 {
-  const HearthChange *x = (*(const PendingEdit *const *) a)->change;
-  const HearthChange *y = (*(const PendingEdit *const *) b)->change;
+  const PendingEdit *x = *(const PendingEdit *const *) a;
+  const PendingEdit *y = *(const PendingEdit *const *) b;
   int r;
 
   if ((r = strcmp (x->field, y->field)) != 0)
     return r;
-  return strcmp (x->hlc, y->hlc);
+  return strcmp (x->change->hlc, y->change->hlc);
 }
 
 /* Writes the field_edits rows of the page's new edits, in the order of
@@ -1015,7 +1059,7 @@ compare_pending (gconstpointer a, gconstpointer b)
  * index's pages one after the other instead of all at once (the rows go
  * to the table's end). The sets they joined hold every edit of their
  * fields, so no row is there already: the table has no identity key to
- * refuse one (migration 0011), apply_edit() looked. A row the table
+ * refuse one (migration 0011), apply_field_edit() looked. A row the table
  * refuses all the same fails the page. */
 /* Turns the connection's triggers off or back on; statements prepared
  * before are prepared again when next run (SQLite expires them). */
@@ -1064,10 +1108,10 @@ insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
 
       row[0] = c->table;
       row[1] = c->id;
-      row[2] = c->field;
+      row[2] = e->field;
       row[3] = c->hlc;
       row[4] = e->parents != NULL ? e->parents : "";
-      row[5] = c->value != NULL ? c->value : "";
+      row[5] = e->value;
       row[6] = c->wall != NULL ? c->wall : "";
     }
   return insert_rows (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall)", NULL,
@@ -1344,6 +1388,60 @@ recoverable (const GError *error)
   return g_error_matches (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
 }
 
+/* A change of kind "edits": each field as the change of kind "edit" it
+ * stands for (PROTOCOL.md 6.1), with the record looked up and the version
+ * checked once. A field edit refused is noted as that edit's would be
+ * (note_rejected(), counted in *@rejected) and the others are applied.
+ * Returns how many were applied, or -1 with @error when the store fails. */
+static int
+apply_edits (sqlite3 *db, const HearthChange *c, TouchedSet *touched, const char *now, gint64 latest_ms,
+             guint *rejected, GError **error)
+{
+  g_autoptr(GError) shared = NULL;
+  Touched *record = NULL;
+  int applied = 0;
+
+  /* The readers take none without fields (hearth_change_valid()). */
+  if (c->edits == NULL || c->edits->len == 0)
+    {
+      g_autofree char *message = g_strdup_printf (_("%s %s has no fields"), c->table != NULL ? c->table : "",
+                                                  c->id != NULL ? c->id : "");
+
+      if (!note_rejected (db, c->table, c->id, NULL, c->hlc, c->cursor, message, now, error))
+        return -1;
+      (*rejected)++;
+      return 0;
+    }
+  if (c->table == NULL || c->id == NULL)
+    shared = g_error_new (HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                          _("a change without a table or an id"));
+  else
+    check_record_version (c, latest_ms, &shared);
+  for (guint i = 0; i < c->edits->len; i++)
+    {
+      const HearthChangeField *e = c->edits->pdata[i];
+      g_autoptr(GError) local = NULL;
+
+      /* A change without a table or an id is refused before its field. */
+      if (c->table == NULL || c->id == NULL)
+        local = g_error_copy (shared);
+      else if (apply_field_edit (db, c, e->field, e->value, e->parents, shared, touched, &record, &local))
+        {
+          applied++;
+          continue;
+        }
+      if (!recoverable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return -1;
+        }
+      if (!note_rejected (db, c->table, c->id, e->field, c->hlc, c->cursor, local->message, now, error))
+        return -1;
+      (*rejected)++;
+    }
+  return applied;
+}
+
 /* ---- the fresh record's fast path -------------------------------------------------------- */
 
 /* On unless a test turns it off (hearth_sync_apply_set_fresh_path()). */
@@ -1371,7 +1469,7 @@ static gboolean
 fresh_single (Touched *t)
 {
   /* A fresh record's sets hold only the page's edits of it, one at least
-   * (touch() makes a set for the edit apply_edit() then adds): @multi
+   * (touch() makes a set for the edit apply_field_edit() then adds): @multi
    * says whether one holds two. */
   if (!t->fresh || t->multi || g_atomic_int_get (&fresh_path_off))
     return FALSE;
@@ -1438,28 +1536,32 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
   return TRUE;
 }
 
-/* By record (rank_records()); a record's versions are queued together,
- * by field already (materialize_fresh()), and stay so (a stable sort). */
-static int
-compare_versions (gconstpointer a, gconstpointer b)
-{
-  const PendingVersion *x = a, *y = b;
-
-  return x->record->rank < y->record->rank ? -1 : x->record->rank > y->record->rank;
-}
-
 /* Writes the versions materialize_fresh() queued, in the order of their
- * index's keys, as insert_pending() does the edits. */
+ * index's keys, as insert_pending() does the edits: by record
+ * (rank_records(), @n_records of them), counted into place; a record's
+ * versions are queued together, by field already (materialize_fresh()),
+ * and stay so. */
 static gboolean
-insert_versions (sqlite3 *db, GArray *versions, GError **error)
+insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 {
   g_autofree const char **values = g_new (const char *, (gsize) versions->len * 5 + 1);
+  g_autofree const PendingVersion **sorted = g_new (const PendingVersion *, versions->len + 1);
+  g_autofree guint *next = g_new0 (guint, n_records + 1);
   g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
 
-  g_array_sort (versions, compare_versions);
+  for (guint i = 0; i < versions->len; i++)
+    next[g_array_index (versions, PendingVersion, i).record->rank + 1]++;
+  for (guint r = 0; r < n_records; r++)
+    next[r + 1] += next[r];
   for (guint i = 0; i < versions->len; i++)
     {
       const PendingVersion *v = &g_array_index (versions, PendingVersion, i);
+
+      sorted[next[v->record->rank]++] = v;
+    }
+  for (guint i = 0; i < versions->len; i++)
+    {
+      const PendingVersion *v = sorted[i];
       const char **row = values + (gsize) i * 5;
 
       row[0] = v->record->table;
@@ -1597,7 +1699,7 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
       for (guint l = 0; inserted && l < G_N_ELEMENTS (tables); l++)
         if (strcmp (t->table, tables[l]) == 0)
           {
-            /* A UUID (apply_edit() checked it): nothing to escape. */
+            /* A UUID (apply_field_edit() checked it): nothing to escape. */
             {
               if (lists[l]->len > 1)
                 g_string_append_c (lists[l], ',');
@@ -1857,7 +1959,20 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
       const HearthChange *c = changes->pdata[i];
       g_autoptr(GError) local = NULL;
 
-      if (apply_change (db, device_id, c, &touched, now, latest_ms, &local))
+      if (c->kind == HEARTH_CHANGE_EDITS)
+        {
+          /* Refusals noted field by field, as the edits it stands for. */
+          int applied = apply_edits (db, c, &touched, now, latest_ms, &rejected, error);
+
+          if (applied < 0)
+            goto failed;
+          if (applied > 0 && g_strcmp0 (c->hlc, newest) > 0)
+            {
+              g_free (newest);
+              newest = g_strdup (c->hlc);
+            }
+        }
+      else if (apply_change (db, device_id, c, &touched, now, latest_ms, &local))
         {
           if (c->kind == HEARTH_CHANGE_EDIT && g_strcmp0 (c->hlc, newest) > 0)
             {
@@ -1906,7 +2021,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
       if (!recompute_fields (db, t, now, &rejected, error))
         goto failed;
     }
-  if (!insert_versions (db, versions, error))
+  if (!insert_versions (db, versions, touched.order->len, error))
     goto failed;
   /* Whatever this device writes next is ordered after what it has seen. */
   if (newest != NULL && !hearth_case_store_receive_hlc (cases, newest, error))

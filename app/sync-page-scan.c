@@ -49,7 +49,7 @@ scan_page (HearthScan *s, gint64 cursor, HearthSyncPullPage *out)
 
               if (c == NULL)
                 return FALSE;
-              hearth_sync_add_pulled_change (out->changes, c);
+              g_ptr_array_add (out->changes, c);
             }
           while (hearth_scan_take (s, ','));
           if (!hearth_scan_take (s, ']'))

@@ -257,22 +257,6 @@ hearth_sync_read_push_reply (JsonNode *reply, gint64 first_seq, gint64 last_seq,
 /* ---- pull ------------------------------------------------------------------------ */
 
 void
-hearth_sync_add_pulled_change (GPtrArray *changes, HearthChange *change)
-{
-  g_autoptr(GPtrArray) edits = NULL;
-
-  if (change->kind != HEARTH_CHANGE_EDITS)
-    {
-      g_ptr_array_add (changes, change);
-      return;
-    }
-  edits = hearth_change_expand (change);
-  hearth_change_free (change);
-  for (guint i = 0; i < edits->len; i++)
-    g_ptr_array_add (changes, g_steal_pointer (&edits->pdata[i]));
-}
-
-void
 hearth_sync_pull_page_clear (HearthSyncPullPage *page)
 {
   g_clear_pointer (&page->changes, g_ptr_array_unref);
@@ -322,7 +306,7 @@ read_pull_page (JsonNode *reply, gint64 cursor, HearthSyncPullPage *out, GError 
       if (c == NULL)
         g_ptr_array_add (out->skipped, g_strdup (unreadable->message));
       else
-        hearth_sync_add_pulled_change (out->changes, c);
+        g_ptr_array_add (out->changes, c);
     }
   /* A page that says "more" must move on, or the pull would never end. */
   if (out->more && out->next_cursor <= cursor)

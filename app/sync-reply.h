@@ -108,7 +108,8 @@ void hearth_sync_push_reply_clear (HearthSyncPushReply *reply);
 /**
  * HearthSyncPullPage:
  * @changes: (element-type HearthChange): the changes read, in the order
- *   of the page
+ *   of the page; a grouped write (kind "edits", PROTOCOL.md 6.1) as it
+ *   came, which the store applies as the field edits it holds
  * @skipped: (element-type utf8): why each change that could not be read
  *   was skipped (PROTOCOL.md section 8: one change this version cannot
  *   read must not stop every later sync), one message each
@@ -129,7 +130,7 @@ typedef struct {
 
 /**
  * hearth_sync_read_pull_page:
- * @reply: the JSON of a 2xx reply to GET /v1/pull
+ * @reply: the JSON of a 2xx reply to GET /v3/pull (or /v1, /v2)
  * @cursor: the cursor the request asked from
  * @out: (out caller-allocates): the page read
  *
@@ -146,17 +147,6 @@ gboolean hearth_sync_read_pull_page (JsonNode           *reply,
                                      gint64              cursor,
                                      HearthSyncPullPage *out,
                                      GError            **error);
-
-/**
- * hearth_sync_add_pulled_change:
- * @changes: (element-type HearthChange): a page's changes
- * @change: (transfer full): a change read from the page
- *
- * Adds @change to @changes; an "edits" change as the "edit" changes it
- * stands for, one per field, all with its cursor (PROTOCOL.md 6.1), so
- * the apply sees the kinds it has always seen.
- */
-void hearth_sync_add_pulled_change (GPtrArray *changes, HearthChange *change);
 
 /** hearth_sync_pull_page_clear: frees what @page holds. */
 void hearth_sync_pull_page_clear (HearthSyncPullPage *page);

@@ -249,7 +249,9 @@ typedef struct {
   HearthSyncClient *client;
   char *path;
   gint64 cursor;              /* the cursor @path asks from */
+  GPtrArray *spent;           /* (nullable) an applied page's changes, freed by the thread */
   HearthSyncPullPage page;
+  guint status;               /* the reply's HTTP status, 0 for none */
   gboolean ok;
   GError *error;
   GThread *thread;
@@ -259,7 +261,8 @@ typedef struct {
  * (hearth_sync_scan_pull_page()), else through json-glib and
  * hearth_sync_read_pull_page(), which say what is wrong with it. */
 static gboolean
-fetch_page (HearthSyncClient *client, const char *path, gint64 cursor, HearthSyncPullPage *page, GError **error)
+fetch_page (HearthSyncClient *client, const char *path, gint64 cursor, HearthSyncPullPage *page, guint *status_out,
+            GError **error)
 {
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) reply = NULL;
@@ -268,6 +271,7 @@ fetch_page (HearthSyncClient *client, const char *path, gint64 cursor, HearthSyn
   gsize len = 0;
 
   body = hearth_sync_client_call_body (client, "GET", path, TRUE, &status, error);
+  *status_out = status;
   if (body == NULL)
     return FALSE;
   data = g_bytes_get_data (body, &len);
@@ -282,30 +286,37 @@ fetch_main (gpointer data)
 {
   Fetch *f = data;
 
-  f->ok = fetch_page (f->client, f->path, f->cursor, &f->page, &f->error);
+  f->ok = fetch_page (f->client, f->path, f->cursor, &f->page, &f->status, &f->error);
+  /* Off the thread that applies, which waits for this one less than
+   * this one waits for the center. */
+  g_clear_pointer (&f->spent, g_ptr_array_unref);
   return NULL;
 }
 
+/* @spent: (transfer full) (nullable): changes to free meanwhile. */
 static Fetch *
-fetch_start (HearthSyncClient *client, char *path, gint64 cursor)
+fetch_start (HearthSyncClient *client, char *path, gint64 cursor, GPtrArray *spent)
 {
   Fetch *f = g_new0 (Fetch, 1);
 
   f->client = client;
   f->path = path;
   f->cursor = cursor;
+  f->spent = spent;
   f->thread = g_thread_new ("sync-fetch", fetch_main, f);
   return f;
 }
 
-/* Waits for @f and frees it; its page in @page, or FALSE with @error. */
+/* Waits for @f and frees it; its page in @page, or FALSE with @error;
+ * the reply's HTTP status in @status either way (0 for none). */
 static gboolean
-fetch_finish (Fetch *f, HearthSyncPullPage *page, GError **error)
+fetch_finish (Fetch *f, HearthSyncPullPage *page, guint *status, GError **error)
 {
   gboolean ok;
 
   g_thread_join (f->thread);
   ok = f->ok;
+  *status = f->status;
   if (ok)
     *page = f->page;
   else
@@ -315,18 +326,44 @@ fetch_finish (Fetch *f, HearthSyncPullPage *page, GError **error)
   return ok;
 }
 
-/* The target of the page from @cursor (PROTOCOL.md section 8.1): a
- * compacted pull asks with its bound until the cursor passes it, and a
- * fresh store (cursor 0) starts one. */
+/* The target of the page from @cursor, of version 3 (PROTOCOL.md section
+ * 8.2), or 2 (8.1) for a center of before it: a compacted pull asks with
+ * its bound until the cursor passes it, and a fresh store (cursor 0)
+ * starts one. */
 static char *
-page_path (gint64 cursor, gint64 compact_until, guint limit)
+page_path (guint version, gint64 cursor, gint64 compact_until, guint limit)
 {
   if (cursor == 0)
-    return g_strdup_printf ("/v2/pull?cursor=0&limit=%u&compact_until=0", limit);
+    return g_strdup_printf ("/v%u/pull?cursor=0&limit=%u&compact_until=0", version, limit);
   if (compact_until > cursor)
-    return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u&compact_until=%lld", (long long) cursor, limit,
+    return g_strdup_printf ("/v%u/pull?cursor=%lld&limit=%u&compact_until=%lld", version, (long long) cursor, limit,
                             (long long) compact_until);
-  return g_strdup_printf ("/v2/pull?cursor=%lld&limit=%u", (long long) cursor, limit);
+  return g_strdup_printf ("/v%u/pull?cursor=%lld&limit=%u", version, (long long) cursor, limit);
+}
+
+/* Whether a pull of version 3 failed as a center of before it answers
+ * one: 404 with its error `not-found` (a 404 without it, a proxy's, is
+ * no answer of the center's: HEARTH_SYNC_ERROR_UNREACHABLE). */
+static gboolean
+no_version_3 (guint status, const GError *error)
+{
+  return status == 404 && g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL);
+}
+
+/* The changes of @page, a grouped write counting as its fields (the
+ * center's limit counts so, PROTOCOL.md section 8.2): the store's work. */
+static guint
+page_edits (const HearthSyncPullPage *page)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < page->changes->len; i++)
+    {
+      const HearthChange *c = page->changes->pdata[i];
+
+      n += c->kind == HEARTH_CHANGE_EDITS && c->edits != NULL ? c->edits->len : 1;
+    }
+  return n;
 }
 
 /* Pages applied in one transaction (hearth_sync_store_begin_pages()):
@@ -345,9 +382,10 @@ page_path (gint64 cursor, gint64 compact_until, guint limit)
 /* Changes of a run's first pull page at most (pull_pages()). */
 #define HEARTH_SYNC_FIRST_PULL 1000
 
-/* The pages of one pull, through version 2 (PROTOCOL.md section 8.1): a
- * fresh store (cursor 0) asks for a compacted pull, and keeps its bound
- * with each page until the cursor passes it. While a page is applied the
+/* The pages of one pull, through version 3 (PROTOCOL.md section 8.2; 2
+ * for a center of before it): a fresh store (cursor 0) asks for a
+ * compacted pull, and keeps its bound with each page until the cursor
+ * passes it. While a page is applied the
  * next one is on its way; it is asked from the cursor the page will
  * store, and dropped if the page fails. Several pages share a commit:
  * what stops the pull (the network, the center, the time limit) commits
@@ -359,35 +397,55 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
 {
   guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
   Fetch *ahead = NULL;
+  g_autoptr(GPtrArray) spent = NULL;   /* the page applied last, freed by the next fetch */
   gboolean ok = FALSE;
   gboolean batch = FALSE;
   gint64 batch_started = 0;
   guint batch_changes = 0, batch_pages = 0;
+  guint version = 3;   /* 2 once the center answers that it has no /v3/pull */
 
   for (;;)
     {
       g_auto(HearthSyncPullPage) page = { 0 };
+      g_autoptr(GError) local = NULL;
       gboolean fetched;
       gint64 compact_until = 0;
       gboolean compacting;
-      guint rejected = 0;
+      guint rejected = 0, n_edits, status = 0;
 
       if (!hearth_sync_store_lease_renew (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
         goto out;
       compacting = r->status.cursor == 0 || r->status.compact_until > r->status.cursor;
       if (ahead != NULL)
-        fetched = fetch_finish (g_steal_pointer (&ahead), &page, error);
+        fetched = fetch_finish (g_steal_pointer (&ahead), &page, &status, &local);
       else
         {
           /* Nothing is applied while the first page is on its way: a
            * smaller one starts the store's work sooner, and the next is
            * asked for while it is applied. */
-          g_autofree char *path = page_path (r->status.cursor, r->status.compact_until,
+          g_autofree char *path = page_path (version, r->status.cursor, r->status.compact_until,
                                              MIN (limit, HEARTH_SYNC_FIRST_PULL));
-          fetched = fetch_page (client, path, r->status.cursor, &page, error);
+          fetched = fetch_page (client, path, r->status.cursor, &page, &status, &local);
+        }
+      /* A center of before version 3 (upgraded after this tablet, which
+       * docs/operations.md advises against): the same pages, the grouped
+       * writes one edit a field, from version 2. The page asked is the one
+       * from the cursor the store holds, as every page is. */
+      if (!fetched && version == 3 && no_version_3 (status, local))
+        {
+          g_autofree char *path = page_path (2, r->status.cursor, r->status.compact_until,
+                                             MIN (limit, HEARTH_SYNC_FIRST_PULL));
+
+          g_debug ("sync: the center has no /v3/pull; pulling with /v2/pull");
+          g_clear_error (&local);
+          version = 2;
+          fetched = fetch_page (client, path, r->status.cursor, &page, &status, &local);
         }
       if (!fetched)
-        goto out;
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          goto out;
+        }
       /* The bound is the one asked for, or the center's choice at the start. */
       if (compacting)
         {
@@ -406,7 +464,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         g_warning ("sync: skipped a change the center sent: %s", (const char *) page.skipped->pdata[i]);
       r->rejected += page.skipped->len;
       if (page.more)
-        ahead = fetch_start (client, page_path (page.next_cursor, compact_until, limit), page.next_cursor);
+        ahead = fetch_start (client, page_path (version, page.next_cursor, compact_until, limit), page.next_cursor,
+                             g_steal_pointer (&spent));
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
       if (!batch)
@@ -422,9 +481,14 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
                                          error) ||
           !hearth_sync_store_status (store, &r->status, error))
         goto out;
-      r->pulled += page.changes->len;
+      n_edits = page_edits (&page);
+      r->pulled += n_edits;
       r->rejected += rejected;
-      batch_changes += page.changes->len;
+      batch_changes += n_edits;
+      /* Freeing a page of ten thousand changes is a few percent of its
+       * apply: the next fetch does it. */
+      g_clear_pointer (&spent, g_ptr_array_unref);
+      spent = g_steal_pointer (&page.changes);
       batch_pages++;
       if (!page.more)
         {
@@ -462,8 +526,9 @@ out:
   if (ahead != NULL)
     {
       g_auto(HearthSyncPullPage) dropped = { 0 };
+      guint status;
 
-      fetch_finish (ahead, &dropped, NULL);
+      fetch_finish (ahead, &dropped, &status, NULL);
     }
   return ok;
 }

@@ -17,8 +17,9 @@
 #include "client.h"
 #include "sync-store.h"
 
-/* Changes per page of a version 2 pull (PROTOCOL.md section 8.1): the
- * center allows up to 10,000 a page. */
+/* Changes per page of a version 2 or 3 pull (PROTOCOL.md sections 8.1
+ * and 8.2), a grouped write counting as its fields: the center allows up
+ * to 10,000 a page. */
 #define HEARTH_SYNC_MAX_PULL 10000
 #define HEARTH_SYNC_DEFAULT_PULL 10000
 /* Changes per push (PROTOCOL.md section 2): the center takes up to 2,000
@@ -67,7 +68,8 @@ typedef struct {
  * HearthSyncRunResult:
  * @pushed: changes the center acknowledged in this run
  * @refused: of those, the ones it refused (their reasons are in the store)
- * @pulled: changes received
+ * @pulled: changes received (a grouped write counting as the field
+ *   edits it holds, as a version 2 pull listed them)
  * @rejected: of those, the ones this store could not apply
  * @attempts: tries made (1 without a retry)
  * @status: the store's sync state after the run

@@ -162,7 +162,9 @@ gboolean hearth_sync_store_acknowledge (HearthSyncStore         *self,
  * (PROTOCOL.md section 8). Immutable records are inserted once (the same
  * content again: nothing); audit entries of other devices go beside this
  * device's chain, its own are ignored. Edits join their field's edit set
- * (the same edit again: nothing); every touched field is then recomputed:
+ * (the same edit again: nothing), a grouped write (kind "edits") as the
+ * edits it holds, its record looked up once; every touched field is then
+ * recomputed:
  * its value, its version and its open conflicts (ids from
  * hearth_merge_conflict_id()). A record is created once the edits of its
  * required columns have arrived; the household search index follows by
@@ -173,8 +175,8 @@ gboolean hearth_sync_store_acknowledge (HearthSyncStore         *self,
  * value the table refuses, a version more than HEARTH_SYNC_MAX_AHEAD_MS
  * ahead of the center's time as this device estimates it, which no center
  * sends and which would drag this device's clock ahead) is recorded in
- * sync_apply_errors and counted in @n_rejected; the rest of the page is
- * applied.
+ * sync_apply_errors and counted in @n_rejected (a field of a grouped write
+ * as the edit it holds); the rest of the page is applied.
  *
  * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE (the page and the
  *   cursor are left as they were) or _INVALID (a negative cursor).
@@ -224,7 +226,7 @@ gboolean hearth_sync_store_commit_pages (HearthSyncStore *self,
  *   stored with it while the cursor is below it; 0 when the page had none
  *   (a stored one is then dropped)
  *
- * hearth_sync_store_apply() for a version 2 pull page: the page, its
+ * hearth_sync_store_apply() for a version 2 or 3 pull page: the page, its
  * cursor and the compaction bound in ONE transaction.
  *
  * Returns: as hearth_sync_store_apply(); _INVALID also for a negative

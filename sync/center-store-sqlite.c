@@ -2790,24 +2790,74 @@ append_edits_member_json (GString *out, sqlite3_stmt *st, const char *field, con
   g_string_append_c (out, '}');
 }
 
-/* Appends the 'edits' row at @st (CHANGE_COLUMNS) as the edits it holds
- * (PROTOCOL.md section 6.1: a device reads them so), each with the row's
- * cursor, those a compacted page leaves out (@compacting) left out; each
- * after a comma when @comma or after another. Returns how many were
- * appended, or -1 with @error set. */
+/* Appends the head of the 'edits' row at @st (CHANGE_COLUMNS) as a
+ * change of kind "edits" up to its "fields" object's opening brace, as
+ * hearth_change_append_json() writes one. */
+static void
+append_edits_head_json (GString *out, sqlite3_stmt *st)
+{
+  const char *household = (const char *) sqlite3_column_text (st, 7);
+  const char *village = (const char *) sqlite3_column_text (st, 8);
+  char cursor[24];
+
+  g_string_append (out, "{\"cursor\":");
+  g_string_append_len (out, cursor, format_int64 (cursor, sqlite3_column_int64 (st, 0)));
+  g_string_append (out, ",\"kind\":\"edits\"");
+  append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
+  append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
+  if (household != NULL)
+    append_member (out, "household", household);
+  if (village != NULL)
+    append_member (out, "village", village);
+  append_member (out, "hlc", (const char *) sqlite3_column_text (st, 5));
+  g_string_append (out, ",\"fields\":{");
+}
+
+/* Appends the field @m of an 'edits' row as a member of a change's
+ * "fields" (hearth_change_append_json()), after a comma when @comma:
+ * its value and parents copied as stored (edits_to_json()). */
+static void
+append_edits_field_json (GString *out, const EditsMember *m, gboolean comma)
+{
+  if (comma)
+    g_string_append_c (out, ',');
+  g_string_append_c (out, '"');
+  g_string_append_len (out, m->name, (gssize) m->name_len);
+  g_string_append (out, "\":{\"value\":");
+  g_string_append_len (out, m->value, (gssize) m->value_len);
+  g_string_append (out, ",\"parents\":");
+  g_string_append_len (out, m->parents, (gssize) m->parents_len);
+  g_string_append_c (out, '}');
+}
+
+/* Appends the 'edits' row at @st (CHANGE_COLUMNS) as the edits it holds,
+ * each with the row's cursor (@whole unset: PROTOCOL.md section 8, a
+ * device of version 1 or 2 reads them so), or as one change of kind
+ * "edits" (@whole: section 8.2) holding them; either way those a
+ * compacted page leaves out (@compacting) left out, and the row with them
+ * all. After a comma when @comma or after another edit. Returns how many
+ * field edits were appended, or -1 with @error set. */
 static int
 append_edits_row (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q, GHashTable *named, GString *key,
-                  PullCompaction *c, gboolean compacting, gboolean comma, GString *out, GError **error)
+                  PullCompaction *c, gboolean compacting, gboolean whole, gboolean comma, GString *out, GError **error)
 {
   const char *p = (const char *) sqlite3_column_text (st, 10);
   PullEdit e = { sqlite3_column_int64 (st, 0), (const char *) sqlite3_column_text (st, 2),
                  (const char *) sqlite3_column_text (st, 3), NULL, (const char *) sqlite3_column_text (st, 5), NULL };
+  gsize start = out->len;
   EditsMember m;
   int n = 0;
 
+  if (whole)
+    {
+      if (comma)
+        g_string_append_c (out, ',');
+      append_edits_head_json (out, st);
+    }
   while (edits_next (&p, &m))
     {
-      g_autofree char *field = g_strndup (m.name, m.name_len);
+      /* Needed by name to be decided or written as an edit of its own. */
+      g_autofree char *field = compacting || !whole ? g_strndup (m.name, m.name_len) : NULL;
 
       if (compacting)
         {
@@ -2824,10 +2874,26 @@ append_edits_row (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q
           if (away)
             continue;
         }
-      if (comma || n > 0)
-        g_string_append_c (out, ',');
-      append_edits_member_json (out, st, field, &m);
+      if (whole)
+        append_edits_field_json (out, &m, n > 0);
+      else
+        {
+          if (comma || n > 0)
+            g_string_append_c (out, ',');
+          append_edits_member_json (out, st, field, &m);
+        }
       n++;
+    }
+  if (whole && n == 0)
+    g_string_truncate (out, start);   /* every field superseded: the row is left out */
+  else if (whole)
+    {
+      const char *wall = (const char *) sqlite3_column_text (st, 11);
+
+      g_string_append_c (out, '}');
+      if (wall != NULL)
+        append_member (out, "wall", wall);
+      g_string_append_c (out, '}');
     }
   return n;
 }
@@ -2835,7 +2901,11 @@ append_edits_row (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q
 /* A page holds whole rows: the edits of a row of kind 'edits' share its
  * cursor, so the page that lists one lists them all, even when that
  * passes @limit (by HEARTH_CHANGE_MAX_FIELDS - 1 at most) or, as the
- * page's first row, max_bytes (PROTOCOL.md section 8). */
+ * page's first row, max_bytes (PROTOCOL.md section 8). The limit counts
+ * field edits, whether a row's are listed one by one or as the row
+ * (whole_edits, section 8.2): a page of either form ends at the same row,
+ * unless max_bytes ends one of them first.
+ * *@listed: the field edits and records listed. */
 static gboolean
 sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString *out, guint *listed, gint64 *last,
                   gboolean *more, GError **error)
@@ -2889,7 +2959,7 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
           break;
         }
       if (g_strcmp0 (kind, "edits") == 0)
-        n = append_edits_row (t, st, q, named, key, &compaction, compacting, *listed > 0, out, error);
+        n = append_edits_row (t, st, q, named, key, &compaction, compacting, q->whole_edits, *listed > 0, out, error);
       else
         {
           if (compacting && g_strcmp0 (kind, "edit") == 0)

@@ -212,7 +212,12 @@ typedef struct {
  *   field with a cursor up to @compact_until names as a parent is left
  *   out, unless @exclude_device made an edit of that field with a cursor
  *   up to @compact_until
- * @limit: at most this many changes …
+ * @whole_edits: rows of kind "edits" are listed as they are, one change
+ *   holding the fields a compacted page keeps (PROTOCOL.md section 8.2),
+ *   rather than as one change of kind "edit" per field (section 8)
+ * @limit: at most this many changes, a row of kind "edits" counting as
+ *   the field edits it lists, in either form (but a page never splits a
+ *   row) …
  * @max_bytes: … and no more JSON than this, but always one change
  *
  * What one pull page selects. Borrowed.
@@ -223,6 +228,7 @@ typedef struct {
   const char *const *prefixes;
   gboolean unplaced;
   gint64 compact_until;
+  gboolean whole_edits;
   guint limit;
   gsize max_bytes;
 } HearthCenterPullQuery;

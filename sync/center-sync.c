@@ -2455,8 +2455,9 @@ query_has (const char *query, const char *name)
   return FALSE;
 }
 
-/* GET /v1/pull and /v2/pull (PROTOCOL.md section 8): @version 2 allows
- * larger pages and compaction (section 8.1). */
+/* GET /v1/pull, /v2/pull and /v3/pull (PROTOCOL.md section 8): @version 2
+ * allows larger pages and compaction (section 8.1), and 3 lists grouped
+ * writes as they are (section 8.2). */
 static HearthCenterReply *
 handle_pull (HearthCenter *self, guint version, const char *query, HearthCenterDevice *device)
 {
@@ -2505,6 +2506,7 @@ handle_pull (HearthCenter *self, guint version, const char *query, HearthCenterD
   q.prefixes = (const char *const *) user->scope;
   q.unplaced = whole_county;
   q.compact_until = MAX (compact_until, 0);
+  q.whole_edits = version >= 3;
   q.limit = (guint) limit;
   q.max_bytes = version >= 2 ? HEARTH_CENTER_MAX_PAGE_V2 : HEARTH_CENTER_MAX_PAGE;
   if (!hearth_center_txn_pull_page (txn, &q, out, &listed, &listed_last, &more, &error))
@@ -2753,7 +2755,8 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
   if (post && g_str_equal (path, "/v1/enrol"))
     return handle_enrol (self, req);
   if (!(post && g_str_equal (path, "/v1/push")) && !(get && g_str_equal (path, "/v1/pull")) &&
-      !(get && g_str_equal (path, "/v2/pull")) && !(get && g_str_equal (path, "/v1/export")) &&
+      !(get && g_str_equal (path, "/v2/pull")) && !(get && g_str_equal (path, "/v3/pull")) &&
+      !(get && g_str_equal (path, "/v1/export")) &&
       !(get && g_str_equal (path, "/v1/epoch")))
     return fail (HEARTH_CENTER_ERROR_NOT_FOUND, _("no such endpoint: %s %s"), req->method, path);
 
@@ -2762,6 +2765,7 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
     reply = post                           ? handle_push (self, req, device)
             : g_str_equal (path, "/v1/pull") ? handle_pull (self, 1, query, device)
             : g_str_equal (path, "/v2/pull") ? handle_pull (self, 2, query, device)
+            : g_str_equal (path, "/v3/pull") ? handle_pull (self, 3, query, device)
             : g_str_equal (path, "/v1/epoch") ? handle_epoch (self, device)
                                              : handle_export (self, query, device);
   if (device_id_is_valid (req->device))

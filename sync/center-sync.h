@@ -80,7 +80,8 @@ typedef enum {
 #define HEARTH_CENTER_GROUP_CHANGES   5000
 #define HEARTH_CENTER_MAX_WAITING     256
 #define HEARTH_CENTER_BUSY_WAIT_MS    20000
-/* Protocol version 2's pull (PROTOCOL.md section 8.1): larger pages. */
+/* Protocol version 2's pull (PROTOCOL.md section 8.1): larger pages;
+ * version 3's (section 8.2) has the same. */
 #define HEARTH_CENTER_MAX_PULL_V2     10000
 #define HEARTH_CENTER_DEFAULT_PULL_V2 2000
 #define HEARTH_CENTER_MAX_PAGE_V2     (8 * 1024 * 1024)
@@ -323,12 +324,12 @@ const char *hearth_center_get_epoch (HearthCenter *center);
  * hearth_center_handle:
  * @request: one whole request
  *
- * Answers `POST /v1/enrol`, `POST /v1/push`, `GET /v1/pull`, `GET /v2/pull`
- * and `GET /v1/export` (county staff: PROTOCOL.md section 9; the batch is
- * written to a private temporary folder, read back and removed): signature
- * checks first (PROTOCOL.md section 4), then the body, then the store. A
- * refused request changes nothing; a store failure is a 500 and nothing
- * of it is committed.
+ * Answers `POST /v1/enrol`, `POST /v1/push`, `GET /v1/pull`, `GET /v2/pull`,
+ * `GET /v3/pull`, `GET /v1/epoch` and `GET /v1/export` (county staff:
+ * PROTOCOL.md section 9; the batch is written to a private temporary
+ * folder, read back and removed): signature checks first (PROTOCOL.md
+ * section 4), then the body, then the store. A refused request changes
+ * nothing; a store failure is a 500 and nothing of it is committed.
  *
  * Returns: (transfer full): the reply. Thread-safe.
  */

@@ -18,10 +18,14 @@
  * body: issue 5's "401: no reason given").
  * While the file named by --offline exists, every connection is refused
  * (closed at once) and open ones are cut: the network is down.
+ * With --not-found PREFIX, a request whose target starts with PREFIX is
+ * answered by the proxy as a center that has no such endpoint answers it
+ * (404 `not-found`, PROTOCOL.md section 3), and its connection closed: a
+ * center of an earlier protocol version (no other fault then).
  *
  *   hearth-fault-proxy --target 127.0.0.1:PORT [--listen 127.0.0.1:0]
  *       [--seed N] [--cut P] [--delay-ms MAX] [--duplicate P] [--replay-cut N]
- *       [--offline FILE]
+ *       [--offline FILE] [--not-found PREFIX]
  *
  * Prints "listening PORT" on stdout once it accepts, and one line per
  * connection on stderr saying what it did to it.
@@ -43,6 +47,7 @@ static double cut_p, duplicate_p;
 static int delay_max_ms;
 static gint replay_cut_left;   /* connections still to meet --replay-cut */
 static char *offline_file;
+static char *not_found;   /* --not-found: a target prefix answered 404 */
 static GRand *rand_;   /* the accept loop's only: decisions are made there, in order */
 
 static gboolean
@@ -160,6 +165,44 @@ whole_request (GByteArray *buf)
   return g_bytes_new (data, header_len + body_len);
 }
 
+/* --not-found: relays each whole request of @pending (the device's bytes
+ * not relayed yet) unless its target starts with not_found, which is
+ * answered as a center without that endpoint answers it. Returns FALSE
+ * when the connection is done (answered so, or broken). */
+static gboolean
+relay_requests (GByteArray *pending, int client, int server, gint64 *relayed, gboolean *answered)
+{
+  GBytes *request;
+
+  while ((request = whole_request (pending)) != NULL)
+    {
+      gsize len = g_bytes_get_size (request);
+      const char *data = g_bytes_get_data (request, NULL);
+      const char *space = memchr (data, ' ', len);
+      gsize prefix = strlen (not_found);
+
+      /* The bytes are not terminated: compared within the request. */
+      if (space != NULL && (gsize) (data + len - (space + 1)) >= prefix && memcmp (space + 1, not_found, prefix) == 0)
+        {
+          static const char body[] = "{\"error\":{\"code\":\"not-found\",\"message\":\"no such endpoint\"}}";
+          g_autofree char *reply = g_strdup_printf ("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                                                    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                                    sizeof body - 1, body);
+
+          g_bytes_unref (request);
+          write_all (client, reply, strlen (reply));
+          *answered = TRUE;
+          return FALSE;
+        }
+      g_bytes_unref (request);
+      if (!write_all (server, (const char *) pending->data, len))
+        return FALSE;
+      *relayed += (gint64) len;
+      g_byte_array_remove_range (pending, 0, (guint) len);
+    }
+  return TRUE;
+}
+
 /* What will happen to one connection, drawn when it is accepted so that a
  * seed replays the same faults in the same order. */
 typedef struct {
@@ -187,6 +230,8 @@ connection_thread (gpointer data)
   gboolean duplicated = FALSE;
   gint64 relayed[2] = { 0, 0 };
   g_autoptr(GByteArray) first = g_byte_array_new ();
+  g_autoptr(GByteArray) pending = g_byte_array_new ();   /* --not-found */
+  gboolean answered = FALSE;
   const char *fate = "relayed";
 
   if (offline ())
@@ -227,6 +272,14 @@ connection_thread (gpointer data)
           n = recv (from, buf, sizeof buf, 0);
           if (n <= 0)
             goto finished;
+          if (not_found != NULL && dir == 0)
+            {
+              g_byte_array_append (pending, (const guint8 *) buf, (guint) n);
+              if (relay_requests (pending, c->client, server, &relayed[0], &answered))
+                continue;
+              fate = answered ? "answered 404 not-found" : "cut (broken)";
+              goto finished;
+            }
           if (replay_cut && dir == 0)
             {
               g_autoptr(GBytes) request = NULL;
@@ -319,6 +372,8 @@ main (int argc, char *argv[])
     { "replay-cut", 0, 0, G_OPTION_ARG_INT, &replay_cut,
       "the first N connections: the first request replayed first, its reply cut after the status line", "N" },
     { "offline", 0, 0, G_OPTION_ARG_FILENAME, &offline_file, "refuse everything while this file exists", "FILE" },
+    { "not-found", 0, 0, G_OPTION_ARG_STRING, &not_found, "answer requests for targets with this prefix 404",
+      "PREFIX" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- a TCP proxy that cuts, delays and duplicates");
@@ -333,7 +388,7 @@ main (int argc, char *argv[])
       !parse_address (target_text, &target) || !parse_address (listen_text, &addr))
     {
       g_printerr ("usage: hearth-fault-proxy --target HOST:PORT [--listen HOST:PORT] [--seed N] [--cut P] "
-                  "[--delay-ms MS] [--duplicate P] [--replay-cut N] [--offline FILE]%s%s\n",
+                  "[--delay-ms MS] [--duplicate P] [--replay-cut N] [--offline FILE] [--not-found PREFIX]%s%s\n",
                   error != NULL ? ": " : "", error != NULL ? error->message : "");
       return 2;
     }
@@ -386,6 +441,8 @@ main (int argc, char *argv[])
           c->cut = FALSE;
           c->duplicate = FALSE;
         }
+      if (not_found != NULL)
+        c->cut = c->duplicate = c->replay_cut = FALSE;
       g_thread_unref (g_thread_new ("connection", connection_thread, c));
     }
 }

@@ -174,9 +174,9 @@ relay (Tablet *from, Tablet *to)
       g_assert_no_error (error);
       c->seq = 0;
       c->cursor = ++to->cursor;
-      /* A write of several fields (kind "edits") as the edits it holds, as
-       * a pull page is read. */
-      hearth_sync_add_pulled_change (page, c);
+      /* A write of several fields (kind "edits") as it is, as a version 3
+       * pull page holds it. */
+      g_ptr_array_add (page, c);
     }
   g_assert_true (hearth_sync_store_apply (to->sync, page, to->cursor, FALSE, &rejected, &error));
   g_assert_no_error (error);

@@ -21,13 +21,17 @@
  *     limit on scopes has) are byte for byte the same from a store walking by
  *     village and one walking in cursor order (two stores on the one
  *     file: each keeps its own compaction sets), and so is every pull
- *     page by page from cursor 0 to its end, compacted and not.
+ *     page by page from cursor 0 to its end, compacted and not; and each
+ *     of those pages with its grouped writes listed as they are (version
+ *     3) holds the same edits as listed one by one, ends at the same change
+ *     and counts the same (PROTOCOL.md section 8.2).
  */
 #include "test-center-util.h"
 
 #include "center-store-sqlite.h"
 #include "center-store.h"
 #include "center-sync.h"
+#include "change.h"
 #include "sign.h"
 #include "store-secret.h"
 
@@ -264,6 +268,71 @@ assert_same (HearthCenterStore *by_village, HearthCenterStore *by_cursor, const 
   page_clear (&b);
 }
 
+/* The changes of @page (a pull page's list, without its brackets), each
+ * read back (hearth_change_from_json()) and written again one a line, a
+ * grouped write (kind "edits") as the edits it holds. */
+static char *
+page_as_edits (const Page *page, guint *grouped)
+{
+  g_autofree char *text = g_strdup_printf ("[%s]", page->out->str);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = json_from_string (text, &error);
+  g_autoptr(GString) out = g_string_new (NULL);
+  JsonArray *changes;
+
+  g_assert_no_error (error);
+  changes = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (changes); i++)
+    {
+      g_autoptr(HearthChange) c = hearth_change_from_json (json_array_get_element (changes, i), "change", &error);
+      g_autoptr(GPtrArray) edits = NULL;
+
+      g_assert_no_error (error);
+      *grouped += c->kind == HEARTH_CHANGE_EDITS;
+      edits = hearth_change_expand (c);
+      for (guint e = 0; e < edits->len; e++)
+        {
+          hearth_change_append_json (edits->pdata[e], FALSE, out);
+          g_string_append_c (out, '\n');
+        }
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* The page of @q with its grouped writes listed as they are (version 3,
+ * PROTOCOL.md section 8.2) holds the same edits as the page listing them
+ * one by one (version 2), ends at the same change and counts the same;
+ * but when the byte bound ended one of them (the two forms differ in
+ * length), the one ended first holds the first of the other's edits.
+ * Grouped writes found are added to *@grouped. */
+static void
+assert_whole_same (HearthCenterStore *store, const HearthCenterPullQuery *q, guint *grouped)
+{
+  HearthCenterPullQuery whole = *q;
+  Page a = { 0 }, b = { 0 };
+  g_autofree char *expanded = NULL;
+  g_autofree char *listed = NULL;
+  guint none = 0;
+
+  whole.whole_edits = TRUE;
+  pull (store, q, &a);
+  pull (store, &whole, &b);
+  expanded = page_as_edits (&a, &none);
+  listed = page_as_edits (&b, grouped);
+  g_assert_cmpuint (none, ==, 0);
+  /* Ended by the byte bound, not by the limit (pages hold whole rows). */
+  if ((a.more && a.listed < q->limit) || (b.more && b.listed < q->limit))
+    g_assert_true (a.last <= b.last ? g_str_has_prefix (listed, expanded) : g_str_has_prefix (expanded, listed));
+  else if (a.listed != b.listed || a.last != b.last || a.more != b.more)
+    g_error ("after %" G_GINT64_FORMAT ", limit %u, compact_until %" G_GINT64_FORMAT ": one by one %u changes to %"
+             G_GINT64_FORMAT " (more %d), as they are %u to %" G_GINT64_FORMAT " (more %d)", q->after, q->limit,
+             q->compact_until, a.listed, a.last, a.more, b.listed, b.last, b.more);
+  else
+    g_assert_cmpstr (listed, ==, expanded);
+  page_clear (&a);
+  page_clear (&b);
+}
+
 static void
 test_pages (void)
 {
@@ -279,7 +348,7 @@ test_pages (void)
   g_autoptr(GPtrArray) wide_all = g_ptr_array_new_with_free_func (g_free);
   TestRun run = { 0 };
   gint64 highest;
-  guint pages = 0;
+  guint pages = 0, grouped = 0;
 
   center_add_user (c, "w.walk", "worker", COUNTY);
   store = hearth_center_store_open (c->db, FALSE, &error);
@@ -368,6 +437,9 @@ test_pages (void)
       q.limit = g_rand_int_range (rand, 1, 401);
       q.max_bytes = g_rand_boolean (rand) ? 8 * 1024 * 1024 : g_rand_int_range (rand, 1, 20000);
       assert_same (store, by_cursor, &q, "a random page");
+      assert_whole_same (store, &q, &grouped);
+      q.whole_edits = TRUE;
+      assert_same (store, by_cursor, &q, "a random page of grouped writes as they are");
     }
 
   for (guint i = 0; i < 4; i++)
@@ -406,6 +478,7 @@ test_pages (void)
           Page a = { 0 };
 
           assert_same (store, by_cursor, &q, "a whole pull");
+          assert_whole_same (store, &q, &grouped);
           pull (store, &q, &a);
           pages++;
           q.after = a.last;
@@ -418,6 +491,7 @@ test_pages (void)
         }
     }
   g_assert_cmpuint (pages, >, 40);
+  g_assert_cmpuint (grouped, >, 100);
 
   for (guint i = 0; i < DEVICES; i++)
     {

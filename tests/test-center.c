@@ -9,6 +9,7 @@
 
 #include "case-audit.h"
 #include "center-sync.h"
+#include "change.h"
 #include "hlc.h"
 #include "merge.h"
 #include "sign.h"
@@ -4110,21 +4111,28 @@ merged_values (Center *c)
                             "loser_hlc || ' ' || loser_value FROM conflicts ORDER BY 1)");
 }
 
-/* Every change @d pulls from cursor 0 (version 2, compacted up to the
- * center's last cursor when @compacted), one a line, without its cursor. */
+/* Every change @d pulls from cursor 0 (version @version, compacted up to
+ * the center's last cursor when @compacted), one a line, without its
+ * cursor; a change of kind "edits" (version 3) as the edits it holds
+ * (hearth_change_expand()), counted in *@grouped. *@ends: the pages'
+ * next_cursor, one a line. */
 static char *
-pulled_without_cursors (Center *c, Device *d, gboolean compacted)
+pulled_without_cursors (Center *c, Device *d, guint version, gboolean compacted, char **ends, guint *grouped)
 {
   g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) pages = g_string_new (NULL);
   gint64 cursor = 0, bound = center_db_int (c, "SELECT max (cursor) FROM changes");
   gboolean more = TRUE;
 
+  if (grouped != NULL)
+    *grouped = 0;
   while (more)
     {
       g_auto(Reply) r = { 0 };
-      g_autofree char *target = compacted ? g_strdup_printf ("/v2/pull?cursor=%" G_GINT64_FORMAT "&limit=5"
-                                                             "&compact_until=%" G_GINT64_FORMAT, cursor, bound)
-                                          : g_strdup_printf ("/v2/pull?cursor=%" G_GINT64_FORMAT "&limit=5", cursor);
+      g_autofree char *target = compacted ? g_strdup_printf ("/v%u/pull?cursor=%" G_GINT64_FORMAT "&limit=5"
+                                                             "&compact_until=%" G_GINT64_FORMAT, version, cursor, bound)
+                                          : g_strdup_printf ("/v%u/pull?cursor=%" G_GINT64_FORMAT "&limit=5", version,
+                                                             cursor);
       JsonArray *changes;
 
       signed_call (c, d, "GET", target, NULL, 0, NULL, &r);
@@ -4135,13 +4143,39 @@ pulled_without_cursors (Center *c, Device *d, gboolean compacted)
           g_autoptr(JsonNode) copy = json_node_copy (json_array_get_element (changes, i));
           g_autofree char *text = NULL;
 
+          if (version >= 3)
+            {
+              g_autoptr(GError) error = NULL;
+              g_autoptr(HearthChange) change = hearth_change_from_json (copy, "change", &error);
+              g_autoptr(GPtrArray) expanded = NULL;
+
+              g_assert_no_error (error);
+              if (change->kind == HEARTH_CHANGE_EDITS && grouped != NULL)
+                (*grouped)++;
+              expanded = hearth_change_expand (change);
+              for (guint e = 0; e < expanded->len; e++)
+                {
+                  HearthChange *one = expanded->pdata[e];
+                  g_autoptr(JsonNode) node = NULL;
+                  g_autofree char *line = NULL;
+
+                  one->cursor = 0;
+                  node = hearth_change_to_json (one);
+                  line = json_to_string (node, FALSE);
+                  g_string_append_printf (out, "%s\n", line);
+                }
+              continue;
+            }
           json_object_remove_member (json_node_get_object (copy), "cursor");
           text = json_to_string (copy, FALSE);
           g_string_append_printf (out, "%s\n", text);
         }
       more = json_object_get_boolean_member (obj (&r), "more");
       cursor = json_object_get_int_member (obj (&r), "next_cursor");
+      g_string_append_printf (pages, "%" G_GINT64_FORMAT "\n", cursor);
     }
+  if (ends != NULL)
+    *ends = g_strdup (pages->str);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -4654,7 +4688,8 @@ test_push_edits_same_state (void)
     { "households", hh, (const char **) &v3, { { "head_name", "Cy", "v2" }, { "phone", "3", "v2" } } },
   };
   Center *centers[] = { one, grouped };
-  char *values[2], *whole[2], *compacted[2], *files[2];
+  char *values[2], *whole[2], *compacted[2], *files[2], *whole_ends[2], *compacted_ends[2];
+  guint grouped_whole[2], grouped_compacted[2];
 
   v1 = hlc_at (now - 5000, 0, a->id);
   v2 = hlc_at (now - 4000, 0, a->id);
@@ -4704,8 +4739,23 @@ test_push_edits_same_state (void)
       g_ptr_array_add (other, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
       g_free (push_batch (c, b, other, 0));
       values[k] = merged_values (c);
-      whole[k] = pulled_without_cursors (c, reader, FALSE);
-      compacted[k] = pulled_without_cursors (c, reader, TRUE);
+      whole[k] = pulled_without_cursors (c, reader, 2, FALSE, &whole_ends[k], NULL);
+      compacted[k] = pulled_without_cursors (c, reader, 2, TRUE, &compacted_ends[k], NULL);
+      /* Version 3: the writes as they are, the same edits in the same pages. */
+      {
+        g_autofree char *ends = NULL;
+        g_autofree char *third = pulled_without_cursors (c, reader, 3, FALSE, &ends, &grouped_whole[k]);
+
+        g_assert_cmpstr (third, ==, whole[k]);
+        g_assert_cmpstr (ends, ==, whole_ends[k]);
+      }
+      {
+        g_autofree char *ends = NULL;
+        g_autofree char *third = pulled_without_cursors (c, reader, 3, TRUE, &ends, &grouped_compacted[k]);
+
+        g_assert_cmpstr (third, ==, compacted[k]);
+        g_assert_cmpstr (ends, ==, compacted_ends[k]);
+      }
       files[k] = exported (c, staff);
     }
   g_assert_cmpint (center_db_int (one, "SELECT count (*) FROM changes"), ==, 12);
@@ -4715,6 +4765,13 @@ test_push_edits_same_state (void)
   g_assert_cmpstr (whole[1], ==, whole[0]);
   g_assert_cmpstr (compacted[1], ==, compacted[0]);
   g_assert_cmpstr (files[1], ==, files[0]);
+  /* Version 3 lists the writes as they are: the four, and in the compacted
+   * pull the first (address and registry_no), the member's and the third;
+   * the center of edits of one field lists none. */
+  g_assert_cmpuint (grouped_whole[0], ==, 0);
+  g_assert_cmpuint (grouped_compacted[0], ==, 0);
+  g_assert_cmpuint (grouped_whole[1], ==, 4);
+  g_assert_cmpuint (grouped_compacted[1], ==, 3);
   /* Compacted: of the first write address and registry_no (head_name and
    * phone superseded), of the second none, of the third both. */
   {
@@ -4737,6 +4794,8 @@ test_push_edits_same_state (void)
       g_free (whole[k]);
       g_free (compacted[k]);
       g_free (files[k]);
+      g_free (whole_ends[k]);
+      g_free (compacted_ends[k]);
     }
 }
 

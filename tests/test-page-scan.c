@@ -144,8 +144,8 @@ scan_agrees (const char *body, gsize len)
   return TRUE;
 }
 
-/* A page's "edits" change reaches the apply as the "edit" changes it
- * stands for, one per field, all with its cursor, by either reader. */
+/* A page's "edits" change reaches the apply as it came (PROTOCOL.md
+ * 8.2), its fields in name order, by either reader. */
 static void
 test_edits (void)
 {
@@ -157,26 +157,29 @@ test_edits (void)
     "\"parents\": []}}, \"wall\": \"w\"}, {\"cursor\": 2002, \"kind\": \"record\", \"table\": \"audit\", \"id\": "
     "\"2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f\", \"fields\": {}}], \"next_cursor\": 2002, \"more\": false}";
   g_auto(HearthSyncPullPage) scanned = { 0 };
-  const HearthChange *a;
-  const HearthChange *b;
+  const HearthChange *c;
+  const HearthChangeField *a;
+  const HearthChangeField *b;
 
   g_assert_true (scan_agrees (body, strlen (body)));
   g_assert_true (hearth_sync_scan_pull_page (body, strlen (body), CURSOR, &scanned));
-  g_assert_cmpuint (scanned.changes->len, ==, 3);
-  a = scanned.changes->pdata[0];
-  b = scanned.changes->pdata[1];
-  g_assert_cmpint (a->kind, ==, HEARTH_CHANGE_EDIT);
-  g_assert_cmpint (b->kind, ==, HEARTH_CHANGE_EDIT);
+  g_assert_cmpuint (scanned.changes->len, ==, 2);
+  c = scanned.changes->pdata[0];
+  g_assert_cmpint (c->kind, ==, HEARTH_CHANGE_EDITS);
+  g_assert_cmpuint (c->edits->len, ==, 2);
+  a = c->edits->pdata[0];
+  b = c->edits->pdata[1];
   g_assert_cmpstr (a->field, ==, "id_number");
+  g_assert_cmpstr (a->value, ==, "15");
+  g_assert_cmpuint (a->parents != NULL ? a->parents->len : 0, ==, 0);
   g_assert_cmpstr (b->field, ==, "name");
   g_assert_cmpstr (b->value, ==, "王芳");
   g_assert_cmpstr (b->parents->pdata[0], ==, "001764460800000-00000000-other");
-  g_assert_cmpstr (a->hlc, ==, b->hlc);
-  g_assert_cmpstr (a->wall, ==, "w");
-  g_assert_cmpint (a->cursor, ==, 2001);
-  g_assert_cmpint (b->cursor, ==, 2001);
-  g_assert_cmpstr (b->village, ==, "361102001202");
-  g_assert_cmpint (((HearthChange *) scanned.changes->pdata[2])->kind, ==, HEARTH_CHANGE_RECORD);
+  g_assert_cmpstr (c->hlc, ==, "001764460900000-00000004-other");
+  g_assert_cmpstr (c->wall, ==, "w");
+  g_assert_cmpint (c->cursor, ==, 2001);
+  g_assert_cmpstr (c->village, ==, "361102001202");
+  g_assert_cmpint (((HearthChange *) scanned.changes->pdata[1])->kind, ==, HEARTH_CHANGE_RECORD);
 }
 
 /* Pages as the center writes them: the scan reads them all, as json-glib. */

@@ -14,7 +14,9 @@
  *   - a duplicated request whose copy the center answers first, and the
  *     center's replay refusal of the request itself cut inside its
  *     headers: no refusal, the sync goes on (issue 5);
- *   - a revoked tablet is refused, told to wipe, and wipes its store.
+ *   - a revoked tablet is refused, told to wipe, and wipes its store;
+ *   - a center of before protocol version 3 (the proxy answers /v3/pull
+ *     404): the tablet pulls everything with /v2/pull.
  */
 #include "test-center-util.h"
 
@@ -1096,6 +1098,60 @@ test_push_halved (void)
   center_stop (c);
 }
 
+/* A tablet of this version and a center of before protocol version 3
+ * (played by the proxy, which answers /v3/pull 404 `not-found` as such a
+ * center does): the tablet pulls with /v2/pull (app/sync-run.c), all of
+ * it, and says nothing went wrong; through the center itself it pulls
+ * with /v3/pull. */
+static void
+test_older_center (void)
+{
+  g_autoptr(Center) c = center_init ("sync-older-center", COUNTY);
+  g_autofree char *csv = test_registry ("sync-older-registry", COUNTY, 8, 41);
+  g_autofree char *flag = g_build_filename (c->dir, "offline", NULL);
+  g_autofree char *proxy_log = g_strconcat (flag, ".log", NULL);
+  g_autofree char *url = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *households_a = NULL;
+  g_autofree char *households_b = NULL;
+  const char *faults[] = { "--not-found", "/v3/", NULL };
+  const char *answered[] = { "answered 404 not-found", NULL };
+  const char *v2[] = { "GET /v2/pull", " 200 ", NULL };
+  const char *v3[] = { "GET /v3/pull", NULL };
+  const char *households_sql = "SELECT group_concat (x, '/') FROM (SELECT id || ',' || head_name || ',' || "
+                               "village_code AS x FROM households ORDER BY id)";
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) b = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autoptr(JsonObject) result = NULL;
+  GSubprocess *proxy;
+
+  center_add_user (c, "w.one", "worker", COUNTY);
+  center_add_user (c, "w.two", "worker", COUNTY);
+  center_start (c);
+  proxy = test_proxy_start (c, flag, faults, &url);
+  test_tablet_enrol_at (&a, "sync-older-a", c, "w.one", c->base);
+  test_tablet_enrol_at (&b, "sync-older-b", c, "w.two", c->base);
+  test_tablet_cli (&r, &a, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (sync_tablet (&a, NULL, NULL), ==, 0);
+  g_assert_cmpuint (count_lines (c->log_path, v3), >, 0);
+
+  sql = g_strdup_printf ("UPDATE sync_state SET value = '%s' WHERE key = 'center_url'", url);
+  store_exec (&b, sql);
+  g_assert_cmpint (sync_tablet (&b, &result, NULL), ==, 0);
+  g_assert_true (json_object_get_boolean_member (result, "synced"));
+  g_assert_cmpint (json_object_get_int_member (result, "pulled"), >, 0);
+  g_assert_cmpuint (count_lines (proxy_log, answered), ==, 1);
+  g_assert_cmpuint (count_lines (c->log_path, v2), >, 0);
+  households_a = store_text (&a, households_sql);
+  households_b = store_text (&b, households_sql);
+  g_assert_nonnull (households_a);
+  g_assert_cmpstr (households_b, ==, households_a);
+  test_proxy_stop (proxy);
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1113,5 +1169,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/cursor-beyond-end", test_cursor_beyond_end);
   g_test_add_func ("/sync/bad-request", test_bad_request);
   g_test_add_func ("/sync/push-halved", test_push_halved);
+  g_test_add_func ("/sync/older-center", test_older_center);
   return g_test_run ();
 }

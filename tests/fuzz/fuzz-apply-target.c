@@ -375,8 +375,9 @@ hearth_fuzz_apply (const guint8 *data, gsize size)
   g_autofree char *twice = NULL;
   g_autofree char *whole = NULL;
   g_autofree char *split = NULL;
+  g_autoptr(GPtrArray) expanded = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   HearthSyncStatus status;
-  guint rejected = G_MAXUINT;
+  guint rejected = G_MAXUINT, grouped = 0;
 
   if (fuzz_store.store == NULL)
     open_store ();
@@ -386,9 +387,22 @@ hearth_fuzz_apply (const guint8 *data, gsize size)
 
   /* Every page starts from the same store: applied inside a transaction
    * that is rolled back (the store's own becomes a savepoint in it). */
+  /* The page as a center serves it to a device of version 2: each grouped
+   * write (kind "edits") as the edits it holds. */
+  for (guint i = 0; i < page.changes->len; i++)
+    {
+      const HearthChange *c = page.changes->pdata[i];
+      g_autoptr(GPtrArray) edits = hearth_change_expand (c);
+
+      grouped += c->kind == HEARTH_CHANGE_EDITS;
+      for (guint e = 0; e < edits->len; e++)
+        g_ptr_array_add (expanded, g_steal_pointer (&edits->pdata[e]));
+    }
   exec ("BEGIN IMMEDIATE");
   apply (page.changes, page.next_cursor, page.more, &rejected);
-  fuzz_check (rejected <= 2 * page.changes->len);
+  /* A change is applied or refused once; a field of a grouped write is a
+   * change of its own (its refusal too). */
+  fuzz_check (rejected <= 2 * expanded->len);
   fuzz_check (hearth_sync_store_status (fuzz_store.sync, &status, NULL));
   fuzz_check (status.cursor == page.next_cursor && !status.pull_more == !page.more);
   check_fields ();
@@ -401,6 +415,27 @@ hearth_fuzz_apply (const guint8 *data, gsize size)
   check_same ("applied once and twice", once, twice);
   whole = dump (FALSE);
   exec ("ROLLBACK");
+
+  /* A grouped write applied as it is (sync-apply.c, apply_edits()) leaves
+   * every row, the apply errors and the conflicts closed on the way too,
+   * as the edits it holds, and refuses as many. */
+  if (grouped > 0)
+    {
+      g_autofree char *as_edits = NULL;
+      guint rejected_edits = G_MAXUINT;
+
+      exec ("BEGIN IMMEDIATE");
+      apply (page.changes, page.next_cursor, page.more, &rejected);
+      g_clear_pointer (&once, g_free);
+      once = dump (TRUE);
+      exec ("ROLLBACK");
+      exec ("BEGIN IMMEDIATE");
+      apply (expanded, page.next_cursor, page.more, &rejected_edits);
+      as_edits = dump (TRUE);
+      exec ("ROLLBACK");
+      check_same ("applied as grouped writes and as their edits", once, as_edits);
+      fuzz_check (rejected_edits == rejected);
+    }
 
   /* Nor does where the pages end: the same changes in two pages leave the
    * same records, edits, versions and open conflicts, as on a tablet that
