@@ -103,7 +103,8 @@ hearth_sync_reply_features (JsonNode *reply)
     return NULL;
   a = json_node_get_array (member);
   out = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < json_array_get_length (a); i++)
+  /* A bounded look: each name is found among those kept (a few). */
+  for (guint i = 0; i < json_array_get_length (a) && i < HEARTH_SYNC_MAX_FEATURES; i++)
     {
       JsonNode *n = json_array_get_element (a, i);
       const char *name;

@@ -42,6 +42,10 @@ HearthSyncEnrolment *hearth_sync_read_enrolment (JsonNode   *reply,
                                                  const char *device_id,
                                                  GError    **error);
 
+/* The elements of a reply's "features" read, at most: a center names a
+ * few; a longer array is a broken or hostile one's. */
+#define HEARTH_SYNC_MAX_FEATURES 32
+
 /**
  * hearth_sync_reply_features:
  * @reply: the JSON of a 2xx reply to enrolment, GET /v1/epoch or a push
@@ -50,6 +54,7 @@ HearthSyncEnrolment *hearth_sync_read_enrolment (JsonNode   *reply,
  * names in its array, each once; an element that is not a name (1 to 32
  * of a-z, 0-9, "-" and "_") is left out, as unknown names are by the
  * caller, so a center that says more than this device knows is no error.
+ * Only the first HEARTH_SYNC_MAX_FEATURES elements are read.
  *
  * Returns: (transfer full) (array zero-terminated=1) (nullable): the
  *   names, or %NULL when the reply has no array "features" (a center of

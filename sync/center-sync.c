@@ -292,11 +292,42 @@ decode_body (const HearthCenterRequest *req, GError **error)
   return NULL;
 }
 
-JsonNode *
-hearth_center_parse_json (const char *data, gsize len, GError **error)
+/* The names each object of a body holds so far (JsonObject → set of
+ * names), and the first name each object holds twice (JsonObject →
+ * name): json-glib keeps the last of a repeated member without a word,
+ * and a device's change read as it was not meant to be must be refused. */
+typedef struct
+{
+  GHashTable *names;
+  GHashTable *repeated;
+} MemberNames;
+
+static void
+member_seen (JsonParser *parser, JsonObject *object, const char *name, gpointer user_data)
+{
+  MemberNames *m = user_data;
+  GHashTable *names = g_hash_table_lookup (m->names, object);
+
+  if (names == NULL)
+    {
+      names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_insert (m->names, object, names);
+    }
+  if (!g_hash_table_add (names, g_strdup (name)) && !g_hash_table_contains (m->repeated, object))
+    g_hash_table_insert (m->repeated, object, g_strdup (name));
+}
+
+/* hearth_center_parse_json(), the objects holding a member twice in
+ * *@repeated (JsonObject → the name, valid while the tree is) or, without
+ * @repeated, an error naming the first such member. */
+static JsonNode *
+parse_json (const char *data, gsize len, GHashTable **repeated, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local = NULL;
+  g_autoptr(GHashTable) names = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
+  g_autoptr(GHashTable) twice = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  MemberNames m = { names, twice };
   const char *bad_utf8 = NULL;
   JsonNode *root;
 
@@ -328,6 +359,7 @@ hearth_center_parse_json (const char *data, gsize len, GError **error)
                            local->message);
       return NULL;
     }
+  g_signal_connect (parser, "object-member", G_CALLBACK (member_seen), &m);
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
     {
       unsigned line = 0, column = 0;
@@ -355,7 +387,67 @@ hearth_center_parse_json (const char *data, gsize len, GError **error)
       g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST, _("the body must be a JSON object"));
       return NULL;
     }
+  if (repeated != NULL)
+    *repeated = g_steal_pointer (&twice);
+  else if (g_hash_table_size (twice) > 0)
+    {
+      GHashTableIter iter;
+      gpointer name;
+
+      g_hash_table_iter_init (&iter, twice);
+      g_hash_table_iter_next (&iter, NULL, &name);
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_JSON,
+                   _("an object holds the member “%s” twice: each name may appear once"), (const char *) name);
+      return NULL;
+    }
   return json_node_ref (root);
+}
+
+JsonNode *
+hearth_center_parse_json (const char *data, gsize len, GError **error)
+{
+  return parse_json (data, len, NULL, error);
+}
+
+/* Takes from @repeated the name that @object (which may be %NULL) or,
+ * for a change, its "fields" object or one of their field edits holds
+ * twice, as "fields.phone" or a member of the change: %NULL when none. */
+static char *
+take_repeated (GHashTable *repeated, JsonObject *object, gboolean change)
+{
+  char *name = NULL;
+
+  if (object == NULL || g_hash_table_size (repeated) == 0)
+    return NULL;
+  if (g_hash_table_steal_extended (repeated, object, NULL, (gpointer *) &name))
+    return name;
+  if (change && json_object_has_member (object, "fields") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "fields")))
+    {
+      JsonObject *fields = json_object_get_object_member (object, "fields");
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *node;
+
+      name = take_repeated (repeated, fields, FALSE);
+      if (name != NULL)
+        {
+          char *path = g_strconcat ("fields.", name, NULL);
+
+          g_free (name);
+          return path;
+        }
+      json_object_iter_init (&iter, fields);
+      while (json_object_iter_next (&iter, &member, &node))
+        if (JSON_NODE_HOLDS_OBJECT (node) && (name = take_repeated (repeated, json_node_get_object (node), FALSE)))
+          {
+            char *path = g_strdup_printf ("fields.%s.%s", member, name);
+
+            g_free (name);
+            return path;
+          }
+    }
+  return NULL;
 }
 
 /* A device id as devices make them (g_uuid_string_random()): a UUID in
@@ -478,10 +570,11 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
   JsonArray *array;
   const char *device_id;
   gint64 first = 0;
+  g_autoptr(GHashTable) repeated = NULL;
 
   if (field != NULL)
     *field = NULL;
-  root = hearth_center_parse_json (data, len, error);
+  root = parse_json (data, len, &repeated, error);
   if (root == NULL)
     return NULL;
   o = json_node_get_object (root);
@@ -521,6 +614,7 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
       JsonNode *element = json_array_get_element (array, i);
       g_autofree char *where = g_strdup_printf ("changes[%u]", i);
       g_autoptr(GError) local = NULL;
+      g_autofree char *twice = NULL;
       HearthPushItem *item;
       JsonNode *seq = NULL;
 
@@ -550,11 +644,30 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
         }
       item = g_new0 (HearthPushItem, 1);
       item->seq = json_node_get_int (seq);
-      item->change = hearth_change_from_json (element, where, &local);
-      if (item->change == NULL)
-        item->refusal = g_strdup (local->message);
+      twice = take_repeated (repeated, json_node_get_object (element), TRUE);
+      if (twice != NULL)
+        item->refusal = g_strdup_printf (_("%s: “%s” appears twice: each name may appear once"), where, twice);
+      else
+        {
+          item->change = hearth_change_from_json (element, where, &local);
+          if (item->change == NULL)
+            item->refusal = g_strdup (local->message);
+        }
       push_item_digest (item, element, text);
       g_ptr_array_add (batch->items, item);
+    }
+  /* A member named twice outside the changes: the body is not what its
+   * sender meant, or not a device's. */
+  if (g_hash_table_size (repeated) > 0)
+    {
+      GHashTableIter iter;
+      gpointer name;
+
+      g_hash_table_iter_init (&iter, repeated);
+      g_hash_table_iter_next (&iter, NULL, &name);
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_JSON,
+                   _("an object holds the member “%s” twice: each name may appear once"), (const char *) name);
+      return NULL;
     }
   return g_steal_pointer (&batch);
 }

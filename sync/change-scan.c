@@ -194,8 +194,12 @@ hearth_scan_word (HearthScan *r, const char *word)
   skip_ws (r);
   if ((gsize) (r->end - r->p) < n || memcmp (r->p, word, n) != 0)
     return FALSE;
+  /* Not taken when more letters follow: "truefalse" is no "true" the
+   * caller may try "false" after. */
+  if (r->p + n < r->end && g_ascii_isalnum (r->p[n]))
+    return FALSE;
   r->p += n;
-  return r->p >= r->end || !g_ascii_isalnum (*r->p);
+  return TRUE;
 }
 
 /* The string members of a change, by their place here. */

@@ -51,7 +51,8 @@ gboolean hearth_scan_name (HearthScan *s, const char **name, gsize *len);
  * 18 digits) from @min to @max. */
 gboolean hearth_scan_whole (HearthScan *s, gint64 min, gint64 max, gint64 *out);
 
-/* The literal @word ("true", "false") and no letter or digit after it. */
+/* The literal @word ("true", "false") and no letter or digit after it;
+ * nothing is consumed when it is not there. */
 gboolean hearth_scan_word (HearthScan *s, const char *word);
 
 /**

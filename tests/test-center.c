@@ -4429,6 +4429,231 @@ test_push_edits (void)
   center_stop (c);
 }
 
+/* ---- hostile writes of kind "edits" ---------------------------------------------------------- */
+
+/* Pushes the one change @change of @d alone; returns the code of its
+ * refusal (NULL when accepted), its message in *@message. */
+static char *
+push_one (Center *c, Device *d, char *change, char **message)
+{
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_auto(Reply) r = { 0 };
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  gint64 seq = d->next_seq - 1;
+
+  g_ptr_array_add (changes, change);
+  push_changes (c, d, changes, &r);
+  if (g_test_verbose ())
+    g_printerr ("%d %s\n", (int) r.status, r.text);
+  g_assert_cmpint (r.status, ==, 200);
+  refusals (&r, codes, messages);
+  if (message != NULL)
+    *message = g_strdup (g_hash_table_lookup (messages, GINT_TO_POINTER (seq)));
+  return g_strdup (g_hash_table_lookup (codes, GINT_TO_POINTER (seq)));
+}
+
+/* Writes of kind "edits" as a broken or hostile device sends them: each
+ * refused alone, its seq and what is wrong named (a field named twice
+ * among them: json-glib would keep the last one without a word), nothing
+ * of them stored and nothing stored before lost. */
+static void
+test_push_edits_hostile (void)
+{
+  g_autoptr(Center) c = center_new ("center-edits-hostile");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *v1 = NULL, *v2 = NULL, *bv = NULL;
+  g_autofree char *values = NULL;
+  g_autoptr(GString) many = g_string_new (NULL);
+  g_autoptr(GString) parents = g_string_new (NULL);
+  g_autoptr(GString) huge = g_string_new (NULL);
+  gint64 rows;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  bv = hlc_at (now - 4500, 0, b->id);
+  {
+    g_autofree char *code = push_one (c, a, edits (a, "households", hh, hh, VILLAGE_A, v1,
+                                                   "\"phone\": {\"value\": \"1\"}, \"address\": {\"value\": \"x\"}"), NULL);
+    g_assert_null (code);
+  }
+  values = household_values (c, hh);
+  rows = center_db_int (c, "SELECT count (*) FROM changes");
+
+  for (guint i = 0; i <= HEARTH_CHANGE_MAX_FIELDS; i++)
+    g_string_append_printf (many, "%s\"f%u\": {\"value\": \"1\"}", i > 0 ? ", " : "", i);
+  for (guint i = 0; i <= HEARTH_CHANGE_MAX_PARENTS; i++)
+    {
+      g_autofree char *p = hlc_at (now - 10000 - i, 0, a->id);
+
+      g_string_append_printf (parents, "%s\"%s\"", i > 0 ? ", " : "", p);
+    }
+  g_string_append (huge, "\"phone\": {\"value\": \"");
+  for (guint i = 0; i <= HEARTH_CHANGE_MAX_VALUE; i++)
+    g_string_append_c (huge, 'x');
+  g_string_append (huge, "\"}");
+
+  struct
+  {
+    char *fields;
+    const char *hlc;
+    const char *named;
+  } cases[] = {
+    { g_strdup (""), v2, "“fields”" },
+    { g_strdup ("\"phone\": {\"value\": \"2\"}, \"phone\": {\"value\": \"3\"}"), v2, "“fields.phone”" },
+    { g_strdup ("\"phone\": {\"value\": \"2\", \"value\": \"3\"}"), v2, "“fields.phone.value”" },
+    { g_strdup ("\"phone\": {\"value\": \"2\", \"parents\": [], \"parents\": []}"), v2, "“fields.phone.parents”" },
+    { g_strdup ("\"phone\": {\"value\": 2}"), v2, "“fields.phone.value”" },
+    { g_strdup ("\"phone\": {\"value\": \"2\", \"hlc\": \"x\"}"), v2, "“hlc”" },
+    { g_strdup ("\"Phone\": {\"value\": \"2\"}"), v2, "“Phone”" },
+    { g_string_free (g_steal_pointer (&many), FALSE), v2, "64" },
+    { g_strdup_printf ("\"phone\": {\"value\": \"2\", \"parents\": [%s]}", parents->str), v2, "“fields.phone.parents”" },
+    { g_string_free (g_steal_pointer (&huge), FALSE), v2, "“fields.phone.value”" },
+    /* a version of a stored write with another value */
+    { g_strdup ("\"phone\": {\"value\": \"9\"}, \"head_name\": {\"value\": \"z\"}"), v1, "“phone”" },
+    /* another device's version */
+    { g_strdup ("\"phone\": {\"value\": \"9\"}"), bv, bv },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *message = NULL;
+      g_autofree char *code = NULL;
+      g_autofree char *after = NULL;
+      gint64 seq = a->next_seq;
+
+      code = push_one (c, a, edits (a, "households", hh, hh, VILLAGE_A, cases[i].hlc, cases[i].fields), &message);
+      g_test_message ("case %u: %s %s", i, code, message);
+      g_assert_cmpstr (code, ==, "bad-change");
+      g_assert_nonnull (strstr (message, cases[i].named));
+      g_assert_cmpint (a->next_seq, ==, seq + 1);
+      after = household_values (c, hh);
+      g_assert_cmpstr (after, ==, values);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, rows);
+      g_free (cases[i].fields);
+    }
+
+  /* A member named twice outside a change: the push is refused whole,
+   * the name said. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *change = edits (a, "households", hh, hh, VILLAGE_A, v2, "\"phone\": {\"value\": \"2\"}");
+    g_autofree char *body = g_strdup_printf ("{\"device_id\": \"%s\", \"device_id\": \"%s\", \"changes\": [%s]}",
+                                             a->id, a->id, change);
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 400);
+    g_assert_nonnull (strstr (r.text, "device_id"));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, rows);
+    a->next_seq--;
+  }
+
+  /* The same seq sent again with other content: refused, the first kept. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_autofree char *first = NULL, *other = NULL, *expected = NULL, *after = NULL;
+    gint64 seq = a->next_seq;
+
+    first = edits (a, "households", hh, hh, VILLAGE_A, v2, "\"head_name\": {\"value\": \"Ann\"}");
+    a->next_seq = seq;
+    other = edits (a, "households", hh, hh, VILLAGE_A, v2, "\"head_name\": {\"value\": \"Bob\"}");
+    g_assert_null (push_one (c, a, g_steal_pointer (&first), NULL));
+    g_ptr_array_add (changes, g_steal_pointer (&other));
+    push_changes (c, a, changes, &r);
+    g_test_message ("resent: %d %s", (int) r.status, r.text);
+    after = household_values (c, hh);
+    g_assert_nonnull (strstr (after, "head_name=Ann@"));
+    g_assert_null (strstr (after, "Bob"));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, rows + 1);
+    g_assert_cmpint (r.status, ==, 200);
+    {
+      g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+
+      refusals (&r, codes, messages);
+      g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq)), ==, "bad-change");
+    }
+  }
+  center_stop (c);
+}
+
+/* A push whose transaction fails mid-way (the store refusing a row, as
+ * a full disk would): answered with an error, nothing of the batch kept,
+ * the writers' connection (kept warm between pushes) left clean: the same
+ * batch sent again is stored whole, and the pushes after it too. */
+static void
+test_push_store_fails (void)
+{
+  g_autoptr(Center) c = center_new ("center-store-fails");
+  g_autoptr(Device) a = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *bad = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *trigger = NULL, *body = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  gint64 first_seq;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v1, "\"phone\": {\"value\": \"1\"}"));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON changes WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", bad);
+  center_db_exec (c, trigger);
+
+  first_seq = a->next_seq;
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "x", v2, NULL));
+    g_ptr_array_add (changes, edits (a, "households", bad, bad, VILLAGE_A, v2,
+                                     "\"phone\": {\"value\": \"2\"}, \"address\": {\"value\": \"y\"}"));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Ann", v2, NULL));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, >=, 500);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 1);
+  }
+
+  center_db_exec (c, "DROP TRIGGER full");
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *values = NULL, *expected = NULL;
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, first_seq + 2);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 4);
+    values = household_values (c, hh);
+    expected = g_strdup_printf ("address=x@%s head_name=Ann@%s phone=1@%s", v2, v2, v1);
+    g_assert_cmpstr (values, ==, expected);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v3 = hlc_at (now - 3000, 0, a->id);
+    g_autofree char *fields = g_strdup_printf ("\"phone\": {\"value\": \"3\", \"parents\": [\"%s\"]}", v1);
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v3, fields));
+    g_free (push_batch (c, a, changes, 0));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 5);
+  }
+  center_stop (c);
+}
+
 /* The same edits pushed to two new centers, to one as an edit per field,
  * to the other as writes of kind "edits": the same merged state and
  * conflicts, the same pulls (whole and compacted, but for the cursors)
@@ -4930,6 +5155,8 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-record-key", test_migrate_record_key);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
+  g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
+  g_test_add_func ("/center/push/store-fails", test_push_store_fails);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);

@@ -207,12 +207,16 @@ test_plain (void)
 
     g_assert_true (scan_agrees (escaped, strlen (escaped)));
   }
-  /* json-glib's own: a number that is not whole, a null, a name twice, a
-   * lone surrogate, a \u0000, a change without its cursor. */
+  /* json-glib's own: a number that is not whole, a null, a word that is
+   * not JSON, a name twice, a lone surrogate, a \u0000, a change without
+   * its cursor. */
   {
     const char *others[] = {
       "{\"changes\":[],\"next_cursor\":1000,\"more\":false,\"server_time\":1.5}",
       "{\"changes\":[],\"next_cursor\":1000,\"more\":null}",
+      /* not JSON, which json-glib refuses: the scan once took "true" as
+       * a word that is not one, then "false" after it */
+      "{\"changes\":[],\"next_cursor\":1001,\"more\":truefalse}",
       "{\"changes\":[],\"next_cursor\":1000,\"next_cursor\":1001}",
       "{\"changes\":[{\"cursor\":1001,\"kind\":\"edit\",\"table\":\"households\",\"id\":"
       "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",\"field\":\"head_name\",\"value\":\"\\ud83d\",\"hlc\":"

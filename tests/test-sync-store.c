@@ -887,6 +887,26 @@ test_reply_features (void)
       g_assert_nonnull (node);
       g_assert_cmpstr (joined, ==, cases[i].want);
     }
+
+  /* A broken or hostile center's array of many names (a reply may hold
+   * 64 MiB): the first HEARTH_SYNC_MAX_FEATURES elements are read, no
+   * more, so that finding a name once stays cheap and the store keeps a
+   * line of names, not megabytes. */
+  {
+    g_autoptr(GString) json = g_string_new ("{\"features\": [\"edits\"");
+    g_autoptr(JsonNode) node = NULL;
+    g_auto(GStrv) got = NULL;
+
+    for (guint i = 0; i < 5000; i++)
+      g_string_append_printf (json, ", \"f%u\"", i);
+    g_string_append (json, "]}");
+    node = json_from_string (json->str, NULL);
+    got = hearth_sync_reply_features (node);
+    g_assert_nonnull (got);
+    g_assert_cmpuint (g_strv_length (got), ==, HEARTH_SYNC_MAX_FEATURES);
+    g_assert_cmpstr (got[0], ==, "edits");
+    g_assert_cmpstr (got[HEARTH_SYNC_MAX_FEATURES - 1], ==, "f30");
+  }
 }
 
 /* ---- a store from before sync ------------------------------------------------------------ */

@@ -91,6 +91,29 @@ check_enrolment (JsonNode *root)
   }
 }
 
+/* What any reply says the center takes (PROTOCOL.md section 5): names of
+ * a-z, 0-9, "-" and "_", each once, a few at most; an array always read
+ * (as empty when it holds no name), anything else as none. */
+static void
+check_features (JsonNode *root)
+{
+  g_auto(GStrv) features = hearth_sync_reply_features (root);
+  JsonNode *member = JSON_NODE_HOLDS_OBJECT (root) ? json_object_get_member (json_node_get_object (root), "features")
+                                                   : NULL;
+  guint n = 0;
+
+  fuzz_check ((features != NULL) == (member != NULL && JSON_NODE_HOLDS_ARRAY (member)));
+  for (; features != NULL && features[n] != NULL; n++)
+    {
+      gsize len = strlen (features[n]);
+
+      fuzz_check (len >= 1 && len <= 32 && strspn (features[n], "abcdefghijklmnopqrstuvwxyz0123456789-_") == len);
+      for (guint i = 0; i < n; i++)
+        fuzz_check (!g_str_equal (features[i], features[n]));
+    }
+  fuzz_check (n <= HEARTH_SYNC_MAX_FEATURES);
+}
+
 /* A reply member that is there must be what the protocol says, not
  * skipped as if it were missing. */
 static gboolean
@@ -256,6 +279,7 @@ hearth_fuzz_reply (const guint8 *data, gsize size)
   /* Parsed, so it nests no deeper than json-glib may be given. */
   fuzz_check (hearth_json_check_depth ((const char *) data, size, HEARTH_JSON_MAX_DEPTH, NULL, NULL));
   check_enrolment (root);
+  check_features (root);
   check_push_reply (root);
   check_pull_page (root);
 }
