@@ -84,7 +84,7 @@ hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *now, GErro
 {
   sqlite3_stmt *st = NULL;
   g_autofree char *kind = NULL, *table = NULL, *id = NULL, *field = NULL, *hlc = NULL;
-  g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) fields = NULL;
   int rc;
 
   if (sqlite3_prepare_v2 (db, "SELECT kind, record_table, record_id, field, hlc FROM sync_outbox "
@@ -111,18 +111,8 @@ hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *now, GErro
     return revert_field (db, table, id, field, hlc, now, error);
   /* A write of several fields is refused whole (PROTOCOL.md section 7):
    * the center holds none of them, so every one is taken back. */
-  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
-                              "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
-                              "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3", -1, &st, NULL) != SQLITE_OK)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, hlc, -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    g_ptr_array_add (fields, g_strdup ((const char *) sqlite3_column_text (st, 0)));
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return hearth_sync_sql_failed (db, error);
+  if ((fields = hearth_sync_write_fields (db, table, id, hlc, error)) == NULL)
+    return FALSE;
   for (guint i = 0; i < fields->len; i++)
     if (!revert_field (db, table, id, fields->pdata[i], hlc, now, error))
       return FALSE;

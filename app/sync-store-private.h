@@ -82,6 +82,13 @@ gboolean hearth_sync_is_field (sqlite3 *db, const char *table, const char *colum
 gboolean hearth_sync_column_value (sqlite3 *db, const char *table, const char *id, const char *column,
                                    gboolean *exists, char **value, GError **error);
 
+/* The fields of @table's record @id that this store's edits of version
+ * @hlc write (one write of a record: PROTOCOL.md section 6.1), in no
+ * particular order. Returns (transfer full) an array of strings, or NULL
+ * with @error set as hearth_sync_sql_failed(). */
+GPtrArray *hearth_sync_write_fields (sqlite3 *db, const char *table, const char *id, const char *hlc,
+                                     GError **error);
+
 /* Space-separated versions as a vector (empty parts dropped), and back. */
 char **hearth_sync_split_versions (const char *text);
 

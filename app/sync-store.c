@@ -351,6 +351,35 @@ hearth_sync_column_value (sqlite3 *db, const char *table, const char *id, const 
   return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
+GPtrArray *
+hearth_sync_write_fields (sqlite3 *db, const char *table, const char *id, const char *hlc, GError **error)
+{
+  g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
+  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
+                              "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
+                              "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3", -1, &st, NULL) != SQLITE_OK)
+    {
+      hearth_sync_sql_failed (db, error);
+      return NULL;
+    }
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, hlc, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    g_ptr_array_add (fields, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (db, error);
+      return NULL;
+    }
+  return g_steal_pointer (&fields);
+}
+
 char **
 hearth_sync_split_versions (const char *text)
 {
@@ -735,7 +764,7 @@ static gboolean
 clamp_write (sqlite3 *db, gint64 seq, const char *table, const char *id, const char *old, const char *hlc,
              const char *now, GError **error)
 {
-  g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) fields = NULL;
   sqlite3_stmt *st = NULL;
   /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
   static const char *const renames[] = {
@@ -751,18 +780,8 @@ clamp_write (sqlite3 *db, gint64 seq, const char *table, const char *id, const c
   };
   int rc;
 
-  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
-                              "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
-                              "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3", -1, &st, NULL) != SQLITE_OK)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, old, -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    g_ptr_array_add (fields, g_strdup ((const char *) sqlite3_column_text (st, 0)));
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
-    return hearth_sync_sql_failed (db, error);
+  if ((fields = hearth_sync_write_fields (db, table, id, old, error)) == NULL)
+    return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (renames); i++)
     {
       if (sqlite3_prepare_v2 (db, renames[i], -1, &st, NULL) != SQLITE_OK)

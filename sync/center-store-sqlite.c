@@ -1975,6 +1975,29 @@ format_int64 (char *buf, gint64 v)
   return len;
 }
 
+/* Opens the change of @kind of the row at @st (CHANGE_COLUMNS): its
+ * cursor, kind, table, id, and household and village when set, in the
+ * order hearth_change_append_json() writes them. */
+static void
+append_row_head (GString *out, sqlite3_stmt *st, const char *kind)
+{
+  const char *household = (const char *) sqlite3_column_text (st, 7);
+  const char *village = (const char *) sqlite3_column_text (st, 8);
+  char cursor[24];
+
+  g_string_append (out, "{\"cursor\":");
+  g_string_append_len (out, cursor, format_int64 (cursor, sqlite3_column_int64 (st, 0)));
+  g_string_append (out, ",\"kind\":\"");
+  g_string_append (out, kind);
+  g_string_append_c (out, '"');
+  append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
+  append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
+  if (household != NULL)
+    append_member (out, "household", household);
+  if (village != NULL)
+    append_member (out, "village", village);
+}
+
 /* One row of CHANGE_COLUMNS as the protocol's JSON object, as
  * hearth_change_to_json() writes it. The parents and fields columns are
  * JSON this file wrote (parents_to_json(), fields_to_json()): copied as
@@ -1983,19 +2006,8 @@ static void
 append_change_json (GString *out, sqlite3_stmt *st)
 {
   gboolean edit = g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "edit") == 0;
-  const char *household = (const char *) sqlite3_column_text (st, 7);
-  const char *village = (const char *) sqlite3_column_text (st, 8);
-  char cursor[24];
 
-  g_string_append (out, "{\"cursor\":");
-  g_string_append_len (out, cursor, format_int64 (cursor, sqlite3_column_int64 (st, 0)));
-  g_string_append (out, edit ? ",\"kind\":\"edit\"" : ",\"kind\":\"record\"");
-  append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
-  append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
-  if (household != NULL)
-    append_member (out, "household", household);
-  if (village != NULL)
-    append_member (out, "village", village);
+  append_row_head (out, st, edit ? "edit" : "record");
   if (edit)
     {
       const char *parents = (const char *) sqlite3_column_text (st, 6);
@@ -2765,20 +2777,9 @@ field_heads (SqliteTxn *t, const char *tbl, const char *record_id, const char *f
 static void
 append_edits_member_json (GString *out, sqlite3_stmt *st, const char *field, const EditsMember *m)
 {
-  const char *household = (const char *) sqlite3_column_text (st, 7);
-  const char *village = (const char *) sqlite3_column_text (st, 8);
   const char *wall = (const char *) sqlite3_column_text (st, 11);
-  char cursor[24];
 
-  g_string_append (out, "{\"cursor\":");
-  g_string_append_len (out, cursor, format_int64 (cursor, sqlite3_column_int64 (st, 0)));
-  g_string_append (out, ",\"kind\":\"edit\"");
-  append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
-  append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
-  if (household != NULL)
-    append_member (out, "household", household);
-  if (village != NULL)
-    append_member (out, "village", village);
+  append_row_head (out, st, "edit");
   append_member (out, "field", field);
   g_string_append (out, ",\"value\":");
   g_string_append_len (out, m->value, (gssize) m->value_len);
@@ -2796,19 +2797,7 @@ append_edits_member_json (GString *out, sqlite3_stmt *st, const char *field, con
 static void
 append_edits_head_json (GString *out, sqlite3_stmt *st)
 {
-  const char *household = (const char *) sqlite3_column_text (st, 7);
-  const char *village = (const char *) sqlite3_column_text (st, 8);
-  char cursor[24];
-
-  g_string_append (out, "{\"cursor\":");
-  g_string_append_len (out, cursor, format_int64 (cursor, sqlite3_column_int64 (st, 0)));
-  g_string_append (out, ",\"kind\":\"edits\"");
-  append_member (out, "table", (const char *) sqlite3_column_text (st, 2));
-  append_member (out, "id", (const char *) sqlite3_column_text (st, 3));
-  if (household != NULL)
-    append_member (out, "household", household);
-  if (village != NULL)
-    append_member (out, "village", village);
+  append_row_head (out, st, "edits");
   append_member (out, "hlc", (const char *) sqlite3_column_text (st, 5));
   g_string_append (out, ",\"fields\":{");
 }
