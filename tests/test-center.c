@@ -479,6 +479,20 @@ without_time (Reply *r)
   return json_to_string (copy, FALSE);
 }
 
+/* Pushes @body again (its reply was lost) and asserts the center answers
+ * 200 as it did the first time (@first, without_time()). */
+static void
+push_again (Center *c, Device *d, const char *body, const char *first)
+{
+  g_auto(Reply) r = { 0 };
+  g_autofree char *again = NULL;
+
+  push (c, d, body, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  again = without_time (&r);
+  g_assert_cmpstr (again, ==, first);
+}
+
 /* ---- tests ------------------------------------------------------------------------ */
 
 static gboolean
@@ -953,15 +967,7 @@ test_push_idempotent (void)
   /* The reply was lost; the same batch again: the same answer, nothing
    * stored twice. */
   for (int i = 0; i < 2; i++)
-    {
-      g_auto(Reply) r = { 0 };
-      g_autofree char *again = NULL;
-
-      push (c, d, body, &r);
-      g_assert_cmpint (r.status, ==, 200);
-      again = without_time (&r);
-      g_assert_cmpstr (again, ==, first);
-    }
+    push_again (c, d, body, first);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 4);
   /* Each change stored as pushed is its own outcome: no row of its own. */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM all_push_outcomes WHERE cursor IS NOT NULL "
@@ -1868,15 +1874,7 @@ test_push_new_record (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_dangling"), ==, 1);
 
   /* Sent again: the same reply, nothing stored twice. */
-  {
-    g_auto(Reply) r = { 0 };
-    g_autofree char *again = NULL;
-
-    push (c, w, body, &r);
-    g_assert_cmpint (r.status, ==, 200);
-    again = without_time (&r);
-    g_assert_cmpstr (again, ==, first);
-  }
+  push_again (c, w, body, first);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 6);
   center_stop (c);
 }
@@ -1942,15 +1940,7 @@ test_push_new_household (void)
 
   /* Sent again, the household known now: the same reply, nothing stored
    * twice. */
-  {
-    g_auto(Reply) r = { 0 };
-    g_autofree char *again = NULL;
-
-    push (c, w, body, &r);
-    g_assert_cmpint (r.status, ==, 200);
-    again = without_time (&r);
-    g_assert_cmpstr (again, ==, first);
-  }
+  push_again (c, w, body, first);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 3);
   center_stop (c);
 }
