@@ -157,7 +157,7 @@ test_kill_while_recording (void)
           barren = 0;
         }
     }
-  g_test_message ("%u kills, %u visits recorded whole (kills within %lu µs)", kills, recorded, kill_after_max);
+  g_test_message ("%u kills, %u visits recorded whole (kills within %lu us)", kills, recorded, kill_after_max);
   g_assert_cmpuint (kills, ==, KILLS);
   g_assert_cmpuint (recorded, >, 0);
 }
