@@ -323,6 +323,8 @@ hearth_sync_is_field (sqlite3 *db, const char *table, const char *column)
 {
   static const char *const local[] = { "id", "created_at", "updated_at", NULL };   /* HEARTH_SYNC_LOCAL_COLUMNS */
 
+  if (hearth_change_table_fields (table) != NULL)
+    return hearth_change_is_field (table, column);
   return column != NULL && !g_strv_contains (local, column) && hearth_sync_has_column (db, table, column);
 }
 
