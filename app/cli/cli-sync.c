@@ -222,9 +222,6 @@ format_ms (gint64 ms)
   return g_date_time_format (t, "%Y-%m-%d %H:%M:%S %z");
 }
 
-/* @failed: the run did not finish, so nothing says "synced", whatever the
- * store's state (a pull may have failed after every push was
- * acknowledged, with the last good run's "no more" still stored). */
 /* The changes the center refused, for `sync --status`: which household,
  * which fields, why, when (personal data: printed for the store's own
  * user, never logged). */
@@ -289,6 +286,9 @@ add_refused_json (JsonBuilder *b, const GPtrArray *list)
   json_builder_end_array (b);
 }
 
+/* @failed: the run did not finish, so nothing says "synced", whatever the
+ * store's state (a pull may have failed after every push was
+ * acknowledged, with the last good run's "no more" still stored). */
 static void
 print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gboolean failed, const char *center,
               const GPtrArray *refused)
