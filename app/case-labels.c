@@ -126,6 +126,7 @@ static const Label forms[] = {
 
 /* The fields of the case model two tablets can disagree on. */
 static const Label household_fields[] = {
+  { "registry_no", N_("Registry number") },
   { "village_code", N_("Village code") },
   { "address", N_("Address") },
   { "head_name", N_("Head of household") },
@@ -142,6 +143,7 @@ static const Label household_fields[] = {
   { "last_visit_date", N_("Last visit") },
   { "next_visit_date", N_("Next visit") },
   { "eliminated_on", N_("Risk eliminated on") },
+  { "deleted", N_("Removed") },
 };
 
 static const Label member_fields[] = {
@@ -152,6 +154,35 @@ static const Label member_fields[] = {
   { "relation", N_("Relation to the head") },
   { "health", N_("Health assistance") },
   { "labour", N_("Labour ability") },
+  { "phone", N_("Phone number") },
+  { "education", N_("Education") },
+  { "school_status", N_("School") },
+  { "work_place", N_("Place of work") },
+  { "insurance", N_("Insurance") },
+  { "ethnicity", N_("Ethnicity") },
+  { "benefits", N_("Benefits received") },
+  { "months_worked", N_("Months worked") },
+  { "disability_cert_year", N_("Disability certificate year") },
+  { "deleted", N_("Removed") },
+};
+
+static const Label measure_fields[] = {
+  { "type", N_("Kind of measure") },
+  { "description", N_("Description") },
+  { "started_on", N_("Started on") },
+  { "ended_on", N_("Ended on") },
+  { "status", N_("State") },
+  { "last_progress", N_("Progress") },
+  { "last_effect", N_("Effect") },
+  { "last_remark", N_("Remark") },
+  { "progress_on", N_("Date of the last follow-up") },
+};
+
+/* Fields the case model keeps for itself (links, order, versions): a
+ * worker never typed them, so a list of what a change did leaves them out. */
+static const char *const internal_fields[] = {
+  "household_id", "position", "opened_by", "closed_by", "entity_version", "risk_submission", "created_by",
+  "progress_submission", NULL,
 };
 
 static const Label task_fields[] = {
@@ -312,6 +343,8 @@ hearth_label_field (const char *table, const char *field)
     return LOOKUP (member_fields, field);
   if (g_strcmp0 (table, "tasks") == 0)
     return LOOKUP (task_fields, field);
+  if (g_strcmp0 (table, "measures") == 0)
+    return LOOKUP (measure_fields, field);
   return field != NULL ? field : "";
 }
 
@@ -421,4 +454,86 @@ hearth_label_place (HearthStore *store, const char *address, const char *village
   if (address != NULL && address[0] != '\0')
     return g_strdup (address);
   return hearth_label_village (store, village_code != NULL ? village_code : "");
+}
+
+char *
+hearth_label_household (const char *head_name, const char *registry_no)
+{
+  gboolean named = head_name != NULL && head_name[0] != '\0';
+  gboolean numbered = registry_no != NULL && registry_no[0] != '\0';
+
+  if (named && numbered)
+    /* TRANSLATORS: a household on a list: its head's name, then its
+     * county registry number (户编号). */
+    return g_strdup_printf (_("%s, registry number %s"), head_name, registry_no);
+  if (named)
+    return g_strdup (head_name);
+  if (numbered)
+    return g_strdup_printf (_("Registry number %s"), registry_no);
+  return g_strdup (_("A household not on this tablet"));
+}
+
+char *
+hearth_label_change (const char *table, const char *const *fields, gboolean created, const char *member_name)
+{
+  g_autoptr(GString) list = g_string_new (NULL);
+  gboolean member = g_strcmp0 (table, "members") == 0;
+  gboolean named = member_name != NULL && member_name[0] != '\0';
+
+  if (g_strcmp0 (table, "submissions") == 0)
+    return g_strdup (_("A filled-in form"));
+  if (g_strcmp0 (table, "reviews") == 0)
+    return g_strdup (_("A review decision"));
+  if (g_strcmp0 (table, "audit") == 0)
+    return g_strdup (_("An entry of this tablet's log"));
+  if (created && fields != NULL)
+    {
+      if (member)
+        /* TRANSLATORS: a member added to a household, by name */
+        return named ? g_strdup_printf (_("New member %s"), member_name) : g_strdup (_("New member"));
+      if (g_strcmp0 (table, "tasks") == 0)
+        return g_strdup (_("New task"));
+      if (g_strcmp0 (table, "measures") == 0)
+        return g_strdup (_("New assistance measure"));
+      return g_strdup (_("New household"));
+    }
+  for (guint i = 0; fields != NULL && fields[i] != NULL; i++)
+    {
+      if (g_strv_contains (internal_fields, fields[i]))
+        continue;
+      if (list->len > 0)
+        /* TRANSLATORS: between two items of a list, e.g. "Phone number, Address" */
+        g_string_append (list, _(", "));
+      g_string_append (list, hearth_label_field (table, fields[i]));
+    }
+  if (list->len > 0)
+    {
+      if (member && named)
+        /* TRANSLATORS: what a change of a member changed: the member's
+         * name, then the fields, e.g. "Member Liu Guilan: Phone number" */
+        return g_strdup_printf (_("Member %s: %s"), member_name, list->str);
+      return g_string_free (g_steal_pointer (&list), FALSE);
+    }
+  if (member)
+    return named ? g_strdup_printf (_("A change of member %s"), member_name) : g_strdup (_("A change of a member"));
+  if (g_strcmp0 (table, "tasks") == 0)
+    return g_strdup (_("A change of a task"));
+  if (g_strcmp0 (table, "measures") == 0)
+    return g_strdup (_("A change of an assistance measure"));
+  return g_strdup (_("A change of the household"));
+}
+
+char *
+hearth_label_refusal (const char *message, const char *household_id, const char *household)
+{
+  g_auto(GStrv) parts = NULL;
+
+  /* The center names records by id; the worker knows the household by
+   * its head. */
+  if (message == NULL)
+    return g_strdup ("");
+  if (household_id == NULL || household_id[0] == '\0' || household == NULL)
+    return g_strdup (message);
+  parts = g_strsplit (message, household_id, -1);
+  return g_strjoinv (household, parts);
 }

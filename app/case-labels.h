@@ -82,4 +82,25 @@ char *hearth_label_village (HearthStore *store, const char *village_code);
  * its address, or when it has none its village (hearth_label_village()). */
 char *hearth_label_place (HearthStore *store, const char *address, const char *village_code);
 
+/* Returns: (transfer full): a household as its worker knows it: its
+ * head's name and registry number (either may be NULL or empty), or
+ * words saying it is not on this tablet. Personal data: for the screen. */
+char *hearth_label_household (const char *head_name, const char *registry_no);
+
+/* @fields: (nullable) (array zero-terminated=1): the fields a change wrote
+ * @created: whether the change made its record
+ * @member_name: (nullable): for a member, its name
+ *
+ * Returns: (transfer full): what a change of @table was about, in words:
+ * "New member 刘桂兰", "Member 刘桂兰: Phone number", the fields' labels
+ * (hearth_label_field(); the case model's own links and versions left
+ * out) as a list, or for a record what it is ("A filled-in form"). */
+char *hearth_label_change (const char *table, const char *const *fields, gboolean created,
+                           const char *member_name);
+
+/* Returns: (transfer full): the center's reason @message with the id
+ * @household_id (nullable) written as @household (nullable; its words,
+ * hearth_label_household()). */
+char *hearth_label_refusal (const char *message, const char *household_id, const char *household);
+
 G_END_DECLS

@@ -73,7 +73,9 @@ void     hearth_sync_tx_rollback (HearthSyncTx *tx);
 gboolean hearth_sync_is_edit_table (const char *table);
 
 /* Whether @column is a column of @table that sync may write: neither the
- * id nor the case model's times. */
+ * id nor the case model's times. For a mutable table, one of
+ * hearth_change_table_fields() (the list the center checks pushes
+ * against, held equal to this schema by /sync/store/table-fields). */
 gboolean hearth_sync_is_field (sqlite3 *db, const char *table, const char *column);
 
 /* The text of @column of @table's row @id: @exists says whether the row

@@ -323,6 +323,8 @@ hearth_sync_is_field (sqlite3 *db, const char *table, const char *column)
 {
   static const char *const local[] = { "id", "created_at", "updated_at", NULL };   /* HEARTH_SYNC_LOCAL_COLUMNS */
 
+  if (hearth_change_table_fields (table) != NULL)
+    return hearth_change_is_field (table, column);
   return column != NULL && !g_strv_contains (local, column) && hearth_sync_has_column (db, table, column);
 }
 
@@ -1051,6 +1053,184 @@ hearth_sync_store_status (HearthSyncStore *self, HearthSyncStatus *out, GError *
   out->center_offset_ms = state_int (self->db, "center_offset_ms", 0);
   out->synced = out->pending == 0 && !out->pull_more;
   return hearth_sync_exec (self->db, "RELEASE sync_status", error);
+}
+
+void
+hearth_sync_refused_change_free (HearthSyncRefusedChange *change)
+{
+  if (change == NULL)
+    return;
+  g_free (change->code);
+  g_free (change->message);
+  g_free (change->at);
+  g_free (change->table);
+  g_free (change->record_id);
+  g_free (change->household_id);
+  g_free (change->head_name);
+  g_free (change->registry_no);
+  g_strfreev (change->fields);
+  g_free (change->member_name);
+  g_free (change);
+}
+
+static char *
+column_text (sqlite3_stmt *st, int column)
+{
+  const unsigned char *text = sqlite3_column_text (st, column);
+
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+/* The first column of @sql's one row with @a (and @b, @c, @d when not
+ * NULL) bound, or NULL; FALSE when the statement fails. */
+static gboolean
+lookup_text (sqlite3 *db, const char *sql, const char *a, const char *b, const char *c, const char *d, char **out,
+             GError **error)
+{
+  const char *args[] = { a, b, c, d };
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  *out = NULL;
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  for (int i = 0; i < (int) G_N_ELEMENTS (args) && i < sqlite3_bind_parameter_count (st); i++)
+    sqlite3_bind_text (st, i + 1, args[i], -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *out = column_text (st, 0);
+  sqlite3_finalize (st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* Fills @r's household (from its record) and the fields of its write. */
+static gboolean
+refused_about (sqlite3 *db, HearthSyncRefusedChange *r, const char *kind, const char *field, const char *hlc,
+               GError **error)
+{
+  static const char *const with_household[] = { "members", "tasks", "measures", "submissions", "reviews", NULL };
+
+  if (r->table == NULL || r->record_id == NULL)
+    return TRUE;
+  if (g_str_equal (r->table, "households"))
+    r->household_id = g_strdup (r->record_id);
+  else if (g_strv_contains (with_household, r->table))
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT household_id FROM \"%s\" WHERE id = ?", r->table);
+
+      if (!lookup_text (db, sql, r->record_id, NULL, NULL, NULL, &r->household_id, error))
+        return FALSE;
+    }
+  if (r->household_id != NULL &&
+      (!lookup_text (db, "SELECT nullif (head_name, '') FROM households WHERE id = ?", r->household_id, NULL, NULL,
+                     NULL, &r->head_name, error) ||
+       !lookup_text (db, "SELECT nullif (registry_no, '') FROM households WHERE id = ?", r->household_id, NULL, NULL,
+                     NULL, &r->registry_no, error)))
+    return FALSE;
+
+  if (g_strcmp0 (kind, "edit") == 0 && field != NULL)
+    {
+      const char *one[] = { field, NULL };
+
+      r->fields = g_strdupv ((char **) one);
+    }
+  else if (g_strcmp0 (kind, "edits") == 0 && hlc != NULL)
+    {
+      /* The write's fields are the table's fields with an edit under its
+       * version: one indexed probe each (field_edits is keyed by field). */
+      const char *const *names = hearth_change_table_fields (r->table);
+      g_autoptr(GStrvBuilder) found = g_strv_builder_new ();
+      guint n = 0;
+
+      for (guint i = 0; names != NULL && names[i] != NULL; i++)
+        {
+          g_autofree char *hit = NULL;
+
+          if (!lookup_text (db, "SELECT 1 FROM field_edits WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+                                "AND vkey = hearth_version_key (?4) AND record_table = ?1 AND record_id = ?2 "
+                                "AND field = ?3 AND hlc = ?4",
+                            r->table, r->record_id, names[i], hlc, &hit, error))
+            return FALSE;
+          if (hit != NULL)
+            {
+              g_strv_builder_add (found, names[i]);
+              n++;
+            }
+        }
+      if (n > 0)
+        r->fields = g_strv_builder_end (found);
+      else if (g_strcmp0 (r->code, "duplicate") == 0 && g_str_equal (r->table, "households"))
+        {
+          /* A duplicate's write was taken back (its edits are gone): the
+           * center refuses a registry number only so (PROTOCOL.md section
+           * 7.2), and a device writes it under a version of its own. */
+          const char *number[] = { "registry_no", NULL };
+
+          r->fields = g_strdupv ((char **) number);
+        }
+    }
+  if (r->fields != NULL)
+    r->created = g_str_equal (r->table, "households")
+                   ? g_strv_contains ((const char *const *) r->fields, "village_code") &&
+                       g_strv_contains ((const char *const *) r->fields, "head_name")
+                   : g_strv_contains ((const char *const *) r->fields, "household_id");
+  if (g_str_equal (r->table, "members") &&
+      !lookup_text (db, "SELECT nullif (name, '') FROM members WHERE id = ?", r->record_id, NULL, NULL, NULL,
+                    &r->member_name, error))
+    return FALSE;
+  return TRUE;
+}
+
+GPtrArray *
+hearth_sync_store_list_refused (HearthSyncStore *self, guint limit, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_sync_refused_change_free);
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), NULL);
+  /* One read transaction: the list and the records it names agree. */
+  if (!hearth_sync_exec (self->db, "SAVEPOINT sync_refused_list", error))
+    return NULL;
+  if (sqlite3_prepare_v2 (self->db, "SELECT r.seq, r.code, r.message, r.at, o.kind, o.record_table, o.record_id, "
+                                    "o.field, o.hlc FROM sync_refused AS r LEFT JOIN sync_outbox AS o ON o.seq = r.seq "
+                                    "ORDER BY r.seq DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      goto failed;
+    }
+  sqlite3_bind_int64 (st, 1, limit > 0 ? (gint64) limit : -1);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      HearthSyncRefusedChange *r = g_new0 (HearthSyncRefusedChange, 1);
+      g_autofree char *kind = column_text (st, 4);
+      g_autofree char *field = column_text (st, 7);
+      g_autofree char *hlc = column_text (st, 8);
+
+      g_ptr_array_add (out, r);
+      r->seq = sqlite3_column_int64 (st, 0);
+      r->code = column_text (st, 1);
+      r->message = column_text (st, 2);
+      r->at = column_text (st, 3);
+      r->table = column_text (st, 5);
+      r->record_id = column_text (st, 6);
+      if (!refused_about (self->db, r, kind, field, hlc, error))
+        goto failed;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      goto failed;
+    }
+  sqlite3_finalize (st);
+  if (!hearth_sync_exec (self->db, "RELEASE sync_refused_list", error))
+    return NULL;
+  return g_steal_pointer (&out);
+
+failed:
+  sqlite3_finalize (st);
+  sqlite3_exec (self->db, "ROLLBACK TO sync_refused_list; RELEASE sync_refused_list", NULL, NULL, NULL);
+  return NULL;
 }
 
 void

@@ -284,6 +284,66 @@ gboolean hearth_sync_store_status (HearthSyncStore  *self,
                                    HearthSyncStatus *out,
                                    GError          **error);
 
+/**
+ * HearthSyncRefusedChange:
+ * @seq: the change's number on this device
+ * @code: the center's code (`scope`, `role`, `duplicate`, `bad-change`, …)
+ * @message: the center's reason, as it wrote it
+ * @at: when the refusal arrived (ISO 8601, this device's clock)
+ * @table: (nullable): the record's table; %NULL when the change is gone
+ *   from the outbox (a store restored from before it)
+ * @record_id: (nullable): the record's id
+ * @household_id: (nullable): the household the record is of, when the
+ *   record names one (an audit entry names none)
+ * @head_name: (nullable): that household's head, when it is on this
+ *   tablet
+ * @registry_no: (nullable): that household's registry number, when it
+ *   has one
+ * @fields: (nullable) (array zero-terminated=1): the fields of a refused
+ *   write (kind `edit` or `edits`), in name order; %NULL for an immutable
+ *   record, or when the write's fields were taken back (a `duplicate`)
+ * @member_name: (nullable): for a member's change, the member's name
+ * @created: whether the write made its record (it names the record's
+ *   household, which only its first write does; for a household, its
+ *   village and head together)
+ *
+ * One change the center refused, for its user to redo: personal data
+ * (@head_name): for the screen of this device's user, never for a log.
+ */
+typedef struct {
+  gint64 seq;
+  char  *code;
+  char  *message;
+  char  *at;
+  char  *table;
+  char  *record_id;
+  char  *household_id;
+  char  *head_name;
+  char  *registry_no;
+  GStrv  fields;
+  char  *member_name;
+  gboolean created;
+} HearthSyncRefusedChange;
+
+void hearth_sync_refused_change_free (HearthSyncRefusedChange *change);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSyncRefusedChange, hearth_sync_refused_change_free)
+
+/**
+ * hearth_sync_store_list_refused:
+ * @limit: at most this many (the newest first); 0: all
+ *
+ * The changes the center refused (those hearth_sync_store_status() counts
+ * as @refused), newest first, each with the household and the fields it
+ * is about. Reads the store on the calling thread (the connection's
+ * thread, as every call of @self): a few indexed rows per change.
+ *
+ * Returns: (transfer full) (element-type HearthSyncRefusedChange): the
+ *   list, or %NULL with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+GPtrArray *hearth_sync_store_list_refused (HearthSyncStore *self,
+                                           guint            limit,
+                                           GError         **error);
+
 /* How far ahead of the center's time a pulled version may be: the
  * center clamps what it accepts to 10 minutes ahead of its clock
  * (HEARTH_MERGE_MAX_AHEAD_MS, PROTOCOL.md section 6.3), and a device's

@@ -155,6 +155,16 @@ add_record (Own *o, const char *table, const char *id, const char *household, co
   while (g_hash_table_iter_next (&iter, &key, NULL))
     g_ptr_array_add (names, key);
   g_ptr_array_sort (names, compare_strings);
+  /* The registry's reader names the fields; one the table lacks would be
+   * served to every tablet of the village, which would refuse it. */
+  for (guint i = 0; i < names->len; i++)
+    if (!hearth_change_is_field (table, names->pdata[i]))
+      {
+        g_set_error (error, HEARTH_CENTER_PUBLISH_ERROR, HEARTH_CENTER_PUBLISH_ERROR_INVALID,
+                     _("%s has no field “%s”: the import of %s record %s is refused"), table,
+                     (const char *) names->pdata[i], table, id);
+        return FALSE;
+      }
   for (guint i = 0; i < names->len; i++)
     {
       g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);

@@ -1841,6 +1841,34 @@ refuse_field (HearthCenterOutcome *out, const HearthChange *c, const HearthChang
           e->field, field_out->message);
 }
 
+/* Refuses @c when it edits a field its table does not have
+ * (hearth_change_table_fields(): "id", a field of another table, a
+ * misspelt one): stored, it would be served to every device in scope.
+ * A write is refused whole for it, as for any other field at fault
+ * (PROTOCOL.md section 6.1). Returns: whether @c was refused. */
+static gboolean
+unknown_field (const HearthChange *c, HearthCenterOutcome *out)
+{
+  if (c->kind == HEARTH_CHANGE_EDIT && !hearth_change_is_field (c->table, c->field))
+    {
+      refuse (out, REFUSED_BAD_CHANGE, _("%s has no field “%s”: the edit of %s record %s is refused"), c->table,
+              c->field, c->table, c->id);
+      return TRUE;
+    }
+  for (guint i = 0; c->kind == HEARTH_CHANGE_EDITS && i < c->edits->len; i++)
+    {
+      const HearthChangeField *e = c->edits->pdata[i];
+
+      if (!hearth_change_is_field (c->table, e->field))
+        {
+          refuse (out, REFUSED_BAD_CHANGE, _("the write of %s record %s is refused for its field “%s”: %s has no "
+                                             "field “%s”"), c->table, c->id, e->field, c->table, e->field);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 /* A write of several fields of a record under one version (kind "edits",
  * PROTOCOL.md section 6.1), its version clamped and its parents renamed:
  * each field is checked as the edit it holds (check_new_edit()), and the
@@ -2019,6 +2047,8 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
       refuse (out, REFUSED_BAD_CHANGE, _("a change of a household must name the household itself as “household”"));
       return TRUE;
     }
+  if (unknown_field (c, out))
+    return TRUE;
 
   /* Scope: where the change says the data is, and where the center has the
    * household: a device must not move another scope's household into its

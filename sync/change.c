@@ -13,6 +13,80 @@ static const char *const edit_tables[] = { "households", "members", "tasks", "me
 /* forms, thresholds and divisions are published by the center alone (PROTOCOL.md section 6.2). */
 static const char *const record_tables[] = { "submissions", "reviews", "audit", "forms", "thresholds", "divisions", NULL };
 
+/* The fields of each table edited field by field: the tablet schema's
+ * columns but id, created_at and updated_at, in byte order (bsearch).
+ * /sync/store/table-fields checks them against a migrated tablet store. */
+static const char *const household_fields[] = {
+  "address", "category", "deleted", "eliminated_on", "entity_version", "head_id_number", "head_name",
+  "last_visit_date", "location", "member_count", "monitoring_status", "next_visit_date", "per_capita_income",
+  "phone", "registry_no", "risk_level", "risk_submission", "risk_types", "village_code", NULL,
+};
+static const char *const member_fields[] = {
+  "benefits", "birth_date", "deleted", "disability_cert_year", "education", "ethnicity", "health", "household_id",
+  "id_number", "insurance", "labour", "months_worked", "name", "phone", "position", "relation", "school_status",
+  "sex", "work_place", NULL,
+};
+static const char *const task_fields[] = {
+  "assignee", "closed_by", "due_date", "household_id", "kind", "opened_by", "reason", "status", NULL,
+};
+static const char *const measure_fields[] = {
+  "created_by", "description", "ended_on", "household_id", "last_effect", "last_progress", "last_remark",
+  "progress_on", "progress_submission", "started_on", "status", "type", NULL,
+};
+
+static const struct
+{
+  const char *table;
+  const char *const *fields;
+  guint n;
+} table_fields[] = {
+  { "households", household_fields, G_N_ELEMENTS (household_fields) - 1 },
+  { "members", member_fields, G_N_ELEMENTS (member_fields) - 1 },
+  { "tasks", task_fields, G_N_ELEMENTS (task_fields) - 1 },
+  { "measures", measure_fields, G_N_ELEMENTS (measure_fields) - 1 },
+};
+
+static int
+table_place (const char *table)
+{
+  for (guint i = 0; table != NULL && i < G_N_ELEMENTS (table_fields); i++)
+    if (strcmp (table_fields[i].table, table) == 0)
+      return (int) i;
+  return -1;
+}
+
+const char *const *
+hearth_change_table_fields (const char *table)
+{
+  int t = table_place (table);
+
+  return t >= 0 ? table_fields[t].fields : NULL;
+}
+
+gboolean
+hearth_change_is_field (const char *table, const char *field)
+{
+  int t = table_place (table);
+  guint lo = 0, hi;
+
+  if (t < 0 || field == NULL)
+    return FALSE;
+  hi = table_fields[t].n;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      int order = strcmp (table_fields[t].fields[mid], field);
+
+      if (order == 0)
+        return TRUE;
+      if (order < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return FALSE;
+}
+
 static void
 field_edit_free (gpointer data)
 {

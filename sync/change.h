@@ -185,6 +185,34 @@ void hearth_change_append_json (const HearthChange *change, gboolean for_digest,
 void hearth_change_append_fields_json (const HearthChange *change, GString *out);
 
 /**
+ * hearth_change_table_fields:
+ * @table: (nullable): a table whose records are edited field by field
+ *   ("households", "members", "tasks", "measures")
+ *
+ * The fields a change of kind "edit" or "edits" may name in @table
+ * (PROTOCOL.md section 6.1): the columns the tablet's schema
+ * (schema/migrations) gives the table but its "id" and the device's own
+ * times ("created_at", "updated_at"). The one list: the center refuses
+ * a pushed edit of any other field, the tablet applies none; a test
+ * (/sync/store/table-fields) holds it equal to the schema's columns.
+ * Thread safe (constant data).
+ *
+ * Returns: (transfer none) (array zero-terminated=1) (nullable): the
+ *   names in byte order, or %NULL when @table is no such table.
+ */
+const char *const *hearth_change_table_fields (const char *table);
+
+/**
+ * hearth_change_is_field:
+ * @table: (nullable): a table name
+ * @field: (nullable): a field name
+ *
+ * Returns: whether @field is one of hearth_change_table_fields() (@table).
+ */
+gboolean hearth_change_is_field (const char *table,
+                                 const char *field);
+
+/**
  * hearth_change_from_json:
  * @node: one element of a push's or a pull's "changes"
  * @where: (nullable): how to name it in messages ("changes[4]")

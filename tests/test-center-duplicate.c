@@ -15,6 +15,7 @@
  */
 #include "test-center-util.h"
 
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #define COUNTY "150422"
@@ -69,6 +70,77 @@ test_duplicate_registry (void)
   test_run_clear (&r);
   test_tablet_cli (&r, &b, "sync", "--status", NULL);
   g_assert_nonnull (strstr (r.out, "refused 2 changes"));
+  /* Which, and why: each refused number under its household as B's
+   * worker knows it (its head; its number is gone), the field by its
+   * label, the center's reason and when; in --json the same. */
+  {
+    g_autofree char *heads = test_tablet_text (&b, "SELECT group_concat (head_name, char (10)) FROM (SELECT "
+                                                   "head_name FROM households WHERE registry_no IS NULL "
+                                                   "ORDER BY head_name)");
+    g_auto(GStrv) names = g_strsplit (heads, "\n", -1);
+    g_autofree char *messages = test_tablet_text (&b, "SELECT group_concat (message, char (10)) FROM sync_refused");
+    g_auto(GStrv) reasons = g_strsplit (messages, "\n", -1);
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(GError) error = NULL;
+    JsonArray *list;
+
+    g_assert_cmpuint (g_strv_length (names), ==, 2);
+    g_assert_nonnull (strstr (r.out, "Changes the center refused, newest first"));
+    for (guint i = 0; i < 2; i++)
+      {
+        g_autofree char *line = g_strdup_printf ("\n- %s: Registry number\n", names[i]);
+        /* The center's reason, the household's own id written as its
+         * head's name (the holder's id stays: another household). */
+        g_auto(GStrv) parts = g_strsplit (reasons[i], ": household ", 2);
+        const char *number_at = strstr (parts[0], "registry number ");
+        g_autofree char *own = NULL;
+
+        g_assert_nonnull (strstr (r.out, line));
+        g_assert_cmpuint (g_strv_length (parts), ==, 2);
+        g_assert_nonnull (number_at);
+        g_assert_nonnull (strstr (r.out, number_at));
+        own = g_strndup (parts[1], strcspn (parts[1], " "));
+        g_assert_null (strstr (r.out, own));
+      }
+    for (guint i = 0; i < 2; i++)
+      {
+        g_autofree char *named = g_strdup_printf (": household %s keeps no registry number", names[i]);
+
+        g_assert_nonnull (strstr (r.out, named));
+      }
+    test_tablet_cli (&r, &b, "--json", "sync", "--status", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (json_parser_load_from_data (parser, r.out, -1, &error));
+    g_assert_no_error (error);
+    list = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "refused_changes");
+    g_assert_cmpuint (json_array_get_length (list), ==, 2);
+    for (guint i = 0; i < 2; i++)
+      {
+        JsonObject *o = json_array_get_object_element (list, i);
+        JsonArray *fields = json_object_get_array_member (o, "fields");
+
+        g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "duplicate");
+        g_assert_cmpstr (json_object_get_string_member (o, "table"), ==, "households");
+        g_assert_true (g_strv_contains ((const char *const *) names, json_object_get_string_member (o, "head_name")));
+        g_assert_true (json_object_get_null_member (o, "registry_no"));
+        g_assert_cmpuint (json_array_get_length (fields), ==, 1);
+        g_assert_cmpstr (json_array_get_string_element (fields, 0), ==, "registry_no");
+      }
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 0), "seq"), >,
+                     json_object_get_int_member (json_array_get_object_element (list, 1), "seq"));
+  }
+  /* In Chinese too. */
+  {
+    const char *const env[] = { "LANGUAGE", "zh_CN", NULL };
+    const char *const args[] = { "--data-dir", b.dir, "--passphrase-file", b.pass, "sync", "--status", NULL };
+
+    test_run_clear (&r);
+    test_run_cliv (&r, env, args);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "中心拒收的修改"));
+    g_assert_nonnull (strstr (r.out, "：户编号\n"));
+    g_assert_nonnull (strstr (r.out, "  原因："));
+  }
 
   /* Both tablets hold all four, none skipped; the numbers are A's on
    * both, as at the center. */

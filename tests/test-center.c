@@ -4438,10 +4438,10 @@ test_push_edits (void)
 
     g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "registry_no", "R-1", v1, NULL));
     g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "registry_no", "R-9", v1, NULL));
-    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "household_no", "12", later, NULL));
-    both = g_strdup_printf ("\"household_no\": {\"value\": \"12\"}, \"occupation\": {\"value\": \"farmer\"}");
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "location", "12", later, NULL));
+    both = g_strdup_printf ("\"location\": {\"value\": \"12\"}, \"per_capita_income\": {\"value\": \"farmer\"}");
     g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, later, both));
-    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, later, "\"household_no\": {\"value\": \"12\"}"));
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, later, "\"location\": {\"value\": \"12\"}"));
     push_changes (c, a, changes, &r);
     g_assert_cmpint (r.status, ==, 200);
     g_hash_table_remove_all (codes);
@@ -4449,10 +4449,10 @@ test_push_edits (void)
     refusals (&r, codes, messages);
     g_assert_cmpuint (g_hash_table_size (codes), ==, 1);
     g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq + 1)), ==, "bad-change");
-    /* The edit of household_no, and the write of occupation alone. */
+    /* The edit of location, and the write of per_capita_income alone. */
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, rows + 2);
     stored = center_db_text (c, "SELECT fields FROM changes WHERE kind = 'edits' ORDER BY cursor DESC LIMIT 1");
-    g_assert_cmpstr (stored, ==, "{\"occupation\":[\"farmer\",[]]}");
+    g_assert_cmpstr (stored, ==, "{\"per_capita_income\":[\"farmer\",[]]}");
   }
   center_stop (c);
 }
@@ -4608,6 +4608,124 @@ test_push_edits_hostile (void)
       g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq)), ==, "bad-change");
     }
   }
+  center_stop (c);
+}
+
+/* Edits of fields their table does not have (a misspelt one, "id", a
+ * field of another table), either kind: each refused `bad-change` naming
+ * the field, the table and the record, a write refused whole for one such
+ * field (PROTOCOL.md section 6.1), the rest of the batch stored; nothing
+ * of them in field_state nor served. Then the rows an older center
+ * stored unchecked, served to a real tablet: it applies the rest, records
+ * the edits it cannot apply once each, and its pull ends. */
+static void
+test_push_unknown_fields (void)
+{
+  g_autoptr(Center) c = center_new ("center-unknown-fields");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_auto(Reply) r = { 0 };
+  g_auto(TestTablet) t = { 0 };
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *member = g_uuid_string_random ();
+  g_autofree char *values = NULL, *v1 = NULL, *v7 = NULL, *expected = NULL;
+  gint64 now = g_get_real_time () / 1000, first;
+  struct
+  {
+    const char *table;
+    const char *id;
+    const char *field;   /* refused for it, or NULL: stored */
+  } sent[7] = {
+    { "households", hh, NULL },
+    { "households", hh, "no_such_field" },
+    { "households", hh, "id" },
+    { "households", hh, "name" },          /* a member's */
+    { "households", hh, "no_such_field" }, /* a write with a good field */
+    { "members", member, "head_name" },    /* a household's */
+    { "households", hh, NULL },
+  };
+  char *hlc[7];
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  first = a->next_seq;
+  for (guint i = 0; i < G_N_ELEMENTS (hlc); i++)
+    hlc[i] = hlc_at (now - 9000 + i * 1000, 0, a->id);
+  v1 = g_strdup (hlc[0]);
+  v7 = g_strdup (hlc[6]);
+  g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, hlc[0],
+                                   "\"address\": {\"value\": \"Lane 1\"}, \"phone\": {\"value\": \"1\"}, "
+                                   "\"village_code\": {\"value\": \"" VILLAGE_A "\"}"));
+  g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "no_such_field", "1", hlc[1], NULL));
+  g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "id", member, hlc[2], NULL));
+  g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "name", "Ann", hlc[3], NULL));
+  g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, hlc[4],
+                                   "\"head_name\": {\"value\": \"Bo\"}, \"no_such_field\": {\"value\": \"1\"}"));
+  g_ptr_array_add (changes, edits (a, "members", member, hh, VILLAGE_A, hlc[5],
+                                   "\"head_name\": {\"value\": \"x\"}, \"name\": {\"value\": \"Bo\"}"));
+  g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Cy", hlc[6], NULL));
+  push_changes (c, a, changes, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  refusals (&r, codes, messages);
+  g_assert_cmpuint (g_hash_table_size (codes), ==, 5);
+  for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
+    {
+      gpointer seq = GINT_TO_POINTER (first + i);
+      const char *message = g_hash_table_lookup (messages, seq);
+      g_autofree char *field = NULL;
+
+      g_test_message ("%u: %s", i, message);
+      if (sent[i].field == NULL)
+        {
+          g_assert_false (g_hash_table_contains (codes, seq));
+          continue;
+        }
+      field = g_strdup_printf ("“%s”", sent[i].field);
+      g_assert_cmpstr (g_hash_table_lookup (codes, seq), ==, "bad-change");
+      g_assert_nonnull (strstr (message, field));
+      g_assert_nonnull (strstr (message, sent[i].table));
+      g_assert_nonnull (strstr (message, sent[i].id));
+    }
+  /* Only the two good writes, whole; the member never reached the center. */
+  values = household_values (c, hh);
+  expected = g_strdup_printf ("address=Lane 1@%s head_name=Cy@%s phone=1@%s village_code=%s@%s", v1, v7, v1,
+                              VILLAGE_A, v1);
+  g_assert_cmpstr (values, ==, expected);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE device_id != 'center'"), ==, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state WHERE tbl = 'members'"), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (hlc); i++)
+    g_free (hlc[i]);
+
+  /* As an older center stored them: a field of the write renamed, the
+   * lone edit's field made "id" (the names keep their order in the
+   * record's merged state). */
+  center_stop (c);
+  center_db_exec (c, "UPDATE changes SET fields = replace (fields, '\"address\":', '\"addr_old\":') "
+                     "WHERE kind = 'edits'");
+  center_db_exec (c, "UPDATE changes SET field = 'id' WHERE kind = 'edit' AND field = 'head_name'");
+  center_db_exec (c, "UPDATE record_state SET state = replace (replace (state, '\"address\":', '\"addr_old\":'), "
+                     "'\"head_name\":', '\"id\":')");
+  center_restart (c);
+  test_tablet_enrol (&t, "unknown-fields-tablet", c, "w.a2");
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autofree char *fields = NULL;
+      g_autofree char *phone = NULL;
+      g_autofree char *more = NULL;
+      g_autofree char *sql = g_strdup_printf ("SELECT phone || '|' || address || '|' || head_name FROM households "
+                                              "WHERE id = '%s'", hh);
+
+      g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+      more = test_tablet_text (&t, "SELECT value FROM sync_state WHERE key = 'pull_more'");
+      g_assert_cmpstr (more, ==, "0");
+      fields = test_tablet_text (&t, "SELECT group_concat (field || ':' || (message LIKE '%' || field || '%'), ' ') "
+                                     "FROM (SELECT * FROM sync_apply_errors ORDER BY field)");
+      g_assert_cmpstr (fields, ==, "addr_old:1 id:1");
+      phone = test_tablet_text (&t, sql);
+      g_assert_cmpstr (phone, ==, "1||");
+    }
   center_stop (c);
 }
 
@@ -5184,6 +5302,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
+  g_test_add_func ("/center/push/unknown-fields", test_push_unknown_fields);
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);

@@ -786,6 +786,90 @@ test_refused_write (void)
                              "(SELECT hlc FROM field_edits WHERE field = 'phone' AND value = '2')"), ==, 1);
 }
 
+/* The changes the center refused, for the worker to redo: newest first,
+ * each with its household (head, registry number), the fields of its
+ * write (a duplicate's too, taken back), the center's reason and when. */
+static void
+test_refused_list (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-refused-list", START_MS);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *member = g_uuid_string_random ();
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  HearthSyncStatus status;
+  const HearthSyncRefusedChange *c;
+  gint64 write_seq, number_seq, member_seq, last;
+
+  put (a, "households", id, TRUE, "village_code", "150422100202", "phone", "1", "head_name", "王芳",
+       "registry_no", "R-0", NULL);
+  put (a, "members", member, TRUE, "household_id", id, "name", "李强", NULL);
+  a->clock_ms += 1000;
+  put (a, "households", id, FALSE, "phone", "2", "address", "Lane 1", "registry_no", "R-1", NULL);
+  last = count (a, "SELECT max (seq) FROM sync_outbox");
+  number_seq = count (a, "SELECT o.seq FROM sync_outbox AS o JOIN field_edits AS e ON e.hlc = o.hlc "
+                         "AND e.record_id = o.record_id WHERE e.field = 'registry_no' AND e.value = 'R-1'");
+  write_seq = count (a, "SELECT o.seq FROM sync_outbox AS o JOIN field_edits AS e ON e.hlc = o.hlc "
+                        "AND e.record_id = o.record_id WHERE e.field = 'address'");
+  member_seq = count (a, "SELECT seq FROM sync_outbox WHERE record_table = 'members'");
+  g_assert_cmpint (write_seq, <, number_seq);
+  list = hearth_sync_store_list_refused (a->sync, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  {
+    HearthSyncRefusal refused[] = { { member_seq, "scope", "household is outside your scope" },
+                                    { write_seq, "role", "a worker may not write that" },
+                                    { number_seq, "duplicate", "registry number R-1 is held by household …" } };
+
+    g_assert_true (hearth_sync_store_acknowledge (a->sync, last, refused, G_N_ELEMENTS (refused), NULL, 0, &error));
+    g_assert_no_error (error);
+  }
+  list = hearth_sync_store_list_refused (a->sync, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 3);
+  /* Newest first: the registry number, taken back (R-0 again). */
+  c = list->pdata[0];
+  g_assert_cmpint (c->seq, ==, number_seq);
+  g_assert_cmpstr (c->code, ==, "duplicate");
+  g_assert_cmpstr (c->message, ==, "registry number R-1 is held by household …");
+  g_assert_cmpstr (c->table, ==, "households");
+  g_assert_cmpstr (c->record_id, ==, id);
+  g_assert_cmpstr (c->household_id, ==, id);
+  g_assert_cmpstr (c->head_name, ==, "王芳");
+  g_assert_cmpstr (c->registry_no, ==, "R-0");
+  g_assert_nonnull (c->fields);
+  g_assert_cmpstr (c->fields[0], ==, "registry_no");
+  g_assert_null (c->fields[1]);
+  g_assert_nonnull (c->at);
+  g_assert_cmpuint (strlen (c->at), >=, 19);
+  /* The write refused whole: its fields, in name order. */
+  c = list->pdata[1];
+  g_assert_cmpint (c->seq, ==, write_seq);
+  g_assert_cmpstr (c->code, ==, "role");
+  g_assert_cmpstr (c->head_name, ==, "王芳");
+  g_assert_cmpuint (g_strv_length (c->fields), ==, 2);
+  g_assert_cmpstr (c->fields[0], ==, "address");
+  g_assert_cmpstr (c->fields[1], ==, "phone");
+  /* A member's: its household named. */
+  c = list->pdata[2];
+  g_assert_cmpint (c->seq, ==, member_seq);
+  g_assert_cmpstr (c->table, ==, "members");
+  g_assert_cmpstr (c->record_id, ==, member);
+  g_assert_cmpstr (c->household_id, ==, id);
+  g_assert_cmpstr (c->head_name, ==, "王芳");
+  g_assert_true (g_strv_contains ((const char *const *) c->fields, "name"));
+  g_assert_true (g_strv_contains ((const char *const *) c->fields, "household_id"));
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  list = hearth_sync_store_list_refused (a->sync, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpint (((HearthSyncRefusedChange *) list->pdata[0])->seq, ==, number_seq);
+  g_assert_true (hearth_sync_store_status (a->sync, &status, &error));
+  g_assert_cmpint (status.refused, ==, 3);
+}
+
 /* Enrolling with a center that does not take "edits": the writes grouped
  * before (never sent) become one row a field, numbered again without a
  * gap, in their order; later writes one row a field. With one that takes
@@ -3047,15 +3131,65 @@ test_apply_triggers (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox WHERE kind IN ('edit', 'edits')"), ==, outbox + 1);
 }
 
+/* The protocol's field lists (sync/change.c), which the center checks
+ * pushes against, are the tablet schema's columns of each mutable table,
+ * read from a store migrated to the last migration: a column added by a
+ * migration and not to the list (or the other way) fails here. */
+static void
+test_table_fields (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-table-fields", START_MS);
+  static const char *const tables[] = { "households", "members", "tasks", "measures" };
+
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      const char *const *fields = hearth_change_table_fields (tables[t]);
+      g_autoptr(GPtrArray) columns = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *sql = g_strdup_printf ("SELECT name FROM pragma_table_info ('%s') "
+                                              "WHERE name NOT IN ('id', 'created_at', 'updated_at') ORDER BY name",
+                                              tables[t]);
+      sqlite3_stmt *st = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (a->db, sql, -1, &st, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        g_ptr_array_add (columns, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+      sqlite3_finalize (st);
+      g_assert_nonnull (fields);
+      g_assert_cmpuint (columns->len, >, 0);
+      for (guint i = 0; i < columns->len; i++)
+        {
+          g_test_message ("%s.%s", tables[t], (const char *) columns->pdata[i]);
+          /* ORDER BY name is byte order, as the list: equal, element by element. */
+          g_assert_cmpstr (fields[i], ==, columns->pdata[i]);
+          g_assert_true (hearth_change_is_field (tables[t], columns->pdata[i]));
+        }
+      g_assert_null (fields[columns->len]);
+      for (guint i = 0; fields[i] != NULL && fields[i + 1] != NULL; i++)
+        g_assert_cmpint (strcmp (fields[i], fields[i + 1]), <, 0);   /* bsearch needs byte order */
+      /* What the table does not have: its id, its times, another table's. */
+      g_assert_false (hearth_change_is_field (tables[t], "id"));
+      g_assert_false (hearth_change_is_field (tables[t], "updated_at"));
+      g_assert_false (hearth_change_is_field (tables[t], "no_such_field"));
+      g_assert_false (hearth_change_is_field (tables[t], NULL));
+    }
+  g_assert_false (hearth_change_is_field ("households", "household_id"));
+  g_assert_false (hearth_change_is_field ("members", "head_name"));
+  g_assert_null (hearth_change_table_fields ("submissions"));
+  g_assert_null (hearth_change_table_fields (NULL));
+  g_assert_false (hearth_change_is_field ("submissions", "household_id"));
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_test_add_func ("/sync/store/capture", test_capture);
+  g_test_add_func ("/sync/store/table-fields", test_table_fields);
   g_test_add_func ("/sync/store/next-batch", test_next_batch);
   g_test_add_func ("/sync/store/refused-and-clamped", test_refused_and_clamped);
   g_test_add_func ("/sync/store/clamp-write", test_clamp_write);
   g_test_add_func ("/sync/store/refused-write", test_refused_write);
+  g_test_add_func ("/sync/store/refused-list", test_refused_list);
   g_test_add_func ("/sync/store/enrol-expands", test_enrol_expands);
   g_test_add_func ("/sync/store/reply-features", test_reply_features);
   g_test_add_func ("/sync/store/backfill", test_backfill);

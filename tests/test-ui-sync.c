@@ -22,6 +22,8 @@
 #include "ui-test-util.h"
 #include "test-center-util.h"
 #include "case-store.h"
+#include "case-labels.h"
+#include "hearth-refused-row.h"
 #include "hearth-sync-page.h"
 #include "hearth-syncer.h"
 #include "hearth-worker-view.h"
@@ -322,6 +324,111 @@ test_clock (void)
   ui_test_app_free (app);
 }
 
+/* The texts of the @i-th row of the sync page's list of refused changes. */
+static const char *
+refused_text (GtkWidget *page, guint i, guint which)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (hearth_sync_page_get_refused_list (HEARTH_SYNC_PAGE (page)),
+                                                      (int) i);
+
+  g_assert_nonnull (row);
+  return hearth_refused_row_get_text (HEARTH_REFUSED_ROW (gtk_list_box_row_get_child (row)), which);
+}
+
+/* A household registered on this tablet in a village outside its
+ * worker's scope: the center refuses it (code `scope`). The sync page
+ * lists each refused change under the household's head, what it changed
+ * in words (its fields' labels), the center's reason and when, the
+ * newest first, as the store lists them. */
+static void
+test_refused (void)
+{
+  g_autofree char *source = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "tests", "data", "answers",
+                                              "registration-zh.json", NULL);
+  g_autofree char *dir = test_make_dir ("ui-sync-refused");
+  g_autofree char *answers = g_build_filename (dir, "outside.json", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *outside = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(TestRun) r = { 0 };
+  HearthApplication *app;
+  GtkWidget *root, *page;
+  gboolean household_row = FALSE, form_row = FALSE, member_row = FALSE;
+  const char *refused_at = _("Refused %s");
+  g_autofree char *when = g_strndup (refused_at, (gsize) (strstr (refused_at, "%s") - refused_at));
+
+  g_assert_true (g_file_get_contents (source, &text, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (text, "\"150422100202\""));
+  {
+    g_auto(GStrv) parts = g_strsplit (text, "\"150422100202\"", -1);
+
+    outside = g_strjoinv ("\"150422100203\"", parts);
+  }
+  g_assert_true (g_file_set_contents (answers, outside, -1, &error));
+  test_tablet_cli (&r, &tablet, "visit", "record", "--form", "hearth_household_registration", "--answers", answers,
+                   "--now", NOW, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+
+  app = start ();
+  root = GTK_WIDGET (ui_test_window (app));
+  wait_run (syncer_of (app), 0, "the sync of a household outside the scope");
+  page = show_sync_tab (app);
+  g_assert_cmpint (hearth_syncer_get_status (syncer_of (app))->refused, >, 0);
+  g_assert_true (gtk_widget_get_visible (ui_test_find (page, "refused_group")));
+  list = hearth_syncer_list_refused (syncer_of (app), 50, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, MIN (hearth_syncer_get_status (syncer_of (app))->refused, 50));
+  g_assert_null (gtk_list_box_get_row_at_index (hearth_sync_page_get_refused_list (HEARTH_SYNC_PAGE (page)),
+                                                (int) list->len));
+  for (guint i = 0; i < list->len; i++)
+    {
+      const HearthSyncRefusedChange *c = list->pdata[i];
+      g_autofree char *household = hearth_label_household (c->head_name, c->registry_no);
+      g_autofree char *what = hearth_label_change (c->table, (const char *const *) c->fields, c->created,
+                                                   c->member_name);
+      g_autofree char *why = hearth_label_refusal (c->message, c->household_id, household);
+
+      g_assert_cmpstr (c->code, ==, "scope");
+      g_assert_cmpstr (refused_text (page, i, 0), ==, household);
+      g_assert_cmpstr (refused_text (page, i, 1), ==, what);
+      g_assert_cmpstr (refused_text (page, i, 2), ==, why);
+      g_assert_nonnull (strstr (c->message, "150422100203"));
+      /* The household by its head, not by its id. */
+      g_assert_nonnull (strstr (c->message, c->household_id));
+      g_assert_null (strstr (why, c->household_id));
+      g_assert_nonnull (strstr (why, "黄志强"));
+      g_assert_true (g_str_has_prefix (refused_text (page, i, 3), when));
+      if (g_strcmp0 (c->table, "households") == 0)
+        {
+          /* The head's name, and the fields in words. */
+          g_assert_cmpstr (refused_text (page, i, 0), ==, "黄志强");
+          g_assert_cmpstr (refused_text (page, i, 1), ==, _("New household"));
+          household_row = TRUE;
+        }
+      if (g_strcmp0 (c->table, "members") == 0 && g_strcmp0 (c->member_name, "刘桂兰") == 0)
+        {
+          g_autofree char *added = g_strdup_printf (_("New member %s"), "刘桂兰");
+
+          g_assert_cmpstr (refused_text (page, i, 1), ==, added);
+          member_row = TRUE;
+        }
+      if (g_strcmp0 (c->table, "submissions") == 0)
+        {
+          g_assert_cmpstr (refused_text (page, i, 1), ==, _("A filled-in form"));
+          g_assert_cmpstr (refused_text (page, i, 0), ==, "黄志强");
+          form_row = TRUE;
+        }
+    }
+  g_assert_true (household_row);
+  g_assert_true (member_row);
+  g_assert_true (form_row);
+  ui_test_assert_labelled (root, "the sync screen, refused changes");
+  ui_test_screenshot (root, "45-sync-refused");
+  ui_test_app_free (app);
+}
+
 static gboolean
 store_gone (gpointer dir)
 {
@@ -364,6 +471,7 @@ main (int argc, char **argv)
   setup ();
   g_test_add_func ("/ui/sync/background", test_background);
   g_test_add_func ("/ui/sync/clock", test_clock);
+  g_test_add_func ("/ui/sync/refused", test_refused);
   g_test_add_func ("/ui/sync/revoked", test_revoked);
   {
     int status = g_test_run ();

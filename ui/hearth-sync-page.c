@@ -4,6 +4,7 @@
 
 #include "hearth-sync-page.h"
 #include "case-labels.h"
+#include "hearth-refused-row.h"
 #include "hearth-window.h"
 #include "client.h"
 
@@ -25,8 +26,16 @@ struct _HearthSyncPage {
   AdwActionRow *refused_row;
   AdwActionRow *rejected_row;
   AdwActionRow *center_row;
+  AdwPreferencesGroup *refused_group;
+  GtkListBox *refused_list;
   HearthSyncer *syncer;
+  gint64 shown_refused;   /* the count the list was read at; -1: never read */
+  guint shown_runs;
 };
+
+/* The refused changes the page lists, the newest: a worker redoes a few;
+ * the count above says how many there are in all. */
+#define SHOWN_REFUSED 50
 
 G_DEFINE_FINAL_TYPE (HearthSyncPage, hearth_sync_page, GTK_TYPE_WIDGET)
 
@@ -44,6 +53,33 @@ set_row (AdwActionRow *row, const char *text)
 {
   adw_action_row_set_subtitle (row, text != NULL ? text : "");
   gtk_widget_set_visible (GTK_WIDGET (row), text != NULL && text[0] != '\0');
+}
+
+/* Lists the changes the center refused (read again only when their count
+ * or the runs changed: the page updates at every step of a sync). */
+static void
+update_refused (HearthSyncPage *self, const HearthSyncStatus *st)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  guint runs = hearth_syncer_get_runs (self->syncer);
+  GtkWidget *child;
+
+  if (st->refused == self->shown_refused && runs == self->shown_runs)
+    return;
+  self->shown_refused = st->refused;
+  self->shown_runs = runs;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->refused_list))) != NULL)
+    gtk_list_box_remove (self->refused_list, child);
+  if (st->refused > 0)
+    {
+      list = hearth_syncer_list_refused (self->syncer, SHOWN_REFUSED, &error);
+      if (list == NULL)
+        g_warning ("The refused changes cannot be read: %s", error->message);
+    }
+  for (guint i = 0; list != NULL && i < list->len; i++)
+    gtk_list_box_append (self->refused_list, hearth_refused_row_new (list->pdata[i]));
+  gtk_widget_set_visible (GTK_WIDGET (self->refused_group), list != NULL && list->len > 0);
 }
 
 static void
@@ -76,7 +112,16 @@ update (HearthSyncPage *self)
     {
       title = _("Synced");
       icon = "emblem-ok-symbolic";
-      detail = g_strdup (_("Everything recorded on this tablet reached the county center."));
+      if (st->refused > 0)
+        detail = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                               "Everything recorded on this tablet reached the county center, "
+                                               "but it refused %u change: see below.",
+                                               "Everything recorded on this tablet reached the county center, "
+                                               "but it refused %u changes: see below.",
+                                               (gulong) st->refused),
+                                  (guint) MIN (st->refused, G_MAXUINT));
+      else
+        detail = g_strdup (_("Everything recorded on this tablet reached the county center."));
     }
   else
     {
@@ -157,6 +202,7 @@ update (HearthSyncPage *self)
     set_row (self->refused_row, refused);
     set_row (self->rejected_row, rejected);
   }
+  update_refused (self, st);
   set_row (self->center_row, hearth_syncer_get_center (s));
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->sync_button), hearth_syncer_get_enrolled (s) && !running);
@@ -221,6 +267,8 @@ hearth_sync_page_class_init (HearthSyncPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, refused_row);
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, rejected_row);
   gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, center_row);
+  gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, refused_group);
+  gtk_widget_class_bind_template_child (widget_class, HearthSyncPage, refused_list);
   gtk_widget_class_bind_template_callback (widget_class, sync_clicked);
   gtk_widget_class_bind_template_callback (widget_class, enrol_again_clicked);
 }
@@ -229,6 +277,7 @@ static void
 hearth_sync_page_init (HearthSyncPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->shown_refused = -1;
 }
 
 HearthSyncPage *
@@ -242,6 +291,13 @@ hearth_sync_page_new (HearthSession *session)
   g_signal_connect_swapped (self->syncer, "changed", G_CALLBACK (update), self);
   update (self);
   return self;
+}
+
+GtkListBox *
+hearth_sync_page_get_refused_list (HearthSyncPage *self)
+{
+  g_return_val_if_fail (HEARTH_IS_SYNC_PAGE (self), NULL);
+  return self->refused_list;
 }
 
 HearthSyncer *

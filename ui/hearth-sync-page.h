@@ -23,4 +23,8 @@ HearthSyncPage *hearth_sync_page_new (HearthSession *session);
 /* Returns: (transfer none): the syncer shown. */
 HearthSyncer *hearth_sync_page_get_syncer (HearthSyncPage *self);
 
+/* Returns: (transfer none): the list of the changes the center refused
+ * (HearthRefusedRow rows, the newest first), for tests. */
+GtkListBox *hearth_sync_page_get_refused_list (HearthSyncPage *self);
+
 G_END_DECLS

@@ -69,6 +69,15 @@ read_status (HearthSyncer *self)
     g_warning ("The sync state cannot be read: %s", error->message);
 }
 
+GPtrArray *
+hearth_syncer_list_refused (HearthSyncer *self, guint limit, GError **error)
+{
+  g_return_val_if_fail (HEARTH_IS_SYNCER (self), NULL);
+  if (self->sync == NULL)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_sync_refused_change_free);
+  return hearth_sync_store_list_refused (self->sync, limit, error);
+}
+
 static gboolean
 timer_fired (gpointer data)
 {

@@ -128,4 +128,18 @@ const char *hearth_syncer_get_center (HearthSyncer *self);
  */
 char *hearth_syncer_describe_error (const GError *error);
 
+/**
+ * hearth_syncer_list_refused:
+ * @limit: at most this many, the newest (0: all)
+ *
+ * The changes the center refused (hearth_sync_store_list_refused()), read
+ * on the main thread as the status is. Not enrolled: an empty list.
+ *
+ * Returns: (transfer full) (element-type HearthSyncRefusedChange): the
+ *   list, or %NULL with HEARTH_SYNC_STORE_ERROR_SQLITE.
+ */
+GPtrArray *hearth_syncer_list_refused (HearthSyncer *self,
+                                       guint         limit,
+                                       GError      **error);
+
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include "cli-common.h"
 #include "batch.h"
+#include "case-labels.h"
 #include "case-store.h"
 #include "sync-export.h"
 #include "sync-restore.h"
@@ -204,6 +205,10 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
+/* The refused changes `sync --status` lists, the newest: a worker redoes
+ * a few; thousands would hide the state above them. */
+#define CLI_REFUSED_SHOWN 50
+
 /* In the local zone, with its UTC offset (hearth-center prints the
  * county's). */
 static char *
@@ -217,11 +222,76 @@ format_ms (gint64 ms)
   return g_date_time_format (t, "%Y-%m-%d %H:%M:%S %z");
 }
 
+/* The changes the center refused, for `sync --status`: which household,
+ * which fields, why, when (personal data: printed for the store's own
+ * user, never logged). */
+static void
+print_refused_text (const GPtrArray *list, gint64 total)
+{
+  if (list == NULL || list->len == 0)
+    return;
+  g_print (_("Changes the center refused, newest first (redo them, or ask the village clerk):\n"));
+  for (guint i = 0; i < list->len; i++)
+    {
+      const HearthSyncRefusedChange *c = list->pdata[i];
+      g_autofree char *household = hearth_label_household (c->head_name, c->registry_no);
+      g_autofree char *what = hearth_label_change (c->table, (const char *const *) c->fields, c->created,
+                                                   c->member_name);
+      g_autofree char *why = hearth_label_refusal (c->message, c->household_id, household);
+      g_autofree char *when = hearth_label_moment (c->at);
+
+      /* TRANSLATORS: one refused change: its household, then what it
+       * changed (field names), e.g. "Wang Wei, registry number 12: Phone number" */
+      g_print (_("- %s: %s\n"), household, what);
+      g_print (_("  Why: %s\n"), why);
+      g_print (_("  Refused: %s\n"), when);
+    }
+  if (total > (gint64) list->len)
+    g_print (g_dngettext (GETTEXT_PACKAGE, "… and %lld older one.\n", "… and %lld older ones.\n",
+                          (gulong) (total - (gint64) list->len)),
+             (long long) (total - (gint64) list->len));
+}
+
+static void
+add_refused_json (JsonBuilder *b, const GPtrArray *list)
+{
+  json_builder_set_member_name (b, "refused_changes");
+  json_builder_begin_array (b);
+  for (guint i = 0; list != NULL && i < list->len; i++)
+    {
+      const HearthSyncRefusedChange *c = list->pdata[i];
+      const char *const texts[][2] = { { "code", c->code }, { "message", c->message }, { "at", c->at },
+                                       { "table", c->table }, { "record_id", c->record_id },
+                                       { "household_id", c->household_id }, { "head_name", c->head_name },
+                                       { "registry_no", c->registry_no } };
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "seq");
+      json_builder_add_int_value (b, c->seq);
+      for (guint k = 0; k < G_N_ELEMENTS (texts); k++)
+        {
+          json_builder_set_member_name (b, texts[k][0]);
+          if (texts[k][1] != NULL)
+            json_builder_add_string_value (b, texts[k][1]);
+          else
+            json_builder_add_null_value (b);
+        }
+      json_builder_set_member_name (b, "fields");
+      json_builder_begin_array (b);
+      for (guint k = 0; c->fields != NULL && c->fields[k] != NULL; k++)
+        json_builder_add_string_value (b, c->fields[k]);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
 /* @failed: the run did not finish, so nothing says "synced", whatever the
  * store's state (a pull may have failed after every push was
  * acknowledged, with the last good run's "no more" still stored). */
 static void
-print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gboolean failed, const char *center)
+print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gboolean failed, const char *center,
+              const GPtrArray *refused)
 {
   const HearthSyncStatus *s = &r->status;
   gboolean synced = s->synced && !failed;
@@ -274,6 +344,8 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
       json_builder_add_int_value (b, s->center_offset_ms);
       json_builder_set_member_name (b, "clock_warning");
       json_builder_add_boolean_value (b, ABS (s->center_offset_ms) > HEARTH_SYNC_CLOCK_WARNING_MS);
+      if (refused != NULL)
+        add_refused_json (b, refused);
       if (ran)
         {
           json_builder_set_member_name (b, "pushed");
@@ -326,6 +398,10 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
       g_print (g_dngettext (GETTEXT_PACKAGE, "The center refused %lld change; ask the village clerk.\n",
                             "The center refused %lld changes; ask the village clerk.\n", (gulong) s->refused),
                (long long) s->refused);
+    if (refused != NULL)
+      print_refused_text (refused, s->refused);
+    else if (s->refused > 0)
+      g_print (_("Which, and why: hearth-cli sync --status\n"));
     if (ABS (s->center_offset_ms) > HEARTH_SYNC_CLOCK_WARNING_MS)
       g_print (_("Warning: this tablet's clock is %lld minutes off the center's. Set the date and time.\n"),
                (long long) (s->center_offset_ms / 60000));
@@ -387,9 +463,14 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   center = enrolment != NULL ? enrolment->center_url : NULL;
   if (status_only)
     {
+      g_autoptr(GPtrArray) refused = NULL;
+
       if (!hearth_sync_store_status (sync, &result.status, &error))
         return sync_fail (error);
-      print_result (ctx, &result, FALSE, FALSE, center);
+      refused = hearth_sync_store_list_refused (sync, CLI_REFUSED_SHOWN, &error);
+      if (refused == NULL)
+        return sync_fail (error);
+      print_result (ctx, &result, FALSE, FALSE, center, refused);
       if (!ctx->json)
         {
           if (enrolment != NULL)
@@ -409,13 +490,13 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   options.pinned_key = pin;
   if (hearth_sync_run (sync, &options, &result, &error))
     {
-      print_result (ctx, &result, TRUE, FALSE, center);
+      print_result (ctx, &result, TRUE, FALSE, center, NULL);
       return result.status.synced ? CLI_EXIT_OK : CLI_EXIT_UNREACHABLE;
     }
   wipe = result.wipe;
   /* What a run that reached the center did before it failed. */
   if (!ctx->json && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED)
-    print_result (ctx, &result, TRUE, TRUE, center);
+    print_result (ctx, &result, TRUE, TRUE, center, NULL);
   if (wipe)
     {
       g_autoptr(GError) wipe_error = NULL;
