@@ -50,12 +50,20 @@
  * defers that to its next turn rather than hold the writers up. */
 #define RESTART_WAIT_MS 20
 #define WAL_LIMIT_BYTES 134217728
+/* The key of an edit of field @f of record (@t, @id), SQL expressions
+ * (0015-record-number.sql): the record's number (record_state.rkey)
+ * above the 16 bits of hearth_field_key (@f); NULL for a record the
+ * center holds no edit of (no number). A record's edits lie in
+ * [RECORD_KEY (t, id, NULL), that + 65535], and a new record's at the
+ * end of changes_by_key. */
+#define RECORD_KEY(t, id, f) \
+  "((SELECT rkey FROM record_state WHERE tbl = " t " AND record_id = " id ") * 65536 + hearth_field_key (" f "))"
 /* The rows of changes under the key of (?1, ?2, ?3) = (tbl, record_id,
  * field): the statements that find edits by their field or identity
  * (0011-change-key.sql) go on with "kind = 'edit' AND tbl = ?1 ..." (and
  * with the version's key, "vkey = hearth_version_key (?4)", for one
  * edit). */
-#define KEY_WHERE "INDEXED BY changes_by_key WHERE ikey = hearth_change_key (?1, ?2, ?3) AND "
+#define KEY_WHERE "INDEXED BY changes_by_key WHERE ikey = " RECORD_KEY ("?1", "?2", "?3") " AND "
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
@@ -180,9 +188,11 @@ on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
  * top 48 bits are the BLAKE2b of "tbl\nrecord_id", the low 16 that of
  * field (0 when field is NULL: a record), so that a record's changes sit
  * side by side in the index and its edits lie in [key (tbl, record_id,
- * NULL), that + 65535]. Stored in every row of an edit (a record's row
- * has none: 0014-record-key.sql): the function must never change. NULL
- * when tbl or record_id is. */
+ * NULL), that + 65535]. The key of every edit from 0011 to 0014
+ * (0014-record-key.sql: a record's row has none), which those migrations
+ * compute: the function must never change. Since 0015 an edit's key is
+ * RECORD_KEY (its record's number instead of the 48 bits). NULL when tbl
+ * or record_id is. */
 static void
 sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -238,6 +248,26 @@ sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
   sqlite3_result_int64 (ctx, (sqlite3_int64) key);
 }
 
+/* hearth_field_key (field): the low 16 bits of an edit's key
+ * (0015-record-number.sql), those hearth_change_key () gives @field: 16
+ * bits of its BLAKE2b; 0 for NULL (a write of several fields, or a
+ * record). Stored in every edit's key: the function must never change. */
+static void
+sql_field_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const unsigned char *field = sqlite3_value_text (argv[0]);
+  guint8 hash[crypto_generichash_BYTES_MIN];
+
+  g_assert (argc == 1);
+  if (field == NULL)
+    {
+      sqlite3_result_int64 (ctx, 0);
+      return;
+    }
+  crypto_generichash (hash, sizeof hash, field, (unsigned long long) sqlite3_value_bytes (argv[0]), NULL, 0);
+  sqlite3_result_int64 (ctx, (sqlite3_int64) (hash[0] << 8 | hash[1]));
+}
+
 void
 hearth_center_store_sqlite_set_pull_by_village (HearthCenterStore *store, gboolean by_village)
 {
@@ -254,6 +284,9 @@ hearth_center_store_sqlite_add_functions (sqlite3 *db)
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_version_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                   NULL, sql_version_key, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_field_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, sql_field_key, NULL, NULL);
   return rc;
 }
 
@@ -1358,14 +1391,14 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
  * field of a row of kind 'edits' under the record's key
  * (0013-grouped-edits.sql): the statements below look under both. */
 #define EDIT_ROW_IDENTITY \
-  "ikey = hearth_change_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) AND kind = 'edit' " \
+  "ikey = " RECORD_KEY ("?1", "?2", "?3") " AND vkey = hearth_version_key (?4) AND kind = 'edit' " \
   "AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4"
 #define EDITS_ROW_IDENTITY \
-  "ikey = hearth_change_key (?1, ?2, NULL) AND vkey = hearth_version_key (?4) AND kind = 'edits' " \
+  "ikey = " RECORD_KEY ("?1", "?2", "NULL") " AND vkey = hearth_version_key (?4) AND kind = 'edits' " \
   "AND tbl = ?1 AND record_id = ?2 AND hlc = ?4 AND fields -> ?3 IS NOT NULL"
 /* The rows of kind 'edits' of the record (?1, ?2). */
 #define EDITS_ROWS_WHERE \
-  "INDEXED BY changes_by_key WHERE ikey = hearth_change_key (?1, ?2, NULL) AND kind = 'edits' AND tbl = ?1 " \
+  "INDEXED BY changes_by_key WHERE ikey = " RECORD_KEY ("?1", "?2", "NULL") " AND kind = 'edits' AND tbl = ?1 " \
   "AND record_id = ?2 AND "
 
 static HearthChange *
@@ -1400,7 +1433,7 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
                               "INDEXED BY changes_by_key WHERE " EDIT_ROW_IDENTITY ") OR EXISTS (SELECT 1 FROM "
                               "changes INDEXED BY changes_by_key WHERE " EDITS_ROW_IDENTITY ")) "
                               "AND (EXISTS (SELECT 1 FROM changes n INDEXED BY changes_by_key "
-                              "WHERE n.ikey = hearth_change_key (?1, ?2, ?3) AND n.kind = 'edit' AND n.tbl = ?1 "
+                              "WHERE n.ikey = " RECORD_KEY ("?1", "?2", "?3") " AND n.kind = 'edit' AND n.tbl = ?1 "
                               "AND n.record_id = ?2 AND n.field = ?3 AND instr (n.parents, '\"' || ?4 || '\"') > 0) "
                               "OR EXISTS (SELECT 1 FROM changes n " EDITS_ROWS_WHERE
                               "instr (n.fields, '\"' || ?4 || '\"') > 0 "
@@ -1450,24 +1483,41 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                    const char *digest, const char *fields_json, gint64 now, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
-                              "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                              "CASE WHEN ?3 = 'record' THEN NULL ELSE hearth_change_key (?4, ?5, ?6) END, "
-                              "hearth_version_key (?7))", error);
+  sqlite3_stmt *st;
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   gboolean edits = c->kind == HEARTH_CHANGE_EDITS;
   g_autofree char *json = NULL;
   gint64 cursor;
 
-  if (st == NULL)
-    return 0;
   if (edits && (c->edits == NULL || c->edits->len == 0))
     {
       g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
                    "a write of %s record %s without a field cannot be stored", c->table, c->id);
       return 0;
     }
+  /* An edit's key holds its record's number, given here at its first
+   * edit: the next one, so that the keys of new records, and their
+   * states, are stored side by side (0015-record-number.sql). The state
+   * is set when the push merges the edit (states_flush()). */
+  if (edit || edits)
+    {
+      sqlite3_stmt *number = stmt (t, "INSERT INTO record_state (tbl, record_id, state) VALUES (?1, ?2, '{}') "
+                                      "ON CONFLICT (tbl, record_id) DO NOTHING", error);
+
+      if (number == NULL)
+        return 0;
+      bind_borrowed (number, 1, c->table);
+      bind_borrowed (number, 2, c->id);
+      if (!run (t, number, error))
+        return 0;
+    }
+  st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
+                "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                "CASE WHEN ?3 = 'record' THEN NULL ELSE " RECORD_KEY ("?4", "?5", "?6") " END, "
+                "hearth_version_key (?7))", error);
+  if (st == NULL)
+    return 0;
   if (edit)
     json = parents_to_json (c);
   else if (edits)
@@ -1904,7 +1954,7 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * made for each call (SQLite takes the bare column from the row min()
    * picks; no edit: one row of NULL). */
   st = stmt (t, "SELECT household, min (cursor) FROM changes INDEXED BY changes_by_key WHERE ikey BETWEEN "
-                "hearth_change_key (?1, ?2, NULL) AND hearth_change_key (?1, ?2, NULL) + 65535 AND tbl = ?1 "
+                RECORD_KEY ("?1", "?2", "NULL") " AND " RECORD_KEY ("?1", "?2", "NULL") " + 65535 AND tbl = ?1 "
                 "AND record_id = ?2 AND (kind = 'edit' OR kind = 'edits')", error);
   if (st == NULL)
     return NULL;
@@ -3043,7 +3093,7 @@ sqlite_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id
   sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling, center_epoch e WHERE tbl = ?1 AND record_id = ?2 "
                               "AND field = ?3 AND hlc = ?4 AND e.only_row = 1 AND e.restore_cursor > 0 "
                               "AND NOT EXISTS (SELECT 1 FROM changes n INDEXED BY changes_by_key "
-                              "WHERE n.ikey = hearth_change_key (?1, ?2, ?3) AND n.kind = 'edit' AND n.tbl = ?1 "
+                              "WHERE n.ikey = " RECORD_KEY ("?1", "?2", "?3") " AND n.kind = 'edit' AND n.tbl = ?1 "
                               "AND n.record_id = ?2 AND n.field = ?3 AND n.cursor <= e.restore_cursor "
                               "AND instr (n.parents, '\"' || ?4 || '\"') > 0) "
                               "AND NOT EXISTS (SELECT 1 FROM changes n " EDITS_ROWS_WHERE

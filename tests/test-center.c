@@ -3607,7 +3607,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 14);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 15);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* 0012: a row per record, field_state a view of it, the field's
    * winning edit found by its cursor (2). */
@@ -3619,7 +3619,7 @@ test_migrate_own (void)
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_state' "
                                       "AND type = 'view'"), ==, 1);
   /* 0011: every change keyed, each field of the record under its own key
-   * (f1 to f5), the record's 48 bits in common. */
+   * (f1 to f5), the record's part in common (its number since 0015). */
   g_assert_cmpint (center_db_int (&c, "SELECT count (DISTINCT ikey) || ' ' || count (DISTINCT ikey >> 16) "
                                       "= '5 1' FROM changes WHERE ikey IS NOT NULL"), ==, 1);
   /* 0010: field_state without household and village, its rows and their
@@ -3767,6 +3767,35 @@ center_answers (Center *c, Device **devices, guint n_devices, const char *const 
   return g_string_free (g_steal_pointer (&all), FALSE);
 }
 
+/* The key the store gives an edit's row (0015-record-number.sql): its
+ * record's number above its field's 16 bits. */
+#define STORE_KEY \
+  "((SELECT r.rkey FROM record_state r WHERE r.tbl = changes.tbl AND r.record_id = changes.record_id) * 65536 " \
+  "+ hearth_field_key (field))"
+
+/* Takes @c's store back from version 15 to 14: record_state keyed by
+ * (tbl, record_id) WITHOUT ROWID, without the rows of records numbered
+ * but not merged, and the edits' keys hashes of their record's identity
+ * (0011-change-key.sql). */
+static void
+back_to_14 (Center *c)
+{
+  center_db_exec (c, "DROP VIEW field_state; "
+                     "UPDATE changes SET ikey = hearth_change_key (tbl, record_id, field) WHERE ikey IS NOT NULL; "
+                     "CREATE TABLE record_state_rows AS SELECT tbl, record_id, state, lookup FROM record_state "
+                     "WHERE state <> '{}'; "
+                     "DROP TABLE record_state; "
+                     "CREATE TABLE record_state (tbl TEXT NOT NULL, record_id TEXT NOT NULL, state TEXT NOT NULL, "
+                     "lookup TEXT, PRIMARY KEY (tbl, record_id)) STRICT, WITHOUT ROWID; "
+                     "INSERT INTO record_state SELECT * FROM record_state_rows; DROP TABLE record_state_rows; "
+                     "CREATE INDEX record_state_by_lookup ON record_state (tbl, lookup) WHERE lookup IS NOT NULL; "
+                     "CREATE VIEW field_state (tbl, record_id, field, value, hlc, heads) AS SELECT r.tbl, "
+                     "r.record_id, j.key, j.value ->> 0, c.hlc, coalesce (j.value ->> 2, CAST (j.value ->> 1 AS "
+                     "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c "
+                     "ON c.cursor = j.value ->> 1; "
+                     "PRAGMA user_version = 14");
+}
+
 /* Takes @c's store back from version 12 to 11: the merged state a row
  * per field again (field_state as 0010-field-state-key-only.sql left it,
  * with 0007's two value indexes), from what the view field_state shows
@@ -3774,6 +3803,7 @@ center_answers (Center *c, Device **devices, guint n_devices, const char *const 
 static void
 back_to_field_rows (Center *c)
 {
+  back_to_14 (c);
   center_db_exec (c, "CREATE TABLE field_state_rows AS SELECT tbl, record_id, field, value, hlc, heads "
                      "FROM field_state; "
                      "DROP VIEW field_state; DROP TABLE record_state; "
@@ -3913,7 +3943,7 @@ test_migrate_key (void)
                        "WHERE kind = 'edit'; "
                        "PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 14);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -3921,7 +3951,7 @@ test_migrate_key (void)
    * a record's under the key of its table and id with the low 16 bits
    * clear; each edit's version keyed apart, no record's. */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind <> 'record' AND (ikey IS NOT "
-                                     "hearth_change_key (tbl, record_id, field) OR vkey IS NOT hearth_version_key (hlc))"),
+                                     STORE_KEY " OR vkey IS NOT hearth_version_key (hlc))"),
                    ==, 0);
   /* 0014: a record's row has no key; an edit's has. */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (ikey IS NULL) <> (kind = 'record')"), ==, 0);
@@ -4050,7 +4080,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 14);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -4283,7 +4313,7 @@ test_push_edits (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'edits' AND field IS NULL "
                                        "AND value IS NULL AND parents IS NULL"), ==, 1);
-    key = center_db_text (c, "SELECT ikey = hearth_change_key (tbl, record_id, NULL) FROM changes");
+    key = center_db_text (c, "SELECT ikey = " STORE_KEY " FROM changes");
     values = household_values (c, hh);
     expected = g_strdup_printf ("address=Lane \"1\"@%s phone=1@%s registry_no=R-1@%s", v1, v1, v1);
     g_assert_cmpstr (values, ==, expected);
@@ -5025,6 +5055,7 @@ test_push_edits_late_parent (void)
 static void
 back_to_two_kinds (Center *c)
 {
+  back_to_14 (c);
   center_db_exec (c, "DROP VIEW all_push_outcomes; DROP VIEW field_state; "
                      "CREATE TABLE changes_copy AS SELECT * FROM changes; DROP TABLE changes; "
                      "CREATE TABLE changes (cursor INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, "
@@ -5057,6 +5088,117 @@ back_to_two_kinds (Center *c)
                      "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c "
                      "ON c.cursor = j.value ->> 1; "
                      "PRAGMA user_version = 12");
+}
+
+/* Migration 15 on a store with data: a store of version 14 (record_state
+ * keyed by identity, WITHOUT ROWID; the edits' keys hashes of their
+ * record's identity) with edits in a chain and in conflict, a write of
+ * several fields of a member, a submission, an audit entry, a clamped
+ * edit and a refused one, upgraded to 15, answers as before (the same
+ * pull pages, whole and compacted, the same answers to pushes sent
+ * again, the same export), keeps its rows and merged state; every
+ * record edited has a number, every edit's key holds it. Afterwards a
+ * new record gets the next number, a new edit of a migrated field merges
+ * with its heads, and a member's household is found as before. */
+static void
+test_migrate_record_number (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-record-number");
+  g_auto(MigrateStart) m = { 0 };
+  Device *a, *b, *fresh, *staff;
+  const char *hh, *w1;
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL, *rows_before = NULL, *rows_after = NULL;
+  g_autofree char *state_before = NULL, *state_after = NULL;
+  g_autofree char *member = g_uuid_string_random ();
+  g_autofree char *hh2 = g_uuid_string_random ();
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device_id || ' ' || seq "
+                     "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
+                     "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (digest, '-') "
+                     "|| ' ' || coalesce (vkey, '-') || ' ' || (ikey IS NULL) AS x FROM changes ORDER BY cursor)";
+  gint64 highest;
+
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  a = m.a, b = m.b, fresh = m.fresh, staff = m.staff;
+  hh = m.hh, w1 = m.w1;
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (b, "households", hh, hh, VILLAGE_A, "address", "Road 9", w1, NULL));
+    g_ptr_array_add (changes, edits (b, "members", member, hh, VILLAGE_A, w1,
+                                     "\"name\": {\"value\": \"Li Ming\"}, \"id_number\": {\"value\": \"150422\"}"));
+    body_b = push_batch (c, b, changes, 0);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 1);
+  {
+    Device *devices[] = { a, b, fresh };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
+    Device *senders[] = { a, b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    state_before = merged_state (c);
+    center_stop (c);
+    rows_before = center_db_text (c, rows);
+    back_to_14 (c);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_table_info ('record_state') "
+                                       "WHERE name = 'rkey'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
+                                       "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
+    rows_after = center_db_text (c, rows);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    state_after = merged_state (c);
+    g_assert_cmpstr (state_after, ==, state_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  /* Numbered: the household and the member, each once; every edit keyed
+   * by its record's number, no record's row keyed. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_table_info ('record_state') "
+                                     "WHERE name = 'rkey' AND pk = 1"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM (SELECT DISTINCT tbl, record_id FROM changes "
+                                     "WHERE kind <> 'record') c WHERE NOT EXISTS (SELECT 1 FROM record_state r "
+                                     "WHERE r.tbl = c.tbl AND r.record_id = c.record_id)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT CASE kind WHEN 'record' "
+                                     "THEN NULL ELSE " STORE_KEY " END"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_key' "
+                                     "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'record_state_by_lookup' "
+                                     "AND sql LIKE '%WHERE lookup IS NOT NULL'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE type = 'view' "
+                                     "AND name = 'field_state'"), ==, 1);
+  highest = center_db_int (c, "SELECT max (rkey) FROM record_state");
+  /* A new household: the next number, its write keyed by it; a new
+   * phone of hh merged with its head; the member edited as another
+   * household's: stored under hh, where it belongs. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *later = hlc_at (g_get_real_time () / 1000 - 1000, 0, a->id);
+    g_autofree char *fields = g_strdup_printf ("\"phone\": {\"value\": \"7\", \"parents\": [\"%s\"]}", m.v2);
+    g_autofree char *sql = NULL, *values = NULL;
+
+    g_ptr_array_add (changes, edits (a, "households", hh2, hh2, VILLAGE_A, later, "\"address\": {\"value\": \"New\"}"));
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, later, fields));
+    g_ptr_array_add (changes, edits (a, "members", member, hh2, VILLAGE_A, later, "\"labour\": {\"value\": \"weak\"}"));
+    g_free (push_batch (c, a, changes, 0));
+    sql = g_strdup_printf ("SELECT rkey FROM record_state WHERE tbl = 'households' AND record_id = '%s'", hh2);
+    g_assert_cmpint (center_db_int (c, sql), ==, highest + 1);
+    g_free (sql);
+    sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE record_id = '%s' AND ikey = %" G_GINT64_FORMAT,
+                           hh2, (highest + 1) * 65536);
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+    g_free (sql);
+    sql = g_strdup_printf ("SELECT household FROM changes WHERE record_id = '%s' ORDER BY cursor DESC LIMIT 1",
+                           member);
+    values = center_db_text (c, sql);
+    g_assert_cmpstr (values, ==, hh);
+    g_free (values);
+    values = household_values (c, hh);
+    g_assert_nonnull (strstr (values, "phone=7@"));
+    g_assert_cmpint (center_db_int (c, "SELECT max (rkey) FROM record_state"), ==, highest + 1);
+  }
+  center_stop (c);
 }
 
 /* Migration 13 on a store with data: a store of version 12 (a change log
@@ -5101,7 +5243,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 14);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5116,7 +5258,7 @@ test_migrate_edits (void)
     g_assert_cmpstr (now_indexes, ==, indexes);
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT CASE kind WHEN 'record' "
-                                     "THEN NULL ELSE hearth_change_key (tbl, record_id, field) END"), ==, 0);
+                                     "THEN NULL ELSE " STORE_KEY " END"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE type = 'view' "
                                      "AND name IN ('field_state', 'all_push_outcomes')"), ==, 2);
   /* A write of kind "edits" now: stored, and merged with phone's head. */
@@ -5198,13 +5340,14 @@ test_migrate_record_key (void)
     center_stop (c);
     rows_before = center_db_text (c, rows);
     /* Back to version 13: every row keyed, in a full index. */
+    back_to_14 (c);
     center_db_exec (c, "DROP INDEX changes_by_key; "
                        "UPDATE changes SET ikey = hearth_change_key (tbl, record_id, NULL) WHERE kind = 'record'; "
                        "CREATE INDEX changes_by_key ON changes (ikey, vkey); "
                        "PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 14);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5212,7 +5355,7 @@ test_migrate_record_key (void)
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), >=, 2);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT CASE kind WHEN 'record' "
-                                     "THEN NULL ELSE hearth_change_key (tbl, record_id, field) END"), ==, 0);
+                                     "THEN NULL ELSE " STORE_KEY " END"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_key' "
                                      "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity' "
@@ -5299,6 +5442,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-state", test_migrate_state);
   g_test_add_func ("/center/migrate-edits", test_migrate_edits);
   g_test_add_func ("/center/migrate-record-key", test_migrate_record_key);
+  g_test_add_func ("/center/migrate-record-number", test_migrate_record_number);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);

@@ -40,6 +40,14 @@
  *   bench-sync [--households=N] [--visits=N] [--runs=N] [--devices=N]
  *              [--device-visits=N] [--batch-visits=N] [--center-threads=N]
  *              [--seed=S] [--no-pouchdb] [--keep] [--pull-only]
+ *              [--center=PATH] [--perf-ingest=FILE]
+ *
+ * --center runs another hearth-center (another branch's build, for a
+ * comparison back to back with the same devices); --perf-ingest records
+ * the center's CPU during the ingest alone with `perf record -e cpu-clock
+ * --call-graph fp` into FILE (HEARTH_BENCH_PERF_CALL_GRAPH=dwarf for
+ * another kind of call graph). The ingest prints the CPU of the simulated devices (this
+ * process) beside the center's: on a small machine they share its cores.
  *
  * --pull-only stops after the village pulls (step 2, without the relay's
  * pull): a device-side measurement. Each timed pull runs between
@@ -119,6 +127,11 @@
 #define ANCHOR_PUSH_MS 40.0
 #define ANCHOR_INGEST_VPS 2400.0
 
+/* The hearth-center run (--center). */
+static const char *center_bin = HEARTH_BENCH_CENTER;
+/* Where --perf-ingest records the center's ingest, or NULL. */
+static const char *perf_ingest;
+
 static double
 now_s (void)
 {
@@ -155,6 +168,22 @@ child_cpu_s (GSubprocess *proc)
   return (g_ascii_strtod (parts[11], NULL) + g_ascii_strtod (parts[12], NULL)) / sysconf (_SC_CLK_TCK);
 }
 
+/* The bytes a child process has written through write() and its kin
+ * (/proc/PID/io, wchar: the WAL frames and checkpoints of the center,
+ * and its replies), or 0. */
+static double
+child_written (GSubprocess *proc)
+{
+  const char *pid = proc != NULL ? g_subprocess_get_identifier (proc) : NULL;
+  g_autofree char *path = pid != NULL ? g_strdup_printf ("/proc/%s/io", pid) : NULL;
+  g_autofree char *text = NULL;
+  const char *at;
+
+  if (path == NULL || !g_file_get_contents (path, &text, NULL, NULL) || (at = strstr (text, "wchar: ")) == NULL)
+    return 0;
+  return g_ascii_strtod (at + strlen ("wchar: "), NULL);
+}
+
 static void
 die_with_parent (gpointer data)
 {
@@ -189,7 +218,7 @@ center_run (Center *c, const char *first, ...)
   char *out = NULL;
   va_list ap;
 
-  g_ptr_array_add (argv, (char *) HEARTH_BENCH_CENTER);
+  g_ptr_array_add (argv, (char *) center_bin);
   g_ptr_array_add (argv, (char *) "--db");
   g_ptr_array_add (argv, c->db);
   va_start (ap, first);
@@ -201,7 +230,7 @@ center_run (Center *c, const char *first, ...)
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
   proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   if (proc == NULL || !g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error))
-    g_error ("%s: %s", HEARTH_BENCH_CENTER, error->message);
+    g_error ("%s: %s", center_bin, error->message);
   if (g_subprocess_get_exit_status (proc) != 0)
     g_error ("hearth-center %s failed: %s", first, err);
   return out;
@@ -252,7 +281,7 @@ center_start (Center *c)
   g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", free_port ());
   g_autofree char *threads = g_strdup_printf ("%u", c->threads);
   /* 100 simulated devices, all from 127.0.0.1: no per-address limit. */
-  const char *argv[] = { HEARTH_BENCH_CENTER, "--db", c->db, "serve", "--listen", listen, "--per-ip", "0",
+  const char *argv[] = { center_bin, "--db", c->db, "serve", "--listen", listen, "--per-ip", "0",
                          "--threads", threads, NULL };
 
   if (c->threads == 0)
@@ -1343,7 +1372,8 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
   g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (double));
   IngestResult r = { .devices = n_devices };
-  double t0, cpu_center;
+  g_autoptr(GSubprocess) perf = NULL;
+  double t0, cpu_center, cpu_devices, written;
 
   g_print ("Ingest: enrolling %u simulated devices and preparing their pushes...\n", n_devices);
   for (guint d = 0; d < n_devices; d++)
@@ -1361,7 +1391,24 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
       runs[d].latency_ms = g_array_new (FALSE, FALSE, sizeof (double));
     }
   started = FALSE;
+  if (perf_ingest != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      const char *graph = g_getenv ("HEARTH_BENCH_PERF_CALL_GRAPH");
+
+      /* Frame pointers by default; "dwarf" sees through the libraries
+       * built without them (SQLite, libc), at a cost. */
+      perf = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "perf",
+                               "record", "-q", "-e", "cpu-clock", "-F", "997", "--call-graph",
+                               graph != NULL ? graph : "fp", "-o", perf_ingest, "-p",
+                               g_subprocess_get_identifier (c->server), NULL);
+      if (perf == NULL)
+        g_error ("perf record: %s", error->message);
+      g_usleep (500 * 1000);   /* attached */
+    }
   cpu_center = child_cpu_s (c->server);
+  cpu_devices = own_cpu_s ();
+  written = child_written (c->server);
   for (guint d = 0; d < n_devices; d++)
     g_ptr_array_add (threads, g_thread_new ("device", sim_thread, &runs[d]));
   g_usleep (200 * 1000);   /* every thread at the start line */
@@ -1373,9 +1420,19 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
   for (guint d = 0; d < n_devices; d++)
     g_thread_join (threads->pdata[d]);
   r.seconds = now_s () - t0;
+  cpu_devices = own_cpu_s () - cpu_devices;
+  cpu_center = child_cpu_s (c->server) - cpu_center;
+  written = child_written (c->server) - written;
+  if (perf != NULL)
+    {
+      g_subprocess_send_signal (perf, SIGINT);
+      g_subprocess_wait (perf, NULL, NULL);
+    }
   g_print ("  ingest: %u visits (%u changes, each record write one) in %.2f s; the center's CPU %.2f s (%.2f ms a "
-           "visit)\n", r.visits, r.changes, r.seconds, child_cpu_s (c->server) - cpu_center,
-           (child_cpu_s (c->server) - cpu_center) * 1000 / MAX (r.visits, 1));
+           "visit), the simulated devices' %.2f s (%.2f ms a visit); the center wrote %.0f MB (%.1f KiB a visit: its "
+           "WAL, checkpoints and replies)\n", r.visits, r.changes, r.seconds, cpu_center,
+           cpu_center * 1000 / MAX (r.visits, 1), cpu_devices, cpu_devices * 1000 / MAX (r.visits, 1), written / 1e6,
+           written / 1024 / MAX (r.visits, 1));
   for (guint d = 0; d < n_devices; d++)
     {
       g_array_append_vals (all, runs[d].latency_ms->data, runs[d].latency_ms->len);
@@ -1520,6 +1577,9 @@ main (int argc, char **argv)
     { "no-pouchdb", 0, 0, G_OPTION_ARG_NONE, &no_pouchdb, "Skip the PouchDB anchor", NULL },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &keep, "Keep this run's folder (centers, stores, logs)", NULL },
     { "pull-only", 0, 0, G_OPTION_ARG_NONE, &pull_only, "Stop after the timed village pulls", NULL },
+    { "center", 0, 0, G_OPTION_ARG_FILENAME, &center_bin, "The hearth-center to run (this build's)", "PATH" },
+    { "perf-ingest", 0, 0, G_OPTION_ARG_FILENAME, &perf_ingest, "perf record the center's ingest into FILE",
+      "FILE" },
     { NULL },
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- sync benchmark");
