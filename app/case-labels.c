@@ -537,3 +537,20 @@ hearth_label_refusal (const char *message, const char *household_id, const char 
   parts = g_strsplit (message, household_id, -1);
   return g_strjoinv (household, parts);
 }
+
+const char *
+hearth_label_refusal_code (const char *code)
+{
+  if (g_strcmp0 (code, "scope") == 0)
+    return _("This household is not in the villages you serve, so the county center did not take the change. "
+             "Check the village, or ask the village clerk.");
+  if (g_strcmp0 (code, "role") == 0)
+    return _("Your role may not make this change. Ask the village clerk or the county to make it.");
+  if (g_strcmp0 (code, "duplicate") == 0)
+    return _("Another household already has this registry number. Check the number with the village clerk.");
+  if (g_strcmp0 (code, "audit") == 0)
+    return _("This tablet's record of its own work did not verify at the county center. Ask county IT.");
+  if (g_strcmp0 (code, "bad-change") == 0)
+    return _("The county center could not read this change. Record it again, or ask county IT.");
+  return _("The county center did not take this change. Ask county IT.");
+}

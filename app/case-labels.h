@@ -103,4 +103,11 @@ char *hearth_label_change (const char *table, const char *const *fields, gboolea
  * hearth_label_household()). */
 char *hearth_label_refusal (const char *message, const char *household_id, const char *household);
 
+/* Returns: (transfer none): what the center's refusal code @code
+ * (nullable; sync/PROTOCOL.md section 7: `scope`, `role`, `duplicate`,
+ * `audit`, `bad-change`) means for the worker and what to do, in the
+ * user's language: the center's own words (hearth_label_refusal()) are in
+ * the center's language and name the rule, not the remedy. */
+const char *hearth_label_refusal_code (const char *code);
+
 G_END_DECLS

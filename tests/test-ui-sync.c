@@ -389,11 +389,13 @@ test_refused (void)
       g_autofree char *what = hearth_label_change (c->table, (const char *const *) c->fields, c->created,
                                                    c->member_name);
       g_autofree char *why = hearth_label_refusal (c->message, c->household_id, household);
+      g_autofree char *said = g_strdup_printf (_("The county center said: %s"), why);
 
       g_assert_cmpstr (c->code, ==, "scope");
       g_assert_cmpstr (refused_text (page, i, 0), ==, household);
       g_assert_cmpstr (refused_text (page, i, 1), ==, what);
-      g_assert_cmpstr (refused_text (page, i, 2), ==, why);
+      g_assert_cmpstr (refused_text (page, i, 2), ==, hearth_label_refusal_code ("scope"));
+      g_assert_cmpstr (refused_text (page, i, 4), ==, said);
       g_assert_nonnull (strstr (c->message, "150422100203"));
       /* The household by its head, not by its id. */
       g_assert_nonnull (strstr (c->message, c->household_id));

@@ -12,6 +12,7 @@ struct _HearthRefusedRow {
   GtkLabel *household_label;
   GtkLabel *what_label;
   GtkLabel *reason_label;
+  GtkLabel *center_label;
   GtkLabel *when_label;
 };
 
@@ -35,6 +36,7 @@ hearth_refused_row_class_init (HearthRefusedRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthRefusedRow, household_label);
   gtk_widget_class_bind_template_child (widget_class, HearthRefusedRow, what_label);
   gtk_widget_class_bind_template_child (widget_class, HearthRefusedRow, reason_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthRefusedRow, center_label);
   gtk_widget_class_bind_template_child (widget_class, HearthRefusedRow, when_label);
 }
 
@@ -53,6 +55,7 @@ hearth_refused_row_new (const HearthSyncRefusedChange *change)
   g_autofree char *moment = NULL;
   g_autofree char *when = NULL;
   g_autofree char *why = NULL;
+  g_autofree char *said = NULL;
 
   g_return_val_if_fail (change != NULL, NULL);
 
@@ -65,7 +68,11 @@ hearth_refused_row_new (const HearthSyncRefusedChange *change)
   when = g_strdup_printf (_("Refused %s"), moment);
   gtk_label_set_text (self->household_label, household);
   gtk_label_set_text (self->what_label, what);
-  gtk_label_set_text (self->reason_label, why);
+  /* TRANSLATORS: the county center's own words for a refusal, in the
+   * center's language, under what it means for the worker */
+  said = g_strdup_printf (_("The county center said: %s"), why);
+  gtk_label_set_text (self->reason_label, hearth_label_refusal_code (change->code));
+  gtk_label_set_text (self->center_label, said);
   gtk_label_set_text (self->when_label, when);
   return GTK_WIDGET (self);
 }
@@ -73,7 +80,8 @@ hearth_refused_row_new (const HearthSyncRefusedChange *change)
 const char *
 hearth_refused_row_get_text (HearthRefusedRow *self, guint which)
 {
-  GtkLabel *labels[] = { self->household_label, self->what_label, self->reason_label, self->when_label };
+  GtkLabel *labels[] = { self->household_label, self->what_label, self->reason_label, self->when_label,
+                         self->center_label };
 
   g_return_val_if_fail (HEARTH_IS_REFUSED_ROW (self), NULL);
   g_return_val_if_fail (which < G_N_ELEMENTS (labels), NULL);

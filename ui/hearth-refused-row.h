@@ -21,7 +21,8 @@ G_DECLARE_FINAL_TYPE (HearthRefusedRow, hearth_refused_row, HEARTH, REFUSED_ROW,
 GtkWidget *hearth_refused_row_new (const HearthSyncRefusedChange *change);
 
 /* Returns: (transfer none): the row's texts, for tests: 0 the household,
- * 1 what was changed, 2 the reason, 3 when. */
+ * 1 what was changed, 2 what the refusal means for the worker (by its
+ * code), 3 when, 4 the center's own words. */
 const char *hearth_refused_row_get_text (HearthRefusedRow *self,
                                          guint             which);
 

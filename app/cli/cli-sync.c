@@ -243,7 +243,10 @@ print_refused_text (const GPtrArray *list, gint64 total)
       /* TRANSLATORS: one refused change: its household, then what it
        * changed (field names), e.g. "Wang Wei, registry number 12: Phone number" */
       g_print (_("- %s: %s\n"), household, what);
-      g_print (_("  Why: %s\n"), why);
+      g_print (_("  Why: %s\n"), hearth_label_refusal_code (c->code));
+      /* TRANSLATORS: the county center's own words for a refusal, in the
+       * center's language */
+      g_print (_("  The county center said: %s\n"), why);
       g_print (_("  Refused: %s\n"), when);
     }
   if (total > (gint64) list->len)
