@@ -701,13 +701,16 @@ valid_division_code (const char *code, const char *county)
   return strncmp (code, county, 6) == 0;
 }
 
+/* The lines from @from to @to: line feeds, and carriage returns without
+ * one (a record ends at either: a file saved with CR alone named line 1
+ * for every refusal). */
 static guint
 count_lines (const char *from, const char *to)
 {
   guint n = 0;
 
   for (const char *p = from; p < to; p++)
-    if (*p == '\n')
+    if (*p == '\n' || (*p == '\r' && (p + 1 >= to || p[1] != '\n')))
       n++;
   return n;
 }
@@ -721,7 +724,7 @@ hearth_center_read_divisions (const char *name, const char *data, gsize len, con
   g_autofree char *text = NULL;
   const char *p, *start;
   guint line = 1, n = 0;
-  gboolean bad = FALSE;
+  HearthCsvProblem bad = HEARTH_CSV_OK;
 
   g_return_val_if_fail (name != NULL && (data != NULL || len == 0) && county != NULL && version != NULL, NULL);
 
@@ -735,8 +738,8 @@ hearth_center_read_divisions (const char *name, const char *data, gsize len, con
     g_autoptr(GPtrArray) header = NULL;
 
     start = p;
-    header = hearth_csv_record (&p, &bad);
-    if (header == NULL || bad || header->len != 2 || strcmp (header->pdata[0], "code") != 0 ||
+    header = hearth_csv_record_strict (&p, &bad);
+    if (header == NULL || bad != HEARTH_CSV_OK || header->len != 2 || strcmp (header->pdata[0], "code") != 0 ||
         strcmp (header->pdata[1], "name") != 0)
       return invalid (error, _("%s: line 1: the header must be “code,name”"), name), NULL;
     line += count_lines (start, p);
@@ -753,11 +756,15 @@ hearth_center_read_divisions (const char *name, const char *data, gsize len, con
       char *trimmed;
 
       start = p;
-      row = hearth_csv_record (&p, &bad);
+      row = hearth_csv_record_strict (&p, &bad);
       if (row == NULL)
         break;
-      if (bad)
+      if (bad == HEARTH_CSV_UNCLOSED_QUOTE)
         return invalid (error, _("%s: line %u: a quoted field is not closed"), name, line), NULL;
+      if (bad == HEARTH_CSV_TEXT_AFTER_QUOTE)
+        return invalid (error, _("%s: line %u: text follows the closing quote of a quoted field (write \"\" for a "
+                                 "quote inside one)"),
+                        name, line), NULL;
       if (row->len == 1 && *(const char *) row->pdata[0] == '\0')
         {
           line += count_lines (start, p);

@@ -917,6 +917,14 @@ test_import_hostile (void)
     { 2, 13, "maybe", "line 2: insurance \"maybe\" is not one of yes no" },
     /* An unquoted comma: one field more than the header. */
     { 2, -1, "x", "line 2: a row has 16 fields, the header 15" },
+    /* Text after a closing quote was taken into the field unseen
+     * (break13): "张三"李四 imported as 张三李四. */
+    { 3, 5, "\"张三\"李四", "line 3: text follows the closing quote of a quoted field" },
+    /* Invisible characters (break13): a byte order mark inside the file
+     * (two files joined) made another registry number of the same one;
+     * a direction override hides what a name reads. */
+    { 2, 0, "\xef\xbb\xbf" "15042210120100001", "line 2: household_no holds the invisible character U+FEFF" },
+    { 3, 5, "王\xe2\x80\xae芳", "line 3: name holds the invisible character U+202E" },
   };
   g_auto(TestRun) r = { 0 };
 
@@ -941,6 +949,36 @@ test_import_hostile (void)
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "line 2: name"));
     g_assert_nonnull (strstr (r.err, "line 5: health \"sick\""));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+  /* A byte of another encoding in a file marked UTF-8, and a NUL, in a
+   * file without the mark too: named by their line (break13: "neither
+   * UTF-8 nor GB18030" named none). */
+  edit_registry_cell (csv, 4, 2, "\xe9", bad);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-households", bad, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "line 4 is not UTF-8 text"));
+  {
+    g_autofree char *whole = NULL;
+    gsize len = 0;
+    char *at;
+
+    g_assert_true (g_file_get_contents (csv, &whole, &len, NULL));
+    g_assert_true (g_str_has_prefix (whole, "\xef\xbb\xbf"));
+    at = whole;
+    for (guint line = 1; line < 5; line++)
+      at = strchr (at, '\n') + 1;
+    at[3] = '\0';
+    for (guint bom = 0; bom < 2; bom++)
+      {
+        g_assert_true (g_file_set_contents (bad, whole + (bom ? 0 : 3), (gssize) (len - (bom ? 0 : 3)), NULL));
+        test_run_clear (&r);
+        run_center (&r, "--db", c->db, "import-households", bad, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_nonnull (strstr (r.err, bom ? "line 5 is not UTF-8 text" : "line 5 of the registry holds a NUL"));
+      }
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
 

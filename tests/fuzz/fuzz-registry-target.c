@@ -84,9 +84,32 @@ hearth_fuzz_csv (const guint8 *data, gsize size)
         }
       g_string_append (written, "\r\n");
     }
-  /* Written back as RFC 4180 says, the records read the same. */
+  /* Written back as RFC 4180 says, the records read the same, and the
+   * strict reader finds nothing wrong with them; over the input it reads
+   * the same fields as the lenient one. */
   again = read_all (written->str, &bad_again);
   fuzz_check (!bad_again);
+  {
+    const char *p = written->str;
+    const char *q = text;
+    HearthCsvProblem problem;
+    GPtrArray *rec;
+
+    while ((rec = hearth_csv_record_strict (&p, &problem)) != NULL)
+      {
+        fuzz_check (problem == HEARTH_CSV_OK);
+        g_ptr_array_unref (rec);
+      }
+    for (guint r = 0; (rec = hearth_csv_record_strict (&q, &problem)) != NULL; r++)
+      {
+        GPtrArray *lenient = records->pdata[r];
+
+        fuzz_check (r < records->len && rec->len == lenient->len);
+        for (guint f = 0; f < rec->len; f++)
+          fuzz_check (g_str_equal (rec->pdata[f], lenient->pdata[f]));
+        g_ptr_array_unref (rec);
+      }
+  }
   fuzz_check (again->len == records->len);
   for (guint r = 0; r < records->len; r++)
     {
