@@ -1101,6 +1101,46 @@ test_publish (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
   }
 
+  /* An id or a version that is not one line of visible text is named as
+   * it is (break13: a version of 129 characters or with a line break was
+   * "no version"; one with a direction override was published, shown
+   * reversed in every list). */
+  {
+    g_autofree char *long_version = g_strnfill (129, '9');
+    const struct { const char *id, *version, *says; } keys[] = {
+      { "keys", "2025&#10;1", "form keys: the version “2025\xef\xbf\xbd" "1” is not one line" },
+      { "keys", "2025\xe2\x80\xae" "10", "form keys: the version “2025\xef\xbf\xbd" "10” is not one line" },
+      { "keys", long_version, "form keys: the version “9999999999999999999999999999999999999999…” is not" },
+      { "ke\xe2\x80\xaeys", "1", "the form id “ke\xef\xbf\xbdys” is not one line" },
+      { "keys", "", "form keys has no version" },
+    };
+    g_autofree char *keys_path = g_build_filename (base, "keys.xml", NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+      {
+        g_autofree char *doc = g_strdup_printf ("<?xml version=\"1.0\"?>\n"
+                                                "<h:html xmlns=\"http://www.w3.org/2002/xforms\" "
+                                                "xmlns:h=\"http://www.w3.org/1999/xhtml\">\n"
+                                                "  <h:head><h:title>Keys</h:title>\n"
+                                                "    <model><instance><data id=\"%s\" version=\"%s\"><a/>"
+                                                "</data></instance>\n"
+                                                "      <bind nodeset=\"/data/a\" type=\"string\"/>\n"
+                                                "    </model>\n"
+                                                "  </h:head>\n"
+                                                "  <h:body><input ref=\"/data/a\"><label>A</label></input></h:body>\n"
+                                                "</h:html>\n",
+                                                keys[i].id, keys[i].version);
+
+        g_assert_true (g_file_set_contents (keys_path, doc, -1, NULL));
+        test_run_clear (&r);
+        run_center (&r, "--db", c->db, "publish-form", keys_path, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        if (strstr (r.err, keys[i].says) == NULL)
+          g_error ("“%s” does not say “%s”", r.err, keys[i].says);
+      }
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+  }
+
   /* Thresholds: well-formed, with the root of the bundled document. */
   g_assert_true (g_file_get_contents (thresholds, &text, NULL, NULL));
   g_assert_nonnull (strstr (text, "\n<thresholds>"));   /* HEARTH_CENTER_THRESHOLDS_ROOT */
