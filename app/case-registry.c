@@ -261,6 +261,16 @@ check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistry
     }
   if (why == NULL && (strlen (row->values[COL_VILLAGE]) != 12 || strspn (row->values[COL_VILLAGE], "0123456789") != 12))
     why = g_strdup_printf (_("the village code \"%s\" is not 12 digits"), row->values[COL_VILLAGE]);
+  /* A statistics table writes a township's code in 12 digits, ending in
+   * 000: households under it would be in no village (no village clerk's
+   * scope holds them). No division's own part is 000 (GB/T 2260). */
+  if (why == NULL && strncmp (row->values[COL_VILLAGE] + 6, "000", 3) == 0)
+    why = g_strdup_printf (_("the village code \"%s\" has 000 for its township: no township's code is 000"),
+                           row->values[COL_VILLAGE]);
+  if (why == NULL && strncmp (row->values[COL_VILLAGE] + 9, "000", 3) == 0)
+    why = g_strdup_printf (_("the village code \"%s\" ends in 000: that is township %.9s written in 12 digits, not a "
+                             "village"),
+                           row->values[COL_VILLAGE], row->values[COL_VILLAGE]);
   if (why == NULL && county != NULL && !g_str_has_prefix (row->values[COL_VILLAGE], county))
     why = g_strdup_printf (_("the village code \"%s\" is outside county %s"), row->values[COL_VILLAGE], county);
   if (why == NULL)

@@ -284,6 +284,13 @@ cmd_user (const char *db, int argc, char **argv)
                         code);
       if (!g_str_has_prefix (code, county.code))
         return refused (_("scope “%s” is outside county %s"), code, county.code);
+      /* 150422101000 is township 150422101 as statistics tables write
+       * it: a village of that code holds no household. */
+      if (n > 6 && strcmp (code + n - 3, "000") == 0)
+        return refused (_("scope “%s” ends in 000: that is division %.*s written with more digits; give %.*s"), code,
+                        (int) n - 3, code, (int) n - 3, code);
+      if (n == 12 && strncmp (code + 6, "000", 3) == 0)
+        return refused (_("scope “%s” has 000 for its township: no township's code is 000"), code);
       if (!g_ptr_array_find_with_equal_func (scope, code, g_str_equal, NULL))
         g_ptr_array_add (scope, g_strdup (code));
     }

@@ -917,6 +917,9 @@ test_import_hostile (void)
     { 2, 13, "maybe", "line 2: insurance \"maybe\" is not one of yes no" },
     /* An unquoted comma: one field more than the header. */
     { 2, -1, "x", "line 2: a row has 16 fields, the header 15" },
+    /* A township's code in 12 digits (break13): its households would be
+     * in no village. */
+    { 2, 1, "150422101000", "line 2: the village code \"150422101000\" ends in 000: that is township 150422101" },
     /* Text after a closing quote was taken into the field unseen
      * (break13): "张三"李四 imported as 张三李四. */
     { 3, 5, "\"张三\"李四", "line 3: text follows the closing quote of a quoted field" },
