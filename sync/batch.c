@@ -41,6 +41,13 @@ hearth_batch_writer_new (const char *dir, HearthBatchFormat format, GError **err
   g_autoptr(GDir) d = NULL;
   HearthBatchWriter *w;
 
+  /* Said as hearth-cli export says it ("afile: Not a directory" did). */
+  if (g_file_test (dir, G_FILE_TEST_EXISTS) && !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_IO,
+                   _("%s is a file, not a folder: a batch is written into a new or empty folder"), dir);
+      return NULL;
+    }
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       io_failed (dir, errno, error);

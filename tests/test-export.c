@@ -369,6 +369,14 @@ test_batches (void)
   /* Refused, naming what is wrong. */
   g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", out_csv), ==, 1);
   g_assert_nonnull (strstr (r.err, "not empty"));
+  /* A file in the folder's place, said as hearth-cli export says it
+   * (break13: "Not a directory"). */
+  {
+    g_autofree char *manifest_file = g_build_filename (out_csv, "manifest.json", NULL);
+
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", manifest_file), ==, 1);
+    g_assert_nonnull (strstr (r.err, "manifest.json is a file, not a folder"));
+  }
   g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", ""), ==, 2);
   g_assert_nonnull (strstr (r.err, "--out DIR"));
   {
