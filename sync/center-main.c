@@ -189,10 +189,22 @@ cmd_init (const char *db, int argc, char **argv)
     return EXIT_USAGE;
   if (county == NULL || !all_digits (county, 6))
     return usage (_("init needs --county CODE, the 6-digit county code"));
+  /* GB/T 2260: a county's last two digits are never 00 (150400 is the
+   * prefecture of Chifeng, 150000 the province), nor its province's. */
+  if (strncmp (county, "00", 2) == 0 || strcmp (county + 4, "00") == 0)
+    return refused (_("%s is not a county's code: a county's code ends in two digits other than 00 (150422, not "
+                      "150400, which is its prefecture)"),
+                    county);
   if (key_out == NULL || *key_out == '\0')
     return usage (_("init needs --county-key-out FILE: the county's secret key is written there and nowhere else"));
   if (time_zone == NULL)
     time_zone = g_strdup ("Asia/Shanghai");
+  /* A name of the zone database (Asia/Shanghai) or an offset (+08:00),
+   * never a path: GLib reads "/etc/localtime" or "../../etc/passwd" as a
+   * file, and the county's days would follow whatever that file holds. */
+  if (time_zone[0] == '/' || strstr (time_zone, "..") != NULL ||
+      strspn (time_zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-:") != strlen (time_zone))
+    return refused (_("“%s” is not a time zone this system knows"), time_zone);
   tz = g_time_zone_new_identifier (time_zone);
   if (tz == NULL)
     return refused (_("“%s” is not a time zone this system knows"), time_zone);

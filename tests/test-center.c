@@ -538,6 +538,36 @@ test_init_command (void)
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "Mars/Olympus"));
   }
+  /* break13: a file for a zone (GLib reads "/etc/localtime" or
+   * "../../../etc/passwd" as one: the county's days would follow that
+   * file, or GLib complained of a file that is no zone), and a
+   * prefecture's or province's code for the county's, are refused and
+   * make no store. */
+  {
+    const char *const zones[] = { "/etc/localtime", "../../../etc/passwd", "Asia/../../etc/passwd" };
+    const char *const codes[] = { "361100", "360000", "000000" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (zones); i++)
+      {
+        g_auto(TestRun) r = { 0 };
+
+        run_center (&r, "--db", db, "init", "--county", COUNTY, "--time-zone", zones[i], "--county-key-out",
+                    key_path, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_nonnull (strstr (r.err, "is not a time zone this system knows"));
+        g_assert_null (strstr (r.err, "CRITICAL"));
+        g_assert_false (g_file_test (key_path, G_FILE_TEST_EXISTS));
+      }
+    for (gsize i = 0; i < G_N_ELEMENTS (codes); i++)
+      {
+        g_auto(TestRun) r = { 0 };
+
+        run_center (&r, "--db", db, "init", "--county", codes[i], "--county-key-out", key_path, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_nonnull (strstr (r.err, "is not a county's code"));
+        g_assert_false (g_file_test (key_path, G_FILE_TEST_EXISTS));
+      }
+  }
   {
     g_auto(TestRun) r = { 0 };
     run_center (&r, "--db", db, "init", "--county", COUNTY, "--county-key-out", key_path, NULL);
