@@ -65,6 +65,25 @@ value_is_one_line (const char *value)
   return TRUE;
 }
 
+/* The first invisible formatting character of @value (a byte order mark,
+ * a zero-width space, a direction override: Unicode's format category),
+ * or 0. A registry number "\uFEFF1504…" (a BOM left inside a file joined
+ * from two) is another number than "1504…" to every later check of
+ * duplicates, and a name with one is found by no search. The joiners
+ * some scripts' names need are kept. */
+static gunichar
+invisible_in (const char *value)
+{
+  for (const char *p = value; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_type (c) == G_UNICODE_FORMAT && c != 0x200c && c != 0x200d)
+        return c;
+    }
+  return 0;
+}
+
 typedef struct {
   char *values[G_N_ELEMENTS (registry_columns)];
   char *id_number, *birth_date;
@@ -114,6 +133,20 @@ hearth_case_registry_free (HearthRegistry *registry)
   g_free (registry);
 }
 
+static guint lines_in (const char *from, const char *to);
+
+/* The line of @text (of @len bytes) where its UTF-8 goes wrong (a NUL
+ * included), counted from 1; 0 when it is all UTF-8. */
+static guint
+bad_utf8_line (const char *text, gsize len)
+{
+  const char *end = NULL;
+
+  if (g_utf8_validate_len (text, len, &end))
+    return 0;
+  return lines_in (text, end) + 1;
+}
+
 /* The file's text in UTF-8: UTF-8 (a byte order mark dropped) or GB18030.
  * Read bounded: a FIFO, a device (/dev/zero) or a file larger than
  * HEARTH_REGISTRY_MAX_BYTES is refused, not read without end. */
@@ -136,27 +169,45 @@ registry_text (const char *path, GError **error)
   if (raw == NULL)
     raw = "";
   /* A byte order mark says UTF-8, which must then hold, NULs refused as
-   * below (g_strndup() would end the text at one unseen). */
+   * below (g_strndup() would end the text at one unseen). The refusal
+   * names the line, as an editor counts them, where the text goes wrong. */
   if (len >= 3 && memcmp (raw, "\xef\xbb\xbf", 3) == 0)
     {
-      if (!g_utf8_validate (raw + 3, (gssize) (len - 3), NULL))
+      guint bad = bad_utf8_line (raw + 3, len - 3);
+
+      if (bad > 0)
         {
           g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
-                       _("the registry is neither UTF-8 nor GB18030 text"));
+                       _("the registry starts with a UTF-8 byte order mark, and line %u is not UTF-8 text (a byte "
+                         "of another encoding, or a NUL)"),
+                       bad);
           return NULL;
         }
       return g_strndup (raw + 3, len - 3);
     }
   /* The bytes read end without a NUL: a copy that has one. */
-  if (g_utf8_validate (raw, (gssize) len, NULL))
+  if (g_utf8_validate_len (raw, len, NULL))
     return g_strndup (raw, len);
   {
-    char *text = g_convert (raw, (gssize) len, "UTF-8", "GB18030", NULL, NULL, NULL);
-    if (text == NULL || !g_utf8_validate (text, -1, NULL) || memchr (raw, '\0', len) != NULL)
+    const char *nul = memchr (raw, '\0', len);
+    gsize read = 0;
+    g_autoptr(GError) convert_error = NULL;
+    char *text = NULL;
+
+    if (nul != NULL)
+      {
+        g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                     _("line %u of the registry holds a NUL byte: the registry must be text (UTF-8 or GB18030)"),
+                     lines_in (raw, nul) + 1);
+        return NULL;
+      }
+    text = g_convert (raw, (gssize) len, "UTF-8", "GB18030", &read, NULL, &convert_error);
+    if (text == NULL || !g_utf8_validate (text, -1, NULL))
       {
         g_free (text);
         g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
-                     _("the registry is neither UTF-8 nor GB18030 text"));
+                     _("the registry is neither UTF-8 nor GB18030 text: line %u is not UTF-8, line %u not GB18030"),
+                     bad_utf8_line (raw, len), lines_in (raw, raw + MIN (read, len)) + 1);
         return NULL;
       }
     return text;
@@ -188,9 +239,18 @@ check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistry
     if (registry_columns[c].required && row->values[c][0] == '\0' && why == NULL)
       why = g_strdup_printf (_("%s is empty"), registry_columns[c].english);
   for (gsize c = 0; c < G_N_ELEMENTS (registry_columns) && why == NULL; c++)
-    if (!value_is_one_line (row->values[c]))
-      why = g_strdup_printf (_("%s is longer than %d characters or holds a line break or a control character"),
-                             registry_columns[c].english, HEARTH_REGISTRY_MAX_CHARS);
+    {
+      gunichar invisible;
+
+      if (!value_is_one_line (row->values[c]))
+        why = g_strdup_printf (_("%s is longer than %d characters or holds a line break or a control character"),
+                               registry_columns[c].english, HEARTH_REGISTRY_MAX_CHARS);
+      else if ((invisible = invisible_in (row->values[c])) != 0)
+        /* TRANSLATORS: a column name, then a Unicode code point (FEFF) */
+        why = g_strdup_printf (_("%s holds the invisible character U+%04X (a byte order mark or direction mark "
+                                 "copied with the text?)"),
+                               registry_columns[c].english, invisible);
+    }
   for (gsize k = 0; k < G_N_ELEMENTS (coded_columns) && why == NULL; k++)
     {
       const char *value = row->values[coded_columns[k].column];
@@ -201,6 +261,16 @@ check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistry
     }
   if (why == NULL && (strlen (row->values[COL_VILLAGE]) != 12 || strspn (row->values[COL_VILLAGE], "0123456789") != 12))
     why = g_strdup_printf (_("the village code \"%s\" is not 12 digits"), row->values[COL_VILLAGE]);
+  /* A statistics table writes a township's code in 12 digits, ending in
+   * 000: households under it would be in no village (no village clerk's
+   * scope holds them). No division's own part is 000 (GB/T 2260). */
+  if (why == NULL && strncmp (row->values[COL_VILLAGE] + 6, "000", 3) == 0)
+    why = g_strdup_printf (_("the village code \"%s\" has 000 for its township: no township's code is 000"),
+                           row->values[COL_VILLAGE]);
+  if (why == NULL && strncmp (row->values[COL_VILLAGE] + 9, "000", 3) == 0)
+    why = g_strdup_printf (_("the village code \"%s\" ends in 000: that is township %.9s written in 12 digits, not a "
+                             "village"),
+                           row->values[COL_VILLAGE], row->values[COL_VILLAGE]);
   if (why == NULL && county != NULL && !g_str_has_prefix (row->values[COL_VILLAGE], county))
     why = g_strdup_printf (_("the village code \"%s\" is outside county %s"), row->values[COL_VILLAGE], county);
   if (why == NULL)
@@ -244,7 +314,8 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
   g_autoptr(HearthRegistry) registry = g_new0 (HearthRegistry, 1);
   int index[G_N_ELEMENTS (registry_columns)];
   const char *p;
-  gboolean bad = FALSE, header_ok;
+  HearthCsvProblem bad = HEARTH_CSV_OK;
+  gboolean header_ok;
   guint line = 1, next_line = 1;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -257,8 +328,14 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
   if (text == NULL)
     return NULL;
   p = text;
-  header = hearth_csv_record (&p, &bad);
+  header = hearth_csv_record_strict (&p, &bad);
   next_line += lines_in (text, p);
+  if (bad == HEARTH_CSV_TEXT_AFTER_QUOTE)
+    g_ptr_array_add (problems, g_strdup_printf (_("line %u: %s"), 1, _("text follows the closing quote of a quoted "
+                                                                        "field (write \"\" for a quote inside "
+                                                                        "one)")));
+  else if (bad == HEARTH_CSV_UNCLOSED_QUOTE)
+    g_ptr_array_add (problems, g_strdup_printf (_("line %u: a quoted field is not closed"), 1));
   for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
     {
       index[c] = -1;
@@ -285,7 +362,7 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
   while (header_ok && problems->len < 1000)
     {
       const char *start = p;
-      g_autoptr(GPtrArray) fields = hearth_csv_record (&p, &bad);
+      g_autoptr(GPtrArray) fields = hearth_csv_record_strict (&p, &bad);
       g_autofree char *why = NULL;
       RegistryRow *row;
       RegistryHousehold *h;
@@ -294,7 +371,7 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
        * counted, as an editor shows them. */
       line = next_line;
       next_line += lines_in (start, p);
-      if (bad)
+      if (bad == HEARTH_CSV_UNCLOSED_QUOTE)
         {
           g_ptr_array_add (problems, g_strdup_printf (_("line %u: a quoted field is not closed"), line));
           break;
@@ -309,9 +386,12 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
       for (gsize c = 0; c < G_N_ELEMENTS (registry_columns); c++)
         row->values[c] = g_strstrip (g_strdup (index[c] >= 0 && (guint) index[c] < fields->len
                                                ? (char *) fields->pdata[index[c]] : ""));
-      /* A field more or less than the header (an address with an unquoted
-       * comma): its values would land in the wrong columns. */
-      if (fields->len != header->len)
+      /* "张三"李四 was read as 张三李四, unseen; a field more or less
+       * than the header (an address with an unquoted comma): its values
+       * would land in the wrong columns. */
+      if (bad == HEARTH_CSV_TEXT_AFTER_QUOTE)
+        why = g_strdup (_("text follows the closing quote of a quoted field (write \"\" for a quote inside one)"));
+      else if (fields->len != header->len)
         why = g_strdup_printf (_("a row has %u fields, the header %u (a value with a comma must be quoted)"),
                                fields->len, header->len);
       else if (!check_row (row, county, ids, taken, data, &why, error))

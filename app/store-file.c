@@ -87,7 +87,7 @@ hearth_file_read_bounded (const char *path, gsize max, GError **error)
 {
   g_autofree char *buf = NULL;
   struct stat st;
-  gsize len;
+  gsize len, size;
   /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
   int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
@@ -108,12 +108,22 @@ hearth_file_read_bounded (const char *path, gsize max, GError **error)
                    _("%s is not a regular file of at most %zu bytes"), path, (size_t) max);
       return NULL;
     }
-  /* Read one byte more than allowed, in case the file grew since fstat. */
-  buf = g_malloc (max + 1);
+  /* The file's size and one byte more, grown up to one byte more than
+   * allowed when the file grew since fstat: a buffer of the bound for a
+   * small file (64 MiB for a registry) made every read cost as much. */
+  size = MIN ((gsize) st.st_size, max) + 1;
+  buf = g_malloc (size);
   len = 0;
   for (;;)
     {
-      ssize_t r = read (fd, buf + len, max + 1 - len);
+      ssize_t r;
+
+      if (len == size && size < max + 1)
+        {
+          size = size > (max + 1) / 2 ? max + 1 : 2 * size;
+          buf = g_realloc (buf, size);
+        }
+      r = read (fd, buf + len, size - len);
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)

@@ -2,8 +2,8 @@
 /* csv.c: reading CSV records (csv.h). */
 #include "csv.h"
 
-GPtrArray *
-hearth_csv_record (const char **p, gboolean *bad)
+static GPtrArray *
+read_record (const char **p, HearthCsvProblem *problem)
 {
   GPtrArray *fields;
   GString *field = g_string_new (NULL);
@@ -24,7 +24,7 @@ hearth_csv_record (const char **p, gboolean *bad)
             {
               if (*s == '\0')
                 {
-                  *bad = TRUE;
+                  *problem = HEARTH_CSV_UNCLOSED_QUOTE;
                   break;
                 }
               if (*s == '"' && s[1] == '"')
@@ -36,6 +36,9 @@ hearth_csv_record (const char **p, gboolean *bad)
               if (*s == '"')
                 {
                   s++;
+                  /* "abc"def: not a field RFC 4180 writes. */
+                  if (*s != '\0' && *s != ',' && *s != '\n' && *s != '\r' && *problem == HEARTH_CSV_OK)
+                    *problem = HEARTH_CSV_TEXT_AFTER_QUOTE;
                   break;
                 }
               g_string_append_c (field, *s++);
@@ -61,3 +64,21 @@ hearth_csv_record (const char **p, gboolean *bad)
   return fields;
 }
 
+
+GPtrArray *
+hearth_csv_record (const char **p, gboolean *bad)
+{
+  HearthCsvProblem problem = HEARTH_CSV_OK;
+  GPtrArray *fields = read_record (p, &problem);
+
+  if (problem == HEARTH_CSV_UNCLOSED_QUOTE)
+    *bad = TRUE;
+  return fields;
+}
+
+GPtrArray *
+hearth_csv_record_strict (const char **p, HearthCsvProblem *problem)
+{
+  *problem = HEARTH_CSV_OK;
+  return read_record (p, problem);
+}

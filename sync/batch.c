@@ -41,6 +41,13 @@ hearth_batch_writer_new (const char *dir, HearthBatchFormat format, GError **err
   g_autoptr(GDir) d = NULL;
   HearthBatchWriter *w;
 
+  /* Said as hearth-cli export says it ("afile: Not a directory" did). */
+  if (g_file_test (dir, G_FILE_TEST_EXISTS) && !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_IO,
+                   _("%s is a file, not a folder: a batch is written into a new or empty folder"), dir);
+      return NULL;
+    }
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       io_failed (dir, errno, error);
@@ -322,10 +329,10 @@ safe_file_name (const char *name)
 }
 
 /* Reads a batch file: a regular file, not a link, a device or a pipe (a
- * pipe would hang the check), of at most HEARTH_BATCH_MAX_FILE bytes;
- * NUL-terminated for the readers. */
+ * pipe would hang the check), of at most @max bytes; NUL-terminated for
+ * the readers. */
 static gboolean
-read_plain_file (const char *path, const char *name, char **data, gsize *len, GError **error)
+read_plain_file (const char *path, const char *name, goffset max, char **data, gsize *len, GError **error)
 {
   GStatBuf st;
   g_autoptr(GError) local = NULL;
@@ -334,8 +341,8 @@ read_plain_file (const char *path, const char *name, char **data, gsize *len, GE
     return invalid (error, _("%s is missing: %s"), name, g_strerror (errno));
   if (!S_ISREG (st.st_mode))
     return invalid (error, _("%s is not a plain file (a link, a folder or a device)"), name);
-  if (st.st_size > HEARTH_BATCH_MAX_FILE)
-    return invalid (error, _("%s is larger than %d bytes"), name, HEARTH_BATCH_MAX_FILE);
+  if (st.st_size > max)
+    return invalid (error, _("%s is larger than %d bytes"), name, (int) max);
   if (!g_file_get_contents (path, data, len, &local))
     return invalid (error, _("%s is missing: %s"), name, local->message);
   return TRUE;
@@ -429,7 +436,8 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
       g_autofree char *shown = g_filename_display_name (dir);
       return invalid (error, _("%s has no manifest.json"), shown);
     }
-  if (!read_plain_file (manifest_path, "manifest.json", &manifest_text, &manifest_len, error))
+  if (!read_plain_file (manifest_path, "manifest.json", HEARTH_BATCH_MAX_MANIFEST, &manifest_text, &manifest_len,
+                        error))
     return FALSE;
   /* json-glib quotes the text at fault, escapes undone and cut at a byte
    * count: not always UTF-8. */
@@ -477,7 +485,7 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
       if (!g_hash_table_add (listed, (gpointer) file_name))
         return invalid (error, _("manifest.json lists %s twice"), file_name);
       path = g_build_filename (dir, file_name, NULL);
-      if (!read_plain_file (path, file_name, &data, &len, error))
+      if (!read_plain_file (path, file_name, HEARTH_BATCH_MAX_FILE, &data, &len, error))
         return FALSE;
       crypto_generichash (digest, sizeof digest, (const guint8 *) data, len, NULL, 0);
       sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);

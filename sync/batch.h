@@ -42,6 +42,9 @@ typedef enum {
 #define HEARTH_BATCH_FORMAT_NAME "hearth-batch-v1"
 /* The largest file verify reads. */
 #define HEARTH_BATCH_MAX_FILE (1024 * 1024 * 1024)
+/* The largest manifest.json read: a batch's names a few files in a few
+ * kilobytes; json-glib would hold several times a larger one in memory. */
+#define HEARTH_BATCH_MAX_MANIFEST (1024 * 1024)
 
 /* The tables of a county batch, in the order it writes them; each is a
  * file even when empty (sync/PROTOCOL.md section 10). %NULL-terminated. */

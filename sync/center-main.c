@@ -189,10 +189,22 @@ cmd_init (const char *db, int argc, char **argv)
     return EXIT_USAGE;
   if (county == NULL || !all_digits (county, 6))
     return usage (_("init needs --county CODE, the 6-digit county code"));
+  /* GB/T 2260: a county's last two digits are never 00 (150400 is the
+   * prefecture of Chifeng, 150000 the province), nor its province's. */
+  if (strncmp (county, "00", 2) == 0 || strcmp (county + 4, "00") == 0)
+    return refused (_("%s is not a county's code: a county's code ends in two digits other than 00 (150422, not "
+                      "150400, which is its prefecture)"),
+                    county);
   if (key_out == NULL || *key_out == '\0')
     return usage (_("init needs --county-key-out FILE: the county's secret key is written there and nowhere else"));
   if (time_zone == NULL)
     time_zone = g_strdup ("Asia/Shanghai");
+  /* A name of the zone database (Asia/Shanghai) or an offset (+08:00),
+   * never a path: GLib reads "/etc/localtime" or "../../etc/passwd" as a
+   * file, and the county's days would follow whatever that file holds. */
+  if (time_zone[0] == '/' || strstr (time_zone, "..") != NULL ||
+      strspn (time_zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-:") != strlen (time_zone))
+    return refused (_("“%s” is not a time zone this system knows"), time_zone);
   tz = g_time_zone_new_identifier (time_zone);
   if (tz == NULL)
     return refused (_("“%s” is not a time zone this system knows"), time_zone);
@@ -284,6 +296,13 @@ cmd_user (const char *db, int argc, char **argv)
                         code);
       if (!g_str_has_prefix (code, county.code))
         return refused (_("scope “%s” is outside county %s"), code, county.code);
+      /* 150422101000 is township 150422101 as statistics tables write
+       * it: a village of that code holds no household. */
+      if (n > 6 && strcmp (code + n - 3, "000") == 0)
+        return refused (_("scope “%s” ends in 000: that is division %.*s written with more digits; give %.*s"), code,
+                        (int) n - 3, code, (int) n - 3, code);
+      if (n == 12 && strncmp (code + 6, "000", 3) == 0)
+        return refused (_("scope “%s” has 000 for its township: no township's code is 000"), code);
       if (!g_ptr_array_find_with_equal_func (scope, code, g_str_equal, NULL))
         g_ptr_array_add (scope, g_strdup (code));
     }

@@ -279,16 +279,41 @@ read_document (const char *path, GError **error)
   return g_strndup (data, len);
 }
 
-/* A version or a form id: one line of printable text. */
+/* A version or a form id: one line of at most 128 bytes of printable
+ * text, without invisible formatting characters (a direction override
+ * would make "2025" of "5202" in every list that shows it). */
 static gboolean
 valid_key (const char *s)
 {
   if (s == NULL || *s == '\0' || strlen (s) > 128)
     return FALSE;
   for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
-    if (g_unichar_iscntrl (g_utf8_get_char (p)))
-      return FALSE;
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT || c == 0x2028 || c == 0x2029)
+        return FALSE;
+    }
   return TRUE;
+}
+
+/* @s shown in a refusal: its first 40 characters, what cannot be shown as
+ * U+FFFD. */
+static char *
+shown_key (const char *s)
+{
+  GString *out = g_string_new (NULL);
+  glong n = 0;
+
+  for (const char *p = s; *p != '\0' && n < 40; p = g_utf8_next_char (p), n++)
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      g_string_append_unichar (out, g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT ? 0xfffd : c);
+    }
+  if (g_utf8_strlen (s, -1) > 40)
+    g_string_append (out, "…");
+  return g_string_free (out, FALSE);
 }
 
 /* Stores @record, unless its id holds it already: the same document again
@@ -349,12 +374,28 @@ hearth_center_read_form (const char *path, char **xml_out, GError **error)
   form = hearth_form_load (path, NULL, error);
   if (form == NULL)
     return NULL;
-  if (!valid_key (form->form_id))
+  if (form->form_id == NULL || *form->form_id == '\0')
     return invalid (error, _("%s: the form has no id (the id attribute of its primary instance)"), path), NULL;
-  if (!valid_key (form->version))
+  /* It said "no id" or "no version" of one too long or with a line break
+   * (break13). */
+  if (!valid_key (form->form_id))
+    {
+      g_autofree char *shown = shown_key (form->form_id);
+
+      return invalid (error, _("%s: the form id “%s” is not one line of at most 128 bytes of visible text"), path,
+                      shown), NULL;
+    }
+  if (form->version == NULL || *form->version == '\0')
     return invalid (error, _("%s: form %s has no version (the version attribute of its primary instance): a "
                              "published form needs one, so that tablets tell its versions apart"),
                     path, form->form_id), NULL;
+  if (!valid_key (form->version))
+    {
+      g_autofree char *shown = shown_key (form->version);
+
+      return invalid (error, _("%s: form %s: the version “%s” is not one line of at most 128 bytes of visible text"),
+                      path, form->form_id, shown), NULL;
+    }
   /* What a tablet does first with it: a new session. A bind on a node the
    * instance lacks, or calculations in a cycle, fail only there, and would
    * fail every visit with the newest published version on every tablet. */
@@ -624,10 +665,18 @@ hearth_center_read_thresholds (const char *name, const char *data, gsize len, ch
       return FALSE;
     }
   xmlFreeDoc (doc);
-  if (!valid_key (version))
+  if (version == NULL || *version == '\0')
     return invalid (error, _("%s: the thresholds have no <version>: published thresholds need one, so that tablets "
                              "tell them apart"),
                     name);
+  if (!valid_key (version))
+    {
+      g_autofree char *shown = shown_key (version);
+
+      return invalid (error, _("%s: the thresholds' <version> “%s” is not one line of at most 128 bytes of visible "
+                               "text"),
+                      name, shown);
+    }
   if (version_out != NULL)
     *version_out = g_steal_pointer (&version);
   if (county_out != NULL)
@@ -711,13 +760,16 @@ valid_division_code (const char *code, const char *county)
   return strncmp (code, county, 6) == 0;
 }
 
+/* The lines from @from to @to: line feeds, and carriage returns without
+ * one (a record ends at either: a file saved with CR alone named line 1
+ * for every refusal). */
 static guint
 count_lines (const char *from, const char *to)
 {
   guint n = 0;
 
   for (const char *p = from; p < to; p++)
-    if (*p == '\n')
+    if (*p == '\n' || (*p == '\r' && (p + 1 >= to || p[1] != '\n')))
       n++;
   return n;
 }
@@ -731,7 +783,7 @@ hearth_center_read_divisions (const char *name, const char *data, gsize len, con
   g_autofree char *text = NULL;
   const char *p, *start;
   guint line = 1, n = 0;
-  gboolean bad = FALSE;
+  HearthCsvProblem bad = HEARTH_CSV_OK;
 
   g_return_val_if_fail (name != NULL && (data != NULL || len == 0) && county != NULL && version != NULL, NULL);
 
@@ -745,8 +797,8 @@ hearth_center_read_divisions (const char *name, const char *data, gsize len, con
     g_autoptr(GPtrArray) header = NULL;
 
     start = p;
-    header = hearth_csv_record (&p, &bad);
-    if (header == NULL || bad || header->len != 2 || strcmp (header->pdata[0], "code") != 0 ||
+    header = hearth_csv_record_strict (&p, &bad);
+    if (header == NULL || bad != HEARTH_CSV_OK || header->len != 2 || strcmp (header->pdata[0], "code") != 0 ||
         strcmp (header->pdata[1], "name") != 0)
       return invalid (error, _("%s: line 1: the header must be “code,name”"), name), NULL;
     line += count_lines (start, p);
@@ -763,11 +815,15 @@ hearth_center_read_divisions (const char *name, const char *data, gsize len, con
       char *trimmed;
 
       start = p;
-      row = hearth_csv_record (&p, &bad);
+      row = hearth_csv_record_strict (&p, &bad);
       if (row == NULL)
         break;
-      if (bad)
+      if (bad == HEARTH_CSV_UNCLOSED_QUOTE)
         return invalid (error, _("%s: line %u: a quoted field is not closed"), name, line), NULL;
+      if (bad == HEARTH_CSV_TEXT_AFTER_QUOTE)
+        return invalid (error, _("%s: line %u: text follows the closing quote of a quoted field (write \"\" for a "
+                                 "quote inside one)"),
+                        name, line), NULL;
       if (row->len == 1 && *(const char *) row->pdata[0] == '\0')
         {
           line += count_lines (start, p);

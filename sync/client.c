@@ -34,31 +34,107 @@ struct _HearthSyncClient {
 static gsize curl_users;
 G_LOCK_DEFINE_STATIC (curl_init);
 
+G_GNUC_PRINTF (2, 3) static gboolean
+bad_address (GError **error, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_propagate_error (error, g_error_new_valist (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_BAD_ADDRESS, format, args));
+  va_end (args);
+  return FALSE;
+}
+
+/* Whether @host (as libcurl's URL parser gives it: an IPv6 address in
+ * brackets, an IPv4 one in dotted decimal) is this machine. */
+static gboolean
+host_is_loopback (const char *host)
+{
+  g_autofree char *bare = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  bare = host[0] == '[' ? g_strndup (host + 1, strlen (host) - 2) : g_strdup (host);
+  address = g_inet_address_new_from_string (bare);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+/* @url read as libcurl reads it when it connects: http or https, a host,
+ * a port if any from 1 to 65535, no user, query or fragment (the request
+ * paths are appended to it), and plain http only to this machine. A
+ * check of the text's start let "http://127.0.0.1@host.example" and
+ * "http://localhost.example" through, and curl sent personal data to
+ * that host unencrypted. */
+static gboolean
+check_center_url (const char *url, GError **error)
+{
+  CURLU *u = NULL;
+  CURLUcode rc;
+  char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL, *query = NULL, *fragment = NULL,
+       *port = NULL;
+  gboolean ok = FALSE;
+
+  if (url == NULL)
+    return bad_address (error, _("the center's address must start with https:// or http://: “%s”"), "");
+  if (strlen (url) > 2048)
+    return bad_address (error, _("the center's address is longer than 2048 characters"));
+  if (!g_str_has_prefix (url, "https://") && !g_str_has_prefix (url, "http://"))
+    return bad_address (error, _("the center's address must start with https:// or http://: “%s”"), url);
+  u = curl_url ();
+  if (u == NULL)
+    return bad_address (error, _("the center's address cannot be read: “%s”"), url);
+  rc = curl_url_set (u, CURLUPART_URL, url, 0);
+  if (rc != CURLUE_OK)
+    {
+      /* TRANSLATORS: the center's address, then libcurl's reason (English) */
+      bad_address (error, _("the center's address “%s” is not a web address: %s"), url, curl_url_strerror (rc));
+      goto out;
+    }
+  curl_url_get (u, CURLUPART_SCHEME, &scheme, 0);
+  curl_url_get (u, CURLUPART_HOST, &host, 0);
+  curl_url_get (u, CURLUPART_USER, &user, 0);
+  curl_url_get (u, CURLUPART_PASSWORD, &password, 0);
+  curl_url_get (u, CURLUPART_QUERY, &query, 0);
+  curl_url_get (u, CURLUPART_FRAGMENT, &fragment, 0);
+  curl_url_get (u, CURLUPART_PORT, &port, 0);
+  if (host == NULL || *host == '\0')
+    bad_address (error, _("the center's address “%s” names no host"), url);
+  else if (user != NULL || password != NULL)
+    bad_address (error, _("the center's address “%s” holds a user name before “@”: the center's host is the part "
+                          "after it; give https://HOST[:PORT] alone"),
+                 url);
+  else if (query != NULL || fragment != NULL)
+    bad_address (error, _("the center's address “%s” has a “?” or “#” part: give https://HOST[:PORT] alone"), url);
+  else if (port != NULL && g_strcmp0 (port, "0") == 0)
+    bad_address (error, _("the center's address “%s” has port 0: a port is from 1 to 65535"), url);
+  /* Personal data, acknowledgements and the order to wipe travel on this
+   * link: unencrypted only to this machine (a center behind a local proxy,
+   * the tests and the demo). */
+  else if (g_strcmp0 (scheme, "https") != 0 && !host_is_loopback (host))
+    bad_address (error, _("the center must be reached over https:// (plain http:// only on this machine): “%s”"),
+                 url);
+  else
+    ok = TRUE;
+out:
+  curl_free (scheme);
+  curl_free (host);
+  curl_free (user);
+  curl_free (password);
+  curl_free (query);
+  curl_free (fragment);
+  curl_free (port);
+  curl_url_cleanup (u);
+  return ok;
+}
+
 HearthSyncClient *
 hearth_sync_client_new (const char *center_url, GError **error)
 {
   HearthSyncClient *self;
 
-  if (center_url == NULL ||
-      (!g_str_has_prefix (center_url, "https://") && !g_str_has_prefix (center_url, "http://")) ||
-      strlen (center_url) > 2048)
-    {
-      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
-                   _("the center's address must start with https:// or http://: “%s”"),
-                   center_url != NULL ? center_url : "");
-      return NULL;
-    }
-  /* Personal data, acknowledgements and the order to wipe travel on this
-   * link: unencrypted only to this machine (a center behind a local proxy,
-   * the tests and the demo). */
-  if (g_str_has_prefix (center_url, "http://") && !g_str_has_prefix (center_url, "http://127.0.0.1") &&
-      !g_str_has_prefix (center_url, "http://localhost") && !g_str_has_prefix (center_url, "http://[::1]"))
-    {
-      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
-                   _("the center must be reached over https:// (plain http:// only on this machine): “%s”"),
-                   center_url);
-      return NULL;
-    }
+  if (!check_center_url (center_url, error))
+    return NULL;
   G_LOCK (curl_init);
   if (curl_users++ == 0)
     curl_global_init (CURL_GLOBAL_DEFAULT);

@@ -43,6 +43,10 @@ GQuark hearth_sync_error_quark (void);
  *   from a backup taken before the device enrolled; the device enrols
  *   again, keeping its store (PROTOCOL.md section 12; hearth-cli exit 6).
  *   Set by sync-run.c; the client itself says _REFUSED
+ * @HEARTH_SYNC_ERROR_BAD_ADDRESS: the center's address is not one the
+ *   device may use: not an http(s) address libcurl reads, a user name,
+ *   query or fragment in it, or plain http to another machine; nothing
+ *   was sent (hearth-cli exit 1)
  */
 typedef enum {
   HEARTH_SYNC_ERROR_UNREACHABLE,
@@ -51,6 +55,7 @@ typedef enum {
   HEARTH_SYNC_ERROR_NOT_ENROLLED,
   HEARTH_SYNC_ERROR_RESTORED,
   HEARTH_SYNC_ERROR_UNKNOWN_DEVICE,
+  HEARTH_SYNC_ERROR_BAD_ADDRESS,
 } HearthSyncError;
 
 /* The largest reply the client reads (after gunzip): a pull page is at
@@ -65,7 +70,9 @@ typedef struct _HearthSyncClient HearthSyncClient;
  *   "http://127.0.0.1:port" (no trailing path)
  *
  * Returns: (transfer full) (nullable): a client, or %NULL with
- *   HEARTH_SYNC_ERROR_PROTOCOL for a URL that is not http(s).
+ *   HEARTH_SYNC_ERROR_BAD_ADDRESS for an address that is not an http(s)
+ *   URL of a host (no user, query or fragment; plain http only to a
+ *   loopback address or localhost).
  */
 HearthSyncClient *hearth_sync_client_new (const char *center_url, GError **error);
 void hearth_sync_client_free (HearthSyncClient *client);

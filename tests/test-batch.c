@@ -243,6 +243,40 @@ test_tampering (void)
     expect_refused (batch, "manifest.json is not JSON");
   }
 
+  /* A manifest over 1 MiB (break13): read whole and parsed before, an
+   * 80 MB one took 270 MB of memory and then verified. The whole manifest
+   * of a good batch padded with a member past the bound is refused by its
+   * size; just under it, it verifies. */
+  {
+    g_autofree char *padded_batch = write_batch ("batch-tamper-7", HEARTH_BATCH_CSV);
+    g_autofree char *padded_path = g_build_filename (padded_batch, "manifest.json", NULL);
+    g_autofree char *text = NULL;
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (padded_path, &text, &len, NULL));
+    for (guint over = 0; over < 2; over++)
+      {
+        gsize target = HEARTH_BATCH_MAX_MANIFEST + over;
+        g_autoptr(GString) padded = g_string_new_len (text, (gssize) (strrchr (text, '}') - text));
+        gsize pad;
+
+        g_string_append (padded, ", \"pad\": \"");
+        pad = target - padded->len - 2;
+        for (gsize i = 0; i < pad; i++)
+          g_string_append_c (padded, 'x');
+        g_string_append (padded, "\"}");
+        g_assert_cmpuint (padded->len, ==, target);
+        g_assert_true (g_file_set_contents (padded_path, padded->str, (gssize) padded->len, NULL));
+        if (over)
+          expect_refused (padded_batch, "manifest.json is larger than 1048576 bytes");
+        else
+          {
+            g_assert_true (hearth_batch_verify (padded_batch, NULL, &error));
+            g_assert_no_error (error);
+          }
+      }
+  }
+
   /* A batch is never written over another. */
   g_assert_null (hearth_batch_writer_new (batch, HEARTH_BATCH_CSV, &error));
   g_assert_error (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_IO);

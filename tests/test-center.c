@@ -538,6 +538,36 @@ test_init_command (void)
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "Mars/Olympus"));
   }
+  /* break13: a file for a zone (GLib reads "/etc/localtime" or
+   * "../../../etc/passwd" as one: the county's days would follow that
+   * file, or GLib complained of a file that is no zone), and a
+   * prefecture's or province's code for the county's, are refused and
+   * make no store. */
+  {
+    const char *const zones[] = { "/etc/localtime", "../../../etc/passwd", "Asia/../../etc/passwd" };
+    const char *const codes[] = { "361100", "360000", "000000" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (zones); i++)
+      {
+        g_auto(TestRun) r = { 0 };
+
+        run_center (&r, "--db", db, "init", "--county", COUNTY, "--time-zone", zones[i], "--county-key-out",
+                    key_path, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_nonnull (strstr (r.err, "is not a time zone this system knows"));
+        g_assert_null (strstr (r.err, "CRITICAL"));
+        g_assert_false (g_file_test (key_path, G_FILE_TEST_EXISTS));
+      }
+    for (gsize i = 0; i < G_N_ELEMENTS (codes); i++)
+      {
+        g_auto(TestRun) r = { 0 };
+
+        run_center (&r, "--db", db, "init", "--county", codes[i], "--county-key-out", key_path, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_nonnull (strstr (r.err, "is not a county's code"));
+        g_assert_false (g_file_test (key_path, G_FILE_TEST_EXISTS));
+      }
+  }
   {
     g_auto(TestRun) r = { 0 };
     run_center (&r, "--db", db, "init", "--county", COUNTY, "--county-key-out", key_path, NULL);
@@ -642,6 +672,12 @@ test_user_add (void)
     { "x.three", "worker", "440103001201", 1, "outside county" },
     { "x.four", "worker", "", 1, "--scope" },
     { "Big Name", "worker", "361102", 1, "user name" },
+    /* break13: a township's code in 12 digits (as statistics tables
+     * write it) or the county's in 9 was taken for a village or a
+     * township that holds no household; a township part of 000 too. */
+    { "x.five", "worker", "361102001000", 1, "give 361102001" },
+    { "x.six", "worker", "361102000", 1, "give 361102" },
+    { "x.seven", "worker", "361102000201", 1, "000 for its township" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -725,7 +761,7 @@ test_user_add (void)
     g_auto(TestRun) r = { 0 };
 
     for (guint i = 0; i < HEARTH_CENTER_MAX_SCOPE; i++)
-      g_string_append_printf (codes, "%s361102001%03u,361102001%03u", i > 0 ? "," : "", i, i);
+      g_string_append_printf (codes, "%s361102001%03u,361102001%03u", i > 0 ? "," : "", i + 1, i + 1);
     run_center (&r, "--db", c->db, "user", "add", "many.villages", "--role", "worker", "--scope", codes->str, NULL);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM user_scopes WHERE user = 'many.villages'"), ==,

@@ -634,11 +634,47 @@ test_replay_and_stale (void)
   server_stop (&s, thread);
 }
 
+/* The center's address as libcurl reads it (break13): a prefix check let
+ * a user name ("http://127.0.0.1@host") or a longer host name
+ * ("http://localhost.example") take plain http to another machine. */
+static void
+test_center_address (void)
+{
+  const char *good[] = { "https://center.example.gov.cn", "https://center.example.gov.cn:8443/hearth/",
+                         "https://10.1.2.3:8443", "http://127.0.0.1:8470", "http://127.0.0.5:8470/",
+                         "http://localhost:8470", "http://[::1]:8470", "https://[2001:db8::1]:8443" };
+  const char *bad[] = { "", "center.example.gov.cn", "ftp://127.0.0.1:21", "http://192.0.2.1:8470",
+                        "http://127.0.0.1@192.0.2.1:8470", "https://user:secret@center.example.gov.cn",
+                        "http://localhost.example:8470", "http://127.0.0.1.example:8470", "http://[::1",
+                        "http://127.0.0.1:99999", "http://127.0.0.1:0", "http://127.0.0.1:8470 ",
+                        "https://center.example.gov.cn?x=1", "https://center.example.gov.cn/#top",
+                        "https://cen ter.example.gov.cn" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      HearthSyncClient *client = hearth_sync_client_new (good[i], &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (client);
+      hearth_sync_client_free (client);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_null (hearth_sync_client_new (bad[i], &error));
+      g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_BAD_ADDRESS);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   test_init (&argc, &argv);
   g_test_add_func ("/client/retry-after", test_retry_after);
+  g_test_add_func ("/client/center-address", test_center_address);
   g_test_add_func ("/client/refusal-message", test_refusal_message);
   g_test_add_func ("/client/redirect", test_redirect);
   g_test_add_func ("/client/epoch", test_epoch);

@@ -73,6 +73,12 @@ test_refused (void)
   expect_refused (c, dir, "code,name\n150422100, \n", "line 2: field name", "1 to 64");
   expect_refused (c, dir, "code,name\n150422100,\"隆昌\n镇\"\n", "line 2: field name", "one line");
   expect_refused (c, dir, "code,name\n150422100,隆昌镇,x\n", "line 2", "3 fields");
+  /* break13: text after a closing quote was taken into the name unseen
+   * ("隆昌"镇 published as 隆昌镇); a file saved with CR alone named line
+   * 1 for every refusal. */
+  expect_refused (c, dir, "code,name\n150422100,\"隆昌\"镇\n", "line 2", "text follows the closing quote");
+  expect_refused (c, dir, "code,name\r150422100,隆昌镇\r150422101,新立村\r1504221,x\r", "line 4: field code",
+                  "1504221");
   expect_refused (c, dir, "code,name\n150422100,\xff\xfe\n", "bad.csv", "UTF-8");
   expect_refused (c, dir, "code,name\n", "bad.csv", "no divisions");
   for (int i = 0; i < 65; i++)

@@ -369,6 +369,14 @@ test_batches (void)
   /* Refused, naming what is wrong. */
   g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", out_csv), ==, 1);
   g_assert_nonnull (strstr (r.err, "not empty"));
+  /* A file in the folder's place, said as hearth-cli export says it
+   * (break13: "Not a directory"). */
+  {
+    g_autofree char *manifest_file = g_build_filename (out_csv, "manifest.json", NULL);
+
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", manifest_file), ==, 1);
+    g_assert_nonnull (strstr (r.err, "manifest.json is a file, not a folder"));
+  }
   g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", ""), ==, 2);
   g_assert_nonnull (strstr (r.err, "--out DIR"));
   {
@@ -917,6 +925,17 @@ test_import_hostile (void)
     { 2, 13, "maybe", "line 2: insurance \"maybe\" is not one of yes no" },
     /* An unquoted comma: one field more than the header. */
     { 2, -1, "x", "line 2: a row has 16 fields, the header 15" },
+    /* A township's code in 12 digits (break13): its households would be
+     * in no village. */
+    { 2, 1, "150422101000", "line 2: the village code \"150422101000\" ends in 000: that is township 150422101" },
+    /* Text after a closing quote was taken into the field unseen
+     * (break13): "张三"李四 imported as 张三李四. */
+    { 3, 5, "\"张三\"李四", "line 3: text follows the closing quote of a quoted field" },
+    /* Invisible characters (break13): a byte order mark inside the file
+     * (two files joined) made another registry number of the same one;
+     * a direction override hides what a name reads. */
+    { 2, 0, "\xef\xbb\xbf" "15042210120100001", "line 2: household_no holds the invisible character U+FEFF" },
+    { 3, 5, "王\xe2\x80\xae芳", "line 3: name holds the invisible character U+202E" },
   };
   g_auto(TestRun) r = { 0 };
 
@@ -941,6 +960,36 @@ test_import_hostile (void)
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "line 2: name"));
     g_assert_nonnull (strstr (r.err, "line 5: health \"sick\""));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+  /* A byte of another encoding in a file marked UTF-8, and a NUL, in a
+   * file without the mark too: named by their line (break13: "neither
+   * UTF-8 nor GB18030" named none). */
+  edit_registry_cell (csv, 4, 2, "\xe9", bad);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "import-households", bad, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "line 4 is not UTF-8 text"));
+  {
+    g_autofree char *whole = NULL;
+    gsize len = 0;
+    char *at;
+
+    g_assert_true (g_file_get_contents (csv, &whole, &len, NULL));
+    g_assert_true (g_str_has_prefix (whole, "\xef\xbb\xbf"));
+    at = whole;
+    for (guint line = 1; line < 5; line++)
+      at = strchr (at, '\n') + 1;
+    at[3] = '\0';
+    for (guint bom = 0; bom < 2; bom++)
+      {
+        g_assert_true (g_file_set_contents (bad, whole + (bom ? 0 : 3), (gssize) (len - (bom ? 0 : 3)), NULL));
+        test_run_clear (&r);
+        run_center (&r, "--db", c->db, "import-households", bad, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        g_assert_nonnull (strstr (r.err, bom ? "line 5 is not UTF-8 text" : "line 5 of the registry holds a NUL"));
+      }
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
 
@@ -1059,6 +1108,46 @@ test_publish (void)
         run_center (&r, "--db", c->db, "publish-form", unusable_path, NULL);
         g_assert_cmpint (r.status, ==, 1);
         g_assert_nonnull (strstr (r.err, unusable[i].says));
+      }
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+  }
+
+  /* An id or a version that is not one line of visible text is named as
+   * it is (break13: a version of 129 characters or with a line break was
+   * "no version"; one with a direction override was published, shown
+   * reversed in every list). */
+  {
+    g_autofree char *long_version = g_strnfill (129, '9');
+    const struct { const char *id, *version, *says; } keys[] = {
+      { "keys", "2025&#10;1", "form keys: the version “2025\xef\xbf\xbd" "1” is not one line" },
+      { "keys", "2025\xe2\x80\xae" "10", "form keys: the version “2025\xef\xbf\xbd" "10” is not one line" },
+      { "keys", long_version, "form keys: the version “9999999999999999999999999999999999999999…” is not" },
+      { "ke\xe2\x80\xaeys", "1", "the form id “ke\xef\xbf\xbdys” is not one line" },
+      { "keys", "", "form keys has no version" },
+    };
+    g_autofree char *keys_path = g_build_filename (base, "keys.xml", NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+      {
+        g_autofree char *doc = g_strdup_printf ("<?xml version=\"1.0\"?>\n"
+                                                "<h:html xmlns=\"http://www.w3.org/2002/xforms\" "
+                                                "xmlns:h=\"http://www.w3.org/1999/xhtml\">\n"
+                                                "  <h:head><h:title>Keys</h:title>\n"
+                                                "    <model><instance><data id=\"%s\" version=\"%s\"><a/>"
+                                                "</data></instance>\n"
+                                                "      <bind nodeset=\"/data/a\" type=\"string\"/>\n"
+                                                "    </model>\n"
+                                                "  </h:head>\n"
+                                                "  <h:body><input ref=\"/data/a\"><label>A</label></input></h:body>\n"
+                                                "</h:html>\n",
+                                                keys[i].id, keys[i].version);
+
+        g_assert_true (g_file_set_contents (keys_path, doc, -1, NULL));
+        test_run_clear (&r);
+        run_center (&r, "--db", c->db, "publish-form", keys_path, NULL);
+        g_assert_cmpint (r.status, ==, 1);
+        if (strstr (r.err, keys[i].says) == NULL)
+          g_error ("“%s” does not say “%s”", r.err, keys[i].says);
       }
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
   }

@@ -6,6 +6,7 @@
  */
 #include "test-util.h"
 #include "store-countykey.h"
+#include "store-file.h"
 
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -548,6 +549,44 @@ test_data_key_read_only (void)
   g_assert_cmpint (WEXITSTATUS (status), ==, 77);
 }
 
+/* hearth_file_read_bounded() reads a file of its bound and refuses one
+ * byte more, whatever its buffer (break13: the buffer is the file's size
+ * now, not the bound). */
+static void
+test_read_bounded (void)
+{
+  g_autofree char *dir = test_make_dir ("read-bounded");
+  g_autofree char *path = g_build_filename (dir, "file", NULL);
+  const gsize sizes[] = { 0, 1, 4095, 4096, 4097, 300000 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree char *data = g_malloc (sizes[i] + 1);
+      g_autoptr(GBytes) read = NULL;
+      g_autoptr(GError) error = NULL;
+
+      for (gsize k = 0; k < sizes[i]; k++)
+        data[k] = (char) ('a' + k % 26);
+      g_assert_true (g_file_set_contents (path, data, (gssize) sizes[i], NULL));
+      /* Bound equal to the size: read whole. */
+      read = hearth_file_read_bounded (path, sizes[i], &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (g_bytes_get_data (read, NULL), g_bytes_get_size (read), data, sizes[i]);
+      g_clear_pointer (&read, g_bytes_unref);
+      /* A bound far above: the same. */
+      read = hearth_file_read_bounded (path, 64 * 1024 * 1024, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_bytes_get_size (read), ==, sizes[i]);
+      g_clear_pointer (&read, g_bytes_unref);
+      /* One byte under: refused. */
+      if (sizes[i] > 0)
+        {
+          g_assert_null (hearth_file_read_bounded (path, sizes[i] - 1, &error));
+          g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -564,5 +603,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/keyslot/recovery", test_recovery);
   g_test_add_func ("/store/keyslot/rekey", test_rekey);
   g_test_add_func ("/store/keyslot/data-key-read-only", test_data_key_read_only);
+  g_test_add_func ("/store/file/read-bounded", test_read_bounded);
   return g_test_run ();
 }

@@ -65,6 +65,10 @@ hearth_enrol_page_describe_error (const GError *error, const char *center_code)
                                   "expired. Check the code, or ask county staff for a new one. (The center said: %s)"),
                                 error->message);
       }
+  if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_BAD_ADDRESS))
+    return g_strdup_printf (_("This is not an address the tablet can use for the county center: type it as county "
+                              "staff gave it, such as https://center.example.gov.cn:8443. (Details: %s)"),
+                            error->message);
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL))
     return g_strdup_printf (_("The address does not lead to a county center, or the center answered in a way "
                               "this version of Hearth does not understand. Check the address. (Details: %s)"),

@@ -500,6 +500,11 @@ hearth_syncer_describe_error (const GError *error)
       case HEARTH_SYNC_ERROR_RESTORED:
         return g_strdup (_("The county center was restored from a backup while this tablet synced. The tablet "
                            "tries again by itself and sends again what the center lost; nothing is lost here."));
+      case HEARTH_SYNC_ERROR_BAD_ADDRESS:
+        return g_strdup_printf (_("The county center's address this tablet was enrolled with is not one it may use "
+                                  "(%s). Enrol it again with the address county staff give. Nothing on this tablet "
+                                  "is lost."),
+                                error->message);
       default:
         return g_strdup_printf (_("The county center's answer was not understood (%s). Tell county IT."),
                                 error->message);

@@ -40,6 +40,7 @@ sync_fail (GError *error)
         code = CLI_EXIT_CENTER_REFUSED;
         break;
       case HEARTH_SYNC_ERROR_NOT_ENROLLED:
+      case HEARTH_SYNC_ERROR_BAD_ADDRESS:
         code = CLI_EXIT_REFUSED;
         break;
       case HEARTH_SYNC_ERROR_PROTOCOL:
