@@ -23,7 +23,9 @@
  *   before it (from later transactions too) would stay in the database while
  *   recovery truncates the log at the damaged frame. That pass checks the
  *   tags only; the pages the checkpoint then copies from those frames are
- *   decrypted without checking them again (checkpoint_copy_read()).
+ *   neither checked again nor decrypted: SQLite only writes what it read
+ *   back to the database file, so it is handed the frame's ciphertext, which
+ *   goes through as it is (checkpoint_copy_read(), main_write()).
  * - Page 1 of the main file keeps the file id in bytes 0-15 (SQLite sees
  *   "SQLite format 3\0" there) and bytes 16-23 (page size, versions,
  *   reserve) in plaintext, because SQLite reads them before taking a lock.
@@ -235,7 +237,9 @@ struct EncFile {
   guint32 pass_pgno;      /* main: page of the last WAL page read under the
                            * checkpoint lock, 0 if none */
   guint8 *pass_cipher;    /* main: that page's ciphertext (P bytes) */
-  guint8 *pass_plain;     /* main: and its plaintext, to recognise its write */
+  guint8 *pass_plain;     /* main: and what SQLite was handed (its plaintext,
+                           * or under the checkpoint lock that ciphertext:
+                           * checkpoint_copy_read()), to recognise its write */
   sqlite3_int64 hdr_off;  /* WAL: offset of the last frame header written */
   guint32 hdr_pgno;       /* WAL: its page number */
   char last_error[640];   /* main: the last failure, for PRAGMA encvfs_last_error */
@@ -394,55 +398,6 @@ authenticate_page (EncFile *p, guint32 pgno, const guint8 *in)
     }
   STAT_ADD (auth_failures);
   return FALSE;
-}
-
-/* Decrypts the page @in (P bytes, 'P' layout) into @out (P bytes) whose tag
- * this checkpoint authenticated already (authenticate_page()): the same
- * XChaCha20 keystream as the AEAD's (HChaCha20 subkey from the first 16
- * nonce bytes, block counter 1), without checking the tag a second time. */
-static void
-decrypt_authenticated_page (EncFile *p, const guint8 *in, guint8 *out)
-{
-  guint8 subkey[crypto_core_hchacha20_OUTPUTBYTES];
-  guint8 nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
-
-  G_STATIC_ASSERT (crypto_core_hchacha20_INPUTBYTES + 8 == NONCE_BYTES);
-  crypto_core_hchacha20 (subkey, in + DATA_BYTES, p->key->key, NULL);
-  memcpy (nonce + 4, in + DATA_BYTES + crypto_core_hchacha20_INPUTBYTES, 8);
-  crypto_stream_chacha20_ietf_xor_ic (out, in, DATA_BYTES, nonce, 1, subkey);
-  sodium_memzero (subkey, sizeof subkey);
-  sodium_memzero (out + DATA_BYTES, R);
-  STAT_ADD (pages_decrypted);
-}
-
-/* Whether decrypt_authenticated_page() gives the AEAD's plaintext with
- * this libsodium (checked once, at registration); if not, checkpoints
- * decrypt every page they copy with the AEAD. */
-static gboolean keystream_checked;
-
-static gboolean
-check_keystream (void)
-{
-  guint8 data_key[crypto_kdf_KEYBYTES], file_id[HEARTH_FILE_ID_SIZE];
-  g_autofree guint8 *plain = g_malloc (P), *disk = g_malloc (P), *out = g_malloc (P);
-  HearthPageKey *key;
-  EncFile f = { .kind = KIND_WAL };
-  gboolean ok;
-
-  randombytes_buf (data_key, sizeof data_key);
-  randombytes_buf (file_id, sizeof file_id);
-  randombytes_buf (plain, P);
-  memset (plain + DATA_BYTES, 0, R);
-  key = hearth_page_key_new (data_key, file_id);
-  sodium_memzero (data_key, sizeof data_key);
-  if (key == NULL)
-    return FALSE;
-  f.key = key;
-  encrypt_page (&f, 7, plain, disk);
-  decrypt_authenticated_page (&f, disk, out);
-  ok = authenticate_page (&f, 7, disk) && memcmp (plain, out, P) == 0;
-  hearth_page_key_unref (key);
-  return ok;
 }
 
 static gboolean
@@ -646,8 +601,10 @@ main_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
         return rc;
     }
   /* A checkpoint writes the page it has just read from the WAL: the same
-   * plaintext at the same page number has the same associated data, so
-   * that frame's ciphertext is valid here as it is. */
+   * page at the same page number has the same associated data, so that
+   * frame's ciphertext is valid here as it is. The buffer is the one the
+   * read answered, plaintext or (checkpoint_copy_read()) that very
+   * ciphertext; any other is encrypted. */
   if (pgno != 1 && pgno == p->pass_pgno && memcmp (in, p->pass_plain, DATA_BYTES) == 0)
     {
       p->pass_pgno = 0;
@@ -717,14 +674,20 @@ refuse:
  * whole frame) and writes it to the database file at once, where
  * main_write() passes the frame's ciphertext through. Its first such read
  * authenticates every frame it may copy (verify_wal_before_checkpoint());
- * the pages read after that, from those frames, are then decrypted
- * without checking their tags a second time. Only under the checkpoint
- * lock (no other connection can rewrite those frames meanwhile: the log
- * restarts only once they are all backfilled), only frames of the
- * generation (salts) and range authenticated under this hold, and never
- * page 1, which the database file gets re-encrypted rather than passed
- * through. Returns whether it answered @out; FALSE with *@rc set when the
- * authentication failed, FALSE with SQLITE_OK when the read is not one. */
+ * the pages read after that, from those frames, are answered with their
+ * ciphertext (reserve zeroed), neither checked a second time nor
+ * decrypted: SQLite's checkpoint writes the buffer it read to the
+ * database file and looks at nothing in it, and main_write() recognises
+ * that buffer and writes the frame's ciphertext, so no plaintext is ever
+ * needed (decrypting was a fifth of a fresh device's checkpoint). Only
+ * under the checkpoint lock (held by this connection, inside SQLite's
+ * checkpoint, where no page reaches the pager; no other connection can
+ * rewrite those frames meanwhile: the log restarts only once they are all
+ * backfilled), only frames of the generation (salts) and range
+ * authenticated under this hold, and never page 1, which the database
+ * file gets re-encrypted rather than passed through. Returns whether it
+ * answered @out; FALSE with *@rc set when the authentication failed,
+ * FALSE with SQLITE_OK when the read is not one. */
 static gboolean
 checkpoint_copy_read (EncFile *p, guint32 pgno, sqlite3_int64 off, guint8 *out, int *rc)
 {
@@ -732,7 +695,7 @@ checkpoint_copy_read (EncFile *p, guint32 pgno, sqlite3_int64 off, guint8 *out, 
   guint32 frame;
 
   *rc = SQLITE_OK;
-  if (m == NULL || !m->ckpt_locked || pgno <= 1 || !keystream_checked)
+  if (m == NULL || !m->ckpt_locked || pgno <= 1)
     return FALSE;
   *rc = verify_wal_before_checkpoint (m);
   if (*rc != SQLITE_OK)
@@ -741,7 +704,8 @@ checkpoint_copy_read (EncFile *p, guint32 pgno, sqlite3_int64 off, guint8 *out, 
   if (m->held_to == 0 || frame < m->held_from || frame > m->held_to ||
       memcmp (p->buf + 8, m->verified_salt, 8) != 0)
     return FALSE;
-  decrypt_authenticated_page (p, p->buf + WAL_FRAME_HEADER, out);
+  memcpy (out, p->buf + WAL_FRAME_HEADER, DATA_BYTES);
+  memset (out + DATA_BYTES, 0, R);
   return TRUE;
 }
 
@@ -1225,13 +1189,6 @@ hearth_vfs_register (GError **error)
            * every connection takes one process-wide mutex. */
           sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
           result = sqlite3_initialize ();
-        }
-      if (result == SQLITE_OK)
-        {
-          keystream_checked = check_keystream ();
-          if (!keystream_checked)
-            g_warning ("encvfs: this libsodium's XChaCha20 keystream differs from its AEAD's; "
-                       "checkpoints decrypt each page with the AEAD");
         }
       if (result == SQLITE_OK && (orig = sqlite3_vfs_find (NULL)) != NULL)
         {

@@ -379,6 +379,16 @@ page_edits (const HearthSyncPullPage *page)
 #define HEARTH_SYNC_PULL_BATCH_CHANGES 40000
 #define HEARTH_SYNC_PULL_BATCH_US (G_USEC_PER_SEC * 2)
 
+/* A fresh store's first pull (cursor 0) of full pages commits after this
+ * many changes (or the time bound above), not after
+ * HEARTH_SYNC_PULL_BATCH_PAGES: a village of some 75,000 field edits in
+ * one commit where the machine keeps up, not three. Each commit wrote the
+ * pages of the edit tables' random-keyed indexes (and the records' UUID
+ * indexes) to the WAL again, to be encrypted, authenticated and
+ * checkpointed once more, and waited for an fsync. A pull of smaller
+ * pages (a run's pull_limit) keeps the page bound. */
+#define HEARTH_SYNC_FRESH_BATCH_CHANGES 100000
+
 /* Changes of a run's first pull page at most (pull_pages()). */
 #define HEARTH_SYNC_FIRST_PULL 1000
 
@@ -400,6 +410,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
   g_autoptr(GPtrArray) spent = NULL;   /* the page applied last, freed by the next fetch */
   gboolean ok = FALSE;
   gboolean batch = FALSE;
+  /* A fresh store's first pull of full pages: HEARTH_SYNC_FRESH_BATCH_CHANGES. */
+  gboolean fresh = r->status.cursor == 0 && limit >= HEARTH_SYNC_DEFAULT_PULL;
   gint64 batch_started = 0;
   guint batch_changes = 0, batch_pages = 0;
   guint version = 3;   /* 2 once the center answers that it has no /v3/pull */
@@ -495,7 +507,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
           ok = TRUE;
           goto out;
         }
-      if (batch_pages >= HEARTH_SYNC_PULL_BATCH_PAGES || batch_changes >= HEARTH_SYNC_PULL_BATCH_CHANGES ||
+      if ((fresh ? batch_changes >= HEARTH_SYNC_FRESH_BATCH_CHANGES
+                 : batch_pages >= HEARTH_SYNC_PULL_BATCH_PAGES || batch_changes >= HEARTH_SYNC_PULL_BATCH_CHANGES) ||
           g_get_monotonic_time () - batch_started >= HEARTH_SYNC_PULL_BATCH_US)
         {
           batch = FALSE;

@@ -60,7 +60,9 @@
  * The bench folder is $HEARTH_BENCH_DIR or the build directory's; the
  * seed store is kept there (sync-seed-*), everything else is removed at
  * the end unless --keep. HEARTH_BENCH_SQL_PROFILE=1 prints where the
- * device's statements spent their time in the first pull and push.
+ * device's statements spent their time in the first pull and push;
+ * HEARTH_BENCH_DBSTAT=1 where the first pulled store's pages went (table
+ * and index). Each pull prints what the store's encryption did.
  */
 #include "bench-util.h"
 
@@ -1698,6 +1700,7 @@ main (int argc, char **argv)
       g_autofree char *dir = g_strdup_printf ("%s/fresh-%u", run_dir, i);
       g_autofree char *name = g_strdup_printf ("fresh tablet %u", i);
       Device *d = device_open (dir, pass, TRUE, "bench-worker");
+      HearthVfsStats vfs_before, vfs_after;
       double s;
 
       device_enrol (d, center, "worker", name);
@@ -1710,9 +1713,11 @@ main (int argc, char **argv)
         sql_profile_start (device_db (d));
       cpu_dev = own_cpu_s ();
       cpu_center = child_cpu_s (center->server);
+      hearth_vfs_get_stats (&vfs_before);
       bench_pull_begin ();
       s = device_sync (d, 0, &rr);
       bench_pull_end ();
+      hearth_vfs_get_stats (&vfs_after);
       if (i == 0)
         sql_profile_print (device_db (d), "the first pull");
       if (i < runs)
@@ -1721,6 +1726,14 @@ main (int argc, char **argv)
           g_print ("  pull %u: %.3f s, %" G_GINT64_FORMAT " changes (%" G_GINT64_FORMAT " rejected); CPU: device "
                    "%.2f s, center %.2f s\n", i + 1, s, rr.pulled, rr.rejected, own_cpu_s () - cpu_dev,
                    child_cpu_s (center->server) - cpu_center);
+          /* What the store's encryption did: each page written to the
+           * WAL is encrypted once, each read back decrypted. */
+          g_print ("    store: %" G_GUINT64_FORMAT " pages encrypted, %" G_GUINT64_FORMAT " decrypted, %"
+                   G_GUINT64_FORMAT " checkpointed as they were; the database holds %" G_GINT64_FORMAT " pages\n",
+                   vfs_after.pages_encrypted - vfs_before.pages_encrypted,
+                   vfs_after.pages_decrypted - vfs_before.pages_decrypted,
+                   vfs_after.pages_passed_through - vfs_before.pages_passed_through,
+                   query_int (device_db (d), "PRAGMA page_count"));
         }
       else
         pull_bytes = (double) (g_atomic_pointer_get (&relay->up) + g_atomic_pointer_get (&relay->down));
@@ -1732,6 +1745,22 @@ main (int argc, char **argv)
                    query_int (device_db (d), "SELECT count(*) FROM members"),
                    query_int (device_db (d), "SELECT count(*) FROM submissions"));
           device = d;
+          /* Where the store's pages go (HEARTH_BENCH_DBSTAT set): each is
+           * encrypted at every commit that writes it and authenticated
+           * again by the checkpoint. */
+          if (g_getenv ("HEARTH_BENCH_DBSTAT") != NULL)
+            {
+              sqlite3_stmt *st = NULL;
+              if (sqlite3_prepare_v2 (device_db (d), "SELECT name, count (*), sum (payload), sum (unused) FROM dbstat "
+                                                     "GROUP BY name ORDER BY 2 DESC LIMIT 25", -1, &st, NULL) == SQLITE_OK)
+                while (sqlite3_step (st) == SQLITE_ROW)
+                  g_print ("    %-32s %6d pages, %9" G_GINT64_FORMAT " bytes of rows, %9" G_GINT64_FORMAT " unused\n",
+                           (const char *) sqlite3_column_text (st, 0), sqlite3_column_int (st, 1),
+                           (gint64) sqlite3_column_int64 (st, 2), (gint64) sqlite3_column_int64 (st, 3));
+              else
+                g_print ("    dbstat: %s\n", sqlite3_errmsg (device_db (d)));
+              sqlite3_finalize (st);
+            }
         }
       else
         device_free (d, !keep);
