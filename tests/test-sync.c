@@ -781,7 +781,7 @@ test_tls_trust (void)
   g_autofree char *dir = NULL;
   g_autofree char *cert = NULL, *key = NULL, *other_cert = NULL, *other_key = NULL;
   g_autofree char *pin = NULL, *other_pin = NULL, *ca_copy = NULL, *kept = NULL, *cert_text = NULL;
-  g_autofree char *localhost = NULL;
+  g_autofree char *localhost = NULL, *export_dir = NULL;
   g_auto(TestTablet) by_ca = { 0 };
   g_auto(TestTablet) by_pin = { 0 };
   g_auto(TestTablet) none = { 0 };
@@ -837,6 +837,12 @@ test_tls_trust (void)
   test_tablet_cli (&r, &by_pin, "sync", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Synced"));
+  /* Export too: a worker's is refused by the center (6), so the TLS
+   * exchange went through on the kept pin. */
+  export_dir = g_build_filename (dir, "batch", NULL);
+  test_tablet_cli (&r, &by_pin, "export", "--scope", COUNTY, "--since", "2026-01-01", "--format", "json", "--out",
+                   export_dir, NULL);
+  g_assert_cmpint (r.status, ==, 6);
   /* Given to one command, a pin is used instead of the kept one, once. */
   test_tablet_cli (&r, &by_pin, "sync", "--pin", other_pin, NULL);
   g_assert_cmpint (r.status, ==, 7);
@@ -870,6 +876,9 @@ test_tls_trust (void)
   test_tablet_cli (&r, &by_ca, "sync", NULL);
   g_assert_cmpint (r.status, ==, 7);
   g_assert_nonnull (strstr (r.err, "does not trust"));
+  test_tablet_cli (&r, &by_pin, "export", "--scope", COUNTY, "--since", "2026-01-01", "--format", "json", "--out",
+                   export_dir, NULL);
+  g_assert_cmpint (r.status, ==, 7);
   /* A CA given to one command replaces the kept one for it. */
   test_tablet_cli (&r, &by_ca, "sync", "--ca-file", other_cert, NULL);
   g_assert_cmpint (r.status, ==, 0);

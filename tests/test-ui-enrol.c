@@ -319,16 +319,25 @@ test_enrol_again (void)
 
 /* ---- a center with its own certificate ---------------------------------- */
 
+static gboolean
+untrusted_center (gpointer syncer)
+{
+  return !hearth_syncer_get_running (syncer) &&
+         g_error_matches (hearth_syncer_get_error (syncer), HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED);
+}
+
 /* A center with a self-signed certificate: without a pin the enrolment
  * screen says the certificate is not trusted (not "cannot be reached"); a
  * pin as an enrolment sheet prints it (the base64 alone) enrols the
- * tablet, and the app's own sync then uses the kept pin. */
+ * tablet, and the app's own sync then uses the kept pin; a server with
+ * another key at that address is refused, said on the sync screen. */
 static void
 test_enrol_pin (void)
 {
   g_autofree char *openssl = g_find_program_in_path ("openssl");
   g_autoptr(Center) center = NULL;
   g_autofree char *dir = NULL, *data = NULL, *cert = NULL, *key = NULL, *pin = NULL;
+  g_autofree char *other_cert = NULL, *other_key = NULL, *other_pin = NULL;
   g_autofree char *code = NULL, *shown = NULL, *expected = NULL;
   g_autoptr(GError) untrusted = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED, "");
   HearthApplication *app;
@@ -346,6 +355,7 @@ test_enrol_pin (void)
   dir = test_make_dir ("ui-pin");
   data = g_build_filename (dir, "data", NULL);
   pin = test_make_cert (dir, "center", &cert, &key);
+  other_pin = test_make_cert (dir, "other", &other_cert, &other_key);
   center_add_user (center, "lijuan", "worker", "150422101201");
   code = center_enrol_code (center, "lijuan");
   center_start_full (center, cert, key);
@@ -378,6 +388,21 @@ test_enrol_pin (void)
   syncer = hearth_session_get_syncer (session);
   ui_test_wait_for (synced, syncer, 60000, "the first sync over the pinned key");
   g_assert_cmpint (center_db_int (center, "SELECT count (*) FROM devices"), ==, 1);
+
+  /* Another server with another key at the center's address: the app's
+   * sync is refused, and the sync screen says why (not "cannot be
+   * reached"). */
+  center_stop (center);
+  center_restart_full (center, other_cert, other_key);
+  hearth_syncer_sync_now (syncer);
+  ui_test_wait_for (untrusted_center, syncer, 60000, "the refusal of the other key");
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), "sync");
+  ui_test_flush (root);
+  page = ui_test_find_type (root, HEARTH_TYPE_SYNC_PAGE);
+  g_free (expected);
+  expected = hearth_syncer_describe_error (untrusted);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (page, "error_label"))), ==, expected);
+  ui_test_screenshot (root, "09-sync-untrusted");
 
   ui_test_app_free (app);
   center_stop (center);
