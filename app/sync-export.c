@@ -34,6 +34,8 @@ hearth_sync_export_client (HearthSyncStore *sync, GError **error)
   hearth_sync_client_set_identity (client, hearth_case_store_get_device_id (hearth_sync_store_get_cases (sync)),
                                    hearth_secret_peek (secret));
   hearth_sync_client_set_time_offset (client, status.center_offset_ms);
+  hearth_sync_client_set_tls (client, NULL, enrolment->tls_pin);
+  hearth_sync_client_set_ca_pem (client, enrolment->tls_ca_pem);
   return g_steal_pointer (&client);
 }
 

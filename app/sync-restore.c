@@ -302,6 +302,8 @@ hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char 
   g_autoptr(HearthSyncEnrolment) enrolment = NULL;
   g_autoptr(HearthSecret) secret = NULL;
   g_autoptr(HearthSyncClient) client = NULL;
+  g_autofree char *ca_pem = NULL;
+  g_autofree char *pin = NULL;
   guint8 public_key[crypto_sign_PUBLICKEYBYTES];
   const char *device_id;
 
@@ -316,6 +318,9 @@ hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char 
     return FALSE;
   if (center_url == NULL)
     center_url = existing->center_url;
+  /* Trust given now replaces the kept one; without, the kept one stays. */
+  if (!hearth_sync_read_trust (store, options, &ca_pem, &pin, error))
+    return FALSE;
   client = hearth_sync_make_client (store, center_url, options, error);
   if (client == NULL)
     return FALSE;
@@ -345,6 +350,8 @@ hearth_sync_reenrol (HearthSyncStore *store, const char *center_url, const char 
                    enrolment->user, existing->user);
       return FALSE;
     }
+  enrolment->tls_ca_pem = g_steal_pointer (&ca_pem);
+  enrolment->tls_pin = g_steal_pointer (&pin);
   if (!hearth_sync_store_set_enrolment (store, enrolment, secret, error) ||
       !hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client), 0, error))
     return FALSE;

@@ -36,4 +36,20 @@ HearthSyncEnrolment *hearth_sync_request_enrolment (HearthSyncClient *client,
                                                     char            **refusal_code,
                                                     GError          **error);
 
+/* Sets @client's trust: @o's CA file and pin when it gives either (for this
+ * client only), else the ones kept at enrolment (none: the system's CAs). */
+void hearth_sync_client_apply_trust (HearthSyncClient           *client,
+                                     HearthSyncStore            *store,
+                                     const HearthSyncRunOptions *o);
+
+/* The trust an enrolment keeps: @o's (the CA file's PEM text, checked to
+ * be one, and the pin) when it gives either, else the store's kept trust.
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_INVALID (an unreadable or
+ * non-PEM file, a pin not of the form sha256//…). */
+gboolean hearth_sync_read_trust (HearthSyncStore            *store,
+                                 const HearthSyncRunOptions *o,
+                                 char                      **ca_pem,
+                                 char                      **pin,
+                                 GError                    **error);
+
 G_END_DECLS

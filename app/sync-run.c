@@ -36,9 +36,80 @@ hearth_sync_make_client (HearthSyncStore *store, const char *url, const HearthSy
     {
       hearth_sync_client_set_timeouts (client, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000,
                                        o->total_timeout_ms > 0 ? o->total_timeout_ms : 120000);
-      hearth_sync_client_set_tls (client, o->ca_file, o->pinned_key);
     }
+  hearth_sync_client_apply_trust (client, store, o);
   return client;
+}
+
+void
+hearth_sync_client_apply_trust (HearthSyncClient *client, HearthSyncStore *store, const HearthSyncRunOptions *o)
+{
+  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
+
+  /* Given to this command: used instead of the kept trust, which stays. */
+  if (o != NULL && (o->ca_file != NULL || o->pinned_key != NULL))
+    {
+      hearth_sync_client_set_tls (client, o->ca_file, o->pinned_key);
+      return;
+    }
+  enrolment = hearth_sync_store_get_enrolment (store, NULL);
+  if (enrolment == NULL)
+    return;
+  hearth_sync_client_set_tls (client, NULL, enrolment->tls_pin);
+  hearth_sync_client_set_ca_pem (client, enrolment->tls_ca_pem);
+}
+
+/* The largest CA bundle an enrolment keeps. */
+#define HEARTH_SYNC_MAX_CA_PEM (1024 * 1024)
+
+gboolean
+hearth_sync_read_trust (HearthSyncStore *store, const HearthSyncRunOptions *o, char **ca_pem, char **pin,
+                        GError **error)
+{
+  g_autoptr(HearthSyncEnrolment) existing = NULL;
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  *ca_pem = NULL;
+  *pin = NULL;
+  if (o == NULL || (o->ca_file == NULL && o->pinned_key == NULL))
+    {
+      existing = hearth_sync_store_get_enrolment (store, NULL);
+      if (existing != NULL)
+        {
+          *ca_pem = g_steal_pointer (&existing->tls_ca_pem);
+          *pin = g_steal_pointer (&existing->tls_pin);
+        }
+      return TRUE;
+    }
+  if (o->pinned_key != NULL && !g_str_has_prefix (o->pinned_key, "sha256//"))
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("“%s” is not a pin: it is sha256// and the base64 of the center's public key's SHA-256 "
+                     "(docs/operations.md)"), o->pinned_key);
+      return FALSE;
+    }
+  if (o->ca_file != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (!g_file_get_contents (o->ca_file, &text, &len, &local))
+        {
+          g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                       _("the CA certificate cannot be read: %s"), local->message);
+          return FALSE;
+        }
+      if (len > HEARTH_SYNC_MAX_CA_PEM || strlen (text) != len || !g_utf8_validate (text, len, NULL) ||
+          strstr (text, "-----BEGIN CERTIFICATE-----") == NULL)
+        {
+          g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                       _("%s is not a CA certificate in PEM form (“-----BEGIN CERTIFICATE-----”)"), o->ca_file);
+          return FALSE;
+        }
+    }
+  *ca_pem = g_steal_pointer (&text);
+  *pin = g_strdup (o->pinned_key);
+  return TRUE;
 }
 
 HearthSyncEnrolment *
@@ -97,6 +168,8 @@ hearth_sync_enrol_full (HearthSyncStore *store, const char *center_url, const ch
   g_autoptr(HearthSyncEnrolment) enrolment = NULL;
   g_autoptr(GError) not_enrolled = NULL;
   g_autoptr(HearthSyncEnrolment) existing = NULL;
+  g_autofree char *ca_pem = NULL;
+  g_autofree char *pin = NULL;
   guint8 public_key[HEARTH_SIGN_PUBLIC_KEY_BYTES];
   const char *device_id;
 
@@ -115,6 +188,9 @@ hearth_sync_enrol_full (HearthSyncStore *store, const char *center_url, const ch
       g_propagate_error (error, g_steal_pointer (&not_enrolled));
       return FALSE;
     }
+  /* Read before the code is spent: a bad CA file is refused first. */
+  if (!hearth_sync_read_trust (store, options, &ca_pem, &pin, error))
+    return FALSE;
   client = hearth_sync_make_client (store, center_url, options, error);
   if (client == NULL)
     return FALSE;
@@ -146,6 +222,8 @@ hearth_sync_enrol_full (HearthSyncStore *store, const char *center_url, const ch
           return FALSE;
         }
     }
+  enrolment->tls_ca_pem = g_steal_pointer (&ca_pem);
+  enrolment->tls_pin = g_steal_pointer (&pin);
   if (!hearth_sync_store_set_enrolment (store, enrolment, secret, error) ||
       !hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client), 0, error))
     return FALSE;

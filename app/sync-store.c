@@ -1285,6 +1285,8 @@ hearth_sync_enrolment_free (HearthSyncEnrolment *e)
   g_free (e->county);
   g_free (e->county_public_key);
   g_strfreev (e->features);
+  g_free (e->tls_ca_pem);
+  g_free (e->tls_pin);
   g_free (e);
 }
 
@@ -1488,6 +1490,13 @@ hearth_sync_store_set_enrolment (HearthSyncStore *self, const HearthSyncEnrolmen
       !hearth_sync_state_set (self->db, "county", e->county, 0, error) ||
       !hearth_sync_state_set (self->db, "county_public_key", e->county_public_key, 0, error))
     goto failed;
+  /* The trust later requests need (a county CA or a pinned key): the
+   * content, not a path that may vanish. */
+  if ((e->tls_ca_pem != NULL && !hearth_sync_state_set (self->db, "tls_ca_pem", e->tls_ca_pem, 0, error)) ||
+      (e->tls_ca_pem == NULL && !hearth_sync_exec (self->db, "DELETE FROM sync_state WHERE key = 'tls_ca_pem'", error)) ||
+      (e->tls_pin != NULL && !hearth_sync_state_set (self->db, "tls_pin", e->tls_pin, 0, error)) ||
+      (e->tls_pin == NULL && !hearth_sync_exec (self->db, "DELETE FROM sync_state WHERE key = 'tls_pin'", error)))
+    goto failed;
   /* A BLOB bound straight from the secure buffer: no copy on the heap. */
   if (sqlite3_prepare_v2 (self->db, "INSERT INTO sync_state (key, value) VALUES ('device_secret_key', ?) "
                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
@@ -1541,6 +1550,8 @@ hearth_sync_store_get_enrolment (HearthSyncStore *self, GError **error)
   e->scope = hearth_sync_split_versions (scope);
   features = state_text (self->db, "features");
   e->features = features != NULL ? hearth_sync_split_versions (features) : NULL;
+  e->tls_ca_pem = state_text (self->db, "tls_ca_pem");
+  e->tls_pin = state_text (self->db, "tls_pin");
   return g_steal_pointer (&e);
 }
 

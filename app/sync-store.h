@@ -405,8 +405,12 @@ gboolean hearth_sync_store_note_failed_run (HearthSyncStore *self,
  * @county_public_key: the county recovery public key, base64
  * @features: (array zero-terminated=1) (nullable): what the center said
  *   it takes ("features", e.g. "edits"); %NULL when it said nothing
+ * @tls_ca_pem: (nullable): the CA certificate(s) the tablet trusts for
+ *   this center (PEM text, given at enrolment with --ca-file)
+ * @tls_pin: (nullable): the center's pinned key (sha256//BASE64, given at
+ *   enrolment with --pin)
  *
- * What enrolment returned (PROTOCOL.md section 5). Free with
+ * What enrolment returned, and the trust it was made with (PROTOCOL.md section 5). Free with
  * hearth_sync_enrolment_free().
  */
 typedef struct {
@@ -417,6 +421,8 @@ typedef struct {
   char  *county;
   char  *county_public_key;
   char **features;
+  char  *tls_ca_pem;
+  char  *tls_pin;
 } HearthSyncEnrolment;
 
 /** hearth_sync_enrolment_free: frees @enrolment and its members (%NULL: nothing). */
@@ -432,7 +438,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSyncEnrolment, hearth_sync_enrolment_free)
  * @secret_key: the device's Ed25519 secret key (HEARTH_SYNC_SECRET_KEY_SIZE
  *   bytes); copied into the encrypted store
  *
- * Keeps the enrolment and the center's features. A store never enrolled
+ * Keeps the enrolment, the center's features and the trust (sync_state
+ * "tls_ca_pem" and "tls_pin", removed when %NULL). A store never enrolled
  * before numbers each record write as one change of kind "edits"
  * (hearth_sync_store_set_features()); enrolling with a center that does
  * not take them numbers those never sent again, one "edit" per field, in

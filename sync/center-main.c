@@ -452,7 +452,9 @@ cmd_device (const char *db, int argc, char **argv)
           if (d->audit_broken != NULL)
             audit = g_strdup_printf (_("broken: %s"), d->audit_broken);
           else
-            audit = g_strdup_printf (_("whole (%lld entries)"), (long long) d->audit_seq);
+            audit = g_strdup_printf (ngettext ("whole (%lld entry)", "whole (%lld entries)",
+                                               (unsigned long) MIN (d->audit_seq, G_MAXINT)),
+                                     (long long) d->audit_seq);
           g_print ("%s\t%s\t%s\t%s\t%s\t%lld\t%s\t%s\n", d->id, d->user, name, enrolled, seen,
                    (long long) d->acked_seq, revoked, audit);
         }

@@ -23,6 +23,7 @@ struct _HearthSyncClient {
   glong connect_ms;
   glong total_ms;
   char *ca_file;
+  char *ca_pem;              /* a CA bundle's PEM text (CURLOPT_CAINFO_BLOB), or NULL */
   char *pinned_key;
   char *error_code;
   gboolean wipe;
@@ -161,6 +162,7 @@ hearth_sync_client_free (HearthSyncClient *self)
   if (self->secret_key != NULL)
     sodium_free (self->secret_key);
   g_free (self->ca_file);
+  g_free (self->ca_pem);
   g_free (self->pinned_key);
   g_free (self->error_code);
   g_free (self->epoch);
@@ -225,9 +227,18 @@ void
 hearth_sync_client_set_tls (HearthSyncClient *self, const char *ca_file, const char *pinned_key)
 {
   g_free (self->ca_file);
+  g_free (self->ca_pem);
   g_free (self->pinned_key);
   self->ca_file = g_strdup (ca_file);
+  self->ca_pem = NULL;
   self->pinned_key = g_strdup (pinned_key);
+}
+
+void
+hearth_sync_client_set_ca_pem (HearthSyncClient *self, const char *ca_pem)
+{
+  g_free (self->ca_pem);
+  self->ca_pem = g_strdup (ca_pem);
 }
 
 const char *
@@ -537,8 +548,21 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
   curl_easy_setopt (self->curl, CURLOPT_FOLLOWLOCATION, 0L);
   if (self->ca_file != NULL)
     curl_easy_setopt (self->curl, CURLOPT_CAINFO, self->ca_file);
+  if (self->ca_pem != NULL)
+    {
+      struct curl_blob blob = { self->ca_pem, strlen (self->ca_pem), CURL_BLOB_COPY };
+
+      curl_easy_setopt (self->curl, CURLOPT_CAINFO_BLOB, &blob);
+    }
   if (self->pinned_key != NULL)
-    curl_easy_setopt (self->curl, CURLOPT_PINNEDPUBLICKEY, self->pinned_key);
+    {
+      curl_easy_setopt (self->curl, CURLOPT_PINNEDPUBLICKEY, self->pinned_key);
+      /* A pin without a CA trusts exactly that key: libcurl checks the pin
+       * (and the host name, CURLOPT_SSL_VERIFYHOST stays 2) without the
+       * chain, so a self-signed certificate can be pinned. */
+      if (self->ca_file == NULL && self->ca_pem == NULL)
+        curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    }
   if (g_str_equal (method, "POST"))
     {
       curl_easy_setopt (self->curl, CURLOPT_POST, 1L);
@@ -620,6 +644,29 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
     {
       g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
                    _("the center's reply is larger than %d bytes"), HEARTH_SYNC_MAX_REPLY);
+      return NULL;
+    }
+  if (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED,
+                   _("the center at %s answered with another key than the one this tablet is pinned to: it may not be "
+                     "your county's center. Ask county IT; if the center's key was changed, give its new pin with "
+                     "--pin (or enrol the tablet again)"), self->base_url);
+      return NULL;
+    }
+  if (rc == CURLE_SSL_CACERT_BADFILE)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED,
+                   _("the CA certificate this tablet was given for %s cannot be read: give a PEM file with --ca-file"),
+                   self->base_url);
+      return NULL;
+    }
+  if (rc == CURLE_PEER_FAILED_VERIFICATION)
+    {
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED,
+                   _("the center at %s has a certificate this tablet does not trust (or one for another address): "
+                     "give the county's CA certificate with --ca-file or its key with --pin, or install the CA on "
+                     "this system; ask county IT"), self->base_url);
       return NULL;
     }
   if (rc != CURLE_OK)

@@ -47,6 +47,9 @@ GQuark hearth_sync_error_quark (void);
  *   device may use: not an http(s) address libcurl reads, a user name,
  *   query or fragment in it, or plain http to another machine; nothing
  *   was sent (hearth-cli exit 1)
+ * @HEARTH_SYNC_ERROR_UNTRUSTED: the center's certificate is not trusted
+ *   (no trusted CA signed it, it is for another address, or its key is
+ *   not the pinned one): retrying does not help (hearth-cli exit 7)
  */
 typedef enum {
   HEARTH_SYNC_ERROR_UNREACHABLE,
@@ -56,6 +59,7 @@ typedef enum {
   HEARTH_SYNC_ERROR_RESTORED,
   HEARTH_SYNC_ERROR_UNKNOWN_DEVICE,
   HEARTH_SYNC_ERROR_BAD_ADDRESS,
+  HEARTH_SYNC_ERROR_UNTRUSTED,
 } HearthSyncError;
 
 /* The largest reply the client reads (after gunzip): a pull page is at
@@ -121,9 +125,23 @@ void hearth_sync_client_set_timeouts (HearthSyncClient *client, glong connect_ms
  * hearth_sync_client_set_tls:
  * @ca_file: (nullable): a CA bundle to trust instead of the system's
  * @pinned_key: (nullable): libcurl's CURLOPT_PINNEDPUBLICKEY
- *   ("sha256//BASE64;…"): refuse any other server key
+ *   ("sha256//BASE64;…"): refuse any other server key. Without a CA (file
+ *   or PEM) the pin alone is the trust: the chain is not checked, the host
+ *   name and the key are
+ *
+ * Replaces every trust set before (a PEM of hearth_sync_client_set_ca_pem()
+ * included).
  */
 void hearth_sync_client_set_tls (HearthSyncClient *client, const char *ca_file, const char *pinned_key);
+
+/**
+ * hearth_sync_client_set_ca_pem:
+ * @ca_pem: (nullable): a CA bundle's PEM text to trust instead of the
+ *   system's (CURLOPT_CAINFO_BLOB; copied)
+ *
+ * Keeps the pin and the CA file set before.
+ */
+void hearth_sync_client_set_ca_pem (HearthSyncClient *client, const char *ca_pem);
 
 /**
  * hearth_sync_client_call:

@@ -217,16 +217,22 @@ center_kill (Center *c)
 }
 
 void
-center_restart (Center *c)
+center_restart_full (Center *c, const char *cert, const char *key)
 {
   const char *colon = c->base != NULL ? strrchr (c->base, ':') : NULL;
   guint64 port = 0;
 
   g_assert_null (c->server);
-  g_assert_null (c->ca_file);
   g_assert_nonnull (colon);
   g_assert_true (g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL));
-  center_start_on (c, (guint) port, NULL, NULL);
+  center_start_on (c, (guint) port, cert, key);
+}
+
+void
+center_restart (Center *c)
+{
+  g_assert_null (c->ca_file);
+  center_restart_full (c, NULL, NULL);
 }
 
 /* SIGTERM, and the exit status, which must be 0. */
@@ -480,4 +486,34 @@ test_registries (const char *dir, const char *county, guint seed, guint n, guint
   *second = g_build_filename (dir, "second.csv", NULL);
   g_assert_true (g_file_set_contents (*first, a->str, -1, NULL));
   g_assert_true (g_file_set_contents (*second, b->str, -1, NULL));
+}
+
+/* A certificate for 127.0.0.1 (EC P-256) in @dir as NAME.pem and
+ * NAME.key; returns its key's pin, as docs/operations.md computes it. */
+char *
+test_make_cert (const char *dir, const char *name, char **cert, char **key)
+{
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autofree char *pipeline = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  *cert = g_strdup_printf ("%s/%s.pem", dir, name);
+  *key = g_strdup_printf ("%s/%s.key", dir, name);
+  {
+    const char *argv[] = { openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                           "-keyout", *key, "-out", *cert, NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                 NULL, NULL, NULL, NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  pipeline = g_strdup_printf ("sh -c 'openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform der | "
+                              "openssl dgst -sha256 -binary | base64'", *cert);
+  g_assert_true (g_spawn_command_line_sync (pipeline, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return g_strconcat ("sha256//", g_strstrip (out), NULL);
 }

@@ -51,6 +51,8 @@ void center_kill (Center *c);
 /* Starts the server again, on the address it had before (HTTP only), after
  * center_stop() or center_kill(). */
 void center_restart (Center *c);
+/* The same, on HTTPS with @cert and @key (or HTTP with %NULL). */
+void center_restart_full (Center *c, const char *cert, const char *key);
 gboolean center_running (Center *c);
 
 /* hearth-fault-proxy in front of @c (options @extra, nullable), its
@@ -95,3 +97,9 @@ char *test_registry (const char *name, const char *county, guint n, guint seed);
  * first @n in @first, the others in @second (transfer full). */
 void test_registries (const char *dir, const char *county, guint seed, guint n, guint m, char **first,
                       char **second);
+
+/* A self-signed certificate for 127.0.0.1 (EC P-256) made with openssl in
+ * @dir as NAME.pem and NAME.key (@cert, @key: transfer full); returns
+ * its key's pin ("sha256//BASE64"), computed as docs/operations.md
+ * says. Needs openssl in PATH. */
+char *test_make_cert (const char *dir, const char *name, char **cert, char **key);

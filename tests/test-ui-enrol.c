@@ -15,6 +15,9 @@
  * /ui/enrol/again: a tablet enrolled after the backup its center was
  * restored from enrols again from the sync screen, keeping its store, and
  * syncs everything it recorded.
+ *
+ * /ui/enrol/pin: a center with a self-signed certificate is enrolled with
+ * by its pin, which the app's sync then uses.
  */
 #include "ui-test-util.h"
 #include "test-center-util.h"
@@ -314,11 +317,103 @@ test_enrol_again (void)
   center_stop (center);
 }
 
+/* ---- a center with its own certificate ---------------------------------- */
+
+static gboolean
+untrusted_center (gpointer syncer)
+{
+  return !hearth_syncer_get_running (syncer) &&
+         g_error_matches (hearth_syncer_get_error (syncer), HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED);
+}
+
+/* A center with a self-signed certificate: without a pin the enrolment
+ * screen says the certificate is not trusted (not "cannot be reached"); a
+ * pin as an enrolment sheet prints it (the base64 alone) enrols the
+ * tablet, and the app's own sync then uses the kept pin; a server with
+ * another key at that address is refused, said on the sync screen. */
+static void
+test_enrol_pin (void)
+{
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autoptr(Center) center = NULL;
+  g_autofree char *dir = NULL, *data = NULL, *cert = NULL, *key = NULL, *pin = NULL;
+  g_autofree char *other_cert = NULL, *other_key = NULL, *other_pin = NULL;
+  g_autofree char *code = NULL, *shown = NULL, *expected = NULL;
+  g_autoptr(GError) untrusted = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED, "");
+  HearthApplication *app;
+  HearthWindow *window;
+  HearthSyncer *syncer;
+  HearthSession *session;
+  GtkWidget *root, *page;
+
+  if (openssl == NULL)
+    {
+      g_test_skip ("no openssl to make a certificate with");
+      return;
+    }
+  center = center_init ("ui-pin-center", "150422");
+  dir = test_make_dir ("ui-pin");
+  data = g_build_filename (dir, "data", NULL);
+  pin = test_make_cert (dir, "center", &cert, &key);
+  other_pin = test_make_cert (dir, "other", &other_cert, &other_key);
+  center_add_user (center, "lijuan", "worker", "150422101201");
+  code = center_enrol_code (center, "lijuan");
+  center_start_full (center, cert, key);
+
+  app = ui_test_app_new (data);
+  window = ui_test_window (app);
+  root = GTK_WIDGET (window);
+  ui_test_type (ui_test_find (root, "new_entry"), "pear tractor winter 47");
+  ui_test_type (ui_test_find (root, "confirm_entry"), "pear tractor winter 47");
+  ui_test_click (ui_test_find (root, "create_button"));
+  ui_test_wait_screen (window, "enrol");
+  page = ui_test_find (root, "enrol_page");
+  session = hearth_application_get_session (app);
+
+  ui_test_type (ui_test_find (page, "center_entry"), center->base);
+  ui_test_type (ui_test_find (page, "code_entry"), code);
+  shown = enrol (window);
+  expected = hearth_enrol_page_describe_error (untrusted, NULL);
+  g_assert_cmpstr (shown, ==, expected);
+  g_assert_false (hearth_session_is_enrolled (session));
+
+  gtk_expander_set_expanded (GTK_EXPANDER (ui_test_find (page, "pin_expander")), TRUE);
+  ui_test_type (ui_test_find (page, "pin_entry"), pin + strlen ("sha256//"));
+  ui_test_assert_labelled (root, "the enrolment screen with its pin");
+  ui_test_screenshot (root, "09-enrol-pin");
+  g_assert_null (enrol (window));
+  ui_test_wait_screen (window, "main");
+  g_assert_true (hearth_session_is_enrolled (session));
+  /* The app's sync: the pin was kept with the enrolment. */
+  syncer = hearth_session_get_syncer (session);
+  ui_test_wait_for (synced, syncer, 60000, "the first sync over the pinned key");
+  g_assert_cmpint (center_db_int (center, "SELECT count (*) FROM devices"), ==, 1);
+
+  /* Another server with another key at the center's address: the app's
+   * sync is refused, and the sync screen says why (not "cannot be
+   * reached"). */
+  center_stop (center);
+  center_restart_full (center, other_cert, other_key);
+  hearth_syncer_sync_now (syncer);
+  ui_test_wait_for (untrusted_center, syncer, 60000, "the refusal of the other key");
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ui_test_find (root, "view_stack")), "sync");
+  ui_test_flush (root);
+  page = ui_test_find_type (root, HEARTH_TYPE_SYNC_PAGE);
+  g_free (expected);
+  expected = hearth_syncer_describe_error (untrusted);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (page, "error_label"))), ==, expected);
+  ui_test_screenshot (root, "09-sync-untrusted");
+
+  ui_test_app_free (app);
+  center_stop (center);
+}
+
 int
 main (int argc, char **argv)
 {
   ui_test_init (&argc, &argv);
   g_test_add_func ("/ui/enrol/center", test_enrol);
   g_test_add_func ("/ui/enrol/again", test_enrol_again);
+  g_test_add_func ("/ui/enrol/pin", test_enrol_pin);
   return g_test_run ();
 }

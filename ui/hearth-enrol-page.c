@@ -22,6 +22,7 @@ struct _HearthEnrolPage {
   GtkEntry *code_entry;
   GtkButton *paste_button;
   GtkEntry *name_entry;
+  GtkEntry *pin_entry;
   GtkLabel *error_label;
   GtkWidget *busy_box;
   GtkSpinner *spinner;
@@ -39,6 +40,9 @@ hearth_enrol_page_describe_error (const GError *error, const char *center_code)
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE))
     return g_strdup (_("The county center cannot be reached. Check that the tablet has a network (Wi-Fi or "
                        "mobile data) and that the address is right, then try again, or choose Later."));
+  if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED))
+    return g_strdup (_("The county center's certificate is not trusted by this tablet, or its key does not match "
+                       "the pin: check the address and the pin on the enrolment sheet, or ask county IT."));
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED))
     /* The center's reasons (PROTOCOL.md section 5) in the user's words:
      * its own message is English for county IT. */
@@ -95,6 +99,7 @@ set_busy (HearthEnrolPage *self, gboolean busy)
   gtk_widget_set_sensitive (GTK_WIDGET (self->code_entry), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->paste_button), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->name_entry), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->pin_entry), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->enrol_button), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->later_button), !busy);
   /* The store is the enrolment thread's meanwhile: no idle lock. */
@@ -106,6 +111,7 @@ typedef struct {
   char *center;
   char *code;
   char *name;
+  char *pin;           /* sha256//…, or NULL */
   char *refusal_code;
   HearthSyncEnrolment *enrolment;
   gboolean again;      /* the store is enrolled: enrolling again */
@@ -117,6 +123,7 @@ enrol_data_free (EnrolData *data)
   g_free (data->center);
   g_free (data->code);
   g_free (data->name);
+  g_free (data->pin);
   g_free (data->refusal_code);
   g_clear_pointer (&data->enrolment, hearth_sync_enrolment_free);
   g_free (data);
@@ -127,14 +134,19 @@ enrol_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 {
   HearthSession *session = source;
   EnrolData *data = task_data;
+  HearthSyncRunOptions options = { 0 };
   GError *error = NULL;
+
+  /* A pin is kept with the enrolment and used at every sync; without
+   * one, enrolling again keeps the trust the tablet has. */
+  options.pinned_key = data->pin;
 
   /* An enrolled tablet the center does not know (restored from a backup
    * older than the enrolment) enrols again, keeping its store. */
   if (data->again ? !hearth_sync_reenrol (hearth_session_get_sync (session), data->center, data->code, data->name,
-                                          NULL, &data->enrolment, &data->refusal_code, &error)
+                                          &options, &data->enrolment, &data->refusal_code, &error)
                   : !hearth_sync_enrol_full (hearth_session_get_sync (session), data->center, data->code, data->name,
-                                             NULL, &data->enrolment, &data->refusal_code, &error))
+                                             &options, &data->enrolment, &data->refusal_code, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -206,6 +218,7 @@ enrol_clicked (HearthEnrolPage *self)
   g_autofree char *center = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->center_entry))));
   g_autofree char *code = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->code_entry))));
   g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_entry))));
+  g_autofree char *pin = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->pin_entry))));
   EnrolData *data;
 
   if (self->busy || self->session == NULL)
@@ -233,6 +246,9 @@ enrol_clicked (HearthEnrolPage *self)
   data->center = g_steal_pointer (&center);
   data->code = g_steal_pointer (&code);
   data->name = name[0] != '\0' ? g_steal_pointer (&name) : g_strdup (g_get_host_name ());
+  /* The sheet may print the base64 alone. */
+  if (pin[0] != '\0')
+    data->pin = g_str_has_prefix (pin, "sha256//") ? g_steal_pointer (&pin) : g_strconcat ("sha256//", pin, NULL);
   data->again = hearth_session_is_enrolled (self->session);
   task = g_task_new (self->session, NULL, enrolled, g_object_ref (self));
   g_task_set_task_data (task, data, (GDestroyNotify) enrol_data_free);
@@ -305,6 +321,7 @@ hearth_enrol_page_class_init (HearthEnrolPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, code_entry);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, paste_button);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, name_entry);
+  gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, pin_entry);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, busy_box);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, spinner);

@@ -223,6 +223,9 @@ plain_words (const GError *error, const char *code)
 {
   if (error->domain == HEARTH_SYNC_ERROR && error->code == HEARTH_SYNC_ERROR_UNREACHABLE)
     return g_strdup (_("The county center cannot be reached. Check the network, then try again."));
+  if (error->domain == HEARTH_SYNC_ERROR && error->code == HEARTH_SYNC_ERROR_UNTRUSTED)
+    return g_strdup (_("The county center's certificate is not trusted by this tablet, or its key does not match "
+                       "the pin it was enrolled with. Tell county IT."));
   if (error->domain == HEARTH_SYNC_ERROR && g_strcmp0 (code, "too-large") == 0)
     return g_strdup (_("The batch would be too large to send at once: choose a shorter period or one township."));
   if (error->domain == HEARTH_SYNC_ERROR && g_strcmp0 (code, "bad-request") == 0)

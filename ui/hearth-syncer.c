@@ -497,6 +497,10 @@ hearth_syncer_describe_error (const GError *error)
         return g_strdup (_("The county center does not know this tablet: it was restored from a backup made before "
                            "the tablet was enrolled. Ask county staff for a new enrolment code for this tablet's "
                            "user and enrol it again. Nothing on this tablet is lost."));
+      case HEARTH_SYNC_ERROR_UNTRUSTED:
+        return g_strdup (_("The county center's certificate is not trusted by this tablet, or its key is not the "
+                           "one this tablet was enrolled with: it may not be your county's center. Tell county IT; "
+                           "nothing is sent until they have checked it, and nothing is lost."));
       case HEARTH_SYNC_ERROR_RESTORED:
         return g_strdup (_("The county center was restored from a backup while this tablet synced. The tablet "
                            "tries again by itself and sends again what the center lost; nothing is lost here."));

@@ -46,6 +46,9 @@ sync_fail (GError *error)
       case HEARTH_SYNC_ERROR_PROTOCOL:
         code = CLI_EXIT_INTERNAL;
         break;
+      case HEARTH_SYNC_ERROR_UNTRUSTED:
+        code = CLI_EXIT_UNTRUSTED;
+        break;
       }
   else if (error->domain == HEARTH_SYNC_STORE_ERROR && error->code != HEARTH_SYNC_STORE_ERROR_SQLITE)
     code = CLI_EXIT_REFUSED;
@@ -498,20 +501,25 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
       return result.status.synced ? CLI_EXIT_OK : CLI_EXIT_UNREACHABLE;
     }
   wipe = result.wipe;
-  /* What a run that reached the center did before it failed. */
-  if (!ctx->json && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED)
+  /* What a run that reached the center did before it failed; a revoked
+   * tablet's summary is its wipe, said once. */
+  if (!ctx->json && !wipe && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED)
     print_result (ctx, &result, TRUE, TRUE, center, NULL);
   if (wipe)
     {
       g_autoptr(GError) wipe_error = NULL;
 
-      g_printerr (_("hearth-cli: the county center revoked this tablet; its store is being wiped.\n"));
       g_clear_object (&sync);
       g_clear_object (&cases);
       g_clear_object (&store);
       /* The keyslots first, then the database (store.h). */
       if (!hearth_store_wipe (ctx->data_dir, &wipe_error))
-        g_printerr (_("hearth-cli: %s\n"), wipe_error->message);
+        g_printerr (_("hearth-cli: the county center revoked this tablet, but its store could not be wiped: %s\n"),
+                    wipe_error->message);
+      else
+        g_printerr (_("hearth-cli: the county center revoked this tablet: its store was wiped.\n"));
+      g_error_free (error);
+      return CLI_EXIT_CENTER_REFUSED;
     }
   return sync_fail (error);
 }
@@ -655,7 +663,9 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
   client = hearth_sync_export_client (sync, &error);
   if (client == NULL)
     return sync_fail (error);
-  hearth_sync_client_set_tls (client, ca_file, pin);
+  /* Given here: used instead of the trust kept at enrolment. */
+  if (ca_file != NULL || pin != NULL)
+    hearth_sync_client_set_tls (client, ca_file, pin);
 
   query.scope = scope;
   query.since = since;

@@ -77,6 +77,7 @@ describe (void)
                         "  4   damaged store (a page fails authentication, integrity check fails)\n"
                         "  5   the center could not be reached or timed out\n"
                         "  6   the center refused (revoked device, scope, used code)\n"
+                        "  7   the center's certificate is not trusted (no trusted CA, another address, not the pinned key)\n"
                         "  70  internal error\n"));
   return g_string_free (s, FALSE);
 }
