@@ -3809,6 +3809,18 @@ center_answers (Center *c, Device **devices, guint n_devices, const char *const 
   "((SELECT r.rkey FROM record_state r WHERE r.tbl = changes.tbl AND r.record_id = changes.record_id) * 65536 " \
   "+ hearth_field_key (field))"
 
+/* In @c's store (version 15), every edit is keyed by its record's
+ * number and field, no record's row is keyed, and changes_by_key holds
+ * the keyed rows alone. */
+static void
+assert_edits_keyed (Center *c)
+{
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT CASE kind WHEN 'record' "
+                                     "THEN NULL ELSE " STORE_KEY " END"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_key' "
+                                     "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
+}
+
 /* Takes @c's store back from version 15 to 14: record_state keyed by
  * (tbl, record_id) WITHOUT ROWID, without the rows of records numbered
  * but not merged, and the edits' keys hashes of their record's identity
@@ -5196,10 +5208,7 @@ test_migrate_record_number (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM (SELECT DISTINCT tbl, record_id FROM changes "
                                      "WHERE kind <> 'record') c WHERE NOT EXISTS (SELECT 1 FROM record_state r "
                                      "WHERE r.tbl = c.tbl AND r.record_id = c.record_id)"), ==, 0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT CASE kind WHEN 'record' "
-                                     "THEN NULL ELSE " STORE_KEY " END"), ==, 0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_key' "
-                                     "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
+  assert_edits_keyed (c);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'record_state_by_lookup' "
                                      "AND sql LIKE '%WHERE lookup IS NOT NULL'"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE type = 'view' "
@@ -5390,10 +5399,7 @@ test_migrate_record_key (void)
     g_assert_cmpstr (after, ==, before);
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), >=, 2);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT CASE kind WHEN 'record' "
-                                     "THEN NULL ELSE " STORE_KEY " END"), ==, 0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_key' "
-                                     "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
+  assert_edits_keyed (c);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity' "
                                      "AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
   stored = center_db_int (c, "SELECT count (*) FROM changes");

@@ -37,6 +37,24 @@ not_busy (gpointer data)
   return gtk_widget_get_sensitive (data);
 }
 
+/* The app on a new store in @data: its passphrase set, the enrol screen
+ * shown (@window, @page). Returns: (transfer full): the app. */
+static HearthApplication *
+new_store_to_enrol (const char *data, HearthWindow **window, GtkWidget **page)
+{
+  HearthApplication *app = ui_test_app_new (data);
+  GtkWidget *root;
+
+  *window = ui_test_window (app);
+  root = GTK_WIDGET (*window);
+  ui_test_type (ui_test_find (root, "new_entry"), "pear tractor winter 47");
+  ui_test_type (ui_test_find (root, "confirm_entry"), "pear tractor winter 47");
+  ui_test_click (ui_test_find (root, "create_button"));
+  ui_test_wait_screen (*window, "enrol");
+  *page = ui_test_find (root, "enrol_page");
+  return app;
+}
+
 /* Presses Enrol and waits for the center's answer; returns the error shown
  * (NULL when enrolled). */
 static char *
@@ -120,14 +138,8 @@ test_enrol (void)
     g_assert_cmpint (r.status, ==, 0);
   }
 
-  app = ui_test_app_new (data);
-  window = ui_test_window (app);
+  app = new_store_to_enrol (data, &window, &page);
   root = GTK_WIDGET (window);
-  ui_test_type (ui_test_find (root, "new_entry"), "pear tractor winter 47");
-  ui_test_type (ui_test_find (root, "confirm_entry"), "pear tractor winter 47");
-  ui_test_click (ui_test_find (root, "create_button"));
-  ui_test_wait_screen (window, "enrol");
-  page = ui_test_find (root, "enrol_page");
   session = hearth_application_get_session (app);
   g_assert_false (hearth_session_is_enrolled (session));
 
@@ -360,14 +372,8 @@ test_enrol_pin (void)
   code = center_enrol_code (center, "lijuan");
   center_start_full (center, cert, key);
 
-  app = ui_test_app_new (data);
-  window = ui_test_window (app);
+  app = new_store_to_enrol (data, &window, &page);
   root = GTK_WIDGET (window);
-  ui_test_type (ui_test_find (root, "new_entry"), "pear tractor winter 47");
-  ui_test_type (ui_test_find (root, "confirm_entry"), "pear tractor winter 47");
-  ui_test_click (ui_test_find (root, "create_button"));
-  ui_test_wait_screen (window, "enrol");
-  page = ui_test_find (root, "enrol_page");
   session = hearth_application_get_session (app);
 
   ui_test_type (ui_test_find (page, "center_entry"), center->base);
