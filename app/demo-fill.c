@@ -128,6 +128,7 @@ import_registry (HearthCaseStore *worker, HearthStore *store, const HearthDemoFi
 
   if (gen == NULL)
     return FALSE;
+  hearth_demo_generator_set_larger (gen, o->larger_households);
   for (guint first = 0; first < o->households; first += IMPORT_CHUNK)
     {
       g_autoptr(GString) csv = g_string_new ("\xef\xbb\xbf");

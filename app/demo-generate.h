@@ -68,6 +68,18 @@ HearthDemoGenerator *hearth_demo_generator_new (guint32      seed,
                                                 GError     **error);
 
 /**
+ * hearth_demo_generator_set_larger:
+ * @larger: whether households have 5.0 members on average (the sync
+ *   benchmark's village, issue 5: 500 households, 2,500 members) rather
+ *   than 4.0; sizes stay 1 to 7
+ *
+ * Sets the size of the households made from now on. The same seed and
+ * setting give the same households.
+ */
+void hearth_demo_generator_set_larger (HearthDemoGenerator *self,
+                                       gboolean             larger);
+
+/**
  * hearth_demo_generator_free:
  * @self: (nullable) (transfer full): a generator
  *
@@ -167,6 +179,8 @@ const char *const *hearth_demo_villages (void);
  *   clerk's and the county's decisions: a store one worker's tablet can push
  *   whole, since a center refuses another role's decision from a worker
  *   (sync/PROTOCOL.md, section 7.1)
+ * @larger_households: households of 5.0 members on average
+ *   (hearth_demo_generator_set_larger())
  */
 typedef struct {
   guint households;
@@ -177,6 +191,7 @@ typedef struct {
   void (*progress) (const char *step, guint done, guint total, gpointer user_data);
   gpointer user_data;
   gboolean worker_only;
+  gboolean larger_households;
 } HearthDemoFillOptions;
 
 /**

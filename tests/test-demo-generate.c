@@ -214,6 +214,36 @@ test_rows (void)
   g_assert_cmpuint (phones, <, N_HOUSEHOLDS);
 }
 
+/* The sync benchmark's households (issue 5: 500 households, 2,500
+ * members): five members on average, against four by default, from the
+ * same seed; sizes stay 1 to 7. */
+static void
+test_larger (void)
+{
+  guint made[2] = { 0, 0 };
+
+  for (guint larger = 0; larger < 2; larger++)
+    {
+      g_autoptr(HearthDemoGenerator) gen = hearth_demo_generator_new (17, NULL, NULL);
+      g_autoptr(GString) csv = g_string_new (NULL);
+
+      hearth_demo_generator_set_larger (gen, larger);
+      for (guint i = 0; i < 500; i++)
+        {
+          guint n = hearth_demo_generator_next (gen, csv);
+
+          g_assert_cmpuint (n, >=, 1);
+          g_assert_cmpuint (n, <=, 7);
+          made[larger] += n;
+        }
+    }
+  g_test_message ("500 households: %u members by default, %u larger", made[0], made[1]);
+  g_assert_cmpuint (made[0], >, 1850);
+  g_assert_cmpuint (made[0], <, 2150);
+  g_assert_cmpuint (made[1], >, 2350);
+  g_assert_cmpuint (made[1], <, 2650);
+}
+
 static void
 test_import (void)
 {
@@ -324,6 +354,7 @@ main (int argc, char **argv)
   test_init (&argc, &argv);
   g_test_add_func ("/demo/generate/deterministic", test_deterministic);
   g_test_add_func ("/demo/generate/rows", test_rows);
+  g_test_add_func ("/demo/generate/larger", test_larger);
   g_test_add_func ("/demo/generate/import", test_import);
   g_test_add_func ("/demo/generate/options", test_options);
   g_test_add_func ("/demo/fill", test_fill);
