@@ -345,10 +345,9 @@ test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user)
 }
 
 void
-test_tablet_enrol_at (TestTablet *t, const char *name, Center *c, const char *user, const char *url)
+test_tablet_init (TestTablet *t, const char *name)
 {
   g_autofree char *base = test_make_dir (name);
-  g_autofree char *code = center_enrol_code (c, user);
   g_auto(TestRun) r = { 0 };
 
   t->dir = g_build_filename (base, "store", NULL);
@@ -357,6 +356,15 @@ test_tablet_enrol_at (TestTablet *t, const char *name, Center *c, const char *us
   g_assert_cmpint (g_chmod (t->pass, 0600), ==, 0);
   test_tablet_cli (&r, t, "init", "--kdf", "test", NULL);
   g_assert_cmpint (r.status, ==, 0);
+}
+
+void
+test_tablet_enrol_at (TestTablet *t, const char *name, Center *c, const char *user, const char *url)
+{
+  g_autofree char *code = center_enrol_code (c, user);
+  g_auto(TestRun) r = { 0 };
+
+  test_tablet_init (t, name);
   test_tablet_cli (&r, t, "enrol", "--center", url != NULL ? url : c->base, "--code", code, "--name", name, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, user));

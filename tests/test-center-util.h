@@ -78,7 +78,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestTablet, test_tablet_clear)
 void test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...) G_GNUC_NULL_TERMINATED;
 /* A new store (--kdf test) in test folder @name, enrolled with @c for @user. */
 void test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user);
-/* The same, enrolling through @url (a proxy in front of @c; NULL: @c). */
+/* A tablet store in a new folder named @name, made with init (test KDF),
+ * not enrolled. */
+void test_tablet_init (TestTablet *t, const char *name);
+/* test_tablet_enrol(), enrolling through @url (a proxy in front of @c; NULL: @c). */
 void test_tablet_enrol_at (TestTablet *t, const char *name, Center *c, const char *user, const char *url);
 /* hearth-cli sync: its exit status. */
 int test_tablet_sync (TestTablet *t);

@@ -802,21 +802,6 @@ test_hostile (void)
   center_stop (c);
 }
 
-/* A tablet in @name, made with init (not enrolled). */
-static void
-tablet_init (TestTablet *t, const char *name)
-{
-  g_autofree char *base = test_make_dir (name);
-  g_auto(TestRun) r = { 0 };
-
-  t->dir = g_build_filename (base, "store", NULL);
-  t->pass = g_build_filename (base, "pass", NULL);
-  g_assert_true (g_file_set_contents (t->pass, "correct horse battery\n", -1, NULL));
-  g_assert_cmpint (g_chmod (t->pass, 0600), ==, 0);
-  test_tablet_cli (&r, t, "init", "--kdf", "test", NULL);
-  g_assert_cmpint (r.status, ==, 0);
-}
-
 /* Finding 1 to 3 of newuser13: the trust an enrolment is given (a CA file's
  * content, or a pin) is kept and used by every later request; a pin alone
  * trusts exactly that key (a self-signed certificate the system does not
@@ -855,7 +840,7 @@ test_tls_trust (void)
 
   /* No trust given: the system does not trust the certificate. Exit 7,
    * not "unreachable", and the code is not spent. */
-  tablet_init (&none, "sync-tls-none");
+  test_tablet_init (&none, "sync-tls-none");
   code = center_enrol_code (c, "w.one");
   test_tablet_cli (&r, &none, "enrol", "--center", c->base, "--code", code, NULL);
   g_assert_cmpint (r.status, ==, 7);
@@ -900,7 +885,7 @@ test_tls_trust (void)
   g_assert_cmpint (r.status, ==, 0);
 
   /* By CA: the file's content is kept, so the file may go. */
-  tablet_init (&by_ca, "sync-tls-ca");
+  test_tablet_init (&by_ca, "sync-tls-ca");
   ca_copy = g_build_filename (dir, "county-ca.pem", NULL);
   g_assert_true (g_file_get_contents (cert, &cert_text, NULL, NULL));
   g_assert_true (g_file_set_contents (ca_copy, cert_text, -1, NULL));
