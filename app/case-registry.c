@@ -446,7 +446,8 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
     g_ptr_array_add (problems, g_strdup (_("the registry has its header and no household row")));
   /* The household's address and category are its head's (the case model
    * has no member address or category): another member's own value is
-   * not imported, and said so per line, not dropped unseen. */
+   * not imported, and said so per line, not dropped unseen (the line, not
+   * the value: the output may be kept in a terminal's log). */
   for (guint i = 0; problems->len == 0 && i < registry->households->len; i++)
     {
       RegistryHousehold *h = registry->households->pdata[i];
@@ -459,15 +460,17 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
             continue;
           if (m->values[COL_ADDRESS][0] != '\0' && !g_str_equal (m->values[COL_ADDRESS], h->head->values[COL_ADDRESS]))
             g_ptr_array_add (registry->notices,
-                             g_strdup_printf (_("line %u: the address “%s” was not imported: it differs from the "
-                                                "head's (line %u), and a household has one address, its head's"),
-                                              m->line, m->values[COL_ADDRESS], h->head->line));
+                             g_strdup_printf (_("line %u: the member's own address was not imported: it differs "
+                                                "from the head's (line %u), and a household has one address, its "
+                                                "head's"),
+                                              m->line, h->head->line));
           if (m->values[COL_CATEGORY][0] != '\0' &&
               !g_str_equal (m->values[COL_CATEGORY], h->head->values[COL_CATEGORY]))
             g_ptr_array_add (registry->notices,
-                             g_strdup_printf (_("line %u: the category “%s” was not imported: it differs from the "
-                                                "head's (line %u), and a household has one category, its head's"),
-                                              m->line, m->values[COL_CATEGORY], h->head->line));
+                             g_strdup_printf (_("line %u: the member's own category was not imported: it differs "
+                                                "from the head's (line %u), and a household has one category, its "
+                                                "head's"),
+                                              m->line, h->head->line));
         }
     }
   if (problems->len > 0)
