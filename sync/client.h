@@ -28,9 +28,10 @@ GQuark hearth_sync_error_quark (void);
  *   below): the message is the center's,
  *   hearth_sync_client_get_error_code() its code (hearth-cli exit 6)
  * @HEARTH_SYNC_ERROR_PROTOCOL: the center's reply is not what the protocol
- *   says, or the center found the request malformed (400, 404, 413:
- *   PROTOCOL.md section 3), a bug of this side; the center's message and
- *   code as for _REFUSED (hearth-cli exit 70)
+ *   says, or the center found the request malformed (400, 404, 413,
+ *   414, 431: PROTOCOL.md section 3), a bug of this side; the center's
+ *   message and code as for _REFUSED, or a 414 or 431 said by its status
+ *   when it came without the center's error object (hearth-cli exit 70)
  * @HEARTH_SYNC_ERROR_NOT_ENROLLED: the store has no device identity yet
  *   (hearth-cli exit 1)
  * @HEARTH_SYNC_ERROR_RESTORED: the reply's `Hearth-Epoch` is not the one
