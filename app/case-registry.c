@@ -100,6 +100,7 @@ typedef struct {
 struct _HearthRegistry {
   GPtrArray *rows;        /* RegistryRow, owned */
   GPtrArray *households;  /* RegistryHousehold, in the file's order */
+  GPtrArray *notices;     /* "line N: …" of values not imported, owned */
 };
 
 static void
@@ -130,6 +131,7 @@ hearth_case_registry_free (HearthRegistry *registry)
     return;
   g_ptr_array_unref (registry->households);
   g_ptr_array_unref (registry->rows);
+  g_ptr_array_unref (registry->notices);
   g_free (registry);
 }
 
@@ -324,6 +326,7 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
     *problems_out = NULL;
   registry->rows = g_ptr_array_new_with_free_func (registry_row_free);
   registry->households = g_ptr_array_new_with_free_func (registry_household_free);
+  registry->notices = g_ptr_array_new_with_free_func (g_free);
   text = registry_text (path, error);
   if (text == NULL)
     return NULL;
@@ -441,6 +444,35 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
    * of no one: said, not "imported 0 households". */
   if (header_ok && problems->len == 0 && registry->households->len == 0)
     g_ptr_array_add (problems, g_strdup (_("the registry has its header and no household row")));
+  /* The household's address and category are its head's (the case model
+   * has no member address or category): another member's own value is
+   * not imported, and said so per line, not dropped unseen (the line, not
+   * the value: the output may be kept in a terminal's log). */
+  for (guint i = 0; problems->len == 0 && i < registry->households->len; i++)
+    {
+      RegistryHousehold *h = registry->households->pdata[i];
+
+      for (guint k = 0; k < h->members->len; k++)
+        {
+          RegistryRow *m = h->members->pdata[k];
+
+          if (m == h->head)
+            continue;
+          if (m->values[COL_ADDRESS][0] != '\0' && !g_str_equal (m->values[COL_ADDRESS], h->head->values[COL_ADDRESS]))
+            g_ptr_array_add (registry->notices,
+                             g_strdup_printf (_("line %u: the member's own address was not imported: it differs "
+                                                "from the head's (line %u), and a household has one address, its "
+                                                "head's"),
+                                              m->line, h->head->line));
+          if (m->values[COL_CATEGORY][0] != '\0' &&
+              !g_str_equal (m->values[COL_CATEGORY], h->head->values[COL_CATEGORY]))
+            g_ptr_array_add (registry->notices,
+                             g_strdup_printf (_("line %u: the member's own category was not imported: it differs "
+                                                "from the head's (line %u), and a household has one category, its "
+                                                "head's"),
+                                              m->line, h->head->line));
+        }
+    }
   if (problems->len > 0)
     {
       g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
@@ -451,6 +483,13 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
       return NULL;
     }
   return g_steal_pointer (&registry);
+}
+
+GPtrArray *
+hearth_case_registry_get_notices (const HearthRegistry *registry)
+{
+  g_return_val_if_fail (registry != NULL, NULL);
+  return registry->notices;
 }
 
 guint
@@ -513,6 +552,8 @@ hearth_case_registry_member_fields (const HearthRegistry *registry, guint househ
   g_hash_table_insert (f, g_strdup ("sex"), g_strdup_printf ("%c", r->sex));
   g_hash_table_insert (f, g_strdup ("birth_date"), g_strdup (r->birth_date));
   g_hash_table_insert (f, g_strdup ("relation"), g_strdup (r->values[COL_RELATION]));
+  /* Each member's own phone (the head's is the household's too). */
+  g_hash_table_insert (f, g_strdup ("phone"), g_strdup (r->values[COL_PHONE]));
   g_hash_table_insert (f, g_strdup ("health"), g_strdup (r->values[COL_HEALTH]));
   g_hash_table_insert (f, g_strdup ("labour"), g_strdup (r->values[COL_LABOUR]));
   g_hash_table_insert (f, g_strdup ("school_status"), g_strdup (r->values[COL_SCHOOL]));

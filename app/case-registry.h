@@ -82,6 +82,17 @@ HearthRegistry *hearth_case_registry_read (const char               *path,
 /** hearth_case_registry_free: @registry: (transfer full) (nullable): freed. */
 void hearth_case_registry_free (HearthRegistry *registry);
 
+/**
+ * hearth_case_registry_get_notices:
+ *
+ * What the file holds that is not imported, as "line N: …": a member's
+ * address or category other than the head's (a household has one, its
+ * head's). Not a problem: the file is imported; the importer says them.
+ *
+ * Returns: (transfer none) (element-type utf8): the notices, maybe none.
+ */
+GPtrArray *hearth_case_registry_get_notices (const HearthRegistry *registry);
+
 /** hearth_case_registry_get_n_households: Returns: how many households the file holds. */
 guint hearth_case_registry_get_n_households (const HearthRegistry *registry);
 
@@ -113,7 +124,8 @@ GHashTable *hearth_case_registry_household_fields (const HearthRegistry *registr
  *
  * Returns: (transfer full) (element-type utf8 utf8): the member's columns
  *   (household_id, position from 1, name, id_number, sex, birth_date,
- *   relation, health, labour, school_status, insurance) and their values.
+ *   relation, phone, health, labour, school_status, insurance) and their
+ *   values.
  */
 GHashTable *hearth_case_registry_member_fields (const HearthRegistry *registry, guint household, guint member,
                                                 const char *household_id);

@@ -1870,7 +1870,7 @@ registry_taken (HearthRegistryKey key, const char *value, gboolean *taken, gpoin
 
 gboolean
 hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_households, guint *n_members,
-                             GPtrArray **problems_out, GError **error)
+                             GPtrArray **problems_out, GPtrArray **notices, GError **error)
 {
   HearthSyncTx tx;
   g_autoptr(HearthRegistry) registry = NULL;
@@ -1880,6 +1880,8 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
     *n_households = 0;
   if (n_members != NULL)
     *n_members = 0;
+  if (notices != NULL)
+    *notices = NULL;
   registry = hearth_case_registry_read (path, NULL, registry_taken, self, problems_out, error);
   if (registry == NULL)
     return FALSE;
@@ -1923,6 +1925,8 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
     *n_households = made;
   if (n_members != NULL)
     *n_members = people;
+  if (notices != NULL)
+    *notices = g_ptr_array_ref (hearth_case_registry_get_notices (registry));
   return TRUE;
 
 failed:

@@ -153,6 +153,8 @@ char *hearth_case_record_submission (HearthCaseStore  *self,
  * @members: (out) (optional): how many members
  * @problems: (out) (optional) (transfer full) (element-type utf8): when
  *   refused, every bad row as "line N: reason"
+ * @notices: (out) (optional) (transfer full) (element-type utf8): when
+ *   imported, what was not, as "line N: …" (hearth_case_registry_get_notices())
  *
  * Checks every row (required columns, the 12-digit village code, the ID
  * number's checksum and birth date, the relation to the head, one head per
@@ -168,6 +170,7 @@ gboolean hearth_case_import_registry (HearthCaseStore *self,
                                       guint           *households,
                                       guint           *members,
                                       GPtrArray      **problems,
+                                      GPtrArray      **notices,
                                       GError         **error);
 
 /**

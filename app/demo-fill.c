@@ -142,7 +142,7 @@ import_registry (HearthCaseStore *worker, HearthStore *store, const HearthDemoFi
         hearth_demo_generator_next (gen, csv);
       if (!g_file_set_contents_full (path, csv->str, (gssize) csv->len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local))
         return failed (error, "import", local);
-      ok = hearth_case_import_registry (worker, path, &households, &members, &problems, &local);
+      ok = hearth_case_import_registry (worker, path, &households, &members, &problems, NULL, &local);
       g_unlink (path);
       if (!ok)
         {

@@ -107,7 +107,7 @@ write_export (const char *dir, JsonObject *reply, JsonObject **manifest_out, GEr
   json_generator_set_root (gen, manifest_node);
   json_generator_set_pretty (gen, TRUE);
   manifest_path = g_build_filename (dir, "manifest.json", NULL);
-  if (!json_generator_to_file (gen, manifest_path, error))
+  if (!hearth_batch_write_manifest (gen, manifest_path, error))
     return FALSE;
   return hearth_batch_verify (dir, manifest_out, error);
 }

@@ -755,7 +755,9 @@ hearth_sync_run (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSy
       hearth_sync_store_lease_release (store, o->holder, NULL);
       if (ok)
         return TRUE;   /* r->status.synced says whether more came in meanwhile */
-      if (!o->retry || !g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE))
+      /* A Wi-Fi's sign-in page goes once someone signs in: tried again. */
+      if (!o->retry || !(g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE) ||
+                         g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_WEB_PAGE)))
         {
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;

@@ -6,12 +6,14 @@
 #include "json-depth.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (hearth-batch-error-quark, hearth_batch_error)
 
@@ -156,9 +158,21 @@ hearth_batch_writer_begin_table (HearthBatchWriter *w, const char *table, const 
   w->records = 0;
   crypto_generichash_init (&w->hash, NULL, 0, 32);
   path = g_build_filename (w->dir, w->file_name, NULL);
-  w->file = g_fopen (path, "wbx");
-  if (w->file == NULL)
-    return io_failed (path, errno, error);
+  /* Personal data: the owner's alone, as the manifest (never the umask's
+   * 0644). */
+  {
+    int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    w->file = fd >= 0 ? fdopen (fd, "wb") : NULL;
+    if (w->file == NULL)
+      {
+        int saved = errno;
+
+        if (fd >= 0)
+          close (fd);
+        return io_failed (path, saved, error);
+      }
+  }
   if (w->format == HEARTH_BATCH_CSV)
     {
       g_autoptr(GString) line = g_string_new (BOM);
@@ -231,9 +245,21 @@ hearth_batch_writer_finish (HearthBatchWriter *w, JsonObject *manifest, GError *
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   path = g_build_filename (w->dir, "manifest.json", NULL);
-  ok = json_generator_to_file (gen, path, error);
+  ok = hearth_batch_write_manifest (gen, path, error);
   hearth_batch_writer_free (w);
   return ok;
+}
+
+gboolean
+hearth_batch_write_manifest (JsonGenerator *gen, const char *path, GError **error)
+{
+  gsize len = 0;
+  g_autofree char *text = NULL;
+
+  g_return_val_if_fail (JSON_IS_GENERATOR (gen) && path != NULL, FALSE);
+
+  text = json_generator_to_data (gen, &len);
+  return g_file_set_contents_full (path, text, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 void

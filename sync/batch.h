@@ -110,6 +110,18 @@ void hearth_batch_csv_field (GString *out, const char *value);
  */
 gboolean hearth_batch_writer_finish (HearthBatchWriter *writer, JsonObject *manifest, GError **error);
 
+/**
+ * hearth_batch_write_manifest:
+ * @gen: the manifest, set as @gen's root
+ * @path: where it goes (replaced whole, or left as it was)
+ *
+ * Writes a batch's manifest.json readable by its owner alone (0600), as
+ * the batch's data files. Thread-safe.
+ *
+ * Returns: %FALSE with a #GFileError.
+ */
+gboolean hearth_batch_write_manifest (JsonGenerator *gen, const char *path, GError **error);
+
 /** hearth_batch_writer_free: abandons an unfinished batch (its files stay). */
 void hearth_batch_writer_free (HearthBatchWriter *writer);
 

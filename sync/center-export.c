@@ -129,6 +129,16 @@ hearth_center_export_check (const HearthCenterCounty *county, const HearthCenter
                    q->scope != NULL ? q->scope : "");
   if (!g_str_has_prefix (q->scope, county->code))
     return refuse (error, field, "scope", _("the scope “%s” is outside county %s"), q->scope, county->code);
+  /* As a user's scope (center-main.c): no township's or village's own
+   * part is 000 (GB/T 2260), so 150422000 (the county written in 9
+   * digits) would match nothing and export an empty batch unsaid. */
+  if (n > 6 && strcmp (q->scope + n - 3, "000") == 0)
+    return refuse (error, field, "scope",
+                   _("scope “%s” ends in 000: that is division %.*s written with more digits; give %.*s"), q->scope,
+                   (int) n - 3, q->scope, (int) n - 3, q->scope);
+  if (n == 12 && strncmp (q->scope + 6, "000", 3) == 0)
+    return refuse (error, field, "scope", _("scope “%s” has 000 for its township: no township's code is 000"),
+                   q->scope);
   if (!parse_date (q->since, &since))
     return refuse (error, field, "since", _("the first day “%s” is not a date: write YYYY-MM-DD"),
                    q->since != NULL ? q->since : "");

@@ -697,6 +697,7 @@ cmd_import_households (const char *db, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthCenterStore) store = NULL;
   g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(GPtrArray) notices = NULL;
   guint households = 0, members = 0;
 
   if (!parse_command ("import-households", entries, _("FILE.csv"), 1, &argc, &argv))
@@ -704,7 +705,7 @@ cmd_import_households (const char *db, int argc, char **argv)
   store = hearth_center_store_open (db, FALSE, &error);
   if (store == NULL)
     return fail_with (error);
-  if (!hearth_center_import_registry (store, argv[1], &households, &members, &problems, &error))
+  if (!hearth_center_import_registry (store, argv[1], &households, &members, &problems, &notices, &error))
     {
       for (guint i = 0; problems != NULL && i < problems->len; i++)
         g_printerr ("%s\n", (const char *) problems->pdata[i]);
@@ -713,6 +714,9 @@ cmd_import_households (const char *db, int argc, char **argv)
   g_printerr (_("hearth-center: imported %u households with %u members; tablets whose scope holds their villages "
                 "receive them at their next sync\n"),
               households, members);
+  /* What was not imported, line by line (a member's own address). */
+  for (guint i = 0; i < notices->len; i++)
+    g_printerr (_("hearth-center: not imported: %s\n"), (const char *) notices->pdata[i]);
   return EXIT_DONE;
 }
 

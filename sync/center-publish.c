@@ -185,7 +185,7 @@ add_record (Own *o, const char *table, const char *id, const char *household, co
 
 gboolean
 hearth_center_import_registry (HearthCenterStore *store, const char *path, guint *n_households, guint *n_members,
-                               GPtrArray **problems, GError **error)
+                               GPtrArray **problems, GPtrArray **notices, GError **error)
 {
   g_autoptr(HearthCenterTxn) txn = NULL;
   g_autoptr(HearthRegistry) registry = NULL;
@@ -201,6 +201,8 @@ hearth_center_import_registry (HearthCenterStore *store, const char *path, guint
     *n_members = 0;
   if (problems != NULL)
     *problems = NULL;
+  if (notices != NULL)
+    *notices = NULL;
   /* One write transaction from the checks to the last edit: what the
    * checks saw cannot change before the import is stored. */
   txn = hearth_center_store_begin (store, TRUE, error);
@@ -236,6 +238,8 @@ hearth_center_import_registry (HearthCenterStore *store, const char *path, guint
     *n_households = n;
   if (n_members != NULL)
     *n_members = people;
+  if (notices != NULL)
+    *notices = g_ptr_array_ref (hearth_case_registry_get_notices (registry));
   return TRUE;
 }
 

@@ -65,6 +65,8 @@ char *hearth_center_published_id (const char *table,
  * @n_members: (out) (optional): how many members
  * @problems: (out) (optional) (transfer full) (element-type utf8): when
  *   refused for its rows, every bad row as "line N: reason"
+ * @notices: (out) (optional) (transfer full) (element-type utf8): when
+ *   imported, what was not, as "line N: …" (hearth_case_registry_get_notices())
  *
  * Checks every row, also that its village is in the county and that no
  * registry or ID number is the center's already, then stores every
@@ -81,6 +83,7 @@ gboolean hearth_center_import_registry (HearthCenterStore *store,
                                         guint             *n_households,
                                         guint             *n_members,
                                         GPtrArray        **problems,
+                                        GPtrArray        **notices,
                                         GError           **error);
 
 /**

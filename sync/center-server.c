@@ -371,6 +371,16 @@ on_completed (void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_R
   g_atomic_int_dec_and_test (&self->in_flight);
 }
 
+static enum MHD_Result
+add_header_size (void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  gsize *total = cls;
+
+  /* "Name: value" and its line end. */
+  *total += strlen (key) + (value != NULL ? strlen (value) : 0) + 4;
+  return MHD_YES;
+}
+
 static char *
 header (struct MHD_Connection *conn, const char *name)
 {
@@ -408,6 +418,28 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
       if (g_atomic_int_get (&self->draining))
         return send_error (conn, r, HEARTH_CENTER_ERROR_DRAINING,
                            _("the center is shutting down; try again in a moment"));
+      /* Bounded here, below the head buffer libmicrohttpd answers for
+       * with an HTML page of its own: up to that buffer, a device (or a
+       * proxy's admin) reads the center's error object. */
+      {
+        gsize head = 0;
+
+        if (r->target != NULL && strlen (r->target) > HEARTH_CENTER_MAX_TARGET)
+          {
+            g_autofree char *message = g_strdup_printf (_("the request's target (path and query) is longer than "
+                                                          "%d bytes"),
+                                                        HEARTH_CENTER_MAX_TARGET);
+            return send_error (conn, r, HEARTH_CENTER_ERROR_TOO_LONG, message);
+          }
+        MHD_get_connection_values (conn, MHD_HEADER_KIND, add_header_size, &head);
+        if (head > HEARTH_CENTER_MAX_HEADERS)
+          {
+            g_autofree char *message = g_strdup_printf (_("the request's header lines are larger than %d bytes "
+                                                          "together"),
+                                                        HEARTH_CENTER_MAX_HEADERS);
+            return send_error (conn, r, HEARTH_CENTER_ERROR_HEADERS_TOO_LARGE, message);
+          }
+      }
       /* Refused before a byte of it is read: a client that waits for
        * "100 Continue" never sends it. */
       if (length != NULL)
@@ -689,6 +721,9 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                                                        : (unsigned int) limits->idle_timeout_s,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) limits->idle_timeout_s,
                                    MHD_OPTION_CONNECTION_LIMIT, max_connections,
+                                   /* A request's head is read into this (libmicrohttpd's default is
+                                    * 32 KiB): the center's own 414 and 431 come below it. */
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HEARTH_CENTER_MAX_HEAD_BUFFER,
                                    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int) limits->per_ip_connections,
                                    MHD_OPTION_URI_LOG_CALLBACK, on_uri, self,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, self,

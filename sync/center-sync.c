@@ -62,6 +62,8 @@ static const struct {
   [HEARTH_CENTER_ERROR_DRAINING] = { "draining", 503 },
   [HEARTH_CENTER_ERROR_INTERNAL] = { "internal", 500 },
   [HEARTH_CENTER_ERROR_WRONG_USER] = { "wrong-user", 409 },
+  [HEARTH_CENTER_ERROR_TOO_LONG] = { "too-long", 414 },
+  [HEARTH_CENTER_ERROR_HEADERS_TOO_LARGE] = { "headers-too-large", 431 },
 };
 
 /* The per-change refusal codes of a push reply (PROTOCOL.md section 7). */
@@ -464,6 +466,28 @@ device_id_is_valid (const char *id)
   return TRUE;
 }
 
+/* What a JSON value is, in words, for a refusal of a member of another
+ * type than the one asked for. */
+static const char *
+json_kind_words (JsonNode *n)
+{
+  if (JSON_NODE_HOLDS_OBJECT (n))
+    return _("an object");
+  if (JSON_NODE_HOLDS_ARRAY (n))
+    return _("an array");
+  if (JSON_NODE_HOLDS_NULL (n))
+    return _("null");
+  switch (json_node_get_value_type (n))
+    {
+    case G_TYPE_BOOLEAN:
+      return _("true or false");
+    case G_TYPE_STRING:
+      return _("a string");
+    default:
+      return _("a number");
+    }
+}
+
 /* A string member, or NULL when it is missing or not a string. */
 static const char *
 member_string (JsonObject *o, const char *name)
@@ -583,8 +607,13 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
     {
       if (field != NULL)
         *field = g_strdup ("device_id");
-      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
-                   _("“device_id” must be the device's UUID, in lowercase"));
+      if (json_object_has_member (o, "device_id") && device_id == NULL)
+        g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                     _("“%s” must be a string (in double quotes), not %s"), "device_id",
+                     json_kind_words (json_object_get_member (o, "device_id")));
+      else
+        g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                     _("“device_id” must be the device's UUID, in lowercase"));
       return NULL;
     }
   changes = json_object_get_member (o, "changes");
@@ -895,6 +924,21 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
   if (root == NULL)
     return reply_for_error (error, NULL);
   o = json_node_get_object (root);
+  /* A member of another type is named as such, not as missing: a code
+   * sent as a number (its digits typed into a JSON tool) was reported
+   * "missing" though it was there. */
+  {
+    static const char *const strings[] = { "code", "device_id", "public_key", "name", "user" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+      if (json_object_has_member (o, strings[i]) && member_string (o, strings[i]) == NULL)
+        {
+          g_autofree char *message = g_strdup_printf (_("“%s” must be a string (in double quotes), not %s"),
+                                                      strings[i],
+                                                      json_kind_words (json_object_get_member (o, strings[i])));
+          return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, strings[i], 0, message);
+        }
+  }
   entered = member_string (o, "code");
   device_id = member_string (o, "device_id");
   key_text = member_string (o, "public_key");
@@ -2488,33 +2532,109 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
 
 /* ---- pull (PROTOCOL.md section 8) ----------------------------------------------------------------- */
 
-/* A query parameter in digits only (targets are signed as sent, so there
- * is no escaping to undo). */
+/* The longest query value, escapes undone: a date or a number is 10 to
+ * 16 characters. */
+#define QUERY_VALUE_MAX 256
+
+/* @name's value in @query, percent-escapes undone (RFC 3986: a proxy or
+ * a client library may write "2026-01-01" as "2026%2D01%2D01"; the
+ * signature covers the target as sent, checked before this). "+" stays
+ * "+" (the form encoding's space has no place in these values). Refused,
+ * naming @name: given twice, longer than QUERY_VALUE_MAX, a "%" without
+ * two hex digits, or a value that is not one line of UTF-8. @out is NULL
+ * when @name is absent. */
+static gboolean
+query_value (const char *query, const char *name, char **out, GError **error)
+{
+  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
+  gsize n = strlen (name);
+
+  *out = NULL;
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      const char *raw;
+      g_autoptr(GString) v = NULL;
+
+      if (strncmp (pairs[i], name, n) != 0 || pairs[i][n] != '=')
+        continue;
+      if (*out != NULL)
+        {
+          g_clear_pointer (out, g_free);
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST, _("“%s” is given twice"), name);
+          return FALSE;
+        }
+      raw = pairs[i] + n + 1;
+      if (strlen (raw) > 3 * QUERY_VALUE_MAX)
+        goto too_long;
+      v = g_string_new (NULL);
+      for (const char *p = raw; *p != '\0'; p++)
+        {
+          int hi, lo;
+
+          if (*p != '%')
+            {
+              g_string_append_c (v, *p);
+              continue;
+            }
+          hi = g_ascii_xdigit_value (p[1]);
+          lo = hi < 0 ? -1 : g_ascii_xdigit_value (p[2]);
+          if (lo < 0)
+            {
+              g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                           _("“%s” has a “%%” not followed by two hex digits"), name);
+              return FALSE;
+            }
+          g_string_append_c (v, (char) (hi * 16 + lo));
+          p += 2;
+        }
+      if (v->len > QUERY_VALUE_MAX)
+        goto too_long;
+      for (gsize k = 0; k < v->len; k++)
+        if ((guchar) v->str[k] < 0x20 || v->str[k] == 0x7f)
+          {
+            g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                         _("“%s” holds a control character (byte %u) once its escapes are undone"), name,
+                         (guint) (guchar) v->str[k]);
+            return FALSE;
+          }
+      if (!g_utf8_validate_len (v->str, v->len, NULL))
+        {
+          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                       _("“%s” is not UTF-8 once its escapes are undone"), name);
+          return FALSE;
+        }
+      *out = g_string_free (g_steal_pointer (&v), FALSE);
+    }
+  return TRUE;
+
+too_long:
+  g_clear_pointer (out, g_free);
+  g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+               _("“%s” is longer than %d bytes"), name, QUERY_VALUE_MAX);
+  return FALSE;
+}
+
+/* A query parameter that is a whole number (query_value()'s escapes undone). */
 static gboolean
 query_number (const char *query, const char *name, gint64 fallback, gint64 min, gint64 max, gint64 *out,
               GError **error)
 {
-  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
-  gboolean seen = FALSE;
+  g_autofree char *text = NULL;
+  gint64 v = 0;
 
   *out = fallback;
-  for (guint i = 0; pairs[i] != NULL; i++)
+  if (!query_value (query, name, &text, error))
+    return FALSE;
+  if (text == NULL)
+    return TRUE;
+  if (!parse_decimal (text, &v) || v < min || v > max)
     {
-      gsize n = strlen (name);
-      gint64 v = 0;
-
-      if (strncmp (pairs[i], name, n) != 0 || pairs[i][n] != '=')
-        continue;
-      if (seen || !parse_decimal (pairs[i] + n + 1, &v) || v < min || v > max)
-        {
-          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
-                       _("“%s” must be given once, a whole number from %lld to %lld"), name, (long long) min,
-                       (long long) max);
-          return FALSE;
-        }
-      seen = TRUE;
-      *out = v;
+      g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST,
+                   _("“%s” must be given once, a whole number from %lld to %lld"), name, (long long) min,
+                   (long long) max);
+      return FALSE;
     }
+  *out = v;
   return TRUE;
 }
 
@@ -2642,30 +2762,15 @@ handle_epoch (HearthCenter *self, HearthCenterDevice *device)
 
 /* ---- export (PROTOCOL.md sections 9 and 10) ---------------------------------------------------------- */
 
-/* A query parameter as sent (targets are signed as sent: nothing is
- * unescaped), given at most once; @out is NULL when it is absent. */
+/* A query parameter (query_value()), given at most once; @out is NULL
+ * when it is absent. */
 static gboolean
 query_text (const char *query, const char *name, const char **out, char **owned, GError **error)
 {
-  g_auto(GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", -1);
-  gsize n = strlen (name);
+  gboolean ok = query_value (query, name, owned, error);
 
-  *out = NULL;
-  *owned = NULL;
-  for (guint i = 0; pairs[i] != NULL; i++)
-    {
-      if (strncmp (pairs[i], name, n) != 0 || pairs[i][n] != '=')
-        continue;
-      if (*owned != NULL)
-        {
-          g_clear_pointer (owned, g_free);
-          g_set_error (error, HEARTH_CENTER_ERROR, HEARTH_CENTER_ERROR_BAD_REQUEST, _("“%s” is given twice"), name);
-          return FALSE;
-        }
-      *owned = g_strdup (pairs[i] + n + 1);
-    }
   *out = *owned;
-  return TRUE;
+  return ok;
 }
 
 /* Removes a temporary batch folder and what is in it. */

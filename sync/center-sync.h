@@ -59,10 +59,20 @@ typedef enum {
   HEARTH_CENTER_ERROR_DRAINING,
   HEARTH_CENTER_ERROR_INTERNAL,
   HEARTH_CENTER_ERROR_WRONG_USER,
+  HEARTH_CENTER_ERROR_TOO_LONG,
+  HEARTH_CENTER_ERROR_HEADERS_TOO_LARGE,
 } HearthCenterError;
 
 /* The limits of PROTOCOL.md section 2. */
 #define HEARTH_CENTER_MAX_BODY        (8 * 1024 * 1024)
+/* A request's target (path and query), and its header lines together:
+ * beyond them the center answers 414 too-long and 431 headers-too-large.
+ * The server reads a request's head into HEARTH_CENTER_MAX_HEAD_BUFFER
+ * bytes; a head larger than that is answered by libmicrohttpd itself
+ * (414 or 431 with an HTML page, not the error object). */
+#define HEARTH_CENTER_MAX_TARGET      (8 * 1024)
+#define HEARTH_CENTER_MAX_HEADERS     (16 * 1024)
+#define HEARTH_CENTER_MAX_HEAD_BUFFER (64 * 1024)
 /* Changes in one push: 500 before this version (PROTOCOL.md section 2);
  * a device falls back to that when an older center answers too-many. */
 #define HEARTH_CENTER_MAX_CHANGES     2000

@@ -414,8 +414,25 @@ shown_message (const char *message)
   return g_string_free (s, FALSE);
 }
 
+/* Whether a reply's body is a web page (HTML or XML: its first character
+ * past white space and a byte order mark is "<"), which the center never
+ * sends: a Wi-Fi's sign-in page (a village's or a township's), a proxy's
+ * or a web server's page answered at the center's address. */
+static gboolean
+is_web_page (const char *body, gsize len)
+{
+  gsize i = 0;
+
+  if (len >= 3 && memcmp (body, "\xef\xbb\xbf", 3) == 0)
+    i = 3;
+  while (i < len && g_ascii_isspace (body[i]))
+    i++;
+  return i < len && body[i] == '<';
+}
+
 static void
-read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out, GError **error)
+read_refusal (JsonNode *reply, gboolean web_page, guint status, char **code_out, gboolean *wipe_out,
+              GError **error)
 {
   g_autofree char *shown = NULL;
   JsonObject *e = NULL;
@@ -454,12 +471,34 @@ read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out
    * end of a reply without a body): worth another try, never a refusal
    * (issue 5: a sync through the faulty proxy ended on "401: no reason
    * given"), and nothing in it is the center's word (no wipe). */
+  /* Too long a target or too many header lines (PROTOCOL.md section 2):
+   * the center's 414 and 431 with their error object, or
+   * libmicrohttpd's own page beyond its head buffer, or a proxy's limit.
+   * Sent again it is refused again: this side's bug (exit 70), said as
+   * such whoever answered. */
+  if (code == NULL && (status == 414 || status == 431))
+    {
+      if (code_out != NULL)
+        *code_out = NULL;
+      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                   status == 414 ? _("the center (or a proxy before it) answered 414: this tablet's request address is "
+                                     "too long for it. Tell county IT")
+                                 : _("the center (or a proxy before it) answered 431: this tablet's request header "
+                                     "lines are too large for it. Tell county IT"));
+      return;
+    }
   if (code == NULL && status < 500)
     {
       if (code_out != NULL)
         *code_out = NULL;
-      g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
-                   _("the network answered %u without the center's error (a proxy, or a reply cut short)"), status);
+      if (web_page)
+        g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_WEB_PAGE,
+                     _("the center's address answered %u with a web page, not as the county center: the Wi-Fi may "
+                       "ask for a sign-in first (open a web browser), or the address is wrong"),
+                     status);
+      else
+        g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE,
+                     _("the network answered %u without the center's error (a proxy, or a reply cut short)"), status);
       return;
     }
   if (e != NULL && wipe_out != NULL)
@@ -472,7 +511,8 @@ read_refusal (JsonNode *reply, guint status, char **code_out, gboolean *wipe_out
    * (hearth-cli exit 70); any other 4xx the center's refusal (exit 6). */
   g_set_error (error, HEARTH_SYNC_ERROR,
                status >= 500                                        ? HEARTH_SYNC_ERROR_UNREACHABLE
-               : status == 400 || status == 404 || status == 413 ? HEARTH_SYNC_ERROR_PROTOCOL
+               : status == 400 || status == 404 || status == 413 || status == 414 || status == 431
+                 ? HEARTH_SYNC_ERROR_PROTOCOL
                                                                     : HEARTH_SYNC_ERROR_REFUSED,
                _("the center answered %u: %s"), status, shown);
 }
@@ -498,7 +538,11 @@ hearth_sync_parse_reply (const char *body, gsize len, guint status, char **code,
     {
       /* A reply that does not parse was cut on the way (a whole one is
        * always JSON): as if none had come, worth another try. */
-      if (root == NULL)
+      if (root == NULL && is_web_page (body, len))
+        g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_WEB_PAGE,
+                     _("the center's address answered with something that is not the county center (a web page): "
+                       "the Wi-Fi may ask for a sign-in first (open a web browser), or the address is wrong"));
+      else if (root == NULL)
         {
           /* json-glib quotes the text at fault, escapes undone and cut at a
            * byte count: not always UTF-8. */
@@ -509,7 +553,7 @@ hearth_sync_parse_reply (const char *body, gsize len, guint status, char **code,
         }
       return root;
     }
-  read_refusal (root, status, code, wipe, error);
+  read_refusal (root, root == NULL && len > 0 && is_web_page (body, len), status, code, wipe, error);
   if (root != NULL)
     json_node_unref (root);
   return NULL;

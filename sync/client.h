@@ -28,9 +28,10 @@ GQuark hearth_sync_error_quark (void);
  *   below): the message is the center's,
  *   hearth_sync_client_get_error_code() its code (hearth-cli exit 6)
  * @HEARTH_SYNC_ERROR_PROTOCOL: the center's reply is not what the protocol
- *   says, or the center found the request malformed (400, 404, 413:
- *   PROTOCOL.md section 3), a bug of this side; the center's message and
- *   code as for _REFUSED (hearth-cli exit 70)
+ *   says, or the center found the request malformed (400, 404, 413,
+ *   414, 431: PROTOCOL.md section 3), a bug of this side; the center's
+ *   message and code as for _REFUSED, or a 414 or 431 said by its status
+ *   when it came without the center's error object (hearth-cli exit 70)
  * @HEARTH_SYNC_ERROR_NOT_ENROLLED: the store has no device identity yet
  *   (hearth-cli exit 1)
  * @HEARTH_SYNC_ERROR_RESTORED: the reply's `Hearth-Epoch` is not the one
@@ -50,6 +51,10 @@ GQuark hearth_sync_error_quark (void);
  * @HEARTH_SYNC_ERROR_UNTRUSTED: the center's certificate is not trusted
  *   (no trusted CA signed it, it is for another address, or its key is
  *   not the pinned one): retrying does not help (hearth-cli exit 7)
+ * @HEARTH_SYNC_ERROR_WEB_PAGE: the center's address answered with a web
+ *   page (HTML), which the center never sends: a Wi-Fi's sign-in page, a
+ *   proxy's or another web server's; worth retrying later, once signed in
+ *   (as _UNREACHABLE: hearth-cli exit 5, retried by --retry)
  */
 typedef enum {
   HEARTH_SYNC_ERROR_UNREACHABLE,
@@ -60,6 +65,7 @@ typedef enum {
   HEARTH_SYNC_ERROR_UNKNOWN_DEVICE,
   HEARTH_SYNC_ERROR_BAD_ADDRESS,
   HEARTH_SYNC_ERROR_UNTRUSTED,
+  HEARTH_SYNC_ERROR_WEB_PAGE,
 } HearthSyncError;
 
 /* The largest reply the client reads (after gunzip): a pull page is at
@@ -161,9 +167,10 @@ void hearth_sync_client_set_ca_pem (HearthSyncClient *client, const char *ca_pem
  * Returns: (transfer full) (nullable): the reply's JSON on 2xx; %NULL with
  *   HEARTH_SYNC_ERROR_UNREACHABLE (no answer, a reply cut short, a 3xx, a
  *   4xx without the center's error object, a replay that persists, a
- *   5xx), _REFUSED (401, 403, 409, 410, with the center's message) or
- *   _PROTOCOL (400, 404 or 413 with the center's message, or a reply
- *   that is not JSON).
+ *   5xx), _WEB_PAGE (a web page instead of the center's reply: a Wi-Fi's
+ *   sign-in page), _REFUSED (401, 403, 409, 410, with the center's
+ *   message) or _PROTOCOL (400, 404, 413, 414 or 431 with the center's
+ *   message, a 414 or 431 without it, or a reply that is not JSON).
  */
 JsonNode *hearth_sync_client_call (HearthSyncClient *client,
                                    const char       *method,
@@ -238,7 +245,8 @@ GBytes *hearth_sync_client_call_body (HearthSyncClient *client,
  *   HEARTH_SYNC_ERROR_UNREACHABLE (a 2xx that is not JSON, taken for a
  *   reply cut on the way, a 3xx or a 4xx without the center's error
  *   object and its code, the network's not the center's, or a 5xx),
- *   _PROTOCOL (400, 404, 413) or _REFUSED (any other status, with the
+ *   _WEB_PAGE (a body that is a web page, 2xx or 4xx without the
+ *   center's error object), _PROTOCOL (400, 404, 413, 414, 431) or _REFUSED (any other status, with the
  *   center's message, at most 500 characters on one line).
  *   Thread-safe.
  */

@@ -510,7 +510,7 @@ import_text (const char *name, const char *bytes, gsize len, GPtrArray **problem
 
   g_assert_true (g_file_set_contents (file, bytes, (gssize) len, NULL));
   cases = hearth_case_store_new (store, "clerk-1", &error);
-  if (!hearth_case_import_registry (cases, file, &households, &members, problems, &error))
+  if (!hearth_case_import_registry (cases, file, &households, &members, problems, NULL, &error))
     g_test_message ("%s", error->message);
   *db_out = hearth_store_get_db (store);
   *store_out = store;

@@ -525,3 +525,71 @@ test_make_cert (const char *dir, const char *name, char **cert, char **key)
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   return g_strconcat ("sha256//", g_strstrip (out), NULL);
 }
+
+/* ---- a web page at an address (a Wi-Fi's sign-in page) ---------------------------- */
+
+static gpointer
+portal_serve (gpointer data)
+{
+  TestPortal *p = data;
+
+  while (!g_atomic_int_get (&p->stop))
+    {
+      g_autoptr(GSocketConnection) conn = g_socket_listener_accept (p->listener, NULL, NULL, NULL);
+      g_autoptr(GString) request = g_string_new (NULL);
+      g_autofree char *reply = NULL;
+      GInputStream *in;
+      char buf[4096];
+
+      if (conn == NULL || g_atomic_int_get (&p->stop))
+        break;
+      in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+      while (strstr (request->str, "\r\n\r\n") == NULL)
+        {
+          gssize n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
+          if (n <= 0)
+            break;
+          g_string_append_len (request, buf, n);
+        }
+      /* A body, if any, is not waited for: the page answers anything. */
+      reply = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
+                               "Connection: close\r\n\r\n%s",
+                               strlen (TEST_PORTAL_PAGE), TEST_PORTAL_PAGE);
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), reply, strlen (reply), NULL,
+                                 NULL, NULL);
+      g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+    }
+  return NULL;
+}
+
+TestPortal *
+test_portal_start (guint port)
+{
+  TestPortal *p = g_new0 (TestPortal, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  p->listener = g_socket_listener_new ();
+  g_assert_true (g_socket_listener_add_address (p->listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                NULL, &bound, &error));
+  g_assert_no_error (error);
+  p->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  p->thread = g_thread_new ("portal", portal_serve, p);
+  return p;
+}
+
+void
+test_portal_stop (TestPortal *p)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+
+  g_atomic_int_set (&p->stop, 1);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) p->port, NULL, NULL);
+  g_thread_join (p->thread);
+  g_socket_listener_close (p->listener);
+  g_object_unref (p->listener);
+  g_free (p);
+}

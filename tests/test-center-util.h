@@ -106,3 +106,16 @@ void test_registries (const char *dir, const char *county, guint seed, guint n, 
  * its key's pin ("sha256//BASE64"), computed as docs/operations.md
  * says. Needs openssl in PATH. */
 char *test_make_cert (const char *dir, const char *name, char **cert, char **key);
+
+/* A server on 127.0.0.1 answering every request 200 with a web page, as
+ * a Wi-Fi's sign-in page does (TEST_PORTAL_PAGE), on @port (0: a free one;
+ * its port in ->port), until test_portal_stop(). */
+typedef struct {
+  GSocketListener *listener;
+  guint port;
+  GThread *thread;
+  gint stop;
+} TestPortal;
+#define TEST_PORTAL_PAGE "<!DOCTYPE html>\n<html><head><title>Wi-Fi</title></head><body>Sign in to the village Wi-Fi</body></html>\n"
+TestPortal *test_portal_start (guint port);
+void test_portal_stop (TestPortal *p);

@@ -465,7 +465,9 @@ test_refusal_shape (void)
 
         g_assert_null (hearth_sync_parse_reply (not_the_center[i], strlen (not_the_center[i]), statuses[j], &code,
                                                 &wipe, &error));
-        g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE);
+        /* A web page (a proxy's, a Wi-Fi's sign-in) is said as such. */
+        g_assert_error (error, HEARTH_SYNC_ERROR,
+                        (not_the_center[i][0] == '<' ? HEARTH_SYNC_ERROR_WEB_PAGE : HEARTH_SYNC_ERROR_UNREACHABLE));
         g_assert_null (code);
         g_assert_false (wipe);
         g_assert_null (strstr (error->message, "no reason given"));

@@ -426,9 +426,58 @@ test_refused (void)
   g_assert_true (household_row);
   g_assert_true (member_row);
   g_assert_true (form_row);
+  /* The headline says the refusals, not "Synced" alone. */
+  {
+    gint64 n = hearth_syncer_get_status (syncer_of (app))->refused;
+    g_autofree char *headline = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Synced, %u change refused",
+                                                              "Synced, %u changes refused", (gulong) n),
+                                                 (guint) n);
+
+    g_assert_true (hearth_syncer_get_synced (syncer_of (app)));
+    g_assert_cmpstr (shown (page, "state_label"), !=, _("Synced"));
+    g_assert_cmpstr (shown (page, "state_label"), ==, headline);
+  }
   ui_test_assert_labelled (root, "the sync screen, refused changes");
   ui_test_screenshot (root, "45-sync-refused");
   ui_test_app_free (app);
+}
+
+/* The center's address answering with a web page (a village Wi-Fi's
+ * sign-in page): said as such in the tablet's language, not as a center
+ * that cannot be reached nor as a reply cut short; the tries go on. */
+static void
+test_web_page (void)
+{
+  const char *colon = strrchr (center->base, ':');
+  HearthApplication *app;
+  GtkWidget *root, *page;
+  TestPortal *portal;
+  g_autofree char *said = NULL;
+  g_autofree char *unreachable = NULL;
+  g_autoptr(GError) down = g_error_new_literal (HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE, "down");
+
+  center_stop (center);
+  portal = test_portal_start ((guint) g_ascii_strtoull (colon + 1, NULL, 10));
+  app = start ();
+  root = GTK_WIDGET (ui_test_window (app));
+  wait_run (syncer_of (app), 0, "a sync answered by a sign-in page");
+  page = show_sync_tab (app);
+  ui_test_flush (root);
+  g_assert_error (hearth_syncer_get_error (syncer_of (app)), HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_WEB_PAGE);
+  said = hearth_syncer_describe_error (hearth_syncer_get_error (syncer_of (app)));
+  unreachable = hearth_syncer_describe_error (down);
+  g_assert_cmpstr (said, !=, unreachable);
+  g_assert_cmpstr (said, ==, _("The network here answered with a web page, not as the county center: the Wi-Fi may "
+                               "ask for a sign-in first (open a web browser and sign in). The tablet tries again by "
+                               "itself; nothing is lost meanwhile."));
+  g_assert_true (gtk_widget_get_visible (ui_test_find (page, "error_label")));
+  g_assert_cmpstr (shown (page, "error_label"), ==, said);
+  g_assert_cmpstr (shown (page, "state_label"), ==, _("Not synced"));
+  ui_test_assert_labelled (root, "the sync screen, a sign-in page");
+  ui_test_screenshot (root, "46-sync-web-page");
+  ui_test_app_free (app);
+  test_portal_stop (portal);
+  center_restart (center);
 }
 
 static gboolean
@@ -474,6 +523,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/sync/background", test_background);
   g_test_add_func ("/ui/sync/clock", test_clock);
   g_test_add_func ("/ui/sync/refused", test_refused);
+  g_test_add_func ("/ui/sync/web-page", test_web_page);
   g_test_add_func ("/ui/sync/revoked", test_revoked);
   {
     int status = g_test_run ();

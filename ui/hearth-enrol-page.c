@@ -40,6 +40,10 @@ hearth_enrol_page_describe_error (const GError *error, const char *center_code)
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNREACHABLE))
     return g_strdup (_("The county center cannot be reached. Check that the tablet has a network (Wi-Fi or "
                        "mobile data) and that the address is right, then try again, or choose Later."));
+  if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_WEB_PAGE))
+    return g_strdup (_("The network here answered with a web page, not as the county center: the Wi-Fi may ask "
+                       "for a sign-in first (sign in with a web browser), or the address is wrong. Then try "
+                       "again, or choose Later."));
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED))
     return g_strdup (_("The county center's certificate is not trusted by this tablet, or its key does not match "
                        "the pin: check the address and the pin on the enrolment sheet, or ask county IT."));

@@ -223,6 +223,9 @@ plain_words (const GError *error, const char *code)
 {
   if (error->domain == HEARTH_SYNC_ERROR && error->code == HEARTH_SYNC_ERROR_UNREACHABLE)
     return g_strdup (_("The county center cannot be reached. Check the network, then try again."));
+  if (error->domain == HEARTH_SYNC_ERROR && error->code == HEARTH_SYNC_ERROR_WEB_PAGE)
+    return g_strdup (_("The network here answered with a web page, not as the county center: the Wi-Fi may ask "
+                       "for a sign-in first. Sign in with a web browser, then try again."));
   if (error->domain == HEARTH_SYNC_ERROR && error->code == HEARTH_SYNC_ERROR_UNTRUSTED)
     return g_strdup (_("The county center's certificate is not trusted by this tablet, or its key does not match "
                        "the pin it was enrolled with. Tell county IT."));

@@ -94,6 +94,7 @@ update (HearthSyncPage *self)
   g_autofree char *pending = NULL;
   g_autofree char *last = NULL;
   g_autofree char *next = NULL;
+  g_autofree char *owned_title = NULL;
   const char *title, *icon;
 
   if (!hearth_syncer_get_enrolled (s))
@@ -112,6 +113,15 @@ update (HearthSyncPage *self)
     {
       title = _("Synced");
       icon = "emblem-ok-symbolic";
+      /* The headline says it too: "Synced" alone read as all well. */
+      if (st->refused > 0)
+        {
+          owned_title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Synced, %u change refused",
+                                                      "Synced, %u changes refused", (gulong) st->refused),
+                                         (guint) MIN (st->refused, G_MAXUINT));
+          title = owned_title;
+          icon = "dialog-warning-symbolic";
+        }
       if (st->refused > 0)
         detail = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                                "Everything recorded on this tablet reached the county center, "

@@ -489,6 +489,10 @@ hearth_syncer_describe_error (const GError *error)
       case HEARTH_SYNC_ERROR_UNREACHABLE:
         return g_strdup (_("The county center cannot be reached: no network here, or the center is down. The tablet "
                            "tries again by itself; nothing is lost meanwhile."));
+      case HEARTH_SYNC_ERROR_WEB_PAGE:
+        return g_strdup (_("The network here answered with a web page, not as the county center: the Wi-Fi may ask "
+                           "for a sign-in first (open a web browser and sign in). The tablet tries again by itself; "
+                           "nothing is lost meanwhile."));
       case HEARTH_SYNC_ERROR_REFUSED:
         return g_strdup_printf (_("The county center refused the sync: %s. Tell county IT."), error->message);
       case HEARTH_SYNC_ERROR_NOT_ENROLLED:

@@ -696,6 +696,7 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
       GOptionEntry none[] = { { NULL } };
       g_autoptr(HearthCaseStore) cases = NULL;
       g_autoptr(GPtrArray) problems = NULL;
+      g_autoptr(GPtrArray) notices = NULL;
       HearthRole role;
       guint households = 0, members = 0;
 
@@ -707,7 +708,8 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
       if (store == NULL)
         return cli_fail (error);
       cases = cli_open_cases (store, &role, &error);
-      if (cases == NULL || !hearth_case_import_registry (cases, argv[1], &households, &members, &problems, &error))
+      if (cases == NULL || !hearth_case_import_registry (cases, argv[1], &households, &members, &problems, &notices,
+                                                            &error))
         {
           for (guint i = 0; problems != NULL && i < problems->len; i++)
             g_printerr ("%s\n", (char *) problems->pdata[i]);
@@ -717,6 +719,9 @@ cli_cmd_household (CliContext *ctx, int argc, char **argv)
       g_print (g_dngettext (GETTEXT_PACKAGE, "Imported %u household with %u members.\n",
                             "Imported %u households with %u members.\n", households),
                households, members);
+      /* What was not imported, line by line (a member's own address). */
+      for (guint i = 0; i < notices->len; i++)
+        g_print (_("Not imported: %s\n"), (const char *) notices->pdata[i]);
       return CLI_EXIT_OK;
     }
   if (argc < 2 || g_strcmp0 (argv[1], "list") != 0)

@@ -33,6 +33,7 @@ sync_fail (GError *error)
       {
       case HEARTH_SYNC_ERROR_UNREACHABLE:
       case HEARTH_SYNC_ERROR_RESTORED:
+      case HEARTH_SYNC_ERROR_WEB_PAGE:
         code = CLI_EXIT_UNREACHABLE;
         break;
       case HEARTH_SYNC_ERROR_REFUSED:
@@ -106,8 +107,11 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
          "it enrolled)"), NULL },
     { "code", 0, 0, G_OPTION_ARG_STRING, &code, N_("The one-time enrolment code"), N_("CODE") },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("A name for this tablet (default: the host name)"), N_("NAME") },
-    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust this CA bundle for https"), N_("FILE") },
-    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin, N_("Accept only this server key (sha256//BASE64)"), N_("KEY") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      N_("Trust this CA bundle for https; kept in the store for every later sync and export"), N_("FILE") },
+    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin,
+      N_("Accept only this server key (sha256//BASE64); kept in the store for every later sync and export"),
+      N_("KEY") },
     { NULL }
   };
   g_autoptr(HearthStore) store = NULL;
@@ -419,19 +423,23 @@ int
 cli_cmd_sync (CliContext *ctx, int argc, char **argv)
 {
   gboolean retry = FALSE, status_only = FALSE;
-  gint time_limit = 0, page_size = 0;
+  /* G_MININT: not given (0 is refused, not taken for the default). */
+  gint time_limit = G_MININT, page_size = 0;
   g_autofree char *ca_file = NULL;
   g_autofree char *pin = NULL;
   GOptionEntry entries[] = {
     { "retry", 0, 0, G_OPTION_ARG_NONE, &retry,
       N_("Keep trying with backoff until everything is acknowledged or the time limit passes"), NULL },
-    { "time-limit", 0, 0, G_OPTION_ARG_INT, &time_limit, N_("With --retry, give up after this long (default 600)"),
-      N_("SECONDS") },
+    { "time-limit", 0, 0, G_OPTION_ARG_INT, &time_limit,
+      N_("With --retry, give up after this many seconds, 1 or more (default 600)"), N_("SECONDS") },
     { "status", 0, 0, G_OPTION_ARG_NONE, &status_only, N_("Only show the sync state, without the network"), NULL },
     { "page-size", 0, 0, G_OPTION_ARG_INT, &page_size,
       N_("Changes per page received (1 to 10000, default 10000; smaller pages suit a poor connection)"), N_("N") },
-    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust this CA bundle for https"), N_("FILE") },
-    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin, N_("Accept only this server key (sha256//BASE64)"), N_("KEY") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      N_("Trust this CA bundle for https, for this command only (the one given at enrol is kept)"), N_("FILE") },
+    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin,
+      N_("Accept only this server key (sha256//BASE64), for this command only (the one given at enrol is kept)"),
+      N_("KEY") },
     { NULL }
   };
   g_autoptr(HearthStore) store = NULL;
@@ -448,9 +456,9 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
 
   if (!cli_parse ("sync", entries, &argc, &argv))
     return CLI_EXIT_USAGE;
-  if (time_limit < 0 || (time_limit > 0 && !retry))
+  if (time_limit != G_MININT && (time_limit < 1 || !retry))
     {
-      g_printerr (_("hearth-cli: --time-limit takes a number of seconds and goes with --retry\n"));
+      g_printerr (_("hearth-cli: --time-limit takes a number of seconds, 1 or more, and goes with --retry\n"));
       return CLI_EXIT_USAGE;
     }
   if (page_size < 0 || page_size > HEARTH_SYNC_MAX_PULL)
@@ -492,7 +500,7 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   options.holder = holder;
   options.retry = retry;
   options.pull_limit = (guint) page_size;
-  options.deadline_us = g_get_monotonic_time () + (gint64) (time_limit > 0 ? time_limit : 600) * G_USEC_PER_SEC;
+  options.deadline_us = g_get_monotonic_time () + (gint64) (time_limit != G_MININT ? time_limit : 600) * G_USEC_PER_SEC;
   options.ca_file = ca_file;
   options.pinned_key = pin;
   if (hearth_sync_run (sync, &options, &result, &error))
@@ -503,7 +511,10 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   wipe = result.wipe;
   /* What a run that reached the center did before it failed; a revoked
    * tablet's summary is its wipe, said once. */
-  if (!ctx->json && !wipe && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED)
+  /* An untrusted center was not spoken to: its error alone says what to
+   * do ("Not synced: this sync did not finish" before it said nothing). */
+  if (!ctx->json && !wipe && error->domain == HEARTH_SYNC_ERROR && error->code != HEARTH_SYNC_ERROR_NOT_ENROLLED &&
+      error->code != HEARTH_SYNC_ERROR_UNTRUSTED)
     print_result (ctx, &result, TRUE, TRUE, center, NULL);
   if (wipe)
     {
@@ -600,8 +611,11 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, N_("csv (UTF-8 with a byte order mark) or json"),
       N_("FORMAT") },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, N_("The batch folder: new or empty"), N_("DIR") },
-    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file, N_("Trust this CA bundle for https"), N_("FILE") },
-    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin, N_("Accept only this server key (sha256//BASE64)"), N_("KEY") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      N_("Trust this CA bundle for https, for this command only (the one given at enrol is kept)"), N_("FILE") },
+    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin,
+      N_("Accept only this server key (sha256//BASE64), for this command only (the one given at enrol is kept)"),
+      N_("KEY") },
     { NULL }
   };
   g_autoptr(HearthStore) store = NULL;
