@@ -4,8 +4,8 @@
  * mutable field equal to the merge of the edits this store holds of it
  * (sync/merge.h, PROTOCOL.md section 6.3).
  *
- * Invariant: for every field with edits in field_edits, field_versions
- * holds the merge's winner (its version, its parents as base_hlc), the
+ * Invariant: for every field with edits in field_edits, record_versions
+ * holds the merge's winner (its version, its parents as the base), the
  * record's column holds the winner's value once the record exists, and
  * conflicts holds exactly the merge's losers as open rows; but for a field
  * whose winner's value its table refuses (a CHECK): that field keeps what
@@ -349,10 +349,10 @@ write_conflicts (sqlite3 *db, const char *table, const char *id, const char *fie
   return TRUE;
 }
 
-/* Writes the merge of a loaded edit set to field_versions (the winner's
- * version and parents) and conflicts (only when the set has two edits or
- * more: a field with one edit never had two heads, and edits are never
- * removed; a first pull is mostly these). */
+/* Writes the merge of a loaded edit set to record_versions (the winner's
+ * version and parents, migration 0013) and conflicts (only when the set
+ * has two edits or more: a field with one edit never had two heads, and
+ * edits are never removed; a first pull is mostly these). */
 static gboolean
 store_merge (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set,
              const HearthFieldMerge *merge, const char *now, const char *resolved_by, GError **error)
@@ -362,11 +362,11 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
   int rc;
   gboolean found = FALSE;
 
-  /* The field's row, changed when it differs, else inserted (migration
-   * 0011: no primary key to upsert on). */
-  if ((st = hearth_sync_prepare (db, "SELECT hlc IS ?4 AND base_hlc IS ?5 FROM field_versions "
-                                     "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 "
-                                     "AND record_id = ?2 AND field = ?3")) == NULL)
+  /* The record's row, its field changed when it differs, else the row
+   * inserted (no primary key to upsert on, as in migration 0011). */
+  if ((st = hearth_sync_prepare (db, "SELECT versions ->> ?3 IS ?4 AND coalesce (bases ->> ?3, '') IS ?5 "
+                                     "FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                     "AND record_table = ?1 AND record_id = ?2")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
@@ -381,14 +381,17 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
     }
   hearth_sync_finish (st);
   if (found && rc == SQLITE_ROW &&
-      !run (db, "UPDATE field_versions SET hlc = ?4, base_hlc = ?5 WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
-                "AND record_table = ?1 AND record_id = ?2 AND field = ?3", error, 5, table, id, field,
-            merge->winner->hlc, base))
+      !run (db, "UPDATE record_versions SET versions = json_set (versions, '$.\"' || ?3 || '\"', ?4), "
+                "bases = CASE WHEN ?5 = '' THEN nullif (json_remove (bases, '$.\"' || ?3 || '\"'), '{}') "
+                "ELSE json_set (coalesce (bases, '{}'), '$.\"' || ?3 || '\"', ?5) END "
+                "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2",
+            error, 5, table, id, field, merge->winner->hlc, base))
     return FALSE;
   if (!found && rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
-  if (!found && !run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5)", error, 5, table, id, field, merge->winner->hlc, base))
+  if (!found && !run (db, "INSERT INTO record_versions (record_table, record_id, versions, bases) "
+                          "VALUES (?1, ?2, json_object (?3, ?4), CASE WHEN ?5 = '' THEN NULL ELSE json_object (?3, ?5) END)",
+                      error, 5, table, id, field, merge->winner->hlc, base))
     return FALSE;
   return set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
 }
@@ -486,7 +489,7 @@ static gboolean recoverable (const GError *error);
  * field_edits only. A winner its table refuses leaves the record
  * uncreated, in @refusal (a recoverable error), but keeps the merges
  * stored: every field with edits holds its winner's version in
- * field_versions (the invariant above) wherever the pages ended. */
+ * record_versions (the invariant above) wherever the pages ended. */
 static gboolean
 materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched, const char *now, GError **refusal,
              GError **error)
@@ -610,13 +613,13 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
   g_autofree char *hlc = NULL;
   sqlite3_stmt *st = NULL;
 
-  if ((st = hearth_sync_prepare (db, "SELECT hlc FROM field_versions WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
-                                     "AND record_table = ?1 AND record_id = ?2 AND field = ?3")) == NULL)
+  if ((st = hearth_sync_prepare (db, "SELECT versions ->> ?3 FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                     "AND record_table = ?1 AND record_id = ?2")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
-  if (sqlite3_step (st) == SQLITE_ROW)
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
     hlc = g_strdup ((const char *) sqlite3_column_text (st, 0));
   hearth_sync_finish (st);
   if (hlc == NULL)
@@ -1025,7 +1028,7 @@ compare_records (gconstpointer a, gconstpointer b)
 }
 
 /* Numbers the page's records in the order of their keys in the indexes
- * of field_edits and field_versions (hearth_edit_key(), migration 0011),
+ * of field_edits and record_versions (hearth_edit_key(), migrations 0011, 0013),
  * which insert_pending() and insert_versions() write them in: one sort of
  * the records, not one of all their edits. */
 static void
@@ -1482,7 +1485,7 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-/* A field_versions row of a record created by the fast path, written with
+/* A field's version of a record created by the fast path, written with
  * the page's others in the order of their index's keys (insert_versions()). Borrowed from the
  * page's Touched and its edit sets. */
 typedef struct {
@@ -1536,18 +1539,47 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
   return TRUE;
 }
 
-/* Writes the versions materialize_fresh() queued, in the order of their
- * index's keys, as insert_pending() does the edits: by record
- * (rank_records(), @n_records of them), counted into place; a record's
- * versions are queued together, by field already (materialize_fresh()),
- * and stay so. */
+/* Appends "@key":"@value" to the JSON object @out holds (its members
+ * so far, after its "{"). */
+static void
+append_member (GString *out, const char *key, const char *value)
+{
+  const char *texts[2] = { key, value };
+
+  if (out->len > 1)
+    g_string_append_c (out, ',');
+  for (guint t = 0; t < 2; t++)
+    {
+      g_string_append_c (out, '"');
+      for (const char *p = texts[t]; *p != '\0'; p++)
+        if (*p == '"' || *p == '\\')
+          {
+            g_string_append_c (out, '\\');
+            g_string_append_c (out, *p);
+          }
+        else if ((guchar) *p < 0x20)
+          g_string_append_printf (out, "\\u%04x", (guint) (guchar) *p);
+        else
+          g_string_append_c (out, *p);
+      g_string_append_c (out, '"');
+      if (t == 0)
+        g_string_append_c (out, ':');
+    }
+}
+
+/* Writes the versions materialize_fresh() queued, a row a record
+ * (migration 0013), in the order of their index's keys, as
+ * insert_pending() does the edits: by record (rank_records(), @n_records
+ * of them), counted into place; a record's versions are queued together,
+ * by field already (materialize_fresh()), and stay so. */
 static gboolean
 insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 {
-  g_autofree const char **values = g_new (const char *, (gsize) versions->len * 5 + 1);
+  g_autofree const char **values = g_new (const char *, (gsize) versions->len * 4 + 1);
   g_autofree const PendingVersion **sorted = g_new (const PendingVersion *, versions->len + 1);
   g_autofree guint *next = g_new0 (guint, n_records + 1);
-  g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  guint rows = 0;
 
   for (guint i = 0; i < versions->len; i++)
     next[g_array_index (versions, PendingVersion, i).record->rank + 1]++;
@@ -1559,28 +1591,44 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 
       sorted[next[v->record->rank]++] = v;
     }
-  for (guint i = 0; i < versions->len; i++)
+  for (guint i = 0; i < versions->len;)
     {
-      const PendingVersion *v = sorted[i];
-      const char **row = values + (gsize) i * 5;
+      const Touched *record = sorted[i]->record;
+      GString *hlcs = g_string_new ("{");
+      GString *bases = NULL;
+      const char **row = values + (gsize) rows++ * 4;
 
-      row[0] = v->record->table;
-      row[1] = v->record->id;
-      row[2] = v->field;
-      row[3] = v->only->hlc;
-      row[4] = "";
-      if (v->only->parents[0] != NULL)
+      for (; i < versions->len && sorted[i]->record == record; i++)
         {
-          char *base = g_strjoinv (" ", v->only->parents);
+          const PendingVersion *v = sorted[i];
 
-          g_ptr_array_add (bases, base);
-          row[4] = base;
+          append_member (hlcs, v->field, v->only->hlc);
+          if (v->only->parents[0] != NULL)
+            {
+              g_autofree char *base = g_strjoinv (" ", v->only->parents);
+
+              if (bases == NULL)
+                bases = g_string_new ("{");
+              append_member (bases, v->field, base);
+            }
+        }
+      g_string_append_c (hlcs, '}');
+      row[0] = record->table;
+      row[1] = record->id;
+      row[2] = hlcs->str;
+      g_ptr_array_add (texts, g_string_free (hlcs, FALSE));
+      row[3] = NULL;
+      if (bases != NULL)
+        {
+          g_string_append_c (bases, '}');
+          row[3] = bases->str;
+          g_ptr_array_add (texts, g_string_free (bases, FALSE));
         }
     }
   /* The store held no edit of these records, so no version of their
-   * fields either (a field has a version row when it has edits). */
-  return insert_rows (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc)", NULL, 5,
-                      values, versions->len, error);
+   * fields either (a field has a version when it has edits). */
+  return insert_rows (db, "INSERT INTO record_versions (record_table, record_id, versions, bases)", NULL, 4, values,
+                      rows, error);
 }
 
 static gboolean
