@@ -753,13 +753,10 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
             {
               if (prepare_kept (self,
                                 step == 0
-                                ? "UPDATE record_versions SET versions = json_set (versions, '$.\"' || ?3 || '\"', ?4), "
-                                  "bases = CASE WHEN versions ->> ?3 IS NULL "
-                                  "THEN nullif (json_remove (bases, '$.\"' || ?3 || '\"'), '{}') "
-                                  "ELSE json_set (coalesce (bases, '{}'), '$.\"' || ?3 || '\"', versions ->> ?3) END "
-                                  "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2"
+                                ? "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, ?4, "
+                                  "hearth_field_version (versions, ?3)) WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2"
                                 : "INSERT INTO record_versions (record_table, record_id, versions) "
-                                  "VALUES (?1, ?2, json_object (?3, ?4))", &st) != SQLITE_OK)
+                                  "VALUES (?1, ?2, hearth_set_field_version (NULL, ?3, ?4, NULL))", &st) != SQLITE_OK)
                 goto failed;
               sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
               sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);

@@ -118,6 +118,277 @@ sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
   sqlite3_result_int64 (ctx, (gint64) hash (hlc, (gsize) sqlite3_value_bytes (argv[0])));
 }
 
+/* ---- a record's field versions (migration 0013) ------------------------------------ */
+
+void
+hearth_store_append_json_string (GString *out, const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    if (*p == '"' || *p == '\\')
+      {
+        g_string_append_c (out, '\\');
+        g_string_append_c (out, *p);
+      }
+    else if ((guchar) *p < 0x20)
+      g_string_append_printf (out, "\\u%04x", (guint) (guchar) *p);
+    else
+      g_string_append_c (out, *p);
+  g_string_append_c (out, '"');
+}
+
+typedef struct {
+  char *key;          /* "VERSION" or "VERSION BASE…" */
+  GPtrArray *fields;  /* names */
+} VersionGroup;
+
+static void
+version_group_free (gpointer data)
+{
+  VersionGroup *g = data;
+
+  g_free (g->key);
+  g_ptr_array_unref (g->fields);
+  g_free (g);
+}
+
+static const char *
+skip_space (const char *p)
+{
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+    p++;
+  return p;
+}
+
+/* A JSON string at *@p (after spaces), its escapes \" \\ \/ and \uXXXX
+ * of ASCII read; NULL when there is none or another escape. */
+static char *
+read_string (const char **p)
+{
+  GString *out;
+  const char *q = skip_space (*p);
+
+  if (*q != '"')
+    return NULL;
+  out = g_string_new (NULL);
+  for (q++; *q != '"'; q++)
+    {
+      if (*q == '\0')
+        goto bad;
+      if (*q != '\\')
+        {
+          g_string_append_c (out, *q);
+          continue;
+        }
+      q++;
+      if (*q == '"' || *q == '\\' || *q == '/')
+        g_string_append_c (out, *q);
+      else if (*q == 'u' && g_ascii_isxdigit (q[1]) && g_ascii_isxdigit (q[2]) && g_ascii_isxdigit (q[3]) &&
+               g_ascii_isxdigit (q[4]))
+        {
+          guint c = (guint) (g_ascii_xdigit_value (q[1]) << 12 | g_ascii_xdigit_value (q[2]) << 8 |
+                             g_ascii_xdigit_value (q[3]) << 4 | g_ascii_xdigit_value (q[4]));
+
+          if (c == 0 || c > 0x7f)
+            goto bad;
+          g_string_append_c (out, (char) c);
+          q += 4;
+        }
+      else
+        goto bad;
+    }
+  *p = q + 1;
+  return g_string_free (out, FALSE);
+
+bad:
+  g_string_free (out, TRUE);
+  return NULL;
+}
+
+/* Reads a record's versions, {"KEY": ["FIELD", …], …}, into @groups
+ * (VersionGroup); NULL or "" is none. FALSE when @text is not of that
+ * form. */
+static gboolean
+versions_parse (const char *text, GPtrArray *groups)
+{
+  const char *p = text != NULL ? skip_space (text) : "";
+
+  if (*p == '\0')
+    return TRUE;
+  if (*p++ != '{')
+    return FALSE;
+  p = skip_space (p);
+  if (*p == '}')
+    return *skip_space (p + 1) == '\0';
+  for (;;)
+    {
+      VersionGroup *g = g_new0 (VersionGroup, 1);
+
+      g->fields = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (groups, g);
+      if ((g->key = read_string (&p)) == NULL)
+        return FALSE;
+      p = skip_space (p);
+      if (*p++ != ':')
+        return FALSE;
+      p = skip_space (p);
+      if (*p++ != '[')
+        return FALSE;
+      p = skip_space (p);
+      if (*p == ']')
+        p++;
+      else
+        for (;;)
+          {
+            char *field = read_string (&p);
+
+            if (field == NULL)
+              return FALSE;
+            g_ptr_array_add (g->fields, field);
+            p = skip_space (p);
+            if (*p == ']')
+              {
+                p++;
+                break;
+              }
+            if (*p++ != ',')
+              return FALSE;
+          }
+      p = skip_space (p);
+      if (*p == '}')
+        return *skip_space (p + 1) == '\0';
+      if (*p++ != ',')
+        return FALSE;
+    }
+}
+
+static void
+versions_write (GString *out, GPtrArray *groups)
+{
+  gboolean first = TRUE;
+
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < groups->len; i++)
+    {
+      VersionGroup *g = groups->pdata[i];
+
+      if (g->fields->len == 0)
+        continue;
+      if (!first)
+        g_string_append_c (out, ',');
+      first = FALSE;
+      hearth_store_append_json_string (out, g->key);
+      g_string_append (out, ":[");
+      for (guint f = 0; f < g->fields->len; f++)
+        {
+          if (f > 0)
+            g_string_append_c (out, ',');
+          hearth_store_append_json_string (out, g->fields->pdata[f]);
+        }
+      g_string_append_c (out, ']');
+    }
+  g_string_append_c (out, '}');
+}
+
+/* The key ("VERSION[ BASE…]") @field is under in @groups, or NULL. */
+static const char *
+versions_find (GPtrArray *groups, const char *field)
+{
+  for (guint i = 0; i < groups->len; i++)
+    {
+      VersionGroup *g = groups->pdata[i];
+
+      for (guint f = 0; f < g->fields->len; f++)
+        if (strcmp (g->fields->pdata[f], field) == 0)
+          return g->key;
+    }
+  return NULL;
+}
+
+/* hearth_field_version (versions, field) (@part 0), hearth_field_base
+ * (versions, field) (1): the field's version, or the versions it
+ * replaced ("" for none); NULL when the field has no version. */
+static void
+sql_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func (version_group_free);
+  const char *field = (const char *) sqlite3_value_text (argv[1]);
+  const char *key;
+  const char *space;
+
+  g_assert (argc == 2);
+  if (!versions_parse ((const char *) sqlite3_value_text (argv[0]), groups))
+    {
+      sqlite3_result_error (ctx, "a record's field versions are not of the form {\"VERSION\": [\"FIELD\", …]}", -1);
+      return;
+    }
+  if (field == NULL || (key = versions_find (groups, field)) == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  space = strchr (key, ' ');
+  if (GPOINTER_TO_INT (sqlite3_user_data (ctx)) == 0)
+    sqlite3_result_text (ctx, key, space != NULL ? (int) (space - key) : -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_result_text (ctx, space != NULL ? space + 1 : "", -1, SQLITE_TRANSIENT);
+}
+
+/* hearth_set_field_version (versions, field, version, base): @versions
+ * with @field under @version and @base ("" or NULL for none), in place of
+ * where it was; a NULL @version takes the field out. */
+static void
+sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func (version_group_free);
+  const char *field = (const char *) sqlite3_value_text (argv[1]);
+  const char *version = (const char *) sqlite3_value_text (argv[2]);
+  const char *base = (const char *) sqlite3_value_text (argv[3]);
+  g_autofree char *key = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  VersionGroup *into = NULL;
+
+  g_assert (argc == 4);
+  if (!versions_parse ((const char *) sqlite3_value_text (argv[0]), groups))
+    {
+      sqlite3_result_error (ctx, "a record's field versions are not of the form {\"VERSION\": [\"FIELD\", …]}", -1);
+      return;
+    }
+  if (field == NULL)
+    {
+      sqlite3_result_error (ctx, "a field version without a field", -1);
+      return;
+    }
+  if (version != NULL)
+    key = base != NULL && base[0] != '\0' ? g_strconcat (version, " ", base, NULL) : g_strdup (version);
+  for (guint i = 0; i < groups->len; i++)
+    {
+      VersionGroup *g = groups->pdata[i];
+      guint at;
+
+      for (at = 0; at < g->fields->len; at++)
+        if (strcmp (g->fields->pdata[at], field) == 0)
+          break;
+      if (at < g->fields->len)
+        g_ptr_array_remove_index (g->fields, at);
+      if (key != NULL && strcmp (g->key, key) == 0)
+        into = g;
+    }
+  if (key != NULL)
+    {
+      if (into == NULL)
+        {
+          into = g_new0 (VersionGroup, 1);
+          into->key = g_steal_pointer (&key);
+          into->fields = g_ptr_array_new_with_free_func (g_free);
+          g_ptr_array_add (groups, into);
+        }
+      g_ptr_array_add (into->fields, g_strdup (field));
+    }
+  versions_write (out, groups);
+  sqlite3_result_text (ctx, out->str, (int) out->len, SQLITE_TRANSIENT);
+}
+
 int
 hearth_store_add_key_functions (sqlite3 *db)
 {
@@ -127,5 +398,13 @@ hearth_store_add_key_functions (sqlite3 *db)
 
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_version_key", 1, flags, NULL, sql_version_key, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_field_version", 2, flags, GINT_TO_POINTER (0), sql_field_version, NULL,
+                                  NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_field_base", 2, flags, GINT_TO_POINTER (1), sql_field_version, NULL,
+                                  NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_set_field_version", 4, flags, NULL, sql_set_field_version, NULL, NULL);
   return rc;
 }

@@ -364,7 +364,7 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
 
   /* The record's row, its field changed when it differs, else the row
    * inserted (no primary key to upsert on, as in migration 0011). */
-  if ((st = hearth_sync_prepare (db, "SELECT versions ->> ?3 IS ?4 AND coalesce (bases ->> ?3, '') IS ?5 "
+  if ((st = hearth_sync_prepare (db, "SELECT hearth_field_version (versions, ?3) IS ?4 AND hearth_field_base (versions, ?3) IS ?5 "
                                      "FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                                      "AND record_table = ?1 AND record_id = ?2")) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -381,16 +381,14 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
     }
   hearth_sync_finish (st);
   if (found && rc == SQLITE_ROW &&
-      !run (db, "UPDATE record_versions SET versions = json_set (versions, '$.\"' || ?3 || '\"', ?4), "
-                "bases = CASE WHEN ?5 = '' THEN nullif (json_remove (bases, '$.\"' || ?3 || '\"'), '{}') "
-                "ELSE json_set (coalesce (bases, '{}'), '$.\"' || ?3 || '\"', ?5) END "
+      !run (db, "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, ?4, ?5) "
                 "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2",
             error, 5, table, id, field, merge->winner->hlc, base))
     return FALSE;
   if (!found && rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
-  if (!found && !run (db, "INSERT INTO record_versions (record_table, record_id, versions, bases) "
-                          "VALUES (?1, ?2, json_object (?3, ?4), CASE WHEN ?5 = '' THEN NULL ELSE json_object (?3, ?5) END)",
+  if (!found && !run (db, "INSERT INTO record_versions (record_table, record_id, versions) "
+                          "VALUES (?1, ?2, hearth_set_field_version (NULL, ?3, ?4, ?5))",
                       error, 5, table, id, field, merge->winner->hlc, base))
     return FALSE;
   return set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
@@ -613,7 +611,7 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
   g_autofree char *hlc = NULL;
   sqlite3_stmt *st = NULL;
 
-  if ((st = hearth_sync_prepare (db, "SELECT versions ->> ?3 FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+  if ((st = hearth_sync_prepare (db, "SELECT hearth_field_version (versions, ?3) FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                                      "AND record_table = ?1 AND record_id = ?2")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
@@ -1539,46 +1537,21 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
   return TRUE;
 }
 
-/* Appends "@key":"@value" to the JSON object @out holds (its members
- * so far, after its "{"). */
-static void
-append_member (GString *out, const char *key, const char *value)
-{
-  const char *texts[2] = { key, value };
-
-  if (out->len > 1)
-    g_string_append_c (out, ',');
-  for (guint t = 0; t < 2; t++)
-    {
-      g_string_append_c (out, '"');
-      for (const char *p = texts[t]; *p != '\0'; p++)
-        if (*p == '"' || *p == '\\')
-          {
-            g_string_append_c (out, '\\');
-            g_string_append_c (out, *p);
-          }
-        else if ((guchar) *p < 0x20)
-          g_string_append_printf (out, "\\u%04x", (guint) (guchar) *p);
-        else
-          g_string_append_c (out, *p);
-      g_string_append_c (out, '"');
-      if (t == 0)
-        g_string_append_c (out, ':');
-    }
-}
-
 /* Writes the versions materialize_fresh() queued, a row a record
- * (migration 0013), in the order of their index's keys, as
+ * (migration 0013: {"VERSION[ BASE…]": ["FIELD", …], …}, a write's fields
+ * under one key), in the order of their index's keys, as
  * insert_pending() does the edits: by record (rank_records(), @n_records
  * of them), counted into place; a record's versions are queued together,
  * by field already (materialize_fresh()), and stay so. */
 static gboolean
 insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 {
-  g_autofree const char **values = g_new (const char *, (gsize) versions->len * 4 + 1);
+  g_autofree const char **values = g_new (const char *, (gsize) versions->len * 3 + 1);
   g_autofree const PendingVersion **sorted = g_new (const PendingVersion *, versions->len + 1);
   g_autofree guint *next = g_new0 (guint, n_records + 1);
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) json = g_string_new (NULL);
   guint rows = 0;
 
   for (guint i = 0; i < versions->len; i++)
@@ -1594,41 +1567,59 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
   for (guint i = 0; i < versions->len;)
     {
       const Touched *record = sorted[i]->record;
-      GString *hlcs = g_string_new ("{");
-      GString *bases = NULL;
-      const char **row = values + (gsize) rows++ * 4;
+      guint end = i;
+      const char **row = values + (gsize) rows++ * 3;
 
-      for (; i < versions->len && sorted[i]->record == record; i++)
+      while (end < versions->len && sorted[end]->record == record)
+        end++;
+      /* Each field's key, then the fields of each key in field order. */
+      g_ptr_array_set_size (keys, 0);
+      for (guint k = i; k < end; k++)
         {
-          const PendingVersion *v = sorted[i];
+          const EditRow *only = sorted[k]->only;
 
-          append_member (hlcs, v->field, v->only->hlc);
-          if (v->only->parents[0] != NULL)
+          if (only->parents[0] == NULL)
+            g_ptr_array_add (keys, g_strdup (only->hlc));
+          else
             {
-              g_autofree char *base = g_strjoinv (" ", v->only->parents);
+              g_autofree char *base = g_strjoinv (" ", only->parents);
 
-              if (bases == NULL)
-                bases = g_string_new ("{");
-              append_member (bases, v->field, base);
+              g_ptr_array_add (keys, g_strconcat (only->hlc, " ", base, NULL));
             }
         }
-      g_string_append_c (hlcs, '}');
+      g_string_assign (json, "{");
+      for (guint k = 0; k < keys->len; k++)
+        {
+          gboolean seen = FALSE;
+
+          for (guint e = 0; e < k && !seen; e++)
+            seen = strcmp (keys->pdata[e], keys->pdata[k]) == 0;
+          if (seen)
+            continue;
+          if (json->len > 1)
+            g_string_append_c (json, ',');
+          hearth_store_append_json_string (json, keys->pdata[k]);
+          g_string_append (json, ":[");
+          for (guint f = k, n = 0; f < keys->len; f++)
+            if (strcmp (keys->pdata[f], keys->pdata[k]) == 0)
+              {
+                if (n++ > 0)
+                  g_string_append_c (json, ',');
+                hearth_store_append_json_string (json, sorted[i + f]->field);
+              }
+          g_string_append_c (json, ']');
+        }
+      g_string_append_c (json, '}');
       row[0] = record->table;
       row[1] = record->id;
-      row[2] = hlcs->str;
-      g_ptr_array_add (texts, g_string_free (hlcs, FALSE));
-      row[3] = NULL;
-      if (bases != NULL)
-        {
-          g_string_append_c (bases, '}');
-          row[3] = bases->str;
-          g_ptr_array_add (texts, g_string_free (bases, FALSE));
-        }
+      row[2] = g_strdup (json->str);
+      g_ptr_array_add (texts, (gpointer) row[2]);
+      i = end;
     }
   /* The store held no edit of these records, so no version of their
    * fields either (a field has a version when it has edits). */
-  return insert_rows (db, "INSERT INTO record_versions (record_table, record_id, versions, bases)", NULL, 4, values,
-                      rows, error);
+  return insert_rows (db, "INSERT INTO record_versions (record_table, record_id, versions)", NULL, 3, values, rows,
+                      error);
 }
 
 static gboolean

@@ -59,7 +59,7 @@ hearth_sync_capture_edit (HearthSyncCapture *capture, const char *table, const c
   st = cached (capture, &capture->other_heads,
                "SELECT 1 FROM field_edits AS e WHERE e.ikey = hearth_edit_key (?1, ?2, ?3) "
                "AND e.record_table = ?1 AND e.record_id = ?2 AND e.field = ?3 "
-               "AND e.hlc IS NOT (SELECT CASE WHEN v.versions ->> ?3 IS NOT NULL THEN coalesce (v.bases ->> ?3, '') END "
+               "AND e.hlc IS NOT (SELECT hearth_field_base (v.versions, ?3) "
                "                  FROM record_versions AS v WHERE v.rkey = hearth_edit_key (?1, ?2, NULL) "
                "                  AND v.record_table = ?1 AND v.record_id = ?2) "
                "AND NOT EXISTS (SELECT 1 FROM field_edits AS c WHERE c.ikey = hearth_edit_key (?1, ?2, ?3) "
@@ -81,9 +81,9 @@ hearth_sync_capture_edit (HearthSyncCapture *capture, const char *table, const c
 
   st = cached (capture, &capture->insert,
                "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-               "SELECT record_table, record_id, ?3, versions ->> ?3, coalesce (bases ->> ?3, ''), ?4, ?5 "
+               "SELECT record_table, record_id, ?3, hearth_field_version (versions, ?3), hearth_field_base (versions, ?3), ?4, ?5 "
                "FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 "
-               "AND record_id = ?2 AND versions ->> ?3 IS NOT NULL",
+               "AND record_id = ?2 AND hearth_field_version (versions, ?3) IS NOT NULL",
                error);
   if (st == NULL)
     return FALSE;

@@ -73,8 +73,7 @@ revert_field (sqlite3 *db, const char *table, const char *id, const char *field,
     sqlite3_finalize (st);
     if (dflt != NULL || !not_null)
       sql = g_strdup_printf ("UPDATE \"%s\" SET \"%s\" = %s WHERE id = ?", table, field, dflt != NULL ? dflt : "NULL");
-    return run_text (db, "UPDATE record_versions SET versions = json_remove (versions, '$.\"' || ?3 || '\"'), "
-                         "bases = nullif (json_remove (bases, '$.\"' || ?3 || '\"'), '{}') "
+    return run_text (db, "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, NULL, NULL) "
                          "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2",
                      table, id, field, NULL, error) &&
            run_text (db, "DELETE FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "

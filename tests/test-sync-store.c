@@ -1404,6 +1404,62 @@ edit_tables_back_to_12 (Replica *r)
   }
 }
 
+/* The functions that read and write a record's field versions
+ * (store-keys.h, migration 0013): a write's fields under one key, a
+ * field moved from key to key, escapes kept, and text of another form an
+ * error of the statement, not a guess. */
+static void
+test_record_versions_functions (void)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  const char *const cases[][2] = {
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'c')", "V2" },
+    { "SELECT hearth_field_base ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'c')", "B1 B2" },
+    { "SELECT hearth_field_base ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'b')", "" },
+    { "SELECT quote (hearth_field_version ('{\"V1\":[\"a\"]}', 'z'))", "NULL" },
+    { "SELECT quote (hearth_field_base ('{\"V1\":[\"a\"]}', 'z'))", "NULL" },
+    { "SELECT hearth_set_field_version (NULL, 'a', 'V1', NULL)", "{\"V1\":[\"a\"]}" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\",\"b\"]}', 'b', 'V2', 'V1')",
+      "{\"V1\":[\"a\"],\"V2 V1\":[\"b\"]}" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\"],\"V2\":[\"b\"]}', 'a', 'V2', '')",
+      "{\"V2\":[\"b\",\"a\"]}" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\"]}', 'a', NULL, NULL)", "{}" },
+    { "SELECT hearth_set_field_version ('{ \"V1\" : [ \"a\" , \"b\" ] }', 'c', 'V1', NULL)",
+      "{\"V1\":[\"a\",\"b\",\"c\"]}" },
+    /* A device id may hold any printable ASCII but the space (sync/hlc.c). */
+    { "SELECT hearth_field_version (hearth_set_field_version (NULL, 'f', '1-\"x\\y', NULL), 'f')", "1-\"x\\y" },
+    { "SELECT json_valid (hearth_set_field_version (NULL, 'f', '1-\"x\\y', '0-/'))", "1" },
+    { "SELECT k.key FROM json_each (hearth_set_field_version (NULL, 'f', '1-\"x\\y', '0-/')) k", "1-\"x\\y 0-/" },
+    /* What SQLite's JSON functions write is read too (migration 0013). */
+    { "SELECT hearth_field_version (json_object ('1-\"x/', json_array ('f')), 'f')", "1-\"x/" },
+  };
+  const char *const bad[] = {
+    "SELECT hearth_field_version ('{\"V1\":\"a\"}', 'a')",
+    "SELECT hearth_field_version ('{\"V1\":[\"a\"]', 'a')",
+    "SELECT hearth_field_version ('[\"a\"]', 'a')",
+    "SELECT hearth_field_version ('{\"V1\":[\"a\"]} x', 'a')",
+    "SELECT hearth_set_field_version ('{\"V\\u00e9\":[\"a\"]}', 'a', 'V', NULL)",
+    "SELECT hearth_set_field_version ('{}', NULL, 'V', NULL)",
+  };
+
+  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *got = query_text (db, cases[i][0]);
+
+      g_assert_cmpstr (got, ==, cases[i][1]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_cmpint (sqlite3_prepare_v2 (db, bad[i], -1, &st, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ERROR);
+      sqlite3_finalize (st);
+    }
+  sqlite3_close (db);
+}
+
 /* Every row of the edit tables and conflicts, in the order of their names. */
 static char *
 edit_tables_of (Replica *r)
@@ -3259,6 +3315,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/backfill", test_backfill);
   g_test_add_data_func ("/sync/store/edit-keys-migration", GUINT_TO_POINTER (10), test_edit_tables_migration);
   g_test_add_data_func ("/sync/store/record-versions-migration", GUINT_TO_POINTER (12), test_edit_tables_migration);
+  g_test_add_func ("/sync/store/record-versions-functions", test_record_versions_functions);
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);

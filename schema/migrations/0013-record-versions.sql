@@ -6,13 +6,16 @@
 -- many entries of their index; every page of them costs its encryption
 -- and its B-tree work (docs/operations.md).
 --
--- versions is a JSON object, a member per field with a version: the
--- field's version (the merge's winner, sync-apply.c, or this device's
--- last write, case-store.c), as field_versions.hlc held it. bases holds
--- the versions that one replaced (field_versions.base_hlc, space-
--- separated), a member per field that has any, NULL when no field has:
--- a pulled record's fields have none. A record with no field version has
--- no row. The fields are the tables' own column names.
+-- versions is a JSON object whose keys are versions, each naming the
+-- fields that have it: {"VERSION": ["FIELD", …], "VERSION BASE…": […]}:
+-- a key is a field's version (the merge's winner, sync-apply.c, or this
+-- device's last write, case-store.c), as field_versions.hlc held it, then
+-- the versions it replaced (field_versions.base_hlc, space-separated)
+-- when it replaced any; a version has no space (sync/hlc.c). The fields
+-- of one write share a key: a version is written once a write, not once
+-- a field. A record with no field version has no row. Writers and
+-- readers use hearth_field_version(), hearth_field_base() and
+-- hearth_set_field_version() (app/store-keys.h).
 --
 -- rkey is the record's key, hearth_edit_key (record_table, record_id,
 -- NULL) (app/store-keys.h): where to look, never an identity, as in
@@ -22,14 +25,15 @@
 CREATE TABLE record_versions (
   record_table TEXT NOT NULL,
   record_id    TEXT NOT NULL,
-  versions     TEXT NOT NULL,             -- {"FIELD": "VERSION", …}
-  bases        TEXT,                      -- {"FIELD": "VERSION VERSION", …}, or NULL
+  versions     TEXT NOT NULL,             -- {"VERSION[ BASE…]": ["FIELD", …], …}
   rkey         INTEGER GENERATED ALWAYS AS (hearth_edit_key (record_table, record_id, NULL)) VIRTUAL
 );
-INSERT INTO record_versions (record_table, record_id, versions, bases)
-  SELECT record_table, record_id, json_group_object (field, hlc),
-         nullif (json_group_object (field, base_hlc) FILTER (WHERE base_hlc <> ''), '{}')
-  FROM (SELECT * FROM field_versions ORDER BY record_table, record_id, field)
+INSERT INTO record_versions (record_table, record_id, versions)
+  SELECT record_table, record_id, json_group_object (k, json (fields))
+  FROM (SELECT record_table, record_id, hlc || CASE WHEN base_hlc <> '' THEN ' ' || base_hlc ELSE '' END AS k,
+               json_group_array (field) AS fields
+        FROM (SELECT * FROM field_versions ORDER BY record_table, record_id, hlc, base_hlc, field)
+        GROUP BY record_table, record_id, k)
   GROUP BY record_table, record_id
   ORDER BY hearth_edit_key (record_table, record_id, NULL);
 DROP TABLE field_versions;
@@ -39,5 +43,6 @@ CREATE INDEX record_versions_key ON record_versions (rkey);
 -- people and tests reading the store with sqlite3 (and the backfill of
 -- migration 0006, sync-capture.c). Writers write record_versions.
 CREATE VIEW field_versions (record_table, record_id, field, hlc, base_hlc) AS
-  SELECT v.record_table, v.record_id, j.key, j.value, coalesce (v.bases ->> j.fullkey, '')
-  FROM record_versions v, json_each (v.versions) j;
+  SELECT v.record_table, v.record_id, f.value,
+         substr (k.key, 1, instr (k.key || ' ', ' ') - 1), substr (k.key, instr (k.key || ' ', ' ') + 1)
+  FROM record_versions v, json_each (v.versions) k, json_each (k.value) f;
