@@ -754,7 +754,8 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
               if (prepare_kept (self,
                                 step == 0
                                 ? "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, ?4, "
-                                  "hearth_field_version (versions, ?3)) WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2"
+                                  "hearth_field_version (versions, ?3)) WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                  "AND record_table = ?1 AND record_id = ?2"
                                 : "INSERT INTO record_versions (record_table, record_id, versions) "
                                   "VALUES (?1, ?2, hearth_set_field_version (NULL, ?3, ?4, NULL))", &st) != SQLITE_OK)
                 goto failed;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * store-keys.c: the integer keys of field_edits and field_versions
- * (store-keys.h, migration 0011-edit-keys.sql).
+ * store-keys.c: the integer keys of field_edits and record_versions, and
+ * a record's field versions (store-keys.h, migrations 0011-edit-keys.sql
+ * and 0013-record-versions.sql).
  */
 #include "store-keys.h"
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * store-keys.h: the compact integer keys of the device's per-field tables
- * (field_edits, field_versions; migration 0011-edit-keys.sql), as SQL
+ * store-keys.h: the compact integer keys of the device's edit tables
+ * (field_edits, record_versions; migrations 0011-edit-keys.sql and
+ * 0013-record-versions.sql) and a record's field versions, as SQL
  * functions every connection to a device store has.
  *
  *   hearth_edit_key (record_table, record_id, field): the 48 high bits of

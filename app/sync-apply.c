@@ -364,7 +364,8 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
 
   /* The record's row, its field changed when it differs, else the row
    * inserted (no primary key to upsert on, as in migration 0011). */
-  if ((st = hearth_sync_prepare (db, "SELECT hearth_field_version (versions, ?3) IS ?4 AND hearth_field_base (versions, ?3) IS ?5 "
+  if ((st = hearth_sync_prepare (db, "SELECT hearth_field_version (versions, ?3) IS ?4 "
+                                     "AND hearth_field_base (versions, ?3) IS ?5 "
                                      "FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                                      "AND record_table = ?1 AND record_id = ?2")) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -611,7 +612,8 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
   g_autofree char *hlc = NULL;
   sqlite3_stmt *st = NULL;
 
-  if ((st = hearth_sync_prepare (db, "SELECT hearth_field_version (versions, ?3) FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+  if ((st = hearth_sync_prepare (db, "SELECT hearth_field_version (versions, ?3) FROM record_versions "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                                      "AND record_table = ?1 AND record_id = ?2")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);

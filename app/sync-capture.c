@@ -81,7 +81,8 @@ hearth_sync_capture_edit (HearthSyncCapture *capture, const char *table, const c
 
   st = cached (capture, &capture->insert,
                "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-               "SELECT record_table, record_id, ?3, hearth_field_version (versions, ?3), hearth_field_base (versions, ?3), ?4, ?5 "
+               "SELECT record_table, record_id, ?3, hearth_field_version (versions, ?3), "
+               "hearth_field_base (versions, ?3), ?4, ?5 "
                "FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 "
                "AND record_id = ?2 AND hearth_field_version (versions, ?3) IS NOT NULL",
                error);

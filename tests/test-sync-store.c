@@ -1601,8 +1601,9 @@ test_edit_tables_migration (gconstpointer data)
   {
     g_autofree char *pending = dump (a->db, "SELECT * FROM sync_outbox ORDER BY seq");
 
-    g_assert_cmpint (count (a, back < 12 ? "SELECT count (*) FROM sync_outbox WHERE state = 'pending' AND kind = 'edit'"
-                                         : "SELECT count (*) FROM sync_outbox WHERE state = 'pending' AND kind = 'edits'"),
+    g_assert_cmpint (count (a, back < 12
+                               ? "SELECT count (*) FROM sync_outbox WHERE state = 'pending' AND kind = 'edit'"
+                               : "SELECT count (*) FROM sync_outbox WHERE state = 'pending' AND kind = 'edits'"),
                      >, 0);
     replica_detach (a);
     replica_attach (a, name_a);
@@ -1621,7 +1622,8 @@ test_edit_tables_migration (gconstpointer data)
   g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 13);
   g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name IN ('field_edits_key', "
                              "'record_versions_key') AND type = 'index'"), ==, 2);
-  g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_versions' AND type = 'view'"), ==, 1);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_versions' AND type = 'view'"),
+                   ==, 1);
   /* One row a record (a household and a task), each field's version in it. */
   g_assert_cmpint (count (a, "SELECT count (*) FROM record_versions"), ==, 2);
   {
