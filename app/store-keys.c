@@ -291,48 +291,145 @@ versions_write (GString *out, GPtrArray *groups)
   g_string_append_c (out, '}');
 }
 
-/* The key ("VERSION[ BASE…]") @field is under in @groups, or NULL. */
-static const char *
-versions_find (GPtrArray *groups, const char *field)
+/* A JSON string at *@p (after spaces), not copied: its text between the
+ * quotes in *@start and *@len, *@escaped when it holds an escape (then
+ * read_string() reads it). FALSE when there is none. */
+static gboolean
+scan_string (const char **p, const char **start, gsize *len, gboolean *escaped)
 {
-  for (guint i = 0; i < groups->len; i++)
-    {
-      VersionGroup *g = groups->pdata[i];
+  const char *q = skip_space (*p);
 
-      for (guint f = 0; f < g->fields->len; f++)
-        if (strcmp (g->fields->pdata[f], field) == 0)
-          return g->key;
+  if (*q != '"')
+    return FALSE;
+  *start = ++q;
+  *escaped = FALSE;
+  for (; *q != '"'; q++)
+    {
+      if (*q == '\0')
+        return FALSE;
+      if (*q == '\\')
+        {
+          *escaped = TRUE;
+          if (*++q == '\0')
+            return FALSE;
+        }
     }
-  return NULL;
+  *len = (gsize) (q - *start);
+  *p = q + 1;
+  return TRUE;
+}
+
+/* The key @field is under in @text ({"KEY": ["FIELD", …], …}), read in
+ * place without building the object: a lookup a field of a pull's every
+ * merge. Returns the key (owned) or NULL in *@key; FALSE when @text is
+ * not of that form (as far as read before the field was found). */
+static gboolean
+versions_lookup (const char *text, const char *field, char **key)
+{
+  const char *p = text != NULL ? skip_space (text) : "";
+  gsize field_len = strlen (field);
+
+  *key = NULL;
+  if (*p == '\0')
+    return TRUE;
+  if (*p++ != '{')
+    return FALSE;
+  p = skip_space (p);
+  if (*p == '}')
+    return *skip_space (p + 1) == '\0';
+  for (;;)
+    {
+      const char *key_at = p, *start;
+      gsize len;
+      gboolean escaped;
+
+      if (!scan_string (&p, &start, &len, &escaped))
+        return FALSE;
+      p = skip_space (p);
+      if (*p++ != ':')
+        return FALSE;
+      p = skip_space (p);
+      if (*p++ != '[')
+        return FALSE;
+      p = skip_space (p);
+      if (*p == ']')
+        p++;
+      else
+        for (;;)
+          {
+            const char *f_at = p, *f_start;
+            gsize f_len;
+            gboolean f_escaped, same;
+
+            if (!scan_string (&p, &f_start, &f_len, &f_escaped))
+              return FALSE;
+            if (!f_escaped)
+              same = f_len == field_len && memcmp (f_start, field, f_len) == 0;
+            else
+              {
+                g_autofree char *name = read_string (&f_at);
+
+                if (name == NULL)
+                  return FALSE;
+                same = strcmp (name, field) == 0;
+              }
+            if (same)
+              {
+                *key = escaped ? read_string (&key_at) : g_strndup (start, len);
+                return *key != NULL;
+              }
+            p = skip_space (p);
+            if (*p == ']')
+              {
+                p++;
+                break;
+              }
+            if (*p++ != ',')
+              return FALSE;
+          }
+      p = skip_space (p);
+      if (*p == '}')
+        return *skip_space (p + 1) == '\0';
+      if (*p++ != ',')
+        return FALSE;
+    }
 }
 
 /* hearth_field_version (versions, field) (@part 0), hearth_field_base
- * (versions, field) (1): the field's version, or the versions it
- * replaced ("" for none); NULL when the field has no version. */
+ * (versions, field) (1), hearth_field_key (versions, field) (2): the
+ * field's version, the versions it replaced ("" for none), or both as its
+ * key ("VERSION[ BASE…]"); NULL when the field has no version. */
 static void
 sql_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-  g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func (version_group_free);
   const char *field = (const char *) sqlite3_value_text (argv[1]);
-  const char *key;
+  g_autofree char *key = NULL;
   const char *space;
+  int part = GPOINTER_TO_INT (sqlite3_user_data (ctx));
 
   g_assert (argc == 2);
-  if (!versions_parse ((const char *) sqlite3_value_text (argv[0]), groups))
+  if (field == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  if (!versions_lookup ((const char *) sqlite3_value_text (argv[0]), field, &key))
     {
       sqlite3_result_error (ctx, "a record's field versions are not of the form {\"VERSION\": [\"FIELD\", …]}", -1);
       return;
     }
-  if (field == NULL || (key = versions_find (groups, field)) == NULL)
+  if (key == NULL)
     {
       sqlite3_result_null (ctx);
       return;
     }
   space = strchr (key, ' ');
-  if (GPOINTER_TO_INT (sqlite3_user_data (ctx)) == 0)
+  if (part == 0)
     sqlite3_result_text (ctx, key, space != NULL ? (int) (space - key) : -1, SQLITE_TRANSIENT);
-  else
+  else if (part == 1)
     sqlite3_result_text (ctx, space != NULL ? space + 1 : "", -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_result_text (ctx, g_steal_pointer (&key), -1, g_free);
 }
 
 /* hearth_set_field_version (versions, field, version, base): @versions
@@ -404,6 +501,9 @@ hearth_store_add_key_functions (sqlite3 *db)
                                   NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_field_base", 2, flags, GINT_TO_POINTER (1), sql_field_version, NULL,
+                                  NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_field_key", 2, flags, GINT_TO_POINTER (2), sql_field_version, NULL,
                                   NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_set_field_version", 4, flags, NULL, sql_set_field_version, NULL, NULL);

@@ -21,6 +21,7 @@
  *   hearth_field_version (versions, field): the field's version, or NULL;
  *   hearth_field_base (versions, field): the versions it replaced, space-
  *     separated, "" for none, NULL when the field has no version;
+ *   hearth_field_key (versions, field): both, as the field's key;
  *   hearth_set_field_version (versions, field, version, base): versions
  *     with the field under version and base (NULL or "" for none) instead
  *     of where it was; a NULL version takes the field out. Text of

@@ -358,36 +358,36 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
              const HearthFieldMerge *merge, const char *now, const char *resolved_by, GError **error)
 {
   g_autofree char *base = g_strjoinv (" ", row_of (set, merge->winner)->parents);
+  g_autofree char *key = base[0] != '\0' ? g_strconcat (merge->winner->hlc, " ", base, NULL)
+                                          : g_strdup (merge->winner->hlc);
   sqlite3_stmt *st;
   int rc;
   gboolean found = FALSE;
 
-  /* The record's row, its field changed when it differs, else the row
-   * inserted (no primary key to upsert on, as in migration 0011). */
-  if ((st = hearth_sync_prepare (db, "SELECT hearth_field_version (versions, ?3) IS ?4 "
-                                     "AND hearth_field_base (versions, ?3) IS ?5 "
-                                     "FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
-                                     "AND record_table = ?1 AND record_id = ?2")) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, merge->winner->hlc, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 5, base, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    {
-      found = TRUE;
-      rc = sqlite3_column_int (st, 0) ? SQLITE_DONE : SQLITE_ROW;
-    }
-  hearth_sync_finish (st);
-  if (found && rc == SQLITE_ROW &&
-      !run (db, "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, ?4, ?5) "
-                "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2",
-            error, 5, table, id, field, merge->winner->hlc, base))
+  /* The record's row, its field changed when its key differs (one
+   * statement: a record a page changes is most of the general path),
+   * else the row looked for, and inserted when it is not there (no
+   * primary key to upsert on, as in migration 0011). */
+  if (!run (db, "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, ?4, ?5) "
+                "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2 "
+                "AND hearth_field_key (versions, ?3) IS NOT ?6",
+            error, 6, table, id, field, merge->winner->hlc, base, key))
     return FALSE;
-  if (!found && rc != SQLITE_DONE)
-    return hearth_sync_sql_failed (db, error);
+  if (sqlite3_changes (db) > 0)
+    found = TRUE;
+  else
+    {
+      if ((st = hearth_sync_prepare (db, "SELECT 1 FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                         "AND record_table = ?1 AND record_id = ?2")) == NULL)
+        return hearth_sync_sql_failed (db, error);
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      found = rc == SQLITE_ROW;
+      hearth_sync_finish (st);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
   if (!found && !run (db, "INSERT INTO record_versions (record_table, record_id, versions) "
                           "VALUES (?1, ?2, hearth_set_field_version (NULL, ?3, ?4, ?5))",
                       error, 5, table, id, field, merge->winner->hlc, base))

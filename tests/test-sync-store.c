@@ -1417,6 +1417,8 @@ test_record_versions_functions (void)
     { "SELECT hearth_field_version ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'c')", "V2" },
     { "SELECT hearth_field_base ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'c')", "B1 B2" },
     { "SELECT hearth_field_base ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'b')", "" },
+    { "SELECT hearth_field_key ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'c')", "V2 B1 B2" },
+    { "SELECT hearth_field_key ('{\"V\\\"1\":[\"a\\\\b\"]}', 'a\\b')", "V\"1" },
     { "SELECT quote (hearth_field_version ('{\"V1\":[\"a\"]}', 'z'))", "NULL" },
     { "SELECT quote (hearth_field_base ('{\"V1\":[\"a\"]}', 'z'))", "NULL" },
     { "SELECT hearth_set_field_version (NULL, 'a', 'V1', NULL)", "{\"V1\":[\"a\"]}" },
@@ -1436,9 +1438,11 @@ test_record_versions_functions (void)
   };
   const char *const bad[] = {
     "SELECT hearth_field_version ('{\"V1\":\"a\"}', 'a')",
-    "SELECT hearth_field_version ('{\"V1\":[\"a\"]', 'a')",
+    "SELECT hearth_field_version ('{\"V1\":[\"a\"]', 'z')",
+    "SELECT hearth_set_field_version ('{\"V1\":[\"a\"]', 'a', 'V', NULL)",
     "SELECT hearth_field_version ('[\"a\"]', 'a')",
-    "SELECT hearth_field_version ('{\"V1\":[\"a\"]} x', 'a')",
+    "SELECT hearth_field_version ('{\"V1\":[\"a\"]} x', 'z')",
+    "SELECT hearth_field_key ('{\"V1\":[\"a\",1]}', 'z')",
     "SELECT hearth_set_field_version ('{\"V\\u00e9\":[\"a\"]}', 'a', 'V', NULL)",
     "SELECT hearth_set_field_version ('{}', NULL, 'V', NULL)",
   };
