@@ -745,18 +745,19 @@ write_record_full (HearthCaseStore *self, const char *table, const char *id, gbo
             }
           in_version++;
 
-          /* The field's version row, updated when it is there, else
-           * inserted (field_versions is keyed by hearth_edit_key(),
-           * migration 0011: no primary key to upsert on). */
+          /* The field's version in its record's row, the one it
+           * replaces its base, the row updated when it is there, else
+           * inserted (record_versions is keyed by hearth_edit_key(),
+           * migration 0013: no primary key to upsert on). */
           for (guint step = 0; step < 2; step++)
             {
               if (prepare_kept (self,
                                 step == 0
-                                ? "UPDATE field_versions SET base_hlc = hlc, hlc = ?4 "
-                                  "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 "
-                                  "AND record_id = ?2 AND field = ?3"
-                                : "INSERT INTO field_versions (record_table, record_id, field, hlc) "
-                                  "VALUES (?1, ?2, ?3, ?4)", &st) != SQLITE_OK)
+                                ? "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, ?4, "
+                                  "hearth_field_version (versions, ?3)) WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                  "AND record_table = ?1 AND record_id = ?2"
+                                : "INSERT INTO record_versions (record_table, record_id, versions) "
+                                  "VALUES (?1, ?2, hearth_set_field_version (NULL, ?3, ?4, NULL))", &st) != SQLITE_OK)
                 goto failed;
               sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
               sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);

@@ -99,7 +99,7 @@ void hearth_case_store_set_wall_clock (HearthCaseStore *self,
  * @changed: (out) (optional): how many fields changed
  *
  * Writes only the fields whose value changes: each gets a new clock stamp
- * (field_versions) and an edit in the sync outbox (app/sync-store.h), and
+ * (record_versions) and an edit in the sync outbox (app/sync-store.h), and
  * the write's audit entry (its own: a user action) names them; an update
  * that changes nothing writes nothing. Runs in its own savepoint.
  *

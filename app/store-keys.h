@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * store-keys.h: the compact integer keys of the device's per-field tables
- * (field_edits, field_versions; migration 0011-edit-keys.sql), as SQL
+ * store-keys.h: the compact integer keys of the device's edit tables
+ * (field_edits, record_versions; migrations 0011-edit-keys.sql and
+ * 0013-record-versions.sql) and a record's field versions, as SQL
  * functions every connection to a device store has.
  *
  *   hearth_edit_key (record_table, record_id, field): the 48 high bits of
@@ -10,6 +11,21 @@
  *     that a record's edits lie in [key, key + 65535] whatever their
  *     fields, and the key with a field is that plus the field's bits.
  *   hearth_version_key (hlc): 64 bits of a hash of an edit's version.
+ *
+ * The fields' versions of a record (record_versions.versions, migration
+ * 0013) are a JSON object {"VERSION": ["FIELD", …], "VERSION BASE…":
+ * […], …}: each key a field's version, then the versions it replaced
+ * (space-separated) when it replaced any, and the fields under it; a
+ * write's fields share one key. SQL functions read and change it:
+ *
+ *   hearth_field_version (versions, field): the field's version, or NULL;
+ *   hearth_field_base (versions, field): the versions it replaced, space-
+ *     separated, "" for none, NULL when the field has no version;
+ *   hearth_field_key (versions, field): both, as the field's key;
+ *   hearth_set_field_version (versions, field, version, base): versions
+ *     with the field under version and base (NULL or "" for none) instead
+ *     of where it was; a NULL version takes the field out. Text of
+ *     another form is an error of the statement.
  *
  * Keys are where to look, never an identity: two records, fields or
  * versions may share one, and every statement compares the texts of the
@@ -29,9 +45,10 @@ G_BEGIN_DECLS
  * hearth_store_add_key_functions:
  * @db: a connection to a device store
  *
- * Adds hearth_edit_key() and hearth_version_key() (deterministic,
- * innocuous) to @db. Every connection that reads or writes field_edits or
- * field_versions needs them, the one that applies migration 0011 first;
+ * Adds hearth_edit_key(), hearth_version_key() and the field versions'
+ * functions (deterministic, innocuous) to @db. Every connection that
+ * reads or writes field_edits or record_versions needs them, the one that
+ * applies migration 0011 first;
  * hearth_store_open() adds them to its connections. hearth_edit_key()
  * keeps the record it hashed last (a few bytes, freed with @db): a pull
  * writes a record's fields one after the other.
@@ -39,6 +56,16 @@ G_BEGIN_DECLS
  * Returns: SQLITE_OK or SQLite's error code. Thread-safe (per connection).
  */
 int hearth_store_add_key_functions (sqlite3 *db);
+
+/**
+ * hearth_store_append_json_string:
+ * @out: where to append
+ * @text: UTF-8 text
+ *
+ * Appends @text to @out as a JSON string (quoted, '"', '\\' and control
+ * characters escaped). Thread-safe.
+ */
+void hearth_store_append_json_string (GString *out, const char *text);
 
 /**
  * hearth_store_edit_key:

@@ -500,7 +500,8 @@ open_database (const char *db_path, HearthPageKey *key, gboolean one_thread, cha
     }
   sqlite3_extended_result_codes (db, 1);
   sqlite3_busy_timeout (db, 10000);
-  /* The keys of field_edits and field_versions (migration 0011). */
+  /* The keys of field_edits and record_versions, and the functions of
+   * the field versions (migrations 0011, 0013). */
   rc = hearth_store_add_key_functions (db);
   if (rc != SQLITE_OK)
     {

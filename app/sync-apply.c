@@ -4,8 +4,8 @@
  * mutable field equal to the merge of the edits this store holds of it
  * (sync/merge.h, PROTOCOL.md section 6.3).
  *
- * Invariant: for every field with edits in field_edits, field_versions
- * holds the merge's winner (its version, its parents as base_hlc), the
+ * Invariant: for every field with edits in field_edits, record_versions
+ * holds the merge's winner (its version, its parents as the base), the
  * record's column holds the winner's value once the record exists, and
  * conflicts holds exactly the merge's losers as open rows; but for a field
  * whose winner's value its table refuses (a CHECK): that field keeps what
@@ -349,46 +349,48 @@ write_conflicts (sqlite3 *db, const char *table, const char *id, const char *fie
   return TRUE;
 }
 
-/* Writes the merge of a loaded edit set to field_versions (the winner's
- * version and parents) and conflicts (only when the set has two edits or
- * more: a field with one edit never had two heads, and edits are never
- * removed; a first pull is mostly these). */
+/* Writes the merge of a loaded edit set to record_versions (the winner's
+ * version and parents, migration 0013) and conflicts (only when the set
+ * has two edits or more: a field with one edit never had two heads, and
+ * edits are never removed; a first pull is mostly these). */
 static gboolean
 store_merge (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set,
              const HearthFieldMerge *merge, const char *now, const char *resolved_by, GError **error)
 {
   g_autofree char *base = g_strjoinv (" ", row_of (set, merge->winner)->parents);
+  g_autofree char *key = base[0] != '\0' ? g_strconcat (merge->winner->hlc, " ", base, NULL)
+                                          : g_strdup (merge->winner->hlc);
   sqlite3_stmt *st;
   int rc;
   gboolean found = FALSE;
 
-  /* The field's row, changed when it differs, else inserted (migration
-   * 0011: no primary key to upsert on). */
-  if ((st = hearth_sync_prepare (db, "SELECT hlc IS ?4 AND base_hlc IS ?5 FROM field_versions "
-                                     "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 "
-                                     "AND record_id = ?2 AND field = ?3")) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 4, merge->winner->hlc, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 5, base, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    {
-      found = TRUE;
-      rc = sqlite3_column_int (st, 0) ? SQLITE_DONE : SQLITE_ROW;
-    }
-  hearth_sync_finish (st);
-  if (found && rc == SQLITE_ROW &&
-      !run (db, "UPDATE field_versions SET hlc = ?4, base_hlc = ?5 WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
-                "AND record_table = ?1 AND record_id = ?2 AND field = ?3", error, 5, table, id, field,
-            merge->winner->hlc, base))
+  /* The record's row, its field changed when its key differs (one
+   * statement: a record a page changes is most of the general path),
+   * else the row looked for, and inserted when it is not there (no
+   * primary key to upsert on, as in migration 0011). */
+  if (!run (db, "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, ?4, ?5) "
+                "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2 "
+                "AND hearth_field_key (versions, ?3) IS NOT ?6",
+            error, 6, table, id, field, merge->winner->hlc, base, key))
     return FALSE;
-  if (!found && rc != SQLITE_DONE)
-    return hearth_sync_sql_failed (db, error);
-  if (!found && !run (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5)", error, 5, table, id, field, merge->winner->hlc, base))
+  if (sqlite3_changes (db) > 0)
+    found = TRUE;
+  else
+    {
+      if ((st = hearth_sync_prepare (db, "SELECT 1 FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                         "AND record_table = ?1 AND record_id = ?2")) == NULL)
+        return hearth_sync_sql_failed (db, error);
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      found = rc == SQLITE_ROW;
+      hearth_sync_finish (st);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
+  if (!found && !run (db, "INSERT INTO record_versions (record_table, record_id, versions) "
+                          "VALUES (?1, ?2, hearth_set_field_version (NULL, ?3, ?4, ?5))",
+                      error, 5, table, id, field, merge->winner->hlc, base))
     return FALSE;
   return set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
 }
@@ -486,7 +488,7 @@ static gboolean recoverable (const GError *error);
  * field_edits only. A winner its table refuses leaves the record
  * uncreated, in @refusal (a recoverable error), but keeps the merges
  * stored: every field with edits holds its winner's version in
- * field_versions (the invariant above) wherever the pages ended. */
+ * record_versions (the invariant above) wherever the pages ended. */
 static gboolean
 materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched, const char *now, GError **refusal,
              GError **error)
@@ -610,13 +612,14 @@ hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const char *id, 
   g_autofree char *hlc = NULL;
   sqlite3_stmt *st = NULL;
 
-  if ((st = hearth_sync_prepare (db, "SELECT hlc FROM field_versions WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
-                                     "AND record_table = ?1 AND record_id = ?2 AND field = ?3")) == NULL)
+  if ((st = hearth_sync_prepare (db, "SELECT hearth_field_version (versions, ?3) FROM record_versions "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                     "AND record_table = ?1 AND record_id = ?2")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
-  if (sqlite3_step (st) == SQLITE_ROW)
+  if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
     hlc = g_strdup ((const char *) sqlite3_column_text (st, 0));
   hearth_sync_finish (st);
   if (hlc == NULL)
@@ -1025,7 +1028,7 @@ compare_records (gconstpointer a, gconstpointer b)
 }
 
 /* Numbers the page's records in the order of their keys in the indexes
- * of field_edits and field_versions (hearth_edit_key(), migration 0011),
+ * of field_edits and record_versions (hearth_edit_key(), migrations 0011, 0013),
  * which insert_pending() and insert_versions() write them in: one sort of
  * the records, not one of all their edits. */
 static void
@@ -1482,7 +1485,7 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-/* A field_versions row of a record created by the fast path, written with
+/* A field's version of a record created by the fast path, written with
  * the page's others in the order of their index's keys (insert_versions()). Borrowed from the
  * page's Touched and its edit sets. */
 typedef struct {
@@ -1536,18 +1539,22 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
   return TRUE;
 }
 
-/* Writes the versions materialize_fresh() queued, in the order of their
- * index's keys, as insert_pending() does the edits: by record
- * (rank_records(), @n_records of them), counted into place; a record's
- * versions are queued together, by field already (materialize_fresh()),
- * and stay so. */
+/* Writes the versions materialize_fresh() queued, a row a record
+ * (migration 0013: {"VERSION[ BASE…]": ["FIELD", …], …}, a write's fields
+ * under one key), in the order of their index's keys, as
+ * insert_pending() does the edits: by record (rank_records(), @n_records
+ * of them), counted into place; a record's versions are queued together,
+ * by field already (materialize_fresh()), and stay so. */
 static gboolean
 insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 {
-  g_autofree const char **values = g_new (const char *, (gsize) versions->len * 5 + 1);
+  g_autofree const char **values = g_new (const char *, (gsize) versions->len * 3 + 1);
   g_autofree const PendingVersion **sorted = g_new (const PendingVersion *, versions->len + 1);
   g_autofree guint *next = g_new0 (guint, n_records + 1);
-  g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) json = g_string_new (NULL);
+  guint rows = 0;
 
   for (guint i = 0; i < versions->len; i++)
     next[g_array_index (versions, PendingVersion, i).record->rank + 1]++;
@@ -1559,28 +1566,62 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 
       sorted[next[v->record->rank]++] = v;
     }
-  for (guint i = 0; i < versions->len; i++)
+  for (guint i = 0; i < versions->len;)
     {
-      const PendingVersion *v = sorted[i];
-      const char **row = values + (gsize) i * 5;
+      const Touched *record = sorted[i]->record;
+      guint end = i;
+      const char **row = values + (gsize) rows++ * 3;
 
-      row[0] = v->record->table;
-      row[1] = v->record->id;
-      row[2] = v->field;
-      row[3] = v->only->hlc;
-      row[4] = "";
-      if (v->only->parents[0] != NULL)
+      while (end < versions->len && sorted[end]->record == record)
+        end++;
+      /* Each field's key, then the fields of each key in field order. */
+      g_ptr_array_set_size (keys, 0);
+      for (guint k = i; k < end; k++)
         {
-          char *base = g_strjoinv (" ", v->only->parents);
+          const EditRow *only = sorted[k]->only;
 
-          g_ptr_array_add (bases, base);
-          row[4] = base;
+          if (only->parents[0] == NULL)
+            g_ptr_array_add (keys, g_strdup (only->hlc));
+          else
+            {
+              g_autofree char *base = g_strjoinv (" ", only->parents);
+
+              g_ptr_array_add (keys, g_strconcat (only->hlc, " ", base, NULL));
+            }
         }
+      g_string_assign (json, "{");
+      for (guint k = 0; k < keys->len; k++)
+        {
+          gboolean seen = FALSE;
+
+          for (guint e = 0; e < k && !seen; e++)
+            seen = strcmp (keys->pdata[e], keys->pdata[k]) == 0;
+          if (seen)
+            continue;
+          if (json->len > 1)
+            g_string_append_c (json, ',');
+          hearth_store_append_json_string (json, keys->pdata[k]);
+          g_string_append (json, ":[");
+          for (guint f = k, n = 0; f < keys->len; f++)
+            if (strcmp (keys->pdata[f], keys->pdata[k]) == 0)
+              {
+                if (n++ > 0)
+                  g_string_append_c (json, ',');
+                hearth_store_append_json_string (json, sorted[i + f]->field);
+              }
+          g_string_append_c (json, ']');
+        }
+      g_string_append_c (json, '}');
+      row[0] = record->table;
+      row[1] = record->id;
+      row[2] = g_strdup (json->str);
+      g_ptr_array_add (texts, (gpointer) row[2]);
+      i = end;
     }
   /* The store held no edit of these records, so no version of their
-   * fields either (a field has a version row when it has edits). */
-  return insert_rows (db, "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc)", NULL, 5,
-                      values, versions->len, error);
+   * fields either (a field has a version when it has edits). */
+  return insert_rows (db, "INSERT INTO record_versions (record_table, record_id, versions)", NULL, 3, values, rows,
+                      error);
 }
 
 static gboolean

@@ -54,13 +54,14 @@ hearth_sync_capture_edit (HearthSyncCapture *capture, const char *table, const c
   int rc;
 
   /* Usually the field's only head is the version this write replaced
-   * (field_versions.base_hlc now): the write's one parent. Otherwise (open
+   * (its base in record_versions now): the write's one parent. Otherwise (open
    * conflicts, or offline edits that agreed) the heads decide. */
   st = cached (capture, &capture->other_heads,
                "SELECT 1 FROM field_edits AS e WHERE e.ikey = hearth_edit_key (?1, ?2, ?3) "
                "AND e.record_table = ?1 AND e.record_id = ?2 AND e.field = ?3 "
-               "AND e.hlc IS NOT (SELECT base_hlc FROM field_versions WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
-               "                  AND record_table = ?1 AND record_id = ?2 AND field = ?3) "
+               "AND e.hlc IS NOT (SELECT hearth_field_base (v.versions, ?3) "
+               "                  FROM record_versions AS v WHERE v.rkey = hearth_edit_key (?1, ?2, NULL) "
+               "                  AND v.record_table = ?1 AND v.record_id = ?2) "
                "AND NOT EXISTS (SELECT 1 FROM field_edits AS c WHERE c.ikey = hearth_edit_key (?1, ?2, ?3) "
                "                AND c.record_table = ?1 AND c.record_id = ?2 AND c.field = ?3 "
                "                AND instr (' ' || c.parents || ' ', ' ' || e.hlc || ' ') > 0) "
@@ -80,8 +81,10 @@ hearth_sync_capture_edit (HearthSyncCapture *capture, const char *table, const c
 
   st = cached (capture, &capture->insert,
                "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
-               "SELECT record_table, record_id, field, hlc, base_hlc, ?4, ?5 FROM field_versions "
-               "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 AND record_id = ?2 AND field = ?3",
+               "SELECT record_table, record_id, ?3, hearth_field_version (versions, ?3), "
+               "hearth_field_base (versions, ?3), ?4, ?5 "
+               "FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 "
+               "AND record_id = ?2 AND hearth_field_version (versions, ?3) IS NOT NULL",
                error);
   if (st == NULL)
     return FALSE;

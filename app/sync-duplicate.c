@@ -73,8 +73,11 @@ revert_field (sqlite3 *db, const char *table, const char *id, const char *field,
     sqlite3_finalize (st);
     if (dflt != NULL || !not_null)
       sql = g_strdup_printf ("UPDATE \"%s\" SET \"%s\" = %s WHERE id = ?", table, field, dflt != NULL ? dflt : "NULL");
-    return run_text (db, "DELETE FROM field_versions WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
-                         "AND record_table = ?1 AND record_id = ?2 AND field = ?3", table, id, field, NULL, error) &&
+    return run_text (db, "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, NULL, NULL) "
+                         "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2",
+                     table, id, field, NULL, error) &&
+           run_text (db, "DELETE FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                         "AND record_table = ?1 AND record_id = ?2 AND versions = '{}'", table, id, NULL, NULL, error) &&
            (sql == NULL || run_text (db, sql, id, NULL, NULL, NULL, error));
   }
 }

@@ -95,7 +95,7 @@ GPtrArray *hearth_sync_write_fields (sqlite3 *db, const char *table, const char 
 char **hearth_sync_split_versions (const char *text);
 
 /* The merge of one field over every edit this store holds of it
- * (sync/merge.h): written to field_versions (the winner's version and
+ * (sync/merge.h): written to record_versions (the winner's version and
  * parents), to conflicts (the open ones replaced: rows no longer open are
  * marked resolved by @resolved_by, or by the winner's device when %NULL),
  * and to the record's column when the row exists and differs.
@@ -104,7 +104,7 @@ gboolean hearth_sync_recompute_field (sqlite3 *db, const char *table, const char
                                       const char *now, const char *resolved_by, gboolean *exists,
                                       GError **error);
 
-/* A local write of @field stamped in field_versions when the field has
+/* A local write of @field stamped in record_versions when the field has
  * heads besides the version the write replaced: its parents are every head
  * holding the value the user saw (the winner's), and the field is
  * recomputed (heads with other values stay open conflicts). */

@@ -576,7 +576,7 @@ typedef struct _HearthSyncCapture HearthSyncCapture;
  *
  * Once, for a store used before sync (migration 0006 marks it), first
  * backfills the outbox in one transaction: an edit of every stamped field
- * (its version from field_versions, its parent the version it replaced,
+ * (its version from record_versions, its parent the version it replaced,
  * its value the column's), then every edit, submission, review and audit
  * entry in the outbox, in that order (audit entries by number).
  *
@@ -596,7 +596,7 @@ void hearth_sync_capture_free (HearthSyncCapture *capture);
  * @capture: the case store's capture, inside the transaction of the write
  * @table: the record's table
  * @id: the record's id
- * @field: the field just stamped in field_versions
+ * @field: the field just stamped in record_versions
  * @value: the value written
  * @wall: the device's wall time, ISO 8601
  *

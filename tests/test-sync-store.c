@@ -1045,7 +1045,7 @@ test_backfill (void)
                     "DROP TABLE routine_visit_queue; "
                     /* field_versions as migration 0002 made it (0011 keyed it). */
                     "CREATE TEMP TABLE versions AS SELECT record_table, record_id, field, hlc, base_hlc "
-                    "FROM field_versions; DROP TABLE field_versions; "
+                    "FROM field_versions; DROP VIEW field_versions; DROP TABLE record_versions; "
                     "CREATE TABLE field_versions (\n"
                     "  record_table TEXT NOT NULL,\n"
                     "  record_id    TEXT NOT NULL,\n"
@@ -1334,6 +1334,7 @@ schema_sql_at (guint version, const char *name)
   g_assert_no_error (error);
   g_ptr_array_set_size (all, version);
   g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
   g_assert_true (hearth_migrations_apply (db, all, &error));
   g_assert_no_error (error);
   {
@@ -1362,7 +1363,7 @@ edit_tables_back_to_10 (Replica *r)
     "CREATE TEMP TABLE edits_10 AS SELECT record_table, record_id, field, hlc, parents, value, wall FROM field_edits; "
     "CREATE TEMP TABLE versions_10 AS SELECT record_table, record_id, field, hlc, base_hlc FROM field_versions; "
     "CREATE TEMP TABLE outbox_10 AS SELECT * FROM sync_outbox; "
-    "DROP TABLE field_edits; DROP TABLE field_versions; %s; %s; "
+    "DROP TABLE field_edits; DROP VIEW field_versions; DROP TABLE record_versions; %s; %s; "
     "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) SELECT * FROM edits_10; "
     "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) SELECT * FROM versions_10; "
     /* The outbox as 0006 made it (its rows one a field: no 'edits'). */
@@ -1379,6 +1380,88 @@ edit_tables_back_to_10 (Replica *r)
     g_autofree char *now_schema = dump (r->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
     g_assert_cmpstr (now_schema, ==, old_schema);
   }
+}
+
+/* Puts @r's field_versions back as migration 0012 left it (a row a
+ * field, keyed by hearth_edit_key()), rows and all, and the schema
+ * version with it: the pending outbox rows stay as they are. */
+static void
+edit_tables_back_to_12 (Replica *r)
+{
+  g_autofree char *versions = schema_sql_at (12, "field_versions");
+  g_autofree char *key = schema_sql_at (12, "field_versions_key");
+  g_autofree char *sql = g_strdup_printf (
+    "CREATE TEMP TABLE versions_12 AS SELECT record_table, record_id, field, hlc, base_hlc FROM field_versions; "
+    "DROP VIEW field_versions; DROP TABLE record_versions; %s; %s; "
+    "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) SELECT * FROM versions_12; "
+    "DROP TABLE versions_12; PRAGMA user_version = 12", versions, key);
+  g_autofree char *old_schema = schema_at (12);
+
+  test_exec (r->db, sql);
+  {
+    g_autofree char *now_schema = dump (r->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
+    g_assert_cmpstr (now_schema, ==, old_schema);
+  }
+}
+
+/* The functions that read and write a record's field versions
+ * (store-keys.h, migration 0013): a write's fields under one key, a
+ * field moved from key to key, escapes kept, and text of another form an
+ * error of the statement, not a guess. */
+static void
+test_record_versions_functions (void)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  const char *const cases[][2] = {
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'c')", "V2" },
+    { "SELECT hearth_field_base ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'c')", "B1 B2" },
+    { "SELECT hearth_field_base ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'b')", "" },
+    { "SELECT hearth_field_key ('{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}', 'c')", "V2 B1 B2" },
+    { "SELECT hearth_field_key ('{\"V\\\"1\":[\"a\\\\b\"]}', 'a\\b')", "V\"1" },
+    { "SELECT quote (hearth_field_version ('{\"V1\":[\"a\"]}', 'z'))", "NULL" },
+    { "SELECT quote (hearth_field_base ('{\"V1\":[\"a\"]}', 'z'))", "NULL" },
+    { "SELECT hearth_set_field_version (NULL, 'a', 'V1', NULL)", "{\"V1\":[\"a\"]}" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\",\"b\"]}', 'b', 'V2', 'V1')",
+      "{\"V1\":[\"a\"],\"V2 V1\":[\"b\"]}" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\"],\"V2\":[\"b\"]}', 'a', 'V2', '')",
+      "{\"V2\":[\"b\",\"a\"]}" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\"]}', 'a', NULL, NULL)", "{}" },
+    { "SELECT hearth_set_field_version ('{ \"V1\" : [ \"a\" , \"b\" ] }', 'c', 'V1', NULL)",
+      "{\"V1\":[\"a\",\"b\",\"c\"]}" },
+    /* A device id may hold any printable ASCII but the space (sync/hlc.c). */
+    { "SELECT hearth_field_version (hearth_set_field_version (NULL, 'f', '1-\"x\\y', NULL), 'f')", "1-\"x\\y" },
+    { "SELECT json_valid (hearth_set_field_version (NULL, 'f', '1-\"x\\y', '0-/'))", "1" },
+    { "SELECT k.key FROM json_each (hearth_set_field_version (NULL, 'f', '1-\"x\\y', '0-/')) k", "1-\"x\\y 0-/" },
+    /* What SQLite's JSON functions write is read too (migration 0013). */
+    { "SELECT hearth_field_version (json_object ('1-\"x/', json_array ('f')), 'f')", "1-\"x/" },
+  };
+  const char *const bad[] = {
+    "SELECT hearth_field_version ('{\"V1\":\"a\"}', 'a')",
+    "SELECT hearth_field_version ('{\"V1\":[\"a\"]', 'z')",
+    "SELECT hearth_set_field_version ('{\"V1\":[\"a\"]', 'a', 'V', NULL)",
+    "SELECT hearth_field_version ('[\"a\"]', 'a')",
+    "SELECT hearth_field_version ('{\"V1\":[\"a\"]} x', 'z')",
+    "SELECT hearth_field_key ('{\"V1\":[\"a\",1]}', 'z')",
+    "SELECT hearth_set_field_version ('{\"V\\u00e9\":[\"a\"]}', 'a', 'V', NULL)",
+    "SELECT hearth_set_field_version ('{}', NULL, 'V', NULL)",
+  };
+
+  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *got = query_text (db, cases[i][0]);
+
+      g_assert_cmpstr (got, ==, cases[i][1]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_cmpint (sqlite3_prepare_v2 (db, bad[i], -1, &st, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ERROR);
+      sqlite3_finalize (st);
+    }
+  sqlite3_close (db);
 }
 
 /* Every row of the edit tables and conflicts, in the order of their names. */
@@ -1408,13 +1491,14 @@ note_statement (unsigned kind, void *data, void *p, void *x)
 }
 
 /* Every statement of @seen that reads or writes field_edits or
- * field_versions finds its rows through their keys' indexes: none scans
+ * the field versions (record_versions) finds its rows through their keys' indexes: none scans
  * either table, by its name or an alias (EXPLAIN QUERY PLAN). Returns how
  * many were checked. */
 static guint
 assert_edit_tables_by_key (sqlite3 *db, GHashTable *seen)
 {
-  g_autoptr(GRegex) scan = g_regex_new ("^.*SCAN (field_edits|field_versions|e|c)( |$)", G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr(GRegex) scan = g_regex_new ("^.*SCAN (field_edits|field_versions|record_versions|e|c|v)( |$)",
+                                        G_REGEX_MULTILINE, 0, NULL);
   GHashTableIter iter;
   gpointer sql;
   guint checked = 0;
@@ -1425,7 +1509,8 @@ assert_edit_tables_by_key (sqlite3 *db, GHashTable *seen)
       g_autofree char *explain = NULL;
       g_autofree char *plan = NULL;
 
-      if (strstr (sql, "field_edits") == NULL && strstr (sql, "field_versions") == NULL)
+      if (strstr (sql, "field_edits") == NULL && strstr (sql, "field_versions") == NULL &&
+          strstr (sql, "record_versions") == NULL)
         continue;
       explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
       plan = dump (db, explain);
@@ -1436,20 +1521,26 @@ assert_edit_tables_by_key (sqlite3 *db, GHashTable *seen)
   return checked;
 }
 
-/* A store from before migration 0011, whose fields have edits of every
- * kind (one edit, two heads with an open conflict, an edit over a
- * conflict), is keyed by the migration with the same rows, values and
- * conflicts as a store that had it all along, and merges later edits the
- * same. The reference is a twin: another store with the same device id
- * and clock, given the same writes and pulls, that never went back to
- * 0010. Every statement that touched the edit tables meanwhile found its
- * rows through their keys. */
+/* A store from before migration 0011 (@data 10) or 0013 (12), whose
+ * fields have edits of every kind (one edit, two heads with an open
+ * conflict, an edit over a conflict) and a write not pushed yet, is
+ * migrated (keyed by 0011, its outbox kept by 0012, its field versions a
+ * row a record by 0013) with the same rows, values, conflicts and
+ * pending outbox rows as a store that had it all along, pushes the same
+ * changes, and merges later edits the same. The reference is a twin:
+ * another store with the same device id and clock, given the same writes
+ * and pulls, that never went back. Every statement that touched the edit
+ * tables meanwhile found its rows through their keys. */
 static void
-test_edit_keys_migration (void)
+test_edit_tables_migration (gconstpointer data)
 {
-  g_autoptr(Replica) a = replica_new_device ("sync-keys-a", "keys-device-a", START_MS);
-  g_autoptr(Replica) twin = replica_new_device ("sync-keys-twin", "keys-device-a", START_MS);
-  g_autoptr(Replica) b = replica_new ("sync-keys-b", START_MS + 150000);
+  guint back = GPOINTER_TO_UINT (data);
+  g_autofree char *name_a = g_strdup_printf ("sync-keys-%u-a", back);
+  g_autofree char *name_twin = g_strdup_printf ("sync-keys-%u-twin", back);
+  g_autofree char *name_b = g_strdup_printf ("sync-keys-%u-b", back);
+  g_autoptr(Replica) a = replica_new_device (name_a, "keys-device-a", START_MS);
+  g_autoptr(Replica) twin = replica_new_device (name_twin, "keys-device-a", START_MS);
+  g_autoptr(Replica) b = replica_new (name_b, START_MS + 150000);
   g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
   g_autoptr(GPtrArray) twin_log = g_ptr_array_new_with_free_func (relayed_free);
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -1461,8 +1552,9 @@ test_edit_keys_migration (void)
   g_autofree char *conflict = NULL;
 
   /* Stores of before migration 0012 number one row a field: A's pending
-   * rows go through 0012 (and 0011) as they are. */
-  for (guint i = 0; i < G_N_ELEMENTS (pair); i++)
+   * rows go through 0012 (and 0011) as they are. A store at 12 numbers a
+   * write once. */
+  for (guint i = 0; i < G_N_ELEMENTS (pair) && back < 12; i++)
     test_exec (pair[i]->db, "DELETE FROM sync_state WHERE key = 'outbox_edits'");
   sqlite3_trace_v2 (b->db, SQLITE_TRACE_STMT, note_statement, seen);
   for (guint i = 0; i < G_N_ELEMENTS (pair); i++)
@@ -1505,24 +1597,39 @@ test_edit_keys_migration (void)
     g_assert_cmpstr (before, ==, x);
   }
 
-  /* A goes back to 0010 and is opened by this version: 0011 again. */
-  edit_tables_back_to_10 (a);
+  /* A goes back and is opened by this version: the migrations again. */
+  if (back == 10)
+    edit_tables_back_to_10 (a);
+  else
+    edit_tables_back_to_12 (a);
   {
     g_autofree char *pending = dump (a->db, "SELECT * FROM sync_outbox ORDER BY seq");
 
-    g_assert_cmpint (count (a, "SELECT count (*) FROM sync_outbox WHERE state = 'pending' AND kind = 'edit'"), >, 0);
+    g_assert_cmpint (count (a, back < 12
+                               ? "SELECT count (*) FROM sync_outbox WHERE state = 'pending' AND kind = 'edit'"
+                               : "SELECT count (*) FROM sync_outbox WHERE state = 'pending' AND kind = 'edits'"),
+                     >, 0);
     replica_detach (a);
-    replica_attach (a, "sync-keys-a");
+    replica_attach (a, name_a);
     {
       g_autofree char *after = dump (a->db, "SELECT * FROM sync_outbox ORDER BY seq");
 
-      /* Migration 0012 keeps the pending rows of one field each. */
+      /* Migration 0012 keeps the pending rows of one field each, 0013
+       * every row as it is. */
       g_assert_cmpstr (after, ==, pending);
     }
+    /* 0012 groups the later writes of a store not enrolled: A's twin
+     * does not. */
+    if (back < 12)
+      test_exec (a->db, "DELETE FROM sync_state WHERE key = 'outbox_edits'");
   }
-  g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 12);
+  g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 13);
   g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name IN ('field_edits_key', "
-                             "'field_versions_key')"), ==, 2);
+                             "'record_versions_key') AND type = 'index'"), ==, 2);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_versions' AND type = 'view'"),
+                   ==, 1);
+  /* One row a record (a household and a task), each field's version in it. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM record_versions"), ==, 2);
   {
     g_autofree char *after = edit_tables_of (a);
     g_autofree char *x = state_of (a);
@@ -1563,12 +1670,31 @@ test_edit_keys_migration (void)
   b->clock_ms += 1000;
   put (b, "households", h, FALSE, "phone", "3", NULL);
   g_ptr_array_set_size (log, 0);
+  g_ptr_array_set_size (twin_log, 0);
   push (a, 0, log, 500);
   push (twin, 0, twin_log, 500);
   push (b, 1, log, 500);
   pull_all (a, 0, log);
   pull_all (twin, 0, log);
   pull_all (b, 1, log);
+  /* A's edits pushed after the migration are its twin's: the write
+   * pending through it, then the resolution (their audit entries name
+   * each store's user, by an id of its own). */
+  {
+    guint a_at = 0, twin_at = 0;
+
+    for (guint i = 0; i < log->len; i++)
+      if (((Relayed *) log->pdata[i])->origin == 0 && strstr (((Relayed *) log->pdata[i])->json, "\"kind\":\"edit"))
+        {
+          while (twin_at < twin_log->len && !strstr (((Relayed *) twin_log->pdata[twin_at])->json, "\"kind\":\"edit"))
+            twin_at++;
+          g_assert_cmpuint (twin_at, <, twin_log->len);
+          g_assert_cmpstr (((Relayed *) log->pdata[i])->json, ==, ((Relayed *) twin_log->pdata[twin_at])->json);
+          twin_at++;
+          a_at++;
+        }
+    g_assert_cmpuint (a_at, >=, 2);
+  }
   {
     g_autoptr(GPtrArray) listed = hearth_case_conflicts_list (a->db, NULL, &error);
     g_autofree char *x = NULL, *y = NULL, *sa = NULL, *st = NULL, *sb = NULL;
@@ -3193,7 +3319,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/enrol-expands", test_enrol_expands);
   g_test_add_func ("/sync/store/reply-features", test_reply_features);
   g_test_add_func ("/sync/store/backfill", test_backfill);
-  g_test_add_func ("/sync/store/edit-keys-migration", test_edit_keys_migration);
+  g_test_add_data_func ("/sync/store/edit-keys-migration", GUINT_TO_POINTER (10), test_edit_tables_migration);
+  g_test_add_data_func ("/sync/store/record-versions-migration", GUINT_TO_POINTER (12), test_edit_tables_migration);
+  g_test_add_func ("/sync/store/record-versions-functions", test_record_versions_functions);
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);

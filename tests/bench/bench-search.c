@@ -142,7 +142,7 @@ print_sizes (HearthStore *store, guint n_households)
   g_print ("\nStore on disk: %.1f MB, %.0f bytes per household\n", size / 1e6, size / n_households);
   if (sqlite3_prepare_v2 (db,
                           "SELECT name, sum(pgsize) FROM dbstat WHERE name IN ('households', 'members', 'submissions',"
-                          " 'tasks', 'audit_log', 'field_versions', 'reviews', 'household_search', 'household_keys',"
+                          " 'tasks', 'audit_log', 'record_versions', 'reviews', 'household_search', 'household_keys',"
                           " 'sqlite_autoindex_household_keys_1', 'households_search_order', 'households_filter_order',"
                           " 'tasks_open_order')"
                           " GROUP BY name ORDER BY 2 DESC", -1, &st, NULL) == SQLITE_OK)
