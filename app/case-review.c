@@ -4,6 +4,7 @@
 
 #include "case-review.h"
 #include "case-store.h"
+#include "store-packed.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -137,7 +138,14 @@ hearth_case_submission_read (sqlite3 *db, const char *id, GError **error)
       s->author = column_dup (st, 4);
       s->ended_at = column_dup (st, 5);
       s->risk_level = column_dup (st, 6);
-      s->xml = column_dup (st, 7);
+      s->xml = hearth_packed_column_text (st, 7, "submissions", id, error);
+      if (s->xml == NULL)
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND,
+                         _("submission %s has no form"), id);
+          g_clear_pointer (&s, hearth_submission_free);
+        }
     }
   else if (rc == SQLITE_DONE)
     g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_NOT_FOUND, _("there is no submission %s"), id);

@@ -99,7 +99,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSubmission, hearth_submission_free)
  * hearth_case_submission_read:
  *
  * Returns: (transfer full) (nullable): the submission, or %NULL with
- *   HEARTH_CASE_ERROR_NOT_FOUND or _SQLITE.
+ *   HEARTH_CASE_ERROR_NOT_FOUND or _SQLITE, or HEARTH_STORE_ERROR_CORRUPT
+ *   naming the submission when its stored form is damaged
+ *   (store-packed.h).
  */
 HearthSubmission *hearth_case_submission_read (sqlite3    *db,
                                                const char *id,

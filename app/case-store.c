@@ -5,6 +5,7 @@
 #include "case-store.h"
 #include "case-audit.h"
 #include "case-registry.h"
+#include "store-packed.h"
 #include "hlc.h"
 #include "sync-store.h"
 #include "sync-store-private.h"
@@ -905,8 +906,10 @@ household_value (HearthCaseStore *self, const char *id, const char *column)
   return value;
 }
 
+/* Whether submission @id is recorded, and *@same whether with @xml; a
+ * damaged stored copy sets @damaged (naming it) and is not the same. */
 static gboolean
-submission_exists (HearthCaseStore *self, const char *id, const char *xml, gboolean *same)
+submission_exists (HearthCaseStore *self, const char *id, const char *xml, gboolean *same, GError **damaged)
 {
   sqlite3_stmt *st = NULL;
   gboolean exists = FALSE;
@@ -916,8 +919,10 @@ submission_exists (HearthCaseStore *self, const char *id, const char *xml, gbool
       sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
       if (sqlite3_step (st) == SQLITE_ROW)
         {
+          g_autofree char *stored = hearth_packed_column_text (st, 0, "submissions", id, damaged);
+
           exists = TRUE;
-          *same = g_strcmp0 ((const char *) sqlite3_column_text (st, 0), xml) == 0;
+          *same = stored != NULL && g_strcmp0 (stored, xml) == 0;
         }
     }
   release (st);
@@ -1058,7 +1063,7 @@ insert_submission (HearthCaseStore *self, const HearthForm *form, xmlNode *root,
   sqlite3_bind_text (st, 9, risk_level != NULL ? risk_level : "", -1, SQLITE_STATIC);
   if (deprecated != NULL && deprecated[0] != '\0')
     sqlite3_bind_text (st, 10, deprecated, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 11, xml, -1, SQLITE_STATIC);
+  hearth_packed_bind (st, 11, xml);
   sqlite3_bind_text (st, 12, now, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
   release (st);
@@ -1169,6 +1174,7 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
   g_autofree char *deprecated = NULL;
   g_autofree char *household = NULL;
   g_autofree char *risk_found = NULL;
+  g_autoptr(GError) damaged = NULL;
   xmlDoc *doc;
   xmlNode *root, *meta, *entity;
   gboolean same = FALSE, creating, ok = FALSE;
@@ -1206,11 +1212,16 @@ hearth_case_record_submission (HearthCaseStore *self, const HearthForm *form, co
       xmlFreeDoc (doc);
       return refuse (error, _("the submission has no meta/instanceID UUID"));
     }
-  if (submission_exists (self, id, xml, &same))
+  if (submission_exists (self, id, xml, &same, &damaged))
     {
       xmlFreeDoc (doc);
       if (same)
         return g_strdup (id);  /* recorded already: nothing changes */
+      if (damaged != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&damaged));
+          return NULL;
+        }
       return refuse (error, _("submission %s was recorded already with other content"), id);
     }
   household = g_strdup (household_id != NULL ? household_id : entity_id);

@@ -25,6 +25,7 @@
 #include "hlc.h"
 #include "merge.h"
 #include "store-keys.h"
+#include "store-packed.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -1250,7 +1251,10 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
   for (guint i = 0; i < names->len; i++)
-    sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
+    if (hearth_packed_column (c->table, names->pdata[i]))
+      hearth_packed_bind (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]));
+    else
+      sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
   hearth_sync_finish (st);
   if (rc == SQLITE_DONE && sqlite3_changes (db) > 0)
@@ -1280,16 +1284,30 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
       for (int i = 0; i < sqlite3_column_count (st) && same; i++)
         {
           const char *name = sqlite3_column_name (st, i);
-          const char *stored = (const char *) sqlite3_column_text (st, i);
 
           if (g_str_equal (name, "id"))
             continue;
-          if (g_hash_table_contains (c->fields, name))
-            same = g_strcmp0 (stored, g_hash_table_lookup (c->fields, name)) == 0;
+          /* Before sqlite3_column_text(), which would make a packed BLOB
+           * look like text. */
+          if (hearth_packed_column (c->table, name))
+            {
+              g_autoptr(GError) damaged = NULL;
+              g_autofree char *text = hearth_packed_column_text (st, i, c->table, c->id, &damaged);
+
+              /* Not the same content, and the message says why. */
+              if (damaged != NULL)
+                {
+                  hearth_sync_finish (st);
+                  return refuse (error, "%s", damaged->message);
+                }
+              same = g_strcmp0 (text, g_hash_table_lookup (c->fields, name)) == 0;
+            }
+          else if (g_hash_table_contains (c->fields, name))
+            same = g_strcmp0 ((const char *) sqlite3_column_text (st, i), g_hash_table_lookup (c->fields, name)) == 0;
           else
             {
               g_autofree char *dflt = column_default (db, c->table, name);
-              same = g_strcmp0 (stored, dflt) == 0;
+              same = g_strcmp0 ((const char *) sqlite3_column_text (st, i), dflt) == 0;
             }
         }
       hearth_sync_finish (st);

@@ -11,6 +11,7 @@
 #include "sync-store-private.h"
 #include "hlc.h"
 #include "sign.h"
+#include "store-packed.h"
 
 #include <glib/gi18n.h>
 #include <sodium.h>
@@ -678,10 +679,29 @@ fill_record (sqlite3 *db, HearthChange *c, GError **error)
     for (int i = 0; i < sqlite3_column_count (st); i++)
       {
         const char *name = sqlite3_column_name (st, i);
-        const char *value = (const char *) sqlite3_column_text (st, i);
+        char *value;
 
-        if (!g_str_equal (name, "id") && value != NULL)
-          g_hash_table_insert (c->fields, g_strdup (name), g_strdup (value));
+        if (g_str_equal (name, "id"))
+          continue;
+        if (hearth_packed_column (c->table, name))
+          {
+            /* Sent as the text it is (PROTOCOL.md); a damaged copy is
+             * not sent at all. */
+            g_autoptr(GError) damaged = NULL;
+
+            value = hearth_packed_column_text (st, i, c->table, c->id, &damaged);
+            if (damaged != NULL)
+              {
+                hearth_sync_finish (st);
+                g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                             _("change %lld: %s"), (long long) c->seq, damaged->message);
+                return FALSE;
+              }
+          }
+        else
+          value = g_strdup ((const char *) sqlite3_column_text (st, i));
+        if (value != NULL)
+          g_hash_table_insert (c->fields, g_strdup (name), value);
       }
   hearth_sync_finish (st);
   if (rc == SQLITE_ROW)

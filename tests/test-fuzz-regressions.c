@@ -263,6 +263,15 @@ test_form_regressions (void)
   replay_dir ("form-crashes", hearth_fuzz_form);
 }
 
+/* Stored packed texts (store-packed.h): a visit's, and the damaged and
+ * oversized ones its test refuses by name. */
+static void
+test_packed_regressions (void)
+{
+  g_assert_cmpuint (replay_dir ("packed-seeds", hearth_fuzz_packed), >=, 9);
+  replay_dir ("packed-crashes", hearth_fuzz_packed);
+}
+
 static JsonNode *
 read_reply (const char *dir, const char *name)
 {
@@ -416,6 +425,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/xpath/regressions", test_xpath_regressions);
   g_test_add_func ("/fuzz/form/regressions", test_form_regressions);
   g_test_add_func ("/fuzz/xpath-eval/regressions", test_xpath_eval_regressions);
+  g_test_add_func ("/fuzz/packed/regressions", test_packed_regressions);
   g_test_add_data_func ("/fuzz/reply/regressions", "reply", test_sync_regressions);
   g_test_add_func ("/fuzz/reply/found", test_reply_found);
   g_test_add_data_func ("/fuzz/apply/regressions", "apply", test_sync_regressions);

@@ -23,6 +23,7 @@
 #include "hlc.h"
 #include "merge.h"
 #include "schema-migrate.h"
+#include "store-error.h"
 #include "store-keys.h"
 #include "sync-store.h"
 #include "sync-reply.h"
@@ -3305,6 +3306,122 @@ test_table_fields (void)
   g_assert_false (hearth_change_is_field ("submissions", "household_id"));
 }
 
+/* Sets submission @id's stored instance_xml to @value (@len bytes) as a
+ * BLOB, or as TEXT when @len is -1: an older Hearth's row, or damage. */
+static void
+store_instance (Replica *r, const char *id, const void *value, gssize len)
+{
+  sqlite3_stmt *st = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (r->db, "UPDATE submissions SET instance_xml = ?1 WHERE id = ?2", -1, &st,
+                                       NULL), ==, SQLITE_OK);
+  if (len < 0)
+    sqlite3_bind_text (st, 1, value, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_blob (st, 1, value, (int) len, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (r->db), ==, 1);
+  sqlite3_finalize (st);
+}
+
+/* A submission's instance_xml is kept packed (store-packed.h) where it is
+ * recorded and where it is pulled, read back as the text it was, pushed
+ * as that text; a row of an older Hearth (TEXT) reads and compares the
+ * same; a damaged one is refused naming the submission by every reader:
+ * the review, a save of it again, a pull of it again, a push. */
+static void
+test_packed_instance (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-packed-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-packed-b", START_MS);
+  g_autoptr(Replica) c = replica_new ("sync-packed-c", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr(GPtrArray) batch = NULL;
+  g_autoptr(HearthSubmission) sa = NULL, sb = NULL;
+  g_autoptr(HearthForm) visit = test_load_bundled_form ("household-visit.xml");
+  g_autofree char *household = NULL, *household_c = NULL, *sent = NULL, *id = NULL;
+  g_autofree char *visit_xml = test_fill_bundled ("household-visit.xml", "visit-zh.json", NOW, VISIT_ID);
+  g_autofree char *damaged_path = test_source_path ("tests", "fuzz", "packed-seeds", "longer-than-it-says.packed",
+                                                    NULL);
+  g_autofree char *damaged = NULL;
+  gsize damaged_len = 0;
+  g_autoptr(GError) error = NULL;
+
+  record_registration_and_visit (a, &household);
+  /* Recorded here: packed, much smaller than its text. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM submissions WHERE id = '" VISIT_ID "' "
+                             "AND typeof (instance_xml) = 'blob'"), ==, 1);
+  g_assert_cmpint (count (a, "SELECT length (instance_xml) FROM submissions WHERE id = '" VISIT_ID "'") * 2, <,
+                   (gint64) strlen (visit_xml));
+  sa = hearth_case_submission_read (a->db, VISIT_ID, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sa->xml, ==, visit_xml);
+  /* Saved again as it was: the same submission, nothing changes. */
+  id = hearth_case_record_submission (a->cases, visit, visit_xml, household, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (id, ==, VISIT_ID);
+
+  /* Pushed as its text, pulled and kept packed. */
+  push (a, 0, log, 500);
+  for (guint i = 0; i < log->len; i++)
+    {
+      g_autoptr(HearthChange) ch = change_from_text (((Relayed *) log->pdata[i])->json, 0);
+
+      if (g_strcmp0 (ch->id, VISIT_ID) == 0)
+        sent = g_strdup (g_hash_table_lookup (ch->fields, "instance_xml"));
+      g_ptr_array_add (texts, ((Relayed *) log->pdata[i])->json);
+    }
+  g_assert_cmpstr (sent, ==, visit_xml);
+  g_assert_cmpuint (apply_texts (b, texts, log->len), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM submissions WHERE typeof (instance_xml) = 'blob'"), ==, 2);
+  sb = hearth_case_submission_read (b->db, VISIT_ID, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sb->xml, ==, visit_xml);
+  /* The same page again: the same content, nothing refused. */
+  g_assert_cmpuint (apply_texts (b, texts, log->len), ==, 0);
+
+  /* A row as an older Hearth wrote it (TEXT): read and compared as it is. */
+  store_instance (b, VISIT_ID, visit_xml, -1);
+  g_clear_pointer (&sb, hearth_submission_free);
+  sb = hearth_case_submission_read (b->db, VISIT_ID, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sb->xml, ==, visit_xml);
+  g_assert_cmpuint (apply_texts (b, texts, log->len), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 0);
+
+  /* Damaged (data longer than the length it states): refused by
+   * name, never taken for the text. */
+  g_assert_true (g_file_get_contents (damaged_path, &damaged, &damaged_len, NULL));
+  store_instance (b, VISIT_ID, damaged, (gssize) damaged_len);
+  g_clear_pointer (&sb, hearth_submission_free);
+  sb = hearth_case_submission_read (b->db, VISIT_ID, &error);
+  g_assert_null (sb);
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "submissions " VISIT_ID ", instance_xml"));
+  g_assert_nonnull (strstr (error->message, "longer than it says"));
+  g_clear_error (&error);
+  g_assert_cmpuint (apply_texts (b, texts, log->len), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors WHERE record_id = '" VISIT_ID "' "
+                             "AND message LIKE '%" VISIT_ID ", instance_xml%damaged%'"), ==, 1);
+  g_clear_pointer (&id, g_free);
+  id = hearth_case_record_submission (b->cases, visit, visit_xml, household, &error);
+  g_assert_null (id);
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, VISIT_ID));
+  g_clear_error (&error);
+
+  /* A push of a damaged submission stops at it, naming it: nothing of
+   * it is sent. */
+  record_registration_and_visit (c, &household_c);
+  store_instance (c, VISIT_ID, damaged, (gssize) damaged_len);
+  batch = hearth_sync_store_next_batch (c->sync, 500, &error);
+  g_assert_null (batch);
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "submissions " VISIT_ID ", instance_xml"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3325,6 +3442,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);
+  g_test_add_func ("/sync/store/packed-instance", test_packed_instance);
   g_test_add_func ("/sync/store/future-version", test_future_version);
   g_test_add_func ("/sync/store/many-heads", test_many_heads);
   g_test_add_func ("/sync/store/apply-atomic", test_apply_atomic);

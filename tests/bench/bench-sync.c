@@ -91,6 +91,7 @@
 #include "demo-generate.h"
 #include "form-model.h"
 #include "sign.h"
+#include "store-packed.h"
 #include "store-vfs.h"
 #include "store.h"
 #include "sync-run.h"
@@ -777,7 +778,15 @@ column_strings (sqlite3 *db, const char *sql)
   if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
     g_error ("%s: %s", sql, sqlite3_errmsg (db));
   while (sqlite3_step (st) == SQLITE_ROW)
-    g_ptr_array_add (out, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+    {
+      g_autoptr(GError) error = NULL;
+      /* A submission's instance_xml is kept packed (store-packed.h). */
+      char *text = hearth_packed_column_text (st, 0, "submissions", NULL, &error);
+
+      if (error != NULL)
+        g_error ("%s", error->message);
+      g_ptr_array_add (out, text);
+    }
   sqlite3_finalize (st);
   return out;
 }

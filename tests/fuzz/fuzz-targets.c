@@ -9,6 +9,7 @@
 #include "form-session.h"
 #include "store-error.h"
 #include "store-keyslot.h"
+#include "store-packed.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -579,4 +580,53 @@ hearth_fuzz_xpath_eval (const guint8 *data, gsize size)
       check_xpath_result (v, eval_error, doc, cities);
     }
   g_clear_pointer (&own, xmlFreeDoc);
+}
+
+/* A packed text's round trip: packing @text (when it packs) and unpacking
+ * that gives @text again. */
+static void
+check_packs_back (const char *text, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *packed = NULL;
+  g_autofree char *again = NULL;
+  gsize packed_len;
+
+  packed = hearth_text_pack (text, len, &packed_len);
+  if (packed == NULL)
+    return;
+  fuzz_check (packed_len < len);
+  again = hearth_text_unpack (packed, packed_len, "fuzz", &error);
+  fuzz_check (again != NULL && error == NULL);
+  fuzz_check (strlen (again) == len && memcmp (again, text, len) == 0);
+}
+
+void
+hearth_fuzz_packed (const guint8 *data, gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  text = hearth_text_unpack (data, size, "submissions fuzz-record, instance_xml", &error);
+  if (text == NULL)
+    {
+      check_refusal (error, HEARTH_STORE_ERROR_CORRUPT);
+      fuzz_check (strstr (error->message, "fuzz-record") != NULL);
+    }
+  else
+    {
+      gsize len = strlen (text);
+
+      fuzz_check (error == NULL);
+      fuzz_check (len <= HEARTH_PACKED_TEXT_MAX);
+      fuzz_check (g_utf8_validate (text, (gssize) len, NULL));
+      check_packs_back (text, len);
+    }
+  /* The input as a text, as a writer would store it. */
+  if (memchr (data, '\0', size) == NULL && g_utf8_validate ((const char *) data, (gssize) size, NULL))
+    {
+      g_autofree char *plain = g_strndup ((const char *) data, size);
+
+      check_packs_back (plain, size);
+    }
 }

@@ -95,6 +95,20 @@ void hearth_fuzz_xpath_eval (const guint8 *data,
                              gsize         size);
 
 /**
+ * hearth_fuzz_packed:
+ * @data: (array length=size): any bytes, taken as a stored packed text
+ * @size: the number of bytes
+ *
+ * Unpacks @data with hearth_text_unpack() (store-packed.h): a refusal is
+ * HEARTH_STORE_ERROR_CORRUPT naming the record; a text that unpacks is
+ * UTF-8 without NUL, at most HEARTH_PACKED_TEXT_MAX bytes, and packs and
+ * unpacks to itself. @data as a text (when it is one) packs and unpacks
+ * to itself too. Aborts on a broken rule.
+ */
+void hearth_fuzz_packed (const guint8 *data,
+                         gsize         size);
+
+/**
  * hearth_fuzz_push_body:
  * @data: (array length=size): any bytes, taken as a push body after gunzip
  * @size: the number of bytes

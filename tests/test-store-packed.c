@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-store-packed.c: packed texts (app/store-packed.h): round trips,
+ * what is kept as text, and the refusal of every damaged or oversized
+ * value by name (tests/fuzz/packed-seeds). The real store's readers and
+ * writers are tested in test-sync-store.c (/sync/store/packed-instance).
+ */
+#include "test-util.h"
+#include "store-error.h"
+#include "store-packed.h"
+
+#include <sodium.h>
+#include <string.h>
+
+static char *
+visit_text (void)
+{
+  return test_fill_bundled ("household-visit.xml", "visit-zh.json", "2026-03-05T10:00:00+08:00",
+                            "11111111-2222-4333-8444-000000000002");
+}
+
+static void
+test_round_trip (void)
+{
+  g_autofree char *xml = visit_text ();
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *packed = NULL;
+  g_autofree char *back = NULL;
+  gsize len = strlen (xml), packed_len = 0;
+
+  packed = hearth_text_pack (xml, len, &packed_len);
+  g_assert_nonnull (packed);
+  /* A visit is about 30% of its size packed. */
+  g_assert_cmpuint (packed_len * 5, <, len * 2);
+  g_assert_cmpmem (packed, 4, "HXZ\1", 4);
+  back = hearth_text_unpack (packed, packed_len, "submissions x, instance_xml", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back, ==, xml);
+}
+
+/* Kept as text: short ones, ones that do not shrink (LZ4 finds no
+ * repeats in random hexadecimal), and (test_bound()) ones over the bound. */
+static void
+test_kept_as_text (void)
+{
+  g_autofree guint8 *noise = g_malloc (4096);
+  g_autofree char *hex = g_malloc (8193);
+  gsize packed_len = 1;
+
+  g_assert_null (hearth_text_pack ("<data/>", 7, &packed_len));
+  g_assert_cmpuint (packed_len, ==, 0);
+  randombytes_buf (noise, 4096);
+  sodium_bin2hex (hex, 8193, noise, 4096);
+  packed_len = 1;
+  g_assert_null (hearth_text_pack (hex, 8192, &packed_len));
+  g_assert_cmpuint (packed_len, ==, 0);
+}
+
+static void
+assert_refused (const char *seed, const char *why)
+{
+  g_autofree char *path = test_source_path ("tests", "fuzz", "packed-seeds", seed, NULL);
+  g_autofree char *data = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  text = hearth_text_unpack ((const guint8 *) data, len, "submissions 0b1e6a52, instance_xml", &error);
+  g_assert_null (text);
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+  g_test_message ("%s: %s", seed, error->message);
+  g_assert_true (g_str_has_prefix (error->message, "submissions 0b1e6a52, instance_xml: "));
+  g_assert_nonnull (strstr (error->message, why));
+}
+
+static void
+test_refused (void)
+{
+  g_autofree char *path = test_source_path ("tests", "fuzz", "packed-seeds", "visit.packed", NULL);
+  g_autofree char *data = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+
+  /* The seeds' one good value. */
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  text = hearth_text_unpack ((const guint8 *) data, len, "x", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (text, "<?xml"));
+
+  assert_refused ("length-over-bound.packed", "larger than the largest");
+  assert_refused ("bomb-over-bound.packed", "larger than the largest");
+  assert_refused ("longer-than-it-says.packed", "or longer than it says");
+  assert_refused ("shorter-than-it-says.packed", "shorter than it says");
+  assert_refused ("not-utf8.packed", "not UTF-8");
+  assert_refused ("nul-inside.packed", "not UTF-8");
+  assert_refused ("not-packed.packed", "not a compressed text");
+  assert_refused ("cut-short.packed", "not valid compressed data");
+  /* Shorter than its header. */
+  g_clear_error (&error);
+  g_assert_null (hearth_text_unpack ((const guint8 *) "HXZ\1", 4, "x", &error));
+  g_assert_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_CORRUPT);
+}
+
+/* A text at the bound packs and unpacks; one a byte over is not packed
+ * (and a packed value saying so is refused, test_refused()). */
+static void
+test_bound (void)
+{
+  g_autofree char *big = g_malloc (HEARTH_PACKED_TEXT_MAX + 1);
+  g_autofree guint8 *packed = NULL;
+  g_autofree char *back = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize packed_len = 0;
+
+  memset (big, 'a', HEARTH_PACKED_TEXT_MAX);
+  big[HEARTH_PACKED_TEXT_MAX] = '\0';
+  packed = hearth_text_pack (big, HEARTH_PACKED_TEXT_MAX, &packed_len);
+  g_assert_nonnull (packed);
+  back = hearth_text_unpack (packed, packed_len, "x", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (back), ==, HEARTH_PACKED_TEXT_MAX);
+  /* Over the bound: not packed (kept as text by the writer). */
+  g_assert_null (hearth_text_pack (big, HEARTH_PACKED_TEXT_MAX + 1, &packed_len));
+}
+
+int
+main (int argc, char **argv)
+{
+  test_init (&argc, &argv);
+
+  g_test_add_func ("/store/packed/round-trip", test_round_trip);
+  g_test_add_func ("/store/packed/kept-as-text", test_kept_as_text);
+  g_test_add_func ("/store/packed/refused", test_refused);
+  g_test_add_func ("/store/packed/bound", test_bound);
+
+  return g_test_run ();
+}
