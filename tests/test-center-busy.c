@@ -13,8 +13,8 @@
  *     0, the center holds everything once.
  *   /center/busy/waiting: the group commit's bound on pushes waiting
  *     (HEARTH_CENTER_MAX_WAITING, 256). Through `serve` it is never
- *     reached: a waiting push holds one of at most 256 server threads, and
- *     one of them leads, so at most 255 wait. It guards the center's
+ *     reached: a waiting push holds one of the server's 128 push
+ *     handlers, and one of them leads, so at most 127 wait. It guards the center's
  *     core, which this subtest drives from 300 threads of its own on a
  *     real store file, while another connection holds the store's write
  *     lock: one push leads (waiting for the lock), 256 wait, and each of
