@@ -3194,6 +3194,84 @@ test_port_taken (void)
   }
 }
 
+typedef struct {
+  Center *c;
+  Device *d;
+  const char *body;
+  Reply reply;
+} WaitingPush;
+
+static gpointer
+waiting_push (gpointer data)
+{
+  WaitingPush *w = data;
+
+  push (w->c, w->d, w->body, &w->reply);
+  return NULL;
+}
+
+/* Pushes wait for their group commit on handlers of their own
+ * (center-server.c, PUSH_HANDLERS), not on the two request handlers of a
+ * center serving with `--threads 1`: with its store's write lock held by
+ * another connection, six pushes wait, and an unsigned request is still
+ * answered at once (on the request handlers, which waiting pushes used
+ * to fill; this failed before). Once the lock goes, the six are stored,
+ * each push answered for its own change. */
+static void
+test_push_waiting_apart (void)
+{
+  g_autoptr(Center) c = center_new ("center-push-apart");
+  Device *devices[6] = { NULL };
+  char *bodies[G_N_ELEMENTS (devices)] = { NULL };
+  WaitingPush waits[G_N_ELEMENTS (devices)] = { { 0 } };
+  GThread *threads[G_N_ELEMENTS (devices)] = { NULL };
+  g_autofree char *status = NULL;
+  sqlite3 *lock = NULL;
+  gint64 asked;
+
+  c->serve_args = g_strsplit ("--threads 1", " ", -1);
+  center_start (c);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+      g_autofree char *hh = g_uuid_string_random ();
+
+      devices[i] = enrol (c, "w.a");
+      g_ptr_array_add (changes, now_edit (devices[i], hh, VILLAGE_A, "head_name", "Apart"));
+      bodies[i] = batch_of (devices[i], changes);
+    }
+  g_assert_cmpint (sqlite3_open (c->db_path, &lock), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      waits[i] = (WaitingPush) { .c = c, .d = devices[i], .body = bodies[i] };
+      threads[i] = g_thread_new ("waiting-push", waiting_push, &waits[i]);
+    }
+  g_usleep (1500 * 1000);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+  asked = g_get_monotonic_time ();
+  status = test_unsigned_get_status (c, 10);
+  g_assert_true (g_str_has_prefix (status, "HTTP/1.1 401"));
+  g_assert_cmpint ((g_get_monotonic_time () - asked) / 1000, <, 5000);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    g_assert_cmpint (waits[i].reply.status, ==, 0);
+
+  g_assert_cmpint (sqlite3_exec (lock, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (lock);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_cmpint (waits[i].reply.status, ==, 200);
+      g_assert_cmpint (json_object_get_int_member (obj (&waits[i].reply), "acked"), ==, 1);
+      reply_clear (&waits[i].reply);
+      g_free (bodies[i]);
+      device_free (devices[i]);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, G_N_ELEMENTS (devices));
+  center_stop (c);
+}
+
 static void
 test_drain (void)
 {
@@ -5644,6 +5722,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
+  g_test_add_func ("/center/push/waiting-apart", test_push_waiting_apart);
   g_test_add_func ("/center/drain", test_drain);
   g_test_add_func ("/center/drain/late-body", test_drain_late_body);
   g_test_add_func ("/center/port-taken", test_port_taken);
