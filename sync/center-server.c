@@ -41,6 +41,17 @@
  * thread, 64 pushes waited for the group at once and the bench's ingest
  * on a loaded machine had 171 of 400 answered busy. */
 #define HANDLERS_PER_THREAD 2
+/* Handler threads for pushes, whatever --threads: a push's handler
+ * parses it, then mostly waits for its group commit (center-sync.c),
+ * and a group takes only the pushes waiting on a handler. With the 16
+ * handlers of the default --threads, a hundred tablets pushing at once
+ * were committed sixteen pushes a group: each group wrote again every
+ * page of the indexes keyed by record ids (random places) its few
+ * hundred visits touched, most of those indexes in the bench's ingest.
+ * Pushes queue here, apart from pulls and the rest, which keep their
+ * own handlers; what waits beyond them still counts towards the 20 s
+ * of a push not taken (503 busy) only once on a handler. */
+#define PUSH_HANDLERS 128
 /* After the drain, how long the replies the handlers made last have to
  * go out before the daemon stops (it closes every connection). */
 #define REPLY_FLUSH_MS 2000
@@ -61,7 +72,8 @@ struct _HearthCenterServer {
    * blocked in it served none of its other connections, which timed out
    * and were closed unanswered (the bench's ingest lost 80 of 400). */
   GThreadPool *handlers;
-  /* Guards handlers: a body may end after the drain, while the pool is
+  GThreadPool *push_handlers;   /* pushes (PUSH_HANDLERS) */
+  /* Guards handlers and push_handlers: a body may end after the drain, while the pool is
    * being stopped; that request is refused, never handed on (its
    * connection would stay suspended, which libmicrohttpd's stop aborts on). */
   GMutex handlers_lock;
@@ -387,6 +399,19 @@ header (struct MHD_Connection *conn, const char *name)
   return g_strdup (MHD_lookup_connection_value (conn, MHD_HEADER_KIND, name));
 }
 
+/* Whether @r is a push (PROTOCOL.md section 7), handled by the push
+ * handlers. Anything else, or a push under another spelling, goes to the
+ * others (hearth_center_handle() answers it either way). */
+static gboolean
+is_push (const Request *r)
+{
+  static const char path[] = "/v1/push";
+
+  return r->method != NULL && strcmp (r->method, "POST") == 0 && r->target != NULL &&
+         strncmp (r->target, path, sizeof path - 1) == 0 &&
+         (r->target[sizeof path - 1] == '\0' || r->target[sizeof path - 1] == '?');
+}
+
 static enum MHD_Result
 on_request (void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
             const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -507,7 +532,7 @@ on_request (void *cls, struct MHD_Connection *conn, const char *url, const char 
       r->handed = TRUE;
       r->conn = conn;
       MHD_suspend_connection (conn);
-      g_thread_pool_push (self->handlers, r, NULL);
+      g_thread_pool_push (is_push (r) ? self->push_handlers : self->handlers, r, NULL);
       g_mutex_unlock (&self->handlers_lock);
     }
   return MHD_YES;
@@ -706,11 +731,13 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   self->limits = *limits;
   g_mutex_init (&self->body_lock);
   g_mutex_init (&self->handlers_lock);
-  /* Up to HANDLERS_PER_THREAD requests answered at once per --threads:
-   * pushes mostly wait for their group commit there, and a group takes
-   * every push waiting (up to HEARTH_CENTER_GROUP_CHANGES). */
+  /* Up to HANDLERS_PER_THREAD requests answered at once per --threads,
+   * and PUSH_HANDLERS pushes: they mostly wait for their group commit
+   * there, and a group takes every push waiting (up to
+   * HEARTH_CENTER_GROUP_CHANGES). */
   self->handlers = g_thread_pool_new (handle_request, self, (gint) (limits->threads * HANDLERS_PER_THREAD), FALSE,
                                       NULL);
+  self->push_handlers = g_thread_pool_new (handle_request, self, PUSH_HANDLERS, FALSE, NULL);
   self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, on_request, self,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &native,
                                    /* One thread is the daemon's own, no pool: a pool size of 1 or 0
@@ -742,6 +769,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                      "key do not match)"),
                    listen);
       g_thread_pool_free (self->handlers, FALSE, TRUE);
+      g_thread_pool_free (self->push_handlers, FALSE, TRUE);
       g_mutex_clear (&self->handlers_lock);
       g_mutex_clear (&self->body_lock);
       return NULL;
@@ -753,7 +781,7 @@ guint
 hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
 {
   MHD_socket listener;
-  GThreadPool *handlers;
+  GThreadPool *handlers, *push_handlers;
   gint64 deadline = g_get_monotonic_time () + (gint64) drain_ms * 1000;
   guint left;
 
@@ -767,8 +795,10 @@ hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
    * request handed on is answered first. */
   g_mutex_lock (&self->handlers_lock);
   handlers = g_steal_pointer (&self->handlers);
+  push_handlers = g_steal_pointer (&self->push_handlers);
   g_mutex_unlock (&self->handlers_lock);
   g_thread_pool_free (handlers, FALSE, TRUE);
+  g_thread_pool_free (push_handlers, FALSE, TRUE);
   /* Their replies go out before the daemon closes the connections: a push
    * stored and answered, not stored and its device left to send it again.
    * A client that reads nothing holds the stop REPLY_FLUSH_MS at most. */

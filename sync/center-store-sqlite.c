@@ -1901,7 +1901,9 @@ static char *
 sqlite_get_household_village (HearthCenterTxn *txn, const char *household, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "SELECT village FROM household_villages WHERE household = ?", error);
+  /* By the household's number (0016-household-number.sql). */
+  sqlite3_stmt *st = stmt (t, "SELECT village FROM household_villages WHERE hkey = (SELECT rkey FROM record_state "
+                              "WHERE tbl = 'households' AND record_id = ?)", error);
   char *village = NULL;
 
   if (st == NULL)
@@ -1917,9 +1919,22 @@ static gboolean
 sqlite_set_household_village (HearthCenterTxn *txn, const char *household, const char *village, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *st = stmt (t, "INSERT INTO household_villages (household, village) VALUES (?, ?) "
-                              "ON CONFLICT (household) DO UPDATE SET village = excluded.village", error);
+  sqlite3_stmt *number, *st;
 
+  /* The household's number, given here when it has none (its state '{}'
+   * until an edit of it is merged, as sqlite_add_change() does), so that
+   * a household new to the center is kept at the end of the table
+   * (0016-household-number.sql). */
+  number = stmt (t, "INSERT INTO record_state (tbl, record_id, state) VALUES ('households', ?1, '{}') "
+                    "ON CONFLICT (tbl, record_id) DO NOTHING", error);
+  if (number == NULL)
+    return FALSE;
+  bind_borrowed (number, 1, household);
+  if (!run (t, number, error))
+    return FALSE;
+  st = stmt (t, "INSERT INTO household_villages (hkey, village) VALUES ((SELECT rkey FROM record_state "
+                "WHERE tbl = 'households' AND record_id = ?1), ?2) "
+                "ON CONFLICT (hkey) DO UPDATE SET village = excluded.village", error);
   if (st == NULL)
     return FALSE;
   bind_borrowed (st, 1, household);

@@ -13,8 +13,8 @@
  *     0, the center holds everything once.
  *   /center/busy/waiting: the group commit's bound on pushes waiting
  *     (HEARTH_CENTER_MAX_WAITING, 256). Through `serve` it is never
- *     reached: a waiting push holds one of at most 256 server threads, and
- *     one of them leads, so at most 255 wait. It guards the center's
+ *     reached: a waiting push holds one of the server's 128 push
+ *     handlers, and one of them leads, so at most 127 wait. It guards the center's
  *     core, which this subtest drives from 300 threads of its own on a
  *     real store file, while another connection holds the store's write
  *     lock: one push leads (waiting for the lock), 256 wait, and each of
@@ -331,31 +331,6 @@ test_waiting (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE acked_seq = 1"), ==, PUSHERS);
 }
 
-/* The status line of an unsigned GET on a connection of its own, read
- * with a timeout of @timeout_s seconds ("" when none came). */
-static char *
-unsigned_get_status (Center *c, guint timeout_s)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) conn = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *host = c->base + strlen ("http://");
-  g_autofree char *request = g_strdup_printf ("GET /v1/pull HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
-  char line[64] = { 0 };
-  gsize written = 0, got = 0;
-
-  g_socket_client_set_timeout (client, timeout_s);
-  conn = g_socket_client_connect_to_host (client, host, 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request,
-                                            strlen (request), &written, NULL, &error));
-  g_assert_no_error (error);
-  g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (conn)), line, sizeof line - 1, &got, NULL,
-                           NULL);
-  line[got] = '\0';
-  return g_strdup (line);
-}
-
 static void
 test_push_waits_alone (void)
 {
@@ -399,7 +374,7 @@ test_push_waits_alone (void)
 
   /* Another connection is answered meanwhile (401: it is not signed). */
   asked = g_get_monotonic_time ();
-  status = unsigned_get_status (c, 10);
+  status = test_unsigned_get_status (c, 10);
   g_assert_true (g_str_has_prefix (status, "HTTP/1.1 401"));
   g_assert_cmpint ((g_get_monotonic_time () - asked) / 1000, <, 5000);
   g_assert_cmpuint (count_in_log (c, "GET /v1/epoch"), ==, 0);

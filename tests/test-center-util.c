@@ -593,3 +593,26 @@ test_portal_stop (TestPortal *p)
   g_object_unref (p->listener);
   g_free (p);
 }
+
+char *
+test_unsigned_get_status (Center *c, guint timeout_s)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *host = c->base + strlen ("http://");
+  g_autofree char *request = g_strdup_printf ("GET /v1/pull HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
+  char line[64] = { 0 };
+  gsize written = 0, got = 0;
+
+  g_socket_client_set_timeout (client, timeout_s);
+  conn = g_socket_client_connect_to_host (client, host, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request,
+                                            strlen (request), &written, NULL, &error));
+  g_assert_no_error (error);
+  g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (conn)), line, sizeof line - 1, &got, NULL,
+                           NULL);
+  line[got] = '\0';
+  return g_strdup (line);
+}

@@ -61,6 +61,10 @@ gboolean center_running (Center *c);
 GSubprocess *test_proxy_start (Center *c, const char *offline, const char *const *extra, char **url);
 void test_proxy_stop (GSubprocess *proxy);
 
+/* The status line of an unsigned GET /v1/pull on a connection of its
+ * own, read with a timeout of @timeout_s seconds ("" when none came):
+ * (transfer full). The center answers it 401 without its store. */
+char *test_unsigned_get_status (Center *c, guint timeout_s);
 gint64 center_db_int (Center *c, const char *sql);
 char *center_db_text (Center *c, const char *sql);
 void center_db_exec (Center *c, const char *sql);

@@ -1806,8 +1806,9 @@ test_push_owner (void)
     g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE record_id = '%s' AND field = 'name'",
                                             their_member);
     g_autofree char *name = center_db_text (c, sql);
-    g_autofree char *village_sql = g_strdup_printf ("SELECT village FROM household_villages WHERE household = '%s'",
-                                                    mine);
+    g_autofree char *village_sql = g_strdup_printf ("SELECT h.village FROM household_villages h, record_state r "
+                                                    "WHERE h.hkey = r.rkey AND r.tbl = 'households' "
+                                                    "AND r.record_id = '%s'", mine);
     g_autofree char *village = center_db_text (c, village_sql);
 
     g_assert_cmpstr (name, ==, "Li Ming");
@@ -3193,6 +3194,84 @@ test_port_taken (void)
   }
 }
 
+typedef struct {
+  Center *c;
+  Device *d;
+  const char *body;
+  Reply reply;
+} WaitingPush;
+
+static gpointer
+waiting_push (gpointer data)
+{
+  WaitingPush *w = data;
+
+  push (w->c, w->d, w->body, &w->reply);
+  return NULL;
+}
+
+/* Pushes wait for their group commit on handlers of their own
+ * (center-server.c, PUSH_HANDLERS), not on the two request handlers of a
+ * center serving with `--threads 1`: with its store's write lock held by
+ * another connection, six pushes wait, and an unsigned request is still
+ * answered at once (on the request handlers, which waiting pushes used
+ * to fill; this failed before). Once the lock goes, the six are stored,
+ * each push answered for its own change. */
+static void
+test_push_waiting_apart (void)
+{
+  g_autoptr(Center) c = center_new ("center-push-apart");
+  Device *devices[6] = { NULL };
+  char *bodies[G_N_ELEMENTS (devices)] = { NULL };
+  WaitingPush waits[G_N_ELEMENTS (devices)] = { { 0 } };
+  GThread *threads[G_N_ELEMENTS (devices)] = { NULL };
+  g_autofree char *status = NULL;
+  sqlite3 *lock = NULL;
+  gint64 asked;
+
+  c->serve_args = g_strsplit ("--threads 1", " ", -1);
+  center_start (c);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+      g_autofree char *hh = g_uuid_string_random ();
+
+      devices[i] = enrol (c, "w.a");
+      g_ptr_array_add (changes, now_edit (devices[i], hh, VILLAGE_A, "head_name", "Apart"));
+      bodies[i] = batch_of (devices[i], changes);
+    }
+  g_assert_cmpint (sqlite3_open (c->db_path, &lock), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      waits[i] = (WaitingPush) { .c = c, .d = devices[i], .body = bodies[i] };
+      threads[i] = g_thread_new ("waiting-push", waiting_push, &waits[i]);
+    }
+  g_usleep (1500 * 1000);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+  asked = g_get_monotonic_time ();
+  status = test_unsigned_get_status (c, 10);
+  g_assert_true (g_str_has_prefix (status, "HTTP/1.1 401"));
+  g_assert_cmpint ((g_get_monotonic_time () - asked) / 1000, <, 5000);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    g_assert_cmpint (waits[i].reply.status, ==, 0);
+
+  g_assert_cmpint (sqlite3_exec (lock, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (lock);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_cmpint (waits[i].reply.status, ==, 200);
+      g_assert_cmpint (json_object_get_int_member (obj (&waits[i].reply), "acked"), ==, 1);
+      reply_clear (&waits[i].reply);
+      g_free (bodies[i]);
+      device_free (devices[i]);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, G_N_ELEMENTS (devices));
+  center_stop (c);
+}
+
 static void
 test_drain (void)
 {
@@ -3643,7 +3722,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 15);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 16);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* 0012: a row per record, field_state a view of it, the field's
    * winning edit found by its cursor (2). */
@@ -3821,13 +3900,34 @@ assert_edits_keyed (Center *c)
                                      "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
 }
 
-/* Takes @c's store back from version 15 to 14: record_state keyed by
- * (tbl, record_id) WITHOUT ROWID, without the rows of records numbered
- * but not merged, and the edits' keys hashes of their record's identity
- * (0011-change-key.sql). */
+/* Takes @c's store back from version 16 to 15: household_villages keyed
+ * by the household's id (WITHOUT ROWID), as 0001-center.sql made it, and
+ * no number for a household the center holds no edit of (version 15
+ * numbered a record at its first edit only). */
+static void
+back_to_15 (Center *c)
+{
+  center_db_exec (c, "CREATE TABLE household_villages_ids AS SELECT r.record_id AS household, h.village "
+                     "FROM household_villages h, record_state r WHERE r.rkey = h.hkey; "
+                     "DROP TABLE household_villages; "
+                     "CREATE TABLE household_villages (household TEXT PRIMARY KEY, village TEXT NOT NULL) "
+                     "STRICT, WITHOUT ROWID; "
+                     "INSERT INTO household_villages SELECT household, village FROM household_villages_ids; "
+                     "DROP TABLE household_villages_ids; "
+                     "DELETE FROM record_state WHERE tbl = 'households' AND state = '{}' AND NOT EXISTS ("
+                     "SELECT 1 FROM changes c WHERE c.tbl = 'households' AND c.record_id = record_state.record_id "
+                     "AND c.kind <> 'record'); "
+                     "PRAGMA user_version = 15");
+}
+
+/* Takes @c's store back from version 16 to 14 (back_to_15(), then 15 to
+ * 14): record_state keyed by (tbl, record_id) WITHOUT ROWID, without the
+ * rows of records numbered but not merged, and the edits' keys hashes of
+ * their record's identity (0011-change-key.sql). */
 static void
 back_to_14 (Center *c)
 {
+  back_to_15 (c);
   center_db_exec (c, "DROP VIEW field_state; "
                      "UPDATE changes SET ikey = hearth_change_key (tbl, record_id, field) WHERE ikey IS NOT NULL; "
                      "CREATE TABLE record_state_rows AS SELECT tbl, record_id, state, lookup FROM record_state "
@@ -3991,7 +4091,7 @@ test_migrate_key (void)
                        "WHERE kind = 'edit'; "
                        "PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -4128,7 +4228,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5192,7 +5292,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -5246,6 +5346,134 @@ test_migrate_record_number (void)
   center_stop (c);
 }
 
+/* Where the center has each household, by the household's id (at any
+ * version: the table by id of 15, the one by number of 16). */
+static char *
+household_places (Center *c)
+{
+  if (center_db_int (c, "SELECT count (*) FROM pragma_table_info ('household_villages') WHERE name = 'hkey'") == 1)
+    return center_db_text (c, "SELECT group_concat (x, ' ') FROM (SELECT r.record_id || '=' || h.village AS x "
+                              "FROM household_villages h, record_state r WHERE r.rkey = h.hkey "
+                              "ORDER BY r.record_id)");
+  return center_db_text (c, "SELECT group_concat (x, ' ') FROM (SELECT household || '=' || village AS x "
+                            "FROM household_villages ORDER BY household)");
+}
+
+/* Migration 16 on a store with data: a store of version 15
+ * (household_villages keyed by household ids) with a household the
+ * center holds edits of (numbered), one named only by a submission (no
+ * number at 15) and one of another village, upgraded to 16, answers as
+ * before (pulls, pushes sent again, the export) and has every household
+ * where it was, under the household's number: the one without an edit
+ * numbered, its state empty. Afterwards a device of the other village is
+ * still refused the household named only (its village kept), and a new
+ * household gets the next number, its village kept under it. */
+static void
+test_migrate_household_number (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-household-number");
+  g_auto(MigrateStart) m = { 0 };
+  g_autoptr(Device) wb = NULL;
+  g_autofree char *named = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *hb = g_uuid_string_random ();
+  g_autofree char *fresh_hh = g_uuid_string_random ();
+  g_autofree char *body_a = NULL, *body_b = NULL, *before = NULL, *after = NULL;
+  g_autofree char *places_before = NULL, *places_15 = NULL, *places_after = NULL;
+  g_autofree char *sql = NULL;
+  gint64 highest;
+
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  wb = enrol (c, "w.b");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, record (m.a, "submissions", sub, named, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    body_a = push_batch (c, m.a, changes, 0);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (wb, hb, VILLAGE_B, "address", "Hill 3"));
+    body_b = push_batch (c, wb, changes, 0);
+  }
+  {
+    Device *devices[] = { m.a, m.b, m.fresh, wb };
+    const char *const bodies[] = { m.body_a, body_a, body_b, NULL };
+    Device *senders[] = { m.a, m.a, wb };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    places_before = household_places (c);
+    center_stop (c);
+    back_to_15 (c);
+    /* As version 15 had it: by id, the household named only without a
+     * number. */
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_table_info ('household_villages') "
+                                       "WHERE name = 'household' AND pk = 1"), ==, 1);
+    sql = g_strdup_printf ("SELECT count (*) FROM record_state WHERE record_id = '%s'", named);
+    g_assert_cmpint (center_db_int (c, sql), ==, 0);
+    places_15 = household_places (c);
+    g_assert_cmpstr (places_15, ==, places_before);
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    places_after = household_places (c);
+    g_assert_cmpstr (places_after, ==, places_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_table_info ('household_villages') "
+                                     "WHERE name = 'hkey' AND pk = 1"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM household_villages"), ==, 3);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM household_villages h WHERE NOT EXISTS (SELECT 1 FROM "
+                                     "record_state r WHERE r.rkey = h.hkey AND r.tbl = 'households')"), ==, 0);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT state FROM record_state WHERE tbl = 'households' AND record_id = '%s'", named);
+  {
+    g_autofree char *state = center_db_text (c, sql);
+
+    g_assert_cmpstr (state, ==, "{}");
+  }
+  /* The household named only is still in village A at the center. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, now_edit (wb, named, VILLAGE_B, "address", "Moved"));
+    body = batch_of (wb, changes);
+    push (c, wb, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "scope");
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              VILLAGE_A));
+  }
+  /* A new household: the next number, its village under it. */
+  highest = center_db_int (c, "SELECT max (rkey) FROM record_state");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *sub2 = g_uuid_string_random ();
+
+    g_ptr_array_add (changes, record (m.a, "submissions", sub2, fresh_hh, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    g_free (push_batch (c, m.a, changes, 0));
+  }
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT h.village FROM household_villages h, record_state r WHERE h.hkey = r.rkey "
+                         "AND r.tbl = 'households' AND r.record_id = '%s' AND r.rkey = %" G_GINT64_FORMAT,
+                         fresh_hh, highest + 1);
+  {
+    g_autofree char *village = center_db_text (c, sql);
+
+    g_assert_cmpstr (village, ==, VILLAGE_A);
+  }
+  center_stop (c);
+}
+
 /* Migration 13 on a store with data: a store of version 12 (a change log
  * of two kinds) with edits in chains and in conflict, records, an audit
  * entry, a clamped edit and refused changes, upgraded to 13, answers as
@@ -5288,7 +5516,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5392,7 +5620,7 @@ test_migrate_record_key (void)
                        "PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 15);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5485,6 +5713,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-edits", test_migrate_edits);
   g_test_add_func ("/center/migrate-record-key", test_migrate_record_key);
   g_test_add_func ("/center/migrate-record-number", test_migrate_record_number);
+  g_test_add_func ("/center/migrate-household-number", test_migrate_household_number);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
@@ -5493,6 +5722,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/limits", test_limits);
+  g_test_add_func ("/center/push/waiting-apart", test_push_waiting_apart);
   g_test_add_func ("/center/drain", test_drain);
   g_test_add_func ("/center/drain/late-body", test_drain_late_body);
   g_test_add_func ("/center/port-taken", test_port_taken);
