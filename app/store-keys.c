@@ -124,17 +124,29 @@ sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 void
 hearth_store_append_json_string (GString *out, const char *text)
 {
+  const char *run = text;
+
+  /* Runs of plain bytes appended whole: a pull writes a field's name a
+   * merge. */
   g_string_append_c (out, '"');
-  for (const char *p = text; *p != '\0'; p++)
-    if (*p == '"' || *p == '\\')
-      {
-        g_string_append_c (out, '\\');
-        g_string_append_c (out, *p);
-      }
-    else if ((guchar) *p < 0x20)
-      g_string_append_printf (out, "\\u%04x", (guint) (guchar) *p);
-    else
-      g_string_append_c (out, *p);
+  for (const char *p = text;; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c != '\0' && c != '"' && c != '\\' && c >= 0x20)
+        continue;
+      g_string_append_len (out, run, p - run);
+      if (c == '\0')
+        break;
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char) c);
+        }
+      else
+        g_string_append_printf (out, "\\u%04x", (guint) c);
+      run = p + 1;
+    }
   g_string_append_c (out, '"');
 }
 
