@@ -124,275 +124,296 @@ sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 void
 hearth_store_append_json_string (GString *out, const char *text)
 {
+  const char *run = text;
+
+  /* Runs of plain bytes appended whole: a pull writes a field's name a
+   * merge. */
   g_string_append_c (out, '"');
-  for (const char *p = text; *p != '\0'; p++)
-    if (*p == '"' || *p == '\\')
-      {
-        g_string_append_c (out, '\\');
-        g_string_append_c (out, *p);
-      }
-    else if ((guchar) *p < 0x20)
-      g_string_append_printf (out, "\\u%04x", (guint) (guchar) *p);
-    else
-      g_string_append_c (out, *p);
+  for (const char *p = text;; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c != '\0' && c != '"' && c != '\\' && c >= 0x20)
+        continue;
+      g_string_append_len (out, run, p - run);
+      if (c == '\0')
+        break;
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char) c);
+        }
+      else
+        g_string_append_printf (out, "\\u%04x", (guint) c);
+      run = p + 1;
+    }
   g_string_append_c (out, '"');
 }
 
+/* A record's versions are at most this long: some hundreds of fields
+ * under a few keys take some kilobytes; text longer than this is not
+ * one (and is not read, so that a damaged row costs little). The form has
+ * two levels, an object of arrays of strings, read without recursion: no
+ * other nesting is taken. */
+#define VERSIONS_MAX_BYTES (1024 * 1024)
+
+/* Reads {"KEY": ["FIELD", …], …} in place, within [text, end): no
+ * string is copied; a NUL is a byte like any other (refused where JSON
+ * has none). */
 typedef struct {
-  char *key;          /* "VERSION" or "VERSION BASE…" */
-  GPtrArray *fields;  /* names */
-} VersionGroup;
+  const char *text, *p, *end;
+  const char *error;   /* what is wrong, at @error_at; NULL while none */
+  gsize error_at;
+  gboolean first;      /* before the first group or field of the level */
+} VersionsReader;
+
+/* A string of the text: from its opening quote through its closing one.
+ * Its escapes were checked when it was read. */
+typedef struct {
+  const char *raw;
+  gsize raw_len;
+  gboolean escaped;
+} VersionsString;
+
+static gboolean
+reader_fail (VersionsReader *r, const char *what)
+{
+  if (r->error == NULL)
+    {
+      r->error = what;
+      r->error_at = (gsize) (r->p - r->text);
+    }
+  return FALSE;
+}
 
 static void
-version_group_free (gpointer data)
+reader_space (VersionsReader *r)
 {
-  VersionGroup *g = data;
-
-  g_free (g->key);
-  g_ptr_array_unref (g->fields);
-  g_free (g);
+  while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+    r->p++;
 }
 
-static const char *
-skip_space (const char *p)
+/* The next byte after spaces is @c: consumes it. */
+static gboolean
+reader_take (VersionsReader *r, char c)
 {
-  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-    p++;
-  return p;
-}
-
-/* A JSON string at *@p (after spaces), its escapes \" \\ \/ and \uXXXX
- * of ASCII read; NULL when there is none or another escape. */
-static char *
-read_string (const char **p)
-{
-  GString *out;
-  const char *q = skip_space (*p);
-
-  if (*q != '"')
-    return NULL;
-  out = g_string_new (NULL);
-  for (q++; *q != '"'; q++)
+  reader_space (r);
+  if (r->p < r->end && *r->p == c)
     {
-      if (*q == '\0')
-        goto bad;
+      r->p++;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* A JSON string of the text's form: no control character, the escapes
+ * \" \\ \/ \b \f \n \r \t (as SQLite's JSON functions write them,
+ * migration 0013) and \uXXXX of ASCII but NUL. */
+static gboolean
+reader_string (VersionsReader *r, VersionsString *s)
+{
+  const char *q;
+
+  reader_space (r);
+  if (r->p >= r->end || *r->p != '"')
+    return reader_fail (r, "expected a string");
+  s->raw = r->p;
+  s->escaped = FALSE;
+  for (q = r->p + 1; q < r->end && *q != '"'; q++)
+    {
+      if ((guchar) *q < 0x20)
+        {
+          r->p = q;
+          return reader_fail (r, "a control character in a string");
+        }
+      if (*q != '\\')
+        continue;
+      s->escaped = TRUE;
+      if (q + 1 >= r->end)
+        {
+          q = r->end;
+          break;
+        }
+      q++;
+      if (*q == 'u')
+        {
+          guint c = 0;
+
+          for (guint i = 1; i <= 4; i++)
+            if (q + i < r->end && g_ascii_isxdigit (q[i]))
+              c = c << 4 | (guint) g_ascii_xdigit_value (q[i]);
+            else
+              c = G_MAXUINT;
+          if (c == 0 || c > 0x7f)
+            {
+              r->p = q - 1;
+              return reader_fail (r, "an escape \\u other than of ASCII but NUL");
+            }
+          q += 4;
+        }
+      else if (strchr ("\"\\/bfnrt", *q) == NULL || *q == '\0')
+        {
+          r->p = q - 1;
+          return reader_fail (r, "an escape other than \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u");
+        }
+    }
+  if (q >= r->end)
+    {
+      r->p = s->raw;
+      return reader_fail (r, "a string without its closing quote");
+    }
+  s->raw_len = (gsize) (q + 1 - s->raw);
+  r->p = q + 1;
+  return TRUE;
+}
+
+/* The text of @s (checked by reader_string()) appended to @out. */
+static void
+string_decode (const VersionsString *s, GString *out)
+{
+  const char *q = s->raw + 1, *end = s->raw + s->raw_len - 1;
+
+  if (!s->escaped)
+    {
+      g_string_append_len (out, q, end - q);
+      return;
+    }
+  for (; q < end; q++)
+    {
       if (*q != '\\')
         {
           g_string_append_c (out, *q);
           continue;
         }
-      q++;
-      if (*q == '"' || *q == '\\' || *q == '/')
-        g_string_append_c (out, *q);
-      else if (*q == 'u' && g_ascii_isxdigit (q[1]) && g_ascii_isxdigit (q[2]) && g_ascii_isxdigit (q[3]) &&
-               g_ascii_isxdigit (q[4]))
+      switch (*++q)
         {
-          guint c = (guint) (g_ascii_xdigit_value (q[1]) << 12 | g_ascii_xdigit_value (q[2]) << 8 |
-                             g_ascii_xdigit_value (q[3]) << 4 | g_ascii_xdigit_value (q[4]));
-
-          if (c == 0 || c > 0x7f)
-            goto bad;
-          g_string_append_c (out, (char) c);
+        case 'b': g_string_append_c (out, '\b'); break;
+        case 'f': g_string_append_c (out, '\f'); break;
+        case 'n': g_string_append_c (out, '\n'); break;
+        case 'r': g_string_append_c (out, '\r'); break;
+        case 't': g_string_append_c (out, '\t'); break;
+        case 'u':
+          g_string_append_c (out, (char) (g_ascii_xdigit_value (q[3]) << 4 | g_ascii_xdigit_value (q[4])));
           q += 4;
+          break;
+        default: g_string_append_c (out, *q); break;
         }
-      else
-        goto bad;
     }
-  *p = q + 1;
-  return g_string_free (out, FALSE);
-
-bad:
-  g_string_free (out, TRUE);
-  return NULL;
 }
 
-/* Reads a record's versions, {"KEY": ["FIELD", …], …}, into @groups
- * (VersionGroup); NULL or "" is none. FALSE when @text is not of that
- * form. */
+/* Whether @s reads as @text (@len bytes). */
 static gboolean
-versions_parse (const char *text, GPtrArray *groups)
+string_equal (const VersionsString *s, const char *text, gsize len)
 {
-  const char *p = text != NULL ? skip_space (text) : "";
+  g_autoptr(GString) decoded = NULL;
 
-  if (*p == '\0')
-    return TRUE;
-  if (*p++ != '{')
-    return FALSE;
-  p = skip_space (p);
-  if (*p == '}')
-    return *skip_space (p + 1) == '\0';
-  for (;;)
-    {
-      VersionGroup *g = g_new0 (VersionGroup, 1);
-
-      g->fields = g_ptr_array_new_with_free_func (g_free);
-      g_ptr_array_add (groups, g);
-      if ((g->key = read_string (&p)) == NULL)
-        return FALSE;
-      p = skip_space (p);
-      if (*p++ != ':')
-        return FALSE;
-      p = skip_space (p);
-      if (*p++ != '[')
-        return FALSE;
-      p = skip_space (p);
-      if (*p == ']')
-        p++;
-      else
-        for (;;)
-          {
-            char *field = read_string (&p);
-
-            if (field == NULL)
-              return FALSE;
-            g_ptr_array_add (g->fields, field);
-            p = skip_space (p);
-            if (*p == ']')
-              {
-                p++;
-                break;
-              }
-            if (*p++ != ',')
-              return FALSE;
-          }
-      p = skip_space (p);
-      if (*p == '}')
-        return *skip_space (p + 1) == '\0';
-      if (*p++ != ',')
-        return FALSE;
-    }
+  if (!s->escaped)
+    return s->raw_len - 2 == len && memcmp (s->raw + 1, text, len) == 0;
+  decoded = g_string_sized_new (s->raw_len);
+  string_decode (s, decoded);
+  return decoded->len == len && memcmp (decoded->str, text, len) == 0;
 }
 
+/* Starts reading @text (@len bytes; NULL is none). Returns 1 when it
+ * holds an object, 0 when it is none (NULL, empty or spaces), -1 when it
+ * is not of the form. */
+static int
+reader_begin (VersionsReader *r, const char *text, gsize len)
+{
+  r->text = r->p = text != NULL ? text : "";
+  r->end = r->p + (text != NULL ? len : 0);
+  r->error = NULL;
+  r->first = TRUE;
+  if (len > VERSIONS_MAX_BYTES)
+    return reader_fail (r, "longer than 1 MiB"), -1;
+  reader_space (r);
+  if (r->p == r->end)
+    return 0;
+  if (!reader_take (r, '{'))
+    return reader_fail (r, "expected '{'"), -1;
+  return 1;
+}
+
+/* Reads the next key and the '[' of its fields into @key. Returns 1 for
+ * a group, 0 at the end of the object (nothing but spaces after it), -1
+ * when the text is not of the form. */
+static int
+reader_next_group (VersionsReader *r, VersionsString *key)
+{
+  if (reader_take (r, '}'))
+    {
+      reader_space (r);
+      return r->p == r->end ? 0 : (reader_fail (r, "text after the object"), -1);
+    }
+  if (!r->first && !reader_take (r, ','))
+    return reader_fail (r, "expected ',' or '}'"), -1;
+  if (!reader_string (r, key))
+    return -1;
+  if (!reader_take (r, ':'))
+    return reader_fail (r, "expected ':'"), -1;
+  if (!reader_take (r, '['))
+    return reader_fail (r, "expected '[' (a key's fields)"), -1;
+  r->first = TRUE;
+  return 1;
+}
+
+/* Reads the next field of a group into @field. Returns 1 for a field, 0
+ * at the end of the group's fields, -1 when the text is not of the form. */
+static int
+reader_next_field (VersionsReader *r, VersionsString *field)
+{
+  if (reader_take (r, ']'))
+    {
+      r->first = FALSE;
+      return 0;
+    }
+  if (!r->first && !reader_take (r, ','))
+    return reader_fail (r, "expected ',' or ']'"), -1;
+  if (!reader_string (r, field))
+    return -1;
+  r->first = FALSE;
+  return 1;
+}
+
+/* The statement's error for @r's. */
 static void
-versions_write (GString *out, GPtrArray *groups)
+result_reader_error (sqlite3_context *ctx, const VersionsReader *r)
 {
-  gboolean first = TRUE;
+  g_autofree char *message = g_strdup_printf ("a record's field versions are not of the form "
+                                              "{\"VERSION\": [\"FIELD\", …]}: %s at byte %" G_GSIZE_FORMAT,
+                                              r->error, r->error_at);
 
-  g_string_append_c (out, '{');
-  for (guint i = 0; i < groups->len; i++)
-    {
-      VersionGroup *g = groups->pdata[i];
-
-      if (g->fields->len == 0)
-        continue;
-      if (!first)
-        g_string_append_c (out, ',');
-      first = FALSE;
-      hearth_store_append_json_string (out, g->key);
-      g_string_append (out, ":[");
-      for (guint f = 0; f < g->fields->len; f++)
-        {
-          if (f > 0)
-            g_string_append_c (out, ',');
-          hearth_store_append_json_string (out, g->fields->pdata[f]);
-        }
-      g_string_append_c (out, ']');
-    }
-  g_string_append_c (out, '}');
+  sqlite3_result_error (ctx, message, -1);
 }
 
-/* A JSON string at *@p (after spaces), not copied: its text between the
- * quotes in *@start and *@len, *@escaped when it holds an escape (then
- * read_string() reads it). FALSE when there is none. */
+/* The key @field (@field_len bytes) is under in @text ({"KEY": ["FIELD",
+ * …], …}), the first in the text's order, read in place: a lookup a field
+ * of a pull's every merge. The whole text is read, so that what is not
+ * of the form is refused whichever field is asked for. Returns FALSE
+ * when it is not (@r says why); TRUE with *@found set when the field has
+ * a key, in *@key. */
 static gboolean
-scan_string (const char **p, const char **start, gsize *len, gboolean *escaped)
+versions_lookup (VersionsReader *r, const char *text, gsize len, const char *field, gsize field_len,
+                 VersionsString *key, gboolean *found)
 {
-  const char *q = skip_space (*p);
+  VersionsString k, f;
+  int rc;
 
-  if (*q != '"')
-    return FALSE;
-  *start = ++q;
-  *escaped = FALSE;
-  for (; *q != '"'; q++)
+  *found = FALSE;
+  if ((rc = reader_begin (r, text, len)) <= 0)
+    return rc == 0;
+  while ((rc = reader_next_group (r, &k)) > 0)
     {
-      if (*q == '\0')
-        return FALSE;
-      if (*q == '\\')
-        {
-          *escaped = TRUE;
-          if (*++q == '\0')
-            return FALSE;
-        }
-    }
-  *len = (gsize) (q - *start);
-  *p = q + 1;
-  return TRUE;
-}
-
-/* The key @field is under in @text ({"KEY": ["FIELD", …], …}), read in
- * place without building the object: a lookup a field of a pull's every
- * merge. Returns the key (owned) or NULL in *@key; FALSE when @text is
- * not of that form (as far as read before the field was found). */
-static gboolean
-versions_lookup (const char *text, const char *field, char **key)
-{
-  const char *p = text != NULL ? skip_space (text) : "";
-  gsize field_len = strlen (field);
-
-  *key = NULL;
-  if (*p == '\0')
-    return TRUE;
-  if (*p++ != '{')
-    return FALSE;
-  p = skip_space (p);
-  if (*p == '}')
-    return *skip_space (p + 1) == '\0';
-  for (;;)
-    {
-      const char *key_at = p, *start;
-      gsize len;
-      gboolean escaped;
-
-      if (!scan_string (&p, &start, &len, &escaped))
-        return FALSE;
-      p = skip_space (p);
-      if (*p++ != ':')
-        return FALSE;
-      p = skip_space (p);
-      if (*p++ != '[')
-        return FALSE;
-      p = skip_space (p);
-      if (*p == ']')
-        p++;
-      else
-        for (;;)
+      while ((rc = reader_next_field (r, &f)) > 0)
+        if (!*found && string_equal (&f, field, field_len))
           {
-            const char *f_at = p, *f_start;
-            gsize f_len;
-            gboolean f_escaped, same;
-
-            if (!scan_string (&p, &f_start, &f_len, &f_escaped))
-              return FALSE;
-            if (!f_escaped)
-              same = f_len == field_len && memcmp (f_start, field, f_len) == 0;
-            else
-              {
-                g_autofree char *name = read_string (&f_at);
-
-                if (name == NULL)
-                  return FALSE;
-                same = strcmp (name, field) == 0;
-              }
-            if (same)
-              {
-                *key = escaped ? read_string (&key_at) : g_strndup (start, len);
-                return *key != NULL;
-              }
-            p = skip_space (p);
-            if (*p == ']')
-              {
-                p++;
-                break;
-              }
-            if (*p++ != ',')
-              return FALSE;
+            *key = k;
+            *found = TRUE;
           }
-      p = skip_space (p);
-      if (*p == '}')
-        return *skip_space (p + 1) == '\0';
-      if (*p++ != ',')
-        return FALSE;
+      if (rc < 0)
+        break;
     }
+  return rc == 0 && r->error == NULL;
 }
 
 /* hearth_field_version (versions, field) (@part 0), hearth_field_base
@@ -402,10 +423,17 @@ versions_lookup (const char *text, const char *field, char **key)
 static void
 sql_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+  const char *text = (const char *) sqlite3_value_text (argv[0]);
+  gsize len = (gsize) sqlite3_value_bytes (argv[0]);
   const char *field = (const char *) sqlite3_value_text (argv[1]);
-  g_autofree char *key = NULL;
-  const char *space;
+  gsize field_len = (gsize) sqlite3_value_bytes (argv[1]);
   int part = GPOINTER_TO_INT (sqlite3_user_data (ctx));
+  VersionsReader r;
+  VersionsString key;
+  gboolean found;
+  g_autoptr(GString) decoded = NULL;
+  const char *k, *space;
+  gsize k_len;
 
   g_assert (argc == 2);
   if (field == NULL)
@@ -413,77 +441,128 @@ sql_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
       sqlite3_result_null (ctx);
       return;
     }
-  if (!versions_lookup ((const char *) sqlite3_value_text (argv[0]), field, &key))
+  if (!versions_lookup (&r, text, len, field, field_len, &key, &found))
     {
-      sqlite3_result_error (ctx, "a record's field versions are not of the form {\"VERSION\": [\"FIELD\", …]}", -1);
+      result_reader_error (ctx, &r);
       return;
     }
-  if (key == NULL)
+  if (!found)
     {
       sqlite3_result_null (ctx);
       return;
     }
-  space = strchr (key, ' ');
-  if (part == 0)
-    sqlite3_result_text (ctx, key, space != NULL ? (int) (space - key) : -1, SQLITE_TRANSIENT);
-  else if (part == 1)
-    sqlite3_result_text (ctx, space != NULL ? space + 1 : "", -1, SQLITE_TRANSIENT);
+  if (key.escaped)
+    {
+      decoded = g_string_sized_new (key.raw_len);
+      string_decode (&key, decoded);
+      k = decoded->str;
+      k_len = decoded->len;
+    }
   else
-    sqlite3_result_text (ctx, g_steal_pointer (&key), -1, g_free);
+    {
+      k = key.raw + 1;
+      k_len = key.raw_len - 2;
+    }
+  space = memchr (k, ' ', k_len);
+  if (part == 0)
+    sqlite3_result_text (ctx, k, (int) (space != NULL ? (gsize) (space - k) : k_len), SQLITE_TRANSIENT);
+  else if (part == 1)
+    sqlite3_result_text (ctx, space != NULL ? space + 1 : "", space != NULL ? (int) (k + k_len - space - 1) : 0,
+                         SQLITE_TRANSIENT);
+  else
+    sqlite3_result_text (ctx, k, (int) k_len, SQLITE_TRANSIENT);
 }
 
 /* hearth_set_field_version (versions, field, version, base): @versions
- * with @field under @version and @base ("" or NULL for none), in place of
- * where it was; a NULL @version takes the field out. */
+ * with @field under @version and @base ("" or NULL for none), at the end
+ * of that key's fields (the key after the others when new), and out of
+ * every other key (a key left without fields goes); a NULL @version takes
+ * the field out. Written in one pass from the text read in place: the
+ * strings kept are copied as they are, escapes and all; spaces between
+ * them go. */
 static void
 sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-  g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func (version_group_free);
+  const char *text = (const char *) sqlite3_value_text (argv[0]);
+  gsize len = (gsize) sqlite3_value_bytes (argv[0]);
   const char *field = (const char *) sqlite3_value_text (argv[1]);
+  gsize field_len = (gsize) sqlite3_value_bytes (argv[1]);
   const char *version = (const char *) sqlite3_value_text (argv[2]);
   const char *base = (const char *) sqlite3_value_text (argv[3]);
   g_autofree char *key = NULL;
-  g_autoptr(GString) out = g_string_new (NULL);
-  VersionGroup *into = NULL;
+  gsize key_len = 0;
+  g_autoptr(GString) out = NULL;
+  VersionsReader r;
+  VersionsString k, f;
+  gboolean placed = FALSE, any = FALSE;
+  int rc;
 
   g_assert (argc == 4);
-  if (!versions_parse ((const char *) sqlite3_value_text (argv[0]), groups))
-    {
-      sqlite3_result_error (ctx, "a record's field versions are not of the form {\"VERSION\": [\"FIELD\", …]}", -1);
-      return;
-    }
   if (field == NULL)
     {
       sqlite3_result_error (ctx, "a field version without a field", -1);
       return;
     }
+  if (memchr (field, '\0', field_len) != NULL)
+    {
+      sqlite3_result_error (ctx, "a field version's field holds a NUL", -1);
+      return;
+    }
   if (version != NULL)
-    key = base != NULL && base[0] != '\0' ? g_strconcat (version, " ", base, NULL) : g_strdup (version);
-  for (guint i = 0; i < groups->len; i++)
     {
-      VersionGroup *g = groups->pdata[i];
-      guint at;
+      key = base != NULL && base[0] != '\0' ? g_strconcat (version, " ", base, NULL) : g_strdup (version);
+      key_len = strlen (key);
+    }
+  out = g_string_sized_new (len + 2 * (field_len + key_len) + 16);
+  g_string_append_c (out, '{');
+  if ((rc = reader_begin (&r, text, len)) > 0)
+    while ((rc = reader_next_group (&r, &k)) > 0)
+      {
+        gsize group_at = out->len;
+        guint fields = 0;
+        gboolean into = key != NULL && !placed && string_equal (&k, key, key_len);
 
-      for (at = 0; at < g->fields->len; at++)
-        if (strcmp (g->fields->pdata[at], field) == 0)
+        if (any)
+          g_string_append_c (out, ',');
+        g_string_append_len (out, k.raw, k.raw_len);
+        g_string_append (out, ":[");
+        while ((rc = reader_next_field (&r, &f)) > 0)
+          if (!string_equal (&f, field, field_len))
+            {
+              if (fields++ > 0)
+                g_string_append_c (out, ',');
+              g_string_append_len (out, f.raw, f.raw_len);
+            }
+        if (rc < 0)
           break;
-      if (at < g->fields->len)
-        g_ptr_array_remove_index (g->fields, at);
-      if (key != NULL && strcmp (g->key, key) == 0)
-        into = g;
-    }
-  if (key != NULL)
+        if (into)
+          {
+            if (fields++ > 0)
+              g_string_append_c (out, ',');
+            hearth_store_append_json_string (out, field);
+            placed = TRUE;
+          }
+        g_string_append_c (out, ']');
+        if (fields == 0)
+          g_string_truncate (out, group_at);
+        else
+          any = TRUE;
+      }
+  if (rc < 0 || r.error != NULL)
     {
-      if (into == NULL)
-        {
-          into = g_new0 (VersionGroup, 1);
-          into->key = g_steal_pointer (&key);
-          into->fields = g_ptr_array_new_with_free_func (g_free);
-          g_ptr_array_add (groups, into);
-        }
-      g_ptr_array_add (into->fields, g_strdup (field));
+      result_reader_error (ctx, &r);
+      return;
     }
-  versions_write (out, groups);
+  if (key != NULL && !placed)
+    {
+      if (any)
+        g_string_append_c (out, ',');
+      hearth_store_append_json_string (out, key);
+      g_string_append (out, ":[");
+      hearth_store_append_json_string (out, field);
+      g_string_append_c (out, ']');
+    }
+  g_string_append_c (out, '}');
   sqlite3_result_text (ctx, out->str, (int) out->len, SQLITE_TRANSIENT);
 }
 

@@ -1436,16 +1436,58 @@ test_record_versions_functions (void)
     { "SELECT k.key FROM json_each (hearth_set_field_version (NULL, 'f', '1-\"x\\y', '0-/')) k", "1-\"x\\y 0-/" },
     /* What SQLite's JSON functions write is read too (migration 0013). */
     { "SELECT hearth_field_version (json_object ('1-\"x/', json_array ('f')), 'f')", "1-\"x/" },
+    { "SELECT hearth_field_key (json_object ('1-a', json_array ('f' || char (10) || char (9))), "
+      "'f' || char (10) || char (9))", "1-a" },
+    { "SELECT hearth_field_version ('{\"1-\\u0041\\/\":[\"\\b\\f\\n\\r\\t\"]}', "
+      "char (8, 12, 10, 13, 9))", "1-A/" },
+    /* Nothing but spaces is no versions. */
+    { "SELECT quote (hearth_field_version (' \n', 'a'))", "NULL" },
+    { "SELECT hearth_set_field_version ('  ', 'a', 'V1', NULL)", "{\"V1\":[\"a\"]}" },
+    /* A field under two keys (no writer writes it): the first key read;
+     * set, it is taken out of both. */
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\"],\"V2\":[\"a\",\"b\"]}', 'a')", "V1" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\"],\"V2\":[\"a\",\"b\"]}', 'a', 'V3', NULL)",
+      "{\"V2\":[\"b\"],\"V3\":[\"a\"]}" },
+    /* Set again to its own key: last of that key's fields. */
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\",\"b\"],\"V2\":[\"c\"]}', 'a', 'V1', '')",
+      "{\"V1\":[\"b\",\"a\"],\"V2\":[\"c\"]}" },
+    /* The strings kept are copied as they are, escapes and all; a key
+     * without fields goes. */
+    { "SELECT hearth_set_field_version ('{\"V\\u0031\":[\"x\\/\"],\"V0\":[]}', 'b', 'V1', NULL)",
+      "{\"V\\u0031\":[\"x\\/\",\"b\"]}" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\"]}', 'b', NULL, NULL)", "{\"V1\":[\"a\"]}" },
+    { "SELECT hearth_set_field_version (NULL, 'b', NULL, NULL)", "{}" },
+    { "SELECT hearth_set_field_version (NULL, char (10), 'V1', NULL)", "{\"V1\":[\"\\u000a\"]}" },
   };
-  const char *const bad[] = {
-    "SELECT hearth_field_version ('{\"V1\":\"a\"}', 'a')",
-    "SELECT hearth_field_version ('{\"V1\":[\"a\"]', 'z')",
-    "SELECT hearth_set_field_version ('{\"V1\":[\"a\"]', 'a', 'V', NULL)",
-    "SELECT hearth_field_version ('[\"a\"]', 'a')",
-    "SELECT hearth_field_version ('{\"V1\":[\"a\"]} x', 'z')",
-    "SELECT hearth_field_key ('{\"V1\":[\"a\",1]}', 'z')",
-    "SELECT hearth_set_field_version ('{\"V\\u00e9\":[\"a\"]}', 'a', 'V', NULL)",
-    "SELECT hearth_set_field_version ('{}', NULL, 'V', NULL)",
+  /* Each refused with what is wrong, and where. */
+  const char *const bad[][2] = {
+    { "SELECT hearth_field_version ('{\"V1\":\"a\"}', 'a')", "expected '[' (a key's fields) at byte 6" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\"]', 'z')", "expected ',' or '}' at byte 11" },
+    { "SELECT hearth_set_field_version ('{\"V1\":[\"a\"]', 'a', 'V', NULL)", "expected ',' or '}' at byte 11" },
+    { "SELECT hearth_field_version ('[\"a\"]', 'a')", "expected '{' at byte 0" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\"]} x', 'z')", "text after the object at byte 13" },
+    { "SELECT hearth_field_key ('{\"V1\":[\"a\",1]}', 'z')", "expected a string at byte 11" },
+    { "SELECT hearth_set_field_version ('{\"V\\u00e9\":[\"a\"]}', 'a', 'V', NULL)", "escape \\u other than" },
+    { "SELECT hearth_set_field_version ('{}', NULL, 'V', NULL)", "a field version without a field" },
+    /* Found before the fault: refused all the same. */
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\"],\"V2\":[\"b\",]}', 'a')", "expected a string at byte 22" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\"],}', 'a')", "expected a string at byte 12" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\" \"b\"]}', 'a')", "expected ',' or ']' at byte 11" },
+    { "SELECT hearth_field_version ('{\"V1\":[[\"a\"]]}', 'a')", "expected a string at byte 7" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\\', 'a')", "a string without its closing quote at byte 7" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\\x\"]}', 'a')", "an escape other than" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\\u004\"]}', 'a')", "escape \\u other than" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a\\u0000\"]}', 'a')", "escape \\u other than" },
+    { "SELECT hearth_field_version ('{\"V1\":[\"a' || char (9) || '\"]}', 'a')",
+      "a control character in a string at byte 9" },
+    /* A NUL is a byte of the text, not its end. */
+    { "SELECT hearth_field_version (CAST (X'7B7D0078' AS TEXT), 'a')", "text after the object at byte 2" },
+    { "SELECT hearth_field_version (CAST (X'7B2256223A5B2261002262225D7D' AS TEXT), 'a')",
+      "a control character in a string at byte 8" },
+    { "SELECT hearth_set_field_version ('{}', CAST (X'610062' AS TEXT), 'V', NULL)", "holds a NUL" },
+    /* Bounded: a damaged row is not read at any length. */
+    { "SELECT hearth_field_version ('{\"V\":[\"' || replace (hex (zeroblob (524288)), '00', 'ab') "
+      "|| '\"]}', 'a')", "longer than 1 MiB at byte 0" },
   };
 
   g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
@@ -1458,8 +1500,10 @@ test_record_versions_functions (void)
     }
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_assert_cmpint (sqlite3_prepare_v2 (db, bad[i], -1, &st, NULL), ==, SQLITE_OK);
+      g_test_message ("%s", bad[i][0]);
+      g_assert_cmpint (sqlite3_prepare_v2 (db, bad[i][0], -1, &st, NULL), ==, SQLITE_OK);
       g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ERROR);
+      g_assert_nonnull (strstr (sqlite3_errmsg (db), bad[i][1]));
       sqlite3_finalize (st);
     }
   sqlite3_close (db);

@@ -244,4 +244,25 @@ void hearth_fuzz_registry (const guint8 *data,
 void hearth_fuzz_publish (const guint8 *data,
                           gsize         size);
 
+/**
+ * hearth_fuzz_versions:
+ * @data: (array length=size): any bytes: a field's name on the first line
+ *   (within 200 bytes; else the field "a"), then a record's field versions
+ * @size: the number of bytes
+ *
+ * Reads the versions with the SQL functions of app/store-keys.c
+ * (hearth_field_key(), hearth_field_version(), hearth_field_base(),
+ * hearth_set_field_version()) on an in-memory SQLite database. All must
+ * refuse the same texts, each with an error of the statement that names
+ * what is wrong and where; version and base must be the key's parts.
+ * Accepted text without a NUL must be valid JSON (or nothing but spaces)
+ * in which SQLite's json_each() finds the same key; setting the field
+ * (to a new key, to its own key, or out) must give valid JSON where the
+ * field has that key and every other field the key it had, and setting it
+ * again must change nothing. Aborts on a broken rule. Defined in
+ * fuzz-versions-target.c.
+ */
+void hearth_fuzz_versions (const guint8 *data,
+                           gsize         size);
+
 G_END_DECLS
