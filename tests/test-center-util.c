@@ -319,23 +319,40 @@ test_tablet_clear (TestTablet *t)
   g_clear_pointer (&t->pass, g_free);
 }
 
-void
-test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...)
+static void
+tablet_cli_valist (TestRun *r, TestTablet *t, const char *const *env, const char *first, va_list ap)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
 
   g_ptr_array_add (args, (char *) "--data-dir");
   g_ptr_array_add (args, t->dir);
   g_ptr_array_add (args, (char *) "--passphrase-file");
   g_ptr_array_add (args, t->pass);
-  va_start (ap, first);
   for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
     g_ptr_array_add (args, (char *) a);
-  va_end (ap);
   g_ptr_array_add (args, NULL);
   test_run_clear (r);
-  test_run_cliv (r, NULL, (const char *const *) args->pdata);
+  test_run_cliv (r, env, (const char *const *) args->pdata);
+}
+
+void
+test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...)
+{
+  va_list ap;
+
+  va_start (ap, first);
+  tablet_cli_valist (r, t, NULL, first, ap);
+  va_end (ap);
+}
+
+void
+test_tablet_cli_env (TestRun *r, TestTablet *t, const char *const *env, const char *first, ...)
+{
+  va_list ap;
+
+  va_start (ap, first);
+  tablet_cli_valist (r, t, env, first, ap);
+  va_end (ap);
 }
 
 void

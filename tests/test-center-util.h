@@ -80,6 +80,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestTablet, test_tablet_clear)
 
 /* Runs hearth-cli on @t's store (--data-dir and --passphrase-file first). */
 void test_tablet_cli (TestRun *r, TestTablet *t, const char *first, ...) G_GNUC_NULL_TERMINATED;
+/* As test_tablet_cli(), in @env's language (NULL: the test's). */
+void test_tablet_cli_env (TestRun *r, TestTablet *t, const char *const *env, const char *first, ...)
+  G_GNUC_NULL_TERMINATED;
 /* A new store (--kdf test) in test folder @name, enrolled with @c for @user. */
 void test_tablet_enrol (TestTablet *t, const char *name, Center *c, const char *user);
 /* A tablet store in a new folder named @name, made with init (test KDF),

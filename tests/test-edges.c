@@ -503,26 +503,6 @@ test_batch_modes (void)
 
 /* ---- 4. a web page at the center's address ------------------------------------------- */
 
-/* hearth-cli on @t's store, in @env's language. */
-static void
-tablet_cli_env (TestRun *r, TestTablet *t, const char *const *env, const char *first, ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
-
-  g_ptr_array_add (args, (char *) "--data-dir");
-  g_ptr_array_add (args, t->dir);
-  g_ptr_array_add (args, (char *) "--passphrase-file");
-  g_ptr_array_add (args, t->pass);
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (char *) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  test_run_clear (r);
-  test_run_cliv (r, env, (const char *const *) args->pdata);
-}
-
 #define WEB_PAGE_EN "the center's address answered with something that is not the county center (a web page)"
 #define WEB_PAGE_ZH "中心的地址回复的不是县中心，而是一个网页"
 
@@ -541,11 +521,11 @@ test_web_page (void)
   portal = test_portal_start (0);
   portal_url = g_strdup_printf ("http://127.0.0.1:%u", portal->port);
   test_tablet_init (&fresh, "edges-web-fresh");
-  tablet_cli_env (&r, &fresh, NULL, "enrol", "--center", portal_url, "--code", "ABCD-EFGH-JKMN-PQRS", NULL);
+  test_tablet_cli_env (&r, &fresh, NULL, "enrol", "--center", portal_url, "--code", "ABCD-EFGH-JKMN-PQRS", NULL);
   g_assert_cmpint (r.status, ==, 5);
   g_assert_nonnull (strstr (r.err, WEB_PAGE_EN));
   g_assert_null (strstr (r.err, "cut short"));
-  tablet_cli_env (&r, &fresh, zh, "enrol", "--center", portal_url, "--code", "ABCD-EFGH-JKMN-PQRS", NULL);
+  test_tablet_cli_env (&r, &fresh, zh, "enrol", "--center", portal_url, "--code", "ABCD-EFGH-JKMN-PQRS", NULL);
   g_assert_cmpint (r.status, ==, 5);
   g_assert_nonnull (strstr (r.err, WEB_PAGE_ZH));
   test_portal_stop (portal);
@@ -556,11 +536,11 @@ test_web_page (void)
   port = (guint) g_ascii_strtoull (strrchr (c->base, ':') + 1, NULL, 10);
   center_stop (c);
   portal = test_portal_start (port);
-  tablet_cli_env (&r, &t, NULL, "sync", NULL);
+  test_tablet_cli_env (&r, &t, NULL, "sync", NULL);
   g_assert_cmpint (r.status, ==, 5);
   g_assert_nonnull (strstr (r.err, WEB_PAGE_EN));
   g_assert_null (strstr (r.err, "cut short"));
-  tablet_cli_env (&r, &t, zh, "sync", NULL);
+  test_tablet_cli_env (&r, &t, zh, "sync", NULL);
   g_assert_cmpint (r.status, ==, 5);
   g_assert_nonnull (strstr (r.err, WEB_PAGE_ZH));
   test_portal_stop (portal);
@@ -576,29 +556,29 @@ test_options (void)
 
   test_tablet_init (&t, "edges-options");
   /* 0 seconds is not the default 600. */
-  tablet_cli_env (&r, &t, NULL, "sync", "--retry", "--time-limit", "0", NULL);
+  test_tablet_cli_env (&r, &t, NULL, "sync", "--retry", "--time-limit", "0", NULL);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "--time-limit takes a number of seconds, 1 or more"));
-  tablet_cli_env (&r, &t, NULL, "sync", "--retry", "--time-limit", "-5", NULL);
+  test_tablet_cli_env (&r, &t, NULL, "sync", "--retry", "--time-limit", "-5", NULL);
   g_assert_cmpint (r.status, ==, 2);
-  tablet_cli_env (&r, &t, NULL, "sync", "--help", NULL);
+  test_tablet_cli_env (&r, &t, NULL, "sync", "--help", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "give up after this many seconds, 1 or more (default 600)"));
   /* What is kept, said by each command's help, in both languages. */
   g_assert_nonnull (strstr (r.out, "for this command only (the one given at enrol is kept)"));
-  tablet_cli_env (&r, &t, NULL, "export", "--help", NULL);
+  test_tablet_cli_env (&r, &t, NULL, "export", "--help", NULL);
   g_assert_nonnull (strstr (r.out, "for this command only (the one given at enrol is kept)"));
-  tablet_cli_env (&r, &t, NULL, "enrol", "--help", NULL);
+  test_tablet_cli_env (&r, &t, NULL, "enrol", "--help", NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Trust this CA bundle for https; kept in the store for every later sync and "
                                    "export"));
   g_assert_nonnull (strstr (r.out, "(sha256//BASE64); kept in the store for every later sync and export"));
-  tablet_cli_env (&r, &t, zh, "enrol", "--help", NULL);
+  test_tablet_cli_env (&r, &t, zh, "enrol", "--help", NULL);
   g_assert_nonnull (strstr (r.out, "保存在存储中，以后每次同步和导出都使用"));
-  tablet_cli_env (&r, &t, zh, "sync", "--help", NULL);
+  test_tablet_cli_env (&r, &t, zh, "sync", "--help", NULL);
   g_assert_nonnull (strstr (r.out, "仅用于本次命令（注册时提供的仍然保留）"));
   g_assert_nonnull (strstr (r.out, "至少 1 秒"));
-  tablet_cli_env (&r, &t, zh, "sync", "--retry", "--time-limit", "0", NULL);
+  test_tablet_cli_env (&r, &t, zh, "sync", "--retry", "--time-limit", "0", NULL);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "至少 1 秒"));
 }
@@ -623,7 +603,7 @@ test_registry_members (void)
 
   g_assert_true (g_file_set_contents (path, csv, -1, NULL));
   test_tablet_init (&t, "edges-registry-tablet");
-  tablet_cli_env (&r, &t, NULL, "household", "import", path, NULL);
+  test_tablet_cli_env (&r, &t, NULL, "household", "import", path, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.out, "Imported 1 household with 3 members"));
   g_assert_nonnull (strstr (r.out, "Not imported: line 3: the member's own address was not imported: it differs "
@@ -649,7 +629,7 @@ test_registry_members (void)
     g_auto(TestTablet) z = { 0 };
 
     test_tablet_init (&z, "edges-registry-zh");
-    tablet_cli_env (&r, &z, zh, "household", "import", path, NULL);
+    test_tablet_cli_env (&r, &z, zh, "household", "import", path, NULL);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_nonnull (strstr (r.out, "未导入：第 3 行"));
   }
