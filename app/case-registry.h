@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * case-registry.h: a county registry file (README, "registry columns";
- * schema/forms/README.md, "Registry import") read and checked row by row,
+ * case-registry.h: a county registry file (its columns and checks:
+ * README.md, hearth-cli's `household import FILE.csv`) read and checked row by row,
  * apart from where it goes: the tablet's case store imports it with
  * hearth_case_import_registry() (app/case-store.h), the county center as
  * changes its devices pull (sync/center-publish.h). Both take the same

@@ -248,6 +248,7 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
       g_auto(HearthSyncPushReply) ack = { 0 };
       g_autoptr(GError) local = NULL;
       gint64 before = r->status.acked_seq;
+      guint status = 0;
 
       if (batch == NULL)
         return FALSE;
@@ -274,15 +275,16 @@ push_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunO
         }
       g_string_append (body, "]}");
 
-      reply = hearth_sync_client_call_text (client, "POST", "/v1/push", body->str, body->len, TRUE, NULL, &local);
+      reply = hearth_sync_client_call_text (client, "POST", "/v1/push", body->str, body->len, TRUE, &status, &local);
       if (reply == NULL && batch->len > 1 && g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL) &&
-          (g_strcmp0 (hearth_sync_client_get_error_code (client), "too-many") == 0 ||
+          (status == 413 || g_strcmp0 (hearth_sync_client_get_error_code (client), "too-many") == 0 ||
            g_strcmp0 (hearth_sync_client_get_error_code (client), "too-large") == 0))
         {
           /* Refused whole, nothing stored: a center of before 2,000
-           * changes a push (500, PROTOCOL.md section 2), or changes whose
-           * values pass 8 MiB together. The same changes again, half as
-           * many at a time. */
+           * changes a push (500, PROTOCOL.md section 2), changes whose
+           * values pass 8 MiB together, or a push larger than a proxy
+           * before the center lets through (its own 413, a web page).
+           * The same changes again, half as many at a time. */
           batch_size = batch->len / 2;
           continue;
         }

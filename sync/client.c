@@ -487,6 +487,20 @@ read_refusal (JsonNode *reply, gboolean web_page, guint status, char **code_out,
                                      "lines are too large for it. Tell county IT"));
       return;
     }
+  /* A 413 without the center's error object: a reverse proxy before the
+   * center that takes less than the center's 8 MiB (nginx's
+   * client_max_body_size is 1 MiB by default) and says so in a web page.
+   * Sent again whole it is refused again; a push is sent again in halves
+   * (app/sync-run.c), anything else is this side's to tell (exit 70). */
+  if (code == NULL && status == 413)
+    {
+      if (code_out != NULL)
+        *code_out = NULL;
+      g_set_error_literal (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL,
+                           _("a proxy before the center answered 413: this request is larger than it lets through. "
+                             "Tell county IT (its limit should be the center's 8 MiB)"));
+      return;
+    }
   if (code == NULL && status < 500)
     {
       if (code_out != NULL)

@@ -246,7 +246,7 @@ GBytes *hearth_sync_client_call_body (HearthSyncClient *client,
  *   reply cut on the way, a 3xx or a 4xx without the center's error
  *   object and its code, the network's not the center's, or a 5xx),
  *   _WEB_PAGE (a body that is a web page, 2xx or 4xx without the
- *   center's error object), _PROTOCOL (400, 404, 413, 414, 431) or _REFUSED (any other status, with the
+ *   center's error object), _PROTOCOL (400, 404, 413 (a proxy's too, whatever its body), 414, 431) or _REFUSED (any other status, with the
  *   center's message, at most 500 characters on one line).
  *   Thread-safe.
  */

@@ -22,10 +22,15 @@
  * answered by the proxy as a center that has no such endpoint answers it
  * (404 `not-found`, PROTOCOL.md section 3), and its connection closed: a
  * center of an earlier protocol version (no other fault then).
+ * With --max-body N, a request whose body is longer than N bytes is
+ * answered 413 with a web page, as nginx answers beyond its
+ * client_max_body_size (1 MiB by default), and its connection closed: a
+ * reverse proxy before the center with a lower limit than the center's
+ * (no other fault then).
  *
  *   hearth-fault-proxy --target 127.0.0.1:PORT [--listen 127.0.0.1:0]
  *       [--seed N] [--cut P] [--delay-ms MAX] [--duplicate P] [--replay-cut N]
- *       [--offline FILE] [--not-found PREFIX]
+ *       [--offline FILE] [--not-found PREFIX] [--max-body N]
  *
  * Prints "listening PORT" on stdout once it accepts, and one line per
  * connection on stderr saying what it did to it.
@@ -48,6 +53,7 @@ static int delay_max_ms;
 static gint replay_cut_left;   /* connections still to meet --replay-cut */
 static char *offline_file;
 static char *not_found;   /* --not-found: a target prefix answered 404 */
+static gint64 max_body;   /* --max-body: longer bodies answered 413; 0: none */
 static GRand *rand_;   /* the accept loop's only: decisions are made there, in order */
 
 static gboolean
@@ -165,12 +171,14 @@ whole_request (GByteArray *buf)
   return g_bytes_new (data, header_len + body_len);
 }
 
-/* --not-found: relays each whole request of @pending (the device's bytes
- * not relayed yet) unless its target starts with not_found, which is
- * answered as a center without that endpoint answers it. Returns FALSE
- * when the connection is done (answered so, or broken). */
+/* --not-found, --max-body: relays each whole request of @pending (the
+ * device's bytes not relayed yet) unless its target starts with
+ * not_found, which is answered as a center without that endpoint answers
+ * it, or its body is longer than max_body, answered as nginx answers it.
+ * Returns FALSE when the connection is done (answered so, or broken);
+ * @fate then says how. */
 static gboolean
-relay_requests (GByteArray *pending, int client, int server, gint64 *relayed, gboolean *answered)
+relay_requests (GByteArray *pending, int client, int server, gint64 *relayed, const char **fate)
 {
   GBytes *request;
 
@@ -179,24 +187,43 @@ relay_requests (GByteArray *pending, int client, int server, gint64 *relayed, gb
       gsize len = g_bytes_get_size (request);
       const char *data = g_bytes_get_data (request, NULL);
       const char *space = memchr (data, ' ', len);
-      gsize prefix = strlen (not_found);
+      const char *head_end = g_strstr_len (data, (gssize) len, "\r\n\r\n");
+      gsize prefix = not_found != NULL ? strlen (not_found) : 0;
+      g_autofree char *reply = NULL;
 
       /* The bytes are not terminated: compared within the request. */
-      if (space != NULL && (gsize) (data + len - (space + 1)) >= prefix && memcmp (space + 1, not_found, prefix) == 0)
+      if (not_found != NULL && space != NULL && (gsize) (data + len - (space + 1)) >= prefix &&
+          memcmp (space + 1, not_found, prefix) == 0)
         {
           static const char body[] = "{\"error\":{\"code\":\"not-found\",\"message\":\"no such endpoint\"}}";
-          g_autofree char *reply = g_strdup_printf ("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-                                                    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                                                    sizeof body - 1, body);
 
+          reply = g_strdup_printf ("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                                   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", sizeof body - 1, body);
+          *fate = "answered 404 not-found";
+        }
+      else if (max_body > 0 && (gint64) (data + len - (head_end + 4)) > max_body)
+        {
+          static const char body[] = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n"
+                                     "<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n"
+                                     "<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n";
+
+          reply = g_strdup_printf ("HTTP/1.1 413 Request Entity Too Large\r\nServer: nginx/1.22.1\r\n"
+                                   "Content-Type: text/html\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                   sizeof body - 1, body);
+          *fate = "answered 413 too large";
+        }
+      if (reply != NULL)
+        {
           g_bytes_unref (request);
           write_all (client, reply, strlen (reply));
-          *answered = TRUE;
           return FALSE;
         }
       g_bytes_unref (request);
       if (!write_all (server, (const char *) pending->data, len))
-        return FALSE;
+        {
+          *fate = "cut (broken)";
+          return FALSE;
+        }
       *relayed += (gint64) len;
       g_byte_array_remove_range (pending, 0, (guint) len);
     }
@@ -230,8 +257,7 @@ connection_thread (gpointer data)
   gboolean duplicated = FALSE;
   gint64 relayed[2] = { 0, 0 };
   g_autoptr(GByteArray) first = g_byte_array_new ();
-  g_autoptr(GByteArray) pending = g_byte_array_new ();   /* --not-found */
-  gboolean answered = FALSE;
+  g_autoptr(GByteArray) pending = g_byte_array_new ();   /* --not-found, --max-body */
   const char *fate = "relayed";
 
   if (offline ())
@@ -272,12 +298,11 @@ connection_thread (gpointer data)
           n = recv (from, buf, sizeof buf, 0);
           if (n <= 0)
             goto finished;
-          if (not_found != NULL && dir == 0)
+          if ((not_found != NULL || max_body > 0) && dir == 0)
             {
               g_byte_array_append (pending, (const guint8 *) buf, (guint) n);
-              if (relay_requests (pending, c->client, server, &relayed[0], &answered))
+              if (relay_requests (pending, c->client, server, &relayed[0], &fate))
                 continue;
-              fate = answered ? "answered 404 not-found" : "cut (broken)";
               goto finished;
             }
           if (replay_cut && dir == 0)
@@ -374,6 +399,8 @@ main (int argc, char *argv[])
     { "offline", 0, 0, G_OPTION_ARG_FILENAME, &offline_file, "refuse everything while this file exists", "FILE" },
     { "not-found", 0, 0, G_OPTION_ARG_STRING, &not_found, "answer requests for targets with this prefix 404",
       "PREFIX" },
+    { "max-body", 0, 0, G_OPTION_ARG_INT64, &max_body, "answer requests with longer bodies 413 (a web page)",
+      "BYTES" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- a TCP proxy that cuts, delays and duplicates");
@@ -388,7 +415,7 @@ main (int argc, char *argv[])
       !parse_address (target_text, &target) || !parse_address (listen_text, &addr))
     {
       g_printerr ("usage: hearth-fault-proxy --target HOST:PORT [--listen HOST:PORT] [--seed N] [--cut P] "
-                  "[--delay-ms MS] [--duplicate P] [--replay-cut N] [--offline FILE] [--not-found PREFIX]%s%s\n",
+                  "[--delay-ms MS] [--duplicate P] [--replay-cut N] [--offline FILE] [--not-found PREFIX] [--max-body N]%s%s\n",
                   error != NULL ? ": " : "", error != NULL ? error->message : "");
       return 2;
     }
@@ -441,7 +468,7 @@ main (int argc, char *argv[])
           c->cut = FALSE;
           c->duplicate = FALSE;
         }
-      if (not_found != NULL)
+      if (not_found != NULL || max_body > 0)
         c->cut = c->duplicate = c->replay_cut = FALSE;
       g_thread_unref (g_thread_new ("connection", connection_thread, c));
     }
