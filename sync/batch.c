@@ -18,6 +18,8 @@
 G_DEFINE_QUARK (hearth-batch-error-quark, hearth_batch_error)
 
 #define BOM "\xEF\xBB\xBF"
+/* What verify reads of a file at a time. */
+#define BATCH_READ_CHUNK (1024 * 1024)
 
 struct _HearthBatchWriter {
   char *dir;
@@ -291,47 +293,377 @@ invalid (GError **error, const char *format, ...)
   return FALSE;
 }
 
-/* The records of a batch file, or -1 when it cannot be read as one. */
-static gint64
-count_records (const char *name, const char *data, gsize len, GError **error)
+/* Counting a batch file's records as its bytes come, a chunk at a time,
+ * so that verifying holds one record in memory, never the file (up to
+ * HEARTH_BATCH_MAX_FILE) or a JSON tree of it. CSV: records as
+ * hearth_csv_record() reads them (schema/csv.c), counted by a state
+ * machine of the same rules; JSON: the top-level array split into its
+ * elements by their raw bytes (strings and nesting followed), each
+ * element parsed by json-glib alone. */
+typedef enum {
+  CSV_RECORD_START,   /* nothing read of the next record */
+  CSV_FIELD_START,
+  CSV_UNQUOTED,
+  CSV_QUOTED,
+  CSV_QUOTE_SEEN,     /* a quote inside a quoted field: doubled, or its end */
+  CSV_AFTER_CR,       /* a record ended at CR: an LF right after is part of it */
+} CsvState;
+
+typedef enum {
+  JSON_BEFORE,        /* white space, then "[" */
+  JSON_FIRST,         /* after "[": an element or "]" */
+  JSON_ELEMENT,       /* inside an element */
+  JSON_AFTER_COMMA,   /* an element must follow */
+  JSON_DONE,          /* after the closing "]": white space only */
+} JsonState;
+
+typedef struct {
+  char *name;           /* as shown: made UTF-8 */
+  gboolean json;
+  gint64 records;
+  gint64 line;          /* of the byte being read, from 1 */
+  guint8 head[3];       /* CSV: the bytes read so far of a byte order mark */
+  guint head_len;
+  gboolean head_done;
+  guint8 carry[4];      /* CSV: a UTF-8 sequence cut by the chunk's end */
+  guint carry_len;
+  CsvState csv;
+  JsonState state;
+  GString *element;     /* JSON: the element read so far */
+  gint64 element_line;
+  guint depth;
+  gboolean in_string, escaped;
+} Counter;
+
+static void
+csv_byte (Counter *c, char b)
 {
-  if (g_str_has_suffix (name, ".csv"))
+  switch (c->csv)
     {
-      const char *p = data;
-      gint64 rows = 0;
-      GPtrArray *rec;
-      gboolean bad = FALSE;
-
-      if (!g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
-        return invalid (error, _("%s is not UTF-8 text"), name), -1;
-      if (g_str_has_prefix (p, BOM))
-        p += 3;
-      while ((rec = hearth_csv_record (&p, &bad)) != NULL)
+    case CSV_AFTER_CR:
+      if (b == '\n')
         {
-          g_ptr_array_unref (rec);
-          rows++;
+          c->csv = CSV_RECORD_START;
+          return;
         }
-      if (bad)
-        return invalid (error, _("%s: a quoted field is not closed"), name), -1;
-      return MAX (0, rows - 1);   /* the header */
+      G_GNUC_FALLTHROUGH;
+    case CSV_RECORD_START:
+      c->records++;
+      G_GNUC_FALLTHROUGH;
+    case CSV_FIELD_START:
+      if (b == '"')
+        {
+          c->csv = CSV_QUOTED;
+          return;
+        }
+      G_GNUC_FALLTHROUGH;
+    case CSV_UNQUOTED:
+    unquoted:
+      c->csv = b == ',' ? CSV_FIELD_START : b == '\r' ? CSV_AFTER_CR : b == '\n' ? CSV_RECORD_START : CSV_UNQUOTED;
+      return;
+    case CSV_QUOTED:
+      if (b == '"')
+        c->csv = CSV_QUOTE_SEEN;
+      return;
+    case CSV_QUOTE_SEEN:
+      if (b == '"')
+        {
+          c->csv = CSV_QUOTED;
+          return;
+        }
+      /* The closing quote; what follows it up to the comma or line end is
+       * the field's, as hearth_csv_record() takes it. */
+      goto unquoted;
     }
-  else
+}
+
+/* Whether @data[0..@len) with the sequence carried from the chunk before
+ * is UTF-8 without NUL; a sequence cut by the end is carried. */
+static gboolean
+csv_utf8 (Counter *c, const char *data, gsize len)
+{
+  const char *end;
+
+  if (c->carry_len > 0)
     {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      g_autoptr(GError) local = NULL;
-      JsonNode *root;
+      guint need = (guint) g_utf8_skip[c->carry[0]];
+      gsize take = MIN ((gsize) (need - c->carry_len), len);
 
-      if (!hearth_json_check_depth (data, len, HEARTH_JSON_MAX_DEPTH, NULL, &local) ||
-          !json_parser_load_from_data (parser, data, (gssize) len, &local))
-        {
-          g_autofree char *why = g_utf8_make_valid (local->message, -1);
-          return invalid (error, _("%s is not JSON: %s"), name, why), -1;
-        }
-      root = json_parser_get_root (parser);
-      if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
-        return invalid (error, _("%s is not a JSON array of records"), name), -1;
-      return json_array_get_length (json_node_get_array (root));
+      memcpy (c->carry + c->carry_len, data, take);
+      c->carry_len += (guint) take;
+      data += take;
+      len -= take;
+      if (c->carry_len < need)
+        return TRUE;
+      if (!g_utf8_validate_len ((const char *) c->carry, c->carry_len, NULL))
+        return FALSE;
+      c->carry_len = 0;
     }
+  if (g_utf8_validate_len (data, len, &end))
+    return TRUE;
+  /* A sequence the chunk cut: up to 3 bytes, a beginning of one. */
+  if ((gsize) (data + len - end) >= 4 || *end == '\0' ||
+      g_utf8_get_char_validated (end, (gssize) (data + len - end)) != (gunichar) -2)
+    return FALSE;
+  c->carry_len = (guint) (data + len - end);
+  memcpy (c->carry, end, c->carry_len);
+  return TRUE;
+}
+
+/* One element of the top-level array, whole: parsed alone, inside an
+ * array of its own as it stood in the file (json-glib takes some texts
+ * alone that it refuses as an element: "$"). */
+static gboolean
+json_element_end (Counter *c, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+  JsonNode *root;
+
+  c->records++;
+  g_string_append_c (c->element, ']');
+  /* json-glib quotes the text at fault, escapes undone and cut at a byte
+   * count: not always UTF-8. Its lines count within the element. */
+  if (!hearth_json_check_depth (c->element->str, c->element->len, HEARTH_JSON_MAX_DEPTH, NULL, &local) ||
+      !json_parser_load_from_data (parser, c->element->str, (gssize) c->element->len, &local))
+    {
+      g_autofree char *why = g_utf8_make_valid (local->message, -1);
+      return invalid (error, _("%s is not JSON: record %lld (from line %lld): %s"), c->name,
+                      (long long) c->records, (long long) c->element_line, why);
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root) || json_array_get_length (json_node_get_array (root)) != 1)
+    return invalid (error, _("%s is not JSON: record %lld (from line %lld): %s"), c->name, (long long) c->records,
+                    (long long) c->element_line, _("not one value"));
+  g_string_truncate (c->element, 1);   /* "[" */
+  return TRUE;
+}
+
+static gboolean
+json_bytes (Counter *c, const char *data, gsize len, GError **error)
+{
+  for (gsize i = 0; i < len; i++)
+    {
+      char b = data[i];
+      gboolean space = b == ' ' || b == '\t' || b == '\n' || b == '\r';
+
+      if (b == '\n')
+        c->line++;
+      switch (c->state)
+        {
+        case JSON_BEFORE:
+        case JSON_DONE:
+          if (space)
+            continue;
+          if (c->state == JSON_BEFORE && b == '[')
+            {
+              c->state = JSON_FIRST;
+              continue;
+            }
+          return invalid (error, c->state == JSON_BEFORE ? _("%s is not a JSON array of records")
+                                                         : _("%s is not JSON: line %lld: text after the array's end"),
+                          c->name, (long long) c->line);
+        case JSON_FIRST:
+        case JSON_AFTER_COMMA:
+          if (space)
+            continue;
+          if (b == ']' && c->state == JSON_FIRST)
+            {
+              c->state = JSON_DONE;
+              continue;
+            }
+          if (b == ']' || b == ',')
+            return invalid (error, _("%s is not JSON: line %lld: “%c” where a record should be"), c->name,
+                            (long long) c->line, b);
+          c->state = JSON_ELEMENT;
+          c->element_line = c->line;
+          c->depth = 0;
+          c->in_string = c->escaped = FALSE;
+          break;
+        case JSON_ELEMENT:
+          break;
+        }
+      /* Inside an element. */
+      if (c->in_string)
+        {
+          if (c->escaped)
+            c->escaped = FALSE;
+          else if (b == '\\')
+            c->escaped = TRUE;
+          else if (b == '"')
+            c->in_string = FALSE;
+        }
+      else if (b == '"')
+        c->in_string = TRUE;
+      else if ((b == '[' || b == '{') && ++c->depth >= HEARTH_JSON_MAX_DEPTH)
+        /* Said as it comes, not at the element's end, which may be far. */
+        return invalid (error, _("%s is not JSON: record %lld (from line %lld): arrays and objects nest deeper "
+                                 "than %u levels"), c->name, (long long) c->records + 1, (long long) c->element_line,
+                        (guint) HEARTH_JSON_MAX_DEPTH);
+      else if ((b == ']' || b == '}') && c->depth > 0)
+        c->depth--;
+      else if ((b == ',' || b == ']') && c->depth == 0)
+        {
+          if (!json_element_end (c, error))
+            return FALSE;
+          c->state = b == ',' ? JSON_AFTER_COMMA : JSON_DONE;
+          continue;
+        }
+      if (c->element->len > HEARTH_BATCH_MAX_RECORD)   /* its "[" not counted */
+        return invalid (error, _("%s: record %lld (from line %lld) is larger than %d bytes"), c->name,
+                        (long long) c->records + 1, (long long) c->element_line, (int) HEARTH_BATCH_MAX_RECORD);
+      g_string_append_c (c->element, b);
+    }
+  return TRUE;
+}
+
+static gboolean
+counter_feed (Counter *c, const char *data, gsize len, GError **error)
+{
+  if (c->json)
+    return json_bytes (c, data, len, error);
+  if (!csv_utf8 (c, data, len))
+    return invalid (error, _("%s is not UTF-8 text"), c->name);
+  /* A byte order mark at the start is not the first record's. */
+  while (!c->head_done && len > 0)
+    {
+      c->head[c->head_len++] = (guint8) *data++;
+      len--;
+      if (memcmp (c->head, BOM, c->head_len) != 0)
+        {
+          /* Not one: its bytes are the text's. */
+          c->head_done = TRUE;
+          for (guint i = 0; i < c->head_len; i++)
+            csv_byte (c, (char) c->head[i]);
+        }
+      else if (c->head_len == 3)
+        c->head_done = TRUE;
+    }
+  for (gsize i = 0; i < len; i++)
+    csv_byte (c, data[i]);
+  return TRUE;
+}
+
+static gboolean
+counter_end (Counter *c, gint64 *records, GError **error)
+{
+  if (c->json)
+    {
+      if (c->state == JSON_BEFORE)
+        return invalid (error, _("%s is not a JSON array of records"), c->name);
+      if (c->state != JSON_DONE)
+        return invalid (error, _("%s is not JSON: it ends inside its array (line %lld)"), c->name,
+                        (long long) c->line);
+      *records = c->records;
+      return TRUE;
+    }
+  if (c->carry_len > 0)
+    return invalid (error, _("%s is not UTF-8 text"), c->name);
+  if (!c->head_done)
+    for (guint i = 0; i < c->head_len; i++)
+      csv_byte (c, (char) c->head[i]);
+  if (c->csv == CSV_QUOTED)
+    return invalid (error, _("%s: a quoted field is not closed"), c->name);
+  *records = MAX (0, c->records - 1);   /* the header */
+  return TRUE;
+}
+
+static void
+counter_init (Counter *c, const char *name)
+{
+  memset (c, 0, sizeof *c);
+  c->name = g_utf8_make_valid (name, -1);
+  c->json = g_str_has_suffix (name, ".json");
+  c->line = 1;
+  c->element = g_string_new ("[");   /* each element parsed as an array of it */
+}
+
+gboolean
+hearth_batch_count_records (const char *name, const char *data, gsize len, gsize chunk, gint64 *records,
+                            GError **error)
+{
+  Counter c;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (name != NULL && (data != NULL || len == 0) && records != NULL, FALSE);
+
+  counter_init (&c, name);
+  chunk = MAX (chunk, 1);
+  for (gsize at = 0; ok && at < len; at += chunk)
+    ok = counter_feed (&c, data + at, MIN (chunk, len - at), error);
+  ok = ok && counter_end (&c, records, error);
+  g_string_free (c.element, TRUE);
+  g_free (c.name);
+  return ok;
+}
+
+/* Reads a batch file a chunk at a time: its BLAKE2b-256 (hex, into @hex)
+ * and its records. A regular file, not a link, a device or a pipe (a
+ * pipe would hang the check), of at most HEARTH_BATCH_MAX_FILE bytes;
+ * else %FALSE with @error. A file that reads but does not count (not
+ * UTF-8, not JSON…) is %TRUE with @count_error set: the checksum is
+ * compared first (a changed file is the usual case, and said so). */
+static gboolean
+read_batch_file (const char *path, const char *name, char hex[65], gint64 *records, GError **count_error,
+                 GError **error)
+{
+  crypto_generichash_state hash;
+  guint8 digest[32];
+  g_autofree char *buf = g_malloc (BATCH_READ_CHUNK);
+  struct stat st;
+  Counter c;
+  gboolean counting = TRUE, ok = TRUE;
+  gint64 total = 0;
+  int fd = g_open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+
+  *records = -1;
+  if (fd < 0)
+    return invalid (error, errno == ELOOP ? _("%s is not a plain file (a link, a folder or a device)")
+                                          : _("%s is missing: %s"), name, g_strerror (errno));
+  /* What was opened, not what the name was a moment before. */
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      return invalid (error, _("%s is not a plain file (a link, a folder or a device)"), name);
+    }
+  if (st.st_size > HEARTH_BATCH_MAX_FILE)
+    {
+      close (fd);
+      return invalid (error, _("%s is larger than %d bytes"), name, (int) HEARTH_BATCH_MAX_FILE);
+    }
+  counter_init (&c, name);
+  crypto_generichash_init (&hash, NULL, 0, sizeof digest);
+  while (ok)
+    {
+      ssize_t n = read (fd, buf, BATCH_READ_CHUNK);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          if (n < 0)
+            ok = invalid (error, _("%s could not be read: %s"), name, g_strerror (errno));
+          break;
+        }
+      total += n;
+      /* Grown while read: refused as if it had been larger at first. */
+      if (total > HEARTH_BATCH_MAX_FILE)
+        ok = invalid (error, _("%s is larger than %d bytes"), name, (int) HEARTH_BATCH_MAX_FILE);
+      crypto_generichash_update (&hash, (const guint8 *) buf, (gsize) n);
+      if (counting && !counter_feed (&c, buf, (gsize) n, count_error))
+        counting = FALSE;
+    }
+  close (fd);
+  if (ok)
+    {
+      crypto_generichash_final (&hash, digest, sizeof digest);
+      sodium_bin2hex (hex, 65, digest, sizeof digest);
+      if (counting)
+        counter_end (&c, records, count_error);
+    }
+  g_string_free (c.element, TRUE);
+  g_free (c.name);
+  return ok;
 }
 
 /* A member that is a whole number in the JSON (not 2.5, "2" or true,
@@ -354,9 +686,9 @@ safe_file_name (const char *name)
          (g_str_has_suffix (name, ".csv") || g_str_has_suffix (name, ".json")) && strcmp (name, "manifest.json") != 0;
 }
 
-/* Reads a batch file: a regular file, not a link, a device or a pipe (a
- * pipe would hang the check), of at most @max bytes; NUL-terminated for
- * the readers. */
+/* Reads manifest.json whole: a regular file, not a link, a device or a
+ * pipe (a pipe would hang the check), of at most @max bytes;
+ * NUL-terminated for the readers. */
 static gboolean
 read_plain_file (const char *path, const char *name, goffset max, char **data, gsize *len, GError **error)
 {
@@ -498,11 +830,9 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
       const char *want_hash = f != NULL ? json_object_get_string_member_with_default (f, "blake2b_256", NULL) : NULL;
       gint64 want_records = -1;
       g_autofree char *path = NULL;
-      g_autofree char *data = NULL;
-      guint8 digest[32];
+      g_autoptr(GError) count_error = NULL;
       char hex[65];
       gint64 records;
-      gsize len = 0;
 
       if (file_name == NULL || want_hash == NULL || f == NULL || !whole_member (f, "records", &want_records) ||
           want_records < 0 || !safe_file_name (file_name))
@@ -511,16 +841,16 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
       if (!g_hash_table_add (listed, (gpointer) file_name))
         return invalid (error, _("manifest.json lists %s twice"), file_name);
       path = g_build_filename (dir, file_name, NULL);
-      if (!read_plain_file (path, file_name, HEARTH_BATCH_MAX_FILE, &data, &len, error))
+      if (!read_batch_file (path, file_name, hex, &records, &count_error, error))
         return FALSE;
-      crypto_generichash (digest, sizeof digest, (const guint8 *) data, len, NULL, 0);
-      sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
       if (g_ascii_strcasecmp (hex, want_hash) != 0)
         return invalid (error, _("%s has changed: its BLAKE2b-256 is %s, the manifest says %s"), file_name, hex,
                         want_hash);
-      records = count_records (file_name, data, len, error);
-      if (records < 0)
-        return FALSE;
+      if (count_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&count_error));
+          return FALSE;
+        }
       if (records != want_records)
         return invalid (error, _("%s holds %lld records, the manifest says %lld"), file_name, (long long) records,
                         (long long) want_records);

@@ -40,8 +40,11 @@ typedef enum {
 
 /* The manifest's "format". */
 #define HEARTH_BATCH_FORMAT_NAME "hearth-batch-v1"
-/* The largest file verify reads. */
+/* The largest file verify reads (a chunk at a time: one record in memory). */
 #define HEARTH_BATCH_MAX_FILE (1024 * 1024 * 1024)
+/* The largest record of a JSON batch file verify parses (json-glib holds
+ * it as a tree, several times its size). */
+#define HEARTH_BATCH_MAX_RECORD (64 * 1024 * 1024)
 /* The largest manifest.json read: a batch's names a few files in a few
  * kilobytes; json-glib would hold several times a larger one in memory. */
 #define HEARTH_BATCH_MAX_MANIFEST (1024 * 1024)
@@ -49,6 +52,34 @@ typedef enum {
 /* The tables of a county batch, in the order it writes them; each is a
  * file even when empty (sync/PROTOCOL.md section 10). %NULL-terminated. */
 extern const char *const hearth_batch_tables[];
+
+/**
+ * hearth_batch_count_records:
+ * @name: the file's name in its batch ("households.csv", "tasks.json"):
+ *   its suffix says the format; named in the messages
+ * @data: (array length=len): the file's bytes
+ * @chunk: how many bytes to take at a time (any from 1: verify reads a
+ *   file 1 MiB at a time; the result does not depend on it)
+ * @records: (out): the records: CSV rows after the header (RFC 4180 as
+ *   hearth_csv_record() reads them; a byte order mark skipped), or the
+ *   elements of a JSON file's top-level array
+ *
+ * Counts a batch file's records as hearth_batch_verify() does, without
+ * holding more than a record of it: a JSON element is parsed alone
+ * (json-glib, its nesting counted first) and may have at most
+ * HEARTH_BATCH_MAX_RECORD bytes.
+ *
+ * Returns: whether the file reads as one; else %FALSE with
+ *   HEARTH_BATCH_ERROR_INVALID naming the file and what is wrong (not
+ *   UTF-8, a quoted field not closed, not a JSON array, the record and
+ *   line that is not JSON). Thread-safe.
+ */
+gboolean hearth_batch_count_records (const char  *name,
+                                     const char  *data,
+                                     gsize        len,
+                                     gsize        chunk,
+                                     gint64      *records,
+                                     GError     **error);
 
 typedef struct _HearthBatchWriter HearthBatchWriter;
 

@@ -11,6 +11,7 @@
 #include "csv.h"
 
 #include <glib/gstdio.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -282,6 +283,234 @@ test_tampering (void)
   g_assert_error (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_IO);
 }
 
+/* Records of @text as the whole-text readers count them: CSV rows after
+ * the header through hearth_csv_record(), a JSON array's length through
+ * json-glib; -1 when they refuse the text. The oracle of the count made a
+ * chunk at a time. */
+static gint64
+count_whole (const char *name, const char *text, gsize len)
+{
+  if (g_str_has_suffix (name, ".csv"))
+    {
+      const char *p = text;
+      gboolean bad = FALSE;
+      gint64 n_rows = 0;
+      GPtrArray *rec;
+
+      if (!g_utf8_validate (text, (gssize) len, NULL) || memchr (text, '\0', len) != NULL)
+        return -1;
+      if (g_str_has_prefix (p, "\xEF\xBB\xBF"))
+        p += 3;
+      while ((rec = hearth_csv_record (&p, &bad)) != NULL)
+        {
+          g_ptr_array_unref (rec);
+          n_rows++;
+        }
+      return bad ? -1 : MAX (0, n_rows - 1);
+    }
+  else
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonNode *root;
+
+      if (!json_parser_load_from_data (parser, text, (gssize) len, NULL))
+        return -1;
+      root = json_parser_get_root (parser);
+      return root != NULL && JSON_NODE_HOLDS_ARRAY (root) ? (gint64) json_array_get_length (json_node_get_array (root)) : -1;
+    }
+}
+
+/* verify counts a file a chunk at a time (it held each file whole before,
+ * and a JSON file as a json-glib tree: up to 1 GiB, several times that in
+ * memory): the same records as the whole-text readers, whatever the
+ * chunks, and the same texts refused, each named. */
+static void
+test_count_records (void)
+{
+  static const struct {
+    const char *name;
+    const char *text;
+    gint64 records;   /* -1: refused */
+    const char *why;  /* a part of the refusal */
+  } cases[] = {
+    { "a.csv", "", 0, NULL },
+    { "a.csv", "\xEF\xBB\xBF", 0, NULL },
+    { "a.csv", "\xEF\xBB\xBF" "id,name\r\n1,王芳\r\n2,\"a,b\"\r\n", 2, NULL },
+    { "a.csv", "id\n1\n2", 2, NULL },
+    { "a.csv", "id\r1\r\r\n2\r\n", 3, NULL },
+    { "a.csv", "id\n\"x\r\ny\"\n\"a\"\"b\"\n", 2, NULL },
+    { "a.csv", "id\n\"ab\"cd,\"e\nf\"\n", 1, NULL },
+    { "a.csv", "id\nab\"c\nd\n", 2, NULL },
+    { "a.csv", "id\n,\n,,\n", 2, NULL },
+    { "a.csv", "\xEF\xBB\x80" "x\n1\n", 1, NULL },
+    { "a.csv", "\xEF\xBB\xBF\xEF\xBB\xBF" "id\n1\n", 1, NULL },
+    { "a.csv", "id\n\"open\n", -1, "a.csv: a quoted field is not closed" },
+    { "a.csv", "id\n1\xff\n", -1, "a.csv is not UTF-8 text" },
+    { "a.csv", "id\n\xe7\x8e", -1, "a.csv is not UTF-8 text" },
+    { "a.csv", "id\n1\0002\n", -1, "a.csv is not UTF-8 text" },
+    { "b.json", "[]", 0, NULL },
+    { "b.json", " \n[ ]\n", 0, NULL },
+    { "b.json", "[{\"a\": \"x,]\\\"\"}, [1, [2]], 3, \"s\", null, {\"b\": {\"c\": []}}]\n", 6, NULL },
+    { "b.json", "[{\"name\": \"王芳\"}]", 1, NULL },
+    { "b.json", "", -1, "b.json is not a JSON array of records" },
+    { "b.json", "{\"a\": 1}", -1, "b.json is not a JSON array of records" },
+    { "b.json", "[1,]", -1, "b.json is not JSON: line 1: “]” where a record should be" },
+    { "b.json", "[,1]", -1, "b.json is not JSON: line 1: “,” where a record should be" },
+    { "b.json", "[1] 2", -1, "b.json is not JSON: line 1: text after the array's end" },
+    { "b.json", "[1, 2", -1, "b.json is not JSON: it ends inside its array" },
+    { "b.json", "[{\"a\": 1},\n{\"a\": }]", -1, "b.json is not JSON: record 2 (from line 2)" },
+    { "b.json", "[{\"a\": \"\xff\"}]", -1, "b.json is not JSON: record 1" },
+    { "b.json", "[1 2]", -1, "b.json is not JSON: record 1" },
+  };
+  const gsize chunks[] = { 1, 2, 3, 5, 7, 1024 * 1024 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      /* The texts hold a NUL: their length up to the last quote. */
+      gsize len = i == 14 ? 8 : strlen (cases[i].text);
+
+      if (count_whole (cases[i].name, cases[i].text, len) != cases[i].records)
+        g_error ("case %u: the whole-text readers count %" G_GINT64_FORMAT, i,
+                 count_whole (cases[i].name, cases[i].text, len));
+      for (guint c = 0; c < G_N_ELEMENTS (chunks); c++)
+        {
+          g_autoptr(GError) error = NULL;
+          gint64 records = -7;
+          gboolean ok = hearth_batch_count_records (cases[i].name, cases[i].text, len, chunks[c], &records, &error);
+
+          if (cases[i].records >= 0)
+            {
+              g_assert_no_error (error);
+              g_assert_true (ok);
+              g_assert_cmpint (records, ==, cases[i].records);
+            }
+          else
+            {
+              g_assert_false (ok);
+              g_assert_error (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_INVALID);
+              if (strstr (error->message, cases[i].why) == NULL)
+                g_error ("case %u, chunks of %zu: “%s” does not say “%s”", i, chunks[c], error->message,
+                         cases[i].why);
+            }
+        }
+    }
+
+  /* A JSON record nested deeper than JSON allows here, and one larger
+   * than HEARTH_BATCH_MAX_RECORD, are refused by their record. */
+  {
+    g_autoptr(GString) deep = g_string_new ("[1, ");
+    g_autoptr(GString) big = g_string_new ("[{\"a\": \"");
+    g_autoptr(GError) error = NULL;
+    gint64 records = 0;
+
+    for (int i = 0; i < 100000; i++)
+      g_string_append_c (deep, '[');
+    g_string_append_c (deep, ']');
+    g_assert_false (hearth_batch_count_records ("d.json", deep->str, deep->len, 4096, &records, &error));
+    g_assert_nonnull (strstr (error->message, "d.json is not JSON: record 2 (from line 1)"));
+    g_clear_error (&error);
+    g_string_set_size (big, HEARTH_BATCH_MAX_RECORD + 16);
+    memset (big->str + 8, 'x', big->len - 8);
+    g_assert_false (hearth_batch_count_records ("e.json", big->str, big->len, 1024 * 1024, &records, &error));
+    g_assert_nonnull (strstr (error->message, "e.json: record 1 (from line 1) is larger than 67108864 bytes"));
+  }
+}
+
+/* This process's peak resident memory (VmHWM), KiB, after resetting it to
+ * what is resident now when @reset; -1 when Linux does not say. */
+static gint64
+peak_rss_kib (gboolean reset)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (reset)
+    {
+      FILE *f = fopen ("/proc/self/clear_refs", "w");
+      gboolean done = f != NULL && fputs ("5", f) >= 0;
+
+      if (f != NULL && fclose (f) != 0)
+        done = FALSE;
+      if (!done)
+        return -1;
+    }
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) || (line = strstr (status, "VmHWM:")) == NULL)
+    return -1;
+  return g_ascii_strtoll (line + 6, NULL, 10);
+}
+
+/* A JSON batch file of some 100 MB verifies holding one record at a time:
+ * the process's peak memory grows by far less than the file (json-glib's
+ * tree of it took several times its size). */
+static void
+test_verify_large (void)
+{
+  g_autofree char *batch = write_batch ("batch-large", HEARTH_BATCH_JSON);
+  g_autofree char *path = g_build_filename (batch, "members.json", NULL);
+  g_autofree char *manifest_path = g_build_filename (batch, "manifest.json", NULL);
+  g_autofree char *manifest = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) record = g_string_new (NULL);
+  FILE *f = fopen (path, "w");
+  crypto_generichash_state hash;
+  guint8 digest[32];
+  char hex[65];
+  const guint n = 400000;
+  gint64 before, after;
+
+  g_assert_nonnull (f);
+  crypto_generichash_init (&hash, NULL, 0, sizeof digest);
+  for (guint i = 0; i < n; i++)
+    {
+      g_string_printf (record, "%s{\"id\": \"%08u\", \"household_id\": \"%0240u\"}%s", i == 0 ? "[\n" : "",
+                       i, i, i + 1 == n ? "\n]\n" : ",\n");
+      g_assert_cmpuint (fwrite (record->str, 1, record->len, f), ==, record->len);
+      crypto_generichash_update (&hash, (const guint8 *) record->str, record->len);
+    }
+  g_assert_cmpint (fclose (f), ==, 0);
+  crypto_generichash_final (&hash, digest, sizeof digest);
+  sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
+  g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
+  {
+    /* members.json's entry: its checksum and count, the others kept. */
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(JsonGenerator) gen = json_generator_new ();
+    JsonArray *files;
+
+    g_assert_true (json_parser_load_from_data (parser, manifest, -1, NULL));
+    files = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "files");
+    for (guint i = 0; i < json_array_get_length (files); i++)
+      {
+        JsonObject *e = json_array_get_object_element (files, i);
+        if (g_str_equal (json_object_get_string_member (e, "name"), "members.json"))
+          {
+            json_object_set_string_member (e, "blake2b_256", hex);
+            json_object_set_int_member (e, "records", n);
+          }
+      }
+    json_generator_set_root (gen, json_parser_get_root (parser));
+    g_assert_true (json_generator_to_file (gen, manifest_path, NULL));
+  }
+  before = peak_rss_kib (TRUE);
+  g_assert_true (hearth_batch_verify (batch, NULL, &error));
+  g_assert_no_error (error);
+  after = peak_rss_kib (FALSE);
+  g_test_message ("members.json: %u records; peak RSS %" G_GINT64_FORMAT " → %" G_GINT64_FORMAT " KiB", n, before,
+                  after);
+#if defined(__SANITIZE_ADDRESS__)
+  /* AddressSanitizer keeps freed memory in quarantine: no bound to see. */
+  g_test_message ("the peak memory is not checked under AddressSanitizer");
+#else
+  if (before < 0 || after < 0)
+    {
+      g_test_skip ("this kernel does not let a process reset its peak memory (/proc/self/clear_refs)");
+      return;
+    }
+  /* The file is some 110 MB; its tree would be several times that. */
+  g_assert_cmpint (after - before, <, 32 * 1024);
+#endif
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -289,5 +518,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/batch/csv", test_csv);
   g_test_add_func ("/batch/json", test_json);
   g_test_add_func ("/batch/tampering", test_tampering);
+  g_test_add_func ("/batch/count-records", test_count_records);
+  g_test_add_func ("/batch/verify-large", test_verify_large);
   return g_test_run ();
 }

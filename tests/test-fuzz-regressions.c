@@ -393,6 +393,7 @@ test_sync_regressions (gconstpointer data)
     { "reply", hearth_fuzz_reply },
     { "apply", hearth_fuzz_apply },
     { "batch", hearth_fuzz_batch },
+    { "batch-count", hearth_fuzz_batch_count },
     { "csv", hearth_fuzz_csv },
     { "registry", hearth_fuzz_registry },
     { "publish", hearth_fuzz_publish },
@@ -431,6 +432,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/reply/found", test_reply_found);
   g_test_add_data_func ("/fuzz/apply/regressions", "apply", test_sync_regressions);
   g_test_add_data_func ("/fuzz/batch/regressions", "batch", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/batch-count/regressions", "batch-count", test_sync_regressions);
   g_test_add_data_func ("/fuzz/csv/regressions", "csv", test_sync_regressions);
   g_test_add_data_func ("/fuzz/registry/regressions", "registry", test_sync_regressions);
   g_test_add_func ("/fuzz/registry/found", test_registry_found);

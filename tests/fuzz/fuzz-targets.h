@@ -194,6 +194,21 @@ void hearth_fuzz_batch (const guint8 *data,
                         gsize         size);
 
 /**
+ * hearth_fuzz_batch_count:
+ * @data: (array length=size): a byte saying the format (odd: JSON, even:
+ *   CSV), then a batch file's bytes
+ * @size: the number of bytes
+ *
+ * Counts the file's records with hearth_batch_count_records() in chunks
+ * of 1, 3 and 4096 bytes: each must agree with the whole-text readers
+ * (hearth_csv_record() after the UTF-8 check, json-glib's array length):
+ * the same count, or a refusal (HEARTH_BATCH_ERROR_INVALID naming the
+ * file) where they refuse. Defined in fuzz-batch-target.c.
+ */
+void hearth_fuzz_batch_count (const guint8 *data,
+                              gsize         size);
+
+/**
  * hearth_fuzz_csv:
  * @data: (array length=size): any bytes, taken as CSV text (up to a NUL)
  * @size: the number of bytes
