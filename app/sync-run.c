@@ -112,6 +112,50 @@ hearth_sync_read_trust (HearthSyncStore *store, const HearthSyncRunOptions *o, c
   return TRUE;
 }
 
+gboolean
+hearth_sync_change_trust (HearthSyncStore *store, const HearthSyncRunOptions *o, gboolean system, GError **error)
+{
+  g_autoptr(HearthSyncEnrolment) enrolment = hearth_sync_store_get_enrolment (store, error);
+  g_autoptr(HearthSyncClient) client = NULL;
+  g_autoptr(HearthSecret) secret = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *ca_pem = NULL;
+  g_autofree char *pin = NULL;
+  HearthSyncStatus status = { 0 };
+  guint http_status = 0;
+
+  g_return_val_if_fail (system || (o != NULL && (o->ca_file != NULL || o->pinned_key != NULL)), FALSE);
+
+  if (enrolment == NULL)
+    return FALSE;
+  if (!system && !hearth_sync_read_trust (store, o, &ca_pem, &pin, error))
+    return FALSE;
+  secret = hearth_sync_store_load_secret_key (store, error);
+  if (secret == NULL || !hearth_sync_store_status (store, &status, error))
+    return FALSE;
+  client = hearth_sync_client_new (enrolment->center_url, error);
+  if (client == NULL)
+    return FALSE;
+  hearth_sync_client_set_clock (client, store_clock, store);
+  hearth_sync_client_set_timeouts (client, 10000, 30000);
+  hearth_sync_client_set_tls (client, NULL, pin);
+  hearth_sync_client_set_ca_pem (client, ca_pem);
+  hearth_sync_client_set_identity (client, hearth_case_store_get_device_id (hearth_sync_store_get_cases (store)),
+                                   hearth_secret_peek (secret));
+  hearth_sync_client_set_time_offset (client, status.center_offset_ms);
+  /* A signed request: the center that answers knows this device, so the
+   * trust is the county center's, not any server's at that address. Its
+   * epoch is not met here (the next sync does). */
+  reply = hearth_sync_client_call (client, "GET", "/v1/epoch", NULL, TRUE, &http_status, &local);
+  if (reply == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return hearth_sync_store_set_trust (store, ca_pem, pin, error);
+}
+
 HearthSyncEnrolment *
 hearth_sync_request_enrolment (HearthSyncClient *client, const char *center_url, const char *code,
                                const char *device_id, const guint8 *public_key, const char *device_name,

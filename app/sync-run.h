@@ -147,6 +147,31 @@ gboolean hearth_sync_enrol_full (HearthSyncStore            *store,
                                  GError                    **error);
 
 /**
+ * hearth_sync_change_trust:
+ * @options: the new trust: @options->ca_file (a CA bundle in PEM form) or
+ *   @options->pinned_key (sha256//BASE64), or neither with @system
+ * @system: trust the system's CAs alone (a center whose certificate a
+ *   public CA signed); the kept CA and pin are dropped
+ *
+ * Replaces the trust an enrolment kept (a county that renewed its CA, or
+ * moved the center to a new key) without enrolling again: the center at
+ * the enrolment's address must first answer a signed request (GET
+ * /v1/epoch, PROTOCOL.md section 12) through the new trust, so that a
+ * mistyped pin never locks the tablet out; only then is the trust kept,
+ * in one write. Blocks for the request (up to 30 s).
+ *
+ * Returns: %TRUE when kept; %FALSE with HEARTH_SYNC_ERROR_UNTRUSTED (the
+ *   center does not pass the new trust), _UNREACHABLE, _REFUSED (the
+ *   center refused this device), or HEARTH_SYNC_STORE_ERROR
+ *   (_NOT_ENROLLED, _INVALID: a file that is not a PEM CA, a pin not of
+ *   the form sha256//…); nothing changes then. Not thread-safe per store.
+ */
+gboolean hearth_sync_change_trust (HearthSyncStore            *store,
+                                   const HearthSyncRunOptions *options,
+                                   gboolean                    system,
+                                   GError                    **error);
+
+/**
  * hearth_sync_run:
  * @result: (out caller-allocates): what happened (also on failure)
  *

@@ -1547,6 +1547,25 @@ not_enrolled (GError **error)
   return FALSE;
 }
 
+gboolean
+hearth_sync_store_set_trust (HearthSyncStore *self, const char *ca_pem, const char *pin, GError **error)
+{
+  g_autoptr(HearthSyncEnrolment) enrolment = hearth_sync_store_get_enrolment (self, error);
+  HearthSyncTx tx;
+
+  if (enrolment == NULL || !hearth_sync_tx_begin (&tx, self->db, "sync_set_trust", error))
+    return FALSE;
+  if ((ca_pem != NULL && !hearth_sync_state_set (self->db, "tls_ca_pem", ca_pem, 0, error)) ||
+      (ca_pem == NULL && !hearth_sync_exec (self->db, "DELETE FROM sync_state WHERE key = 'tls_ca_pem'", error)) ||
+      (pin != NULL && !hearth_sync_state_set (self->db, "tls_pin", pin, 0, error)) ||
+      (pin == NULL && !hearth_sync_exec (self->db, "DELETE FROM sync_state WHERE key = 'tls_pin'", error)))
+    {
+      hearth_sync_tx_rollback (&tx);
+      return FALSE;
+    }
+  return hearth_sync_tx_commit (&tx, error);
+}
+
 HearthSyncEnrolment *
 hearth_sync_store_get_enrolment (HearthSyncStore *self, GError **error)
 {

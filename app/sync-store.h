@@ -471,6 +471,23 @@ gboolean hearth_sync_store_set_features (HearthSyncStore    *self,
                                          GError            **error);
 
 /**
+ * hearth_sync_store_set_trust:
+ * @ca_pem: (nullable): a CA bundle's PEM text to trust, or %NULL
+ * @pin: (nullable): the center's key pin (sha256//BASE64), or %NULL
+ *
+ * Keeps a new trust for the enrolled center (sync_state "tls_ca_pem" and
+ * "tls_pin", each removed when %NULL: both %NULL trusts the system's CAs)
+ * in one transaction. Callers check it first (hearth_sync_change_trust()).
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_NOT_ENROLLED or _SQLITE;
+ *   nothing is written then.
+ */
+gboolean hearth_sync_store_set_trust (HearthSyncStore *self,
+                                      const char      *ca_pem,
+                                      const char      *pin,
+                                      GError         **error);
+
+/**
  * hearth_sync_store_get_enrolment:
  *
  * Returns: (transfer full) (nullable): the enrolment, or %NULL with

@@ -920,7 +920,58 @@ test_tls_trust (void)
   /* A CA given to one command replaces the kept one for it. */
   test_tablet_cli (&r, &by_ca, "sync", "--ca-file", other_cert, NULL);
   g_assert_cmpint (r.status, ==, 0);
+
+  /* The county moved the center to the new key: `trust` keeps the new
+   * trust without enrolling again, once the center answers a signed
+   * request through it. A trust the center does not pass, a file that is
+   * no CA, the system's CAs (a self-signed certificate) and a center out
+   * of reach change nothing. */
+  test_tablet_cli (&r, &by_pin, "trust", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  test_tablet_cli (&r, &by_pin, "trust", "--pin", other_pin, "--system", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  test_tablet_cli (&r, &by_pin, "trust", "--pin", pin, NULL);
+  g_assert_cmpint (r.status, ==, 7);
+  g_assert_nonnull (strstr (r.err, "the trust was not changed"));
+  g_assert_nonnull (strstr (r.err, "pinned"));
+  test_tablet_cli (&r, &by_pin, "trust", "--system", NULL);
+  g_assert_cmpint (r.status, ==, 7);
+  test_tablet_cli (&r, &by_pin, "trust", "--ca-file", by_pin.pass, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "PEM"));
+  g_clear_pointer (&kept, g_free);
+  kept = test_tablet_text (&by_pin, "SELECT value FROM sync_state WHERE key = 'tls_pin'");
+  g_assert_cmpstr (kept, ==, pin);
+  test_tablet_cli (&r, &by_pin, "trust", "--pin", other_pin, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "kept for every later sync"));
+  g_clear_pointer (&kept, g_free);
+  kept = test_tablet_text (&by_pin, "SELECT value FROM sync_state WHERE key = 'tls_pin'");
+  g_assert_cmpstr (kept, ==, other_pin);
+  test_tablet_cli (&r, &by_pin, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "Synced"));
+  /* From a pin to a CA: the pin goes. */
+  test_tablet_cli (&r, &by_pin, "--json", "trust", "--ca-file", other_cert, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "\"ca-file\""));
+  g_assert_cmpint (test_tablet_int (&by_pin, "SELECT count (*) FROM sync_state WHERE key = 'tls_pin'"), ==, 0);
+  test_tablet_cli (&r, &by_ca, "trust", "--ca-file", other_cert, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_clear_pointer (&kept, g_free);
+  g_clear_pointer (&cert_text, g_free);
+  g_assert_true (g_file_get_contents (other_cert, &cert_text, NULL, NULL));
+  kept = test_tablet_text (&by_ca, "SELECT value FROM sync_state WHERE key = 'tls_ca_pem'");
+  g_assert_cmpstr (kept, ==, cert_text);
+  test_tablet_cli (&r, &by_ca, "sync", NULL);
+  g_assert_cmpint (r.status, ==, 0);
   center_stop (c);
+  test_tablet_cli (&r, &by_ca, "trust", "--pin", other_pin, NULL);
+  g_assert_cmpint (r.status, ==, 5);
+  g_clear_pointer (&kept, g_free);
+  kept = test_tablet_text (&by_ca, "SELECT value FROM sync_state WHERE key = 'tls_ca_pem'");
+  g_assert_cmpstr (kept, ==, cert_text);
+  g_assert_cmpint (test_tablet_int (&by_ca, "SELECT count (*) FROM sync_state WHERE key = 'tls_pin'"), ==, 0);
 }
 
 static void

@@ -80,6 +80,7 @@ int cli_cmd_measure (CliContext *ctx, int argc, char **argv);
 int cli_cmd_enrol (CliContext *ctx, int argc, char **argv);
 int cli_cmd_sync (CliContext *ctx, int argc, char **argv);
 int cli_cmd_verify_batch (CliContext *ctx, int argc, char **argv);
+int cli_cmd_trust (CliContext *ctx, int argc, char **argv);
 int cli_cmd_export (CliContext *ctx, int argc, char **argv);
 int cli_cmd_conflict (CliContext *ctx, int argc, char **argv);
 int cli_cmd_declare (CliContext *ctx, int argc, char **argv);

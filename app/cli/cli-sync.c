@@ -568,6 +568,77 @@ cli_cmd_verify_batch (CliContext *ctx, int argc, char **argv)
   return CLI_EXIT_OK;
 }
 
+/* ---- trust -------------------------------------------------------------------------- */
+
+int
+cli_cmd_trust (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *ca_file = NULL;
+  g_autofree char *pin = NULL;
+  gboolean system = FALSE;
+  GOptionEntry entries[] = {
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      N_("Trust this CA bundle for https from now on, instead of the one kept at enrolment"), N_("FILE") },
+    { "pin", 0, 0, G_OPTION_ARG_STRING, &pin, N_("Accept only this server key (sha256//BASE64) from now on"),
+      N_("KEY") },
+    { "system", 0, 0, G_OPTION_ARG_NONE, &system,
+      N_("Trust the system's CAs alone from now on (a certificate a public CA signed)"), NULL },
+    { NULL }
+  };
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  g_autoptr(HearthSyncStore) sync = NULL;
+  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
+  g_autoptr(HearthSecret) passphrase = NULL;
+  HearthSyncRunOptions options = { 0 };
+  GError *error = NULL;
+  HearthRole role;
+
+  if (!cli_parse ("trust", entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if ((ca_file != NULL) + (pin != NULL) + (system != FALSE) != 1)
+    {
+      g_printerr (_("hearth-cli: trust needs one of --ca-file FILE, --pin KEY or --system\n"));
+      return CLI_EXIT_USAGE;
+    }
+  passphrase = cli_get_passphrase (ctx, &error);
+  if (passphrase == NULL)
+    return cli_fail (error);
+  store = hearth_store_open (ctx->data_dir, passphrase, &error);
+  if (store == NULL)
+    return cli_fail (error);
+  cases = cli_open_cases (store, &role, &error);
+  if (cases == NULL)
+    return sync_fail (error);
+  sync = hearth_sync_store_new (cases);
+  options.ca_file = ca_file;
+  options.pinned_key = pin;
+  if (!hearth_sync_change_trust (sync, &options, system, &error))
+    {
+      g_prefix_error (&error, _("the trust was not changed: "));
+      return sync_fail (error);
+    }
+  enrolment = hearth_sync_store_get_enrolment (sync, NULL);
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "center");
+      json_builder_add_string_value (b, enrolment != NULL ? enrolment->center_url : NULL);
+      json_builder_set_member_name (b, "trust");
+      json_builder_add_string_value (b, system ? "system" : ca_file != NULL ? "ca-file" : "pin");
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cli_print_json (root);
+      return CLI_EXIT_OK;
+    }
+  g_print (_("The center at %s answered through the new trust; it is kept for every later sync and export.\n"),
+           enrolment != NULL ? enrolment->center_url : "");
+  return CLI_EXIT_OK;
+}
+
 /* ---- export (PROTOCOL.md sections 9 and 10) ----------------------------------------- */
 
 /* Whether @dir is missing or an empty folder. */

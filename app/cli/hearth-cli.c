@@ -41,6 +41,7 @@ static const CliCommand commands[] = {
   { "demo", cli_cmd_demo, N_("Made-up households for demonstrations and benchmarks: demo generate --households N [--seed S] [--county CODE] --out FILE.csv; demo divisions [--county CODE] --out FILE.csv") },
   { "enrol", cli_cmd_enrol, N_("Enrol this store with the county center: enrol --center URL --code CODE [--name NAME] [--ca-file FILE] [--pin KEY]; again, keeping its data (a restored center): enrol --again --code CODE") },
   { "sync", cli_cmd_sync, N_("Send this tablet's changes to the center and receive its own: sync [--retry [--time-limit SECONDS]] [--page-size N] [--status]") },
+  { "trust", cli_cmd_trust, N_("Change the trust kept for the center's certificate (a renewed CA, a new key), checked with the center first: trust --ca-file FILE | --pin KEY | --system") },
   { "conflict", cli_cmd_conflict, N_("Values two offline edits disagreed on (clerk or county): conflict list [--household ID]; conflict resolve CONFLICT --keep|--other|--value TEXT") },
   { "export", cli_cmd_export, N_("County staff: fetch a batch from the center: export --scope CODE --since YYYY-MM-DD [--until YYYY-MM-DD] [--after-cursor N] --format csv|json --out DIR") },
   { "verify-batch", cli_cmd_verify_batch, N_("Check a county batch against its manifest: verify-batch DIR") },
