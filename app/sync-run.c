@@ -10,8 +10,10 @@
 #include "sync-reply.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <string.h>
 
 /* SQLite's default WAL size before a checkpoint, and the one of a pull. */
@@ -62,13 +64,44 @@ hearth_sync_client_apply_trust (HearthSyncClient *client, HearthSyncStore *store
 /* The largest CA bundle an enrolment keeps. */
 #define HEARTH_SYNC_MAX_CA_PEM (1024 * 1024)
 
+char *
+hearth_sync_read_ca_file (const char *path, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *shown = g_filename_display_name (path);
+  GStatBuf st;
+  gsize len = 0;
+
+  /* Bounded before it is read: a CA bundle is a few kilobytes. */
+  if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > HEARTH_SYNC_MAX_CA_PEM)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("%s is not a CA certificate in PEM form (“-----BEGIN CERTIFICATE-----”)"), shown);
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &text, &len, &local))
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("the CA certificate cannot be read: %s"), local->message);
+      return NULL;
+    }
+  if (len > HEARTH_SYNC_MAX_CA_PEM || strlen (text) != len || !g_utf8_validate (text, len, NULL) ||
+      strstr (text, "-----BEGIN CERTIFICATE-----") == NULL)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
+                   _("%s is not a CA certificate in PEM form (“-----BEGIN CERTIFICATE-----”)"), shown);
+      return NULL;
+    }
+  return g_steal_pointer (&text);
+}
+
 gboolean
 hearth_sync_read_trust (HearthSyncStore *store, const HearthSyncRunOptions *o, char **ca_pem, char **pin,
                         GError **error)
 {
   g_autoptr(HearthSyncEnrolment) existing = NULL;
   g_autofree char *text = NULL;
-  gsize len = 0;
 
   *ca_pem = NULL;
   *pin = NULL;
@@ -89,24 +122,8 @@ hearth_sync_read_trust (HearthSyncStore *store, const HearthSyncRunOptions *o, c
                      "(docs/operations.md)"), o->pinned_key);
       return FALSE;
     }
-  if (o->ca_file != NULL)
-    {
-      g_autoptr(GError) local = NULL;
-
-      if (!g_file_get_contents (o->ca_file, &text, &len, &local))
-        {
-          g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
-                       _("the CA certificate cannot be read: %s"), local->message);
-          return FALSE;
-        }
-      if (len > HEARTH_SYNC_MAX_CA_PEM || strlen (text) != len || !g_utf8_validate (text, len, NULL) ||
-          strstr (text, "-----BEGIN CERTIFICATE-----") == NULL)
-        {
-          g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID,
-                       _("%s is not a CA certificate in PEM form (“-----BEGIN CERTIFICATE-----”)"), o->ca_file);
-          return FALSE;
-        }
-    }
+  if (o->ca_file != NULL && (text = hearth_sync_read_ca_file (o->ca_file, error)) == NULL)
+    return FALSE;
   *ca_pem = g_steal_pointer (&text);
   *pin = g_strdup (o->pinned_key);
   return TRUE;

@@ -147,6 +147,21 @@ gboolean hearth_sync_enrol_full (HearthSyncStore            *store,
                                  GError                    **error);
 
 /**
+ * hearth_sync_read_ca_file:
+ * @path: a CA bundle given by county IT (the tablet's file chooser, or
+ *   `--ca-file`)
+ *
+ * Reads and checks a CA bundle to trust: a UTF-8 text of at most 1 MiB
+ * with a PEM certificate ("-----BEGIN CERTIFICATE-----"). libcurl parses
+ * it when a request is made.
+ *
+ * Returns: (transfer full) (nullable): its text, or %NULL with
+ *   HEARTH_SYNC_STORE_ERROR_INVALID naming the file. Thread-safe.
+ */
+char *hearth_sync_read_ca_file (const char *path,
+                                GError    **error);
+
+/**
  * hearth_sync_change_trust:
  * @options: the new trust: @options->ca_file (a CA bundle in PEM form) or
  *   @options->pinned_key (sha256//BASE64), or neither with @system

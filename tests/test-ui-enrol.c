@@ -17,7 +17,8 @@
  * syncs everything it recorded.
  *
  * /ui/enrol/pin: a center with a self-signed certificate is enrolled with
- * by its pin, which the app's sync then uses.
+ * by its pin, which the app's sync then uses; /ui/enrol/ca-file: by the
+ * county's CA certificate file chosen on the screen.
  */
 #include "ui-test-util.h"
 #include "test-center-util.h"
@@ -414,6 +415,80 @@ test_enrol_pin (void)
   center_stop (center);
 }
 
+/* The same center enrolled with by the county's CA certificate file (the
+ * self-signed certificate is its own CA) chosen on the enrolment screen:
+ * a file that is no certificate is said at once and not used; the right
+ * one enrols the tablet, its content is kept with the enrolment and the
+ * app's own sync trusts it. */
+static void
+test_enrol_ca_file (void)
+{
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autoptr(Center) center = NULL;
+  g_autofree char *dir = NULL, *data = NULL, *cert = NULL, *key = NULL, *pin = NULL;
+  g_autofree char *code = NULL, *not_pem = NULL, *cert_text = NULL;
+  g_autoptr(HearthSyncEnrolment) enrolment = NULL;
+  HearthApplication *app;
+  HearthWindow *window;
+  HearthSyncer *syncer;
+  HearthSession *session;
+  GtkWidget *root, *page, *error_label;
+
+  if (openssl == NULL)
+    {
+      g_test_skip ("no openssl to make a certificate with");
+      return;
+    }
+  center = center_init ("ui-ca-center", "150422");
+  dir = test_make_dir ("ui-ca");
+  data = g_build_filename (dir, "data", NULL);
+  pin = test_make_cert (dir, "center", &cert, &key);
+  g_assert_true (g_file_get_contents (cert, &cert_text, NULL, NULL));
+  not_pem = g_build_filename (dir, "notes.pem", NULL);
+  g_assert_true (g_file_set_contents (not_pem, "county IT phone: 0477-1234567\n", -1, NULL));
+  center_add_user (center, "lijuan", "worker", "150422101201");
+  code = center_enrol_code (center, "lijuan");
+  center_start_full (center, cert, key);
+
+  app = new_store_to_enrol (data, &window, &page);
+  root = GTK_WIDGET (window);
+  session = hearth_application_get_session (app);
+  error_label = ui_test_find (page, "error_label");
+  ui_test_type (ui_test_find (page, "center_entry"), center->base);
+  ui_test_type (ui_test_find (page, "code_entry"), code);
+  gtk_expander_set_expanded (GTK_EXPANDER (ui_test_find (page, "pin_expander")), TRUE);
+
+  /* Not a certificate: said at once, nothing chosen. */
+  g_assert_false (hearth_enrol_page_set_ca_file (HEARTH_ENROL_PAGE (page), not_pem));
+  ui_test_flush (root);
+  g_assert_true (gtk_widget_get_visible (error_label));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "notes.pem"));
+  g_assert_false (gtk_widget_get_visible (ui_test_find (page, "ca_clear_button")));
+  g_assert_false (hearth_session_is_enrolled (session));
+
+  g_assert_true (hearth_enrol_page_set_ca_file (HEARTH_ENROL_PAGE (page), cert));
+  ui_test_flush (root);
+  g_assert_false (gtk_widget_get_visible (error_label));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (ui_test_find (page, "ca_label"))), ==, "center.pem");
+  g_assert_true (gtk_widget_get_visible (ui_test_find (page, "ca_clear_button")));
+  ui_test_assert_labelled (root, "the enrolment screen with its CA file");
+  ui_test_screenshot (root, "09-enrol-ca-file");
+  g_assert_null (enrol (window));
+  ui_test_wait_screen (window, "main");
+  g_assert_true (hearth_session_is_enrolled (session));
+  enrolment = hearth_sync_store_get_enrolment (hearth_session_get_sync (session), NULL);
+  g_assert_nonnull (enrolment);
+  g_assert_cmpstr (enrolment->tls_ca_pem, ==, cert_text);
+  g_assert_null (enrolment->tls_pin);
+  /* The app's sync: the CA was kept with the enrolment. */
+  syncer = hearth_session_get_syncer (session);
+  ui_test_wait_for (synced, syncer, 60000, "the first sync through the county's CA");
+  g_assert_cmpint (center_db_int (center, "SELECT count (*) FROM devices"), ==, 1);
+
+  ui_test_app_free (app);
+  center_stop (center);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -421,5 +496,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/enrol/center", test_enrol);
   g_test_add_func ("/ui/enrol/again", test_enrol_again);
   g_test_add_func ("/ui/enrol/pin", test_enrol_pin);
+  g_test_add_func ("/ui/enrol/ca-file", test_enrol_ca_file);
   return g_test_run ();
 }

@@ -23,6 +23,11 @@ struct _HearthEnrolPage {
   GtkButton *paste_button;
   GtkEntry *name_entry;
   GtkEntry *pin_entry;
+  GtkButton *ca_button;
+  GtkLabel *ca_label;
+  GtkButton *ca_clear_button;
+  char *ca_file;           /* the CA bundle chosen, checked, or NULL */
+  GtkFileChooserNative *chooser;
   GtkLabel *error_label;
   GtkWidget *busy_box;
   GtkSpinner *spinner;
@@ -46,7 +51,8 @@ hearth_enrol_page_describe_error (const GError *error, const char *center_code)
                        "again, or choose Later."));
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_UNTRUSTED))
     return g_strdup (_("The county center's certificate is not trusted by this tablet, or its key does not match "
-                       "the pin: check the address and the pin on the enrolment sheet, or ask county IT."));
+                       "the pin: check the address and the pin (or the CA certificate file) on the enrolment sheet, "
+                       "or ask county IT."));
   if (g_error_matches (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_REFUSED))
     /* The center's reasons (PROTOCOL.md section 5) in the user's words:
      * its own message is English for county IT. */
@@ -104,6 +110,8 @@ set_busy (HearthEnrolPage *self, gboolean busy)
   gtk_widget_set_sensitive (GTK_WIDGET (self->paste_button), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->name_entry), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->pin_entry), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->ca_button), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->ca_clear_button), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->enrol_button), !busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->later_button), !busy);
   /* The store is the enrolment thread's meanwhile: no idle lock. */
@@ -116,6 +124,7 @@ typedef struct {
   char *code;
   char *name;
   char *pin;           /* sha256//…, or NULL */
+  char *ca_file;       /* a CA bundle's path, or NULL */
   char *refusal_code;
   HearthSyncEnrolment *enrolment;
   gboolean again;      /* the store is enrolled: enrolling again */
@@ -128,6 +137,7 @@ enrol_data_free (EnrolData *data)
   g_free (data->code);
   g_free (data->name);
   g_free (data->pin);
+  g_free (data->ca_file);
   g_free (data->refusal_code);
   g_clear_pointer (&data->enrolment, hearth_sync_enrolment_free);
   g_free (data);
@@ -141,9 +151,10 @@ enrol_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   HearthSyncRunOptions options = { 0 };
   GError *error = NULL;
 
-  /* A pin is kept with the enrolment and used at every sync; without
-   * one, enrolling again keeps the trust the tablet has. */
+  /* A pin or a CA is kept with the enrolment and used at every sync;
+   * without either, enrolling again keeps the trust the tablet has. */
   options.pinned_key = data->pin;
+  options.ca_file = data->ca_file;
 
   /* An enrolled tablet the center does not know (restored from a backup
    * older than the enrolment) enrols again, keeping its store. */
@@ -253,11 +264,88 @@ enrol_clicked (HearthEnrolPage *self)
   /* The sheet may print the base64 alone. */
   if (pin[0] != '\0')
     data->pin = g_str_has_prefix (pin, "sha256//") ? g_steal_pointer (&pin) : g_strconcat ("sha256//", pin, NULL);
+  data->ca_file = g_strdup (self->ca_file);
   data->again = hearth_session_is_enrolled (self->session);
   task = g_task_new (self->session, NULL, enrolled, g_object_ref (self));
   g_task_set_task_data (task, data, (GDestroyNotify) enrol_data_free);
   set_busy (self, TRUE);
   g_task_run_in_thread (task, enrol_thread);
+}
+
+gboolean
+hearth_enrol_page_set_ca_file (HearthEnrolPage *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = NULL;
+
+  g_return_val_if_fail (HEARTH_IS_ENROL_PAGE (self), FALSE);
+
+  /* Checked as it is chosen, so that the page says so before the code is
+   * spent on a wrong file; read again (the same check) at enrolment. */
+  if (path != NULL && (pem = hearth_sync_read_ca_file (path, &error)) == NULL)
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+      g_autofree char *message = g_strdup_printf (_("“%s” is not a CA certificate: choose the file county IT gave "
+                                                    "you (its text begins “-----BEGIN CERTIFICATE-----”)."),
+                                                  shown);
+
+      show_error (self, message);
+      return FALSE;
+    }
+  g_free (self->ca_file);
+  self->ca_file = g_strdup (path);
+  if (path != NULL)
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+
+      gtk_label_set_text (self->ca_label, shown);
+      show_error (self, NULL);
+    }
+  else
+    gtk_label_set_text (self->ca_label, _("No file chosen"));
+  gtk_widget_set_visible (GTK_WIDGET (self->ca_clear_button), path != NULL);
+  return TRUE;
+}
+
+static void
+ca_chosen (HearthEnrolPage *self, int response, GtkFileChooserNative *chooser)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        hearth_enrol_page_set_ca_file (self, path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+ca_clicked (HearthEnrolPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  if (self->chooser != NULL)
+    return;
+  gtk_file_filter_set_name (filter, _("Certificates (.pem, .crt, .cer)"));
+  gtk_file_filter_add_pattern (filter, "*.pem");
+  gtk_file_filter_add_pattern (filter, "*.crt");
+  gtk_file_filter_add_pattern (filter, "*.cer");
+  self->chooser = gtk_file_chooser_native_new (_("The county’s CA certificate"),
+                                               GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect_swapped (self->chooser, "response", G_CALLBACK (ca_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+ca_clear_clicked (HearthEnrolPage *self)
+{
+  hearth_enrol_page_set_ca_file (self, NULL);
 }
 
 static void
@@ -303,6 +391,13 @@ hearth_enrol_page_dispose (GObject *object)
   HearthEnrolPage *self = HEARTH_ENROL_PAGE (object);
 
   g_clear_object (&self->session);
+  if (self->chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->chooser, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+      g_clear_object (&self->chooser);
+    }
+  g_clear_pointer (&self->ca_file, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), HEARTH_TYPE_ENROL_PAGE);
   /* Children of the template the class does not bind stay otherwise. */
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self)); child != NULL;
@@ -326,6 +421,9 @@ hearth_enrol_page_class_init (HearthEnrolPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, paste_button);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, name_entry);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, pin_entry);
+  gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, ca_button);
+  gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, ca_label);
+  gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, ca_clear_button);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, busy_box);
   gtk_widget_class_bind_template_child (widget_class, HearthEnrolPage, spinner);
@@ -335,6 +433,8 @@ hearth_enrol_page_class_init (HearthEnrolPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, center_activated);
   gtk_widget_class_bind_template_callback (widget_class, paste_clicked);
   gtk_widget_class_bind_template_callback (widget_class, later_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, ca_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, ca_clear_clicked);
 }
 
 static void

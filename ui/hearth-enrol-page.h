@@ -22,6 +22,20 @@ G_DECLARE_FINAL_TYPE (HearthEnrolPage, hearth_enrol_page, HEARTH, ENROL_PAGE, Gt
 void hearth_enrol_page_set_session (HearthEnrolPage *self,
                                     HearthSession   *session);
 
+/**
+ * hearth_enrol_page_set_ca_file:
+ * @path: (nullable): a CA bundle to trust (what the page's file chooser
+ *   gives), or %NULL for none
+ *
+ * Uses @path's CA for the enrolment (kept with it for every later sync,
+ * as `hearth-cli enrol --ca-file`), checked first: a file that is not a
+ * PEM CA certificate is said on the page and not used.
+ *
+ * Returns: whether @path is now the page's CA file. Main thread only.
+ */
+gboolean hearth_enrol_page_set_ca_file (HearthEnrolPage *self,
+                                        const char      *path);
+
 /* Returns: (transfer full): @error from enrolling, in plain words; for a
  * refusal, the center's reason read from @center_code (nullable;
  * hearth_sync_enrol_full()) rather than its English message. */
