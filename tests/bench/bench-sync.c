@@ -39,8 +39,15 @@
  *
  *   bench-sync [--households=N] [--visits=N] [--runs=N] [--devices=N]
  *              [--device-visits=N] [--batch-visits=N] [--center-threads=N]
- *              [--seed=S] [--no-pouchdb] [--keep] [--pull-only]
- *              [--center=PATH] [--perf-ingest=FILE]
+ *              [--seed=S] [--no-pouchdb] [--keep] [--pull-only] [--push-only]
+ *              [--center=PATH] [--perf-ingest=FILE] [--pull-during-ingest]
+ *
+ * --pull-during-ingest times, during the ingest (step 4), the pulled
+ * device's sync runs (its pull of what the ingest adds to its villages)
+ * and enrolments of fresh devices, again and again on a thread of their
+ * own, and the same on the quiet center before it: what a tablet meets
+ * at a center busy with group commits. Off by default: on a small
+ * machine its work slows the ingest it shares the cores with.
  *
  * --center runs another hearth-center (another branch's build, for a
  * comparison back to back with the same devices); --perf-ingest records
@@ -56,6 +63,13 @@
  * --dump-after=bench_pull_end bench-sync --pull-only --runs 1` counts the
  * device's instructions of one pull, every thread's, and none of the
  * seeding.
+ *
+ * --push-only pulls the village once (untimed), then stops after the
+ * timed pushes of step 3 (without the relay's push). Each timed push's
+ * sync run lies between bench_push_begin() and bench_push_end():
+ * `valgrind --tool=callgrind --zero-before=bench_push_begin
+ * --dump-after=bench_push_end bench-sync --push-only --runs 1` counts the
+ * device's instructions of one push (the center is another process).
  *
  * The bench folder is $HEARTH_BENCH_DIR or the build directory's; the
  * seed store is kept there (sync-seed-*), everything else is removed at
@@ -747,6 +761,19 @@ bench_pull_end (void)
   pull_marks = 2;
 }
 
+/* The same around a timed push's sync run (--push-only). */
+G_GNUC_NO_INLINE static void
+bench_push_begin (void)
+{
+  pull_marks = 3;
+}
+
+G_GNUC_NO_INLINE static void
+bench_push_end (void)
+{
+  pull_marks = 4;
+}
+
 /* One sync run; returns its seconds. */
 static double
 device_sync (Device *d, guint push_batch, HearthSyncRunResult *r)
@@ -1374,10 +1401,91 @@ sim_prepare (SimDevice *sim, GPtrArray *templates, const char *template_device, 
     }
 }
 
+/* --pull-during-ingest: what a tablet meets at a center busy with the
+ * ingest (group commits of up to 15,000 changes hold the store's writer;
+ * a pull's and an enrolment's requests record their nonce or device under
+ * it). The pulled device syncs again and again (its sync run: the epoch,
+ * an empty push, a pull of what the ingest added to its villages), and a
+ * fresh simulated device enrols now and then, each timed, from the start
+ * of the ingest to its end. */
+typedef struct {
+  Device *device;
+  Center *center;
+  GPtrArray *codes;       /* enrolment codes made beforehand */
+  GArray *sync_ms;        /* double */
+  GArray *enrol_ms;       /* double */
+  gint64 pulled;
+  gint done;              /* atomic: the ingest ended */
+} Probe;
+
+static double
+probe_sync (Probe *p)
+{
+  HearthSyncRunResult rr;
+  double s = device_sync (p->device, MAX_PUSH_CHANGES, &rr);
+
+  p->pulled += rr.pulled;
+  return s * 1000;
+}
+
+static double
+probe_enrol (Probe *p, const char *code)
+{
+  SimDevice sim = { 0 };
+  double t0 = now_s ();
+
+  sim.device_id = g_uuid_string_random ();
+  sim_enrol (&sim, p->center->base, code);
+  g_free (sim.device_id);
+  sodium_memzero (sim.secret, sizeof sim.secret);
+  return (now_s () - t0) * 1000;
+}
+
+static gpointer
+probe_thread (gpointer data)
+{
+  Probe *p = data;
+  guint round = 0;
+
+  g_mutex_lock (&start_lock);
+  while (!started)
+    g_cond_wait (&start_cond, &start_lock);
+  g_mutex_unlock (&start_lock);
+  while (!g_atomic_int_get (&p->done))
+    {
+      double ms = probe_sync (p);
+
+      g_array_append_val (p->sync_ms, ms);
+      if (round++ % 2 == 0 && p->codes->len > 0)
+        {
+          g_autofree char *code = g_ptr_array_steal_index (p->codes, p->codes->len - 1);
+
+          ms = probe_enrol (p, code);
+          g_array_append_val (p->enrol_ms, ms);
+        }
+    }
+  return NULL;
+}
+
+static void
+probe_print (const char *what, GArray *ms)
+{
+  if (ms->len == 0)
+    {
+      g_print ("    %s: none\n", what);
+      return;
+    }
+  qsort (ms->data, ms->len, sizeof (double), bench_compare_double);
+  g_print ("    %s: %u, median %.0f ms, max %.0f ms\n", what, ms->len,
+           bench_median ((double *) (gpointer) ms->data, ms->len), g_array_index (ms, double, ms->len - 1));
+}
+
 static IngestResult
 ingest (Center *c, const char *user, GPtrArray *templates, const char *template_device, guint n_devices,
-        guint per_device, guint batch)
+        guint per_device, guint batch, Device *probe_device)
 {
+  Probe probe = { 0 };
+  GThread *probe_th = NULL;
   g_autofree SimDevice *sims = g_new0 (SimDevice, n_devices);
   g_autofree SimRun *runs = g_new0 (SimRun, n_devices);
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
@@ -1417,6 +1525,36 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
         g_error ("perf record: %s", error->message);
       g_usleep (500 * 1000);   /* attached */
     }
+  if (probe_device != NULL)
+    {
+      GArray *quiet_sync = g_array_new (FALSE, FALSE, sizeof (double));
+      GArray *quiet_enrol = g_array_new (FALSE, FALSE, sizeof (double));
+
+      probe.device = probe_device;
+      probe.center = c;
+      probe.codes = g_ptr_array_new_with_free_func (g_free);
+      probe.sync_ms = g_array_new (FALSE, FALSE, sizeof (double));
+      probe.enrol_ms = g_array_new (FALSE, FALSE, sizeof (double));
+      for (guint i = 0; i < 20; i++)
+        g_ptr_array_add (probe.codes, center_code (c, user));
+      /* The same on the quiet center, before the ingest. */
+      for (guint i = 0; i < 3; i++)
+        {
+          g_autofree char *code = center_code (c, user);
+          double ms = probe_sync (&probe);
+
+          g_array_append_val (quiet_sync, ms);
+          ms = probe_enrol (&probe, code);
+          g_array_append_val (quiet_enrol, ms);
+        }
+      g_print ("  a tablet at the quiet center (--pull-during-ingest), before the ingest:\n");
+      probe_print ("sync runs of the pulled device", quiet_sync);
+      probe_print ("enrolments", quiet_enrol);
+      g_array_unref (quiet_sync);
+      g_array_unref (quiet_enrol);
+      probe.pulled = 0;
+      probe_th = g_thread_new ("probe", probe_thread, &probe);
+    }
   cpu_center = child_cpu_s (c->server);
   cpu_devices = own_cpu_s ();
   written = child_written (c->server);
@@ -1431,6 +1569,11 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
   for (guint d = 0; d < n_devices; d++)
     g_thread_join (threads->pdata[d]);
   r.seconds = now_s () - t0;
+  if (probe_th != NULL)
+    {
+      g_atomic_int_set (&probe.done, 1);
+      g_thread_join (probe_th);
+    }
   cpu_devices = own_cpu_s () - cpu_devices;
   cpu_center = child_cpu_s (c->server) - cpu_center;
   written = child_written (c->server) - written;
@@ -1444,6 +1587,16 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
            "WAL, checkpoints and replies)\n", r.visits, r.changes, r.seconds, cpu_center,
            cpu_center * 1000 / MAX (r.visits, 1), cpu_devices, cpu_devices * 1000 / MAX (r.visits, 1), written / 1e6,
            written / 1024 / MAX (r.visits, 1));
+  if (probe_th != NULL)
+    {
+      g_print ("  a tablet at the center during the ingest (--pull-during-ingest; the last run may end after it; "
+               "they pulled %" G_GINT64_FORMAT " changes the ingest added):\n", probe.pulled);
+      probe_print ("sync runs of the pulled device", probe.sync_ms);
+      probe_print ("enrolments", probe.enrol_ms);
+      g_array_unref (probe.sync_ms);
+      g_array_unref (probe.enrol_ms);
+      g_ptr_array_unref (probe.codes);
+    }
   for (guint d = 0; d < n_devices; d++)
     {
       g_array_append_vals (all, runs[d].latency_ms->data, runs[d].latency_ms->len);
@@ -1575,7 +1728,7 @@ main (int argc, char **argv)
 {
   guint n_households = 500, n_visits = 5000, runs = 5, n_devices = 100, device_visits = 100, batch_visits = 25;
   guint center_threads = 0, seed = 1;
-  gboolean no_pouchdb = FALSE, keep = FALSE, pull_only = FALSE;
+  gboolean no_pouchdb = FALSE, keep = FALSE, pull_only = FALSE, push_only = FALSE, pull_during_ingest = FALSE;
   GOptionEntry entries[] = {
     { "households", 0, 0, G_OPTION_ARG_INT, &n_households, "Households of the village (500)", "N" },
     { "visits", 0, 0, G_OPTION_ARG_INT, &n_visits, "Visits recorded in the village (5000)", "N" },
@@ -1588,6 +1741,10 @@ main (int argc, char **argv)
     { "no-pouchdb", 0, 0, G_OPTION_ARG_NONE, &no_pouchdb, "Skip the PouchDB anchor", NULL },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &keep, "Keep this run's folder (centers, stores, logs)", NULL },
     { "pull-only", 0, 0, G_OPTION_ARG_NONE, &pull_only, "Stop after the timed village pulls", NULL },
+    { "push-only", 0, 0, G_OPTION_ARG_NONE, &push_only, "One village pull, then stop after the timed pushes",
+      NULL },
+    { "pull-during-ingest", 0, 0, G_OPTION_ARG_NONE, &pull_during_ingest,
+      "Time a tablet's syncs and enrolments during the ingest", NULL },
     { "center", 0, 0, G_OPTION_ARG_FILENAME, &center_bin, "The hearth-center to run (this build's)", "PATH" },
     { "perf-ingest", 0, 0, G_OPTION_ARG_FILENAME, &perf_ingest, "perf record the center's ingest into FILE",
       "FILE" },
@@ -1707,7 +1864,7 @@ main (int argc, char **argv)
   /* 2. The village pull: fresh devices, the median; then one through the
    * relay for the bytes. */
   pull_s = g_new0 (double, runs);
-  for (guint i = 0; i < runs + (pull_only ? 0 : 1); i++)
+  for (guint i = 0; i < (push_only ? 1 : runs + (pull_only ? 0 : 1)); i++)
     {
       g_autofree char *dir = g_strdup_printf ("%s/fresh-%u", run_dir, i);
       g_autofree char *name = g_strdup_printf ("fresh tablet %u", i);
@@ -1796,7 +1953,7 @@ main (int argc, char **argv)
   template_device = g_strdup (hearth_case_store_get_device_id (device->cases));
   visitor = visitor_new (device, seed);
   push_ms = g_new0 (double, runs);
-  for (guint i = 0; i <= runs; i++)
+  for (guint i = 0; i < runs + (push_only ? 0 : 1); i++)
     {
       g_autoptr(GPtrArray) batch = NULL;
       HearthSyncStatus st;
@@ -1847,7 +2004,9 @@ main (int argc, char **argv)
         sql_profile_start (device_db (device));
       cpu_dev = own_cpu_s ();
       cpu_center = child_cpu_s (center->server);
+      bench_push_begin ();
       s = device_sync (device, MAX_PUSH_CHANGES, &rr);
+      bench_push_end ();
       if (i == 0)
         sql_profile_print (device_db (device), "the first push");
       push_requests += (guint) ((batch->len + MAX_PUSH_CHANGES - 1) / MAX_PUSH_CHANGES);
@@ -1867,9 +2026,22 @@ main (int argc, char **argv)
     }
   push_med = bench_median (push_ms, runs);
   visitor_free (visitor);
+  if (push_only)
+    {
+      g_print ("\n%-44s %9.1f ms %9.0f ms %6s\n", "push of 50 visits (a whole sync run)", push_med, TARGET_PUSH_MS,
+               met (push_med <= TARGET_PUSH_MS));
+      json_array_unref (village);
+      relay_stop (relay);
+      center_free (center);
+      device_free (device, FALSE);
+      if (!keep)
+        bench_remove_tree (run_dir);
+      return 0;
+    }
 
   /* 4. Ingest. */
-  ing = ingest (center, "simulated", templates, template_device, n_devices, device_visits, batch_visits);
+  ing = ingest (center, "simulated", templates, template_device, n_devices, device_visits, batch_visits,
+                pull_during_ingest ? device : NULL);
 
   /* 5. PouchDB. */
   if (no_pouchdb)
