@@ -42,12 +42,11 @@
  *              [--seed=S] [--no-pouchdb] [--keep] [--pull-only] [--push-only]
  *              [--center=PATH] [--perf-ingest=FILE] [--pull-during-ingest]
  *
- * --pull-during-ingest times, during the ingest (step 4), the pulled
- * device's sync runs (its pull of what the ingest adds to its villages)
- * and enrolments of fresh devices, again and again on a thread of their
- * own, and the same on the quiet center before it: what a tablet meets
- * at a center busy with group commits. Off by default: on a small
- * machine its work slows the ingest it shares the cores with.
+ * --pull-during-ingest times, during the ingest (step 4), a device's
+ * pull requests (a page of one change) and enrolments of fresh devices,
+ * again and again on a thread of their own, and the same on the quiet
+ * center before it: what a tablet meets at a center busy with group
+ * commits. Off by default: its requests are not the ingest's.
  *
  * --center runs another hearth-center (another branch's build, for a
  * comparison back to back with the same devices); --perf-ingest records
@@ -1404,28 +1403,58 @@ sim_prepare (SimDevice *sim, GPtrArray *templates, const char *template_device, 
 /* --pull-during-ingest: what a tablet meets at a center busy with the
  * ingest (group commits of up to 15,000 changes hold the store's writer;
  * a pull's and an enrolment's requests record their nonce or device under
- * it). The pulled device syncs again and again (its sync run: the epoch,
- * an empty push, a pull of what the ingest added to its villages), and a
- * fresh simulated device enrols now and then, each timed, from the start
+ * it). A simulated device of its own asks for a pull page of one change
+ * again and again (its request's whole time: the nonce written, the page
+ * read), and a fresh one enrols now and then, each timed, from the start
  * of the ingest to its end. */
 typedef struct {
-  Device *device;
   Center *center;
+  SimDevice sim;          /* enrolled: the one that pulls */
   GPtrArray *codes;       /* enrolment codes made beforehand */
-  GArray *sync_ms;        /* double */
+  GArray *pull_ms;        /* double */
   GArray *enrol_ms;       /* double */
-  gint64 pulled;
   gint done;              /* atomic: the ingest ended */
 } Probe;
 
 static double
-probe_sync (Probe *p)
+probe_pull (Probe *p)
 {
-  HearthSyncRunResult rr;
-  double s = device_sync (p->device, MAX_PUSH_CHANGES, &rr);
+  static const char target[] = "/v3/pull?cursor=0&limit=1";
+  g_autofree char *url = g_strconcat (p->center->base, target, NULL);
+  g_autofree char *nonce = hearth_sign_nonce ();
+  gint64 t = g_get_real_time () / 1000;
+  g_autofree char *sig = hearth_sign_request (p->sim.secret, "GET", target, NULL, 0, p->sim.device_id, t, nonce);
+  g_autofree char *h_device = g_strdup_printf ("Hearth-Device: %s", p->sim.device_id);
+  g_autofree char *h_time = g_strdup_printf ("Hearth-Time: %" G_GINT64_FORMAT, t);
+  g_autofree char *h_nonce = g_strdup_printf ("Hearth-Nonce: %s", nonce);
+  g_autofree char *h_sig = g_strdup_printf ("Hearth-Signature: %s", sig);
+  g_autoptr(GByteArray) reply = g_byte_array_new ();
+  struct curl_slist *headers = NULL;
+  CURL *curl = curl_easy_init ();
+  long status = 0;
+  double t0 = now_s (), ms;
+  CURLcode rc;
 
-  p->pulled += rr.pulled;
-  return s * 1000;
+  headers = curl_slist_append (headers, h_device);
+  headers = curl_slist_append (headers, h_time);
+  headers = curl_slist_append (headers, h_nonce);
+  headers = curl_slist_append (headers, h_sig);
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, keep_body);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, reply);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 120000L);
+  rc = curl_easy_perform (curl);
+  ms = (now_s () - t0) * 1000;
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all (headers);
+  curl_easy_cleanup (curl);
+  if (rc != CURLE_OK || status != 200)
+    g_error ("the probe's pull: HTTP %ld (%s): %.*s", status, curl_easy_strerror (rc), (int) MIN (reply->len, 300),
+             (char *) reply->data);
+  return ms;
 }
 
 static double
@@ -1453,16 +1482,17 @@ probe_thread (gpointer data)
   g_mutex_unlock (&start_lock);
   while (!g_atomic_int_get (&p->done))
     {
-      double ms = probe_sync (p);
+      double ms = probe_pull (p);
 
-      g_array_append_val (p->sync_ms, ms);
-      if (round++ % 2 == 0 && p->codes->len > 0)
+      g_array_append_val (p->pull_ms, ms);
+      if (round++ % 10 == 0 && p->codes->len > 0)
         {
           g_autofree char *code = g_ptr_array_steal_index (p->codes, p->codes->len - 1);
 
           ms = probe_enrol (p, code);
           g_array_append_val (p->enrol_ms, ms);
         }
+      g_usleep (20 * 1000);
     }
   return NULL;
 }
@@ -1482,7 +1512,7 @@ probe_print (const char *what, GArray *ms)
 
 static IngestResult
 ingest (Center *c, const char *user, GPtrArray *templates, const char *template_device, guint n_devices,
-        guint per_device, guint batch, Device *probe_device)
+        guint per_device, guint batch, gboolean probing)
 {
   Probe probe = { 0 };
   GThread *probe_th = NULL;
@@ -1525,34 +1555,39 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
         g_error ("perf record: %s", error->message);
       g_usleep (500 * 1000);   /* attached */
     }
-  if (probe_device != NULL)
+  if (probing)
     {
-      GArray *quiet_sync = g_array_new (FALSE, FALSE, sizeof (double));
+      GArray *quiet_pull = g_array_new (FALSE, FALSE, sizeof (double));
       GArray *quiet_enrol = g_array_new (FALSE, FALSE, sizeof (double));
+      g_autofree char *code = center_code (c, user);
 
-      probe.device = probe_device;
       probe.center = c;
       probe.codes = g_ptr_array_new_with_free_func (g_free);
-      probe.sync_ms = g_array_new (FALSE, FALSE, sizeof (double));
+      probe.pull_ms = g_array_new (FALSE, FALSE, sizeof (double));
       probe.enrol_ms = g_array_new (FALSE, FALSE, sizeof (double));
+      probe.sim.device_id = g_uuid_string_random ();
+      sim_enrol (&probe.sim, c->base, code);
       for (guint i = 0; i < 20; i++)
         g_ptr_array_add (probe.codes, center_code (c, user));
       /* The same on the quiet center, before the ingest. */
-      for (guint i = 0; i < 3; i++)
+      for (guint i = 0; i < 10; i++)
         {
-          g_autofree char *code = center_code (c, user);
-          double ms = probe_sync (&probe);
+          double ms = probe_pull (&probe);
 
-          g_array_append_val (quiet_sync, ms);
-          ms = probe_enrol (&probe, code);
-          g_array_append_val (quiet_enrol, ms);
+          g_array_append_val (quiet_pull, ms);
+          if (i < 3)
+            {
+              g_autofree char *one = g_ptr_array_steal_index (probe.codes, probe.codes->len - 1);
+
+              ms = probe_enrol (&probe, one);
+              g_array_append_val (quiet_enrol, ms);
+            }
         }
       g_print ("  a tablet at the quiet center (--pull-during-ingest), before the ingest:\n");
-      probe_print ("sync runs of the pulled device", quiet_sync);
+      probe_print ("pull requests (a page of one change)", quiet_pull);
       probe_print ("enrolments", quiet_enrol);
-      g_array_unref (quiet_sync);
+      g_array_unref (quiet_pull);
       g_array_unref (quiet_enrol);
-      probe.pulled = 0;
       probe_th = g_thread_new ("probe", probe_thread, &probe);
     }
   cpu_center = child_cpu_s (c->server);
@@ -1589,13 +1624,14 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
            written / 1024 / MAX (r.visits, 1));
   if (probe_th != NULL)
     {
-      g_print ("  a tablet at the center during the ingest (--pull-during-ingest; the last run may end after it; "
-               "they pulled %" G_GINT64_FORMAT " changes the ingest added):\n", probe.pulled);
-      probe_print ("sync runs of the pulled device", probe.sync_ms);
+      g_print ("  a tablet at the center during the ingest (--pull-during-ingest):\n");
+      probe_print ("pull requests (a page of one change)", probe.pull_ms);
       probe_print ("enrolments", probe.enrol_ms);
-      g_array_unref (probe.sync_ms);
+      g_array_unref (probe.pull_ms);
       g_array_unref (probe.enrol_ms);
       g_ptr_array_unref (probe.codes);
+      g_free (probe.sim.device_id);
+      sodium_memzero (probe.sim.secret, sizeof probe.sim.secret);
     }
   for (guint d = 0; d < n_devices; d++)
     {
@@ -1744,7 +1780,7 @@ main (int argc, char **argv)
     { "push-only", 0, 0, G_OPTION_ARG_NONE, &push_only, "One village pull, then stop after the timed pushes",
       NULL },
     { "pull-during-ingest", 0, 0, G_OPTION_ARG_NONE, &pull_during_ingest,
-      "Time a tablet's syncs and enrolments during the ingest", NULL },
+      "Time a tablet's pull requests and enrolments during the ingest", NULL },
     { "center", 0, 0, G_OPTION_ARG_FILENAME, &center_bin, "The hearth-center to run (this build's)", "PATH" },
     { "perf-ingest", 0, 0, G_OPTION_ARG_FILENAME, &perf_ingest, "perf record the center's ingest into FILE",
       "FILE" },
@@ -2041,7 +2077,7 @@ main (int argc, char **argv)
 
   /* 4. Ingest. */
   ing = ingest (center, "simulated", templates, template_device, n_devices, device_visits, batch_visits,
-                pull_during_ingest ? device : NULL);
+                pull_during_ingest);
 
   /* 5. PouchDB. */
   if (no_pouchdb)
