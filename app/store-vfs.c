@@ -893,8 +893,12 @@ enc_truncate (sqlite3_file *f, sqlite3_int64 size)
   ((EncFile *) f)->hdr_off = -1;
   return REAL (f)->pMethods->xTruncate (REAL (f), size);
 }
-static int enc_sync (sqlite3_file *f, int flags)
-{ return REAL (f)->pMethods->xSync (REAL (f), flags); }
+static int
+enc_sync (sqlite3_file *f, int flags)
+{
+  STAT_ADD (syncs);
+  return REAL (f)->pMethods->xSync (REAL (f), flags);
+}
 static int enc_file_size (sqlite3_file *f, sqlite3_int64 *size)
 { return REAL (f)->pMethods->xFileSize (REAL (f), size); }
 static int

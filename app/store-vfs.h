@@ -106,6 +106,7 @@ typedef struct {
   guint64 fetches;            /* xFetch calls (always answered with no mapping) */
   guint64 pages_passed_through; /* checkpointed pages written without re-encryption */
   guint64 pages_authenticated;  /* WAL frames a checkpoint authenticated without decrypting them */
+  guint64 syncs;              /* xSync of any file (an fsync or fdatasync: a commit's, a checkpoint's) */
 } HearthVfsStats;
 
 /* Process-wide counters, for tests and diagnostics. Thread-safe snapshot. */

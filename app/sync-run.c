@@ -544,7 +544,7 @@ page_edits (const HearthSyncPullPage *page)
  * back those since the last commit with it, and their cursor. */
 static gboolean
 pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
-            GError **error)
+            gboolean *left_open, GError **error)
 {
   guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
   Fetch *ahead = NULL;
@@ -665,6 +665,13 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
     }
 
 out:
+  /* A pull that ended well leaves its last pages' transaction open for
+   * the end of the run (finish_run()): one commit for both. */
+  if (batch && ok && left_open != NULL)
+    {
+      *left_open = TRUE;
+      batch = FALSE;
+    }
   /* The pages applied so far are kept, whatever ended the pull; when the
    * commit fails, its error is the one reported unless the pull had one. */
   if (batch)
@@ -687,36 +694,77 @@ out:
   return ok;
 }
 
-/* A pull writes many pages in a row: the store's WAL is checkpointed once
- * at the end rather than every thousand pages or so, which rewrote the same
- * pages of the database again and again (each commit stays durable in the
- * WAL, synchronous=FULL). */
+/* A run writes many pages in a row (a pull): the store's WAL is
+ * checkpointed once at the end of the run rather than every thousand pages
+ * or so, which rewrote the same pages of the database again and again
+ * (each commit stays durable in the WAL, synchronous=FULL); and only when
+ * the WAL holds as many frames as SQLite's own autocheckpoint waits for.
+ * A run of a push and a small pull leaves it to that autocheckpoint: a
+ * checkpoint at the end of every run copied the pages the app wrote
+ * since the last one (a push of 50 visits: some 300, each read back and
+ * authenticated) and synced the WAL and the database file, three syncs of
+ * a run's eight. While the watch is on, SQLite's autocheckpoint is off
+ * (its hook is replaced); wal_watch_end() puts it back. */
+typedef struct {
+  sqlite3 *db;
+  int frames;   /* in the WAL after the run's last commit */
+} WalWatch;
+
+static int
+wal_watch_hook (void *data, sqlite3 *db, const char *name, int frames)
+{
+  WalWatch *w = data;
+
+  w->frames = frames;
+  /* What sqlite3_wal_autocheckpoint() would do at the pull's bound. */
+  if (frames >= HEARTH_SYNC_PULL_CHECKPOINT_PAGES)
+    sqlite3_wal_checkpoint (db, name);
+  return SQLITE_OK;
+}
+
+static void
+wal_watch_begin (WalWatch *w, HearthSyncStore *store)
+{
+  w->db = hearth_case_store_get_db (hearth_sync_store_get_cases (store));
+  w->frames = 0;
+  sqlite3_wal_hook (w->db, wal_watch_hook, w);
+}
+
+static void
+wal_watch_end (WalWatch *w)
+{
+  sqlite3_wal_autocheckpoint (w->db, HEARTH_SYNC_CHECKPOINT_PAGES);
+  if (w->frames >= HEARTH_SYNC_CHECKPOINT_PAGES)
+    sqlite3_wal_checkpoint_v2 (w->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+/* The pull; @left_open as pull_pages()'s. */
 static gboolean
 pull_all (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRunOptions *o, HearthSyncRunResult *r,
-          GError **error)
+          gboolean *left_open, GError **error)
 {
   sqlite3 *db = hearth_case_store_get_db (hearth_sync_store_get_cases (store));
   gboolean ok;
 
-  sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_PULL_CHECKPOINT_PAGES);
   /* Each page would otherwise prepare its few dozen statements again. */
   hearth_sync_cache_open (db);
-  ok = pull_pages (store, client, o, r, error);
+  ok = pull_pages (store, client, o, r, left_open, error);
   hearth_sync_cache_close (db);
-  sqlite3_wal_autocheckpoint (db, HEARTH_SYNC_CHECKPOINT_PAGES);
-  sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   return ok;
 }
 
-/* One try: push everything, then pull everything. */
+/* One try: push everything, then pull everything. *@released: whether
+ * the run let @o->holder's lease go itself (with its last commit). */
 static gboolean
-run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunResult *r, GError **error)
+run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunResult *r, gboolean *released,
+          GError **error)
 {
   g_autoptr(HearthSyncEnrolment) enrolment = hearth_sync_store_get_enrolment (store, error);
   g_autoptr(HearthSyncClient) client = NULL;
   g_autoptr(HearthSecret) secret = NULL;
   const char *device_id = hearth_case_store_get_device_id (hearth_sync_store_get_cases (store));
   gint64 resent = 0;
+  gboolean pages_open = FALSE;
   gboolean ok;
 
   if (enrolment == NULL)
@@ -742,7 +790,8 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
       ok = hearth_sync_exchange_epoch (store, client, &resent, &local) &&
            hearth_sync_store_status (store, &r->status, &local);
       r->resent += resent;
-      ok = ok && push_all (store, client, o, r, device_id, &local) && pull_all (store, client, o, r, &local);
+      ok = ok && push_all (store, client, o, r, device_id, &local) &&
+           pull_all (store, client, o, r, &pages_open, &local);
       if (!ok && restarts < HEARTH_SYNC_EPOCH_RESTARTS &&
           g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_RESTORED))
         {
@@ -781,19 +830,32 @@ run_once (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSyncRunRe
   r->wipe = hearth_sync_client_get_wipe (client);
   r->retry_after_ms = hearth_sync_client_get_retry_after (client);
   r->clock_off = ABS (hearth_sync_client_get_time_offset (client)) > HEARTH_SYNC_CLOCK_WARNING_MS;
+  if (ok)
+    {
+      /* A completed run ends with one commit: the pull's last pages,
+       * what the exchange taught about the center's clock, when, and
+       * the lease let go. The pages are kept even when the rest fails. */
+      g_autoptr(GError) local = NULL;
+
+      ok = hearth_sync_store_finish_run (store, hearth_sync_client_get_time_offset (client), store_clock (store),
+                                         o->holder, &local);
+      if (!hearth_sync_store_commit_pages (store, ok ? &local : NULL))
+        ok = FALSE;
+      *released = ok;
+      if (!ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      return hearth_sync_store_status (store, &r->status, error);
+    }
   /* What the exchange taught about the center's clock is kept even when
-   * the run failed; a completed run also records when. */
-  if (!hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client),
-                                       ok ? store_clock (store) : 0, ok ? error : NULL))
-    return FALSE;
-  /* A failed run is remembered, so a later status does not say only
-   * "synced" while the center's latest never arrived. Best effort: the
-   * run's own error is what this call reports. */
-  if (!ok)
-    hearth_sync_store_note_failed_run (store, store_clock (store), NULL);
-  if (ok && !hearth_sync_store_status (store, &r->status, error))
-    return FALSE;
-  return ok;
+   * the run failed. A failed run is remembered, so a later status does
+   * not say only "synced" while the center's latest never arrived. Best
+   * effort: the run's own error is what this call reports. */
+  hearth_sync_store_set_exchange (store, hearth_sync_client_get_time_offset (client), 0, NULL);
+  hearth_sync_store_note_failed_run (store, store_clock (store), NULL);
+  return FALSE;
 }
 
 gboolean
@@ -813,9 +875,17 @@ hearth_sync_run (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSy
       r->attempts++;
       if (!hearth_sync_store_lease_acquire (store, o->holder, HEARTH_SYNC_LEASE_MS, error))
         return FALSE;
-      ok = run_once (store, o, r, &local);
-      /* The lease is released between tries: waiting is not syncing. */
-      hearth_sync_store_lease_release (store, o->holder, NULL);
+      {
+        WalWatch watch;
+        gboolean released = FALSE;
+
+        wal_watch_begin (&watch, store);
+        ok = run_once (store, o, r, &released, &local);
+        /* The lease is released between tries: waiting is not syncing. */
+        if (!released)
+          hearth_sync_store_lease_release (store, o->holder, NULL);
+        wal_watch_end (&watch);
+      }
       if (ok)
         return TRUE;   /* r->status.synced says whether more came in meanwhile */
       /* A Wi-Fi's sign-in page goes once someone signs in: tried again. */

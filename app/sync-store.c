@@ -1287,6 +1287,41 @@ hearth_sync_store_set_exchange (HearthSyncStore *self, gint64 center_offset_ms, 
 }
 
 gboolean
+hearth_sync_store_finish_run (HearthSyncStore *self, gint64 center_offset_ms, gint64 synced_at_ms,
+                              const char *holder, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  HearthSyncTx tx;
+  int rc;
+
+  g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  g_return_val_if_fail (holder != NULL, FALSE);
+  if (!hearth_sync_tx_begin (&tx, self->db, "sync_finish_run", error))
+    return FALSE;
+  if (!hearth_sync_state_set (self->db, "center_offset_ms", NULL, center_offset_ms, error) ||
+      (synced_at_ms > 0 && !hearth_sync_state_set (self->db, "last_sync_ms", NULL, synced_at_ms, error)))
+    goto failed;
+  if (sqlite3_prepare_v2 (self->db, "DELETE FROM sync_lease WHERE holder = ?", -1, &st, NULL) != SQLITE_OK)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      goto failed;
+    }
+  sqlite3_bind_text (st, 1, holder, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      hearth_sync_sql_failed (self->db, error);
+      goto failed;
+    }
+  return hearth_sync_tx_commit (&tx, error);
+
+failed:
+  hearth_sync_tx_rollback (&tx);
+  return FALSE;
+}
+
+gboolean
 hearth_sync_store_note_failed_run (HearthSyncStore *self, gint64 failed_at_ms, GError **error)
 {
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);

@@ -381,6 +381,27 @@ gboolean hearth_sync_store_set_exchange (HearthSyncStore *self,
                                          GError         **error);
 
 /**
+ * hearth_sync_store_finish_run:
+ * @center_offset_ms: as hearth_sync_store_set_exchange()'s
+ * @synced_at_ms: as hearth_sync_store_set_exchange()'s
+ * @holder: whose lease is let go (hearth_sync_store_lease_release())
+ *
+ * hearth_sync_store_set_exchange() and hearth_sync_store_lease_release()
+ * of @holder in one transaction: the end of a completed run is one commit
+ * (one sync of the store's WAL) rather than two. Inside a transaction the
+ * caller holds open (the last pages of a pull,
+ * hearth_sync_store_begin_pages()), a savepoint of it, committed with it.
+ *
+ * Returns: %FALSE with HEARTH_SYNC_STORE_ERROR_SQLITE; nothing of it is
+ *   kept then (the lease is still @holder's).
+ */
+gboolean hearth_sync_store_finish_run (HearthSyncStore *self,
+                                       gint64           center_offset_ms,
+                                       gint64           synced_at_ms,
+                                       const char      *holder,
+                                       GError         **error);
+
+/**
  * hearth_sync_store_note_failed_run:
  * @failed_at_ms: when the run gave up (ms since 1970, this device's clock)
  *

@@ -6,6 +6,7 @@
 #include "sign.h"
 
 #include <curl/curl.h>
+#include <libdeflate.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -370,16 +371,36 @@ on_header (char *data, size_t size, size_t n, void *user)
   return len;
 }
 
+/* A request's body in gzip, with libdeflate at level 6 (as zlib's 6 was):
+ * a push of 50 visits was a quarter of the device's instructions of its
+ * sync run through zlib (19.0 M of 75 M under callgrind); libdeflate
+ * takes 10.8 M, the bytes within a few percent. One compressor a thread,
+ * kept. */
+static GPrivate deflater_key = G_PRIVATE_INIT ((GDestroyNotify) libdeflate_free_compressor);
+
 static GBytes *
 gzip (const char *data, gsize len)
 {
-  g_autoptr(GZlibCompressor) z = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, 6);
-  g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
-  g_autoptr(GOutputStream) out = g_converter_output_stream_new (mem, G_CONVERTER (z));
+  struct libdeflate_compressor *z = g_private_get (&deflater_key);
+  gsize bound, out_len;
+  guint8 *out;
 
-  if (!g_output_stream_write_all (out, data, len, NULL, NULL, NULL) || !g_output_stream_close (out, NULL, NULL))
-    return NULL;
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (mem));
+  if (z == NULL)
+    {
+      z = libdeflate_alloc_compressor (6);
+      if (z == NULL)
+        return NULL;
+      g_private_set (&deflater_key, z);
+    }
+  bound = libdeflate_gzip_compress_bound (z, len);
+  out = g_malloc (bound);
+  out_len = libdeflate_gzip_compress (z, data, len, out, bound);
+  if (out_len == 0)
+    {
+      g_free (out);
+      return NULL;
+    }
+  return g_bytes_new_take (g_realloc (out, out_len), out_len);
 }
 
 /* Reads {"error": {"code", "message", "wipe"}} of a refusal. */

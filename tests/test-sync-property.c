@@ -48,6 +48,7 @@
 #include "case-store.h"
 #include "merge.h"
 #include "store.h"
+#include "store-vfs.h"
 #include "sync-run.h"
 #include "sync-store.h"
 
@@ -1889,6 +1890,108 @@ test_clock_off (void)
   center_stop (c);
 }
 
+static guint64
+checkpointed (const HearthVfsStats *s)
+{
+  return s->pages_passed_through + s->pages_authenticated;
+}
+
+/* @n pages written to the store's WAL in one commit, into a table of the
+ * test's own. */
+static void
+fill_wal (sqlite3 *db, guint n)
+{
+  g_autofree char *sql = g_strdup_printf ("CREATE TABLE IF NOT EXISTS test_filler (x BLOB); "
+                                          "WITH RECURSIVE i (k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM i WHERE k < %u) "
+                                          "INSERT INTO test_filler SELECT randomblob (3500) FROM i", n);
+
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+}
+
+/* A sync run's syncs of the store (synchronous=FULL): the lease taken,
+ * the push acknowledged, and one commit for the rest (the pull's last
+ * pages, the exchange, the lease let go); the WAL the app wrote is not
+ * checkpointed by a run (SQLite's autocheckpoint does it, at 1,000
+ * pages) unless the run leaves it that long, and the autocheckpoint works
+ * after the run as before it. It synced eight times before: the end of
+ * the pull, the exchange and the lease each a commit, and a checkpoint
+ * at the end of every run (three syncs). */
+static void
+test_run_syncs (void)
+{
+  g_autoptr(Center) c = center_init ("prop-syncs-center", COUNTY);
+  g_autofree char *dir = test_make_dir ("prop-syncs-registry");
+  g_autofree char *registry = g_build_filename (dir, "registry.csv", NULL);
+  g_autofree char *seed_text = g_strdup_printf ("%u", seed);
+  g_autofree char *household = NULL;
+  g_autofree char *holder = NULL;
+  g_auto(Tablet) t = { 0 };
+  g_auto(TestRun) r = { 0 };
+  HearthSyncRunResult result = { 0 };
+  HearthVfsStats before, after;
+  Skewed s = { 0 };
+  sqlite3 *db;
+
+  center_add_user (c, "w.syncs", "worker", COUNTY);
+  center_start (c);
+  tablet_enrol (&t, "prop-syncs", c, "w.syncs", "worker");
+  test_run_cli (&r, NULL, "demo", "generate", "--households", "3", "--seed", seed_text, "--county", COUNTY, "--out",
+                registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  cli (&r, &t, "household", "import", registry, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  sync_until_synced (&t);
+  {
+    g_autoptr(GPtrArray) ids = tablet_rows (&t, "SELECT id FROM households ORDER BY id LIMIT 1");
+    household = g_strdup (ids->pdata[0]);
+  }
+  skewed_open (&s, &t, 0);
+  db = hearth_case_store_get_db (s.cases);
+  g_assert_cmpint (query_int (db, "PRAGMA synchronous"), ==, 2);
+
+  /* A write pushed, and the pull after it. */
+  skewed_edit (&s, household, "13900000011");
+  sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  skewed_edit (&s, household, "13900000012");
+  hearth_vfs_get_stats (&before);
+  skewed_sync (&s, &t, &result);
+  hearth_vfs_get_stats (&after);
+  check (result.pushed >= 2, "the run pushed %" G_GINT64_FORMAT " changes", result.pushed);
+  check (after.syncs - before.syncs == 3, "a run of a push synced the store %" G_GUINT64_FORMAT " times, not 3",
+         after.syncs - before.syncs);
+  check (checkpointed (&after) == checkpointed (&before), "a run of a push checkpointed the store");
+  holder = hearth_sync_store_lease_holder (s.sync);
+  check (holder == NULL, "the lease is still %s's after the run", holder);
+  check (ABS (query_int (db, "SELECT value FROM sync_state WHERE key = 'last_sync_ms'") - g_get_real_time () / 1000) <
+           60 * 1000, "the run did not record when it synced");
+
+  /* Nothing to push or pull: the lease taken and let go. */
+  hearth_vfs_get_stats (&before);
+  skewed_sync (&s, &t, &result);
+  hearth_vfs_get_stats (&after);
+  check (after.syncs - before.syncs == 2, "a run of nothing synced the store %" G_GUINT64_FORMAT " times, not 2",
+         after.syncs - before.syncs);
+
+  /* A WAL the app left long (its autocheckpoint off): the run's end
+   * checkpoints it, as SQLite's own would have at a commit. */
+  sqlite3_wal_autocheckpoint (db, 0);
+  fill_wal (db, 1100);
+  skewed_edit (&s, household, "13900000013");
+  hearth_vfs_get_stats (&before);
+  skewed_sync (&s, &t, &result);
+  hearth_vfs_get_stats (&after);
+  check (checkpointed (&after) - checkpointed (&before) >= 1000, "the run left a WAL of 1,100 pages: %"
+         G_GUINT64_FORMAT " checkpointed", checkpointed (&after) - checkpointed (&before));
+  /* And SQLite's autocheckpoint is back after the run. */
+  hearth_vfs_get_stats (&before);
+  fill_wal (db, 1100);
+  hearth_vfs_get_stats (&after);
+  check (checkpointed (&after) - checkpointed (&before) >= 1000, "the autocheckpoint is off after a run: %"
+         G_GUINT64_FORMAT " pages checkpointed", checkpointed (&after) - checkpointed (&before));
+  skewed_close (&s);
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1900,6 +2003,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/property/center-killed", test_center_killed);
   g_test_add_func ("/sync/property/device-killed", test_device_killed);
   g_test_add_func ("/sync/property/clock-off", test_clock_off);
+  g_test_add_func ("/sync/property/run-syncs", test_run_syncs);
   status = g_test_run ();
   g_clear_pointer (&large, large_free);
   return status;

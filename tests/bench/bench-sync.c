@@ -39,8 +39,14 @@
  *
  *   bench-sync [--households=N] [--visits=N] [--runs=N] [--devices=N]
  *              [--device-visits=N] [--batch-visits=N] [--center-threads=N]
- *              [--seed=S] [--no-pouchdb] [--keep] [--pull-only]
- *              [--center=PATH] [--perf-ingest=FILE]
+ *              [--seed=S] [--no-pouchdb] [--keep] [--pull-only] [--push-only]
+ *              [--center=PATH] [--perf-ingest=FILE] [--pull-during-ingest]
+ *
+ * --pull-during-ingest times, during the ingest (step 4), a device's
+ * pull requests (a page of one change) and enrolments of fresh devices,
+ * again and again on a thread of their own, and the same on the quiet
+ * center before it: what a tablet meets at a center busy with group
+ * commits. Off by default: its requests are not the ingest's.
  *
  * --center runs another hearth-center (another branch's build, for a
  * comparison back to back with the same devices); --perf-ingest records
@@ -56,6 +62,13 @@
  * --dump-after=bench_pull_end bench-sync --pull-only --runs 1` counts the
  * device's instructions of one pull, every thread's, and none of the
  * seeding.
+ *
+ * --push-only pulls the village once (untimed), then stops after the
+ * timed pushes of step 3 (without the relay's push). Each timed push's
+ * sync run lies between bench_push_begin() and bench_push_end():
+ * `valgrind --tool=callgrind --zero-before=bench_push_begin
+ * --dump-after=bench_push_end bench-sync --push-only --runs 1` counts the
+ * device's instructions of one push (the center is another process).
  *
  * The bench folder is $HEARTH_BENCH_DIR or the build directory's; the
  * seed store is kept there (sync-seed-*), everything else is removed at
@@ -747,6 +760,19 @@ bench_pull_end (void)
   pull_marks = 2;
 }
 
+/* The same around a timed push's sync run (--push-only). */
+G_GNUC_NO_INLINE static void
+bench_push_begin (void)
+{
+  pull_marks = 3;
+}
+
+G_GNUC_NO_INLINE static void
+bench_push_end (void)
+{
+  pull_marks = 4;
+}
+
 /* One sync run; returns its seconds. */
 static double
 device_sync (Device *d, guint push_batch, HearthSyncRunResult *r)
@@ -1374,10 +1400,122 @@ sim_prepare (SimDevice *sim, GPtrArray *templates, const char *template_device, 
     }
 }
 
+/* --pull-during-ingest: what a tablet meets at a center busy with the
+ * ingest (group commits of up to 15,000 changes hold the store's writer;
+ * a pull's and an enrolment's requests record their nonce or device under
+ * it). A simulated device of its own asks for a pull page of one change
+ * again and again (its request's whole time: the nonce written, the page
+ * read), and a fresh one enrols now and then, each timed, from the start
+ * of the ingest to its end. */
+typedef struct {
+  Center *center;
+  SimDevice sim;          /* enrolled: the one that pulls */
+  GPtrArray *codes;       /* enrolment codes made beforehand */
+  GArray *pull_ms;        /* double */
+  GArray *enrol_ms;       /* double */
+  gint done;              /* atomic: the ingest ended */
+} Probe;
+
+static double
+probe_pull (Probe *p)
+{
+  static const char target[] = "/v3/pull?cursor=0&limit=1";
+  g_autofree char *url = g_strconcat (p->center->base, target, NULL);
+  g_autofree char *nonce = hearth_sign_nonce ();
+  gint64 t = g_get_real_time () / 1000;
+  g_autofree char *sig = hearth_sign_request (p->sim.secret, "GET", target, NULL, 0, p->sim.device_id, t, nonce);
+  g_autofree char *h_device = g_strdup_printf ("Hearth-Device: %s", p->sim.device_id);
+  g_autofree char *h_time = g_strdup_printf ("Hearth-Time: %" G_GINT64_FORMAT, t);
+  g_autofree char *h_nonce = g_strdup_printf ("Hearth-Nonce: %s", nonce);
+  g_autofree char *h_sig = g_strdup_printf ("Hearth-Signature: %s", sig);
+  g_autoptr(GByteArray) reply = g_byte_array_new ();
+  struct curl_slist *headers = NULL;
+  CURL *curl = curl_easy_init ();
+  long status = 0;
+  double t0 = now_s (), ms;
+  CURLcode rc;
+
+  headers = curl_slist_append (headers, h_device);
+  headers = curl_slist_append (headers, h_time);
+  headers = curl_slist_append (headers, h_nonce);
+  headers = curl_slist_append (headers, h_sig);
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, keep_body);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, reply);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 120000L);
+  rc = curl_easy_perform (curl);
+  ms = (now_s () - t0) * 1000;
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all (headers);
+  curl_easy_cleanup (curl);
+  if (rc != CURLE_OK || status != 200)
+    g_error ("the probe's pull: HTTP %ld (%s): %.*s", status, curl_easy_strerror (rc), (int) MIN (reply->len, 300),
+             (char *) reply->data);
+  return ms;
+}
+
+static double
+probe_enrol (Probe *p, const char *code)
+{
+  SimDevice sim = { 0 };
+  double t0 = now_s ();
+
+  sim.device_id = g_uuid_string_random ();
+  sim_enrol (&sim, p->center->base, code);
+  g_free (sim.device_id);
+  sodium_memzero (sim.secret, sizeof sim.secret);
+  return (now_s () - t0) * 1000;
+}
+
+static gpointer
+probe_thread (gpointer data)
+{
+  Probe *p = data;
+  guint round = 0;
+
+  g_mutex_lock (&start_lock);
+  while (!started)
+    g_cond_wait (&start_cond, &start_lock);
+  g_mutex_unlock (&start_lock);
+  while (!g_atomic_int_get (&p->done))
+    {
+      double ms = probe_pull (p);
+
+      g_array_append_val (p->pull_ms, ms);
+      if (round++ % 10 == 0 && p->codes->len > 0)
+        {
+          g_autofree char *code = g_ptr_array_steal_index (p->codes, p->codes->len - 1);
+
+          ms = probe_enrol (p, code);
+          g_array_append_val (p->enrol_ms, ms);
+        }
+      g_usleep (20 * 1000);
+    }
+  return NULL;
+}
+
+static void
+probe_print (const char *what, GArray *ms)
+{
+  if (ms->len == 0)
+    {
+      g_print ("    %s: none\n", what);
+      return;
+    }
+  qsort (ms->data, ms->len, sizeof (double), bench_compare_double);
+  g_print ("    %s: %u, median %.0f ms, max %.0f ms\n", what, ms->len,
+           bench_median ((double *) (gpointer) ms->data, ms->len), g_array_index (ms, double, ms->len - 1));
+}
+
 static IngestResult
 ingest (Center *c, const char *user, GPtrArray *templates, const char *template_device, guint n_devices,
-        guint per_device, guint batch)
+        guint per_device, guint batch, gboolean probing)
 {
+  Probe probe = { 0 };
+  GThread *probe_th = NULL;
   g_autofree SimDevice *sims = g_new0 (SimDevice, n_devices);
   g_autofree SimRun *runs = g_new0 (SimRun, n_devices);
   g_autoptr(GPtrArray) threads = g_ptr_array_new ();
@@ -1417,6 +1555,41 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
         g_error ("perf record: %s", error->message);
       g_usleep (500 * 1000);   /* attached */
     }
+  if (probing)
+    {
+      GArray *quiet_pull = g_array_new (FALSE, FALSE, sizeof (double));
+      GArray *quiet_enrol = g_array_new (FALSE, FALSE, sizeof (double));
+      g_autofree char *code = center_code (c, user);
+
+      probe.center = c;
+      probe.codes = g_ptr_array_new_with_free_func (g_free);
+      probe.pull_ms = g_array_new (FALSE, FALSE, sizeof (double));
+      probe.enrol_ms = g_array_new (FALSE, FALSE, sizeof (double));
+      probe.sim.device_id = g_uuid_string_random ();
+      sim_enrol (&probe.sim, c->base, code);
+      for (guint i = 0; i < 20; i++)
+        g_ptr_array_add (probe.codes, center_code (c, user));
+      /* The same on the quiet center, before the ingest. */
+      for (guint i = 0; i < 10; i++)
+        {
+          double ms = probe_pull (&probe);
+
+          g_array_append_val (quiet_pull, ms);
+          if (i < 3)
+            {
+              g_autofree char *one = g_ptr_array_steal_index (probe.codes, probe.codes->len - 1);
+
+              ms = probe_enrol (&probe, one);
+              g_array_append_val (quiet_enrol, ms);
+            }
+        }
+      g_print ("  a tablet at the quiet center (--pull-during-ingest), before the ingest:\n");
+      probe_print ("pull requests (a page of one change)", quiet_pull);
+      probe_print ("enrolments", quiet_enrol);
+      g_array_unref (quiet_pull);
+      g_array_unref (quiet_enrol);
+      probe_th = g_thread_new ("probe", probe_thread, &probe);
+    }
   cpu_center = child_cpu_s (c->server);
   cpu_devices = own_cpu_s ();
   written = child_written (c->server);
@@ -1431,6 +1604,11 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
   for (guint d = 0; d < n_devices; d++)
     g_thread_join (threads->pdata[d]);
   r.seconds = now_s () - t0;
+  if (probe_th != NULL)
+    {
+      g_atomic_int_set (&probe.done, 1);
+      g_thread_join (probe_th);
+    }
   cpu_devices = own_cpu_s () - cpu_devices;
   cpu_center = child_cpu_s (c->server) - cpu_center;
   written = child_written (c->server) - written;
@@ -1444,6 +1622,17 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
            "WAL, checkpoints and replies)\n", r.visits, r.changes, r.seconds, cpu_center,
            cpu_center * 1000 / MAX (r.visits, 1), cpu_devices, cpu_devices * 1000 / MAX (r.visits, 1), written / 1e6,
            written / 1024 / MAX (r.visits, 1));
+  if (probe_th != NULL)
+    {
+      g_print ("  a tablet at the center during the ingest (--pull-during-ingest):\n");
+      probe_print ("pull requests (a page of one change)", probe.pull_ms);
+      probe_print ("enrolments", probe.enrol_ms);
+      g_array_unref (probe.pull_ms);
+      g_array_unref (probe.enrol_ms);
+      g_ptr_array_unref (probe.codes);
+      g_free (probe.sim.device_id);
+      sodium_memzero (probe.sim.secret, sizeof probe.sim.secret);
+    }
   for (guint d = 0; d < n_devices; d++)
     {
       g_array_append_vals (all, runs[d].latency_ms->data, runs[d].latency_ms->len);
@@ -1575,7 +1764,7 @@ main (int argc, char **argv)
 {
   guint n_households = 500, n_visits = 5000, runs = 5, n_devices = 100, device_visits = 100, batch_visits = 25;
   guint center_threads = 0, seed = 1;
-  gboolean no_pouchdb = FALSE, keep = FALSE, pull_only = FALSE;
+  gboolean no_pouchdb = FALSE, keep = FALSE, pull_only = FALSE, push_only = FALSE, pull_during_ingest = FALSE;
   GOptionEntry entries[] = {
     { "households", 0, 0, G_OPTION_ARG_INT, &n_households, "Households of the village (500)", "N" },
     { "visits", 0, 0, G_OPTION_ARG_INT, &n_visits, "Visits recorded in the village (5000)", "N" },
@@ -1588,6 +1777,10 @@ main (int argc, char **argv)
     { "no-pouchdb", 0, 0, G_OPTION_ARG_NONE, &no_pouchdb, "Skip the PouchDB anchor", NULL },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &keep, "Keep this run's folder (centers, stores, logs)", NULL },
     { "pull-only", 0, 0, G_OPTION_ARG_NONE, &pull_only, "Stop after the timed village pulls", NULL },
+    { "push-only", 0, 0, G_OPTION_ARG_NONE, &push_only, "One village pull, then stop after the timed pushes",
+      NULL },
+    { "pull-during-ingest", 0, 0, G_OPTION_ARG_NONE, &pull_during_ingest,
+      "Time a tablet's pull requests and enrolments during the ingest", NULL },
     { "center", 0, 0, G_OPTION_ARG_FILENAME, &center_bin, "The hearth-center to run (this build's)", "PATH" },
     { "perf-ingest", 0, 0, G_OPTION_ARG_FILENAME, &perf_ingest, "perf record the center's ingest into FILE",
       "FILE" },
@@ -1707,7 +1900,7 @@ main (int argc, char **argv)
   /* 2. The village pull: fresh devices, the median; then one through the
    * relay for the bytes. */
   pull_s = g_new0 (double, runs);
-  for (guint i = 0; i < runs + (pull_only ? 0 : 1); i++)
+  for (guint i = 0; i < (push_only ? 1 : runs + (pull_only ? 0 : 1)); i++)
     {
       g_autofree char *dir = g_strdup_printf ("%s/fresh-%u", run_dir, i);
       g_autofree char *name = g_strdup_printf ("fresh tablet %u", i);
@@ -1796,7 +1989,7 @@ main (int argc, char **argv)
   template_device = g_strdup (hearth_case_store_get_device_id (device->cases));
   visitor = visitor_new (device, seed);
   push_ms = g_new0 (double, runs);
-  for (guint i = 0; i <= runs; i++)
+  for (guint i = 0; i < runs + (push_only ? 0 : 1); i++)
     {
       g_autoptr(GPtrArray) batch = NULL;
       HearthSyncStatus st;
@@ -1847,7 +2040,9 @@ main (int argc, char **argv)
         sql_profile_start (device_db (device));
       cpu_dev = own_cpu_s ();
       cpu_center = child_cpu_s (center->server);
+      bench_push_begin ();
       s = device_sync (device, MAX_PUSH_CHANGES, &rr);
+      bench_push_end ();
       if (i == 0)
         sql_profile_print (device_db (device), "the first push");
       push_requests += (guint) ((batch->len + MAX_PUSH_CHANGES - 1) / MAX_PUSH_CHANGES);
@@ -1867,9 +2062,22 @@ main (int argc, char **argv)
     }
   push_med = bench_median (push_ms, runs);
   visitor_free (visitor);
+  if (push_only)
+    {
+      g_print ("\n%-44s %9.1f ms %9.0f ms %6s\n", "push of 50 visits (a whole sync run)", push_med, TARGET_PUSH_MS,
+               met (push_med <= TARGET_PUSH_MS));
+      json_array_unref (village);
+      relay_stop (relay);
+      center_free (center);
+      device_free (device, FALSE);
+      if (!keep)
+        bench_remove_tree (run_dir);
+      return 0;
+    }
 
   /* 4. Ingest. */
-  ing = ingest (center, "simulated", templates, template_device, n_devices, device_visits, batch_visits);
+  ing = ingest (center, "simulated", templates, template_device, n_devices, device_visits, batch_visits,
+                pull_during_ingest);
 
   /* 5. PouchDB. */
   if (no_pouchdb)
