@@ -3183,7 +3183,7 @@ test_limits (void)
     g_assert_cmpint (r.status, ==, 404);
     g_assert_cmpstr (error_code (&r), ==, "not-found");
   }
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 2);
   center_stop (c);
 }
 
