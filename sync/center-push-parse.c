@@ -7,6 +7,48 @@
 
 #include <string.h>
 
+gboolean
+hearth_center_push_text_is_utf8 (const char *data, gsize len)
+{
+  const guchar *p = (const guchar *) data;
+  const guchar *end = p + len;
+
+  while (p < end)
+    {
+      /* Eight bytes at a time while they are ASCII without a NUL. */
+      while (end - p >= 8)
+        {
+          guint64 w;
+
+          memcpy (&w, p, 8);
+          if (((w | ((w & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL)) & 0x8080808080808080ULL) !=
+              0x8080808080808080ULL || (w & 0x8080808080808080ULL) != 0)
+            break;
+          p += 8;
+        }
+      if (p == end)
+        break;
+      if (*p == 0)
+        return FALSE;
+      if (*p < 0x80)
+        {
+          p++;
+          continue;
+        }
+      /* A run of bytes from 0x80: no sequence holds an ASCII byte, so the
+       * run is valid alone or the text is not. */
+      {
+        const guchar *run = p;
+
+        while (p < end && *p >= 0x80)
+          p++;
+        if (!g_utf8_validate_len ((const char *) run, (gsize) (p - run), NULL))
+          return FALSE;
+      }
+    }
+  return TRUE;
+}
+
 static void
 push_item_free (HearthPushItem *item)
 {

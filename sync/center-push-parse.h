@@ -42,4 +42,17 @@ G_BEGIN_DECLS
 HearthPushBatch *hearth_center_parse_push_fast (const char *data,
                                                 gsize       len);
 
+/**
+ * hearth_center_push_text_is_utf8:
+ * @data: (array length=len): bytes
+ * @len: their number
+ *
+ * Whether @data is UTF-8 without a NUL: what g_utf8_validate_len() says of
+ * it, eight bytes at a time through its ASCII (most of a push body).
+ *
+ * Returns: whether g_utf8_validate_len (@data, @len, NULL) holds.
+ */
+gboolean hearth_center_push_text_is_utf8 (const char *data,
+                                          gsize       len);
+
 G_END_DECLS

@@ -421,16 +421,39 @@ hearth_change_to_json (const HearthChange *c)
 static void
 append_string (GString *out, const char *text)
 {
+  const guint64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  gsize n = strlen (text);
   const char *run = text;
-  const char *p;
+  const char *p = text;
+  const char *end = text + n;
 
   g_string_append_c (out, '"');
-  for (p = text; *p != '\0'; p++)
+  while (p < end)
     {
-      guchar ch = (guchar) *p;
+      guchar ch;
 
+      /* Eight plain bytes at a time: none below 0x1f, '"', '\\' or 0x7f
+       * (a field's text is mostly such runs). */
+      while (end - p >= 8)
+        {
+          guint64 w, q, b, d;
+
+          memcpy (&w, p, 8);
+          q = w ^ (ones * '"');
+          b = w ^ (ones * '\\');
+          d = w ^ (ones * 0x7f);
+          if ((((w - ones * 0x1f) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d)) & highs)
+            break;
+          p += 8;
+        }
+      if (p == end)
+        break;
+      ch = (guchar) *p;
       if (ch >= 0x1f && ch != '"' && ch != '\\' && ch != 0x7f)
-        continue;
+        {
+          p++;
+          continue;
+        }
       g_string_append_len (out, run, p - run);
       switch (ch)
         {
@@ -443,9 +466,9 @@ append_string (GString *out, const char *text)
         case '\r': g_string_append (out, "\\r"); break;
         default: g_string_append_printf (out, "\\u00%02x", ch); break;
         }
-      run = p + 1;
+      run = ++p;
     }
-  g_string_append_len (out, run, p - run);
+  g_string_append_len (out, run, end - run);
   g_string_append_c (out, '"');
 }
 

@@ -3047,6 +3047,65 @@ test_limits (void)
     g_assert_cmpint (r.status, ==, 200);
     g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 1);
   }
+  /* A gzip body that is not a whole gzip stream, each refused by what is
+   * wrong, nothing stored: a byte of its data changed, its trailer's
+   * size changed (a size the center must not trust), cut short, data
+   * after its end, and a second stream after it. */
+  {
+    g_autofree char *body = batch (d, now_edit (d, hh, VILLAGE_A, "head_name", "Zipped again"), NULL);
+    g_autoptr(GBytes) z = gzip_bytes (body, strlen (body));
+    gsize zlen = g_bytes_get_size (z);
+    const guint8 *zdata = g_bytes_get_data (z, NULL);
+    struct {
+      const char *what;
+      gsize len;
+      gboolean trailing;
+    } cases[] = {
+      { "damaged", zlen, FALSE },
+      { "damaged", zlen, FALSE },
+      { "damaged", zlen, FALSE },
+      { "damaged", zlen - 3, FALSE },
+      { "after the end", zlen + 4, TRUE },
+      { "after the end", 2 * zlen, TRUE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_auto(Reply) r = { 0 };
+        g_autofree guint8 *bad = g_malloc0 (2 * zlen);
+        Sign how = { .content_encoding = "gzip" };
+
+        memcpy (bad, zdata, MIN (zlen, cases[i].len));
+        if (i == 0)
+          bad[zlen / 2] ^= 0x55;
+        else if (i == 1)
+          bad[zlen - 1] = 0x7f;   /* the stated size: 2^30 and more, past the bound */
+        else if (i == 2)
+          bad[zlen - 4] ^= 0x01;  /* the stated size: one more or less */
+        else if (i == 5)
+          memcpy (bad + zlen, zdata, zlen);
+        g_test_message ("gzip case %u", i);
+        signed_call (c, d, "POST", "/v1/push", bad, cases[i].len, &how, &r);
+        g_assert_cmpint (r.status, ==, 400);
+        g_assert_cmpstr (error_code (&r), ==, "bad-request");
+        g_assert_nonnull (strstr (error_message (&r), cases[i].what));
+      }
+    /* None of them took the change's number: the stream itself is read. */
+    {
+      g_auto(Reply) r = { 0 };
+      g_autoptr(GBytes) empty = gzip_bytes ("", 0);
+      Sign how = { .content_encoding = "gzip" };
+
+      signed_call (c, d, "POST", "/v1/push", zdata, zlen, &how, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 2);
+      reply_clear (&r);
+      /* An empty body inflated is empty: not JSON. */
+      signed_call (c, d, "POST", "/v1/push", g_bytes_get_data (empty, NULL), g_bytes_get_size (empty), &how, &r);
+      g_assert_cmpint (r.status, ==, 400);
+      g_assert_cmpstr (error_code (&r), ==, "bad-json");
+    }
+  }
   /* Malformed JSON: the line and column, and nothing stored. */
   {
     g_auto(Reply) r = { 0 };
@@ -3059,8 +3118,8 @@ test_limits (void)
     g_assert_cmpstr (error_code (&r), ==, "bad-json");
     g_assert_true (g_str_has_prefix (error_message (&r), "line 3, column "));
   }
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
-  g_assert_cmpint (center_db_int (c, "SELECT acked_seq FROM devices"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT acked_seq FROM devices"), ==, 2);
   /* A comment, which json-glib would skip, is not JSON. */
   {
     g_auto(Reply) r = { 0 };
@@ -3124,7 +3183,7 @@ test_limits (void)
     g_assert_cmpint (r.status, ==, 404);
     g_assert_cmpstr (error_code (&r), ==, "not-found");
   }
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 2);
   center_stop (c);
 }
 

@@ -934,6 +934,119 @@ test_push_fast (void)
   }
 }
 
+/* Bytes biased to what UTF-8 and JSON escapes turn on: ASCII, the
+ * characters escaped, NUL, lead and continuation bytes, and bytes that
+ * never start a sequence. */
+static void
+random_bytes (GRand *rand, GString *s, guint len)
+{
+  static const guchar interesting[] = { 'a', ' ', '"', '\\', 0x1e, 0x1f, 0x20, 0x7f, 0x7e, 0x00, 0x0a,
+                                        0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0,
+                                        0xf4, 0xf5, 0xff, 0xa0, 0x9f, 0x8f, 0x90 };
+  static const char *const pieces[] = { "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\xc3\xa9", "\xed\xa0\x80",
+                                        "\xef\xbf\xbf", "\xf4\x90\x80\x80", "\xe0\x80\xaf", "plain text " };
+
+  g_string_truncate (s, 0);
+  while (s->len < len)
+    switch (g_rand_int_range (rand, 0, 4))
+      {
+      case 0: g_string_append_c (s, (char) interesting[g_rand_int_range (rand, 0, G_N_ELEMENTS (interesting))]); break;
+      case 1: g_string_append_c (s, (char) g_rand_int_range (rand, 0, 256)); break;
+      default: g_string_append (s, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]); break;
+      }
+  g_string_truncate (s, len);
+}
+
+/* hearth_center_push_text_is_utf8() says what g_utf8_validate_len() says,
+ * at every length and offset around its eight-byte steps. */
+static void
+test_push_utf8 (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr(GString) s = g_string_new (NULL);
+  guint valid = 0;
+
+  g_assert_true (hearth_center_push_text_is_utf8 ("", 0));
+  g_assert_false (hearth_center_push_text_is_utf8 ("abcdefgh\0", 9));
+  g_assert_false (hearth_center_push_text_is_utf8 ("abcdefghijklmno\xe4\xb8", 17));
+  g_assert_true (hearth_center_push_text_is_utf8 ("abcdefghijklmno\xe4\xb8\xad", 18));
+  for (guint n = 0; n < 200000; n++)
+    {
+      gboolean expected;
+
+      random_bytes (rand, s, (guint) g_rand_int_range (rand, 0, 40));
+      /* Most texts plain but for one byte somewhere. */
+      if (n % 2 == 0)
+        for (gsize k = 0; k < s->len; k++)
+          if (g_rand_int_range (rand, 0, 8) != 0)
+            s->str[k] = 'x';
+      expected = g_utf8_validate_len (s->str, s->len, NULL);
+      valid += expected;
+      g_assert_cmpint (hearth_center_push_text_is_utf8 (s->str, s->len), ==, expected);
+    }
+  /* Both answers were met often. */
+  g_assert_cmpuint (valid, >, 20000);
+  g_assert_cmpuint (valid, <, 180000);
+}
+
+/* The escapes a change's JSON writes (sync/change.c append_string()), as
+ * they were written one byte at a time: what the digests of changes
+ * already stored were made of. */
+static void
+reference_escape (GString *out, const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) text; *p != 0; p++)
+    switch (*p)
+      {
+      case '"': g_string_append (out, "\\\""); break;
+      case '\\': g_string_append (out, "\\\\"); break;
+      case '\b': g_string_append (out, "\\b"); break;
+      case '\t': g_string_append (out, "\\t"); break;
+      case '\n': g_string_append (out, "\\n"); break;
+      case '\f': g_string_append (out, "\\f"); break;
+      case '\r': g_string_append (out, "\\r"); break;
+      default:
+        if (*p < 0x1f || *p == 0x7f)
+          g_string_append_printf (out, "\\u00%02x", *p);
+        else
+          g_string_append_c (out, (char) *p);
+      }
+  g_string_append_c (out, '"');
+}
+
+/* A change's JSON escapes its texts as ever (reference_escape()), eight
+ * bytes at a time or one. */
+static void
+test_json_escapes (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (12);
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  for (guint n = 0; n < 50000; n++)
+    {
+      g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+      g_autoptr(GString) got = g_string_new (NULL);
+      g_autoptr(GString) expected = g_string_new ("{\"kind\":\"edit\",\"table\":\"households\",\"id\":\"" ID "\","
+                                                  "\"field\":\"phone\",\"value\":");
+
+      random_bytes (rand, s, (guint) g_rand_int_range (rand, 0, 40));
+      if (n % 2 == 0)
+        for (gsize k = 0; k < s->len; k++)
+          if (g_rand_int_range (rand, 0, 6) != 0)
+            s->str[k] = 'x';
+      c->table = g_strdup ("households");
+      c->id = g_strdup (ID);
+      c->field = g_strdup ("phone");
+      c->value = g_strdup (s->str);   /* up to its first NUL, as a text is */
+      c->hlc = g_strdup (HLC);
+      hearth_change_append_json (c, TRUE, got);
+      reference_escape (expected, c->value);
+      g_string_append (expected, ",\"hlc\":\"" HLC "\",\"parents\":[]}");
+      g_assert_cmpstr (got->str, ==, expected->str);
+    }
+}
+
 /* hearth_change_is_uuid() says what g_uuid_string_is_valid() says: UUIDs
  * of either case, and each with one character changed, cut or added. */
 static void
@@ -984,5 +1097,7 @@ main (int argc, char **argv)
   g_test_add_func ("/change/push-body/corpus", test_push_corpus);
   g_test_add_func ("/change/push-body/one-pass", test_push_fast);
   g_test_add_func ("/change/is-uuid", test_is_uuid);
+  g_test_add_func ("/change/push-body/utf8", test_push_utf8);
+  g_test_add_func ("/change/json-escapes", test_json_escapes);
   return g_test_run ();
 }

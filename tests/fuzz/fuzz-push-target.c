@@ -73,6 +73,9 @@ hearth_fuzz_push_body (const guint8 *data, gsize size)
   g_autofree char *field = NULL;
   g_autoptr(HearthPushBatch) batch = hearth_center_parse_push ((const char *) data, size, &field, &error);
 
+  /* The push's UTF-8 check answers as GLib's (center-push-parse.h). */
+  fuzz_check (hearth_center_push_text_is_utf8 ((const char *) data, size) ==
+              g_utf8_validate_len ((const char *) data, size, NULL));
   check_fast_reader ((const char *) data, size);
   if (batch == NULL)
     {
