@@ -90,6 +90,12 @@ gboolean hearth_sync_column_value (sqlite3 *db, const char *table, const char *i
 gboolean hearth_sync_remove_edit (sqlite3 *db, const char *table, const char *id, const char *field,
                                   const char *hlc, GError **error);
 
+/* The parents of @table's record @id's edits (of @field only, unless it
+ * is %NULL) that name version @old name @hlc instead: each member of the
+ * record's writes (record_writes, migration 0014) that does. */
+gboolean hearth_sync_rename_parents (sqlite3 *db, const char *table, const char *id, const char *field,
+                                     const char *old, const char *hlc, GError **error);
+
 /* An edit put in its write's row, the row made when the store has no
  * write @hlc of the record (record_writes, migration 0014): the view's
  * trigger without the outbox. @parents space-separated ("" or %NULL for

@@ -865,9 +865,9 @@ hearth_sync_store_next_batch (HearthSyncStore *self, guint max, GError **error)
   "AND EXISTS (SELECT 1 FROM json_each (fields) AS f WHERE f.type = 'array' AND (?5 IS NULL OR f.key = ?5) " \
   "            AND instr (' ' || (f.value ->> 1) || ' ', ' ' || ?3 || ' ') > 0)"
 
-static gboolean
-rename_parents (sqlite3 *db, const char *table, const char *id, const char *field, const char *old, const char *hlc,
-                GError **error)
+gboolean
+hearth_sync_rename_parents (sqlite3 *db, const char *table, const char *id, const char *field, const char *old,
+                            const char *hlc, GError **error)
 {
   sqlite3_stmt *st = NULL;
   int rc;
@@ -929,7 +929,7 @@ clamp_write (sqlite3 *db, gint64 seq, const char *table, const char *id, const c
   for (guint i = 0; i < G_N_ELEMENTS (renames); i++)
     if (!run_clamp_step (db, renames[i], table, id, old, hlc, seq, error))
       return FALSE;
-  if (!rename_parents (db, table, id, NULL, old, hlc, error))
+  if (!hearth_sync_rename_parents (db, table, id, NULL, old, hlc, error))
     return FALSE;
   for (guint i = 0; i < fields->len; i++)
     if (!hearth_sync_recompute_field (db, table, id, fields->pdata[i], now, NULL, NULL, error))
@@ -1037,7 +1037,7 @@ apply_clamp (sqlite3 *db, const HearthSyncClamp *clamp, gint64 acked, const char
   if (g_str_equal (kind, "edits"))
     return clamp_write (db, clamp->seq, table, id, old, clamp->hlc, now, error);
   if (!move_edit (db, table, id, field, old, clamp->hlc, error) ||
-      !rename_parents (db, table, id, field, old, clamp->hlc, error) ||
+      !hearth_sync_rename_parents (db, table, id, field, old, clamp->hlc, error) ||
       !run_clamp_step (db, renames[0], table, id, old, clamp->hlc, clamp->seq, error))
     return FALSE;
   /* The conflicts: ?3 the field, ?4 the old version. */

@@ -1568,8 +1568,8 @@ note_statement (unsigned kind, void *data, void *p, void *x)
   return 0;
 }
 
-/* Every statement of @seen that reads or writes field_edits or
- * the field versions (record_versions) finds its rows through their keys' indexes: none scans
+/* Every statement of @seen that reads or writes the edits (record_writes,
+ * the view field_edits) or the field versions (record_versions) finds its rows through their keys' indexes: none scans
  * either table, by its name or an alias (EXPLAIN QUERY PLAN). Returns how
  * many were checked. */
 static guint
@@ -1587,8 +1587,8 @@ assert_edit_tables_by_key (sqlite3 *db, GHashTable *seen)
       g_autofree char *explain = NULL;
       g_autofree char *plan = NULL;
 
-      if (strstr (sql, "field_edits") == NULL && strstr (sql, "field_versions") == NULL && strstr (sql, "record_writes") == NULL &&
-          strstr (sql, "record_versions") == NULL)
+      if (strstr (sql, "field_edits") == NULL && strstr (sql, "field_versions") == NULL &&
+          strstr (sql, "record_versions") == NULL && strstr (sql, "record_writes") == NULL)
         continue;
       explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
       plan = dump (db, explain);

@@ -31,7 +31,10 @@ CREATE TABLE record_writes (
   record_id    TEXT NOT NULL,
   hlc          TEXT NOT NULL,                -- the write's version (sync/hlc.h)
   wall         TEXT NOT NULL DEFAULT '',     -- its device's wall time, for display
-  fields       TEXT NOT NULL,                -- {"FIELD": "VALUE" | ["VALUE", "PARENTS"(, "WALL")], …}
+  -- {"FIELD": "VALUE" | ["VALUE", "PARENTS"(, "WALL")], …}: an object, or
+  -- the row is refused (json_set() would leave any other JSON as it is,
+  -- and lose the field it sets).
+  fields       TEXT NOT NULL CHECK (json_type (fields) = 'object'),
   origin       TEXT GENERATED ALWAYS AS (substr (hlc, 26)) VIRTUAL,  -- the device that made it
   rkey         INTEGER GENERATED ALWAYS AS (hearth_edit_key (record_table, record_id, NULL)) VIRTUAL,
   vkey         INTEGER GENERATED ALWAYS AS (hearth_version_key (hlc)) VIRTUAL
