@@ -4,7 +4,8 @@
  * mutable field equal to the merge of the edits this store holds of it
  * (sync/merge.h, PROTOCOL.md section 6.3).
  *
- * Invariant: for every field with edits in field_edits, record_versions
+ * Invariant: for every field with edits (record_writes, read a field at a
+ * time through the view field_edits, migration 0014), record_versions
  * holds the merge's winner (its version, its parents as the base), the
  * record's column holds the winner's value once the record exists, and
  * conflicts holds exactly the merge's losers as open rows; but for a field
@@ -715,8 +716,8 @@ touched_equal (gconstpointer a, gconstpointer b)
   return record_equal (x->table, x->id, y->table, y->id);
 }
 
-/* An edit joined to its field's set whose field_edits row is written
- * once the page's changes are read (insert_pending()). */
+/* An edit joined to its field's set, written into its write's row of
+ * record_writes once the page's changes are read (insert_pending()). */
 typedef struct {
   const HearthChange *change;   /* the page's: its table, id, version and wall */
   const char *field;            /* the edit's (the change's, or one of its fields) */
@@ -765,7 +766,7 @@ change_record_equal (gconstpointer a, gconstpointer b)
 
 /* Which records of the page's edits the store holds edits of, in one
  * statement a table instead of one a record (@touched's held): read
- * before the page writes any (its field_edits rows are written once its
+ * before the page writes any (its record_writes rows are written once its
  * changes are read, insert_pending()), so the same answer as each
  * record's probe at its first edit. An edit apply_field_edit() will refuse
  * anyway (a table that takes none, an id that is no UUID) is left out. */
@@ -995,7 +996,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   row->borrowed = TRUE;
   row->hlc = c->hlc;
   row->value = (char *) value;
-  /* field_edits.origin: the device, after the version's time and counter. */
+  /* The write's origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
   row->parents = g_steal_pointer (&parents);
   edit_set_add (set, row);
@@ -1029,7 +1030,7 @@ compare_records (gconstpointer a, gconstpointer b)
 }
 
 /* Numbers the page's records in the order of their keys in the indexes
- * of field_edits and record_versions (hearth_edit_key(), migrations 0011, 0013),
+ * of record_writes and record_versions (hearth_edit_key(), migrations 0013, 0014),
  * which insert_pending() and insert_versions() write them in: one sort of
  * the records, not one of all their edits. */
 static void
@@ -2080,7 +2081,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))
     goto failed;
   /* The changes are read with the connection's triggers off: the only
-   * ones on the tables they write (field_edits, submissions, reviews,
+   * ones on the tables they write (record_writes, submissions, reviews,
    * audit_foreign, published_forms, sync_apply_errors) are the outbox's
    * (migration 0006), which leave pulled changes out ('applying' is set),
    * and evaluating that for every row was half an edit's insert; a

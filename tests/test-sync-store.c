@@ -634,6 +634,18 @@ test_refused_and_clamped (void)
     g_assert_cmpstr (version, ==, want);
     g_assert_cmpstr (phone, ==, "2");
   }
+  /* Each field's edit moved to the new version on its own (migration
+   * 0014): the second found the write the first made, and the old one
+   * went with its last field. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM record_writes WHERE hlc = '%s' "
+                                            "AND (SELECT count (*) FROM json_each (fields)) = 2 "
+                                            "AND json_extract (fields, '$.phone') = '1' "
+                                            "AND json_extract (fields, '$.village_code') = '150422100202'", clamped);
+
+    g_assert_cmpint (count (a, sql), ==, 1);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM record_writes"), ==, 2);
+  }
   g_assert_true (hearth_sync_store_status (a->sync, &status, &error));
   g_assert_cmpint (status.refused, ==, 1);
   g_assert_cmpint (status.pending, ==, 0);
@@ -3318,7 +3330,7 @@ test_apply_triggers (void)
   int on = -1;
 
   triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
-                          "'trigger' AND tbl_name IN ('field_edits', 'submissions', 'reviews', 'audit_foreign', "
+                          "'trigger' AND tbl_name IN ('field_edits', 'record_writes', 'submissions', 'reviews', 'audit_foreign', "
                           "'published_forms', 'sync_apply_errors') ORDER BY name)");
   g_assert_cmpstr (triggers, ==, "sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
   g_clear_pointer (&triggers, g_free);
