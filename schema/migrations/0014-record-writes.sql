@@ -103,3 +103,22 @@ BEGIN
     FROM (SELECT EXISTS (SELECT 1 FROM sync_state WHERE key = 'outbox_edits') AS grouped)
     WHERE NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'applying');
 END;
+
+-- An edit's value, parents or wall time changed through the view (people
+-- with sqlite3, and tests, as field_edits let them): its member of its
+-- write's row. Its record, field and version are its identity: changing
+-- them is refused, not ignored.
+CREATE TRIGGER field_edits_update INSTEAD OF UPDATE ON field_edits
+BEGIN
+  SELECT RAISE (ABORT, 'an edit''s record, field and version cannot change: write another edit')
+  WHERE NEW.record_table IS NOT OLD.record_table OR NEW.record_id IS NOT OLD.record_id
+     OR NEW.field IS NOT OLD.field OR NEW.hlc IS NOT OLD.hlc OR NEW.value IS NULL;
+  UPDATE record_writes
+  SET fields = json_set (fields, '$."' || OLD.field || '"',
+                         json (CASE WHEN coalesce (NEW.wall, '') IS NOT wall
+                                    THEN json_array (NEW.value, coalesce (NEW.parents, ''), coalesce (NEW.wall, ''))
+                                    WHEN coalesce (NEW.parents, '') <> '' THEN json_array (NEW.value, NEW.parents)
+                                    ELSE json_quote (NEW.value) END))
+  WHERE rkey = OLD.rkey AND vkey = OLD.vkey AND record_table = OLD.record_table AND record_id = OLD.record_id
+    AND hlc = OLD.hlc;
+END;

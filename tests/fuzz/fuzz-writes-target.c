@@ -51,6 +51,21 @@ edits (GPtrArray **out)
   return rc == SQLITE_DONE;
 }
 
+/* Whether the view shows @row as a writer writes it: its parents, value
+ * and wall time text. SQLite's JSON functions write the members of other
+ * types again in their own form when they change the row (a large
+ * integer as a real): those must only keep their place. */
+static gboolean
+written_shape (const char *row)
+{
+  g_auto(GStrv) parts = g_strsplit (row, "\037", -1);
+
+  for (guint i = 1; parts[i] != NULL; i++)
+    if (parts[i][0] != '\'')
+      return FALSE;
+  return TRUE;
+}
+
 /* @after is @before but for the edits of @field (quoted as the view
  * shows it): every other member as it was, in its place. */
 static void
@@ -61,12 +76,17 @@ check_others (GPtrArray *before, GPtrArray *after, const char *quoted)
 
   for (guint i = 0; i < before->len; i++)
     {
-      if (g_str_has_prefix (before->pdata[i], prefix))
+      const char *was = before->pdata[i];
+
+      if (g_str_has_prefix (was, prefix))
         continue;
       while (j < after->len && g_str_has_prefix (after->pdata[j], prefix))
         j++;
       fuzz_check (j < after->len);
-      fuzz_check (strcmp (before->pdata[i], after->pdata[j]) == 0);
+      if (written_shape (was))
+        fuzz_check (strcmp (was, after->pdata[j]) == 0);
+      else
+        fuzz_check (strncmp (was, after->pdata[j], (gsize) (strchr (was, '\037') - was) + 1) == 0);
       j++;
     }
 }
