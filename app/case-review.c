@@ -236,7 +236,7 @@ hearth_case_conflicts_list (sqlite3 *db, const char *household_id, GError **erro
                           "ORDER BY hh, c.record_table, c.record_id, c.field, c.id",
                           -1, &st, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2 (db,
-                          "SELECT wall, origin FROM field_edits WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+                          "SELECT wall, origin FROM field_edits WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                           "AND vkey = hearth_version_key (?4) AND record_table = ?1 AND record_id = ?2 "
                           "AND field = ?3 AND hlc = ?4",
                           -1, &edit, NULL) != SQLITE_OK)

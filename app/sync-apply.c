@@ -4,7 +4,8 @@
  * mutable field equal to the merge of the edits this store holds of it
  * (sync/merge.h, PROTOCOL.md section 6.3).
  *
- * Invariant: for every field with edits in field_edits, record_versions
+ * Invariant: for every field with edits (record_writes, read a field at a
+ * time through the view field_edits, migration 0014), record_versions
  * holds the merge's winner (its version, its parents as the base), the
  * record's column holds the winner's value once the record exists, and
  * conflicts holds exactly the merge's losers as open rows; but for a field
@@ -117,8 +118,10 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
   int rc;
 
   edit_set_init (set, table, field);
+  /* The record's writes (record_writes, migration 0014), this field's
+   * member of each that has one. */
   if ((st = hearth_sync_prepare (db, "SELECT hlc, parents, value, origin FROM field_edits "
-                                     "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 "
                                      "AND record_id = ?2 AND field = ?3")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
@@ -501,10 +504,9 @@ materialize (sqlite3 *db, const char *table, const char *id, GHashTable *touched
   sqlite3_stmt *st = NULL;
   gboolean complete = TRUE;
 
-  /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
+  /* A record's writes are under its key (migration 0014). */
   if ((st = hearth_sync_prepare (db, "SELECT DISTINCT field FROM field_edits "
-                                     "WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
-                                     "AND hearth_edit_key (?1, ?2, NULL) + 65535 "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                                      "AND record_table = ?1 AND record_id = ?2 ORDER BY field")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
@@ -714,8 +716,8 @@ touched_equal (gconstpointer a, gconstpointer b)
   return record_equal (x->table, x->id, y->table, y->id);
 }
 
-/* An edit joined to its field's set whose field_edits row is written
- * once the page's changes are read (insert_pending()). */
+/* An edit joined to its field's set, written into its write's row of
+ * record_writes once the page's changes are read (insert_pending()). */
 typedef struct {
   const HearthChange *change;   /* the page's: its table, id, version and wall */
   const char *field;            /* the edit's (the change's, or one of its fields) */
@@ -764,7 +766,7 @@ change_record_equal (gconstpointer a, gconstpointer b)
 
 /* Which records of the page's edits the store holds edits of, in one
  * statement a table instead of one a record (@touched's held): read
- * before the page writes any (its field_edits rows are written once its
+ * before the page writes any (its record_writes rows are written once its
  * changes are read, insert_pending()), so the same answer as each
  * record's probe at its first edit. An edit apply_field_edit() will refuse
  * anyway (a table that takes none, an id that is no UUID) is left out. */
@@ -803,8 +805,7 @@ probe_records (sqlite3 *db, GPtrArray *changes, TouchedSet *touched, GError **er
 
       g_string_append_c (ids, ']');
       if ((st = hearth_sync_prepare (db, "SELECT j.value FROM json_each (?2) AS j WHERE EXISTS "
-                                         "(SELECT 1 FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, j.value, NULL) "
-                                         "AND hearth_edit_key (?1, j.value, NULL) + 65535 "
+                                         "(SELECT 1 FROM record_writes WHERE rkey = hearth_edit_key (?1, j.value, NULL) "
                                          "AND record_table = ?1 AND record_id = j.value)")) == NULL)
         return hearth_sync_sql_failed (db, error);
       sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
@@ -995,7 +996,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   row->borrowed = TRUE;
   row->hlc = c->hlc;
   row->value = (char *) value;
-  /* field_edits.origin: the device, after the version's time and counter. */
+  /* The write's origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
   row->parents = g_steal_pointer (&parents);
   edit_set_add (set, row);
@@ -1029,7 +1030,7 @@ compare_records (gconstpointer a, gconstpointer b)
 }
 
 /* Numbers the page's records in the order of their keys in the indexes
- * of field_edits and record_versions (hearth_edit_key(), migrations 0011, 0013),
+ * of record_writes and record_versions (hearth_edit_key(), migrations 0013, 0014),
  * which insert_pending() and insert_versions() write them in: one sort of
  * the records, not one of all their edits. */
 static void
@@ -1044,7 +1045,8 @@ rank_records (TouchedSet *touched)
     ((Touched *) sorted->pdata[i])->rank = i;
 }
 
-/* Orders two edits of one record by field and version. */
+/* Orders two edits of one record by version, then field: a write's
+ * fields together (insert_pending()). */
 static int
 compare_pending (gconstpointer a, gconstpointer b)
 {
@@ -1052,19 +1054,11 @@ compare_pending (gconstpointer a, gconstpointer b)
   const PendingEdit *y = *(const PendingEdit *const *) b;
   int r;
 
-  if ((r = strcmp (x->field, y->field)) != 0)
+  if ((r = strcmp (x->change->hlc, y->change->hlc)) != 0)
     return r;
-  return strcmp (x->change->hlc, y->change->hlc);
+  return strcmp (x->field, y->field);
 }
 
-/* Writes the field_edits rows of the page's new edits, in the order of
- * their index's keys: a fresh device's page brings thousands of records
- * with random ids, and inserted in key order their entries fill the
- * index's pages one after the other instead of all at once (the rows go
- * to the table's end). The sets they joined hold every edit of their
- * fields, so no row is there already: the table has no identity key to
- * refuse one (migration 0011), apply_field_edit() looked. A row the table
- * refuses all the same fails the page. */
 /* Turns the connection's triggers off or back on; statements prepared
  * before are prepared again when next run (SQLite expires them). */
 static gboolean
@@ -1080,16 +1074,82 @@ set_triggers (sqlite3 *db, gboolean on, GError **error)
   return FALSE;
 }
 
+/* Appends the member of @e to @json, a write's fields (migration 0014):
+ * its value alone, or with its parents, and its wall time when it is
+ * not the row's @wall. */
+static void
+append_member (GString *json, const PendingEdit *e, const char *wall)
+{
+  const char *own = e->change->wall != NULL ? e->change->wall : "";
+
+  if (json->len > 1)
+    g_string_append_c (json, ',');
+  hearth_store_append_json_string (json, e->field);
+  g_string_append_c (json, ':');
+  if (e->parents == NULL && strcmp (own, wall) == 0)
+    {
+      hearth_store_append_json_string (json, e->value);
+      return;
+    }
+  g_string_append_c (json, '[');
+  hearth_store_append_json_string (json, e->value);
+  g_string_append_c (json, ',');
+  hearth_store_append_json_string (json, e->parents != NULL ? e->parents : "");
+  if (strcmp (own, wall) != 0)
+    {
+      g_string_append_c (json, ',');
+      hearth_store_append_json_string (json, own);
+    }
+  g_string_append_c (json, ']');
+}
+
+/* The wall time of the stored write (@table, @id, @hlc) in *@wall, NULL
+ * when the store has no such write. */
+static gboolean
+stored_write (sqlite3 *db, const char *table, const char *id, const char *hlc, char **wall, GError **error)
+{
+  sqlite3_stmt *st;
+  int rc;
+
+  *wall = NULL;
+  if ((st = hearth_sync_prepare (db, "SELECT wall FROM record_writes WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                     "AND vkey = hearth_version_key (?3) AND record_table = ?1 AND record_id = ?2 "
+                                     "AND hlc = ?3")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, hlc, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *wall = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  hearth_sync_finish (st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* Writes the page's new edits, a row a write (record_writes, migration
+ * 0014), in the order of their index's keys: a fresh device's page
+ * brings thousands of records with random ids, and inserted in key order
+ * their entries fill the index's pages one after the other instead of
+ * all at once (the rows go to the table's end). The sets they joined
+ * hold every edit of their fields, so no member is there already
+ * (apply_field_edit() looked); but a write may be: the fields of one
+ * version pulled as several changes of kind "edit" over two pages. A
+ * record the store held no edit of (fresh) has none, and its writes are
+ * inserted together; another's write is joined to its row when there is
+ * one. A row the table refuses fails the page. */
 static gboolean
 insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
 {
-  g_autofree const char **values = g_new (const char *, (gsize) pending->len * 7 + 1);
+  g_autofree const char **values = g_new (const char *, (gsize) pending->len * 5 + 1);
   g_autofree const PendingEdit **sorted = g_new (const PendingEdit *, pending->len + 1);
   g_autofree guint *start = g_new0 (guint, n_records + 1);
   g_autofree guint *next = g_new (guint, n_records + 1);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) json = g_string_new (NULL);
+  guint rows = 0;
 
   /* By record (rank_records()), counted into place; then each record's
-   * few edits by field and version. */
+   * few edits by version and field. */
   for (guint i = 0; i < pending->len; i++)
     start[g_array_index (pending, PendingEdit, i).record->rank + 1]++;
   for (guint r = 0; r < n_records; r++)
@@ -1104,22 +1164,47 @@ insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
   for (guint r = 0; r < n_records; r++)
     if (start[r + 1] - start[r] > 1)
       qsort (sorted + start[r], start[r + 1] - start[r], sizeof *sorted, compare_pending);
-  for (guint i = 0; i < pending->len; i++)
+  for (guint i = 0; i < pending->len;)
     {
-      const PendingEdit *e = sorted[i];
-      const HearthChange *c = e->change;
-      const char **row = values + (gsize) i * 7;
+      const PendingEdit *first = sorted[i];
+      const HearthChange *c = first->change;
+      g_autofree char *stored = NULL;
+      const char *wall = c->wall != NULL ? c->wall : "";
+      guint end = i + 1;
 
-      row[0] = c->table;
-      row[1] = c->id;
-      row[2] = e->field;
-      row[3] = c->hlc;
-      row[4] = e->parents != NULL ? e->parents : "";
-      row[5] = e->value;
-      row[6] = c->wall != NULL ? c->wall : "";
+      while (end < pending->len && sorted[end]->record == first->record &&
+             strcmp (sorted[end]->change->hlc, c->hlc) == 0)
+        end++;
+      if (!first->record->fresh && !stored_write (db, c->table, c->id, c->hlc, &stored, error))
+        return FALSE;
+      g_string_assign (json, "{");
+      for (guint k = i; k < end; k++)
+        append_member (json, sorted[k], stored != NULL ? stored : wall);
+      g_string_append_c (json, '}');
+      if (stored != NULL)
+        {
+          /* Its other fields came with an earlier page: these join them. */
+          if (!run (db, "UPDATE record_writes SET fields = json_patch (fields, ?4) "
+                        "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND vkey = hearth_version_key (?3) "
+                        "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3",
+                    error, 4, c->table, c->id, c->hlc, json->str))
+            return FALSE;
+        }
+      else
+        {
+          const char **row = values + (gsize) rows++ * 5;
+
+          row[0] = c->table;
+          row[1] = c->id;
+          row[2] = c->hlc;
+          row[3] = wall;
+          row[4] = g_strndup (json->str, json->len);
+          g_ptr_array_add (texts, (gpointer) row[4]);
+        }
+      i = end;
     }
-  return insert_rows (db, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall)", NULL,
-                      7, values, pending->len, error);
+  return insert_rows (db, "INSERT INTO record_writes (record_table, record_id, hlc, wall, fields)", NULL, 5, values,
+                      rows, error);
 }
 
 static const char *const audit_fields[] = {
@@ -1996,7 +2081,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))
     goto failed;
   /* The changes are read with the connection's triggers off: the only
-   * ones on the tables they write (field_edits, submissions, reviews,
+   * ones on the tables they write (record_writes, submissions, reviews,
    * audit_foreign, published_forms, sync_apply_errors) are the outbox's
    * (migration 0006), which leave pulled changes out ('applying' is set),
    * and evaluating that for every row was half an edit's insert; a

@@ -57,12 +57,12 @@ hearth_sync_capture_edit (HearthSyncCapture *capture, const char *table, const c
    * (its base in record_versions now): the write's one parent. Otherwise (open
    * conflicts, or offline edits that agreed) the heads decide. */
   st = cached (capture, &capture->other_heads,
-               "SELECT 1 FROM field_edits AS e WHERE e.ikey = hearth_edit_key (?1, ?2, ?3) "
+               "SELECT 1 FROM field_edits AS e WHERE e.rkey = hearth_edit_key (?1, ?2, NULL) "
                "AND e.record_table = ?1 AND e.record_id = ?2 AND e.field = ?3 "
                "AND e.hlc IS NOT (SELECT hearth_field_base (v.versions, ?3) "
                "                  FROM record_versions AS v WHERE v.rkey = hearth_edit_key (?1, ?2, NULL) "
                "                  AND v.record_table = ?1 AND v.record_id = ?2) "
-               "AND NOT EXISTS (SELECT 1 FROM field_edits AS c WHERE c.ikey = hearth_edit_key (?1, ?2, ?3) "
+               "AND NOT EXISTS (SELECT 1 FROM field_edits AS c WHERE c.rkey = hearth_edit_key (?1, ?2, NULL) "
                "                AND c.record_table = ?1 AND c.record_id = ?2 AND c.field = ?3 "
                "                AND instr (' ' || c.parents || ' ', ' ' || e.hlc || ' ') > 0) "
                "LIMIT 1", error);

@@ -34,11 +34,10 @@ revert_field (sqlite3 *db, const char *table, const char *id, const char *field,
   /* Only an edit of a field sync knows is taken back. */
   if (!hearth_sync_is_field (db, table, field))
     return TRUE;
-  if (!run_text (db, "DELETE FROM field_edits WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
-                     "AND vkey = hearth_version_key (?4) AND record_table = ?1 AND record_id = ?2 AND field = ?3 "
-                     "AND hlc = ?4", table, id, field, hlc, error))
+  /* Its member of its write's row (migration 0014). */
+  if (!hearth_sync_remove_edit (db, table, id, field, hlc, error))
     return FALSE;
-  if (sqlite3_prepare_v2 (db, "SELECT count (*) FROM field_edits WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+  if (sqlite3_prepare_v2 (db, "SELECT count (*) FROM field_edits WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                               "AND record_table = ?1 AND record_id = ?2 AND field = ?3", -1, &st, NULL) != SQLITE_OK)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);

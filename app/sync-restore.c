@@ -142,8 +142,8 @@ renumber_outbox (sqlite3 *db, gint64 acked, const char *device, gint64 *resent, 
                    "    AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'outbox_edits') "
                    /* A store that groups its writes (migration 0012) sends one
                     * change a write. */
-                   "  UNION ALL SELECT DISTINCT 0, hlc, record_table || ' ' || record_id, 'edits', record_table, "
-                   "    record_id, NULL, hlc FROM field_edits WHERE origin = ?2 "
+                   "  UNION ALL SELECT 0, hlc, record_table || ' ' || record_id, 'edits', record_table, "
+                   "    record_id, NULL, hlc FROM record_writes WHERE origin = ?2 "
                    "    AND EXISTS (SELECT 1 FROM sync_state WHERE key = 'outbox_edits') "
                    "  UNION ALL SELECT 1, recorded_at, id, 'record', 'submissions', id, NULL, NULL "
                    "    FROM submissions WHERE device_id = ?2 "

@@ -84,6 +84,25 @@ gboolean hearth_sync_is_field (sqlite3 *db, const char *table, const char *colum
 gboolean hearth_sync_column_value (sqlite3 *db, const char *table, const char *id, const char *column,
                                    gboolean *exists, char **value, GError **error);
 
+/* The edit of @field under version @hlc of @table's record @id taken
+ * out of its write's row (record_writes, migration 0014), and the row
+ * with it when it was the write's last field. */
+gboolean hearth_sync_remove_edit (sqlite3 *db, const char *table, const char *id, const char *field,
+                                  const char *hlc, GError **error);
+
+/* The parents of @table's record @id's edits (of @field only, unless it
+ * is %NULL) that name version @old name @hlc instead: each member of the
+ * record's writes (record_writes, migration 0014) that does. */
+gboolean hearth_sync_rename_parents (sqlite3 *db, const char *table, const char *id, const char *field,
+                                     const char *old, const char *hlc, GError **error);
+
+/* An edit put in its write's row, the row made when the store has no
+ * write @hlc of the record (record_writes, migration 0014): the view's
+ * trigger without the outbox. @parents space-separated ("" or %NULL for
+ * none). */
+gboolean hearth_sync_put_edit (sqlite3 *db, const char *table, const char *id, const char *field, const char *hlc,
+                               const char *parents, const char *value, const char *wall, GError **error);
+
 /* The fields of @table's record @id that this store's edits of version
  * @hlc write (one write of a record: PROTOCOL.md section 6.1), in no
  * particular order. Returns (transfer full) an array of strings, or NULL

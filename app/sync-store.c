@@ -361,9 +361,9 @@ hearth_sync_write_fields (sqlite3 *db, const char *table, const char *id, const 
   sqlite3_stmt *st = NULL;
   int rc;
 
-  /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
-  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
-                              "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
+  /* A write's row is under its record's and version's keys (migration 0014). */
+  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                              "AND vkey = hearth_version_key (?3) "
                               "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3", -1, &st, NULL) != SQLITE_OK)
     {
       hearth_sync_sql_failed (db, error);
@@ -381,6 +381,75 @@ hearth_sync_write_fields (sqlite3 *db, const char *table, const char *id, const 
       return NULL;
     }
   return g_steal_pointer (&fields);
+}
+
+gboolean
+hearth_sync_remove_edit (sqlite3 *db, const char *table, const char *id, const char *field, const char *hlc,
+                         GError **error)
+{
+  static const char *const steps[] = {
+    "UPDATE record_writes SET fields = json_remove (fields, '$.\"' || ?3 || '\"') "
+    "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND vkey = hearth_version_key (?4) AND record_table = ?1 "
+    "AND record_id = ?2 AND hlc = ?4",
+    /* A write without fields is none. */
+    "DELETE FROM record_writes WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND vkey = hearth_version_key (?4) "
+    "AND record_table = ?1 AND record_id = ?2 AND hlc = ?4 AND fields = '{}'",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      sqlite3_stmt *st = NULL;
+      int rc;
+
+      if (sqlite3_prepare_v2 (db, steps[i], -1, &st, NULL) != SQLITE_OK)
+        return hearth_sync_sql_failed (db, error);
+      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
+  return TRUE;
+}
+
+gboolean
+hearth_sync_put_edit (sqlite3 *db, const char *table, const char *id, const char *field, const char *hlc,
+                      const char *parents, const char *value, const char *wall, GError **error)
+{
+  /* The member as the view's trigger makes it (migration 0014): relative
+   * to the row's wall time when the write is there, else the row is
+   * made with this one's. */
+  static const char *const steps[] = {
+    "UPDATE record_writes SET fields = json_set (fields, '$.\"' || ?3 || '\"', "
+    "  json (CASE WHEN ?7 IS NOT wall THEN json_array (?6, ?5, ?7) WHEN ?5 <> '' THEN json_array (?6, ?5) "
+    "             ELSE json_quote (?6) END)) "
+    "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND vkey = hearth_version_key (?4) AND record_table = ?1 "
+    "AND record_id = ?2 AND hlc = ?4",
+    "INSERT INTO record_writes (record_table, record_id, hlc, wall, fields) "
+    "SELECT ?1, ?2, ?4, ?7, json_object (?3, CASE WHEN ?5 <> '' THEN json_array (?6, ?5) ELSE ?6 END) "
+    "WHERE NOT EXISTS (SELECT 1 FROM record_writes WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+    "                  AND vkey = hearth_version_key (?4) AND record_table = ?1 AND record_id = ?2 AND hlc = ?4)",
+  };
+  const char *args[] = { table, id, field, hlc, parents != NULL ? parents : "", value, wall != NULL ? wall : "" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      sqlite3_stmt *st = NULL;
+      int rc;
+
+      if (sqlite3_prepare_v2 (db, steps[i], -1, &st, NULL) != SQLITE_OK)
+        return hearth_sync_sql_failed (db, error);
+      for (guint a = 0; a < G_N_ELEMENTS (args); a++)
+        sqlite3_bind_text (st, (int) a + 1, args[a], -1, SQLITE_STATIC);
+      rc = sqlite3_step (st);
+      sqlite3_finalize (st);
+      if (rc != SQLITE_DONE)
+        return hearth_sync_sql_failed (db, error);
+    }
+  return TRUE;
 }
 
 char **
@@ -593,7 +662,7 @@ fill_edit (sqlite3 *db, HearthChange *c, GError **error)
   int rc;
 
   if ((st = hearth_sync_prepare (db, "SELECT parents, value, wall FROM field_edits "
-                                     "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND vkey = hearth_version_key (?4) "
                                      "AND record_table = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
@@ -627,10 +696,9 @@ fill_edits (sqlite3 *db, HearthChange *c, GError **error)
   sqlite3_stmt *st = NULL;
   int rc;
 
-  /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
+  /* A write's row is under its record's and version's keys (migration 0014). */
   if ((st = hearth_sync_prepare (db, "SELECT field, parents, value, wall FROM field_edits "
-                                     "WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
-                                     "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND vkey = hearth_version_key (?3) "
                                      "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3 ORDER BY field")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->table, -1, SQLITE_STATIC);
@@ -778,51 +846,145 @@ hearth_sync_store_next_batch (HearthSyncStore *self, guint max, GError **error)
 
 /* ---- push: the reply ------------------------------------------------------------ */
 
+/* The parents of the record's (?1, ?2) edits that name version ?3 name
+ * ?4 instead (a member of each row of the record's writes, migration
+ * 0014; of field ?5 only unless it is NULL). A version may hold '"' or
+ * '\' (sync/hlc.c): compared in the members' text, not the row's JSON. */
+#define RENAME_PARENTS_SQL \
+  "UPDATE record_writes SET fields = (" \
+  "  SELECT json_group_object (f.key, CASE WHEN f.type = 'array' AND (?5 IS NULL OR f.key = ?5) " \
+  "    AND instr (' ' || (f.value ->> 1) || ' ', ' ' || ?3 || ' ') > 0 THEN " \
+  "      CASE WHEN json_array_length (f.value) > 2 " \
+  "        THEN json_array (f.value ->> 0, " \
+  "                         trim (replace (' ' || (f.value ->> 1) || ' ', ' ' || ?3 || ' ', ' ' || ?4 || ' ')), " \
+  "                         f.value ->> 2) " \
+  "        ELSE json_array (f.value ->> 0, " \
+  "                         trim (replace (' ' || (f.value ->> 1) || ' ', ' ' || ?3 || ' ', ' ' || ?4 || ' '))) END " \
+  "    ELSE f.value END) FROM json_each (fields) AS f) " \
+  "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2 " \
+  "AND EXISTS (SELECT 1 FROM json_each (fields) AS f WHERE f.type = 'array' AND (?5 IS NULL OR f.key = ?5) " \
+  "            AND instr (' ' || (f.value ->> 1) || ' ', ' ' || ?3 || ' ') > 0)"
+
+gboolean
+hearth_sync_rename_parents (sqlite3 *db, const char *table, const char *id, const char *field, const char *old,
+                            const char *hlc, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, RENAME_PARENTS_SQL, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, old, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
+  if (field != NULL)
+    sqlite3_bind_text (st, 5, field, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* Runs @sql with @table, @id, @a, @b as ?1 to ?4 and @seq as ?5 when the
+ * statement has a fifth parameter. */
+static gboolean
+run_clamp_step (sqlite3 *db, const char *sql, const char *table, const char *id, const char *a, const char *b,
+                gint64 seq, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, a, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, b, -1, SQLITE_STATIC);
+  if (sqlite3_bind_parameter_count (st) >= 5)
+    sqlite3_bind_int64 (st, 5, seq);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
 /* apply_clamp() of a write of several fields (an outbox row of kind
- * 'edits'): its one version @old renamed @hlc for every field of it, and
- * in the parents of the record's later edits; each of its fields
- * recomputed. */
+ * 'edits'): its one version @old renamed @hlc (its row's, migration
+ * 0014), and in the parents of the record's later edits; each of its
+ * fields recomputed. */
 static gboolean
 clamp_write (sqlite3 *db, gint64 seq, const char *table, const char *id, const char *old, const char *hlc,
              const char *now, GError **error)
 {
   g_autoptr(GPtrArray) fields = NULL;
-  sqlite3_stmt *st = NULL;
-  /* A record's edits lie within 65,536 keys of its key (store-keys.h). */
   static const char *const renames[] = {
-    "UPDATE field_edits SET hlc = ?4 WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
-    "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
-    "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3",
-    "UPDATE field_edits SET parents = trim (replace (' ' || parents || ' ', ' ' || ?3 || ' ', ' ' || ?4 || ' ')) "
-    "WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) AND hearth_edit_key (?1, ?2, NULL) + 65535 "
-    "AND record_table = ?1 AND record_id = ?2 AND instr (' ' || parents || ' ', ' ' || ?3 || ' ') > 0",
+    "UPDATE record_writes SET hlc = ?4 WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+    "AND vkey = hearth_version_key (?3) AND record_table = ?1 AND record_id = ?2 AND hlc = ?3",
     "UPDATE sync_outbox SET hlc = ?4 WHERE seq = ?5",
     /* Conflicts named after the old version existed here only. */
     "DELETE FROM conflicts WHERE record_table = ?1 AND record_id = ?2 AND ?3 IN (kept_hlc, lost_hlc)",
   };
-  int rc;
 
   if ((fields = hearth_sync_write_fields (db, table, id, old, error)) == NULL)
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (renames); i++)
-    {
-      if (sqlite3_prepare_v2 (db, renames[i], -1, &st, NULL) != SQLITE_OK)
-        return hearth_sync_sql_failed (db, error);
-      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 3, old, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 4, hlc, -1, SQLITE_STATIC);
-      if (sqlite3_bind_parameter_count (st) >= 5)
-        sqlite3_bind_int64 (st, 5, seq);
-      rc = sqlite3_step (st);
-      sqlite3_finalize (st);
-      if (rc != SQLITE_DONE)
-        return hearth_sync_sql_failed (db, error);
-    }
+    if (!run_clamp_step (db, renames[i], table, id, old, hlc, seq, error))
+      return FALSE;
+  if (!hearth_sync_rename_parents (db, table, id, NULL, old, hlc, error))
+    return FALSE;
   for (guint i = 0; i < fields->len; i++)
     if (!hearth_sync_recompute_field (db, table, id, fields->pdata[i], now, NULL, NULL, error))
       return FALSE;
   return TRUE;
+}
+
+/* The edit of @field under @old moved to version @hlc: the write's row
+ * renamed when the field is its only one and the store has no write
+ * @hlc, else its member taken out of
+ * the write @old and put in the write @hlc (migration 0014). */
+static gboolean
+move_edit (sqlite3 *db, const char *table, const char *id, const char *field, const char *old, const char *hlc,
+           GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  g_autofree char *parents = NULL, *value = NULL, *wall = NULL;
+  gint64 members = 0;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "SELECT e.parents, e.value, e.wall, "
+                              "  (SELECT count (*) FROM field_edits AS o WHERE o.rkey = e.rkey AND o.vkey = e.vkey "
+                              "   AND o.record_table = ?1 AND o.record_id = ?2 AND o.hlc = ?4) "
+                              "  + EXISTS (SELECT 1 FROM record_writes WHERE rkey = e.rkey "
+                              "            AND vkey = hearth_version_key (?5) AND record_table = ?1 "
+                              "            AND record_id = ?2 AND hlc = ?5) "
+                              "FROM field_edits AS e "
+                              "WHERE e.rkey = hearth_edit_key (?1, ?2, NULL) AND e.vkey = hearth_version_key (?4) "
+                              "AND e.record_table = ?1 AND e.record_id = ?2 AND e.field = ?3 AND e.hlc = ?4",
+                          -1, &st, NULL) != SQLITE_OK)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 4, old, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 5, hlc, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      parents = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      value = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      wall = g_strdup ((const char *) sqlite3_column_text (st, 2));
+      members = sqlite3_column_int64 (st, 3);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_ROW)
+    return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+  /* Its write's only field, and no write of the new version yet (a
+   * field of the same write clamped to it before). */
+  if (members == 1)
+    return run_clamp_step (db, "UPDATE record_writes SET hlc = ?4 WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                               "AND vkey = hearth_version_key (?3) AND record_table = ?1 AND record_id = ?2 "
+                               "AND hlc = ?3", table, id, old, hlc, 0, error);
+  return hearth_sync_remove_edit (db, table, id, field, old, error) &&
+         hearth_sync_put_edit (db, table, id, field, hlc, parents, value, wall, error);
 }
 
 /* The center stored edit @seq under @hlc (PROTOCOL.md section 6.3, rule
@@ -837,12 +999,7 @@ apply_clamp (sqlite3 *db, const HearthSyncClamp *clamp, gint64 acked, const char
   g_autofree char *kind = NULL, *table = NULL, *id = NULL, *field = NULL, *old = NULL;
   HearthHlc parsed;
   static const char *const renames[] = {
-    "UPDATE field_edits SET hlc = ?5 WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND vkey = hearth_version_key (?4) "
-    "AND record_table = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4",
-    "UPDATE field_edits SET parents = trim (replace (' ' || parents || ' ', ' ' || ?4 || ' ', ' ' || ?5 || ' ')) "
-    "WHERE ikey = hearth_edit_key (?1, ?2, ?3) AND record_table = ?1 AND record_id = ?2 AND field = ?3 "
-    "AND instr (' ' || parents || ' ', ' ' || ?4 || ' ') > 0",
-    "UPDATE sync_outbox SET hlc = ?5 WHERE seq = ?6",
+    "UPDATE sync_outbox SET hlc = ?4 WHERE seq = ?5",
     /* Conflicts named after the old version existed here only. */
     "DELETE FROM conflicts WHERE record_table = ?1 AND record_id = ?2 AND field = ?3 AND ?4 IN (kept_hlc, lost_hlc)",
   };
@@ -879,24 +1036,13 @@ apply_clamp (sqlite3 *db, const HearthSyncClamp *clamp, gint64 acked, const char
     return TRUE;  /* a reply received again */
   if (g_str_equal (kind, "edits"))
     return clamp_write (db, clamp->seq, table, id, old, clamp->hlc, now, error);
-  for (guint i = 0; i < G_N_ELEMENTS (renames); i++)
-    {
-      int rc;
-
-      if (sqlite3_prepare_v2 (db, renames[i], -1, &st, NULL) != SQLITE_OK)
-        return hearth_sync_sql_failed (db, error);
-      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 3, field, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 4, old, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 5, clamp->hlc, -1, SQLITE_STATIC);
-      if (sqlite3_bind_parameter_count (st) >= 6)
-        sqlite3_bind_int64 (st, 6, clamp->seq);
-      rc = sqlite3_step (st);
-      sqlite3_finalize (st);
-      if (rc != SQLITE_DONE)
-        return hearth_sync_sql_failed (db, error);
-    }
+  if (!move_edit (db, table, id, field, old, clamp->hlc, error) ||
+      !hearth_sync_rename_parents (db, table, id, field, old, clamp->hlc, error) ||
+      !run_clamp_step (db, renames[0], table, id, old, clamp->hlc, clamp->seq, error))
+    return FALSE;
+  /* The conflicts: ?3 the field, ?4 the old version. */
+  if (!run_clamp_step (db, renames[1], table, id, field, old, 0, error))
+    return FALSE;
   return hearth_sync_recompute_field (db, table, id, field, now, NULL, NULL, error);
 }
 
@@ -1157,7 +1303,7 @@ refused_about (sqlite3 *db, HearthSyncRefusedChange *r, const char *kind, const 
   else if (g_strcmp0 (kind, "edits") == 0 && hlc != NULL)
     {
       /* The write's fields are the table's fields with an edit under its
-       * version: one indexed probe each (field_edits is keyed by field). */
+       * version: one probe each of the write's row (migration 0014). */
       const char *const *names = hearth_change_table_fields (r->table);
       g_autoptr(GStrvBuilder) found = g_strv_builder_new ();
       guint n = 0;
@@ -1166,7 +1312,7 @@ refused_about (sqlite3 *db, HearthSyncRefusedChange *r, const char *kind, const 
         {
           g_autofree char *hit = NULL;
 
-          if (!lookup_text (db, "SELECT 1 FROM field_edits WHERE ikey = hearth_edit_key (?1, ?2, ?3) "
+          if (!lookup_text (db, "SELECT 1 FROM field_edits WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                                 "AND vkey = hearth_version_key (?4) AND record_table = ?1 AND record_id = ?2 "
                                 "AND field = ?3 AND hlc = ?4",
                             r->table, r->record_id, names[i], hlc, &hit, error))
@@ -1438,8 +1584,8 @@ expand_outbox (sqlite3 *db, GError **error)
   sqlite3_bind_int64 (read, 1, acked);
   if (sqlite3_step (read) != SQLITE_DONE)
     goto out;
-  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE ikey BETWEEN hearth_edit_key (?1, ?2, NULL) "
-                              "AND hearth_edit_key (?1, ?2, NULL) + 65535 AND vkey = hearth_version_key (?3) "
+  if (sqlite3_prepare_v2 (db, "SELECT field FROM field_edits WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                              "AND vkey = hearth_version_key (?3) "
                               "AND record_table = ?1 AND record_id = ?2 AND hlc = ?3 ORDER BY field", -1, &fields,
                           NULL) != SQLITE_OK ||
       sqlite3_prepare_v2 (db, "INSERT INTO sync_outbox (seq, kind, record_table, record_id, field, hlc, state) "

@@ -398,6 +398,7 @@ test_sync_regressions (gconstpointer data)
     { "registry", hearth_fuzz_registry },
     { "publish", hearth_fuzz_publish },
     { "versions", hearth_fuzz_versions },
+    { "writes", hearth_fuzz_writes },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
@@ -438,6 +439,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/registry/found", test_registry_found);
   g_test_add_data_func ("/fuzz/publish/regressions", "publish", test_sync_regressions);
   g_test_add_data_func ("/fuzz/versions/regressions", "versions", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/writes/regressions", "writes", test_sync_regressions);
 
   return g_test_run ();
 }

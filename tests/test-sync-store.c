@@ -634,6 +634,18 @@ test_refused_and_clamped (void)
     g_assert_cmpstr (version, ==, want);
     g_assert_cmpstr (phone, ==, "2");
   }
+  /* Each field's edit moved to the new version on its own (migration
+   * 0014): the second found the write the first made, and the old one
+   * went with its last field. */
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM record_writes WHERE hlc = '%s' "
+                                            "AND (SELECT count (*) FROM json_each (fields)) = 2 "
+                                            "AND json_extract (fields, '$.phone') = '1' "
+                                            "AND json_extract (fields, '$.village_code') = '150422100202'", clamped);
+
+    g_assert_cmpint (count (a, sql), ==, 1);
+    g_assert_cmpint (count (a, "SELECT count (*) FROM record_writes"), ==, 2);
+  }
   g_assert_true (hearth_sync_store_status (a->sync, &status, &error));
   g_assert_cmpint (status.refused, ==, 1);
   g_assert_cmpint (status.pending, ==, 0);
@@ -1035,9 +1047,10 @@ test_backfill (void)
   g_assert_no_error (error);
   /* …then everything sync (and the later migrations) added taken away:
    * the store as migration 0005 left it, with the same data. */
-  test_exec (a->db, "DROP TRIGGER sync_outbox_field_edits; DROP TRIGGER sync_outbox_submissions; "
+  test_exec (a->db, "DROP TRIGGER sync_outbox_submissions; "
                     "DROP TRIGGER sync_outbox_reviews; DROP TRIGGER sync_outbox_audit; "
-                    "DROP TABLE field_edits; DROP TABLE sync_outbox; DROP TABLE sync_state; DROP TABLE sync_refused; "
+                    "DROP VIEW field_edits; DROP TABLE record_writes; DROP TABLE sync_outbox; DROP TABLE sync_state; "
+                    "DROP TABLE sync_refused; "
                     "DROP TABLE sync_apply_errors; DROP TABLE audit_foreign; DROP TABLE sync_lease; "
                     "DROP TABLE published_forms; DROP TABLE drafts; "
                     "DROP TRIGGER routine_visit_households_insert; DROP TRIGGER routine_visit_households_update; "
@@ -1364,7 +1377,7 @@ edit_tables_back_to_10 (Replica *r)
     "CREATE TEMP TABLE edits_10 AS SELECT record_table, record_id, field, hlc, parents, value, wall FROM field_edits; "
     "CREATE TEMP TABLE versions_10 AS SELECT record_table, record_id, field, hlc, base_hlc FROM field_versions; "
     "CREATE TEMP TABLE outbox_10 AS SELECT * FROM sync_outbox; "
-    "DROP TABLE field_edits; DROP VIEW field_versions; DROP TABLE record_versions; %s; %s; "
+    "DROP VIEW field_edits; DROP TABLE record_writes; DROP VIEW field_versions; DROP TABLE record_versions; %s; %s; "
     "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) SELECT * FROM edits_10; "
     "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) SELECT * FROM versions_10; "
     /* The outbox as 0006 made it (its rows one a field: no 'edits'). */
@@ -1391,12 +1404,44 @@ edit_tables_back_to_12 (Replica *r)
 {
   g_autofree char *versions = schema_sql_at (12, "field_versions");
   g_autofree char *key = schema_sql_at (12, "field_versions_key");
+  g_autofree char *edits = schema_sql_at (12, "field_edits");
+  g_autofree char *edits_key = schema_sql_at (12, "field_edits_key");
+  g_autofree char *trigger = schema_sql_at (12, "sync_outbox_field_edits");
   g_autofree char *sql = g_strdup_printf (
     "CREATE TEMP TABLE versions_12 AS SELECT record_table, record_id, field, hlc, base_hlc FROM field_versions; "
+    "CREATE TEMP TABLE edits_12 AS SELECT record_table, record_id, field, hlc, parents, value, wall FROM field_edits; "
     "DROP VIEW field_versions; DROP TABLE record_versions; %s; %s; "
     "INSERT INTO field_versions (record_table, record_id, field, hlc, base_hlc) SELECT * FROM versions_12; "
-    "DROP TABLE versions_12; PRAGMA user_version = 12", versions, key);
+    /* field_edits as 0011 made it and 0012 left it (migration 0014). */
+    "DROP VIEW field_edits; DROP TABLE record_writes; %s; %s; "
+    "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) SELECT * FROM edits_12; %s; "
+    "DROP TABLE versions_12; DROP TABLE edits_12; PRAGMA user_version = 12", versions, key, edits, edits_key, trigger);
   g_autofree char *old_schema = schema_at (12);
+
+  test_exec (r->db, sql);
+  {
+    g_autofree char *now_schema = dump (r->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
+    g_assert_cmpstr (now_schema, ==, old_schema);
+  }
+}
+
+/* Puts @r's field_edits back as migration 0013 left it (a row a field,
+ * keyed by hearth_edit_key() and hearth_version_key(), with the outbox's
+ * trigger of 0012), rows and all, and the schema version with it: the
+ * pending outbox rows stay as they are. */
+static void
+edit_tables_back_to_13 (Replica *r)
+{
+  g_autofree char *edits = schema_sql_at (13, "field_edits");
+  g_autofree char *key = schema_sql_at (13, "field_edits_key");
+  g_autofree char *trigger = schema_sql_at (13, "sync_outbox_field_edits");
+  g_autofree char *sql = g_strdup_printf (
+    "CREATE TEMP TABLE edits_13 AS SELECT record_table, record_id, field, hlc, parents, value, wall FROM field_edits; "
+    "DROP VIEW field_edits; DROP TABLE record_writes; %s; %s; "
+    "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) SELECT * FROM edits_13; "
+    /* After the rows: they are in the outbox already. */
+    "%s; DROP TABLE edits_13; PRAGMA user_version = 13", edits, key, trigger);
+  g_autofree char *old_schema = schema_at (13);
 
   test_exec (r->db, sql);
   {
@@ -1535,14 +1580,14 @@ note_statement (unsigned kind, void *data, void *p, void *x)
   return 0;
 }
 
-/* Every statement of @seen that reads or writes field_edits or
- * the field versions (record_versions) finds its rows through their keys' indexes: none scans
+/* Every statement of @seen that reads or writes the edits (record_writes,
+ * the view field_edits) or the field versions (record_versions) finds its rows through their keys' indexes: none scans
  * either table, by its name or an alias (EXPLAIN QUERY PLAN). Returns how
  * many were checked. */
 static guint
 assert_edit_tables_by_key (sqlite3 *db, GHashTable *seen)
 {
-  g_autoptr(GRegex) scan = g_regex_new ("^.*SCAN (field_edits|field_versions|record_versions|e|c|v)( |$)",
+  g_autoptr(GRegex) scan = g_regex_new ("^.*SCAN (field_edits|field_versions|record_versions|record_writes|e|c|v|w|o)( |$)",
                                         G_REGEX_MULTILINE, 0, NULL);
   GHashTableIter iter;
   gpointer sql;
@@ -1555,7 +1600,7 @@ assert_edit_tables_by_key (sqlite3 *db, GHashTable *seen)
       g_autofree char *plan = NULL;
 
       if (strstr (sql, "field_edits") == NULL && strstr (sql, "field_versions") == NULL &&
-          strstr (sql, "record_versions") == NULL)
+          strstr (sql, "record_versions") == NULL && strstr (sql, "record_writes") == NULL)
         continue;
       explain = g_strconcat ("EXPLAIN QUERY PLAN ", sql, NULL);
       plan = dump (db, explain);
@@ -1645,8 +1690,10 @@ test_edit_tables_migration (gconstpointer data)
   /* A goes back and is opened by this version: the migrations again. */
   if (back == 10)
     edit_tables_back_to_10 (a);
-  else
+  else if (back == 12)
     edit_tables_back_to_12 (a);
+  else
+    edit_tables_back_to_13 (a);
   {
     g_autofree char *pending = dump (a->db, "SELECT * FROM sync_outbox ORDER BY seq");
 
@@ -1668,13 +1715,26 @@ test_edit_tables_migration (gconstpointer data)
     if (back < 12)
       test_exec (a->db, "DELETE FROM sync_state WHERE key = 'outbox_edits'");
   }
-  g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 13);
-  g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name IN ('field_edits_key', "
+  g_assert_cmpint (count (a, "PRAGMA user_version"), >=, 14);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name IN ('record_writes_key', "
                              "'record_versions_key') AND type = 'index'"), ==, 2);
-  g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name = 'field_versions' AND type = 'view'"),
-                   ==, 1);
+  g_assert_cmpint (count (a, "SELECT count (*) FROM sqlite_schema WHERE name IN ('field_versions', 'field_edits') "
+                             "AND type = 'view'"), ==, 2);
   /* One row a record (a household and a task), each field's version in it. */
   g_assert_cmpint (count (a, "SELECT count (*) FROM record_versions"), ==, 2);
+  /* One row a write (migration 0014): the fields of a write share it. */
+  g_assert_cmpint (count (a, "SELECT count (*) FROM record_writes"), ==,
+                   count (a, "SELECT count (DISTINCT record_table || record_id || hlc) FROM field_edits"));
+  g_assert_cmpint (count (a, "SELECT count (*) FROM record_writes"), <, count (a, "SELECT count (*) FROM field_edits"));
+  {
+    g_autofree char *x = dump (a->db, "SELECT record_table, record_id, hlc, wall, fields FROM record_writes "
+                                      "ORDER BY record_table, record_id, hlc");
+    g_autofree char *y = dump (twin->db, "SELECT record_table, record_id, hlc, wall, fields FROM record_writes "
+                                         "ORDER BY record_table, record_id, hlc");
+
+    if (back == 13)
+      g_assert_cmpstr (x, ==, y);
+  }
   {
     g_autofree char *after = edit_tables_of (a);
     g_autofree char *x = state_of (a);
@@ -1686,15 +1746,14 @@ test_edit_tables_migration (gconstpointer data)
     /* The indexes hold every row under its key. */
     g_assert_cmpstr (check, ==, "ok");
   }
-  /* The keys are the functions' (store-keys.h): a record's rows within
-   * 65,536 of its key, a field's under one. */
+  /* The keys are the functions' (store-keys.h): a record's writes under
+   * its key, each under its version's too. */
   {
-    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM field_edits WHERE ikey = %" G_GINT64_FORMAT
-                                            " AND vkey IS NOT NULL", hearth_store_edit_key ("tasks", t, "status"));
-    g_autofree char *range = g_strdup_printf ("SELECT count (DISTINCT field) FROM field_edits WHERE ikey BETWEEN %"
-                                              G_GINT64_FORMAT " AND %" G_GINT64_FORMAT,
-                                              hearth_store_edit_key ("households", h, NULL),
-                                              hearth_store_edit_key ("households", h, NULL) + 65535);
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM field_edits WHERE rkey = %" G_GINT64_FORMAT
+                                            " AND vkey = hearth_version_key (hlc) AND field = 'status'",
+                                            hearth_store_edit_key ("tasks", t, NULL));
+    g_autofree char *range = g_strdup_printf ("SELECT count (DISTINCT field) FROM field_edits WHERE rkey = %"
+                                              G_GINT64_FORMAT, hearth_store_edit_key ("households", h, NULL));
 
     g_assert_cmpint (count (a, sql), ==, 2);
     g_assert_cmpint (count (a, range), ==, count (a, "SELECT count (DISTINCT field) FROM field_edits "
@@ -3270,10 +3329,13 @@ test_apply_triggers (void)
   gint64 outbox;
   int on = -1;
 
+  /* The edits' view has the outbox's trigger and an update's (migration
+   * 0014); a pull writes record_writes, which has none. */
   triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
-                          "'trigger' AND tbl_name IN ('field_edits', 'submissions', 'reviews', 'audit_foreign', "
-                          "'published_forms', 'sync_apply_errors') ORDER BY name)");
-  g_assert_cmpstr (triggers, ==, "sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
+                          "'trigger' AND tbl_name IN ('field_edits', 'record_writes', 'submissions', 'reviews', "
+                          "'audit_foreign', 'published_forms', 'sync_apply_errors') ORDER BY name)");
+  g_assert_cmpstr (triggers, ==,
+                   "field_edits_update sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
   g_clear_pointer (&triggers, g_free);
   /* The fast path creates records of these with the triggers off and
    * writes what these do itself (sync-apply.c, write_created()): a new
@@ -3482,6 +3544,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/backfill", test_backfill);
   g_test_add_data_func ("/sync/store/edit-keys-migration", GUINT_TO_POINTER (10), test_edit_tables_migration);
   g_test_add_data_func ("/sync/store/record-versions-migration", GUINT_TO_POINTER (12), test_edit_tables_migration);
+  g_test_add_data_func ("/sync/store/record-writes-migration", GUINT_TO_POINTER (13), test_edit_tables_migration);
   g_test_add_func ("/sync/store/record-versions-functions", test_record_versions_functions);
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);

@@ -1965,6 +1965,25 @@ main (int argc, char **argv)
               else
                 g_print ("    dbstat: %s\n", sqlite3_errmsg (device_db (d)));
               sqlite3_finalize (st);
+              st = NULL;
+              /* The bytes a write's fields take in other shapes than
+               * migration 0014's (its value alone when it has no parents
+               * and the row's wall time): every member an array, and the
+               * parents and wall as members of their own. */
+              if (sqlite3_prepare_v2 (device_db (d),
+                                      "SELECT count (*), (SELECT count (*) FROM field_edits), sum (length (fields)), "
+                                      "sum ((SELECT length (json_group_object (field, json_array (value, parents))) "
+                                      "      FROM field_edits AS e WHERE e.rkey = w.rkey AND e.vkey = w.vkey "
+                                      "      AND e.record_table = w.record_table AND e.record_id = w.record_id "
+                                      "      AND e.hlc = w.hlc)), "
+                                      "(SELECT count (*) FROM field_edits WHERE parents <> '') "
+                                      "FROM record_writes AS w", -1, &st, NULL) == SQLITE_OK &&
+                  sqlite3_step (st) == SQLITE_ROW)
+                g_print ("    record_writes: %d writes of %d edits (%d with parents); fields %" G_GINT64_FORMAT
+                         " bytes as stored, %" G_GINT64_FORMAT " with every member [value, parents]\n",
+                         sqlite3_column_int (st, 0), sqlite3_column_int (st, 1), sqlite3_column_int (st, 4),
+                         (gint64) sqlite3_column_int64 (st, 2), (gint64) sqlite3_column_int64 (st, 3));
+              sqlite3_finalize (st);
             }
         }
       else

@@ -280,4 +280,24 @@ void hearth_fuzz_publish (const guint8 *data,
 void hearth_fuzz_versions (const guint8 *data,
                            gsize         size);
 
+/**
+ * hearth_fuzz_writes:
+ * @data: (array length=size): any bytes: a field's name on the first line
+ *   (within 200 bytes, its other characters than letters, digits and '_'
+ *   made '_'; else the field "a"), then a write's fields as stored
+ * @size: the number of bytes
+ *
+ * Stores the fields as a row of record_writes (migration 0014) in an
+ * in-memory store made by every migration: the row must be refused
+ * unless it is a JSON object, and read through the field_edits view
+ * without failing when stored. The field put through the view (its
+ * trigger), its parents renamed (hearth_sync_rename_parents()), taken out
+ * (hearth_sync_remove_edit(), the row with its last member) and put back
+ * (hearth_sync_put_edit()) must read back as written each time, every
+ * other member as it was and in its place. Aborts on a broken rule.
+ * Defined in fuzz-writes-target.c.
+ */
+void hearth_fuzz_writes (const guint8 *data,
+                         gsize         size);
+
 G_END_DECLS
