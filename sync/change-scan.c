@@ -27,6 +27,45 @@ hearth_scan_take (HearthScan *r, char c)
   return FALSE;
 }
 
+/* What a byte is inside a string: 0 ends a run of plain bytes (the
+ * quote, the backslash, a control character), 1 is printable ASCII, 2
+ * part of a UTF-8 sequence (checked once the string's end is known). */
+static const guint8 byte_class[256] = {
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* Takes the run of plain bytes from @r; ORs their classes into *@seen
+ * (bit 2 set: a byte of a UTF-8 sequence came). */
+static inline void
+skip_plain (HearthScan *r, guint *seen)
+{
+  const guchar *p = (const guchar *) r->p, *end = (const guchar *) r->end;
+  guint k, acc = 0;
+
+  while (p < end && (k = byte_class[*p]) != 0)
+    {
+      acc |= k;
+      p++;
+    }
+  *seen |= acc;
+  r->p = (const char *) p;
+}
+
 /* Four hex digits after "\u"; -1 when they are not. */
 static int
 read_u16 (HearthScan *r)
@@ -51,21 +90,27 @@ read_u16 (HearthScan *r)
  * @text holds what came before. NUL, a lone surrogate or a raw control
  * character gives up. */
 static char *
-read_escaped (HearthScan *r, GString *text)
+read_escaped (HearthScan *r, GString *text, guint seen)
 {
   while (r->p < r->end)
     {
       const char *run = r->p;
       guchar ch;
 
-      while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
-        r->p++;
+      skip_plain (r, &seen);
       g_string_append_len (text, run, r->p - run);
       if (r->p >= r->end)
         break;
       ch = (guchar) *r->p++;
       if (ch == '"')
-        return g_string_free (text, FALSE);
+        {
+          /* The escapes wrote whole characters: the text's own bytes
+           * are what may not be UTF-8. */
+          if (text->len > HEARTH_CHANGE_MAX_VALUE ||
+              ((seen & 2) != 0 && !g_utf8_validate_len (text->str, text->len, NULL)))
+            break;
+          return g_string_free (text, FALSE);
+        }
       if (ch != '\\' || r->p >= r->end)
         break;
       switch (*r->p++)
@@ -110,32 +155,34 @@ read_escaped (HearthScan *r, GString *text)
   return NULL;
 }
 
-/* A string value (skipping whitespace before it), at most
- * HEARTH_CHANGE_MAX_VALUE bytes. Returns: (transfer full) (nullable). */
+/* A string value (skipping whitespace before it): UTF-8 without NUL of
+ * at most HEARTH_CHANGE_MAX_VALUE bytes, checked here once
+ * (hearth_change_valid_scanned()). Returns: (transfer full) (nullable). */
 char *
 hearth_scan_string (HearthScan *r)
 {
   const char *start;
+  guint seen = 0;
+  gsize len;
   char *text;
 
   if (!hearth_scan_take (r, '"'))
     return NULL;
   start = r->p;
-  while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
-    r->p++;
+  skip_plain (r, &seen);
   if (r->p >= r->end || (guchar) *r->p < 0x20)
     return NULL;
-  if (*r->p == '"')
-    {
-      if (r->p - start > HEARTH_CHANGE_MAX_VALUE)
-        return NULL;
-      text = g_strndup (start, r->p - start);
-      r->p++;
-      return text;
-    }
-  text = read_escaped (r, g_string_new_len (start, r->p - start));
-  if (text != NULL && strlen (text) > HEARTH_CHANGE_MAX_VALUE)
-    g_clear_pointer (&text, g_free);
+  if (*r->p == '\\')
+    return read_escaped (r, g_string_new_len (start, r->p - start), seen);
+  len = (gsize) (r->p - start);
+  /* The quote and the backslash are ASCII, never inside a sequence: the
+   * string's bytes are these whatever their encoding. */
+  if (len > HEARTH_CHANGE_MAX_VALUE || ((seen & 2) != 0 && !g_utf8_validate_len (start, len, NULL)))
+    return NULL;
+  text = g_malloc (len + 1);
+  memcpy (text, start, len);
+  text[len] = '\0';
+  r->p++;
   return text;
 }
 
@@ -145,12 +192,12 @@ gboolean
 hearth_scan_name (HearthScan *r, const char **name, gsize *len)
 {
   const char *start;
+  guint seen = 0;
 
   if (!hearth_scan_take (r, '"'))
     return FALSE;
   start = r->p;
-  while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
-    r->p++;
+  skip_plain (r, &seen);
   if (r->p >= r->end || *r->p != '"')
     return FALSE;
   *name = start;
@@ -430,7 +477,7 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
     }
   else if (kind == HEARTH_CHANGE_RECORD)
     c->fields = g_steal_pointer (&fields);
-  if (!hearth_change_valid (c))
+  if (!hearth_change_valid_scanned (c))
     g_clear_pointer (&c, hearth_change_free);
 
 out:
