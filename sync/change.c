@@ -178,6 +178,33 @@ hearth_change_add_edit (HearthChange *c, const char *field, const char *value, c
   return e;
 }
 
+gboolean
+hearth_change_take_edit (HearthChange *c, char *field, char *value, GPtrArray *parents)
+{
+  gboolean usable = c != NULL && c->kind == HEARTH_CHANGE_EDITS && c->edits != NULL && field != NULL && value != NULL;
+  HearthChangeField *e;
+  gboolean found = TRUE;
+  guint at = 0;
+
+  if (usable)
+    at = edit_place (c->edits, field, &found);
+  if (found)
+    {
+      g_free (field);
+      g_free (value);
+      if (parents != NULL)
+        g_ptr_array_unref (parents);
+      g_return_val_if_fail (usable, FALSE);
+      return FALSE;
+    }
+  e = g_new (HearthChangeField, 1);
+  e->field = field;
+  e->value = value;
+  e->parents = parents != NULL ? parents : g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_insert (c->edits, (gint) at, e);
+  return TRUE;
+}
+
 const HearthChangeField *
 hearth_change_find_edit (const HearthChange *c, const char *field)
 {

@@ -117,6 +117,25 @@ void hearth_change_free (HearthChange *change);
 HearthChange *hearth_change_copy (const HearthChange *change);
 
 /**
+ * hearth_change_take_edit:
+ * @change: a change of kind HEARTH_CHANGE_EDITS
+ * @field: (transfer full): the field's name
+ * @value: (transfer full): its value
+ * @parents: (transfer full) (element-type utf8) (nullable): its parent
+ *   versions, whose free function is g_free(); %NULL for none
+ *
+ * hearth_change_add_edit() without copying (a reader's own strings),
+ * and without replacing: an edit of @field there already is kept.
+ *
+ * Returns: whether the edit was added; when not, @field, @value and
+ *   @parents are freed.
+ */
+gboolean hearth_change_take_edit (HearthChange *change,
+                                  char         *field,
+                                  char         *value,
+                                  GPtrArray    *parents);
+
+/**
  * hearth_change_add_edit:
  * @change: a change of kind HEARTH_CHANGE_EDITS
  * @field: the field's name

@@ -296,6 +296,25 @@ test_utf8 (void)
           g_assert_nonnull (error);
           g_assert_cmpstr (error->message, !=, "");
         }
+      /* Long texts, read eight bytes at a time: what ends a run or must
+       * be checked at each place in a word, and across words. */
+      for (guint at = 0; where != 1 && at < 24; at++)
+        {
+          static const char *const inner[] = { "\\n", "\xc3\xa9", "\x7f", "~", " ", "\\\"", "\\\\", "\\u4e2d",
+                                                "\xe4\xb8\xad" };
+          static const char *const refused[] = { "\x01", "\x1f", "\t", "\xff", "\xc3" };
+
+          for (guint i = 0; i < G_N_ELEMENTS (inner) + G_N_ELEMENTS (refused); i++)
+            {
+              gboolean good_text = i < G_N_ELEMENTS (inner);
+              g_autofree char *text = g_strdup_printf ("%.*s%s%s", (int) at, "abcdefghijklmnopqrstuvwxyz",
+                                                       good_text ? inner[i] : refused[i - G_N_ELEMENTS (inner)],
+                                                       "0123456789abcdefghij");
+              g_autofree char *body = page_with (text, where);
+
+              g_assert_cmpint (scan_agrees (body, strlen (body)), ==, good_text);
+            }
+        }
       /* A parent is a version: no other text is one. */
       for (guint i = 0; where != 1 && i < G_N_ELEMENTS (good); i++)
         {
