@@ -37,34 +37,83 @@ typedef struct {
   guint64 key;
 } RecordMemo;
 
+/* A field name's part of the key: a table has some tens of fields, each
+ * written thousands of times a pull; a slot a name, by its length and
+ * last bytes (a miss costs one hash, as without it). */
+#define FIELD_MEMO_SLOTS 64
+#define FIELD_MEMO_NAME 40
+
+typedef struct {
+  guint8 len;          /* 0: empty */
+  char name[FIELD_MEMO_NAME];
+  guint16 key;
+} FieldMemo;
+
+/* The version hearth_version_key() hashed last: an "edits" change's
+ * fields are written one after the other under one version. */
+typedef struct {
+  gsize len;           /* 0: none yet */
+  char text[64];
+  guint64 key;
+} VersionMemo;
+
+/* A connection's memos of hearth_edit_key() (hearth_store_add_key_functions()):
+ * SQLite runs a connection's calls one at a time. */
+typedef struct {
+  RecordMemo record;
+  FieldMemo fields[FIELD_MEMO_SLOTS];
+} KeyMemo;
+
+static guint16
+field_key (const char *field, gsize len, KeyMemo *memo)
+{
+  FieldMemo *slot;
+  guint16 key;
+
+  if (memo == NULL || len == 0 || len > FIELD_MEMO_NAME)
+    return (guint16) (hash (field, len) & 0xffff);
+  slot = &memo->fields[(len * 7 + (guchar) field[len - 1] * 3 + (guchar) field[len / 2]) % FIELD_MEMO_SLOTS];
+  if (slot->len == len && memcmp (slot->name, field, len) == 0)
+    return slot->key;
+  key = (guint16) (hash (field, len) & 0xffff);
+  memcpy (slot->name, field, len);
+  slot->len = (guint8) len;
+  slot->key = key;
+  return key;
+}
+
 static gint64
 edit_key (const char *table, gsize table_len, const char *id, gsize id_len, const char *field, gsize field_len,
-          RecordMemo *memo)
+          KeyMemo *memo)
 {
-  char stack[160];
+  RecordMemo *record = memo != NULL ? &memo->record : NULL;
   gsize len = table_len + 1 + id_len;
-  char *buf = len <= sizeof stack ? stack : g_malloc (len);
   guint64 key;
 
-  memcpy (buf, table, table_len);
-  buf[table_len] = '\n';
-  memcpy (buf + table_len + 1, id, id_len);
-  if (memo != NULL && memo->len == len && memcmp (memo->text, buf, len) == 0)
-    key = memo->key;
+  /* Compared in place: the text is only built to be hashed. */
+  if (record != NULL && record->len == len && memcmp (record->text, table, table_len) == 0 &&
+      record->text[table_len] == '\n' && memcmp (record->text + table_len + 1, id, id_len) == 0)
+    key = record->key;
   else
     {
+      char stack[160];
+      char *buf = len <= sizeof stack ? stack : g_malloc (len);
+
+      memcpy (buf, table, table_len);
+      buf[table_len] = '\n';
+      memcpy (buf + table_len + 1, id, id_len);
       key = hash (buf, len) & ~(guint64) 0xffff;
-      if (memo != NULL && len <= sizeof memo->text)
+      if (record != NULL && len <= sizeof record->text)
         {
-          memcpy (memo->text, buf, len);
-          memo->len = len;
-          memo->key = key;
+          memcpy (record->text, buf, len);
+          record->len = len;
+          record->key = key;
         }
+      if (buf != stack)
+        g_free (buf);
     }
-  if (buf != stack)
-    g_free (buf);
   if (field != NULL)
-    key |= hash (field, field_len) & 0xffff;
+    key |= field_key (field, field_len, memo);
   return (gint64) key;
 }
 
@@ -109,6 +158,8 @@ static void
 sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   const char *hlc = (const char *) sqlite3_value_text (argv[0]);
+  VersionMemo *memo = sqlite3_user_data (ctx);
+  gsize len;
 
   g_assert (argc == 1);
   if (hlc == NULL)
@@ -116,7 +167,19 @@ sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
       sqlite3_result_null (ctx);
       return;
     }
-  sqlite3_result_int64 (ctx, (gint64) hash (hlc, (gsize) sqlite3_value_bytes (argv[0])));
+  len = (gsize) sqlite3_value_bytes (argv[0]);
+  if (len > sizeof memo->text)
+    {
+      sqlite3_result_int64 (ctx, (gint64) hash (hlc, len));
+      return;
+    }
+  if (len == 0 || memo->len != len || memcmp (memo->text, hlc, len) != 0)
+    {
+      memo->key = hash (hlc, len);
+      memcpy (memo->text, hlc, len);
+      memo->len = len;
+    }
+  sqlite3_result_int64 (ctx, (gint64) memo->key);
 }
 
 /* ---- a record's field versions (migration 0013) ------------------------------------ */
@@ -570,11 +633,14 @@ int
 hearth_store_add_key_functions (sqlite3 *db)
 {
   int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-  int rc = sqlite3_create_function_v2 (db, "hearth_edit_key", 3, flags, g_new0 (RecordMemo, 1), sql_edit_key, NULL,
+  /* Each function's memo is its own, freed with it (SQLite calls the
+   * destructor on failure too). */
+  int rc = sqlite3_create_function_v2 (db, "hearth_edit_key", 3, flags, g_new0 (KeyMemo, 1), sql_edit_key, NULL,
                                        NULL, g_free);
 
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function (db, "hearth_version_key", 1, flags, NULL, sql_version_key, NULL, NULL);
+    rc = sqlite3_create_function_v2 (db, "hearth_version_key", 1, flags, g_new0 (VersionMemo, 1), sql_version_key,
+                                     NULL, NULL, g_free);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_field_version", 2, flags, GINT_TO_POINTER (0), sql_field_version, NULL,
                                   NULL);

@@ -16,14 +16,22 @@
 #define PACK_MIN 256
 #define DICT_PATH "/org/hearth/store/store/packed-dict-1.xml"
 
+/* A thread's LZ4 streams (LZ4 streams are not to be shared): @loaded
+ * holds the dictionary as LZ4_loadDict() left it, copied into @work
+ * before each text; loading it each time cost more than packing a
+ * visit's form. */
+typedef struct {
+  LZ4_stream_t loaded;
+  LZ4_stream_t work;
+} PackStreams;
+
 static void
-free_stream (gpointer stream)
+free_streams (gpointer streams)
 {
-  LZ4_freeStream (stream);
+  g_free (streams);
 }
 
-/* One LZ4 stream a thread (LZ4 streams are not to be shared). */
-static GPrivate stream_key = G_PRIVATE_INIT (free_stream);
+static GPrivate stream_key = G_PRIVATE_INIT (free_streams);
 
 /* Format 1's dictionary: the bundled forms' instances without their
  * values (schema/store/packed-dict-1.xml). A compiled-in resource, never
@@ -54,22 +62,32 @@ hearth_packed_column (const char *table, const char *column)
 guint8 *
 hearth_text_pack (const char *text, gsize len, gsize *packed_len)
 {
-  LZ4_stream_t *stream = g_private_get (&stream_key);
-  const char *dict;
-  int dict_len, n;
+  PackStreams *streams = g_private_get (&stream_key);
+  int n;
   guint8 *out;
 
   *packed_len = 0;
   if (len < PACK_MIN || len > HEARTH_PACKED_TEXT_MAX)
     return NULL;
-  if (stream == NULL)
+  if (streams == NULL)
     {
-      if ((stream = LZ4_createStream ()) == NULL)
-        return NULL;
-      g_private_set (&stream_key, stream);
+      const char *dict;
+      int dict_len;
+
+      /* g_new: LZ4_stream_t's alignment is malloc's. */
+      streams = g_new (PackStreams, 1);
+      if (LZ4_initStream (&streams->loaded, sizeof streams->loaded) == NULL)
+        {
+          g_free (streams);
+          return NULL;
+        }
+      dict = dictionary (&dict_len);
+      LZ4_loadDict (&streams->loaded, dict, dict_len);
+      g_private_set (&stream_key, streams);
     }
-  dict = dictionary (&dict_len);
-  LZ4_loadDict (stream, dict, dict_len);
+  /* What LZ4_loadDict() would leave, as lz4.h allows (a copy of a
+   * stream with its dictionary loaded): the same bytes out. */
+  memcpy (&streams->work, &streams->loaded, sizeof streams->work);
   /* No room for more than the text itself: what does not shrink stays
    * text. */
   out = g_malloc (len);
@@ -78,7 +96,7 @@ hearth_text_pack (const char *text, gsize len, gsize *packed_len)
   out[5] = (len >> 8) & 0xff;
   out[6] = (len >> 16) & 0xff;
   out[7] = (len >> 24) & 0xff;
-  n = LZ4_compress_fast_continue (stream, text, (char *) out + PACK_HEADER, (int) len,
+  n = LZ4_compress_fast_continue (&streams->work, text, (char *) out + PACK_HEADER, (int) len,
                                   (int) (len - PACK_HEADER), 1);
   if (n <= 0)
     {

@@ -27,6 +27,66 @@ hearth_scan_take (HearthScan *r, char c)
   return FALSE;
 }
 
+/* What a byte is inside a string: 0 ends a run of plain bytes (the
+ * quote, the backslash, a control character), 1 is printable ASCII, 2
+ * part of a UTF-8 sequence (checked once the string's end is known). */
+static const guint8 byte_class[256] = {
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* Word-at-a-time tests (any byte of @w …): exact for "any", whatever
+ * the bytes (their high bits included). */
+#define ONES G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+#define ANY_BELOW(w, n) (((w) - ONES * (n)) & ~(w) & HIGHS)
+#define ANY_ZERO(w) ANY_BELOW (w, 1)
+
+/* Takes the run of plain bytes from @r; ORs their classes into *@seen
+ * (bit 2 set: a byte of a UTF-8 sequence came). Eight bytes at a time
+ * while none of them ends the run: a submission's form is kilobytes. */
+static inline void
+skip_plain (HearthScan *r, guint *seen)
+{
+  const guchar *p = (const guchar *) r->p, *end = (const guchar *) r->end;
+  guint64 high = 0;
+  guint k, acc = 0;
+
+  while (end - p >= 8)
+    {
+      guint64 w;
+
+      memcpy (&w, p, sizeof w);
+      if (ANY_BELOW (w, 0x20) | ANY_ZERO (w ^ (ONES * '"')) | ANY_ZERO (w ^ (ONES * '\\')))
+        break;
+      high |= w;
+      p += 8;
+    }
+  while (p < end && (k = byte_class[*p]) != 0)
+    {
+      acc |= k;
+      p++;
+    }
+  if ((high & HIGHS) != 0)
+    acc |= 2;
+  *seen |= acc;
+  r->p = (const char *) p;
+}
+
 /* Four hex digits after "\u"; -1 when they are not. */
 static int
 read_u16 (HearthScan *r)
@@ -51,21 +111,27 @@ read_u16 (HearthScan *r)
  * @text holds what came before. NUL, a lone surrogate or a raw control
  * character gives up. */
 static char *
-read_escaped (HearthScan *r, GString *text)
+read_escaped (HearthScan *r, GString *text, guint seen)
 {
   while (r->p < r->end)
     {
       const char *run = r->p;
       guchar ch;
 
-      while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
-        r->p++;
+      skip_plain (r, &seen);
       g_string_append_len (text, run, r->p - run);
       if (r->p >= r->end)
         break;
       ch = (guchar) *r->p++;
       if (ch == '"')
-        return g_string_free (text, FALSE);
+        {
+          /* The escapes wrote whole characters: the text's own bytes
+           * are what may not be UTF-8. */
+          if (text->len > HEARTH_CHANGE_MAX_VALUE ||
+              ((seen & 2) != 0 && !g_utf8_validate_len (text->str, text->len, NULL)))
+            break;
+          return g_string_free (text, FALSE);
+        }
       if (ch != '\\' || r->p >= r->end)
         break;
       switch (*r->p++)
@@ -110,32 +176,34 @@ read_escaped (HearthScan *r, GString *text)
   return NULL;
 }
 
-/* A string value (skipping whitespace before it), at most
- * HEARTH_CHANGE_MAX_VALUE bytes. Returns: (transfer full) (nullable). */
+/* A string value (skipping whitespace before it): UTF-8 without NUL of
+ * at most HEARTH_CHANGE_MAX_VALUE bytes, checked here once
+ * (hearth_change_valid_scanned()). Returns: (transfer full) (nullable). */
 char *
 hearth_scan_string (HearthScan *r)
 {
   const char *start;
+  guint seen = 0;
+  gsize len;
   char *text;
 
   if (!hearth_scan_take (r, '"'))
     return NULL;
   start = r->p;
-  while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
-    r->p++;
+  skip_plain (r, &seen);
   if (r->p >= r->end || (guchar) *r->p < 0x20)
     return NULL;
-  if (*r->p == '"')
-    {
-      if (r->p - start > HEARTH_CHANGE_MAX_VALUE)
-        return NULL;
-      text = g_strndup (start, r->p - start);
-      r->p++;
-      return text;
-    }
-  text = read_escaped (r, g_string_new_len (start, r->p - start));
-  if (text != NULL && strlen (text) > HEARTH_CHANGE_MAX_VALUE)
-    g_clear_pointer (&text, g_free);
+  if (*r->p == '\\')
+    return read_escaped (r, g_string_new_len (start, r->p - start), seen);
+  len = (gsize) (r->p - start);
+  /* The quote and the backslash are ASCII, never inside a sequence: the
+   * string's bytes are these whatever their encoding. */
+  if (len > HEARTH_CHANGE_MAX_VALUE || ((seen & 2) != 0 && !g_utf8_validate_len (start, len, NULL)))
+    return NULL;
+  text = g_malloc (len + 1);
+  memcpy (text, start, len);
+  text[len] = '\0';
+  r->p++;
   return text;
 }
 
@@ -145,12 +213,12 @@ gboolean
 hearth_scan_name (HearthScan *r, const char **name, gsize *len)
 {
   const char *start;
+  guint seen = 0;
 
   if (!hearth_scan_take (r, '"'))
     return FALSE;
   start = r->p;
-  while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (guchar) *r->p >= 0x20)
-    r->p++;
+  skip_plain (r, &seen);
   if (r->p >= r->end || *r->p != '"')
     return FALSE;
   *name = start;
@@ -202,10 +270,32 @@ hearth_scan_word (HearthScan *r, const char *word)
   return TRUE;
 }
 
-/* The string members of a change, by their place here. */
-enum { M_KIND, M_TABLE, M_ID, M_HOUSEHOLD, M_VILLAGE, M_FIELD, M_VALUE, M_HLC, M_WALL, N_STRINGS };
-static const char *const string_members[N_STRINGS] = { "kind", "table", "id", "household", "village",
+/* The string members of a change, by their place here ("kind" is read
+ * apart). */
+enum { M_TABLE, M_ID, M_HOUSEHOLD, M_VILLAGE, M_FIELD, M_VALUE, M_HLC, M_WALL, N_STRINGS };
+static const char *const string_members[N_STRINGS] = { "table", "id", "household", "village",
                                                        "field", "value", "hlc", "wall" };
+static const guint8 string_member_len[N_STRINGS] = { 5, 2, 9, 7, 5, 5, 3, 4 };
+
+/* A string without escapes nor control characters, in place: @text,
+ * @len bytes. */
+static gboolean
+scan_plain (HearthScan *r, const char **text, gsize *len)
+{
+  const char *start;
+  guint seen = 0;
+
+  if (!hearth_scan_take (r, '"'))
+    return FALSE;
+  start = r->p;
+  skip_plain (r, &seen);
+  if (r->p >= r->end || *r->p != '"')
+    return FALSE;
+  *text = start;
+  *len = (gsize) (r->p - start);
+  r->p++;
+  return TRUE;
+}
 
 static GPtrArray *
 read_parents (HearthScan *r)
@@ -233,9 +323,9 @@ read_parents (HearthScan *r)
 }
 
 /* One field of an "edits" change: {"value": "…", "parents": […]}, the
- * value required, nothing else. */
+ * value required, nothing else; *@field is taken. */
 static gboolean
-read_field_edit (HearthScan *r, HearthChange *c, const char *field)
+read_field_edit (HearthScan *r, HearthChange *c, char **field)
 {
   g_autofree char *value = NULL;
   g_autoptr(GPtrArray) parents = NULL;
@@ -263,11 +353,10 @@ read_field_edit (HearthScan *r, HearthChange *c, const char *field)
         return FALSE;
     }
   while (hearth_scan_take (r, ','));
-  if (!hearth_scan_take (r, '}') || value == NULL || hearth_change_find_edit (c, field) != NULL ||
-      c->edits->len >= HEARTH_CHANGE_MAX_FIELDS)
+  if (!hearth_scan_take (r, '}') || value == NULL || c->edits->len >= HEARTH_CHANGE_MAX_FIELDS)
     return FALSE;
-  hearth_change_add_edit (c, field, value, parents);
-  return TRUE;
+  /* FALSE for a field twice. */
+  return hearth_change_take_edit (c, g_steal_pointer (field), g_steal_pointer (&value), g_steal_pointer (&parents));
 }
 
 /* A "fields" object: a record's strings into *@fields, or an "edits"
@@ -303,7 +392,7 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits)
         }
       if (holder != NULL)
         {
-          if (!read_field_edit (r, holder, name))
+          if (!read_field_edit (r, holder, &name))
             return FALSE;
         }
       else
@@ -336,6 +425,7 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
   gboolean have_number = FALSE;
   gboolean have_fields = FALSE;
   HearthChange *c = NULL;
+  const char *kind_name = NULL;
   HearthChangeKind kind;
 
   if (!hearth_scan_take (r, '{') || hearth_scan_take (r, '}'))
@@ -368,31 +458,46 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
           have_fields = TRUE;
           continue;
         }
+      if (HEARTH_SCAN_NAME_IS (name, len, "kind"))
+        {
+          /* Compared in place: only a kind's own spelling, no escapes. */
+          const char *word;
+          gsize word_len;
+
+          if (kind_name != NULL || !scan_plain (r, &word, &word_len))
+            goto out;
+          kind_name = HEARTH_SCAN_NAME_IS (word, word_len, "edit")     ? "edit"
+                    : HEARTH_SCAN_NAME_IS (word, word_len, "edits")  ? "edits"
+                    : HEARTH_SCAN_NAME_IS (word, word_len, "record") ? "record" : NULL;
+          if (kind_name == NULL)
+            goto out;
+          continue;
+        }
       for (i = 0; i < N_STRINGS; i++)
-        if (len == strlen (string_members[i]) && memcmp (name, string_members[i], len) == 0)
+        if (len == string_member_len[i] && memcmp (name, string_members[i], len) == 0)
           break;
       if (i == N_STRINGS || strings[i] != NULL || (strings[i] = hearth_scan_string (r)) == NULL)
         goto out;
     }
   while (hearth_scan_take (r, ','));
-  if (!hearth_scan_take (r, '}') || !have_number || strings[M_KIND] == NULL)
+  if (!hearth_scan_take (r, '}') || !have_number || kind_name == NULL)
     goto out;
 
   /* What the codec would read of the change, and nothing it would skip:
    * the members of the other kinds are not a device's. */
-  if (strcmp (strings[M_KIND], "edit") == 0)
+  if (strcmp (kind_name, "edit") == 0)
     {
       kind = HEARTH_CHANGE_EDIT;
       if (have_fields)
         goto out;
     }
-  else if (strcmp (strings[M_KIND], "edits") == 0)
+  else if (strcmp (kind_name, "edits") == 0)
     {
       kind = HEARTH_CHANGE_EDITS;
       if (edits == NULL || parents != NULL || strings[M_FIELD] != NULL || strings[M_VALUE] != NULL)
         goto out;
     }
-  else if (strcmp (strings[M_KIND], "record") == 0)
+  else if (strcmp (kind_name, "record") == 0)
     {
       kind = HEARTH_CHANGE_RECORD;
       if (fields == NULL || parents != NULL || strings[M_FIELD] != NULL || strings[M_VALUE] != NULL ||
@@ -430,7 +535,7 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
     }
   else if (kind == HEARTH_CHANGE_RECORD)
     c->fields = g_steal_pointer (&fields);
-  if (!hearth_change_valid (c))
+  if (!hearth_change_valid_scanned (c))
     g_clear_pointer (&c, hearth_change_free);
 
 out:

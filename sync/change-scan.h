@@ -36,8 +36,9 @@ gboolean hearth_scan_take (HearthScan *s, char c);
 gboolean hearth_scan_at_end (HearthScan *s);
 
 /* Returns: (transfer full) (nullable): a string, its escapes undone
- * (\u escapes and surrogate pairs included, but \u0000), at most
- * HEARTH_CHANGE_MAX_VALUE bytes; NULL when none comes next. */
+ * (\u escapes and surrogate pairs included, but \u0000), valid UTF-8 of
+ * at most HEARTH_CHANGE_MAX_VALUE bytes; NULL when none comes next or it
+ * is not such a string. */
 char *hearth_scan_string (HearthScan *s);
 
 /* A member's name, without escapes (no name the protocol has needs one),

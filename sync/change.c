@@ -178,6 +178,33 @@ hearth_change_add_edit (HearthChange *c, const char *field, const char *value, c
   return e;
 }
 
+gboolean
+hearth_change_take_edit (HearthChange *c, char *field, char *value, GPtrArray *parents)
+{
+  gboolean usable = c != NULL && c->kind == HEARTH_CHANGE_EDITS && c->edits != NULL && field != NULL && value != NULL;
+  HearthChangeField *e;
+  gboolean found = TRUE;
+  guint at = 0;
+
+  if (usable)
+    at = edit_place (c->edits, field, &found);
+  if (found)
+    {
+      g_free (field);
+      g_free (value);
+      if (parents != NULL)
+        g_ptr_array_unref (parents);
+      g_return_val_if_fail (usable, FALSE);
+      return FALSE;
+    }
+  e = g_new (HearthChangeField, 1);
+  e->field = field;
+  e->value = value;
+  e->parents = parents != NULL ? parents : g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_insert (c->edits, (gint) at, e);
+  return TRUE;
+}
+
 const HearthChangeField *
 hearth_change_find_edit (const HearthChange *c, const char *field)
 {
@@ -918,46 +945,48 @@ valid_text (const char *s)
 
 /* At most HEARTH_CHANGE_MAX_PARENTS versions, each valid. */
 static gboolean
-valid_versions (const GPtrArray *versions)
+valid_versions (gboolean texts_checked, const GPtrArray *versions)
 {
   if (versions == NULL || versions->len > HEARTH_CHANGE_MAX_PARENTS)
     return FALSE;
   for (guint i = 0; i < versions->len; i++)
-    if (versions->pdata[i] == NULL || !valid_text (versions->pdata[i]) ||
+    if (versions->pdata[i] == NULL || (!texts_checked && !valid_text (versions->pdata[i])) ||
         !valid_version (versions->pdata[i], "", "parents", NULL))
       return FALSE;
   return TRUE;
 }
 
-gboolean
-hearth_change_valid (const HearthChange *c)
+#define TEXT_OK(s) (texts_checked || valid_text (s))
+
+/* @texts_checked: every string of @c is known to be UTF-8 of at most
+ * HEARTH_CHANGE_MAX_VALUE bytes (hearth_change_valid_scanned()). */
+static gboolean
+change_valid (const HearthChange *c, gboolean texts_checked)
 {
   const char *const *tables;
   GHashTableIter iter;
   gpointer name, value;
 
-  g_return_val_if_fail (c != NULL, FALSE);
-
   tables = c->kind == HEARTH_CHANGE_RECORD ? record_tables : edit_tables;
-  if (c->seq < 0 || c->cursor < 0 || c->table == NULL || c->id == NULL || !valid_text (c->table) ||
-      !valid_text (c->id) || !g_strv_contains (tables, c->table) || !hearth_change_is_uuid (c->id))
+  if (c->seq < 0 || c->cursor < 0 || c->table == NULL || c->id == NULL || !TEXT_OK (c->table) ||
+      !TEXT_OK (c->id) || !g_strv_contains (tables, c->table) || !hearth_change_is_uuid (c->id))
     return FALSE;
-  if (c->household != NULL && (!valid_text (c->household) || !hearth_change_is_uuid (c->household)))
+  if (c->household != NULL && (!TEXT_OK (c->household) || !hearth_change_is_uuid (c->household)))
     return FALSE;
-  if (c->village != NULL && (!valid_text (c->village) || !valid_village (c->village)))
+  if (c->village != NULL && (!TEXT_OK (c->village) || !valid_village (c->village)))
     return FALSE;
   if (c->kind == HEARTH_CHANGE_EDIT)
     {
-      if (c->field == NULL || c->value == NULL || c->hlc == NULL || !valid_text (c->field) || !valid_text (c->value) ||
-          !valid_text (c->hlc) || (c->wall != NULL && !valid_text (c->wall)) || !valid_name (c->field) ||
+      if (c->field == NULL || c->value == NULL || c->hlc == NULL || !TEXT_OK (c->field) || !TEXT_OK (c->value) ||
+          !TEXT_OK (c->hlc) || (c->wall != NULL && !TEXT_OK (c->wall)) || !valid_name (c->field) ||
           !valid_version (c->hlc, "", "hlc", NULL) || c->parents == NULL ||
           c->parents->len > HEARTH_CHANGE_MAX_PARENTS || c->fields != NULL)
         return FALSE;
-      return valid_versions (c->parents);
+      return valid_versions (texts_checked, c->parents);
     }
   if (c->kind == HEARTH_CHANGE_EDITS)
     {
-      if (c->hlc == NULL || !valid_text (c->hlc) || (c->wall != NULL && !valid_text (c->wall)) ||
+      if (c->hlc == NULL || !TEXT_OK (c->hlc) || (c->wall != NULL && !TEXT_OK (c->wall)) ||
           !valid_version (c->hlc, "", "hlc", NULL) || c->field != NULL || c->value != NULL || c->parents != NULL ||
           c->fields != NULL || c->edits == NULL || c->edits->len == 0 || c->edits->len > HEARTH_CHANGE_MAX_FIELDS)
         return FALSE;
@@ -966,10 +995,10 @@ hearth_change_valid (const HearthChange *c)
           const HearthChangeField *e = c->edits->pdata[i];
 
           /* In name order, each once, as hearth_change_add_edit() keeps them. */
-          if (e == NULL || e->field == NULL || e->value == NULL || !valid_text (e->field) || !valid_name (e->field) ||
-              !valid_text (e->value) || (i > 0 && strcmp (((HearthChangeField *) c->edits->pdata[i - 1])->field,
+          if (e == NULL || e->field == NULL || e->value == NULL || !TEXT_OK (e->field) || !valid_name (e->field) ||
+              !TEXT_OK (e->value) || (i > 0 && strcmp (((HearthChangeField *) c->edits->pdata[i - 1])->field,
                                                           e->field) >= 0) ||
-              !valid_versions (e->parents))
+              !valid_versions (texts_checked, e->parents))
             return FALSE;
         }
       return TRUE;
@@ -980,9 +1009,24 @@ hearth_change_valid (const HearthChange *c)
     return FALSE;
   g_hash_table_iter_init (&iter, c->fields);
   while (g_hash_table_iter_next (&iter, &name, &value))
-    if (!valid_name (name) || value == NULL || !valid_text (value))
+    if (!valid_name (name) || value == NULL || !TEXT_OK (value))
       return FALSE;
   return TRUE;
+}
+#undef TEXT_OK
+
+gboolean
+hearth_change_valid (const HearthChange *c)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  return change_valid (c, FALSE);
+}
+
+gboolean
+hearth_change_valid_scanned (const HearthChange *c)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  return change_valid (c, TRUE);
 }
 
 /* The same set of versions (each set holds a version once). */

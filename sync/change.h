@@ -117,6 +117,25 @@ void hearth_change_free (HearthChange *change);
 HearthChange *hearth_change_copy (const HearthChange *change);
 
 /**
+ * hearth_change_take_edit:
+ * @change: a change of kind HEARTH_CHANGE_EDITS
+ * @field: (transfer full): the field's name
+ * @value: (transfer full): its value
+ * @parents: (transfer full) (element-type utf8) (nullable): its parent
+ *   versions, whose free function is g_free(); %NULL for none
+ *
+ * hearth_change_add_edit() without copying (a reader's own strings),
+ * and without replacing: an edit of @field there already is kept.
+ *
+ * Returns: whether the edit was added; when not, @field, @value and
+ *   @parents are freed.
+ */
+gboolean hearth_change_take_edit (HearthChange *change,
+                                  char         *field,
+                                  char         *value,
+                                  GPtrArray    *parents);
+
+/**
  * hearth_change_add_edit:
  * @change: a change of kind HEARTH_CHANGE_EDITS
  * @field: the field's name
@@ -243,6 +262,17 @@ HearthChange *hearth_change_from_json (JsonNode   *node,
  * names what is wrong.
  */
 gboolean hearth_change_valid (const HearthChange *change);
+
+/**
+ * hearth_change_valid_scanned:
+ * @change: a change whose every string is known to be UTF-8 of at most
+ *   HEARTH_CHANGE_MAX_VALUE bytes without NUL
+ *
+ * hearth_change_valid() without checking the strings' encoding and size
+ * again: for change-scan.c, which checks them as it reads them (a pull
+ * page's 80,000 changes were read twice over for it).
+ */
+gboolean hearth_change_valid_scanned (const HearthChange *change);
 
 /**
  * hearth_change_is_uuid:

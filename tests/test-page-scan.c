@@ -234,6 +234,97 @@ test_plain (void)
   }
 }
 
+/* A page with @text (raw bytes) as one change's value, a parent, an
+ * "edits" field's value or a record's field, as @where says. */
+static char *
+page_with (const char *text, guint where)
+{
+  const char *head = "{\"changes\":[{\"cursor\":1001,\"table\":\"households\",\"id\":"
+                     "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",";
+
+  switch (where)
+    {
+    case 0:
+      return g_strdup_printf ("%s\"kind\":\"edit\",\"field\":\"head_name\",\"value\":\"%s\",\"hlc\":"
+                              "\"001764460800000-00000000-DEVICE\",\"parents\":[]}],\"next_cursor\":1001}", head, text);
+    case 1:
+      return g_strdup_printf ("%s\"kind\":\"edit\",\"field\":\"head_name\",\"value\":\"x\",\"hlc\":"
+                              "\"001764460800000-00000000-DEVICE\",\"parents\":[\"%s\"]}],\"next_cursor\":1001}",
+                              head, text);
+    case 2:
+      return g_strdup_printf ("%s\"kind\":\"edits\",\"hlc\":\"001764460800000-00000000-DEVICE\",\"fields\":"
+                              "{\"phone\":{\"value\":\"%s\"}}}],\"next_cursor\":1001}", head, text);
+    default:
+      return g_strdup_printf ("{\"changes\":[{\"cursor\":1001,\"table\":\"submissions\",\"id\":"
+                              "\"6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b\",\"kind\":\"record\",\"fields\":"
+                              "{\"form\":\"%s\"}}],\"next_cursor\":1001}", text);
+    }
+}
+
+/* The scan checks a string's UTF-8 as it reads it (hearth_change_valid()
+ * no longer does for it): text that is not UTF-8, wherever it is and
+ * with or without escapes around it, is left to json-glib, which refuses
+ * it; UTF-8 of every length is taken, as json-glib takes it. */
+static void
+test_utf8 (void)
+{
+  static const char *const bad[] = {
+    "\xff", "a\xfe", "\xc0\xaf" /* an overlong "/" */, "\xed\xa0\x80" /* a surrogate */,
+    "\xf4\x90\x80\x80" /* beyond U+10FFFF */, "\xe4\xb8" /* cut before the quote */,
+    "\xe4\xb8\\n" /* cut before an escape */, "\\n\xe4\xb8" /* after one */, "\\u00e9\x80",
+    "\x80" "abc", "\xc3",
+  };
+  static const char *const good[] = {
+    "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\xef\xbf\xbf" /* U+FFFF: UTF-8 still */,
+    "a\\n\xe4\xb8\xad\\t\xf0\x9f\x98\x80" "b", "\\u00e9\xc3\xa9",
+  };
+
+  for (guint where = 0; where < 4; where++)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+        {
+          g_autofree char *body = page_with (bad[i], where);
+          g_auto(HearthSyncPullPage) read = { 0 };
+          g_autoptr(JsonNode) root = NULL;
+          g_autoptr(GError) error = NULL;
+
+          g_assert_false (scan_agrees (body, strlen (body)));
+          /* json-glib's reading refuses it too, naming why. */
+          root = hearth_sync_parse_reply (body, strlen (body), 200, NULL, NULL, &error);
+          if (root != NULL)
+            g_assert_false (hearth_sync_read_pull_page (root, CURSOR, &read, &error));
+          g_assert_nonnull (error);
+          g_assert_cmpstr (error->message, !=, "");
+        }
+      /* Long texts, read eight bytes at a time: what ends a run or must
+       * be checked at each place in a word, and across words. */
+      for (guint at = 0; where != 1 && at < 24; at++)
+        {
+          static const char *const inner[] = { "\\n", "\xc3\xa9", "\x7f", "~", " ", "\\\"", "\\\\", "\\u4e2d",
+                                                "\xe4\xb8\xad" };
+          static const char *const refused[] = { "\x01", "\x1f", "\t", "\xff", "\xc3" };
+
+          for (guint i = 0; i < G_N_ELEMENTS (inner) + G_N_ELEMENTS (refused); i++)
+            {
+              gboolean good_text = i < G_N_ELEMENTS (inner);
+              g_autofree char *text = g_strdup_printf ("%.*s%s%s", (int) at, "abcdefghijklmnopqrstuvwxyz",
+                                                       good_text ? inner[i] : refused[i - G_N_ELEMENTS (inner)],
+                                                       "0123456789abcdefghij");
+              g_autofree char *body = page_with (text, where);
+
+              g_assert_cmpint (scan_agrees (body, strlen (body)), ==, good_text);
+            }
+        }
+      /* A parent is a version: no other text is one. */
+      for (guint i = 0; where != 1 && i < G_N_ELEMENTS (good); i++)
+        {
+          g_autofree char *body = page_with (good[i], where);
+
+          g_assert_true (scan_agrees (body, strlen (body)));
+        }
+    }
+}
+
 /* Pages cut, spliced and garbled: whatever the scan takes, json-glib
  * reads alike. */
 static void
@@ -295,5 +386,6 @@ main (int argc, char **argv)
   g_test_add_func ("/page-scan/edits", test_edits);
   g_test_add_func ("/page-scan/plain", test_plain);
   g_test_add_func ("/page-scan/garbled", test_garbled);
+  g_test_add_func ("/page-scan/utf8", test_utf8);
   return g_test_run ();
 }

@@ -8,7 +8,9 @@
 #include "test-util.h"
 #include "store-error.h"
 #include "store-packed.h"
+#include "hearth-schema-resources.h"
 
+#include <lz4.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -36,6 +38,58 @@ test_round_trip (void)
   back = hearth_text_unpack (packed, packed_len, "submissions x, instance_xml", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (back, ==, xml);
+}
+
+static gpointer
+pack_in_thread (gpointer text)
+{
+  gsize len = 0;
+  guint8 *packed = hearth_text_pack (text, strlen (text), &len);
+
+  return g_bytes_new_take (packed, len);
+}
+
+/* Each text is packed from the dictionary alone, whatever was packed
+ * before it on the thread (a stream with the dictionary loaded is copied
+ * for each one): the same bytes as a thread's first packing, each time. */
+static void
+test_same_bytes (void)
+{
+  g_autofree char *xml = visit_text ();
+  g_autofree char *other = g_strdup_printf ("<data>%s%s</data>", xml, xml);
+  g_autoptr(GBytes) first = g_thread_join (g_thread_new ("pack", pack_in_thread, xml));
+  g_autoptr(GBytes) dict = g_resource_lookup_data (hearth_schema_get_resource (),
+                                                   "/org/hearth/store/store/packed-dict-1.xml", 0, NULL);
+  LZ4_stream_t *fresh = LZ4_createStream ();
+  gsize len = strlen (xml);
+  g_autofree char *out = g_malloc (len);
+  g_autoptr(GBytes) reference = NULL;
+  int n;
+
+  /* What LZ4_loadDict() and one packing make. */
+  g_assert_nonnull (dict);
+  LZ4_loadDict (fresh, g_bytes_get_data (dict, NULL), (int) g_bytes_get_size (dict));
+  memcpy (out, "HXZ\1", 4);
+  for (guint b = 0; b < 4; b++)
+    out[4 + b] = (char) ((len >> (8 * b)) & 0xff);
+  n = LZ4_compress_fast_continue (fresh, xml, out + 8, (int) len, (int) len - 8, 1);
+  g_assert_cmpint (n, >, 0);
+  reference = g_bytes_new (out, 8 + (gsize) n);
+  LZ4_freeStream (fresh);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GBytes) again = pack_in_thread (xml);
+      g_autoptr(GBytes) between = pack_in_thread (i % 2 == 0 ? other : xml + 7);
+      g_autofree char *back = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (g_bytes_equal (again, first));
+      g_assert_true (g_bytes_equal (again, reference));
+      back = hearth_text_unpack (g_bytes_get_data (between, NULL), g_bytes_get_size (between), "x", &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (back, ==, i % 2 == 0 ? other : xml + 7);
+    }
 }
 
 /* Kept as text: short ones, ones that do not shrink (LZ4 finds no
@@ -132,6 +186,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/store/packed/round-trip", test_round_trip);
   g_test_add_func ("/store/packed/kept-as-text", test_kept_as_text);
+  g_test_add_func ("/store/packed/same-bytes", test_same_bytes);
   g_test_add_func ("/store/packed/refused", test_refused);
   g_test_add_func ("/store/packed/bound", test_bound);
 

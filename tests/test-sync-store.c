@@ -1454,6 +1454,59 @@ edit_tables_back_to_13 (Replica *r)
  * (store-keys.h, migration 0013): a write's fields under one key, a
  * field moved from key to key, escapes kept, and text of another form an
  * error of the statement, not a guess. */
+/* hearth_edit_key() and hearth_version_key() keep what they hashed
+ * last on the connection (app/store-keys.c): whatever the order of the
+ * calls, each answers what hashing afresh answers
+ * (hearth_store_edit_key(), hearth_store_version_key(), which keep
+ * nothing), for names that share a memo's slot, texts one inside the
+ * other, and texts too long to keep. */
+static void
+test_key_functions_memo (void)
+{
+  const char *const tables[] = { "households", "members", "a", "ab", "a\nb", "" };
+  const char *const ids[] = { "b\nc", "c", "6f0e2b5c-7a3d-4e1f-9b2a-1c3d5e7f9a0b", "", "x", "household" };
+  /* "a_x", "b_x", "c_x" share a slot (length, middle and last bytes). */
+  const char *const fields[] = { "phone", "a_x", "b_x", "c_x", "head_name", "",
+                                 "a_field_name_of_forty_bytes_exactly_0123", "a_field_name_of_forty_one_bytes_exactly_0",
+                                 "b_field_name_of_forty_one_bytes_exactly_0", NULL };
+  const char *const versions[] = { "001764460800000-00000000-DEVICE", "001764460800000-00000000-DEVICF", "",
+                                   "001764460800000-00000000-a-device-id-longer-than-the-memo-keeps-0123456789",
+                                   "001764460800000-00000000-a-device-id-longer-than-the-memo-keeps-0123456789x", "0" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (14);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *edit = NULL, *version = NULL;
+
+  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT hearth_edit_key (?1, ?2, ?3)", -1, &edit, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT hearth_version_key (?1)", -1, &version, NULL), ==, SQLITE_OK);
+  for (guint i = 0; i < 20000; i++)
+    {
+      const char *table = tables[g_rand_int_range (rand, 0, G_N_ELEMENTS (tables))];
+      const char *id = ids[g_rand_int_range (rand, 0, G_N_ELEMENTS (ids))];
+      const char *field = fields[g_rand_int_range (rand, 0, G_N_ELEMENTS (fields))];
+      const char *hlc = versions[g_rand_int_range (rand, 0, G_N_ELEMENTS (versions))];
+
+      sqlite3_bind_text (edit, 1, table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (edit, 2, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (edit, 3, field, -1, SQLITE_STATIC);
+      g_assert_cmpint (sqlite3_step (edit), ==, SQLITE_ROW);
+      g_assert_cmpint (sqlite3_column_int64 (edit, 0), ==, hearth_store_edit_key (table, id, field));
+      sqlite3_reset (edit);
+      sqlite3_bind_text (version, 1, hlc, -1, SQLITE_STATIC);
+      g_assert_cmpint (sqlite3_step (version), ==, SQLITE_ROW);
+      g_assert_cmpint (sqlite3_column_int64 (version, 0), ==, hearth_store_version_key (hlc));
+      sqlite3_reset (version);
+    }
+  /* NULL for NULL, as before. */
+  g_assert_cmpint (sqlite3_bind_null (version, 1), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (version), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_type (version, 0), ==, SQLITE_NULL);
+  sqlite3_finalize (edit);
+  sqlite3_finalize (version);
+  sqlite3_close (db);
+}
+
 static void
 test_record_versions_functions (void)
 {
@@ -3546,6 +3599,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/sync/store/record-versions-migration", GUINT_TO_POINTER (12), test_edit_tables_migration);
   g_test_add_data_func ("/sync/store/record-writes-migration", GUINT_TO_POINTER (13), test_edit_tables_migration);
   g_test_add_func ("/sync/store/record-versions-functions", test_record_versions_functions);
+  g_test_add_func ("/sync/store/key-functions-memo", test_key_functions_memo);
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);
