@@ -3722,7 +3722,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 16);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 17);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* 0012: a row per record, field_state a view of it, the field's
    * winning edit found by its cursor (2). */
@@ -3900,13 +3900,51 @@ assert_edits_keyed (Center *c)
                                      "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
 }
 
-/* Takes @c's store back from version 16 to 15: household_villages keyed
- * by the household's id (WITHOUT ROWID), as 0001-center.sql made it, and
- * no number for a household the center holds no edit of (version 15
- * numbered a record at its first edit only). */
+/* 1 when an immutable record's row of changes is found by its identity's
+ * key (0017-record-identity-key.sql), not by a unique index of its
+ * identity's texts. */
+#define RECORD_KEY_INDEXED \
+  "SELECT count (*) = 1 FROM sqlite_schema WHERE (name = 'changes_record_key' " \
+  "AND sql = 'CREATE INDEX changes_record_key ON changes (vkey) WHERE kind = ''record''') " \
+  "OR name = 'changes_record_identity'"
+
+/* The view field_state, as 0015-record-number.sql made it. */
+#define FIELD_STATE_VIEW \
+  "CREATE VIEW field_state (tbl, record_id, field, value, hlc, heads) AS SELECT r.tbl, " \
+  "r.record_id, j.key, j.value ->> 0, c.hlc, coalesce (j.value ->> 2, CAST (j.value ->> 1 AS " \
+  "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c ON c.cursor = j.value ->> 1; "
+
+/* Takes @c's store back from version 17 to 16: records found by their
+ * identity through the two unique indexes of (tbl, record_id), as
+ * 0015-record-number.sql and 0014-record-key.sql left them, a record's
+ * row of changes without a key. */
+static void
+back_to_16 (Center *c)
+{
+  center_db_exec (c, "DROP VIEW field_state; "
+                     "CREATE TABLE record_state_16 (rkey INTEGER PRIMARY KEY, tbl TEXT NOT NULL, "
+                     "record_id TEXT NOT NULL, state TEXT NOT NULL, lookup TEXT, UNIQUE (tbl, record_id)) STRICT; "
+                     "INSERT INTO record_state_16 SELECT rkey, tbl, record_id, state, lookup FROM record_state "
+                     "ORDER BY rkey; "
+                     "DROP TABLE record_state; "
+                     "ALTER TABLE record_state_16 RENAME TO record_state; "
+                     "CREATE INDEX record_state_by_lookup ON record_state (tbl, lookup) WHERE lookup IS NOT NULL; "
+                     "DROP INDEX changes_record_key; "
+                     "UPDATE changes SET vkey = NULL WHERE kind = 'record'; "
+                     "CREATE UNIQUE INDEX changes_record_identity ON changes (tbl, record_id) WHERE kind = 'record'; "
+                     FIELD_STATE_VIEW
+                     "PRAGMA user_version = 16");
+}
+
+/* Takes @c's store back from version 17 to 15 (back_to_16(), then 16 to
+ * 15): household_villages keyed by the household's id (WITHOUT ROWID),
+ * as 0001-center.sql made it, and no number for a household the center
+ * holds no edit of (version 15 numbered a record at its first edit
+ * only). */
 static void
 back_to_15 (Center *c)
 {
+  back_to_16 (c);
   center_db_exec (c, "CREATE TABLE household_villages_ids AS SELECT r.record_id AS household, h.village "
                      "FROM household_villages h, record_state r WHERE r.rkey = h.hkey; "
                      "DROP TABLE household_villages; "
@@ -3920,7 +3958,7 @@ back_to_15 (Center *c)
                      "PRAGMA user_version = 15");
 }
 
-/* Takes @c's store back from version 16 to 14 (back_to_15(), then 15 to
+/* Takes @c's store back from version 17 to 14 (back_to_15(), then 15 to
  * 14): record_state keyed by (tbl, record_id) WITHOUT ROWID, without the
  * rows of records numbered but not merged, and the edits' keys hashes of
  * their record's identity (0011-change-key.sql). */
@@ -4091,7 +4129,7 @@ test_migrate_key (void)
                        "WHERE kind = 'edit'; "
                        "PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -4103,18 +4141,20 @@ test_migrate_key (void)
                    ==, 0);
   /* 0014: a record's row has no key; an edit's has. */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (ikey IS NULL) <> (kind = 'record')"), ==, 0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (vkey IS NULL) <> (kind = 'record')"), ==,
+  /* A record's row holds its identity's key in vkey since 0017. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE vkey IS NOT CASE kind WHEN 'record' "
+                                     "THEN hearth_record_key (tbl, record_id) ELSE hearth_version_key (hlc) END"), ==,
                    0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT vkey) = count (DISTINCT hlc) FROM changes"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT vkey) = count (DISTINCT hlc) FROM changes "
+                                     "WHERE kind <> 'record'"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey) FROM changes WHERE field = 'phone'"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey >> 16) FROM changes WHERE tbl = 'households'"),
                    ==, 1);
-  /* Edits are looked up by their key; an immutable record's identity
-   * stays a unique constraint. */
+  /* Edits are looked up by their key; an immutable record by its
+   * identity's key (0017), stored once by the store. */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_edit_identity'"), ==,
                    0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity' "
-                                     "AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
   /* Found by their key: the record and an edit again under new numbers
    * are repeats, nothing stored; an edit again with another value is
    * refused. */
@@ -4228,7 +4268,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5292,7 +5332,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -5416,7 +5456,7 @@ test_migrate_household_number (void)
     places_15 = household_places (c);
     g_assert_cmpstr (places_15, ==, places_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     places_after = household_places (c);
     g_assert_cmpstr (places_after, ==, places_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -5516,7 +5556,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5620,7 +5660,7 @@ test_migrate_record_key (void)
                        "PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5628,8 +5668,7 @@ test_migrate_record_key (void)
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), >=, 2);
   assert_edits_keyed (c);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity' "
-                                     "AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
   stored = center_db_int (c, "SELECT count (*) FROM changes");
   /* The submission again under a new number: a repeat; with other
    * content: refused; a new one: stored without a key. */
