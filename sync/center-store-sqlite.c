@@ -93,6 +93,9 @@ typedef struct {
    * and write it once, when the savepoint or transaction ends or a
    * statement reads the table (states_flush()). */
   GHashTable *states;
+  /* "tbl\nrecord_id" of the immutable record the last
+   * sqlite_find_record() did not find, or NULL. */
+  char *record_absent;
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
@@ -728,6 +731,7 @@ txn_end (SqliteTxn *t)
   if (t->write)
     g_rec_mutex_unlock (&self->write_lock);
   g_clear_pointer (&t->states, g_hash_table_unref);
+  g_free (t->record_absent);
   g_object_unref (t->parent.store);
   g_free (t);
 }
@@ -1424,12 +1428,24 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
   /* By its identity's key (0017-record-identity-key.sql). */
   sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_record_key "
                               "WHERE " RECORD_ROW_IS ("?1", "?2"), error);
+  GError *local = NULL;
+  HearthChange *found;
 
+  g_clear_pointer (&t->record_absent, g_free);
   if (st == NULL)
     return NULL;
   bind_borrowed (st, 1, table);
   bind_borrowed (st, 2, id);
-  return find_one_change (t, st, error);
+  found = find_one_change (t, st, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  /* Remembered for sqlite_add_change(), which stores it next. */
+  if (found == NULL)
+    t->record_absent = g_strconcat (table, "\n", id, NULL);
+  return found;
 }
 
 /* An edit's identity (?1, ?2, ?3, ?4) = (tbl, record_id, field, hlc) is
@@ -1548,15 +1564,41 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   if ((edit || edits) && (rkey = record_number (t, c->table, c->id, error)) == 0)
     return 0;
   /* An immutable record is stored once (what changes_record_identity
-   * refused before 0017-record-identity-key.sql): its row is keyed by
-   * its identity's key in vkey, an edit's by its record's number and
-   * field in ikey and its version's key in vkey. */
+   * refused before 0017-record-identity-key.sql), looked up here unless
+   * the transaction's last sqlite_find_record() did not find it (a push
+   * asks before it stores one). */
+  if (!edit && !edits)
+    {
+      g_autofree char *key = g_strconcat (c->table, "\n", c->id, NULL);
+      gboolean known_absent = g_strcmp0 (t->record_absent, key) == 0;
+
+      g_clear_pointer (&t->record_absent, g_free);
+      if (!known_absent)
+        {
+          GError *local = NULL;
+          g_autoptr(HearthChange) found = sqlite_find_record (txn, c->table, c->id, &local);
+
+          g_clear_pointer (&t->record_absent, g_free);
+          if (local != NULL)
+            {
+              g_propagate_error (error, local);
+              return 0;
+            }
+          if (found != NULL)
+            {
+              g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS,
+                           "%s record %s is stored already", c->table, c->id);
+              return 0;
+            }
+        }
+    }
+  /* A record's row is keyed by its identity's key in vkey, an edit's by
+   * its record's number and field in ikey and its version's key in
+   * vkey. */
   st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
                 "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
-                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-                "CASE WHEN ?3 = 'record' THEN hearth_record_key (?4, ?5) ELSE hearth_version_key (?7) END "
-                "WHERE ?3 <> 'record' OR NOT EXISTS (SELECT 1 FROM changes INDEXED BY changes_record_key WHERE "
-                RECORD_ROW_IS ("?4", "?5") ")", error);
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                "CASE WHEN ?3 = 'record' THEN hearth_record_key (?4, ?5) ELSE hearth_version_key (?7) END)", error);
   if (st == NULL)
     return 0;
   if (edit)
@@ -1584,12 +1626,6 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
     sqlite3_bind_int64 (st, 16, rkey * 65536 + (edit && c->field != NULL ? field_bits (c->field, strlen (c->field)) : 0));
   if (!run (t, st, error))
     return 0;
-  if (sqlite3_changes (t->conn->db) != 1)
-    {
-      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS,
-                   "%s record %s is stored already", c->table, c->id);
-      return 0;
-    }
   cursor = sqlite3_last_insert_rowid (t->conn->db);
   if (edit && !add_dangling (t, c->table, c->id, c->field, c->parents, error))
     return 0;
