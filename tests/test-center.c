@@ -8,6 +8,7 @@
 #include "test-center-util.h"
 
 #include "case-audit.h"
+#include "center-store-sqlite.h"
 #include "center-sync.h"
 #include "change.h"
 #include "hlc.h"
@@ -5399,6 +5400,190 @@ household_places (Center *c)
                             "FROM household_villages ORDER BY household)");
 }
 
+/* What record_state and the records' rows of changes hold, row by row,
+ * in @c's store, whatever indexes find them. */
+static char *
+record_rows (Center *c)
+{
+  return center_db_text (c, "SELECT (SELECT group_concat (x, ' ') FROM (SELECT rkey || ',' || tbl || ',' || "
+                            "record_id || ',' || state || ',' || coalesce (lookup, '-') AS x FROM record_state "
+                            "ORDER BY rkey)) || ' | ' || (SELECT group_concat (x, ' ') FROM (SELECT cursor || ',' || "
+                            "tbl || ',' || record_id || ',' || fields AS x FROM changes WHERE kind = 'record' "
+                            "ORDER BY cursor))");
+}
+
+/* Migration 17 on a store with data: a store of version 16 (records
+ * found through the unique indexes of (tbl, record_id)) with households,
+ * a member, submissions and audit entries of two workers, a clamped
+ * edit and a refused one, upgraded to 17, answers as before (pulls,
+ * pushes sent again, the export), keeps every record's number, state and
+ * row, and finds them by their identity's key: the unique indexes are
+ * gone, every key is the identity's. Afterwards a record sent again
+ * under a new number is a repeat, with other content refused, a new one
+ * stored under its key; a new record edited gets the next number; and
+ * the store refuses an immutable record stored twice (what the unique
+ * index refused), asked first or not. */
+static void
+test_migrate_record_identity (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-record-identity");
+  g_auto(MigrateStart) m = { 0 };
+  g_autofree char *member = g_uuid_string_random ();
+  g_autofree char *hh2 = g_uuid_string_random ();
+  g_autofree char *sub2 = g_uuid_string_random ();
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL;
+  g_autofree char *rows_before = NULL, *rows_16 = NULL, *rows_after = NULL;
+  gint64 now = g_get_real_time () / 1000, stored, highest;
+
+  migrate_start (c, now, &m);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *u1 = hlc_at (now - 1000, 0, m.b->id);
+    g_autofree char *u2 = hlc_at (now - 900, 0, m.b->id);
+
+    g_ptr_array_add (changes, edit (m.b, "members", member, m.hh, VILLAGE_A, "name", "Li Ming", u1, NULL));
+    g_ptr_array_add (changes, edit (m.b, "households", hh2, hh2, VILLAGE_A, "registry_no", "R-17", u2, NULL));
+    g_ptr_array_add (changes, record (m.b, "submissions", sub2, hh2, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, audit_entry (m.b, hh2, VILLAGE_A, FALSE));
+    body_b = push_batch (c, m.b, changes, 0);
+  }
+  {
+    Device *devices[] = { m.a, m.b, m.fresh };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
+    Device *senders[] = { m.a, m.b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    center_stop (c);
+    rows_before = record_rows (c);
+    back_to_16 (c);
+    /* As version 16 had it: the two unique indexes of the identity, no
+     * key. */
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = "
+                                       "'changes_record_identity' AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_index_list ('record_state') "
+                                       "WHERE \"unique\" = 1 AND origin = 'u'"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_table_info ('record_state') "
+                                       "WHERE name = 'idkey'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' AND vkey IS NOT NULL"),
+                     ==, 0);
+    rows_16 = record_rows (c);
+    g_assert_cmpstr (rows_16, ==, rows_before);
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
+    rows_after = record_rows (c);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  /* Every record under its identity's key, through an index of the key
+   * alone; no unique index of the texts. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state "
+                                     "WHERE idkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND vkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), >=, 4);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_index_list ('record_state') "
+                                     "WHERE \"unique\" = 1"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_index_info ('record_state_by_id') "
+                                     "WHERE name = 'idkey'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity'"),
+                   ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT hearth_record_key ('submissions', 'x') BETWEEN 0 AND 281474976710655 "
+                                     "AND hearth_record_key ('submissions', 'x') = "
+                                     "(hearth_change_key ('submissions', 'x', NULL) >> 16) & 281474976710655"), ==, 1);
+  /* The submission again under a new number: a repeat; with other
+   * content: refused; a new one: stored under its key. */
+  stored = center_db_int (c, "SELECT count (*) FROM changes");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *sub3 = g_uuid_string_random ();
+    g_autofree char *sql = NULL;
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, record (m.b, "submissions", sub2, hh2, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, record (m.b, "submissions", m.sub, m.hh, VILLAGE_A, "\"form_id\": \"other\""));
+    g_ptr_array_add (changes, record (m.b, "submissions", sub3, hh2, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    body = batch_of (m.b, changes);
+    push (c, m.b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "was recorded with other content"));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored + 1);
+    sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE kind = 'record' AND record_id = '%s' "
+                           "AND ikey IS NULL AND vkey = hearth_record_key ('submissions', '%s')", sub3, sub3);
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  }
+  /* A new record edited: the next number, under its key; a migrated
+   * household's edit merges with its state. */
+  highest = center_db_int (c, "SELECT max (rkey) FROM record_state");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *member2 = g_uuid_string_random ();
+    g_autofree char *sql = NULL;
+    g_autofree char *state = NULL;
+
+    g_ptr_array_add (changes, now_edit (m.a, m.hh, VILLAGE_A, "address", "Lane 2"));
+    g_ptr_array_add (changes, edit (m.a, "members", member2, m.hh, VILLAGE_A, "name", "Wang Fang",
+                                    m.v2, NULL));
+    g_free (push_batch (c, m.a, changes, 0));
+    sql = g_strdup_printf ("SELECT rkey = %" G_GINT64_FORMAT " AND idkey = hearth_record_key (tbl, record_id) "
+                           "FROM record_state WHERE tbl = 'members' AND record_id = '%s'", highest + 1, member2);
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+    g_free (sql);
+    sql = g_strdup_printf ("SELECT state ->> '$.address[0]' FROM record_state WHERE tbl = 'households' "
+                           "AND record_id = '%s'", m.hh);
+    state = center_db_text (c, sql);
+    g_assert_cmpstr (state, ==, "Lane 2");
+  }
+  center_stop (c);
+  /* The store itself stores an immutable record once. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HearthCenterStore) store = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+    g_autoptr(HearthCenterTxn) txn = NULL;
+    g_autoptr(HearthChange) again = hearth_change_new (HEARTH_CHANGE_RECORD);
+    g_autoptr(HearthChange) found = NULL;
+
+    g_assert_no_error (error);
+    txn = hearth_center_store_begin (store, TRUE, &error);
+    g_assert_no_error (error);
+    again->table = g_strdup ("submissions");
+    again->id = g_strdup (sub2);
+    again->household = g_strdup (hh2);
+    again->village = g_strdup (VILLAGE_A);
+    g_hash_table_insert (again->fields, g_strdup ("form_id"), g_strdup ("hearth_household_visit"));
+    g_assert_cmpint (hearth_center_txn_add_change (txn, m.b->id, 1000, again, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+    found = hearth_center_txn_find_record (txn, "submissions", sub2, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (found);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, m.b->id, 1000, again, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+    /* Asked and not found: stored, once. */
+    g_free (again->id);
+    again->id = g_uuid_string_random ();
+    g_clear_pointer (&found, hearth_change_free);
+    found = hearth_center_txn_find_record (txn, "submissions", again->id, &error);
+    g_assert_no_error (error);
+    g_assert_null (found);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, m.b->id, 1000, again, NULL, NULL, now, &error), >, 0);
+    g_assert_no_error (error);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, m.b->id, 1001, again, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    hearth_center_txn_rollback (g_steal_pointer (&txn));
+  }
+}
+
 /* Migration 16 on a store with data: a store of version 15
  * (household_villages keyed by household ids) with a household the
  * center holds edits of (numbered), one named only by a submission (no
@@ -5753,6 +5938,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-record-key", test_migrate_record_key);
   g_test_add_func ("/center/migrate-record-number", test_migrate_record_number);
   g_test_add_func ("/center/migrate-household-number", test_migrate_household_number);
+  g_test_add_func ("/center/migrate-record-identity", test_migrate_record_identity);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
