@@ -195,16 +195,6 @@ on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
   return SQLITE_OK;
 }
 
-/* hearth_change_key (tbl, record_id, field): the key of a change in
- * changes.ikey and its index changes_by_key (0011-change-key.sql). The
- * top 48 bits are the BLAKE2b of "tbl\nrecord_id", the low 16 that of
- * field (0 when field is NULL: a record), so that a record's changes sit
- * side by side in the index and its edits lie in [key (tbl, record_id,
- * NULL), that + 65535]. The key of every edit from 0011 to 0014
- * (0014-record-key.sql: a record's row has none), which those migrations
- * compute: the function must never change. Since 0015 an edit's key is
- * RECORD_KEY (its record's number instead of the 48 bits). NULL when tbl
- * or record_id is. */
 /* The first 48 bits of the BLAKE2b of "@table\n@id" (hearth_change_key ()'s
  * top bits, hearth_record_key ()): must never change. */
 static guint64
@@ -237,6 +227,16 @@ field_bits (const char *field, gsize len)
   return hash[0] << 8 | hash[1];
 }
 
+/* hearth_change_key (tbl, record_id, field): the key of a change in
+ * changes.ikey and its index changes_by_key (0011-change-key.sql). The
+ * top 48 bits are the BLAKE2b of "tbl\nrecord_id", the low 16 that of
+ * field (0 when field is NULL: a record), so that a record's changes sit
+ * side by side in the index and its edits lie in [key (tbl, record_id,
+ * NULL), that + 65535]. The key of every edit from 0011 to 0014
+ * (0014-record-key.sql: a record's row has none), which those migrations
+ * compute: the function must never change. Since 0015 an edit's key is
+ * RECORD_KEY (its record's number instead of the 48 bits). NULL when tbl
+ * or record_id is. */
 static void
 sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
