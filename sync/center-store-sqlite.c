@@ -50,6 +50,10 @@
  * defers that to its next turn rather than hold the writers up. */
 #define RESTART_WAIT_MS 20
 #define WAL_LIMIT_BYTES 134217728
+/* The row of record_state of record (@t, @id), SQL expressions: found
+ * by its identity's key (0017-record-identity-key.sql), its identity
+ * compared. */
+#define RECORD_STATE_IS(t, id) "idkey = hearth_record_key (" t ", " id ") AND tbl = " t " AND record_id = " id
 /* The key of an edit of field @f of record (@t, @id), SQL expressions
  * (0015-record-number.sql): the record's number (record_state.rkey)
  * above the 16 bits of hearth_field_key (@f); NULL for a record the
@@ -57,13 +61,17 @@
  * [RECORD_KEY (t, id, NULL), that + 65535], and a new record's at the
  * end of changes_by_key. */
 #define RECORD_KEY(t, id, f) \
-  "((SELECT rkey FROM record_state WHERE tbl = " t " AND record_id = " id ") * 65536 + hearth_field_key (" f "))"
+  "((SELECT rkey FROM record_state WHERE " RECORD_STATE_IS (t, id) ") * 65536 + hearth_field_key (" f "))"
 /* The rows of changes under the key of (?1, ?2, ?3) = (tbl, record_id,
  * field): the statements that find edits by their field or identity
  * (0011-change-key.sql) go on with "kind = 'edit' AND tbl = ?1 ..." (and
  * with the version's key, "vkey = hearth_version_key (?4)", for one
  * edit). */
 #define KEY_WHERE "INDEXED BY changes_by_key WHERE ikey = " RECORD_KEY ("?1", "?2", "?3") " AND "
+/* The row of changes of the immutable record (@t, @id), SQL: under its
+ * identity's key, in vkey (0017-record-identity-key.sql). */
+#define RECORD_ROW_IS(t, id) \
+  "kind = 'record' AND vkey = hearth_record_key (" t ", " id ") AND tbl = " t " AND record_id = " id
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
@@ -85,10 +93,14 @@ typedef struct {
    * and write it once, when the savepoint or transaction ends or a
    * statement reads the table (states_flush()). */
   GHashTable *states;
+  /* "tbl\nrecord_id" of the immutable record the last
+   * sqlite_find_record() did not find, or NULL. */
+  char *record_absent;
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
 static gboolean states_flush (SqliteTxn *t, GError **error);
+static gint64 record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error);
 
 struct _HearthCenterStoreSqlite {
   GObject parent_instance;
@@ -183,6 +195,38 @@ on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
   return SQLITE_OK;
 }
 
+/* The first 48 bits of the BLAKE2b of "@table\n@id" (hearth_change_key ()'s
+ * top bits, hearth_record_key ()): must never change. */
+static guint64
+identity_bits (const unsigned char *table, gsize table_len, const unsigned char *id, gsize id_len)
+{
+  crypto_generichash_state state;
+  guint8 hash[crypto_generichash_BYTES_MIN];
+  guint64 key = 0;
+
+  crypto_generichash_init (&state, NULL, 0, sizeof hash);
+  crypto_generichash_update (&state, table, table_len);
+  crypto_generichash_update (&state, (const unsigned char *) "\n", 1);
+  crypto_generichash_update (&state, id, id_len);
+  crypto_generichash_final (&state, hash, sizeof hash);
+  for (guint i = 0; i < 6; i++)
+    key = key << 8 | hash[i];
+  return key;
+}
+
+/* The 16 bits of the BLAKE2b of @field (hearth_field_key ()): must never
+ * change; 0 for %NULL. */
+static gint64
+field_bits (const char *field, gsize len)
+{
+  guint8 hash[crypto_generichash_BYTES_MIN];
+
+  if (field == NULL)
+    return 0;
+  crypto_generichash (hash, sizeof hash, (const unsigned char *) field, len, NULL, 0);
+  return hash[0] << 8 | hash[1];
+}
+
 /* hearth_change_key (tbl, record_id, field): the key of a change in
  * changes.ikey and its index changes_by_key (0011-change-key.sql). The
  * top 48 bits are the BLAKE2b of "tbl\nrecord_id", the low 16 that of
@@ -199,9 +243,7 @@ sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
   const unsigned char *table = sqlite3_value_text (argv[0]);
   const unsigned char *id = sqlite3_value_text (argv[1]);
   const unsigned char *field = sqlite3_value_text (argv[2]);
-  crypto_generichash_state state;
-  guint8 hash[crypto_generichash_BYTES_MIN];
-  guint64 key = 0;
+  guint64 key;
 
   g_assert (argc == 3);
   if (table == NULL || id == NULL)
@@ -209,20 +251,31 @@ sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
       sqlite3_result_null (ctx);
       return;
     }
-  crypto_generichash_init (&state, NULL, 0, sizeof hash);
-  crypto_generichash_update (&state, table, (unsigned long long) sqlite3_value_bytes (argv[0]));
-  crypto_generichash_update (&state, (const unsigned char *) "\n", 1);
-  crypto_generichash_update (&state, id, (unsigned long long) sqlite3_value_bytes (argv[1]));
-  crypto_generichash_final (&state, hash, sizeof hash);
-  for (guint i = 0; i < 6; i++)
-    key = key << 8 | hash[i];
-  key <<= 16;
+  key = identity_bits (table, (gsize) sqlite3_value_bytes (argv[0]), id, (gsize) sqlite3_value_bytes (argv[1])) << 16;
   if (field != NULL)
-    {
-      crypto_generichash (hash, sizeof hash, field, (unsigned long long) sqlite3_value_bytes (argv[2]), NULL, 0);
-      key |= (guint64) hash[0] << 8 | hash[1];
-    }
+    key |= (guint64) field_bits ((const char *) field, (gsize) sqlite3_value_bytes (argv[2]));
   sqlite3_result_int64 (ctx, (sqlite3_int64) key);
+}
+
+/* hearth_record_key (tbl, record_id): the key a record is found by in
+ * record_state.idkey and, for an immutable record, changes.vkey
+ * (0017-record-identity-key.sql): the top 48 bits of hearth_change_key
+ * (tbl, record_id, NULL), a non-negative integer. Stored: the function
+ * must never change. NULL when tbl or record_id is. */
+static void
+sql_record_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const unsigned char *table = sqlite3_value_text (argv[0]);
+  const unsigned char *id = sqlite3_value_text (argv[1]);
+
+  g_assert (argc == 2);
+  if (table == NULL || id == NULL)
+    {
+      sqlite3_result_null (ctx);
+      return;
+    }
+  sqlite3_result_int64 (ctx, (sqlite3_int64) identity_bits (table, (gsize) sqlite3_value_bytes (argv[0]), id,
+                                                            (gsize) sqlite3_value_bytes (argv[1])));
 }
 
 /* hearth_version_key (hlc): changes.vkey (0011-change-key.sql), the first
@@ -256,16 +309,9 @@ static void
 sql_field_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   const unsigned char *field = sqlite3_value_text (argv[0]);
-  guint8 hash[crypto_generichash_BYTES_MIN];
 
   g_assert (argc == 1);
-  if (field == NULL)
-    {
-      sqlite3_result_int64 (ctx, 0);
-      return;
-    }
-  crypto_generichash (hash, sizeof hash, field, (unsigned long long) sqlite3_value_bytes (argv[0]), NULL, 0);
-  sqlite3_result_int64 (ctx, (sqlite3_int64) (hash[0] << 8 | hash[1]));
+  sqlite3_result_int64 (ctx, field_bits ((const char *) field, (gsize) sqlite3_value_bytes (argv[0])));
 }
 
 void
@@ -287,6 +333,9 @@ hearth_center_store_sqlite_add_functions (sqlite3 *db)
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_field_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                   NULL, sql_field_key, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_record_key", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, sql_record_key, NULL, NULL);
   return rc;
 }
 
@@ -682,6 +731,7 @@ txn_end (SqliteTxn *t)
   if (t->write)
     g_rec_mutex_unlock (&self->write_lock);
   g_clear_pointer (&t->states, g_hash_table_unref);
+  g_free (t->record_absent);
   g_object_unref (t->parent.store);
   g_free (t);
 }
@@ -1375,15 +1425,27 @@ static HearthChange *
 sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  /* By its identity: a record's row has no key (0014-record-key.sql). */
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_record_identity "
-                              "WHERE kind = 'record' AND tbl = ?1 AND record_id = ?2", error);
+  /* By its identity's key (0017-record-identity-key.sql). */
+  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_record_key "
+                              "WHERE " RECORD_ROW_IS ("?1", "?2"), error);
+  GError *local = NULL;
+  HearthChange *found;
 
+  g_clear_pointer (&t->record_absent, g_free);
   if (st == NULL)
     return NULL;
   bind_borrowed (st, 1, table);
   bind_borrowed (st, 2, id);
-  return find_one_change (t, st, error);
+  found = find_one_change (t, st, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  /* Remembered for sqlite_add_change(), which stores it next. */
+  if (found == NULL)
+    t->record_absent = g_strconcat (table, "\n", id, NULL);
+  return found;
 }
 
 /* An edit's identity (?1, ?2, ?3, ?4) = (tbl, record_id, field, hlc) is
@@ -1487,7 +1549,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   gboolean edits = c->kind == HEARTH_CHANGE_EDITS;
   g_autofree char *json = NULL;
-  gint64 cursor;
+  gint64 cursor, rkey = 0;
 
   if (edits && (c->edits == NULL || c->edits->len == 0))
     {
@@ -1499,23 +1561,44 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
    * edit: the next one, so that the keys of new records, and their
    * states, are stored side by side (0015-record-number.sql). The state
    * is set when the push merges the edit (states_flush()). */
-  if (edit || edits)
+  if ((edit || edits) && (rkey = record_number (t, c->table, c->id, error)) == 0)
+    return 0;
+  /* An immutable record is stored once (what changes_record_identity
+   * refused before 0017-record-identity-key.sql), looked up here unless
+   * the transaction's last sqlite_find_record() did not find it (a push
+   * asks before it stores one). */
+  if (!edit && !edits)
     {
-      sqlite3_stmt *number = stmt (t, "INSERT INTO record_state (tbl, record_id, state) VALUES (?1, ?2, '{}') "
-                                      "ON CONFLICT (tbl, record_id) DO NOTHING", error);
+      g_autofree char *key = g_strconcat (c->table, "\n", c->id, NULL);
+      gboolean known_absent = g_strcmp0 (t->record_absent, key) == 0;
 
-      if (number == NULL)
-        return 0;
-      bind_borrowed (number, 1, c->table);
-      bind_borrowed (number, 2, c->id);
-      if (!run (t, number, error))
-        return 0;
+      g_clear_pointer (&t->record_absent, g_free);
+      if (!known_absent)
+        {
+          GError *local = NULL;
+          g_autoptr(HearthChange) found = sqlite_find_record (txn, c->table, c->id, &local);
+
+          g_clear_pointer (&t->record_absent, g_free);
+          if (local != NULL)
+            {
+              g_propagate_error (error, local);
+              return 0;
+            }
+          if (found != NULL)
+            {
+              g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS,
+                           "%s record %s is stored already", c->table, c->id);
+              return 0;
+            }
+        }
     }
+  /* A record's row is keyed by its identity's key in vkey, an edit's by
+   * its record's number and field in ikey and its version's key in
+   * vkey. */
   st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
                 "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                "CASE WHEN ?3 = 'record' THEN NULL ELSE " RECORD_KEY ("?4", "?5", "?6") " END, "
-                "hearth_version_key (?7))", error);
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                "CASE WHEN ?3 = 'record' THEN hearth_record_key (?4, ?5) ELSE hearth_version_key (?7) END)", error);
   if (st == NULL)
     return 0;
   if (edit)
@@ -1539,6 +1622,8 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   bind_borrowed (st, 13, edit || edits ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
   bind_borrowed (st, 15, digest);
+  if (edit || edits)
+    sqlite3_bind_int64 (st, 16, rkey * 65536 + (edit && c->field != NULL ? field_bits (c->field, strlen (c->field)) : 0));
   if (!run (t, st, error))
     return 0;
   cursor = sqlite3_last_insert_rowid (t->conn->db);
@@ -1570,9 +1655,9 @@ typedef struct {
 typedef struct {
   char *tbl;
   char *id;
+  gint64 rkey;          /* its number (record_state.rkey), 0 while it has no row */
   GHashTable *fields;   /* name → FieldState * */
   GPtrArray *names;     /* the fields in their order in the row, then new ones */
-  gboolean stored;      /* record_state has a row of it */
   gboolean dirty;       /* set since it was read or written */
   char *lookup;         /* record_state.lookup as stored */
 } RecordState;
@@ -1642,9 +1727,9 @@ record_state_lookup (RecordState *r)
 }
 
 /* The merged state of (@tbl, @id), read from record_state at its first
- * use in the transaction: (transfer none), empty for a record the center
- * holds no state of (a row without a field is taken for none: it is
- * written by an upsert); %NULL with @error set when the store fails. */
+ * use in the transaction with its number: (transfer none), empty for a
+ * record the center holds no state of (its row, if any, '{}'); %NULL with
+ * @error set when the store fails. */
 static RecordState *
 record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
 {
@@ -1662,9 +1747,11 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
    * would hold every record. */
   if (g_hash_table_size (t->states) >= STATES_KEPT && !states_flush (t, error))
     return NULL;
-  /* SQLite's JSON parser reads the row, a row per field. */
-  st = stmt (t, "SELECT j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, r.lookup FROM record_state r, "
-                "json_each (r.state) j WHERE r.tbl = ? AND r.record_id = ?", error);
+  /* SQLite's JSON parser reads the row, a row per field (one without a
+   * field for '{}'). */
+  st = stmt (t, "SELECT r.rkey, r.lookup, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM record_state r "
+                "LEFT JOIN json_each (r.state) j WHERE r.idkey = hearth_record_key (?1, ?2) AND r.tbl = ?1 "
+                "AND r.record_id = ?2", error);
   if (st == NULL)
     return NULL;
   r = g_new0 (RecordState, 1);
@@ -1676,15 +1763,20 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   bind_borrowed (st, 2, id);
   while ((rc = step (t, st, error)) == SQLITE_ROW)
     {
-      FieldState *f = g_new0 (FieldState, 1);
+      FieldState *f;
 
-      f->value = column_text (st, 1);
-      f->cursor = sqlite3_column_int64 (st, 2);
-      f->heads = column_text (st, 3);
-      if (!r->stored)
-        r->lookup = column_text (st, 4);
-      r->stored = TRUE;
-      record_state_put (r, (const char *) sqlite3_column_text (st, 0), f);
+      if (r->rkey == 0)
+        {
+          r->rkey = sqlite3_column_int64 (st, 0);
+          r->lookup = column_text (st, 1);
+        }
+      if (sqlite3_column_type (st, 2) == SQLITE_NULL)
+        continue;
+      f = g_new0 (FieldState, 1);
+      f->value = column_text (st, 3);
+      f->cursor = sqlite3_column_int64 (st, 4);
+      f->heads = column_text (st, 5);
+      record_state_put (r, (const char *) sqlite3_column_text (st, 2), f);
     }
   sqlite3_reset (st);
   if (rc < 0)
@@ -1694,6 +1786,32 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
     }
   g_hash_table_insert (t->states, g_steal_pointer (&key), r);
   return r;
+}
+
+/* The number of (@tbl, @id) (record_state.rkey), given here when it has
+ * none: the next one, its state '{}' (that of a record without a field)
+ * until an edit of it is merged (0015-record-number.sql,
+ * 0016-household-number.sql). 0 with @error set when the store fails. */
+static gint64
+record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error)
+{
+  RecordState *r = record_state_get (t, tbl, id, error);
+  sqlite3_stmt *st;
+
+  if (r == NULL)
+    return 0;
+  if (r->rkey != 0)
+    return r->rkey;
+  st = stmt (t, "INSERT INTO record_state (tbl, record_id, state, idkey) "
+                "VALUES (?1, ?2, '{}', hearth_record_key (?1, ?2))", error);
+  if (st == NULL)
+    return 0;
+  bind_borrowed (st, 1, tbl);
+  bind_borrowed (st, 2, id);
+  if (!run (t, st, error))
+    return 0;
+  r->rkey = sqlite3_last_insert_rowid (t->conn->db);
+  return r->rkey;
 }
 
 /* record_state.state of @r (0012-record-state.sql). */
@@ -1748,22 +1866,28 @@ states_flush (SqliteTxn *t, GError **error)
         continue;
       json = record_state_json (r);
       lookup = record_state_lookup (r);
-      /* An UPDATE that leaves lookup alone leaves its index alone. */
-      if (!r->stored)
-        st = stmt (t, "INSERT INTO record_state (tbl, record_id, state, lookup) VALUES (?1, ?2, ?3, ?4) "
-                      "ON CONFLICT (tbl, record_id) DO UPDATE SET state = excluded.state, lookup = excluded.lookup",
-                   error);
+      /* By its number (the table's rowid); an UPDATE that leaves lookup
+       * alone leaves its index alone. A record edited has a number from
+       * its first edit on (sqlite_add_change()): the INSERT is for a state
+       * set without one. */
+      if (r->rkey == 0)
+        st = stmt (t, "INSERT INTO record_state (tbl, record_id, state, lookup, idkey) "
+                      "VALUES (?2, ?3, ?4, ?5, hearth_record_key (?2, ?3))", error);
       else if (g_strcmp0 (lookup, r->lookup) != 0)
-        st = stmt (t, "UPDATE record_state SET state = ?3, lookup = ?4 WHERE tbl = ?1 AND record_id = ?2", error);
+        st = stmt (t, "UPDATE record_state SET state = ?4, lookup = ?5 WHERE rkey = ?1", error);
       else
-        st = stmt (t, "UPDATE record_state SET state = ?3 WHERE tbl = ?1 AND record_id = ?2", error);
+        st = stmt (t, "UPDATE record_state SET state = ?4 WHERE rkey = ?1", error);
       if (st == NULL)
         return FALSE;
-      bind_borrowed (st, 1, r->tbl);
-      bind_borrowed (st, 2, r->id);
-      bind_borrowed (st, 3, json);
-      if (sqlite3_bind_parameter_count (st) >= 4)
-        bind_borrowed (st, 4, lookup);
+      sqlite3_bind_int64 (st, 1, r->rkey);
+      if (r->rkey == 0)
+        {
+          bind_borrowed (st, 2, r->tbl);
+          bind_borrowed (st, 3, r->id);
+        }
+      bind_borrowed (st, 4, json);
+      if (sqlite3_bind_parameter_count (st) >= 5)
+        bind_borrowed (st, 5, lookup);
       if (!run (t, st, error))
         return FALSE;
     }
@@ -1901,14 +2025,30 @@ static char *
 sqlite_get_household_village (HearthCenterTxn *txn, const char *household, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  /* By the household's number (0016-household-number.sql). */
-  sqlite3_stmt *st = stmt (t, "SELECT village FROM household_villages WHERE hkey = (SELECT rkey FROM record_state "
-                              "WHERE tbl = 'households' AND record_id = ?)", error);
+  g_autofree char *key = g_strconcat ("households\n", household, NULL);
+  RecordState *r = t->states != NULL ? g_hash_table_lookup (t->states, key) : NULL;
+  sqlite3_stmt *st;
   char *village = NULL;
 
-  if (st == NULL)
+  /* By the household's number (0016-household-number.sql), when the
+   * transaction read it already. */
+  if (r != NULL && r->rkey != 0)
+    {
+      st = stmt (t, "SELECT village FROM household_villages WHERE hkey = ?1", error);
+      if (st == NULL)
+        return NULL;
+      sqlite3_bind_int64 (st, 1, r->rkey);
+    }
+  else if (r != NULL)
     return NULL;
-  bind_borrowed (st, 1, household);
+  else
+    {
+      st = stmt (t, "SELECT village FROM household_villages WHERE hkey = (SELECT rkey FROM record_state WHERE "
+                    RECORD_STATE_IS ("'households'", "?1") ")", error);
+      if (st == NULL)
+        return NULL;
+      bind_borrowed (st, 1, household);
+    }
   if (step (t, st, error) == SQLITE_ROW)
     village = column_text (st, 0);
   sqlite3_reset (st);
@@ -1919,25 +2059,20 @@ static gboolean
 sqlite_set_household_village (HearthCenterTxn *txn, const char *household, const char *village, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  sqlite3_stmt *number, *st;
+  sqlite3_stmt *st;
+  /* The household's number, given here when it has none (as
+   * sqlite_add_change() does), so that a household new to the center is
+   * kept at the end of the table (0016-household-number.sql); a push
+   * stored the household's edits before, and knows it: one statement. */
+  gint64 hkey = record_number (t, "households", household, error);
 
-  /* The household's number, given here when it has none (its state '{}'
-   * until an edit of it is merged, as sqlite_add_change() does), so that
-   * a household new to the center is kept at the end of the table
-   * (0016-household-number.sql). */
-  number = stmt (t, "INSERT INTO record_state (tbl, record_id, state) VALUES ('households', ?1, '{}') "
-                    "ON CONFLICT (tbl, record_id) DO NOTHING", error);
-  if (number == NULL)
+  if (hkey == 0)
     return FALSE;
-  bind_borrowed (number, 1, household);
-  if (!run (t, number, error))
-    return FALSE;
-  st = stmt (t, "INSERT INTO household_villages (hkey, village) VALUES ((SELECT rkey FROM record_state "
-                "WHERE tbl = 'households' AND record_id = ?1), ?2) "
+  st = stmt (t, "INSERT INTO household_villages (hkey, village) VALUES (?1, ?2) "
                 "ON CONFLICT (hkey) DO UPDATE SET village = excluded.village", error);
   if (st == NULL)
     return FALSE;
-  bind_borrowed (st, 1, household);
+  sqlite3_bind_int64 (st, 1, hkey);
   bind_borrowed (st, 2, village);
   return run (t, st, error);
 }
@@ -1968,13 +2103,15 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * BY … LIMIT 1, which sorted the record's edits in a temporary b-tree
    * made for each call (SQLite takes the bare column from the row min()
    * picks; no edit: one row of NULL). */
+  if (r->rkey == 0)
+    return NULL;
   st = stmt (t, "SELECT household, min (cursor) FROM changes INDEXED BY changes_by_key WHERE ikey BETWEEN "
-                RECORD_KEY ("?1", "?2", "NULL") " AND " RECORD_KEY ("?1", "?2", "NULL") " + 65535 AND tbl = ?1 "
-                "AND record_id = ?2 AND (kind = 'edit' OR kind = 'edits')", error);
+                "?3 AND ?3 + 65535 AND tbl = ?1 AND record_id = ?2 AND (kind = 'edit' OR kind = 'edits')", error);
   if (st == NULL)
     return NULL;
   bind_borrowed (st, 1, table);
   bind_borrowed (st, 2, id);
+  sqlite3_bind_int64 (st, 3, r->rkey * 65536);
   rc = step (t, st, error);
   if (rc == SQLITE_ROW)
     household = column_text (st, 0);
@@ -2820,7 +2957,7 @@ static gboolean
 field_heads (SqliteTxn *t, const char *tbl, const char *record_id, const char *field, char **heads, GError **error)
 {
   sqlite3_stmt *st = stmt (t, "SELECT coalesce (state -> ?3 ->> 2, CAST (state -> ?3 ->> 1 AS TEXT)) "
-                              "FROM record_state WHERE tbl = ?1 AND record_id = ?2", error);
+                              "FROM record_state WHERE " RECORD_STATE_IS ("?1", "?2"), error);
   int rc;
 
   *heads = NULL;
@@ -2992,8 +3129,8 @@ sqlite_pull_page (HearthCenterTxn *txn, const HearthCenterPullQuery *q, GString 
                                       : CHANGE_COLUMNS ", CASE WHEN kind = 'edit' AND cursor <= ?1 THEN ("
                                         "SELECT coalesce (json_extract (r.state, '$.\"' || changes.field || '\"[2]'), "
                                         "json_extract (r.state, '$.\"' || changes.field || '\"[1]')) "
-                                        "FROM record_state r WHERE r.tbl = changes.tbl "
-                                        "AND r.record_id = changes.record_id) END",
+                                        "FROM record_state r WHERE r.rkey = changes.ikey >> 16 "
+                                        "AND r.tbl = changes.tbl AND r.record_id = changes.record_id) END",
                         g_atomic_int_get (&self->pull_by_village), error))
     {
       pull_walk_clear (&walk);
@@ -3260,7 +3397,7 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
   if (!states_flush (t, error))
     return NULL;
   st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (r.state) j WHERE r.tbl = ?1 "
-                "AND r.record_id IN (SELECT record_id FROM changes WHERE " RANGE_WHERE " AND kind <> 'record') "
+                "AND r.rkey IN (SELECT ikey >> 16 FROM changes WHERE " RANGE_WHERE " AND kind <> 'record') "
                 "UNION SELECT DISTINCT j.key FROM changes c, json_each (c.fields) j WHERE " RANGE_WHERE
                 " AND c.kind = 'record' ORDER BY 1", error);
   if (st == NULL)
@@ -3286,7 +3423,8 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
     return NULL;
   st = stmt (t, "SELECT j.key, j.value ->> 0, c.hlc, c.household, c.village FROM record_state r, "
                 "json_each (r.state) j LEFT JOIN changes c ON c.cursor = j.value ->> 1 "
-                "WHERE r.tbl = ?1 AND r.record_id = ?2 ORDER BY j.key", error);
+                "WHERE r.idkey = hearth_record_key (?1, ?2) AND r.tbl = ?1 AND r.record_id = ?2 ORDER BY j.key",
+             error);
   if (st == NULL)
     return NULL;
   bind_text (st, 1, table);
@@ -3320,7 +3458,8 @@ sqlite_list_conflicts (HearthCenterTxn *txn, const char *table, const char *id, 
     return NULL;
   st = stmt (t, "SELECT c.id, c.field, c.household, c.village, c.winner_hlc, "
                 "json_extract (f.state, '$.\"' || c.field || '\"[0]'), c.loser_hlc, c.loser_value FROM conflicts c "
-                "LEFT JOIN record_state f ON f.tbl = c.tbl AND f.record_id = c.record_id "
+                "LEFT JOIN record_state f ON f.idkey = hearth_record_key (c.tbl, c.record_id) AND f.tbl = c.tbl "
+                "AND f.record_id = c.record_id "
                 "WHERE c.tbl = ? AND c.record_id = ? ORDER BY c.field, c.id", error);
   if (st == NULL)
     return NULL;

@@ -38,9 +38,11 @@ HearthCenterStore *hearth_center_store_sqlite_open (const char *path,
  * @db: a connection to a center store
  *
  * Gives @db the SQL functions the center's store computes the keys of its
- * change log with (0011-change-key.sql): hearth_change_key (tbl,
- * record_id, field) and hearth_version_key (hlc), deterministic and
- * innocuous. Every connection the store opens has them; a connection of
+ * change log and its records with (0011-change-key.sql,
+ * 0015-record-number.sql, 0017-record-identity-key.sql):
+ * hearth_change_key (tbl, record_id, field), hearth_version_key (hlc),
+ * hearth_field_key (field) and hearth_record_key (tbl, record_id),
+ * deterministic and innocuous. Every connection the store opens has them; a connection of
  * another program that writes changes needs them too.
  *
  * Returns: an SQLite result code (SQLITE_OK). Thread-safe (per @db).

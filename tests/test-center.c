@@ -8,6 +8,7 @@
 #include "test-center-util.h"
 
 #include "case-audit.h"
+#include "center-store-sqlite.h"
 #include "center-sync.h"
 #include "change.h"
 #include "hlc.h"
@@ -3781,7 +3782,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 16);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 17);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* 0012: a row per record, field_state a view of it, the field's
    * winning edit found by its cursor (2). */
@@ -3959,13 +3960,51 @@ assert_edits_keyed (Center *c)
                                      "AND sql LIKE '%WHERE ikey IS NOT NULL'"), ==, 1);
 }
 
-/* Takes @c's store back from version 16 to 15: household_villages keyed
- * by the household's id (WITHOUT ROWID), as 0001-center.sql made it, and
- * no number for a household the center holds no edit of (version 15
- * numbered a record at its first edit only). */
+/* 1 when an immutable record's row of changes is found by its identity's
+ * key (0017-record-identity-key.sql), not by a unique index of its
+ * identity's texts. */
+#define RECORD_KEY_INDEXED \
+  "SELECT count (*) = 1 FROM sqlite_schema WHERE (name = 'changes_record_key' " \
+  "AND sql = 'CREATE INDEX changes_record_key ON changes (vkey) WHERE kind = ''record''') " \
+  "OR name = 'changes_record_identity'"
+
+/* The view field_state, as 0015-record-number.sql made it. */
+#define FIELD_STATE_VIEW \
+  "CREATE VIEW field_state (tbl, record_id, field, value, hlc, heads) AS SELECT r.tbl, " \
+  "r.record_id, j.key, j.value ->> 0, c.hlc, coalesce (j.value ->> 2, CAST (j.value ->> 1 AS " \
+  "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c ON c.cursor = j.value ->> 1; "
+
+/* Takes @c's store back from version 17 to 16: records found by their
+ * identity through the two unique indexes of (tbl, record_id), as
+ * 0015-record-number.sql and 0014-record-key.sql left them, a record's
+ * row of changes without a key. */
+static void
+back_to_16 (Center *c)
+{
+  center_db_exec (c, "DROP VIEW field_state; "
+                     "CREATE TABLE record_state_16 (rkey INTEGER PRIMARY KEY, tbl TEXT NOT NULL, "
+                     "record_id TEXT NOT NULL, state TEXT NOT NULL, lookup TEXT, UNIQUE (tbl, record_id)) STRICT; "
+                     "INSERT INTO record_state_16 SELECT rkey, tbl, record_id, state, lookup FROM record_state "
+                     "ORDER BY rkey; "
+                     "DROP TABLE record_state; "
+                     "ALTER TABLE record_state_16 RENAME TO record_state; "
+                     "CREATE INDEX record_state_by_lookup ON record_state (tbl, lookup) WHERE lookup IS NOT NULL; "
+                     "DROP INDEX changes_record_key; "
+                     "UPDATE changes SET vkey = NULL WHERE kind = 'record'; "
+                     "CREATE UNIQUE INDEX changes_record_identity ON changes (tbl, record_id) WHERE kind = 'record'; "
+                     FIELD_STATE_VIEW
+                     "PRAGMA user_version = 16");
+}
+
+/* Takes @c's store back from version 17 to 15 (back_to_16(), then 16 to
+ * 15): household_villages keyed by the household's id (WITHOUT ROWID),
+ * as 0001-center.sql made it, and no number for a household the center
+ * holds no edit of (version 15 numbered a record at its first edit
+ * only). */
 static void
 back_to_15 (Center *c)
 {
+  back_to_16 (c);
   center_db_exec (c, "CREATE TABLE household_villages_ids AS SELECT r.record_id AS household, h.village "
                      "FROM household_villages h, record_state r WHERE r.rkey = h.hkey; "
                      "DROP TABLE household_villages; "
@@ -3979,7 +4018,7 @@ back_to_15 (Center *c)
                      "PRAGMA user_version = 15");
 }
 
-/* Takes @c's store back from version 16 to 14 (back_to_15(), then 15 to
+/* Takes @c's store back from version 17 to 14 (back_to_15(), then 15 to
  * 14): record_state keyed by (tbl, record_id) WITHOUT ROWID, without the
  * rows of records numbered but not merged, and the edits' keys hashes of
  * their record's identity (0011-change-key.sql). */
@@ -4150,7 +4189,7 @@ test_migrate_key (void)
                        "WHERE kind = 'edit'; "
                        "PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -4162,18 +4201,20 @@ test_migrate_key (void)
                    ==, 0);
   /* 0014: a record's row has no key; an edit's has. */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (ikey IS NULL) <> (kind = 'record')"), ==, 0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE (vkey IS NULL) <> (kind = 'record')"), ==,
+  /* A record's row holds its identity's key in vkey since 0017. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE vkey IS NOT CASE kind WHEN 'record' "
+                                     "THEN hearth_record_key (tbl, record_id) ELSE hearth_version_key (hlc) END"), ==,
                    0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT vkey) = count (DISTINCT hlc) FROM changes"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT vkey) = count (DISTINCT hlc) FROM changes "
+                                     "WHERE kind <> 'record'"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey) FROM changes WHERE field = 'phone'"), ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT ikey >> 16) FROM changes WHERE tbl = 'households'"),
                    ==, 1);
-  /* Edits are looked up by their key; an immutable record's identity
-   * stays a unique constraint. */
+  /* Edits are looked up by their key; an immutable record by its
+   * identity's key (0017), stored once by the store. */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_edit_identity'"), ==,
                    0);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity' "
-                                     "AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
   /* Found by their key: the record and an edit again under new numbers
    * are repeats, nothing stored; an edit again with another value is
    * refused. */
@@ -4287,7 +4328,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5351,7 +5392,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -5418,6 +5459,190 @@ household_places (Center *c)
                             "FROM household_villages ORDER BY household)");
 }
 
+/* What record_state and the records' rows of changes hold, row by row,
+ * in @c's store, whatever indexes find them. */
+static char *
+record_rows (Center *c)
+{
+  return center_db_text (c, "SELECT (SELECT group_concat (x, ' ') FROM (SELECT rkey || ',' || tbl || ',' || "
+                            "record_id || ',' || state || ',' || coalesce (lookup, '-') AS x FROM record_state "
+                            "ORDER BY rkey)) || ' | ' || (SELECT group_concat (x, ' ') FROM (SELECT cursor || ',' || "
+                            "tbl || ',' || record_id || ',' || fields AS x FROM changes WHERE kind = 'record' "
+                            "ORDER BY cursor))");
+}
+
+/* Migration 17 on a store with data: a store of version 16 (records
+ * found through the unique indexes of (tbl, record_id)) with households,
+ * a member, submissions and audit entries of two workers, a clamped
+ * edit and a refused one, upgraded to 17, answers as before (pulls,
+ * pushes sent again, the export), keeps every record's number, state and
+ * row, and finds them by their identity's key: the unique indexes are
+ * gone, every key is the identity's. Afterwards a record sent again
+ * under a new number is a repeat, with other content refused, a new one
+ * stored under its key; a new record edited gets the next number; and
+ * the store refuses an immutable record stored twice (what the unique
+ * index refused), asked first or not. */
+static void
+test_migrate_record_identity (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-record-identity");
+  g_auto(MigrateStart) m = { 0 };
+  g_autofree char *member = g_uuid_string_random ();
+  g_autofree char *hh2 = g_uuid_string_random ();
+  g_autofree char *sub2 = g_uuid_string_random ();
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL;
+  g_autofree char *rows_before = NULL, *rows_16 = NULL, *rows_after = NULL;
+  gint64 now = g_get_real_time () / 1000, stored, highest;
+
+  migrate_start (c, now, &m);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *u1 = hlc_at (now - 1000, 0, m.b->id);
+    g_autofree char *u2 = hlc_at (now - 900, 0, m.b->id);
+
+    g_ptr_array_add (changes, edit (m.b, "members", member, m.hh, VILLAGE_A, "name", "Li Ming", u1, NULL));
+    g_ptr_array_add (changes, edit (m.b, "households", hh2, hh2, VILLAGE_A, "registry_no", "R-17", u2, NULL));
+    g_ptr_array_add (changes, record (m.b, "submissions", sub2, hh2, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, audit_entry (m.b, hh2, VILLAGE_A, FALSE));
+    body_b = push_batch (c, m.b, changes, 0);
+  }
+  {
+    Device *devices[] = { m.a, m.b, m.fresh };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
+    Device *senders[] = { m.a, m.b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    center_stop (c);
+    rows_before = record_rows (c);
+    back_to_16 (c);
+    /* As version 16 had it: the two unique indexes of the identity, no
+     * key. */
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = "
+                                       "'changes_record_identity' AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_index_list ('record_state') "
+                                       "WHERE \"unique\" = 1 AND origin = 'u'"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_table_info ('record_state') "
+                                       "WHERE name = 'idkey'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' AND vkey IS NOT NULL"),
+                     ==, 0);
+    rows_16 = record_rows (c);
+    g_assert_cmpstr (rows_16, ==, rows_before);
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
+    rows_after = record_rows (c);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  /* Every record under its identity's key, through an index of the key
+   * alone; no unique index of the texts. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state "
+                                     "WHERE idkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND vkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), >=, 4);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_index_list ('record_state') "
+                                     "WHERE \"unique\" = 1"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_index_info ('record_state_by_id') "
+                                     "WHERE name = 'idkey'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity'"),
+                   ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT hearth_record_key ('submissions', 'x') BETWEEN 0 AND 281474976710655 "
+                                     "AND hearth_record_key ('submissions', 'x') = "
+                                     "(hearth_change_key ('submissions', 'x', NULL) >> 16) & 281474976710655"), ==, 1);
+  /* The submission again under a new number: a repeat; with other
+   * content: refused; a new one: stored under its key. */
+  stored = center_db_int (c, "SELECT count (*) FROM changes");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *sub3 = g_uuid_string_random ();
+    g_autofree char *sql = NULL;
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, record (m.b, "submissions", sub2, hh2, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, record (m.b, "submissions", m.sub, m.hh, VILLAGE_A, "\"form_id\": \"other\""));
+    g_ptr_array_add (changes, record (m.b, "submissions", sub3, hh2, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    body = batch_of (m.b, changes);
+    push (c, m.b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "was recorded with other content"));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored + 1);
+    sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE kind = 'record' AND record_id = '%s' "
+                           "AND ikey IS NULL AND vkey = hearth_record_key ('submissions', '%s')", sub3, sub3);
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  }
+  /* A new record edited: the next number, under its key; a migrated
+   * household's edit merges with its state. */
+  highest = center_db_int (c, "SELECT max (rkey) FROM record_state");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *member2 = g_uuid_string_random ();
+    g_autofree char *sql = NULL;
+    g_autofree char *state = NULL;
+
+    g_ptr_array_add (changes, now_edit (m.a, m.hh, VILLAGE_A, "address", "Lane 2"));
+    g_ptr_array_add (changes, edit (m.a, "members", member2, m.hh, VILLAGE_A, "name", "Wang Fang",
+                                    m.v2, NULL));
+    g_free (push_batch (c, m.a, changes, 0));
+    sql = g_strdup_printf ("SELECT rkey = %" G_GINT64_FORMAT " AND idkey = hearth_record_key (tbl, record_id) "
+                           "FROM record_state WHERE tbl = 'members' AND record_id = '%s'", highest + 1, member2);
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+    g_free (sql);
+    sql = g_strdup_printf ("SELECT state ->> '$.address[0]' FROM record_state WHERE tbl = 'households' "
+                           "AND record_id = '%s'", m.hh);
+    state = center_db_text (c, sql);
+    g_assert_cmpstr (state, ==, "Lane 2");
+  }
+  center_stop (c);
+  /* The store itself stores an immutable record once. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HearthCenterStore) store = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+    g_autoptr(HearthCenterTxn) txn = NULL;
+    g_autoptr(HearthChange) again = hearth_change_new (HEARTH_CHANGE_RECORD);
+    g_autoptr(HearthChange) found = NULL;
+
+    g_assert_no_error (error);
+    txn = hearth_center_store_begin (store, TRUE, &error);
+    g_assert_no_error (error);
+    again->table = g_strdup ("submissions");
+    again->id = g_strdup (sub2);
+    again->household = g_strdup (hh2);
+    again->village = g_strdup (VILLAGE_A);
+    g_hash_table_insert (again->fields, g_strdup ("form_id"), g_strdup ("hearth_household_visit"));
+    g_assert_cmpint (hearth_center_txn_add_change (txn, m.b->id, 1000, again, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+    found = hearth_center_txn_find_record (txn, "submissions", sub2, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (found);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, m.b->id, 1000, again, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+    /* Asked and not found: stored, once. */
+    g_free (again->id);
+    again->id = g_uuid_string_random ();
+    g_clear_pointer (&found, hearth_change_free);
+    found = hearth_center_txn_find_record (txn, "submissions", again->id, &error);
+    g_assert_no_error (error);
+    g_assert_null (found);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, m.b->id, 1000, again, NULL, NULL, now, &error), >, 0);
+    g_assert_no_error (error);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, m.b->id, 1001, again, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    hearth_center_txn_rollback (g_steal_pointer (&txn));
+  }
+}
+
 /* Migration 16 on a store with data: a store of version 15
  * (household_villages keyed by household ids) with a household the
  * center holds edits of (numbered), one named only by a submission (no
@@ -5475,7 +5700,7 @@ test_migrate_household_number (void)
     places_15 = household_places (c);
     g_assert_cmpstr (places_15, ==, places_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     places_after = household_places (c);
     g_assert_cmpstr (places_after, ==, places_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -5575,7 +5800,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5679,7 +5904,7 @@ test_migrate_record_key (void)
                        "PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 16);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 17);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5687,8 +5912,7 @@ test_migrate_record_key (void)
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), >=, 2);
   assert_edits_keyed (c);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_record_identity' "
-                                     "AND sql LIKE 'CREATE UNIQUE INDEX%'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
   stored = center_db_int (c, "SELECT count (*) FROM changes");
   /* The submission again under a new number: a repeat; with other
    * content: refused; a new one: stored without a key. */
@@ -5773,6 +5997,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-record-key", test_migrate_record_key);
   g_test_add_func ("/center/migrate-record-number", test_migrate_record_number);
   g_test_add_func ("/center/migrate-household-number", test_migrate_household_number);
+  g_test_add_func ("/center/migrate-record-identity", test_migrate_record_identity);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);

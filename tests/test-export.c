@@ -715,11 +715,11 @@ test_remote (void)
    * such bound. */
   {
     g_autofree char *sql = g_strdup_printf (
-      "INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, received_at, ikey) "
+      "INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
       "VALUES ('test-big', 1, 'record', 'submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', "
       "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', '%s001001', json_object ('form_id', 'big', 'instance_xml', "
       "replace (hex (zeroblob (36000000)), '0', 'x')), %" G_GINT64_FORMAT ", "
-      "hearth_change_key ('submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', NULL))",
+      "hearth_record_key ('submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d'))",
       TOWNSHIP, g_get_real_time () / 1000);
     g_autofree char *out = g_build_filename (base, "big", NULL);
     g_autofree char *local = g_build_filename (base, "big-local", NULL);
