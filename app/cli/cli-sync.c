@@ -91,6 +91,27 @@ adopt_identity (HearthStore *store, const HearthSyncEnrolment *e, GError **error
   return TRUE;
 }
 
+/* Unlocks the store (enrol, trust) and opens its sync side; %NULL with
+ * the exit code in @code, the error said. @passphrase (the envelope's
+ * enrolment needs it), @store and @cases are the caller's. */
+static HearthSyncStore *
+open_sync (CliContext *ctx, HearthSecret **passphrase, HearthStore **store, HearthCaseStore **cases, int *code)
+{
+  GError *error = NULL;
+  HearthRole role;
+
+  *passphrase = cli_get_passphrase (ctx, &error);
+  if (*passphrase == NULL)
+    return *code = cli_fail (error), NULL;
+  *store = hearth_store_open (ctx->data_dir, *passphrase, &error);
+  if (*store == NULL)
+    return *code = cli_fail (error), NULL;
+  *cases = cli_open_cases (*store, &role, &error);
+  if (*cases == NULL)
+    return *code = sync_fail (error), NULL;
+  return hearth_sync_store_new (*cases);
+}
+
 int
 cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
 {
@@ -122,7 +143,7 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
   HearthSyncRunOptions options = { 0 };
   HearthStoreInfo info = { 0 };
   GError *error = NULL;
-  HearthRole role;
+  int exit_code = CLI_EXIT_OK;
 
   if (!cli_parse ("enrol", entries, &argc, &argv))
     return CLI_EXIT_USAGE;
@@ -131,16 +152,9 @@ cli_cmd_enrol (CliContext *ctx, int argc, char **argv)
       g_printerr (_("hearth-cli: enrol needs --center URL and --code CODE (--again: --code CODE)\n"));
       return CLI_EXIT_USAGE;
     }
-  passphrase = cli_get_passphrase (ctx, &error);
-  if (passphrase == NULL)
-    return cli_fail (error);
-  store = hearth_store_open (ctx->data_dir, passphrase, &error);
-  if (store == NULL)
-    return cli_fail (error);
-  cases = cli_open_cases (store, &role, &error);
-  if (cases == NULL)
-    return sync_fail (error);
-  sync = hearth_sync_store_new (cases);
+  sync = open_sync (ctx, &passphrase, &store, &cases, &exit_code);
+  if (sync == NULL)
+    return exit_code;
   options.ca_file = ca_file;
   options.pinned_key = pin;
   /* An envelope made at init (--county-public-key) is kept as it is: the
@@ -592,7 +606,7 @@ cli_cmd_trust (CliContext *ctx, int argc, char **argv)
   g_autoptr(HearthSecret) passphrase = NULL;
   HearthSyncRunOptions options = { 0 };
   GError *error = NULL;
-  HearthRole role;
+  int exit_code = CLI_EXIT_OK;
 
   if (!cli_parse ("trust", entries, &argc, &argv))
     return CLI_EXIT_USAGE;
@@ -601,16 +615,9 @@ cli_cmd_trust (CliContext *ctx, int argc, char **argv)
       g_printerr (_("hearth-cli: trust needs one of --ca-file FILE, --pin KEY or --system\n"));
       return CLI_EXIT_USAGE;
     }
-  passphrase = cli_get_passphrase (ctx, &error);
-  if (passphrase == NULL)
-    return cli_fail (error);
-  store = hearth_store_open (ctx->data_dir, passphrase, &error);
-  if (store == NULL)
-    return cli_fail (error);
-  cases = cli_open_cases (store, &role, &error);
-  if (cases == NULL)
-    return sync_fail (error);
-  sync = hearth_sync_store_new (cases);
+  sync = open_sync (ctx, &passphrase, &store, &cases, &exit_code);
+  if (sync == NULL)
+    return exit_code;
   options.ca_file = ca_file;
   options.pinned_key = pin;
   if (!hearth_sync_change_trust (sync, &options, system, &error))
