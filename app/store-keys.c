@@ -271,7 +271,7 @@ reader_take (VersionsReader *r, char c)
 
 /* A JSON string of the text's form: no control character, the escapes
  * \" \\ \/ \b \f \n \r \t (as SQLite's JSON functions write them,
- * migration 0013) and \uXXXX of ASCII but NUL. */
+ * migration 0013) and the \u escapes of ASCII characters but NUL. */
 static gboolean
 reader_string (VersionsReader *r, VersionsString *s)
 {

@@ -207,25 +207,6 @@ hearth_scan_string (HearthScan *r)
   return text;
 }
 
-/* A member's name, without escapes (no name the protocol has needs one),
- * and its colon: borrowed from the body, @len long. */
-gboolean
-hearth_scan_name (HearthScan *r, const char **name, gsize *len)
-{
-  const char *start;
-  guint seen = 0;
-
-  if (!hearth_scan_take (r, '"'))
-    return FALSE;
-  start = r->p;
-  skip_plain (r, &seen);
-  if (r->p >= r->end || *r->p != '"')
-    return FALSE;
-  *name = start;
-  *len = r->p - start;
-  r->p++;
-  return hearth_scan_take (r, ':');
-}
 
 
 gboolean
@@ -295,6 +276,14 @@ scan_plain (HearthScan *r, const char **text, gsize *len)
   *len = (gsize) (r->p - start);
   r->p++;
   return TRUE;
+}
+
+/* A member's name, without escapes (no name the protocol has needs one),
+ * and its colon: borrowed from the body, @len long. */
+gboolean
+hearth_scan_name (HearthScan *r, const char **name, gsize *len)
+{
+  return scan_plain (r, name, len) && hearth_scan_take (r, ':');
 }
 
 static GPtrArray *
