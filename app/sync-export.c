@@ -56,12 +56,35 @@ export_protocol_error (GError **error, const char *what)
   return FALSE;
 }
 
-/* Writes the reply's files and its manifest into @dir as the center's
- * export writes them (the manifest as batch.c formats it), then verifies
- * the batch. */
+/* The reply's "signature": {"key", "ed25519"}, each standard base64. */
 static gboolean
-write_export (const char *dir, JsonObject *reply, JsonObject **manifest_out, GError **error)
+read_signature (JsonObject *reply, guint8 *public_key, guint8 *signature)
 {
+  JsonNode *n = json_object_get_member (reply, "signature");
+  JsonObject *o = n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+  const char *key = o != NULL ? json_object_get_string_member_with_default (o, "key", NULL) : NULL;
+  const char *sig = o != NULL ? json_object_get_string_member_with_default (o, "ed25519", NULL) : NULL;
+  g_autofree guchar *sig_bytes = NULL;
+  gsize len = 0;
+
+  if (key == NULL || sig == NULL || strlen (sig) > 128 || !hearth_batch_key_from_text (key, public_key, NULL))
+    return FALSE;
+  sig_bytes = g_base64_decode (sig, &len);
+  if (len != HEARTH_BATCH_SIGNATURE_BYTES)
+    return FALSE;
+  memcpy (signature, sig_bytes, len);
+  return TRUE;
+}
+
+/* Writes the reply's files, its manifest and its signature into @dir as
+ * the center's export writes them (the manifest as batch.c formats it),
+ * then verifies the batch and its signature. */
+static gboolean
+write_export (const char *dir, JsonObject *reply, const guint8 *batch_key, JsonObject **manifest_out,
+              guint8 *signer, GError **error)
+{
+  guint8 public_key[HEARTH_BATCH_KEY_BYTES];
+  guint8 signature[HEARTH_BATCH_SIGNATURE_BYTES];
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) manifest_node = NULL;
@@ -74,6 +97,9 @@ write_export (const char *dir, JsonObject *reply, JsonObject **manifest_out, GEr
     return export_protocol_error (error, "“manifest”");
   if (f == NULL || !JSON_NODE_HOLDS_ARRAY (f))
     return export_protocol_error (error, "“files”");
+  /* Every batch is signed (PROTOCOL.md section 9.1). */
+  if (!read_signature (reply, public_key, signature))
+    return export_protocol_error (error, "“signature”");
   files = json_node_get_array (f);
   /* Every name checked before a byte is written: a reply names no path. */
   for (guint i = 0; i < json_array_get_length (files); i++)
@@ -107,9 +133,10 @@ write_export (const char *dir, JsonObject *reply, JsonObject **manifest_out, GEr
   json_generator_set_root (gen, manifest_node);
   json_generator_set_pretty (gen, TRUE);
   manifest_path = g_build_filename (dir, "manifest.json", NULL);
-  if (!hearth_batch_write_manifest (gen, manifest_path, error))
+  if (!hearth_batch_write_manifest (gen, manifest_path, error) ||
+      !hearth_batch_write_signature (dir, public_key, signature, error))
     return FALSE;
-  return hearth_batch_verify (dir, manifest_out, error);
+  return hearth_batch_verify_signed (dir, batch_key, signer, NULL, manifest_out, error);
 }
 
 /* Whether @dir is missing or an empty folder. */
@@ -134,7 +161,7 @@ plain_value (const char *s)
 
 gboolean
 hearth_sync_export_fetch (HearthSyncClient *client, const HearthSyncExportQuery *query, const char *dir,
-                          JsonObject **manifest, GError **error)
+                          JsonObject **manifest, guint8 *signer, GError **error)
 {
   g_autoptr(GString) target = NULL;
   g_autoptr(JsonNode) reply = NULL;
@@ -183,7 +210,7 @@ hearth_sync_export_fetch (HearthSyncClient *client, const HearthSyncExportQuery 
     return FALSE;
   if (!JSON_NODE_HOLDS_OBJECT (reply))
     return export_protocol_error (error, "JSON object");
-  return write_export (dir, json_node_get_object (reply), manifest, error);
+  return write_export (dir, json_node_get_object (reply), query->batch_key, manifest, signer, error);
 }
 
 static gboolean

@@ -25,6 +25,10 @@ G_BEGIN_DECLS
  * @after_cursor: continue after the batch whose cursor_to this is (0:
  *   from the start)
  * @format: "csv" or "json"
+ * @batch_key: (nullable) (array fixed-size=32): the public key the batch
+ *   must be signed with (the county center's, as `hearth-center
+ *   batch-key` prints it); %NULL: any key (the reply came over the
+ *   enrolled, authenticated connection)
  *
  * Borrowed.
  */
@@ -34,6 +38,7 @@ typedef struct {
   const char *until;
   gint64      after_cursor;
   const char *format;
+  const guint8 *batch_key;
 } HearthSyncExportQuery;
 
 /**
@@ -57,9 +62,12 @@ HearthSyncClient *hearth_sync_export_client (HearthSyncStore *sync,
  * @query: what to fetch
  * @dir: the batch folder: new or empty
  * @manifest: (out) (optional) (transfer full): the manifest, as verified
+ * @signer: (out caller-allocates) (optional) (array fixed-size=32): the
+ *   key the center signed the batch with
  *
- * Asks the center for the batch, writes its files and manifest.json into
- * @dir and verifies them. Touches no store: runs in any one thread with
+ * Asks the center for the batch, writes its files, manifest.json and
+ * manifest.sig into @dir and verifies them (the signature too, against
+ * @query's batch_key when given). Touches no store: runs in any one thread with
  * its client.
  *
  * Returns: %FALSE with G_IO_ERROR_INVALID_ARGUMENT (a scope that is not
@@ -75,6 +83,7 @@ gboolean hearth_sync_export_fetch (HearthSyncClient             *client,
                                    const HearthSyncExportQuery  *query,
                                    const char                   *dir,
                                    JsonObject                  **manifest,
+                                   guint8                       *signer,
                                    GError                      **error);
 
 /**

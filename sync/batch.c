@@ -766,8 +766,19 @@ check_tables (JsonArray *files, GError **error)
   return TRUE;
 }
 
+/* Declared here, defined with the signing below. */
+static gboolean check_signature (const char *dir, const char *manifest_text, gsize manifest_len,
+                                 const guint8 *trusted_key, guint8 *signer, gboolean *is_signed, GError **error);
+
 gboolean
 hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
+{
+  return hearth_batch_verify_signed (dir, NULL, NULL, NULL, manifest_out, error);
+}
+
+gboolean
+hearth_batch_verify_signed (const char *dir, const guint8 *trusted_key, guint8 *signer, gboolean *is_signed,
+                            JsonObject **manifest_out, GError **error)
 {
   g_autofree char *manifest_path = g_build_filename (dir, "manifest.json", NULL);
   g_autofree char *manifest_text = NULL;
@@ -781,7 +792,12 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
   const char *name;
   JsonNode *root;
   gint64 cursor_from, cursor_to;
+  gboolean signed_ok = FALSE;
 
+  g_return_val_if_fail (dir != NULL, FALSE);
+
+  if (is_signed != NULL)
+    *is_signed = FALSE;
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
       g_autofree char *shown = g_filename_display_name (dir);
@@ -796,6 +812,10 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
     }
   if (!read_plain_file (manifest_path, "manifest.json", HEARTH_BATCH_MAX_MANIFEST, &manifest_text, &manifest_len,
                         error))
+    return FALSE;
+  /* First: a manifest changed after it was signed is said so, whatever
+   * else is wrong with it. */
+  if (!check_signature (dir, manifest_text, manifest_len, trusted_key, signer, &signed_ok, error))
     return FALSE;
   /* json-glib quotes the text at fault, escapes undone and cut at a byte
    * count: not always UTF-8. */
@@ -860,7 +880,8 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
   if (d == NULL)
     return FALSE;
   while ((name = g_dir_read_name (d)) != NULL)
-    if (strcmp (name, "manifest.json") != 0 && !g_hash_table_contains (listed, name))
+    if (strcmp (name, "manifest.json") != 0 && !(signed_ok && strcmp (name, HEARTH_BATCH_SIGNATURE_NAME) == 0) &&
+        !g_hash_table_contains (listed, name))
       {
         /* A name the manifest cannot list, if not UTF-8 (a GBK name copied
          * from another system): shown as GLib shows file names. */
@@ -868,7 +889,193 @@ hearth_batch_verify (const char *dir, JsonObject **manifest_out, GError **error)
         return invalid (error, _("%s is in the batch folder but not in its manifest"), shown);
       }
 
+  if (is_signed != NULL)
+    *is_signed = signed_ok;
   if (manifest_out != NULL)
     *manifest_out = json_object_ref (manifest);
   return TRUE;
+}
+
+/* ---- signing ------------------------------------------------------------------- */
+
+/* The largest manifest.sig read: three short lines. */
+#define BATCH_MAX_SIGNATURE_FILE 1024
+
+/* What a batch's signature covers: the prefix, then manifest.json. */
+static GBytes *
+signed_message (const char *manifest_text, gsize manifest_len)
+{
+  GByteArray *m = g_byte_array_sized_new ((guint) (strlen (HEARTH_BATCH_SIGNED_PREFIX) + manifest_len));
+
+  g_byte_array_append (m, (const guint8 *) HEARTH_BATCH_SIGNED_PREFIX, strlen (HEARTH_BATCH_SIGNED_PREFIX));
+  g_byte_array_append (m, (const guint8 *) manifest_text, (guint) manifest_len);
+  return g_byte_array_free_to_bytes (m);
+}
+
+char *
+hearth_batch_key_to_text (const guint8 *public_key)
+{
+  g_return_val_if_fail (public_key != NULL, NULL);
+  return g_base64_encode (public_key, HEARTH_BATCH_KEY_BYTES);
+}
+
+/* Decodes @text (standard base64 of exactly @size bytes) into @out. */
+static gboolean
+decode_exact (const char *text, guint8 *out, gsize size)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  gsize bin_len = 0;
+
+  /* libsodium's decoder refuses what GLib's would skip (stray bytes,
+   * missing padding): a key is typed or pasted, and must be this one. */
+  if (sodium_base642bin (out, size, trimmed, strlen (trimmed), NULL, &bin_len, NULL,
+                         sodium_base64_VARIANT_ORIGINAL) != 0)
+    return FALSE;
+  return bin_len == size;
+}
+
+gboolean
+hearth_batch_key_from_text (const char *text, guint8 *public_key, GError **error)
+{
+  g_return_val_if_fail (text != NULL && public_key != NULL, FALSE);
+
+  if (strlen (text) > 256 || !decode_exact (text, public_key, HEARTH_BATCH_KEY_BYTES))
+    return invalid (error, _("the batch key is not 32 bytes in base64 (as hearth-center batch-key prints it, "
+                             "44 characters ending in “=”)"));
+  return TRUE;
+}
+
+gboolean
+hearth_batch_write_signature (const char *dir, const guint8 *public_key, const guint8 *signature, GError **error)
+{
+  g_autofree char *key = NULL, *sig = NULL, *text = NULL, *path = NULL;
+  g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (dir != NULL && public_key != NULL && signature != NULL, FALSE);
+
+  key = hearth_batch_key_to_text (public_key);
+  sig = g_base64_encode (signature, HEARTH_BATCH_SIGNATURE_BYTES);
+  text = g_strdup_printf ("%s\n%s\n%s\n", HEARTH_BATCH_SIGNATURE_HEADER, key, sig);
+  path = g_build_filename (dir, HEARTH_BATCH_SIGNATURE_NAME, NULL);
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local))
+    {
+      g_set_error_literal (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_IO, local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hearth_batch_sign (const char *dir, const guint8 *seed, GError **error)
+{
+  g_autofree char *path = NULL, *text = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GBytes) message = NULL;
+  guint8 public_key[crypto_sign_PUBLICKEYBYTES];
+  guint8 signature[crypto_sign_BYTES];
+  guint8 *secret_key;
+  gsize len = 0;
+
+  g_return_val_if_fail (dir != NULL && seed != NULL, FALSE);
+
+  path = g_build_filename (dir, "manifest.json", NULL);
+  if (!g_file_get_contents (path, &text, &len, &local))
+    {
+      g_set_error_literal (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_IO, local->message);
+      return FALSE;
+    }
+  message = signed_message (text, len);
+  secret_key = sodium_malloc (crypto_sign_SECRETKEYBYTES);
+  if (secret_key == NULL)
+    g_error ("sodium_malloc failed");
+  crypto_sign_seed_keypair (public_key, secret_key, seed);
+  crypto_sign_detached (signature, NULL, g_bytes_get_data (message, NULL), g_bytes_get_size (message), secret_key);
+  sodium_free (secret_key);
+  return hearth_batch_write_signature (dir, public_key, signature, error);
+}
+
+gboolean
+hearth_batch_read_signature (const char *dir, guint8 *public_key, guint8 *signature, GError **error)
+{
+  g_autofree char *path = NULL, *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  gsize len = 0;
+
+  g_return_val_if_fail (dir != NULL && public_key != NULL && signature != NULL, FALSE);
+
+  path = g_build_filename (dir, HEARTH_BATCH_SIGNATURE_NAME, NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    return invalid (error, _("%s is missing: the batch is not signed"), HEARTH_BATCH_SIGNATURE_NAME);
+  if (!read_plain_file (path, HEARTH_BATCH_SIGNATURE_NAME, BATCH_MAX_SIGNATURE_FILE, &text, &len, error))
+    return FALSE;
+  if (strlen (text) != len || !g_utf8_validate (text, (gssize) len, NULL))
+    return invalid (error, _("%s is not text"), HEARTH_BATCH_SIGNATURE_NAME);
+  lines = g_strsplit (text, "\n", -1);
+  /* Three lines, each ended by a newline: a fourth, empty, piece. */
+  if (g_strv_length (lines) != 4 || lines[3][0] != '\0')
+    return invalid (error, _("%s must have three lines: “%s”, the key and the signature"),
+                    HEARTH_BATCH_SIGNATURE_NAME, HEARTH_BATCH_SIGNATURE_HEADER);
+  if (strcmp (lines[0], HEARTH_BATCH_SIGNATURE_HEADER) != 0)
+    return invalid (error, _("%s, line 1: not “%s”"), HEARTH_BATCH_SIGNATURE_NAME, HEARTH_BATCH_SIGNATURE_HEADER);
+  if (!decode_exact (lines[1], public_key, HEARTH_BATCH_KEY_BYTES))
+    return invalid (error, _("%s, line 2: not a key (32 bytes in base64)"), HEARTH_BATCH_SIGNATURE_NAME);
+  if (!decode_exact (lines[2], signature, HEARTH_BATCH_SIGNATURE_BYTES))
+    return invalid (error, _("%s, line 3: not a signature (64 bytes in base64)"), HEARTH_BATCH_SIGNATURE_NAME);
+  return TRUE;
+}
+
+/* Checks manifest.sig against @manifest_text (manifest.json's bytes). */
+static gboolean
+check_signature (const char *dir, const char *manifest_text, gsize manifest_len, const guint8 *trusted_key,
+                 guint8 *signer, gboolean *is_signed, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, HEARTH_BATCH_SIGNATURE_NAME, NULL);
+  g_autoptr(GBytes) message = NULL;
+  guint8 public_key[HEARTH_BATCH_KEY_BYTES];
+  guint8 signature[HEARTH_BATCH_SIGNATURE_BYTES];
+
+  *is_signed = FALSE;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      if (trusted_key == NULL)
+        return TRUE;
+      g_set_error (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_KEY, _("%s is missing: the batch is not signed"),
+                   HEARTH_BATCH_SIGNATURE_NAME);
+      return FALSE;
+    }
+  if (!hearth_batch_read_signature (dir, public_key, signature, error))
+    return FALSE;
+  message = signed_message (manifest_text, manifest_len);
+  if (crypto_sign_verify_detached (signature, g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                                   public_key) != 0)
+    return invalid (error, _("%s does not match manifest.json: the manifest was changed after it was signed"),
+                    HEARTH_BATCH_SIGNATURE_NAME);
+  if (trusted_key != NULL && sodium_memcmp (public_key, trusted_key, HEARTH_BATCH_KEY_BYTES) != 0)
+    {
+      g_autofree char *got = hearth_batch_key_to_text (public_key);
+      g_autofree char *want = hearth_batch_key_to_text (trusted_key);
+      g_set_error (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_KEY,
+                   _("%s: the batch is signed by the key %s, not by %s, the key it should have"),
+                   HEARTH_BATCH_SIGNATURE_NAME, got, want);
+      return FALSE;
+    }
+  if (signer != NULL)
+    memcpy (signer, public_key, sizeof public_key);
+  *is_signed = TRUE;
+  return TRUE;
+}
+
+char *
+hearth_batch_signature_summary (gboolean is_signed, const guint8 *signer, gboolean key_given)
+{
+  g_autofree char *key = NULL;
+
+  if (!is_signed || signer == NULL)
+    return g_strdup (_("It is not signed: nothing shows that the county center wrote it (--key KEY refuses an "
+                       "unsigned batch).\n"));
+  key = hearth_batch_key_to_text (signer);
+  if (key_given)
+    return g_strdup_printf (_("It is signed with the county center's batch key %s, the key given.\n"), key);
+  return g_strdup_printf (_("It is signed with the batch key %s: compare it with the key the county center "
+                            "published (hearth-center batch-key), or give it with --key.\n"), key);
 }

@@ -27,10 +27,13 @@ GQuark hearth_batch_error_quark (void);
  * @HEARTH_BATCH_ERROR_INVALID: a batch that does not verify: a missing,
  *   extra or changed file, a count that differs, a manifest that is not
  *   one (the message names the file and what differs)
+ * @HEARTH_BATCH_ERROR_KEY: a batch not signed with the key it had to be
+ *   signed with (another key, or none)
  */
 typedef enum {
   HEARTH_BATCH_ERROR_IO,
   HEARTH_BATCH_ERROR_INVALID,
+  HEARTH_BATCH_ERROR_KEY,
 } HearthBatchError;
 
 typedef enum {
@@ -48,6 +51,16 @@ typedef enum {
 /* The largest manifest.json read: a batch's names a few files in a few
  * kilobytes; json-glib would hold several times a larger one in memory. */
 #define HEARTH_BATCH_MAX_MANIFEST (1024 * 1024)
+
+/* The batch's detached signature of its manifest.json (PROTOCOL.md
+ * section 10), and its first line. */
+#define HEARTH_BATCH_SIGNATURE_NAME "manifest.sig"
+#define HEARTH_BATCH_SIGNATURE_HEADER "hearth batch signature v1"
+/* What the Ed25519 signature covers: this line, then manifest.json's bytes
+ * (so the signature can be taken for nothing else the key might sign). */
+#define HEARTH_BATCH_SIGNED_PREFIX "hearth-batch-v1 manifest\n"
+#define HEARTH_BATCH_KEY_BYTES 32
+#define HEARTH_BATCH_SIGNATURE_BYTES 64
 
 /* The tables of a county batch, in the order it writes them; each is a
  * file even when empty (sync/PROTOCOL.md section 10). %NULL-terminated. */
@@ -153,6 +166,85 @@ gboolean hearth_batch_writer_finish (HearthBatchWriter *writer, JsonObject *mani
  */
 gboolean hearth_batch_write_manifest (JsonGenerator *gen, const char *path, GError **error);
 
+/**
+ * hearth_batch_sign:
+ * @dir: a batch folder whose manifest.json is written
+ * @seed: (array fixed-size=32): the Ed25519 seed of the signing key (the
+ *   center's, hearth_center_txn_get_batch_key()); not kept
+ *
+ * Signs manifest.json's bytes (after %HEARTH_BATCH_SIGNED_PREFIX) with
+ * Ed25519 and writes manifest.sig (0600): its first line
+ * %HEARTH_BATCH_SIGNATURE_HEADER, then the public key and the signature,
+ * each in standard base64 on a line of its own. The manifest lists every
+ * file's checksum, so the signature covers the whole batch. The expanded
+ * secret key lives in sodium_malloc() memory while it is used.
+ * Thread-safe.
+ *
+ * Returns: %FALSE with HEARTH_BATCH_ERROR_IO (manifest.json unreadable,
+ *   manifest.sig not written).
+ */
+gboolean hearth_batch_sign (const char *dir, const guint8 *seed, GError **error);
+
+/**
+ * hearth_batch_write_signature:
+ * @dir: a batch folder
+ * @public_key: (array fixed-size=32): the signer's Ed25519 public key
+ * @signature: (array fixed-size=64): the signature
+ *
+ * Writes manifest.sig as hearth_batch_sign() does, from a signature read
+ * elsewhere (the export endpoint's reply, PROTOCOL.md section 9.1); it is
+ * not checked here (hearth_batch_verify_signed() does). Thread-safe.
+ *
+ * Returns: %FALSE with HEARTH_BATCH_ERROR_IO.
+ */
+gboolean hearth_batch_write_signature (const char *dir, const guint8 *public_key, const guint8 *signature,
+                                       GError **error);
+
+/**
+ * hearth_batch_read_signature:
+ * @dir: a batch folder
+ * @public_key: (out caller-allocates) (array fixed-size=32)
+ * @signature: (out caller-allocates) (array fixed-size=64)
+ *
+ * Reads manifest.sig (at most 1 KiB, a plain file) without checking the
+ * signature. Thread-safe.
+ *
+ * Returns: %FALSE with HEARTH_BATCH_ERROR_INVALID naming the line that is
+ *   wrong, or saying the folder has no manifest.sig.
+ */
+gboolean hearth_batch_read_signature (const char *dir, guint8 *public_key, guint8 *signature, GError **error);
+
+/**
+ * hearth_batch_key_to_text:
+ * @public_key: (array fixed-size=32)
+ *
+ * Returns: (transfer full): the key as county staff compare it: standard
+ *   base64, 44 characters.
+ */
+char *hearth_batch_key_to_text (const guint8 *public_key);
+
+/**
+ * hearth_batch_key_from_text:
+ * @text: a key as hearth_batch_key_to_text() writes it (spaces around it
+ *   are ignored)
+ * @public_key: (out caller-allocates) (array fixed-size=32)
+ *
+ * Returns: %FALSE with HEARTH_BATCH_ERROR_INVALID when @text is not 32
+ *   bytes in standard base64.
+ */
+gboolean hearth_batch_key_from_text (const char *text, guint8 *public_key, GError **error);
+
+/**
+ * hearth_batch_signature_summary:
+ * @is_signed: whether the verified batch is signed
+ * @signer: (nullable) (array fixed-size=32): the key it is signed with
+ * @key_given: whether the key was checked against one the user gave
+ *
+ * Returns: (transfer full): one line for people, translated, ending in a
+ *   newline: who signed the batch, or that nothing shows who wrote it.
+ */
+char *hearth_batch_signature_summary (gboolean is_signed, const guint8 *signer, gboolean key_given);
+
 /** hearth_batch_writer_free: abandons an unfinished batch (its files stay). */
 void hearth_batch_writer_free (HearthBatchWriter *writer);
 
@@ -171,6 +263,36 @@ void hearth_batch_writer_free (HearthBatchWriter *writer);
  *   that fails and how, or _IO.
  */
 gboolean hearth_batch_verify (const char *dir, JsonObject **manifest, GError **error);
+
+/**
+ * hearth_batch_verify_signed:
+ * @dir: a batch folder
+ * @trusted_key: (nullable) (array fixed-size=32): the public key the
+ *   batch must be signed with (the county's center's, as `hearth-center
+ *   batch-key` prints it); %NULL to accept a batch signed by any key, or
+ *   none
+ * @signer: (out caller-allocates) (optional) (array fixed-size=32): the
+ *   key that signed the batch, when it is signed
+ * @is_signed: (out) (optional): whether the folder holds a manifest.sig
+ *   (then always a good signature: a bad one fails)
+ * @manifest: (out) (optional) (transfer full): the manifest read
+ *
+ * hearth_batch_verify(), after checking manifest.sig, when present or
+ * when @trusted_key asks for it: a well-formed file whose Ed25519
+ * signature of manifest.json verifies under its key, and that key is
+ * @trusted_key when given (compared in constant time). Thread-safe.
+ *
+ * Returns: %FALSE with HEARTH_BATCH_ERROR_KEY (no manifest.sig, or
+ *   another key, when @trusted_key is given), _INVALID naming
+ *   manifest.sig and what is wrong (malformed, a signature that does not
+ *   match manifest.json), or as hearth_batch_verify().
+ */
+gboolean hearth_batch_verify_signed (const char   *dir,
+                                     const guint8 *trusted_key,
+                                     guint8       *signer,
+                                     gboolean     *is_signed,
+                                     JsonObject  **manifest,
+                                     GError      **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthBatchWriter, hearth_batch_writer_free)
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <sodium.h>
 #include <string.h>
 
 G_DEFINE_QUARK (hearth-center-export-error-quark, hearth_center_export_error)
@@ -352,10 +353,11 @@ remove_partial (const char *dir, HearthBatchFormat format, gboolean made_dir)
 
       g_unlink (path);
     }
-  {
-    g_autofree char *path = g_build_filename (dir, "manifest.json", NULL);
-    g_unlink (path);
-  }
+  for (gsize i = 0; i < 2; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, i == 0 ? "manifest.json" : HEARTH_BATCH_SIGNATURE_NAME, NULL);
+      g_unlink (path);
+    }
   if (made_dir)
     g_rmdir (dir);
 }
@@ -377,6 +379,21 @@ files_size (const char *dir, JsonObject *manifest)
         total += (guint64) st.st_size;
     }
   return total;
+}
+
+/* Signs the batch in @dir with the center's key (batch.h). */
+static gboolean
+sign_batch (HearthCenterTxn *txn, const char *dir, GError **error)
+{
+  guint8 public_key[HEARTH_BATCH_KEY_BYTES];
+  guint8 *seed = sodium_malloc (crypto_sign_SEEDBYTES);
+  gboolean ok;
+
+  if (seed == NULL)
+    g_error ("sodium_malloc failed");
+  ok = hearth_center_txn_get_batch_key (txn, seed, public_key, error) && hearth_batch_sign (dir, seed, error);
+  sodium_free (seed);
+  return ok;
 }
 
 gboolean
@@ -466,6 +483,11 @@ hearth_center_export (HearthCenterStore *store, const HearthCenterExportQuery *q
     {
       remove_partial (dir, q->format, made_dir);
       return too_large (error);
+    }
+  if (!sign_batch (txn, dir, error))
+    {
+      remove_partial (dir, q->format, made_dir);
+      return FALSE;
     }
   if (manifest_out != NULL)
     *manifest_out = g_steal_pointer (&manifest);

@@ -114,8 +114,10 @@ gboolean hearth_center_export_check (const HearthCenterCounty       *county,
  * format, files). Mutable records are written as their merged fields, by
  * their first change in the range; an immutable record as received;
  * conflicts are the open ones of the mutable records written. A submission
- * carries its instance XML in the last column. On failure the files this
- * call wrote are removed.
+ * carries its instance XML in the last column. Last, manifest.sig: the
+ * manifest signed with the center's batch key (hearth_batch_sign(),
+ * hearth_center_txn_get_batch_key()). On failure the files this call
+ * wrote are removed.
  *
  * Returns: %FALSE with HEARTH_CENTER_EXPORT_ERROR (_INVALID, _TOO_LARGE),
  *   HEARTH_BATCH_ERROR_IO (the folder cannot be written or is not empty)

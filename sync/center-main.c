@@ -675,16 +675,62 @@ cmd_export (const char *db, int argc, char **argv)
 static int
 cmd_verify_batch (const char *db, int argc, char **argv)
 {
-  GOptionEntry entries[] = { { NULL } };
+  g_autofree char *key_text = NULL;
+  GOptionEntry entries[] = {
+    { "key", 0, 0, G_OPTION_ARG_STRING, &key_text,
+      N_("Refuse the batch unless it is signed with this key (as hearth-center batch-key prints it)"), N_("KEY") },
+    { NULL }
+  };
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) manifest = NULL;
+  g_autofree char *summary = NULL;
+  guint8 key[HEARTH_BATCH_KEY_BYTES], signer[HEARTH_BATCH_KEY_BYTES];
+  gboolean is_signed = FALSE;
 
   if (!parse_command ("verify-batch", entries, _("DIR"), 1, &argc, &argv))
     return EXIT_USAGE;
-  if (!hearth_batch_verify (argv[1], &manifest, &error))
+  if (key_text != NULL && !hearth_batch_key_from_text (key_text, key, &error))
+    return usage ("%s", error->message);
+  if (!hearth_batch_verify_signed (argv[1], key_text != NULL ? key : NULL, signer, &is_signed, &manifest, &error))
     return refused (_("the batch does not verify: %s"), error->message);
   g_print (_("The batch verifies: every file has its checksum and its record count.\n"));
+  summary = hearth_batch_signature_summary (is_signed, signer, key_text != NULL);
+  g_print ("%s", summary);
   print_files (manifest);
+  return EXIT_DONE;
+}
+
+/* Prints the center's batch signing key alone: county staff publish it,
+ * and verify-batch --key checks a batch against it. */
+static int
+cmd_batch_key (const char *db, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autofree char *text = NULL;
+  guint8 public_key[HEARTH_BATCH_KEY_BYTES];
+  guint8 *seed;
+  gboolean ok;
+
+  if (!parse_command ("batch-key", entries, NULL, 0, &argc, &argv))
+    return EXIT_USAGE;
+  store = hearth_center_store_open (db, FALSE, &error);
+  if (store == NULL)
+    return fail_with (error);
+  txn = hearth_center_store_begin (store, FALSE, &error);
+  if (txn == NULL)
+    return fail_with (error);
+  seed = sodium_malloc (crypto_sign_SEEDBYTES);
+  if (seed == NULL)
+    g_error ("sodium_malloc failed");
+  ok = hearth_center_txn_get_batch_key (txn, seed, public_key, &error);
+  sodium_free (seed);
+  if (!ok)
+    return fail_with (error);
+  text = hearth_batch_key_to_text (public_key);
+  g_print ("%s\n", text);
   return EXIT_DONE;
 }
 
@@ -831,7 +877,8 @@ static const Command commands[] = {
   { "enrol-code", cmd_enrol_code, N_("Issue a one-time enrolment code: enrol-code USER [--ttl HOURS]") },
   { "device", cmd_device, N_("Devices: device list; device revoke ID") },
   { "export", cmd_export, N_("Write a batch for county staff: export --scope CODE --since YYYY-MM-DD [--until YYYY-MM-DD] [--after-cursor N] --format csv|json --out DIR") },
-  { "verify-batch", cmd_verify_batch, N_("Check a batch against its manifest: verify-batch DIR") },
+  { "verify-batch", cmd_verify_batch, N_("Check a batch against its manifest and signature: verify-batch [--key KEY] DIR") },
+  { "batch-key", cmd_batch_key, N_("Print the key this center signs batches with, for county staff to publish") },
   { "import-households", cmd_import_households, N_("Import the county registry for the tablets: import-households FILE.csv") },
   { "publish-form", cmd_publish_form, N_("Publish a form to the tablets: publish-form FORM.xml") },
   { "set-thresholds", cmd_set_thresholds, N_("Publish the county thresholds to the tablets: set-thresholds FILE.xml") },

@@ -595,6 +595,57 @@ hearth_center_store_sqlite_init (HearthCenterStoreSqlite *self)
   self->pull_by_village = TRUE;
 }
 
+/* Makes the batch signing key (0018-batch-signing-key.sql) when the store
+ * has none: a store made by init, or one from before the migration. Two
+ * processes opening the store at once both try; the first row stays. */
+static gboolean
+ensure_batch_key (sqlite3 *db, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  guint8 *seed = NULL;
+  guint8 public_key[crypto_sign_PUBLICKEYBYTES];
+  guint8 *secret_key = NULL;
+  gboolean have = FALSE;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (db, "SELECT 1 FROM batch_signing_key WHERE only_row = 1", -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    {
+      rc = sqlite3_step (st);
+      have = rc == SQLITE_ROW;
+      rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_OK)
+    return db_failed (db, rc, _("could not read the batch signing key"), error);
+  if (have)
+    return TRUE;
+
+  seed = sodium_malloc (crypto_sign_SEEDBYTES);
+  secret_key = sodium_malloc (crypto_sign_SECRETKEYBYTES);
+  if (seed == NULL || secret_key == NULL)
+    g_error ("sodium_malloc failed");
+  randombytes_buf (seed, crypto_sign_SEEDBYTES);
+  crypto_sign_seed_keypair (public_key, secret_key, seed);
+  rc = sqlite3_prepare_v2 (db, "INSERT OR IGNORE INTO batch_signing_key (only_row, seed, public_key, created_at) "
+                               "VALUES (1, ?, ?, ?)", -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_blob (st, 1, seed, crypto_sign_SEEDBYTES, SQLITE_STATIC);
+      sqlite3_bind_blob (st, 2, public_key, sizeof public_key, SQLITE_STATIC);
+      sqlite3_bind_int64 (st, 3, g_get_real_time () / 1000);
+      rc = sqlite3_step (st);
+      rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+  /* Before the seed is wiped: the statement holds it bound. */
+  sqlite3_finalize (st);
+  sodium_free (seed);
+  sodium_free (secret_key);
+  if (rc != SQLITE_OK)
+    return db_failed (db, rc, _("could not keep the batch signing key"), error);
+  return TRUE;
+}
+
 HearthCenterStore *
 hearth_center_store_sqlite_open (const char *path, gboolean create, GError **error)
 {
@@ -642,6 +693,8 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
                    local->message);
       return NULL;
     }
+  if (!ensure_batch_key (conn->db, error))
+    return NULL;
   self->checkpointer = g_thread_new ("checkpointer", checkpointer_main, self);
   return HEARTH_CENTER_STORE (g_steal_pointer (&self));
 }
@@ -3235,6 +3288,30 @@ sqlite_get_epoch (HearthCenterTxn *txn, char **epoch, gint64 *restore_cursor, GE
   return FALSE;
 }
 
+static gboolean
+sqlite_get_batch_key (HearthCenterTxn *txn, guint8 *seed, guint8 *public_key, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT seed, public_key FROM batch_signing_key WHERE only_row = 1", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  rc = step (t, st, error);
+  if (rc == SQLITE_ROW)
+    {
+      memcpy (seed, sqlite3_column_blob (st, 0), crypto_sign_SEEDBYTES);
+      memcpy (public_key, sqlite3_column_blob (st, 1), crypto_sign_PUBLICKEYBYTES);
+    }
+  sqlite3_reset (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc >= 0)
+    g_set_error_literal (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                         _("the center's store has no batch signing key"));
+  return FALSE;
+}
+
 static int
 sqlite_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                          const char *hlc, GError **error)
@@ -3676,5 +3753,6 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->list_field_states = sqlite_list_field_states;
   iface->list_conflicts = sqlite_list_conflicts;
   iface->get_epoch = sqlite_get_epoch;
+  iface->get_batch_key = sqlite_get_batch_key;
   iface->take_late_parent = sqlite_take_late_parent;
 }

@@ -282,6 +282,13 @@ hearth_center_txn_get_epoch (HearthCenterTxn *txn, char **epoch, gint64 *restore
   return IFACE (txn)->get_epoch (txn, epoch, restore_cursor, error);
 }
 
+gboolean
+hearth_center_txn_get_batch_key (HearthCenterTxn *txn, guint8 *seed, guint8 *public_key, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && seed != NULL && public_key != NULL, FALSE);
+  return IFACE (txn)->get_batch_key (txn, seed, public_key, error);
+}
+
 int
 hearth_center_txn_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                     const char *hlc, GError **error)

@@ -362,6 +362,7 @@ struct _HearthCenterStoreInterface {
   GPtrArray *(*list_conflicts)    (HearthCenterTxn *txn, const char *table, const char *id, GError **error);
 
   gboolean (*get_epoch)        (HearthCenterTxn *txn, char **epoch, gint64 *restore_cursor, GError **error);
+  gboolean (*get_batch_key)    (HearthCenterTxn *txn, guint8 *seed, guint8 *public_key, GError **error);
   int      (*take_late_parent) (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 const char *hlc, GError **error);
 };
@@ -835,6 +836,23 @@ GPtrArray *hearth_center_txn_list_conflicts (HearthCenterTxn *txn, const char *t
  * Returns: %FALSE with _FAILED.
  */
 gboolean hearth_center_txn_get_epoch (HearthCenterTxn *txn, char **epoch, gint64 *restore_cursor, GError **error);
+
+/**
+ * hearth_center_txn_get_batch_key:
+ * @seed: (out caller-allocates) (array fixed-size=32): the Ed25519 seed of
+ *   the center's batch signing key (`crypto_sign_seed_keypair`); the
+ *   caller's memory, which should be sodium_malloc()'d and is the
+ *   caller's to wipe
+ * @public_key: (out caller-allocates) (array fixed-size=32): its public key
+ *
+ * The key the center signs every batch's manifest with (sync/PROTOCOL.md
+ * section 10). The store makes it, with libsodium, when it is opened
+ * without one, and keeps it in its backups: a restored center signs with
+ * the same key.
+ *
+ * Returns: %FALSE with _FAILED.
+ */
+gboolean hearth_center_txn_get_batch_key (HearthCenterTxn *txn, guint8 *seed, guint8 *public_key, GError **error);
 
 /**
  * hearth_center_txn_take_late_parent:

@@ -2806,8 +2806,9 @@ remove_dir (const char *dir)
   g_rmdir (dir);
 }
 
-/* {"manifest": {…}, "files": [{"name", "content_base64"}, …]} from a batch
- * folder, or NULL with @error when it would pass HEARTH_CENTER_MAX_EXPORT. */
+/* {"manifest": {…}, "signature": {"key", "ed25519"}, "files": [{"name",
+ * "content_base64"}, …]} from a batch folder, or NULL with @error when it
+ * would pass HEARTH_CENTER_MAX_EXPORT. */
 static GBytes *
 export_document (const char *dir, JsonObject *manifest, GError **error)
 {
@@ -2816,7 +2817,15 @@ export_document (const char *dir, JsonObject *manifest, GError **error)
   g_autofree char *manifest_text = json_to_string (manifest_node, FALSE);
   g_autoptr(GPtrArray) contents = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr(GString) out = NULL;
-  guint64 size = strlen (manifest_text) + 64;
+  guint64 size = strlen (manifest_text) + 256;
+  guint8 public_key[HEARTH_BATCH_KEY_BYTES];
+  guint8 signature[HEARTH_BATCH_SIGNATURE_BYTES];
+  g_autofree char *key_text = NULL, *signature_text = NULL;
+
+  if (!hearth_batch_read_signature (dir, public_key, signature, error))
+    return NULL;
+  key_text = hearth_batch_key_to_text (public_key);
+  signature_text = g_base64_encode (signature, sizeof signature);
 
   for (guint i = 0; i < json_array_get_length (files); i++)
     {
@@ -2840,6 +2849,7 @@ export_document (const char *dir, JsonObject *manifest, GError **error)
   out = g_string_sized_new ((gsize) size);
   g_string_append (out, "{\"manifest\":");
   g_string_append (out, manifest_text);
+  g_string_append_printf (out, ",\"signature\":{\"key\":\"%s\",\"ed25519\":\"%s\"}", key_text, signature_text);
   g_string_append (out, ",\"files\":[");
   for (guint i = 0; i < contents->len; i++)
     {

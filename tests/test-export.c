@@ -32,6 +32,7 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -182,7 +183,7 @@ assert_same_folder (const char *a, const char *b)
   while (g_dir_read_name (d) != NULL)
     m++;
   g_assert_cmpuint (n, ==, m);
-  g_assert_cmpuint (n, ==, 8);   /* 7 tables and the manifest */
+  g_assert_cmpuint (n, ==, 9);   /* 7 tables, the manifest and its signature */
 }
 
 static void
@@ -204,6 +205,18 @@ copy_folder (const char *from, const char *to)
     }
 }
 
+/* The key batch-key prints for @db. */
+static char *
+batch_key_of (const char *db)
+{
+  g_auto(TestRun) r = { 0 };
+
+  run_center (&r, "--db", db, "batch-key", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpuint (strlen (g_strstrip (r.out)), ==, 44);
+  return g_strdup (r.out);
+}
+
 /* ---- batches ------------------------------------------------------------------------------ */
 
 static void
@@ -223,6 +236,7 @@ test_batches (void)
   g_auto(TestRun) r = { 0 };
   g_autoptr(JsonObject) m_csv = NULL;
   g_autoptr(JsonObject) m_json = NULL;
+  g_autofree char *key = NULL;
   struct { const char *file, *sql; } counts[] = {
     { "households", "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'households'" },
     { "members", "SELECT count (DISTINCT record_id) FROM field_state WHERE tbl = 'members'" },
@@ -350,6 +364,112 @@ test_batches (void)
   test_run_cli (&r, NULL, "verify-batch", tampered, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "members.csv"));
+
+  /* Signed: the key batch-key prints, the same each time. */
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "batch-key", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  key = g_strdup (g_strstrip (r.out));
+  g_assert_cmpuint (strlen (key), ==, 44);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "batch-key", NULL);
+  g_assert_cmpstr (g_strstrip (r.out), ==, key);
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "verify-batch", "--key", key, out_json, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "the key given"));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "verify-batch", out_csv, NULL);
+  g_assert_nonnull (strstr (r.out, key));
+  test_run_clear (&r);
+  test_run_cli (&r, NULL, "verify-batch", "--key", key, out_csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "the key given"));
+  /* Another key: refused by both, naming both keys. */
+  {
+    const char *other = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "verify-batch", "--key", other, out_csv, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "manifest.sig"));
+    g_assert_nonnull (strstr (r.err, other));
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "verify-batch", "--key", other, out_csv, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, key));
+    /* Not a key at all: a usage error, before the folder is read. */
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "verify-batch", "--key", "c2hvcnQ=", out_csv, NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_nonnull (strstr (r.err, "32 bytes"));
+  }
+  /* A file changed with its checksum and count in the manifest: the
+   * checksums agree, the signature does not. */
+  {
+    g_autofree char *forged = g_build_filename (base, "forged", NULL);
+    g_autofree char *tasks = g_build_filename (forged, "tasks.csv", NULL);
+    g_autofree char *manifest_path = g_build_filename (forged, "manifest.json", NULL);
+    g_autofree char *sig_path = g_build_filename (forged, "manifest.sig", NULL);
+    g_autofree char *text = NULL, *hex = NULL, *old_hex = NULL;
+    g_autoptr(GString) bigger = NULL, edited = NULL;
+    guint8 digest[32];
+    gsize len = 0;
+
+    copy_folder (out_csv, forged);
+    g_assert_true (g_file_get_contents (tasks, &text, &len, NULL));
+    bigger = g_string_new_len (text, (gssize) len);
+    g_string_append (bigger, "forged,row\r\n");
+    g_assert_true (g_file_set_contents (tasks, bigger->str, (gssize) bigger->len, NULL));
+    crypto_generichash (digest, sizeof digest, (const guint8 *) bigger->str, bigger->len, NULL, 0);
+    hex = g_malloc (65);
+    sodium_bin2hex (hex, 65, digest, sizeof digest);
+    crypto_generichash (digest, sizeof digest, (const guint8 *) text, len, NULL, 0);
+    old_hex = g_malloc (65);
+    sodium_bin2hex (old_hex, 65, digest, sizeof digest);
+    g_clear_pointer (&text, g_free);
+    g_assert_true (g_file_get_contents (manifest_path, &text, &len, NULL));
+    g_assert_nonnull (strstr (text, old_hex));
+    edited = g_string_new (text);
+    g_assert_cmpuint (g_string_replace (edited, old_hex, hex, 1), ==, 1);
+    g_assert_true (g_file_set_contents (manifest_path, edited->str, -1, NULL));
+
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "verify-batch", forged, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "manifest.sig does not match manifest.json"));
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "verify-batch", forged, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "manifest.sig does not match manifest.json"));
+
+    /* Without its signature the forged batch is only as good as its
+     * checksums (here, a count differs), and a key asks for a signature. */
+    g_assert_cmpint (g_unlink (sig_path), ==, 0);
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "verify-batch", "--key", key, forged, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "manifest.sig is missing"));
+  }
+  /* An unsigned batch otherwise intact verifies, saying it is unsigned. */
+  {
+    g_autofree char *unsigned_dir = g_build_filename (base, "unsigned", NULL);
+    g_autofree char *sig_path = g_build_filename (unsigned_dir, "manifest.sig", NULL);
+
+    copy_folder (out_csv, unsigned_dir);
+    g_assert_cmpint (g_unlink (sig_path), ==, 0);
+    test_run_clear (&r);
+    test_run_cli (&r, NULL, "verify-batch", unsigned_dir, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "not signed"));
+    /* A damaged signature file is named by its line. */
+    g_assert_true (g_file_set_contents (sig_path, "hearth batch signature v1\nnot-base64!\nAAAA\n", -1, NULL));
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "verify-batch", unsigned_dir, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "manifest.sig, line 2"));
+  }
+  test_run_clear (&r);
 
   /* A path that is no batch folder is called what it is. */
   {
@@ -686,6 +806,38 @@ test_remote (void)
       g_assert_cmpint (center_export (c, &r, TOWNSHIP, "2000-01-01", NULL, "5", formats[i], local_after), ==, 0);
       assert_same_folder (remote_after, local_after);
     }
+  /* --key: the center's key is taken, another refused (exit 1, naming
+   * both), and the batch written says so. */
+  {
+    g_autofree char *key = batch_key_of (c->db);
+    g_autofree char *good = g_build_filename (base, "with-key", NULL);
+    g_autofree char *bad = g_build_filename (base, "with-other-key", NULL);
+    const char *other = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+    test_tablet_cli (&r, &county, "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "csv", "--out",
+                     good, "--key", key, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "the key given"));
+    test_tablet_cli (&r, &county, "--json", "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "csv",
+                     "--out", bad, "--key", other, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, other));
+    g_assert_nonnull (strstr (r.err, key));
+    /* --json: the manifest and the key that signed it. */
+    {
+      g_autofree char *json_out = g_build_filename (base, "json-out", NULL);
+      g_autoptr(JsonParser) p = json_parser_new ();
+      JsonObject *o;
+
+      test_tablet_cli (&r, &county, "--json", "export", "--scope", COUNTY, "--since", "2000-01-01", "--format",
+                       "json", "--out", json_out, NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      g_assert_true (json_parser_load_from_data (p, r.out, -1, NULL));
+      o = json_node_get_object (json_parser_get_root (p));
+      g_assert_cmpstr (json_object_get_string_member (o, "signed_by"), ==, key);
+      g_assert_true (json_object_has_member (json_object_get_object_member (o, "manifest"), "cursor_to"));
+    }
+  }
   /* A folder that is not empty is refused before the network. */
   {
     g_autofree char *out = g_build_filename (base, "remote-csv", NULL);
@@ -733,6 +885,50 @@ test_remote (void)
     g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "json", local), ==, 0);
   }
   center_stop (c);
+}
+
+/* ---- the batch signing key --------------------------------------------------------------------- */
+
+static void
+test_batch_key (void)
+{
+  g_autoptr(Center) c = center_init ("export-key-center", COUNTY);
+  g_autoptr(Center) other = center_init ("export-key-other", COUNTY);
+  g_autofree char *base = test_make_dir ("export-key");
+  g_autofree char *backup = g_build_filename (base, "backup.db", NULL);
+  g_autofree char *backup_db = g_strconcat ("sqlite:", backup, NULL);
+  g_autofree char *batch = g_build_filename (base, "batch", NULL);
+  g_autofree char *key = batch_key_of (c->db);
+  g_autofree char *other_key = batch_key_of (other->db);
+  g_autofree char *backup_key = NULL;
+  g_autofree char *upgraded = NULL;
+  g_auto(TestRun) r = { 0 };
+
+  /* Each center its own key, made with the store. */
+  g_assert_cmpstr (key, !=, other_key);
+  g_assert_cmpint (center_db_int (c, "SELECT length (seed) FROM batch_signing_key"), ==, 32);
+
+  /* A backup is the same center: it signs with the same key. */
+  run_center (&r, "--db", c->db, "backup", "--out", backup, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  backup_key = batch_key_of (backup_db);
+  g_assert_cmpstr (backup_key, ==, key);
+
+  /* A batch of one center does not pass as the other's. */
+  test_run_clear (&r);
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", batch), ==, 0);
+  test_run_clear (&r);
+  run_center (&r, "--db", other->db, "verify-batch", "--key", other_key, batch, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, key));
+
+  /* A store from before 0018: the migration makes the table, the store
+   * its key when next opened, and keeps it. */
+  center_db_exec (c, "DROP TABLE batch_signing_key; PRAGMA user_version = 17");
+  upgraded = batch_key_of (c->db);
+  g_assert_cmpstr (upgraded, !=, key);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 18);
+  g_assert_cmpstr (batch_key_of (c->db), ==, upgraded);
 }
 
 /* ---- import-households ------------------------------------------------------------------------- */
@@ -1278,6 +1474,7 @@ main (int argc, char **argv)
   g_test_add_func ("/export/after-cursor", test_after_cursor);
   g_test_add_func ("/export/time-zone", test_time_zone);
   g_test_add_func ("/export/remote", test_remote);
+  g_test_add_func ("/export/batch-key", test_batch_key);
   g_test_add_func ("/export/import-households", test_import_households);
   g_test_add_func ("/export/import-households/hostile", test_import_hostile);
   g_test_add_func ("/export/publish", test_publish);

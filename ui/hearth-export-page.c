@@ -206,7 +206,7 @@ export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   JsonObject *manifest = NULL;
   GError *error = NULL;
 
-  if (!hearth_sync_export_fetch (j->client, &q, j->dir, &manifest, &error))
+  if (!hearth_sync_export_fetch (j->client, &q, j->dir, &manifest, NULL, &error))
     {
       j->error_code = g_strdup (hearth_sync_client_get_error_code (j->client));
       j->time_offset = hearth_sync_client_get_time_offset (j->client);

@@ -549,36 +549,89 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   return sync_fail (error);
 }
 
-int
-cli_cmd_verify_batch (CliContext *ctx, int argc, char **argv)
+/* Reads --key: %NULL when not given, else @key filled (or usage). */
+static gboolean
+parse_batch_key (const char *text, guint8 *key, const guint8 **out)
 {
-  GOptionEntry entries[] = { { NULL } };
-  g_autoptr(JsonObject) manifest = NULL;
-  GError *error = NULL;
-  JsonArray *files;
+  g_autoptr(GError) error = NULL;
 
-  if (!cli_parse_with_arguments ("verify-batch", entries, N_("DIR"), &argc, &argv))
-    return CLI_EXIT_USAGE;
-  if (!hearth_batch_verify (argv[1], &manifest, &error))
+  *out = NULL;
+  if (text == NULL)
+    return TRUE;
+  if (!hearth_batch_key_from_text (text, key, &error))
     {
-      g_printerr (_("hearth-cli: the batch does not verify: %s\n"), error->message);
-      g_error_free (error);
-      return CLI_EXIT_REFUSED;
+      g_printerr (_("hearth-cli: --key: %s\n"), error->message);
+      return FALSE;
     }
-  files = json_object_get_array_member (manifest, "files");
+  *out = key;
+  return TRUE;
+}
+
+/* Prints a verified batch: its signature, then its files and records;
+ * with --json, the manifest and "signed_by" (the key, or null). */
+static void
+print_batch (CliContext *ctx, JsonObject *manifest, gboolean is_signed, const guint8 *signer, gboolean key_given)
+{
+  JsonArray *files = json_object_get_array_member (manifest, "files");
+  g_autofree char *summary = NULL;
+
   if (ctx->json)
     {
-      g_autoptr(JsonNode) root = json_node_init_object (json_node_alloc (), manifest);
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *key = is_signed ? hearth_batch_key_to_text (signer) : NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "manifest");
+      json_builder_add_value (b, json_node_init_object (json_node_alloc (), manifest));
+      json_builder_set_member_name (b, "signed_by");
+      if (key != NULL)
+        json_builder_add_string_value (b, key);
+      else
+        json_builder_add_null_value (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
       cli_print_json (root);
-      return CLI_EXIT_OK;
+      return;
     }
-  g_print (_("The batch verifies: every file has its checksum and its record count.\n"));
+  summary = hearth_batch_signature_summary (is_signed, signer, key_given);
+  g_print ("%s", summary);
   for (guint i = 0; i < json_array_get_length (files); i++)
     {
       JsonObject *f = json_array_get_object_element (files, i);
       g_print ("  %-20s %8lld\n", json_object_get_string_member (f, "name"),
                (long long) json_object_get_int_member (f, "records"));
     }
+}
+
+int
+cli_cmd_verify_batch (CliContext *ctx, int argc, char **argv)
+{
+  g_autofree char *key_text = NULL;
+  GOptionEntry entries[] = {
+    { "key", 0, 0, G_OPTION_ARG_STRING, &key_text,
+      N_("Refuse the batch unless it is signed with this key (the county center's batch key)"), N_("KEY") },
+    { NULL }
+  };
+  g_autoptr(JsonObject) manifest = NULL;
+  guint8 key[HEARTH_BATCH_KEY_BYTES], signer[HEARTH_BATCH_KEY_BYTES];
+  const guint8 *trusted = NULL;
+  gboolean is_signed = FALSE;
+  GError *error = NULL;
+
+  if (!cli_parse_with_arguments ("verify-batch", entries, N_("DIR"), &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (!parse_batch_key (key_text, key, &trusted))
+    return CLI_EXIT_USAGE;
+  if (!hearth_batch_verify_signed (argv[1], trusted, signer, &is_signed, &manifest, &error))
+    {
+      g_printerr (_("hearth-cli: the batch does not verify: %s\n"), error->message);
+      g_error_free (error);
+      return CLI_EXIT_REFUSED;
+    }
+  if (!ctx->json)
+    g_print (_("The batch verifies: every file has its checksum and its record count.\n"));
+  print_batch (ctx, manifest, is_signed, signer, trusted != NULL);
   return CLI_EXIT_OK;
 }
 
@@ -678,6 +731,7 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
   g_autofree char *out = NULL;
   g_autofree char *ca_file = NULL;
   g_autofree char *pin = NULL;
+  g_autofree char *key_text = NULL;
   gint64 after = 0;
   GOptionEntry entries[] = {
     { "scope", 0, 0, G_OPTION_ARG_STRING, &scope,
@@ -694,8 +748,12 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
     { "pin", 0, 0, G_OPTION_ARG_STRING, &pin,
       N_("Accept only this server key (sha256//BASE64), for this command only (the one given at enrol is kept)"),
       N_("KEY") },
+    { "key", 0, 0, G_OPTION_ARG_STRING, &key_text,
+      N_("Refuse the batch unless it is signed with this key (the county center's batch key)"), N_("KEY") },
     { NULL }
   };
+  guint8 key[HEARTH_BATCH_KEY_BYTES], signer[HEARTH_BATCH_KEY_BYTES];
+  const guint8 *trusted = NULL;
   g_autoptr(HearthStore) store = NULL;
   g_autoptr(HearthCaseStore) cases = NULL;
   g_autoptr(HearthSyncStore) sync = NULL;
@@ -718,6 +776,8 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
       g_printerr (_("hearth-cli: --format must be csv or json, not “%s”\n"), format);
       return CLI_EXIT_USAGE;
     }
+  if (!parse_batch_key (key_text, key, &trusted))
+    return CLI_EXIT_USAGE;
   /* What the center would refuse anyway, refused before the network. */
   if (!plain_value (scope) || strchr (scope, '-') != NULL)
     {
@@ -764,7 +824,8 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
   query.until = until;
   query.after_cursor = after;
   query.format = format;
-  fetched = hearth_sync_export_fetch (client, &query, out, &manifest, &error);
+  query.batch_key = trusted;
+  fetched = hearth_sync_export_fetch (client, &query, out, &manifest, signer, &error);
   /* What the exchange taught about the center's clock is kept. */
   hearth_sync_store_set_exchange (sync, hearth_sync_client_get_time_offset (client), 0, NULL);
   if (!fetched)
@@ -781,9 +842,13 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
         }
       if (error->domain == HEARTH_BATCH_ERROR)
         {
+          /* Another key than --key gave: the user's expectation, refused;
+           * anything else is a batch the center should not have sent. */
+          gboolean wrong_key = error->code == HEARTH_BATCH_ERROR_KEY;
+
           g_printerr (_("hearth-cli: the batch written to %s does not verify: %s\n"), out, error->message);
           g_error_free (error);
-          return CLI_EXIT_INTERNAL;
+          return wrong_key ? CLI_EXIT_REFUSED : CLI_EXIT_INTERNAL;
         }
       if (error->domain == G_FILE_ERROR || error->domain == G_IO_ERROR)
         {
@@ -798,26 +863,12 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
   if (!hearth_sync_export_remember (sync, manifest, &error))
     return sync_fail (error);
 
-  if (ctx->json)
-    {
-      g_autoptr(JsonNode) root = json_node_init_object (json_node_alloc (), manifest);
-      cli_print_json (root);
-      return CLI_EXIT_OK;
-    }
-  g_print (_("Batch written to %s and verified: changes after %lld up to %lld (the next batch continues with "
-             "--after-cursor %lld).\n"),
-           out, (long long) json_object_get_int_member (manifest, "cursor_from"),
-           (long long) json_object_get_int_member (manifest, "cursor_to"),
-           (long long) json_object_get_int_member (manifest, "cursor_to"));
-  {
-    JsonArray *files = json_object_get_array_member (manifest, "files");
-
-    for (guint i = 0; i < json_array_get_length (files); i++)
-      {
-        JsonObject *f = json_array_get_object_element (files, i);
-        g_print ("  %-20s %8lld\n", json_object_get_string_member (f, "name"),
-                 (long long) json_object_get_int_member (f, "records"));
-      }
-  }
+  if (!ctx->json)
+    g_print (_("Batch written to %s and verified: changes after %lld up to %lld (the next batch continues with "
+               "--after-cursor %lld).\n"),
+             out, (long long) json_object_get_int_member (manifest, "cursor_from"),
+             (long long) json_object_get_int_member (manifest, "cursor_to"),
+             (long long) json_object_get_int_member (manifest, "cursor_to"));
+  print_batch (ctx, manifest, TRUE, signer, trusted != NULL);
   return CLI_EXIT_OK;
 }

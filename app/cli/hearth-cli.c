@@ -44,7 +44,7 @@ static const CliCommand commands[] = {
   { "trust", cli_cmd_trust, N_("Change the trust kept for the center's certificate (a renewed CA, a new key), checked with the center first: trust --ca-file FILE | --pin KEY | --system") },
   { "conflict", cli_cmd_conflict, N_("Values two offline edits disagreed on (clerk or county): conflict list [--household ID]; conflict resolve CONFLICT --keep|--other|--value TEXT") },
   { "export", cli_cmd_export, N_("County staff: fetch a batch from the center: export --scope CODE --since YYYY-MM-DD [--until YYYY-MM-DD] [--after-cursor N] --format csv|json --out DIR") },
-  { "verify-batch", cli_cmd_verify_batch, N_("Check a county batch against its manifest: verify-batch DIR") },
+  { "verify-batch", cli_cmd_verify_batch, N_("Check a county batch against its manifest and signature: verify-batch [--key KEY] DIR") },
   { "county-keygen", cli_cmd_county_keygen, N_("Make the county recovery key pair: county-keygen --secret-key-out FILE --public-key-out FILE") },
 };
 
