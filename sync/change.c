@@ -641,6 +641,15 @@ invalid (GError **error, const char *where, const char *format, ...)
   va_start (args, format);
   what = g_strdup_vprintf (format, args);
   va_end (args);
+  /* A name quoted from the body may not be UTF-8: json-glib decodes a
+   * lone surrogate escape ("\udc2b") to bytes that are not, and the
+   * refusal goes back to the device as JSON text. */
+  if (!g_utf8_validate (what, -1, NULL))
+    {
+      char *valid = g_utf8_make_valid (what, -1);
+      g_free (what);
+      what = valid;
+    }
   g_set_error (error, HEARTH_CHANGE_ERROR, HEARTH_CHANGE_ERROR_INVALID, "%s: %s", where, what);
   return FALSE;
 }

@@ -237,6 +237,17 @@ check_scan (const guint8 *data, gsize size, JsonNode *root)
     }
 }
 
+/* What client.c takes for a web page (a byte order mark, spaces, "<"). */
+static gboolean
+web_page (const guint8 *data, gsize size)
+{
+  gsize i = size >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+
+  while (i < size && g_ascii_isspace (data[i]))
+    i++;
+  return i < size && data[i] == '<';
+}
+
 /* A refusal: the center's message, whatever the body; a 4xx without the
  * center's error code is the network's answer, with nothing taken from it. */
 static void
@@ -250,8 +261,13 @@ check_refused (const guint8 *data, gsize size, guint status)
   fuzz_check (root == NULL);
   hearth_fuzz_check_message (error);
   fuzz_check (error->domain == HEARTH_SYNC_ERROR);
-  fuzz_check (error->code == (status >= 500 || code == NULL ? HEARTH_SYNC_ERROR_UNREACHABLE
-                                                            : HEARTH_SYNC_ERROR_REFUSED));
+  /* A 4xx web page without the center's code: a Wi-Fi's sign-in page or
+   * another site (client.c's is_web_page()), said as such. */
+  if (status < 500 && code == NULL && error->code == HEARTH_SYNC_ERROR_WEB_PAGE)
+    fuzz_check (web_page (data, size));
+  else
+    fuzz_check (error->code == (status >= 500 || code == NULL ? HEARTH_SYNC_ERROR_UNREACHABLE
+                                                              : HEARTH_SYNC_ERROR_REFUSED));
   fuzz_check (status >= 500 || code != NULL || !wipe);
   fuzz_check (code == NULL || g_utf8_validate (code, -1, NULL));
 }
@@ -270,9 +286,11 @@ hearth_fuzz_reply (const guint8 *data, gsize size)
   fuzz_check (code == NULL && !wipe);
   if (root == NULL)
     {
-      /* Taken for a reply cut on the way: worth another try. */
+      /* Taken for a reply cut on the way (worth another try), or for a
+       * web page (a Wi-Fi's sign-in page) when it looks like one. */
       hearth_fuzz_check_message (error);
-      fuzz_check (error->domain == HEARTH_SYNC_ERROR && error->code == HEARTH_SYNC_ERROR_UNREACHABLE);
+      fuzz_check (error->domain == HEARTH_SYNC_ERROR &&
+                  error->code == (web_page (data, size) ? HEARTH_SYNC_ERROR_WEB_PAGE : HEARTH_SYNC_ERROR_UNREACHABLE));
       return;
     }
   fuzz_check (error == NULL);
