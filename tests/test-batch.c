@@ -324,6 +324,137 @@ count_whole (const char *name, const char *text, gsize len)
  * and a JSON file as a json-glib tree: up to 1 GiB, several times that in
  * memory): the same records as the whole-text readers, whatever the
  * chunks, and the same texts refused, each named. */
+/* manifest.sig replaced by @text. */
+static void
+put_signature (const char *batch, const char *text, gssize len)
+{
+  g_autofree char *path = g_build_filename (batch, HEARTH_BATCH_SIGNATURE_NAME, NULL);
+
+  g_unlink (path);
+  g_assert_true (g_file_set_contents (path, text, len, NULL));
+}
+
+/* Verifies @batch against @trusted; the error's code and a part of it. */
+static void
+expect_signature_refused (const char *batch, const guint8 *trusted, int code, const char *needle)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (hearth_batch_verify_signed (batch, trusted, NULL, NULL, NULL, &error));
+  g_assert_error (error, HEARTH_BATCH_ERROR, code);
+  if (strstr (error->message, needle) == NULL)
+    g_error ("“%s” does not name “%s”", error->message, needle);
+}
+
+static void
+test_signature (void)
+{
+  g_autofree char *batch = write_batch ("batch-signature", HEARTH_BATCH_JSON);
+  g_autofree char *sig_path = g_build_filename (batch, HEARTH_BATCH_SIGNATURE_NAME, NULL);
+  g_autofree char *good = NULL, *key_text = NULL, *long_text = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 seed[32], public_key[32], other_key[32], signer[32], parsed[32], sig[64];
+  guint8 secret_key[64];
+  gboolean is_signed = TRUE;
+  gsize len = 0;
+
+  /* Unsigned: verifies, said to be; a key asks for a signature. */
+  g_assert_true (hearth_batch_verify_signed (batch, NULL, signer, &is_signed, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (is_signed);
+  randombytes_buf (other_key, sizeof other_key);
+  expect_signature_refused (batch, other_key, HEARTH_BATCH_ERROR_KEY, "manifest.sig is missing");
+
+  /* Signed: the signer's key comes back, and it is the seed's. */
+  randombytes_buf (seed, sizeof seed);
+  crypto_sign_seed_keypair (public_key, secret_key, seed);
+  g_assert_true (hearth_batch_sign (batch, seed, &error));
+  g_assert_no_error (error);
+  g_assert_true (hearth_batch_verify_signed (batch, public_key, signer, &is_signed, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (is_signed);
+  g_assert_cmpmem (signer, 32, public_key, 32);
+  /* Its file: the header, the key, the signature; read back alike. */
+  g_assert_true (g_file_get_contents (sig_path, &good, &len, NULL));
+  key_text = hearth_batch_key_to_text (public_key);
+  g_assert_true (g_str_has_prefix (good, "hearth batch signature v1\n"));
+  g_assert_nonnull (strstr (good, key_text));
+  g_assert_true (hearth_batch_read_signature (batch, parsed, sig, &error));
+  g_assert_cmpmem (parsed, 32, public_key, 32);
+  g_assert_true (hearth_batch_key_from_text (key_text, parsed, &error));
+  g_assert_cmpmem (parsed, 32, public_key, 32);
+  g_assert_false (hearth_batch_key_from_text ("AAAA", parsed, &error));
+  g_assert_error (error, HEARTH_BATCH_ERROR, HEARTH_BATCH_ERROR_INVALID);
+  g_clear_error (&error);
+  /* Another key wanted: refused, naming both. */
+  expect_signature_refused (batch, other_key, HEARTH_BATCH_ERROR_KEY, key_text);
+  /* The same signature written by the client's path: the same bytes. */
+  g_assert_true (hearth_batch_write_signature (batch, public_key, sig, &error));
+  {
+    g_autofree char *again = NULL;
+
+    g_assert_true (g_file_get_contents (sig_path, &again, NULL, NULL));
+    g_assert_cmpstr (again, ==, good);
+  }
+
+  /* A signature of another manifest (one bit of it flipped). */
+  sig[10] ^= 1;
+  g_assert_true (hearth_batch_write_signature (batch, public_key, sig, &error));
+  expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "does not match manifest.json");
+  sig[10] ^= 1;
+  /* A manifest changed after it was signed, even by a space. */
+  put_signature (batch, good, -1);
+  {
+    g_autofree char *manifest = read_file (batch, "manifest.json");
+    g_autofree char *path = g_build_filename (batch, "manifest.json", NULL);
+    g_autofree char *spaced = g_strconcat (manifest, " ", NULL);
+
+    g_assert_true (g_file_set_contents (path, spaced, -1, NULL));
+    expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "does not match manifest.json");
+    g_assert_true (g_file_set_contents (path, manifest, -1, NULL));
+  }
+  g_assert_true (hearth_batch_verify_signed (batch, public_key, NULL, NULL, NULL, &error));
+
+  /* Malformed files, named by what is wrong. */
+  put_signature (batch, "hearth batch signature v2\nAAAA\nAAAA\n", -1);
+  expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "line 1");
+  {
+    g_autofree char *bad_key = g_strdup_printf ("hearth batch signature v1\n%s!\n%s", key_text, strchr (good + 26, '\n') + 1);
+    put_signature (batch, bad_key, -1);
+    expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "line 2");
+  }
+  {
+    g_autofree char *bad_sig = g_strdup_printf ("hearth batch signature v1\n%s\nAAAA\n", key_text);
+    put_signature (batch, bad_sig, -1);
+    expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "line 3");
+  }
+  put_signature (batch, good, (gssize) (len - 1));       /* its last newline cut */
+  expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "three lines");
+  {
+    g_autofree char *extra = g_strconcat (good, "more\n", NULL);
+    put_signature (batch, extra, -1);
+    expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "three lines");
+  }
+  put_signature (batch, "hearth batch signature v1\n\0\n\n", 30);
+  expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "not text");
+  long_text = g_strnfill (2000, 'A');
+  put_signature (batch, long_text, -1);
+  expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "larger than");
+  /* A link is not followed (it could point anywhere). */
+  {
+    g_autofree char *elsewhere = g_build_filename (batch, "..", "elsewhere.sig", NULL);
+
+    g_assert_true (g_file_set_contents (elsewhere, good, -1, NULL));
+    g_unlink (sig_path);
+    g_assert_cmpint (symlink (elsewhere, sig_path), ==, 0);
+    expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "not a plain file");
+    /* Nor a dangling one taken for a missing file. */
+    g_unlink (elsewhere);
+    expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "manifest.sig");
+  }
+  sodium_memzero (secret_key, sizeof secret_key);
+}
+
 static void
 test_count_records (void)
 {
@@ -518,6 +649,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/batch/csv", test_csv);
   g_test_add_func ("/batch/json", test_json);
   g_test_add_func ("/batch/tampering", test_tampering);
+  g_test_add_func ("/batch/signature", test_signature);
   g_test_add_func ("/batch/count-records", test_count_records);
   g_test_add_func ("/batch/verify-large", test_verify_large);
   return g_test_run ();
