@@ -101,6 +101,7 @@ typedef struct {
 static void append_json_string (GString *out, const char *text);
 static gboolean states_flush (SqliteTxn *t, GError **error);
 static gint64 record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error);
+static gboolean state_number (SqliteTxn *t, const char *tbl, const char *id, gint64 *rkey, GError **error);
 
 struct _HearthCenterStoreSqlite {
   GObject parent_instance;
@@ -282,12 +283,22 @@ sql_record_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * 64 bits of the BLAKE2b of an edit's version, so that the index
  * changes_by_key finds an edit by its identity in one step. Stored in
  * every row: the function must never change. NULL for NULL (a record). */
+static gint64
+version_bits (const char *hlc, gsize len)
+{
+  guint8 hash[crypto_generichash_BYTES_MIN];
+  guint64 key = 0;
+
+  crypto_generichash (hash, sizeof hash, (const unsigned char *) hlc, (unsigned long long) len, NULL, 0);
+  for (guint i = 0; i < 8; i++)
+    key = key << 8 | hash[i];
+  return (gint64) key;
+}
+
 static void
 sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   const unsigned char *hlc = sqlite3_value_text (argv[0]);
-  guint8 hash[crypto_generichash_BYTES_MIN];
-  guint64 key = 0;
 
   g_assert (argc == 1);
   if (hlc == NULL)
@@ -295,10 +306,7 @@ sql_version_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
       sqlite3_result_null (ctx);
       return;
     }
-  crypto_generichash (hash, sizeof hash, hlc, (unsigned long long) sqlite3_value_bytes (argv[0]), NULL, 0);
-  for (guint i = 0; i < 8; i++)
-    key = key << 8 | hash[i];
-  sqlite3_result_int64 (ctx, (sqlite3_int64) key);
+  sqlite3_result_int64 (ctx, version_bits ((const char *) hlc, (gsize) sqlite3_value_bytes (argv[0])));
 }
 
 /* hearth_field_key (field): the low 16 bits of an edit's key
@@ -1515,6 +1523,54 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
 #define EDITS_ROWS_WHERE \
   "INDEXED BY changes_by_key WHERE ikey = " RECORD_KEY ("?1", "?2", "NULL") " AND kind = 'edits' AND tbl = ?1 " \
   "AND record_id = ?2 AND "
+/* The same with the keys bound (bind_edit_keys ()): ?5 the field's key,
+ * ?6 the record's, ?7 the version's, computed once for a statement
+ * rather than by a subquery of record_state and three hashes in each
+ * part of it. */
+#define BOUND_EDIT_ROW_IDENTITY \
+  "ikey = ?5 AND vkey = ?7 AND kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4"
+#define BOUND_EDITS_ROW_IDENTITY \
+  "ikey = ?6 AND vkey = ?7 AND kind = 'edits' AND tbl = ?1 AND record_id = ?2 AND hlc = ?4 " \
+  "AND fields -> ?3 IS NOT NULL"
+#define BOUND_EDITS_ROWS_WHERE \
+  "INDEXED BY changes_by_key WHERE ikey = ?6 AND kind = 'edits' AND tbl = ?1 AND record_id = ?2 AND "
+
+/* Binds (?1, ?2, ?3, ?4) = (@table, @id, @field, @hlc) of @st and the
+ * keys the BOUND_ statements look under: ?5 RECORD_KEY (?1, ?2, ?3), ?6
+ * RECORD_KEY (?1, ?2, NULL), ?7 hearth_version_key (?4). The record's
+ * number comes from the transaction's states (record_state_get(), read
+ * once a push: the push merges the record's edits there anyway); a record
+ * without a number has no edit stored, and both keys are NULL, as the
+ * subquery of RECORD_KEY gave. %FALSE with @error set when the store
+ * fails. */
+static gboolean
+bind_edit_keys (SqliteTxn *t, sqlite3_stmt *st, const char *table, const char *id, const char *field,
+                const char *hlc, GError **error)
+{
+  gint64 rkey;
+
+  if (!state_number (t, table, id, &rkey, error))
+    return FALSE;
+  bind_borrowed (st, 1, table);
+  bind_borrowed (st, 2, id);
+  bind_borrowed (st, 3, field);
+  bind_borrowed (st, 4, hlc);
+  if (rkey != 0)
+    {
+      sqlite3_bind_int64 (st, 5, rkey * 65536 + field_bits (field, field != NULL ? strlen (field) : 0));
+      sqlite3_bind_int64 (st, 6, rkey * 65536);
+    }
+  else
+    {
+      sqlite3_bind_null (st, 5);
+      sqlite3_bind_null (st, 6);
+    }
+  if (hlc != NULL)
+    sqlite3_bind_int64 (st, 7, version_bits (hlc, strlen (hlc)));
+  else
+    sqlite3_bind_null (st, 7);
+  return TRUE;
+}
 
 static HearthChange *
 sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const char *field, const char *hlc,
@@ -1523,16 +1579,13 @@ sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const
   SqliteTxn *t = (SqliteTxn *) txn;
   /* A field of an 'edits' row as the edit it holds (change_from_row()). */
   sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_by_key WHERE "
-                              EDIT_ROW_IDENTITY " UNION ALL SELECT cursor, 'edit', tbl, record_id, ?3, hlc, "
+                              BOUND_EDIT_ROW_IDENTITY " UNION ALL SELECT cursor, 'edit', tbl, record_id, ?3, hlc, "
                               "fields -> ?3 ->> 1, household, village, fields -> ?3 ->> 0, NULL, wall "
-                              "FROM changes INDEXED BY changes_by_key WHERE " EDITS_ROW_IDENTITY " LIMIT 1", error);
+                              "FROM changes INDEXED BY changes_by_key WHERE " BOUND_EDITS_ROW_IDENTITY " LIMIT 1",
+                           error);
 
-  if (st == NULL)
+  if (st == NULL || !bind_edit_keys (t, st, table, id, field, hlc, error))
     return NULL;
-  bind_borrowed (st, 1, table);
-  bind_borrowed (st, 2, id);
-  bind_borrowed (st, 3, field);
-  bind_borrowed (st, 4, hlc);
   return find_one_change (t, st, error);
 }
 
@@ -1545,22 +1598,18 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
    * its identity) or one it does not (then it is in field_dangling). */
   sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling WHERE tbl = ?1 AND record_id = ?2 AND field = ?3 "
                               "AND hlc = ?4 UNION ALL SELECT 1 WHERE (EXISTS (SELECT 1 FROM changes "
-                              "INDEXED BY changes_by_key WHERE " EDIT_ROW_IDENTITY ") OR EXISTS (SELECT 1 FROM "
-                              "changes INDEXED BY changes_by_key WHERE " EDITS_ROW_IDENTITY ")) "
+                              "INDEXED BY changes_by_key WHERE " BOUND_EDIT_ROW_IDENTITY ") OR EXISTS (SELECT 1 "
+                              "FROM changes INDEXED BY changes_by_key WHERE " BOUND_EDITS_ROW_IDENTITY ")) "
                               "AND (EXISTS (SELECT 1 FROM changes n INDEXED BY changes_by_key "
-                              "WHERE n.ikey = " RECORD_KEY ("?1", "?2", "?3") " AND n.kind = 'edit' AND n.tbl = ?1 "
+                              "WHERE n.ikey = ?5 AND n.kind = 'edit' AND n.tbl = ?1 "
                               "AND n.record_id = ?2 AND n.field = ?3 AND instr (n.parents, '\"' || ?4 || '\"') > 0) "
-                              "OR EXISTS (SELECT 1 FROM changes n " EDITS_ROWS_WHERE
+                              "OR EXISTS (SELECT 1 FROM changes n " BOUND_EDITS_ROWS_WHERE
                               "instr (n.fields, '\"' || ?4 || '\"') > 0 "
                               "AND instr (n.fields -> ?3 ->> 1, '\"' || ?4 || '\"') > 0)) LIMIT 1", error);
   int rc;
 
-  if (st == NULL)
+  if (st == NULL || !bind_edit_keys (t, st, table, id, field, hlc, error))
     return -1;
-  bind_borrowed (st, 1, table);
-  bind_borrowed (st, 2, id);
-  bind_borrowed (st, 3, field);
-  bind_borrowed (st, 4, hlc);
   rc = step (t, st, error);
   sqlite3_reset (st);
   return rc < 0 ? -1 : rc == SQLITE_ROW;
@@ -1577,16 +1626,12 @@ add_dangling (SqliteTxn *t, const char *table, const char *id, const char *field
     {
       sqlite3_stmt *st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) "
                                   "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM changes "
-                                  "INDEXED BY changes_by_key WHERE " EDIT_ROW_IDENTITY ") AND NOT EXISTS "
-                                  "(SELECT 1 FROM changes INDEXED BY changes_by_key WHERE " EDITS_ROW_IDENTITY ")",
-                               error);
+                                  "INDEXED BY changes_by_key WHERE " BOUND_EDIT_ROW_IDENTITY ") AND NOT EXISTS "
+                                  "(SELECT 1 FROM changes INDEXED BY changes_by_key WHERE " BOUND_EDITS_ROW_IDENTITY
+                                  ")", error);
 
-      if (st == NULL)
+      if (st == NULL || !bind_edit_keys (t, st, table, id, field, parents->pdata[i], error))
         return FALSE;
-      bind_borrowed (st, 1, table);
-      bind_borrowed (st, 2, id);
-      bind_borrowed (st, 3, field);
-      bind_borrowed (st, 4, parents->pdata[i]);
       if (!run (t, st, error))
         return FALSE;
     }
@@ -1839,6 +1884,18 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
     }
   g_hash_table_insert (t->states, g_steal_pointer (&key), r);
   return r;
+}
+
+/* The number of (@tbl, @id) (record_state.rkey) as the transaction's
+ * states hold it (*@rkey 0: none, no edit of it stored), without giving
+ * one. %FALSE with @error set when the store fails. */
+static gboolean
+state_number (SqliteTxn *t, const char *tbl, const char *id, gint64 *rkey, GError **error)
+{
+  RecordState *r = record_state_get (t, tbl, id, error);
+
+  *rkey = r != NULL ? r->rkey : 0;
+  return r != NULL;
 }
 
 /* The number of (@tbl, @id) (record_state.rkey), given here when it has
@@ -3322,20 +3379,16 @@ sqlite_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id
   sqlite3_stmt *st = stmt (t, "SELECT 1 FROM field_dangling, center_epoch e WHERE tbl = ?1 AND record_id = ?2 "
                               "AND field = ?3 AND hlc = ?4 AND e.only_row = 1 AND e.restore_cursor > 0 "
                               "AND NOT EXISTS (SELECT 1 FROM changes n INDEXED BY changes_by_key "
-                              "WHERE n.ikey = " RECORD_KEY ("?1", "?2", "?3") " AND n.kind = 'edit' AND n.tbl = ?1 "
+                              "WHERE n.ikey = ?5 AND n.kind = 'edit' AND n.tbl = ?1 "
                               "AND n.record_id = ?2 AND n.field = ?3 AND n.cursor <= e.restore_cursor "
                               "AND instr (n.parents, '\"' || ?4 || '\"') > 0) "
-                              "AND NOT EXISTS (SELECT 1 FROM changes n " EDITS_ROWS_WHERE
+                              "AND NOT EXISTS (SELECT 1 FROM changes n " BOUND_EDITS_ROWS_WHERE
                               "n.cursor <= e.restore_cursor AND instr (n.fields, '\"' || ?4 || '\"') > 0 "
                               "AND instr (n.fields -> ?3 ->> 1, '\"' || ?4 || '\"') > 0)", error);
   int rc;
 
-  if (st == NULL)
+  if (st == NULL || !bind_edit_keys (t, st, table, id, field, hlc, error))
     return -1;
-  bind_text (st, 1, table);
-  bind_text (st, 2, id);
-  bind_text (st, 3, field);
-  bind_text (st, 4, hlc);
   rc = step (t, st, error);
   sqlite3_reset (st);
   if (rc != SQLITE_ROW)
