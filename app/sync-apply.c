@@ -739,7 +739,79 @@ typedef struct {
   GHashTable *index;  /* Touched (its table and id) → itself */
   GArray *pending;    /* PendingEdit */
   GHashTable *held;   /* "table id" of the records with edits in the store: probe_records() */
+  GHashTable *packed; /* (nullable) borrowed from the page's HearthSyncPagePrep */
 } TouchedSet;
+
+/* A page's working memory, freed on whatever thread frees its
+ * preparation (hearth_sync_page_prep_free()): nothing in it reads the
+ * page's strings it borrows, so the order of the two frees does not
+ * matter, but the preparation goes first. */
+static void
+touched_set_free (TouchedSet *touched)
+{
+  if (touched == NULL)
+    return;
+  g_ptr_array_unref (touched->order);
+  g_hash_table_unref (touched->index);
+  g_array_unref (touched->pending);
+  g_hash_table_unref (touched->held);
+  g_free (touched);
+}
+
+struct _HearthSyncPagePrep {
+  /* The text of a packed column (its address in the page's change) →
+   * its packed value (GBytes), or NULL: kept as text. */
+  GHashTable *packed;
+  TouchedSet *touched;   /* the apply's, once applied */
+  gboolean used;
+};
+
+static void
+bytes_unref0 (gpointer data)
+{
+  if (data != NULL)
+    g_bytes_unref (data);
+}
+
+HearthSyncPagePrep *
+hearth_sync_page_prepare (GPtrArray *changes)
+{
+  HearthSyncPagePrep *prep = g_new0 (HearthSyncPagePrep, 1);
+
+  prep->packed = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, bytes_unref0);
+  for (guint i = 0; changes != NULL && i < changes->len; i++)
+    {
+      const HearthChange *c = changes->pdata[i];
+      GHashTableIter iter;
+      gpointer key, value;
+
+      /* What apply_immutable() binds (apply_change()'s tables). */
+      if (c->kind == HEARTH_CHANGE_EDIT || c->kind == HEARTH_CHANGE_EDITS || c->table == NULL || c->fields == NULL ||
+          (strcmp (c->table, "submissions") != 0 && strcmp (c->table, "reviews") != 0))
+        continue;
+      g_hash_table_iter_init (&iter, c->fields);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (value != NULL && hearth_packed_column (c->table, key))
+          {
+            gsize len = strlen (value), packed_len = 0;
+            guint8 *packed = hearth_text_pack (value, len, &packed_len);
+
+            g_hash_table_insert (prep->packed, value,
+                                 packed != NULL ? g_bytes_new_take (packed, packed_len) : NULL);
+          }
+    }
+  return prep;
+}
+
+void
+hearth_sync_page_prep_free (HearthSyncPagePrep *prep)
+{
+  if (prep == NULL)
+    return;
+  touched_set_free (prep->touched);
+  g_hash_table_unref (prep->packed);
+  g_free (prep);
+}
 
 static void
 string_free (gpointer data)
@@ -1297,8 +1369,29 @@ column_default (sqlite3 *db, const char *table, const char *column)
 
 /* A submission or review: inserted once, never overwritten (PROTOCOL.md
  * section 6.2). */
+/* Binds @text, a value of a packed column, as hearth_packed_bind() does:
+ * packed already when @packed (a page's preparation) has it. */
+static int
+bind_packed (sqlite3_stmt *st, int index, const char *text, GHashTable *packed)
+{
+  gpointer done = NULL;
+
+  if (text != NULL && packed != NULL && g_hash_table_lookup_extended (packed, text, NULL, &done))
+    {
+      gsize len = 0;
+      gconstpointer data;
+
+      if (done == NULL)
+        return sqlite3_bind_text (st, index, text, -1, SQLITE_STATIC);
+      /* Lives until the preparation is freed, after the statement. */
+      data = g_bytes_get_data (done, &len);
+      return sqlite3_bind_blob64 (st, index, data, len, SQLITE_STATIC);
+    }
+  return hearth_packed_bind (st, index, text);
+}
+
 static gboolean
-apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
+apply_immutable (sqlite3 *db, const HearthChange *c, GHashTable *packed, GError **error)
 {
   g_autoptr(GError) refused = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
@@ -1337,7 +1430,7 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GError **error)
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
   for (guint i = 0; i < names->len; i++)
     if (hearth_packed_column (c->table, names->pdata[i]))
-      hearth_packed_bind (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]));
+      bind_packed (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), packed);
     else
       sqlite3_bind_text (st, (int) i + 2, g_hash_table_lookup (c->fields, names->pdata[i]), -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
@@ -1467,7 +1560,7 @@ apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, Touched
   if (g_str_equal (c->table, "audit"))
     return apply_audit (db, device_id, c, error);
   if (g_str_equal (c->table, "submissions") || g_str_equal (c->table, "reviews"))
-    return apply_immutable (db, c, error);
+    return apply_immutable (db, c, touched->packed, error);
   if (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") || g_str_equal (c->table, "divisions"))
     return apply_published (db, c, now, error);
   return refuse (error, _("“%s” is not a table of records"), c->table);
@@ -2013,8 +2106,8 @@ recompute_fields (sqlite3 *db, Touched *t, const char *now, guint *rejected, GEr
 /* @set_compact: whether @compact_until is stored with the page (a version
  * 2 page) or the stored bound left as it is. */
 static gboolean
-apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more, gboolean set_compact,
-            gint64 compact_until, guint *n_rejected, GError **error)
+apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep, gint64 next_cursor, gboolean more,
+            gboolean set_compact, gint64 compact_until, guint *n_rejected, GError **error)
 {
   HearthCaseStore *cases;
   sqlite3 *db;
@@ -2022,7 +2115,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   g_autofree char *now = NULL;
   g_autofree char *newest = NULL;
   g_autofree char *cursor_text = NULL;
-  TouchedSet touched = { NULL, NULL, NULL };
+  TouchedSet *touched = NULL;
   g_autoptr(GArray) versions = g_array_new (FALSE, FALSE, sizeof (PendingVersion));
   HearthSyncTx tx;
   guint rejected = 0;
@@ -2065,11 +2158,13 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
       if (same)
         return TRUE;
     }
-  touched.order = g_ptr_array_new_with_free_func (touched_free);
-  touched.index = g_hash_table_new (touched_hash, touched_equal);
-  touched.pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
-  g_array_set_clear_func (touched.pending, pending_edit_clear);
-  touched.held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  touched = g_new0 (TouchedSet, 1);
+  touched->order = g_ptr_array_new_with_free_func (touched_free);
+  touched->index = g_hash_table_new (touched_hash, touched_equal);
+  touched->pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
+  g_array_set_clear_func (touched->pending, pending_edit_clear);
+  touched->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  touched->packed = prep != NULL ? prep->packed : NULL;
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
@@ -2094,7 +2189,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
   if (!set_triggers (db, FALSE, error))
     goto failed;
   triggers_off = TRUE;
-  if (!probe_records (db, changes, &touched, error))
+  if (!probe_records (db, changes, touched, error))
     goto failed;
   /* Each change writes one row at most, and a statement that fails
    * leaves nothing behind: no savepoint per change is needed. */
@@ -2106,7 +2201,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
       if (c->kind == HEARTH_CHANGE_EDITS)
         {
           /* Refusals noted field by field, as the edits it stands for. */
-          int applied = apply_edits (db, c, &touched, now, latest_ms, &rejected, error);
+          int applied = apply_edits (db, c, touched, now, latest_ms, &rejected, error);
 
           if (applied < 0)
             goto failed;
@@ -2116,7 +2211,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
               newest = g_strdup (c->hlc);
             }
         }
-      else if (apply_change (db, device_id, c, &touched, now, latest_ms, &local))
+      else if (apply_change (db, device_id, c, touched, now, latest_ms, &local))
         {
           if (c->kind == HEARTH_CHANGE_EDIT && g_strcmp0 (c->hlc, newest) > 0)
             {
@@ -2136,21 +2231,21 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
           rejected++;
         }
     }
-  rank_records (&touched);
-  if (!insert_pending (db, touched.pending, touched.order->len, error))
+  rank_records (touched);
+  if (!insert_pending (db, touched->pending, touched->order->len, error))
     goto failed;
   /* The fast path's records are created with the triggers still off
    * (create_fresh()), before every other step: a record the general path
    * creates or changes next finds them as their triggers would have left
    * them. */
-  if (!create_fresh (db, &touched, now, versions, error))
+  if (!create_fresh (db, touched, now, versions, error))
     goto failed;
   if (!set_triggers (db, TRUE, error))
     goto failed;
   triggers_off = FALSE;
-  for (guint i = 0; i < touched.order->len; i++)
+  for (guint i = 0; i < touched->order->len; i++)
     {
-      Touched *t = touched.order->pdata[i];
+      Touched *t = touched->order->pdata[i];
 
       if (t->done)
         continue;
@@ -2165,7 +2260,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gbool
       if (!recompute_fields (db, t, now, &rejected, error))
         goto failed;
     }
-  if (!insert_versions (db, versions, touched.order->len, error))
+  if (!insert_versions (db, versions, touched->order->len, error))
     goto failed;
   /* Whatever this device writes next is ordered after what it has seen. */
   if (newest != NULL && !hearth_case_store_receive_hlc (cases, newest, error))
@@ -2198,10 +2293,12 @@ out:
   if (triggers_off)
     set_triggers (db, TRUE, NULL);
   hearth_sync_cache_close (db);
-  g_ptr_array_unref (touched.order);
-  g_hash_table_unref (touched.index);
-  g_array_unref (touched.pending);
-  g_hash_table_unref (touched.held);
+  /* Freed with the preparation when there is one: on the thread that
+   * frees it (sync-run.c: the next page's fetch). */
+  if (prep != NULL && prep->touched == NULL)
+    prep->touched = touched;
+  else
+    touched_set_free (touched);
   return ok;
 }
 
@@ -2209,7 +2306,7 @@ gboolean
 hearth_sync_store_apply (HearthSyncStore *self, GPtrArray *changes, gint64 next_cursor, gboolean more,
                          guint *n_rejected, GError **error)
 {
-  return apply_page (self, changes, next_cursor, more, FALSE, 0, n_rejected, error);
+  return apply_page (self, changes, NULL, next_cursor, more, FALSE, 0, n_rejected, error);
 }
 
 gboolean
@@ -2218,5 +2315,18 @@ hearth_sync_store_apply_page (HearthSyncStore *self, GPtrArray *changes, gint64 
 {
   if (compact_until < 0)
     return refuse (error, _("the compaction bound %lld is negative"), (long long) compact_until);
-  return apply_page (self, changes, next_cursor, more, TRUE, compact_until, n_rejected, error);
+  return apply_page (self, changes, NULL, next_cursor, more, TRUE, compact_until, n_rejected, error);
+}
+
+gboolean
+hearth_sync_store_apply_prepared (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
+                                  gint64 next_cursor, gboolean more, gint64 compact_until, guint *n_rejected,
+                                  GError **error)
+{
+  g_return_val_if_fail (prep == NULL || !prep->used, FALSE);
+  if (compact_until < 0)
+    return refuse (error, _("the compaction bound %lld is negative"), (long long) compact_until);
+  if (prep != NULL)
+    prep->used = TRUE;
+  return apply_page (self, changes, prep, next_cursor, more, TRUE, compact_until, n_rejected, error);
 }

@@ -391,7 +391,9 @@ typedef struct {
   char *path;
   gint64 cursor;              /* the cursor @path asks from */
   GPtrArray *spent;           /* (nullable) an applied page's changes, freed by the thread */
+  HearthSyncPagePrep *spent_prep;   /* (nullable) and its preparation, freed before them */
   HearthSyncPullPage page;
+  HearthSyncPagePrep *prep;   /* the page's, made by the thread (hearth_sync_page_prepare()) */
   guint status;               /* the reply's HTTP status, 0 for none */
   gboolean ok;
   GError *error;
@@ -428,15 +430,22 @@ fetch_main (gpointer data)
   Fetch *f = data;
 
   f->ok = fetch_page (f->client, f->path, f->cursor, &f->page, &f->status, &f->error);
+  /* What the apply needs no store for (packing the visits' forms):
+   * done here, beside the thread that applies. */
+  if (f->ok)
+    f->prep = hearth_sync_page_prepare (f->page.changes);
   /* Off the thread that applies, which waits for this one less than
-   * this one waits for the center. */
+   * this one waits for the center: the apply's working memory, then the
+   * changes it borrowed from. */
+  g_clear_pointer (&f->spent_prep, hearth_sync_page_prep_free);
   g_clear_pointer (&f->spent, g_ptr_array_unref);
   return NULL;
 }
 
-/* @spent: (transfer full) (nullable): changes to free meanwhile. */
+/* @spent: (transfer full) (nullable): changes to free meanwhile;
+ * @spent_prep: (transfer full) (nullable): their preparation. */
 static Fetch *
-fetch_start (HearthSyncClient *client, char *path, gint64 cursor, GPtrArray *spent)
+fetch_start (HearthSyncClient *client, char *path, gint64 cursor, GPtrArray *spent, HearthSyncPagePrep *spent_prep)
 {
   Fetch *f = g_new0 (Fetch, 1);
 
@@ -444,14 +453,16 @@ fetch_start (HearthSyncClient *client, char *path, gint64 cursor, GPtrArray *spe
   f->path = path;
   f->cursor = cursor;
   f->spent = spent;
+  f->spent_prep = spent_prep;
   f->thread = g_thread_new ("sync-fetch", fetch_main, f);
   return f;
 }
 
-/* Waits for @f and frees it; its page in @page, or FALSE with @error;
- * the reply's HTTP status in @status either way (0 for none). */
+/* Waits for @f and frees it; its page in @page and its preparation in
+ * @prep, or FALSE with @error; the reply's HTTP status in @status either
+ * way (0 for none). */
 static gboolean
-fetch_finish (Fetch *f, HearthSyncPullPage *page, guint *status, GError **error)
+fetch_finish (Fetch *f, HearthSyncPullPage *page, HearthSyncPagePrep **prep, guint *status, GError **error)
 {
   gboolean ok;
 
@@ -459,7 +470,10 @@ fetch_finish (Fetch *f, HearthSyncPullPage *page, guint *status, GError **error)
   ok = f->ok;
   *status = f->status;
   if (ok)
-    *page = f->page;
+    {
+      *page = f->page;
+      *prep = f->prep;
+    }
   else
     g_propagate_error (error, f->error);
   g_free (f->path);
@@ -549,6 +563,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
   guint limit = o->pull_limit > 0 ? MIN (o->pull_limit, HEARTH_SYNC_MAX_PULL) : HEARTH_SYNC_DEFAULT_PULL;
   Fetch *ahead = NULL;
   g_autoptr(GPtrArray) spent = NULL;   /* the page applied last, freed by the next fetch */
+  /* Its preparation, with the apply's memory: freed before it. */
+  g_autoptr(HearthSyncPagePrep) spent_prep = NULL;
   gboolean ok = FALSE;
   gboolean batch = FALSE;
   /* A fresh store's first pull of full pages: HEARTH_SYNC_FRESH_BATCH_CHANGES. */
@@ -560,6 +576,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
   for (;;)
     {
       g_auto(HearthSyncPullPage) page = { 0 };
+      /* The page's: made by its fetch, else here; freed before it. */
+      g_autoptr(HearthSyncPagePrep) prep = NULL;
       g_autoptr(GError) local = NULL;
       gboolean fetched;
       gint64 compact_until = 0;
@@ -570,7 +588,7 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
         goto out;
       compacting = r->status.cursor == 0 || r->status.compact_until > r->status.cursor;
       if (ahead != NULL)
-        fetched = fetch_finish (g_steal_pointer (&ahead), &page, &status, &local);
+        fetched = fetch_finish (g_steal_pointer (&ahead), &page, &prep, &status, &local);
       else
         {
           /* Nothing is applied while the first page is on its way: a
@@ -599,6 +617,9 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
           g_propagate_error (error, g_steal_pointer (&local));
           goto out;
         }
+      /* The first page's, or a page of version 2 after a 404: here. */
+      if (prep == NULL)
+        prep = hearth_sync_page_prepare (page.changes);
       /* The bound is the one asked for, or the center's choice at the start. */
       if (compacting)
         {
@@ -618,7 +639,7 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
       r->rejected += page.skipped->len;
       if (page.more)
         ahead = fetch_start (client, page_path (version, page.next_cursor, compact_until, limit), page.next_cursor,
-                             g_steal_pointer (&spent));
+                             g_steal_pointer (&spent), g_steal_pointer (&spent_prep));
       /* Versions are bounded by the center's time as this exchange knows it. */
       hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
       if (!batch)
@@ -630,8 +651,8 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
           batch_changes = 0;
           batch_pages = 0;
         }
-      if (!hearth_sync_store_apply_page (store, page.changes, page.next_cursor, page.more, compact_until, &rejected,
-                                         error) ||
+      if (!hearth_sync_store_apply_prepared (store, page.changes, prep, page.next_cursor, page.more, compact_until,
+                                             &rejected, error) ||
           !hearth_sync_store_status (store, &r->status, error))
         goto out;
       n_edits = page_edits (&page);
@@ -640,7 +661,9 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
       batch_changes += n_edits;
       /* Freeing a page of ten thousand changes is a few percent of its
        * apply: the next fetch does it. */
+      g_clear_pointer (&spent_prep, hearth_sync_page_prep_free);
       g_clear_pointer (&spent, g_ptr_array_unref);
+      spent_prep = g_steal_pointer (&prep);
       spent = g_steal_pointer (&page.changes);
       batch_pages++;
       if (!page.more)
@@ -687,9 +710,10 @@ out:
   if (ahead != NULL)
     {
       g_auto(HearthSyncPullPage) dropped = { 0 };
+      g_autoptr(HearthSyncPagePrep) dropped_prep = NULL;
       guint status;
 
-      fetch_finish (ahead, &dropped, &status, NULL);
+      fetch_finish (ahead, &dropped, &dropped_prep, &status, NULL);
     }
   return ok;
 }

@@ -241,6 +241,61 @@ gboolean hearth_sync_store_apply_page (HearthSyncStore *self,
                                        GError         **error);
 
 /**
+ * HearthSyncPagePrep:
+ *
+ * What a pull page's apply needs that no store does (the packed texts
+ * of its submissions, hearth_text_pack()), done beforehand on any
+ * thread (hearth_sync_page_prepare()), and, once the page is applied
+ * through hearth_sync_store_apply_prepared(), the apply's working memory
+ * (thousands of edit sets on a fresh device's page), left to be freed
+ * with it on any thread instead of on the thread that applies.
+ */
+typedef struct _HearthSyncPagePrep HearthSyncPagePrep;
+
+/**
+ * hearth_sync_page_prepare:
+ * @changes: (element-type HearthChange): a pull page
+ *
+ * Packs the values of @changes' packed columns (hearth_packed_column())
+ * as hearth_sync_store_apply_page() would: the same bytes. Needs no
+ * store; thread-safe (@changes only read).
+ *
+ * Returns: (transfer full): the page's preparation; it borrows @changes'
+ *   strings: free it (hearth_sync_page_prep_free(), any thread) before
+ *   @changes, and apply it with @changes only.
+ */
+HearthSyncPagePrep *hearth_sync_page_prepare (GPtrArray *changes);
+
+/**
+ * hearth_sync_page_prep_free:
+ * @prep: (transfer full) (nullable): a page's preparation
+ *
+ * Frees @prep and the working memory of the apply it went through. Any
+ * thread (nothing in it refers to a store), before the page's changes.
+ */
+void hearth_sync_page_prep_free (HearthSyncPagePrep *prep);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthSyncPagePrep, hearth_sync_page_prep_free)
+
+/**
+ * hearth_sync_store_apply_prepared:
+ * @prep: (nullable): @changes' preparation (hearth_sync_page_prepare()),
+ *   or %NULL to pack here; not applied before
+ *
+ * hearth_sync_store_apply_page() with @changes' packed texts taken from
+ * @prep, and the apply's working memory left in @prep (freed with it)
+ * rather than freed before this returns. The same rows, the same
+ * guarantees.
+ */
+gboolean hearth_sync_store_apply_prepared (HearthSyncStore    *self,
+                                           GPtrArray          *changes,
+                                           HearthSyncPagePrep *prep,
+                                           gint64              next_cursor,
+                                           gboolean            more,
+                                           gint64              compact_until,
+                                           guint              *n_rejected,
+                                           GError            **error);
+
+/**
  * HearthSyncStatus:
  * @last_seq: the newest change number (0: none)
  * @acked_seq: the highest number the center acknowledged

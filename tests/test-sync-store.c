@@ -3581,6 +3581,128 @@ test_packed_instance (void)
   g_assert_nonnull (strstr (error->message, "submissions " VISIT_ID ", instance_xml"));
 }
 
+static gpointer
+prepare_thread (gpointer data)
+{
+  return hearth_sync_page_prepare (data);
+}
+
+static gpointer
+prep_free_thread (gpointer data)
+{
+  hearth_sync_page_prep_free (data);
+  return NULL;
+}
+
+/* Every row a pulled page writes, packed values as hex: two stores that
+ * applied the same page alike dump the same. */
+static char *
+dump_applied (Replica *r)
+{
+  static const char *const queries[] = {
+    "SELECT id, typeof (instance_xml), hex (instance_xml) FROM submissions ORDER BY id",
+    "SELECT record_table, record_id, hlc, wall, fields, origin FROM record_writes ORDER BY record_table, record_id, hlc",
+    "SELECT record_table, record_id, versions FROM record_versions ORDER BY record_table, record_id",
+    "SELECT * FROM households ORDER BY id",
+    "SELECT * FROM members ORDER BY id",
+    "SELECT * FROM tasks ORDER BY id",
+    "SELECT * FROM conflicts ORDER BY id",
+    "SELECT * FROM household_search ORDER BY 1, 2, 3",
+    "SELECT * FROM routine_visit_queue ORDER BY 1",
+    "SELECT key, value FROM sync_state WHERE key IN ('cursor', 'pull_more', 'compact_until') ORDER BY key",
+    "SELECT record_table, record_id, field, message FROM sync_apply_errors ORDER BY 1, 2, 3",
+  };
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autofree char *rows = dump (r->db, queries[i]);
+
+      g_string_append_printf (out, "-- %s\n%s", queries[i], rows);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* A page prepared on another thread (hearth_sync_page_prepare(): the
+ * submissions' packed forms) and applied with its preparation, which
+ * then keeps the apply's working memory and is freed on a third thread:
+ * the same rows, byte for byte (packed values too), as the page applied
+ * without one; a form too short to pack stays text either way; a
+ * preparation of a page refused whole is freed all the same. */
+static void
+test_prepared_page (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-prepared-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-prepared-b", START_MS);
+  g_autoptr(Replica) c = replica_new ("sync-prepared-c", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) page_b = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) page_c = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autofree char *household = NULL, *rows_b = NULL, *rows_c = NULL;
+  HearthSyncPagePrep *prep;
+  HearthChange *shorter = NULL;
+  g_autoptr(GError) error = NULL;
+  guint rejected_b = 0, rejected_c = 0, packed = 0;
+
+  record_registration_and_visit (a, &household);
+  put (a, "households", household, FALSE, "phone", "13800000000", NULL);
+  push (a, 0, log, 500);
+  for (guint i = 0; i < log->len; i++)
+    {
+      HearthChange *ch = change_from_text (((Relayed *) log->pdata[i])->json, i + 1);
+
+      g_ptr_array_add (page_b, change_from_text (((Relayed *) log->pdata[i])->json, i + 1));
+      g_ptr_array_add (page_c, ch);
+      if (g_strcmp0 (ch->table, "submissions") == 0 && shorter == NULL)
+        shorter = ch;
+    }
+  g_assert_nonnull (shorter);
+  /* A submission whose form is too short to pack (under 256 bytes). */
+  {
+    HearthChange *copy_b = hearth_change_copy (shorter), *copy_c;
+
+    g_free (copy_b->id);
+    copy_b->id = g_strdup ("7d0f3a5e-2c1b-4e8a-9f60-3b2a1c0d9e8f");
+    g_hash_table_insert (copy_b->fields, g_strdup ("instance_xml"), g_strdup ("<data/>"));
+    copy_b->cursor = log->len + 1;
+    copy_c = hearth_change_copy (copy_b);
+    g_ptr_array_add (page_b, copy_b);
+    g_ptr_array_add (page_c, copy_c);
+  }
+
+  g_assert_true (hearth_sync_store_apply_page (b->sync, page_b, page_b->len, FALSE, 0, &rejected_b, &error));
+  g_assert_no_error (error);
+  prep = g_thread_join (g_thread_new ("test-prepare", prepare_thread, page_c));
+  g_assert_nonnull (prep);
+  g_assert_true (hearth_sync_store_apply_prepared (c->sync, page_c, prep, page_c->len, FALSE, 0, &rejected_c,
+                                                   &error));
+  g_assert_no_error (error);
+  g_thread_join (g_thread_new ("test-prep-free", prep_free_thread, prep));
+
+  g_assert_cmpuint (rejected_c, ==, rejected_b);
+  rows_b = dump_applied (b);
+  rows_c = dump_applied (c);
+  g_assert_cmpstr (rows_c, ==, rows_b);
+  packed = (guint) count (c, "SELECT count (*) FROM submissions WHERE typeof (instance_xml) = 'blob'");
+  g_assert_cmpuint (packed, >=, 2);
+  g_assert_cmpint (count (c, "SELECT count (*) FROM submissions WHERE instance_xml = '<data/>'"), ==, 1);
+  g_assert_cmpint (count (c, "SELECT count (*) FROM households"), ==, 1);
+
+  /* Refused whole (a negative bound): nothing written, the preparation
+   * freed as any other. */
+  prep = hearth_sync_page_prepare (page_c);
+  g_assert_false (hearth_sync_store_apply_prepared (c->sync, page_c, prep, page_c->len + 5, FALSE, -1, NULL, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  hearth_sync_page_prep_free (prep);
+  g_clear_pointer (&rows_c, g_free);
+  rows_c = dump_applied (c);
+  g_assert_cmpstr (rows_c, ==, rows_b);
+  /* An empty page's preparation, and none at all. */
+  hearth_sync_page_prep_free (hearth_sync_page_prepare (NULL));
+  hearth_sync_page_prep_free (NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -3604,6 +3726,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);
   g_test_add_func ("/sync/store/packed-instance", test_packed_instance);
+  g_test_add_func ("/sync/store/prepared-page", test_prepared_page);
   g_test_add_func ("/sync/store/future-version", test_future_version);
   g_test_add_func ("/sync/store/many-heads", test_many_heads);
   g_test_add_func ("/sync/store/apply-atomic", test_apply_atomic);
