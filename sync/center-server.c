@@ -741,8 +741,9 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   /* A handler that finds no request waiting within half a second goes
    * back to GLib's shared idle threads, of which GLib keeps two and ends
    * the rest: in the bench's ingest (100 tablets, 400 pushes) the center
-   * made and ended a thread every third push, each new one faulting in
-   * its stack and taking an arena. Kept idle for a minute instead. */
+   * ended 46 to 121 threads and made as many again (perf's task events),
+   * each new one faulting in its stack and taking an arena. Kept idle for
+   * a minute instead (no measurable CPU change on a loaded box). */
   g_thread_pool_set_max_unused_threads ((gint) (limits->threads * HANDLERS_PER_THREAD + PUSH_HANDLERS));
   g_thread_pool_set_max_idle_time (IDLE_HANDLER_MS);
   self->handlers = g_thread_pool_new (handle_request, self, (gint) (limits->threads * HANDLERS_PER_THREAD), FALSE,
