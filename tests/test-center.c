@@ -3022,6 +3022,17 @@ test_restart_client_recovers (void)
   g_assert_cmpint (synced_from - behind_ms, <, before_start);
   test_tablet_cli (&r, &t, "--json", "sync", NULL);
   g_assert_cmpint (r.status, ==, 0);
+  /* Refused once (the other device's and the tablet's), then taken. */
+  {
+    g_autofree char *log = NULL;
+    guint refused = 0;
+
+    g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+    for (const char *p = strstr (log, "GET /v1/epoch 401"); p != NULL; p = strstr (p + 1, "GET /v1/epoch 401"))
+      refused++;
+    g_assert_cmpuint (refused, ==, 2);
+    g_assert_nonnull (strstr (strstr (log, "GET /v1/epoch 401"), "GET /v1/epoch 200"));
+  }
   /* The run learnt the center's time from the refusal. */
   g_assert_cmpint (ABS (test_tablet_int (&t, "SELECT value FROM sync_state WHERE key = 'center_offset_ms'")), <,
                    60000);
