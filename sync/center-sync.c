@@ -34,7 +34,32 @@ struct _HearthCenter {
   GQueue pending;     /* PushJob */
   gboolean leading;
   char *epoch;        /* the store's, read once: a restore stops the center */
+
+  /* A GET writes nothing (PROTOCOL.md section 4): its nonce is kept here,
+   * not committed with a sync behind the pushes' group; what a restart or
+   * a crash forgets is covered by refusing GETs signed before
+   * @started_ms. Under nonce_lock. */
+  gint64 started_ms;
+  GMutex nonce_lock;
+  GHashTable *nonces;   /* SeenNonce.key, set; entries owned by nonce_order */
+  GQueue nonce_order;   /* SeenNonce *, in the order seen */
+  /* When GETs saw each device (id -> gint64 *), written by seen_thread
+   * every HEARTH_CENTER_SEEN_FLUSH_MS and when the center is freed. Under
+   * seen_lock. */
+  GMutex seen_lock;
+  GCond seen_cond;
+  GHashTable *seen;
+  gboolean stopping;
+  GThread *seen_thread;
 };
+
+/* How often the devices' last sight learnt from GETs is written. */
+#define HEARTH_CENTER_SEEN_FLUSH_MS 10000
+
+typedef struct {
+  gint64 seen_at;
+  char key[];           /* "DEVICE-ID NONCE" */
+} SeenNonce;
 
 static const struct {
   const char *code;
@@ -793,6 +818,8 @@ hearth_center_user_name_is_valid (const char *name)
   return TRUE;
 }
 
+static gpointer seen_thread (gpointer data);
+
 HearthCenter *
 hearth_center_new (HearthCenterStore *store, GError **error)
 {
@@ -807,6 +834,13 @@ hearth_center_new (HearthCenterStore *store, GError **error)
   g_mutex_init (&self->group_lock);
   g_cond_init (&self->group_cond);
   g_queue_init (&self->pending);
+  self->started_ms = now_ms ();
+  g_mutex_init (&self->nonce_lock);
+  self->nonces = g_hash_table_new (g_str_hash, g_str_equal);
+  g_queue_init (&self->nonce_order);
+  g_mutex_init (&self->seen_lock);
+  g_cond_init (&self->seen_cond);
+  self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   txn = hearth_center_store_begin (store, FALSE, error);
   if (txn == NULL || !hearth_center_txn_get_county (txn, &self->county, error) ||
       !hearth_center_txn_get_epoch (txn, &self->epoch, &restore_cursor, error))
@@ -814,6 +848,7 @@ hearth_center_new (HearthCenterStore *store, GError **error)
       hearth_center_free (self);
       return NULL;
     }
+  self->seen_thread = g_thread_new ("hearth-seen", seen_thread, self);
   return self;
 }
 
@@ -829,11 +864,25 @@ hearth_center_free (HearthCenter *self)
 {
   if (self == NULL)
     return;
+  if (self->seen_thread != NULL)
+    {
+      g_mutex_lock (&self->seen_lock);
+      self->stopping = TRUE;
+      g_cond_signal (&self->seen_cond);
+      g_mutex_unlock (&self->seen_lock);
+      g_thread_join (self->seen_thread);
+    }
   hearth_center_county_clear (&self->county);
   g_free (self->epoch);
   g_clear_object (&self->store);
   g_mutex_clear (&self->group_lock);
   g_cond_clear (&self->group_cond);
+  g_clear_pointer (&self->nonces, g_hash_table_unref);
+  g_queue_clear_full (&self->nonce_order, g_free);
+  g_mutex_clear (&self->nonce_lock);
+  g_clear_pointer (&self->seen, g_hash_table_unref);
+  g_mutex_clear (&self->seen_lock);
+  g_cond_clear (&self->seen_cond);
   g_free (self);
 }
 
@@ -1035,6 +1084,123 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
   return enrolment_reply (self, device_id, user);
 }
 
+/* ---- what GETs leave behind (PROTOCOL.md section 4) ------------------------------------------ */
+
+/* Whether @nonce of @device_id is new within HEARTH_CENTER_NONCE_KEEP_MS,
+ * remembering it if so (forgetting those older). Thread-safe. */
+static gboolean
+remember_nonce (HearthCenter *self, const char *device_id, const char *nonce, gint64 now)
+{
+  gsize id_len = strlen (device_id), nonce_len = strlen (nonce);
+  SeenNonce *entry = g_malloc (sizeof (SeenNonce) + id_len + 1 + nonce_len + 1);
+  SeenNonce *head;
+  gboolean fresh;
+
+  entry->seen_at = now;
+  memcpy (entry->key, device_id, id_len);
+  entry->key[id_len] = ' ';
+  memcpy (entry->key + id_len + 1, nonce, nonce_len + 1);
+  g_mutex_lock (&self->nonce_lock);
+  while ((head = g_queue_peek_head (&self->nonce_order)) != NULL &&
+         head->seen_at < now - HEARTH_CENTER_NONCE_KEEP_MS)
+    {
+      g_hash_table_remove (self->nonces, head->key);
+      g_free (g_queue_pop_head (&self->nonce_order));
+    }
+  fresh = g_hash_table_add (self->nonces, entry->key);
+  if (fresh)
+    g_queue_push_tail (&self->nonce_order, entry);
+  g_mutex_unlock (&self->nonce_lock);
+  if (!fresh)
+    g_free (entry);
+  return fresh;
+}
+
+/* Notes that a GET saw @device_id at @now, for seen_thread to write. */
+static void
+note_seen (HearthCenter *self, const char *device_id, gint64 now)
+{
+  gint64 *at;
+
+  g_mutex_lock (&self->seen_lock);
+  at = g_hash_table_lookup (self->seen, device_id);
+  if (at == NULL)
+    {
+      at = g_new (gint64, 1);
+      *at = now;
+      g_hash_table_insert (self->seen, g_strdup (device_id), at);
+    }
+  else if (*at < now)
+    *at = now;
+  g_mutex_unlock (&self->seen_lock);
+}
+
+/* Writes @seen (device id -> gint64 *) into the devices' last sight, a
+ * time never moved back. Waits for the writer, which no request waits
+ * for: it runs on seen_thread. */
+static void
+write_seen (HearthCenter *self, GHashTable *seen)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (g_hash_table_size (seen) == 0)
+    return;
+  txn = hearth_center_store_begin (self->store, TRUE, &error);
+  if (txn == NULL)
+    goto failed;
+  g_hash_table_iter_init (&iter, seen);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autoptr(HearthCenterDevice) device = hearth_center_txn_get_device (txn, key, &error);
+
+      if (device == NULL)
+        {
+          /* Removed meanwhile (a restore stops the center): nothing to note. */
+          if (!is_not_found (error))
+            goto failed;
+          g_clear_error (&error);
+          continue;
+        }
+      if (device->last_seen_at >= *(gint64 *) value)
+        continue;
+      device->last_seen_at = *(gint64 *) value;
+      if (!hearth_center_txn_save_device (txn, device, &error))
+        goto failed;
+    }
+  if (hearth_center_txn_commit (g_steal_pointer (&txn), &error))
+    return;
+failed:
+  /* Only when devices were last seen is lost (the next GET notes it again). */
+  g_warning ("could not note when %u devices were last seen: %s", g_hash_table_size (seen), error->message);
+}
+
+static gpointer
+seen_thread (gpointer data)
+{
+  HearthCenter *self = data;
+  gboolean stopping;
+
+  do
+    {
+      g_autoptr(GHashTable) seen = NULL;
+      gint64 until = g_get_monotonic_time () + HEARTH_CENTER_SEEN_FLUSH_MS * G_TIME_SPAN_MILLISECOND;
+
+      g_mutex_lock (&self->seen_lock);
+      while (!self->stopping && g_get_monotonic_time () < until)
+        g_cond_wait_until (&self->seen_cond, &self->seen_lock, until);
+      stopping = self->stopping;
+      seen = g_steal_pointer (&self->seen);
+      self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_mutex_unlock (&self->seen_lock);
+      write_seen (self, seen);
+    }
+  while (!stopping);
+  return NULL;
+}
+
 /* ---- signed requests (PROTOCOL.md section 4) ------------------------------------------------ */
 
 /* Decimal digits, no sign or leading zero: the one spelling of a number
@@ -1054,10 +1220,11 @@ parse_decimal (const char *text, gint64 *out)
 }
 
 /* Checks a signed request in the protocol's order: unsigned, unknown
- * device, bad signature, (revoked), stale, replay; then records the nonce
- * and the time the device was seen, unless @defer_nonce: a push records
- * them in its own transaction (one commit, one sync), and here the nonce
- * is only looked up. Returns: (transfer full) the device, or NULL with
+ * device, bad signature, (revoked), stale, replay. A push (@defer_nonce)
+ * records its nonce and the time its device was seen in its own
+ * transaction (one commit, one sync), and here the nonce is only looked
+ * up; a GET's are kept in memory (remember_nonce(), note_seen()), so that
+ * it never waits for the writer. Returns: (transfer full) the device, or NULL with
  * *@reply set. */
 static HearthCenterDevice *
 authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *path_and_query, gboolean defer_nonce,
@@ -1066,7 +1233,6 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthCenterTxn) txn = NULL;
   g_autoptr(HearthCenterDevice) device = NULL;
-  g_autoptr(HearthCenterDevice) fresh = NULL;
   g_autoptr(GError) seen_error = NULL;
   gint64 sent_ms = 0, now;
   int seen = 0;
@@ -1151,34 +1317,25 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
         }
       return g_steal_pointer (&device);
     }
-  txn = hearth_center_store_begin (self->store, TRUE, &error);
-  if (txn == NULL)
+  /* A GET writes nothing: its nonce is kept in memory, and the nonces a
+   * restart or crash forgot are those of GETs signed before this center
+   * started, refused here (the device signs again at once with the time
+   * of this reply). */
+  if (sent_ms < self->started_ms)
     {
-      *reply = reply_for_error (error, NULL);
+      *reply = fail (HEARTH_CENTER_ERROR_STALE,
+                     _("the request was signed before the center started: take the center's time from Hearth-Time "
+                       "and sign again"));
       return NULL;
     }
-  if (!hearth_center_txn_add_nonce (txn, device->id, req->nonce, now, HEARTH_CENTER_NONCE_KEEP_MS, &error))
+  if (!remember_nonce (self, device->id, req->nonce, now))
     {
-      *reply = g_error_matches (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS)
-                 ? fail (HEARTH_CENTER_ERROR_REPLAY, _("this request's nonce was used already: send a fresh one"))
-                 : reply_for_error (error, NULL);
+      *reply = fail (HEARTH_CENTER_ERROR_REPLAY, _("this request's nonce was used already: send a fresh one"));
       return NULL;
     }
-  /* Read again inside the write transaction: a push may have moved it on. */
-  fresh = hearth_center_txn_get_device (txn, device->id, &error);
-  if (fresh == NULL)
-    {
-      *reply = reply_for_error (error, NULL);
-      return NULL;
-    }
-  fresh->last_seen_at = now;
-  if (!hearth_center_txn_save_device (txn, fresh, &error) ||
-      !hearth_center_txn_commit (g_steal_pointer (&txn), &error))
-    {
-      *reply = reply_for_error (error, NULL);
-      return NULL;
-    }
-  return g_steal_pointer (&fresh);
+  note_seen (self, device->id, now);
+  device->last_seen_at = now;
+  return g_steal_pointer (&device);
 }
 
 /* ---- push (PROTOCOL.md section 7) -------------------------------------------------------------- */

@@ -2856,6 +2856,189 @@ test_pull_wide_scope (void)
     }
 }
 
+/* The headers of a signed GET, made once: sent again as they are, the
+ * request is a replay. */
+static GPtrArray *
+signed_get_headers (Device *d, const char *target, gint64 time_ms)
+{
+  GPtrArray *headers = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *nonce = hearth_sign_nonce ();
+  g_autofree char *sig = hearth_sign_request (hearth_secret_peek (d->sk), "GET", target, NULL, 0, d->id, time_ms,
+                                              nonce);
+
+  g_ptr_array_add (headers, g_strdup_printf ("Hearth-Device: %s", d->id));
+  g_ptr_array_add (headers, g_strdup_printf ("Hearth-Time: %" G_GINT64_FORMAT, time_ms));
+  g_ptr_array_add (headers, g_strdup_printf ("Hearth-Nonce: %s", nonce));
+  g_ptr_array_add (headers, g_strdup_printf ("Hearth-Signature: %s", sig));
+  return headers;
+}
+
+static void
+expect_refused (Center *c, const char *target, GPtrArray *headers, const char *code)
+{
+  g_auto(Reply) r = { 0 };
+
+  http (c, "GET", target, headers, NULL, FALSE, &r);
+  g_assert_cmpint (r.status, ==, 401);
+  g_assert_cmpstr (error_code (&r), ==, code);
+}
+
+/* A GET's nonce is kept in the center's memory (PROTOCOL.md section 4): a
+ * replay is refused while it runs, and after a restart or a crash, which
+ * forget its nonces, as signed before the center started. A device's
+ * last sight from GETs is still written. */
+static void
+test_replay_across_restart (void)
+{
+  const char *target = "/v1/pull?cursor=0&limit=10";
+  g_autoptr(Center) c = center_new ("center-replay-restart");
+  g_autoptr(Device) d = NULL;
+  g_autoptr(GPtrArray) headers = NULL;
+  gint64 signed_at, before_start;
+
+  center_start (c);
+  d = enrol (c, "w.a");
+  signed_at = g_get_real_time () / 1000;
+  headers = signed_get_headers (d, target, signed_at);
+  {
+    g_auto(Reply) r = { 0 };
+
+    http (c, "GET", target, headers, NULL, FALSE, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  expect_refused (c, target, headers, "replay");
+
+  /* Stopped (its GETs' last sight written then), started again. */
+  center_stop (c);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT last_seen_at FROM devices WHERE id = '%s'", d->id);
+
+    g_assert_cmpint (center_db_int (c, sql), >=, signed_at);
+  }
+  center_restart (c);
+  expect_refused (c, target, headers, "stale");
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, d, 0, 10, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+
+  /* Killed: nothing written at the end; the replay refused all the same. */
+  center_kill (c);
+  before_start = g_get_real_time () / 1000;
+  center_restart (c);
+  expect_refused (c, target, headers, "stale");
+  /* Refused as signed before the start, not as too old: a GET with a
+   * fresh nonce signed a moment before the start is refused the same way
+   * (the device signs again with the center's time), one signed now is
+   * taken. */
+  {
+    g_autoptr(GPtrArray) early = signed_get_headers (d, target, before_start - 1);
+    g_auto(Reply) r = { 0 };
+
+    expect_refused (c, target, early, "stale");
+    pull (c, d, 0, 10, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+}
+
+/* A GET writes nothing: it is answered while another connection holds the
+ * store's write lock (as a group commit of 15,000 changes does), where it
+ * used to wait for the lock to commit its nonce. */
+static void
+test_get_beside_writer (void)
+{
+  g_autoptr(Center) c = center_new ("center-get-beside-writer");
+  g_autoptr(Device) d = NULL;
+  sqlite3 *db = NULL;
+
+  center_start (c);
+  d = enrol (c, "w.a");
+  g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READWRITE, "unix"), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      pull (c, d, 0, 10, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      g_assert_true (sqlite3_get_autocommit (db) == 0);  /* the lock still held */
+    }
+  {
+    g_auto(Reply) r = { 0 };
+
+    signed_call (c, d, "GET", "/v1/epoch", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+/* A tablet whose estimate of the center's time is 4 minutes behind (in
+ * the window) syncs at once after a restart: its first request, a GET
+ * signed before the start, is refused `stale`, and the client signs it
+ * again with the time of the refusal, in the same run, without a backoff
+ * or an error shown. */
+static void
+test_restart_client_recovers (void)
+{
+  const gint64 behind_ms = 4 * 60 * 1000;
+  g_autoptr(Center) c = center_new ("center-restart-client");
+  g_autoptr(Device) d = NULL;
+  g_auto(TestTablet) t = { 0 };
+  g_auto(TestRun) r = { 0 };
+  gint64 before_start, synced_from;
+
+  center_start (c);
+  d = enrol (c, "w.a2");
+  test_tablet_enrol (&t, "restart-client-tablet", c, "w.a");
+  g_assert_cmpint (test_tablet_sync (&t), ==, 0);
+  {
+    g_autoptr(HearthSecret) pass = hearth_secret_read_passphrase_file (t.pass, NULL);
+    g_autoptr(HearthStore) store = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sql = g_strdup_printf ("UPDATE sync_state SET value = %" G_GINT64_FORMAT
+                                            " WHERE key = 'center_offset_ms'", -behind_ms);
+
+    store = hearth_store_open (t.dir, pass, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (sqlite3_exec (hearth_store_get_db (store), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_changes (hearth_store_get_db (store)), ==, 1);
+  }
+
+  center_stop (c);
+  before_start = g_get_real_time () / 1000;
+  center_restart (c);
+  /* What the tablet signs first is refused: another device's GET with
+   * the same estimate (its signature, its nonce) is. */
+  {
+    g_autoptr(GPtrArray) early = signed_get_headers (d, "/v1/epoch", g_get_real_time () / 1000 - behind_ms);
+
+    expect_refused (c, "/v1/epoch", early, "stale");
+  }
+  synced_from = g_get_real_time () / 1000;
+  /* Signed (at most) at synced_from - 4 minutes: before the start. */
+  g_assert_cmpint (synced_from - behind_ms, <, before_start);
+  test_tablet_cli (&r, &t, "--json", "sync", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  /* Refused once (the other device's and the tablet's), then taken. */
+  {
+    g_autofree char *log = NULL;
+    guint refused = 0;
+
+    g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+    for (const char *p = strstr (log, "GET /v1/epoch 401"); p != NULL; p = strstr (p + 1, "GET /v1/epoch 401"))
+      refused++;
+    g_assert_cmpuint (refused, ==, 2);
+    g_assert_nonnull (strstr (strstr (log, "GET /v1/epoch 401"), "GET /v1/epoch 200"));
+  }
+  /* The run learnt the center's time from the refusal. */
+  g_assert_cmpint (ABS (test_tablet_int (&t, "SELECT value FROM sync_state WHERE key = 'center_offset_ms'")), <,
+                   60000);
+  g_assert_null (strstr (r.out, "stale"));
+}
+
 static void
 test_authentication (void)
 {
@@ -6005,6 +6188,9 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
+  g_test_add_func ("/center/replay-across-restart", test_replay_across_restart);
+  g_test_add_func ("/center/get-beside-writer", test_get_beside_writer);
+  g_test_add_func ("/center/restart-client-recovers", test_restart_client_recovers);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/push/waiting-apart", test_push_waiting_apart);
   g_test_add_func ("/center/drain", test_drain);
