@@ -919,11 +919,14 @@ hearth_batch_key_to_text (const guint8 *public_key)
   return g_base64_encode (public_key, HEARTH_BATCH_KEY_BYTES);
 }
 
-/* Decodes @text (standard base64 of exactly @size bytes) into @out. */
+/* Decodes @text (standard base64 of exactly @size bytes) into @out; with
+ * @trim, blanks around it are dropped first (a key typed or pasted), not
+ * in manifest.sig, whose lines have one spelling (PROTOCOL.md section 10):
+ * a key line ended by "\r" or a space is not a key. */
 static gboolean
-decode_exact (const char *text, guint8 *out, gsize size)
+decode_exact (const char *text, guint8 *out, gsize size, gboolean trim)
 {
-  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  g_autofree char *trimmed = trim ? g_strstrip (g_strdup (text)) : g_strdup (text);
   gsize bin_len = 0;
 
   /* libsodium's decoder refuses what GLib's would skip (stray bytes,
@@ -939,7 +942,7 @@ hearth_batch_key_from_text (const char *text, guint8 *public_key, GError **error
 {
   g_return_val_if_fail (text != NULL && public_key != NULL, FALSE);
 
-  if (strlen (text) > 256 || !decode_exact (text, public_key, HEARTH_BATCH_KEY_BYTES))
+  if (strlen (text) > 256 || !decode_exact (text, public_key, HEARTH_BATCH_KEY_BYTES, TRUE))
     return invalid (error, _("the batch key is not 32 bytes in base64 (as hearth-center batch-key prints it, "
                              "44 characters ending in “=”)"));
   return TRUE;
@@ -1017,9 +1020,9 @@ hearth_batch_read_signature (const char *dir, guint8 *public_key, guint8 *signat
                     HEARTH_BATCH_SIGNATURE_NAME, HEARTH_BATCH_SIGNATURE_HEADER);
   if (strcmp (lines[0], HEARTH_BATCH_SIGNATURE_HEADER) != 0)
     return invalid (error, _("%s, line 1: not “%s”"), HEARTH_BATCH_SIGNATURE_NAME, HEARTH_BATCH_SIGNATURE_HEADER);
-  if (!decode_exact (lines[1], public_key, HEARTH_BATCH_KEY_BYTES))
+  if (!decode_exact (lines[1], public_key, HEARTH_BATCH_KEY_BYTES, FALSE))
     return invalid (error, _("%s, line 2: not a key (32 bytes in base64)"), HEARTH_BATCH_SIGNATURE_NAME);
-  if (!decode_exact (lines[2], signature, HEARTH_BATCH_SIGNATURE_BYTES))
+  if (!decode_exact (lines[2], signature, HEARTH_BATCH_SIGNATURE_BYTES, FALSE))
     return invalid (error, _("%s, line 3: not a signature (64 bytes in base64)"), HEARTH_BATCH_SIGNATURE_NAME);
   return TRUE;
 }

@@ -428,6 +428,28 @@ test_signature (void)
     put_signature (batch, bad_sig, -1);
     expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "line 3");
   }
+  /* One spelling: a key or a signature line with a blank around it (a
+   * CRLF file, a space) is refused, as the first line is. */
+  {
+    g_auto(GStrv) lines = g_strsplit (good, "\n", -1);
+    /* Before and after the key, before and after the signature. */
+    const char *spellings[][5] = {
+      { "", "\r", "", "", "line 2" },
+      { " ", "", "", "", "line 2" },
+      { "", "", "", " ", "line 3" },
+      { "", "", "", "\r", "line 3" },
+      { "", "", "\t", "", "line 3" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (spellings); i++)
+      {
+        g_autofree char *text = g_strconcat (lines[0], "\n", spellings[i][0], lines[1], spellings[i][1], "\n",
+                                             spellings[i][2], lines[2], spellings[i][3], "\n", NULL);
+
+        put_signature (batch, text, -1);
+        expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, spellings[i][4]);
+      }
+  }
   put_signature (batch, good, (gssize) (len - 1));       /* its last newline cut */
   expect_signature_refused (batch, NULL, HEARTH_BATCH_ERROR_INVALID, "three lines");
   {
