@@ -76,13 +76,39 @@ read_signature (JsonObject *reply, guint8 *public_key, guint8 *signature)
   return TRUE;
 }
 
+/* Removes what write_export() wrote into @dir (the reply's files, the
+ * manifest, its signature), and @dir itself when it made it: a batch
+ * that does not verify (another key than --key, a file that is not what
+ * the manifest says) is not left where a script would take it. */
+static void
+remove_export (const char *dir, JsonArray *files, gboolean made_dir)
+{
+  const char *own[] = { "manifest.json", HEARTH_BATCH_SIGNATURE_NAME };
+
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, json_object_get_string_member (
+                                                       json_array_get_object_element (files, i), "name"), NULL);
+      g_unlink (path);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (own); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, own[i], NULL);
+      g_unlink (path);
+    }
+  if (made_dir)
+    g_rmdir (dir);
+}
+
 /* Writes the reply's files, its manifest and its signature into @dir as
  * the center's export writes them (the manifest as batch.c formats it),
- * then verifies the batch and its signature. */
+ * then verifies the batch and its signature; removes them again when
+ * they do not verify or cannot all be written. */
 static gboolean
 write_export (const char *dir, JsonObject *reply, const guint8 *batch_key, JsonObject **manifest_out,
               guint8 *signer, GError **error)
 {
+  gboolean made_dir;
   guint8 public_key[HEARTH_BATCH_KEY_BYTES];
   guint8 signature[HEARTH_BATCH_SIGNATURE_BYTES];
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
@@ -112,6 +138,7 @@ write_export (const char *dir, JsonObject *reply, const guint8 *batch_key, JsonO
           json_object_get_string_member_with_default (o, "content_base64", NULL) == NULL)
         return export_protocol_error (error, "“files”");
     }
+  made_dir = !g_file_test (dir, G_FILE_TEST_EXISTS);
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
@@ -127,16 +154,23 @@ write_export (const char *dir, JsonObject *reply, const guint8 *batch_key, JsonO
 
       if (!g_file_set_contents_full (path, (const char *) data, (gssize) len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
                                      error))
-        return FALSE;
+        {
+          remove_export (dir, files, made_dir);
+          return FALSE;
+        }
     }
   manifest_node = json_node_ref (m);
   json_generator_set_root (gen, manifest_node);
   json_generator_set_pretty (gen, TRUE);
   manifest_path = g_build_filename (dir, "manifest.json", NULL);
   if (!hearth_batch_write_manifest (gen, manifest_path, error) ||
-      !hearth_batch_write_signature (dir, public_key, signature, error))
-    return FALSE;
-  return hearth_batch_verify_signed (dir, batch_key, signer, NULL, manifest_out, error);
+      !hearth_batch_write_signature (dir, public_key, signature, error) ||
+      !hearth_batch_verify_signed (dir, batch_key, signer, NULL, manifest_out, error))
+    {
+      remove_export (dir, files, made_dir);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Whether @dir is missing or an empty folder. */

@@ -823,6 +823,21 @@ test_remote (void)
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, other));
     g_assert_nonnull (strstr (r.err, key));
+    /* Nothing of the refused batch is left where a script would take it
+     * (it would verify without --key), not even the folder it made; a
+     * folder that was there, empty, stays, empty. */
+    g_assert_nonnull (strstr (r.err, "nothing of it was kept"));
+    g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (g_mkdir (bad, 0700), ==, 0);
+    test_tablet_cli (&r, &county, "export", "--scope", COUNTY, "--since", "2000-01-01", "--format", "json", "--out",
+                     bad, "--key", other, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    {
+      g_autoptr(GDir) left = g_dir_open (bad, 0, NULL);
+
+      g_assert_nonnull (left);
+      g_assert_null (g_dir_read_name (left));
+    }
     /* --json: the manifest and the key that signed it. */
     {
       g_autofree char *json_out = g_build_filename (base, "json-out", NULL);

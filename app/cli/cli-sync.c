@@ -846,7 +846,8 @@ cli_cmd_export (CliContext *ctx, int argc, char **argv)
            * anything else is a batch the center should not have sent. */
           gboolean wrong_key = error->code == HEARTH_BATCH_ERROR_KEY;
 
-          g_printerr (_("hearth-cli: the batch written to %s does not verify: %s\n"), out, error->message);
+          g_printerr (_("hearth-cli: the batch the center sent does not verify (nothing of it was kept in %s): %s\n"),
+                      out, error->message);
           g_error_free (error);
           return wrong_key ? CLI_EXIT_REFUSED : CLI_EXIT_INTERNAL;
         }
