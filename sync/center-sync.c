@@ -37,9 +37,10 @@ struct _HearthCenter {
 
   /* A GET writes nothing (PROTOCOL.md section 4): its nonce is kept here,
    * not committed with a sync behind the pushes' group; what a restart or
-   * a crash forgets is covered by refusing GETs signed before
-   * @started_ms. Under nonce_lock. */
-  gint64 started_ms;
+   * a crash forgets is covered by refusing GETs signed before the start
+   * (start_ms()). When it started, on the monotonic clock: a wall clock
+   * set back after the start moves the start with it. */
+  gint64 started_mono_us;
   GMutex nonce_lock;
   GHashTable *nonces;   /* SeenNonce.key, set; entries owned by nonce_order */
   GQueue nonce_order;   /* SeenNonce *, in the order seen */
@@ -834,7 +835,11 @@ hearth_center_new (HearthCenterStore *store, GError **error)
   g_mutex_init (&self->group_lock);
   g_cond_init (&self->group_cond);
   g_queue_init (&self->pending);
-  self->started_ms = now_ms ();
+  /* A GET taken before a crash was signed at most
+   * HEARTH_CENTER_GET_AHEAD_MS ahead of that center's clock: once this
+   * long has passed, it was signed before this start (authenticate()). */
+  g_usleep (HEARTH_CENTER_GET_AHEAD_MS * 1000);
+  self->started_mono_us = g_get_monotonic_time ();
   g_mutex_init (&self->nonce_lock);
   self->nonces = g_hash_table_new (g_str_hash, g_str_equal);
   g_queue_init (&self->nonce_order);
@@ -1116,6 +1121,15 @@ remember_nonce (HearthCenter *self, const char *device_id, const char *nonce, gi
   return fresh;
 }
 
+/* When the center started, on the wall clock of @now: measured on the
+ * monotonic clock, so that a wall clock set back (or forward) after the
+ * start moves the start with it. Thread-safe. */
+static gint64
+start_ms (HearthCenter *self, gint64 now)
+{
+  return now - (g_get_monotonic_time () - self->started_mono_us) / 1000;
+}
+
 /* Notes that a GET saw @device_id at @now, for seen_thread to write. */
 static void
 note_seen (HearthCenter *self, const char *device_id, gint64 now)
@@ -1320,8 +1334,22 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
   /* A GET writes nothing: its nonce is kept in memory, and the nonces a
    * restart or crash forgot are those of GETs signed before this center
    * started, refused here (the device signs again at once with the time
-   * of this reply). */
-  if (sent_ms < self->started_ms)
+   * of this reply). So a GET is never signed more than
+   * HEARTH_CENTER_GET_AHEAD_MS ahead of the center's clock, and the center
+   * waits that long when it starts: one taken before a crash was signed
+   * before the restart. A device signs with its estimate of the center's
+   * time, which lags it by the reply's way (section 2); drifted ahead
+   * between syncs, it is refused once and signs again with this reply's
+   * time. */
+  if (sent_ms > now + HEARTH_CENTER_GET_AHEAD_MS)
+    {
+      *reply = fail (HEARTH_CENTER_ERROR_STALE,
+                     _("the request's time is %lld ms ahead of the center's (a GET at most %d ms): take the center's "
+                       "time from Hearth-Time and sign again"),
+                     (long long) (sent_ms - now), HEARTH_CENTER_GET_AHEAD_MS);
+      return NULL;
+    }
+  if (sent_ms < start_ms (self, now))
     {
       *reply = fail (HEARTH_CENTER_ERROR_STALE,
                      _("the request was signed before the center started: take the center's time from Hearth-Time "

@@ -103,6 +103,12 @@ typedef enum {
 #define HEARTH_CENTER_MAX_PAGE_V2     (8 * 1024 * 1024)
 #define HEARTH_CENTER_MAX_SKEW_MS     (5 * 60 * 1000)
 #define HEARTH_CENTER_NONCE_KEEP_MS   (10 * 60 * 1000)
+/* How far ahead of the center's clock a GET may be signed (PROTOCOL.md
+ * section 4): a device's estimate of the center's time is off by its
+ * rounding to milliseconds and its clock's drift. A GET's nonce is kept
+ * in memory only; the center waits as long when it starts, so that a GET
+ * taken before a crash was signed before the restart. */
+#define HEARTH_CENTER_GET_AHEAD_MS    250
 /* The largest export reply: the files in base64 and the manifest (the
  * device's client reads at most as much, HEARTH_SYNC_MAX_REPLY). */
 #define HEARTH_CENTER_MAX_EXPORT      (64 * 1024 * 1024)
