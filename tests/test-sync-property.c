@@ -1580,7 +1580,7 @@ test_device_killed (void)
        * so some 50 commits for the kills to fall between; with pages of
        * 500 a fast machine pulled it all in fewer runs than kills. */
       sync_job_start_paged (&job, b, 0, FALSE, 100);
-      g_usleep ((gulong) g_rand_int_range (rand, 30, (gint32) max_delay_ms) * 1000);
+      g_usleep ((gulong) g_rand_int_range (rand, 10, (gint32) max_delay_ms) * 1000);
       if (g_subprocess_get_identifier (job.proc) == NULL)
         {
           /* It finished before the kill. */
@@ -1600,8 +1600,12 @@ test_device_killed (void)
        * run that got far gets less time next, one that got nowhere more. */
       if (cursor > last_cursor)
         moved++;
+      /* A run that pulled more than its share gets a time shorter in
+       * proportion (a fast pull on a quiet machine took the whole batch in
+       * fewer runs than kills when the time only shrank by a quarter). */
       if (cursor - last_cursor > total / (2 * (gint64) kills))
-        max_delay_ms = MAX (100, max_delay_ms * 3 / 4);
+        max_delay_ms = (guint) CLAMP ((gint64) max_delay_ms * (total / (2 * (gint64) kills)) / (cursor - last_cursor),
+                                      20, (gint64) max_delay_ms * 3 / 4);
       else if (cursor == last_cursor)
         max_delay_ms = MIN (5000, max_delay_ms * 5 / 4);
       last_cursor = cursor;
