@@ -117,6 +117,8 @@ write_export (const char *dir, JsonObject *reply, const guint8 *batch_key, JsonO
   g_autofree char *manifest_path = NULL;
   JsonNode *m = json_object_get_member (reply, "manifest");
   JsonNode *f = json_object_get_member (reply, "files");
+  const char *manifest_bytes = NULL;
+  gboolean written;
   JsonArray *files;
 
   if (m == NULL || !JSON_NODE_HOLDS_OBJECT (m))
@@ -126,6 +128,16 @@ write_export (const char *dir, JsonObject *reply, const guint8 *batch_key, JsonO
   /* Every batch is signed (PROTOCOL.md section 9.1). */
   if (!read_signature (reply, public_key, signature))
     return export_protocol_error (error, "“signature”");
+  /* manifest.json's own bytes, when the center sends them (section 9.1). */
+  if (json_object_has_member (reply, "manifest_json"))
+    {
+      JsonNode *n = json_object_get_member (reply, "manifest_json");
+
+      manifest_bytes = JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+                         ? json_node_get_string (n) : NULL;
+      if (manifest_bytes == NULL || strlen (manifest_bytes) > HEARTH_BATCH_MAX_MANIFEST)
+        return export_protocol_error (error, "“manifest_json”");
+    }
   files = json_node_get_array (f);
   /* Every name checked before a byte is written: a reply names no path. */
   for (guint i = 0; i < json_array_get_length (files); i++)
@@ -159,11 +171,19 @@ write_export (const char *dir, JsonObject *reply, const guint8 *batch_key, JsonO
           return FALSE;
         }
     }
-  manifest_node = json_node_ref (m);
-  json_generator_set_root (gen, manifest_node);
-  json_generator_set_pretty (gen, TRUE);
   manifest_path = g_build_filename (dir, "manifest.json", NULL);
-  if (!hearth_batch_write_manifest (gen, manifest_path, error) ||
+  if (manifest_bytes != NULL)
+    written = g_file_set_contents_full (manifest_path, manifest_bytes, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                        error);
+  else
+    {
+      /* A center from before "manifest_json": formatted as it does. */
+      manifest_node = json_node_ref (m);
+      json_generator_set_root (gen, manifest_node);
+      json_generator_set_pretty (gen, TRUE);
+      written = hearth_batch_write_manifest (gen, manifest_path, error);
+    }
+  if (!written ||
       !hearth_batch_write_signature (dir, public_key, signature, error) ||
       !hearth_batch_verify_signed (dir, batch_key, signer, NULL, manifest_out, error))
     {

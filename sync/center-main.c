@@ -34,6 +34,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
+#include <errno.h>
+#include <sys/file.h>
+#include <fcntl.h>
 
 typedef enum {
   EXIT_DONE = 0,
@@ -512,6 +516,29 @@ read_pem (const char *path, GError **error)
   return g_steal_pointer (&pem);
 }
 
+/* Takes PATH.serve-lock (flock, never let go: the process holds it until
+ * it ends, however it ends) for the store sqlite:PATH. A lock file of its
+ * own, not the database: closing another descriptor of the database
+ * would drop SQLite's locks. Returns %FALSE when another process holds
+ * it; a lock file that cannot be made is not this check's to refuse. */
+static gboolean
+lock_serving (const char *db)
+{
+  g_autofree char *path = g_strconcat (db + strlen ("sqlite:"), ".serve-lock", NULL);
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return TRUE;
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved = errno;
+
+      close (fd);
+      return saved != EWOULDBLOCK;
+    }
+  return TRUE;   /* fd kept open on purpose */
+}
+
 static int
 cmd_serve (const char *db, int argc, char **argv)
 {
@@ -580,6 +607,9 @@ cmd_serve (const char *db, int argc, char **argv)
   store = hearth_center_store_open (db, FALSE, &error);
   if (store == NULL)
     return fail_with (error);
+  if (!lock_serving (db))
+    return refused (_("another hearth-center serves %s already: one serve process a store (a GET's nonces are "
+                      "kept in its memory, sync/PROTOCOL.md section 4)"), db + strlen ("sqlite:"));
   center = hearth_center_new (store, &error);
   if (center == NULL)
     return fail_with (error);

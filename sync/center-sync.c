@@ -2991,8 +2991,8 @@ remove_dir (const char *dir)
   g_rmdir (dir);
 }
 
-/* {"manifest": {…}, "signature": {"key", "ed25519"}, "files": [{"name",
- * "content_base64"}, …]} from a batch folder, or NULL with @error when it
+/* {"manifest": {…}, "signature": {"key", "ed25519"}, "manifest_json":
+ * "…", "files": [{"name", "content_base64"}, …]} from a batch folder, or NULL with @error when it
  * would pass HEARTH_CENTER_MAX_EXPORT. */
 static GBytes *
 export_document (const char *dir, JsonObject *manifest, GError **error)
@@ -3005,12 +3005,25 @@ export_document (const char *dir, JsonObject *manifest, GError **error)
   guint64 size = strlen (manifest_text) + 256;
   guint8 public_key[HEARTH_BATCH_KEY_BYTES];
   guint8 signature[HEARTH_BATCH_SIGNATURE_BYTES];
-  g_autofree char *key_text = NULL, *signature_text = NULL;
+  g_autofree char *key_text = NULL, *signature_text = NULL, *manifest_bytes = NULL;
 
   if (!hearth_batch_read_signature (dir, public_key, signature, error))
     return NULL;
   key_text = hearth_batch_key_to_text (public_key);
   signature_text = g_base64_encode (signature, sizeof signature);
+  /* manifest.json's own bytes, which the signature covers: a client whose
+   * JSON library formats a manifest otherwise still writes these. */
+  {
+    g_autofree char *path = g_build_filename (dir, "manifest.json", NULL);
+    g_autofree char *bytes = NULL;
+    g_autoptr(JsonNode) node = NULL;
+
+    if (!g_file_get_contents (path, &bytes, NULL, error))
+      return NULL;
+    node = json_node_init_string (json_node_alloc (), bytes);
+    manifest_bytes = json_to_string (node, FALSE);
+    size += strlen (manifest_bytes) + 32;
+  }
 
   for (guint i = 0; i < json_array_get_length (files); i++)
     {
@@ -3035,6 +3048,7 @@ export_document (const char *dir, JsonObject *manifest, GError **error)
   g_string_append (out, "{\"manifest\":");
   g_string_append (out, manifest_text);
   g_string_append_printf (out, ",\"signature\":{\"key\":\"%s\",\"ed25519\":\"%s\"}", key_text, signature_text);
+  g_string_append_printf (out, ",\"manifest_json\":%s", manifest_bytes);
   g_string_append (out, ",\"files\":[");
   for (guint i = 0; i < contents->len; i++)
     {

@@ -3120,6 +3120,29 @@ test_get_ahead_replay (void)
   expect_refused (c, target, headers, "stale");
 }
 
+/* One serve process a store (break16): a second one on the same store
+ * would not know the first one's GET nonces. It is refused before it
+ * listens (here on the first one's own port, so that a second server
+ * that got past the check could not serve either). */
+static void
+test_one_serve (void)
+{
+  g_autoptr(Center) c = center_new ("center-one-serve");
+  g_autofree char *listen = NULL;
+  g_auto(TestRun) r = { 0 };
+
+  center_start (c);
+  listen = g_strdup (c->base + strlen ("http://"));
+  run_center (&r, "--db", c->db, "serve", "--listen", listen, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "another hearth-center serves"));
+  g_assert_true (center_running (c));
+  /* Once it stopped, the store is served again. */
+  center_stop (c);
+  center_start (c);
+  center_stop (c);
+}
+
 /* A push replayed, same headers and body, after a SIGKILL and a restart:
  * its nonce was committed with its changes, so it is refused as a replay
  * and nothing is added. */
@@ -6314,6 +6337,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/clock-set-back", test_clock_set_back);
   g_test_add_func ("/center/push-replay-after-crash", test_push_replay_restart);
   g_test_add_func ("/center/get-ahead-replay", test_get_ahead_replay);
+  g_test_add_func ("/center/one-serve", test_one_serve);
   g_test_add_func ("/center/limits", test_limits);
   g_test_add_func ("/center/push/waiting-apart", test_push_waiting_apart);
   g_test_add_func ("/center/drain", test_drain);
