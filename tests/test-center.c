@@ -3539,6 +3539,9 @@ static void
 test_port_taken (void)
 {
   g_autoptr(Center) c = center_new ("center-port-taken");
+  /* A store of its own: a second serve on the same store is refused
+   * before it listens (/center/one-serve). */
+  g_autoptr(Center) other = center_new ("center-port-taken-other");
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GSubprocess) second = NULL;
@@ -3550,7 +3553,7 @@ test_port_taken (void)
   listen = c->base + strlen ("http://");
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  second = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_CENTER"), "--db", c->db, "serve",
+  second = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("HEARTH_CENTER"), "--db", other->db, "serve",
                                         "--listen", listen, NULL);
   g_assert_no_error (error);
   for (int i = 0; i < 500 && g_subprocess_get_identifier (second) != NULL; i++)
