@@ -898,6 +898,7 @@ typedef struct {
   const char *name;
   int (*run) (const char *db, int argc, char **argv);
   const char *summary;
+  gboolean without_store;   /* runs on files alone: no --db needed */
 } Command;
 
 static const Command commands[] = {
@@ -907,7 +908,7 @@ static const Command commands[] = {
   { "enrol-code", cmd_enrol_code, N_("Issue a one-time enrolment code: enrol-code USER [--ttl HOURS]") },
   { "device", cmd_device, N_("Devices: device list; device revoke ID") },
   { "export", cmd_export, N_("Write a batch for county staff: export --scope CODE --since YYYY-MM-DD [--until YYYY-MM-DD] [--after-cursor N] --format csv|json --out DIR") },
-  { "verify-batch", cmd_verify_batch, N_("Check a batch against its manifest and signature: verify-batch [--key KEY] DIR") },
+  { "verify-batch", cmd_verify_batch, N_("Check a batch against its manifest and signature: verify-batch [--key KEY] DIR"), TRUE },
   { "batch-key", cmd_batch_key, N_("Print the key this center signs batches with, for county staff to publish") },
   { "import-households", cmd_import_households, N_("Import the county registry for the tablets: import-households FILE.csv") },
   { "publish-form", cmd_publish_form, N_("Publish a form to the tablets: publish-form FORM.xml") },
@@ -923,7 +924,7 @@ describe (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (s, "  %-17s %s\n", commands[i].name, _(commands[i].summary));
-  g_string_append (s, _("\nThe store is --db sqlite:PATH, else $HEARTH_CENTER_DB.\n"));
+  g_string_append (s, _("\nThe store is --db sqlite:PATH, else $HEARTH_CENTER_DB (verify-batch needs none).\n"));
   g_string_append (s, _("\nExit codes:\n"
                         "  0   done\n"
                         "  1   refused input (a bad code, an unknown user or device, a store that exists, a bad\n"
@@ -1007,11 +1008,13 @@ main (int argc, char **argv)
     }
   if (db == NULL)
     db = g_strdup (g_getenv ("HEARTH_CENTER_DB"));
-  if (db == NULL || *db == '\0')
-    return usage (_("name the store: --db sqlite:PATH before the command"));
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     if (g_str_equal (argv[1], commands[i].name))
-      return commands[i].run (db, argc - 1, argv + 1);
+      {
+        if (!commands[i].without_store && (db == NULL || *db == '\0'))
+          return usage (_("name the store: --db sqlite:PATH before the command"));
+        return commands[i].run (db, argc - 1, argv + 1);
+      }
   return usage (_("unknown command “%s”; see hearth-center --help"), argv[1]);
 }

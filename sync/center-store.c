@@ -285,8 +285,30 @@ hearth_center_txn_get_epoch (HearthCenterTxn *txn, char **epoch, gint64 *restore
 gboolean
 hearth_center_txn_get_batch_key (HearthCenterTxn *txn, guint8 *seed, guint8 *public_key, GError **error)
 {
+  guint8 derived[crypto_sign_PUBLICKEYBYTES];
+  guint8 *secret_key;
+  gboolean same;
+
   g_return_val_if_fail (txn != NULL && seed != NULL && public_key != NULL, FALSE);
-  return IFACE (txn)->get_batch_key (txn, seed, public_key, error);
+  if (!IFACE (txn)->get_batch_key (txn, seed, public_key, error))
+    return FALSE;
+  /* batch-key prints the stored public half, while batches are signed
+   * with the seed's: a store edited by hand to hold another public key
+   * would have county staff publish a key no batch verifies with. */
+  secret_key = sodium_malloc (crypto_sign_SECRETKEYBYTES);
+  if (secret_key == NULL)
+    g_error ("sodium_malloc failed");
+  crypto_sign_seed_keypair (derived, secret_key, seed);
+  sodium_free (secret_key);
+  same = sodium_memcmp (derived, public_key, sizeof derived) == 0;
+  if (!same)
+    {
+      sodium_memzero (seed, crypto_sign_SEEDBYTES);
+      g_set_error_literal (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                           _("the store's batch signing key does not match its public key "
+                             "(table batch_signing_key was changed): restore the store from a backup"));
+    }
+  return same;
 }
 
 int

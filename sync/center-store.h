@@ -848,9 +848,10 @@ gboolean hearth_center_txn_get_epoch (HearthCenterTxn *txn, char **epoch, gint64
  * The key the center signs every batch's manifest with (sync/PROTOCOL.md
  * section 10). The store makes it, with libsodium, when it is opened
  * without one, and keeps it in its backups: a restored center signs with
- * the same key.
+ * the same key. The stored public key is checked against the seed's.
  *
- * Returns: %FALSE with _FAILED.
+ * Returns: %FALSE with _FAILED (unreadable, or a public key that is not
+ *   the seed's; @seed is wiped then).
  */
 gboolean hearth_center_txn_get_batch_key (HearthCenterTxn *txn, guint8 *seed, guint8 *public_key, GError **error);
 

@@ -44,6 +44,7 @@ struct _HearthCenter {
   GMutex nonce_lock;
   GHashTable *nonces;   /* SeenNonce.key, set; entries owned by nonce_order */
   GQueue nonce_order;   /* SeenNonce *, in the order seen */
+  GHashTable *nonces_of; /* device id (owned) -> its nonces kept, GUINT_TO_POINTER */
   /* When GETs saw each device (id -> gint64 *), written by seen_thread
    * every HEARTH_CENTER_SEEN_FLUSH_MS and when the center is freed. Under
    * seen_lock. */
@@ -59,8 +60,16 @@ struct _HearthCenter {
 
 typedef struct {
   gint64 seen_at;
+  gsize id_len;         /* of DEVICE-ID in key */
   char key[];           /* "DEVICE-ID NONCE" */
 } SeenNonce;
+
+/* What remember_nonce() found. */
+typedef enum {
+  NONCE_FRESH,
+  NONCE_REPLAY,
+  NONCE_TOO_MANY,   /* the device's, or all devices', nonces kept are at their cap */
+} NonceCheck;
 
 static const struct {
   const char *code;
@@ -842,6 +851,7 @@ hearth_center_new (HearthCenterStore *store, GError **error)
   self->started_mono_us = g_get_monotonic_time ();
   g_mutex_init (&self->nonce_lock);
   self->nonces = g_hash_table_new (g_str_hash, g_str_equal);
+  self->nonces_of = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->nonce_order);
   g_mutex_init (&self->seen_lock);
   g_cond_init (&self->seen_cond);
@@ -883,6 +893,7 @@ hearth_center_free (HearthCenter *self)
   g_mutex_clear (&self->group_lock);
   g_cond_clear (&self->group_cond);
   g_clear_pointer (&self->nonces, g_hash_table_unref);
+  g_clear_pointer (&self->nonces_of, g_hash_table_unref);
   g_queue_clear_full (&self->nonce_order, g_free);
   g_mutex_clear (&self->nonce_lock);
   g_clear_pointer (&self->seen, g_hash_table_unref);
@@ -1092,16 +1103,19 @@ handle_enrol (HearthCenter *self, const HearthCenterRequest *req)
 /* ---- what GETs leave behind (PROTOCOL.md section 4) ------------------------------------------ */
 
 /* Whether @nonce of @device_id is new within HEARTH_CENTER_NONCE_KEEP_MS,
- * remembering it if so (forgetting those older). Thread-safe. */
-static gboolean
+ * remembering it if so (forgetting those older), unless the device's or
+ * all devices' nonces kept are at their cap. Thread-safe. */
+static NonceCheck
 remember_nonce (HearthCenter *self, const char *device_id, const char *nonce, gint64 now)
 {
   gsize id_len = strlen (device_id), nonce_len = strlen (nonce);
   SeenNonce *entry = g_malloc (sizeof (SeenNonce) + id_len + 1 + nonce_len + 1);
   SeenNonce *head;
-  gboolean fresh;
+  NonceCheck check = NONCE_FRESH;
+  guint kept;
 
   entry->seen_at = now;
+  entry->id_len = id_len;
   memcpy (entry->key, device_id, id_len);
   entry->key[id_len] = ' ';
   memcpy (entry->key + id_len + 1, nonce, nonce_len + 1);
@@ -1110,15 +1124,30 @@ remember_nonce (HearthCenter *self, const char *device_id, const char *nonce, gi
          head->seen_at < now - HEARTH_CENTER_NONCE_KEEP_MS)
     {
       g_hash_table_remove (self->nonces, head->key);
+      head->key[head->id_len] = '\0';   /* the key is its device's id now */
+      kept = GPOINTER_TO_UINT (g_hash_table_lookup (self->nonces_of, head->key));
+      if (kept <= 1)
+        g_hash_table_remove (self->nonces_of, head->key);
+      else
+        g_hash_table_insert (self->nonces_of, g_strdup (head->key), GUINT_TO_POINTER (kept - 1));
       g_free (g_queue_pop_head (&self->nonce_order));
     }
-  fresh = g_hash_table_add (self->nonces, entry->key);
-  if (fresh)
-    g_queue_push_tail (&self->nonce_order, entry);
+  kept = GPOINTER_TO_UINT (g_hash_table_lookup (self->nonces_of, device_id));
+  if (g_hash_table_contains (self->nonces, entry->key))
+    check = NONCE_REPLAY;
+  else if (kept >= HEARTH_CENTER_MAX_GET_NONCES_DEVICE ||
+           g_hash_table_size (self->nonces) >= HEARTH_CENTER_MAX_GET_NONCES)
+    check = NONCE_TOO_MANY;
+  else
+    {
+      g_hash_table_add (self->nonces, entry->key);
+      g_queue_push_tail (&self->nonce_order, entry);
+      g_hash_table_insert (self->nonces_of, g_strdup (device_id), GUINT_TO_POINTER (kept + 1));
+    }
   g_mutex_unlock (&self->nonce_lock);
-  if (!fresh)
+  if (check != NONCE_FRESH)
     g_free (entry);
-  return fresh;
+  return check;
 }
 
 /* When the center started, on the wall clock of @now: measured on the
@@ -1356,9 +1385,20 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
                        "and sign again"));
       return NULL;
     }
-  if (!remember_nonce (self, device->id, req->nonce, now))
+  switch (remember_nonce (self, device->id, req->nonce, now))
     {
+    case NONCE_FRESH:
+      break;
+    case NONCE_REPLAY:
       *reply = fail (HEARTH_CENTER_ERROR_REPLAY, _("this request's nonce was used already: send a fresh one"));
+      return NULL;
+    case NONCE_TOO_MANY:
+    default:
+      *reply = fail (HEARTH_CENTER_ERROR_BUSY,
+                     _("the center keeps at most %d requests of a device (and %d of all devices) from the last %d "
+                       "minutes: try again in a moment"),
+                     HEARTH_CENTER_MAX_GET_NONCES_DEVICE, HEARTH_CENTER_MAX_GET_NONCES,
+                     HEARTH_CENTER_NONCE_KEEP_MS / 60000);
       return NULL;
     }
   note_seen (self, device->id, now);

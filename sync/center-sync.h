@@ -109,6 +109,13 @@ typedef enum {
  * in memory only; the center waits as long when it starts, so that a GET
  * taken before a crash was signed before the restart. */
 #define HEARTH_CENTER_GET_AHEAD_MS    250
+/* The GET nonces kept in memory (PROTOCOL.md section 4), ~150 bytes each:
+ * a device's within HEARTH_CENTER_NONCE_KEEP_MS (ten GETs a second, far
+ * beyond a tablet's pulls), and all devices' (some 60 MiB). Beyond them a
+ * GET is answered 503 busy, so that one device cannot fill the center's
+ * memory. */
+#define HEARTH_CENTER_MAX_GET_NONCES_DEVICE 6000
+#define HEARTH_CENTER_MAX_GET_NONCES        400000
 /* The largest export reply: the files in base64 and the manifest (the
  * device's client reads at most as much, HEARTH_SYNC_MAX_REPLY). */
 #define HEARTH_CENTER_MAX_EXPORT      (64 * 1024 * 1024)

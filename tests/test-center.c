@@ -2883,6 +2883,104 @@ expect_refused (Center *c, const char *target, GPtrArray *headers, const char *c
   g_assert_cmpstr (error_code (&r), ==, code);
 }
 
+static size_t
+discard_body (char *data, size_t size, size_t n, void *user)
+{
+  return size * n;
+}
+
+/* The status of a GET of @target by @d on @curl's connection, signed at
+ * the real time plus @ahead_ms. */
+static long
+get_status (CURL *curl, Device *d, const char *target, gint64 ahead_ms)
+{
+  g_autoptr(GPtrArray) headers = signed_get_headers (d, target, g_get_real_time () / 1000 + ahead_ms);
+  struct curl_slist *list = NULL;
+  long status = 0;
+  CURLcode rc;
+
+  for (guint i = 0; i < headers->len; i++)
+    list = curl_slist_append (list, headers->pdata[i]);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, list);
+  rc = curl_easy_perform (curl);
+  curl_slist_free_all (list);
+  g_assert_cmpstr (curl_easy_strerror (rc), ==, curl_easy_strerror (CURLE_OK));
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  return status;
+}
+
+/* The GET nonces a device may leave in the center's memory are capped
+ * (HEARTH_CENTER_MAX_GET_NONCES_DEVICE within the 10 minutes they are
+ * kept): beyond, its GETs are answered 503 busy while another device's
+ * are taken, until its nonces are 10 minutes old (the center's clock
+ * moved on with tests/fake-clock.c). */
+static void
+test_get_nonce_cap (void)
+{
+  const char *shim = g_getenv ("HEARTH_FAKE_CLOCK");
+  const char *target = "/v1/pull?cursor=0&limit=1";
+  const gint64 later_ms = 11 * 60 * 1000;
+  g_autoptr(Center) c = center_new ("center-nonce-cap");
+  g_autoptr(Device) d = NULL;
+  g_autoptr(Device) other = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *offset_file = g_build_filename (c->dir, "clock-offset", NULL);
+  CURL *curl = curl_easy_init ();
+  guint taken = 0;
+  long status = 0;
+
+  g_assert_nonnull (shim);
+  g_assert_true (g_file_set_contents (offset_file, "0", -1, NULL));
+  g_setenv ("LD_PRELOAD", shim, TRUE);
+  g_setenv ("FAKECLOCK_FILE", offset_file, TRUE);
+  g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+  center_start (c);
+  g_unsetenv ("LD_PRELOAD");
+  d = enrol (c, "w.a");
+  other = enrol (c, "w.b");
+  url = g_strconcat (c->base, target, NULL);
+  /* One connection kept open: six thousand GETs in a few seconds. */
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
+  if (c->ca_file != NULL)
+    curl_easy_setopt (curl, CURLOPT_CAINFO, c->ca_file);
+  while (taken <= HEARTH_CENTER_MAX_GET_NONCES_DEVICE && (status = get_status (curl, d, target, 0)) == 200)
+    taken++;
+  g_assert_cmpint (status, ==, 503);
+  g_assert_cmpuint (taken, ==, HEARTH_CENTER_MAX_GET_NONCES_DEVICE);
+  {
+    g_autoptr(GPtrArray) headers = signed_get_headers (d, target, g_get_real_time () / 1000);
+    g_auto(Reply) r = { 0 };
+
+    http (c, "GET", target, headers, NULL, FALSE, &r);
+    g_assert_cmpint (r.status, ==, 503);
+    g_assert_cmpstr (error_code (&r), ==, "busy");
+    g_assert_cmpint (r.retry_after, ==, 5);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+
+    pull (c, other, 0, 1, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+
+  /* 11 minutes on, the device's nonces are forgotten: taken again, as
+   * many as before. */
+  {
+    g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, later_ms);
+
+    g_assert_true (g_file_set_contents (offset_file, text, -1, NULL));
+  }
+  taken = 0;
+  while (taken <= HEARTH_CENTER_MAX_GET_NONCES_DEVICE && (status = get_status (curl, d, target, later_ms)) == 200)
+    taken++;
+  g_assert_cmpint (status, ==, 503);
+  g_assert_cmpuint (taken, ==, HEARTH_CENTER_MAX_GET_NONCES_DEVICE);
+  curl_easy_cleanup (curl);
+}
+
 /* A GET's nonce is kept in the center's memory (PROTOCOL.md section 4): a
  * replay is refused while it runs, and after a restart or a crash, which
  * forget its nonces, as signed before the center started. A device's
@@ -6335,6 +6433,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/replay-across-restart", test_replay_across_restart);
+  g_test_add_func ("/center/get-nonce-cap", test_get_nonce_cap);
   g_test_add_func ("/center/get-beside-writer", test_get_beside_writer);
   g_test_add_func ("/center/restart-client-recovers", test_restart_client_recovers);
   g_test_add_func ("/center/clock-set-back", test_clock_set_back);

@@ -346,8 +346,16 @@ test_batches (void)
   run_center (&r, "--db", c->db, "verify-batch", out_csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
   test_run_clear (&r);
-  run_center (&r, "--db", c->db, "verify-batch", out_json, NULL);
+  /* A county PC has the batch, not the center's store: no --db needed
+   * (HEARTH_CENTER_DB is unset by run_center) … */
+  run_center (&r, "verify-batch", out_json, NULL);
   g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "The batch verifies"));
+  test_run_clear (&r);
+  /* … while a command that opens the store still asks for it. */
+  run_center (&r, "batch-key", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--db"));
   test_run_clear (&r);
   test_run_cli (&r, NULL, "verify-batch", out_csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
@@ -357,7 +365,7 @@ test_batches (void)
   copy_folder (out_csv, tampered);
   members = g_build_filename (tampered, "members.csv", NULL);
   test_flip_byte (members, 200);
-  run_center (&r, "--db", c->db, "verify-batch", tampered, NULL);
+  run_center (&r, "verify-batch", tampered, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "members.csv"));
   test_run_clear (&r);
@@ -937,6 +945,23 @@ test_batch_key (void)
   run_center (&r, "--db", other->db, "verify-batch", "--key", other_key, batch, NULL);
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, key));
+
+  /* A public key that is not the seed's (the table edited by hand) is
+   * neither printed nor signed with. */
+  test_run_clear (&r);
+  center_db_exec (other, "UPDATE batch_signing_key SET public_key = zeroblob (32)");
+  run_center (&r, "--db", other->db, "batch-key", NULL);
+  g_assert_cmpint (r.status, !=, 0);
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_nonnull (strstr (r.err, "does not match its public key"));
+  test_run_clear (&r);
+  {
+    g_autofree char *refused = g_build_filename (base, "refused", NULL);
+
+    g_assert_cmpint (center_export (other, &r, COUNTY, "2000-01-01", NULL, NULL, "csv", refused), !=, 0);
+    g_assert_nonnull (strstr (r.err, "does not match its public key"));
+    g_assert_false (g_file_test (refused, G_FILE_TEST_EXISTS));   /* no unsigned batch left */
+  }
 
   /* A store from before 0018: the migration makes the table, the store
    * its key when next opened, and keeps it. */
