@@ -2169,9 +2169,15 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
         return FALSE;
       for (guint at = 0; at < mine->len && !refused;)
         {
+          const FreshRow *first = mine->pdata[at];
+          /* Within the parameters a statement may have (999 where SQLite
+           * was built before 3.32): rowid, id, two times, the fields. */
+          guint width = first->fields->len + 4;
+          guint most = CLAMP ((guint) sqlite3_limit (db, SQLITE_LIMIT_VARIABLE_NUMBER, -1) / width, 1,
+                              FRESH_ROWS_PER_INSERT);
           guint end = at + 1;
 
-          while (end < mine->len && end - at < FRESH_ROWS_PER_INSERT && same_fields (mine->pdata[at], mine->pdata[end]))
+          while (end < mine->len && end - at < most && same_fields (first, mine->pdata[end]))
             end++;
           if (!insert_fresh_rows (db, mine, at, end, now, &refused, error))
             {
