@@ -675,6 +675,7 @@ typedef struct {
   gboolean checked;
   gboolean exists;
   gboolean done;
+  gboolean inserted;   /* by the fast path */
 } Touched;
 
 static void
@@ -1690,6 +1691,20 @@ typedef struct {
   const EditRow *only;
 } PendingVersion;
 
+/* The versions of a record the fast path has written (or left waiting
+ * for its required columns), queued on @versions: materialize_fresh(). */
+static void
+queue_fresh_versions (Touched *t, GPtrArray *fields, GArray *versions)
+{
+  for (guint i = 0; i < fields->len; i++)
+    {
+      EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
+      PendingVersion v = { t, fields->pdata[i], set->rows->pdata[0] };
+
+      g_array_append_val (versions, v);
+    }
+}
+
 /* materialize() of a record fresh_single() holds, written straight from
  * its edits: no field list read back, no merge, no savepoint. The record
  * first, once every required column is there (its one statement writes
@@ -1725,13 +1740,7 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
       *inserted = TRUE;
       g_atomic_int_inc (&fresh_path_taken);
     }
-  for (guint i = 0; i < fields->len; i++)
-    {
-      EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
-      PendingVersion v = { t, fields->pdata[i], set->rows->pdata[0] };
-
-      g_array_append_val (versions, v);
-    }
+  queue_fresh_versions (t, fields, versions);
   return TRUE;
 }
 
@@ -1893,10 +1902,199 @@ write_created (sqlite3 *db, GString *const lists[3], GError **error)
   return TRUE;
 }
 
+/* A complete record of the fast path waiting for its insert
+ * (create_fresh()): @fields its names in order (borrowed from @t). */
+typedef struct {
+  Touched *t;
+  GPtrArray *fields;
+  guint order;      /* its place among its table's */
+  gint64 rowid;     /* the one it would take inserted in that order */
+} FreshRow;
+
+static void
+fresh_row_free (gpointer data)
+{
+  FreshRow *row = data;
+
+  g_ptr_array_unref (row->fields);
+  g_free (row);
+}
+
+/* Rows of one fast-path insert at most (insert_fresh_rows()). */
+#define FRESH_ROWS_PER_INSERT 64
+
+/* By field list (a table's records of the same fields together), then
+ * in the page's order. */
+static int
+compare_fresh_rows (gconstpointer a, gconstpointer b)
+{
+  const FreshRow *x = *(const FreshRow *const *) a, *y = *(const FreshRow *const *) b;
+
+  if (x->fields->len != y->fields->len)
+    return x->fields->len < y->fields->len ? -1 : 1;
+  for (guint i = 0; i < x->fields->len; i++)
+    {
+      int c = strcmp (x->fields->pdata[i], y->fields->pdata[i]);
+
+      if (c != 0)
+        return c;
+    }
+  return (x->order > y->order) - (x->order < y->order);
+}
+
+static gboolean
+same_fields (const FreshRow *a, const FreshRow *b)
+{
+  if (a->fields->len != b->fields->len)
+    return FALSE;
+  for (guint i = 0; i < a->fields->len; i++)
+    if (strcmp (a->fields->pdata[i], b->fields->pdata[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+static int
+compare_fresh_order (gconstpointer a, gconstpointer b)
+{
+  const FreshRow *x = *(const FreshRow *const *) a, *y = *(const FreshRow *const *) b;
+
+  return (x->order > y->order) - (x->order < y->order);
+}
+
+/* The rowid @table gives the next row inserted without one (SQLite's:
+ * one more than the largest, while that is below the largest integer). */
+static gboolean
+fresh_next_rowid (sqlite3 *db, const char *table, gint64 *next, GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT coalesce (max (rowid), 0) FROM \"%s\"", table);
+  sqlite3_stmt *st;
+  int rc;
+
+  if ((st = hearth_sync_prepare (db, sql)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  rc = sqlite3_step (st);
+  *next = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) + 1 : 1;
+  hearth_sync_finish (st);
+  if (rc != SQLITE_ROW)
+    return hearth_sync_sql_failed (db, error);
+  /* SQLite then picks a random free one: the caller leaves the table to
+   * the rows one by one. */
+  if (*next <= 0)
+    *next = 0;
+  return TRUE;
+}
+
+/* Inserts @rows[@from, @to) (FreshRow, one table, the same fields) in one
+ * statement: "INSERT INTO table (id[, created_at, updated_at], fields…)
+ * VALUES (…), (…)" — the same rows, in the same order, as insert_record()
+ * one after the other, but a statement's work once (a CHECK of a column
+ * against a list of three values or more builds SQLite a temporary index
+ * each time the statement runs). The statement writes all or nothing:
+ * *@refused is set, nothing written, when the table refuses one of them
+ * (the caller then takes them one by one). */
+static gboolean
+insert_fresh_rows (sqlite3 *db, GPtrArray *rows, guint from, guint to, const char *now, gboolean *refused,
+                   GError **error)
+{
+  const FreshRow *first = rows->pdata[from];
+  const char *table = first->t->table;
+  gboolean times = has_column (db, table, "created_at") && has_column (db, table, "updated_at");
+  guint width = first->fields->len + (times ? 2 : 0) + 2;
+  g_autoptr(GString) sql = g_string_new ("INSERT INTO \"");
+  g_autoptr(GError) local = NULL;
+  sqlite3_stmt *st;
+  int rc, at = 1;
+
+  *refused = FALSE;
+  g_string_append (sql, table);
+  g_string_append (sql, "\" (rowid, id");
+  if (times)
+    g_string_append (sql, ", created_at, updated_at");
+  for (guint i = 0; i < first->fields->len; i++)
+    {
+      g_string_append (sql, ", \"");
+      g_string_append (sql, first->fields->pdata[i]);
+      g_string_append_c (sql, '"');
+    }
+  g_string_append (sql, ") VALUES ");
+  for (guint r = from; r < to; r++)
+    {
+      g_string_append (sql, r > from ? ", (?" : "(?");
+      for (guint c = 1; c < width; c++)
+        g_string_append_len (sql, ", ?", 3);
+      g_string_append_c (sql, ')');
+    }
+  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  for (guint r = from; r < to; r++)
+    {
+      const FreshRow *row = rows->pdata[r];
+
+      sqlite3_bind_int64 (st, at++, row->rowid);
+      sqlite3_bind_text (st, at++, row->t->id, -1, SQLITE_STATIC);
+      if (times)
+        {
+          sqlite3_bind_text (st, at++, now, -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, at++, now, -1, SQLITE_STATIC);
+        }
+      for (guint i = 0; i < row->fields->len; i++)
+        {
+          EditSet *set = g_hash_table_lookup (row->t->sets, row->fields->pdata[i]);
+
+          sqlite3_bind_text (st, at++, ((EditRow *) set->rows->pdata[0])->value, -1, SQLITE_STATIC);
+        }
+    }
+  rc = sqlite3_step (st);
+  if (rc != SQLITE_DONE)
+    hearth_sync_sql_failed (db, &local);
+  hearth_sync_finish (st);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (!recoverable (local))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *refused = TRUE;
+  return TRUE;
+}
+
+/* One record of the fast path on its own: materialize_fresh() once the
+ * store is known not to hold it. A value its table refuses leaves it to
+ * the general path, whose refusal is the one every tablet records. */
+static gboolean
+create_fresh_one (sqlite3 *db, Touched *t, const char *now, GArray *versions, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean inserted = FALSE;
+
+  if (!record_exists (db, t, &t->exists, error))
+    return FALSE;
+  t->checked = TRUE;
+  if (t->exists)
+    return TRUE;
+  if (!materialize_fresh (db, t, now, versions, &inserted, &local))
+    {
+      if (!recoverable (local))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  t->done = TRUE;
+  t->inserted = inserted;
+  return TRUE;
+}
+
 /* Creates the records fresh_single() holds that the store does not have
  * (materialize_fresh()), with the connection's triggers off, then writes
- * what their triggers would have (write_created()). A record the fast
- * path leaves (a value its table refuses) is left to the general path. */
+ * what their triggers would have (write_created()). The complete ones go
+ * in statements of many rows (insert_fresh_rows()), in the page's order:
+ * a record the store holds already, or a value its table refuses, fails
+ * its statement, whose records are then taken one by one
+ * (create_fresh_one()). A record the fast path leaves (a value its table
+ * refuses) is left to the general path. */
 static gboolean
 create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *versions, GError **error)
 {
@@ -1905,45 +2103,131 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
   g_autoptr(GString) members = g_string_new ("[");
   g_autoptr(GString) tasks = g_string_new ("[");
   GString *const lists[3] = { households, members, tasks };
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (fresh_row_free);
+  g_autoptr(GPtrArray) table_names = g_ptr_array_new ();   /* borrowed from @rows */
   gboolean any = FALSE;
 
   for (guint i = 0; i < touched->order->len; i++)
     {
       Touched *t = touched->order->pdata[i];
-      g_autoptr(GError) local = NULL;
-      gboolean inserted = FALSE;
+      g_autoptr(GPtrArray) required = NULL;
+      FreshRow *row;
+      gboolean complete = TRUE;
 
       if (!fresh_single (t))
         continue;
-      if (!record_exists (db, t, &t->exists, error))
-        return FALSE;
-      t->checked = TRUE;
-      if (t->exists)
-        continue;
-      if (!materialize_fresh (db, t, now, versions, &inserted, &local))
+      required = hearth_sync_required_columns (db, t->table);
+      for (guint k = 0; k < required->len && complete; k++)
+        complete = g_hash_table_contains (t->sets, required->pdata[k]);
+      if (!complete)
         {
-          /* A value the table refuses, nothing written: left to the
-           * general path, whose refusal is the one every tablet
-           * records. */
-          if (!recoverable (local))
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
+          /* Its edits wait in field_edits (materialize_fresh()). */
+          if (!create_fresh_one (db, t, now, versions, error))
+            return FALSE;
           continue;
         }
-      t->done = TRUE;
-      for (guint l = 0; inserted && l < G_N_ELEMENTS (tables); l++)
+      row = g_new0 (FreshRow, 1);
+      row->t = t;
+      row->fields = g_ptr_array_sized_new (t->fields->len);
+      for (guint k = 0; k < t->fields->len; k++)
+        g_ptr_array_add (row->fields, t->fields->pdata[k]);
+      g_ptr_array_sort (row->fields, compare_names);
+      g_ptr_array_add (rows, row);
+    }
+  /* A table at a time, in the order the page first touched them. */
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const char *name = ((FreshRow *) rows->pdata[i])->t->table;
+
+      if (!g_ptr_array_find_with_equal_func (table_names, name, g_str_equal, NULL))
+        g_ptr_array_add (table_names, (gpointer) name);
+    }
+  for (guint n = 0; n < table_names->len; n++)
+    {
+      const char *table = table_names->pdata[n];
+      g_autoptr(GPtrArray) mine = g_ptr_array_new ();     /* borrowed from @rows */
+      gboolean refused = FALSE;
+      gint64 next_rowid = 0;
+
+      for (guint i = 0; i < rows->len; i++)
+        {
+          FreshRow *row = rows->pdata[i];
+
+          if (strcmp (row->t->table, table) == 0)
+            {
+              row->order = mine->len;
+              g_ptr_array_add (mine, row);
+            }
+        }
+      if (!fresh_next_rowid (db, table, &next_rowid, error))
+        return FALSE;
+      refused = next_rowid == 0;
+      for (guint i = 0; i < mine->len; i++)
+        ((FreshRow *) mine->pdata[i])->rowid = next_rowid + i;
+      g_ptr_array_sort (mine, compare_fresh_rows);
+      if (!refused && !hearth_sync_exec (db, "SAVEPOINT sync_fresh", error))
+        return FALSE;
+      for (guint at = 0; at < mine->len && !refused;)
+        {
+          const FreshRow *first = mine->pdata[at];
+          /* Within the parameters a statement may have (999 where SQLite
+           * was built before 3.32): rowid, id, two times, the fields. */
+          guint width = first->fields->len + 4;
+          guint most = CLAMP ((guint) sqlite3_limit (db, SQLITE_LIMIT_VARIABLE_NUMBER, -1) / width, 1,
+                              FRESH_ROWS_PER_INSERT);
+          guint end = at + 1;
+
+          while (end < mine->len && end - at < most && same_fields (first, mine->pdata[end]))
+            end++;
+          if (!insert_fresh_rows (db, mine, at, end, now, &refused, error))
+            {
+              hearth_sync_exec (db, "ROLLBACK TO sync_fresh", NULL);
+              hearth_sync_exec (db, "RELEASE sync_fresh", NULL);
+              return FALSE;
+            }
+          at = end;
+        }
+      if (next_rowid > 0 && refused && !hearth_sync_exec (db, "ROLLBACK TO sync_fresh", error))
+        return FALSE;
+      if (next_rowid > 0 && !hearth_sync_exec (db, "RELEASE sync_fresh", error))
+        return FALSE;
+      /* Back in the page's order. */
+      g_ptr_array_sort (mine, compare_fresh_order);
+      for (guint r = 0; r < mine->len; r++)
+        {
+          FreshRow *row = mine->pdata[r];
+
+          if (refused)
+            {
+              /* One statement of them failed, and every other of the
+               * table was undone with it: one by one, in the page's order,
+               * as the rows they are given would be. */
+              if (!create_fresh_one (db, row->t, now, versions, error))
+                return FALSE;
+              continue;
+            }
+          row->t->checked = TRUE;
+          row->t->exists = FALSE;
+          row->t->done = TRUE;
+          row->t->inserted = TRUE;
+          g_atomic_int_inc (&fresh_path_taken);
+          queue_fresh_versions (row->t, row->fields, versions);
+        }
+    }
+  /* In the order created: the households' keys are numbered in it. */
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+
+      for (guint l = 0; t->inserted && l < G_N_ELEMENTS (tables); l++)
         if (strcmp (t->table, tables[l]) == 0)
           {
             /* A UUID (apply_field_edit() checked it): nothing to escape. */
-            {
-              if (lists[l]->len > 1)
-                g_string_append_c (lists[l], ',');
-              g_string_append_c (lists[l], '"');
-              g_string_append (lists[l], t->id);
-              g_string_append_c (lists[l], '"');
-            }
+            if (lists[l]->len > 1)
+              g_string_append_c (lists[l], ',');
+            g_string_append_c (lists[l], '"');
+            g_string_append (lists[l], t->id);
+            g_string_append_c (lists[l], '"');
             any = TRUE;
           }
     }

@@ -2678,35 +2678,43 @@ test_fresh_path (void)
     push (r[i], i, log, 500);
   for (guint i = 0; i < log->len; i++)
     g_ptr_array_add (texts, ((Relayed *) log->pdata[i])->json);
-  /* A new household whose risk level its table refuses, alone on a page. */
-  refused_id = test_rand_uuid (rand);
-  {
-    const char *const fields[][2] = { { "village_code", "150422100201" }, { "head_name", "赵敏" },
-                                      { "risk_level", "purple" } };
-
-    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-      {
-        g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
-        g_autofree char *hlc = g_strdup_printf ("001772676000000-%08u-OTHER", i);
-
-        c->table = g_strdup ("households");
-        c->id = g_strdup (refused_id);
-        c->household = g_strdup (refused_id);
-        c->village = g_strdup ("150422100201");
-        c->field = g_strdup (fields[i][0]);
-        c->value = g_strdup (fields[i][1]);
-        c->hlc = g_strdup (hlc);
-        g_ptr_array_add (log, g_new0 (Relayed, 1));
-        ((Relayed *) log->pdata[log->len - 1])->json = change_to_text (c);
-        g_ptr_array_add (texts, ((Relayed *) log->pdata[log->len - 1])->json);
-      }
-  }
   /* Pages of any size: a record's edits are often split between two. */
   for (guint n = 0; n < texts->len; n += g_array_index (sizes, guint, sizes->len - 1))
     {
       guint size = (guint) g_rand_int_range (rand, 1, 40);
 
       g_array_append_val (sizes, size);
+    }
+  /* The last page: three new households of the same fields, the middle
+   * one's risk level refused by its table. The fast path writes such
+   * records in one statement (create_fresh()): refused, it takes them one
+   * by one, and the other two are still its. */
+  refused_id = test_rand_uuid (rand);
+  for (guint h = 0; h < 3; h++)
+    {
+      g_autofree char *id = h == 1 ? g_strdup (refused_id) : test_rand_uuid (rand);
+      const char *const fields[][2] = { { "village_code", "150422100201" }, { "head_name", "赵敏" },
+                                        { "risk_level", h == 1 ? "purple" : "red" } };
+      guint size = 3 * 3;
+
+      for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+        {
+          g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+          g_autofree char *hlc = g_strdup_printf ("001772676000000-%08u-OTHER", h * 3 + i);
+
+          c->table = g_strdup ("households");
+          c->id = g_strdup (id);
+          c->household = g_strdup (id);
+          c->village = g_strdup ("150422100201");
+          c->field = g_strdup (fields[i][0]);
+          c->value = g_strdup (fields[i][1]);
+          c->hlc = g_strdup (hlc);
+          g_ptr_array_add (log, g_new0 (Relayed, 1));
+          ((Relayed *) log->pdata[log->len - 1])->json = change_to_text (c);
+          g_ptr_array_add (texts, ((Relayed *) log->pdata[log->len - 1])->json);
+        }
+      if (h == 0)
+        g_array_append_val (sizes, size);
     }
 
   fast = replica_new_device ("sync-fresh-fast", "fresh-device", START_MS + 3600 * 1000);
@@ -2718,6 +2726,17 @@ test_fresh_path (void)
   g_assert_cmpuint (hearth_sync_apply_fresh_path_taken (), ==, 0);
   /* The path was taken, and the refused household went the general way. */
   g_assert_cmpuint (fast_taken, >, 0);
+  g_assert_cmpint (count (fast, "SELECT count (*) FROM households WHERE risk_level = 'red' AND "
+                                "head_name = '赵敏'"), ==, 2);
+  /* Created in the order the pages brought them, as one at a time: the
+   * households' keys are numbered in that order, and their rows too
+   * (the fast path writes a table's records grouped by fields, with the
+   * rowids each would have taken). */
+  g_assert_cmpint (count (fast, "SELECT count (*) FROM (SELECT k.key, row_number () OVER (ORDER BY k.key) AS a, "
+                                "row_number () OVER (ORDER BY h.rowid) AS b FROM households AS h "
+                                "JOIN household_keys AS k ON k.household_id = h.id) WHERE a <> b"), ==, 0);
+  g_assert_cmpint (count (fast, "SELECT count (*) FROM households"), ==,
+                   count (fast, "SELECT max (rowid) FROM households"));
   g_assert_cmpuint (fast_rejected, ==, general_rejected);
   g_assert_cmpuint (fast_rejected, >=, 1);
   {
