@@ -991,7 +991,10 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
         {
           rc = sqlite3_step (st);
           sqlite3_reset (st);
-          rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : db_failed (conn->db, rc, _("could not begin a transaction"), error);
+          if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+          else
+            db_failed (conn->db, rc, _("could not begin a transaction"), error);
         }
       if (rc != SQLITE_OK || !snapshot_durable (self, error))
         {
