@@ -93,12 +93,14 @@
 typedef struct {
   sqlite3 *db;
   GHashTable *stmts;
+  gboolean relaxed;  /* synchronous=NORMAL: its commits are synced by wait_durable() */
 } Conn;
 
 typedef struct {
   HearthCenterTxn parent;
   Conn *conn;
   gboolean write;   /* holds the store's writer lock */
+  guint64 seen;     /* a pipelined writer: the commits its snapshot may hold (wait_durable()) */
   /* The merged state of the records read or set since the savepoint or
    * transaction began (RecordState *, keyed "tbl\nrecord_id";
    * record_state_get()): a push's edits of a record read its row once
@@ -111,6 +113,7 @@ typedef struct {
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
+static void sqlite_rollback (HearthCenterTxn *txn);
 static gboolean states_flush (SqliteTxn *t, GError **error);
 static gint64 record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error);
 static gboolean state_number (SqliteTxn *t, const char *tbl, const char *id, gint64 *rkey, GError **error);
@@ -148,6 +151,23 @@ struct _HearthCenterStoreSqlite {
   gint uncopied;    /* (atomic) the frames committed since the checkpointer last ran */
   int checkpoint_pages;  /* CHECKPOINT_BYTES in the store's pages (set before the checkpointer starts) */
   int restart_pages;     /* WAL_RESTART_BYTES in the store's pages */
+  /* The pipelined commit (hearth_center_store_pipeline(), PROTOCOL.md
+   * section 1): a writer commits with synchronous=NORMAL (its frames in
+   * the WAL, visible, not synced) and lets the next writer go before the
+   * WAL is synced; wait_durable() syncs it (one fdatasync at a time,
+   * covering every commit done before it began), and nothing is answered
+   * nor read before what it rests on is synced. Under sync_lock: */
+  GMutex sync_lock;
+  GCond sync_cond;
+  gboolean pipelined;
+  guint64 commits_begun;  /* COMMITs begun (the next one's frames may be visible) */
+  guint64 commits_done;   /* COMMITs ended: their frames are all written */
+  guint64 durable;        /* the commits known to be synced */
+  gboolean syncing;       /* a thread is in wal_sync() for the others */
+  GError *sync_error;     /* a failed sync: nothing is durable any more (sticky) */
+  /* The WAL, opened by wal_sync() (under wal_lock) to fdatasync it. */
+  GMutex wal_lock;
+  int wal_fd;
   GPtrArray *pull_named;  /* PullNamed *, newest last; under lock */
   gboolean pull_by_village;  /* (atomic) whether a pull walks a scope of few villages by village (PullWalk) */
 };
@@ -385,7 +405,8 @@ conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
       return NULL;
     }
   /* synchronous=FULL: an acknowledged push survives a power cut
-   * (PROTOCOL.md section 1). Reads through a memory map: a pull page
+   * (PROTOCOL.md section 1; a pipelined store's writers turn to NORMAL
+   * and sync the WAL after their commit, sqlite_begin()). Reads through a memory map: a pull page
    * looks up rows all over the change log, which through read() cost a
    * copy of every page each time (the map is shared by the connections;
    * writes still go through the WAL). Temporary files in memory: each
@@ -535,6 +556,10 @@ checkpointer_main (gpointer data)
       return NULL;
     }
   sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  /* FULL (NORMAL would do): a checkpoint syncs the WAL before it copies
+   * a frame into the database, so a pipelined commit not synced yet
+   * (wait_durable()) never reaches the database before its WAL frames
+   * are durable, and syncs the database after. */
   sqlite3_exec (db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
   g_mutex_lock (&self->checkpoint_lock);
   while (!self->checkpoint_stop)
@@ -591,6 +616,12 @@ hearth_center_store_sqlite_finalize (GObject *object)
     }
   g_mutex_clear (&self->checkpoint_lock);
   g_cond_clear (&self->checkpoint_cond);
+  g_mutex_clear (&self->sync_lock);
+  g_cond_clear (&self->sync_cond);
+  g_clear_error (&self->sync_error);
+  g_mutex_clear (&self->wal_lock);
+  if (self->wal_fd >= 0)
+    close (self->wal_fd);
   g_ptr_array_unref (self->idle);
   g_clear_pointer (&self->writer, conn_free);
   g_ptr_array_unref (self->pull_named);
@@ -613,6 +644,10 @@ hearth_center_store_sqlite_init (HearthCenterStoreSqlite *self)
   g_rec_mutex_init (&self->write_lock);
   g_mutex_init (&self->checkpoint_lock);
   g_cond_init (&self->checkpoint_cond);
+  g_mutex_init (&self->sync_lock);
+  g_cond_init (&self->sync_cond);
+  g_mutex_init (&self->wal_lock);
+  self->wal_fd = -1;
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
   self->pull_named = g_ptr_array_new_with_free_func ((GDestroyNotify) pull_named_free);
   self->pull_by_village = TRUE;
@@ -747,6 +782,169 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
   return HEARTH_CENTER_STORE (g_steal_pointer (&self));
 }
 
+/* ---- durability (PROTOCOL.md section 1) ---------------------------------------- */
+
+/* fdatasync()s the store's WAL through a descriptor of its own (on Linux
+ * a sync of any descriptor of a file flushes the file: the writers'
+ * frames with it). The descriptor is checked to still be the WAL's file
+ * before and after the sync: SQLite deletes the WAL when its last
+ * connection closes (after a checkpoint that synced the database, so
+ * what the old file held is durable) and a new one may take the name;
+ * then the new one is opened and synced. A WAL opened anew has its folder
+ * synced once too, as SQLite does for a WAL it makes. No WAL at all: its
+ * last connection checkpointed everything into the synced database.
+ * Under wal_lock. */
+static gboolean
+wal_sync_locked (HearthCenterStoreSqlite *self, GError **error)
+{
+  g_autofree char *wal = g_strconcat (self->path, "-wal", NULL);
+
+  for (int tries = 0; tries < 4; tries++)
+    {
+      struct stat open_st, path_st;
+      gboolean opened = FALSE;
+
+      if (self->wal_fd >= 0 &&
+          (fstat (self->wal_fd, &open_st) != 0 || g_stat (wal, &path_st) != 0 || open_st.st_ino != path_st.st_ino ||
+           open_st.st_dev != path_st.st_dev))
+        {
+          close (self->wal_fd);
+          self->wal_fd = -1;
+        }
+      if (self->wal_fd < 0)
+        {
+          self->wal_fd = g_open (wal, O_RDONLY | O_CLOEXEC, 0);
+          if (self->wal_fd < 0 && errno == ENOENT)
+            return TRUE;
+          if (self->wal_fd < 0)
+            break;
+          opened = TRUE;
+        }
+      if (fdatasync (self->wal_fd) != 0)
+        break;
+      if (opened)
+        {
+          g_autofree char *folder = g_path_get_dirname (self->path);
+          int dir = g_open (folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+          if (dir < 0 || fsync (dir) != 0)
+            {
+              int saved = errno;
+
+              if (dir >= 0)
+                close (dir);
+              errno = saved;
+              break;
+            }
+          close (dir);
+        }
+      /* Still the WAL after the sync: what was written to it before is
+       * on disk. */
+      if (fstat (self->wal_fd, &open_st) == 0 && g_stat (wal, &path_st) == 0 && open_st.st_ino == path_st.st_ino &&
+          open_st.st_dev == path_st.st_dev)
+        return TRUE;
+    }
+  {
+    int saved = errno;
+
+    g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                 _("the center's database: could not write %s to disk: %s"), wal,
+                 saved != 0 ? g_strerror (saved) : _("the file kept being replaced"));
+  }
+  return FALSE;
+}
+
+static gboolean
+wal_sync (HearthCenterStoreSqlite *self, GError **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->wal_lock);
+  ok = wal_sync_locked (self, error);
+  g_mutex_unlock (&self->wal_lock);
+  return ok;
+}
+
+/* Returns once the first @ticket commits of this process are synced:
+ * one thread at a time syncs the WAL, for every commit ended before it
+ * began; the others wait and take that sync when it covers them. A sync
+ * that failed fails every wait after it (the kernel may have dropped the
+ * pages it could not write, and a later sync would say nothing of them):
+ * the center is to be restarted (docs/operations.md). */
+static gboolean
+wait_durable (HearthCenterStoreSqlite *self, guint64 ticket, GError **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->sync_lock);
+  while (self->sync_error == NULL && self->durable < ticket)
+    {
+      g_autoptr(GError) local = NULL;
+      guint64 target;
+
+      /* Another thread syncs, or the commit waited for is still writing
+       * its frames: its end or the sync's wakes this one. */
+      if (self->syncing || self->commits_done < ticket)
+        {
+          g_cond_wait (&self->sync_cond, &self->sync_lock);
+          continue;
+        }
+      self->syncing = TRUE;
+      target = self->commits_done;
+      g_mutex_unlock (&self->sync_lock);
+      ok = wal_sync (self, &local);
+      g_mutex_lock (&self->sync_lock);
+      self->syncing = FALSE;
+      if (ok)
+        self->durable = MAX (self->durable, target);
+      else
+        {
+          g_warning ("%s; nothing more is acknowledged until hearth-center is restarted", local->message);
+          self->sync_error = g_steal_pointer (&local);
+        }
+      g_cond_broadcast (&self->sync_cond);
+    }
+  ok = self->sync_error == NULL;
+  if (!ok)
+    g_set_error_literal (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                         self->sync_error->message);
+  g_mutex_unlock (&self->sync_lock);
+  return ok;
+}
+
+/* What a snapshot taken before this call holds is made durable before
+ * it is handed out: in a pipelined store, every commit begun until now
+ * (one may be in a COMMIT still: waited for, as it may be in the
+ * snapshot already); in another process, the serving one's commits
+ * are synced by this one (one fdatasync: the frames of every commit in
+ * the snapshot were written before it was taken). */
+static gboolean
+snapshot_durable (HearthCenterStoreSqlite *self, GError **error)
+{
+  guint64 ticket;
+
+  if (!g_atomic_int_get (&self->pipelined))
+    return wal_sync (self, error);
+  g_mutex_lock (&self->sync_lock);
+  ticket = self->commits_begun;
+  g_mutex_unlock (&self->sync_lock);
+  return wait_durable (self, ticket, error);
+}
+
+static void
+sqlite_pipeline (HearthCenterStore *store)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (store);
+
+  g_atomic_int_set (&self->pipelined, TRUE);
+}
+
+static gboolean
+sqlite_wait_durable (HearthCenterStore *store, guint64 ticket, GError **error)
+{
+  return wait_durable (HEARTH_CENTER_STORE_SQLITE (store), ticket, error);
+}
+
 static HearthCenterTxn *
 sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
 {
@@ -784,7 +982,16 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
         g_rec_mutex_unlock (&self->write_lock);
       return NULL;
     }
-  rc = sqlite3_exec (conn->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+  /* A pipelined store's writers commit without a sync, wait_durable()
+   * syncs (PROTOCOL.md section 1); set outside a transaction. */
+  rc = SQLITE_OK;
+  if (write && !conn->relaxed && g_atomic_int_get (&self->pipelined))
+    {
+      rc = sqlite3_exec (conn->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+      conn->relaxed = rc == SQLITE_OK;
+    }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (conn->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
       db_failed (conn->db, rc, _("could not begin a transaction"), error);
@@ -804,6 +1011,37 @@ sqlite_begin (HearthCenterStore *store, gboolean write, GError **error)
   t->parent.store = g_object_ref (store);
   t->conn = conn;
   t->write = write;
+  if (write)
+    {
+      /* Under SQLite's write lock: every commit before is done. */
+      g_mutex_lock (&self->sync_lock);
+      t->seen = self->commits_done;
+      g_mutex_unlock (&self->sync_lock);
+    }
+  else
+    {
+      /* A reader's snapshot is taken by its first read: taken here, and
+       * what it holds made durable before anything of it is read
+       * (snapshot_durable()). */
+      sqlite3_stmt *st = stmt (t, "SELECT 1 FROM sqlite_schema LIMIT 1", error);
+
+      if (st == NULL)
+        rc = SQLITE_ERROR;
+      else
+        {
+          rc = sqlite3_step (st);
+          sqlite3_reset (st);
+          if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+          else
+            db_failed (conn->db, rc, _("could not begin a transaction"), error);
+        }
+      if (rc != SQLITE_OK || !snapshot_durable (self, error))
+        {
+          sqlite_rollback (&t->parent);
+          return NULL;
+        }
+    }
   return &t->parent;
 }
 
@@ -837,17 +1075,32 @@ txn_end (SqliteTxn *t)
   g_free (t);
 }
 
+/* Commits; @ticket (nullable): a pipelined commit returns without
+ * waiting for its sync, its number to hearth_center_store_wait_durable()
+ * in @ticket (0: durable already). Without @ticket it waits, after
+ * letting the next writer go. */
 static gboolean
-sqlite_commit (HearthCenterTxn *txn, GError **error)
+commit_txn (SqliteTxn *t, guint64 *ticket, GError **error)
 {
-  SqliteTxn *t = (SqliteTxn *) txn;
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
+  gboolean relaxed = t->write && t->conn->relaxed;
+  guint64 number = 0;
   int rc;
 
+  if (ticket != NULL)
+    *ticket = 0;
   if (!states_flush (t, error))
     {
       sqlite3_exec (t->conn->db, "ROLLBACK", NULL, NULL, NULL);
       txn_end (t);
       return FALSE;
+    }
+  /* Counted before: a reader whose snapshot may hold it waits for it. */
+  if (relaxed)
+    {
+      g_mutex_lock (&self->sync_lock);
+      self->commits_begun++;
+      g_mutex_unlock (&self->sync_lock);
     }
   rc = sqlite3_exec (t->conn->db, "COMMIT", NULL, NULL, NULL);
   if (rc != SQLITE_OK)
@@ -855,8 +1108,34 @@ sqlite_commit (HearthCenterTxn *txn, GError **error)
       db_failed (t->conn->db, rc, _("could not commit"), error);
       sqlite3_exec (t->conn->db, "ROLLBACK", NULL, NULL, NULL);
     }
+  if (relaxed)
+    {
+      g_mutex_lock (&self->sync_lock);
+      number = ++self->commits_done;
+      g_cond_broadcast (&self->sync_cond);
+      g_mutex_unlock (&self->sync_lock);
+    }
   txn_end (t);
-  return rc == SQLITE_OK;
+  if (rc != SQLITE_OK)
+    return FALSE;
+  if (ticket != NULL)
+    {
+      *ticket = number;
+      return TRUE;
+    }
+  return wait_durable (self, number, error);
+}
+
+static gboolean
+sqlite_commit (HearthCenterTxn *txn, GError **error)
+{
+  return commit_txn ((SqliteTxn *) txn, NULL, error);
+}
+
+static gboolean
+sqlite_commit_deferred (HearthCenterTxn *txn, guint64 *ticket, GError **error)
+{
+  return commit_txn ((SqliteTxn *) txn, ticket, error);
 }
 
 static gboolean
@@ -901,10 +1180,21 @@ static void
 sqlite_rollback (HearthCenterTxn *txn)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
+  gboolean relaxed = t->write && t->conn->relaxed;
+  gboolean was_write = t->write;
+  guint64 seen = t->seen;
 
   if (!sqlite3_get_autocommit (t->conn->db))
     sqlite3_exec (t->conn->db, "ROLLBACK", NULL, NULL, NULL);
   txn_end (t);
+  /* What a pipelined writer read and may answer with (a refusal) is
+   * durable before it goes, as a reader's is (out of the writers' way).
+   * A failed sync is sticky: the caller's next step fails too. */
+  if (relaxed)
+    wait_durable (self, seen, NULL);
+  else if (was_write)
+    wal_sync (self, NULL);
 }
 
 /* ---- county, users, codes ----------------------------------------------------- */
@@ -3765,6 +4055,16 @@ sqlite_backup (HearthCenterStore *store, const char *path, GError **error)
       backup_failed (path, _("copying"), sqlite3_errstr (rc), error);
       goto out;
     }
+  /* The copy holds nothing a power cut could take from the store. */
+  {
+    g_autoptr(GError) local = NULL;
+
+    if (!snapshot_durable (self, &local))
+      {
+        backup_failed (path, _("copying"), local->message, error);
+        goto out;
+      }
+  }
   /* The copy is another epoch, restored at its last cursor (PROTOCOL.md
    * section 12): a device that meets it sends again what it made since. */
   if (!backup_new_epoch (dst))
@@ -3810,6 +4110,9 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->begin = sqlite_begin;
   iface->commit = sqlite_commit;
   iface->rollback = sqlite_rollback;
+  iface->commit_deferred = sqlite_commit_deferred;
+  iface->pipeline = sqlite_pipeline;
+  iface->wait_durable = sqlite_wait_durable;
   iface->savepoint = sqlite_savepoint;
   iface->backup = sqlite_backup;
   iface->get_county = sqlite_get_county;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * center-store-sqlite.h: the county center's store on SQLite, the
- * embedded default (one machine, one county): WAL mode, synchronous=FULL,
- * its schema from the migrations in schema/center/. Each thread takes a
+ * embedded default (one machine, one county): WAL mode, synchronous=FULL
+ * (a pipelined store's writers: NORMAL, the WAL synced after the commit,
+ * hearth_center_store_pipeline()), its schema from the migrations in schema/center/. Each thread takes a
  * connection of its own from a pool for the length of a transaction; write
  * transactions are BEGIN IMMEDIATE, so they are serialised and commit in
  * cursor order.

@@ -120,6 +120,27 @@ hearth_center_store_backup (HearthCenterStore *self, const char *path, GError **
   return HEARTH_CENTER_STORE_GET_IFACE (self)->backup (self, path, error);
 }
 
+void
+hearth_center_store_pipeline (HearthCenterStore *self)
+{
+  g_return_if_fail (HEARTH_IS_CENTER_STORE (self));
+  HEARTH_CENTER_STORE_GET_IFACE (self)->pipeline (self);
+}
+
+gboolean
+hearth_center_txn_commit_deferred (HearthCenterTxn *txn, guint64 *ticket, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && ticket != NULL, FALSE);
+  return IFACE (txn)->commit_deferred (txn, ticket, error);
+}
+
+gboolean
+hearth_center_store_wait_durable (HearthCenterStore *self, guint64 ticket, GError **error)
+{
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (self), FALSE);
+  return HEARTH_CENTER_STORE_GET_IFACE (self)->wait_durable (self, ticket, error);
+}
+
 gboolean
 hearth_center_txn_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error)
 {

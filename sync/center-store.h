@@ -301,6 +301,9 @@ struct _HearthCenterStoreInterface {
   gboolean         (*commit)   (HearthCenterTxn *txn, GError **error);
   void             (*rollback) (HearthCenterTxn *txn);
   gboolean         (*savepoint) (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error);
+  gboolean         (*commit_deferred) (HearthCenterTxn *txn, guint64 *ticket, GError **error);
+  void             (*pipeline) (HearthCenterStore *self);
+  gboolean         (*wait_durable) (HearthCenterStore *self, guint64 ticket, GError **error);
   gboolean         (*backup)   (HearthCenterStore *self, const char *path, GError **error);
 
   gboolean (*get_county) (HearthCenterTxn *txn, HearthCenterCounty *out, GError **error);
@@ -418,12 +421,58 @@ gboolean hearth_center_store_backup (HearthCenterStore *self,
  * hearth_center_txn_commit:
  * @txn: (transfer full): ended by this call, whatever it returns
  *
- * Commits durably (the SQLite store syncs before it returns).
+ * Commits durably (the SQLite store syncs before it returns; a pipelined
+ * one, hearth_center_store_pipeline(), after it let the next writer go).
  *
  * Returns: %FALSE with HEARTH_CENTER_STORE_ERROR_FAILED, and then nothing
  *   was committed.
  */
 gboolean hearth_center_txn_commit (HearthCenterTxn *txn, GError **error);
+
+/**
+ * hearth_center_store_pipeline:
+ *
+ * Makes this process the store's pipelined writer (hearth-center serve,
+ * which holds the store alone: PATH.serve-lock): its write transactions
+ * commit without waiting for the disk, so the next writer goes on while
+ * the WAL is synced, and hearth_center_txn_commit() still returns only
+ * once the commit is durable. A transaction begun in this process never
+ * reads a commit that is not durable yet (its begin waits for the sync),
+ * and one in another process syncs what it read before it reads it
+ * (PROTOCOL.md section 1). Call it before the store is used by threads.
+ * Thread-safe.
+ */
+void hearth_center_store_pipeline (HearthCenterStore *self);
+
+/**
+ * hearth_center_txn_commit_deferred:
+ * @txn: (transfer full): ended by this call, whatever it returns
+ * @ticket: (out): the commit's number, for
+ *   hearth_center_store_wait_durable(); 0 when it is durable already
+ *
+ * Commits, and lets the next writer begin, without waiting for the disk
+ * in a pipelined store (hearth_center_store_pipeline()): nothing of the
+ * transaction may be answered before hearth_center_store_wait_durable()
+ * of @ticket returns %TRUE (other transactions of this process wait for
+ * it by themselves). In another store it is hearth_center_txn_commit().
+ *
+ * Returns: %FALSE with _FAILED, and then nothing was committed.
+ */
+gboolean hearth_center_txn_commit_deferred (HearthCenterTxn *txn, guint64 *ticket, GError **error);
+
+/**
+ * hearth_center_store_wait_durable:
+ * @ticket: from hearth_center_txn_commit_deferred()
+ *
+ * Waits until that commit, and every one of this process before it, is
+ * on disk (syncing the WAL, or waiting for a sync in progress that covers
+ * it). Thread-safe.
+ *
+ * Returns: %FALSE with _FAILED when the WAL could not be synced: then
+ *   the commit may be lost, and every wait after it fails too (the
+ *   center is to be restarted: docs/operations.md).
+ */
+gboolean hearth_center_store_wait_durable (HearthCenterStore *self, guint64 ticket, GError **error);
 
 /**
  * hearth_center_txn_savepoint:

@@ -841,6 +841,10 @@ hearth_center_new (HearthCenterStore *store, GError **error)
 
   self = g_new0 (HearthCenter, 1);
   self->store = g_object_ref (store);
+  /* This center is the store's one server (serve holds PATH.serve-lock):
+   * the group commit leaves the sync of each group off the writer's way
+   * (run_in_group(), PROTOCOL.md section 1). */
+  hearth_center_store_pipeline (store);
   g_mutex_init (&self->group_lock);
   g_cond_init (&self->group_cond);
   g_queue_init (&self->pending);
@@ -2476,6 +2480,7 @@ typedef struct {
   JsonArray *clamped;
   gint64 acked;
   HearthCenterReply *reply;      /* a refusal, or the 500 of a failure */
+  gboolean taken;                /* in a group: another thread answers for it */
   gboolean done;
 } PushJob;
 
@@ -2645,7 +2650,7 @@ push_reply (PushJob *job)
  * request thread writes its own answer (push_reply()), out of the
  * leader's time. */
 static gboolean
-run_group (HearthCenter *self, GPtrArray *group, gboolean isolated, GError **error)
+run_group (HearthCenter *self, GPtrArray *group, gboolean isolated, guint64 *ticket, GError **error)
 {
   g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (self->store, TRUE, error);
 
@@ -2657,33 +2662,35 @@ run_group (HearthCenter *self, GPtrArray *group, gboolean isolated, GError **err
       if (!push_in_group (self, txn, group->pdata[i], isolated, error))
         return FALSE;   /* the transaction rolled back as it goes */
     }
-  return hearth_center_txn_commit (g_steal_pointer (&txn), error);
+  /* Not synced yet: the next group goes first (run_in_group()). */
+  return hearth_center_txn_commit_deferred (g_steal_pointer (&txn), ticket, error);
 }
 
 /* The group's pushes without a savepoint each, the usual case; when the
  * store fails (a push, or the commit), nothing of that run is kept and
  * the group runs again with a savepoint for each push, so that only the
  * push that fails is refused, as when every push had its own. */
-static void
-commit_group (HearthCenter *self, GPtrArray *group)
+static gboolean
+commit_group (HearthCenter *self, GPtrArray *group, guint64 *ticket, GError **error)
 {
-  g_autoptr(GError) error = NULL;
-  gboolean ok = run_group (self, group, FALSE, &error);
+  *ticket = 0;
+  if (run_group (self, group, FALSE, ticket, error))
+    return TRUE;
+  g_clear_error (error);
+  return run_group (self, group, TRUE, ticket, error);
+}
 
-  if (!ok)
-    {
-      g_clear_error (&error);
-      ok = run_group (self, group, TRUE, &error);
-    }
+/* Every push of @group answered with @error's 500: the group's commit
+ * failed, or its sync did (then it may be lost: none is acknowledged). */
+static void
+fail_group (GPtrArray *group, const GError *error)
+{
   for (guint i = 0; i < group->len; i++)
     {
       PushJob *job = group->pdata[i];
 
-      if (!ok)
-        {
-          hearth_center_reply_free (job->reply);
-          job->reply = reply_for_error (error, NULL);
-        }
+      hearth_center_reply_free (job->reply);
+      job->reply = reply_for_error (error, NULL);
     }
 }
 
@@ -2706,9 +2713,12 @@ run_in_group (HearthCenter *self, PushJob *job)
   while (!job->done)
     {
       g_autoptr(GPtrArray) group = NULL;
+      g_autoptr(GError) error = NULL;
+      guint64 ticket = 0;
+      gboolean ok = TRUE;
       guint changes = 0;
 
-      if (self->leading)
+      if (self->leading || job->taken)
         {
           g_cond_wait (&self->group_cond, &self->group_lock);
           continue;
@@ -2725,16 +2735,29 @@ run_in_group (HearthCenter *self, PushJob *job)
               next->done = TRUE;
               continue;
             }
+          next->taken = TRUE;
           g_ptr_array_add (group, next);
           changes += next->batch->items->len;
         }
       g_mutex_unlock (&self->group_lock);
       if (group->len > 0)
-        commit_group (self, group);
+        ok = commit_group (self, group, &ticket, &error);
+      /* The writer is free once the group is committed: the next group
+       * runs while this one's WAL frames are synced, and this one is
+       * answered only after (PROTOCOL.md section 1). A sync covers every
+       * group committed before it began: the leaders of two groups in a
+       * row often share one. */
+      g_mutex_lock (&self->group_lock);
+      self->leading = FALSE;
+      g_cond_broadcast (&self->group_cond);
+      g_mutex_unlock (&self->group_lock);
+      if (ok && ticket != 0)
+        ok = hearth_center_store_wait_durable (self->store, ticket, &error);
+      if (!ok)
+        fail_group (group, error);
       g_mutex_lock (&self->group_lock);
       for (guint i = 0; i < group->len; i++)
         ((PushJob *) group->pdata[i])->done = TRUE;
-      self->leading = FALSE;
       g_cond_broadcast (&self->group_cond);
     }
   g_mutex_unlock (&self->group_lock);

@@ -6402,6 +6402,155 @@ test_migrate_record_key (void)
   center_stop (c);
 }
 
+/* ---- durability of the pipelined group commit (PROTOCOL.md section 1) ------------------ */
+
+typedef struct {
+  Center *c;
+  Device *d;
+  char *body;
+  Reply reply;
+  gint64 answered_ms;
+} AckPush;
+
+static gpointer
+ack_push_main (gpointer data)
+{
+  AckPush *p = data;
+
+  push (p->c, p->d, p->body, &p->reply);
+  p->answered_ms = g_get_real_time () / 1000;
+  return NULL;
+}
+
+/* The "start MS" / "end MS" lines of tests/slow-sync.c's log, in order. */
+static GArray *
+sync_log (const char *path, const char *what)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gsize n = strlen (what);
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return out;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strncmp (lines[i], what, n) == 0 && lines[i][n] == ' ')
+      {
+        gint64 ms = g_ascii_strtoll (lines[i] + n + 1, NULL, 10);
+
+        g_array_append_val (out, ms);
+      }
+  return out;
+}
+
+/* A push is answered only after the WAL holding it is synced, and a pull
+ * during that sync does not get it before then: on a center whose WAL
+ * syncs take SLOW_MS (tests/slow-sync.c), a push's reply comes after the
+ * end of a sync that began after the push was sent, and the pull sent
+ * while that sync ran (of another device of the village) either lacks
+ * the change or was answered after the sync's end. */
+static void
+test_ack_after_sync (void)
+{
+  const int slow_ms = 700;
+  const char *shim = g_getenv ("HEARTH_SLOW_SYNC");
+  g_autoptr(Center) c = center_new ("center-ack-after-sync");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *value = g_strdup_printf ("slow-%u", g_random_int ());
+  g_autoptr(GArray) starts = NULL;
+  g_autoptr(GArray) ends = NULL;
+  g_autoptr(GThread) thread = NULL;
+  g_auto(Reply) pulled = { 0 };
+  AckPush p = { 0 };
+  gint64 sent_ms, pull_sent_ms, pull_answered_ms, sync_start = -1, sync_end = -1;
+  gboolean seen = FALSE;
+
+  g_assert_nonnull (shim);
+  log = g_build_filename (c->dir, "syncs.log", NULL);
+  g_setenv ("LD_PRELOAD", shim, TRUE);
+  g_setenv ("SLOWSYNC_LOG", log, TRUE);
+  {
+    g_autofree char *ms = g_strdup_printf ("%d", slow_ms);
+
+    g_setenv ("SLOWSYNC_MS", ms, TRUE);
+  }
+  g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+  center_start (c);
+  g_unsetenv ("LD_PRELOAD");
+  g_unsetenv ("SLOWSYNC_MS");
+  g_unsetenv ("SLOWSYNC_LOG");
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+
+  p.c = c;
+  p.d = a;
+  {
+    g_autofree char *sub = g_uuid_string_random ();
+    g_autofree char *fields = g_strdup_printf ("\"form_id\": \"%s\"", value);
+
+    p.body = batch (a, record (a, "submissions", sub, hh, VILLAGE_A, fields), NULL);
+  }
+  sent_ms = g_get_real_time () / 1000;
+  thread = g_thread_new ("slow-push", ack_push_main, &p);
+  /* The push's group is committed and its sync sleeps: pull now. */
+  for (guint waited = 0;; waited++)
+    {
+      g_autoptr(GArray) s = sync_log (log, "start");
+
+      if (s->len > 0 && g_array_index (s, gint64, s->len - 1) >= sent_ms)
+        break;
+      g_assert_cmpuint (waited, <, 3000);
+      g_usleep (2000);
+    }
+  pull_sent_ms = g_get_real_time () / 1000;
+  pull (c, b, 0, 100, &pulled);
+  pull_answered_ms = g_get_real_time () / 1000;
+  g_thread_join (g_steal_pointer (&thread));
+
+  g_assert_cmpint (p.reply.status, ==, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (&p.reply), "acked"), ==, a->next_seq - 1);
+  g_assert_cmpint (pulled.status, ==, 200);
+  seen = strstr (pulled.text, value) != NULL;
+
+  /* The first sync begun after the push was sent, and its end. */
+  starts = sync_log (log, "start");
+  ends = sync_log (log, "end");
+  for (guint i = 0; i < starts->len && i < ends->len; i++)
+    if (g_array_index (starts, gint64, i) >= sent_ms)
+      {
+        sync_start = g_array_index (starts, gint64, i);
+        sync_end = g_array_index (ends, gint64, i);
+        break;
+      }
+  g_test_message ("push sent %" G_GINT64_FORMAT ", sync %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT
+                  ", push answered %" G_GINT64_FORMAT ", pull sent %" G_GINT64_FORMAT ", answered %" G_GINT64_FORMAT
+                  " (%s the change)",
+                  sent_ms, sync_start, sync_end, p.answered_ms, pull_sent_ms, pull_answered_ms,
+                  seen ? "with" : "without");
+  g_assert_cmpint (sync_start, >=, sent_ms);
+  g_assert_cmpint (sync_end - sync_start, >=, slow_ms);
+  /* The push waited for the sync. */
+  g_assert_cmpint (p.answered_ms, >=, sync_end);
+  /* The pull was sent while the sync ran, and got the change only after. */
+  g_assert_cmpint (pull_sent_ms, <, sync_end);
+  if (seen)
+    g_assert_cmpint (pull_answered_ms, >=, sync_end);
+  /* And it is there once durable. */
+  {
+    g_auto(Reply) again = { 0 };
+
+    pull (c, b, 0, 100, &again);
+    g_assert_cmpint (again.status, ==, 200);
+    g_assert_nonnull (strstr (again.text, value));
+  }
+  reply_clear (&p.reply);
+  g_free (p.body);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -6448,6 +6597,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/get-beside-writer", test_get_beside_writer);
   g_test_add_func ("/center/restart-client-recovers", test_restart_client_recovers);
   g_test_add_func ("/center/clock-set-back", test_clock_set_back);
+  g_test_add_func ("/center/ack-after-sync", test_ack_after_sync);
   g_test_add_func ("/center/push-replay-after-crash", test_push_replay_restart);
   g_test_add_func ("/center/get-ahead-replay", test_get_ahead_replay);
   g_test_add_func ("/center/one-serve", test_one_serve);
