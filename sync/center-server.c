@@ -624,6 +624,21 @@ is_local (GSocketAddress *address)
 
 /* ---- start and stop ----------------------------------------------------------------- */
 
+/* Whether a new connection is taken: not once the drain began
+ * (hearth_center_server_stop()), when it is closed at once and its
+ * client retries later. This stands for MHD_quiesce_daemon(), which with
+ * a thread pool races the pool's threads taking the listening socket out
+ * of their epoll sets and aborts the center when they win ("Failed to
+ * remove listen FD from epoll set", libmicrohttpd 0.9.75 daemon.c, seen
+ * on a SIGTERM in the tests). */
+static enum MHD_Result
+on_accept (void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+  HearthCenterServer *self = cls;
+
+  return g_atomic_int_get (&self->draining) ? MHD_NO : MHD_YES;
+}
+
 HearthCenterServer *
 hearth_center_server_start (HearthCenter *center, const char *listen, const char *cert_pem, const char *key_pem,
                             const HearthCenterServerLimits *limits, GError **error)
@@ -749,7 +764,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   self->handlers = g_thread_pool_new (handle_request, self, (gint) (limits->threads * HANDLERS_PER_THREAD), FALSE,
                                       NULL);
   self->push_handlers = g_thread_pool_new (handle_request, self, PUSH_HANDLERS, FALSE, NULL);
-  self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, on_request, self,
+  self->daemon = MHD_start_daemon (flags, 0, on_accept, self, on_request, self,
                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &native,
                                    /* One thread is the daemon's own, no pool: a pool size of 1 or 0
                                     * draws a warning into the access log, so the idle timeout is
@@ -791,15 +806,13 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
 guint
 hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
 {
-  MHD_socket listener;
   GThreadPool *handlers, *push_handlers;
   gint64 deadline = g_get_monotonic_time () + (gint64) drain_ms * 1000;
   guint left;
 
+  /* From now on on_accept() closes new connections; what was accepted
+   * is still served. */
   g_atomic_int_set (&self->draining, 1);
-  /* Stop accepting; what was accepted is still served. The socket is
-   * closed only after the daemon stops (libmicrohttpd's rule). */
-  listener = MHD_quiesce_daemon (self->daemon);
   while (g_atomic_int_get (&self->in_flight) > 0 && g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
   /* No connection may stay suspended when the daemon stops: every
@@ -818,8 +831,6 @@ hearth_center_server_stop (HearthCenterServer *self, guint drain_ms)
     g_usleep (10 * 1000);
   left = (guint) MAX (g_atomic_int_get (&self->in_flight), 0);
   MHD_stop_daemon (self->daemon);
-  if (listener != MHD_INVALID_SOCKET)
-    close (listener);
   g_mutex_clear (&self->handlers_lock);
   g_mutex_clear (&self->body_lock);
   g_free (self);

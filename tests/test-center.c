@@ -3805,6 +3805,30 @@ test_drain (void)
   g_usleep (300 * 1000);
   g_assert_true (center_running (c));
 
+  /* A new connection during the drain is closed at once, unanswered (it
+   * used to wait in the listening socket's backlog until the stop). */
+  {
+    g_autofree char *url = g_strconcat (c->base, "/v1/epoch", NULL);
+    CURL *curl = curl_easy_init ();
+    CURLcode rc;
+    long status = 0;
+
+    curl_easy_setopt (curl, CURLOPT_URL, url);
+    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
+    if (c->ca_file != NULL)
+      curl_easy_setopt (curl, CURLOPT_CAINFO, c->ca_file);
+    rc = curl_easy_perform (curl);
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup (curl);
+    g_test_message ("a GET during the drain: %s, status %ld", curl_easy_strerror (rc), status);
+    g_assert_cmpint (rc, !=, CURLE_OK);
+    g_assert_cmpint (rc, !=, CURLE_OPERATION_TIMEDOUT);
+    g_assert_cmpint (status, ==, 0);
+  }
+  g_assert_true (center_running (c));
+
   g_mutex_lock (&up.lock);
   up.release = TRUE;
   g_cond_broadcast (&up.cond);
