@@ -3694,6 +3694,7 @@ typedef struct {
   Device *d;
   const char *body;
   Reply reply;
+  gint64 answered_ms;   /* wall clock when the reply was in */
 } WaitingPush;
 
 static gpointer
@@ -3702,6 +3703,7 @@ waiting_push (gpointer data)
   WaitingPush *w = data;
 
   push (w->c, w->d, w->body, &w->reply);
+  w->answered_ms = g_get_real_time () / 1000;
   return NULL;
 }
 
@@ -6428,24 +6430,6 @@ test_migrate_record_key (void)
 
 /* ---- durability of the pipelined group commit (PROTOCOL.md section 1) ------------------ */
 
-typedef struct {
-  Center *c;
-  Device *d;
-  char *body;
-  Reply reply;
-  gint64 answered_ms;
-} AckPush;
-
-static gpointer
-ack_push_main (gpointer data)
-{
-  AckPush *p = data;
-
-  push (p->c, p->d, p->body, &p->reply);
-  p->answered_ms = g_get_real_time () / 1000;
-  return NULL;
-}
-
 /* The "start MS" / "end MS" lines of tests/slow-sync.c's log, in order. */
 static GArray *
 sync_log (const char *path, const char *what)
@@ -6489,7 +6473,8 @@ test_ack_after_sync (void)
   g_autoptr(GArray) ends = NULL;
   g_autoptr(GThread) thread = NULL;
   g_auto(Reply) pulled = { 0 };
-  AckPush p = { 0 };
+  WaitingPush p = { 0 };
+  g_autofree char *body = NULL;
   gint64 sent_ms, pull_sent_ms, pull_answered_ms, sync_start = -1, sync_end = -1;
   gboolean seen = FALSE;
 
@@ -6516,10 +6501,10 @@ test_ack_after_sync (void)
     g_autofree char *sub = g_uuid_string_random ();
     g_autofree char *fields = g_strdup_printf ("\"form_id\": \"%s\"", value);
 
-    p.body = batch (a, record (a, "submissions", sub, hh, VILLAGE_A, fields), NULL);
+    p.body = body = batch (a, record (a, "submissions", sub, hh, VILLAGE_A, fields), NULL);
   }
   sent_ms = g_get_real_time () / 1000;
-  thread = g_thread_new ("slow-push", ack_push_main, &p);
+  thread = g_thread_new ("slow-push", waiting_push, &p);
   /* The push's group is committed and its sync sleeps: pull now. */
   for (guint waited = 0;; waited++)
     {
@@ -6572,7 +6557,6 @@ test_ack_after_sync (void)
     g_assert_nonnull (strstr (again.text, value));
   }
   reply_clear (&p.reply);
-  g_free (p.body);
 }
 
 int
