@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +38,19 @@ static void note (const char *what)
   fp = fopen (f, "a");
   if (fp) { fprintf (fp, "%s %lld\n", what, (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000); fclose (fp); }
 }
+/* A failing disk: while the file $SLOWSYNC_FAIL names exists, such a
+ * sync fails with EIO (noted "fail MS"), the real call not made. */
+static int failing (void)
+{
+  const char *f = getenv ("SLOWSYNC_FAIL");
+  return f != NULL && access (f, F_OK) == 0;
+}
 static int slow (int fd, int (*real) (int))
 {
   const char *ms = getenv ("SLOWSYNC_MS");
   int r;
   if (!is_wal (fd)) return real (fd);
+  if (failing ()) { note ("fail"); errno = EIO; return -1; }
   note ("start");
   if (ms) usleep ((useconds_t) atoi (ms) * 1000);
   r = real (fd);

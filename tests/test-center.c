@@ -6551,6 +6551,138 @@ test_ack_after_sync (void)
   g_free (p.body);
 }
 
+/* The number of times @needle is in @text. */
+static guint
+occurrences (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+/* A push of one new submission of @d whose form_id is @value. */
+static char *
+value_push (Device *d, const char *value)
+{
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *fields = g_strdup_printf ("\"form_id\": \"%s\"", value);
+
+  return batch (d, record (d, "submissions", sub, hh, VILLAGE_A, fields), NULL);
+}
+
+/* A WAL sync that fails (EIO, tests/slow-sync.c) is sticky (PROTOCOL.md
+ * section 1): the push it was to cover is answered 500, and so is every
+ * push and pull after it, even once the disk syncs again, until a
+ * restart; nothing acknowledged before is lost, and the pushes refused,
+ * sent again after the restart, are taken once each. Then the same with
+ * a SIGTERM instead of a SIGKILL: the drain ends with exit status 0. */
+static void
+test_sync_failure (void)
+{
+  const char *shim = g_getenv ("HEARTH_SLOW_SYNC");
+
+  g_assert_nonnull (shim);
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(Center) c = center_new (round == 0 ? "center-sync-failure-kill" : "center-sync-failure-term");
+      g_autoptr(Device) a = NULL;
+      g_autoptr(Device) b = NULL;
+      g_autofree char *fail = NULL;
+      g_autofree char *log = NULL;
+      g_autofree char *values[3] = { NULL };
+      g_autofree char *bodies[3] = { NULL };
+
+      fail = g_build_filename (c->dir, "disk-fails", NULL);
+      log = g_build_filename (c->dir, "syncs.log", NULL);
+      g_setenv ("LD_PRELOAD", shim, TRUE);
+      g_setenv ("SLOWSYNC_FAIL", fail, TRUE);
+      g_setenv ("SLOWSYNC_LOG", log, TRUE);
+      g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+      center_start (c);
+      g_unsetenv ("LD_PRELOAD");
+      g_unsetenv ("SLOWSYNC_FAIL");
+      g_unsetenv ("SLOWSYNC_LOG");
+      a = enrol (c, "w.a");
+      b = enrol (c, "w.a2");
+      for (guint i = 0; i < 3; i++)
+        {
+          values[i] = g_strdup_printf ("eio-%u-%u", i, g_random_int ());
+          bodies[i] = value_push (a, values[i]);
+        }
+
+      /* Acknowledged while the disk works. */
+      {
+        g_auto(Reply) r = { 0 };
+
+        push (c, a, bodies[0], &r);
+        g_assert_cmpint (r.status, ==, 200);
+        g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, a->next_seq - 3);
+      }
+      /* The disk fails: the push is not acknowledged, and nothing is read. */
+      g_assert_true (g_file_set_contents (fail, "", 0, NULL));
+      {
+        g_auto(Reply) r = { 0 };
+        g_auto(Reply) p = { 0 };
+
+        push (c, a, bodies[1], &r);
+        g_assert_cmpint (r.status, ==, 500);
+        g_assert_cmpstr (error_code (&r), ==, "internal");
+        /* Committed, maybe: not "committed nothing". */
+        g_assert_nonnull (strstr (error_message (&r), "could not write to its disk"));
+        g_assert_null (strstr (error_message (&r), "committed nothing"));
+        pull (c, b, 0, 100, &p);
+        g_assert_cmpint (p.status, ==, 500);
+        g_assert_null (strstr (p.text, values[1]));
+      }
+      {
+        g_autoptr(GArray) failed = sync_log (log, "fail");
+
+        g_assert_cmpuint (failed->len, >, 0);
+      }
+      /* The disk works again: still refused (the kernel may have dropped
+       * what it could not write, and a later sync would not say so). */
+      g_assert_cmpint (g_unlink (fail), ==, 0);
+      {
+        g_auto(Reply) r = { 0 };
+        g_auto(Reply) p = { 0 };
+
+        push (c, a, bodies[2], &r);
+        g_assert_cmpint (r.status, ==, 500);
+        pull (c, b, 0, 100, &p);
+        g_assert_cmpint (p.status, ==, 500);
+      }
+
+      if (round == 0)
+        center_kill (c);
+      else
+        center_stop (c);
+      center_restart (c);
+      /* What was acknowledged is there; the refused pushes sent again are
+       * taken, each change once. */
+      for (guint i = 1; i < 3; i++)
+        {
+          g_auto(Reply) r = { 0 };
+
+          push (c, a, bodies[i], &r);
+          g_assert_cmpint (r.status, ==, 200);
+          g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, a->next_seq - 3 + i);
+        }
+      {
+        g_auto(Reply) p = { 0 };
+
+        pull (c, b, 0, 100, &p);
+        g_assert_cmpint (p.status, ==, 200);
+        for (guint i = 0; i < 3; i++)
+          g_assert_cmpuint (occurrences (p.text, values[i]), ==, 1);
+      }
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 3);
+      center_stop (c);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -6598,6 +6730,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/restart-client-recovers", test_restart_client_recovers);
   g_test_add_func ("/center/clock-set-back", test_clock_set_back);
   g_test_add_func ("/center/ack-after-sync", test_ack_after_sync);
+  g_test_add_func ("/center/sync-failure", test_sync_failure);
   g_test_add_func ("/center/push-replay-after-crash", test_push_replay_restart);
   g_test_add_func ("/center/get-ahead-replay", test_get_ahead_replay);
   g_test_add_func ("/center/one-serve", test_one_serve);
