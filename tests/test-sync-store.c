@@ -2852,6 +2852,73 @@ test_fresh_rowid_limit (void)
   for (guint i = 0; i < 2; i++)
     replica_free (r[i]);
 }
+
+/* A page of new households, one of which the store holds already without
+ * an edit of it (written on the device before any sync), and two of
+ * which share a registry number: the fast path's statement fails, and
+ * one by one its rows are what the general path writes, byte for byte. */
+static void
+test_fresh_exists (void)
+{
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GRand) rand = g_rand_new_with_seed (1717);
+  g_autofree char *ids[5] = { NULL };
+  g_autofree char *states[2] = { NULL };
+  guint size = 0, taken[2] = { 0 }, rejected[2] = { 0 };
+  Replica *r[2];
+
+  for (guint h = 0; h < G_N_ELEMENTS (ids); h++)
+    {
+      g_autofree char *registry = g_strdup_printf ("R-%u", h == 4 ? 3 : h);
+      const char *const fields[][2] = { { "village_code", "150422100201" }, { "head_name", "赵敏" },
+                                        { "registry_no", registry } };
+
+      ids[h] = test_rand_uuid (rand);
+      for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+        {
+          g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+          c->table = g_strdup ("households");
+          c->id = g_strdup (ids[h]);
+          c->household = g_strdup (ids[h]);
+          c->village = g_strdup ("150422100201");
+          c->field = g_strdup (fields[i][0]);
+          c->value = g_strdup (fields[i][1]);
+          c->hlc = g_strdup_printf ("001772676000000-%08u-OTHER", h * 3 + i);
+          g_ptr_array_add (log, g_new0 (Relayed, 1));
+          ((Relayed *) log->pdata[log->len - 1])->json = change_to_text (c);
+          g_ptr_array_add (texts, ((Relayed *) log->pdata[log->len - 1])->json);
+          size++;
+        }
+    }
+  g_array_append_val (sizes, size);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-fresh-exists-%u", i);
+      g_autofree char *sql = g_strdup_printf ("INSERT INTO households (id, village_code, head_name, created_at, "
+                                              "updated_at) VALUES ('%s', '150422100201', '李雷', "
+                                              "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                                              ids[1]);
+
+      r[i] = replica_new_device (name, "fresh-device", START_MS + 3600 * 1000);
+      g_assert_cmpint (sqlite3_exec (r[i]->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+      hearth_sync_apply_fresh_path_taken ();
+      rejected[i] = apply_in_pages (r[i], texts, sizes, i == 0);
+      taken[i] = hearth_sync_apply_fresh_path_taken ();
+      states[i] = full_state_of (r[i]);
+    }
+  /* The fast path took the households the store lacks, bar the second of
+   * a registry number. */
+  g_assert_cmpuint (taken[0], ==, 3);
+  g_assert_cmpuint (taken[1], ==, 0);
+  g_assert_cmpuint (rejected[0], ==, rejected[1]);
+  g_assert_cmpint (count (r[0], "SELECT count (*) FROM households"), ==, 4);
+  g_assert_cmpstr (states[0], ==, states[1]);
+  for (guint i = 0; i < 2; i++)
+    replica_free (r[i]);
+}
 /* ---- grouped writes (kind "edits") ------------------------------------------------------ */
 
 /* Regroups @changes (the log, as pushed: one change of kind "edit" a
@@ -3837,6 +3904,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/property", test_property);
   g_test_add_func ("/sync/store/fresh-path", test_fresh_path);
   g_test_add_func ("/sync/store/fresh-rowid-limit", test_fresh_rowid_limit);
+  g_test_add_func ("/sync/store/fresh-exists", test_fresh_exists);
   g_test_add_func ("/sync/store/grouped-apply", test_grouped_apply);
   g_test_add_func ("/sync/store/held-probe", test_held_probe);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
