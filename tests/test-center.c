@@ -6794,6 +6794,35 @@ cut_puller_main (gpointer data)
   return NULL;
 }
 
+typedef struct {
+  Center *c;
+  gint stop;   /* (atomic) */
+  guint runs;
+} CutOther;
+
+/* Another process opening and closing the store meanwhile (a backup, a
+ * device list), until told to stop: its connection's close must not take
+ * the WAL away from under the center's syncs. */
+static gpointer
+cut_other_main (gpointer data)
+{
+  CutOther *o = data;
+
+  while (!g_atomic_int_get (&o->stop))
+    {
+      g_auto(TestRun) r = { 0 };
+      g_autofree char *out = g_strdup_printf ("%s/backup-%u.db", o->c->dir, o->runs);
+
+      if (o->runs % 2 == 0)
+        run_center (&r, "--db", o->c->db, "backup", "--out", out, NULL);
+      else
+        run_center (&r, "--db", o->c->db, "device", "list", NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      o->runs++;
+    }
+  return NULL;
+}
+
 /* Copies @from to @to, or removes @to when @from does not exist. */
 static void
 put_durable (const char *from, const char *to)
@@ -6812,8 +6841,9 @@ put_durable (const char *from, const char *to)
 
 /* A power cut during the ingest loses nothing acknowledged (PROTOCOL.md
  * section 1): four devices push back to back into a center whose syncs
- * copy what they make durable (tests/slow-sync.c's power-cut model), and
- * another device pulls meanwhile; the center is killed mid-ingest and
+ * copy what they make durable (tests/slow-sync.c's power-cut model),
+ * another device pulls meanwhile, and other processes open the store
+ * (backups, device lists); the center is killed mid-ingest and
  * started again on those copies alone, every write not synced lost.
  * Every push acknowledged is there, once, every change a pull was given,
  * and every enrolment. */
@@ -6833,6 +6863,8 @@ power_cut_once (void)
   CutPusher pushers[G_N_ELEMENTS (users) + 1];
   GThread *threads[G_N_ELEMENTS (users) + 1];
   g_autoptr(Device) puller = NULL;
+  g_autoptr(GThread) other_thread = NULL;
+  CutOther other = { c, 0, 0 };
   guint acked = 0;
 
   g_assert_nonnull (shim);
@@ -6863,8 +6895,11 @@ power_cut_once (void)
   puller = enrol (c, "w.a2");
   pushers[G_N_ELEMENTS (users)] = (CutPusher) { c, puller, g_ptr_array_new_with_free_func (g_free) };
   threads[G_N_ELEMENTS (users)] = g_thread_new ("cut-puller", cut_puller_main, &pushers[G_N_ELEMENTS (users)]);
+  other_thread = g_thread_new ("cut-other", cut_other_main, &other);
   g_usleep (g_random_int_range (300, 1200) * 1000);
   center_kill (c);
+  g_atomic_int_set (&other.stop, TRUE);
+  g_thread_join (g_steal_pointer (&other_thread));
   for (guint i = 0; i <= G_N_ELEMENTS (users); i++)
     {
       g_thread_join (threads[i]);
@@ -6885,8 +6920,8 @@ power_cut_once (void)
 
     pull (c, reader, 0, 1000, &p);
     g_assert_cmpint (p.status, ==, 200);
-    g_test_message ("%u pushes acknowledged before the cut, %u changes pulled", acked,
-                    pushers[G_N_ELEMENTS (users)].acked->len);
+    g_test_message ("%u pushes acknowledged before the cut, %u changes pulled, %u other processes", acked,
+                    pushers[G_N_ELEMENTS (users)].acked->len, other.runs);
     for (guint i = 0; i <= G_N_ELEMENTS (users); i++)
       for (guint k = 0; k < pushers[i].acked->len; k++)
         {
