@@ -6592,8 +6592,8 @@ test_sync_failure (void)
       g_autoptr(Device) b = NULL;
       g_autofree char *fail = NULL;
       g_autofree char *log = NULL;
-      g_autofree char *values[3] = { NULL };
-      g_autofree char *bodies[3] = { NULL };
+      char *values[3] = { NULL };
+      char *bodies[3] = { NULL };
 
       fail = g_build_filename (c->dir, "disk-fails", NULL);
       log = g_build_filename (c->dir, "syncs.log", NULL);
@@ -6680,6 +6680,11 @@ test_sync_failure (void)
       }
       g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 3);
       center_stop (c);
+      for (guint i = 0; i < 3; i++)
+        {
+          g_free (values[i]);
+          g_free (bodies[i]);
+        }
     }
 }
 

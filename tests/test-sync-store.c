@@ -2783,7 +2783,7 @@ test_fresh_rowid_limit (void)
   g_autoptr(GPtrArray) texts = g_ptr_array_new ();
   g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GRand) rand = g_rand_new_with_seed (17);
-  g_autofree char *ids[6] = { NULL };
+  char *ids[6] = { NULL };
   Replica *r[2];
 
   for (guint h = 0; h < G_N_ELEMENTS (ids); h++)
@@ -2851,6 +2851,8 @@ test_fresh_rowid_limit (void)
   g_assert_cmpint (count (r[1], "SELECT count (*) FROM household_keys"), ==, 6);
   for (guint i = 0; i < 2; i++)
     replica_free (r[i]);
+  for (guint h = 0; h < G_N_ELEMENTS (ids); h++)
+    g_free (ids[h]);
 }
 
 /* A page of new households, one of which the store holds already without
@@ -2864,8 +2866,8 @@ test_fresh_exists (void)
   g_autoptr(GPtrArray) texts = g_ptr_array_new ();
   g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GRand) rand = g_rand_new_with_seed (1717);
-  g_autofree char *ids[5] = { NULL };
-  g_autofree char *states[2] = { NULL };
+  char *ids[5] = { NULL };
+  char *states[2] = { NULL };
   guint size = 0, taken[2] = { 0 }, rejected[2] = { 0 };
   Replica *r[2];
 
@@ -2917,7 +2919,12 @@ test_fresh_exists (void)
   g_assert_cmpint (count (r[0], "SELECT count (*) FROM households"), ==, 4);
   g_assert_cmpstr (states[0], ==, states[1]);
   for (guint i = 0; i < 2; i++)
-    replica_free (r[i]);
+    {
+      replica_free (r[i]);
+      g_free (states[i]);
+    }
+  for (guint h = 0; h < G_N_ELEMENTS (ids); h++)
+    g_free (ids[h]);
 }
 /* ---- grouped writes (kind "edits") ------------------------------------------------------ */
 
