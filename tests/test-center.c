@@ -6744,6 +6744,7 @@ typedef struct {
   Center *c;
   Device *d;
   GPtrArray *acked;   /* the form_id values acknowledged, or pulled (owned) */
+  gint *total;        /* (atomic) the pushes acknowledged by all */
 } CutPusher;
 
 static gpointer
@@ -6762,6 +6763,7 @@ cut_pusher_main (gpointer data)
         break;
       g_assert_cmpint (status, ==, 200);
       g_ptr_array_add (p->acked, g_steal_pointer (&value));
+      g_atomic_int_inc (p->total);
     }
   return NULL;
 }
@@ -6871,6 +6873,7 @@ power_cut_once (void)
   g_autoptr(GThread) other_thread = NULL;
   CutOther other = { c, 0, 0 };
   guint acked = 0;
+  gint total = 0;
 
   g_assert_nonnull (shim);
   g_assert_cmpint (g_mkdir (copies, 0700), ==, 0);
@@ -6894,14 +6897,20 @@ power_cut_once (void)
   for (guint i = 0; i < G_N_ELEMENTS (users); i++)
     {
       devices[i] = enrol (c, users[i]);
-      pushers[i] = (CutPusher) { c, devices[i], g_ptr_array_new_with_free_func (g_free) };
+      pushers[i] = (CutPusher) { c, devices[i], g_ptr_array_new_with_free_func (g_free), &total };
       threads[i] = g_thread_new ("cut-pusher", cut_pusher_main, &pushers[i]);
     }
   puller = enrol (c, "w.a2");
-  pushers[G_N_ELEMENTS (users)] = (CutPusher) { c, puller, g_ptr_array_new_with_free_func (g_free) };
+  pushers[G_N_ELEMENTS (users)] = (CutPusher) { c, puller, g_ptr_array_new_with_free_func (g_free), &total };
   threads[G_N_ELEMENTS (users)] = g_thread_new ("cut-puller", cut_puller_main, &pushers[G_N_ELEMENTS (users)]);
   other_thread = g_thread_new ("cut-other", cut_other_main, &other);
-  g_usleep (g_random_int_range (300, 1200) * 1000);
+  /* Cut once the ingest is under way, however loaded the machine. */
+  for (guint waited = 0; g_atomic_int_get (&total) < 4; waited++)
+    {
+      g_assert_cmpuint (waited, <, 6000);
+      g_usleep (5000);
+    }
+  g_usleep (g_random_int_range (100, 1000) * 1000);
   center_kill (c);
   g_atomic_int_set (&other.stop, TRUE);
   g_thread_join (g_steal_pointer (&other_thread));
