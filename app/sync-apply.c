@@ -1973,7 +1973,9 @@ fresh_next_rowid (sqlite3 *db, const char *table, gint64 *next, GError **error)
   if ((st = hearth_sync_prepare (db, sql)) == NULL)
     return hearth_sync_sql_failed (db, error);
   rc = sqlite3_step (st);
-  *next = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) + 1 : 1;
+  /* The largest is 2^63 - 1 at most: its next is SQLite's random pick
+   * (0 here, without adding past the largest integer). */
+  *next = rc == SQLITE_ROW && sqlite3_column_int64 (st, 0) < G_MAXINT64 ? sqlite3_column_int64 (st, 0) + 1 : 0;
   hearth_sync_finish (st);
   if (rc != SQLITE_ROW)
     return hearth_sync_sql_failed (db, error);
@@ -2161,6 +2163,10 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
         }
       if (!fresh_next_rowid (db, table, &next_rowid, error))
         return FALSE;
+      /* Numbers past 2^63 - 1 would wrap to negative rowids where SQLite
+       * picks random ones: such a table's rows go one by one. */
+      if (next_rowid > G_MAXINT64 - (gint64) mine->len + 1)
+        next_rowid = 0;
       refused = next_rowid == 0;
       for (guint i = 0; i < mine->len; i++)
         ((FreshRow *) mine->pdata[i])->rowid = next_rowid + i;

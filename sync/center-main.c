@@ -77,6 +77,7 @@ fail_with (const GError *error)
         break;
       case HEARTH_CENTER_STORE_ERROR_SCHEMA:
       case HEARTH_CENTER_STORE_ERROR_FAILED:
+      case HEARTH_CENTER_STORE_ERROR_NOT_DURABLE:
         code = EXIT_INTERNAL;
         break;
       }

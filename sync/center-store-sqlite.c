@@ -847,7 +847,7 @@ wal_sync_locked (HearthCenterStoreSqlite *self, GError **error)
   {
     int saved = errno;
 
-    g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+    g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NOT_DURABLE,
                  _("the center's database: could not write %s to disk: %s"), wal,
                  saved != 0 ? g_strerror (saved) : _("the file kept being replaced"));
   }
@@ -906,7 +906,7 @@ wait_durable (HearthCenterStoreSqlite *self, guint64 ticket, GError **error)
     }
   ok = self->sync_error == NULL;
   if (!ok)
-    g_set_error_literal (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+    g_set_error_literal (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NOT_DURABLE,
                          self->sync_error->message);
   g_mutex_unlock (&self->sync_lock);
   return ok;

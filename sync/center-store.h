@@ -43,6 +43,9 @@ GQuark hearth_center_store_error_quark (void);
  * @HEARTH_CENTER_STORE_ERROR_FAILED: the database failed (I/O, busy for
  *   too long, damaged); nothing of the transaction was committed
  * @HEARTH_CENTER_STORE_ERROR_UNSUPPORTED: a store kind this build lacks
+ * @HEARTH_CENTER_STORE_ERROR_NOT_DURABLE: the WAL could not be synced
+ *   (hearth_center_store_wait_durable()): the transaction may be
+ *   committed, or lost at a power cut; sticky until a restart
  */
 typedef enum {
   HEARTH_CENTER_STORE_ERROR_NO_STORE,
@@ -52,6 +55,7 @@ typedef enum {
   HEARTH_CENTER_STORE_ERROR_SCHEMA,
   HEARTH_CENTER_STORE_ERROR_FAILED,
   HEARTH_CENTER_STORE_ERROR_UNSUPPORTED,
+  HEARTH_CENTER_STORE_ERROR_NOT_DURABLE,
 } HearthCenterStoreError;
 
 /* The device id of the center's own changes (a registry imported at the
@@ -425,7 +429,8 @@ gboolean hearth_center_store_backup (HearthCenterStore *self,
  * one, hearth_center_store_pipeline(), after it let the next writer go).
  *
  * Returns: %FALSE with HEARTH_CENTER_STORE_ERROR_FAILED, and then nothing
- *   was committed.
+ *   was committed; or with _NOT_DURABLE when it was committed but not
+ *   synced (hearth_center_store_wait_durable()).
  */
 gboolean hearth_center_txn_commit (HearthCenterTxn *txn, GError **error);
 
@@ -468,7 +473,7 @@ gboolean hearth_center_txn_commit_deferred (HearthCenterTxn *txn, guint64 *ticke
  * on disk (syncing the WAL, or waiting for a sync in progress that covers
  * it). Thread-safe.
  *
- * Returns: %FALSE with _FAILED when the WAL could not be synced: then
+ * Returns: %FALSE with _NOT_DURABLE when the WAL could not be synced: then
  *   the commit may be lost, and every wait after it fails too (the
  *   center is to be restarted: docs/operations.md).
  */

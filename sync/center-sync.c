@@ -226,9 +226,12 @@ fail (HearthCenterError error, const char *format, ...)
 
 /* A 500 for a failure of the center's own (the store, the file system):
  * what failed goes to the log under a fresh error id, and the reply gives
- * the id alone, never the database's words (table names, SQL). */
+ * the id alone, never the database's words (table names, SQL). A failed
+ * WAL sync (@not_durable) is no "committed nothing": the request's
+ * writes may be kept, or lost at a power cut, and the center answers
+ * nothing until it is restarted (PROTOCOL.md section 1). */
 static HearthCenterReply *
-internal_reply (const char *what)
+internal_reply (const char *what, gboolean not_durable)
 {
   guint8 raw[8];
   char id[2 * sizeof raw + 1];
@@ -239,14 +242,20 @@ internal_reply (const char *what)
   /* Store and file errors name tables, statements and paths, never a
    * record's values. */
   g_warning ("internal failure %s: %s", id, what);
-  message = g_strdup_printf (_("the center failed and committed nothing (error %s: county IT finds it in the "
-                               "center's log); try again later"),
-                             id);
+  if (not_durable)
+    message = g_strdup_printf (_("the center could not write to its disk (error %s: county IT finds it in the "
+                                 "center's log) and answers nothing until it is restarted; try again later"),
+                               id);
+  else
+    message = g_strdup_printf (_("the center failed and committed nothing (error %s: county IT finds it in the "
+                                 "center's log); try again later"),
+                               id);
   return error_reply_id (HEARTH_CENTER_ERROR_INTERNAL, NULL, 0, id, message);
 }
 
 /* A reply for a GError of HEARTH_CENTER_ERROR (a refusal) or any other
- * domain (a store failure: 500, logged, nothing committed). */
+ * domain (a store failure: 500, logged, nothing committed; or not synced,
+ * HEARTH_CENTER_STORE_ERROR_NOT_DURABLE). */
 static HearthCenterReply *
 reply_for_error (const GError *error, const char *field)
 {
@@ -255,7 +264,8 @@ reply_for_error (const GError *error, const char *field)
   if (error->domain == HEARTH_CENTER_ERROR)
     return error_reply_full ((HearthCenterError) error->code, field, 0, error->message);
   what = g_strdup_printf ("%s (%s %d)", error->message, g_quark_to_string (error->domain), error->code);
-  return internal_reply (what);
+  return internal_reply (what, g_error_matches (error, HEARTH_CENTER_STORE_ERROR,
+                                                HEARTH_CENTER_STORE_ERROR_NOT_DURABLE));
 }
 
 /* ---- bodies ----------------------------------------------------------------------- */

@@ -6559,6 +6559,423 @@ test_ack_after_sync (void)
   reply_clear (&p.reply);
 }
 
+/* The number of times @needle is in @text. */
+static guint
+occurrences (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+/* A push of one new submission of @d whose form_id is @value. */
+static char *
+value_push (Device *d, const char *value)
+{
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *fields = g_strdup_printf ("\"form_id\": \"%s\"", value);
+
+  return batch (d, record (d, "submissions", sub, hh, VILLAGE_A, fields), NULL);
+}
+
+/* A WAL sync that fails (EIO, tests/slow-sync.c) is sticky (PROTOCOL.md
+ * section 1): the push it was to cover is answered 500, and so is every
+ * push and pull after it, even once the disk syncs again, until a
+ * restart; nothing acknowledged before is lost, and the pushes refused,
+ * sent again after the restart, are taken once each. Then the same with
+ * a SIGTERM instead of a SIGKILL: the drain ends with exit status 0. */
+static void
+test_sync_failure (void)
+{
+  const char *shim = g_getenv ("HEARTH_SLOW_SYNC");
+
+  g_assert_nonnull (shim);
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(Center) c = center_new (round == 0 ? "center-sync-failure-kill" : "center-sync-failure-term");
+      g_autoptr(Device) a = NULL;
+      g_autoptr(Device) b = NULL;
+      g_autofree char *fail = NULL;
+      g_autofree char *log = NULL;
+      char *values[3] = { NULL };
+      char *bodies[3] = { NULL };
+
+      fail = g_build_filename (c->dir, "disk-fails", NULL);
+      log = g_build_filename (c->dir, "syncs.log", NULL);
+      g_setenv ("LD_PRELOAD", shim, TRUE);
+      g_setenv ("SLOWSYNC_FAIL", fail, TRUE);
+      g_setenv ("SLOWSYNC_LOG", log, TRUE);
+      g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+      center_start (c);
+      g_unsetenv ("LD_PRELOAD");
+      g_unsetenv ("SLOWSYNC_FAIL");
+      g_unsetenv ("SLOWSYNC_LOG");
+      a = enrol (c, "w.a");
+      b = enrol (c, "w.a2");
+      for (guint i = 0; i < 3; i++)
+        {
+          values[i] = g_strdup_printf ("eio-%u-%u", i, g_random_int ());
+          bodies[i] = value_push (a, values[i]);
+        }
+
+      /* Acknowledged while the disk works. */
+      {
+        g_auto(Reply) r = { 0 };
+
+        push (c, a, bodies[0], &r);
+        g_assert_cmpint (r.status, ==, 200);
+        g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, a->next_seq - 3);
+      }
+      /* The disk fails: the push is not acknowledged, and nothing is read. */
+      g_assert_true (g_file_set_contents (fail, "", 0, NULL));
+      {
+        g_auto(Reply) r = { 0 };
+        g_auto(Reply) p = { 0 };
+
+        push (c, a, bodies[1], &r);
+        g_assert_cmpint (r.status, ==, 500);
+        g_assert_cmpstr (error_code (&r), ==, "internal");
+        /* Committed, maybe: not "committed nothing". */
+        g_assert_nonnull (strstr (error_message (&r), "could not write to its disk"));
+        g_assert_null (strstr (error_message (&r), "committed nothing"));
+        pull (c, b, 0, 100, &p);
+        g_assert_cmpint (p.status, ==, 500);
+        g_assert_null (strstr (p.text, values[1]));
+      }
+      {
+        g_autoptr(GArray) failed = sync_log (log, "fail");
+
+        g_assert_cmpuint (failed->len, >, 0);
+      }
+      /* The disk works again: still refused (the kernel may have dropped
+       * what it could not write, and a later sync would not say so). */
+      g_assert_cmpint (g_unlink (fail), ==, 0);
+      {
+        g_auto(Reply) r = { 0 };
+        g_auto(Reply) p = { 0 };
+
+        push (c, a, bodies[2], &r);
+        g_assert_cmpint (r.status, ==, 500);
+        pull (c, b, 0, 100, &p);
+        g_assert_cmpint (p.status, ==, 500);
+      }
+
+      if (round == 0)
+        center_kill (c);
+      else
+        center_stop (c);
+      center_restart (c);
+      /* What was acknowledged is there; the refused pushes sent again are
+       * taken, each change once. */
+      for (guint i = 1; i < 3; i++)
+        {
+          g_auto(Reply) r = { 0 };
+
+          push (c, a, bodies[i], &r);
+          g_assert_cmpint (r.status, ==, 200);
+          g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, a->next_seq - 3 + i);
+        }
+      {
+        g_auto(Reply) p = { 0 };
+
+        pull (c, b, 0, 100, &p);
+        g_assert_cmpint (p.status, ==, 200);
+        for (guint i = 0; i < 3; i++)
+          g_assert_cmpuint (occurrences (p.text, values[i]), ==, 1);
+      }
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 3);
+      center_stop (c);
+      for (guint i = 0; i < 3; i++)
+        {
+          g_free (values[i]);
+          g_free (bodies[i]);
+        }
+    }
+}
+
+static size_t
+keep_body (char *data, size_t size, size_t n, void *user)
+{
+  g_byte_array_append (user, (const guint8 *) data, size * n);
+  return size * n;
+}
+
+/* A signed POST of @body (or a GET when %NULL) of @target by @d, as
+ * push() but a transport failure (the center killed) is status 0, not a
+ * failed test; the reply's body into @text (nullable). */
+static long
+call_soft (Center *c, Device *d, const char *target, const char *body, GByteArray *text)
+{
+  g_autofree char *url = g_strconcat (c->base, target, NULL);
+  g_autofree char *nonce = hearth_sign_nonce ();
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *signature = hearth_sign_request (hearth_secret_peek (d->sk), body != NULL ? "POST" : "GET",
+                                                    target, (const guint8 *) (body != NULL ? body : ""),
+                                                    body != NULL ? strlen (body) : 0, d->id, now, nonce);
+  g_autofree char *h_device = g_strdup_printf ("Hearth-Device: %s", d->id);
+  g_autofree char *h_time = g_strdup_printf ("Hearth-Time: %" G_GINT64_FORMAT, now);
+  g_autofree char *h_nonce = g_strdup_printf ("Hearth-Nonce: %s", nonce);
+  g_autofree char *h_signature = g_strdup_printf ("Hearth-Signature: %s", signature);
+  struct curl_slist *list = NULL;
+  CURL *curl = curl_easy_init ();
+  long status = 0;
+
+  list = curl_slist_append (list, "Content-Type: application/json");
+  list = curl_slist_append (list, h_device);
+  list = curl_slist_append (list, h_time);
+  list = curl_slist_append (list, h_nonce);
+  list = curl_slist_append (list, h_signature);
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, 60L);
+  if (text != NULL)
+    {
+      curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, keep_body);
+      curl_easy_setopt (curl, CURLOPT_WRITEDATA, text);
+    }
+  else
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
+  if (body != NULL)
+    curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, list);
+  if (curl_easy_perform (curl) == CURLE_OK)
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all (list);
+  curl_easy_cleanup (curl);
+  return status;
+}
+
+typedef struct {
+  Center *c;
+  Device *d;
+  GPtrArray *acked;   /* the form_id values acknowledged, or pulled (owned) */
+  gint *total;        /* (atomic) the pushes acknowledged by all */
+} CutPusher;
+
+static gpointer
+cut_pusher_main (gpointer data)
+{
+  CutPusher *p = data;
+
+  /* At most 800 in all: one pull page (HEARTH_CENTER_MAX_PULL). */
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *value = g_strdup_printf ("cut-%.8s-%u", p->d->id, i);
+      g_autofree char *body = value_push (p->d, value);
+      long status = call_soft (p->c, p->d, "/v1/push", body, NULL);
+
+      if (status == 0)
+        break;
+      g_assert_cmpint (status, ==, 200);
+      g_ptr_array_add (p->acked, g_steal_pointer (&value));
+      g_atomic_int_inc (p->total);
+    }
+  return NULL;
+}
+
+/* Pulls until the center is gone, keeping the values it was given. */
+static gpointer
+cut_puller_main (gpointer data)
+{
+  CutPusher *p = data;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (;;)
+    {
+      g_autoptr(GByteArray) text = g_byte_array_new ();
+      g_autofree char *body = NULL;
+      long status = call_soft (p->c, p->d, "/v1/pull?cursor=0&limit=1000", NULL, text);
+
+      if (status == 0)
+        break;
+      g_assert_cmpint (status, ==, 200);
+      g_byte_array_append (text, (const guint8 *) "", 1);
+      body = (char *) g_byte_array_free (g_steal_pointer (&text), FALSE);
+      for (const char *at = strstr (body, "\"cut-"); at != NULL; at = strstr (at + 1, "\"cut-"))
+        {
+          const char *end = strchr (at + 1, '"');
+          g_autofree char *value = end != NULL ? g_strndup (at + 1, end - at - 1) : NULL;
+
+          if (value != NULL && !g_hash_table_contains (seen, value))
+            {
+              g_ptr_array_add (p->acked, g_strdup (value));
+              g_hash_table_add (seen, p->acked->pdata[p->acked->len - 1]);
+            }
+        }
+    }
+  return NULL;
+}
+
+typedef struct {
+  Center *c;
+  gint stop;   /* (atomic) */
+  guint runs;
+} CutOther;
+
+/* Another process opening and closing the store meanwhile (a backup, a
+ * device list), until told to stop: its connection's close must not take
+ * the WAL away from under the center's syncs. */
+static gpointer
+cut_other_main (gpointer data)
+{
+  CutOther *o = data;
+
+  while (!g_atomic_int_get (&o->stop))
+    {
+      g_auto(TestRun) r = { 0 };
+      g_autofree char *out = g_strdup_printf ("%s/backup-%u.db", o->c->dir, o->runs);
+
+      if (o->runs % 2 == 0)
+        run_center (&r, "--db", o->c->db, "backup", "--out", out, NULL);
+      else
+        run_center (&r, "--db", o->c->db, "device", "list", NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      o->runs++;
+    }
+  return NULL;
+}
+
+/* Copies @from to @to, or removes @to when @from does not exist. */
+static void
+put_durable (const char *from, const char *to)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (!g_file_test (from, G_FILE_TEST_EXISTS))
+    {
+      g_unlink (to);
+      return;
+    }
+  g_assert_true (g_file_get_contents (from, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (to, data, (gssize) len, NULL));
+}
+
+/* A power cut during the ingest loses nothing acknowledged (PROTOCOL.md
+ * section 1): four devices push back to back into a center whose syncs
+ * copy what they make durable (tests/slow-sync.c's power-cut model),
+ * another device pulls meanwhile, and other processes open the store
+ * (backups, device lists); the center is killed mid-ingest and
+ * started again on those copies alone, every write not synced lost.
+ * Every push acknowledged is there, once, every change a pull was given,
+ * and every enrolment. */
+static void
+power_cut_once (void)
+{
+  const char *shim = g_getenv ("HEARTH_SLOW_SYNC");
+  g_autoptr(Center) c = center_new ("center-power-cut");
+  g_autofree char *copies = g_build_filename (c->dir, "durable", NULL);
+  g_autofree char *base = g_path_get_basename (c->db_path);
+  g_autofree char *db_copy = g_build_filename (copies, base, NULL);
+  g_autofree char *wal_copy = g_strconcat (db_copy, "-wal", NULL);
+  g_autofree char *wal = g_strconcat (c->db_path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (c->db_path, "-shm", NULL);
+  const char *users[] = { "w.a", "w.a2", "w.a", "w.a2" };
+  Device *devices[G_N_ELEMENTS (users)];
+  CutPusher pushers[G_N_ELEMENTS (users) + 1];
+  GThread *threads[G_N_ELEMENTS (users) + 1];
+  g_autoptr(Device) puller = NULL;
+  g_autoptr(GThread) other_thread = NULL;
+  CutOther other = { c, 0, 0 };
+  guint acked = 0;
+  gint total = 0;
+
+  g_assert_nonnull (shim);
+  g_assert_cmpint (g_mkdir (copies, 0700), ==, 0);
+  /* What the commands that made the store left is durable (they sync). */
+  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+  put_durable (c->db_path, db_copy);
+  g_setenv ("LD_PRELOAD", shim, TRUE);
+  g_setenv ("SLOWSYNC_COPY_DIR", copies, TRUE);
+  g_setenv ("SLOWSYNC_COPY_DB", c->db_path, TRUE);
+  /* A slow disk: a sync lasts, so a push answered before its own sync
+   * ended would often be lost (one answered before the sync began, as
+   * the next request's snapshot syncs, would lose only the moment
+   * between). */
+  g_setenv ("SLOWSYNC_MS", "40", TRUE);
+  g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+  center_start (c);
+  g_unsetenv ("SLOWSYNC_MS");
+  g_unsetenv ("LD_PRELOAD");
+  g_unsetenv ("SLOWSYNC_COPY_DIR");
+  g_unsetenv ("SLOWSYNC_COPY_DB");
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      devices[i] = enrol (c, users[i]);
+      pushers[i] = (CutPusher) { c, devices[i], g_ptr_array_new_with_free_func (g_free), &total };
+      threads[i] = g_thread_new ("cut-pusher", cut_pusher_main, &pushers[i]);
+    }
+  puller = enrol (c, "w.a2");
+  pushers[G_N_ELEMENTS (users)] = (CutPusher) { c, puller, g_ptr_array_new_with_free_func (g_free), &total };
+  threads[G_N_ELEMENTS (users)] = g_thread_new ("cut-puller", cut_puller_main, &pushers[G_N_ELEMENTS (users)]);
+  other_thread = g_thread_new ("cut-other", cut_other_main, &other);
+  /* Cut once the ingest is under way, however loaded the machine. */
+  for (guint waited = 0; g_atomic_int_get (&total) < 4; waited++)
+    {
+      g_assert_cmpuint (waited, <, 6000);
+      g_usleep (5000);
+    }
+  g_usleep (g_random_int_range (100, 1000) * 1000);
+  center_kill (c);
+  g_atomic_int_set (&other.stop, TRUE);
+  g_thread_join (g_steal_pointer (&other_thread));
+  for (guint i = 0; i <= G_N_ELEMENTS (users); i++)
+    {
+      g_thread_join (threads[i]);
+      if (i < G_N_ELEMENTS (users))
+        acked += pushers[i].acked->len;
+    }
+  g_assert_cmpuint (acked, >, 0);
+
+  /* The power cut: only what was synced is left. */
+  put_durable (db_copy, c->db_path);
+  put_durable (wal_copy, wal);
+  g_unlink (shm);
+  center_restart (c);
+  {
+    /* A device of its own: a pull leaves out the puller's changes. */
+    g_autoptr(Device) reader = enrol (c, "w.a");
+    g_auto(Reply) p = { 0 };
+
+    pull (c, reader, 0, 1000, &p);
+    g_assert_cmpint (p.status, ==, 200);
+    g_test_message ("%u pushes acknowledged before the cut, %u changes pulled, %u other processes", acked,
+                    pushers[G_N_ELEMENTS (users)].acked->len, other.runs);
+    for (guint i = 0; i <= G_N_ELEMENTS (users); i++)
+      for (guint k = 0; k < pushers[i].acked->len; k++)
+        {
+          g_autofree char *quoted = g_strdup_printf ("\"%s\"", (char *) pushers[i].acked->pdata[k]);
+
+          if (occurrences (p.text, quoted) != 1)
+            g_error ("%s %s is %s after the power cut", i < G_N_ELEMENTS (users) ? "acknowledged push" : "pulled",
+                     (char *) pushers[i].acked->pdata[k], occurrences (p.text, quoted) == 0 ? "lost" : "duplicated");
+        }
+  }
+  g_ptr_array_unref (pushers[G_N_ELEMENTS (users)].acked);
+  /* Every device enrolled still signs. */
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      pull (c, devices[i], 0, 1, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      g_ptr_array_unref (pushers[i].acked);
+      device_free (devices[i]);
+    }
+  center_stop (c);
+}
+
+/* Twice: a cut lands in a sync's window about half the time. */
+static void
+test_power_cut (void)
+{
+  power_cut_once ();
+  power_cut_once ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -6606,6 +7023,8 @@ main (int argc, char **argv)
   g_test_add_func ("/center/restart-client-recovers", test_restart_client_recovers);
   g_test_add_func ("/center/clock-set-back", test_clock_set_back);
   g_test_add_func ("/center/ack-after-sync", test_ack_after_sync);
+  g_test_add_func ("/center/sync-failure", test_sync_failure);
+  g_test_add_func ("/center/power-cut", test_power_cut);
   g_test_add_func ("/center/push-replay-after-crash", test_push_replay_restart);
   g_test_add_func ("/center/get-ahead-replay", test_get_ahead_replay);
   g_test_add_func ("/center/one-serve", test_one_serve);

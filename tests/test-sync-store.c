@@ -2769,6 +2769,163 @@ test_fresh_path (void)
     replica_free (r[i]);
 }
 
+
+/* The fast path numbers a table's new rows from its largest rowid; near
+ * the largest integer SQLite gives the rows that no longer fit random
+ * free rowids, and the fast path leaves the table to the rows one by one
+ * (its numbers would pass the largest integer: wrapped, negative). A
+ * store whose households end at 2^63 - 3 takes five new households as
+ * the general path does: the first two numbered on, the rest above 0. */
+static void
+test_fresh_rowid_limit (void)
+{
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GRand) rand = g_rand_new_with_seed (17);
+  char *ids[6] = { NULL };
+  Replica *r[2];
+
+  for (guint h = 0; h < G_N_ELEMENTS (ids); h++)
+    {
+      const char *const fields[][2] = { { "village_code", "150422100201" }, { "head_name", "赵敏" },
+                                        { "risk_level", "red" } };
+
+      ids[h] = test_rand_uuid (rand);
+      for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+        {
+          g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+          c->table = g_strdup ("households");
+          c->id = g_strdup (ids[h]);
+          c->household = g_strdup (ids[h]);
+          c->village = g_strdup ("150422100201");
+          c->field = g_strdup (fields[i][0]);
+          c->value = g_strdup (fields[i][1]);
+          c->hlc = g_strdup_printf ("001772676000000-%08u-OTHER", h * 3 + i);
+          g_ptr_array_add (log, g_new0 (Relayed, 1));
+          ((Relayed *) log->pdata[log->len - 1])->json = change_to_text (c);
+          g_ptr_array_add (texts, ((Relayed *) log->pdata[log->len - 1])->json);
+        }
+    }
+  {
+    guint first = 3, rest = 15;
+
+    g_array_append_val (sizes, first);
+    g_array_append_val (sizes, rest);
+  }
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GPtrArray) one = g_ptr_array_new ();
+      g_autoptr(GArray) size = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_autofree char *name = g_strdup_printf ("sync-fresh-rowid-%u", i);
+      g_autofree char *sql = g_strdup_printf ("UPDATE households SET rowid = 9223372036854775805 WHERE id = '%s'",
+                                              ids[0]);
+
+      r[i] = replica_new_device (name, "fresh-device", START_MS + 3600 * 1000);
+      /* The first household, then moved to 2^63 - 3. */
+      for (guint k = 0; k < 3; k++)
+        g_ptr_array_add (one, texts->pdata[k]);
+      g_array_append_val (size, g_array_index (sizes, guint, 0));
+      g_assert_cmpuint (apply_in_pages (r[i], one, size, i == 0), ==, 0);
+      g_assert_cmpint (sqlite3_exec (r[i]->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+      g_ptr_array_remove_range (one, 0, one->len);
+      for (guint k = 3; k < texts->len; k++)
+        g_ptr_array_add (one, texts->pdata[k]);
+      g_array_index (size, guint, 0) = g_array_index (sizes, guint, 1);
+      g_assert_cmpuint (apply_in_pages (r[i], one, size, i == 0), ==, 0);
+    }
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *second = g_strdup_printf ("SELECT rowid FROM households WHERE id = '%s'", ids[1]);
+      g_autofree char *third = g_strdup_printf ("SELECT rowid FROM households WHERE id = '%s'", ids[2]);
+
+      g_assert_cmpint (count (r[i], "SELECT count (*) FROM households"), ==, 6);
+      g_assert_cmpint (count (r[i], "SELECT count (*) FROM households WHERE rowid <= 0"), ==, 0);
+      g_assert_cmpint (count (r[i], second), ==, G_GINT64_CONSTANT (9223372036854775806));
+      g_assert_cmpint (count (r[i], third), ==, G_MAXINT64);
+    }
+  g_assert_cmpint (count (r[0], "SELECT count (*) FROM household_search"), ==,
+                   count (r[1], "SELECT count (*) FROM household_search"));
+  g_assert_cmpint (count (r[0], "SELECT count (*) FROM household_keys"), ==, 6);
+  g_assert_cmpint (count (r[1], "SELECT count (*) FROM household_keys"), ==, 6);
+  for (guint i = 0; i < 2; i++)
+    replica_free (r[i]);
+  for (guint h = 0; h < G_N_ELEMENTS (ids); h++)
+    g_free (ids[h]);
+}
+
+/* A page of new households, one of which the store holds already without
+ * an edit of it (written on the device before any sync), and two of
+ * which share a registry number: the fast path's statement fails, and
+ * one by one its rows are what the general path writes, byte for byte. */
+static void
+test_fresh_exists (void)
+{
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GRand) rand = g_rand_new_with_seed (1717);
+  char *ids[5] = { NULL };
+  char *states[2] = { NULL };
+  guint size = 0, taken[2] = { 0 }, rejected[2] = { 0 };
+  Replica *r[2];
+
+  for (guint h = 0; h < G_N_ELEMENTS (ids); h++)
+    {
+      g_autofree char *registry = g_strdup_printf ("R-%u", h == 4 ? 3 : h);
+      const char *const fields[][2] = { { "village_code", "150422100201" }, { "head_name", "赵敏" },
+                                        { "registry_no", registry } };
+
+      ids[h] = test_rand_uuid (rand);
+      for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+        {
+          g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+          c->table = g_strdup ("households");
+          c->id = g_strdup (ids[h]);
+          c->household = g_strdup (ids[h]);
+          c->village = g_strdup ("150422100201");
+          c->field = g_strdup (fields[i][0]);
+          c->value = g_strdup (fields[i][1]);
+          c->hlc = g_strdup_printf ("001772676000000-%08u-OTHER", h * 3 + i);
+          g_ptr_array_add (log, g_new0 (Relayed, 1));
+          ((Relayed *) log->pdata[log->len - 1])->json = change_to_text (c);
+          g_ptr_array_add (texts, ((Relayed *) log->pdata[log->len - 1])->json);
+          size++;
+        }
+    }
+  g_array_append_val (sizes, size);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-fresh-exists-%u", i);
+      g_autofree char *sql = g_strdup_printf ("INSERT INTO households (id, village_code, head_name, created_at, "
+                                              "updated_at) VALUES ('%s', '150422100201', '李雷', "
+                                              "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                                              ids[1]);
+
+      r[i] = replica_new_device (name, "fresh-device", START_MS + 3600 * 1000);
+      g_assert_cmpint (sqlite3_exec (r[i]->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+      hearth_sync_apply_fresh_path_taken ();
+      rejected[i] = apply_in_pages (r[i], texts, sizes, i == 0);
+      taken[i] = hearth_sync_apply_fresh_path_taken ();
+      states[i] = full_state_of (r[i]);
+    }
+  /* The fast path took the households the store lacks, bar the second of
+   * a registry number. */
+  g_assert_cmpuint (taken[0], ==, 3);
+  g_assert_cmpuint (taken[1], ==, 0);
+  g_assert_cmpuint (rejected[0], ==, rejected[1]);
+  g_assert_cmpint (count (r[0], "SELECT count (*) FROM households"), ==, 4);
+  g_assert_cmpstr (states[0], ==, states[1]);
+  for (guint i = 0; i < 2; i++)
+    {
+      replica_free (r[i]);
+      g_free (states[i]);
+    }
+  for (guint h = 0; h < G_N_ELEMENTS (ids); h++)
+    g_free (ids[h]);
+}
 /* ---- grouped writes (kind "edits") ------------------------------------------------------ */
 
 /* Regroups @changes (the log, as pushed: one change of kind "edit" a
@@ -3753,6 +3910,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/enrolment", test_enrolment);
   g_test_add_func ("/sync/store/property", test_property);
   g_test_add_func ("/sync/store/fresh-path", test_fresh_path);
+  g_test_add_func ("/sync/store/fresh-rowid-limit", test_fresh_rowid_limit);
+  g_test_add_func ("/sync/store/fresh-exists", test_fresh_exists);
   g_test_add_func ("/sync/store/grouped-apply", test_grouped_apply);
   g_test_add_func ("/sync/store/held-probe", test_held_probe);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
