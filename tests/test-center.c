@@ -2891,10 +2891,54 @@ expect_refused (Center *c, const char *target, GPtrArray *headers, const char *c
   g_assert_cmpstr (error_code (&r), ==, code);
 }
 
+/* Starts @c with @shim (an LD_PRELOAD test shim: tests/fake-clock.c,
+ * tests/slow-sync.c) and the NULL-terminated NAME, VALUE pairs of its
+ * settings in the center's environment only. */
+static void G_GNUC_NULL_TERMINATED
+center_start_preloaded (Center *c, const char *shim, ...)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  const char *name;
+  va_list ap;
+
+  g_assert_nonnull (shim);
+  g_setenv ("LD_PRELOAD", shim, TRUE);
+  va_start (ap, shim);
+  while ((name = va_arg (ap, const char *)) != NULL)
+    {
+      g_setenv (name, va_arg (ap, const char *), TRUE);
+      g_ptr_array_add (names, (gpointer) name);
+    }
+  va_end (ap);
+  /* An ASan build wants its runtime first; the shim comes before it. */
+  g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
+  center_start (c);
+  g_unsetenv ("LD_PRELOAD");
+  for (guint i = 0; i < names->len; i++)
+    g_unsetenv (names->pdata[i]);
+}
+
 static size_t
 discard_body (char *data, size_t size, size_t n, void *user)
 {
   return size * n;
+}
+
+/* A handle for GETs of @target at @c that throws the bodies away, at most
+ * @timeout_s seconds each; the caller's to clean up. */
+static CURL *
+discarding_curl (Center *c, const char *target, long timeout_s)
+{
+  g_autofree char *url = g_strconcat (c->base, target, NULL);
+  CURL *curl = curl_easy_init ();
+
+  curl_easy_setopt (curl, CURLOPT_URL, url);   /* libcurl copies it */
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, timeout_s);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
+  if (c->ca_file != NULL)
+    curl_easy_setopt (curl, CURLOPT_CAINFO, c->ca_file);
+  return curl;
 }
 
 /* The status of a GET of @target by @d on @curl's connection, signed at
@@ -2931,29 +2975,18 @@ test_get_nonce_cap (void)
   g_autoptr(Center) c = center_new ("center-nonce-cap");
   g_autoptr(Device) d = NULL;
   g_autoptr(Device) other = NULL;
-  g_autofree char *url = NULL;
   g_autofree char *offset_file = g_build_filename (c->dir, "clock-offset", NULL);
-  CURL *curl = curl_easy_init ();
+  CURL *curl;
   guint taken = 0;
   long status = 0;
 
   g_assert_nonnull (shim);
   g_assert_true (g_file_set_contents (offset_file, "0", -1, NULL));
-  g_setenv ("LD_PRELOAD", shim, TRUE);
-  g_setenv ("FAKECLOCK_FILE", offset_file, TRUE);
-  g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
-  center_start (c);
-  g_unsetenv ("LD_PRELOAD");
+  center_start_preloaded (c, shim, "FAKECLOCK_FILE", offset_file, NULL);
   d = enrol (c, "w.a");
   other = enrol (c, "w.b");
-  url = g_strconcat (c->base, target, NULL);
   /* One connection kept open: six thousand GETs in a few seconds. */
-  curl_easy_setopt (curl, CURLOPT_URL, url);
-  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (curl, CURLOPT_TIMEOUT, 60L);
-  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
-  if (c->ca_file != NULL)
-    curl_easy_setopt (curl, CURLOPT_CAINFO, c->ca_file);
+  curl = discarding_curl (c, target, 60);
   while (taken <= HEARTH_CENTER_MAX_GET_NONCES_DEVICE && (status = get_status (curl, d, target, 0)) == 200)
     taken++;
   g_assert_cmpint (status, ==, 503);
@@ -3165,12 +3198,7 @@ test_clock_set_back (void)
   c = center_new ("center-clock-back");
   offset_file = g_build_filename (c->dir, "clock-offset", NULL);
   g_assert_true (g_file_set_contents (offset_file, "0", -1, NULL));
-  g_setenv ("LD_PRELOAD", shim, TRUE);
-  g_setenv ("FAKECLOCK_FILE", offset_file, TRUE);
-  /* An ASan build wants its runtime first; the shim comes before it. */
-  g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
-  center_start (c);
-  g_unsetenv ("LD_PRELOAD");
+  center_start_preloaded (c, shim, "FAKECLOCK_FILE", offset_file, NULL);
   test_tablet_enrol (&t, "clock-back-tablet", c, "w.a");
   g_assert_cmpint (test_tablet_sync (&t), ==, 0);
 
@@ -3810,17 +3838,10 @@ test_drain (void)
   /* A new connection during the drain is closed at once, unanswered (it
    * used to wait in the listening socket's backlog until the stop). */
   {
-    g_autofree char *url = g_strconcat (c->base, "/v1/epoch", NULL);
-    CURL *curl = curl_easy_init ();
+    CURL *curl = discarding_curl (c, "/v1/epoch", 10);
     CURLcode rc;
     long status = 0;
 
-    curl_easy_setopt (curl, CURLOPT_URL, url);
-    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (curl, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
-    if (c->ca_file != NULL)
-      curl_easy_setopt (curl, CURLOPT_CAINFO, c->ca_file);
     rc = curl_easy_perform (curl);
     curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup (curl);
@@ -6480,18 +6501,11 @@ test_ack_after_sync (void)
 
   g_assert_nonnull (shim);
   log = g_build_filename (c->dir, "syncs.log", NULL);
-  g_setenv ("LD_PRELOAD", shim, TRUE);
-  g_setenv ("SLOWSYNC_LOG", log, TRUE);
   {
     g_autofree char *ms = g_strdup_printf ("%d", slow_ms);
 
-    g_setenv ("SLOWSYNC_MS", ms, TRUE);
+    center_start_preloaded (c, shim, "SLOWSYNC_LOG", log, "SLOWSYNC_MS", ms, NULL);
   }
-  g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
-  center_start (c);
-  g_unsetenv ("LD_PRELOAD");
-  g_unsetenv ("SLOWSYNC_MS");
-  g_unsetenv ("SLOWSYNC_LOG");
   a = enrol (c, "w.a");
   b = enrol (c, "w.a2");
 
@@ -6605,14 +6619,7 @@ test_sync_failure (void)
 
       fail = g_build_filename (c->dir, "disk-fails", NULL);
       log = g_build_filename (c->dir, "syncs.log", NULL);
-      g_setenv ("LD_PRELOAD", shim, TRUE);
-      g_setenv ("SLOWSYNC_FAIL", fail, TRUE);
-      g_setenv ("SLOWSYNC_LOG", log, TRUE);
-      g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
-      center_start (c);
-      g_unsetenv ("LD_PRELOAD");
-      g_unsetenv ("SLOWSYNC_FAIL");
-      g_unsetenv ("SLOWSYNC_LOG");
+      center_start_preloaded (c, shim, "SLOWSYNC_FAIL", fail, "SLOWSYNC_LOG", log, NULL);
       a = enrol (c, "w.a");
       b = enrol (c, "w.a2");
       for (guint i = 0; i < 3; i++)
@@ -6888,20 +6895,12 @@ power_cut_once (void)
   /* What the commands that made the store left is durable (they sync). */
   g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
   put_durable (c->db_path, db_copy);
-  g_setenv ("LD_PRELOAD", shim, TRUE);
-  g_setenv ("SLOWSYNC_COPY_DIR", copies, TRUE);
-  g_setenv ("SLOWSYNC_COPY_DB", c->db_path, TRUE);
-  /* A slow disk: a sync lasts, so a push answered before its own sync
-   * ended would often be lost (one answered before the sync began, as
-   * the next request's snapshot syncs, would lose only the moment
-   * between). */
-  g_setenv ("SLOWSYNC_MS", "40", TRUE);
-  g_setenv ("ASAN_OPTIONS", "verify_asan_link_order=0", FALSE);
-  center_start (c);
-  g_unsetenv ("SLOWSYNC_MS");
-  g_unsetenv ("LD_PRELOAD");
-  g_unsetenv ("SLOWSYNC_COPY_DIR");
-  g_unsetenv ("SLOWSYNC_COPY_DB");
+  /* A slow disk (SLOWSYNC_MS): a sync lasts, so a push answered before
+   * its own sync ended would often be lost (one answered before the sync
+   * began, as the next request's snapshot syncs, would lose only the
+   * moment between). */
+  center_start_preloaded (c, shim, "SLOWSYNC_COPY_DIR", copies, "SLOWSYNC_COPY_DB", c->db_path, "SLOWSYNC_MS", "40",
+                          NULL);
   for (guint i = 0; i < G_N_ELEMENTS (users); i++)
     {
       devices[i] = enrol (c, users[i]);

@@ -2770,6 +2770,27 @@ test_fresh_path (void)
 }
 
 
+/* Relays an edit of household @id's @field (village 150422100201) under
+ * the @n-th HLC of another device: appended to @log (Relayed) and its
+ * text, borrowed, to @texts. */
+static void
+relay_household_edit (GPtrArray *log, GPtrArray *texts, const char *id, const char *field, const char *value, guint n)
+{
+  g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  Relayed *relayed = g_new0 (Relayed, 1);
+
+  c->table = g_strdup ("households");
+  c->id = g_strdup (id);
+  c->household = g_strdup (id);
+  c->village = g_strdup ("150422100201");
+  c->field = g_strdup (field);
+  c->value = g_strdup (value);
+  c->hlc = g_strdup_printf ("001772676000000-%08u-OTHER", n);
+  relayed->json = change_to_text (c);
+  g_ptr_array_add (log, relayed);
+  g_ptr_array_add (texts, relayed->json);
+}
+
 /* The fast path numbers a table's new rows from its largest rowid; near
  * the largest integer SQLite gives the rows that no longer fit random
  * free rowids, and the fast path leaves the table to the rows one by one
@@ -2793,20 +2814,7 @@ test_fresh_rowid_limit (void)
 
       ids[h] = test_rand_uuid (rand);
       for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-        {
-          g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
-
-          c->table = g_strdup ("households");
-          c->id = g_strdup (ids[h]);
-          c->household = g_strdup (ids[h]);
-          c->village = g_strdup ("150422100201");
-          c->field = g_strdup (fields[i][0]);
-          c->value = g_strdup (fields[i][1]);
-          c->hlc = g_strdup_printf ("001772676000000-%08u-OTHER", h * 3 + i);
-          g_ptr_array_add (log, g_new0 (Relayed, 1));
-          ((Relayed *) log->pdata[log->len - 1])->json = change_to_text (c);
-          g_ptr_array_add (texts, ((Relayed *) log->pdata[log->len - 1])->json);
-        }
+        relay_household_edit (log, texts, ids[h], fields[i][0], fields[i][1], h * 3 + i);
     }
   {
     guint first = 3, rest = 15;
@@ -2880,18 +2888,7 @@ test_fresh_exists (void)
       ids[h] = test_rand_uuid (rand);
       for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
         {
-          g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
-
-          c->table = g_strdup ("households");
-          c->id = g_strdup (ids[h]);
-          c->household = g_strdup (ids[h]);
-          c->village = g_strdup ("150422100201");
-          c->field = g_strdup (fields[i][0]);
-          c->value = g_strdup (fields[i][1]);
-          c->hlc = g_strdup_printf ("001772676000000-%08u-OTHER", h * 3 + i);
-          g_ptr_array_add (log, g_new0 (Relayed, 1));
-          ((Relayed *) log->pdata[log->len - 1])->json = change_to_text (c);
-          g_ptr_array_add (texts, ((Relayed *) log->pdata[log->len - 1])->json);
+          relay_household_edit (log, texts, ids[h], fields[i][0], fields[i][1], h * 3 + i);
           size++;
         }
     }
