@@ -5,6 +5,7 @@
  */
 #include "test-util.h"
 #include "schema-migrate.h"
+#include "store-keys.h"
 
 #include <string.h>
 
@@ -97,6 +98,297 @@ test_store_newer_schema (void)
   g_assert_nonnull (strstr (error->message, "999"));
 }
 
+/* The rows' texts, table by table, to compare before and after. */
+static char *
+dump_rows (sqlite3 *db)
+{
+  static const char *const queries[] = {
+    "SELECT id, category, risk_level, monitoring_status, deleted FROM households ORDER BY rowid",
+    "SELECT id, status, kind FROM tasks ORDER BY rowid",
+    "SELECT id, role FROM reviews ORDER BY rowid",
+    "SELECT seq, kind, state, record_id FROM sync_outbox ORDER BY seq",
+    "SELECT id, kind FROM published_forms ORDER BY rowid",
+  };
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      sqlite3_stmt *st = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (db, queries[i], -1, &st, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          for (int c = 0; c < sqlite3_column_count (st); c++)
+            g_string_append_printf (out, "%s|", (const char *) sqlite3_column_text (st, c));
+          g_string_append_c (out, '\n');
+        }
+      sqlite3_finalize (st);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+dump_schema (sqlite3 *db)
+{
+  GString *out = g_string_new (NULL);
+  sqlite3_stmt *st = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT type, name, sql FROM sqlite_schema ORDER BY type, name",
+                                       -1, &st, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    g_string_append_printf (out, "%s %s %s\n", sqlite3_column_text (st, 0), sqlite3_column_text (st, 1),
+                            (const char *) sqlite3_column_text (st, 2));
+  sqlite3_finalize (st);
+  return g_string_free (out, FALSE);
+}
+
+/* How many temporary tables (OP_OpenEphemeral) the statement's program
+ * opens: a CHECK `x IN (three values or more)` opens one. */
+static int
+ephemeral_opens (sqlite3 *db, const char *sql)
+{
+  g_autofree char *explain = g_strconcat ("EXPLAIN ", sql, NULL);
+  sqlite3_stmt *st = NULL;
+  int n = 0;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, explain, -1, &st, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    if (g_strcmp0 ((const char *) sqlite3_column_text (st, 1), "OpenEphemeral") == 0)
+      n++;
+  sqlite3_finalize (st);
+  return n;
+}
+
+static gboolean
+exec_ok (sqlite3 *db, const char *sql)
+{
+  return sqlite3_exec (db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* What the triggers on tasks and members wrote: the routine visit queue
+ * and the search index. */
+static char *
+dump_derived (sqlite3 *db)
+{
+  static const char *const queries[] = {
+    "SELECT household_id, priority, last_visit_date FROM routine_visit_queue ORDER BY household_id",
+    "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s"
+    " JOIN household_keys AS k ON k.key = s.household_key ORDER BY 1, 2, 3, 4",
+  };
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      sqlite3_stmt *st = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (db, queries[i], -1, &st, NULL), ==, SQLITE_OK);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          for (int c = 0; c < sqlite3_column_count (st); c++)
+            g_string_append_printf (out, "%s|", (const char *) sqlite3_column_text (st, c));
+          g_string_append_c (out, '\n');
+        }
+      sqlite3_finalize (st);
+      g_string_append (out, "--\n");
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Tasks and members changed as a pull or the app changes them: closed,
+ * opened again, moved to another household and back, renamed. */
+static const char *const trigger_steps[] = {
+  "UPDATE tasks SET status = 'done' WHERE id = 't1'",
+  "UPDATE tasks SET household_id = 'h4' WHERE id = 't3'",
+  "UPDATE tasks SET status = 'open' WHERE id = 't3'",
+  "UPDATE tasks SET household_id = 'h5', status = 'open' WHERE id = 't2'",
+  "UPDATE tasks SET household_id = 'h2' WHERE id = 't2'",
+  "UPDATE tasks SET status = 'cancelled' WHERE id = 't2'",
+  "UPDATE members SET name = 'Wang Fang' WHERE id = 'm1'",
+  "UPDATE members SET household_id = 'h3' WHERE id = 'm1'",
+  "UPDATE members SET household_id = 'h1', name = 'Li Lei' WHERE id = 'm2'",
+  "UPDATE members SET deleted = 1 WHERE id = 'm3'",
+};
+
+/* A row for every value the lists allow, and members to move. */
+static const char check_lists_rows[] =
+  "INSERT INTO households (id, village_code, category, risk_level, monitoring_status, created_at, updated_at) VALUES"
+  " ('h1', '110101001001', '', 'red', 'none', 't', 't'),"
+  " ('h2', '110101001001', '0', 'orange', 'pending_village_review', 't', 't'),"
+  " ('h3', '110101001001', '1', 'yellow', 'returned', 't', 't'),"
+  " ('h4', '110101001001', '2', 'none', 'pending_county_approval', 't', 't'),"
+  " ('h5', '110101001001', '2', 'none', 'monitored', 't', 't'),"
+  " ('h6', '110101001001', '2', 'none', 'pending_elimination', 't', 't'),"
+  " ('h7', '110101001001', '2', 'none', 'risk_eliminated', 't', 't');"
+  "INSERT INTO tasks (id, household_id, kind, due_date, status, created_at, updated_at) VALUES"
+  " ('t1', 'h1', 'follow_up', '2026-01-01', 'open', 't', 't'),"
+  " ('t2', 'h2', 'correction', '2026-01-01', 'done', 't', 't'),"
+  " ('t3', 'h3', 'follow_up', '2026-01-01', 'cancelled', 't', 't');"
+  "INSERT INTO reviews (id, household_id, actor, role, at, from_state, to_state) VALUES"
+  " ('r1', 'h1', 'a', 'worker', 't', 'none', 'none'), ('r2', 'h1', 'a', 'clerk', 't', 'none', 'none'),"
+  " ('r3', 'h1', 'a', 'township', 't', 'none', 'none'), ('r4', 'h1', 'a', 'county', 't', 'none', 'none');"
+  "INSERT INTO sync_outbox (seq, kind, record_table, record_id, field, hlc, state) VALUES"
+  " (11, 'edit', 'households', 'h1', 'phone', 'v', 'pending'),"
+  " (12, 'edits', 'households', 'h1', NULL, 'v', 'acked'),"
+  " (13, 'record', 'households', 'h1', NULL, NULL, 'refused');"
+  "INSERT INTO published_forms (id, kind, form_id, version, xml, received_at) VALUES"
+  " ('p1', 'form', 'f', '1', '<x/>', 't'), ('p2', 'thresholds', NULL, '1', '<x/>', 't'),"
+  " ('p3', 'divisions', NULL, '1', '<x/>', 't');"
+  "INSERT INTO members (id, household_id, name, created_at, updated_at) VALUES"
+  " ('m1', 'h1', 'Zhang Wei', 't', 't'), ('m2', 'h2', 'Liu Yang', 't', 't'), ('m3', 'h3', 'Chen Jie', 't', 't');";
+
+/* 0015 writes the CHECKs `x IN ('a', 'b', 'c', …)` as `x = 'a' OR …` by
+ * editing sqlite_schema: a store with rows keeps them, the CHECKs accept
+ * and refuse what they did, the statements open no temporary table for
+ * them any more, a connection opened before reads the new schema, and the
+ * migrated store's schema is a fresh store's. */
+static void
+test_check_lists (void)
+{
+  static const char *const statements[] = {
+    "UPDATE households SET category = ?, risk_level = ?, monitoring_status = ? WHERE id = ?",
+    "UPDATE tasks SET status = ? WHERE id = ?",
+    "UPDATE tasks SET household_id = ? WHERE id = ?",
+    "UPDATE members SET household_id = ?, name = ? WHERE id = ?",
+    "INSERT INTO reviews (id, household_id, actor, role, at, from_state, to_state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "UPDATE sync_outbox SET state = ? WHERE seq = ?",
+    "INSERT INTO published_forms (id, kind, form_id, version, xml, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+  };
+  static const char *const refused[] = {
+    "UPDATE households SET category = '3' WHERE id = 'h1'",
+    "UPDATE households SET risk_level = 'blue' WHERE id = 'h1'",
+    "UPDATE households SET monitoring_status = 'gone' WHERE id = 'h1'",
+    "UPDATE households SET risk_level = 'RED' WHERE id = 'h1'",
+    "UPDATE tasks SET status = 'closed' WHERE id = 't1'",
+    "UPDATE reviews SET role = 'mayor' WHERE id = 'r1'",
+    "UPDATE sync_outbox SET state = 'lost' WHERE seq = 11",
+    "UPDATE sync_outbox SET kind = 'edits ' WHERE seq = 11",
+    "UPDATE published_forms SET kind = 'photos' WHERE id = 'p1'",
+  };
+  g_autofree char *dir = test_make_dir ("check-lists");
+  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = hearth_migrations_load_builtin (&error);
+  g_autoptr(GPtrArray) upto14 = hearth_migrations_load_builtin (&error);
+  g_autofree char *rows_before = NULL;
+  g_autofree char *rows_after = NULL;
+  g_autofree char *schema = NULL;
+  g_autofree char *fresh_schema = NULL;
+  sqlite3 *db = NULL;
+  sqlite3 *other = NULL;
+  sqlite3 *fresh = NULL;
+  sqlite3 *db14 = NULL;
+  int opens[G_N_ELEMENTS (statements)];
+  gint64 cookie;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, >=, 15);
+  g_ptr_array_set_size (upto14, 14);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
+  g_assert_true (hearth_migrations_apply (db, upto14, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (db, "PRAGMA user_version"), ==, 14);
+  /* The same rows in a store left at 14, to compare what the triggers do. */
+  g_assert_cmpint (sqlite3_open (":memory:", &db14), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db14), ==, SQLITE_OK);
+  g_assert_true (hearth_migrations_apply (db14, upto14, &error));
+  g_assert_no_error (error);
+
+  /* A row for every value the lists allow. */
+  test_exec (db, check_lists_rows);
+  test_exec (db14, check_lists_rows);
+  rows_before = dump_rows (db);
+  /* Before 0015, each of these statements opens a temporary table (the
+   * check below could not fail otherwise). */
+  for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
+    {
+      opens[i] = ephemeral_opens (db, statements[i]);
+      g_assert_cmpint (opens[i], >=, 1);
+    }
+
+  /* Another connection, its schema read before the migration. */
+  g_assert_cmpint (sqlite3_open (path, &other), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (other), ==, SQLITE_OK);
+  g_assert_cmpint (ephemeral_opens (other, statements[0]), >=, 1);
+  cookie = test_query_int (db, "PRAGMA schema_version");
+
+  g_assert_true (hearth_migrations_apply (db, list, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (db, "PRAGMA user_version"), ==, list->len);
+  g_assert_cmpint (test_query_int (db, "PRAGMA schema_version"), >, cookie);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM sqlite_schema WHERE name = 'migration_0015_check'"), ==, 0);
+  rows_after = dump_rows (db);
+  g_assert_cmpstr (rows_after, ==, rows_before);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), ==, 0);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM pragma_foreign_key_check"), ==, 0);
+
+  /* The rewritten triggers write what the old ones did, step by step. */
+  for (guint i = 0; i < G_N_ELEMENTS (trigger_steps); i++)
+    {
+      g_autofree char *derived = NULL;
+      g_autofree char *derived14 = NULL;
+      g_autofree char *rows = NULL;
+      g_autofree char *rows14 = NULL;
+
+      test_exec (db, trigger_steps[i]);
+      test_exec (db14, trigger_steps[i]);
+      derived = dump_derived (db);
+      derived14 = dump_derived (db14);
+      g_assert_cmpstr (derived, ==, derived14);
+      rows = dump_rows (db);
+      rows14 = dump_rows (db14);
+      g_assert_cmpstr (rows, ==, rows14);
+    }
+  /* The steps did change the queue and the index (a comparison of
+   * nothing would prove nothing). */
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM routine_visit_queue WHERE household_id = 'h1'"), ==, 1);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM routine_visit_queue WHERE household_id = 'h4'"), ==, 0);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM household_search AS s JOIN household_keys AS k"
+                                       " ON k.key = s.household_key WHERE k.household_id = 'h3'"
+                                       " AND s.key = lower ('Wa')"), >=, 1);
+
+  /* The other connection reads the schema again at its next statement
+   * (EXPLAIN alone reads nothing): the schema version moved. */
+  g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM households"), ==, 7);
+  for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
+    {
+      /* A member's update keeps the search index's own (its key
+       * lists are subqueries, migration 0004): one fewer. */
+      int left = g_str_has_prefix (statements[i], "UPDATE members") ? opens[i] - 1 : 0;
+
+      g_assert_cmpint (ephemeral_opens (db, statements[i]), ==, left);
+      g_assert_cmpint (ephemeral_opens (other, statements[i]), ==, left);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_assert_false (exec_ok (db, refused[i]));
+      g_assert_nonnull (strstr (sqlite3_errmsg (db), "CHECK constraint failed"));
+      g_assert_false (exec_ok (other, refused[i]));
+    }
+  g_assert_true (exec_ok (other, "UPDATE households SET category = '1', risk_level = 'orange',"
+                                 " monitoring_status = 'monitored' WHERE id = 'h1'"));
+  g_assert_true (exec_ok (db, "UPDATE tasks SET status = 'cancelled' WHERE id = 't1';"
+                              "UPDATE sync_outbox SET state = 'acked' WHERE seq = 11;"
+                              "INSERT INTO reviews (id, household_id, actor, role, at, from_state, to_state)"
+                              " VALUES ('r5', 'h2', 'b', 'county', 't', 'none', 'monitored')"));
+
+  /* The migrated store's schema is a fresh store's, word for word. */
+  g_assert_cmpint (sqlite3_open (":memory:", &fresh), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (fresh), ==, SQLITE_OK);
+  g_assert_true (hearth_migrations_apply (fresh, list, &error));
+  g_assert_no_error (error);
+  schema = dump_schema (db);
+  fresh_schema = dump_schema (fresh);
+  g_assert_cmpstr (schema, ==, fresh_schema);
+  g_assert_null (strstr (schema, "IN ('red'"));
+  g_assert_null (strstr (schema, "IN ('open'"));
+
+  sqlite3_close (fresh);
+  sqlite3_close (db14);
+  sqlite3_close (other);
+  sqlite3_close (db);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -104,5 +396,6 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/migrate/builtin", test_builtin);
   g_test_add_func ("/schema/migrate/apply-in-order", test_apply_in_order);
   g_test_add_func ("/schema/migrate/store-newer-schema", test_store_newer_schema);
+  g_test_add_func ("/schema/migrate/check-lists", test_check_lists);
   return g_test_run ();
 }
