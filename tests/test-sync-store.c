@@ -1029,6 +1029,8 @@ schema_at (guint version)
   return g_steal_pointer (&schema);
 }
 
+static void undo_0015 (sqlite3 *db);
+
 static void
 test_backfill (void)
 {
@@ -1047,6 +1049,7 @@ test_backfill (void)
   g_assert_no_error (error);
   /* …then everything sync (and the later migrations) added taken away:
    * the store as migration 0005 left it, with the same data. */
+  undo_0015 (a->db);
   test_exec (a->db, "DROP TRIGGER sync_outbox_submissions; "
                     "DROP TRIGGER sync_outbox_reviews; DROP TRIGGER sync_outbox_audit; "
                     "DROP VIEW field_edits; DROP TABLE record_writes; DROP TABLE sync_outbox; DROP TABLE sync_state; "
@@ -1360,6 +1363,34 @@ schema_sql_at (guint version, const char *name)
   return g_steal_pointer (&sql);
 }
 
+/* Puts back the texts migration 0015 rewrote (its CHECKs' lists, two
+ * triggers) as the migrations before it wrote them, so that a store taken
+ * back to an older version is that version's: the rows satisfy both. */
+static void
+undo_0015 (sqlite3 *db)
+{
+  static const char *const names[] = {
+    "households", "tasks", "reviews", "sync_outbox", "published_forms",
+    "routine_visit_tasks_update", "household_search_members_update",
+  };
+
+  test_exec (db, "PRAGMA writable_schema = ON");
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *sql = schema_sql_at (14, names[i]);
+      sqlite3_stmt *st = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (db, "UPDATE sqlite_schema SET sql = ?1 WHERE name = ?2", -1, &st, NULL),
+                       ==, SQLITE_OK);
+      sqlite3_bind_text (st, 1, sql, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, names[i], -1, SQLITE_STATIC);
+      g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+      g_assert_cmpint (sqlite3_changes (db), ==, 1);
+      sqlite3_finalize (st);
+    }
+  test_exec (db, "PRAGMA writable_schema = RESET");
+}
+
 /* Puts @r's field_edits and field_versions back as migration 0010 left
  * them (WITHOUT ROWID, keyed by their names), rows and all, and the
  * schema version with them. */
@@ -1389,6 +1420,7 @@ edit_tables_back_to_10 (Replica *r)
     edits, versions, outbox, on_submissions, on_reviews, on_audit, trigger);
   g_autofree char *old_schema = schema_at (10);
 
+  undo_0015 (r->db);
   test_exec (r->db, sql);
   {
     g_autofree char *now_schema = dump (r->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
@@ -1418,6 +1450,7 @@ edit_tables_back_to_12 (Replica *r)
     "DROP TABLE versions_12; DROP TABLE edits_12; PRAGMA user_version = 12", versions, key, edits, edits_key, trigger);
   g_autofree char *old_schema = schema_at (12);
 
+  undo_0015 (r->db);
   test_exec (r->db, sql);
   {
     g_autofree char *now_schema = dump (r->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
@@ -1443,6 +1476,7 @@ edit_tables_back_to_13 (Replica *r)
     "%s; DROP TABLE edits_13; PRAGMA user_version = 13", edits, key, trigger);
   g_autofree char *old_schema = schema_at (13);
 
+  undo_0015 (r->db);
   test_exec (r->db, sql);
   {
     g_autofree char *now_schema = dump (r->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
