@@ -18,6 +18,8 @@
 #include "center-server.h"
 #include "center-store.h"
 #include "center-sync.h"
+#include "center-vacuum.h"
+#include "center-store-sqlite.h"
 #include "form-model.h"
 #include "store-countykey.h"
 #include "store-error.h"
@@ -893,6 +895,44 @@ cmd_backup (const char *db, int argc, char **argv)
   return EXIT_DONE;
 }
 
+/* ---- vacuum --------------------------------------------------------------------------------------- */
+
+/* The store rewritten offline (center-vacuum.h): a store made before
+ * 8 KiB pages gets them, free pages go. */
+static int
+cmd_vacuum (const char *db, int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_autoptr(GError) error = NULL;
+  HearthCenterVacuum v;
+  const char *path;
+
+  if (!parse_command ("vacuum", entries, NULL, 0, &argc, &argv))
+    return EXIT_USAGE;
+  /* Migrated first, and closed: the rewrite needs the store alone. */
+  {
+    g_autoptr(HearthCenterStore) store = hearth_center_store_open (db, FALSE, &error);
+
+    if (store == NULL)
+      return fail_with (error);
+  }
+  path = db + strlen ("sqlite:");
+  /* A serving center keeps the store open: told apart from the others
+   * that do, by its lock. */
+  if (!lock_serving (db))
+    return refused (_("a hearth-center serves %s: stop it first (vacuum rewrites the whole store)"), path);
+  if (!hearth_center_store_sqlite_vacuum (path, HEARTH_CENTER_STORE_SQLITE_PAGE_BYTES, &v, &error))
+    return error->domain == G_IO_ERROR ? refused ("%s", error->message) : fail_with (error);
+  {
+    g_autofree char *before = g_format_size ((guint64) v.file_bytes_before);
+    g_autofree char *after = g_format_size ((guint64) v.file_bytes_after);
+
+    g_printerr (_("hearth-center: %s vacuumed: pages of %lld bytes, now %lld; %s, now %s\n"), path,
+                (long long) v.page_bytes_before, (long long) v.page_bytes_after, before, after);
+  }
+  return EXIT_DONE;
+}
+
 /* ---- main ------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -916,6 +956,7 @@ static const Command commands[] = {
   { "set-thresholds", cmd_set_thresholds, N_("Publish the county thresholds to the tablets: set-thresholds FILE.xml") },
   { "import-divisions", cmd_import_divisions, N_("Publish the names of the county's townships and villages: import-divisions FILE.csv (code,name)") },
   { "backup", cmd_backup, N_("Copy the store while it serves, checked: backup --out FILE") },
+  { "vacuum", cmd_vacuum, N_("Rewrite the store with the center stopped, in 8 KiB pages and without free pages: vacuum") },
 };
 
 static char *

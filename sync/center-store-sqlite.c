@@ -39,7 +39,7 @@
  * indexes' pages, changed a few entries at a time, cost more bytes the
  * larger they are: in the bench's ingest 8 KiB wrote 13.6 KiB a visit,
  * 4 KiB 17.0 and 16 KiB 19.0. */
-#define PAGE_BYTES 8192
+#define PAGE_BYTES HEARTH_CENTER_STORE_SQLITE_PAGE_BYTES
 /* The WAL's bytes not yet copied into the database past which
  * the checkpointer is woken. A group commit writes every page it changed,
  * and the pages of the indexes keyed by UUIDs are changed again by the

@@ -16,6 +16,11 @@
 
 G_BEGIN_DECLS
 
+/* The page size of a store made now, in bytes (an older store keeps its
+ * own until `hearth-center vacuum` rewrites it): center-store-sqlite.c
+ * says why. */
+#define HEARTH_CENTER_STORE_SQLITE_PAGE_BYTES 8192
+
 #define HEARTH_TYPE_CENTER_STORE_SQLITE (hearth_center_store_sqlite_get_type ())
 G_DECLARE_FINAL_TYPE (HearthCenterStoreSqlite, hearth_center_store_sqlite, HEARTH, CENTER_STORE_SQLITE, GObject)
 

@@ -9,6 +9,10 @@
  *     the center; a backup never overwrites a file; restored in place of
  *     the store (the server stopped), the center serves again and the
  *     tablets sync on.
+ *   /center/vacuum: `hearth-center vacuum` (center-vacuum.h) refuses a
+ *     store a center serves or another process reads, changing nothing;
+ *     alone, it rewrites a store of 4 KiB pages in 8 KiB ones, every row
+ *     kept (its export byte for byte), and the center serves it again.
  */
 #include "test-center-util.h"
 
@@ -175,6 +179,111 @@ test_backup (void)
   center_stop (c);
 }
 
+/* The export's tables, byte for byte. */
+static void
+assert_same_export (const char *a, const char *b)
+{
+  const char *files[] = { "households.csv", "members.csv", "submissions.csv", "reviews.csv" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *x = g_build_filename (a, files[i], NULL);
+      g_autofree char *y = g_build_filename (b, files[i], NULL);
+
+      g_assert_true (same_file (x, y));
+    }
+}
+
+static void
+test_vacuum (void)
+{
+  g_autoptr(Center) c = center_init ("vacuum-center", COUNTY);
+  g_autofree char *dir = test_make_dir ("vacuum");
+  g_autofree char *small = NULL, *large = NULL;
+  g_autofree char *before = g_build_filename (dir, "export-before", NULL);
+  g_autofree char *after = g_build_filename (dir, "export-after", NULL);
+  g_autofree char *journal = g_strconcat (c->db_path, "-journal", NULL);
+  g_autofree char *answers = test_source_path ("tests", "data", "answers", "visit-zh.json", NULL);
+  g_autofree char *household = NULL;
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestRun) r = { 0 };
+  sqlite3 *db = NULL;
+  gint64 changes, submissions;
+
+  test_registries (dir, COUNTY, 7, 40, 400, &small, &large);
+  center_add_user (c, "w.a", "worker", COUNTY);
+  center_start (c);
+  test_tablet_enrol (&a, "vacuum-a", c, "w.a");
+  test_tablet_cli (&r, &a, "household", "import", large, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  changes = center_db_int (c, "SELECT count (*) FROM changes");
+  g_assert_cmpint (changes, >, 400);
+
+  /* Served: refused, untouched. */
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "vacuum", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "stop it first"));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+  center_stop (c);
+
+  /* A store made before 8 KiB pages (as SQLite's documentation changes a
+   * page size: out of WAL mode, VACUUM). */
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  test_exec (db, "PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; PRAGMA journal_mode = WAL");
+  sqlite3_close (db);
+  g_assert_cmpint (center_db_int (c, "PRAGMA page_size"), ==, 4096);
+  export_to (c, c->db, before);
+
+  /* Another process reading it: refused, nothing changed. */
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  test_exec (db, "BEGIN; SELECT count (*) FROM changes");
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "vacuum", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "another process has the store open"));
+  test_exec (db, "COMMIT");
+  sqlite3_close (db);
+  g_assert_cmpint (center_db_int (c, "PRAGMA page_size"), ==, 4096);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+  {
+    g_autofree char *mode = center_db_text (c, "PRAGMA journal_mode");
+
+    g_assert_cmpstr (mode, ==, "wal");
+  }
+
+  /* Alone: 8 KiB pages, WAL mode, every row, no journal left. */
+  test_run_clear (&r);
+  run_center (&r, "--db", c->db, "vacuum", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.err, "pages of 4096 bytes, now 8192"));
+  g_assert_cmpint (center_db_int (c, "PRAGMA page_size"), ==, 8192);
+  {
+    g_autofree char *mode = center_db_text (c, "PRAGMA journal_mode");
+    g_autofree char *check = center_db_text (c, "PRAGMA integrity_check");
+
+    g_assert_cmpstr (mode, ==, "wal");
+    g_assert_cmpstr (check, ==, "ok");
+  }
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+  export_to (c, c->db, after);
+  assert_same_export (before, after);
+
+  /* Served again: a tablet's new visit flows in after the old cursor. */
+  center_restart (c);
+  household = test_tablet_text (&a, "SELECT id FROM households ORDER BY id LIMIT 1");
+  test_tablet_cli (&r, &a, "visit", "record", "--form", "hearth_household_visit", "--answers", answers, "--household",
+                   household, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+  submissions = center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'");
+  g_assert_cmpint (submissions, ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT min (cursor) FROM changes WHERE tbl = 'submissions'"), >, changes);
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -184,5 +293,6 @@ main (int argc, char **argv)
    * must not be. */
   umask (022);
   g_test_add_func ("/center/backup", test_backup);
+  g_test_add_func ("/center/vacuum", test_vacuum);
   return g_test_run ();
 }
