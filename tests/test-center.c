@@ -5953,7 +5953,7 @@ record_rows (Center *c)
   return center_db_text (c, "SELECT (SELECT group_concat (x, ' ') FROM (SELECT rkey || ',' || tbl || ',' || "
                             "record_id || ',' || state || ',' || coalesce (lookup, '-') AS x FROM record_state "
                             "ORDER BY rkey)) || ' | ' || (SELECT group_concat (x, ' ') FROM (SELECT cursor || ',' || "
-                            "tbl || ',' || record_id || ',' || fields AS x FROM changes WHERE kind = 'record' "
+                            "tbl || ',' || record_id || ',' || hearth_fields (fields) AS x FROM changes WHERE kind = 'record' "
                             "ORDER BY cursor))");
 }
 
