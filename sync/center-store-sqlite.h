@@ -44,8 +44,9 @@ HearthCenterStore *hearth_center_store_sqlite_open (const char *path,
  * hearth_change_key (tbl, record_id, field), hearth_version_key (hlc),
  * hearth_field_key (field) and hearth_record_key (tbl, record_id), and
  * hearth_fields (fields), a record's stored fields as JSON text, packed
- * or not (0019-packed-fields.sql), deterministic and innocuous. Every connection the store opens has them; a connection of
- * another program that writes changes needs them too.
+ * or not (0019-packed-fields.sql), deterministic and innocuous. Every
+ * connection the store opens has them; a connection of another program
+ * that writes changes needs them too.
  *
  * Returns: an SQLite result code (SQLITE_OK). Thread-safe (per @db).
  */

@@ -5953,8 +5953,8 @@ record_rows (Center *c)
   return center_db_text (c, "SELECT (SELECT group_concat (x, ' ') FROM (SELECT rkey || ',' || tbl || ',' || "
                             "record_id || ',' || state || ',' || coalesce (lookup, '-') AS x FROM record_state "
                             "ORDER BY rkey)) || ' | ' || (SELECT group_concat (x, ' ') FROM (SELECT cursor || ',' || "
-                            "tbl || ',' || record_id || ',' || hearth_fields (fields) AS x FROM changes WHERE kind = 'record' "
-                            "ORDER BY cursor))");
+                            "tbl || ',' || record_id || ',' || hearth_fields (fields) AS x FROM changes "
+                            "WHERE kind = 'record' ORDER BY cursor))");
 }
 
 /* Migration 17 on a store with data: a store of version 16 (records
