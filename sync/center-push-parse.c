@@ -54,7 +54,7 @@ push_item_free (HearthPushItem *item)
 {
   hearth_change_free (item->change);
   g_free (item->refusal);
-  g_free (item->fields_json);
+  g_clear_pointer (&item->fields, g_bytes_unref);
   g_free (item);
 }
 

@@ -363,6 +363,30 @@ hearth_center_store_sqlite_set_pull_by_village (HearthCenterStore *store, gboole
   g_atomic_int_set (&HEARTH_CENTER_STORE_SQLITE (store)->pull_by_village, by_village);
 }
 
+/* hearth_fields (fields): a record's fields as JSON text, whether stored
+ * as text or packed (0019-packed-fields.sql); NULL for NULL. Packed
+ * fields that do not unpack are an error. */
+static void
+sql_fields (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  g_autoptr(GError) local = NULL;
+  char *text;
+
+  g_assert (argc == 1);
+  if (sqlite3_value_type (argv[0]) != SQLITE_BLOB)
+    {
+      sqlite3_result_value (ctx, argv[0]);
+      return;
+    }
+  text = hearth_center_fields_unpack (sqlite3_value_blob (argv[0]), (gsize) sqlite3_value_bytes (argv[0]), &local);
+  if (text == NULL)
+    {
+      sqlite3_result_error (ctx, local->message, -1);
+      return;
+    }
+  sqlite3_result_text64 (ctx, text, strlen (text), g_free, SQLITE_UTF8);
+}
+
 int
 hearth_center_store_sqlite_add_functions (sqlite3 *db)
 {
@@ -378,6 +402,9 @@ hearth_center_store_sqlite_add_functions (sqlite3 *db)
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_record_key", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                   NULL, sql_record_key, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_fields", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, sql_fields, NULL, NULL);
   return rc;
 }
 
@@ -1747,6 +1774,24 @@ fields_to_json (const HearthChange *c)
   return g_string_free (text, FALSE);
 }
 
+/* The fields of the record row at @st, column @col, as JSON text: the
+ * column's text, or its packed form unpacked into *@owned
+ * (0019-packed-fields.sql). %NULL when the row has none, or when they do
+ * not unpack (damage, logged with the row's cursor in column 0, and read
+ * as a record without fields, as damaged text is). */
+static const char *
+column_fields (sqlite3_stmt *st, int col, char **owned)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (sqlite3_column_type (st, col) != SQLITE_BLOB)
+    return (const char *) sqlite3_column_text (st, col);
+  *owned = hearth_center_fields_unpack (sqlite3_column_blob (st, col), (gsize) sqlite3_column_bytes (st, col), &local);
+  if (*owned == NULL)
+    g_warning ("change %" G_GINT64_FORMAT ": %s", (gint64) sqlite3_column_int64 (st, 0), local->message);
+  return *owned;
+}
+
 /* A change from a row of CHANGE_COLUMNS; the JSON columns were written by
  * this file, so a failure to read them is damage, reported as a record
  * without them. */
@@ -1783,7 +1828,8 @@ change_from_row (sqlite3_stmt *st)
     }
   else
     {
-      const char *fields = (const char *) sqlite3_column_text (st, 10);
+      g_autofree char *owned = NULL;
+      const char *fields = column_fields (st, 10, &owned);
 
       if (fields != NULL && (parser = json_parser_new ()) != NULL && json_parser_load_from_data (parser, fields, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
@@ -1970,13 +2016,14 @@ add_dangling (SqliteTxn *t, const char *table, const char *id, const char *field
 
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c,
-                   const char *digest, const char *fields_json, gint64 now, GError **error)
+                   const char *digest, GBytes *fields, gint64 now, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st;
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   gboolean edits = c->kind == HEARTH_CHANGE_EDITS;
   g_autofree char *json = NULL;
+  g_autoptr(GBytes) packed = NULL;
   gint64 cursor, rkey = 0;
 
   if (edits && (c->edits == NULL || c->edits->len == 0))
@@ -2033,8 +2080,11 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
     json = parents_to_json (c);
   else if (edits)
     json = edits_to_json (c);
-  else if (fields_json == NULL)
-    json = fields_to_json (c);
+  else if (fields == NULL)
+    {
+      json = fields_to_json (c);
+      fields = packed = hearth_center_fields_pack (json, strlen (json));
+    }
   bind_borrowed (st, 1, device_id);
   sqlite3_bind_int64 (st, 2, seq);
   bind_borrowed (st, 3, edit ? "edit" : edits ? "edits" : "record");
@@ -2046,7 +2096,19 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   bind_borrowed (st, 9, c->household);
   bind_borrowed (st, 10, c->village);
   bind_borrowed (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
-  bind_borrowed (st, 12, edit ? NULL : json != NULL ? json : fields_json);
+  if (edit || edits)
+    bind_borrowed (st, 12, edit ? NULL : json);
+  else
+    {
+      gsize len;
+      const char *data = g_bytes_get_data (fields, &len);
+
+      /* Packed, or the text (hearth_center_fields_pack()). */
+      if (len > 0 && data[0] != '{')
+        sqlite3_bind_blob64 (st, 12, data, len, SQLITE_STATIC);
+      else
+        sqlite3_bind_text64 (st, 12, data, len, SQLITE_STATIC, SQLITE_UTF8);
+    }
   bind_borrowed (st, 13, edit || edits ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
   bind_borrowed (st, 15, digest);
@@ -2666,7 +2728,8 @@ append_change_json (GString *out, sqlite3_stmt *st)
     }
   else
     {
-      const char *fields = (const char *) sqlite3_column_text (st, 10);
+      g_autofree char *owned = NULL;
+      const char *fields = column_fields (st, 10, &owned);
 
       g_string_append (out, ",\"fields\":");
       g_string_append (out, fields != NULL ? fields : "{}");
@@ -3858,7 +3921,7 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
     return NULL;
   st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (r.state) j WHERE r.tbl = ?1 "
                 "AND r.rkey IN (SELECT ikey >> 16 FROM changes WHERE " RANGE_WHERE " AND kind <> 'record') "
-                "UNION SELECT DISTINCT j.key FROM changes c, json_each (c.fields) j WHERE " RANGE_WHERE
+                "UNION SELECT DISTINCT j.key FROM changes c, json_each (hearth_fields (c.fields)) j WHERE " RANGE_WHERE
                 " AND c.kind = 'record' ORDER BY 1", error);
   if (st == NULL)
     return NULL;

@@ -47,9 +47,11 @@ HearthCenterStore *hearth_center_store_sqlite_open (const char *path,
  * change log and its records with (0011-change-key.sql,
  * 0015-record-number.sql, 0017-record-identity-key.sql):
  * hearth_change_key (tbl, record_id, field), hearth_version_key (hlc),
- * hearth_field_key (field) and hearth_record_key (tbl, record_id),
- * deterministic and innocuous. Every connection the store opens has them; a connection of
- * another program that writes changes needs them too.
+ * hearth_field_key (field) and hearth_record_key (tbl, record_id), and
+ * hearth_fields (fields), a record's stored fields as JSON text, packed
+ * or not (0019-packed-fields.sql), deterministic and innocuous. Every
+ * connection the store opens has them; a connection of another program
+ * that writes changes needs them too.
  *
  * Returns: an SQLite result code (SQLITE_OK). Thread-safe (per @db).
  */

@@ -6,6 +6,7 @@
 #include "center-store-sqlite.h"
 
 #include <glib/gi18n-lib.h>
+#include <libdeflate.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -350,10 +351,10 @@ hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const cha
 
 gint64
 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
-                              const char *digest, const char *fields_json, gint64 now, GError **error)
+                              const char *digest, GBytes *fields, gint64 now, GError **error)
 {
   g_return_val_if_fail (txn != NULL && device_id != NULL && change != NULL, 0);
-  return IFACE (txn)->add_change (txn, device_id, seq, change, digest, fields_json, now, error);
+  return IFACE (txn)->add_change (txn, device_id, seq, change, digest, fields, now, error);
 }
 
 GPtrArray *
@@ -452,4 +453,96 @@ hearth_center_txn_list_conflicts (HearthCenterTxn *txn, const char *table, const
 {
   g_return_val_if_fail (txn != NULL && table != NULL && id != NULL, NULL);
   return IFACE (txn)->list_conflicts (txn, table, id, error);
+}
+
+/* ---- a record's fields as stored (0019-packed-fields.sql) ----------------------- */
+
+/* The first byte of packed fields (JSON text starts with '{'). */
+#define FIELDS_PACKED 1
+/* The tag and the text's length. */
+#define FIELDS_HEAD 5
+/* Fields shorter than this are kept as text: a few names and values gain
+ * little, and every byte of the head is lost. */
+#define FIELDS_PACK_MIN 128
+/* libdeflate's level. In the bench's ingest a submission's fields (2,607
+ * bytes on average) pack to 1,165 at level 1 and 1,151 at 6, an audit
+ * entry's (1,224) to 472 at either: 1, the fastest (18 µs a submission on
+ * a loaded test machine, 27 at 6). */
+#define FIELDS_LEVEL 1
+
+static GPrivate fields_compressor_key = G_PRIVATE_INIT ((GDestroyNotify) libdeflate_free_compressor);
+static GPrivate fields_decompressor_key = G_PRIVATE_INIT ((GDestroyNotify) libdeflate_free_decompressor);
+
+GBytes *
+hearth_center_fields_pack (const char *json, gsize len)
+{
+  struct libdeflate_compressor *z;
+  guint8 *out;
+  gsize out_len;
+
+  g_return_val_if_fail (json != NULL, NULL);
+  if (len < FIELDS_PACK_MIN || len > HEARTH_CENTER_FIELDS_MAX)
+    return g_bytes_new (json, len);
+  if ((z = g_private_get (&fields_compressor_key)) == NULL)
+    {
+      if ((z = libdeflate_alloc_compressor (FIELDS_LEVEL)) == NULL)
+        return g_bytes_new (json, len);
+      g_private_set (&fields_compressor_key, z);
+    }
+  /* Room for less than the text: what does not shrink stays text. */
+  out = g_malloc (len);
+  out_len = libdeflate_deflate_compress (z, json, len, out + FIELDS_HEAD, len - FIELDS_HEAD);
+  if (out_len == 0)
+    {
+      g_free (out);
+      return g_bytes_new (json, len);
+    }
+  out[0] = FIELDS_PACKED;
+  out[1] = (guint8) (len & 0xff);
+  out[2] = (guint8) ((len >> 8) & 0xff);
+  out[3] = (guint8) ((len >> 16) & 0xff);
+  out[4] = (guint8) ((len >> 24) & 0xff);
+  out_len += FIELDS_HEAD;
+  return g_bytes_new_take (g_realloc (out, out_len), out_len);
+}
+
+char *
+hearth_center_fields_unpack (const guint8 *data, gsize len, GError **error)
+{
+  struct libdeflate_decompressor *d;
+  g_autofree char *text = NULL;
+  gsize text_len;
+
+  if (data == NULL || len < FIELDS_HEAD || data[0] != FIELDS_PACKED)
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   "a record's stored fields are not in a form this center reads");
+      return NULL;
+    }
+  text_len = (gsize) data[1] | (gsize) data[2] << 8 | (gsize) data[3] << 16 | (gsize) data[4] << 24;
+  if (text_len > HEARTH_CENTER_FIELDS_MAX)
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   "a record's stored fields state a length of %" G_GSIZE_FORMAT " bytes, above %d", text_len,
+                   HEARTH_CENTER_FIELDS_MAX);
+      return NULL;
+    }
+  if ((d = g_private_get (&fields_decompressor_key)) == NULL)
+    {
+      if ((d = libdeflate_alloc_decompressor ()) == NULL)
+        g_error ("libdeflate could not allocate a decompressor");
+      g_private_set (&fields_decompressor_key, d);
+    }
+  text = g_malloc (text_len + 1);
+  /* Without an "actual size" out parameter libdeflate fails unless the
+   * stream fills the buffer exactly. */
+  if (libdeflate_deflate_decompress (d, data + FIELDS_HEAD, len - FIELDS_HEAD, text, text_len, NULL) !=
+      LIBDEFLATE_SUCCESS)
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   "a record's stored fields do not inflate to their stated %" G_GSIZE_FORMAT " bytes", text_len);
+      return NULL;
+    }
+  text[text_len] = '\0';
+  return g_steal_pointer (&text);
 }

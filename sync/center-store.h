@@ -343,7 +343,7 @@ struct _HearthCenterStoreInterface {
   int           (*edit_named)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 const char *hlc, GError **error);
   gint64        (*add_change)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
-                                const char *digest, const char *fields_json, gint64 now, GError **error);
+                                const char *digest, GBytes *fields, gint64 now, GError **error);
   GPtrArray    *(*list_heads)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 GError **error);
   gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
@@ -690,9 +690,10 @@ int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const
  * @change: a checked change (edits with their final version and parents)
  * @digest: (nullable): what the change held as pushed (64 hex digits, the
  *   push item's digest), or %NULL for the center's own changes
- * @fields_json: (nullable): a record's fields as
- *   hearth_change_append_fields_json() writes them, when the caller has
- *   that text already (HearthPushItem), else %NULL: written here
+ * @fields: (nullable): a record's fields as the store keeps them,
+ *   hearth_center_fields_pack() of their JSON text, when the caller has
+ *   them already (HearthPushItem: packed in the request's thread, not the
+ *   writer's), else %NULL: made here
  * @now: the receipt time, ms since 1970
  *
  * The caller makes sure that no stored edit of an edit's field names it
@@ -708,7 +709,7 @@ int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const
  *   identity or (@device_id, @seq) is taken) or _FAILED.
  */
 gint64 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq,
-                                     const HearthChange *change, const char *digest, const char *fields_json,
+                                     const HearthChange *change, const char *digest, GBytes *fields,
                                      gint64 now, GError **error);
 
 /**
@@ -925,5 +926,50 @@ gboolean hearth_center_txn_get_batch_key (HearthCenterTxn *txn, guint8 *seed, gu
  */
 int hearth_center_txn_take_late_parent (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                         const char *hlc, GError **error);
+
+/**
+ * HEARTH_CENTER_FIELDS_MAX:
+ *
+ * The largest text a record's packed fields unpack to (bytes): far above
+ * any a push can carry (a body is at most 8 MiB, and the fields' JSON as
+ * the center writes it at most six bytes for each of its bytes), so that
+ * a damaged row cannot have the center allocate without bound.
+ */
+#define HEARTH_CENTER_FIELDS_MAX (64 * 1024 * 1024)
+
+/**
+ * hearth_center_fields_pack:
+ * @json: a record's fields as hearth_change_append_fields_json() writes
+ *   them (need not be NUL-terminated)
+ * @len: @json's length in bytes
+ *
+ * The form the center's store keeps a record's fields in
+ * (schema/center/0019-packed-fields.sql): when it is smaller, a byte 1,
+ * the text's length in 4 bytes little-endian, then the text in raw
+ * DEFLATE (libdeflate); else the text itself (it starts with "{"). Done
+ * in a request's thread, so that the group's writer only stores it.
+ *
+ * Returns: (transfer full): the packed fields. Thread-safe (a compressor
+ *   of each thread's own).
+ */
+GBytes *hearth_center_fields_pack (const char *json, gsize len);
+
+/**
+ * hearth_center_fields_unpack:
+ * @data: what hearth_center_fields_pack() made of a record's fields (its
+ *   packed form, starting with the byte 1)
+ * @len: @data's length
+ * @error: return location for an error
+ *
+ * The JSON text of packed fields. A stored row is the center's own
+ * writing, trusted as its text columns are; still, the text's stated
+ * length is bounded (HEARTH_CENTER_FIELDS_MAX) and must be what the
+ * stream inflates to, so that damage is told, never read past.
+ *
+ * Returns: (transfer full) (nullable): the text, NUL-terminated, or %NULL
+ *   with HEARTH_CENTER_STORE_ERROR_FAILED (not packed fields, or damaged).
+ *   Thread-safe.
+ */
+char *hearth_center_fields_unpack (const guint8 *data, gsize len, GError **error);
 
 G_END_DECLS

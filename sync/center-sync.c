@@ -566,7 +566,7 @@ push_item_free (HearthPushItem *item)
 {
   hearth_change_free (item->change);
   g_free (item->refusal);
-  g_free (item->fields_json);
+  g_clear_pointer (&item->fields, g_bytes_unref);
   g_free (item);
 }
 
@@ -607,7 +607,9 @@ push_item_digest (HearthPushItem *item, JsonNode *element, GString *text)
             {
               const char *start = at + strlen (",\"fields\":");
 
-              item->fields_json = g_strndup (start, text->str + text->len - 1 - start);
+              /* Packed here, in the request's thread: the group's
+               * writer only stores them (0019-packed-fields.sql). */
+              item->fields = hearth_center_fields_pack (start, (gsize) (text->str + text->len - 1 - start));
             }
         }
     }
@@ -2444,7 +2446,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
         }
     }
 
-  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, item->fields_json,
+  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, item->fields,
                                              p->now, error);
   if (out->cursor == 0)
     return FALSE;

@@ -210,17 +210,18 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  *   the codec reads it, less "seq", "household" and "village" (which a
  *   device looks up when it pushes, so a change sent again may name
  *   another), or of the element's JSON when the codec refused it
- * @fields_json: (nullable): a record's fields as
- *   hearth_change_append_fields_json() writes them (the text the center
- *   stores), cut from the digest's text while the request is read, so
- *   that the group's writer does not write them again
+ * @fields: (nullable): a record's fields as the center stores them
+ *   (hearth_center_fields_pack() of the text
+ *   hearth_change_append_fields_json() writes), cut from the digest's
+ *   text and packed while the request is read, so that the group's
+ *   writer neither writes nor packs them
  */
 typedef struct {
   gint64 seq;
   HearthChange *change;
   char *refusal;
   char digest[65];
-  char *fields_json;
+  GBytes *fields;
 } HearthPushItem;
 
 /**

@@ -68,6 +68,10 @@ char *test_unsigned_get_status (Center *c, guint timeout_s);
 gint64 center_db_int (Center *c, const char *sql);
 char *center_db_text (Center *c, const char *sql);
 void center_db_exec (Center *c, const char *sql);
+/* Takes @c's stopped store back from version 19 to 18: changes as
+ * 0013-grouped-edits.sql made it (and 0014, 0017 indexed it), every
+ * record's fields as text, none packed (0019-packed-fields.sql). */
+void center_back_to_18 (Center *c);
 
 /* A tablet: a hearth-cli store in a test folder, with its passphrase file. */
 typedef struct {

@@ -4264,7 +4264,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 18);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 19);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* A store made before keeps its pages (SQLite sets their size when it
    * makes the file); the 8 KiB of a new one are no condition. */
@@ -4466,6 +4466,7 @@ assert_edits_keyed (Center *c)
 static void
 back_to_16 (Center *c)
 {
+  center_back_to_18 (c);
   center_db_exec (c, "DROP VIEW field_state; "
                      "CREATE TABLE record_state_16 (rkey INTEGER PRIMARY KEY, tbl TEXT NOT NULL, "
                      "record_id TEXT NOT NULL, state TEXT NOT NULL, lookup TEXT, UNIQUE (tbl, record_id)) STRICT; "
@@ -4674,7 +4675,7 @@ test_migrate_key (void)
                        "WHERE kind = 'edit'; "
                        "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 18);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -4813,7 +4814,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 18);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5877,7 +5878,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 18);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -5952,8 +5953,8 @@ record_rows (Center *c)
   return center_db_text (c, "SELECT (SELECT group_concat (x, ' ') FROM (SELECT rkey || ',' || tbl || ',' || "
                             "record_id || ',' || state || ',' || coalesce (lookup, '-') AS x FROM record_state "
                             "ORDER BY rkey)) || ' | ' || (SELECT group_concat (x, ' ') FROM (SELECT cursor || ',' || "
-                            "tbl || ',' || record_id || ',' || fields AS x FROM changes WHERE kind = 'record' "
-                            "ORDER BY cursor))");
+                            "tbl || ',' || record_id || ',' || hearth_fields (fields) AS x FROM changes "
+                            "WHERE kind = 'record' ORDER BY cursor))");
 }
 
 /* Migration 17 on a store with data: a store of version 16 (records
@@ -6014,7 +6015,7 @@ test_migrate_record_identity (void)
     rows_16 = record_rows (c);
     g_assert_cmpstr (rows_16, ==, rows_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 18);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
     rows_after = record_rows (c);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6185,7 +6186,7 @@ test_migrate_household_number (void)
     places_15 = household_places (c);
     g_assert_cmpstr (places_15, ==, places_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 18);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
     places_after = household_places (c);
     g_assert_cmpstr (places_after, ==, places_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6285,7 +6286,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 18);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -6335,6 +6336,177 @@ test_migrate_edits (void)
     sqlite3_close (db);
   }
   center_stop (c);
+}
+
+
+/* A record's fields packed (0019-packed-fields.sql): round trips; short
+ * fields, and fields that do not shrink, stay text; packed fields that
+ * state too large a length, are cut short, are not packed or inflate to
+ * another length are refused, never read past. */
+static void
+test_fields_pack (void)
+{
+  g_autoptr(GString) json = g_string_new ("{");
+  g_autoptr(GBytes) packed = NULL, small = NULL, noise = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree guint8 *bad = NULL;
+  const guint8 *data;
+  gsize len;
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (json, "%s\"answer_%u\":\"value %u\"", i > 0 ? "," : "", i, i * 7);
+  g_string_append_c (json, '}');
+  packed = hearth_center_fields_pack (json->str, json->len);
+  data = g_bytes_get_data (packed, &len);
+  g_assert_cmpuint (len, <, json->len / 2);
+  g_assert_cmpint (data[0], ==, 1);
+  text = hearth_center_fields_unpack (data, len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==, json->str);
+
+  small = hearth_center_fields_pack ("{\"a\":\"1\"}", 9);
+  g_assert_cmpmem (g_bytes_get_data (small, NULL), g_bytes_get_size (small), "{\"a\":\"1\"}", 9);
+  {
+    g_autoptr(GString) random = g_string_new ("{\"x\":\"");
+    char *at;
+
+    for (guint i = 0; i < 256; i++)
+      g_string_append_c (random, (char) (0x21 + g_random_int_range (0, 90)));
+    while ((at = strpbrk (random->str + 6, "\"\\")) != NULL)
+      *at = 'q';
+    g_string_append (random, "\"}");
+    noise = hearth_center_fields_pack (random->str, random->len);
+    /* Either packed smaller or kept as text, never larger. */
+    g_assert_cmpuint (g_bytes_get_size (noise), <=, random->len);
+  }
+
+  /* Damage. */
+  bad = g_memdup2 (data, len);
+  bad[1] = 0xff, bad[2] = 0xff, bad[3] = 0xff, bad[4] = 0x7f;
+  g_assert_null (hearth_center_fields_unpack (bad, len, &error));
+  g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  memcpy (bad, data, len);
+  bad[1] = data[1] + 1;   /* one byte more than the stream holds */
+  g_assert_null (hearth_center_fields_unpack (bad, len, &error));
+  g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_null (hearth_center_fields_unpack (data, len / 2, &error));
+  g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_null (hearth_center_fields_unpack ((const guint8 *) json->str, json->len, &error));
+  g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_null (hearth_center_fields_unpack (data, 3, &error));
+  g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+}
+
+/* Migration 19 on a store with data: a store of version 18 (every
+ * record's fields as text) answers as before once upgraded (the same
+ * pull pages, whole and compacted, answers to pushes sent again and
+ * export) and keeps its rows, their fields as text; records stored
+ * afterwards have their fields packed when that is smaller, and a store
+ * whose fields are packed answers as the same store with them as text. */
+#define FIELDS_TYPE "SELECT type FROM pragma_table_info ('changes') WHERE name = 'fields'"
+
+static void
+test_migrate_packed (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-packed");
+  g_auto(MigrateStart) m = { 0 };
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL, *rows_before = NULL, *rows_after = NULL;
+  g_autofree char *body_c = NULL, *packed = NULL, *plain = NULL, *type = NULL;
+  g_autofree char *sub2 = g_uuid_string_random ();
+  g_autofree char *sub3 = g_uuid_string_random ();
+  g_autoptr(GString) answers = g_string_new ("\"form_id\": \"hearth_household_visit\"");
+  /* Each row with its fields as text, packed or not. */
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device_id || ' ' || seq "
+                     "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (hlc, '-') || ' ' || "
+                     "coalesce (digest, '-') || ' ' || coalesce (vkey, '-') || ' ' || "
+                     "coalesce (hearth_fields (fields), '-') AS x FROM changes ORDER BY cursor)";
+
+  for (guint i = 0; i < 30; i++)
+    g_string_append_printf (answers, ", \"q%u\": \"answer %u, \u00e9t\u00e9 \\\"quoted\\\"\"", i, i);
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, record (m.b, "submissions", sub2, m.hh, VILLAGE_A, answers->str));
+    g_ptr_array_add (changes, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "address", "Road 9", m.w1, NULL));
+    body_b = push_batch (c, m.b, changes, 0);
+  }
+  /* Packed: the large submission and the audit entry; text: the small
+   * submission. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND typeof (fields) = 'text'"), >=, 1);
+  {
+    Device *devices[] = { m.a, m.b, m.fresh };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
+    Device *senders[] = { m.a, m.b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_nonnull (strstr (before, "answer 29"));
+    center_stop (c);
+    rows_before = center_db_text (c, rows);
+    center_back_to_18 (c);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 0);
+    type = center_db_text (c, FIELDS_TYPE);
+    g_assert_cmpstr (type, ==, "TEXT");
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_free (type);
+    type = center_db_text (c, FIELDS_TYPE);
+    g_assert_cmpstr (type, ==, "ANY");
+    /* The rows kept, their fields still text. */
+    rows_after = center_db_text (c, rows);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  /* Stored after the migration: packed, found as a repeat when sent
+   * again, refused with other content. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autoptr(GString) other = g_string_new (answers->str);
+    g_auto(Reply) r = { 0 };
+    JsonArray *refused;
+
+    g_string_append (other, ", \"extra\": \"1\"");
+    g_ptr_array_add (changes, record (m.a, "submissions", sub3, m.hh, VILLAGE_A, answers->str));
+    g_ptr_array_add (changes, record (m.a, "submissions", sub2, m.hh, VILLAGE_A, answers->str));
+    g_ptr_array_add (changes, record (m.a, "submissions", sub2, m.hh, VILLAGE_A, other->str));
+    body_c = batch_of (m.a, changes);
+    push (c, m.a, body_c, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "was recorded with other content"));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 1);
+  /* Packed and text answer alike. */
+  {
+    Device *devices[] = { m.a, m.b, m.fresh };
+    const char *const bodies[] = { m.body_a, body_b, body_c, NULL };
+    Device *senders[] = { m.a, m.b, m.a };
+
+    packed = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    center_stop (c);
+    g_free (rows_before);
+    rows_before = center_db_text (c, rows);
+    center_db_exec (c, "UPDATE changes SET fields = hearth_fields (fields) WHERE typeof (fields) = 'blob'");
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 0);
+    g_free (rows_after);
+    rows_after = center_db_text (c, rows);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    center_start (c);
+    plain = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_cmpstr (plain, ==, packed);
+  }
 }
 
 /* Migration 14 on a store with data: a store of version 13 (every row of
@@ -6389,7 +6561,7 @@ test_migrate_record_key (void)
                        "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 18);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -7009,6 +7181,8 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-record-number", test_migrate_record_number);
   g_test_add_func ("/center/migrate-household-number", test_migrate_household_number);
   g_test_add_func ("/center/migrate-record-identity", test_migrate_record_identity);
+  g_test_add_func ("/center/migrate-packed", test_migrate_packed);
+  g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);

@@ -201,7 +201,7 @@ test_demo (void)
   run_center (&r, "--db", c->db, "import-divisions", path, NULL);
   g_assert_cmpint (r.status, ==, 0);
   g_assert_nonnull (strstr (r.err, "the names of 24 divisions published"));
-  xml = center_db_text (c, "SELECT fields FROM changes WHERE tbl = 'divisions'");
+  xml = center_db_text (c, "SELECT hearth_fields (fields) FROM changes WHERE tbl = 'divisions'");
   g_assert_nonnull (strstr (xml, "十三敖包镇"));
   /* Not a county code: refused. */
   test_run_clear (&r);

@@ -45,6 +45,7 @@
 #include "test-center-util.h"
 
 #include "case-audit.h"
+#include "center-store-sqlite.h"
 #include "case-store.h"
 #include "merge.h"
 #include "store.h"
@@ -378,6 +379,8 @@ center_open (Center *c)
 
   g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READONLY, "unix"), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 10000);
+  /* hearth_fields (): a record's fields, packed or not (0019-packed-fields.sql). */
+  g_assert_cmpint (hearth_center_store_sqlite_add_functions (db), ==, SQLITE_OK);
   return db;
 }
 
@@ -1506,7 +1509,7 @@ check_cursor (Center *c, Tablet *t, const char *when)
   g_autofree char *sql = g_strdup_printf (CENTER_EDITS "SELECT tbl || ' ' || record_id || ' ' || field || ' ' || hlc "
                                           "FROM edits_of WHERE cursor <= %" G_GINT64_FORMAT " AND device_id != '%s' "
                                           "UNION ALL SELECT CASE WHEN tbl = 'audit' THEN 'audit ' || device_id || ' ' || "
-                                          "json_extract (fields, '$.seq') ELSE tbl || ' ' || record_id END "
+                                          "json_extract (hearth_fields (fields), '$.seq') ELSE tbl || ' ' || record_id END "
                                           "FROM changes WHERE kind = 'record' AND cursor <= %" G_GINT64_FORMAT
                                           " AND device_id != '%s'",
                                           cursor, t->device, cursor, t->device);

@@ -1086,12 +1086,13 @@ test_workflow_roles (void)
     g_assert_cmpstr (at_center, ==, "pending_elimination");
     /* The clerk's and the county's reviews, the move to risk_eliminated,
      * its date, and the measure's decided fields: refused for the role. */
-    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews' AND fields LIKE "
-                                       "'%\"role\":\"county\"%' AND device_id IN (SELECT id FROM devices WHERE "
+    g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews' AND hearth_fields (fields) "
+                                       "LIKE '%\"role\":\"county\"%' AND device_id IN (SELECT id FROM devices WHERE "
                                        "user = 'w.one')"), ==, 0);
     /* (A field alone, or in a write of several: kind "edits".) */
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE field = 'eliminated_on' "
-                                       "OR json_extract (fields, '$.eliminated_on') IS NOT NULL"), ==, 0);
+                                       "OR json_extract (hearth_fields (fields), '$.eliminated_on') IS NOT NULL"), ==,
+                     0);
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'measures' AND (field = 'type' "
                                        "OR (kind = 'edits' AND json_extract (fields, '$.type') IS NOT NULL))"), ==,
                      1);

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define fuzz_check(expr) \
   G_STMT_START { \
@@ -107,5 +108,20 @@ hearth_fuzz_push_body (const guint8 *data, gsize size)
         }
       else
         fuzz_check (item->refusal[0] != '\0' && g_utf8_validate (item->refusal, -1, NULL));
+      /* A record's fields as the store keeps them (0019-packed-fields.sql)
+       * read back as the text the center writes of them. */
+      if (item->fields != NULL)
+        {
+          g_autoptr(GString) want = g_string_new (NULL);
+          g_autofree char *text = NULL;
+          gsize len;
+          const char *packed = g_bytes_get_data (item->fields, &len);
+
+          fuzz_check (item->change != NULL && item->change->kind == HEARTH_CHANGE_RECORD);
+          hearth_change_append_fields_json (item->change, want);
+          text = len > 0 && packed[0] == '{' ? g_strndup (packed, len)
+                                             : hearth_center_fields_unpack ((const guint8 *) packed, len, NULL);
+          fuzz_check (text != NULL && strcmp (text, want->str) == 0);
+        }
     }
 }
