@@ -2624,6 +2624,8 @@ full_state_of (Replica *r)
     "SELECT household_id FROM household_keys ORDER BY 1",
     "SELECT * FROM routine_visit_queue ORDER BY 1",
     "SELECT count (*) FROM sync_outbox",
+    "SELECT rowid, * FROM submissions ORDER BY rowid",
+    "SELECT rowid, * FROM reviews ORDER BY rowid",
   };
   g_autoptr(GString) out = g_string_new (NULL);
 
