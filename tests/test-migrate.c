@@ -98,20 +98,13 @@ test_store_newer_schema (void)
   g_assert_nonnull (strstr (error->message, "999"));
 }
 
-/* The rows' texts, table by table, to compare before and after. */
+/* Each query's rows, as text, one after the other. */
 static char *
-dump_rows (sqlite3 *db)
+dump_queries (sqlite3 *db, const char *const *queries, guint n)
 {
-  static const char *const queries[] = {
-    "SELECT id, category, risk_level, monitoring_status, deleted FROM households ORDER BY rowid",
-    "SELECT id, status, kind FROM tasks ORDER BY rowid",
-    "SELECT id, role FROM reviews ORDER BY rowid",
-    "SELECT seq, kind, state, record_id FROM sync_outbox ORDER BY seq",
-    "SELECT id, kind FROM published_forms ORDER BY rowid",
-  };
   GString *out = g_string_new (NULL);
 
-  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+  for (guint i = 0; i < n; i++)
     {
       sqlite3_stmt *st = NULL;
 
@@ -123,8 +116,24 @@ dump_rows (sqlite3 *db)
           g_string_append_c (out, '\n');
         }
       sqlite3_finalize (st);
+      g_string_append (out, "--\n");
     }
   return g_string_free (out, FALSE);
+}
+
+/* The rows' texts, table by table, to compare before and after. */
+static char *
+dump_rows (sqlite3 *db)
+{
+  static const char *const queries[] = {
+    "SELECT id, category, risk_level, monitoring_status, deleted FROM households ORDER BY rowid",
+    "SELECT id, status, kind FROM tasks ORDER BY rowid",
+    "SELECT id, role FROM reviews ORDER BY rowid",
+    "SELECT seq, kind, state, record_id FROM sync_outbox ORDER BY seq",
+    "SELECT id, kind FROM published_forms ORDER BY rowid",
+  };
+
+  return dump_queries (db, queries, G_N_ELEMENTS (queries));
 }
 
 static char *
@@ -175,23 +184,8 @@ dump_derived (sqlite3 *db)
     "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s"
     " JOIN household_keys AS k ON k.key = s.household_key ORDER BY 1, 2, 3, 4",
   };
-  GString *out = g_string_new (NULL);
 
-  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
-    {
-      sqlite3_stmt *st = NULL;
-
-      g_assert_cmpint (sqlite3_prepare_v2 (db, queries[i], -1, &st, NULL), ==, SQLITE_OK);
-      while (sqlite3_step (st) == SQLITE_ROW)
-        {
-          for (int c = 0; c < sqlite3_column_count (st); c++)
-            g_string_append_printf (out, "%s|", (const char *) sqlite3_column_text (st, c));
-          g_string_append_c (out, '\n');
-        }
-      sqlite3_finalize (st);
-      g_string_append (out, "--\n");
-    }
-  return g_string_free (out, FALSE);
+  return dump_queries (db, queries, G_N_ELEMENTS (queries));
 }
 
 /* Tasks and members changed as a pull or the app changes them: closed,
