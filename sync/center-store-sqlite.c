@@ -110,6 +110,17 @@ typedef struct {
   /* "tbl\nrecord_id" of the immutable record the last
    * sqlite_find_record() did not find, or NULL. */
   char *record_absent;
+  /* "tbl\nrecord_id\nfield\nhlc" of the heads the transaction found
+   * stored (sqlite_list_heads()) since the last savepoint began or
+   * ended: a parent among them is no dangling version, and
+   * add_dangling() skips its statement (a push lists a field's heads
+   * before it stores an edit of it, and an edit's parent is most often
+   * its field's head). Forgotten at every savepoint, so that one undone
+   * takes nothing of its own along. */
+  GHashTable *held;
+  /* held_key() of the edit the last sqlite_find_edit() did not find,
+   * or NULL; forgotten when an edit is stored or at a savepoint. */
+  char *edit_absent;
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
@@ -117,6 +128,8 @@ static void sqlite_rollback (HearthCenterTxn *txn);
 static gboolean states_flush (SqliteTxn *t, GError **error);
 static gint64 record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error);
 static gboolean state_number (SqliteTxn *t, const char *tbl, const char *id, gint64 *rkey, GError **error);
+static char *held_key (const char *table, const char *id, const char *field, const char *hlc);
+static void held_add (SqliteTxn *t, const char *table, const char *id, const char *field, const char *hlc);
 
 struct _HearthCenterStoreSqlite {
   GObject parent_instance;
@@ -1097,6 +1110,8 @@ txn_end (SqliteTxn *t)
   if (t->write)
     g_rec_mutex_unlock (&self->write_lock);
   g_clear_pointer (&t->states, g_hash_table_unref);
+  g_clear_pointer (&t->held, g_hash_table_unref);
+  g_free (t->edit_absent);
   g_free (t->record_absent);
   g_object_unref (t->parent.store);
   g_free (t);
@@ -1180,6 +1195,9 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
   /* The states a savepoint sets are written before it ends, and
    * forgotten when it is undone (with what it read, which may hold its
    * own writes). */
+  if (t->held != NULL)
+    g_hash_table_remove_all (t->held);
+  g_clear_pointer (&t->edit_absent, g_free);
   if (op == HEARTH_CENTER_SAVEPOINT_ROLLBACK)
     {
       if (t->states != NULL)
@@ -1960,9 +1978,22 @@ sqlite_find_edit (HearthCenterTxn *txn, const char *table, const char *id, const
                               "FROM changes INDEXED BY changes_by_key WHERE " BOUND_EDITS_ROW_IDENTITY " LIMIT 1",
                            error);
 
+  HearthChange *found;
+  GError *local = NULL;
+
+  g_clear_pointer (&t->edit_absent, g_free);
   if (st == NULL || !bind_edit_keys (t, st, table, id, field, hlc, error))
     return NULL;
-  return find_one_change (t, st, error);
+  found = find_one_change (t, st, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  /* Remembered for sqlite_edit_named(), which a push asks next. */
+  if (found == NULL)
+    t->edit_absent = held_key (table, id, field, hlc);
+  return found;
 }
 
 static int
@@ -1982,9 +2013,24 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
                               "OR EXISTS (SELECT 1 FROM changes n " BOUND_EDITS_ROWS_WHERE
                               "instr (n.fields, '\"' || ?4 || '\"') > 0 "
                               "AND instr (n.fields -> ?3 ->> 1, '\"' || ?4 || '\"') > 0)) LIMIT 1", error);
+  g_autofree char *key = NULL;
   int rc;
 
-  if (st == NULL || !bind_edit_keys (t, st, table, id, field, hlc, error))
+  /* An edit that sqlite_find_edit() just did not find is no version the
+   * center holds: only field_dangling can name it. A push asks both of
+   * each new edit of a field the center holds. */
+  if (t->edit_absent != NULL && strcmp (t->edit_absent, key = held_key (table, id, field, hlc)) == 0)
+    {
+      st = stmt (t, "SELECT 1 FROM field_dangling WHERE tbl = ?1 AND record_id = ?2 AND field = ?3 AND hlc = ?4",
+                 error);
+      if (st == NULL)
+        return -1;
+      bind_borrowed (st, 1, table);
+      bind_borrowed (st, 2, id);
+      bind_borrowed (st, 3, field);
+      bind_borrowed (st, 4, hlc);
+    }
+  else if (st == NULL || !bind_edit_keys (t, st, table, id, field, hlc, error))
     return -1;
   rc = step (t, st, error);
   sqlite3_reset (st);
@@ -1994,13 +2040,41 @@ sqlite_edit_named (HearthCenterTxn *txn, const char *table, const char *id, cons
 /* Remembers the parents of an edit of (@table, @id, @field) that the
  * center does not hold (field_dangling): an edit under one of those
  * versions would arrive after an edit naming it. */
+/* The stored edits a transaction remembers at most (SqliteTxn.held). */
+#define HELD_KEPT 16384
+
+/* The key of an edit in SqliteTxn.held. (transfer full) */
+static char *
+held_key (const char *table, const char *id, const char *field, const char *hlc)
+{
+  return g_strjoin ("\n", table, id, field, hlc, NULL);
+}
+
+/* Remembers that the edit (@table, @id, @field, @hlc) is stored. */
+static void
+held_add (SqliteTxn *t, const char *table, const char *id, const char *field, const char *hlc)
+{
+  /* A group's transaction: a push's edits at most, most often. */
+  if (t->held == NULL || g_hash_table_size (t->held) >= HELD_KEPT)
+    {
+      g_clear_pointer (&t->held, g_hash_table_unref);
+      t->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    }
+  g_hash_table_add (t->held, held_key (table, id, field, hlc));
+}
+
 static gboolean
 add_dangling (SqliteTxn *t, const char *table, const char *id, const char *field, const GPtrArray *parents,
               GError **error)
 {
   for (guint i = 0; parents != NULL && i < parents->len; i++)
     {
-      sqlite3_stmt *st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) "
+      g_autofree char *key = t->held != NULL ? held_key (table, id, field, parents->pdata[i]) : NULL;
+      sqlite3_stmt *st;
+
+      if (key != NULL && g_hash_table_contains (t->held, key))
+        continue;
+      st = stmt (t, "INSERT OR IGNORE INTO field_dangling (tbl, record_id, field, hlc) "
                                   "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM changes "
                                   "INDEXED BY changes_by_key WHERE " BOUND_EDIT_ROW_IDENTITY ") AND NOT EXISTS "
                                   "(SELECT 1 FROM changes INDEXED BY changes_by_key WHERE " BOUND_EDITS_ROW_IDENTITY
@@ -2116,6 +2190,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
     sqlite3_bind_int64 (st, 16, rkey * 65536 + (edit && c->field != NULL ? field_bits (c->field, strlen (c->field)) : 0));
   if (!run (t, st, error))
     return 0;
+  g_clear_pointer (&t->edit_absent, g_free);
   cursor = sqlite3_last_insert_rowid (t->conn->db);
   if (edit && !add_dangling (t, c->table, c->id, c->field, c->parents, error))
     return 0;
@@ -2216,6 +2291,138 @@ record_state_lookup (RecordState *r)
   return f->value;
 }
 
+/* A JSON string at *@p (after white space), its value (transfer full),
+ * *@p moved past it; %NULL when there is none or it holds what the
+ * state's text never does (U+0000, a lone surrogate). */
+static char *
+state_string (const char **p)
+{
+  const char *s = *p + strspn (*p, " \t\n\r");
+  GString *out;
+
+  if (*s != '"')
+    return NULL;
+  out = g_string_sized_new (32);
+  for (s++; *s != '"'; s++)
+    {
+      const char *run = s;
+
+      s += strcspn (s, "\"\\");
+      g_string_append_len (out, run, s - run);
+      if (*s == '"')
+        break;
+      if (*s == '\0')
+        goto bad;
+      switch (*++s)
+        {
+        case '"': case '\\': case '/': g_string_append_c (out, *s); break;
+        case 'b': g_string_append_c (out, '\b'); break;
+        case 'f': g_string_append_c (out, '\f'); break;
+        case 'n': g_string_append_c (out, '\n'); break;
+        case 'r': g_string_append_c (out, '\r'); break;
+        case 't': g_string_append_c (out, '\t'); break;
+        case 'u':
+          {
+            gunichar u = 0, low = 0;
+
+            for (int i = 1; i <= 4; i++)
+              {
+                if (!g_ascii_isxdigit (s[i]))
+                  goto bad;
+                u = u * 16 + g_ascii_xdigit_value (s[i]);
+              }
+            s += 4;
+            if (u >= 0xd800 && u <= 0xdbff)
+              {
+                if (s[1] != '\\' || s[2] != 'u')
+                  goto bad;
+                for (int i = 3; i <= 6; i++)
+                  {
+                    if (!g_ascii_isxdigit (s[i]))
+                      goto bad;
+                    low = low * 16 + g_ascii_xdigit_value (s[i]);
+                  }
+                if (low < 0xdc00 || low > 0xdfff)
+                  goto bad;
+                u = 0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00);
+                s += 6;
+              }
+            else if (u == 0 || (u >= 0xdc00 && u <= 0xdfff))
+              goto bad;
+            g_string_append_unichar (out, u);
+            break;
+          }
+        default:
+          goto bad;
+        }
+    }
+  *p = s + 1;
+  return g_string_free (out, FALSE);
+
+bad:
+  g_string_free (out, TRUE);
+  return NULL;
+}
+
+/* Whether *@p (after white space) is @c; moves past it when it is. */
+static gboolean
+state_char (const char **p, char c)
+{
+  const char *s = *p + strspn (*p, " \t\n\r");
+
+  if (*s != c)
+    return FALSE;
+  *p = s + 1;
+  return TRUE;
+}
+
+/* record_state.state @text (0012-record-state.sql: {"field": [value,
+ * cursor] or [value, cursor, heads], ...}) into @r's fields. Read here
+ * rather than by SQLite's json_each() and three JSON paths a field: a
+ * household's state (some 50 fields) cost some 70,000 instructions a
+ * read that way, once a push. %FALSE (@r's fields as they were, or some
+ * of them) for a text of another shape: the caller reads it with
+ * SQLite's JSON functions, which take any. */
+static gboolean
+state_parse (RecordState *r, const char *text)
+{
+  const char *p = text;
+
+  if (!state_char (&p, '{'))
+    return FALSE;
+  if (state_char (&p, '}'))
+    return *(p + strspn (p, " \t\n\r")) == '\0';
+  do
+    {
+      g_autofree char *name = state_string (&p);
+      FieldState *f;
+      char *end;
+
+      if (name == NULL || !state_char (&p, ':') || !state_char (&p, '['))
+        return FALSE;
+      f = g_new0 (FieldState, 1);
+      record_state_put (r, name, f);   /* freed with @r whatever follows */
+      if ((f->value = state_string (&p)) == NULL || !state_char (&p, ','))
+        return FALSE;
+      p += strspn (p, " \t\n\r");
+      if (!g_ascii_isdigit (*p) && *p != '-')
+        return FALSE;
+      errno = 0;
+      f->cursor = g_ascii_strtoll (p, &end, 10);
+      if (errno != 0 || end == p || *end == '.' || *end == 'e' || *end == 'E')
+        return FALSE;
+      p = end;
+      if (state_char (&p, ',') && (f->heads = state_string (&p)) == NULL)
+        return FALSE;
+      if (!state_char (&p, ']'))
+        return FALSE;
+    }
+  while (state_char (&p, ','));
+  if (!state_char (&p, '}'))
+    return FALSE;
+  return *(p + strspn (p, " \t\n\r")) == '\0';
+}
+
 /* The merged state of (@tbl, @id), read from record_state at its first
  * use in the transaction with its number: (transfer none), empty for a
  * record the center holds no state of (its row, if any, '{}'); %NULL with
@@ -2226,6 +2433,7 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   g_autofree char *key = g_strconcat (tbl, "\n", id, NULL);
   RecordState *r;
   sqlite3_stmt *st;
+  gboolean parsed = FALSE;
   int rc;
 
   if (t->states == NULL)
@@ -2237,11 +2445,8 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
    * would hold every record. */
   if (g_hash_table_size (t->states) >= STATES_KEPT && !states_flush (t, error))
     return NULL;
-  /* SQLite's JSON parser reads the row, a row per field (one without a
-   * field for '{}'). */
-  st = stmt (t, "SELECT r.rkey, r.lookup, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM record_state r "
-                "LEFT JOIN json_each (r.state) j WHERE r.idkey = hearth_record_key (?1, ?2) AND r.tbl = ?1 "
-                "AND r.record_id = ?2", error);
+  st = stmt (t, "SELECT rkey, lookup, state FROM record_state WHERE idkey = hearth_record_key (?1, ?2) AND tbl = ?1 "
+                "AND record_id = ?2", error);
   if (st == NULL)
     return NULL;
   r = g_new0 (RecordState, 1);
@@ -2249,6 +2454,40 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   r->id = g_strdup (id);
   r->fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) field_state_free);
   r->names = g_ptr_array_new_with_free_func (g_free);
+  bind_borrowed (st, 1, tbl);
+  bind_borrowed (st, 2, id);
+  rc = step (t, st, error);
+  if (rc == SQLITE_ROW)
+    {
+      r->rkey = sqlite3_column_int64 (st, 0);
+      r->lookup = column_text (st, 1);
+      parsed = state_parse (r, (const char *) sqlite3_column_text (st, 2));
+    }
+  sqlite3_reset (st);
+  if (rc < 0)
+    {
+      record_state_free (r);
+      return NULL;
+    }
+  if (rc == SQLITE_DONE || parsed)
+    {
+      g_hash_table_insert (t->states, g_steal_pointer (&key), r);
+      return r;
+    }
+  /* A state of another shape: SQLite's JSON parser reads it, a row per
+   * field. */
+  g_hash_table_remove_all (r->fields);
+  g_ptr_array_set_size (r->names, 0);
+  r->rkey = 0;
+  g_clear_pointer (&r->lookup, g_free);
+  st = stmt (t, "SELECT r.rkey, r.lookup, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM record_state r "
+                "LEFT JOIN json_each (r.state) j WHERE r.idkey = hearth_record_key (?1, ?2) AND r.tbl = ?1 "
+                "AND r.record_id = ?2", error);
+  if (st == NULL)
+    {
+      record_state_free (r);
+      return NULL;
+    }
   bind_borrowed (st, 1, tbl);
   bind_borrowed (st, 2, id);
   while ((rc = step (t, st, error)) == SQLITE_ROW)
@@ -2422,10 +2661,19 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
 
       if (!g_ascii_string_to_signed (cursors[i], 10, 1, G_MAXINT64, &cursor, NULL))
         continue;
+      /* The winner's value is the state's (sqlite_set_field_state()):
+       * its row is read without its value, which for an 'edits' row
+       * (a visit's write of its household) meant parsing the row's
+       * fields twice. An empty value is read from the row: the row may
+       * hold none (NULL), which the state keeps as "". */
+      if (cursor == f->cursor && f->value[0] != '\0')
+        st = stmt (t, "SELECT hlc, household, village, NULL FROM changes WHERE cursor = ?1 AND (kind = 'edit' OR "
+                      "kind = 'edits')", error);
       /* A head stored in an 'edits' row is its field there. */
-      st = stmt (t, "SELECT hlc, household, village, CASE kind WHEN 'edit' THEN value ELSE fields -> ?2 ->> 0 END "
-                    "FROM changes WHERE cursor = ?1 AND (kind = 'edit' OR (kind = 'edits' AND fields -> ?2 IS NOT NULL))",
-                 error);
+      else
+        st = stmt (t, "SELECT hlc, household, village, CASE kind WHEN 'edit' THEN value ELSE fields -> ?2 ->> 0 END "
+                      "FROM changes WHERE cursor = ?1 AND (kind = 'edit' OR (kind = 'edits' AND fields -> ?2 IS NOT NULL))",
+                   error);
       if (st == NULL)
         return NULL;
       sqlite3_bind_int64 (st, 1, cursor);
@@ -2442,8 +2690,11 @@ sqlite_list_heads (HearthCenterTxn *txn, const char *table, const char *id, cons
           c->hlc = column_text (st, 0);
           c->household = column_text (st, 1);
           c->village = column_text (st, 2);
-          c->value = column_text (st, 3);
+          c->value = sqlite3_column_type (st, 3) == SQLITE_NULL && cursor == f->cursor && f->value[0] != '\0'
+                       ? g_strdup (f->value)
+                       : column_text (st, 3);
           g_ptr_array_add (list, c);
+          held_add (t, table, id, field, c->hlc);
         }
       sqlite3_reset (st);
     }
@@ -2601,6 +2852,11 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * visit's records are new ones, and this was a second lookup each. */
   if (g_hash_table_size (r->fields) == 0)
     return NULL;
+  /* A household's edits are all its own (the header): a push asks of the
+   * household each visit edits whether the center holds it, and this
+   * walked the household's edits for the answer. */
+  if (strcmp (table, "households") == 0)
+    return g_strdup (id);
   /* The household of the record's first edit by min() rather than ORDER
    * BY … LIMIT 1, which sorted the record's edits in a temporary b-tree
    * made for each call (SQLite takes the bare column from the row min()

@@ -765,12 +765,15 @@ gboolean hearth_center_txn_set_household_village (HearthCenterTxn *txn, const ch
 /**
  * hearth_center_txn_get_record_household:
  * @table: a mutable table with a household_id field ("members", "tasks",
- *   "measures")
+ *   "measures"), or "households"
  * @id: a record of it
  *
  * Whose record it is at the center, whatever a change claims: the merged
  * value of its household_id field, or, before any edit of that field
- * arrived, the household its first stored edit named.
+ * arrived, the household its first stored edit named. A household is its
+ * own (@id) once the center holds an edit of it: every edit of a
+ * household is stored under the household itself (a push's are refused
+ * otherwise, PROTOCOL.md section 7; import-households' are).
  *
  * Returns: (transfer full) (nullable): the household, or %NULL (a record
  *   the center does not hold: no error set; or _FAILED).

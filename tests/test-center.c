@@ -5564,6 +5564,107 @@ test_push_store_fails (void)
   center_stop (c);
 }
 
+/* A record's merged state is read back from its text (record_state.state)
+ * at each push that edits it: values with every kind of JSON escape come
+ * back as they went in, and a state of another shape than the center
+ * writes (white space, a number for a value: SQLite's JSON) is read too,
+ * with its values as SQLite's JSON functions give them. Each edit is
+ * pushed in a push of its own, so that the state is read from the store,
+ * not from the push's memory. */
+static void
+test_push_state_text (void)
+{
+  g_autoptr(Center) c = center_new ("center-state-text");
+  g_autoptr(Device) a = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL, *v4 = NULL, *v5 = NULL;
+  g_autofree char *before = NULL, *after = NULL, *sql = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  /* As JSON in the push: a quote, a backslash, a slash, control
+   * characters, a line break, non-ASCII and a character beyond the BMP
+   * (escaped and as UTF-8). */
+  const char *odd = "Lane \\\"1\\\" \\\\ a\\/b \\t\\u0001\\n\\u00e9 \\ud83d\\ude00 \xe4\xb8\xad";
+  const char *odd_text = "Lane \"1\" \\ a/b \t\001\n\xc3\xa9 \xf0\x9f\x98\x80 \xe4\xb8\xad";
+  const char *steps[][3] = {
+    { "address", NULL, NULL }, { "phone", "1", NULL }, { "head_name", "Ann", NULL }, { "phone", "2", "v2" },
+  };
+  const char **versions[] = { (const char **) &v1, (const char **) &v2, (const char **) &v3, (const char **) &v4 };
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  v3 = hlc_at (now - 3000, 0, a->id);
+  v4 = hlc_at (now - 2000, 0, a->id);
+  v5 = hlc_at (now - 1000, 0, a->id);
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+
+      g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, steps[i][0],
+                                      steps[i][1] != NULL ? steps[i][1] : odd, *versions[i],
+                                      steps[i][2] != NULL ? v2 : NULL));
+      g_free (push_batch (c, a, changes, 0));
+    }
+  sql = g_strdup_printf ("SELECT value FROM field_state WHERE record_id = '%s' AND field = 'address'", hh);
+  {
+    g_autofree char *address = center_db_text (c, sql);
+
+    g_assert_cmpstr (address, ==, odd_text);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE state LIKE '%\\u0001%' "
+                                     "AND instr (state, char (10)) = 0"), ==, 1);
+  before = merged_values (c);
+
+  /* The same state with white space between its members, then with a
+   * number for a value (JSON, as SQLite's functions take it): read the
+   * same, and the number as its text. */
+  g_free (sql);
+  sql = g_strdup_printf ("UPDATE record_state SET state = ' ' || replace (state, '],', '] ,' || char (10) || '  ') "
+                         "|| ' ' WHERE record_id = '%s'", hh);
+  center_db_exec (c, sql);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE instr (state, char (10)) > 0"), ==, 1);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Bo", v5, v3));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  after = merged_values (c);
+  {
+    g_autofree char *expected = NULL;
+    g_autofree char *old_line = g_strdup_printf ("households %s head_name=Ann %s", hh, v3);
+    g_autofree char *new_line = g_strdup_printf ("households %s head_name=Bo %s", hh, v5);
+    g_auto(GStrv) parts = g_strsplit (before, old_line, -1);
+
+    g_assert_cmpuint (g_strv_length (parts), ==, 2);
+    expected = g_strjoinv (new_line, parts);
+    g_assert_cmpstr (after, ==, expected);
+  }
+  g_free (sql);
+  sql = g_strdup_printf ("UPDATE record_state SET state = json_set (state, '$.phone[0]', 42) WHERE record_id = '%s'",
+                         hh);
+  center_db_exec (c, sql);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v6 = hlc_at (now - 500, 0, a->id);
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "head_name", "Cy", v6, v5));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT state ->> '$.phone[0]' || ' ' || typeof (state -> '$.phone[0]') || ' ' || "
+                         "(state ->> '$.address[0]' = (SELECT value FROM field_state WHERE record_id = '%s' "
+                         "AND field = 'address')) || ' ' || (state ->> '$.head_name[0]') FROM record_state "
+                         "WHERE record_id = '%s'", hh, hh);
+  {
+    g_autofree char *state = center_db_text (c, sql);
+
+    /* Written back by the center: the number as text, the rest kept. */
+    g_assert_cmpstr (state, ==, "42 text 1 Cy");
+  }
+}
+
 /* The same edits pushed to two new centers, to one as an edit per field,
  * to the other as writes of kind "edits": the same merged state and
  * conflicts, the same pulls (whole and compacted, but for the cursors)
@@ -7185,6 +7286,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
+  g_test_add_func ("/center/push/state-text", test_push_state_text);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
   g_test_add_func ("/center/push/unknown-fields", test_push_unknown_fields);
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);
