@@ -363,16 +363,18 @@ hearth_center_store_sqlite_set_pull_by_village (HearthCenterStore *store, gboole
   g_atomic_int_set (&HEARTH_CENTER_STORE_SQLITE (store)->pull_by_village, by_village);
 }
 
-/* hearth_fields (fields): a record's fields as JSON text, whether stored
- * as text or packed (0019-packed-fields.sql); NULL for NULL. Packed
- * fields that do not unpack are an error. */
+/* hearth_fields (fields [, cursor]): a record's fields as JSON text,
+ * whether stored as text or packed (0019-packed-fields.sql); NULL for
+ * NULL. Packed fields that do not unpack are an error, which names the
+ * row's cursor when given (an export that meets a damaged row says
+ * which). */
 static void
 sql_fields (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   g_autoptr(GError) local = NULL;
   char *text;
 
-  g_assert (argc == 1);
+  g_assert (argc == 1 || argc == 2);
   if (sqlite3_value_type (argv[0]) != SQLITE_BLOB)
     {
       sqlite3_result_value (ctx, argv[0]);
@@ -381,7 +383,11 @@ sql_fields (sqlite3_context *ctx, int argc, sqlite3_value **argv)
   text = hearth_center_fields_unpack (sqlite3_value_blob (argv[0]), (gsize) sqlite3_value_bytes (argv[0]), &local);
   if (text == NULL)
     {
-      sqlite3_result_error (ctx, local->message, -1);
+      g_autofree char *message = argc == 2 ? g_strdup_printf ("change %" G_GINT64_FORMAT ": %s",
+                                                             (gint64) sqlite3_value_int64 (argv[1]), local->message)
+                                           : NULL;
+
+      sqlite3_result_error (ctx, message != NULL ? message : local->message, -1);
       return;
     }
   sqlite3_result_text64 (ctx, text, strlen (text), g_free, SQLITE_UTF8);
@@ -404,6 +410,9 @@ hearth_center_store_sqlite_add_functions (sqlite3 *db)
                                   NULL, sql_record_key, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_fields", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, sql_fields, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_fields", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                   NULL, sql_fields, NULL, NULL);
   return rc;
 }
@@ -3921,8 +3930,8 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
     return NULL;
   st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (r.state) j WHERE r.tbl = ?1 "
                 "AND r.rkey IN (SELECT ikey >> 16 FROM changes WHERE " RANGE_WHERE " AND kind <> 'record') "
-                "UNION SELECT DISTINCT j.key FROM changes c, json_each (hearth_fields (c.fields)) j WHERE " RANGE_WHERE
-                " AND c.kind = 'record' ORDER BY 1", error);
+                "UNION SELECT DISTINCT j.key FROM changes c, json_each (hearth_fields (c.fields, c.cursor)) j "
+                "WHERE " RANGE_WHERE " AND c.kind = 'record' ORDER BY 1", error);
   if (st == NULL)
     return NULL;
   bind_range (st, table, range);
