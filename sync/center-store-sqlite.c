@@ -760,6 +760,34 @@ ensure_batch_key (sqlite3 *db, GError **error)
   return TRUE;
 }
 
+/* Whether the SQLite file at @path may be opened as a center store: one
+ * that a migration made (its user_version), or one without any table yet
+ * (a store whose init stopped before its first migration). Another
+ * program's database named by mistake is refused, read only: opening it
+ * would turn it to WAL mode and add the center's tables to it (and
+ * vacuum would rewrite it). A file SQLite cannot read is left to the
+ * open that follows, which says why. */
+static gboolean
+is_center_store (const char *path, GError **error)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  gboolean foreign = FALSE;
+
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2 (db, "SELECT (SELECT user_version FROM pragma_user_version) = 0 "
+                              "AND EXISTS (SELECT 1 FROM sqlite_schema)", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    foreign = sqlite3_column_int (st, 0) != 0;
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  if (foreign)
+    g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NO_STORE,
+                 _("%s is another program's database, not a center store (make one with hearth-center init)"),
+                 path);
+  return !foreign;
+}
+
 HearthCenterStore *
 hearth_center_store_sqlite_open (const char *path, gboolean create, GError **error)
 {
@@ -793,6 +821,8 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
         }
       close (fd);
     }
+  else if (!create && !is_center_store (path, error))
+    return NULL;
 
   self = g_object_new (HEARTH_TYPE_CENTER_STORE_SQLITE, NULL);
   self->path = g_strdup (path);

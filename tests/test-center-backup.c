@@ -282,6 +282,26 @@ test_vacuum (void)
   g_assert_cmpint (submissions, ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT min (cursor) FROM changes WHERE tbl = 'submissions'"), >, changes);
   center_stop (c);
+
+  /* Another program's database named by mistake: refused, untouched (not
+   * migrated into a center store, nor rewritten). */
+  {
+    g_autofree char *foreign = g_build_filename (dir, "other-program.db", NULL);
+    g_autofree char *foreign_db = g_strconcat ("sqlite:", foreign, NULL);
+
+    g_assert_cmpint (sqlite3_open (foreign, &db), ==, SQLITE_OK);
+    test_exec (db, "PRAGMA page_size = 4096; CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('kept')");
+    sqlite3_close (db);
+    test_run_clear (&r);
+    run_center (&r, "--db", foreign_db, "vacuum", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "another program's database"));
+    g_assert_cmpint (sqlite3_open (foreign, &db), ==, SQLITE_OK);
+    g_assert_cmpint (test_query_int (db, "SELECT count (*) FROM sqlite_schema"), ==, 1);
+    g_assert_cmpint (test_query_int (db, "PRAGMA page_size"), ==, 4096);
+    g_assert_cmpint (test_query_int (db, "SELECT journal_mode = 'delete' FROM pragma_journal_mode"), ==, 1);
+    sqlite3_close (db);
+  }
 }
 
 int
