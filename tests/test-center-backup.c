@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define COUNTY "150422"
 
@@ -226,6 +227,18 @@ test_vacuum (void)
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "stop it first"));
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+  /* Named through a symbolic link: the same store, the same lock. */
+  {
+    g_autofree char *link = g_build_filename (dir, "link.db", NULL);
+    g_autofree char *link_db = g_strconcat ("sqlite:", link, NULL);
+
+    g_assert_cmpint (symlink (c->db_path, link), ==, 0);
+    test_run_clear (&r);
+    run_center (&r, "--db", link_db, "vacuum", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "stop it first"));
+    g_assert_cmpint (unlink (link), ==, 0);
+  }
   center_stop (c);
 
   /* A store made before 8 KiB pages (as SQLite's documentation changes a
