@@ -522,12 +522,15 @@ read_pem (const char *path, GError **error)
 /* Takes PATH.serve-lock (flock, never let go: the process holds it until
  * it ends, however it ends) for the store sqlite:PATH. A lock file of its
  * own, not the database: closing another descriptor of the database
- * would drop SQLite's locks. Returns %FALSE when another process holds
- * it; a lock file that cannot be made is not this check's to refuse. */
+ * would drop SQLite's locks. PATH with its links resolved: a store named
+ * through a symbolic link (or ../) has one lock, not one a name. Returns
+ * %FALSE when another process holds it; a lock file that cannot be made
+ * is not this check's to refuse. */
 static gboolean
 lock_serving (const char *db)
 {
-  g_autofree char *path = g_strconcat (db + strlen ("sqlite:"), ".serve-lock", NULL);
+  g_autofree char *real = realpath (db + strlen ("sqlite:"), NULL);
+  g_autofree char *path = g_strconcat (real != NULL ? real : db + strlen ("sqlite:"), ".serve-lock", NULL);
   int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
   if (fd < 0)

@@ -376,16 +376,18 @@ hearth_center_store_sqlite_set_pull_by_village (HearthCenterStore *store, gboole
   g_atomic_int_set (&HEARTH_CENTER_STORE_SQLITE (store)->pull_by_village, by_village);
 }
 
-/* hearth_fields (fields): a record's fields as JSON text, whether stored
- * as text or packed (0019-packed-fields.sql); NULL for NULL. Packed
- * fields that do not unpack are an error. */
+/* hearth_fields (fields [, cursor]): a record's fields as JSON text,
+ * whether stored as text or packed (0019-packed-fields.sql); NULL for
+ * NULL. Packed fields that do not unpack are an error, which names the
+ * row's cursor when given (an export that meets a damaged row says
+ * which). */
 static void
 sql_fields (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
   g_autoptr(GError) local = NULL;
   char *text;
 
-  g_assert (argc == 1);
+  g_assert (argc == 1 || argc == 2);
   if (sqlite3_value_type (argv[0]) != SQLITE_BLOB)
     {
       sqlite3_result_value (ctx, argv[0]);
@@ -394,7 +396,11 @@ sql_fields (sqlite3_context *ctx, int argc, sqlite3_value **argv)
   text = hearth_center_fields_unpack (sqlite3_value_blob (argv[0]), (gsize) sqlite3_value_bytes (argv[0]), &local);
   if (text == NULL)
     {
-      sqlite3_result_error (ctx, local->message, -1);
+      g_autofree char *message = argc == 2 ? g_strdup_printf ("change %" G_GINT64_FORMAT ": %s",
+                                                             (gint64) sqlite3_value_int64 (argv[1]), local->message)
+                                           : NULL;
+
+      sqlite3_result_error (ctx, message != NULL ? message : local->message, -1);
       return;
     }
   sqlite3_result_text64 (ctx, text, strlen (text), g_free, SQLITE_UTF8);
@@ -417,6 +423,9 @@ hearth_center_store_sqlite_add_functions (sqlite3 *db)
                                   NULL, sql_record_key, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function (db, "hearth_fields", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                  NULL, sql_fields, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function (db, "hearth_fields", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                   NULL, sql_fields, NULL, NULL);
   return rc;
 }
@@ -764,6 +773,34 @@ ensure_batch_key (sqlite3 *db, GError **error)
   return TRUE;
 }
 
+/* Whether the SQLite file at @path may be opened as a center store: one
+ * that a migration made (its user_version), or one without any table yet
+ * (a store whose init stopped before its first migration). Another
+ * program's database named by mistake is refused, read only: opening it
+ * would turn it to WAL mode and add the center's tables to it (and
+ * vacuum would rewrite it). A file SQLite cannot read is left to the
+ * open that follows, which says why. */
+static gboolean
+is_center_store (const char *path, GError **error)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  gboolean foreign = FALSE;
+
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2 (db, "SELECT (SELECT user_version FROM pragma_user_version) = 0 "
+                              "AND EXISTS (SELECT 1 FROM sqlite_schema)", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    foreign = sqlite3_column_int (st, 0) != 0;
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  if (foreign)
+    g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_NO_STORE,
+                 _("%s is another program's database, not a center store (make one with hearth-center init)"),
+                 path);
+  return !foreign;
+}
+
 HearthCenterStore *
 hearth_center_store_sqlite_open (const char *path, gboolean create, GError **error)
 {
@@ -797,6 +834,8 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
         }
       close (fd);
     }
+  else if (!create && !is_center_store (path, error))
+    return NULL;
 
   self = g_object_new (HEARTH_TYPE_CENTER_STORE_SQLITE, NULL);
   self->path = g_strdup (path);
@@ -4177,8 +4216,8 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
     return NULL;
   st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (r.state) j WHERE r.tbl = ?1 "
                 "AND r.rkey IN (SELECT ikey >> 16 FROM changes WHERE " RANGE_WHERE " AND kind <> 'record') "
-                "UNION SELECT DISTINCT j.key FROM changes c, json_each (hearth_fields (c.fields)) j WHERE " RANGE_WHERE
-                " AND c.kind = 'record' ORDER BY 1", error);
+                "UNION SELECT DISTINCT j.key FROM changes c, json_each (hearth_fields (c.fields, c.cursor)) j "
+                "WHERE " RANGE_WHERE " AND c.kind = 'record' ORDER BY 1", error);
   if (st == NULL)
     return NULL;
   bind_range (st, table, range);

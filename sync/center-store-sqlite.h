@@ -30,9 +30,12 @@ G_DECLARE_FINAL_TYPE (HearthCenterStoreSqlite, hearth_center_store_sqlite, HEART
  * @create: whether to create it (mode 0600) when missing
  *
  * Opens the database, sets WAL mode and applies the center's migrations.
+ * Without @create, another program's SQLite database (tables, and no
+ * center migration applied) is refused, untouched.
  *
  * Returns: (transfer full) (nullable): the store, or %NULL with
- *   HEARTH_CENTER_STORE_ERROR_NO_STORE (missing and not @create), _SCHEMA
+ *   HEARTH_CENTER_STORE_ERROR_NO_STORE (missing, or another program's
+ *   database, and not @create), _SCHEMA
  *   or _FAILED. Thread-safe.
  */
 HearthCenterStore *hearth_center_store_sqlite_open (const char *path,

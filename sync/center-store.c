@@ -543,6 +543,15 @@ hearth_center_fields_unpack (const guint8 *data, gsize len, GError **error)
                    "a record's stored fields do not inflate to their stated %" G_GSIZE_FORMAT " bytes", text_len);
       return NULL;
     }
+  /* Raw DEFLATE has no checksum: damage can inflate to the stated length.
+   * Readers copy the text into pull pages as it is, so what is not an
+   * object's text (or hides a NUL) is refused here, cheaply. */
+  if (text_len < 2 || text[0] != '{' || text[text_len - 1] != '}' || memchr (text, '\0', text_len) != NULL)
+    {
+      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                   "a record's stored fields do not inflate to a JSON object");
+      return NULL;
+    }
   text[text_len] = '\0';
   return g_steal_pointer (&text);
 }

@@ -967,7 +967,9 @@ GBytes *hearth_center_fields_pack (const char *json, gsize len);
  * The JSON text of packed fields. A stored row is the center's own
  * writing, trusted as its text columns are; still, the text's stated
  * length is bounded (HEARTH_CENTER_FIELDS_MAX) and must be what the
- * stream inflates to, so that damage is told, never read past.
+ * stream inflates to, and the text an object's ('{' to '}', without a
+ * NUL), so that damage is told, never read past nor copied into a pull
+ * page.
  *
  * Returns: (transfer full) (nullable): the text, NUL-terminated, or %NULL
  *   with HEARTH_CENTER_STORE_ERROR_FAILED (not packed fields, or damaged).

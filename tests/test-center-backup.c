@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define COUNTY "150422"
 
@@ -226,6 +227,18 @@ test_vacuum (void)
   g_assert_cmpint (r.status, ==, 1);
   g_assert_nonnull (strstr (r.err, "stop it first"));
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+  /* Named through a symbolic link: the same store, the same lock. */
+  {
+    g_autofree char *link = g_build_filename (dir, "link.db", NULL);
+    g_autofree char *link_db = g_strconcat ("sqlite:", link, NULL);
+
+    g_assert_cmpint (symlink (c->db_path, link), ==, 0);
+    test_run_clear (&r);
+    run_center (&r, "--db", link_db, "vacuum", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "stop it first"));
+    g_assert_cmpint (unlink (link), ==, 0);
+  }
   center_stop (c);
 
   /* A store made before 8 KiB pages (as SQLite's documentation changes a
@@ -282,6 +295,26 @@ test_vacuum (void)
   g_assert_cmpint (submissions, ==, 1);
   g_assert_cmpint (center_db_int (c, "SELECT min (cursor) FROM changes WHERE tbl = 'submissions'"), >, changes);
   center_stop (c);
+
+  /* Another program's database named by mistake: refused, untouched (not
+   * migrated into a center store, nor rewritten). */
+  {
+    g_autofree char *foreign = g_build_filename (dir, "other-program.db", NULL);
+    g_autofree char *foreign_db = g_strconcat ("sqlite:", foreign, NULL);
+
+    g_assert_cmpint (sqlite3_open (foreign, &db), ==, SQLITE_OK);
+    test_exec (db, "PRAGMA page_size = 4096; CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('kept')");
+    sqlite3_close (db);
+    test_run_clear (&r);
+    run_center (&r, "--db", foreign_db, "vacuum", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "another program's database"));
+    g_assert_cmpint (sqlite3_open (foreign, &db), ==, SQLITE_OK);
+    g_assert_cmpint (test_query_int (db, "SELECT count (*) FROM sqlite_schema"), ==, 1);
+    g_assert_cmpint (test_query_int (db, "PRAGMA page_size"), ==, 4096);
+    g_assert_cmpint (test_query_int (db, "SELECT journal_mode = 'delete' FROM pragma_journal_mode"), ==, 1);
+    sqlite3_close (db);
+  }
 }
 
 int
