@@ -6444,10 +6444,22 @@ test_migrate_edits (void)
  * fields, and fields that do not shrink, stay text; packed fields that
  * state too large a length, are cut short, are not packed or inflate to
  * another length are refused, never read past. */
+/* A record's fields of forty short answers: text that packs well. */
+static GString *
+forty_answers (void)
+{
+  GString *json = g_string_new ("{");
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (json, "%s\"answer_%u\":\"value %u\"", i > 0 ? "," : "", i, i * 7);
+  g_string_append_c (json, '}');
+  return json;
+}
+
 static void
 test_fields_pack (void)
 {
-  g_autoptr(GString) json = g_string_new ("{");
+  g_autoptr(GString) json = forty_answers ();
   g_autoptr(GBytes) packed = NULL, small = NULL, noise = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
@@ -6455,9 +6467,6 @@ test_fields_pack (void)
   const guint8 *data;
   gsize len;
 
-  for (guint i = 0; i < 40; i++)
-    g_string_append_printf (json, "%s\"answer_%u\":\"value %u\"", i > 0 ? "," : "", i, i * 7);
-  g_string_append_c (json, '}');
   packed = hearth_center_fields_pack (json->str, json->len);
   data = g_bytes_get_data (packed, &len);
   g_assert_cmpuint (len, <, json->len / 2);
@@ -7330,15 +7339,12 @@ assert_packed_damage (const guint8 *blob, gsize len)
 static void
 test_packed_damage (void)
 {
-  g_autoptr(GString) json = g_string_new ("{");
+  g_autoptr(GString) json = forty_answers ();
   g_autoptr(GBytes) packed = NULL;
   g_autofree guint8 *bad = NULL;
   const guint8 *data;
   gsize len;
 
-  for (guint i = 0; i < 40; i++)
-    g_string_append_printf (json, "%s\"answer_%u\":\"value %u\"", i > 0 ? "," : "", i, i * 7);
-  g_string_append_c (json, '}');
   packed = hearth_center_fields_pack (json->str, json->len);
   data = g_bytes_get_data (packed, &len);
   bad = g_memdup2 (data, len);
