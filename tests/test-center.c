@@ -5665,6 +5665,97 @@ test_push_state_text (void)
   }
 }
 
+/* A record's merged state damaged in the store (record_state.state
+ * edited by hand, or by the disk): a member that is no [value, cursor]
+ * array is left out when the state is read, with a log line naming the
+ * record, and the other fields merge as before (a NULL value crashed the
+ * writer when it wrote the state back); a state that is not JSON fails
+ * the push that needs it with an error naming the record, and pushes of
+ * other records go on. */
+static void
+test_push_state_damaged (void)
+{
+  g_autoptr(Center) c = center_new ("center-state-damaged");
+  g_autoptr(Device) a = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *other = g_uuid_string_random ();
+  g_autofree char *sql = NULL, *log = NULL, *named = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  v3 = hlc_at (now - 3000, 0, a->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "deleted", "0", v1, NULL));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  /* phone's member a number (the writer crashed), deleted's an empty
+   * array, head_name's a string (every push of the record failed): no
+   * value in any. */
+  sql = g_strdup_printf ("UPDATE record_state SET state = json_set (state, '$.phone', 5, '$.deleted', json ('[]'), "
+                         "'$.head_name', 'x') WHERE record_id = '%s'", hh);
+  center_db_exec (c, sql);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 2", v2, v1));
+    push_changes (c, a, changes, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT (state ->> '$.address[0]') || ' ' || (state -> '$.phone' IS NULL) || ' ' || "
+                         "(state -> '$.deleted' IS NULL) || ' ' || (state -> '$.head_name' IS NULL) FROM record_state "
+                         "WHERE record_id = '%s'", hh);
+  {
+    g_autofree char *state = center_db_text (c, sql);
+
+    g_assert_cmpstr (state, ==, "Lane 2 1 1 1");
+  }
+  g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+  named = g_strdup_printf ("record_state of households %s: 3 fields", hh);
+  g_assert_nonnull (strstr (log, named));
+
+  /* Not JSON: the push editing it fails naming the record; another
+   * record's push is stored. */
+  g_free (sql);
+  sql = g_strdup_printf ("UPDATE record_state SET state = '{\"address\":[\"Lane' WHERE record_id = '%s'", hh);
+  center_db_exec (c, sql);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 3", v3, v2));
+    push_changes (c, a, changes, &r);
+    g_assert_cmpint (r.status, ==, 500);
+  }
+  g_free (log);
+  g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+  g_free (named);
+  named = g_strdup_printf ("merged state of record %s of households is damaged", hh);
+  g_assert_nonnull (strstr (log, named));
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    g_autoptr(Device) b = enrol (c, "w.b");
+    g_autofree char *vb = hlc_at (now - 2000, 0, b->id);
+
+    g_ptr_array_add (changes, edit (b, "households", other, other, VILLAGE_A, "address", "Lane 9", vb, NULL));
+    push_changes (c, b, changes, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  center_stop (c);
+}
+
 /* The same edits pushed to two new centers, to one as an edit per field,
  * to the other as writes of kind "edits": the same merged state and
  * conflicts, the same pulls (whole and compacted, but for the cursors)
@@ -7405,6 +7496,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/state-text", test_push_state_text);
+  g_test_add_func ("/center/push/state-damaged", test_push_state_damaged);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
   g_test_add_func ("/center/push/unknown-fields", test_push_unknown_fields);
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);
