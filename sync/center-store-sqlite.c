@@ -4347,10 +4347,12 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
     return g_steal_pointer (&ids);
 
   /* A mutable record's fields are its merged ones, an immutable record's
-   * its own. */
+   * its own. A state that is not JSON (a damaged row) adds none here:
+   * reading its fields fails, naming the record (list_field_states). */
   if (!states_flush (t, error))
     return NULL;
-  st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (r.state) j WHERE r.tbl = ?1 "
+  st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (iif (json_valid (r.state), r.state, '{}')) j "
+                "WHERE r.tbl = ?1 "
                 "AND r.rkey IN (SELECT ikey >> 16 FROM changes WHERE " RANGE_WHERE " AND kind <> 'record') "
                 "UNION SELECT DISTINCT j.key FROM changes c, json_each (hearth_fields (c.fields, c.cursor)) j "
                 "WHERE " RANGE_WHERE " AND c.kind = 'record' ORDER BY 1", error);
@@ -4375,8 +4377,12 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
 
   if (!states_flush (t, error))
     return NULL;
-  st = stmt (t, "SELECT j.key, j.value ->> 0, c.hlc, c.household, c.village FROM record_state r, "
-                "json_each (r.state) j LEFT JOIN changes c ON c.cursor = j.value ->> 1 "
+  /* Only an array member is read by ->> (on a string member's text it
+   * fails); a member without a value or cursor (a damaged row) is left
+   * out, as the writer leaves it out (state_read_row()). */
+  st = stmt (t, "SELECT j.key, iif (j.type = 'array', j.value ->> 0, NULL), c.hlc, c.household, c.village, "
+                "iif (j.type = 'array', j.value ->> 1, NULL) IS NULL FROM record_state r, json_each (r.state) j "
+                "LEFT JOIN changes c ON c.cursor = iif (j.type = 'array', j.value ->> 1, NULL) "
                 "WHERE r.idkey = hearth_record_key (?1, ?2) AND r.tbl = ?1 AND r.record_id = ?2 ORDER BY j.key",
              error);
   if (st == NULL)
@@ -4385,7 +4391,15 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
   bind_text (st, 2, id);
   while ((rc = step (t, st, error)) == SQLITE_ROW)
     {
-      HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDIT);
+      HearthChange *c;
+
+      if (sqlite3_column_type (st, 1) == SQLITE_NULL || sqlite3_column_int (st, 5) != 0)
+        {
+          g_warning ("record_state of %s %s: the field %s has no value or cursor (a damaged row): left out", table,
+                     id, (const char *) sqlite3_column_text (st, 0));
+          continue;
+        }
+      c = hearth_change_new (HEARTH_CHANGE_EDIT);
 
       c->table = g_strdup (table);
       c->id = g_strdup (id);
@@ -4397,7 +4411,12 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
       g_ptr_array_add (list, c);
     }
   sqlite3_reset (st);
-  return rc < 0 ? NULL : g_steal_pointer (&list);
+  if (rc < 0)
+    {
+      g_prefix_error (error, _("The merged state of record %s of %s is damaged: "), id, table);
+      return NULL;
+    }
+  return g_steal_pointer (&list);
 }
 
 static GPtrArray *

@@ -5669,9 +5669,9 @@ test_push_state_text (void)
  * edited by hand, or by the disk): a member that is no [value, cursor]
  * array is left out when the state is read, with a log line naming the
  * record, and the other fields merge as before (a NULL value crashed the
- * writer when it wrote the state back); a state that is not JSON fails
- * the push that needs it with an error naming the record, and pushes of
- * other records go on. */
+ * writer when it wrote the state back, and `export`); a state that is not
+ * JSON fails the push that needs it, and an export, with an error naming
+ * the record, and pushes of other records go on. */
 static void
 test_push_state_damaged (void)
 {
@@ -5702,6 +5702,30 @@ test_push_state_damaged (void)
   sql = g_strdup_printf ("UPDATE record_state SET state = json_set (state, '$.phone', 5, '$.deleted', json ('[]'), "
                          "'$.head_name', 'x') WHERE record_id = '%s'", hh);
   center_db_exec (c, sql);
+  {
+    g_auto(TestRun) r = { 0 };
+    g_autofree char *out = g_build_filename (c->dir, "export-damaged", NULL);
+
+    g_autofree char *csv_path = g_build_filename (out, "households.csv", NULL);
+    g_autofree char *csv = NULL;
+    g_autofree char *row = g_strdup_printf ("\n%s,,,Lane 1,,", hh);
+
+    /* The export leaves them out too, naming each (it crashed on a NULL
+     * value, or failed on the string member without naming the record). */
+    run_center (&r, "--db", c->db, "export", "--scope", "361102001", "--since", "2000-01-01", "--format", "csv",
+                "--out", out, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    for (guint i = 0; i < 3; i++)
+      {
+        const char *field[] = { "phone", "deleted", "head_name" };
+        g_autofree char *line = g_strdup_printf ("record_state of households %s: the field %s has no value", hh,
+                                                 field[i]);
+
+        g_assert_nonnull (strstr (r.err, line));
+      }
+    g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+    g_assert_nonnull (strstr (csv, row));
+  }
   {
     g_autoptr(GPtrArray) changes = changes_new ();
     g_auto(Reply) r = { 0 };
@@ -5742,6 +5766,15 @@ test_push_state_damaged (void)
   g_free (named);
   named = g_strdup_printf ("merged state of record %s of households is damaged", hh);
   g_assert_nonnull (strstr (log, named));
+  {
+    g_auto(TestRun) r = { 0 };
+    g_autofree char *out = g_build_filename (c->dir, "export-not-json", NULL);
+
+    run_center (&r, "--db", c->db, "export", "--scope", "361102001", "--since", "2000-01-01", "--format", "csv",
+                "--out", out, NULL);
+    g_assert_cmpint (r.status, ==, 70);
+    g_assert_nonnull (strstr (r.err, named));
+  }
   {
     g_autoptr(GPtrArray) changes = changes_new ();
     g_auto(Reply) r = { 0 };
