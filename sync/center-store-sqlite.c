@@ -4361,7 +4361,27 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
   bind_range (st, table, range);
   *fields = column_list (t, st, error);
   if (*fields == NULL)
-    return NULL;
+    {
+      /* SQLite's JSON error names no row: a record's fields stored as text
+       * that is not JSON (a damaged row) is looked for, to name it. Only
+       * on failure: the query costs a JSON parse a record. */
+      g_autoptr(GError) local = NULL;
+
+      st = stmt (t, "SELECT cursor FROM changes WHERE " RANGE_WHERE " AND kind = 'record' "
+                    "AND NOT json_valid (hearth_fields (fields, cursor)) ORDER BY cursor LIMIT 1", &local);
+      if (st != NULL)
+        {
+          bind_range (st, table, range);
+          if (step (t, st, &local) == SQLITE_ROW)
+            {
+              g_autofree char *cursor = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (st, 0));
+
+              g_prefix_error (error, _("change %s: a record's stored fields are not JSON: "), cursor);
+            }
+          sqlite3_reset (st);
+        }
+      return NULL;
+    }
   return g_steal_pointer (&ids);
 }
 

@@ -7373,6 +7373,46 @@ power_cut_once (void)
   center_stop (c);
 }
 
+/* A record's fields stored as text (before 0019, or not smaller packed)
+ * damaged into text that is not JSON: an export fails naming the change
+ * (SQLite's "malformed JSON" named nothing: a county could not find the
+ * row to restore among millions). */
+static void
+test_export_text_damage (void)
+{
+  g_autoptr(Center) c = center_new ("center-text-damage");
+  g_auto(MigrateStart) m = { 0 };
+  g_autofree char *sub2 = g_uuid_string_random ();
+  g_autofree char *body = NULL, *sql = NULL, *named = NULL;
+  gint64 cursor;
+
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, record (m.b, "submissions", sub2, m.hh, VILLAGE_A, "\"form_id\": \"f\", \"q\": \"a\""));
+    body = push_batch (c, m.b, changes, 0);
+  }
+  center_stop (c);
+  sql = g_strdup_printf ("UPDATE changes SET fields = '{\"form_id\": \"f\", \"q\" \"a\"}' WHERE record_id = '%s' "
+                         "AND typeof (fields) = 'text'", sub2);
+  center_db_exec (c, sql);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT cursor FROM changes WHERE record_id = '%s' AND json_valid (fields) = 0", sub2);
+  cursor = center_db_int (c, sql);
+  g_assert_cmpint (cursor, >, 0);
+  named = g_strdup_printf ("change %" G_GINT64_FORMAT ": a record's stored fields are not JSON", cursor);
+  {
+    g_auto(TestRun) r = { 0 };
+    g_autofree char *out = g_build_filename (c->dir, "export", NULL);
+
+    run_center (&r, "--db", c->db, "export", "--scope", "361102001", "--since", "2000-01-01", "--format", "csv",
+                "--out", out, NULL);
+    g_assert_cmpint (r.status, ==, 70);
+    g_assert_nonnull (strstr (r.err, named));
+  }
+}
+
 /* Twice: a cut lands in a sync's window about half the time. */
 static void
 test_power_cut (void)
@@ -7526,6 +7566,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-packed", test_migrate_packed);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
+  g_test_add_func ("/center/export-text-damage", test_export_text_damage);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/state-text", test_push_state_text);
