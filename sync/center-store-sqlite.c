@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth-center"
 
 #include "center-store-sqlite.h"
+#include "center-store-private.h"
 #include "hearth-center-resources.h"
 #include "merge.h"
 #include "schema-migrate.h"
@@ -2332,7 +2333,9 @@ record_state_lookup (RecordState *r)
 
 /* A JSON string at *@p (after white space), its value (transfer full),
  * *@p moved past it; %NULL when there is none or it holds what the
- * state's text never does (U+0000, a lone surrogate). */
+ * state's text never does (U+0000, a lone surrogate) or JSON does not
+ * allow (a control character as it is, which SQLite's JSON functions
+ * refuse: the fallback must read whatever this accepts the same). */
 static char *
 state_string (const char **p)
 {
@@ -2346,12 +2349,13 @@ state_string (const char **p)
     {
       const char *run = s;
 
-      s += strcspn (s, "\"\\");
+      while (*s != '"' && *s != '\\' && (guchar) *s >= 0x20)
+        s++;
       g_string_append_len (out, run, s - run);
       if (*s == '"')
         break;
-      if (*s == '\0')
-        goto bad;
+      if (*s != '\\')
+        goto bad;   /* the text's end, a NUL or a control character */
       switch (*++s)
         {
         case '"': case '\\': case '/': g_string_append_c (out, *s); break;
@@ -2415,27 +2419,40 @@ state_char (const char **p, char c)
   return TRUE;
 }
 
-/* record_state.state @text (0012-record-state.sql: {"field": [value,
- * cursor] or [value, cursor, heads], ...}) into @r's fields. Read here
- * rather than by SQLite's json_each() and three JSON paths a field: a
- * household's state (some 50 fields) cost some 70,000 instructions a
- * read that way, once a push. %FALSE (@r's fields as they were, or some
- * of them) for a text of another shape: the caller reads it with
- * SQLite's JSON functions, which take any. */
+/* Whether only white space follows *@p up to @end. */
 static gboolean
-state_parse (RecordState *r, const char *text)
+state_end (const char *p, const char *end)
+{
+  return p + strspn (p, " \t\n\r") == end;
+}
+
+/* record_state.state @text, @len bytes (0012-record-state.sql: {"field":
+ * [value, cursor] or [value, cursor, heads], ...}) into @r's fields. Read
+ * here rather than by SQLite's json_each() and three JSON paths a field:
+ * a household's state (some 50 fields) cost some 70,000 instructions a
+ * read that way, once a push. %FALSE (@r's fields as they were, or some
+ * of them) for a text of another shape, or one SQLite would refuse
+ * (a NUL within @len, a control character in a string, a number with a
+ * leading zero): the caller reads it with state_read_row(), which
+ * SQLite's JSON functions feed and which reads what this accepts the
+ * same (tests/fuzz/fuzz-state-target.c). @text[@len] must be a NUL, as
+ * sqlite3_column_text() leaves it. */
+static gboolean
+state_parse (RecordState *r, const char *text, gsize len)
 {
   const char *p = text;
+  const char *end = text + len;
 
   if (!state_char (&p, '{'))
     return FALSE;
   if (state_char (&p, '}'))
-    return *(p + strspn (p, " \t\n\r")) == '\0';
+    return state_end (p, end);
   do
     {
       g_autofree char *name = state_string (&p);
       FieldState *f;
-      char *end;
+      const char *digits;
+      char *num_end;
 
       if (name == NULL || !state_char (&p, ':') || !state_char (&p, '['))
         return FALSE;
@@ -2444,13 +2461,15 @@ state_parse (RecordState *r, const char *text)
       if ((f->value = state_string (&p)) == NULL || !state_char (&p, ','))
         return FALSE;
       p += strspn (p, " \t\n\r");
-      if (!g_ascii_isdigit (*p) && *p != '-')
+      digits = *p == '-' ? p + 1 : p;
+      /* JSON's integers: no '+', no leading zero */
+      if (!g_ascii_isdigit (*digits) || (digits[0] == '0' && g_ascii_isdigit (digits[1])))
         return FALSE;
       errno = 0;
-      f->cursor = g_ascii_strtoll (p, &end, 10);
-      if (errno != 0 || end == p || *end == '.' || *end == 'e' || *end == 'E')
+      f->cursor = g_ascii_strtoll (p, &num_end, 10);
+      if (errno != 0 || num_end == p || *num_end == '.' || *num_end == 'e' || *num_end == 'E')
         return FALSE;
-      p = end;
+      p = num_end;
       if (state_char (&p, ',') && (f->heads = state_string (&p)) == NULL)
         return FALSE;
       if (!state_char (&p, ']'))
@@ -2459,7 +2478,132 @@ state_parse (RecordState *r, const char *text)
   while (state_char (&p, ','));
   if (!state_char (&p, '}'))
     return FALSE;
-  return *(p + strspn (p, " \t\n\r")) == '\0';
+  return state_end (p, end);
+}
+
+/* What state_read_row() reads a state's fields from: SQLite's json_each()
+ * of ?1, a row per member. Any JSON; a member of another shape than
+ * [value, cursor(, heads)] gives NULLs or texts of other types. Only an
+ * array's members are read by ->>: a string member's value is its text,
+ * not JSON, and ->> would fail on it (every push of the record would). */
+#define STATE_ROWS_SQL "SELECT key, iif (type = 'array', value ->> 0, NULL), iif (type = 'array', value ->> 1, NULL), " \
+                       "iif (type = 'array', value ->> 2, NULL) FROM json_each (?1)"
+
+/* A row of STATE_ROWS_SQL into @r's fields. A member whose value or
+ * cursor is missing (not an array, or an empty one: a damaged state) is
+ * left out, counted in *@skipped: the field is then merged as one the
+ * record never had, where a NULL value would have crashed the writer.
+ * A member not an object's (the state an array: keys are numbers) is
+ * read under its number, as json_each() names it. */
+static void
+state_read_row (RecordState *r, sqlite3_stmt *st, guint *skipped)
+{
+  FieldState *f;
+
+  if (sqlite3_column_type (st, 0) == SQLITE_NULL)
+    return;   /* the state a scalar: no member */
+  if (sqlite3_column_type (st, 1) == SQLITE_NULL || sqlite3_column_type (st, 2) == SQLITE_NULL)
+    {
+      (*skipped)++;
+      return;
+    }
+  f = g_new0 (FieldState, 1);
+  f->value = column_text (st, 1);
+  f->cursor = sqlite3_column_int64 (st, 2);
+  f->heads = column_text (st, 3);
+  record_state_put (r, (const char *) sqlite3_column_text (st, 0), f);
+}
+
+static char *record_state_json (RecordState *r);
+
+/* A state's fields as the tests see them (center-store-private.h). */
+static GPtrArray *
+state_flatten (RecordState *r)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < r->names->len; i++)
+    {
+      FieldState *f = g_hash_table_lookup (r->fields, r->names->pdata[i]);
+
+      g_ptr_array_add (out, g_strdup (r->names->pdata[i]));
+      g_ptr_array_add (out, g_strdup (f->value));
+      g_ptr_array_add (out, g_strdup_printf ("%" G_GINT64_FORMAT, f->cursor));
+      g_ptr_array_add (out, g_strdup (f->heads));
+    }
+  return out;
+}
+
+static RecordState *
+state_new_detached (void)
+{
+  RecordState *r = g_new0 (RecordState, 1);
+
+  r->tbl = g_strdup ("households");
+  r->id = g_strdup ("");
+  r->fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) field_state_free);
+  r->names = g_ptr_array_new_with_free_func (g_free);
+  return r;
+}
+
+GPtrArray *
+hearth_center_state_parse_private (const char *text, gsize len)
+{
+  g_autofree char *copy = g_malloc (len + 1);
+  RecordState *r = state_new_detached ();
+  GPtrArray *out = NULL;
+
+  memcpy (copy, text, len);
+  copy[len] = '\0';
+  if (state_parse (r, copy, len))
+    out = state_flatten (r);
+  record_state_free (r);
+  return out;
+}
+
+char *
+hearth_center_state_json_private (GPtrArray *fields)
+{
+  RecordState *r = state_new_detached ();
+  char *json;
+
+  for (guint i = 0; i + 3 < fields->len; i += 4)
+    {
+      FieldState *f = g_new0 (FieldState, 1);
+
+      f->value = g_strdup (fields->pdata[i + 1]);
+      f->cursor = g_ascii_strtoll (fields->pdata[i + 2], NULL, 10);
+      f->heads = g_strdup (fields->pdata[i + 3]);
+      record_state_put (r, fields->pdata[i], f);
+    }
+  json = record_state_json (r);
+  record_state_free (r);
+  return json;
+}
+
+GPtrArray *
+hearth_center_state_read_private (sqlite3 *db, const char *text, gsize len, guint *skipped, GError **error)
+{
+  RecordState *r = state_new_detached ();
+  sqlite3_stmt *st = NULL;
+  GPtrArray *out = NULL;
+  int rc;
+
+  *skipped = 0;
+  rc = sqlite3_prepare_v2 (db, STATE_ROWS_SQL, -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_text64 (st, 1, len > 0 ? text : "", len, SQLITE_STATIC, SQLITE_UTF8);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        state_read_row (r, st, skipped);
+    }
+  if (rc == SQLITE_DONE)
+    out = state_flatten (r);
+  else
+    g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED, "%s", sqlite3_errmsg (db));
+  sqlite3_finalize (st);
+  record_state_free (r);
+  return out;
 }
 
 /* The merged state of (@tbl, @id), read from record_state at its first
@@ -2473,6 +2617,8 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   RecordState *r;
   sqlite3_stmt *st;
   gboolean parsed = FALSE;
+  g_autoptr(GBytes) copy = NULL;
+  guint skipped = 0;
   int rc;
 
   if (t->states == NULL)
@@ -2498,9 +2644,14 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   rc = step (t, st, error);
   if (rc == SQLITE_ROW)
     {
+      const char *text = (const char *) sqlite3_column_text (st, 2);
+      gsize len = sqlite3_column_bytes (st, 2);
+
       r->rkey = sqlite3_column_int64 (st, 0);
       r->lookup = column_text (st, 1);
-      parsed = state_parse (r, (const char *) sqlite3_column_text (st, 2));
+      parsed = text != NULL && state_parse (r, text, len);
+      if (!parsed)
+        copy = text != NULL ? g_bytes_new (text, len) : g_bytes_new (NULL, 0);
     }
   sqlite3_reset (st);
   if (rc < 0)
@@ -2514,44 +2665,29 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
       return r;
     }
   /* A state of another shape: SQLite's JSON parser reads it, a row per
-   * field. */
+   * field (as text: the bytes state_parse() saw). */
   g_hash_table_remove_all (r->fields);
   g_ptr_array_set_size (r->names, 0);
-  r->rkey = 0;
-  g_clear_pointer (&r->lookup, g_free);
-  st = stmt (t, "SELECT r.rkey, r.lookup, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM record_state r "
-                "LEFT JOIN json_each (r.state) j WHERE r.idkey = hearth_record_key (?1, ?2) AND r.tbl = ?1 "
-                "AND r.record_id = ?2", error);
+  st = stmt (t, STATE_ROWS_SQL, error);
   if (st == NULL)
     {
       record_state_free (r);
       return NULL;
     }
-  bind_borrowed (st, 1, tbl);
-  bind_borrowed (st, 2, id);
+  sqlite3_bind_text64 (st, 1, g_bytes_get_size (copy) > 0 ? g_bytes_get_data (copy, NULL) : "",
+                       g_bytes_get_size (copy), SQLITE_STATIC, SQLITE_UTF8);
   while ((rc = step (t, st, error)) == SQLITE_ROW)
-    {
-      FieldState *f;
-
-      if (r->rkey == 0)
-        {
-          r->rkey = sqlite3_column_int64 (st, 0);
-          r->lookup = column_text (st, 1);
-        }
-      if (sqlite3_column_type (st, 2) == SQLITE_NULL)
-        continue;
-      f = g_new0 (FieldState, 1);
-      f->value = column_text (st, 3);
-      f->cursor = sqlite3_column_int64 (st, 4);
-      f->heads = column_text (st, 5);
-      record_state_put (r, (const char *) sqlite3_column_text (st, 2), f);
-    }
+    state_read_row (r, st, &skipped);
   sqlite3_reset (st);
   if (rc < 0)
     {
+      g_prefix_error (error, _("The merged state of record %s of %s is damaged: "), id, tbl);
       record_state_free (r);
       return NULL;
     }
+  if (skipped > 0)
+    g_warning ("record_state of %s %s: %u fields without a value or cursor left out (a damaged row)", tbl, id,
+               skipped);
   g_hash_table_insert (t->states, g_steal_pointer (&key), r);
   return r;
 }
@@ -4211,10 +4347,12 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
     return g_steal_pointer (&ids);
 
   /* A mutable record's fields are its merged ones, an immutable record's
-   * its own. */
+   * its own. A state that is not JSON (a damaged row) adds none here:
+   * reading its fields fails, naming the record (list_field_states). */
   if (!states_flush (t, error))
     return NULL;
-  st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (r.state) j WHERE r.tbl = ?1 "
+  st = stmt (t, "SELECT DISTINCT j.key FROM record_state r, json_each (iif (json_valid (r.state), r.state, '{}')) j "
+                "WHERE r.tbl = ?1 "
                 "AND r.rkey IN (SELECT ikey >> 16 FROM changes WHERE " RANGE_WHERE " AND kind <> 'record') "
                 "UNION SELECT DISTINCT j.key FROM changes c, json_each (hearth_fields (c.fields, c.cursor)) j "
                 "WHERE " RANGE_WHERE " AND c.kind = 'record' ORDER BY 1", error);
@@ -4223,7 +4361,27 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
   bind_range (st, table, range);
   *fields = column_list (t, st, error);
   if (*fields == NULL)
-    return NULL;
+    {
+      /* SQLite's JSON error names no row: a record's fields stored as text
+       * that is not JSON (a damaged row) is looked for, to name it. Only
+       * on failure: the query costs a JSON parse a record. */
+      g_autoptr(GError) local = NULL;
+
+      st = stmt (t, "SELECT cursor FROM changes WHERE " RANGE_WHERE " AND kind = 'record' "
+                    "AND NOT json_valid (hearth_fields (fields, cursor)) ORDER BY cursor LIMIT 1", &local);
+      if (st != NULL)
+        {
+          bind_range (st, table, range);
+          if (step (t, st, &local) == SQLITE_ROW)
+            {
+              g_autofree char *cursor = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (st, 0));
+
+              g_prefix_error (error, _("change %s: a record's stored fields are not JSON: "), cursor);
+            }
+          sqlite3_reset (st);
+        }
+      return NULL;
+    }
   return g_steal_pointer (&ids);
 }
 
@@ -4239,8 +4397,12 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
 
   if (!states_flush (t, error))
     return NULL;
-  st = stmt (t, "SELECT j.key, j.value ->> 0, c.hlc, c.household, c.village FROM record_state r, "
-                "json_each (r.state) j LEFT JOIN changes c ON c.cursor = j.value ->> 1 "
+  /* Only an array member is read by ->> (on a string member's text it
+   * fails); a member without a value or cursor (a damaged row) is left
+   * out, as the writer leaves it out (state_read_row()). */
+  st = stmt (t, "SELECT j.key, iif (j.type = 'array', j.value ->> 0, NULL), c.hlc, c.household, c.village, "
+                "iif (j.type = 'array', j.value ->> 1, NULL) IS NULL FROM record_state r, json_each (r.state) j "
+                "LEFT JOIN changes c ON c.cursor = iif (j.type = 'array', j.value ->> 1, NULL) "
                 "WHERE r.idkey = hearth_record_key (?1, ?2) AND r.tbl = ?1 AND r.record_id = ?2 ORDER BY j.key",
              error);
   if (st == NULL)
@@ -4249,7 +4411,15 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
   bind_text (st, 2, id);
   while ((rc = step (t, st, error)) == SQLITE_ROW)
     {
-      HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDIT);
+      HearthChange *c;
+
+      if (sqlite3_column_type (st, 1) == SQLITE_NULL || sqlite3_column_int (st, 5) != 0)
+        {
+          g_warning ("record_state of %s %s: the field %s has no value or cursor (a damaged row): left out", table,
+                     id, (const char *) sqlite3_column_text (st, 0));
+          continue;
+        }
+      c = hearth_change_new (HEARTH_CHANGE_EDIT);
 
       c->table = g_strdup (table);
       c->id = g_strdup (id);
@@ -4261,7 +4431,12 @@ sqlite_list_field_states (HearthCenterTxn *txn, const char *table, const char *i
       g_ptr_array_add (list, c);
     }
   sqlite3_reset (st);
-  return rc < 0 ? NULL : g_steal_pointer (&list);
+  if (rc < 0)
+    {
+      g_prefix_error (error, _("The merged state of record %s of %s is damaged: "), id, table);
+      return NULL;
+    }
+  return g_steal_pointer (&list);
 }
 
 static GPtrArray *

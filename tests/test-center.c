@@ -5665,6 +5665,130 @@ test_push_state_text (void)
   }
 }
 
+/* A record's merged state damaged in the store (record_state.state
+ * edited by hand, or by the disk): a member that is no [value, cursor]
+ * array is left out when the state is read, with a log line naming the
+ * record, and the other fields merge as before (a NULL value crashed the
+ * writer when it wrote the state back, and `export`); a state that is not
+ * JSON fails the push that needs it, and an export, with an error naming
+ * the record, and pushes of other records go on. */
+static void
+test_push_state_damaged (void)
+{
+  g_autoptr(Center) c = center_new ("center-state-damaged");
+  g_autoptr(Device) a = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *other = g_uuid_string_random ();
+  g_autofree char *sql = NULL, *log = NULL, *named = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  v3 = hlc_at (now - 3000, 0, a->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", v1, NULL));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "deleted", "0", v1, NULL));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  /* phone's member a number (the writer crashed), deleted's an empty
+   * array, head_name's a string (every push of the record failed): no
+   * value in any. */
+  sql = g_strdup_printf ("UPDATE record_state SET state = json_set (state, '$.phone', 5, '$.deleted', json ('[]'), "
+                         "'$.head_name', 'x') WHERE record_id = '%s'", hh);
+  center_db_exec (c, sql);
+  {
+    g_auto(TestRun) r = { 0 };
+    g_autofree char *out = g_build_filename (c->dir, "export-damaged", NULL);
+
+    g_autofree char *csv_path = g_build_filename (out, "households.csv", NULL);
+    g_autofree char *csv = NULL;
+    g_autofree char *row = g_strdup_printf ("\n%s,,,Lane 1,,", hh);
+
+    /* The export leaves them out too, naming each (it crashed on a NULL
+     * value, or failed on the string member without naming the record). */
+    run_center (&r, "--db", c->db, "export", "--scope", "361102001", "--since", "2000-01-01", "--format", "csv",
+                "--out", out, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    for (guint i = 0; i < 3; i++)
+      {
+        const char *field[] = { "phone", "deleted", "head_name" };
+        g_autofree char *line = g_strdup_printf ("record_state of households %s: the field %s has no value", hh,
+                                                 field[i]);
+
+        g_assert_nonnull (strstr (r.err, line));
+      }
+    g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+    g_assert_nonnull (strstr (csv, row));
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 2", v2, v1));
+    push_changes (c, a, changes, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT (state ->> '$.address[0]') || ' ' || (state -> '$.phone' IS NULL) || ' ' || "
+                         "(state -> '$.deleted' IS NULL) || ' ' || (state -> '$.head_name' IS NULL) FROM record_state "
+                         "WHERE record_id = '%s'", hh);
+  {
+    g_autofree char *state = center_db_text (c, sql);
+
+    g_assert_cmpstr (state, ==, "Lane 2 1 1 1");
+  }
+  g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+  named = g_strdup_printf ("record_state of households %s: 3 fields", hh);
+  g_assert_nonnull (strstr (log, named));
+
+  /* Not JSON: the push editing it fails naming the record; another
+   * record's push is stored. */
+  g_free (sql);
+  sql = g_strdup_printf ("UPDATE record_state SET state = '{\"address\":[\"Lane' WHERE record_id = '%s'", hh);
+  center_db_exec (c, sql);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 3", v3, v2));
+    push_changes (c, a, changes, &r);
+    g_assert_cmpint (r.status, ==, 500);
+  }
+  g_free (log);
+  g_assert_true (g_file_get_contents (c->log_path, &log, NULL, NULL));
+  g_free (named);
+  named = g_strdup_printf ("merged state of record %s of households is damaged", hh);
+  g_assert_nonnull (strstr (log, named));
+  {
+    g_auto(TestRun) r = { 0 };
+    g_autofree char *out = g_build_filename (c->dir, "export-not-json", NULL);
+
+    run_center (&r, "--db", c->db, "export", "--scope", "361102001", "--since", "2000-01-01", "--format", "csv",
+                "--out", out, NULL);
+    g_assert_cmpint (r.status, ==, 70);
+    g_assert_nonnull (strstr (r.err, named));
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    g_autoptr(Device) b = enrol (c, "w.b");
+    g_autofree char *vb = hlc_at (now - 2000, 0, b->id);
+
+    g_ptr_array_add (changes, edit (b, "households", other, other, VILLAGE_A, "address", "Lane 9", vb, NULL));
+    push_changes (c, b, changes, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  center_stop (c);
+}
+
 /* The same edits pushed to two new centers, to one as an edit per field,
  * to the other as writes of kind "edits": the same merged state and
  * conflicts, the same pulls (whole and compacted, but for the cursors)
@@ -7249,6 +7373,46 @@ power_cut_once (void)
   center_stop (c);
 }
 
+/* A record's fields stored as text (before 0019, or not smaller packed)
+ * damaged into text that is not JSON: an export fails naming the change
+ * (SQLite's "malformed JSON" named nothing: a county could not find the
+ * row to restore among millions). */
+static void
+test_export_text_damage (void)
+{
+  g_autoptr(Center) c = center_new ("center-text-damage");
+  g_auto(MigrateStart) m = { 0 };
+  g_autofree char *sub2 = g_uuid_string_random ();
+  g_autofree char *body = NULL, *sql = NULL, *named = NULL;
+  gint64 cursor;
+
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, record (m.b, "submissions", sub2, m.hh, VILLAGE_A, "\"form_id\": \"f\", \"q\": \"a\""));
+    body = push_batch (c, m.b, changes, 0);
+  }
+  center_stop (c);
+  sql = g_strdup_printf ("UPDATE changes SET fields = '{\"form_id\": \"f\", \"q\" \"a\"}' WHERE record_id = '%s' "
+                         "AND typeof (fields) = 'text'", sub2);
+  center_db_exec (c, sql);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT cursor FROM changes WHERE record_id = '%s' AND json_valid (fields) = 0", sub2);
+  cursor = center_db_int (c, sql);
+  g_assert_cmpint (cursor, >, 0);
+  named = g_strdup_printf ("change %" G_GINT64_FORMAT ": a record's stored fields are not JSON", cursor);
+  {
+    g_auto(TestRun) r = { 0 };
+    g_autofree char *out = g_build_filename (c->dir, "export", NULL);
+
+    run_center (&r, "--db", c->db, "export", "--scope", "361102001", "--since", "2000-01-01", "--format", "csv",
+                "--out", out, NULL);
+    g_assert_cmpint (r.status, ==, 70);
+    g_assert_nonnull (strstr (r.err, named));
+  }
+}
+
 /* Twice: a cut lands in a sync's window about half the time. */
 static void
 test_power_cut (void)
@@ -7402,9 +7566,11 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-packed", test_migrate_packed);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
+  g_test_add_func ("/center/export-text-damage", test_export_text_damage);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
   g_test_add_func ("/center/push/state-text", test_push_state_text);
+  g_test_add_func ("/center/push/state-damaged", test_push_state_damaged);
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
   g_test_add_func ("/center/push/unknown-fields", test_push_unknown_fields);
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);

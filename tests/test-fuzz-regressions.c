@@ -399,6 +399,7 @@ test_sync_regressions (gconstpointer data)
     { "publish", hearth_fuzz_publish },
     { "versions", hearth_fuzz_versions },
     { "writes", hearth_fuzz_writes },
+    { "state", hearth_fuzz_state },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
@@ -440,6 +441,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/fuzz/publish/regressions", "publish", test_sync_regressions);
   g_test_add_data_func ("/fuzz/versions/regressions", "versions", test_sync_regressions);
   g_test_add_data_func ("/fuzz/writes/regressions", "writes", test_sync_regressions);
+  g_test_add_data_func ("/fuzz/state/regressions", "state", test_sync_regressions);
 
   return g_test_run ();
 }

@@ -300,4 +300,22 @@ void hearth_fuzz_versions (const guint8 *data,
 void hearth_fuzz_writes (const guint8 *data,
                          gsize         size);
 
+/**
+ * hearth_fuzz_state:
+ * @data: (array length=size): any bytes, taken as a record_state.state
+ *   text (0012-record-state.sql) as the center's writer reads it
+ * @size: the number of bytes
+ *
+ * Reads @data with the writer's own reader of the state's shape
+ * (state_parse() in sync/center-store-sqlite.c) and with the fallback it
+ * leaves the rest to (SQLite's json_each()): whatever the reader accepts,
+ * the fallback must read to the same fields (names in order, values,
+ * cursors, heads), and the text the writer writes of them must read the
+ * same again both ways; what it refuses the fallback must read without a
+ * field lacking its value or cursor, and refuse (with an error) only what
+ * is not JSON. Aborts on a broken rule. Defined in fuzz-state-target.c.
+ */
+void hearth_fuzz_state (const guint8 *data,
+                        gsize         size);
+
 G_END_DECLS
