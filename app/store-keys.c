@@ -536,50 +536,21 @@ sql_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text (ctx, k, (int) k_len, SQLITE_TRANSIENT);
 }
 
-/* hearth_set_field_version (versions, field, version, base): @versions
- * with @field under @version and @base ("" or NULL for none), at the end
- * of that key's fields (the key after the others when new), and out of
- * every other key (a key left without fields goes); a NULL @version takes
- * the field out. Written in one pass from the text read in place: the
- * strings kept are copied as they are, escapes and all; spaces between
- * them go. */
-static void
-sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* @text (@len bytes) with @field under @key (@key_len bytes; NULL takes
+ * the field out), as hearth_set_field_version() below describes; NULL
+ * when @text is not of the form (@r says why). */
+static GString *
+versions_set (VersionsReader *r, const char *text, gsize len, const char *field, gsize field_len, const char *key,
+              gsize key_len)
 {
-  const char *text = (const char *) sqlite3_value_text (argv[0]);
-  gsize len = (gsize) sqlite3_value_bytes (argv[0]);
-  const char *field = (const char *) sqlite3_value_text (argv[1]);
-  gsize field_len = (gsize) sqlite3_value_bytes (argv[1]);
-  const char *version = (const char *) sqlite3_value_text (argv[2]);
-  const char *base = (const char *) sqlite3_value_text (argv[3]);
-  g_autofree char *key = NULL;
-  gsize key_len = 0;
-  g_autoptr(GString) out = NULL;
-  VersionsReader r;
+  g_autoptr(GString) out = g_string_sized_new (len + 2 * (field_len + key_len) + 16);
   VersionsString k, f;
   gboolean placed = FALSE, any = FALSE;
   int rc;
 
-  g_assert (argc == 4);
-  if (field == NULL)
-    {
-      sqlite3_result_error (ctx, "a field version without a field", -1);
-      return;
-    }
-  if (memchr (field, '\0', field_len) != NULL)
-    {
-      sqlite3_result_error (ctx, "a field version's field holds a NUL", -1);
-      return;
-    }
-  if (version != NULL)
-    {
-      key = base != NULL && base[0] != '\0' ? g_strconcat (version, " ", base, NULL) : g_strdup (version);
-      key_len = strlen (key);
-    }
-  out = g_string_sized_new (len + 2 * (field_len + key_len) + 16);
   g_string_append_c (out, '{');
-  if ((rc = reader_begin (&r, text, len)) > 0)
-    while ((rc = reader_next_group (&r, &k)) > 0)
+  if ((rc = reader_begin (r, text, len)) > 0)
+    while ((rc = reader_next_group (r, &k)) > 0)
       {
         gsize group_at = out->len;
         guint fields = 0;
@@ -589,7 +560,7 @@ sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
           g_string_append_c (out, ',');
         g_string_append_len (out, k.raw, k.raw_len);
         g_string_append (out, ":[");
-        while ((rc = reader_next_field (&r, &f)) > 0)
+        while ((rc = reader_next_field (r, &f)) > 0)
           if (!string_equal (&f, field, field_len))
             {
               if (fields++ > 0)
@@ -611,11 +582,8 @@ sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
         else
           any = TRUE;
       }
-  if (rc < 0 || r.error != NULL)
-    {
-      result_reader_error (ctx, &r);
-      return;
-    }
+  if (rc < 0 || r->error != NULL)
+    return NULL;
   if (key != NULL && !placed)
     {
       if (any)
@@ -626,6 +594,92 @@ sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
       g_string_append_c (out, ']');
     }
   g_string_append_c (out, '}');
+  return g_steal_pointer (&out);
+}
+
+/* What result_reader_error() says, for a caller in C. */
+static char *
+reader_message (const VersionsReader *r)
+{
+  return g_strdup_printf ("a record's field versions are not of the form {\"VERSION\": [\"FIELD\", …]}: %s at byte "
+                          "%" G_GSIZE_FORMAT, r->error, r->error_at);
+}
+
+gboolean
+hearth_store_versions_set_field (GString *versions, const char *field, const char *version, const char *base,
+                                 gboolean *changed, char **message)
+{
+  gsize field_len = strlen (field);
+  g_autofree char *key = base != NULL && base[0] != '\0' ? g_strconcat (version, " ", base, NULL) : g_strdup (version);
+  gsize key_len = strlen (key);
+  VersionsReader r;
+  VersionsString k;
+  gboolean found;
+  GString *out;
+
+  *changed = FALSE;
+  if (!versions_lookup (&r, versions->str, versions->len, field, field_len, &k, &found))
+    {
+      *message = reader_message (&r);
+      return FALSE;
+    }
+  /* hearth_field_key (versions, field) IS NOT key: else left as it is. */
+  if (found && string_equal (&k, key, key_len))
+    return TRUE;
+  if ((out = versions_set (&r, versions->str, versions->len, field, field_len, key, key_len)) == NULL)
+    {
+      *message = reader_message (&r);
+      return FALSE;
+    }
+  g_string_truncate (versions, 0);
+  g_string_append_len (versions, out->str, (gssize) out->len);
+  g_string_free (out, TRUE);
+  *changed = TRUE;
+  return TRUE;
+}
+
+/* hearth_set_field_version (versions, field, version, base): @versions
+ * with @field under @version and @base ("" or NULL for none), at the end
+ * of that key's fields (the key after the others when new), and out of
+ * every other key (a key left without fields goes); a NULL @version takes
+ * the field out. Written in one pass from the text read in place: the
+ * strings kept are copied as they are, escapes and all; spaces between
+ * them go. */
+static void
+sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const char *text = (const char *) sqlite3_value_text (argv[0]);
+  gsize len = (gsize) sqlite3_value_bytes (argv[0]);
+  const char *field = (const char *) sqlite3_value_text (argv[1]);
+  gsize field_len = (gsize) sqlite3_value_bytes (argv[1]);
+  const char *version = (const char *) sqlite3_value_text (argv[2]);
+  const char *base = (const char *) sqlite3_value_text (argv[3]);
+  g_autofree char *key = NULL;
+  gsize key_len = 0;
+  g_autoptr(GString) out = NULL;
+  VersionsReader r;
+
+  g_assert (argc == 4);
+  if (field == NULL)
+    {
+      sqlite3_result_error (ctx, "a field version without a field", -1);
+      return;
+    }
+  if (memchr (field, '\0', field_len) != NULL)
+    {
+      sqlite3_result_error (ctx, "a field version's field holds a NUL", -1);
+      return;
+    }
+  if (version != NULL)
+    {
+      key = base != NULL && base[0] != '\0' ? g_strconcat (version, " ", base, NULL) : g_strdup (version);
+      key_len = strlen (key);
+    }
+  if ((out = versions_set (&r, text, len, field, field_len, key, key_len)) == NULL)
+    {
+      result_reader_error (ctx, &r);
+      return;
+    }
   sqlite3_result_text (ctx, out->str, (int) out->len, SQLITE_TRANSIENT);
 }
 
