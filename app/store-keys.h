@@ -91,6 +91,24 @@ gboolean hearth_store_versions_set_field (GString *versions, const char *field, 
                                           gboolean *changed, char **message);
 
 /**
+ * hearth_store_versions_set_fields:
+ * @versions: as hearth_store_versions_set_field()'s
+ * @n: how many fields
+ * @fields: (array length=n): the fields, in the order set
+ * @versions_of: (array length=n): each field's version
+ * @bases: (array length=n): each field's base (nullable strings)
+ * @changed: (out): whether @versions changed
+ * @message: (out) (transfer full): what is wrong with @versions, on failure
+ *
+ * hearth_store_versions_set_field() of each field in turn, reading and
+ * writing the text once. Returns: as hearth_store_versions_set_field().
+ * Thread-safe.
+ */
+gboolean hearth_store_versions_set_fields (GString *versions, guint n, const char *const *fields,
+                                           const char *const *versions_of, const char *const *bases, gboolean *changed,
+                                           char **message);
+
+/**
  * hearth_store_edit_key:
  * @table: the record's table
  * @id: the record's id

@@ -391,20 +391,17 @@ store_versions (sqlite3 *db, const char *table, const char *id, guint n, const c
       found = TRUE;
       g_string_truncate (text, 0);
       g_string_append_len (text, (const char *) sqlite3_column_text (st, 1), sqlite3_column_bytes (st, 1));
-      for (guint i = 0; i < n; i++)
-        {
-          g_autofree char *message = NULL;
-          gboolean changed;
+      {
+        g_autofree char *message = NULL;
 
-          if (!hearth_store_versions_set_field (text, fields[i], versions[i], bases[i], &changed, &message))
-            {
-              hearth_sync_finish (st);
-              g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
-                           _("the sync store refused a change: %s"), message);
-              return FALSE;
-            }
-          any = any || changed;
-        }
+        if (!hearth_store_versions_set_fields (text, n, fields, versions, bases, &any, &message))
+          {
+            hearth_sync_finish (st);
+            g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
+                         _("the sync store refused a change: %s"), message);
+            return FALSE;
+          }
+      }
       if (any)
         {
           sqlite3_stmt *update = hearth_sync_prepare (db, "UPDATE record_versions SET versions = ?1 WHERE rowid = ?2");
@@ -432,18 +429,17 @@ store_versions (sqlite3 *db, const char *table, const char *id, guint n, const c
   if (found)
     return TRUE;
   g_string_truncate (text, 0);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *message = NULL;
-      gboolean changed;
+  {
+    g_autofree char *message = NULL;
+    gboolean changed;
 
-      if (!hearth_store_versions_set_field (text, fields[i], versions[i], bases[i], &changed, &message))
-        {
-          g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
-                       _("the sync store refused a change: %s"), message);
-          return FALSE;
-        }
-    }
+    if (!hearth_store_versions_set_fields (text, n, fields, versions, bases, &changed, &message))
+      {
+        g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
+                     _("the sync store refused a change: %s"), message);
+        return FALSE;
+      }
+  }
   if ((st = hearth_sync_prepare (db, "INSERT INTO record_versions (record_table, record_id, versions) "
                                      "VALUES (?1, ?2, ?3)")) == NULL)
     return hearth_sync_sql_failed (db, error);

@@ -1728,6 +1728,24 @@ test_versions_set_field (void)
             g_test_message ("%s: %s %s → %s", texts[t] != NULL ? texts[t] : "NULL", steps[q][i][0], key, text->str);
             g_assert_cmpstr (text->str, ==, sql_text);
           }
+        /* The whole sequence in one call: the same text. */
+        {
+          g_autoptr(GString) together = g_string_new (texts[t]);
+          const char *f[3], *v[3], *b[3];
+          g_autofree char *message = NULL;
+          gboolean changed = FALSE;
+          guint n = 0;
+
+          for (; n < 3 && steps[q][n][0] != NULL; n++)
+            {
+              f[n] = steps[q][n][0];
+              v[n] = steps[q][n][1];
+              b[n] = steps[q][n][2];
+            }
+          g_assert_true (hearth_store_versions_set_fields (together, n, f, v, b, &changed, &message));
+          g_assert_cmpstr (together->str, ==, text->str);
+          g_assert_cmpint (changed, ==, strcmp (together->str, texts[t] != NULL ? texts[t] : "") != 0);
+        }
       }
   /* Both kinds were met: a field moved, and one left under its key. */
   g_assert_cmpuint (changed_n, >, 0);
