@@ -3464,6 +3464,47 @@ test_held_probe (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 7);
 }
 
+/* A record's field versions damaged in the store (record_versions, not
+ * of the form): a page setting two of its fields together
+ * (recompute_together(), store_versions()) fails as the statement did,
+ * naming what is wrong, and leaves nothing of the page: the record, its
+ * versions text and the cursor as they were. */
+static void
+test_damaged_versions (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-damaged-versions", START_MS);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *row = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  sql = g_strdup_printf ("UPDATE record_versions SET versions = '{\"V1\":\"head_name\"}' WHERE record_id = '%s'", id);
+  g_assert_cmpint (sqlite3_exec (b->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
+
+  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  g_assert_false (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE);
+  g_assert_nonnull (strstr (error->message, "not of the form"));
+  g_assert_nonnull (strstr (error->message, "expected '[' (a key's fields) at byte 6"));
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT head_name || '|' || phone || '|' || "
+                         "(SELECT versions FROM record_versions WHERE record_id = '%s') FROM households "
+                         "WHERE id = '%s'", id, id);
+  row = query_text (b->db, sql);
+  g_assert_cmpstr (row, ==, "甲||{\"V1\":\"head_name\"}");
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 2);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 2);
+}
+
 /* A page's edits of a record the store holds: written together
  * (sync-apply.c, recompute_together(): the record's columns read and
  * written in one statement each) or, one field a page, field by field:
@@ -4076,6 +4117,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/held-probe", test_held_probe);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
+  g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   return g_test_run ();
 }
