@@ -536,50 +536,21 @@ sql_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text (ctx, k, (int) k_len, SQLITE_TRANSIENT);
 }
 
-/* hearth_set_field_version (versions, field, version, base): @versions
- * with @field under @version and @base ("" or NULL for none), at the end
- * of that key's fields (the key after the others when new), and out of
- * every other key (a key left without fields goes); a NULL @version takes
- * the field out. Written in one pass from the text read in place: the
- * strings kept are copied as they are, escapes and all; spaces between
- * them go. */
-static void
-sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* @text (@len bytes) with @field under @key (@key_len bytes; NULL takes
+ * the field out), as hearth_set_field_version() below describes; NULL
+ * when @text is not of the form (@r says why). */
+static GString *
+versions_set (VersionsReader *r, const char *text, gsize len, const char *field, gsize field_len, const char *key,
+              gsize key_len)
 {
-  const char *text = (const char *) sqlite3_value_text (argv[0]);
-  gsize len = (gsize) sqlite3_value_bytes (argv[0]);
-  const char *field = (const char *) sqlite3_value_text (argv[1]);
-  gsize field_len = (gsize) sqlite3_value_bytes (argv[1]);
-  const char *version = (const char *) sqlite3_value_text (argv[2]);
-  const char *base = (const char *) sqlite3_value_text (argv[3]);
-  g_autofree char *key = NULL;
-  gsize key_len = 0;
-  g_autoptr(GString) out = NULL;
-  VersionsReader r;
+  g_autoptr(GString) out = g_string_sized_new (len + 2 * (field_len + key_len) + 16);
   VersionsString k, f;
   gboolean placed = FALSE, any = FALSE;
   int rc;
 
-  g_assert (argc == 4);
-  if (field == NULL)
-    {
-      sqlite3_result_error (ctx, "a field version without a field", -1);
-      return;
-    }
-  if (memchr (field, '\0', field_len) != NULL)
-    {
-      sqlite3_result_error (ctx, "a field version's field holds a NUL", -1);
-      return;
-    }
-  if (version != NULL)
-    {
-      key = base != NULL && base[0] != '\0' ? g_strconcat (version, " ", base, NULL) : g_strdup (version);
-      key_len = strlen (key);
-    }
-  out = g_string_sized_new (len + 2 * (field_len + key_len) + 16);
   g_string_append_c (out, '{');
-  if ((rc = reader_begin (&r, text, len)) > 0)
-    while ((rc = reader_next_group (&r, &k)) > 0)
+  if ((rc = reader_begin (r, text, len)) > 0)
+    while ((rc = reader_next_group (r, &k)) > 0)
       {
         gsize group_at = out->len;
         guint fields = 0;
@@ -589,7 +560,7 @@ sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
           g_string_append_c (out, ',');
         g_string_append_len (out, k.raw, k.raw_len);
         g_string_append (out, ":[");
-        while ((rc = reader_next_field (&r, &f)) > 0)
+        while ((rc = reader_next_field (r, &f)) > 0)
           if (!string_equal (&f, field, field_len))
             {
               if (fields++ > 0)
@@ -611,11 +582,8 @@ sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
         else
           any = TRUE;
       }
-  if (rc < 0 || r.error != NULL)
-    {
-      result_reader_error (ctx, &r);
-      return;
-    }
+  if (rc < 0 || r->error != NULL)
+    return NULL;
   if (key != NULL && !placed)
     {
       if (any)
@@ -626,6 +594,209 @@ sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
       g_string_append_c (out, ']');
     }
   g_string_append_c (out, '}');
+  return g_steal_pointer (&out);
+}
+
+/* What result_reader_error() says, for a caller in C. */
+static char *
+reader_message (const VersionsReader *r)
+{
+  return g_strdup_printf ("a record's field versions are not of the form {\"VERSION\": [\"FIELD\", …]}: %s at byte "
+                          "%" G_GSIZE_FORMAT, r->error, r->error_at);
+}
+
+/* A group of a record's versions read in place (versions_set_fields()):
+ * its key and its fields, as the text spells them. */
+typedef struct {
+  VersionsString key;
+  GArray *fields;   /* VersionsString */
+} VersionsGroup;
+
+static void
+versions_group_clear (gpointer data)
+{
+  VersionsGroup *g = data;
+
+  g_array_unref (g->fields);
+}
+
+gboolean
+hearth_store_versions_set_fields (GString *versions, guint n, const char *const *fields,
+                                  const char *const *versions_of, const char *const *bases, gboolean *changed,
+                                  char **message)
+{
+  g_autoptr(GArray) groups = g_array_new (FALSE, FALSE, sizeof (VersionsGroup));
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);  /* new keys' texts, quoted */
+  g_autoptr(GString) out = NULL;
+  VersionsReader r;
+  VersionsString k, f;
+  int rc;
+
+  *changed = FALSE;
+  g_array_set_clear_func (groups, versions_group_clear);
+  /* Read once, the whole text (as each statement would, refusing what is
+   * not of the form whatever the field); set a field at a time on what
+   * was read; written once. */
+  if ((rc = reader_begin (&r, versions->str, versions->len)) > 0)
+    while ((rc = reader_next_group (&r, &k)) > 0)
+      {
+        VersionsGroup g = { k, g_array_new (FALSE, FALSE, sizeof (VersionsString)) };
+
+        while ((rc = reader_next_field (&r, &f)) > 0)
+          g_array_append_val (g.fields, f);
+        g_array_append_val (groups, g);
+        if (rc < 0)
+          break;
+      }
+  if (rc < 0 || r.error != NULL)
+    {
+      *message = reader_message (&r);
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      const char *field = fields[i];
+      gsize field_len = strlen (field);
+      g_autofree char *key = bases[i] != NULL && bases[i][0] != '\0' ? g_strconcat (versions_of[i], " ", bases[i], NULL)
+                                                                     : g_strdup (versions_of[i]);
+      gsize key_len = strlen (key);
+      VersionsGroup *into = NULL;
+      gboolean found = FALSE, same = FALSE;
+      VersionsString named;
+
+      /* hearth_field_key (versions, field): the first group holding it. */
+      for (guint g = 0; g < groups->len && !found; g++)
+        {
+          VersionsGroup *group = &g_array_index (groups, VersionsGroup, g);
+
+          for (guint j = 0; j < group->fields->len && !found; j++)
+            if (string_equal (&g_array_index (group->fields, VersionsString, j), field, field_len))
+              {
+                found = TRUE;
+                same = string_equal (&group->key, key, key_len);
+              }
+        }
+      if (same)
+        continue;
+      /* hearth_set_field_version(): out of every group, at the end of the
+       * first under its key (a new one at the end when none is), and a
+       * group left without fields goes. */
+      for (guint g = 0; g < groups->len;)
+        {
+          VersionsGroup *group = &g_array_index (groups, VersionsGroup, g);
+
+          for (guint j = group->fields->len; j-- > 0;)
+            if (string_equal (&g_array_index (group->fields, VersionsString, j), field, field_len))
+              g_array_remove_index (group->fields, j);
+          if (into == NULL && string_equal (&group->key, key, key_len))
+            into = group;
+          if (group->fields->len == 0 && group != into)
+            g_array_remove_index (groups, g);
+          else
+            g++;
+        }
+      {
+        GString *quoted = g_string_new (NULL);
+
+        hearth_store_append_json_string (quoted, field);
+        named = (VersionsString) { quoted->str, quoted->len, FALSE };
+        g_ptr_array_add (keys, g_string_free (quoted, FALSE));
+      }
+      if (into == NULL)
+        {
+          GString *quoted = g_string_new (NULL);
+          VersionsGroup g;
+
+          hearth_store_append_json_string (quoted, key);
+          g.key = (VersionsString) { quoted->str, quoted->len, FALSE };
+          g.fields = g_array_new (FALSE, FALSE, sizeof (VersionsString));
+          g_ptr_array_add (keys, g_string_free (quoted, FALSE));
+          g_array_append_val (groups, g);
+          into = &g_array_index (groups, VersionsGroup, groups->len - 1);
+        }
+      g_array_append_val (into->fields, named);
+      *changed = TRUE;
+    }
+  if (!*changed)
+    return TRUE;
+  out = g_string_sized_new (versions->len + 64);
+  g_string_append_c (out, '{');
+  for (guint g = 0; g < groups->len; g++)
+    {
+      VersionsGroup *group = &g_array_index (groups, VersionsGroup, g);
+
+      if (group->fields->len == 0)
+        continue;
+      if (out->len > 1)
+        g_string_append_c (out, ',');
+      g_string_append_len (out, group->key.raw, group->key.raw_len);
+      g_string_append (out, ":[");
+      for (guint j = 0; j < group->fields->len; j++)
+        {
+          VersionsString *field = &g_array_index (group->fields, VersionsString, j);
+
+          if (j > 0)
+            g_string_append_c (out, ',');
+          g_string_append_len (out, field->raw, field->raw_len);
+        }
+      g_string_append_c (out, ']');
+    }
+  g_string_append_c (out, '}');
+  /* The strings read point into @versions: replaced only now. */
+  g_string_truncate (versions, 0);
+  g_string_append_len (versions, out->str, (gssize) out->len);
+  return TRUE;
+}
+
+gboolean
+hearth_store_versions_set_field (GString *versions, const char *field, const char *version, const char *base,
+                                 gboolean *changed, char **message)
+{
+  return hearth_store_versions_set_fields (versions, 1, &field, &version, &base, changed, message);
+}
+
+/* hearth_set_field_version (versions, field, version, base): @versions
+ * with @field under @version and @base ("" or NULL for none), at the end
+ * of that key's fields (the key after the others when new), and out of
+ * every other key (a key left without fields goes); a NULL @version takes
+ * the field out. Written in one pass from the text read in place: the
+ * strings kept are copied as they are, escapes and all; spaces between
+ * them go. */
+static void
+sql_set_field_version (sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  const char *text = (const char *) sqlite3_value_text (argv[0]);
+  gsize len = (gsize) sqlite3_value_bytes (argv[0]);
+  const char *field = (const char *) sqlite3_value_text (argv[1]);
+  gsize field_len = (gsize) sqlite3_value_bytes (argv[1]);
+  const char *version = (const char *) sqlite3_value_text (argv[2]);
+  const char *base = (const char *) sqlite3_value_text (argv[3]);
+  g_autofree char *key = NULL;
+  gsize key_len = 0;
+  g_autoptr(GString) out = NULL;
+  VersionsReader r;
+
+  g_assert (argc == 4);
+  if (field == NULL)
+    {
+      sqlite3_result_error (ctx, "a field version without a field", -1);
+      return;
+    }
+  if (memchr (field, '\0', field_len) != NULL)
+    {
+      sqlite3_result_error (ctx, "a field version's field holds a NUL", -1);
+      return;
+    }
+  if (version != NULL)
+    {
+      key = base != NULL && base[0] != '\0' ? g_strconcat (version, " ", base, NULL) : g_strdup (version);
+      key_len = strlen (key);
+    }
+  if ((out = versions_set (&r, text, len, field, field_len, key, key_len)) == NULL)
+    {
+      result_reader_error (ctx, &r);
+      return;
+    }
   sqlite3_result_text (ctx, out->str, (int) out->len, SQLITE_TRANSIENT);
 }
 

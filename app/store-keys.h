@@ -68,6 +68,47 @@ int hearth_store_add_key_functions (sqlite3 *db);
 void hearth_store_append_json_string (GString *out, const char *text);
 
 /**
+ * hearth_store_versions_set_field:
+ * @versions: a record's field versions (record_versions.versions; empty
+ *   for none), changed in place
+ * @field: the field
+ * @version: its version
+ * @base: (nullable): the versions it replaced, space-separated ("" or
+ *   %NULL for none)
+ * @changed: (out): whether @versions changed
+ * @message: (out) (transfer full): what is wrong with @versions, on failure
+ *
+ * What `UPDATE … SET versions = hearth_set_field_version (versions,
+ * field, version, base) WHERE hearth_field_key (versions, field) IS NOT
+ * key` does to a row, in C: a record's fields set one after the other
+ * with one read and one write of its row. The field left where it is
+ * when it is under that key already.
+ *
+ * Returns: %FALSE (@versions unchanged) when @versions is not of the
+ * form. Thread-safe.
+ */
+gboolean hearth_store_versions_set_field (GString *versions, const char *field, const char *version, const char *base,
+                                          gboolean *changed, char **message);
+
+/**
+ * hearth_store_versions_set_fields:
+ * @versions: as hearth_store_versions_set_field()'s
+ * @n: how many fields
+ * @fields: (array length=n): the fields, in the order set
+ * @versions_of: (array length=n): each field's version
+ * @bases: (array length=n): each field's base (nullable strings)
+ * @changed: (out): whether @versions changed
+ * @message: (out) (transfer full): what is wrong with @versions, on failure
+ *
+ * hearth_store_versions_set_field() of each field in turn, reading and
+ * writing the text once. Returns: as hearth_store_versions_set_field().
+ * Thread-safe.
+ */
+gboolean hearth_store_versions_set_fields (GString *versions, guint n, const char *const *fields,
+                                           const char *const *versions_of, const char *const *bases, gboolean *changed,
+                                           char **message);
+
+/**
  * hearth_store_edit_key:
  * @table: the record's table
  * @id: the record's id

@@ -111,6 +111,23 @@ compare_rows (gconstpointer a, gconstpointer b)
   return strcmp ((*(const EditRow *const *) a)->hlc, (*(const EditRow *const *) b)->hlc);
 }
 
+/* Orders a loaded set's rows and makes its edits (load_edits()). */
+static void
+edit_set_seal (EditSet *set)
+{
+  /* By version, as the rows came when the table was keyed by them: the
+   * heads a resolution or a write over them names keep their order. */
+  if (set->rows->len > 1)
+    g_ptr_array_sort (set->rows, compare_rows);
+  for (guint i = 0; i < set->rows->len; i++)
+    {
+      EditRow *r = set->rows->pdata[i];
+      HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
+
+      g_array_append_val (set->edits, e);
+    }
+}
+
 static gboolean
 load_edits (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set, GError **error)
 {
@@ -140,17 +157,7 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
   hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
     return hearth_sync_sql_failed (db, error);
-  /* By version, as the rows came when the table was keyed by them: the
-   * heads a resolution or a write over them names keep their order. */
-  if (set->rows->len > 1)
-    g_ptr_array_sort (set->rows, compare_rows);
-  for (guint i = 0; i < set->rows->len; i++)
-    {
-      EditRow *r = set->rows->pdata[i];
-      HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
-
-      g_array_append_val (set->edits, e);
-    }
+  edit_set_seal (set);
   return TRUE;
 }
 
@@ -353,6 +360,104 @@ write_conflicts (sqlite3 *db, const char *table, const char *id, const char *fie
   return TRUE;
 }
 
+/* Writes the winners' versions of @n fields of a record (@fields,
+ * @versions, @bases: each winner's version and its parents joined by
+ * spaces) into its row of record_versions (migration 0013), a field
+ * after the other as hearth_set_field_version() would, each left as it
+ * is when under its key already: the row read once and written once (or
+ * inserted when the record has none; no primary key to upsert on, as in
+ * migration 0011) whatever the number of fields. */
+static gboolean
+store_versions (sqlite3 *db, const char *table, const char *id, guint n, const char *const *fields,
+                const char *const *versions, const char *const *bases, GError **error)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  sqlite3_stmt *st;
+  gboolean found = FALSE;
+  int rc;
+
+  if ((st = hearth_sync_prepare (db, "SELECT rowid, versions FROM record_versions "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 "
+                                     "AND record_id = ?2")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  /* One row a record; were there two, each is changed, as an UPDATE would. */
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint64 rowid = sqlite3_column_int64 (st, 0);
+      gboolean any = FALSE;
+
+      found = TRUE;
+      g_string_truncate (text, 0);
+      g_string_append_len (text, (const char *) sqlite3_column_text (st, 1), sqlite3_column_bytes (st, 1));
+      {
+        g_autofree char *message = NULL;
+
+        if (!hearth_store_versions_set_fields (text, n, fields, versions, bases, &any, &message))
+          {
+            hearth_sync_finish (st);
+            g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
+                         _("the sync store refused a change: %s"), message);
+            return FALSE;
+          }
+      }
+      if (any)
+        {
+          sqlite3_stmt *update = hearth_sync_prepare (db, "UPDATE record_versions SET versions = ?1 WHERE rowid = ?2");
+
+          if (update == NULL)
+            {
+              hearth_sync_finish (st);
+              return hearth_sync_sql_failed (db, error);
+            }
+          sqlite3_bind_text (update, 1, text->str, (int) text->len, SQLITE_STATIC);
+          sqlite3_bind_int64 (update, 2, rowid);
+          rc = sqlite3_step (update);
+          hearth_sync_finish (update);
+          if (rc != SQLITE_DONE)
+            {
+              hearth_sync_sql_failed (db, error);
+              hearth_sync_finish (st);
+              return FALSE;
+            }
+        }
+    }
+  hearth_sync_finish (st);
+  if (rc != SQLITE_DONE)
+    return hearth_sync_sql_failed (db, error);
+  if (found)
+    return TRUE;
+  g_string_truncate (text, 0);
+  {
+    g_autofree char *message = NULL;
+    gboolean changed;
+
+    if (!hearth_store_versions_set_fields (text, n, fields, versions, bases, &changed, &message))
+      {
+        g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
+                     _("the sync store refused a change: %s"), message);
+        return FALSE;
+      }
+  }
+  if ((st = hearth_sync_prepare (db, "INSERT INTO record_versions (record_table, record_id, versions) "
+                                     "VALUES (?1, ?2, ?3)")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, text->str, (int) text->len, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* The winner's parents joined by spaces, as a version's base is stored. */
+static char *
+winner_base (EditSet *set, const HearthFieldMerge *merge)
+{
+  return g_strjoinv (" ", row_of (set, merge->winner)->parents);
+}
+
 /* Writes the merge of a loaded edit set to record_versions (the winner's
  * version and parents, migration 0013) and conflicts (only when the set
  * has two edits or more: a field with one edit never had two heads, and
@@ -361,40 +466,11 @@ static gboolean
 store_merge (sqlite3 *db, const char *table, const char *id, const char *field, EditSet *set,
              const HearthFieldMerge *merge, const char *now, const char *resolved_by, GError **error)
 {
-  g_autofree char *base = g_strjoinv (" ", row_of (set, merge->winner)->parents);
-  g_autofree char *key = base[0] != '\0' ? g_strconcat (merge->winner->hlc, " ", base, NULL)
-                                          : g_strdup (merge->winner->hlc);
-  sqlite3_stmt *st;
-  int rc;
-  gboolean found = FALSE;
+  g_autofree char *base = winner_base (set, merge);
+  const char *version = merge->winner->hlc;
+  const char *base_c = base;
 
-  /* The record's row, its field changed when its key differs (one
-   * statement: a record a page changes is most of the general path),
-   * else the row looked for, and inserted when it is not there (no
-   * primary key to upsert on, as in migration 0011). */
-  if (!run (db, "UPDATE record_versions SET versions = hearth_set_field_version (versions, ?3, ?4, ?5) "
-                "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 AND record_id = ?2 "
-                "AND hearth_field_key (versions, ?3) IS NOT ?6",
-            error, 6, table, id, field, merge->winner->hlc, base, key))
-    return FALSE;
-  if (sqlite3_changes (db) > 0)
-    found = TRUE;
-  else
-    {
-      if ((st = hearth_sync_prepare (db, "SELECT 1 FROM record_versions WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
-                                         "AND record_table = ?1 AND record_id = ?2")) == NULL)
-        return hearth_sync_sql_failed (db, error);
-      sqlite3_bind_text (st, 1, table, -1, SQLITE_STATIC);
-      sqlite3_bind_text (st, 2, id, -1, SQLITE_STATIC);
-      rc = sqlite3_step (st);
-      found = rc == SQLITE_ROW;
-      hearth_sync_finish (st);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return hearth_sync_sql_failed (db, error);
-    }
-  if (!found && !run (db, "INSERT INTO record_versions (record_table, record_id, versions) "
-                          "VALUES (?1, ?2, hearth_set_field_version (NULL, ?3, ?4, ?5))",
-                      error, 5, table, id, field, merge->winner->hlc, base))
+  if (!store_versions (db, table, id, 1, &field, &version, &base_c, error))
     return FALSE;
   return set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
 }
@@ -2291,31 +2367,49 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
   g_autoptr(GString) sql = g_string_new ("SELECT ");
   g_autoptr(GString) update = NULL;
   g_autoptr(GPtrArray) changed = NULL;
+  g_autoptr(GArray) merges = g_array_sized_new (FALSE, TRUE, sizeof (HearthFieldMerge), t->fields->len);
+  g_autoptr(GPtrArray) sets = g_ptr_array_sized_new (t->fields->len);      /* borrowed from @t */
+  g_autoptr(GPtrArray) versions = g_ptr_array_sized_new (t->fields->len);  /* borrowed from the merges */
+  g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *st;
+  gboolean ok = TRUE;
   int rc;
 
-  for (guint f = 0; f < t->fields->len; f++)
+  /* Every field's merge, then the record's versions in one read and one
+   * write (store_versions()), then each field's conflicts: the rows
+   * store_merge() field after field writes. */
+  for (guint f = 0; f < t->fields->len && ok; f++)
     {
       const char *field = t->fields->pdata[f];
       EditSet *set = g_hash_table_lookup (t->sets, field);
       HearthFieldMerge merge = { 0 };
-      gboolean ok;
 
       if (set->edits->len == 0)
         continue;
-      if (!merge_set (set, &merge, error))
-        return FALSE;
-      ok = store_merge (db, t->table, t->id, field, set, &merge, now, NULL, error);
-      if (ok)
-        {
-          g_string_append_printf (sql, "%sCAST (\"%s\" AS TEXT)", names->len > 0 ? ", " : "", field);
-          g_ptr_array_add (names, (gpointer) field);
-          g_ptr_array_add (winners, (gpointer) merge.winner->value);
-        }
-      g_ptr_array_unref (merge.losers);
-      if (!ok)
-        return FALSE;
+      if (!(ok = merge_set (set, &merge, error)))
+        break;
+      g_array_append_val (merges, merge);
+      g_ptr_array_add (sets, set);
+      g_ptr_array_add (names, (gpointer) field);
+      g_ptr_array_add (winners, (gpointer) merge.winner->value);
+      g_ptr_array_add (versions, (gpointer) merge.winner->hlc);
+      g_ptr_array_add (bases, winner_base (set, &merge));
+      g_string_append_printf (sql, "%sCAST (\"%s\" AS TEXT)", names->len > 1 ? ", " : "", field);
     }
+  if (ok && names->len > 0)
+    ok = store_versions (db, t->table, t->id, names->len, (const char *const *) names->pdata,
+                         (const char *const *) versions->pdata, (const char *const *) bases->pdata, error);
+  for (guint i = 0; i < merges->len; i++)
+    {
+      HearthFieldMerge *merge = &g_array_index (merges, HearthFieldMerge, i);
+      EditSet *set = sets->pdata[i];
+
+      if (ok && set->edits->len > 1)
+        ok = write_conflicts (db, t->table, t->id, names->pdata[i], set, merge, now, NULL, error);
+      g_ptr_array_unref (merge->losers);
+    }
+  if (!ok)
+    return FALSE;
   if (names->len == 0)
     return TRUE;
   g_string_append_printf (sql, " FROM \"%s\" WHERE id = ?", t->table);

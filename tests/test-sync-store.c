@@ -1641,6 +1641,132 @@ test_record_versions_functions (void)
   sqlite3_close (db);
 }
 
+/* hearth_store_versions_set_field() writes what `UPDATE record_versions
+ * SET versions = hearth_set_field_version (versions, field, version,
+ * base) WHERE hearth_field_key (versions, field) IS NOT key` writes (the
+ * statement a pull ran a field before the record's fields were set
+ * together, sync-apply.c's store_versions()), field after field, byte for
+ * byte; it refuses what the SQL function refuses, with its words, and
+ * leaves the text as it was. */
+static void
+test_versions_set_field (void)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *update = NULL, *read = NULL;
+  const char *const texts[] = {
+    NULL, "", "  ", "{}", "{\"V1\":[\"a\",\"b\"],\"V2 B1 B2\":[\"c\"]}",
+    "{ \"V1\" : [ \"a\" , \"b\" ] , \"V2\":[\"c\"]}", "{\"V\\u0031\":[\"x\\/\",\"a\"],\"V0\":[]}",
+    "{\"V1\":[\"a\"],\"V2\":[\"a\",\"b\"]}", "{\"1-\\\"x\\\\y\":[\"a\"]}",
+  };
+  /* Sequences of (field, version, base), applied in order. */
+  const char *const steps[][3][3] = {
+    { { "a", "V1", NULL }, { NULL } },
+    { { "a", "V1", "" }, { "b", "V1", NULL }, { "c", "V2", "B1 B2" } },
+    { { "a", "V2", "B1 B2" }, { "b", "V2", "B1 B2" }, { "c", "V3", "V2" } },
+    { { "c", "V1", NULL }, { "a", "V3", NULL }, { "b", "V3", NULL } },
+    { { "x/", "V1", NULL }, { "a", "V1", "" }, { "x/", "V9", "V1" } },
+    { { "a", "1-\"x\\y", NULL }, { "b", "1-\"x\\y", "0-/" }, { "\n", "V1", NULL } },
+    { { "a", "V0", NULL }, { "a", "V1", NULL }, { "a", "V0", NULL } },
+  };
+  /* Refused as the SQL function refuses them. */
+  const char *const bad[][2] = {
+    { "{\"V1\":\"a\"}", "expected '[' (a key's fields) at byte 6" },
+    { "{\"V1\":[\"a\"]", "expected ',' or '}' at byte 11" },
+    { "{\"V\\u00e9\":[\"a\"]}", "escape \\u other than" },
+    { "[\"a\"]", "expected '{' at byte 0" },
+  };
+  guint changed_n = 0, kept_n = 0;
+
+  g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "CREATE TABLE v (versions TEXT)", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "UPDATE v SET versions = hearth_set_field_version (versions, ?1, ?2, ?3) "
+                                           "WHERE hearth_field_key (versions, ?1) IS NOT ?4", -1, &update, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT coalesce (versions, '') FROM v", -1, &read, NULL), ==, SQLITE_OK);
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++)
+    for (guint q = 0; q < G_N_ELEMENTS (steps); q++)
+      {
+        g_autoptr(GString) text = g_string_new (texts[t]);
+        sqlite3_stmt *insert = NULL;
+
+        g_assert_cmpint (sqlite3_exec (db, "DELETE FROM v", NULL, NULL, NULL), ==, SQLITE_OK);
+        g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO v VALUES (?1)", -1, &insert, NULL), ==, SQLITE_OK);
+        if (texts[t] != NULL)
+          sqlite3_bind_text (insert, 1, texts[t], -1, SQLITE_STATIC);
+        g_assert_cmpint (sqlite3_step (insert), ==, SQLITE_DONE);
+        sqlite3_finalize (insert);
+        for (guint i = 0; i < 3 && steps[q][i][0] != NULL; i++)
+          {
+            const char *base = steps[q][i][2];
+            g_autofree char *key = base != NULL && base[0] != '\0' ? g_strconcat (steps[q][i][1], " ", base, NULL)
+                                                                   : g_strdup (steps[q][i][1]);
+            g_autofree char *message = NULL;
+            g_autofree char *sql_text = NULL;
+            gboolean changed = TRUE;
+
+            sqlite3_bind_text (update, 1, steps[q][i][0], -1, SQLITE_STATIC);
+            sqlite3_bind_text (update, 2, steps[q][i][1], -1, SQLITE_STATIC);
+            if (base != NULL)
+              sqlite3_bind_text (update, 3, base, -1, SQLITE_STATIC);
+            else
+              sqlite3_bind_null (update, 3);
+            sqlite3_bind_text (update, 4, key, -1, SQLITE_STATIC);
+            g_assert_cmpint (sqlite3_step (update), ==, SQLITE_DONE);
+            g_assert_true (hearth_store_versions_set_field (text, steps[q][i][0], steps[q][i][1], base, &changed,
+                                                            &message));
+            g_assert_null (message);
+            g_assert_cmpint (changed, ==, sqlite3_changes (db) > 0);
+            if (changed)
+              changed_n++;
+            else
+              kept_n++;
+            sqlite3_reset (update);
+            g_assert_cmpint (sqlite3_step (read), ==, SQLITE_ROW);
+            sql_text = g_strdup ((const char *) sqlite3_column_text (read, 0));
+            sqlite3_reset (read);
+            g_test_message ("%s: %s %s → %s", texts[t] != NULL ? texts[t] : "NULL", steps[q][i][0], key, text->str);
+            g_assert_cmpstr (text->str, ==, sql_text);
+          }
+        /* The whole sequence in one call: the same text. */
+        {
+          g_autoptr(GString) together = g_string_new (texts[t]);
+          const char *f[3], *v[3], *b[3];
+          g_autofree char *message = NULL;
+          gboolean changed = FALSE;
+          guint n = 0;
+
+          for (; n < 3 && steps[q][n][0] != NULL; n++)
+            {
+              f[n] = steps[q][n][0];
+              v[n] = steps[q][n][1];
+              b[n] = steps[q][n][2];
+            }
+          g_assert_true (hearth_store_versions_set_fields (together, n, f, v, b, &changed, &message));
+          g_assert_cmpstr (together->str, ==, text->str);
+          g_assert_cmpint (changed, ==, strcmp (together->str, texts[t] != NULL ? texts[t] : "") != 0);
+        }
+      }
+  /* Both kinds were met: a field moved, and one left under its key. */
+  g_assert_cmpuint (changed_n, >, 0);
+  g_assert_cmpuint (kept_n, >, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GString) text = g_string_new (bad[i][0]);
+      g_autofree char *message = NULL;
+      gboolean changed = TRUE;
+
+      g_assert_false (hearth_store_versions_set_field (text, "a", "V", NULL, &changed, &message));
+      g_assert_false (changed);
+      g_assert_nonnull (message);
+      g_assert_nonnull (strstr (message, bad[i][1]));
+      g_assert_cmpstr (text->str, ==, bad[i][0]);
+    }
+  sqlite3_finalize (update);
+  sqlite3_finalize (read);
+  sqlite3_close (db);
+}
+
 /* Every row of the edit tables and conflicts, in the order of their names. */
 static char *
 edit_tables_of (Replica *r)
@@ -3338,6 +3464,47 @@ test_held_probe (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 7);
 }
 
+/* A record's field versions damaged in the store (record_versions, not
+ * of the form): a page setting two of its fields together
+ * (recompute_together(), store_versions()) fails as the statement did,
+ * naming what is wrong, and leaves nothing of the page: the record, its
+ * versions text and the cursor as they were. */
+static void
+test_damaged_versions (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-damaged-versions", START_MS);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *row = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  sql = g_strdup_printf ("UPDATE record_versions SET versions = '{\"V1\":\"head_name\"}' WHERE record_id = '%s'", id);
+  g_assert_cmpint (sqlite3_exec (b->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
+
+  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  g_assert_false (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE);
+  g_assert_nonnull (strstr (error->message, "not of the form"));
+  g_assert_nonnull (strstr (error->message, "expected '[' (a key's fields) at byte 6"));
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT head_name || '|' || phone || '|' || "
+                         "(SELECT versions FROM record_versions WHERE record_id = '%s') FROM households "
+                         "WHERE id = '%s'", id, id);
+  row = query_text (b->db, sql);
+  g_assert_cmpstr (row, ==, "甲||{\"V1\":\"head_name\"}");
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 2);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 2);
+}
+
 /* A page's edits of a record the store holds: written together
  * (sync-apply.c, recompute_together(): the record's columns read and
  * written in one statement each) or, one field a page, field by field:
@@ -3930,6 +4097,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/sync/store/record-versions-migration", GUINT_TO_POINTER (12), test_edit_tables_migration);
   g_test_add_data_func ("/sync/store/record-writes-migration", GUINT_TO_POINTER (13), test_edit_tables_migration);
   g_test_add_func ("/sync/store/record-versions-functions", test_record_versions_functions);
+  g_test_add_func ("/sync/store/versions-set-field", test_versions_set_field);
   g_test_add_func ("/sync/store/key-functions-memo", test_key_functions_memo);
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
@@ -3949,6 +4117,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/held-probe", test_held_probe);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
+  g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   return g_test_run ();
 }

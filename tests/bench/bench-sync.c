@@ -74,6 +74,8 @@
  * seed store is kept there (sync-seed-*), everything else is removed at
  * the end unless --keep. HEARTH_BENCH_SQL_PROFILE=1 prints where the
  * device's statements spent their time in the first pull and push;
+ * HEARTH_BENCH_DUMP=FILE writes the first pulled store's rows to FILE
+ * (sorted, without local times), to compare what two builds pull;
  * HEARTH_BENCH_DBSTAT=1 where the first pulled store's pages went (table
  * and index). Each pull prints what the store's encryption did.
  */
@@ -771,6 +773,60 @@ G_GNUC_NO_INLINE static void
 bench_push_end (void)
 {
   pull_marks = 4;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Writes every table's rows of @db to @path, a line a row ("table:
+ * quoted values"), sorted, without the columns named *_at. */
+static void
+dump_store (sqlite3 *db, const char *path)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *tables = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                              "ORDER BY name", -1, &tables, NULL) != SQLITE_OK)
+    g_error ("dump: %s", sqlite3_errmsg (db));
+  while (sqlite3_step (tables) == SQLITE_ROW)
+    {
+      const char *table = (const char *) sqlite3_column_text (tables, 0);
+      g_autoptr(GString) sql = g_string_new ("SELECT ");
+      sqlite3_stmt *cols = NULL, *rows = NULL;
+      guint n = 0;
+
+      if (sqlite3_prepare_v2 (db, "SELECT name FROM pragma_table_xinfo (?1) WHERE name NOT LIKE '%!_at' ESCAPE '!'",
+                              -1, &cols, NULL) != SQLITE_OK)
+        g_error ("dump: %s", sqlite3_errmsg (db));
+      sqlite3_bind_text (cols, 1, table, -1, SQLITE_STATIC);
+      while (sqlite3_step (cols) == SQLITE_ROW)
+        g_string_append_printf (sql, "%squote (\"%s\")", n++ > 0 ? " || '|' || " : "",
+                                (const char *) sqlite3_column_text (cols, 0));
+      sqlite3_finalize (cols);
+      if (n == 0)
+        continue;
+      g_string_append_printf (sql, " FROM \"%s\"", table);
+      if (sqlite3_prepare_v2 (db, sql->str, -1, &rows, NULL) != SQLITE_OK)
+        g_error ("dump %s: %s", table, sqlite3_errmsg (db));
+      while (sqlite3_step (rows) == SQLITE_ROW)
+        g_ptr_array_add (lines, g_strdup_printf ("%s: %s", table, (const char *) sqlite3_column_text (rows, 0)));
+      sqlite3_finalize (rows);
+    }
+  sqlite3_finalize (tables);
+  g_ptr_array_sort (lines, compare_strings);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_string_append (out, lines->pdata[i]);
+      g_string_append_c (out, '\n');
+    }
+  if (!g_file_set_contents (path, out->str, (gssize) out->len, &error))
+    g_error ("dump: %s", error->message);
 }
 
 /* One sync run; returns its seconds. */
@@ -1950,6 +2006,11 @@ main (int argc, char **argv)
                    query_int (device_db (d), "SELECT count(*) FROM members"),
                    query_int (device_db (d), "SELECT count(*) FROM submissions"));
           device = d;
+          /* The pulled store's rows (HEARTH_BENCH_DUMP=FILE), for comparing
+           * what two builds pull: every table's rows, sorted, less the
+           * columns of local times (*_at), which differ run to run. */
+          if (g_getenv ("HEARTH_BENCH_DUMP") != NULL)
+            dump_store (device_db (d), g_getenv ("HEARTH_BENCH_DUMP"));
           /* Where the store's pages go (HEARTH_BENCH_DBSTAT set): each is
            * encrypted at every commit that writes it and authenticated
            * again by the checkpoint. */
