@@ -122,11 +122,18 @@ typedef struct {
   /* held_key() of the edit the last sqlite_find_edit() did not find,
    * or NULL; forgotten when an edit is stored or at a savepoint. */
   char *edit_absent;
+  /* The changes the transaction stored (0020-change-receipts.sql): their
+   * cursors' range and receipt times' (receipt_last 0: none), written as
+   * one row of change_receipts when it commits (receipt_flush()). Not
+   * narrowed when a savepoint is undone: a wider range only makes an
+   * export read a few more rows. */
+  gint64 receipt_first, receipt_last, receipt_from, receipt_until;
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
 static void sqlite_rollback (HearthCenterTxn *txn);
 static gboolean states_flush (SqliteTxn *t, GError **error);
+static gboolean receipt_flush (SqliteTxn *t, GError **error);
 static gint64 record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error);
 static gboolean state_number (SqliteTxn *t, const char *tbl, const char *id, gint64 *rkey, GError **error);
 static char *held_key (const char *table, const char *id, const char *field, const char *hlc);
@@ -1161,6 +1168,33 @@ txn_end (SqliteTxn *t)
  * waiting for its sync, its number to hearth_center_store_wait_durable()
  * in @ticket (0: durable already). Without @ticket it waits, after
  * letting the next writer go. */
+/* Writes the receipt of the changes @t stored, if any: its range of
+ * cursors and of receipt times, one row of change_receipts, merged with
+ * a row ending at the same cursor (0020-change-receipts.sql). */
+static gboolean
+receipt_flush (SqliteTxn *t, GError **error)
+{
+  sqlite3_stmt *st;
+
+  if (t->receipt_last == 0)
+    return TRUE;
+  st = stmt (t, "INSERT INTO change_receipts (last_cursor, first_cursor, first_received, last_received) "
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (last_cursor) DO UPDATE SET "
+                "first_cursor = min (first_cursor, excluded.first_cursor), "
+                "first_received = min (first_received, excluded.first_received), "
+                "last_received = max (last_received, excluded.last_received)", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, t->receipt_last);
+  sqlite3_bind_int64 (st, 2, t->receipt_first);
+  sqlite3_bind_int64 (st, 3, t->receipt_from);
+  sqlite3_bind_int64 (st, 4, t->receipt_until);
+  if (!run (t, st, error))
+    return FALSE;
+  t->receipt_last = 0;
+  return TRUE;
+}
+
 static gboolean
 commit_txn (SqliteTxn *t, guint64 *ticket, GError **error)
 {
@@ -1171,7 +1205,7 @@ commit_txn (SqliteTxn *t, guint64 *ticket, GError **error)
 
   if (ticket != NULL)
     *ticket = 0;
-  if (!states_flush (t, error))
+  if (!states_flush (t, error) || !receipt_flush (t, error))
     {
       sqlite3_exec (t->conn->db, "ROLLBACK", NULL, NULL, NULL);
       txn_end (t);
@@ -2232,6 +2266,18 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
     return 0;
   g_clear_pointer (&t->edit_absent, g_free);
   cursor = sqlite3_last_insert_rowid (t->conn->db);
+  if (t->receipt_last == 0)
+    {
+      t->receipt_first = t->receipt_last = cursor;
+      t->receipt_from = t->receipt_until = now;
+    }
+  else
+    {
+      t->receipt_first = MIN (t->receipt_first, cursor);
+      t->receipt_last = MAX (t->receipt_last, cursor);
+      t->receipt_from = MIN (t->receipt_from, now);
+      t->receipt_until = MAX (t->receipt_until, now);
+    }
   if (edit && !add_dangling (t, c->table, c->id, c->field, c->parents, error))
     return 0;
   for (guint i = 0; edits && i < c->edits->len; i++)
@@ -3398,9 +3444,9 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
     g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_village WHERE village IS NULL "
                           "AND cursor > ?3 AND device_id IS NOT ?4 AND ?2 IS NULL ORDER BY cursor", columns);
   else
-    g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_received WHERE tbl IN ('forms', "
-                          "'thresholds', 'divisions') AND cursor > ?3 AND device_id IS NOT ?4 AND ?2 IS NULL "
-                          "ORDER BY cursor", columns);
+    g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_published WHERE (tbl = 'forms' "
+                          "OR tbl = 'thresholds' OR tbl = 'divisions') AND cursor > ?3 AND device_id IS NOT ?4 "
+                          "AND ?2 IS NULL ORDER BY cursor", columns);
   if (pull_walk_prepare (t, w, sql->str, q, NULL, error) == NULL)
     return FALSE;
   return pull_walk_first (t, w, error);
@@ -4297,12 +4343,53 @@ sqlite_find_by_value (HearthCenterTxn *txn, const char *table, const char *field
 /* ---- exports ------------------------------------------------------------------------ */
 
 /* The changes of a range: parameters ?1 table, ?2 after, ?3 last, ?4 from,
- * ?5 until, ?6 and ?7 the village range of the prefix. */
+ * ?5 until, ?6 and ?7 the village range of the prefix, ?8 and ?9 the
+ * cursors the receipts of those dates span (range_cursors()), read in
+ * the change log's order. */
 #define RANGE_WHERE "tbl = ?1 AND cursor > ?2 AND cursor <= ?3 AND received_at >= ?4 AND received_at < ?5 " \
-                    "AND village >= ?6 AND village < ?7"
+                    "AND village >= ?6 AND village < ?7 AND cursor >= ?8 AND cursor <= ?9"
+
+/* The cursors [*@first, *@last] among which lie the changes received in
+ * @r's dates (0020-change-receipts.sql): those of the transactions whose
+ * receipts meet the dates, and every change above the last receipt (one
+ * written by hand). *@first > *@last: none. */
+static gboolean
+range_cursors (SqliteTxn *t, const HearthCenterRange *r, gint64 *first, gint64 *last, GError **error)
+{
+  sqlite3_stmt *st = stmt (t, "SELECT (SELECT min (first_cursor) FROM change_receipts WHERE last_received >= ?1 "
+                              "AND first_received < ?2), (SELECT max (last_cursor) FROM change_receipts "
+                              "WHERE last_received >= ?1 AND first_received < ?2), "
+                              "(SELECT coalesce (max (last_cursor), 0) FROM change_receipts), "
+                              "(SELECT coalesce (max (cursor), 0) FROM changes)", error);
+  gint64 tail, top;
+  gboolean met;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, r->from_ms);
+  sqlite3_bind_int64 (st, 2, r->until_ms);
+  if (step (t, st, error) != SQLITE_ROW)
+    {
+      sqlite3_reset (st);
+      return FALSE;
+    }
+  met = sqlite3_column_type (st, 0) != SQLITE_NULL;
+  *first = met ? sqlite3_column_int64 (st, 0) : 1;
+  *last = met ? sqlite3_column_int64 (st, 1) : 0;
+  tail = sqlite3_column_int64 (st, 2);
+  top = sqlite3_column_int64 (st, 3);
+  sqlite3_reset (st);
+  if (top > tail)
+    {
+      if (!met)
+        *first = tail + 1;
+      *last = top;
+    }
+  return TRUE;
+}
 
 static void
-bind_range (sqlite3_stmt *st, const char *table, const HearthCenterRange *r)
+bind_range (sqlite3_stmt *st, const char *table, const HearthCenterRange *r, gint64 first, gint64 last)
 {
   g_autofree char *upper = g_strconcat (r->prefix, ":", NULL);
 
@@ -4313,6 +4400,8 @@ bind_range (sqlite3_stmt *st, const char *table, const HearthCenterRange *r)
   sqlite3_bind_int64 (st, 5, r->until_ms);
   bind_text (st, 6, r->prefix);
   bind_text (st, 7, upper);
+  sqlite3_bind_int64 (st, 8, first);
+  sqlite3_bind_int64 (st, 9, last);
 }
 
 static GPtrArray *
@@ -4334,14 +4423,17 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
   SqliteTxn *t = (SqliteTxn *) txn;
   g_autoptr(GPtrArray) ids = NULL;
   sqlite3_stmt *st;
+  gint64 first, last;
 
   if (fields != NULL)
     *fields = NULL;
+  if (!range_cursors (t, range, &first, &last, error))
+    return NULL;
   st = stmt (t, "SELECT record_id FROM changes WHERE " RANGE_WHERE " GROUP BY record_id "
                 "ORDER BY min (cursor), record_id", error);
   if (st == NULL)
     return NULL;
-  bind_range (st, table, range);
+  bind_range (st, table, range, first, last);
   ids = column_list (t, st, error);
   if (ids == NULL || fields == NULL)
     return g_steal_pointer (&ids);
@@ -4358,7 +4450,7 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
                 "WHERE " RANGE_WHERE " AND c.kind = 'record' ORDER BY 1", error);
   if (st == NULL)
     return NULL;
-  bind_range (st, table, range);
+  bind_range (st, table, range, first, last);
   *fields = column_list (t, st, error);
   if (*fields == NULL)
     {

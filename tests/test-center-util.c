@@ -342,7 +342,7 @@ center_back_to_18 (Center *c)
                      "r.record_id, j.key, j.value ->> 0, c.hlc, coalesce (j.value ->> 2, CAST (j.value ->> 1 AS "
                      "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c "
                      "ON c.cursor = j.value ->> 1; "
-                     "PRAGMA user_version = 18");
+                     "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 18");
 }
 
 char *

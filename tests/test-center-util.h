@@ -72,6 +72,13 @@ void center_db_exec (Center *c, const char *sql);
  * 0013-grouped-edits.sql made it (and 0014, 0017 indexed it), every
  * record's fields as text, none packed (0019-packed-fields.sql). */
 void center_back_to_18 (Center *c);
+/* The changes no receipt covers (0020-change-receipts.sql): a change
+ * whose cursor and receipt time lie in no row of change_receipts, which
+ * an export by dates would miss. */
+#define CHANGES_WITHOUT_RECEIPT \
+  "SELECT count (*) FROM changes c WHERE NOT EXISTS (SELECT 1 FROM change_receipts r " \
+  "WHERE c.cursor BETWEEN r.first_cursor AND r.last_cursor " \
+  "AND c.received_at BETWEEN r.first_received AND r.last_received)"
 
 /* A tablet: a hearth-cli store in a test folder, with its passphrase file. */
 typedef struct {

@@ -4264,7 +4264,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 19);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 20);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* A store made before keeps its pages (SQLite sets their size when it
    * makes the file); the 8 KiB of a new one are no condition. */
@@ -4479,7 +4479,8 @@ back_to_16 (Center *c)
                      "UPDATE changes SET vkey = NULL WHERE kind = 'record'; "
                      "CREATE UNIQUE INDEX changes_record_identity ON changes (tbl, record_id) WHERE kind = 'record'; "
                      FIELD_STATE_VIEW
-                     "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 16");
+                     "DROP TABLE IF EXISTS batch_signing_key; "
+                     "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 16");
 }
 
 /* Takes @c's store back from version 17 to 15 (back_to_16(), then 16 to
@@ -4501,7 +4502,8 @@ back_to_15 (Center *c)
                      "DELETE FROM record_state WHERE tbl = 'households' AND state = '{}' AND NOT EXISTS ("
                      "SELECT 1 FROM changes c WHERE c.tbl = 'households' AND c.record_id = record_state.record_id "
                      "AND c.kind <> 'record'); "
-                     "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 15");
+                     "DROP TABLE IF EXISTS batch_signing_key; "
+                     "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 15");
 }
 
 /* Takes @c's store back from version 17 to 14 (back_to_15(), then 15 to
@@ -4525,7 +4527,8 @@ back_to_14 (Center *c)
                      "r.record_id, j.key, j.value ->> 0, c.hlc, coalesce (j.value ->> 2, CAST (j.value ->> 1 AS "
                      "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c "
                      "ON c.cursor = j.value ->> 1; "
-                     "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 14");
+                     "DROP TABLE IF EXISTS batch_signing_key; "
+                     "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 14");
 }
 
 /* Takes @c's store back from version 12 to 11: the merged state a row
@@ -4547,7 +4550,8 @@ back_to_field_rows (Center *c)
                      "WHERE tbl = 'households' AND field = 'registry_no'; "
                      "CREATE INDEX field_state_id_number ON field_state (value) "
                      "WHERE tbl = 'members' AND field = 'id_number'; "
-                     "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 11");
+                     "DROP TABLE IF EXISTS batch_signing_key; "
+                     "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 11");
 }
 
 /* Pushes @changes as one batch of @d, which the center answers 200 with
@@ -4673,9 +4677,10 @@ test_migrate_key (void)
                        "ALTER TABLE changes DROP COLUMN vkey; "
                        "CREATE UNIQUE INDEX changes_edit_identity ON changes (tbl, record_id, field, hlc) "
                        "WHERE kind = 'edit'; "
-                       "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 10");
+                       "DROP TABLE IF EXISTS batch_signing_key; "
+                       "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -4814,7 +4819,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -6046,7 +6051,8 @@ back_to_two_kinds (Center *c)
                      "r.record_id, j.key, j.value ->> 0, c.hlc, coalesce (j.value ->> 2, CAST (j.value ->> 1 AS "
                      "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c "
                      "ON c.cursor = j.value ->> 1; "
-                     "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 12");
+                     "DROP TABLE IF EXISTS batch_signing_key; "
+                     "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 12");
 }
 
 /* Migration 15 on a store with data: a store of version 14 (record_state
@@ -6103,7 +6109,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -6240,7 +6246,7 @@ test_migrate_record_identity (void)
     rows_16 = record_rows (c);
     g_assert_cmpstr (rows_16, ==, rows_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
     rows_after = record_rows (c);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6411,7 +6417,7 @@ test_migrate_household_number (void)
     places_15 = household_places (c);
     g_assert_cmpstr (places_15, ==, places_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
     places_after = household_places (c);
     g_assert_cmpstr (places_after, ==, places_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6511,7 +6517,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -6689,7 +6695,7 @@ test_migrate_packed (void)
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "TEXT");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
     g_free (type);
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "ANY");
@@ -6698,6 +6704,13 @@ test_migrate_packed (void)
     g_assert_cmpstr (rows_after, ==, rows_before);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 0);
     g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
+    /* 0020: every change stored before has its receipt (an export's
+     * dates), the index of receipt times is gone, the published records'
+     * partial index there. */
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM change_receipts"), >, 0);
+    g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_received'"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_published'"), ==, 1);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -6722,6 +6735,8 @@ test_migrate_packed (void)
                               "was recorded with other content"));
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 1);
+  /* Stored after it: its receipt written with its transaction. */
+  g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 0);
   /* Packed and text answer alike. */
   {
     Device *devices[] = { m.a, m.b, m.fresh };
@@ -6792,10 +6807,11 @@ test_migrate_record_key (void)
     center_db_exec (c, "DROP INDEX changes_by_key; "
                        "UPDATE changes SET ikey = hearth_change_key (tbl, record_id, NULL) WHERE kind = 'record'; "
                        "CREATE INDEX changes_by_key ON changes (ikey, vkey); "
-                       "DROP TABLE IF EXISTS batch_signing_key; PRAGMA user_version = 13");
+                       "DROP TABLE IF EXISTS batch_signing_key; "
+                       "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);

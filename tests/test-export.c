@@ -720,6 +720,16 @@ test_time_zone (void)
                          g_date_time_to_unix (received) * 1000, household);
   center_db_exec (c, sql);
   g_free (sql);
+  /* … and their transaction's receipt with them (an export finds a day's
+   * changes through the receipts, 0020-change-receipts.sql). */
+  g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), >, 0);
+  sql = g_strdup_printf ("UPDATE change_receipts SET first_received = min (first_received, %" G_GINT64_FORMAT ") "
+                         "WHERE last_cursor >= (SELECT min (cursor) FROM changes WHERE household = '%s') "
+                         "AND first_cursor <= (SELECT max (cursor) FROM changes WHERE household = '%s')",
+                         g_date_time_to_unix (received) * 1000, household, household);
+  center_db_exec (c, sql);
+  g_free (sql);
+  g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 0);
   sql = g_strdup_printf ("SELECT count (DISTINCT record_id) FROM changes WHERE tbl = 'members' AND household = '%s'",
                          household);
   members = center_db_int (c, sql);
@@ -766,6 +776,92 @@ test_time_zone (void)
     g_assert_cmpint (json_object_get_int_member (m_ends, "cursor_to"), ==,
                      json_object_get_int_member (m_open, "cursor_to"));
     g_assert_cmpstr (json_object_get_string_member (m_ends, "until"), ==, "9999-12-31");
+  }
+}
+
+/* ---- receipts ------------------------------------------------------------------------------- */
+
+/* An export finds the changes of its dates through the receipts of the
+ * transactions that stored them (0020-change-receipts.sql), each change's
+ * own receipt time still compared: two imports moved to two days are
+ * exported a day each, the day between has none, and a change written by
+ * hand after the last receipt is found by its own time. */
+static void
+test_receipts (void)
+{
+  g_autoptr(Center) c = center_init ("export-receipts-center", COUNTY);
+  g_autofree char *csv1 = test_registry ("export-receipts-registry1", COUNTY, 3, 51);
+  g_autofree char *csv2 = test_registry ("export-receipts-registry2", COUNTY, 2, 52);
+  g_autofree char *base = test_make_dir ("export-receipts");
+  g_autoptr(GDateTime) day1 = g_date_time_new_utc (2026, 3, 1, 4, 0, 0);
+  g_autoptr(GDateTime) day5 = g_date_time_new_utc (2026, 3, 5, 4, 0, 0);
+  g_autoptr(GDateTime) day3 = g_date_time_new_utc (2026, 3, 3, 4, 0, 0);
+  gint64 ms1 = g_date_time_to_unix (day1) * 1000, ms5 = g_date_time_to_unix (day5) * 1000;
+  gint64 ms3 = g_date_time_to_unix (day3) * 1000, split;
+  g_autofree char *sql = NULL;
+  g_auto(TestRun) r = { 0 };
+  struct {
+    const char *since, *until, *name;
+    gint64 households;
+  } cases[] = {
+    { "2026-03-01", "2026-03-01", "d1", 3 },
+    { "2026-03-05", "2026-03-05", "d5", 2 },
+    { "2026-03-02", "2026-03-04", "d234", 0 },
+    { "2026-03-01", "2026-03-05", "d15", 5 },
+    { "2026-03-06", NULL, "d6", 0 },
+  };
+
+  import_households (c, csv1);
+  split = center_db_int (c, "SELECT max (cursor) FROM changes");
+  import_households (c, csv2);
+  /* A receipt a transaction, covering its changes. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM change_receipts"), ==, 2);
+  g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 0);
+  sql = g_strdup_printf ("SELECT count (*) FROM change_receipts WHERE last_cursor = %" G_GINT64_FORMAT, split);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  g_free (sql);
+  /* The first import received on 1 March, the second on 5 March. */
+  sql = g_strdup_printf ("UPDATE changes SET received_at = CASE WHEN cursor <= %" G_GINT64_FORMAT " THEN %"
+                         G_GINT64_FORMAT " ELSE %" G_GINT64_FORMAT " END; "
+                         "UPDATE change_receipts SET first_received = CASE WHEN last_cursor <= %" G_GINT64_FORMAT
+                         " THEN %" G_GINT64_FORMAT " ELSE %" G_GINT64_FORMAT " END, last_received = "
+                         "first_received",
+                         split, ms1, ms5, split, ms1, ms5);
+  center_db_exec (c, sql);
+  g_free (sql);
+  g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = g_build_filename (base, cases[i].name, NULL);
+      g_autoptr(JsonObject) m = NULL;
+
+      g_assert_cmpint (center_export (c, &r, COUNTY, cases[i].since, cases[i].until, NULL, "csv", out), ==, 0);
+      m = manifest_of (out);
+      g_assert_cmpint (records_of (m, "households.csv"), ==, cases[i].households);
+    }
+  /* A change written by hand (no receipt), received on 3 March. */
+  sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, "
+                         "received_at, vkey) VALUES ('test-hand', 1, 'record', 'submissions', "
+                         "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', "
+                         "'%s001001', json_object ('form_id', 'hand'), %" G_GINT64_FORMAT ", "
+                         "hearth_record_key ('submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d'))",
+                         TOWNSHIP, ms3);
+  center_db_exec (c, sql);
+  g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 1);
+  {
+    g_autofree char *d3 = g_build_filename (base, "hand3", NULL);
+    g_autofree char *d1 = g_build_filename (base, "hand1", NULL);
+    g_autoptr(JsonObject) m3 = NULL;
+    g_autoptr(JsonObject) m1 = NULL;
+
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-03", "2026-03-03", NULL, "csv", d3), ==, 0);
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", "2026-03-01", NULL, "csv", d1), ==, 0);
+    m3 = manifest_of (d3);
+    m1 = manifest_of (d1);
+    g_assert_cmpint (records_of (m3, "submissions.csv"), ==, 1);
+    g_assert_cmpint (records_of (m3, "households.csv"), ==, 0);
+    g_assert_cmpint (records_of (m1, "submissions.csv"), ==, 0);
+    g_assert_cmpint (records_of (m1, "households.csv"), ==, 3);
   }
 }
 
@@ -1010,7 +1106,7 @@ test_batch_key (void)
   center_db_exec (c, "DROP TABLE batch_signing_key; PRAGMA user_version = 17");
   upgraded = batch_key_of (c->db);
   g_assert_cmpstr (upgraded, !=, key);
-  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 19);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
   again = batch_key_of (c->db);
   g_assert_cmpstr (again, ==, upgraded);
 }
@@ -1557,6 +1653,7 @@ main (int argc, char **argv)
   g_test_add_func ("/export/batches", test_batches);
   g_test_add_func ("/export/after-cursor", test_after_cursor);
   g_test_add_func ("/export/time-zone", test_time_zone);
+  g_test_add_func ("/export/receipts", test_receipts);
   g_test_add_func ("/export/remote", test_remote);
   g_test_add_func ("/export/batch-key", test_batch_key);
   g_test_add_func ("/export/import-households", test_import_households);
