@@ -4463,7 +4463,7 @@ sqlite_list_touched (HearthCenterTxn *txn, const char *table, const HearthCenter
                     "AND NOT json_valid (hearth_fields (fields, cursor)) ORDER BY cursor LIMIT 1", &local);
       if (st != NULL)
         {
-          bind_range (st, table, range);
+          bind_range (st, table, range, first, last);
           if (step (t, st, &local) == SQLITE_ROW)
             {
               g_autofree char *cursor = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (st, 0));
