@@ -947,7 +947,8 @@ int hearth_center_txn_take_late_parent (HearthCenterTxn *txn, const char *table,
  * @len: @json's length in bytes
  *
  * The form the center's store keeps a record's fields in
- * (schema/center/0019-packed-fields.sql): when it is smaller, a byte 1,
+ * (schema/center/0019-packed-fields.sql): when @len is 1 KiB or more and
+ * that is smaller, a byte 1,
  * the text's length in 4 bytes little-endian, then the text in raw
  * DEFLATE (libdeflate); else the text itself (it starts with "{"). Done
  * in a request's thread, so that the group's writer only stores it.

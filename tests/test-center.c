@@ -6574,13 +6574,14 @@ test_migrate_edits (void)
  * fields, and fields that do not shrink, stay text; packed fields that
  * state too large a length, are cut short, are not packed or inflate to
  * another length are refused, never read past. */
-/* A record's fields of forty short answers: text that packs well. */
+/* A record's fields of eighty short answers: text that packs well, long
+ * enough to be packed (1 KiB, center-store.c). */
 static GString *
-forty_answers (void)
+eighty_answers (void)
 {
   GString *json = g_string_new ("{");
 
-  for (guint i = 0; i < 40; i++)
+  for (guint i = 0; i < 80; i++)
     g_string_append_printf (json, "%s\"answer_%u\":\"value %u\"", i > 0 ? "," : "", i, i * 7);
   g_string_append_c (json, '}');
   return json;
@@ -6589,7 +6590,7 @@ forty_answers (void)
 static void
 test_fields_pack (void)
 {
-  g_autoptr(GString) json = forty_answers ();
+  g_autoptr(GString) json = eighty_answers ();
   g_autoptr(GBytes) packed = NULL, small = NULL, noise = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
@@ -6607,11 +6608,28 @@ test_fields_pack (void)
 
   small = hearth_center_fields_pack ("{\"a\":\"1\"}", 9);
   g_assert_cmpmem (g_bytes_get_data (small, NULL), g_bytes_get_size (small), "{\"a\":\"1\"}", 9);
+  /* Under 1 KiB: text, however well it would pack (an audit entry's
+   * fields are some 700 bytes). */
+  {
+    g_autoptr(GString) short_text = g_string_new ("{\"a\":\"");
+    g_autoptr(GBytes) kept = NULL;
+
+    while (short_text->len < 1021)
+      g_string_append_c (short_text, 'x');
+    g_string_append (short_text, "\"}");
+    g_assert_cmpuint (short_text->len, ==, 1023);
+    kept = hearth_center_fields_pack (short_text->str, short_text->len);
+    g_assert_cmpmem (g_bytes_get_data (kept, NULL), g_bytes_get_size (kept), short_text->str, short_text->len);
+    g_string_insert_c (short_text, 6, 'x');
+    g_clear_pointer (&kept, g_bytes_unref);
+    kept = hearth_center_fields_pack (short_text->str, short_text->len);
+    g_assert_cmpint (((const guint8 *) g_bytes_get_data (kept, NULL))[0], ==, 1);
+  }
   {
     g_autoptr(GString) random = g_string_new ("{\"x\":\"");
     char *at;
 
-    for (guint i = 0; i < 256; i++)
+    for (guint i = 0; i < 1100; i++)
       g_string_append_c (random, (char) (0x21 + g_random_int_range (0, 90)));
     while ((at = strpbrk (random->str + 6, "\"\\")) != NULL)
       *at = 'q';
@@ -6666,7 +6684,7 @@ test_migrate_packed (void)
                      "coalesce (digest, '-') || ' ' || coalesce (vkey, '-') || ' ' || "
                      "coalesce (hearth_fields (fields), '-') AS x FROM changes ORDER BY cursor)";
 
-  for (guint i = 0; i < 30; i++)
+  for (guint i = 0; i < 40; i++)
     g_string_append_printf (answers, ", \"q%u\": \"answer %u, \u00e9t\u00e9 \\\"quoted\\\"\"", i, i);
   migrate_start (c, g_get_real_time () / 1000, &m);
   {
@@ -6676,11 +6694,15 @@ test_migrate_packed (void)
     g_ptr_array_add (changes, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "address", "Road 9", m.w1, NULL));
     body_b = push_batch (c, m.b, changes, 0);
   }
-  /* Packed: the large submission and the audit entry; text: the small
-   * submission. */
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 2);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+  /* Packed: the large submission; text: the small submission and the
+   * audit entries (under 1 KiB). */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions' "
+                                     "AND typeof (fields) = 'blob'"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'audit' "
                                      "AND typeof (fields) = 'text'"), >=, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND typeof (fields) = 'text'"), >=, 2);
   {
     Device *devices[] = { m.a, m.b, m.fresh };
     const char *const bodies[] = { m.body_a, body_b, NULL };
@@ -7519,7 +7541,7 @@ assert_packed_damage (const guint8 *blob, gsize len)
 static void
 test_packed_damage (void)
 {
-  g_autoptr(GString) json = forty_answers ();
+  g_autoptr(GString) json = eighty_answers ();
   g_autoptr(GBytes) packed = NULL;
   g_autofree guint8 *bad = NULL;
   const guint8 *data;
@@ -7537,7 +7559,7 @@ test_packed_damage (void)
     g_autoptr(GString) text = g_string_new (NULL);
     g_autoptr(GBytes) not_json = NULL;
 
-    for (guint i = 0; i < 40; i++)
+    for (guint i = 0; i < 80; i++)
       g_string_append (text, "not json at all ");
     not_json = hearth_center_fields_pack (text->str, text->len);
     g_assert_cmpint (((const guint8 *) g_bytes_get_data (not_json, NULL))[0], ==, 1);
