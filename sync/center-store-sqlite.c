@@ -124,9 +124,13 @@ typedef struct {
   char *edit_absent;
   /* The changes the transaction stored (0020-change-receipts.sql): their
    * cursors' range and receipt times' (receipt_last 0: none), written as
-   * one row of change_receipts when it commits (receipt_flush()). Not
-   * narrowed when a savepoint is undone: a wider range only makes an
-   * export read a few more rows. */
+   * one row of change_receipts when it commits (receipt_flush()). Its
+   * last cursor is brought down to the log's last when a savepoint is
+   * undone (receipt_undone()): the cursors undone are given again, and a
+   * receipt above the log's end would hide the rows written there by
+   * hand from an export (range_cursors() reads above the last receipt).
+   * The rest is not narrowed: a wider range only makes an export read a
+   * few more rows. */
   gint64 receipt_first, receipt_last, receipt_from, receipt_until;
 } SqliteTxn;
 
@@ -1195,6 +1199,34 @@ receipt_flush (SqliteTxn *t, GError **error)
   return TRUE;
 }
 
+/* After a savepoint was undone: the receipt's cursors above the change
+ * log's last one are gone (AUTOINCREMENT's counter is undone with them),
+ * and the receipt with them when none is left. */
+static gboolean
+receipt_undone (SqliteTxn *t, GError **error)
+{
+  sqlite3_stmt *st;
+  gint64 top;
+
+  if (t->receipt_last == 0)
+    return TRUE;
+  st = stmt (t, "SELECT coalesce (max (cursor), 0) FROM changes", error);
+  if (st == NULL)
+    return FALSE;
+  if (step (t, st, error) != SQLITE_ROW)
+    {
+      sqlite3_reset (st);
+      return FALSE;
+    }
+  top = sqlite3_column_int64 (st, 0);
+  sqlite3_reset (st);
+  if (top < t->receipt_first)
+    t->receipt_last = 0;
+  else if (top < t->receipt_last)
+    t->receipt_last = top;
+  return TRUE;
+}
+
 static gboolean
 commit_txn (SqliteTxn *t, guint64 *ticket, GError **error)
 {
@@ -1292,7 +1324,9 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
       if (rc == SQLITE_DONE)
         rc = SQLITE_OK;
     }
-  return rc == SQLITE_OK || db_failed (t->conn->db, rc, _("a savepoint failed"), error);
+  if (rc != SQLITE_OK)
+    return db_failed (t->conn->db, rc, _("a savepoint failed"), error);
+  return op != HEARTH_CENTER_SAVEPOINT_ROLLBACK || receipt_undone (t, error);
 }
 
 static void

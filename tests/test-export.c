@@ -28,6 +28,8 @@
  *     published ones reach a tablet, which lists them.
  */
 #include "test-center-util.h"
+#include "center-store-sqlite.h"
+#include "change.h"
 #include "case-store.h"
 
 #include <glib/gstdio.h>
@@ -865,6 +867,88 @@ test_receipts (void)
   }
 }
 
+/* A transaction whose last changes a savepoint undid (a push of a group
+ * commit refused after it stored some) leaves no receipt above the change
+ * log's end: the cursors undone are given again, and a change written
+ * there by hand is still found by its own receipt time, as one written
+ * after the last receipt is (test_receipts()). */
+static void
+test_receipt_undone (void)
+{
+  g_autoptr(Center) c = center_init ("export-receipt-undone-center", COUNTY);
+  g_autofree char *csv = test_registry ("export-receipt-undone-registry", COUNTY, 3, 51);
+  g_autofree char *base = test_make_dir ("export-receipt-undone");
+  g_autoptr(GDateTime) day3 = g_date_time_new_utc (2026, 3, 3, 4, 0, 0);
+  g_autoptr(GDateTime) day5 = g_date_time_new_utc (2026, 3, 5, 4, 0, 0);
+  gint64 ms3 = g_date_time_to_unix (day3) * 1000, ms5 = g_date_time_to_unix (day5) * 1000, top;
+  g_autofree char *sql = NULL;
+  g_autofree char *out = g_build_filename (base, "d3", NULL);
+  g_autoptr(JsonObject) m = NULL;
+  g_auto(TestRun) r = { 0 };
+
+  import_households (c, csv);
+  top = center_db_int (c, "SELECT max (cursor) FROM changes");
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM change_receipts"), ==, 1);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HearthCenterStore) store = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+    g_autoptr(HearthCenterTxn) txn = NULL;
+    g_autoptr(HearthChange) kept = hearth_change_new (HEARTH_CHANGE_RECORD);
+    g_autoptr(HearthChange) undone = hearth_change_new (HEARTH_CHANGE_RECORD);
+    gint64 cursor;
+
+    g_assert_no_error (error);
+    txn = hearth_center_store_begin (store, TRUE, &error);
+    g_assert_no_error (error);
+    /* One change kept, received on 5 March, then two undone. */
+    kept->table = g_strdup ("submissions");
+    kept->id = g_uuid_string_random ();
+    kept->household = g_uuid_string_random ();
+    kept->village = g_strdup (TOWNSHIP "001001");
+    g_hash_table_insert (kept->fields, g_strdup ("form_id"), g_strdup ("kept"));
+    cursor = hearth_center_txn_add_change (txn, "test-undone", 1, kept, NULL, NULL, ms5, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (cursor, ==, top + 1);
+    g_assert_true (hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_BEGIN, &error));
+    for (int i = 0; i < 2; i++)
+      {
+        g_free (undone->id);
+        undone->table = g_strdup ("submissions");
+        undone->id = g_uuid_string_random ();
+        g_free (undone->household);
+        undone->household = g_strdup (kept->household);
+        g_free (undone->village);
+        undone->village = g_strdup (kept->village);
+        g_assert_cmpint (hearth_center_txn_add_change (txn, "test-undone", 2 + i, undone, NULL, NULL, ms5, &error),
+                         ==, top + 2 + i);
+        g_assert_no_error (error);
+        g_clear_pointer (&undone->table, g_free);
+      }
+    g_assert_true (hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_ROLLBACK, &error));
+    g_assert_no_error (error);
+    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+    g_assert_no_error (error);
+  }
+  /* Its receipt ends at the log's end. */
+  sql = g_strdup_printf ("SELECT max (last_cursor) FROM change_receipts");
+  g_assert_cmpint (center_db_int (c, sql), ==, top + 1);
+  g_free (sql);
+  /* A change written by hand (no receipt), received on 3 March: given a
+   * cursor the undone changes had. */
+  sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, "
+                         "received_at, vkey) VALUES ('test-hand', 1, 'record', 'submissions', "
+                         "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', "
+                         "'%s001001', json_object ('form_id', 'hand'), %" G_GINT64_FORMAT ", "
+                         "hearth_record_key ('submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d'))",
+                         TOWNSHIP, ms3);
+  center_db_exec (c, sql);
+  g_assert_cmpint (center_db_int (c, "SELECT max (cursor) FROM changes"), ==, top + 2);
+  g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-03", "2026-03-03", NULL, "csv", out), ==, 0);
+  m = manifest_of (out);
+  g_assert_cmpint (records_of (m, "submissions.csv"), ==, 1);
+  g_assert_cmpint (records_of (m, "households.csv"), ==, 0);
+}
+
 /* ---- the export endpoint ------------------------------------------------------------------------ */
 
 static void
@@ -1654,6 +1738,7 @@ main (int argc, char **argv)
   g_test_add_func ("/export/after-cursor", test_after_cursor);
   g_test_add_func ("/export/time-zone", test_time_zone);
   g_test_add_func ("/export/receipts", test_receipts);
+  g_test_add_func ("/export/receipt-undone", test_receipt_undone);
   g_test_add_func ("/export/remote", test_remote);
   g_test_add_func ("/export/batch-key", test_batch_key);
   g_test_add_func ("/export/import-households", test_import_households);
