@@ -5541,6 +5541,9 @@ test_push_store_fails (void)
     g_assert_cmpint (r.status, >=, 500);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 1);
+    /* No receipt of the cursors undone, which are given again
+     * (0020-change-receipts.sql). */
+    g_assert_cmpint (center_db_int (c, "SELECT max (last_cursor) FROM change_receipts"), ==, 1);
   }
 
   center_db_exec (c, "DROP TRIGGER full");
