@@ -783,6 +783,23 @@ test_time_zone (void)
 
 /* ---- receipts ------------------------------------------------------------------------------- */
 
+/* A submission written into changes by hand, outside the center (no
+ * receipt), received at @received_ms (Unix milliseconds), in the first
+ * village of TOWNSHIP. */
+static void
+insert_by_hand (Center *c, gint64 received_ms)
+{
+  g_autofree char *sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, "
+                                          "village, fields, received_at, vkey) VALUES ('test-hand', 1, 'record', "
+                                          "'submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', "
+                                          "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', '%s001001', "
+                                          "json_object ('form_id', 'hand'), %" G_GINT64_FORMAT ", "
+                                          "hearth_record_key ('submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d'))",
+                                          TOWNSHIP, received_ms);
+
+  center_db_exec (c, sql);
+}
+
 /* An export finds the changes of its dates through the receipts of the
  * transactions that stored them (0020-change-receipts.sql), each change's
  * own receipt time still compared: two imports moved to two days are
@@ -821,7 +838,7 @@ test_receipts (void)
   g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 0);
   sql = g_strdup_printf ("SELECT count (*) FROM change_receipts WHERE last_cursor = %" G_GINT64_FORMAT, split);
   g_assert_cmpint (center_db_int (c, sql), ==, 1);
-  g_free (sql);
+  g_clear_pointer (&sql, g_free);
   /* The first import received on 1 March, the second on 5 March. */
   sql = g_strdup_printf ("UPDATE changes SET received_at = CASE WHEN cursor <= %" G_GINT64_FORMAT " THEN %"
                          G_GINT64_FORMAT " ELSE %" G_GINT64_FORMAT " END; "
@@ -830,7 +847,7 @@ test_receipts (void)
                          "first_received",
                          split, ms1, ms5, split, ms1, ms5);
   center_db_exec (c, sql);
-  g_free (sql);
+  g_clear_pointer (&sql, g_free);
   g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -842,13 +859,7 @@ test_receipts (void)
       g_assert_cmpint (records_of (m, "households.csv"), ==, cases[i].households);
     }
   /* A change written by hand (no receipt), received on 3 March. */
-  sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, "
-                         "received_at, vkey) VALUES ('test-hand', 1, 'record', 'submissions', "
-                         "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', "
-                         "'%s001001', json_object ('form_id', 'hand'), %" G_GINT64_FORMAT ", "
-                         "hearth_record_key ('submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d'))",
-                         TOWNSHIP, ms3);
-  center_db_exec (c, sql);
+  insert_by_hand (c, ms3);
   g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 1);
   {
     g_autofree char *d3 = g_build_filename (base, "hand3", NULL);
@@ -881,7 +892,6 @@ test_receipt_undone (void)
   g_autoptr(GDateTime) day3 = g_date_time_new_utc (2026, 3, 3, 4, 0, 0);
   g_autoptr(GDateTime) day5 = g_date_time_new_utc (2026, 3, 5, 4, 0, 0);
   gint64 ms3 = g_date_time_to_unix (day3) * 1000, ms5 = g_date_time_to_unix (day5) * 1000, top;
-  g_autofree char *sql = NULL;
   g_autofree char *out = g_build_filename (base, "d3", NULL);
   g_autoptr(JsonObject) m = NULL;
   g_auto(TestRun) r = { 0 };
@@ -930,18 +940,10 @@ test_receipt_undone (void)
     g_assert_no_error (error);
   }
   /* Its receipt ends at the log's end. */
-  sql = g_strdup_printf ("SELECT max (last_cursor) FROM change_receipts");
-  g_assert_cmpint (center_db_int (c, sql), ==, top + 1);
-  g_free (sql);
+  g_assert_cmpint (center_db_int (c, "SELECT max (last_cursor) FROM change_receipts"), ==, top + 1);
   /* A change written by hand (no receipt), received on 3 March: given a
    * cursor the undone changes had. */
-  sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, "
-                         "received_at, vkey) VALUES ('test-hand', 1, 'record', 'submissions', "
-                         "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', "
-                         "'%s001001', json_object ('form_id', 'hand'), %" G_GINT64_FORMAT ", "
-                         "hearth_record_key ('submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d'))",
-                         TOWNSHIP, ms3);
-  center_db_exec (c, sql);
+  insert_by_hand (c, ms3);
   g_assert_cmpint (center_db_int (c, "SELECT max (cursor) FROM changes"), ==, top + 2);
   g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-03", "2026-03-03", NULL, "csv", out), ==, 0);
   m = manifest_of (out);
