@@ -1440,9 +1440,14 @@ typedef struct {
    * for the record's household, the edit's identity, whether an edit
    * names it and the field's heads. */
   GHashTable *records;
+  /* The last record_memo() found, and its record: a change's fields ask
+   * for their record's one after another (a key made and hashed for each
+   * cost some 1,000 instructions a field). */
+  struct _RecordMemo *last_memo;
+  const char *last_table, *last_id;
 } Push;
 
-typedef struct {
+typedef struct _RecordMemo {
   /* The household the record belongs to at the center
    * (hearth_center_txn_get_record_household()), when known. */
   gboolean owner_known;
@@ -1451,12 +1456,15 @@ typedef struct {
    * the fields the push stored since, which are no longer new. */
   gboolean unseen;
   GHashTable *stored;
+  char *table, *id;   /* its record (Push.last_memo) */
 } RecordMemo;
 
 static void
 record_memo_free (RecordMemo *m)
 {
   g_free (m->owner);
+  g_free (m->table);
+  g_free (m->id);
   g_clear_pointer (&m->stored, g_hash_table_unref);
   g_free (m);
 }
@@ -1465,14 +1473,24 @@ record_memo_free (RecordMemo *m)
 static RecordMemo *
 record_memo (Push *p, const HearthChange *c)
 {
-  g_autofree char *key = g_strconcat (c->table, " ", c->id, NULL);
-  RecordMemo *m = g_hash_table_lookup (p->records, key);
+  g_autofree char *key = NULL;
+  RecordMemo *m;
 
+  if (p->last_memo != NULL && strcmp (c->id, p->last_id) == 0 && strcmp (c->table, p->last_table) == 0)
+    return p->last_memo;
+  key = g_strconcat (c->table, " ", c->id, NULL);
+  m = g_hash_table_lookup (p->records, key);
   if (m == NULL)
     {
       m = g_new0 (RecordMemo, 1);
+      m->table = g_strdup (c->table);
+      m->id = g_strdup (c->id);
       g_hash_table_insert (p->records, g_steal_pointer (&key), m);
     }
+  /* The memo's own copy: @c's strings may go before the push does. */
+  p->last_memo = m;
+  p->last_table = m->table;
+  p->last_id = m->id;
   return m;
 }
 
@@ -2186,7 +2204,15 @@ static gboolean
 push_edits (Push *p, HearthPushItem *item, HearthChange *c, const char *at_center, char **floor,
             HearthCenterOutcome *out, GError **error)
 {
-  g_autoptr(GPtrArray) edits = hearth_change_expand (c);
+  /* Each field as the edit it holds: views of @c's strings rather than
+   * copies (hearth_change_expand()), which the writer made and freed for
+   * each field a push stores (some 4,000 instructions a field). They live
+   * as long as @c, and nothing below keeps, frees or changes their
+   * strings. */
+  guint n = c->edits->len;
+  g_autofree HearthChange *views = g_new0 (HearthChange, n);
+  g_autoptr(GPtrArray) edits = g_ptr_array_sized_new (n);
+  g_autoptr(GPtrArray) no_parents = NULL;
   g_autoptr(GPtrArray) kept = g_ptr_array_new ();
   g_autoptr(GPtrArray) heads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   g_autoptr(GArray) lates = g_array_new (FALSE, FALSE, sizeof (int));
@@ -2195,6 +2221,25 @@ push_edits (Push *p, HearthPushItem *item, HearthChange *c, const char *at_cente
   gboolean any_named = FALSE;
   gint64 cursor;
 
+  for (guint i = 0; i < n; i++)
+    {
+      const HearthChangeField *f = c->edits->pdata[i];
+      HearthChange *v = &views[i];
+
+      v->kind = HEARTH_CHANGE_EDIT;
+      v->seq = c->seq;
+      v->table = c->table;
+      v->id = c->id;
+      v->household = c->household;
+      v->village = c->village;
+      v->hlc = c->hlc;
+      v->wall = c->wall;
+      v->field = f->field;
+      v->value = f->value;
+      if ((v->parents = f->parents) == NULL)
+        v->parents = no_parents != NULL ? no_parents : (no_parents = g_ptr_array_new ());
+      g_ptr_array_add (edits, v);
+    }
   for (guint i = 0; i < edits->len; i++)
     {
       HearthChange *e = edits->pdata[i];
