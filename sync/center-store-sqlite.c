@@ -85,6 +85,9 @@
  * identity's key, in vkey (0017-record-identity-key.sql). */
 #define RECORD_ROW_IS(t, id) \
   "kind = 'record' AND vkey = hearth_record_key (" t ", " id ") AND tbl = " t " AND record_id = " id
+/* The same with the key bound as ?3 (record_key ()). */
+#define BOUND_RECORD_ROW_IS \
+  "kind = 'record' AND vkey = ?3 AND tbl = ?1 AND record_id = ?2"
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
@@ -108,9 +111,19 @@ typedef struct {
    * and write it once, when the savepoint or transaction ends or a
    * statement reads the table (states_flush()). */
   GHashTable *states;
+  /* The state record_state_get() returned last (in states), or NULL: a
+   * push asks for a record's state a few times a field, one field after
+   * another. Forgotten whenever states is emptied. */
+  struct _RecordState *last_state;
+  /* The number the next record given one gets (record_number()), 0 until
+   * the transaction first gives one: max (rkey) + 1 then. A record
+   * numbered has its row written with its state (states_flush()), not
+   * a row of '{}' at once and its state over it when the push ends. */
+  gint64 next_rkey;
   /* "tbl\nrecord_id" of the immutable record the last
    * sqlite_find_record() did not find, or NULL. */
   char *record_absent;
+  gint64 record_absent_key;   /* its identity's key (hearth_record_key ()) */
   /* "tbl\nrecord_id\nfield\nhlc" of the heads the transaction found
    * stored (sqlite_list_heads()) since the last savepoint began or
    * ended: a parent among them is no dangling version, and
@@ -135,6 +148,7 @@ typedef struct {
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
+static gsize format_int64 (char *buf, gint64 v);
 static void sqlite_rollback (HearthCenterTxn *txn);
 static gboolean states_flush (SqliteTxn *t, GError **error);
 static gboolean receipt_flush (SqliteTxn *t, GError **error);
@@ -272,6 +286,16 @@ identity_bits (const unsigned char *table, gsize table_len, const unsigned char 
   for (guint i = 0; i < 6; i++)
     key = key << 8 | hash[i];
   return key;
+}
+
+/* hearth_record_key (@table, @id) computed here, bound to a statement
+ * rather than computed by it: a push's statements looked a record up by
+ * its key three or four times, each a call of the SQL function. */
+static gint64
+record_key (const char *table, const char *id)
+{
+  return (gint64) identity_bits ((const unsigned char *) table, strlen (table), (const unsigned char *) id,
+                                 strlen (id));
 }
 
 /* The 16 bits of the BLAKE2b of @field (hearth_field_key ()): must never
@@ -442,6 +466,25 @@ hearth_center_store_sqlite_add_functions (sqlite3 *db)
   return rc;
 }
 
+/* SQLite's process-wide settings, before its first use (sqlite3_config()
+ * fails once it is initialised: a process that used SQLite before keeps
+ * its own). No count of SQLite's memory (nothing reads it, and no soft
+ * heap limit is set): otherwise every allocation and free of every
+ * connection takes one process-wide mutex and updates its statistics,
+ * some 20 instructions a change. */
+static void
+sqlite_setup (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+      sqlite3_initialize ();
+      g_once_init_leave (&once, 1);
+    }
+}
+
 static Conn *
 conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
 {
@@ -449,6 +492,7 @@ conn_open (HearthCenterStoreSqlite *self, const char *path, GError **error)
   char *msg = NULL;
   int rc;
 
+  sqlite_setup ();
   rc = sqlite3_open_v2 (path, &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
   if (rc != SQLITE_OK)
     {
@@ -799,6 +843,7 @@ is_center_store (const char *path, GError **error)
   sqlite3_stmt *st = NULL;
   gboolean foreign = FALSE;
 
+  sqlite_setup ();
   if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
       sqlite3_prepare_v2 (db, "SELECT (SELECT user_version FROM pragma_user_version) = 0 "
                               "AND EXISTS (SELECT 1 FROM sqlite_schema)", -1, &st, NULL) == SQLITE_OK &&
@@ -1160,6 +1205,7 @@ txn_end (SqliteTxn *t)
     conn_free (t->conn);
   if (t->write)
     g_rec_mutex_unlock (&self->write_lock);
+  t->last_state = NULL;
   g_clear_pointer (&t->states, g_hash_table_unref);
   g_clear_pointer (&t->held, g_hash_table_unref);
   g_free (t->edit_absent);
@@ -1306,6 +1352,7 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
   g_clear_pointer (&t->edit_absent, g_free);
   if (op == HEARTH_CENTER_SAVEPOINT_ROLLBACK)
     {
+      t->last_state = NULL;
       if (t->states != NULL)
         g_hash_table_remove_all (t->states);
     }
@@ -1990,15 +2037,18 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
   SqliteTxn *t = (SqliteTxn *) txn;
   /* By its identity's key (0017-record-identity-key.sql). */
   sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_record_key "
-                              "WHERE " RECORD_ROW_IS ("?1", "?2"), error);
+                              "WHERE " BOUND_RECORD_ROW_IS, error);
   GError *local = NULL;
   HearthChange *found;
+  gint64 key;
 
   g_clear_pointer (&t->record_absent, g_free);
   if (st == NULL)
     return NULL;
+  key = record_key (table, id);
   bind_borrowed (st, 1, table);
   bind_borrowed (st, 2, id);
+  sqlite3_bind_int64 (st, 3, key);
   found = find_one_change (t, st, &local);
   if (local != NULL)
     {
@@ -2007,7 +2057,10 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
     }
   /* Remembered for sqlite_add_change(), which stores it next. */
   if (found == NULL)
-    t->record_absent = g_strconcat (table, "\n", id, NULL);
+    {
+      t->record_absent = g_strconcat (table, "\n", id, NULL);
+      t->record_absent_key = key;
+    }
   return found;
 }
 
@@ -2206,7 +2259,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   gboolean edits = c->kind == HEARTH_CHANGE_EDITS;
   g_autofree char *json = NULL;
   g_autoptr(GBytes) packed = NULL;
-  gint64 cursor, rkey = 0;
+  gint64 cursor, rkey = 0, vkey = 0;
 
   if (edits && (c->edits == NULL || c->edits->len == 0))
     {
@@ -2229,6 +2282,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
       g_autofree char *key = g_strconcat (c->table, "\n", c->id, NULL);
       gboolean known_absent = g_strcmp0 (t->record_absent, key) == 0;
 
+      vkey = known_absent ? t->record_absent_key : record_key (c->table, c->id);
       g_clear_pointer (&t->record_absent, g_free);
       if (!known_absent)
         {
@@ -2254,8 +2308,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
    * vkey. */
   st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
                 "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-                "CASE WHEN ?3 = 'record' THEN hearth_record_key (?4, ?5) ELSE hearth_version_key (?7) END)", error);
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", error);
   if (st == NULL)
     return 0;
   if (edit)
@@ -2296,6 +2349,13 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   bind_borrowed (st, 15, digest);
   if (edit || edits)
     sqlite3_bind_int64 (st, 16, rkey * 65536 + (edit && c->field != NULL ? field_bits (c->field, strlen (c->field)) : 0));
+  /* hearth_record_key (tbl, record_id) for a record, hearth_version_key
+   * (hlc) for an edit, computed here (a version is never NULL: the push
+   * parser requires it). */
+  if (!edit && !edits)
+    sqlite3_bind_int64 (st, 17, vkey);
+  else if (c->hlc != NULL)
+    sqlite3_bind_int64 (st, 17, version_bits (c->hlc, strlen (c->hlc)));
   if (!run (t, st, error))
     return 0;
   g_clear_pointer (&t->edit_absent, g_free);
@@ -2337,10 +2397,12 @@ typedef struct {
 } FieldState;
 
 /* One record's merged state, as record_state holds it or will. */
-typedef struct {
+typedef struct _RecordState {
   char *tbl;
   char *id;
-  gint64 rkey;          /* its number (record_state.rkey), 0 while it has no row */
+  gint64 idkey;         /* hearth_record_key (tbl, id) */
+  gint64 rkey;          /* its number (record_state.rkey), 0 while it has none */
+  gboolean unstored;    /* numbered in this transaction: its row is written by states_flush() */
   GHashTable *fields;   /* name → FieldState * */
   GPtrArray *names;     /* the fields in their order in the row, then new ones */
   gboolean dirty;       /* set since it was read or written */
@@ -2693,7 +2755,7 @@ hearth_center_state_read_private (sqlite3 *db, const char *text, gsize len, guin
 static RecordState *
 record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
 {
-  g_autofree char *key = g_strconcat (tbl, "\n", id, NULL);
+  g_autofree char *key = NULL;
   RecordState *r;
   sqlite3_stmt *st;
   gboolean parsed = FALSE;
@@ -2701,26 +2763,30 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   guint skipped = 0;
   int rc;
 
+  if ((r = t->last_state) != NULL && strcmp (r->id, id) == 0 && strcmp (r->tbl, tbl) == 0)
+    return r;
+  key = g_strconcat (tbl, "\n", id, NULL);
   if (t->states == NULL)
     t->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) record_state_free);
   r = g_hash_table_lookup (t->states, key);
   if (r != NULL)
-    return r;
+    return t->last_state = r;
   /* A push holds a few dozen; a registry imported in one transaction
    * would hold every record. */
   if (g_hash_table_size (t->states) >= STATES_KEPT && !states_flush (t, error))
     return NULL;
-  st = stmt (t, "SELECT rkey, lookup, state FROM record_state WHERE idkey = hearth_record_key (?1, ?2) AND tbl = ?1 "
-                "AND record_id = ?2", error);
+  st = stmt (t, "SELECT rkey, lookup, state FROM record_state WHERE idkey = ?3 AND tbl = ?1 AND record_id = ?2", error);
   if (st == NULL)
     return NULL;
   r = g_new0 (RecordState, 1);
   r->tbl = g_strdup (tbl);
   r->id = g_strdup (id);
+  r->idkey = record_key (tbl, id);
   r->fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) field_state_free);
   r->names = g_ptr_array_new_with_free_func (g_free);
   bind_borrowed (st, 1, tbl);
   bind_borrowed (st, 2, id);
+  sqlite3_bind_int64 (st, 3, r->idkey);
   rc = step (t, st, error);
   if (rc == SQLITE_ROW)
     {
@@ -2742,7 +2808,7 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   if (rc == SQLITE_DONE || parsed)
     {
       g_hash_table_insert (t->states, g_steal_pointer (&key), r);
-      return r;
+      return t->last_state = r;
     }
   /* A state of another shape: SQLite's JSON parser reads it, a row per
    * field (as text: the bytes state_parse() saw). */
@@ -2769,7 +2835,7 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
     g_warning ("record_state of %s %s: %u fields without a value or cursor left out (a damaged row)", tbl, id,
                skipped);
   g_hash_table_insert (t->states, g_steal_pointer (&key), r);
-  return r;
+  return t->last_state = r;
 }
 
 /* The number of (@tbl, @id) (record_state.rkey) as the transaction's
@@ -2784,29 +2850,49 @@ state_number (SqliteTxn *t, const char *tbl, const char *id, gint64 *rkey, GErro
   return r != NULL;
 }
 
+/* Gives @r, a state without a number, the next one (as an INSERT
+ * without a rowid would: the transaction holds the writer's lock, and
+ * every row of record_state it adds is numbered here). Its row is
+ * written by states_flush(). %FALSE with @error set when the store
+ * fails. */
+static gboolean
+state_give_number (SqliteTxn *t, RecordState *r, GError **error)
+{
+  if (t->next_rkey == 0)
+    {
+      sqlite3_stmt *st = stmt (t, "SELECT coalesce (max (rkey), 0) + 1 FROM record_state", error);
+
+      if (st == NULL || step (t, st, error) != SQLITE_ROW)
+        {
+          if (st != NULL)
+            sqlite3_reset (st);
+          return FALSE;
+        }
+      t->next_rkey = sqlite3_column_int64 (st, 0);
+      sqlite3_reset (st);
+    }
+  r->rkey = t->next_rkey++;
+  r->unstored = TRUE;
+  return TRUE;
+}
+
 /* The number of (@tbl, @id) (record_state.rkey), given here when it has
  * none: the next one, its state '{}' (that of a record without a field)
  * until an edit of it is merged (0015-record-number.sql,
- * 0016-household-number.sql). 0 with @error set when the store fails. */
+ * 0016-household-number.sql). Its row is written with its state when the
+ * push (its savepoint) or transaction ends, or before a statement reads
+ * record_state (states_flush()): until then the transaction's states
+ * hold it, and the statements of a push find it there (state_number()).
+ * 0 with @error set when the store fails. */
 static gint64
 record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error)
 {
   RecordState *r = record_state_get (t, tbl, id, error);
-  sqlite3_stmt *st;
 
   if (r == NULL)
     return 0;
-  if (r->rkey != 0)
-    return r->rkey;
-  st = stmt (t, "INSERT INTO record_state (tbl, record_id, state, idkey) "
-                "VALUES (?1, ?2, '{}', hearth_record_key (?1, ?2))", error);
-  if (st == NULL)
+  if (r->rkey == 0 && !state_give_number (t, r, error))
     return 0;
-  bind_borrowed (st, 1, tbl);
-  bind_borrowed (st, 2, id);
-  if (!run (t, st, error))
-    return 0;
-  r->rkey = sqlite3_last_insert_rowid (t->conn->db);
   return r->rkey;
 }
 
@@ -2827,7 +2913,12 @@ record_state_json (RecordState *r)
       append_json_string (out, name);
       g_string_append (out, ":[");
       append_json_string (out, f->value);
-      g_string_append_printf (out, ",%" G_GINT64_FORMAT, f->cursor);
+      g_string_append_c (out, ',');
+      {
+        char digits[24];
+
+        g_string_append_len (out, digits, (gssize) format_int64 (digits, f->cursor));
+      }
       if (f->heads != NULL)
         {
           g_string_append_c (out, ',');
@@ -2858,17 +2949,21 @@ states_flush (SqliteTxn *t, GError **error)
       const char *lookup;
       sqlite3_stmt *st;
 
-      if (!r->dirty)
+      if (!r->dirty && !r->unstored)
         continue;
+      /* A state set without a number (none of this file's paths: a
+       * record edited has one from its first edit on, sqlite_add_change())
+       * gets one as its row is made. */
+      if (r->rkey == 0 && !state_give_number (t, r, error))
+        return FALSE;
       json = record_state_json (r);
       lookup = record_state_lookup (r);
       /* By its number (the table's rowid); an UPDATE that leaves lookup
-       * alone leaves its index alone. A record edited has a number from
-       * its first edit on (sqlite_add_change()): the INSERT is for a state
-       * set without one. */
-      if (r->rkey == 0)
-        st = stmt (t, "INSERT INTO record_state (tbl, record_id, state, lookup, idkey) "
-                      "VALUES (?2, ?3, ?4, ?5, hearth_record_key (?2, ?3))", error);
+       * alone leaves its index alone. A record numbered in this
+       * transaction has no row yet: made here, with its state. */
+      if (r->unstored)
+        st = stmt (t, "INSERT INTO record_state (rkey, tbl, record_id, state, lookup, idkey) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
       else if (g_strcmp0 (lookup, r->lookup) != 0)
         st = stmt (t, "UPDATE record_state SET state = ?4, lookup = ?5 WHERE rkey = ?1", error);
       else
@@ -2876,17 +2971,20 @@ states_flush (SqliteTxn *t, GError **error)
       if (st == NULL)
         return FALSE;
       sqlite3_bind_int64 (st, 1, r->rkey);
-      if (r->rkey == 0)
+      if (r->unstored)
         {
           bind_borrowed (st, 2, r->tbl);
           bind_borrowed (st, 3, r->id);
+          sqlite3_bind_int64 (st, 6, r->idkey);
         }
       bind_borrowed (st, 4, json);
       if (sqlite3_bind_parameter_count (st) >= 5)
         bind_borrowed (st, 5, lookup);
       if (!run (t, st, error))
         return FALSE;
+      r->unstored = FALSE;
     }
+  t->last_state = NULL;
   g_hash_table_remove_all (t->states);
   return TRUE;
 }
