@@ -5544,6 +5544,9 @@ test_push_store_fails (void)
     /* No receipt of the cursors undone, which are given again
      * (0020-change-receipts.sql). */
     g_assert_cmpint (center_db_int (c, "SELECT max (last_cursor) FROM change_receipts"), ==, 1);
+    /* Nor a row of the household numbered in the push undone (its row
+     * is written when the push ends). */
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 1);
   }
 
   center_db_exec (c, "DROP TRIGGER full");
@@ -5559,6 +5562,18 @@ test_push_store_fails (void)
     values = household_values (c, hh);
     expected = g_strdup_printf ("address=x@%s head_name=Ann@%s phone=1@%s", v2, v2, v1);
     g_assert_cmpstr (values, ==, expected);
+    g_free (values);
+    values = household_values (c, bad);
+    g_free (expected);
+    expected = g_strdup_printf ("address=y@%s phone=2@%s", v2, v2);
+    g_assert_cmpstr (values, ==, expected);
+    /* The next number: the undone push's is given again. */
+    g_free (values);
+    values = center_db_text (c, "SELECT group_concat (x, ' ') FROM (SELECT rkey || '=' || record_id AS x "
+                                "FROM record_state ORDER BY rkey)");
+    g_free (expected);
+    expected = g_strdup_printf ("1=%s 2=%s", hh, bad);
+    g_assert_cmpstr (values, ==, expected);
   }
   {
     g_autoptr(GPtrArray) changes = changes_new ();
@@ -5569,6 +5584,114 @@ test_push_store_fails (void)
     g_free (push_batch (c, a, changes, 0));
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 5);
   }
+  center_stop (c);
+}
+
+/* The numbers of records new to the center (record_state.rkey,
+ * 0015-record-number.sql) are given in the order the push first needs
+ * them, and their rows written with their state when the push ends: a
+ * household edited, a household a submission only names (its state
+ * '{}'), a member; a later edit of the new household in the same push
+ * merges over the first; a registry number looked up in the middle of
+ * the push (which writes the states so far) finds the new household's,
+ * and the household's next edit, read back from its row, merges on; a
+ * second push numbers on and updates a row it reads. */
+static void
+test_push_record_numbers (void)
+{
+  g_autoptr(Center) c = center_new ("center-record-numbers");
+  g_autoptr(Device) a = NULL;
+  g_autofree char *hh1 = g_uuid_string_random ();
+  g_autofree char *hh2 = g_uuid_string_random ();
+  g_autofree char *hh3 = g_uuid_string_random ();
+  g_autofree char *m1 = g_uuid_string_random ();
+  g_autofree char *m2 = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *v1 = NULL, *v2 = NULL, *v3 = NULL, *v4 = NULL, *v5 = NULL, *v6 = NULL;
+  g_autofree char *rows = NULL, *expected = NULL, *values = NULL, *sql = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 5000, 1, a->id);
+  v3 = hlc_at (now - 5000, 2, a->id);
+  v4 = hlc_at (now - 5000, 3, a->id);
+  v5 = hlc_at (now - 4000, 0, a->id);
+  v6 = hlc_at (now - 4000, 1, a->id);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 0);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, edits (a, "households", hh1, hh1, VILLAGE_A, v1,
+                                     "\"address\": {\"value\": \"A1\"}, \"registry_no\": {\"value\": \"R-1\"}"));
+    g_ptr_array_add (changes, record (a, "submissions", sub, hh2, VILLAGE_A, "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, edits (a, "members", m1, hh1, VILLAGE_A, v2, "\"name\": {\"value\": \"Li\"}"));
+    g_ptr_array_add (changes, edit (a, "households", hh1, hh1, VILLAGE_A, "address", "A2", v3, v1));
+    g_ptr_array_add (changes, edits (a, "households", hh3, hh3, VILLAGE_A, v4, "\"registry_no\": {\"value\": \"R-1\"}"));
+    g_ptr_array_add (changes, edit (a, "households", hh1, hh1, VILLAGE_A, "phone", "9", v4, NULL));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (refused, 0), "seq"), ==,
+                     a->next_seq - 2);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "duplicate");
+  }
+  rows = center_db_text (c, "SELECT group_concat (x, ' ') FROM (SELECT rkey || '=' || record_id || ':' || "
+                            "coalesce (lookup, '-') || ':' || (idkey = hearth_record_key (tbl, record_id)) AS x "
+                            "FROM record_state ORDER BY rkey)");
+  expected = g_strdup_printf ("1=%s:R-1:1 2=%s:-:1 3=%s:-:1", hh1, hh2, m1);
+  g_assert_cmpstr (rows, ==, expected);
+  sql = g_strdup_printf ("SELECT state FROM record_state WHERE record_id = '%s'", hh2);
+  g_free (rows);
+  rows = center_db_text (c, sql);
+  g_assert_cmpstr (rows, ==, "{}");
+  values = household_values (c, hh1);
+  g_free (expected);
+  expected = g_strdup_printf ("address=A2@%s phone=9@%s registry_no=R-1@%s", v3, v4, v1);
+  g_assert_cmpstr (values, ==, expected);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+  /* Every edit keyed by its record's number and its version's key, the
+   * record by its identity's (bound by the center, the SQL functions'
+   * values); each household's village under its number. */
+  assert_edits_keyed (c);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE vkey IS NOT CASE kind WHEN 'record' "
+                                     "THEN hearth_record_key (tbl, record_id) ELSE hearth_version_key (hlc) END"),
+                   ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 5);
+  g_free (rows);
+  rows = center_db_text (c, "SELECT group_concat (x, ' ') FROM (SELECT h.hkey || '=' || r.record_id AS x "
+                            "FROM household_villages h, record_state r WHERE r.rkey = h.hkey ORDER BY h.hkey)");
+  g_free (expected);
+  expected = g_strdup_printf ("1=%s 2=%s", hh1, hh2);
+  g_assert_cmpstr (rows, ==, expected);
+
+  /* The next push: a household read from its row, a member new. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", hh2, hh2, VILLAGE_A, "address", "B1", v5, NULL));
+    g_ptr_array_add (changes, edits (a, "members", m2, hh2, VILLAGE_A, v6, "\"name\": {\"value\": \"Wang\"}"));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  g_free (rows);
+  rows = center_db_text (c, "SELECT group_concat (x, ' ') FROM (SELECT rkey || '=' || record_id AS x "
+                            "FROM record_state ORDER BY rkey)");
+  g_free (expected);
+  expected = g_strdup_printf ("1=%s 2=%s 3=%s 4=%s", hh1, hh2, m1, m2);
+  g_assert_cmpstr (rows, ==, expected);
+  g_free (values);
+  values = household_values (c, hh2);
+  g_free (expected);
+  expected = g_strdup_printf ("address=B1@%s", v5);
+  g_assert_cmpstr (values, ==, expected);
+  assert_edits_keyed (c);
   center_stop (c);
 }
 
@@ -7615,6 +7738,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
   g_test_add_func ("/center/push/unknown-fields", test_push_unknown_fields);
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);
+  g_test_add_func ("/center/push/record-numbers", test_push_record_numbers);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/replay-across-restart", test_replay_across_restart);
