@@ -215,6 +215,11 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  *   hearth_change_append_fields_json() writes), cut from the digest's
  *   text and packed while the request is read, so that the group's
  *   writer neither writes nor packs them
+ * @fields_text: (nullable): while the body is read, a record's "fields"
+ *   object in the body when it is exactly what
+ *   hearth_change_append_fields_json() would write
+ *   (hearth_scan_change_fields()); %NULL once the digest is made
+ * @fields_len: its length
  */
 typedef struct {
   gint64 seq;
@@ -222,6 +227,8 @@ typedef struct {
   char *refusal;
   char digest[65];
   GBytes *fields;
+  const char *fields_text;
+  gsize fields_len;
 } HearthPushItem;
 
 /**

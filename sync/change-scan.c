@@ -351,17 +351,43 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field)
 /* A "fields" object: a record's strings into *@fields, or an "edits"
  * change's field edits into *@edits (a change of that kind), as its first
  * member's value says. */
+/* A record's "fields" object as it came is what
+ * hearth_change_append_fields_json() writes of it when it has no
+ * whitespace, no escape (so no backslash), no byte 0x7f (written
+ * escaped) and its names in strcmp() order: then its length is one for
+ * the braces and, for each member, its name's and value's lengths and six
+ * (quotes, colon, comma or the closing brace). */
 static gboolean
-read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits)
+fields_as_written (const char *start, const char *end, gsize expected, gboolean sorted)
+{
+  gsize len = (gsize) (end - start);
+
+  return sorted && len == expected && memchr (start, '\\', len) == NULL && memchr (start, 0x7f, len) == NULL;
+}
+
+static gboolean
+read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const char **text, gsize *text_len)
 {
   g_autoptr(GHashTable) strings = NULL;
   g_autoptr(HearthChange) holder = NULL;
+  const char *start, *prev = NULL;
+  gsize expected = 1;
+  gboolean sorted = TRUE;
 
+  *text = NULL;
+  *text_len = 0;
+  skip_ws (r);
+  start = r->p;
   if (!hearth_scan_take (r, '{'))
     return FALSE;
   if (hearth_scan_take (r, '}'))
     {
       *fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      if (r->p - start == 2)
+        {
+          *text = start;
+          *text_len = 2;
+        }
       return TRUE;
     }
   do
@@ -391,12 +417,20 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits)
           if (g_hash_table_contains (strings, name) || g_hash_table_size (strings) >= HEARTH_CHANGE_MAX_FIELDS ||
               (value = hearth_scan_string (r)) == NULL)
             return FALSE;
+          sorted = sorted && (prev == NULL || strcmp (prev, name) < 0);
+          expected += strlen (name) + strlen (value) + 6;
+          prev = name;
           g_hash_table_insert (strings, g_steal_pointer (&name), value);
         }
     }
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}'))
     return FALSE;
+  if (strings != NULL && fields_as_written (start, r->p, expected, sorted))
+    {
+      *text = start;
+      *text_len = (gsize) (r->p - start);
+    }
   *fields = g_steal_pointer (&strings);
   *edits = g_steal_pointer (&holder);
   return TRUE;
@@ -404,6 +438,16 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits)
 
 HearthChange *
 hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
+{
+  const char *text;
+  gsize len;
+
+  return hearth_scan_change_fields (r, number_name, max, &text, &len);
+}
+
+HearthChange *
+hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, const char **fields_text,
+                           gsize *fields_len)
 {
   gsize number_len = strlen (number_name);
   gint64 number = 0;
@@ -415,8 +459,12 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
   gboolean have_fields = FALSE;
   HearthChange *c = NULL;
   const char *kind_name = NULL;
+  const char *text = NULL;
+  gsize text_len = 0;
   HearthChangeKind kind;
 
+  *fields_text = NULL;
+  *fields_len = 0;
   if (!hearth_scan_take (r, '{') || hearth_scan_take (r, '}'))
     goto out;
   do
@@ -442,7 +490,7 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
         }
       if (HEARTH_SCAN_NAME_IS (name, len, "fields"))
         {
-          if (have_fields || !read_fields (r, &fields, &edits))
+          if (have_fields || !read_fields (r, &fields, &edits, &text, &text_len))
             goto out;
           have_fields = TRUE;
           continue;
@@ -526,6 +574,11 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
     c->fields = g_steal_pointer (&fields);
   if (!hearth_change_valid_scanned (c))
     g_clear_pointer (&c, hearth_change_free);
+  else if (kind == HEARTH_CHANGE_RECORD)
+    {
+      *fields_text = text;
+      *fields_len = text_len;
+    }
 
 out:
   for (guint i = 0; i < N_STRINGS; i++)
