@@ -351,18 +351,51 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field)
 /* A "fields" object: a record's strings into *@fields, or an "edits"
  * change's field edits into *@edits (a change of that kind), as its first
  * member's value says. */
-/* A record's "fields" object as it came is what
- * hearth_change_append_fields_json() writes of it when it has no
- * whitespace, no escape (so no backslash), no byte 0x7f (written
- * escaped) and its names in strcmp() order: then its length is one for
- * the braces and, for each member, its name's and value's lengths and six
- * (quotes, colon, comma or the closing brace). */
-static gboolean
-fields_as_written (const char *start, const char *end, gsize expected, gboolean sorted)
+/* Whether the byte at @r is @c (no whitespace before it). */
+static inline gboolean
+next_is (const HearthScan *r, char c)
 {
-  gsize len = (gsize) (end - start);
+  return r->p < r->end && *r->p == c;
+}
 
-  return sorted && len == expected && memchr (start, '\\', len) == NULL && memchr (start, 0x7f, len) == NULL;
+/* A record's "fields" object as it came, from @start to @end, is what
+ * hearth_change_append_fields_json() writes of it (json-glib 1.6's
+ * escaping, change.c) when it has no whitespace between its tokens
+ * (@tight), its names in strcmp() order (@sorted), no byte 0x7f (written
+ * escaped) and only the escapes that writer writes: \" \\ \b \t \n \f \r
+ * and \u00xx in lowercase for the other bytes from 0x01 to 0x1e (a
+ * submission's form holds quotes and line ends). The strings were read
+ * already: every escape is whole. */
+static gboolean
+fields_as_written (const char *start, const char *end, gboolean sorted, gboolean tight)
+{
+  const char *p = start;
+
+  if (!sorted || !tight || memchr (start, 0x7f, (gsize) (end - start)) != NULL)
+    return FALSE;
+  while ((p = memchr (p, '\\', (gsize) (end - p))) != NULL)
+    {
+      int v;
+
+      switch (p[1])
+        {
+        case '"': case '\\': case 'b': case 't': case 'n': case 'f': case 'r':
+          p += 2;
+          continue;
+        case 'u':
+          if (p[2] != '0' || p[3] != '0' || !g_ascii_isxdigit (p[4]) || g_ascii_isupper (p[4]) ||
+              !g_ascii_isxdigit (p[5]) || g_ascii_isupper (p[5]))
+            return FALSE;
+          v = g_ascii_xdigit_value (p[4]) * 16 + g_ascii_xdigit_value (p[5]);
+          if (v == '\b' || v == '\t' || v == '\n' || v == '\f' || v == '\r' || v < 0x01 || v > 0x1e)
+            return FALSE;
+          p += 6;
+          continue;
+        default:
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -371,8 +404,7 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
   g_autoptr(GHashTable) strings = NULL;
   g_autoptr(HearthChange) holder = NULL;
   const char *start, *prev = NULL;
-  gsize expected = 1;
-  gboolean sorted = TRUE;
+  gboolean sorted = TRUE, tight = TRUE;
 
   *text = NULL;
   *text_len = 0;
@@ -392,9 +424,14 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
     }
   do
     {
-      g_autofree char *name = hearth_scan_string (r);
+      g_autofree char *name = NULL;
 
-      if (name == NULL || !hearth_scan_take (r, ':'))
+      tight = tight && next_is (r, '"');
+      name = hearth_scan_string (r);
+      if (name == NULL)
+        return FALSE;
+      tight = tight && next_is (r, ':');
+      if (!hearth_scan_take (r, ':'))
         return FALSE;
       if (strings == NULL && holder == NULL)
         {
@@ -414,11 +451,12 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
         {
           char *value;
 
+          tight = tight && next_is (r, '"');
           if (g_hash_table_contains (strings, name) || g_hash_table_size (strings) >= HEARTH_CHANGE_MAX_FIELDS ||
               (value = hearth_scan_string (r)) == NULL)
             return FALSE;
+          tight = tight && (next_is (r, ',') || next_is (r, '}'));
           sorted = sorted && (prev == NULL || strcmp (prev, name) < 0);
-          expected += strlen (name) + strlen (value) + 6;
           prev = name;
           g_hash_table_insert (strings, g_steal_pointer (&name), value);
         }
@@ -426,7 +464,7 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}'))
     return FALSE;
-  if (strings != NULL && fields_as_written (start, r->p, expected, sorted))
+  if (strings != NULL && fields_as_written (start, r->p, sorted, tight))
     {
       *text = start;
       *text_len = (gsize) (r->p - start);

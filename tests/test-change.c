@@ -780,8 +780,8 @@ assert_same_batch (const char *body)
 }
 
 /* A record's fields taken from the body as they came (when they are as
- * the center writes them) or written again (names out of order,
- * whitespace, escapes, a byte 0x7f, an empty object): the same digest and
+ * the center writes them, the escapes it writes included) or written
+ * again (names out of order, whitespace, other escapes, a byte 0x7f): the same digest and
  * stored fields as the tree reader's either way. */
 static void
 test_push_fields_as_sent (void)
@@ -800,9 +800,15 @@ test_push_fields_as_sent (void)
     "{\"aa\":\"1\",\"a\":\"2\"}",
     "{\"a\":\"1\",\"a_b\":\"\xc3\xa9\",\"ab\":\"2\"}",
     "{\"a\":\"1\",\"ab\":\"2\",\"a_b\":\"3\"}",
+    "{\"a\":\"<x a=\\\"1\\\">\\n\\t\\\\</x>\\b\\f\\r\",\"b\":\"\\u0001\\u001e\\u000b\"}",
+    "{\"a\":\"\\u001E\"}",
+    "{\"a\":\"\\u000a\"}",
+    "{\"a\":\"\\u001f\"}",
+    "{\"a\":\"\\u0041\"}",
   };
   /* Whether each is taken as it came. */
-  static const gboolean as_sent[] = { TRUE, FALSE, TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, FALSE, TRUE, FALSE };
+  static const gboolean as_sent[] = { TRUE, FALSE, TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, FALSE, TRUE, FALSE,
+                                      TRUE, FALSE, FALSE, FALSE, FALSE };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (as_sent) == G_N_ELEMENTS (fields));
 
