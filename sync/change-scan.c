@@ -433,6 +433,8 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
       tight = tight && next_is (r, ':');
       if (!hearth_scan_take (r, ':'))
         return FALSE;
+      /* Before the first member's skip_ws() below. */
+      tight = tight && next_is (r, '"');
       if (strings == NULL && holder == NULL)
         {
           /* The first value says which; the rest must follow it. */
