@@ -69,13 +69,17 @@ read_changes (HearthScan *r, HearthPushBatch *batch)
     {
       HearthPushItem *item;
       HearthChange *c;
+      const char *fields_text;
+      gsize fields_len;
 
       if (batch->items->len >= HEARTH_CENTER_MAX_CHANGES ||
-          (c = hearth_scan_change (r, "seq", HEARTH_CENTER_MAX_SEQ)) == NULL)
+          (c = hearth_scan_change_fields (r, "seq", HEARTH_CENTER_MAX_SEQ, &fields_text, &fields_len)) == NULL)
         return FALSE;
       item = g_new0 (HearthPushItem, 1);
       item->seq = c->seq;
       item->change = c;
+      item->fields_text = fields_text;
+      item->fields_len = fields_len;
       g_ptr_array_add (batch->items, item);
       if (item->seq != ((HearthPushItem *) batch->items->pdata[0])->seq + batch->items->len - 1)
         return FALSE;

@@ -4,9 +4,11 @@
 
 #include "center-store.h"
 #include "center-store-sqlite.h"
+#include "hearth-center-resources.h"
 
 #include <glib/gi18n-lib.h>
 #include <libdeflate.h>
+#include <lz4.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -457,68 +459,105 @@ hearth_center_txn_list_conflicts (HearthCenterTxn *txn, const char *table, const
 
 /* ---- a record's fields as stored (0019-packed-fields.sql) ----------------------- */
 
-/* The first byte of packed fields (JSON text starts with '{'). */
-#define FIELDS_PACKED 1
+/* The first byte of packed fields (JSON text starts with '{'): 1 raw
+ * DEFLATE (0019-packed-fields.sql, still read), 2 an LZ4 block with
+ * format 2's dictionary (0021-fields-lz4.sql, written). */
+#define FIELDS_DEFLATE 1
+#define FIELDS_LZ4 2
 /* The tag and the text's length. */
 #define FIELDS_HEAD 5
-/* Fields shorter than this are kept as text. libdeflate's cost a call
- * has a fixed part (clearing its hash table: some 40 k instructions,
- * callgrind) that is most of packing short fields: in the bench's ingest
- * an audit entry's 700 bytes took 69 k instructions to save 254 bytes, a
- * review's 246 took 48 k to save 63, a submission's 2,615 took 138 k to
- * save 1,427. Above 1 KiB the center's request threads spend a third
- * less on packing for some 2% more bytes stored. */
-#define FIELDS_PACK_MIN 1024
-/* libdeflate's level. In the bench's ingest a submission's fields (2,607
- * bytes on average) pack to 1,165 at level 1 and 1,151 at 6, an audit
- * entry's (1,224) to 472 at either: 1, the fastest (18 µs a submission on
- * a loaded test machine, 27 at 6). */
-#define FIELDS_LEVEL 1
+/* Fields shorter than this are kept as text. LZ4's cost a call has a
+ * fixed part (copying the stream with its dictionary loaded, 16 KiB)
+ * that is most of packing a review's 250 bytes; an audit entry's 700
+ * shrink to a third. */
+#define FIELDS_PACK_MIN 512
+#define DICT_PATH "/org/hearth/center/fields/fields-dict-2.json"
 
-static GPrivate fields_compressor_key = G_PRIVATE_INIT ((GDestroyNotify) libdeflate_free_compressor);
+/* A thread's LZ4 streams (not to be shared between threads): @loaded
+ * holds the dictionary as LZ4_loadDict() left it, copied into @work
+ * before each text (loading it each time would cost more than packing a
+ * submission). */
+typedef struct {
+  LZ4_stream_t loaded;
+  LZ4_stream_t work;
+} FieldsStreams;
+
+static GPrivate fields_streams_key = G_PRIVATE_INIT (g_free);
 static GPrivate fields_decompressor_key = G_PRIVATE_INIT ((GDestroyNotify) libdeflate_free_decompressor);
+
+/* Format 2's dictionary: compiled in (schema/center/fields-dict-2.json),
+ * never freed: LZ4 refers to it while it works. */
+static const char *
+fields_dictionary (int *len)
+{
+  static gsize once;
+  static GBytes *dict;
+
+  if (g_once_init_enter (&once))
+    {
+      dict = g_resource_lookup_data (hearth_center_schema_get_resource (), DICT_PATH, G_RESOURCE_LOOKUP_FLAGS_NONE,
+                                     NULL);
+      /* Built in: a missing one is a broken build. */
+      g_assert (dict != NULL);
+      g_once_init_leave (&once, 1);
+    }
+  *len = (int) g_bytes_get_size (dict);
+  return g_bytes_get_data (dict, NULL);
+}
 
 GBytes *
 hearth_center_fields_pack (const char *json, gsize len)
 {
-  struct libdeflate_compressor *z;
+  FieldsStreams *streams;
   guint8 *out;
-  gsize out_len;
+  int n;
 
   g_return_val_if_fail (json != NULL, NULL);
   if (len < FIELDS_PACK_MIN || len > HEARTH_CENTER_FIELDS_MAX)
     return g_bytes_new (json, len);
-  if ((z = g_private_get (&fields_compressor_key)) == NULL)
+  if ((streams = g_private_get (&fields_streams_key)) == NULL)
     {
-      if ((z = libdeflate_alloc_compressor (FIELDS_LEVEL)) == NULL)
-        return g_bytes_new (json, len);
-      g_private_set (&fields_compressor_key, z);
+      const char *dict;
+      int dict_len;
+
+      /* g_new: LZ4_stream_t's alignment is malloc's. */
+      streams = g_new (FieldsStreams, 1);
+      if (LZ4_initStream (&streams->loaded, sizeof streams->loaded) == NULL)
+        {
+          g_free (streams);
+          return g_bytes_new (json, len);
+        }
+      dict = fields_dictionary (&dict_len);
+      LZ4_loadDict (&streams->loaded, dict, dict_len);
+      g_private_set (&fields_streams_key, streams);
     }
+  /* What LZ4_loadDict() would leave, as lz4.h allows (a copy of a stream
+   * with its dictionary loaded): the same bytes out. */
+  memcpy (&streams->work, &streams->loaded, sizeof streams->work);
   /* Room for less than the text: what does not shrink stays text. */
   out = g_malloc (len);
-  out_len = libdeflate_deflate_compress (z, json, len, out + FIELDS_HEAD, len - FIELDS_HEAD);
-  if (out_len == 0)
+  n = LZ4_compress_fast_continue (&streams->work, json, (char *) out + FIELDS_HEAD, (int) len,
+                                  (int) (len - FIELDS_HEAD), 1);
+  if (n <= 0)
     {
       g_free (out);
       return g_bytes_new (json, len);
     }
-  out[0] = FIELDS_PACKED;
+  out[0] = FIELDS_LZ4;
   out[1] = (guint8) (len & 0xff);
   out[2] = (guint8) ((len >> 8) & 0xff);
   out[3] = (guint8) ((len >> 16) & 0xff);
   out[4] = (guint8) ((len >> 24) & 0xff);
-  out_len += FIELDS_HEAD;
-  return g_bytes_new_take (g_realloc (out, out_len), out_len);
+  return g_bytes_new_take (g_realloc (out, FIELDS_HEAD + (gsize) n), FIELDS_HEAD + (gsize) n);
 }
 
 char *
 hearth_center_fields_unpack (const guint8 *data, gsize len, GError **error)
 {
-  struct libdeflate_decompressor *d;
   g_autofree char *text = NULL;
   gsize text_len;
 
-  if (data == NULL || len < FIELDS_HEAD || data[0] != FIELDS_PACKED)
+  if (data == NULL || len < FIELDS_HEAD || (data[0] != FIELDS_DEFLATE && data[0] != FIELDS_LZ4))
     {
       g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
                    "a record's stored fields are not in a form this center reads");
@@ -532,29 +571,55 @@ hearth_center_fields_unpack (const guint8 *data, gsize len, GError **error)
                    HEARTH_CENTER_FIELDS_MAX);
       return NULL;
     }
-  if ((d = g_private_get (&fields_decompressor_key)) == NULL)
-    {
-      if ((d = libdeflate_alloc_decompressor ()) == NULL)
-        g_error ("libdeflate could not allocate a decompressor");
-      g_private_set (&fields_decompressor_key, d);
-    }
   text = g_malloc (text_len + 1);
-  /* Without an "actual size" out parameter libdeflate fails unless the
-   * stream fills the buffer exactly. */
-  if (libdeflate_deflate_decompress (d, data + FIELDS_HEAD, len - FIELDS_HEAD, text, text_len, NULL) !=
-      LIBDEFLATE_SUCCESS)
+  if (data[0] == FIELDS_LZ4)
     {
-      g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
-                   "a record's stored fields do not inflate to their stated %" G_GSIZE_FORMAT " bytes", text_len);
-      return NULL;
+      const char *dict;
+      int dict_len, n;
+
+      dict = fields_dictionary (&dict_len);
+      /* The output buffer is the bound: LZ4's safe decoder refuses a
+       * block that would write beyond it or read beyond its input. */
+      n = len - FIELDS_HEAD > (gsize) G_MAXINT
+            ? -1
+            : LZ4_decompress_safe_usingDict ((const char *) data + FIELDS_HEAD, text, (int) (len - FIELDS_HEAD),
+                                             (int) text_len, dict, dict_len);
+      if (n < 0 || (gsize) n != text_len)
+        {
+          g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                       "a record's stored fields do not decompress to their stated %" G_GSIZE_FORMAT " bytes",
+                       text_len);
+          return NULL;
+        }
     }
-  /* Raw DEFLATE has no checksum: damage can inflate to the stated length.
-   * Readers copy the text into pull pages as it is, so what is not an
-   * object's text (or hides a NUL) is refused here, cheaply. */
+  else
+    {
+      struct libdeflate_decompressor *d;
+
+      if ((d = g_private_get (&fields_decompressor_key)) == NULL)
+        {
+          if ((d = libdeflate_alloc_decompressor ()) == NULL)
+            g_error ("libdeflate could not allocate a decompressor");
+          g_private_set (&fields_decompressor_key, d);
+        }
+      /* Without an "actual size" out parameter libdeflate fails unless
+       * the stream fills the buffer exactly. */
+      if (libdeflate_deflate_decompress (d, data + FIELDS_HEAD, len - FIELDS_HEAD, text, text_len, NULL) !=
+          LIBDEFLATE_SUCCESS)
+        {
+          g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+                       "a record's stored fields do not inflate to their stated %" G_GSIZE_FORMAT " bytes",
+                       text_len);
+          return NULL;
+        }
+    }
+  /* Neither format has a checksum: damage can decompress to the stated
+   * length. Readers copy the text into pull pages as it is, so what is
+   * not an object's text (or hides a NUL) is refused here, cheaply. */
   if (text_len < 2 || text[0] != '{' || text[text_len - 1] != '}' || memchr (text, '\0', text_len) != NULL)
     {
       g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
-                   "a record's stored fields do not inflate to a JSON object");
+                   "a record's stored fields do not decompress to a JSON object");
       return NULL;
     }
   text[text_len] = '\0';

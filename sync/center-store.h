@@ -947,11 +947,12 @@ int hearth_center_txn_take_late_parent (HearthCenterTxn *txn, const char *table,
  * @len: @json's length in bytes
  *
  * The form the center's store keeps a record's fields in
- * (schema/center/0019-packed-fields.sql): when @len is 1 KiB or more and
- * that is smaller, a byte 1,
- * the text's length in 4 bytes little-endian, then the text in raw
- * DEFLATE (libdeflate); else the text itself (it starts with "{"). Done
- * in a request's thread, so that the group's writer only stores it.
+ * (schema/center/0019-packed-fields.sql, 0021-fields-lz4.sql): when @len
+ * is 512 bytes or more and that is smaller, a byte 2, the text's length
+ * in 4 bytes little-endian, then one LZ4 block compressed with a fixed
+ * dictionary (schema/center/fields-dict-2.json); else the text itself (it
+ * starts with "{"). Done in a request's thread, so that the group's
+ * writer only stores it.
  *
  * Returns: (transfer full): the packed fields. Thread-safe (a compressor
  *   of each thread's own).
@@ -961,14 +962,15 @@ GBytes *hearth_center_fields_pack (const char *json, gsize len);
 /**
  * hearth_center_fields_unpack:
  * @data: what hearth_center_fields_pack() made of a record's fields (its
- *   packed form, starting with the byte 1)
+ *   packed form, starting with the byte 2; or the byte 1, raw DEFLATE,
+ *   as centers of before 0021-fields-lz4.sql packed them)
  * @len: @data's length
  * @error: return location for an error
  *
  * The JSON text of packed fields. A stored row is the center's own
  * writing, trusted as its text columns are; still, the text's stated
  * length is bounded (HEARTH_CENTER_FIELDS_MAX) and must be what the
- * stream inflates to, and the text an object's ('{' to '}', without a
+ * stream decompresses to, and the text an object's ('{' to '}', without a
  * NUL), so that damage is told, never read past nor copied into a pull
  * page.
  *

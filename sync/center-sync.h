@@ -212,9 +212,15 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  *   another), or of the element's JSON when the codec refused it
  * @fields: (nullable): a record's fields as the center stores them
  *   (hearth_center_fields_pack() of the text
- *   hearth_change_append_fields_json() writes), cut from the digest's
- *   text and packed while the request is read, so that the group's
- *   writer neither writes nor packs them
+ *   hearth_change_append_fields_json() writes: the body's own when it is
+ *   that text, else cut from the digest's text), packed while the
+ *   request is read, so that the group's writer neither writes nor packs
+ *   them
+ * @fields_text: (nullable): while the body is read, a record's "fields"
+ *   object in the body when it is exactly what
+ *   hearth_change_append_fields_json() would write
+ *   (hearth_scan_change_fields()); %NULL once the digest is made
+ * @fields_len: its length
  */
 typedef struct {
   gint64 seq;
@@ -222,6 +228,8 @@ typedef struct {
   char *refusal;
   char digest[65];
   GBytes *fields;
+  const char *fields_text;
+  gsize fields_len;
 } HearthPushItem;
 
 /**

@@ -351,25 +351,90 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field)
 /* A "fields" object: a record's strings into *@fields, or an "edits"
  * change's field edits into *@edits (a change of that kind), as its first
  * member's value says. */
+/* Whether the byte at @r is @c (no whitespace before it). */
+static inline gboolean
+next_is (const HearthScan *r, char c)
+{
+  return r->p < r->end && *r->p == c;
+}
+
+/* A record's "fields" object as it came, from @start to @end, is what
+ * hearth_change_append_fields_json() writes of it (json-glib 1.6's
+ * escaping, change.c) when it has no whitespace between its tokens
+ * (@tight), its names in strcmp() order (@sorted), no byte 0x7f (written
+ * escaped) and only the escapes that writer writes: \" \\ \b \t \n \f \r
+ * and \u00xx in lowercase for the other bytes from 0x01 to 0x1e (a
+ * submission's form holds quotes and line ends). The strings were read
+ * already: every escape is whole. */
 static gboolean
-read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits)
+fields_as_written (const char *start, const char *end, gboolean sorted, gboolean tight)
+{
+  const char *p = start;
+
+  if (!sorted || !tight || memchr (start, 0x7f, (gsize) (end - start)) != NULL)
+    return FALSE;
+  while ((p = memchr (p, '\\', (gsize) (end - p))) != NULL)
+    {
+      int v;
+
+      switch (p[1])
+        {
+        case '"': case '\\': case 'b': case 't': case 'n': case 'f': case 'r':
+          p += 2;
+          continue;
+        case 'u':
+          if (p[2] != '0' || p[3] != '0' || !g_ascii_isxdigit (p[4]) || g_ascii_isupper (p[4]) ||
+              !g_ascii_isxdigit (p[5]) || g_ascii_isupper (p[5]))
+            return FALSE;
+          v = g_ascii_xdigit_value (p[4]) * 16 + g_ascii_xdigit_value (p[5]);
+          if (v == '\b' || v == '\t' || v == '\n' || v == '\f' || v == '\r' || v < 0x01 || v > 0x1e)
+            return FALSE;
+          p += 6;
+          continue;
+        default:
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const char **text, gsize *text_len)
 {
   g_autoptr(GHashTable) strings = NULL;
   g_autoptr(HearthChange) holder = NULL;
+  const char *start, *prev = NULL;
+  gboolean sorted = TRUE, tight = TRUE;
 
+  *text = NULL;
+  *text_len = 0;
+  skip_ws (r);
+  start = r->p;
   if (!hearth_scan_take (r, '{'))
     return FALSE;
   if (hearth_scan_take (r, '}'))
     {
       *fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      if (r->p - start == 2)
+        {
+          *text = start;
+          *text_len = 2;
+        }
       return TRUE;
     }
   do
     {
-      g_autofree char *name = hearth_scan_string (r);
+      g_autofree char *name = NULL;
 
-      if (name == NULL || !hearth_scan_take (r, ':'))
+      tight = tight && next_is (r, '"');
+      name = hearth_scan_string (r);
+      if (name == NULL)
         return FALSE;
+      tight = tight && next_is (r, ':');
+      if (!hearth_scan_take (r, ':'))
+        return FALSE;
+      /* Before the first member's skip_ws() below. */
+      tight = tight && next_is (r, '"');
       if (strings == NULL && holder == NULL)
         {
           /* The first value says which; the rest must follow it. */
@@ -388,15 +453,24 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits)
         {
           char *value;
 
+          tight = tight && next_is (r, '"');
           if (g_hash_table_contains (strings, name) || g_hash_table_size (strings) >= HEARTH_CHANGE_MAX_FIELDS ||
               (value = hearth_scan_string (r)) == NULL)
             return FALSE;
+          tight = tight && (next_is (r, ',') || next_is (r, '}'));
+          sorted = sorted && (prev == NULL || strcmp (prev, name) < 0);
+          prev = name;
           g_hash_table_insert (strings, g_steal_pointer (&name), value);
         }
     }
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}'))
     return FALSE;
+  if (strings != NULL && fields_as_written (start, r->p, sorted, tight))
+    {
+      *text = start;
+      *text_len = (gsize) (r->p - start);
+    }
   *fields = g_steal_pointer (&strings);
   *edits = g_steal_pointer (&holder);
   return TRUE;
@@ -404,6 +478,16 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits)
 
 HearthChange *
 hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
+{
+  const char *text;
+  gsize len;
+
+  return hearth_scan_change_fields (r, number_name, max, &text, &len);
+}
+
+HearthChange *
+hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, const char **fields_text,
+                           gsize *fields_len)
 {
   gsize number_len = strlen (number_name);
   gint64 number = 0;
@@ -415,8 +499,12 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
   gboolean have_fields = FALSE;
   HearthChange *c = NULL;
   const char *kind_name = NULL;
+  const char *text = NULL;
+  gsize text_len = 0;
   HearthChangeKind kind;
 
+  *fields_text = NULL;
+  *fields_len = 0;
   if (!hearth_scan_take (r, '{') || hearth_scan_take (r, '}'))
     goto out;
   do
@@ -442,7 +530,7 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
         }
       if (HEARTH_SCAN_NAME_IS (name, len, "fields"))
         {
-          if (have_fields || !read_fields (r, &fields, &edits))
+          if (have_fields || !read_fields (r, &fields, &edits, &text, &text_len))
             goto out;
           have_fields = TRUE;
           continue;
@@ -526,6 +614,11 @@ hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
     c->fields = g_steal_pointer (&fields);
   if (!hearth_change_valid_scanned (c))
     g_clear_pointer (&c, hearth_change_free);
+  else if (kind == HEARTH_CHANGE_RECORD)
+    {
+      *fields_text = text;
+      *fields_len = text_len;
+    }
 
 out:
   for (guint i = 0; i < N_STRINGS; i++)

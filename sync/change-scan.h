@@ -72,4 +72,23 @@ HearthChange *hearth_scan_change (HearthScan *s,
                                   const char *number_name,
                                   gint64      max);
 
+/**
+ * hearth_scan_change_fields:
+ * @fields_text: (out) (transfer none) (nullable): for a record whose
+ *   "fields" object came exactly as hearth_change_append_fields_json()
+ *   writes it (no whitespace, no escape, no byte 0x7f, its names in
+ *   strcmp() order, as a device writes it), that object in @s's text;
+ *   else %NULL
+ * @fields_len: (out): its length
+ *
+ * As hearth_scan_change(), and where a record's fields are in the text
+ * as the center would write them, so that they need not be written
+ * again (the digest's text and the stored fields, center-sync.c).
+ */
+HearthChange *hearth_scan_change_fields (HearthScan  *s,
+                                         const char  *number_name,
+                                         gint64       max,
+                                         const char **fields_text,
+                                         gsize       *fields_len);
+
 G_END_DECLS

@@ -544,12 +544,28 @@ hearth_change_append_fields_json (const HearthChange *c, GString *out)
   g_string_append_c (out, '}');
 }
 
+static void
+append_json (const HearthChange *c, gboolean for_digest, const char *fields_text, gsize fields_len, GString *out);
+
 void
 hearth_change_append_json (const HearthChange *c, gboolean for_digest, GString *out)
 {
-  GString *o = out;
-
   g_return_if_fail (c != NULL && out != NULL);
+  append_json (c, for_digest, NULL, 0, out);
+}
+
+void
+hearth_change_append_record_json (const HearthChange *c, gboolean for_digest, const char *fields_text,
+                                  gsize fields_len, GString *out)
+{
+  g_return_if_fail (c != NULL && c->kind == HEARTH_CHANGE_RECORD && fields_text != NULL && out != NULL);
+  append_json (c, for_digest, fields_text, fields_len, out);
+}
+
+static void
+append_json (const HearthChange *c, gboolean for_digest, const char *fields_text, gsize fields_len, GString *out)
+{
+  GString *o = out;
 
   /* Each member after the first follows a comma (append_member()). */
   g_string_append_c (o, '{');
@@ -604,7 +620,10 @@ hearth_change_append_json (const HearthChange *c, gboolean for_digest, GString *
   else
     {
       append_member (o, "fields", NULL);
-      hearth_change_append_fields_json (c, o);
+      if (fields_text != NULL)
+        g_string_append_len (o, fields_text, (gssize) fields_len);
+      else
+        hearth_change_append_fields_json (c, o);
     }
   g_string_append_c (o, '}');
 }

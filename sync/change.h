@@ -194,6 +194,20 @@ JsonNode *hearth_change_to_json (const HearthChange *change);
 void hearth_change_append_json (const HearthChange *change, gboolean for_digest, GString *out);
 
 /**
+ * hearth_change_append_record_json:
+ * @change: a change of kind HEARTH_CHANGE_RECORD
+ * @fields_text: its "fields" object exactly as
+ *   hearth_change_append_fields_json() writes it (the caller knows it is:
+ *   hearth_scan_change_fields())
+ * @fields_len: its length
+ *
+ * As hearth_change_append_json(), with @fields_text written for the
+ * fields rather than written again from @change's table.
+ */
+void hearth_change_append_record_json (const HearthChange *change, gboolean for_digest, const char *fields_text,
+                                       gsize fields_len, GString *out);
+
+/**
  * hearth_change_append_fields_json:
  * @change: a record
  * @out: where to append

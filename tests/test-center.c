@@ -21,6 +21,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <libdeflate.h>
 #include <signal.h>
 #include <sodium.h>
 #include <string.h>
@@ -4264,7 +4265,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 20);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 21);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* A store made before keeps its pages (SQLite sets their size when it
    * makes the file); the 8 KiB of a new one are no condition. */
@@ -4680,7 +4681,7 @@ test_migrate_key (void)
                        "DROP TABLE IF EXISTS batch_signing_key; "
                        "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -4819,7 +4820,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -6235,7 +6236,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -6372,7 +6373,7 @@ test_migrate_record_identity (void)
     rows_16 = record_rows (c);
     g_assert_cmpstr (rows_16, ==, rows_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
     rows_after = record_rows (c);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6543,7 +6544,7 @@ test_migrate_household_number (void)
     places_15 = household_places (c);
     g_assert_cmpstr (places_15, ==, places_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
     places_after = household_places (c);
     g_assert_cmpstr (places_after, ==, places_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6643,7 +6644,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -6696,10 +6697,12 @@ test_migrate_edits (void)
 }
 
 
-/* A record's fields packed (0019-packed-fields.sql): round trips; short
- * fields, and fields that do not shrink, stay text; packed fields that
- * state too large a length, are cut short, are not packed or inflate to
- * another length are refused, never read past. */
+/* A record's fields packed (0019-packed-fields.sql, format 2 of
+ * 0021-fields-lz4.sql): round trips; short fields, and fields that do not
+ * shrink, stay text; fields packed in format 1 (DEFLATE, before 0021) are
+ * still read; packed fields that state too large a length, are cut short,
+ * are of another format or decompress to another length are refused,
+ * never read past. */
 /* A record's fields of eighty short answers: text that packs well, long
  * enough to be packed (1 KiB, center-store.c). */
 static GString *
@@ -6711,6 +6714,23 @@ eighty_answers (void)
     g_string_append_printf (json, "%s\"answer_%u\":\"value %u\"", i > 0 ? "," : "", i, i * 7);
   g_string_append_c (json, '}');
   return json;
+}
+
+/* Fields packed as a center of before 0021-fields-lz4.sql packed them:
+ * a byte 1, the text's length (4 bytes, little-endian), raw DEFLATE. */
+static GBytes *
+pack_deflate_v1 (const char *json, gsize len)
+{
+  struct libdeflate_compressor *z = libdeflate_alloc_compressor (1);
+  guint8 *out = g_malloc (len + 64);
+  gsize n = libdeflate_deflate_compress (z, json, len, out + 5, len + 59);
+
+  g_assert_cmpuint (n, >, 0);
+  libdeflate_free_compressor (z);
+  out[0] = 1;
+  out[1] = (guint8) (len & 0xff), out[2] = (guint8) ((len >> 8) & 0xff);
+  out[3] = (guint8) ((len >> 16) & 0xff), out[4] = (guint8) ((len >> 24) & 0xff);
+  return g_bytes_new_take (out, n + 5);
 }
 
 static void
@@ -6727,29 +6747,74 @@ test_fields_pack (void)
   packed = hearth_center_fields_pack (json->str, json->len);
   data = g_bytes_get_data (packed, &len);
   g_assert_cmpuint (len, <, json->len / 2);
-  g_assert_cmpint (data[0], ==, 1);
+  g_assert_cmpint (data[0], ==, 2);
   text = hearth_center_fields_unpack (data, len, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (text, ==, json->str);
+  /* Format 1, as stored before 0021: read as before. */
+  {
+    g_autoptr(GBytes) v1 = pack_deflate_v1 (json->str, json->len);
+    g_autofree char *v1_text = NULL;
+
+    g_assert_cmpint (((const guint8 *) g_bytes_get_data (v1, NULL))[0], ==, 1);
+    v1_text = hearth_center_fields_unpack (g_bytes_get_data (v1, NULL), g_bytes_get_size (v1), &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (v1_text, ==, json->str);
+    /* Format 1 stating a byte more than its stream holds. */
+    {
+      g_autofree guint8 *bad_v1 = g_memdup2 (g_bytes_get_data (v1, NULL), g_bytes_get_size (v1));
+
+      bad_v1[1]++;
+      g_assert_null (hearth_center_fields_unpack (bad_v1, g_bytes_get_size (v1), &error));
+      g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+      g_clear_error (&error);
+    }
+  }
+  /* A submission's fields as a device sends them (the dictionary's own
+   * kind of text: fields-dict-2.json) pack to under a third. */
+  {
+    g_autoptr(GString) visit = g_string_new ("{\"author\":\"demo-worker\",\"device_id\":\"");
+    g_autoptr(GBytes) v = NULL;
+    g_autofree char *v_text = NULL;
+
+    g_string_append (visit, "5e0dce10-6386-41b5-a0b4-5fea1d81039d\",\"ended_at\":\"2026-04-20T08:35:00+08:00\","
+                     "\"form_id\":\"hearth_household_visit\",\"form_version\":\"2026112901\",\"instance_xml\":"
+                     "\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-8\\\"?>\\n<data xmlns=\\\"http://www.w3.org/2002/"
+                     "xforms\\\" xmlns:odk=\\\"http://www.opendatakit.org/xforms\\\" id=\\\"hearth_household_"
+                     "visit\\\" version=\\\"2026112901\\\" odk:entities-version=\\\"2024.1.0\\\"><start>2026-04-"
+                     "20T08:10:00+08:00</start><end>2026-04-20T08:35:00+08:00</end><today>2026-04-20</today><intro>"
+                     "<household_note/><visit_reason>routine</visit_reason></intro><income><household_size>6"
+                     "</household_size><wages_public>30816</wages_public><wages_other>0</wages_other><production>"
+                     "52939</production><property>534</property><pension>5681</pension><dibao>0</dibao><tekun>0"
+                     "</tekun><transfer_other>3413</transfer_other><production_costs>8489</production_costs>"
+                     "<net_income>84894</net_income><per_capita_income>14149</per_capita_income><income_note/>"
+                     "</income></data>\"}");
+    v = hearth_center_fields_pack (visit->str, visit->len);
+    g_assert_cmpint (((const guint8 *) g_bytes_get_data (v, NULL))[0], ==, 2);
+    g_assert_cmpuint (g_bytes_get_size (v), <, visit->len / 3);
+    v_text = hearth_center_fields_unpack (g_bytes_get_data (v, NULL), g_bytes_get_size (v), &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (v_text, ==, visit->str);
+  }
 
   small = hearth_center_fields_pack ("{\"a\":\"1\"}", 9);
   g_assert_cmpmem (g_bytes_get_data (small, NULL), g_bytes_get_size (small), "{\"a\":\"1\"}", 9);
-  /* Under 1 KiB: text, however well it would pack (an audit entry's
-   * fields are some 700 bytes). */
+  /* Under 512 bytes: text, however well it would pack (a review's
+   * fields are some 250 bytes). */
   {
     g_autoptr(GString) short_text = g_string_new ("{\"a\":\"");
     g_autoptr(GBytes) kept = NULL;
 
-    while (short_text->len < 1021)
+    while (short_text->len < 509)
       g_string_append_c (short_text, 'x');
     g_string_append (short_text, "\"}");
-    g_assert_cmpuint (short_text->len, ==, 1023);
+    g_assert_cmpuint (short_text->len, ==, 511);
     kept = hearth_center_fields_pack (short_text->str, short_text->len);
     g_assert_cmpmem (g_bytes_get_data (kept, NULL), g_bytes_get_size (kept), short_text->str, short_text->len);
     g_string_insert_c (short_text, 6, 'x');
     g_clear_pointer (&kept, g_bytes_unref);
     kept = hearth_center_fields_pack (short_text->str, short_text->len);
-    g_assert_cmpint (((const guint8 *) g_bytes_get_data (kept, NULL))[0], ==, 1);
+    g_assert_cmpint (((const guint8 *) g_bytes_get_data (kept, NULL))[0], ==, 2);
   }
   {
     g_autoptr(GString) random = g_string_new ("{\"x\":\"");
@@ -6784,6 +6849,30 @@ test_fields_pack (void)
   g_clear_error (&error);
   g_assert_null (hearth_center_fields_unpack (data, 3, &error));
   g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  /* A format this center does not know (3), and format 1's tag on format
+   * 2's block. */
+  memcpy (bad, data, len);
+  bad[0] = 3;
+  g_assert_null (hearth_center_fields_unpack (bad, len, &error));
+  g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "not in a form this center reads"));
+  g_clear_error (&error);
+  bad[0] = 1;
+  g_assert_null (hearth_center_fields_unpack (bad, len, &error));
+  g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  /* Every byte of the block changed in turn: refused or the same text,
+   * never read past (ASan) nor another text taken. */
+  for (gsize i = 5; i < len; i++)
+    {
+      g_autofree char *got = NULL;
+
+      memcpy (bad, data, len);
+      bad[i] ^= 0x5a;
+      got = hearth_center_fields_unpack (bad, len, NULL);
+      g_assert_true (got == NULL || strlen (got) == json->len);
+    }
 }
 
 /* Migration 19 on a store with data: a store of version 18 (every
@@ -6843,7 +6932,7 @@ test_migrate_packed (void)
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "TEXT");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
     g_free (type);
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "ANY");
@@ -6959,7 +7048,7 @@ test_migrate_record_key (void)
                        "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 20);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -7679,17 +7768,20 @@ test_packed_damage (void)
   /* A stated length one byte more than the stream holds. */
   bad[1]++;
   assert_packed_damage (bad, len);
-  /* Raw DEFLATE has no checksum: damage that inflates to the stated
-   * length, text that is not an object's. */
+  /* Neither format has a checksum: damage that decompresses to the
+   * stated length, text that is not an object's, in format 2 and in
+   * format 1 (stored before 0021-fields-lz4.sql). */
   {
     g_autoptr(GString) text = g_string_new (NULL);
-    g_autoptr(GBytes) not_json = NULL;
+    g_autoptr(GBytes) not_json = NULL, not_json_v1 = NULL;
 
     for (guint i = 0; i < 80; i++)
       g_string_append (text, "not json at all ");
     not_json = hearth_center_fields_pack (text->str, text->len);
-    g_assert_cmpint (((const guint8 *) g_bytes_get_data (not_json, NULL))[0], ==, 1);
+    g_assert_cmpint (((const guint8 *) g_bytes_get_data (not_json, NULL))[0], ==, 2);
     assert_packed_damage (g_bytes_get_data (not_json, NULL), g_bytes_get_size (not_json));
+    not_json_v1 = pack_deflate_v1 (text->str, text->len);
+    assert_packed_damage (g_bytes_get_data (not_json_v1, NULL), g_bytes_get_size (not_json_v1));
   }
 }
 

@@ -770,6 +770,76 @@ assert_same_batch (const char *body)
 
       g_assert_cmpstr (a->digest, ==, b->digest);
       g_assert_cmpstr (a->refusal, ==, b->refusal);
+      /* The fields stored, whether the fast reader took them from the
+       * body as they came or wrote them again. */
+      g_assert_true ((a->fields == NULL) == (b->fields == NULL));
+      if (a->fields != NULL)
+        g_assert_true (g_bytes_equal (a->fields, b->fields));
+      g_assert_null (a->fields_text);
+    }
+}
+
+/* A record's fields taken from the body as they came (when they are as
+ * the center writes them, the escapes it writes included) or written
+ * again (names out of order, whitespace, other escapes, a byte 0x7f): the same digest and
+ * stored fields as the tree reader's either way. */
+static void
+test_push_fields_as_sent (void)
+{
+  static const char *const fields[] = {
+    "{}",
+    "{ }",
+    "{\"a\":\"1\",\"b\":\"2\"}",
+    "{\"b\":\"2\",\"a\":\"1\"}",
+    "{\"a\":\"1\", \"b\":\"2\"}",
+    "{\"a\" :\"1\",\"b\":\"2\" }",
+    "{\"a\":\"x\\/y\",\"b\":\"2\"}",
+    "{\"a\":\"x\\\"y\",\"b\":\"\\u00e9\"}",
+    "{\"a\":\"\x7f\",\"b\":\"2\"}",
+    "{\"a\":\"\xe6\x94\xb6\xe5\x85\xa5\",\"aa\":\"\",\"b\":\"2\"}",
+    "{\"aa\":\"1\",\"a\":\"2\"}",
+    "{\"a\":\"1\",\"a_b\":\"\xc3\xa9\",\"ab\":\"2\"}",
+    "{\"a\":\"1\",\"ab\":\"2\",\"a_b\":\"3\"}",
+    "{\"a\":\"<x a=\\\"1\\\">\\n\\t\\\\</x>\\b\\f\\r\",\"b\":\"\\u0001\\u001e\\u000b\"}",
+    "{\"a\":\"\\u001E\"}",
+    "{\"a\":\"\\u000a\"}",
+    "{\"a\":\"\\u001f\"}",
+    "{\"a\":\"\\u0041\"}",
+    "{\"a\": \"1\"}",
+    "{\"a\":\"1\",\"b\": \"2\"}",
+  };
+  /* Whether each is taken as it came. */
+  static const gboolean as_sent[] = { TRUE, FALSE, TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, FALSE, TRUE, FALSE,
+                                      TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE };
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (as_sent) == G_N_ELEMENTS (fields));
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_autoptr(GString) big = g_string_new ("{\"a\":\"");
+      g_autofree char *body = g_strdup_printf ("{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 5, \"kind\": "
+                                               "\"record\", \"table\": \"submissions\", \"id\": \"" ID "\", "
+                                               "\"household\": \"" HH "\", \"village\": \"361102001201\", "
+                                               "\"fields\": %s}]}", fields[i]);
+      g_autofree char *big_body = NULL;
+
+      assert_same_batch (body);
+      {
+        g_autoptr(HearthPushBatch) fast = hearth_center_parse_push_fast (body, strlen (body));
+        HearthPushItem *item = fast->items->pdata[0];
+
+        g_assert_cmpint (item->fields_text != NULL, ==, as_sent[i]);
+        if (as_sent[i])
+          g_assert_cmpmem (item->fields_text, item->fields_len, fields[i], strlen (fields[i]));
+      }
+      /* Long enough to be packed (center-store.c). */
+      for (guint k = 0; k < 200; k++)
+        g_string_append (big, "answer ");
+      g_string_append (big, "\",");
+      g_string_append (big, fields[i][1] == '}' || fields[i][1] == ' ' ? "\"z\":\"1\"}" : fields[i] + 1);
+      big_body = g_strdup_printf ("{\"device_id\": \"" HH "\", \"changes\": [{\"seq\": 5, \"kind\": \"record\", "
+                                  "\"table\": \"audit\", \"id\": \"" ID "\", \"fields\": %s}]}", big->str);
+      assert_same_batch (big_body);
     }
 }
 
@@ -1096,6 +1166,7 @@ main (int argc, char **argv)
   g_test_add_func ("/change/push-body", test_push_body);
   g_test_add_func ("/change/push-body/corpus", test_push_corpus);
   g_test_add_func ("/change/push-body/one-pass", test_push_fast);
+  g_test_add_func ("/change/push-body/fields-as-sent", test_push_fields_as_sent);
   g_test_add_func ("/change/is-uuid", test_is_uuid);
   g_test_add_func ("/change/push-body/utf8", test_push_utf8);
   g_test_add_func ("/change/json-escapes", test_json_escapes);
