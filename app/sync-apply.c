@@ -40,7 +40,7 @@ typedef struct {
   char **parents;
   /* The strings are a pulled change's (apply_field_edit()), which
    * outlives the page's edit sets: only the vector of @parents is the
-   * row's. */
+   * row's, allocated with it. */
   gboolean borrowed;
 } EditRow;
 
@@ -49,9 +49,9 @@ edit_row_free (gpointer data)
 {
   EditRow *r = data;
 
-  if (r->borrowed)
-    g_free (r->parents);
-  else
+  /* A pulled edit's parents are in its row's allocation
+   * (apply_field_edit()). */
+  if (!r->borrowed)
     {
       g_free (r->hlc);
       g_free (r->value);
@@ -1082,13 +1082,13 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
                   GError **error)
 {
   guint n_parents = parents_in != NULL ? parents_in->len : 0, n = 0;
-  /* Each once, NULL-terminated: the row's (EditRow), one allocation an
-   * edit, most of a fresh device's pull with no parent at all. */
-  g_autofree char **parents = g_new (char *, n_parents + 1);
+  /* The edit's row and its parents (each once, NULL-terminated) in one
+   * allocation: edit_row_free(). */
+  g_autofree EditRow *row = g_malloc (sizeof (EditRow) + (n_parents + 1) * sizeof (char *));
+  char **parents = (char **) (row + 1);
   g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
   const char *value = value_or_null != NULL ? value_or_null : "";
   EditSet *set;
-  EditRow *row;
 
   parents[0] = NULL;
   if (!hearth_sync_is_edit_table (c->table) || field == NULL || !hearth_sync_is_field (db, c->table, field))
@@ -1141,14 +1141,13 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
 
     g_array_append_val (touched->pending, pending);
   }
-  row = g_new0 (EditRow, 1);
   row->borrowed = TRUE;
   row->hlc = c->hlc;
   row->value = (char *) value;
   /* The write's origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
-  row->parents = g_steal_pointer (&parents);
-  edit_set_add (set, row);
+  row->parents = parents;
+  edit_set_add (set, g_steal_pointer (&row));
   if (set->edits->len > 1)
     (*record)->multi = TRUE;
   return TRUE;
@@ -2648,37 +2647,132 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
  * visit queue holds each live household without an open task), so they
  * are recomputed for every household such a record belonged to before
  * the page's writes or belongs to after: removed before
- * (derived_before()), written again after (derived_after()). */
+ * (derived_before()), written again after (derived_after()). Only for
+ * the records whose fields the triggers read were touched (their UPDATE
+ * OF lists), or that the general path created. */
 typedef struct {
-  GString *households;   /* JSON arrays of the general path's ids, in the page's order */
-  GString *members;
-  GString *tasks;
   char *search_before;   /* the households whose search rows were removed */
-  char *queue_before;    /* the households of the tasks before */
+  char *queue_before;    /* the households of the queue to recompute, as they were */
 } Derived;
 
 static void
 derived_clear (Derived *d)
 {
-  if (d->households != NULL)
-    g_string_free (d->households, TRUE);
-  if (d->members != NULL)
-    g_string_free (d->members, TRUE);
-  if (d->tasks != NULL)
-    g_string_free (d->tasks, TRUE);
   g_free (d->search_before);
   g_free (d->queue_before);
   memset (d, 0, sizeof *d);
 }
 
-/* One JSON array (text) from a statement's one row and column. */
+/* The columns each table's triggers read (0004's and 0009's UPDATE OF
+ * lists, but the id, which no edit changes): for the search rows, then
+ * for the routine visit queue. */
+static const char *const search_columns[][5] = {
+  { "households", "village_code", "head_name", "head_id_number", "deleted" },
+  { "members", "household_id", "name", "id_number", "deleted" },
+};
+static const char *const queue_columns[][5] = {
+  { "households", "deleted", "monitoring_status", "risk_level", "last_visit_date" },
+  { "tasks", "household_id", "status", NULL, NULL },
+};
+
 static gboolean
-json_of (sqlite3 *db, const char *sql, const char *a, const char *b, char **out, GError **error)
+touches_any (const Touched *t, const char *const columns[5])
 {
+  if (strcmp (t->table, columns[0]) != 0)
+    return FALSE;
+  for (guint f = 0; f < t->fields->len; f++)
+    for (guint c = 1; c < 5 && columns[c] != NULL; c++)
+      if (strcmp (t->fields->pdata[f], columns[c]) == 0)
+        return TRUE;
+  return FALSE;
+}
+
+static void
+append_id (GString *list, const char *id)
+{
+  /* A UUID (apply_field_edit() checked it): nothing to escape. */
+  g_string_append (list, list->len > 1 ? ",\"" : "\"");
+  g_string_append (list, id);
+  g_string_append_c (list, '"');
+}
+
+/* The general path's records of @touched whose derived rows change, as
+ * JSON arrays of ids (@lists: households and members for the search rows,
+ * households and tasks for the queue, and with @after every household
+ * of the general path, for their keys, in the page's order): those that
+ * touch a column the triggers read, and with @after those it created.
+ * Returns whether any. */
+static gboolean
+derived_lists (TouchedSet *touched, gboolean after, GString *lists[5])
+{
+  gboolean any = FALSE;
+
+  for (guint l = 0; l < 5; l++)
+    lists[l] = g_string_new ("[");
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+      gboolean created = after && !t->exists;
+
+      if (t->done)
+        continue;
+      for (guint l = 0; l < 2; l++)
+        {
+          if (strcmp (t->table, search_columns[l][0]) == 0 && (created || touches_any (t, search_columns[l])))
+            append_id (lists[l], t->id), any = TRUE;
+          if (strcmp (t->table, queue_columns[l][0]) == 0 && (created || touches_any (t, queue_columns[l])))
+            append_id (lists[2 + l], t->id), any = TRUE;
+        }
+      if (after && strcmp (t->table, "households") == 0)
+        append_id (lists[4], t->id), any = TRUE;
+    }
+  for (guint l = 0; l < 5; l++)
+    g_string_append_c (lists[l], ']');
+  return any;
+}
+
+static void
+derived_lists_free (GString *lists[5])
+{
+  for (guint l = 0; l < 5; l++)
+    g_string_free (lists[l], TRUE);
+}
+
+/* The households of @households (ids) and of the records of @table
+ * (members or tasks) listed in @records, as a JSON array. */
+static gboolean
+households_of (sqlite3 *db, const char *table, const char *households, const char *records, char **out,
+               GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT json_group_array (DISTINCT v) FROM (SELECT value AS v FROM "
+                                          "json_each (?1) UNION ALL SELECT r.household_id FROM json_each (?2) AS j "
+                                          "CROSS JOIN %s AS r ON r.id = j.value WHERE r.household_id IS NOT NULL)",
+                                          table);
   sqlite3_stmt *st;
   int rc;
 
   if ((st = hearth_sync_prepare (db, sql)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, households, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, records, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  hearth_sync_finish (st);
+  if (rc != SQLITE_ROW || *out == NULL)
+    return hearth_sync_sql_failed (db, error);
+  return TRUE;
+}
+
+/* The ids of two JSON arrays, each once. */
+static gboolean
+json_union (sqlite3 *db, const char *a, const char *b, char **out, GError **error)
+{
+  sqlite3_stmt *st;
+  int rc;
+
+  if ((st = hearth_sync_prepare (db, "SELECT json_group_array (DISTINCT value) FROM (SELECT value FROM json_each (?1) "
+                                     "UNION ALL SELECT value FROM json_each (?2))")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, a, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, b, -1, SQLITE_STATIC);
@@ -2694,80 +2788,66 @@ json_of (sqlite3 *db, const char *sql, const char *a, const char *b, char **out,
 static gboolean
 derived_before (sqlite3 *db, TouchedSet *touched, Derived *d, GError **error)
 {
-  static const char *const tables[] = { "households", "members", "tasks" };
-  GString **lists[] = { &d->households, &d->members, &d->tasks };
-  gboolean any = FALSE;
+  GString *lists[5];
+  gboolean ok;
 
-  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
-    *lists[l] = g_string_new ("[");
-  for (guint i = 0; i < touched->order->len; i++)
+  if (!derived_lists (touched, FALSE, lists))
     {
-      Touched *t = touched->order->pdata[i];
-
-      if (t->done)
-        continue;
-      for (guint l = 0; l < G_N_ELEMENTS (tables); l++)
-        if (strcmp (t->table, tables[l]) == 0)
-          {
-            GString *list = *lists[l];
-
-            /* A UUID (apply_field_edit() checked it): nothing to escape. */
-            if (list->len > 1)
-              g_string_append_c (list, ',');
-            g_string_append_c (list, '"');
-            g_string_append (list, t->id);
-            g_string_append_c (list, '"');
-            any = TRUE;
-          }
+      derived_lists_free (lists);
+      return TRUE;
     }
-  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
-    g_string_append_c (*lists[l], ']');
-  if (!any)
-    return TRUE;
-  if (!json_of (db, "SELECT json_group_array (DISTINCT v) FROM (SELECT value AS v FROM json_each (?1) UNION ALL "
-                    "SELECT m.household_id FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value "
-                    "WHERE m.household_id IS NOT NULL)",
-                d->households->str, d->members->str, &d->search_before, error) ||
-      !json_of (db, "SELECT json_group_array (DISTINCT v) FROM (SELECT value AS v FROM json_each (?1) UNION ALL "
-                    "SELECT t.household_id FROM json_each (?2) AS j CROSS JOIN tasks AS t ON t.id = j.value "
-                    "WHERE t.household_id IS NOT NULL)",
-                d->households->str, d->tasks->str, &d->queue_before, error))
-    return FALSE;
-  return write_search_rows (db, d->search_before, "[]", TRUE, error);
+  ok = households_of (db, "members", lists[0]->str, lists[1]->str, &d->search_before, error) &&
+       households_of (db, "tasks", lists[2]->str, lists[3]->str, &d->queue_before, error) &&
+       (strcmp (d->search_before, "[]") == 0 || write_search_rows (db, d->search_before, "[]", TRUE, error));
+  derived_lists_free (lists);
+  return ok;
 }
 
 static gboolean
-derived_after (sqlite3 *db, Derived *d, GError **error)
+derived_after (sqlite3 *db, TouchedSet *touched, Derived *d, GError **error)
 {
   g_autofree char *search = NULL;
   g_autofree char *queue = NULL;
+  g_autofree char *search_households = NULL;
+  g_autofree char *queue_households = NULL;
+  GString *lists[5];
+  gboolean ok;
 
-  if (d->search_before == NULL)
-    return TRUE;
+  if (!derived_lists (touched, TRUE, lists))
+    {
+      derived_lists_free (lists);
+      return TRUE;
+    }
+  /* The households listed before and after (those the general path
+   * created among them) get all their rows; a member's names are added
+   * to its household now (whose other rows are there). */
+  search_households = d->search_before != NULL ? g_strdup (d->search_before) : g_strdup ("[]");
+  queue_households = d->queue_before != NULL ? g_strdup (d->queue_before) : g_strdup ("[]");
   /* The keys of the households created, numbered in the order created
    * (the general path's, in the page's order); a household keeps its. */
-  if (!run (db, "INSERT OR IGNORE INTO household_keys (household_id) "
-                "SELECT h.id FROM json_each (?) AS j CROSS JOIN households AS h ON h.id = j.value ORDER BY j.key",
-            error, 1, d->households->str))
+  ok = (strcmp (lists[4]->str, "[]") == 0 ||
+        run (db, "INSERT OR IGNORE INTO household_keys (household_id) "
+                 "SELECT h.id FROM json_each (?) AS j CROSS JOIN households AS h ON h.id = j.value ORDER BY j.key",
+             error, 1, lists[4]->str)) &&
+       json_union (db, search_households, lists[0]->str, &search, error) &&
+       (strcmp (search, "[]") == 0 && strcmp (lists[1]->str, "[]") == 0 ? TRUE :
+        write_search_rows (db, search, lists[1]->str, FALSE, error)) &&
+       households_of (db, "tasks", lists[2]->str, lists[3]->str, &queue, error);
+  derived_lists_free (lists);
+  if (!ok)
     return FALSE;
-  if (!json_of (db, "SELECT json_group_array (DISTINCT v) FROM (SELECT value AS v FROM json_each (?1) UNION ALL "
-                    "SELECT m.household_id FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value "
-                    "WHERE m.household_id IS NOT NULL)",
-                d->search_before, d->members->str, &search, error) ||
-      !write_search_rows (db, search, "[]", FALSE, error) ||
-      !json_of (db, "SELECT json_group_array (DISTINCT v) FROM (SELECT value AS v FROM json_each (?1) UNION ALL "
-                    "SELECT t.household_id FROM json_each (?2) AS j CROSS JOIN tasks AS t ON t.id = j.value "
-                    "WHERE t.household_id IS NOT NULL)",
-                d->queue_before, d->tasks->str, &queue, error))
-    return FALSE;
-  return run (db, "DELETE FROM routine_visit_queue WHERE household_id IN (SELECT value FROM json_each (?))", error, 1,
-              queue) &&
+  if (strcmp (queue, "[]") == 0 && strcmp (queue_households, "[]") == 0)
+    return TRUE;
+  return run (db, "DELETE FROM routine_visit_queue WHERE household_id IN "
+                  "(SELECT value FROM json_each (?1) UNION SELECT value FROM json_each (?2))", error, 2,
+              queue_households, queue) &&
          run (db, "INSERT OR REPLACE INTO routine_visit_queue (household_id, priority, last_visit_date) "
                   "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), "
-                  "h.last_visit_date FROM json_each (?) AS j CROSS JOIN households AS h ON h.id = j.value "
-                  "WHERE h.deleted = 0 AND NOT EXISTS "
+                  "h.last_visit_date FROM households AS h "
+                  "WHERE h.id IN (SELECT value FROM json_each (?1) UNION SELECT value FROM json_each (?2)) "
+                  "AND h.deleted = 0 AND NOT EXISTS "
                   "(SELECT 1 FROM tasks AS t WHERE t.household_id = h.id AND t.status = 'open')",
-              error, 1, queue);
+              error, 2, queue_households, queue);
 }
 
 /* One step of recomputing @t in a savepoint of its own: @field (its
@@ -3104,7 +3184,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
       if (!recompute_fields (db, t, now, &rejected, error))
         goto failed;
     }
-  if (!derived_after (db, &derived, error))
+  if (!derived_after (db, touched, &derived, error))
     goto failed;
   if (!insert_versions (db, versions, touched->order->len, error))
     goto failed;
