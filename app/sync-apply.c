@@ -2695,6 +2695,8 @@ static const char *const queue_columns[][5] = {
   { "tasks", "household_id", "status", NULL, NULL },
 };
 
+static const char *const moved_task[5] = { "tasks", "household_id", NULL, NULL, NULL };
+
 static gboolean
 touches_any (const Touched *t, const char *const columns[5])
 {
@@ -2718,9 +2720,11 @@ append_id (GString *list, const char *id)
 
 /* The general path's records of @touched whose derived rows change, as
  * JSON arrays of ids (@lists: households and members for the search rows,
- * households and tasks for the queue, and with @after every household
- * of the general path, for their keys, in the page's order): those that
- * touch a column the triggers read, and with @after those it created.
+ * households and tasks for the queue, and with @after the households it
+ * created, for their keys, in the page's order): those that touch a
+ * column the triggers read, and with @after those it created. Before,
+ * only the tasks moved to another household are listed: a task's
+ * status changes the queue of the household it has after.
  * Returns whether any. */
 static gboolean
 derived_lists (TouchedSet *touched, gboolean after, GString *lists[5])
@@ -2740,10 +2744,11 @@ derived_lists (TouchedSet *touched, gboolean after, GString *lists[5])
         {
           if (strcmp (t->table, search_columns[l][0]) == 0 && (created || touches_any (t, search_columns[l])))
             append_id (lists[l], t->id), any = TRUE;
-          if (strcmp (t->table, queue_columns[l][0]) == 0 && (created || touches_any (t, queue_columns[l])))
+          if (strcmp (t->table, queue_columns[l][0]) == 0 && (created || touches_any (t, queue_columns[l])) &&
+              (after || l == 0 || touches_any (t, moved_task)))
             append_id (lists[2 + l], t->id), any = TRUE;
         }
-      if (after && strcmp (t->table, "households") == 0)
+      if (created && strcmp (t->table, "households") == 0)
         append_id (lists[4], t->id), any = TRUE;
     }
   for (guint l = 0; l < 5; l++)
@@ -2823,11 +2828,33 @@ derived_before (sqlite3 *db, TouchedSet *touched, Derived *d, GError **error)
   return ok;
 }
 
+/* The routine visit queue's rows of the households @before, @households
+ * and those of @tasks now (JSON arrays of ids), from the rows as they
+ * are. */
+static gboolean
+queue_recompute (sqlite3 *db, const char *before, const char *households, const char *tasks, GError **error)
+{
+#define QUEUE_HOUSEHOLDS \
+  "SELECT value FROM json_each (?1) UNION SELECT value FROM json_each (?2) UNION " \
+  "SELECT t.household_id FROM json_each (?3) AS j CROSS JOIN tasks AS t ON t.id = j.value"
+
+  if (strcmp (before, "[]") == 0 && strcmp (households, "[]") == 0 && strcmp (tasks, "[]") == 0)
+    return TRUE;
+  return run (db, "DELETE FROM routine_visit_queue WHERE household_id IN (" QUEUE_HOUSEHOLDS ")", error, 3, before,
+              households, tasks) &&
+         run (db, "INSERT OR REPLACE INTO routine_visit_queue (household_id, priority, last_visit_date) "
+                  "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), "
+                  "h.last_visit_date FROM households AS h WHERE h.id IN (" QUEUE_HOUSEHOLDS ") "
+                  "AND h.deleted = 0 AND NOT EXISTS "
+                  "(SELECT 1 FROM tasks AS t WHERE t.household_id = h.id AND t.status = 'open')",
+              error, 3, before, households, tasks);
+#undef QUEUE_HOUSEHOLDS
+}
+
 static gboolean
 derived_after (sqlite3 *db, TouchedSet *touched, Derived *d, GError **error)
 {
   g_autofree char *search = NULL;
-  g_autofree char *queue = NULL;
   g_autofree char *search_households = NULL;
   g_autofree char *queue_households = NULL;
   GString *lists[5];
@@ -2852,22 +2879,9 @@ derived_after (sqlite3 *db, TouchedSet *touched, Derived *d, GError **error)
        json_union (db, search_households, lists[0]->str, &search, error) &&
        (strcmp (search, "[]") == 0 && strcmp (lists[1]->str, "[]") == 0 ? TRUE :
         write_search_rows (db, search, lists[1]->str, FALSE, error)) &&
-       households_of (db, "tasks", lists[2]->str, lists[3]->str, &queue, error);
+       queue_recompute (db, queue_households, lists[2]->str, lists[3]->str, error);
   derived_lists_free (lists);
-  if (!ok)
-    return FALSE;
-  if (strcmp (queue, "[]") == 0 && strcmp (queue_households, "[]") == 0)
-    return TRUE;
-  return run (db, "DELETE FROM routine_visit_queue WHERE household_id IN "
-                  "(SELECT value FROM json_each (?1) UNION SELECT value FROM json_each (?2))", error, 2,
-              queue_households, queue) &&
-         run (db, "INSERT OR REPLACE INTO routine_visit_queue (household_id, priority, last_visit_date) "
-                  "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), "
-                  "h.last_visit_date FROM households AS h "
-                  "WHERE h.id IN (SELECT value FROM json_each (?1) UNION SELECT value FROM json_each (?2)) "
-                  "AND h.deleted = 0 AND NOT EXISTS "
-                  "(SELECT 1 FROM tasks AS t WHERE t.household_id = h.id AND t.status = 'open')",
-              error, 2, queue_households, queue);
+  return ok;
 }
 
 /* One step of recomputing @t in a savepoint of its own: @field (its
