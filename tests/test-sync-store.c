@@ -3767,9 +3767,10 @@ test_apply_triggers (void)
   g_assert_cmpstr (triggers, ==,
                    "field_edits_update sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
   g_clear_pointer (&triggers, g_free);
-  /* The fast path creates records of these with the triggers off and
-   * writes what these do itself (sync-apply.c, write_created()): a new
-   * trigger needs its statement there. */
+  /* A page writes records of these with the triggers off and writes
+   * what these do itself (sync-apply.c: write_created() for the fast
+   * path's, derived_before() and derived_after() for the general
+   * path's): a new trigger needs its statements there. */
   triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
                           "'trigger' AND tbl_name IN ('households', 'members', 'tasks', 'measures') ORDER BY name)");
   g_assert_cmpstr (triggers, ==, "household_search_households_delete household_search_households_insert "
