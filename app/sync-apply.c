@@ -40,7 +40,7 @@ typedef struct {
   char **parents;
   /* The strings are a pulled change's (apply_field_edit()), which
    * outlives the page's edit sets: only the vector of @parents is the
-   * row's. */
+   * row's, allocated with it. */
   gboolean borrowed;
 } EditRow;
 
@@ -49,9 +49,9 @@ edit_row_free (gpointer data)
 {
   EditRow *r = data;
 
-  if (r->borrowed)
-    g_free (r->parents);
-  else
+  /* A pulled edit's parents are in its row's allocation
+   * (apply_field_edit()). */
+  if (!r->borrowed)
     {
       g_free (r->hlc);
       g_free (r->value);
@@ -1082,13 +1082,13 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
                   GError **error)
 {
   guint n_parents = parents_in != NULL ? parents_in->len : 0, n = 0;
-  /* Each once, NULL-terminated: the row's (EditRow), one allocation an
-   * edit, most of a fresh device's pull with no parent at all. */
-  g_autofree char **parents = g_new (char *, n_parents + 1);
+  /* The edit's row and its parents (each once, NULL-terminated) in one
+   * allocation: edit_row_free(). */
+  g_autofree EditRow *row = g_malloc (sizeof (EditRow) + (n_parents + 1) * sizeof (char *));
+  char **parents = (char **) (row + 1);
   g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
   const char *value = value_or_null != NULL ? value_or_null : "";
   EditSet *set;
-  EditRow *row;
 
   parents[0] = NULL;
   if (!hearth_sync_is_edit_table (c->table) || field == NULL || !hearth_sync_is_field (db, c->table, field))
@@ -1141,14 +1141,13 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
 
     g_array_append_val (touched->pending, pending);
   }
-  row = g_new0 (EditRow, 1);
   row->borrowed = TRUE;
   row->hlc = c->hlc;
   row->value = (char *) value;
   /* The write's origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
-  row->parents = g_steal_pointer (&parents);
-  edit_set_add (set, row);
+  row->parents = parents;
+  edit_set_add (set, g_steal_pointer (&row));
   if (set->edits->len > 1)
     (*record)->multi = TRUE;
   return TRUE;
@@ -1932,22 +1931,7 @@ static const char *const created_sql[] = {
   "INSERT OR IGNORE INTO household_keys (household_id) "
   "SELECT h.id FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id "
   "WHERE m.deleted = 0 AND h.deleted = 0 ORDER BY j.key",
-  "WITH names (household_id, village_code, head_name, name, number) AS ("
-  " SELECT h.id, h.village_code, h.head_name, s.name, s.number"
-  " FROM json_each (?1) AS j CROSS JOIN households AS h ON h.id = j.value"
-  " JOIN household_search_names AS s ON s.household_id = h.id WHERE h.deleted = 0"
-  " UNION ALL"
-  " SELECT h.id, h.village_code, h.head_name, m.name, m.id_number"
-  " FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id"
-  " WHERE m.deleted = 0 AND h.deleted = 0 AND h.id NOT IN (SELECT value FROM json_each (?1))) "
-  "INSERT OR IGNORE INTO household_search (key, village, head_name, household_key) "
-  "SELECT lower (substr (n.name, p.n, w.w)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
-  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id, "
-  "(SELECT 1 AS w UNION ALL SELECT 2) AS w, search_positions AS p WHERE p.n <= length (n.name) - w.w + 1 "
-  "UNION ALL "
-  "SELECT upper (substr (n.number, -4)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
-  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id WHERE length (n.number) >= 4 "
-  "ORDER BY 1, 2, 3, 4",
+  NULL,   /* the search rows: write_search_rows() */
   "INSERT OR REPLACE INTO routine_visit_queue (household_id, priority, last_visit_date) "
   "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), h.last_visit_date "
   "FROM json_each (?1) AS j CROSS JOIN households AS h ON h.id = j.value "
@@ -1955,6 +1939,359 @@ static const char *const created_sql[] = {
   "DELETE FROM routine_visit_queue WHERE household_id IN "
   "(SELECT t.household_id FROM json_each (?3) AS j CROSS JOIN tasks AS t ON t.id = j.value WHERE t.status = 'open')",
 };
+
+/* The names whose search rows write_created() adds: every name of a
+ * household created and of every member created into a household there
+ * before (a member created with its household is among the household's
+ * names already), with the household's key, village and head name. */
+#define CREATED_NAMES_SQL \
+  "WITH names (household_id, village_code, head_name, name, number) AS (" \
+  " SELECT h.id, h.village_code, h.head_name, s.name, s.number" \
+  " FROM json_each (?1) AS j CROSS JOIN households AS h ON h.id = j.value" \
+  " JOIN household_search_names AS s ON s.household_id = h.id WHERE h.deleted = 0" \
+  " UNION ALL" \
+  " SELECT h.id, h.village_code, h.head_name, m.name, m.id_number" \
+  " FROM json_each (?2) AS j CROSS JOIN members AS m ON m.id = j.value JOIN households AS h ON h.id = m.household_id" \
+  " WHERE m.deleted = 0 AND h.deleted = 0 AND h.id NOT IN (SELECT value FROM json_each (?1))) "
+
+/* The search rows of those names in SQL, as the triggers of migration
+ * 0004 make them: write_search_rows() when it cannot do it itself. */
+static const char search_rows_sql[] =
+  CREATED_NAMES_SQL
+  "INSERT OR IGNORE INTO household_search (key, village, head_name, household_key) "
+  "SELECT lower (substr (n.name, p.n, w.w)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
+  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id, "
+  "(SELECT 1 AS w UNION ALL SELECT 2) AS w, search_positions AS p WHERE p.n <= length (n.name) - w.w + 1 "
+  "UNION ALL "
+  "SELECT upper (substr (n.number, -4)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
+  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id WHERE length (n.number) >= 4 "
+  "ORDER BY 1, 2, 3, 4";
+
+/* The same rows removed (the households' rows as their names give them
+ * now: every row of a household, by the invariant of migration 0004). */
+static const char search_rows_remove_sql[] =
+  CREATED_NAMES_SQL
+  "DELETE FROM household_search WHERE (key, village, head_name, household_key) IN ("
+  "SELECT lower (substr (n.name, p.n, w.w)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
+  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id, "
+  "(SELECT 1 AS w UNION ALL SELECT 2) AS w, search_positions AS p WHERE p.n <= length (n.name) - w.w + 1 "
+  "UNION ALL "
+  "SELECT upper (substr (n.number, -4)), CAST (n.village_code AS INTEGER), n.head_name, k.key "
+  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id WHERE length (n.number) >= 4)";
+
+static const char search_names_sql[] =
+  CREATED_NAMES_SQL
+  "SELECT k.key, CAST (n.village_code AS INTEGER), n.head_name, n.name, n.number "
+  "FROM names AS n JOIN household_keys AS k ON k.household_id = n.household_id";
+
+/* One search row (household_search's columns), its strings in a chunk. */
+typedef struct {
+  const char *key;
+  gsize key_len;
+  const char *head_name;
+  gsize head_len;
+  gint64 village;
+  gint64 household_key;
+} SearchRow;
+
+/* household_search's primary key order (BINARY texts). */
+static int
+compare_search_rows (gconstpointer a, gconstpointer b)
+{
+  const SearchRow *x = a, *y = b;
+  int c = memcmp (x->key, y->key, MIN (x->key_len, y->key_len));
+
+  if (c != 0 || x->key_len != y->key_len)
+    return c != 0 ? c : (x->key_len < y->key_len ? -1 : 1);
+  if (x->village != y->village)
+    return x->village < y->village ? -1 : 1;
+  c = memcmp (x->head_name, y->head_name, MIN (x->head_len, y->head_len));
+  if (c != 0 || x->head_len != y->head_len)
+    return c != 0 ? c : (x->head_len < y->head_len ? -1 : 1);
+  return (x->household_key > y->household_key) - (x->household_key < y->household_key);
+}
+
+/* SQLite's step over one character (SQLITE_SKIP_UTF8): a lead byte and
+ * the continuation bytes after it. */
+static const char *
+sqlite_next_char (const char *z, const char *end)
+{
+  if ((guchar) *z++ >= 0xc0)
+    while (z < end && ((guchar) *z & 0xc0) == 0x80)
+      z++;
+  return z;
+}
+
+/* Appends the search row of the characters [@from, @to) of a name,
+ * folded as SQLite's lower() (or upper(), @upper) without ICU: ASCII
+ * letters only. */
+static void
+add_search_row (GArray *rows, GStringChunk *chunk, GHashTable *seen, GString *scratch, const char *from,
+                const char *to, gboolean upper, const SearchRow *of)
+{
+  SearchRow row = *of;
+
+  g_string_truncate (scratch, 0);
+  for (const char *z = from; z < to; z++)
+    {
+      char ch = *z;
+
+      if (upper && ch >= 'a' && ch <= 'z')
+        ch = (char) (ch - 'a' + 'A');
+      else if (!upper && ch >= 'A' && ch <= 'Z')
+        ch = (char) (ch - 'A' + 'a');
+      g_string_append_c (scratch, ch);
+    }
+  /* A household's names give the same key often (@seen: its keys so
+   * far): the sort has fewer rows to put in order. */
+  if (g_hash_table_contains (seen, scratch->str))
+    return;
+  row.key = g_string_chunk_insert_len (chunk, scratch->str, (gssize) scratch->len);
+  row.key_len = scratch->len;
+  g_hash_table_add (seen, (gpointer) row.key);
+  g_array_append_val (rows, row);
+}
+
+/* Whether write_search_rows() makes the rows the SQL would: the store's
+ * lower() and upper() fold ASCII only (SQLite built without ICU) and
+ * search_positions holds 1 to @most, every number. */
+static gboolean
+search_rows_in_c (sqlite3 *db, gint64 *most, GError **error)
+{
+  sqlite3_stmt *st;
+  gboolean ok;
+  int rc;
+
+  if ((st = hearth_sync_prepare (db, "SELECT lower ('\xc3\x84') = '\xc3\x84' AND upper ('\xc3\xa4') = '\xc3\xa4' "
+                                     "AND lower ('AZ') = 'az' AND upper ('az') = 'AZ', "
+                                     "(SELECT min (n) = 1 AND max (n) = count (*) FROM search_positions), "
+                                     "(SELECT max (n) FROM search_positions)")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  rc = sqlite3_step (st);
+  ok = rc == SQLITE_ROW && sqlite3_column_int (st, 0) == 1 && sqlite3_column_int (st, 1) == 1 &&
+       sqlite3_column_type (st, 2) == SQLITE_INTEGER;
+  *most = ok ? sqlite3_column_int64 (st, 2) : 0;
+  hearth_sync_finish (st);
+  if (rc != SQLITE_ROW)
+    return hearth_sync_sql_failed (db, error);
+  return ok;
+}
+
+/* Rows of one search insert at most: 4 parameters each, within the 999
+ * an older SQLite allows. */
+#define SEARCH_ROWS_PER_INSERT 200
+
+/* Inserts @rows[@from, @from + @n) (INSERT OR IGNORE: a row the table has
+ * is skipped, as the triggers' are). */
+static gboolean
+insert_search_rows (sqlite3 *db, GArray *rows, guint from, guint n, GError **error)
+{
+  static char *sql[2];
+  sqlite3_stmt *st;
+  int rc;
+  guint which = n == SEARCH_ROWS_PER_INSERT ? 1 : 0;
+
+  g_assert (n == 1 || n == SEARCH_ROWS_PER_INSERT);
+  if (g_once_init_enter (&sql[which]))
+    {
+      g_autofree char *text = rows_sql ("INSERT OR IGNORE INTO household_search (key, village, head_name, household_key)",
+                                        NULL, 4, n);
+
+      g_once_init_leave (&sql[which], g_steal_pointer (&text));
+    }
+  if ((st = hearth_sync_prepare (db, sql[which])) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  for (guint i = 0; i < n; i++)
+    {
+      const SearchRow *row = &g_array_index (rows, SearchRow, from + i);
+
+      sqlite3_bind_text (st, (int) i * 4 + 1, row->key, (int) row->key_len, SQLITE_STATIC);
+      sqlite3_bind_int64 (st, (int) i * 4 + 2, row->village);
+      sqlite3_bind_text (st, (int) i * 4 + 3, row->head_name, (int) row->head_len, SQLITE_STATIC);
+      sqlite3_bind_int64 (st, (int) i * 4 + 4, row->household_key);
+    }
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* Removes one search row. */
+static gboolean
+remove_search_row (sqlite3 *db, GArray *rows, guint at, GError **error)
+{
+  const SearchRow *row = &g_array_index (rows, SearchRow, at);
+  sqlite3_stmt *st;
+  int rc;
+
+  if ((st = hearth_sync_prepare (db, "DELETE FROM household_search WHERE key = ? AND village = ? AND head_name = ? "
+                                     "AND household_key = ?")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, row->key, (int) row->key_len, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, row->village);
+  sqlite3_bind_text (st, 3, row->head_name, (int) row->head_len, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 4, row->household_key);
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
+/* The search rows of the names CREATED_NAMES_SQL lists (@lists as
+ * write_created()'s), the ones search_rows_sql inserts: every key of
+ * every name (its characters one and two at a time, at positions
+ * search_positions holds, lowered) and the last four characters of its
+ * number (four at least, uppered), with the household's village (an
+ * integer), head name and key. Made here instead: SQLite sorting and
+ * inserting each candidate row of a cross join with search_positions was
+ * most of a fresh pull's search index. A row with a NULL column, which
+ * the table's NOT NULL makes INSERT OR IGNORE skip, is left out; names
+ * that are not plain text (a blob, a NUL inside) go through the SQL.
+ * @households and @members: JSON arrays of ids. With @remove, the rows
+ * are removed instead (the general path's records, derived_before()). */
+static gboolean
+write_search_rows (sqlite3 *db, const char *households, const char *members, gboolean remove, GError **error)
+{
+  const char *lists[2] = { households, members };
+  g_autoptr(GArray) rows = NULL;
+  g_autoptr(GString) scratch = NULL;
+  g_autoptr(GHashTable) seen = NULL;   /* borrowed from @chunk */
+  SearchRow last_row = { 0 };
+  const SearchRow *last = NULL;
+  GStringChunk *chunk;
+  sqlite3_stmt *st;
+  gint64 most = 0;
+  gboolean plain = TRUE;
+  gboolean ok = TRUE;
+  int rc;
+  guint at, kept;
+  g_autoptr(GError) local = NULL;
+
+  if (!search_rows_in_c (db, &most, &local))
+    {
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      plain = FALSE;
+    }
+  if (plain)
+    {
+      if ((st = hearth_sync_prepare (db, search_names_sql)) == NULL)
+        return hearth_sync_sql_failed (db, error);
+      for (guint l = 0; l < 2; l++)
+        sqlite3_bind_text (st, (int) l + 1, lists[l], -1, SQLITE_STATIC);
+      rows = g_array_new (FALSE, FALSE, sizeof (SearchRow));
+      scratch = g_string_sized_new (16);
+      chunk = g_string_chunk_new (4096);
+      seen = g_hash_table_new (g_str_hash, g_str_equal);
+      while (plain && (rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          SearchRow of = { 0 };
+
+          /* NULL village or head name: every row of it would be skipped. */
+          if (sqlite3_column_type (st, 1) != SQLITE_INTEGER || sqlite3_column_type (st, 2) == SQLITE_NULL)
+            continue;
+          if (sqlite3_column_type (st, 2) != SQLITE_TEXT)
+            {
+              plain = FALSE;
+              break;
+            }
+          of.household_key = sqlite3_column_int64 (st, 0);
+          of.village = sqlite3_column_int64 (st, 1);
+          of.head_len = (gsize) sqlite3_column_bytes (st, 2);
+          /* The same household as the row before (the names of one come
+           * together, mostly): its keys so far are in @seen. */
+          if (last == NULL || last->household_key != of.household_key || last->village != of.village ||
+              last->head_len != of.head_len || memcmp (last->head_name, sqlite3_column_text (st, 2), of.head_len) != 0)
+            {
+              g_hash_table_remove_all (seen);
+              of.head_name = g_string_chunk_insert_len (chunk, (const char *) sqlite3_column_text (st, 2),
+                                                        (gssize) of.head_len);
+              last_row = of;
+              last = &last_row;
+            }
+          else
+            of.head_name = last->head_name;
+          for (int c = 3; c <= 4 && plain; c++)
+            {
+              const char *text, *end, *z;
+              gsize bytes;
+              gint64 length = 0;
+
+              if (sqlite3_column_type (st, c) == SQLITE_NULL)
+                continue;
+              if (sqlite3_column_type (st, c) == SQLITE_BLOB)
+                {
+                  plain = FALSE;
+                  break;
+                }
+              text = (const char *) sqlite3_column_text (st, c);
+              bytes = (gsize) sqlite3_column_bytes (st, c);
+              if (text == NULL || memchr (text, '\0', bytes) != NULL)
+                {
+                  plain = FALSE;
+                  break;
+                }
+              end = text + bytes;
+              for (z = text; z < end; z = sqlite_next_char (z, end))
+                length++;
+              if (c == 3)
+                {
+                  /* Position p (from 1), one and two characters. */
+                  const char *p = text;
+
+                  for (gint64 n = 1; n <= most && p < end; n++)
+                    {
+                      const char *one = sqlite_next_char (p, end);
+
+                      add_search_row (rows, chunk, seen, scratch, p, one, FALSE, &of);
+                      if (one < end)
+                        add_search_row (rows, chunk, seen, scratch, p, sqlite_next_char (one, end), FALSE, &of);
+                      p = one;
+                    }
+                }
+              else if (length >= 4)
+                {
+                  const char *p = text;
+
+                  for (gint64 skip = length - 4; skip > 0; skip--)
+                    p = sqlite_next_char (p, end);
+                  add_search_row (rows, chunk, seen, scratch, p, end, TRUE, &of);
+                }
+            }
+        }
+      if (plain && rc != SQLITE_DONE)
+        ok = hearth_sync_sql_failed (db, error);
+      hearth_sync_finish (st);
+      if (ok && plain)
+        {
+          /* In the table's order, each row once. */
+          g_array_sort (rows, compare_search_rows);
+          kept = 0;
+          for (guint i = 0; i < rows->len; i++)
+            if (kept == 0 || compare_search_rows (&g_array_index (rows, SearchRow, kept - 1),
+                                                  &g_array_index (rows, SearchRow, i)) != 0)
+              g_array_index (rows, SearchRow, kept++) = g_array_index (rows, SearchRow, i);
+          for (at = 0; ok && at < kept;)
+            {
+              guint n = !remove && kept - at >= SEARCH_ROWS_PER_INSERT ? SEARCH_ROWS_PER_INSERT : 1;
+
+              ok = remove ? remove_search_row (db, rows, at, error) : insert_search_rows (db, rows, at, n, error);
+              at += n;
+            }
+        }
+      g_string_chunk_free (chunk);
+      if (!ok || plain)
+        return ok;
+    }
+  if ((st = hearth_sync_prepare (db, remove ? search_rows_remove_sql : search_rows_sql)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  for (guint l = 0; l < 2; l++)
+    sqlite3_bind_text (st, (int) l + 1, lists[l], -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  hearth_sync_finish (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
 
 static gboolean
 write_created (sqlite3 *db, GString *const lists[3], GError **error)
@@ -1966,6 +2303,12 @@ write_created (sqlite3 *db, GString *const lists[3], GError **error)
       sqlite3_stmt *st;
       int rc;
 
+      if (created_sql[i] == NULL)
+        {
+          if (!write_search_rows (db, lists[0]->str, lists[1]->str, FALSE, error))
+            return FALSE;
+          continue;
+        }
       if ((st = hearth_sync_prepare (db, created_sql[i])) == NULL)
         return hearth_sync_sql_failed (db, error);
       for (guint l = 0; l < 3; l++)
@@ -2316,6 +2659,231 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
   return !any || write_created (db, lists, error);
 }
 
+/* What the triggers of households, members and tasks would write for the
+ * records the general path writes (recompute_fields(), recompute_step()),
+ * with the connection's triggers off for the whole page: their rows are
+ * a function of the rows they read (migrations 0004 and 0009: a live
+ * household's search rows are the keys of its live names, the routine
+ * visit queue holds each live household without an open task), so they
+ * are recomputed for every household such a record belonged to before
+ * the page's writes or belongs to after: removed before
+ * (derived_before()), written again after (derived_after()). Only for
+ * the records whose fields the triggers read were touched (their UPDATE
+ * OF lists), or that the general path created. */
+typedef struct {
+  char *search_before;   /* the households whose search rows were removed */
+  char *queue_before;    /* the households of the queue to recompute, as they were */
+} Derived;
+
+static void
+derived_clear (Derived *d)
+{
+  g_free (d->search_before);
+  g_free (d->queue_before);
+  memset (d, 0, sizeof *d);
+}
+
+/* The columns each table's triggers read (0004's and 0009's UPDATE OF
+ * lists, but the id, which no edit changes): for the search rows, then
+ * for the routine visit queue. */
+static const char *const search_columns[][5] = {
+  { "households", "village_code", "head_name", "head_id_number", "deleted" },
+  { "members", "household_id", "name", "id_number", "deleted" },
+};
+static const char *const queue_columns[][5] = {
+  { "households", "deleted", "monitoring_status", "risk_level", "last_visit_date" },
+  { "tasks", "household_id", "status", NULL, NULL },
+};
+
+static const char *const moved_task[5] = { "tasks", "household_id", NULL, NULL, NULL };
+
+static gboolean
+touches_any (const Touched *t, const char *const columns[5])
+{
+  if (strcmp (t->table, columns[0]) != 0)
+    return FALSE;
+  for (guint f = 0; f < t->fields->len; f++)
+    for (guint c = 1; c < 5 && columns[c] != NULL; c++)
+      if (strcmp (t->fields->pdata[f], columns[c]) == 0)
+        return TRUE;
+  return FALSE;
+}
+
+static void
+append_id (GString *list, const char *id)
+{
+  /* A UUID (apply_field_edit() checked it): nothing to escape. */
+  g_string_append (list, list->len > 1 ? ",\"" : "\"");
+  g_string_append (list, id);
+  g_string_append_c (list, '"');
+}
+
+/* The general path's records of @touched whose derived rows change, as
+ * JSON arrays of ids (@lists: households and members for the search rows,
+ * households and tasks for the queue, and with @after the households it
+ * created, for their keys, in the page's order): those that touch a
+ * column the triggers read, and with @after those it created. Before,
+ * only the tasks moved to another household are listed: a task's
+ * status changes the queue of the household it has after.
+ * Returns whether any. */
+static gboolean
+derived_lists (TouchedSet *touched, gboolean after, GString *lists[5])
+{
+  gboolean any = FALSE;
+
+  for (guint l = 0; l < 5; l++)
+    lists[l] = g_string_new ("[");
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+      gboolean created = after && !t->exists;
+
+      if (t->done)
+        continue;
+      for (guint l = 0; l < 2; l++)
+        {
+          if (strcmp (t->table, search_columns[l][0]) == 0 && (created || touches_any (t, search_columns[l])))
+            append_id (lists[l], t->id), any = TRUE;
+          if (strcmp (t->table, queue_columns[l][0]) == 0 && (created || touches_any (t, queue_columns[l])) &&
+              (after || l == 0 || touches_any (t, moved_task)))
+            append_id (lists[2 + l], t->id), any = TRUE;
+        }
+      if (created && strcmp (t->table, "households") == 0)
+        append_id (lists[4], t->id), any = TRUE;
+    }
+  for (guint l = 0; l < 5; l++)
+    g_string_append_c (lists[l], ']');
+  return any;
+}
+
+static void
+derived_lists_free (GString *lists[5])
+{
+  for (guint l = 0; l < 5; l++)
+    g_string_free (lists[l], TRUE);
+}
+
+/* The households of @households (ids) and of the records of @table
+ * (members or tasks) listed in @records, as a JSON array. */
+static gboolean
+households_of (sqlite3 *db, const char *table, const char *households, const char *records, char **out,
+               GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT json_group_array (DISTINCT v) FROM (SELECT value AS v FROM "
+                                          "json_each (?1) UNION ALL SELECT r.household_id FROM json_each (?2) AS j "
+                                          "CROSS JOIN %s AS r ON r.id = j.value WHERE r.household_id IS NOT NULL)",
+                                          table);
+  sqlite3_stmt *st;
+  int rc;
+
+  if ((st = hearth_sync_prepare (db, sql)) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, households, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, records, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  hearth_sync_finish (st);
+  if (rc != SQLITE_ROW || *out == NULL)
+    return hearth_sync_sql_failed (db, error);
+  return TRUE;
+}
+
+/* The ids of two JSON arrays, each once. */
+static gboolean
+json_union (sqlite3 *db, const char *a, const char *b, char **out, GError **error)
+{
+  sqlite3_stmt *st;
+  int rc;
+
+  if ((st = hearth_sync_prepare (db, "SELECT json_group_array (DISTINCT value) FROM (SELECT value FROM json_each (?1) "
+                                     "UNION ALL SELECT value FROM json_each (?2))")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, a, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, b, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  hearth_sync_finish (st);
+  if (rc != SQLITE_ROW || *out == NULL)
+    return hearth_sync_sql_failed (db, error);
+  return TRUE;
+}
+
+static gboolean
+derived_before (sqlite3 *db, TouchedSet *touched, Derived *d, GError **error)
+{
+  GString *lists[5];
+  gboolean ok;
+
+  if (!derived_lists (touched, FALSE, lists))
+    {
+      derived_lists_free (lists);
+      return TRUE;
+    }
+  ok = households_of (db, "members", lists[0]->str, lists[1]->str, &d->search_before, error) &&
+       households_of (db, "tasks", lists[2]->str, lists[3]->str, &d->queue_before, error) &&
+       (strcmp (d->search_before, "[]") == 0 || write_search_rows (db, d->search_before, "[]", TRUE, error));
+  derived_lists_free (lists);
+  return ok;
+}
+
+/* The routine visit queue's rows of the households @before, @households
+ * and those of @tasks now (JSON arrays of ids), from the rows as they
+ * are. */
+static gboolean
+queue_recompute (sqlite3 *db, const char *before, const char *households, const char *tasks, GError **error)
+{
+#define QUEUE_HOUSEHOLDS \
+  "SELECT value FROM json_each (?1) UNION SELECT value FROM json_each (?2) UNION " \
+  "SELECT t.household_id FROM json_each (?3) AS j CROSS JOIN tasks AS t ON t.id = j.value"
+
+  if (strcmp (before, "[]") == 0 && strcmp (households, "[]") == 0 && strcmp (tasks, "[]") == 0)
+    return TRUE;
+  return run (db, "DELETE FROM routine_visit_queue WHERE household_id IN (" QUEUE_HOUSEHOLDS ")", error, 3, before,
+              households, tasks) &&
+         run (db, "INSERT OR REPLACE INTO routine_visit_queue (household_id, priority, last_visit_date) "
+                  "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), "
+                  "h.last_visit_date FROM households AS h WHERE h.id IN (" QUEUE_HOUSEHOLDS ") "
+                  "AND h.deleted = 0 AND NOT EXISTS "
+                  "(SELECT 1 FROM tasks AS t WHERE t.household_id = h.id AND t.status = 'open')",
+              error, 3, before, households, tasks);
+#undef QUEUE_HOUSEHOLDS
+}
+
+static gboolean
+derived_after (sqlite3 *db, TouchedSet *touched, Derived *d, GError **error)
+{
+  g_autofree char *search = NULL;
+  g_autofree char *search_households = NULL;
+  g_autofree char *queue_households = NULL;
+  GString *lists[5];
+  gboolean ok;
+
+  if (!derived_lists (touched, TRUE, lists))
+    {
+      derived_lists_free (lists);
+      return TRUE;
+    }
+  /* The households listed before and after (those the general path
+   * created among them) get all their rows; a member's names are added
+   * to its household now (whose other rows are there). */
+  search_households = d->search_before != NULL ? g_strdup (d->search_before) : g_strdup ("[]");
+  queue_households = d->queue_before != NULL ? g_strdup (d->queue_before) : g_strdup ("[]");
+  /* The keys of the households created, numbered in the order created
+   * (the general path's, in the page's order); a household keeps its. */
+  ok = (strcmp (lists[4]->str, "[]") == 0 ||
+        run (db, "INSERT OR IGNORE INTO household_keys (household_id) "
+                 "SELECT h.id FROM json_each (?) AS j CROSS JOIN households AS h ON h.id = j.value ORDER BY j.key",
+             error, 1, lists[4]->str)) &&
+       json_union (db, search_households, lists[0]->str, &search, error) &&
+       (strcmp (search, "[]") == 0 && strcmp (lists[1]->str, "[]") == 0 ? TRUE :
+        write_search_rows (db, search, lists[1]->str, FALSE, error)) &&
+       queue_recompute (db, queue_households, lists[2]->str, lists[3]->str, error);
+  derived_lists_free (lists);
+  return ok;
+}
+
 /* One step of recomputing @t in a savepoint of its own: @field (its
  * version, value and conflicts), or with %NULL creating the record. A
  * value its table refuses sets that step aside, recorded, and no other:
@@ -2505,6 +3073,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
   guint rejected = 0;
   gboolean ok = FALSE;
   gboolean triggers_off = FALSE;
+  Derived derived = { 0 };
   gint64 latest_ms;
 
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
@@ -2559,17 +3128,20 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
   /* Pulled changes are not this device's: the outbox triggers skip them. */
   if (!hearth_sync_exec (db, "INSERT OR IGNORE INTO sync_state (key, value) VALUES ('applying', 1)", error))
     goto failed;
-  /* The changes are read with the connection's triggers off: the only
-   * ones on the tables they write (record_writes, submissions, reviews,
-   * audit_foreign, published_forms, sync_apply_errors) are the outbox's
-   * (migration 0006), which leave pulled changes out ('applying' is set),
-   * and evaluating that for every row was half an edit's insert; a
-   * statement with a trigger also journals the pages it writes. They stay
-   * off while the fast path creates its records (create_fresh(), which
-   * writes what their triggers would: the search index, the routine
-   * visit queue) and are on again before any other record is created or
-   * changed. /sync/store/apply-triggers fails when one of those tables
-   * gets another trigger, which this would skip. */
+  /* The whole page is applied with the connection's triggers off. The
+   * only ones on the tables its changes write (record_writes,
+   * submissions, reviews, audit_foreign, published_forms,
+   * sync_apply_errors) are the outbox's (migration 0006), which leave
+   * pulled changes out ('applying' is set), and evaluating that for
+   * every row was half an edit's insert; a statement with a trigger also
+   * journals the pages it writes. The records' triggers (households,
+   * members, tasks: the search index, the routine visit queue) are
+   * written for them: for the fast path's records by create_fresh()
+   * (write_created()), for the general path's by derived_before() and
+   * derived_after(). Switched on between the two paths, every prepared
+   * statement expired twice a page. /sync/store/apply-triggers fails
+   * when one of those tables gets another trigger, which this would
+   * skip. */
   if (!set_triggers (db, FALSE, error))
     goto failed;
   triggers_off = TRUE;
@@ -2618,15 +3190,17 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
   rank_records (touched);
   if (!insert_pending (db, touched->pending, touched->order->len, error))
     goto failed;
-  /* The fast path's records are created with the triggers still off
-   * (create_fresh()), before every other step: a record the general path
-   * creates or changes next finds them as their triggers would have left
-   * them. */
+  /* The fast path's records are created (create_fresh()) before every
+   * other step: a record the general path creates or changes next finds
+   * them as their triggers would have left them. */
   if (!create_fresh (db, touched, now, versions, error))
     goto failed;
-  if (!set_triggers (db, TRUE, error))
+  /* The triggers stay off for the records the general path writes too:
+   * switching them back on would expire every prepared statement, and
+   * each UPDATE would run them. What they would write is written once for
+   * the page instead (derived_before(), derived_after()). */
+  if (!derived_before (db, touched, &derived, error))
     goto failed;
-  triggers_off = FALSE;
   for (guint i = 0; i < touched->order->len; i++)
     {
       Touched *t = touched->order->pdata[i];
@@ -2644,6 +3218,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
       if (!recompute_fields (db, t, now, &rejected, error))
         goto failed;
     }
+  if (!derived_after (db, touched, &derived, error))
+    goto failed;
   if (!insert_versions (db, versions, touched->order->len, error))
     goto failed;
   /* Whatever this device writes next is ordered after what it has seen. */
@@ -2677,6 +3253,7 @@ out:
   if (triggers_off)
     set_triggers (db, TRUE, NULL);
   hearth_sync_cache_close (db);
+  derived_clear (&derived);
   /* Freed with the preparation when there is one: on the thread that
    * frees it (sync-run.c: the next page's fetch). */
   if (prep != NULL && prep->touched == NULL)

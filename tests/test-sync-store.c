@@ -158,15 +158,16 @@ put (Replica *r, const char *table, const char *id, gboolean create, ...)
   g_autoptr(GError) error = NULL;
   const char *name;
   guint changed = 0;
+  gboolean ok;
   va_list ap;
 
   va_start (ap, create);
   while ((name = va_arg (ap, const char *)) != NULL)
     g_hash_table_insert (fields, g_strdup (name), g_strdup (va_arg (ap, const char *)));
   va_end (ap);
-  g_assert_true (hearth_case_write (r->cases, table, id, create, fields, create ? "create" : "update", &changed,
-                                    &error));
+  ok = hearth_case_write (r->cases, table, id, create, fields, create ? "create" : "update", &changed, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   return changed;
 }
 
@@ -3766,9 +3767,10 @@ test_apply_triggers (void)
   g_assert_cmpstr (triggers, ==,
                    "field_edits_update sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
   g_clear_pointer (&triggers, g_free);
-  /* The fast path creates records of these with the triggers off and
-   * writes what these do itself (sync-apply.c, write_created()): a new
-   * trigger needs its statement there. */
+  /* A page writes records of these with the triggers off and writes
+   * what these do itself (sync-apply.c: write_created() for the fast
+   * path's, derived_before() and derived_after() for the general
+   * path's): a new trigger needs its statements there. */
   triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
                           "'trigger' AND tbl_name IN ('households', 'members', 'tasks', 'measures') ORDER BY name)");
   g_assert_cmpstr (triggers, ==, "household_search_households_delete household_search_households_insert "
@@ -3791,6 +3793,177 @@ test_apply_triggers (void)
   outbox = count (b, "SELECT count (*) FROM sync_outbox WHERE kind IN ('edit', 'edits')");
   g_assert_cmpuint (put (b, "households", household, FALSE, "head_name", "钱程", NULL), ==, 1);
   g_assert_cmpint (count (b, "SELECT count (*) FROM sync_outbox WHERE kind IN ('edit', 'edits')"), ==, outbox + 1);
+}
+
+/* What the records' triggers make (migrations 0004 and 0009): the search
+ * rows with their households, the households' keys, the routine visit
+ * queue. */
+static char *
+derived_of (Replica *r)
+{
+  g_autofree char *search = dump (r->db, "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s "
+                                         "JOIN household_keys AS k ON k.key = s.household_key ORDER BY 1, 2, 3, 4");
+  g_autofree char *keys = dump (r->db, "SELECT household_id FROM household_keys ORDER BY 1");
+  g_autofree char *queue = dump (r->db, "SELECT * FROM routine_visit_queue ORDER BY 1");
+
+  return g_strdup_printf ("-- search\n%s-- keys\n%s-- queue\n%s", search, keys, queue);
+}
+
+/* The same rows made from the records as they are (the invariants the
+ * triggers keep: migration 0004's last statement, 0009's). */
+static char *
+derived_from_scratch (Replica *r)
+{
+  g_autofree char *search = dump (
+    r->db,
+    "SELECT key, village, head_name, household_id FROM ("
+    " SELECT lower (substr (s.name, p.n, w.w)) AS key, CAST (h.village_code AS INTEGER) AS village,"
+    " h.head_name AS head_name, h.id AS household_id"
+    " FROM households AS h JOIN household_search_names AS s ON s.household_id = h.id"
+    " JOIN search_positions AS p ON p.n <= length (s.name)"
+    " JOIN (SELECT 1 AS w UNION ALL SELECT 2) AS w ON p.n + w.w - 1 <= length (s.name) WHERE h.deleted = 0"
+    " UNION"
+    " SELECT upper (substr (s.number, -4)), CAST (h.village_code AS INTEGER), h.head_name, h.id"
+    " FROM households AS h JOIN household_search_names AS s ON s.household_id = h.id"
+    " WHERE h.deleted = 0 AND length (s.number) >= 4) ORDER BY 1, 2, 3, 4");
+  g_autofree char *keys = dump (r->db, "SELECT id FROM households ORDER BY 1");
+  g_autofree char *queue = dump (r->db, "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR "
+                                        "h.risk_level <> 'none'), h.last_visit_date FROM households AS h "
+                                        "WHERE h.deleted = 0 AND NOT EXISTS (SELECT 1 FROM tasks AS t WHERE "
+                                        "t.household_id = h.id AND t.status = 'open') ORDER BY 1");
+
+  return g_strdup_printf ("-- search\n%s-- keys\n%s-- queue\n%s", search, keys, queue);
+}
+
+/* Pushes what @a has not pushed and applies it to @b as one page. */
+static void
+relay_new (Replica *a, Replica *b)
+{
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+
+  push (a, 0, log, 500);
+  g_assert_cmpuint (log->len, >, 0);
+  pull_all (b, 1, log);
+}
+
+/* A tombstone (or its undoing) of @id, which the case model writes
+ * only for itself: pulled by @b as an edit of "deleted" (a page of its
+ * own), and made in @a by the statement the model would run, whose
+ * triggers then write their rows. */
+static void
+pull_tombstone (Replica *a, Replica *b, const char *table, const char *id, const char *household, gboolean deleted)
+{
+  static guint counter;
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+  g_autofree char *sql = g_strdup_printf ("UPDATE %s SET deleted = %d WHERE id = '%s'", table, deleted ? 1 : 0, id);
+
+  a->clock_ms += 1000;
+  c->table = g_strdup (table);
+  c->id = g_strdup (id);
+  c->household = g_strdup (household);
+  c->village = g_strdup ("150422100201");
+  c->field = g_strdup ("deleted");
+  c->value = g_strdup (deleted ? "1" : "0");
+  c->hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-%08u-OTHER", a->clock_ms, counter++);
+  g_ptr_array_add (texts, change_to_text (c));
+  g_assert_cmpuint (apply_texts (b, texts, 1000 + counter), ==, 0);
+  g_assert_cmpint (sqlite3_exec (a->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+}
+
+/* A pull applies the edits of records the store has (the general path)
+ * with the connection's triggers off and writes what they would itself
+ * (sync-apply.c, derived_before(), derived_after()); new records of the
+ * fast path likewise (write_search_rows(), in C). Names that fold
+ * (ASCII letters of both cases, others that SQLite's lower() leaves),
+ * longer than the 100 positions indexed, numbers of fewer than four
+ * characters and with a lowercase x; then head names and villages
+ * changed, members moved, renamed and tombstoned, a household
+ * tombstoned, tasks closed and moved: the pulling tablet's rows are the
+ * writer's, whose triggers made them, and the rows the invariants
+ * give. */
+static void
+test_apply_derived (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261202);
+  g_autoptr(Replica) a = replica_new ("sync-derived-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-derived-b", START_MS + 60 * 1000);
+  g_autofree char *h1 = test_rand_uuid (rand), *h2 = test_rand_uuid (rand), *h3 = test_rand_uuid (rand);
+  g_autofree char *m1 = test_rand_uuid (rand), *m2 = test_rand_uuid (rand), *m3 = test_rand_uuid (rand);
+  g_autofree char *m4 = test_rand_uuid (rand), *t1 = test_rand_uuid (rand), *t2 = test_rand_uuid (rand);
+  g_autofree char *t3 = test_rand_uuid (rand);
+  g_autoptr(GString) long_name = g_string_new (NULL);
+  const char *const rounds[] = { "created", "changed", "changed back" };
+
+  /* 120 characters, then two past the 100 indexed. */
+  for (guint i = 0; i < 16; i++)
+    g_string_append (long_name, i % 2 == 0 ? "ABCDEfghij" : "王小明Äb");
+  g_string_append (long_name, "Zq");
+  put (a, "households", h1, TRUE, "village_code", "150422100201", "head_name", "Anna MARIA", "head_id_number",
+       "15042219800101123x", NULL);
+  put (a, "households", h2, TRUE, "village_code", "150422100202", "head_name", "赵敏", "head_id_number", "12", NULL);
+  put (a, "households", h3, TRUE, "village_code", "150422100201", "head_name", "Zoë NG", "risk_level", "red", NULL);
+  put (a, "members", m1, TRUE, "household_id", h1, "name", "Bob O'Neil", "id_number", "abcx", NULL);
+  put (a, "members", m2, TRUE, "household_id", h1, "name", "钱程", "id_number", "150422199001011234", NULL);
+  put (a, "members", m3, TRUE, "household_id", h2, "name", "KIM", "id_number", "", NULL);
+  put (a, "tasks", t1, TRUE, "household_id", h1, "kind", "follow_up", "due_date", "2026-01-01", NULL);
+  put (a, "tasks", t2, TRUE, "household_id", h2, "kind", "follow_up", "due_date", "2026-02-01", NULL);
+  for (guint round = 0; round < G_N_ELEMENTS (rounds); round++)
+    {
+      g_autofree char *writer = NULL;
+      g_autofree char *puller = NULL;
+      g_autofree char *scratch = NULL;
+
+      if (round == 1)
+        {
+          a->clock_ms += 60000;
+          put (a, "households", h1, FALSE, "head_name", long_name->str, "village_code", "150422100203", NULL);
+          put (a, "households", h2, FALSE, "head_id_number", "98765X", "risk_level", "yellow", NULL);
+          put (a, "members", m1, FALSE, "household_id", h2, "name", "Ömer kaya", NULL);
+          put (a, "members", m4, TRUE, "household_id", h2, "name", "Li Na", "id_number", "abcd", NULL);
+          put (a, "tasks", t1, FALSE, "status", "done", NULL);
+          put (a, "tasks", t2, FALSE, "household_id", h1, NULL);
+          put (a, "tasks", t3, TRUE, "household_id", h2, "kind", "correction", "due_date", "2026-03-01", NULL);
+        }
+      else if (round == 2)
+        {
+          a->clock_ms += 60000;
+          put (a, "households", h1, FALSE, "head_name", "anna maria", NULL);
+          put (a, "households", h3, FALSE, "head_name", "Zoë", NULL);
+          put (a, "members", m1, FALSE, "household_id", h3, NULL);
+          put (a, "members", m2, FALSE, "household_id", h2, NULL);
+          put (a, "tasks", t2, FALSE, "status", "cancelled", NULL);
+          put (a, "tasks", t3, FALSE, "status", "done", NULL);
+        }
+      relay_new (a, b);
+      /* Tombstones after the other edits: a household's, a member's. */
+      if (round == 1)
+        {
+          pull_tombstone (a, b, "households", h3, h3, TRUE);
+          pull_tombstone (a, b, "members", m2, h1, TRUE);
+        }
+      else if (round == 2)
+        {
+          pull_tombstone (a, b, "households", h3, h3, FALSE);
+          pull_tombstone (a, b, "members", m2, h2, FALSE);
+        }
+      writer = derived_of (a);
+      puller = derived_of (b);
+      scratch = derived_from_scratch (b);
+      g_test_message ("%s:\n%s", rounds[round], puller);
+      g_assert_cmpstr (puller, ==, writer);
+      /* The keys compared by household, not number. */
+      g_assert_cmpstr (puller, ==, scratch);
+      g_assert_cmpint (count (b, "SELECT count (*) FROM household_search"), >, 0);
+      if (round == 1)
+        {
+          /* The long name's keys stop at the 100th character. */
+          g_assert_cmpint (count (b, "SELECT count (*) FROM household_search WHERE key = 'ab'"), ==, 1);
+          g_assert_cmpint (count (b, "SELECT count (*) FROM household_search WHERE key IN ('z', 'zq')"), ==, 0);
+          g_assert_cmpint (count (b, "SELECT count (*) FROM household_search WHERE key = '123X'"), ==, 1);
+        }
+    }
+  g_assert_cmpint (count (b, "SELECT count (*) FROM routine_visit_queue"), >, 0);
 }
 
 /* The protocol's field lists (sync/change.c), which the center checks
@@ -4119,5 +4292,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
+  g_test_add_func ("/sync/store/apply-derived", test_apply_derived);
   return g_test_run ();
 }
