@@ -2026,8 +2026,8 @@ sqlite_next_char (const char *z, const char *end)
  * folded as SQLite's lower() (or upper(), @upper) without ICU: ASCII
  * letters only. */
 static void
-add_search_row (GArray *rows, GStringChunk *chunk, GHashTable *seen, GString *scratch, const char *from,
-                const char *to, gboolean upper, const SearchRow *of)
+add_search_row (GArray *rows, GStringChunk *chunk, GString *scratch, const char *from, const char *to,
+                gboolean upper, const SearchRow *of)
 {
   SearchRow row = *of;
 
@@ -2042,13 +2042,8 @@ add_search_row (GArray *rows, GStringChunk *chunk, GHashTable *seen, GString *sc
         ch = (char) (ch - 'A' + 'a');
       g_string_append_c (scratch, ch);
     }
-  /* A household's names give the same key often (@seen: its keys so
-   * far): the sort has fewer rows to put in order. */
-  if (g_hash_table_contains (seen, scratch->str))
-    return;
   row.key = g_string_chunk_insert_len (chunk, scratch->str, (gssize) scratch->len);
   row.key_len = scratch->len;
-  g_hash_table_add (seen, (gpointer) row.key);
   g_array_append_val (rows, row);
 }
 
@@ -2153,9 +2148,6 @@ write_search_rows (sqlite3 *db, const char *households, const char *members, gbo
   const char *lists[2] = { households, members };
   g_autoptr(GArray) rows = NULL;
   g_autoptr(GString) scratch = NULL;
-  g_autoptr(GHashTable) seen = NULL;   /* borrowed from @chunk */
-  SearchRow last_row = { 0 };
-  const SearchRow *last = NULL;
   GStringChunk *chunk;
   sqlite3_stmt *st;
   gint64 most = 0;
@@ -2183,7 +2175,6 @@ write_search_rows (sqlite3 *db, const char *households, const char *members, gbo
       rows = g_array_new (FALSE, FALSE, sizeof (SearchRow));
       scratch = g_string_sized_new (16);
       chunk = g_string_chunk_new (4096);
-      seen = g_hash_table_new (g_str_hash, g_str_equal);
       while (plain && (rc = sqlite3_step (st)) == SQLITE_ROW)
         {
           SearchRow of = { 0 };
@@ -2199,19 +2190,8 @@ write_search_rows (sqlite3 *db, const char *households, const char *members, gbo
           of.household_key = sqlite3_column_int64 (st, 0);
           of.village = sqlite3_column_int64 (st, 1);
           of.head_len = (gsize) sqlite3_column_bytes (st, 2);
-          /* The same household as the row before (the names of one come
-           * together, mostly): its keys so far are in @seen. */
-          if (last == NULL || last->household_key != of.household_key || last->village != of.village ||
-              last->head_len != of.head_len || memcmp (last->head_name, sqlite3_column_text (st, 2), of.head_len) != 0)
-            {
-              g_hash_table_remove_all (seen);
-              of.head_name = g_string_chunk_insert_len (chunk, (const char *) sqlite3_column_text (st, 2),
-                                                        (gssize) of.head_len);
-              last_row = of;
-              last = &last_row;
-            }
-          else
-            of.head_name = last->head_name;
+          of.head_name = g_string_chunk_insert_len (chunk, (const char *) sqlite3_column_text (st, 2),
+                                                    (gssize) of.head_len);
           for (int c = 3; c <= 4 && plain; c++)
             {
               const char *text, *end, *z;
@@ -2244,9 +2224,9 @@ write_search_rows (sqlite3 *db, const char *households, const char *members, gbo
                     {
                       const char *one = sqlite_next_char (p, end);
 
-                      add_search_row (rows, chunk, seen, scratch, p, one, FALSE, &of);
+                      add_search_row (rows, chunk, scratch, p, one, FALSE, &of);
                       if (one < end)
-                        add_search_row (rows, chunk, seen, scratch, p, sqlite_next_char (one, end), FALSE, &of);
+                        add_search_row (rows, chunk, scratch, p, sqlite_next_char (one, end), FALSE, &of);
                       p = one;
                     }
                 }
@@ -2256,7 +2236,7 @@ write_search_rows (sqlite3 *db, const char *households, const char *members, gbo
 
                   for (gint64 skip = length - 4; skip > 0; skip--)
                     p = sqlite_next_char (p, end);
-                  add_search_row (rows, chunk, seen, scratch, p, end, TRUE, &of);
+                  add_search_row (rows, chunk, scratch, p, end, TRUE, &of);
                 }
             }
         }
