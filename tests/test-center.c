@@ -7785,6 +7785,66 @@ test_packed_damage (void)
   }
 }
 
+/* Format 2 rows damaged at random (bytes flipped, cut short, grown, the
+ * stated length changed): hearth_center_fields_unpack() either refuses
+ * them or gives text of the stated length that is an object's ('{' to
+ * '}', no NUL), never reading or writing out of bounds (ASan). */
+static void
+test_packed_damage_random (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+  g_autoptr(GString) json = eighty_answers ();
+  g_autoptr(GBytes) packed = hearth_center_fields_pack (json->str, json->len);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (packed, &len);
+  guint refused = 0, read = 0;
+
+  g_assert_cmpint (data[0], ==, 2);
+  for (guint n = 0; n < 20000; n++)
+    {
+      gsize bad_len = len;
+      g_autofree guint8 *bad = g_malloc (len + 64);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = NULL;
+      gsize stated;
+
+      memcpy (bad, data, len);
+      switch (g_rand_int_range (rand, 0, 4))
+        {
+        case 0:
+          for (int k = g_rand_int_range (rand, 1, 4); k > 0; k--)
+            bad[g_rand_int_range (rand, 5, (gint32) len)] ^= (guint8) g_rand_int_range (rand, 1, 256);
+          break;
+        case 1:
+          bad_len = (gsize) g_rand_int_range (rand, 0, (gint32) len);
+          break;
+        case 2:
+          for (guint k = 0; k < 64; k++)
+            bad[len + k] = (guint8) g_rand_int_range (rand, 0, 256);
+          bad_len = len + (gsize) g_rand_int_range (rand, 1, 65);
+          break;
+        default:
+          bad[g_rand_int_range (rand, 1, 5)] ^= (guint8) g_rand_int_range (rand, 1, 256);
+          break;
+        }
+      text = hearth_center_fields_unpack (bad, bad_len, &error);
+      if (text == NULL)
+        {
+          g_assert_nonnull (error);
+          refused++;
+          continue;
+        }
+      g_assert_no_error (error);
+      read++;
+      g_assert_cmpuint (bad_len, >=, 5);
+      stated = bad[1] | (gsize) bad[2] << 8 | (gsize) bad[3] << 16 | (gsize) bad[4] << 24;
+      g_assert_cmpuint (strlen (text), ==, stated);
+      g_assert_true (text[0] == '{' && text[stated - 1] == '}');
+    }
+  g_test_message ("%u refused, %u read", refused, read);
+  g_assert_cmpuint (refused, >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -7822,6 +7882,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-packed", test_migrate_packed);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
+  g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);
   g_test_add_func ("/center/export-text-damage", test_export_text_damage);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);

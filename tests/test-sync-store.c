@@ -3966,6 +3966,181 @@ test_apply_derived (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM routine_visit_queue"), >, 0);
 }
 
+/* A write through the case model that the model may refuse (a value it
+ * does not take): nothing written then. */
+G_GNUC_NULL_TERMINATED static void
+put_maybe (Replica *r, const char *table, const char *id, gboolean create, ...)
+{
+  g_autoptr(GHashTable) fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GError) error = NULL;
+  const char *name;
+  guint changed = 0;
+  va_list ap;
+
+  va_start (ap, create);
+  while ((name = va_arg (ap, const char *)) != NULL)
+    g_hash_table_insert (fields, g_strdup (name), g_strdup (va_arg (ap, const char *)));
+  va_end (ap);
+  if (!hearth_case_write (r->cases, table, id, create, fields, create ? "create" : "update", &changed, &error))
+    g_test_message ("refused: %s %s: %s", table, id, error != NULL ? error->message : "?");
+}
+
+/* Pushes what @a has not pushed and applies it to @b as one page, or as
+ * two cut at a random change (a record created on one, changed on the
+ * next). */
+static void
+relay_cut (Replica *a, Replica *b, GRand *rand)
+{
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) first = g_ptr_array_new ();
+  g_autoptr(GPtrArray) second = g_ptr_array_new ();
+  guint cut;
+
+  if (push (a, 0, log, 500) == 0)
+    return;
+  cut = g_rand_int_range (rand, 0, (gint32) log->len + 1);
+  for (guint i = 0; i < log->len; i++)
+    g_ptr_array_add (i < cut ? first : second, ((Relayed *) log->pdata[i])->json);
+  if (first->len > 0)
+    g_assert_cmpuint (apply_texts (b, first, first->len), ==, 0);
+  if (second->len > 0)
+    g_assert_cmpuint (apply_texts (b, second, log->len), ==, 0);
+}
+
+/* Random sequences of the general path's writes (apply-derived's, at
+ * random): names of every sort (combining characters, empty, control
+ * characters, long, emoji, mixed case), members moving, households
+ * moving village, tasks closed, reopened and moved, tombstones and their
+ * undoing, records created on one page and changed on the next: the
+ * puller's derived rows are the writer's and the invariants'. */
+static void
+test_apply_derived_random (void)
+{
+  static const char *const rnames[] = {
+    "Anna", "ANNA", "", "a", "Zo\xc3\xab", "Zoe\xcc\x88", "\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e", "\xc3\x84" "b",
+    "O'Neil", "  sp  ", "\xc3\x9f", "\xc4\xb0i", "\xef\xbb\xbf" "Bom", "x\x01y", "tab\there",
+    "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7", "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKl"
+    "MnOpQrStUvWxYzAbCdEfGhIjKlMnOpQrStUvWxYz", "\xcc\x88", "a\xcc\x88\xcc\x88", "Q",
+  };
+  static const char *const numbers[] = { "", "12", "123x", "15042219800101123x", "abcX", "\xe7\x8e\x8b\xe7\x8e\x8b\xe7\x8e\x8b\xe7\x8e\x8b", "x\xcc\x88yz", "0000" };
+  static const char *const rvillages[] = { "150422100201", "150422100202", "150422100203" };
+  static const char *const risks[] = { "none", "red", "orange", "yellow" };
+  static const char *const rstatuses[] = { "none", "monitored", "risk_eliminated", "returned" };
+  static const char *const task_statuses[] = { "open", "done", "cancelled" };
+  static const char *const dates[] = { "", "2026-01-01", "2026-03-04" };
+
+  for (guint seed = 1; seed <= 6; seed++)
+    {
+      g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+      g_autofree char *na = g_strdup_printf ("sync-derived-random-a%u", seed);
+      g_autofree char *nb = g_strdup_printf ("sync-derived-random-b%u", seed);
+      g_autoptr(Replica) a = replica_new (na, START_MS);
+      g_autoptr(Replica) b = replica_new (nb, START_MS + 60 * 1000);
+      g_autoptr(GPtrArray) hs = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) ms = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) mh = g_ptr_array_new ();   /* each member's household as written */
+      g_autoptr(GPtrArray) ts = g_ptr_array_new_with_free_func (g_free);
+#define PICK(v) (v)[g_rand_int_range (rand, 0, G_N_ELEMENTS (v))]
+#define PICK_IN(arr) ((const char *) (arr)->pdata[g_rand_int_range (rand, 0, (gint32) (arr)->len)])
+
+      for (guint round = 0; round < 8; round++)
+        {
+          g_autofree char *writer = NULL;
+          g_autofree char *puller = NULL;
+          g_autofree char *scratch = NULL;
+          guint ops = (guint) g_rand_int_range (rand, 1, 8);
+
+          a->clock_ms += 60000;
+          for (guint op = 0; op < ops; op++)
+            {
+              int what = hs->len == 0 ? 0 : g_rand_int_range (rand, 0, 10);
+
+              if (what == 0 || (what == 1 && hs->len < 4))
+                {
+                  char *h = test_rand_uuid (rand);
+
+                  put_maybe (a, "households", h, TRUE, "village_code", PICK (rvillages), "head_name", PICK (rnames),
+                             "head_id_number", PICK (numbers), "risk_level", PICK (risks), NULL);
+                  g_ptr_array_add (hs, h);
+                }
+              else if (what == 2 && ms->len < 8)
+                {
+                  char *m = test_rand_uuid (rand);
+                  const char *h = PICK_IN (hs);
+
+                  put_maybe (a, "members", m, TRUE, "household_id", h, "name", PICK (rnames), "id_number",
+                             PICK (numbers), NULL);
+                  g_ptr_array_add (ms, m);
+                  g_ptr_array_add (mh, (gpointer) h);
+                }
+              else if (what == 3 && ts->len < 6)
+                {
+                  char *t = test_rand_uuid (rand);
+
+                  put_maybe (a, "tasks", t, TRUE, "household_id", PICK_IN (hs), "kind", "follow_up", "due_date",
+                             "2026-01-01", "status", PICK (task_statuses), NULL);
+                  g_ptr_array_add (ts, t);
+                }
+              else if (what <= 5)
+                {
+                  switch (g_rand_int_range (rand, 0, 6))
+                    {
+                    case 0: put_maybe (a, "households", PICK_IN (hs), FALSE, "head_name", PICK (rnames), NULL); break;
+                    case 1: put_maybe (a, "households", PICK_IN (hs), FALSE, "village_code", PICK (rvillages), NULL); break;
+                    case 2: put_maybe (a, "households", PICK_IN (hs), FALSE, "head_id_number", PICK (numbers), NULL); break;
+                    case 3: put_maybe (a, "households", PICK_IN (hs), FALSE, "risk_level", PICK (risks), NULL); break;
+                    case 4: put_maybe (a, "households", PICK_IN (hs), FALSE, "monitoring_status", PICK (rstatuses), NULL); break;
+                    default: put_maybe (a, "households", PICK_IN (hs), FALSE, "last_visit_date", PICK (dates), NULL); break;
+                    }
+                }
+              else if (what <= 7 && ms->len > 0)
+                {
+                  guint i = (guint) g_rand_int_range (rand, 0, (gint32) ms->len);
+
+                  switch (g_rand_int_range (rand, 0, 3))
+                    {
+                    case 0:
+                      mh->pdata[i] = (gpointer) PICK_IN (hs);
+                      put_maybe (a, "members", ms->pdata[i], FALSE, "household_id", mh->pdata[i], NULL);
+                      break;
+                    case 1: put_maybe (a, "members", ms->pdata[i], FALSE, "name", PICK (rnames), NULL); break;
+                    default: put_maybe (a, "members", ms->pdata[i], FALSE, "id_number", PICK (numbers), NULL); break;
+                    }
+                }
+              else if (ts->len > 0)
+                {
+                  if (g_rand_boolean (rand))
+                    put_maybe (a, "tasks", PICK_IN (ts), FALSE, "status", PICK (task_statuses), NULL);
+                  else
+                    put_maybe (a, "tasks", PICK_IN (ts), FALSE, "household_id", PICK_IN (hs), NULL);
+                }
+            }
+          relay_cut (a, b, rand);
+          /* Tombstones and their undoing, pages of their own. */
+          for (guint k = 0; k < 2; k++)
+            if (g_rand_int_range (rand, 0, 3) == 0)
+              {
+                gboolean member = ms->len > 0 && g_rand_boolean (rand);
+                guint i = (guint) g_rand_int_range (rand, 0, (gint32) (member ? ms->len : hs->len));
+                const char *id = member ? ms->pdata[i] : hs->pdata[i];
+
+                pull_tombstone (a, b, member ? "members" : "households", id, member ? mh->pdata[i] : id,
+                                g_rand_boolean (rand));
+              }
+          writer = derived_of (a);
+          puller = derived_of (b);
+          scratch = derived_from_scratch (b);
+          if (g_strcmp0 (puller, scratch) != 0 || g_strcmp0 (puller, writer) != 0)
+            g_test_message ("seed %u round %u:\nwriter:\n%s\npuller:\n%s\nscratch:\n%s", seed, round, writer, puller,
+                            scratch);
+          g_assert_cmpstr (puller, ==, scratch);
+          g_assert_cmpstr (puller, ==, writer);
+        }
+#undef PICK
+#undef PICK_IN
+    }
+}
+
 /* The protocol's field lists (sync/change.c), which the center checks
  * pushes against, are the tablet schema's columns of each mutable table,
  * read from a store migrated to the last migration: a column added by a
@@ -4293,5 +4468,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   g_test_add_func ("/sync/store/apply-derived", test_apply_derived);
+  g_test_add_func ("/sync/store/apply-derived-random", test_apply_derived_random);
   return g_test_run ();
 }
