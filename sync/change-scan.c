@@ -412,6 +412,9 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
   start = r->p;
   if (!hearth_scan_take (r, '{'))
     return FALSE;
+  /* Before the take of '}' below, which skips whitespace whether or not
+   * the object is empty. */
+  tight = next_is (r, '"');
   if (hearth_scan_take (r, '}'))
     {
       *fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

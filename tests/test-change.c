@@ -807,10 +807,12 @@ test_push_fields_as_sent (void)
     "{\"a\":\"\\u0041\"}",
     "{\"a\": \"1\"}",
     "{\"a\":\"1\",\"b\": \"2\"}",
+    "{ \"a\":\"1\"}",
+    "{\n\"a\":\"1\",\"b\":\"2\"}",
   };
   /* Whether each is taken as it came. */
   static const gboolean as_sent[] = { TRUE, FALSE, TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, FALSE, TRUE, FALSE,
-                                      TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE };
+                                      TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (as_sent) == G_N_ELEMENTS (fields));
 
