@@ -4007,14 +4007,36 @@ relay_cut (Replica *a, Replica *b, GRand *rand)
     g_assert_cmpuint (apply_texts (b, second, log->len), ==, 0);
 }
 
-/* Random sequences of the general path's writes (apply-derived's, at
- * random): names of every sort (combining characters, empty, control
- * characters, long, emoji, mixed case), members moving, households
- * moving village, tasks closed, reopened and moved, tombstones and their
- * undoing, records created on one page and changed on the next: the
- * puller's derived rows are the writer's and the invariants'. */
+/* The records random_writes() made: ids, and each member's household as
+ * written. */
+typedef struct {
+  GPtrArray *hs, *ms, *mh, *ts;
+} RandomRecords;
+
 static void
-test_apply_derived_random (void)
+random_records_init (RandomRecords *r)
+{
+  r->hs = g_ptr_array_new_with_free_func (g_free);
+  r->ms = g_ptr_array_new_with_free_func (g_free);
+  r->mh = g_ptr_array_new ();
+  r->ts = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+random_records_clear (RandomRecords *r)
+{
+  g_ptr_array_unref (r->hs);
+  g_ptr_array_unref (r->ms);
+  g_ptr_array_unref (r->mh);
+  g_ptr_array_unref (r->ts);
+}
+
+/* One to seven writes of @w at random (new records only with @create):
+ * names of every sort (combining characters, empty, control characters,
+ * long, emoji, mixed case), members moving, households moving village,
+ * tasks closed, reopened and moved. */
+static void
+random_writes (Replica *w, GRand *rand, RandomRecords *rec, gboolean create)
 {
   static const char *const rnames[] = {
     "Anna", "ANNA", "", "a", "Zo\xc3\xab", "Zoe\xcc\x88", "\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e", "\xc3\x84" "b",
@@ -4022,13 +4044,94 @@ test_apply_derived_random (void)
     "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7", "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhIjKl"
     "MnOpQrStUvWxYzAbCdEfGhIjKlMnOpQrStUvWxYz", "\xcc\x88", "a\xcc\x88\xcc\x88", "Q",
   };
-  static const char *const numbers[] = { "", "12", "123x", "15042219800101123x", "abcX", "\xe7\x8e\x8b\xe7\x8e\x8b\xe7\x8e\x8b\xe7\x8e\x8b", "x\xcc\x88yz", "0000" };
+  static const char *const numbers[] = { "", "12", "123x", "15042219800101123x", "abcX",
+                                         "\xe7\x8e\x8b\xe7\x8e\x8b\xe7\x8e\x8b\xe7\x8e\x8b", "x\xcc\x88yz", "0000" };
   static const char *const rvillages[] = { "150422100201", "150422100202", "150422100203" };
   static const char *const risks[] = { "none", "red", "orange", "yellow" };
-  static const char *const rstatuses[] = { "none", "monitored", "risk_eliminated", "returned" };
   static const char *const task_statuses[] = { "open", "done", "cancelled" };
   static const char *const dates[] = { "", "2026-01-01", "2026-03-04" };
+  GPtrArray *hs = rec->hs, *ms = rec->ms, *mh = rec->mh, *ts = rec->ts;
+  guint ops = (guint) g_rand_int_range (rand, 1, 8);
+#define PICK(v) (v)[g_rand_int_range (rand, 0, G_N_ELEMENTS (v))]
+#define PICK_IN(arr) ((const char *) (arr)->pdata[g_rand_int_range (rand, 0, (gint32) (arr)->len)])
 
+  w->clock_ms += 60000;
+  for (guint op = 0; op < ops; op++)
+    {
+      int what = hs->len == 0 ? 0 : g_rand_int_range (rand, 0, 10);
+
+      if (!create && what <= 3)
+        what += 4;
+      if (what == 0 || (what == 1 && hs->len < 4))
+        {
+          char *h = test_rand_uuid (rand);
+
+          put_maybe (w, "households", h, TRUE, "village_code", PICK (rvillages), "head_name", PICK (rnames),
+                     "head_id_number", PICK (numbers), "risk_level", PICK (risks), NULL);
+          g_ptr_array_add (hs, h);
+        }
+      else if (what == 2 && ms->len < 8)
+        {
+          char *m = test_rand_uuid (rand);
+          const char *h = PICK_IN (hs);
+
+          put_maybe (w, "members", m, TRUE, "household_id", h, "name", PICK (rnames), "id_number", PICK (numbers),
+                     NULL);
+          g_ptr_array_add (ms, m);
+          g_ptr_array_add (mh, (gpointer) h);
+        }
+      else if (what == 3 && ts->len < 6)
+        {
+          char *t = test_rand_uuid (rand);
+
+          put_maybe (w, "tasks", t, TRUE, "household_id", PICK_IN (hs), "kind", "follow_up", "due_date",
+                     "2026-01-01", "status", PICK (task_statuses), NULL);
+          g_ptr_array_add (ts, t);
+        }
+      else if (what <= 5)
+        {
+          switch (g_rand_int_range (rand, 0, 5))
+            {
+            case 0: put_maybe (w, "households", PICK_IN (hs), FALSE, "head_name", PICK (rnames), NULL); break;
+            case 1: put_maybe (w, "households", PICK_IN (hs), FALSE, "village_code", PICK (rvillages), NULL); break;
+            case 2: put_maybe (w, "households", PICK_IN (hs), FALSE, "head_id_number", PICK (numbers), NULL); break;
+            case 3: put_maybe (w, "households", PICK_IN (hs), FALSE, "risk_level", PICK (risks), NULL); break;
+            default: put_maybe (w, "households", PICK_IN (hs), FALSE, "last_visit_date", PICK (dates), NULL); break;
+            }
+        }
+      else if (what <= 7 && ms->len > 0)
+        {
+          guint i = (guint) g_rand_int_range (rand, 0, (gint32) ms->len);
+
+          switch (g_rand_int_range (rand, 0, 3))
+            {
+            case 0:
+              mh->pdata[i] = (gpointer) PICK_IN (hs);
+              put_maybe (w, "members", ms->pdata[i], FALSE, "household_id", mh->pdata[i], NULL);
+              break;
+            case 1: put_maybe (w, "members", ms->pdata[i], FALSE, "name", PICK (rnames), NULL); break;
+            default: put_maybe (w, "members", ms->pdata[i], FALSE, "id_number", PICK (numbers), NULL); break;
+            }
+        }
+      else if (ts->len > 0)
+        {
+          if (g_rand_boolean (rand))
+            put_maybe (w, "tasks", PICK_IN (ts), FALSE, "status", PICK (task_statuses), NULL);
+          else
+            put_maybe (w, "tasks", PICK_IN (ts), FALSE, "household_id", PICK_IN (hs), NULL);
+        }
+    }
+#undef PICK
+#undef PICK_IN
+}
+
+/* Random sequences of the general path's writes (apply-derived's, at
+ * random: random_writes()), records created on one page and changed on
+ * the next, tombstones and their undoing: the puller's derived rows are
+ * the writer's and the invariants'. */
+static void
+test_apply_derived_random (void)
+{
   for (guint seed = 1; seed <= 6; seed++)
     {
       g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
@@ -4036,95 +4139,26 @@ test_apply_derived_random (void)
       g_autofree char *nb = g_strdup_printf ("sync-derived-random-b%u", seed);
       g_autoptr(Replica) a = replica_new (na, START_MS);
       g_autoptr(Replica) b = replica_new (nb, START_MS + 60 * 1000);
-      g_autoptr(GPtrArray) hs = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) ms = g_ptr_array_new_with_free_func (g_free);
-      g_autoptr(GPtrArray) mh = g_ptr_array_new ();   /* each member's household as written */
-      g_autoptr(GPtrArray) ts = g_ptr_array_new_with_free_func (g_free);
-#define PICK(v) (v)[g_rand_int_range (rand, 0, G_N_ELEMENTS (v))]
-#define PICK_IN(arr) ((const char *) (arr)->pdata[g_rand_int_range (rand, 0, (gint32) (arr)->len)])
+      RandomRecords rec;
 
+      random_records_init (&rec);
       for (guint round = 0; round < 8; round++)
         {
           g_autofree char *writer = NULL;
           g_autofree char *puller = NULL;
           g_autofree char *scratch = NULL;
-          guint ops = (guint) g_rand_int_range (rand, 1, 8);
 
-          a->clock_ms += 60000;
-          for (guint op = 0; op < ops; op++)
-            {
-              int what = hs->len == 0 ? 0 : g_rand_int_range (rand, 0, 10);
-
-              if (what == 0 || (what == 1 && hs->len < 4))
-                {
-                  char *h = test_rand_uuid (rand);
-
-                  put_maybe (a, "households", h, TRUE, "village_code", PICK (rvillages), "head_name", PICK (rnames),
-                             "head_id_number", PICK (numbers), "risk_level", PICK (risks), NULL);
-                  g_ptr_array_add (hs, h);
-                }
-              else if (what == 2 && ms->len < 8)
-                {
-                  char *m = test_rand_uuid (rand);
-                  const char *h = PICK_IN (hs);
-
-                  put_maybe (a, "members", m, TRUE, "household_id", h, "name", PICK (rnames), "id_number",
-                             PICK (numbers), NULL);
-                  g_ptr_array_add (ms, m);
-                  g_ptr_array_add (mh, (gpointer) h);
-                }
-              else if (what == 3 && ts->len < 6)
-                {
-                  char *t = test_rand_uuid (rand);
-
-                  put_maybe (a, "tasks", t, TRUE, "household_id", PICK_IN (hs), "kind", "follow_up", "due_date",
-                             "2026-01-01", "status", PICK (task_statuses), NULL);
-                  g_ptr_array_add (ts, t);
-                }
-              else if (what <= 5)
-                {
-                  switch (g_rand_int_range (rand, 0, 6))
-                    {
-                    case 0: put_maybe (a, "households", PICK_IN (hs), FALSE, "head_name", PICK (rnames), NULL); break;
-                    case 1: put_maybe (a, "households", PICK_IN (hs), FALSE, "village_code", PICK (rvillages), NULL); break;
-                    case 2: put_maybe (a, "households", PICK_IN (hs), FALSE, "head_id_number", PICK (numbers), NULL); break;
-                    case 3: put_maybe (a, "households", PICK_IN (hs), FALSE, "risk_level", PICK (risks), NULL); break;
-                    case 4: put_maybe (a, "households", PICK_IN (hs), FALSE, "monitoring_status", PICK (rstatuses), NULL); break;
-                    default: put_maybe (a, "households", PICK_IN (hs), FALSE, "last_visit_date", PICK (dates), NULL); break;
-                    }
-                }
-              else if (what <= 7 && ms->len > 0)
-                {
-                  guint i = (guint) g_rand_int_range (rand, 0, (gint32) ms->len);
-
-                  switch (g_rand_int_range (rand, 0, 3))
-                    {
-                    case 0:
-                      mh->pdata[i] = (gpointer) PICK_IN (hs);
-                      put_maybe (a, "members", ms->pdata[i], FALSE, "household_id", mh->pdata[i], NULL);
-                      break;
-                    case 1: put_maybe (a, "members", ms->pdata[i], FALSE, "name", PICK (rnames), NULL); break;
-                    default: put_maybe (a, "members", ms->pdata[i], FALSE, "id_number", PICK (numbers), NULL); break;
-                    }
-                }
-              else if (ts->len > 0)
-                {
-                  if (g_rand_boolean (rand))
-                    put_maybe (a, "tasks", PICK_IN (ts), FALSE, "status", PICK (task_statuses), NULL);
-                  else
-                    put_maybe (a, "tasks", PICK_IN (ts), FALSE, "household_id", PICK_IN (hs), NULL);
-                }
-            }
+          random_writes (a, rand, &rec, TRUE);
           relay_cut (a, b, rand);
           /* Tombstones and their undoing, pages of their own. */
           for (guint k = 0; k < 2; k++)
             if (g_rand_int_range (rand, 0, 3) == 0)
               {
-                gboolean member = ms->len > 0 && g_rand_boolean (rand);
-                guint i = (guint) g_rand_int_range (rand, 0, (gint32) (member ? ms->len : hs->len));
-                const char *id = member ? ms->pdata[i] : hs->pdata[i];
+                gboolean member = rec.ms->len > 0 && g_rand_boolean (rand);
+                guint i = (guint) g_rand_int_range (rand, 0, (gint32) (member ? rec.ms->len : rec.hs->len));
+                const char *id = member ? rec.ms->pdata[i] : rec.hs->pdata[i];
 
-                pull_tombstone (a, b, member ? "members" : "households", id, member ? mh->pdata[i] : id,
+                pull_tombstone (a, b, member ? "members" : "households", id, member ? rec.mh->pdata[i] : id,
                                 g_rand_boolean (rand));
               }
           writer = derived_of (a);
@@ -4136,8 +4170,84 @@ test_apply_derived_random (void)
           g_assert_cmpstr (puller, ==, scratch);
           g_assert_cmpstr (puller, ==, writer);
         }
-#undef PICK
-#undef PICK_IN
+      random_records_clear (&rec);
+    }
+}
+
+/* Two writers: @a creates and changes records, @a2 (which pulled them)
+ * changes the same ones concurrently; @b pulls both, in one page or two
+ * cut at random, so that concurrent versions of a field meet on one
+ * page (the general path's merges). @b's derived rows are the ones the
+ * invariants give for its records. */
+static void
+test_apply_derived_concurrent (void)
+{
+  for (guint seed = 1; seed <= 6; seed++)
+    {
+      g_autoptr(GRand) rand = g_rand_new_with_seed (100 + seed);
+      g_autofree char *na = g_strdup_printf ("sync-derived-conc-a%u", seed);
+      g_autofree char *na2 = g_strdup_printf ("sync-derived-conc-a2-%u", seed);
+      g_autofree char *nb = g_strdup_printf ("sync-derived-conc-b%u", seed);
+      g_autoptr(Replica) a = replica_new (na, START_MS);
+      g_autoptr(Replica) a2 = replica_new_device (na2, "0a2a2a2a-0000-4000-8000-000000000002", START_MS + 30 * 1000);
+      g_autoptr(Replica) b = replica_new (nb, START_MS + 60 * 1000);
+      g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+      g_autoptr(GPtrArray) pending = g_ptr_array_new ();   /* a2's writes a has yet to get */
+      gint64 conflicts = 0;
+      RandomRecords rec;
+      guint relayed = 0;
+
+      random_records_init (&rec);
+      for (guint round = 0; round < 8; round++)
+        {
+          g_autofree char *puller = NULL;
+          g_autofree char *scratch = NULL;
+          g_autoptr(GPtrArray) from_a = g_ptr_array_new ();
+          g_autoptr(GPtrArray) first = g_ptr_array_new ();
+          g_autoptr(GPtrArray) second = g_ptr_array_new ();
+          guint start = log->len, cut;
+
+          random_writes (a, rand, &rec, TRUE);
+          /* a's writes are concurrent with a2's last ones, which it
+           * gets now. */
+          if (pending->len > 0)
+            g_assert_cmpuint (apply_texts (a, pending, log->len), ==, 0);
+          g_ptr_array_set_size (pending, 0);
+          push (a, 1, log, 500);
+          for (guint i = start; i < log->len; i++)
+            g_ptr_array_add (from_a, ((Relayed *) log->pdata[i])->json);
+          /* a2 has a's records before it writes, b not yet. */
+          if (from_a->len > 0)
+            g_assert_cmpuint (apply_texts (a2, from_a, log->len), ==, 0);
+          a2->clock_ms = a->clock_ms - 1000;
+          random_writes (a2, rand, &rec, FALSE);
+          push (a2, 2, log, 500);
+          cut = relayed + (guint) g_rand_int_range (rand, 0, (gint32) (log->len - relayed) + 1);
+          for (guint i = relayed; i < log->len; i++)
+            g_ptr_array_add (i < cut ? first : second, ((Relayed *) log->pdata[i])->json);
+          if (first->len > 0)
+            g_assert_cmpuint (apply_texts (b, first, cut), ==, 0);
+          if (second->len > 0)
+            g_assert_cmpuint (apply_texts (b, second, log->len), ==, 0);
+          relayed = log->len;
+          for (guint i = start; i < log->len; i++)
+            if (((Relayed *) log->pdata[i])->origin == 2)
+              g_ptr_array_add (pending, ((Relayed *) log->pdata[i])->json);
+          puller = derived_of (b);
+          scratch = derived_from_scratch (b);
+          if (g_strcmp0 (puller, scratch) != 0)
+            g_test_message ("seed %u round %u:\npuller:\n%s\nscratch:\n%s", seed, round, puller, scratch);
+          g_assert_cmpstr (puller, ==, scratch);
+          conflicts += count (b, "SELECT count (*) FROM conflicts");
+          g_free (puller);
+          puller = derived_of (a2);
+          g_free (scratch);
+          scratch = derived_from_scratch (a2);
+          g_assert_cmpstr (puller, ==, scratch);
+        }
+      random_records_clear (&rec);
+      /* Concurrent versions met (the test's point). */
+      g_assert_cmpint (conflicts, >, 0);
     }
 }
 
@@ -4469,5 +4579,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   g_test_add_func ("/sync/store/apply-derived", test_apply_derived);
   g_test_add_func ("/sync/store/apply-derived-random", test_apply_derived_random);
+  g_test_add_func ("/sync/store/apply-derived-concurrent", test_apply_derived_concurrent);
   return g_test_run ();
 }
