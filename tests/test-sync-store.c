@@ -4251,6 +4251,65 @@ test_apply_derived_concurrent (void)
     }
 }
 
+/* The text of a pulled edit of @field of @id (another device's). */
+static char *
+other_edit (Replica *a, const char *table, const char *id, const char *household, const char *field,
+            const char *value)
+{
+  static guint counter;
+  g_autoptr(HearthChange) c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+  a->clock_ms += 1000;
+  c->table = g_strdup (table);
+  c->id = g_strdup (id);
+  c->household = g_strdup (household);
+  c->village = g_strdup ("150422100201");
+  c->field = g_strdup (field);
+  c->value = g_strdup (value);
+  c->hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-%08u-OTHER", a->clock_ms, counter++);
+  return change_to_text (c);
+}
+
+/* A page of the general path where some edits are set aside (a value
+ * the table refuses, a member moved to a household the tablet lacks)
+ * beside others of the same records that are applied: the derived rows
+ * are those of the records as they are after the page. */
+static void
+test_apply_derived_errors (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (2112);
+  g_autoptr(Replica) a = replica_new ("sync-derived-errors-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-derived-errors-b", START_MS + 60 * 1000);
+  g_autofree char *h1 = test_rand_uuid (rand), *h2 = test_rand_uuid (rand), *m1 = test_rand_uuid (rand);
+  g_autofree char *m2 = test_rand_uuid (rand), *t1 = test_rand_uuid (rand), *nowhere = test_rand_uuid (rand);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *puller = NULL, *scratch = NULL;
+  guint rejected;
+
+  put (a, "households", h1, TRUE, "village_code", "150422100201", "head_name", "Anna", NULL);
+  put (a, "households", h2, TRUE, "village_code", "150422100202", "head_name", "Bo", NULL);
+  put (a, "members", m1, TRUE, "household_id", h1, "name", "Carl", "id_number", "1234", NULL);
+  put (a, "members", m2, TRUE, "household_id", h2, "name", "Dora", NULL);
+  put (a, "tasks", t1, TRUE, "household_id", h1, "kind", "follow_up", "due_date", "2026-01-01", NULL);
+  relay_new (a, b);
+  g_ptr_array_add (texts, other_edit (a, "households", h1, h1, "head_name", "Zed"));
+  g_ptr_array_add (texts, other_edit (a, "households", h1, h1, "risk_level", "purple"));
+  g_ptr_array_add (texts, other_edit (a, "members", m1, h1, "household_id", nowhere));
+  g_ptr_array_add (texts, other_edit (a, "members", m1, h1, "name", "Eve"));
+  g_ptr_array_add (texts, other_edit (a, "members", m2, h2, "household_id", h1));
+  g_ptr_array_add (texts, other_edit (a, "tasks", t1, h1, "status", "nonsense"));
+  g_ptr_array_add (texts, other_edit (a, "tasks", t1, h1, "household_id", h2));
+  g_ptr_array_add (texts, other_edit (a, "households", h2, h2, "village_code", "150422100203"));
+  rejected = apply_texts (b, texts, 5000);
+  g_test_message ("%u set aside", rejected);
+  g_assert_cmpuint (rejected, >, 0);
+  puller = derived_of (b);
+  scratch = derived_from_scratch (b);
+  g_test_message ("%s", puller);
+  g_assert_cmpstr (puller, ==, scratch);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM households WHERE head_name = 'Zed'"), ==, 1);
+}
+
 /* The protocol's field lists (sync/change.c), which the center checks
  * pushes against, are the tablet schema's columns of each mutable table,
  * read from a store migrated to the last migration: a column added by a
@@ -4580,5 +4639,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/apply-derived", test_apply_derived);
   g_test_add_func ("/sync/store/apply-derived-random", test_apply_derived_random);
   g_test_add_func ("/sync/store/apply-derived-concurrent", test_apply_derived_concurrent);
+  g_test_add_func ("/sync/store/apply-derived-errors", test_apply_derived_errors);
   return g_test_run ();
 }
