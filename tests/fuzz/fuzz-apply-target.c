@@ -364,6 +364,63 @@ check_same (const char *what, const char *a, const char *b)
   fuzz_check (g_str_equal (a, b));
 }
 
+/* The rows of @sql, one a line, in the order the query gives. */
+static char *
+query_rows (const char *sql)
+{
+  GString *out = g_string_new (NULL);
+  sqlite3_stmt *st = NULL;
+
+  fuzz_check (sqlite3_prepare_v2 (fuzz_store.db, sql, -1, &st, NULL) == SQLITE_OK);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      for (int c = 0; c < sqlite3_column_count (st); c++)
+        {
+          const char *v = (const char *) sqlite3_column_text (st, c);
+          g_string_append_printf (out, "%s%s", c > 0 ? "|" : "", v != NULL ? v : "NULL");
+        }
+      g_string_append_c (out, '\n');
+    }
+  fuzz_check (sqlite3_finalize (st) == SQLITE_OK);
+  return g_string_free (out, FALSE);
+}
+
+/* What the records' triggers keep (migrations 0004 and 0009), which a
+ * page writes itself with the triggers off (sync-apply.c: write_created(),
+ * derived_before(), derived_after()): the search rows are exactly the
+ * keys of each live household's live names, every household has a key,
+ * the routine visit queue holds each live household without an open
+ * task. */
+static void
+check_derived (void)
+{
+  g_autofree char *search = query_rows (
+    "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s "
+    "JOIN household_keys AS k ON k.key = s.household_key ORDER BY 1, 2, 3, 4");
+  g_autofree char *search_wanted = query_rows (
+    "SELECT key, village, head_name, household_id FROM ("
+    " SELECT lower (substr (s.name, p.n, w.w)) AS key, CAST (h.village_code AS INTEGER) AS village,"
+    " h.head_name AS head_name, h.id AS household_id"
+    " FROM households AS h JOIN household_search_names AS s ON s.household_id = h.id"
+    " JOIN search_positions AS p ON p.n <= length (s.name)"
+    " JOIN (SELECT 1 AS w UNION ALL SELECT 2) AS w ON p.n + w.w - 1 <= length (s.name) WHERE h.deleted = 0"
+    " UNION"
+    " SELECT upper (substr (s.number, -4)), CAST (h.village_code AS INTEGER), h.head_name, h.id"
+    " FROM households AS h JOIN household_search_names AS s ON s.household_id = h.id"
+    " WHERE h.deleted = 0 AND length (s.number) >= 4) ORDER BY 1, 2, 3, 4");
+  g_autofree char *keys = query_rows ("SELECT household_id FROM household_keys ORDER BY 1");
+  g_autofree char *keys_wanted = query_rows ("SELECT id FROM households ORDER BY 1");
+  g_autofree char *queue = query_rows ("SELECT * FROM routine_visit_queue ORDER BY 1");
+  g_autofree char *queue_wanted = query_rows (
+    "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), "
+    "h.last_visit_date FROM households AS h WHERE h.deleted = 0 AND NOT EXISTS (SELECT 1 FROM tasks AS t "
+    "WHERE t.household_id = h.id AND t.status = 'open') ORDER BY 1");
+
+  check_same ("the search rows and those of the records", search, search_wanted);
+  check_same ("the household keys and the households", keys, keys_wanted);
+  check_same ("the routine visit queue and that of the records", queue, queue_wanted);
+}
+
 void
 hearth_fuzz_apply (const guint8 *data, gsize size)
 {
@@ -407,6 +464,7 @@ hearth_fuzz_apply (const guint8 *data, gsize size)
   fuzz_check (status.cursor == page.next_cursor && !status.pull_more == !page.more);
   check_fields ();
   check_clock ();
+  check_derived ();
 
   /* Applying a page again changes nothing. */
   once = dump (TRUE);
@@ -446,6 +504,7 @@ hearth_fuzz_apply (const guint8 *data, gsize size)
   exec ("BEGIN IMMEDIATE");
   apply (first_half, page.next_cursor, TRUE, &rejected);
   apply (second_half, page.next_cursor, page.more, &rejected);
+  check_derived ();
   split = dump (FALSE);
   check_same ("applied whole and in two pages", whole, split);
   exec ("ROLLBACK");
