@@ -7845,6 +7845,47 @@ test_packed_damage_random (void)
   g_assert_cmpuint (refused, >, 0);
 }
 
+/* Fields of every size round the bounds (the 512 bytes packing starts
+ * at, LZ4's 64 KiB window, a megabyte), of text that repeats and of text
+ * that does not: unpacked to the same bytes, packed or not. */
+static void
+test_fields_pack_sizes (void)
+{
+  static const gsize sizes[] = { 2, 511, 512, 513, 4096, 65535, 65536, 65537, 70000, 200000, 1 << 20 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (512);
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    for (guint kind = 0; kind < 2; kind++)
+      {
+        g_autoptr(GString) json = g_string_new ("{\"a\":\"");
+        g_autoptr(GBytes) packed = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = NULL;
+        const guint8 *data;
+        gsize len;
+
+        while (json->len + 2 < sizes[i])
+          {
+            /* Printable ASCII but the quote and the backslash. */
+            char ch = (char) g_rand_int_range (rand, 0x20, 0x7d);
+
+            g_string_append_c (json, kind == 0 ? "answer "[json->len % 7] : ch == '"' || ch == '\\' ? 'q' : ch);
+          }
+        g_string_append (json, "\"}");
+        packed = hearth_center_fields_pack (json->str, json->len);
+        data = g_bytes_get_data (packed, &len);
+        if (data[0] == '{')
+          {
+            g_assert_cmpmem (data, len, json->str, json->len);
+            continue;
+          }
+        g_assert_cmpint (data[0], ==, 2);
+        text = hearth_center_fields_unpack (data, len, &error);
+        g_assert_no_error (error);
+        g_assert_cmpmem (text, strlen (text), json->str, json->len);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -7883,6 +7924,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);
+  g_test_add_func ("/center/fields-pack-sizes", test_fields_pack_sizes);
   g_test_add_func ("/center/export-text-damage", test_export_text_damage);
   g_test_add_func ("/center/push/edits", test_push_edits);
   g_test_add_func ("/center/push/edits-same-state", test_push_edits_same_state);
