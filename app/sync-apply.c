@@ -2743,41 +2743,15 @@ derived_lists_free (GString *lists[5])
     g_string_free (lists[l], TRUE);
 }
 
-/* The households of @households (ids) and of the records of @table
- * (members or tasks) listed in @records, as a JSON array. */
+/* The one text @sql (two text parameters, @a and @b) answers, into
+ * @out (transfer full). */
 static gboolean
-households_of (sqlite3 *db, const char *table, const char *households, const char *records, char **out,
-               GError **error)
+query_text2 (sqlite3 *db, const char *sql, const char *a, const char *b, char **out, GError **error)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT json_group_array (DISTINCT v) FROM (SELECT value AS v FROM "
-                                          "json_each (?1) UNION ALL SELECT r.household_id FROM json_each (?2) AS j "
-                                          "CROSS JOIN %s AS r ON r.id = j.value WHERE r.household_id IS NOT NULL)",
-                                          table);
   sqlite3_stmt *st;
   int rc;
 
   if ((st = hearth_sync_prepare (db, sql)) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  sqlite3_bind_text (st, 1, households, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, records, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    *out = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  hearth_sync_finish (st);
-  if (rc != SQLITE_ROW || *out == NULL)
-    return hearth_sync_sql_failed (db, error);
-  return TRUE;
-}
-
-/* The ids of two JSON arrays, each once. */
-static gboolean
-json_union (sqlite3 *db, const char *a, const char *b, char **out, GError **error)
-{
-  sqlite3_stmt *st;
-  int rc;
-
-  if ((st = hearth_sync_prepare (db, "SELECT json_group_array (DISTINCT value) FROM (SELECT value FROM json_each (?1) "
-                                     "UNION ALL SELECT value FROM json_each (?2))")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, a, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, b, -1, SQLITE_STATIC);
@@ -2788,6 +2762,28 @@ json_union (sqlite3 *db, const char *a, const char *b, char **out, GError **erro
   if (rc != SQLITE_ROW || *out == NULL)
     return hearth_sync_sql_failed (db, error);
   return TRUE;
+}
+
+/* The households of @households (ids) and of the records of @table
+ * (members or tasks) listed in @records, as a JSON array. */
+static gboolean
+households_of (sqlite3 *db, const char *table, const char *households, const char *records, char **out,
+               GError **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT json_group_array (DISTINCT v) FROM (SELECT value AS v FROM "
+                                          "json_each (?1) UNION ALL SELECT r.household_id FROM json_each (?2) AS j "
+                                          "CROSS JOIN %s AS r ON r.id = j.value WHERE r.household_id IS NOT NULL)",
+                                          table);
+
+  return query_text2 (db, sql, households, records, out, error);
+}
+
+/* The ids of two JSON arrays, each once. */
+static gboolean
+json_union (sqlite3 *db, const char *a, const char *b, char **out, GError **error)
+{
+  return query_text2 (db, "SELECT json_group_array (DISTINCT value) FROM (SELECT value FROM json_each (?1) "
+                          "UNION ALL SELECT value FROM json_each (?2))", a, b, out, error);
 }
 
 static gboolean
