@@ -30,6 +30,7 @@
 #include "sync-store-private.h"
 
 #include <string.h>
+#include "derived-rows.h"
 
 #define NOW "2026-03-05T10:00:00+08:00"
 #define REGISTRATION_ID "11111111-2222-4333-8444-000000000001"
@@ -3814,23 +3815,9 @@ derived_of (Replica *r)
 static char *
 derived_from_scratch (Replica *r)
 {
-  g_autofree char *search = dump (
-    r->db,
-    "SELECT key, village, head_name, household_id FROM ("
-    " SELECT lower (substr (s.name, p.n, w.w)) AS key, CAST (h.village_code AS INTEGER) AS village,"
-    " h.head_name AS head_name, h.id AS household_id"
-    " FROM households AS h JOIN household_search_names AS s ON s.household_id = h.id"
-    " JOIN search_positions AS p ON p.n <= length (s.name)"
-    " JOIN (SELECT 1 AS w UNION ALL SELECT 2) AS w ON p.n + w.w - 1 <= length (s.name) WHERE h.deleted = 0"
-    " UNION"
-    " SELECT upper (substr (s.number, -4)), CAST (h.village_code AS INTEGER), h.head_name, h.id"
-    " FROM households AS h JOIN household_search_names AS s ON s.household_id = h.id"
-    " WHERE h.deleted = 0 AND length (s.number) >= 4) ORDER BY 1, 2, 3, 4");
+  g_autofree char *search = dump (r->db, DERIVED_SEARCH_SQL);
   g_autofree char *keys = dump (r->db, "SELECT id FROM households ORDER BY 1");
-  g_autofree char *queue = dump (r->db, "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR "
-                                        "h.risk_level <> 'none'), h.last_visit_date FROM households AS h "
-                                        "WHERE h.deleted = 0 AND NOT EXISTS (SELECT 1 FROM tasks AS t WHERE "
-                                        "t.household_id = h.id AND t.status = 'open') ORDER BY 1");
+  g_autofree char *queue = dump (r->db, DERIVED_QUEUE_SQL);
 
   return g_strdup_printf ("-- search\n%s-- keys\n%s-- queue\n%s", search, keys, queue);
 }

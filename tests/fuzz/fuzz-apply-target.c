@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../derived-rows.h"
 
 /* The household and member the store holds before any page: pulled edits
  * of them meet local versions (and the seeds name them). */
@@ -397,24 +398,11 @@ check_derived (void)
   g_autofree char *search = query_rows (
     "SELECT s.key, s.village, s.head_name, k.household_id FROM household_search AS s "
     "JOIN household_keys AS k ON k.key = s.household_key ORDER BY 1, 2, 3, 4");
-  g_autofree char *search_wanted = query_rows (
-    "SELECT key, village, head_name, household_id FROM ("
-    " SELECT lower (substr (s.name, p.n, w.w)) AS key, CAST (h.village_code AS INTEGER) AS village,"
-    " h.head_name AS head_name, h.id AS household_id"
-    " FROM households AS h JOIN household_search_names AS s ON s.household_id = h.id"
-    " JOIN search_positions AS p ON p.n <= length (s.name)"
-    " JOIN (SELECT 1 AS w UNION ALL SELECT 2) AS w ON p.n + w.w - 1 <= length (s.name) WHERE h.deleted = 0"
-    " UNION"
-    " SELECT upper (substr (s.number, -4)), CAST (h.village_code AS INTEGER), h.head_name, h.id"
-    " FROM households AS h JOIN household_search_names AS s ON s.household_id = h.id"
-    " WHERE h.deleted = 0 AND length (s.number) >= 4) ORDER BY 1, 2, 3, 4");
+  g_autofree char *search_wanted = query_rows (DERIVED_SEARCH_SQL);
   g_autofree char *keys = query_rows ("SELECT household_id FROM household_keys ORDER BY 1");
   g_autofree char *keys_wanted = query_rows ("SELECT id FROM households ORDER BY 1");
   g_autofree char *queue = query_rows ("SELECT * FROM routine_visit_queue ORDER BY 1");
-  g_autofree char *queue_wanted = query_rows (
-    "SELECT h.id, (h.monitoring_status NOT IN ('none', 'risk_eliminated') OR h.risk_level <> 'none'), "
-    "h.last_visit_date FROM households AS h WHERE h.deleted = 0 AND NOT EXISTS (SELECT 1 FROM tasks AS t "
-    "WHERE t.household_id = h.id AND t.status = 'open') ORDER BY 1");
+  g_autofree char *queue_wanted = query_rows (DERIVED_QUEUE_SQL);
 
   check_same ("the search rows and those of the records", search, search_wanted);
   check_same ("the household keys and the households", keys, keys_wanted);
