@@ -148,6 +148,22 @@ typedef struct {
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
+
+/* g_string_append_len() for the writer's JSON, inline when the string
+ * has room (GLib 2.74's is a call to g_string_insert_len() each time,
+ * some 60 instructions for a few bytes). */
+static inline void
+append_bytes (GString *out, const char *bytes, gsize len)
+{
+  if (out->len + len < out->allocated_len)
+    {
+      memcpy (out->str + out->len, bytes, len);
+      out->len += len;
+      out->str[out->len] = '\0';
+    }
+  else
+    g_string_append_len (out, bytes, (gssize) len);
+}
 static gsize format_int64 (char *buf, gint64 v);
 static void sqlite_rollback (HearthCenterTxn *txn);
 static gboolean states_flush (SqliteTxn *t, GError **error);
@@ -1795,39 +1811,69 @@ sqlite_find_clamped (HearthCenterTxn *txn, const char *device_id, const char *or
 
 /* ---- changes ---------------------------------------------------------------------- */
 
-static char *
-parents_json (const GPtrArray *parents)
+/* Whether version @v needs no escape in JSON: versions as devices make
+ * them (digits, letters, '-', '_', '.', ':'). */
+static gboolean
+version_is_plain (const char *v, gsize *len)
+{
+  const char *p = v;
+
+  for (; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.' && *p != ':')
+      return FALSE;
+  *len = (gsize) (p - v);
+  return TRUE;
+}
+
+/* Appends @parents as a JSON array, as json-glib writes it. */
+static void
+append_parents_json (GString *out, const GPtrArray *parents)
 {
   g_autoptr(JsonNode) node = NULL;
   g_autoptr(JsonArray) array = NULL;
-  g_autoptr(GString) plain = g_string_new ("[");
+  g_autofree char *text = NULL;
+  gsize start = out->len;
 
   /* Versions as devices make them need no escape: written directly, as
    * json-glib writes them (a node, an array and the generator for each
-   * edit cost more than the array's text). */
+   * edit cost more than the array's text), without printf. */
+  g_string_append_c (out, '[');
   for (guint i = 0; parents != NULL && i < parents->len; i++)
     {
       const char *v = parents->pdata[i];
+      gsize len;
 
-      if (strspn (v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_.:") != strlen (v))
+      if (!version_is_plain (v, &len))
         {
-          g_string_truncate (plain, 0);
-          break;
+          g_string_truncate (out, start);
+          goto escaped;
         }
-      g_string_append_printf (plain, "%s\"%s\"", i > 0 ? "," : "", v);
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, '"');
+      append_bytes (out, v, len);
+      g_string_append_c (out, '"');
     }
-  if (plain->len > 0)
-    {
-      g_string_append_c (plain, ']');
-      return g_string_free (g_steal_pointer (&plain), FALSE);
-    }
+  g_string_append_c (out, ']');
+  return;
+
+escaped:
   node = json_node_new (JSON_NODE_ARRAY);
   array = json_array_new ();
-
   for (guint i = 0; parents != NULL && i < parents->len; i++)
     json_array_add_string_element (array, parents->pdata[i]);
   json_node_set_array (node, array);
-  return json_to_string (node, FALSE);
+  text = json_to_string (node, FALSE);
+  g_string_append (out, text);
+}
+
+static char *
+parents_json (const GPtrArray *parents)
+{
+  GString *out = g_string_sized_new (parents != NULL ? 64 * parents->len + 2 : 2);
+
+  append_parents_json (out, parents);
+  return g_string_free (out, FALSE);
 }
 
 static char *
@@ -1843,20 +1889,20 @@ parents_to_json (const HearthChange *c)
 static char *
 edits_to_json (const HearthChange *c)
 {
-  GString *out = g_string_new ("{");
+  GString *out = g_string_sized_new (128 * c->edits->len);
 
+  g_string_append_c (out, '{');
   for (guint i = 0; i < c->edits->len; i++)
     {
       const HearthChangeField *e = c->edits->pdata[i];
-      g_autofree char *parents = parents_json (e->parents);
 
       if (i > 0)
         g_string_append_c (out, ',');
       append_json_string (out, e->field);
-      g_string_append (out, ":[");
+      append_bytes (out, ":[", 2);
       append_json_string (out, e->value != NULL ? e->value : "");
       g_string_append_c (out, ',');
-      g_string_append (out, parents);
+      append_parents_json (out, e->parents);
       g_string_append_c (out, ']');
     }
   g_string_append_c (out, '}');
@@ -2439,19 +2485,13 @@ record_state_put (RecordState *r, const char *field, FieldState *f)
 {
   char *name = g_strdup (field);
 
-  if (!g_hash_table_contains (r->fields, field))
+  /* One look-up: a field already there keeps its key (the string in
+   * r->names; the table frees no key) and takes @f, the old state freed;
+   * a new one is added to both. */
+  if (g_hash_table_insert (r->fields, name, f))
     g_ptr_array_add (r->names, name);
   else
-    {
-      for (guint i = 0; i < r->names->len; i++)
-        if (strcmp (r->names->pdata[i], field) == 0)
-          {
-            g_free (name);
-            name = r->names->pdata[i];
-            break;
-          }
-    }
-  g_hash_table_replace (r->fields, name, f);
+    g_free (name);
 }
 
 /* The value @r is looked up by (record_state.lookup): a household's
@@ -2911,13 +2951,13 @@ record_state_json (RecordState *r)
       if (i > 0)
         g_string_append_c (out, ',');
       append_json_string (out, name);
-      g_string_append (out, ":[");
+      append_bytes (out, ":[", 2);
       append_json_string (out, f->value);
       g_string_append_c (out, ',');
       {
         char digits[24];
 
-        g_string_append_len (out, digits, (gssize) format_int64 (digits, f->cursor));
+        append_bytes (out, digits, format_int64 (digits, f->cursor));
       }
       if (f->heads != NULL)
         {
@@ -3236,15 +3276,16 @@ static void
 append_json_string (GString *out, const char *text)
 {
   const char *run_start = text;
+  const char *p = text;
 
   g_string_append_c (out, '"');
-  for (const char *p = text; *p != '\0'; p++)
+  for (; *p != '\0'; p++)
     {
       guchar ch = (guchar) *p;
 
       if (ch >= 0x20 && ch != '"' && ch != '\\')
         continue;
-      g_string_append_len (out, run_start, p - run_start);
+      append_bytes (out, run_start, (gsize) (p - run_start));
       switch (ch)
         {
         case '"': g_string_append (out, "\\\""); break;
@@ -3256,7 +3297,8 @@ append_json_string (GString *out, const char *text)
         }
       run_start = p + 1;
     }
-  g_string_append (out, run_start);
+  /* p is at the terminating NUL: no strlen of the rest. */
+  append_bytes (out, run_start, (gsize) (p - run_start));
   g_string_append_c (out, '"');
 }
 
