@@ -2437,6 +2437,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
 
 /* One field's merged state (schema/center/0012-record-state.sql). */
 typedef struct {
+  char *name;      /* the field's (set by record_state_put()) */
   char *value;
   gint64 cursor;   /* the winning edit */
   char *heads;     /* the heads' cursors, or NULL: the winner alone */
@@ -2449,8 +2450,10 @@ typedef struct _RecordState {
   gint64 idkey;         /* hearth_record_key (tbl, id) */
   gint64 rkey;          /* its number (record_state.rkey), 0 while it has none */
   gboolean unstored;    /* numbered in this transaction: its row is written by states_flush() */
-  GHashTable *fields;   /* name → FieldState * */
-  GPtrArray *names;     /* the fields in their order in the row, then new ones */
+  /* FieldState *, in their order in the row, then new ones: a record
+   * has a few dozen fields at most, found by a walk (a hash table a
+   * record cost more to make, fill and free than the walks it saved). */
+  GPtrArray *fields;
   gboolean dirty;       /* set since it was read or written */
   char *lookup;         /* record_state.lookup as stored */
 } RecordState;
@@ -2458,6 +2461,7 @@ typedef struct _RecordState {
 static void
 field_state_free (FieldState *f)
 {
+  g_free (f->name);
   g_free (f->value);
   g_free (f->heads);
   g_free (f);
@@ -2468,30 +2472,51 @@ record_state_free (RecordState *r)
 {
   g_free (r->tbl);
   g_free (r->id);
-  g_hash_table_unref (r->fields);
-  g_ptr_array_unref (r->names);
+  g_ptr_array_unref (r->fields);
   g_free (r->lookup);
   g_free (r);
+}
+
+/* The index of @field in @r->fields, or -1. */
+static int
+record_state_find (RecordState *r, const char *field)
+{
+  for (guint i = 0; i < r->fields->len; i++)
+    {
+      const FieldState *f = r->fields->pdata[i];
+
+      if (f->name[0] == field[0] && strcmp (f->name, field) == 0)
+        return (int) i;
+    }
+  return -1;
 }
 
 static FieldState *
 record_state_field (RecordState *r, const char *field)
 {
-  return g_hash_table_lookup (r->fields, field);
+  int i = record_state_find (r, field);
+
+  return i >= 0 ? r->fields->pdata[i] : NULL;
 }
 
+/* Sets @field's state to @f (taken): in its place when the field has
+ * one (the old one freed), else after the others. */
 static void
 record_state_put (RecordState *r, const char *field, FieldState *f)
 {
-  char *name = g_strdup (field);
+  int i = record_state_find (r, field);
+  FieldState *old;
 
-  /* One look-up: a field already there keeps its key (the string in
-   * r->names; the table frees no key) and takes @f, the old state freed;
-   * a new one is added to both. */
-  if (g_hash_table_insert (r->fields, name, f))
-    g_ptr_array_add (r->names, name);
-  else
-    g_free (name);
+  if (i < 0)
+    {
+      f->name = g_strdup (field);
+      g_ptr_array_add (r->fields, f);
+      return;
+    }
+  old = r->fields->pdata[i];
+  f->name = g_steal_pointer (&old->name);
+  field_state_free (old);
+  r->fields->pdata[i] = f;
 }
 
 /* The value @r is looked up by (record_state.lookup): a household's
@@ -2704,11 +2729,11 @@ state_flatten (RecordState *r)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
 
-  for (guint i = 0; i < r->names->len; i++)
+  for (guint i = 0; i < r->fields->len; i++)
     {
-      FieldState *f = g_hash_table_lookup (r->fields, r->names->pdata[i]);
+      FieldState *f = r->fields->pdata[i];
 
-      g_ptr_array_add (out, g_strdup (r->names->pdata[i]));
+      g_ptr_array_add (out, g_strdup (f->name));
       g_ptr_array_add (out, g_strdup (f->value));
       g_ptr_array_add (out, g_strdup_printf ("%" G_GINT64_FORMAT, f->cursor));
       g_ptr_array_add (out, g_strdup (f->heads));
@@ -2723,8 +2748,7 @@ state_new_detached (void)
 
   r->tbl = g_strdup ("households");
   r->id = g_strdup ("");
-  r->fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) field_state_free);
-  r->names = g_ptr_array_new_with_free_func (g_free);
+  r->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_state_free);
   return r;
 }
 
@@ -2822,8 +2846,7 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   r->tbl = g_strdup (tbl);
   r->id = g_strdup (id);
   r->idkey = record_key (tbl, id);
-  r->fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) field_state_free);
-  r->names = g_ptr_array_new_with_free_func (g_free);
+  r->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_state_free);
   bind_borrowed (st, 1, tbl);
   bind_borrowed (st, 2, id);
   sqlite3_bind_int64 (st, 3, r->idkey);
@@ -2852,8 +2875,7 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
     }
   /* A state of another shape: SQLite's JSON parser reads it, a row per
    * field (as text: the bytes state_parse() saw). */
-  g_hash_table_remove_all (r->fields);
-  g_ptr_array_set_size (r->names, 0);
+  g_ptr_array_set_size (r->fields, 0);
   st = stmt (t, STATE_ROWS_SQL, error);
   if (st == NULL)
     {
@@ -2940,17 +2962,16 @@ record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error)
 static char *
 record_state_json (RecordState *r)
 {
-  GString *out = g_string_sized_new (64 * r->names->len + 2);
+  GString *out = g_string_sized_new (64 * r->fields->len + 2);
 
   g_string_append_c (out, '{');
-  for (guint i = 0; i < r->names->len; i++)
+  for (guint i = 0; i < r->fields->len; i++)
     {
-      const char *name = r->names->pdata[i];
-      FieldState *f = g_hash_table_lookup (r->fields, name);
+      const FieldState *f = r->fields->pdata[i];
 
       if (i > 0)
         g_string_append_c (out, ',');
-      append_json_string (out, name);
+      append_json_string (out, f->name);
       append_bytes (out, ":[", 2);
       append_json_string (out, f->value);
       g_string_append_c (out, ',');
@@ -3243,7 +3264,7 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * transaction (every edit stored sets its field's state, and a state
    * holds a field for each field edited), so no first edit either; a
    * visit's records are new ones, and this was a second lookup each. */
-  if (g_hash_table_size (r->fields) == 0)
+  if (r->fields->len == 0)
     return NULL;
   /* A household's edits are all its own (the header): a push asks of the
    * household each visit edits whether the center holds it, and this
