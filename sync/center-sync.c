@@ -1453,6 +1453,11 @@ typedef struct {
    * cost some 1,000 instructions a field). */
   struct _RecordMemo *last_memo;
   const char *last_table, *last_id;
+  /* The heads of a field new to the center (none), shared: heads are
+   * never changed once listed. And merge_field()'s two lists, emptied
+   * each time (two arrays made and freed for each field stored). */
+  GPtrArray *no_heads;
+  GPtrArray *merge_edits, *merge_losers;
 } Push;
 
 typedef struct _RecordMemo {
@@ -1707,9 +1712,12 @@ merge_edits (const HearthChange *c, GPtrArray *edits, const HearthChange **winne
 static gboolean
 merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
 {
-  g_autoptr(GPtrArray) edits = g_ptr_array_new ();
-  g_autoptr(GPtrArray) losers = g_ptr_array_new ();
+  GPtrArray *edits = p->merge_edits;
+  GPtrArray *losers = p->merge_losers;
   const HearthChange *winner = c;
+
+  g_ptr_array_set_size (edits, 0);
+  g_ptr_array_set_size (losers, 0);
 
   heads_not_named (heads, c, edits);
   g_ptr_array_add (edits, (gpointer) c);
@@ -2140,7 +2148,7 @@ check_new_edit (Push *p, const HearthChange *e, HearthCenterOutcome *out, gboole
     }
   /* A field's open versions are bounded: each push merges them all
    * (review finding H5). A resolution (naming them) always fits. */
-  *heads = fresh ? g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free)
+  *heads = fresh ? g_ptr_array_ref (p->no_heads)
                  : hearth_center_txn_list_heads (p->txn, e->table, e->id, e->field, &local);
   if (*heads == NULL)
     {
@@ -2581,6 +2589,9 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
   HearthPushBatch *batch = job->batch;
   g_autoptr(GHashTable) villages = NULL;
   g_autoptr(GHashTable) records = NULL;
+  g_autoptr(GPtrArray) no_heads = NULL;
+  g_autoptr(GPtrArray) merge_list = NULL;
+  g_autoptr(GPtrArray) merge_losers = NULL;
   Push p = { 0 };
   gint64 acked, now = now_ms ();
 
@@ -2626,6 +2637,9 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
   p.now = now;
   p.villages = villages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   p.records = records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) record_memo_free);
+  p.no_heads = no_heads = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  p.merge_edits = merge_list = g_ptr_array_new ();
+  p.merge_losers = merge_losers = g_ptr_array_new ();
   for (guint i = 0; i < batch->items->len; i++)
     {
       HearthPushItem *item = batch->items->pdata[i];
