@@ -2295,15 +2295,39 @@ add_dangling (SqliteTxn *t, const char *table, const char *id, const char *field
   return TRUE;
 }
 
+/* What sqlite_add_change() binds of an edit or a write of several
+ * fields that depends on the change alone (HearthCenterPrepared): text,
+ * the parents (an edit) or fields (a write) as stored; keys[0], its
+ * version's key (vkey); keys[1], an edit's field's bits of ikey.
+ * Records: nothing (their fields are packed by the caller already, and
+ * their key is found before, sqlite_find_record()). */
+static HearthCenterPrepared *
+sqlite_prepare_change (HearthCenterStore *store, const HearthChange *c)
+{
+  HearthCenterPrepared *prepared;
+
+  if ((c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS) || c->hlc == NULL ||
+      (c->kind == HEARTH_CHANGE_EDITS && (c->edits == NULL || c->edits->len == 0)) ||
+      (c->kind == HEARTH_CHANGE_EDIT && c->field == NULL))
+    return NULL;
+  prepared = g_new0 (HearthCenterPrepared, 1);
+  prepared->text = c->kind == HEARTH_CHANGE_EDIT ? parents_to_json (c) : edits_to_json (c);
+  prepared->keys[0] = version_bits (c->hlc, strlen (c->hlc));
+  prepared->keys[1] = c->kind == HEARTH_CHANGE_EDIT ? field_bits (c->field, strlen (c->field)) : 0;
+  return prepared;
+}
+
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c,
-                   const char *digest, GBytes *fields, gint64 now, GError **error)
+                   const HearthCenterPrepared *prepared, const char *digest, GBytes *fields, gint64 now,
+                   GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
   sqlite3_stmt *st;
   gboolean edit = c->kind == HEARTH_CHANGE_EDIT;
   gboolean edits = c->kind == HEARTH_CHANGE_EDITS;
   g_autofree char *json = NULL;
+  const char *text = NULL;
   g_autoptr(GBytes) packed = NULL;
   gint64 cursor, rkey = 0, vkey = 0;
 
@@ -2357,10 +2381,12 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", error);
   if (st == NULL)
     return 0;
-  if (edit)
-    json = parents_to_json (c);
+  if ((edit || edits) && prepared != NULL && prepared->text != NULL)
+    text = prepared->text;
+  else if (edit)
+    text = json = parents_to_json (c);
   else if (edits)
-    json = edits_to_json (c);
+    text = json = edits_to_json (c);
   else if (fields == NULL)
     {
       json = fields_to_json (c);
@@ -2373,12 +2399,12 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   bind_borrowed (st, 5, c->id);
   bind_borrowed (st, 6, edit ? c->field : NULL);
   bind_borrowed (st, 7, edit || edits ? c->hlc : NULL);
-  bind_borrowed (st, 8, edit ? json : NULL);
+  bind_borrowed (st, 8, edit ? text : NULL);
   bind_borrowed (st, 9, c->household);
   bind_borrowed (st, 10, c->village);
   bind_borrowed (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
   if (edit || edits)
-    bind_borrowed (st, 12, edit ? NULL : json);
+    bind_borrowed (st, 12, edit ? NULL : text);
   else
     {
       gsize len;
@@ -2393,13 +2419,17 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   bind_borrowed (st, 13, edit || edits ? c->wall : NULL);
   sqlite3_bind_int64 (st, 14, now);
   bind_borrowed (st, 15, digest);
-  if (edit || edits)
+  if ((edit || edits) && prepared != NULL)
+    sqlite3_bind_int64 (st, 16, rkey * 65536 + prepared->keys[1]);
+  else if (edit || edits)
     sqlite3_bind_int64 (st, 16, rkey * 65536 + (edit && c->field != NULL ? field_bits (c->field, strlen (c->field)) : 0));
   /* hearth_record_key (tbl, record_id) for a record, hearth_version_key
    * (hlc) for an edit, computed here (a version is never NULL: the push
    * parser requires it). */
   if (!edit && !edits)
     sqlite3_bind_int64 (st, 17, vkey);
+  else if (prepared != NULL)
+    sqlite3_bind_int64 (st, 17, prepared->keys[0]);
   else if (c->hlc != NULL)
     sqlite3_bind_int64 (st, 17, version_bits (c->hlc, strlen (c->hlc)));
   if (!run (t, st, error))
@@ -4955,6 +4985,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->find_edit = sqlite_find_edit;
   iface->edit_named = sqlite_edit_named;
   iface->add_change = sqlite_add_change;
+  iface->prepare_change = sqlite_prepare_change;
   iface->list_heads = sqlite_list_heads;
   iface->set_field_state = sqlite_set_field_state;
   iface->get_household_village = sqlite_get_household_village;

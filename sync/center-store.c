@@ -356,7 +356,35 @@ hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint6
                               const char *digest, GBytes *fields, gint64 now, GError **error)
 {
   g_return_val_if_fail (txn != NULL && device_id != NULL && change != NULL, 0);
-  return IFACE (txn)->add_change (txn, device_id, seq, change, digest, fields, now, error);
+  return IFACE (txn)->add_change (txn, device_id, seq, change, NULL, digest, fields, now, error);
+}
+
+gint64
+hearth_center_txn_add_prepared_change (HearthCenterTxn *txn, const char *device_id, gint64 seq,
+                                       const HearthChange *change, const HearthCenterPrepared *prepared,
+                                       const char *digest, GBytes *fields, gint64 now, GError **error)
+{
+  g_return_val_if_fail (txn != NULL && device_id != NULL && change != NULL, 0);
+  return IFACE (txn)->add_change (txn, device_id, seq, change, prepared, digest, fields, now, error);
+}
+
+HearthCenterPrepared *
+hearth_center_store_prepare_change (HearthCenterStore *store, const HearthChange *change)
+{
+  HearthCenterStoreInterface *iface;
+
+  g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && change != NULL, NULL);
+  iface = HEARTH_CENTER_STORE_GET_IFACE (store);
+  return iface->prepare_change != NULL ? iface->prepare_change (store, change) : NULL;
+}
+
+void
+hearth_center_prepared_free (HearthCenterPrepared *prepared)
+{
+  if (prepared == NULL)
+    return;
+  g_free (prepared->text);
+  g_free (prepared);
 }
 
 GPtrArray *

@@ -276,6 +276,27 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterDevice, hearth_center_device_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearthCenterOutcome, hearth_center_outcome_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterConflict, hearth_center_conflict_free)
 
+/**
+ * HearthCenterPrepared:
+ * @text: (nullable): the change's stored text, as the store keeps it
+ * @keys: the store's keys of the change
+ *
+ * What a store computes of a change that depends on the change alone,
+ * not on what the store holds: made ahead of the writer's transaction
+ * (hearth_center_store_prepare_change(), on a request's thread), handed
+ * to hearth_center_txn_add_prepared_change(), which binds it rather than
+ * compute it in the single writer. Its members are the store's own:
+ * callers only make and free it.
+ */
+typedef struct {
+  char *text;
+  gint64 keys[2];
+} HearthCenterPrepared;
+
+/** hearth_center_prepared_free: @prepared: (transfer full) (nullable): freed with its members. */
+void hearth_center_prepared_free (HearthCenterPrepared *prepared);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterPrepared, hearth_center_prepared_free)
+
 /* ---- the interface ------------------------------------------------------------ */
 
 #define HEARTH_TYPE_CENTER_STORE (hearth_center_store_get_type ())
@@ -343,7 +364,10 @@ struct _HearthCenterStoreInterface {
   int           (*edit_named)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 const char *hlc, GError **error);
   gint64        (*add_change)  (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *change,
-                                const char *digest, GBytes *fields, gint64 now, GError **error);
+                                const HearthCenterPrepared *prepared, const char *digest, GBytes *fields, gint64 now,
+                                GError **error);
+  /* Optional (NULL: nothing is prepared). Any thread, no transaction. */
+  HearthCenterPrepared *(*prepare_change) (HearthCenterStore *self, const HearthChange *change);
   GPtrArray    *(*list_heads)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 GError **error);
   gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
@@ -711,6 +735,34 @@ int hearth_center_txn_edit_named (HearthCenterTxn *txn, const char *table, const
 gint64 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq,
                                      const HearthChange *change, const char *digest, GBytes *fields,
                                      gint64 now, GError **error);
+
+/**
+ * hearth_center_store_prepare_change:
+ * @change: a checked change
+ *
+ * Computes ahead what hearth_center_txn_add_prepared_change() would
+ * compute of @change alone (for the SQLite store: an edit's stored
+ * parents, a write's stored fields, their version's key), so that the
+ * single writer binds it. Thread-safe; needs no transaction.
+ *
+ * Returns: (transfer full) (nullable): what was prepared, or %NULL when
+ *   the store prepares nothing of such a change.
+ */
+HearthCenterPrepared *hearth_center_store_prepare_change (HearthCenterStore *store, const HearthChange *change);
+
+/**
+ * hearth_center_txn_add_prepared_change:
+ * @prepared: (nullable): hearth_center_store_prepare_change() of exactly
+ *   @change as it is now (the same version, fields, values and
+ *   parents): a change the push changed since (its version clamped, its
+ *   parents renamed, part of its fields stored) is stored without it
+ *   (%NULL), which computes it here
+ *
+ * hearth_center_txn_add_change() with what was prepared of @change.
+ */
+gint64 hearth_center_txn_add_prepared_change (HearthCenterTxn *txn, const char *device_id, gint64 seq,
+                                              const HearthChange *change, const HearthCenterPrepared *prepared,
+                                              const char *digest, GBytes *fields, gint64 now, GError **error);
 
 /**
  * hearth_center_txn_list_heads:

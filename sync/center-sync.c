@@ -1458,6 +1458,12 @@ typedef struct {
    * each time (two arrays made and freed for each field stored). */
   GPtrArray *no_heads;
   GPtrArray *merge_edits, *merge_losers;
+  /* What was prepared of each item of the batch on the request's thread
+   * (HearthCenterPrepared, or NULL), and whether clamp_edit() renamed a
+   * parent of the change at hand: a change clamped, renamed or stored in
+   * part is stored without it. */
+  GPtrArray *prepared;
+  gboolean renamed;
 } Push;
 
 typedef struct _RecordMemo {
@@ -1837,6 +1843,7 @@ rename_clamped (Push *p, GPtrArray *parents, GError **error)
         {
           g_free (parents->pdata[i]);
           parents->pdata[i] = renamed;
+          p->renamed = TRUE;
         }
     }
   return TRUE;
@@ -2217,8 +2224,8 @@ unknown_field (const HearthChange *c, HearthCenterOutcome *out)
  * (borrowed); @floor: the clamped version when it was, taken when the
  * write is stored. Returns: %FALSE only when the store fails. */
 static gboolean
-push_edits (Push *p, HearthPushItem *item, HearthChange *c, const char *at_center, char **floor,
-            HearthCenterOutcome *out, GError **error)
+push_edits (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared, HearthChange *c,
+            const char *at_center, char **floor, HearthCenterOutcome *out, GError **error)
 {
   /* Each field as the edit it holds: views of @c's strings rather than
    * copies (hearth_change_expand()), which the writer made and freed for
@@ -2348,7 +2355,8 @@ push_edits (Push *p, HearthPushItem *item, HearthChange *c, const char *at_cente
     }
 
   /* The digest is of the write as pushed, whatever part of it is new. */
-  cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, stored, item->digest, NULL, p->now, error);
+  cursor = hearth_center_txn_add_prepared_change (p->txn, p->device->id, item->seq, stored,
+                                                  stored == c ? prepared : NULL, item->digest, NULL, p->now, error);
   if (cursor == 0)
     return FALSE;
   out->cursor = cursor;
@@ -2372,7 +2380,8 @@ push_edits (Push *p, HearthPushItem *item, HearthChange *c, const char *at_cente
 /* One change of a push: stored, acknowledged as a repeat, or refused with a
  * reason in @out. Returns: %FALSE only when the store fails. */
 static gboolean
-push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **error)
+push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared, HearthCenterOutcome *out,
+             GError **error)
 {
   HearthChange *c = item->change;
   g_autoptr(GError) local = NULL;
@@ -2480,6 +2489,7 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
                   version.device);
           return TRUE;
         }
+      p->renamed = FALSE;
       if (!clamp_edit (p, c, out, &floor, &local))
         {
           if (local->domain != HEARTH_HLC_ERROR)
@@ -2490,8 +2500,11 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
           refuse (out, REFUSED_BAD_CHANGE, "%s", local->message);
           return TRUE;
         }
+      /* Prepared of the change as pushed: not of it clamped or renamed. */
+      if (out->clamped_hlc != NULL || p->renamed)
+        prepared = NULL;
       if (c->kind == HEARTH_CHANGE_EDITS)
-        return push_edits (p, item, c, at_center, &floor, out, error);
+        return push_edits (p, item, prepared, c, at_center, &floor, out, error);
       if (!check_new_edit (p, c, out, &repeat, &late, &heads, NULL, error))
         return FALSE;
       if (repeat || out->code != NULL)
@@ -2507,8 +2520,9 @@ push_change (Push *p, HearthPushItem *item, HearthCenterOutcome *out, GError **e
         }
     }
 
-  out->cursor = hearth_center_txn_add_change (p->txn, p->device->id, item->seq, c, item->digest, item->fields,
-                                             p->now, error);
+  out->cursor = hearth_center_txn_add_prepared_change (p->txn, p->device->id, item->seq, c,
+                                                      c->kind == HEARTH_CHANGE_RECORD ? NULL : prepared, item->digest,
+                                                      item->fields, p->now, error);
   if (out->cursor == 0)
     return FALSE;
   c->cursor = out->cursor;   /* a head of its field, by its cursor */
@@ -2545,6 +2559,7 @@ add_outcome_to_reply (JsonArray *refused, JsonArray *clamped, const HearthCenter
 /* One push waiting for, or in, a group commit. */
 typedef struct {
   HearthPushBatch *batch;        /* borrowed */
+  GPtrArray *prepared;           /* borrowed: HearthCenterPrepared * or NULL, an item each */
   const char *device_id;         /* the signer */
   const char *nonce;
   gint64 queued_us;
@@ -2671,7 +2686,7 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
       else
         {
           outcome.digest = g_strdup (item->digest);
-          if (!push_change (&p, item, &outcome, &local))
+          if (!push_change (&p, item, job->prepared != NULL ? job->prepared->pdata[i] : NULL, &outcome, &local))
             goto failed;
           /* A change stored as pushed is its own outcome: its row holds
            * its number and digest (a row of push_outcomes for each cost
@@ -2848,6 +2863,7 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(HearthPushBatch) batch = NULL;
+  g_autoptr(GPtrArray) prepared = NULL;
   g_autofree char *field = NULL;
   PushJob job = { 0 };
 
@@ -2862,7 +2878,18 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
     return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
                              _("“device_id” names another device than the one that signed the request"));
 
+  /* What the store computes of each change alone, made here rather than
+   * in the single writer (hearth_center_store_prepare_change()). */
+  prepared = g_ptr_array_new_full (batch->items->len, (GDestroyNotify) hearth_center_prepared_free);
+  for (guint i = 0; i < batch->items->len; i++)
+    {
+      const HearthPushItem *item = batch->items->pdata[i];
+
+      g_ptr_array_add (prepared, item->change != NULL
+                                   ? hearth_center_store_prepare_change (self->store, item->change) : NULL);
+    }
   job.batch = batch;
+  job.prepared = prepared;
   job.device_id = auth->id;
   job.nonce = req->nonce;
   job.refused = json_array_new ();
