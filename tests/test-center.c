@@ -7886,6 +7886,101 @@ test_fields_pack_sizes (void)
       }
 }
 
+/* What the request's thread prepares of a change (its stored parents or
+ * fields and its version's key, hearth_center_store_prepare_change()) is
+ * of the change as pushed: a change the push changes before storing it
+ * (its version clamped, a parent renamed to its clamped version, a write
+ * stored in part) is stored as changed, not as prepared. */
+static void
+test_push_prepared (void)
+{
+  g_autoptr(Center) c = center_new ("center-prepared");
+  g_autoptr(Device) a = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *fast_address = NULL;
+  g_autofree char *fast_phone = NULL;
+  g_autofree char *clamped_address = NULL;
+  g_autofree char *clamped_phone = NULL;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  fast_address = hlc_at (now + 24 * 3600 * 1000, 1, a->id);
+  fast_phone = hlc_at (now + 24 * 3600 * 1000, 2, a->id);
+  /* A clock a day ahead: both versions clamped (their rows keyed by the
+   * clamped version). */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+    JsonArray *clamped;
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", fast_address, NULL));
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, fast_phone, "\"phone\": {\"value\": \"111\"}"));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    clamped = json_object_get_array_member (obj (&r), "clamped");
+    g_assert_cmpuint (json_array_get_length (clamped), ==, 2);
+    clamped_address = g_strdup (json_object_get_string_member (json_array_get_object_element (clamped, 0), "hlc"));
+    clamped_phone = g_strdup (json_object_get_string_member (json_array_get_object_element (clamped, 1), "hlc"));
+  }
+  /* The clock right again: versions not clamped, whose parents, the
+   * versions as the device made them, are renamed to the clamped ones. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *body = NULL;
+    g_autofree char *v1 = hlc_at (now + 5000, 3, a->id);
+    g_autofree char *v2 = hlc_at (now + 5000, 4, a->id);
+    g_autofree char *phone = g_strdup_printf ("\"phone\": {\"value\": \"222\", \"parents\": [\"%s\"]}", fast_phone);
+    g_autofree char *stored = NULL;
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 2", v1, fast_address));
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v2, phone));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "clamped")), ==, 0);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    stored = center_db_text (c, "SELECT parents FROM changes WHERE value = 'Lane 2'");
+    g_assert_nonnull (strstr (stored, clamped_address));
+    g_assert_null (strstr (stored, fast_address));
+    g_clear_pointer (&stored, g_free);
+    stored = center_db_text (c, "SELECT fields FROM changes WHERE kind = 'edits' AND fields LIKE '%222%'");
+    g_assert_nonnull (strstr (stored, clamped_phone));
+    g_assert_null (strstr (stored, fast_phone));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+  }
+  /* A write whose one field was stored before under its version (sent as
+   * an edit of that field alone): the other field stored alone. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *v = hlc_at (now + 6000, 5, a->id);
+    g_autofree char *body = batch (a, edit (a, "households", hh, hh, VILLAGE_A, "category", "poor", v, NULL), NULL);
+    g_autofree char *stored = NULL;
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_clear_pointer (&body, g_free);
+    body = batch (a, edits (a, "households", hh, hh, VILLAGE_A, v,
+                            "\"category\": {\"value\": \"poor\"}, \"head_name\": {\"value\": \"Wang\"}"), NULL);
+    {
+      g_auto(Reply) r2 = { 0 };
+
+      push (c, a, body, &r2);
+      g_assert_cmpint (r2.status, ==, 200);
+    }
+    stored = center_db_text (c, "SELECT fields FROM changes WHERE kind = 'edits' AND fields LIKE '%Wang%'");
+    g_assert_cmpstr (stored, ==, "{\"head_name\":[\"Wang\",[]]}");
+  }
+  /* Every row keyed by its version as stored. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind <> 'record' AND (ikey IS NOT "
+                                     STORE_KEY " OR vkey IS NOT hearth_version_key (hlc))"),
+                   ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind <> 'record'"), ==, 6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -7901,6 +7996,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/idempotent", test_push_idempotent);
   g_test_add_func ("/center/push/refusals", test_push_refusals);
   g_test_add_func ("/center/push/merge", test_push_merge);
+  g_test_add_func ("/center/push/prepared", test_push_prepared);
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
   g_test_add_func ("/center/push/new-record", test_push_new_record);
