@@ -69,17 +69,22 @@ read_changes (HearthScan *r, HearthPushBatch *batch)
     {
       HearthPushItem *item;
       HearthChange *c;
-      const char *fields_text;
-      gsize fields_len;
+      HearthScanAsSent sent;
 
       if (batch->items->len >= HEARTH_CENTER_MAX_CHANGES ||
-          (c = hearth_scan_change_fields (r, "seq", HEARTH_CENTER_MAX_SEQ, &fields_text, &fields_len)) == NULL)
+          (c = hearth_scan_push_change (r, HEARTH_CENTER_MAX_SEQ, &sent)) == NULL)
         return FALSE;
       item = g_new0 (HearthPushItem, 1);
       item->seq = c->seq;
       item->change = c;
-      item->fields_text = fields_text;
-      item->fields_len = fields_len;
+      item->fields_text = sent.fields_text;
+      item->fields_len = sent.fields_len;
+      item->n_digest_text = sent.n_digest;
+      for (guint i = 0; i < sent.n_digest; i++)
+        {
+          item->digest_text[i] = sent.digest[i];
+          item->digest_len[i] = sent.digest_len[i];
+        }
       g_ptr_array_add (batch->items, item);
       if (item->seq != ((HearthPushItem *) batch->items->pdata[0])->seq + batch->items->len - 1)
         return FALSE;

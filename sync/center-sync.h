@@ -221,6 +221,12 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  *   hearth_change_append_fields_json() would write
  *   (hearth_scan_change_fields()); %NULL once the digest is made
  * @fields_len: its length
+ * @n_digest_text: while the body is read, 3 when the change came exactly
+ *   as hearth_change_append_json() writes it (hearth_scan_push_change()),
+ *   else 0; 0 once the digest is made
+ * @digest_text: then the text of which the digest is made, in three
+ *   pieces of the body
+ * @digest_len: their lengths
  */
 typedef struct {
   gint64 seq;
@@ -230,6 +236,9 @@ typedef struct {
   GBytes *fields;
   const char *fields_text;
   gsize fields_len;
+  guint n_digest_text;
+  const char *digest_text[3];
+  gsize digest_len[3];
 } HearthPushItem;
 
 /**

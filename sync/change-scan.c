@@ -10,8 +10,11 @@
 static void
 skip_ws (HearthScan *r)
 {
+  const char *from = r->p;
+
   while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
     r->p++;
+  r->skipped += (gsize) (r->p - from);
 }
 
 /* Skips whitespace, then takes @c when it comes next. */
@@ -314,7 +317,7 @@ read_parents (HearthScan *r)
 /* One field of an "edits" change: {"value": "…", "parents": […]}, the
  * value required, nothing else; *@field is taken. */
 static gboolean
-read_field_edit (HearthScan *r, HearthChange *c, char **field)
+read_field_edit (HearthScan *r, HearthChange *c, char **field, gboolean *as_written)
 {
   g_autofree char *value = NULL;
   g_autoptr(GPtrArray) parents = NULL;
@@ -332,6 +335,8 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field)
         {
           if (value != NULL || (value = hearth_scan_string (r)) == NULL)
             return FALSE;
+          /* As written: "value" first, then "parents" (change.c). */
+          *as_written = *as_written && parents == NULL;
         }
       else if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
         {
@@ -344,6 +349,7 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field)
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}') || value == NULL || c->edits->len >= HEARTH_CHANGE_MAX_FIELDS)
     return FALSE;
+  *as_written = *as_written && parents != NULL;
   /* FALSE for a field twice. */
   return hearth_change_take_edit (c, g_steal_pointer (field), g_steal_pointer (&value), g_steal_pointer (&parents));
 }
@@ -366,12 +372,23 @@ next_is (const HearthScan *r, char c)
  * and \u00xx in lowercase for the other bytes from 0x01 to 0x1e (a
  * submission's form holds quotes and line ends). The strings were read
  * already: every escape is whole. */
+static gboolean escapes_as_written (const char *start, const char *end);
+
 static gboolean
 fields_as_written (const char *start, const char *end, gboolean sorted, gboolean tight)
 {
+  return sorted && tight && escapes_as_written (start, end);
+}
+
+/* Whether the strings from @start to @end (JSON text read already, every
+ * escape whole) hold no byte 0x7f and only the escapes
+ * hearth_change_append_json() writes (fields_as_written()). */
+static gboolean
+escapes_as_written (const char *start, const char *end)
+{
   const char *p = start;
 
-  if (!sorted || !tight || memchr (start, 0x7f, (gsize) (end - start)) != NULL)
+  if (memchr (start, 0x7f, (gsize) (end - start)) != NULL)
     return FALSE;
   while ((p = memchr (p, '\\', (gsize) (end - p))) != NULL)
     {
@@ -399,7 +416,8 @@ fields_as_written (const char *start, const char *end, gboolean sorted, gboolean
 }
 
 static gboolean
-read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const char **text, gsize *text_len)
+read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const char **text, gsize *text_len,
+             gboolean *edits_as_written)
 {
   g_autoptr(GHashTable) strings = NULL;
   g_autoptr(HearthChange) holder = NULL;
@@ -449,7 +467,12 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
         }
       if (holder != NULL)
         {
-          if (!read_field_edit (r, holder, &name))
+          /* Names in strcmp() order, as the edits are kept and written
+           * (their names need no escape: hearth_change_valid()). */
+          *edits_as_written = *edits_as_written && (prev == NULL || strcmp (prev, name) < 0);
+          /* The edit takes the name and keeps it (or the read fails). */
+          prev = name;
+          if (!read_field_edit (r, holder, &name, edits_as_written))
             return FALSE;
         }
       else
@@ -479,18 +502,88 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
   return TRUE;
 }
 
+/* A change's members by their place in the text
+ * hearth_change_append_json() writes (the number first). */
+enum { R_NUMBER, R_KIND, R_TABLE, R_ID, R_HOUSEHOLD, R_VILLAGE, R_FIELD, R_VALUE, R_HLC, R_PARENTS, R_FIELDS,
+       R_WALL };
+static const guint8 string_member_rank[N_STRINGS] = { R_TABLE, R_ID, R_HOUSEHOLD, R_VILLAGE,
+                                                      R_FIELD, R_VALUE, R_HLC, R_WALL };
+#define RANK_BIT(rank) (1u << (rank))
+
+static HearthChange *scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fields_text,
+                                  gsize *fields_len, HearthScanAsSent *sent);
+
 HearthChange *
 hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
 {
   const char *text;
   gsize len;
 
-  return hearth_scan_change_fields (r, number_name, max, &text, &len);
+  return scan_change (r, number_name, max, &text, &len, NULL);
 }
 
 HearthChange *
 hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, const char **fields_text,
                            gsize *fields_len)
+{
+  return scan_change (r, number_name, max, fields_text, fields_len, NULL);
+}
+
+HearthChange *
+hearth_scan_push_change (HearthScan *r, gint64 max, HearthScanAsSent *sent)
+{
+  return scan_change (r, "seq", max, &sent->fields_text, &sent->fields_len, sent);
+}
+
+/* With @sent, whether the change object from @start to @end, read into
+ * @c, is the text hearth_change_append_json (@c, FALSE, …) writes: no
+ * white space in it (@tight), its members in that writer's order, each
+ * its kind writes (@seen, in R_ bits, and @ordered), an "edits" change's
+ * fields as written (@edits_as_written), a record's fields as written
+ * (@fields_text), and only that writer's escapes. Then the digest's text
+ * is the object less its number and, right after "id" (which ends at
+ * @id_end), "household" and "village" (the last of the three ends at
+ * @place_end). */
+static void
+as_sent (HearthScanAsSent *sent, const HearthChange *c, const char *start, const char *end, const char *kind_start,
+         const char *id_end, const char *place_end, guint seen, gboolean ordered, gboolean tight, gboolean edits_as_written,
+         const char *fields_text)
+{
+  guint want = RANK_BIT (R_NUMBER) | RANK_BIT (R_KIND) | RANK_BIT (R_TABLE) | RANK_BIT (R_ID);
+
+  sent->n_digest = 0;
+  switch (c->kind)
+    {
+    case HEARTH_CHANGE_EDIT:
+      want |= RANK_BIT (R_FIELD) | RANK_BIT (R_VALUE) | RANK_BIT (R_HLC) | RANK_BIT (R_PARENTS);
+      break;
+    case HEARTH_CHANGE_EDITS:
+      want |= RANK_BIT (R_HLC) | RANK_BIT (R_FIELDS);
+      if (!edits_as_written)
+        return;
+      break;
+    case HEARTH_CHANGE_RECORD:
+    default:
+      want |= RANK_BIT (R_FIELDS);
+      if (fields_text == NULL)
+        return;
+      break;
+    }
+  if (!tight || !ordered || (seen & want) != want || kind_start == NULL || id_end == NULL || place_end == NULL ||
+      !escapes_as_written (start, end))
+    return;
+  sent->digest[0] = start;           /* "{" */
+  sent->digest_len[0] = 1;
+  sent->digest[1] = kind_start;      /* "kind":…,"table":…,"id":"…" */
+  sent->digest_len[1] = (gsize) (id_end - kind_start);
+  sent->digest[2] = place_end;       /* ,"field":… to the closing brace */
+  sent->digest_len[2] = (gsize) (end - place_end);
+  sent->n_digest = 3;
+}
+
+static HearthChange *
+scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fields_text, gsize *fields_len,
+             HearthScanAsSent *sent)
 {
   gsize number_len = strlen (number_name);
   gint64 number = 0;
@@ -505,16 +598,31 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
   const char *text = NULL;
   gsize text_len = 0;
   HearthChangeKind kind;
+  /* For @sent: the object's start, the white space skipped before it,
+   * the members seen (R_ bits) and whether in order so far. */
+  const char *start = NULL, *kind_start = NULL, *id_end = NULL, *place_end = NULL;
+  gsize skipped = 0;
+  guint seen = 0;
+  int last_rank = -1;
+  gboolean ordered = TRUE, edits_as_written = TRUE;
 
   *fields_text = NULL;
   *fields_len = 0;
-  if (!hearth_scan_take (r, '{') || hearth_scan_take (r, '}'))
+  if (sent != NULL)
+    sent->n_digest = 0;
+  if (!hearth_scan_take (r, '{'))
+    goto out;
+  start = r->p - 1;
+  skipped = r->skipped;
+  if (hearth_scan_take (r, '}'))
     goto out;
   do
     {
       const char *name;
+      const char *member = r->p;
       gsize len;
       guint i;
+      int rank;
 
       if (!hearth_scan_name (r, &name, &len))
         goto out;
@@ -523,22 +631,22 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
           if (have_number || !hearth_scan_whole (r, 1, max, &number))
             goto out;
           have_number = TRUE;
-          continue;
+          rank = R_NUMBER;
         }
-      if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
+      else if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
         {
           if (parents != NULL || (parents = read_parents (r)) == NULL)
             goto out;
-          continue;
+          rank = R_PARENTS;
         }
-      if (HEARTH_SCAN_NAME_IS (name, len, "fields"))
+      else if (HEARTH_SCAN_NAME_IS (name, len, "fields"))
         {
-          if (have_fields || !read_fields (r, &fields, &edits, &text, &text_len))
+          if (have_fields || !read_fields (r, &fields, &edits, &text, &text_len, &edits_as_written))
             goto out;
           have_fields = TRUE;
-          continue;
+          rank = R_FIELDS;
         }
-      if (HEARTH_SCAN_NAME_IS (name, len, "kind"))
+      else if (HEARTH_SCAN_NAME_IS (name, len, "kind"))
         {
           /* Compared in place: only a kind's own spelling, no escapes. */
           const char *word;
@@ -551,13 +659,25 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
                     : HEARTH_SCAN_NAME_IS (word, word_len, "record") ? "record" : NULL;
           if (kind_name == NULL)
             goto out;
-          continue;
+          rank = R_KIND;
+          kind_start = member;
         }
-      for (i = 0; i < N_STRINGS; i++)
-        if (len == string_member_len[i] && memcmp (name, string_members[i], len) == 0)
-          break;
-      if (i == N_STRINGS || strings[i] != NULL || (strings[i] = hearth_scan_string (r)) == NULL)
-        goto out;
+      else
+        {
+          for (i = 0; i < N_STRINGS; i++)
+            if (len == string_member_len[i] && memcmp (name, string_members[i], len) == 0)
+              break;
+          if (i == N_STRINGS || strings[i] != NULL || (strings[i] = hearth_scan_string (r)) == NULL)
+            goto out;
+          rank = string_member_rank[i];
+        }
+      ordered = ordered && rank > last_rank;
+      last_rank = rank;
+      seen |= RANK_BIT (rank);
+      if (rank == R_ID)
+        id_end = r->p;
+      if (rank == R_ID || rank == R_HOUSEHOLD || rank == R_VILLAGE)
+        place_end = r->p;
     }
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}') || !have_number || kind_name == NULL)
@@ -617,10 +737,16 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
     c->fields = g_steal_pointer (&fields);
   if (!hearth_change_valid_scanned (c))
     g_clear_pointer (&c, hearth_change_free);
-  else if (kind == HEARTH_CHANGE_RECORD)
+  else
     {
-      *fields_text = text;
-      *fields_len = text_len;
+      if (kind == HEARTH_CHANGE_RECORD)
+        {
+          *fields_text = text;
+          *fields_len = text_len;
+        }
+      if (sent != NULL)
+        as_sent (sent, c, start, r->p, kind_start, id_end, place_end, seen, ordered, r->skipped == skipped, edits_as_written,
+                 *fields_text);
     }
 
 out:
