@@ -97,7 +97,8 @@ HearthPushBatch *
 hearth_center_parse_push_fast (const char *data, gsize len)
 {
   g_autoptr(HearthPushBatch) batch = g_new0 (HearthPushBatch, 1);
-  HearthScan r = { data, data + len };
+  /* UTF-8 already (the caller checked it). */
+  HearthScan r = { data, data + len, 0, TRUE };
   gboolean have_changes = FALSE;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);

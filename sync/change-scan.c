@@ -131,7 +131,7 @@ read_escaped (HearthScan *r, GString *text, guint seen)
           /* The escapes wrote whole characters: the text's own bytes
            * are what may not be UTF-8. */
           if (text->len > HEARTH_CHANGE_MAX_VALUE ||
-              ((seen & 2) != 0 && !g_utf8_validate_len (text->str, text->len, NULL)))
+              ((seen & 2) != 0 && !r->utf8 && !g_utf8_validate_len (text->str, text->len, NULL)))
             break;
           return g_string_free (text, FALSE);
         }
@@ -201,7 +201,7 @@ hearth_scan_string (HearthScan *r)
   len = (gsize) (r->p - start);
   /* The quote and the backslash are ASCII, never inside a sequence: the
    * string's bytes are these whatever their encoding. */
-  if (len > HEARTH_CHANGE_MAX_VALUE || ((seen & 2) != 0 && !g_utf8_validate_len (start, len, NULL)))
+  if (len > HEARTH_CHANGE_MAX_VALUE || ((seen & 2) != 0 && !r->utf8 && !g_utf8_validate_len (start, len, NULL)))
     return NULL;
   text = g_malloc (len + 1);
   memcpy (text, start, len);
@@ -540,14 +540,14 @@ hearth_scan_push_change (HearthScan *r, gint64 max, HearthScanAsSent *sent)
  * white space in it (@tight), its members in that writer's order, each
  * its kind writes (@seen, in R_ bits, and @ordered), an "edits" change's
  * fields as written (@edits_as_written), a record's fields as written
- * (@fields_text), and only that writer's escapes. Then the digest's text
+ * (@fields_text, @fields_len), and only that writer's escapes. Then the digest's text
  * is the object less its number and, right after "id" (which ends at
  * @id_end), "household" and "village" (the last of the three ends at
  * @place_end). */
 static void
 as_sent (HearthScanAsSent *sent, const HearthChange *c, const char *start, const char *end, const char *kind_start,
-         const char *id_end, const char *place_end, guint seen, gboolean ordered, gboolean tight, gboolean edits_as_written,
-         const char *fields_text)
+         const char *id_end, const char *place_end, guint seen, gboolean ordered, gboolean tight,
+         gboolean edits_as_written, const char *fields_text, gsize fields_len)
 {
   guint want = RANK_BIT (R_NUMBER) | RANK_BIT (R_KIND) | RANK_BIT (R_TABLE) | RANK_BIT (R_ID);
 
@@ -569,8 +569,13 @@ as_sent (HearthScanAsSent *sent, const HearthChange *c, const char *start, const
         return;
       break;
     }
-  if (!tight || !ordered || (seen & want) != want || kind_start == NULL || id_end == NULL || place_end == NULL ||
-      !escapes_as_written (start, end))
+  if (!tight || !ordered || (seen & want) != want || kind_start == NULL || id_end == NULL || place_end == NULL)
+    return;
+  /* A record's fields were checked already (fields_as_written()): the
+   * rest of the object around them only. */
+  if (fields_text != NULL ? !escapes_as_written (start, fields_text) ||
+                              !escapes_as_written (fields_text + fields_len, end)
+                          : !escapes_as_written (start, end))
     return;
   sent->digest[0] = start;           /* "{" */
   sent->digest_len[0] = 1;
@@ -746,7 +751,7 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
         }
       if (sent != NULL)
         as_sent (sent, c, start, r->p, kind_start, id_end, place_end, seen, ordered, r->skipped == skipped, edits_as_written,
-                 *fields_text);
+                 *fields_text, *fields_len);
     }
 
 out:

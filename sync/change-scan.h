@@ -30,6 +30,11 @@ typedef struct {
   /* White space skipped so far (bytes): a reader compares it before and
    * after a value to know the value came without any. */
   gsize skipped;
+  /* Set when the whole text is known to be UTF-8 (the center checks a
+   * push body before it reads it): its strings are then not checked
+   * again one by one (a string between two quotes of UTF-8 text is
+   * UTF-8: no sequence holds an ASCII byte). */
+  gboolean utf8;
 } HearthScan;
 
 /* Skips white space, then takes @c when it comes next. */
