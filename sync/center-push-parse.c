@@ -98,12 +98,17 @@ hearth_center_parse_push_fast (const char *data, gsize len)
 {
   g_autoptr(HearthPushBatch) batch = g_new0 (HearthPushBatch, 1);
   /* UTF-8 already (the caller checked it). */
-  HearthScan r = { data, data + len, 0, TRUE };
+  HearthScan r = { data, data + len, 0, TRUE, NULL };
   gboolean have_changes = FALSE;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
   batch->items = g_ptr_array_new_with_free_func ((GDestroyNotify) push_item_free);
+  /* The changes' strings, kept together rather than allocated and freed
+   * one by one (a dozen a change): they are no longer than the body, so
+   * one block of its size holds them. */
+  batch->strings = g_string_chunk_new (MAX (len, 64));
+  r.strings = batch->strings;
   if (!hearth_scan_take (&r, '{') || hearth_scan_take (&r, '}'))
     return NULL;
   do

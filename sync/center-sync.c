@@ -576,7 +576,9 @@ hearth_push_batch_free (HearthPushBatch *batch)
   if (batch == NULL)
     return;
   g_free (batch->device_id);
+  /* The changes first: their strings may be in @strings. */
   g_clear_pointer (&batch->items, g_ptr_array_unref);
+  g_clear_pointer (&batch->strings, g_string_chunk_free);
   g_free (batch);
 }
 

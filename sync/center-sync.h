@@ -246,10 +246,14 @@ typedef struct {
  * @device_id: the device the body names
  * @items: (element-type HearthPushItem): the changes, with consecutive
  *   numbers
+ * @strings: (nullable): the strings of changes the one-pass reader read
+ *   (center-push-parse.h), which are borrowed from it (change.h): freed
+ *   after the items
  */
 typedef struct {
   char *device_id;
   GPtrArray *items;
+  GStringChunk *strings;
 } HearthPushBatch;
 
 /** hearth_push_batch_free: @batch: (transfer full) (nullable): freed with its items. Thread-safe. */

@@ -114,7 +114,7 @@ read_u16 (HearthScan *r)
  * @text holds what came before. NUL, a lone surrogate or a raw control
  * character gives up. */
 static char *
-read_escaped (HearthScan *r, GString *text, guint seen)
+read_escaped (HearthScan *r, GString *text, guint seen, gboolean keep)
 {
   while (r->p < r->end)
     {
@@ -133,6 +133,13 @@ read_escaped (HearthScan *r, GString *text, guint seen)
           if (text->len > HEARTH_CHANGE_MAX_VALUE ||
               ((seen & 2) != 0 && !r->utf8 && !g_utf8_validate_len (text->str, text->len, NULL)))
             break;
+          if (keep && r->strings != NULL)
+            {
+              char *kept = g_string_chunk_insert_len (r->strings, text->str, (gssize) text->len);
+
+              g_string_free (text, TRUE);
+              return kept;
+            }
           return g_string_free (text, FALSE);
         }
       if (ch != '\\' || r->p >= r->end)
@@ -182,8 +189,34 @@ read_escaped (HearthScan *r, GString *text, guint seen)
 /* A string value (skipping whitespace before it): UTF-8 without NUL of
  * at most HEARTH_CHANGE_MAX_VALUE bytes, checked here once
  * (hearth_change_valid_scanned()). Returns: (transfer full) (nullable). */
+static char *scan_string (HearthScan *r, gboolean keep);
+
 char *
 hearth_scan_string (HearthScan *r)
+{
+  return scan_string (r, FALSE);
+}
+
+/* A string of a change: in @r's strings when it has them (borrowed),
+ * else allocated. */
+static inline char *
+scan_text (HearthScan *r)
+{
+  return scan_string (r, TRUE);
+}
+
+/* Frees what scan_text() gave, unless @r keeps it. */
+static inline void
+drop_text (HearthScan *r, char *text)
+{
+  if (r->strings == NULL)
+    g_free (text);
+}
+
+/* hearth_scan_string(), the string kept in @r's strings when @keep and
+ * it has them. */
+static char *
+scan_string (HearthScan *r, gboolean keep)
 {
   const char *start;
   guint seen = 0;
@@ -197,15 +230,20 @@ hearth_scan_string (HearthScan *r)
   if (r->p >= r->end || (guchar) *r->p < 0x20)
     return NULL;
   if (*r->p == '\\')
-    return read_escaped (r, g_string_new_len (start, r->p - start), seen);
+    return read_escaped (r, g_string_new_len (start, r->p - start), seen, keep);
   len = (gsize) (r->p - start);
   /* The quote and the backslash are ASCII, never inside a sequence: the
    * string's bytes are these whatever their encoding. */
   if (len > HEARTH_CHANGE_MAX_VALUE || ((seen & 2) != 0 && !r->utf8 && !g_utf8_validate_len (start, len, NULL)))
     return NULL;
-  text = g_malloc (len + 1);
-  memcpy (text, start, len);
-  text[len] = '\0';
+  if (keep && r->strings != NULL)
+    text = g_string_chunk_insert_len (r->strings, start, (gssize) len);
+  else
+    {
+      text = g_malloc (len + 1);
+      memcpy (text, start, len);
+      text[len] = '\0';
+    }
   r->p++;
   return text;
 }
@@ -260,6 +298,8 @@ enum { M_TABLE, M_ID, M_HOUSEHOLD, M_VILLAGE, M_FIELD, M_VALUE, M_HLC, M_WALL, N
 static const char *const string_members[N_STRINGS] = { "table", "id", "household", "village",
                                                        "field", "value", "hlc", "wall" };
 static const guint8 string_member_len[N_STRINGS] = { 5, 2, 9, 7, 5, 5, 3, 4 };
+/* Allocated even for a borrowed change (change.h). */
+#define OWN_STRING(i) ((i) == M_HLC || (i) == M_HOUSEHOLD || (i) == M_VILLAGE)
 
 /* A string without escapes nor control characters, in place: @text,
  * @len bytes. */
@@ -319,7 +359,7 @@ read_parents (HearthScan *r)
 static gboolean
 read_field_edit (HearthScan *r, HearthChange *c, char **field, gboolean *as_written)
 {
-  g_autofree char *value = NULL;
+  char *value = NULL;
   g_autoptr(GPtrArray) parents = NULL;
 
   if (!hearth_scan_take (r, '{'))
@@ -330,28 +370,32 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field, gboolean *as_writ
       gsize len;
 
       if (!hearth_scan_name (r, &name, &len))
-        return FALSE;
+        goto fail;
       if (HEARTH_SCAN_NAME_IS (name, len, "value"))
         {
-          if (value != NULL || (value = hearth_scan_string (r)) == NULL)
-            return FALSE;
+          if (value != NULL || (value = scan_text (r)) == NULL)
+            goto fail;
           /* As written: "value" first, then "parents" (change.c). */
           *as_written = *as_written && parents == NULL;
         }
       else if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
         {
           if (parents != NULL || (parents = read_parents (r)) == NULL)
-            return FALSE;
+            goto fail;
         }
       else
-        return FALSE;
+        goto fail;
     }
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}') || value == NULL || c->edits->len >= HEARTH_CHANGE_MAX_FIELDS)
-    return FALSE;
+    goto fail;
   *as_written = *as_written && parents != NULL;
   /* FALSE for a field twice. */
   return hearth_change_take_edit (c, g_steal_pointer (field), g_steal_pointer (&value), g_steal_pointer (&parents));
+
+fail:
+  drop_text (r, value);
+  return FALSE;
 }
 
 /* A "fields" object: a record's strings into *@fields, or an "edits"
@@ -415,6 +459,15 @@ escapes_as_written (const char *start, const char *end)
   return TRUE;
 }
 
+/* A record's table of fields, which frees its strings unless @r keeps
+ * them. */
+static GHashTable *
+new_fields (HearthScan *r)
+{
+  return r->strings != NULL ? g_hash_table_new (g_str_hash, g_str_equal)
+                            : g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
 static gboolean
 read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const char **text, gsize *text_len,
              gboolean *edits_as_written)
@@ -435,7 +488,7 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
   tight = next_is (r, '"');
   if (hearth_scan_take (r, '}'))
     {
-      *fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      *fields = new_fields (r);
       if (r->p - start == 2)
         {
           *text = start;
@@ -445,15 +498,18 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
     }
   do
     {
-      g_autofree char *name = NULL;
+      char *name;
 
       tight = tight && next_is (r, '"');
-      name = hearth_scan_string (r);
+      name = scan_text (r);
       if (name == NULL)
         return FALSE;
       tight = tight && next_is (r, ':');
       if (!hearth_scan_take (r, ':'))
-        return FALSE;
+        {
+          drop_text (r, name);
+          return FALSE;
+        }
       /* Before the first member's skip_ws() below. */
       tight = tight && next_is (r, '"');
       if (strings == NULL && holder == NULL)
@@ -461,9 +517,10 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
           /* The first value says which; the rest must follow it. */
           skip_ws (r);
           if (r->p < r->end && *r->p == '{')
-            holder = hearth_change_new (HEARTH_CHANGE_EDITS);
+            holder = r->strings != NULL ? hearth_change_new_borrowed (HEARTH_CHANGE_EDITS)
+                                        : hearth_change_new (HEARTH_CHANGE_EDITS);
           else
-            strings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+            strings = new_fields (r);
         }
       if (holder != NULL)
         {
@@ -473,7 +530,11 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
           /* The edit takes the name and keeps it (or the read fails). */
           prev = name;
           if (!read_field_edit (r, holder, &name, edits_as_written))
-            return FALSE;
+            {
+              /* NULL when the edit took it. */
+              drop_text (r, name);
+              return FALSE;
+            }
         }
       else
         {
@@ -481,12 +542,15 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
 
           tight = tight && next_is (r, '"');
           if (g_hash_table_contains (strings, name) || g_hash_table_size (strings) >= HEARTH_CHANGE_MAX_FIELDS ||
-              (value = hearth_scan_string (r)) == NULL)
-            return FALSE;
+              (value = scan_text (r)) == NULL)
+            {
+              drop_text (r, name);
+              return FALSE;
+            }
           tight = tight && (next_is (r, ',') || next_is (r, '}'));
           sorted = sorted && (prev == NULL || strcmp (prev, name) < 0);
           prev = name;
-          g_hash_table_insert (strings, g_steal_pointer (&name), value);
+          g_hash_table_insert (strings, name, value);
         }
     }
   while (hearth_scan_take (r, ','));
@@ -672,7 +736,11 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
           for (i = 0; i < N_STRINGS; i++)
             if (len == string_member_len[i] && memcmp (name, string_members[i], len) == 0)
               break;
-          if (i == N_STRINGS || strings[i] != NULL || (strings[i] = hearth_scan_string (r)) == NULL)
+          /* The version and the household are the change's own even
+           * when the rest is borrowed: the center may clamp the one and
+           * set the other (center-sync.c). */
+          if (i == N_STRINGS || strings[i] != NULL ||
+              (strings[i] = OWN_STRING (i) ? hearth_scan_string (r) : scan_text (r)) == NULL)
             goto out;
           rank = string_member_rank[i];
         }
@@ -717,7 +785,10 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
   if (kind == HEARTH_CHANGE_EDITS)
     c = g_steal_pointer (&edits);
   else
-    c = g_new0 (HearthChange, 1);
+    {
+      c = g_new0 (HearthChange, 1);
+      c->borrowed = r->strings != NULL;
+    }
   c->kind = kind;
   if (strcmp (number_name, "seq") == 0)
     c->seq = number;
@@ -756,7 +827,10 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
 
 out:
   for (guint i = 0; i < N_STRINGS; i++)
-    g_free (strings[i]);
+    if (OWN_STRING (i))
+      g_free (strings[i]);
+    else
+      drop_text (r, strings[i]);
   return c;
 }
 

@@ -35,6 +35,10 @@ typedef struct {
    * again one by one (a string between two quotes of UTF-8 text is
    * UTF-8: no sequence holds an ASCII byte). */
   gboolean utf8;
+  /* (nullable): where a change's strings are kept rather than allocated
+   * one by one: the changes read are then @borrowed (change.h) and must
+   * not outlive it (a push's changes, center-push-parse.c). */
+  GStringChunk *strings;
 } HearthScan;
 
 /* Skips white space, then takes @c when it comes next. */
