@@ -69,17 +69,22 @@ read_changes (HearthScan *r, HearthPushBatch *batch)
     {
       HearthPushItem *item;
       HearthChange *c;
-      const char *fields_text;
-      gsize fields_len;
+      HearthScanAsSent sent;
 
       if (batch->items->len >= HEARTH_CENTER_MAX_CHANGES ||
-          (c = hearth_scan_change_fields (r, "seq", HEARTH_CENTER_MAX_SEQ, &fields_text, &fields_len)) == NULL)
+          (c = hearth_scan_push_change (r, HEARTH_CENTER_MAX_SEQ, &sent)) == NULL)
         return FALSE;
       item = g_new0 (HearthPushItem, 1);
       item->seq = c->seq;
       item->change = c;
-      item->fields_text = fields_text;
-      item->fields_len = fields_len;
+      item->fields_text = sent.fields_text;
+      item->fields_len = sent.fields_len;
+      item->n_digest_text = sent.n_digest;
+      for (guint i = 0; i < sent.n_digest; i++)
+        {
+          item->digest_text[i] = sent.digest[i];
+          item->digest_len[i] = sent.digest_len[i];
+        }
       g_ptr_array_add (batch->items, item);
       if (item->seq != ((HearthPushItem *) batch->items->pdata[0])->seq + batch->items->len - 1)
         return FALSE;
@@ -92,12 +97,18 @@ HearthPushBatch *
 hearth_center_parse_push_fast (const char *data, gsize len)
 {
   g_autoptr(HearthPushBatch) batch = g_new0 (HearthPushBatch, 1);
-  HearthScan r = { data, data + len };
+  /* UTF-8 already (the caller checked it). */
+  HearthScan r = { data, data + len, 0, TRUE, NULL };
   gboolean have_changes = FALSE;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
   batch->items = g_ptr_array_new_with_free_func ((GDestroyNotify) push_item_free);
+  /* The changes' strings, kept together rather than allocated and freed
+   * one by one (a dozen a change): they are no longer than the body, so
+   * one block of its size holds them. */
+  batch->strings = g_string_chunk_new (MAX (len, 64));
+  r.strings = batch->strings;
   if (!hearth_scan_take (&r, '{') || hearth_scan_take (&r, '}'))
     return NULL;
   do

@@ -221,6 +221,12 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  *   hearth_change_append_fields_json() would write
  *   (hearth_scan_change_fields()); %NULL once the digest is made
  * @fields_len: its length
+ * @n_digest_text: while the body is read, 3 when the change came exactly
+ *   as hearth_change_append_json() writes it (hearth_scan_push_change()),
+ *   else 0; 0 once the digest is made
+ * @digest_text: then the text of which the digest is made, in three
+ *   pieces of the body
+ * @digest_len: their lengths
  */
 typedef struct {
   gint64 seq;
@@ -230,6 +236,9 @@ typedef struct {
   GBytes *fields;
   const char *fields_text;
   gsize fields_len;
+  guint n_digest_text;
+  const char *digest_text[3];
+  gsize digest_len[3];
 } HearthPushItem;
 
 /**
@@ -237,10 +246,14 @@ typedef struct {
  * @device_id: the device the body names
  * @items: (element-type HearthPushItem): the changes, with consecutive
  *   numbers
+ * @strings: (nullable): the strings of changes the one-pass reader read
+ *   (center-push-parse.h), which are borrowed from it (change.h): freed
+ *   after the items
  */
 typedef struct {
   char *device_id;
   GPtrArray *items;
+  GStringChunk *strings;
 } HearthPushBatch;
 
 /** hearth_push_batch_free: @batch: (transfer full) (nullable): freed with its items. Thread-safe. */

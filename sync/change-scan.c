@@ -10,8 +10,11 @@
 static void
 skip_ws (HearthScan *r)
 {
+  const char *from = r->p;
+
   while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
     r->p++;
+  r->skipped += (gsize) (r->p - from);
 }
 
 /* Skips whitespace, then takes @c when it comes next. */
@@ -111,7 +114,7 @@ read_u16 (HearthScan *r)
  * @text holds what came before. NUL, a lone surrogate or a raw control
  * character gives up. */
 static char *
-read_escaped (HearthScan *r, GString *text, guint seen)
+read_escaped (HearthScan *r, GString *text, guint seen, gboolean keep)
 {
   while (r->p < r->end)
     {
@@ -128,8 +131,15 @@ read_escaped (HearthScan *r, GString *text, guint seen)
           /* The escapes wrote whole characters: the text's own bytes
            * are what may not be UTF-8. */
           if (text->len > HEARTH_CHANGE_MAX_VALUE ||
-              ((seen & 2) != 0 && !g_utf8_validate_len (text->str, text->len, NULL)))
+              ((seen & 2) != 0 && !r->utf8 && !g_utf8_validate_len (text->str, text->len, NULL)))
             break;
+          if (keep && r->strings != NULL)
+            {
+              char *kept = g_string_chunk_insert_len (r->strings, text->str, (gssize) text->len);
+
+              g_string_free (text, TRUE);
+              return kept;
+            }
           return g_string_free (text, FALSE);
         }
       if (ch != '\\' || r->p >= r->end)
@@ -179,8 +189,34 @@ read_escaped (HearthScan *r, GString *text, guint seen)
 /* A string value (skipping whitespace before it): UTF-8 without NUL of
  * at most HEARTH_CHANGE_MAX_VALUE bytes, checked here once
  * (hearth_change_valid_scanned()). Returns: (transfer full) (nullable). */
+static char *scan_string (HearthScan *r, gboolean keep);
+
 char *
 hearth_scan_string (HearthScan *r)
+{
+  return scan_string (r, FALSE);
+}
+
+/* A string of a change: in @r's strings when it has them (borrowed),
+ * else allocated. */
+static inline char *
+scan_text (HearthScan *r)
+{
+  return scan_string (r, TRUE);
+}
+
+/* Frees what scan_text() gave, unless @r keeps it. */
+static inline void
+drop_text (HearthScan *r, char *text)
+{
+  if (r->strings == NULL)
+    g_free (text);
+}
+
+/* hearth_scan_string(), the string kept in @r's strings when @keep and
+ * it has them. */
+static char *
+scan_string (HearthScan *r, gboolean keep)
 {
   const char *start;
   guint seen = 0;
@@ -194,15 +230,20 @@ hearth_scan_string (HearthScan *r)
   if (r->p >= r->end || (guchar) *r->p < 0x20)
     return NULL;
   if (*r->p == '\\')
-    return read_escaped (r, g_string_new_len (start, r->p - start), seen);
+    return read_escaped (r, g_string_new_len (start, r->p - start), seen, keep);
   len = (gsize) (r->p - start);
   /* The quote and the backslash are ASCII, never inside a sequence: the
    * string's bytes are these whatever their encoding. */
-  if (len > HEARTH_CHANGE_MAX_VALUE || ((seen & 2) != 0 && !g_utf8_validate_len (start, len, NULL)))
+  if (len > HEARTH_CHANGE_MAX_VALUE || ((seen & 2) != 0 && !r->utf8 && !g_utf8_validate_len (start, len, NULL)))
     return NULL;
-  text = g_malloc (len + 1);
-  memcpy (text, start, len);
-  text[len] = '\0';
+  if (keep && r->strings != NULL)
+    text = g_string_chunk_insert_len (r->strings, start, (gssize) len);
+  else
+    {
+      text = g_malloc (len + 1);
+      memcpy (text, start, len);
+      text[len] = '\0';
+    }
   r->p++;
   return text;
 }
@@ -257,6 +298,8 @@ enum { M_TABLE, M_ID, M_HOUSEHOLD, M_VILLAGE, M_FIELD, M_VALUE, M_HLC, M_WALL, N
 static const char *const string_members[N_STRINGS] = { "table", "id", "household", "village",
                                                        "field", "value", "hlc", "wall" };
 static const guint8 string_member_len[N_STRINGS] = { 5, 2, 9, 7, 5, 5, 3, 4 };
+/* Allocated even for a borrowed change (change.h). */
+#define OWN_STRING(i) ((i) == M_HLC || (i) == M_HOUSEHOLD || (i) == M_VILLAGE)
 
 /* A string without escapes nor control characters, in place: @text,
  * @len bytes. */
@@ -314,9 +357,9 @@ read_parents (HearthScan *r)
 /* One field of an "edits" change: {"value": "…", "parents": […]}, the
  * value required, nothing else; *@field is taken. */
 static gboolean
-read_field_edit (HearthScan *r, HearthChange *c, char **field)
+read_field_edit (HearthScan *r, HearthChange *c, char **field, gboolean *as_written)
 {
-  g_autofree char *value = NULL;
+  char *value = NULL;
   g_autoptr(GPtrArray) parents = NULL;
 
   if (!hearth_scan_take (r, '{'))
@@ -327,25 +370,32 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field)
       gsize len;
 
       if (!hearth_scan_name (r, &name, &len))
-        return FALSE;
+        goto fail;
       if (HEARTH_SCAN_NAME_IS (name, len, "value"))
         {
-          if (value != NULL || (value = hearth_scan_string (r)) == NULL)
-            return FALSE;
+          if (value != NULL || (value = scan_text (r)) == NULL)
+            goto fail;
+          /* As written: "value" first, then "parents" (change.c). */
+          *as_written = *as_written && parents == NULL;
         }
       else if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
         {
           if (parents != NULL || (parents = read_parents (r)) == NULL)
-            return FALSE;
+            goto fail;
         }
       else
-        return FALSE;
+        goto fail;
     }
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}') || value == NULL || c->edits->len >= HEARTH_CHANGE_MAX_FIELDS)
-    return FALSE;
+    goto fail;
+  *as_written = *as_written && parents != NULL;
   /* FALSE for a field twice. */
   return hearth_change_take_edit (c, g_steal_pointer (field), g_steal_pointer (&value), g_steal_pointer (&parents));
+
+fail:
+  drop_text (r, value);
+  return FALSE;
 }
 
 /* A "fields" object: a record's strings into *@fields, or an "edits"
@@ -366,12 +416,23 @@ next_is (const HearthScan *r, char c)
  * and \u00xx in lowercase for the other bytes from 0x01 to 0x1e (a
  * submission's form holds quotes and line ends). The strings were read
  * already: every escape is whole. */
+static gboolean escapes_as_written (const char *start, const char *end);
+
 static gboolean
 fields_as_written (const char *start, const char *end, gboolean sorted, gboolean tight)
 {
+  return sorted && tight && escapes_as_written (start, end);
+}
+
+/* Whether the strings from @start to @end (JSON text read already, every
+ * escape whole) hold no byte 0x7f and only the escapes
+ * hearth_change_append_json() writes (fields_as_written()). */
+static gboolean
+escapes_as_written (const char *start, const char *end)
+{
   const char *p = start;
 
-  if (!sorted || !tight || memchr (start, 0x7f, (gsize) (end - start)) != NULL)
+  if (memchr (start, 0x7f, (gsize) (end - start)) != NULL)
     return FALSE;
   while ((p = memchr (p, '\\', (gsize) (end - p))) != NULL)
     {
@@ -398,8 +459,18 @@ fields_as_written (const char *start, const char *end, gboolean sorted, gboolean
   return TRUE;
 }
 
+/* A record's table of fields, which frees its strings unless @r keeps
+ * them. */
+static GHashTable *
+new_fields (HearthScan *r)
+{
+  return r->strings != NULL ? g_hash_table_new (g_str_hash, g_str_equal)
+                            : g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
 static gboolean
-read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const char **text, gsize *text_len)
+read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const char **text, gsize *text_len,
+             gboolean *edits_as_written)
 {
   g_autoptr(GHashTable) strings = NULL;
   g_autoptr(HearthChange) holder = NULL;
@@ -417,7 +488,7 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
   tight = next_is (r, '"');
   if (hearth_scan_take (r, '}'))
     {
-      *fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      *fields = new_fields (r);
       if (r->p - start == 2)
         {
           *text = start;
@@ -427,15 +498,18 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
     }
   do
     {
-      g_autofree char *name = NULL;
+      char *name;
 
       tight = tight && next_is (r, '"');
-      name = hearth_scan_string (r);
+      name = scan_text (r);
       if (name == NULL)
         return FALSE;
       tight = tight && next_is (r, ':');
       if (!hearth_scan_take (r, ':'))
-        return FALSE;
+        {
+          drop_text (r, name);
+          return FALSE;
+        }
       /* Before the first member's skip_ws() below. */
       tight = tight && next_is (r, '"');
       if (strings == NULL && holder == NULL)
@@ -443,14 +517,24 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
           /* The first value says which; the rest must follow it. */
           skip_ws (r);
           if (r->p < r->end && *r->p == '{')
-            holder = hearth_change_new (HEARTH_CHANGE_EDITS);
+            holder = r->strings != NULL ? hearth_change_new_borrowed (HEARTH_CHANGE_EDITS)
+                                        : hearth_change_new (HEARTH_CHANGE_EDITS);
           else
-            strings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+            strings = new_fields (r);
         }
       if (holder != NULL)
         {
-          if (!read_field_edit (r, holder, &name))
-            return FALSE;
+          /* Names in strcmp() order, as the edits are kept and written
+           * (their names need no escape: hearth_change_valid()). */
+          *edits_as_written = *edits_as_written && (prev == NULL || strcmp (prev, name) < 0);
+          /* The edit takes the name and keeps it (or the read fails). */
+          prev = name;
+          if (!read_field_edit (r, holder, &name, edits_as_written))
+            {
+              /* NULL when the edit took it. */
+              drop_text (r, name);
+              return FALSE;
+            }
         }
       else
         {
@@ -458,12 +542,15 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
 
           tight = tight && next_is (r, '"');
           if (g_hash_table_contains (strings, name) || g_hash_table_size (strings) >= HEARTH_CHANGE_MAX_FIELDS ||
-              (value = hearth_scan_string (r)) == NULL)
-            return FALSE;
+              (value = scan_text (r)) == NULL)
+            {
+              drop_text (r, name);
+              return FALSE;
+            }
           tight = tight && (next_is (r, ',') || next_is (r, '}'));
           sorted = sorted && (prev == NULL || strcmp (prev, name) < 0);
           prev = name;
-          g_hash_table_insert (strings, g_steal_pointer (&name), value);
+          g_hash_table_insert (strings, name, value);
         }
     }
   while (hearth_scan_take (r, ','));
@@ -479,18 +566,93 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
   return TRUE;
 }
 
+/* A change's members by their place in the text
+ * hearth_change_append_json() writes (the number first). */
+enum { R_NUMBER, R_KIND, R_TABLE, R_ID, R_HOUSEHOLD, R_VILLAGE, R_FIELD, R_VALUE, R_HLC, R_PARENTS, R_FIELDS,
+       R_WALL };
+static const guint8 string_member_rank[N_STRINGS] = { R_TABLE, R_ID, R_HOUSEHOLD, R_VILLAGE,
+                                                      R_FIELD, R_VALUE, R_HLC, R_WALL };
+#define RANK_BIT(rank) (1u << (rank))
+
+static HearthChange *scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fields_text,
+                                  gsize *fields_len, HearthScanAsSent *sent);
+
 HearthChange *
 hearth_scan_change (HearthScan *r, const char *number_name, gint64 max)
 {
   const char *text;
   gsize len;
 
-  return hearth_scan_change_fields (r, number_name, max, &text, &len);
+  return scan_change (r, number_name, max, &text, &len, NULL);
 }
 
 HearthChange *
 hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, const char **fields_text,
                            gsize *fields_len)
+{
+  return scan_change (r, number_name, max, fields_text, fields_len, NULL);
+}
+
+HearthChange *
+hearth_scan_push_change (HearthScan *r, gint64 max, HearthScanAsSent *sent)
+{
+  return scan_change (r, "seq", max, &sent->fields_text, &sent->fields_len, sent);
+}
+
+/* With @sent, whether the change object from @start to @end, read into
+ * @c, is the text hearth_change_append_json (@c, FALSE, …) writes: no
+ * white space in it (@tight), its members in that writer's order, each
+ * its kind writes (@seen, in R_ bits, and @ordered), an "edits" change's
+ * fields as written (@edits_as_written), a record's fields as written
+ * (@fields_text, @fields_len), and only that writer's escapes. Then the digest's text
+ * is the object less its number and, right after "id" (which ends at
+ * @id_end), "household" and "village" (the last of the three ends at
+ * @place_end). */
+static void
+as_sent (HearthScanAsSent *sent, const HearthChange *c, const char *start, const char *end, const char *kind_start,
+         const char *id_end, const char *place_end, guint seen, gboolean ordered, gboolean tight,
+         gboolean edits_as_written, const char *fields_text, gsize fields_len)
+{
+  guint want = RANK_BIT (R_NUMBER) | RANK_BIT (R_KIND) | RANK_BIT (R_TABLE) | RANK_BIT (R_ID);
+
+  sent->n_digest = 0;
+  switch (c->kind)
+    {
+    case HEARTH_CHANGE_EDIT:
+      want |= RANK_BIT (R_FIELD) | RANK_BIT (R_VALUE) | RANK_BIT (R_HLC) | RANK_BIT (R_PARENTS);
+      break;
+    case HEARTH_CHANGE_EDITS:
+      want |= RANK_BIT (R_HLC) | RANK_BIT (R_FIELDS);
+      if (!edits_as_written)
+        return;
+      break;
+    case HEARTH_CHANGE_RECORD:
+    default:
+      want |= RANK_BIT (R_FIELDS);
+      if (fields_text == NULL)
+        return;
+      break;
+    }
+  if (!tight || !ordered || (seen & want) != want || kind_start == NULL || id_end == NULL || place_end == NULL)
+    return;
+  /* A record's fields were checked already (fields_as_written()): the
+   * rest of the object around them only. */
+  if (fields_text != NULL ? !escapes_as_written (start, fields_text) ||
+                              !escapes_as_written (fields_text + fields_len, end)
+                          : !escapes_as_written (start, end))
+    return;
+  sent->digest[0] = start;           /* "{" */
+  sent->digest_len[0] = 1;
+  sent->digest[1] = kind_start;      /* "kind":…,"table":…,"id":"…" */
+  sent->digest_len[1] = (gsize) (id_end - kind_start);
+  sent->digest[2] = place_end;       /* ,"field":… to the closing brace */
+  sent->digest_len[2] = (gsize) (end - place_end);
+  sent->n_digest = 3;
+}
+
+static HearthChange *
+scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fields_text, gsize *fields_len,
+             HearthScanAsSent *sent)
 {
   gsize number_len = strlen (number_name);
   gint64 number = 0;
@@ -505,16 +667,31 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
   const char *text = NULL;
   gsize text_len = 0;
   HearthChangeKind kind;
+  /* For @sent: the object's start, the white space skipped before it,
+   * the members seen (R_ bits) and whether in order so far. */
+  const char *start = NULL, *kind_start = NULL, *id_end = NULL, *place_end = NULL;
+  gsize skipped = 0;
+  guint seen = 0;
+  int last_rank = -1;
+  gboolean ordered = TRUE, edits_as_written = TRUE;
 
   *fields_text = NULL;
   *fields_len = 0;
-  if (!hearth_scan_take (r, '{') || hearth_scan_take (r, '}'))
+  if (sent != NULL)
+    sent->n_digest = 0;
+  if (!hearth_scan_take (r, '{'))
+    goto out;
+  start = r->p - 1;
+  skipped = r->skipped;
+  if (hearth_scan_take (r, '}'))
     goto out;
   do
     {
       const char *name;
+      const char *member = r->p;
       gsize len;
       guint i;
+      int rank;
 
       if (!hearth_scan_name (r, &name, &len))
         goto out;
@@ -523,22 +700,22 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
           if (have_number || !hearth_scan_whole (r, 1, max, &number))
             goto out;
           have_number = TRUE;
-          continue;
+          rank = R_NUMBER;
         }
-      if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
+      else if (HEARTH_SCAN_NAME_IS (name, len, "parents"))
         {
           if (parents != NULL || (parents = read_parents (r)) == NULL)
             goto out;
-          continue;
+          rank = R_PARENTS;
         }
-      if (HEARTH_SCAN_NAME_IS (name, len, "fields"))
+      else if (HEARTH_SCAN_NAME_IS (name, len, "fields"))
         {
-          if (have_fields || !read_fields (r, &fields, &edits, &text, &text_len))
+          if (have_fields || !read_fields (r, &fields, &edits, &text, &text_len, &edits_as_written))
             goto out;
           have_fields = TRUE;
-          continue;
+          rank = R_FIELDS;
         }
-      if (HEARTH_SCAN_NAME_IS (name, len, "kind"))
+      else if (HEARTH_SCAN_NAME_IS (name, len, "kind"))
         {
           /* Compared in place: only a kind's own spelling, no escapes. */
           const char *word;
@@ -551,13 +728,29 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
                     : HEARTH_SCAN_NAME_IS (word, word_len, "record") ? "record" : NULL;
           if (kind_name == NULL)
             goto out;
-          continue;
+          rank = R_KIND;
+          kind_start = member;
         }
-      for (i = 0; i < N_STRINGS; i++)
-        if (len == string_member_len[i] && memcmp (name, string_members[i], len) == 0)
-          break;
-      if (i == N_STRINGS || strings[i] != NULL || (strings[i] = hearth_scan_string (r)) == NULL)
-        goto out;
+      else
+        {
+          for (i = 0; i < N_STRINGS; i++)
+            if (len == string_member_len[i] && memcmp (name, string_members[i], len) == 0)
+              break;
+          /* The version and the household are the change's own even
+           * when the rest is borrowed: the center may clamp the one and
+           * set the other (center-sync.c). */
+          if (i == N_STRINGS || strings[i] != NULL ||
+              (strings[i] = OWN_STRING (i) ? hearth_scan_string (r) : scan_text (r)) == NULL)
+            goto out;
+          rank = string_member_rank[i];
+        }
+      ordered = ordered && rank > last_rank;
+      last_rank = rank;
+      seen |= RANK_BIT (rank);
+      if (rank == R_ID)
+        id_end = r->p;
+      if (rank == R_ID || rank == R_HOUSEHOLD || rank == R_VILLAGE)
+        place_end = r->p;
     }
   while (hearth_scan_take (r, ','));
   if (!hearth_scan_take (r, '}') || !have_number || kind_name == NULL)
@@ -592,7 +785,10 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
   if (kind == HEARTH_CHANGE_EDITS)
     c = g_steal_pointer (&edits);
   else
-    c = g_new0 (HearthChange, 1);
+    {
+      c = g_new0 (HearthChange, 1);
+      c->borrowed = r->strings != NULL;
+    }
   c->kind = kind;
   if (strcmp (number_name, "seq") == 0)
     c->seq = number;
@@ -617,15 +813,24 @@ hearth_scan_change_fields (HearthScan *r, const char *number_name, gint64 max, c
     c->fields = g_steal_pointer (&fields);
   if (!hearth_change_valid_scanned (c))
     g_clear_pointer (&c, hearth_change_free);
-  else if (kind == HEARTH_CHANGE_RECORD)
+  else
     {
-      *fields_text = text;
-      *fields_len = text_len;
+      if (kind == HEARTH_CHANGE_RECORD)
+        {
+          *fields_text = text;
+          *fields_len = text_len;
+        }
+      if (sent != NULL)
+        as_sent (sent, c, start, r->p, kind_start, id_end, place_end, seen, ordered, r->skipped == skipped, edits_as_written,
+                 *fields_text, *fields_len);
     }
 
 out:
   for (guint i = 0; i < N_STRINGS; i++)
-    g_free (strings[i]);
+    if (OWN_STRING (i))
+      g_free (strings[i]);
+    else
+      drop_text (r, strings[i]);
   return c;
 }
 

@@ -27,6 +27,18 @@ G_BEGIN_DECLS
 typedef struct {
   const char *p;
   const char *end;
+  /* White space skipped so far (bytes): a reader compares it before and
+   * after a value to know the value came without any. */
+  gsize skipped;
+  /* Set when the whole text is known to be UTF-8 (the center checks a
+   * push body before it reads it): its strings are then not checked
+   * again one by one (a string between two quotes of UTF-8 text is
+   * UTF-8: no sequence holds an ASCII byte). */
+  gboolean utf8;
+  /* (nullable): where a change's strings are kept rather than allocated
+   * one by one: the changes read are then @borrowed (change.h) and must
+   * not outlive it (a push's changes, center-push-parse.c). */
+  GStringChunk *strings;
 } HearthScan;
 
 /* Skips white space, then takes @c when it comes next. */
@@ -90,5 +102,43 @@ HearthChange *hearth_scan_change_fields (HearthScan  *s,
                                          gint64       max,
                                          const char **fields_text,
                                          gsize       *fields_len);
+
+/**
+ * HearthScanAsSent:
+ * @fields_text: as hearth_scan_change_fields()
+ * @fields_len: its length
+ * @n_digest: 3 when the whole change object came exactly as
+ *   hearth_change_append_json (change, FALSE, …) writes it (as a device
+ *   writes its push, app/sync-run.c), else 0
+ * @digest: (array fixed-size=3): then the text
+ *   hearth_change_append_json (change, TRUE, …) writes (the push
+ *   outcome's digest: without "seq", "household" and "village"), as
+ *   three pieces of @s's text to be read one after the other
+ * @digest_len: (array fixed-size=3): their lengths
+ */
+typedef struct {
+  const char *fields_text;
+  gsize fields_len;
+  guint n_digest;
+  const char *digest[3];
+  gsize digest_len[3];
+} HearthScanAsSent;
+
+/**
+ * hearth_scan_push_change:
+ * @sent: (out caller-allocates): what of the change's text the center
+ *   need not write again
+ *
+ * As hearth_scan_change_fields() for a push's change ("seq" from 1 to
+ * @max), telling also where the whole change is in the text as the
+ * center would write it: hashing those pieces gives the change's digest
+ * without writing the change (center-sync.c; the push fuzz target checks
+ * the two agree).
+ *
+ * Returns: (transfer full) (nullable): as hearth_scan_change().
+ */
+HearthChange *hearth_scan_push_change (HearthScan       *s,
+                                       gint64            max,
+                                       HearthScanAsSent *sent);
 
 G_END_DECLS

@@ -98,6 +98,16 @@ field_edit_free (gpointer data)
   g_free (e);
 }
 
+/* A borrowed change's field edit: its name and value are the reader's. */
+static void
+field_edit_free_borrowed (gpointer data)
+{
+  HearthChangeField *e = data;
+
+  g_clear_pointer (&e->parents, g_ptr_array_unref);
+  g_free (e);
+}
+
 HearthChange *
 hearth_change_new (HearthChangeKind kind)
 {
@@ -110,6 +120,22 @@ hearth_change_new (HearthChangeKind kind)
     c->edits = g_ptr_array_new_with_free_func (field_edit_free);
   else
     c->fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return c;
+}
+
+HearthChange *
+hearth_change_new_borrowed (HearthChangeKind kind)
+{
+  HearthChange *c = g_new0 (HearthChange, 1);
+
+  c->kind = kind;
+  c->borrowed = TRUE;
+  if (kind == HEARTH_CHANGE_EDIT)
+    c->parents = g_ptr_array_new_with_free_func (g_free);
+  else if (kind == HEARTH_CHANGE_EDITS)
+    c->edits = g_ptr_array_new_with_free_func (field_edit_free_borrowed);
+  else
+    c->fields = g_hash_table_new (g_str_hash, g_str_equal);
   return c;
 }
 
@@ -190,8 +216,11 @@ hearth_change_take_edit (HearthChange *c, char *field, char *value, GPtrArray *p
     at = edit_place (c->edits, field, &found);
   if (found)
     {
-      g_free (field);
-      g_free (value);
+      if (c == NULL || !c->borrowed)
+        {
+          g_free (field);
+          g_free (value);
+        }
       if (parents != NULL)
         g_ptr_array_unref (parents);
       g_return_val_if_fail (usable, FALSE);
@@ -308,15 +337,18 @@ hearth_change_free (HearthChange *c)
 {
   if (c == NULL)
     return;
-  g_free (c->table);
-  g_free (c->id);
+  if (!c->borrowed)
+    {
+      g_free (c->table);
+      g_free (c->id);
+      g_free (c->field);
+      g_free (c->value);
+      g_free (c->wall);
+    }
   g_free (c->household);
   g_free (c->village);
-  g_free (c->field);
-  g_free (c->value);
   g_free (c->hlc);
   g_clear_pointer (&c->parents, g_ptr_array_unref);
-  g_free (c->wall);
   g_clear_pointer (&c->fields, g_hash_table_unref);
   g_clear_pointer (&c->edits, g_ptr_array_unref);
   g_free (c);

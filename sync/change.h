@@ -85,8 +85,16 @@ typedef struct {
  *   fields, in name order, each once, 1 to HEARTH_CHANGE_MAX_FIELDS of them;
  *   its @hlc and @wall are theirs ( @field, @value, @parents and @fields
  *   are %NULL)
+ * @borrowed: the strings @table, @id, @field, @value, @wall, @fields'
+ *   names and values and @edits' names and values are not the change's
+ *   own but its reader's, which keeps them as long as the change (a push
+ *   body's, center-push-parse.c): hearth_change_free() leaves them;
+ *   nothing may free or replace them. @household, @village, @hlc and the
+ *   versions in @parents are the change's own all the same (the center
+ *   replaces them: a record's owner, a clamped version).
  *
- * Owns every member; free with hearth_change_free().
+ * Owns every member (but as @borrowed says); free with
+ * hearth_change_free().
  */
 typedef struct {
   HearthChangeKind kind;
@@ -103,11 +111,22 @@ typedef struct {
   char *wall;
   GHashTable *fields;
   GPtrArray *edits;
+  gboolean borrowed;
 } HearthChange;
 
 /** hearth_change_new: Returns: (transfer full): an empty change of @kind. */
 HearthChange *hearth_change_new (HearthChangeKind kind);
 void hearth_change_free (HearthChange *change);
+
+/**
+ * hearth_change_new_borrowed:
+ *
+ * As hearth_change_new(), for a reader that keeps the change's strings
+ * itself (@borrowed): its @fields and @edits free none of them.
+ *
+ * Returns: (transfer full): an empty change of @kind.
+ */
+HearthChange *hearth_change_new_borrowed (HearthChangeKind kind);
 
 /**
  * hearth_change_copy:
@@ -126,9 +145,10 @@ HearthChange *hearth_change_copy (const HearthChange *change);
  *
  * hearth_change_add_edit() without copying (a reader's own strings),
  * and without replacing: an edit of @field there already is kept.
+ * Of a @borrowed change, @field and @value are the reader's, not taken.
  *
- * Returns: whether the edit was added; when not, @field, @value and
- *   @parents are freed.
+ * Returns: whether the edit was added; when not, @field, @value (but of
+ *   a @borrowed change) and @parents are freed.
  */
 gboolean hearth_change_take_edit (HearthChange *change,
                                   char         *field,

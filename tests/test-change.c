@@ -845,6 +845,69 @@ test_push_fields_as_sent (void)
     }
 }
 
+/* A change that came exactly as a device writes it (app/sync-run.c:
+ * hearth_change_append_json()) is hashed from the body's own text, in
+ * three pieces; any other spelling of it is written again first. Either
+ * way the digest is that of the change as the center writes it. */
+static void
+test_push_digest_as_sent (void)
+{
+  static const struct {
+    const char *change;
+    gboolean as_sent;
+  } cases[] = {
+    /* As written: each kind, with and without household, village, wall, parents. */
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"household\":\"" HH "\",\"village\":\"361102001201\",\"field\":\"name\",\"value\":\"a\\\"b\\n\\u0001\",\"hlc\":\"" HLC "\",\"parents\":[\"" HLC_P "\"],\"wall\":\"2025-01-01T00:00:00Z\"}", TRUE },
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"\",\"hlc\":\"" HLC "\",\"parents\":[]}", TRUE },
+    { "{\"seq\":5,\"kind\":\"edits\",\"table\":\"members\",\"id\":\"" ID "\",\"household\":\"" HH "\",\"village\":\"361102001201\",\"hlc\":\"" HLC "\",\"fields\":{\"name\":{\"value\":\"\xe6\x94\xb6\",\"parents\":[]},\"phone\":{\"value\":\"1\",\"parents\":[\"" HLC_P "\"]}},\"wall\":\"w\"}", TRUE },
+    { "{\"seq\":5,\"kind\":\"record\",\"table\":\"audit\",\"id\":\"" ID "\",\"fields\":{\"a\":\"1\",\"b\":\"2\"}}", TRUE },
+    { "{\"seq\":5,\"kind\":\"record\",\"table\":\"submissions\",\"id\":\"" ID "\",\"household\":\"" HH "\",\"fields\":{}}", TRUE },
+    { "{\"seq\":5,\"kind\":\"record\",\"table\":\"submissions\",\"id\":\"" ID "\",\"village\":\"361102001201\",\"fields\":{\"a\":\"1\"}}", TRUE },
+    /* Not as written: white space, order, a member the writer adds, escapes. */
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"a\",\"hlc\":\"" HLC "\",\"parents\": []}", FALSE },
+    { "{ \"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"a\",\"hlc\":\"" HLC "\",\"parents\":[]}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"a\",\"hlc\":\"" HLC "\",\"parents\":[]\n}", FALSE },
+    { "{\"kind\":\"edit\",\"seq\":5,\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"a\",\"hlc\":\"" HLC "\",\"parents\":[]}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"hlc\":\"" HLC "\",\"value\":\"a\",\"parents\":[]}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"village\":\"361102001201\",\"household\":\"" HH "\",\"field\":\"name\",\"value\":\"a\",\"hlc\":\"" HLC "\",\"parents\":[]}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"a\",\"hlc\":\"" HLC "\"}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"a\\/b\",\"hlc\":\"" HLC "\",\"parents\":[]}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"\\u0041\",\"hlc\":\"" HLC "\",\"parents\":[]}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edit\",\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"\x7f\",\"hlc\":\"" HLC "\",\"parents\":[]}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edits\",\"table\":\"members\",\"id\":\"" ID "\",\"hlc\":\"" HLC "\",\"fields\":{\"phone\":{\"value\":\"1\",\"parents\":[]},\"name\":{\"value\":\"2\",\"parents\":[]}}}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edits\",\"table\":\"members\",\"id\":\"" ID "\",\"hlc\":\"" HLC "\",\"fields\":{\"name\":{\"parents\":[],\"value\":\"2\"}}}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edits\",\"table\":\"members\",\"id\":\"" ID "\",\"hlc\":\"" HLC "\",\"fields\":{\"name\":{\"value\":\"2\"}}}", FALSE },
+    { "{\"seq\":5,\"kind\":\"edits\",\"table\":\"members\",\"id\":\"" ID "\",\"fields\":{\"name\":{\"value\":\"2\",\"parents\":[]}},\"hlc\":\"" HLC "\"}", FALSE },
+    { "{\"seq\":5,\"kind\":\"record\",\"table\":\"audit\",\"id\":\"" ID "\",\"fields\":{\"b\":\"1\",\"a\":\"2\"}}", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"device_id\":\"" HH "\",\"changes\":[%s]}", cases[i].change);
+      g_autoptr(HearthPushBatch) fast = hearth_center_parse_push_fast (body, strlen (body));
+      g_autoptr(GString) want = g_string_new (NULL);
+      g_autoptr(GString) got = g_string_new (NULL);
+      HearthPushItem *item;
+
+      g_test_message ("case %u: %s", i, cases[i].change);
+      g_assert_nonnull (fast);
+      item = fast->items->pdata[0];
+      g_assert_cmpuint (item->n_digest_text, ==, cases[i].as_sent ? 3 : 0);
+      if (cases[i].as_sent)
+        {
+          hearth_change_append_json (item->change, FALSE, got);
+          g_assert_cmpstr (got->str, ==, cases[i].change);
+          g_string_truncate (got, 0);
+          for (guint k = 0; k < item->n_digest_text; k++)
+            g_string_append_len (got, item->digest_text[k], (gssize) item->digest_len[k]);
+          hearth_change_append_json (item->change, TRUE, want);
+          g_assert_cmpstr (got->str, ==, want->str);
+        }
+      /* The digests and fields as the tree reader's. */
+      assert_same_batch (body);
+    }
+}
+
 static void
 test_push_fast (void)
 {
@@ -1169,6 +1232,7 @@ main (int argc, char **argv)
   g_test_add_func ("/change/push-body/corpus", test_push_corpus);
   g_test_add_func ("/change/push-body/one-pass", test_push_fast);
   g_test_add_func ("/change/push-body/fields-as-sent", test_push_fields_as_sent);
+  g_test_add_func ("/change/push-body/digest-as-sent", test_push_digest_as_sent);
   g_test_add_func ("/change/is-uuid", test_is_uuid);
   g_test_add_func ("/change/push-body/utf8", test_push_utf8);
   g_test_add_func ("/change/json-escapes", test_json_escapes);

@@ -117,7 +117,7 @@ hearth_fuzz_push_body (const guint8 *data, gsize size)
           crypto_generichash (digest, sizeof digest, (const guint8 *) text->str, text->len, NULL, 0);
           sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
           fuzz_check (strcmp (hex, item->digest) == 0);
-          fuzz_check (item->fields_text == NULL);
+          fuzz_check (item->fields_text == NULL && item->n_digest_text == 0);
         }
       else
         fuzz_check (item->refusal[0] != '\0' && g_utf8_validate (item->refusal, -1, NULL));
