@@ -801,6 +801,7 @@ typedef struct {
   const char *value;
   const Touched *record;        /* its record */
   char *parents;                /* joined by spaces, as stored; NULL for none */
+  const EditRow *row;           /* the row it added to its field's set: reconcile_held() */
 } PendingEdit;
 
 static void
@@ -818,6 +819,19 @@ typedef struct {
   GHashTable *held;   /* "table id" of the records with edits in the store: probe_records() */
   GHashTable *packed; /* (nullable) borrowed from the page's HearthSyncPagePrep */
 } TouchedSet;
+
+static TouchedSet *
+touched_set_new (void)
+{
+  TouchedSet *touched = g_new0 (TouchedSet, 1);
+
+  touched->order = g_ptr_array_new_with_free_func (touched_free);
+  touched->index = g_hash_table_new (touched_hash, touched_equal);
+  touched->pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
+  g_array_set_clear_func (touched->pending, pending_edit_clear);
+  touched->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return touched;
+}
 
 /* A page's working memory, freed on whatever thread frees its
  * preparation (hearth_sync_page_prep_free()): nothing in it reads the
@@ -840,6 +854,13 @@ struct _HearthSyncPagePrep {
    * its packed value (GBytes), or NULL: kept as text. */
   GHashTable *packed;
   TouchedSet *touched;   /* the apply's, once applied */
+  /* The page's edits joined to their records and fields as if the store
+   * held none of them (prepare_edits()), checked, ordered and ranked;
+   * NULL when an edit of the page is refused or needs the store to check
+   * it: the apply then does it all itself. */
+  TouchedSet *ready;
+  const char *newest;    /* the largest version of its edits (borrowed) */
+  gint64 latest_ms;      /* the latest wall time of their versions */
   gboolean used;
 };
 
@@ -849,6 +870,8 @@ bytes_unref0 (gpointer data)
   if (data != NULL)
     g_bytes_unref (data);
 }
+
+static TouchedSet *prepare_edits (GPtrArray *changes, const char **newest, gint64 *latest_ms);
 
 HearthSyncPagePrep *
 hearth_sync_page_prepare (GPtrArray *changes)
@@ -877,6 +900,8 @@ hearth_sync_page_prepare (GPtrArray *changes)
                                  packed != NULL ? g_bytes_new_take (packed, packed_len) : NULL);
           }
     }
+  if (changes != NULL)
+    prep->ready = prepare_edits (changes, &prep->newest, &prep->latest_ms);
   return prep;
 }
 
@@ -886,6 +911,7 @@ hearth_sync_page_prep_free (HearthSyncPagePrep *prep)
   if (prep == NULL)
     return;
   touched_set_free (prep->touched);
+  touched_set_free (prep->ready);
   g_hash_table_unref (prep->packed);
   g_free (prep);
 }
@@ -989,8 +1015,10 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, const char *fiel
     {
       gboolean held = FALSE;
 
-      /* probe_records() read it, unless the store holds no edit at all. */
-      if (g_hash_table_size (touched->held) > 0)
+      /* probe_records() read it, unless the store holds no edit at all;
+       * prepared without a store (@db NULL), every record is taken as
+       * fresh until reconcile_held() knows better. */
+      if (db != NULL && g_hash_table_size (touched->held) > 0)
         {
           g_autofree char *name = g_strconcat (c->table, " ", c->id, NULL);
 
@@ -1070,6 +1098,18 @@ check_record_version (const HearthChange *c, gint64 latest_ms, GError **error)
   return TRUE;
 }
 
+/* Whether @stored is the edit of @value over @parents (@n of them, each
+ * once) under its version: the same edit delivered again. */
+static gboolean
+same_edit (const EditRow *stored, const char *value, const char *const *parents, guint n)
+{
+  gboolean same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == n;
+
+  for (guint i = 0; same && stored->parents[i] != NULL; i++)
+    same = g_strv_contains (parents, stored->parents[i]);
+  return same;
+}
+
 /* Joins the edit of @field (@value, @parents) under @c's version to its
  * field's set: a change of kind "edit", or one field of a change of kind
  * "edits" (PROTOCOL.md 6.1), which is the same edit. @shared: why
@@ -1091,7 +1131,11 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   EditSet *set;
 
   parents[0] = NULL;
-  if (!hearth_sync_is_edit_table (c->table) || field == NULL || !hearth_sync_is_field (db, c->table, field))
+  /* Prepared without a store (@db NULL): a table whose fields only the
+   * store knows is refused here, and the apply checks it again. */
+  if (!hearth_sync_is_edit_table (c->table) || field == NULL ||
+      !(db != NULL ? hearth_sync_is_field (db, c->table, field)
+                   : hearth_change_table_fields (c->table) != NULL && hearth_change_is_field (c->table, field)))
     return refuse (error, _("%s has no field “%s”"), c->table, field != NULL ? field : "");
   if (shared != NULL)
     {
@@ -1127,9 +1171,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
 
       if (strcmp (stored->hlc, c->hlc) != 0)
         continue;
-      same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == n;
-      for (guint i = 0; same && stored->parents[i] != NULL; i++)
-        same = g_strv_contains ((const char *const *) parents, stored->parents[i]);
+      same = same_edit (stored, value, (const char *const *) parents, n);
       if (!same)
         return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, field,
                        c->id, c->hlc);
@@ -1137,7 +1179,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
     }
   {
     PendingEdit pending = { c, field, value, *record,
-                            joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL };
+                            joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL, row };
 
     g_array_append_val (touched->pending, pending);
   }
@@ -1715,6 +1757,156 @@ apply_edits (sqlite3 *db, const HearthChange *c, TouchedSet *touched, const char
       (*rejected)++;
     }
   return applied;
+}
+
+/* ---- a page's edits prepared without the store ------------------------------------------ */
+
+static void rank_records (TouchedSet *touched);
+
+/* The page's edits (its changes of kind "edit" and "edits") joined to
+ * their records and fields as apply_field_edit() joins them, checked as
+ * it checks them, and the records ranked (rank_records()), with no store:
+ * on the thread that fetches the next page while the store applies one
+ * (hearth_sync_page_prepare()). Every record is taken as one the store
+ * holds no edit of; reconcile_held() then loads the edits of those it
+ * holds. @newest: the largest version of the edits; @latest_ms: the
+ * latest wall time of their versions, which the apply compares with the
+ * center's time (check_record_version()). NULL when any edit would be
+ * refused, or needs the store to check it (a table whose fields only the
+ * store knows): that page's apply does everything itself, so that its
+ * refusals are noted where and as they always were. */
+static TouchedSet *
+prepare_edits (GPtrArray *changes, const char **newest, gint64 *latest_ms)
+{
+  TouchedSet *touched = touched_set_new ();
+
+  *newest = NULL;
+  *latest_ms = G_MININT64;
+  for (guint i = 0; i < changes->len; i++)
+    {
+      const HearthChange *c = changes->pdata[i];
+      Touched *record = NULL;
+      HearthHlc version;
+
+      if (c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS)
+        continue;
+      if (c->table == NULL || c->id == NULL || !hearth_change_is_uuid (c->id) || !valid_version (c->hlc, &version))
+        goto refused;
+      if (c->kind == HEARTH_CHANGE_EDIT)
+        {
+          if (!apply_field_edit (NULL, c, c->field, c->value, c->parents, NULL, touched, &record, NULL))
+            goto refused;
+        }
+      else
+        {
+          if (c->edits == NULL || c->edits->len == 0)
+            goto refused;
+          for (guint e = 0; e < c->edits->len; e++)
+            {
+              const HearthChangeField *f = c->edits->pdata[e];
+
+              if (!apply_field_edit (NULL, c, f->field, f->value, f->parents, NULL, touched, &record, NULL))
+                goto refused;
+            }
+        }
+      *latest_ms = MAX (*latest_ms, version.wall_ms);
+      if (g_strcmp0 (c->hlc, *newest) > 0)
+        *newest = c->hlc;
+    }
+  rank_records (touched);
+  return touched;
+
+refused:
+  touched_set_free (touched);
+  *newest = NULL;
+  return NULL;
+}
+
+/* A prepared page's records that the store holds edits of
+ * (probe_records(), in @touched's held): each field the page touched gets
+ * the edits the store holds of it (load_edits()), then the page's after
+ * them, as touch() and apply_field_edit() would have made its set; an
+ * edit the store holds already is delivered again and left out (with its
+ * record_writes member, @touched's pending). *@usable is cleared, and
+ * nothing is written, when the store holds another edit under a page
+ * edit's version: the apply then starts over without the preparation,
+ * and refuses that edit where it always did. */
+static gboolean
+reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **error)
+{
+  g_autoptr(GPtrArray) again = NULL;   /* EditRow: the page's edits the store holds */
+
+  *usable = TRUE;
+  if (g_hash_table_size (touched->held) == 0)
+    return TRUE;
+  again = g_ptr_array_new_with_free_func (edit_row_free);
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+      g_autofree char *name = g_strconcat (t->table, " ", t->id, NULL);
+
+      if (!g_hash_table_contains (touched->held, name))
+        continue;
+      t->fresh = FALSE;
+      t->multi = FALSE;
+      for (guint f = 0; f < t->fields->len; f++)
+        {
+          EditSet *set = g_hash_table_lookup (t->sets, t->fields->pdata[f]);
+          EditSet loaded = { 0 };
+          g_autofree gpointer *rows = NULL;
+          gsize n = 0;
+          guint stored;
+
+          if (!load_edits (db, t->table, t->id, t->fields->pdata[f], &loaded, error))
+            {
+              edit_set_clear (&loaded);
+              return FALSE;
+            }
+          stored = loaded.rows->len;
+          /* The page's rows, in its order, each once already. */
+          rows = g_ptr_array_steal (set->rows, &n);
+          g_array_set_size (set->edits, 0);
+          for (gsize r = 0; r < n; r++)
+            {
+              EditRow *row = rows[r];
+              const EditRow *held = NULL;
+
+              for (guint s = 0; s < stored && held == NULL; s++)
+                if (strcmp (((EditRow *) loaded.rows->pdata[s])->hlc, row->hlc) == 0)
+                  held = loaded.rows->pdata[s];
+              if (held == NULL)
+                edit_set_add (&loaded, row);
+              else
+                {
+                  g_ptr_array_add (again, row);
+                  if (!same_edit (held, row->value, (const char *const *) row->parents,
+                                  g_strv_length (row->parents)))
+                    *usable = FALSE;
+                }
+              if (!*usable)
+                {
+                  /* The rest are freed here, the set's with the page. */
+                  for (gsize k = r + 1; k < n; k++)
+                    edit_row_free (rows[k]);
+                  edit_set_clear (&loaded);
+                  return TRUE;
+                }
+            }
+          edit_set_clear (set);
+          *set = loaded;
+        }
+    }
+  if (again->len > 0)
+    {
+      g_autoptr(GHashTable) left = g_hash_table_new (g_direct_hash, g_direct_equal);
+
+      for (guint i = 0; i < again->len; i++)
+        g_hash_table_add (left, again->pdata[i]);
+      for (guint i = touched->pending->len; i-- > 0;)
+        if (g_hash_table_contains (left, g_array_index (touched->pending, PendingEdit, i).row))
+          g_array_remove_index (touched->pending, i);
+    }
+  return TRUE;
 }
 
 /* ---- the fresh record's fast path -------------------------------------------------------- */
@@ -3049,6 +3241,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
   guint rejected = 0;
   gboolean ok = FALSE;
   gboolean triggers_off = FALSE;
+  gboolean prepared = FALSE;
+  HearthSyncPagePrep *own_prep = NULL;
   Derived derived = { 0 };
   gint64 latest_ms;
 
@@ -3087,13 +3281,20 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
       if (same)
         return TRUE;
     }
-  touched = g_new0 (TouchedSet, 1);
-  touched->order = g_ptr_array_new_with_free_func (touched_free);
-  touched->index = g_hash_table_new (touched_hash, touched_equal);
-  touched->pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
-  g_array_set_clear_func (touched->pending, pending_edit_clear);
-  touched->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  touched->packed = prep != NULL ? prep->packed : NULL;
+  /* Applied without a preparation (a test, a caller of
+   * hearth_sync_store_apply()): made here, the same way. */
+  if (prep == NULL)
+    prep = own_prep = hearth_sync_page_prepare (changes);
+  /* The page's edits joined beforehand, unless one is refused or too far
+   * ahead of the center's time (check_record_version()). */
+  if (prep->ready != NULL && prep->latest_ms <= latest_ms)
+    {
+      touched = g_steal_pointer (&prep->ready);
+      prepared = TRUE;
+    }
+  else
+    touched = touched_set_new ();
+  touched->packed = prep->packed;
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
@@ -3123,6 +3324,25 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
   triggers_off = TRUE;
   if (!probe_records (db, changes, touched, error))
     goto failed;
+  if (prepared)
+    {
+      gboolean usable = TRUE;
+
+      if (!reconcile_held (db, touched, &usable, error))
+        goto failed;
+      if (!usable)
+        {
+          /* Nothing written yet: the page again, edit by edit. */
+          touched_set_free (touched);
+          touched = touched_set_new ();
+          touched->packed = prep->packed;
+          prepared = FALSE;
+          if (!probe_records (db, changes, touched, error))
+            goto failed;
+        }
+      else if (prep->newest != NULL)
+        newest = g_strdup (prep->newest);
+    }
   /* Each change writes one row at most, and a statement that fails
    * leaves nothing behind: no savepoint per change is needed. */
   for (guint i = 0; i < changes->len; i++)
@@ -3130,6 +3350,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
       const HearthChange *c = changes->pdata[i];
       g_autoptr(GError) local = NULL;
 
+      /* Joined already, every one of them taken (prepare_edits()). */
+      if (prepared && (c->kind == HEARTH_CHANGE_EDIT || c->kind == HEARTH_CHANGE_EDITS))
+        continue;
       if (c->kind == HEARTH_CHANGE_EDITS)
         {
           /* Refusals noted field by field, as the edits it stands for. */
@@ -3163,7 +3386,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
           rejected++;
         }
     }
-  rank_records (touched);
+  if (!prepared)
+    rank_records (touched);
   if (!insert_pending (db, touched->pending, touched->order->len, error))
     goto failed;
   /* The fast path's records are created (create_fresh()) before every
@@ -3236,6 +3460,7 @@ out:
     prep->touched = touched;
   else
     touched_set_free (touched);
+  hearth_sync_page_prep_free (own_prep);
   return ok;
 }
 
