@@ -3449,8 +3449,16 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
 failed:
   hearth_sync_tx_rollback (&tx);
 out:
-  /* Back on whatever happened: every other write needs them. */
-  if (triggers_off)
+  /* Back on whatever happened (every other write needs them), but after
+   * a page of several in one transaction (hearth_sync_store_begin_pages()),
+   * which the next page's apply writes in: switching them expires every
+   * prepared statement, which the next page would prepare again. Nothing
+   * else writes on this connection between those pages (the sync run's
+   * thread has it to itself: a lease renewed, sync_state and sync_lease,
+   * which have no triggers), and whatever ends the transaction turns
+   * them back on (hearth_sync_triggers_on()): its commit, a page that
+   * fails (here), the pull stopping (sync-run.c). */
+  if (triggers_off && !(ok && tx.joined))
     set_triggers (db, TRUE, NULL);
   hearth_sync_cache_close (db);
   derived_clear (&derived);

@@ -152,6 +152,15 @@ gboolean hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *n
 /* Whether hearth_sync_store_begin_pages()'s transaction is open. */
 gboolean hearth_sync_store_in_pages (HearthSyncStore *self);
 
+/* Turns @db's triggers back on (SQLITE_DBCONFIG_ENABLE_TRIGGER) if a
+ * page's apply left them off: the pages of one transaction are applied
+ * with them off from the first to the last (sync-apply.c, apply_page()),
+ * since each switch expires every prepared statement. Called when that
+ * transaction ends (hearth_sync_store_commit_pages()) and when a pull
+ * stops (sync-run.c), whatever else happened; does nothing when they
+ * are on. */
+void hearth_sync_triggers_on (sqlite3 *db);
+
 /* The center's time as this device estimates it (ms since 1970): the case
  * store's clock plus the offset set for this exchange, else the stored one. */
 gint64 hearth_sync_store_center_now (HearthSyncStore *self);
