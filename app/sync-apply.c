@@ -1761,6 +1761,22 @@ apply_edits (sqlite3 *db, const HearthChange *c, TouchedSet *touched, const char
 
 /* ---- a page's edits prepared without the store ------------------------------------------ */
 
+/* On unless a test turns it off (hearth_sync_apply_set_prepared()). */
+static gint prepared_off;
+static gint prepared_taken;
+
+void
+hearth_sync_apply_set_prepared (gboolean enabled)
+{
+  g_atomic_int_set (&prepared_off, !enabled);
+}
+
+guint
+hearth_sync_apply_prepared_taken (void)
+{
+  return (guint) g_atomic_int_and (&prepared_taken, 0);
+}
+
 static void rank_records (TouchedSet *touched);
 
 /* The page's edits (its changes of kind "edit" and "edits") joined to
@@ -3287,7 +3303,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
     prep = own_prep = hearth_sync_page_prepare (changes);
   /* The page's edits joined beforehand, unless one is refused or too far
    * ahead of the center's time (check_record_version()). */
-  if (prep->ready != NULL && prep->latest_ms <= latest_ms)
+  if (prep->ready != NULL && prep->latest_ms <= latest_ms && !g_atomic_int_get (&prepared_off))
     {
       touched = g_steal_pointer (&prep->ready);
       prepared = TRUE;
@@ -3340,8 +3356,12 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
           if (!probe_records (db, changes, touched, error))
             goto failed;
         }
-      else if (prep->newest != NULL)
-        newest = g_strdup (prep->newest);
+      else
+        {
+          g_atomic_int_inc (&prepared_taken);
+          if (prep->newest != NULL)
+            newest = g_strdup (prep->newest);
+        }
     }
   /* Each change writes one row at most, and a statement that fails
    * leaves nothing behind: no savepoint per change is needed. */

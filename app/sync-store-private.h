@@ -139,6 +139,15 @@ gboolean hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const c
 void  hearth_sync_apply_set_fresh_path    (gboolean enabled);
 guint hearth_sync_apply_fresh_path_taken  (void);
 
+/* A page's edits joined beforehand (hearth_sync_page_prepare(),
+ * sync-apply.c): @enabled FALSE has every page's apply join them itself,
+ * edit after edit, so a test can compare the two (on by default; for
+ * tests). hearth_sync_apply_prepared_taken() returns how many pages were
+ * applied with their edits joined beforehand since it was last asked, and
+ * resets it. Thread-safe. */
+void  hearth_sync_apply_set_prepared      (gboolean enabled);
+guint hearth_sync_apply_prepared_taken    (void);
+
 /* Takes back this device's edit @seq, which the center refused as a
  * registry number another household holds (code "duplicate", PROTOCOL.md
  * section 7.2): the edit leaves the field's set and the field is merged
