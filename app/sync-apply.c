@@ -752,6 +752,11 @@ typedef struct {
   gboolean exists;
   gboolean done;
   gboolean inserted;   /* by the fast path */
+  /* Made beforehand for a record prepared as fresh_single() would take it
+   * (prepare_edits()): its fields by name (borrowed), and its row of
+   * record_versions (versions_json()); else NULL. */
+  GPtrArray *sorted_fields;
+  char *versions_json;
 } Touched;
 
 static void
@@ -761,6 +766,9 @@ touched_free (gpointer data)
 
   g_ptr_array_unref (t->fields);
   g_hash_table_unref (t->sets);
+  if (t->sorted_fields != NULL)
+    g_ptr_array_unref (t->sorted_fields);
+  g_free (t->versions_json);
   g_free (t);
 }
 
@@ -802,7 +810,24 @@ typedef struct {
   const Touched *record;        /* its record */
   char *parents;                /* joined by spaces, as stored; NULL for none */
   const EditRow *row;           /* the row it added to its field's set: reconcile_held() */
+  gboolean dropped;             /* the store held it already (reconcile_held()) */
 } PendingEdit;
+
+/* The edits of one write of a record, in the order insert_pending()
+ * writes them: @sorted[@from, @to) (PendingEdit) of its TouchedSet; and
+ * prepared without the store (write_groups()), the row's fields as they
+ * are when the store holds no write of the record (NULL unprepared). */
+typedef struct {
+  guint from;
+  guint to;
+  char *json;
+} WriteGroup;
+
+static void
+write_group_clear (gpointer data)
+{
+  g_free (((WriteGroup *) data)->json);
+}
 
 static void
 pending_edit_clear (gpointer data)
@@ -818,6 +843,10 @@ typedef struct {
   GArray *pending;    /* PendingEdit */
   GHashTable *held;   /* "table id" of the records with edits in the store: probe_records() */
   GHashTable *packed; /* (nullable) borrowed from the page's HearthSyncPagePrep */
+  /* @pending in the order of its writes' rows (write_groups()), and its
+   * writes; NULL until made (beforehand for a prepared page). */
+  const PendingEdit **sorted;
+  GArray *groups;     /* WriteGroup */
 } TouchedSet;
 
 static TouchedSet *
@@ -846,6 +875,9 @@ touched_set_free (TouchedSet *touched)
   g_hash_table_unref (touched->index);
   g_array_unref (touched->pending);
   g_hash_table_unref (touched->held);
+  g_free (touched->sorted);
+  if (touched->groups != NULL)
+    g_array_unref (touched->groups);
   g_free (touched);
 }
 
@@ -1316,30 +1348,21 @@ stored_write (sqlite3 *db, const char *table, const char *id, const char *hlc, c
   return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
-/* Writes the page's new edits, a row a write (record_writes, migration
- * 0014), in the order of their index's keys: a fresh device's page
- * brings thousands of records with random ids, and inserted in key order
- * their entries fill the index's pages one after the other instead of
- * all at once (the rows go to the table's end). The sets they joined
- * hold every edit of their fields, so no member is there already
- * (apply_field_edit() looked); but a write may be: the fields of one
- * version pulled as several changes of kind "edit" over two pages. A
- * record the store held no edit of (fresh) has none, and its writes are
- * inserted together; another's write is joined to its row when there is
- * one. A row the table refuses fails the page. */
-static gboolean
-insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
+/* Orders @touched's pending edits by record (rank_records()), counted
+ * into place, then each record's few edits by version and field, and
+ * groups them a write a group (@touched's sorted and groups); with
+ * @json, each write's fields as they are when the store holds no write
+ * of its record (a page prepared without the store, prepare_edits()). */
+static void
+write_groups (TouchedSet *touched, gboolean json)
 {
-  g_autofree const char **values = g_new (const char *, (gsize) pending->len * 5 + 1);
-  g_autofree const PendingEdit **sorted = g_new (const PendingEdit *, pending->len + 1);
+  GArray *pending = touched->pending;
+  guint n_records = touched->order->len;
   g_autofree guint *start = g_new0 (guint, n_records + 1);
   g_autofree guint *next = g_new (guint, n_records + 1);
-  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GString) json = g_string_new (NULL);
-  guint rows = 0;
+  const PendingEdit **sorted = g_new (const PendingEdit *, pending->len + 1);
+  g_autoptr(GString) text = json ? g_string_new (NULL) : NULL;
 
-  /* By record (rank_records()), counted into place; then each record's
-   * few edits by version and field. */
   for (guint i = 0; i < pending->len; i++)
     start[g_array_index (pending, PendingEdit, i).record->rank + 1]++;
   for (guint r = 0; r < n_records; r++)
@@ -1354,22 +1377,83 @@ insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
   for (guint r = 0; r < n_records; r++)
     if (start[r + 1] - start[r] > 1)
       qsort (sorted + start[r], start[r + 1] - start[r], sizeof *sorted, compare_pending);
+  touched->sorted = sorted;
+  touched->groups = g_array_new (FALSE, FALSE, sizeof (WriteGroup));
+  g_array_set_clear_func (touched->groups, write_group_clear);
   for (guint i = 0; i < pending->len;)
     {
       const PendingEdit *first = sorted[i];
       const HearthChange *c = first->change;
+      WriteGroup g = { i, i + 1, NULL };
+
+      while (g.to < pending->len && sorted[g.to]->record == first->record &&
+             strcmp (sorted[g.to]->change->hlc, c->hlc) == 0)
+        g.to++;
+      if (json)
+        {
+          g_string_assign (text, "{");
+          for (guint k = g.from; k < g.to; k++)
+            append_member (text, sorted[k], c->wall != NULL ? c->wall : "");
+          g_string_append_c (text, '}');
+          g.json = g_strndup (text->str, text->len);
+        }
+      g_array_append_val (touched->groups, g);
+      i = g.to;
+    }
+}
+
+/* Writes the page's new edits, a row a write (record_writes, migration
+ * 0014), in the order of their index's keys (write_groups()): a fresh
+ * device's page brings thousands of records with random ids, and
+ * inserted in key order their entries fill the index's pages one after
+ * the other instead of all at once (the rows go to the table's end). The
+ * sets they joined hold every edit of their fields, so no member is
+ * there already (apply_field_edit() looked; reconcile_held() dropped
+ * those the store held); but a write may be: the fields of one version
+ * pulled as several changes of kind "edit" over two pages. A record the
+ * store held no edit of (fresh) has none, and its writes are inserted
+ * together (their rows made beforehand for a prepared page); another's
+ * write is joined to its row when there is one. A row the table refuses
+ * fails the page. */
+static gboolean
+insert_pending (sqlite3 *db, TouchedSet *touched, GError **error)
+{
+  GArray *pending = touched->pending;
+  g_autofree const char **values = g_new (const char *, (gsize) pending->len * 5 + 1);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) json = g_string_new (NULL);
+  guint rows = 0;
+
+  if (touched->groups == NULL)
+    write_groups (touched, FALSE);
+  for (guint n = 0; n < touched->groups->len; n++)
+    {
+      const WriteGroup *g = &g_array_index (touched->groups, WriteGroup, n);
+      const PendingEdit *first = touched->sorted[g->from];
+      const HearthChange *c = first->change;
       g_autofree char *stored = NULL;
       const char *wall = c->wall != NULL ? c->wall : "";
-      guint end = i + 1;
+      const char **row;
 
-      while (end < pending->len && sorted[end]->record == first->record &&
-             strcmp (sorted[end]->change->hlc, c->hlc) == 0)
-        end++;
+      if (first->record->fresh && g->json != NULL)
+        {
+          row = values + (gsize) rows++ * 5;
+          row[0] = c->table;
+          row[1] = c->id;
+          row[2] = c->hlc;
+          row[3] = wall;
+          row[4] = g->json;
+          continue;
+        }
       if (!first->record->fresh && !stored_write (db, c->table, c->id, c->hlc, &stored, error))
         return FALSE;
       g_string_assign (json, "{");
-      for (guint k = i; k < end; k++)
-        append_member (json, sorted[k], stored != NULL ? stored : wall);
+      for (guint k = g->from; k < g->to; k++)
+        if (!touched->sorted[k]->dropped)
+          append_member (json, touched->sorted[k], stored != NULL ? stored : wall);
+      /* Every one delivered again. */
+      if (json->len == 1)
+        continue;
       g_string_append_c (json, '}');
       if (stored != NULL)
         {
@@ -1382,8 +1466,7 @@ insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
         }
       else
         {
-          const char **row = values + (gsize) rows++ * 5;
-
+          row = values + (gsize) rows++ * 5;
           row[0] = c->table;
           row[1] = c->id;
           row[2] = c->hlc;
@@ -1391,7 +1474,6 @@ insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
           row[4] = g_strndup (json->str, json->len);
           g_ptr_array_add (texts, (gpointer) row[4]);
         }
-      i = end;
     }
   return insert_rows (db, "INSERT INTO record_writes (record_table, record_id, hlc, wall, fields)", NULL, 5, values,
                       rows, error);
@@ -1779,6 +1861,42 @@ hearth_sync_apply_prepared_taken (void)
 
 static void rank_records (TouchedSet *touched);
 
+static int compare_names (gconstpointer a, gconstpointer b);
+static void versions_json (GString *json, GPtrArray *keys, GPtrArray *fields, GPtrArray *onlys);
+
+/* For each record of a prepared page the fast path would take, were the
+ * store to hold no edit of it (fresh_single()): its fields by name and
+ * its row of record_versions, which create_fresh() and insert_versions()
+ * take instead of making them. */
+static void
+prepare_fresh_rows (TouchedSet *touched)
+{
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) onlys = g_ptr_array_new ();
+  g_autoptr(GString) json = g_string_new (NULL);
+
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+
+      if (!t->fresh || t->multi || t->fields->len == 0)
+        continue;
+      t->sorted_fields = g_ptr_array_sized_new (t->fields->len);
+      for (guint k = 0; k < t->fields->len; k++)
+        g_ptr_array_add (t->sorted_fields, t->fields->pdata[k]);
+      g_ptr_array_sort (t->sorted_fields, compare_names);
+      g_ptr_array_set_size (onlys, 0);
+      for (guint k = 0; k < t->sorted_fields->len; k++)
+        {
+          EditSet *set = g_hash_table_lookup (t->sets, t->sorted_fields->pdata[k]);
+
+          g_ptr_array_add (onlys, set->rows->pdata[0]);
+        }
+      versions_json (json, keys, t->sorted_fields, onlys);
+      t->versions_json = g_strndup (json->str, json->len);
+    }
+}
+
 /* The page's edits (its changes of kind "edit" and "edits") joined to
  * their records and fields as apply_field_edit() joins them, checked as
  * it checks them, and the records ranked (rank_records()), with no store:
@@ -1830,6 +1948,8 @@ prepare_edits (GPtrArray *changes, const char **newest, gint64 *latest_ms)
         *newest = c->hlc;
     }
   rank_records (touched);
+  write_groups (touched, TRUE);
+  prepare_fresh_rows (touched);
   return touched;
 
 refused:
@@ -1842,8 +1962,8 @@ refused:
  * (probe_records(), in @touched's held): each field the page touched gets
  * the edits the store holds of it (load_edits()), then the page's after
  * them, as touch() and apply_field_edit() would have made its set; an
- * edit the store holds already is delivered again and left out (with its
- * record_writes member, @touched's pending). *@usable is cleared, and
+ * edit the store holds already is delivered again and left out (its
+ * record_writes member, @touched's pending, dropped). *@usable is cleared, and
  * nothing is written, when the store holds another edit under a page
  * edit's version: the apply then starts over without the preparation,
  * and refuses that edit where it always did. */
@@ -1918,9 +2038,9 @@ reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **err
 
       for (guint i = 0; i < again->len; i++)
         g_hash_table_add (left, again->pdata[i]);
-      for (guint i = touched->pending->len; i-- > 0;)
+      for (guint i = 0; i < touched->pending->len; i++)
         if (g_hash_table_contains (left, g_array_index (touched->pending, PendingEdit, i).row))
-          g_array_remove_index (touched->pending, i);
+          g_array_index (touched->pending, PendingEdit, i).dropped = TRUE;
     }
   return TRUE;
 }
@@ -2027,6 +2147,53 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
   return TRUE;
 }
 
+/* A record's row of record_versions (migration 0013: {"VERSION[ BASE…]":
+ * ["FIELD", …], …}, a write's fields under one key) in @json, from its
+ * @fields (by name) and the one edit of each (@onlys, EditRow): each
+ * field's key, then the fields of each key in field order. @keys:
+ * scratch. */
+static void
+versions_json (GString *json, GPtrArray *keys, GPtrArray *fields, GPtrArray *onlys)
+{
+  g_ptr_array_set_size (keys, 0);
+  for (guint k = 0; k < onlys->len; k++)
+    {
+      const EditRow *only = onlys->pdata[k];
+
+      if (only->parents[0] == NULL)
+        g_ptr_array_add (keys, g_strdup (only->hlc));
+      else
+        {
+          g_autofree char *base = g_strjoinv (" ", only->parents);
+
+          g_ptr_array_add (keys, g_strconcat (only->hlc, " ", base, NULL));
+        }
+    }
+  g_string_assign (json, "{");
+  for (guint k = 0; k < keys->len; k++)
+    {
+      gboolean seen = FALSE;
+
+      for (guint e = 0; e < k && !seen; e++)
+        seen = strcmp (keys->pdata[e], keys->pdata[k]) == 0;
+      if (seen)
+        continue;
+      if (json->len > 1)
+        g_string_append_c (json, ',');
+      hearth_store_append_json_string (json, keys->pdata[k]);
+      g_string_append (json, ":[");
+      for (guint f = k, n = 0; f < keys->len; f++)
+        if (strcmp (keys->pdata[f], keys->pdata[k]) == 0)
+          {
+            if (n++ > 0)
+              g_string_append_c (json, ',');
+            hearth_store_append_json_string (json, fields->pdata[f]);
+          }
+      g_string_append_c (json, ']');
+    }
+  g_string_append_c (json, '}');
+}
+
 /* Writes the versions materialize_fresh() queued, a row a record
  * (migration 0013: {"VERSION[ BASE…]": ["FIELD", …], …}, a write's fields
  * under one key), in the order of their index's keys, as
@@ -2041,6 +2208,8 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
   g_autofree guint *next = g_new0 (guint, n_records + 1);
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) fields = g_ptr_array_new ();
+  g_autoptr(GPtrArray) onlys = g_ptr_array_new ();
   g_autoptr(GString) json = g_string_new (NULL);
   guint rows = 0;
 
@@ -2062,44 +2231,22 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 
       while (end < versions->len && sorted[end]->record == record)
         end++;
-      /* Each field's key, then the fields of each key in field order. */
-      g_ptr_array_set_size (keys, 0);
+      if (record->fresh && !record->multi && record->versions_json != NULL)
+        {
+          row[0] = record->table;
+          row[1] = record->id;
+          row[2] = record->versions_json;
+          i = end;
+          continue;
+        }
+      g_ptr_array_set_size (fields, 0);
+      g_ptr_array_set_size (onlys, 0);
       for (guint k = i; k < end; k++)
         {
-          const EditRow *only = sorted[k]->only;
-
-          if (only->parents[0] == NULL)
-            g_ptr_array_add (keys, g_strdup (only->hlc));
-          else
-            {
-              g_autofree char *base = g_strjoinv (" ", only->parents);
-
-              g_ptr_array_add (keys, g_strconcat (only->hlc, " ", base, NULL));
-            }
+          g_ptr_array_add (fields, (gpointer) sorted[k]->field);
+          g_ptr_array_add (onlys, (gpointer) sorted[k]->only);
         }
-      g_string_assign (json, "{");
-      for (guint k = 0; k < keys->len; k++)
-        {
-          gboolean seen = FALSE;
-
-          for (guint e = 0; e < k && !seen; e++)
-            seen = strcmp (keys->pdata[e], keys->pdata[k]) == 0;
-          if (seen)
-            continue;
-          if (json->len > 1)
-            g_string_append_c (json, ',');
-          hearth_store_append_json_string (json, keys->pdata[k]);
-          g_string_append (json, ":[");
-          for (guint f = k, n = 0; f < keys->len; f++)
-            if (strcmp (keys->pdata[f], keys->pdata[k]) == 0)
-              {
-                if (n++ > 0)
-                  g_string_append_c (json, ',');
-                hearth_store_append_json_string (json, sorted[i + f]->field);
-              }
-          g_string_append_c (json, ']');
-        }
-      g_string_append_c (json, '}');
+      versions_json (json, keys, fields, onlys);
       row[0] = record->table;
       row[1] = record->id;
       row[2] = g_strdup (json->str);
@@ -2714,18 +2861,25 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
   GString *const lists[3] = { households, members, tasks };
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (fresh_row_free);
   g_autoptr(GPtrArray) table_names = g_ptr_array_new ();   /* borrowed from @rows */
+  /* A table's required columns (hearth_sync_required_columns()), read
+   * once a page. */
+  g_autoptr(GHashTable) required_of = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                             (GDestroyNotify) g_ptr_array_unref);
   gboolean any = FALSE;
 
   for (guint i = 0; i < touched->order->len; i++)
     {
       Touched *t = touched->order->pdata[i];
-      g_autoptr(GPtrArray) required = NULL;
+      GPtrArray *required;   /* @required_of's */
       FreshRow *row;
       gboolean complete = TRUE;
 
       if (!fresh_single (t))
         continue;
-      required = hearth_sync_required_columns (db, t->table);
+      required = g_hash_table_lookup (required_of, t->table);
+      if (required == NULL)
+        g_hash_table_insert (required_of, (gpointer) t->table,
+                             (required = hearth_sync_required_columns (db, t->table)));
       for (guint k = 0; k < required->len && complete; k++)
         complete = g_hash_table_contains (t->sets, required->pdata[k]);
       if (!complete)
@@ -2737,10 +2891,15 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
         }
       row = g_new0 (FreshRow, 1);
       row->t = t;
-      row->fields = g_ptr_array_sized_new (t->fields->len);
-      for (guint k = 0; k < t->fields->len; k++)
-        g_ptr_array_add (row->fields, t->fields->pdata[k]);
-      g_ptr_array_sort (row->fields, compare_names);
+      if (t->sorted_fields != NULL)
+        row->fields = g_ptr_array_ref (t->sorted_fields);
+      else
+        {
+          row->fields = g_ptr_array_sized_new (t->fields->len);
+          for (guint k = 0; k < t->fields->len; k++)
+            g_ptr_array_add (row->fields, t->fields->pdata[k]);
+          g_ptr_array_sort (row->fields, compare_names);
+        }
       g_ptr_array_add (rows, row);
     }
   /* A table at a time, in the order the page first touched them. */
@@ -3408,7 +3567,7 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
     }
   if (!prepared)
     rank_records (touched);
-  if (!insert_pending (db, touched->pending, touched->order->len, error))
+  if (!insert_pending (db, touched, error))
     goto failed;
   /* The fast path's records are created (create_fresh()) before every
    * other step: a record the general path creates or changes next finds
