@@ -1958,6 +1958,60 @@ refused:
   return NULL;
 }
 
+/* The edits the store holds of each field a page touched of @t, in
+ * *@sets (one EditSet a field of @t's, in its order; free with
+ * edit_set_clear() and g_free()): what load_edits() loads for each, read
+ * in one statement for the record instead of one a field (each read every
+ * write of the record and its fields' JSON). */
+static gboolean
+load_record_edits (sqlite3 *db, Touched *t, EditSet **sets, GError **error)
+{
+  g_autoptr(GHashTable) at = g_hash_table_new (g_str_hash, g_str_equal);
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  *sets = g_new0 (EditSet, t->fields->len);
+  for (guint f = 0; f < t->fields->len; f++)
+    {
+      edit_set_init (&(*sets)[f], t->table, t->fields->pdata[f]);
+      g_hash_table_insert (at, t->fields->pdata[f], &(*sets)[f]);
+    }
+  if ((st = hearth_sync_prepare (db, "SELECT field, hlc, parents, value, origin FROM field_edits "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 "
+                                     "AND record_id = ?2")) == NULL)
+    rc = SQLITE_ERROR;
+  else
+    {
+      sqlite3_bind_text (st, 1, t->table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, t->id, -1, SQLITE_STATIC);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          EditSet *set = g_hash_table_lookup (at, (const char *) sqlite3_column_text (st, 0));
+          EditRow *r;
+
+          if (set == NULL)
+            continue;
+          r = g_new0 (EditRow, 1);
+          r->hlc = g_strdup ((const char *) sqlite3_column_text (st, 1));
+          r->parents = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 2));
+          r->value = g_strdup ((const char *) sqlite3_column_text (st, 3));
+          r->origin = g_strdup ((const char *) sqlite3_column_text (st, 4));
+          g_ptr_array_add (set->rows, r);
+        }
+      hearth_sync_finish (st);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      for (guint f = 0; f < t->fields->len; f++)
+        edit_set_clear (&(*sets)[f]);
+      g_clear_pointer (sets, g_free);
+      return hearth_sync_sql_failed (db, error);
+    }
+  for (guint f = 0; f < t->fields->len; f++)
+    edit_set_seal (&(*sets)[f]);
+  return TRUE;
+}
+
 /* A prepared page's records that the store holds edits of
  * (probe_records(), in @touched's held): each field the page touched gets
  * the edits the store holds of it (load_edits()), then the page's after
@@ -1971,6 +2025,7 @@ static gboolean
 reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **error)
 {
   g_autoptr(GPtrArray) again = NULL;   /* EditRow: the page's edits the store holds */
+  EditSet *stored_sets = NULL;         /* a record's, by its fields: load_record_edits() */
 
   *usable = TRUE;
   if (g_hash_table_size (touched->held) == 0)
@@ -1985,19 +2040,17 @@ reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **err
         continue;
       t->fresh = FALSE;
       t->multi = FALSE;
+      if (!load_record_edits (db, t, &stored_sets, error))
+        return FALSE;
       for (guint f = 0; f < t->fields->len; f++)
         {
           EditSet *set = g_hash_table_lookup (t->sets, t->fields->pdata[f]);
-          EditSet loaded = { 0 };
+          EditSet loaded = stored_sets[f];
           g_autofree gpointer *rows = NULL;
           gsize n = 0;
           guint stored;
 
-          if (!load_edits (db, t->table, t->id, t->fields->pdata[f], &loaded, error))
-            {
-              edit_set_clear (&loaded);
-              return FALSE;
-            }
+          memset (&stored_sets[f], 0, sizeof (EditSet));
           stored = loaded.rows->len;
           /* The page's rows, in its order, each once already. */
           rows = g_ptr_array_steal (set->rows, &n);
@@ -2025,12 +2078,16 @@ reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **err
                   for (gsize k = r + 1; k < n; k++)
                     edit_row_free (rows[k]);
                   edit_set_clear (&loaded);
+                  for (guint k = f + 1; k < t->fields->len; k++)
+                    edit_set_clear (&stored_sets[k]);
+                  g_free (stored_sets);
                   return TRUE;
                 }
             }
           edit_set_clear (set);
           *set = loaded;
         }
+      g_clear_pointer (&stored_sets, g_free);
     }
   if (again->len > 0)
     {
