@@ -3548,7 +3548,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
    * written for them: for the fast path's records by create_fresh()
    * (write_created()), for the general path's by derived_before() and
    * derived_after(). Switched on between the two paths, every prepared
-   * statement expired twice a page. /sync/store/apply-triggers fails
+   * statement expired twice a page; they stay off from one page of a
+   * transaction of several to the next (below, at out). Setting them off
+   * when they are off expires nothing. /sync/store/apply-triggers fails
    * when one of those tables gets another trigger, which this would
    * skip. */
   if (!set_triggers (db, FALSE, error))
