@@ -2823,7 +2823,7 @@ household_edit (const char *id, const char *field, const char *value, guint vers
 static void
 test_apply_prepared (void)
 {
-  g_autofree char *state[2] = { NULL, NULL };
+  char *state[2] = { NULL, NULL };
   g_autofree char *h = g_strdup ("0a3c0f5e-7a4e-4c6b-9d0e-2f1b3c4d5e6f");
   g_autofree char *k = g_strdup ("1b4d1a6f-8b5f-4d7c-8e1f-3a2c4d5e6f70");
   guint taken[2] = { 0, 0 };
@@ -2877,6 +2877,8 @@ test_apply_prepared (void)
   g_assert_cmpuint (taken[0], ==, 2);
   g_assert_cmpuint (taken[1], ==, 0);
   g_assert_cmpstr (state[0], ==, state[1]);
+  g_free (state[0]);
+  g_free (state[1]);
 }
 
 /* A fresh store's pull writes a record it holds no edit of, one edit a
