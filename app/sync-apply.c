@@ -752,6 +752,11 @@ typedef struct {
   gboolean exists;
   gboolean done;
   gboolean inserted;   /* by the fast path */
+  /* Made beforehand for a record prepared as fresh_single() would take it
+   * (prepare_edits()): its fields by name (borrowed), and its row of
+   * record_versions (versions_json()); else NULL. */
+  GPtrArray *sorted_fields;
+  char *versions_json;
 } Touched;
 
 static void
@@ -761,6 +766,9 @@ touched_free (gpointer data)
 
   g_ptr_array_unref (t->fields);
   g_hash_table_unref (t->sets);
+  if (t->sorted_fields != NULL)
+    g_ptr_array_unref (t->sorted_fields);
+  g_free (t->versions_json);
   g_free (t);
 }
 
@@ -801,7 +809,25 @@ typedef struct {
   const char *value;
   const Touched *record;        /* its record */
   char *parents;                /* joined by spaces, as stored; NULL for none */
+  const EditRow *row;           /* the row it added to its field's set: reconcile_held() */
+  gboolean dropped;             /* the store held it already (reconcile_held()) */
 } PendingEdit;
+
+/* The edits of one write of a record, in the order insert_pending()
+ * writes them: @sorted[@from, @to) (PendingEdit) of its TouchedSet; and
+ * prepared without the store (write_groups()), the row's fields as they
+ * are when the store holds no write of the record (NULL unprepared). */
+typedef struct {
+  guint from;
+  guint to;
+  char *json;
+} WriteGroup;
+
+static void
+write_group_clear (gpointer data)
+{
+  g_free (((WriteGroup *) data)->json);
+}
 
 static void
 pending_edit_clear (gpointer data)
@@ -817,7 +843,24 @@ typedef struct {
   GArray *pending;    /* PendingEdit */
   GHashTable *held;   /* "table id" of the records with edits in the store: probe_records() */
   GHashTable *packed; /* (nullable) borrowed from the page's HearthSyncPagePrep */
+  /* @pending in the order of its writes' rows (write_groups()), and its
+   * writes; NULL until made (beforehand for a prepared page). */
+  const PendingEdit **sorted;
+  GArray *groups;     /* WriteGroup */
 } TouchedSet;
+
+static TouchedSet *
+touched_set_new (void)
+{
+  TouchedSet *touched = g_new0 (TouchedSet, 1);
+
+  touched->order = g_ptr_array_new_with_free_func (touched_free);
+  touched->index = g_hash_table_new (touched_hash, touched_equal);
+  touched->pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
+  g_array_set_clear_func (touched->pending, pending_edit_clear);
+  touched->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return touched;
+}
 
 /* A page's working memory, freed on whatever thread frees its
  * preparation (hearth_sync_page_prep_free()): nothing in it reads the
@@ -832,6 +875,9 @@ touched_set_free (TouchedSet *touched)
   g_hash_table_unref (touched->index);
   g_array_unref (touched->pending);
   g_hash_table_unref (touched->held);
+  g_free (touched->sorted);
+  if (touched->groups != NULL)
+    g_array_unref (touched->groups);
   g_free (touched);
 }
 
@@ -840,6 +886,13 @@ struct _HearthSyncPagePrep {
    * its packed value (GBytes), or NULL: kept as text. */
   GHashTable *packed;
   TouchedSet *touched;   /* the apply's, once applied */
+  /* The page's edits joined to their records and fields as if the store
+   * held none of them (prepare_edits()), checked, ordered and ranked;
+   * NULL when an edit of the page is refused or needs the store to check
+   * it: the apply then does it all itself. */
+  TouchedSet *ready;
+  const char *newest;    /* the largest version of its edits (borrowed) */
+  gint64 latest_ms;      /* the latest wall time of their versions */
   gboolean used;
 };
 
@@ -849,6 +902,8 @@ bytes_unref0 (gpointer data)
   if (data != NULL)
     g_bytes_unref (data);
 }
+
+static TouchedSet *prepare_edits (GPtrArray *changes, const char **newest, gint64 *latest_ms);
 
 HearthSyncPagePrep *
 hearth_sync_page_prepare (GPtrArray *changes)
@@ -877,6 +932,8 @@ hearth_sync_page_prepare (GPtrArray *changes)
                                  packed != NULL ? g_bytes_new_take (packed, packed_len) : NULL);
           }
     }
+  if (changes != NULL)
+    prep->ready = prepare_edits (changes, &prep->newest, &prep->latest_ms);
   return prep;
 }
 
@@ -886,6 +943,7 @@ hearth_sync_page_prep_free (HearthSyncPagePrep *prep)
   if (prep == NULL)
     return;
   touched_set_free (prep->touched);
+  touched_set_free (prep->ready);
   g_hash_table_unref (prep->packed);
   g_free (prep);
 }
@@ -989,8 +1047,10 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, const char *fiel
     {
       gboolean held = FALSE;
 
-      /* probe_records() read it, unless the store holds no edit at all. */
-      if (g_hash_table_size (touched->held) > 0)
+      /* probe_records() read it, unless the store holds no edit at all;
+       * prepared without a store (@db NULL), every record is taken as
+       * fresh until reconcile_held() knows better. */
+      if (db != NULL && g_hash_table_size (touched->held) > 0)
         {
           g_autofree char *name = g_strconcat (c->table, " ", c->id, NULL);
 
@@ -1070,6 +1130,18 @@ check_record_version (const HearthChange *c, gint64 latest_ms, GError **error)
   return TRUE;
 }
 
+/* Whether @stored is the edit of @value over @parents (@n of them, each
+ * once) under its version: the same edit delivered again. */
+static gboolean
+same_edit (const EditRow *stored, const char *value, const char *const *parents, guint n)
+{
+  gboolean same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == n;
+
+  for (guint i = 0; same && stored->parents[i] != NULL; i++)
+    same = g_strv_contains (parents, stored->parents[i]);
+  return same;
+}
+
 /* Joins the edit of @field (@value, @parents) under @c's version to its
  * field's set: a change of kind "edit", or one field of a change of kind
  * "edits" (PROTOCOL.md 6.1), which is the same edit. @shared: why
@@ -1091,7 +1163,11 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   EditSet *set;
 
   parents[0] = NULL;
-  if (!hearth_sync_is_edit_table (c->table) || field == NULL || !hearth_sync_is_field (db, c->table, field))
+  /* Prepared without a store (@db NULL): a table whose fields only the
+   * store knows is refused here, and the apply checks it again. */
+  if (!hearth_sync_is_edit_table (c->table) || field == NULL ||
+      !(db != NULL ? hearth_sync_is_field (db, c->table, field)
+                   : hearth_change_table_fields (c->table) != NULL && hearth_change_is_field (c->table, field)))
     return refuse (error, _("%s has no field “%s”"), c->table, field != NULL ? field : "");
   if (shared != NULL)
     {
@@ -1127,9 +1203,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
 
       if (strcmp (stored->hlc, c->hlc) != 0)
         continue;
-      same = g_strcmp0 (stored->value, value) == 0 && g_strv_length (stored->parents) == n;
-      for (guint i = 0; same && stored->parents[i] != NULL; i++)
-        same = g_strv_contains ((const char *const *) parents, stored->parents[i]);
+      same = same_edit (stored, value, (const char *const *) parents, n);
       if (!same)
         return refuse (error, _("two different edits of %s.%s of %s carry the version %s"), c->table, field,
                        c->id, c->hlc);
@@ -1137,7 +1211,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
     }
   {
     PendingEdit pending = { c, field, value, *record,
-                            joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL };
+                            joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL, row };
 
     g_array_append_val (touched->pending, pending);
   }
@@ -1274,30 +1348,21 @@ stored_write (sqlite3 *db, const char *table, const char *id, const char *hlc, c
   return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 
-/* Writes the page's new edits, a row a write (record_writes, migration
- * 0014), in the order of their index's keys: a fresh device's page
- * brings thousands of records with random ids, and inserted in key order
- * their entries fill the index's pages one after the other instead of
- * all at once (the rows go to the table's end). The sets they joined
- * hold every edit of their fields, so no member is there already
- * (apply_field_edit() looked); but a write may be: the fields of one
- * version pulled as several changes of kind "edit" over two pages. A
- * record the store held no edit of (fresh) has none, and its writes are
- * inserted together; another's write is joined to its row when there is
- * one. A row the table refuses fails the page. */
-static gboolean
-insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
+/* Orders @touched's pending edits by record (rank_records()), counted
+ * into place, then each record's few edits by version and field, and
+ * groups them a write a group (@touched's sorted and groups); with
+ * @json, each write's fields as they are when the store holds no write
+ * of its record (a page prepared without the store, prepare_edits()). */
+static void
+write_groups (TouchedSet *touched, gboolean json)
 {
-  g_autofree const char **values = g_new (const char *, (gsize) pending->len * 5 + 1);
-  g_autofree const PendingEdit **sorted = g_new (const PendingEdit *, pending->len + 1);
+  GArray *pending = touched->pending;
+  guint n_records = touched->order->len;
   g_autofree guint *start = g_new0 (guint, n_records + 1);
   g_autofree guint *next = g_new (guint, n_records + 1);
-  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GString) json = g_string_new (NULL);
-  guint rows = 0;
+  const PendingEdit **sorted = g_new (const PendingEdit *, pending->len + 1);
+  g_autoptr(GString) text = json ? g_string_new (NULL) : NULL;
 
-  /* By record (rank_records()), counted into place; then each record's
-   * few edits by version and field. */
   for (guint i = 0; i < pending->len; i++)
     start[g_array_index (pending, PendingEdit, i).record->rank + 1]++;
   for (guint r = 0; r < n_records; r++)
@@ -1312,22 +1377,83 @@ insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
   for (guint r = 0; r < n_records; r++)
     if (start[r + 1] - start[r] > 1)
       qsort (sorted + start[r], start[r + 1] - start[r], sizeof *sorted, compare_pending);
+  touched->sorted = sorted;
+  touched->groups = g_array_new (FALSE, FALSE, sizeof (WriteGroup));
+  g_array_set_clear_func (touched->groups, write_group_clear);
   for (guint i = 0; i < pending->len;)
     {
       const PendingEdit *first = sorted[i];
       const HearthChange *c = first->change;
+      WriteGroup g = { i, i + 1, NULL };
+
+      while (g.to < pending->len && sorted[g.to]->record == first->record &&
+             strcmp (sorted[g.to]->change->hlc, c->hlc) == 0)
+        g.to++;
+      if (json)
+        {
+          g_string_assign (text, "{");
+          for (guint k = g.from; k < g.to; k++)
+            append_member (text, sorted[k], c->wall != NULL ? c->wall : "");
+          g_string_append_c (text, '}');
+          g.json = g_strndup (text->str, text->len);
+        }
+      g_array_append_val (touched->groups, g);
+      i = g.to;
+    }
+}
+
+/* Writes the page's new edits, a row a write (record_writes, migration
+ * 0014), in the order of their index's keys (write_groups()): a fresh
+ * device's page brings thousands of records with random ids, and
+ * inserted in key order their entries fill the index's pages one after
+ * the other instead of all at once (the rows go to the table's end). The
+ * sets they joined hold every edit of their fields, so no member is
+ * there already (apply_field_edit() looked; reconcile_held() dropped
+ * those the store held); but a write may be: the fields of one version
+ * pulled as several changes of kind "edit" over two pages. A record the
+ * store held no edit of (fresh) has none, and its writes are inserted
+ * together (their rows made beforehand for a prepared page); another's
+ * write is joined to its row when there is one. A row the table refuses
+ * fails the page. */
+static gboolean
+insert_pending (sqlite3 *db, TouchedSet *touched, GError **error)
+{
+  GArray *pending = touched->pending;
+  g_autofree const char **values = g_new (const char *, (gsize) pending->len * 5 + 1);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) json = g_string_new (NULL);
+  guint rows = 0;
+
+  if (touched->groups == NULL)
+    write_groups (touched, FALSE);
+  for (guint n = 0; n < touched->groups->len; n++)
+    {
+      const WriteGroup *g = &g_array_index (touched->groups, WriteGroup, n);
+      const PendingEdit *first = touched->sorted[g->from];
+      const HearthChange *c = first->change;
       g_autofree char *stored = NULL;
       const char *wall = c->wall != NULL ? c->wall : "";
-      guint end = i + 1;
+      const char **row;
 
-      while (end < pending->len && sorted[end]->record == first->record &&
-             strcmp (sorted[end]->change->hlc, c->hlc) == 0)
-        end++;
+      if (first->record->fresh && g->json != NULL)
+        {
+          row = values + (gsize) rows++ * 5;
+          row[0] = c->table;
+          row[1] = c->id;
+          row[2] = c->hlc;
+          row[3] = wall;
+          row[4] = g->json;
+          continue;
+        }
       if (!first->record->fresh && !stored_write (db, c->table, c->id, c->hlc, &stored, error))
         return FALSE;
       g_string_assign (json, "{");
-      for (guint k = i; k < end; k++)
-        append_member (json, sorted[k], stored != NULL ? stored : wall);
+      for (guint k = g->from; k < g->to; k++)
+        if (!touched->sorted[k]->dropped)
+          append_member (json, touched->sorted[k], stored != NULL ? stored : wall);
+      /* Every one delivered again. */
+      if (json->len == 1)
+        continue;
       g_string_append_c (json, '}');
       if (stored != NULL)
         {
@@ -1340,8 +1466,7 @@ insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
         }
       else
         {
-          const char **row = values + (gsize) rows++ * 5;
-
+          row = values + (gsize) rows++ * 5;
           row[0] = c->table;
           row[1] = c->id;
           row[2] = c->hlc;
@@ -1349,7 +1474,6 @@ insert_pending (sqlite3 *db, GArray *pending, guint n_records, GError **error)
           row[4] = g_strndup (json->str, json->len);
           g_ptr_array_add (texts, (gpointer) row[4]);
         }
-      i = end;
     }
   return insert_rows (db, "INSERT INTO record_writes (record_table, record_id, hlc, wall, fields)", NULL, 5, values,
                       rows, error);
@@ -1717,6 +1841,267 @@ apply_edits (sqlite3 *db, const HearthChange *c, TouchedSet *touched, const char
   return applied;
 }
 
+/* ---- a page's edits prepared without the store ------------------------------------------ */
+
+/* On unless a test turns it off (hearth_sync_apply_set_prepared()). */
+static gint prepared_off;
+static gint prepared_taken;
+
+void
+hearth_sync_apply_set_prepared (gboolean enabled)
+{
+  g_atomic_int_set (&prepared_off, !enabled);
+}
+
+guint
+hearth_sync_apply_prepared_taken (void)
+{
+  return (guint) g_atomic_int_and (&prepared_taken, 0);
+}
+
+static void rank_records (TouchedSet *touched);
+
+static int compare_names (gconstpointer a, gconstpointer b);
+static void versions_json (GString *json, GPtrArray *keys, GPtrArray *fields, GPtrArray *onlys);
+
+/* For each record of a prepared page the fast path would take, were the
+ * store to hold no edit of it (fresh_single()): its fields by name and
+ * its row of record_versions, which create_fresh() and insert_versions()
+ * take instead of making them. */
+static void
+prepare_fresh_rows (TouchedSet *touched)
+{
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) onlys = g_ptr_array_new ();
+  g_autoptr(GString) json = g_string_new (NULL);
+
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+
+      if (!t->fresh || t->multi || t->fields->len == 0)
+        continue;
+      t->sorted_fields = g_ptr_array_sized_new (t->fields->len);
+      for (guint k = 0; k < t->fields->len; k++)
+        g_ptr_array_add (t->sorted_fields, t->fields->pdata[k]);
+      g_ptr_array_sort (t->sorted_fields, compare_names);
+      g_ptr_array_set_size (onlys, 0);
+      for (guint k = 0; k < t->sorted_fields->len; k++)
+        {
+          EditSet *set = g_hash_table_lookup (t->sets, t->sorted_fields->pdata[k]);
+
+          g_ptr_array_add (onlys, set->rows->pdata[0]);
+        }
+      versions_json (json, keys, t->sorted_fields, onlys);
+      t->versions_json = g_strndup (json->str, json->len);
+    }
+}
+
+/* The page's edits (its changes of kind "edit" and "edits") joined to
+ * their records and fields as apply_field_edit() joins them, checked as
+ * it checks them, and the records ranked (rank_records()), with no store:
+ * on the thread that fetches the next page while the store applies one
+ * (hearth_sync_page_prepare()). Every record is taken as one the store
+ * holds no edit of; reconcile_held() then loads the edits of those it
+ * holds. @newest: the largest version of the edits; @latest_ms: the
+ * latest wall time of their versions, which the apply compares with the
+ * center's time (check_record_version()). NULL when any edit would be
+ * refused, or needs the store to check it (a table whose fields only the
+ * store knows): that page's apply does everything itself, so that its
+ * refusals are noted where and as they always were. */
+static TouchedSet *
+prepare_edits (GPtrArray *changes, const char **newest, gint64 *latest_ms)
+{
+  TouchedSet *touched = touched_set_new ();
+
+  *newest = NULL;
+  *latest_ms = G_MININT64;
+  for (guint i = 0; i < changes->len; i++)
+    {
+      const HearthChange *c = changes->pdata[i];
+      Touched *record = NULL;
+      HearthHlc version;
+
+      if (c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS)
+        continue;
+      if (c->table == NULL || c->id == NULL || !hearth_change_is_uuid (c->id) || !valid_version (c->hlc, &version))
+        goto refused;
+      if (c->kind == HEARTH_CHANGE_EDIT)
+        {
+          if (!apply_field_edit (NULL, c, c->field, c->value, c->parents, NULL, touched, &record, NULL))
+            goto refused;
+        }
+      else
+        {
+          if (c->edits == NULL || c->edits->len == 0)
+            goto refused;
+          for (guint e = 0; e < c->edits->len; e++)
+            {
+              const HearthChangeField *f = c->edits->pdata[e];
+
+              if (!apply_field_edit (NULL, c, f->field, f->value, f->parents, NULL, touched, &record, NULL))
+                goto refused;
+            }
+        }
+      *latest_ms = MAX (*latest_ms, version.wall_ms);
+      if (g_strcmp0 (c->hlc, *newest) > 0)
+        *newest = c->hlc;
+    }
+  rank_records (touched);
+  write_groups (touched, TRUE);
+  prepare_fresh_rows (touched);
+  return touched;
+
+refused:
+  touched_set_free (touched);
+  *newest = NULL;
+  return NULL;
+}
+
+/* The edits the store holds of each field a page touched of @t, in
+ * *@sets (one EditSet a field of @t's, in its order; free with
+ * edit_set_clear() and g_free()): what load_edits() loads for each, read
+ * in one statement for the record instead of one a field (each read every
+ * write of the record and its fields' JSON). */
+static gboolean
+load_record_edits (sqlite3 *db, Touched *t, EditSet **sets, GError **error)
+{
+  g_autoptr(GHashTable) at = g_hash_table_new (g_str_hash, g_str_equal);
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  *sets = g_new0 (EditSet, t->fields->len);
+  for (guint f = 0; f < t->fields->len; f++)
+    {
+      edit_set_init (&(*sets)[f], t->table, t->fields->pdata[f]);
+      g_hash_table_insert (at, t->fields->pdata[f], &(*sets)[f]);
+    }
+  if ((st = hearth_sync_prepare (db, "SELECT field, hlc, parents, value, origin FROM field_edits "
+                                     "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 "
+                                     "AND record_id = ?2")) == NULL)
+    rc = SQLITE_ERROR;
+  else
+    {
+      sqlite3_bind_text (st, 1, t->table, -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 2, t->id, -1, SQLITE_STATIC);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          EditSet *set = g_hash_table_lookup (at, (const char *) sqlite3_column_text (st, 0));
+          EditRow *r;
+
+          if (set == NULL)
+            continue;
+          r = g_new0 (EditRow, 1);
+          r->hlc = g_strdup ((const char *) sqlite3_column_text (st, 1));
+          r->parents = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 2));
+          r->value = g_strdup ((const char *) sqlite3_column_text (st, 3));
+          r->origin = g_strdup ((const char *) sqlite3_column_text (st, 4));
+          g_ptr_array_add (set->rows, r);
+        }
+      hearth_sync_finish (st);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      for (guint f = 0; f < t->fields->len; f++)
+        edit_set_clear (&(*sets)[f]);
+      g_clear_pointer (sets, g_free);
+      return hearth_sync_sql_failed (db, error);
+    }
+  for (guint f = 0; f < t->fields->len; f++)
+    edit_set_seal (&(*sets)[f]);
+  return TRUE;
+}
+
+/* A prepared page's records that the store holds edits of
+ * (probe_records(), in @touched's held): each field the page touched gets
+ * the edits the store holds of it (load_edits()), then the page's after
+ * them, as touch() and apply_field_edit() would have made its set; an
+ * edit the store holds already is delivered again and left out (its
+ * record_writes member, @touched's pending, dropped). *@usable is cleared, and
+ * nothing is written, when the store holds another edit under a page
+ * edit's version: the apply then starts over without the preparation,
+ * and refuses that edit where it always did. */
+static gboolean
+reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **error)
+{
+  g_autoptr(GPtrArray) again = NULL;   /* EditRow: the page's edits the store holds */
+  EditSet *stored_sets = NULL;         /* a record's, by its fields: load_record_edits() */
+
+  *usable = TRUE;
+  if (g_hash_table_size (touched->held) == 0)
+    return TRUE;
+  again = g_ptr_array_new_with_free_func (edit_row_free);
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+      g_autofree char *name = g_strconcat (t->table, " ", t->id, NULL);
+
+      if (!g_hash_table_contains (touched->held, name))
+        continue;
+      t->fresh = FALSE;
+      t->multi = FALSE;
+      if (!load_record_edits (db, t, &stored_sets, error))
+        return FALSE;
+      for (guint f = 0; f < t->fields->len; f++)
+        {
+          EditSet *set = g_hash_table_lookup (t->sets, t->fields->pdata[f]);
+          EditSet loaded = stored_sets[f];
+          g_autofree gpointer *rows = NULL;
+          gsize n = 0;
+          guint stored;
+
+          memset (&stored_sets[f], 0, sizeof (EditSet));
+          stored = loaded.rows->len;
+          /* The page's rows, in its order, each once already. */
+          rows = g_ptr_array_steal (set->rows, &n);
+          g_array_set_size (set->edits, 0);
+          for (gsize r = 0; r < n; r++)
+            {
+              EditRow *row = rows[r];
+              const EditRow *held = NULL;
+
+              for (guint s = 0; s < stored && held == NULL; s++)
+                if (strcmp (((EditRow *) loaded.rows->pdata[s])->hlc, row->hlc) == 0)
+                  held = loaded.rows->pdata[s];
+              if (held == NULL)
+                edit_set_add (&loaded, row);
+              else
+                {
+                  g_ptr_array_add (again, row);
+                  if (!same_edit (held, row->value, (const char *const *) row->parents,
+                                  g_strv_length (row->parents)))
+                    *usable = FALSE;
+                }
+              if (!*usable)
+                {
+                  /* The rest are freed here, the set's with the page. */
+                  for (gsize k = r + 1; k < n; k++)
+                    edit_row_free (rows[k]);
+                  edit_set_clear (&loaded);
+                  for (guint k = f + 1; k < t->fields->len; k++)
+                    edit_set_clear (&stored_sets[k]);
+                  g_free (stored_sets);
+                  return TRUE;
+                }
+            }
+          edit_set_clear (set);
+          *set = loaded;
+        }
+      g_clear_pointer (&stored_sets, g_free);
+    }
+  if (again->len > 0)
+    {
+      g_autoptr(GHashTable) left = g_hash_table_new (g_direct_hash, g_direct_equal);
+
+      for (guint i = 0; i < again->len; i++)
+        g_hash_table_add (left, again->pdata[i]);
+      for (guint i = 0; i < touched->pending->len; i++)
+        if (g_hash_table_contains (left, g_array_index (touched->pending, PendingEdit, i).row))
+          g_array_index (touched->pending, PendingEdit, i).dropped = TRUE;
+    }
+  return TRUE;
+}
+
 /* ---- the fresh record's fast path -------------------------------------------------------- */
 
 /* On unless a test turns it off (hearth_sync_apply_set_fresh_path()). */
@@ -1819,6 +2204,53 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
   return TRUE;
 }
 
+/* A record's row of record_versions (migration 0013: {"VERSION[ BASE…]":
+ * ["FIELD", …], …}, a write's fields under one key) in @json, from its
+ * @fields (by name) and the one edit of each (@onlys, EditRow): each
+ * field's key, then the fields of each key in field order. @keys:
+ * scratch. */
+static void
+versions_json (GString *json, GPtrArray *keys, GPtrArray *fields, GPtrArray *onlys)
+{
+  g_ptr_array_set_size (keys, 0);
+  for (guint k = 0; k < onlys->len; k++)
+    {
+      const EditRow *only = onlys->pdata[k];
+
+      if (only->parents[0] == NULL)
+        g_ptr_array_add (keys, g_strdup (only->hlc));
+      else
+        {
+          g_autofree char *base = g_strjoinv (" ", only->parents);
+
+          g_ptr_array_add (keys, g_strconcat (only->hlc, " ", base, NULL));
+        }
+    }
+  g_string_assign (json, "{");
+  for (guint k = 0; k < keys->len; k++)
+    {
+      gboolean seen = FALSE;
+
+      for (guint e = 0; e < k && !seen; e++)
+        seen = strcmp (keys->pdata[e], keys->pdata[k]) == 0;
+      if (seen)
+        continue;
+      if (json->len > 1)
+        g_string_append_c (json, ',');
+      hearth_store_append_json_string (json, keys->pdata[k]);
+      g_string_append (json, ":[");
+      for (guint f = k, n = 0; f < keys->len; f++)
+        if (strcmp (keys->pdata[f], keys->pdata[k]) == 0)
+          {
+            if (n++ > 0)
+              g_string_append_c (json, ',');
+            hearth_store_append_json_string (json, fields->pdata[f]);
+          }
+      g_string_append_c (json, ']');
+    }
+  g_string_append_c (json, '}');
+}
+
 /* Writes the versions materialize_fresh() queued, a row a record
  * (migration 0013: {"VERSION[ BASE…]": ["FIELD", …], …}, a write's fields
  * under one key), in the order of their index's keys, as
@@ -1833,6 +2265,8 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
   g_autofree guint *next = g_new0 (guint, n_records + 1);
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) fields = g_ptr_array_new ();
+  g_autoptr(GPtrArray) onlys = g_ptr_array_new ();
   g_autoptr(GString) json = g_string_new (NULL);
   guint rows = 0;
 
@@ -1854,44 +2288,22 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
 
       while (end < versions->len && sorted[end]->record == record)
         end++;
-      /* Each field's key, then the fields of each key in field order. */
-      g_ptr_array_set_size (keys, 0);
+      if (record->fresh && !record->multi && record->versions_json != NULL)
+        {
+          row[0] = record->table;
+          row[1] = record->id;
+          row[2] = record->versions_json;
+          i = end;
+          continue;
+        }
+      g_ptr_array_set_size (fields, 0);
+      g_ptr_array_set_size (onlys, 0);
       for (guint k = i; k < end; k++)
         {
-          const EditRow *only = sorted[k]->only;
-
-          if (only->parents[0] == NULL)
-            g_ptr_array_add (keys, g_strdup (only->hlc));
-          else
-            {
-              g_autofree char *base = g_strjoinv (" ", only->parents);
-
-              g_ptr_array_add (keys, g_strconcat (only->hlc, " ", base, NULL));
-            }
+          g_ptr_array_add (fields, (gpointer) sorted[k]->field);
+          g_ptr_array_add (onlys, (gpointer) sorted[k]->only);
         }
-      g_string_assign (json, "{");
-      for (guint k = 0; k < keys->len; k++)
-        {
-          gboolean seen = FALSE;
-
-          for (guint e = 0; e < k && !seen; e++)
-            seen = strcmp (keys->pdata[e], keys->pdata[k]) == 0;
-          if (seen)
-            continue;
-          if (json->len > 1)
-            g_string_append_c (json, ',');
-          hearth_store_append_json_string (json, keys->pdata[k]);
-          g_string_append (json, ":[");
-          for (guint f = k, n = 0; f < keys->len; f++)
-            if (strcmp (keys->pdata[f], keys->pdata[k]) == 0)
-              {
-                if (n++ > 0)
-                  g_string_append_c (json, ',');
-                hearth_store_append_json_string (json, sorted[i + f]->field);
-              }
-          g_string_append_c (json, ']');
-        }
-      g_string_append_c (json, '}');
+      versions_json (json, keys, fields, onlys);
       row[0] = record->table;
       row[1] = record->id;
       row[2] = g_strdup (json->str);
@@ -2506,18 +2918,25 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
   GString *const lists[3] = { households, members, tasks };
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (fresh_row_free);
   g_autoptr(GPtrArray) table_names = g_ptr_array_new ();   /* borrowed from @rows */
+  /* A table's required columns (hearth_sync_required_columns()), read
+   * once a page. */
+  g_autoptr(GHashTable) required_of = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                             (GDestroyNotify) g_ptr_array_unref);
   gboolean any = FALSE;
 
   for (guint i = 0; i < touched->order->len; i++)
     {
       Touched *t = touched->order->pdata[i];
-      g_autoptr(GPtrArray) required = NULL;
+      GPtrArray *required;   /* @required_of's */
       FreshRow *row;
       gboolean complete = TRUE;
 
       if (!fresh_single (t))
         continue;
-      required = hearth_sync_required_columns (db, t->table);
+      required = g_hash_table_lookup (required_of, t->table);
+      if (required == NULL)
+        g_hash_table_insert (required_of, (gpointer) t->table,
+                             (required = hearth_sync_required_columns (db, t->table)));
       for (guint k = 0; k < required->len && complete; k++)
         complete = g_hash_table_contains (t->sets, required->pdata[k]);
       if (!complete)
@@ -2529,10 +2948,15 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
         }
       row = g_new0 (FreshRow, 1);
       row->t = t;
-      row->fields = g_ptr_array_sized_new (t->fields->len);
-      for (guint k = 0; k < t->fields->len; k++)
-        g_ptr_array_add (row->fields, t->fields->pdata[k]);
-      g_ptr_array_sort (row->fields, compare_names);
+      if (t->sorted_fields != NULL)
+        row->fields = g_ptr_array_ref (t->sorted_fields);
+      else
+        {
+          row->fields = g_ptr_array_sized_new (t->fields->len);
+          for (guint k = 0; k < t->fields->len; k++)
+            g_ptr_array_add (row->fields, t->fields->pdata[k]);
+          g_ptr_array_sort (row->fields, compare_names);
+        }
       g_ptr_array_add (rows, row);
     }
   /* A table at a time, in the order the page first touched them. */
@@ -3049,6 +3473,8 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
   guint rejected = 0;
   gboolean ok = FALSE;
   gboolean triggers_off = FALSE;
+  gboolean prepared = FALSE;
+  HearthSyncPagePrep *own_prep = NULL;
   Derived derived = { 0 };
   gint64 latest_ms;
 
@@ -3087,13 +3513,20 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
       if (same)
         return TRUE;
     }
-  touched = g_new0 (TouchedSet, 1);
-  touched->order = g_ptr_array_new_with_free_func (touched_free);
-  touched->index = g_hash_table_new (touched_hash, touched_equal);
-  touched->pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
-  g_array_set_clear_func (touched->pending, pending_edit_clear);
-  touched->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  touched->packed = prep != NULL ? prep->packed : NULL;
+  /* Applied without a preparation (a test, a caller of
+   * hearth_sync_store_apply()): made here, the same way. */
+  if (prep == NULL)
+    prep = own_prep = hearth_sync_page_prepare (changes);
+  /* The page's edits joined beforehand, unless one is refused or too far
+   * ahead of the center's time (check_record_version()). */
+  if (prep->ready != NULL && prep->latest_ms <= latest_ms && !g_atomic_int_get (&prepared_off))
+    {
+      touched = g_steal_pointer (&prep->ready);
+      prepared = TRUE;
+    }
+  else
+    touched = touched_set_new ();
+  touched->packed = prep->packed;
 
   /* A page runs the same few statements thousands of times. */
   hearth_sync_cache_open (db);
@@ -3115,7 +3548,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
    * written for them: for the fast path's records by create_fresh()
    * (write_created()), for the general path's by derived_before() and
    * derived_after(). Switched on between the two paths, every prepared
-   * statement expired twice a page. /sync/store/apply-triggers fails
+   * statement expired twice a page; they stay off from one page of a
+   * transaction of several to the next (below, at out). Setting them off
+   * when they are off expires nothing. /sync/store/apply-triggers fails
    * when one of those tables gets another trigger, which this would
    * skip. */
   if (!set_triggers (db, FALSE, error))
@@ -3123,6 +3558,29 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
   triggers_off = TRUE;
   if (!probe_records (db, changes, touched, error))
     goto failed;
+  if (prepared)
+    {
+      gboolean usable = TRUE;
+
+      if (!reconcile_held (db, touched, &usable, error))
+        goto failed;
+      if (!usable)
+        {
+          /* Nothing written yet: the page again, edit by edit. */
+          touched_set_free (touched);
+          touched = touched_set_new ();
+          touched->packed = prep->packed;
+          prepared = FALSE;
+          if (!probe_records (db, changes, touched, error))
+            goto failed;
+        }
+      else
+        {
+          g_atomic_int_inc (&prepared_taken);
+          if (prep->newest != NULL)
+            newest = g_strdup (prep->newest);
+        }
+    }
   /* Each change writes one row at most, and a statement that fails
    * leaves nothing behind: no savepoint per change is needed. */
   for (guint i = 0; i < changes->len; i++)
@@ -3130,6 +3588,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
       const HearthChange *c = changes->pdata[i];
       g_autoptr(GError) local = NULL;
 
+      /* Joined already, every one of them taken (prepare_edits()). */
+      if (prepared && (c->kind == HEARTH_CHANGE_EDIT || c->kind == HEARTH_CHANGE_EDITS))
+        continue;
       if (c->kind == HEARTH_CHANGE_EDITS)
         {
           /* Refusals noted field by field, as the edits it stands for. */
@@ -3163,8 +3624,9 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
           rejected++;
         }
     }
-  rank_records (touched);
-  if (!insert_pending (db, touched->pending, touched->order->len, error))
+  if (!prepared)
+    rank_records (touched);
+  if (!insert_pending (db, touched, error))
     goto failed;
   /* The fast path's records are created (create_fresh()) before every
    * other step: a record the general path creates or changes next finds
@@ -3225,8 +3687,16 @@ apply_page (HearthSyncStore *self, GPtrArray *changes, HearthSyncPagePrep *prep,
 failed:
   hearth_sync_tx_rollback (&tx);
 out:
-  /* Back on whatever happened: every other write needs them. */
-  if (triggers_off)
+  /* Back on whatever happened (every other write needs them), but after
+   * a page of several in one transaction (hearth_sync_store_begin_pages()),
+   * which the next page's apply writes in: switching them expires every
+   * prepared statement, which the next page would prepare again. Nothing
+   * else writes on this connection between those pages (the sync run's
+   * thread has it to itself: a lease renewed, sync_state and sync_lease,
+   * which have no triggers), and whatever ends the transaction turns
+   * them back on (hearth_sync_triggers_on()): its commit, a page that
+   * fails (here), the pull stopping (sync-run.c). */
+  if (triggers_off && !(ok && tx.joined))
     set_triggers (db, TRUE, NULL);
   hearth_sync_cache_close (db);
   derived_clear (&derived);
@@ -3236,6 +3706,7 @@ out:
     prep->touched = touched;
   else
     touched_set_free (touched);
+  hearth_sync_page_prep_free (own_prep);
   return ok;
 }
 

@@ -688,6 +688,9 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
     }
 
 out:
+  /* The pages' apply left the triggers off (apply_page()): on again
+   * before anything else writes, whatever stopped the pull. */
+  hearth_sync_triggers_on (hearth_case_store_get_db (hearth_sync_store_get_cases (store)));
   /* A pull that ended well leaves its last pages' transaction open for
    * the end of the run (finish_run()): one commit for both. */
   if (batch && ok && left_open != NULL)

@@ -139,6 +139,15 @@ gboolean hearth_sync_capture_over_heads (sqlite3 *db, const char *table, const c
 void  hearth_sync_apply_set_fresh_path    (gboolean enabled);
 guint hearth_sync_apply_fresh_path_taken  (void);
 
+/* A page's edits joined beforehand (hearth_sync_page_prepare(),
+ * sync-apply.c): @enabled FALSE has every page's apply join them itself,
+ * edit after edit, so a test can compare the two (on by default; for
+ * tests). hearth_sync_apply_prepared_taken() returns how many pages were
+ * applied with their edits joined beforehand since it was last asked, and
+ * resets it. Thread-safe. */
+void  hearth_sync_apply_set_prepared      (gboolean enabled);
+guint hearth_sync_apply_prepared_taken    (void);
+
 /* Takes back this device's edit @seq, which the center refused as a
  * registry number another household holds (code "duplicate", PROTOCOL.md
  * section 7.2): the edit leaves the field's set and the field is merged
@@ -151,6 +160,15 @@ gboolean hearth_sync_revert_refused_edit (sqlite3 *db, gint64 seq, const char *n
 
 /* Whether hearth_sync_store_begin_pages()'s transaction is open. */
 gboolean hearth_sync_store_in_pages (HearthSyncStore *self);
+
+/* Turns @db's triggers back on (SQLITE_DBCONFIG_ENABLE_TRIGGER) if a
+ * page's apply left them off: the pages of one transaction are applied
+ * with them off from the first to the last (sync-apply.c, apply_page()),
+ * since each switch expires every prepared statement. Called when that
+ * transaction ends (hearth_sync_store_commit_pages()) and when a pull
+ * stops (sync-run.c), whatever else happened; does nothing when they
+ * are on. */
+void hearth_sync_triggers_on (sqlite3 *db);
 
 /* The center's time as this device estimates it (ms since 1970): the case
  * store's clock plus the offset set for this exchange, else the stored one. */

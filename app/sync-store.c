@@ -586,6 +586,8 @@ gboolean
 hearth_sync_store_commit_pages (HearthSyncStore *self, GError **error)
 {
   g_return_val_if_fail (HEARTH_IS_SYNC_STORE (self), FALSE);
+  /* The pages' apply left them off (apply_page()). */
+  hearth_sync_triggers_on (self->db);
   if (!self->pages)
     return TRUE;
   self->pages = FALSE;
@@ -595,6 +597,16 @@ hearth_sync_store_commit_pages (HearthSyncStore *self, GError **error)
     return TRUE;
   sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
   return FALSE;
+}
+
+void
+hearth_sync_triggers_on (sqlite3 *db)
+{
+  int now = -1;
+
+  /* Setting the value it has already expires nothing. */
+  if (sqlite3_db_config (db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, &now) != SQLITE_OK || now != 1)
+    g_warning ("the store's triggers could not be turned back on");
 }
 
 gboolean

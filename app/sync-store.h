@@ -244,8 +244,10 @@ gboolean hearth_sync_store_apply_page (HearthSyncStore *self,
  * HearthSyncPagePrep:
  *
  * What a pull page's apply needs that no store does (the packed texts
- * of its submissions, hearth_text_pack()), done beforehand on any
- * thread (hearth_sync_page_prepare()), and, once the page is applied
+ * of its submissions, hearth_text_pack(); its edits checked and joined
+ * to their records and fields, and the rows of records the store holds
+ * no edit of), done beforehand on any thread
+ * (hearth_sync_page_prepare()), and, once the page is applied
  * through hearth_sync_store_apply_prepared(), the apply's working memory
  * (thousands of edit sets on a fresh device's page), left to be freed
  * with it on any thread instead of on the thread that applies.
@@ -257,8 +259,12 @@ typedef struct _HearthSyncPagePrep HearthSyncPagePrep;
  * @changes: (element-type HearthChange): a pull page
  *
  * Packs the values of @changes' packed columns (hearth_packed_column())
- * as hearth_sync_store_apply_page() would: the same bytes. Needs no
- * store; thread-safe (@changes only read).
+ * as hearth_sync_store_apply_page() would: the same bytes; and joins
+ * @changes' edits to their records and fields, checked as the apply
+ * checks them, as if the store held no edit of them (the apply then adds
+ * those it holds, in the page's transaction; a page with an edit it
+ * would refuse is joined by the apply instead). Needs no store;
+ * thread-safe (@changes only read).
  *
  * Returns: (transfer full): the page's preparation; it borrows @changes'
  *   strings: free it (hearth_sync_page_prep_free(), any thread) before

@@ -1714,11 +1714,20 @@ skewed_sync (Skewed *s, Tablet *t, HearthSyncRunResult *result)
 {
   HearthSyncRunOptions options = { 0 };
   g_autoptr(GError) error = NULL;
+  int on = -1;
 
   options.holder = "test-sync-property";
+  /* Pages of a few changes, several in one transaction, applied with the
+   * store's triggers off from the first to the last (sync-apply.c): on
+   * again after the run, on this connection, whose next local writes need
+   * them (the outbox, the search index). */
+  options.pull_limit = 3;
   check (hearth_sync_run (s->sync, &options, result, &error), "%s: sync on a clock %+" G_GINT64_FORMAT " ms off: %s",
          t->name, s->skew_ms, error->message);
   check (result->status.synced, "%s: not synced", t->name);
+  g_assert_cmpint (sqlite3_db_config (hearth_case_store_get_db (s->cases), SQLITE_DBCONFIG_ENABLE_TRIGGER, -1, &on),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (on, ==, 1);
 }
 
 static gint64

@@ -2791,6 +2791,96 @@ apply_in_pages (Replica *r, GPtrArray *texts, GArray *sizes, gboolean fast)
   return rejected_total;
 }
 
+/* A change of kind "edit" of a household field, for the pages below. */
+static HearthChange *
+household_edit (const char *id, const char *field, const char *value, guint version, gint parent, gint64 cursor)
+{
+  HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+  c->table = g_strdup ("households");
+  c->id = g_strdup (id);
+  c->household = g_strdup (id);
+  c->village = g_strdup ("150422100201");
+  c->field = g_strdup (field);
+  c->value = g_strdup (value);
+  c->hlc = g_strdup_printf ("001772676000000-%08u-OTHER", version);
+  if (parent >= 0)
+    {
+      c->parents = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (c->parents, g_strdup_printf ("001772676000000-%08u-OTHER", (guint) parent));
+    }
+  c->cursor = cursor;
+  return c;
+}
+
+/* A page's edits joined beforehand, without the store (sync-apply.c,
+ * prepare_edits()), then given the edits the store holds of its records
+ * (reconcile_held()): an edit the store holds already is delivered again
+ * and changes nothing; another edit under a version the store holds is
+ * refused, as edit after edit (the page is then applied that way), and
+ * the page's other edits are applied. The same rows as pages whose edits
+ * their apply joins itself. */
+static void
+test_apply_prepared (void)
+{
+  char *state[2] = { NULL, NULL };
+  g_autofree char *h = g_strdup ("0a3c0f5e-7a4e-4c6b-9d0e-2f1b3c4d5e6f");
+  g_autofree char *k = g_strdup ("1b4d1a6f-8b5f-4d7c-8e1f-3a2c4d5e6f70");
+  guint taken[2] = { 0, 0 };
+
+  for (guint mode = 0; mode < 2; mode++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-prepared-%u", mode);
+      g_autoptr(Replica) r = replica_new_device (name, "fresh-device", START_MS + 3600 * 1000);
+      g_autoptr(GPtrArray) page1 = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GPtrArray) page2 = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GPtrArray) page3 = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GError) error = NULL;
+      guint rejected = 0;
+
+      hearth_sync_apply_set_prepared (mode == 0);
+      hearth_sync_apply_prepared_taken ();
+      g_ptr_array_add (page1, household_edit (h, "village_code", "150422100201", 1, -1, 1));
+      g_ptr_array_add (page1, household_edit (h, "head_name", "赵敏", 2, -1, 2));
+      g_ptr_array_add (page1, household_edit (h, "risk_level", "red", 3, -1, 3));
+      g_assert_true (hearth_sync_store_apply (r->sync, page1, 3, TRUE, &rejected, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (rejected, ==, 0);
+      /* The head's name again (held: nothing changes), a phone, another
+       * household. */
+      g_ptr_array_add (page2, household_edit (h, "head_name", "赵敏", 2, -1, 4));
+      g_ptr_array_add (page2, household_edit (h, "phone", "13911111111", 4, -1, 5));
+      g_ptr_array_add (page2, household_edit (k, "village_code", "150422100201", 5, -1, 6));
+      g_ptr_array_add (page2, household_edit (k, "head_name", "钱程", 6, -1, 7));
+      g_ptr_array_add (page2, household_edit (k, "risk_level", "none", 7, -1, 8));
+      g_assert_true (hearth_sync_store_apply (r->sync, page2, 8, TRUE, &rejected, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (rejected, ==, 0);
+      g_assert_cmpint (count (r, "SELECT count (*) FROM field_edits WHERE field = 'head_name'"), ==, 2);
+      /* Another head name under the stored version: refused, the phone's
+       * next edit taken. */
+      g_ptr_array_add (page3, household_edit (h, "head_name", "孙悟空", 2, -1, 9));
+      g_ptr_array_add (page3, household_edit (h, "phone", "13922222222", 8, 4, 10));
+      g_assert_true (hearth_sync_store_apply (r->sync, page3, 10, FALSE, &rejected, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (rejected, ==, 1);
+      g_assert_cmpint (count (r, "SELECT count (*) FROM sync_apply_errors WHERE field = 'head_name' AND "
+                                 "message LIKE '%two different edits%'"), ==, 1);
+      g_assert_cmpint (count (r, "SELECT count (*) FROM households WHERE head_name = '赵敏' AND "
+                                 "phone = '13922222222'"), ==, 1);
+      taken[mode] = hearth_sync_apply_prepared_taken ();
+      state[mode] = full_state_of (r);
+    }
+  hearth_sync_apply_set_prepared (TRUE);
+  /* The first two pages prepared; the third's refusal made its apply
+   * start over edit by edit. */
+  g_assert_cmpuint (taken[0], ==, 2);
+  g_assert_cmpuint (taken[1], ==, 0);
+  g_assert_cmpstr (state[0], ==, state[1]);
+  g_free (state[0]);
+  g_free (state[1]);
+}
+
 /* A fresh store's pull writes a record it holds no edit of, one edit a
  * field, without the general merge (sync-apply.c). The same pages through
  * the general path give the same rows, byte for byte: records split
@@ -2807,11 +2897,13 @@ test_fresh_path (void)
   g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(Replica) fast = NULL;
   g_autoptr(Replica) general = NULL;
+  g_autoptr(Replica) unprepared = NULL;
   g_autofree char *refused_id = NULL;
   g_autofree char *fast_state = NULL;
   g_autofree char *general_state = NULL;
+  g_autofree char *unprepared_state = NULL;
   Replica *r[N_REPLICAS];
-  guint fast_rejected, general_rejected, fast_taken;
+  guint fast_rejected, general_rejected, unprepared_rejected, fast_taken, prepared_taken;
 
   g_test_message ("seed %u (HEARTH_TEST_SEED=%u replays this run)", seed, seed);
   for (guint i = 0; i < N_REPLICAS; i++)
@@ -2883,11 +2975,23 @@ test_fresh_path (void)
 
   fast = replica_new_device ("sync-fresh-fast", "fresh-device", START_MS + 3600 * 1000);
   general = replica_new_device ("sync-fresh-general", "fresh-device", START_MS + 3600 * 1000);
+  unprepared = replica_new_device ("sync-fresh-unprepared", "fresh-device", START_MS + 3600 * 1000);
   hearth_sync_apply_fresh_path_taken ();
+  hearth_sync_apply_prepared_taken ();
   fast_rejected = apply_in_pages (fast, texts, sizes, TRUE);
   fast_taken = hearth_sync_apply_fresh_path_taken ();
+  prepared_taken = hearth_sync_apply_prepared_taken ();
   general_rejected = apply_in_pages (general, texts, sizes, FALSE);
   g_assert_cmpuint (hearth_sync_apply_fresh_path_taken (), ==, 0);
+  /* The same pages with each page's edits joined by its apply, edit
+   * after edit (sync-apply.c, prepare_edits() off). */
+  hearth_sync_apply_prepared_taken ();
+  hearth_sync_apply_set_prepared (FALSE);
+  unprepared_rejected = apply_in_pages (unprepared, texts, sizes, TRUE);
+  hearth_sync_apply_set_prepared (TRUE);
+  g_assert_cmpuint (hearth_sync_apply_prepared_taken (), ==, 0);
+  g_assert_cmpuint (prepared_taken, >, 0);
+  g_assert_cmpuint (unprepared_rejected, ==, fast_rejected);
   /* The path was taken, and the refused household went the general way. */
   g_assert_cmpuint (fast_taken, >, 0);
   g_assert_cmpint (count (fast, "SELECT count (*) FROM households WHERE risk_level = 'red' AND "
@@ -2924,6 +3028,13 @@ test_fresh_path (void)
     {
       g_printerr ("seed %u: the fast path differs\n--- general:\n%s\n--- fast:\n%s\n", seed, general_state,
                   fast_state);
+      g_test_fail ();
+    }
+  unprepared_state = full_state_of (unprepared);
+  if (g_strcmp0 (fast_state, unprepared_state) != 0)
+    {
+      g_printerr ("seed %u: the prepared pages differ\n--- unprepared:\n%s\n--- prepared:\n%s\n", seed,
+                  unprepared_state, fast_state);
       g_test_fail ();
     }
   g_test_message ("seed %u: %u changes in %u pages, %u records by the fast path, %" G_GINT64_FORMAT
@@ -4623,6 +4734,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
+  g_test_add_func ("/sync/store/apply-prepared", test_apply_prepared);
   g_test_add_func ("/sync/store/apply-derived", test_apply_derived);
   g_test_add_func ("/sync/store/apply-derived-random", test_apply_derived_random);
   g_test_add_func ("/sync/store/apply-derived-concurrent", test_apply_derived_concurrent);
