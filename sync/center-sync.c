@@ -1483,7 +1483,55 @@ typedef struct {
    * part is stored without it. */
   GPtrArray *prepared;
   gboolean renamed;
+  /* What the push changed of its changes (PushedString, the job's): a
+   * group run again puts them back first (push_job_reset()). */
+  GArray *undo;
 } Push;
+
+/* A string of a change as pushed, which the push replaced in @slot (a
+ * clamped version, a parent renamed, a record's owner). */
+typedef struct {
+  char **slot;
+  char *pushed;
+} PushedString;
+
+/* Sets *@slot, a string of a change of the push, to @value (taken),
+ * keeping the string as pushed: a group whose first run fails is run
+ * again (commit_group()), and that run must see each change as pushed,
+ * or it would not clamp or rename again (nor answer the clamp, nor
+ * keep its mapping) and the store would bind what was prepared of the
+ * change as pushed to the change as changed. */
+static void
+replace_pushed (Push *p, char **slot, char *value)
+{
+  PushedString kept = { slot, *slot };
+
+  g_array_append_val (p->undo, kept);
+  *slot = value;
+}
+
+/* Puts back the strings @undo kept, the last replaced first. */
+static void
+restore_pushed (GArray *undo)
+{
+  for (guint i = undo->len; i > 0; i--)
+    {
+      PushedString *kept = &g_array_index (undo, PushedString, i - 1);
+
+      g_free (*kept->slot);
+      *kept->slot = kept->pushed;
+    }
+  g_array_set_size (undo, 0);
+}
+
+/* Frees the strings @undo kept (the push is answered). */
+static void
+forget_pushed (GArray *undo)
+{
+  for (guint i = 0; i < undo->len; i++)
+    g_free (g_array_index (undo, PushedString, i).pushed);
+  g_array_set_size (undo, 0);
+}
 
 typedef struct _RecordMemo {
   /* The household the record belongs to at the center
@@ -1825,8 +1873,7 @@ clamp_version (Push *p, char **hlc_text, HearthCenterOutcome *out, char **floor_
         {
           out->original_hlc = g_strdup (*hlc_text);
           out->clamped_hlc = before;
-          g_free (*hlc_text);
-          *hlc_text = g_strdup (before);
+          replace_pushed (p, hlc_text, g_strdup (before));
           return TRUE;
         }
     }
@@ -1835,8 +1882,7 @@ clamp_version (Push *p, char **hlc_text, HearthCenterOutcome *out, char **floor_
     {
       out->original_hlc = g_strdup (*hlc_text);
       out->clamped_hlc = hearth_hlc_to_string (&clamped);
-      g_free (*hlc_text);
-      *hlc_text = g_strdup (out->clamped_hlc);
+      replace_pushed (p, hlc_text, g_strdup (out->clamped_hlc));
       *floor_out = g_strdup (out->clamped_hlc);
     }
   return TRUE;
@@ -1860,8 +1906,7 @@ rename_clamped (Push *p, GPtrArray *parents, GError **error)
         }
       if (renamed != NULL)
         {
-          g_free (parents->pdata[i]);
-          parents->pdata[i] = renamed;
+          replace_pushed (p, (char **) &parents->pdata[i], renamed);
           p->renamed = TRUE;
         }
     }
@@ -2050,10 +2095,8 @@ check_owner (Push *p, HearthChange *c, const char **at_center, HearthCenterOutco
               return TRUE;
             }
           /* Whose data it is, for scope on pull: the record's household. */
-          g_free (c->household);
-          c->household = g_strdup (owner);
-          g_free (c->village);
-          c->village = g_strdup (village);
+          replace_pushed (p, &c->household, g_strdup (owner));
+          replace_pushed (p, &c->village, g_strdup (village));
           /* Borrowed from the push's cache, as the caller's was. */
           if (!household_village (p, c->household, at_center, error))
             return FALSE;
@@ -2589,6 +2632,7 @@ typedef struct {
   HearthCenterReply *reply;      /* a refusal, or the 500 of a failure */
   gboolean taken;                /* in a group: another thread answers for it */
   gboolean done;
+  GArray *undo;                  /* PushedString: what a run changed of the batch */
 } PushJob;
 
 /* Forgets what a run of the group set in @job (a group that failed is
@@ -2597,6 +2641,8 @@ static void
 push_job_reset (PushJob *job)
 {
   g_clear_pointer (&job->reply, hearth_center_reply_free);
+  /* The batch's changes as pushed again. */
+  restore_pushed (job->undo);
   while (json_array_get_length (job->refused) > 0)
     json_array_remove_element (job->refused, json_array_get_length (job->refused) - 1);
   while (json_array_get_length (job->clamped) > 0)
@@ -2674,6 +2720,7 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
   p.no_heads = no_heads = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   p.merge_edits = merge_list = g_ptr_array_new ();
   p.merge_losers = merge_losers = g_ptr_array_new ();
+  p.undo = job->undo;
   for (guint i = 0; i < batch->items->len; i++)
     {
       HearthPushItem *item = batch->items->pdata[i];
@@ -2913,11 +2960,14 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   job.nonce = req->nonce;
   job.refused = json_array_new ();
   job.clamped = json_array_new ();
+  job.undo = g_array_new (FALSE, FALSE, sizeof (PushedString));
   run_in_group (self, &job);
   if (job.reply == NULL)
     job.reply = push_reply (&job);
   json_array_unref (job.refused);
   json_array_unref (job.clamped);
+  forget_pushed (job.undo);
+  g_array_unref (job.undo);
   return job.reply;
 }
 

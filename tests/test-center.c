@@ -7981,6 +7981,133 @@ test_push_prepared (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind <> 'record'"), ==, 6);
 }
 
+/* A group whose first run fails is run again, a push in a savepoint each
+ * (commit_group()): a push of the group that the first run clamped and
+ * renamed is run again as it was pushed, not as the first run left it.
+ * Its clamp is answered and kept (the mapping: a later edit naming the
+ * version as the device made it is renamed), and its rows are stored as
+ * changed, not as prepared of the change as pushed: keyed by the version
+ * stored, their parents the clamped versions. The external writer holds
+ * the store so that the pushes of @a and @f queue behind @d's and are
+ * one group; @f's fails (a trigger, as a full disk would). */
+static void
+test_push_group_retry (void)
+{
+  g_autoptr(Center) c = center_new ("center-group-retry");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) d = NULL;
+  g_autoptr(Device) f = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *hd = g_uuid_string_random ();
+  g_autofree char *bad = g_uuid_string_random ();
+  g_autofree char *fast_address = NULL, *fast_phone = NULL, *clamped_address = NULL;
+  g_autofree char *body_a = NULL, *body_d = NULL, *body_f = NULL, *trigger = NULL, *clamped_phone = NULL;
+  g_autoptr(GThread) td = NULL, ta = NULL, tf = NULL;
+  Upload up_a = { 0 }, up_d = { 0 }, up_f = { 0 };
+  SlowPush sa = { 0 }, sd = { 0 }, sf = { 0 };
+  gint64 now = g_get_real_time () / 1000;
+  sqlite3 *db = NULL;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  d = enrol (c, "w.a2");
+  f = enrol (c, "t.one");
+  fast_address = hlc_at (now + 24 * 3600 * 1000, 1, a->id);
+  fast_phone = hlc_at (now + 24 * 3600 * 1000, 2, a->id);
+  /* A clock a day ahead: clamped, the mapping kept. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 1", fast_address,
+                                            NULL), NULL);
+    JsonArray *clamped;
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    clamped = json_object_get_array_member (obj (&r), "clamped");
+    g_assert_cmpuint (json_array_get_length (clamped), ==, 1);
+    clamped_address = g_strdup (json_object_get_string_member (json_array_get_object_element (clamped, 0), "hlc"));
+  }
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON changes WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", bad);
+  center_db_exec (c, trigger);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v = hlc_at (now + 1000, 3, a->id);
+
+    /* A parent renamed to its clamped version, and a version clamped. */
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "address", "Lane 2", v, fast_address));
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "111", fast_phone, NULL));
+    body_a = batch_of (a, changes);
+  }
+  body_d = batch (d, now_edit (d, hd, VILLAGE_A, "head_name", "Lead"), NULL);
+  body_f = batch (f, now_edit (f, bad, VILLAGE_A, "head_name", "Full"), NULL);
+  up_a = (Upload) { .data = body_a, .len = strlen (body_a) };
+  up_d = (Upload) { .data = body_d, .len = strlen (body_d) };
+  up_f = (Upload) { .data = body_f, .len = strlen (body_f) };
+
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  sd = (SlowPush) { .c = c, .d = d, .upload = &up_d };
+  td = g_thread_new ("push-d", slow_push, &sd);
+  g_usleep (1000 * 1000);   /* D leads, waiting for the store */
+  sa = (SlowPush) { .c = c, .d = a, .upload = &up_a };
+  ta = g_thread_new ("push-a", slow_push, &sa);
+  g_usleep (1000 * 1000);
+  sf = (SlowPush) { .c = c, .d = f, .upload = &up_f };
+  tf = g_thread_new ("push-f", slow_push, &sf);
+  g_usleep (1000 * 1000);   /* A and F wait: the next group */
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_thread_join (g_steal_pointer (&td));
+  g_thread_join (g_steal_pointer (&ta));
+  g_thread_join (g_steal_pointer (&tf));
+
+  g_assert_cmpint (sd.reply.status, ==, 200);
+  g_assert_cmpint (sf.reply.status, >=, 500);
+  g_assert_cmpint (sa.reply.status, ==, 200);
+  {
+    JsonObject *o = json_node_get_object (sa.reply.json);
+    JsonArray *clamped = json_object_get_array_member (o, "clamped");
+    g_autofree char *stored = NULL;
+
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "refused")), ==, 0);
+    g_assert_cmpuint (json_array_get_length (clamped), ==, 1);
+    clamped_phone = g_strdup (json_object_get_string_member (json_array_get_object_element (clamped, 0), "hlc"));
+    g_assert_cmpstr (clamped_phone, !=, fast_phone);
+    stored = center_db_text (c, "SELECT parents FROM changes WHERE value = 'Lane 2'");
+    g_assert_nonnull (strstr (stored, clamped_address));
+    g_assert_null (strstr (stored, fast_address));
+    g_clear_pointer (&stored, g_free);
+    stored = center_db_text (c, "SELECT hlc FROM changes WHERE value = '111'");
+    g_assert_cmpstr (stored, ==, clamped_phone);
+  }
+  /* Every row keyed by its version as stored. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind <> 'record' AND (ikey IS NOT "
+                                     STORE_KEY " OR vkey IS NOT hearth_version_key (hlc))"),
+                   ==, 0);
+  reply_clear (&sa.reply);
+  reply_clear (&sd.reply);
+  reply_clear (&sf.reply);
+
+  /* The clamp kept: an edit naming the phone's version as the device
+   * made it supersedes the clamped one, no conflict. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *v = hlc_at (now + 2000, 4, a->id);
+    g_autofree char *body = batch (a, edit (a, "households", hh, hh, VILLAGE_A, "phone", "222", v, fast_phone), NULL);
+    g_autofree char *stored = NULL;
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    stored = center_db_text (c, "SELECT parents FROM changes WHERE value = '222'");
+    g_assert_nonnull (strstr (stored, clamped_phone));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+  }
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -7997,6 +8124,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/refusals", test_push_refusals);
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/push/prepared", test_push_prepared);
+  g_test_add_func ("/center/push/group-retry", test_push_group_retry);
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
   g_test_add_func ("/center/push/new-record", test_push_new_record);
