@@ -2881,6 +2881,80 @@ test_apply_prepared (void)
   g_free (state[1]);
 }
 
+/* Pages whose edits repeat within the page or across the pages of one
+ * transaction (hearth_sync_store_begin_pages(), as a pull applies them):
+ * an edit twice in one page, another edit under a version the page
+ * gives already, a record's edits split over two pages (the first
+ * page's are in the store, uncommitted, when the second is applied),
+ * the first page's edit delivered again in the second, and a child
+ * edit of it. Joined beforehand or by the apply, edit by edit: the same
+ * rows and the same refusals. */
+static void
+test_apply_prepared_repeats (void)
+{
+  char *state[2] = { NULL, NULL };
+  guint rejected_total[2] = { 0, 0 };
+  guint taken[2] = { 0, 0 };
+  const char *h = "2c5e2b70-9c60-4e8d-8f20-4b3d5e6f7081";
+  const char *k = "3d6f3c81-ad71-4f9e-9a31-5c4e6f708192";
+
+  for (guint mode = 0; mode < 2; mode++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-prepared-repeats-%u", mode);
+      g_autoptr(Replica) r = replica_new_device (name, "fresh-device", START_MS + 3600 * 1000);
+      g_autoptr(GPtrArray) page1 = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GPtrArray) page2 = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GPtrArray) page3 = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GError) error = NULL;
+      guint rejected = 0;
+
+      hearth_sync_apply_set_prepared (mode == 0);
+      hearth_sync_apply_prepared_taken ();
+      g_ptr_array_add (page1, household_edit (h, "village_code", "150422100201", 1, -1, 1));
+      g_ptr_array_add (page1, household_edit (h, "head_name", "赵敏", 2, -1, 2));
+      g_ptr_array_add (page1, household_edit (h, "head_name", "赵敏", 2, -1, 3));
+      g_ptr_array_add (page1, household_edit (h, "phone", "13911111111", 3, -1, 4));
+      g_ptr_array_add (page1, household_edit (h, "risk_level", "red", 4, -1, 5));
+      g_ptr_array_add (page1, household_edit (k, "village_code", "150422100201", 5, -1, 6));
+      g_ptr_array_add (page2, household_edit (k, "head_name", "钱程", 6, -1, 7));
+      g_ptr_array_add (page2, household_edit (h, "phone", "13911111111", 3, -1, 8));
+      g_ptr_array_add (page2, household_edit (h, "phone", "13922222222", 7, 3, 9));
+      g_ptr_array_add (page2, household_edit (k, "risk_level", "none", 8, -1, 10));
+      g_ptr_array_add (page2, household_edit (h, "head_name", "孙悟空", 9, 2, 11));
+      g_ptr_array_add (page2, household_edit (h, "head_name", "孙悟空", 9, 2, 12));
+      /* Another value under a version the page gave: refused. */
+      g_ptr_array_add (page3, household_edit (k, "head_name", "李四", 10, 6, 13));
+      g_ptr_array_add (page3, household_edit (k, "head_name", "王五", 10, 6, 14));
+      g_ptr_array_add (page3, household_edit (h, "risk_level", "yellow", 11, 4, 15));
+      g_assert_true (hearth_sync_store_begin_pages (r->sync, &error));
+      g_assert_no_error (error);
+      g_assert_true (hearth_sync_store_apply_page (r->sync, page1, 6, TRUE, 0, &rejected, &error));
+      g_assert_no_error (error);
+      rejected_total[mode] += rejected;
+      g_assert_true (hearth_sync_store_apply_page (r->sync, page2, 12, TRUE, 0, &rejected, &error));
+      g_assert_no_error (error);
+      rejected_total[mode] += rejected;
+      g_assert_true (hearth_sync_store_apply_page (r->sync, page3, 15, FALSE, 0, &rejected, &error));
+      g_assert_no_error (error);
+      rejected_total[mode] += rejected;
+      g_assert_true (hearth_sync_store_commit_pages (r->sync, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (count (r, "SELECT count (*) FROM households WHERE head_name = '孙悟空' AND "
+                                 "phone = '13922222222' AND risk_level = 'yellow'"), ==, 1);
+      taken[mode] = hearth_sync_apply_prepared_taken ();
+      state[mode] = full_state_of (r);
+    }
+  hearth_sync_apply_set_prepared (TRUE);
+  g_assert_cmpuint (rejected_total[0], ==, rejected_total[1]);
+  g_assert_cmpuint (rejected_total[0], >=, 1);
+  g_test_message ("pages applied prepared: %u", taken[0]);
+  g_assert_cmpuint (taken[0], >=, 1);
+  g_assert_cmpuint (taken[1], ==, 0);
+  g_assert_cmpstr (state[0], ==, state[1]);
+  g_free (state[0]);
+  g_free (state[1]);
+}
+
 /* A fresh store's pull writes a record it holds no edit of, one edit a
  * field, without the general merge (sync-apply.c). The same pages through
  * the general path give the same rows, byte for byte: records split
@@ -4735,6 +4809,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   g_test_add_func ("/sync/store/apply-prepared", test_apply_prepared);
+  g_test_add_func ("/sync/store/apply-prepared-repeats", test_apply_prepared_repeats);
   g_test_add_func ("/sync/store/apply-derived", test_apply_derived);
   g_test_add_func ("/sync/store/apply-derived-random", test_apply_derived_random);
   g_test_add_func ("/sync/store/apply-derived-concurrent", test_apply_derived_concurrent);
