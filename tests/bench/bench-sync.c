@@ -312,8 +312,9 @@ center_start (Center *c)
   c->server = g_subprocess_launcher_spawnv (launcher, argv, &error);
   if (c->server == NULL)
     g_error ("%s", error->message);
-  /* Ready when it answers: an unsigned pull is refused with 401. */
-  for (int i = 0; i < 500; i++)
+  /* Ready when it answers: an unsigned pull is refused with 401. Up to a
+   * minute: a center under valgrind on a loaded box takes more than 10 s. */
+  for (int i = 0; i < 3000; i++)
     {
       CURL *curl = curl_easy_init ();
       g_autofree char *url = g_strconcat (c->base, "/v1/pull", NULL);
