@@ -3,6 +3,7 @@
 
 #include "store-packed.h"
 #include "store-error.h"
+#include "resource-pin.h"
 #include "hearth-schema-resources.h"
 
 #include <gio/gio.h>
@@ -55,16 +56,8 @@ dictionary (int *len)
 
   if (g_once_init_enter (&once))
     {
-      dict = g_resource_lookup_data (hearth_schema_get_resource (), DICT_PATH, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-      guint8 hash[crypto_generichash_BYTES];
-
-      /* Built in: a missing or other one is a broken build. */
-      if (dict == NULL)
-        g_error ("format 1's dictionary of packed submissions is not built in");
-      crypto_generichash (hash, sizeof hash, g_bytes_get_data (dict, NULL), g_bytes_get_size (dict), NULL, 0);
-      if (memcmp (hash, dictionary_hash, sizeof hash) != 0)
-        g_error ("format 1's dictionary of packed submissions is not the one its rows were packed with "
-                 "(schema/store/packed-dict-1.xml changed)");
+      dict = hearth_resource_pinned (hearth_schema_get_resource (), DICT_PATH, dictionary_hash,
+                                     "format 1's dictionary of packed submissions");
       g_once_init_leave (&once, 1);
     }
   *len = (int) g_bytes_get_size (dict);

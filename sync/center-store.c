@@ -5,6 +5,7 @@
 #include "center-store.h"
 #include "center-store-sqlite.h"
 #include "hearth-center-resources.h"
+#include "resource-pin.h"
 
 #include <glib/gi18n-lib.h>
 #include <libdeflate.h>
@@ -533,17 +534,8 @@ fields_dictionary (int *len)
 
   if (g_once_init_enter (&once))
     {
-      dict = g_resource_lookup_data (hearth_center_schema_get_resource (), DICT_PATH, G_RESOURCE_LOOKUP_FLAGS_NONE,
-                                     NULL);
-      guint8 hash[crypto_generichash_BYTES];
-
-      /* Built in: a missing or other one is a broken build. */
-      if (dict == NULL)
-        g_error ("format 2's dictionary of packed fields is not built in");
-      crypto_generichash (hash, sizeof hash, g_bytes_get_data (dict, NULL), g_bytes_get_size (dict), NULL, 0);
-      if (memcmp (hash, fields_dictionary_hash, sizeof hash) != 0)
-        g_error ("format 2's dictionary of packed fields is not the one its rows were packed with "
-                 "(schema/center/fields-dict-2.json changed)");
+      dict = hearth_resource_pinned (hearth_center_schema_get_resource (), DICT_PATH, fields_dictionary_hash,
+                                     "format 2's dictionary of packed fields");
       g_once_init_leave (&once, 1);
     }
   *len = (int) g_bytes_get_size (dict);

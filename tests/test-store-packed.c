@@ -8,6 +8,7 @@
 #include "test-util.h"
 #include "store-error.h"
 #include "store-packed.h"
+#include "resource-pin.h"
 #include "hearth-schema-resources.h"
 
 #include <lz4.h>
@@ -179,6 +180,48 @@ test_bound (void)
   g_assert_null (hearth_text_pack (big, HEARTH_PACKED_TEXT_MAX + 1, &packed_len));
 }
 
+/* A pinned resource comes back only with the bytes its hash names: another
+ * hash, or a file not built in, stops the process naming it (rows packed
+ * with another dictionary would unpack into other text without a word). */
+static void
+test_pinned (void)
+{
+  const char *path = "/org/hearth/store/store/packed-dict-1.xml";
+
+  if (g_test_subprocess ())
+    {
+      const char *which = g_getenv ("HEARTH_TEST_PIN");
+      g_autoptr(GBytes) want = g_resource_lookup_data (hearth_schema_get_resource (), path, 0, NULL);
+      guint8 hash[crypto_generichash_BYTES];
+
+      crypto_generichash (hash, sizeof hash, g_bytes_get_data (want, NULL), g_bytes_get_size (want), NULL, 0);
+      if (g_strcmp0 (which, "other") == 0)
+        hash[0] ^= 1;
+      else if (g_strcmp0 (which, "missing") == 0)
+        path = "/org/hearth/store/store/packed-dict-0.xml";
+      {
+        g_autoptr(GBytes) got = hearth_resource_pinned (hearth_schema_get_resource (), path, hash, "the test's file");
+
+        g_assert_true (g_bytes_equal (got, want));
+        g_print ("pinned %zu bytes\n", g_bytes_get_size (got));
+      }
+      return;
+    }
+  g_setenv ("HEARTH_TEST_PIN", "same", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("pinned *");
+  g_setenv ("HEARTH_TEST_PIN", "other", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*the test's file is not the one its rows were packed with*packed-dict-1.xml changed*");
+  g_setenv ("HEARTH_TEST_PIN", "missing", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*the test's file is not built in*packed-dict-0.xml*");
+  g_unsetenv ("HEARTH_TEST_PIN");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -189,6 +232,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/packed/same-bytes", test_same_bytes);
   g_test_add_func ("/store/packed/refused", test_refused);
   g_test_add_func ("/store/packed/bound", test_bound);
+  g_test_add_func ("/store/packed/pinned", test_pinned);
 
   return g_test_run ();
 }
