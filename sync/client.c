@@ -130,6 +130,19 @@ out:
   return ok;
 }
 
+/* The reply codings a request accepts: zstd first when this libcurl
+ * decodes it (a center answers a pull page so in a tenth of the CPU of
+ * its gzip, and a quarter fewer bytes, PROTOCOL.md section 2), else gzip.
+ * A center of before zstd replies reads "gzip" in the list and answers
+ * gzip. */
+static const char *
+accept_encoding (void)
+{
+  const curl_version_info_data *info = curl_version_info (CURLVERSION_NOW);
+
+  return (info->features & CURL_VERSION_ZSTD) != 0 ? "zstd, gzip" : "gzip";
+}
+
 HearthSyncClient *
 hearth_sync_client_new (const char *center_url, GError **error)
 {
@@ -618,7 +631,7 @@ exchange (HearthSyncClient *self, const char *method, const char *path, GBytes *
   curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (self->curl, CURLOPT_CONNECTTIMEOUT_MS, self->connect_ms);
   curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, self->total_ms);
-  curl_easy_setopt (self->curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+  curl_easy_setopt (self->curl, CURLOPT_ACCEPT_ENCODING, accept_encoding ());
   curl_easy_setopt (self->curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt (self->curl, CURLOPT_WRITEDATA, &reply);
   curl_easy_setopt (self->curl, CURLOPT_HEADERFUNCTION, on_header);

@@ -26,6 +26,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <zstd.h>
 
 #define COUNTY "361102"
 #define VILLAGE_A "361102001201"
@@ -44,6 +45,7 @@ typedef struct {
   gboolean has_time;
   gint64 time;
   gboolean gzipped;
+  char content_encoding[32];   /* the header's value, empty without it */
   gint64 retry_after;  /* seconds; 0 without the header */
 } Reply;
 
@@ -79,6 +81,8 @@ on_header (char *data, size_t size, size_t n, void *user)
     }
   if (g_ascii_strncasecmp (line, "Content-Encoding:", 17) == 0 && strstr (line, "gzip") != NULL)
     r->gzipped = TRUE;
+  if (g_ascii_strncasecmp (line, "Content-Encoding:", 17) == 0)
+    g_strlcpy (r->content_encoding, g_strstrip (line + 17), sizeof r->content_encoding);
   if (g_ascii_strncasecmp (line, "Retry-After:", 12) == 0)
     r->retry_after = g_ascii_strtoll (line + 12, NULL, 10);
   return size * n;
@@ -289,6 +293,7 @@ typedef struct {
   const char *omit;           /* a header left out */
   const char *content_encoding;
   gboolean accept_gzip;
+  const char *accept_encoding; /* an Accept-Encoding header as sent: the body is left as it comes */
   Upload *upload;             /* a body sent by the caller's reader */
 } Sign;
 
@@ -320,6 +325,8 @@ signed_call (Center *c, Device *d, const char *method, const char *target, const
     g_ptr_array_add (headers, g_strdup_printf ("Hearth-Signature: %s", signature));
   if (how->content_encoding != NULL)
     g_ptr_array_add (headers, g_strdup_printf ("Content-Encoding: %s", how->content_encoding));
+  if (how->accept_encoding != NULL)
+    g_ptr_array_add (headers, g_strdup_printf ("Accept-Encoding: %s", how->accept_encoding));
   http (c, method, target, headers, how->upload != NULL ? how->upload : &up, how->accept_gzip, out);
 }
 
@@ -2782,6 +2789,76 @@ test_pull (void)
     g_assert_true (r.gzipped);
     for (guint i = 0; i < 6; i++)
       g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (changes, i), "cursor"), ==, i + 1);
+  }
+  /* The reply's coding is the one the request weighs most of zstd and
+   * gzip, zstd when both weigh the same, none without either (PROTOCOL.md
+   * section 2); each decodes to the page the plain reply is (but for its
+   * server_time). */
+  {
+    static const struct {
+      const char *accept;
+      const char *coding;
+    } cases[] = {
+      { "zstd", "zstd" },
+      { "zstd, gzip", "zstd" },
+      { "gzip, zstd", "zstd" },
+      { "gzip;q=1, ZSTD;q=0.5", "gzip" },
+      { "gzip;q=0.5, zstd;q=0.8", "zstd" },
+      { "gzip, zstd;q=0", "gzip" },
+      { "x-gzip", "gzip" },
+      { "zstd;q=0", "" },
+      { "deflate, br", "" },
+      { "*", "" },
+    };
+    g_auto(Reply) plain = { 0 };
+    const char *plain_end;
+
+    signed_call (c, t, "GET", "/v1/pull?cursor=0", NULL, 0, NULL, &plain);
+    g_assert_cmpint (plain.status, ==, 200);
+    g_assert_cmpstr (plain.content_encoding, ==, "");
+    plain_end = strstr (plain.text, ",\"server_time\":");
+    g_assert_nonnull (plain_end);
+    g_assert_cmpuint (plain.body->len, >, 1024);   /* compressed at all */
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_auto(Reply) r = { 0 };
+        Sign how = { .accept_encoding = cases[i].accept };
+        g_autofree char *text = NULL;
+        const char *end;
+
+        g_test_message ("Accept-Encoding: %s", cases[i].accept);
+        signed_call (c, t, "GET", "/v1/pull?cursor=0", NULL, 0, &how, &r);
+        g_assert_cmpint (r.status, ==, 200);
+        g_assert_cmpstr (r.content_encoding, ==, cases[i].coding);
+        if (g_str_equal (cases[i].coding, "zstd"))
+          {
+            unsigned long long size = ZSTD_getFrameContentSize (r.body->data, r.body->len);
+            gsize n;
+
+            g_assert_cmpuint (r.body->len, <, plain.body->len);
+            g_assert_cmpuint (size, <, 1024 * 1024);
+            text = g_malloc0 ((gsize) size + 1);
+            n = ZSTD_decompress (text, (gsize) size, r.body->data, r.body->len);
+            g_assert_false (ZSTD_isError (n));
+            g_assert_cmpuint (n, ==, size);
+          }
+        else if (g_str_equal (cases[i].coding, "gzip"))
+          {
+            struct libdeflate_decompressor *z = libdeflate_alloc_decompressor ();
+            gsize n = 0;
+
+            text = g_malloc0 (1024 * 1024);
+            g_assert_cmpint (libdeflate_gzip_decompress (z, r.body->data, r.body->len, text, 1024 * 1024 - 1, &n), ==,
+                             LIBDEFLATE_SUCCESS);
+            libdeflate_free_decompressor (z);
+          }
+        else
+          text = g_strdup (r.text);
+        end = strstr (text, ",\"server_time\":");
+        g_assert_nonnull (end);
+        g_assert_cmpuint (end - text, ==, plain_end - plain.text);
+        g_assert_cmpint (memcmp (text, plain.text, (gsize) (end - text)), ==, 0);
+      }
   }
   /* Bad parameters. */
   {

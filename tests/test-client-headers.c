@@ -31,12 +31,15 @@
  * - a replay refusal is signed again with a fresh nonce, three times,
  *   and one that persists is the network's doing (another try later); a
  *   stale time is tried once more and then refused, a bad signature and a
- *   revoked device at once.
+ *   revoked device at once;
+ * - the client asks replies in zstd and gzip when its libcurl decodes
+ *   zstd, else in gzip (PROTOCOL.md section 2).
  */
 #include "test-util.h"
 #include "client.h"
 #include "sign.h"
 
+#include <curl/curl.h>
 #include <gio/gio.h>
 #include <string.h>
 
@@ -554,6 +557,41 @@ refused_then_ok (Server *s, HearthSyncClient *client, const char *code, guint n_
   return reply;
 }
 
+/* The codings the client asks replies in (PROTOCOL.md section 2): zstd
+ * first when its libcurl decodes zstd, and gzip; a plain reply is read. */
+static void
+test_accept_encoding (void)
+{
+  Server s = { 0 };
+  g_autofree char *url = NULL;
+  g_autofree char *head = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  const curl_version_info_data *info = curl_version_info (CURLVERSION_NOW);
+  HearthSyncClient *client;
+  GThread *thread;
+  guint status = 0;
+
+  server_start (&s, &url);
+  s.requests = g_async_queue_new_full (g_free);
+  thread = g_thread_new ("server", serve, &s);
+  client = hearth_sync_client_new (url, &error);
+  g_assert_no_error (error);
+  queue_reply (&s, 200, NULL, "{\"ok\": true}");
+  reply = hearth_sync_client_call (client, "GET", "/v1/status", NULL, FALSE, &status, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (reply);
+  g_assert_cmpuint (status, ==, 200);
+  head = g_async_queue_pop (s.requests);
+  g_test_message ("%s", head);
+  if ((info->features & CURL_VERSION_ZSTD) != 0)
+    g_assert_nonnull (strstr (head, "\r\nAccept-Encoding: zstd, gzip\r\n"));
+  else
+    g_assert_nonnull (strstr (head, "\r\nAccept-Encoding: gzip\r\n"));
+  hearth_sync_client_free (client);
+  server_stop (&s, thread);
+}
+
 static void
 test_replay_and_stale (void)
 {
@@ -687,5 +725,6 @@ main (int argc, char **argv)
   g_test_add_func ("/client/cut-head", test_cut_head);
   g_test_add_func ("/client/refusal-shape", test_refusal_shape);
   g_test_add_func ("/client/replay-and-stale", test_replay_and_stale);
+  g_test_add_func ("/client/accept-encoding", test_accept_encoding);
   return g_test_run ();
 }

@@ -6,7 +6,7 @@
 # messages; gettext depends on it, but tools/run uses it directly.
 HEARTH_BUILD_PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 gettext gettext-base \
 libglib2.0-dev libglib2.0-bin libsqlite3-dev libsodium-dev libjson-glib-dev libxml2-dev tzdata \
-libmicrohttpd-dev libdeflate-dev liblz4-dev libcurl4-openssl-dev libgtk-4-dev libadwaita-1-dev"
+libmicrohttpd-dev libdeflate-dev libzstd-dev liblz4-dev libcurl4-openssl-dev libgtk-4-dev libadwaita-1-dev"
 
 # What the test suite needs beyond the build (tools/test installs them): a
 # virtual X server and a D-Bus session for the app's screens, Chinese fonts
