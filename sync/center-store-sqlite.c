@@ -148,6 +148,11 @@ typedef struct {
   /* Whether the store's key filters hold every key of the transaction's
    * snapshot (writer_filters()): 0 not asked yet, 1 yes, -1 no. */
   int filters;
+  /* The record of the change the writer checks (sqlite_note_prepared()):
+   * its table, id and identity's key, computed on the request's thread
+   * (txn_record_key()); known_table NULL: none. */
+  char *known_table, *known_id;
+  gint64 known_key;
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
@@ -333,6 +338,16 @@ record_key (const char *table, const char *id)
 {
   return (gint64) identity_bits ((const unsigned char *) table, strlen (table), (const unsigned char *) id,
                                  strlen (id));
+}
+
+/* record_key (@table, @id), the one sqlite_note_prepared() was given
+ * when it is that record's. */
+static gint64
+txn_record_key (SqliteTxn *t, const char *table, const char *id)
+{
+  if (t->known_table != NULL && strcmp (id, t->known_id) == 0 && strcmp (table, t->known_table) == 0)
+    return t->known_key;
+  return record_key (table, id);
 }
 
 /* The 16 bits of the BLAKE2b of @field (hearth_field_key ()): must never
@@ -1254,6 +1269,8 @@ txn_end (SqliteTxn *t)
   g_clear_pointer (&t->held, g_hash_table_unref);
   g_free (t->edit_absent);
   g_free (t->record_absent);
+  g_free (t->known_table);
+  g_free (t->known_id);
   g_object_unref (t->parent.store);
   g_free (t);
 }
@@ -2119,7 +2136,7 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
   g_clear_pointer (&t->record_absent, g_free);
   if (st == NULL)
     return NULL;
-  key = record_key (table, id);
+  key = txn_record_key (t, table, id);
   /* A record new to the center (the writer's filter: no look-up). */
   if (writer_filters (t) &&
       !key_filter_may_hold (HEARTH_CENTER_STORE_SQLITE (t->parent.store)->record_keys, (guint64) key))
@@ -2341,15 +2358,48 @@ sqlite_prepare_change (HearthCenterStore *store, const HearthChange *c)
 {
   HearthCenterPrepared *prepared;
 
+  if (c->table == NULL || c->id == NULL)
+    return NULL;
+  /* Any change: the key of its record's identity (keys[2]). */
   if ((c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS) || c->hlc == NULL ||
       (c->kind == HEARTH_CHANGE_EDITS && (c->edits == NULL || c->edits->len == 0)) ||
       (c->kind == HEARTH_CHANGE_EDIT && c->field == NULL))
-    return NULL;
+    {
+      prepared = g_new0 (HearthCenterPrepared, 1);
+      prepared->keys[2] = record_key (c->table, c->id);
+      return prepared;
+    }
   prepared = g_new0 (HearthCenterPrepared, 1);
+  prepared->keys[2] = record_key (c->table, c->id);
   prepared->text = c->kind == HEARTH_CHANGE_EDIT ? parents_to_json (c) : edits_to_json (c);
   prepared->keys[0] = version_bits (c->hlc, strlen (c->hlc));
   prepared->keys[1] = c->kind == HEARTH_CHANGE_EDIT ? field_bits (c->field, strlen (c->field)) : 0;
   return prepared;
+}
+
+/* Keeps the key of @c's record's identity that @prepared holds
+ * (txn_record_key()). */
+static void
+sqlite_note_prepared (HearthCenterTxn *txn, const HearthChange *c, const HearthCenterPrepared *prepared)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+
+  if (prepared == NULL || c->table == NULL || c->id == NULL)
+    {
+      g_clear_pointer (&t->known_table, g_free);
+      return;
+    }
+  if (t->known_table == NULL || strcmp (t->known_table, c->table) != 0)
+    {
+      g_free (t->known_table);
+      t->known_table = g_strdup (c->table);
+    }
+  if (t->known_id == NULL || strcmp (t->known_id, c->id) != 0)
+    {
+      g_free (t->known_id);
+      t->known_id = g_strdup (c->id);
+    }
+  t->known_key = prepared->keys[2];
 }
 
 static gint64
@@ -2387,7 +2437,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
       g_autofree char *key = g_strconcat (c->table, "\n", c->id, NULL);
       gboolean known_absent = g_strcmp0 (t->record_absent, key) == 0;
 
-      vkey = known_absent ? t->record_absent_key : record_key (c->table, c->id);
+      vkey = known_absent ? t->record_absent_key : txn_record_key (t, c->table, c->id);
       g_clear_pointer (&t->record_absent, g_free);
       if (!known_absent)
         {
@@ -2416,7 +2466,11 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", error);
   if (st == NULL)
     return 0;
-  if ((edit || edits) && prepared != NULL && prepared->text != NULL)
+  /* What was prepared of an edit or a write: its text and keys (a
+   * record's prepared holds its identity's key alone). */
+  if (prepared != NULL && ((!edit && !edits) || prepared->text == NULL))
+    prepared = NULL;
+  if ((edit || edits) && prepared != NULL)
     text = prepared->text;
   else if (edit)
     text = json = parents_to_json (c);
@@ -3096,7 +3150,7 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   r = g_new0 (RecordState, 1);
   r->tbl = g_strdup (tbl);
   r->id = g_strdup (id);
-  r->idkey = record_key (tbl, id);
+  r->idkey = txn_record_key (t, tbl, id);
   r->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_state_free);
   /* A record new to the center (the writer's filter): no row. */
   if (state_surely_absent (t, r->idkey))
@@ -3475,7 +3529,7 @@ sqlite_get_household_village (HearthCenterTxn *txn, const char *household, GErro
     return NULL;
   /* A household new to the center (the writer's filter): no number, no
    * village. */
-  else if (state_surely_absent (t, record_key ("households", household)))
+  else if (state_surely_absent (t, txn_record_key (t, "households", household)))
     return NULL;
   else
     {
@@ -5225,6 +5279,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->edit_named = sqlite_edit_named;
   iface->add_change = sqlite_add_change;
   iface->prepare_change = sqlite_prepare_change;
+  iface->note_prepared = sqlite_note_prepared;
   iface->list_heads = sqlite_list_heads;
   iface->set_field_state = sqlite_set_field_state;
   iface->get_household_village = sqlite_get_household_village;

@@ -2512,6 +2512,8 @@ push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared
       refuse (out, REFUSED_BAD_CHANGE, "%s", item->refusal);
       return TRUE;
     }
+  /* Its record's key, computed on the request's thread. */
+  hearth_center_txn_note_prepared (p->txn, c, prepared);
   if (c->kind == HEARTH_CHANGE_RECORD && (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") ||
                                                 g_str_equal (c->table, "divisions")))
     {

@@ -7979,6 +7979,32 @@ test_push_prepared (void)
                                      STORE_KEY " OR vkey IS NOT hearth_version_key (hlc))"),
                    ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind <> 'record'"), ==, 6);
+
+  /* The key of a change's record, computed on the request's thread
+   * (hearth_center_txn_note_prepared()): records and merged states keyed
+   * by it, a record found by it again, and a change of another record
+   * between them keyed by its own. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *sub = g_uuid_string_random ();
+    g_autofree char *task = g_uuid_string_random ();
+    g_autofree char *v = hlc_at (now + 7000, 6, a->id);
+    g_autofree char *body = NULL;
+    char *first = record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"visit\"");
+    char *other = edit (a, "tasks", task, hh, VILLAGE_A, "status", "open", v, NULL);
+    char *again = record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"tampered\"");
+
+    body = batch (a, first, other, again, NULL);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' AND "
+                                       "vkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 2);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE "
+                                       "idkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  }
 }
 
 /* A group whose first run fails is run again, a push in a savepoint each
