@@ -1897,12 +1897,16 @@ heads_with (GPtrArray *heads, const HearthChange *c)
 /* A version after clamping (rule 5 of PROTOCOL.md section 6.3): *@hlc
  * replaced, and @out's clamped versions set, when it clamps. */
 static gboolean
-clamp_version (Push *p, char **hlc_text, HearthCenterOutcome *out, char **floor_out, GError **error)
+clamp_version (Push *p, char **hlc_text, const HearthHlc *parsed, HearthCenterOutcome *out, char **floor_out,
+               GError **error)
 {
   HearthHlc hlc, floor, clamped;
   gboolean have_floor;
 
-  if (!hearth_hlc_parse (*hlc_text, &hlc, error))
+  /* @parsed: *@hlc_text parsed already (the caller's check of whose it is). */
+  if (parsed != NULL)
+    hlc = *parsed;
+  else if (!hearth_hlc_parse (*hlc_text, &hlc, error))
     return FALSE;
   /* One mapping per version: the fields of one write sent as edits of
    * one field each (to a center that did not say "edits", or before the
@@ -1969,9 +1973,10 @@ rename_clamped (Push *p, GPtrArray *parents, GError **error)
  * of several fields, kind "edits": its one version and each field's
  * parents). Sets @out's clamped versions when it clamps. */
 static gboolean
-clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out, GError **error)
+clamp_edit (Push *p, HearthChange *c, const HearthHlc *parsed, HearthCenterOutcome *out, char **floor_out,
+            GError **error)
 {
-  if (!clamp_version (p, &c->hlc, out, floor_out, error))
+  if (!clamp_version (p, &c->hlc, parsed, out, floor_out, error))
     return FALSE;
   if (c->kind != HEARTH_CHANGE_EDITS)
     return rename_clamped (p, c->parents, error);
@@ -2596,17 +2601,18 @@ push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared
     {
       HearthHlc version;
       gboolean repeat = FALSE;
+      gboolean parsed = hearth_hlc_parse (c->hlc, &version, NULL);
 
       /* A version names the device whose clock made it: a device makes
        * its own versions only (a resolution too is the resolver's). */
-      if (hearth_hlc_parse (c->hlc, &version, NULL) && strcmp (version.device, p->device->id) != 0)
+      if (parsed && strcmp (version.device, p->device->id) != 0)
         {
           refuse (out, REFUSED_BAD_CHANGE, _("version %s names device %s, not the device that sent it"), c->hlc,
                   version.device);
           return TRUE;
         }
       p->renamed = FALSE;
-      if (!clamp_edit (p, c, out, &floor, &local))
+      if (!clamp_edit (p, c, parsed ? &version : NULL, out, &floor, &local))
         {
           if (local->domain != HEARTH_HLC_ERROR)
             {
