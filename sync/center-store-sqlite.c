@@ -145,6 +145,14 @@ typedef struct {
    * The rest is not narrowed: a wider range only makes an export read a
    * few more rows. */
   gint64 receipt_first, receipt_last, receipt_from, receipt_until;
+  /* Whether the store's key filters hold every key of the transaction's
+   * snapshot (writer_filters()): 0 not asked yet, 1 yes, -1 no. */
+  int filters;
+  /* The record of the change the writer checks (sqlite_note_prepared()):
+   * its table, id and identity's key, computed on the request's thread
+   * (txn_record_key()); known_table NULL: none. */
+  char *known_table, *known_id;
+  gint64 known_key;
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
@@ -172,6 +180,13 @@ static gint64 record_number (SqliteTxn *t, const char *tbl, const char *id, GErr
 static gboolean state_number (SqliteTxn *t, const char *tbl, const char *id, gint64 *rkey, GError **error);
 static char *held_key (const char *table, const char *id, const char *field, const char *hlc);
 static void held_add (SqliteTxn *t, const char *table, const char *id, const char *field, const char *hlc);
+typedef struct _KeyFilter KeyFilter;
+static void key_filter_free (KeyFilter *f);
+static gboolean writer_filters (SqliteTxn *t);
+static gboolean key_filter_may_hold (const KeyFilter *f, guint64 key);
+static void key_filter_add (KeyFilter *f, guint64 key);
+static void writer_inserted (SqliteTxn *t, KeyFilter *filter, guint64 key);
+static gboolean state_surely_absent (SqliteTxn *t, gint64 key);
 
 struct _HearthCenterStoreSqlite {
   GObject parent_instance;
@@ -225,6 +240,17 @@ struct _HearthCenterStoreSqlite {
   int wal_fd;
   GPtrArray *pull_named;  /* PullNamed *, newest last; under lock */
   gboolean pull_by_village;  /* (atomic) whether a pull walks a scope of few villages by village (PullWalk) */
+  /* Under write_lock: the keys the store may hold (KeyFilter, NULL until
+   * a writer first asks): record_state.idkey of each row, and the
+   * identity key (vkey) of each immutable record of changes, read once
+   * and added to as the writer inserts rows, so that the writer skips
+   * its look-up of a record that is new to the center (every record of
+   * a visit: a look-up that found nothing each). Valid while the
+   * writer's connection's PRAGMA data_version is filter_version (no
+   * other connection committed since; writer_filters()). */
+  struct _KeyFilter *state_keys;
+  struct _KeyFilter *record_keys;
+  gint64 filter_version;
 };
 
 static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
@@ -312,6 +338,16 @@ record_key (const char *table, const char *id)
 {
   return (gint64) identity_bits ((const unsigned char *) table, strlen (table), (const unsigned char *) id,
                                  strlen (id));
+}
+
+/* record_key (@table, @id), the one sqlite_note_prepared() was given
+ * when it is that record's. */
+static gint64
+txn_record_key (SqliteTxn *t, const char *table, const char *id)
+{
+  if (t->known_table != NULL && strcmp (id, t->known_id) == 0 && strcmp (table, t->known_table) == 0)
+    return t->known_key;
+  return record_key (table, id);
 }
 
 /* The 16 bits of the BLAKE2b of @field (hearth_field_key ()): must never
@@ -745,6 +781,8 @@ hearth_center_store_sqlite_finalize (GObject *object)
     close (self->wal_fd);
   g_ptr_array_unref (self->idle);
   g_clear_pointer (&self->writer, conn_free);
+  g_clear_pointer (&self->state_keys, key_filter_free);
+  g_clear_pointer (&self->record_keys, key_filter_free);
   g_ptr_array_unref (self->pull_named);
   g_mutex_clear (&self->lock);
   g_rec_mutex_clear (&self->write_lock);
@@ -1208,7 +1246,12 @@ txn_end (SqliteTxn *t)
     {
       /* Under write_lock, which a writer holds. */
       if (!sqlite3_get_autocommit (t->conn->db))
-        g_clear_pointer (&self->writer, conn_free);
+        {
+          /* Its data_version dies with it: the filters are read again. */
+          g_clear_pointer (&self->writer, conn_free);
+          g_clear_pointer (&self->state_keys, key_filter_free);
+          g_clear_pointer (&self->record_keys, key_filter_free);
+        }
       self->writer_busy = FALSE;
     }
   else if (sqlite3_get_autocommit (t->conn->db))
@@ -1226,6 +1269,8 @@ txn_end (SqliteTxn *t)
   g_clear_pointer (&t->held, g_hash_table_unref);
   g_free (t->edit_absent);
   g_free (t->record_absent);
+  g_free (t->known_table);
+  g_free (t->known_id);
   g_object_unref (t->parent.store);
   g_free (t);
 }
@@ -2091,11 +2136,18 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
   g_clear_pointer (&t->record_absent, g_free);
   if (st == NULL)
     return NULL;
-  key = record_key (table, id);
-  bind_borrowed (st, 1, table);
-  bind_borrowed (st, 2, id);
-  sqlite3_bind_int64 (st, 3, key);
-  found = find_one_change (t, st, &local);
+  key = txn_record_key (t, table, id);
+  /* A record new to the center (the writer's filter: no look-up). */
+  if (writer_filters (t) &&
+      !key_filter_may_hold (HEARTH_CENTER_STORE_SQLITE (t->parent.store)->record_keys, (guint64) key))
+    found = NULL;
+  else
+    {
+      bind_borrowed (st, 1, table);
+      bind_borrowed (st, 2, id);
+      sqlite3_bind_int64 (st, 3, key);
+      found = find_one_change (t, st, &local);
+    }
   if (local != NULL)
     {
       g_propagate_error (error, local);
@@ -2306,15 +2358,48 @@ sqlite_prepare_change (HearthCenterStore *store, const HearthChange *c)
 {
   HearthCenterPrepared *prepared;
 
+  if (c->table == NULL || c->id == NULL)
+    return NULL;
+  /* Any change: the key of its record's identity (keys[2]). */
   if ((c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS) || c->hlc == NULL ||
       (c->kind == HEARTH_CHANGE_EDITS && (c->edits == NULL || c->edits->len == 0)) ||
       (c->kind == HEARTH_CHANGE_EDIT && c->field == NULL))
-    return NULL;
+    {
+      prepared = g_new0 (HearthCenterPrepared, 1);
+      prepared->keys[2] = record_key (c->table, c->id);
+      return prepared;
+    }
   prepared = g_new0 (HearthCenterPrepared, 1);
+  prepared->keys[2] = record_key (c->table, c->id);
   prepared->text = c->kind == HEARTH_CHANGE_EDIT ? parents_to_json (c) : edits_to_json (c);
   prepared->keys[0] = version_bits (c->hlc, strlen (c->hlc));
   prepared->keys[1] = c->kind == HEARTH_CHANGE_EDIT ? field_bits (c->field, strlen (c->field)) : 0;
   return prepared;
+}
+
+/* Keeps the key of @c's record's identity that @prepared holds
+ * (txn_record_key()). */
+static void
+sqlite_note_prepared (HearthCenterTxn *txn, const HearthChange *c, const HearthCenterPrepared *prepared)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+
+  if (prepared == NULL || c->table == NULL || c->id == NULL)
+    {
+      g_clear_pointer (&t->known_table, g_free);
+      return;
+    }
+  if (t->known_table == NULL || strcmp (t->known_table, c->table) != 0)
+    {
+      g_free (t->known_table);
+      t->known_table = g_strdup (c->table);
+    }
+  if (t->known_id == NULL || strcmp (t->known_id, c->id) != 0)
+    {
+      g_free (t->known_id);
+      t->known_id = g_strdup (c->id);
+    }
+  t->known_key = prepared->keys[2];
 }
 
 static gint64
@@ -2352,7 +2437,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
       g_autofree char *key = g_strconcat (c->table, "\n", c->id, NULL);
       gboolean known_absent = g_strcmp0 (t->record_absent, key) == 0;
 
-      vkey = known_absent ? t->record_absent_key : record_key (c->table, c->id);
+      vkey = known_absent ? t->record_absent_key : txn_record_key (t, c->table, c->id);
       g_clear_pointer (&t->record_absent, g_free);
       if (!known_absent)
         {
@@ -2381,7 +2466,11 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", error);
   if (st == NULL)
     return 0;
-  if ((edit || edits) && prepared != NULL && prepared->text != NULL)
+  /* What was prepared of an edit or a write: its text and keys (a
+   * record's prepared holds its identity's key alone). */
+  if (prepared != NULL && ((!edit && !edits) || prepared->text == NULL))
+    prepared = NULL;
+  if ((edit || edits) && prepared != NULL)
     text = prepared->text;
   else if (edit)
     text = json = parents_to_json (c);
@@ -2434,6 +2523,8 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
     sqlite3_bind_int64 (st, 17, version_bits (c->hlc, strlen (c->hlc)));
   if (!run (t, st, error))
     return 0;
+  if (!edit && !edits)
+    writer_inserted (t, HEARTH_CENTER_STORE_SQLITE (t->parent.store)->record_keys, (guint64) vkey);
   g_clear_pointer (&t->edit_absent, g_free);
   cursor = sqlite3_last_insert_rowid (t->conn->db);
   if (t->receipt_last == 0)
@@ -2458,6 +2549,197 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
         return 0;
     }
   return cursor;
+}
+
+/* ---- the keys a writer knows the store may hold ----------------------------------- */
+
+/* A Bloom filter of 64-bit keys, each a hash already (BLAKE2b bits):
+ * KEY_FILTER_PROBES bits a key, at least KEY_FILTER_BITS_A_KEY bits a
+ * key held (some 0.2% of the keys absent pass, and are looked up). A
+ * key added stays: a row undone (a savepoint, a rollback) only makes
+ * its key pass. */
+struct _KeyFilter {
+  guint64 *words;
+  guint64 mask;    /* (mask + 1) bits */
+  guint64 count;   /* keys added */
+};
+
+#define KEY_FILTER_MIN_BITS (G_GUINT64_CONSTANT (1) << 17)
+#define KEY_FILTER_BITS_A_KEY 16
+#define KEY_FILTER_PROBES 4
+
+static KeyFilter *
+key_filter_new (guint64 keys)
+{
+  KeyFilter *f = g_new0 (KeyFilter, 1);
+  guint64 bits = KEY_FILTER_MIN_BITS;
+
+  /* Room for as many again before it is read anew (writer_filters()). */
+  while (bits < keys * 2 * KEY_FILTER_BITS_A_KEY)
+    bits <<= 1;
+  f->words = g_new0 (guint64, bits / 64);
+  f->mask = bits - 1;
+  return f;
+}
+
+static void
+key_filter_free (KeyFilter *f)
+{
+  g_free (f->words);
+  g_free (f);
+}
+
+/* splitmix64's finaliser. */
+static inline guint64
+key_mix (guint64 x)
+{
+  x ^= x >> 30;
+  x *= G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  x ^= x >> 27;
+  x *= G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return x ^ (x >> 31);
+}
+
+static void
+key_filter_add (KeyFilter *f, guint64 key)
+{
+  guint64 h1 = key_mix (key), h2 = key_mix (key ^ G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) | 1;
+
+  for (guint i = 0; i < KEY_FILTER_PROBES; i++)
+    {
+      guint64 bit = (h1 + i * h2) & f->mask;
+
+      f->words[bit / 64] |= G_GUINT64_CONSTANT (1) << (bit % 64);
+    }
+  f->count++;
+}
+
+/* %FALSE: @key was never added. */
+static gboolean
+key_filter_may_hold (const KeyFilter *f, guint64 key)
+{
+  guint64 h1 = key_mix (key), h2 = key_mix (key ^ G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)) | 1;
+
+  for (guint i = 0; i < KEY_FILTER_PROBES; i++)
+    {
+      guint64 bit = (h1 + i * h2) & f->mask;
+
+      if ((f->words[bit / 64] & (G_GUINT64_CONSTANT (1) << (bit % 64))) == 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Whether @f is past the keys it was sized for. */
+static gboolean
+key_filter_full (const KeyFilter *f)
+{
+  return f->count > (f->mask + 1) / KEY_FILTER_BITS_A_KEY;
+}
+
+/* A filter of the keys @sql reads (one integer column), or NULL when
+ * the statement fails. */
+static KeyFilter *
+key_filter_read (SqliteTxn *t, const char *sql)
+{
+  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (guint64));
+  sqlite3_stmt *st = stmt (t, sql, NULL);
+  KeyFilter *f;
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      guint64 key = (guint64) sqlite3_column_int64 (st, 0);
+
+      g_array_append_val (keys, key);
+    }
+  sqlite3_reset (st);
+  if (rc != SQLITE_DONE)
+    return NULL;
+  f = key_filter_new (keys->len);
+  for (guint i = 0; i < keys->len; i++)
+    key_filter_add (f, g_array_index (keys, guint64, i));
+  return f;
+}
+
+/* Whether the store's key filters (state_keys, record_keys) may answer
+ * for @t: a transaction of the writers' own connection, which holds the
+ * writer's lock, and no other connection committed since the filters
+ * were read (the connection's PRAGMA data_version, which the
+ * connection's own commits leave as it is: what it inserts is added as
+ * it goes, sqlite_add_change() and states_flush()). Read here when
+ * there are none, another connection committed, or they are full: the
+ * first push after the center starts, or after another process
+ * committed (an administrator's command: hearth-center enrol-code, the
+ * bench's ingest), reads every key of record_state and of the records
+ * in changes, in the writer (their indexes: some 230 instructions a key,
+ * 15.7 M for the bench's 69,000; about 0.4 s for 5 million keys), and
+ * keeps 4 to 8 bytes a key (KEY_FILTER_BITS_A_KEY, twice the keys read
+ * for room, rounded up to a power of two). Asked once a transaction;
+ * without them, the look-ups are made. */
+static gboolean
+writer_filters (SqliteTxn *t)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
+  sqlite3_stmt *st;
+  gint64 version;
+
+  if (t->filters != 0)
+    return t->filters > 0;
+  t->filters = -1;
+  if (!t->write || t->conn != self->writer || (st = stmt (t, "PRAGMA data_version", NULL)) == NULL)
+    return FALSE;
+  if (sqlite3_step (st) != SQLITE_ROW)
+    {
+      sqlite3_reset (st);
+      return FALSE;
+    }
+  version = sqlite3_column_int64 (st, 0);
+  sqlite3_reset (st);
+  if (self->state_keys == NULL || self->record_keys == NULL || version != self->filter_version ||
+      key_filter_full (self->state_keys) || key_filter_full (self->record_keys))
+    {
+      g_clear_pointer (&self->state_keys, key_filter_free);
+      g_clear_pointer (&self->record_keys, key_filter_free);
+      self->state_keys = key_filter_read (t, "SELECT idkey FROM record_state INDEXED BY record_state_by_id");
+      self->record_keys = self->state_keys == NULL ? NULL
+                            : key_filter_read (t, "SELECT vkey FROM changes INDEXED BY changes_record_key "
+                                                  "WHERE kind = 'record'");
+      if (self->record_keys == NULL)
+        {
+          g_clear_pointer (&self->state_keys, key_filter_free);
+          return FALSE;
+        }
+      self->filter_version = version;
+    }
+  t->filters = 1;
+  return TRUE;
+}
+
+/* Adds @key to @filter (self->state_keys or record_keys), a row @t
+ * inserted: every row the writers' connection inserts is added, asked
+ * or not (its own commits leave data_version as it is). A writer of
+ * another connection changes the writers' data_version when it
+ * commits. */
+static void
+writer_inserted (SqliteTxn *t, KeyFilter *filter, guint64 key)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
+
+  if (filter != NULL && t->write && t->conn == self->writer)
+    key_filter_add (filter, key);
+}
+
+/* Whether the writer's filter says @key is not in record_state.idkey
+ * (%FALSE: it may be, look it up). */
+static gboolean
+state_surely_absent (SqliteTxn *t, gint64 key)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
+
+  return writer_filters (t) && !key_filter_may_hold (self->state_keys, (guint64) key);
 }
 
 /* ---- merged states ------------------------------------------------------------- */
@@ -2869,14 +3151,23 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
    * would hold every record. */
   if (g_hash_table_size (t->states) >= STATES_KEPT && !states_flush (t, error))
     return NULL;
-  st = stmt (t, "SELECT rkey, lookup, state FROM record_state WHERE idkey = ?3 AND tbl = ?1 AND record_id = ?2", error);
-  if (st == NULL)
-    return NULL;
   r = g_new0 (RecordState, 1);
   r->tbl = g_strdup (tbl);
   r->id = g_strdup (id);
-  r->idkey = record_key (tbl, id);
+  r->idkey = txn_record_key (t, tbl, id);
   r->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_state_free);
+  /* A record new to the center (the writer's filter): no row. */
+  if (state_surely_absent (t, r->idkey))
+    {
+      g_hash_table_insert (t->states, g_steal_pointer (&key), r);
+      return t->last_state = r;
+    }
+  st = stmt (t, "SELECT rkey, lookup, state FROM record_state WHERE idkey = ?3 AND tbl = ?1 AND record_id = ?2", error);
+  if (st == NULL)
+    {
+      record_state_free (r);
+      return NULL;
+    }
   bind_borrowed (st, 1, tbl);
   bind_borrowed (st, 2, id);
   sqlite3_bind_int64 (st, 3, r->idkey);
@@ -3073,6 +3364,8 @@ states_flush (SqliteTxn *t, GError **error)
         bind_borrowed (st, 5, lookup);
       if (!run (t, st, error))
         return FALSE;
+      if (r->unstored)
+        writer_inserted (t, HEARTH_CENTER_STORE_SQLITE (t->parent.store)->state_keys, (guint64) r->idkey);
       r->unstored = FALSE;
     }
   t->last_state = NULL;
@@ -3237,6 +3530,10 @@ sqlite_get_household_village (HearthCenterTxn *txn, const char *household, GErro
       sqlite3_bind_int64 (st, 1, r->rkey);
     }
   else if (r != NULL)
+    return NULL;
+  /* A household new to the center (the writer's filter): no number, no
+   * village. */
+  else if (state_surely_absent (t, txn_record_key (t, "households", household)))
     return NULL;
   else
     {
@@ -5026,6 +5323,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->edit_named = sqlite_edit_named;
   iface->add_change = sqlite_add_change;
   iface->prepare_change = sqlite_prepare_change;
+  iface->note_prepared = sqlite_note_prepared;
   iface->list_heads = sqlite_list_heads;
   iface->set_field_state = sqlite_set_field_state;
   iface->get_household_village = sqlite_get_household_village;

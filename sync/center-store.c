@@ -380,6 +380,15 @@ hearth_center_store_prepare_change (HearthCenterStore *store, const HearthChange
 }
 
 void
+hearth_center_txn_note_prepared (HearthCenterTxn *txn, const HearthChange *change,
+                                 const HearthCenterPrepared *prepared)
+{
+  g_return_if_fail (txn != NULL && change != NULL);
+  if (IFACE (txn)->note_prepared != NULL)
+    IFACE (txn)->note_prepared (txn, change, prepared);
+}
+
+void
 hearth_center_prepared_free (HearthCenterPrepared *prepared)
 {
   if (prepared == NULL)

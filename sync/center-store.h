@@ -290,7 +290,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthCenterConflict, hearth_center_conflict_free
  */
 typedef struct {
   char *text;
-  gint64 keys[2];
+  gint64 keys[3];
 } HearthCenterPrepared;
 
 /** hearth_center_prepared_free: @prepared: (transfer full) (nullable): freed with its members. */
@@ -368,6 +368,9 @@ struct _HearthCenterStoreInterface {
                                 GError **error);
   /* Optional (NULL: nothing is prepared). Any thread, no transaction. */
   HearthCenterPrepared *(*prepare_change) (HearthCenterStore *self, const HearthChange *change);
+  /* Optional (NULL: nothing is noted). */
+  void          (*note_prepared) (HearthCenterTxn *txn, const HearthChange *change,
+                                  const HearthCenterPrepared *prepared);
   GPtrArray    *(*list_heads)  (HearthCenterTxn *txn, const char *table, const char *id, const char *field,
                                 GError **error);
   gboolean      (*set_field_state) (HearthCenterTxn *txn, const HearthChange *winner, GPtrArray *losers,
@@ -742,13 +745,30 @@ gint64 hearth_center_txn_add_change (HearthCenterTxn *txn, const char *device_id
  *
  * Computes ahead what hearth_center_txn_add_prepared_change() would
  * compute of @change alone (for the SQLite store: an edit's stored
- * parents, a write's stored fields, their version's key), so that the
- * single writer binds it. Thread-safe; needs no transaction.
+ * parents, a write's stored fields, their version's key; the key of any
+ * change's record's identity, hearth_center_txn_note_prepared()), so
+ * that the single writer binds it. Thread-safe; needs no transaction.
  *
  * Returns: (transfer full) (nullable): what was prepared, or %NULL when
  *   the store prepares nothing of such a change.
  */
 HearthCenterPrepared *hearth_center_store_prepare_change (HearthCenterStore *store, const HearthChange *change);
+
+/**
+ * hearth_center_txn_note_prepared:
+ * @txn: a write transaction
+ * @change: the change the caller checks, and may store, next
+ * @prepared: (nullable): hearth_center_store_prepare_change() of @change
+ *
+ * Lets the store use what was prepared of @change in the look-ups of
+ * @change's record that follow (for the SQLite store: the key of the
+ * record's identity, computed on the request's thread rather than by the
+ * single writer). The store keeps copies of what it needs: @change and
+ * @prepared may go after the call. A record other than @change's is
+ * looked up as before. Thread safety: the transaction's thread.
+ */
+void hearth_center_txn_note_prepared (HearthCenterTxn *txn, const HearthChange *change,
+                                      const HearthCenterPrepared *prepared);
 
 /**
  * hearth_center_txn_add_prepared_change:

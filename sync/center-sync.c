@@ -1539,9 +1539,12 @@ typedef struct _RecordMemo {
   gboolean owner_known;
   char *owner;
   /* The center held no edit of the record when the push first asked;
-   * the fields the push stored since, which are no longer new. */
+   * the fields the push stored since, which are no longer new: borrowed
+   * from the batch's changes (a field's name is never replaced, and the
+   * batch outlives the push), a few a record, found by a walk (a hash
+   * table and a copy of each name cost more). */
   gboolean unseen;
-  GHashTable *stored;
+  GPtrArray *stored;
   char *table, *id;   /* its record (Push.last_memo) */
 } RecordMemo;
 
@@ -1551,7 +1554,7 @@ record_memo_free (RecordMemo *m)
   g_free (m->owner);
   g_free (m->table);
   g_free (m->id);
-  g_clear_pointer (&m->stored, g_hash_table_unref);
+  g_clear_pointer (&m->stored, g_ptr_array_unref);
   g_free (m);
 }
 
@@ -1602,7 +1605,7 @@ record_owner (Push *p, const HearthChange *c, GError **error)
   if (m->owner == NULL && m->stored == NULL)
     {
       m->unseen = TRUE;
-      m->stored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      m->stored = g_ptr_array_new ();
     }
   return m->owner;
 }
@@ -1615,7 +1618,12 @@ field_is_new (Push *p, const HearthChange *c)
 {
   RecordMemo *m = record_memo (p, c);
 
-  return m->unseen && !g_hash_table_contains (m->stored, c->field);
+  if (!m->unseen)
+    return FALSE;
+  for (guint i = 0; i < m->stored->len; i++)
+    if (strcmp (m->stored->pdata[i], c->field) == 0)
+      return FALSE;
+  return TRUE;
 }
 
 /* After an edit of @c's record was stored (under c->household). */
@@ -1625,7 +1633,7 @@ record_stored (Push *p, const HearthChange *c)
   RecordMemo *m = record_memo (p, c);
 
   if (m->stored != NULL)
-    g_hash_table_add (m->stored, g_strdup (c->field));
+    g_ptr_array_add (m->stored, (gpointer) c->field);
   /* Its household is the merged household_id, or that of its first edit. */
   if (g_str_equal (c->field, "household_id"))
     {
@@ -1684,25 +1692,22 @@ refuse (HearthCenterOutcome *out, const char *code, const char *format, ...)
   out->code = g_strdup (code);
 }
 
-/* Checks an audit entry against the device's chain; on success moves the
- * chain's head (in memory, saved with the device). Returns: (transfer
- * full) the reason it breaks the chain, or NULL. */
+/* The fields of audit entry @c that its hash covers, checked alone (as
+ * far as they do not depend on the device's chain): @values (eight) set,
+ * and *@seq, *@prev and *@hash. Returns: (transfer full) the reason the
+ * entry breaks the chain, or NULL. */
 static char *
-check_audit_entry (Push *p, const HearthChange *c)
+audit_entry_values (const HearthChange *c, const char **values, gint64 *seq, const char **prev, const char **hash)
 {
   static const char *const names[] = { "at", "actor", "device_id", "action", "record_table", "record_id", "fields" };
-  const char *values[8];
   const char *seq_text = g_hash_table_lookup (c->fields, "seq");
-  const char *prev = g_hash_table_lookup (c->fields, "prev_hash");
-  const char *hash = g_hash_table_lookup (c->fields, "hash");
-  HearthCenterDevice *d = p->device;
-  char computed[65];
-  gint64 seq;
 
-  if (seq_text == NULL || !g_ascii_string_to_signed (seq_text, 10, 1, HEARTH_CENTER_MAX_SEQ, &seq, NULL))
+  *prev = g_hash_table_lookup (c->fields, "prev_hash");
+  *hash = g_hash_table_lookup (c->fields, "hash");
+  if (seq_text == NULL || !g_ascii_string_to_signed (seq_text, 10, 1, HEARTH_CENTER_MAX_SEQ, seq, NULL))
     return g_strdup (_("an audit entry needs a whole “seq” from 1"));
-  if (prev == NULL || hash == NULL)
-    return g_strdup_printf (_("audit entry %lld has no “prev_hash” or “hash”"), (long long) seq);
+  if (*prev == NULL || *hash == NULL)
+    return g_strdup_printf (_("audit entry %lld has no “prev_hash” or “hash”"), (long long) *seq);
   values[0] = c->id;
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -1713,11 +1718,53 @@ check_audit_entry (Push *p, const HearthChange *c)
       if (v == NULL && g_str_equal (names[i], "fields"))
         v = "";
       if (v == NULL || (*v == '\0' && !g_str_equal (names[i], "fields")))
-        return g_strdup_printf (_("audit entry %lld has no “%s”"), (long long) seq, names[i]);
+        return g_strdup_printf (_("audit entry %lld has no “%s”"), (long long) *seq, names[i]);
       if (strpbrk (v, "\r\n") != NULL)
-        return g_strdup_printf (_("audit entry %lld: “%s” holds a line break"), (long long) seq, names[i]);
+        return g_strdup_printf (_("audit entry %lld: “%s” holds a line break"), (long long) *seq, names[i]);
       values[i + 1] = v;
     }
+  return NULL;
+}
+
+/* What the writer's check of an audit entry (check_audit_entry()) can
+ * compute of @item alone, on the request's thread: the entry's hash
+ * from its own prev_hash and fields, into item->audit_hash (left empty
+ * when the entry's fields are refused: the writer says why). */
+static void
+audit_entry_hash_ahead (HearthPushItem *item)
+{
+  const HearthChange *c = item->change;
+  const char *values[8];
+  const char *prev, *hash;
+  g_autofree char *broken = NULL;
+  gint64 seq;
+
+  item->audit_hash[0] = '\0';
+  if (c == NULL || c->kind != HEARTH_CHANGE_RECORD || !g_str_equal (c->table, "audit") || c->fields == NULL)
+    return;
+  broken = audit_entry_values (c, values, &seq, &prev, &hash);
+  if (broken == NULL)
+    hearth_audit_entry_hash (prev, seq, values, item->audit_hash);
+}
+
+/* Whether audit entry @c follows the device's chain: its fields whole, its
+ * number the next, its previous hash the chain's head and its own hash
+ * that of its fields. The entry then becomes the device's
+ * chain's head (in memory, saved with the device). @ahead: its hash
+ * computed on the request's thread (audit_entry_hash_ahead()), or "".
+ * Returns: (transfer full) the reason it breaks the chain, or NULL. */
+static char *
+check_audit_entry (Push *p, const HearthChange *c, const char *ahead)
+{
+  const char *values[8];
+  const char *prev, *hash;
+  HearthCenterDevice *d = p->device;
+  char computed[65];
+  gint64 seq;
+  char *broken = audit_entry_values (c, values, &seq, &prev, &hash);
+
+  if (broken != NULL)
+    return broken;
   if (g_strcmp0 (values[3], d->id) != 0)
     return g_strdup_printf (_("audit entry %lld names device %s, not the device that sent it"), (long long) seq,
                             values[3]);
@@ -1732,7 +1779,12 @@ check_audit_entry (Push *p, const HearthChange *c)
     return g_strdup_printf (_("audit entry %lld does not follow entry %lld: its previous hash differs (entries "
                               "were replaced, reordered or removed)"),
                             (long long) seq, (long long) d->audit_seq);
-  hearth_audit_entry_hash (prev, seq, values, computed);
+  /* Of the entry's own fields: computed ahead but for an entry the
+   * request's thread did not see whole. */
+  if (ahead != NULL && ahead[0] != '\0')
+    memcpy (computed, ahead, sizeof computed);
+  else
+    hearth_audit_entry_hash (prev, seq, values, computed);
   if (strcmp (hash, computed) != 0)
     return g_strdup_printf (_("audit entry %lld was changed after it was written: its hash does not match"),
                             (long long) seq);
@@ -1845,12 +1897,16 @@ heads_with (GPtrArray *heads, const HearthChange *c)
 /* A version after clamping (rule 5 of PROTOCOL.md section 6.3): *@hlc
  * replaced, and @out's clamped versions set, when it clamps. */
 static gboolean
-clamp_version (Push *p, char **hlc_text, HearthCenterOutcome *out, char **floor_out, GError **error)
+clamp_version (Push *p, char **hlc_text, const HearthHlc *parsed, HearthCenterOutcome *out, char **floor_out,
+               GError **error)
 {
   HearthHlc hlc, floor, clamped;
   gboolean have_floor;
 
-  if (!hearth_hlc_parse (*hlc_text, &hlc, error))
+  /* @parsed: *@hlc_text parsed already (the caller's check of whose it is). */
+  if (parsed != NULL)
+    hlc = *parsed;
+  else if (!hearth_hlc_parse (*hlc_text, &hlc, error))
     return FALSE;
   /* One mapping per version: the fields of one write sent as edits of
    * one field each (to a center that did not say "edits", or before the
@@ -1917,9 +1973,10 @@ rename_clamped (Push *p, GPtrArray *parents, GError **error)
  * of several fields, kind "edits": its one version and each field's
  * parents). Sets @out's clamped versions when it clamps. */
 static gboolean
-clamp_edit (Push *p, HearthChange *c, HearthCenterOutcome *out, char **floor_out, GError **error)
+clamp_edit (Push *p, HearthChange *c, const HearthHlc *parsed, HearthCenterOutcome *out, char **floor_out,
+            GError **error)
 {
-  if (!clamp_version (p, &c->hlc, out, floor_out, error))
+  if (!clamp_version (p, &c->hlc, parsed, out, floor_out, error))
     return FALSE;
   if (c->kind != HEARTH_CHANGE_EDITS)
     return rename_clamped (p, c->parents, error);
@@ -2460,6 +2517,8 @@ push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared
       refuse (out, REFUSED_BAD_CHANGE, "%s", item->refusal);
       return TRUE;
     }
+  /* Its record's key, computed on the request's thread. */
+  hearth_center_txn_note_prepared (p->txn, c, prepared);
   if (c->kind == HEARTH_CHANGE_RECORD && (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") ||
                                                 g_str_equal (c->table, "divisions")))
     {
@@ -2525,7 +2584,7 @@ push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared
             refuse (out, REFUSED_BAD_CHANGE, _("%s record %s was recorded with other content"), c->table, c->id);
           return TRUE;  /* the same record again: acknowledged, not stored twice */
         }
-      if (audit && (broken = check_audit_entry (p, c)) != NULL)
+      if (audit && (broken = check_audit_entry (p, c, item->audit_hash)) != NULL)
         {
           if (p->device->audit_broken == NULL)
             p->device->audit_broken = g_strdup (broken);
@@ -2542,17 +2601,18 @@ push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared
     {
       HearthHlc version;
       gboolean repeat = FALSE;
+      gboolean parsed = hearth_hlc_parse (c->hlc, &version, NULL);
 
       /* A version names the device whose clock made it: a device makes
        * its own versions only (a resolution too is the resolver's). */
-      if (hearth_hlc_parse (c->hlc, &version, NULL) && strcmp (version.device, p->device->id) != 0)
+      if (parsed && strcmp (version.device, p->device->id) != 0)
         {
           refuse (out, REFUSED_BAD_CHANGE, _("version %s names device %s, not the device that sent it"), c->hlc,
                   version.device);
           return TRUE;
         }
       p->renamed = FALSE;
-      if (!clamp_edit (p, c, out, &floor, &local))
+      if (!clamp_edit (p, c, parsed ? &version : NULL, out, &floor, &local))
         {
           if (local->domain != HEARTH_HLC_ERROR)
             {
@@ -2949,10 +3009,11 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   prepared = g_ptr_array_new_full (batch->items->len, (GDestroyNotify) hearth_center_prepared_free);
   for (guint i = 0; i < batch->items->len; i++)
     {
-      const HearthPushItem *item = batch->items->pdata[i];
+      HearthPushItem *item = batch->items->pdata[i];
 
       g_ptr_array_add (prepared, item->change != NULL
                                    ? hearth_center_store_prepare_change (self->store, item->change) : NULL);
+      audit_entry_hash_ahead (item);
     }
   job.batch = batch;
   job.prepared = prepared;

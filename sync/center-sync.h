@@ -227,6 +227,9 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  * @digest_text: then the text of which the digest is made, in three
  *   pieces of the body
  * @digest_len: their lengths
+ * @audit_hash: an audit entry's hash of its own fields and prev_hash,
+ *   computed on the request's thread before the writer checks the chain
+ *   (empty: not computed, the writer computes it)
  */
 typedef struct {
   gint64 seq;
@@ -239,6 +242,7 @@ typedef struct {
   guint n_digest_text;
   const char *digest_text[3];
   gsize digest_len[3];
+  char audit_hash[65];
 } HearthPushItem;
 
 /**

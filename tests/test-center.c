@@ -8056,6 +8056,32 @@ test_push_prepared (void)
                                      STORE_KEY " OR vkey IS NOT hearth_version_key (hlc))"),
                    ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind <> 'record'"), ==, 6);
+
+  /* The key of a change's record, computed on the request's thread
+   * (hearth_center_txn_note_prepared()): records and merged states keyed
+   * by it, a record found by it again, and a change of another record
+   * between them keyed by its own. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *sub = g_uuid_string_random ();
+    g_autofree char *task = g_uuid_string_random ();
+    g_autofree char *v = hlc_at (now + 7000, 6, a->id);
+    g_autofree char *body = NULL;
+    char *first = record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"visit\"");
+    char *other = edit (a, "tasks", task, hh, VILLAGE_A, "status", "open", v, NULL);
+    char *again = record (a, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"tampered\"");
+
+    body = batch (a, first, other, again, NULL);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' AND "
+                                       "vkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 2);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE "
+                                       "idkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  }
 }
 
 /* A group whose first run fails is run again, a push in a savepoint each
@@ -8185,6 +8211,92 @@ test_push_group_retry (void)
   center_stop (c);
 }
 
+/* The writer skips its look-up of a record that its filter of the keys
+ * the store holds says is new (center-store-sqlite.c, writer_filters()):
+ * rows another connection writes while the center serves (here by
+ * hand) are found all the same. A submission written so is a record the
+ * center holds (the same id with other content refused, not stored
+ * twice), a task's merged state so is the task's (a push's edit merged
+ * into that row, not into a second one), and a household's village so
+ * is where the center has it. */
+static void
+test_push_written_beside (void)
+{
+  g_autoptr(Center) c = center_new ("center-written-beside");
+  g_autoptr(Device) w = NULL;
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *hh2 = g_uuid_string_random ();
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *task = g_uuid_string_random ();
+
+  center_start (c);
+  w = enrol (c, "w.a");
+  /* A first push: the writer reads its filters. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *made = batch (w, now_edit (w, hh, VILLAGE_A, "head_name", "Wang"), NULL);
+
+    push (c, w, made, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  }
+  /* Written beside the center: a submission, a task's state (its
+   * "reason" merged, by the submission's cursor) and household hh2's
+   * number and village (VILLAGE_A2, outside w.a's scope). */
+  {
+    g_autofree char *sql = g_strdup_printf (
+      "INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
+      "VALUES ('hand', 1, 'record', 'submissions', '%s', '%s', '" VILLAGE_A "', '{\"form_id\":\"visit\"}', 1, "
+      "hearth_record_key ('submissions', '%s'));"
+      "INSERT INTO record_state (tbl, record_id, state, idkey) VALUES ('tasks', '%s', "
+      "json_object ('reason', json_array ('by hand', (SELECT max (cursor) FROM changes))), "
+      "hearth_record_key ('tasks', '%s'));"
+      "INSERT INTO record_state (tbl, record_id, state, idkey) VALUES ('households', '%s', '{}', "
+      "hearth_record_key ('households', '%s'));"
+      "INSERT INTO household_villages (hkey, village) VALUES (last_insert_rowid (), '" VILLAGE_A2 "')",
+      sub, hh, sub, task, task, hh2, hh2);
+
+    center_db_exec (c, sql);
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *made = NULL;
+    g_autofree char *v = hlc_at (g_get_real_time () / 1000 - 5000, 0, w->id);
+    /* In this order: seq 2, 3, 4. */
+    char *tampered = record (w, "submissions", sub, hh, VILLAGE_A, "\"form_id\": \"tampered\"");
+    char *status = edit (w, "tasks", task, hh, VILLAGE_A, "status", "open", v, NULL);
+    char *moved = now_edit (w, hh2, VILLAGE_A, "head_name", "Moved");
+
+    made = batch (w, tampered, status, moved, NULL);
+    push (c, w, made, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refusals (&r, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 2);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (2)), ==, "bad-change");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (2)), "other content"));
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (4)), ==, "scope");
+    g_assert_nonnull (strstr (g_hash_table_lookup (messages, GINT_TO_POINTER (4)), VILLAGE_A2));
+  }
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE record_id = '%s'", sub);
+
+    g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  }
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT group_concat (field || '=' || value, ' ') FROM "
+                                            "(SELECT * FROM field_state WHERE record_id = '%s' ORDER BY field)",
+                                            task);
+    g_autofree char *state = center_db_text (c, sql);
+    g_autofree char *rows = g_strdup_printf ("SELECT count (*) FROM record_state WHERE record_id = '%s'", task);
+
+    g_assert_cmpstr (state, ==, "reason=by hand status=open");
+    g_assert_cmpint (center_db_int (c, rows), ==, 1);
+  }
+  center_stop (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -8202,6 +8314,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/push/prepared", test_push_prepared);
   g_test_add_func ("/center/push/group-retry", test_push_group_retry);
+  g_test_add_func ("/center/push/written-beside", test_push_written_beside);
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
   g_test_add_func ("/center/push/new-record", test_push_new_record);
