@@ -63,7 +63,13 @@ edit_row_free (gpointer data)
 
 typedef struct {
   GPtrArray *rows;   /* EditRow */
-  GArray    *edits;  /* HearthFieldEdit, pointing into rows */
+  /* HearthFieldEdit, pointing into @rows, one an edit in their order:
+   * made by merge_set() when a merge needs them (edit_set_edits()), NULL
+   * before. A fresh device's pull joins some 80,000 edits into sets on
+   * its fetch thread, most of them never merged (create_fresh() reads the
+   * one row): an array made and appended to an edit was a tenth of that
+   * work. */
+  GArray    *edits;
   const char *table; /* whose field: its merge rule (borrowed) */
   const char *field;
 } EditSet;
@@ -89,10 +95,25 @@ edit_set_free (gpointer data)
 static void
 edit_set_add (EditSet *set, EditRow *row)
 {
-  HearthFieldEdit e = { row->hlc, (const char *const *) row->parents, g_strv_length (row->parents), row->value };
-
   g_ptr_array_add (set->rows, row);
-  g_array_append_val (set->edits, e);
+}
+
+/* @set's edits, made again from its rows (their order): the merge's
+ * winner and losers point into them until the next call. */
+static const HearthFieldEdit *
+edit_set_edits (EditSet *set)
+{
+  if (set->edits == NULL)
+    set->edits = g_array_sized_new (FALSE, TRUE, sizeof (HearthFieldEdit), set->rows->len);
+  g_array_set_size (set->edits, 0);
+  for (guint i = 0; i < set->rows->len; i++)
+    {
+      EditRow *r = set->rows->pdata[i];
+      HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
+
+      g_array_append_val (set->edits, e);
+    }
+  return (const HearthFieldEdit *) (gpointer) set->edits->data;
 }
 
 /* An empty edit set of @table's @field. */
@@ -100,7 +121,7 @@ static void
 edit_set_init (EditSet *set, const char *table, const char *field)
 {
   set->rows = g_ptr_array_new_with_free_func (edit_row_free);
-  set->edits = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
+  set->edits = NULL;
   set->table = table;
   set->field = field;
 }
@@ -111,7 +132,7 @@ compare_rows (gconstpointer a, gconstpointer b)
   return strcmp ((*(const EditRow *const *) a)->hlc, (*(const EditRow *const *) b)->hlc);
 }
 
-/* Orders a loaded set's rows and makes its edits (load_edits()). */
+/* Orders a loaded set's rows (load_edits()). */
 static void
 edit_set_seal (EditSet *set)
 {
@@ -119,13 +140,6 @@ edit_set_seal (EditSet *set)
    * heads a resolution or a write over them names keep their order. */
   if (set->rows->len > 1)
     g_ptr_array_sort (set->rows, compare_rows);
-  for (guint i = 0; i < set->rows->len; i++)
-    {
-      EditRow *r = set->rows->pdata[i];
-      HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
-
-      g_array_append_val (set->edits, e);
-    }
 }
 
 static gboolean
@@ -165,9 +179,9 @@ static gboolean
 merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
 {
   g_autoptr(GError) local = NULL;
+  const HearthFieldEdit *edits = edit_set_edits (set);
 
-  if (hearth_merge_field_of (set->table, set->field, (const HearthFieldEdit *) (gpointer) set->edits->data,
-                             set->edits->len, merge, &local))
+  if (hearth_merge_field_of (set->table, set->field, edits, set->rows->len, merge, &local))
     return TRUE;
   g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID, "%s", local->message);
   return FALSE;
@@ -472,7 +486,7 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
 
   if (!store_versions (db, table, id, 1, &field, &version, &base_c, error))
     return FALSE;
-  return set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
+  return set->rows->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
 }
 
 /* hearth_sync_recompute_field() over a set already loaded. */
@@ -486,7 +500,7 @@ recompute_loaded (sqlite3 *db, const char *table, const char *id, const char *fi
 
   if (exists_out != NULL)
     *exists_out = FALSE;
-  if (set->edits->len == 0)
+  if (set->rows->len == 0)
     return TRUE;
   if (!merge_set (set, &merge, error))
     return FALSE;
@@ -1222,7 +1236,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
   row->parents = parents;
   edit_set_add (set, g_steal_pointer (&row));
-  if (set->edits->len > 1)
+  if (set->rows->len > 1)
     (*record)->multi = TRUE;
   return TRUE;
 }
@@ -2054,7 +2068,6 @@ reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **err
           stored = loaded.rows->len;
           /* The page's rows, in its order, each once already. */
           rows = g_ptr_array_steal (set->rows, &n);
-          g_array_set_size (set->edits, 0);
           for (gsize r = 0; r < n; r++)
             {
               EditRow *row = rows[r];
@@ -3352,7 +3365,7 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       EditSet *set = g_hash_table_lookup (t->sets, field);
       HearthFieldMerge merge = { 0 };
 
-      if (set->edits->len == 0)
+      if (set->rows->len == 0)
         continue;
       if (!(ok = merge_set (set, &merge, error)))
         break;
@@ -3372,7 +3385,7 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       HearthFieldMerge *merge = &g_array_index (merges, HearthFieldMerge, i);
       EditSet *set = sets->pdata[i];
 
-      if (ok && set->edits->len > 1)
+      if (ok && set->rows->len > 1)
         ok = write_conflicts (db, t->table, t->id, names->pdata[i], set, merge, now, NULL, error);
       g_ptr_array_unref (merge->losers);
     }
