@@ -2913,6 +2913,17 @@ create_fresh_one (sqlite3 *db, Touched *t, const char *now, GArray *versions, GE
   return TRUE;
 }
 
+/* The value of @field a record of the fast path was created with: its
+ * one edit's (fresh_single()); NULL when it has none (the column's
+ * default) or another number. */
+static const char *
+fresh_value (Touched *t, const char *field)
+{
+  EditSet *set = g_hash_table_lookup (t->sets, field);
+
+  return set != NULL && set->rows->len == 1 ? ((const EditRow *) set->rows->pdata[0])->value : NULL;
+}
+
 /* Creates the records fresh_single() holds that the store does not have
  * (materialize_fresh()), with the connection's triggers off, then writes
  * what their triggers would have (write_created()). The complete ones go
@@ -2935,6 +2946,7 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
    * once a page. */
   g_autoptr(GHashTable) required_of = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                              (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GHashTable) created_households = NULL;   /* ids, borrowed */
   gboolean any = FALSE;
 
   for (guint i = 0; i < touched->order->len; i++)
@@ -3056,6 +3068,19 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
           queue_fresh_versions (row->t, row->fields, versions);
         }
     }
+  /* The households created: a member created into one of them is left
+   * out of write_created()'s members (below). */
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+
+      if (t->inserted && strcmp (t->table, "households") == 0)
+        {
+          if (created_households == NULL)
+            created_households = g_hash_table_new (g_str_hash, g_str_equal);
+          g_hash_table_add (created_households, (gpointer) t->id);
+        }
+    }
   /* In the order created: the households' keys are numbered in it. */
   for (guint i = 0; i < touched->order->len; i++)
     {
@@ -3064,13 +3089,30 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
       for (guint l = 0; t->inserted && l < G_N_ELEMENTS (tables); l++)
         if (strcmp (t->table, tables[l]) == 0)
           {
+            const char *value;
+
+            any = TRUE;
+            /* What write_created()'s statements would read of the row
+             * only to do nothing with it: a member of a household created
+             * here (the household's key is numbered with it, and its
+             * names make its search rows: CREATED_NAMES_SQL leaves such a
+             * member out), a task that is not open (only an open task
+             * takes its household out of the routine visit queue). Each
+             * cost a look-up of the record and of its household, some
+             * 7,500 of them in a fresh device's village pull. The row
+             * holds its fields' one value each (fresh_single()), as
+             * inserted just now; a value not known here keeps it in. */
+            if (l == 1 && created_households != NULL && (value = fresh_value (t, "household_id")) != NULL &&
+                g_hash_table_contains (created_households, value))
+              continue;
+            if (l == 2 && (value = fresh_value (t, "status")) != NULL && strcmp (value, "open") != 0)
+              continue;
             /* A UUID (apply_field_edit() checked it): nothing to escape. */
             if (lists[l]->len > 1)
               g_string_append_c (lists[l], ',');
             g_string_append_c (lists[l], '"');
             g_string_append (lists[l], t->id);
             g_string_append_c (lists[l], '"');
-            any = TRUE;
           }
     }
   return !any || write_created (db, lists, error);
