@@ -861,6 +861,13 @@ typedef struct {
    * writes; NULL until made (beforehand for a prepared page). */
   const PendingEdit **sorted;
   GArray *groups;     /* WriteGroup */
+  /* The last insert apply_immutable() made: its table, its columns (in
+   * the order of the change's fields, checked against the table) and its
+   * statement's text. A page's submissions name the same columns, each
+   * checked and written into the text again for every one of them. */
+  char *immutable_table;
+  GPtrArray *immutable_names;   /* owned strings */
+  char *immutable_sql;
 } TouchedSet;
 
 static TouchedSet *
@@ -892,6 +899,10 @@ touched_set_free (TouchedSet *touched)
   g_free (touched->sorted);
   if (touched->groups != NULL)
     g_array_unref (touched->groups);
+  g_free (touched->immutable_table);
+  if (touched->immutable_names != NULL)
+    g_ptr_array_unref (touched->immutable_names);
+  g_free (touched->immutable_sql);
   g_free (touched);
 }
 
@@ -1604,9 +1615,25 @@ bind_packed (sqlite3_stmt *st, int index, const char *text, GHashTable *packed)
   return hearth_packed_bind (st, index, text);
 }
 
+/* Whether @names (the change's fields, in its order) are @touched's
+ * last insert's columns, of @table: checked already, and its text is the
+ * statement's. */
 static gboolean
-apply_immutable (sqlite3 *db, const HearthChange *c, GHashTable *packed, GError **error)
+same_immutable (const TouchedSet *touched, const char *table, const GPtrArray *names)
 {
+  if (touched->immutable_names == NULL || touched->immutable_names->len != names->len ||
+      strcmp (touched->immutable_table, table) != 0)
+    return FALSE;
+  for (guint i = 0; i < names->len; i++)
+    if (strcmp (touched->immutable_names->pdata[i], names->pdata[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+apply_immutable (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **error)
+{
+  GHashTable *packed = touched->packed;
   g_autoptr(GError) refused = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GString) sql = g_string_new (NULL);
@@ -1619,27 +1646,38 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GHashTable *packed, GError 
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id);
   g_hash_table_iter_init (&iter, c->fields);
   while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, key);
+  /* The columns of the last insert: checked, and its text made, then. */
+  if (!same_immutable (touched, c->table, names))
     {
-      if (g_str_equal (key, "id") || !has_column (db, c->table, key))
-        return refuse (error, _("%s has no column “%s”"), c->table, (const char *) key);
-      g_ptr_array_add (names, key);
+      for (guint i = 0; i < names->len; i++)
+        if (g_str_equal (names->pdata[i], "id") || !has_column (db, c->table, names->pdata[i]))
+          return refuse (error, _("%s has no column “%s”"), c->table, (const char *) names->pdata[i]);
+      /* Inserted unless the id is there (a fresh device's pull: every one
+       * of them, without a read first); else compared. */
+      g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
+      for (guint i = 0; i < names->len; i++)
+        {
+          g_string_append (sql, ", \"");
+          g_string_append (sql, names->pdata[i]);
+          g_string_append_c (sql, '"');
+        }
+      g_string_append (sql, ") VALUES (?");
+      for (guint i = 0; i < names->len; i++)
+        g_string_append (sql, ", ?");
+      g_string_append (sql, ") ON CONFLICT (id) DO NOTHING");
+      g_free (touched->immutable_table);
+      touched->immutable_table = g_strdup (c->table);
+      if (touched->immutable_names != NULL)
+        g_ptr_array_unref (touched->immutable_names);
+      touched->immutable_names = g_ptr_array_new_full (names->len, g_free);
+      for (guint i = 0; i < names->len; i++)
+        g_ptr_array_add (touched->immutable_names, g_strdup (names->pdata[i]));
+      g_free (touched->immutable_sql);
+      touched->immutable_sql = g_strdup (sql->str);
     }
-
-  /* Inserted unless the id is there (a fresh device's pull: every one
-   * of them, without a read first); else compared. */
-  g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
-  for (guint i = 0; i < names->len; i++)
-    {
-      /* Appends, not a format: 5,000 submissions of a dozen columns a pull. */
-      g_string_append (sql, ", \"");
-      g_string_append (sql, names->pdata[i]);
-      g_string_append_c (sql, '"');
-    }
-  g_string_append (sql, ") VALUES (?");
-  for (guint i = 0; i < names->len; i++)
-    g_string_append (sql, ", ?");
-  g_string_append (sql, ") ON CONFLICT (id) DO NOTHING");
-  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+  /* The same text at the same address: the statement cache's slot. */
+  if ((st = hearth_sync_prepare (db, touched->immutable_sql)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
   for (guint i = 0; i < names->len; i++)
@@ -1774,7 +1812,7 @@ apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, Touched
   if (g_str_equal (c->table, "audit"))
     return apply_audit (db, device_id, c, error);
   if (g_str_equal (c->table, "submissions") || g_str_equal (c->table, "reviews"))
-    return apply_immutable (db, c, touched->packed, error);
+    return apply_immutable (db, c, touched, error);
   if (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") || g_str_equal (c->table, "divisions"))
     return apply_published (db, c, now, error);
   return refuse (error, _("“%s” is not a table of records"), c->table);
