@@ -1923,7 +1923,7 @@ static void versions_json (GString *json, GPtrArray *keys, GPtrArray *fields, GP
 static void
 prepare_fresh_rows (TouchedSet *touched)
 {
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();   /* versions_json()'s */
   g_autoptr(GPtrArray) onlys = g_ptr_array_new ();
   g_autoptr(GString) json = g_string_new (NULL);
 
@@ -2259,22 +2259,28 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
  * ["FIELD", …], …}, a write's fields under one key) in @json, from its
  * @fields (by name) and the one edit of each (@onlys, EditRow): each
  * field's key, then the fields of each key in field order. @keys:
- * scratch. */
+ * scratch (no free function: its strings are borrowed, or this call's). */
 static void
 versions_json (GString *json, GPtrArray *keys, GPtrArray *fields, GPtrArray *onlys)
 {
+  /* The keys made here; the others are the edits' versions. */
+  g_autoptr(GPtrArray) made = NULL;
+
   g_ptr_array_set_size (keys, 0);
   for (guint k = 0; k < onlys->len; k++)
     {
       const EditRow *only = onlys->pdata[k];
 
       if (only->parents[0] == NULL)
-        g_ptr_array_add (keys, g_strdup (only->hlc));
+        g_ptr_array_add (keys, only->hlc);
       else
         {
           g_autofree char *base = g_strjoinv (" ", only->parents);
 
-          g_ptr_array_add (keys, g_strconcat (only->hlc, " ", base, NULL));
+          if (made == NULL)
+            made = g_ptr_array_new_with_free_func (g_free);
+          g_ptr_array_add (made, g_strconcat (only->hlc, " ", base, NULL));
+          g_ptr_array_add (keys, made->pdata[made->len - 1]);
         }
     }
   g_string_assign (json, "{");
@@ -2315,7 +2321,7 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
   g_autofree const PendingVersion **sorted = g_new (const PendingVersion *, versions->len + 1);
   g_autofree guint *next = g_new0 (guint, n_records + 1);
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();   /* versions_json()'s */
   g_autoptr(GPtrArray) fields = g_ptr_array_new ();
   g_autoptr(GPtrArray) onlys = g_ptr_array_new ();
   g_autoptr(GString) json = g_string_new (NULL);
@@ -2382,7 +2388,9 @@ record_exists (sqlite3 *db, Touched *t, gboolean *exists, GError **error)
  * that order), the search keys of every name of a household created and
  * of every member created into a household there before (a member
  * created with its household is among the household's names already:
- * listed once, not twice, it costs its keys' insert once), the routine
+ * listed once, not twice, it costs its keys' insert once; create_fresh()
+ * leaves it out of @members, and a task created other than open out of
+ * @tasks, which these statements would read only to do nothing), the routine
  * visit rows of the households created, and none for a household with a
  * task created open. The triggers' rows depend on the rows they read,
  * not on the order of the inserts (but for the keys' numbers, which
