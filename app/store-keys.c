@@ -626,7 +626,10 @@ hearth_store_versions_set_fields (GString *versions, guint n, const char *const 
                                   char **message)
 {
   g_autoptr(GArray) groups = g_array_new (FALSE, FALSE, sizeof (VersionsGroup));
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);  /* new keys' texts, quoted */
+  /* The new strings' texts, quoted, in one block: each stays where it is. */
+  g_autoptr(GStringChunk) quoted_texts = NULL;
+  g_autoptr(GString) quoted = g_string_new (NULL);
+  g_autoptr(GString) key = g_string_new (NULL);
   g_autoptr(GString) out = NULL;
   VersionsReader r;
   VersionsString k, f;
@@ -657,13 +660,20 @@ hearth_store_versions_set_fields (GString *versions, guint n, const char *const 
     {
       const char *field = fields[i];
       gsize field_len = strlen (field);
-      g_autofree char *key = bases[i] != NULL && bases[i][0] != '\0' ? g_strconcat (versions_of[i], " ", bases[i], NULL)
-                                                                     : g_strdup (versions_of[i]);
-      gsize key_len = strlen (key);
+      gsize key_len;
       VersionsGroup *into = NULL;
       gboolean found = FALSE, same = FALSE;
       VersionsString named;
 
+      g_string_assign (key, versions_of[i]);
+      if (bases[i] != NULL && bases[i][0] != '\0')
+        {
+          g_string_append_c (key, ' ');
+          g_string_append (key, bases[i]);
+        }
+      key_len = key->len;
+      if (quoted_texts == NULL)
+        quoted_texts = g_string_chunk_new (256);
       /* hearth_field_key (versions, field): the first group holding it. */
       for (guint g = 0; g < groups->len && !found; g++)
         {
@@ -673,7 +683,7 @@ hearth_store_versions_set_fields (GString *versions, guint n, const char *const 
             if (string_equal (&g_array_index (group->fields, VersionsString, j), field, field_len))
               {
                 found = TRUE;
-                same = string_equal (&group->key, key, key_len);
+                same = string_equal (&group->key, key->str, key_len);
               }
         }
       if (same)
@@ -688,29 +698,26 @@ hearth_store_versions_set_fields (GString *versions, guint n, const char *const 
           for (guint j = group->fields->len; j-- > 0;)
             if (string_equal (&g_array_index (group->fields, VersionsString, j), field, field_len))
               g_array_remove_index (group->fields, j);
-          if (into == NULL && string_equal (&group->key, key, key_len))
+          if (into == NULL && string_equal (&group->key, key->str, key_len))
             into = group;
           if (group->fields->len == 0 && group != into)
             g_array_remove_index (groups, g);
           else
             g++;
         }
-      {
-        GString *quoted = g_string_new (NULL);
-
-        hearth_store_append_json_string (quoted, field);
-        named = (VersionsString) { quoted->str, quoted->len, FALSE };
-        g_ptr_array_add (keys, g_string_free (quoted, FALSE));
-      }
+      g_string_truncate (quoted, 0);
+      hearth_store_append_json_string (quoted, field);
+      named = (VersionsString) { g_string_chunk_insert_len (quoted_texts, quoted->str, (gssize) quoted->len),
+                                 quoted->len, FALSE };
       if (into == NULL)
         {
-          GString *quoted = g_string_new (NULL);
           VersionsGroup g;
 
-          hearth_store_append_json_string (quoted, key);
-          g.key = (VersionsString) { quoted->str, quoted->len, FALSE };
+          g_string_truncate (quoted, 0);
+          hearth_store_append_json_string (quoted, key->str);
+          g.key = (VersionsString) { g_string_chunk_insert_len (quoted_texts, quoted->str, (gssize) quoted->len),
+                                     quoted->len, FALSE };
           g.fields = g_array_new (FALSE, FALSE, sizeof (VersionsString));
-          g_ptr_array_add (keys, g_string_free (quoted, FALSE));
           g_array_append_val (groups, g);
           into = &g_array_index (groups, VersionsGroup, groups->len - 1);
         }

@@ -63,7 +63,13 @@ edit_row_free (gpointer data)
 
 typedef struct {
   GPtrArray *rows;   /* EditRow */
-  GArray    *edits;  /* HearthFieldEdit, pointing into rows */
+  /* HearthFieldEdit, pointing into @rows, one an edit in their order:
+   * made by merge_set() when a merge needs them (edit_set_edits()), NULL
+   * before. A fresh device's pull joins some 80,000 edits into sets on
+   * its fetch thread, most of them never merged (create_fresh() reads the
+   * one row): an array made and appended to an edit was a tenth of that
+   * work. */
+  GArray    *edits;
   const char *table; /* whose field: its merge rule (borrowed) */
   const char *field;
 } EditSet;
@@ -89,10 +95,25 @@ edit_set_free (gpointer data)
 static void
 edit_set_add (EditSet *set, EditRow *row)
 {
-  HearthFieldEdit e = { row->hlc, (const char *const *) row->parents, g_strv_length (row->parents), row->value };
-
   g_ptr_array_add (set->rows, row);
-  g_array_append_val (set->edits, e);
+}
+
+/* @set's edits, made again from its rows (their order): the merge's
+ * winner and losers point into them until the next call. */
+static const HearthFieldEdit *
+edit_set_edits (EditSet *set)
+{
+  if (set->edits == NULL)
+    set->edits = g_array_sized_new (FALSE, TRUE, sizeof (HearthFieldEdit), set->rows->len);
+  g_array_set_size (set->edits, 0);
+  for (guint i = 0; i < set->rows->len; i++)
+    {
+      EditRow *r = set->rows->pdata[i];
+      HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
+
+      g_array_append_val (set->edits, e);
+    }
+  return (const HearthFieldEdit *) (gpointer) set->edits->data;
 }
 
 /* An empty edit set of @table's @field. */
@@ -100,7 +121,7 @@ static void
 edit_set_init (EditSet *set, const char *table, const char *field)
 {
   set->rows = g_ptr_array_new_with_free_func (edit_row_free);
-  set->edits = g_array_new (FALSE, TRUE, sizeof (HearthFieldEdit));
+  set->edits = NULL;
   set->table = table;
   set->field = field;
 }
@@ -111,7 +132,7 @@ compare_rows (gconstpointer a, gconstpointer b)
   return strcmp ((*(const EditRow *const *) a)->hlc, (*(const EditRow *const *) b)->hlc);
 }
 
-/* Orders a loaded set's rows and makes its edits (load_edits()). */
+/* Orders a loaded set's rows (load_edits()). */
 static void
 edit_set_seal (EditSet *set)
 {
@@ -119,13 +140,6 @@ edit_set_seal (EditSet *set)
    * heads a resolution or a write over them names keep their order. */
   if (set->rows->len > 1)
     g_ptr_array_sort (set->rows, compare_rows);
-  for (guint i = 0; i < set->rows->len; i++)
-    {
-      EditRow *r = set->rows->pdata[i];
-      HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
-
-      g_array_append_val (set->edits, e);
-    }
 }
 
 static gboolean
@@ -165,9 +179,9 @@ static gboolean
 merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
 {
   g_autoptr(GError) local = NULL;
+  const HearthFieldEdit *edits = edit_set_edits (set);
 
-  if (hearth_merge_field_of (set->table, set->field, (const HearthFieldEdit *) (gpointer) set->edits->data,
-                             set->edits->len, merge, &local))
+  if (hearth_merge_field_of (set->table, set->field, edits, set->rows->len, merge, &local))
     return TRUE;
   g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID, "%s", local->message);
   return FALSE;
@@ -472,7 +486,7 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
 
   if (!store_versions (db, table, id, 1, &field, &version, &base_c, error))
     return FALSE;
-  return set->edits->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
+  return set->rows->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
 }
 
 /* hearth_sync_recompute_field() over a set already loaded. */
@@ -486,7 +500,7 @@ recompute_loaded (sqlite3 *db, const char *table, const char *id, const char *fi
 
   if (exists_out != NULL)
     *exists_out = FALSE;
-  if (set->edits->len == 0)
+  if (set->rows->len == 0)
     return TRUE;
   if (!merge_set (set, &merge, error))
     return FALSE;
@@ -847,6 +861,13 @@ typedef struct {
    * writes; NULL until made (beforehand for a prepared page). */
   const PendingEdit **sorted;
   GArray *groups;     /* WriteGroup */
+  /* The last insert apply_immutable() made: its table, its columns (in
+   * the order of the change's fields, checked against the table) and its
+   * statement's text. A page's submissions name the same columns, each
+   * checked and written into the text again for every one of them. */
+  char *immutable_table;
+  GPtrArray *immutable_names;   /* owned strings */
+  char *immutable_sql;
 } TouchedSet;
 
 static TouchedSet *
@@ -878,6 +899,10 @@ touched_set_free (TouchedSet *touched)
   g_free (touched->sorted);
   if (touched->groups != NULL)
     g_array_unref (touched->groups);
+  g_free (touched->immutable_table);
+  if (touched->immutable_names != NULL)
+    g_ptr_array_unref (touched->immutable_names);
+  g_free (touched->immutable_sql);
   g_free (touched);
 }
 
@@ -1222,7 +1247,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
   row->parents = parents;
   edit_set_add (set, g_steal_pointer (&row));
-  if (set->edits->len > 1)
+  if (set->rows->len > 1)
     (*record)->multi = TRUE;
   return TRUE;
 }
@@ -1590,9 +1615,25 @@ bind_packed (sqlite3_stmt *st, int index, const char *text, GHashTable *packed)
   return hearth_packed_bind (st, index, text);
 }
 
+/* Whether @names (the change's fields, in its order) are @touched's
+ * last insert's columns, of @table: checked already, and its text is the
+ * statement's. */
 static gboolean
-apply_immutable (sqlite3 *db, const HearthChange *c, GHashTable *packed, GError **error)
+same_immutable (const TouchedSet *touched, const char *table, const GPtrArray *names)
 {
+  if (touched->immutable_names == NULL || touched->immutable_names->len != names->len ||
+      strcmp (touched->immutable_table, table) != 0)
+    return FALSE;
+  for (guint i = 0; i < names->len; i++)
+    if (strcmp (touched->immutable_names->pdata[i], names->pdata[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+apply_immutable (sqlite3 *db, const HearthChange *c, TouchedSet *touched, GError **error)
+{
+  GHashTable *packed = touched->packed;
   g_autoptr(GError) refused = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GString) sql = g_string_new (NULL);
@@ -1605,27 +1646,38 @@ apply_immutable (sqlite3 *db, const HearthChange *c, GHashTable *packed, GError 
     return refuse (error, _("“%s” is not a record id (a UUID)"), c->id);
   g_hash_table_iter_init (&iter, c->fields);
   while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, key);
+  /* The columns of the last insert: checked, and its text made, then. */
+  if (!same_immutable (touched, c->table, names))
     {
-      if (g_str_equal (key, "id") || !has_column (db, c->table, key))
-        return refuse (error, _("%s has no column “%s”"), c->table, (const char *) key);
-      g_ptr_array_add (names, key);
+      for (guint i = 0; i < names->len; i++)
+        if (g_str_equal (names->pdata[i], "id") || !has_column (db, c->table, names->pdata[i]))
+          return refuse (error, _("%s has no column “%s”"), c->table, (const char *) names->pdata[i]);
+      /* Inserted unless the id is there (a fresh device's pull: every one
+       * of them, without a read first); else compared. */
+      g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
+      for (guint i = 0; i < names->len; i++)
+        {
+          g_string_append (sql, ", \"");
+          g_string_append (sql, names->pdata[i]);
+          g_string_append_c (sql, '"');
+        }
+      g_string_append (sql, ") VALUES (?");
+      for (guint i = 0; i < names->len; i++)
+        g_string_append (sql, ", ?");
+      g_string_append (sql, ") ON CONFLICT (id) DO NOTHING");
+      g_free (touched->immutable_table);
+      touched->immutable_table = g_strdup (c->table);
+      if (touched->immutable_names != NULL)
+        g_ptr_array_unref (touched->immutable_names);
+      touched->immutable_names = g_ptr_array_new_full (names->len, g_free);
+      for (guint i = 0; i < names->len; i++)
+        g_ptr_array_add (touched->immutable_names, g_strdup (names->pdata[i]));
+      g_free (touched->immutable_sql);
+      touched->immutable_sql = g_strdup (sql->str);
     }
-
-  /* Inserted unless the id is there (a fresh device's pull: every one
-   * of them, without a read first); else compared. */
-  g_string_printf (sql, "INSERT INTO \"%s\" (id", c->table);
-  for (guint i = 0; i < names->len; i++)
-    {
-      /* Appends, not a format: 5,000 submissions of a dozen columns a pull. */
-      g_string_append (sql, ", \"");
-      g_string_append (sql, names->pdata[i]);
-      g_string_append_c (sql, '"');
-    }
-  g_string_append (sql, ") VALUES (?");
-  for (guint i = 0; i < names->len; i++)
-    g_string_append (sql, ", ?");
-  g_string_append (sql, ") ON CONFLICT (id) DO NOTHING");
-  if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
+  /* The same text at the same address: the statement cache's slot. */
+  if ((st = hearth_sync_prepare (db, touched->immutable_sql)) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, c->id, -1, SQLITE_STATIC);
   for (guint i = 0; i < names->len; i++)
@@ -1760,7 +1812,7 @@ apply_change (sqlite3 *db, const char *device_id, const HearthChange *c, Touched
   if (g_str_equal (c->table, "audit"))
     return apply_audit (db, device_id, c, error);
   if (g_str_equal (c->table, "submissions") || g_str_equal (c->table, "reviews"))
-    return apply_immutable (db, c, touched->packed, error);
+    return apply_immutable (db, c, touched, error);
   if (g_str_equal (c->table, "forms") || g_str_equal (c->table, "thresholds") || g_str_equal (c->table, "divisions"))
     return apply_published (db, c, now, error);
   return refuse (error, _("“%s” is not a table of records"), c->table);
@@ -1871,7 +1923,7 @@ static void versions_json (GString *json, GPtrArray *keys, GPtrArray *fields, GP
 static void
 prepare_fresh_rows (TouchedSet *touched)
 {
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();   /* versions_json()'s */
   g_autoptr(GPtrArray) onlys = g_ptr_array_new ();
   g_autoptr(GString) json = g_string_new (NULL);
 
@@ -2054,7 +2106,6 @@ reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **err
           stored = loaded.rows->len;
           /* The page's rows, in its order, each once already. */
           rows = g_ptr_array_steal (set->rows, &n);
-          g_array_set_size (set->edits, 0);
           for (gsize r = 0; r < n; r++)
             {
               EditRow *row = rows[r];
@@ -2208,22 +2259,28 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
  * ["FIELD", …], …}, a write's fields under one key) in @json, from its
  * @fields (by name) and the one edit of each (@onlys, EditRow): each
  * field's key, then the fields of each key in field order. @keys:
- * scratch. */
+ * scratch (no free function: its strings are borrowed, or this call's). */
 static void
 versions_json (GString *json, GPtrArray *keys, GPtrArray *fields, GPtrArray *onlys)
 {
+  /* The keys made here; the others are the edits' versions. */
+  g_autoptr(GPtrArray) made = NULL;
+
   g_ptr_array_set_size (keys, 0);
   for (guint k = 0; k < onlys->len; k++)
     {
       const EditRow *only = onlys->pdata[k];
 
       if (only->parents[0] == NULL)
-        g_ptr_array_add (keys, g_strdup (only->hlc));
+        g_ptr_array_add (keys, only->hlc);
       else
         {
           g_autofree char *base = g_strjoinv (" ", only->parents);
 
-          g_ptr_array_add (keys, g_strconcat (only->hlc, " ", base, NULL));
+          if (made == NULL)
+            made = g_ptr_array_new_with_free_func (g_free);
+          g_ptr_array_add (made, g_strconcat (only->hlc, " ", base, NULL));
+          g_ptr_array_add (keys, made->pdata[made->len - 1]);
         }
     }
   g_string_assign (json, "{");
@@ -2264,7 +2321,7 @@ insert_versions (sqlite3 *db, GArray *versions, guint n_records, GError **error)
   g_autofree const PendingVersion **sorted = g_new (const PendingVersion *, versions->len + 1);
   g_autofree guint *next = g_new0 (guint, n_records + 1);
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();   /* versions_json()'s */
   g_autoptr(GPtrArray) fields = g_ptr_array_new ();
   g_autoptr(GPtrArray) onlys = g_ptr_array_new ();
   g_autoptr(GString) json = g_string_new (NULL);
@@ -2331,7 +2388,9 @@ record_exists (sqlite3 *db, Touched *t, gboolean *exists, GError **error)
  * that order), the search keys of every name of a household created and
  * of every member created into a household there before (a member
  * created with its household is among the household's names already:
- * listed once, not twice, it costs its keys' insert once), the routine
+ * listed once, not twice, it costs its keys' insert once; create_fresh()
+ * leaves it out of @members, and a task created other than open out of
+ * @tasks, which these statements would read only to do nothing), the routine
  * visit rows of the households created, and none for a household with a
  * task created open. The triggers' rows depend on the rows they read,
  * not on the order of the inserts (but for the keys' numbers, which
@@ -2900,6 +2959,17 @@ create_fresh_one (sqlite3 *db, Touched *t, const char *now, GArray *versions, GE
   return TRUE;
 }
 
+/* The value of @field a record of the fast path was created with: its
+ * one edit's (fresh_single()); NULL when it has none (the column's
+ * default) or another number. */
+static const char *
+fresh_value (Touched *t, const char *field)
+{
+  EditSet *set = g_hash_table_lookup (t->sets, field);
+
+  return set != NULL && set->rows->len == 1 ? ((const EditRow *) set->rows->pdata[0])->value : NULL;
+}
+
 /* Creates the records fresh_single() holds that the store does not have
  * (materialize_fresh()), with the connection's triggers off, then writes
  * what their triggers would have (write_created()). The complete ones go
@@ -2922,6 +2992,7 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
    * once a page. */
   g_autoptr(GHashTable) required_of = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                              (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GHashTable) created_households = NULL;   /* ids, borrowed */
   gboolean any = FALSE;
 
   for (guint i = 0; i < touched->order->len; i++)
@@ -3043,6 +3114,19 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
           queue_fresh_versions (row->t, row->fields, versions);
         }
     }
+  /* The households created: a member created into one of them is left
+   * out of write_created()'s members (below). */
+  for (guint i = 0; i < touched->order->len; i++)
+    {
+      Touched *t = touched->order->pdata[i];
+
+      if (t->inserted && strcmp (t->table, "households") == 0)
+        {
+          if (created_households == NULL)
+            created_households = g_hash_table_new (g_str_hash, g_str_equal);
+          g_hash_table_add (created_households, (gpointer) t->id);
+        }
+    }
   /* In the order created: the households' keys are numbered in it. */
   for (guint i = 0; i < touched->order->len; i++)
     {
@@ -3051,13 +3135,30 @@ create_fresh (sqlite3 *db, TouchedSet *touched, const char *now, GArray *version
       for (guint l = 0; t->inserted && l < G_N_ELEMENTS (tables); l++)
         if (strcmp (t->table, tables[l]) == 0)
           {
+            const char *value;
+
+            any = TRUE;
+            /* What write_created()'s statements would read of the row
+             * only to do nothing with it: a member of a household created
+             * here (the household's key is numbered with it, and its
+             * names make its search rows: CREATED_NAMES_SQL leaves such a
+             * member out), a task that is not open (only an open task
+             * takes its household out of the routine visit queue). Each
+             * cost a look-up of the record and of its household, some
+             * 7,500 of them in a fresh device's village pull. The row
+             * holds its fields' one value each (fresh_single()), as
+             * inserted just now; a value not known here keeps it in. */
+            if (l == 1 && created_households != NULL && (value = fresh_value (t, "household_id")) != NULL &&
+                g_hash_table_contains (created_households, value))
+              continue;
+            if (l == 2 && (value = fresh_value (t, "status")) != NULL && strcmp (value, "open") != 0)
+              continue;
             /* A UUID (apply_field_edit() checked it): nothing to escape. */
             if (lists[l]->len > 1)
               g_string_append_c (lists[l], ',');
             g_string_append_c (lists[l], '"');
             g_string_append (lists[l], t->id);
             g_string_append_c (lists[l], '"');
-            any = TRUE;
           }
     }
   return !any || write_created (db, lists, error);
@@ -3352,7 +3453,7 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       EditSet *set = g_hash_table_lookup (t->sets, field);
       HearthFieldMerge merge = { 0 };
 
-      if (set->edits->len == 0)
+      if (set->rows->len == 0)
         continue;
       if (!(ok = merge_set (set, &merge, error)))
         break;
@@ -3372,7 +3473,7 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       HearthFieldMerge *merge = &g_array_index (merges, HearthFieldMerge, i);
       EditSet *set = sets->pdata[i];
 
-      if (ok && set->edits->len > 1)
+      if (ok && set->rows->len > 1)
         ok = write_conflicts (db, t->table, t->id, names->pdata[i], set, merge, now, NULL, error);
       g_ptr_array_unref (merge->losers);
     }

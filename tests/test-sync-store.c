@@ -2889,6 +2889,86 @@ test_apply_prepared (void)
  * the first page's edit delivered again in the second, and a child
  * edit of it. Joined beforehand or by the apply, edit by edit: the same
  * rows and the same refusals. */
+/* A submission or review of @table, its id @n (a UUID's last digits),
+ * with the columns @pairs (NULL-terminated pairs of name and value). */
+static HearthChange *
+immutable_change (const char *table, guint n, const char *const *pairs)
+{
+  HearthChange *c = hearth_change_new (HEARTH_CHANGE_RECORD);
+
+  c->table = g_strdup (table);
+  c->id = g_strdup_printf ("22222222-3333-4444-8555-%012u", n);
+  for (guint i = 0; pairs[i] != NULL; i += 2)
+    g_hash_table_insert (c->fields, g_strdup (pairs[i]), g_strdup (pairs[i + 1]));
+  return c;
+}
+
+/* A page of submissions and reviews (apply_immutable()): the columns of
+ * one insert are checked and its text made once for the records after it
+ * that name the same ones; a record naming another column, one the table
+ * does not have, or fewer, is checked again (refused, stored). */
+static void
+test_apply_immutable_columns (void)
+{
+  static const char *const visit[] = {
+    "form_id", "hearth_household_visit", "author", "demo-worker", "device_id", "d1", "instance_xml", "<data/>",
+    "recorded_at", NOW, NULL
+  };
+  static const char *const visit_more[] = {
+    "form_id", "hearth_household_visit", "author", "demo-worker", "device_id", "d1", "instance_xml", "<data/>",
+    "recorded_at", NOW, "colour", "blue", NULL
+  };
+  static const char *const visit_less[] = {
+    "form_id", "hearth_household_visit", "author", "demo-worker", "device_id", "d1", "instance_xml", "<d/>",
+    "recorded_at", NOW, "risk_level", "red", NULL
+  };
+  static const char *const review[] = {
+    "household_id", "h", "actor", "clerk", "role", "clerk", "at", NOW, "from_state", "a", "to_state", "b", NULL
+  };
+  static const char *const review_id[] = {
+    "household_id", "h", "actor", "clerk", "role", "clerk", "at", NOW, "from_state", "a", "to_state", "b",
+    "id", "x", NULL
+  };
+  g_autoptr(Replica) r = replica_new ("immutable-columns", START_MS);
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (page, immutable_change ("submissions", 1, visit));
+  g_ptr_array_add (page, immutable_change ("submissions", 2, visit));
+  /* A column submissions do not have, after two that are checked. */
+  g_ptr_array_add (page, immutable_change ("submissions", 3, visit_more));
+  g_ptr_array_add (page, immutable_change ("submissions", 4, visit));
+  g_ptr_array_add (page, immutable_change ("submissions", 5, visit_less));
+  g_ptr_array_add (page, immutable_change ("reviews", 6, review));
+  /* "id" among the columns of a review after a review without it. */
+  g_ptr_array_add (page, immutable_change ("reviews", 7, review_id));
+  g_ptr_array_add (page, immutable_change ("reviews", 8, review));
+  g_assert_true (hearth_sync_store_apply (r->sync, page, 8, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 2);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM submissions"), ==, 4);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM submissions WHERE id LIKE '%003'"), ==, 0);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM submissions WHERE id LIKE '%005' AND risk_level = 'red' "
+                             "AND instance_xml = '<d/>'"), ==, 1);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM submissions WHERE risk_level = '' AND instance_xml = '<data/>'"),
+                   ==, 3);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM reviews"), ==, 2);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM reviews WHERE id LIKE '%007'"), ==, 0);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_apply_errors WHERE record_id LIKE '%003' "
+                             "AND message LIKE '%no column “colour”%'"), ==, 1);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_apply_errors WHERE record_id LIKE '%007' "
+                             "AND message LIKE '%no column “id”%'"), ==, 1);
+  /* Again: the same content, nothing more stored, the same refusals. */
+  rejected = 0;
+  g_assert_true (hearth_sync_store_apply (r->sync, page, 16, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 2);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM submissions"), ==, 4);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM reviews"), ==, 2);
+  g_assert_cmpint (count (r, "SELECT count (*) FROM sync_apply_errors"), ==, 2);
+}
+
 static void
 test_apply_prepared_repeats (void)
 {
@@ -4810,6 +4890,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   g_test_add_func ("/sync/store/apply-prepared", test_apply_prepared);
   g_test_add_func ("/sync/store/apply-prepared-repeats", test_apply_prepared_repeats);
+  g_test_add_func ("/sync/store/apply-immutable-columns", test_apply_immutable_columns);
   g_test_add_func ("/sync/store/apply-derived", test_apply_derived);
   g_test_add_func ("/sync/store/apply-derived-random", test_apply_derived_random);
   g_test_add_func ("/sync/store/apply-derived-concurrent", test_apply_derived_concurrent);
