@@ -222,34 +222,54 @@ log_request (Request *r)
 static ReplyCoding
 reply_coding (const char *header)
 {
-  g_auto(GStrv) items = NULL;
   double gzip_q = 0, zstd_q = 0;
+  const char *p = header;
 
   if (header == NULL)
     return REPLY_PLAIN;
-  items = g_strsplit (header, ",", 32);
-  for (guint i = 0; items[i] != NULL; i++)
+  /* Each item and each of its parameters, however many (the header is
+   * bounded by libmicrohttpd's buffer): a split into a bounded number of
+   * pieces left the rest of the header in the last one, whose "q=" was
+   * then read as another coding's, or not read at all. */
+  while (*p != '\0')
     {
-      g_auto(GStrv) parts = g_strsplit (items[i], ";", 4);
-      const char *name = g_strstrip (parts[0]);
+      const char *end = strchr (p, ',');
+      const char *name, *name_end;
       double q = 1;
-      double *slot;
+      double *slot = NULL;
 
-      if (g_ascii_strcasecmp (name, "gzip") == 0 || g_ascii_strcasecmp (name, "x-gzip") == 0)
+      if (end == NULL)
+        end = p + strlen (p);
+      while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+      name = p;
+      while (p < end && *p != ';')
+        p++;
+      name_end = p;
+      while (name_end > name && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+        name_end--;
+      if ((name_end - name == 4 && g_ascii_strncasecmp (name, "gzip", 4) == 0) ||
+          (name_end - name == 6 && g_ascii_strncasecmp (name, "x-gzip", 6) == 0))
         slot = &gzip_q;
-      else if (g_ascii_strcasecmp (name, "zstd") == 0)
+      else if (name_end - name == 4 && g_ascii_strncasecmp (name, "zstd", 4) == 0)
         slot = &zstd_q;
-      else
-        continue;
-      for (guint j = 1; parts[j] != NULL; j++)
+      /* Its parameters, from p (at a ';' or the item's end). */
+      while (slot != NULL && p < end)
         {
-          const char *param = g_strstrip (parts[j]);
-          if (g_ascii_strncasecmp (param, "q=", 2) == 0)
+          const char *param = p + 1;
+
+          while (param < end && (*param == ' ' || *param == '\t'))
+            param++;
+          /* A number ends at the ',' or ';' after it at the latest. */
+          if (end - param >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=')
             q = g_ascii_strtod (param + 2, NULL);
+          for (p = param; p < end && *p != ';'; p++)
+            ;
         }
       /* Named twice: the first says it (a client names each once). */
-      if (*slot == 0)
+      if (slot != NULL && *slot == 0)
         *slot = q > 0 ? q : -1;
+      p = *end == ',' ? end + 1 : end;
     }
   if (zstd_q > 0 && zstd_q >= gzip_q)
     return REPLY_ZSTD;

@@ -2809,6 +2809,14 @@ test_pull (void)
       { "zstd;q=0", "" },
       { "deflate, br", "" },
       { "*", "" },
+      /* Parameters before q, and items past the 31st: each read. */
+      { "zstd;a=1;b=2;c=3;q=0, gzip", "gzip" },
+      { "gzip;a;b;c;d;q=0.5, zstd;q=0.8", "zstd" },
+      { "a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, "
+        "zstd;q=0, gzip;q=1", "gzip" },
+      { "a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, "
+        "gzip", "gzip" },
+      { " zstd ; Q=0 ,\tgzip\t", "gzip" },
     };
     g_auto(Reply) plain = { 0 };
     const char *plain_end;
