@@ -40,6 +40,8 @@
 #include "sign.h"
 
 #include <curl/curl.h>
+#include <libdeflate.h>
+#include <zstd.h>
 #include <gio/gio.h>
 #include <string.h>
 
@@ -80,8 +82,21 @@ serve (gpointer data)
         }
       if (s->requests != NULL)
         g_async_queue_push (s->requests, g_strdup (request->str));
-      g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), reply,
-                                                strlen (reply), NULL, NULL, &error));
+      /* "BIN:" LENGTH "\n" and that many bytes (NULs among them), or text. */
+      {
+        const char *bytes = reply;
+        gsize len = strlen (reply);
+
+        if (g_str_has_prefix (reply, "BIN:"))
+          {
+            char *nl = strchr (reply, '\n');
+
+            len = (gsize) g_ascii_strtoull (reply + 4, NULL, 10);
+            bytes = nl + 1;
+          }
+        g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), bytes, len,
+                                                  NULL, NULL, &error));
+      }
       g_assert_no_error (error);
       g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
     }
@@ -592,6 +607,93 @@ test_accept_encoding (void)
   server_stop (&s, thread);
 }
 
+/* A reply of @body's bytes in @coding, for the server's queue ("BIN:"). */
+static char *
+binary_reply (const char *coding, const void *body, gsize len)
+{
+  g_autofree char *head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                           "Content-Encoding: %s\r\nContent-Length: %zu\r\n"
+                                           "Connection: close\r\n\r\n", coding, len);
+  g_autofree char *prefix = g_strdup_printf ("BIN:%zu\n", strlen (head) + len);
+  gsize at = strlen (prefix);
+  char *out = g_malloc (at + strlen (head) + len + 1);
+
+  memcpy (out, prefix, at);
+  memcpy (out + at, head, strlen (head));
+  memcpy (out + at + strlen (head), body, len);
+  out[at + strlen (head) + len] = '\0';
+  return out;
+}
+
+/* A hostile center's reply that decodes to more than
+ * HEARTH_SYNC_MAX_REPLY (a few kilobytes of zstd or gzip of 70 MiB of
+ * spaces, valid JSON around them) is refused as too large, whatever its
+ * coding, and a small one in each coding is read. */
+static void
+test_reply_bomb (void)
+{
+  const curl_version_info_data *info = curl_version_info (CURLVERSION_NOW);
+  static const char *const codings[] = { "zstd", "gzip" };
+  gsize big = 70 * 1024 * 1024;
+  g_autofree char *plain = g_malloc (big);
+  Server s = { 0 };
+  g_autofree char *url = NULL;
+  HearthSyncClient *client;
+  GThread *thread;
+
+  g_assert_cmpuint (big, >, HEARTH_SYNC_MAX_REPLY);
+  memset (plain, ' ', big);
+  plain[0] = '{';
+  memcpy (plain + big - 12, "\"ok\": true}", 12);
+  server_start (&s, &url);
+  thread = g_thread_new ("server", serve, &s);
+  client = hearth_sync_client_new (url, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (codings); i++)
+    for (guint small = 0; small < 2; small++)
+      {
+        const char *text = small ? "{\"ok\": true}" : plain;
+        gsize len = small ? strlen (text) : big;
+        g_autofree guint8 *packed = NULL;
+        gsize packed_len;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) reply = NULL;
+        guint status = 0;
+
+        if (i == 0 && (info->features & CURL_VERSION_ZSTD) == 0)
+          continue;
+        if (i == 0)
+          {
+            packed = g_malloc (ZSTD_compressBound (len));
+            packed_len = ZSTD_compress (packed, ZSTD_compressBound (len), text, len, 19);
+            g_assert_false (ZSTD_isError (packed_len));
+          }
+        else
+          {
+            struct libdeflate_compressor *z = libdeflate_alloc_compressor (12);
+
+            packed = g_malloc (libdeflate_gzip_compress_bound (z, len));
+            packed_len = libdeflate_gzip_compress (z, text, len, packed, libdeflate_gzip_compress_bound (z, len));
+            libdeflate_free_compressor (z);
+            g_assert_cmpuint (packed_len, >, 0);
+          }
+        g_test_message ("%s, %zu bytes decoding to %zu", codings[i], packed_len, len);
+        g_assert_cmpuint (packed_len, <, 1024 * 1024);
+        g_async_queue_push (s.replies, binary_reply (codings[i], packed, packed_len));
+        reply = hearth_sync_client_call (client, "GET", "/v1/status", NULL, FALSE, &status, &error);
+        if (small)
+          {
+            g_assert_no_error (error);
+            g_assert_nonnull (reply);
+            continue;
+          }
+        g_assert_null (reply);
+        g_assert_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL);
+        g_assert_nonnull (strstr (error->message, "larger than"));
+      }
+  hearth_sync_client_free (client);
+  server_stop (&s, thread);
+}
+
 static void
 test_replay_and_stale (void)
 {
@@ -726,5 +828,6 @@ main (int argc, char **argv)
   g_test_add_func ("/client/refusal-shape", test_refusal_shape);
   g_test_add_func ("/client/replay-and-stale", test_replay_and_stale);
   g_test_add_func ("/client/accept-encoding", test_accept_encoding);
+  g_test_add_func ("/client/reply-bomb", test_reply_bomb);
   return g_test_run ();
 }
