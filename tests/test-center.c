@@ -8305,6 +8305,136 @@ test_push_written_beside (void)
   center_stop (c);
 }
 
+/* A record of submissions @id of household @hh, for the store's API. */
+static HearthChange *
+store_record (const char *id, const char *hh, const char *form)
+{
+  HearthChange *c = hearth_change_new (HEARTH_CHANGE_RECORD);
+
+  c->table = g_strdup ("submissions");
+  c->id = g_strdup (id);
+  c->household = g_strdup (hh);
+  c->village = g_strdup (VILLAGE_A);
+  g_hash_table_insert (c->fields, g_strdup ("form_id"), g_strdup (form));
+  return c;
+}
+
+/* Two stores of one process on one file (two HearthCenterStore objects,
+ * each with its writer's connection and its key filters): what one
+ * commits, the other's next writer finds (a record stored once, a
+ * household's village), though its filters were read before; and what
+ * a writer's own connection stored and rolled back or committed is
+ * found or stored again as it should be. */
+static void
+test_store_filters_two_stores (void)
+{
+  g_autoptr(Center) c = center_new ("center-filters-two");
+  g_autoptr(Device) w = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) a = NULL;
+  g_autoptr(HearthCenterStore) b = NULL;
+  g_autofree char *x = g_uuid_string_random ();
+  g_autofree char *y = g_uuid_string_random ();
+  g_autofree char *z = g_uuid_string_random ();
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *hh_new = g_uuid_string_random ();
+  gint64 now = g_get_real_time () / 1000;
+  HearthCenterTxn *txn;
+
+  center_start (c);
+  w = enrol (c, "w.a");
+  center_stop (c);
+  a = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+  g_assert_no_error (error);
+  b = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+  g_assert_no_error (error);
+  /* A's writer reads its filters (x asked, absent) and stores y. */
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthChange) found = hearth_center_txn_find_record (txn, "submissions", x, &error);
+    g_autoptr(HearthChange) rec = store_record (y, hh, "visit");
+
+    g_assert_no_error (error);
+    g_assert_null (found);
+    g_assert_null (hearth_center_txn_get_household_village (txn, hh_new, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, 1, rec, NULL, NULL, now, &error), >, 0);
+    g_assert_no_error (error);
+  }
+  g_assert_true (hearth_center_txn_commit (txn, &error));
+  g_assert_no_error (error);
+  /* B stores x and gives hh_new a village. */
+  txn = hearth_center_store_begin (b, TRUE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthChange) rec = store_record (x, hh, "visit");
+
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, 2, rec, NULL, NULL, now, &error), >, 0);
+    g_assert_no_error (error);
+    g_assert_true (hearth_center_txn_set_household_village (txn, hh_new, VILLAGE_A2, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_true (hearth_center_txn_commit (txn, &error));
+  g_assert_no_error (error);
+  /* A: x and y are stored (B's and its own), hh_new has its village; z,
+   * stored and rolled back, is stored after. */
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthChange) again_x = store_record (x, hh, "visit");
+    g_autoptr(HearthChange) again_y = store_record (y, hh, "visit");
+    g_autofree char *village = hearth_center_txn_get_household_village (txn, hh_new, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (village, ==, VILLAGE_A2);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, 3, again_x, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, 4, again_y, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(HearthChange) rec = store_record (z, hh, "visit");
+
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, 5, rec, NULL, NULL, now, &error), >, 0);
+    g_assert_no_error (error);
+  }
+  hearth_center_txn_rollback (txn);
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthChange) rec = store_record (z, hh, "visit");
+    g_autoptr(HearthChange) twice = store_record (z, hh, "visit");
+
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, 5, rec, NULL, NULL, now, &error), >, 0);
+    g_assert_no_error (error);
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, 6, twice, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+  }
+  g_assert_true (hearth_center_txn_commit (txn, &error));
+  g_assert_no_error (error);
+  /* B, whose filters were read before A stored z: z is there. */
+  txn = hearth_center_store_begin (b, TRUE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthChange) rec = store_record (z, hh, "visit");
+
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, 7, rec, NULL, NULL, now, &error), ==, 0);
+    g_assert_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_EXISTS);
+    g_clear_error (&error);
+  }
+  hearth_center_txn_rollback (txn);
+  {
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE record_id IN ('%s', '%s', '%s')",
+                                            x, y, z);
+
+    g_assert_cmpint (center_db_int (c, sql), ==, 3);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -8314,6 +8444,7 @@ main (int argc, char **argv)
   g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
 
   g_test_add_func ("/center/init", test_init_command);
+  g_test_add_func ("/center/store/filters-two-stores", test_store_filters_two_stores);
   g_test_add_func ("/center/user-add", test_user_add);
   g_test_add_func ("/center/enrol-code", test_enrol_code);
   g_test_add_func ("/center/enrol", test_enrol);
