@@ -39,8 +39,9 @@ typedef struct {
   char *origin;
   char **parents;
   /* The strings are a pulled change's (apply_field_edit()), which
-   * outlives the page's edit sets: only the vector of @parents is the
-   * row's, allocated with it. */
+   * outlives the page's edit sets, and the row with its vector of
+   * @parents is in its TouchedSet's arena (touched_alloc()): nothing of
+   * it is freed here. */
   gboolean borrowed;
 } EditRow;
 
@@ -49,15 +50,13 @@ edit_row_free (gpointer data)
 {
   EditRow *r = data;
 
-  /* A pulled edit's parents are in its row's allocation
-   * (apply_field_edit()). */
-  if (!r->borrowed)
-    {
-      g_free (r->hlc);
-      g_free (r->value);
-      g_free (r->origin);
-      g_strfreev (r->parents);
-    }
+  /* A pulled edit's row is in its page's arena (apply_field_edit()). */
+  if (r->borrowed)
+    return;
+  g_free (r->hlc);
+  g_free (r->value);
+  g_free (r->origin);
+  g_strfreev (r->parents);
   g_free (r);
 }
 
@@ -83,11 +82,11 @@ edit_set_clear (EditSet *set)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EditSet, edit_set_clear)
 
+/* A set in its page's arena (touch()): only its arrays are its own. */
 static void
-edit_set_free (gpointer data)
+edit_set_clear_func (gpointer data)
 {
   edit_set_clear (data);
-  g_free (data);
 }
 
 /* Adds an edit to a loaded set (it was just inserted into field_edits);
@@ -770,7 +769,7 @@ typedef struct {
    * (prepare_edits()): its fields by name (borrowed), and its row of
    * record_versions (versions_json()); else NULL. */
   GPtrArray *sorted_fields;
-  char *versions_json;
+  const char *versions_json;   /* in the page's arena */
 } Touched;
 
 static void
@@ -778,12 +777,11 @@ touched_free (gpointer data)
 {
   Touched *t = data;
 
+  /* @t and its versions_json are in its page's arena (touch()). */
   g_ptr_array_unref (t->fields);
   g_hash_table_unref (t->sets);
   if (t->sorted_fields != NULL)
     g_ptr_array_unref (t->sorted_fields);
-  g_free (t->versions_json);
-  g_free (t);
 }
 
 /* A record's key in a hash table, whatever holds its table and id. */
@@ -822,7 +820,7 @@ typedef struct {
   const char *field;            /* the edit's (the change's, or one of its fields) */
   const char *value;
   const Touched *record;        /* its record */
-  char *parents;                /* joined by spaces, as stored; NULL for none */
+  const char *parents;          /* joined by spaces, as stored, in the page's arena; NULL for none */
   const EditRow *row;           /* the row it added to its field's set: reconcile_held() */
   gboolean dropped;             /* the store held it already (reconcile_held()) */
 } PendingEdit;
@@ -834,22 +832,8 @@ typedef struct {
 typedef struct {
   guint from;
   guint to;
-  char *json;
+  const char *json;   /* in the page's arena */
 } WriteGroup;
-
-static void
-write_group_clear (gpointer data)
-{
-  g_free (((WriteGroup *) data)->json);
-}
-
-static void
-pending_edit_clear (gpointer data)
-{
-  PendingEdit *e = data;
-
-  g_free (e->parents);
-}
 
 typedef struct {
   GPtrArray *order;   /* Touched */
@@ -868,7 +852,56 @@ typedef struct {
   char *immutable_table;
   GPtrArray *immutable_names;   /* owned strings */
   char *immutable_sql;
+  /* The page's arena: its records (Touched), their fields' sets and the
+   * pulled edits' rows (EditRow), their parents and the rows prepared
+   * for record_writes and record_versions, carved from slabs freed
+   * together with the set. A fresh device's page joins some ten thousand
+   * edits: an allocation each of these was a malloc and a free a piece. */
+  GPtrArray *slabs;
+  char *slab_at;
+  gsize slab_left;
 } TouchedSet;
+
+#define TOUCHED_SLAB_SIZE (64 * 1024 - 64)
+
+/* @size bytes from @touched's arena, aligned for any of its structs;
+ * freed with @touched (touched_set_free()). */
+static gpointer
+touched_alloc (TouchedSet *touched, gsize size)
+{
+  gpointer at;
+
+  size = (size + 15) & ~(gsize) 15;
+  if (size > touched->slab_left)
+    {
+      gsize n = MAX (size, TOUCHED_SLAB_SIZE);
+
+      touched->slab_at = g_malloc (n);
+      touched->slab_left = n;
+      g_ptr_array_add (touched->slabs, touched->slab_at);
+    }
+  at = touched->slab_at;
+  touched->slab_at += size;
+  touched->slab_left -= size;
+  return at;
+}
+
+static gpointer
+touched_alloc0 (TouchedSet *touched, gsize size)
+{
+  return memset (touched_alloc (touched, size), 0, size);
+}
+
+/* A copy of @len bytes of @str, NUL-terminated, in @touched's arena. */
+static const char *
+touched_strndup (TouchedSet *touched, const char *str, gsize len)
+{
+  char *copy = touched_alloc (touched, len + 1);
+
+  memcpy (copy, str, len);
+  copy[len] = '\0';
+  return copy;
+}
 
 static TouchedSet *
 touched_set_new (void)
@@ -878,7 +911,7 @@ touched_set_new (void)
   touched->order = g_ptr_array_new_with_free_func (touched_free);
   touched->index = g_hash_table_new (touched_hash, touched_equal);
   touched->pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
-  g_array_set_clear_func (touched->pending, pending_edit_clear);
+  touched->slabs = g_ptr_array_new_with_free_func (g_free);
   touched->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return touched;
 }
@@ -903,6 +936,8 @@ touched_set_free (TouchedSet *touched)
   if (touched->immutable_names != NULL)
     g_ptr_array_unref (touched->immutable_names);
   g_free (touched->immutable_sql);
+  /* Last: the records and rows freed above are in it. */
+  g_ptr_array_unref (touched->slabs);
   g_free (touched);
 }
 
@@ -1081,12 +1116,12 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, const char *fiel
 
           held = g_hash_table_contains (touched->held, name);
         }
-      t = g_new0 (Touched, 1);
+      t = touched_alloc0 (touched, sizeof (Touched));
       t->table = c->table;
       t->id = c->id;
       t->key = hearth_store_edit_key (c->table, c->id, NULL);
       t->fields = g_ptr_array_new ();
-      t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
+      t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_clear_func);
       t->fresh = !held;
       g_ptr_array_add (touched->order, t);
       g_hash_table_add (touched->index, t);
@@ -1096,12 +1131,12 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, const char *fiel
   set = g_hash_table_lookup (t->sets, field);
   if (set == NULL)
     {
-      set = g_new0 (EditSet, 1);
+      set = touched_alloc0 (touched, sizeof (EditSet));
       if (t->fresh)
         edit_set_init (set, c->table, field);
       else if (!load_edits (db, c->table, c->id, field, set, error))
         {
-          edit_set_free (set);
+          edit_set_clear (set);
           return NULL;
         }
       g_ptr_array_add (t->fields, (gpointer) field);
@@ -1180,10 +1215,11 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
 {
   guint n_parents = parents_in != NULL ? parents_in->len : 0, n = 0;
   /* The edit's row and its parents (each once, NULL-terminated) in one
-   * allocation: edit_row_free(). */
-  g_autofree EditRow *row = g_malloc (sizeof (EditRow) + (n_parents + 1) * sizeof (char *));
+   * piece of the page's arena (left there when the edit is refused). */
+  EditRow *row = touched_alloc (touched, sizeof (EditRow) + (n_parents + 1) * sizeof (char *));
   char **parents = (char **) (row + 1);
-  g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
+  const char *joined = NULL;   /* the first edit of a field has none */
+  gsize joined_len = 0;
   const char *value = value_or_null != NULL ? value_or_null : "";
   EditSet *set;
 
@@ -1207,13 +1243,9 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
         return refuse (error, _("“%s” is not a version"), p != NULL ? p : "");
       if (!g_strv_contains ((const char *const *) parents, p))
         {
-          if (joined == NULL)
-            joined = g_string_new (NULL);
-          else
-            g_string_append_c (joined, ' ');
+          joined_len += (n > 0) + strlen (p);
           parents[n++] = (char *) p;
           parents[n] = NULL;
-          g_string_append (joined, p);
         }
     }
 
@@ -1234,9 +1266,24 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
                        c->id, c->hlc);
       return TRUE;  /* delivered again: nothing changes */
     }
+  if (n > 0)
+    {
+      char *at = touched_alloc (touched, joined_len + 1);
+
+      joined = at;
+      for (guint i = 0; i < n; i++)
+        {
+          gsize len = strlen (parents[i]);
+
+          if (i > 0)
+            *at++ = ' ';
+          memcpy (at, parents[i], len);
+          at += len;
+        }
+      *at = '\0';
+    }
   {
-    PendingEdit pending = { c, field, value, *record,
-                            joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL, row };
+    PendingEdit pending = { c, field, value, *record, joined, row };
 
     g_array_append_val (touched->pending, pending);
   }
@@ -1246,7 +1293,7 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   /* The write's origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
   row->parents = parents;
-  edit_set_add (set, g_steal_pointer (&row));
+  edit_set_add (set, row);
   if (set->rows->len > 1)
     (*record)->multi = TRUE;
   return TRUE;
@@ -1404,7 +1451,6 @@ write_groups (TouchedSet *touched, gboolean json)
       qsort (sorted + start[r], start[r + 1] - start[r], sizeof *sorted, compare_pending);
   touched->sorted = sorted;
   touched->groups = g_array_new (FALSE, FALSE, sizeof (WriteGroup));
-  g_array_set_clear_func (touched->groups, write_group_clear);
   for (guint i = 0; i < pending->len;)
     {
       const PendingEdit *first = sorted[i];
@@ -1420,7 +1466,7 @@ write_groups (TouchedSet *touched, gboolean json)
           for (guint k = g.from; k < g.to; k++)
             append_member (text, sorted[k], c->wall != NULL ? c->wall : "");
           g_string_append_c (text, '}');
-          g.json = g_strndup (text->str, text->len);
+          g.json = touched_strndup (touched, text->str, text->len);
         }
       g_array_append_val (touched->groups, g);
       i = g.to;
@@ -1945,7 +1991,7 @@ prepare_fresh_rows (TouchedSet *touched)
           g_ptr_array_add (onlys, set->rows->pdata[0]);
         }
       versions_json (json, keys, t->sorted_fields, onlys);
-      t->versions_json = g_strndup (json->str, json->len);
+      t->versions_json = touched_strndup (touched, json->str, json->len);
     }
 }
 
