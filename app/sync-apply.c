@@ -60,8 +60,19 @@ edit_row_free (gpointer data)
   g_free (r);
 }
 
+/* A set's rows: a vector in the page's arena for a set of pulled edits
+ * (edit_set_add_in()), else its own. A fresh device's page makes some ten
+ * thousand sets, most of one row: a GPtrArray a set was two allocations
+ * and their frees. */
 typedef struct {
-  GPtrArray *rows;   /* EditRow */
+  EditRow **pdata;
+  guint len;
+  guint alloc;
+  gboolean in_arena;   /* @pdata is in the page's arena (its TouchedSet's) */
+} EditRows;
+
+typedef struct {
+  EditRows rows;
   /* HearthFieldEdit, pointing into @rows, one an edit in their order:
    * made by merge_set() when a merge needs them (edit_set_edits()), NULL
    * before. A fresh device's pull joins some 80,000 edits into sets on
@@ -77,7 +88,11 @@ static void
 edit_set_clear (EditSet *set)
 {
   g_clear_pointer (&set->edits, g_array_unref);
-  g_clear_pointer (&set->rows, g_ptr_array_unref);
+  for (guint i = 0; i < set->rows.len; i++)
+    edit_row_free (set->rows.pdata[i]);
+  if (!set->rows.in_arena)
+    g_free (set->rows.pdata);
+  memset (&set->rows, 0, sizeof set->rows);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EditSet, edit_set_clear)
@@ -94,7 +109,23 @@ edit_set_clear_func (gpointer data)
 static void
 edit_set_add (EditSet *set, EditRow *row)
 {
-  g_ptr_array_add (set->rows, row);
+  if (set->rows.len == set->rows.alloc)
+    {
+      guint alloc = MAX (4, set->rows.alloc * 2);
+
+      if (set->rows.in_arena)
+        {
+          EditRow **pdata = g_new (EditRow *, alloc);
+
+          memcpy (pdata, set->rows.pdata, sizeof (EditRow *) * set->rows.len);
+          set->rows.pdata = pdata;
+          set->rows.in_arena = FALSE;
+        }
+      else
+        set->rows.pdata = g_renew (EditRow *, set->rows.pdata, alloc);
+      set->rows.alloc = alloc;
+    }
+  set->rows.pdata[set->rows.len++] = row;
 }
 
 /* @set's edits, made again from its rows (their order): the merge's
@@ -103,11 +134,11 @@ static const HearthFieldEdit *
 edit_set_edits (EditSet *set)
 {
   if (set->edits == NULL)
-    set->edits = g_array_sized_new (FALSE, TRUE, sizeof (HearthFieldEdit), set->rows->len);
+    set->edits = g_array_sized_new (FALSE, TRUE, sizeof (HearthFieldEdit), set->rows.len);
   g_array_set_size (set->edits, 0);
-  for (guint i = 0; i < set->rows->len; i++)
+  for (guint i = 0; i < set->rows.len; i++)
     {
-      EditRow *r = set->rows->pdata[i];
+      EditRow *r = set->rows.pdata[i];
       HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
 
       g_array_append_val (set->edits, e);
@@ -119,7 +150,7 @@ edit_set_edits (EditSet *set)
 static void
 edit_set_init (EditSet *set, const char *table, const char *field)
 {
-  set->rows = g_ptr_array_new_with_free_func (edit_row_free);
+  memset (&set->rows, 0, sizeof set->rows);
   set->edits = NULL;
   set->table = table;
   set->field = field;
@@ -137,8 +168,8 @@ edit_set_seal (EditSet *set)
 {
   /* By version, as the rows came when the table was keyed by them: the
    * heads a resolution or a write over them names keep their order. */
-  if (set->rows->len > 1)
-    g_ptr_array_sort (set->rows, compare_rows);
+  if (set->rows.len > 1)
+    qsort (set->rows.pdata, set->rows.len, sizeof (EditRow *), compare_rows);
 }
 
 static gboolean
@@ -165,7 +196,7 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
       r->parents = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 1));
       r->value = g_strdup ((const char *) sqlite3_column_text (st, 2));
       r->origin = g_strdup ((const char *) sqlite3_column_text (st, 3));
-      g_ptr_array_add (set->rows, r);
+      edit_set_add (set, r);
     }
   hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
@@ -180,7 +211,7 @@ merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
   g_autoptr(GError) local = NULL;
   const HearthFieldEdit *edits = edit_set_edits (set);
 
-  if (hearth_merge_field_of (set->table, set->field, edits, set->rows->len, merge, &local))
+  if (hearth_merge_field_of (set->table, set->field, edits, set->rows.len, merge, &local))
     return TRUE;
   g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID, "%s", local->message);
   return FALSE;
@@ -189,7 +220,7 @@ merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
 static const EditRow *
 row_of (EditSet *set, const HearthFieldEdit *edit)
 {
-  return set->rows->pdata[edit - (const HearthFieldEdit *) (gpointer) set->edits->data];
+  return set->rows.pdata[edit - (const HearthFieldEdit *) (gpointer) set->edits->data];
 }
 
 /* The heads of @set (rule 1 of PROTOCOL.md section 6.3): the edits no
@@ -200,17 +231,17 @@ heads_of (EditSet *set, const HearthFieldMerge *merge)
   g_autoptr(GHashTable) named = g_hash_table_new (g_str_hash, g_str_equal);
   GPtrArray *heads = g_ptr_array_new ();
 
-  for (guint i = 0; i < set->rows->len; i++)
+  for (guint i = 0; i < set->rows.len; i++)
     {
-      EditRow *r = set->rows->pdata[i];
+      EditRow *r = set->rows.pdata[i];
       for (guint p = 0; r->parents[p] != NULL; p++)
         g_hash_table_add (named, r->parents[p]);
     }
   if (merge->winner != NULL)
     g_ptr_array_add (heads, (gpointer) row_of (set, merge->winner));
-  for (guint i = 0; i < set->rows->len; i++)
+  for (guint i = 0; i < set->rows.len; i++)
     {
-      EditRow *r = set->rows->pdata[i];
+      EditRow *r = set->rows.pdata[i];
       /* The winner is in already. */
       if (!g_hash_table_contains (named, r->hlc) && !g_ptr_array_find (heads, r, NULL))
         g_ptr_array_add (heads, r);
@@ -485,7 +516,7 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
 
   if (!store_versions (db, table, id, 1, &field, &version, &base_c, error))
     return FALSE;
-  return set->rows->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
+  return set->rows.len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
 }
 
 /* hearth_sync_recompute_field() over a set already loaded. */
@@ -499,7 +530,7 @@ recompute_loaded (sqlite3 *db, const char *table, const char *id, const char *fi
 
   if (exists_out != NULL)
     *exists_out = FALSE;
-  if (set->rows->len == 0)
+  if (set->rows.len == 0)
     return TRUE;
   if (!merge_set (set, &merge, error))
     return FALSE;
@@ -886,6 +917,25 @@ touched_alloc (TouchedSet *touched, gsize size)
   return at;
 }
 
+/* Adds a pulled edit's @row to @set (in @touched's arena, touch()), its
+ * vector in the arena too: edit_set_add() when it outgrows it. */
+static void
+edit_set_add_in (TouchedSet *touched, EditSet *set, EditRow *row)
+{
+  if (set->rows.len == set->rows.alloc && (set->rows.alloc == 0 || set->rows.in_arena) && set->rows.alloc < 4)
+    {
+      guint alloc = set->rows.alloc == 0 ? 1 : 4;
+      EditRow **pdata = touched_alloc (touched, sizeof (EditRow *) * alloc);
+
+      if (set->rows.len > 0)
+        memcpy (pdata, set->rows.pdata, sizeof (EditRow *) * set->rows.len);
+      set->rows.pdata = pdata;
+      set->rows.alloc = alloc;
+      set->rows.in_arena = TRUE;
+    }
+  edit_set_add (set, row);
+}
+
 static gpointer
 touched_alloc0 (TouchedSet *touched, gsize size)
 {
@@ -1253,9 +1303,9 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   set = touch (db, touched, c, field, record, error);
   if (set == NULL)
     return FALSE;
-  for (guint r = 0; r < set->rows->len; r++)
+  for (guint r = 0; r < set->rows.len; r++)
     {
-      EditRow *stored = set->rows->pdata[r];
+      EditRow *stored = set->rows.pdata[r];
       gboolean same;
 
       if (strcmp (stored->hlc, c->hlc) != 0)
@@ -1293,8 +1343,8 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   /* The write's origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
   row->parents = parents;
-  edit_set_add (set, row);
-  if (set->rows->len > 1)
+  edit_set_add_in (touched, set, row);
+  if (set->rows.len > 1)
     (*record)->multi = TRUE;
   return TRUE;
 }
@@ -1988,7 +2038,7 @@ prepare_fresh_rows (TouchedSet *touched)
         {
           EditSet *set = g_hash_table_lookup (t->sets, t->sorted_fields->pdata[k]);
 
-          g_ptr_array_add (onlys, set->rows->pdata[0]);
+          g_ptr_array_add (onlys, set->rows.pdata[0]);
         }
       versions_json (json, keys, t->sorted_fields, onlys);
       t->versions_json = touched_strndup (touched, json->str, json->len);
@@ -2094,7 +2144,7 @@ load_record_edits (sqlite3 *db, Touched *t, EditSet **sets, GError **error)
           r->parents = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 2));
           r->value = g_strdup ((const char *) sqlite3_column_text (st, 3));
           r->origin = g_strdup ((const char *) sqlite3_column_text (st, 4));
-          g_ptr_array_add (set->rows, r);
+          edit_set_add (set, r);
         }
       hearth_sync_finish (st);
     }
@@ -2144,22 +2194,24 @@ reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **err
         {
           EditSet *set = g_hash_table_lookup (t->sets, t->fields->pdata[f]);
           EditSet loaded = stored_sets[f];
-          g_autofree gpointer *rows = NULL;
-          gsize n = 0;
+          EditRow **rows = set->rows.pdata;
+          /* Its vector when it is not in the page's arena. */
+          g_autofree EditRow **own = set->rows.in_arena ? NULL : rows;
+          gsize n = set->rows.len;
           guint stored;
 
           memset (&stored_sets[f], 0, sizeof (EditSet));
-          stored = loaded.rows->len;
+          stored = loaded.rows.len;
           /* The page's rows, in its order, each once already. */
-          rows = g_ptr_array_steal (set->rows, &n);
+          memset (&set->rows, 0, sizeof set->rows);
           for (gsize r = 0; r < n; r++)
             {
               EditRow *row = rows[r];
               const EditRow *held = NULL;
 
               for (guint s = 0; s < stored && held == NULL; s++)
-                if (strcmp (((EditRow *) loaded.rows->pdata[s])->hlc, row->hlc) == 0)
-                  held = loaded.rows->pdata[s];
+                if (strcmp (((EditRow *) loaded.rows.pdata[s])->hlc, row->hlc) == 0)
+                  held = loaded.rows.pdata[s];
               if (held == NULL)
                 edit_set_add (&loaded, row);
               else
@@ -2256,7 +2308,7 @@ queue_fresh_versions (Touched *t, GPtrArray *fields, GArray *versions)
   for (guint i = 0; i < fields->len; i++)
     {
       EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
-      PendingVersion v = { t, fields->pdata[i], set->rows->pdata[0] };
+      PendingVersion v = { t, fields->pdata[i], set->rows.pdata[0] };
 
       g_array_append_val (versions, v);
     }
@@ -2290,7 +2342,7 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
         {
           EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
 
-          g_ptr_array_add (values, ((EditRow *) set->rows->pdata[0])->value);
+          g_ptr_array_add (values, ((EditRow *) set->rows.pdata[0])->value);
         }
       if (!insert_record (db, t->table, t->id, now, fields, values, error))
         return FALSE;
@@ -2959,7 +3011,7 @@ insert_fresh_rows (sqlite3 *db, GPtrArray *rows, guint from, guint to, const cha
         {
           EditSet *set = g_hash_table_lookup (row->t->sets, row->fields->pdata[i]);
 
-          sqlite3_bind_text (st, at++, ((EditRow *) set->rows->pdata[0])->value, -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, at++, ((EditRow *) set->rows.pdata[0])->value, -1, SQLITE_STATIC);
         }
     }
   rc = sqlite3_step (st);
@@ -3013,7 +3065,7 @@ fresh_value (Touched *t, const char *field)
 {
   EditSet *set = g_hash_table_lookup (t->sets, field);
 
-  return set != NULL && set->rows->len == 1 ? ((const EditRow *) set->rows->pdata[0])->value : NULL;
+  return set != NULL && set->rows.len == 1 ? ((const EditRow *) set->rows.pdata[0])->value : NULL;
 }
 
 /* Creates the records fresh_single() holds that the store does not have
@@ -3499,7 +3551,7 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       EditSet *set = g_hash_table_lookup (t->sets, field);
       HearthFieldMerge merge = { 0 };
 
-      if (set->rows->len == 0)
+      if (set->rows.len == 0)
         continue;
       if (!(ok = merge_set (set, &merge, error)))
         break;
@@ -3519,7 +3571,7 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       HearthFieldMerge *merge = &g_array_index (merges, HearthFieldMerge, i);
       EditSet *set = sets->pdata[i];
 
-      if (ok && set->rows->len > 1)
+      if (ok && set->rows.len > 1)
         ok = write_conflicts (db, t->table, t->id, names->pdata[i], set, merge, now, NULL, error);
       g_ptr_array_unref (merge->losers);
     }
