@@ -39,8 +39,9 @@ typedef struct {
   char *origin;
   char **parents;
   /* The strings are a pulled change's (apply_field_edit()), which
-   * outlives the page's edit sets: only the vector of @parents is the
-   * row's, allocated with it. */
+   * outlives the page's edit sets, and the row with its vector of
+   * @parents is in its TouchedSet's arena (touched_alloc()): nothing of
+   * it is freed here. */
   gboolean borrowed;
 } EditRow;
 
@@ -49,20 +50,29 @@ edit_row_free (gpointer data)
 {
   EditRow *r = data;
 
-  /* A pulled edit's parents are in its row's allocation
-   * (apply_field_edit()). */
-  if (!r->borrowed)
-    {
-      g_free (r->hlc);
-      g_free (r->value);
-      g_free (r->origin);
-      g_strfreev (r->parents);
-    }
+  /* A pulled edit's row is in its page's arena (apply_field_edit()). */
+  if (r->borrowed)
+    return;
+  g_free (r->hlc);
+  g_free (r->value);
+  g_free (r->origin);
+  g_strfreev (r->parents);
   g_free (r);
 }
 
+/* A set's rows: a vector in the page's arena for a set of pulled edits
+ * (edit_set_add_in()), else its own. A fresh device's page makes some ten
+ * thousand sets, most of one row: a GPtrArray a set was two allocations
+ * and their frees. */
 typedef struct {
-  GPtrArray *rows;   /* EditRow */
+  EditRow **pdata;
+  guint len;
+  guint alloc;
+  gboolean in_arena;   /* @pdata is in the page's arena (its TouchedSet's) */
+} EditRows;
+
+typedef struct {
+  EditRows rows;
   /* HearthFieldEdit, pointing into @rows, one an edit in their order:
    * made by merge_set() when a merge needs them (edit_set_edits()), NULL
    * before. A fresh device's pull joins some 80,000 edits into sets on
@@ -78,16 +88,20 @@ static void
 edit_set_clear (EditSet *set)
 {
   g_clear_pointer (&set->edits, g_array_unref);
-  g_clear_pointer (&set->rows, g_ptr_array_unref);
+  for (guint i = 0; i < set->rows.len; i++)
+    edit_row_free (set->rows.pdata[i]);
+  if (!set->rows.in_arena)
+    g_free (set->rows.pdata);
+  memset (&set->rows, 0, sizeof set->rows);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EditSet, edit_set_clear)
 
+/* A set in its page's arena (touch()): only its arrays are its own. */
 static void
-edit_set_free (gpointer data)
+edit_set_clear_func (gpointer data)
 {
   edit_set_clear (data);
-  g_free (data);
 }
 
 /* Adds an edit to a loaded set (it was just inserted into field_edits);
@@ -95,7 +109,23 @@ edit_set_free (gpointer data)
 static void
 edit_set_add (EditSet *set, EditRow *row)
 {
-  g_ptr_array_add (set->rows, row);
+  if (set->rows.len == set->rows.alloc)
+    {
+      guint alloc = MAX (4, set->rows.alloc * 2);
+
+      if (set->rows.in_arena)
+        {
+          EditRow **pdata = g_new (EditRow *, alloc);
+
+          memcpy (pdata, set->rows.pdata, sizeof (EditRow *) * set->rows.len);
+          set->rows.pdata = pdata;
+          set->rows.in_arena = FALSE;
+        }
+      else
+        set->rows.pdata = g_renew (EditRow *, set->rows.pdata, alloc);
+      set->rows.alloc = alloc;
+    }
+  set->rows.pdata[set->rows.len++] = row;
 }
 
 /* @set's edits, made again from its rows (their order): the merge's
@@ -104,11 +134,11 @@ static const HearthFieldEdit *
 edit_set_edits (EditSet *set)
 {
   if (set->edits == NULL)
-    set->edits = g_array_sized_new (FALSE, TRUE, sizeof (HearthFieldEdit), set->rows->len);
+    set->edits = g_array_sized_new (FALSE, TRUE, sizeof (HearthFieldEdit), set->rows.len);
   g_array_set_size (set->edits, 0);
-  for (guint i = 0; i < set->rows->len; i++)
+  for (guint i = 0; i < set->rows.len; i++)
     {
-      EditRow *r = set->rows->pdata[i];
+      EditRow *r = set->rows.pdata[i];
       HearthFieldEdit e = { r->hlc, (const char *const *) r->parents, g_strv_length (r->parents), r->value };
 
       g_array_append_val (set->edits, e);
@@ -120,7 +150,7 @@ edit_set_edits (EditSet *set)
 static void
 edit_set_init (EditSet *set, const char *table, const char *field)
 {
-  set->rows = g_ptr_array_new_with_free_func (edit_row_free);
+  memset (&set->rows, 0, sizeof set->rows);
   set->edits = NULL;
   set->table = table;
   set->field = field;
@@ -138,8 +168,8 @@ edit_set_seal (EditSet *set)
 {
   /* By version, as the rows came when the table was keyed by them: the
    * heads a resolution or a write over them names keep their order. */
-  if (set->rows->len > 1)
-    g_ptr_array_sort (set->rows, compare_rows);
+  if (set->rows.len > 1)
+    qsort (set->rows.pdata, set->rows.len, sizeof (EditRow *), compare_rows);
 }
 
 static gboolean
@@ -166,7 +196,7 @@ load_edits (sqlite3 *db, const char *table, const char *id, const char *field, E
       r->parents = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 1));
       r->value = g_strdup ((const char *) sqlite3_column_text (st, 2));
       r->origin = g_strdup ((const char *) sqlite3_column_text (st, 3));
-      g_ptr_array_add (set->rows, r);
+      edit_set_add (set, r);
     }
   hearth_sync_finish (st);
   if (rc != SQLITE_DONE)
@@ -181,7 +211,7 @@ merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
   g_autoptr(GError) local = NULL;
   const HearthFieldEdit *edits = edit_set_edits (set);
 
-  if (hearth_merge_field_of (set->table, set->field, edits, set->rows->len, merge, &local))
+  if (hearth_merge_field_of (set->table, set->field, edits, set->rows.len, merge, &local))
     return TRUE;
   g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_INVALID, "%s", local->message);
   return FALSE;
@@ -190,7 +220,7 @@ merge_set (EditSet *set, HearthFieldMerge *merge, GError **error)
 static const EditRow *
 row_of (EditSet *set, const HearthFieldEdit *edit)
 {
-  return set->rows->pdata[edit - (const HearthFieldEdit *) (gpointer) set->edits->data];
+  return set->rows.pdata[edit - (const HearthFieldEdit *) (gpointer) set->edits->data];
 }
 
 /* The heads of @set (rule 1 of PROTOCOL.md section 6.3): the edits no
@@ -201,17 +231,17 @@ heads_of (EditSet *set, const HearthFieldMerge *merge)
   g_autoptr(GHashTable) named = g_hash_table_new (g_str_hash, g_str_equal);
   GPtrArray *heads = g_ptr_array_new ();
 
-  for (guint i = 0; i < set->rows->len; i++)
+  for (guint i = 0; i < set->rows.len; i++)
     {
-      EditRow *r = set->rows->pdata[i];
+      EditRow *r = set->rows.pdata[i];
       for (guint p = 0; r->parents[p] != NULL; p++)
         g_hash_table_add (named, r->parents[p]);
     }
   if (merge->winner != NULL)
     g_ptr_array_add (heads, (gpointer) row_of (set, merge->winner));
-  for (guint i = 0; i < set->rows->len; i++)
+  for (guint i = 0; i < set->rows.len; i++)
     {
-      EditRow *r = set->rows->pdata[i];
+      EditRow *r = set->rows.pdata[i];
       /* The winner is in already. */
       if (!g_hash_table_contains (named, r->hlc) && !g_ptr_array_find (heads, r, NULL))
         g_ptr_array_add (heads, r);
@@ -486,7 +516,7 @@ store_merge (sqlite3 *db, const char *table, const char *id, const char *field, 
 
   if (!store_versions (db, table, id, 1, &field, &version, &base_c, error))
     return FALSE;
-  return set->rows->len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
+  return set->rows.len == 1 || write_conflicts (db, table, id, field, set, merge, now, resolved_by, error);
 }
 
 /* hearth_sync_recompute_field() over a set already loaded. */
@@ -500,7 +530,7 @@ recompute_loaded (sqlite3 *db, const char *table, const char *id, const char *fi
 
   if (exists_out != NULL)
     *exists_out = FALSE;
-  if (set->rows->len == 0)
+  if (set->rows.len == 0)
     return TRUE;
   if (!merge_set (set, &merge, error))
     return FALSE;
@@ -770,7 +800,7 @@ typedef struct {
    * (prepare_edits()): its fields by name (borrowed), and its row of
    * record_versions (versions_json()); else NULL. */
   GPtrArray *sorted_fields;
-  char *versions_json;
+  const char *versions_json;   /* in the page's arena */
 } Touched;
 
 static void
@@ -778,12 +808,11 @@ touched_free (gpointer data)
 {
   Touched *t = data;
 
+  /* @t and its versions_json are in its page's arena (touch()). */
   g_ptr_array_unref (t->fields);
   g_hash_table_unref (t->sets);
   if (t->sorted_fields != NULL)
     g_ptr_array_unref (t->sorted_fields);
-  g_free (t->versions_json);
-  g_free (t);
 }
 
 /* A record's key in a hash table, whatever holds its table and id. */
@@ -822,7 +851,7 @@ typedef struct {
   const char *field;            /* the edit's (the change's, or one of its fields) */
   const char *value;
   const Touched *record;        /* its record */
-  char *parents;                /* joined by spaces, as stored; NULL for none */
+  const char *parents;          /* joined by spaces, as stored, in the page's arena; NULL for none */
   const EditRow *row;           /* the row it added to its field's set: reconcile_held() */
   gboolean dropped;             /* the store held it already (reconcile_held()) */
 } PendingEdit;
@@ -834,22 +863,8 @@ typedef struct {
 typedef struct {
   guint from;
   guint to;
-  char *json;
+  const char *json;   /* in the page's arena */
 } WriteGroup;
-
-static void
-write_group_clear (gpointer data)
-{
-  g_free (((WriteGroup *) data)->json);
-}
-
-static void
-pending_edit_clear (gpointer data)
-{
-  PendingEdit *e = data;
-
-  g_free (e->parents);
-}
 
 typedef struct {
   GPtrArray *order;   /* Touched */
@@ -868,7 +883,75 @@ typedef struct {
   char *immutable_table;
   GPtrArray *immutable_names;   /* owned strings */
   char *immutable_sql;
+  /* The page's arena: its records (Touched), their fields' sets and the
+   * pulled edits' rows (EditRow), their parents and the rows prepared
+   * for record_writes and record_versions, carved from slabs freed
+   * together with the set. A fresh device's page joins some ten thousand
+   * edits: an allocation each of these was a malloc and a free a piece. */
+  GPtrArray *slabs;
+  char *slab_at;
+  gsize slab_left;
 } TouchedSet;
+
+#define TOUCHED_SLAB_SIZE (64 * 1024 - 64)
+
+/* @size bytes from @touched's arena, aligned for any of its structs;
+ * freed with @touched (touched_set_free()). */
+static gpointer
+touched_alloc (TouchedSet *touched, gsize size)
+{
+  gpointer at;
+
+  size = (size + 15) & ~(gsize) 15;
+  if (size > touched->slab_left)
+    {
+      gsize n = MAX (size, TOUCHED_SLAB_SIZE);
+
+      touched->slab_at = g_malloc (n);
+      touched->slab_left = n;
+      g_ptr_array_add (touched->slabs, touched->slab_at);
+    }
+  at = touched->slab_at;
+  touched->slab_at += size;
+  touched->slab_left -= size;
+  return at;
+}
+
+/* Adds a pulled edit's @row to @set (in @touched's arena, touch()), its
+ * vector in the arena too: edit_set_add() when it outgrows it. */
+static void
+edit_set_add_in (TouchedSet *touched, EditSet *set, EditRow *row)
+{
+  if (set->rows.len == set->rows.alloc && (set->rows.alloc == 0 || set->rows.in_arena) && set->rows.alloc < 4)
+    {
+      guint alloc = set->rows.alloc == 0 ? 1 : 4;
+      EditRow **pdata = touched_alloc (touched, sizeof (EditRow *) * alloc);
+
+      if (set->rows.len > 0)
+        memcpy (pdata, set->rows.pdata, sizeof (EditRow *) * set->rows.len);
+      set->rows.pdata = pdata;
+      set->rows.alloc = alloc;
+      set->rows.in_arena = TRUE;
+    }
+  edit_set_add (set, row);
+}
+
+static gpointer
+touched_alloc0 (TouchedSet *touched, gsize size)
+{
+  return memset (touched_alloc (touched, size), 0, size);
+}
+
+/* A copy of @len bytes of @str, NUL-terminated, in @touched's arena. */
+static const char *
+touched_strndup (TouchedSet *touched, const char *str, gsize len)
+{
+  char *copy = touched_alloc (touched, len + 1);
+
+  memcpy (copy, str, len);
+  copy[len] = '\0';
+  return copy;
+}
 
 static TouchedSet *
 touched_set_new (void)
@@ -878,7 +961,7 @@ touched_set_new (void)
   touched->order = g_ptr_array_new_with_free_func (touched_free);
   touched->index = g_hash_table_new (touched_hash, touched_equal);
   touched->pending = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
-  g_array_set_clear_func (touched->pending, pending_edit_clear);
+  touched->slabs = g_ptr_array_new_with_free_func (g_free);
   touched->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return touched;
 }
@@ -903,6 +986,8 @@ touched_set_free (TouchedSet *touched)
   if (touched->immutable_names != NULL)
     g_ptr_array_unref (touched->immutable_names);
   g_free (touched->immutable_sql);
+  /* Last: the records and rows freed above are in it. */
+  g_ptr_array_unref (touched->slabs);
   g_free (touched);
 }
 
@@ -1081,12 +1166,12 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, const char *fiel
 
           held = g_hash_table_contains (touched->held, name);
         }
-      t = g_new0 (Touched, 1);
+      t = touched_alloc0 (touched, sizeof (Touched));
       t->table = c->table;
       t->id = c->id;
       t->key = hearth_store_edit_key (c->table, c->id, NULL);
       t->fields = g_ptr_array_new ();
-      t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_free);
+      t->sets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, edit_set_clear_func);
       t->fresh = !held;
       g_ptr_array_add (touched->order, t);
       g_hash_table_add (touched->index, t);
@@ -1096,12 +1181,12 @@ touch (sqlite3 *db, TouchedSet *touched, const HearthChange *c, const char *fiel
   set = g_hash_table_lookup (t->sets, field);
   if (set == NULL)
     {
-      set = g_new0 (EditSet, 1);
+      set = touched_alloc0 (touched, sizeof (EditSet));
       if (t->fresh)
         edit_set_init (set, c->table, field);
       else if (!load_edits (db, c->table, c->id, field, set, error))
         {
-          edit_set_free (set);
+          edit_set_clear (set);
           return NULL;
         }
       g_ptr_array_add (t->fields, (gpointer) field);
@@ -1180,10 +1265,11 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
 {
   guint n_parents = parents_in != NULL ? parents_in->len : 0, n = 0;
   /* The edit's row and its parents (each once, NULL-terminated) in one
-   * allocation: edit_row_free(). */
-  g_autofree EditRow *row = g_malloc (sizeof (EditRow) + (n_parents + 1) * sizeof (char *));
+   * piece of the page's arena (left there when the edit is refused). */
+  EditRow *row = touched_alloc (touched, sizeof (EditRow) + (n_parents + 1) * sizeof (char *));
   char **parents = (char **) (row + 1);
-  g_autoptr(GString) joined = NULL;   /* the first edit of a field has none */
+  const char *joined = NULL;   /* the first edit of a field has none */
+  gsize joined_len = 0;
   const char *value = value_or_null != NULL ? value_or_null : "";
   EditSet *set;
 
@@ -1207,13 +1293,9 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
         return refuse (error, _("“%s” is not a version"), p != NULL ? p : "");
       if (!g_strv_contains ((const char *const *) parents, p))
         {
-          if (joined == NULL)
-            joined = g_string_new (NULL);
-          else
-            g_string_append_c (joined, ' ');
+          joined_len += (n > 0) + strlen (p);
           parents[n++] = (char *) p;
           parents[n] = NULL;
-          g_string_append (joined, p);
         }
     }
 
@@ -1221,9 +1303,9 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   set = touch (db, touched, c, field, record, error);
   if (set == NULL)
     return FALSE;
-  for (guint r = 0; r < set->rows->len; r++)
+  for (guint r = 0; r < set->rows.len; r++)
     {
-      EditRow *stored = set->rows->pdata[r];
+      EditRow *stored = set->rows.pdata[r];
       gboolean same;
 
       if (strcmp (stored->hlc, c->hlc) != 0)
@@ -1234,9 +1316,24 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
                        c->id, c->hlc);
       return TRUE;  /* delivered again: nothing changes */
     }
+  if (n > 0)
+    {
+      char *at = touched_alloc (touched, joined_len + 1);
+
+      joined = at;
+      for (guint i = 0; i < n; i++)
+        {
+          gsize len = strlen (parents[i]);
+
+          if (i > 0)
+            *at++ = ' ';
+          memcpy (at, parents[i], len);
+          at += len;
+        }
+      *at = '\0';
+    }
   {
-    PendingEdit pending = { c, field, value, *record,
-                            joined != NULL ? g_string_free (g_steal_pointer (&joined), FALSE) : NULL, row };
+    PendingEdit pending = { c, field, value, *record, joined, row };
 
     g_array_append_val (touched->pending, pending);
   }
@@ -1246,8 +1343,8 @@ apply_field_edit (sqlite3 *db, const HearthChange *c, const char *field, const c
   /* The write's origin: the device, after the version's time and counter. */
   row->origin = strlen (c->hlc) > 25 ? c->hlc + 25 : (char *) "";
   row->parents = parents;
-  edit_set_add (set, g_steal_pointer (&row));
-  if (set->rows->len > 1)
+  edit_set_add_in (touched, set, row);
+  if (set->rows.len > 1)
     (*record)->multi = TRUE;
   return TRUE;
 }
@@ -1404,7 +1501,6 @@ write_groups (TouchedSet *touched, gboolean json)
       qsort (sorted + start[r], start[r + 1] - start[r], sizeof *sorted, compare_pending);
   touched->sorted = sorted;
   touched->groups = g_array_new (FALSE, FALSE, sizeof (WriteGroup));
-  g_array_set_clear_func (touched->groups, write_group_clear);
   for (guint i = 0; i < pending->len;)
     {
       const PendingEdit *first = sorted[i];
@@ -1420,7 +1516,7 @@ write_groups (TouchedSet *touched, gboolean json)
           for (guint k = g.from; k < g.to; k++)
             append_member (text, sorted[k], c->wall != NULL ? c->wall : "");
           g_string_append_c (text, '}');
-          g.json = g_strndup (text->str, text->len);
+          g.json = touched_strndup (touched, text->str, text->len);
         }
       g_array_append_val (touched->groups, g);
       i = g.to;
@@ -1942,10 +2038,10 @@ prepare_fresh_rows (TouchedSet *touched)
         {
           EditSet *set = g_hash_table_lookup (t->sets, t->sorted_fields->pdata[k]);
 
-          g_ptr_array_add (onlys, set->rows->pdata[0]);
+          g_ptr_array_add (onlys, set->rows.pdata[0]);
         }
       versions_json (json, keys, t->sorted_fields, onlys);
-      t->versions_json = g_strndup (json->str, json->len);
+      t->versions_json = touched_strndup (touched, json->str, json->len);
     }
 }
 
@@ -2048,7 +2144,7 @@ load_record_edits (sqlite3 *db, Touched *t, EditSet **sets, GError **error)
           r->parents = hearth_sync_split_versions ((const char *) sqlite3_column_text (st, 2));
           r->value = g_strdup ((const char *) sqlite3_column_text (st, 3));
           r->origin = g_strdup ((const char *) sqlite3_column_text (st, 4));
-          g_ptr_array_add (set->rows, r);
+          edit_set_add (set, r);
         }
       hearth_sync_finish (st);
     }
@@ -2098,22 +2194,24 @@ reconcile_held (sqlite3 *db, TouchedSet *touched, gboolean *usable, GError **err
         {
           EditSet *set = g_hash_table_lookup (t->sets, t->fields->pdata[f]);
           EditSet loaded = stored_sets[f];
-          g_autofree gpointer *rows = NULL;
-          gsize n = 0;
+          EditRow **rows = set->rows.pdata;
+          /* Its vector when it is not in the page's arena. */
+          g_autofree EditRow **own = set->rows.in_arena ? NULL : rows;
+          gsize n = set->rows.len;
           guint stored;
 
           memset (&stored_sets[f], 0, sizeof (EditSet));
-          stored = loaded.rows->len;
+          stored = loaded.rows.len;
           /* The page's rows, in its order, each once already. */
-          rows = g_ptr_array_steal (set->rows, &n);
+          memset (&set->rows, 0, sizeof set->rows);
           for (gsize r = 0; r < n; r++)
             {
               EditRow *row = rows[r];
               const EditRow *held = NULL;
 
               for (guint s = 0; s < stored && held == NULL; s++)
-                if (strcmp (((EditRow *) loaded.rows->pdata[s])->hlc, row->hlc) == 0)
-                  held = loaded.rows->pdata[s];
+                if (strcmp (((EditRow *) loaded.rows.pdata[s])->hlc, row->hlc) == 0)
+                  held = loaded.rows.pdata[s];
               if (held == NULL)
                 edit_set_add (&loaded, row);
               else
@@ -2210,7 +2308,7 @@ queue_fresh_versions (Touched *t, GPtrArray *fields, GArray *versions)
   for (guint i = 0; i < fields->len; i++)
     {
       EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
-      PendingVersion v = { t, fields->pdata[i], set->rows->pdata[0] };
+      PendingVersion v = { t, fields->pdata[i], set->rows.pdata[0] };
 
       g_array_append_val (versions, v);
     }
@@ -2244,7 +2342,7 @@ materialize_fresh (sqlite3 *db, Touched *t, const char *now, GArray *versions, g
         {
           EditSet *set = g_hash_table_lookup (t->sets, fields->pdata[i]);
 
-          g_ptr_array_add (values, ((EditRow *) set->rows->pdata[0])->value);
+          g_ptr_array_add (values, ((EditRow *) set->rows.pdata[0])->value);
         }
       if (!insert_record (db, t->table, t->id, now, fields, values, error))
         return FALSE;
@@ -2913,7 +3011,7 @@ insert_fresh_rows (sqlite3 *db, GPtrArray *rows, guint from, guint to, const cha
         {
           EditSet *set = g_hash_table_lookup (row->t->sets, row->fields->pdata[i]);
 
-          sqlite3_bind_text (st, at++, ((EditRow *) set->rows->pdata[0])->value, -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, at++, ((EditRow *) set->rows.pdata[0])->value, -1, SQLITE_STATIC);
         }
     }
   rc = sqlite3_step (st);
@@ -2967,7 +3065,7 @@ fresh_value (Touched *t, const char *field)
 {
   EditSet *set = g_hash_table_lookup (t->sets, field);
 
-  return set != NULL && set->rows->len == 1 ? ((const EditRow *) set->rows->pdata[0])->value : NULL;
+  return set != NULL && set->rows.len == 1 ? ((const EditRow *) set->rows.pdata[0])->value : NULL;
 }
 
 /* Creates the records fresh_single() holds that the store does not have
@@ -3453,7 +3551,7 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       EditSet *set = g_hash_table_lookup (t->sets, field);
       HearthFieldMerge merge = { 0 };
 
-      if (set->rows->len == 0)
+      if (set->rows.len == 0)
         continue;
       if (!(ok = merge_set (set, &merge, error)))
         break;
@@ -3473,7 +3571,7 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       HearthFieldMerge *merge = &g_array_index (merges, HearthFieldMerge, i);
       EditSet *set = sets->pdata[i];
 
-      if (ok && set->rows->len > 1)
+      if (ok && set->rows.len > 1)
         ok = write_conflicts (db, t->table, t->id, names->pdata[i], set, merge, now, NULL, error);
       g_ptr_array_unref (merge->losers);
     }
