@@ -2881,6 +2881,180 @@ test_apply_prepared (void)
   g_free (state[1]);
 }
 
+static gpointer prepare_thread (gpointer data);
+static gpointer prep_free_thread (gpointer data);
+
+/* An edit of the household @id for test_arena_edges(): version @version,
+ * @n_parents parents, the first (up to six) the versions from
+ * @first_parent on, the rest versions never seen. */
+static HearthChange *
+arena_edit (const char *id, const char *field, const char *value, guint version, guint first_parent,
+            guint n_parents, gint64 cursor)
+{
+  HearthChange *c = household_edit (id, field, value, version, -1, cursor);
+
+  if (n_parents > 0)
+    {
+      c->parents = g_ptr_array_new_with_free_func (g_free);
+      for (guint p = 0; p < n_parents; p++)
+        g_ptr_array_add (c->parents, g_strdup_printf ("001772676000000-%08u-OTHER",
+                                                      p < 6 ? first_parent + p : 500 + version * 20 + p));
+    }
+  return c;
+}
+
+/* The page's arena (sync-apply.c, touched_alloc(), edit_set_add_in()) at
+ * its edges, pages of one transaction each prepared on a thread and the
+ * previous page's preparation freed on another while the next applies:
+ * a 1 MiB value (larger than a slab), edits with 16 parents, a field with
+ * six concurrent edits in one page (its vector outgrows the arena), a
+ * held record whose stored set has six rows taking the page's rows
+ * (reconcile_held()), an edit delivered again, another value under a
+ * stored version (the page again edit by edit), and a grouped change of
+ * 64 fields. The same rows and refusals joined beforehand or not. */
+static void
+test_arena_edges (void)
+{
+  char *state[2] = { NULL, NULL };
+  guint rejected_total[2] = { 0, 0 };
+  guint taken[2] = { 0, 0 };
+  g_autofree char *h = g_strdup ("0a3c0f5e-7a4e-4c6b-9d0e-2f1b3c4d5e6f");
+  g_autofree char *g = g_strdup ("1b4d1a6f-8b5f-4d7c-8e1f-3a2c4d5e6f70");
+  g_autofree char *k = g_strdup ("2c5e2b70-9c60-4e8d-9f20-4b3d5e6f7081");
+  g_autofree char *big = g_malloc (1024 * 1024 + 1);
+  g_autofree char *big2 = NULL;
+  g_autofree char *mid = g_malloc (70 * 1024 + 1);
+
+  memset (big, 'a', 1024 * 1024);
+  big[1024 * 1024] = '\0';
+  big2 = g_strdup (big);
+  big2[0] = 'b';
+  memset (mid, 'm', 70 * 1024);
+  mid[70 * 1024] = '\0';
+  for (guint mode = 0; mode < 2; mode++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-arena-%u", mode);
+      g_autoptr(Replica) r = replica_new_device (name, "fresh-device", START_MS + 3600 * 1000);
+      GPtrArray *pages[5];
+      HearthSyncPagePrep *spent = NULL;
+      GThread *freeing = NULL;
+      g_autoptr(GError) error = NULL;
+      gint64 cursor = 0;
+
+      hearth_sync_apply_set_prepared (mode == 0);
+      hearth_sync_apply_prepared_taken ();
+      for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
+        pages[p] = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      /* Page 1: a 1 MiB head name, six concurrent phones. */
+      g_ptr_array_add (pages[0], arena_edit (h, "village_code", "150422100201", 1, 0, 0, ++cursor));
+      g_ptr_array_add (pages[0], arena_edit (h, "head_name", big, 2, 0, 0, ++cursor));
+      for (guint v = 3; v <= 8; v++)
+        {
+          g_autofree char *phone = g_strdup_printf ("1390000000%u", v);
+
+          g_ptr_array_add (pages[0], arena_edit (h, "phone", phone, v, 0, 0, ++cursor));
+        }
+      /* Page 2: held; four phones over 16 parents each (six held, ten
+       * never seen), one held phone again, a 70 KiB risk level, a 1 MiB
+       * head name over the first. */
+      for (guint v = 9; v <= 12; v++)
+        {
+          g_autofree char *phone = g_strdup_printf ("1380000000%u", v);
+
+          g_ptr_array_add (pages[1], arena_edit (h, "phone", phone, v, 3, 16, ++cursor));
+        }
+      g_ptr_array_add (pages[1], arena_edit (h, "phone", "13900000005", 5, 0, 0, ++cursor));
+      g_ptr_array_add (pages[1], arena_edit (h, "address", mid, 13, 0, 0, ++cursor));
+      g_ptr_array_add (pages[1], arena_edit (h, "head_name", big2, 14, 2, 1, ++cursor));
+      /* Page 3: six more concurrent phones over 16 parents, and another
+       * value under a stored version (refused: the page edit by edit). */
+      for (guint v = 15; v <= 20; v++)
+        {
+          g_autofree char *phone = g_strdup_printf ("1370000000%u", v);
+
+          g_ptr_array_add (pages[2], arena_edit (h, "phone", phone, v, 7, 16, ++cursor));
+        }
+      g_ptr_array_add (pages[2], arena_edit (h, "village_code", "150422100202", 1, 0, 0, ++cursor));
+      /* Page 4: a grouped change of 64 fields of another household. */
+      {
+        HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDITS);
+        const char *real[] = { "village_code", "head_name", "phone", "address", "head_id_number", "location",
+                               "per_capita_income", "risk_types" };
+
+        c->table = g_strdup ("households");
+        c->id = g_strdup (g);
+        c->household = g_strdup (g);
+        c->village = g_strdup ("150422100201");
+        c->hlc = g_strdup ("001772676000000-00000030-OTHER");
+        c->wall = g_strdup (NOW);
+        c->cursor = ++cursor;
+        for (guint f = 0; f < 64; f++)
+          {
+            g_autofree char *field = f < G_N_ELEMENTS (real) ? g_strdup (real[f]) : g_strdup_printf ("extra_%02u", f);
+
+            hearth_change_add_edit (c, field, f == 0 ? "150422100201" : f == 1 ? big : mid, NULL);
+          }
+        g_ptr_array_add (pages[3], c);
+        /* Page 5: the same, its fields the table's only (joined beforehand). */
+        c = hearth_change_new (HEARTH_CHANGE_EDITS);
+        c->table = g_strdup ("households");
+        c->id = g_strdup (k);
+        c->household = g_strdup (k);
+        c->village = g_strdup ("150422100201");
+        c->hlc = g_strdup ("001772676000000-00000031-OTHER");
+        c->wall = g_strdup (NOW);
+        c->cursor = ++cursor;
+        for (guint f = 0; f < G_N_ELEMENTS (real); f++)
+          hearth_change_add_edit (c, real[f], f == 0 ? "150422100201" : f == 1 ? big : mid, NULL);
+        g_ptr_array_add (pages[4], c);
+      }
+      g_assert_true (hearth_sync_store_begin_pages (r->sync, &error));
+      g_assert_no_error (error);
+      for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
+        {
+          GThread *preparing = g_thread_new ("prepare", prepare_thread, pages[p]);
+          HearthSyncPagePrep *prep = g_thread_join (preparing);
+          guint rejected = 0;
+
+          if (spent != NULL)
+            freeing = g_thread_new ("free", prep_free_thread, g_steal_pointer (&spent));
+          const HearthChange *last = g_ptr_array_index (pages[p], pages[p]->len - 1);
+          gboolean applied = hearth_sync_store_apply_prepared (r->sync, pages[p], prep, last->cursor,
+                                                               p + 1 < G_N_ELEMENTS (pages), 0, &rejected, &error);
+
+          g_assert_no_error (error);
+          g_assert_true (applied);
+          if (freeing != NULL)
+            g_thread_join (g_steal_pointer (&freeing));
+          rejected_total[mode] += rejected;
+          spent = prep;
+        }
+      g_assert_true (hearth_sync_store_commit_pages (r->sync, &error));
+      g_assert_no_error (error);
+      hearth_sync_page_prep_free (spent);
+      g_assert_cmpint (count (r, "SELECT count (*) FROM field_edits WHERE field = 'phone'"), ==, 18);
+      taken[mode] = hearth_sync_apply_prepared_taken ();
+      /* 56 fields the table does not have, the village code under a stored version. */
+      g_assert_cmpuint (rejected_total[mode], ==, 57);
+      g_assert_cmpint (count (r, "SELECT count (*) FROM households WHERE length (head_name) = 1048576 AND "
+                                 "length (address) IN (0, 71680)"), ==, 3);
+      g_assert_cmpint (count (r, "SELECT count (*) FROM households WHERE head_name GLOB 'b*'"), ==, 1);
+      state[mode] = full_state_of (r);
+      for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
+        g_ptr_array_unref (pages[p]);
+    }
+  hearth_sync_apply_set_prepared (TRUE);
+  /* Pages 1, 2 and 5 joined beforehand; 3 (its refusal) and 4 (fields
+   * the table does not have) edit by edit. */
+  g_assert_cmpuint (taken[0], ==, 3);
+  g_assert_cmpuint (taken[1], ==, 0);
+  g_assert_cmpuint (rejected_total[0], ==, rejected_total[1]);
+  g_assert_cmpuint (rejected_total[0], >=, 1);
+  g_assert_cmpstr (state[0], ==, state[1]);
+  g_free (state[0]);
+  g_free (state[1]);
+}
+
 /* Pages whose edits repeat within the page or across the pages of one
  * transaction (hearth_sync_store_begin_pages(), as a pull applies them):
  * an edit twice in one page, another edit under a version the page
@@ -4889,6 +5063,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   g_test_add_func ("/sync/store/apply-prepared", test_apply_prepared);
+  g_test_add_func ("/sync/store/arena-edges", test_arena_edges);
   g_test_add_func ("/sync/store/apply-prepared-repeats", test_apply_prepared_repeats);
   g_test_add_func ("/sync/store/apply-immutable-columns", test_apply_immutable_columns);
   g_test_add_func ("/sync/store/apply-derived", test_apply_derived);
