@@ -2887,6 +2887,9 @@ static gpointer prep_free_thread (gpointer data);
 /* An edit of the household @id for test_arena_edges(): version @version,
  * @n_parents parents, the first (up to six) the versions from
  * @first_parent on, the rest versions never seen. */
+static HearthChange *grouped_household (const char *id, const char *hlc, gint64 cursor, guint n,
+                                       const char *const fields[][2]);
+
 static HearthChange *
 arena_edit (const char *id, const char *field, const char *value, guint version, guint first_parent,
             guint n_parents, gint64 cursor)
@@ -2977,17 +2980,10 @@ test_arena_edges (void)
       g_ptr_array_add (pages[2], arena_edit (h, "village_code", "150422100202", 1, 0, 0, ++cursor));
       /* Page 4: a grouped change of 64 fields of another household. */
       {
-        HearthChange *c = hearth_change_new (HEARTH_CHANGE_EDITS);
         const char *real[] = { "village_code", "head_name", "phone", "address", "head_id_number", "location",
                                "per_capita_income", "risk_types" };
+        HearthChange *c = grouped_household (g, "001772676000000-00000030-OTHER", ++cursor, 0, NULL);
 
-        c->table = g_strdup ("households");
-        c->id = g_strdup (g);
-        c->household = g_strdup (g);
-        c->village = g_strdup ("150422100201");
-        c->hlc = g_strdup ("001772676000000-00000030-OTHER");
-        c->wall = g_strdup (NOW);
-        c->cursor = ++cursor;
         for (guint f = 0; f < 64; f++)
           {
             g_autofree char *field = f < G_N_ELEMENTS (real) ? g_strdup (real[f]) : g_strdup_printf ("extra_%02u", f);
@@ -2996,14 +2992,7 @@ test_arena_edges (void)
           }
         g_ptr_array_add (pages[3], c);
         /* Page 5: the same, its fields the table's only (joined beforehand). */
-        c = hearth_change_new (HEARTH_CHANGE_EDITS);
-        c->table = g_strdup ("households");
-        c->id = g_strdup (k);
-        c->household = g_strdup (k);
-        c->village = g_strdup ("150422100201");
-        c->hlc = g_strdup ("001772676000000-00000031-OTHER");
-        c->wall = g_strdup (NOW);
-        c->cursor = ++cursor;
+        c = grouped_household (k, "001772676000000-00000031-OTHER", ++cursor, 0, NULL);
         for (guint f = 0; f < G_N_ELEMENTS (real); f++)
           hearth_change_add_edit (c, real[f], f == 0 ? "150422100201" : f == 1 ? big : mid, NULL);
         g_ptr_array_add (pages[4], c);
@@ -3619,7 +3608,8 @@ regroup (GPtrArray *changes, GRand *rand, guint *n_groups)
   return out;
 }
 
-/* An "edits" change of the household @id: @n fields, name then value. */
+/* An "edits" change of the household @id: @n fields, name then value
+ * (none with @fields %NULL: the caller adds them). */
 static HearthChange *
 grouped_household (const char *id, const char *hlc, gint64 cursor, guint n, const char *const fields[][2])
 {
