@@ -637,10 +637,16 @@ int hearth_center_txn_nonce_seen (HearthCenterTxn *txn, const char *device_id, c
 /**
  * hearth_center_txn_add_nonce:
  * @now: ms since 1970
- * @keep_ms: how long nonces are kept; older ones are dropped first
+ * @keep_ms: how long nonces are kept at least; older ones are dropped
+ *   first, at most once a minute (hearth_center_txn_nonce_seen() counts
+ *   only those since its @since)
+ *
+ * Records that @device_id used @nonce at @now. Call in a write
+ * transaction.
  *
  * Returns: %FALSE with _EXISTS when @device_id used @nonce within
- *   @keep_ms (a replay), or _FAILED.
+ *   @keep_ms (a replay) or, its nonces being random, one not yet dropped
+ *   (never but by a replay), or _FAILED.
  */
 gboolean hearth_center_txn_add_nonce (HearthCenterTxn *txn, const char *device_id, const char *nonce, gint64 now,
                                       gint64 keep_ms, GError **error);

@@ -3108,6 +3108,82 @@ test_get_nonce_cap (void)
   curl_easy_cleanup (curl);
 }
 
+/* A push's nonce is kept in the store for 10 minutes (PROTOCOL.md section
+ * 4); those older are deleted at most once a minute, not at every push,
+ * but deleted: 11 minutes on (the center's clock moved on with
+ * tests/fake-clock.c), a push leaves only its own. Within the minute a
+ * replay is refused as ever. */
+static void
+test_push_nonce_sweep (void)
+{
+  const char *shim = g_getenv ("HEARTH_FAKE_CLOCK");
+  const gint64 later_ms = 11 * 60 * 1000;
+  g_autoptr(Center) c = center_new ("center-nonce-sweep");
+  g_autoptr(Device) d = NULL;
+  g_autofree char *offset_file = g_build_filename (c->dir, "clock-offset", NULL);
+  g_autofree char *body = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *nonce = hearth_sign_nonce ();
+
+  g_assert_nonnull (shim);
+  g_assert_true (g_file_set_contents (offset_file, "0", -1, NULL));
+  center_start_preloaded (c, shim, "FAKECLOCK_FILE", offset_file, NULL);
+  d = enrol (c, "w.a");
+  body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": []}", d->id);
+  count = g_strdup_printf ("SELECT count (*) FROM nonces WHERE device_id = '%s'", d->id);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto(Reply) r = { 0 };
+
+      push (c, d, body, &r);
+      g_assert_cmpint (r.status, ==, 200);
+    }
+  g_assert_cmpint (center_db_int (c, count), ==, 3);
+  {
+    Sign how = { .nonce = nonce };
+    g_auto(Reply) first = { 0 };
+    g_auto(Reply) again = { 0 };
+
+    signed_call (c, d, "POST", "/v1/push", (const guint8 *) body, strlen (body), &how, &first);
+    g_assert_cmpint (first.status, ==, 200);
+    signed_call (c, d, "POST", "/v1/push", (const guint8 *) body, strlen (body), &how, &again);
+    g_assert_cmpint (again.status, ==, 401);
+    g_assert_cmpstr (error_code (&again), ==, "replay");
+  }
+  g_assert_cmpint (center_db_int (c, count), ==, 4);
+
+  {
+    g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, later_ms);
+    gint64 at = g_get_real_time () / 1000 + later_ms;
+    g_autofree char *later_nonce = hearth_sign_nonce ();
+    g_autofree char *sig = hearth_sign_request (hearth_secret_peek (d->sk), "POST", "/v1/push",
+                                                (const guint8 *) body, strlen (body), d->id, at, later_nonce);
+    g_autofree char *h_device = g_strdup_printf ("Hearth-Device: %s", d->id);
+    g_autofree char *h_time = g_strdup_printf ("Hearth-Time: %" G_GINT64_FORMAT, at);
+    g_autofree char *h_nonce = g_strdup_printf ("Hearth-Nonce: %s", later_nonce);
+    g_autofree char *h_sig = g_strdup_printf ("Hearth-Signature: %s", sig);
+    struct curl_slist *list = NULL;
+    /* Not http(), which holds every reply's time to the test's clock. */
+    CURL *curl = discarding_curl (c, "/v1/push", 60);
+    long status = 0;
+
+    g_assert_true (g_file_set_contents (offset_file, text, -1, NULL));
+    list = curl_slist_append (list, "Content-Type: application/json");
+    list = curl_slist_append (list, h_device);
+    list = curl_slist_append (list, h_time);
+    list = curl_slist_append (list, h_nonce);
+    list = curl_slist_append (list, h_sig);
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
+    g_assert_cmpint (curl_easy_perform (curl), ==, CURLE_OK);
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all (list);
+    curl_easy_cleanup (curl);
+    g_assert_cmpint (status, ==, 200);
+  }
+  g_assert_cmpint (center_db_int (c, count), ==, 1);
+}
+
 /* A GET's nonce is kept in the center's memory (PROTOCOL.md section 4): a
  * replay is refused while it runs, and after a restart or a crash, which
  * forget its nonces, as signed before the center started. A device's
@@ -8491,6 +8567,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/replay-across-restart", test_replay_across_restart);
   g_test_add_func ("/center/get-nonce-cap", test_get_nonce_cap);
+  g_test_add_func ("/center/push-nonce-sweep", test_push_nonce_sweep);
   g_test_add_func ("/center/get-beside-writer", test_get_beside_writer);
   g_test_add_func ("/center/restart-client-recovers", test_restart_client_recovers);
   g_test_add_func ("/center/clock-set-back", test_clock_set_back);
