@@ -5,6 +5,9 @@
 #include "hex-digit.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* RFC 8259's whitespace, nothing else. */
 static void
@@ -69,6 +72,45 @@ skip_plain (HearthScan *r, guint *seen)
   guint64 high = 0;
   guint k, acc = 0;
 
+#ifdef __SSE2__
+  /* Sixteen bytes at a time where the machine has them (every x86-64):
+   * the eight-byte test below took some 30 instructions a step, a
+   * twentieth of the center's work on a push. Stops at the first byte of
+   * class 0 (a quote, a backslash, a control character), the same bytes
+   * the loops below stop at. */
+  {
+    const __m128i quote = _mm_set1_epi8 ('"');
+    const __m128i backslash = _mm_set1_epi8 ('\\');
+    const __m128i control = _mm_set1_epi8 (0x1f);
+    guint highs = 0;
+
+    while (end - p >= 16)
+      {
+        __m128i v = _mm_loadu_si128 ((const void *) p);
+        /* max (v, 0x1f) == 0x1f: v is at most 0x1f, unsigned. */
+        __m128i stops = _mm_or_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (v, quote), _mm_cmpeq_epi8 (v, backslash)),
+                                      _mm_cmpeq_epi8 (_mm_max_epu8 (v, control), control));
+        guint stop = (guint) _mm_movemask_epi8 (stops);
+        guint bytes_high = (guint) _mm_movemask_epi8 (v);
+
+        if (stop != 0)
+          {
+            guint n = (guint) __builtin_ctz (stop);
+
+            highs |= bytes_high & ((1u << n) - 1);
+            if (highs != 0)
+              acc |= 2;
+            *seen |= acc;
+            r->p = (const char *) p + n;
+            return;
+          }
+        highs |= bytes_high;
+        p += 16;
+      }
+    if (highs != 0)
+      acc |= 2;
+  }
+#endif
   while (end - p >= 8)
     {
       guint64 w;

@@ -12,6 +12,7 @@
 #include "center-push-parse.h"
 #include "center-sync.h"
 #include "change.h"
+#include "change-scan.h"
 #include "json-depth.h"
 #include "sign.h"
 
@@ -1093,7 +1094,7 @@ random_bytes (GRand *rand, GString *s, guint len)
 }
 
 /* hearth_center_push_text_is_utf8() says what g_utf8_validate_len() says,
- * at every length and offset around its eight-byte steps. */
+ * at every length and offset around its sixteen- and eight-byte steps. */
 static void
 test_push_utf8 (void)
 {
@@ -1109,7 +1110,7 @@ test_push_utf8 (void)
     {
       gboolean expected;
 
-      random_bytes (rand, s, (guint) g_rand_int_range (rand, 0, 40));
+      random_bytes (rand, s, (guint) g_rand_int_range (rand, 0, 72));
       /* Most texts plain but for one byte somewhere. */
       if (n % 2 == 0)
         for (gsize k = 0; k < s->len; k++)
@@ -1122,6 +1123,66 @@ test_push_utf8 (void)
   /* Both answers were met often. */
   g_assert_cmpuint (valid, >, 20000);
   g_assert_cmpuint (valid, <, 180000);
+}
+
+/* A string read by hearth_scan_string() ends, escapes or is refused at
+ * the byte that says so wherever it lies around the reader's sixteen- and
+ * eight-byte steps: a quote ends it, an escape is undone, a control
+ * character is refused, and a byte from 0x80 has the string checked for
+ * UTF-8 (unless the text is known to be UTF-8). */
+static void
+test_scan_string_steps (void)
+{
+  static const struct {
+    const char *at;      /* put at place k of a run of 'a's */
+    const char *gives;   /* what stands for it in the string read, or NULL: refused */
+    gboolean ends;       /* the string ends there */
+  } cases[] = {
+    { "\"", "", TRUE },
+    { "\\n", "\n", FALSE },
+    { "\\\"", "\"", FALSE },
+    { "\x01", NULL, FALSE },
+    { "\x1f", NULL, FALSE },
+    { "\x7f", "\x7f", FALSE },
+    { "\xc3\xa9", "\xc3\xa9", FALSE },
+    { "\xff", NULL, FALSE },
+  };
+
+  for (guint len = 0; len < 72; len++)
+    for (guint k = 0; k <= len; k++)
+      for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+        {
+          g_autoptr(GString) text = g_string_new ("\"");
+          g_autoptr(GString) expected = g_string_new (NULL);
+          g_autofree char *got = NULL;
+          HearthScan r = { 0 };
+
+          for (guint j = 0; j < k; j++)
+            g_string_append_c (text, 'a');
+          g_string_append (text, cases[i].at);
+          for (guint j = k; j < len; j++)
+            g_string_append_c (text, 'a');
+          g_string_append_c (text, '"');
+          r.p = text->str;
+          r.end = text->str + text->len;
+          got = hearth_scan_string (&r);
+          if (cases[i].gives == NULL)
+            {
+              g_assert_null (got);
+              continue;
+            }
+          for (guint j = 0; j < k; j++)
+            g_string_append_c (expected, 'a');
+          if (!cases[i].ends)
+            {
+              g_string_append (expected, cases[i].gives);
+              for (guint j = k; j < len; j++)
+                g_string_append_c (expected, 'a');
+            }
+          g_assert_cmpstr (got, ==, expected->str);
+          /* Just past the quote that ended it. */
+          g_assert_true (r.p == (cases[i].ends ? text->str + 1 + k + 1 : r.end));
+        }
 }
 
 /* The escapes a change's JSON writes (sync/change.c append_string()), as
@@ -1235,6 +1296,7 @@ main (int argc, char **argv)
   g_test_add_func ("/change/push-body/digest-as-sent", test_push_digest_as_sent);
   g_test_add_func ("/change/is-uuid", test_is_uuid);
   g_test_add_func ("/change/push-body/utf8", test_push_utf8);
+  g_test_add_func ("/change/scan-string-steps", test_scan_string_steps);
   g_test_add_func ("/change/json-escapes", test_json_escapes);
   return g_test_run ();
 }
