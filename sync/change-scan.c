@@ -20,10 +20,21 @@ skip_ws (HearthScan *r)
   r->skipped += (gsize) (r->p - from);
 }
 
-/* Skips whitespace, then takes @c when it comes next. */
-gboolean
-hearth_scan_take (HearthScan *r, char c)
+/* hearth_scan_take(), inline: a change's text comes without whitespace
+ * (a device writes none), so the byte at hand is most often @c itself or
+ * no whitespace, and skip_ws() (a call, some 25 instructions) is not
+ * needed; a hundred takes a change were 3% of the center's work on a
+ * push. */
+static inline gboolean
+scan_take (HearthScan *r, char c)
 {
+  if (r->p < r->end && *r->p != ' ' && *r->p != '\n' && *r->p != '\r' && *r->p != '\t')
+    {
+      if (*r->p != c)
+        return FALSE;
+      r->p++;
+      return TRUE;
+    }
   skip_ws (r);
   if (r->p < r->end && *r->p == c)
     {
@@ -31,6 +42,13 @@ hearth_scan_take (HearthScan *r, char c)
       return TRUE;
     }
   return FALSE;
+}
+
+/* Skips whitespace, then takes @c when it comes next. */
+gboolean
+hearth_scan_take (HearthScan *r, char c)
+{
+  return scan_take (r, c);
 }
 
 /* What a byte is inside a string: 0 ends a run of plain bytes (the
@@ -265,7 +283,7 @@ scan_string (HearthScan *r, gboolean keep)
   gsize len;
   char *text;
 
-  if (!hearth_scan_take (r, '"'))
+  if (!scan_take (r, '"'))
     return NULL;
   start = r->p;
   skip_plain (r, &seen);
@@ -351,7 +369,7 @@ scan_plain (HearthScan *r, const char **text, gsize *len)
   const char *start;
   guint seen = 0;
 
-  if (!hearth_scan_take (r, '"'))
+  if (!scan_take (r, '"'))
     return FALSE;
   start = r->p;
   skip_plain (r, &seen);
@@ -368,7 +386,7 @@ scan_plain (HearthScan *r, const char **text, gsize *len)
 gboolean
 hearth_scan_name (HearthScan *r, const char **name, gsize *len)
 {
-  return scan_plain (r, name, len) && hearth_scan_take (r, ':');
+  return scan_plain (r, name, len) && scan_take (r, ':');
 }
 
 static GPtrArray *
@@ -376,9 +394,9 @@ read_parents (HearthScan *r)
 {
   g_autoptr(GPtrArray) parents = g_ptr_array_new_with_free_func (g_free);
 
-  if (!hearth_scan_take (r, '['))
+  if (!scan_take (r, '['))
     return NULL;
-  if (hearth_scan_take (r, ']'))
+  if (scan_take (r, ']'))
     return g_steal_pointer (&parents);
   do
     {
@@ -390,8 +408,8 @@ read_parents (HearthScan *r)
       if (parents->len > HEARTH_CHANGE_MAX_PARENTS)
         return NULL;
     }
-  while (hearth_scan_take (r, ','));
-  if (!hearth_scan_take (r, ']'))
+  while (scan_take (r, ','));
+  if (!scan_take (r, ']'))
     return NULL;
   return g_steal_pointer (&parents);
 }
@@ -404,7 +422,7 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field, gboolean *as_writ
   char *value = NULL;
   g_autoptr(GPtrArray) parents = NULL;
 
-  if (!hearth_scan_take (r, '{'))
+  if (!scan_take (r, '{'))
     return FALSE;
   do
     {
@@ -428,8 +446,8 @@ read_field_edit (HearthScan *r, HearthChange *c, char **field, gboolean *as_writ
       else
         goto fail;
     }
-  while (hearth_scan_take (r, ','));
-  if (!hearth_scan_take (r, '}') || value == NULL || c->edits->len >= HEARTH_CHANGE_MAX_FIELDS)
+  while (scan_take (r, ','));
+  if (!scan_take (r, '}') || value == NULL || c->edits->len >= HEARTH_CHANGE_MAX_FIELDS)
     goto fail;
   *as_written = *as_written && parents != NULL;
   /* FALSE for a field twice. */
@@ -523,12 +541,12 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
   *text_len = 0;
   skip_ws (r);
   start = r->p;
-  if (!hearth_scan_take (r, '{'))
+  if (!scan_take (r, '{'))
     return FALSE;
   /* Before the take of '}' below, which skips whitespace whether or not
    * the object is empty. */
   tight = next_is (r, '"');
-  if (hearth_scan_take (r, '}'))
+  if (scan_take (r, '}'))
     {
       *fields = new_fields (r);
       if (r->p - start == 2)
@@ -547,7 +565,7 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
       if (name == NULL)
         return FALSE;
       tight = tight && next_is (r, ':');
-      if (!hearth_scan_take (r, ':'))
+      if (!scan_take (r, ':'))
         {
           drop_text (r, name);
           return FALSE;
@@ -595,8 +613,8 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
           g_hash_table_insert (strings, name, value);
         }
     }
-  while (hearth_scan_take (r, ','));
-  if (!hearth_scan_take (r, '}'))
+  while (scan_take (r, ','));
+  if (!scan_take (r, '}'))
     return FALSE;
   if (strings != NULL && fields_as_written (start, r->p, sorted, tight))
     {
@@ -721,11 +739,11 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
   *fields_len = 0;
   if (sent != NULL)
     sent->n_digest = 0;
-  if (!hearth_scan_take (r, '{'))
+  if (!scan_take (r, '{'))
     goto out;
   start = r->p - 1;
   skipped = r->skipped;
-  if (hearth_scan_take (r, '}'))
+  if (scan_take (r, '}'))
     goto out;
   do
     {
@@ -794,8 +812,8 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
       if (rank == R_ID || rank == R_HOUSEHOLD || rank == R_VILLAGE)
         place_end = r->p;
     }
-  while (hearth_scan_take (r, ','));
-  if (!hearth_scan_take (r, '}') || !have_number || kind_name == NULL)
+  while (scan_take (r, ','));
+  if (!scan_take (r, '}') || !have_number || kind_name == NULL)
     goto out;
 
   /* What the codec would read of the change, and nothing it would skip:
