@@ -3644,9 +3644,52 @@ append_json_string (GString *out, const char *text)
 {
   const char *run_start = text;
   const char *p = text;
+  gsize len = strlen (text);
+  gsize plain = 0;
 
+  /* Most strings need no escape (ids, versions, dates, a field's value):
+   * the text's length first, then a test of eight bytes a step for a
+   * quote, a backslash or a control character, and the string written
+   * in one copy (byte by byte, with an append for each piece, was a
+   * fifth of preparing a push's changes on its request thread). */
+  while (len - plain >= 8)
+    {
+      guint64 w;
+
+      memcpy (&w, text + plain, sizeof w);
+#define JSON_ONES G_GUINT64_CONSTANT (0x0101010101010101)
+#define JSON_HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+#define JSON_BELOW(w, n) (((w) - JSON_ONES * (n)) & ~(w) & JSON_HIGHS)
+      if (JSON_BELOW (w, 0x20) | JSON_BELOW (w ^ (JSON_ONES * '"'), 1) | JSON_BELOW (w ^ (JSON_ONES * '\\'), 1))
+        break;
+#undef JSON_BELOW
+#undef JSON_HIGHS
+#undef JSON_ONES
+      plain += 8;
+    }
+  while (plain < len && (guchar) text[plain] >= 0x20 && text[plain] != '"' && text[plain] != '\\')
+    plain++;
+  if (plain == len)
+    {
+      if (out->len + len + 2 < out->allocated_len)
+        {
+          out->str[out->len] = '"';
+          memcpy (out->str + out->len + 1, text, len);
+          out->len += len + 2;
+          out->str[out->len - 1] = '"';
+          out->str[out->len] = '\0';
+        }
+      else
+        {
+          g_string_append_c (out, '"');
+          g_string_append_len (out, text, (gssize) len);
+          g_string_append_c (out, '"');
+        }
+      return;
+    }
   g_string_append_c (out, '"');
-  for (; *p != '\0'; p++)
+  /* The plain start is taken as it is; the loop below writes the rest. */
+  for (p = text + plain; *p != '\0'; p++)
     {
       guchar ch = (guchar) *p;
 
