@@ -599,16 +599,19 @@ read_fields (HearthScan *r, GHashTable **fields, HearthChange **edits, const cha
       else
         {
           char *value;
+          gboolean after = prev == NULL || strcmp (prev, name) < 0;
 
           tight = tight && next_is (r, '"');
-          if (g_hash_table_contains (strings, name) || g_hash_table_size (strings) >= HEARTH_CHANGE_MAX_FIELDS ||
-              (value = scan_text (r)) == NULL)
+          /* Names in strcmp() order so far (as a device writes them): this
+           * one is after all those before, none of which it can be. */
+          if ((!(sorted && after) && g_hash_table_contains (strings, name)) ||
+              g_hash_table_size (strings) >= HEARTH_CHANGE_MAX_FIELDS || (value = scan_text (r)) == NULL)
             {
               drop_text (r, name);
               return FALSE;
             }
           tight = tight && (next_is (r, ',') || next_is (r, '}'));
-          sorted = sorted && (prev == NULL || strcmp (prev, name) < 0);
+          sorted = sorted && after;
           prev = name;
           g_hash_table_insert (strings, name, value);
         }
