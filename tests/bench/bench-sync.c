@@ -1374,7 +1374,9 @@ sim_thread (gpointer data)
       curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
       curl_slist_free_all (headers);
       g_array_append_val (run->latency_ms, ms);
-      if (rc != CURLE_OK || status != 200 || reply->len == 0 || strstr ((char *) reply->data, "\"refused\":[]") == NULL)
+      /* The reply's bytes as they came, without a NUL after them. */
+      if (rc != CURLE_OK || status != 200 || reply->len == 0 ||
+          g_strstr_len ((const char *) reply->data, (gssize) reply->len, "\"refused\":[]") == NULL)
         {
           if (run->failures++ == 0)
             run->first_failure = g_strdup_printf ("HTTP %ld (%s): %.*s", status, curl_easy_strerror (rc),
