@@ -736,6 +736,62 @@ test_checkpoint_damaged_old_frame (void)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* A log of some 300 frames (more than are read at once, 256, and each
+ * 256's second half authenticated on a thread of its own) with frames
+ * damaged in the first 256's first half, its second half and the next
+ * 256, the first of them left whole in each round after the first: the
+ * checkpoint stops before the database file changes, at the first frame
+ * damaged, and counts as a check one by one would (the frames before it
+ * authenticated, one failure). */
+static void
+test_checkpoint_damaged_far_frames (void)
+{
+  const guint frames[] = { 100, 200, 280 };
+
+  for (guint from = 0; from < G_N_ELEMENTS (frames); from++)
+    {
+      g_autofree char *name = g_strdup_printf ("ckpt-far-%u", from);
+      g_autofree char *dir = test_create_store (name, NULL);
+      g_autofree char *wal_path = g_build_filename (dir, "hearth.db-wal", NULL);
+      g_autofree char *db_path = g_build_filename (dir, "hearth.db", NULL);
+      g_autofree char *before = NULL;
+      g_autofree char *after = NULL;
+      g_autofree char *where = NULL;
+      g_autoptr(HearthStore) store = test_open_store (dir);
+      g_autoptr(GArray) pgnos = NULL;
+      sqlite3 *db = hearth_store_get_db (store);
+      HearthVfsStats s0, s1;
+      char *msg = NULL;
+      int rc;
+
+      test_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);"
+                     "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0");
+      /* Each row on a page of its own: one frame a row. */
+      test_exec (db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 320) "
+                     "INSERT INTO t SELECT i, randomblob (3000) FROM n");
+      pgnos = wal_pgnos (wal_path);
+      g_assert_cmpuint (pgnos->len, >, frames[G_N_ELEMENTS (frames) - 1]);
+      for (guint i = from; i < G_N_ELEMENTS (frames); i++)
+        test_flip_byte (wal_path, 32 + (goffset) frames[i] * (24 + P) + 24 + 1000);
+      where = g_strdup_printf ("page %u (frame at offset %" G_GINT64_FORMAT "): authentication failed",
+                               g_array_index (pgnos, guint32, frames[from]),
+                               (gint64) (32 + (goffset) frames[from] * (24 + P)));
+      before = test_file_sha256 (db_path);
+      test_log_reset ();
+      hearth_vfs_get_stats (&s0);
+      rc = sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, &msg);
+      hearth_vfs_get_stats (&s1);
+      sqlite3_free (msg);
+      g_assert_cmpint (rc & 0xff, ==, SQLITE_CORRUPT);
+      g_assert_cmpuint (s1.auth_failures - s0.auth_failures, ==, 1);
+      g_assert_cmpuint (s1.pages_authenticated - s0.pages_authenticated, ==, frames[from]);
+      g_assert_cmpuint (s1.pages_passed_through - s0.pages_passed_through, ==, 0);
+      g_assert_true (test_log_contains (where));
+      after = test_file_sha256 (db_path);
+      g_assert_cmpstr (before, ==, after);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -745,6 +801,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/vfs/partial-writes-refused", test_partial_writes_refused);
   g_test_add_func ("/store/vfs/reads-match-plaintext-twin", test_reads_match_plaintext_twin);
   g_test_add_func ("/store/vfs/tamper", test_tamper);
+  g_test_add_func ("/store/vfs/checkpoint-damaged-far-frames", test_checkpoint_damaged_far_frames);
   g_test_add_func ("/store/vfs/foreign-page-same-key", test_foreign_page_same_key);
   g_test_add_func ("/store/vfs/page1-damage", test_page1_damage);
   g_test_add_func ("/store/vfs/truncate", test_truncate);
