@@ -639,11 +639,13 @@ pull_pages (HearthSyncStore *store, HearthSyncClient *client, const HearthSyncRu
       for (guint i = 0; i < page.skipped->len; i++)
         g_warning ("sync: skipped a change the center sent: %s", (const char *) page.skipped->pdata[i]);
       r->rejected += page.skipped->len;
+      /* Versions are bounded by the center's time as this exchange knows
+       * it; read before the next page's thread starts, which writes the
+       * client's offset when its reply comes. */
+      hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
       if (page.more)
         ahead = fetch_start (client, page_path (version, page.next_cursor, compact_until, limit), page.next_cursor,
                              g_steal_pointer (&spent), g_steal_pointer (&spent_prep));
-      /* Versions are bounded by the center's time as this exchange knows it. */
-      hearth_sync_store_set_center_offset (store, hearth_sync_client_get_time_offset (client));
       if (!batch)
         {
           if (!hearth_sync_store_begin_pages (store, error))
