@@ -89,6 +89,11 @@
 #define BOUND_RECORD_ROW_IS \
   "kind = 'record' AND vkey = ?3 AND tbl = ?1 AND record_id = ?2"
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
+/* A change made (OWN) or not made (NOT_OWN) by the device whose id is
+ * ?4 (NULL: by none): changes names a device by its number
+ * (0022-device-number.sql), looked up once a statement. */
+#define OWN "device = (SELECT num FROM device_numbers WHERE id = ?4)"
+#define NOT_OWN "device IS NOT (SELECT num FROM device_numbers WHERE id = ?4)"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
   "audit_hash, audit_broken"
@@ -3998,7 +4003,7 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
        * out, and the rows are read one at a time anyway. The ranges'
        * parameters follow ?4. */
       sql = g_string_new ("SELECT ");
-      g_string_append_printf (sql, "%s FROM changes WHERE cursor > ?3 AND device IS NOT (SELECT num FROM device_numbers WHERE id = ?4) AND (tbl IN ('forms', "
+      g_string_append_printf (sql, "%s FROM changes WHERE cursor > ?3 AND " NOT_OWN " AND (tbl IN ('forms', "
                                    "'thresholds', 'divisions')", columns);
       if (q->unplaced)
         g_string_append (sql, " OR village IS NULL");
@@ -4023,7 +4028,7 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
   /* Each village's changes in cursor order, from the village index. */
   sql = g_string_new (NULL);
   g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_village WHERE village = ?2 AND cursor > ?3 "
-                        "AND device IS NOT (SELECT num FROM device_numbers WHERE id = ?4) ORDER BY cursor", columns);
+                        "AND " NOT_OWN " ORDER BY cursor", columns);
   for (guint i = 0; i < villages->len; i++)
     if (pull_walk_prepare (t, w, sql->str, q, villages->pdata[i], error) == NULL)
       return FALSE;
@@ -4032,10 +4037,10 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
    * a few, found by their tables and put in cursor order. */
   if (q->unplaced)
     g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_village WHERE village IS NULL "
-                          "AND cursor > ?3 AND device IS NOT (SELECT num FROM device_numbers WHERE id = ?4) AND ?2 IS NULL ORDER BY cursor", columns);
+                          "AND cursor > ?3 AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
   else
     g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_published WHERE (tbl = 'forms' "
-                          "OR tbl = 'thresholds' OR tbl = 'divisions') AND cursor > ?3 AND device IS NOT (SELECT num FROM device_numbers WHERE id = ?4) "
+                          "OR tbl = 'thresholds' OR tbl = 'divisions') AND cursor > ?3 AND " NOT_OWN " "
                           "AND ?2 IS NULL ORDER BY cursor", columns);
   if (pull_walk_prepare (t, w, sql->str, q, NULL, error) == NULL)
     return FALSE;
@@ -4191,8 +4196,8 @@ own_field (SqliteTxn *t, const PullEdit *e, const HearthCenterPullQuery *q, Pull
   if (g_hash_table_size (c->own) >= PULL_FIELDS_CACHED)
     g_hash_table_remove_all (c->own);
   st = stmt (t, "SELECT 1 FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 "
-                "AND device = (SELECT num FROM device_numbers WHERE id = ?4) AND cursor <= ?5 UNION ALL SELECT 1 FROM changes " EDITS_ROWS_WHERE
-                "device = (SELECT num FROM device_numbers WHERE id = ?4) AND cursor <= ?5 AND fields -> ?3 IS NOT NULL LIMIT 1", error);
+                "AND " OWN " AND cursor <= ?5 UNION ALL SELECT 1 FROM changes " EDITS_ROWS_WHERE OWN " "
+                "AND cursor <= ?5 AND fields -> ?3 IS NOT NULL LIMIT 1", error);
   if (st == NULL)
     return -1;
   bind_borrowed (st, 1, e->tbl);

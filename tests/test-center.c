@@ -4430,6 +4430,11 @@ test_migrate_own (void)
       "7, 1, 'record', 'submissions', 's', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
       "7, 2, 'edit', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, 'ab'",
       "7, 3, 'other', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, NULL",
+      /* 0022's CHECK of fields' type: a BLOB only in a record, never a
+       * number. */
+      "7, 5, 'edits', 'members', 'm', NULL, 'v', NULL, 'h', '" VILLAGE_A "', NULL, x'02', NULL, 0, NULL",
+      "7, 6, 'record', 'submissions', 's', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, 5, NULL, 0, NULL",
+      "7, 7, 'record', 'submissions', 's', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, 0.5, NULL, 0, NULL",
     };
 
     g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
