@@ -96,6 +96,11 @@
 #define BOUND_RECORD_ROW_IS \
   "kind = 'record' AND vkey = ?3 AND tbl = ?1 AND record_id = ?2"
 #define CHANGE_COLUMNS "cursor, kind, tbl, record_id, field, hlc, parents, household, village, value, fields, wall"
+/* A change made (OWN) or not made (NOT_OWN) by the device whose id is
+ * ?4 (NULL: by none): changes names a device by its number
+ * (0022-device-number.sql), looked up once a statement. */
+#define OWN "device = (SELECT num FROM device_numbers WHERE id = ?4)"
+#define NOT_OWN "device IS NOT (SELECT num FROM device_numbers WHERE id = ?4)"
 #define DEVICE_COLUMNS \
   "id, user, public_key, name, enrolled_at, revoked_at, last_seen_at, acked_seq, clamp_floor, audit_seq, " \
   "audit_hash, audit_broken"
@@ -160,6 +165,13 @@ typedef struct {
    * (txn_record_key()); known_table NULL: none. */
   char *known_table, *known_id;
   gint64 known_key;
+  /* The device whose changes the transaction stored last and its number
+   * in device_numbers (0022-device-number.sql; device_number()), or NULL:
+   * a group's pushes each store their device's changes one after
+   * another. Forgotten when a savepoint is undone (it may have given the
+   * number). */
+  char *numbered_id;
+  gint64 numbered;
 } SqliteTxn;
 
 static void append_json_string (GString *out, const char *text);
@@ -1281,6 +1293,7 @@ txn_end (SqliteTxn *t)
   g_free (t->record_absent);
   g_free (t->known_table);
   g_free (t->known_id);
+  g_free (t->numbered_id);
   g_object_unref (t->parent.store);
   g_free (t);
 }
@@ -1317,7 +1330,7 @@ receipt_flush (SqliteTxn *t, GError **error)
 }
 
 /* After a savepoint was undone: the receipt's cursors above the change
- * log's last one are gone (AUTOINCREMENT's counter is undone with them),
+ * log's last one are gone (the next cursor given is the log's last plus one),
  * and the receipt with them when none is left. */
 static gboolean
 receipt_undone (SqliteTxn *t, GError **error)
@@ -1423,6 +1436,7 @@ sqlite_savepoint (HearthCenterTxn *txn, HearthCenterSavepoint op, GError **error
   g_clear_pointer (&t->edit_absent, g_free);
   if (op == HEARTH_CENTER_SAVEPOINT_ROLLBACK)
     {
+      g_clear_pointer (&t->numbered_id, g_free);
       t->last_state = NULL;
       if (t->states != NULL)
         g_hash_table_remove_all (t->states);
@@ -1787,6 +1801,48 @@ sqlite_nonce_seen (HearthCenterTxn *txn, const char *device_id, const char *nonc
 
 /* ---- outcomes --------------------------------------------------------------------- */
 
+/* The number of device @id in the change log (0022-device-number.sql) in
+ * *@num: given it here, the next number, when @give and it has none
+ * (its first change stored), else -1 when it has none. The
+ * transaction's last device is remembered (numbered_id). FALSE with
+ * @error when a statement failed. */
+static gboolean
+device_number (SqliteTxn *t, const char *id, gboolean give, gint64 *num, GError **error)
+{
+  sqlite3_stmt *st;
+  int rc;
+
+  if (t->numbered_id != NULL && strcmp (t->numbered_id, id) == 0)
+    {
+      *num = t->numbered;
+      return TRUE;
+    }
+  st = stmt (t, "SELECT num FROM device_numbers WHERE id = ?", error);
+  if (st == NULL)
+    return FALSE;
+  bind_borrowed (st, 1, id);
+  if ((rc = step (t, st, error)) < 0)
+    return FALSE;
+  *num = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : -1;
+  sqlite3_reset (st);
+  if (*num < 0 && give)
+    {
+      st = stmt (t, "INSERT INTO device_numbers (id) VALUES (?)", error);
+      if (st == NULL)
+        return FALSE;
+      bind_borrowed (st, 1, id);
+      if (!run (t, st, error))
+        return FALSE;
+      *num = sqlite3_last_insert_rowid (t->conn->db);
+    }
+  if (*num < 0)
+    return TRUE;
+  g_free (t->numbered_id);
+  t->numbered_id = g_strdup (id);
+  t->numbered = *num;
+  return TRUE;
+}
+
 static gboolean
 sqlite_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, HearthCenterOutcome *out,
                     GError **error)
@@ -1805,11 +1861,16 @@ sqlite_get_outcome (HearthCenterTxn *txn, const char *device_id, gint64 seq, Hea
     return FALSE;
   if (rc == SQLITE_DONE)
     {
+      gint64 num;
+
       /* Stored as pushed: the change is its own outcome. */
-      st = stmt (t, "SELECT cursor, digest FROM changes WHERE device_id = ? AND seq = ?", error);
+      sqlite3_reset (st);
+      if (!device_number (t, device_id, FALSE, &num, error))
+        return FALSE;
+      st = stmt (t, "SELECT cursor, digest FROM changes WHERE device = ? AND seq = ?", error);
       if (st == NULL)
         return FALSE;
-      bind_text (st, 1, device_id);
+      sqlite3_bind_int64 (st, 1, num);
       sqlite3_bind_int64 (st, 2, seq);
       if ((rc = step (t, st, error)) < 0)
         return FALSE;
@@ -2433,7 +2494,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   g_autofree char *json = NULL;
   const char *text = NULL;
   g_autoptr(GBytes) packed = NULL;
-  gint64 cursor, rkey = 0, vkey = 0;
+  gint64 cursor, device, rkey = 0, vkey = 0;
 
   if (edits && (c->edits == NULL || c->edits->len == 0))
     {
@@ -2480,7 +2541,9 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   /* A record's row is keyed by its identity's key in vkey, an edit's by
    * its record's number and field in ikey and its version's key in
    * vkey. */
-  st = stmt (t, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, "
+  if (!device_number (t, device_id, TRUE, &device, error))
+    return 0;
+  st = stmt (t, "INSERT INTO changes (device, seq, kind, tbl, record_id, field, hlc, parents, "
                 "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", error);
   if (st == NULL)
@@ -2500,7 +2563,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
       json = fields_to_json (c);
       fields = packed = hearth_center_fields_pack (json, strlen (json));
     }
-  bind_borrowed (st, 1, device_id);
+  sqlite3_bind_int64 (st, 1, device);
   sqlite3_bind_int64 (st, 2, seq);
   bind_borrowed (st, 3, edit ? "edit" : edits ? "edits" : "record");
   bind_borrowed (st, 4, c->table);
@@ -4002,7 +4065,7 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
        * out, and the rows are read one at a time anyway. The ranges'
        * parameters follow ?4. */
       sql = g_string_new ("SELECT ");
-      g_string_append_printf (sql, "%s FROM changes WHERE cursor > ?3 AND device_id IS NOT ?4 AND (tbl IN ('forms', "
+      g_string_append_printf (sql, "%s FROM changes WHERE cursor > ?3 AND " NOT_OWN " AND (tbl IN ('forms', "
                                    "'thresholds', 'divisions')", columns);
       if (q->unplaced)
         g_string_append (sql, " OR village IS NULL");
@@ -4027,7 +4090,7 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
   /* Each village's changes in cursor order, from the village index. */
   sql = g_string_new (NULL);
   g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_village WHERE village = ?2 AND cursor > ?3 "
-                        "AND device_id IS NOT ?4 ORDER BY cursor", columns);
+                        "AND " NOT_OWN " ORDER BY cursor", columns);
   for (guint i = 0; i < villages->len; i++)
     if (pull_walk_prepare (t, w, sql->str, q, villages->pdata[i], error) == NULL)
       return FALSE;
@@ -4036,10 +4099,10 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
    * a few, found by their tables and put in cursor order. */
   if (q->unplaced)
     g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_village WHERE village IS NULL "
-                          "AND cursor > ?3 AND device_id IS NOT ?4 AND ?2 IS NULL ORDER BY cursor", columns);
+                          "AND cursor > ?3 AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
   else
     g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_published WHERE (tbl = 'forms' "
-                          "OR tbl = 'thresholds' OR tbl = 'divisions') AND cursor > ?3 AND device_id IS NOT ?4 "
+                          "OR tbl = 'thresholds' OR tbl = 'divisions') AND cursor > ?3 AND " NOT_OWN " "
                           "AND ?2 IS NULL ORDER BY cursor", columns);
   if (pull_walk_prepare (t, w, sql->str, q, NULL, error) == NULL)
     return FALSE;
@@ -4170,7 +4233,8 @@ own_field (SqliteTxn *t, const PullEdit *e, const HearthCenterPullQuery *q, Pull
   if (c->has_own < 0)
     {
       /* Most compacted pulls are a fresh store's: its device made none. */
-      st = stmt (t, "SELECT 1 FROM changes WHERE device_id = ? AND (kind = 'edit' OR kind = 'edits') "
+      st = stmt (t, "SELECT 1 FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = ?) "
+                    "AND (kind = 'edit' OR kind = 'edits') "
                     "AND cursor <= ? LIMIT 1", error);
       if (st == NULL)
         return -1;
@@ -4194,8 +4258,8 @@ own_field (SqliteTxn *t, const PullEdit *e, const HearthCenterPullQuery *q, Pull
   if (g_hash_table_size (c->own) >= PULL_FIELDS_CACHED)
     g_hash_table_remove_all (c->own);
   st = stmt (t, "SELECT 1 FROM changes " KEY_WHERE "kind = 'edit' AND tbl = ?1 AND record_id = ?2 AND field = ?3 "
-                "AND device_id = ?4 AND cursor <= ?5 UNION ALL SELECT 1 FROM changes " EDITS_ROWS_WHERE
-                "device_id = ?4 AND cursor <= ?5 AND fields -> ?3 IS NOT NULL LIMIT 1", error);
+                "AND " OWN " AND cursor <= ?5 UNION ALL SELECT 1 FROM changes " EDITS_ROWS_WHERE OWN " "
+                "AND cursor <= ?5 AND fields -> ?3 IS NOT NULL LIMIT 1", error);
   if (st == NULL)
     return -1;
   bind_borrowed (st, 1, e->tbl);

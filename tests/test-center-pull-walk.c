@@ -218,8 +218,10 @@ add_unplaced (Center *c, guint n)
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *id = g_uuid_string_random ();
-      g_autofree char *sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, fields, "
-                                              "received_at) VALUES ('walk-audit', %u, 'record', 'audit', '%s', "
+      g_autofree char *sql = g_strdup_printf ("INSERT OR IGNORE INTO device_numbers (id) VALUES ('walk-audit'); "
+                                              "INSERT INTO changes (device, seq, kind, tbl, record_id, fields, "
+                                              "received_at) VALUES ((SELECT num FROM device_numbers WHERE id = "
+                                              "'walk-audit'), %u, 'record', 'audit', '%s', "
                                               "'{\"seq\":\"%u\"}', 0)", i + 1, id, i + 1);
       center_db_exec (c, sql);
     }

@@ -160,7 +160,7 @@ test_restore (void)
     g_assert_cmpint (center_db_int (c, "SELECT restore_cursor FROM center_epoch"), ==, 0);
     reviews_backup = center_db_int (&copy, "SELECT count (*) FROM changes WHERE tbl = 'reviews'");
   }
-  changes_quiet = center_db_int (c, "SELECT count (*) FROM changes c JOIN devices d ON c.device_id = d.id "
+  changes_quiet = center_db_int (c, "SELECT count (*) FROM changes c JOIN device_numbers n ON n.num = c.device JOIN devices d ON n.id = d.id "
                                     "WHERE d.name = 'restore-q'");
   acked_quiet = device_int (c, "restore-q", "acked_seq");
 
@@ -261,7 +261,7 @@ test_restore (void)
   /* The quiet tablet had synced before the backup and made nothing since:
    * nothing of it is sent again or stored twice. */
   g_assert_cmpint (device_int (c, "restore-q", "acked_seq"), ==, acked_quiet);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes c JOIN devices d ON c.device_id = d.id "
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes c JOIN device_numbers n ON n.num = c.device JOIN devices d ON n.id = d.id "
                                      "WHERE d.name = 'restore-q'"),
                    ==, changes_quiet);
   g_assert_cmpint (test_tablet_int (&quiet, "SELECT value FROM sync_state WHERE key = 'acked_seq'"), ==, acked_quiet);
@@ -616,7 +616,7 @@ test_restore_enrolled_after (void)
   g_assert_cmpint (test_tablet_sync (&n), ==, 0);
   acked_n = device_int (c, "after-n", "acked_seq");
   g_assert_cmpint (acked_n, >, 0);
-  changes_n = center_db_int (c, "SELECT count (*) FROM changes ch JOIN devices d ON ch.device_id = d.id "
+  changes_n = center_db_int (c, "SELECT count (*) FROM changes ch JOIN device_numbers n ON n.num = ch.device JOIN devices d ON n.id = d.id "
                                 "WHERE d.name = 'after-n'");
   g_assert_cmpint (test_tablet_sync (&a), ==, 0);
   before = center_state (c);
@@ -672,7 +672,7 @@ test_restore_enrolled_after (void)
   test_run_clear (&r);
   test_tablet_cli (&r, &n, "sync", "--status", NULL);
   g_assert_nonnull (strstr (r.out, "Synced"));
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes ch JOIN devices d ON ch.device_id = d.id "
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes ch JOIN device_numbers n ON n.num = ch.device JOIN devices d ON n.id = d.id "
                                      "WHERE d.name = 'after-n'"),
                    ==, changes_n);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'submissions'"), ==, 2);

@@ -300,8 +300,56 @@ center_db_exec (Center *c, const char *sql)
 }
 
 void
+center_back_to_21 (Center *c)
+{
+  center_db_exec (c, "PRAGMA defer_foreign_keys = ON; "
+                     "DROP VIEW all_push_outcomes; DROP VIEW field_state; "
+                     "CREATE TABLE changes_copy AS SELECT c.*, d.id AS device_id FROM changes c "
+                     "JOIN device_numbers d ON d.num = c.device; DROP TABLE changes; "
+                     "CREATE TABLE changes (cursor INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, "
+                     "seq INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind = 'edit' OR kind = 'record' "
+                     "OR kind = 'edits'), tbl TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT, hlc TEXT, "
+                     "parents TEXT, household TEXT, village TEXT, value TEXT, fields ANY, wall TEXT, "
+                     "received_at INTEGER NOT NULL, digest TEXT CHECK (digest IS NULL OR length (digest) = 64), "
+                     "ikey INTEGER, vkey INTEGER, UNIQUE (device_id, seq), "
+                     "CHECK (fields IS NULL OR typeof (fields) = 'text' OR (typeof (fields) = 'blob' "
+                     "AND kind = 'record')), "
+                     "CHECK (kind <> 'edit' OR (field IS NOT NULL AND hlc IS NOT NULL AND parents IS NOT NULL "
+                     "AND value IS NOT NULL AND fields IS NULL)), "
+                     "CHECK (kind <> 'record' OR (fields IS NOT NULL AND field IS NULL AND hlc IS NULL "
+                     "AND value IS NULL)), "
+                     "CHECK (kind <> 'edits' OR (fields IS NOT NULL AND hlc IS NOT NULL AND field IS NULL "
+                     "AND value IS NULL AND parents IS NULL)), "
+                     "CHECK (tbl = 'audit' OR tbl = 'forms' OR tbl = 'thresholds' OR tbl = 'divisions' "
+                     "OR (household IS NOT NULL AND village IS NOT NULL)), "
+                     "CHECK ((tbl <> 'forms' AND tbl <> 'thresholds' AND tbl <> 'divisions') "
+                     "OR (kind = 'record' AND household IS NULL AND village IS NULL AND device_id = 'center'))) "
+                     "STRICT; "
+                     "INSERT INTO changes (cursor, device_id, seq, kind, tbl, record_id, field, hlc, parents, "
+                     "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
+                     "SELECT cursor, device_id, seq, kind, tbl, record_id, field, hlc, parents, household, village, "
+                     "value, fields, wall, received_at, digest, ikey, vkey FROM changes_copy ORDER BY cursor; "
+                     "DROP TABLE changes_copy; DROP TABLE device_numbers; "
+                     "CREATE INDEX changes_by_village ON changes (village, cursor); "
+                     "CREATE INDEX changes_by_key ON changes (ikey, vkey) WHERE ikey IS NOT NULL; "
+                     "CREATE INDEX changes_record_key ON changes (vkey) WHERE kind = 'record'; "
+                     "CREATE INDEX changes_published ON changes (cursor) WHERE tbl = 'forms' "
+                     "OR tbl = 'thresholds' OR tbl = 'divisions'; "
+                     "CREATE VIEW all_push_outcomes AS SELECT device_id, seq, cursor, code, message, original_hlc, "
+                     "clamped_hlc, digest FROM push_outcomes UNION ALL SELECT c.device_id, c.seq, c.cursor, NULL, "
+                     "NULL, NULL, NULL, c.digest FROM changes c WHERE c.device_id <> 'center' AND NOT EXISTS ("
+                     "SELECT 1 FROM push_outcomes o WHERE o.device_id = c.device_id AND o.seq = c.seq); "
+                     "CREATE VIEW field_state (tbl, record_id, field, value, hlc, heads) AS SELECT r.tbl, "
+                     "r.record_id, j.key, j.value ->> 0, c.hlc, coalesce (j.value ->> 2, CAST (j.value ->> 1 AS "
+                     "TEXT)) FROM record_state r, json_each (r.state) j LEFT JOIN changes c "
+                     "ON c.cursor = j.value ->> 1; "
+                     "PRAGMA user_version = 21");
+}
+
+void
 center_back_to_18 (Center *c)
 {
+  center_back_to_21 (c);
   center_db_exec (c, "PRAGMA defer_foreign_keys = ON; "
                      "DROP VIEW all_push_outcomes; DROP VIEW field_state; "
                      "CREATE TABLE changes_seq AS SELECT seq FROM sqlite_sequence WHERE name = 'changes'; "

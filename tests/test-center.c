@@ -2226,10 +2226,11 @@ compacted_reference (Center *c, Device *d, const char *scope, gboolean county, g
 {
   g_autofree char *sql = g_strdup_printf (
     "SELECT coalesce (group_concat (cursor, ' '), '') FROM (SELECT x.cursor FROM changes x "
-    "WHERE x.device_id <> '%1$s' "
+    "WHERE x.device IS NOT (SELECT num FROM device_numbers WHERE id = '%1$s') "
     "AND (x.tbl IN ('forms', 'thresholds', 'divisions') OR x.village LIKE '%2$s%%' %3$s) "
     "AND NOT (x.kind = 'edit' AND x.cursor <= %4$" G_GINT64_FORMAT " "
-    "  AND NOT EXISTS (SELECT 1 FROM changes o WHERE o.kind = 'edit' AND o.device_id = '%1$s' "
+    "  AND NOT EXISTS (SELECT 1 FROM changes o WHERE o.kind = 'edit' "
+    "    AND o.device = (SELECT num FROM device_numbers WHERE id = '%1$s') "
     "    AND o.tbl = x.tbl AND o.record_id = x.record_id AND o.field = x.field "
     "    AND o.cursor <= %4$" G_GINT64_FORMAT ") "
     "  AND EXISTS (SELECT 1 FROM changes n WHERE n.kind = 'edit' AND n.tbl = x.tbl "
@@ -4426,7 +4427,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 21);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 22);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* A store made before keeps its pages (SQLite sets their size when it
    * makes the file); the 8 KiB of a new one are no condition. */
@@ -4483,7 +4484,16 @@ test_migrate_own (void)
   g_assert_cmpint (center_db_int (&c, "SELECT max (cursor) FROM changes"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM push_outcomes p JOIN changes c USING (cursor)"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM pragma_foreign_key_check"), ==, 0);
-  g_assert_cmpint (center_db_int (&c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, 5);
+  /* 0022: no AUTOINCREMENT counter; the center's own changes are device
+   * 0, the device enrolled 1, each of its rows under its number. */
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM sqlite_sequence WHERE name = 'changes'"), ==, 0);
+  {
+    g_autofree char *numbers = center_db_text (&c, "SELECT group_concat (num || '=' || id, ' ') FROM "
+                                                   "(SELECT * FROM device_numbers ORDER BY num)");
+
+    g_assert_cmpstr (numbers, ==, "0=center 1=0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d");
+  }
+  g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes WHERE device = 1"), ==, 5);
   g_assert_cmpint (center_db_int (&c, "SELECT last_seq FROM center_own"), ==, 0);
   /* 0003: outcomes recorded before it have no digest (a repeat of
    * them is answered as before). */
@@ -4491,21 +4501,40 @@ test_migrate_own (void)
   /* Its CHECKs, written anew without IN lists, refuse what 0006's did. */
   {
     static const char *const refused[] = {
-      "'center', 1, 'record', 'forms', 'f', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
-      "'d', 4, 'record', 'divisions', 'f', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
-      "'d', 1, 'record', 'submissions', 's', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
-      "'d', 2, 'edit', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, 'ab'",
-      "'d', 3, 'other', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, NULL",
+      "0, 1, 'record', 'forms', 'f', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
+      "7, 4, 'record', 'divisions', 'f', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
+      "7, 1, 'record', 'submissions', 's', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL",
+      "7, 2, 'edit', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, 'ab'",
+      "7, 3, 'other', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, NULL",
+      /* 0022's CHECK of fields' type: a BLOB only in a record, never a
+       * number. */
+      "7, 5, 'edits', 'members', 'm', NULL, 'v', NULL, 'h', '" VILLAGE_A "', NULL, x'02', NULL, 0, NULL",
+      "7, 6, 'record', 'submissions', 's', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, 5, NULL, 0, NULL",
+      "7, 7, 'record', 'submissions', 's', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, 0.5, NULL, 0, NULL",
     };
 
     g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-    test_exec (db, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, household, "
-                   "village, value, fields, wall, received_at, digest) VALUES ('center', 9, 'record', 'divisions', "
-                   "'f', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL), ('d', 9, 'record', 'audit', 'a', "
-                   "NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL); DELETE FROM changes WHERE seq = 9");
+    test_exec (db, "INSERT INTO changes (device, seq, kind, tbl, record_id, field, hlc, parents, household, "
+                   "village, value, fields, wall, received_at, digest) VALUES (0, 9, 'record', 'divisions', "
+                   "'f', NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL), (7, 9, 'record', 'audit', 'a', "
+                   "NULL, NULL, NULL, NULL, NULL, NULL, '{}', NULL, 0, NULL)");
+    /* 0022: the log's last row (7) stays where it is (its cursor would
+     * be given again); a row before it may go; a device keeps its
+     * number. */
+    g_assert_cmpint (sqlite3_exec (db, "DELETE FROM changes WHERE seq = 9", NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+    g_assert_cmpint (sqlite3_extended_errcode (db), ==, SQLITE_CONSTRAINT_TRIGGER);
+    test_exec (db, "DELETE FROM changes WHERE cursor = 6");
+    g_assert_cmpint (sqlite3_exec (db, "UPDATE changes SET cursor = 6 WHERE cursor = 7", NULL, NULL, NULL), ==,
+                     SQLITE_CONSTRAINT);
+    g_assert_cmpint (sqlite3_extended_errcode (db), ==, SQLITE_CONSTRAINT_TRIGGER);
+    g_assert_cmpint (center_db_int (&c, "SELECT max (cursor) FROM changes"), ==, 7);
+    g_assert_cmpint (sqlite3_exec (db, "DELETE FROM device_numbers WHERE num = 1", NULL, NULL, NULL), ==,
+                     SQLITE_CONSTRAINT);
+    g_assert_cmpint (sqlite3_exec (db, "UPDATE device_numbers SET num = 9 WHERE num = 1", NULL, NULL, NULL), ==,
+                     SQLITE_CONSTRAINT);
     for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
       {
-        g_autofree char *insert = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, "
+        g_autofree char *insert = g_strdup_printf ("INSERT INTO changes (device, seq, kind, tbl, record_id, field, "
                                                    "hlc, parents, household, village, value, fields, wall, "
                                                    "received_at, digest) VALUES (%s)", refused[i]);
 
@@ -4842,7 +4871,7 @@ test_migrate_key (void)
                        "DROP TABLE IF EXISTS batch_signing_key; "
                        "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -4981,7 +5010,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -5624,7 +5653,7 @@ test_push_unknown_fields (void)
   expected = g_strdup_printf ("address=Lane 1@%s head_name=Cy@%s phone=1@%s village_code=%s@%s", v1, v7, v1,
                               VILLAGE_A, v1);
   g_assert_cmpstr (values, ==, expected);
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE device_id != 'center'"), ==, 2);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE device <> 0"), ==, 2);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state WHERE tbl = 'members'"), ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (hlc); i++)
     g_free (hlc[i]);
@@ -6364,7 +6393,7 @@ test_migrate_record_number (void)
   g_autofree char *state_before = NULL, *state_after = NULL;
   g_autofree char *member = g_uuid_string_random ();
   g_autofree char *hh2 = g_uuid_string_random ();
-  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device_id || ' ' || seq "
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || (SELECT id FROM device_numbers WHERE num = device) || ' ' || seq "
                      "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
                      "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (digest, '-') "
                      "|| ' ' || coalesce (vkey, '-') || ' ' || (ikey IS NULL) AS x FROM changes ORDER BY cursor)";
@@ -6397,7 +6426,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -6534,7 +6563,7 @@ test_migrate_record_identity (void)
     rows_16 = record_rows (c);
     g_assert_cmpstr (rows_16, ==, rows_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
     rows_after = record_rows (c);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6705,7 +6734,7 @@ test_migrate_household_number (void)
     places_15 = household_places (c);
     g_assert_cmpstr (places_15, ==, places_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
     places_after = household_places (c);
     g_assert_cmpstr (places_after, ==, places_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6800,18 +6829,20 @@ test_migrate_edits (void)
     before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     state_before = merged_state (c);
     center_stop (c);
-    sequence = center_db_int (c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'");
+    sequence = center_db_int (c, "SELECT max (cursor) FROM changes");
     indexes = center_db_text (c, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema "
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
-  g_assert_cmpint (center_db_int (c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, sequence);
+  /* The log's end kept through every rebuild; since 0022 no counter. */
+  g_assert_cmpint (center_db_int (c, "SELECT max (cursor) FROM changes"), ==, sequence);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_sequence WHERE name = 'changes'"), ==, 0);
   {
     g_autofree char *now_indexes = center_db_text (c, "SELECT group_concat (name, ' ') FROM (SELECT name FROM "
                                                       "sqlite_schema WHERE tbl_name = 'changes' AND type = 'index' "
@@ -6844,12 +6875,12 @@ test_migrate_edits (void)
     sqlite3 *db = NULL;
 
     g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-    g_assert_cmpint (sqlite3_exec (db, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, "
-                                       "household, village, fields, received_at) VALUES ('d', 1, 'edits', "
+    g_assert_cmpint (sqlite3_exec (db, "INSERT INTO changes (device, seq, kind, tbl, record_id, field, hlc, "
+                                       "household, village, fields, received_at) VALUES (1, 1, 'edits', "
                                        "'households', 'h', 'phone', 'v', 'h', '" VILLAGE_A "', '{}', 0)",
                                    NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
-    g_assert_cmpint (sqlite3_exec (db, "INSERT INTO changes (device_id, seq, kind, tbl, record_id, hlc, "
-                                       "household, village, received_at) VALUES ('d', 1, 'edits', "
+    g_assert_cmpint (sqlite3_exec (db, "INSERT INTO changes (device, seq, kind, tbl, record_id, hlc, "
+                                       "household, village, received_at) VALUES (1, 1, 'edits', "
                                        "'households', 'h', 'v', 'h', '" VILLAGE_A "', 0)",
                                    NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
     sqlite3_close (db);
@@ -7036,6 +7067,144 @@ test_fields_pack (void)
     }
 }
 
+
+/* Migration 22 on a store with data (0022-device-number.sql): a store of
+ * version 21 (changes keyed by their devices' ids, cursors given by
+ * AUTOINCREMENT) with a published form, edits in a chain, a clamped and a
+ * refused change, a submission and audit entries, upgraded to 22, answers
+ * as before (pull pages whole and compacted, pushes sent again, export),
+ * keeps every row under its cursor with its device's id (through its
+ * number: the center 0, the devices in the order they enrolled), its
+ * merged state and its epoch. A migration that fails changes nothing: the
+ * store stays at 21, whole, and migrates once the cause is gone. Cursors
+ * are never given twice: the next change takes the cursor after the last,
+ * also after a vacuum; a store of 21 whose last row was deleted by hand
+ * (its counter above its last cursor) gets a new epoch restored at its
+ * last cursor, so that devices pull again the cursors given anew
+ * (PROTOCOL.md section 12). */
+static void
+test_migrate_device_number (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-device-number");
+  g_auto(MigrateStart) m = { 0 };
+  g_auto(TestRun) run = { 0 };
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL, *rows_before = NULL, *rows_after = NULL;
+  g_autofree char *state_before = NULL, *state_after = NULL, *epoch = NULL, *epoch_after = NULL;
+  g_autofree char *numbers = NULL, *expected = NULL, *by_b = NULL, *want_b = NULL;
+  g_autofree char *form = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "follow-up.xml",
+                                            NULL);
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || (SELECT id FROM "
+                     "device_numbers WHERE num = device) || ' ' || seq || ' ' || kind || ' ' || tbl || ' ' || "
+                     "record_id || ' ' || coalesce (field, '-') || ' ' || coalesce (hlc, '-') || ' ' || "
+                     "coalesce (household, '-') || ' ' || coalesce (village, '-') || ' ' || coalesce (digest, '-') "
+                     "|| ' ' || coalesce (ikey, '-') || ' ' || coalesce (vkey, '-') || ' ' || received_at || ' ' || "
+                     "coalesce (hearth_fields (fields), '-') AS x FROM changes ORDER BY cursor)";
+  gint64 last, count;
+
+  run_center (&run, "--db", c->db, "publish-form", form, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "address", "Road 9", m.w1, NULL));
+    body_b = push_batch (c, m.b, changes, 0);
+  }
+  {
+    Device *devices[] = { m.a, m.b, m.fresh };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
+    Device *senders[] = { m.a, m.b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    state_before = merged_state (c);
+    center_stop (c);
+    rows_before = center_db_text (c, rows);
+    epoch = center_db_text (c, "SELECT epoch FROM center_epoch");
+    last = center_db_int (c, "SELECT max (cursor) FROM changes");
+    count = center_db_int (c, "SELECT count (*) FROM changes");
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE device = 0 AND tbl = 'forms'"), ==, 1);
+    center_back_to_21 (c);
+    g_assert_cmpint (center_db_int (c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, last);
+
+    /* Failed (a table of its name already there): nothing changed. */
+    center_db_exec (c, "CREATE TABLE device_numbers (x)");
+    run_center (&run, "--db", c->db, "device", "list", NULL);
+    g_assert_cmpint (run.status, !=, 0);
+    g_assert_nonnull (strstr (run.err, "0022-device-number.sql failed and was not applied"));
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, count);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_table_info ('changes') "
+                                       "WHERE name = 'device_id'"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, last);
+    center_db_exec (c, "DROP TABLE device_numbers");
+
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    rows_after = center_db_text (c, rows);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    state_after = merged_state (c);
+    g_assert_cmpstr (state_after, ==, state_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  epoch_after = center_db_text (c, "SELECT epoch || ' ' || restore_cursor FROM center_epoch");
+  expected = g_strconcat (epoch, " 0", NULL);
+  g_assert_cmpstr (epoch_after, ==, expected);
+  numbers = center_db_text (c, "SELECT group_concat (id, ' ') FROM (SELECT id FROM device_numbers ORDER BY num)");
+  g_free (expected);
+  expected = g_strjoin (" ", "center", m.a->id, m.b->id, m.fresh->id, m.staff->id, NULL);
+  g_assert_cmpstr (numbers, ==, expected);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_sequence WHERE name = 'changes'"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM pragma_foreign_key_check"), ==, 0);
+
+  /* The next change: the next cursor, under b's number (2); again after a
+   * vacuum. */
+  by_b = g_strdup_printf ("SELECT group_concat (cursor || ' ' || seq, ' ') FROM changes "
+                          "WHERE cursor > %" G_GINT64_FORMAT " AND device = 2", last);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (m.b, m.hh, VILLAGE_A, "phone", "after"));
+    g_free (push_batch (c, m.b, changes, 0));
+  }
+  center_stop (c);
+  run_center (&run, "--db", c->db, "vacuum", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  center_start (c);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (m.b, m.hh, VILLAGE_A, "phone", "vacuumed"));
+    g_free (push_batch (c, m.b, changes, 0));
+  }
+  g_free (numbers);
+  numbers = center_db_text (c, by_b);
+  want_b = g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                            last + 1, m.b->next_seq - 2, last + 2, m.b->next_seq - 1);
+  g_assert_cmpstr (numbers, ==, want_b);
+
+  /* The last row deleted by hand at 21: a new epoch, restored at the last
+   * cursor left; the next change takes the cursor deleted. */
+  center_stop (c);
+  center_back_to_21 (c);
+  center_db_exec (c, "DELETE FROM changes WHERE cursor = (SELECT max (cursor) FROM changes)");
+  g_assert_cmpint (center_db_int (c, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'"), ==, last + 2);
+  center_start (c);
+  g_free (epoch_after);
+  epoch_after = center_db_text (c, "SELECT epoch FROM center_epoch");
+  g_assert_cmpint (strlen (epoch_after), ==, 32);
+  g_assert_cmpstr (epoch_after, !=, epoch);
+  g_assert_cmpint (center_db_int (c, "SELECT restore_cursor FROM center_epoch"), ==, last + 1);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (m.b, m.hh, VILLAGE_A, "phone", "anew"));
+    g_free (push_batch (c, m.b, changes, 0));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT max (cursor) FROM changes"), ==, last + 2);
+  center_stop (c);
+}
+
 /* Migration 19 on a store with data: a store of version 18 (every
  * record's fields as text) answers as before once upgraded (the same
  * pull pages, whole and compacted, answers to pushes sent again and
@@ -7055,7 +7224,7 @@ test_migrate_packed (void)
   g_autofree char *sub3 = g_uuid_string_random ();
   g_autoptr(GString) answers = g_string_new ("\"form_id\": \"hearth_household_visit\"");
   /* Each row with its fields as text, packed or not. */
-  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device_id || ' ' || seq "
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || (SELECT id FROM device_numbers WHERE num = device) || ' ' || seq "
                      "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (hlc, '-') || ' ' || "
                      "coalesce (digest, '-') || ' ' || coalesce (vkey, '-') || ' ' || "
                      "coalesce (hearth_fields (fields), '-') AS x FROM changes ORDER BY cursor)";
@@ -7093,7 +7262,7 @@ test_migrate_packed (void)
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "TEXT");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
     g_free (type);
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "ANY");
@@ -7192,7 +7361,7 @@ test_migrate_record_key (void)
     Device *devices[] = { a, b, fresh };
     const char *const bodies[] = { m.body_a, body_b, NULL };
     Device *senders[] = { a, b };
-    const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device_id || ' ' || seq "
+    const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || (SELECT id FROM device_numbers WHERE num = device) || ' ' || seq "
                        "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
                        "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (digest, '-') "
                        "|| ' ' || coalesce (vkey, '-') AS x FROM changes ORDER BY cursor)";
@@ -7209,7 +7378,7 @@ test_migrate_record_key (void)
                        "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -7260,7 +7429,7 @@ test_migrate_record_key (void)
     g_ptr_array_add (changes, edit (a, "members", member2, other, VILLAGE_A, "name", "Wang Fang", u2, NULL));
     g_free (push_batch (c, a, changes, 0));
     sql = g_strdup_printf ("SELECT group_concat (record_id || '=' || (household = '%s'), ' ') FROM (SELECT record_id, "
-                           "household FROM changes WHERE tbl = 'members' AND device_id = '%s' ORDER BY cursor)",
+                           "household FROM changes WHERE tbl = 'members' AND device = (SELECT num FROM device_numbers WHERE id = '%s') ORDER BY cursor)",
                            hh, a->id);
     got = center_db_text (c, sql);
     expected = g_strdup_printf ("%s=1 %s=0", member, member2);
@@ -8331,8 +8500,9 @@ test_push_written_beside (void)
    * number and village (VILLAGE_A2, outside w.a's scope). */
   {
     g_autofree char *sql = g_strdup_printf (
-      "INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
-      "VALUES ('hand', 1, 'record', 'submissions', '%s', '%s', '" VILLAGE_A "', '{\"form_id\":\"visit\"}', 1, "
+      "INSERT OR IGNORE INTO device_numbers (id) VALUES ('hand'); "
+      "INSERT INTO changes (device, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
+      "VALUES ((SELECT num FROM device_numbers WHERE id = 'hand'), 1, 'record', 'submissions', '%s', '%s', '" VILLAGE_A "', '{\"form_id\":\"visit\"}', 1, "
       "hearth_record_key ('submissions', '%s'));"
       "INSERT INTO record_state (tbl, record_id, state, idkey) VALUES ('tasks', '%s', "
       "json_object ('reason', json_array ('by hand', (SELECT max (cursor) FROM changes))), "
@@ -8550,6 +8720,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-household-number", test_migrate_household_number);
   g_test_add_func ("/center/migrate-record-identity", test_migrate_record_identity);
   g_test_add_func ("/center/migrate-packed", test_migrate_packed);
+  g_test_add_func ("/center/migrate-device-number", test_migrate_device_number);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);

@@ -789,8 +789,10 @@ test_time_zone (void)
 static void
 insert_by_hand (Center *c, gint64 received_ms)
 {
-  g_autofree char *sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, "
-                                          "village, fields, received_at, vkey) VALUES ('test-hand', 1, 'record', "
+  g_autofree char *sql = g_strdup_printf ("INSERT OR IGNORE INTO device_numbers (id) VALUES ('test-hand'); "
+                                          "INSERT INTO changes (device, seq, kind, tbl, record_id, household, "
+                                          "village, fields, received_at, vkey) VALUES ((SELECT num FROM "
+                                          "device_numbers WHERE id = 'test-hand'), 1, 'record', "
                                           "'submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', "
                                           "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', '%s001001', "
                                           "json_object ('form_id', 'hand'), %" G_GINT64_FORMAT ", "
@@ -1113,8 +1115,9 @@ test_remote (void)
    * such bound. */
   {
     g_autofree char *sql = g_strdup_printf (
-      "INSERT INTO changes (device_id, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
-      "VALUES ('test-big', 1, 'record', 'submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', "
+      "INSERT OR IGNORE INTO device_numbers (id) VALUES ('test-big'); "
+      "INSERT INTO changes (device, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
+      "VALUES ((SELECT num FROM device_numbers WHERE id = 'test-big'), 1, 'record', 'submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d', "
       "'0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5e', '%s001001', json_object ('form_id', 'big', 'instance_xml', "
       "replace (hex (zeroblob (36000000)), '0', 'x')), %" G_GINT64_FORMAT ", "
       "hearth_record_key ('submissions', '0b1e6a52-6a1f-4c4e-9e57-1f0d2a3b4c5d'))",
@@ -1192,7 +1195,7 @@ test_batch_key (void)
   center_db_exec (c, "DROP TABLE batch_signing_key; PRAGMA user_version = 17");
   upgraded = batch_key_of (c->db);
   g_assert_cmpstr (upgraded, !=, key);
-  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 21);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
   again = batch_key_of (c->db);
   g_assert_cmpstr (again, ==, upgraded);
 }
@@ -1234,7 +1237,7 @@ test_import_households (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state WHERE tbl = 'households' AND field = "
                                      "'head_name' AND length (value) BETWEEN 2 AND 4"), ==, 40);
   changes = center_db_int (c, "SELECT count (*) FROM changes");
-  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE device_id <> 'center'"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE device <> 0"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT last_seq FROM center_own"), ==, changes);
   in_township = center_db_int (c, "SELECT count (*) FROM field_state WHERE tbl = 'households' AND field = "
                                   "'village_code' AND value LIKE '" TOWNSHIP "%'");

@@ -64,9 +64,10 @@
  * rows of kind 'edits' (schema/center/0013-grouped-edits.sql), alike. */
 #define CENTER_EDITS \
   "WITH edits_of (cursor, device_id, tbl, record_id, field, hlc, value, parents) AS (" \
-  "SELECT cursor, device_id, tbl, record_id, field, hlc, value, parents FROM changes WHERE kind = 'edit' " \
-  "UNION ALL SELECT c.cursor, c.device_id, c.tbl, c.record_id, j.key, c.hlc, j.value ->> 0, j.value ->> 1 " \
-  "FROM changes c, json_each (c.fields) j WHERE c.kind = 'edits') "
+  "SELECT c.cursor, d.id, c.tbl, c.record_id, c.field, c.hlc, c.value, c.parents FROM changes c " \
+  "JOIN device_numbers d ON d.num = c.device WHERE c.kind = 'edit' " \
+  "UNION ALL SELECT c.cursor, d.id, c.tbl, c.record_id, j.key, c.hlc, j.value ->> 0, j.value ->> 1 " \
+  "FROM changes c JOIN device_numbers d ON d.num = c.device, json_each (c.fields) j WHERE c.kind = 'edits') "
 
 #define COUNTY "150422"
 #define PASSPHRASE "correct horse battery\n"
@@ -1127,7 +1128,7 @@ check_end_state (Property *p)
         g_hash_table_add (own_records, g_strdup (own->pdata[k]));
       /* The center's log holds each of its changes once, all of them. */
       sql = g_strdup_printf ("SELECT count (*) = %" G_GINT64_FORMAT " AND count (DISTINCT seq) = count (*) AND "
-                             "coalesce (max (seq), 0) = %" G_GINT64_FORMAT " FROM changes WHERE device_id = '%s'",
+                             "coalesce (max (seq), 0) = %" G_GINT64_FORMAT " FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = '%s')",
                              last_seq, last_seq, t->device);
       check (query_int (center, sql) == 1, "%s: the center does not hold its changes 1 to %" G_GINT64_FORMAT
              " once each", t->name, last_seq);
@@ -1184,10 +1185,10 @@ check_end_state (Property *p)
              (gint64) g_hash_table_size (own_records) - n_submissions,
            "the center holds reviews no tablet recorded");
   }
-  check (query_int (center, "SELECT count (*) FROM (SELECT device_id, seq FROM changes GROUP BY 1, 2 "
+  check (query_int (center, "SELECT count (*) FROM (SELECT device, seq FROM changes GROUP BY 1, 2 "
                             "HAVING count (*) > 1)") == 0, "the center holds a (device, seq) twice");
   {
-    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id NOT IN "
+    g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes c JOIN device_numbers d ON d.num = c.device WHERE d.id NOT IN "
                                             "('%s', '%s', '%s', '%s', '%s')", p->tablets[0].device,
                                             p->tablets[1].device, p->tablets[2].device, p->tablets[3].device,
                                             p->tablets[4].device);
@@ -1470,7 +1471,7 @@ test_center_killed (void)
 
   /* Nothing lost, nothing twice. */
   sql = g_strdup_printf ("SELECT count (*) = %" G_GINT64_FORMAT " AND count (DISTINCT seq) = count (*) AND "
-                         "max (seq) = %" G_GINT64_FORMAT " FROM changes WHERE device_id = '%s'", last_seq, last_seq,
+                         "max (seq) = %" G_GINT64_FORMAT " FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = '%s')", last_seq, last_seq,
                          l->a.device);
   check (center_db_int (c, sql) == 1, "the center does not hold changes 1 to %" G_GINT64_FORMAT " once each",
          last_seq);
@@ -1508,10 +1509,10 @@ check_cursor (Center *c, Tablet *t, const char *when)
                                            "SELECT 'audit ' || device_id || ' ' || seq FROM audit_foreign");
   g_autofree char *sql = g_strdup_printf (CENTER_EDITS "SELECT tbl || ' ' || record_id || ' ' || field || ' ' || hlc "
                                           "FROM edits_of WHERE cursor <= %" G_GINT64_FORMAT " AND device_id != '%s' "
-                                          "UNION ALL SELECT CASE WHEN tbl = 'audit' THEN 'audit ' || device_id || ' ' || "
+                                          "UNION ALL SELECT CASE WHEN tbl = 'audit' THEN 'audit ' || d.id || ' ' || "
                                           "json_extract (hearth_fields (fields), '$.seq') ELSE tbl || ' ' || record_id END "
-                                          "FROM changes WHERE kind = 'record' AND cursor <= %" G_GINT64_FORMAT
-                                          " AND device_id != '%s'",
+                                          "FROM changes c JOIN device_numbers d ON d.num = c.device "
+                                          "WHERE kind = 'record' AND cursor <= %" G_GINT64_FORMAT " AND d.id != '%s'",
                                           cursor, t->device, cursor, t->device);
   g_autoptr(GPtrArray) expected = rows (center, sql);
   /* A first pull is compacted (PROTOCOL.md section 8.1): an edit another
@@ -1789,7 +1790,8 @@ test_clock_off (void)
   /* The center clamped both writes to its own time, each one version for
    * its two fields; the wall time is the tablet's. */
   sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE kind = 'edits' AND json_extract (fields, '$.phone') "
-                         "IS NOT NULL AND json_extract (fields, '$.address') IS NOT NULL AND device_id = '%s' AND "
+                         "IS NOT NULL AND json_extract (fields, '$.address') IS NOT NULL "
+                         "AND device = (SELECT num FROM device_numbers WHERE id = '%s') AND "
                          "CAST (substr (hlc, 1, 15) AS INTEGER) < %" G_GINT64_FORMAT, fast_device,
                          g_get_real_time () / 1000 + 60 * 1000);
   check (center_db_int (c, sql) == 2, "the center did not clamp the fast tablet's edits");

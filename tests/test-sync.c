@@ -163,11 +163,11 @@ test_two_tablets (void)
    * version, and the center holds each as one row with every field. */
   {
     g_autofree char *device = store_text (&a, "SELECT value FROM store_meta WHERE key = 'device_id'");
-    g_autofree char *edits = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id = '%s' "
+    g_autofree char *edits = g_strdup_printf ("SELECT count (*) FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = '%s') "
                                               "AND kind = 'edits'", device);
     g_autofree char *fields = g_strdup_printf ("SELECT sum ((SELECT count (*) FROM json_each (fields))) "
-                                               "FROM changes WHERE device_id = '%s' AND kind = 'edits'", device);
-    g_autofree char *single = g_strdup_printf ("SELECT count (*) FROM changes WHERE device_id = '%s' "
+                                               "FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = '%s') AND kind = 'edits'", device);
+    g_autofree char *single = g_strdup_printf ("SELECT count (*) FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = '%s') "
                                                "AND kind = 'edit'", device);
     gint64 writes = store_int (&a, "SELECT count (*) FROM (SELECT DISTINCT record_table, record_id, hlc "
                                    "FROM field_edits)");
@@ -534,8 +534,8 @@ test_flaky_network (void)
   for (guint i = 0; i < 2; i++)
     {
       g_autofree char *device = store_text (&tablets[i], "SELECT value FROM store_meta WHERE key = 'device_id'");
-      g_autofree char *count_sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE device_id = '%s'", device);
-      g_autofree char *max_sql = g_strdup_printf ("SELECT max(seq) FROM changes WHERE device_id = '%s'", device);
+      g_autofree char *count_sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = '%s')", device);
+      g_autofree char *max_sql = g_strdup_printf ("SELECT max(seq) FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = '%s')", device);
       gint64 last_seq = store_int (&tablets[i], "SELECT max(seq) FROM sync_outbox");
 
       g_assert_cmpint (last_seq, >, 0);
@@ -634,7 +634,7 @@ test_replay_cut (void)
   g_assert_cmpuint (count_lines (c->log_path, replays), ==, 2);
   g_assert_cmpuint (count_lines (proxy_log, cuts), ==, 2);
   device = store_text (&t, "SELECT value FROM store_meta WHERE key = 'device_id'");
-  count_sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE device_id = '%s'", device);
+  count_sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE device = (SELECT num FROM device_numbers WHERE id = '%s')", device);
   last_seq = store_int (&t, "SELECT max(seq) FROM sync_outbox");
   g_assert_cmpint (last_seq, >, 0);
   g_assert_cmpint (center_db_int (c, count_sql), ==, last_seq);
@@ -1087,7 +1087,8 @@ test_workflow_roles (void)
     /* The clerk's and the county's reviews, the move to risk_eliminated,
      * its date, and the measure's decided fields: refused for the role. */
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE tbl = 'reviews' AND hearth_fields (fields) "
-                                       "LIKE '%\"role\":\"county\"%' AND device_id IN (SELECT id FROM devices WHERE "
+                                       "LIKE '%\"role\":\"county\"%' AND device IN (SELECT n.num FROM device_numbers n "
+                                       "JOIN devices d ON d.id = n.id WHERE "
                                        "user = 'w.one')"), ==, 0);
     /* (A field alone, or in a write of several: kind "edits".) */
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM changes WHERE field = 'eliminated_on' "

@@ -366,7 +366,7 @@ test_review (void)
   wait_run (syncer, runs, "the sync of the decisions");
   g_assert_null (hearth_syncer_get_error (syncer));
   {
-    g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE tbl = 'reviews' AND device_id = '%s'",
+    g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE tbl = 'reviews' AND device = (SELECT num FROM device_numbers WHERE id = '%s')",
                                             clerk_device);
     g_assert_cmpint (center_db_int (center, sql), ==, 3);
   }

@@ -342,7 +342,7 @@ static gint64
 center_records (const char *tbl, const char *device)
 {
   g_autofree char *sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE tbl = '%s' AND kind = 'record' AND "
-                                          "device_id = '%s'", tbl, device);
+                                          "device = (SELECT num FROM device_numbers WHERE id = '%s')", tbl, device);
 
   return center_db_int (center, sql);
 }

@@ -202,7 +202,7 @@ test_background (void)
 
   /* A visit recorded on the tablet goes out soon, by itself. */
   device = g_strdup (hearth_case_store_get_device_id (hearth_session_get_cases (hearth_application_get_session (app))));
-  sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE tbl = 'submissions' AND device_id = '%s'", device);
+  sql = g_strdup_printf ("SELECT count(*) FROM changes WHERE tbl = 'submissions' AND device = (SELECT num FROM device_numbers WHERE id = '%s')", device);
   g_assert_cmpint (center_count (sql), ==, 0);
   runs = hearth_syncer_get_runs (syncer);
   record_visit (app, household, "31111111-2222-4333-8444-000000000001");
