@@ -8560,6 +8560,92 @@ test_push_group_number_undone (void)
   center_stop (c);
 }
 
+/* Migration 22 on odd data (0022-device-number.sql): a change whose
+ * device is enrolled nowhere (a row written by hand into a store of 21)
+ * gets a number after the enrolled devices', its row names it, and the
+ * pulls of the devices include it (it is none of theirs) while each
+ * leaves out its own; a device that enrolled but never pushed has a
+ * number too, and one enrolled after the migration gets the next at its
+ * first change. */
+static void
+test_migrate_device_number_odd (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-number-odd");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) late = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *hl = g_uuid_string_random ();
+  g_autofree char *ghost = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *numbers = NULL;
+  g_autofree char *expected = NULL;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a, now_edit (a, hh, VILLAGE_A, "head_name", "Aye"), NULL);
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  center_stop (c);
+  center_back_to_21 (c);
+  sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, household, "
+                         "village, value, fields, wall, received_at) SELECT '%s', 1, kind, tbl, record_id, field, "
+                         "hlc, parents, household, village, 'Ghost', fields, wall, received_at FROM changes "
+                         "WHERE device_id = '%s'", ghost, a->id);
+  center_db_exec (c, sql);
+  center_start (c);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+  numbers = center_db_text (c, "SELECT group_concat (num || ' ' || id, ',') FROM (SELECT * FROM device_numbers "
+                               "ORDER BY num)");
+  expected = g_strdup_printf ("0 center,1 %s,2 %s,3 %s", a->id, b->id, ghost);
+  g_assert_cmpstr (numbers, ==, expected);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE device = 3 AND value = 'Ghost' AND seq = 1 "
+                         "AND (SELECT id FROM device_numbers WHERE num = device) = '%s'", ghost);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  /* A pulls the ghost's change, not its own; B both. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *page = NULL;
+
+    pull (c, a, 0, 100, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    page = without_time (&r);
+    g_assert_nonnull (strstr (page, "Ghost"));
+    g_assert_null (strstr (page, "Aye"));
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *page = NULL;
+
+    pull (c, b, 0, 100, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    page = without_time (&r);
+    g_assert_nonnull (strstr (page, "Ghost"));
+    g_assert_nonnull (strstr (page, "Aye"));
+  }
+  /* Enrolled after: a number at its first change, the next. */
+  late = enrol (c, "w.a");
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM device_numbers"), ==, 4);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (late, now_edit (late, hl, VILLAGE_A, "head_name", "Late"), NULL);
+
+    push (c, late, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM changes c JOIN device_numbers n ON n.num = c.device "
+                         "WHERE n.num = 4 AND n.id = '%s' AND c.value = 'Late'", late->id);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  center_stop (c);
+}
+
 /* The writer skips its look-up of a record that its filter of the keys
  * the store holds says is new (center-store-sqlite.c, writer_filters()):
  * rows another connection writes while the center serves (here by
@@ -8818,6 +8904,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-record-identity", test_migrate_record_identity);
   g_test_add_func ("/center/migrate-packed", test_migrate_packed);
   g_test_add_func ("/center/migrate-device-number", test_migrate_device_number);
+  g_test_add_func ("/center/migrate-device-number-odd", test_migrate_device_number_odd);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);
