@@ -8464,6 +8464,188 @@ test_push_group_retry (void)
   center_stop (c);
 }
 
+/* A device's number given in a push that is undone is not kept by the
+ * writer (center-store-sqlite.c device_number()): in a group whose first
+ * run fails and runs again a push in a savepoint each, F's first push
+ * (F has never pushed: its number is given, then its change fails, a
+ * trigger as a full disk would) is undone with the number; F's second
+ * push, next in the same group, gets a number again (not the one undone,
+ * which no row of device_numbers holds any more), and A, new too, one of
+ * its own. Every change is stored under its own device's number (not
+ * under a number the undone push had given), each device's outcomes name
+ * its own changes. The external writer holds the store so that the
+ * pushes queue behind D's (the leader) and are one group. */
+static void
+test_push_group_number_undone (void)
+{
+  g_autoptr(Center) c = center_new ("center-group-number");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) d = NULL;
+  g_autoptr(Device) f = NULL;
+  g_autofree char *hd = g_uuid_string_random ();
+  g_autofree char *ha = g_uuid_string_random ();
+  g_autofree char *hf = g_uuid_string_random ();
+  g_autofree char *bad = g_uuid_string_random ();
+  g_autofree char *body_a = NULL, *body_d = NULL, *body_f1 = NULL, *body_f2 = NULL, *trigger = NULL;
+  g_autofree char *sql = NULL;
+  g_autoptr(GThread) td = NULL, ta = NULL, tf1 = NULL, tf2 = NULL;
+  Upload up_a = { 0 }, up_d = { 0 }, up_f1 = { 0 }, up_f2 = { 0 };
+  SlowPush sa = { 0 }, sd = { 0 }, sf1 = { 0 }, sf2 = { 0 };
+  sqlite3 *db = NULL;
+
+  center_start (c);
+  d = enrol (c, "w.a2");
+  f = enrol (c, "t.one");
+  a = enrol (c, "w.a");
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON changes WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", bad);
+  center_db_exec (c, trigger);
+  body_d = batch (d, now_edit (d, hd, VILLAGE_A, "head_name", "Lead"), NULL);
+  body_f1 = batch (f, now_edit (f, bad, VILLAGE_A, "head_name", "Full"), NULL);
+  /* F sends its first change again, another one, after the failure. */
+  f->next_seq = 1;
+  body_f2 = batch (f, now_edit (f, hf, VILLAGE_A, "head_name", "Eff"), NULL);
+  body_a = batch (a, now_edit (a, ha, VILLAGE_A, "head_name", "Ay"), NULL);
+  up_a = (Upload) { .data = body_a, .len = strlen (body_a) };
+  up_d = (Upload) { .data = body_d, .len = strlen (body_d) };
+  up_f1 = (Upload) { .data = body_f1, .len = strlen (body_f1) };
+  up_f2 = (Upload) { .data = body_f2, .len = strlen (body_f2) };
+
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  sd = (SlowPush) { .c = c, .d = d, .upload = &up_d };
+  td = g_thread_new ("push-d", slow_push, &sd);
+  g_usleep (1000 * 1000);   /* D leads, waiting for the store */
+  sf1 = (SlowPush) { .c = c, .d = f, .upload = &up_f1 };
+  tf1 = g_thread_new ("push-f1", slow_push, &sf1);
+  g_usleep (700 * 1000);
+  sf2 = (SlowPush) { .c = c, .d = f, .upload = &up_f2 };
+  tf2 = g_thread_new ("push-f2", slow_push, &sf2);
+  g_usleep (700 * 1000);
+  sa = (SlowPush) { .c = c, .d = a, .upload = &up_a };
+  ta = g_thread_new ("push-a", slow_push, &sa);
+  g_usleep (1000 * 1000);   /* F, F again and A wait: the next group */
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_thread_join (g_steal_pointer (&td));
+  g_thread_join (g_steal_pointer (&tf1));
+  g_thread_join (g_steal_pointer (&ta));
+  g_thread_join (g_steal_pointer (&tf2));
+
+  g_assert_cmpint (sd.reply.status, ==, 200);
+  g_assert_cmpint (sf1.reply.status, >=, 500);
+  g_assert_cmpint (sa.reply.status, ==, 200);
+  g_assert_cmpint (sf2.reply.status, ==, 200);
+  reply_clear (&sa.reply);
+  reply_clear (&sd.reply);
+  reply_clear (&sf1.reply);
+  reply_clear (&sf2.reply);
+
+  /* Each change under its own device's number; one number a device. */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 3);
+  sql = g_strdup_printf ("SELECT count (*) FROM changes c JOIN device_numbers n ON n.num = c.device WHERE "
+                         "(c.record_id = '%s' AND n.id = '%s') OR (c.record_id = '%s' AND n.id = '%s') "
+                         "OR (c.record_id = '%s' AND n.id = '%s')", hd, d->id, ha, a->id, hf, f->id);
+  g_assert_cmpint (center_db_int (c, sql), ==, 3);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT device) FROM changes"), ==, 3);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM device_numbers"), ==, 4);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM all_push_outcomes o JOIN changes c ON c.cursor = o.cursor "
+                         "WHERE (o.device_id = '%s' AND c.record_id = '%s') OR (o.device_id = '%s' "
+                         "AND c.record_id = '%s') OR (o.device_id = '%s' AND c.record_id = '%s')",
+                         d->id, hd, a->id, ha, f->id, hf);
+  g_assert_cmpint (center_db_int (c, sql), ==, 3);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM all_push_outcomes"), ==, 3);
+  center_stop (c);
+}
+
+/* Migration 22 on odd data (0022-device-number.sql): a change whose
+ * device is enrolled nowhere (a row written by hand into a store of 21)
+ * gets a number after the enrolled devices', its row names it, and the
+ * pulls of the devices include it (it is none of theirs) while each
+ * leaves out its own; a device that enrolled but never pushed has a
+ * number too, and one enrolled after the migration gets the next at its
+ * first change. */
+static void
+test_migrate_device_number_odd (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-number-odd");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) late = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *hl = g_uuid_string_random ();
+  g_autofree char *ghost = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *numbers = NULL;
+  g_autofree char *expected = NULL;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.a2");
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (a, now_edit (a, hh, VILLAGE_A, "head_name", "Aye"), NULL);
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  center_stop (c);
+  center_back_to_21 (c);
+  sql = g_strdup_printf ("INSERT INTO changes (device_id, seq, kind, tbl, record_id, field, hlc, parents, household, "
+                         "village, value, fields, wall, received_at) SELECT '%s', 1, kind, tbl, record_id, field, "
+                         "hlc, parents, household, village, 'Ghost', fields, wall, received_at FROM changes "
+                         "WHERE device_id = '%s'", ghost, a->id);
+  center_db_exec (c, sql);
+  center_start (c);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+  numbers = center_db_text (c, "SELECT group_concat (num || ' ' || id, ',') FROM (SELECT * FROM device_numbers "
+                               "ORDER BY num)");
+  expected = g_strdup_printf ("0 center,1 %s,2 %s,3 %s", a->id, b->id, ghost);
+  g_assert_cmpstr (numbers, ==, expected);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM changes WHERE device = 3 AND value = 'Ghost' AND seq = 1 "
+                         "AND (SELECT id FROM device_numbers WHERE num = device) = '%s'", ghost);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  /* A pulls the ghost's change, not its own; B both. */
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *page = NULL;
+
+    pull (c, a, 0, 100, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    page = without_time (&r);
+    g_assert_nonnull (strstr (page, "Ghost"));
+    g_assert_null (strstr (page, "Aye"));
+  }
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *page = NULL;
+
+    pull (c, b, 0, 100, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    page = without_time (&r);
+    g_assert_nonnull (strstr (page, "Ghost"));
+    g_assert_nonnull (strstr (page, "Aye"));
+  }
+  /* Enrolled after: a number at its first change, the next. */
+  late = enrol (c, "w.a");
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM device_numbers"), ==, 4);
+  {
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = batch (late, now_edit (late, hl, VILLAGE_A, "head_name", "Late"), NULL);
+
+    push (c, late, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+  }
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM changes c JOIN device_numbers n ON n.num = c.device "
+                         "WHERE n.num = 4 AND n.id = '%s' AND c.value = 'Late'", late->id);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  center_stop (c);
+}
+
 /* The writer skips its look-up of a record that its filter of the keys
  * the store holds says is new (center-store-sqlite.c, writer_filters()):
  * rows another connection writes while the center serves (here by
@@ -8699,6 +8881,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/merge", test_push_merge);
   g_test_add_func ("/center/push/prepared", test_push_prepared);
   g_test_add_func ("/center/push/group-retry", test_push_group_retry);
+  g_test_add_func ("/center/push/group-number-undone", test_push_group_number_undone);
   g_test_add_func ("/center/push/written-beside", test_push_written_beside);
   g_test_add_func ("/center/push/roles", test_push_roles);
   g_test_add_func ("/center/push/owner", test_push_owner);
@@ -8721,6 +8904,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-record-identity", test_migrate_record_identity);
   g_test_add_func ("/center/migrate-packed", test_migrate_packed);
   g_test_add_func ("/center/migrate-device-number", test_migrate_device_number);
+  g_test_add_func ("/center/migrate-device-number-odd", test_migrate_device_number_odd);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);

@@ -1125,6 +1125,117 @@ test_push_utf8 (void)
   g_assert_cmpuint (valid, <, 180000);
 }
 
+/* Hostile push bodies around the one-pass reader's sixteen-byte steps and
+ * its 16 KiB blocks of strings: a value and a field name holding a quote,
+ * an escape, \u0000, lone and paired surrogates (escaped and as UTF-8),
+ * an overlong sequence, a code point past U+10FFFF or a control byte at
+ * every place of a run of plain bytes; the body cut right after the
+ * string; strings longer than a block; names repeated in order and out of
+ * order. Each is read as the tree reader reads it (assert_same_batch()),
+ * and a NUL inside the body is refused. */
+static void
+test_push_hostile_strings (void)
+{
+  static const char *const pieces[] = {
+    "\"", "\\\"", "\\n", "\\u0000", "\\ud800", "\\udc00", "\\ud800\\udc00", "\\ud800x", "\xed\xa0\x80",
+    "\xc0\x80", "\xe0\x80\xaf", "\xf4\x90\x80\x80", "\xc3\xa9", "\xe6\x94\xb6", "\x7f", "\x01", "\x1f", "\\",
+  };
+
+  for (guint len = 0; len < 40; len++)
+    for (guint k = 0; k <= len; k++)
+      for (guint i = 0; i < G_N_ELEMENTS (pieces); i++)
+        {
+          g_autoptr(GString) s = g_string_new (NULL);
+          g_autofree char *value_body = NULL;
+          g_autofree char *name_body = NULL;
+
+          for (guint j = 0; j < k; j++)
+            g_string_append_c (s, 'a');
+          g_string_append (s, pieces[i]);
+          for (guint j = k; j < len; j++)
+            g_string_append_c (s, 'b');
+          value_body = g_strdup_printf ("{\"device_id\":\"" HH "\",\"changes\":[{\"seq\":5,\"kind\":\"edit\","
+                                        "\"table\":\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":"
+                                        "\"%s\",\"hlc\":\"" HLC "\",\"parents\":[]}]}", s->str);
+          name_body = g_strdup_printf ("{\"device_id\":\"" HH "\",\"changes\":[{\"seq\":5,\"kind\":\"record\","
+                                       "\"table\":\"audit\",\"id\":\"" ID "\",\"fields\":{\"a\":\"1\",\"%s\":"
+                                       "\"2\",\"zz\":\"%s\"}}]}", s->str, s->str);
+          assert_same_batch (value_body);
+          assert_same_batch (name_body);
+          /* Cut inside the string, right at its end and just after. */
+          for (gsize cut = strstr (value_body, "\",\"hlc\"") - value_body - 2;
+               cut < (gsize) (strstr (value_body, "\",\"hlc\"") - value_body) + 3; cut++)
+            {
+              g_autofree char *part = g_strndup (value_body, cut);
+
+              assert_same_batch (part);
+            }
+        }
+
+  /* Strings longer than a block of strings, and many of them. */
+  for (guint n = 16 * 1024 - 40; n < 16 * 1024 + 40; n += 7)
+    {
+      g_autoptr(GString) body = g_string_new ("{\"device_id\":\"" HH "\",\"changes\":[");
+
+      for (guint c = 0; c < 3; c++)
+        {
+          g_autoptr(GString) v = g_string_new (NULL);
+
+          for (guint j = 0; j < n + c; j++)
+            g_string_append_c (v, j % 97 == 0 ? ' ' : (char) ('a' + j % 26));
+          g_string_append_printf (body, "%s{\"seq\":%u,\"kind\":\"record\",\"table\":\"audit\",\"id\":\"" ID
+                                  "\",\"fields\":{\"a\":\"%s\",\"b\":\"\xe6\x94\xb6%s\"}}", c ? "," : "", 5 + c,
+                                  v->str, v->str);
+        }
+      g_string_append (body, "]}");
+      assert_same_batch (body->str);
+    }
+
+  /* Names repeated: in order and out of order, near and far. */
+  {
+    static const char *const fields[] = {
+      "{\"a\":\"1\",\"a\":\"2\"}",
+      "{\"a\":\"1\",\"b\":\"2\",\"a\":\"3\"}",
+      "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"b\":\"4\"}",
+      "{\"b\":\"1\",\"a\":\"2\",\"b\":\"3\"}",
+      "{\"b\":\"1\",\"a\":\"2\",\"c\":\"3\",\"a\":\"4\"}",
+      "{\"a\":\"1\",\"a\\u0000\":\"2\"}",
+      "{\"a\":\"1\",\"\\u0061\":\"2\"}",
+      "{\"a\":\"1\",\"b\":\"2\",\"\\u0061\":\"3\"}",
+      "{\"\xc3\xa9\":\"1\",\"\\u00e9\":\"2\"}",
+      "{\"a\":\"1\",\"ab\":\"2\",\"abc\":\"3\",\"ab\":\"4\"}",
+      "{\"a\":\"1\",\"ab\":\"2\",\"b\":\"3\",\"ab\":\"4\"}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+      {
+        g_autofree char *body = g_strdup_printf ("{\"device_id\":\"" HH "\",\"changes\":[{\"seq\":5,\"kind\":"
+                                                 "\"record\",\"table\":\"audit\",\"id\":\"" ID "\",\"fields\":%s}]}",
+                                                 fields[i]);
+        g_autoptr(HearthPushBatch) fast = hearth_center_parse_push_fast (body, strlen (body));
+
+        assert_same_batch (body);
+        /* Every one of these names a field twice but the one with \u0000. */
+        if (strstr (fields[i], "\\u0000") == NULL)
+          g_assert_null (fast);
+      }
+  }
+
+  /* A NUL inside a string of the body. */
+  {
+    static const char body[] = "{\"device_id\":\"" HH "\",\"changes\":[{\"seq\":5,\"kind\":\"edit\",\"table\":"
+                               "\"members\",\"id\":\"" ID "\",\"field\":\"name\",\"value\":\"abcdefghijklmno\0"
+                               "pqrstuvwxyz\",\"hlc\":\"" HLC "\",\"parents\":[]}]}";
+    g_autoptr(GError) error = NULL;
+    g_autofree char *field = NULL;
+    g_autoptr(HearthPushBatch) batch = hearth_center_parse_push (body, sizeof body - 1, &field, &error);
+
+    g_assert_null (batch);
+    g_assert_nonnull (error);
+    g_assert_null (hearth_center_parse_push_fast (body, sizeof body - 1));
+  }
+}
+
 /* A string read by hearth_scan_string() ends, escapes or is refused at
  * the byte that says so wherever it lies around the reader's sixteen- and
  * eight-byte steps: a quote ends it, an escape is undone, a control
@@ -1297,6 +1408,7 @@ main (int argc, char **argv)
   g_test_add_func ("/change/is-uuid", test_is_uuid);
   g_test_add_func ("/change/push-body/utf8", test_push_utf8);
   g_test_add_func ("/change/scan-string-steps", test_scan_string_steps);
+  g_test_add_func ("/change/push-body/hostile-strings", test_push_hostile_strings);
   g_test_add_func ("/change/json-escapes", test_json_escapes);
   return g_test_run ();
 }

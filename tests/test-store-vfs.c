@@ -792,6 +792,51 @@ test_checkpoint_damaged_far_frames (void)
     }
 }
 
+/* A log cut short inside the frames read at once (256), after the first
+ * of them (frame 300 whole, 301 cut inside its page): the frames before
+ * the cut are authenticated one by one, the first frame missing is named,
+ * and the checkpoint stops before the database file changes. */
+static void
+test_checkpoint_wal_cut_mid_chunk (void)
+{
+  g_autofree char *dir = test_create_store ("ckpt-cut-mid", NULL);
+  g_autofree char *wal_path = g_build_filename (dir, "hearth.db-wal", NULL);
+  g_autofree char *db_path = g_build_filename (dir, "hearth.db", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *where = NULL;
+  g_autoptr(HearthStore) store = test_open_store (dir);
+  g_autoptr(GArray) pgnos = NULL;
+  sqlite3 *db = hearth_store_get_db (store);
+  HearthVfsStats s0, s1;
+  const guint cut = 300;
+  char *msg = NULL;
+  int rc;
+
+  test_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);"
+                 "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0");
+  test_exec (db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 320) "
+                 "INSERT INTO t SELECT i, randomblob (3000) FROM n");
+  pgnos = wal_pgnos (wal_path);
+  g_assert_cmpuint (pgnos->len, >, cut + 1);
+  g_assert_cmpint (truncate (wal_path, 32 + (goffset) cut * (24 + P) + 24 + 100), ==, 0);
+  where = g_strdup_printf ("frame %u (offset %" G_GINT64_FORMAT ") is missing or cut short", cut + 1,
+                           (gint64) (32 + (goffset) cut * (24 + P)));
+  before = test_file_sha256 (db_path);
+  test_log_reset ();
+  hearth_vfs_get_stats (&s0);
+  rc = sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, &msg);
+  hearth_vfs_get_stats (&s1);
+  sqlite3_free (msg);
+  g_assert_cmpint (rc & 0xff, ==, SQLITE_CORRUPT);
+  g_assert_cmpuint (s1.auth_failures - s0.auth_failures, ==, 0);
+  g_assert_cmpuint (s1.pages_authenticated - s0.pages_authenticated, ==, cut);
+  g_assert_cmpuint (s1.pages_passed_through - s0.pages_passed_through, ==, 0);
+  g_assert_true (test_log_contains (where));
+  after = test_file_sha256 (db_path);
+  g_assert_cmpstr (before, ==, after);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -802,6 +847,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/vfs/reads-match-plaintext-twin", test_reads_match_plaintext_twin);
   g_test_add_func ("/store/vfs/tamper", test_tamper);
   g_test_add_func ("/store/vfs/checkpoint-damaged-far-frames", test_checkpoint_damaged_far_frames);
+  g_test_add_func ("/store/vfs/checkpoint-wal-cut-mid-chunk", test_checkpoint_wal_cut_mid_chunk);
   g_test_add_func ("/store/vfs/foreign-page-same-key", test_foreign_page_same_key);
   g_test_add_func ("/store/vfs/page1-damage", test_page1_damage);
   g_test_add_func ("/store/vfs/truncate", test_truncate);
