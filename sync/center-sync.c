@@ -1763,6 +1763,23 @@ audit_entry_hash_ahead (HearthPushItem *item)
     hearth_audit_entry_hash (prev, seq, values, item->audit_hash);
 }
 
+/* What push_change() parses of an edit's or a write's version, parsed on
+ * the request's thread instead of in the single writer: into
+ * item->version, item->version_parsed 1 (or -1: no version, refused by
+ * the writer with the parser's reason). The writer parses the version it
+ * is handed (the pushed text, restored when a group runs again:
+ * restore_pushed()), which is the one parsed here. */
+static void
+version_ahead (HearthPushItem *item)
+{
+  const HearthChange *c = item->change;
+
+  item->version_parsed = 0;
+  if (c == NULL || (c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS) || c->hlc == NULL)
+    return;
+  item->version_parsed = hearth_hlc_parse (c->hlc, &item->version, NULL) ? 1 : -1;
+}
+
 /* Whether audit entry @c follows the device's chain: its fields whole, its
  * number the next, its previous hash the chain's head and its own hash
  * that of its fields. The entry then becomes the device's
@@ -2615,20 +2632,31 @@ push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared
     }
   else
     {
-      HearthHlc version;
+      HearthHlc parsed_here;
+      const HearthHlc *version = &parsed_here;
       gboolean repeat = FALSE;
-      gboolean parsed = hearth_hlc_parse (c->hlc, &version, NULL);
+      gboolean parsed;
+
+      /* Parsed on the request's thread (version_ahead()) unless the
+       * item came another way. */
+      if (item->version_parsed != 0)
+        {
+          parsed = item->version_parsed > 0;
+          version = &item->version;
+        }
+      else
+        parsed = hearth_hlc_parse (c->hlc, &parsed_here, NULL);
 
       /* A version names the device whose clock made it: a device makes
        * its own versions only (a resolution too is the resolver's). */
-      if (parsed && strcmp (version.device, p->device->id) != 0)
+      if (parsed && strcmp (version->device, p->device->id) != 0)
         {
           refuse (out, REFUSED_BAD_CHANGE, _("version %s names device %s, not the device that sent it"), c->hlc,
-                  version.device);
+                  version->device);
           return TRUE;
         }
       p->renamed = FALSE;
-      if (!clamp_edit (p, c, parsed ? &version : NULL, out, &floor, &local))
+      if (!clamp_edit (p, c, parsed ? version : NULL, out, &floor, &local))
         {
           if (local->domain != HEARTH_HLC_ERROR)
             {
@@ -2709,7 +2737,24 @@ typedef struct {
   gboolean taken;                /* in a group: another thread answers for it */
   gboolean done;
   GArray *undo;                  /* PushedString: what a run changed of the batch */
+  /* The push's memory of villages, records and heads (Push), made by the
+   * group's run and freed by the request's own thread after the group
+   * (push_job_spent_free()), not in the writer: some 600 instructions
+   * a change of the bench's ingest under the writer's lock. */
+  GHashTable *villages;
+  GHashTable *records;
+  GPtrArray *no_heads;
 } PushJob;
+
+/* Frees what @job's push kept of the group's run (the request's thread,
+ * once its group is done; or the writer, when the group runs again). */
+static void
+push_job_spent_free (PushJob *job)
+{
+  g_clear_pointer (&job->villages, g_hash_table_unref);
+  g_clear_pointer (&job->records, g_hash_table_unref);
+  g_clear_pointer (&job->no_heads, g_ptr_array_unref);
+}
 
 /* Forgets what a run of the group set in @job (a group that failed is
  * run again). */
@@ -2717,6 +2762,7 @@ static void
 push_job_reset (PushJob *job)
 {
   g_clear_pointer (&job->reply, hearth_center_reply_free);
+  push_job_spent_free (job);
   /* The batch's changes as pushed again. */
   restore_pushed (job->undo);
   while (json_array_get_length (job->refused) > 0)
@@ -2743,9 +2789,6 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
   g_autoptr(HearthCenterUser) user = NULL;
   g_autoptr(GError) local = NULL;
   HearthPushBatch *batch = job->batch;
-  g_autoptr(GHashTable) villages = NULL;
-  g_autoptr(GHashTable) records = NULL;
-  g_autoptr(GPtrArray) no_heads = NULL;
   g_autoptr(GPtrArray) merge_list = NULL;
   g_autoptr(GPtrArray) merge_losers = NULL;
   Push p = { 0 };
@@ -2791,9 +2834,11 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
       goto failed;
     }
   p.now = now;
-  p.villages = villages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  p.records = records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) record_memo_free);
-  p.no_heads = no_heads = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  /* Kept by @job, freed out of the writer (push_job_spent_free()). */
+  p.villages = job->villages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  p.records = job->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                    (GDestroyNotify) record_memo_free);
+  p.no_heads = job->no_heads = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   p.merge_edits = merge_list = g_ptr_array_new ();
   p.merge_losers = merge_losers = g_ptr_array_new ();
   p.undo = job->undo;
@@ -3030,6 +3075,7 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
       g_ptr_array_add (prepared, item->change != NULL
                                    ? hearth_center_store_prepare_change (self->store, item->change) : NULL);
       audit_entry_hash_ahead (item);
+      version_ahead (item);
     }
   job.batch = batch;
   job.prepared = prepared;
@@ -3039,6 +3085,7 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   job.clamped = json_array_new ();
   job.undo = g_array_new (FALSE, FALSE, sizeof (PushedString));
   run_in_group (self, &job);
+  push_job_spent_free (&job);
   if (job.reply == NULL)
     job.reply = push_reply (&job);
   json_array_unref (job.refused);

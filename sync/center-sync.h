@@ -22,6 +22,7 @@
 
 #include "center-store.h"
 #include "change.h"
+#include "hlc.h"
 
 G_BEGIN_DECLS
 
@@ -230,6 +231,10 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  * @audit_hash: an audit entry's hash of its own fields and prev_hash,
  *   computed on the request's thread before the writer checks the chain
  *   (empty: not computed, the writer computes it)
+ * @version: an edit's or a write's version parsed on the request's
+ *   thread (version_ahead() of center-sync.c), when @version_parsed is 1
+ * @version_parsed: 1 @version holds it, -1 it is no version (the writer
+ *   says why), 0 not parsed (the writer parses it)
  */
 typedef struct {
   gint64 seq;
@@ -243,6 +248,8 @@ typedef struct {
   const char *digest_text[3];
   gsize digest_len[3];
   char audit_hash[65];
+  HearthHlc version;
+  int version_parsed;
 } HearthPushItem;
 
 /**
