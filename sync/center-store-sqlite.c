@@ -4484,15 +4484,23 @@ read_named_rows (SqliteTxn *t, sqlite3_stmt *st, const HearthCenterPullQuery *q,
 
   while (usable && (rc = step (t, st, error)) == SQLITE_ROW)
     {
-      const char *tbl = (const char *) sqlite3_column_text (st, 0);
-      const char *record_id = (const char *) sqlite3_column_text (st, 1);
       const char *field = (const char *) sqlite3_column_text (st, 2);
-      const char *hlc = (const char *) sqlite3_column_text (st, 3);
       const char *p = (const char *) sqlite3_column_text (st, 4);
+      const char *tbl, *record_id, *hlc;
       EditsMember m;
 
+      /* A row of kind 'edits' names parents when its text holds ',["'
+       * (read_named()): looked for here, with memmem (), which took a
+       * third of the instructions of SQLite's instr () over the same text
+       * (the rows that name none are three in four), before the row's
+       * other columns are read. */
+      if (field == NULL && (p == NULL || memmem (p, (gsize) sqlite3_column_bytes (st, 4), ",[\"", 3) == NULL))
+        continue;
       if (!in_scope ((const char *) sqlite3_column_text (st, 5), q))
         continue;
+      tbl = (const char *) sqlite3_column_text (st, 0);
+      record_id = (const char *) sqlite3_column_text (st, 1);
+      hlc = (const char *) sqlite3_column_text (st, 3);
       if (field != NULL)
         {
           usable = add_named (named, key, tbl, record_id, field, hlc, p, strlen (p));
@@ -4532,7 +4540,7 @@ read_named (SqliteTxn *t, const HearthCenterPullQuery *q, GError **error)
    * pages besides their gzip). */
 #define NAMED_BOTH "SELECT tbl, record_id, CASE kind WHEN 'edit' THEN field END, hlc, " \
                    "CASE kind WHEN 'edit' THEN parents ELSE fields END, village FROM changes "
-#define NAMED_BOTH_ROWS " ((kind = 'edit' AND parents <> '[]') OR (kind = 'edits' AND instr (fields, ',[\"') > 0))"
+#define NAMED_BOTH_ROWS " ((kind = 'edit' AND parents <> '[]') OR kind = 'edits')"
 #define NAMED_BY_VILLAGE "INDEXED BY changes_by_village WHERE village = ?1 AND cursor <= ?2 AND"
   static const char *const kinds[][2] = {
     { NAMED_BOTH, NAMED_BOTH_ROWS },
