@@ -736,6 +736,45 @@ test_checkpoint_damaged_old_frame (void)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* A table of 320 rows of 3,000 bytes, a page each, written with the
+ * WAL's autocheckpoint off after an empty log: one frame a row. Returns
+ * the WAL's page numbers, frame by frame. */
+static GArray *
+wal_of_320_frames (sqlite3 *db, const char *wal_path)
+{
+  test_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);"
+                 "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0");
+  test_exec (db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 320) "
+                 "INSERT INTO t SELECT i, randomblob (3000) FROM n");
+  return wal_pgnos (wal_path);
+}
+
+/* A checkpoint of @db refused as damage (SQLITE_CORRUPT) before the
+ * database file changed, the log naming @where, @authenticated frames
+ * authenticated and @failures failures counted on the way. */
+static void
+assert_checkpoint_refused (sqlite3 *db, const char *db_path, const char *where, guint authenticated, guint failures)
+{
+  g_autofree char *before = test_file_sha256 (db_path);
+  g_autofree char *after = NULL;
+  HearthVfsStats s0, s1;
+  char *msg = NULL;
+  int rc;
+
+  test_log_reset ();
+  hearth_vfs_get_stats (&s0);
+  rc = sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, &msg);
+  hearth_vfs_get_stats (&s1);
+  sqlite3_free (msg);
+  g_assert_cmpint (rc & 0xff, ==, SQLITE_CORRUPT);
+  g_assert_cmpuint (s1.auth_failures - s0.auth_failures, ==, failures);
+  g_assert_cmpuint (s1.pages_authenticated - s0.pages_authenticated, ==, authenticated);
+  g_assert_cmpuint (s1.pages_passed_through - s0.pages_passed_through, ==, 0);
+  g_assert_true (test_log_contains (where));
+  after = test_file_sha256 (db_path);
+  g_assert_cmpstr (before, ==, after);
+}
+
 /* A log of some 300 frames (more than are read at once, 256, and each
  * 256's second half authenticated on a thread of its own) with frames
  * damaged in the first 256's first half, its second half and the next
@@ -754,41 +793,19 @@ test_checkpoint_damaged_far_frames (void)
       g_autofree char *dir = test_create_store (name, NULL);
       g_autofree char *wal_path = g_build_filename (dir, "hearth.db-wal", NULL);
       g_autofree char *db_path = g_build_filename (dir, "hearth.db", NULL);
-      g_autofree char *before = NULL;
-      g_autofree char *after = NULL;
       g_autofree char *where = NULL;
       g_autoptr(HearthStore) store = test_open_store (dir);
       g_autoptr(GArray) pgnos = NULL;
       sqlite3 *db = hearth_store_get_db (store);
-      HearthVfsStats s0, s1;
-      char *msg = NULL;
-      int rc;
 
-      test_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);"
-                     "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0");
-      /* Each row on a page of its own: one frame a row. */
-      test_exec (db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 320) "
-                     "INSERT INTO t SELECT i, randomblob (3000) FROM n");
-      pgnos = wal_pgnos (wal_path);
+      pgnos = wal_of_320_frames (db, wal_path);
       g_assert_cmpuint (pgnos->len, >, frames[G_N_ELEMENTS (frames) - 1]);
       for (guint i = from; i < G_N_ELEMENTS (frames); i++)
         test_flip_byte (wal_path, 32 + (goffset) frames[i] * (24 + P) + 24 + 1000);
       where = g_strdup_printf ("page %u (frame at offset %" G_GINT64_FORMAT "): authentication failed",
                                g_array_index (pgnos, guint32, frames[from]),
                                (gint64) (32 + (goffset) frames[from] * (24 + P)));
-      before = test_file_sha256 (db_path);
-      test_log_reset ();
-      hearth_vfs_get_stats (&s0);
-      rc = sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, &msg);
-      hearth_vfs_get_stats (&s1);
-      sqlite3_free (msg);
-      g_assert_cmpint (rc & 0xff, ==, SQLITE_CORRUPT);
-      g_assert_cmpuint (s1.auth_failures - s0.auth_failures, ==, 1);
-      g_assert_cmpuint (s1.pages_authenticated - s0.pages_authenticated, ==, frames[from]);
-      g_assert_cmpuint (s1.pages_passed_through - s0.pages_passed_through, ==, 0);
-      g_assert_true (test_log_contains (where));
-      after = test_file_sha256 (db_path);
-      g_assert_cmpstr (before, ==, after);
+      assert_checkpoint_refused (db, db_path, where, frames[from], 1);
     }
 }
 
@@ -802,39 +819,18 @@ test_checkpoint_wal_cut_mid_chunk (void)
   g_autofree char *dir = test_create_store ("ckpt-cut-mid", NULL);
   g_autofree char *wal_path = g_build_filename (dir, "hearth.db-wal", NULL);
   g_autofree char *db_path = g_build_filename (dir, "hearth.db", NULL);
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
   g_autofree char *where = NULL;
   g_autoptr(HearthStore) store = test_open_store (dir);
   g_autoptr(GArray) pgnos = NULL;
   sqlite3 *db = hearth_store_get_db (store);
-  HearthVfsStats s0, s1;
   const guint cut = 300;
-  char *msg = NULL;
-  int rc;
 
-  test_exec (db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);"
-                 "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0");
-  test_exec (db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 320) "
-                 "INSERT INTO t SELECT i, randomblob (3000) FROM n");
-  pgnos = wal_pgnos (wal_path);
+  pgnos = wal_of_320_frames (db, wal_path);
   g_assert_cmpuint (pgnos->len, >, cut + 1);
   g_assert_cmpint (truncate (wal_path, 32 + (goffset) cut * (24 + P) + 24 + 100), ==, 0);
   where = g_strdup_printf ("frame %u (offset %" G_GINT64_FORMAT ") is missing or cut short", cut + 1,
                            (gint64) (32 + (goffset) cut * (24 + P)));
-  before = test_file_sha256 (db_path);
-  test_log_reset ();
-  hearth_vfs_get_stats (&s0);
-  rc = sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, &msg);
-  hearth_vfs_get_stats (&s1);
-  sqlite3_free (msg);
-  g_assert_cmpint (rc & 0xff, ==, SQLITE_CORRUPT);
-  g_assert_cmpuint (s1.auth_failures - s0.auth_failures, ==, 0);
-  g_assert_cmpuint (s1.pages_authenticated - s0.pages_authenticated, ==, cut);
-  g_assert_cmpuint (s1.pages_passed_through - s0.pages_passed_through, ==, 0);
-  g_assert_true (test_log_contains (where));
-  after = test_file_sha256 (db_path);
-  g_assert_cmpstr (before, ==, after);
+  assert_checkpoint_refused (db, db_path, where, cut, 0);
 }
 
 int
