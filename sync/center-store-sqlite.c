@@ -3449,21 +3449,29 @@ states_flush (SqliteTxn *t, GError **error)
  * is clean); @forget: and forgets them all (states_flush()); else they
  * stay in t->states, clean, for commit_txn() to hand to the next
  * wait_durable() (spent_states) or txn_end() to free. */
+/* Orders states by their number (record_state.rkey). */
+static int
+state_by_number (gconstpointer a, gconstpointer b)
+{
+  const RecordState *x = *(const RecordState *const *) a;
+  const RecordState *y = *(const RecordState *const *) b;
+
+  return x->rkey < y->rkey ? -1 : x->rkey > y->rkey;
+}
+
 static gboolean
 states_write (SqliteTxn *t, gboolean forget, GError **error)
 {
   GHashTableIter iter;
   RecordState *r;
+  g_autoptr(GPtrArray) set = NULL;
 
   if (t->states == NULL)
     return TRUE;
+  set = g_ptr_array_sized_new (g_hash_table_size (t->states));
   g_hash_table_iter_init (&iter, t->states);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &r))
     {
-      g_autofree char *json = NULL;
-      const char *lookup;
-      sqlite3_stmt *st;
-
       if (!r->dirty && !r->unstored)
         continue;
       /* A state set without a number (none of this file's paths: a
@@ -3471,6 +3479,22 @@ states_write (SqliteTxn *t, gboolean forget, GError **error)
        * gets one as its row is made. */
       if (r->rkey == 0 && !state_give_number (t, r, error))
         return FALSE;
+      g_ptr_array_add (set, r);
+    }
+  /* Written in the order of their numbers, not the hash table's: a
+   * group's new records are numbered one after another at the end of
+   * record_state (its rowid), and rows put there in a random order
+   * split the table's last pages in the middle (balance_nonroot(),
+   * three pages of rows redistributed each time) where rows in order
+   * are appended to its last page (balance_quick()). */
+  g_ptr_array_sort (set, state_by_number);
+  for (guint i = 0; i < set->len; i++)
+    {
+      g_autofree char *json = NULL;
+      const char *lookup;
+      sqlite3_stmt *st;
+
+      r = set->pdata[i];
       json = record_state_json (r);
       lookup = record_state_lookup (r);
       /* By its number (the table's rowid); an UPDATE that leaves lookup
