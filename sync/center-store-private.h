@@ -9,6 +9,8 @@
 #include <glib.h>
 #include <sqlite3.h>
 
+#include "center-store.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -59,5 +61,42 @@ GPtrArray *hearth_center_state_read_private (sqlite3    *db,
  * Returns: (transfer full): the text. Thread safe.
  */
 char *hearth_center_state_json_private (GPtrArray *fields);
+
+/*
+ * hearth_center_txn_filters_private:
+ * @txn: a transaction of a center's SQLite store
+ *
+ * Returns: whether @txn, a writer's, answers whether a record is new to
+ * the center from the writer's key filters (writer_filters()) rather
+ * than by a look-up.
+ */
+gboolean hearth_center_txn_filters_private (HearthCenterTxn *txn);
+
+/*
+ * hearth_center_store_filters_hold_private:
+ * @store: a center's SQLite store
+ * @hold: whether to hold
+ *
+ * Holds the next reading of the writer's key filters once its snapshot
+ * began, until called again with %FALSE.
+ */
+void hearth_center_store_filters_hold_private (HearthCenterStore *store, gboolean hold);
+
+/*
+ * hearth_center_store_filters_held_private:
+ * @store: a center's SQLite store
+ *
+ * Waits until a reading of the key filters is held (its snapshot began).
+ */
+void hearth_center_store_filters_held_private (HearthCenterStore *store);
+
+/*
+ * hearth_center_store_filters_wait_private:
+ * @store: a center's SQLite store
+ *
+ * Waits until the reading of the key filters under way, if any, is done
+ * (the next writer takes them).
+ */
+void hearth_center_store_filters_wait_private (HearthCenterStore *store);
 
 G_END_DECLS

@@ -209,7 +209,9 @@ static void key_filter_free (KeyFilter *f);
 static gboolean writer_filters (SqliteTxn *t);
 static gboolean key_filter_may_hold (const KeyFilter *f, guint64 key);
 static void key_filter_add (KeyFilter *f, guint64 key);
-static void writer_inserted (SqliteTxn *t, KeyFilter *filter, guint64 key);
+static void writer_inserted (SqliteTxn *t, gboolean state, guint64 key);
+typedef struct _FilterBuild FilterBuild;
+static void filter_build_free (FilterBuild *b);
 static gboolean state_surely_absent (SqliteTxn *t, gint64 key);
 
 struct _HearthCenterStoreSqlite {
@@ -284,6 +286,25 @@ struct _HearthCenterStoreSqlite {
   struct _KeyFilter *state_keys;
   struct _KeyFilter *record_keys;
   gint64 filter_version;
+  /* The filters read anew off the writer's turn (writer_filters()): the
+   * thread reading them (NULL: none) and what it reads, for the
+   * writer's data_version filter_build->version; the keys the writers'
+   * connection inserted since it began (pending_state, pending_record:
+   * NULL when no reading is under way), which its snapshot may lack;
+   * and the writers' connection's generation (writer_gen: a new
+   * connection's data_version is another count). Under write_lock but
+   * filter_build->done, which the thread sets. */
+  GThread *filter_thread;
+  FilterBuild *filter_build;
+  GArray *pending_state;
+  GArray *pending_record;
+  guint writer_gen;
+  /* Tests' hold of a reading once its snapshot began
+   * (hearth_center_store_filters_hold_private()), under filter_hold_lock. */
+  GMutex filter_hold_lock;
+  GCond filter_hold_cond;
+  gboolean filter_hold;
+  gboolean filter_held;
 };
 
 static void hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface);
@@ -804,6 +825,9 @@ hearth_center_store_sqlite_finalize (GObject *object)
 {
   HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (object);
 
+  /* First: it reads through a connection of the pool. */
+  if (self->filter_thread != NULL)
+    g_thread_join (self->filter_thread);
   if (self->checkpointer != NULL)
     {
       g_mutex_lock (&self->checkpoint_lock);
@@ -822,6 +846,11 @@ hearth_center_store_sqlite_finalize (GObject *object)
   if (self->wal_fd >= 0)
     close (self->wal_fd);
   g_ptr_array_unref (self->idle);
+  g_clear_pointer (&self->filter_build, filter_build_free);
+  g_mutex_clear (&self->filter_hold_lock);
+  g_cond_clear (&self->filter_hold_cond);
+  g_clear_pointer (&self->pending_state, g_array_unref);
+  g_clear_pointer (&self->pending_record, g_array_unref);
   g_clear_pointer (&self->writer, conn_free);
   g_clear_pointer (&self->state_keys, key_filter_free);
   g_clear_pointer (&self->record_keys, key_filter_free);
@@ -848,6 +877,8 @@ hearth_center_store_sqlite_init (HearthCenterStoreSqlite *self)
   g_mutex_init (&self->sync_lock);
   g_cond_init (&self->sync_cond);
   g_mutex_init (&self->wal_lock);
+  g_mutex_init (&self->filter_hold_lock);
+  g_cond_init (&self->filter_hold_cond);
   self->wal_fd = -1;
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
   self->spent_states = g_ptr_array_new_with_free_func ((GDestroyNotify) g_hash_table_unref);
@@ -1301,10 +1332,14 @@ txn_end (SqliteTxn *t)
       /* Under write_lock, which a writer holds. */
       if (!sqlite3_get_autocommit (t->conn->db))
         {
-          /* Its data_version dies with it: the filters are read again. */
+          /* Its data_version dies with it: the filters are read again
+           * (a reading under way is for the old one). */
           g_clear_pointer (&self->writer, conn_free);
           g_clear_pointer (&self->state_keys, key_filter_free);
           g_clear_pointer (&self->record_keys, key_filter_free);
+          g_clear_pointer (&self->pending_state, g_array_unref);
+          g_clear_pointer (&self->pending_record, g_array_unref);
+          self->writer_gen++;
         }
       self->writer_busy = FALSE;
     }
@@ -2647,7 +2682,7 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
   if (!run (t, st, error))
     return 0;
   if (!edit && !edits)
-    writer_inserted (t, HEARTH_CENTER_STORE_SQLITE (t->parent.store)->record_keys, (guint64) vkey);
+    writer_inserted (t, FALSE, (guint64) vkey);
   g_clear_pointer (&t->edit_absent, g_free);
   cursor = sqlite3_last_insert_rowid (t->conn->db);
   if (t->receipt_last == 0)
@@ -2787,21 +2822,100 @@ key_filter_read (SqliteTxn *t, const char *sql)
   return f;
 }
 
+/* A reading of the filters off the writer's turn (writer_filters()). */
+struct _FilterBuild {
+  HearthCenterStoreSqlite *self;   /* not a reference: finalize() joins the thread first */
+  gint64 version;                  /* the writers' data_version it is read for */
+  guint gen;                       /* and their connection's generation */
+  KeyFilter *state_keys, *record_keys;   /* NULL: the reading failed */
+  gint done;                       /* (atomic) */
+};
+
+static void
+filter_build_free (FilterBuild *b)
+{
+  g_clear_pointer (&b->state_keys, key_filter_free);
+  g_clear_pointer (&b->record_keys, key_filter_free);
+  g_free (b);
+}
+
+/* The thread of a FilterBuild: every key of record_state and of the
+ * records of changes, read in a snapshot of its own through a
+ * connection of the pool (not durable yet, maybe: a key too many is
+ * only a look-up made). */
+static gpointer
+filter_build_main (gpointer data)
+{
+  FilterBuild *b = data;
+  HearthCenterStoreSqlite *self = b->self;
+  SqliteTxn t = { 0 };
+  Conn *conn = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->idle->len > 0)
+    conn = g_ptr_array_steal_index_fast (self->idle, self->idle->len - 1);
+  g_mutex_unlock (&self->lock);
+  if (conn == NULL)
+    conn = conn_open (self, self->path, NULL);
+  if (conn != NULL && sqlite3_exec (conn->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+    {
+      t.conn = conn;
+      b->state_keys = key_filter_read (&t, "SELECT idkey FROM record_state INDEXED BY record_state_by_id");
+      /* Its snapshot began with that read. */
+      g_mutex_lock (&self->filter_hold_lock);
+      self->filter_held = TRUE;
+      g_cond_broadcast (&self->filter_hold_cond);
+      while (self->filter_hold)
+        g_cond_wait (&self->filter_hold_cond, &self->filter_hold_lock);
+      self->filter_held = FALSE;
+      g_mutex_unlock (&self->filter_hold_lock);
+      if (b->state_keys != NULL)
+        b->record_keys = key_filter_read (&t, "SELECT vkey FROM changes INDEXED BY changes_record_key "
+                                              "WHERE kind = 'record'");
+      if (b->record_keys == NULL)
+        g_clear_pointer (&b->state_keys, key_filter_free);
+      sqlite3_exec (conn->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  if (conn != NULL && sqlite3_get_autocommit (conn->db))
+    {
+      g_mutex_lock (&self->lock);
+      g_ptr_array_add (self->idle, conn);
+      g_mutex_unlock (&self->lock);
+    }
+  else if (conn != NULL)
+    conn_free (conn);
+  g_atomic_int_set (&b->done, 1);
+  return NULL;
+}
+
 /* Whether the store's key filters (state_keys, record_keys) may answer
  * for @t: a transaction of the writers' own connection, which holds the
  * writer's lock, and no other connection committed since the filters
  * were read (the connection's PRAGMA data_version, which the
  * connection's own commits leave as it is: what it inserts is added as
- * it goes, sqlite_add_change() and states_flush()). Read here when
- * there are none, another connection committed, or they are full: the
- * first push after the center starts, or after another process
- * committed (an administrator's command: hearth-center enrol-code, the
- * bench's ingest), reads every key of record_state and of the records
- * in changes, in the writer (their indexes: some 230 instructions a key,
- * 15.7 M for the bench's 69,000; about 0.4 s for 5 million keys), and
- * keeps 4 to 8 bytes a key (KEY_FILTER_BITS_A_KEY, twice the keys read
- * for room, rounded up to a power of two). Asked once a transaction;
- * without them, the look-ups are made. */
+ * it goes, sqlite_add_change() and states_flush()). Asked as the
+ * transaction first needs them, before it inserts a key
+ * (writer_inserted()).
+ *
+ * There are none at the first push after the center starts, nor after
+ * another process committed (an administrator's command: hearth-center
+ * enrol-code, the bench's ingest), nor when they are full. They are
+ * then read again, every key of record_state and of the records in
+ * changes (their indexes: 15.4 M instructions for the 19,000 keys of
+ * the bench's ingest, some 800 a key; seconds for millions), but by a
+ * thread of their own (filter_build_main()), not in the writer's turn,
+ * which every push waits for: until they are read the writer makes its
+ * look-ups (a group or a few; in the bench's ingest its first group's
+ * cost 0.4 M instructions more, not 15.4 M). Its
+ * snapshot begins after this transaction did, so it holds every commit
+ * of another connection the writer had seen; what the writers'
+ * connection inserts from now on is kept aside (pending_state,
+ * pending_record) and added to them; and a commit of another connection
+ * after its snapshot began changes the writer's data_version: the
+ * filters are taken only when it is still the one they were read for
+ * (else read again), on the same connection. They keep 4 to 8 bytes a
+ * key (KEY_FILTER_BITS_A_KEY, twice the keys read for room, rounded up
+ * to a power of two). */
 static gboolean
 writer_filters (SqliteTxn *t)
 {
@@ -2821,38 +2935,84 @@ writer_filters (SqliteTxn *t)
     }
   version = sqlite3_column_int64 (st, 0);
   sqlite3_reset (st);
-  if (self->state_keys == NULL || self->record_keys == NULL || version != self->filter_version ||
-      key_filter_full (self->state_keys) || key_filter_full (self->record_keys))
+  if (self->state_keys != NULL && self->record_keys != NULL && version == self->filter_version &&
+      !key_filter_full (self->state_keys) && !key_filter_full (self->record_keys))
     {
-      g_clear_pointer (&self->state_keys, key_filter_free);
-      g_clear_pointer (&self->record_keys, key_filter_free);
-      self->state_keys = key_filter_read (t, "SELECT idkey FROM record_state INDEXED BY record_state_by_id");
-      self->record_keys = self->state_keys == NULL ? NULL
-                            : key_filter_read (t, "SELECT vkey FROM changes INDEXED BY changes_record_key "
-                                                  "WHERE kind = 'record'");
-      if (self->record_keys == NULL)
-        {
-          g_clear_pointer (&self->state_keys, key_filter_free);
-          return FALSE;
-        }
-      self->filter_version = version;
+      t->filters = 1;
+      return TRUE;
     }
-  t->filters = 1;
-  return TRUE;
+  g_clear_pointer (&self->state_keys, key_filter_free);
+  g_clear_pointer (&self->record_keys, key_filter_free);
+  if (self->filter_build != NULL && g_atomic_int_get (&self->filter_build->done))
+    {
+      g_autoptr(GArray) pending_state = g_steal_pointer (&self->pending_state);
+      g_autoptr(GArray) pending_record = g_steal_pointer (&self->pending_record);
+      FilterBuild *b = g_steal_pointer (&self->filter_build);
+
+      g_thread_join (g_steal_pointer (&self->filter_thread));
+      if (b->record_keys != NULL && b->version == version && b->gen == self->writer_gen &&
+          pending_state != NULL && pending_record != NULL)
+        {
+          self->state_keys = g_steal_pointer (&b->state_keys);
+          self->record_keys = g_steal_pointer (&b->record_keys);
+          for (guint i = 0; i < pending_state->len; i++)
+            key_filter_add (self->state_keys, g_array_index (pending_state, guint64, i));
+          for (guint i = 0; i < pending_record->len; i++)
+            key_filter_add (self->record_keys, g_array_index (pending_record, guint64, i));
+          self->filter_version = version;
+          filter_build_free (b);
+          t->filters = 1;
+          return TRUE;
+        }
+      filter_build_free (b);
+    }
+  /* None under way: one begins, and the keys inserted from here on are
+   * kept for it. (One under way for another version goes on; it is
+   * judged when done.) */
+  if (self->filter_build == NULL)
+    {
+      FilterBuild *b = g_new0 (FilterBuild, 1);
+
+      g_clear_pointer (&self->pending_state, g_array_unref);
+      g_clear_pointer (&self->pending_record, g_array_unref);
+      self->pending_state = g_array_new (FALSE, FALSE, sizeof (guint64));
+      self->pending_record = g_array_new (FALSE, FALSE, sizeof (guint64));
+      b->self = self;
+      b->version = version;
+      b->gen = self->writer_gen;
+      self->filter_build = b;
+      self->filter_thread = g_thread_new ("hearth-key-filters", filter_build_main, b);
+    }
+  return FALSE;
 }
 
-/* Adds @key to @filter (self->state_keys or record_keys), a row @t
- * inserted: every row the writers' connection inserts is added, asked
- * or not (its own commits leave data_version as it is). A writer of
- * another connection changes the writers' data_version when it
- * commits. */
+/* Adds @key, of a row @t inserted, to the writer's filter (@state:
+ * record_state's, else the records'), and to the keys kept for the
+ * filters being read (pending_state, pending_record): every row the
+ * writers' connection inserts, asked or not (its own commits leave
+ * data_version as it is). A writer of another connection changes the
+ * writers' data_version when it commits. */
 static void
-writer_inserted (SqliteTxn *t, KeyFilter *filter, guint64 key)
+writer_inserted (SqliteTxn *t, gboolean state, guint64 key)
 {
   HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (t->parent.store);
+  KeyFilter *filter = state ? self->state_keys : self->record_keys;
+  GArray *pending = state ? self->pending_state : self->pending_record;
 
-  if (filter != NULL && t->write && t->conn == self->writer)
+  if (!t->write || t->conn != self->writer)
+    return;
+  /* Decided before the transaction's first insert (its look-ups ask
+   * first, anyway): a reading begun after it would miss it. */
+  if (t->filters == 0)
+    {
+      writer_filters (t);
+      filter = state ? self->state_keys : self->record_keys;
+      pending = state ? self->pending_state : self->pending_record;
+    }
+  if (filter != NULL)
     key_filter_add (filter, key);
+  if (pending != NULL)
+    g_array_append_val (pending, key);
 }
 
 /* Whether the writer's filter says @key is not in record_state.idkey
@@ -3522,7 +3682,7 @@ states_write (SqliteTxn *t, gboolean forget, GError **error)
       if (!run (t, st, error))
         return FALSE;
       if (r->unstored)
-        writer_inserted (t, HEARTH_CENTER_STORE_SQLITE (t->parent.store)->state_keys, (guint64) r->idkey);
+        writer_inserted (t, TRUE, (guint64) r->idkey);
       r->unstored = FALSE;
       r->dirty = FALSE;
     }
@@ -5589,4 +5749,45 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->get_epoch = sqlite_get_epoch;
   iface->get_batch_key = sqlite_get_batch_key;
   iface->take_late_parent = sqlite_take_late_parent;
+}
+
+/* ---- tests' hooks (center-store-private.h) ----------------------------------------- */
+
+gboolean
+hearth_center_txn_filters_private (HearthCenterTxn *txn)
+{
+  return writer_filters ((SqliteTxn *) txn);
+}
+
+void
+hearth_center_store_filters_hold_private (HearthCenterStore *store, gboolean hold)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (store);
+
+  g_mutex_lock (&self->filter_hold_lock);
+  self->filter_hold = hold;
+  g_cond_broadcast (&self->filter_hold_cond);
+  g_mutex_unlock (&self->filter_hold_lock);
+}
+
+void
+hearth_center_store_filters_held_private (HearthCenterStore *store)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (store);
+
+  g_mutex_lock (&self->filter_hold_lock);
+  while (!self->filter_held)
+    g_cond_wait (&self->filter_hold_cond, &self->filter_hold_lock);
+  g_mutex_unlock (&self->filter_hold_lock);
+}
+
+void
+hearth_center_store_filters_wait_private (HearthCenterStore *store)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (store);
+
+  g_rec_mutex_lock (&self->write_lock);
+  while (self->filter_build != NULL && !g_atomic_int_get (&self->filter_build->done))
+    g_usleep (1000);
+  g_rec_mutex_unlock (&self->write_lock);
 }

@@ -8,6 +8,7 @@
 #include "test-center-util.h"
 
 #include "case-audit.h"
+#include "center-store-private.h"
 #include "center-store-sqlite.h"
 #include "center-sync.h"
 #include "change.h"
@@ -8863,6 +8864,132 @@ test_store_filters_two_stores (void)
   }
 }
 
+/* Whether @txn finds the record of submissions @id. */
+static gboolean
+txn_has_record (HearthCenterTxn *txn, const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthChange) found = hearth_center_txn_find_record (txn, "submissions", id, &error);
+
+  g_assert_no_error (error);
+  return found != NULL;
+}
+
+/* The writer's key filters are read again by a thread of their own, not
+ * in the writer's turn (center-store-sqlite.c, writer_filters()): after
+ * another connection committed (or before the first push), the writer
+ * makes its look-ups meanwhile and takes the filters once read; they
+ * then hold what its own connection stored while they were read (after
+ * the reading's snapshot began: y, z) and what the other connection had
+ * (q); a commit of another connection during a reading (r) has them
+ * read again. */
+static void
+test_store_filters_read_aside (void)
+{
+  g_autoptr(Center) c = center_new ("center-filters-aside");
+  g_autoptr(Device) w = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) a = NULL;
+  g_autofree char *x = g_uuid_string_random ();
+  g_autofree char *y = g_uuid_string_random ();
+  g_autofree char *z = g_uuid_string_random ();
+  g_autofree char *q = g_uuid_string_random ();
+  g_autofree char *r = g_uuid_string_random ();
+  g_autofree char *hh = g_uuid_string_random ();
+  gint64 now = g_get_real_time () / 1000;
+  gint64 seq = 0;
+  HearthCenterTxn *txn;
+
+  center_start (c);
+  w = enrol (c, "w.a");
+  center_stop (c);
+  a = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+  g_assert_no_error (error);
+  hearth_center_store_filters_hold_private (a, TRUE);
+  /* None read yet: this writer looks x up (absent), and y is stored
+   * while the reading is held, its snapshot begun. */
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_false (hearth_center_txn_filters_private (txn));
+  g_assert_false (txn_has_record (txn, x));
+  hearth_center_store_filters_held_private (a);
+  {
+    g_autoptr(HearthChange) rec = store_record (y, hh, "visit");
+
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, ++seq, rec, NULL, NULL, now, &error), >, 0);
+    g_assert_no_error (error);
+  }
+  g_assert_true (hearth_center_txn_commit (txn, &error));
+  g_assert_no_error (error);
+  /* Another writer of the same connection while it is read: z. */
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_false (hearth_center_txn_filters_private (txn));
+  g_assert_true (txn_has_record (txn, y));
+  {
+    g_autoptr(HearthChange) rec = store_record (z, hh, "visit");
+
+    g_assert_cmpint (hearth_center_txn_add_change (txn, w->id, ++seq, rec, NULL, NULL, now, &error), >, 0);
+    g_assert_no_error (error);
+  }
+  g_assert_true (hearth_center_txn_commit (txn, &error));
+  g_assert_no_error (error);
+  hearth_center_store_filters_hold_private (a, FALSE);
+  hearth_center_store_filters_wait_private (a);
+  /* Taken: y and z are in them (a filter that lacked one would say it
+   * is absent), x is not stored. */
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_center_txn_filters_private (txn));
+  g_assert_true (txn_has_record (txn, y));
+  g_assert_true (txn_has_record (txn, z));
+  g_assert_false (txn_has_record (txn, x));
+  hearth_center_txn_rollback (txn);
+
+  /* Another connection stores q: the writer does not read the filters
+   * itself, it looks q up, and the filters read again hold it. */
+  {
+    g_autofree char *sql = g_strdup_printf (
+      "INSERT INTO changes (device, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
+      "VALUES (0, 1, 'record', 'submissions', '%s', '%s', '" VILLAGE_A "', '{\"form_id\":\"visit\"}', 1, "
+      "hearth_record_key ('submissions', '%s'))", q, hh, q);
+
+    center_db_exec (c, sql);
+  }
+  hearth_center_store_filters_hold_private (a, TRUE);
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_false (hearth_center_txn_filters_private (txn));
+  g_assert_true (txn_has_record (txn, q));
+  hearth_center_txn_rollback (txn);
+  hearth_center_store_filters_held_private (a);
+  /* And r while they are read: that reading is not taken. */
+  {
+    g_autofree char *sql = g_strdup_printf (
+      "INSERT INTO changes (device, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
+      "VALUES (0, 2, 'record', 'submissions', '%s', '%s', '" VILLAGE_A "', '{\"form_id\":\"visit\"}', 1, "
+      "hearth_record_key ('submissions', '%s'))", r, hh, r);
+
+    center_db_exec (c, sql);
+  }
+  hearth_center_store_filters_hold_private (a, FALSE);
+  hearth_center_store_filters_wait_private (a);
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_false (hearth_center_txn_filters_private (txn));
+  g_assert_true (txn_has_record (txn, r));
+  hearth_center_txn_rollback (txn);
+  hearth_center_store_filters_wait_private (a);
+  txn = hearth_center_store_begin (a, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (hearth_center_txn_filters_private (txn));
+  g_assert_true (txn_has_record (txn, q));
+  g_assert_true (txn_has_record (txn, r));
+  g_assert_true (txn_has_record (txn, z));
+  g_assert_false (txn_has_record (txn, x));
+  hearth_center_txn_rollback (txn);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -8873,6 +9000,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/center/init", test_init_command);
   g_test_add_func ("/center/store/filters-two-stores", test_store_filters_two_stores);
+  g_test_add_func ("/center/store/filters-read-aside", test_store_filters_read_aside);
   g_test_add_func ("/center/user-add", test_user_add);
   g_test_add_func ("/center/enrol-code", test_enrol_code);
   g_test_add_func ("/center/enrol", test_enrol);
