@@ -924,26 +924,87 @@ wal_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
 #define PEND_SPLIT_FRAMES 32
 #define WAL_WRITE_MAX ((gsize) 31 * WAL_FRAME)
 
+/* The frames of one flush, sealed by the flushing thread and the seal
+ * helper together: each takes the next frame not yet taken, so neither
+ * waits for the other but for the one frame it may be sealing. The job
+ * lives until both have let it go (ref); the helper, which may start
+ * late, touches the frames only if it joins before the flushing thread
+ * closes the job, and the flushing thread returns only when no helper is
+ * inside. */
 typedef struct {
+  gatomicrefcount ref;
   EncFile *wal;
   guint8 *frames;        /* [header 24][page P], page encrypted in place */
   const guint8 *nonces;  /* NONCE_BYTES a frame */
   guint32 n;
-} SealRun;
+  gint next;             /* atomic: the next frame to take */
+  gboolean closed;       /* under seal_lock: no helper may join any more */
+  guint inside;          /* under seal_lock: helpers sealing */
+} SealJob;
 
-static gpointer
-seal_frames (gpointer data)
+static GMutex seal_lock;
+static GCond seal_cond;
+
+static void
+seal_job_unref (SealJob *job)
 {
-  SealRun *run = data;
+  if (g_atomic_ref_count_dec (&job->ref))
+    g_free (job);
+}
 
-  for (guint32 i = 0; i < run->n; i++)
+/* Seals the frames of @job not yet taken. */
+static void
+seal_frames (SealJob *job)
+{
+  guint32 i;
+
+  while ((i = (guint32) g_atomic_int_add (&job->next, 1)) < job->n)
     {
-      guint8 *frame = run->frames + (gsize) i * WAL_FRAME;
+      guint8 *frame = job->frames + (gsize) i * WAL_FRAME;
 
-      seal_page (run->wal, get_be32 (frame), frame + WAL_FRAME_HEADER, frame + WAL_FRAME_HEADER,
-                 run->nonces + (gsize) i * NONCE_BYTES);
+      seal_page (job->wal, get_be32 (frame), frame + WAL_FRAME_HEADER, frame + WAL_FRAME_HEADER,
+                 job->nonces + (gsize) i * NONCE_BYTES);
     }
-  return NULL;
+}
+
+/* The seal helper's turn at a job (a thread of seal_pool): only the job's
+ * frames and the page key (read-only) there. */
+static void
+seal_helper (gpointer data, gpointer user_data)
+{
+  SealJob *job = data;
+  gboolean join;
+
+  g_mutex_lock (&seal_lock);
+  join = !job->closed;
+  job->inside += join;
+  g_mutex_unlock (&seal_lock);
+  if (join)
+    {
+      seal_frames (job);
+      g_mutex_lock (&seal_lock);
+      job->inside--;
+      g_cond_broadcast (&seal_cond);
+      g_mutex_unlock (&seal_lock);
+    }
+  seal_job_unref (job);
+}
+
+/* One long-lived helper thread for the process (a thread started for
+ * each flush waited on the scheduler each time on a busy machine);
+ * %NULL when none can be had, and then the flushing thread seals alone. */
+static GThreadPool *
+seal_pool (void)
+{
+  static gsize once = 0;
+  static GThreadPool *pool;
+
+  if (g_once_init_enter (&once))
+    {
+      pool = g_thread_pool_new (seal_helper, NULL, 1, FALSE, NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return pool;
 }
 
 /* Encrypts the frames held back in @p (each page in place) and writes
@@ -954,8 +1015,8 @@ wal_flush (EncFile *p)
   sqlite3_file *real = REAL (p);
   guint32 n = (guint32) (p->pend_len / WAL_FRAME);
   guint8 nonces[PEND_FRAMES * NONCE_BYTES];
-  SealRun runs[2] = { { 0 } };
-  GThread *helper = NULL;
+  GThreadPool *pool;
+  SealJob *job;
   gsize len = p->pend_len;
   int rc;
 
@@ -964,20 +1025,25 @@ wal_flush (EncFile *p)
   p->pend_len = 0;
   /* One draw for the run's nonces: as random as one draw a page. */
   randombytes_buf (nonces, (gsize) n * NONCE_BYTES);
-  runs[0] = (SealRun) { p, p->pend, nonces, n };
-  if (n >= PEND_SPLIT_FRAMES)
+  job = g_new0 (SealJob, 1);
+  g_atomic_ref_count_init (&job->ref);
+  job->wal = p;
+  job->frames = p->pend;
+  job->nonces = nonces;
+  job->n = n;
+  if (n >= PEND_SPLIT_FRAMES && (pool = seal_pool ()) != NULL)
     {
-      /* Only this run's memory and the page key (read-only) there. */
-      runs[0].n = n / 2;
-      runs[1] = (SealRun) { p, p->pend + (gsize) runs[0].n * WAL_FRAME,
-                            nonces + (gsize) runs[0].n * NONCE_BYTES, n - runs[0].n };
-      helper = g_thread_try_new ("hearth-seal", seal_frames, &runs[1], NULL);
+      g_atomic_ref_count_inc (&job->ref);
+      if (!g_thread_pool_push (pool, job, NULL))
+        seal_job_unref (job);
     }
-  seal_frames (&runs[0]);
-  if (helper != NULL)
-    g_thread_join (helper);
-  else if (runs[1].n > 0)
-    seal_frames (&runs[1]);
+  seal_frames (job);
+  g_mutex_lock (&seal_lock);
+  job->closed = TRUE;
+  while (job->inside > 0)
+    g_cond_wait (&seal_cond, &seal_lock);
+  g_mutex_unlock (&seal_lock);
+  seal_job_unref (job);
   g_mutex_lock (&stats_lock);
   stats.pages_encrypted += n;
   stats.wal_frame_runs++;
