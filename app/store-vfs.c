@@ -41,6 +41,13 @@
  *   open (P1) and whole-frame reads during WAL recovery (P2), which answer
  *   zeros so that SQLite's own checks reject the torn data.
  *
+ * - WAL frames appended in a row are held back in memory (up to 256) and
+ *   encrypted together, on two threads, before they are written where
+ *   SQLite put them; every sync, read, size, truncate, close, checkpoint,
+ *   commit frame and release of the write lock writes them first, so the
+ *   file's bytes and their order against xSync are those of writing each
+ *   frame at once (wal_hold()).
+ *
  * Threading: a file object is used by one connection at a time (SQLite's
  * own mutexes); the key table and counters are process-wide and locked.
  */
@@ -242,8 +249,15 @@ struct EncFile {
                            * checkpoint_copy_read()), to recognise its write */
   sqlite3_int64 hdr_off;  /* WAL: offset of the last frame header written */
   guint32 hdr_pgno;       /* WAL: its page number */
+  guint8 *pend;           /* WAL: frames written but not yet on disk, each
+                           * [header 24][plaintext page], the last maybe a
+                           * header alone (wal_flush()); NULL until needed */
+  sqlite3_int64 pend_off; /* WAL: their offset in the file */
+  gsize pend_len;         /* WAL: their length in bytes; 0 if none */
   char last_error[640];   /* main: the last failure, for PRAGMA encvfs_last_error */
 };
+
+static int wal_flush (EncFile *p);
 
 #define REAL(p) ((sqlite3_file *) (((EncFile *) (p)) + 1))
 #define ORIG_VFS(v) ((sqlite3_vfs *) ((v)->pAppData))
@@ -316,26 +330,41 @@ build_ad (guint8 *ad, const guint8 *file_id, guint32 pgno, const guint8 *header1
   return n;
 }
 
-/* Encrypts the plaintext page @in (P bytes) into @out (P bytes). */
+/* Encrypts the plaintext page @in (P bytes) into @out (P bytes; may equal
+ * @in) under the nonce @nonce (NONCE_BYTES, fresh and random; it may be
+ * @out's own nonce field). Counts nothing; any thread (the key is
+ * read-only). */
 static void
-encrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
+seal_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out, const guint8 *nonce)
 {
   guint8 ad[AD_MAX];
+  guint8 header[8];
   gsize adlen, start = 0;
   gboolean page1 = p->kind == KIND_MAIN && pgno == 1;
 
   if (page1)
     {
+      memcpy (header, in + 16, 8);
       memcpy (out, p->key->file_id, HEARTH_FILE_ID_SIZE);
-      memcpy (out + 16, in + 16, 8);
+      memcpy (out + 16, header, 8);
       start = 24;
     }
-  adlen = build_ad (ad, p->key->file_id, pgno, page1 ? in + 16 : NULL);
-  randombytes_buf (out + DATA_BYTES, NONCE_BYTES);
+  adlen = build_ad (ad, p->key->file_id, pgno, page1 ? header : NULL);
+  memmove (out + DATA_BYTES, nonce, NONCE_BYTES);
   crypto_aead_xchacha20poly1305_ietf_encrypt_detached (
       out + start, out + DATA_BYTES + NONCE_BYTES, NULL,
       in + start, DATA_BYTES - start, ad, adlen, NULL,
       out + DATA_BYTES, p->key->key);
+}
+
+/* Encrypts the plaintext page @in (P bytes) into @out (P bytes). */
+static void
+encrypt_page (EncFile *p, guint32 pgno, const guint8 *in, guint8 *out)
+{
+  guint8 nonce[NONCE_BYTES];
+
+  randombytes_buf (nonce, NONCE_BYTES);
+  seal_page (p, pgno, in, out, nonce);
   STAT_ADD (pages_encrypted);
 }
 
@@ -557,6 +586,14 @@ verify_wal_before_checkpoint (EncFile *m)
   guint32 mx_frame, backfill;
   guint8 salt[8];
 
+  /* This connection's frames held back are part of the log (a later
+   * commit of the same connection; those of others are on disk). */
+  if (w != NULL && w->pend_len > 0)
+    {
+      int rc = wal_flush (w);
+      if (rc != SQLITE_OK)
+        return rc;
+    }
   if (w == NULL || real->pMethods->iVersion < 2 ||
       real->pMethods->xShmMap (real, 0, 32768, 0, &region) != SQLITE_OK || region == NULL)
     return SQLITE_OK;  /* no wal-index: nothing for a checkpoint to copy */
@@ -786,6 +823,13 @@ wal_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
   guint8 *out = zbuf;
   int rc;
 
+  /* Frames held back are read from the disk like any other. */
+  rc = wal_flush (p);
+  if (rc != SQLITE_OK)
+    {
+      memset (zbuf, 0, amt);
+      return rc;
+    }
   if (amt == P && off >= WAL_HEADER + WAL_FRAME_HEADER &&
       (off - WAL_HEADER - WAL_FRAME_HEADER) % WAL_FRAME == 0)
     {
@@ -862,6 +906,213 @@ wal_read (EncFile *p, void *zbuf, int amt, sqlite3_int64 off)
   return SQLITE_IOERR_READ;
 }
 
+/* A commit's frames are written one by one (a header, then its page) and
+ * reach the disk only at the commit's xSync, so the WAL keeps a run of
+ * appended frames in memory (up to PEND_FRAMES) and encrypts them together,
+ * on two threads when there are enough (a fresh device's pull ends with a
+ * commit of some 4,300 frames whose encryption took one core while the
+ * other idled), before writing them in one piece at the offset SQLite gave.
+ * The file then holds the same bytes when SQLite syncs, truncates, closes,
+ * sizes or reads it as if each write had gone through at once, since every
+ * one of those, any write that is not the next append, and the last frame
+ * of a transaction (a commit frame: another connection may read it once
+ * the wal-index says so, even with no sync between) write the run first
+ * (wal_flush()); so does a checkpoint before it reads the log. A write
+ * that fails is reported by the call that flushed, as an OS reports a
+ * failed write-back at fsync. */
+#define PEND_FRAMES 256
+#define PEND_SPLIT_FRAMES 32
+#define WAL_WRITE_MAX ((gsize) 31 * WAL_FRAME)
+
+/* The frames of one flush, sealed by the flushing thread and the seal
+ * helper together: each takes the next frame not yet taken, so neither
+ * waits for the other but for the one frame it may be sealing. The job
+ * lives until both have let it go (ref); the helper, which may start
+ * late, touches the frames only if it joins before the flushing thread
+ * closes the job, and the flushing thread returns only when no helper is
+ * inside. */
+typedef struct {
+  gatomicrefcount ref;
+  EncFile *wal;
+  guint8 *frames;        /* [header 24][page P], page encrypted in place */
+  const guint8 *nonces;  /* NONCE_BYTES a frame */
+  guint32 n;
+  gint next;             /* atomic: the next frame to take */
+  gboolean closed;       /* under seal_lock: no helper may join any more */
+  guint inside;          /* under seal_lock: helpers sealing */
+} SealJob;
+
+static GMutex seal_lock;
+static GCond seal_cond;
+
+static void
+seal_job_unref (SealJob *job)
+{
+  if (g_atomic_ref_count_dec (&job->ref))
+    g_free (job);
+}
+
+/* Seals the frames of @job not yet taken. */
+static void
+seal_frames (SealJob *job)
+{
+  guint32 i;
+
+  while ((i = (guint32) g_atomic_int_add (&job->next, 1)) < job->n)
+    {
+      guint8 *frame = job->frames + (gsize) i * WAL_FRAME;
+
+      seal_page (job->wal, get_be32 (frame), frame + WAL_FRAME_HEADER, frame + WAL_FRAME_HEADER,
+                 job->nonces + (gsize) i * NONCE_BYTES);
+    }
+}
+
+/* The seal helper's turn at a job (a thread of seal_pool): only the job's
+ * frames and the page key (read-only) there. */
+static void
+seal_helper (gpointer data, gpointer user_data)
+{
+  SealJob *job = data;
+  gboolean join;
+
+  g_mutex_lock (&seal_lock);
+  join = !job->closed;
+  job->inside += join;
+  g_mutex_unlock (&seal_lock);
+  if (join)
+    {
+      seal_frames (job);
+      g_mutex_lock (&seal_lock);
+      job->inside--;
+      g_cond_broadcast (&seal_cond);
+      g_mutex_unlock (&seal_lock);
+    }
+  seal_job_unref (job);
+}
+
+/* One long-lived helper thread for the process (a thread started for
+ * each flush waited on the scheduler each time on a busy machine);
+ * %NULL when none can be had, and then the flushing thread seals alone. */
+static GThreadPool *
+seal_pool (void)
+{
+  static gsize once = 0;
+  static GThreadPool *pool;
+
+  if (g_once_init_enter (&once))
+    {
+      pool = g_thread_pool_new (seal_helper, NULL, 1, FALSE, NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return pool;
+}
+
+/* Encrypts the frames held back in @p (each page in place) and writes
+ * them, and a frame header after them if any, where SQLite wrote them. */
+static int
+wal_flush (EncFile *p)
+{
+  sqlite3_file *real = REAL (p);
+  guint32 n = (guint32) (p->pend_len / WAL_FRAME);
+  guint8 nonces[PEND_FRAMES * NONCE_BYTES];
+  GThreadPool *pool;
+  SealJob *job;
+  gsize len = p->pend_len;
+  int rc;
+
+  if (len == 0)
+    return SQLITE_OK;
+  p->pend_len = 0;
+  /* One draw for the run's nonces: as random as one draw a page. */
+  randombytes_buf (nonces, (gsize) n * NONCE_BYTES);
+  job = g_new0 (SealJob, 1);
+  g_atomic_ref_count_init (&job->ref);
+  job->wal = p;
+  job->frames = p->pend;
+  job->nonces = nonces;
+  job->n = n;
+  if (n >= PEND_SPLIT_FRAMES && (pool = seal_pool ()) != NULL)
+    {
+      g_atomic_ref_count_inc (&job->ref);
+      if (!g_thread_pool_push (pool, job, NULL))
+        seal_job_unref (job);
+    }
+  seal_frames (job);
+  g_mutex_lock (&seal_lock);
+  job->closed = TRUE;
+  while (job->inside > 0)
+    g_cond_wait (&seal_cond, &seal_lock);
+  g_mutex_unlock (&seal_lock);
+  seal_job_unref (job);
+  g_mutex_lock (&stats_lock);
+  stats.pages_encrypted += n;
+  stats.wal_frame_runs++;
+  g_mutex_unlock (&stats_lock);
+  /* SQLite's unix VFS writes at most 128 KiB - 1 a call (seekAndWriteFd()
+   * masks the length with 0x1ffff). */
+  for (gsize done = 0; done < len; done += WAL_WRITE_MAX)
+    {
+      rc = real->pMethods->xWrite (real, p->pend + done, (int) MIN (len - done, WAL_WRITE_MAX),
+                                   p->pend_off + (sqlite3_int64) done);
+      if (rc != SQLITE_OK)
+        {
+          report (p, rc, "writing %u frames at offset %" G_GINT64_FORMAT " failed", n, (gint64) p->pend_off);
+          return rc;
+        }
+    }
+  return SQLITE_OK;
+}
+
+/* Holds back the write if it appends to the frames held back (or starts
+ * them): a frame header at their end, or the page after a held header.
+ * Returns whether it did; *@rc is then the answer to SQLite. */
+static gboolean
+wal_hold (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off, int *rc)
+{
+  gsize in_frame = p->pend_len % WAL_FRAME;
+  gboolean commit;
+
+  *rc = SQLITE_OK;
+  if (amt == WAL_FRAME_HEADER)
+    {
+      if (in_frame != 0 || off < WAL_HEADER || (off - WAL_HEADER) % WAL_FRAME != 0 ||
+          (p->pend_len > 0 && off != p->pend_off + (sqlite3_int64) p->pend_len))
+        return FALSE;
+      if (get_be32 (zbuf) == 0)
+        return FALSE;  /* refused when its page comes, as before */
+      if (p->pend == NULL)
+        p->pend = g_malloc ((gsize) PEND_FRAMES * WAL_FRAME);
+      if (p->pend_len == 0)
+        p->pend_off = off;
+      memcpy (p->pend + p->pend_len, zbuf, WAL_FRAME_HEADER);
+      p->pend_len += WAL_FRAME_HEADER;
+      p->hdr_off = off;
+      p->hdr_pgno = get_be32 (zbuf);
+      return TRUE;
+    }
+  if (amt != P || p->pend_len == 0 || off < p->pend_off)
+    return FALSE;
+  if (in_frame == WAL_FRAME_HEADER && off == p->pend_off + (sqlite3_int64) p->pend_len)
+    {
+      /* The page of the held header: the frame is whole. */
+      memcpy (p->pend + p->pend_len, zbuf, P);
+      p->pend_len += P;
+      /* A commit frame says the database's size after it (nTruncate). */
+      commit = get_be32 (p->pend + p->pend_len - WAL_FRAME + 4) != 0;
+      if (commit || p->pend_len == (gsize) PEND_FRAMES * WAL_FRAME)
+        *rc = wal_flush (p);
+      return TRUE;
+    }
+  if (off + P <= p->pend_off + (sqlite3_int64) (p->pend_len - in_frame) &&
+      (off - p->pend_off) % WAL_FRAME == WAL_FRAME_HEADER)
+    {
+      /* A held page rewritten in place (iReCksum): its header is held. */
+      memcpy (p->pend + (off - p->pend_off), zbuf, P);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static int
 wal_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
 {
@@ -870,6 +1121,12 @@ wal_write (EncFile *p, const void *zbuf, int amt, sqlite3_int64 off)
   guint32 pgno;
   int rc;
 
+  if (wal_hold (p, zbuf, amt, off, &rc))
+    return rc;
+  /* Anything else goes after the frames held back, as it would have. */
+  rc = wal_flush (p);
+  if (rc != SQLITE_OK)
+    return rc;
   if (amt <= WAL_HEADER)
     {
       rc = real->pMethods->xWrite (real, zbuf, amt, off);
@@ -936,7 +1193,16 @@ static int
 enc_close (sqlite3_file *f)
 {
   EncFile *p = (EncFile *) f;
+  int flushed = wal_flush (p);
   int rc = REAL (p)->pMethods->xClose (REAL (p));
+
+  if (rc == SQLITE_OK)
+    rc = flushed;
+  if (p->pend != NULL)
+    {
+      sodium_memzero (p->pend, (gsize) PEND_FRAMES * WAL_FRAME);
+      g_clear_pointer (&p->pend, g_free);
+    }
 
   if (p->kind == KIND_WAL && p->main != NULL && p->main->wal == p)
     p->main->wal = NULL;
@@ -953,20 +1219,40 @@ enc_close (sqlite3_file *f)
   return rc;
 }
 
+/* The file calls below act on what SQLite wrote: a WAL's frames held back
+ * (wal_hold()) are written first. */
+
 static int
 enc_truncate (sqlite3_file *f, sqlite3_int64 size)
 {
+  int rc = wal_flush ((EncFile *) f);
+
+  if (rc != SQLITE_OK)
+    return rc;
   ((EncFile *) f)->hdr_off = -1;
   return REAL (f)->pMethods->xTruncate (REAL (f), size);
 }
+
 static int
 enc_sync (sqlite3_file *f, int flags)
 {
+  int rc = wal_flush ((EncFile *) f);
+
+  if (rc != SQLITE_OK)
+    return rc;
   STAT_ADD (syncs);
   return REAL (f)->pMethods->xSync (REAL (f), flags);
 }
-static int enc_file_size (sqlite3_file *f, sqlite3_int64 *size)
-{ return REAL (f)->pMethods->xFileSize (REAL (f), size); }
+
+static int
+enc_file_size (sqlite3_file *f, sqlite3_int64 *size)
+{
+  int rc = wal_flush ((EncFile *) f);
+
+  if (rc != SQLITE_OK)
+    return rc;
+  return REAL (f)->pMethods->xFileSize (REAL (f), size);
+}
 static int
 enc_lock (sqlite3_file *f, int level)
 {
@@ -1010,7 +1296,12 @@ static int
 enc_file_control (sqlite3_file *f, int op, void *arg)
 {
   EncFile *p = (EncFile *) f;
+  int rc;
 
+  /* Whatever the underlying file does (a size hint, a sync of its own),
+   * it does after the writes SQLite made. */
+  if ((rc = wal_flush (p)) != SQLITE_OK)
+    return rc;
   if (op == SQLITE_FCNTL_PRAGMA && p->kind == KIND_MAIN)
     {
       char **a = arg;
@@ -1059,7 +1350,16 @@ static int
 enc_shm_lock (sqlite3_file *f, int ofst, int n, int flags)
 {
   EncFile *p = (EncFile *) f;
-  int rc = REAL (f)->pMethods->xShmLock (REAL (f), ofst, n, flags);
+  int rc;
+
+  /* Frames held back are written before the write lock goes: a
+   * transaction rolled back after spilling frames leaves them to be
+   * overwritten by the next writer, which may be another connection, and
+   * must not write them over its frames later. An unlock is never
+   * refused (SQLite would hold the lock); a failed write is in the log. */
+  if ((flags & SQLITE_SHM_UNLOCK) && p->wal != NULL)
+    wal_flush (p->wal);
+  rc = REAL (f)->pMethods->xShmLock (REAL (f), ofst, n, flags);
 
   /* walIndexRecover() holds the recovery lock exclusively while it reads
    * whole frames; only then is a failing frame a torn tail (P2). */

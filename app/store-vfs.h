@@ -107,6 +107,8 @@ typedef struct {
   guint64 pages_passed_through; /* checkpointed pages written without re-encryption */
   guint64 pages_authenticated;  /* WAL frames a checkpoint authenticated without decrypting them */
   guint64 syncs;              /* xSync of any file (an fsync or fdatasync: a commit's, a checkpoint's) */
+  guint64 wal_frame_runs;     /* writes of WAL frames held back and encrypted together (a commit's, a
+                               * spill's, up to 256 frames each) */
 } HearthVfsStats;
 
 /* Process-wide counters, for tests and diagnostics. Thread-safe snapshot. */

@@ -833,6 +833,168 @@ test_checkpoint_wal_cut_mid_chunk (void)
   assert_checkpoint_refused (db, db_path, where, cut, 0);
 }
 
+/* ---- WAL frames held back and encrypted together (wal_hold()) ---------- */
+
+#define WAL_FRAME (24 + P)
+
+/* The database of a held-frames test in @dir (raw connections). */
+static char *
+held_db_path (const char *dir)
+{
+  return g_build_filename (dir, "held.db", NULL);
+}
+
+/* Copies what is on the disk now of @path and its WAL, as a power cut
+ * would find it at best, to @to (and its -wal). */
+static void
+copy_as_on_disk (const char *path, const char *to)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *to_wal = g_strconcat (to, "-wal", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (to, data, len, NULL));
+  g_clear_pointer (&data, g_free);
+  if (g_file_get_contents (wal, &data, &len, NULL))
+    g_assert_true (g_file_set_contents (to_wal, data, len, NULL));
+}
+
+static gint64
+wal_frames_on_disk (const char *path)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  GStatBuf st;
+
+  if (g_stat (wal, &st) != 0 || st.st_size < 32)
+    return 0;
+  return (st.st_size - 32) / WAL_FRAME;
+}
+
+/* A commit's frames are encrypted in runs of up to 256 and written whole,
+ * each frame exactly once: the commit of some 1,000 pages takes
+ * ceil(frames / 256) writes of runs, and every frame reads back after the
+ * commit through another connection and a checkpoint. */
+static void
+test_wal_commit_frames_together (void)
+{
+  g_autofree char *dir = test_make_dir ("wal-together");
+  g_autofree char *path = held_db_path (dir);
+  g_autoptr(HearthPageKey) key = random_key ();
+  HearthVfsStats s0, s1;
+  sqlite3 *db, *other;
+  gint64 frames;
+
+  db = test_open_raw (path, key, "WAL", TRUE, NULL);
+  test_exec (db, "PRAGMA cache_size=-40000; PRAGMA wal_autocheckpoint=0;"
+                 "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+  g_assert_cmpint (wal_frames_on_disk (path), <, 10);
+  test_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  hearth_vfs_get_stats (&s0);
+  test_exec (db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+                 "INSERT INTO t SELECT i, randomblob(3000) FROM n");
+  hearth_vfs_get_stats (&s1);
+  frames = wal_frames_on_disk (path);
+  g_assert_cmpint (frames, >, 1000);
+  g_assert_cmpuint (s1.pages_encrypted - s0.pages_encrypted, ==, (guint64) frames);
+  g_assert_cmpuint (s1.wal_frame_runs - s0.wal_frame_runs, ==, (guint64) (frames + 255) / 256);
+
+  other = test_open_raw (path, key, NULL, TRUE, NULL);
+  g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM t WHERE length(v) = 3000"), ==, 1000);
+  test_exec (other, "PRAGMA wal_checkpoint(TRUNCATE)");
+  g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"),
+                   ==, 1);
+  sqlite3_close (other);
+  sqlite3_close (db);
+}
+
+/* A transaction bigger than the page cache spills frames into the WAL
+ * before it commits; those held back are read back by the same
+ * transaction (and never seen by another connection before the commit);
+ * after the commit they are on the disk, so a copy of the files as they
+ * are then (a power cut just after the commit) holds every row, and a
+ * copy taken mid-transaction (a power cut between the spill and the
+ * commit's sync) holds the last commit and nothing of the one cut. */
+static void
+test_wal_held_frames_read_and_crash (void)
+{
+  g_autofree char *dir = test_make_dir ("wal-held");
+  g_autofree char *path = held_db_path (dir);
+  g_autofree char *mid = g_build_filename (dir, "mid.db", NULL);
+  g_autofree char *after = g_build_filename (dir, "after.db", NULL);
+  g_autoptr(HearthPageKey) key = random_key ();
+  HearthVfsStats s0, s1;
+  sqlite3 *db, *other;
+
+  db = test_open_raw (path, key, "WAL", TRUE, NULL);
+  test_exec (db, "PRAGMA wal_autocheckpoint=0; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);"
+                 "INSERT INTO t VALUES (0, zeroblob(10))");
+  other = test_open_raw (path, key, NULL, TRUE, NULL);
+  test_exec (db, "PRAGMA cache_size=20; BEGIN");
+  hearth_vfs_get_stats (&s0);
+  test_exec (db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+                 "INSERT INTO t SELECT i, randomblob(2000 + i) FROM n");
+  hearth_vfs_get_stats (&s1);
+  /* It spilled: some frames are written, the last ones held back. */
+  g_assert_cmpuint (s1.pages_encrypted - s0.pages_encrypted, >, 0);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM t WHERE length(v) = 2000 + id"), ==, 300);
+  g_assert_cmpint (test_query_int (db, "SELECT sum(length(v)) FROM t"), ==, 10 + 300 * 2000 + 300 * 301 / 2);
+  g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM t"), ==, 1);
+
+  copy_as_on_disk (path, mid);
+  test_exec (db, "INSERT INTO t VALUES (1000, randomblob(10)); COMMIT");
+  copy_as_on_disk (path, after);
+  g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM t"), ==, 302);
+  sqlite3_close (other);
+
+  for (int i = 0; i < 2; i++)
+    {
+      sqlite3 *copy = test_open_raw (i == 0 ? mid : after, key, NULL, TRUE, NULL);
+
+      g_assert_cmpint (test_query_int (copy, "SELECT count(*) FROM pragma_integrity_check "
+                                             "WHERE integrity_check = 'ok'"), ==, 1);
+      g_assert_cmpint (test_query_int (copy, "SELECT count(*) FROM t"), ==, i == 0 ? 1 : 302);
+      if (i == 1)
+        g_assert_cmpint (test_query_int (copy, "SELECT count(*) FROM t WHERE length(v) = 2000 + id"), ==, 300);
+      sqlite3_close (copy);
+    }
+  sqlite3_close (db);
+}
+
+/* A transaction that spilled frames and rolled back leaves them to be
+ * overwritten by the next writer: frames it held back are written before
+ * its write lock goes, never later over another connection's commit. */
+static void
+test_wal_held_frames_rollback (void)
+{
+  g_autofree char *dir = test_make_dir ("wal-held-rollback");
+  g_autofree char *path = held_db_path (dir);
+  g_autoptr(HearthPageKey) key = random_key ();
+  sqlite3 *a, *b, *c;
+
+  a = test_open_raw (path, key, "WAL", TRUE, NULL);
+  test_exec (a, "PRAGMA wal_autocheckpoint=0; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+  b = test_open_raw (path, key, NULL, TRUE, NULL);
+  test_exec (b, "PRAGMA wal_autocheckpoint=0");
+  /* Every page the rollback reads again then comes from the database
+   * file: no read of the WAL writes the held frames on the way. */
+  test_exec (a, "PRAGMA wal_checkpoint(TRUNCATE)");
+  test_exec (a, "PRAGMA cache_size=10; BEGIN;"
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) "
+                "INSERT INTO t SELECT i, randomblob(3000) FROM n; ROLLBACK");
+  test_exec (b, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) "
+                "INSERT INTO t SELECT i, zeroblob(2500) FROM n");
+  sqlite3_close (a);
+  sqlite3_close (b);
+
+  c = test_open_raw (path, key, NULL, TRUE, NULL);
+  g_assert_cmpint (test_query_int (c, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"),
+                   ==, 1);
+  g_assert_cmpint (test_query_int (c, "SELECT count(*) FROM t WHERE v = zeroblob(2500)"), ==, 60);
+  sqlite3_close (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -852,5 +1014,8 @@ main (int argc, char **argv)
   g_test_add_func ("/store/vfs/no-key-refused", test_no_key_refused);
   g_test_add_func ("/store/vfs/checkpoint-one-pass", test_checkpoint_one_pass);
   g_test_add_func ("/store/vfs/checkpoint-damaged-old-frame", test_checkpoint_damaged_old_frame);
+  g_test_add_func ("/store/vfs/wal-commit-frames-together", test_wal_commit_frames_together);
+  g_test_add_func ("/store/vfs/wal-held-frames-read-and-crash", test_wal_held_frames_read_and_crash);
+  g_test_add_func ("/store/vfs/wal-held-frames-rollback", test_wal_held_frames_rollback);
   return g_test_run ();
 }
