@@ -8875,6 +8875,19 @@ txn_has_record (HearthCenterTxn *txn, const char *id)
   return found != NULL;
 }
 
+/* Stores a submission @id of household @hh in village A as the center's
+ * own change @seq, through another connection (center_db_exec()). */
+static void
+center_db_store_submission (Center *c, gint64 seq, const char *id, const char *hh)
+{
+  g_autofree char *sql = g_strdup_printf (
+    "INSERT INTO changes (device, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
+    "VALUES (0, %" G_GINT64_FORMAT ", 'record', 'submissions', '%s', '%s', '" VILLAGE_A "', "
+    "'{\"form_id\":\"visit\"}', 1, hearth_record_key ('submissions', '%s'))", seq, id, hh, id);
+
+  center_db_exec (c, sql);
+}
+
 /* The writer's key filters are read again by a thread of their own, not
  * in the writer's turn (center-store-sqlite.c, writer_filters()): after
  * another connection committed (or before the first push), the writer
@@ -8948,14 +8961,7 @@ test_store_filters_read_aside (void)
 
   /* Another connection stores q: the writer does not read the filters
    * itself, it looks q up, and the filters read again hold it. */
-  {
-    g_autofree char *sql = g_strdup_printf (
-      "INSERT INTO changes (device, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
-      "VALUES (0, 1, 'record', 'submissions', '%s', '%s', '" VILLAGE_A "', '{\"form_id\":\"visit\"}', 1, "
-      "hearth_record_key ('submissions', '%s'))", q, hh, q);
-
-    center_db_exec (c, sql);
-  }
+  center_db_store_submission (c, 1, q, hh);
   hearth_center_store_filters_hold_private (a, TRUE);
   txn = hearth_center_store_begin (a, TRUE, &error);
   g_assert_no_error (error);
@@ -8964,14 +8970,7 @@ test_store_filters_read_aside (void)
   hearth_center_txn_rollback (txn);
   hearth_center_store_filters_held_private (a);
   /* And r while they are read: that reading is not taken. */
-  {
-    g_autofree char *sql = g_strdup_printf (
-      "INSERT INTO changes (device, seq, kind, tbl, record_id, household, village, fields, received_at, vkey) "
-      "VALUES (0, 2, 'record', 'submissions', '%s', '%s', '" VILLAGE_A "', '{\"form_id\":\"visit\"}', 1, "
-      "hearth_record_key ('submissions', '%s'))", r, hh, r);
-
-    center_db_exec (c, sql);
-  }
+  center_db_store_submission (c, 2, r, hh);
   hearth_center_store_filters_hold_private (a, FALSE);
   hearth_center_store_filters_wait_private (a);
   txn = hearth_center_store_begin (a, TRUE, &error);
