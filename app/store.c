@@ -824,6 +824,22 @@ hearth_store_get_info (HearthStore *self, HearthStoreInfo *info)
   info->county_public_key = self->slot.has_envelope ? self->slot.county_public_key : NULL;
 }
 
+gboolean
+hearth_store_checkpoint (HearthStore *self, int *frames, int *copied, GError **error)
+{
+  int log = 0, done = 0, rc;
+
+  g_return_val_if_fail (HEARTH_IS_STORE (self), FALSE);
+  rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (frames != NULL)
+    *frames = MAX (log, 0);
+  if (copied != NULL)
+    *copied = MAX (done, 0);
+  if (rc != SQLITE_OK)
+    return set_sqlite_error (error, self->db, rc, _("copying the write-ahead log into the database"));
+  return TRUE;
+}
+
 /* Authenticates every page of the database file; a failing page is read
  * once more, since a concurrent checkpoint may have been writing it. */
 static gboolean

@@ -129,6 +129,28 @@ typedef struct {
 void hearth_store_get_info (HearthStore *self, HearthStoreInfo *info);
 
 /**
+ * hearth_store_checkpoint:
+ * @frames: (out) (optional): the frames the WAL held
+ * @copied: (out) (optional): of those, the ones now in the database file
+ *
+ * Copies the WAL's committed frames into the database file (a PASSIVE
+ * checkpoint: it waits for no reader or writer, and copies what no reader
+ * still needs). Maintenance only: every commit is durable in the WAL
+ * already (synchronous=FULL) and read from there, and a reopen after a
+ * crash finds it. A sync run that wrote a large WAL leaves this to its
+ * caller, to run once the run's result is shown
+ * (HearthSyncRunResult.checkpoint_due). Use from the connection's thread.
+ *
+ * Returns: %TRUE, or %FALSE with HEARTH_STORE_ERROR_BUSY (another
+ *   connection checkpoints), _CORRUPT (a frame fails authentication: the
+ *   checkpoint copied nothing) or _INTERNAL.
+ */
+gboolean hearth_store_checkpoint (HearthStore *self,
+                                  int         *frames,
+                                  int         *copied,
+                                  GError     **error);
+
+/**
  * hearth_store_check:
  *
  * Authenticates every page of the database file and runs SQLite's

@@ -725,17 +725,21 @@ out:
   return ok;
 }
 
-/* A run writes many pages in a row (a pull): the store's WAL is
- * checkpointed once at the end of the run rather than every thousand pages
- * or so, which rewrote the same pages of the database again and again
- * (each commit stays durable in the WAL, synchronous=FULL); and only when
- * the WAL holds as many frames as SQLite's own autocheckpoint waits for.
- * A run of a push and a small pull leaves it to that autocheckpoint: a
- * checkpoint at the end of every run copied the pages the app wrote
- * since the last one (a push of 50 visits: some 300, each read back and
- * authenticated) and synced the WAL and the database file, three syncs of
- * a run's eight. While the watch is on, SQLite's autocheckpoint is off
- * (its hook is replaced); wal_watch_end() puts it back. */
+/* A run writes many pages in a row (a pull): the store's WAL is not
+ * checkpointed every thousand pages or so, which rewrote the same pages of
+ * the database again and again (each commit stays durable in the WAL,
+ * synchronous=FULL). Nor at the end of the run: copying the WAL into the
+ * database file is maintenance, not sync (a fresh device's village: 4,280
+ * pages, some 50 ms, a tenth of the pull), so the run only says whether it
+ * is due (HearthSyncRunResult.checkpoint_due: the WAL holds as many frames
+ * as SQLite's own autocheckpoint waits for) and its caller runs it once the
+ * result is shown (hearth_store_checkpoint()). A run of a push and a small
+ * pull leaves it to that autocheckpoint: a checkpoint after every run
+ * copied the pages the app wrote since the last one (a push of 50 visits:
+ * some 300, each read back and authenticated) and synced the WAL and the
+ * database file, three syncs of a run's eight. While the watch is on,
+ * SQLite's autocheckpoint is off (its hook is replaced); wal_watch_end()
+ * puts it back. */
 typedef struct {
   sqlite3 *db;
   int frames;   /* in the WAL after the run's last commit */
@@ -761,12 +765,12 @@ wal_watch_begin (WalWatch *w, HearthSyncStore *store)
   sqlite3_wal_hook (w->db, wal_watch_hook, w);
 }
 
-static void
+/* Returns: whether the WAL is due for a checkpoint. */
+static gboolean
 wal_watch_end (WalWatch *w)
 {
   sqlite3_wal_autocheckpoint (w->db, HEARTH_SYNC_CHECKPOINT_PAGES);
-  if (w->frames >= HEARTH_SYNC_CHECKPOINT_PAGES)
-    sqlite3_wal_checkpoint_v2 (w->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return w->frames >= HEARTH_SYNC_CHECKPOINT_PAGES;
 }
 
 /* The pull; @left_open as pull_pages()'s. */
@@ -915,7 +919,9 @@ hearth_sync_run (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSy
         /* The lease is released between tries: waiting is not syncing. */
         if (!released)
           hearth_sync_store_lease_release (store, o->holder, NULL);
-        wal_watch_end (&watch);
+        /* Whatever the run did is durable: the caller copies the WAL
+         * once it has shown the result (or a try's wait does, below). */
+        r->checkpoint_due = wal_watch_end (&watch);
       }
       if (ok)
         return TRUE;   /* r->status.synced says whether more came in meanwhile */
@@ -933,6 +939,14 @@ hearth_sync_run (HearthSyncStore *store, const HearthSyncRunOptions *o, HearthSy
         {
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
+        }
+      /* A try that pulled much before it failed: its WAL copied while
+       * the run waits anyway (best effort; a busy WAL is copied later). */
+      if (r->checkpoint_due)
+        {
+          sqlite3_wal_checkpoint_v2 (hearth_case_store_get_db (hearth_sync_store_get_cases (store)), NULL,
+                                     SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+          r->checkpoint_due = FALSE;
         }
       wait_ms = MIN (wait_ms, left_us / 1000);
       g_debug ("sync: try %u failed (%s); next in %lld ms", r->attempts, local->message, (long long) wait_ms);

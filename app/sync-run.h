@@ -79,6 +79,11 @@ typedef struct {
  *   asked to wait; a retry waits at least as long
  * @resent: changes numbered again for a center restored from a backup
  *   (PROTOCOL.md section 12)
+ * @checkpoint_due: the run left its writes in the store's WAL, 1,000
+ *   frames or more (a pull): durable and readable there, but to be copied
+ *   into the database file by hearth_store_checkpoint() once the result is
+ *   shown (on the run's thread or a worker: never the screens', it takes
+ *   tens of milliseconds). A run never checkpoints at its end itself.
  */
 typedef struct {
   gint64           pushed;
@@ -91,6 +96,7 @@ typedef struct {
   gboolean         wipe;
   gint64           retry_after_ms;
   gint64           resent;
+  gboolean         checkpoint_due;
 } HearthSyncRunResult;
 
 /* How far off the tablet's clock may be before the user is warned. */

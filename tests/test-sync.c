@@ -20,8 +20,12 @@
  */
 #include "test-center-util.h"
 
+#include "case-store.h"
 #include "store.h"
 #include "store-countykey.h"
+#include "store-secret.h"
+#include "store-vfs.h"
+#include "sync-run.h"
 
 #include <curl/curl.h>
 
@@ -1467,6 +1471,168 @@ test_older_center (void)
   center_stop (c);
 }
 
+/* The size of @dir's file @name, -1 when there is none. */
+static gint64
+file_size (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gint64) st.st_size : -1;
+}
+
+static gint64
+db_int (sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 v = -1;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    v = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return v;
+}
+
+/* What a tablet holds of the pulled tables, one number each. */
+static char *
+held_counts (sqlite3 *db)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT " households, %" G_GINT64_FORMAT " members, %" G_GINT64_FORMAT
+                          " edits, %" G_GINT64_FORMAT " writes, cursor %" G_GINT64_FORMAT,
+                          db_int (db, "SELECT count (*) FROM households"), db_int (db, "SELECT count (*) FROM members"),
+                          db_int (db, "SELECT count (*) FROM field_edits"),
+                          db_int (db, "SELECT count (*) FROM record_writes"),
+                          db_int (db, "SELECT value FROM sync_state WHERE key = 'cursor'"));
+}
+
+/* A sync run that pulls much ends with its writes in the store's WAL,
+ * durable and readable there, and says the checkpoint is due; the
+ * caller's hearth_store_checkpoint() then copies them into the database
+ * file. A copy of the store's files taken when the run returns (what a
+ * kill -9 before the checkpoint leaves) opens with every row; so does the
+ * store after `hearth-cli sync`, which copies its WAL itself once it has
+ * printed its result (the app holding the store open, so that its close
+ * is not the last). */
+static void
+test_checkpoint_after_run (void)
+{
+  g_autoptr(Center) c = center_init ("sync-ckpt-center", COUNTY);
+  g_autofree char *csv = test_registry ("sync-ckpt-registry", COUNTY, 600, 17);
+  g_autofree char *image = test_make_dir ("sync-ckpt-image");
+  g_auto(TestTablet) a = { 0 };
+  g_auto(TestTablet) b = { 0 };
+  g_auto(TestTablet) cli_tablet = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autoptr(HearthSecret) pass = NULL;
+  g_autoptr(HearthStore) store = NULL;
+  g_autoptr(HearthStore) reader = NULL;
+  g_autoptr(HearthStore) copy = NULL;
+  g_autoptr(HearthCaseStore) cases = NULL;
+  g_autoptr(HearthSyncStore) sync = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *seen = NULL;
+  g_autofree char *in_copy = NULL;
+  HearthSyncRunOptions options = { .holder = "test-sync" };
+  HearthSyncRunResult result;
+  gint64 pages, wal_frames;
+  int frames = -1, copied = -1;
+
+  center_add_user (c, "w.a", "worker", COUNTY);
+  center_add_user (c, "w.b", "worker", COUNTY);
+  center_start (c);
+  test_tablet_enrol (&a, "sync-ckpt-a", c, "w.a");
+  test_tablet_enrol (&b, "sync-ckpt-b", c, "w.b");
+  test_tablet_cli (&r, &a, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&a), ==, 0);
+
+  pass = hearth_secret_read_passphrase_file (b.pass, &error);
+  g_assert_no_error (error);
+  store = hearth_store_open (b.dir, pass, &error);
+  g_assert_no_error (error);
+  cases = hearth_case_store_new (store, "w.b", &error);
+  g_assert_no_error (error);
+  sync = hearth_sync_store_new (cases);
+  g_assert_true (hearth_sync_run (sync, &options, &result, &error));
+  g_assert_no_error (error);
+  g_assert_true (result.status.synced);
+  g_assert_cmpint (result.pulled, >, 0);
+
+  /* The run left its pages in the WAL, not copied: the database file
+   * holds fewer pages than the store. */
+  pages = db_int (hearth_store_get_db (store), "PRAGMA page_count");
+  wal_frames = (file_size (b.dir, HEARTH_STORE_DB_NAME "-wal") - 32) / (HEARTH_PAGE_SIZE + 24);
+  g_test_message ("the pull: %" G_GINT64_FORMAT " changes, %" G_GINT64_FORMAT " pages, %" G_GINT64_FORMAT
+                  " frames in the WAL, %" G_GINT64_FORMAT " pages in the database file", result.pulled, pages,
+                  wal_frames, file_size (b.dir, HEARTH_STORE_DB_NAME) / HEARTH_PAGE_SIZE);
+  g_assert_true (result.checkpoint_due);
+  g_assert_cmpint (wal_frames, >=, 1000);
+  g_assert_cmpint (file_size (b.dir, HEARTH_STORE_DB_NAME), <, pages * HEARTH_PAGE_SIZE / 2);
+
+  /* Readable from another connection, from the WAL. */
+  expected = held_counts (hearth_store_get_db (store));
+  g_assert_cmpint (db_int (hearth_store_get_db (store), "SELECT count (*) FROM households"), ==, 600);
+  reader = hearth_store_open_again (store, &error);
+  g_assert_no_error (error);
+  seen = held_counts (hearth_store_get_db (reader));
+  g_assert_cmpstr (seen, ==, expected);
+  g_clear_object (&reader);
+
+  /* Durable: the files as a kill -9 now would leave them (the connection
+   * open, the WAL not copied; no shared-memory index) open with every row. */
+  {
+    const char *names[] = { "keyslot.0", "keyslot.1", HEARTH_STORE_DB_NAME, HEARTH_STORE_DB_NAME "-wal" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autofree char *from = g_build_filename (b.dir, names[i], NULL);
+        g_autofree char *to = g_build_filename (image, names[i], NULL);
+        g_autofree char *bytes = NULL;
+        gsize len = 0;
+
+        g_assert_true (g_file_get_contents (from, &bytes, &len, NULL));
+        g_assert_true (g_file_set_contents (to, bytes, (gssize) len, NULL));
+      }
+    copy = hearth_store_open (image, pass, &error);
+    g_assert_no_error (error);
+    in_copy = held_counts (hearth_store_get_db (copy));
+    g_assert_cmpstr (in_copy, ==, expected);
+    g_assert_true (hearth_store_check (copy, &error));
+    g_assert_no_error (error);
+    g_clear_object (&copy);
+  }
+
+  /* The caller's checkpoint copies every frame: the database file then
+   * holds the whole store. */
+  g_assert_true (hearth_store_checkpoint (store, &frames, &copied, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (frames, >=, 1000);
+  g_assert_cmpint (copied, ==, frames);
+  g_assert_cmpint (file_size (b.dir, HEARTH_STORE_DB_NAME), ==, pages * HEARTH_PAGE_SIZE);
+  g_free (seen);
+  seen = held_counts (hearth_store_get_db (store));
+  g_assert_cmpstr (seen, ==, expected);
+
+  /* hearth-cli sync copies the WAL itself after its result, even when
+   * another program (here this one) holds the store open. */
+  test_tablet_enrol (&cli_tablet, "sync-ckpt-cli", c, "w.b");
+  {
+    g_autoptr(HearthStore) held = hearth_store_open (cli_tablet.dir, pass, &error);
+
+    g_assert_no_error (error);
+    test_tablet_cli (&r, &cli_tablet, "sync", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpint (file_size (cli_tablet.dir, HEARTH_STORE_DB_NAME), ==,
+                     db_int (hearth_store_get_db (held), "PRAGMA page_count") * HEARTH_PAGE_SIZE);
+    g_free (seen);
+    seen = held_counts (hearth_store_get_db (held));
+    g_assert_cmpstr (seen, ==, expected);
+  }
+  center_stop (c);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1487,5 +1653,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/sync/push-halved", test_push_halved);
   g_test_add_func ("/sync/push-halved-by-proxy", test_push_halved_by_proxy);
   g_test_add_func ("/sync/older-center", test_older_center);
+  g_test_add_func ("/sync/checkpoint-after-run", test_checkpoint_after_run);
   return g_test_run ();
 }

@@ -33,6 +33,8 @@ struct _HearthSyncer {
   GError *error;
   HearthSyncStatus status;
   guint runs;
+  gboolean checkpointing;
+  guint checkpoints;
   gulong network_handler;
   gulong session_handler;
 };
@@ -176,6 +178,72 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   g_task_return_boolean (task, TRUE);
 }
 
+/* A run's WAL copied into the database file (app/sync-run.h,
+ * HearthSyncRunResult.checkpoint_due), on a worker and after the run's
+ * result is shown: each commit of the run is durable and readable in the
+ * WAL, so "synced" waits for nothing more; the copy (a fresh tablet's
+ * village: some 4,300 pages) would otherwise fall to the next commit's
+ * autocheckpoint, a screen's save. A connection of its own, as a run's. */
+typedef struct {
+  HearthStore *store;   /* released by the thread once it has its own */
+} CheckpointData;
+
+static void
+checkpoint_data_free (CheckpointData *d)
+{
+  g_clear_object (&d->store);
+  g_free (d);
+}
+
+static void
+checkpoint_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CheckpointData *d = task_data;
+  g_autoptr(HearthStore) store = NULL;
+  GError *error = NULL;
+
+  store = hearth_store_open_again (d->store, &error);
+  g_clear_object (&d->store);
+  if (store == NULL || !hearth_store_checkpoint (store, NULL, NULL, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+checkpoint_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HearthSyncer *self = HEARTH_SYNCER (source);
+  g_autoptr(GError) error = NULL;
+
+  self->checkpointing = FALSE;
+  self->checkpoints++;
+  /* Nothing is lost: SQLite copies the WAL at a later commit or close. */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_message ("The store's write-ahead log was not copied after a sync (%s, code %d): %s",
+               g_quark_to_string (error->domain), error->code, error->message);
+}
+
+static void
+checkpoint_start (HearthSyncer *self)
+{
+  g_autoptr(GTask) task = NULL;
+  CheckpointData *d;
+
+  /* One at a time; one in progress copies what the last run left. */
+  if (self->stopped || self->checkpointing || self->store == NULL)
+    return;
+  self->checkpointing = TRUE;
+  d = g_new0 (CheckpointData, 1);
+  d->store = g_object_ref (self->store);
+  task = g_task_new (self, NULL, checkpoint_done, NULL);
+  g_task_set_source_tag (task, checkpoint_start);
+  g_task_set_task_data (task, d, (GDestroyNotify) checkpoint_data_free);
+  g_task_run_in_thread (task, checkpoint_thread);
+}
+
 static void
 run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -217,6 +285,9 @@ run_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (session != NULL && (d->result.pulled > 0 || d->result.pushed > 0))
     hearth_session_changed (session);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  /* Once the result is shown (a failed run keeps what it applied too). */
+  if (d->result.checkpoint_due)
+    checkpoint_start (self);
 }
 
 static void
@@ -469,6 +540,13 @@ hearth_syncer_get_runs (HearthSyncer *self)
 {
   g_return_val_if_fail (HEARTH_IS_SYNCER (self), 0);
   return self->runs;
+}
+
+guint
+hearth_syncer_get_checkpoints (HearthSyncer *self)
+{
+  g_return_val_if_fail (HEARTH_IS_SYNCER (self), 0);
+  return self->checkpoints;
 }
 
 const char *

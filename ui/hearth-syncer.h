@@ -116,6 +116,11 @@ gint64 hearth_syncer_get_next_run (HearthSyncer *self);
 /* Returns: how many runs finished (for tests). */
 guint hearth_syncer_get_runs (HearthSyncer *self);
 
+/* Returns: how many copies of a run's WAL into the database file finished
+ * (after runs that pulled much: HearthSyncRunResult.checkpoint_due), for
+ * tests. */
+guint hearth_syncer_get_checkpoints (HearthSyncer *self);
+
 /* Returns: (transfer none) (nullable): the center's address. */
 const char *hearth_syncer_get_center (HearthSyncer *self);
 

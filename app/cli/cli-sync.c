@@ -433,6 +433,24 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
   }
 }
 
+/* A run that pulled much left it in the store's WAL, durable there:
+ * copied into the database file once the result is out (a pipe's reader
+ * sees it before the copy). The close would copy it too, unless the app
+ * holds the store open. A failure loses nothing: SQLite copies the WAL at
+ * a later commit or close. */
+static void
+checkpoint_after_run (HearthStore *store, const HearthSyncRunResult *result)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!result->checkpoint_due)
+    return;
+  fflush (stdout);
+  if (!hearth_store_checkpoint (store, NULL, NULL, &error))
+    g_printerr (_("hearth-cli: what was received is stored, but copying it into the database file waits for "
+                  "later: %s\n"), error->message);
+}
+
 int
 cli_cmd_sync (CliContext *ctx, int argc, char **argv)
 {
@@ -520,6 +538,7 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
   if (hearth_sync_run (sync, &options, &result, &error))
     {
       print_result (ctx, &result, TRUE, FALSE, center, NULL);
+      checkpoint_after_run (store, &result);
       return result.status.synced ? CLI_EXIT_OK : CLI_EXIT_UNREACHABLE;
     }
   wipe = result.wipe;
@@ -546,7 +565,13 @@ cli_cmd_sync (CliContext *ctx, int argc, char **argv)
       g_error_free (error);
       return CLI_EXIT_CENTER_REFUSED;
     }
-  return sync_fail (error);
+  {
+    int code = sync_fail (error);
+
+    /* After the error is said: a failed pull keeps what it applied. */
+    checkpoint_after_run (store, &result);
+    return code;
+  }
 }
 
 /* Reads --key: %NULL when not given, else @key filled (or usage). */
