@@ -28,8 +28,11 @@
 #include "hearth-syncer.h"
 #include "hearth-worker-view.h"
 #include "client.h"
+#include "store.h"
+#include "store-vfs.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define NOW "2026-03-05T10:00:00+08:00"
@@ -69,9 +72,9 @@ on_main (gpointer data)
 }
 
 static HearthApplication *
-start (void)
+start_at (const char *dir)
 {
-  HearthApplication *app = ui_test_app_new (tablet.dir);
+  HearthApplication *app = ui_test_app_new (dir);
   HearthWindow *window = ui_test_window (app);
 
   ui_test_type (ui_test_find (GTK_WIDGET (window), "passphrase_entry"), TABLET_PASSPHRASE);
@@ -79,6 +82,12 @@ start (void)
   ui_test_wait_for (on_main, window, 20000, "the worker's screens");
   ui_test_flush (GTK_WIDGET (window));
   return app;
+}
+
+static HearthApplication *
+start (void)
+{
+  return start_at (tablet.dir);
 }
 
 static HearthSyncer *
@@ -521,6 +530,53 @@ test_revoked (void)
   ui_test_app_free (app);
 }
 
+static gboolean
+checkpointed (gpointer syncer)
+{
+  return hearth_syncer_get_checkpoints (syncer) > 0;
+}
+
+/* A first sync that pulls much (600 households of the county): "Synced"
+ * once its commits are in the WAL, durable and readable there; then the
+ * app copies the WAL into the database file on a worker, by itself (no
+ * screen's save does it). Last: the county's households reach the other
+ * tests' village too. */
+static void
+test_checkpoint (void)
+{
+  g_autofree char *csv = test_registry ("ui-sync-ckpt-registry", "150422", 600, 23);
+  g_auto(TestTablet) importer = { 0 };
+  g_auto(TestTablet) fresh = { 0 };
+  g_auto(TestRun) r = { 0 };
+  g_autofree char *db_path = NULL;
+  g_autofree char *households = NULL;
+  g_autofree char *pages = NULL;
+  HearthApplication *app;
+  HearthSyncer *syncer;
+  GStatBuf st;
+
+  center_add_user (center, "wangfang", "worker", "150422");
+  test_tablet_enrol (&importer, "ui-sync-ckpt-importer", center, "wangfang");
+  test_tablet_cli (&r, &importer, "household", "import", csv, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&importer), ==, 0);
+  test_tablet_enrol (&fresh, "ui-sync-ckpt", center, "wangfang");
+
+  app = start_at (fresh.dir);
+  syncer = syncer_of (app);
+  wait_run (syncer, 0, "the first sync");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  g_assert_true (hearth_syncer_get_synced (syncer));
+  households = app_text (app, "SELECT count (*) FROM households");
+  g_assert_cmpint (g_ascii_strtoll (households, NULL, 10), >=, 600);
+  ui_test_wait_for (checkpointed, syncer, 60000, "the copy of the sync's WAL");
+  pages = app_text (app, "PRAGMA page_count");
+  db_path = g_build_filename (fresh.dir, HEARTH_STORE_DB_NAME, NULL);
+  g_assert_cmpint (g_stat (db_path, &st), ==, 0);
+  g_assert_cmpint ((gint64) st.st_size, ==, g_ascii_strtoll (pages, NULL, 10) * HEARTH_PAGE_SIZE);
+  ui_test_app_free (app);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -536,6 +592,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/sync/refused", test_refused);
   g_test_add_func ("/ui/sync/web-page", test_web_page);
   g_test_add_func ("/ui/sync/revoked", test_revoked);
+  g_test_add_func ("/ui/sync/checkpoint", test_checkpoint);
   {
     int status = g_test_run ();
     if (center_running (center))
