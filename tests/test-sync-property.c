@@ -1937,7 +1937,8 @@ fill_wal (sqlite3 *db, guint n)
  * pages) unless the run leaves it that long, and the autocheckpoint works
  * after the run as before it. It synced eight times before: the end of
  * the pull, the exchange and the lease each a commit, and a checkpoint
- * at the end of every run (three syncs). */
+ * at the end of every run (three syncs). A long WAL a run leaves is its
+ * caller's to checkpoint, after the run (HearthSyncRunResult.checkpoint_due). */
 static void
 test_run_syncs (void)
 {
@@ -1994,16 +1995,28 @@ test_run_syncs (void)
   check (after.syncs - before.syncs == 2, "a run of nothing synced the store %" G_GUINT64_FORMAT " times, not 2",
          after.syncs - before.syncs);
 
-  /* A WAL the app left long (its autocheckpoint off): the run's end
-   * checkpoints it, as SQLite's own would have at a commit. */
+  /* A WAL the app left long (its autocheckpoint off): the run leaves it
+   * as it is, durable, and says its checkpoint is due; the caller's
+   * checkpoint after the run copies it, as SQLite's own would have at a
+   * commit. */
   sqlite3_wal_autocheckpoint (db, 0);
   fill_wal (db, 1100);
   skewed_edit (&s, household, "13900000013");
   hearth_vfs_get_stats (&before);
   skewed_sync (&s, &t, &result);
   hearth_vfs_get_stats (&after);
+  check (result.checkpoint_due, "the run left a WAL of 1,100 pages and did not say its checkpoint is due");
+  check (checkpointed (&after) == checkpointed (&before), "the run checkpointed the store itself: %" G_GUINT64_FORMAT
+         " pages", checkpointed (&after) - checkpointed (&before));
+  {
+    g_autoptr(GError) error = NULL;
+
+    check (hearth_store_checkpoint (s.store, NULL, NULL, &error), "the checkpoint after the run: %s",
+           error != NULL ? error->message : "");
+  }
+  hearth_vfs_get_stats (&after);
   check (checkpointed (&after) - checkpointed (&before) >= 1000, "the run left a WAL of 1,100 pages: %"
-         G_GUINT64_FORMAT " checkpointed", checkpointed (&after) - checkpointed (&before));
+         G_GUINT64_FORMAT " checkpointed after it", checkpointed (&after) - checkpointed (&before));
   /* And SQLite's autocheckpoint is back after the run. */
   hearth_vfs_get_stats (&before);
   fill_wal (db, 1100);
