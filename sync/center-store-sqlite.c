@@ -2583,6 +2583,14 @@ sqlite_note_prepared (HearthCenterTxn *txn, const HearthChange *c, const HearthC
   "fields, wall, received_at, digest, ikey, vkey) VALUES (?1, ?2, " kind ", ?4, ?5, " field ", " hlc ", " \
   parents ", ?9, ?10, " value ", " fields ", " wall ", ?14, ?15, " ikey ", ?17)"
 
+/* Whether @table holds published records (forms, thresholds,
+ * divisions): for every device, found through published_cursors. */
+static gboolean
+is_published_table (const char *table)
+{
+  return strcmp (table, "forms") == 0 || strcmp (table, "thresholds") == 0 || strcmp (table, "divisions") == 0;
+}
+
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c,
                    const HearthCenterPrepared *prepared, const char *digest, GBytes *fields, gint64 now,
@@ -2722,6 +2730,19 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
     writer_inserted (t, FALSE, (guint64) vkey);
   g_clear_pointer (&t->edit_absent, g_free);
   cursor = sqlite3_last_insert_rowid (t->conn->db);
+  /* A published record's cursor, where a pull finds it
+   * (0023-published-cursors.sql): in this transaction, so that it goes
+   * with the row if a savepoint is undone. changes' CHECK keeps these
+   * tables to the center's own records. */
+  if (!edit && !edits && is_published_table (c->table))
+    {
+      st = stmt (t, "INSERT INTO published_cursors (cursor) VALUES (?1)", error);
+      if (st == NULL)
+        return 0;
+      sqlite3_bind_int64 (st, 1, cursor);
+      if (!run (t, st, error))
+        return 0;
+    }
   if (t->receipt_last == 0)
     {
       t->receipt_first = t->receipt_last = cursor;
@@ -4413,9 +4434,8 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
     g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_village WHERE village IS NULL "
                           "AND cursor > ?3 AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
   else
-    g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_published WHERE (tbl = 'forms' "
-                          "OR tbl = 'thresholds' OR tbl = 'divisions') AND cursor > ?3 AND " NOT_OWN " "
-                          "AND ?2 IS NULL ORDER BY cursor", columns);
+    g_string_printf (sql, "SELECT %s FROM changes WHERE cursor IN (SELECT cursor FROM published_cursors "
+                          "WHERE cursor > ?3) AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
   if (pull_walk_prepare (t, w, sql->str, q, NULL, error) == NULL)
     return FALSE;
   return pull_walk_first (t, w, error);
