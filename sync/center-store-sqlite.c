@@ -688,6 +688,22 @@ stmt (SqliteTxn *t, const char *sql, GError **error)
   return st;
 }
 
+/* stmt() for a statement whose every parameter its caller binds again
+ * each time: without sqlite3_clear_bindings(), which releases each of
+ * them (the INSERT into changes: some 350 instructions a change). */
+static sqlite3_stmt *
+stmt_rebound (SqliteTxn *t, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = g_hash_table_lookup (t->conn->stmts, sql);
+
+  if (st != NULL)
+    {
+      sqlite3_reset (st);
+      return st;
+    }
+  return stmt (t, sql, error);
+}
+
 /* Steps a statement that returns no row. */
 static gboolean
 run (SqliteTxn *t, sqlite3_stmt *st, GError **error)
@@ -2558,6 +2574,23 @@ sqlite_note_prepared (HearthCenterTxn *txn, const HearthChange *c, const HearthC
   t->known_key = prepared->keys[2];
 }
 
+/* The INSERT of a change of one kind (sqlite_add_change()): @kind and
+ * the values of the columns that differ between kinds, a parameter or
+ * NULL; the others are ?1 to ?17 in the order of the columns. A string
+ * literal, one for each kind (stmt() keeps statements by address). */
+#define INSERT_CHANGE(kind, field, hlc, parents, value, fields, wall, ikey) \
+  "INSERT INTO changes (device, seq, kind, tbl, record_id, field, hlc, parents, household, village, value, " \
+  "fields, wall, received_at, digest, ikey, vkey) VALUES (?1, ?2, " kind ", ?4, ?5, " field ", " hlc ", " \
+  parents ", ?9, ?10, " value ", " fields ", " wall ", ?14, ?15, " ikey ", ?17)"
+
+/* Whether @table holds published records (forms, thresholds,
+ * divisions): for every device, found through published_cursors. */
+static gboolean
+is_published_table (const char *table)
+{
+  return strcmp (table, "forms") == 0 || strcmp (table, "thresholds") == 0 || strcmp (table, "divisions") == 0;
+}
+
 static gint64
 sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, const HearthChange *c,
                    const HearthCenterPrepared *prepared, const char *digest, GBytes *fields, gint64 now,
@@ -2619,9 +2652,14 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
    * vkey. */
   if (!device_number (t, device_id, TRUE, &device, error))
     return 0;
-  st = stmt (t, "INSERT INTO changes (device, seq, kind, tbl, record_id, field, hlc, parents, "
-                "household, village, value, fields, wall, received_at, digest, ikey, vkey) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", error);
+  /* A statement for each kind, the columns its kind leaves NULL (and
+   * the kind) written in it rather than bound: some 700 instructions a
+   * change less than one statement with every column bound. Every
+   * parameter of each is bound below, NULL included (stmt_rebound()). */
+  st = stmt_rebound (t, edit ? INSERT_CHANGE ("'edit'", "?6", "?7", "?8", "?11", "NULL", "?13", "?16")
+                        : edits ? INSERT_CHANGE ("'edits'", "NULL", "?7", "NULL", "NULL", "?12", "?13", "?16")
+                        : INSERT_CHANGE ("'record'", "NULL", "NULL", "NULL", "NULL", "?12", "NULL", "NULL"),
+                     error);
   if (st == NULL)
     return 0;
   /* What was prepared of an edit or a write: its text and keys (a
@@ -2641,17 +2679,29 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
     }
   sqlite3_bind_int64 (st, 1, device);
   sqlite3_bind_int64 (st, 2, seq);
-  bind_borrowed (st, 3, edit ? "edit" : edits ? "edits" : "record");
   bind_borrowed (st, 4, c->table);
   bind_borrowed (st, 5, c->id);
-  bind_borrowed (st, 6, edit ? c->field : NULL);
-  bind_borrowed (st, 7, edit || edits ? c->hlc : NULL);
-  bind_borrowed (st, 8, edit ? text : NULL);
   bind_borrowed (st, 9, c->household);
   bind_borrowed (st, 10, c->village);
-  bind_borrowed (st, 11, edit ? (c->value != NULL ? c->value : "") : NULL);
+  sqlite3_bind_int64 (st, 14, now);
+  bind_borrowed (st, 15, digest);
+  if (edit)
+    {
+      bind_borrowed (st, 6, c->field);
+      bind_borrowed (st, 8, text);
+      bind_borrowed (st, 11, c->value != NULL ? c->value : "");
+    }
   if (edit || edits)
-    bind_borrowed (st, 12, edit ? NULL : text);
+    {
+      bind_borrowed (st, 7, c->hlc);
+      bind_borrowed (st, 13, c->wall);
+      if (edits)
+        bind_borrowed (st, 12, text);
+      if (prepared != NULL)
+        sqlite3_bind_int64 (st, 16, rkey * 65536 + prepared->keys[1]);
+      else
+        sqlite3_bind_int64 (st, 16, rkey * 65536 + (edit && c->field != NULL ? field_bits (c->field, strlen (c->field)) : 0));
+    }
   else
     {
       gsize len;
@@ -2663,13 +2713,6 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
       else
         sqlite3_bind_text64 (st, 12, data, len, SQLITE_STATIC, SQLITE_UTF8);
     }
-  bind_borrowed (st, 13, edit || edits ? c->wall : NULL);
-  sqlite3_bind_int64 (st, 14, now);
-  bind_borrowed (st, 15, digest);
-  if ((edit || edits) && prepared != NULL)
-    sqlite3_bind_int64 (st, 16, rkey * 65536 + prepared->keys[1]);
-  else if (edit || edits)
-    sqlite3_bind_int64 (st, 16, rkey * 65536 + (edit && c->field != NULL ? field_bits (c->field, strlen (c->field)) : 0));
   /* hearth_record_key (tbl, record_id) for a record, hearth_version_key
    * (hlc) for an edit, computed here (a version is never NULL: the push
    * parser requires it). */
@@ -2679,12 +2722,27 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
     sqlite3_bind_int64 (st, 17, prepared->keys[0]);
   else if (c->hlc != NULL)
     sqlite3_bind_int64 (st, 17, version_bits (c->hlc, strlen (c->hlc)));
+  else
+    sqlite3_bind_null (st, 17);
   if (!run (t, st, error))
     return 0;
   if (!edit && !edits)
     writer_inserted (t, FALSE, (guint64) vkey);
   g_clear_pointer (&t->edit_absent, g_free);
   cursor = sqlite3_last_insert_rowid (t->conn->db);
+  /* A published record's cursor, where a pull finds it
+   * (0023-published-cursors.sql): in this transaction, so that it goes
+   * with the row if a savepoint is undone. changes' CHECK keeps these
+   * tables to the center's own records. */
+  if (!edit && !edits && is_published_table (c->table))
+    {
+      st = stmt (t, "INSERT INTO published_cursors (cursor) VALUES (?1)", error);
+      if (st == NULL)
+        return 0;
+      sqlite3_bind_int64 (st, 1, cursor);
+      if (!run (t, st, error))
+        return 0;
+    }
   if (t->receipt_last == 0)
     {
       t->receipt_first = t->receipt_last = cursor;
@@ -4376,9 +4434,8 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
     g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_village WHERE village IS NULL "
                           "AND cursor > ?3 AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
   else
-    g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_published WHERE (tbl = 'forms' "
-                          "OR tbl = 'thresholds' OR tbl = 'divisions') AND cursor > ?3 AND " NOT_OWN " "
-                          "AND ?2 IS NULL ORDER BY cursor", columns);
+    g_string_printf (sql, "SELECT %s FROM changes WHERE cursor IN (SELECT cursor FROM published_cursors "
+                          "WHERE cursor > ?3) AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
   if (pull_walk_prepare (t, w, sql->str, q, NULL, error) == NULL)
     return FALSE;
   return pull_walk_first (t, w, error);

@@ -300,8 +300,42 @@ center_db_exec (Center *c, const char *sql)
 }
 
 void
+center_back_to_22 (Center *c)
+{
+  /* changes' CHECKs as 0022 wrote them (0023 rewrote them in its
+   * schema text). */
+  center_db_exec (c, "DROP TABLE published_cursors; "
+                     "CREATE INDEX changes_published ON changes (cursor) WHERE tbl = 'forms' "
+                     "OR tbl = 'thresholds' OR tbl = 'divisions'; "
+                     "PRAGMA writable_schema = ON; "
+                     "UPDATE sqlite_schema SET sql = replace (replace (sql, 'kind TEXT NOT NULL,', "
+                     "'kind TEXT NOT NULL CHECK (kind = ''edits'' OR kind = ''record'' OR kind = ''edit''),'), "
+                     "'  CHECK ((kind = ''edits'' AND fields IS NOT NULL AND fields >= '''' AND fields < x'''' "
+                     "AND hlc IS NOT NULL\n"
+                     "          AND field IS NULL AND value IS NULL AND parents IS NULL)\n"
+                     "         OR (kind = ''record'' AND fields IS NOT NULL AND fields >= '''' AND field IS NULL "
+                     "AND hlc IS NULL\n"
+                     "             AND value IS NULL)\n"
+                     "         OR (kind = ''edit'' AND fields IS NULL AND field IS NOT NULL AND hlc IS NOT NULL "
+                     "AND parents IS NOT NULL\n"
+                     "             AND value IS NOT NULL)),\n', "
+                     "'  CHECK (fields IS NULL OR (fields >= '''' AND (fields < x'''' OR kind = ''record''))),\n"
+                     "  CHECK (kind <> ''edit'' OR (field IS NOT NULL AND hlc IS NOT NULL AND parents IS NOT NULL\n"
+                     "                            AND value IS NOT NULL AND fields IS NULL)),\n"
+                     "  CHECK (kind <> ''record'' OR (fields IS NOT NULL AND field IS NULL AND hlc IS NULL "
+                     "AND value IS NULL)),\n"
+                     "  CHECK (kind <> ''edits'' OR (fields IS NOT NULL AND hlc IS NOT NULL AND field IS NULL "
+                     "AND value IS NULL\n"
+                     "                             AND parents IS NULL)),\n') "
+                     "WHERE type = 'table' AND name = 'changes'; "
+                     "PRAGMA writable_schema = RESET; "
+                     "PRAGMA user_version = 22");
+}
+
+void
 center_back_to_21 (Center *c)
 {
+  center_back_to_22 (c);
   center_db_exec (c, "PRAGMA defer_foreign_keys = ON; "
                      "DROP VIEW all_push_outcomes; DROP VIEW field_state; "
                      "CREATE TABLE changes_copy AS SELECT c.*, d.id AS device_id FROM changes c "

@@ -4428,7 +4428,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 22);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 23);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* A store made before keeps its pages (SQLite sets their size when it
    * makes the file); the 8 KiB of a new one are no condition. */
@@ -4512,6 +4512,25 @@ test_migrate_own (void)
       "7, 5, 'edits', 'members', 'm', NULL, 'v', NULL, 'h', '" VILLAGE_A "', NULL, x'02', NULL, 0, NULL",
       "7, 6, 'record', 'submissions', 's', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, 5, NULL, 0, NULL",
       "7, 7, 'record', 'submissions', 's', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, 0.5, NULL, 0, NULL",
+      /* 0023's one CHECK of the kinds refuses each column out of place,
+       * as 0022's four did. */
+      "7, 10, 'edits', 'members', 'm', NULL, 'v', NULL, 'h', '" VILLAGE_A "', NULL, NULL, NULL, 0, NULL",
+      "7, 11, 'edits', 'members', 'm', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
+      "7, 12, 'edits', 'members', 'm', 'name', 'v', NULL, 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
+      "7, 13, 'edits', 'members', 'm', NULL, 'v', '[]', 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
+      "7, 14, 'edits', 'members', 'm', NULL, 'v', NULL, 'h', '" VILLAGE_A "', 'x', '{}', NULL, 0, NULL",
+      "7, 15, 'edits', 'members', 'm', NULL, 'v', NULL, 'h', '" VILLAGE_A "', NULL, 5, NULL, 0, NULL",
+      "7, 16, 'record', 'submissions', 's', NULL, NULL, NULL, 'h', '" VILLAGE_A "', NULL, NULL, NULL, 0, NULL",
+      "7, 17, 'record', 'submissions', 's', 'name', NULL, NULL, 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
+      "7, 18, 'record', 'submissions', 's', NULL, 'v', NULL, 'h', '" VILLAGE_A "', NULL, '{}', NULL, 0, NULL",
+      "7, 19, 'record', 'submissions', 's', NULL, NULL, NULL, 'h', '" VILLAGE_A "', 'x', '{}', NULL, 0, NULL",
+      "7, 20, 'edit', 'members', 'm', NULL, 'v', '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, NULL",
+      "7, 21, 'edit', 'members', 'm', 'name', NULL, '[]', 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, NULL",
+      "7, 22, 'edit', 'members', 'm', 'name', 'v', NULL, 'h', '" VILLAGE_A "', 'x', NULL, NULL, 0, NULL",
+      "7, 23, 'edit', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', NULL, NULL, NULL, 0, NULL",
+      "7, 24, 'edit', 'members', 'm', 'name', 'v', '[]', 'h', '" VILLAGE_A "', 'x', '{}', NULL, 0, NULL",
+      "7, 25, 'edit', 'members', 'm', 'name', 'v', '[]', 'h', NULL, 'x', NULL, NULL, 0, NULL",
+      "7, 26, 'edit', 'forms', 'm', 'name', 'v', '[]', NULL, NULL, 'x', NULL, NULL, 0, NULL",
     };
 
     g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
@@ -4872,7 +4891,7 @@ test_migrate_key (void)
                        "DROP TABLE IF EXISTS batch_signing_key; "
                        "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -5011,7 +5030,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -6427,7 +6446,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -6564,7 +6583,7 @@ test_migrate_record_identity (void)
     rows_16 = record_rows (c);
     g_assert_cmpstr (rows_16, ==, rows_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     rows_after = record_rows (c);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6735,7 +6754,7 @@ test_migrate_household_number (void)
     places_15 = household_places (c);
     g_assert_cmpstr (places_15, ==, places_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     places_after = household_places (c);
     g_assert_cmpstr (places_after, ==, places_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -6835,7 +6854,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -7140,7 +7159,7 @@ test_migrate_device_number (void)
     center_db_exec (c, "DROP TABLE device_numbers");
 
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -7206,6 +7225,115 @@ test_migrate_device_number (void)
   center_stop (c);
 }
 
+/* The published records' cursors, one a line, from the log and from
+ * published_cursors (0023-published-cursors.sql). */
+#define PUBLISHED_IN_LOG \
+  "SELECT coalesce (group_concat (cursor, ' '), '') FROM (SELECT cursor FROM changes " \
+  "WHERE tbl = 'forms' OR tbl = 'thresholds' OR tbl = 'divisions' ORDER BY cursor)"
+#define PUBLISHED_CURSORS \
+  "SELECT coalesce (group_concat (cursor, ' '), '') FROM (SELECT cursor FROM published_cursors ORDER BY cursor)"
+
+/* Migration 23 on a store with data (0023-published-cursors.sql): a store
+ * of version 22 with published records of each table (a form,
+ * thresholds, divisions) beside the devices' edits, submission, audit
+ * entry, clamped and refused change, upgraded to 23: every row kept,
+ * published_cursors holds the cursor of every published record and no
+ * other, the partial index changes_published is gone, and the center
+ * answers as before (every device's pulls, which send the published
+ * records to each, pushes sent again, export). A migration that fails
+ * changes nothing. A record published after it is entered too, and a
+ * device's pull finds it. */
+static void
+test_migrate_published (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-published");
+  g_auto(MigrateStart) m = { 0 };
+  g_auto(TestRun) run = { 0 };
+  g_autofree char *before = NULL, *after = NULL, *rows_before = NULL, *rows_after = NULL;
+  g_autofree char *published = NULL, *cursors = NULL, *pages = NULL, *form_id = NULL, *thresholds_xml = NULL;
+  g_autofree char *form = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "follow-up.xml",
+                                            NULL);
+  g_autofree char *visit = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms",
+                                             "household-visit.xml", NULL);
+  g_autofree char *bundled = g_build_filename (g_getenv ("HEARTH_SOURCE_DIR"), "schema", "forms", "media",
+                                               "thresholds.xml", NULL);
+  g_autofree char *thresholds = g_build_filename (c->dir, "thresholds.xml", NULL);
+  g_autofree char *divisions = g_build_filename (c->dir, "divisions.csv", NULL);
+  g_autofree char *bundled_xml = NULL;
+  g_auto(GStrv) parts = NULL;
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device || ' ' || seq || ' ' "
+                     "|| kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
+                     "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (village, '-') "
+                     "|| ' ' || coalesce (digest, '-') || ' ' || coalesce (ikey, '-') || ' ' || "
+                     "coalesce (vkey, '-') || ' ' || received_at || ' ' || coalesce (hearth_fields (fields), '-') "
+                     "AS x FROM changes ORDER BY cursor)";
+
+  /* A record of each published table, the thresholds for this center's
+   * county. */
+  g_assert_true (g_file_get_contents (bundled, &bundled_xml, NULL, NULL));
+  parts = g_strsplit (bundled_xml, "<county>150422</county>", 2);
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+  thresholds_xml = g_strjoin ("<county>" COUNTY "</county>", parts[0], parts[1], NULL);
+  g_assert_true (g_file_set_contents (thresholds, thresholds_xml, -1, NULL));
+  g_assert_true (g_file_set_contents (divisions, "code,name\n" COUNTY ",County\n361102001,Township\n"
+                                      VILLAGE_A ",Village\n", -1, NULL));
+  run_center (&run, "--db", c->db, "publish-form", form, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  run_center (&run, "--db", c->db, "set-thresholds", thresholds, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  run_center (&run, "--db", c->db, "import-divisions", divisions, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  {
+    Device *devices[] = { m.a, m.b, m.fresh };
+    const char *const bodies[] = { m.body_a, NULL };
+    Device *senders[] = { m.a };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    center_stop (c);
+    rows_before = center_db_text (c, rows);
+    published = center_db_text (c, PUBLISHED_IN_LOG);
+    g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT tbl) FROM changes WHERE tbl = 'forms' "
+                                       "OR tbl = 'thresholds' OR tbl = 'divisions'"), ==, 3);
+    center_back_to_22 (c);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_published'"), ==, 1);
+
+    /* Failed (a table of its name already there): nothing changed. */
+    center_db_exec (c, "CREATE TABLE published_cursors (x)");
+    run_center (&run, "--db", c->db, "device", "list", NULL);
+    g_assert_cmpint (run.status, !=, 0);
+    g_assert_nonnull (strstr (run.err, "0023-published-cursors.sql failed and was not applied"));
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_published'"), ==, 1);
+    center_db_exec (c, "DROP TABLE published_cursors");
+
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    rows_after = center_db_text (c, rows);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    cursors = center_db_text (c, PUBLISHED_CURSORS);
+    g_assert_cmpstr (cursors, ==, published);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_published'"), ==, 0);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+
+  /* Published after the migration: entered, and pulled by a device from
+   * its cursor (through the village index and published_cursors). */
+  run_center (&run, "--db", c->db, "publish-form", visit, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_free (published);
+  g_free (cursors);
+  published = center_db_text (c, PUBLISHED_IN_LOG);
+  cursors = center_db_text (c, PUBLISHED_CURSORS);
+  g_assert_cmpstr (cursors, ==, published);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM published_cursors"), ==, 4);
+  form_id = center_db_text (c, "SELECT record_id FROM changes WHERE cursor = (SELECT max (cursor) "
+                               "FROM published_cursors)");
+  pages = pull_pages (c, m.fresh, 0, 3);
+  g_assert_nonnull (strstr (pages, form_id));
+}
+
 /* Migration 19 on a store with data: a store of version 18 (every
  * record's fields as text) answers as before once upgraded (the same
  * pull pages, whole and compacted, answers to pushes sent again and
@@ -7220,7 +7348,7 @@ test_migrate_packed (void)
   g_autoptr(Center) c = center_new ("center-migrate-packed");
   g_auto(MigrateStart) m = { 0 };
   g_autofree char *body_b = NULL, *before = NULL, *after = NULL, *rows_before = NULL, *rows_after = NULL;
-  g_autofree char *body_c = NULL, *packed = NULL, *plain = NULL, *type = NULL;
+  g_autofree char *body_c = NULL, *packed = NULL, *plain = NULL, *type = NULL, *published = NULL, *cursors = NULL;
   g_autofree char *sub2 = g_uuid_string_random ();
   g_autofree char *sub3 = g_uuid_string_random ();
   g_autoptr(GString) answers = g_string_new ("\"form_id\": \"hearth_household_visit\"");
@@ -7263,7 +7391,7 @@ test_migrate_packed (void)
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "TEXT");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     g_free (type);
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "ANY");
@@ -7273,12 +7401,16 @@ test_migrate_packed (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE typeof (fields) = 'blob'"), ==, 0);
     g_assert_cmpint (center_db_int (c, RECORD_KEY_INDEXED), ==, 1);
     /* 0020: every change stored before has its receipt (an export's
-     * dates), the index of receipt times is gone, the published records'
-     * partial index there. */
+     * dates), the index of receipt times is gone; 0023: the published
+     * records' partial index that 0020 made gone too, their cursors in
+     * published_cursors. */
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM change_receipts"), >, 0);
     g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 0);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_received'"), ==, 0);
-    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_published'"), ==, 1);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_published'"), ==, 0);
+    published = center_db_text (c, PUBLISHED_IN_LOG);
+    cursors = center_db_text (c, PUBLISHED_CURSORS);
+    g_assert_cmpstr (cursors, ==, published);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -7379,7 +7511,7 @@ test_migrate_record_key (void)
                        "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -8600,7 +8732,7 @@ test_migrate_device_number_odd (void)
                          "WHERE device_id = '%s'", ghost, a->id);
   center_db_exec (c, sql);
   center_start (c);
-  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 22);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
   numbers = center_db_text (c, "SELECT group_concat (num || ' ' || id, ',') FROM (SELECT * FROM device_numbers "
                                "ORDER BY num)");
   expected = g_strdup_printf ("0 center,1 %s,2 %s,3 %s", a->id, b->id, ghost);
@@ -9032,6 +9164,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-packed", test_migrate_packed);
   g_test_add_func ("/center/migrate-device-number", test_migrate_device_number);
   g_test_add_func ("/center/migrate-device-number-odd", test_migrate_device_number_odd);
+  g_test_add_func ("/center/migrate-published", test_migrate_published);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);
