@@ -30,7 +30,6 @@ struct _HearthCenter {
   HearthCenterStore *store;
   HearthCenterCounty county;
   GMutex group_lock;
-  GCond group_cond;
   GQueue pending;     /* PushJob */
   gboolean leading;
   char *epoch;        /* the store's, read once: a restore stops the center */
@@ -901,7 +900,6 @@ hearth_center_new (HearthCenterStore *store, GError **error)
    * (run_in_group(), PROTOCOL.md section 1). */
   hearth_center_store_pipeline (store);
   g_mutex_init (&self->group_lock);
-  g_cond_init (&self->group_cond);
   g_queue_init (&self->pending);
   /* A GET taken before a crash was signed at most
    * HEARTH_CENTER_GET_AHEAD_MS ahead of that center's clock: once this
@@ -950,7 +948,6 @@ hearth_center_free (HearthCenter *self)
   g_free (self->epoch);
   g_clear_object (&self->store);
   g_mutex_clear (&self->group_lock);
-  g_cond_clear (&self->group_cond);
   g_clear_pointer (&self->nonces, g_hash_table_unref);
   g_clear_pointer (&self->nonces_of, g_hash_table_unref);
   g_queue_clear_full (&self->nonce_order, g_free);
@@ -2736,6 +2733,9 @@ typedef struct {
   HearthCenterReply *reply;      /* a refusal, or the 500 of a failure */
   gboolean taken;                /* in a group: another thread answers for it */
   gboolean done;
+  /* Signalled (under group_lock) when this push is done, or when it is
+   * the first waiting as the lead is let go (run_in_group()). */
+  GCond wake;
   GArray *undo;                  /* PushedString: what a run changed of the batch */
   /* The push's memory of villages, records and heads (Push), made by the
    * group's run and freed by the request's own thread after the group
@@ -2975,10 +2975,27 @@ fail_group (GPtrArray *group, const GError *error)
     }
 }
 
+/* Wakes the push first in line, if any, when the lead has been let go:
+ * it leads the next group unless a push arriving meanwhile took the lead
+ * (which wakes the first in line again when it lets go). Only that one:
+ * a broadcast woke every waiting push (up to the 127 of the server's
+ * handlers) twice a group, each to take group_lock and sleep again,
+ * while the next leader needed the lock and a core. */
+static void
+wake_next_leader (HearthCenter *self)
+{
+  PushJob *first = g_queue_peek_head (&self->pending);
+
+  if (first != NULL)
+    g_cond_signal (&first->wake);
+}
+
 /* Waits until @job's group is committed, leading a group when no other
  * thread does. A push that waited HEARTH_CENTER_BUSY_WAIT_MS without
  * being taken, or that finds HEARTH_CENTER_MAX_WAITING pushes waiting, is
- * answered 503 "busy" untouched (PROTOCOL.md section 3). */
+ * answered 503 "busy" untouched (PROTOCOL.md section 3). Each push waits
+ * on its own condition: it is woken when it is done, or when the lead is
+ * let go while it is first in line; the loop tests both again. */
 static void
 run_in_group (HearthCenter *self, PushJob *job)
 {
@@ -2989,6 +3006,7 @@ run_in_group (HearthCenter *self, PushJob *job)
       job->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
       return;
     }
+  g_cond_init (&job->wake);
   job->queued_us = g_get_monotonic_time ();
   g_queue_push_tail (&self->pending, job);
   while (!job->done)
@@ -3001,7 +3019,7 @@ run_in_group (HearthCenter *self, PushJob *job)
 
       if (self->leading || job->taken)
         {
-          g_cond_wait (&self->group_cond, &self->group_lock);
+          g_cond_wait (&job->wake, &self->group_lock);
           continue;
         }
       self->leading = TRUE;
@@ -3014,6 +3032,7 @@ run_in_group (HearthCenter *self, PushJob *job)
             {
               next->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
               next->done = TRUE;
+              g_cond_signal (&next->wake);
               continue;
             }
           next->taken = TRUE;
@@ -3030,7 +3049,7 @@ run_in_group (HearthCenter *self, PushJob *job)
        * row often share one. */
       g_mutex_lock (&self->group_lock);
       self->leading = FALSE;
-      g_cond_broadcast (&self->group_cond);
+      wake_next_leader (self);
       g_mutex_unlock (&self->group_lock);
       if (ok && ticket != 0)
         ok = hearth_center_store_wait_durable (self->store, ticket, &error);
@@ -3038,10 +3057,15 @@ run_in_group (HearthCenter *self, PushJob *job)
         fail_group (group, error);
       g_mutex_lock (&self->group_lock);
       for (guint i = 0; i < group->len; i++)
-        ((PushJob *) group->pdata[i])->done = TRUE;
-      g_cond_broadcast (&self->group_cond);
+        {
+          PushJob *member = group->pdata[i];
+
+          member->done = TRUE;
+          g_cond_signal (&member->wake);
+        }
     }
   g_mutex_unlock (&self->group_lock);
+  g_cond_clear (&job->wake);
 }
 
 static HearthCenterReply *

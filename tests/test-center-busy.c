@@ -22,6 +22,19 @@
  *     nothing of it stored (no change, no nonce). Once the lock is
  *     released the 257 are committed, and the 43 sent again are stored:
  *     every push once.
+ *   /center/busy/hand-over: the group commit's waking (center-sync.c,
+ *     run_in_group()), driven from threads of the test on a real store
+ *     file while another connection holds its write lock: one push leads
+ *     (waiting for the lock), twelve of 2,000 changes wait behind it, one
+ *     of which the store refuses (a trigger). None is answered while the
+ *     lock is held; once it goes, every push is answered within two
+ *     minutes (a push never woken, or a next leader never woken, fails
+ *     here rather than hanging), in groups of at most
+ *     HEARTH_CENTER_GROUP_CHANGES handed from leader to leader, and each
+ *     push answered 200 finds all its changes committed (another
+ *     connection reads them) the moment its answer comes back: none woken
+ *     before its group committed. The refused push is answered 500 with
+ *     nothing stored, the others of its group kept.
  *   /center/busy/push-waits-alone: a center serving with one connection
  *     thread (`--threads 1`) whose tablet's sync cannot write (the test
  *     holds the database's write lock) still answers another connection
@@ -335,6 +348,169 @@ test_waiting (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE acked_seq = 1"), ==, PUSHERS);
 }
 
+/* ---- leader hand-over and waking ----------------------------------------------------- */
+
+#define HANDOVER_PUSHERS 13      /* the leader's push of one change, and twelve */
+#define HANDOVER_CHANGES 2000    /* HEARTH_CENTER_MAX_CHANGES: a push's most */
+#define HANDOVER_REFUSED 6       /* the push the store refuses */
+/* More than one group takes (a push beyond HEARTH_CENTER_GROUP_CHANGES - 1) waits behind the leader's. */
+G_STATIC_ASSERT ((HANDOVER_PUSHERS - 1) * HANDOVER_CHANGES >= HEARTH_CENTER_GROUP_CHANGES + HANDOVER_CHANGES);
+G_STATIC_ASSERT (HANDOVER_CHANGES <= HEARTH_CENTER_MAX_CHANGES);
+
+typedef struct {
+  Pusher p;
+  Center *c;
+  guint changes;
+  gint64 stored_at_reply;   /* its changes in the store when answered */
+} HandOver;
+
+/* A push of @changes edits of new households of @p's device, and the
+ * first household's id in @first. */
+static char *
+hand_over_body (Pusher *p, guint changes, char **first)
+{
+  GString *b = g_string_new (NULL);
+  gint64 ms = g_get_real_time () / 1000;
+
+  g_string_append_printf (b, "{\"device_id\": \"%s\", \"changes\": [", p->device);
+  for (guint i = 0; i < changes; i++)
+    {
+      g_autofree char *hh = g_uuid_string_random ();
+
+      if (i == 0)
+        *first = g_strdup (hh);
+      g_string_append_printf (b, "%s{\"seq\": %u, \"kind\": \"edit\", \"table\": \"households\", "
+                              "\"id\": \"%s\", \"household\": \"%s\", \"village\": \"%s\", "
+                              "\"field\": \"head_name\", \"value\": \"Head %u\", "
+                              "\"hlc\": \"%015" G_GINT64_FORMAT "-%08x-%s\", \"parents\": [], "
+                              "\"wall\": \"2026-11-30T08:00:00+08:00\"}",
+                              i == 0 ? "" : ", ", i + 1, hh, hh, VILLAGE, i, ms, i + 1, p->device);
+    }
+  g_string_append (b, "]}");
+  return g_string_free (b, FALSE);
+}
+
+static gpointer
+hand_over_main (gpointer data)
+{
+  HandOver *h = data;
+
+  h->p.reply = push_now (&h->p);
+  /* Read at once, on a connection of its own: what the push's answer
+   * says is committed must be there already. */
+  h->stored_at_reply = stored_of (h->c, "changes", h->p.device);
+  g_atomic_int_inc (h->p.finished);
+  return NULL;
+}
+
+static void
+test_hand_over (void)
+{
+  g_autoptr(Center) c = center_init ("busy-hand-over", COUNTY);
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenter) center = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *refused_household = NULL;
+  g_autofree char *trigger = NULL;
+  HandOver pushers[HANDOVER_PUSHERS] = { { { 0 } } };
+  GThread *threads[HANDOVER_PUSHERS] = { 0 };
+  GLogLevelFlags always_fatal;
+  gint finished = 0;
+  gint64 stored = 0;
+  sqlite3 *db = NULL;
+
+  center_add_user (c, "w.busy", "worker", COUNTY);
+  store = hearth_center_store_open (c->db, FALSE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < HANDOVER_PUSHERS; i++)
+      {
+        HandOver *h = &pushers[i];
+        HearthCenterDevice device = { 0 };
+        g_autofree char *first = NULL;
+
+        h->c = c;
+        h->changes = i == 0 ? 1 : HANDOVER_CHANGES;
+        h->p.device = g_uuid_string_random ();
+        h->p.key = hearth_sign_keypair (device.public_key);
+        h->p.finished = &finished;
+        h->p.body = hand_over_body (&h->p, h->changes, &first);
+        if (i == HANDOVER_REFUSED)
+          refused_household = g_steal_pointer (&first);
+        device.id = h->p.device;
+        device.user = (char *) "w.busy";
+        device.name = (char *) "hand-over";
+        device.enrolled_at = g_get_real_time () / 1000;
+        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
+        g_assert_no_error (error);
+      }
+    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+    g_assert_no_error (error);
+  }
+  /* The store refuses one push's first change: its group fails and runs
+   * again, each push in a savepoint, and only that push is refused. */
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON changes WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", refused_household);
+  center_db_exec (c, trigger);
+  center = hearth_center_new (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < HANDOVER_PUSHERS; i++)
+    pushers[i].p.center = center;
+
+  /* The refused push's 500 is logged, a warning: not fatal meanwhile. */
+  test_log_reset ();
+  always_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  threads[0] = g_thread_new ("leader", hand_over_main, &pushers[0]);
+  g_usleep (500 * 1000);   /* it leads, waiting for the lock */
+  for (guint i = 1; i < HANDOVER_PUSHERS; i++)
+    threads[i] = g_thread_new ("pusher", hand_over_main, &pushers[i]);
+  g_usleep (1500 * 1000);
+  /* Nothing committed: nothing answered. */
+  g_assert_cmpint (g_atomic_int_get (&finished), ==, 0);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  for (guint waited = 0; g_atomic_int_get (&finished) < HANDOVER_PUSHERS; waited++)
+    {
+      if (waited == 1200)
+        g_error ("%d of %d pushes answered in two minutes: a push was never woken", g_atomic_int_get (&finished),
+                 HANDOVER_PUSHERS);
+      g_usleep (100 * 1000);
+    }
+  for (guint i = 0; i < HANDOVER_PUSHERS; i++)
+    g_thread_join (threads[i]);
+  g_log_set_always_fatal (always_fatal);
+  g_assert_true (test_log_contains ("database or disk is full"));
+
+  for (guint i = 0; i < HANDOVER_PUSHERS; i++)
+    {
+      HandOver *h = &pushers[i];
+
+      if (i == HANDOVER_REFUSED)
+        {
+          g_assert_cmpuint (h->p.reply->status, ==, 500);
+          g_assert_cmpint (h->stored_at_reply, ==, 0);
+          g_assert_cmpint (stored_of (c, "changes", h->p.device), ==, 0);
+        }
+      else
+        {
+          g_assert_cmpuint (h->p.reply->status, ==, 200);
+          g_assert_cmpint (h->stored_at_reply, ==, h->changes);
+          stored += h->changes;
+        }
+      hearth_center_reply_free (h->p.reply);
+      hearth_secret_free (h->p.key);
+      g_free (h->p.device);
+      g_free (h->p.body);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+}
+
 static void
 test_push_waits_alone (void)
 {
@@ -406,6 +582,7 @@ main (int argc, char **argv)
   g_assert_nonnull (g_getenv ("HEARTH_CENTER"));
   g_test_add_func ("/center/busy/body-memory", test_body_memory);
   g_test_add_func ("/center/busy/waiting", test_waiting);
+  g_test_add_func ("/center/busy/hand-over", test_hand_over);
   g_test_add_func ("/center/busy/push-waits-alone", test_push_waits_alone);
   return g_test_run ();
 }
