@@ -232,7 +232,9 @@ checkpoint_start (HearthSyncer *self)
   g_autoptr(GTask) task = NULL;
   CheckpointData *d;
 
-  /* One at a time; one in progress copies what the last run left. */
+  /* One at a time. One in progress took its bound when it began: a run
+   * that ended meanwhile (a sync at once after the last) leaves its
+   * frames to SQLite's autocheckpoint at the next commit. */
   if (self->stopped || self->checkpointing || self->store == NULL)
     return;
   self->checkpointing = TRUE;
