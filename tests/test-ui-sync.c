@@ -536,6 +536,34 @@ checkpointed (gpointer syncer)
   return hearth_syncer_get_checkpoints (syncer) > 0;
 }
 
+/* 1,200 generated households of the county, in two parts of 600 that
+ * the tests below import at the center once each (hearth-cli on a tablet
+ * of its own), whichever runs first. */
+static TestTablet importer;
+static char *county_parts[2];
+static gboolean county_imported[2];
+
+static void
+import_county_part (guint part)
+{
+  g_auto(TestRun) r = { 0 };
+
+  if (county_parts[0] == NULL)
+    {
+      g_autofree char *dir = test_make_dir ("ui-sync-county-registry");
+
+      test_registries (dir, "150422", 23, 600, 600, &county_parts[0], &county_parts[1]);
+      center_add_user (center, "liuqiang", "worker", "150422");
+      test_tablet_enrol (&importer, "ui-sync-importer", center, "liuqiang");
+    }
+  if (county_imported[part])
+    return;
+  test_tablet_cli (&r, &importer, "household", "import", county_parts[part], NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_cmpint (test_tablet_sync (&importer), ==, 0);
+  county_imported[part] = TRUE;
+}
+
 /* A first sync that pulls much (600 households of the county): "Synced"
  * once its commits are in the WAL, durable and readable there; then the
  * app copies the WAL into the database file on a worker, by itself (no
@@ -544,10 +572,7 @@ checkpointed (gpointer syncer)
 static void
 test_checkpoint (void)
 {
-  g_autofree char *csv = test_registry ("ui-sync-ckpt-registry", "150422", 600, 23);
-  g_auto(TestTablet) importer = { 0 };
   g_auto(TestTablet) fresh = { 0 };
-  g_auto(TestRun) r = { 0 };
   g_autofree char *db_path = NULL;
   g_autofree char *households = NULL;
   g_autofree char *pages = NULL;
@@ -555,11 +580,8 @@ test_checkpoint (void)
   HearthSyncer *syncer;
   GStatBuf st;
 
+  import_county_part (0);
   center_add_user (center, "wangfang", "worker", "150422");
-  test_tablet_enrol (&importer, "ui-sync-ckpt-importer", center, "wangfang");
-  test_tablet_cli (&r, &importer, "household", "import", csv, NULL);
-  g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (test_tablet_sync (&importer), ==, 0);
   test_tablet_enrol (&fresh, "ui-sync-ckpt", center, "wangfang");
 
   app = start_at (fresh.dir);
@@ -575,6 +597,98 @@ test_checkpoint (void)
   g_assert_cmpint (g_stat (db_path, &st), ==, 0);
   g_assert_cmpint ((gint64) st.st_size, ==, g_ascii_strtoll (pages, NULL, 10) * HEARTH_PAGE_SIZE);
   ui_test_app_free (app);
+}
+
+/* The copy of test_checkpoint_again(), held on its worker after it
+ * copied until the test lets it go: a copy that lasts while another run
+ * ends. */
+static GMutex copy_lock;
+static GCond copy_cond;
+static gboolean copy_held;
+static guint copies_made;
+
+static void
+hold_copy (void)
+{
+  g_mutex_lock (&copy_lock);
+  copies_made++;
+  g_cond_broadcast (&copy_cond);
+  while (copy_held)
+    g_cond_wait (&copy_cond, &copy_lock);
+  g_mutex_unlock (&copy_lock);
+}
+
+static gboolean
+copy_made (gpointer data)
+{
+  guint n;
+
+  g_mutex_lock (&copy_lock);
+  n = copies_made;
+  g_mutex_unlock (&copy_lock);
+  return n > 0;
+}
+
+static gboolean
+checkpointed_twice (gpointer syncer)
+{
+  return hearth_syncer_get_checkpoints (syncer) >= 2;
+}
+
+/* A run that ends while the last run's copy is under way (a sync at once
+ * after a large one): its frames are copied by one more copy once that
+ * one is done, not left to the next screen's save. The first copy is
+ * held after it copied; meanwhile a second pull of 600 more households
+ * ends; once let go, a second copy follows and the database file holds
+ * every page. Without it, the second run's pages stay in the WAL. */
+static void
+test_checkpoint_again (void)
+{
+  HearthSyncerConfig config = { .soon_ms = 200, .backoff_base_ms = 300, .backoff_max_ms = 1000, .again_ms = 60000,
+                                .network_monitor = G_NETWORK_MONITOR (monitor), .checkpoint_copied = hold_copy };
+  g_auto(TestTablet) fresh = { 0 };
+  g_autofree char *db_path = NULL;
+  g_autofree char *households = NULL;
+  g_autofree char *pages = NULL;
+  HearthApplication *app;
+  HearthSyncer *syncer;
+  GStatBuf st;
+
+  import_county_part (0);
+  center_add_user (center, "zhaolei", "worker", "150422");
+  test_tablet_enrol (&fresh, "ui-sync-again", center, "zhaolei");
+
+  copy_held = TRUE;
+  copies_made = 0;
+  hearth_syncer_set_defaults (&config);
+  app = start_at (fresh.dir);
+  syncer = syncer_of (app);
+  wait_run (syncer, 0, "the first sync");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  ui_test_wait_for (copy_made, NULL, 60000, "the first copy of the WAL");
+
+  /* While that copy is held: more households at the center, and a run
+   * that pulls them. */
+  import_county_part (1);
+  hearth_syncer_sync_now (syncer);
+  wait_run (syncer, 1, "the second sync");
+  g_assert_null (hearth_syncer_get_error (syncer));
+  households = app_text (app, "SELECT count (*) FROM households");
+  g_assert_cmpint (g_ascii_strtoll (households, NULL, 10), >=, 1200);
+  g_assert_cmpuint (hearth_syncer_get_checkpoints (syncer), ==, 0);
+
+  g_mutex_lock (&copy_lock);
+  copy_held = FALSE;
+  g_cond_broadcast (&copy_cond);
+  g_mutex_unlock (&copy_lock);
+  ui_test_wait_for (checkpointed_twice, syncer, 60000, "a second copy, for the run that ended during the first");
+  pages = app_text (app, "PRAGMA page_count");
+  db_path = g_build_filename (fresh.dir, HEARTH_STORE_DB_NAME, NULL);
+  g_assert_cmpint (g_stat (db_path, &st), ==, 0);
+  g_assert_cmpint ((gint64) st.st_size, ==, g_ascii_strtoll (pages, NULL, 10) * HEARTH_PAGE_SIZE);
+  ui_test_app_free (app);
+  config.checkpoint_copied = NULL;
+  hearth_syncer_set_defaults (&config);
 }
 
 int
@@ -593,6 +707,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/sync/web-page", test_web_page);
   g_test_add_func ("/ui/sync/revoked", test_revoked);
   g_test_add_func ("/ui/sync/checkpoint", test_checkpoint);
+  g_test_add_func ("/ui/sync/checkpoint-again", test_checkpoint_again);
   {
     int status = g_test_run ();
     if (center_running (center))
@@ -600,6 +715,9 @@ main (int argc, char **argv)
     center_free (center);
     test_tablet_clear (&tablet);
     test_tablet_clear (&other);
+    test_tablet_clear (&importer);
+    g_free (county_parts[0]);
+    g_free (county_parts[1]);
     return status;
   }
 }

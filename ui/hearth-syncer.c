@@ -34,6 +34,7 @@ struct _HearthSyncer {
   HearthSyncStatus status;
   guint runs;
   gboolean checkpointing;
+  gboolean checkpoint_again;
   guint checkpoints;
   gulong network_handler;
   gulong session_handler;
@@ -186,6 +187,7 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
  * autocheckpoint, a screen's save. A connection of its own, as a run's. */
 typedef struct {
   HearthStore *store;   /* released by the thread once it has its own */
+  void (*copied) (void);
 } CheckpointData;
 
 static void
@@ -209,8 +211,12 @@ checkpoint_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
       g_task_return_error (task, error);
       return;
     }
+  if (d->copied != NULL)
+    d->copied ();
   g_task_return_boolean (task, TRUE);
 }
+
+static void checkpoint_start (HearthSyncer *self);
 
 static void
 checkpoint_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -224,6 +230,13 @@ checkpoint_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     g_message ("The store's write-ahead log was not copied after a sync (%s, code %d): %s",
                g_quark_to_string (error->domain), error->code, error->message);
+  /* A run ended during this copy, which took its bound when it began:
+   * that run's frames are copied now, not left to the next save. */
+  if (self->checkpoint_again)
+    {
+      self->checkpoint_again = FALSE;
+      checkpoint_start (self);
+    }
 }
 
 static void
@@ -232,14 +245,20 @@ checkpoint_start (HearthSyncer *self)
   g_autoptr(GTask) task = NULL;
   CheckpointData *d;
 
-  /* One at a time. One in progress took its bound when it began: a run
-   * that ended meanwhile (a sync at once after the last) leaves its
-   * frames to SQLite's autocheckpoint at the next commit. */
-  if (self->stopped || self->checkpointing || self->store == NULL)
+  if (self->stopped || self->store == NULL)
     return;
+  /* One at a time. One in progress took its bound when it began: a run
+   * that ended meanwhile (a sync at once after the last) is copied by
+   * one more, when this one is done (checkpoint_done()). */
+  if (self->checkpointing)
+    {
+      self->checkpoint_again = TRUE;
+      return;
+    }
   self->checkpointing = TRUE;
   d = g_new0 (CheckpointData, 1);
   d->store = g_object_ref (self->store);
+  d->copied = self->config.checkpoint_copied;
   task = g_task_new (self, NULL, checkpoint_done, NULL);
   g_task_set_source_tag (task, checkpoint_start);
   g_task_set_task_data (task, d, (GDestroyNotify) checkpoint_data_free);

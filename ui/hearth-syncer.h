@@ -41,6 +41,10 @@ G_DECLARE_FINAL_TYPE (HearthSyncer, hearth_syncer, HEARTH, SYNCER, GObject)
  * @network_monitor: (nullable): the network monitor (%NULL: GIO's default)
  * @now_ms: (nullable): the sync's wall clock, for tests (a tablet whose
  *   clock is off); %NULL: the system clock
+ * @checkpoint_copied: (nullable): called on the copying worker thread
+ *   after each copy of a run's WAL into the database file, before the
+ *   copy is reported done; for tests (a copy that lasts while another
+ *   run ends). %NULL: none
  *
  * How syncers made from now on behave; tests shorten the delays.
  */
@@ -51,6 +55,7 @@ typedef struct {
   guint again_ms;
   GNetworkMonitor *network_monitor;
   gint64 (*now_ms) (gpointer data);
+  void (*checkpoint_copied) (void);
 } HearthSyncerConfig;
 
 /* Copies @config (its monitor referenced) for the syncers made after. */
