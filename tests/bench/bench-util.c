@@ -17,20 +17,32 @@ bench_compare_double (const void *a, const void *b)
 double
 bench_median (const double *v, guint n)
 {
-  g_autofree double *s = g_memdup2 (v, n * sizeof *v);
+  g_autofree double *s = NULL;
 
+  if (n == 0)
+    return 0;
+  s = g_memdup2 (v, n * sizeof *v);
   qsort (s, n, sizeof *s, bench_compare_double);
   return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 double
-bench_p95 (const double *v, guint n)
+bench_percentile (const double *v, guint n, guint pct)
 {
-  g_autofree double *s = g_memdup2 (v, n * sizeof *v);
-  guint rank = (guint) ((95 * (guint64) n + 99) / 100);
+  g_autofree double *s = NULL;
+  guint rank = (guint) ((pct * (guint64) n + 99) / 100);
 
+  if (n == 0)
+    return 0;
+  s = g_memdup2 (v, n * sizeof *v);
   qsort (s, n, sizeof *s, bench_compare_double);
   return s[MAX (rank, 1) - 1];
+}
+
+double
+bench_p95 (const double *v, guint n)
+{
+  return bench_percentile (v, n, 95);
 }
 
 void
