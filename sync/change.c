@@ -662,11 +662,19 @@ append_json (const HearthChange *c, gboolean for_digest, const char *fields_text
 
 /* ---- reading ---------------------------------------------------------------- */
 
-/* Hexadecimal digits, either case. */
-static const guint8 hex_digit[256] = {
+/* What each byte of a UUID's text is: 1 a hex digit, 2 the dash (0
+ * anything else, the NUL included). */
+static const guint8 uuid_byte[256] = {
   ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
   ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
   ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+  ['-'] = 2,
+};
+
+/* What each place of a UUID's text holds (uuid_byte[]): 8-4-4-4-12. */
+static const guint8 uuid_shape[36] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
 gboolean
@@ -676,9 +684,11 @@ hearth_change_is_uuid (const char *text)
 
   if (text == NULL)
     return FALSE;
-  /* Each check fails at a shorter text's NUL: nothing is read past it. */
+  /* Each place against its shape, one lookup a byte (two ids a change
+   * are checked); each check fails at a shorter text's NUL: nothing is
+   * read past it. */
   for (int i = 0; i < 36; i++)
-    if (i == 8 || i == 13 || i == 18 || i == 23 ? t[i] != '-' : !hex_digit[t[i]])
+    if (uuid_byte[t[i]] != uuid_shape[i])
       return FALSE;
   return t[36] == '\0';
 }
@@ -705,17 +715,28 @@ invalid (GError **error, const char *where, const char *format, ...)
   return FALSE;
 }
 
+/* The bytes of a name after its first: lowercase ASCII letters, digits
+ * and "_" (0 for the NUL). */
+static const guint8 name_byte[256] = {
+  ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+  ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+  ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+  ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+  ['_'] = 1,
+};
+
 static gboolean
 valid_name (const char *s)
 {
-  gsize n = strlen (s);
+  const guchar *p = (const guchar *) s;
 
-  if (n == 0 || n > HEARTH_CHANGE_MAX_NAME || !g_ascii_islower (s[0]))
+  /* One pass, a lookup a byte, to the first byte no name holds (a
+   * dozen names a change are checked). */
+  if (!g_ascii_islower (*p))
     return FALSE;
-  for (gsize i = 0; i < n; i++)
-    if (!g_ascii_islower (s[i]) && !g_ascii_isdigit (s[i]) && s[i] != '_')
-      return FALSE;
-  return TRUE;
+  while (name_byte[*p] != 0)
+    p++;
+  return *p == '\0' && (gsize) (p - (const guchar *) s) <= HEARTH_CHANGE_MAX_NAME;
 }
 
 static gboolean

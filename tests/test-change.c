@@ -1388,6 +1388,66 @@ test_is_uuid (void)
     }
 }
 
+/* A field's name as hearth_change_valid() takes it: a lowercase ASCII
+ * letter, then lowercase letters, digits and "_", at most
+ * HEARTH_CHANGE_MAX_NAME bytes (the rule as change.c wrote it before
+ * its table of bytes). */
+static gboolean
+name_reference (const char *s)
+{
+  gsize n = strlen (s);
+
+  if (n == 0 || n > HEARTH_CHANGE_MAX_NAME || !g_ascii_islower (s[0]))
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_islower (s[i]) && !g_ascii_isdigit (s[i]) && s[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/* An edit's, an edits change's and a record's field names are taken as
+ * name_reference() says: names of every length around the bound, made
+ * of a name's bytes and a few others (capitals, "-", a space, a byte of
+ * UTF-8, 0x7f). */
+static void
+test_valid_names (void)
+{
+  const char alphabet[] = "abcxyz0189_AZ- \xc3\x7f";
+  g_autoptr(GRand) rand = g_rand_new_with_seed (26);
+
+  for (guint n = 0; n < 20000; n++)
+    {
+      g_autoptr(GString) name = g_string_new (NULL);
+      gsize len = (gsize) g_rand_int_range (rand, 0, HEARTH_CHANGE_MAX_NAME + 3);
+      g_autoptr(HearthChange) edit = hearth_change_new (HEARTH_CHANGE_EDIT);
+      g_autoptr(HearthChange) edits = hearth_change_new (HEARTH_CHANGE_EDITS);
+      g_autoptr(HearthChange) record = hearth_change_new (HEARTH_CHANGE_RECORD);
+      gboolean want;
+
+      for (gsize i = 0; i < len; i++)
+        /* Mostly a name's bytes, so that long names are made too. */
+        g_string_append_c (name, g_rand_int_range (rand, 0, 8) != 0
+                                   ? "abz09_"[g_rand_int_range (rand, 0, 6)]
+                                   : alphabet[g_rand_int_range (rand, 0, (gint32) strlen (alphabet))]);
+      want = name_reference (name->str);
+      edit->table = g_strdup ("households");
+      edit->id = g_strdup (ID);
+      edit->field = g_strdup (name->str);
+      edit->value = g_strdup ("x");
+      edit->hlc = g_strdup (HLC);
+      g_assert_cmpint (hearth_change_valid (edit), ==, want);
+      edits->table = g_strdup ("households");
+      edits->id = g_strdup (ID);
+      edits->hlc = g_strdup (HLC);
+      hearth_change_add_edit (edits, name->str, "x", NULL);
+      g_assert_cmpint (hearth_change_valid (edits), ==, want);
+      record->table = g_strdup ("submissions");
+      record->id = g_strdup (ID);
+      g_hash_table_insert (record->fields, g_strdup (name->str), g_strdup ("x"));
+      g_assert_cmpint (hearth_change_valid (record), ==, want);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1406,6 +1466,7 @@ main (int argc, char **argv)
   g_test_add_func ("/change/push-body/fields-as-sent", test_push_fields_as_sent);
   g_test_add_func ("/change/push-body/digest-as-sent", test_push_digest_as_sent);
   g_test_add_func ("/change/is-uuid", test_is_uuid);
+  g_test_add_func ("/change/valid-names", test_valid_names);
   g_test_add_func ("/change/push-body/utf8", test_push_utf8);
   g_test_add_func ("/change/scan-string-steps", test_scan_string_steps);
   g_test_add_func ("/change/push-body/hostile-strings", test_push_hostile_strings);
