@@ -32,6 +32,9 @@ struct _HearthCenter {
   GMutex group_lock;
   GQueue pending;     /* PushJob */
   gboolean leading;
+  /* What the leader's turn reuses from push to push and group to group
+   * (push_scratch_reset()): touched only by the thread that is leading. */
+  struct _PushScratch *scratch;
   char *epoch;        /* the store's, read once: a restore stops the center */
 
   /* A GET writes nothing (PROTOCOL.md section 4): its nonce is kept here,
@@ -883,6 +886,8 @@ hearth_center_user_name_is_valid (const char *name)
 }
 
 static gpointer seen_thread (gpointer data);
+static struct _PushScratch *push_scratch_new (void);
+static void push_scratch_free (struct _PushScratch *s);
 
 HearthCenter *
 hearth_center_new (HearthCenterStore *store, GError **error)
@@ -901,6 +906,7 @@ hearth_center_new (HearthCenterStore *store, GError **error)
   hearth_center_store_pipeline (store);
   g_mutex_init (&self->group_lock);
   g_queue_init (&self->pending);
+  self->scratch = push_scratch_new ();
   /* A GET taken before a crash was signed at most
    * HEARTH_CENTER_GET_AHEAD_MS ahead of that center's clock: once this
    * long has passed, it was signed before this start (authenticate()). */
@@ -948,6 +954,7 @@ hearth_center_free (HearthCenter *self)
   g_free (self->epoch);
   g_clear_object (&self->store);
   g_mutex_clear (&self->group_lock);
+  g_clear_pointer (&self->scratch, push_scratch_free);
   g_clear_pointer (&self->nonces, g_hash_table_unref);
   g_clear_pointer (&self->nonces_of, g_hash_table_unref);
   g_queue_clear_full (&self->nonce_order, g_free);
@@ -1464,27 +1471,255 @@ authenticate (HearthCenter *self, const HearthCenterRequest *req, const char *pa
 
 /* ---- push (PROTOCOL.md section 7) -------------------------------------------------------------- */
 
+/* A block of an Arena. */
+typedef struct {
+  gsize size;
+  char data[];
+} ArenaBlock;
+
+/* Strings of one push, forgotten together (arena_reset()): its blocks
+ * are kept from push to push, so that the writer's turn allocates
+ * nothing for them once it ran a push of that size. */
+typedef struct {
+  GPtrArray *blocks;   /* ArenaBlock * (g_free) */
+  guint block;         /* the one in use */
+  gsize used;          /* of it */
+} Arena;
+
+/* An arena's block, and the most it keeps between pushes (a push of
+ * unusual size does not keep its memory). */
+#define ARENA_BLOCK 8192
+#define ARENA_KEPT 64
+
+/* A copy of @s (nullable) in @a, until its reset. */
+static const char *
+arena_strdup (Arena *a, const char *s)
+{
+  gsize n;
+
+  if (s == NULL)
+    return NULL;
+  n = strlen (s) + 1;
+  for (;;)
+    {
+      ArenaBlock *b;
+
+      if (a->block == a->blocks->len)
+        {
+          gsize size = MAX (ARENA_BLOCK, n);
+
+          b = g_malloc (sizeof (ArenaBlock) + size);
+          b->size = size;
+          g_ptr_array_add (a->blocks, b);
+          a->used = 0;
+        }
+      b = a->blocks->pdata[a->block];
+      if (b->size - a->used >= n)
+        {
+          char *out = b->data + a->used;
+
+          memcpy (out, s, n);
+          a->used += n;
+          return out;
+        }
+      a->block++;
+      a->used = 0;
+    }
+}
+
+static void
+arena_reset (Arena *a)
+{
+  if (a->blocks->len > ARENA_KEPT)
+    g_ptr_array_set_size (a->blocks, ARENA_KEPT);
+  a->block = 0;
+  a->used = 0;
+}
+
+typedef struct _RecordMemo {
+  /* Its record: strings of the push's arena. */
+  const char *table, *id;
+  /* The household the record belongs to at the center
+   * (hearth_center_txn_get_record_household()), when known (in the
+   * push's arena). */
+  gboolean owner_known;
+  const char *owner;
+  /* The center held no edit of the record when the push first asked;
+   * the fields the push stored since, which are no longer new: borrowed
+   * from the batch's changes (a field's name is never replaced, and the
+   * batch outlives the push), a few a record, found by a walk (a hash
+   * table and a copy of each name cost more). Made once with the memo,
+   * emptied when the memo serves another push. */
+  gboolean unseen;
+  GPtrArray *stored;
+} RecordMemo;
+
+static void
+record_memo_free (RecordMemo *m)
+{
+  g_ptr_array_unref (m->stored);
+  g_free (m);
+}
+
+/* A hash of @s eight bytes at a time rather than g_str_hash()'s one: a
+ * push hashes a record's id (a UUID, 36 bytes) and its household's for
+ * each change (g_str_hash() cost some 200 instructions each). */
+static guint
+push_str_hash (const char *s)
+{
+  gsize n = strlen (s);
+  guint64 h = 0x9e3779b97f4a7c15u ^ n;
+
+  for (; n >= 8; s += 8, n -= 8)
+    {
+      guint64 w;
+
+      memcpy (&w, s, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdu;
+      h ^= h >> 32;
+    }
+  if (n > 0)
+    {
+      guint64 w = 0;
+
+      memcpy (&w, s, n);
+      h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+      h ^= h >> 29;
+    }
+  return (guint) (h ^ (h >> 32));
+}
+
+/* Push.villages' key: a household. */
+static guint
+household_hash (gconstpointer key)
+{
+  return push_str_hash (key);
+}
+
+/* A memo's key: its record. */
+static guint
+record_memo_hash (gconstpointer key)
+{
+  const RecordMemo *m = key;
+
+  return push_str_hash (m->id) * 31 + push_str_hash (m->table);
+}
+
+static gboolean
+record_memo_equal (gconstpointer a, gconstpointer b)
+{
+  const RecordMemo *x = a, *y = b;
+
+  return strcmp (x->id, y->id) == 0 && strcmp (x->table, y->table) == 0;
+}
+
+/* What the leader's turn reuses (HearthCenter.scratch): the containers
+ * of a push's memory and of its writes of several fields, made once and
+ * emptied for each push (push_scratch_reset()) rather than made and
+ * freed for each push, change or field. GLib 2.74 makes each GPtrArray,
+ * GArray and GHashTable with g_slice_alloc(), whose global lock the
+ * leader slept on (up to a twentieth of the ingest's time) while the
+ * request threads parsed. */
+typedef struct _PushScratch {
+  Arena strings;
+  /* Push.villages: household -> its village or NULL, strings of
+   * @strings. */
+  GHashTable *villages;
+  /* Push.records: a set of RecordMemo * (by their record); the memos are
+   * the first @n_memos of @memos, which keeps them for the next pushes. */
+  GHashTable *records;
+  GPtrArray *memos;
+  guint n_memos;
+  /* The heads of a field new to the center: none, shared. */
+  GPtrArray *no_heads;
+  /* merge_field()'s two lists, emptied each time. */
+  GPtrArray *merge_edits, *merge_losers;
+  /* push_edits()'s: the views of a write's fields (@n_views made), the
+   * fields kept, their heads (a reference each) and whether each is a
+   * late parent; emptied when it returns. The parents of a field that
+   * names none: an empty list, shared. */
+  HearthChange *views;
+  guint n_views;
+  GPtrArray *edits, *kept, *heads;
+  GArray *lates;
+  GPtrArray *no_parents;
+} PushScratch;
+
+static PushScratch *
+push_scratch_new (void)
+{
+  PushScratch *s = g_new0 (PushScratch, 1);
+
+  s->strings.blocks = g_ptr_array_new_with_free_func (g_free);
+  s->villages = g_hash_table_new (household_hash, g_str_equal);
+  s->records = g_hash_table_new (record_memo_hash, record_memo_equal);
+  s->memos = g_ptr_array_new_with_free_func ((GDestroyNotify) record_memo_free);
+  s->no_heads = g_ptr_array_new ();
+  s->merge_edits = g_ptr_array_new ();
+  s->merge_losers = g_ptr_array_new ();
+  s->edits = g_ptr_array_new ();
+  s->kept = g_ptr_array_new ();
+  s->heads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  s->lates = g_array_new (FALSE, FALSE, sizeof (int));
+  s->no_parents = g_ptr_array_new ();
+  return s;
+}
+
+static void
+push_scratch_free (PushScratch *s)
+{
+  g_ptr_array_unref (s->strings.blocks);
+  g_hash_table_unref (s->villages);
+  g_hash_table_unref (s->records);
+  g_ptr_array_unref (s->memos);
+  g_ptr_array_unref (s->no_heads);
+  g_ptr_array_unref (s->merge_edits);
+  g_ptr_array_unref (s->merge_losers);
+  g_free (s->views);
+  g_ptr_array_unref (s->edits);
+  g_ptr_array_unref (s->kept);
+  g_ptr_array_unref (s->heads);
+  g_array_unref (s->lates);
+  g_ptr_array_unref (s->no_parents);
+  g_free (s);
+}
+
+/* Forgets what the last push learnt: a push's memory is its own (the
+ * push before it may have been undone, its savepoint or its group's
+ * transaction rolled back, and what it learnt with it). */
+static void
+push_scratch_reset (PushScratch *s)
+{
+  g_hash_table_remove_all (s->villages);
+  g_hash_table_remove_all (s->records);
+  s->n_memos = 0;
+  /* The arena last: the tables' keys are its strings. */
+  arena_reset (&s->strings);
+}
+
 typedef struct {
   HearthCenterTxn *txn;
   HearthCenterDevice *device;  /* read in the push's transaction */
   HearthCenterUser *user;
   HearthRole role;             /* the user's */
   gint64 now;
+  /* The leader's containers (HearthCenter.scratch), emptied for this
+   * push. */
+  PushScratch *s;
   /* Where the center has each household this push named (NULL value:
    * nowhere yet), as the push itself moves them: the changes of a visit
-   * name one household. */
+   * name one household (s->villages). */
   GHashTable *villages;
   /* What the push learnt of each record of a household's tables it
-   * edits (RecordMemo, by "table id"): a visit makes a task, eight edits
+   * edits (RecordMemo, s->records): a visit makes a task, eight edits
    * of one record the center never saw, each of which asked the store
    * for the record's household, the edit's identity, whether an edit
    * names it and the field's heads. */
   GHashTable *records;
-  /* The last record_memo() found, and its record: a change's fields ask
-   * for their record's one after another (a key made and hashed for each
-   * cost some 1,000 instructions a field). */
+  /* The last record_memo() found: a change's fields ask for their
+   * record's one after another (a key made and hashed for each cost
+   * some 1,000 instructions a field). */
   struct _RecordMemo *last_memo;
-  const char *last_table, *last_id;
   /* The heads of a field new to the center (none), shared: heads are
    * never changed once listed. And merge_field()'s two lists, emptied
    * each time (two arrays made and freed for each field stored). */
@@ -1546,53 +1781,37 @@ forget_pushed (GArray *undo)
   g_array_set_size (undo, 0);
 }
 
-typedef struct _RecordMemo {
-  /* The household the record belongs to at the center
-   * (hearth_center_txn_get_record_household()), when known. */
-  gboolean owner_known;
-  char *owner;
-  /* The center held no edit of the record when the push first asked;
-   * the fields the push stored since, which are no longer new: borrowed
-   * from the batch's changes (a field's name is never replaced, and the
-   * batch outlives the push), a few a record, found by a walk (a hash
-   * table and a copy of each name cost more). */
-  gboolean unseen;
-  GPtrArray *stored;
-  char *table, *id;   /* its record (Push.last_memo) */
-} RecordMemo;
-
-static void
-record_memo_free (RecordMemo *m)
-{
-  g_free (m->owner);
-  g_free (m->table);
-  g_free (m->id);
-  g_clear_pointer (&m->stored, g_ptr_array_unref);
-  g_free (m);
-}
-
 /* @p's memory of the record @c edits, made on first use. */
 static RecordMemo *
 record_memo (Push *p, const HearthChange *c)
 {
-  g_autofree char *key = NULL;
-  RecordMemo *m;
+  PushScratch *s = p->s;
+  RecordMemo probe = { .table = c->table, .id = c->id };
+  RecordMemo *m = p->last_memo;
 
-  if (p->last_memo != NULL && strcmp (c->id, p->last_id) == 0 && strcmp (c->table, p->last_table) == 0)
-    return p->last_memo;
-  key = g_strconcat (c->table, " ", c->id, NULL);
-  m = g_hash_table_lookup (p->records, key);
+  if (m != NULL && strcmp (c->id, m->id) == 0 && strcmp (c->table, m->table) == 0)
+    return m;
+  m = g_hash_table_lookup (p->records, &probe);
   if (m == NULL)
     {
-      m = g_new0 (RecordMemo, 1);
-      m->table = g_strdup (c->table);
-      m->id = g_strdup (c->id);
-      g_hash_table_insert (p->records, g_steal_pointer (&key), m);
+      if (s->n_memos == s->memos->len)
+        {
+          m = g_new0 (RecordMemo, 1);
+          m->stored = g_ptr_array_new ();
+          g_ptr_array_add (s->memos, m);
+        }
+      m = s->memos->pdata[s->n_memos++];
+      /* The memo's own copy: @c may be a view that goes before the push
+       * does. */
+      m->table = arena_strdup (&s->strings, c->table);
+      m->id = arena_strdup (&s->strings, c->id);
+      m->owner_known = FALSE;
+      m->owner = NULL;
+      m->unseen = FALSE;
+      g_ptr_array_set_size (m->stored, 0);
+      g_hash_table_add (p->records, m);
     }
-  /* The memo's own copy: @c's strings may go before the push does. */
   p->last_memo = m;
-  p->last_table = m->table;
-  p->last_id = m->id;
   return m;
 }
 
@@ -1603,23 +1822,23 @@ record_owner (Push *p, const HearthChange *c, GError **error)
 {
   RecordMemo *m = record_memo (p, c);
   GError *local = NULL;
+  char *owner;
 
   if (m->owner_known)
     return m->owner;
-  m->owner = hearth_center_txn_get_record_household (p->txn, c->table, c->id, &local);
+  owner = hearth_center_txn_get_record_household (p->txn, c->table, c->id, &local);
   if (local != NULL)
     {
       g_propagate_error (error, local);
       return NULL;
     }
+  m->owner = arena_strdup (&p->s->strings, owner);
+  g_free (owner);
   m->owner_known = TRUE;
   /* Without a merged household_id nor any edit: the center never saw it,
    * unless it learnt so earlier in this push. */
-  if (m->owner == NULL && m->stored == NULL)
-    {
-      m->unseen = TRUE;
-      m->stored = g_ptr_array_new ();
-    }
+  if (m->owner == NULL && !m->unseen)
+    m->unseen = TRUE;
   return m->owner;
 }
 
@@ -1645,26 +1864,27 @@ record_stored (Push *p, const HearthChange *c)
 {
   RecordMemo *m = record_memo (p, c);
 
-  if (m->stored != NULL)
+  if (m->unseen)
     g_ptr_array_add (m->stored, (gpointer) c->field);
   /* Its household is the merged household_id, or that of its first edit. */
   if (g_str_equal (c->field, "household_id"))
     {
       m->owner_known = FALSE;
-      g_clear_pointer (&m->owner, g_free);
+      m->owner = NULL;
     }
   else if (m->owner_known && m->owner == NULL)
-    m->owner = g_strdup (c->household);
+    m->owner = arena_strdup (&p->s->strings, c->household);
 }
 
 /* The village of @household at the center, through @p's memory. Returns
- * FALSE with @error when the store fails; *@village is NULL (borrowed)
- * when the center has the household nowhere yet. */
+ * FALSE with @error when the store fails; *@village is NULL (borrowed:
+ * the push's) when the center has the household nowhere yet. */
 static gboolean
 household_village (Push *p, const char *household, const char **village, GError **error)
 {
   gpointer found = NULL;
   GError *local = NULL;
+  const char *kept;
   char *v;
 
   if (g_hash_table_lookup_extended (p->villages, household, NULL, &found))
@@ -1678,8 +1898,10 @@ household_village (Push *p, const char *household, const char **village, GError 
       g_propagate_error (error, local);
       return FALSE;
     }
-  g_hash_table_insert (p->villages, g_strdup (household), v);
-  *village = v;
+  kept = arena_strdup (&p->s->strings, v);
+  g_free (v);
+  g_hash_table_insert (p->villages, (gpointer) arena_strdup (&p->s->strings, household), (gpointer) kept);
+  *village = kept;
   return TRUE;
 }
 
@@ -1688,7 +1910,8 @@ set_household_village (Push *p, const char *household, const char *village, GErr
 {
   if (!hearth_center_txn_set_household_village (p->txn, household, village, error))
     return FALSE;
-  g_hash_table_insert (p->villages, g_strdup (household), g_strdup (village));
+  g_hash_table_insert (p->villages, (gpointer) arena_strdup (&p->s->strings, household),
+                       (gpointer) arena_strdup (&p->s->strings, village));
   return TRUE;
 }
 
@@ -1739,6 +1962,22 @@ audit_entry_values (const HearthChange *c, const char **values, gint64 *seq, con
   return NULL;
 }
 
+/* What check_audit_entry() needs of audit entry @c whose fields were
+ * checked and hashed on the request's thread (audit_entry_hash_ahead()):
+ * its number, its previous hash and its own, and its device's id.
+ * %FALSE when one is missing (check_audit_entry() then checks it all). */
+static gboolean
+audit_entry_chain (const HearthChange *c, gint64 *seq, const char **prev, const char **hash, const char **device_id)
+{
+  const char *seq_text = g_hash_table_lookup (c->fields, "seq");
+
+  *prev = g_hash_table_lookup (c->fields, "prev_hash");
+  *hash = g_hash_table_lookup (c->fields, "hash");
+  *device_id = g_hash_table_lookup (c->fields, "device_id");
+  return seq_text != NULL && g_ascii_string_to_signed (seq_text, 10, 1, HEARTH_CENTER_MAX_SEQ, seq, NULL) &&
+         *prev != NULL && *hash != NULL && *device_id != NULL;
+}
+
 /* What the writer's check of an audit entry (check_audit_entry()) can
  * compute of @item alone, on the request's thread: the entry's hash
  * from its own prev_hash and fields, into item->audit_hash (left empty
@@ -1787,17 +2026,26 @@ static char *
 check_audit_entry (Push *p, const HearthChange *c, const char *ahead)
 {
   const char *values[8];
-  const char *prev, *hash;
+  const char *prev, *hash, *device_id;
   HearthCenterDevice *d = p->device;
   char computed[65];
   gint64 seq;
-  char *broken = audit_entry_values (c, values, &seq, &prev, &hash);
+  /* Its fields checked and hashed on the request's thread: only what the
+   * chain needs is looked up again (the eight look-ups and the scan of
+   * each field cost the writer some 2,500 instructions an entry). */
+  gboolean hashed = ahead != NULL && ahead[0] != '\0' && audit_entry_chain (c, &seq, &prev, &hash, &device_id);
 
-  if (broken != NULL)
-    return broken;
-  if (g_strcmp0 (values[3], d->id) != 0)
+  if (!hashed)
+    {
+      char *broken = audit_entry_values (c, values, &seq, &prev, &hash);
+
+      if (broken != NULL)
+        return broken;
+      device_id = values[3];
+    }
+  if (g_strcmp0 (device_id, d->id) != 0)
     return g_strdup_printf (_("audit entry %lld names device %s, not the device that sent it"), (long long) seq,
-                            values[3]);
+                            device_id);
   if (seq > d->audit_seq + 1)
     return g_strdup_printf (_("audit entry %lld does not follow entry %lld: entries %lld to %lld are missing"),
                             (long long) seq, (long long) d->audit_seq, (long long) (d->audit_seq + 1),
@@ -1811,7 +2059,7 @@ check_audit_entry (Push *p, const HearthChange *c, const char *ahead)
                             (long long) seq, (long long) d->audit_seq);
   /* Of the entry's own fields: computed ahead but for an entry the
    * request's thread did not see whole. */
-  if (ahead != NULL && ahead[0] != '\0')
+  if (hashed)
     memcpy (computed, ahead, sizeof computed);
   else
     hearth_audit_entry_hash (prev, seq, values, computed);
@@ -1897,10 +2145,12 @@ merge_field (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
 static gboolean
 merge_late_parent (Push *p, const HearthChange *c, GPtrArray *heads, GError **error)
 {
-  g_autoptr(GPtrArray) edits = g_ptr_array_new ();
-  g_autoptr(GPtrArray) losers = g_ptr_array_new ();
+  GPtrArray *edits = p->merge_edits;
+  GPtrArray *losers = p->merge_losers;
   const HearthChange *winner;
 
+  g_ptr_array_set_size (edits, 0);
+  g_ptr_array_set_size (losers, 0);
   heads_not_named (heads, c, edits);
   /* Nothing it supersedes was a head, or (a device inventing versions) it
    * would leave none: the field stays as it is. */
@@ -2023,7 +2273,8 @@ clamp_edit (Push *p, HearthChange *c, const HearthHlc *parsed, HearthCenterOutco
 static char *
 check_edit_role (Push *p, const HearthChange *c, GError **error)
 {
-  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  /* Made only for a parent found: most edits have none to look up. */
+  g_autoptr(GPtrArray) values = NULL;
   g_autoptr(GError) refusal = NULL;
 
   /* A plain write names one parent: only a guarded field needs its value. */
@@ -2039,11 +2290,15 @@ check_edit_role (Push *p, const HearthChange *c, GError **error)
             g_propagate_error (error, g_steal_pointer (&local));
             return NULL;
           }
-        if (parent != NULL)
-          g_ptr_array_add (values, g_strdup (parent->value));
+        if (parent == NULL)
+          continue;
+        if (values == NULL)
+          values = g_ptr_array_new_with_free_func (g_free);
+        g_ptr_array_add (values, g_strdup (parent->value));
       }
   if (hearth_workflow_check_edit (p->role, c->table, c->field, c->value, c->parents->len,
-                                  (const char *const *) values->pdata, values->len, &refusal))
+                                  values != NULL ? (const char *const *) values->pdata : NULL,
+                                  values != NULL ? values->len : 0, &refusal))
     return NULL;
   return g_strdup (refusal->message);
 }
@@ -2373,26 +2628,34 @@ unknown_field (const HearthChange *c, HearthCenterOutcome *out)
  * (borrowed); @floor: the clamped version when it was, taken when the
  * write is stored. Returns: %FALSE only when the store fails. */
 static gboolean
-push_edits (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared, HearthChange *c,
-            const char *at_center, char **floor, HearthCenterOutcome *out, GError **error)
+push_edits_in (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared, HearthChange *c,
+               const char *at_center, char **floor, HearthCenterOutcome *out, GError **error)
 {
   /* Each field as the edit it holds: views of @c's strings rather than
    * copies (hearth_change_expand()), which the writer made and freed for
    * each field a push stores (some 4,000 instructions a field). They live
    * as long as @c, and nothing below keeps, frees or changes their
-   * strings. */
+   * strings. The lists: the leader's, empty (push_edits()). */
   guint n = c->edits->len;
-  g_autofree HearthChange *views = g_new0 (HearthChange, n);
-  g_autoptr(GPtrArray) edits = g_ptr_array_sized_new (n);
-  g_autoptr(GPtrArray) no_parents = NULL;
-  g_autoptr(GPtrArray) kept = g_ptr_array_new ();
-  g_autoptr(GPtrArray) heads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  g_autoptr(GArray) lates = g_array_new (FALSE, FALSE, sizeof (int));
+  PushScratch *s = p->s;
+  HearthChange *views;
+  GPtrArray *edits = s->edits;
+  GPtrArray *kept = s->kept;
+  GPtrArray *heads = s->heads;
+  GArray *lates = s->lates;
   g_autoptr(HearthChange) part = NULL;
   const HearthChange *stored = c;
   gboolean any_named = FALSE;
   gint64 cursor;
 
+  if (n > s->n_views)
+    {
+      g_free (s->views);
+      s->n_views = MAX (n, 2 * s->n_views);
+      s->views = g_new (HearthChange, s->n_views);
+    }
+  views = s->views;
+  memset (views, 0, n * sizeof *views);
   for (guint i = 0; i < n; i++)
     {
       const HearthChangeField *f = c->edits->pdata[i];
@@ -2409,7 +2672,7 @@ push_edits (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared,
       v->field = f->field;
       v->value = f->value;
       if ((v->parents = f->parents) == NULL)
-        v->parents = no_parents != NULL ? no_parents : (no_parents = g_ptr_array_new ());
+        v->parents = s->no_parents;
       g_ptr_array_add (edits, v);
     }
   for (guint i = 0; i < edits->len; i++)
@@ -2524,6 +2787,22 @@ push_edits (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared,
       record_stored (p, e);
     }
   return TRUE;
+}
+
+/* push_edits_in(), its lists emptied after (the heads' references
+ * dropped). */
+static gboolean
+push_edits (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared, HearthChange *c,
+            const char *at_center, char **floor, HearthCenterOutcome *out, GError **error)
+{
+  PushScratch *s = p->s;
+  gboolean ok = push_edits_in (p, item, prepared, c, at_center, floor, out, error);
+
+  g_ptr_array_set_size (s->edits, 0);
+  g_ptr_array_set_size (s->kept, 0);
+  g_ptr_array_set_size (s->heads, 0);
+  g_array_set_size (s->lates, 0);
+  return ok;
 }
 
 /* One change of a push: stored, acknowledged as a repeat, or refused with a
@@ -2737,24 +3016,14 @@ typedef struct {
    * the first waiting as the lead is let go (run_in_group()). */
   GCond wake;
   GArray *undo;                  /* PushedString: what a run changed of the batch */
-  /* The push's memory of villages, records and heads (Push), made by the
-   * group's run and freed by the request's own thread after the group
-   * (push_job_spent_free()), not in the writer: some 600 instructions
-   * a change of the bench's ingest under the writer's lock. */
-  GHashTable *villages;
-  GHashTable *records;
-  GPtrArray *no_heads;
 } PushJob;
 
-/* Frees what @job's push kept of the group's run (the request's thread,
- * once its group is done; or the writer, when the group runs again). */
-static void
-push_job_spent_free (PushJob *job)
-{
-  g_clear_pointer (&job->villages, g_hash_table_unref);
-  g_clear_pointer (&job->records, g_hash_table_unref);
-  g_clear_pointer (&job->no_heads, g_ptr_array_unref);
-}
+/* The pushes of a group: at most those waiting (HEARTH_CENTER_MAX_WAITING),
+ * on the leader's stack rather than a list made for each group. */
+typedef struct {
+  PushJob *jobs[HEARTH_CENTER_MAX_WAITING];
+  guint len;
+} PushGroup;
 
 /* Forgets what a run of the group set in @job (a group that failed is
  * run again). */
@@ -2762,7 +3031,6 @@ static void
 push_job_reset (PushJob *job)
 {
   g_clear_pointer (&job->reply, hearth_center_reply_free);
-  push_job_spent_free (job);
   /* The batch's changes as pushed again. */
   restore_pushed (job->undo);
   while (json_array_get_length (job->refused) > 0)
@@ -2789,10 +3057,11 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
   g_autoptr(HearthCenterUser) user = NULL;
   g_autoptr(GError) local = NULL;
   HearthPushBatch *batch = job->batch;
-  g_autoptr(GPtrArray) merge_list = NULL;
-  g_autoptr(GPtrArray) merge_losers = NULL;
+  PushScratch *s = self->scratch;
   Push p = { 0 };
   gint64 acked, now = now_ms ();
+
+  push_scratch_reset (s);
 
   if (isolated && !hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_BEGIN, error))
     return FALSE;
@@ -2834,13 +3103,13 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
       goto failed;
     }
   p.now = now;
-  /* Kept by @job, freed out of the writer (push_job_spent_free()). */
-  p.villages = job->villages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  p.records = job->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                    (GDestroyNotify) record_memo_free);
-  p.no_heads = job->no_heads = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
-  p.merge_edits = merge_list = g_ptr_array_new ();
-  p.merge_losers = merge_losers = g_ptr_array_new ();
+  /* The leader's, emptied above. */
+  p.s = s;
+  p.villages = s->villages;
+  p.records = s->records;
+  p.no_heads = s->no_heads;
+  p.merge_edits = s->merge_edits;
+  p.merge_losers = s->merge_losers;
   p.undo = job->undo;
   for (guint i = 0; i < batch->items->len; i++)
     {
@@ -2872,14 +3141,19 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
         }
       else
         {
-          outcome.digest = g_strdup (item->digest);
-          if (!push_change (&p, item, job->prepared != NULL ? job->prepared->pdata[i] : NULL, &outcome, &local))
-            goto failed;
+          gboolean stored;
+
+          /* The item's, which outlives the push: given back before the
+           * outcome is cleared (a copy a change). */
+          outcome.digest = item->digest;
+          stored = push_change (&p, item, job->prepared != NULL ? job->prepared->pdata[i] : NULL, &outcome, &local);
           /* A change stored as pushed is its own outcome: its row holds
            * its number and digest (a row of push_outcomes for each cost
            * the center a sixteenth of its time per change). */
-          if ((outcome.cursor == 0 || outcome.code != NULL || outcome.original_hlc != NULL) &&
-              !hearth_center_txn_add_outcome (txn, device->id, &outcome, &local))
+          stored = stored && (!(outcome.cursor == 0 || outcome.code != NULL || outcome.original_hlc != NULL) ||
+                              hearth_center_txn_add_outcome (txn, device->id, &outcome, &local));
+          outcome.digest = NULL;
+          if (!stored)
             goto failed;
           device->acked_seq = item->seq;
         }
@@ -2931,7 +3205,7 @@ push_reply (PushJob *job)
  * request thread writes its own answer (push_reply()), out of the
  * leader's time. */
 static gboolean
-run_group (HearthCenter *self, GPtrArray *group, gboolean isolated, guint64 *ticket, GError **error)
+run_group (HearthCenter *self, PushGroup *group, gboolean isolated, guint64 *ticket, GError **error)
 {
   g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (self->store, TRUE, error);
 
@@ -2939,8 +3213,8 @@ run_group (HearthCenter *self, GPtrArray *group, gboolean isolated, guint64 *tic
     return FALSE;
   for (guint i = 0; i < group->len; i++)
     {
-      push_job_reset (group->pdata[i]);
-      if (!push_in_group (self, txn, group->pdata[i], isolated, error))
+      push_job_reset (group->jobs[i]);
+      if (!push_in_group (self, txn, group->jobs[i], isolated, error))
         return FALSE;   /* the transaction rolled back as it goes */
     }
   /* Not synced yet: the next group goes first (run_in_group()). */
@@ -2952,7 +3226,7 @@ run_group (HearthCenter *self, GPtrArray *group, gboolean isolated, guint64 *tic
  * the group runs again with a savepoint for each push, so that only the
  * push that fails is refused, as when every push had its own. */
 static gboolean
-commit_group (HearthCenter *self, GPtrArray *group, guint64 *ticket, GError **error)
+commit_group (HearthCenter *self, PushGroup *group, guint64 *ticket, GError **error)
 {
   *ticket = 0;
   if (run_group (self, group, FALSE, ticket, error))
@@ -2964,11 +3238,11 @@ commit_group (HearthCenter *self, GPtrArray *group, guint64 *ticket, GError **er
 /* Every push of @group answered with @error's 500: the group's commit
  * failed, or its sync did (then it may be lost: none is acknowledged). */
 static void
-fail_group (GPtrArray *group, const GError *error)
+fail_group (PushGroup *group, const GError *error)
 {
   for (guint i = 0; i < group->len; i++)
     {
-      PushJob *job = group->pdata[i];
+      PushJob *job = group->jobs[i];
 
       hearth_center_reply_free (job->reply);
       job->reply = reply_for_error (error, NULL);
@@ -3011,7 +3285,7 @@ run_in_group (HearthCenter *self, PushJob *job)
   g_queue_push_tail (&self->pending, job);
   while (!job->done)
     {
-      g_autoptr(GPtrArray) group = NULL;
+      PushGroup group;
       g_autoptr(GError) error = NULL;
       guint64 ticket = 0;
       gboolean ok = TRUE;
@@ -3023,7 +3297,8 @@ run_in_group (HearthCenter *self, PushJob *job)
           continue;
         }
       self->leading = TRUE;
-      group = g_ptr_array_new ();
+      group.len = 0;
+      /* The queue holds at most HEARTH_CENTER_MAX_WAITING (above). */
       while (!g_queue_is_empty (&self->pending) && changes < HEARTH_CENTER_GROUP_CHANGES)
         {
           PushJob *next = g_queue_pop_head (&self->pending);
@@ -3036,12 +3311,13 @@ run_in_group (HearthCenter *self, PushJob *job)
               continue;
             }
           next->taken = TRUE;
-          g_ptr_array_add (group, next);
+          g_assert (group.len < G_N_ELEMENTS (group.jobs));
+          group.jobs[group.len++] = next;
           changes += next->batch->items->len;
         }
       g_mutex_unlock (&self->group_lock);
-      if (group->len > 0)
-        ok = commit_group (self, group, &ticket, &error);
+      if (group.len > 0)
+        ok = commit_group (self, &group, &ticket, &error);
       /* The writer is free once the group is committed: the next group
        * runs while this one's WAL frames are synced, and this one is
        * answered only after (PROTOCOL.md section 1). A sync covers every
@@ -3054,11 +3330,11 @@ run_in_group (HearthCenter *self, PushJob *job)
       if (ok && ticket != 0)
         ok = hearth_center_store_wait_durable (self->store, ticket, &error);
       if (!ok)
-        fail_group (group, error);
+        fail_group (&group, error);
       g_mutex_lock (&self->group_lock);
-      for (guint i = 0; i < group->len; i++)
+      for (guint i = 0; i < group.len; i++)
         {
-          PushJob *member = group->pdata[i];
+          PushJob *member = group.jobs[i];
 
           member->done = TRUE;
           g_cond_signal (&member->wake);
@@ -3109,7 +3385,6 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
   job.clamped = json_array_new ();
   job.undo = g_array_new (FALSE, FALSE, sizeof (PushedString));
   run_in_group (self, &job);
-  push_job_spent_free (&job);
   if (job.reply == NULL)
     job.reply = push_reply (&job);
   json_array_unref (job.refused);

@@ -5808,6 +5808,76 @@ test_push_store_fails (void)
   center_stop (c);
 }
 
+/* The writer's memory of a push (where the center has each household it
+ * names, whose each record is) is kept in containers the leader reuses
+ * from push to push and group to group (center-sync.c PushScratch), and
+ * must go with a push that is undone: A's push names household H in
+ * village A and member M of H, then fails (a trigger, as a full disk
+ * would) and is undone, its group's first run and its own savepoint;
+ * B's push (village B), the next group, sends M under H2 and H in
+ * village B. The center holds nothing of H nor M, so both are B's to
+ * store: neither refused (as a household in village A, or a member of
+ * a household outside B's scope) nor M placed under H. */
+static void
+test_push_memory_undone (void)
+{
+  g_autoptr(Center) c = center_new ("center-memory-undone");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *h2 = g_uuid_string_random ();
+  g_autofree char *m = g_uuid_string_random ();
+  g_autofree char *bad = g_uuid_string_random ();
+  g_autofree char *trigger = NULL, *sql = NULL, *text = NULL, *expected = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.b");
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON changes WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", bad);
+  center_db_exec (c, trigger);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v = hlc_at (now - 5000, 0, a->id);
+    g_autofree char *body = NULL;
+    g_auto(Reply) r = { 0 };
+
+    g_ptr_array_add (changes, edits (a, "households", hh, hh, VILLAGE_A, v, "\"phone\": {\"value\": \"1\"}"));
+    g_ptr_array_add (changes, edit (a, "members", m, hh, VILLAGE_A, "name", "Li", v, NULL));
+    g_ptr_array_add (changes, edit (a, "households", bad, bad, VILLAGE_A, "phone", "2", v, NULL));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, >=, 500);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v = hlc_at (now - 4000, 0, b->id);
+    g_autofree char *body = NULL;
+    g_auto(Reply) r = { 0 };
+
+    g_ptr_array_add (changes, edit (b, "members", m, h2, VILLAGE_B, "name", "Wang", v, NULL));
+    g_ptr_array_add (changes, edits (b, "households", hh, hh, VILLAGE_B, v, "\"phone\": {\"value\": \"3\"}"));
+    body = batch_of (b, changes);
+    push (c, b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 2);
+  }
+  sql = g_strdup_printf ("SELECT household || ' ' || village FROM changes WHERE record_id = '%s'", m);
+  text = center_db_text (c, sql);
+  expected = g_strconcat (h2, " " VILLAGE_B, NULL);
+  g_assert_cmpstr (text, ==, expected);
+  g_clear_pointer (&sql, g_free);
+  g_clear_pointer (&text, g_free);
+  sql = g_strdup_printf ("SELECT v.village FROM household_villages v JOIN record_state s ON s.rkey = v.hkey "
+                         "WHERE s.tbl = 'households' AND s.record_id = '%s'", hh);
+  text = center_db_text (c, sql);
+  g_assert_cmpstr (text, ==, VILLAGE_B);
+  center_stop (c);
+}
+
 /* The numbers of records new to the center (record_state.rkey,
  * 0015-record-number.sql) are given in the order the push first needs
  * them, and their rows written with their state when the push ends: a
@@ -9187,6 +9257,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/edits-hostile", test_push_edits_hostile);
   g_test_add_func ("/center/push/unknown-fields", test_push_unknown_fields);
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);
+  g_test_add_func ("/center/push/memory-undone", test_push_memory_undone);
   g_test_add_func ("/center/push/record-numbers", test_push_record_numbers);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
