@@ -3673,8 +3673,9 @@ states_flush (SqliteTxn *t, GError **error)
 /* Makes the rows of @n states numbered in this transaction (1 or
  * STATES_A_STATEMENT), one statement for all: each statement's own
  * cost (its cursors opened, its end, its registers freed) once for
- * many rows, some 3,900 instructions a row less (callgrind, the bench's
- * ingest's 2,922 new states inserted each way). The rows are inserted
+ * many rows: some 3,200 instructions a row less (callgrind of the
+ * bench's ingest, 2,922 new states in 5,252 changes: states_write()
+ * 8.2k instructions a change before, 6.4k after). The rows are inserted
  * in the order given (by number: appended to the table,
  * states_write()).
  *
