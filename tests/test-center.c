@@ -5878,6 +5878,151 @@ test_push_memory_undone (void)
   center_stop (c);
 }
 
+/* The rows of many records new to the center, written when the push
+ * ends several to a statement (center-store-sqlite.c, states_insert()):
+ * 37 households (two statements of 16, then five of one) each stored
+ * under its number in the order the push numbered them, with its state,
+ * its lookup (every other one has a registry number) and its identity's
+ * key; a row refused in the middle of a statement of several (a trigger)
+ * fails the push with nothing of it stored, and the same push sent again
+ * then stores it all. */
+static void
+test_push_states_many (void)
+{
+  g_autoptr(Center) c = center_new ("center-states-many");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) expected = g_string_new (NULL);
+  g_autofree char *v1 = NULL, *v2 = NULL, *rows = NULL, *trigger = NULL, *body = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  const guint first = 37, second = 20;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  v1 = hlc_at (now - 5000, 0, a->id);
+  v2 = hlc_at (now - 4000, 0, a->id);
+  for (guint i = 0; i < first + second; i++)
+    g_ptr_array_add (ids, g_uuid_string_random ());
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    for (guint i = 0; i < first; i++)
+      {
+        g_autofree char *fields = i % 2 == 0 ? g_strdup_printf ("\"phone\": {\"value\": \"%u\"}, "
+                                                                "\"registry_no\": {\"value\": \"R-%u\"}", i, i)
+                                             : g_strdup_printf ("\"phone\": {\"value\": \"%u\"}", i);
+
+        g_ptr_array_add (changes, edits (a, "households", ids->pdata[i], ids->pdata[i], VILLAGE_A, v1, fields));
+      }
+    g_free (push_batch (c, a, changes, 0));
+  }
+  rows = center_db_text (c, "SELECT group_concat (x, ' ') FROM (SELECT rkey || '=' || record_id || ':' || "
+                            "coalesce (lookup, '-') || ':' || (idkey = hearth_record_key (tbl, record_id)) AS x "
+                            "FROM record_state ORDER BY rkey)");
+  for (guint i = 0; i < first; i++)
+    {
+      g_autofree char *lookup = g_strdup_printf ("R-%u", i);
+
+      g_string_append_printf (expected, "%s%u=%s:%s:1", i > 0 ? " " : "", i + 1, (char *) ids->pdata[i],
+                              i % 2 == 0 ? lookup : "-");
+    }
+  g_assert_cmpstr (rows, ==, expected->str);
+  for (guint i = 0; i < first; i++)
+    {
+      g_autofree char *values = household_values (c, ids->pdata[i]);
+      g_autofree char *want = i % 2 == 0 ? g_strdup_printf ("phone=%u@%s registry_no=R-%u@%s", i, v1, i, v1)
+                                         : g_strdup_printf ("phone=%u@%s", i, v1);
+
+      g_assert_cmpstr (values, ==, want);
+    }
+
+  /* The fifth new row of the next push refused: in its first statement
+   * of 16, after four rows it made. */
+  trigger = g_strdup_printf ("CREATE TRIGGER refused BEFORE INSERT ON record_state WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (FAIL, 'refused'); END", (char *) ids->pdata[first + 4]);
+  center_db_exec (c, trigger);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+
+    for (guint i = first; i < first + second; i++)
+      g_ptr_array_add (changes, edits (a, "households", ids->pdata[i], ids->pdata[i], VILLAGE_A, v2,
+                                       "\"phone\": {\"value\": \"x\"}"));
+    body = batch_of (a, changes);
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, >=, 500);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, first);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, first);
+  }
+  center_db_exec (c, "DROP TRIGGER refused");
+  {
+    g_auto(Reply) r = { 0 };
+
+    push (c, a, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, first + second);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, first + second);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey IS NOT "
+                                       "hearth_record_key (tbl, record_id) OR lookup IS NOT NULL AND rkey > 37"),
+                     ==, 0);
+    g_assert_cmpint (center_db_int (c, "SELECT max (rkey) FROM record_state"), ==, first + second);
+    for (guint i = first; i < first + second; i++)
+      {
+        g_autofree char *values = household_values (c, ids->pdata[i]);
+        g_autofree char *want = g_strdup_printf ("phone=x@%s", v2);
+
+        g_assert_cmpstr (values, ==, want);
+      }
+  }
+  center_stop (c);
+
+  /* A push checks a registry number against the stored states, which
+   * writes them first: rows with a lookup made several to a statement
+   * through the store itself, 20 new households' numbers set in one
+   * transaction. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HearthCenterStore) store = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+    g_autoptr(HearthCenterTxn) txn = NULL;
+    g_autofree char *v3 = hlc_at (now - 3000, 0, a->id);
+
+    g_assert_no_error (error);
+    txn = hearth_center_store_begin (store, TRUE, &error);
+    g_assert_no_error (error);
+    g_string_truncate (expected, 0);
+    for (guint i = 0; i < 20; i++)
+      {
+        g_autoptr(HearthChange) e = hearth_change_new (HEARTH_CHANGE_EDIT);
+        g_autoptr(GPtrArray) losers = g_ptr_array_new ();
+        g_autoptr(GPtrArray) heads = g_ptr_array_new ();
+        g_autofree char *id = g_uuid_string_random ();
+
+        e->table = g_strdup ("households");
+        e->id = g_strdup (id);
+        e->household = g_strdup (id);
+        e->village = g_strdup (VILLAGE_A);
+        e->field = g_strdup ("registry_no");
+        e->value = g_strdup_printf ("S-%u", i);
+        e->hlc = g_strdup (v3);
+        e->parents = g_ptr_array_new_with_free_func (g_free);
+        e->cursor = hearth_center_txn_add_change (txn, a->id, 100000 + i, e, NULL, NULL, now, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (e->cursor, >, 0);
+        g_ptr_array_add (heads, e);
+        g_assert_true (hearth_center_txn_set_field_state (txn, e, losers, heads, FALSE, &error));
+        g_assert_no_error (error);
+        g_string_append_printf (expected, "%s%u=%s:S-%u", i > 0 ? " " : "", first + second + 1 + i, id, i);
+      }
+    g_assert_true (hearth_center_txn_commit (txn, &error));
+    g_assert_no_error (error);
+    txn = NULL;
+  }
+  g_free (rows);
+  rows = center_db_text (c, "SELECT group_concat (x, ' ') FROM (SELECT rkey || '=' || record_id || ':' || "
+                            "coalesce (lookup, '-') AS x FROM record_state WHERE rkey > 57 ORDER BY rkey)");
+  g_assert_cmpstr (rows, ==, expected->str);
+}
+
 /* The numbers of records new to the center (record_state.rkey,
  * 0015-record-number.sql) are given in the order the push first needs
  * them, and their rows written with their state when the push ends: a
@@ -9259,6 +9404,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);
   g_test_add_func ("/center/push/memory-undone", test_push_memory_undone);
   g_test_add_func ("/center/push/record-numbers", test_push_record_numbers);
+  g_test_add_func ("/center/push/states-many", test_push_states_many);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/replay-across-restart", test_replay_across_restart);
