@@ -1629,6 +1629,17 @@ apply_audit (sqlite3 *db, const char *device_id, const HearthChange *c, GError *
   if (g_str_equal (values[3], device_id))
     return TRUE;
 
+  /* Inserted unless its place in the chain is taken (a fresh device's
+   * pull: every one of them, without a read first: some 10,000 look-ups
+   * that find nothing in a village pull); else compared. */
+  if (!run (db, "INSERT INTO audit_foreign (device_id, seq, id, at, actor, action, record_table, record_id, fields, "
+                "prev_hash, hash) VALUES (?, CAST (? AS INTEGER), ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (device_id, seq) DO NOTHING",
+            error, 11, values[3], seq_text, c->id, values[1], values[2], values[4], values[5], values[6],
+            values[7] != NULL ? values[7] : "", values[8], values[9]))
+    return FALSE;
+  if (sqlite3_changes (db) > 0)
+    return TRUE;
   if ((st = hearth_sync_prepare (db, "SELECT id, at, actor, action, record_table, record_id, fields, prev_hash, hash "
                               "FROM audit_foreign WHERE device_id = ? AND seq = ?")) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -1650,12 +1661,8 @@ apply_audit (sqlite3 *db, const char *device_id, const HearthChange *c, GError *
       return TRUE;
     }
   hearth_sync_finish (st);
-  if (rc != SQLITE_DONE)
-    return hearth_sync_sql_failed (db, error);
-  return run (db, "INSERT INTO audit_foreign (device_id, seq, id, at, actor, action, record_table, record_id, fields, "
-                  "prev_hash, hash) VALUES (?, CAST (? AS INTEGER), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              error, 11, values[3], seq_text, c->id, values[1], values[2], values[4], values[5], values[6],
-              values[7] != NULL ? values[7] : "", values[8], values[9]);
+  /* Nothing inserted and nothing there: not a row to read. */
+  return rc == SQLITE_DONE ? TRUE : hearth_sync_sql_failed (db, error);
 }
 
 /* What an insert that leaves @column out stores in it: its default (the

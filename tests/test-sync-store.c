@@ -2111,6 +2111,67 @@ test_agreeing_edits (void)
   }
 }
 
+/* Another device's audit entries delivered again: the same content
+ * changes nothing, other content at a place of its chain already taken is
+ * refused (the row kept), a new place is taken: apply_audit() inserts
+ * first and reads only when the place is taken. */
+static void
+test_audit_again (void)
+{
+  g_autoptr(Replica) a = replica_new ("sync-audit-again-a", START_MS);
+  g_autoptr(Replica) b = replica_new ("sync-audit-again-b", START_MS);
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (relayed_free);
+  g_autoptr(GPtrArray) again = g_ptr_array_new ();
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *household = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  HearthChange *c = NULL;
+  guint rejected = 0;
+  gint64 n;
+
+  record_registration_and_visit (a, &household);
+  push (a, 0, log, 500);
+  pull_all (b, G_MAXUINT, log);
+  n = count (b, "SELECT count (*) FROM audit_foreign");
+  g_assert_cmpint (n, >, 0);
+  g_assert_cmpint (n, ==, count (a, "SELECT count (*) FROM audit_log"));
+  before = query_text (b->db, "SELECT group_concat (device_id || seq || id || at || actor || action || record_table "
+                              "|| record_id || fields || prev_hash || hash, ';') FROM (SELECT * FROM audit_foreign "
+                              "ORDER BY device_id, seq)");
+  /* The same entries again: nothing refused, nothing changed. */
+  for (guint i = 0; i < log->len; i++)
+    if (strstr (((Relayed *) log->pdata[i])->json, "\"audit\"") != NULL)
+      g_ptr_array_add (again, ((Relayed *) log->pdata[i])->json);
+  g_assert_cmpuint (again->len, >, 0);
+  g_assert_cmpuint (apply_texts (b, again, log->len + again->len), ==, 0);
+  after = query_text (b->db, "SELECT group_concat (device_id || seq || id || at || actor || action || record_table "
+                             "|| record_id || fields || prev_hash || hash, ';') FROM (SELECT * FROM audit_foreign "
+                             "ORDER BY device_id, seq)");
+  g_assert_cmpstr (before, ==, after);
+  /* The first again with another hash: refused, the row as it was; and
+   * the same at a place not taken: stored. */
+  for (guint k = 0; k < 2; k++)
+    {
+      c = change_from_text (again->pdata[0], 0);
+      g_assert_cmpstr (c->table, ==, "audit");
+      g_hash_table_insert (c->fields, g_strdup ("hash"), g_strdup ("not-the-hash"));
+      if (k == 1)
+        g_hash_table_insert (c->fields, g_strdup ("seq"), g_strdup ("900000"));
+      g_ptr_array_add (page, c);
+    }
+  g_assert_true (hearth_sync_store_apply (b->sync, page, log->len + again->len + 2, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors WHERE record_table = 'audit' "
+                             "AND message LIKE '%received before with other content%'"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM audit_foreign WHERE hash = 'not-the-hash'"), ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM audit_foreign WHERE hash = 'not-the-hash' AND seq = 900000"), ==,
+                   1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM audit_foreign"), ==, n + 1);
+}
+
 /* A record that arrives again with other content, and other bad changes,
  * are recorded and skipped; the rest of the page applies. */
 static void
@@ -5035,6 +5096,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/exchange", test_exchange);
   g_test_add_func ("/sync/store/agreeing-edits", test_agreeing_edits);
   g_test_add_func ("/sync/store/rejected", test_rejected);
+  g_test_add_func ("/sync/store/audit-again", test_audit_again);
   g_test_add_func ("/sync/store/packed-instance", test_packed_instance);
   g_test_add_func ("/sync/store/prepared-page", test_prepared_page);
   g_test_add_func ("/sync/store/future-version", test_future_version);
