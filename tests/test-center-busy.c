@@ -35,6 +35,12 @@
  *     connection reads them) the moment its answer comes back: none woken
  *     before its group committed. The refused push is answered 500 with
  *     nothing stored, the others of its group kept.
+ *   /center/busy/group-state-refused: a group of four pushes of 20 new
+ *     households each, one of which the store refuses as its records'
+ *     rows are written (a trigger on record_state, in the middle of a
+ *     statement of 16 rows: when its savepoint is released, or the
+ *     group commits): only that push is answered 500, nothing of it
+ *     stored; the other three are stored whole, each record's row once.
  *   /center/busy/push-waits-alone: a center serving with one connection
  *     thread (`--threads 1`) whose tablet's sync cannot write (the test
  *     holds the database's write lock) still answers another connection
@@ -511,6 +517,147 @@ test_hand_over (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
 }
 
+/* ---- a group one of whose pushes the store refuses when its states are written ---- */
+
+#define STATE_PUSHERS 5         /* the leader's push of one change, and four in one group */
+#define STATE_CHANGES 20        /* each a new household: a statement of 16 rows and four of one */
+#define STATE_REFUSED 2         /* the push whose fifth household's row the store refuses */
+
+/* A push of @changes edits of new households of @p's device, their ids
+ * added to @ids. */
+static char *
+state_body (Pusher *p, guint changes, GPtrArray *ids)
+{
+  GString *b = g_string_new (NULL);
+  gint64 ms = g_get_real_time () / 1000;
+
+  g_string_append_printf (b, "{\"device_id\": \"%s\", \"changes\": [", p->device);
+  for (guint i = 0; i < changes; i++)
+    {
+      char *hh = g_uuid_string_random ();
+
+      g_ptr_array_add (ids, hh);
+      g_string_append_printf (b, "%s{\"seq\": %u, \"kind\": \"edit\", \"table\": \"households\", "
+                              "\"id\": \"%s\", \"household\": \"%s\", \"village\": \"%s\", "
+                              "\"field\": \"head_name\", \"value\": \"Head %u\", "
+                              "\"hlc\": \"%015" G_GINT64_FORMAT "-%08x-%s\", \"parents\": [], "
+                              "\"wall\": \"2026-11-30T08:00:00+08:00\"}",
+                              i == 0 ? "" : ", ", i + 1, hh, hh, VILLAGE, i, ms, i + 1, p->device);
+    }
+  g_string_append (b, "]}");
+  return g_string_free (b, FALSE);
+}
+
+/* A group of four pushes of 20 new households each, one of which the
+ * store refuses when its new records' rows are written (the push's
+ * savepoint released, or the group's commit: a trigger on record_state,
+ * as a full disk would): the group's first run fails, it runs again push
+ * by push, and only that push is refused (500, nothing of it stored);
+ * the other three are answered 200 with their changes and their
+ * records' rows stored, each once (center-sync.c commit_group()). */
+static void
+test_group_state_refused (void)
+{
+  g_autoptr(Center) c = center_init ("busy-state-refused", COUNTY);
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenter) center = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *ids[STATE_PUSHERS] = { NULL };
+  g_autofree char *trigger = NULL;
+  Pusher pushers[STATE_PUSHERS] = { { 0 } };
+  GThread *threads[STATE_PUSHERS] = { 0 };
+  GLogLevelFlags always_fatal;
+  gint finished = 0;
+  gint64 stored = 0;
+  sqlite3 *db = NULL;
+
+  center_add_user (c, "w.busy", "worker", COUNTY);
+  store = hearth_center_store_open (c->db, FALSE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < STATE_PUSHERS; i++)
+      {
+        Pusher *p = &pushers[i];
+        HearthCenterDevice device = { 0 };
+
+        ids[i] = g_ptr_array_new_with_free_func (g_free);
+        p->device = g_uuid_string_random ();
+        p->key = hearth_sign_keypair (device.public_key);
+        p->finished = &finished;
+        p->body = state_body (p, i == 0 ? 1 : STATE_CHANGES, ids[i]);
+        device.id = p->device;
+        device.user = (char *) "w.busy";
+        device.name = (char *) "state-refused";
+        device.enrolled_at = g_get_real_time () / 1000;
+        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
+        g_assert_no_error (error);
+      }
+    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+    g_assert_no_error (error);
+  }
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON record_state WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (FAIL, 'database or disk is full'); END",
+                             (char *) ids[STATE_REFUSED]->pdata[4]);
+  center_db_exec (c, trigger);
+  center = hearth_center_new (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    pushers[i].center = center;
+
+  test_log_reset ();
+  always_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  threads[0] = g_thread_new ("leader", pusher_main, &pushers[0]);
+  g_usleep (500 * 1000);   /* it leads, waiting for the lock */
+  for (guint i = 1; i < STATE_PUSHERS; i++)
+    threads[i] = g_thread_new ("pusher", pusher_main, &pushers[i]);
+  g_usleep (1000 * 1000);
+  g_assert_cmpint (g_atomic_int_get (&finished), ==, 0);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    g_thread_join (threads[i]);
+  g_log_set_always_fatal (always_fatal);
+
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    {
+      Pusher *p = &pushers[i];
+      g_autofree char *sql = NULL;
+
+      if (i == STATE_REFUSED)
+        {
+          g_assert_cmpuint (p->reply->status, ==, 500);
+          g_assert_cmpint (stored_of (c, "changes", p->device), ==, 0);
+        }
+      else
+        {
+          g_assert_cmpuint (p->reply->status, ==, 200);
+          g_assert_cmpint (stored_of (c, "changes", p->device), ==, ids[i]->len);
+          stored += ids[i]->len;
+        }
+      /* Each of its households' rows once, or none. */
+      for (guint j = 0; j < ids[i]->len; j++)
+        {
+          g_free (sql);
+          sql = g_strdup_printf ("SELECT count (*) FROM record_state WHERE record_id = '%s'",
+                                 (char *) ids[i]->pdata[j]);
+          g_assert_cmpint (center_db_int (c, sql), ==, i == STATE_REFUSED ? 0 : 1);
+        }
+      hearth_center_reply_free (p->reply);
+      hearth_secret_free (p->key);
+      g_free (p->device);
+      g_free (p->body);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, stored);
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    g_ptr_array_unref (ids[i]);
+}
+
 static void
 test_push_waits_alone (void)
 {
@@ -583,6 +730,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/busy/body-memory", test_body_memory);
   g_test_add_func ("/center/busy/waiting", test_waiting);
   g_test_add_func ("/center/busy/hand-over", test_hand_over);
+  g_test_add_func ("/center/busy/group-state-refused", test_group_state_refused);
   g_test_add_func ("/center/busy/push-waits-alone", test_push_waits_alone);
   return g_test_run ();
 }
