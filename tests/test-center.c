@@ -6023,6 +6023,114 @@ test_push_states_many (void)
   g_assert_cmpstr (rows, ==, expected->str);
 }
 
+/* Pushes of N new households and N new members each (N = 15, 16, 17, 31,
+ * 32, 33, 48: runs of new rows written 16 to a statement, and the rest
+ * one at a time, center-store-sqlite.c states_insert()), with edits of
+ * households stored before among them (rows updated, not made) and a
+ * registry number every seventh household (whose check writes the
+ * push's states so far: the rows split where it falls). Each record's
+ * row once, numbered 1 up without a gap in the order the pushes first
+ * needed them, its key its own, its fields as pushed; each push sent
+ * again changes nothing. */
+static void
+test_push_states_counts (void)
+{
+  g_autoptr(Center) c = center_new ("center-states-counts");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(GPtrArray) old = g_ptr_array_new_with_free_func (g_free);
+  static const guint counts[] = { 15, 16, 17, 31, 32, 33, 48 };
+  gint64 now = g_get_real_time () / 1000;
+  gint64 rows = 0, changes = 0;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  {
+    g_autoptr(GPtrArray) batch_changes = changes_new ();
+    g_autofree char *v = hlc_at (now - 60000, 0, a->id);
+
+    for (guint i = 0; i < 3; i++)
+      {
+        g_ptr_array_add (old, g_uuid_string_random ());
+        g_ptr_array_add (batch_changes, edits (a, "households", old->pdata[i], old->pdata[i], VILLAGE_A, v,
+                                               "\"phone\": {\"value\": \"0\"}"));
+      }
+    g_free (push_batch (c, a, batch_changes, 0));
+    rows = 3;
+    changes = 3;
+  }
+  for (guint k = 0; k < G_N_ELEMENTS (counts); k++)
+    {
+      guint n = counts[k];
+      g_autoptr(GPtrArray) batch_changes = changes_new ();
+      g_autoptr(GPtrArray) hh = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) mm = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *v = hlc_at (now - 50000 + (gint64) k * 1000, 0, a->id);
+      g_autofree char *body = NULL;
+      g_autofree char *order = NULL;
+      g_autofree char *order_sql = NULL;
+      g_autoptr(GString) expected = g_string_new (NULL);
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *fields = i % 7 == 3 ? g_strdup_printf ("\"phone\": {\"value\": \"%u\"}, \"registry_no\": "
+                                                                  "{\"value\": \"N%u-%u\"}", i, n, i)
+                                               : g_strdup_printf ("\"phone\": {\"value\": \"%u\"}", i);
+
+          g_ptr_array_add (hh, g_uuid_string_random ());
+          g_ptr_array_add (mm, g_uuid_string_random ());
+          g_ptr_array_add (batch_changes, edits (a, "households", hh->pdata[i], hh->pdata[i], VILLAGE_A, v, fields));
+          g_ptr_array_add (batch_changes, edit (a, "members", mm->pdata[i], hh->pdata[i], VILLAGE_A, "name", "Li", v,
+                                                NULL));
+          if (i % 10 == 5)
+            {
+              g_autofree char *value = g_strdup_printf ("%u-%u", n, i);
+              g_autofree char *w = hlc_at (now - 50000 + (gint64) k * 1000, 1 + i, a->id);
+
+              g_ptr_array_add (batch_changes, edit (a, "households", old->pdata[i % 3], old->pdata[i % 3], VILLAGE_A,
+                                                    "address", value, w, NULL));
+            }
+        }
+      body = push_batch (c, a, batch_changes, 0);
+      changes += batch_changes->len;
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, rows + 2 * n);
+      g_assert_cmpint (center_db_int (c, "SELECT max (rkey) FROM record_state"), ==, rows + 2 * n);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey IS NOT "
+                                         "hearth_record_key (tbl, record_id)"), ==, 0);
+      /* Numbered in the order the push needed them: a household, then its member. */
+      order_sql = g_strdup_printf ("SELECT group_concat (record_id, ' ') FROM (SELECT record_id FROM record_state "
+                                   "WHERE rkey > %" G_GINT64_FORMAT " ORDER BY rkey)", rows);
+      order = center_db_text (c, order_sql);
+      for (guint i = 0; i < n; i++)
+        g_string_append_printf (expected, "%s%s %s", i > 0 ? " " : "", (char *) hh->pdata[i], (char *) mm->pdata[i]);
+      g_assert_cmpstr (order, ==, expected->str);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *values = household_values (c, hh->pdata[i]);
+          g_autofree char *want = i % 7 == 3 ? g_strdup_printf ("phone=%u@%s registry_no=N%u-%u@%s", i, v, n, i, v)
+                                             : g_strdup_printf ("phone=%u@%s", i, v);
+          g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'members' AND "
+                                                  "record_id = '%s' AND field = 'name'", (char *) mm->pdata[i]);
+          g_autofree char *name = center_db_text (c, sql);
+
+          g_assert_cmpstr (values, ==, want);
+          g_assert_cmpstr (name, ==, "Li");
+        }
+      rows += 2 * n;
+      /* Sent again: repeats. */
+      {
+        g_auto(Reply) r = { 0 };
+
+        push (c, a, body, &r);
+        g_assert_cmpint (r.status, ==, 200);
+        g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+        g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+        g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, rows);
+      }
+    }
+  center_stop (c);
+}
+
 /* The numbers of records new to the center (record_state.rkey,
  * 0015-record-number.sql) are given in the order the push first needs
  * them, and their rows written with their state when the push ends: a
@@ -9405,6 +9513,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/memory-undone", test_push_memory_undone);
   g_test_add_func ("/center/push/record-numbers", test_push_record_numbers);
   g_test_add_func ("/center/push/states-many", test_push_states_many);
+  g_test_add_func ("/center/push/states-counts", test_push_states_counts);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/replay-across-restart", test_replay_across_restart);
