@@ -6131,6 +6131,90 @@ test_push_states_counts (void)
   center_stop (c);
 }
 
+/* The record the writer checks, noted by the store (center-store-sqlite.c
+ * sqlite_note_prepared()) in buffers of 24 and 64 bytes, a longer name
+ * not noted: for tables of 23, 24, 25 bytes and ids of 63, 64, 65 (the
+ * edges; a push's are shorter), each record's state keyed by its own
+ * identity's key, whether it is the record noted or one whose table and
+ * id are that record's less their last byte (a note cut short would
+ * take one for the other). */
+static void
+test_push_noted_key_edges (void)
+{
+  g_autoptr(Center) c = center_new ("center-noted-key");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *v = NULL;
+  static const guint tables[] = { 23, 24, 25 }, ids[] = { 63, 64, 65 };
+  gint64 seq = 1000;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  center_stop (c);
+  v = hlc_at (now - 3000, 0, a->id);
+  store = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+  g_assert_no_error (error);
+  txn = hearth_center_store_begin (store, TRUE, &error);
+  g_assert_no_error (error);
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+      {
+        g_autoptr(HearthChange) noted = NULL;
+        g_autoptr(HearthChange) near = NULL;
+        g_autoptr(HearthCenterPrepared) prepared = NULL;
+        g_autofree char *table = g_strnfill (tables[t], 'x');
+        g_autofree char *id = g_strnfill (ids[i], 'a');
+
+        memcpy (table, "households", strlen ("households"));
+        id[0] = '0' + (char) t;
+        id[1] = '0' + (char) i;
+        for (guint k = 0; k < 2; k++)
+          {
+            HearthChange *e = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+            /* The noted record, and the one a byte shorter in both. */
+            e->table = k == 0 ? g_strdup (table) : g_strndup (table, tables[t] - 1);
+            e->id = k == 0 ? g_strdup (id) : g_strndup (id, ids[i] - 1);
+            e->household = g_strdup (e->id);
+            e->village = g_strdup (VILLAGE_A);
+            e->field = g_strdup ("phone");
+            e->value = g_strdup ("1");
+            e->hlc = g_strdup (v);
+            e->parents = g_ptr_array_new_with_free_func (g_free);
+            if (k == 0)
+              {
+                noted = e;
+                prepared = hearth_center_store_prepare_change (store, noted);
+              }
+            else
+              near = e;
+          }
+        /* The shorter one looked up while the other is noted, then the noted one. */
+        hearth_center_txn_note_prepared (txn, noted, prepared);
+        for (guint k = 0; k < 2; k++)
+          {
+            HearthChange *e = k == 0 ? near : noted;
+            g_autoptr(GPtrArray) losers = g_ptr_array_new ();
+            g_autoptr(GPtrArray) heads = g_ptr_array_new ();
+
+            e->cursor = hearth_center_txn_add_change (txn, a->id, seq++, e, NULL, NULL, now, &error);
+            g_assert_no_error (error);
+            g_assert_cmpint (e->cursor, >, 0);
+            g_ptr_array_add (heads, e);
+            g_assert_true (hearth_center_txn_set_field_state (txn, e, losers, heads, FALSE, &error));
+            g_assert_no_error (error);
+          }
+      }
+  g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 18);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey IS NOT "
+                                     "hearth_record_key (tbl, record_id)"), ==, 0);
+}
+
 /* The numbers of records new to the center (record_state.rkey,
  * 0015-record-number.sql) are given in the order the push first needs
  * them, and their rows written with their state when the push ends: a
@@ -9514,6 +9598,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/record-numbers", test_push_record_numbers);
   g_test_add_func ("/center/push/states-many", test_push_states_many);
   g_test_add_func ("/center/push/states-counts", test_push_states_counts);
+  g_test_add_func ("/center/push/noted-key-edges", test_push_noted_key_edges);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/replay-across-restart", test_replay_across_restart);
