@@ -3162,7 +3162,11 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
   if (!hearth_center_txn_save_device (txn, device, &local))
     goto failed;
   job->acked = device->acked_seq;
-  return !isolated || hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_RELEASE, error);
+  /* The push's new records' rows are written as its savepoint ends
+   * (center-store-sqlite.c, states_flush()): a row the store refuses
+   * there is this push's failure, undone with it, not its group's. */
+  if (!isolated || hearth_center_txn_savepoint (txn, HEARTH_CENTER_SAVEPOINT_RELEASE, &local))
+    return TRUE;
 
 failed:
   job->reply = reply_for_error (local, NULL);

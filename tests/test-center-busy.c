@@ -35,6 +35,17 @@
  *     connection reads them) the moment its answer comes back: none woken
  *     before its group committed. The refused push is answered 500 with
  *     nothing stored, the others of its group kept.
+ *   /center/busy/group-state-refused: a group of four pushes of 20 new
+ *     households each, one of which the store refuses as its records'
+ *     rows are written (a trigger on record_state, in the middle of a
+ *     statement of 16 rows: when its savepoint is released, or the
+ *     group commits): only that push is answered 500, nothing of it
+ *     stored; the other three are stored whole, each record's row once.
+ *   /center/busy/group-memory-undone: the writer's memory of a push,
+ *     reused from push to push (center-sync.c PushScratch), within one
+ *     group: a push undone (the store refusing its last change) named a
+ *     household and a member that the next push of the group sends under
+ *     another household and village; the next push stores them as sent.
  *   /center/busy/push-waits-alone: a center serving with one connection
  *     thread (`--threads 1`) whose tablet's sync cannot write (the test
  *     holds the database's write lock) still answers another connection
@@ -511,6 +522,283 @@ test_hand_over (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
 }
 
+/* ---- a group one of whose pushes the store refuses when its states are written ---- */
+
+#define STATE_PUSHERS 5         /* the leader's push of one change, and four in one group */
+#define STATE_CHANGES 20        /* each a new household: a statement of 16 rows and four of one */
+#define STATE_REFUSED 2         /* the push whose fifth household's row the store refuses */
+
+/* A push of @changes edits of new households of @p's device, their ids
+ * added to @ids. */
+static char *
+state_body (Pusher *p, guint changes, GPtrArray *ids)
+{
+  GString *b = g_string_new (NULL);
+  gint64 ms = g_get_real_time () / 1000;
+
+  g_string_append_printf (b, "{\"device_id\": \"%s\", \"changes\": [", p->device);
+  for (guint i = 0; i < changes; i++)
+    {
+      char *hh = g_uuid_string_random ();
+
+      g_ptr_array_add (ids, hh);
+      g_string_append_printf (b, "%s{\"seq\": %u, \"kind\": \"edit\", \"table\": \"households\", "
+                              "\"id\": \"%s\", \"household\": \"%s\", \"village\": \"%s\", "
+                              "\"field\": \"head_name\", \"value\": \"Head %u\", "
+                              "\"hlc\": \"%015" G_GINT64_FORMAT "-%08x-%s\", \"parents\": [], "
+                              "\"wall\": \"2026-11-30T08:00:00+08:00\"}",
+                              i == 0 ? "" : ", ", i + 1, hh, hh, VILLAGE, i, ms, i + 1, p->device);
+    }
+  g_string_append (b, "]}");
+  return g_string_free (b, FALSE);
+}
+
+/* A group of four pushes of 20 new households each, one of which the
+ * store refuses when its new records' rows are written (the push's
+ * savepoint released, or the group's commit: a trigger on record_state,
+ * as a full disk would): the group's first run fails, it runs again push
+ * by push, and only that push is refused (500, nothing of it stored);
+ * the other three are answered 200 with their changes and their
+ * records' rows stored, each once (center-sync.c commit_group()). */
+static void
+test_group_state_refused (void)
+{
+  g_autoptr(Center) c = center_init ("busy-state-refused", COUNTY);
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenter) center = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *ids[STATE_PUSHERS] = { NULL };
+  g_autofree char *trigger = NULL;
+  Pusher pushers[STATE_PUSHERS] = { { 0 } };
+  GThread *threads[STATE_PUSHERS] = { 0 };
+  GLogLevelFlags always_fatal;
+  gint finished = 0;
+  gint64 stored = 0;
+  sqlite3 *db = NULL;
+
+  center_add_user (c, "w.busy", "worker", COUNTY);
+  store = hearth_center_store_open (c->db, FALSE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < STATE_PUSHERS; i++)
+      {
+        Pusher *p = &pushers[i];
+        HearthCenterDevice device = { 0 };
+
+        ids[i] = g_ptr_array_new_with_free_func (g_free);
+        p->device = g_uuid_string_random ();
+        p->key = hearth_sign_keypair (device.public_key);
+        p->finished = &finished;
+        p->body = state_body (p, i == 0 ? 1 : STATE_CHANGES, ids[i]);
+        device.id = p->device;
+        device.user = (char *) "w.busy";
+        device.name = (char *) "state-refused";
+        device.enrolled_at = g_get_real_time () / 1000;
+        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
+        g_assert_no_error (error);
+      }
+    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+    g_assert_no_error (error);
+  }
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON record_state WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (FAIL, 'database or disk is full'); END",
+                             (char *) ids[STATE_REFUSED]->pdata[4]);
+  center_db_exec (c, trigger);
+  center = hearth_center_new (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    pushers[i].center = center;
+
+  test_log_reset ();
+  always_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  threads[0] = g_thread_new ("leader", pusher_main, &pushers[0]);
+  g_usleep (500 * 1000);   /* it leads, waiting for the lock */
+  for (guint i = 1; i < STATE_PUSHERS; i++)
+    threads[i] = g_thread_new ("pusher", pusher_main, &pushers[i]);
+  g_usleep (1000 * 1000);
+  g_assert_cmpint (g_atomic_int_get (&finished), ==, 0);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    g_thread_join (threads[i]);
+  g_log_set_always_fatal (always_fatal);
+
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    {
+      Pusher *p = &pushers[i];
+      g_autofree char *sql = NULL;
+
+      if (i == STATE_REFUSED)
+        {
+          g_assert_cmpuint (p->reply->status, ==, 500);
+          g_assert_cmpint (stored_of (c, "changes", p->device), ==, 0);
+        }
+      else
+        {
+          g_assert_cmpuint (p->reply->status, ==, 200);
+          g_assert_cmpint (stored_of (c, "changes", p->device), ==, ids[i]->len);
+          stored += ids[i]->len;
+        }
+      /* Each of its households' rows once, or none. */
+      for (guint j = 0; j < ids[i]->len; j++)
+        {
+          g_free (sql);
+          sql = g_strdup_printf ("SELECT count (*) FROM record_state WHERE record_id = '%s'",
+                                 (char *) ids[i]->pdata[j]);
+          g_assert_cmpint (center_db_int (c, sql), ==, i == STATE_REFUSED ? 0 : 1);
+        }
+      hearth_center_reply_free (p->reply);
+      hearth_secret_free (p->key);
+      g_free (p->device);
+      g_free (p->body);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, stored);
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    g_ptr_array_unref (ids[i]);
+}
+
+/* ---- a group whose push undone names what the next push of it sends ---------------- */
+
+#define VILLAGE_2 COUNTY "001002"
+
+static char *
+memory_change (const char *device, guint seq, const char *table, const char *id, const char *household,
+               const char *village, const char *field, const char *value)
+{
+  return g_strdup_printf ("{\"seq\": %u, \"kind\": \"edit\", \"table\": \"%s\", \"id\": \"%s\", \"household\": \"%s\", "
+                          "\"village\": \"%s\", \"field\": \"%s\", \"value\": \"%s\", "
+                          "\"hlc\": \"%015" G_GINT64_FORMAT "-%08x-%s\", \"parents\": [], "
+                          "\"wall\": \"2026-11-30T08:00:00+08:00\"}",
+                          seq, table, id, household, village, field, value, g_get_real_time () / 1000 - 5000, seq,
+                          device);
+}
+
+/* The writer's memory of a push (where the center has each household,
+ * whose each record is: center-sync.c PushScratch, reused from push to
+ * push) within one group: push A names household H in village 1 and
+ * member M of H, then fails (a trigger on its last change) and is undone
+ * as the group runs again push by push; push B, next in the same group,
+ * sends M under H2 and H in village 2. The center holds nothing of H nor
+ * M when B runs: M is stored under H2 and H in village 2, as if A had
+ * never been. */
+static void
+test_group_memory_undone (void)
+{
+  g_autoptr(Center) c = center_init ("busy-memory-undone", COUNTY);
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenter) center = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *h2 = g_uuid_string_random ();
+  g_autofree char *m = g_uuid_string_random ();
+  g_autofree char *bad = g_uuid_string_random ();
+  g_autofree char *other = g_uuid_string_random ();
+  g_autofree char *trigger = NULL, *sql = NULL, *text = NULL, *expected = NULL;
+  Pusher pushers[3] = { { 0 } };
+  GThread *threads[3] = { 0 };
+  GLogLevelFlags always_fatal;
+  gint finished = 0;
+  sqlite3 *db = NULL;
+
+  center_add_user (c, "w.busy", "worker", COUNTY);
+  store = hearth_center_store_open (c->db, FALSE, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < 3; i++)
+      {
+        Pusher *p = &pushers[i];
+        HearthCenterDevice device = { 0 };
+
+        p->device = g_uuid_string_random ();
+        p->key = hearth_sign_keypair (device.public_key);
+        p->finished = &finished;
+        device.id = p->device;
+        device.user = (char *) "w.busy";
+        device.name = (char *) "memory-undone";
+        device.enrolled_at = g_get_real_time () / 1000;
+        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
+        g_assert_no_error (error);
+      }
+    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+    g_assert_no_error (error);
+  }
+  {
+    g_autofree char *c1 = memory_change (pushers[0].device, 1, "households", other, other, VILLAGE, "phone", "0");
+    g_autofree char *a1 = memory_change (pushers[1].device, 1, "households", hh, hh, VILLAGE, "phone", "1");
+    g_autofree char *a2 = memory_change (pushers[1].device, 2, "members", m, hh, VILLAGE, "name", "Li");
+    g_autofree char *a3 = memory_change (pushers[1].device, 3, "households", bad, bad, VILLAGE, "phone", "2");
+    g_autofree char *b1 = memory_change (pushers[2].device, 1, "members", m, h2, VILLAGE_2, "name", "Wang");
+    g_autofree char *b2 = memory_change (pushers[2].device, 2, "households", hh, hh, VILLAGE_2, "phone", "3");
+
+    pushers[0].body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s]}", pushers[0].device, c1);
+    pushers[1].body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s, %s, %s]}", pushers[1].device, a1, a2,
+                                       a3);
+    pushers[2].body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [%s, %s]}", pushers[2].device, b1, b2);
+  }
+  trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON changes WHEN NEW.record_id = '%s' "
+                             "BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END", bad);
+  center_db_exec (c, trigger);
+  center = hearth_center_new (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    pushers[i].center = center;
+
+  test_log_reset ();
+  always_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  threads[0] = g_thread_new ("leader", pusher_main, &pushers[0]);
+  g_usleep (500 * 1000);
+  threads[1] = g_thread_new ("pusher", pusher_main, &pushers[1]);
+  g_usleep (200 * 1000);   /* A before B in the group */
+  threads[2] = g_thread_new ("pusher", pusher_main, &pushers[2]);
+  g_usleep (500 * 1000);
+  g_assert_cmpint (g_atomic_int_get (&finished), ==, 0);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  for (guint i = 0; i < 3; i++)
+    g_thread_join (threads[i]);
+  g_log_set_always_fatal (always_fatal);
+
+  g_assert_cmpuint (pushers[0].reply->status, ==, 200);
+  g_assert_cmpuint (pushers[1].reply->status, ==, 500);
+  g_assert_cmpuint (pushers[2].reply->status, ==, 200);
+  {
+    g_autofree char *body = g_strndup (g_bytes_get_data (pushers[2].reply->body, NULL),
+                                       g_bytes_get_size (pushers[2].reply->body));
+
+    g_assert_nonnull (strstr (body, "\"refused\":[]"));
+  }
+  g_assert_cmpint (stored_of (c, "changes", pushers[1].device), ==, 0);
+  g_assert_cmpint (stored_of (c, "changes", pushers[2].device), ==, 2);
+  sql = g_strdup_printf ("SELECT household || ' ' || village FROM changes WHERE record_id = '%s'", m);
+  text = center_db_text (c, sql);
+  expected = g_strconcat (h2, " " VILLAGE_2, NULL);
+  g_assert_cmpstr (text, ==, expected);
+  g_clear_pointer (&sql, g_free);
+  g_clear_pointer (&text, g_free);
+  sql = g_strdup_printf ("SELECT v.village FROM household_villages v JOIN record_state s ON s.rkey = v.hkey "
+                         "WHERE s.tbl = 'households' AND s.record_id = '%s'", hh);
+  text = center_db_text (c, sql);
+  g_assert_cmpstr (text, ==, VILLAGE_2);
+  for (guint i = 0; i < 3; i++)
+    {
+      hearth_center_reply_free (pushers[i].reply);
+      hearth_secret_free (pushers[i].key);
+      g_free (pushers[i].device);
+      g_free (pushers[i].body);
+    }
+}
+
 static void
 test_push_waits_alone (void)
 {
@@ -583,6 +871,8 @@ main (int argc, char **argv)
   g_test_add_func ("/center/busy/body-memory", test_body_memory);
   g_test_add_func ("/center/busy/waiting", test_waiting);
   g_test_add_func ("/center/busy/hand-over", test_hand_over);
+  g_test_add_func ("/center/busy/group-state-refused", test_group_state_refused);
+  g_test_add_func ("/center/busy/group-memory-undone", test_group_memory_undone);
   g_test_add_func ("/center/busy/push-waits-alone", test_push_waits_alone);
   return g_test_run ();
 }

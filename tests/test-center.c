@@ -6023,6 +6023,198 @@ test_push_states_many (void)
   g_assert_cmpstr (rows, ==, expected->str);
 }
 
+/* Pushes of N new households and N new members each (N = 15, 16, 17, 31,
+ * 32, 33, 48: runs of new rows written 16 to a statement, and the rest
+ * one at a time, center-store-sqlite.c states_insert()), with edits of
+ * households stored before among them (rows updated, not made) and a
+ * registry number every seventh household (whose check writes the
+ * push's states so far: the rows split where it falls). Each record's
+ * row once, numbered 1 up without a gap in the order the pushes first
+ * needed them, its key its own, its fields as pushed; each push sent
+ * again changes nothing. */
+static void
+test_push_states_counts (void)
+{
+  g_autoptr(Center) c = center_new ("center-states-counts");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(GPtrArray) old = g_ptr_array_new_with_free_func (g_free);
+  static const guint counts[] = { 15, 16, 17, 31, 32, 33, 48 };
+  gint64 now = g_get_real_time () / 1000;
+  gint64 rows = 0, changes = 0;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  {
+    g_autoptr(GPtrArray) batch_changes = changes_new ();
+    g_autofree char *v = hlc_at (now - 60000, 0, a->id);
+
+    for (guint i = 0; i < 3; i++)
+      {
+        g_ptr_array_add (old, g_uuid_string_random ());
+        g_ptr_array_add (batch_changes, edits (a, "households", old->pdata[i], old->pdata[i], VILLAGE_A, v,
+                                               "\"phone\": {\"value\": \"0\"}"));
+      }
+    g_free (push_batch (c, a, batch_changes, 0));
+    rows = 3;
+    changes = 3;
+  }
+  for (guint k = 0; k < G_N_ELEMENTS (counts); k++)
+    {
+      guint n = counts[k];
+      g_autoptr(GPtrArray) batch_changes = changes_new ();
+      g_autoptr(GPtrArray) hh = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) mm = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *v = hlc_at (now - 50000 + (gint64) k * 1000, 0, a->id);
+      g_autofree char *body = NULL;
+      g_autofree char *order = NULL;
+      g_autofree char *order_sql = NULL;
+      g_autoptr(GString) expected = g_string_new (NULL);
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *fields = i % 7 == 3 ? g_strdup_printf ("\"phone\": {\"value\": \"%u\"}, \"registry_no\": "
+                                                                  "{\"value\": \"N%u-%u\"}", i, n, i)
+                                               : g_strdup_printf ("\"phone\": {\"value\": \"%u\"}", i);
+
+          g_ptr_array_add (hh, g_uuid_string_random ());
+          g_ptr_array_add (mm, g_uuid_string_random ());
+          g_ptr_array_add (batch_changes, edits (a, "households", hh->pdata[i], hh->pdata[i], VILLAGE_A, v, fields));
+          g_ptr_array_add (batch_changes, edit (a, "members", mm->pdata[i], hh->pdata[i], VILLAGE_A, "name", "Li", v,
+                                                NULL));
+          if (i % 10 == 5)
+            {
+              g_autofree char *value = g_strdup_printf ("%u-%u", n, i);
+              g_autofree char *w = hlc_at (now - 50000 + (gint64) k * 1000, 1 + i, a->id);
+
+              g_ptr_array_add (batch_changes, edit (a, "households", old->pdata[i % 3], old->pdata[i % 3], VILLAGE_A,
+                                                    "address", value, w, NULL));
+            }
+        }
+      body = push_batch (c, a, batch_changes, 0);
+      changes += batch_changes->len;
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, rows + 2 * n);
+      g_assert_cmpint (center_db_int (c, "SELECT max (rkey) FROM record_state"), ==, rows + 2 * n);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey IS NOT "
+                                         "hearth_record_key (tbl, record_id)"), ==, 0);
+      /* Numbered in the order the push needed them: a household, then its member. */
+      order_sql = g_strdup_printf ("SELECT group_concat (record_id, ' ') FROM (SELECT record_id FROM record_state "
+                                   "WHERE rkey > %" G_GINT64_FORMAT " ORDER BY rkey)", rows);
+      order = center_db_text (c, order_sql);
+      for (guint i = 0; i < n; i++)
+        g_string_append_printf (expected, "%s%s %s", i > 0 ? " " : "", (char *) hh->pdata[i], (char *) mm->pdata[i]);
+      g_assert_cmpstr (order, ==, expected->str);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *values = household_values (c, hh->pdata[i]);
+          g_autofree char *want = i % 7 == 3 ? g_strdup_printf ("phone=%u@%s registry_no=N%u-%u@%s", i, v, n, i, v)
+                                             : g_strdup_printf ("phone=%u@%s", i, v);
+          g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'members' AND "
+                                                  "record_id = '%s' AND field = 'name'", (char *) mm->pdata[i]);
+          g_autofree char *name = center_db_text (c, sql);
+
+          g_assert_cmpstr (values, ==, want);
+          g_assert_cmpstr (name, ==, "Li");
+        }
+      rows += 2 * n;
+      /* Sent again: repeats. */
+      {
+        g_auto(Reply) r = { 0 };
+
+        push (c, a, body, &r);
+        g_assert_cmpint (r.status, ==, 200);
+        g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+        g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, changes);
+        g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, rows);
+      }
+    }
+  center_stop (c);
+}
+
+/* The record the writer checks, noted by the store (center-store-sqlite.c
+ * sqlite_note_prepared()) in buffers of 24 and 64 bytes, a longer name
+ * not noted: for tables of 23, 24, 25 bytes and ids of 63, 64, 65 (the
+ * edges; a push's are shorter), each record's state keyed by its own
+ * identity's key, whether it is the record noted or one whose table and
+ * id are that record's less their last byte (a note cut short would
+ * take one for the other). */
+static void
+test_push_noted_key_edges (void)
+{
+  g_autoptr(Center) c = center_new ("center-noted-key");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *v = NULL;
+  static const guint tables[] = { 23, 24, 25 }, ids[] = { 63, 64, 65 };
+  gint64 seq = 1000;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  center_stop (c);
+  v = hlc_at (now - 3000, 0, a->id);
+  store = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
+  g_assert_no_error (error);
+  txn = hearth_center_store_begin (store, TRUE, &error);
+  g_assert_no_error (error);
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+      {
+        g_autoptr(HearthChange) noted = NULL;
+        g_autoptr(HearthChange) near = NULL;
+        g_autoptr(HearthCenterPrepared) prepared = NULL;
+        g_autofree char *table = g_strnfill (tables[t], 'x');
+        g_autofree char *id = g_strnfill (ids[i], 'a');
+
+        memcpy (table, "households", strlen ("households"));
+        id[0] = '0' + (char) t;
+        id[1] = '0' + (char) i;
+        for (guint k = 0; k < 2; k++)
+          {
+            HearthChange *e = hearth_change_new (HEARTH_CHANGE_EDIT);
+
+            /* The noted record, and the one a byte shorter in both. */
+            e->table = k == 0 ? g_strdup (table) : g_strndup (table, tables[t] - 1);
+            e->id = k == 0 ? g_strdup (id) : g_strndup (id, ids[i] - 1);
+            e->household = g_strdup (e->id);
+            e->village = g_strdup (VILLAGE_A);
+            e->field = g_strdup ("phone");
+            e->value = g_strdup ("1");
+            e->hlc = g_strdup (v);
+            e->parents = g_ptr_array_new_with_free_func (g_free);
+            if (k == 0)
+              {
+                noted = e;
+                prepared = hearth_center_store_prepare_change (store, noted);
+              }
+            else
+              near = e;
+          }
+        /* The shorter one looked up while the other is noted, then the noted one. */
+        hearth_center_txn_note_prepared (txn, noted, prepared);
+        for (guint k = 0; k < 2; k++)
+          {
+            HearthChange *e = k == 0 ? near : noted;
+            g_autoptr(GPtrArray) losers = g_ptr_array_new ();
+            g_autoptr(GPtrArray) heads = g_ptr_array_new ();
+
+            e->cursor = hearth_center_txn_add_change (txn, a->id, seq++, e, NULL, NULL, now, &error);
+            g_assert_no_error (error);
+            g_assert_cmpint (e->cursor, >, 0);
+            g_ptr_array_add (heads, e);
+            g_assert_true (hearth_center_txn_set_field_state (txn, e, losers, heads, FALSE, &error));
+            g_assert_no_error (error);
+          }
+      }
+  g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 18);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey IS NOT "
+                                     "hearth_record_key (tbl, record_id)"), ==, 0);
+}
+
 /* The numbers of records new to the center (record_state.rkey,
  * 0015-record-number.sql) are given in the order the push first needs
  * them, and their rows written with their state when the push ends: a
@@ -9405,6 +9597,8 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/memory-undone", test_push_memory_undone);
   g_test_add_func ("/center/push/record-numbers", test_push_record_numbers);
   g_test_add_func ("/center/push/states-many", test_push_states_many);
+  g_test_add_func ("/center/push/states-counts", test_push_states_counts);
+  g_test_add_func ("/center/push/noted-key-edges", test_push_noted_key_edges);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);
   g_test_add_func ("/center/authentication", test_authentication);
   g_test_add_func ("/center/replay-across-restart", test_replay_across_restart);
