@@ -7,6 +7,7 @@
 #include "hearth-center-resources.h"
 #include "merge.h"
 #include "schema-migrate.h"
+#include "str-hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -4751,34 +4752,11 @@ pull_scope_key (const HearthCenterPullQuery *q)
   return g_string_free (key, FALSE);
 }
 
-/* The hash of a key of a PullNamed set (named_key()): eight bytes a step
- * (g_str_hash() takes one, and hashed every key a compacted pull page
- * looks up, a tenth of the center's instructions for a village pull). */
+/* The hash of a key of a PullNamed set (named_key()). */
 static guint
 named_hash (gconstpointer key)
 {
-  const guchar *p = key;
-  gsize n = strlen (key);
-  guint64 h = 0x9e3779b97f4a7c15u ^ n;
-
-  for (; n >= 8; p += 8, n -= 8)
-    {
-      guint64 w;
-
-      memcpy (&w, p, 8);
-      h = (h ^ w) * 0xff51afd7ed558ccdu;
-      h ^= h >> 32;
-    }
-  if (n > 0)
-    {
-      guint64 w = 0;
-
-      memcpy (&w, p, n);
-      h = (h ^ w) * 0xff51afd7ed558ccdu;
-    }
-  h ^= h >> 29;
-  h *= 0xc4ceb9fe1a85ec53u;
-  return (guint) (h ^ (h >> 32));
+  return hearth_str_hash (key);
 }
 
 static void

@@ -10,6 +10,7 @@
 #include "json-depth.h"
 #include "merge.h"
 #include "sign.h"
+#include "str-hash.h"
 #include "workflow.h"
 
 #include <gio/gio.h>
@@ -1561,39 +1562,11 @@ record_memo_free (RecordMemo *m)
   g_free (m);
 }
 
-/* A hash of @s eight bytes at a time rather than g_str_hash()'s one: a
- * push hashes a record's id (a UUID, 36 bytes) and its household's for
- * each change (g_str_hash() cost some 200 instructions each). */
-static guint
-push_str_hash (const char *s)
-{
-  gsize n = strlen (s);
-  guint64 h = 0x9e3779b97f4a7c15u ^ n;
-
-  for (; n >= 8; s += 8, n -= 8)
-    {
-      guint64 w;
-
-      memcpy (&w, s, 8);
-      h = (h ^ w) * 0xff51afd7ed558ccdu;
-      h ^= h >> 32;
-    }
-  if (n > 0)
-    {
-      guint64 w = 0;
-
-      memcpy (&w, s, n);
-      h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-      h ^= h >> 29;
-    }
-  return (guint) (h ^ (h >> 32));
-}
-
 /* Push.villages' key: a household. */
 static guint
 household_hash (gconstpointer key)
 {
-  return push_str_hash (key);
+  return hearth_str_hash (key);
 }
 
 /* A memo's key: its record. */
@@ -1602,7 +1575,7 @@ record_memo_hash (gconstpointer key)
 {
   const RecordMemo *m = key;
 
-  return push_str_hash (m->id) * 31 + push_str_hash (m->table);
+  return hearth_str_hash (m->id) * 31 + hearth_str_hash (m->table);
 }
 
 static gboolean

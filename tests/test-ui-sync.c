@@ -536,6 +536,19 @@ checkpointed (gpointer syncer)
   return hearth_syncer_get_checkpoints (syncer) > 0;
 }
 
+/* The app's database file holds every page of its store: the WAL was
+ * copied into it. */
+static void
+assert_wal_copied (HearthApplication *app, const char *dir)
+{
+  g_autofree char *pages = app_text (app, "PRAGMA page_count");
+  g_autofree char *db_path = g_build_filename (dir, HEARTH_STORE_DB_NAME, NULL);
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (db_path, &st), ==, 0);
+  g_assert_cmpint ((gint64) st.st_size, ==, g_ascii_strtoll (pages, NULL, 10) * HEARTH_PAGE_SIZE);
+}
+
 /* 1,200 generated households of the county, in two parts of 600 that
  * the tests below import at the center once each (hearth-cli on a tablet
  * of its own), whichever runs first. */
@@ -573,12 +586,9 @@ static void
 test_checkpoint (void)
 {
   g_auto(TestTablet) fresh = { 0 };
-  g_autofree char *db_path = NULL;
   g_autofree char *households = NULL;
-  g_autofree char *pages = NULL;
   HearthApplication *app;
   HearthSyncer *syncer;
-  GStatBuf st;
 
   import_county_part (0);
   center_add_user (center, "wangfang", "worker", "150422");
@@ -592,10 +602,7 @@ test_checkpoint (void)
   households = app_text (app, "SELECT count (*) FROM households");
   g_assert_cmpint (g_ascii_strtoll (households, NULL, 10), >=, 600);
   ui_test_wait_for (checkpointed, syncer, 60000, "the copy of the sync's WAL");
-  pages = app_text (app, "PRAGMA page_count");
-  db_path = g_build_filename (fresh.dir, HEARTH_STORE_DB_NAME, NULL);
-  g_assert_cmpint (g_stat (db_path, &st), ==, 0);
-  g_assert_cmpint ((gint64) st.st_size, ==, g_ascii_strtoll (pages, NULL, 10) * HEARTH_PAGE_SIZE);
+  assert_wal_copied (app, fresh.dir);
   ui_test_app_free (app);
 }
 
@@ -647,12 +654,9 @@ test_checkpoint_again (void)
   HearthSyncerConfig config = { .soon_ms = 200, .backoff_base_ms = 300, .backoff_max_ms = 1000, .again_ms = 60000,
                                 .network_monitor = G_NETWORK_MONITOR (monitor), .checkpoint_copied = hold_copy };
   g_auto(TestTablet) fresh = { 0 };
-  g_autofree char *db_path = NULL;
   g_autofree char *households = NULL;
-  g_autofree char *pages = NULL;
   HearthApplication *app;
   HearthSyncer *syncer;
-  GStatBuf st;
 
   import_county_part (0);
   center_add_user (center, "zhaolei", "worker", "150422");
@@ -682,10 +686,7 @@ test_checkpoint_again (void)
   g_cond_broadcast (&copy_cond);
   g_mutex_unlock (&copy_lock);
   ui_test_wait_for (checkpointed_twice, syncer, 60000, "a second copy, for the run that ended during the first");
-  pages = app_text (app, "PRAGMA page_count");
-  db_path = g_build_filename (fresh.dir, HEARTH_STORE_DB_NAME, NULL);
-  g_assert_cmpint (g_stat (db_path, &st), ==, 0);
-  g_assert_cmpint ((gint64) st.st_size, ==, g_ascii_strtoll (pages, NULL, 10) * HEARTH_PAGE_SIZE);
+  assert_wal_copied (app, fresh.dir);
   ui_test_app_free (app);
   config.checkpoint_copied = NULL;
   hearth_syncer_set_defaults (&config);
