@@ -368,17 +368,10 @@ test_waiting (void)
 G_STATIC_ASSERT ((HANDOVER_PUSHERS - 1) * HANDOVER_CHANGES >= HEARTH_CENTER_GROUP_CHANGES + HANDOVER_CHANGES);
 G_STATIC_ASSERT (HANDOVER_CHANGES <= HEARTH_CENTER_MAX_CHANGES);
 
-typedef struct {
-  Pusher p;
-  Center *c;
-  guint changes;
-  gint64 stored_at_reply;   /* its changes in the store when answered */
-} HandOver;
-
-/* A push of @changes edits of new households of @p's device, and the
- * first household's id in @first. */
+/* A push of @changes edits of new households of @p's device, their ids
+ * added to @ids. */
 static char *
-hand_over_body (Pusher *p, guint changes, char **first)
+households_body (Pusher *p, guint changes, GPtrArray *ids)
 {
   GString *b = g_string_new (NULL);
   gint64 ms = g_get_real_time () / 1000;
@@ -386,10 +379,9 @@ hand_over_body (Pusher *p, guint changes, char **first)
   g_string_append_printf (b, "{\"device_id\": \"%s\", \"changes\": [", p->device);
   for (guint i = 0; i < changes; i++)
     {
-      g_autofree char *hh = g_uuid_string_random ();
+      char *hh = g_uuid_string_random ();
 
-      if (i == 0)
-        *first = g_strdup (hh);
+      g_ptr_array_add (ids, hh);
       g_string_append_printf (b, "%s{\"seq\": %u, \"kind\": \"edit\", \"table\": \"households\", "
                               "\"id\": \"%s\", \"household\": \"%s\", \"village\": \"%s\", "
                               "\"field\": \"head_name\", \"value\": \"Head %u\", "
@@ -400,6 +392,13 @@ hand_over_body (Pusher *p, guint changes, char **first)
   g_string_append (b, "]}");
   return g_string_free (b, FALSE);
 }
+
+typedef struct {
+  Pusher p;
+  Center *c;
+  guint changes;
+  gint64 stored_at_reply;   /* its changes in the store when answered */
+} HandOver;
 
 static gpointer
 hand_over_main (gpointer data)
@@ -441,16 +440,16 @@ test_hand_over (void)
       {
         HandOver *h = &pushers[i];
         HearthCenterDevice device = { 0 };
-        g_autofree char *first = NULL;
+        g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
 
         h->c = c;
         h->changes = i == 0 ? 1 : HANDOVER_CHANGES;
         h->p.device = g_uuid_string_random ();
         h->p.key = hearth_sign_keypair (device.public_key);
         h->p.finished = &finished;
-        h->p.body = hand_over_body (&h->p, h->changes, &first);
+        h->p.body = households_body (&h->p, h->changes, ids);
         if (i == HANDOVER_REFUSED)
-          refused_household = g_steal_pointer (&first);
+          refused_household = g_strdup (ids->pdata[0]);
         device.id = h->p.device;
         device.user = (char *) "w.busy";
         device.name = (char *) "hand-over";
@@ -528,31 +527,6 @@ test_hand_over (void)
 #define STATE_CHANGES 20        /* each a new household: a statement of 16 rows and four of one */
 #define STATE_REFUSED 2         /* the push whose fifth household's row the store refuses */
 
-/* A push of @changes edits of new households of @p's device, their ids
- * added to @ids. */
-static char *
-state_body (Pusher *p, guint changes, GPtrArray *ids)
-{
-  GString *b = g_string_new (NULL);
-  gint64 ms = g_get_real_time () / 1000;
-
-  g_string_append_printf (b, "{\"device_id\": \"%s\", \"changes\": [", p->device);
-  for (guint i = 0; i < changes; i++)
-    {
-      char *hh = g_uuid_string_random ();
-
-      g_ptr_array_add (ids, hh);
-      g_string_append_printf (b, "%s{\"seq\": %u, \"kind\": \"edit\", \"table\": \"households\", "
-                              "\"id\": \"%s\", \"household\": \"%s\", \"village\": \"%s\", "
-                              "\"field\": \"head_name\", \"value\": \"Head %u\", "
-                              "\"hlc\": \"%015" G_GINT64_FORMAT "-%08x-%s\", \"parents\": [], "
-                              "\"wall\": \"2026-11-30T08:00:00+08:00\"}",
-                              i == 0 ? "" : ", ", i + 1, hh, hh, VILLAGE, i, ms, i + 1, p->device);
-    }
-  g_string_append (b, "]}");
-  return g_string_free (b, FALSE);
-}
-
 /* A group of four pushes of 20 new households each, one of which the
  * store refuses when its new records' rows are written (the push's
  * savepoint released, or the group's commit: a trigger on record_state,
@@ -592,7 +566,7 @@ test_group_state_refused (void)
         p->device = g_uuid_string_random ();
         p->key = hearth_sign_keypair (device.public_key);
         p->finished = &finished;
-        p->body = state_body (p, i == 0 ? 1 : STATE_CHANGES, ids[i]);
+        p->body = households_body (p, i == 0 ? 1 : STATE_CHANGES, ids[i]);
         device.id = p->device;
         device.user = (char *) "w.busy";
         device.name = (char *) "state-refused";
@@ -699,7 +673,7 @@ test_group_memory_undone (void)
   g_autofree char *m = g_uuid_string_random ();
   g_autofree char *bad = g_uuid_string_random ();
   g_autofree char *other = g_uuid_string_random ();
-  g_autofree char *trigger = NULL, *sql = NULL, *text = NULL, *expected = NULL;
+  g_autofree char *trigger = NULL;
   Pusher pushers[3] = { { 0 } };
   GThread *threads[3] = { 0 };
   GLogLevelFlags always_fatal;
@@ -780,16 +754,7 @@ test_group_memory_undone (void)
   }
   g_assert_cmpint (stored_of (c, "changes", pushers[1].device), ==, 0);
   g_assert_cmpint (stored_of (c, "changes", pushers[2].device), ==, 2);
-  sql = g_strdup_printf ("SELECT household || ' ' || village FROM changes WHERE record_id = '%s'", m);
-  text = center_db_text (c, sql);
-  expected = g_strconcat (h2, " " VILLAGE_2, NULL);
-  g_assert_cmpstr (text, ==, expected);
-  g_clear_pointer (&sql, g_free);
-  g_clear_pointer (&text, g_free);
-  sql = g_strdup_printf ("SELECT v.village FROM household_villages v JOIN record_state s ON s.rkey = v.hkey "
-                         "WHERE s.tbl = 'households' AND s.record_id = '%s'", hh);
-  text = center_db_text (c, sql);
-  g_assert_cmpstr (text, ==, VILLAGE_2);
+  center_assert_places (c, m, h2, hh, VILLAGE_2);
   for (guint i = 0; i < 3; i++)
     {
       hearth_center_reply_free (pushers[i].reply);

@@ -286,6 +286,23 @@ center_db_text (Center *c, const char *sql)
 }
 
 void
+center_assert_places (Center *c, const char *member_id, const char *household_id, const char *moved_id,
+                      const char *village)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT household || ' ' || village FROM changes WHERE record_id = '%s'",
+                                          member_id);
+  g_autofree char *text = center_db_text (c, sql);
+  g_autofree char *expected = g_strconcat (household_id, " ", village, NULL);
+  g_autofree char *sql_moved = g_strdup_printf ("SELECT v.village FROM household_villages v "
+                                                "JOIN record_state s ON s.rkey = v.hkey "
+                                                "WHERE s.tbl = 'households' AND s.record_id = '%s'", moved_id);
+  g_autofree char *moved = center_db_text (c, sql_moved);
+
+  g_assert_cmpstr (text, ==, expected);
+  g_assert_cmpstr (moved, ==, village);
+}
+
+void
 center_db_exec (Center *c, const char *sql)
 {
   sqlite3 *db = NULL;

@@ -68,6 +68,12 @@ char *test_unsigned_get_status (Center *c, guint timeout_s);
 gint64 center_db_int (Center *c, const char *sql);
 char *center_db_text (Center *c, const char *sql);
 void center_db_exec (Center *c, const char *sql);
+/* Asserts where @c's store keeps two records (the writer's memory of a
+ * push undone must not show here): member @member_id's changes name
+ * household @household_id and @village, and household @moved_id's
+ * village (household_villages) is @village. */
+void center_assert_places (Center *c, const char *member_id, const char *household_id, const char *moved_id,
+                           const char *village);
 /* Takes @c's stopped store back from version 23 to 22: the published
  * records found through the partial index changes_published, no
  * published_cursors (0023-published-cursors.sql). */

@@ -5828,7 +5828,7 @@ test_push_memory_undone (void)
   g_autofree char *h2 = g_uuid_string_random ();
   g_autofree char *m = g_uuid_string_random ();
   g_autofree char *bad = g_uuid_string_random ();
-  g_autofree char *trigger = NULL, *sql = NULL, *text = NULL, *expected = NULL;
+  g_autofree char *trigger = NULL;
   gint64 now = g_get_real_time () / 1000;
 
   center_start (c);
@@ -5865,16 +5865,7 @@ test_push_memory_undone (void)
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
     g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 2);
   }
-  sql = g_strdup_printf ("SELECT household || ' ' || village FROM changes WHERE record_id = '%s'", m);
-  text = center_db_text (c, sql);
-  expected = g_strconcat (h2, " " VILLAGE_B, NULL);
-  g_assert_cmpstr (text, ==, expected);
-  g_clear_pointer (&sql, g_free);
-  g_clear_pointer (&text, g_free);
-  sql = g_strdup_printf ("SELECT v.village FROM household_villages v JOIN record_state s ON s.rkey = v.hkey "
-                         "WHERE s.tbl = 'households' AND s.record_id = '%s'", hh);
-  text = center_db_text (c, sql);
-  g_assert_cmpstr (text, ==, VILLAGE_B);
+  center_assert_places (c, m, h2, hh, VILLAGE_B);
   center_stop (c);
 }
 
