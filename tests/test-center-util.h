@@ -68,6 +68,10 @@ char *test_unsigned_get_status (Center *c, guint timeout_s);
 gint64 center_db_int (Center *c, const char *sql);
 char *center_db_text (Center *c, const char *sql);
 void center_db_exec (Center *c, const char *sql);
+/* The center's schema version once every migration is applied (its last,
+ * schema/center/0024-village-index-placed.sql). */
+#define CENTER_SCHEMA_VERSION 24
+
 /* Takes @c's stopped store back from version 24 to 23: the village
  * index of changes holds the changes without a village too
  * (0024-village-index-placed.sql). */
