@@ -4453,6 +4453,11 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
 
   w->streams = g_array_new (FALSE, FALSE, sizeof (PullStream));
   w->current = -1;
+  /* A scope of the whole county reads every change but its device's own,
+   * those without a village too, which the village index does not hold
+   * (0024-village-index-placed.sql): in cursor order, from the log. */
+  if (q->unplaced)
+    by_village = FALSE;
   if (by_village && !scope_villages (t, q, PULL_WALK_VILLAGES, villages, error))
     {
       if (error != NULL && *error != NULL)
@@ -4498,15 +4503,10 @@ pull_walk_start (SqliteTxn *t, PullWalk *w, const HearthCenterPullQuery *q, cons
   for (guint i = 0; i < villages->len; i++)
     if (pull_walk_prepare (t, w, sql->str, q, villages->pdata[i], error) == NULL)
       return FALSE;
-  /* The changes without a village: all of them for a scope that lists
-   * them (audit entries, published records), else the published records,
-   * a few, found by their tables and put in cursor order. */
-  if (q->unplaced)
-    g_string_printf (sql, "SELECT %s FROM changes INDEXED BY changes_by_village WHERE village IS NULL "
-                          "AND cursor > ?3 AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
-  else
-    g_string_printf (sql, "SELECT %s FROM changes WHERE cursor IN (SELECT cursor FROM published_cursors "
-                          "WHERE cursor > ?3) AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
+  /* The published records, a few, found by their tables and put in
+   * cursor order (the scope lists no other change without a village). */
+  g_string_printf (sql, "SELECT %s FROM changes WHERE cursor IN (SELECT cursor FROM published_cursors "
+                        "WHERE cursor > ?3) AND " NOT_OWN " AND ?2 IS NULL ORDER BY cursor", columns);
   if (pull_walk_prepare (t, w, sql->str, q, NULL, error) == NULL)
     return FALSE;
   return pull_walk_first (t, w, error);

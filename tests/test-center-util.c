@@ -317,8 +317,18 @@ center_db_exec (Center *c, const char *sql)
 }
 
 void
+center_back_to_23 (Center *c)
+{
+  /* The village index over every change, those without a village too. */
+  center_db_exec (c, "DROP INDEX changes_by_village; "
+                     "CREATE INDEX changes_by_village ON changes (village, cursor); "
+                     "PRAGMA user_version = 23");
+}
+
+void
 center_back_to_22 (Center *c)
 {
+  center_back_to_23 (c);
   /* changes' CHECKs as 0022 wrote them (0023 rewrote them in its
    * schema text). */
   center_db_exec (c, "DROP TABLE published_cursors; "

@@ -4438,7 +4438,7 @@ test_migrate_own (void)
 
   run_center (&r, "--db", uri, "device", "list", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, 23);
+  g_assert_cmpint (center_db_int (&c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
   g_assert_cmpint (center_db_int (&c, "SELECT count (*) FROM changes"), ==, 5);
   /* A store made before keeps its pages (SQLite sets their size when it
    * makes the file); the 8 KiB of a new one are no condition. */
@@ -4575,14 +4575,14 @@ test_migrate_own (void)
   }
 }
 
-/* The pages @d pulls from cursor 0 in pages of @limit (version 2
+/* The pages @d pulls from cursor @from in pages of @limit (version 2
  * compacted up to @bound when @bound > 0, else version 1's whole log),
  * each without its server time, one a line. */
 static char *
-pull_pages (Center *c, Device *d, gint64 bound, gint64 limit)
+pull_pages_from (Center *c, Device *d, gint64 from, gint64 bound, gint64 limit)
 {
   g_autoptr(GString) pages = g_string_new (NULL);
-  gint64 cursor = 0;
+  gint64 cursor = from;
   gboolean more = TRUE;
 
   while (more)
@@ -4604,6 +4604,13 @@ pull_pages (Center *c, Device *d, gint64 bound, gint64 limit)
       cursor = json_object_get_int_member (obj (&r), "next_cursor");
     }
   return g_string_free (g_steal_pointer (&pages), FALSE);
+}
+
+/* The pages @d pulls from cursor 0 (pull_pages_from()). */
+static char *
+pull_pages (Center *c, Device *d, gint64 bound, gint64 limit)
+{
+  return pull_pages_from (c, d, 0, bound, limit);
 }
 
 /* What the center answers about @c's data: every device's pulls (whole,
@@ -4901,7 +4908,7 @@ test_migrate_key (void)
                        "DROP TABLE IF EXISTS batch_signing_key; "
                        "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 10");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
     g_assert_cmpstr (after, ==, before);
   }
@@ -5040,7 +5047,7 @@ test_migrate_state (void)
     back_to_field_rows (c);
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 9);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -6854,7 +6861,7 @@ test_migrate_record_number (void)
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NOT NULL "
                                        "AND ikey <> hearth_change_key (tbl, record_id, field)"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -6991,7 +6998,7 @@ test_migrate_record_identity (void)
     rows_16 = record_rows (c);
     g_assert_cmpstr (rows_16, ==, rows_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     rows_after = record_rows (c);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -7162,7 +7169,7 @@ test_migrate_household_number (void)
     places_15 = household_places (c);
     g_assert_cmpstr (places_15, ==, places_before);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     places_after = household_places (c);
     g_assert_cmpstr (places_after, ==, places_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
@@ -7262,7 +7269,7 @@ test_migrate_edits (void)
                                  "WHERE tbl_name = 'changes' AND type = 'index' ORDER BY name)");
     back_to_two_kinds (c);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     state_after = merged_state (c);
     g_assert_cmpstr (state_after, ==, state_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -7567,7 +7574,7 @@ test_migrate_device_number (void)
     center_db_exec (c, "DROP TABLE device_numbers");
 
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     state_after = merged_state (c);
@@ -7716,7 +7723,7 @@ test_migrate_published (void)
     center_db_exec (c, "DROP TABLE published_cursors");
 
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     cursors = center_db_text (c, PUBLISHED_CURSORS);
@@ -7740,6 +7747,143 @@ test_migrate_published (void)
                                "FROM published_cursors)");
   pages = pull_pages (c, m.fresh, 0, 3);
   g_assert_nonnull (strstr (pages, form_id));
+}
+
+/* The definition of changes_by_village, as the store holds it. */
+#define VILLAGE_INDEX "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'changes_by_village'"
+
+/* @answers (freed) followed by each of @devices' pulls from every cursor
+ * of the log but its last (a device's cursor held across the upgrade), in
+ * pages of 2. */
+static char *
+village_pulls_from (Center *c, Device **devices, guint n_devices, char *answers)
+{
+  g_autoptr(GString) all = g_string_new (answers);
+  gint64 last = center_db_int (c, "SELECT max (cursor) FROM changes");
+
+  g_free (answers);
+  for (guint i = 0; i < n_devices; i++)
+    for (gint64 from = 1; from < last; from++)
+      {
+        g_autofree char *pages = pull_pages_from (c, devices[i], from, 0, 2);
+
+        g_string_append_printf (all, "device %u from %" G_GINT64_FORMAT ":\n%s", i, from, pages);
+      }
+  return g_string_free (g_steal_pointer (&all), FALSE);
+}
+
+/* Migration 24 on a store with data (0024-village-index-placed.sql): a
+ * store of version 23 with audit entries with and without a village
+ * beside the devices' edits, submission, clamped and refused change,
+ * upgraded to 24: every row kept under its cursor, every cursor the
+ * devices hold still good (their pulls from it and from the start, the
+ * county staff's too, which lists the changes without a village, answer
+ * as before, and so do pushes sent again and export), and the village
+ * index holds the changes that name a village, no other. A migration that
+ * fails changes nothing. An audit entry without a village stored after
+ * it reaches the county staff's pull and no village's. */
+static void
+test_migrate_village_index (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-village-index");
+  g_auto(MigrateStart) m = { 0 };
+  g_auto(TestRun) run = { 0 };
+  g_autofree char *before = NULL, *after = NULL, *rows_before = NULL, *rows_after = NULL, *index = NULL;
+  g_autofree char *body_b = NULL, *cursors_before = NULL, *cursors_after = NULL, *staff_pages = NULL;
+  g_autofree char *village_pages = NULL, *unplaced_id = NULL, *placed_id = NULL;
+  gint64 bound;
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device || ' ' || seq || ' ' "
+                     "|| kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
+                     "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (village, '-') "
+                     "|| ' ' || coalesce (digest, '-') || ' ' || coalesce (ikey, '-') || ' ' || "
+                     "coalesce (vkey, '-') || ' ' || received_at || ' ' || coalesce (hearth_fields (fields), '-') "
+                     "AS x FROM changes ORDER BY cursor)";
+  /* What a device's cursors are kept by: the devices' acknowledged
+   * numbers, the outcomes, the receipts, the epoch. */
+  const char *cursors = "SELECT (SELECT group_concat (id || ' ' || acked_seq, ',') FROM (SELECT * FROM devices "
+                        "ORDER BY id)) || '|' || (SELECT group_concat (device_id || ' ' || seq || ' ' || "
+                        "coalesce (cursor, '-'), ',') FROM (SELECT * FROM all_push_outcomes ORDER BY device_id, "
+                        "seq)) || '|' || (SELECT group_concat (x, ',') FROM (SELECT first_cursor || ' ' || "
+                        "last_cursor AS x FROM change_receipts ORDER BY first_cursor)) || '|' || "
+                        "(SELECT epoch || ' ' || restore_cursor FROM center_epoch)";
+
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    /* Audit entries without a village, the second device's and the
+     * first's (after its audit entry of village A). */
+    g_ptr_array_add (changes, audit_entry (m.b, NULL, NULL, FALSE));
+    g_ptr_array_add (changes, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "address", "Road 9", m.w1, NULL));
+    body_b = push_batch (c, m.b, changes, 0);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'audit' AND village IS NULL"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE tbl = 'audit' AND village IS NOT NULL"),
+                   ==, 1);
+  {
+    Device *devices[] = { m.a, m.b, m.fresh, m.staff };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
+    Device *senders[] = { m.a, m.b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    before = village_pulls_from (c, devices, G_N_ELEMENTS (devices), before);
+    center_stop (c);
+    rows_before = center_db_text (c, rows);
+    cursors_before = center_db_text (c, cursors);
+    center_back_to_23 (c);
+    index = center_db_text (c, VILLAGE_INDEX);
+    g_assert_cmpstr (index, ==, "CREATE INDEX changes_by_village ON changes (village, cursor)");
+
+    /* Failed (the index dropped by hand): nothing changed. */
+    center_db_exec (c, "DROP INDEX changes_by_village");
+    run_center (&run, "--db", c->db, "device", "list", NULL);
+    g_assert_cmpint (run.status, !=, 0);
+    g_assert_nonnull (strstr (run.err, "0024-village-index-placed.sql failed and was not applied"));
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE name = 'changes_by_village'"), ==, 0);
+    center_db_exec (c, "CREATE INDEX changes_by_village ON changes (village, cursor)");
+
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
+    g_free (index);
+    index = center_db_text (c, VILLAGE_INDEX);
+    g_assert_cmpstr (index, ==, "CREATE INDEX changes_by_village ON changes (village, cursor) WHERE village IS NOT NULL");
+    rows_after = center_db_text (c, rows);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    cursors_after = center_db_text (c, cursors);
+    g_assert_cmpstr (cursors_after, ==, cursors_before);
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes INDEXED BY changes_by_village "
+                                       "WHERE village >= ''"),
+                     ==, center_db_int (c, "SELECT count (*) FROM changes WHERE village IS NOT NULL"));
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    after = village_pulls_from (c, devices, G_N_ELEMENTS (devices), after);
+    g_assert_cmpstr (after, ==, before);
+  }
+
+  /* Stored after it: an audit entry without a village goes to the
+   * county staff's pull from its cursor, not to the village's devices;
+   * one of village A to both. */
+  bound = center_db_int (c, "SELECT max (cursor) FROM changes");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, audit_entry (m.a, NULL, NULL, FALSE));
+    g_ptr_array_add (changes, audit_entry (m.a, m.hh, VILLAGE_A, FALSE));
+    g_free (push_batch (c, m.a, changes, 0));
+  }
+  unplaced_id = center_db_text (c, "SELECT record_id FROM changes WHERE tbl = 'audit' AND village IS NULL "
+                                   "ORDER BY cursor DESC LIMIT 1");
+  placed_id = center_db_text (c, "SELECT record_id FROM changes WHERE tbl = 'audit' AND village IS NOT NULL "
+                                 "ORDER BY cursor DESC LIMIT 1");
+  g_assert_cmpint (center_db_int (c, "SELECT min (cursor) FROM changes WHERE record_id = (SELECT record_id FROM "
+                                     "changes WHERE tbl = 'audit' AND village IS NULL ORDER BY cursor DESC LIMIT 1)"),
+                   >, bound);
+  staff_pages = pull_pages_from (c, m.staff, bound, 0, 3);
+  g_assert_nonnull (strstr (staff_pages, unplaced_id));
+  g_assert_nonnull (strstr (staff_pages, placed_id));
+  village_pages = pull_pages_from (c, m.fresh, bound, 0, 3);
+  g_assert_null (strstr (village_pages, unplaced_id));
+  g_assert_nonnull (strstr (village_pages, placed_id));
 }
 
 /* Migration 19 on a store with data: a store of version 18 (every
@@ -7799,7 +7943,7 @@ test_migrate_packed (void)
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "TEXT");
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     g_free (type);
     type = center_db_text (c, FIELDS_TYPE);
     g_assert_cmpstr (type, ==, "ANY");
@@ -7919,7 +8063,7 @@ test_migrate_record_key (void)
                        "DROP TABLE IF EXISTS change_receipts; PRAGMA user_version = 13");
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE ikey IS NULL"), ==, 0);
     center_start (c);
-    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
     rows_after = center_db_text (c, rows);
     g_assert_cmpstr (rows_after, ==, rows_before);
     after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -9140,7 +9284,7 @@ test_migrate_device_number_odd (void)
                          "WHERE device_id = '%s'", ghost, a->id);
   center_db_exec (c, sql);
   center_start (c);
-  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 23);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
   numbers = center_db_text (c, "SELECT group_concat (num || ' ' || id, ',') FROM (SELECT * FROM device_numbers "
                                "ORDER BY num)");
   expected = g_strdup_printf ("0 center,1 %s,2 %s,3 %s", a->id, b->id, ghost);
@@ -9573,6 +9717,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-device-number", test_migrate_device_number);
   g_test_add_func ("/center/migrate-device-number-odd", test_migrate_device_number_odd);
   g_test_add_func ("/center/migrate-published", test_migrate_published);
+  g_test_add_func ("/center/migrate-village-index", test_migrate_village_index);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);
