@@ -796,6 +796,11 @@ typedef struct {
   gboolean exists;
   gboolean done;
   gboolean inserted;   /* by the fast path */
+  /* Held, but its writes hold no edit of a field the page brings and
+   * none is under a version of the page's edits of it
+   * (record_holds_none_of()): each write the page brings of it is a row
+   * of its own, as a fresh record's are (insert_pending()). */
+  gboolean writes_new;
   /* Made beforehand for a record prepared as fresh_single() would take it
    * (prepare_edits()): its fields by name (borrowed), and its row of
    * record_versions (versions_json()); else NULL. */
@@ -1532,7 +1537,8 @@ write_groups (TouchedSet *touched, gboolean json)
  * there already (apply_field_edit() looked; reconcile_held() dropped
  * those the store held); but a write may be: the fields of one version
  * pulled as several changes of kind "edit" over two pages. A record the
- * store held no edit of (fresh) has none, and its writes are inserted
+ * store held no edit of (fresh) has none, nor one whose stored writes
+ * are all under other versions (writes_new), and its writes are inserted
  * together (their rows made beforehand for a prepared page); another's
  * write is joined to its row when there is one. A row the table refuses
  * fails the page. */
@@ -1556,7 +1562,9 @@ insert_pending (sqlite3 *db, TouchedSet *touched, GError **error)
       const char *wall = c->wall != NULL ? c->wall : "";
       const char **row;
 
-      if (first->record->fresh && g->json != NULL)
+      /* Its rows made beforehand (prepare_edits()): a record the store
+       * holds no write of, or none of these (reconcile_held()). */
+      if ((first->record->fresh || first->record->writes_new) && g->json != NULL)
         {
           row = values + (gsize) rows++ * 5;
           row[0] = c->table;
@@ -2236,13 +2244,29 @@ closed:
   return p != end;
 }
 
+/* Whether a page's edits of @t (its sets, before the store's edits
+ * join them: reconcile_held()) include one under @hlc. */
+static gboolean
+page_has_version (Touched *t, const char *hlc)
+{
+  for (guint f = 0; f < t->fields->len; f++)
+    {
+      EditSet *set = g_hash_table_lookup (t->sets, t->fields->pdata[f]);
+
+      for (guint r = 0; r < set->rows.len; r++)
+        if (strcmp (set->rows.pdata[r]->hlc, hlc) == 0)
+          return TRUE;
+    }
+  return FALSE;
+}
+
 /* Whether the store holds no edit of any of the fields a page touched
- * of @t (*@none), read from its writes' rows as stored: most records a
- * page brings more of hold edits of other fields only (a household's
- * later visit), and reading them through field_edits (json_each() of
- * every write, each field a row: some 17,800 rows in a village pull's
- * 2,600 such records) to throw every row away was most of what loading
- * them cost. */
+ * of @t, nor a write under a version of the page's edits of it (*@none),
+ * read from its writes' rows as stored: most records a page brings more
+ * of hold edits of other fields only (a household's later visit), and
+ * reading them through field_edits (json_each() of every write, each
+ * field a row: some 17,800 rows in a village pull's 2,600 such records)
+ * to throw every row away was most of what loading them cost. */
 static gboolean
 record_holds_none_of (sqlite3 *db, Touched *t, gboolean *none, GError **error)
 {
@@ -2250,16 +2274,18 @@ record_holds_none_of (sqlite3 *db, Touched *t, gboolean *none, GError **error)
   int rc = SQLITE_DONE;
 
   *none = TRUE;
-  if ((st = hearth_sync_prepare (db, "SELECT fields FROM record_writes WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+  if ((st = hearth_sync_prepare (db, "SELECT hlc, fields FROM record_writes WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                                      "AND record_table = ?1 AND record_id = ?2")) == NULL)
     return hearth_sync_sql_failed (db, error);
   sqlite3_bind_text (st, 1, t->table, -1, SQLITE_STATIC);
   sqlite3_bind_text (st, 2, t->id, -1, SQLITE_STATIC);
   while (*none && (rc = sqlite3_step (st)) == SQLITE_ROW)
     {
-      const char *fields = (const char *) sqlite3_column_text (st, 0);
+      const char *hlc = (const char *) sqlite3_column_text (st, 0);
+      const char *fields = (const char *) sqlite3_column_text (st, 1);
 
-      if (fields == NULL || record_writes_may_hold (fields, (gsize) sqlite3_column_bytes (st, 0), t->fields))
+      if (hlc == NULL || fields == NULL || page_has_version (t, hlc) ||
+          record_writes_may_hold (fields, (gsize) sqlite3_column_bytes (st, 1), t->fields))
         *none = FALSE;
     }
   if (!*none)
@@ -2290,6 +2316,8 @@ load_record_edits (sqlite3 *db, Touched *t, EditSet **sets, GError **error)
       g_clear_pointer (sets, g_free);
       return FALSE;
     }
+  /* Nothing to load, and no write of the page's joins a stored one. */
+  t->writes_new = none;
   if (none)
     return TRUE;
   at = g_hash_table_new (g_str_hash, g_str_equal);

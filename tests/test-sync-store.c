@@ -4022,6 +4022,46 @@ test_held_fields_read (void)
     }
 }
 
+/* A held record's later page (reconcile_held(): the store holds none of
+ * the fields it brings) whose edits are under a version of a stored
+ * write, a field of one write pulled as its own change a page later:
+ * joined to that write's row, not a second row of the same version;
+ * and its edit under a version of its own a row of its own. */
+static void
+test_held_same_version (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-held-same-version", START_MS);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *value = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes"), ==, 1);
+
+  /* The phone of the first write's version; a note of a later one. */
+  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (second, held_edit ("households", id, "address", "一街", START_MS - 30000, "DEV-B"));
+  g_assert_true (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes"), ==, 2);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes WHERE hlc LIKE '%-DEV-A' AND "
+                             "(SELECT count (*) FROM json_each (fields)) = 3 AND fields ->> 'phone' = '13800000000'"),
+                   ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes WHERE hlc LIKE '%-DEV-B' AND "
+                             "fields = '{\"address\":\"一街\"}'"), ==, 1);
+  sql = g_strdup_printf ("SELECT head_name || ' ' || phone || ' ' || address FROM households WHERE id = '%s'", id);
+  value = query_text (b->db, sql);
+  g_assert_cmpstr (value, ==, "甲 13800000000 一街");
+}
+
 /* A record's field versions damaged in the store (record_versions, not
  * of the form): a page setting two of its fields together
  * (recompute_together(), store_versions()) fails as the statement did,
@@ -5177,6 +5217,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/grouped-apply", test_grouped_apply);
   g_test_add_func ("/sync/store/held-probe", test_held_probe);
   g_test_add_func ("/sync/store/held-fields-read", test_held_fields_read);
+  g_test_add_func ("/sync/store/held-same-version", test_held_same_version);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
