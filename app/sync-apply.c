@@ -796,6 +796,11 @@ typedef struct {
   gboolean exists;
   gboolean done;
   gboolean inserted;   /* by the fast path */
+  /* Held, but its writes hold no edit of a field the page brings and
+   * none is under a version of the page's edits of it
+   * (record_holds_none_of()): each write the page brings of it is a row
+   * of its own, as a fresh record's are (insert_pending()). */
+  gboolean writes_new;
   /* Made beforehand for a record prepared as fresh_single() would take it
    * (prepare_edits()): its fields by name (borrowed), and its row of
    * record_versions (versions_json()); else NULL. */
@@ -1532,7 +1537,8 @@ write_groups (TouchedSet *touched, gboolean json)
  * there already (apply_field_edit() looked; reconcile_held() dropped
  * those the store held); but a write may be: the fields of one version
  * pulled as several changes of kind "edit" over two pages. A record the
- * store held no edit of (fresh) has none, and its writes are inserted
+ * store held no edit of (fresh) has none, nor one whose stored writes
+ * are all under other versions (writes_new), and its writes are inserted
  * together (their rows made beforehand for a prepared page); another's
  * write is joined to its row when there is one. A row the table refuses
  * fails the page. */
@@ -1556,7 +1562,9 @@ insert_pending (sqlite3 *db, TouchedSet *touched, GError **error)
       const char *wall = c->wall != NULL ? c->wall : "";
       const char **row;
 
-      if (first->record->fresh && g->json != NULL)
+      /* Its rows made beforehand (prepare_edits()): a record the store
+       * holds no write of, or none of these (reconcile_held()). */
+      if ((first->record->fresh || first->record->writes_new) && g->json != NULL)
         {
           row = values + (gsize) rows++ * 5;
           row[0] = c->table;
@@ -2113,24 +2121,208 @@ refused:
   return NULL;
 }
 
+/* Skips the JSON whitespace at *@at (before @end). */
+static void
+json_skip_space (const char **at, const char *end)
+{
+  while (*at < end && (**at == ' ' || **at == '\t' || **at == '\n' || **at == '\r'))
+    (*at)++;
+}
+
+/* Skips the JSON string at *@at (its opening quote) to past its closing
+ * quote; FALSE when it does not end before @end. */
+static gboolean
+json_skip_string (const char **at, const char *end)
+{
+  const char *p = *at + 1;
+
+  while (p < end && *p != '"')
+    p += *p == '\\' ? 2 : 1;
+  if (p >= end)
+    return FALSE;
+  *at = p + 1;
+  return TRUE;
+}
+
+/* Skips the JSON value at *@at (a string, an array or object with
+ * whatever is in it, or a number or literal) to the character after it;
+ * FALSE when it is cut short. Not a validation: json_each() reads the
+ * text when it matters (record_writes_may_hold()). */
+static gboolean
+json_skip_value (const char **at, const char *end)
+{
+  const char *p = *at;
+  guint depth = 0;
+
+  if (p >= end)
+    return FALSE;
+  if (*p == '"')
+    return json_skip_string (at, end);
+  if (*p != '[' && *p != '{')
+    {
+      /* A number or a literal: up to what ends it. */
+      while (p < end && strchr (",}] \t\n\r", *p) == NULL)
+        p++;
+      if (p == *at)
+        return FALSE;
+      *at = p;
+      return TRUE;
+    }
+  while (p < end)
+    {
+      if (*p == '"')
+        {
+          if (!json_skip_string (&p, end))
+            return FALSE;
+          continue;
+        }
+      if (*p == '[' || *p == '{')
+        depth++;
+      else if ((*p == ']' || *p == '}') && --depth == 0)
+        {
+          *at = p + 1;
+          return TRUE;
+        }
+      p++;
+    }
+  return FALSE;
+}
+
+/* Whether a write's fields (@json, @len bytes: its row of record_writes,
+ * migration 0014) may hold a member named one of @names: FALSE only when
+ * it is an object read to its end, every key a plain string (no escape)
+ * and none of them. Anything else (an escape, JSON5, a cut text) answers
+ * TRUE, and the caller reads the row through field_edits, as always. */
+static gboolean
+record_writes_may_hold (const char *json, gsize len, const GPtrArray *names)
+{
+  const char *p = json, *end = json + len;
+
+  json_skip_space (&p, end);
+  if (p >= end || *p++ != '{')
+    return TRUE;
+  json_skip_space (&p, end);
+  if (p < end && *p == '}')
+    goto closed;
+  for (;;)
+    {
+      const char *key;
+      gsize key_len;
+
+      if (p >= end || *p != '"')
+        return TRUE;
+      key = ++p;
+      while (p < end && *p != '"' && *p != '\\')
+        p++;
+      if (p >= end || *p != '"')
+        return TRUE;
+      key_len = (gsize) (p - key);
+      for (guint i = 0; i < names->len; i++)
+        if (strncmp (names->pdata[i], key, key_len) == 0 && ((const char *) names->pdata[i])[key_len] == '\0')
+          return TRUE;
+      p++;
+      json_skip_space (&p, end);
+      if (p >= end || *p++ != ':')
+        return TRUE;
+      json_skip_space (&p, end);
+      if (!json_skip_value (&p, end))
+        return TRUE;
+      json_skip_space (&p, end);
+      if (p < end && *p == ',')
+        {
+          p++;
+          json_skip_space (&p, end);
+          continue;
+        }
+      if (p < end && *p == '}')
+        break;
+      return TRUE;
+    }
+closed:
+  p++;
+  json_skip_space (&p, end);
+  return p != end;
+}
+
+/* Whether a page's edits of @t (its sets, before the store's edits
+ * join them: reconcile_held()) include one under @hlc. */
+static gboolean
+page_has_version (Touched *t, const char *hlc)
+{
+  for (guint f = 0; f < t->fields->len; f++)
+    {
+      EditSet *set = g_hash_table_lookup (t->sets, t->fields->pdata[f]);
+
+      for (guint r = 0; r < set->rows.len; r++)
+        if (strcmp (set->rows.pdata[r]->hlc, hlc) == 0)
+          return TRUE;
+    }
+  return FALSE;
+}
+
+/* Whether the store holds no edit of any of the fields a page touched
+ * of @t, nor a write under a version of the page's edits of it (*@none),
+ * read from its writes' rows as stored: most records a page brings more
+ * of hold edits of other fields only (a household's later visit), and
+ * reading them through field_edits (json_each() of every write, each
+ * field a row: some 17,800 rows in a village pull's 2,600 such records)
+ * to throw every row away was most of what loading them cost. */
+static gboolean
+record_holds_none_of (sqlite3 *db, Touched *t, gboolean *none, GError **error)
+{
+  sqlite3_stmt *st;
+  int rc = SQLITE_DONE;
+
+  *none = TRUE;
+  if ((st = hearth_sync_prepare (db, "SELECT hlc, fields FROM record_writes WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+                                     "AND record_table = ?1 AND record_id = ?2")) == NULL)
+    return hearth_sync_sql_failed (db, error);
+  sqlite3_bind_text (st, 1, t->table, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, t->id, -1, SQLITE_STATIC);
+  while (*none && (rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      const char *hlc = (const char *) sqlite3_column_text (st, 0);
+      const char *fields = (const char *) sqlite3_column_text (st, 1);
+
+      if (hlc == NULL || fields == NULL || page_has_version (t, hlc) ||
+          record_writes_may_hold (fields, (gsize) sqlite3_column_bytes (st, 1), t->fields))
+        *none = FALSE;
+    }
+  if (!*none)
+    rc = SQLITE_DONE;   /* the rest unread */
+  hearth_sync_finish (st);
+  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+}
+
 /* The edits the store holds of each field a page touched of @t, in
  * *@sets (one EditSet a field of @t's, in its order; free with
  * edit_set_clear() and g_free()): what load_edits() loads for each, read
  * in one statement for the record instead of one a field (each read every
- * write of the record and its fields' JSON). */
+ * write of the record and its fields' JSON); none read when its writes
+ * hold none of those fields (record_holds_none_of()). */
 static gboolean
 load_record_edits (sqlite3 *db, Touched *t, EditSet **sets, GError **error)
 {
-  g_autoptr(GHashTable) at = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) at = NULL;
   sqlite3_stmt *st = NULL;
+  gboolean none = FALSE;
   int rc;
 
   *sets = g_new0 (EditSet, t->fields->len);
   for (guint f = 0; f < t->fields->len; f++)
+    edit_set_init (&(*sets)[f], t->table, t->fields->pdata[f]);
+  if (!record_holds_none_of (db, t, &none, error))
     {
-      edit_set_init (&(*sets)[f], t->table, t->fields->pdata[f]);
-      g_hash_table_insert (at, t->fields->pdata[f], &(*sets)[f]);
+      g_clear_pointer (sets, g_free);
+      return FALSE;
     }
+  /* Nothing to load, and no write of the page's joins a stored one. */
+  t->writes_new = none;
+  if (none)
+    return TRUE;
+  at = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint f = 0; f < t->fields->len; f++)
+    g_hash_table_insert (at, t->fields->pdata[f], &(*sets)[f]);
   if ((st = hearth_sync_prepare (db, "SELECT field, hlc, parents, value, origin FROM field_edits "
                                      "WHERE rkey = hearth_edit_key (?1, ?2, NULL) AND record_table = ?1 "
                                      "AND record_id = ?2")) == NULL)

@@ -60,6 +60,22 @@ hearth_merge_field (const HearthFieldEdit *edits, guint n_edits, HearthFieldMerg
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (edits != NULL || n_edits == 0, FALSE);
 
+  /* One edit, a field's first (most sets a pull merges): it is the only
+   * head, or superseded only by naming itself, where the newest edit is
+   * taken below: it wins either way and nothing conflicts. The same
+   * checks in the same order, without the tables. */
+  if (n_edits == 1)
+    {
+      if (!valid_hlc (edits[0].hlc, error))
+        return FALSE;
+      for (guint p = 0; p < edits[0].n_parents; p++)
+        if (!valid_hlc (edits[0].parents[p], error))
+          return FALSE;
+      out->winner = &edits[0];
+      out->losers = g_ptr_array_new ();
+      return TRUE;
+    }
+
   for (guint i = 0; i < n_edits; i++)
     {
       const HearthFieldEdit *e = &edits[i];

@@ -369,6 +369,61 @@ test_bad_input (void)
   g_ptr_array_unref (m.losers);
 }
 
+/* A set of one edit (hearth_merge_field() answers it without its
+ * tables): the same winner, losers and refusals as the general rule,
+ * which the same edit delivered twice goes through. */
+static void
+test_one_edit (void)
+{
+  const char *none[] = { NULL };
+  const char *parents[] = { "001764460800000-00000000-device-0", "001764460800000-00000001-device-1" };
+  const char *itself[] = { "001764460800001-00000000-device-0" };
+  const char *late_bad[] = { "001764460800000-00000000-device-0", "nope" };
+  HearthFieldEdit ones[] = {
+    { "001764460800001-00000000-device-0", none, 0, "first" },
+    { "001764460800001-00000000-device-0", parents, 2, "over two" },
+    { "001764460800001-00000000-device-0", itself, 1, "names itself" },
+    { "001764460800001-00000000-device-0", none, 0, "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ones); i++)
+    {
+      HearthFieldEdit twice[] = { ones[i], ones[i] };
+      HearthFieldMerge one, general;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (hearth_merge_field (&ones[i], 1, &one, &error));
+      g_assert_no_error (error);
+      g_assert_true (hearth_merge_field (twice, 2, &general, &error));
+      g_assert_no_error (error);
+      g_assert_true (one.winner == &ones[i]);
+      g_assert_cmpstr (one.winner->hlc, ==, general.winner->hlc);
+      g_assert_cmpstr (one.winner->value, ==, general.winner->value);
+      g_assert_cmpuint (one.losers->len, ==, 0);
+      g_assert_cmpuint (general.losers->len, ==, 0);
+      g_ptr_array_unref (one.losers);
+      g_ptr_array_unref (general.losers);
+      /* A counter's one edit wins whatever its value. */
+      g_assert_true (hearth_merge_field_of ("households", "entity_version", &ones[i], 1, &one, &error));
+      g_assert_true (one.winner == &ones[i]);
+      g_assert_cmpuint (one.losers->len, ==, 0);
+      g_ptr_array_unref (one.losers);
+    }
+  {
+    HearthFieldEdit bad[] = { { "001764460800001-00000000-device-0", late_bad, 2, "x" } };
+    HearthFieldEdit bad_twice[] = { bad[0], bad[0] };
+    HearthFieldMerge m;
+    g_autoptr(GError) one_error = NULL;
+    g_autoptr(GError) general_error = NULL;
+
+    g_assert_false (hearth_merge_field (bad, 1, &m, &one_error));
+    g_assert_false (hearth_merge_field (bad_twice, 2, &m, &general_error));
+    g_assert_error (one_error, HEARTH_MERGE_ERROR, HEARTH_MERGE_ERROR_INVALID);
+    g_assert_cmpstr (one_error->message, ==, general_error->message);
+    g_assert_nonnull (strstr (one_error->message, "nope"));
+  }
+}
+
 static void
 test_conflict_id (void)
 {
@@ -573,6 +628,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/merge/concurrent", test_concurrent);
   g_test_add_func ("/merge/any-order", test_any_order);
   g_test_add_func ("/merge/bad-input", test_bad_input);
+  g_test_add_func ("/merge/one-edit", test_one_edit);
   g_test_add_func ("/merge/conflict-id", test_conflict_id);
   g_test_add_func ("/merge/clamp", test_clamp);
   g_test_add_func ("/merge/counter", test_counter);

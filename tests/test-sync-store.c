@@ -3956,6 +3956,112 @@ test_held_probe (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 7);
 }
 
+/* A held record's writes as a page's apply reads them before it loads
+ * their edits (sync-apply.c, record_holds_none_of(): the rows' JSON keys
+ * read in C, field_edits only when one may be a field the page brings):
+ * the stored edit of head_name is found and merged (a conflict with the
+ * page's concurrent edit) whatever the form of its write's row: its key
+ * escaped, spaces between the tokens, after members whose values hold
+ * arrays, braces and quotes, or as an array with its parents. A write of
+ * other fields only is one the page's edits are all new to. */
+static void
+test_held_fields_read (void)
+{
+  static const char *const forms[] = {
+    "{\"head_name\":\"甲\"}",
+    "{\"village_code\":\"150422100301\",\"head\\u005fname\":\"甲\"}",
+    " { \"village_code\" : \"150422100301\" ,\n\t\"head_name\" : \"甲\" } ",
+    "{\"phone\":[\"1}3,8\\\"]\",\"\",\"2026-01-01\"],\"notes\":\"{\\\"head_name\\\":1}\",\"head_name\":[\"甲\",\"\"]}",
+    "{\"household_size\":3,\"deleted\":false,\"extra\":{\"a\":[1,{\"b\":null}]},\"head_name\":\"甲\"}",
+  };
+
+  for (guint f = 0; f <= G_N_ELEMENTS (forms); f++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-held-fields-%u", f);
+      g_autoptr(Replica) b = replica_new (name, START_MS);
+      g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *id = g_uuid_string_random ();
+      g_autofree char *sql = NULL;
+      g_autofree char *value = NULL;
+      gboolean other_fields = f == G_N_ELEMENTS (forms);   /* the last: a write of other fields only */
+      guint rejected = 0;
+
+      g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+      g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+      g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+      g_assert_no_error (error);
+      /* The write's row in the form under test (the head_name edit's
+       * version and value kept); its village_code in a write of its own. */
+      sql = g_strdup_printf ("UPDATE record_writes SET fields = '%s' WHERE record_id = '%s'",
+                             other_fields ? "{\"village_code\":\"150422100301\"}" : forms[f], id);
+      g_assert_cmpint (sqlite3_exec (b->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
+      g_clear_pointer (&sql, g_free);
+      sql = g_strdup_printf ("SELECT count (*) FROM field_edits WHERE record_id = '%s' AND field = 'head_name' "
+                             "AND value = '甲'", id);
+      g_assert_cmpint (count (b, sql), ==, other_fields ? 0 : 1);
+      g_clear_pointer (&sql, g_free);
+
+      g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
+      g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+      g_assert_true (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (rejected, ==, 0);
+      sql = g_strdup_printf ("SELECT head_name || ' ' || phone FROM households WHERE id = '%s'", id);
+      value = query_text (b->db, sql);
+      g_assert_cmpstr (value, ==, "乙 13800000000");
+      g_clear_pointer (&sql, g_free);
+      /* The stored edit merged: a conflict it lost; none when the store
+       * held no edit of head_name. */
+      sql = g_strdup_printf ("SELECT count (*) FROM conflicts WHERE record_id = '%s' AND field = 'head_name' "
+                             "AND kept_value = '乙' AND lost_value = '甲' AND resolved_at IS NULL", id);
+      if (count (b, sql) != (other_fields ? 0 : 1))
+        g_error ("form %u: the stored edit of head_name was %s", f, other_fields ? "found" : "not found");
+    }
+}
+
+/* A held record's later page (reconcile_held(): the store holds none of
+ * the fields it brings) whose edits are under a version of a stored
+ * write, a field of one write pulled as its own change a page later:
+ * joined to that write's row, not a second row of the same version;
+ * and its edit under a version of its own a row of its own. */
+static void
+test_held_same_version (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-held-same-version", START_MS);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *value = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes"), ==, 1);
+
+  /* The phone of the first write's version; a note of a later one. */
+  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (second, held_edit ("households", id, "address", "一街", START_MS - 30000, "DEV-B"));
+  g_assert_true (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes"), ==, 2);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes WHERE hlc LIKE '%-DEV-A' AND "
+                             "(SELECT count (*) FROM json_each (fields)) = 3 AND fields ->> 'phone' = '13800000000'"),
+                   ==, 1);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes WHERE hlc LIKE '%-DEV-B' AND "
+                             "fields = '{\"address\":\"一街\"}'"), ==, 1);
+  sql = g_strdup_printf ("SELECT head_name || ' ' || phone || ' ' || address FROM households WHERE id = '%s'", id);
+  value = query_text (b->db, sql);
+  g_assert_cmpstr (value, ==, "甲 13800000000 一街");
+}
+
 /* A record's field versions damaged in the store (record_versions, not
  * of the form): a page setting two of its fields together
  * (recompute_together(), store_versions()) fails as the statement did,
@@ -5110,6 +5216,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/fresh-exists", test_fresh_exists);
   g_test_add_func ("/sync/store/grouped-apply", test_grouped_apply);
   g_test_add_func ("/sync/store/held-probe", test_held_probe);
+  g_test_add_func ("/sync/store/held-fields-read", test_held_fields_read);
+  g_test_add_func ("/sync/store/held-same-version", test_held_same_version);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
