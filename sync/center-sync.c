@@ -23,18 +23,22 @@
 
 G_DEFINE_QUARK (hearth-center-error-quark, hearth_center_error)
 
-/* Group commit (PROTOCOL.md section 7): pushes wait in @pending; one of
- * their threads at a time leads, taking the waiting pushes into one write
- * transaction, each in a savepoint of its own, and commits them with one
- * sync; every push is answered only after that commit. */
+/* Group commit (PROTOCOL.md section 7): pushes wait in @pending; the
+ * writer thread takes the waiting pushes into one write transaction and
+ * commits them, and each push's own thread waits for the sync of that
+ * commit: every push is answered only after it. */
 struct _HearthCenter {
   HearthCenterStore *store;
   HearthCenterCounty county;
   GMutex group_lock;
   GQueue pending;     /* PushJob */
-  gboolean leading;
-  /* What the leader's turn reuses from push to push and group to group
-   * (push_scratch_reset()): touched only by the thread that is leading. */
+  /* The one thread that writes pushes (writer_main()); it waits on
+   * writer_wake for pushes. Under group_lock: */
+  GThread *writer;
+  GCond writer_wake;
+  gboolean writer_stopping;
+  /* What the writer's turn reuses from push to push and group to group
+   * (push_scratch_reset()): touched only by the writer thread. */
   struct _PushScratch *scratch;
   char *epoch;        /* the store's, read once: a restore stops the center */
 
@@ -890,6 +894,8 @@ static gpointer seen_thread (gpointer data);
 static struct _PushScratch *push_scratch_new (void);
 static void push_scratch_free (struct _PushScratch *s);
 
+static gpointer writer_main (gpointer data);
+
 HearthCenter *
 hearth_center_new (HearthCenterStore *store, GError **error)
 {
@@ -906,6 +912,7 @@ hearth_center_new (HearthCenterStore *store, GError **error)
    * (run_in_group(), PROTOCOL.md section 1). */
   hearth_center_store_pipeline (store);
   g_mutex_init (&self->group_lock);
+  g_cond_init (&self->writer_wake);
   g_queue_init (&self->pending);
   self->scratch = push_scratch_new ();
   /* A GET taken before a crash was signed at most
@@ -928,6 +935,10 @@ hearth_center_new (HearthCenterStore *store, GError **error)
       return NULL;
     }
   self->seen_thread = g_thread_new ("hearth-seen", seen_thread, self);
+  /* Made here, by the thread that makes the center, not by a push's
+   * handler: a thread inherits its maker's nice value, and the push
+   * handlers are niced (center-server.c PUSH_HANDLER_NICE). */
+  self->writer = g_thread_new ("hearth-writer", writer_main, self);
   return self;
 }
 
@@ -943,6 +954,14 @@ hearth_center_free (HearthCenter *self)
 {
   if (self == NULL)
     return;
+  /* Every push has been answered (the server drained): the writer waits
+   * for pushes, none left. */
+  g_mutex_lock (&self->group_lock);
+  self->writer_stopping = TRUE;
+  g_cond_signal (&self->writer_wake);
+  g_mutex_unlock (&self->group_lock);
+  if (self->writer != NULL)
+    g_thread_join (self->writer);
   if (self->seen_thread != NULL)
     {
       g_mutex_lock (&self->seen_lock);
@@ -955,6 +974,7 @@ hearth_center_free (HearthCenter *self)
   g_free (self->epoch);
   g_clear_object (&self->store);
   g_mutex_clear (&self->group_lock);
+  g_cond_clear (&self->writer_wake);
   g_clear_pointer (&self->scratch, push_scratch_free);
   g_clear_pointer (&self->nonces, g_hash_table_unref);
   g_clear_pointer (&self->nonces_of, g_hash_table_unref);
@@ -2972,7 +2992,7 @@ add_outcome_to_reply (JsonArray *refused, JsonArray *clamped, const HearthCenter
 }
 
 /* One push waiting for, or in, a group commit. */
-typedef struct {
+typedef struct _PushJob {
   HearthPushBatch *batch;        /* borrowed */
   GPtrArray *prepared;           /* borrowed: HearthCenterPrepared * or NULL, an item each */
   const char *device_id;         /* the signer */
@@ -2983,10 +3003,16 @@ typedef struct {
   JsonArray *clamped;
   gint64 acked;
   HearthCenterReply *reply;      /* a refusal, or the 500 of a failure */
-  gboolean taken;                /* in a group: another thread answers for it */
+  /* Under group_lock. written: the writer is through with the push; the
+   * group's first push then has the group's commit to sync (ticket, 0:
+   * none, the replies say why) and the group's other pushes to answer
+   * (followers, n_followers). done: committed and synced, or refused. */
+  gboolean written;
   gboolean done;
-  /* Signalled (under group_lock) when this push is done, or when it is
-   * the first waiting as the lead is let go (run_in_group()). */
+  guint64 ticket;
+  struct _PushJob **followers;
+  guint n_followers;
+  /* Signalled (under group_lock) when this push is written or done. */
   GCond wake;
   GArray *undo;                  /* PushedString: what a run changed of the batch */
 } PushJob;
@@ -3226,56 +3252,37 @@ fail_group (PushGroup *group, const GError *error)
     }
 }
 
-/* Wakes the push first in line, if any, when the lead has been let go:
- * it leads the next group unless a push arriving meanwhile took the lead
- * (which wakes the first in line again when it lets go). Only that one:
- * a broadcast woke every waiting push (up to the 127 of the server's
- * handlers) twice a group, each to take group_lock and sleep again,
- * while the next leader needed the lock and a core. */
-static void
-wake_next_leader (HearthCenter *self)
+/* The writer thread: takes the pushes waiting (up to
+ * HEARTH_CENTER_GROUP_CHANGES changes) as a group, commits them in one
+ * write transaction and hands the commit's ticket and the group to the
+ * group's first push, whose thread syncs it and answers the others
+ * (run_in_group()): the next group is written while this one's WAL
+ * frames are synced (PROTOCOL.md section 1). One thread of its own rather than one of the
+ * pushes' leading: the serve's push handlers parse at a lower priority
+ * than it (center-server.c), and the writer's turn, the one serial part
+ * of an ingest, is not preempted by a hundred pushes being parsed. */
+static gpointer
+writer_main (gpointer data)
 {
-  PushJob *first = g_queue_peek_head (&self->pending);
+  HearthCenter *self = data;
 
-  if (first != NULL)
-    g_cond_signal (&first->wake);
-}
-
-/* Waits until @job's group is committed, leading a group when no other
- * thread does. A push that waited HEARTH_CENTER_BUSY_WAIT_MS without
- * being taken, or that finds HEARTH_CENTER_MAX_WAITING pushes waiting, is
- * answered 503 "busy" untouched (PROTOCOL.md section 3). Each push waits
- * on its own condition: it is woken when it is done, or when the lead is
- * let go while it is first in line; the loop tests both again. */
-static void
-run_in_group (HearthCenter *self, PushJob *job)
-{
   g_mutex_lock (&self->group_lock);
-  if (g_queue_get_length (&self->pending) >= HEARTH_CENTER_MAX_WAITING)
-    {
-      g_mutex_unlock (&self->group_lock);
-      job->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
-      return;
-    }
-  g_cond_init (&job->wake);
-  job->queued_us = g_get_monotonic_time ();
-  g_queue_push_tail (&self->pending, job);
-  while (!job->done)
+  for (;;)
     {
       PushGroup group;
       g_autoptr(GError) error = NULL;
       guint64 ticket = 0;
-      gboolean ok = TRUE;
       guint changes = 0;
 
-      if (self->leading || job->taken)
+      if (g_queue_is_empty (&self->pending))
         {
-          g_cond_wait (&job->wake, &self->group_lock);
+          if (self->writer_stopping)
+            break;
+          g_cond_wait (&self->writer_wake, &self->group_lock);
           continue;
         }
-      self->leading = TRUE;
       group.len = 0;
-      /* The queue holds at most HEARTH_CENTER_MAX_WAITING (above). */
+      /* The queue holds at most HEARTH_CENTER_MAX_WAITING (run_in_group()). */
       while (!g_queue_is_empty (&self->pending) && changes < HEARTH_CENTER_GROUP_CHANGES)
         {
           PushJob *next = g_queue_pop_head (&self->pending);
@@ -3287,37 +3294,84 @@ run_in_group (HearthCenter *self, PushJob *job)
               g_cond_signal (&next->wake);
               continue;
             }
-          next->taken = TRUE;
           g_assert (group.len < G_N_ELEMENTS (group.jobs));
           group.jobs[group.len++] = next;
           changes += next->batch->items->len;
         }
       g_mutex_unlock (&self->group_lock);
-      if (group.len > 0)
-        ok = commit_group (self, &group, &ticket, &error);
-      /* The writer is free once the group is committed: the next group
-       * runs while this one's WAL frames are synced, and this one is
-       * answered only after (PROTOCOL.md section 1). A sync covers every
-       * group committed before it began: the leaders of two groups in a
-       * row often share one. */
-      g_mutex_lock (&self->group_lock);
-      self->leading = FALSE;
-      wake_next_leader (self);
-      g_mutex_unlock (&self->group_lock);
-      if (ok && ticket != 0)
-        ok = hearth_center_store_wait_durable (self->store, ticket, &error);
-      if (!ok)
-        fail_group (&group, error);
-      g_mutex_lock (&self->group_lock);
-      for (guint i = 0; i < group.len; i++)
+      if (group.len > 0 && !commit_group (self, &group, &ticket, &error))
         {
-          PushJob *member = group.jobs[i];
+          fail_group (&group, error);
+          ticket = 0;
+        }
+      g_mutex_lock (&self->group_lock);
+      if (group.len > 0)
+        {
+          PushJob *first = group.jobs[0];
 
-          member->done = TRUE;
-          g_cond_signal (&member->wake);
+          first->ticket = ticket;
+          first->n_followers = group.len - 1;
+          first->followers = g_memdup2 (group.jobs + 1, sizeof (PushJob *) * first->n_followers);
+          first->written = TRUE;
+          g_cond_signal (&first->wake);
         }
     }
   g_mutex_unlock (&self->group_lock);
+  return NULL;
+}
+
+/* Waits until @job's group is committed and synced. A push that waited
+ * HEARTH_CENTER_BUSY_WAIT_MS without being taken, or that finds
+ * HEARTH_CENTER_MAX_WAITING pushes waiting, is answered 503 "busy"
+ * untouched (PROTOCOL.md section 3). The sync is waited for by the
+ * group's first push's thread, which then answers the group's others
+ * (one thread woken a push, not all of the group at every sync). */
+static void
+run_in_group (HearthCenter *self, PushJob *job)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&self->group_lock);
+  if (g_queue_get_length (&self->pending) >= HEARTH_CENTER_MAX_WAITING)
+    {
+      g_mutex_unlock (&self->group_lock);
+      job->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
+      return;
+    }
+  g_cond_init (&job->wake);
+  job->queued_us = g_get_monotonic_time ();
+  g_queue_push_tail (&self->pending, job);
+  g_cond_signal (&self->writer_wake);
+  while (!job->done && !job->written)
+    g_cond_wait (&job->wake, &self->group_lock);
+  if (job->done)
+    {
+      g_mutex_unlock (&self->group_lock);
+      g_cond_clear (&job->wake);
+      return;
+    }
+  g_mutex_unlock (&self->group_lock);
+  /* The group's first: the others wait on done, their replies untouched
+   * by anyone else until it is set. */
+  if (job->ticket != 0)
+    ok = hearth_center_store_wait_durable (self->store, job->ticket, &error);
+  g_mutex_lock (&self->group_lock);
+  for (guint i = 0; i <= job->n_followers; i++)
+    {
+      PushJob *member = i == 0 ? job : job->followers[i - 1];
+
+      if (!ok)
+        {
+          /* Maybe lost: none acknowledged. */
+          hearth_center_reply_free (member->reply);
+          member->reply = reply_for_error (error, NULL);
+        }
+      member->done = TRUE;
+      g_cond_signal (&member->wake);
+    }
+  g_mutex_unlock (&self->group_lock);
+  g_clear_pointer (&job->followers, g_free);
   g_cond_clear (&job->wake);
 }
 

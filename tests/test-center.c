@@ -5876,6 +5876,95 @@ test_push_memory_undone (void)
   center_stop (c);
 }
 
+/* The nice value of thread @tid of process @pid (/proc, Linux), and its
+ * name in @comm; -100 when it is gone. */
+static int
+thread_nice (const char *pid, const char *tid, char **comm)
+{
+  g_autofree char *stat_path = g_build_filename ("/proc", pid, "task", tid, "stat", NULL);
+  g_autofree char *comm_path = g_build_filename ("/proc", pid, "task", tid, "comm", NULL);
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *end;
+
+  if (!g_file_get_contents (stat_path, &stat, NULL, NULL) || !g_file_get_contents (comm_path, comm, NULL, NULL))
+    return -100;
+  g_strchomp (*comm);
+  /* After the name in parentheses: state is field 3, nice field 19. */
+  end = strrchr (stat, ')');
+  g_assert_nonnull (end);
+  fields = g_strsplit (end + 2, " ", -1);
+  g_assert_cmpuint (g_strv_length (fields), >, 16);
+  return (int) g_ascii_strtoll (fields[16], NULL, 10);
+}
+
+/* The center's threads once it served a push (center-sync.c
+ * writer_main(), center-server.c PUSH_HANDLER_NICE): the push was
+ * written by the one thread "hearth-writer", at the process's priority,
+ * and handled on a thread niced 10 more (a hundred pushes parsed at once
+ * do not take the writer's core); the push stored and acknowledged. */
+static void
+test_push_writer_priority (void)
+{
+  g_autoptr(Center) c = center_new ("center-writer-priority");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *task_dir = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autofree char *v = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *main_comm = NULL;
+  g_auto(Reply) r = { 0 };
+  const char *pid, *tid;
+  guint writers = 0, niced = 0;
+  int base;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  v = hlc_at (g_get_real_time () / 1000 - 5000, 0, a->id);
+  g_ptr_array_add (changes, edit (a, "households", hh, hh, VILLAGE_A, "phone", "1", v, NULL));
+  body = batch_of (a, changes);
+  push (c, a, body, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 1);
+
+  pid = g_subprocess_get_identifier (c->server);
+  g_assert_nonnull (pid);
+  base = thread_nice (pid, pid, &main_comm);
+  g_assert_cmpint (base, >, -100);
+  if (base >= 19)
+    {
+      g_test_skip ("the test runs at nice 19: no thread can be niced below it");
+      center_stop (c);
+      return;
+    }
+  task_dir = g_build_filename ("/proc", pid, "task", NULL);
+  dir = g_dir_open (task_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *comm = NULL;
+      int nice = thread_nice (pid, tid, &comm);
+
+      if (nice == -100)
+        continue;
+      if (g_strcmp0 (comm, "hearth-writer") == 0)
+        {
+          writers++;
+          g_assert_cmpint (nice, ==, base);
+        }
+      else if (nice == MIN (base + 10, 19))
+        niced++;
+      else
+        g_assert_cmpint (nice, ==, base);
+    }
+  g_assert_cmpuint (writers, ==, 1);
+  g_assert_cmpuint (niced, >=, 1);
+  center_stop (c);
+}
+
 /* The rows of many records new to the center, written when the push
  * ends several to a statement (center-store-sqlite.c, states_insert()):
  * 37 households (two statements of 16, then five of one) each stored
@@ -9731,6 +9820,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/unknown-fields", test_push_unknown_fields);
   g_test_add_func ("/center/push/store-fails", test_push_store_fails);
   g_test_add_func ("/center/push/memory-undone", test_push_memory_undone);
+  g_test_add_func ("/center/push/writer-priority", test_push_writer_priority);
   g_test_add_func ("/center/push/record-numbers", test_push_record_numbers);
   g_test_add_func ("/center/push/states-many", test_push_states_many);
   g_test_add_func ("/center/push/states-counts", test_push_states_counts);
