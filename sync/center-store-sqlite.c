@@ -3115,8 +3115,13 @@ typedef struct _RecordState {
   gboolean unstored;    /* numbered in this transaction: its row is written by states_flush() */
   /* FieldState *, in their order in the row, then new ones: a record
    * has a few dozen fields at most, found by a walk (a hash table a
-   * record cost more to make, fill and free than the walks it saved). */
-  GPtrArray *fields;
+   * record cost more to make, fill and free than the walks it saved).
+   * @n_fields of @fields_size, grown by record_state_put(): a plain
+   * array, as a GPtrArray is made with GLib 2.74's g_slice_alloc(),
+   * whose global lock the writer shares with the request threads. */
+  FieldState **fields;
+  guint n_fields;
+  guint fields_size;
   gboolean dirty;       /* set since it was read or written */
   char *lookup;         /* record_state.lookup as stored */
   char text[];          /* the table's name and the id, each NUL-ended */
@@ -3160,14 +3165,23 @@ record_state_new (const char *tbl, const char *id)
   memcpy (r->text + tbl_size, id, id_size);
   r->tbl = r->text;
   r->id = r->text + tbl_size;
-  r->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_state_free);
   return r;
+}
+
+/* Frees @r's fields and forgets them. */
+static void
+record_state_clear (RecordState *r)
+{
+  for (guint i = 0; i < r->n_fields; i++)
+    field_state_free (r->fields[i]);
+  r->n_fields = 0;
 }
 
 static void
 record_state_free (RecordState *r)
 {
-  g_ptr_array_unref (r->fields);
+  record_state_clear (r);
+  g_free (r->fields);
   g_free (r->lookup);
   g_free (r);
 }
@@ -3199,13 +3213,13 @@ record_state_held (SqliteTxn *t, const char *tbl, const char *id)
   return t->states != NULL ? g_hash_table_lookup (t->states, &probe) : NULL;
 }
 
-/* The index of @field in @r->fields, or -1. */
+/* The index of @field in @r's fields, or -1. */
 static int
 record_state_find (RecordState *r, const char *field)
 {
-  for (guint i = 0; i < r->fields->len; i++)
+  for (guint i = 0; i < r->n_fields; i++)
     {
-      const FieldState *f = r->fields->pdata[i];
+      const FieldState *f = r->fields[i];
 
       if (f->name[0] == field[0] && strcmp (f->name, field) == 0)
         return (int) i;
@@ -3218,7 +3232,7 @@ record_state_field (RecordState *r, const char *field)
 {
   int i = record_state_find (r, field);
 
-  return i >= 0 ? r->fields->pdata[i] : NULL;
+  return i >= 0 ? r->fields[i] : NULL;
 }
 
 /* Sets the state of @f's field to @f (taken): in its place when the
@@ -3230,11 +3244,16 @@ record_state_put (RecordState *r, FieldState *f)
 
   if (i < 0)
     {
-      g_ptr_array_add (r->fields, f);
+      if (r->n_fields == r->fields_size)
+        {
+          r->fields_size = MAX (8, 2 * r->fields_size);
+          r->fields = g_renew (FieldState *, r->fields, r->fields_size);
+        }
+      r->fields[r->n_fields++] = f;
       return;
     }
-  field_state_free (r->fields->pdata[i]);
-  r->fields->pdata[i] = f;
+  field_state_free (r->fields[i]);
+  r->fields[i] = f;
 }
 
 /* The value @r is looked up by (record_state.lookup): a household's
@@ -3452,9 +3471,9 @@ state_flatten (RecordState *r)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
 
-  for (guint i = 0; i < r->fields->len; i++)
+  for (guint i = 0; i < r->n_fields; i++)
     {
-      FieldState *f = r->fields->pdata[i];
+      FieldState *f = r->fields[i];
 
       g_ptr_array_add (out, g_strdup (f->name));
       g_ptr_array_add (out, g_strdup (f->value));
@@ -3599,7 +3618,7 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
     }
   /* A state of another shape: SQLite's JSON parser reads it, a row per
    * field (as text: the bytes state_parse() saw). */
-  g_ptr_array_set_size (r->fields, 0);
+  record_state_clear (r);
   st = stmt (t, STATE_ROWS_SQL, error);
   if (st == NULL)
     {
@@ -3708,9 +3727,9 @@ static void
 record_state_json_append (RecordState *r, GString *out)
 {
   g_string_append_c (out, '{');
-  for (guint i = 0; i < r->fields->len; i++)
+  for (guint i = 0; i < r->n_fields; i++)
     {
-      const FieldState *f = r->fields->pdata[i];
+      const FieldState *f = r->fields[i];
 
       if (i > 0)
         g_string_append_c (out, ',');
@@ -3737,7 +3756,7 @@ record_state_json_append (RecordState *r, GString *out)
 static char *
 record_state_json (RecordState *r)
 {
-  GString *out = g_string_sized_new (64 * r->fields->len + 2);
+  GString *out = g_string_sized_new (64 * r->n_fields + 2);
 
   record_state_json_append (r, out);
   return g_string_free (out, FALSE);
@@ -4141,7 +4160,7 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * transaction (every edit stored sets its field's state, and a state
    * holds a field for each field edited), so no first edit either; a
    * visit's records are new ones, and this was a second lookup each. */
-  if (r->fields->len == 0)
+  if (r->n_fields == 0)
     return NULL;
   /* A household's edits are all its own (the header): a push asks of the
    * household each visit edits whether the center holds it, and this
