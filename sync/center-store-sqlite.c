@@ -115,6 +115,10 @@ typedef struct {
    * idle statements of that text, reset and unbound. */
   GHashTable *walk_stmts;
   gboolean relaxed;  /* synchronous=NORMAL: its commits are synced by wait_durable() */
+  /* The text of the record states a statement writes (states_insert(),
+   * states_write()), written over by each: a string made and freed for
+   * each record cost the writer two allocations a record. */
+  GString *json;
 } Conn;
 
 typedef struct {
@@ -339,6 +343,8 @@ conn_free (Conn *conn)
     return;
   g_hash_table_unref (conn->stmts);  /* finalises the statements */
   g_hash_table_unref (conn->walk_stmts);
+  if (conn->json != NULL)
+    g_string_free (conn->json, TRUE);
   sqlite3_close (conn->db);
   g_free (conn);
 }
@@ -3087,55 +3093,133 @@ state_surely_absent (SqliteTxn *t, gint64 key)
 /* The record states a transaction keeps unwritten at most. */
 #define STATES_KEPT 4096
 
-/* One field's merged state (schema/center/0012-record-state.sql). */
+/* One field's merged state (schema/center/0012-record-state.sql): its
+ * name and value in the same block as the state (field_state_new()), one
+ * allocation rather than three for each field the writer merges. */
 typedef struct {
-  char *name;      /* the field's (set by record_state_put()) */
-  char *value;
-  gint64 cursor;   /* the winning edit */
-  char *heads;     /* the heads' cursors, or NULL: the winner alone */
+  const char *name;   /* the field's, in @text */
+  const char *value;  /* in @text */
+  gint64 cursor;      /* the winning edit */
+  char *heads;        /* the heads' cursors, or NULL: the winner alone */
+  char text[];        /* the name and the value, each NUL-ended */
 } FieldState;
 
 /* One record's merged state, as record_state holds it or will. */
 typedef struct _RecordState {
-  char *tbl;
-  char *id;
+  /* In @text (record_state_new()): one allocation for the state and
+   * its names. */
+  const char *tbl;
+  const char *id;
   gint64 idkey;         /* hearth_record_key (tbl, id) */
   gint64 rkey;          /* its number (record_state.rkey), 0 while it has none */
   gboolean unstored;    /* numbered in this transaction: its row is written by states_flush() */
   /* FieldState *, in their order in the row, then new ones: a record
    * has a few dozen fields at most, found by a walk (a hash table a
-   * record cost more to make, fill and free than the walks it saved). */
-  GPtrArray *fields;
+   * record cost more to make, fill and free than the walks it saved).
+   * @n_fields of @fields_size, grown by record_state_put(): a plain
+   * array, as a GPtrArray is made with GLib 2.74's g_slice_alloc(),
+   * whose global lock the writer shares with the request threads. */
+  FieldState **fields;
+  guint n_fields;
+  guint fields_size;
   gboolean dirty;       /* set since it was read or written */
   char *lookup;         /* record_state.lookup as stored */
+  char text[];          /* the table's name and the id, each NUL-ended */
 } RecordState;
+
+/* A field's state named @name (@name_len bytes) of value @value
+ * (@value_len bytes), its cursor 0 and no heads: (transfer full). */
+static FieldState *
+field_state_new (const char *name, gsize name_len, const char *value, gsize value_len)
+{
+  FieldState *f = g_malloc (sizeof (FieldState) + name_len + value_len + 2);
+  char *text = f->text;
+
+  memcpy (text, name, name_len);
+  text[name_len] = '\0';
+  memcpy (text + name_len + 1, value, value_len);
+  text[name_len + 1 + value_len] = '\0';
+  f->name = text;
+  f->value = text + name_len + 1;
+  f->cursor = 0;
+  f->heads = NULL;
+  return f;
+}
 
 static void
 field_state_free (FieldState *f)
 {
-  g_free (f->name);
-  g_free (f->value);
   g_free (f->heads);
   g_free (f);
+}
+
+/* The state of (@tbl, @id) without a field: (transfer full). */
+static RecordState *
+record_state_new (const char *tbl, const char *id)
+{
+  gsize tbl_size = strlen (tbl) + 1;
+  gsize id_size = strlen (id) + 1;
+  RecordState *r = g_malloc0 (sizeof (RecordState) + tbl_size + id_size);
+
+  memcpy (r->text, tbl, tbl_size);
+  memcpy (r->text + tbl_size, id, id_size);
+  r->tbl = r->text;
+  r->id = r->text + tbl_size;
+  return r;
+}
+
+/* Frees @r's fields and forgets them. */
+static void
+record_state_clear (RecordState *r)
+{
+  for (guint i = 0; i < r->n_fields; i++)
+    field_state_free (r->fields[i]);
+  r->n_fields = 0;
 }
 
 static void
 record_state_free (RecordState *r)
 {
-  g_free (r->tbl);
-  g_free (r->id);
-  g_ptr_array_unref (r->fields);
+  record_state_clear (r);
+  g_free (r->fields);
   g_free (r->lookup);
   g_free (r);
 }
 
-/* The index of @field in @r->fields, or -1. */
+/* SqliteTxn.states' key: a state, by its record. */
+static guint
+record_state_hash (gconstpointer key)
+{
+  const RecordState *r = key;
+
+  return hearth_str_hash (r->id) * 31 + hearth_str_hash (r->tbl);
+}
+
+static gboolean
+record_state_equal (gconstpointer a, gconstpointer b)
+{
+  const RecordState *x = a, *y = b;
+
+  return strcmp (x->id, y->id) == 0 && strcmp (x->tbl, y->tbl) == 0;
+}
+
+/* The state of (@tbl, @id) the transaction holds, or NULL. */
+static RecordState *
+record_state_held (SqliteTxn *t, const char *tbl, const char *id)
+{
+  /* A probe: its names only (no @text). */
+  RecordState probe = { .tbl = tbl, .id = id };
+
+  return t->states != NULL ? g_hash_table_lookup (t->states, &probe) : NULL;
+}
+
+/* The index of @field in @r's fields, or -1. */
 static int
 record_state_find (RecordState *r, const char *field)
 {
-  for (guint i = 0; i < r->fields->len; i++)
+  for (guint i = 0; i < r->n_fields; i++)
     {
-      const FieldState *f = r->fields->pdata[i];
+      const FieldState *f = r->fields[i];
 
       if (f->name[0] == field[0] && strcmp (f->name, field) == 0)
         return (int) i;
@@ -3148,27 +3232,28 @@ record_state_field (RecordState *r, const char *field)
 {
   int i = record_state_find (r, field);
 
-  return i >= 0 ? r->fields->pdata[i] : NULL;
+  return i >= 0 ? r->fields[i] : NULL;
 }
 
-/* Sets @field's state to @f (taken): in its place when the field has
- * one (the old one freed), else after the others. */
+/* Sets the state of @f's field to @f (taken): in its place when the
+ * field has one (the old one freed), else after the others. */
 static void
-record_state_put (RecordState *r, const char *field, FieldState *f)
+record_state_put (RecordState *r, FieldState *f)
 {
-  int i = record_state_find (r, field);
-  FieldState *old;
+  int i = record_state_find (r, f->name);
 
   if (i < 0)
     {
-      f->name = g_strdup (field);
-      g_ptr_array_add (r->fields, f);
+      if (r->n_fields == r->fields_size)
+        {
+          r->fields_size = MAX (8, 2 * r->fields_size);
+          r->fields = g_renew (FieldState *, r->fields, r->fields_size);
+        }
+      r->fields[r->n_fields++] = f;
       return;
     }
-  old = r->fields->pdata[i];
-  f->name = g_steal_pointer (&old->name);
-  field_state_free (old);
-  r->fields->pdata[i] = f;
+  field_state_free (r->fields[i]);
+  r->fields[i] = f;
 }
 
 /* The value @r is looked up by (record_state.lookup): a household's
@@ -3309,16 +3394,18 @@ state_parse (RecordState *r, const char *text, gsize len)
   do
     {
       g_autofree char *name = state_string (&p);
+      g_autofree char *value = NULL;
       FieldState *f;
       const char *digits;
       char *num_end;
 
       if (name == NULL || !state_char (&p, ':') || !state_char (&p, '['))
         return FALSE;
-      f = g_new0 (FieldState, 1);
-      record_state_put (r, name, f);   /* freed with @r whatever follows */
-      if ((f->value = state_string (&p)) == NULL || !state_char (&p, ','))
+      if ((value = state_string (&p)) == NULL || !state_char (&p, ','))
         return FALSE;
+      /* A string read holds no NUL (state_string()). */
+      f = field_state_new (name, strlen (name), value, strlen (value));
+      record_state_put (r, f);   /* freed with @r whatever follows */
       p += strspn (p, " \t\n\r");
       digits = *p == '-' ? p + 1 : p;
       /* JSON's integers: no '+', no leading zero */
@@ -3357,6 +3444,7 @@ state_parse (RecordState *r, const char *text, gsize len)
 static void
 state_read_row (RecordState *r, sqlite3_stmt *st, guint *skipped)
 {
+  const char *name, *value;
   FieldState *f;
 
   if (sqlite3_column_type (st, 0) == SQLITE_NULL)
@@ -3366,11 +3454,13 @@ state_read_row (RecordState *r, sqlite3_stmt *st, guint *skipped)
       (*skipped)++;
       return;
     }
-  f = g_new0 (FieldState, 1);
-  f->value = column_text (st, 1);
+  /* As column_text() read them: up to a NUL. */
+  name = (const char *) sqlite3_column_text (st, 0);
+  value = (const char *) sqlite3_column_text (st, 1);
+  f = field_state_new (name, strlen (name), value, strlen (value));
   f->cursor = sqlite3_column_int64 (st, 2);
   f->heads = column_text (st, 3);
-  record_state_put (r, (const char *) sqlite3_column_text (st, 0), f);
+  record_state_put (r, f);
 }
 
 static char *record_state_json (RecordState *r);
@@ -3381,9 +3471,9 @@ state_flatten (RecordState *r)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
 
-  for (guint i = 0; i < r->fields->len; i++)
+  for (guint i = 0; i < r->n_fields; i++)
     {
-      FieldState *f = r->fields->pdata[i];
+      FieldState *f = r->fields[i];
 
       g_ptr_array_add (out, g_strdup (f->name));
       g_ptr_array_add (out, g_strdup (f->value));
@@ -3396,12 +3486,7 @@ state_flatten (RecordState *r)
 static RecordState *
 state_new_detached (void)
 {
-  RecordState *r = g_new0 (RecordState, 1);
-
-  r->tbl = g_strdup ("households");
-  r->id = g_strdup ("");
-  r->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_state_free);
-  return r;
+  return record_state_new ("households", "");
 }
 
 GPtrArray *
@@ -3427,12 +3512,12 @@ hearth_center_state_json_private (GPtrArray *fields)
 
   for (guint i = 0; i + 3 < fields->len; i += 4)
     {
-      FieldState *f = g_new0 (FieldState, 1);
+      const char *name = fields->pdata[i], *value = fields->pdata[i + 1];
+      FieldState *f = field_state_new (name, strlen (name), value, strlen (value));
 
-      f->value = g_strdup (fields->pdata[i + 1]);
       f->cursor = g_ascii_strtoll (fields->pdata[i + 2], NULL, 10);
       f->heads = g_strdup (fields->pdata[i + 3]);
-      record_state_put (r, fields->pdata[i], f);
+      record_state_put (r, f);
     }
   json = record_state_json (r);
   record_state_free (r);
@@ -3471,7 +3556,6 @@ hearth_center_state_read_private (sqlite3 *db, const char *text, gsize len, guin
 static RecordState *
 record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
 {
-  g_autofree char *key = NULL;
   RecordState *r;
   sqlite3_stmt *st;
   gboolean parsed = FALSE;
@@ -3481,25 +3565,23 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
 
   if ((r = t->last_state) != NULL && strcmp (r->id, id) == 0 && strcmp (r->tbl, tbl) == 0)
     return r;
-  key = g_strconcat (tbl, "\n", id, NULL);
+  /* Keyed by the state itself (its names): no key made for it. */
   if (t->states == NULL)
-    t->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) record_state_free);
-  r = g_hash_table_lookup (t->states, key);
+    t->states = g_hash_table_new_full (record_state_hash, record_state_equal, NULL,
+                                       (GDestroyNotify) record_state_free);
+  r = record_state_held (t, tbl, id);
   if (r != NULL)
     return t->last_state = r;
   /* A push holds a few dozen; a registry imported in one transaction
    * would hold every record. */
   if (g_hash_table_size (t->states) >= STATES_KEPT && !states_flush (t, error))
     return NULL;
-  r = g_new0 (RecordState, 1);
-  r->tbl = g_strdup (tbl);
-  r->id = g_strdup (id);
+  r = record_state_new (tbl, id);
   r->idkey = txn_record_key (t, tbl, id);
-  r->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_state_free);
   /* A record new to the center (the writer's filter): no row. */
   if (state_surely_absent (t, r->idkey))
     {
-      g_hash_table_insert (t->states, g_steal_pointer (&key), r);
+      g_hash_table_add (t->states, r);
       return t->last_state = r;
     }
   st = stmt (t, "SELECT rkey, lookup, state FROM record_state WHERE idkey = ?3 AND tbl = ?1 AND record_id = ?2", error);
@@ -3531,12 +3613,12 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
     }
   if (rc == SQLITE_DONE || parsed)
     {
-      g_hash_table_insert (t->states, g_steal_pointer (&key), r);
+      g_hash_table_add (t->states, r);
       return t->last_state = r;
     }
   /* A state of another shape: SQLite's JSON parser reads it, a row per
    * field (as text: the bytes state_parse() saw). */
-  g_ptr_array_set_size (r->fields, 0);
+  record_state_clear (r);
   st = stmt (t, STATE_ROWS_SQL, error);
   if (st == NULL)
     {
@@ -3557,7 +3639,7 @@ record_state_get (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   if (skipped > 0)
     g_warning ("record_state of %s %s: %u fields without a value or cursor left out (a damaged row)", tbl, id,
                skipped);
-  g_hash_table_insert (t->states, g_steal_pointer (&key), r);
+  g_hash_table_add (t->states, r);
   return t->last_state = r;
 }
 
@@ -3619,16 +3701,35 @@ record_number (SqliteTxn *t, const char *tbl, const char *id, GError **error)
   return r->rkey;
 }
 
-/* record_state.state of @r (0012-record-state.sql). */
-static char *
-record_state_json (RecordState *r)
-{
-  GString *out = g_string_sized_new (64 * r->fields->len + 2);
+/* The most Conn.json keeps between statements: a statement of unusual
+ * size does not keep its memory. */
+#define STATES_JSON_KEPT (256 * 1024)
 
-  g_string_append_c (out, '{');
-  for (guint i = 0; i < r->fields->len; i++)
+/* Conn.json, empty. */
+static GString *
+states_json (SqliteTxn *t)
+{
+  Conn *conn = t->conn;
+
+  if (conn->json != NULL && conn->json->allocated_len > STATES_JSON_KEPT)
     {
-      const FieldState *f = r->fields->pdata[i];
+      g_string_free (conn->json, TRUE);
+      conn->json = NULL;
+    }
+  if (conn->json == NULL)
+    conn->json = g_string_sized_new (4096);
+  g_string_truncate (conn->json, 0);
+  return conn->json;
+}
+
+/* Appends record_state.state of @r (0012-record-state.sql) to @out. */
+static void
+record_state_json_append (RecordState *r, GString *out)
+{
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < r->n_fields; i++)
+    {
+      const FieldState *f = r->fields[i];
 
       if (i > 0)
         g_string_append_c (out, ',');
@@ -3649,6 +3750,15 @@ record_state_json (RecordState *r)
       g_string_append_c (out, ']');
     }
   g_string_append_c (out, '}');
+}
+
+/* record_state.state of @r: (transfer full). */
+static char *
+record_state_json (RecordState *r)
+{
+  GString *out = g_string_sized_new (64 * r->n_fields + 2);
+
+  record_state_json_append (r, out);
   return g_string_free (out, FALSE);
 }
 
@@ -3688,7 +3798,10 @@ states_flush (SqliteTxn *t, GError **error)
 static gboolean
 states_insert (SqliteTxn *t, RecordState **rows, guint n, GError **error)
 {
-  char *json[STATES_A_STATEMENT] = { NULL };
+  /* The rows' states, one after another in one text: row i's from
+   * at[i] to at[i + 1]. */
+  gsize at[STATES_A_STATEMENT + 1];
+  GString *json;
   sqlite3_stmt *st;
   gboolean ok;
   guint done;
@@ -3700,23 +3813,28 @@ states_insert (SqliteTxn *t, RecordState **rows, guint n, GError **error)
                      error);
   if (st == NULL)
     return FALSE;
+  /* The texts first: the string may move as it grows. */
+  json = states_json (t);
+  for (guint i = 0; i < n; i++)
+    {
+      at[i] = json->len;
+      record_state_json_append (rows[i], json);
+    }
+  at[n] = json->len;
   /* Every parameter bound (stmt_rebound()), lookup NULL included. */
   for (guint i = 0; i < n; i++)
     {
       RecordState *r = rows[i];
       int p = (int) i * 6;
 
-      json[i] = record_state_json (r);
       sqlite3_bind_int64 (st, p + 1, r->rkey);
       bind_borrowed (st, p + 2, r->tbl);
       bind_borrowed (st, p + 3, r->id);
-      bind_borrowed (st, p + 4, json[i]);
+      sqlite3_bind_text (st, p + 4, json->str + at[i], (int) (at[i + 1] - at[i]), SQLITE_STATIC);
       bind_borrowed (st, p + 5, record_state_lookup (r));
       sqlite3_bind_int64 (st, p + 6, r->idkey);
     }
   ok = run (t, st, error);
-  for (guint i = 0; i < n; i++)
-    g_free (json[i]);
   /* The rows the statement made, all of them unless it failed. */
   done = ok ? n : MIN ((guint) sqlite3_changes (t->conn->db), n);
   for (guint i = 0; i < done; i++)
@@ -3773,7 +3891,7 @@ states_write (SqliteTxn *t, gboolean forget, GError **error)
   g_ptr_array_sort (set, state_by_number);
   for (guint i = 0; i < set->len;)
     {
-      g_autofree char *json = NULL;
+      GString *json;
       const char *lookup;
       sqlite3_stmt *st;
       guint n = 0;
@@ -3799,7 +3917,8 @@ states_write (SqliteTxn *t, gboolean forget, GError **error)
             return FALSE;
           continue;
         }
-      json = record_state_json (r);
+      json = states_json (t);
+      record_state_json_append (r, json);
       lookup = record_state_lookup (r);
       if (g_strcmp0 (lookup, r->lookup) != 0)
         st = stmt (t, "UPDATE record_state SET state = ?4, lookup = ?5 WHERE rkey = ?1", error);
@@ -3808,7 +3927,7 @@ states_write (SqliteTxn *t, gboolean forget, GError **error)
       if (st == NULL)
         return FALSE;
       sqlite3_bind_int64 (st, 1, r->rkey);
-      bind_borrowed (st, 4, json);
+      sqlite3_bind_text (st, 4, json->str, (int) json->len, SQLITE_STATIC);
       if (sqlite3_bind_parameter_count (st) >= 5)
         bind_borrowed (st, 5, lookup);
       if (!run (t, st, error))
@@ -3897,6 +4016,7 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
    * sets (states_flush()). Its household and village are its winning
    * edit's, found by the cursor kept (0012-record-state.sql). */
   RecordState *r = record_state_get (t, winner->table, winner->id, error);
+  const char *value;
   FieldState *f;
   sqlite3_stmt *st;
 
@@ -3909,8 +4029,8 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
                    winner->field, winner->id);
       return FALSE;
     }
-  f = g_new0 (FieldState, 1);
-  f->value = g_strdup (winner->value != NULL ? winner->value : "");
+  value = winner->value != NULL ? winner->value : "";
+  f = field_state_new (winner->field, strlen (winner->field), value, strlen (value));
   f->cursor = winner->cursor;
   if (heads->len != 1 || ((const HearthChange *) heads->pdata[0])->cursor != winner->cursor)
     {
@@ -3921,7 +4041,7 @@ sqlite_set_field_state (HearthCenterTxn *txn, const HearthChange *winner, GPtrAr
                                 ((const HearthChange *) heads->pdata[i])->cursor);
       f->heads = g_string_free (cursors, FALSE);
     }
-  record_state_put (r, winner->field, f);
+  record_state_put (r, f);
   r->dirty = TRUE;
 
   /* The open conflicts are a function of the edits: replace them all. */
@@ -3965,8 +4085,7 @@ static char *
 sqlite_get_household_village (HearthCenterTxn *txn, const char *household, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  g_autofree char *key = g_strconcat ("households\n", household, NULL);
-  RecordState *r = t->states != NULL ? g_hash_table_lookup (t->states, key) : NULL;
+  RecordState *r = record_state_held (t, "households", household);
   sqlite3_stmt *st;
   char *village = NULL;
 
@@ -4041,7 +4160,7 @@ sqlite_get_record_household (HearthCenterTxn *txn, const char *table, const char
    * transaction (every edit stored sets its field's state, and a state
    * holds a field for each field edited), so no first edit either; a
    * visit's records are new ones, and this was a second lookup each. */
-  if (r->fields->len == 0)
+  if (r->n_fields == 0)
     return NULL;
   /* A household's edits are all its own (the header): a push asks of the
    * household each visit edits whether the center holds it, and this

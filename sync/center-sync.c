@@ -2009,6 +2009,55 @@ version_ahead (HearthPushItem *item)
   item->version_parsed = hearth_hlc_parse (c->hlc, &item->version, NULL) ? 1 : -1;
 }
 
+/* What the writer asks of an edit's or a write's fields that depends on
+ * their names alone, asked on the request's thread instead (some 750
+ * instructions a change of the writer's turn): whether its table has
+ * each and whether the workflow guards each, into item->unknown_field,
+ * item->guarded and item->fields_known. A write of more fields than
+ * item->guarded holds is left to the writer. */
+static void
+fields_ahead (HearthPushItem *item)
+{
+  const HearthChange *c = item->change;
+
+  item->fields_known = FALSE;
+  item->unknown_field = -1;
+  item->guarded = 0;
+  if (c == NULL || c->table == NULL)
+    return;
+  if (c->kind == HEARTH_CHANGE_EDIT && c->field != NULL)
+    {
+      if (!hearth_change_is_field (c->table, c->field))
+        item->unknown_field = 0;
+      if (hearth_workflow_guards_field (c->table, c->field))
+        item->guarded = 1;
+      item->fields_known = TRUE;
+    }
+  else if (c->kind == HEARTH_CHANGE_EDITS && c->edits != NULL && c->edits->len <= 64)
+    {
+      for (guint i = 0; i < c->edits->len; i++)
+        {
+          const HearthChangeField *e = c->edits->pdata[i];
+
+          if (item->unknown_field < 0 && !hearth_change_is_field (c->table, e->field))
+            item->unknown_field = (int) i;
+          if (hearth_workflow_guards_field (c->table, e->field))
+            item->guarded |= G_GUINT64_CONSTANT (1) << i;
+        }
+      item->fields_known = TRUE;
+    }
+}
+
+/* Whether the workflow guards field @i of @item's change (an edit's: 0):
+ * as fields_ahead() found, or asked of @c (the field's edit). */
+static gboolean
+field_guarded (const HearthPushItem *item, guint i, const HearthChange *c)
+{
+  if (item != NULL && item->fields_known)
+    return (item->guarded >> i) & 1;
+  return hearth_workflow_guards_field (c->table, c->field);
+}
+
 /* Whether audit entry @c follows the device's chain: its fields whole, its
  * number the next, its previous hash the chain's head and its own hash
  * that of its fields. The entry then becomes the device's
@@ -2264,14 +2313,14 @@ clamp_edit (Push *p, HearthChange *c, const HearthHlc *parsed, HearthCenterOutco
  * a conflict. Returns: (transfer full) why the sender's role may not make
  * it, or NULL; @error only when the store fails. */
 static char *
-check_edit_role (Push *p, const HearthChange *c, GError **error)
+check_edit_role (Push *p, const HearthChange *c, gboolean guarded, GError **error)
 {
   /* Made only for a parent found: most edits have none to look up. */
   g_autoptr(GPtrArray) values = NULL;
   g_autoptr(GError) refusal = NULL;
 
   /* A plain write names one parent: only a guarded field needs its value. */
-  if (c->parents->len >= 2 || hearth_workflow_guards_field (c->table, c->field))
+  if (c->parents->len >= 2 || guarded)
     for (guint i = 0; i < c->parents->len; i++)
       {
         g_autoptr(GError) local = NULL;
@@ -2289,6 +2338,11 @@ check_edit_role (Push *p, const HearthChange *c, GError **error)
           values = g_ptr_array_new_with_free_func (g_free);
         g_ptr_array_add (values, g_strdup (parent->value));
       }
+  /* Neither guarded nor parents' values that may disagree: the workflow
+   * has nothing to check (hearth_workflow_check_edit() allows it), and
+   * most edits are such. */
+  if (!guarded && (values == NULL || values->len < 2) && c->value != NULL)
+    return NULL;
   if (hearth_workflow_check_edit (p->role, c->table, c->field, c->value, c->parents->len,
                                   values != NULL ? (const char *const *) values->pdata : NULL,
                                   values != NULL ? values->len : 0, &refusal))
@@ -2472,8 +2526,8 @@ refuse_named (HearthCenterOutcome *out, const HearthChange *e)
  * do): *@named is set, and the caller decides. Returns: %FALSE only when
  * the store fails. */
 static gboolean
-check_new_edit (Push *p, const HearthChange *e, HearthCenterOutcome *out, gboolean *repeat, int *late,
-                GPtrArray **heads, gboolean *named, GError **error)
+check_new_edit (Push *p, const HearthChange *e, gboolean guarded, HearthCenterOutcome *out, gboolean *repeat,
+                int *late, GPtrArray **heads, gboolean *named, GError **error)
 {
   g_autoptr(GError) local = NULL;
   g_autoptr(HearthChange) existing = NULL;
@@ -2500,7 +2554,7 @@ check_new_edit (Push *p, const HearthChange *e, HearthCenterOutcome *out, gboole
         *repeat = TRUE;
       return TRUE;
     }
-  refusal = check_edit_role (p, e, &local);
+  refusal = check_edit_role (p, e, guarded, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
@@ -2582,14 +2636,17 @@ refuse_field (HearthCenterOutcome *out, const HearthChange *c, const HearthChang
           e->field, field_out->message);
 }
 
-/* Refuses @c when it edits a field its table does not have
- * (hearth_change_table_fields(): "id", a field of another table, a
+/* Refuses @c, @item's change, when it edits a field its table does not
+ * have (hearth_change_table_fields(): "id", a field of another table, a
  * misspelt one): stored, it would be served to every device in scope.
  * A write is refused whole for it, as for any other field at fault
- * (PROTOCOL.md section 6.1). Returns: whether @c was refused. */
+ * (PROTOCOL.md section 6.1). Asked on the request's thread when it could
+ * be (fields_ahead()). Returns: whether @c was refused. */
 static gboolean
-unknown_field (const HearthChange *c, HearthCenterOutcome *out)
+unknown_field (const HearthPushItem *item, const HearthChange *c, HearthCenterOutcome *out)
 {
+  if (item->fields_known && item->unknown_field < 0)
+    return FALSE;
   if (c->kind == HEARTH_CHANGE_EDIT && !hearth_change_is_field (c->table, c->field))
     {
       refuse (out, REFUSED_BAD_CHANGE, _("%s has no field “%s”: the edit of %s record %s is refused"), c->table,
@@ -2676,7 +2733,8 @@ push_edits_in (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepar
       gboolean repeat = FALSE, named = FALSE;
       int late = 0;
 
-      if (!check_new_edit (p, e, &field_out, &repeat, &late, &field_heads, &named, error))
+      if (!check_new_edit (p, e, field_guarded (item, i, e), &field_out, &repeat, &late, &field_heads, &named,
+                           error))
         return FALSE;
       if (field_out.code != NULL)
         {
@@ -2843,7 +2901,7 @@ push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared
       refuse (out, REFUSED_BAD_CHANGE, _("a change of a household must name the household itself as “household”"));
       return TRUE;
     }
-  if (unknown_field (c, out))
+  if (unknown_field (item, c, out))
     return TRUE;
 
   /* Scope: where the change says the data is, and where the center has the
@@ -2940,7 +2998,7 @@ push_change (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepared
         prepared = NULL;
       if (c->kind == HEARTH_CHANGE_EDITS)
         return push_edits (p, item, prepared, c, at_center, &floor, out, error);
-      if (!check_new_edit (p, c, out, &repeat, &late, &heads, NULL, error))
+      if (!check_new_edit (p, c, field_guarded (item, 0, c), out, &repeat, &late, &heads, NULL, error))
         return FALSE;
       if (repeat || out->code != NULL)
         {
@@ -3407,6 +3465,7 @@ handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDev
                                    ? hearth_center_store_prepare_change (self->store, item->change) : NULL);
       audit_entry_hash_ahead (item);
       version_ahead (item);
+      fields_ahead (item);
     }
   job.batch = batch;
   job.prepared = prepared;

@@ -235,6 +235,13 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  *   thread (version_ahead() of center-sync.c), when @version_parsed is 1
  * @version_parsed: 1 @version holds it, -1 it is no version (the writer
  *   says why), 0 not parsed (the writer parses it)
+ * @fields_known: whether @unknown_field and @guarded were set on the
+ *   request's thread (fields_ahead() of center-sync.c: an edit's field,
+ *   or a write's of at most 64 fields); else the writer asks
+ * @unknown_field: the index of the first field the change's table does
+ *   not have (hearth_change_is_field(); 0: an edit's), or -1
+ * @guarded: bit i set when the workflow guards field i
+ *   (hearth_workflow_guards_field())
  */
 typedef struct {
   gint64 seq;
@@ -250,6 +257,9 @@ typedef struct {
   char audit_hash[65];
   HearthHlc version;
   int version_parsed;
+  gboolean fields_known;
+  int unknown_field;
+  guint64 guarded;
 } HearthPushItem;
 
 /**

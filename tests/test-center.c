@@ -6110,6 +6110,108 @@ test_push_states_many (void)
   g_assert_cmpstr (rows, ==, expected->str);
 }
 
+/* The texts of record states of unlike lengths written one after another
+ * (center-store-sqlite.c: every statement's states are written into one
+ * buffer the writer's connection keeps and writes over, states_insert()
+ * and states_write()): a push of 17 new households, the longest state
+ * first (a statement of 16 rows, then one), then a push that makes one
+ * state shorter than it was before and updates a long one, and a third
+ * of one new household. Each row's state is its own text, whole: valid
+ * JSON holding its fields' values and cursors only, as long as that text
+ * is, nothing of a longer state written before it. */
+static void
+test_push_states_texts (void)
+{
+  g_autoptr(Center) c = center_new ("center-states-texts");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) phones = g_ptr_array_new_with_free_func (g_free);
+  gint64 now = g_get_real_time () / 1000;
+  const guint n = 17;
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  for (guint i = 0; i <= n; i++)
+    {
+      g_ptr_array_add (ids, g_uuid_string_random ());
+      /* The first the longest: 40 * (17 - i) + 1 bytes. */
+      g_ptr_array_add (phones, g_strnfill (40 * (n - MIN (i, n)) + 1, (char) ('a' + i % 26)));
+    }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v = hlc_at (now - 5000, 0, a->id);
+
+    for (guint i = 0; i < n; i++)
+      {
+        g_autofree char *fields = i % 3 == 0 ? g_strdup_printf ("\"phone\": {\"value\": \"%s\"}, \"head_name\": "
+                                                                "{\"value\": \"%s\"}", (char *) phones->pdata[i],
+                                                                (char *) phones->pdata[i])
+                                             : g_strdup_printf ("\"phone\": {\"value\": \"%s\"}",
+                                                                (char *) phones->pdata[i]);
+
+        g_ptr_array_add (changes, edits (a, "households", ids->pdata[i], ids->pdata[i], VILLAGE_A, v, fields));
+      }
+    g_free (push_batch (c, a, changes, 0));
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v = hlc_at (now - 4000, 0, a->id);
+    g_autofree char *parent = NULL;
+    g_autofree char *sql = g_strdup_printf ("SELECT hlc FROM changes WHERE record_id = '%s'", (char *) ids->pdata[0]);
+
+    parent = center_db_text (c, sql);
+    /* Household 0's phone made short, household 1's rewritten as long. */
+    g_free (phones->pdata[0]);
+    phones->pdata[0] = g_strdup ("s");
+    g_ptr_array_add (changes, edit (a, "households", ids->pdata[0], ids->pdata[0], VILLAGE_A, "phone", "s", v,
+                                    parent));
+    g_ptr_array_add (changes, edit (a, "households", ids->pdata[1], ids->pdata[1], VILLAGE_A, "phone",
+                                    phones->pdata[1], v, NULL));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v = hlc_at (now - 3000, 0, a->id);
+    g_autofree char *fields = g_strdup_printf ("\"phone\": {\"value\": \"%s\"}", (char *) phones->pdata[n]);
+
+    g_ptr_array_add (changes, edits (a, "households", ids->pdata[n], ids->pdata[n], VILLAGE_A, v, fields));
+    g_free (push_batch (c, a, changes, 0));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, n + 1);
+  for (guint i = 0; i <= n; i++)
+    {
+      const char *phone = phones->pdata[i];
+      guint names = i < n && i % 3 == 0 ? 2 : 1;
+      g_autofree char *sql = g_strdup_printf (
+        "SELECT json_valid (s.state) AND (SELECT count (*) FROM json_each (s.state)) = %u AND "
+        "s.state ->> '$.phone[0]' = '%s' AND s.state ->> '$.phone[1]' = (SELECT max (cursor) FROM changes c "
+        "WHERE c.record_id = s.record_id) AND (%u = 1 OR s.state ->> '$.head_name[0]' = '%s') AND "
+        "length (s.state) = length (json (s.state)) FROM record_state s WHERE s.record_id = '%s'",
+        names, phone, names, i < n ? (char *) phones->pdata[MIN (i, n - 1)] : "", (char *) ids->pdata[i]);
+
+      /* Household 0's head_name is as first written, not the short phone. */
+      if (i == 0)
+        {
+          g_autofree char *first = g_strnfill (40 * n + 1, 'a');
+
+          g_free (sql);
+          sql = g_strdup_printf ("SELECT json_valid (s.state) AND (SELECT count (*) FROM json_each (s.state)) = 2 "
+                                 "AND s.state ->> '$.phone[0]' = 's' AND s.state ->> '$.head_name[0]' = '%s' AND "
+                                 "length (s.state) = length (json (s.state)) FROM record_state s "
+                                 "WHERE s.record_id = '%s'", first, (char *) ids->pdata[0]);
+        }
+      g_test_message ("household %u", i);
+      {
+        g_autofree char *valid = g_strdup_printf ("SELECT json_valid (state) FROM record_state WHERE record_id = '%s'",
+                                                  (char *) ids->pdata[i]);
+
+        g_assert_cmpint (center_db_int (c, valid), ==, 1);
+      }
+      g_assert_cmpint (center_db_int (c, sql), ==, 1);
+    }
+  center_stop (c);
+}
+
 /* Pushes of N new households and N new members each (N = 15, 16, 17, 31,
  * 32, 33, 48: runs of new rows written 16 to a statement, and the rest
  * one at a time, center-store-sqlite.c states_insert()), with edits of
@@ -9823,6 +9925,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/push/writer-priority", test_push_writer_priority);
   g_test_add_func ("/center/push/record-numbers", test_push_record_numbers);
   g_test_add_func ("/center/push/states-many", test_push_states_many);
+  g_test_add_func ("/center/push/states-texts", test_push_states_texts);
   g_test_add_func ("/center/push/states-counts", test_push_states_counts);
   g_test_add_func ("/center/push/noted-key-edges", test_push_noted_key_edges);
   g_test_add_func ("/center/push/edits-late-parent", test_push_edits_late_parent);

@@ -15,6 +15,7 @@
 #include "change-scan.h"
 #include "json-depth.h"
 #include "sign.h"
+#include "workflow.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -1448,6 +1449,48 @@ test_valid_names (void)
     }
 }
 
+/* The center's writer asks the workflow about an edit only when its
+ * field is guarded or its parents' values (two or more found) may
+ * disagree (center-sync.c check_edit_role()): every other edit is one
+ * hearth_workflow_check_edit() allows, whatever the role, the value and
+ * the number of parents. Held here for every field of every table, so
+ * that a rule on an unguarded field fails this test rather than be
+ * skipped by the writer. */
+static void
+test_workflow_unguarded (void)
+{
+  static const char *const tables[] = { "households", "members", "tasks", "measures" };
+  static const char *const values[] = { "", "1", "done", "eliminated" };
+  guint asked = 0;
+
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      const char *const *fields = hearth_change_table_fields (tables[t]);
+
+      g_assert_nonnull (fields);
+      for (guint f = 0; fields[f] != NULL; f++)
+        {
+          if (hearth_workflow_guards_field (tables[t], fields[f]))
+            continue;
+          for (int role = 0; role < HEARTH_ROLE_COUNT; role++)
+            for (guint v = 0; v < G_N_ELEMENTS (values); v++)
+              for (guint parents = 0; parents <= 3; parents++)
+                for (guint known = 0; known <= MIN (parents, 1); known++)
+                  {
+                    const char *found[1] = { values[(v + 1) % G_N_ELEMENTS (values)] };
+                    g_autoptr(GError) error = NULL;
+
+                    g_assert_true (hearth_workflow_check_edit ((HearthRole) role, tables[t], fields[f], values[v],
+                                                               parents, known > 0 ? found : NULL, known, &error));
+                    g_assert_no_error (error);
+                    asked++;
+                  }
+        }
+    }
+  /* Each table has unguarded fields. */
+  g_assert_cmpuint (asked, >, 4 * 4 * 4 * 6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1471,5 +1514,6 @@ main (int argc, char **argv)
   g_test_add_func ("/change/scan-string-steps", test_scan_string_steps);
   g_test_add_func ("/change/push-body/hostile-strings", test_push_hostile_strings);
   g_test_add_func ("/change/json-escapes", test_json_escapes);
+  g_test_add_func ("/change/workflow-unguarded", test_workflow_unguarded);
   return g_test_run ();
 }
