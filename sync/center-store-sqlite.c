@@ -274,8 +274,8 @@ struct _HearthCenterStoreSqlite {
   GError *sync_error;     /* a failed sync: nothing is durable any more (sticky) */
   /* The record states (GHashTable *, SqliteTxn.states) of the commits
    * that returned a ticket, written and no longer read: freed by the next
-   * wait_durable(), which a group's leader calls once it let the next
-   * group go (center-sync.c), instead of in the serial writer (some
+   * wait_durable(), which the thread of a group's first push calls once
+   * the writer went on to the next group (center-sync.c), instead of in the serial writer (some
    * 1,600 instructions a change of the bench's ingest). */
   GPtrArray *spent_states;
   /* The WAL, opened by wal_sync() (under wal_lock) to fdatasync it. */

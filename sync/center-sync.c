@@ -1606,7 +1606,7 @@ record_memo_equal (gconstpointer a, gconstpointer b)
   return strcmp (x->id, y->id) == 0 && strcmp (x->table, y->table) == 0;
 }
 
-/* What the leader's turn reuses (HearthCenter.scratch): the containers
+/* What the writer's turn reuses (HearthCenter.scratch): the containers
  * of a push's memory and of its writes of several fields, made once and
  * emptied for each push (push_scratch_reset()) rather than made and
  * freed for each push, change or field. GLib 2.74 makes each GPtrArray,
@@ -1696,7 +1696,7 @@ typedef struct {
   HearthCenterUser *user;
   HearthRole role;             /* the user's */
   gint64 now;
-  /* The leader's containers (HearthCenter.scratch), emptied for this
+  /* The writer's containers (HearthCenter.scratch), emptied for this
    * push. */
   PushScratch *s;
   /* Where the center has each household this push named (NULL value:
@@ -2685,7 +2685,7 @@ push_edits_in (Push *p, HearthPushItem *item, const HearthCenterPrepared *prepar
    * copies (hearth_change_expand()), which the writer made and freed for
    * each field a push stores (some 4,000 instructions a field). They live
    * as long as @c, and nothing below keeps, frees or changes their
-   * strings. The lists: the leader's, empty (push_edits()). */
+   * strings. The lists: the writer's, empty (push_edits()). */
   guint n = c->edits->len;
   PushScratch *s = p->s;
   HearthChange *views;
@@ -3076,7 +3076,7 @@ typedef struct _PushJob {
 } PushJob;
 
 /* The pushes of a group: at most those waiting (HEARTH_CENTER_MAX_WAITING),
- * on the leader's stack rather than a list made for each group. */
+ * on the writer's stack rather than a list made for each group. */
 typedef struct {
   PushJob *jobs[HEARTH_CENTER_MAX_WAITING];
   guint len;
@@ -3160,7 +3160,7 @@ push_in_group (HearthCenter *self, HearthCenterTxn *txn, PushJob *job, gboolean 
       goto failed;
     }
   p.now = now;
-  /* The leader's, emptied above. */
+  /* The writer's, emptied above. */
   p.s = s;
   p.villages = s->villages;
   p.records = s->records;
@@ -3260,11 +3260,11 @@ push_reply (PushJob *job)
   return json_reply (200, b);
 }
 
-/* The leader's work: @group in one transaction, one commit; a job's
+/* The writer's work: @group in one transaction, one commit; a job's
  * reply is set when it is not the push's answer (a refusal, or a 500 for
  * all when the commit fails: nothing of the group was committed). Each
  * request thread writes its own answer (push_reply()), out of the
- * leader's time. */
+ * writer's time. */
 static gboolean
 run_group (HearthCenter *self, PushGroup *group, gboolean isolated, guint64 *ticket, GError **error)
 {

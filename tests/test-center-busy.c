@@ -14,23 +14,23 @@
  *   /center/busy/waiting: the group commit's bound on pushes waiting
  *     (HEARTH_CENTER_MAX_WAITING, 256). Through `serve` it is never
  *     reached: a waiting push holds one of the server's 128 push
- *     handlers, and one of them leads, so at most 127 wait. It guards the center's
+ *     handlers, so at most 128 wait. It guards the center's
  *     core, which this subtest drives from 300 threads of its own on a
  *     real store file, while another connection holds the store's write
- *     lock: one push leads (waiting for the lock), 256 wait, and each of
+ *     lock: the writer takes one push (waiting for the lock), 256 wait, and each of
  *     the other 43 is answered at once 503 "busy" with Retry-After 5,
  *     nothing of it stored (no change, no nonce). Once the lock is
  *     released the 257 are committed, and the 43 sent again are stored:
  *     every push once.
  *   /center/busy/hand-over: the group commit's waking (center-sync.c,
  *     run_in_group()), driven from threads of the test on a real store
- *     file while another connection holds its write lock: one push leads
+ *     file while another connection holds its write lock: the writer takes one push
  *     (waiting for the lock), twelve of 2,000 changes wait behind it, one
  *     of which the store refuses (a trigger). None is answered while the
  *     lock is held; once it goes, every push is answered within two
- *     minutes (a push never woken, or a next leader never woken, fails
+ *     minutes (a push never woken, or a writer never woken, fails
  *     here rather than hanging), in groups of at most
- *     HEARTH_CENTER_GROUP_CHANGES handed from leader to leader, and each
+ *     HEARTH_CENTER_GROUP_CHANGES one after another, and each
  *     push answered 200 finds all its changes committed (another
  *     connection reads them) the moment its answer comes back: none woken
  *     before its group committed. The refused push is answered 500 with
@@ -290,8 +290,8 @@ test_waiting (void)
   for (guint i = 0; i < PUSHERS; i++)
     pushers[i].center = center;
 
-  /* Another writer holds the store: the first push leads and waits for
-   * it (within the store's 30 s busy timeout), taking the group. */
+  /* Another writer holds the store: the center's writer takes the first
+   * push and waits for it (within the store's 30 s busy timeout). */
   g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   threads[0] = g_thread_new ("pusher", pusher_main, &pushers[0]);
@@ -359,12 +359,12 @@ test_waiting (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM devices WHERE acked_seq = 1"), ==, PUSHERS);
 }
 
-/* ---- leader hand-over and waking ----------------------------------------------------- */
+/* ---- groups one after another, and waking ----------------------------------------------------- */
 
-#define HANDOVER_PUSHERS 13      /* the leader's push of one change, and twelve */
+#define HANDOVER_PUSHERS 13      /* the first push of one change, and twelve */
 #define HANDOVER_CHANGES 2000    /* HEARTH_CENTER_MAX_CHANGES: a push's most */
 #define HANDOVER_REFUSED 6       /* the push the store refuses */
-/* More than one group takes (a push beyond HEARTH_CENTER_GROUP_CHANGES - 1) waits behind the leader's. */
+/* More than one group takes (a push beyond HEARTH_CENTER_GROUP_CHANGES - 1) waits behind the first's. */
 G_STATIC_ASSERT ((HANDOVER_PUSHERS - 1) * HANDOVER_CHANGES >= HEARTH_CENTER_GROUP_CHANGES + HANDOVER_CHANGES);
 G_STATIC_ASSERT (HANDOVER_CHANGES <= HEARTH_CENTER_MAX_CHANGES);
 
@@ -476,7 +476,7 @@ test_hand_over (void)
   g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   threads[0] = g_thread_new ("leader", hand_over_main, &pushers[0]);
-  g_usleep (500 * 1000);   /* it leads, waiting for the lock */
+  g_usleep (500 * 1000);   /* the writer takes it, waiting for the lock */
   for (guint i = 1; i < HANDOVER_PUSHERS; i++)
     threads[i] = g_thread_new ("pusher", hand_over_main, &pushers[i]);
   g_usleep (1500 * 1000);
@@ -523,7 +523,7 @@ test_hand_over (void)
 
 /* ---- a group one of whose pushes the store refuses when its states are written ---- */
 
-#define STATE_PUSHERS 5         /* the leader's push of one change, and four in one group */
+#define STATE_PUSHERS 5         /* a first push of one change, and four in one group */
 #define STATE_CHANGES 20        /* each a new household: a statement of 16 rows and four of one */
 #define STATE_REFUSED 2         /* the push whose fifth household's row the store refuses */
 
@@ -591,7 +591,7 @@ test_group_state_refused (void)
   g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   threads[0] = g_thread_new ("leader", pusher_main, &pushers[0]);
-  g_usleep (500 * 1000);   /* it leads, waiting for the lock */
+  g_usleep (500 * 1000);   /* the writer takes it, waiting for the lock */
   for (guint i = 1; i < STATE_PUSHERS; i++)
     threads[i] = g_thread_new ("pusher", pusher_main, &pushers[i]);
   g_usleep (1000 * 1000);
