@@ -8568,6 +8568,63 @@ test_sync_failure (void)
     }
 }
 
+/* A group of pushes whose sync fails (tests/slow-sync.c: EIO): the
+ * group's first push's thread waits for the sync and answers the others
+ * (center-sync.c, run_in_group()), each with the failure's 500, "could
+ * not write to its disk", none acknowledged. The store's write lock held
+ * by another connection while six pushes arrive: the writer takes the
+ * first alone and the five behind it as one group (a first and four
+ * followers); the disk fails before the lock goes. */
+static void
+test_sync_failure_group (void)
+{
+  const char *shim = g_getenv ("HEARTH_SLOW_SYNC");
+  g_autoptr(Center) c = center_new ("center-sync-failure-group");
+  Device *devices[6] = { NULL };
+  char *bodies[G_N_ELEMENTS (devices)] = { NULL };
+  WaitingPush waits[G_N_ELEMENTS (devices)] = { { 0 } };
+  GThread *threads[G_N_ELEMENTS (devices)] = { NULL };
+  g_autofree char *fail = NULL;
+  sqlite3 *lock = NULL;
+
+  g_assert_nonnull (shim);
+  fail = g_build_filename (c->dir, "disk-fails", NULL);
+  center_start_preloaded (c, shim, "SLOWSYNC_FAIL", fail, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+      g_autofree char *hh = g_uuid_string_random ();
+
+      devices[i] = enrol (c, "w.a");
+      g_ptr_array_add (changes, now_edit (devices[i], hh, VILLAGE_A, "head_name", "Lost"));
+      bodies[i] = batch_of (devices[i], changes);
+    }
+  g_assert_cmpint (sqlite3_open (c->db_path, &lock), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      waits[i] = (WaitingPush) { .c = c, .d = devices[i], .body = bodies[i] };
+      threads[i] = g_thread_new ("failing-push", waiting_push, &waits[i]);
+      /* The first taken alone, the others queued behind it. */
+      g_usleep ((i == 0 ? 500 : 100) * 1000);
+    }
+  g_assert_true (g_file_set_contents (fail, "", 0, NULL));
+  g_assert_cmpint (sqlite3_exec (lock, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (lock);
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_cmpint (waits[i].reply.status, ==, 500);
+      g_assert_cmpstr (error_code (&waits[i].reply), ==, "internal");
+      g_assert_nonnull (strstr (error_message (&waits[i].reply), "could not write to its disk"));
+      reply_clear (&waits[i].reply);
+      g_free (bodies[i]);
+      device_free (devices[i]);
+    }
+  g_assert_cmpint (g_unlink (fail), ==, 0);
+  center_kill (c);
+}
+
 static size_t
 keep_body (char *data, size_t size, size_t n, void *user)
 {
@@ -9938,6 +9995,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/clock-set-back", test_clock_set_back);
   g_test_add_func ("/center/ack-after-sync", test_ack_after_sync);
   g_test_add_func ("/center/sync-failure", test_sync_failure);
+  g_test_add_func ("/center/sync-failure-group", test_sync_failure_group);
   g_test_add_func ("/center/power-cut", test_power_cut);
   g_test_add_func ("/center/push-replay-after-crash", test_push_replay_restart);
   g_test_add_func ("/center/get-ahead-replay", test_get_ahead_replay);
