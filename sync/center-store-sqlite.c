@@ -3192,7 +3192,7 @@ record_state_hash (gconstpointer key)
 {
   const RecordState *r = key;
 
-  return hearth_str_hash (r->id) * 31 + hearth_str_hash (r->tbl);
+  return hearth_record_hash (r->tbl, r->id);
 }
 
 static gboolean
@@ -3200,7 +3200,7 @@ record_state_equal (gconstpointer a, gconstpointer b)
 {
   const RecordState *x = a, *y = b;
 
-  return strcmp (x->id, y->id) == 0 && strcmp (x->tbl, y->tbl) == 0;
+  return hearth_record_equal (x->tbl, x->id, y->tbl, y->id);
 }
 
 /* The state of (@tbl, @id) the transaction holds, or NULL. */

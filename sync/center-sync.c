@@ -1595,7 +1595,7 @@ record_memo_hash (gconstpointer key)
 {
   const RecordMemo *m = key;
 
-  return hearth_str_hash (m->id) * 31 + hearth_str_hash (m->table);
+  return hearth_record_hash (m->table, m->id);
 }
 
 static gboolean
@@ -1603,7 +1603,7 @@ record_memo_equal (gconstpointer a, gconstpointer b)
 {
   const RecordMemo *x = a, *y = b;
 
-  return strcmp (x->id, y->id) == 0 && strcmp (x->table, y->table) == 0;
+  return hearth_record_equal (x->table, x->id, y->table, y->id);
 }
 
 /* What the writer's turn reuses (HearthCenter.scratch): the containers

@@ -40,3 +40,19 @@ hearth_str_hash (const char *s)
   h *= 0xc4ceb9fe1a85ec53u;
   return (guint) (h ^ (h >> 32));
 }
+
+/* Returns: a hash of a record's name, its table @table and id @id (both
+ * NUL-terminated), for the tables in memory keyed by record (the
+ * writer's memo of a push, the store's record states). Thread-safe. */
+static inline guint
+hearth_record_hash (const char *table, const char *id)
+{
+  return hearth_str_hash (id) * 31 + hearth_str_hash (table);
+}
+
+/* Returns: whether two records' names (table and id each) are the same. */
+static inline gboolean
+hearth_record_equal (const char *table_a, const char *id_a, const char *table_b, const char *id_b)
+{
+  return strcmp (id_a, id_b) == 0 && strcmp (table_a, table_b) == 0;
+}
