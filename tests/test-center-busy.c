@@ -194,6 +194,41 @@ typedef struct {
   gint *finished;
 } Pusher;
 
+/* Opens @c's store and enrols @n pushers of user "w.busy" in it (one
+ * transaction): each given a device id, a key and @finished; their
+ * devices named @name. Returns: (transfer full) the store. */
+static HearthCenterStore *
+store_with_pushers (Center *c, Pusher **pushers, guint n, gint *finished, const char *name)
+{
+  g_autoptr(HearthCenterStore) store = NULL;
+  g_autoptr(HearthCenterTxn) txn = NULL;
+  g_autoptr(GError) error = NULL;
+
+  center_add_user (c, "w.busy", "worker", COUNTY);
+  store = hearth_center_store_open (c->db, FALSE, &error);
+  g_assert_no_error (error);
+  txn = hearth_center_store_begin (store, TRUE, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      Pusher *p = pushers[i];
+      HearthCenterDevice device = { 0 };
+
+      p->device = g_uuid_string_random ();
+      p->key = hearth_sign_keypair (device.public_key);
+      p->finished = finished;
+      device.id = p->device;
+      device.user = (char *) "w.busy";
+      device.name = (char *) name;
+      device.enrolled_at = g_get_real_time () / 1000;
+      g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&store);
+}
+
 /* One signed push of @p's batch, as the server would hand it over. */
 static HearthCenterReply *
 push_now (Pusher *p)
@@ -247,44 +282,28 @@ test_waiting (void)
   g_autoptr(HearthCenter) center = NULL;
   g_autoptr(GError) error = NULL;
   Pusher pushers[PUSHERS] = { { 0 } };
+  Pusher *each[PUSHERS];
   GThread *threads[PUSHERS] = { 0 };
   gint finished = 0;
   guint busy = 0, ok = 0;
   sqlite3 *db = NULL;
 
-  center_add_user (c, "w.busy", "worker", COUNTY);
-  store = hearth_center_store_open (c->db, FALSE, &error);
-  g_assert_no_error (error);
-  {
-    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
+  for (guint i = 0; i < PUSHERS; i++)
+    each[i] = &pushers[i];
+  store = store_with_pushers (c, each, PUSHERS, &finished, "busy");
+  for (guint i = 0; i < PUSHERS; i++)
+    {
+      Pusher *p = &pushers[i];
+      g_autofree char *hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-%08x-%s", g_get_real_time () / 1000, 1u,
+                                              p->device);
 
-    g_assert_no_error (error);
-    for (guint i = 0; i < PUSHERS; i++)
-      {
-        Pusher *p = &pushers[i];
-        HearthCenterDevice device = { 0 };
-        g_autofree char *hlc = NULL;
-
-        p->device = g_uuid_string_random ();
-        p->household = g_uuid_string_random ();
-        p->key = hearth_sign_keypair (device.public_key);
-        p->finished = &finished;
-        device.id = p->device;
-        device.user = (char *) "w.busy";
-        device.name = (char *) "busy";
-        device.enrolled_at = g_get_real_time () / 1000;
-        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
-        g_assert_no_error (error);
-        hlc = g_strdup_printf ("%015" G_GINT64_FORMAT "-%08x-%s", g_get_real_time () / 1000, 1u, p->device);
-        p->body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [{\"seq\": 1, \"kind\": \"edit\", "
-                                   "\"table\": \"households\", \"id\": \"%s\", \"household\": \"%s\", "
-                                   "\"village\": \"%s\", \"field\": \"head_name\", \"value\": \"Pusher %u\", "
-                                   "\"hlc\": \"%s\", \"parents\": [], \"wall\": \"2026-11-30T08:00:00+08:00\"}]}",
-                                   p->device, p->household, p->household, VILLAGE, i, hlc);
-      }
-    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
-    g_assert_no_error (error);
-  }
+      p->household = g_uuid_string_random ();
+      p->body = g_strdup_printf ("{\"device_id\": \"%s\", \"changes\": [{\"seq\": 1, \"kind\": \"edit\", "
+                                 "\"table\": \"households\", \"id\": \"%s\", \"household\": \"%s\", "
+                                 "\"village\": \"%s\", \"field\": \"head_name\", \"value\": \"Pusher %u\", "
+                                 "\"hlc\": \"%s\", \"parents\": [], \"wall\": \"2026-11-30T08:00:00+08:00\"}]}",
+                                 p->device, p->household, p->household, VILLAGE, i, hlc);
+    }
   center = hearth_center_new (store, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < PUSHERS; i++)
@@ -423,43 +442,27 @@ test_hand_over (void)
   g_autofree char *refused_household = NULL;
   g_autofree char *trigger = NULL;
   HandOver pushers[HANDOVER_PUSHERS] = { { { 0 } } };
+  Pusher *each[HANDOVER_PUSHERS];
   GThread *threads[HANDOVER_PUSHERS] = { 0 };
   GLogLevelFlags always_fatal;
   gint finished = 0;
   gint64 stored = 0;
   sqlite3 *db = NULL;
 
-  center_add_user (c, "w.busy", "worker", COUNTY);
-  store = hearth_center_store_open (c->db, FALSE, &error);
-  g_assert_no_error (error);
-  {
-    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
+  for (guint i = 0; i < HANDOVER_PUSHERS; i++)
+    each[i] = &pushers[i].p;
+  store = store_with_pushers (c, each, HANDOVER_PUSHERS, &finished, "hand-over");
+  for (guint i = 0; i < HANDOVER_PUSHERS; i++)
+    {
+      HandOver *h = &pushers[i];
+      g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
 
-    g_assert_no_error (error);
-    for (guint i = 0; i < HANDOVER_PUSHERS; i++)
-      {
-        HandOver *h = &pushers[i];
-        HearthCenterDevice device = { 0 };
-        g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-
-        h->c = c;
-        h->changes = i == 0 ? 1 : HANDOVER_CHANGES;
-        h->p.device = g_uuid_string_random ();
-        h->p.key = hearth_sign_keypair (device.public_key);
-        h->p.finished = &finished;
-        h->p.body = households_body (&h->p, h->changes, ids);
-        if (i == HANDOVER_REFUSED)
-          refused_household = g_strdup (ids->pdata[0]);
-        device.id = h->p.device;
-        device.user = (char *) "w.busy";
-        device.name = (char *) "hand-over";
-        device.enrolled_at = g_get_real_time () / 1000;
-        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
-        g_assert_no_error (error);
-      }
-    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
-    g_assert_no_error (error);
-  }
+      h->c = c;
+      h->changes = i == 0 ? 1 : HANDOVER_CHANGES;
+      h->p.body = households_body (&h->p, h->changes, ids);
+      if (i == HANDOVER_REFUSED)
+        refused_household = g_strdup (ids->pdata[0]);
+    }
   /* The store refuses one push's first change: its group fails and runs
    * again, each push in a savepoint, and only that push is refused. */
   trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON changes WHEN NEW.record_id = '%s' "
@@ -544,39 +547,21 @@ test_group_state_refused (void)
   GPtrArray *ids[STATE_PUSHERS] = { NULL };
   g_autofree char *trigger = NULL;
   Pusher pushers[STATE_PUSHERS] = { { 0 } };
+  Pusher *each[STATE_PUSHERS];
   GThread *threads[STATE_PUSHERS] = { 0 };
   GLogLevelFlags always_fatal;
   gint finished = 0;
   gint64 stored = 0;
   sqlite3 *db = NULL;
 
-  center_add_user (c, "w.busy", "worker", COUNTY);
-  store = hearth_center_store_open (c->db, FALSE, &error);
-  g_assert_no_error (error);
-  {
-    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
-
-    g_assert_no_error (error);
-    for (guint i = 0; i < STATE_PUSHERS; i++)
-      {
-        Pusher *p = &pushers[i];
-        HearthCenterDevice device = { 0 };
-
-        ids[i] = g_ptr_array_new_with_free_func (g_free);
-        p->device = g_uuid_string_random ();
-        p->key = hearth_sign_keypair (device.public_key);
-        p->finished = &finished;
-        p->body = households_body (p, i == 0 ? 1 : STATE_CHANGES, ids[i]);
-        device.id = p->device;
-        device.user = (char *) "w.busy";
-        device.name = (char *) "state-refused";
-        device.enrolled_at = g_get_real_time () / 1000;
-        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
-        g_assert_no_error (error);
-      }
-    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
-    g_assert_no_error (error);
-  }
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    each[i] = &pushers[i];
+  store = store_with_pushers (c, each, STATE_PUSHERS, &finished, "state-refused");
+  for (guint i = 0; i < STATE_PUSHERS; i++)
+    {
+      ids[i] = g_ptr_array_new_with_free_func (g_free);
+      pushers[i].body = households_body (&pushers[i], i == 0 ? 1 : STATE_CHANGES, ids[i]);
+    }
   trigger = g_strdup_printf ("CREATE TRIGGER full BEFORE INSERT ON record_state WHEN NEW.record_id = '%s' "
                              "BEGIN SELECT RAISE (FAIL, 'database or disk is full'); END",
                              (char *) ids[STATE_REFUSED]->pdata[4]);
@@ -680,31 +665,8 @@ test_group_memory_undone (void)
   gint finished = 0;
   sqlite3 *db = NULL;
 
-  center_add_user (c, "w.busy", "worker", COUNTY);
-  store = hearth_center_store_open (c->db, FALSE, &error);
-  g_assert_no_error (error);
-  {
-    g_autoptr(HearthCenterTxn) txn = hearth_center_store_begin (store, TRUE, &error);
-
-    g_assert_no_error (error);
-    for (guint i = 0; i < 3; i++)
-      {
-        Pusher *p = &pushers[i];
-        HearthCenterDevice device = { 0 };
-
-        p->device = g_uuid_string_random ();
-        p->key = hearth_sign_keypair (device.public_key);
-        p->finished = &finished;
-        device.id = p->device;
-        device.user = (char *) "w.busy";
-        device.name = (char *) "memory-undone";
-        device.enrolled_at = g_get_real_time () / 1000;
-        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
-        g_assert_no_error (error);
-      }
-    g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
-    g_assert_no_error (error);
-  }
+  store = store_with_pushers (c, (Pusher *[]) { &pushers[0], &pushers[1], &pushers[2] }, 3, &finished,
+                             "memory-undone");
   {
     g_autofree char *c1 = memory_change (pushers[0].device, 1, "households", other, other, VILLAGE, "phone", "0");
     g_autofree char *a1 = memory_change (pushers[1].device, 1, "households", hh, hh, VILLAGE, "phone", "1");
