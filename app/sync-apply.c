@@ -27,6 +27,7 @@
 #include "merge.h"
 #include "store-keys.h"
 #include "store-packed.h"
+#include "str-hash.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -820,25 +821,12 @@ touched_free (gpointer data)
     g_ptr_array_unref (t->sorted_fields);
 }
 
-/* A record's key in a hash table, whatever holds its table and id. */
-static guint
-record_hash (const char *table, const char *id)
-{
-  return g_str_hash (id) * 31 + g_str_hash (table);
-}
-
-static gboolean
-record_equal (const char *table_a, const char *id_a, const char *table_b, const char *id_b)
-{
-  return strcmp (id_a, id_b) == 0 && strcmp (table_a, table_b) == 0;
-}
-
 static guint
 touched_hash (gconstpointer key)
 {
   const Touched *t = key;
 
-  return record_hash (t->table, t->id);
+  return hearth_record_hash (t->table, t->id);
 }
 
 static gboolean
@@ -846,7 +834,7 @@ touched_equal (gconstpointer a, gconstpointer b)
 {
   const Touched *x = a, *y = b;
 
-  return record_equal (x->table, x->id, y->table, y->id);
+  return hearth_record_equal (x->table, x->id, y->table, y->id);
 }
 
 /* An edit joined to its field's set, written into its write's row of
@@ -1075,7 +1063,7 @@ change_record_hash (gconstpointer key)
 {
   const HearthChange *c = key;
 
-  return record_hash (c->table, c->id);
+  return hearth_record_hash (c->table, c->id);
 }
 
 static gboolean
@@ -1083,7 +1071,7 @@ change_record_equal (gconstpointer a, gconstpointer b)
 {
   const HearthChange *x = a, *y = b;
 
-  return record_equal (x->table, x->id, y->table, y->id);
+  return hearth_record_equal (x->table, x->id, y->table, y->id);
 }
 
 /* Which records of the page's edits the store holds edits of, in one

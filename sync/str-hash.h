@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * str-hash.h: a string's hash eight bytes a step, inline, for the
- * center's in-memory tables on hot paths: g_str_hash() takes a byte a
+ * in-memory tables on hot paths (the center's, and the device's pull): g_str_hash() takes a byte a
  * step, some 200 instructions for a record's id (a UUID, 36 bytes), and
  * hashed every key a compacted pull page looks up (a tenth of the
  * center's instructions for a village pull) and the records and
