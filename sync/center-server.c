@@ -11,9 +11,8 @@
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -52,7 +51,8 @@
  * on a loaded machine had 171 of 400 answered busy. */
 #define HANDLERS_PER_THREAD 2
 /* Handler threads for pushes, whatever --threads: a push's handler
- * parses it, then mostly waits for its group commit (center-sync.c),
+ * hands it to the center's parse threads, then waits for its group
+ * commit (center-sync.c),
  * and a group takes only the pushes waiting on a handler. With the 16
  * handlers of the default --threads, a hundred tablets pushing at once
  * were committed sixteen pushes a group: each group wrote again every
@@ -62,14 +62,6 @@
  * own handlers; what waits beyond them still counts towards the 20 s
  * of a push not taken (503 busy) only once on a handler. */
 #define PUSH_HANDLERS 128
-/* The nice value of the push handlers' threads: a push is parsed and
- * checked on its handler, then written by the center's one writer
- * thread (center-sync.c writer_main()), the one serial part of an
- * ingest. With a hundred tablets pushing at once on two cores, the
- * writer ran three quarters of its turn and was preempted by parsing
- * the rest; niced handlers leave it (and pulls, on handlers of their
- * own) a core whenever it has work. */
-#define PUSH_HANDLER_NICE 10
 /* How long a handler thread with nothing to do is kept for the next
  * request (hearth_center_server_start()). */
 #define IDLE_HANDLER_MS 60000
@@ -667,31 +659,6 @@ handle_request (gpointer data, gpointer user_data)
   MHD_resume_connection (r->conn);
 }
 
-/* handle_request() on a push handler's thread, niced once
- * (PUSH_HANDLER_NICE): the push pool's threads are its own
- * (exclusive), never lent to the other requests' pool. */
-static void
-handle_push_request (gpointer data, gpointer user_data)
-{
-  static _Thread_local gboolean niced;
-
-  if (!niced)
-    {
-      id_t tid = (id_t) syscall (SYS_gettid);
-      int nice_now;
-
-      /* Linux: a thread's own nice value, by its id, raised from the
-       * process's (a center started niced keeps the difference). Raising
-       * it needs no privilege; failing leaves the thread as it was. */
-      errno = 0;
-      nice_now = getpriority (PRIO_PROCESS, tid);
-      if (errno == 0 && setpriority (PRIO_PROCESS, tid, MIN (nice_now + PUSH_HANDLER_NICE, 19)) != 0)
-        g_debug ("push handler left at its priority: %s", g_strerror (errno));
-      niced = TRUE;
-    }
-  handle_request (data, user_data);
-}
-
 /* Whether a program already accepts connections on @address (for a
  * wildcard address, on the loopback address of its family). The center
  * listens with SO_REUSEPORT, which would let a second center share the
@@ -890,7 +857,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
   g_thread_pool_set_max_idle_time (IDLE_HANDLER_MS);
   self->handlers = g_thread_pool_new (handle_request, self, (gint) (limits->threads * HANDLERS_PER_THREAD), FALSE,
                                       NULL);
-  self->push_handlers = g_thread_pool_new (handle_push_request, self, PUSH_HANDLERS, TRUE, error);
+  self->push_handlers = g_thread_pool_new (handle_request, self, PUSH_HANDLERS, TRUE, error);
   if (self->push_handlers == NULL)
     {
       g_thread_pool_free (g_steal_pointer (&self->handlers), TRUE, FALSE);

@@ -17,9 +17,13 @@
 #include <glib/gi18n-lib.h>
 #include <libdeflate.h>
 #include <glib/gstdio.h>
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (hearth-center-error-quark, hearth_center_error)
 
@@ -60,6 +64,15 @@ struct _HearthCenter {
   GHashTable *seen;
   gboolean stopping;
   GThread *seen_thread;
+
+  /* Pushes to check and parse (PushIntake, oldest first), taken by the
+   * parse threads (parser_main()), one a processor: first come, first
+   * parsed. Under intake_lock. */
+  GMutex intake_lock;
+  GCond intake_wake;
+  GQueue intake;
+  gboolean intake_stopping;
+  GPtrArray *parsers;   /* GThread */
 };
 
 /* How often the devices' last sight learnt from GETs is written. */
@@ -895,6 +908,7 @@ static struct _PushScratch *push_scratch_new (void);
 static void push_scratch_free (struct _PushScratch *s);
 
 static gpointer writer_main (gpointer data);
+static gpointer parser_main (gpointer data);
 
 HearthCenter *
 hearth_center_new (HearthCenterStore *store, GError **error)
@@ -939,6 +953,12 @@ hearth_center_new (HearthCenterStore *store, GError **error)
    * handler: a thread inherits its maker's nice value, and the push
    * handlers are niced (center-server.c PUSH_HANDLER_NICE). */
   self->writer = g_thread_new ("hearth-writer", writer_main, self);
+  g_mutex_init (&self->intake_lock);
+  g_cond_init (&self->intake_wake);
+  g_queue_init (&self->intake);
+  self->parsers = g_ptr_array_new ();
+  for (guint i = 0; i < g_get_num_processors (); i++)
+    g_ptr_array_add (self->parsers, g_thread_new ("hearth-parse", parser_main, self));
   return self;
 }
 
@@ -954,8 +974,20 @@ hearth_center_free (HearthCenter *self)
 {
   if (self == NULL)
     return;
-  /* Every push has been answered (the server drained): the writer waits
-   * for pushes, none left. */
+  /* Every push has been answered (the server drained): the parse
+   * threads and the writer wait for pushes, none left. */
+  if (self->parsers != NULL)
+    {
+      g_mutex_lock (&self->intake_lock);
+      self->intake_stopping = TRUE;
+      g_cond_broadcast (&self->intake_wake);
+      g_mutex_unlock (&self->intake_lock);
+      for (guint i = 0; i < self->parsers->len; i++)
+        g_thread_join (self->parsers->pdata[i]);
+      g_clear_pointer (&self->parsers, g_ptr_array_unref);
+      g_mutex_clear (&self->intake_lock);
+      g_cond_clear (&self->intake_wake);
+    }
   g_mutex_lock (&self->group_lock);
   self->writer_stopping = TRUE;
   g_cond_signal (&self->writer_wake);
@@ -3378,35 +3410,173 @@ writer_main (gpointer data)
   return NULL;
 }
 
-/* Waits until @job's group is committed and synced. A push that waited
- * HEARTH_CENTER_BUSY_WAIT_MS without being taken, or that finds
- * HEARTH_CENTER_MAX_WAITING pushes waiting, is answered 503 "busy"
- * untouched (PROTOCOL.md section 3). The sync is waited for by the
+/* A push on its way from its handler's thread (handle_push(), which
+ * waits for it) through a parse thread (push_intake()) to the group:
+ * on the handler's stack. What the parse thread makes of it is freed by
+ * the handler (push_intake_clear()). */
+typedef struct {
+  const HearthCenterRequest *req;
+  HearthCenterDevice *device;
+  GBytes *body;
+  HearthPushBatch *batch;
+  GPtrArray *prepared;           /* HearthCenterPrepared * or NULL, an item each */
+  PushJob job;
+} PushIntake;
+
+/* Checks and parses @in's request, makes what the store computes of
+ * each change alone (rather than in the single writer) and readies its
+ * job; or answers it (*@reply: a refusal, before the group). */
+static void
+push_prepare (HearthCenter *self, PushIntake *in, HearthCenterReply **reply)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *field = NULL;
+  HearthPushBatch *batch;
+
+  in->device = authenticate (self, in->req, in->req->target, TRUE, reply);
+  if (in->device == NULL)
+    return;
+  in->body = decode_body (in->req, &error);
+  if (in->body == NULL)
+    {
+      *reply = reply_for_error (error, NULL);
+      return;
+    }
+  in->batch = batch = hearth_center_parse_push (g_bytes_get_data (in->body, NULL), g_bytes_get_size (in->body),
+                                                &field, &error);
+  if (batch == NULL)
+    {
+      *reply = reply_for_error (error, field);
+      return;
+    }
+  if (strcmp (batch->device_id, in->device->id) != 0)
+    {
+      *reply = error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
+                                 _("“device_id” names another device than the one that signed the request"));
+      return;
+    }
+  in->prepared = g_ptr_array_new_full (batch->items->len, (GDestroyNotify) hearth_center_prepared_free);
+  for (guint i = 0; i < batch->items->len; i++)
+    {
+      HearthPushItem *item = batch->items->pdata[i];
+
+      g_ptr_array_add (in->prepared, item->change != NULL
+                                       ? hearth_center_store_prepare_change (self->store, item->change) : NULL);
+      audit_entry_hash_ahead (item);
+      version_ahead (item);
+      fields_ahead (item);
+    }
+  in->job.batch = batch;
+  in->job.prepared = in->prepared;
+  in->job.device_id = in->device->id;
+  in->job.nonce = in->req->nonce;
+  in->job.refused = json_array_new ();
+  in->job.clamped = json_array_new ();
+  in->job.undo = g_array_new (FALSE, FALSE, sizeof (PushedString));
+}
+
+/* On a parse thread: @in checked and parsed, then queued for the writer;
+ * or answered at once (done): refused, or HEARTH_CENTER_MAX_WAITING
+ * pushes already waiting (503 "busy", untouched: PROTOCOL.md section 3). */
+static void
+push_intake (HearthCenter *self, PushIntake *in)
+{
+  HearthCenterReply *reply = NULL;
+
+  push_prepare (self, in, &reply);
+  g_mutex_lock (&self->group_lock);
+  if (reply == NULL && g_queue_get_length (&self->pending) >= HEARTH_CENTER_MAX_WAITING)
+    reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
+  if (reply != NULL)
+    {
+      in->job.reply = reply;
+      in->job.done = TRUE;
+      g_cond_signal (&in->job.wake);
+    }
+  else
+    {
+      in->job.queued_us = g_get_monotonic_time ();
+      g_queue_push_tail (&self->pending, &in->job);
+      g_cond_signal (&self->writer_wake);
+    }
+  g_mutex_unlock (&self->group_lock);
+}
+
+/* How much the parse threads' nice value is above the center's
+ * (parser_main()). */
+#define PARSE_NICE 10
+
+/* Raises the calling thread's own nice value by @by (at most to 19).
+ * Linux: a thread's own nice value, by its id, raised from the
+ * process's (a center started niced keeps the difference). Raising it
+ * needs no privilege; failing leaves the thread as it was. */
+static void
+nice_thread (int by)
+{
+  id_t tid = (id_t) syscall (SYS_gettid);
+  int nice_now;
+
+  errno = 0;
+  nice_now = getpriority (PRIO_PROCESS, tid);
+  if (errno == 0 && setpriority (PRIO_PROCESS, tid, MIN (nice_now + by, 19)) != 0)
+    g_debug ("parse thread left at its priority: %s", g_strerror (errno));
+}
+
+/* A parse thread: checks and parses pushes one after another, in the
+ * order their handlers handed them over (handle_push()), and queues each
+ * for the writer. As many as the machine has processors, each niced
+ * PARSE_NICE above the center (the writer is not): parsing uses the
+ * cores the writer leaves; with a thread a push parsing, a hundred
+ * pushes came at once shared the cores among them, each finished its
+ * parse late and about when all the others did, and the writer waited
+ * meanwhile. First come, first parsed, each push reaches the writer as
+ * soon as it can, and waits about as long as any other. A thread that
+ * ends a parse takes the next push itself: no hand-over between threads
+ * on the way. */
+static gpointer
+parser_main (gpointer data)
+{
+  HearthCenter *self = data;
+
+  nice_thread (PARSE_NICE);
+  g_mutex_lock (&self->intake_lock);
+  for (;;)
+    {
+      PushIntake *in = g_queue_pop_head (&self->intake);
+
+      if (in == NULL)
+        {
+          if (self->intake_stopping)
+            break;
+          g_cond_wait (&self->intake_wake, &self->intake_lock);
+          continue;
+        }
+      g_mutex_unlock (&self->intake_lock);
+      push_intake (self, in);
+      g_mutex_lock (&self->intake_lock);
+    }
+  g_mutex_unlock (&self->intake_lock);
+  return NULL;
+}
+
+/* Waits until @job's group is committed and synced, or @job is answered
+ * before it (push_intake(), writer_main(): a push that waited
+ * HEARTH_CENTER_BUSY_WAIT_MS without being taken is answered 503 "busy"
+ * untouched, PROTOCOL.md section 3). The sync is waited for by the
  * group's first push's thread, which then answers the group's others
  * (one thread woken a push, not all of the group at every sync). */
 static void
-run_in_group (HearthCenter *self, PushJob *job)
+wait_for_group (HearthCenter *self, PushJob *job)
 {
   g_autoptr(GError) error = NULL;
   gboolean ok = TRUE;
 
   g_mutex_lock (&self->group_lock);
-  if (g_queue_get_length (&self->pending) >= HEARTH_CENTER_MAX_WAITING)
-    {
-      g_mutex_unlock (&self->group_lock);
-      job->reply = fail (HEARTH_CENTER_ERROR_BUSY, _("the center is busy: try again in a moment"));
-      return;
-    }
-  g_cond_init (&job->wake);
-  job->queued_us = g_get_monotonic_time ();
-  g_queue_push_tail (&self->pending, job);
-  g_cond_signal (&self->writer_wake);
   while (!job->done && !job->written)
     g_cond_wait (&job->wake, &self->group_lock);
   if (job->done)
     {
       g_mutex_unlock (&self->group_lock);
-      g_cond_clear (&job->wake);
       return;
     }
   g_mutex_unlock (&self->group_lock);
@@ -3430,58 +3600,37 @@ run_in_group (HearthCenter *self, PushJob *job)
     }
   g_mutex_unlock (&self->group_lock);
   g_clear_pointer (&job->followers, g_free);
-  g_cond_clear (&job->wake);
 }
 
+/* A push: handed to a parse thread (parser_main()), which checks,
+ * parses and queues it for the group commit; answered once its group is
+ * committed and synced (wait_for_group()), or when refused. */
 static HearthCenterReply *
-handle_push (HearthCenter *self, const HearthCenterRequest *req, HearthCenterDevice *auth)
+handle_push (HearthCenter *self, const HearthCenterRequest *req)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(HearthPushBatch) batch = NULL;
-  g_autoptr(GPtrArray) prepared = NULL;
-  g_autofree char *field = NULL;
-  PushJob job = { 0 };
+  PushIntake in = { .req = req };
+  HearthCenterReply *reply;
 
-  /* Read and checked before the group: the writer does only the store. */
-  body = decode_body (req, &error);
-  if (body == NULL)
-    return reply_for_error (error, NULL);
-  batch = hearth_center_parse_push (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &field, &error);
-  if (batch == NULL)
-    return reply_for_error (error, field);
-  if (strcmp (batch->device_id, auth->id) != 0)
-    return error_reply_full (HEARTH_CENTER_ERROR_BAD_REQUEST, "device_id", 0,
-                             _("“device_id” names another device than the one that signed the request"));
-
-  /* What the store computes of each change alone, made here rather than
-   * in the single writer (hearth_center_store_prepare_change()). */
-  prepared = g_ptr_array_new_full (batch->items->len, (GDestroyNotify) hearth_center_prepared_free);
-  for (guint i = 0; i < batch->items->len; i++)
+  g_cond_init (&in.job.wake);
+  g_mutex_lock (&self->intake_lock);
+  g_queue_push_tail (&self->intake, &in);
+  g_cond_signal (&self->intake_wake);
+  g_mutex_unlock (&self->intake_lock);
+  wait_for_group (self, &in.job);
+  g_cond_clear (&in.job.wake);
+  reply = in.job.reply != NULL ? in.job.reply : push_reply (&in.job);
+  g_clear_pointer (&in.job.refused, json_array_unref);
+  g_clear_pointer (&in.job.clamped, json_array_unref);
+  if (in.job.undo != NULL)
     {
-      HearthPushItem *item = batch->items->pdata[i];
-
-      g_ptr_array_add (prepared, item->change != NULL
-                                   ? hearth_center_store_prepare_change (self->store, item->change) : NULL);
-      audit_entry_hash_ahead (item);
-      version_ahead (item);
-      fields_ahead (item);
+      forget_pushed (in.job.undo);
+      g_array_unref (in.job.undo);
     }
-  job.batch = batch;
-  job.prepared = prepared;
-  job.device_id = auth->id;
-  job.nonce = req->nonce;
-  job.refused = json_array_new ();
-  job.clamped = json_array_new ();
-  job.undo = g_array_new (FALSE, FALSE, sizeof (PushedString));
-  run_in_group (self, &job);
-  if (job.reply == NULL)
-    job.reply = push_reply (&job);
-  json_array_unref (job.refused);
-  json_array_unref (job.clamped);
-  forget_pushed (job.undo);
-  g_array_unref (job.undo);
-  return job.reply;
+  g_clear_pointer (&in.prepared, g_ptr_array_unref);
+  g_clear_pointer (&in.batch, hearth_push_batch_free);
+  g_clear_pointer (&in.body, g_bytes_unref);
+  g_clear_pointer (&in.device, hearth_center_device_free);
+  return reply;
 }
 
 /* ---- pull (PROTOCOL.md section 8) ----------------------------------------------------------------- */
@@ -3919,10 +4068,10 @@ hearth_center_handle (HearthCenter *self, const HearthCenterRequest *req)
       !(get && g_str_equal (path, "/v1/epoch")))
     return fail (HEARTH_CENTER_ERROR_NOT_FOUND, _("no such endpoint: %s %s"), req->method, path);
 
-  device = authenticate (self, req, req->target, post, &reply);
-  if (device != NULL)
-    reply = post                           ? handle_push (self, req, device)
-            : g_str_equal (path, "/v1/pull") ? handle_pull (self, 1, query, device)
+  if (post)
+    reply = handle_push (self, req);
+  else if ((device = authenticate (self, req, req->target, FALSE, &reply)) != NULL)
+    reply = g_str_equal (path, "/v1/pull") ? handle_pull (self, 1, query, device)
             : g_str_equal (path, "/v2/pull") ? handle_pull (self, 2, query, device)
             : g_str_equal (path, "/v3/pull") ? handle_pull (self, 3, query, device)
             : g_str_equal (path, "/v1/epoch") ? handle_epoch (self, device)
