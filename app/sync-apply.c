@@ -2134,8 +2134,9 @@ json_skip_string (const char **at, const char *end)
 
 /* Skips the JSON value at *@at (a string, an array or object with
  * whatever is in it, or a number or literal) to the character after it;
- * FALSE when it is cut short. Not a validation: json_each() reads the
- * text when it matters (record_writes_may_hold()). */
+ * FALSE when it is cut short or holds a single quote or a slash outside
+ * its strings (JSON5's). Not a validation: json_each() reads the text
+ * when it matters (record_writes_may_hold()). */
 static gboolean
 json_skip_value (const char **at, const char *end)
 {
@@ -2148,9 +2149,15 @@ json_skip_value (const char **at, const char *end)
     return json_skip_string (at, end);
   if (*p != '[' && *p != '{')
     {
-      /* A number or a literal: up to what ends it. */
+      /* A number or a literal: up to what ends it. A quote or a slash
+       * in it is JSON5's (a single-quoted string, a comment), which may
+       * hide what it reads as a key: given up on. */
       while (p < end && strchr (",}] \t\n\r", *p) == NULL)
-        p++;
+        {
+          if (*p == '\'' || *p == '/')
+            return FALSE;
+          p++;
+        }
       if (p == *at)
         return FALSE;
       *at = p;
@@ -2164,6 +2171,11 @@ json_skip_value (const char **at, const char *end)
             return FALSE;
           continue;
         }
+      /* JSON5's single-quoted string or comment, outside a string: a
+       * double quote in it would start a string this does not end where
+       * its reader does, and hide a key after it (record_writes_may_hold()). */
+      if (*p == '\'' || *p == '/')
+        return FALSE;
       if (*p == '[' || *p == '{')
         depth++;
       else if ((*p == ']' || *p == '}') && --depth == 0)
@@ -2179,8 +2191,9 @@ json_skip_value (const char **at, const char *end)
 /* Whether a write's fields (@json, @len bytes: its row of record_writes,
  * migration 0014) may hold a member named one of @names: FALSE only when
  * it is an object read to its end, every key a plain string (no escape)
- * and none of them. Anything else (an escape, JSON5, a cut text) answers
- * TRUE, and the caller reads the row through field_edits, as always. */
+ * and none of them. Anything else (an escape, JSON5's single quotes or
+ * comments, a cut text) answers TRUE, and the caller reads the row
+ * through field_edits, as always. */
 static gboolean
 record_writes_may_hold (const char *json, gsize len, const GPtrArray *names)
 {
@@ -2205,8 +2218,11 @@ record_writes_may_hold (const char *json, gsize len, const GPtrArray *names)
       if (p >= end || *p != '"')
         return TRUE;
       key_len = (gsize) (p - key);
+      /* The lengths first: a key holding a NUL byte is not a name that
+       * ends there, and a name shorter than the key is not read past its
+       * end. */
       for (guint i = 0; i < names->len; i++)
-        if (strncmp (names->pdata[i], key, key_len) == 0 && ((const char *) names->pdata[i])[key_len] == '\0')
+        if (strlen (names->pdata[i]) == key_len && memcmp (names->pdata[i], key, key_len) == 0)
           return TRUE;
       p++;
       json_skip_space (&p, end);
