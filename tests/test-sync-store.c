@@ -4165,6 +4165,56 @@ test_held_key_nul (void)
   g_assert_cmpint (count (b, sql), ==, 1);
 }
 
+/* A page's edits of a held record written together (sync-apply.c,
+ * recompute_together()) write the record's columns first, then its
+ * fields' versions and conflicts, with no savepoint between: those
+ * cannot be refused (no constraint but NOT NULL on record_versions and
+ * conflicts). Were one refused all the same (here a CHECK given to
+ * conflicts by hand, refusing the conflict the page makes), the page
+ * fails, and nothing of it is written; not the record's columns kept
+ * without their versions, nor the field set aside as if its value were
+ * refused. */
+static void
+test_later_fields_refused_after (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-later-refused-after", START_MS);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *value = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  test_exec (b->db, "PRAGMA writable_schema = ON;"
+                    "UPDATE sqlite_schema SET sql = replace (sql, 'resolution   TEXT',"
+                    " 'resolution   TEXT CHECK (lost_value <> ''甲'')') WHERE name = 'conflicts';"
+                    "PRAGMA writable_schema = RESET;"
+                    "CREATE TABLE schema_moved (x); DROP TABLE schema_moved;");
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sqlite_schema WHERE name = 'conflicts' "
+                             "AND instr (sql, 'CHECK (lost_value') > 0"), ==, 1);
+
+  /* A concurrent edit of head_name (its conflict refused) and a phone. */
+  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  g_assert_false (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE);
+  sql = g_strdup_printf ("SELECT head_name || '|' || phone || '|' || "
+                         "(SELECT versions FROM record_versions WHERE record_id = '%s') FROM households "
+                         "WHERE id = '%s'", id, id);
+  value = query_text (b->db, sql);
+  g_assert_nonnull (value);
+  g_assert_true (g_str_has_prefix (value, "甲||"));
+  g_assert_null (strstr (value, "DEV-B"));
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 2);
+}
+
 /* A held record's later page (reconcile_held(): the store holds none of
  * the fields it brings) whose edits are under a version of a stored
  * write, a field of one write pulled as its own change a page later:
@@ -5365,6 +5415,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/held-same-version", test_held_same_version);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
+  g_test_add_func ("/sync/store/later-fields-refused-after", test_later_fields_refused_after);
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   g_test_add_func ("/sync/store/apply-prepared", test_apply_prepared);
