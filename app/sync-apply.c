@@ -2134,8 +2134,9 @@ json_skip_string (const char **at, const char *end)
 
 /* Skips the JSON value at *@at (a string, an array or object with
  * whatever is in it, or a number or literal) to the character after it;
- * FALSE when it is cut short. Not a validation: json_each() reads the
- * text when it matters (record_writes_may_hold()). */
+ * FALSE when it is cut short or holds a single quote or a slash outside
+ * its strings (JSON5's). Not a validation: json_each() reads the text
+ * when it matters (record_writes_may_hold()). */
 static gboolean
 json_skip_value (const char **at, const char *end)
 {
@@ -2148,9 +2149,15 @@ json_skip_value (const char **at, const char *end)
     return json_skip_string (at, end);
   if (*p != '[' && *p != '{')
     {
-      /* A number or a literal: up to what ends it. */
+      /* A number or a literal: up to what ends it. A quote or a slash
+       * in it is JSON5's (a single-quoted string, a comment), which may
+       * hide what it reads as a key: given up on. */
       while (p < end && strchr (",}] \t\n\r", *p) == NULL)
-        p++;
+        {
+          if (*p == '\'' || *p == '/')
+            return FALSE;
+          p++;
+        }
       if (p == *at)
         return FALSE;
       *at = p;
@@ -2164,6 +2171,11 @@ json_skip_value (const char **at, const char *end)
             return FALSE;
           continue;
         }
+      /* JSON5's single-quoted string or comment, outside a string: a
+       * double quote in it would start a string this does not end where
+       * its reader does, and hide a key after it (record_writes_may_hold()). */
+      if (*p == '\'' || *p == '/')
+        return FALSE;
       if (*p == '[' || *p == '{')
         depth++;
       else if ((*p == ']' || *p == '}') && --depth == 0)
@@ -2179,8 +2191,9 @@ json_skip_value (const char **at, const char *end)
 /* Whether a write's fields (@json, @len bytes: its row of record_writes,
  * migration 0014) may hold a member named one of @names: FALSE only when
  * it is an object read to its end, every key a plain string (no escape)
- * and none of them. Anything else (an escape, JSON5, a cut text) answers
- * TRUE, and the caller reads the row through field_edits, as always. */
+ * and none of them. Anything else (an escape, JSON5's single quotes or
+ * comments, a cut text) answers TRUE, and the caller reads the row
+ * through field_edits, as always. */
 static gboolean
 record_writes_may_hold (const char *json, gsize len, const GPtrArray *names)
 {
@@ -2205,8 +2218,11 @@ record_writes_may_hold (const char *json, gsize len, const GPtrArray *names)
       if (p >= end || *p != '"')
         return TRUE;
       key_len = (gsize) (p - key);
+      /* The lengths first: a key holding a NUL byte is not a name that
+       * ends there, and a name shorter than the key is not read past its
+       * end. */
       for (guint i = 0; i < names->len; i++)
-        if (strncmp (names->pdata[i], key, key_len) == 0 && ((const char *) names->pdata[i])[key_len] == '\0')
+        if (strlen (names->pdata[i]) == key_len && memcmp (names->pdata[i], key, key_len) == 0)
           return TRUE;
       p++;
       json_skip_space (&p, end);
@@ -3148,9 +3164,14 @@ fresh_next_rowid (sqlite3 *db, const char *table, gint64 *next, GError **error)
  * VALUES (…), (…)" — the same rows, in the same order, as insert_record()
  * one after the other, but a statement's work once (a CHECK of a column
  * against a list of three values or more builds SQLite a temporary index
- * each time the statement runs). The statement writes all or nothing:
- * *@refused is set, nothing written, when the table refuses one of them
- * (the caller then takes them one by one). */
+ * each time the statement runs). *@refused is set when the table
+ * refuses one of them; the caller then undoes the table's statements
+ * (its savepoint sync_fresh, create_fresh()) and takes the rows one by
+ * one. OR FAIL: a refused row stops the statement with the rows before
+ * it kept, undone by that savepoint; without it SQLite would keep a
+ * statement journal (a copy of every page the statement changes that was
+ * there before it, some 140 statements of 64 rows in a village pull) to
+ * undo the statement alone. */
 static gboolean
 insert_fresh_rows (sqlite3 *db, GPtrArray *rows, guint from, guint to, const char *now, gboolean *refused,
                    GError **error)
@@ -3159,7 +3180,7 @@ insert_fresh_rows (sqlite3 *db, GPtrArray *rows, guint from, guint to, const cha
   const char *table = first->t->table;
   gboolean times = has_column (db, table, "created_at") && has_column (db, table, "updated_at");
   guint width = first->fields->len + (times ? 2 : 0) + 2;
-  g_autoptr(GString) sql = g_string_new ("INSERT INTO \"");
+  g_autoptr(GString) sql = g_string_new ("INSERT OR FAIL INTO \"");
   g_autoptr(GError) local = NULL;
   sqlite3_stmt *st;
   int rc, at = 1;
@@ -3715,11 +3736,23 @@ recompute_step (sqlite3 *db, Touched *t, const char *field, const char *now, gui
 }
 
 /* recompute_loaded() of every field a page touched of @t, together: each
- * field's merge stored, then the record's columns read in one statement
- * and those whose winner differs written in one (its triggers run once,
- * not once a field). The same rows as recompute_loaded() field after
- * field: a field's merge reads its edits only, and storing it writes
- * none of the record's columns. */
+ * field's merge, then the record's columns read in one statement and
+ * those whose winner differs written in one (its triggers run once, not
+ * once a field), then the merges stored (record_versions in one read and
+ * one write, store_versions(), then each field's conflicts). The same
+ * rows as recompute_loaded() field after field: a field's merge reads its
+ * edits only, and storing it writes none of the record's columns.
+ *
+ * Nothing is written before the record's UPDATE, the one statement its
+ * table may refuse (a CHECK): refused, it leaves the store as it was, and
+ * the caller goes field by field (recompute_fields()) without a savepoint
+ * to undo (one a record was two statements, and a copy of every page the
+ * record's writes changed, for some 2,300 records of a village pull).
+ * What is written after cannot be refused: record_versions and conflicts
+ * have no constraint but NOT NULL, and every value bound is an edit's or
+ * a merge's; were one refused all the same, the page fails (the error is
+ * made unrecoverable) rather than keep a record written without its
+ * versions. */
 static gboolean
 recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
 {
@@ -3732,13 +3765,11 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
   g_autoptr(GPtrArray) sets = g_ptr_array_sized_new (t->fields->len);      /* borrowed from @t */
   g_autoptr(GPtrArray) versions = g_ptr_array_sized_new (t->fields->len);  /* borrowed from the merges */
   g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *st;
+  g_autoptr(GError) local = NULL;
+  sqlite3_stmt *st = NULL;
   gboolean ok = TRUE;
   int rc;
 
-  /* Every field's merge, then the record's versions in one read and one
-   * write (store_versions()), then each field's conflicts: the rows
-   * store_merge() field after field writes. */
   for (guint f = 0; f < t->fields->len && ok; f++)
     {
       const char *field = t->fields->pdata[f];
@@ -3760,27 +3791,18 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
       g_string_append (sql, field);
       g_string_append (sql, "\" AS TEXT)");
     }
-  if (ok && names->len > 0)
-    ok = store_versions (db, t->table, t->id, names->len, (const char *const *) names->pdata,
-                         (const char *const *) versions->pdata, (const char *const *) bases->pdata, error);
-  for (guint i = 0; i < merges->len; i++)
-    {
-      HearthFieldMerge *merge = &g_array_index (merges, HearthFieldMerge, i);
-      EditSet *set = sets->pdata[i];
+  if (!ok || names->len == 0)
+    goto out;
 
-      if (ok && set->rows.len > 1)
-        ok = write_conflicts (db, t->table, t->id, names->pdata[i], set, merge, now, NULL, error);
-      g_ptr_array_unref (merge->losers);
-    }
-  if (!ok)
-    return FALSE;
-  if (names->len == 0)
-    return TRUE;
+  /* The record's columns, and the UPDATE of those that differ. */
   g_string_append (sql, " FROM \"");
   g_string_append (sql, t->table);
   g_string_append (sql, "\" WHERE id = ?");
   if ((st = hearth_sync_prepare (db, sql->str)) == NULL)
-    return hearth_sync_sql_failed (db, error);
+    {
+      ok = hearth_sync_sql_failed (db, error);
+      goto out;
+    }
   sqlite3_bind_text (st, 1, t->id, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
@@ -3800,56 +3822,72 @@ recompute_together (sqlite3 *db, Touched *t, const char *now, GError **error)
           g_ptr_array_add (changed, winners->pdata[i]);
         }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    ok = hearth_sync_sql_failed (db, error);
+  hearth_sync_finish (st);
+  if (ok && update != NULL)
     {
-      hearth_sync_sql_failed (db, error);
-      hearth_sync_finish (st);
-      return FALSE;
+      if (has_column (db, t->table, "updated_at"))
+        g_string_append (update, ", updated_at = ?");
+      g_string_append (update, " WHERE id = ?");
+      if ((st = hearth_sync_prepare (db, update->str)) == NULL)
+        ok = hearth_sync_sql_failed (db, error);
+      else
+        {
+          for (guint i = 0; i < changed->len; i++)
+            sqlite3_bind_text (st, (int) i + 1, changed->pdata[i], -1, SQLITE_STATIC);
+          if (has_column (db, t->table, "updated_at"))
+            sqlite3_bind_text (st, (int) changed->len + 1, now, -1, SQLITE_STATIC);
+          sqlite3_bind_text (st, sqlite3_bind_parameter_count (st), t->id, -1, SQLITE_STATIC);
+          rc = sqlite3_step (st);
+          hearth_sync_finish (st);
+          ok = rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+        }
     }
-  hearth_sync_finish (st);
-  if (update == NULL)
-    return TRUE;
-  if (has_column (db, t->table, "updated_at"))
-    g_string_append (update, ", updated_at = ?");
-  g_string_append (update, " WHERE id = ?");
-  if ((st = hearth_sync_prepare (db, update->str)) == NULL)
-    return hearth_sync_sql_failed (db, error);
-  for (guint i = 0; i < changed->len; i++)
-    sqlite3_bind_text (st, (int) i + 1, changed->pdata[i], -1, SQLITE_STATIC);
-  if (has_column (db, t->table, "updated_at"))
-    sqlite3_bind_text (st, (int) changed->len + 1, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, sqlite3_bind_parameter_count (st), t->id, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  hearth_sync_finish (st);
-  return rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
+  if (!ok)
+    goto out;
+
+  /* The merges stored: nothing here may be refused (above). */
+  ok = store_versions (db, t->table, t->id, names->len, (const char *const *) names->pdata,
+                       (const char *const *) versions->pdata, (const char *const *) bases->pdata, &local);
+  for (guint i = 0; i < merges->len && ok; i++)
+    if (((EditSet *) sets->pdata[i])->rows.len > 1)
+      ok = write_conflicts (db, t->table, t->id, names->pdata[i], sets->pdata[i],
+                            &g_array_index (merges, HearthFieldMerge, i), now, NULL, &local);
+  if (!ok)
+    {
+      if (recoverable (local))
+        g_set_error_literal (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE, local->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+    }
+
+out:
+  for (guint i = 0; i < merges->len; i++)
+    g_ptr_array_unref (g_array_index (merges, HearthFieldMerge, i).losers);
+  return ok;
 }
 
 /* Recomputes every field a page touched of @t, a record the store has:
- * in one savepoint when every field's winner is taken (a page's later
- * edits of a record: a task's status and who closed it;
- * recompute_together()), else field by field (recompute_step()), which
- * sets aside the one refused. The same rows either way. */
+ * together when every field's winner is taken (a page's later edits of a
+ * record: a task's status and who closed it; recompute_together(), which
+ * writes nothing when its table refuses a winner), else field by field
+ * (recompute_step()), which sets aside the one refused. The same rows
+ * either way. */
 static gboolean
 recompute_fields (sqlite3 *db, Touched *t, const char *now, guint *rejected, GError **error)
 {
   g_autoptr(GError) local = NULL;
-  gboolean ok = TRUE;
 
-  if (t->fields->len > 1)
+  if (t->fields->len > 1 && !recompute_together (db, t, now, &local))
     {
-      if (!hearth_sync_exec (db, "SAVEPOINT sync_fields", error))
-        return FALSE;
-      ok = recompute_together (db, t, now, &local);
-      if (ok)
-        return hearth_sync_exec (db, "RELEASE sync_fields", error);
-      hearth_sync_exec (db, "ROLLBACK TO sync_fields", NULL);
-      if (!hearth_sync_exec (db, "RELEASE sync_fields", error))
-        return FALSE;
       if (!recoverable (local))
         {
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
         }
     }
+  else if (t->fields->len > 1)
+    return TRUE;
   for (guint f = 0; f < t->fields->len; f++)
     if (!recompute_step (db, t, t->fields->pdata[f], now, rejected, error))
       return FALSE;

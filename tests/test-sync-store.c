@@ -4022,6 +4022,199 @@ test_held_fields_read (void)
     }
 }
 
+/* Stores @fields (@len bytes) as the text of the one write of @id's
+ * record_writes rows that holds head_name, past the table's CHECK (which
+ * SQLite 3.40 evaluates as plain JSON only): a row the app never writes,
+ * as someone with sqlite3 might. */
+static void
+held_store_raw_write (Replica *b, const char *id, const char *fields, gsize len)
+{
+  sqlite3_stmt *st = NULL;
+
+  test_exec (b->db, "PRAGMA ignore_check_constraints = ON");
+  g_assert_cmpint (sqlite3_prepare_v2 (b->db, "UPDATE record_writes SET fields = ?2 WHERE record_id = ?1",
+                                       -1, &st, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, fields, (int) len, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
+  sqlite3_finalize (st);
+  test_exec (b->db, "PRAGMA ignore_check_constraints = OFF");
+}
+
+/* A held record whose stored write is JSON5 (a comment, or a
+ * single-quoted string, holding a double quote before its head_name
+ * member and another after it): a scanner of plain JSON that takes the
+ * first quote for a string's reads head_name as inside strings, and the
+ * write as one of other fields only. The apply reads such a row through
+ * SQLite's JSON instead (record_writes_may_hold() gives up on a quote or
+ * slash outside strings): where SQLite reads JSON5 (3.42 on), the stored
+ * edit is found and merged, a conflict, as in test_held_fields_read();
+ * where it does not (3.40), the row is malformed JSON and the page is
+ * refused, nothing of it written, not applied as if the store held no
+ * edit of head_name. */
+static void
+test_held_fields_json5 (void)
+{
+  static const char *const forms[] = {
+    "{\"extra\":[/*\"*/],\"head_name\":\"甲\",\"more\":[/*\"*/]}",
+    "{\"extra\":['\"'],\"head_name\":\"甲\",\"more\":['\"']}",
+    "{\"extra\":{/*\"*/},\"head_name\":\"甲\",\"more\":{\"a\":/*\"*/1}}",
+  };
+
+  for (guint f = 0; f < G_N_ELEMENTS (forms); f++)
+    {
+      g_autofree char *name = g_strdup_printf ("sync-held-json5-%u", f);
+      g_autoptr(Replica) b = replica_new (name, START_MS);
+      g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *id = g_uuid_string_random ();
+      g_autofree char *sql = NULL;
+      g_autofree char *value = NULL;
+      sqlite3_stmt *st = NULL;
+      gboolean json5;
+      guint rejected = 0;
+
+      /* Whether this SQLite reads the form (json_each() of it). */
+      g_assert_cmpint (sqlite3_prepare_v2 (b->db, "SELECT count (*) FROM json_each (?)", -1, &st, NULL), ==,
+                       SQLITE_OK);
+      sqlite3_bind_text (st, 1, forms[f], -1, SQLITE_STATIC);
+      json5 = sqlite3_step (st) == SQLITE_ROW;
+      sqlite3_finalize (st);
+
+      g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+      g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+      g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+      g_assert_no_error (error);
+      held_store_raw_write (b, id, forms[f], strlen (forms[f]));
+
+      g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
+      g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+      if (!hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error))
+        {
+          if (json5)
+            g_error ("form %u: refused though SQLite reads it: %s", f, error->message);
+          g_clear_error (&error);
+          sql = g_strdup_printf ("SELECT head_name || '|' || phone FROM households WHERE id = '%s'", id);
+          value = query_text (b->db, sql);
+          g_assert_cmpstr (value, ==, "甲|");
+          g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 2);
+          g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes"), ==, 1);
+          continue;
+        }
+      g_assert_no_error (error);
+      if (!json5)
+        g_error ("form %u: applied as if the store held no edit of head_name", f);
+      sql = g_strdup_printf ("SELECT count (*) FROM conflicts WHERE record_id = '%s' AND field = 'head_name' "
+                             "AND kept_value = '乙' AND lost_value = '甲' AND resolved_at IS NULL", id);
+      g_assert_cmpint (count (b, sql), ==, 1);
+    }
+}
+
+/* A stored write whose key holds a NUL byte after a field's name (a row
+ * SQLite's JSON does not read: the app never writes one): that key is
+ * not the field, whatever the bytes after the name's end. The page's
+ * field names here are followed by zeros in their buffers, where a
+ * comparison of the name's bytes up to the key's length, then of the
+ * name's byte at that length, took the key for the name (and read past
+ * the end of a name shorter than a key). */
+static void
+test_held_key_nul (void)
+{
+  static const char fields[] = "{\"village_code\":\"150422100301\",\"head_name\0zz\":\"甲\"}";
+  g_autoptr(Replica) b = replica_new ("sync-held-key-nul", START_MS);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *value = NULL;
+  g_autofree char *stored = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  held_store_raw_write (b, id, fields, sizeof fields - 1);
+
+  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  for (guint i = 0; i < second->len; i++)
+    {
+      HearthChange *c = second->pdata[i];
+      char *padded = g_malloc0 (64);
+
+      strcpy (padded, c->field);
+      g_free (c->field);
+      c->field = padded;
+    }
+  g_assert_true (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 0);
+  sql = g_strdup_printf ("SELECT head_name || ' ' || phone FROM households WHERE id = '%s'", id);
+  value = query_text (b->db, sql);
+  g_assert_cmpstr (value, ==, "乙 13800000000");
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts"), ==, 0);
+  /* The stored row as it was, the page's write a row of its own. */
+  g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes"), ==, 2);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count (*) FROM record_writes WHERE record_id = '%s' AND hlc LIKE '%%-DEV-A' "
+                         "AND length (CAST (fields AS BLOB)) = %u", id, (guint) (sizeof fields - 1));
+  g_assert_cmpint (count (b, sql), ==, 1);
+}
+
+/* A page's edits of a held record written together (sync-apply.c,
+ * recompute_together()) write the record's columns first, then its
+ * fields' versions and conflicts, with no savepoint between: those
+ * cannot be refused (no constraint but NOT NULL on record_versions and
+ * conflicts). Were one refused all the same (here a CHECK given to
+ * conflicts by hand, refusing the conflict the page makes), the page
+ * fails, and nothing of it is written; not the record's columns kept
+ * without their versions, nor the field set aside as if its value were
+ * refused. */
+static void
+test_later_fields_refused_after (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-later-refused-after", START_MS);
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *value = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  test_exec (b->db, "PRAGMA writable_schema = ON;"
+                    "UPDATE sqlite_schema SET sql = replace (sql, 'resolution   TEXT',"
+                    " 'resolution   TEXT CHECK (lost_value <> ''甲'')') WHERE name = 'conflicts';"
+                    "PRAGMA writable_schema = RESET;"
+                    "CREATE TABLE schema_moved (x); DROP TABLE schema_moved;");
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sqlite_schema WHERE name = 'conflicts' "
+                             "AND instr (sql, 'CHECK (lost_value') > 0"), ==, 1);
+
+  /* A concurrent edit of head_name (its conflict refused) and a phone. */
+  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  g_assert_false (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE);
+  sql = g_strdup_printf ("SELECT head_name || '|' || phone || '|' || "
+                         "(SELECT versions FROM record_versions WHERE record_id = '%s') FROM households "
+                         "WHERE id = '%s'", id, id);
+  value = query_text (b->db, sql);
+  g_assert_nonnull (value);
+  g_assert_true (g_str_has_prefix (value, "甲||"));
+  g_assert_null (strstr (value, "DEV-B"));
+  g_assert_cmpint (count (b, "SELECT count (*) FROM conflicts"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT count (*) FROM sync_apply_errors"), ==, 0);
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 2);
+}
+
 /* A held record's later page (reconcile_held(): the store holds none of
  * the fields it brings) whose edits are under a version of a stored
  * write, a field of one write pulled as its own change a page later:
@@ -5217,9 +5410,12 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/grouped-apply", test_grouped_apply);
   g_test_add_func ("/sync/store/held-probe", test_held_probe);
   g_test_add_func ("/sync/store/held-fields-read", test_held_fields_read);
+  g_test_add_func ("/sync/store/held-fields-json5", test_held_fields_json5);
+  g_test_add_func ("/sync/store/held-key-nul", test_held_key_nul);
   g_test_add_func ("/sync/store/held-same-version", test_held_same_version);
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
+  g_test_add_func ("/sync/store/later-fields-refused-after", test_later_fields_refused_after);
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   g_test_add_func ("/sync/store/apply-prepared", test_apply_prepared);
