@@ -151,6 +151,52 @@ dump_schema (sqlite3 *db)
   return g_string_free (out, FALSE);
 }
 
+/* @path opened, with the store's key functions (as the app opens it). */
+static sqlite3 *
+open_store (const char *path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
+  return db;
+}
+
+/* @path opened (open_store()) and brought to schema version @upto by the
+ * first @upto built-in migrations. */
+static sqlite3 *
+open_migrated (const char *path, guint upto)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = hearth_migrations_load_builtin (&error);
+  sqlite3 *db;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, >, upto);
+  g_ptr_array_set_size (list, upto);
+  db = open_store (path);
+  g_assert_true (hearth_migrations_apply (db, list, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (db, "PRAGMA user_version"), ==, upto);
+  return db;
+}
+
+/* The schema of a fresh store made by every migration of @list
+ * (dump_schema()). */
+static char *
+fresh_schema_of (GPtrArray *list)
+{
+  g_autoptr(GError) error = NULL;
+  sqlite3 *fresh = open_store (":memory:");
+  char *schema;
+
+  g_assert_true (hearth_migrations_apply (fresh, list, &error));
+  g_assert_no_error (error);
+  schema = dump_schema (fresh);
+  sqlite3_close (fresh);
+  return schema;
+}
+
 /* How many temporary tables (OP_OpenEphemeral) the statement's program
  * opens: a CHECK `x IN (three values or more)` opens one. */
 static int
@@ -262,31 +308,21 @@ test_check_lists (void)
   g_autofree char *path = g_build_filename (dir, "store.db", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = hearth_migrations_load_builtin (&error);
-  g_autoptr(GPtrArray) upto14 = hearth_migrations_load_builtin (&error);
   g_autofree char *rows_before = NULL;
   g_autofree char *rows_after = NULL;
   g_autofree char *schema = NULL;
   g_autofree char *fresh_schema = NULL;
   sqlite3 *db = NULL;
   sqlite3 *other = NULL;
-  sqlite3 *fresh = NULL;
   sqlite3 *db14 = NULL;
   int opens[G_N_ELEMENTS (statements)];
   gint64 cookie;
 
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, >=, 15);
-  g_ptr_array_set_size (upto14, 14);
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
-  g_assert_true (hearth_migrations_apply (db, upto14, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (test_query_int (db, "PRAGMA user_version"), ==, 14);
+  db = open_migrated (path, 14);
   /* The same rows in a store left at 14, to compare what the triggers do. */
-  g_assert_cmpint (sqlite3_open (":memory:", &db14), ==, SQLITE_OK);
-  g_assert_cmpint (hearth_store_add_key_functions (db14), ==, SQLITE_OK);
-  g_assert_true (hearth_migrations_apply (db14, upto14, &error));
-  g_assert_no_error (error);
+  db14 = open_migrated (":memory:", 14);
 
   /* A row for every value the lists allow. */
   test_exec (db, check_lists_rows);
@@ -301,8 +337,7 @@ test_check_lists (void)
     }
 
   /* Another connection, its schema read before the migration. */
-  g_assert_cmpint (sqlite3_open (path, &other), ==, SQLITE_OK);
-  g_assert_cmpint (hearth_store_add_key_functions (other), ==, SQLITE_OK);
+  other = open_store (path);
   g_assert_cmpint (ephemeral_opens (other, statements[0]), >=, 1);
   cookie = test_query_int (db, "PRAGMA schema_version");
 
@@ -367,17 +402,12 @@ test_check_lists (void)
                               " VALUES ('r5', 'h2', 'b', 'county', 't', 'none', 'monitored')"));
 
   /* The migrated store's schema is a fresh store's, word for word. */
-  g_assert_cmpint (sqlite3_open (":memory:", &fresh), ==, SQLITE_OK);
-  g_assert_cmpint (hearth_store_add_key_functions (fresh), ==, SQLITE_OK);
-  g_assert_true (hearth_migrations_apply (fresh, list, &error));
-  g_assert_no_error (error);
   schema = dump_schema (db);
-  fresh_schema = dump_schema (fresh);
+  fresh_schema = fresh_schema_of (list);
   g_assert_cmpstr (schema, ==, fresh_schema);
   g_assert_null (strstr (schema, "IN ('red'"));
   g_assert_null (strstr (schema, "IN ('open'"));
 
-  sqlite3_close (fresh);
   sqlite3_close (db14);
   sqlite3_close (other);
   sqlite3_close (db);
@@ -409,7 +439,6 @@ test_record_writes_unchecked (void)
   g_autofree char *path = g_build_filename (dir, "store.db", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = hearth_migrations_load_builtin (&error);
-  g_autoptr(GPtrArray) upto15 = hearth_migrations_load_builtin (&error);
   g_autofree char *rows_before = NULL;
   g_autofree char *rows_after = NULL;
   g_autofree char *view_before = NULL;
@@ -420,17 +449,11 @@ test_record_writes_unchecked (void)
   const char *view[] = { view_sql };
   sqlite3 *db = NULL;
   sqlite3 *other = NULL;
-  sqlite3 *fresh = NULL;
   gint64 cookie;
 
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, >=, 16);
-  g_ptr_array_set_size (upto15, 15);
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (hearth_store_add_key_functions (db), ==, SQLITE_OK);
-  g_assert_true (hearth_migrations_apply (db, upto15, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (test_query_int (db, "PRAGMA user_version"), ==, 15);
+  db = open_migrated (path, 15);
   test_exec (db, edits);
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM record_writes"), ==, 3);
   rows_before = dump_queries (db, queries, 1);
@@ -439,8 +462,7 @@ test_record_writes_unchecked (void)
   g_assert_false (exec_ok (db, array_row));
   g_assert_nonnull (strstr (sqlite3_errmsg (db), "CHECK constraint failed"));
 
-  g_assert_cmpint (sqlite3_open (path, &other), ==, SQLITE_OK);
-  g_assert_cmpint (hearth_store_add_key_functions (other), ==, SQLITE_OK);
+  other = open_store (path);
   g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM record_writes"), ==, 3);
   cookie = test_query_int (db, "PRAGMA schema_version");
 
@@ -461,16 +483,11 @@ test_record_writes_unchecked (void)
   g_assert_true (exec_ok (db, "DELETE FROM record_writes WHERE record_id = 'h2'"));
   g_assert_true (exec_ok (db, array_row));
 
-  g_assert_cmpint (sqlite3_open (":memory:", &fresh), ==, SQLITE_OK);
-  g_assert_cmpint (hearth_store_add_key_functions (fresh), ==, SQLITE_OK);
-  g_assert_true (hearth_migrations_apply (fresh, list, &error));
-  g_assert_no_error (error);
   schema = dump_schema (db);
-  fresh_schema = dump_schema (fresh);
+  fresh_schema = fresh_schema_of (list);
   g_assert_cmpstr (schema, ==, fresh_schema);
   g_assert_null (strstr (schema, "json_type (fields)"));
 
-  sqlite3_close (fresh);
   sqlite3_close (other);
   sqlite3_close (db);
 }

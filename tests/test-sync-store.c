@@ -3898,6 +3898,32 @@ held_edit (const char *table, const char *id, const char *field, const char *val
   return c;
 }
 
+/* The first page of the held-record tests, applied to @b (cursor 2):
+ * household @id made by DEV-A a minute before START_MS, its village and
+ * its head's name 甲, one write. */
+static void
+held_first_page (Replica *b, const char *id)
+{
+  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  guint rejected = 0;
+
+  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
+  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
+  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rejected, ==, 0);
+}
+
+/* Adds to @second DEV-B's later edits of household @id: its head's name
+ * 乙 (concurrent with held_first_page()'s) and a phone. */
+static void
+held_second_page (GPtrArray *second, const char *id)
+{
+  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
+  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+}
+
 /* Which records of a page the store holds edits of is read once a page,
  * a table at a time (sync-apply.c, probe_records()): a record held from
  * an earlier page has its stored edits merged with the page's (a
@@ -3979,7 +4005,6 @@ test_held_fields_read (void)
     {
       g_autofree char *name = g_strdup_printf ("sync-held-fields-%u", f);
       g_autoptr(Replica) b = replica_new (name, START_MS);
-      g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
       g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
       g_autoptr(GError) error = NULL;
       g_autofree char *id = g_uuid_string_random ();
@@ -3988,10 +4013,7 @@ test_held_fields_read (void)
       gboolean other_fields = f == G_N_ELEMENTS (forms);   /* the last: a write of other fields only */
       guint rejected = 0;
 
-      g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
-      g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
-      g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
-      g_assert_no_error (error);
+      held_first_page (b, id);
       /* The write's row in the form under test (the head_name edit's
        * version and value kept); its village_code in a write of its own. */
       sql = g_strdup_printf ("UPDATE record_writes SET fields = '%s' WHERE record_id = '%s'",
@@ -4004,8 +4026,7 @@ test_held_fields_read (void)
       g_assert_cmpint (count (b, sql), ==, other_fields ? 0 : 1);
       g_clear_pointer (&sql, g_free);
 
-      g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
-      g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+      held_second_page (second, id);
       g_assert_true (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
       g_assert_no_error (error);
       g_assert_cmpuint (rejected, ==, 0);
@@ -4083,14 +4104,10 @@ test_held_fields_json5 (void)
       json5 = sqlite3_step (st) == SQLITE_ROW;
       sqlite3_finalize (st);
 
-      g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
-      g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
-      g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
-      g_assert_no_error (error);
+      held_first_page (b, id);
       held_store_raw_write (b, id, forms[f], strlen (forms[f]));
 
-      g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
-      g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+      held_second_page (second, id);
       if (!hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error))
         {
           if (json5)
@@ -4124,7 +4141,6 @@ test_held_key_nul (void)
 {
   static const char fields[] = "{\"village_code\":\"150422100301\",\"head_name\0zz\":\"甲\"}";
   g_autoptr(Replica) b = replica_new ("sync-held-key-nul", START_MS);
-  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *id = g_uuid_string_random ();
@@ -4133,14 +4149,10 @@ test_held_key_nul (void)
   g_autofree char *stored = NULL;
   guint rejected = 0;
 
-  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
-  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
-  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
-  g_assert_no_error (error);
+  held_first_page (b, id);
   held_store_raw_write (b, id, fields, sizeof fields - 1);
 
-  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
-  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  held_second_page (second, id);
   for (guint i = 0; i < second->len; i++)
     {
       HearthChange *c = second->pdata[i];
@@ -4178,7 +4190,6 @@ static void
 test_later_fields_refused_after (void)
 {
   g_autoptr(Replica) b = replica_new ("sync-later-refused-after", START_MS);
-  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *id = g_uuid_string_random ();
@@ -4186,10 +4197,7 @@ test_later_fields_refused_after (void)
   g_autofree char *value = NULL;
   guint rejected = 0;
 
-  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
-  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
-  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
-  g_assert_no_error (error);
+  held_first_page (b, id);
   test_exec (b->db, "PRAGMA writable_schema = ON;"
                     "UPDATE sqlite_schema SET sql = replace (sql, 'resolution   TEXT',"
                     " 'resolution   TEXT CHECK (lost_value <> ''甲'')') WHERE name = 'conflicts';"
@@ -4199,8 +4207,7 @@ test_later_fields_refused_after (void)
                              "AND instr (sql, 'CHECK (lost_value') > 0"), ==, 1);
 
   /* A concurrent edit of head_name (its conflict refused) and a phone. */
-  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
-  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  held_second_page (second, id);
   g_assert_false (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
   g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE);
   sql = g_strdup_printf ("SELECT head_name || '|' || phone || '|' || "
@@ -4224,7 +4231,6 @@ static void
 test_held_same_version (void)
 {
   g_autoptr(Replica) b = replica_new ("sync-held-same-version", START_MS);
-  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *id = g_uuid_string_random ();
@@ -4232,10 +4238,7 @@ test_held_same_version (void)
   g_autofree char *value = NULL;
   guint rejected = 0;
 
-  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
-  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
-  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
-  g_assert_no_error (error);
+  held_first_page (b, id);
   g_assert_cmpint (count (b, "SELECT count (*) FROM record_writes"), ==, 1);
 
   /* The phone of the first write's version; a note of a later one. */
@@ -4264,7 +4267,6 @@ static void
 test_damaged_versions (void)
 {
   g_autoptr(Replica) b = replica_new ("sync-damaged-versions", START_MS);
-  g_autoptr(GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *id = g_uuid_string_random ();
@@ -4272,16 +4274,12 @@ test_damaged_versions (void)
   g_autofree char *row = NULL;
   guint rejected = 0;
 
-  g_ptr_array_add (first, held_edit ("households", id, "village_code", "150422100301", START_MS - 60000, "DEV-A"));
-  g_ptr_array_add (first, held_edit ("households", id, "head_name", "甲", START_MS - 60000, "DEV-A"));
-  g_assert_true (hearth_sync_store_apply (b->sync, first, 2, TRUE, &rejected, &error));
-  g_assert_no_error (error);
+  held_first_page (b, id);
   sql = g_strdup_printf ("UPDATE record_versions SET versions = '{\"V1\":\"head_name\"}' WHERE record_id = '%s'", id);
   g_assert_cmpint (sqlite3_exec (b->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
 
-  g_ptr_array_add (second, held_edit ("households", id, "head_name", "乙", START_MS - 30000, "DEV-B"));
-  g_ptr_array_add (second, held_edit ("households", id, "phone", "13800000000", START_MS - 30000, "DEV-B"));
+  held_second_page (second, id);
   g_assert_false (hearth_sync_store_apply (b->sync, second, 4, FALSE, &rejected, &error));
   g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE);
   g_assert_nonnull (strstr (error->message, "not of the form"));
