@@ -413,84 +413,6 @@ test_check_lists (void)
   sqlite3_close (db);
 }
 
-/* 0016 takes record_writes' CHECK (json_type (fields) = 'object') out of
- * its text in sqlite_schema: a store's writes keep their rows, read
- * through field_edits as before; a row that is not an object, refused
- * before, is taken, on a connection opened before the migration too;
- * and the migrated store's schema is a fresh store's. */
-static void
-test_record_writes_unchecked (void)
-{
-  static const char edits[] =
-    "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) VALUES"
-    " ('households', 'h1', 'head_name', '001772676000000-00000000-DEV-A', '', '甲', 'w1'),"
-    " ('households', 'h1', 'phone', '001772676000000-00000000-DEV-A', '', '138', 'w1'),"
-    " ('households', 'h1', 'head_name', '001772676060000-00000000-DEV-B', '001772676000000-00000000-DEV-A', '乙', 'w2'),"
-    " ('tasks', 't1', 'status', '001772676000000-00000000-DEV-A', '', 'done', 'w3');";
-  static const char rows_sql[] =
-    "SELECT record_table, record_id, hlc, wall, fields FROM record_writes ORDER BY rowid";
-  static const char view_sql[] =
-    "SELECT record_table, record_id, field, hlc, parents, value, wall FROM field_edits "
-    "ORDER BY record_table, record_id, field, hlc";
-  static const char array_row[] =
-    "INSERT INTO record_writes (record_table, record_id, hlc, wall, fields) "
-    "VALUES ('households', 'h2', '001772676000000-00000000-DEV-C', '', '[\"not\", \"an object\"]')";
-  g_autofree char *dir = test_make_dir ("record-writes-unchecked");
-  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) list = hearth_migrations_load_builtin (&error);
-  g_autofree char *rows_before = NULL;
-  g_autofree char *rows_after = NULL;
-  g_autofree char *view_before = NULL;
-  g_autofree char *view_after = NULL;
-  g_autofree char *schema = NULL;
-  g_autofree char *fresh_schema = NULL;
-  const char *queries[] = { rows_sql };
-  const char *view[] = { view_sql };
-  sqlite3 *db = NULL;
-  sqlite3 *other = NULL;
-  gint64 cookie;
-
-  g_assert_no_error (error);
-  g_assert_cmpuint (list->len, >=, 16);
-  db = open_migrated (path, 15);
-  test_exec (db, edits);
-  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM record_writes"), ==, 3);
-  rows_before = dump_queries (db, queries, 1);
-  view_before = dump_queries (db, view, 1);
-  /* Refused before 0016. */
-  g_assert_false (exec_ok (db, array_row));
-  g_assert_nonnull (strstr (sqlite3_errmsg (db), "CHECK constraint failed"));
-
-  other = open_store (path);
-  g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM record_writes"), ==, 3);
-  cookie = test_query_int (db, "PRAGMA schema_version");
-
-  g_assert_true (hearth_migrations_apply (db, list, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (test_query_int (db, "PRAGMA user_version"), ==, list->len);
-  g_assert_cmpint (test_query_int (db, "PRAGMA schema_version"), >, cookie);
-  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM sqlite_schema WHERE name = 'migration_0016_check'"), ==, 0);
-  rows_after = dump_queries (db, queries, 1);
-  view_after = dump_queries (db, view, 1);
-  g_assert_cmpstr (rows_after, ==, rows_before);
-  g_assert_cmpstr (view_after, ==, view_before);
-  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), ==, 0);
-
-  /* Taken now, by the connection opened before too (its schema read
-   * again: the schema version moved). */
-  g_assert_true (exec_ok (other, array_row));
-  g_assert_true (exec_ok (db, "DELETE FROM record_writes WHERE record_id = 'h2'"));
-  g_assert_true (exec_ok (db, array_row));
-
-  schema = dump_schema (db);
-  fresh_schema = fresh_schema_of (list);
-  g_assert_cmpstr (schema, ==, fresh_schema);
-  g_assert_null (strstr (schema, "json_type (fields)"));
-
-  sqlite3_close (other);
-  sqlite3_close (db);
-}
 
 int
 main (int argc, char **argv)
@@ -500,6 +422,5 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/migrate/apply-in-order", test_apply_in_order);
   g_test_add_func ("/schema/migrate/store-newer-schema", test_store_newer_schema);
   g_test_add_func ("/schema/migrate/check-lists", test_check_lists);
-  g_test_add_func ("/schema/migrate/record-writes-unchecked", test_record_writes_unchecked);
   return g_test_run ();
 }
