@@ -930,7 +930,7 @@ hearth_center_new (HearthCenterStore *store, GError **error)
   self->store = g_object_ref (store);
   /* This center is the store's one server (serve holds PATH.serve-lock):
    * the group commit leaves the sync of each group off the writer's way
-   * (run_in_group(), PROTOCOL.md section 1). */
+   * (wait_for_group(), PROTOCOL.md section 1). */
   hearth_center_store_pipeline (store);
   g_mutex_init (&self->group_lock);
   g_cond_init (&self->writer_wake);
@@ -3317,7 +3317,7 @@ run_group (HearthCenter *self, PushGroup *group, gboolean isolated, guint64 *tic
       if (!push_in_group (self, txn, group->jobs[i], isolated, error))
         return FALSE;   /* the transaction rolled back as it goes */
     }
-  /* Not synced yet: the next group goes first (run_in_group()). */
+  /* Not synced yet: the next group goes first (wait_for_group()). */
   return hearth_center_txn_commit_deferred (g_steal_pointer (&txn), ticket, error);
 }
 
@@ -3353,7 +3353,7 @@ fail_group (PushGroup *group, const GError *error)
  * HEARTH_CENTER_GROUP_CHANGES changes) as a group, commits them in one
  * write transaction and hands the commit's ticket and the group to the
  * group's first push, whose thread syncs it and answers the others
- * (run_in_group()): the next group is written while this one's WAL
+ * (wait_for_group()): the next group is written while this one's WAL
  * frames are synced (PROTOCOL.md section 1). One thread of its own rather than one of the
  * pushes' leading: the serve's push handlers parse at a lower priority
  * than it (center-server.c), and the writer's turn, the one serial part
@@ -3379,7 +3379,7 @@ writer_main (gpointer data)
           continue;
         }
       group.len = 0;
-      /* The queue holds at most HEARTH_CENTER_MAX_WAITING (run_in_group()). */
+      /* The queue holds at most HEARTH_CENTER_MAX_WAITING (push_intake()). */
       while (!g_queue_is_empty (&self->pending) && changes < HEARTH_CENTER_GROUP_CHANGES)
         {
           PushJob *next = g_queue_pop_head (&self->pending);

@@ -23,7 +23,7 @@
  *     released the 257 are committed, and the 43 sent again are stored:
  *     every push once.
  *   /center/busy/hand-over: the group commit's waking (center-sync.c,
- *     run_in_group()), driven from threads of the test on a real store
+ *     push_intake(), wait_for_group()), driven from threads of the test on a real store
  *     file while another connection holds its write lock: the writer takes one push
  *     (waiting for the lock), twelve of 2,000 changes wait behind it, one
  *     of which the store refuses (a trigger). None is answered while the

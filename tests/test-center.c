@@ -8576,7 +8576,7 @@ test_sync_failure (void)
 
 /* A group of pushes whose sync fails (tests/slow-sync.c: EIO): the
  * group's first push's thread waits for the sync and answers the others
- * (center-sync.c, run_in_group()), each with the failure's 500, "could
+ * (center-sync.c, wait_for_group()), each with the failure's 500, "could
  * not write to its disk", none acknowledged. The store's write lock held
  * by another connection while six pushes arrive: the writer takes the
  * first alone and the five behind it as one group (a first and four
