@@ -956,9 +956,9 @@ hearth_center_new (HearthCenterStore *store, GError **error)
       return NULL;
     }
   self->seen_thread = g_thread_new ("hearth-seen", seen_thread, self);
-  /* Made here, by the thread that makes the center, not by a push's
-   * handler: a thread inherits its maker's nice value, and the push
-   * handlers are niced (center-server.c PUSH_HANDLER_NICE). */
+  /* Made here, by the thread that makes the center, not by a parse
+   * thread: a thread inherits its maker's nice value, and the parse
+   * threads nice themselves (parser_main()). */
   self->writer = g_thread_new ("hearth-writer", writer_main, self);
   g_mutex_init (&self->intake_lock);
   g_cond_init (&self->intake_wake);

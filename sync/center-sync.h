@@ -402,8 +402,11 @@ const char *hearth_center_get_epoch (HearthCenter *center);
  * folder, read back and removed): signature checks first (PROTOCOL.md
  * section 4), then the body, then the store. A refused request changes
  * nothing; a store failure is a 500 and nothing of it is committed.
+ * A push is checked and parsed by the center's parse threads, in the
+ * order pushes come, and answered once its group commit is durable:
+ * the caller's thread waits meanwhile.
  *
- * Returns: (transfer full): the reply. Thread-safe.
+ * Returns: (transfer full): the reply. Thread-safe; a push blocks.
  */
 HearthCenterReply *hearth_center_handle (HearthCenter              *center,
                                          const HearthCenterRequest *request);
