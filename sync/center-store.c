@@ -108,13 +108,21 @@ hearth_center_store_open (const char *uri, gboolean create, GError **error)
   return NULL;
 }
 
-#define IFACE(txn) HEARTH_CENTER_STORE_GET_IFACE ((txn)->store)
+#define IFACE(txn) \
+  (G_LIKELY ((txn)->iface != NULL) ? (txn)->iface : HEARTH_CENTER_STORE_GET_IFACE ((txn)->store))
 
 HearthCenterTxn *
 hearth_center_store_begin (HearthCenterStore *self, gboolean write, GError **error)
 {
+  HearthCenterStoreInterface *iface;
+  HearthCenterTxn *txn;
+
   g_return_val_if_fail (HEARTH_IS_CENTER_STORE (self), NULL);
-  return HEARTH_CENTER_STORE_GET_IFACE (self)->begin (self, write, error);
+  iface = HEARTH_CENTER_STORE_GET_IFACE (self);
+  txn = iface->begin (self, write, error);
+  if (txn != NULL)
+    txn->iface = iface;
+  return txn;
 }
 
 gboolean

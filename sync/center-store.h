@@ -305,11 +305,17 @@ G_DECLARE_INTERFACE (HearthCenterStore, hearth_center_store, HEARTH, CENTER_STOR
 /**
  * HearthCenterTxn:
  * @store: the store that began it
+ * @iface: its interface, set by hearth_center_store_begin() (%NULL in a
+ *   transaction made otherwise: looked up from @store)
  *
  * A transaction. Implementations extend it (this struct first).
  */
 typedef struct {
   HearthCenterStore *store;
+  /* Kept rather than looked up for each call (g_type_interface_peek(),
+   * some 30 instructions a call: the writer makes a dozen calls a
+   * change). */
+  struct _HearthCenterStoreInterface *iface;
 } HearthCenterTxn;
 
 /*
