@@ -141,9 +141,12 @@ typedef struct {
    * numbered has its row written with its state (states_flush()), not
    * a row of '{}' at once and its state over it when the push ends. */
   gint64 next_rkey;
-  /* "tbl\nrecord_id" of the immutable record the last
-   * sqlite_find_record() did not find, or NULL. */
-  char *record_absent;
+  /* The immutable record the last sqlite_find_record() did not find
+   * (record_absent FALSE: none, or a name longer than these hold): its
+   * table and id copied here rather than joined in a string made and
+   * freed for each record (some 400 instructions a record). */
+  gboolean record_absent;
+  char absent_table[24], absent_id[64];
   gint64 record_absent_key;   /* its identity's key (hearth_record_key ()) */
   /* "tbl\nrecord_id\nfield\nhlc" of the heads the transaction found
    * stored (sqlite_list_heads()) since the last savepoint began or
@@ -1383,7 +1386,6 @@ txn_end (SqliteTxn *t)
   g_clear_pointer (&t->states, g_hash_table_unref);
   g_clear_pointer (&t->held, g_hash_table_unref);
   g_free (t->edit_absent);
-  g_free (t->record_absent);
   g_free (t->numbered_id);
   g_object_unref (t->parent.store);
   g_free (t);
@@ -2306,23 +2308,26 @@ static HearthChange *
 sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GError **error)
 {
   SqliteTxn *t = (SqliteTxn *) txn;
-  /* By its identity's key (0017-record-identity-key.sql). */
-  sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_record_key "
-                              "WHERE " BOUND_RECORD_ROW_IS, error);
   GError *local = NULL;
   HearthChange *found;
   gint64 key;
+  gsize table_size, id_size;
 
-  g_clear_pointer (&t->record_absent, g_free);
-  if (st == NULL)
-    return NULL;
+  t->record_absent = FALSE;
   key = txn_record_key (t, table, id);
-  /* A record new to the center (the writer's filter: no look-up). */
+  /* A record new to the center (the writer's filter: no look-up, nor
+   * its statement fetched). */
   if (writer_filters (t) &&
       !key_filter_may_hold (HEARTH_CENTER_STORE_SQLITE (t->parent.store)->record_keys, (guint64) key))
     found = NULL;
   else
     {
+      /* By its identity's key (0017-record-identity-key.sql). */
+      sqlite3_stmt *st = stmt (t, "SELECT " CHANGE_COLUMNS " FROM changes INDEXED BY changes_record_key "
+                                  "WHERE " BOUND_RECORD_ROW_IS, error);
+
+      if (st == NULL)
+        return NULL;
       bind_borrowed (st, 1, table);
       bind_borrowed (st, 2, id);
       sqlite3_bind_int64 (st, 3, key);
@@ -2333,11 +2338,16 @@ sqlite_find_record (HearthCenterTxn *txn, const char *table, const char *id, GEr
       g_propagate_error (error, local);
       return NULL;
     }
-  /* Remembered for sqlite_add_change(), which stores it next. */
-  if (found == NULL)
+  /* Remembered for sqlite_add_change(), which stores it next (a name
+   * longer than a table's or a UUID is looked up again there). */
+  table_size = strlen (table) + 1;
+  id_size = strlen (id) + 1;
+  if (found == NULL && table_size <= sizeof t->absent_table && id_size <= sizeof t->absent_id)
     {
-      t->record_absent = g_strconcat (table, "\n", id, NULL);
+      memcpy (t->absent_table, table, table_size);
+      memcpy (t->absent_id, id, id_size);
       t->record_absent_key = key;
+      t->record_absent = TRUE;
     }
   return found;
 }
@@ -2628,17 +2638,17 @@ sqlite_add_change (HearthCenterTxn *txn, const char *device_id, gint64 seq, cons
    * asks before it stores one). */
   if (!edit && !edits)
     {
-      g_autofree char *key = g_strconcat (c->table, "\n", c->id, NULL);
-      gboolean known_absent = g_strcmp0 (t->record_absent, key) == 0;
+      gboolean known_absent = t->record_absent && strcmp (c->id, t->absent_id) == 0 &&
+                              strcmp (c->table, t->absent_table) == 0;
 
       vkey = known_absent ? t->record_absent_key : txn_record_key (t, c->table, c->id);
-      g_clear_pointer (&t->record_absent, g_free);
+      t->record_absent = FALSE;
       if (!known_absent)
         {
           GError *local = NULL;
           g_autoptr(HearthChange) found = sqlite_find_record (txn, c->table, c->id, &local);
 
-          g_clear_pointer (&t->record_absent, g_free);
+          t->record_absent = FALSE;
           if (local != NULL)
             {
               g_propagate_error (error, local);
