@@ -99,6 +99,12 @@ read_changes (HearthScan *r, HearthPushBatch *batch)
       item->fields_text = sent.fields_text;
       item->fields_len = sent.fields_len;
       item->n_digest_text = sent.n_digest;
+      /* Parsed by the codec's check: version_ahead() need not again. */
+      if (sent.have_version)
+        {
+          item->version = sent.version;
+          item->version_parsed = 1;
+        }
       for (guint i = 0; i < sent.n_digest; i++)
         {
           item->digest_text[i] = sent.digest[i];

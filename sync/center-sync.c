@@ -2042,6 +2042,9 @@ version_ahead (HearthPushItem *item)
 {
   const HearthChange *c = item->change;
 
+  /* The one-pass reader's check parsed it already (center-push-parse.c). */
+  if (item->version_parsed == 1)
+    return;
   item->version_parsed = 0;
   if (c == NULL || (c->kind != HEARTH_CHANGE_EDIT && c->kind != HEARTH_CHANGE_EDITS) || c->hlc == NULL)
     return;

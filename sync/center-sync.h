@@ -232,7 +232,9 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  *   computed on the request's thread before the writer checks the chain
  *   (empty: not computed, the writer computes it)
  * @version: an edit's or a write's version parsed on the request's
- *   thread (version_ahead() of center-sync.c), when @version_parsed is 1
+ *   thread (by the one-pass reader's check of the change,
+ *   hearth_scan_push_change(), or version_ahead() of center-sync.c),
+ *   when @version_parsed is 1
  * @version_parsed: 1 @version holds it, -1 it is no version (the writer
  *   says why), 0 not parsed (the writer parses it)
  * @fields_known: whether @unknown_field and @guarded were set on the

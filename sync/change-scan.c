@@ -741,7 +741,10 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
   *fields_text = NULL;
   *fields_len = 0;
   if (sent != NULL)
-    sent->n_digest = 0;
+    {
+      sent->n_digest = 0;
+      sent->have_version = FALSE;
+    }
   if (!scan_take (r, '{'))
     goto out;
   start = r->p - 1;
@@ -874,10 +877,12 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
     }
   else if (kind == HEARTH_CHANGE_RECORD)
     c->fields = g_steal_pointer (&fields);
-  if (!hearth_change_valid_scanned (c))
+  if (!hearth_change_valid_scanned (c, sent != NULL ? &sent->version : NULL))
     g_clear_pointer (&c, hearth_change_free);
   else
     {
+      if (sent != NULL)
+        sent->have_version = kind == HEARTH_CHANGE_EDIT || kind == HEARTH_CHANGE_EDITS;
       if (kind == HEARTH_CHANGE_RECORD)
         {
           *fields_text = text;

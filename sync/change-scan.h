@@ -115,6 +115,9 @@ HearthChange *hearth_scan_change_fields (HearthScan  *s,
  *   outcome's digest: without "seq", "household" and "village"), as
  *   three pieces of @s's text to be read one after the other
  * @digest_len: (array fixed-size=3): their lengths
+ * @version: an edit's or a write's version, parsed (the codec's check
+ *   parses it: the center need not again), when @have_version
+ * @have_version: whether @version holds it
  */
 typedef struct {
   const char *fields_text;
@@ -122,6 +125,8 @@ typedef struct {
   guint n_digest;
   const char *digest[3];
   gsize digest_len[3];
+  HearthHlc version;
+  gboolean have_version;
 } HearthScanAsSent;
 
 /**

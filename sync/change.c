@@ -786,13 +786,14 @@ get_number (JsonObject *o, const char *member, const char *where, gint64 *out, G
   return TRUE;
 }
 
+/* @out: (out) (optional): the version parsed. */
 static gboolean
-valid_version (const char *text, const char *where, const char *member, GError **error)
+valid_version (const char *text, const char *where, const char *member, HearthHlc *out, GError **error)
 {
   HearthHlc hlc;
   g_autoptr(GError) local = NULL;
 
-  if (hearth_hlc_parse (text, &hlc, &local))
+  if (hearth_hlc_parse (text, out != NULL ? out : &hlc, &local))
     return TRUE;
   return invalid (error, where, _("“%s” is not a version: %s"), member, local->message);
 }
@@ -816,7 +817,7 @@ get_versions (JsonNode *node, const char *where, const char *member, GPtrArray *
 
       if (!JSON_NODE_HOLDS_VALUE (p) || json_node_get_value_type (p) != G_TYPE_STRING)
         return invalid (error, where, _("“%s” must be an array of versions"), member);
-      if (!valid_version (json_node_get_string (p), where, member, error))
+      if (!valid_version (json_node_get_string (p), where, member, NULL, error))
         return FALSE;
       g_ptr_array_add (out, g_strdup (json_node_get_string (p)));
     }
@@ -954,14 +955,14 @@ hearth_change_from_json (JsonNode *node, const char *where, GError **error)
                    HEARTH_CHANGE_MAX_NAME);
           return NULL;
         }
-      if (!valid_version (c->hlc, where, "hlc", error) ||
+      if (!valid_version (c->hlc, where, "hlc", NULL, error) ||
           !get_versions (json_object_get_member (o, "parents"), where, "parents", c->parents, error))
         return NULL;
     }
   else if (c->kind == HEARTH_CHANGE_EDITS)
     {
       if (!get_string (o, "hlc", TRUE, where, &c->hlc, error) || !get_string (o, "wall", FALSE, where, &c->wall, error) ||
-          !valid_version (c->hlc, where, "hlc", error) || !get_field_edits (o, where, c, error))
+          !valid_version (c->hlc, where, "hlc", NULL, error) || !get_field_edits (o, where, c, error))
         return NULL;
     }
   else
@@ -1032,7 +1033,7 @@ valid_versions (gboolean texts_checked, const GPtrArray *versions)
     return FALSE;
   for (guint i = 0; i < versions->len; i++)
     if (versions->pdata[i] == NULL || (!texts_checked && !valid_text (versions->pdata[i])) ||
-        !valid_version (versions->pdata[i], "", "parents", NULL))
+        !valid_version (versions->pdata[i], "", "parents", NULL, NULL))
       return FALSE;
   return TRUE;
 }
@@ -1040,9 +1041,10 @@ valid_versions (gboolean texts_checked, const GPtrArray *versions)
 #define TEXT_OK(s) (texts_checked || valid_text (s))
 
 /* @texts_checked: every string of @c is known to be UTF-8 of at most
- * HEARTH_CHANGE_MAX_VALUE bytes (hearth_change_valid_scanned()). */
+ * HEARTH_CHANGE_MAX_VALUE bytes (hearth_change_valid_scanned()).
+ * @version: (out) (optional): an edit's or a write's version, parsed. */
 static gboolean
-change_valid (const HearthChange *c, gboolean texts_checked)
+change_valid (const HearthChange *c, gboolean texts_checked, HearthHlc *version)
 {
   const char *const *tables;
   GHashTableIter iter;
@@ -1060,7 +1062,7 @@ change_valid (const HearthChange *c, gboolean texts_checked)
     {
       if (c->field == NULL || c->value == NULL || c->hlc == NULL || !TEXT_OK (c->field) || !TEXT_OK (c->value) ||
           !TEXT_OK (c->hlc) || (c->wall != NULL && !TEXT_OK (c->wall)) || !valid_name (c->field) ||
-          !valid_version (c->hlc, "", "hlc", NULL) || c->parents == NULL ||
+          !valid_version (c->hlc, "", "hlc", version, NULL) || c->parents == NULL ||
           c->parents->len > HEARTH_CHANGE_MAX_PARENTS || c->fields != NULL)
         return FALSE;
       return valid_versions (texts_checked, c->parents);
@@ -1068,8 +1070,9 @@ change_valid (const HearthChange *c, gboolean texts_checked)
   if (c->kind == HEARTH_CHANGE_EDITS)
     {
       if (c->hlc == NULL || !TEXT_OK (c->hlc) || (c->wall != NULL && !TEXT_OK (c->wall)) ||
-          !valid_version (c->hlc, "", "hlc", NULL) || c->field != NULL || c->value != NULL || c->parents != NULL ||
-          c->fields != NULL || c->edits == NULL || c->edits->len == 0 || c->edits->len > HEARTH_CHANGE_MAX_FIELDS)
+          !valid_version (c->hlc, "", "hlc", version, NULL) || c->field != NULL || c->value != NULL ||
+          c->parents != NULL || c->fields != NULL || c->edits == NULL || c->edits->len == 0 ||
+          c->edits->len > HEARTH_CHANGE_MAX_FIELDS)
         return FALSE;
       for (guint i = 0; i < c->edits->len; i++)
         {
@@ -1100,14 +1103,14 @@ gboolean
 hearth_change_valid (const HearthChange *c)
 {
   g_return_val_if_fail (c != NULL, FALSE);
-  return change_valid (c, FALSE);
+  return change_valid (c, FALSE, NULL);
 }
 
 gboolean
-hearth_change_valid_scanned (const HearthChange *c)
+hearth_change_valid_scanned (const HearthChange *c, HearthHlc *version)
 {
   g_return_val_if_fail (c != NULL, FALSE);
-  return change_valid (c, TRUE);
+  return change_valid (c, TRUE, version);
 }
 
 /* The same set of versions (each set holds a version once). */

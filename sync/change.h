@@ -14,6 +14,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "hlc.h"
+
 G_BEGIN_DECLS
 
 #define HEARTH_CHANGE_ERROR (hearth_change_error_quark ())
@@ -301,12 +303,16 @@ gboolean hearth_change_valid (const HearthChange *change);
  * hearth_change_valid_scanned:
  * @change: a change whose every string is known to be UTF-8 of at most
  *   HEARTH_CHANGE_MAX_VALUE bytes without NUL
+ * @version: (out) (optional): for a valid edit or write of several
+ *   fields, its version (@change's hlc) as hearth_hlc_parse() reads it,
+ *   which the check parses anyway
  *
  * hearth_change_valid() without checking the strings' encoding and size
  * again: for change-scan.c, which checks them as it reads them (a pull
  * page's 80,000 changes were read twice over for it).
  */
-gboolean hearth_change_valid_scanned (const HearthChange *change);
+gboolean hearth_change_valid_scanned (const HearthChange *change,
+                                      HearthHlc          *version);
 
 /**
  * hearth_change_is_uuid:

@@ -62,6 +62,19 @@ check_fast_reader (const char *data, gsize size)
       g_autoptr(GString) ttext = g_string_new (NULL);
 
       fuzz_check (f->seq == t->seq && f->change != NULL && t->change != NULL && t->refusal == NULL);
+      /* An edit's or a write's version comes parsed by the reader's check
+       * (the center does not parse it again), as hearth_hlc_parse() reads
+       * it. */
+      if (f->change->kind == HEARTH_CHANGE_EDIT || f->change->kind == HEARTH_CHANGE_EDITS)
+        {
+          HearthHlc version;
+
+          fuzz_check (f->version_parsed == 1 && hearth_hlc_parse (f->change->hlc, &version, NULL));
+          fuzz_check (hearth_hlc_compare (&f->version, &version) == 0 &&
+                      strcmp (f->version.device, version.device) == 0);
+        }
+      else
+        fuzz_check (f->version_parsed == 0);
       hearth_change_append_json (f->change, FALSE, ftext);
       hearth_change_append_json (t->change, FALSE, ttext);
       fuzz_check (g_string_equal (ftext, ttext));
