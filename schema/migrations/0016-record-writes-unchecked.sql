@@ -12,7 +12,9 @@
 -- hearth_sync_remove_edit () on such a row would be lost without a word;
 -- json_patch () and json_group_object () (a pull's write joined to its
 -- row, a parent renamed) would replace it. Refused, the statement and its
--- caller fail loudly instead. An UPDATE is rare (a write's field written
+-- caller fail loudly instead. A pull applies its pages with the triggers
+-- off: it refuses such a row itself before it joins a write to it
+-- (sync-apply.c, stored_write ()). An UPDATE is rare (a write's field written
 -- again on the device, or a write pulled again), an INSERT is the pull's
 -- every write: the trigger looks at the row being changed only, and the
 -- inserts are not checked:
