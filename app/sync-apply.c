@@ -1441,15 +1441,21 @@ append_member (GString *json, const PendingEdit *e, const char *wall)
 }
 
 /* The wall time of the stored write (@table, @id, @hlc) in *@wall, NULL
- * when the store has no such write. */
+ * when the store has no such write. A write whose stored fields are not
+ * a JSON object (written by hand: every writer writes one) is refused, as
+ * the table's trigger refuses it (migration 0016), which does not run
+ * here (a page is applied with the triggers off): json_patch () would
+ * replace it, not join the page's fields to it. */
 static gboolean
 stored_write (sqlite3 *db, const char *table, const char *id, const char *hlc, char **wall, GError **error)
 {
   sqlite3_stmt *st;
+  gboolean object = TRUE;
   int rc;
 
   *wall = NULL;
-  if ((st = hearth_sync_prepare (db, "SELECT wall FROM record_writes WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
+  if ((st = hearth_sync_prepare (db, "SELECT wall, CASE WHEN json_valid (fields) THEN json_type (fields) END IS 'object' "
+                                     "FROM record_writes WHERE rkey = hearth_edit_key (?1, ?2, NULL) "
                                      "AND vkey = hearth_version_key (?3) AND record_table = ?1 AND record_id = ?2 "
                                      "AND hlc = ?3")) == NULL)
     return hearth_sync_sql_failed (db, error);
@@ -1458,8 +1464,19 @@ stored_write (sqlite3 *db, const char *table, const char *id, const char *hlc, c
   sqlite3_bind_text (st, 3, hlc, -1, SQLITE_STATIC);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
-    *wall = g_strdup ((const char *) sqlite3_column_text (st, 0));
+    {
+      *wall = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      object = sqlite3_column_int (st, 1) != 0;
+    }
   hearth_sync_finish (st);
+  if (!object)
+    {
+      g_set_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE,
+                   _("%s %s: the stored fields of its write %s are not a JSON object, and cannot be changed"),
+                   table, id, hlc);
+      g_clear_pointer (wall, g_free);
+      return FALSE;
+    }
   return rc == SQLITE_ROW || rc == SQLITE_DONE || hearth_sync_sql_failed (db, error);
 }
 

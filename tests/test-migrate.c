@@ -413,6 +413,134 @@ test_check_lists (void)
   sqlite3_close (db);
 }
 
+/* 0016 takes record_writes' CHECK (json_type (fields) = 'object') out of
+ * its text in sqlite_schema: a store's writes keep their rows, read
+ * through field_edits as before; a row that is not an object, refused
+ * before, is taken (on a connection opened before the migration too),
+ * and the migrated store's schema is a fresh store's. What the CHECK
+ * guarded stays refused: such a row is not changed by any writer (the
+ * view's triggers' json_set () would leave it as it is and lose the edit
+ * without a word; json_remove () and json_patch () likewise). */
+static void
+test_record_writes_unchecked (void)
+{
+  static const char edits[] =
+    "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) VALUES"
+    " ('households', 'h1', 'head_name', '001772676000000-00000000-DEV-A', '', '甲', 'w1'),"
+    " ('households', 'h1', 'phone', '001772676000000-00000000-DEV-A', '', '138', 'w1'),"
+    " ('households', 'h1', 'head_name', '001772676060000-00000000-DEV-B', '001772676000000-00000000-DEV-A', '乙', 'w2'),"
+    " ('tasks', 't1', 'status', '001772676000000-00000000-DEV-A', '', 'done', 'w3');";
+  static const char rows_sql[] =
+    "SELECT record_table, record_id, hlc, wall, fields FROM record_writes ORDER BY rowid";
+  static const char view_sql[] =
+    "SELECT record_table, record_id, field, hlc, parents, value, wall FROM field_edits "
+    "ORDER BY record_table, record_id, field, hlc";
+  /* Rows no writer of the app writes: JSON that is not an object, and
+   * text that is not JSON. */
+  static const char *const odd_rows[] = {
+    "INSERT INTO record_writes (record_table, record_id, hlc, wall, fields) "
+    "VALUES ('households', 'h2', '001772676000000-00000000-DEV-C', '', '[\"not\", \"an object\"]')",
+    "INSERT INTO record_writes (record_table, record_id, hlc, wall, fields) "
+    "VALUES ('households', 'h3', '001772676000000-00000000-DEV-C', '', '{\"head_name\": ')",
+  };
+  /* Every writer's change of such a row's fields (RECORD: h2's, then h3's). */
+  static const char *const changes[] = {
+    "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) VALUES "
+    "('households', 'RECORD', 'head_name', '001772676000000-00000000-DEV-C', '', '丙', '')",
+    "UPDATE record_writes SET fields = json_remove (fields, '$.\"head_name\"') WHERE record_id = 'RECORD'",
+    "UPDATE record_writes SET fields = json_patch (fields, '{\"phone\": \"139\"}') WHERE record_id = 'RECORD'",
+    "UPDATE record_writes SET fields = '{}' WHERE record_id = 'RECORD'",
+  };
+  g_autofree char *dir = test_make_dir ("record-writes-unchecked");
+  g_autofree char *path = g_build_filename (dir, "store.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = hearth_migrations_load_builtin (&error);
+  g_autofree char *rows_before = NULL;
+  g_autofree char *rows_after = NULL;
+  g_autofree char *view_before = NULL;
+  g_autofree char *view_after = NULL;
+  g_autofree char *schema = NULL;
+  g_autofree char *fresh_schema = NULL;
+  g_autofree char *odd_before = NULL;
+  g_autofree char *odd_after = NULL;
+  const char *queries[] = { rows_sql };
+  const char *view[] = { view_sql };
+  sqlite3 *db = NULL;
+  sqlite3 *other = NULL;
+  gint64 cookie;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, >=, 16);
+  db = open_migrated (path, 15);
+  test_exec (db, edits);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM record_writes"), ==, 3);
+  rows_before = dump_queries (db, queries, 1);
+  view_before = dump_queries (db, view, 1);
+  /* Refused before 0016. */
+  g_assert_false (exec_ok (db, odd_rows[0]));
+  g_assert_nonnull (strstr (sqlite3_errmsg (db), "CHECK constraint failed"));
+
+  other = open_store (path);
+  g_assert_cmpint (test_query_int (other, "SELECT count(*) FROM record_writes"), ==, 3);
+  cookie = test_query_int (db, "PRAGMA schema_version");
+
+  g_assert_true (hearth_migrations_apply (db, list, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (test_query_int (db, "PRAGMA user_version"), ==, list->len);
+  g_assert_cmpint (test_query_int (db, "PRAGMA schema_version"), >, cookie);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM sqlite_schema WHERE name = 'migration_0016_check'"), ==, 0);
+  rows_after = dump_queries (db, queries, 1);
+  view_after = dump_queries (db, view, 1);
+  g_assert_cmpstr (rows_after, ==, rows_before);
+  g_assert_cmpstr (view_after, ==, view_before);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), ==, 0);
+
+  /* Taken now, by the connection opened before too (its schema read
+   * again: the schema version moved). */
+  g_assert_true (exec_ok (other, odd_rows[0]));
+  g_assert_true (exec_ok (db, "DELETE FROM record_writes WHERE record_id = 'h2'"));
+  for (guint i = 0; i < G_N_ELEMENTS (odd_rows); i++)
+    g_assert_true (exec_ok (db, odd_rows[i]));
+
+  /* But not changed, by either connection: refused, not lost. */
+  odd_before = dump_queries (db, queries, 1);
+  for (guint r = 0; r < G_N_ELEMENTS (odd_rows); r++)
+    for (guint i = 0; i < G_N_ELEMENTS (changes); i++)
+      {
+        g_auto(GStrv) parts = g_strsplit (changes[i], "RECORD", -1);
+        g_autofree char *sql = g_strjoinv (r == 0 ? "h2" : "h3", parts);
+        sqlite3 *on = i % 2 == 0 ? db : other;
+
+        g_assert_false (exec_ok (on, sql));
+        /* Text that is not JSON fails SQLite's JSON functions first
+         * (all but the last change read the row). */
+        if (r == 1 && i + 1 < G_N_ELEMENTS (changes))
+          g_assert_nonnull (strstr (sqlite3_errmsg (on), "malformed JSON"));
+        else
+          g_assert_nonnull (strstr (sqlite3_errmsg (on), "not a JSON object: it cannot be changed"));
+      }
+  odd_after = dump_queries (db, queries, 1);
+  g_assert_cmpstr (odd_after, ==, odd_before);
+  /* Its version may still move (a clamp), and it may go. */
+  g_assert_true (exec_ok (db, "UPDATE record_writes SET hlc = '001772676000001-00000000-DEV-C' WHERE record_id = 'h2'"));
+  g_assert_true (exec_ok (db, "DELETE FROM record_writes WHERE record_id IN ('h2', 'h3')"));
+  /* The objects are changed as before, through the view and by hand. */
+  g_assert_true (exec_ok (other, "INSERT INTO field_edits (record_table, record_id, field, hlc, parents, value, wall) "
+                                 "VALUES ('households', 'h1', 'phone', '001772676060000-00000000-DEV-B', '', '139', 'w2')"));
+  g_assert_true (exec_ok (db, "UPDATE record_writes SET fields = json_patch (fields, '{\"status\": \"open\"}') "
+                              "WHERE record_id = 't1'"));
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_edits WHERE record_id = 'h1'"), ==, 4);
+  g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_edits WHERE record_id = 't1' AND value = 'open'"), ==, 1);
+
+  /* The migrated store's schema is a fresh store's, word for word. */
+  schema = dump_schema (db);
+  fresh_schema = fresh_schema_of (list);
+  g_assert_cmpstr (schema, ==, fresh_schema);
+  g_assert_null (strstr (schema, "json_type (fields)"));
+
+  sqlite3_close (other);
+  sqlite3_close (db);
+}
 
 int
 main (int argc, char **argv)
@@ -422,5 +550,6 @@ main (int argc, char **argv)
   g_test_add_func ("/schema/migrate/apply-in-order", test_apply_in_order);
   g_test_add_func ("/schema/migrate/store-newer-schema", test_store_newer_schema);
   g_test_add_func ("/schema/migrate/check-lists", test_check_lists);
+  g_test_add_func ("/schema/migrate/record-writes-unchecked", test_record_writes_unchecked);
   return g_test_run ();
 }

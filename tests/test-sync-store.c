@@ -3982,6 +3982,41 @@ test_held_probe (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 7);
 }
 
+/* A page's edit of a write the store holds joins its row (sync-apply.c,
+ * insert_pending(): json_patch ()); a row whose fields are not a JSON
+ * object (written by hand: no writer writes one) is refused, as the
+ * table's trigger refuses every other change of it (migration 0016),
+ * which does not run while a page is applied: the page fails, saying so,
+ * and the row is as it was, not replaced by the page's fields. */
+static void
+test_held_write_not_object (void)
+{
+  g_autoptr(Replica) b = replica_new ("sync-held-odd", START_MS);
+  g_autoptr(GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *held = g_uuid_string_random ();
+  g_autofree char *sql = NULL;
+  g_autofree char *fields = NULL;
+  guint rejected = 0;
+
+  held_first_page (b, held);
+  /* The write's first two fields, one row; then made an array by hand. */
+  sql = g_strdup_printf ("UPDATE record_writes SET fields = '[\"甲\"]' WHERE record_id = '%s'", held);
+  g_assert_cmpint (sqlite3_exec (b->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
+  g_clear_pointer (&sql, g_free);
+
+  /* The same write's phone, a page later. */
+  g_ptr_array_add (second, held_edit ("households", held, "phone", "13800000000", START_MS - 60000, "DEV-A"));
+  g_assert_false (hearth_sync_store_apply (b->sync, second, 3, FALSE, &rejected, &error));
+  g_assert_error (error, HEARTH_SYNC_STORE_ERROR, HEARTH_SYNC_STORE_ERROR_SQLITE);
+  g_assert_nonnull (strstr (error->message, "not a JSON object"));
+  sql = g_strdup_printf ("SELECT fields FROM record_writes WHERE record_id = '%s'", held);
+  fields = query_text (b->db, sql);
+  g_assert_cmpstr (fields, ==, "[\"甲\"]");
+  g_assert_cmpint (count (b, "SELECT value FROM sync_state WHERE key = 'cursor'"), ==, 2);
+}
+
 /* A held record's writes as a page's apply reads them before it loads
  * their edits (sync-apply.c, record_holds_none_of(): the rows' JSON keys
  * read in C, field_edits only when one may be a field the page brings):
@@ -4548,12 +4583,16 @@ test_apply_triggers (void)
   int on = -1;
 
   /* The edits' view has the outbox's trigger and an update's (migration
-   * 0014); a pull writes record_writes, which has none. */
+   * 0014); a pull writes record_writes, whose one trigger refuses any
+   * change of a row that is not a JSON object (migration 0016): the
+   * page's one update of it refuses such a row itself (sync-apply.c,
+   * stored_write(); /sync/store/held-write-not-object). */
   triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
                           "'trigger' AND tbl_name IN ('field_edits', 'record_writes', 'submissions', 'reviews', "
                           "'audit_foreign', 'published_forms', 'sync_apply_errors') ORDER BY name)");
   g_assert_cmpstr (triggers, ==,
-                   "field_edits_update sync_outbox_field_edits sync_outbox_reviews sync_outbox_submissions\n");
+                   "field_edits_update record_writes_object sync_outbox_field_edits sync_outbox_reviews "
+                   "sync_outbox_submissions\n");
   g_clear_pointer (&triggers, g_free);
   /* A page writes records of these with the triggers off and writes
    * what these do itself (sync-apply.c: write_created() for the fast
@@ -5414,6 +5453,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sync/store/pages-batch", test_pages_batch);
   g_test_add_func ("/sync/store/later-fields", test_later_fields);
   g_test_add_func ("/sync/store/later-fields-refused-after", test_later_fields_refused_after);
+  g_test_add_func ("/sync/store/held-write-not-object", test_held_write_not_object);
   g_test_add_func ("/sync/store/damaged-versions", test_damaged_versions);
   g_test_add_func ("/sync/store/apply-triggers", test_apply_triggers);
   g_test_add_func ("/sync/store/apply-prepared", test_apply_prepared);
