@@ -531,6 +531,28 @@ test_record_writes_unchecked (void)
                               "WHERE record_id = 't1'"));
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_edits WHERE record_id = 'h1'"), ==, 4);
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM field_edits WHERE record_id = 't1' AND value = 'open'"), ==, 1);
+  /* And an object's fields stay an object: a patch that is not one
+   * (json_patch () returns it) or a replace by hand is refused, the row
+   * as it was. */
+  {
+    g_autofree char *objects_before = dump_queries (db, queries, 1);
+    g_autofree char *objects_after = NULL;
+    static const char *const unmake[] = {
+      "UPDATE record_writes SET fields = json_patch (fields, '[1]') WHERE record_id = 't1'",
+      "UPDATE record_writes SET fields = '\"text\"' WHERE record_id = 'h1'",
+      "UPDATE record_writes SET fields = '{\"head_name\": ' WHERE record_id = 'h1'",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (unmake); i++)
+      {
+        sqlite3 *on = i % 2 == 0 ? db : other;
+
+        g_assert_false (exec_ok (on, unmake[i]));
+        g_assert_nonnull (strstr (sqlite3_errmsg (on), "must stay a JSON object"));
+      }
+    objects_after = dump_queries (db, queries, 1);
+    g_assert_cmpstr (objects_after, ==, objects_before);
+  }
 
   /* The migrated store's schema is a fresh store's, word for word. */
   schema = dump_schema (db);

@@ -4583,15 +4583,18 @@ test_apply_triggers (void)
   int on = -1;
 
   /* The edits' view has the outbox's trigger and an update's (migration
-   * 0014); a pull writes record_writes, whose one trigger refuses any
-   * change of a row that is not a JSON object (migration 0016): the
-   * page's one update of it refuses such a row itself (sync-apply.c,
-   * stored_write(); /sync/store/held-write-not-object). */
+   * 0014); a pull writes record_writes, whose two triggers refuse any
+   * change of a row that is not a JSON object and any update that would
+   * make one (migration 0016): the page's one update of it refuses such
+   * a row itself (sync-apply.c, stored_write();
+   * /sync/store/held-write-not-object), and joins an object to the
+   * object stored (json_patch () of two objects is one). */
   triggers = dump (b->db, "SELECT group_concat (name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = "
                           "'trigger' AND tbl_name IN ('field_edits', 'record_writes', 'submissions', 'reviews', "
                           "'audit_foreign', 'published_forms', 'sync_apply_errors') ORDER BY name)");
   g_assert_cmpstr (triggers, ==,
-                   "field_edits_update record_writes_object sync_outbox_field_edits sync_outbox_reviews "
+                   "field_edits_update record_writes_object record_writes_object_kept sync_outbox_field_edits "
+                   "sync_outbox_reviews "
                    "sync_outbox_submissions\n");
   g_clear_pointer (&triggers, g_free);
   /* A page writes records of these with the triggers off and writes

@@ -68,3 +68,15 @@ WHEN CASE WHEN json_valid (OLD.fields) THEN json_type (OLD.fields) END IS NOT 'o
 BEGIN
   SELECT RAISE (ABORT, 'a write''s stored fields are not a JSON object: it cannot be changed (record_writes)');
 END;
+
+-- Nor may a statement make an object's fields something else (a json_patch
+-- () whose patch is not an object returns the patch, a replace by hand):
+-- the row would then refuse every later change. Only an UPDATE is looked
+-- at (a write's fields written again, rare); the pull's inserts are not.
+-- A row that is not an object already is the trigger above's alone.
+CREATE TRIGGER record_writes_object_kept BEFORE UPDATE OF fields ON record_writes
+WHEN CASE WHEN json_valid (OLD.fields) THEN json_type (OLD.fields) END IS 'object'
+  AND CASE WHEN json_valid (NEW.fields) THEN json_type (NEW.fields) END IS NOT 'object'
+BEGIN
+  SELECT RAISE (ABORT, 'a write''s fields must stay a JSON object (record_writes)');
+END;
