@@ -3982,6 +3982,31 @@ test_held_probe (void)
   g_assert_cmpint (count (b, "SELECT count (*) FROM field_edits"), ==, 7);
 }
 
+/* Stores @fields (@len bytes) as the text of the one write of @id's
+ * record_writes rows that holds head_name, past the table's triggers
+ * (migration 0016: they refuse making a write's fields anything but a
+ * JSON object, which SQLite 3.40 reads as plain JSON only): a row the app
+ * never writes, as someone with sqlite3 might (.dbconfig enable_trigger
+ * off). */
+static void
+held_store_raw_write (Replica *b, const char *id, const char *fields, gsize len)
+{
+  sqlite3_stmt *st = NULL;
+  int on = -1;
+
+  g_assert_cmpint (sqlite3_db_config (b->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &on), ==, SQLITE_OK);
+  g_assert_cmpint (on, ==, 0);
+  g_assert_cmpint (sqlite3_prepare_v2 (b->db, "UPDATE record_writes SET fields = ?2 WHERE record_id = ?1",
+                                       -1, &st, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 2, fields, (int) len, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
+  sqlite3_finalize (st);
+  g_assert_cmpint (sqlite3_db_config (b->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, &on), ==, SQLITE_OK);
+  g_assert_cmpint (on, ==, 1);
+}
+
 /* A page's edit of a write the store holds joins its row (sync-apply.c,
  * insert_pending(): json_patch ()); a row whose fields are not a JSON
  * object (written by hand: no writer writes one) is refused, as the
@@ -4000,11 +4025,9 @@ test_held_write_not_object (void)
   guint rejected = 0;
 
   held_first_page (b, held);
-  /* The write's first two fields, one row; then made an array by hand. */
-  sql = g_strdup_printf ("UPDATE record_writes SET fields = '[\"甲\"]' WHERE record_id = '%s'", held);
-  g_assert_cmpint (sqlite3_exec (b->db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
-  g_clear_pointer (&sql, g_free);
+  /* The write's first two fields, one row; then made an array by hand
+   * (past the triggers that refuse it: held_store_raw_write()). */
+  held_store_raw_write (b, held, "[\"甲\"]", strlen ("[\"甲\"]"));
 
   /* The same write's phone, a page later. */
   g_ptr_array_add (second, held_edit ("households", held, "phone", "13800000000", START_MS - 60000, "DEV-A"));
@@ -4076,26 +4099,6 @@ test_held_fields_read (void)
       if (count (b, sql) != (other_fields ? 0 : 1))
         g_error ("form %u: the stored edit of head_name was %s", f, other_fields ? "found" : "not found");
     }
-}
-
-/* Stores @fields (@len bytes) as the text of the one write of @id's
- * record_writes rows that holds head_name, past the table's CHECK (which
- * SQLite 3.40 evaluates as plain JSON only): a row the app never writes,
- * as someone with sqlite3 might. */
-static void
-held_store_raw_write (Replica *b, const char *id, const char *fields, gsize len)
-{
-  sqlite3_stmt *st = NULL;
-
-  test_exec (b->db, "PRAGMA ignore_check_constraints = ON");
-  g_assert_cmpint (sqlite3_prepare_v2 (b->db, "UPDATE record_writes SET fields = ?2 WHERE record_id = ?1",
-                                       -1, &st, NULL), ==, SQLITE_OK);
-  sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, fields, (int) len, SQLITE_STATIC);
-  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (b->db), ==, 1);
-  sqlite3_finalize (st);
-  test_exec (b->db, "PRAGMA ignore_check_constraints = OFF");
 }
 
 /* A held record whose stored write is JSON5 (a comment, or a
