@@ -25,7 +25,10 @@
  *      (new record ids, its own versions and audit chain), each write of
  *      a record's fields as one change of kind "edits" (PROTOCOL.md
  *      section 6.1), in batches, all at once: visits per second, request
- *      latency p50 and p99;
+ *      latency p50 and p99; --runs times, each with fresh devices (the
+ *      center holding the runs before), the medians of the runs (one
+ *      ingest is under a second: its p99, the 4th slowest of 400 pushes,
+ *      moved 215-300 ms from run to run of one build);
  *   5. bytes on the wire: one more pull and one more push go through a
  *      counting relay (request and reply, headers included, gzip as sent);
  *   6. the anchor, where node and tests/bench/pouchdb's packages are
@@ -50,7 +53,7 @@
  *
  * --center runs another hearth-center (another branch's build, for a
  * comparison back to back with the same devices); --perf-ingest records
- * the center's CPU during the ingest alone with `perf record -e cpu-clock
+ * the center's CPU during the first ingest alone with `perf record -e cpu-clock
  * --call-graph fp` into FILE (HEARTH_BENCH_PERF_CALL_GRAPH=dwarf for
  * another kind of call graph). The ingest prints the CPU of the simulated devices (this
  * process) beside the center's: on a small machine they share its cores.
@@ -1574,7 +1577,7 @@ probe_print (const char *what, GArray *ms)
 
 static IngestResult
 ingest (Center *c, const char *user, GPtrArray *templates, const char *template_device, guint n_devices,
-        guint per_device, guint batch, gboolean probing)
+        guint per_device, guint batch, gboolean probing, const char *perf_file)
 {
   Probe probe = { 0 };
   GThread *probe_th = NULL;
@@ -1604,7 +1607,7 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
       runs[d].latency_ms = g_array_new (FALSE, FALSE, sizeof (double));
     }
   started = FALSE;
-  if (perf_ingest != NULL)
+  if (perf_file != NULL)
     {
       g_autoptr(GError) error = NULL;
       const char *graph = g_getenv ("HEARTH_BENCH_PERF_CALL_GRAPH");
@@ -1613,7 +1616,7 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
        * built without them (SQLite, libc), at a cost. */
       perf = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "perf",
                                "record", "-q", "-e", "cpu-clock", "-F", "997", "--call-graph",
-                               graph != NULL ? graph : "fp", "-o", perf_ingest, "-p",
+                               graph != NULL ? graph : "fp", "-o", perf_file, "-p",
                                g_subprocess_get_identifier (c->server), NULL);
       if (perf == NULL)
         g_error ("perf record: %s", error->message);
@@ -1725,6 +1728,52 @@ ingest (Center *c, const char *user, GPtrArray *templates, const char *template_
   r.first_p99_ms = bench_percentile ((double *) (gpointer) first->data, first->len, 99);
   r.after_p50_ms = bench_median ((double *) (gpointer) after->data, after->len);
   r.after_p99_ms = bench_percentile ((double *) (gpointer) after->data, after->len, 99);
+  return r;
+}
+
+/* ingest() @runs times, each with devices of its own (the first with
+ * --pull-during-ingest's probe and --perf-ingest's recording), each run's
+ * figures printed; the result holds the medians of the runs' rates and
+ * latencies, the failures of all, and one run's counts. */
+static IngestResult
+ingest_runs (Center *c, GPtrArray *templates, const char *template_device, guint n_devices, guint per_device,
+             guint batch, guint runs, gboolean probing)
+{
+  g_autofree IngestResult *each = g_new0 (IngestResult, runs);
+  g_autofree double *v = g_new (double, runs);
+  IngestResult r;
+  guint failures = 0;
+
+  for (guint i = 0; i < runs; i++)
+    {
+      IngestResult *e = &each[i];
+
+      each[i] = ingest (c, "simulated", templates, template_device, n_devices, per_device, batch,
+                        probing && i == 0, i == 0 ? perf_ingest : NULL);
+      g_print ("  ingest run %u of %u: %.0f visits/s, p50 %.0f ms, p99 %.0f ms (each device's first push p99 %.0f ms, "
+               "the pushes after p99 %.0f ms), %u failed\n", i + 1, runs, e->visits_per_s, e->p50_ms, e->p99_ms,
+               e->first_p99_ms, e->after_p99_ms, e->failures);
+      failures += e->failures;
+    }
+  r = each[0];
+  r.failures = failures;
+#define INGEST_MEDIAN(member)                                                                                           \
+  G_STMT_START                                                                                                          \
+  {                                                                                                                     \
+    for (guint i = 0; i < runs; i++)                                                                                    \
+      v[i] = each[i].member;                                                                                            \
+    r.member = bench_median (v, runs);                                                                                  \
+  }                                                                                                                     \
+  G_STMT_END
+  INGEST_MEDIAN (seconds);
+  INGEST_MEDIAN (visits_per_s);
+  INGEST_MEDIAN (p50_ms);
+  INGEST_MEDIAN (p99_ms);
+  INGEST_MEDIAN (first_p50_ms);
+  INGEST_MEDIAN (first_p99_ms);
+  INGEST_MEDIAN (after_p50_ms);
+  INGEST_MEDIAN (after_p99_ms);
+#undef INGEST_MEDIAN
   return r;
 }
 
@@ -1841,7 +1890,7 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "households", 0, 0, G_OPTION_ARG_INT, &n_households, "Households of the village (500)", "N" },
     { "visits", 0, 0, G_OPTION_ARG_INT, &n_visits, "Visits recorded in the village (5000)", "N" },
-    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs of the pull and the push (5)", "N" },
+    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Timed runs of the pull, the push and the ingest (5)", "N" },
     { "devices", 0, 0, G_OPTION_ARG_INT, &n_devices, "Simulated devices pushing at once (100)", "N" },
     { "device-visits", 0, 0, G_OPTION_ARG_INT, &device_visits, "Visits each simulated device pushes (100)", "N" },
     { "batch-visits", 0, 0, G_OPTION_ARG_INT, &batch_visits, "Visits per push of a simulated device (25)", "N" },
@@ -2189,9 +2238,9 @@ main (int argc, char **argv)
       return 0;
     }
 
-  /* 4. Ingest. */
-  ing = ingest (center, "simulated", templates, template_device, n_devices, device_visits, batch_visits,
-                pull_during_ingest);
+  /* 4. Ingest, --runs times: the medians. */
+  ing = ingest_runs (center, templates, template_device, n_devices, device_visits, batch_visits, runs,
+                     pull_during_ingest);
 
   /* 5. PouchDB. */
   if (no_pouchdb)
