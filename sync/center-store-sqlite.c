@@ -42,22 +42,30 @@
  * larger they are: in the bench's ingest 8 KiB wrote 13.6 KiB a visit,
  * 4 KiB 17.0 and 16 KiB 19.0. */
 #define PAGE_BYTES HEARTH_CENTER_STORE_SQLITE_PAGE_BYTES
-/* The WAL's bytes not yet copied into the database past which
- * the checkpointer is woken. A group commit writes every page it changed,
- * and the pages of the indexes keyed by UUIDs are changed again by the
- * next ones: a checkpoint copies the last version of each page once, so
- * one every few commits copies about two thirds of what one each commit
- * did (a WAL that passed the mark once woke it after every commit). */
-#define CHECKPOINT_BYTES (16000 * 4096)
-/* The WAL's size (bytes) past which the checkpointer has
- * it start over: under a steady stream of group commits a passive
- * checkpoint never copies the last commit before the next one lands, and
- * a writer starts the WAL over only when no reader holds a snapshot in it
- * (an authentication, a pull page), so the WAL grew past 2 GiB in the
- * bench's ingest, every commit extending the file (block allocation and
- * zeroed pages in the kernel) and every page read from it copied through
- * read() rather than mapped. Also the size a WAL that starts over is cut
- * back to (journal_size_limit, in bytes). */
+/* How long (ms) no commit must have come before the checkpointer copies
+ * the WAL into the database. Sync traffic comes in bursts (workers reach
+ * a network in the morning and the evening, a hundred tablets at once):
+ * a checkpoint during one competes with the writer for the disk and the
+ * processors and made the bench's later ingests of 10,000 visits a
+ * quarter slower (p99 356-382 ms against 226-274 ms with none, session
+ * 29's experiment); copied in the gap after it, the burst pays nothing
+ * and the next one starts on an empty WAL. */
+#define CHECKPOINT_IDLE_MS 200
+/* The WAL's size (bytes) past which the checkpointer copies and starts
+ * it over even while commits keep coming (a center never idle that
+ * long): the WAL's disk space and what opening the store after a crash
+ * reads (docs/operations.md). Past it, it copies again each sixteenth of
+ * it committed since its last pass (a reader of an older snapshot may
+ * hold the WAL's start over back), not after every commit. */
+#define WAL_BUSY_BYTES 1073741824
+/* The WAL's size (bytes) past which a checkpoint also has it start over:
+ * a writer starts the WAL over by itself only when no reader holds a
+ * snapshot in it (an authentication, a pull page), so a WAL that is never
+ * started over grows (past 2 GiB in the bench's ingest once), every
+ * commit extending the file (block allocation and zeroed pages in the
+ * kernel) and every page read from it copied through read() rather than
+ * mapped. Also the size a WAL that starts over is cut back to
+ * (journal_size_limit, in bytes). */
 #define WAL_RESTART_BYTES 134217728
 /* How long the checkpointer, between two writers, waits for the readers of
  * older snapshots to have the WAL start over; a longer one (a pull page)
@@ -248,18 +256,21 @@ struct _HearthCenterStoreSqlite {
   /* When add_nonce() last deleted the nonces past keeping (ms since
    * 1970, its @now; under write_lock): NONCE_SWEEP_MS apart. */
   gint64 nonces_swept_at;
-  /* The WAL is checkpointed by a thread of its own, off the writers' way:
-   * a commit that leaves checkpoint_pages frames to copy wakes it
+  /* The WAL is checkpointed by a thread of its own, off the writers' way
    * (conn_open()'s WAL hook replaces SQLite's automatic checkpoint, which
-   * ran inside the commit of whichever request crossed the line). */
+   * ran inside the commit of whichever request crossed the line): once no
+   * commit came for idle_ms, or while they keep coming once the WAL holds
+   * busy_pages frames (checkpointer_main()). */
   GThread *checkpointer;
   GMutex checkpoint_lock;
   GCond checkpoint_cond;
-  gboolean checkpoint_wanted;
+  gboolean checkpoint_busy;  /* under checkpoint_lock: the WAL passed busy_pages */
   gboolean checkpoint_stop;
   gint wal_frames;  /* (atomic) the WAL's frames after the last commit */
   gint uncopied;    /* (atomic) the frames committed since the checkpointer last ran */
-  int checkpoint_pages;  /* CHECKPOINT_BYTES in the store's pages (set before the checkpointer starts) */
+  gint idle_ms;     /* (atomic) CHECKPOINT_IDLE_MS unless set */
+  gint busy_pages;  /* (atomic) WAL_BUSY_BYTES in the store's pages unless set */
+  gint64 page_bytes;     /* the store's page size (set before the checkpointer starts) */
   int restart_pages;     /* WAL_RESTART_BYTES in the store's pages */
   /* The pipelined commit (hearth_center_store_pipeline(), PROTOCOL.md
    * section 1): a writer commits with synchronous=NORMAL (its frames in
@@ -373,12 +384,18 @@ on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
    * frames than the last commit left: the WAL started over. */
   int last = g_atomic_int_get (&self->wal_frames);
   int written = pages >= last ? pages - last : pages;
+  int busy = g_atomic_int_get (&self->busy_pages);
+  int before = g_atomic_int_add (&self->uncopied, written);
 
   g_atomic_int_set (&self->wal_frames, pages);
-  if (g_atomic_int_add (&self->uncopied, written) + written >= self->checkpoint_pages)
+  /* The first commit since the checkpointer's last pass starts its wait
+   * for a gap (it sleeps until then); past the busy mark, a sixteenth of
+   * it more wakes it at once. */
+  if (before == 0 || (pages >= busy && before + written >= MAX (busy / 16, 1)))
     {
       g_mutex_lock (&self->checkpoint_lock);
-      self->checkpoint_wanted = TRUE;
+      if (pages >= busy)
+        self->checkpoint_busy = TRUE;
       g_cond_signal (&self->checkpoint_cond);
       g_mutex_unlock (&self->checkpoint_lock);
     }
@@ -788,14 +805,49 @@ not_found (GError **error, const char *what)
 
 /* ---- the store ------------------------------------------------------------- */
 
-/* PASSIVE: as much as it can without waiting for readers or writers;
- * what it cannot copy yet waits for the next wake-up. */
+/* One pass: PASSIVE copies as much as it can without waiting for readers
+ * or writers (what a reader of an older snapshot holds back waits for a
+ * later pass); a WAL past restart_pages, or past the busy mark, is also
+ * started over. */
+static void
+checkpoint_pass (HearthCenterStoreSqlite *self, sqlite3 *db, gboolean busy)
+{
+  int log = 0, copied = 0;
+  gint64 start = g_get_monotonic_time ();
+
+  /* What this pass copies: what was committed until now. */
+  g_atomic_int_add (&self->uncopied, -g_atomic_int_get (&self->uncopied));
+  sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  /* Start it over between two writers (most of it was copied above, off
+   * their way), waiting a little for the readers of older snapshots.
+   * RESTART's wait is SQLite's busy handler, which sleeps while the
+   * writers of this process queue on write_lock: bounded by
+   * RESTART_WAIT_MS. */
+  if (log > self->restart_pages || (busy && log > 0))
+    {
+      /* What the writers committed during the pass above, copied before
+       * they wait on it. */
+      if (log - copied > self->restart_pages / 8)
+        sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      g_rec_mutex_lock (&self->write_lock);
+      sqlite3_busy_timeout (db, RESTART_WAIT_MS);
+      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &copied);
+      sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+      g_rec_mutex_unlock (&self->write_lock);
+    }
+  /* Frame counts and times only: nothing of what the frames hold. */
+  g_debug ("checkpoint (%s): %d of %d frames of the WAL copied in %" G_GINT64_FORMAT " ms", busy ? "busy" : "idle",
+           copied, log, (g_get_monotonic_time () - start) / 1000);
+}
+
+/* Waits for a commit, then for a gap of idle_ms without one (a commit in
+ * the gap starts it again), and copies; a WAL past the busy mark is
+ * copied at once. */
 static gpointer
 checkpointer_main (gpointer data)
 {
   HearthCenterStoreSqlite *self = data;
   sqlite3 *db = NULL;
-  int log, copied;
 
   if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     {
@@ -812,41 +864,46 @@ checkpointer_main (gpointer data)
   g_mutex_lock (&self->checkpoint_lock);
   while (!self->checkpoint_stop)
     {
-      if (!self->checkpoint_wanted)
+      gboolean busy = self->checkpoint_busy;
+
+      if (!busy)
         {
-          g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
-          continue;
+          int seen = g_atomic_int_get (&self->uncopied);
+
+          if (seen == 0)
+            {
+              g_cond_wait (&self->checkpoint_cond, &self->checkpoint_lock);
+              continue;
+            }
+          /* A signal (the busy mark, a stop, the marks set anew) or a
+           * spurious wake-up looks again; a commit during the wait is
+           * seen by the count. */
+          if (g_cond_wait_until (&self->checkpoint_cond, &self->checkpoint_lock,
+                                 g_get_monotonic_time () + g_atomic_int_get (&self->idle_ms) * G_TIME_SPAN_MILLISECOND)
+              || g_atomic_int_get (&self->uncopied) != seen)
+            continue;
         }
-      self->checkpoint_wanted = FALSE;
+      self->checkpoint_busy = FALSE;
       g_mutex_unlock (&self->checkpoint_lock);
-      /* What this run copies: what was committed until now (a frame a
-       * reader still holds back is counted again with the next ones). */
-      g_atomic_int_add (&self->uncopied, -g_atomic_int_get (&self->uncopied));
-      log = copied = 0;
-      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-      /* Too large: copy the rest between two writers (most of it was
-       * copied above, off their way) and wait a little for the readers of
-       * older snapshots, so that the next writer starts the WAL over.
-       * RESTART's wait is SQLite's busy handler, which sleeps while the
-       * writers of this process queue on write_lock: bounded by
-       * RESTART_WAIT_MS. */
-      if (log > self->restart_pages)
-        {
-          /* What the writers committed during the pass above, copied
-           * before they wait on it. */
-          if (log - copied > self->checkpoint_pages / 4)
-            sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-          g_rec_mutex_lock (&self->write_lock);
-          sqlite3_busy_timeout (db, RESTART_WAIT_MS);
-          sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &copied);
-          sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
-          g_rec_mutex_unlock (&self->write_lock);
-        }
+      checkpoint_pass (self, db, busy);
       g_mutex_lock (&self->checkpoint_lock);
     }
   g_mutex_unlock (&self->checkpoint_lock);
   sqlite3_close (db);
   return NULL;
+}
+
+void
+hearth_center_store_sqlite_set_checkpoint (HearthCenterStore *store, guint idle_ms, gint64 busy_bytes)
+{
+  HearthCenterStoreSqlite *self = HEARTH_CENTER_STORE_SQLITE (store);
+
+  g_return_if_fail (idle_ms > 0 && idle_ms <= G_MAXINT && busy_bytes > 0);
+  g_atomic_int_set (&self->idle_ms, (int) idle_ms);
+  g_atomic_int_set (&self->busy_pages, (int) CLAMP (busy_bytes / self->page_bytes, 1, G_MAXINT));
+  g_mutex_lock (&self->checkpoint_lock);
+  g_cond_signal (&self->checkpoint_cond);
+  g_mutex_unlock (&self->checkpoint_lock);
 }
 
 static void
@@ -1059,7 +1116,9 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
   g_ptr_array_add (self->idle, conn);
   if (!store_page_bytes (conn->db, &page, error))
     return NULL;
-  self->checkpoint_pages = CHECKPOINT_BYTES / page;
+  self->page_bytes = page;
+  self->idle_ms = CHECKPOINT_IDLE_MS;
+  self->busy_pages = WAL_BUSY_BYTES / page;
   self->restart_pages = WAL_RESTART_BYTES / page;
 
   migrations = hearth_migrations_load_resource (hearth_center_schema_get_resource (), MIGRATIONS_PATH, &local);

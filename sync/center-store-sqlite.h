@@ -74,4 +74,22 @@ int hearth_center_store_sqlite_add_functions (sqlite3 *db);
 void hearth_center_store_sqlite_set_pull_by_village (HearthCenterStore *store,
                                                      gboolean           by_village);
 
+/**
+ * hearth_center_store_sqlite_set_checkpoint:
+ * @store: a store of hearth_center_store_sqlite_open()
+ * @idle_ms: how long no commit must have come before the WAL is copied
+ *   into the database (200 ms by default), > 0
+ * @busy_bytes: the WAL's size past which it is copied and started over
+ *   while commits keep coming (1 GiB by default), > 0
+ *
+ * The center copies its WAL into the database in the gaps between
+ * bursts of sync traffic, and only past @busy_bytes of WAL during one
+ * (center-store-sqlite.c, checkpointer_main()). For tests and
+ * measurements: the checkpointer takes the new values at once (a wait
+ * under way starts again). Thread-safe.
+ */
+void hearth_center_store_sqlite_set_checkpoint (HearthCenterStore *store,
+                                                guint              idle_ms,
+                                                gint64             busy_bytes);
+
 G_END_DECLS
