@@ -24,35 +24,8 @@
 #include "center-store.h"
 #include "sign.h"
 
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
 
 #define COUNTY "150422"
-
-typedef struct {
-  guint32 frames;  /* mxFrame: the WAL's valid frames */
-  guint32 copied;  /* nBackfill: those copied into the database */
-} WalIndex;
-
-/* The WAL index's header as the store's connections left it (native byte
- * order; the first copy of the header at 0, the checkpoint information at
- * 96). */
-static WalIndex
-wal_index (Center *c)
-{
-  g_autofree char *shm = g_strconcat (c->db_path, "-shm", NULL);
-  guint8 head[136];
-  WalIndex w = { 0 };
-  int fd = open (shm, O_RDONLY | O_CLOEXEC);
-
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (pread (fd, head, sizeof head, 0), ==, sizeof head);
-  close (fd);
-  memcpy (&w.frames, head + 16, 4);
-  memcpy (&w.copied, head + 96, 4);
-  return w;
-}
 
 /* A store on @c's file with one device, whose id is returned in @device. */
 static HearthCenterStore *
@@ -106,7 +79,7 @@ wait_copied (Center *c, guint limit_ms)
 
   while (g_get_monotonic_time () < end)
     {
-      WalIndex w = wal_index (c);
+      CenterWalIndex w = center_wal_index (c);
 
       if (w.frames > 0 && w.copied == w.frames)
         return g_get_monotonic_time ();
@@ -123,7 +96,7 @@ test_idle (void)
   g_autoptr(HearthCenterStore) store = open_store (c, &device);
   gint64 last = 0, max_gap = 0, copied_at;
   guint commits = 0;
-  WalIndex w;
+  CenterWalIndex w;
 
   /* A commit alone is copied once the idle time passed. */
   hearth_center_store_sqlite_set_checkpoint (store, 100, G_GINT64_CONSTANT (1) << 30);
@@ -140,7 +113,7 @@ test_idle (void)
       last = g_get_monotonic_time ();
       g_usleep (20 * G_TIME_SPAN_MILLISECOND);
     }
-  w = wal_index (c);
+  w = center_wal_index (c);
   g_test_message ("%u commits, at most %" G_GINT64_FORMAT " ms apart; the WAL: %u frames, %u copied", commits,
                   max_gap / 1000, w.frames, w.copied);
   g_assert_cmpuint (commits, >=, 10);
@@ -176,11 +149,11 @@ test_busy (void)
   /* Back to back: never an hour apart. */
   while (!restarted && g_get_monotonic_time () < end)
     {
-      WalIndex w;
+      CenterWalIndex w;
 
       commit_one (store, device);
       commits++;
-      w = wal_index (c);
+      w = center_wal_index (c);
       copied = MAX (copied, w.copied);
       restarted = most >= 48 && w.frames < most;
       most = MAX (most, w.frames);

@@ -5,6 +5,7 @@
 #include "center-store-sqlite.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -76,6 +77,8 @@ center_free (Center *c)
       g_subprocess_wait (c->server, NULL, NULL);
       g_object_unref (c->server);
     }
+  if (c->shm_fd > 0)
+    close (c->shm_fd);
   g_free (c->dir);
   g_free (c->db_path);
   g_free (c->db);
@@ -265,6 +268,65 @@ center_db_int (Center *c, const char *sql)
   sqlite3_finalize (st);
   sqlite3_close (db);
   return v;
+}
+
+/* The WAL index's header (the -shm file beside the store, native byte
+ * order): mxFrame in the first copy of the header, nBackfill in the
+ * checkpoint information after the two copies (SQLite's "WAL-mode File
+ * Format", sections 2.1-2.2). */
+CenterWalIndex
+center_wal_index (Center *c)
+{
+  g_autofree char *shm = g_strconcat (c->db_path, "-shm", NULL);
+  guint8 head[136];
+  CenterWalIndex w = { 0 };
+  GStatBuf now, open_st;
+
+  /* Made anew (the last connection of a center gone): the old file's
+   * descriptor holds no lock worth keeping. */
+  g_assert_cmpint (g_stat (shm, &now), ==, 0);
+  if (c->shm_fd > 0 && (fstat (c->shm_fd, &open_st) != 0 || open_st.st_ino != now.st_ino))
+    {
+      close (c->shm_fd);
+      c->shm_fd = 0;
+    }
+  if (c->shm_fd == 0)
+    c->shm_fd = open (shm, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (c->shm_fd, >, 0);
+  g_assert_cmpint (pread (c->shm_fd, head, sizeof head, 0), ==, sizeof head);
+  memcpy (&w.frames, head + 16, 4);
+  memcpy (&w.copied, head + 96, 4);
+  return w;
+}
+
+sqlite3 *
+center_pin_wal (Center *c)
+{
+  for (guint attempt = 0; attempt < 100; attempt++)
+    {
+      sqlite3 *db = NULL;
+      CenterWalIndex w;
+
+      g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+      sqlite3_busy_timeout (db, 10000);
+      /* Frames of its own not copied yet (a row written twice, as it was:
+       * SQLite writes no page for a row updated to what it holds), then
+       * a snapshot that holds them. */
+      g_assert_cmpint (sqlite3_exec (db,
+                                     "BEGIN IMMEDIATE; UPDATE county SET created_at = created_at + 1; "
+                                     "UPDATE county SET created_at = created_at - 1; COMMIT",
+                                     NULL, NULL, NULL),
+                       ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_exec (db, "BEGIN; SELECT count (*) FROM county", NULL, NULL, NULL), ==, SQLITE_OK);
+      w = center_wal_index (c);
+      if (w.copied < w.frames)
+        return db;
+      /* A checkpoint copied them first: the snapshot reads the database
+       * alone and pins nothing. */
+      sqlite3_close (db);
+      g_usleep (10 * 1000);
+    }
+  g_assert_not_reached ();
 }
 
 char *

@@ -9,6 +9,7 @@
 #include "test-util.h"
 
 #include <gio/gio.h>
+#include <sqlite3.h>
 
 /* A center: a folder, its store, a server when started. */
 typedef struct {
@@ -21,6 +22,10 @@ typedef struct {
   char *ca_file;   /* the certificate to trust, when it serves HTTPS */
   char *log_path;  /* the server's stderr */
   GStrv serve_args;  /* more options for `serve` (NULL-terminated, owned) */
+  /* The WAL index as center_wal_index() opened it (0: not yet), kept
+   * open: closing a descriptor of a file drops every lock this process
+   * holds on it (POSIX), a connection's of the tests included. */
+  int shm_fd;
 } Center;
 
 /* Runs hearth-center with @args (English messages); fills @r (what it held
@@ -68,6 +73,20 @@ char *test_unsigned_get_status (Center *c, guint timeout_s);
 gint64 center_db_int (Center *c, const char *sql);
 char *center_db_text (Center *c, const char *sql);
 void center_db_exec (Center *c, const char *sql);
+
+typedef struct {
+  guint32 frames;  /* mxFrame: the WAL's valid frames */
+  guint32 copied;  /* nBackfill: those copied into the database */
+} CenterWalIndex;
+
+/* The WAL index of @c's store, as its connections left it. */
+CenterWalIndex center_wal_index (Center *c);
+
+/* A connection to @c's store whose read transaction holds frames of the
+ * WAL not yet copied: until it is closed (sqlite3_close()), no checkpoint
+ * copies them and no writer starts the WAL over. Call it while the center
+ * writes nothing. */
+sqlite3 *center_pin_wal (Center *c);
 /* Asserts where @c's store keeps two records (the writer's memory of a
  * push undone must not show here): member @member_id's changes name
  * household @household_id and @village, and household @moved_id's
