@@ -58,19 +58,14 @@
  * it committed since its last pass (a reader of an older snapshot may
  * hold the WAL's start over back), not after every commit. */
 #define WAL_BUSY_BYTES 1073741824
-/* The WAL's size (bytes) past which a checkpoint also has it start over:
- * a writer starts the WAL over by itself only when no reader holds a
- * snapshot in it (an authentication, a pull page), so a WAL that is never
- * started over grows (past 2 GiB in the bench's ingest once), every
- * commit extending the file (block allocation and zeroed pages in the
- * kernel) and every page read from it copied through read() rather than
- * mapped. Also the size a WAL that starts over is cut back to
- * (journal_size_limit, in bytes). */
-#define WAL_RESTART_BYTES 134217728
 /* How long the checkpointer, between two writers, waits for the readers of
  * older snapshots to have the WAL start over; a longer one (a pull page)
  * defers that to its next turn rather than hold the writers up. */
 #define RESTART_WAIT_MS 20
+/* The size (bytes) a WAL that starts over is cut back to
+ * (journal_size_limit): the next burst writes over blocks the file
+ * has rather than extend it (block allocation and zeroed pages in the
+ * kernel at every commit), and the disk is not held for good. */
 #define WAL_LIMIT_BYTES 134217728
 /* How often the nonces older than they are kept are deleted: a push's
  * add_nonce() ran that DELETE every time (some 84,000 instructions a push
@@ -271,7 +266,6 @@ struct _HearthCenterStoreSqlite {
   gint idle_ms;     /* (atomic) CHECKPOINT_IDLE_MS unless set */
   gint busy_pages;  /* (atomic) WAL_BUSY_BYTES in the store's pages unless set */
   gint64 page_bytes;     /* the store's page size (set before the checkpointer starts) */
-  int restart_pages;     /* WAL_RESTART_BYTES in the store's pages */
   /* The pipelined commit (hearth_center_store_pipeline(), PROTOCOL.md
    * section 1): a writer commits with synchronous=NORMAL (its frames in
    * the WAL, visible, not synced) and lets the next writer go before the
@@ -806,9 +800,12 @@ not_found (GError **error, const char *what)
 /* ---- the store ------------------------------------------------------------- */
 
 /* One pass: PASSIVE copies as much as it can without waiting for readers
- * or writers (what a reader of an older snapshot holds back waits for a
- * later pass); a WAL past restart_pages, or past the busy mark, is also
- * started over. */
+ * or writers, then the WAL is started over. A writer starts it over by
+ * itself only when no reader holds a snapshot in it (an authentication,
+ * a pull page, a push waiting for durability: some always do right after
+ * a burst), and a WAL never started over grows (past 2 GiB in the bench's
+ * ingest once) with every page read from it copied through read() rather
+ * than mapped. */
 static void
 checkpoint_pass (HearthCenterStoreSqlite *self, sqlite3 *db, gboolean busy)
 {
@@ -818,16 +815,15 @@ checkpoint_pass (HearthCenterStoreSqlite *self, sqlite3 *db, gboolean busy)
   /* What this pass copies: what was committed until now. */
   g_atomic_int_add (&self->uncopied, -g_atomic_int_get (&self->uncopied));
   sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-  /* Start it over between two writers (most of it was copied above, off
-   * their way), waiting a little for the readers of older snapshots.
-   * RESTART's wait is SQLite's busy handler, which sleeps while the
-   * writers of this process queue on write_lock: bounded by
-   * RESTART_WAIT_MS. */
-  if (log > self->restart_pages || (busy && log > 0))
+  /* Between two writers (most of it was copied above, off their way),
+   * waiting a little for the readers of older snapshots. RESTART's wait
+   * is SQLite's busy handler, which sleeps while the writers of this
+   * process queue on write_lock: bounded by RESTART_WAIT_MS. */
+  if (log > 0)
     {
-      /* What the writers committed during the pass above, copied before
-       * they wait on it. */
-      if (log - copied > self->restart_pages / 8)
+      /* What the writers committed during the pass above (past the busy
+       * mark), copied before they wait on it. */
+      if (log - copied > g_atomic_int_get (&self->busy_pages) / 16)
         sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       g_rec_mutex_lock (&self->write_lock);
       sqlite3_busy_timeout (db, RESTART_WAIT_MS);
@@ -1119,7 +1115,6 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
   self->page_bytes = page;
   self->idle_ms = CHECKPOINT_IDLE_MS;
   self->busy_pages = WAL_BUSY_BYTES / page;
-  self->restart_pages = WAL_RESTART_BYTES / page;
 
   migrations = hearth_migrations_load_resource (hearth_center_schema_get_resource (), MIGRATIONS_PATH, &local);
   if (migrations == NULL || !hearth_migrations_apply (conn->db, migrations, &local))
