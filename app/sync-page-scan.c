@@ -12,6 +12,10 @@
 
 enum { P_CHANGES = 1 << 0, P_NEXT = 1 << 1, P_MORE = 1 << 2, P_COMPACT = 1 << 3, P_TIME = 1 << 4 };
 
+/* The block size of a page's strings (HearthChangeStrings): a page of
+ * ten thousand changes holds some 3 MB of them. */
+#define PAGE_STRINGS_BLOCK (64 * 1024)
+
 static gboolean
 scan_page (HearthScan *s, gint64 cursor, HearthSyncPullPage *out)
 {
@@ -125,6 +129,10 @@ hearth_sync_scan_pull_page (const char *body, gsize len, gint64 cursor, HearthSy
 {
   HearthSyncPullPage page = { 0 };
   HearthScan s = { body, body + len };
+  /* The changes' strings in blocks, not one allocation each (and one
+   * free each, when the page is done): each change holds the blocks
+   * (HearthChange's @strings), so they live as long as the changes. */
+  g_autoptr(HearthChangeStrings) strings = hearth_change_strings_new (PAGE_STRINGS_BLOCK);
 
   g_return_val_if_fail (body != NULL || len == 0, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
@@ -140,6 +148,8 @@ hearth_sync_scan_pull_page (const char *body, gsize len, gint64 cursor, HearthSy
   /* Not UTF-8 as a whole: each string is checked as it is read, and the
    * one that is not refuses the page as before. */
   s.utf8 = text_is_utf8 (body, len);
+  s.strings = hearth_change_strings_chunk (strings);
+  s.owner = strings;
   if (!scan_page (&s, cursor, &page))
     {
       hearth_sync_pull_page_clear (&page);

@@ -856,6 +856,8 @@ scan_change (HearthScan *r, const char *number_name, gint64 max, const char **fi
       c->borrowed = r->strings != NULL;
     }
   c->kind = kind;
+  if (r->owner != NULL)
+    c->strings = hearth_change_strings_ref (r->owner);
   if (strcmp (number_name, "seq") == 0)
     c->seq = number;
   else

@@ -39,6 +39,10 @@ typedef struct {
    * one by one: the changes read are then @borrowed (change.h) and must
    * not outlive it (a push's changes, center-push-parse.c). */
   GStringChunk *strings;
+  /* (nullable): what holds @strings, when each change read is to hold it
+   * too (a reference, HearthChange's @strings): the changes may then
+   * outlive the scan and whatever started it (a pull page's). */
+  HearthChangeStrings *owner;
 } HearthScan;
 
 /* Skips white space, then takes @c when it comes next. */

@@ -351,7 +351,49 @@ hearth_change_free (HearthChange *c)
   g_clear_pointer (&c->parents, g_ptr_array_unref);
   g_clear_pointer (&c->fields, g_hash_table_unref);
   g_clear_pointer (&c->edits, g_ptr_array_unref);
+  /* Last: @fields' and @edits' strings may be in it. */
+  g_clear_pointer (&c->strings, hearth_change_strings_unref);
   g_free (c);
+}
+
+struct _HearthChangeStrings {
+  GStringChunk *chunk;
+};
+
+HearthChangeStrings *
+hearth_change_strings_new (gsize block)
+{
+  HearthChangeStrings *s = g_atomic_rc_box_new0 (HearthChangeStrings);
+
+  s->chunk = g_string_chunk_new (block);
+  return s;
+}
+
+GStringChunk *
+hearth_change_strings_chunk (HearthChangeStrings *s)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  return s->chunk;
+}
+
+HearthChangeStrings *
+hearth_change_strings_ref (HearthChangeStrings *s)
+{
+  return g_atomic_rc_box_acquire (s);
+}
+
+static void
+strings_clear (gpointer data)
+{
+  HearthChangeStrings *s = data;
+
+  g_string_chunk_free (s->chunk);
+}
+
+void
+hearth_change_strings_unref (HearthChangeStrings *s)
+{
+  g_atomic_rc_box_release_full (s, strings_clear);
 }
 
 static int

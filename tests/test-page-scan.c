@@ -182,6 +182,48 @@ test_edits (void)
   g_assert_cmpint (((HearthChange *) scanned.changes->pdata[1])->kind, ==, HEARTH_CHANGE_RECORD);
 }
 
+/* A page's changes keep their strings in blocks they hold themselves
+ * (HearthChangeStrings), not one allocation each: taken from the page,
+ * with the page and the body gone, every string is still theirs; the
+ * last change freed frees the blocks (ASan and LSan check both). */
+static void
+test_strings_held (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr(GPtrArray) changes = NULL;
+  g_autoptr(GPtrArray) copies = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_change_free);
+  HearthChangeStrings *strings = NULL;
+  gint64 next_cursor;
+  gboolean more;
+  char *body = page_body (rand, 20, &next_cursor, &more);
+
+  {
+    g_auto(HearthSyncPullPage) scanned = { 0 };
+
+    g_assert_true (hearth_sync_scan_pull_page (body, strlen (body), CURSOR, &scanned));
+    g_assert_cmpuint (scanned.changes->len, ==, 20);
+    changes = g_steal_pointer (&scanned.changes);
+  }
+  for (guint i = 0; i < changes->len; i++)
+    {
+      const HearthChange *c = changes->pdata[i];
+
+      g_assert_true (c->borrowed);
+      g_assert_nonnull (c->strings);
+      /* One page, one set of blocks. */
+      if (strings == NULL)
+        strings = c->strings;
+      g_assert_true (c->strings == strings);
+      g_ptr_array_add (copies, hearth_change_copy (c));
+      g_assert_null (((HearthChange *) copies->pdata[i])->strings);
+    }
+  /* The body scrubbed: nothing of a change may point into it. */
+  memset (body, 'x', strlen (body));
+  g_free (body);
+  for (guint i = 0; i < changes->len; i++)
+    g_assert_true (hearth_change_equal (changes->pdata[i], copies->pdata[i]));
+}
+
 /* Pages as the center writes them: the scan reads them all, as json-glib. */
 static void
 test_plain (void)
@@ -385,6 +427,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/page-scan/edits", test_edits);
   g_test_add_func ("/page-scan/plain", test_plain);
+  g_test_add_func ("/page-scan/strings-held", test_strings_held);
   g_test_add_func ("/page-scan/garbled", test_garbled);
   g_test_add_func ("/page-scan/utf8", test_utf8);
   return g_test_run ();
