@@ -212,17 +212,9 @@ store_with_pushers (Center *c, Pusher **pushers, guint n, gint *finished, const 
   for (guint i = 0; i < n; i++)
     {
       Pusher *p = pushers[i];
-      HearthCenterDevice device = { 0 };
 
-      p->device = g_uuid_string_random ();
-      p->key = hearth_sign_keypair (device.public_key);
+      p->key = center_txn_add_device (txn, "w.busy", name, &p->device);
       p->finished = finished;
-      device.id = p->device;
-      device.user = (char *) "w.busy";
-      device.name = (char *) name;
-      device.enrolled_at = g_get_real_time () / 1000;
-      g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
-      g_assert_no_error (error);
     }
   g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
   g_assert_no_error (error);

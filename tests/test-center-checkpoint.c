@@ -35,21 +35,13 @@ open_store (Center *c, char **device)
   g_autoptr(HearthCenterTxn) txn = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(HearthSecret) key = NULL;
-  HearthCenterDevice d = { 0 };
 
   center_add_user (c, "w.ckpt", "worker", COUNTY);
   store = hearth_center_store_sqlite_open (c->db_path, FALSE, &error);
   g_assert_no_error (error);
   txn = hearth_center_store_begin (store, TRUE, &error);
   g_assert_no_error (error);
-  *device = g_uuid_string_random ();
-  key = hearth_sign_keypair (d.public_key);
-  d.id = *device;
-  d.user = (char *) "w.ckpt";
-  d.name = (char *) "checkpoint";
-  d.enrolled_at = g_get_real_time () / 1000;
-  g_assert_true (hearth_center_txn_add_device (txn, &d, &error));
-  g_assert_no_error (error);
+  key = center_txn_add_device (txn, "w.ckpt", "checkpoint", device);
   g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
   g_assert_no_error (error);
   return g_steal_pointer (&store);

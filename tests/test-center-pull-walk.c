@@ -361,17 +361,8 @@ test_pages (void)
     g_assert_no_error (error);
     for (guint i = 0; i < DEVICES; i++)
       {
-        HearthCenterDevice device = { 0 };
-
-        devices[i].id = g_uuid_string_random ();
-        devices[i].key = hearth_sign_keypair (device.public_key);
+        devices[i].key = center_txn_add_device (txn, "w.walk", "walk", &devices[i].id);
         devices[i].next_seq = 1;
-        device.id = devices[i].id;
-        device.user = (char *) "w.walk";
-        device.name = (char *) "walk";
-        device.enrolled_at = g_get_real_time () / 1000;
-        g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
-        g_assert_no_error (error);
       }
     g_assert_true (hearth_center_txn_commit (g_steal_pointer (&txn), &error));
     g_assert_no_error (error);

@@ -3,6 +3,7 @@
 #include "test-center-util.h"
 
 #include "center-store-sqlite.h"
+#include "sign.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -268,6 +269,23 @@ center_db_int (Center *c, const char *sql)
   sqlite3_finalize (st);
   sqlite3_close (db);
   return v;
+}
+
+HearthSecret *
+center_txn_add_device (HearthCenterTxn *txn, const char *user, const char *name, char **id)
+{
+  g_autoptr(GError) error = NULL;
+  HearthCenterDevice device = { 0 };
+  HearthSecret *key = hearth_sign_keypair (device.public_key);
+
+  *id = g_uuid_string_random ();
+  device.id = *id;
+  device.user = (char *) user;
+  device.name = (char *) name;
+  device.enrolled_at = g_get_real_time () / 1000;
+  g_assert_true (hearth_center_txn_add_device (txn, &device, &error));
+  g_assert_no_error (error);
+  return key;
 }
 
 /* The WAL index's header (the -shm file beside the store, native byte

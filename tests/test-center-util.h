@@ -8,6 +8,9 @@
 
 #include "test-util.h"
 
+#include "center-store.h"
+#include "store-secret.h"
+
 #include <gio/gio.h>
 #include <sqlite3.h>
 
@@ -78,6 +81,11 @@ typedef struct {
   guint32 frames;  /* mxFrame: the WAL's valid frames */
   guint32 copied;  /* nBackfill: those copied into the database */
 } CenterWalIndex;
+
+/* Enrols a device of @user named @name straight into a center's store,
+ * in @txn (a write transaction): its id (a fresh UUID) in @id
+ * (transfer full), its signing key returned (transfer full). */
+HearthSecret *center_txn_add_device (HearthCenterTxn *txn, const char *user, const char *name, char **id);
 
 /* The WAL index of @c's store, as its connections left it. */
 CenterWalIndex center_wal_index (Center *c);
