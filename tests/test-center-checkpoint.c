@@ -11,8 +11,9 @@
  *     store's idle time (set to 100 ms); with it set to 1.5 s, commits 20
  *     ms apart for 3 s leave every frame they wrote in the WAL (a
  *     checkpointer that counted from the first commit would have copied
- *     half of them), and once they stop the WAL is copied, not before
- *     1.5 s after the last and within 15 s.
+ *     half of them), and once they stop the WAL is copied within 15 s,
+ *     not sooner than the idle time after the last commit (checked as
+ *     1.4 s after it returned: SQLite calls the WAL hook just before).
  *   /center/checkpoint/busy: with an idle time of an hour, commits that keep
  *     coming past the busy mark (48 pages of WAL) are copied and the WAL
  *     is started over while they still come (SQLite starts a WAL over

@@ -329,7 +329,8 @@ center_pin_wal (Center *c)
       sqlite3_busy_timeout (db, 10000);
       /* Frames of its own not copied yet (a row written twice, as it was:
        * SQLite writes no page for a row updated to what it holds), then
-       * a snapshot that holds them. */
+       * a snapshot begun on them: its read lock on the WAL (one taken only
+       * while frames are uncopied) keeps any writer from starting it over. */
       g_assert_cmpint (sqlite3_exec (db,
                                      "BEGIN IMMEDIATE; UPDATE county SET created_at = created_at + 1; "
                                      "UPDATE county SET created_at = created_at - 1; COMMIT",

@@ -90,10 +90,10 @@ HearthSecret *center_txn_add_device (HearthCenterTxn *txn, const char *user, con
 /* The WAL index of @c's store, as its connections left it. */
 CenterWalIndex center_wal_index (Center *c);
 
-/* A connection to @c's store whose read transaction holds frames of the
- * WAL not yet copied: until it is closed (sqlite3_close()), no checkpoint
- * copies them and no writer starts the WAL over. Call it while the center
- * writes nothing. */
+/* A connection to @c's store whose read transaction began on frames of
+ * the WAL not yet copied: until it is closed (sqlite3_close()), no writer
+ * starts the WAL over (a checkpoint may copy those frames; later ones it
+ * does not). Call it while the center writes nothing. */
 sqlite3 *center_pin_wal (Center *c);
 /* Asserts where @c's store keeps two records (the writer's memory of a
  * push undone must not show here): member @member_id's changes name
