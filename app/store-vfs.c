@@ -1539,6 +1539,22 @@ sqlite_log_cb (void *data, int code, const char *msg)
     g_log ("hearth-sqlite", G_LOG_LEVEL_DEBUG, "(%d) %s", code, clean->str);
 }
 
+int
+hearth_sqlite_initialize (void)
+{
+  static gsize once = 0;
+  static int result = SQLITE_OK;
+
+  if (g_once_init_enter (&once))
+    {
+      sqlite3_config (SQLITE_CONFIG_LOG, sqlite_log_cb, NULL);
+      sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+      result = sqlite3_initialize ();
+      g_once_init_leave (&once, 1);
+    }
+  return result;
+}
+
 gboolean
 hearth_vfs_register (GError **error)
 {
@@ -1552,14 +1568,7 @@ hearth_vfs_register (GError **error)
       if (sodium_init () < 0)
         result = SQLITE_ERROR;
       if (result == SQLITE_OK)
-        {
-          sqlite3_config (SQLITE_CONFIG_LOG, sqlite_log_cb, NULL);
-          /* No count of SQLite's memory (nothing reads it, and no soft
-           * heap limit is set): otherwise every allocation and free of
-           * every connection takes one process-wide mutex. */
-          sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
-          result = sqlite3_initialize ();
-        }
+        result = hearth_sqlite_initialize ();
       if (result == SQLITE_OK && (orig = sqlite3_vfs_find (NULL)) != NULL)
         {
           enc_vfs.iVersion = MIN (orig->iVersion, 2);

@@ -51,6 +51,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthPageKey, hearth_page_key_unref)
 gboolean hearth_vfs_register (GError **error);
 
 /**
+ * hearth_sqlite_initialize:
+ *
+ * SQLite's process-wide settings, once, then sqlite3_initialize():
+ * sqlite3_log() routed to GLib logging as hearth_vfs_register() says, and
+ * no count of SQLite's memory (nothing reads it and no soft heap limit is
+ * set; otherwise every allocation and free of every connection takes one
+ * process-wide mutex). sqlite3_config() works only before SQLite is
+ * initialised (and logs a misuse after), so every part of Hearth that opens
+ * SQLite calls this first: the tablet's store (hearth_vfs_register()) and
+ * the center's (center-store-sqlite.c), which the tests use in one
+ * process. Idempotent and thread-safe.
+ *
+ * Returns: sqlite3_initialize()'s result code, SQLITE_OK on success
+ */
+int hearth_sqlite_initialize (void);
+
+/**
  * hearth_vfs_key_attach:
  * @key: the page key to make available to encvfs opens
  *

@@ -7,6 +7,7 @@
 #include "hearth-center-resources.h"
 #include "merge.h"
 #include "schema-migrate.h"
+#include "store-vfs.h"
 #include "str-hash.h"
 
 #include <errno.h>
@@ -603,23 +604,15 @@ hearth_center_store_sqlite_add_functions (sqlite3 *db)
   return rc;
 }
 
-/* SQLite's process-wide settings, before its first use (sqlite3_config()
- * fails once it is initialised: a process that used SQLite before keeps
- * its own). No count of SQLite's memory (nothing reads it, and no soft
- * heap limit is set): otherwise every allocation and free of every
- * connection takes one process-wide mutex and updates its statistics,
- * some 20 instructions a change. */
+/* SQLite's process-wide settings, before its first use
+ * (hearth_sqlite_initialize(), shared with the tablet's store, which the
+ * tests open in the same process): no count of SQLite's memory, which
+ * otherwise takes one process-wide mutex at every allocation and free of
+ * every connection, some 20 instructions a change. */
 static void
 sqlite_setup (void)
 {
-  static gsize once = 0;
-
-  if (g_once_init_enter (&once))
-    {
-      sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
-      sqlite3_initialize ();
-      g_once_init_leave (&once, 1);
-    }
+  hearth_sqlite_initialize ();
 }
 
 static Conn *
