@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth-case"
 
 #include "case-audit.h"
+#include "record-id.h"
 
 #include <glib/gi18n.h>
 #include <sodium.h>
@@ -133,7 +134,7 @@ gboolean
 hearth_audit_writer_append (HearthAuditWriter *writer, const HearthAuditEntry *entry, gint64 *seq_out, GError **error)
 {
   g_autofree char *at = NULL;
-  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *id = hearth_record_id_new ();
   g_autofree char *head = NULL;
   g_autofree char *head_value = NULL;
   char prev[65] = HEARTH_AUDIT_GENESIS, hash[65];

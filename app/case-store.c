@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth-case"
 
 #include "case-store.h"
+#include "record-id.h"
 #include "case-audit.h"
 #include "case-registry.h"
 #include "store-packed.h"
@@ -944,7 +945,7 @@ record_members (HearthCaseStore *self, xmlNode *root, const char *household_id, 
       if (m->type != XML_ELEMENT_NODE || !xmlStrEqual (m->name, (const xmlChar *) "members"))
         continue;
       fields = fields_new ();
-      id = g_uuid_string_random ();
+      id = hearth_record_id_new ();
       g_hash_table_insert (fields, g_strdup ("household_id"), g_strdup (household_id));
       g_hash_table_insert (fields, g_strdup ("position"), g_strdup_printf ("%u", ++position));
       for (xmlNode *c = m->children; c != NULL; c = c->next)
@@ -1002,7 +1003,7 @@ record_follow_up (HearthCaseStore *self, const char *household_id, const char *s
                   const char *due, const char *risk_level, GError **error)
 {
   g_autoptr(GHashTable) fields = fields_new ();
-  g_autofree char *task_id = g_uuid_string_random ();
+  g_autofree char *task_id = hearth_record_id_new ();
 
   if (!close_open_tasks (self, household_id, "follow_up", submission_id, error))
     return FALSE;
@@ -1343,7 +1344,7 @@ static gboolean
 insert_review (HearthCaseStore *self, const char *household_id, HearthRole role, const char *from,
                const char *to, const char *comment, const char *submission, char **id_out, GError **error)
 {
-  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *id = hearth_record_id_new ();
   g_autofree char *now = now_iso (self);
   sqlite3_stmt *st = NULL;
   int rc;
@@ -1483,7 +1484,7 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
     {
       /* The correction is the visiting worker's task, due at once. */
       g_autoptr(GHashTable) task = fields_new ();
-      g_autofree char *task_id = g_uuid_string_random ();
+      g_autofree char *task_id = hearth_record_id_new ();
       g_autofree char *author = visit_author (self, household_id);
       g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (wall_ms (self) / 1000);
 
@@ -1594,7 +1595,7 @@ insert_measure (HearthCaseStore *self, const char *household_id, const HearthMea
                 const char *started_on, const char *created_by, char **id_out, GError **error)
 {
   g_autoptr(GHashTable) fields = fields_new ();
-  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *id = hearth_record_id_new ();
 
   g_hash_table_insert (fields, g_strdup ("household_id"), g_strdup (household_id));
   g_hash_table_insert (fields, g_strdup ("type"), g_strdup (spec->type));
@@ -1903,7 +1904,7 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
   for (guint i = 0; i < hearth_case_registry_get_n_households (registry); i++)
     {
       g_autoptr(GHashTable) h = hearth_case_registry_household_fields (registry, i);
-      g_autofree char *household_id = g_uuid_string_random ();
+      g_autofree char *household_id = hearth_record_id_new ();
       AuditAction act;
 
       /* One entry per household, naming its members: an import of
@@ -1918,7 +1919,7 @@ hearth_case_import_registry (HearthCaseStore *self, const char *path, guint *n_h
       for (guint k = 0; k < hearth_case_registry_get_n_members (registry, i); k++)
         {
           g_autoptr(GHashTable) m = hearth_case_registry_member_fields (registry, i, k, household_id);
-          g_autofree char *member_id = g_uuid_string_random ();
+          g_autofree char *member_id = hearth_record_id_new ();
 
           if (!write_record (self, "members", member_id, TRUE, m, "import", FALSE, NULL, error))
             {

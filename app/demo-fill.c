@@ -24,6 +24,7 @@
 #define G_LOG_DOMAIN "hearth-demo"
 
 #include "demo-generate.h"
+#include "record-id.h"
 #include "case-store.h"
 #include "form-session.h"
 
@@ -549,7 +550,7 @@ record_visits (HearthStore *store, HearthCaseStore *worker, HearthCaseStore *cle
       AnswerSet *set;
       g_autofree char *date = NULL, *next = NULL, *start = NULL, *end = NULL, *instance = NULL, *name = NULL;
       g_autofree char *head = NULL, *address = NULL, *version = NULL, *label = NULL, *recorded = NULL;
-      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *uuid = hearth_record_id_new ();
       xmlChar *xml = NULL;
       int xml_len = 0;
       GDate when, due;

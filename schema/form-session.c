@@ -13,6 +13,7 @@
 #define G_LOG_DOMAIN "hearth-forms"
 
 #include "form-session.h"
+#include "record-id.h"
 #include "xpath-eval.h"
 #include "xpath-value.h"
 
@@ -1521,7 +1522,7 @@ normalise_instance_id (const char *given)
 {
   if (given == NULL)
     {
-      g_autofree char *u = g_uuid_string_random ();
+      g_autofree char *u = hearth_record_id_new ();
       return g_strconcat ("uuid:", u, NULL);
     }
   return g_str_has_prefix (given, "uuid:") ? g_strdup (given) : g_strconcat ("uuid:", given, NULL);

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "hearth-center"
 
 #include "center-publish.h"
+#include "record-id.h"
 #include "case-registry.h"
 #include "case-search.h"
 #include "csv.h"
@@ -216,7 +217,7 @@ hearth_center_import_registry (HearthCenterStore *store, const char *path, guint
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(GHashTable) h = hearth_case_registry_household_fields (registry, i);
-      g_autofree char *household_id = g_uuid_string_random ();
+      g_autofree char *household_id = hearth_record_id_new ();
       const char *village = g_hash_table_lookup (h, "village_code");
 
       if (!add_record (&own, "households", household_id, household_id, village, h, error) ||
@@ -225,7 +226,7 @@ hearth_center_import_registry (HearthCenterStore *store, const char *path, guint
       for (guint k = 0; k < hearth_case_registry_get_n_members (registry, i); k++)
         {
           g_autoptr(GHashTable) m = hearth_case_registry_member_fields (registry, i, k, household_id);
-          g_autofree char *member_id = g_uuid_string_random ();
+          g_autofree char *member_id = hearth_record_id_new ();
 
           if (!add_record (&own, "members", member_id, household_id, village, m, error))
             return FALSE;

@@ -6,6 +6,7 @@
 #include "center-store-private.h"
 #include "hearth-center-resources.h"
 #include "merge.h"
+#include "record-id.h"
 #include "schema-migrate.h"
 #include "store-vfs.h"
 #include "str-hash.h"
@@ -398,7 +399,8 @@ on_wal_commit (void *data, sqlite3 *db, const char *name, int pages)
 }
 
 /* The first 48 bits of the BLAKE2b of "@table\n@id" (hearth_change_key ()'s
- * top bits, hearth_record_key ()): must never change. */
+ * top bits; hearth_record_key () of an id not of version 7): must never
+ * change. */
 static guint64
 identity_bits (const unsigned char *table, gsize table_len, const unsigned char *id, gsize id_len)
 {
@@ -416,14 +418,33 @@ identity_bits (const unsigned char *table, gsize table_len, const unsigned char 
   return key;
 }
 
+/* The bit that sets the key of a record whose id is time-ordered apart
+ * from the others' (0025-record-time-key.sql). */
+#define RECORD_KEY_TIMED (G_GUINT64_CONSTANT (1) << 62)
+
+/* hearth_record_key (@table, @id): for an id of version 7
+ * (hearth_record_id_time()), RECORD_KEY_TIMED, then its 48 bits of time,
+ * then the top 14 of identity_bits (); for any other, identity_bits ()
+ * (0017-record-identity-key.sql). Stored: must never change. */
+static guint64
+record_key_bits (const unsigned char *table, gsize table_len, const unsigned char *id, gsize id_len)
+{
+  guint64 hash = identity_bits (table, table_len, id, id_len);
+  guint64 ms;
+
+  if (hearth_record_id_time ((const char *) id, id_len, &ms))
+    return RECORD_KEY_TIMED | ms << 14 | hash >> 34;
+  return hash;
+}
+
 /* hearth_record_key (@table, @id) computed here, bound to a statement
  * rather than computed by it: a push's statements looked a record up by
  * its key three or four times, each a call of the SQL function. */
 static gint64
 record_key (const char *table, const char *id)
 {
-  return (gint64) identity_bits ((const unsigned char *) table, strlen (table), (const unsigned char *) id,
-                                 strlen (id));
+  return (gint64) record_key_bits ((const unsigned char *) table, strlen (table), (const unsigned char *) id,
+                                   strlen (id));
 }
 
 /* record_key (@table, @id), the one sqlite_note_prepared() was given
@@ -480,9 +501,14 @@ sql_change_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /* hearth_record_key (tbl, record_id): the key a record is found by in
- * record_state.idkey and, for an immutable record, changes.vkey
- * (0017-record-identity-key.sql): the top 48 bits of hearth_change_key
- * (tbl, record_id, NULL), a non-negative integer. Stored: the function
+ * record_state.idkey and, for an immutable record, changes.vkey, a
+ * non-negative integer. For a record_id that is a UUID of version 7
+ * (sync/record-id.h), 2^62 + its time in milliseconds * 2^14 + the top 14
+ * bits of the hash below (0025-record-time-key.sql): ids made one after
+ * another have keys one after another, their entries side by side at the
+ * end of the indexes, and ids of one millisecond are spread over 16,384
+ * keys. For any other, the top 48 bits of hearth_change_key (tbl,
+ * record_id, NULL) (0017-record-identity-key.sql). Stored: the function
  * must never change. NULL when tbl or record_id is. */
 static void
 sql_record_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -496,8 +522,8 @@ sql_record_key (sqlite3_context *ctx, int argc, sqlite3_value **argv)
       sqlite3_result_null (ctx);
       return;
     }
-  sqlite3_result_int64 (ctx, (sqlite3_int64) identity_bits (table, (gsize) sqlite3_value_bytes (argv[0]), id,
-                                                            (gsize) sqlite3_value_bytes (argv[1])));
+  sqlite3_result_int64 (ctx, (sqlite3_int64) record_key_bits (table, (gsize) sqlite3_value_bytes (argv[0]), id,
+                                                              (gsize) sqlite3_value_bytes (argv[1])));
 }
 
 /* hearth_version_key (hlc): changes.vkey (0011-change-key.sql), the first

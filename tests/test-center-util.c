@@ -398,8 +398,22 @@ center_db_exec (Center *c, const char *sql)
 }
 
 void
+center_back_to_24 (Center *c)
+{
+  /* Every record under the key 0017 gave it (the top 48 bits of the
+   * identity's hash, hearth_change_key () without a field, whose >> is
+   * arithmetic: masked), ids of version 7 too. */
+  center_db_exec (c, "UPDATE record_state SET idkey = (hearth_change_key (tbl, record_id, NULL) >> 16) "
+                     "& 281474976710655; "
+                     "UPDATE changes SET vkey = (hearth_change_key (tbl, record_id, NULL) >> 16) & 281474976710655 "
+                     "WHERE kind = 'record'; "
+                     "PRAGMA user_version = 24");
+}
+
+void
 center_back_to_23 (Center *c)
 {
+  center_back_to_24 (c);
   /* The village index over every change, those without a village too. */
   center_db_exec (c, "DROP INDEX changes_by_village; "
                      "CREATE INDEX changes_by_village ON changes (village, cursor); "

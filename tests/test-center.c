@@ -6,6 +6,7 @@
  * (sync/sign.h). Row counts are read from the center's database file.
  */
 #include "test-center-util.h"
+#include "record-id.h"
 
 #include "case-audit.h"
 #include "center-store-private.h"
@@ -8083,6 +8084,123 @@ test_migrate_village_index (void)
   g_assert_nonnull (strstr (village_pages, placed_id));
 }
 
+/* Migration 25 on a store with data (0025-record-time-key.sql): records
+ * whose ids are of version 7 (a household and two submissions, made a
+ * minute apart) beside others of version 4 (the migration tests' first
+ * push, audit entries), in a store of version 24 that keyed every record
+ * by the hash of its identity, are keyed by their ids' time once
+ * upgraded: 2^62 + milliseconds * 2^14 + 14 bits of the hash, in time
+ * order, the others as before. Every row is kept otherwise, the store
+ * answers as before (pulls, pushes sent again, export), and finds the
+ * records by their new keys: a submission sent again is a repeat, with
+ * other content it is refused. */
+#define TIME_KEYED "SELECT (SELECT count (*) FROM record_state WHERE idkey >= 4611686018427387904) || ' ' || " \
+  "(SELECT count (*) FROM changes WHERE kind = 'record' AND vkey >= 4611686018427387904)"
+
+
+static void
+test_migrate_record_time_key (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-time-key");
+  g_auto(MigrateStart) m = { 0 };
+  gint64 now = g_get_real_time () / 1000;
+  const guint8 random_1[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, random_2[10] = { 9, 9, 9, 9, 9, 9, 9, 9, 9, 9 };
+  char hh7[HEARTH_RECORD_ID_LEN + 1], sub_early[HEARTH_RECORD_ID_LEN + 1], sub_late[HEARTH_RECORD_ID_LEN + 1];
+  g_autofree char *body_b = NULL, *before = NULL, *after = NULL, *rows_before = NULL, *rows_after = NULL;
+  g_autofree char *v = NULL, *sql = NULL, *keyed = NULL;
+  gint64 stored;
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT 's ' || rkey || ' ' || tbl || ' ' || record_id "
+                     "|| ' ' || state || ' ' || coalesce (lookup, '-') || ' ' || idkey AS x FROM record_state "
+                     "UNION ALL SELECT 'c ' || cursor || ' ' || device || ' ' || seq || ' ' || kind || ' ' || tbl "
+                     "|| ' ' || record_id || ' ' || coalesce (hlc, '-') || ' ' || coalesce (digest, '-') || ' ' || "
+                     "coalesce (ikey, '-') || ' ' || coalesce (vkey, '-') || ' ' || "
+                     "coalesce (hearth_fields (fields), '-') FROM changes ORDER BY 1)";
+
+  migrate_start (c, now, &m);
+  hearth_record_id_format ((guint64) now - 120000, random_1, hh7);
+  hearth_record_id_format ((guint64) now - 60000, random_2, sub_early);
+  hearth_record_id_format ((guint64) now - 1000, random_1, sub_late);
+  v = hlc_at (now - 1500, 0, m.b->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (m.b, "households", hh7, hh7, VILLAGE_A, "phone", "5", v, NULL));
+    g_ptr_array_add (changes, record (m.b, "submissions", sub_late, hh7, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, record (m.b, "submissions", sub_early, hh7, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, audit_entry (m.b, hh7, VILLAGE_A, FALSE));
+    body_b = push_batch (c, m.b, changes, 0);
+  }
+  /* Keyed by time: the household's state and the two submissions, in
+   * their ids' order; each key 2^62, the time, 14 bits of the identity's
+   * hash. The others keep 48 bits of the hash. */
+  keyed = center_db_text (c, TIME_KEYED);
+  g_assert_cmpstr (keyed, ==, "1 2");
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey < 281474976710656"), ==,
+                   center_db_int (c, "SELECT count (*) FROM record_state") - 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND vkey < 281474976710656"), >=, 3);
+  sql = g_strdup_printf ("SELECT (SELECT idkey FROM record_state WHERE record_id = '%s') < "
+                         "(SELECT vkey FROM changes WHERE kind = 'record' AND record_id = '%s') AND "
+                         "(SELECT vkey FROM changes WHERE kind = 'record' AND record_id = '%s') < "
+                         "(SELECT vkey FROM changes WHERE kind = 'record' AND record_id = '%s')",
+                         hh7, sub_early, sub_early, sub_late);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT vkey = 4611686018427387904 + %" G_GINT64_FORMAT " * 16384 + "
+                         "(((hearth_change_key (tbl, record_id, NULL) >> 16) & 281474976710655) >> 34) FROM changes "
+                         "WHERE kind = 'record' AND tbl = 'submissions' AND record_id = '%s'", now - 1000, sub_late);
+  g_assert_cmpint (center_db_int (c, sql), ==, 1);
+  {
+    Device *devices[] = { m.a, m.b, m.fresh, m.staff };
+    const char *const bodies[] = { m.body_a, body_b, NULL };
+    Device *senders[] = { m.a, m.b };
+
+    before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    center_stop (c);
+    rows_before = center_db_text (c, rows);
+    center_back_to_24 (c);
+    g_free (keyed);
+    keyed = center_db_text (c, TIME_KEYED);
+    g_assert_cmpstr (keyed, ==, "0 0");
+    center_start (c);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
+    g_free (keyed);
+    keyed = center_db_text (c, TIME_KEYED);
+    g_assert_cmpstr (keyed, ==, "1 2");
+    rows_after = center_db_text (c, rows);
+    g_assert_cmpstr (rows_after, ==, rows_before);
+    after = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, m.staff);
+    g_assert_cmpstr (after, ==, before);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state "
+                                     "WHERE idkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND vkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  /* Found by the new key: the submission again under a new number is a
+   * repeat, with other content refused. */
+  stored = center_db_int (c, "SELECT count (*) FROM changes");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_auto(Reply) r = { 0 };
+    g_autofree char *body = NULL;
+    JsonArray *refused;
+
+    g_ptr_array_add (changes, record (m.b, "submissions", sub_early, hh7, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\""));
+    g_ptr_array_add (changes, record (m.b, "submissions", sub_late, hh7, VILLAGE_A, "\"form_id\": \"other\""));
+    body = batch_of (m.b, changes);
+    push (c, m.b, body, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    refused = json_object_get_array_member (obj (&r), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "bad-change");
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+}
+
 /* Migration 19 on a store with data: a store of version 18 (every
  * record's fields as text) answers as before once upgraded (the same
  * pull pages, whole and compacted, answers to pushes sent again and
@@ -9979,6 +10097,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-device-number-odd", test_migrate_device_number_odd);
   g_test_add_func ("/center/migrate-published", test_migrate_published);
   g_test_add_func ("/center/migrate-village-index", test_migrate_village_index);
+  g_test_add_func ("/center/migrate-record-time-key", test_migrate_record_time_key);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);

@@ -83,6 +83,7 @@
  * and index). Each pull prints what the store's encryption did.
  */
 #include "bench-util.h"
+#include "record-id.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -917,7 +918,7 @@ record_visit (Device *d, Visitor *v)
   const char *xml = v->xml->pdata[g_rand_int_range (v->rand, 0, (gint32) v->xml->len)];
   const char *household = v->households->pdata[g_rand_int_range (v->rand, 0, (gint32) v->households->len)];
   const char *start = strstr (xml, "<instanceID>uuid:");
-  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *uuid = hearth_record_id_new ();
   g_autofree char *fresh = NULL;
   g_autofree char *id = NULL;
   g_autoptr(GError) error = NULL;
@@ -1052,10 +1053,20 @@ uuid_at (const char *s)
   return TRUE;
 }
 
+/* --v4-ids: the simulated devices' records get random ids (version 4),
+ * as devices made them before sync/record-id.h, rather than ids of
+ * version 7 in time order. */
+static gboolean v4_ids;
+/* When the template device began recording its visits (g_get_real_time ()
+ * / 1000): a simulated device's ids are its ids made later (remap()). */
+static gint64 templates_made_ms;
+
 /* Every UUID in @s replaced by one derived from it and @salt: the same
- * record becomes another, consistently, for each simulated device. */
+ * record becomes another, consistently, for each simulated device. An id
+ * of version 7 stays one (unless --v4-ids), its time @shift_ms later: the
+ * simulated device made it that much after the template's device. */
 static char *
-remap (const char *s, const char *salt)
+remap (const char *s, const char *salt, gint64 shift_ms)
 {
   GString *out;
 
@@ -1069,11 +1080,19 @@ remap (const char *s, const char *salt)
           guint8 h[16];
           crypto_generichash_state state;
           char text[37];
+          guint64 ms;
 
           crypto_generichash_init (&state, NULL, 0, sizeof h);
           crypto_generichash_update (&state, (const guint8 *) salt, strlen (salt));
           crypto_generichash_update (&state, (const guint8 *) s, 36);
           crypto_generichash_final (&state, h, sizeof h);
+          if (!v4_ids && hearth_record_id_time (s, 36, &ms))
+            {
+              hearth_record_id_format (ms + (guint64) shift_ms, h, text);
+              g_string_append (out, text);
+              s += 36;
+              continue;
+            }
           h[6] = (h[6] & 0x0f) | 0x40;
           h[8] = (h[8] & 0x3f) | 0x80;
           g_snprintf (text, sizeof text, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0],
@@ -1097,6 +1116,7 @@ typedef struct {
   GHashTable *sent;   /* "record field version" of each edit sent */
   GHashTable *grouped;  /* "record field version" of each edit sent → the version of its write (sim_group()) */
   guint changes;      /* in all its bodies */
+  gint64 id_shift_ms; /* how much later than the template's its ids are made (remap()) */
 } SimDevice;
 
 /* A copy of @c for simulated device @sim, round @round: new record ids,
@@ -1111,11 +1131,11 @@ sim_change (const HearthChange *c, const char *template_device, SimDevice *sim, 
 
   g_string_printf (salt, "%s %u", sim->device_id, round);
   n->table = g_strdup (c->table);
-  n->id = remap (c->id, salt->str);
-  n->household = remap (c->household, salt->str);
+  n->id = remap (c->id, salt->str, sim->id_shift_ms);
+  n->household = remap (c->household, salt->str, sim->id_shift_ms);
   n->village = g_strdup (c->village);
   n->field = g_strdup (c->field);
-  n->value = remap (c->value, salt->str);
+  n->value = remap (c->value, salt->str, sim->id_shift_ms);
   n->wall = g_strdup (c->wall);
   n->hlc = c->hlc != NULL ? g_strdup (c->hlc) : NULL;
   if (c->parents != NULL)
@@ -1125,7 +1145,7 @@ sim_change (const HearthChange *c, const char *template_device, SimDevice *sim, 
     {
       g_hash_table_iter_init (&iter, c->fields);
       while (g_hash_table_iter_next (&iter, &k, &v))
-        g_hash_table_insert (n->fields, g_strdup (k), remap (v, salt->str));
+        g_hash_table_insert (n->fields, g_strdup (k), remap (v, salt->str, sim->id_shift_ms));
     }
   /* The versions: the template device's become this device's (the device
    * id is their last part), others are left alone. */
@@ -1414,6 +1434,8 @@ sim_prepare (SimDevice *sim, GPtrArray *templates, const char *template_device, 
   gint64 seq = 0;
   guint given = 0;
 
+  /* Its records made now, not when the template's were. */
+  sim->id_shift_ms = MAX (0, g_get_real_time () / 1000 - templates_made_ms);
   sim->bodies = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   sim->visits = g_array_new (FALSE, FALSE, sizeof (guint));
   sim->sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -1897,6 +1919,8 @@ main (int argc, char **argv)
     { "center-threads", 0, 0, G_OPTION_ARG_INT, &center_threads, "hearth-center serve --threads (its default)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "The generator's seed (1)", "S" },
     { "no-pouchdb", 0, 0, G_OPTION_ARG_NONE, &no_pouchdb, "Skip the PouchDB anchor", NULL },
+    { "v4-ids", 0, 0, G_OPTION_ARG_NONE, &v4_ids,
+      "The simulated devices' records get random ids (UUID version 4), as before time-ordered ids", NULL },
     { "keep", 0, 0, G_OPTION_ARG_NONE, &keep, "Keep this run's folder (centers, stores, logs)", NULL },
     { "pull-only", 0, 0, G_OPTION_ARG_NONE, &pull_only, "Stop after the timed village pulls", NULL },
     { "push-only", 0, 0, G_OPTION_ARG_NONE, &push_only, "One village pull, then stop after the timed pushes",
@@ -2151,6 +2175,7 @@ main (int argc, char **argv)
   village = village_docs (device_db (device));
   template_device = g_strdup (hearth_case_store_get_device_id (device->cases));
   visitor = visitor_new (device, seed);
+  templates_made_ms = g_get_real_time () / 1000;
   push_ms = g_new0 (double, runs);
   for (guint i = 0; i < runs + (push_only ? 0 : 1); i++)
     {
