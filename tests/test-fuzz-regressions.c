@@ -272,6 +272,15 @@ test_packed_regressions (void)
   replay_dir ("packed-crashes", hearth_fuzz_packed);
 }
 
+/* Record ids (sync/record-id.h): the RFC's example, ids of version 4,
+ * capitals, near misses of the version and the variant. */
+static void
+test_record_id_regressions (void)
+{
+  g_assert_cmpuint (replay_dir ("record-id-seeds", hearth_fuzz_record_id), >=, 5);
+  replay_dir ("record-id-crashes", hearth_fuzz_record_id);
+}
+
 static JsonNode *
 read_reply (const char *dir, const char *name)
 {
@@ -430,6 +439,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fuzz/form/regressions", test_form_regressions);
   g_test_add_func ("/fuzz/xpath-eval/regressions", test_xpath_eval_regressions);
   g_test_add_func ("/fuzz/packed/regressions", test_packed_regressions);
+  g_test_add_func ("/fuzz/record-id/regressions", test_record_id_regressions);
   g_test_add_data_func ("/fuzz/reply/regressions", "reply", test_sync_regressions);
   g_test_add_func ("/fuzz/reply/found", test_reply_found);
   g_test_add_data_func ("/fuzz/apply/regressions", "apply", test_sync_regressions);

@@ -7,6 +7,7 @@
 #include "xpath-eval.h"
 #include "form-model.h"
 #include "form-session.h"
+#include "record-id.h"
 #include "store-error.h"
 #include "store-keyslot.h"
 #include "store-packed.h"
@@ -628,5 +629,61 @@ hearth_fuzz_packed (const guint8 *data, gsize size)
       g_autofree char *plain = g_strndup ((const char *) data, size);
 
       check_packs_back (plain, size);
+    }
+}
+
+/* The value of @c as a lowercase hexadecimal digit, or -1. */
+static int
+record_id_hex (guint8 c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+void
+hearth_fuzz_record_id (const guint8 *data, gsize size)
+{
+  guint64 ms = 0;
+  gboolean taken = hearth_record_id_time ((const char *) data, size, &ms);
+  /* What hearth_record_id_format() writes: 36 lowercase digits and
+   * dashes, version 7, variant 10 (checked here on its own terms). */
+  gboolean shaped = size == HEARTH_RECORD_ID_LEN;
+  guint8 nibbles[32];
+  guint n = 0;
+
+  for (gsize i = 0; shaped && i < size; i++)
+    {
+      if (i == 8 || i == 13 || i == 18 || i == 23)
+        shaped = data[i] == '-';
+      else if (record_id_hex (data[i]) < 0)
+        shaped = FALSE;
+      else
+        nibbles[n++] = (guint8) record_id_hex (data[i]);
+    }
+  shaped = shaped && nibbles[12] == 7 && (nibbles[16] & 0xc) == 0x8;
+  fuzz_check (taken == shaped);
+  if (taken)
+    {
+      char text[HEARTH_RECORD_ID_LEN + 1];
+      char copy[HEARTH_RECORD_ID_LEN + 1];
+      guint8 random[10], b[16];
+
+      fuzz_check (ms < G_GUINT64_CONSTANT (1) << 48);
+      for (guint i = 0; i < 16; i++)
+        b[i] = (guint8) (nibbles[2 * i] << 4 | nibbles[2 * i + 1]);
+      /* rand_a's 12 bits, rand_b's 62 (hearth_record_id_format()'s
+       * @random). */
+      random[0] = b[6] & 0x0f;
+      random[1] = b[7];
+      random[2] = b[8] & 0x3f;
+      memcpy (random + 3, b + 9, 7);
+      hearth_record_id_format (ms, random, text);
+      memcpy (copy, data, HEARTH_RECORD_ID_LEN);
+      copy[HEARTH_RECORD_ID_LEN] = '\0';
+      fuzz_check (strcmp (text, copy) == 0);
+      fuzz_check (g_uuid_string_is_valid (copy));
     }
 }

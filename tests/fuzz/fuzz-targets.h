@@ -109,6 +109,21 @@ void hearth_fuzz_packed (const guint8 *data,
                          gsize         size);
 
 /**
+ * hearth_fuzz_record_id:
+ * @data: (array length=size): any bytes, taken as a record id
+ * @size: the number of bytes
+ *
+ * Reads @data with hearth_record_id_time() (sync/record-id.h). An id it
+ * takes is 36 bytes, a UUID's text (g_uuid_string_is_valid()), its time
+ * below 2^48, and hearth_record_id_format() of that time and of the id's
+ * other bits writes @data again byte for byte; a text it refuses is not
+ * one hearth_record_id_format() could have written (not a lowercase UUID
+ * of version 7 and variant 0b10). Aborts on a broken rule.
+ */
+void hearth_fuzz_record_id (const guint8 *data,
+                            gsize         size);
+
+/**
  * hearth_fuzz_push_body:
  * @data: (array length=size): any bytes, taken as a push body after gunzip
  * @size: the number of bytes
