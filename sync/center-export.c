@@ -409,6 +409,7 @@ hearth_center_export (HearthCenterStore *store, const HearthCenterExportQuery *q
   Export e = { 0 };
   GDate since, until;
   gboolean made_dir, ok = TRUE;
+  gint64 cursor_to;
 
   g_return_val_if_fail (HEARTH_IS_CENTER_STORE (store) && q != NULL && dir != NULL, FALSE);
 
@@ -443,6 +444,19 @@ hearth_center_export (HearthCenterStore *store, const HearthCenterExportQuery *q
     return refuse (error, field, "after_cursor",
                    _("the cursor to continue after, %lld, is beyond the center's last change, %lld"),
                    (long long) q->after_cursor, (long long) range.last_cursor);
+  /* A period with an end: its cursor_to is the cursor before the first
+   * change received after it, so that every change it leaves out for that
+   * is above it, in the batch that continues from it (PROTOCOL.md section
+   * 10). Without an end, the snapshot's last. */
+  cursor_to = range.last_cursor;
+  if (q->until != NULL)
+    {
+      gint64 before = hearth_center_txn_last_cursor_before (txn, range.until_ms, error);
+
+      if (before < 0)
+        return FALSE;
+      cursor_to = CLAMP (before, q->after_cursor, range.last_cursor);
+    }
 
   made_dir = !g_file_test (dir, G_FILE_TEST_IS_DIR);
   e.writer = hearth_batch_writer_new (dir, q->format, error);
@@ -473,7 +487,7 @@ hearth_center_export (HearthCenterStore *store, const HearthCenterExportQuery *q
     json_object_set_null_member (manifest, "until");
   json_object_set_string_member (manifest, "time_zone", county.time_zone);
   json_object_set_int_member (manifest, "cursor_from", q->after_cursor);
-  json_object_set_int_member (manifest, "cursor_to", range.last_cursor);
+  json_object_set_int_member (manifest, "cursor_to", cursor_to);
   if (!hearth_batch_writer_finish (e.writer, manifest, error))
     {
       remove_partial (dir, q->format, made_dir);

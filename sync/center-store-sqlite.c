@@ -5467,6 +5467,30 @@ sqlite_last_cursor (HearthCenterTxn *txn, GError **error)
   return last;
 }
 
+/* The first change received at or after ?1 is looked for from the first
+ * cursor of the transactions whose receipts reach ?1
+ * (0020-change-receipts.sql), or past the last receipt (changes written
+ * by hand), in cursor order: each change's own time decides. */
+static gint64
+sqlite_last_cursor_before (HearthCenterTxn *txn, gint64 until_ms, GError **error)
+{
+  SqliteTxn *t = (SqliteTxn *) txn;
+  sqlite3_stmt *st = stmt (t, "SELECT coalesce ((SELECT cursor - 1 FROM changes WHERE cursor >= coalesce ("
+                              "(SELECT min (first_cursor) FROM change_receipts WHERE last_received >= ?1), "
+                              "(SELECT coalesce (max (last_cursor), 0) + 1 FROM change_receipts)) "
+                              "AND received_at >= ?1 ORDER BY cursor LIMIT 1), "
+                              "(SELECT coalesce (max (cursor), 0) FROM changes))", error);
+  gint64 last = -1;
+
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64 (st, 1, until_ms);
+  if (step (t, st, error) == SQLITE_ROW)
+    last = sqlite3_column_int64 (st, 0);
+  sqlite3_reset (st);
+  return last;
+}
+
 /* ---- epoch and restore point (PROTOCOL.md section 12) ----------------------------- */
 
 static gboolean
@@ -6047,6 +6071,7 @@ hearth_center_store_sqlite_iface_init (HearthCenterStoreInterface *iface)
   iface->get_record_household = sqlite_get_record_household;
   iface->pull_page = sqlite_pull_page;
   iface->last_cursor = sqlite_last_cursor;
+  iface->last_cursor_before = sqlite_last_cursor_before;
   iface->get_own = sqlite_get_own;
   iface->set_own = sqlite_set_own;
   iface->find_by_value = sqlite_find_by_value;

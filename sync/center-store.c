@@ -459,6 +459,13 @@ hearth_center_txn_last_cursor (HearthCenterTxn *txn, GError **error)
   return IFACE (txn)->last_cursor (txn, error);
 }
 
+gint64
+hearth_center_txn_last_cursor_before (HearthCenterTxn *txn, gint64 until_ms, GError **error)
+{
+  g_return_val_if_fail (txn != NULL, -1);
+  return IFACE (txn)->last_cursor_before (txn, until_ms, error);
+}
+
 gboolean
 hearth_center_txn_get_own (HearthCenterTxn *txn, gint64 *last_seq, char **last_hlc, GError **error)
 {

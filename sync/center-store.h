@@ -390,6 +390,7 @@ struct _HearthCenterStoreInterface {
   gboolean   (*pull_page)    (HearthCenterTxn *txn, const HearthCenterPullQuery *query, GString *out, guint *listed,
                               gint64 *last, gboolean *more, GError **error);
   gint64     (*last_cursor)  (HearthCenterTxn *txn, GError **error);
+  gint64     (*last_cursor_before) (HearthCenterTxn *txn, gint64 until_ms, GError **error);
 
   gboolean (*get_own)       (HearthCenterTxn *txn, gint64 *last_seq, char **last_hlc, GError **error);
   gboolean (*set_own)       (HearthCenterTxn *txn, gint64 last_seq, const char *last_hlc, GError **error);
@@ -890,6 +891,21 @@ gboolean hearth_center_txn_pull_page (HearthCenterTxn *txn, const HearthCenterPu
  * Returns: the highest cursor given so far (0 for none); -1 with _FAILED.
  */
 gint64 hearth_center_txn_last_cursor (HearthCenterTxn *txn, GError **error);
+
+/**
+ * hearth_center_txn_last_cursor_before:
+ * @until_ms: a receipt time, milliseconds since 1970
+ *
+ * The highest cursor up to which every change was received before
+ * @until_ms: the cursor before the first change received at or after it,
+ * or the last cursor when there is none. An export that ends at
+ * @until_ms ends its cursor range there, so that the batch after it
+ * (`--after-cursor`) starts with the first change it left out for its
+ * date (PROTOCOL.md section 10).
+ *
+ * Returns: that cursor (0 for none); -1 with _FAILED.
+ */
+gint64 hearth_center_txn_last_cursor_before (HearthCenterTxn *txn, gint64 until_ms, GError **error);
 
 /**
  * hearth_center_txn_get_own:

@@ -860,6 +860,32 @@ test_receipts (void)
       m = manifest_of (out);
       g_assert_cmpint (records_of (m, "households.csv"), ==, cases[i].households);
     }
+  /* A batch with an end ends its cursors there: the next one, from its
+   * cursor_to, holds what it left out for its date, whether it starts
+   * the day after or on the same day (README's example). */
+  {
+    g_autofree char *first = g_build_filename (base, "until1", NULL);
+    g_autofree char *next = g_build_filename (base, "next2", NULL);
+    g_autofree char *same = g_build_filename (base, "next1", NULL);
+    g_autofree char *after = NULL;
+    g_autoptr(JsonObject) m = NULL;
+    g_autoptr(JsonObject) mn = NULL;
+    g_autoptr(JsonObject) ms = NULL;
+
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", "2026-03-01", NULL, "csv", first), ==, 0);
+    m = manifest_of (first);
+    g_assert_cmpint (json_object_get_int_member (m, "cursor_to"), ==, split);
+    g_assert_cmpint (records_of (m, "households.csv"), ==, 3);
+    after = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (m, "cursor_to"));
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-02", NULL, after, "csv", next), ==, 0);
+    g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", NULL, after, "csv", same), ==, 0);
+    mn = manifest_of (next);
+    ms = manifest_of (same);
+    g_assert_cmpint (records_of (mn, "households.csv"), ==, 2);
+    g_assert_cmpint (records_of (ms, "households.csv"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (mn, "cursor_to"), ==,
+                     center_db_int (c, "SELECT max (cursor) FROM changes"));
+  }
   /* A change written by hand (no receipt), received on 3 March. */
   insert_by_hand (c, ms3);
   g_assert_cmpint (center_db_int (c, CHANGES_WITHOUT_RECEIPT), ==, 1);
@@ -873,6 +899,12 @@ test_receipts (void)
     g_assert_cmpint (center_export (c, &r, COUNTY, "2026-03-01", "2026-03-01", NULL, "csv", d1), ==, 0);
     m3 = manifest_of (d3);
     m1 = manifest_of (d1);
+    /* Received on 3 March after changes received on 5 March (a clock
+     * set back): in the batch of its date, above its cursor_to, which
+     * ends before the first change received after the period (the
+     * second import), as that of 1 March does. */
+    g_assert_cmpint (json_object_get_int_member (m3, "cursor_to"), ==, split);
+    g_assert_cmpint (json_object_get_int_member (m1, "cursor_to"), ==, split);
     g_assert_cmpint (records_of (m3, "submissions.csv"), ==, 1);
     g_assert_cmpint (records_of (m3, "households.csv"), ==, 0);
     g_assert_cmpint (records_of (m1, "submissions.csv"), ==, 0);
