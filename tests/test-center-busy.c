@@ -304,6 +304,7 @@ test_waiting (void)
   /* Another writer holds the store: the center's writer takes the first
    * push and waits for it (within the store's 30 s busy timeout). */
   g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   threads[0] = g_thread_new ("pusher", pusher_main, &pushers[0]);
   g_usleep (500 * 1000);
@@ -469,6 +470,7 @@ test_hand_over (void)
   test_log_reset ();
   always_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
   g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   threads[0] = g_thread_new ("leader", hand_over_main, &pushers[0]);
   g_usleep (500 * 1000);   /* the writer takes it, waiting for the lock */
@@ -566,6 +568,7 @@ test_group_state_refused (void)
   test_log_reset ();
   always_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
   g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   threads[0] = g_thread_new ("leader", pusher_main, &pushers[0]);
   g_usleep (500 * 1000);   /* the writer takes it, waiting for the lock */
@@ -683,6 +686,7 @@ test_group_memory_undone (void)
   test_log_reset ();
   always_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
   g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   threads[0] = g_thread_new ("leader", pusher_main, &pushers[0]);
   g_usleep (500 * 1000);
@@ -743,6 +747,7 @@ test_push_waits_alone (void)
   /* The center's writer lock, held: its push waits in SQLite's busy
    * handler (up to 30 s) for the commit. */
   g_assert_cmpint (sqlite3_open (c->db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   {
     const char *argv[] = { g_getenv ("HEARTH_CLI"), "--data-dir", t.dir, "--passphrase-file", t.pass, "sync", NULL };

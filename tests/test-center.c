@@ -3270,6 +3270,7 @@ test_get_beside_writer (void)
   center_start (c);
   d = enrol (c, "w.a");
   g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READWRITE, "unix"), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   for (guint i = 0; i < 3; i++)
     {
@@ -3941,6 +3942,7 @@ test_push_waiting_apart (void)
       bodies[i] = batch_of (devices[i], changes);
     }
   g_assert_cmpint (sqlite3_open (c->db_path, &lock), ==, SQLITE_OK);
+  sqlite3_busy_timeout (lock, 10000);
   g_assert_cmpint (sqlite3_exec (lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
     {
@@ -8730,6 +8732,7 @@ test_sync_failure_group (void)
     }
   pin = center_pin_wal (c);
   g_assert_cmpint (sqlite3_open (c->db_path, &lock), ==, SQLITE_OK);
+  sqlite3_busy_timeout (lock, 10000);
   g_assert_cmpint (sqlite3_exec (lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
   for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
     {
