@@ -85,6 +85,9 @@ fail_with (const GError *error)
       }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
     code = EXIT_USAGE;
+  /* serve's address (in use, not this machine's) or its certificate. */
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
+    code = EXIT_REFUSED;
   else if (error->domain == G_FILE_ERROR || g_error_matches (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_BAD_FILE) ||
            error->domain == HEARTH_CENTER_EXPORT_ERROR || error->domain == HEARTH_BATCH_ERROR ||
            error->domain == HEARTH_CENTER_PUBLISH_ERROR || error->domain == HEARTH_FORM_ERROR ||

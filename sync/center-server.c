@@ -891,7 +891,7 @@ hearth_center_server_start (HearthCenter *center, const char *listen, const char
                                    MHD_OPTION_END);
   if (self->daemon == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
                    _("could not serve on %s (the address is in use or not this machine's, or the certificate and "
                      "key do not match)"),
                    listen);

@@ -64,7 +64,8 @@ typedef struct {
  * Returns: (transfer full) (nullable): the running server, or %NULL with
  *   G_IO_ERROR_INVALID_ARGUMENT (a bad address or limit),
  *   G_IO_ERROR_NOT_SUPPORTED (TLS missing from libmicrohttpd) or
- *   G_IO_ERROR_FAILED (the address could not be bound).
+ *   G_IO_ERROR_ADDRESS_IN_USE (the address could not be bound, or the
+ *   certificate and key do not match) or G_IO_ERROR_FAILED (threads).
  */
 HearthCenterServer *hearth_center_server_start (HearthCenter *center,
                                                 const char   *listen,

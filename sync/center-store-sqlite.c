@@ -1114,7 +1114,12 @@ hearth_center_store_sqlite_open (const char *path, gboolean create, GError **err
       if (fd < 0)
         {
           int saved = errno;
-          g_set_error (error, HEARTH_CENTER_STORE_ERROR, HEARTH_CENTER_STORE_ERROR_FAILED,
+          /* A folder missing or not the user's is the path given, not a
+           * failure of the store (exit 1, not 70). */
+          gboolean path_bad = saved == ENOENT || saved == ENOTDIR || saved == EACCES || saved == EROFS;
+
+          g_set_error (error, HEARTH_CENTER_STORE_ERROR,
+                       path_bad ? HEARTH_CENTER_STORE_ERROR_NO_STORE : HEARTH_CENTER_STORE_ERROR_FAILED,
                        _("could not create %s: %s"), path, g_strerror (saved));
           return NULL;
         }

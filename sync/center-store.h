@@ -417,7 +417,9 @@ struct _HearthCenterStoreInterface {
  *
  * Returns: (transfer full) (nullable): the store, or %NULL with
  *   HEARTH_CENTER_STORE_ERROR_UNSUPPORTED (another kind, or no "KIND:"),
- *   _NO_STORE (missing and not @create), _SCHEMA or _FAILED. Thread-safe.
+ *   _NO_STORE (missing and not @create, or @create and no store can be
+ *   made at that path: its folder missing, not a folder, not writable),
+ *   _SCHEMA or _FAILED. Thread-safe.
  */
 HearthCenterStore *hearth_center_store_open (const char *uri,
                                              gboolean    create,

@@ -552,6 +552,17 @@ test_init_command (void)
     run_center (&r, "--db", db, "init", "--county", "36110", "--county-key-out", key_path, NULL);
     g_assert_cmpint (r.status, ==, 2);
   }
+  /* A store in a folder that is not there: the path is refused (1), not
+   * an internal error (70), and nothing is made. */
+  {
+    g_auto(TestRun) r = { 0 };
+    g_autofree char *nowhere = g_strconcat ("sqlite:", dir, "/no-such-folder/center.db", NULL);
+
+    run_center (&r, "--db", nowhere, "init", "--county", COUNTY, "--county-key-out", key_path, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "no-such-folder/center.db"));
+    g_assert_false (g_file_test (key_path, G_FILE_TEST_EXISTS));
+  }
   {
     g_auto(TestRun) r = { 0 };
     run_center (&r, "--db", db, "init", "--county", COUNTY, "--time-zone", "Mars/Olympus", "--county-key-out",
@@ -3876,6 +3887,8 @@ test_port_taken (void)
   g_assert_true (g_subprocess_communicate_utf8 (second, NULL, NULL, NULL, &err, &error));
   g_assert_no_error (error);
   g_assert_false (g_subprocess_get_successful (second));
+  /* The operator's address, not an internal error (70). */
+  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 1);
   g_assert_nonnull (strstr (err, listen));
   /* The first still serves. */
   g_assert_true (center_running (c));
@@ -3887,7 +3900,7 @@ test_port_taken (void)
     g_auto(TestRun) r = { 0 };
 
     run_center (&r, "--db", c->db, "serve", "--listen", "192.0.2.1:8443", NULL);
-    g_assert_cmpint (r.status, !=, 0);
+    g_assert_cmpint (r.status, ==, 2);
     g_assert_nonnull (strstr (r.err, "this machine has no address 192.0.2.1"));
     g_assert_null (strstr (r.err, "another program"));
   }
