@@ -10068,6 +10068,858 @@ test_store_filters_read_aside (void)
   hearth_center_txn_rollback (txn);
 }
 
+/* ---- break31: record ids of version 7 and their time keys ------------------------- */
+
+/* hearth_record_key (@table, @id) as the center's store computes it
+ * (its SQL function on a connection of our own). */
+static gint64
+b31_key (const char *table, const char *id)
+{
+  static sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  gint64 key;
+
+  if (db == NULL)
+    {
+      g_assert_cmpint (sqlite3_open (":memory:", &db), ==, SQLITE_OK);
+      g_assert_cmpint (hearth_center_store_sqlite_add_functions (db), ==, SQLITE_OK);
+    }
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT hearth_record_key (?1, ?2)", -1, &st, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (st, 1, table, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, id, -1, SQLITE_TRANSIENT);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  key = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return key;
+}
+
+/* A version 7 id of @ms, its random bits random: (transfer full). */
+static char *
+b31_v7 (gint64 ms)
+{
+  guint8 random[10];
+  char id[HEARTH_RECORD_ID_LEN + 1];
+
+  randombytes_buf (random, sizeof random);
+  hearth_record_id_format ((guint64) ms, random, id);
+  return g_strdup (id);
+}
+
+/* Pushes @changes from @d, asserts 200 and acked @acked; the refusals
+ * into @codes and @messages (seq → text; nullable: none asserted). */
+static void
+b31_push (Center *c, Device *d, GPtrArray *changes, gint64 acked, GHashTable *codes, GHashTable *messages)
+{
+  g_autofree char *body = batch_of (d, changes);
+  g_auto(Reply) r = { 0 };
+
+  push (c, d, body, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, acked);
+  if (codes != NULL)
+    refusals (&r, codes, messages);
+  else
+    {
+      JsonArray *refused = json_object_get_array_member (obj (&r), "refused");
+
+      if (json_array_get_length (refused) > 0)
+        g_error ("refused: %s", json_object_get_string_member (json_array_get_object_element (refused, 0),
+                                                              "message"));
+    }
+}
+
+/* Everything @d pulls from cursor 0 (version 1, pages of 1000):
+ * "kind table id field-or-form" → times seen. */
+static GHashTable *
+b31_pull_all (Center *c, Device *d, guint *total)
+{
+  GHashTable *seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gint64 cursor = 0;
+  gboolean more = TRUE;
+
+  *total = 0;
+  while (more)
+    {
+      g_auto(Reply) r = { 0 };
+      JsonArray *a;
+
+      pull (c, d, cursor, 1000, &r);
+      g_assert_cmpint (r.status, ==, 200);
+      a = json_object_get_array_member (obj (&r), "changes");
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonObject *o = json_array_get_object_element (a, i);
+          const char *kind = json_object_get_string_member (o, "kind");
+          const char *what;
+          char *name;
+
+          if (g_str_equal (kind, "record"))
+            what = json_object_get_string_member_with_default (json_object_get_object_member (o, "fields"),
+                                                               "form_id", "-");
+          else
+            what = json_object_get_string_member_with_default (o, "field", "-");
+          name = g_strdup_printf ("%s %s %s %s", kind, json_object_get_string_member (o, "table"),
+                                  json_object_get_string_member (o, "id"), what);
+          g_hash_table_insert (seen, name, GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (seen, name)) + 1));
+          (*total)++;
+        }
+      more = json_object_get_boolean_member (obj (&r), "more");
+      cursor = json_object_get_int_member (obj (&r), "next_cursor");
+    }
+  return seen;
+}
+
+#define B31_N 2000
+
+/* 2,000 submissions made in one millisecond (keys 2^62 + ms * 2^14 +
+ * 14 bits of hash: some share a key), 256 of them differing only in their
+ * last random byte: each stored once; sent again (new numbers) with the
+ * same content a repeat, in the process that stored them (the writer's
+ * filters) and after a restart (its look-ups), with other content
+ * refused bad-change and the first content kept; pulled each once. */
+static void
+test_b31_one_millisecond (void)
+{
+  g_autoptr(Center) c = center_new ("center-b31-one-ms");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) a2 = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 ms = g_get_real_time () / 1000 - 3600 * 1000;
+  g_autofree char *hh = b31_v7 (ms - 1);
+  guint8 base[10];
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  a2 = enrol (c, "w.a2");
+  randombytes_buf (base, sizeof base);
+  for (guint i = 0; i < B31_N; i++)
+    {
+      char id[HEARTH_RECORD_ID_LEN + 1];
+
+      if (i < 256)
+        {
+          base[9] = (guint8) i;
+          hearth_record_id_format ((guint64) ms, base, id);
+          g_ptr_array_add (ids, g_strdup (id));
+        }
+      else
+        g_ptr_array_add (ids, b31_v7 (ms));
+    }
+  /* The adversarial case holds: keys shared within the millisecond. */
+  {
+    g_autoptr(GHashTable) keys = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+    guint shared = 0;
+
+    for (guint i = 0; i < ids->len; i++)
+      {
+        gint64 *k = g_new (gint64, 1);
+
+        *k = b31_key ("submissions", ids->pdata[i]);
+        g_assert_cmpint (*k, >=, G_GINT64_CONSTANT (1) << 62);
+        g_assert_cmpint ((*k - (G_GINT64_CONSTANT (1) << 62)) >> 14, ==, ms);
+        if (!g_hash_table_add (keys, k))
+          shared++;
+      }
+    g_test_message ("%u of %u ids share a key with another", shared, ids->len);
+    g_assert_cmpuint (shared, >, 10);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (a, hh, VILLAGE_A, "head_name", "Wang"));
+    b31_push (c, a, changes, 1, NULL, NULL);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    for (guint i = 0; i < ids->len; i++)
+      g_ptr_array_add (changes, record (a, "submissions", ids->pdata[i], hh, VILLAGE_A, "\"form_id\": \"one\""));
+    b31_push (c, a, changes, 1 + B31_N, NULL, NULL);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, B31_N);
+  g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT record_id) FROM changes WHERE kind = 'record'"), ==,
+                   B31_N);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND vkey IS NOT hearth_record_key (tbl, record_id)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) - count (DISTINCT vkey) FROM changes WHERE kind = 'record'"),
+                   >, 10);
+  /* Sent again, same content: repeats, in two pushes of 1,000 (the
+   * writer's filters hold the keys). */
+  for (guint half = 0; half < 2; half++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+
+      for (guint i = half * (B31_N / 2); i < (half + 1) * (B31_N / 2); i++)
+        g_ptr_array_add (changes, record (a, "submissions", ids->pdata[i], hh, VILLAGE_A, "\"form_id\": \"one\""));
+      b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, B31_N);
+  /* After a restart (no filters at the first push: looked up), backwards. */
+  center_stop (c);
+  center_restart (c);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    for (guint i = ids->len; i-- > 0;)
+      g_ptr_array_add (changes, record (a, "submissions", ids->pdata[i], hh, VILLAGE_A, "\"form_id\": \"one\""));
+    b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, B31_N);
+  /* Other content: every one refused, the first kept. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+    g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+    gint64 first = a->next_seq;
+    GHashTableIter iter;
+    gpointer seq, code;
+
+    for (guint i = 0; i < ids->len; i++)
+      g_ptr_array_add (changes, record (a, "submissions", ids->pdata[i], hh, VILLAGE_A, "\"form_id\": \"two\""));
+    b31_push (c, a, changes, a->next_seq - 1, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, B31_N);
+    g_hash_table_iter_init (&iter, codes);
+    while (g_hash_table_iter_next (&iter, &seq, &code))
+      {
+        g_assert_cmpint (GPOINTER_TO_INT (seq), >=, first);
+        g_assert_cmpstr (code, ==, "bad-change");
+        g_assert_nonnull (strstr (g_hash_table_lookup (messages, seq), "other content"));
+      }
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, B31_N);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND hearth_fields (fields) ->> 'form_id' IS NOT 'one'"), ==, 0);
+  /* In one push: a new id of the same millisecond, again, and with other
+   * content. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+    g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+    g_autofree char *x = b31_v7 (ms);
+    gint64 third;
+
+    g_ptr_array_add (changes, record (a, "submissions", x, hh, VILLAGE_A, "\"form_id\": \"one\""));
+    g_ptr_array_add (changes, record (a, "submissions", x, hh, VILLAGE_A, "\"form_id\": \"one\""));
+    third = a->next_seq;
+    g_ptr_array_add (changes, record (a, "submissions", x, hh, VILLAGE_A, "\"form_id\": \"two\""));
+    b31_push (c, a, changes, third, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, 1);
+    g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (third)), ==, "bad-change");
+    g_ptr_array_add (ids, g_steal_pointer (&x));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, B31_N + 1);
+  /* Pulled by the other device: each once, as first sent. */
+  {
+    guint total;
+    g_autoptr(GHashTable) seen = b31_pull_all (c, a2, &total);
+
+    g_assert_cmpuint (total, ==, B31_N + 2);
+    for (guint i = 0; i < ids->len; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("record submissions %s one", (char *) ids->pdata[i]);
+
+        g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, name)), ==, 1);
+      }
+  }
+}
+
+/* Two devices push the same 1,000 new submissions of one millisecond at
+ * once (their pushes in one group commit, or one after the other): each
+ * stored once, neither device refused. Then the one device's pushes of
+ * other content for them are refused. */
+typedef struct {
+  Center *c;
+  Device *d;
+  char *body;
+  Reply reply;
+} B31Push;
+
+static gpointer
+b31_push_thread (gpointer data)
+{
+  B31Push *p = data;
+
+  push (p->c, p->d, p->body, &p->reply);
+  return NULL;
+}
+
+static void
+test_b31_two_devices_same_ids (void)
+{
+  g_autoptr(Center) c = center_new ("center-b31-two-devices");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) a2 = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 ms = g_get_real_time () / 1000 - 7200 * 1000;
+  g_autofree char *hh = b31_v7 (ms - 5);
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  a2 = enrol (c, "w.a2");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (a, hh, VILLAGE_A, "head_name", "Wang"));
+    b31_push (c, a, changes, 1, NULL, NULL);
+  }
+  for (guint round = 0; round < 3; round++)
+    {
+      B31Push p[2] = { { c, a, NULL, { 0 } }, { c, a2, NULL, { 0 } } };
+      GThread *threads[2];
+      guint first = ids->len;
+
+      for (guint i = 0; i < 1000; i++)
+        g_ptr_array_add (ids, b31_v7 (ms + round));
+      for (guint k = 0; k < 2; k++)
+        {
+          g_autoptr(GPtrArray) changes = changes_new ();
+
+          for (guint i = first; i < ids->len; i++)
+            g_ptr_array_add (changes, record (p[k].d, "submissions", ids->pdata[i], hh, VILLAGE_A,
+                                              "\"form_id\": \"same\""));
+          p[k].body = batch_of (p[k].d, changes);
+        }
+      for (guint k = 0; k < 2; k++)
+        threads[k] = g_thread_new ("b31-push", b31_push_thread, &p[k]);
+      for (guint k = 0; k < 2; k++)
+        {
+          g_thread_join (threads[k]);
+          g_assert_cmpint (p[k].reply.status, ==, 200);
+          g_assert_cmpint (json_object_get_int_member (obj (&p[k].reply), "acked"), ==, p[k].d->next_seq - 1);
+          g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&p[k].reply), "refused")), ==,
+                            0);
+          g_free (p[k].body);
+          reply_clear (&p[k].reply);
+        }
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, ids->len);
+      g_assert_cmpint (center_db_int (c, "SELECT count (DISTINCT record_id) FROM changes WHERE kind = 'record'"), ==,
+                       ids->len);
+    }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+    g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+
+    for (guint i = 0; i < ids->len && i < 2000; i++)
+      g_ptr_array_add (changes, record (a2, "submissions", ids->pdata[i], hh, VILLAGE_A, "\"form_id\": \"other\""));
+    b31_push (c, a2, changes, a2->next_seq - 1, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, MIN (ids->len, 2000));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, ids->len);
+}
+
+/* Ids at the edges of the time keys and the parser: a version 7 id in
+ * lowercase, the same in capitals and with one capital (other records:
+ * the center compares ids byte for byte; keyed by the hash), with the
+ * variant wrong (c, 0, 7 at 19), time 0 and the largest time, a version 4
+ * of the same digits. Each a record of its own, its own content; pushed
+ * again a repeat; with another's content refused; pulled each once with
+ * its id as sent. The same ids as households: a state each. */
+static void
+test_b31_id_forms (void)
+{
+  g_autoptr(Center) c = center_new ("center-b31-id-forms");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) a2 = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *hh = b31_v7 (now - 100000);
+  const guint8 letters[10] = { 0xab, 0xcd, 0xef, 0xab, 0xcd, 0xef, 0xab, 0xcd, 0xef, 0xab };
+  char lower[HEARTH_RECORD_ID_LEN + 1];
+  const gboolean timed[] = { TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, TRUE, TRUE, FALSE, TRUE };
+
+  hearth_record_id_format ((guint64) now - 5000, letters, lower);
+  g_ptr_array_add (ids, g_strdup (lower));                          /* 0 */
+  g_ptr_array_add (ids, g_ascii_strup (lower, -1));                 /* 1 */
+  g_ptr_array_add (ids, g_strdup (lower));                          /* 2: one capital, in rand_b */
+  ((char *) ids->pdata[2])[35] = g_ascii_toupper (((char *) ids->pdata[2])[35]);
+  g_assert_cmpstr (ids->pdata[2], !=, lower);
+  for (guint i = 0; i < 3; i++)                                     /* 3, 4, 5: variant c, 0, 7 */
+    {
+      char *bad = g_strdup (lower);
+
+      bad[19] = "c07"[i];
+      g_ptr_array_add (ids, bad);
+    }
+  g_ptr_array_add (ids, g_strdup ("00000000-0000-7000-8000-000000000000"));   /* 6 */
+  g_ptr_array_add (ids, g_strdup ("ffffffff-ffff-7fff-bfff-ffffffffffff"));   /* 7 */
+  g_ptr_array_add (ids, g_strdup (lower));                          /* 8: version 4 */
+  ((char *) ids->pdata[8])[14] = '4';
+  g_ptr_array_add (ids, g_strdup ("ffffffff-ffff-7fff-bfff-fffffffffffe"));   /* 9: max time, other bits */
+  g_assert_cmpuint (ids->len, ==, G_N_ELEMENTS (timed));
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 key = b31_key ("submissions", ids->pdata[i]);
+
+      g_assert_true (hearth_change_is_uuid (ids->pdata[i]));
+      if (timed[i])
+        g_assert_cmpint (key, >=, G_GINT64_CONSTANT (1) << 62);
+      else
+        g_assert_cmpint (key, <, G_GINT64_CONSTANT (1) << 48);
+      g_assert_cmpint (key, >=, 0);
+    }
+  g_assert_cmpint (b31_key ("submissions", ids->pdata[7]) >> 14, ==, (G_GINT64_CONSTANT (1) << 49) - 1);
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  a2 = enrol (c, "w.a2");
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, now_edit (a, hh, VILLAGE_A, "head_name", "Wang"));
+    for (guint i = 0; i < ids->len; i++)
+      {
+        g_autofree char *fields = g_strdup_printf ("\"form_id\": \"f%u\"", i);
+
+        g_ptr_array_add (changes, record (a, "submissions", ids->pdata[i], hh, VILLAGE_A, fields));
+      }
+    /* The same ids as households, their head's name i. */
+    for (guint i = 0; i < ids->len; i++)
+      {
+        g_autofree char *v = hlc_at (now - 1000, i, a->id);
+        g_autofree char *name = g_strdup_printf ("h%u", i);
+
+        g_ptr_array_add (changes, edit (a, "households", ids->pdata[i], ids->pdata[i], VILLAGE_A, "head_name", name,
+                                        v, NULL));
+      }
+    b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, ids->len);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE tbl = 'households'"), ==,
+                   ids->len + 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey IS NOT "
+                                     "hearth_record_key (tbl, record_id)"), ==, 0);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT hearth_fields (fields) ->> 'form_id' FROM changes "
+                                              "WHERE kind = 'record' AND record_id = '%s'", (char *) ids->pdata[i]);
+      g_autofree char *form = center_db_text (c, sql);
+      g_autofree char *want = g_strdup_printf ("f%u", i);
+      g_autofree char *sql2 = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'households' "
+                                               "AND record_id = '%s' AND field = 'head_name'", (char *) ids->pdata[i]);
+      g_autofree char *name = center_db_text (c, sql2);
+      g_autofree char *want2 = g_strdup_printf ("h%u", i);
+
+      g_assert_cmpstr (form, ==, want);
+      g_assert_cmpstr (name, ==, want2);
+    }
+  /* Again, as is: repeats (twice: the second with the filters read). */
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+
+      for (guint i = 0; i < ids->len; i++)
+        {
+          g_autofree char *fields = g_strdup_printf ("\"form_id\": \"f%u\"", i);
+
+          g_ptr_array_add (changes, record (a, "submissions", ids->pdata[i], hh, VILLAGE_A, fields));
+        }
+      b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+    }
+  /* Each with the next one's content: all refused. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+    g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+
+    for (guint i = 0; i < ids->len; i++)
+      {
+        g_autofree char *fields = g_strdup_printf ("\"form_id\": \"f%u\"", (i + 1) % ids->len);
+
+        g_ptr_array_add (changes, record (a, "submissions", ids->pdata[i], hh, VILLAGE_A, fields));
+      }
+    b31_push (c, a, changes, a->next_seq - 1, codes, messages);
+    g_assert_cmpuint (g_hash_table_size (codes), ==, ids->len);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, ids->len);
+  /* A second edit of each household finds its state (one head: the
+   * first is its parent). */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    for (guint i = 0; i < ids->len; i++)
+      {
+        g_autofree char *parent = hlc_at (now - 1000, i, a->id);
+        g_autofree char *v = hlc_at (now - 500, i, a->id);
+        g_autofree char *name = g_strdup_printf ("H%u", i);
+
+        g_ptr_array_add (changes, edit (a, "households", ids->pdata[i], ids->pdata[i], VILLAGE_A, "head_name", name,
+                                        v, parent));
+      }
+    b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE tbl = 'households'"), ==,
+                   ids->len + 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autofree char *sql_plain = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'households' "
+                                                    "AND record_id = '%s' AND field = 'head_name'",
+                                                    (char *) ids->pdata[i]);
+      g_autofree char *name = center_db_text (c, sql_plain);
+      g_autofree char *want = g_strdup_printf ("H%u", i);
+
+      g_assert_cmpstr (name, ==, want);
+    }
+  /* Pulled each once, as sent. */
+  {
+    guint total;
+    g_autoptr(GHashTable) seen = b31_pull_all (c, a2, &total);
+
+    for (guint i = 0; i < ids->len; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("record submissions %s f%u", (char *) ids->pdata[i], i);
+        g_autofree char *hname = g_strdup_printf ("edit households %s head_name", (char *) ids->pdata[i]);
+
+        g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, name)), ==, 1);
+        g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, hname)), ==, 2);
+      }
+    g_assert_cmpuint (total, ==, 1 + 3 * ids->len);
+  }
+}
+
+/* A version 7 id of @ms that another table keys alike: key (@ta, id) =
+ * key (@tb, id) (1 in 16,384): (transfer full). */
+static char *
+b31_same_key_across (gint64 ms, const char *ta, const char *tb)
+{
+  for (guint i = 0; i < 1000000; i++)
+    {
+      g_autofree char *id = b31_v7 (ms);
+
+      if (b31_key (ta, id) == b31_key (tb, id))
+        return g_steal_pointer (&id);
+    }
+  g_assert_not_reached ();
+}
+
+/* Two version 7 ids of @ms with one key in @table: @x, @y (transfer full). */
+static void
+b31_same_key_pair (gint64 ms, const char *table, char **x, char **y)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+
+  for (guint i = 0; i < 1000000; i++)
+    {
+      char *id = b31_v7 (ms);
+      gint64 *key = g_new (gint64, 1);
+      const char *other;
+
+      *key = b31_key (table, id);
+      if ((other = g_hash_table_lookup (seen, key)) != NULL)
+        {
+          *x = g_strdup (other);
+          *y = id;
+          g_free (key);
+          return;
+        }
+      g_hash_table_insert (seen, key, id);
+    }
+  g_assert_not_reached ();
+}
+
+/* One version 7 id in every table (households, members, tasks, measures;
+ * submissions, reviews), one keyed alike in two tables of one index
+ * (households and members: record_state; submissions and reviews:
+ * changes), two ids of one key in one table: each its own record; a
+ * household of a version 7 id edited from two devices from the same
+ * value: the conflict kept, both heads; all found again after a
+ * restart. */
+static void
+test_b31_tables_and_conflict (void)
+{
+  g_autoptr(Center) c = center_new ("center-b31-tables");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) a2 = NULL;
+  g_autoptr(Device) s = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  gint64 ms = now - 20000;
+  g_autofree char *x = b31_v7 (ms);
+  g_autofree char *hm = b31_same_key_across (ms, "households", "members");
+  g_autofree char *sr = b31_same_key_across (ms, "submissions", "reviews");
+  g_autofree char *h1 = NULL, *h2 = NULL, *s1 = NULL, *s2 = NULL;
+  g_autofree char *v0 = NULL, *va = NULL, *vb = NULL;
+  const char *const edit_tables[] = { "households", "members", "tasks", "measures" };
+  const char *const edit_fields[] = { "head_name", "name", "reason", "last_progress" };
+
+  b31_same_key_pair (ms, "households", &h1, &h2);
+  b31_same_key_pair (ms, "submissions", &s1, &s2);
+  g_assert_cmpint (b31_key ("households", hm), ==, b31_key ("members", hm));
+  g_assert_cmpint (b31_key ("households", h1), ==, b31_key ("households", h2));
+  center_start (c);
+  a = enrol (c, "w.a");
+  a2 = enrol (c, "w.a2");
+  s = enrol (c, "c.staff");
+  v0 = hlc_at (now - 3000, 0, a->id);
+  va = hlc_at (now - 2000, 0, a->id);
+  vb = hlc_at (now - 1000, 0, a2->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    const char *households[] = { x, hm, h1, h2 };
+
+    for (guint h = 0; h < G_N_ELEMENTS (households); h++)
+      g_ptr_array_add (changes, edit (a, "households", households[h], households[h], VILLAGE_A, "head_name",
+                                      "Start", v0, NULL));
+    /* x in the other tables, household x's. */
+    for (guint t = 1; t < G_N_ELEMENTS (edit_tables); t++)
+      {
+        g_autofree char *value = g_strdup_printf ("%s of x", edit_tables[t]);
+
+        g_ptr_array_add (changes, edit (a, edit_tables[t], x, x, VILLAGE_A, edit_fields[t], value, v0, NULL));
+      }
+    g_ptr_array_add (changes, edit (a, "members", hm, hm, VILLAGE_A, "name", "member hm", v0, NULL));
+    g_ptr_array_add (changes, record (a, "submissions", x, x, VILLAGE_A, "\"form_id\": \"sub x\""));
+    g_ptr_array_add (changes, record (a, "submissions", sr, x, VILLAGE_A, "\"form_id\": \"sub sr\""));
+    g_ptr_array_add (changes, record (a, "submissions", s1, x, VILLAGE_A, "\"form_id\": \"sub s1\""));
+    g_ptr_array_add (changes, record (a, "submissions", s2, x, VILLAGE_A, "\"form_id\": \"sub s2\""));
+    {
+      const char *const review_ids[] = { x, sr };
+
+      for (guint r = 0; r < G_N_ELEMENTS (review_ids); r++)
+        {
+          g_autofree char *fields = g_strdup_printf ("\"household_id\": \"%s\", \"submission_id\": \"%s\", "
+                                                     "\"actor\": \"w.a\", \"role\": \"worker\", "
+                                                     "\"at\": \"2026-11-30T08:00:00Z\", \"from_state\": \"none\", "
+                                                     "\"to_state\": \"pending_village_review\"",
+                                                     x, review_ids[r]);
+
+          g_ptr_array_add (changes, record (a, "reviews", review_ids[r], x, VILLAGE_A, fields));
+        }
+    }
+    b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+  }
+  /* The conflict: both devices edit household x's head from "Start". */
+  {
+    g_autoptr(GPtrArray) mine = changes_new ();
+    g_autoptr(GPtrArray) theirs = changes_new ();
+
+    g_ptr_array_add (mine, edit (a, "households", x, x, VILLAGE_A, "head_name", "From A", va, v0));
+    g_ptr_array_add (theirs, edit (a2, "households", x, x, VILLAGE_A, "head_name", "From B", vb, v0));
+    b31_push (c, a, mine, a->next_seq - 1, NULL, NULL);
+    b31_push (c, a2, theirs, a2->next_seq - 1, NULL, NULL);
+  }
+  for (guint round = 0; round < 2; round++)
+    {
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 4 + 3 + 1);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM (SELECT 1 FROM record_state "
+                                         "GROUP BY tbl, record_id HAVING count (*) > 1)"), ==, 0);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, 6);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 1);
+      {
+        g_autofree char *sql = g_strdup_printf ("SELECT value || ' ' || loser_value FROM field_state f, conflicts c "
+                                                "WHERE f.tbl = 'households' AND f.record_id = '%s' AND f.field = "
+                                                "'head_name' AND c.record_id = f.record_id AND c.tbl = f.tbl", x);
+        g_autofree char *text = center_db_text (c, sql);
+
+        g_assert_cmpstr (text, ==, "From B From A");
+      }
+      for (guint t = 1; t < G_N_ELEMENTS (edit_tables); t++)
+        {
+          g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = '%s' "
+                                                  "AND record_id = '%s' AND field = '%s'", edit_tables[t], x,
+                                                  edit_fields[t]);
+          g_autofree char *value = center_db_text (c, sql);
+          g_autofree char *want = g_strdup_printf ("%s of x", edit_tables[t]);
+
+          g_assert_cmpstr (value, ==, want);
+        }
+      /* Repeats found, other content refused, in every table. */
+      {
+        g_autoptr(GPtrArray) changes = changes_new ();
+        g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+        g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+        gint64 first = a->next_seq;
+
+        g_ptr_array_add (changes, record (a, "submissions", x, x, VILLAGE_A, "\"form_id\": \"sub x\""));
+        g_ptr_array_add (changes, record (a, "submissions", sr, x, VILLAGE_A, "\"form_id\": \"sub sr\""));
+        g_ptr_array_add (changes, record (a, "submissions", s1, x, VILLAGE_A, "\"form_id\": \"sub s1\""));
+        g_ptr_array_add (changes, record (a, "submissions", s2, x, VILLAGE_A, "\"form_id\": \"sub s2\""));
+        g_ptr_array_add (changes, record (a, "submissions", s1, x, VILLAGE_A, "\"form_id\": \"sub s2\""));
+        g_ptr_array_add (changes, record (a, "submissions", s2, x, VILLAGE_A, "\"form_id\": \"sub s1\""));
+        g_ptr_array_add (changes, record (a, "submissions", sr, x, VILLAGE_A, "\"form_id\": \"sub x\""));
+        /* The same version of each edit again: repeats; with another
+         * value: refused. */
+        g_ptr_array_add (changes, edit (a, "households", h1, h1, VILLAGE_A, "head_name", "Start", v0, NULL));
+        g_ptr_array_add (changes, edit (a, "households", h2, h2, VILLAGE_A, "head_name", "Start", v0, NULL));
+        g_ptr_array_add (changes, edit (a, "members", hm, hm, VILLAGE_A, "name", "member hm", v0, NULL));
+        g_ptr_array_add (changes, edit (a, "households", hm, hm, VILLAGE_A, "head_name", "Other", v0, NULL));
+        b31_push (c, a, changes, a->next_seq - 1, codes, messages);
+        g_assert_cmpuint (g_hash_table_size (codes), ==, 4);
+        for (gint64 seq = first + 4; seq < first + 7; seq++)
+          g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq)), ==, "bad-change");
+        g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (first + 10)), ==, "bad-change");
+      }
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, 6);
+      {
+        g_autofree char *sql = g_strdup_printf ("SELECT group_concat (record_id || '=' || "
+                                                "(hearth_fields (fields) ->> 'form_id'), ' ') FROM (SELECT * FROM "
+                                                "changes WHERE kind = 'record' AND tbl = 'submissions' AND "
+                                                "record_id IN ('%s', '%s', '%s', '%s') ORDER BY record_id = '%s', "
+                                                "record_id = '%s', record_id = '%s')", x, sr, s1, s2, x, sr, s1);
+        g_autofree char *text = center_db_text (c, sql);
+        g_autofree char *want = g_strdup_printf ("%s=sub s2 %s=sub s1 %s=sub sr %s=sub x", s2, s1, sr, x);
+
+        g_assert_cmpstr (text, ==, want);
+      }
+      center_stop (c);
+      center_restart (c);
+    }
+  /* The county's device pulls each once. */
+  {
+    guint total;
+    g_autoptr(GHashTable) seen = b31_pull_all (c, s, &total);
+    g_autofree char *rx = g_strdup_printf ("record reviews %s -", x);
+    g_autofree char *rsr = g_strdup_printf ("record reviews %s -", sr);
+    g_autofree char *sx = g_strdup_printf ("record submissions %s sub x", x);
+    g_autofree char *ssr = g_strdup_printf ("record submissions %s sub sr", sr);
+    g_autofree char *mhm = g_strdup_printf ("edit members %s name", hm);
+    g_autofree char *hhm = g_strdup_printf ("edit households %s head_name", hm);
+
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, rx)), ==, 1);
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, rsr)), ==, 1);
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, sx)), ==, 1);
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, ssr)), ==, 1);
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, mhm)), ==, 1);
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, hhm)), ==, 1);
+  }
+}
+
+/* A store of version 24 holding records of version 7 ids (one
+ * millisecond's, two of one key, the largest time, one in capitals) and
+ * of version 4, households and submissions, upgraded: every key is
+ * hearth_record_key (), no record twice; pushed again each is a repeat
+ * (a submission) or finds its state (an edit of a household: no second
+ * row), other content is refused; new records of the same millisecond
+ * join them; a pull gives each once. */
+static void
+test_b31_migrate_mixed (void)
+{
+  g_autoptr(Center) c = center_new ("center-b31-migrate");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) a2 = NULL;
+  g_autoptr(GPtrArray) subs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) hhs = g_ptr_array_new_with_free_func (g_free);
+  gint64 now = g_get_real_time () / 1000;
+  gint64 ms = now - 50000;
+  g_autofree char *v0 = NULL;
+  char *p1 = NULL, *p2 = NULL;
+  const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT 's ' || rkey || ' ' || tbl || ' ' || record_id "
+                     "|| ' ' || state AS x FROM record_state UNION ALL SELECT 'c ' || cursor || ' ' || kind || ' ' "
+                     "|| tbl || ' ' || record_id || ' ' || coalesce (hlc, '-') || ' ' || "
+                     "coalesce (hearth_fields (fields), '-') FROM changes ORDER BY 1)";
+  g_autofree char *before = NULL, *after = NULL;
+
+  for (guint i = 0; i < 300; i++)
+    g_ptr_array_add (subs, i % 3 == 0 ? g_uuid_string_random () : b31_v7 (ms));
+  b31_same_key_pair (ms, "submissions", &p1, &p2);
+  g_ptr_array_add (subs, p1);
+  g_ptr_array_add (subs, p2);
+  g_ptr_array_add (subs, g_strdup ("ffffffff-ffff-7fff-bfff-ffffffffffff"));
+  g_ptr_array_add (subs, g_ascii_strup (subs->pdata[1], -1));
+  g_ptr_array_add (subs, g_strdup ("00000000-0000-7000-8000-000000000000"));
+  for (guint i = 0; i < 100; i++)
+    g_ptr_array_add (hhs, i % 3 == 0 ? g_uuid_string_random () : b31_v7 (ms));
+  b31_same_key_pair (ms, "households", &p1, &p2);
+  g_ptr_array_add (hhs, p1);
+  g_ptr_array_add (hhs, p2);
+  g_ptr_array_add (hhs, g_ascii_strup (hhs->pdata[1], -1));
+  g_ptr_array_add (hhs, g_strdup ("ffffffff-ffff-7fff-bfff-ffffffffffff"));
+
+  center_start (c);
+  a = enrol (c, "w.a");
+  a2 = enrol (c, "w.a2");
+  v0 = hlc_at (now - 3000, 0, a->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    for (guint i = 0; i < hhs->len; i++)
+      g_ptr_array_add (changes, edit (a, "households", hhs->pdata[i], hhs->pdata[i], VILLAGE_A, "head_name", "Old",
+                                      v0, NULL));
+    for (guint i = 0; i < subs->len; i++)
+      g_ptr_array_add (changes, record (a, "submissions", subs->pdata[i], hhs->pdata[i % hhs->len], VILLAGE_A,
+                                        "\"form_id\": \"old\""));
+    b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+  }
+  center_stop (c);
+  before = center_db_text (c, rows);
+  center_back_to_24 (c);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey >= 4611686018427387904"), ==, 0);
+  center_start (c);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
+  after = center_db_text (c, rows);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey IS NOT "
+                                     "hearth_record_key (tbl, record_id)"), ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' AND vkey IS NOT "
+                                     "hearth_record_key (tbl, record_id)"), ==, 0);
+  /* Timed: the lowercase ids of version 7 (two thirds of each, the pair,
+   * the largest time; the capitals not). */
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state WHERE idkey >= 4611686018427387904"), ==,
+                   66 + 2 + 1);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record' "
+                                     "AND vkey >= 4611686018427387904"), ==, 200 + 2 + 1 + 1);
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+      g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      g_autofree char *v1 = hlc_at (now - 2000 + round, 0, a->id);
+      g_autofree char *v1_parent = round == 0 ? g_strdup (v0) : hlc_at (now - 2000, 0, a->id);
+      gint64 first = a->next_seq;
+
+      /* The same: repeats; the edit's version again: a repeat. */
+      for (guint i = 0; i < subs->len; i++)
+        g_ptr_array_add (changes, record (a, "submissions", subs->pdata[i], hhs->pdata[i % hhs->len], VILLAGE_A,
+                                          "\"form_id\": \"old\""));
+      for (guint i = 0; i < hhs->len; i++)
+        g_ptr_array_add (changes, edit (a, "households", hhs->pdata[i], hhs->pdata[i], VILLAGE_A, "head_name",
+                                        "Old", v0, NULL));
+      /* A new version of each household's head. */
+      for (guint i = 0; i < hhs->len; i++)
+        g_ptr_array_add (changes, edit (a, "households", hhs->pdata[i], hhs->pdata[i], VILLAGE_A, "head_name",
+                                        round == 0 ? "New" : "Newer", v1, v1_parent));
+      /* Other content: refused. */
+      for (guint i = 0; i < subs->len; i++)
+        g_ptr_array_add (changes, record (a, "submissions", subs->pdata[i], hhs->pdata[i % hhs->len], VILLAGE_A,
+                                          "\"form_id\": \"new\""));
+      b31_push (c, a, changes, a->next_seq - 1, codes, messages);
+      g_assert_cmpuint (g_hash_table_size (codes), ==, subs->len);
+      for (gint64 seq = first + subs->len + 2 * hhs->len; seq < a->next_seq; seq++)
+        g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (seq)), ==, "bad-change");
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, subs->len);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, hhs->len);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state WHERE value = 'Old'"), ==, 0);
+      g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+      center_stop (c);
+      center_restart (c);
+    }
+  /* New records of the same millisecond beside them. */
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    for (guint i = 0; i < 100; i++)
+      {
+        g_autofree char *id = b31_v7 (ms);
+
+        g_ptr_array_add (changes, record (a, "submissions", id, hhs->pdata[0], VILLAGE_A, "\"form_id\": \"later\""));
+      }
+    b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE kind = 'record'"), ==, subs->len + 100);
+  {
+    guint total;
+    g_autoptr(GHashTable) seen = b31_pull_all (c, a2, &total);
+
+    for (guint i = 0; i < subs->len; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("record submissions %s old", (char *) subs->pdata[i]);
+
+        g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, name)), ==, 1);
+      }
+    g_assert_cmpuint (total, ==, subs->len + 100 + 3 * hhs->len);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -10155,6 +11007,11 @@ main (int argc, char **argv)
   g_test_add_func ("/center/port-taken", test_port_taken);
   g_test_add_func ("/center/busy-wait", test_busy_wait);
   g_test_add_func ("/center/tls", test_tls);
+  g_test_add_func ("/center/b31/one-millisecond", test_b31_one_millisecond);
+  g_test_add_func ("/center/b31/two-devices-same-ids", test_b31_two_devices_same_ids);
+  g_test_add_func ("/center/b31/id-forms", test_b31_id_forms);
+  g_test_add_func ("/center/b31/tables-and-conflict", test_b31_tables_and_conflict);
+  g_test_add_func ("/center/b31/migrate-mixed", test_b31_migrate_mixed);
 
   {
     int rc = g_test_run ();
