@@ -10700,6 +10700,36 @@ test_b31_tables_and_conflict (void)
   }
   for (guint round = 0; round < 2; round++)
     {
+      /* A new version of the records that share a key, each its own
+       * value: each found by its own state (not the other's). */
+      {
+        g_autoptr(GPtrArray) changes = changes_new ();
+        g_autofree char *vr = hlc_at (now - 1500 + round, 0, a->id);
+        g_autofree char *parent = round == 0 ? g_strdup (v0) : hlc_at (now - 1500, 0, a->id);
+        const char *const shared[][2] = { { "households", h1 }, { "households", h2 }, { "households", hm },
+                                          { "members", hm } };
+
+        for (guint k = 0; k < G_N_ELEMENTS (shared); k++)
+          {
+            g_autofree char *value = g_strdup_printf ("%s %u round %u", shared[k][0], k, round);
+
+            g_ptr_array_add (changes, edit (a, shared[k][0], shared[k][1], shared[k][1], VILLAGE_A,
+                                            g_str_equal (shared[k][0], "members") ? "name" : "head_name", value, vr,
+                                            parent));
+          }
+        b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+        for (guint k = 0; k < G_N_ELEMENTS (shared); k++)
+          {
+            g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state "
+                                                    "WHERE tbl = '%s' AND record_id = '%s' AND field = '%s'",
+                                                    shared[k][0], shared[k][1],
+                                                    g_str_equal (shared[k][0], "members") ? "name" : "head_name");
+            g_autofree char *value = center_db_text (c, sql);
+            g_autofree char *want = g_strdup_printf ("%s %u round %u", shared[k][0], k, round);
+
+            g_assert_cmpstr (value, ==, want);
+          }
+      }
       g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM record_state"), ==, 4 + 3 + 1);
       g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM (SELECT 1 FROM record_state "
                                          "GROUP BY tbl, record_id HAVING count (*) > 1)"), ==, 0);
@@ -10779,8 +10809,8 @@ test_b31_tables_and_conflict (void)
     g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, rsr)), ==, 1);
     g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, sx)), ==, 1);
     g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, ssr)), ==, 1);
-    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, mhm)), ==, 1);
-    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, hhm)), ==, 1);
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, mhm)), ==, 3);
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, hhm)), ==, 3);
   }
 }
 
