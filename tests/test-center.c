@@ -10794,6 +10794,50 @@ test_b31_tables_and_conflict (void)
       center_stop (c);
       center_restart (c);
     }
+  /* A fresh device's compacted pull (version 2): of each record that
+   * shares a key, the last value alone; of household x, both heads. */
+  {
+    g_autoptr(Device) fresh = enrol (c, "c.staff");
+    g_auto(Reply) r = { 0 };
+    g_autoptr(GHashTable) values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    const char *const shared[][3] = { { "households", h1, "households 0 round 1" },
+                                      { "households", h2, "households 1 round 1" },
+                                      { "households", hm, "households 2 round 1" },
+                                      { "members", hm, "members 3 round 1" } };
+    JsonArray *a_changes;
+
+    signed_call (c, fresh, "GET", "/v2/pull?cursor=0&limit=10000&compact_until=0", NULL, 0, NULL, &r);
+    g_assert_cmpint (r.status, ==, 200);
+    g_assert_false (json_object_get_boolean_member (obj (&r), "more"));
+    a_changes = json_object_get_array_member (obj (&r), "changes");
+    for (guint i = 0; i < json_array_get_length (a_changes); i++)
+      {
+        JsonObject *o = json_array_get_object_element (a_changes, i);
+        g_autofree char *name = NULL;
+        const char *before;
+
+        if (!g_str_equal (json_object_get_string_member (o, "kind"), "edit"))
+          continue;
+        name = g_strdup_printf ("%s %s %s", json_object_get_string_member (o, "table"),
+                                json_object_get_string_member (o, "id"), json_object_get_string_member (o, "field"));
+        before = g_hash_table_lookup (values, name);
+        g_hash_table_insert (values, g_strdup (name),
+                             g_strdup_printf ("%s%s%s", before != NULL ? before : "", before != NULL ? "|" : "",
+                                              json_object_get_string_member (o, "value")));
+      }
+    for (guint k = 0; k < G_N_ELEMENTS (shared); k++)
+      {
+        g_autofree char *name = g_strdup_printf ("%s %s %s", shared[k][0], shared[k][1],
+                                                 g_str_equal (shared[k][0], "members") ? "name" : "head_name");
+
+        g_assert_cmpstr (g_hash_table_lookup (values, name), ==, shared[k][2]);
+      }
+    {
+      g_autofree char *name = g_strdup_printf ("households %s head_name", x);
+
+      g_assert_cmpstr (g_hash_table_lookup (values, name), ==, "From A|From B");
+    }
+  }
   /* The county's device pulls each once. */
   {
     guint total;
