@@ -8,6 +8,8 @@
 #include "test-util.h"
 #include "record-id.h"
 
+#include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 /* RFC 9562 appendix A.6: unix_ts_ms 0x017F22E279B0 (2022-02-22
@@ -106,6 +108,73 @@ test_not_version_7 (void)
   g_assert_false (hearth_record_id_time ("017f22e2-79b0-7cc3-98c4-dc0c0c07398fXYZ", 39, NULL));
 }
 
+/* The child of test_before_1970(): a new id, printed, with criticals
+ * not fatal (as in the programs: a g_return_if_fail() returns). */
+static void
+test_before_1970_child (void)
+{
+  g_autofree char *id = NULL;
+
+  if (g_getenv ("B31_RECORD_ID_CHILD") == NULL)
+    {
+      g_test_skip ("run by /record-id/before-1970");
+      return;
+    }
+  g_log_set_always_fatal (G_LOG_FATAL_MASK);
+  id = hearth_record_id_new ();
+  g_print ("ID[%s]\n", id);
+}
+
+/* A device whose wall clock reads before 1970 (a clock set wrong;
+ * g_get_real_time () negative) still makes a valid id, without a
+ * critical: hearth_record_id_new() gave hearth_record_id_format() the
+ * negative time cast to 64 bits, which it refuses (g_return_if_fail),
+ * leaving the text uninitialised, which was then copied. Run in a
+ * child with the test clock shim (tests/fake-clock.c) 60 s before
+ * 1970. */
+static void
+test_before_1970 (void)
+{
+  const char *shim = g_getenv ("HEARTH_FAKE_CLOCK");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autofree char *out = NULL, *err = NULL, *clock_path = NULL, *offset = NULL;
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  const char *start, *end;
+  g_autofree char *id = NULL;
+
+  if (shim == NULL)
+    {
+      g_test_skip ("HEARTH_FAKE_CLOCK is not set");
+      return;
+    }
+  clock_path = g_build_filename (g_get_tmp_dir (), "b31-record-id-clock", NULL);
+  offset = g_strdup_printf ("%" G_GINT64_FORMAT, -(g_get_real_time () / 1000) - 60000);
+  g_assert_true (g_file_set_contents (clock_path, offset, -1, NULL));
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "LD_PRELOAD", shim, TRUE);
+  g_subprocess_launcher_setenv (launcher, "FAKECLOCK_FILE", clock_path, TRUE);
+  g_subprocess_launcher_setenv (launcher, "B31_RECORD_ID_CHILD", "1", TRUE);
+  child = g_subprocess_launcher_spawn (launcher, &error, self, "-p", "/record-id/before-1970-child", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (child, NULL, NULL, &out, &err, &error));
+  g_assert_no_error (error);
+  g_remove (clock_path);
+  g_test_message ("child stdout: %s", out);
+  g_test_message ("child stderr: %s", err);
+  g_assert_true (g_subprocess_get_if_exited (child));
+  g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 0);
+  g_assert_null (strstr (err, "CRITICAL"));
+  start = strstr (out, "ID[");
+  g_assert_nonnull (start);
+  start += 3;
+  end = strchr (start, ']');
+  g_assert_nonnull (end);
+  id = g_strndup (start, (gsize) (end - start));
+  g_assert_true (g_uuid_string_is_valid (id));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -114,5 +183,7 @@ main (int argc, char **argv)
   g_test_add_func ("/record-id/new", test_new);
   g_test_add_func ("/record-id/order", test_order);
   g_test_add_func ("/record-id/not-version-7", test_not_version_7);
+  g_test_add_func ("/record-id/before-1970", test_before_1970);
+  g_test_add_func ("/record-id/before-1970-child", test_before_1970_child);
   return g_test_run ();
 }
