@@ -10994,6 +10994,79 @@ test_b31_migrate_mixed (void)
   }
 }
 
+
+/* Two households of one key (version 7 ids of one millisecond), one in
+ * village A, one in village B: each device's scope is judged by its
+ * own household's village, not the other's (at once and after a
+ * restart, when the village is read through the key): a worker of A
+ * may edit A's, not B's (scope), and pulls A's alone; a member of B's
+ * household pushed by A's worker is refused. */
+static void
+test_b31_scope_same_key (void)
+{
+  g_autoptr(Center) c = center_new ("center-b31-scope");
+  g_autoptr(Device) a = NULL;
+  g_autoptr(Device) b = NULL;
+  g_autoptr(Device) a2 = NULL;
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *ha = NULL, *hb = NULL;
+  g_autofree char *va = NULL, *vb = NULL;
+
+  b31_same_key_pair (now - 30000, "households", &ha, &hb);
+  center_start (c);
+  a = enrol (c, "w.a");
+  b = enrol (c, "w.b");
+  a2 = enrol (c, "w.a2");
+  va = hlc_at (now - 3000, 0, a->id);
+  vb = hlc_at (now - 3000, 0, b->id);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (a, "households", ha, ha, VILLAGE_A, "head_name", "In A", va, NULL));
+    b31_push (c, a, changes, 1, NULL, NULL);
+  }
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+
+    g_ptr_array_add (changes, edit (b, "households", hb, hb, VILLAGE_B, "head_name", "In B", vb, NULL));
+    b31_push (c, b, changes, 1, NULL, NULL);
+  }
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+      g_autoptr(GHashTable) codes = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      g_autoptr(GHashTable) messages = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      g_autofree char *v = hlc_at (now - 2000 + round, 0, a->id);
+      g_autofree char *member = b31_v7 (now - 30000);
+      gint64 first = a->next_seq;
+
+      g_ptr_array_add (changes, edit (a, "households", hb, hb, VILLAGE_A, "head_name", "Taken", v, vb));
+      g_ptr_array_add (changes, edit (a, "members", member, hb, VILLAGE_A, "name", "Stowaway", v, NULL));
+      g_ptr_array_add (changes, edit (a, "households", ha, ha, VILLAGE_A, "phone", "1", v, NULL));
+      b31_push (c, a, changes, a->next_seq - 1, codes, messages);
+      g_assert_cmpuint (g_hash_table_size (codes), ==, 2);
+      g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (first)), ==, "scope");
+      g_assert_cmpstr (g_hash_table_lookup (codes, GINT_TO_POINTER (first + 1)), ==, "scope");
+      {
+        g_autofree char *sql = g_strdup_printf ("SELECT value FROM field_state WHERE record_id = '%s' "
+                                                "AND field = 'head_name'", hb);
+        g_autofree char *name = center_db_text (c, sql);
+
+        g_assert_cmpstr (name, ==, "In B");
+      }
+      center_stop (c);
+      center_restart (c);
+    }
+  {
+    guint total;
+    g_autoptr(GHashTable) seen = b31_pull_all (c, a2, &total);
+    g_autofree char *mine = g_strdup_printf ("edit households %s head_name", ha);
+
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (seen, mine)), ==, 1);
+    g_assert_cmpuint (total, ==, 3);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -11086,6 +11159,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/b31/id-forms", test_b31_id_forms);
   g_test_add_func ("/center/b31/tables-and-conflict", test_b31_tables_and_conflict);
   g_test_add_func ("/center/b31/migrate-mixed", test_b31_migrate_mixed);
+  g_test_add_func ("/center/b31/scope-same-key", test_b31_scope_same_key);
 
   {
     int rc = g_test_run ();
