@@ -11152,6 +11152,72 @@ test_b31_filters_while_read (void)
     device_free (devices[k]);
 }
 
+
+/* Households another process stores while the center serves (hearth-center
+ * import-households: version 7 ids of a few milliseconds) after the
+ * writer's key filters were read: a device's edit of one of them, and of
+ * its member, finds its state (the filters are read again: another
+ * connection committed), not a second row. */
+static void
+test_b31_import_while_serving (void)
+{
+  g_autoptr(Center) c = center_new ("center-b31-import");
+  g_autofree char *csv = test_registry ("center-b31-import-registry", COUNTY, 40, 77);
+  g_autoptr(Device) a = NULL;
+  g_auto(TestRun) run = { 0 };
+  gint64 now = g_get_real_time () / 1000;
+  g_autofree char *hh = NULL, *village = NULL, *head_hlc = NULL, *sql = NULL;
+
+  center_start (c);
+  a = enrol (c, "c.staff");
+  /* Pushes enough for the filters to be read and taken. */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr(GPtrArray) changes = changes_new ();
+      g_autofree char *id = b31_v7 (now - 1000);
+      g_autofree char *v = hlc_at (now - 1000, i, a->id);
+
+      g_ptr_array_add (changes, edit (a, "households", id, id, VILLAGE_A, "head_name", "Early", v, NULL));
+      b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+      g_usleep (100000);
+    }
+  run_center (&run, "--db", c->db, "import-households", csv, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM (SELECT 1 FROM record_state "
+                                     "GROUP BY tbl, record_id HAVING count (*) > 1)"), ==, 0);
+  hh = center_db_text (c, "SELECT record_id FROM record_state WHERE tbl = 'households' AND state LIKE '%village_code%' "
+                          "ORDER BY rkey DESC LIMIT 1");
+  g_assert_nonnull (hh);
+  g_assert_true (hearth_record_id_time (hh, strlen (hh), NULL));
+  sql = g_strdup_printf ("SELECT value FROM field_state WHERE tbl = 'households' AND record_id = '%s' "
+                         "AND field = 'village_code'", hh);
+  village = center_db_text (c, sql);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT hlc FROM field_state WHERE tbl = 'households' AND record_id = '%s' "
+                         "AND field = 'head_name'", hh);
+  head_hlc = center_db_text (c, sql);
+  g_assert_nonnull (head_hlc);
+  {
+    g_autoptr(GPtrArray) changes = changes_new ();
+    g_autofree char *v = hlc_at (now, 0, a->id);
+
+    g_ptr_array_add (changes, edit (a, "households", hh, hh, village, "head_name", "Renamed", v, head_hlc));
+    b31_push (c, a, changes, a->next_seq - 1, NULL, NULL);
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM (SELECT 1 FROM record_state "
+                                     "GROUP BY tbl, record_id HAVING count (*) > 1)"), ==, 0);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT value || ' ' || (SELECT count (*) FROM record_state WHERE record_id = '%s') "
+                         "FROM field_state WHERE tbl = 'households' AND record_id = '%s' AND field = 'head_name'",
+                         hh, hh);
+  {
+    g_autofree char *text = center_db_text (c, sql);
+
+    g_assert_cmpstr (text, ==, "Renamed 1");
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM conflicts"), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -11246,6 +11312,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/b31/migrate-mixed", test_b31_migrate_mixed);
   g_test_add_func ("/center/b31/scope-same-key", test_b31_scope_same_key);
   g_test_add_func ("/center/b31/filters-while-read", test_b31_filters_while_read);
+  g_test_add_func ("/center/b31/import-while-serving", test_b31_import_while_serving);
 
   {
     int rc = g_test_run ();
