@@ -11,7 +11,9 @@ hearth_record_id_format (guint64 unix_ms, const guint8 random[10], char out[HEAR
 {
   guint8 b[16];
 
-  g_return_if_fail (unix_ms < G_GUINT64_CONSTANT (1) << 48);
+  /* Past 48 bits (year 10889): the last time, so that @out is always an
+   * id. */
+  unix_ms = MIN (unix_ms, (G_GUINT64_CONSTANT (1) << 48) - 1);
   /* unix_ts_ms, big-endian (octets 0-5). */
   for (guint i = 0; i < 6; i++)
     b[i] = (guint8) (unix_ms >> (8 * (5 - i)));
@@ -37,7 +39,8 @@ hearth_record_id_new (void)
   if (sodium_init () < 0)
     g_error ("libsodium could not be initialised");
   randombytes_buf (random, sizeof random);
-  hearth_record_id_format ((guint64) (g_get_real_time () / 1000), random, text);
+  /* A wall clock set before 1970 makes ids of time 0. */
+  hearth_record_id_format ((guint64) MAX (0, g_get_real_time () / 1000), random, text);
   sodium_memzero (random, sizeof random);
   return g_strdup (text);
 }

@@ -33,7 +33,7 @@ G_BEGIN_DECLS
  * hearth_record_id_new:
  *
  * A new record id: a UUID of version 7 (RFC 9562 section 5.7) made now
- * (g_get_real_time()), its 74 random bits from libsodium's
+ * (g_get_real_time(); a clock before 1970 gives time 0), its 74 random bits from libsodium's
  * randombytes_buf(). Ids made in the same millisecond are not ordered
  * among themselves (the RFC's section 6.2 allows it; the center needs the
  * time alone).
@@ -46,7 +46,8 @@ char *hearth_record_id_new (void);
 
 /**
  * hearth_record_id_format:
- * @unix_ms: milliseconds since 1970-01-01 UTC, below 2^48
+ * @unix_ms: milliseconds since 1970-01-01 UTC, below 2^48 (a larger
+ *   one is written as 2^48 - 1)
  * @random: the 74 bits that are not time, version or variant: the 12
  *   bits of rand_a are the low 12 of @random[0..1], the 62 of rand_b the
  *   low 62 of @random[2..9] (big-endian)

@@ -33,6 +33,9 @@ test_rfc_example (void)
 
     hearth_record_id_format (0, ones, text);
     g_assert_cmpstr (text, ==, "00000000-0000-7fff-bfff-ffffffffffff");
+    /* A time past 48 bits is written as the last one. */
+    hearth_record_id_format (G_MAXUINT64, ones, text);
+    g_assert_cmpstr (text, ==, "ffffffff-ffff-7fff-bfff-ffffffffffff");
   }
 }
 
