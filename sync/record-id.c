@@ -2,6 +2,7 @@
 /* record-id.c: record ids, UUIDs of version 7 (RFC 9562 section 5.7). */
 
 #include "record-id.h"
+#include "hex-digit.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -45,17 +46,6 @@ hearth_record_id_new (void)
   return g_strdup (text);
 }
 
-/* A lowercase hexadecimal digit's value, or -1. */
-static inline int
-hex_value (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
-
 gboolean
 hearth_record_id_time (const char *id, gsize len, guint64 *unix_ms)
 {
@@ -74,8 +64,9 @@ hearth_record_id_time (const char *id, gsize len, guint64 *unix_ms)
             return FALSE;
           continue;
         }
-      v = hex_value (id[i]);
-      if (v < 0)
+      /* Lowercase only, as hearth_record_id_format() writes. */
+      v = hearth_hex_digit (id[i]);
+      if (v < 0 || g_ascii_isupper (id[i]))
         return FALSE;
       /* The first 12 digits, dash aside, are unix_ts_ms. */
       if (i < 13)
