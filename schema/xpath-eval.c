@@ -15,7 +15,6 @@
 #define G_LOG_DOMAIN "hearth-xpath"
 
 #include "xpath-eval.h"
-#include "record-id.h"
 #include "xpath-value.h"
 
 #include <glib/gi18n.h>
@@ -1621,14 +1620,7 @@ fn_once (Call *c)
   return string_result (c, arg_string (c, 0));
 }
 
-/* uuid(): a UUID of version 7, as every record id Hearth makes
- * (sync/record-id.h); uuid(n): n random hexadecimal digits. The ODK
- * XForms specification says version 4 for uuid(): forms use it for the
- * ids of what they create (meta/instanceID, an entity's id, which become
- * a submission's and a household's id), and the center keeps its
- * records in the order of those ids' time (sync/PROTOCOL.md section 6).
- * A version 7 UUID is as unique (74 random bits a millisecond) and as
- * valid a UUID to anything that reads it. */
+/* uuid(): a version 4 UUID; uuid(n): n random hexadecimal digits. */
 static HearthXValue *
 fn_uuid (Call *c)
 {
@@ -1636,7 +1628,7 @@ fn_uuid (Call *c)
   GString *s;
 
   if (c->n == 0)
-    return value_string_take (hearth_record_id_new ());
+    return value_string_take (g_uuid_string_random ());
   len = arg_number (c, 0);
   if (isnan (len) || len < 0 || len > 4096)
     return eval_error (c->ev, _("uuid() takes a length from 0 to 4096 (column %u)"), c->e->column);
