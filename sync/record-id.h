@@ -15,7 +15,10 @@
  * entries land side by side at the index's end (the center keys a
  * version 7 id by its time: center-store-sqlite.c). An id says when its
  * record was made, which the record says anyway (its changes' versions,
- * its dates). Ids made before (version 4) stay valid and are kept.
+ * its dates). Ids made before (version 4) stay valid and are kept, and so
+ * are the ids a form sets with XPath uuid(), version 4 as the ODK
+ * specification says (a household registered on a tablet: its form's
+ * entity id).
  *
  * The text is lowercase, as RFC 9562 section 4 asks and every id the
  * devices made before was (g_uuid_string_random()).

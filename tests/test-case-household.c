@@ -13,6 +13,7 @@
  * scope without writing anything, and refuses a role it does not know.
  */
 #include "test-util.h"
+#include "record-id.h"
 #include "case-household.h"
 #include "case-identity.h"
 #include "case-store.h"
@@ -63,6 +64,25 @@ test_household_read (void)
     g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
     id = g_strdup ((const char *) sqlite3_column_text (st, 0));
     sqlite3_finalize (st);
+  }
+  /* The household's id is the form's entity id, which the form sets with
+   * uuid() (version 4, as the ODK specification says); its members' ids
+   * are the case store's own, record ids of version 7 (sync/record-id.h). */
+  g_assert_true (g_uuid_string_is_valid (id));
+  {
+    sqlite3_stmt *st = NULL;
+    guint members = 0;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT id FROM members", -1, &st, NULL), ==, SQLITE_OK);
+    while (sqlite3_step (st) == SQLITE_ROW)
+      {
+        const char *m = (const char *) sqlite3_column_text (st, 0);
+
+        g_assert_true (hearth_record_id_time (m, strlen (m), NULL));
+        members++;
+      }
+    sqlite3_finalize (st);
+    g_assert_cmpuint (members, >, 0);
   }
   vis = hearth_case_record_submission (worker, visit, visit_xml, id, &error);
   g_assert_no_error (error);
