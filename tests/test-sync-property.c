@@ -1570,11 +1570,16 @@ test_device_killed (void)
   guint kills = env_uint ("HEARTH_PROPERTY_KILLS", 20);
   g_auto(TestRun) r = { 0 };
   guint killed = 0, finished = 0, leases = 0, moved = 0;
-  /* The first runs' time is short and grows while runs get nowhere: a
-   * fast machine pulled the whole log (22,236 changes) within a first
-   * delay of up to 450 ms, and the kills after it found nothing left to
-   * cut (CI, seed 244202140: 8 of 20 killed). */
-  guint max_delay_ms = 150;
+  /* Each run is killed after the time its share of the log (what is
+   * left over the kills left) should take: the time a run needs before
+   * it commits anything (starting the process, opening the store, the
+   * first pages) is learnt from the runs that got nowhere, the time a
+   * change takes from those that moved. A fixed range either let a fast
+   * machine pull the whole log before the first kill (CI, seed
+   * 244202140: 8 of 20 killed) or, shrunk after a run that moved, left
+   * the next runs short of the first commit again (CI: 20 killed, the
+   * last at cursor 7,200 of 22,620). */
+  gint64 startup_us = 0, grow_us = 150000, per_change_us = 0, moving_us = 0, moved_changes = 0;
   gint64 total, last_cursor = 0;
 
   if (!l->pushed)
@@ -1586,13 +1591,23 @@ test_device_killed (void)
       g_auto(SyncJob) job = { 0 };
       g_autofree char *when = NULL;
       g_autofree char *lease_sql = NULL;
-      gint64 cursor;
+      gint64 cursor, started_us, ran_us;
 
       /* Pages of 100: the tablet commits every 4 pages (app/sync-run.c),
        * so some 50 commits for the kills to fall between; with pages of
        * 500 a fast machine pulled it all in fewer runs than kills. */
-      sync_job_start_paged (&job, b, 0, FALSE, 100);
-      g_usleep ((gulong) g_rand_int_range (rand, 10, (gint32) max_delay_ms) * 1000);
+      {
+        gint64 share = (total - last_cursor) / MAX (1, (gint64) (kills - k));
+        gint64 wait_us;
+
+        if (per_change_us > 0)
+          wait_us = startup_us + share * per_change_us * g_rand_int_range (rand, 50, 151) / 100;
+        else
+          wait_us = startup_us + g_rand_int_range (rand, 10, (gint32) MAX (11, grow_us / 1000)) * 1000;
+        started_us = g_get_monotonic_time ();
+        sync_job_start_paged (&job, b, 0, FALSE, 100);
+        g_usleep ((gulong) MAX (0, started_us + wait_us - g_get_monotonic_time ()));
+      }
       if (g_subprocess_get_identifier (job.proc) == NULL)
         {
           /* It finished before the kill. */
@@ -1603,23 +1618,30 @@ test_device_killed (void)
           continue;
         }
       g_subprocess_send_signal (job.proc, SIGKILL);
+      ran_us = g_get_monotonic_time () - started_us;
       g_assert_true (g_subprocess_wait (job.proc, NULL, NULL));
       killed++;
       cursor = tablet_int (b, "SELECT value FROM sync_state WHERE key = 'cursor'");
       when = g_strdup_printf ("after kill %u (cursor %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT ")", killed, cursor,
                               total);
-      /* Kills spread over the whole pull whatever the machine's speed: a
-       * run that got far gets less time next, one that got nowhere more. */
+      g_test_message ("kill %u after %" G_GINT64_FORMAT " ms: cursor %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT, killed,
+                      ran_us / 1000, cursor, total);
+      /* Kills spread over the whole pull whatever the machine's speed. */
       if (cursor > last_cursor)
-        moved++;
-      /* A run that pulled more than its share gets a time shorter in
-       * proportion (a fast pull on a quiet machine took the whole batch in
-       * fewer runs than kills when the time only shrank by a quarter). */
-      if (cursor - last_cursor > total / (2 * (gint64) kills))
-        max_delay_ms = (guint) CLAMP ((gint64) max_delay_ms * (total / (2 * (gint64) kills)) / (cursor - last_cursor),
-                                      20, (gint64) max_delay_ms * 3 / 4);
-      else if (cursor == last_cursor)
-        max_delay_ms = MIN (5000, max_delay_ms * 5 / 4);
+        {
+          moved++;
+          /* What it ran past the first commit (half its time when the
+           * startup learnt so far was longer than this run's), over all
+           * the runs that moved. */
+          moving_us += ran_us > startup_us ? ran_us - startup_us : ran_us / 2;
+          moved_changes += cursor - last_cursor;
+          per_change_us = MAX (1, moving_us / moved_changes);
+        }
+      else
+        {
+          startup_us = MAX (startup_us, ran_us);
+          grow_us = MIN (5000000, grow_us * 3 / 2);
+        }
       last_cursor = cursor;
       /* The store opens and passes its checks … */
       cli (&r, b, "check", NULL);
