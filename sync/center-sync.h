@@ -207,10 +207,11 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  * @change: (nullable): the change, when it is well-formed
  * @refusal: (nullable): else why not (the codec's message, naming the
  *   member at fault), to be refused with "bad-change" and consumed
- * @digest: BLAKE2b-256 in hex of what the change holds: of the change as
- *   the codec reads it, less "seq", "household" and "village" (which a
- *   device looks up when it pushes, so a change sent again may name
- *   another), or of the element's JSON when the codec refused it
+ * @digest: SipHash-2-4 of 128 bits (crypto_shorthash_siphashx24), in 32
+ *   hex digits, of what the change holds: of the change as the codec
+ *   reads it, less "seq", "household" and "village" (which a device looks
+ *   up when it pushes, so a change sent again may name another), or of
+ *   the element's JSON when the codec refused it (PROTOCOL.md section 7)
  * @fields: (nullable): a record's fields as the center stores them
  *   (hearth_center_fields_pack() of the text
  *   hearth_change_append_fields_json() writes: the body's own when it is
@@ -224,10 +225,14 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  * @fields_len: its length
  * @n_digest_text: while the body is read, 3 when the change came exactly
  *   as hearth_change_append_json() writes it (hearth_scan_push_change()),
- *   else 0; 0 once the digest is made
- * @digest_text: then the text of which the digest is made, in three
- *   pieces of the body
+ *   else 0; once the digest is made, the pieces of the digest's text (1
+ *   when it is @digest_source)
+ * @digest_text: the text of which the digest is made: pieces of the body
+ *   (valid while the body is) or @digest_source, kept for a repeat of a
+ *   change whose digest was made before center migration 0026 (BLAKE2b-256)
  * @digest_len: their lengths
+ * @digest_source: (nullable): the digest's text when it is not the body's
+ *   own pieces
  * @audit_hash: an audit entry's hash of its own fields and prev_hash,
  *   computed on the request's thread before the writer checks the chain
  *   (empty: not computed, the writer computes it)
@@ -256,6 +261,7 @@ typedef struct {
   guint n_digest_text;
   const char *digest_text[3];
   gsize digest_len[3];
+  char *digest_source;
   char audit_hash[65];
   HearthHlc version;
   int version_parsed;
@@ -334,6 +340,29 @@ HearthPushBatch *hearth_center_parse_push_tree (const char *data,
                                                 gsize       len,
                                                 char      **field,
                                                 GError    **error);
+
+/**
+ * HEARTH_CENTER_DIGEST_LEN:
+ *
+ * The length of a change's digest in hex digits (hearth_center_change_digest()).
+ */
+#define HEARTH_CENTER_DIGEST_LEN 32
+
+/**
+ * hearth_center_change_digest:
+ * @text: the digest's text of a change (#HearthPushItem's @digest)
+ * @len: its length in bytes
+ * @out: (out caller-allocates): HEARTH_CENTER_DIGEST_LEN + 1 bytes: the
+ *   digest in lowercase hex and a NUL
+ *
+ * The digest the center stores with a change (PROTOCOL.md section 7):
+ * SipHash-2-4 of 128 bits (libsodium's crypto_shorthash_siphashx24)
+ * under a fixed public key, as center migration 0026 made it (before:
+ * BLAKE2b-256, 64 digits). Thread-safe.
+ */
+void hearth_center_change_digest (const char *text,
+                                  gsize       len,
+                                  char       *out);
 
 /* ---- enrolment codes --------------------------------------------------------------- */
 

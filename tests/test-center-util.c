@@ -398,8 +398,25 @@ center_db_exec (Center *c, const char *sql)
 }
 
 void
+center_back_to_25 (Center *c)
+{
+  /* The digests' CHECKs as before 0026: 64 digits. Those of SipHash (32)
+   * cannot become BLAKE2b's here (their text is gone): NULL, as a change
+   * stored before 0008 had, whose repeat is then a repeat unchecked
+   * (test_migrate_digest() makes BLAKE2b's own). */
+  center_db_exec (c, "UPDATE changes SET digest = NULL WHERE length (digest) = 32; "
+                     "UPDATE push_outcomes SET digest = NULL WHERE length (digest) = 32; "
+                     "PRAGMA writable_schema = ON; "
+                     "UPDATE sqlite_schema SET sql = replace (sql, 'length (digest) = 32 OR length (digest) = 64', "
+                     "'length (digest) = 64') WHERE type = 'table' AND (name = 'changes' OR name = 'push_outcomes'); "
+                     "PRAGMA writable_schema = RESET; "
+                     "PRAGMA user_version = 25");
+}
+
+void
 center_back_to_24 (Center *c)
 {
+  center_back_to_25 (c);
   /* Every record under the key 0017 gave it (the top 48 bits of the
    * identity's hash, hearth_change_key () without a field, whose >> is
    * arithmetic: masked), ids of version 7 too. */

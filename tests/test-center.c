@@ -1047,7 +1047,7 @@ test_push_idempotent (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 4);
   /* Each change stored as pushed is its own outcome: no row of its own. */
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM all_push_outcomes WHERE cursor IS NOT NULL "
-                                     "AND length (digest) = 64"), ==, 4);
+                                     "AND length (digest) = 32"), ==, 4);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes"), ==, 0);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM field_state"), ==, 2);
   g_assert_cmpint (center_db_int (c, "SELECT acked_seq FROM devices"), ==, 4);
@@ -7043,7 +7043,7 @@ test_migrate_record_number (void)
   g_autofree char *hh2 = g_uuid_string_random ();
   const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || (SELECT id FROM device_numbers WHERE num = device) || ' ' || seq "
                      "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
-                     "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (digest, '-') "
+                     "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || " DIGEST_AS_KEPT " "
                      "|| ' ' || coalesce (vkey, '-') || ' ' || (ikey IS NULL) AS x FROM changes ORDER BY cursor)";
   gint64 highest;
 
@@ -7744,7 +7744,7 @@ test_migrate_device_number (void)
   const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || (SELECT id FROM "
                      "device_numbers WHERE num = device) || ' ' || seq || ' ' || kind || ' ' || tbl || ' ' || "
                      "record_id || ' ' || coalesce (field, '-') || ' ' || coalesce (hlc, '-') || ' ' || "
-                     "coalesce (household, '-') || ' ' || coalesce (village, '-') || ' ' || coalesce (digest, '-') "
+                     "coalesce (household, '-') || ' ' || coalesce (village, '-') || ' ' || " DIGEST_AS_KEPT " "
                      "|| ' ' || coalesce (ikey, '-') || ' ' || coalesce (vkey, '-') || ' ' || received_at || ' ' || "
                      "coalesce (hearth_fields (fields), '-') AS x FROM changes ORDER BY cursor)";
   gint64 last, count;
@@ -7892,7 +7892,7 @@ test_migrate_published (void)
   const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device || ' ' || seq || ' ' "
                      "|| kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
                      "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (village, '-') "
-                     "|| ' ' || coalesce (digest, '-') || ' ' || coalesce (ikey, '-') || ' ' || "
+                     "|| ' ' || " DIGEST_AS_KEPT " || ' ' || coalesce (ikey, '-') || ' ' || "
                      "coalesce (vkey, '-') || ' ' || received_at || ' ' || coalesce (hearth_fields (fields), '-') "
                      "AS x FROM changes ORDER BY cursor)";
 
@@ -8008,7 +8008,7 @@ test_migrate_village_index (void)
   const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || device || ' ' || seq || ' ' "
                      "|| kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
                      "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (village, '-') "
-                     "|| ' ' || coalesce (digest, '-') || ' ' || coalesce (ikey, '-') || ' ' || "
+                     "|| ' ' || " DIGEST_AS_KEPT " || ' ' || coalesce (ikey, '-') || ' ' || "
                      "coalesce (vkey, '-') || ' ' || received_at || ' ' || coalesce (hearth_fields (fields), '-') "
                      "AS x FROM changes ORDER BY cursor)";
   /* What a device's cursors are kept by: the devices' acknowledged
@@ -8127,7 +8127,7 @@ test_migrate_record_time_key (void)
   const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT 's ' || rkey || ' ' || tbl || ' ' || record_id "
                      "|| ' ' || state || ' ' || coalesce (lookup, '-') || ' ' || idkey AS x FROM record_state "
                      "UNION ALL SELECT 'c ' || cursor || ' ' || device || ' ' || seq || ' ' || kind || ' ' || tbl "
-                     "|| ' ' || record_id || ' ' || coalesce (hlc, '-') || ' ' || coalesce (digest, '-') || ' ' || "
+                     "|| ' ' || record_id || ' ' || coalesce (hlc, '-') || ' ' || " DIGEST_AS_KEPT " || ' ' || "
                      "coalesce (ikey, '-') || ' ' || coalesce (vkey, '-') || ' ' || "
                      "coalesce (hearth_fields (fields), '-') FROM changes ORDER BY 1)";
 
@@ -8216,6 +8216,155 @@ test_migrate_record_time_key (void)
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
 }
 
+/* The body a device writes of @changes (app/sync-run.c: each change as
+ * hearth_change_append_json (…, FALSE) writes it, which the center's
+ * one-pass reader digests in the body's own pieces); @digests_before
+ * gets for each change the digest a center before migration 26 stored:
+ * BLAKE2b-256 of its digest's text (hearth_change_append_json (…, TRUE)),
+ * in hex. */
+static char *
+device_body (Device *d, GPtrArray *changes, GPtrArray *digests_before)
+{
+  g_autoptr(GString) body = g_string_new (NULL);
+
+  g_string_append_printf (body, "{\"device_id\":\"%s\",\"changes\":[", d->id);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = json_from_string (changes->pdata[i], &error);
+      g_autoptr(HearthChange) change = NULL;
+      g_autoptr(GString) text = g_string_new (NULL);
+      guint8 digest[32];
+      char hex[65];
+
+      g_assert_no_error (error);
+      change = hearth_change_from_json (node, "change", &error);
+      g_assert_no_error (error);
+      if (i > 0)
+        g_string_append_c (body, ',');
+      hearth_change_append_json (change, FALSE, body);
+      hearth_change_append_json (change, TRUE, text);
+      crypto_generichash (digest, sizeof digest, (const guint8 *) text->str, text->len, NULL, 0);
+      sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
+      g_ptr_array_add (digests_before, g_strdup (hex));
+    }
+  g_string_append (body, "]}");
+  return g_string_free (g_steal_pointer (&body), FALSE);
+}
+
+/* Migration 26 on a store with data (0026-digest-siphash.sql): changes
+ * digested by a center of version 25 (BLAKE2b-256, 64 digits) keep
+ * their digests, and sent again after the upgrade (their replies lost)
+ * are repeats, answered as the first time, in the devices' own form
+ * and in another; with other content under their numbers they are
+ * refused. Changes stored afterwards get SipHash's 32 digits, and their
+ * repeats are repeats too. */
+#define DIGEST_WIDTHS "SELECT group_concat (w, ' ') FROM (SELECT coalesce (length (digest), 0) || 'x' || count (*) " \
+  "AS w FROM changes WHERE device <> 0 GROUP BY coalesce (length (digest), 0) ORDER BY coalesce (length (digest), 0))"
+
+static void
+test_migrate_digest (void)
+{
+  g_autoptr(Center) c = center_new ("center-migrate-digest");
+  g_auto(MigrateStart) m = { 0 };
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autoptr(GPtrArray) digests = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *body = NULL, *spaced = NULL, *first = NULL, *widths = NULL, *device_num = NULL, *sql = NULL;
+  gint64 now = g_get_real_time () / 1000, first_seq, stored;
+  g_auto(Reply) r = { 0 };
+
+  migrate_start (c, now, &m);
+  first_seq = m.b->next_seq;
+  g_ptr_array_add (changes, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "address", "Road 9", m.w1, NULL));
+  g_ptr_array_add (changes, record (m.b, "submissions", sub, m.hh, VILLAGE_A,
+                                    "\"form_id\": \"hearth_household_visit\", \"note\": \"\\u00e9t\\u00e9 \\\"q\\\"\""));
+  g_ptr_array_add (changes, audit_entry (m.b, m.hh, VILLAGE_A, FALSE));
+  body = device_body (m.b, changes, digests);
+  spaced = batch_of (m.b, changes);
+  push (c, m.b, body, &r);
+  g_assert_cmpint (r.status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&r), "refused")), ==, 0);
+  first = without_time (&r);
+  /* Digested by SipHash: 32 digits (a's changes, the migration tests'
+   * first push, too). */
+  widths = center_db_text (c, DIGEST_WIDTHS);
+  g_assert_cmpstr (widths, ==, "32x9");
+  center_stop (c);
+
+  /* Version 25, b's changes with the digests it gave them. */
+  center_back_to_25 (c);
+  sql = g_strdup_printf ("SELECT num FROM device_numbers WHERE id = '%s'", m.b->id);
+  device_num = center_db_text (c, sql);
+  for (guint i = 0; i < digests->len; i++)
+    {
+      g_autofree char *update = g_strdup_printf ("UPDATE changes SET digest = '%s' WHERE device = %s AND seq = %"
+                                                 G_GINT64_FORMAT, (char *) digests->pdata[i], device_num,
+                                                 first_seq + i);
+      center_db_exec (c, update);
+    }
+  g_free (widths);
+  widths = center_db_text (c, DIGEST_WIDTHS);
+  g_assert_cmpstr (widths, ==, "0x6 64x3");
+  center_start (c);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM sqlite_schema WHERE type = 'table' AND instr (sql, "
+                                     "'CHECK (digest IS NULL OR length (digest) = 32 OR length (digest) = 64)') > 0"),
+                   ==, 2);
+  g_free (widths);
+  widths = center_db_text (c, DIGEST_WIDTHS);
+  g_assert_cmpstr (widths, ==, "0x6 64x3");
+  stored = center_db_int (c, "SELECT count (*) FROM changes");
+
+  /* Sent again: repeats, told by BLAKE2b of their text, in the body's
+   * pieces (the device's form) and in a text of their own (another). */
+  push_again (c, m.b, body, first);
+  push_again (c, m.b, spaced, first);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+
+  /* Another change under the first number: refused, the first kept. */
+  {
+    g_autoptr(GPtrArray) other = changes_new ();
+    g_autoptr(GPtrArray) unused = g_ptr_array_new_with_free_func (g_free);
+    g_auto(Reply) o = { 0 };
+    g_autofree char *other_body = NULL;
+    JsonArray *refused;
+    gint64 next = m.b->next_seq;
+
+    m.b->next_seq = first_seq;
+    g_ptr_array_add (other, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "address", "Road 10", m.w1, NULL));
+    m.b->next_seq = next;
+    other_body = device_body (m.b, other, unused);
+    push (c, m.b, other_body, &o);
+    g_assert_cmpint (o.status, ==, 200);
+    refused = json_object_get_array_member (obj (&o), "refused");
+    g_assert_cmpuint (json_array_get_length (refused), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "code"), ==,
+                     "bad-change");
+    g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (refused, 0), "message"),
+                              "other content"));
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+
+  /* A change stored now: 32 digits, and its repeat a repeat. */
+  {
+    g_autoptr(GPtrArray) more = changes_new ();
+    g_autoptr(GPtrArray) unused = g_ptr_array_new_with_free_func (g_free);
+    g_auto(Reply) n = { 0 };
+    g_autofree char *more_body = NULL, *more_first = NULL;
+
+    g_ptr_array_add (more, now_edit (m.b, m.hh, VILLAGE_A, "phone", "7"));
+    more_body = device_body (m.b, more, unused);
+    push (c, m.b, more_body, &n);
+    g_assert_cmpint (n.status, ==, 200);
+    more_first = without_time (&n);
+    push_again (c, m.b, more_body, more_first);
+  }
+  g_free (widths);
+  widths = center_db_text (c, DIGEST_WIDTHS);
+  g_assert_cmpstr (widths, ==, "0x6 32x1 64x3");
+}
+
 /* Migration 19 on a store with data: a store of version 18 (every
  * record's fields as text) answers as before once upgraded (the same
  * pull pages, whole and compacted, answers to pushes sent again and
@@ -8237,7 +8386,7 @@ test_migrate_packed (void)
   /* Each row with its fields as text, packed or not. */
   const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || (SELECT id FROM device_numbers WHERE num = device) || ' ' || seq "
                      "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (hlc, '-') || ' ' || "
-                     "coalesce (digest, '-') || ' ' || coalesce (vkey, '-') || ' ' || "
+                     DIGEST_AS_KEPT " || ' ' || coalesce (vkey, '-') || ' ' || "
                      "coalesce (hearth_fields (fields), '-') AS x FROM changes ORDER BY cursor)";
 
   for (guint i = 0; i < 40; i++)
@@ -8378,7 +8527,7 @@ test_migrate_record_key (void)
     Device *senders[] = { a, b };
     const char *rows = "SELECT group_concat (x, char (10)) FROM (SELECT cursor || ' ' || (SELECT id FROM device_numbers WHERE num = device) || ' ' || seq "
                        "|| ' ' || kind || ' ' || tbl || ' ' || record_id || ' ' || coalesce (field, '-') || ' ' || "
-                       "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || coalesce (digest, '-') "
+                       "coalesce (hlc, '-') || ' ' || coalesce (household, '-') || ' ' || " DIGEST_AS_KEPT " "
                        "|| ' ' || coalesce (vkey, '-') AS x FROM changes ORDER BY cursor)";
 
     before = center_answers (c, devices, G_N_ELEMENTS (devices), bodies, senders, staff);
@@ -11264,6 +11413,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-published", test_migrate_published);
   g_test_add_func ("/center/migrate-village-index", test_migrate_village_index);
   g_test_add_func ("/center/migrate-record-time-key", test_migrate_record_time_key);
+  g_test_add_func ("/center/migrate-digest", test_migrate_digest);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);
