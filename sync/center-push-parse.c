@@ -68,15 +68,6 @@ hearth_center_push_text_is_utf8 (const char *data, gsize len)
   return TRUE;
 }
 
-static void
-push_item_free (HearthPushItem *item)
-{
-  hearth_change_free (item->change);
-  g_free (item->refusal);
-  g_clear_pointer (&item->fields, g_bytes_unref);
-  g_free (item);
-}
-
 static gboolean
 read_changes (HearthScan *r, HearthPushBatch *batch)
 {
@@ -128,7 +119,7 @@ hearth_center_parse_push_fast (const char *data, gsize len)
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
-  batch->items = g_ptr_array_new_with_free_func ((GDestroyNotify) push_item_free);
+  batch->items = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_push_item_free);
   /* The changes' strings, kept together rather than allocated and freed
    * one by one (a dozen a change): they are no longer than the body, so
    * one block of its size held them, but glibc's free() of a block of 64

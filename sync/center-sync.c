@@ -581,8 +581,8 @@ member_string (JsonObject *o, const char *name)
   return json_node_get_string (n);
 }
 
-static void
-push_item_free (HearthPushItem *item)
+void
+hearth_push_item_free (HearthPushItem *item)
 {
   hearth_change_free (item->change);
   g_free (item->refusal);
@@ -810,7 +810,7 @@ hearth_center_parse_push_tree (const char *data, gsize len, char **field, GError
 
   batch = g_new0 (HearthPushBatch, 1);
   batch->device_id = g_strdup (device_id);
-  batch->items = g_ptr_array_new_with_free_func ((GDestroyNotify) push_item_free);
+  batch->items = g_ptr_array_new_with_free_func ((GDestroyNotify) hearth_push_item_free);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *element = json_array_get_element (array, i);

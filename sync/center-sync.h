@@ -285,6 +285,16 @@ typedef struct {
   GStringChunk *strings;
 } HearthPushBatch;
 
+/**
+ * hearth_push_item_free:
+ * @item: (transfer full): a change of a push body, as
+ *   hearth_center_parse_push() and its readers make them
+ *
+ * Frees @item and what it owns (its change, refusal, packed fields and
+ * digest's text). Both readers' batches free their items with it.
+ */
+void hearth_push_item_free (HearthPushItem *item);
+
 /** hearth_push_batch_free: @batch: (transfer full) (nullable): freed with its items. Thread-safe. */
 void hearth_push_batch_free (HearthPushBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HearthPushBatch, hearth_push_batch_free)
