@@ -8365,6 +8365,468 @@ test_migrate_digest (void)
   g_assert_cmpstr (widths, ==, "0x6 32x1 64x3");
 }
 
+/* ---- b32: digests across the upgrade to 0026 ------------------------------------------ */
+
+/* @change (JSON) with its members in reverse order, as json-glib writes
+ * it (non-ASCII characters as themselves). */
+static char *
+b32_reversed (const char *change)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = json_from_string (change, &error);
+  g_autoptr(JsonObject) out = json_object_new ();
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  JsonObject *o;
+  GList *members;
+
+  g_assert_no_error (error);
+  o = json_node_get_object (node);
+  members = json_object_get_members (o);
+  members = g_list_reverse (members);
+  for (GList *l = members; l != NULL; l = l->next)
+    json_object_set_member (out, l->data, json_node_copy (json_object_get_member (o, l->data)));
+  g_list_free (members);
+  json_node_set_object (root, out);
+  return json_to_string (root, FALSE);
+}
+
+/* {"device_id":…,"changes":[…]} of @texts as they are, @sep between. */
+static char *
+b32_body (Device *d, GPtrArray *texts, const char *sep)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  g_string_append_printf (s, "{\"device_id\":\"%s\",\"changes\":[", d->id);
+  for (guint i = 0; i < texts->len; i++)
+    g_string_append_printf (s, "%s%s", i > 0 ? sep : "", (char *) texts->pdata[i]);
+  g_string_append (s, "]}");
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+/* @s with every @from replaced by @to. */
+static char *
+b32_replace (const char *s, const char *from, const char *to)
+{
+  g_auto(GStrv) parts = g_strsplit (s, from, -1);
+
+  return g_strjoinv (to, parts);
+}
+
+typedef struct {
+  const char *name;
+  char *body;
+  GBytes *gzip;       /* sent gzipped instead, when set */
+} B32Form;
+
+static char *
+b32_send (Center *c, Device *d, B32Form *f)
+{
+  g_auto(Reply) r = { 0 };
+  g_autoptr(JsonNode) copy = NULL;
+
+  if (f->gzip != NULL)
+    {
+      Sign how = { .content_encoding = "gzip" };
+
+      signed_call (c, d, "POST", "/v1/push", g_bytes_get_data (f->gzip, NULL), g_bytes_get_size (f->gzip), &how,
+                   &r);
+    }
+  else
+    push (c, d, f->body, &r);
+  if (r.json == NULL || !JSON_NODE_HOLDS_OBJECT (r.json))
+    return g_strdup_printf ("%ld %s", r.status, r.text);
+  copy = json_node_copy (r.json);
+  json_object_remove_member (json_node_get_object (copy), "server_time");
+  {
+    g_autofree char *j = json_to_string (copy, FALSE);
+
+    return g_strdup_printf ("%ld %s", r.status, j);
+  }
+}
+
+/* The center of before 0026 (an older build's hearth-center, named by
+ * HEARTH_B32_OLD_CENTER) stores changes in every form a device may send
+ * them, and answers their repeats and other changes under their numbers;
+ * this center, once it has migrated the store, answers each of them
+ * exactly as the old one did. Skipped without an old center. */
+static void
+test_b32_old_center (void)
+{
+  const char *old = g_getenv ("HEARTH_B32_OLD_CENTER");
+  g_autofree char *new_center = g_strdup (g_getenv ("HEARTH_CENTER"));
+  g_autoptr(Center) c = NULL;
+  g_auto(MigrateStart) m = { 0 };
+  g_autoptr(GPtrArray) a_changes = changes_new ();
+  g_autoptr(GPtrArray) a_exact = changes_new ();
+  g_autoptr(GPtrArray) a_rev = changes_new ();
+  g_autoptr(GPtrArray) b_changes = changes_new ();
+  g_autoptr(GPtrArray) b_rev = changes_new ();
+  g_autoptr(GPtrArray) answers_old = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) big = g_string_new ("\"form_id\": \"hearth_household_visit\"");
+  g_autofree char *sub = g_uuid_string_random ();
+  g_autofree char *sub2 = g_uuid_string_random ();
+  g_autofree char *ahead = NULL, *w2 = NULL, *w3 = NULL, *widths = NULL;
+  gint64 now = g_get_real_time () / 1000, a_first, b_first;
+  B32Form forms[16] = { 0 };
+  guint n = 0, n_first;
+
+  if (old == NULL)
+    {
+      g_test_skip ("no HEARTH_B32_OLD_CENTER");
+      return;
+    }
+  g_setenv ("HEARTH_CENTER", old, TRUE);
+  c = center_new ("center-b32-old");
+  migrate_start (c, now, &m);
+  for (guint i = 0; i < 60; i++)
+    g_string_append_printf (big, ", \"q%u\": \"answer %u, \u00e9t\u00e9 \\\"q\\\" \\\\ \\n tab\\t\"", i, i);
+  ahead = hlc_at (now + 86400000, 1, m.b->id);
+  w2 = hlc_at (now - 1500, 0, m.b->id);
+  w3 = hlc_at (now - 1400, 0, m.b->id);
+
+  /* A: every change the one-pass reader takes in the device's form. */
+  a_first = m.b->next_seq;
+  g_ptr_array_add (a_changes, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "address", "Road 9", m.w1, NULL));
+  g_ptr_array_add (a_changes, record (m.b, "submissions", sub, m.hh, VILLAGE_A,
+                                      "\"form_id\": \"hearth_household_visit\", \"note\": \"\\u00e9t\\u00e9 \\\"q\\\"\""));
+  g_ptr_array_add (a_changes, audit_entry (m.b, m.hh, VILLAGE_A, FALSE));
+  g_ptr_array_add (a_changes, edits (m.b, "households", m.hh, m.hh, VILLAGE_A, w2,
+                                     "\"phone\": {\"value\": \"55\", \"parents\": []}, \"head_name\": {\"value\": \"B\\u00e9a\"}"));
+  g_ptr_array_add (a_changes, record (m.b, "submissions", sub2, m.hh, VILLAGE_A, big->str));
+  g_ptr_array_add (a_changes, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "head_name", "Zo\\u00eb", ahead, NULL));
+  g_ptr_array_add (a_changes, edit (m.b, "households", m.hh, m.hh, VILLAGE_B, "phone", "9", w3, NULL));
+  for (guint i = 0; i < a_changes->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = json_from_string (a_changes->pdata[i], &error);
+      g_autoptr(HearthChange) change = NULL;
+      g_autoptr(GString) text = g_string_new (NULL);
+
+      g_assert_no_error (error);
+      change = hearth_change_from_json (node, "change", &error);
+      g_assert_no_error (error);
+      hearth_change_append_json (change, FALSE, text);
+      g_ptr_array_add (a_exact, g_strdup (text->str));
+      g_ptr_array_add (a_rev, b32_reversed (a_changes->pdata[i]));
+    }
+  forms[n].name = "A exact";
+  forms[n++].body = b32_body (m.b, a_exact, ",");
+
+  /* B: refused by the codec (their digest: the element's JSON) beside a
+   * proper one: read by the tree reader. */
+  b_first = m.b->next_seq;
+  g_ptr_array_add (b_changes, g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": "
+                                               "\"households\", \"id\": \"%s\", \"household\": \"%s\", \"village\": "
+                                               "\"%s\", \"field\": \"phone\", \"hlc\": \"%s\", \"parents\": [], "
+                                               "\"note\": \"caf\\u00e9\"}",
+                                               m.b->next_seq++, m.hh, m.hh, VILLAGE_A, w3));
+  g_ptr_array_add (b_changes, g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"edit\", \"table\": "
+                                               "\"households\", \"id\": \"%s\", \"household\": \"%s\", \"village\": "
+                                               "\"%s\", \"field\": \"phone\", \"value\": \"1\", \"value\": \"2\", "
+                                               "\"hlc\": \"%s\", \"parents\": []}",
+                                               m.b->next_seq++, m.hh, m.hh, VILLAGE_A, w3));
+  g_ptr_array_add (b_changes, g_strdup_printf ("{\"seq\": %" G_GINT64_FORMAT ", \"kind\": \"wobble\"}",
+                                               m.b->next_seq++));
+  g_ptr_array_add (b_changes, now_edit (m.b, m.hh, VILLAGE_A, "phone", "caf\\u00e9"));
+  for (guint i = 0; i < b_changes->len; i++)
+    g_ptr_array_add (b_rev, i == 1 ? g_strdup (b_changes->pdata[i]) : b32_reversed (b_changes->pdata[i]));
+  forms[n].name = "B";
+  forms[n++].body = b32_body (m.b, b_changes, ", ");
+  n_first = n;
+
+  /* Their other forms: repeats as the old center tells them. */
+  forms[n].name = "A spaced";
+  forms[n++].body = b32_body (m.b, a_changes, ",\n  ");
+  forms[n].name = "A reversed";
+  forms[n++].body = b32_body (m.b, a_rev, ",");
+  forms[n].name = "A \\u00e9 escaped";
+  forms[n++].body = b32_replace (forms[0].body, "\u00e9", "\\u00e9");
+  forms[n].name = "A é raw";
+  forms[n++].body = b32_replace (forms[2].body, "\\u00e9", "\u00e9");
+  forms[n].name = "A gzip";
+  forms[n].body = g_strdup (forms[0].body);
+  forms[n].gzip = gzip_bytes (forms[n].body, strlen (forms[n].body));
+  n++;
+  forms[n].name = "A spaced gzip";
+  forms[n].body = g_strdup (forms[2].body);
+  forms[n].gzip = gzip_bytes (forms[n].body, strlen (forms[n].body));
+  n++;
+  forms[n].name = "B compact";
+  forms[n++].body = b32_body (m.b, b_changes, ",");
+  forms[n].name = "B reversed";
+  forms[n++].body = b32_body (m.b, b_rev, ",");
+  forms[n].name = "B é raw";
+  forms[n++].body = b32_replace (forms[1].body, "\\u00e9", "\u00e9");
+  forms[n].name = "B spaces inside";
+  forms[n++].body = b32_replace (forms[1].body, "\": ", "\" :  ");
+  /* Another change under A's first number and B's last. */
+  {
+    g_autoptr(GPtrArray) other = changes_new ();
+    gint64 next = m.b->next_seq;
+
+    m.b->next_seq = a_first;
+    g_ptr_array_add (other, edit (m.b, "households", m.hh, m.hh, VILLAGE_A, "address", "Road 10", m.w1, NULL));
+    forms[n].name = "other under A's first";
+    forms[n++].body = batch_of (m.b, other);
+    m.b->next_seq = next;
+  }
+  {
+    g_autoptr(GPtrArray) other = changes_new ();
+    gint64 next = m.b->next_seq;
+
+    m.b->next_seq = b_first + 3;
+    g_ptr_array_add (other, now_edit (m.b, m.hh, VILLAGE_A, "phone", "cafe"));
+    forms[n].name = "other under B's last";
+    forms[n++].body = batch_of (m.b, other);
+    m.b->next_seq = next;
+  }
+  g_assert_cmpuint (n, <=, G_N_ELEMENTS (forms));
+
+  for (guint i = 0; i < n; i++)
+    {
+      char *a = b32_send (c, m.b, &forms[i]);
+
+      g_test_message ("old center, %s: %s", forms[i].name, a);
+      g_ptr_array_add (answers_old, a);
+    }
+  /* Not for nothing: the first two stored, the others answered; the
+   * first two again, as repeats. */
+  g_assert_true (g_str_has_prefix (answers_old->pdata[0], "200 "));
+  g_assert_true (g_str_has_prefix (answers_old->pdata[1], "200 "));
+  for (guint i = 0; i < n_first; i++)
+    {
+      g_free (answers_old->pdata[i]);
+      answers_old->pdata[i] = b32_send (c, m.b, &forms[i]);
+      g_test_message ("old center again, %s: %s", forms[i].name, (char *) answers_old->pdata[i]);
+    }
+  center_stop (c);
+  widths = center_db_text (c, DIGEST_WIDTHS);
+  g_test_message ("digests before: %s", widths);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 25);
+
+  g_setenv ("HEARTH_CENTER", new_center, TRUE);
+  center_start (c);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < n; i++)
+      {
+        g_autofree char *a = b32_send (c, m.b, &forms[i]);
+
+        g_test_message ("new center, %s: %s", forms[i].name, a);
+        g_assert_cmpstr (a, ==, answers_old->pdata[i]);
+      }
+  g_free (widths);
+  widths = center_db_text (c, DIGEST_WIDTHS);
+  g_test_message ("digests after: %s", widths);
+  center_stop (c);
+  for (guint i = 0; i < n; i++)
+    {
+      g_free (forms[i].body);
+      g_clear_pointer (&forms[i].gzip, g_bytes_unref);
+    }
+}
+
+/* Migration 26 on a store of 25 whose tables are not as 0025 left them
+ * (a digest's CHECK written otherwise by hand, in one table or the
+ * other): it stops with its check's message, and changes nothing (the
+ * version, both tables' texts, the rows); once the text is put back it
+ * migrates. */
+static void
+test_b32_migrate_refused (void)
+{
+  g_autoptr(Center) c = center_new ("center-b32-migrate-refused");
+  g_auto(MigrateStart) m = { 0 };
+  const char *schema = "SELECT group_concat (name || ': ' || sql, char (10)) FROM (SELECT name, sql FROM sqlite_schema "
+                       "WHERE type = 'table' AND (name = 'changes' OR name = 'push_outcomes') ORDER BY name)";
+  const char *rows = "SELECT count (*) || ' ' || group_concat (coalesce (digest, '-'), ' ') FROM "
+                     "(SELECT digest FROM changes UNION ALL SELECT digest FROM push_outcomes)";
+  const char *const tables[] = { "changes", "push_outcomes" };
+
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  center_stop (c);
+  center_back_to_25 (c);
+  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      g_auto(TestRun) run = { 0 };
+      g_autofree char *edit_sql = g_strdup_printf ("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = "
+                                                   "replace (sql, 'OR length (digest) = 64)', "
+                                                   "'OR length(digest) = 64)') WHERE name = '%s'; "
+                                                   "PRAGMA writable_schema = RESET", tables[i]);
+      g_autofree char *undo_sql = g_strdup_printf ("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = "
+                                                   "replace (sql, 'OR length(digest) = 64)', "
+                                                   "'OR length (digest) = 64)') WHERE name = '%s'; "
+                                                   "PRAGMA writable_schema = RESET", tables[i]);
+      g_autofree char *schema_before = NULL, *schema_after = NULL, *rows_before = NULL, *rows_after = NULL;
+
+      center_db_exec (c, edit_sql);
+      schema_before = center_db_text (c, schema);
+      rows_before = center_db_text (c, rows);
+      run_center (&run, "--db", c->db, "device", "list", NULL);
+      g_assert_cmpint (run.status, !=, 0);
+      g_assert_nonnull (strstr (run.err, "0026-digest-siphash.sql failed and was not applied"));
+      g_assert_nonnull (strstr (run.err, "the tables changes and push_outcomes are not as 0025 left them"));
+      g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, 25);
+      schema_after = center_db_text (c, schema);
+      g_assert_cmpstr (schema_after, ==, schema_before);
+      rows_after = center_db_text (c, rows);
+      g_assert_cmpstr (rows_after, ==, rows_before);
+      {
+        g_autofree char *ok = center_db_text (c, "PRAGMA quick_check");
+
+        g_assert_cmpstr (ok, ==, "ok");
+      }
+      center_db_exec (c, undo_sql);
+    }
+  {
+    g_auto(TestRun) run = { 0 };
+
+    run_center (&run, "--db", c->db, "device", "list", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
+  }
+}
+
+/* A push at the limits, in the tree reader's form (each change's digest
+ * text its own copy) and in the device's: 2,000 records of 3.5 KiB (7
+ * MiB) stored, and sent again in either form a repeat; then bad batches
+ * (2,001 changes, a number twice, a change without its number at the
+ * end, a string of invalid UTF-8, a body past 8 MiB) refused whole,
+ * nothing stored. */
+static void
+test_b32_limits (void)
+{
+  g_autoptr(Center) c = center_new ("center-b32-limits");
+  g_autoptr(Device) d = NULL;
+  g_autofree char *hh = g_uuid_string_random ();
+  g_autoptr(GPtrArray) changes = changes_new ();
+  g_autoptr(GPtrArray) exact = changes_new ();
+  g_autoptr(GPtrArray) unused = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) fields = g_string_new ("\"form_id\": \"hearth_household_visit\"");
+  g_autofree char *spaced = NULL, *device = NULL, *first = NULL;
+  g_auto(Reply) r = { 0 };
+  gint64 stored, t0;
+
+  center_start (c);
+  d = enrol (c, "w.a");
+  for (guint i = 0; i < 34; i++)
+    g_string_append_printf (fields, ", \"q%u\": \"%s \u00e9t\u00e9 %u\"", i,
+                            "answer answer answer answer answer answer answer answer answer answer", i);
+  for (guint i = 0; i < HEARTH_CENTER_MAX_CHANGES; i++)
+    {
+      g_autofree char *id = g_uuid_string_random ();
+
+      g_ptr_array_add (changes, record (d, "submissions", id, hh, VILLAGE_A, fields->str));
+    }
+  spaced = batch_of (d, changes);
+  g_test_message ("body: %zu bytes", strlen (spaced));
+  g_assert_cmpuint (strlen (spaced), <, HEARTH_CENTER_MAX_BODY);
+  t0 = g_get_monotonic_time ();
+  push (c, d, spaced, &r);
+  g_test_message ("stored in %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - t0) / 1000);
+  g_assert_cmpint (r.status, ==, 200);
+  g_assert_cmpint (json_object_get_int_member (obj (&r), "acked"), ==, HEARTH_CENTER_MAX_CHANGES);
+  first = without_time (&r);
+  stored = center_db_int (c, "SELECT count (*) FROM changes");
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes WHERE length (digest) = 32"), ==,
+                   HEARTH_CENTER_MAX_CHANGES);
+  t0 = g_get_monotonic_time ();
+  push_again (c, d, spaced, first);
+  device = device_body (d, changes, unused);
+  push_again (c, d, device, first);
+  g_test_message ("two repeats in %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - t0) / 1000);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+
+  /* Bad batches, with numbers after the last stored. */
+  {
+    g_autoptr(GPtrArray) more = changes_new ();
+    g_autofree char *body = NULL;
+    g_auto(Reply) b = { 0 };
+
+    for (guint i = 0; i < HEARTH_CENTER_MAX_CHANGES + 1; i++)
+      g_ptr_array_add (more, now_edit (d, hh, VILLAGE_A, "phone", "1"));
+    body = batch_of (d, more);
+    push (c, d, body, &b);
+    g_assert_cmpint (b.status, ==, 400);
+    g_assert_cmpstr (error_code (&b), ==, "too-many");
+    d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+  }
+  {
+    g_autofree char *body = NULL;
+    g_auto(Reply) b = { 0 };
+    char *one = now_edit (d, hh, VILLAGE_A, "phone", "1");
+    char *two = NULL, *three = NULL;
+
+    d->next_seq--;
+    two = now_edit (d, hh, VILLAGE_A, "phone", "2");
+    three = now_edit (d, hh, VILLAGE_A, "phone", "3");
+    body = batch (d, one, two, three, NULL);
+    push (c, d, body, &b);
+    g_assert_cmpint (b.status, ==, 400);
+    g_assert_cmpstr (error_code (&b), ==, "bad-change");
+    d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+  }
+  {
+    g_autofree char *body = NULL;
+    g_auto(Reply) b = { 0 };
+    char *one = now_edit (d, hh, VILLAGE_A, "phone", "1");
+
+    body = batch (d, one, g_strdup ("{\"kind\": \"edit\"}"), NULL);
+    push (c, d, body, &b);
+    g_assert_cmpint (b.status, ==, 400);
+    g_assert_cmpstr (error_code (&b), ==, "bad-change");
+    d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+  }
+  {
+    g_autofree char *body = NULL;
+    g_auto(Reply) b = { 0 };
+    char *one = now_edit (d, hh, VILLAGE_A, "phone", "1\xc3\x28");
+
+    body = batch (d, one, NULL);
+    push (c, d, body, &b);
+    g_assert_cmpint (b.status, ==, 400);
+    g_assert_cmpstr (error_code (&b), ==, "bad-json");
+    d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+  }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+  /* A field of 1,000,000 bytes written in 3 MB of escapes: stored, and
+   * sent again in the device's form (its characters as themselves) a
+   * repeat; one of 2 MB: refused (at most 1 MiB), its repeat in either
+   * form the same refusal (its digest: the element's JSON); past 8 MiB,
+   * the body refused. */
+  for (guint pass = 0; pass < 3; pass++)
+    {
+      static const guint escapes[] = { 500000, 1000000, HEARTH_CENTER_MAX_BODY / 6 + 1 };
+      g_autoptr(GString) huge = g_string_new ("\"form_id\": \"x\", \"q\": \"");
+      g_autoptr(GPtrArray) one = changes_new ();
+      g_autofree char *id = g_uuid_string_random ();
+      g_autofree char *body = NULL, *raw = NULL, *answer = NULL;
+      g_auto(Reply) b = { 0 };
+
+      for (guint i = 0; i < escapes[pass]; i++)
+        g_string_append (huge, "\\u00e9");
+      g_string_append_c (huge, '"');
+      g_ptr_array_add (one, record (d, "submissions", id, hh, VILLAGE_A, huge->str));
+      body = batch_of (d, one);
+      push (c, d, body, &b);
+      if (pass == 2)
+        {
+          g_assert_cmpint (b.status, ==, 413);
+          g_assert_cmpstr (error_code (&b), ==, "too-large");
+          break;
+        }
+      g_assert_cmpint (b.status, ==, 200);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (obj (&b), "refused")), ==, pass);
+      answer = without_time (&b);
+      raw = pass == 0 ? device_body (d, one, unused) : b32_replace (body, "\\u00e9", "\u00e9");
+      g_assert_cmpuint (strlen (raw), <, strlen (body) / 2);
+      push_again (c, d, raw, answer);
+      push_again (c, d, body, answer);
+      stored += pass == 0;
+    }
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
+  g_assert_true (center_running (c));
+}
+
 /* Migration 19 on a store with data: a store of version 18 (every
  * record's fields as text) answers as before once upgraded (the same
  * pull pages, whole and compacted, answers to pushes sent again and
@@ -11414,6 +11876,9 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-village-index", test_migrate_village_index);
   g_test_add_func ("/center/migrate-record-time-key", test_migrate_record_time_key);
   g_test_add_func ("/center/migrate-digest", test_migrate_digest);
+  g_test_add_func ("/center/b32/old-center", test_b32_old_center);
+  g_test_add_func ("/center/b32/migrate-refused", test_b32_migrate_refused);
+  g_test_add_func ("/center/b32/limits", test_b32_limits);
   g_test_add_func ("/center/fields-pack", test_fields_pack);
   g_test_add_func ("/center/packed-damage", test_packed_damage);
   g_test_add_func ("/center/packed-damage-random", test_packed_damage_random);
