@@ -8626,6 +8626,47 @@ test_b32_old_center (void)
     }
 }
 
+/* Migration 26 made while another connection has the store open (a
+ * center's first connection, its schema read as another hearth-center
+ * process migrated; an operator's sqlite3 shell): that connection sees
+ * the new CHECKs too, as SQLite reads a schema again only when its
+ * version changed. 0026 changes the CHECKs in the schema's text, which
+ * leaves the version as it is: the version must advance (its check's
+ * table in the main schema, created and dropped, as device migration
+ * 0015 does), or that connection refuses a digest of 32 digits. */
+static void
+test_b32_schema_version (void)
+{
+  g_autoptr(Center) c = center_new ("center-b32-schema-version");
+  g_auto(MigrateStart) m = { 0 };
+  g_auto(TestRun) run = { 0 };
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+  int rc;
+
+  migrate_start (c, g_get_real_time () / 1000, &m);
+  center_stop (c);
+  center_back_to_25 (c);
+  g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM push_outcomes"), >, 0);
+  g_assert_cmpint (sqlite3_open_v2 (c->db_path, &db, SQLITE_OPEN_READWRITE, "unix"), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  g_assert_cmpint (sqlite3_exec (db, "SELECT count (*) FROM changes", NULL, NULL, NULL), ==, SQLITE_OK);
+  run_center (&run, "--db", c->db, "device", "list", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpint (center_db_int (c, "PRAGMA user_version"), ==, CENTER_SCHEMA_VERSION);
+  rc = sqlite3_exec (db, "BEGIN IMMEDIATE; "
+                         "UPDATE push_outcomes SET digest = '0123456789abcdef0123456789abcdef' "
+                         "WHERE seq = (SELECT min (seq) FROM push_outcomes); "
+                         "UPDATE changes SET digest = '0123456789abcdef0123456789abcdef' "
+                         "WHERE cursor = (SELECT max (cursor) FROM changes WHERE digest IS NOT NULL)",
+                     NULL, NULL, &msg);
+  g_test_message ("an update of 32 digits by the connection opened before: %s", msg != NULL ? msg : "ok");
+  g_assert_cmpstr (msg, ==, NULL);
+  g_assert_cmpint (rc, ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
 /* Migration 26 on a store of 25 whose tables are not as 0025 left them
  * (a digest's CHECK written otherwise by hand, in one table or the
  * other): it stops with its check's message, and changes nothing (the
@@ -11877,6 +11918,7 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-record-time-key", test_migrate_record_time_key);
   g_test_add_func ("/center/migrate-digest", test_migrate_digest);
   g_test_add_func ("/center/b32/old-center", test_b32_old_center);
+  g_test_add_func ("/center/b32/schema-version", test_b32_schema_version);
   g_test_add_func ("/center/b32/migrate-refused", test_b32_migrate_refused);
   g_test_add_func ("/center/b32/limits", test_b32_limits);
   g_test_add_func ("/center/fields-pack", test_fields_pack);

@@ -31,7 +31,13 @@ UPDATE sqlite_schema
 PRAGMA writable_schema = RESET;
 
 -- The check: a constraint that fails stops the migration with its name.
-CREATE TEMP TABLE check_0026 (
+-- Its table is in the main schema, not TEMP: its CREATE and DROP advance
+-- the schema's version, which the UPDATE above leaves as it is, so that
+-- every other connection to the store reads the new CHECKs (SQLite reads
+-- a schema again only when its version changed; a connection opened
+-- before, as a second hearth-center's while this one migrated, kept the
+-- CHECKs of 64 digits and refused a digest of 32: /center/b32/schema-version).
+CREATE TABLE check_0026 (
   checks_changed INTEGER NOT NULL
     CONSTRAINT "the tables changes and push_outcomes are not as 0025 left them: their digests' CHECKs were not changed"
     CHECK (checks_changed)
@@ -41,4 +47,4 @@ INSERT INTO check_0026 (checks_changed)
           WHERE type = 'table' AND (name = 'changes' OR name = 'push_outcomes')
             AND instr (sql, 'digest TEXT CHECK (digest IS NULL OR length (digest) = 32 OR length (digest) = 64)') > 0
             AND instr (sql, 'digest IS NULL OR length (digest) = 64)') = 0) = 2;
-DROP TABLE temp.check_0026;
+DROP TABLE check_0026;
