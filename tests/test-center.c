@@ -8390,6 +8390,22 @@ b32_reversed (const char *change)
   return json_to_string (root, FALSE);
 }
 
+/* @change (JSON) as a device writes it (hearth_change_append_json()). */
+static char *
+b32_exact (const char *change)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = json_from_string (change, &error);
+  g_autoptr(HearthChange) c = NULL;
+  GString *text = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  c = hearth_change_from_json (node, "change", &error);
+  g_assert_no_error (error);
+  hearth_change_append_json (c, FALSE, text);
+  return g_string_free (text, FALSE);
+}
+
 /* {"device_id":…,"changes":[…]} of @texts as they are, @sep between. */
 static char *
 b32_body (Device *d, GPtrArray *texts, const char *sep)
@@ -8618,6 +8634,72 @@ test_b32_old_center (void)
   g_free (widths);
   widths = center_db_text (c, DIGEST_WIDTHS);
   g_test_message ("digests after: %s", widths);
+
+  /* Changes stored now (32 digits), then one batch from B's last stored
+   * change (64) through them to a new one, in the device's form and in
+   * another: repeats but the new one, stored once; another change under
+   * a number of 32 digits refused. */
+  {
+    g_autoptr(GPtrArray) now_changes = changes_new ();
+    g_autoptr(GPtrArray) now_exact = changes_new ();
+    g_autoptr(GPtrArray) span = changes_new ();
+    g_autoptr(GPtrArray) span_exact = changes_new ();
+    g_autofree char *sub3 = g_uuid_string_random ();
+    g_autofree char *body_now = NULL, *span_spaced = NULL, *span_device = NULL, *first_span = NULL;
+    g_autofree char *again = NULL;
+    gint64 before;
+    B32Form f = { 0 };
+
+    g_ptr_array_add (now_changes, now_edit (m.b, m.hh, VILLAGE_A, "phone", "81"));
+    g_ptr_array_add (now_changes, record (m.b, "submissions", sub3, m.hh, VILLAGE_A,
+                                          "\"form_id\": \"hearth_household_visit\", \"n\": \"\\u00e9\""));
+    for (guint i = 0; i < now_changes->len; i++)
+      g_ptr_array_add (now_exact, b32_exact (now_changes->pdata[i]));
+    body_now = b32_body (m.b, now_exact, ",");
+    f.body = body_now;
+    g_free (again);
+    again = b32_send (c, m.b, &f);
+    g_assert_true (g_str_has_prefix (again, "200 {\"acked\":13,\"refused\":[]"));
+    g_ptr_array_add (span, g_strdup (b_changes->pdata[3]));
+    g_ptr_array_add (span, g_strdup (now_changes->pdata[0]));
+    g_ptr_array_add (span, g_strdup (now_changes->pdata[1]));
+    g_ptr_array_add (span, now_edit (m.b, m.hh, VILLAGE_A, "phone", "82"));
+    for (guint i = 0; i < span->len; i++)
+      g_ptr_array_add (span_exact, b32_exact (span->pdata[i]));
+    before = center_db_int (c, "SELECT count (*) FROM changes");
+    span_spaced = b32_body (m.b, span, ",\n ");
+    span_device = b32_body (m.b, span_exact, ",");
+    f.body = span_spaced;
+    first_span = b32_send (c, m.b, &f);
+    g_test_message ("span: %s", first_span);
+    g_assert_true (g_str_has_prefix (first_span, "200 {\"acked\":14,\"refused\":[],\"clamped\":[]"));
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, before + 1);
+    for (guint k = 0; k < 2; k++)
+      {
+        g_free (again);
+        f.body = k == 0 ? span_device : span_spaced;
+        again = b32_send (c, m.b, &f);
+        g_assert_cmpstr (again, ==, first_span);
+      }
+    g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, before + 1);
+    {
+      g_autoptr(GPtrArray) other = changes_new ();
+      gint64 next = m.b->next_seq;
+
+      m.b->next_seq = 12;
+      g_ptr_array_add (other, now_edit (m.b, m.hh, VILLAGE_A, "phone", "80"));
+      m.b->next_seq = next;
+      f.body = batch_of (m.b, other);
+      g_free (again);
+      again = b32_send (c, m.b, &f);
+      g_free (f.body);
+      g_assert_nonnull (strstr (again, "change 12 was received before with other content"));
+    }
+    g_free (widths);
+    widths = center_db_text (c, DIGEST_WIDTHS);
+    g_test_message ("digests at the end: %s", widths);
+    g_assert_cmpstr (widths, ==, "32x3 64x13");
+  }
   center_stop (c);
   for (guint i = 0; i < n; i++)
     {
