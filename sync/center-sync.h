@@ -223,16 +223,16 @@ HearthCenterReply *hearth_center_error_reply (HearthCenterError error,
  *   hearth_change_append_fields_json() would write
  *   (hearth_scan_change_fields()); %NULL once the digest is made
  * @fields_len: its length
- * @n_digest_text: while the body is read, 3 when the change came exactly
- *   as hearth_change_append_json() writes it (hearth_scan_push_change()),
- *   else 0; once the digest is made, the pieces of the digest's text (1
- *   when it is @digest_source)
- * @digest_text: the text of which the digest is made: pieces of the body
- *   (valid while the body is) or @digest_source, kept for a repeat of a
- *   change whose digest was made before center migration 0026 (BLAKE2b-256)
+ * @n_digest_text: 3 when the change came exactly as
+ *   hearth_change_append_json() writes it (hearth_scan_push_change(), as
+ *   devices send it), else 0
+ * @digest_text: then the text of which the digest is made, in three
+ *   pieces of the body (valid while the body is), kept for a repeat of a
+ *   change whose digest was made before center migration 0026
+ *   (BLAKE2b-256 of them)
  * @digest_len: their lengths
- * @digest_source: (nullable): the digest's text when it is not the body's
- *   own pieces
+ * @digest_before: else, once the digest is made, that digest of before
+ *   0026 (BLAKE2b-256 in hex), for the same
  * @audit_hash: an audit entry's hash of its own fields and prev_hash,
  *   computed on the request's thread before the writer checks the chain
  *   (empty: not computed, the writer computes it)
@@ -261,7 +261,7 @@ typedef struct {
   guint n_digest_text;
   const char *digest_text[3];
   gsize digest_len[3];
-  char *digest_source;
+  char digest_before[65];
   char audit_hash[65];
   HearthHlc version;
   int version_parsed;

@@ -8464,7 +8464,7 @@ b32_send (Center *c, Device *d, B32Form *f)
  * HEARTH_B32_OLD_CENTER) stores changes in every form a device may send
  * them, and answers their repeats and other changes under their numbers;
  * this center, once it has migrated the store, answers each of them
- * exactly as the old one did. Skipped without an old center. */
+ * exactly as the old one did. Listed only with an old center (main()). */
 static void
 test_b32_old_center (void)
 {
@@ -11999,7 +11999,10 @@ main (int argc, char **argv)
   g_test_add_func ("/center/migrate-village-index", test_migrate_village_index);
   g_test_add_func ("/center/migrate-record-time-key", test_migrate_record_time_key);
   g_test_add_func ("/center/migrate-digest", test_migrate_digest);
-  g_test_add_func ("/center/b32/old-center", test_b32_old_center);
+  /* A check by hand against a center built before migration 0026
+   * (HEARTH_B32_OLD_CENTER=PATH): listed only then, no skip in a run. */
+  if (g_getenv ("HEARTH_B32_OLD_CENTER") != NULL)
+    g_test_add_func ("/center/b32/old-center", test_b32_old_center);
   g_test_add_func ("/center/b32/schema-version", test_b32_schema_version);
   g_test_add_func ("/center/b32/migrate-refused", test_b32_migrate_refused);
   g_test_add_func ("/center/b32/limits", test_b32_limits);

@@ -15,7 +15,8 @@
 -- The digests stored keep their 64 digits: a change stored before and
 -- sent again after the upgrade (its acknowledgement lost) is still
 -- compared with BLAKE2b of its text, told by the length
--- (push_item_digest_matches()).
+-- (push_item_digest_matches(); made when needed from the body's pieces,
+-- or when the push is read for a body not in the devices' form).
 --
 -- Both columns' CHECKs take 32 digits too. A CHECK of a table that keeps
 -- its columns can be changed in its schema text, as SQLite documents for
