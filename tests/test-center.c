@@ -8815,6 +8815,21 @@ test_b32_migrate_refused (void)
  * (2,001 changes, a number twice, a change without its number at the
  * end, a string of invalid UTF-8, a body past 8 MiB) refused whole,
  * nothing stored. */
+
+/* Pushes @body of @d, which the center refuses whole (400 @code), and
+ * gives @d back the numbers the body took: the next batch starts after
+ * the last stored (HEARTH_CENTER_MAX_CHANGES, /center/b32/limits). */
+static void
+b32_refused_whole (Center *c, Device *d, const char *body, const char *code)
+{
+  g_auto(Reply) b = { 0 };
+
+  push (c, d, body, &b);
+  g_assert_cmpint (b.status, ==, 400);
+  g_assert_cmpstr (error_code (&b), ==, code);
+  d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+}
+
 static void
 test_b32_limits (void)
 {
@@ -8859,23 +8874,18 @@ test_b32_limits (void)
   g_test_message ("two repeats in %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - t0) / 1000);
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
 
-  /* Bad batches, with numbers after the last stored. */
+  /* Bad batches, with numbers after the last stored: each refused whole. */
   {
     g_autoptr(GPtrArray) more = changes_new ();
     g_autofree char *body = NULL;
-    g_auto(Reply) b = { 0 };
 
     for (guint i = 0; i < HEARTH_CENTER_MAX_CHANGES + 1; i++)
       g_ptr_array_add (more, now_edit (d, hh, VILLAGE_A, "phone", "1"));
     body = batch_of (d, more);
-    push (c, d, body, &b);
-    g_assert_cmpint (b.status, ==, 400);
-    g_assert_cmpstr (error_code (&b), ==, "too-many");
-    d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+    b32_refused_whole (c, d, body, "too-many");
   }
   {
     g_autofree char *body = NULL;
-    g_auto(Reply) b = { 0 };
     char *one = now_edit (d, hh, VILLAGE_A, "phone", "1");
     char *two = NULL, *three = NULL;
 
@@ -8883,32 +8893,18 @@ test_b32_limits (void)
     two = now_edit (d, hh, VILLAGE_A, "phone", "2");
     three = now_edit (d, hh, VILLAGE_A, "phone", "3");
     body = batch (d, one, two, three, NULL);
-    push (c, d, body, &b);
-    g_assert_cmpint (b.status, ==, 400);
-    g_assert_cmpstr (error_code (&b), ==, "bad-change");
-    d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+    b32_refused_whole (c, d, body, "bad-change");
   }
   {
-    g_autofree char *body = NULL;
-    g_auto(Reply) b = { 0 };
-    char *one = now_edit (d, hh, VILLAGE_A, "phone", "1");
+    g_autofree char *body = batch (d, now_edit (d, hh, VILLAGE_A, "phone", "1"),
+                                   g_strdup ("{\"kind\": \"edit\"}"), NULL);
 
-    body = batch (d, one, g_strdup ("{\"kind\": \"edit\"}"), NULL);
-    push (c, d, body, &b);
-    g_assert_cmpint (b.status, ==, 400);
-    g_assert_cmpstr (error_code (&b), ==, "bad-change");
-    d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+    b32_refused_whole (c, d, body, "bad-change");
   }
   {
-    g_autofree char *body = NULL;
-    g_auto(Reply) b = { 0 };
-    char *one = now_edit (d, hh, VILLAGE_A, "phone", "1\xc3\x28");
+    g_autofree char *body = batch (d, now_edit (d, hh, VILLAGE_A, "phone", "1\xc3\x28"), NULL);
 
-    body = batch (d, one, NULL);
-    push (c, d, body, &b);
-    g_assert_cmpint (b.status, ==, 400);
-    g_assert_cmpstr (error_code (&b), ==, "bad-json");
-    d->next_seq = HEARTH_CENTER_MAX_CHANGES + 1;
+    b32_refused_whole (c, d, body, "bad-json");
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, stored);
   /* A field of 1,000,000 bytes written in 3 MB of escapes: stored, and
