@@ -318,6 +318,7 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
   const char *p;
   HearthCsvProblem bad = HEARTH_CSV_OK;
   gboolean header_ok;
+  gboolean stopped = FALSE;   /* the check stopped at HEARTH_REGISTRY_MAX_PROBLEMS */
   guint line = 1, next_line = 1;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -362,7 +363,7 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
     }
   /* Every row is checked (a bad header names the missing columns alone). */
   header_ok = problems->len == 0;
-  while (header_ok && problems->len < 1000)
+  while (header_ok && problems->len < HEARTH_REGISTRY_MAX_PROBLEMS)
     {
       const char *start = p;
       g_autoptr(GPtrArray) fields = hearth_csv_record_strict (&p, &bad);
@@ -426,10 +427,18 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
           h->head = row;
         }
     }
-  for (guint i = 0; header_ok && i < registry->households->len && problems->len < 1000; i++)
+  /* Rows left unread: the check stopped at its bound. */
+  stopped = header_ok && problems->len >= HEARTH_REGISTRY_MAX_PROBLEMS && p[strspn (p, "\r\n")] != '\0';
+  for (guint i = 0; header_ok && i < registry->households->len; i++)
     {
       RegistryHousehold *h = registry->households->pdata[i];
       gboolean is_taken = FALSE;
+
+      if (problems->len >= HEARTH_REGISTRY_MAX_PROBLEMS)
+        {
+          stopped = TRUE;
+          break;
+        }
 
       /* A head on a refused row was named already. */
       if (h->head == NULL && !g_hash_table_contains (refused_nos, h->no))
@@ -472,6 +481,20 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
                                                 "head's"),
                                               m->line, h->head->line));
         }
+    }
+  /* Not "1000 problems" for a file of 8,000 bad rows (a registry
+   * imported twice): a county checking a restore reads the count. */
+  if (stopped)
+    {
+      g_ptr_array_add (problems, g_strdup_printf (_("the check stopped after %u problems: the rest of the file was "
+                                                    "not checked"),
+                                                  HEARTH_REGISTRY_MAX_PROBLEMS));
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                   _("at least %u problems in the registry (the first %u listed): nothing was imported"),
+                   HEARTH_REGISTRY_MAX_PROBLEMS, HEARTH_REGISTRY_MAX_PROBLEMS);
+      if (problems_out != NULL)
+        *problems_out = g_steal_pointer (&problems);
+      return NULL;
     }
   if (problems->len > 0)
     {

@@ -53,7 +53,8 @@ typedef struct _HearthRegistry HearthRegistry;
  * @data: for @taken
  * @problems: (out) (optional) (transfer full) (element-type utf8): when the
  *   file is refused for its rows, every bad row as "line N: reason" (at
- *   most 1000)
+ *   most HEARTH_REGISTRY_MAX_PROBLEMS; when the check stopped there, a
+ *   last element says so, and @error's message says "at least")
  *
  * Reads every row and checks it: each column named once in the header
  * (in English or in Chinese), as many fields as the header, each

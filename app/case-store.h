@@ -142,6 +142,9 @@ char *hearth_case_record_submission (HearthCaseStore  *self,
 #define HEARTH_REGISTRY_MAX_BYTES (64 * 1024 * 1024)
 /* The longest registry value accepted, in characters (an address, a name). */
 #define HEARTH_REGISTRY_MAX_CHARS 256
+/* Problems a registry's check lists at the most: the rest of a file of
+ * thousands of bad rows (one imported twice) is not read. */
+#define HEARTH_REGISTRY_MAX_PROBLEMS 1000
 
 /**
  * hearth_case_import_registry:

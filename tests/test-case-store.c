@@ -582,6 +582,53 @@ test_import_large_household (void)
   g_object_unref (store);
 }
 
+/* A registry of more bad rows than the check lists (a registry imported
+ * a second time: every ID number already in the store): the count is
+ * not given as the bound's, the list says where it stopped; one of fewer
+ * bad rows gives their exact count. Nothing is imported either way. */
+static void
+test_import_many_problems (void)
+{
+  static const guint counts[] = { HEARTH_REGISTRY_MAX_PROBLEMS + 500, HEARTH_REGISTRY_MAX_PROBLEMS - 1 };
+
+  for (gsize c = 0; c < G_N_ELEMENTS (counts); c++)
+    {
+      g_autoptr(GString) csv = g_string_new ("户编号,行政区划代码,住址,监测对象类别,姓名,身份证号,与户主关系\r\n");
+      g_autoptr(GPtrArray) problems = NULL;
+      g_autofree char *name = g_strdup_printf ("import-problems-%u", counts[c]);
+      const char *last;
+      sqlite3 *db = NULL;
+      HearthStore *store = NULL;
+
+      /* Each its own household, with a wrong check character. */
+      for (guint i = 1; i <= counts[c]; i++)
+        {
+          g_autofree char *number = id_number (i);
+
+          number[17] = number[17] == '0' ? '1' : '0';
+          g_string_append_printf (csv, "H%u,150422100202,大新庄村,0,户主%u,%s,01\r\n", i, i, number);
+        }
+      g_assert_cmpuint (import_text (name, csv->str, csv->len, &problems, &db, &store), ==, 0);
+      g_assert_nonnull (problems);
+      last = problems->pdata[problems->len - 1];
+      g_test_message ("%u bad rows: %u problems, the last: %s", counts[c], problems->len, last);
+      if (counts[c] > HEARTH_REGISTRY_MAX_PROBLEMS)
+        {
+          g_assert_cmpuint (problems->len, ==, HEARTH_REGISTRY_MAX_PROBLEMS + 1);
+          g_assert_cmpstr (last, ==, "the check stopped after 1000 problems: the rest of the file was not checked");
+          g_assert_true (g_str_has_prefix (problems->pdata[HEARTH_REGISTRY_MAX_PROBLEMS - 1], "line 1001: "));
+        }
+      else
+        {
+          g_assert_cmpuint (problems->len, ==, counts[c]);
+          g_assert_true (g_str_has_prefix (last, "line 1000: "));
+        }
+      g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM households"), ==, 0);
+      g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM members"), ==, 0);
+      g_object_unref (store);
+    }
+}
+
 static void
 test_import (void)
 {
@@ -1048,6 +1095,7 @@ main (int argc, char **argv)
   g_test_add_func ("/case/store/cli", test_cli);
   g_test_add_func ("/case/store/import", test_import);
   g_test_add_func ("/case/store/import-large-household", test_import_large_household);
+  g_test_add_func ("/case/store/import-many-problems", test_import_many_problems);
   g_test_add_func ("/case/store/measures", test_measures);
   return g_test_run ();
 }
