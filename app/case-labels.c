@@ -199,6 +199,32 @@ static const Label task_kinds[] = {
   { "correction", N_("Correction asked by the village") },
 };
 
+/* A measure's follow-up: its progress and its effect (the choices of
+ * schema/forms/follow-up.xml, in the same words). */
+static const Label progresses[] = {
+  { "not_started", N_("Not started") },
+  { "in_progress", N_("In progress") },
+  { "completed", N_("Completed") },
+  { "stopped", N_("Stopped") },
+};
+
+static const Label effects[] = {
+  { "effective", N_("Effective") },
+  { "partly", N_("Partly effective") },
+  { "not_effective", N_("Not effective") },
+  { "too_early", N_("Too early to tell") },
+};
+
+/* The workflow's actions (sync/workflow.c), as a review names them. */
+static const Label actions[] = {
+  { "declare", N_("Declare a difficulty") },
+  { "approve", N_("Approve") },
+  { "return", N_("Return for correction") },
+  { "reject", N_("Reject") },
+  { "propose-elimination", N_("Propose removing the risk") },
+  { "revert", N_("Revert") },
+};
+
 static const Label roles[] = {
   { "worker", N_("Village worker") },
   { "clerk", N_("Village clerk") },
@@ -302,6 +328,24 @@ hearth_label_role (const char *role)
   return LOOKUP (roles, role);
 }
 
+const char *
+hearth_label_action (const char *action)
+{
+  return LOOKUP (actions, action);
+}
+
+const char *
+hearth_label_progress (const char *progress)
+{
+  return LOOKUP (progresses, progress);
+}
+
+const char *
+hearth_label_effect (const char *effect)
+{
+  return LOOKUP (effects, effect);
+}
+
 /* The calendar date of "YYYY-MM-DD…", or FALSE. */
 static gboolean
 parse_date (const char *text, GDate *date)
@@ -367,6 +411,10 @@ hearth_label_field_value (const char *table, const char *field, const char *valu
     return g_strdup (hearth_label_health (value));
   if (g_strcmp0 (table, "members") == 0 && g_strcmp0 (field, "labour") == 0)
     return g_strdup (hearth_label_labour (value));
+  if (g_strcmp0 (table, "measures") == 0 && g_strcmp0 (field, "last_progress") == 0)
+    return g_strdup (hearth_label_progress (value));
+  if (g_strcmp0 (table, "measures") == 0 && g_strcmp0 (field, "last_effect") == 0)
+    return g_strdup (hearth_label_effect (value));
   if (g_str_has_suffix (field != NULL ? field : "", "_date") || g_strcmp0 (field, "eliminated_on") == 0)
     return hearth_label_date (value);
   return g_strdup (value);

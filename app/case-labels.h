@@ -35,6 +35,16 @@ const char *hearth_label_measure (const char *type);
 const char *hearth_label_form (const char *form_id);
 const char *hearth_label_task_kind (const char *kind);
 const char *hearth_label_role (const char *role);
+/* Returns: (transfer none): a workflow action (sync/workflow.h) as a
+ * review names it, e.g. "Return for correction"; an unknown code as it
+ * is. */
+const char *hearth_label_action (const char *action);
+/* Returns: (transfer none): a measure's follow-up, its progress
+ * ("in_progress": "In progress") and its effect ("partly": "Partly
+ * effective"), as the follow-up form words them; an unknown code as it
+ * is. */
+const char *hearth_label_progress (const char *progress);
+const char *hearth_label_effect (const char *effect);
 
 /* Returns: (transfer full): a YYYY-MM-DD date (or the date part of an ISO
  * 8601 time) as the locale writes dates, e.g. "3 May 2026" or

@@ -29,6 +29,7 @@
 #define G_LOG_DOMAIN "hearth-case"
 
 #include "case-search.h"
+#include "case-labels.h"
 
 #include <glib/gi18n.h>
 #include <stdlib.h>
@@ -57,6 +58,28 @@ static gboolean
 invalid (GError **error, const char *message)
 {
   g_set_error_literal (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID, message);
+  return FALSE;
+}
+
+/* "Unknown …": what was given, then each code the query takes with the
+ * label the lists show for it (a user types the label they read). */
+static gboolean
+invalid_code (GError **error, const char *message, const char *given, const char *const *codes,
+              const char *(*label) (const char *code))
+{
+  g_autoptr(GString) list = g_string_new (NULL);
+
+  for (guint i = 0; codes[i] != NULL; i++)
+    {
+      if (i > 0)
+        /* TRANSLATORS: between the items of a list of codes */
+        g_string_append (list, _(", "));
+      /* TRANSLATORS: a code a query takes and its label, e.g. none (Not monitored) */
+      g_string_append_printf (list, _("%s (%s)"), codes[i], label (codes[i]));
+    }
+  /* TRANSLATORS: e.g. Unknown monitoring status “Orange”: give one of red (Red risk), … */
+  g_set_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID, _("%s “%s”: give one of %s"),
+               message, given, list->str);
   return FALSE;
 }
 
@@ -541,9 +564,10 @@ hearth_case_search_households (sqlite3 *db, const HearthHouseholdQuery *q, GErro
   if (!check_limit (&s.limit, error) || !check_village_prefix (q->village_prefix, error))
     return NULL;
   if (q->monitoring_status != NULL && !in_list (q->monitoring_status, statuses))
-    return invalid (error, _("Unknown monitoring status.")), NULL;
+    return invalid_code (error, _("Unknown monitoring status"), q->monitoring_status, statuses, hearth_label_status),
+           NULL;
   if (q->risk_level != NULL && !in_list (q->risk_level, risk_levels))
-    return invalid (error, _("Unknown risk level.")), NULL;
+    return invalid_code (error, _("Unknown risk level"), q->risk_level, risk_levels, hearth_label_risk_level), NULL;
   s.has_cursor = q->after_village_code != NULL || q->after_head_name != NULL || q->after_id != NULL;
   /* Village codes are 12 digits (households' CHECK): a cursor taken from a
    * row is too. */

@@ -5,6 +5,7 @@
 #include "case-store.h"
 #include "record-id.h"
 #include "case-audit.h"
+#include "case-labels.h"
 #include "case-registry.h"
 #include "store-packed.h"
 #include "hlc.h"
@@ -1428,13 +1429,16 @@ hearth_case_transition_with_measures (HearthCaseStore *self, const char *househo
   to = hearth_workflow_move (state, action, role);
   if (to == NULL)
     {
+      /* The labels the review shows, not the workflow's codes. */
       g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
-                   _("a %s may not %s a household in the state %s"), hearth_role_name (role), action, state);
+                   _("%s: “%s” is not allowed on a case that is “%s”"), hearth_label_role (hearth_role_name (role)),
+                   hearth_label_action (action), hearth_label_status (state));
       return FALSE;
     }
   if ((g_str_equal (action, "return") || g_str_equal (action, "reject")) && !has_text (comment))
     {
-      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED, _("to %s a case, say why (a comment)"), action);
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED, _("“%s” needs a comment that says why"),
+                   hearth_label_action (action));
       return FALSE;
     }
   if (g_str_equal (state, "pending_elimination") && g_str_equal (action, "approve") && role == HEARTH_ROLE_COUNTY &&
@@ -1555,8 +1559,8 @@ decides_measures (HearthRole role, GError **error)
   if (hearth_workflow_decides_measures (role))
     return TRUE;
   g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED,
-               _("a %s may not decide assistance measures: the county or the village clerk does"),
-               hearth_role_name (role));
+               _("%s: assistance measures are not yours to decide: the county or the village clerk decides them"),
+               hearth_label_role (hearth_role_name (role)));
   return FALSE;
 }
 

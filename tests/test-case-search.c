@@ -484,6 +484,26 @@ test_bounds (Fixture *f, gconstpointer data)
   expect_invalid (f, (HearthHouseholdQuery) { .village_prefix = "15042210x" });
   expect_invalid (f, (HearthHouseholdQuery) { .monitoring_status = "sleeping" });
   expect_invalid (f, (HearthHouseholdQuery) { .risk_level = "purple" });
+  /* The label a list shows is not a code: the refusal lists the codes
+   * with their labels. */
+  {
+    g_autoptr(GError) error = NULL;
+    HearthHouseholdQuery q = { .monitoring_status = "Not monitored" };
+
+    g_assert_null (hearth_case_search_households (f->db, &q, &error));
+    g_assert_error (error, HEARTH_CASE_SEARCH_ERROR, HEARTH_CASE_SEARCH_ERROR_INVALID);
+    g_assert_cmpstr (error->message, ==,
+                     "Unknown monitoring status “Not monitored”: give one of none (Not monitored), "
+                     "pending_village_review (Waiting for village review), returned (Returned for correction), "
+                     "pending_county_approval (Waiting for county approval), monitored (Monitored), "
+                     "pending_elimination (Risk removal proposed), risk_eliminated (Risk removed)");
+    g_clear_error (&error);
+    q = (HearthHouseholdQuery) { .risk_level = "Orange" };
+    g_assert_null (hearth_case_search_households (f->db, &q, &error));
+    g_assert_cmpstr (error->message, ==,
+                     "Unknown risk level “Orange”: give one of red (Red risk), orange (Orange risk), "
+                     "yellow (Yellow risk), none (No risk found)");
+  }
   expect_invalid (f, (HearthHouseholdQuery) { .after_village_code = "150422100200" });
 }
 

@@ -254,9 +254,10 @@ test_workflow (void)
   g_assert_no_error (error);
 
   /* Village review: only the clerk decides; a return needs a comment. */
-  refused (worker, household, HEARTH_ROLE_WORKER, "approve", NULL, "worker may not approve");
-  refused (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, "pending_village_review");
-  refused (clerk, household, HEARTH_ROLE_CLERK, "return", "  ", "comment");
+  refused (worker, household, HEARTH_ROLE_WORKER, "approve", NULL,
+           "Village worker: “Approve” is not allowed on a case that is “Waiting for village review”");
+  refused (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, "“Waiting for village review”");
+  refused (clerk, household, HEARTH_ROLE_CLERK, "return", "  ", "“Return for correction” needs a comment");
   move (clerk, household, HEARTH_ROLE_CLERK, "return", "收入核实有误", "returned");
   g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM tasks WHERE kind = 'correction' AND status = 'open' "
                                        "AND assignee = 'worker-1'"), ==, 1);
@@ -289,7 +290,7 @@ test_workflow (void)
   }
 
   move (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, "pending_county_approval");
-  refused (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, "clerk may not approve");
+  refused (clerk, household, HEARTH_ROLE_CLERK, "approve", NULL, "Village clerk: “Approve” is not allowed");
   move (county, household, HEARTH_ROLE_COUNTY, "approve", NULL, "monitored");
 
   /* Elimination: proposed by the worker, the clerk before the county. */
@@ -439,7 +440,7 @@ test_cli (void)
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "review", "approve", household, NULL);
   g_assert_cmpint (r.status, ==, 1);
-  g_assert_nonnull (strstr (r.err, "worker may not approve"));
+  g_assert_nonnull (strstr (r.err, "Village worker: “Approve” is not allowed"));
   test_run_clear (&r);
   /* A worker's list holds returned cases only: none yet. */
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "--json", "review", "list", NULL);
@@ -843,7 +844,7 @@ test_measures (void)
   entries = test_query_int (db, "SELECT count(*) FROM audit_log");
   g_assert_false (hearth_case_add_measure (worker, household, HEARTH_ROLE_WORKER, &decided[0], NULL, &error));
   g_assert_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_REFUSED);
-  g_assert_nonnull (strstr (error->message, "worker may not decide assistance measures"));
+  g_assert_nonnull (strstr (error->message, "Village worker: assistance measures are not yours to decide"));
   g_clear_error (&error);
   g_assert_false (hearth_case_transition_with_measures (county, household, HEARTH_ROLE_COUNTY, "approve", NULL,
                                                         unknown, G_N_ELEMENTS (unknown), NULL, &error));

@@ -424,7 +424,7 @@ test_measures (void)
   test_run_cli (&r, NULL, "--data-dir", worker_dir, "--passphrase-file", pass, "measure", "add", "--household",
                 household, "--type", "public_job", "--description", "村级公益性保洁岗位", NULL);
   g_assert_cmpint (r.status, ==, 1);
-  g_assert_nonnull (strstr (r.err, "worker may not decide assistance measures"));
+  g_assert_nonnull (strstr (r.err, "Village worker: assistance measures are not yours to decide"));
   test_run_clear (&r);
   g_clear_pointer (&household, g_free);
 
@@ -524,13 +524,13 @@ test_measures (void)
   if (r.status != 0)
     g_test_message ("%s", r.err);
   g_assert_cmpint (r.status, ==, 0);
-  g_assert_nonnull (strstr (r.out, "Last follow-up 2026-06-01: progress in_progress, effect effective"));
-  g_assert_nonnull (strstr (r.out, "Last follow-up 2026-06-01: progress completed, effect partly"));
+  g_assert_nonnull (strstr (r.out, "Last follow-up 2026-06-01: progress In progress, effect Effective"));
+  g_assert_nonnull (strstr (r.out, "Last follow-up 2026-06-01: progress Completed, effect Partly effective"));
   g_assert_nonnull (strstr (r.out, "Remark: 每月按时发放岗位补贴。"));
   test_run_clear (&r);
   test_run_cli (&r, NULL, "--data-dir", dir, "--passphrase-file", pass, "measure", "end", health, NULL);
   g_assert_cmpint (r.status, ==, 1);
-  g_assert_nonnull (strstr (r.err, "worker may not"));
+  g_assert_nonnull (strstr (r.err, "Village worker: assistance measures are not yours to decide"));
   test_run_clear (&r);
 
   /* The clerk ends the completed one: not before it started (today, the

@@ -84,7 +84,8 @@ print_measure_text (sqlite3_stmt *st)
   else
     g_print (_("  Measure %s  %s, %s to %s (ended): %s\n"), v[0], hearth_label_measure (v[1]), v[3], v[4], v[2]);
   if (v[7][0] != '\0')
-    g_print (_("    Last follow-up %s: progress %s, effect %s\n"), v[10], v[7], v[8][0] != '\0' ? v[8] : "-");
+    g_print (_("    Last follow-up %s: progress %s, effect %s\n"), v[10], hearth_label_progress (v[7]),
+             v[8][0] != '\0' ? hearth_label_effect (v[8]) : "-");
   if (v[9][0] != '\0')
     g_print (_("    Remark: %s\n"), v[9]);
 }
