@@ -1109,6 +1109,14 @@ test_workflow_roles (void)
     reasons = store_rows (&worker, "SELECT message FROM sync_refused ORDER BY seq");
     g_assert_cmpuint (reasons->len, >=, 4);
     g_assert_nonnull (strstr (reasons->pdata[0], "worker"));
+    /* The next run says "Synced" with the refusals in the same line, not
+     * "Synced" and then that changes were refused. */
+    test_tablet_cli (&r, &worker, "sync", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "Synced, with refusals: the center answered every change of this tablet and "
+                                     "refused "));
+    g_assert_null (strstr (r.out, "Synced: the center has every change"));
+    g_assert_null (strstr (r.out, "The center refused"));
   }
   /* The proposal itself was the worker's: the clerk sees it. */
   g_assert_cmpint (sync_tablet (&clerk, NULL, NULL), ==, 0);

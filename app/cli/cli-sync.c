@@ -401,7 +401,18 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
                             r->attempts),
                (long long) r->pushed, (long long) r->refused, (long long) r->pulled, (long long) r->rejected,
                r->attempts);
-    if (synced)
+    /* "Synced" right after "8 refused" read as a contradiction: the
+     * center answered every change, and the refused are not at the
+     * county. */
+    if (synced && s->refused > 0)
+      g_print (g_dngettext (GETTEXT_PACKAGE,
+                            "Synced, with a refusal: the center answered every change of this tablet and refused "
+                            "%lld (not at the county; ask the village clerk). Last sync: %s.\n",
+                            "Synced, with refusals: the center answered every change of this tablet and refused "
+                            "%lld (not at the county; ask the village clerk). Last sync: %s.\n",
+                            (gulong) s->refused),
+               (long long) s->refused, last);
+    else if (synced)
       g_print (_("Synced: the center has every change of this tablet. Last sync: %s.\n"), last);
     else if (failed && s->pending == 0)
       g_print (_("Not synced: this sync did not finish. Last sync: %s.\n"), last);
@@ -419,7 +430,7 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
                    "this tablet yet.\n"),
                  tried);
       }
-    if (s->refused > 0)
+    if (s->refused > 0 && !synced)
       g_print (g_dngettext (GETTEXT_PACKAGE, "The center refused %lld change; ask the village clerk.\n",
                             "The center refused %lld changes; ask the village clerk.\n", (gulong) s->refused),
                (long long) s->refused);
