@@ -186,8 +186,8 @@ hearth_secret_check_new_passphrase (const HearthSecret *passphrase, GError **err
   if (chars < HEARTH_PASSPHRASE_MIN_CHARS)
     {
       g_set_error (error, HEARTH_STORE_ERROR, HEARTH_STORE_ERROR_WEAK_PASSPHRASE,
-                   _("The new passphrase has %ld characters; use at least %d"),
-                   chars, HEARTH_PASSPHRASE_MIN_CHARS);
+                   _("The new passphrase is too short (%ld of at least %d characters)"), chars,
+                   HEARTH_PASSPHRASE_MIN_CHARS);
       return FALSE;
     }
   return TRUE;
