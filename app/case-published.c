@@ -150,8 +150,10 @@ hearth_published_visit_periods (HearthStore *store, guint *routine_days, guint *
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
+  /* The first, as the forms' XPath reads each figure and the center
+   * checked it (it took the last, break33). */
   if (doc != NULL)
-    for (xmlNode *c = xmlDocGetRootElement (doc)->children; c != NULL; c = c->next)
+    for (xmlNode *c = xmlDocGetRootElement (doc)->children; c != NULL && periods == NULL; c = c->next)
       if (c->type == XML_ELEMENT_NODE && strcmp ((const char *) c->name, "routine_visit_days") == 0)
         periods = c;
   routine = period_days (periods, "all", HEARTH_ROUTINE_VISIT_DAYS);

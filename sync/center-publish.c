@@ -542,6 +542,33 @@ find_path (xmlNode *root, const char *path)
   return at;
 }
 
+/* The second element of a step of @path below @root (a second
+ * <routine_visit_days>, or a second <red> in the first <followup_days>),
+ * or NULL: the forms' XPath reads the first of each, and a reader that
+ * took the last (the tablet's visit periods did) would read another
+ * figure than the one checked here. */
+static xmlNode *
+repeated_on_path (xmlNode *root, const char *path)
+{
+  g_auto(GStrv) steps = g_strsplit (path, "/", -1);
+  xmlNode *at = root;
+
+  for (guint i = 0; at != NULL && steps[i] != NULL; i++)
+    {
+      xmlNode *first = NULL;
+
+      for (xmlNode *n = at->children; n != NULL; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && xmlStrEqual (n->name, (const xmlChar *) steps[i]))
+          {
+            if (first != NULL)
+              return n;
+            first = n;
+          }
+      at = first;
+    }
+  return NULL;
+}
+
 /* The trimmed text of @node as a number from @min to @max; else FALSE
  * with an error naming the line, the element and the bounds. */
 static gboolean
@@ -602,7 +629,12 @@ check_figures (const char *name, xmlNode *root, GError **error)
   for (gsize i = 0; i < G_N_ELEMENTS (figures); i++)
     {
       xmlNode *node = find_path (root, figures[i].path);
+      xmlNode *again = repeated_on_path (root, figures[i].path);
       double value = 0;
+
+      if (again != NULL)
+        return invalid (error, _("%s: line %ld: a second <%s> (of <%s>): give each figure once"), name,
+                        xmlGetLineNo (again), (const char *) again->name, figures[i].path);
 
       if (node == NULL && figures[i].optional)
         continue;

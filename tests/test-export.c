@@ -1693,6 +1693,11 @@ test_publish (void)
       { "<orange>7</orange>", "<orange>0</orange>", "<followup_days/orange> must be a whole number from 1 to 366" },
       { "<all>90</all>", "<all>quarterly</all>", "<routine_visit_days/all> must be a whole number" },
       { "<priority>30</priority>", "<priority>120</priority>", "priority routine visit period (120 days)" },
+      /* Twice: the first checked, the tablet's Today page read the last
+       * and refused every visit period (break33). */
+      { "</routine_visit_days>", "</routine_visit_days>\n  <routine_visit_days><all>abc</all></routine_visit_days>",
+        "a second <routine_visit_days> (of <routine_visit_days/all>)" },
+      { "<red>3</red>", "<red>3</red><red>300</red>", "a second <red> (of <followup_days/red>)" },
     };
     g_autofree char *bad_figure = g_build_filename (base, "bad-figure.xml", NULL);
     g_autofree char *no_line = g_build_filename (base, "no-line.xml", NULL);

@@ -248,6 +248,11 @@ test_visit_periods (void)
   expect_refused (store);
   publish_thresholds (store, 8, "  <routine_visit_days><all>366</all><priority>7</priority></routine_visit_days>\n");
   expect_periods (store, 366, 7);
+  /* Twice (a center before break33 let it through): the first, as the
+   * forms read each figure; the last was read, and refused. */
+  publish_thresholds (store, 9, "  <routine_visit_days><all>60</all><priority>14</priority></routine_visit_days>\n"
+                                "  <routine_visit_days><all>abc</all></routine_visit_days>\n");
+  expect_periods (store, 60, 14);
 }
 
 int
