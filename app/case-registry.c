@@ -149,6 +149,36 @@ bad_utf8_line (const char *text, gsize len)
   return lines_in (text, end) + 1;
 }
 
+/* Whether @text (of @len bytes, not all UTF-8) is UTF-8 but for a few
+ * bytes: at least 16 UTF-8 characters beyond ASCII, 8 or more for each
+ * byte that is not UTF-8 (a Latin-1 "é" left in an address). Read as
+ * GB18030 such a file may decode, every Chinese name garbled ("张三" as
+ * "寮犱笁"). GB18030 text forms a UTF-8 character only by chance: fewer
+ * than its bad bytes in a registry (a sixth of them in the demo county's),
+ * at most 4 for 1 in a name or two. */
+static gboolean
+mostly_utf8 (const char *text, gsize len)
+{
+  const char *p = text, *end = text + len;
+  gsize valid = 0, invalid = 0;
+
+  while (p < end)
+    {
+      const char *bad = NULL;
+      gboolean whole = g_utf8_validate_len (p, (gsize) (end - p), &bad);
+      const char *stop = whole ? end : bad;
+
+      for (const char *q = p; q < stop; q = g_utf8_next_char (q))
+        if ((guchar) *q >= 0x80)
+          valid++;
+      if (whole)
+        break;
+      invalid++;
+      p = bad + 1;
+    }
+  return valid >= 16 && valid >= 8 * invalid;
+}
+
 /* The file's text in UTF-8: UTF-8 (a byte order mark dropped) or GB18030.
  * Read bounded: a FIFO, a device (/dev/zero) or a file larger than
  * HEARTH_REGISTRY_MAX_BYTES is refused, not read without end. */
@@ -201,6 +231,15 @@ registry_text (const char *path, GError **error)
         g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
                      _("line %u of the registry holds a NUL byte: the registry must be text (UTF-8 or GB18030)"),
                      lines_in (raw, nul) + 1);
+        return NULL;
+      }
+    /* UTF-8 but for a byte (break33: imported as GB18030, exit 0). */
+    if (mostly_utf8 (raw, len))
+      {
+        g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID,
+                     _("the registry is UTF-8 text but line %u holds a byte that is not UTF-8 (a character of another "
+                       "encoding?): read as GB18030, every name would be garbled"),
+                     bad_utf8_line (raw, len));
         return NULL;
       }
     text = g_convert (raw, (gssize) len, "UTF-8", "GB18030", &read, NULL, &convert_error);

@@ -1488,6 +1488,25 @@ test_import_hostile (void)
         g_assert_nonnull (strstr (r.err, bom ? "line 5 is not UTF-8 text" : "line 5 of the registry holds a NUL"));
       }
   }
+  /* Without the mark, a stray Latin-1 byte in a UTF-8 file whose bytes
+   * happen to decode as GB18030: imported as GB18030 (break33), every
+   * name garbled ("张三" as "寮犱笁"), exit 0. Refused, naming the line. */
+  {
+    static const char utf8_with_latin1[] =
+      "household_no,village_code,address,category,phone,name,id_number,relation,health,labour,school_status,"
+      "insurance\n"
+      "H70,150422101001,内蒙古自治区赤峰市巴林右旗大板镇,1,13800000000,张三,150422198001150705,01,healthy,ordinary,not_student,"
+      "yes\n"
+      "H70,150422101001,Caf\xe9s,1,13800000000,李四,150422198001160719,10,healthy,ordinary,not_student,yes\n";
+    g_autofree char *gb = g_convert (utf8_with_latin1, -1, "UTF-8", "GB18030", NULL, NULL, NULL);
+
+    g_assert_nonnull (gb);  /* decodes as GB18030: what made it pass */
+    g_assert_true (g_file_set_contents (bad, utf8_with_latin1, -1, NULL));
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "import-households", bad, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "line 3 holds a byte that is not UTF-8"));
+  }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
 
   /* Its header alone: refused, saying so. */
