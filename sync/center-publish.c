@@ -776,14 +776,20 @@ valid_division_name (const char *name)
     {
       gunichar c = g_utf8_get_char (p);
 
-      if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029)
+      /* Nor an invisible formatting character but the joiners some
+       * scripts need, as in a registry (break33: a direction override
+       * was published, and reversed the name on every tablet). */
+      if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029 ||
+          (g_unichar_type (c) == G_UNICODE_FORMAT && c != 0x200c && c != 0x200d))
         return FALSE;
     }
   return TRUE;
 }
 
 /* A division code of @county: the county's own 6 digits, a township's 9
- * or a village's 12 starting with them. */
+ * or a village's 12 starting with them, no township's or village's own
+ * part 000 (GB/T 2260: 150422101000 is township 150422101 in 12 digits,
+ * a name no tablet would ever show, break33). */
 static gboolean
 valid_division_code (const char *code, const char *county)
 {
@@ -794,6 +800,10 @@ valid_division_code (const char *code, const char *county)
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isdigit (code[i]))
       return FALSE;
+  if (len >= 9 && strncmp (code + 6, "000", 3) == 0)
+    return FALSE;
+  if (len == 12 && strncmp (code + 9, "000", 3) == 0)
+    return FALSE;
   return strncmp (code, county, 6) == 0;
 }
 
@@ -873,11 +883,12 @@ hearth_center_read_divisions (const char *name, const char *data, gsize len, con
       division = trimmed;
       if (!valid_division_code (code, county))
         return invalid (error, _("%s: line %u: field code: “%s” is not a division of county %s (6, 9 or 12 digits "
-                                 "starting with %s)"),
+                                 "starting with %s, none of a township's or village's own part 000)"),
                         name, line, code, county, county), NULL;
       if (!valid_division_name (division))
-        return invalid (error, _("%s: line %u: field name: a name is 1 to %d characters on one line"), name, line,
-                        HEARTH_CENTER_DIVISION_NAME_MAX), NULL;
+        return invalid (error, _("%s: line %u: field name: a name is 1 to %d characters on one line, without "
+                                 "invisible formatting characters"),
+                        name, line, HEARTH_CENTER_DIVISION_NAME_MAX), NULL;
       if (g_hash_table_contains (seen, code))
         return invalid (error, _("%s: line %u: field code: %s is named twice"), name, line, code), NULL;
       if (++n > HEARTH_CENTER_DIVISIONS_MAX)

@@ -79,6 +79,13 @@ test_refused (void)
   expect_refused (c, dir, "code,name\n150422100,\"隆昌\"镇\n", "line 2", "text follows the closing quote");
   expect_refused (c, dir, "code,name\r150422100,隆昌镇\r150422101,新立村\r1504221,x\r", "line 4: field code",
                   "1504221");
+  /* break33: a direction override was published (and reversed the name
+   * on every tablet), a township written in 12 digits too. */
+  expect_refused (c, dir, "code,name\n150422100,隆\u202e昌镇\n", "line 2: field name", "invisible");
+  expect_refused (c, dir, "code,name\n150422100,\xef\xbb\xbf隆昌镇\n", "line 2: field name", "invisible");
+  expect_refused (c, dir, "code,name\n150422100000,隆昌镇\n", "line 2: field code", "150422100000");
+  expect_refused (c, dir, "code,name\n150422000,隆昌镇\n", "line 2: field code", "150422000");
+  expect_refused (c, dir, "code,name\n150422000101,新立村\n", "line 2: field code", "150422000101");
   expect_refused (c, dir, "code,name\n150422100,\xff\xfe\n", "bad.csv", "UTF-8");
   expect_refused (c, dir, "code,name\n", "bad.csv", "no divisions");
   for (int i = 0; i < 65; i++)
