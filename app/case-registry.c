@@ -200,6 +200,13 @@ registry_text (const char *path, GError **error)
   raw = g_bytes_get_data (bytes, &len);
   if (raw == NULL)
     raw = "";
+  /* Said so, not as five missing columns (break33); a byte order mark
+   * alone too. */
+  if (len == 0 || (len == 3 && memcmp (raw, "\xef\xbb\xbf", 3) == 0))
+    {
+      g_set_error (error, HEARTH_CASE_ERROR, HEARTH_CASE_ERROR_INVALID, _("the registry file is empty"));
+      return NULL;
+    }
   /* A byte order mark says UTF-8, which must then hold, NULs refused as
    * below (g_strndup() would end the text at one unseen). The refusal
    * names the line, as an editor counts them, where the text goes wrong. */

@@ -264,7 +264,10 @@ check_text (const char *name, const char *data, gsize len, GError **error)
 {
   if (len > HEARTH_CHANGE_MAX_VALUE)
     return invalid (error, _("%s is larger than %d bytes"), name, HEARTH_CHANGE_MAX_VALUE);
-  if (len == 0 || !g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
+  /* An empty file was said not to be UTF-8 text (break33). */
+  if (len == 0)
+    return invalid (error, _("%s is empty"), name);
+  if (!g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
     return invalid (error, _("%s is not UTF-8 text"), name);
   return TRUE;
 }
@@ -834,7 +837,9 @@ hearth_center_read_divisions (const char *name, const char *data, gsize len, con
 
   g_return_val_if_fail (name != NULL && (data != NULL || len == 0) && county != NULL && version != NULL, NULL);
 
-  if (len == 0 || !g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
+  if (len == 0)
+    return invalid (error, _("%s is empty"), name), NULL;
+  if (!g_utf8_validate (data, (gssize) len, NULL) || memchr (data, '\0', len) != NULL)
     return invalid (error, _("%s is not UTF-8 text"), name), NULL;
   text = g_strndup (data, len);
   p = text;

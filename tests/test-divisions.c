@@ -88,6 +88,7 @@ test_refused (void)
   expect_refused (c, dir, "code,name\n150422000101,新立村\n", "line 2: field code", "150422000101");
   expect_refused (c, dir, "code,name\n150422100,\xff\xfe\n", "bad.csv", "UTF-8");
   expect_refused (c, dir, "code,name\n", "bad.csv", "no divisions");
+  expect_refused (c, dir, "", "bad.csv", "is empty");
   for (int i = 0; i < 65; i++)
     g_string_append (long_name, "镇");
   g_string_append (long_name, "\n");

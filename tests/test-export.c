@@ -1509,6 +1509,18 @@ test_import_hostile (void)
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
 
+  /* Empty, or a byte order mark alone: said so, not as five missing
+   * columns (break33). */
+  for (guint bom = 0; bom < 2; bom++)
+    {
+      g_assert_true (g_file_set_contents (bad, "\xef\xbb\xbf", bom ? 3 : 0, NULL));
+      test_run_clear (&r);
+      run_center (&r, "--db", c->db, "import-households", bad, NULL);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, "the registry file is empty"));
+      g_assert_null (strstr (r.err, "missing"));
+    }
+
   /* Its header alone: refused, saying so. */
   {
     g_autofree char *whole = NULL;
