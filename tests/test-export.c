@@ -1509,6 +1509,29 @@ test_import_hostile (void)
   }
   g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
 
+  /* More bad rows than the check goes through: said so, not "1000
+   * problems" of a file with 1010 (break33). */
+  {
+    g_autofree char *whole = NULL;
+    g_autoptr(GString) many = NULL;
+    char *eol;
+
+    g_assert_true (g_file_get_contents (csv, &whole, NULL, NULL));
+    eol = strchr (whole, '\n');
+    g_assert_nonnull (eol);
+    many = g_string_new_len (whole, eol + 1 - whole);
+    for (guint i = 0; i < 1010; i++)
+      g_string_append (many, "x\n");
+    g_assert_true (g_file_set_contents (bad, many->str, (gssize) many->len, NULL));
+    test_run_clear (&r);
+    run_center (&r, "--db", c->db, "import-households", bad, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "line 1001: a row has 1 fields"));
+    g_assert_nonnull (strstr (r.err, "the check stopped after 1000 problems: the rest of the file was not checked"));
+    g_assert_nonnull (strstr (r.err, "at least 1000 problems in the registry (the first 1000 listed): nothing was "
+                                     "imported"));
+  }
+
   /* Empty, or a byte order mark alone: said so, not as five missing
    * columns (break33). */
   for (guint bom = 0; bom < 2; bom++)
