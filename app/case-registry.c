@@ -325,8 +325,10 @@ check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistry
     {
       g_autofree char *id_why = hearth_id_number_check (row->values[COL_ID], &row->id_number, &row->birth_date,
                                                         &row->sex);
+      /* The line, not the number: the output may be kept in a terminal's
+       * log, and an ID number is personal data (break33). */
       if (id_why != NULL)
-        why = g_strdup_printf (_("ID number %s: %s"), row->values[COL_ID], id_why);
+        why = g_strdup_printf (_("ID number: %s"), id_why);
     }
   if (why == NULL && !g_strv_contains (relations, row->values[COL_RELATION]))
     why = g_strdup_printf (_("the relation \"%s\" is not one of 01 10 20 30 40 50 60 70 99"),
@@ -335,7 +337,8 @@ check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistry
       !g_strv_contains ((const char *const[]) { "0", "1", "2", NULL }, row->values[COL_CATEGORY]))
     why = g_strdup_printf (_("the category \"%s\" is not 0, 1 or 2"), row->values[COL_CATEGORY]);
   if (why == NULL && g_hash_table_contains (ids, row->id_number))
-    why = g_strdup_printf (_("ID number %s appears twice"), row->id_number);
+    why = g_strdup_printf (_("the ID number is the one of line %u too"),
+                           ((RegistryRow *) g_hash_table_lookup (ids, row->id_number))->line);
   if (why == NULL && taken != NULL)
     {
       gboolean is_taken = FALSE;
@@ -343,7 +346,7 @@ check_row (RegistryRow *row, const char *county, GHashTable *ids, HearthRegistry
       if (!taken (HEARTH_REGISTRY_ID_NUMBER, row->id_number, &is_taken, data, error))
         return FALSE;
       if (is_taken)
-        why = g_strdup_printf (_("ID number %s is already in the store"), row->id_number);
+        why = g_strdup (_("the ID number is already in the store"));
     }
   *why_out = g_steal_pointer (&why);
   return TRUE;
@@ -452,7 +455,7 @@ hearth_case_registry_read (const char *path, const char *county, HearthRegistryT
           g_hash_table_add (refused_nos, row->values[COL_NO]);
           continue;
         }
-      g_hash_table_add (ids, row->id_number);
+      g_hash_table_insert (ids, row->id_number, row);
       h = g_hash_table_lookup (by_no, row->values[COL_NO]);
       if (h == NULL)
         {
