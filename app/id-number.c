@@ -25,6 +25,17 @@ hearth_id_number_check (const char *text, char **normalised, char **birth_date, 
         return g_strdup (_("the first 17 characters of an ID number are digits"));
       sum += (id[i] - '0') * weights[i];
     }
+  /* A province's code first (GB/T 2260): 000000… or 99… with the right
+   * check character was imported (break33). */
+  {
+    static const char *const provinces[] = { "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34",
+                                             "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52",
+                                             "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", NULL };
+    char province[3] = { id[0], id[1], '\0' };
+
+    if (!g_strv_contains (provinces, province))
+      return g_strdup_printf (_("an ID number starts with a province's code (11 to 82, GB/T 2260), not %s"), province);
+  }
   year = (id[6] - '0') * 1000 + (id[7] - '0') * 100 + (id[8] - '0') * 10 + (id[9] - '0');
   month = (id[10] - '0') * 10 + (id[11] - '0');
   day = (id[12] - '0') * 10 + (id[13] - '0');

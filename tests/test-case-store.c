@@ -724,6 +724,21 @@ test_import (void)
     g_object_unref (store);
     g_clear_pointer (&problems, g_ptr_array_unref);
   }
+  /* Right check characters, but no province's code first (break33:
+   * imported). */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GString) bad = g_string_new (registry_csv);
+
+      g_string_replace (bad, "360426199101010071", i == 0 ? "000000199101010074" : "990426199101010079", 1);
+      g_assert_cmpuint (import_text ("bad-province", bad->str, bad->len, &problems, &db, &store), ==, 0);
+      g_assert_cmpuint (problems->len, ==, 1);
+      g_assert_true (g_str_has_prefix (problems->pdata[0], "line 4: "));
+      g_assert_nonnull (strstr (problems->pdata[0], "province's code"));
+      g_assert_cmpint (test_query_int (db, "SELECT count(*) FROM members"), ==, 0);
+      g_object_unref (store);
+      g_clear_pointer (&problems, g_ptr_array_unref);
+    }
   /* A household without its head, and a missing column. */
   {
     static const char no_head[] = "户编号,行政区划代码,姓名,身份证号,与户主关系\n"
