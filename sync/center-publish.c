@@ -526,36 +526,20 @@ parse_figure (const char *text, gboolean whole, double *value)
   return TRUE;
 }
 
-/* The first element at @path ("a/b") below @root, or NULL. */
-static xmlNode *
-find_path (xmlNode *root, const char *path)
-{
-  g_auto(GStrv) steps = g_strsplit (path, "/", -1);
-  xmlNode *at = root;
-
-  for (guint i = 0; at != NULL && steps[i] != NULL; i++)
-    {
-      xmlNode *next = NULL;
-
-      for (xmlNode *n = at->children; n != NULL && next == NULL; n = n->next)
-        if (n->type == XML_ELEMENT_NODE && xmlStrEqual (n->name, (const xmlChar *) steps[i]))
-          next = n;
-      at = next;
-    }
-  return at;
-}
-
-/* The second element of a step of @path below @root (a second
+/* The first element at @path ("a/b") below @root, or NULL. @repeated
+ * (optional): the second element of a step on the way (a second
  * <routine_visit_days>, or a second <red> in the first <followup_days>),
  * or NULL: the forms' XPath reads the first of each, and a reader that
  * took the last (the tablet's visit periods did) would read another
  * figure than the one checked here. */
 static xmlNode *
-repeated_on_path (xmlNode *root, const char *path)
+find_path (xmlNode *root, const char *path, xmlNode **repeated)
 {
   g_auto(GStrv) steps = g_strsplit (path, "/", -1);
   xmlNode *at = root;
 
+  if (repeated != NULL)
+    *repeated = NULL;
   for (guint i = 0; at != NULL && steps[i] != NULL; i++)
     {
       xmlNode *first = NULL;
@@ -563,13 +547,14 @@ repeated_on_path (xmlNode *root, const char *path)
       for (xmlNode *n = at->children; n != NULL; n = n->next)
         if (n->type == XML_ELEMENT_NODE && xmlStrEqual (n->name, (const xmlChar *) steps[i]))
           {
-            if (first != NULL)
-              return n;
-            first = n;
+            if (first == NULL)
+              first = n;
+            else if (repeated != NULL && *repeated == NULL)
+              *repeated = n;
           }
       at = first;
     }
-  return NULL;
+  return at;
 }
 
 /* The trimmed text of @node as a number from @min to @max; else FALSE
@@ -615,8 +600,8 @@ check_figures (const char *name, xmlNode *root, GError **error)
 
       if (n->type != XML_ELEMENT_NODE || !xmlStrEqual (n->name, (const xmlChar *) "income_line"))
         continue;
-      year = find_path (n, "year");
-      value = find_path (n, "value");
+      year = find_path (n, "year", NULL);
+      value = find_path (n, "value", NULL);
       if (year == NULL || value == NULL)
         return invalid (error, _("%s: line %ld: an <income_line> needs a <year> and a <value>"), name,
                         xmlGetLineNo (n));
@@ -631,8 +616,8 @@ check_figures (const char *name, xmlNode *root, GError **error)
     return invalid (error, _("%s: there is no <income_line>: the visit forms measure incomes against it"), name);
   for (gsize i = 0; i < G_N_ELEMENTS (figures); i++)
     {
-      xmlNode *node = find_path (root, figures[i].path);
-      xmlNode *again = repeated_on_path (root, figures[i].path);
+      xmlNode *again;
+      xmlNode *node = find_path (root, figures[i].path, &again);
       double value = 0;
 
       if (again != NULL)
