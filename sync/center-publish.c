@@ -378,8 +378,10 @@ hearth_center_read_form (const char *path, char **xml_out, GError **error)
   if (xml == NULL)
     return NULL;
   /* The checks of `hearth-cli form check`: what a tablet could not load
-   * is never published. External instances come from the tablet's media. */
-  form = hearth_form_load (path, NULL, error);
+   * is never published. External instances come from the tablet's media.
+   * The text read once: a file changed meanwhile cannot have one version
+   * checked and another stored (break33). */
+  form = hearth_form_load_data (path, xml, strlen (xml), NULL, error);
   if (form == NULL)
     return NULL;
   if (form->form_id == NULL || *form->form_id == '\0')
@@ -393,6 +395,11 @@ hearth_center_read_form (const char *path, char **xml_out, GError **error)
       return invalid (error, _("%s: the form id “%s” is not one line of at most 128 bytes of visible text"), path,
                       shown), NULL;
     }
+  /* The title is a published record's field every tablet lists: bounded
+   * (break33 published one of 100,000 characters). */
+  if (form->title != NULL && g_utf8_strlen (form->title, -1) > HEARTH_CENTER_FORM_TITLE_MAX)
+    return invalid (error, _("%s: form %s: the title has %ld characters, more than %d"), path, form->form_id,
+                    g_utf8_strlen (form->title, -1), HEARTH_CENTER_FORM_TITLE_MAX), NULL;
   if (form->version == NULL || *form->version == '\0')
     return invalid (error, _("%s: form %s has no version (the version attribute of its primary instance): a "
                              "published form needs one, so that tablets tell its versions apart"),
@@ -408,7 +415,7 @@ hearth_center_read_form (const char *path, char **xml_out, GError **error)
    * instance lacks, or calculations in a cycle, fail only there, and would
    * fail every visit with the newest published version on every tablet. */
   {
-    HearthForm *probe = hearth_form_load (path, NULL, error);
+    HearthForm *probe = hearth_form_load_data (path, xml, strlen (xml), NULL, error);
     g_autoptr(HearthFormSession) session = NULL;
     g_autoptr(GError) local = NULL;
 

@@ -109,6 +109,10 @@ gboolean hearth_center_publish_form (HearthCenterStore *store,
                                      gboolean          *already,
                                      GError           **error);
 
+/* The longest title a published form may have, in characters (a form's
+ * name in the tablets' lists). */
+#define HEARTH_CENTER_FORM_TITLE_MAX 200
+
 /**
  * hearth_center_read_form:
  * @path: an XForm file (at most 1 MiB, UTF-8)
@@ -118,7 +122,8 @@ gboolean hearth_center_publish_form (HearthCenterStore *store,
  * file's text, the form loaded with schema/form-model.h, a new session of
  * it started as a tablet starts one (schema/form-session.h: binds on
  * missing nodes, calculation cycles and dangling references fail there),
- * its form id and version each one line of at most 128 bytes.
+ * its form id and version each one line of at most 128 bytes, its title
+ * at most HEARTH_CENTER_FORM_TITLE_MAX characters.
  *
  * Returns: (transfer full) (nullable): the form, or %NULL with
  *   HEARTH_FORM_ERROR, HEARTH_CENTER_PUBLISH_ERROR_INVALID,

@@ -29,6 +29,7 @@
  */
 #include "test-center-util.h"
 #include "center-store-sqlite.h"
+#include "center-publish.h"
 #include "change.h"
 #include "case-store.h"
 
@@ -1722,6 +1723,46 @@ test_publish (void)
           g_error ("“%s” does not say “%s”", r.err, keys[i].says);
       }
     g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+
+    /* A title is bounded in characters, not bytes (break33 published one
+     * of 100,000): 201 refused, 200 taken. */
+    for (guint n = HEARTH_CENTER_FORM_TITLE_MAX + 1; n >= HEARTH_CENTER_FORM_TITLE_MAX; n--)
+      {
+        g_autoptr(GString) title = g_string_new (NULL);
+        g_autofree char *doc = NULL;
+
+        for (guint k = 0; k < n; k++)
+          g_string_append (title, "题");
+        doc = g_strdup_printf ("<?xml version=\"1.0\"?>\n"
+                               "<h:html xmlns=\"http://www.w3.org/2002/xforms\" "
+                               "xmlns:h=\"http://www.w3.org/1999/xhtml\">\n"
+                               "  <h:head><h:title>%s</h:title>\n"
+                               "    <model><instance><data id=\"titled\" version=\"1\"><a/></data></instance>\n"
+                               "      <bind nodeset=\"/data/a\" type=\"string\"/>\n"
+                               "    </model>\n"
+                               "  </h:head>\n"
+                               "  <h:body><input ref=\"/data/a\"><label>A</label></input></h:body>\n"
+                               "</h:html>\n",
+                               title->str);
+        g_assert_true (g_file_set_contents (keys_path, doc, -1, NULL));
+        if (n > HEARTH_CENTER_FORM_TITLE_MAX)
+          {
+            test_run_clear (&r);
+            run_center (&r, "--db", c->db, "publish-form", keys_path, NULL);
+            g_assert_cmpint (r.status, ==, 1);
+            g_assert_nonnull (strstr (r.err, "form titled: the title has 201 characters, more than 200"));
+            g_assert_cmpint (center_db_int (c, "SELECT count (*) FROM changes"), ==, 0);
+          }
+        else
+          {
+            /* Read, not published: the publishing below counts from none. */
+            g_autoptr(GError) error = NULL;
+            g_autoptr(HearthForm) titled = hearth_center_read_form (keys_path, NULL, &error);
+
+            g_assert_no_error (error);
+            g_assert_cmpuint (g_utf8_strlen (titled->title, -1), ==, HEARTH_CENTER_FORM_TITLE_MAX);
+          }
+      }
   }
 
   /* Thresholds: well-formed, with the root of the bundled document. */
