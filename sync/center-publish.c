@@ -709,6 +709,11 @@ hearth_center_read_thresholds (const char *name, const char *data, gsize len, ch
                                "text"),
                       name, shown);
     }
+  /* "for county , this center's is 150422" said nothing (break33). */
+  if (doc_county != NULL && *doc_county == '\0')
+    return invalid (error, _("%s: the thresholds' <county> is empty: give the county's code, or leave the element "
+                             "out"),
+                    name);
   if (version_out != NULL)
     *version_out = g_steal_pointer (&version);
   if (county_out != NULL)

@@ -1814,6 +1814,8 @@ test_publish (void)
       { "</routine_visit_days>", "</routine_visit_days>\n  <routine_visit_days><all>abc</all></routine_visit_days>",
         "a second <routine_visit_days> (of <routine_visit_days/all>)" },
       { "<red>3</red>", "<red>3</red><red>300</red>", "a second <red> (of <followup_days/red>)" },
+      /* "for county , this center's is 150422" (break33). */
+      { "<county>150422</county>", "<county> </county>", "the thresholds' <county> is empty" },
     };
     g_autofree char *bad_figure = g_build_filename (base, "bad-figure.xml", NULL);
     g_autofree char *no_line = g_build_filename (base, "no-line.xml", NULL);
