@@ -182,6 +182,7 @@ hearth_sync_request_enrolment (HearthSyncClient *client, const char *center_url,
   g_autoptr(JsonNode) body = NULL;
   g_autoptr(JsonNode) reply = NULL;
   g_autofree char *public_b64 = g_base64_encode (public_key, HEARTH_SIGN_PUBLIC_KEY_BYTES);
+  g_autoptr(GError) local = NULL;
 
   if (refusal_code != NULL)
     *refusal_code = NULL;
@@ -202,11 +203,24 @@ hearth_sync_request_enrolment (HearthSyncClient *client, const char *center_url,
   json_builder_end_object (b);
   body = json_builder_get_root (b);
 
-  reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, error);
+  reply = hearth_sync_client_call (client, "POST", "/v1/enrol", body, FALSE, NULL, &local);
   if (reply == NULL)
     {
       if (refusal_code != NULL)
         *refusal_code = g_strdup (hearth_sync_client_get_error_code (client));
+      /* A center that answers "no such endpoint" to the first request of
+       * all was given a path it is not served under (a typing error):
+       * the user's address, not a bug of this tablet (break33: exit 70). */
+      if (g_error_matches (local, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_PROTOCOL) &&
+          g_strcmp0 (hearth_sync_client_get_error_code (client), "not-found") == 0)
+        {
+          g_set_error (error, HEARTH_SYNC_ERROR, HEARTH_SYNC_ERROR_BAD_ADDRESS,
+                       _("%s: the county center there has no enrolment under this path (%s). Give the center's "
+                         "address without a path, or with the path county IT gave"),
+                       center_url, local->message);
+          return NULL;
+        }
+      g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
   return hearth_sync_read_enrolment (reply, center_url, device_id, error);

@@ -800,6 +800,15 @@ test_hostile (void)
     g_assert_null (accepted);
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
     g_assert_cmpint (center_db_int (c, "SELECT count(*) FROM devices"), ==, 0);
+    /* The center's address with a path it is not served under: a typing
+     * error, refused input (exit 1), not this tablet's bug (break33: 70). */
+    {
+      g_autofree char *with_path = g_strconcat (c->base, "/hearth", NULL);
+
+      test_tablet_cli (&r, &a, "enrol", "--center", with_path, "--code", code, NULL);
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_nonnull (strstr (r.err, "the county center there has no enrolment under this path"));
+    }
     test_tablet_cli (&r, &a, "enrol", "--center", c->base, "--code", code, NULL);
     g_assert_cmpint (r.status, ==, 0);
   }
