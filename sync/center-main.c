@@ -220,6 +220,15 @@ cmd_init (const char *db, int argc, char **argv)
     return refused (_("“%s” is not a time zone this system knows"), time_zone);
   if (g_file_test (key_out, G_FILE_TEST_EXISTS))
     return refused (_("%s exists: a county secret key is never written over"), key_out);
+  /* Before the store is made: a folder typed wrong (a USB stick not
+   * mounted) is the user's to fix, not an internal error (break33). */
+  {
+    g_autofree char *folder = g_path_get_dirname (key_out);
+
+    if (!g_file_test (folder, G_FILE_TEST_IS_DIR))
+      return refused (_("%s: the folder %s does not exist (is the medium for the county key mounted?)"), key_out,
+                      folder);
+  }
 
   store = hearth_center_store_open (db, TRUE, &error);
   if (store == NULL)

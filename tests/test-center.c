@@ -674,6 +674,19 @@ test_init_command (void)
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "never written over"));
   }
+  /* A key's folder that does not exist: refused input before the store
+   * is made (break33: exit 70, the store left uninitialised). */
+  {
+    g_autofree char *db3 = g_strconcat ("sqlite:", dir, "/third.db", NULL);
+    g_autofree char *unmounted = g_build_filename (dir, "usb", "county.key", NULL);
+    g_autofree char *third = g_build_filename (dir, "third.db", NULL);
+    g_auto(TestRun) r = { 0 };
+
+    run_center (&r, "--db", db3, "init", "--county", COUNTY, "--county-key-out", unmounted, NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_nonnull (strstr (r.err, "usb does not exist"));
+    g_assert_false (g_file_test (third, G_FILE_TEST_EXISTS));
+  }
   /* Commands need a store that exists, and a kind of store this build has. */
   {
     g_autofree char *missing = g_strconcat ("sqlite:", dir, "/missing.db", NULL);
