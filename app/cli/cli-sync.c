@@ -407,9 +407,9 @@ print_result (CliContext *ctx, const HearthSyncRunResult *r, gboolean ran, gbool
     if (synced && s->refused > 0)
       g_print (g_dngettext (GETTEXT_PACKAGE,
                             "Synced, with a refusal: the center answered every change of this tablet and refused "
-                            "%lld (not at the county; ask the village clerk). Last sync: %s.\n",
+                            "%lld change (not at the county; ask the village clerk). Last sync: %s.\n",
                             "Synced, with refusals: the center answered every change of this tablet and refused "
-                            "%lld (not at the county; ask the village clerk). Last sync: %s.\n",
+                            "%lld changes (not at the county; ask the village clerk). Last sync: %s.\n",
                             (gulong) s->refused),
                (long long) s->refused, last);
     else if (synced)
