@@ -18,6 +18,7 @@
 #include "test-util.h"
 #include "case-audit.h"
 #include "case-store.h"
+#include "case-labels.h"
 #include "form-model.h"
 
 #include <glib/gstdio.h>
@@ -630,6 +631,26 @@ test_import_many_problems (void)
     }
 }
 
+/* The words a user reads for the workflow's and the follow-up's codes:
+ * a measure's progress and effect in the follow-up form's words, also
+ * where a change of its fields is listed (the review page), an action as
+ * the review names it; a code no table knows shown as it is. */
+static void
+test_labels (void)
+{
+  g_autofree char *progress = hearth_label_field_value ("measures", "last_progress", "in_progress");
+  g_autofree char *effect = hearth_label_field_value ("measures", "last_effect", "partly");
+  g_autofree char *other = hearth_label_field_value ("measures", "last_remark", "in_progress");
+
+  g_assert_cmpstr (hearth_label_progress ("not_started"), ==, "Not started");
+  g_assert_cmpstr (hearth_label_effect ("too_early"), ==, "Too early to tell");
+  g_assert_cmpstr (hearth_label_action ("propose-elimination"), ==, "Propose removing the risk");
+  g_assert_cmpstr (hearth_label_action ("dance"), ==, "dance");
+  g_assert_cmpstr (progress, ==, "In progress");
+  g_assert_cmpstr (effect, ==, "Partly effective");
+  g_assert_cmpstr (other, ==, "in_progress");
+}
+
 static void
 test_import (void)
 {
@@ -1112,6 +1133,7 @@ main (int argc, char **argv)
   g_test_add_func ("/case/store/import", test_import);
   g_test_add_func ("/case/store/import-large-household", test_import_large_household);
   g_test_add_func ("/case/store/import-many-problems", test_import_many_problems);
+  g_test_add_func ("/case/store/labels", test_labels);
   g_test_add_func ("/case/store/measures", test_measures);
   return g_test_run ();
 }
